@@ -1,0 +1,117 @@
+//! [`Channel`]: how a code or a verification message travels.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// How a verification reaches, or comes from, the user.
+///
+/// Serializes as a lowercase name (`"sms"`, `"whatsapp"`, …); names this version does not know
+/// become [`Channel::Other`], so handles written by newer versions still load.
+///
+/// ```
+/// use phone_verify_core::Channel;
+///
+/// assert_eq!("WhatsApp".parse::<Channel>().unwrap(), Channel::WhatsApp);
+/// assert_eq!(Channel::FlashCall.as_str(), "flash_call");
+/// assert_eq!("carrier-pigeon".parse::<Channel>().unwrap(), Channel::Other("carrier-pigeon".into()));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[non_exhaustive]
+pub enum Channel {
+    /// A code sent by SMS.
+    Sms,
+    /// A WhatsApp message: a code sent to the user, or (reverse flow) a message the user sends.
+    WhatsApp,
+    /// A Telegram message, usually a reverse flow.
+    Telegram,
+    /// A code read out in a voice call.
+    Voice,
+    /// A missed call whose caller id carries the code.
+    FlashCall,
+    /// A time-based one-time password from an authenticator app (RFC 6238).
+    Totp,
+    /// A code sent by email.
+    Email,
+    /// A channel this version has no name for.
+    Other(String),
+}
+
+impl Channel {
+    /// The channel's stable lowercase name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sms => "sms",
+            Self::WhatsApp => "whatsapp",
+            Self::Telegram => "telegram",
+            Self::Voice => "voice",
+            Self::FlashCall => "flash_call",
+            Self::Totp => "totp",
+            Self::Email => "email",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        Ok(match lower.as_str() {
+            "sms" | "otp" => Self::Sms,
+            "whatsapp" | "wa" => Self::WhatsApp,
+            "telegram" => Self::Telegram,
+            "voice" | "call" => Self::Voice,
+            "flash_call" | "flashcall" | "flash-call" => Self::FlashCall,
+            "totp" => Self::Totp,
+            "email" => Self::Email,
+            _ => Self::Other(s.trim().to_owned()),
+        })
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Channel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Channel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Ok(raw
+            .parse()
+            .unwrap_or_else(|never: std::convert::Infallible| match never {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for ch in [
+            Channel::Sms,
+            Channel::WhatsApp,
+            Channel::Telegram,
+            Channel::Voice,
+            Channel::FlashCall,
+            Channel::Totp,
+            Channel::Email,
+            Channel::Other("rcs".into()),
+        ] {
+            let json = serde_json::to_string(&ch).unwrap();
+            assert_eq!(serde_json::from_str::<Channel>(&json).unwrap(), ch);
+            assert_eq!(ch.to_string().parse::<Channel>().unwrap(), ch);
+        }
+        assert_eq!("OTP".parse::<Channel>().unwrap(), Channel::Sms);
+    }
+}

@@ -1,0 +1,166 @@
+//! [`BaseUrl`]: where a provider lives; `https` only, except on loopback.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+use crate::error::{Error, Result};
+
+/// A provider's base URL, such as `https://api.verifik.co/v2` or a sandbox's
+/// `http://127.0.0.1:8025/verifik/v2`.
+///
+/// Only `https` is accepted, except for loopback hosts (`localhost`, `127.0.0.0/8`, `::1`) used
+/// by tests and the sandbox. Credentials, queries and fragments in the URL are refused.
+///
+/// ```
+/// use phone_verify_core::http::BaseUrl;
+///
+/// let base = BaseUrl::parse("https://web-rest.verifykit.com/v1.0")?;
+/// assert_eq!(base.join("send-otp").as_str(), "https://web-rest.verifykit.com/v1.0/send-otp");
+/// assert!(BaseUrl::parse("http://127.0.0.1:8025/verifykit/web-rest/v1.0").is_ok());
+/// assert!(BaseUrl::parse("http://web-rest.verifykit.com/v1.0").is_err());
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl(Url);
+
+impl BaseUrl {
+    /// Parses and checks a base URL.
+    pub fn parse(input: &str) -> Result<Self> {
+        let mut url = Url::parse(input.trim())
+            .map_err(|e| Error::invalid_input(format!("invalid base URL: {e}")).with_source(e))?;
+        check_allowed(&url)?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::invalid_input(
+                "base URL must not have a query or fragment",
+            ));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(Self(url))
+    }
+
+    /// The URL of `path` (relative, without a leading `/`) under this base.
+    pub fn join(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        let joined = format!("{}{}", self.0.path(), path.trim_start_matches('/'));
+        url.set_path(&joined);
+        url
+    }
+
+    /// The base URL itself (with a trailing `/`).
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BaseUrl({self})")
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+/// Whether the URL's host is a loopback address or name.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Refuses URLs this library never sends a request to.
+pub(crate) fn check_allowed(url: &Url) -> Result<()> {
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(url) => {}
+        "http" => {
+            return Err(Error::invalid_input(format!(
+                "refusing plain http to {}: use https (http is allowed only for loopback hosts)",
+                url.host_str().unwrap_or_default()
+            )));
+        }
+        other => {
+            return Err(Error::invalid_input(format!(
+                "unsupported URL scheme {other:?}"
+            )));
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::invalid_input("URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_input("URL must not contain credentials"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_https_and_loopback_http() {
+        for ok in [
+            "https://api.verifik.co/v2",
+            "https://api.verifik.co/v2/",
+            "http://localhost:8080/x",
+            "http://127.0.0.1:1/verifik/v2",
+            "http://127.8.9.10/",
+            "http://[::1]:9000/verigator/v1",
+        ] {
+            assert!(BaseUrl::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_the_rest() {
+        for bad in [
+            "http://api.verifik.co/v2",
+            "http://10.0.0.1/",
+            "http://192.168.1.1/",
+            "ftp://127.0.0.1/",
+            "https://user:pass@api.verifik.co/v2",
+            "https://api.verifik.co/v2?x=1",
+            "https://api.verifik.co/v2#frag",
+            "not a url",
+            "",
+        ] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn joins_paths_under_the_base() {
+        let base = BaseUrl::parse("http://127.0.0.1:1/verifykit/api/v1.0").unwrap();
+        assert_eq!(
+            base.join("result").as_str(),
+            "http://127.0.0.1:1/verifykit/api/v1.0/result"
+        );
+        assert_eq!(
+            base.join("/blacklist/add").path(),
+            "/verifykit/api/v1.0/blacklist/add"
+        );
+        assert_eq!(base.to_string(), "http://127.0.0.1:1/verifykit/api/v1.0");
+    }
+}

@@ -1,0 +1,273 @@
+//! [`HttpClient`]: the one HTTP path of every provider crate.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::StatusCode;
+use tracing::Instrument as _;
+
+use super::base_url::check_allowed;
+use super::config::HttpConfig;
+use super::request::{HttpRequest, OperationKind};
+use super::response::HttpResponse;
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::ProviderId;
+
+/// Sends provider requests with timeouts, the size cap, the retry policy and tracing.
+///
+/// Cloning is cheap and shares the connection pool. Requests are never redirected and go only
+/// to `https` or loopback URLs.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    config: HttpConfig,
+    provider: ProviderId,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("provider", &self.provider)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// A client with its own connection pool, built from `config` (connect timeout, no
+    /// redirects, rustls).
+    pub fn new(provider: ProviderId, config: HttpConfig) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.timeouts.connect)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(config.user_agent.clone())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Transport, "cannot build the HTTP client").with_source(e)
+            })?;
+        Ok(Self {
+            client,
+            config,
+            provider,
+        })
+    }
+
+    /// A client on a caller-supplied `reqwest::Client` (shared pool, proxies, custom TLS). Its
+    /// own connect timeout and redirect policy apply; disable redirects on it. Per-attempt and
+    /// overall timeouts, retries and the size cap still come from `config`.
+    pub fn with_reqwest(provider: ProviderId, client: reqwest::Client, config: HttpConfig) -> Self {
+        Self {
+            client,
+            config,
+            provider,
+        }
+    }
+
+    /// The provider this client talks to.
+    pub fn provider(&self) -> &ProviderId {
+        &self.provider
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Sends `request`, retrying it if its operation is a read, and returns the answer with any
+    /// HTTP status. Errors are transport failures, timeouts and oversized bodies only.
+    pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
+        check_allowed(&request.url).map_err(|e| e.with_provider(self.provider.clone()))?;
+        let operation = request.operation;
+        let span = tracing::debug_span!(
+            "phone_verify.http",
+            provider = %self.provider,
+            operation = operation.name,
+            method = %request.method,
+            phone = request.masked_phone.as_deref().unwrap_or("-"),
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let overall = self.config.timeouts.overall;
+        let outcome =
+            tokio::time::timeout(overall, self.attempts(&request).instrument(span.clone())).await;
+        let result = outcome.unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} did not complete within {}s",
+                    operation.name,
+                    overall.as_secs_f64()
+                ),
+            ))
+        });
+        result.map_err(|err| {
+            let err = err.with_provider(self.provider.clone());
+            if operation.kind == OperationKind::Send
+                && matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
+            {
+                span.in_scope(|| tracing::warn!(error = %err, "send outcome unknown"));
+                let message = format!(
+                    "{}: the message may have been sent: {}",
+                    operation.name,
+                    err.message()
+                );
+                Error::new(ErrorKind::MaybeSent, message)
+                    .with_provider(self.provider.clone())
+                    .with_source(err)
+            } else {
+                err
+            }
+        })
+    }
+
+    async fn attempts(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let operation = request.operation;
+        let started = tokio::time::Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempts", attempt);
+            let result = self.attempt(request).await;
+            let retry_after = match &result {
+                Ok(response) if is_retry_status(response.status) => response.retry_after(),
+                Err(err) if matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport) => None,
+                _ => return self.finish(result),
+            };
+            if !operation.is_retryable() {
+                return self.finish(result);
+            }
+            let Some(delay) =
+                self.config
+                    .retry
+                    .next_delay(attempt, retry_after, self.config.jitter.sample())
+            else {
+                return self.finish(result);
+            };
+            if started.elapsed() + delay >= self.config.timeouts.overall {
+                return self.finish(result);
+            }
+            match &result {
+                Ok(response) => tracing::warn!(
+                    status = response.status.as_u16(),
+                    delay_ms = delay.as_millis(),
+                    "retrying"
+                ),
+                Err(err) => tracing::warn!(error = %err, delay_ms = delay.as_millis(), "retrying"),
+            }
+            self.config.clock.sleep(delay).await;
+        }
+    }
+
+    #[allow(clippy::unused_self)]
+    fn finish(&self, result: Result<HttpResponse>) -> Result<HttpResponse> {
+        match &result {
+            Ok(response) => {
+                tracing::Span::current().record("status", response.status.as_u16());
+                tracing::debug!(status = response.status.as_u16(), "answered");
+            }
+            Err(err) => tracing::debug!(error = %err, "failed"),
+        }
+        result
+    }
+
+    async fn attempt(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let mut builder = self
+            .client
+            .request(request.method.clone(), request.url.clone())
+            .headers(request.headers.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(self.config.timeouts.attempt);
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(request, e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let cap = self.config.max_response_bytes;
+        if response
+            .content_length()
+            .is_some_and(|len| len > cap as u64)
+        {
+            return Err(self.too_large(request, cap, status));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(request, e))?
+        {
+            if body.len() + chunk.len() > cap {
+                return Err(self.too_large(request, cap, status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            provider: self.provider.clone(),
+            operation: request.operation,
+            status,
+            headers,
+            body: Bytes::from(body),
+            received_at: self.config.clock.now(),
+        })
+    }
+
+    fn too_large(&self, request: &HttpRequest, cap: usize, status: StatusCode) -> Error {
+        Error::new(
+            ErrorKind::Decode,
+            format!(
+                "{} answered with a body over the {cap}-byte limit",
+                request.operation.name
+            ),
+        )
+        .with_provider(self.provider.clone())
+        .with_http_status(status.as_u16())
+    }
+
+    fn transport_error(&self, request: &HttpRequest, err: reqwest::Error) -> Error {
+        let name = request.operation.name;
+        // reqwest errors carry the URL, which may hold query parameters: keep only the cause.
+        let err = err.without_url();
+        let (kind, message) = if err.is_timeout() {
+            (
+                ErrorKind::Timeout,
+                format!(
+                    "{name} timed out after {}s",
+                    self.config.timeouts.attempt.as_secs_f64()
+                ),
+            )
+        } else if err.is_connect() {
+            (
+                ErrorKind::Transport,
+                format!(
+                    "{name}: cannot connect to {}",
+                    request.url.host_str().unwrap_or_default()
+                ),
+            )
+        } else {
+            (
+                ErrorKind::Transport,
+                format!("{name}: connection failed: {}", root_cause(&err)),
+            )
+        };
+        Error::new(kind, message)
+            .with_provider(self.provider.clone())
+            .with_source(err)
+    }
+}
+
+fn is_retry_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}

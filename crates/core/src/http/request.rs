@@ -1,0 +1,206 @@
+//! [`Operation`] and [`HttpRequest`]: what a provider crate asks the HTTP layer to send.
+
+use std::fmt;
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use url::Url;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::phone::PhoneNumber;
+
+/// Whether an operation may be repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OperationKind {
+    /// Reads or checks provider state (checks, lookups, polls): retried on transient failures.
+    Read,
+    /// Sends a message to a person: never retried; an unknown outcome is
+    /// [`ErrorKind::MaybeSent`].
+    Send,
+    /// Changes provider state without sending anything (create a user, blacklist a number):
+    /// never retried.
+    Write,
+}
+
+/// A named provider operation, e.g. `Operation::send("send-otp")`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Operation {
+    /// The name used in logs and traces.
+    pub name: &'static str,
+    /// Whether it may be repeated.
+    pub kind: OperationKind,
+}
+
+impl Operation {
+    /// A safe, retried operation.
+    pub const fn read(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: OperationKind::Read,
+        }
+    }
+
+    /// An operation that sends a message: never retried.
+    pub const fn send(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: OperationKind::Send,
+        }
+    }
+
+    /// An operation that changes state: never retried.
+    pub const fn write(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: OperationKind::Write,
+        }
+    }
+
+    /// Whether the HTTP layer may retry it.
+    pub fn is_retryable(self) -> bool {
+        self.kind == OperationKind::Read
+    }
+}
+
+/// One request to a provider. `Debug` shows the operation, method, host and path only: never
+/// the body, query or sensitive headers.
+///
+/// ```
+/// use phone_verify_core::http::{BaseUrl, HttpRequest, Operation};
+/// use secrecy::SecretString;
+///
+/// let base = BaseUrl::parse("https://web-rest.verifykit.com/v1.0")?;
+/// let key = SecretString::from("canary-key");
+/// let request = HttpRequest::post(Operation::send("send-otp"), base.join("send-otp"))
+///     .secret_header("x-vfk-server-key", &key)?
+///     .json(&serde_json::json!({"phoneNumber": "+905321234567"}))?;
+/// assert!(!format!("{request:?}").contains("canary"));
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct HttpRequest {
+    pub(crate) operation: Operation,
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) masked_phone: Option<String>,
+}
+
+impl HttpRequest {
+    /// A request with any method.
+    pub fn new(operation: Operation, method: Method, url: Url) -> Self {
+        Self {
+            operation,
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            masked_phone: None,
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(operation: Operation, url: Url) -> Self {
+        Self::new(operation, Method::GET, url)
+    }
+
+    /// A `POST` request.
+    pub fn post(operation: Operation, url: Url) -> Self {
+        Self::new(operation, Method::POST, url)
+    }
+
+    /// A `PUT` request.
+    pub fn put(operation: Operation, url: Url) -> Self {
+        Self::new(operation, Method::PUT, url)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(operation: Operation, url: Url) -> Self {
+        Self::new(operation, Method::DELETE, url)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid_input(format!("header {name} has a value that cannot be sent"))
+        })?;
+        self.headers.insert(HeaderName::from_static(name), value);
+        Ok(self)
+    }
+
+    /// Adds a header whose value is a secret: it is marked sensitive and never shown.
+    pub fn secret_header(mut self, name: &'static str, value: &SecretString) -> Result<Self> {
+        let mut value = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+            Error::invalid_input(format!(
+                "credential for header {name} has invalid characters"
+            ))
+        })?;
+        value.set_sensitive(true);
+        self.headers.insert(HeaderName::from_static(name), value);
+        Ok(self)
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &SecretString) -> Result<Self> {
+        let value = SecretString::from(format!("Bearer {}", token.expose_secret()));
+        self.secret_header("authorization", &value)
+    }
+
+    /// Adds a query parameter.
+    #[must_use]
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.url.query_pairs_mut().append_pair(name, value);
+        self
+    }
+
+    /// Sets a JSON body (and `Content-Type: application/json`).
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::new(ErrorKind::InvalidInput, "request body cannot be encoded").with_source(e)
+        })?;
+        self.body = Some(bytes);
+        self.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Ok(self)
+    }
+
+    /// Names the phone number concerned, for masked logging.
+    #[must_use]
+    pub fn phone(mut self, phone: &PhoneNumber) -> Self {
+        self.masked_phone = Some(phone.masked());
+        self
+    }
+
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("operation", &self.operation.name)
+            .field("method", &self.method)
+            .field("host", &self.url.host_str())
+            .field("path", &self.url.path())
+            .field("phone", &self.masked_phone)
+            .finish_non_exhaustive()
+    }
+}

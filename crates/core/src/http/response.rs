@@ -1,0 +1,220 @@
+//! [`HttpResponse`]: a provider's answer, read in full within the size cap.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use super::request::{Operation, OperationKind};
+use super::retry::parse_retry_after;
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::ProviderId;
+
+/// A provider's HTTP answer, any status. Provider crates decode it and map error bodies to
+/// [`Error`]s.
+#[derive(Clone)]
+pub struct HttpResponse {
+    pub(crate) provider: ProviderId,
+    pub(crate) operation: Operation,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) received_at: SystemTime,
+}
+
+impl HttpResponse {
+    /// A response built by hand (for tests of provider error mapping).
+    pub fn from_parts(
+        provider: ProviderId,
+        operation: Operation,
+        status: u16,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        Self {
+            provider,
+            operation,
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers,
+            body,
+            received_at: SystemTime::now(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The operation that produced it.
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// The `Retry-After` delay, if the provider sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| parse_retry_after(v, self.received_at))
+    }
+
+    /// Decodes the body as JSON; failures are [`ErrorKind::Decode`] errors with a short,
+    /// redacted excerpt of the body.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let content_type = self.header("content-type").unwrap_or("none");
+            self.error(
+                ErrorKind::Decode,
+                format!(
+                    "{} answered with a body that is not the expected JSON ({e}; content-type {content_type}; body starts {:?})",
+                    self.operation.name,
+                    excerpt(&self.body)
+                ),
+            )
+            .with_source(e)
+        })
+    }
+
+    /// An error about this response, with the provider, HTTP status and `Retry-After` filled in.
+    pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
+        let mut err = Error::new(kind, message)
+            .with_provider(self.provider.clone())
+            .with_http_status(self.status.as_u16());
+        if let Some(delay) = self.retry_after() {
+            err = err.with_retry_after(delay);
+        }
+        err
+    }
+
+    /// The error kind an HTTP status suggests when the provider's body names no better one.
+    pub fn fallback_kind(&self) -> ErrorKind {
+        fallback_kind(self.status.as_u16(), self.operation.kind)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("provider", &self.provider)
+            .field("operation", &self.operation.name)
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error kind for an HTTP status with no recognised provider error. A server error in
+/// answer to a send (other than 503) leaves the send's outcome unknown.
+pub fn fallback_kind(status: u16, operation: OperationKind) -> ErrorKind {
+    match status {
+        400 | 422 => ErrorKind::InvalidInput,
+        401 | 403 => ErrorKind::Unauthorized,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::Conflict,
+        410 => ErrorKind::Expired,
+        429 => ErrorKind::RateLimited,
+        503 => ErrorKind::ProviderUnavailable,
+        500..=599 if operation == OperationKind::Send => ErrorKind::MaybeSent,
+        500..=599 => ErrorKind::ProviderUnavailable,
+        _ => ErrorKind::Provider,
+    }
+}
+
+/// A short excerpt of a body for error messages: at most 96 characters, control characters
+/// replaced, runs of 4+ digits (codes, phone numbers) and long token-like runs redacted.
+///
+/// ```
+/// use phone_verify_core::http::excerpt;
+///
+/// let shown = excerpt(br#"{"code":"123456","phone":"+905321234567","token":"eyJhbGciOiJIUzI1NiJ9.abc"}"#);
+/// assert!(!shown.contains("123456") && !shown.contains("5321234567") && !shown.contains("eyJ"));
+/// ```
+pub fn excerpt(body: &[u8]) -> String {
+    const MAX: usize = 96;
+    let text = String::from_utf8_lossy(&body[..body.len().min(4 * MAX)]);
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if run.len() >= 16 {
+            out.push_str("<redacted>");
+        } else if digits >= 4 && run.chars().all(|c| c.is_ascii_digit()) {
+            out.extend(std::iter::repeat_n('#', run.len()));
+        } else if digits >= 4 {
+            out.extend(
+                run.chars()
+                    .map(|c| if c.is_ascii_digit() { '#' } else { c }),
+            );
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '=') {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(if c.is_control() { ' ' } else { c });
+        }
+    }
+    flush(&mut run, &mut out);
+    if out.chars().count() > MAX {
+        out = out.chars().take(MAX).collect::<String>() + "…";
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_redacts_and_truncates() {
+        assert_eq!(
+            excerpt(b"<html>Bad Gateway</html>"),
+            "<html>Bad Gateway</html>"
+        );
+        assert_eq!(excerpt(b"{\"otp\":123456}"), "{\"otp\":######}");
+        assert_eq!(excerpt(b"line\nbreak"), "line break");
+        assert!(excerpt(&[b'a'; 1000]).len() < 120);
+        assert_eq!(excerpt(b"key=abcdefghijklmnopqrstu"), "<redacted>");
+        assert_eq!(excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn fallback_kinds() {
+        use OperationKind::{Read, Send};
+        assert_eq!(fallback_kind(400, Read), ErrorKind::InvalidInput);
+        assert_eq!(fallback_kind(401, Read), ErrorKind::Unauthorized);
+        assert_eq!(fallback_kind(404, Read), ErrorKind::NotFound);
+        assert_eq!(fallback_kind(409, Read), ErrorKind::Conflict);
+        assert_eq!(fallback_kind(429, Send), ErrorKind::RateLimited);
+        assert_eq!(fallback_kind(500, Read), ErrorKind::ProviderUnavailable);
+        assert_eq!(fallback_kind(500, Send), ErrorKind::MaybeSent);
+        assert_eq!(fallback_kind(503, Send), ErrorKind::ProviderUnavailable);
+        assert_eq!(fallback_kind(302, Read), ErrorKind::Provider);
+    }
+}

@@ -1,0 +1,36 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod channel;
+mod code;
+mod error;
+mod ext;
+pub mod http;
+mod outcome;
+mod phone;
+mod provider;
+mod request;
+mod session;
+mod verification;
+mod verifier;
+
+pub use channel::Channel;
+pub use code::Code;
+pub use error::{Error, ErrorKind, Result};
+pub use ext::{PhoneVerifierExt, SessionResolverExt};
+pub use outcome::{CheckOutcome, RejectReason, Rejection, Verified};
+pub use phone::{PhoneError, PhoneNumber};
+pub use provider::{Capabilities, ProviderId};
+pub use request::{CheckRequest, Language, RequestContext, StartRequest};
+pub use session::{SessionId, VerifiedPhone};
+pub use verification::{HANDLE_FORMAT, HANDLE_VERSION, ReverseFlow, Verification};
+#[cfg(feature = "mock")]
+pub use verifier::{MockPhoneVerifier, MockSessionResolver};
+pub use verifier::{PhoneVerifier, SessionResolver};
+
+/// Re-exported so provider crates and applications use the same versions.
+pub use async_trait::async_trait;
+pub use reqwest;
+pub use secrecy;
+pub use time;

@@ -1,0 +1,442 @@
+//! [`PhoneNumber`]: a validated international phone number.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::country::Id as CountryId;
+use phonenumber::{Mode, ParseError as LibParseError};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a string is not a usable phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PhoneError {
+    /// The input was empty or only white space.
+    #[error("phone number is empty")]
+    Empty,
+    /// The input contains characters that never appear in a phone number.
+    #[error("phone number contains an invalid character {0:?}")]
+    InvalidCharacter(char),
+    /// The input is not in international form (`+` or `00` followed by the calling code).
+    #[error("phone number must start with + and the country calling code, e.g. +507 6264 7737")]
+    MissingCallingCode,
+    /// The calling code is not a valid `+` followed by 1 to 3 digits, or belongs to no country.
+    #[error("invalid country calling code {0:?}")]
+    InvalidCallingCode(String),
+    /// Too few digits for any phone number of that country.
+    #[error("phone number is too short")]
+    TooShort,
+    /// More digits than any phone number can have.
+    #[error("phone number is too long")]
+    TooLong,
+    /// Extensions (`ext. 123`) cannot receive a verification.
+    #[error("phone number has an extension")]
+    HasExtension,
+    /// Well formed, but not a number that can exist in its country's numbering plan.
+    #[error("{0} is not a valid phone number for its country")]
+    NotValid(String),
+}
+
+/// A validated phone number in international form.
+///
+/// Parsing uses Google's libphonenumber metadata (through the [`phonenumber`] crate), so only
+/// numbers that can exist in their country's numbering plan are accepted. It serializes as its
+/// E.164 string. `Debug` masks the number; `Display` shows the full E.164 form.
+///
+/// ```
+/// use phone_verify_core::PhoneNumber;
+///
+/// let phone: PhoneNumber = "+507 6264 7737".parse()?;
+/// assert_eq!(phone.e164(), "+50762647737");
+/// assert_eq!(phone.calling_code(), "+507");
+/// assert_eq!(phone.national_number(), "62647737");
+/// assert_eq!(phone.region(), Some("PA"));
+/// assert_eq!(PhoneNumber::from_parts("+507", "6264-7737")?, phone);
+/// assert!("call me maybe".parse::<PhoneNumber>().is_err());
+/// # Ok::<(), phone_verify_core::PhoneError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhoneNumber {
+    e164: String,
+    calling_code_len: usize,
+    region: Option<String>,
+}
+
+impl PhoneNumber {
+    /// Parses a number in international form: `+` or `00`, the calling code, then the national
+    /// number, with optional spaces, dots, dashes, slashes and parentheses.
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        if let Some(bad) = trimmed
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')' | '/')))
+        {
+            return Err(PhoneError::InvalidCharacter(bad));
+        }
+        let compact: String = trimmed
+            .chars()
+            .filter(|c| *c == '+' || c.is_ascii_digit())
+            .collect();
+        if compact.rfind('+').is_some_and(|i| i > 0) {
+            return Err(PhoneError::InvalidCharacter('+'));
+        }
+        let international = if let Some(rest) = compact.strip_prefix("00") {
+            format!("+{rest}")
+        } else if compact.starts_with('+') {
+            compact
+        } else {
+            return Err(PhoneError::MissingCallingCode);
+        };
+        Self::parse_international(&international)
+    }
+
+    /// Builds a number from a calling code (`"+507"` or `"507"`) and a national number
+    /// (separators allowed; a leading trunk `0` is dropped where the country does not keep it).
+    pub fn from_parts(calling_code: &str, national: &str) -> Result<Self, PhoneError> {
+        let code = calling_code.trim();
+        let digits = code.strip_prefix('+').unwrap_or(code);
+        if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(PhoneError::InvalidCallingCode(code.to_owned()));
+        }
+        let national = national.trim();
+        if national.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        if let Some(bad) = national
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/')))
+        {
+            return Err(PhoneError::InvalidCharacter(bad));
+        }
+        let national_digits: String = national.chars().filter(char::is_ascii_digit).collect();
+        let parsed = Self::parse_international(&format!("+{digits}{national_digits}"));
+        match (&parsed, national_digits.strip_prefix('0')) {
+            (Err(PhoneError::NotValid(_) | PhoneError::TooLong), Some(without_trunk)) => {
+                Self::parse_international(&format!("+{digits}{without_trunk}")).or(parsed)
+            }
+            _ => parsed,
+        }
+    }
+
+    fn parse_international(international: &str) -> Result<Self, PhoneError> {
+        let digit_count = international.len() - 1;
+        if digit_count > 17 {
+            return Err(PhoneError::TooLong);
+        }
+        let parsed = phonenumber::parse(None, international).map_err(|e| match e {
+            LibParseError::InvalidCountryCode => {
+                PhoneError::InvalidCallingCode(international.chars().take(4).collect())
+            }
+            LibParseError::TooLong => PhoneError::TooLong,
+            LibParseError::NoNumber
+            | LibParseError::TooShortAfterIdd
+            | LibParseError::TooShortNsn => PhoneError::TooShort,
+            LibParseError::MalformedInteger(_) => PhoneError::NotValid(international.to_owned()),
+        })?;
+        if parsed.extension().is_some() {
+            return Err(PhoneError::HasExtension);
+        }
+        let e164 = parsed.format().mode(Mode::E164).to_string();
+        if !phonenumber::is_valid(&parsed) {
+            return Err(PhoneError::NotValid(mask(&e164, 1)));
+        }
+        let calling_code_len = parsed.country().code().to_string().len();
+        // phonenumber's region lookup drops leading zeros of the national number (Italy), so
+        // fall back to the main region of the calling code from the same metadata.
+        let region = parsed
+            .country()
+            .id()
+            .map(|id: CountryId| id.as_ref().to_owned())
+            .or_else(|| {
+                phonenumber::metadata::DATABASE
+                    .by_code(&parsed.country().code())
+                    .and_then(|regions| regions.into_iter().next())
+                    .map(|meta| meta.id().to_owned())
+                    .filter(|id| id.len() == 2)
+            });
+        Ok(Self {
+            e164,
+            calling_code_len,
+            region,
+        })
+    }
+
+    /// The E.164 form, e.g. `+50762647737`.
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// The country calling code with its `+`, e.g. `+507`.
+    pub fn calling_code(&self) -> &str {
+        &self.e164[..=self.calling_code_len]
+    }
+
+    /// The calling code's digits as a number, e.g. `507`.
+    pub fn calling_code_number(&self) -> u16 {
+        self.e164[1..=self.calling_code_len]
+            .parse()
+            .unwrap_or_default()
+    }
+
+    /// The national significant number (digits after the calling code), e.g. `62647737`.
+    pub fn national_number(&self) -> &str {
+        &self.e164[self.calling_code_len + 1..]
+    }
+
+    /// The ISO 3166-1 alpha-2 region of the number, e.g. `PA` or `TR`; `None` for
+    /// non-geographic numbers.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// A form safe for logs: the calling code and the last two digits, e.g. `+507******37`.
+    pub fn masked(&self) -> String {
+        mask(&self.e164, self.calling_code_len + 1)
+    }
+}
+
+/// Keeps the first `keep_prefix` characters and the last two, stars in between.
+fn mask(e164: &str, keep_prefix: usize) -> String {
+    let len = e164.len();
+    if len <= keep_prefix + 2 {
+        return "*".repeat(len);
+    }
+    let mut out = String::with_capacity(len);
+    out.push_str(&e164[..keep_prefix]);
+    out.extend(std::iter::repeat_n('*', len - keep_prefix - 2));
+    out.push_str(&e164[len - 2..]);
+    out
+}
+
+impl FromStr for PhoneNumber {
+    type Err = PhoneError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<(&str, &str)> for PhoneNumber {
+    type Error = PhoneError;
+    fn try_from((calling_code, national): (&str, &str)) -> Result<Self, Self::Error> {
+        Self::from_parts(calling_code, national)
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.e164)
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PhoneNumber").field(&self.masked()).finish()
+    }
+}
+
+impl Serialize for PhoneNumber {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.e164)
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numbers_of_many_countries() {
+        // (input, e164, calling code, national, region)
+        let cases = [
+            ("+507 6264 7737", "+50762647737", "+507", "62647737", "PA"),
+            (
+                "+90 532 123 45 67",
+                "+905321234567",
+                "+90",
+                "5321234567",
+                "TR",
+            ),
+            (
+                "+1 (415) 555-2671",
+                "+14155552671",
+                "+1",
+                "4155552671",
+                "US",
+            ),
+            ("+1 416-555-0123", "+14165550123", "+1", "4165550123", "CA"),
+            (
+                "+44 7400 123456",
+                "+447400123456",
+                "+44",
+                "7400123456",
+                "GB",
+            ),
+            (
+                "+49 1512 3456789",
+                "+4915123456789",
+                "+49",
+                "15123456789",
+                "DE",
+            ),
+            (
+                "+33 6 12 34 56 78",
+                "+33612345678",
+                "+33",
+                "612345678",
+                "FR",
+            ),
+            (
+                "+39 02 1234 5678",
+                "+390212345678",
+                "+39",
+                "0212345678",
+                "IT",
+            ),
+            ("+34 612 34 56 78", "+34612345678", "+34", "612345678", "ES"),
+            (
+                "+57 321 1234567",
+                "+573211234567",
+                "+57",
+                "3211234567",
+                "CO",
+            ),
+            (
+                "+52 55 1234 5678",
+                "+525512345678",
+                "+52",
+                "5512345678",
+                "MX",
+            ),
+            (
+                "+55 11 91234-5678",
+                "+5511912345678",
+                "+55",
+                "11912345678",
+                "BR",
+            ),
+            (
+                "+91 98765 43210",
+                "+919876543210",
+                "+91",
+                "9876543210",
+                "IN",
+            ),
+            (
+                "+81 90-1234-5678",
+                "+819012345678",
+                "+81",
+                "9012345678",
+                "JP",
+            ),
+            ("+61 412 345 678", "+61412345678", "+61", "412345678", "AU"),
+            ("+372 5123 4567", "+37251234567", "+372", "51234567", "EE"),
+            (
+                "+234 802 123 4567",
+                "+2348021234567",
+                "+234",
+                "8021234567",
+                "NG",
+            ),
+            ("+27 82 123 4567", "+27821234567", "+27", "821234567", "ZA"),
+            (
+                "0090 532 123 45 67",
+                "+905321234567",
+                "+90",
+                "5321234567",
+                "TR",
+            ),
+        ];
+        for (input, e164, cc, national, region) in cases {
+            let phone = PhoneNumber::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(phone.e164(), e164, "{input}");
+            assert_eq!(phone.calling_code(), cc, "{input}");
+            assert_eq!(phone.national_number(), national, "{input}");
+            assert_eq!(phone.region(), Some(region), "{input}");
+        }
+    }
+
+    #[test]
+    fn builds_from_parts() {
+        let a = PhoneNumber::from_parts("+507", "62647737").unwrap();
+        assert_eq!(a.e164(), "+50762647737");
+        let b = PhoneNumber::try_from(("90", "0532 123 45 67")).unwrap();
+        assert_eq!(b.e164(), "+905321234567", "trunk 0 dropped");
+        let it = PhoneNumber::from_parts("+39", "06 6982 1234").unwrap();
+        assert_eq!(it.e164(), "+390669821234", "Italian leading 0 kept");
+        assert_eq!(a.calling_code_number(), 507);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        type Check = fn(&PhoneError) -> bool;
+        let cases: [(&str, Check); 12] = [
+            ("", |e| *e == PhoneError::Empty),
+            ("   ", |e| *e == PhoneError::Empty),
+            ("call me maybe", |e| {
+                matches!(e, PhoneError::InvalidCharacter('c'))
+            }),
+            ("+90 532 123 45 67 ext 5", |e| {
+                matches!(e, PhoneError::InvalidCharacter('e'))
+            }),
+            ("532 123 45 67", |e| *e == PhoneError::MissingCallingCode),
+            ("+", |e| *e == PhoneError::TooShort),
+            ("+90", |e| *e == PhoneError::TooShort),
+            ("+999 1234567", |e| {
+                matches!(e, PhoneError::InvalidCallingCode(_))
+            }),
+            ("+90 532 123 45 67 89 01 23 45", |e| {
+                *e == PhoneError::TooLong
+            }),
+            ("+90 000 000 00 00", |e| {
+                matches!(e, PhoneError::NotValid(_))
+            }),
+            ("+1 123 456 7890", |e| matches!(e, PhoneError::NotValid(_))),
+            ("+90+5321234567", |e| {
+                matches!(e, PhoneError::InvalidCharacter('+'))
+            }),
+        ];
+        for (input, check) in cases {
+            let err = PhoneNumber::parse(input).expect_err(input);
+            assert!(check(&err), "{input:?} gave {err:?}");
+        }
+        assert!(matches!(
+            PhoneNumber::from_parts("+5077", "62647737"),
+            Err(PhoneError::InvalidCallingCode(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::from_parts("+507", ""),
+            Err(PhoneError::Empty)
+        ));
+        assert!(matches!(
+            PhoneNumber::from_parts("+507", "6264x7737"),
+            Err(PhoneError::InvalidCharacter('x'))
+        ));
+    }
+
+    #[test]
+    fn debug_masks_and_display_shows() {
+        let phone = PhoneNumber::parse("+507 6264 7737").unwrap();
+        assert_eq!(phone.masked(), "+507******37");
+        assert_eq!(format!("{phone:?}"), "PhoneNumber(\"+507******37\")");
+        assert_eq!(phone.to_string(), "+50762647737");
+    }
+
+    #[test]
+    fn serde_uses_e164_and_validates() {
+        let phone = PhoneNumber::parse("+90 532 123 45 67").unwrap();
+        assert_eq!(serde_json::to_string(&phone).unwrap(), "\"+905321234567\"");
+        let back: PhoneNumber = serde_json::from_str("\"+905321234567\"").unwrap();
+        assert_eq!(back, phone);
+        assert!(serde_json::from_str::<PhoneNumber>("\"12\"").is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! [`ProviderId`] and [`Capabilities`]: who a verifier talks to and what it can do.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::channel::Channel;
+use crate::error::{Error, Result};
+
+/// The stable name of a provider, e.g. `verifykit`: lowercase ASCII letters, digits, `-` and
+/// `_`, 1 to 64 characters. It is stored in every [`Verification`](crate::Verification) handle.
+///
+/// ```
+/// use phone_verify_core::ProviderId;
+///
+/// const ACME: ProviderId = ProviderId::new_static("acme");
+/// assert_eq!(ProviderId::new("acme")?, ACME);
+/// assert!(ProviderId::new("Acme SMS").is_err());
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct ProviderId(Cow<'static, str>);
+
+impl ProviderId {
+    /// A provider id from a constant. The name is not checked: use lowercase names.
+    pub const fn new_static(name: &'static str) -> Self {
+        Self(Cow::Borrowed(name))
+    }
+
+    /// A validated provider id.
+    pub fn new(name: &str) -> Result<Self> {
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if valid {
+            Ok(Self(Cow::Owned(name.to_owned())))
+        } else {
+            Err(Error::invalid_input(format!(
+                "provider id {name:?} must be 1-64 lowercase letters, digits, '-' or '_'"
+            )))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for ProviderId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProviderId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::new(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a [`PhoneVerifier`](crate::PhoneVerifier) can do. Callers check it before offering a
+/// channel; the testkit runs only the conformance checks it allows.
+///
+/// ```
+/// use phone_verify_core::{Capabilities, Channel};
+///
+/// let caps = Capabilities::new()
+///     .with_otp_channel(Channel::Sms)
+///     .with_reverse_channel(Channel::WhatsApp)
+///     .with_session_resolution(true);
+/// assert!(caps.supports(&Channel::WhatsApp));
+/// assert!(caps.is_reverse(&Channel::WhatsApp));
+/// assert!(!caps.supports(&Channel::Voice));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Channels on which the provider sends a code that the user types back.
+    pub otp_channels: Vec<Channel>,
+    /// Channels on which the user sends a message (deeplink or QR code) and the backend polls.
+    pub reverse_channels: Vec<Channel>,
+    /// Whether reverse flows can return a QR code.
+    pub qr_code: bool,
+    /// Whether the provider can resolve a session id into the verified phone.
+    pub session_resolution: bool,
+    /// Whether a successful check returns a session id.
+    pub check_returns_session: bool,
+    /// Whether the provider takes the language of the user's message.
+    pub localized_messages: bool,
+}
+
+impl Capabilities {
+    /// No capabilities; add them with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a channel on which a code is sent.
+    #[must_use]
+    pub fn with_otp_channel(mut self, channel: Channel) -> Self {
+        if !self.otp_channels.contains(&channel) {
+            self.otp_channels.push(channel);
+        }
+        self
+    }
+
+    /// Adds a reverse-flow channel.
+    #[must_use]
+    pub fn with_reverse_channel(mut self, channel: Channel) -> Self {
+        if !self.reverse_channels.contains(&channel) {
+            self.reverse_channels.push(channel);
+        }
+        self
+    }
+
+    /// Sets whether reverse flows can return a QR code.
+    #[must_use]
+    pub fn with_qr_code(mut self, yes: bool) -> Self {
+        self.qr_code = yes;
+        self
+    }
+
+    /// Sets whether session ids can be resolved.
+    #[must_use]
+    pub fn with_session_resolution(mut self, yes: bool) -> Self {
+        self.session_resolution = yes;
+        self
+    }
+
+    /// Sets whether a successful check returns a session id.
+    #[must_use]
+    pub fn with_check_returns_session(mut self, yes: bool) -> Self {
+        self.check_returns_session = yes;
+        self
+    }
+
+    /// Sets whether messages are localized.
+    #[must_use]
+    pub fn with_localized_messages(mut self, yes: bool) -> Self {
+        self.localized_messages = yes;
+        self
+    }
+
+    /// Whether `channel` is an OTP channel.
+    pub fn is_otp(&self, channel: &Channel) -> bool {
+        self.otp_channels.contains(channel)
+    }
+
+    /// Whether `channel` is a reverse-flow channel.
+    pub fn is_reverse(&self, channel: &Channel) -> bool {
+        self.reverse_channels.contains(channel)
+    }
+
+    /// Whether a verification can start on `channel` at all.
+    pub fn supports(&self, channel: &Channel) -> bool {
+        self.is_otp(channel) || self.is_reverse(channel)
+    }
+}

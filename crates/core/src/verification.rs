@@ -1,0 +1,357 @@
+//! [`Verification`]: the handle of a started verification, portable across processes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::channel::Channel;
+use crate::error::{Error, ErrorKind, Result};
+use crate::phone::PhoneNumber;
+use crate::provider::ProviderId;
+
+/// The value of the handle JSON's `format` field.
+pub const HANDLE_FORMAT: &str = "phone-verify/verification";
+/// The version of the handle JSON that this crate writes; it reads this version and older.
+pub const HANDLE_VERSION: u32 = 1;
+
+/// What a reverse flow shows the user: a deeplink to open, or a QR code to scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReverseFlow {
+    /// A link that opens the messaging app with the message to send (e.g. `https://wa.me/...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deeplink: Option<String>,
+    /// A PNG QR code as a `data:image/png;base64,...` URI or bare base64, as the provider gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_code: Option<String>,
+}
+
+impl ReverseFlow {
+    /// A reverse flow with a deeplink and/or a QR code.
+    pub fn new(deeplink: Option<String>, qr_code: Option<String>) -> Self {
+        Self { deeplink, qr_code }
+    }
+}
+
+/// A started verification: everything needed to check it later, in this process or another.
+///
+/// It serializes to a documented, versioned JSON form (see `docs/architecture.md`):
+///
+/// ```
+/// use phone_verify_core::{Channel, ProviderId, Verification};
+///
+/// let handle = Verification::new(ProviderId::new_static("acme"), "ref-1", Channel::Sms)
+///     .with_phone("+507 6264 7737".parse()?)
+///     .with_extra("country_code", "PA");
+/// let json = handle.to_json()?;
+/// assert!(json.contains(r#""format":"phone-verify/verification","version":1"#));
+/// assert_eq!(Verification::from_json(&json)?, handle);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Verification {
+    /// The provider that started it.
+    pub provider: ProviderId,
+    /// The provider's reference for it (a reference code, validation id, user id, …).
+    pub reference: String,
+    /// The channel it runs on.
+    pub channel: Channel,
+    /// The phone number being verified, if known at start.
+    pub phone: Option<PhoneNumber>,
+    /// When it was started.
+    pub created_at: OffsetDateTime,
+    /// When the provider stops accepting it, if the provider said.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The deeplink or QR code of a reverse flow.
+    pub reverse: Option<ReverseFlow>,
+    /// Provider-specific data needed to check it (never credentials or codes).
+    pub extras: BTreeMap<String, serde_json::Value>,
+}
+
+impl Verification {
+    /// A handle for `reference` at `provider`, created now.
+    pub fn new(provider: ProviderId, reference: impl Into<String>, channel: Channel) -> Self {
+        Self {
+            provider,
+            reference: reference.into(),
+            channel,
+            phone: None,
+            created_at: OffsetDateTime::now_utc(),
+            expires_at: None,
+            reverse: None,
+            extras: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the phone number.
+    #[must_use]
+    pub fn with_phone(mut self, phone: PhoneNumber) -> Self {
+        self.phone = Some(phone);
+        self
+    }
+
+    /// Sets the creation time.
+    #[must_use]
+    pub fn with_created_at(mut self, at: OffsetDateTime) -> Self {
+        self.created_at = at;
+        self
+    }
+
+    /// Sets the expiry.
+    #[must_use]
+    pub fn with_expires_at(mut self, at: OffsetDateTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// Sets the reverse-flow deeplink and QR code.
+    #[must_use]
+    pub fn with_reverse(mut self, reverse: ReverseFlow) -> Self {
+        self.reverse = Some(reverse);
+        self
+    }
+
+    /// Adds a provider-specific value.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.extras.insert(key.into(), value.into());
+        self
+    }
+
+    /// A provider-specific string value.
+    pub fn extra_str(&self, key: &str) -> Option<&str> {
+        self.extras.get(key).and_then(serde_json::Value::as_str)
+    }
+
+    /// Whether the handle has passed its expiry at `now`.
+    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    /// Fails with [`ErrorKind::InvalidInput`] unless the handle belongs to `provider`.
+    /// Provider crates call it first in `check`.
+    pub fn ensure_provider(&self, provider: &ProviderId) -> Result<()> {
+        if &self.provider == provider {
+            Ok(())
+        } else {
+            Err(Error::invalid_input(format!(
+                "this verification belongs to provider {:?}, not {:?}",
+                self.provider.as_str(),
+                provider.as_str()
+            )))
+        }
+    }
+
+    /// The versioned JSON form.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "verification handle cannot be serialized",
+            )
+            .with_source(e)
+        })
+    }
+
+    /// The versioned JSON form, indented.
+    pub fn to_json_pretty(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "verification handle cannot be serialized",
+            )
+            .with_source(e)
+        })
+    }
+
+    /// Reads a handle written by [`to_json`](Self::to_json), by this or an older version.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("not a verification handle: {e}"),
+            )
+            .with_source(e)
+        })
+    }
+}
+
+/// The JSON form, version 1.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandleV1 {
+    format: String,
+    version: u32,
+    provider: ProviderId,
+    reference: String,
+    channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<PhoneNumber>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reverse: Option<ReverseFlow>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    extras: BTreeMap<String, serde_json::Value>,
+}
+
+impl Serialize for Verification {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        HandleV1 {
+            format: HANDLE_FORMAT.to_owned(),
+            version: HANDLE_VERSION,
+            provider: self.provider.clone(),
+            reference: self.reference.clone(),
+            channel: self.channel.clone(),
+            phone: self.phone.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            reverse: self.reverse.clone(),
+            extras: self.extras.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Verification {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let raw = serde_json::Value::deserialize(deserializer)?;
+        let format = raw.get("format").and_then(serde_json::Value::as_str);
+        if format != Some(HANDLE_FORMAT) {
+            return Err(D::Error::custom(format!(
+                "`format` must be {HANDLE_FORMAT:?}"
+            )));
+        }
+        match raw.get("version").and_then(serde_json::Value::as_u64) {
+            Some(1) => {}
+            Some(v) => {
+                return Err(D::Error::custom(format!(
+                    "handle version {v} is newer than this library understands ({HANDLE_VERSION}); upgrade phone-verify"
+                )));
+            }
+            None => return Err(D::Error::custom("`version` is missing")),
+        }
+        let v1: HandleV1 = serde_json::from_value(raw).map_err(D::Error::custom)?;
+        if v1.reference.is_empty() {
+            return Err(D::Error::custom("`reference` is empty"));
+        }
+        Ok(Self {
+            provider: v1.provider,
+            reference: v1.reference,
+            channel: v1.channel,
+            phone: v1.phone,
+            created_at: v1.created_at,
+            expires_at: v1.expires_at,
+            reverse: v1.reverse,
+            extras: v1.extras,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn sample() -> Verification {
+        Verification::new(
+            ProviderId::new_static("verifykit"),
+            "111111",
+            Channel::WhatsApp,
+        )
+        .with_phone(PhoneNumber::parse("+905321234567").unwrap())
+        .with_created_at(datetime!(2026-11-22 18:00:00 UTC))
+        .with_expires_at(datetime!(2026-11-22 18:05:00 UTC))
+        .with_reverse(ReverseFlow::new(
+            Some("https://wa.me/905395744034?text=111111".into()),
+            Some("data:image/png;base64,iVBORw0KGgo=".into()),
+        ))
+        .with_extra("flow", "reverse")
+    }
+
+    #[test]
+    fn matches_golden_file() {
+        let golden = include_str!("../tests/fixtures/verification-v1.json");
+        let parsed = Verification::from_json(golden).unwrap();
+        assert_eq!(parsed, sample());
+        let rewritten: serde_json::Value =
+            serde_json::from_str(&sample().to_json_pretty().unwrap()).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(golden).unwrap();
+        assert_eq!(rewritten, expected);
+    }
+
+    #[test]
+    fn minimal_handle_round_trips() {
+        let handle = Verification::new(ProviderId::new_static("acme"), "r", Channel::Sms);
+        let json = handle.to_json().unwrap();
+        assert!(!json.contains("\"extras\"") && !json.contains("\"phone\""));
+        assert_eq!(Verification::from_json(&json).unwrap(), handle);
+    }
+
+    #[test]
+    fn refuses_foreign_or_future_json() {
+        let good: serde_json::Value = serde_json::from_str(&sample().to_json().unwrap()).unwrap();
+        let mutate = |f: &dyn Fn(&mut serde_json::Map<String, serde_json::Value>)| {
+            let mut v = good.clone();
+            f(v.as_object_mut().unwrap());
+            Verification::from_json(&v.to_string()).unwrap_err()
+        };
+        let future = mutate(&|m| {
+            m.insert("version".into(), 2.into());
+        });
+        assert!(future.to_string().contains("newer"), "{future}");
+        assert_eq!(future.kind(), ErrorKind::InvalidInput);
+        mutate(&|m| {
+            m.remove("format");
+        });
+        mutate(&|m| {
+            m.insert("phone".into(), "12".into());
+        });
+        mutate(&|m| {
+            m.insert("reference".into(), "".into());
+        });
+        mutate(&|m| {
+            m.insert("surprise".into(), true.into());
+        });
+        assert!(Verification::from_json("not json").is_err());
+        assert!(Verification::from_json("[]").is_err());
+    }
+
+    #[test]
+    fn checks_provider_and_expiry() {
+        let handle = sample();
+        assert!(
+            handle
+                .ensure_provider(&ProviderId::new_static("verifykit"))
+                .is_ok()
+        );
+        assert_eq!(
+            handle
+                .ensure_provider(&ProviderId::new_static("verifik"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidInput
+        );
+        assert!(!handle.is_expired_at(datetime!(2026-11-22 18:04:59 UTC)));
+        assert!(handle.is_expired_at(datetime!(2026-11-22 18:05:00 UTC)));
+        assert_eq!(handle.extra_str("flow"), Some("reverse"));
+    }
+}

@@ -1,0 +1,118 @@
+//! The two traits every provider implements: [`PhoneVerifier`] and [`SessionResolver`].
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::outcome::CheckOutcome;
+use crate::provider::{Capabilities, ProviderId};
+use crate::request::{CheckRequest, RequestContext, StartRequest};
+use crate::session::{SessionId, VerifiedPhone};
+use crate::verification::Verification;
+
+/// Starts verifications and checks them.
+///
+/// Applications hold it as `Arc<dyn PhoneVerifier>` and switch providers without code changes;
+/// conveniences live in [`PhoneVerifierExt`](crate::PhoneVerifierExt).
+///
+/// # Contract
+///
+/// Every implementation, and the testkit's conformance suite checks these:
+///
+/// 1. **Input first.** `start` refuses a request its [`Capabilities`] do not allow (see
+///    [`StartRequest::validate`]) and `check` refuses a handle of another provider, both with
+///    [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) or
+///    [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) and without any network request.
+/// 2. **A send happens at most once.** `start` sends at most one message and is never retried
+///    automatically; when its outcome is unknown it fails with
+///    [`ErrorKind::MaybeSent`](crate::ErrorKind::MaybeSent).
+/// 3. **Outcomes, not errors.** A wrong, expired, exhausted or unknown code is
+///    `Ok(CheckOutcome::Rejected(..))`; a reverse flow the user has not completed is
+///    `Ok(CheckOutcome::Pending)`. Errors are for failures of the request itself.
+/// 4. **Portable handles.** The [`Verification`] returned by `start` holds everything `check`
+///    needs: a check from a fresh verifier in another process, given the handle's JSON, gives
+///    the same outcome.
+/// 5. **The phone as reported.** `Verified` carries the phone the provider reports when it
+///    reports one.
+/// 6. **Safe retries only.** `check` may be retried by the implementation on transient failures
+///    (it is a read of the provider's state); nothing that sends a message is.
+/// 7. **No secrets out.** Credentials and codes never appear in `Debug`, errors or logs, and
+///    phone numbers are masked in logs.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait PhoneVerifier: Send + Sync + Debug {
+    /// The provider's id, stored in every handle this verifier creates.
+    fn provider(&self) -> ProviderId;
+
+    /// What this verifier can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Starts a verification: sends a code, or opens a reverse flow.
+    async fn start(&self, request: &StartRequest) -> Result<Verification>;
+
+    /// Checks a code, or polls a reverse flow when `request.code` is `None`.
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome>;
+}
+
+/// Resolves a session id, given to the backend by a web or mobile client, into the verified
+/// phone, on the server side where the client cannot tamper with it.
+///
+/// # Contract
+///
+/// 1. A session the provider does not know fails with
+///    [`ErrorKind::NotFound`](crate::ErrorKind::NotFound); one that is known but not verified
+///    with [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) or
+///    [`ErrorKind::Expired`](crate::ErrorKind::Expired), never with a phone.
+/// 2. A malformed session id fails with
+///    [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before any request.
+/// 3. Resolution is a read: implementations retry it on transient failures.
+/// 4. Providers without sessions do not implement this trait (and say
+///    `session_resolution: false` in their [`Capabilities`]).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait SessionResolver: Send + Sync + Debug {
+    /// The provider's id.
+    fn provider(&self) -> ProviderId;
+
+    /// Resolves `session` into the phone the provider verified.
+    async fn resolve(&self, session: &SessionId, context: &RequestContext)
+    -> Result<VerifiedPhone>;
+}
+
+macro_rules! forward_impls {
+    ($($ptr:ident),*) => {$(
+        #[async_trait]
+        impl<T: PhoneVerifier + ?Sized> PhoneVerifier for $ptr<T> {
+            fn provider(&self) -> ProviderId {
+                (**self).provider()
+            }
+            fn capabilities(&self) -> Capabilities {
+                (**self).capabilities()
+            }
+            async fn start(&self, request: &StartRequest) -> Result<Verification> {
+                (**self).start(request).await
+            }
+            async fn check(&self, verification: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
+                (**self).check(verification, request).await
+            }
+        }
+
+        #[async_trait]
+        impl<T: SessionResolver + ?Sized> SessionResolver for $ptr<T> {
+            fn provider(&self) -> ProviderId {
+                (**self).provider()
+            }
+            async fn resolve(&self, session: &SessionId, context: &RequestContext) -> Result<VerifiedPhone> {
+                (**self).resolve(session, context).await
+            }
+        }
+    )*};
+}
+
+forward_impls!(Arc, Box);
