@@ -104,9 +104,9 @@ impl HttpClient {
         });
         result.map_err(|err| {
             let err = err.with_provider(self.provider.clone());
-            if operation.kind == OperationKind::Send
-                && matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
-            {
+            let unknown = matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
+                && !never_sent(&err);
+            if operation.kind == OperationKind::Send && unknown {
                 span.in_scope(|| tracing::warn!(error = %err, "send outcome unknown"));
                 let message = format!(
                     "{}: the message may have been sent: {}",
@@ -258,6 +258,13 @@ impl HttpClient {
             .with_provider(self.provider.clone())
             .with_source(err)
     }
+}
+
+/// Whether the request certainly never reached the provider (the connection was not made).
+fn never_sent(err: &Error) -> bool {
+    std::error::Error::source(err)
+        .and_then(|source| source.downcast_ref::<reqwest::Error>())
+        .is_some_and(reqwest::Error::is_connect)
 }
 
 fn is_retry_status(status: StatusCode) -> bool {

@@ -1,0 +1,400 @@
+//! The shared HTTP layer against local servers: wiremock for HTTP behaviour, a raw TCP server
+//! for connection resets and unframed bodies.
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use phone_verify_core::http::{
+    BaseUrl, Clock, HttpClient, HttpConfig, HttpRequest, Jitter, Operation, RetryPolicy, Sleep,
+    Timeouts,
+};
+use phone_verify_core::secrecy::SecretString;
+use phone_verify_core::{ErrorKind, ProviderId};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CANARY: &str = "canary-7f3a9c-SECRET";
+
+/// A clock that records the waits it is asked for and returns at once.
+#[derive(Debug, Default)]
+struct RecordingClock {
+    sleeps: Mutex<Vec<Duration>>,
+}
+
+impl Clock for RecordingClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.sleeps.lock().unwrap().push(duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+#[derive(Debug)]
+struct FixedJitter(f64);
+
+impl Jitter for FixedJitter {
+    fn sample(&self) -> f64 {
+        self.0
+    }
+}
+
+fn client(clock: &Arc<RecordingClock>) -> HttpClient {
+    let config = HttpConfig::default()
+        .with_timeouts(
+            Timeouts::default()
+                .with_connect(Duration::from_secs(2))
+                .with_attempt(Duration::from_millis(300))
+                .with_overall(Duration::from_secs(20)),
+        )
+        .with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(200), Duration::from_secs(2)),
+        )
+        .with_max_response_bytes(1024)
+        .with_clock(clock.clone())
+        .with_jitter(Arc::new(FixedJitter(0.5)));
+    HttpClient::new(ProviderId::new_static("acme"), config).unwrap()
+}
+
+fn base(server: &MockServer) -> BaseUrl {
+    BaseUrl::parse(&format!("{}/v1", server.uri())).unwrap()
+}
+
+fn check(base: &BaseUrl) -> HttpRequest {
+    HttpRequest::post(Operation::read("check"), base.join("check"))
+        .secret_header("x-api-key", &SecretString::from(CANARY))
+        .unwrap()
+}
+
+fn send(base: &BaseUrl) -> HttpRequest {
+    HttpRequest::post(Operation::send("send-otp"), base.join("send"))
+        .secret_header("x-api-key", &SecretString::from(CANARY))
+        .unwrap()
+        .json(&serde_json::json!({"phone": "+905321234567"}))
+        .unwrap()
+}
+
+async fn hits(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn safe_call_is_retried_after_503_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<serde_json::Value>().unwrap()["ok"], true);
+    assert_eq!(hits(&server).await, 2);
+    assert_eq!(
+        *clock.sleeps.lock().unwrap(),
+        [Duration::from_millis(100)],
+        "half of the 200ms ceiling"
+    );
+}
+
+#[tokio::test]
+async fn safe_call_gives_up_after_max_attempts_with_growing_backoff() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(
+        response.status(),
+        502,
+        "the last answer is returned for the provider crate to map"
+    );
+    assert_eq!(hits(&server).await, 3);
+    assert_eq!(
+        *clock.sleeps.lock().unwrap(),
+        [Duration::from_millis(100), Duration::from_millis(200)]
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_in_seconds_and_as_a_date() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let in_five = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(5));
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", in_five.as_str()))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let sleeps = clock.sleeps.lock().unwrap().clone();
+    assert_eq!(sleeps[0], Duration::from_secs(3));
+    assert!(
+        sleeps[1] > Duration::from_secs(3) && sleeps[1] <= Duration::from_secs(5),
+        "{sleeps:?}"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_cap_is_not_waited_for() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.retry_after(), Some(Duration::from_secs(3600)));
+    let err = response.error(response.fallback_kind(), "too many requests");
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(hits(&server).await, 1);
+    assert!(clock.sleeps.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn timeouts_are_typed_and_safe_calls_retry_them() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock)
+        .execute(check(&base(&server)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.is_retryable());
+    assert_eq!(hits(&server).await, 3);
+}
+
+#[tokio::test]
+async fn the_overall_timeout_bounds_all_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let config = HttpConfig::default().with_timeouts(
+        Timeouts::default()
+            .with_attempt(Duration::from_secs(10))
+            .with_overall(Duration::from_millis(300)),
+    );
+    let client = HttpClient::new(ProviderId::new_static("acme"), config).unwrap();
+    let err = client.execute(check(&base(&server))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.to_string().contains("did not complete"), "{err}");
+}
+
+#[tokio::test]
+async fn a_send_is_hit_exactly_once_under_server_errors() {
+    for status in [500, 502, 503, 504, 429] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/send"))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "1"))
+            .mount(&server)
+            .await;
+        let clock = Arc::new(RecordingClock::default());
+        let response = client(&clock).execute(send(&base(&server))).await.unwrap();
+        assert_eq!(response.status(), status);
+        assert_eq!(hits(&server).await, 1, "status {status}");
+        assert!(clock.sleeps.lock().unwrap().is_empty());
+        let expected = match status {
+            503 => ErrorKind::ProviderUnavailable,
+            429 => ErrorKind::RateLimited,
+            _ => ErrorKind::MaybeSent,
+        };
+        assert_eq!(response.fallback_kind(), expected, "status {status}");
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_times_out_may_have_been_sent_and_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/send"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock)
+        .execute(send(&base(&server)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent);
+    assert!(!err.is_retryable());
+    assert_eq!(hits(&server).await, 1);
+}
+
+/// A raw server: counts requests, reads each request head, then runs `respond`.
+async fn raw_server(
+    respond: fn(&mut tokio::net::TcpStream) -> Option<Vec<u8>>,
+) -> (BaseUrl, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+                if let Some(bytes) = respond(&mut stream) {
+                    let _ = stream.write_all(&bytes).await;
+                    let _ = stream.shutdown().await;
+                }
+                // Otherwise the stream is dropped here: the connection is closed mid-request.
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_connection_reset_fails_a_send_once_and_is_retried_for_a_check() {
+    let (url, count) = raw_server(|_| None).await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock).execute(send(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+
+    let err = client(&clock).execute(check(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 3);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_not_a_maybe_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
+    drop(listener);
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock).execute(send(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing was sent: {err}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_or_without_a_length() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock)
+        .execute(check(&base(&server)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("1024-byte limit"), "{err}");
+
+    let (url, _) = raw_server(|_| {
+        let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        for _ in 0..8 {
+            write!(out, "200\r\n{}\r\n", "a".repeat(512)).unwrap();
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        Some(out)
+    })
+    .await;
+    let err = client(&clock).execute(check(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn non_json_and_truncated_bodies_are_typed_decode_errors() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string("<html>502 Bad Gateway, code 987654</html>"),
+        )
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    let err = response.json::<serde_json::Value>().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let shown = err.to_string();
+    assert!(
+        shown.contains("Bad Gateway") && !shown.contains("987654"),
+        "{shown}"
+    );
+
+    let (url, _) = raw_server(|_| {
+        Some(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":".to_vec())
+    })
+    .await;
+    let result = client(&clock).execute(send(&url)).await;
+    let err = match result {
+        Ok(response) => response.json::<serde_json::Value>().unwrap_err(),
+        Err(err) => err,
+    };
+    assert!(
+        matches!(err.kind(), ErrorKind::MaybeSent | ErrorKind::Decode),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused_before_any_request() {
+    assert!(BaseUrl::parse("http://api.example.com/v1").is_err());
+    let url = "http://api.example.com/v1/check".parse().unwrap();
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock)
+        .execute(HttpRequest::get(Operation::read("check"), url))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("https"), "{err}");
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "https://evil.example/"))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.fallback_kind(), ErrorKind::Provider);
+}

@@ -1,0 +1,53 @@
+//! `cargo xtask`: repository automation for phone-verify.
+//!
+//! ```text
+//! cargo xtask codegen [--check]             regenerate (or check) error tables and feature tables
+//! cargo xtask ci                            everything CI checks
+//! cargo xtask release <version> [--execute] [--publish]
+//! ```
+
+mod changelog;
+mod ci;
+mod codegen;
+mod release;
+mod version;
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let positional: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let root = project_root();
+    match positional.first().copied() {
+        Some("codegen") => codegen::run(&root, flag("--check")),
+        Some("ci") => ci::run(&root),
+        Some("release") => {
+            let Some(version) = positional.get(1) else {
+                bail!("usage: cargo xtask release <version> [--execute] [--publish]")
+            };
+            release::run(&root, version, flag("--execute"), flag("--publish"))
+        }
+        _ => {
+            eprintln!(
+                "usage:\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask release <version> [--execute] [--publish]"
+            );
+            bail!("unknown or missing task")
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+fn project_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
