@@ -23,7 +23,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// The provider does not know the verification, session, user or resource.
     NotFound,
-    /// The verification or session has expired.
+    /// A session or resource has expired. (An expired code in a check is the outcome
+    /// `Rejected(RejectReason::Expired)`, not this error.)
     Expired,
     /// Too many requests; see [`Error::retry_after`].
     RateLimited,

@@ -205,27 +205,34 @@ impl StartRequest {
         self
     }
 
-    /// Checks the request against a verifier's capabilities: the channel must be supported, an
-    /// OTP channel needs a phone number. Provider crates call this before any request is sent.
+    /// Checks the request against a verifier's capabilities. With a phone number, the channel
+    /// must be an OTP channel; without one, a reverse channel (a channel can be both, like
+    /// VerifyKit's WhatsApp). Provider crates call this before any request is sent.
     pub fn validate(&self, capabilities: &Capabilities) -> Result<()> {
-        if capabilities.is_otp(&self.channel) {
-            if self.phone.is_none() {
-                return Err(Error::invalid_input(format!(
-                    "a phone number is required to send a code by {}",
-                    self.channel
-                )));
-            }
-        } else if capabilities.is_reverse(&self.channel) {
-            if self.qr_code && !capabilities.qr_code {
-                return Err(Error::unsupported("this provider does not return QR codes"));
-            }
-        } else {
+        if !capabilities.supports(&self.channel) {
             return Err(Error::unsupported(format!(
                 "channel {} is not supported by this provider",
                 self.channel
             )));
         }
+        if self.is_reverse(capabilities) {
+            if self.qr_code && !capabilities.qr_code {
+                return Err(Error::unsupported("this provider does not return QR codes"));
+            }
+        } else if self.phone.is_none() {
+            return Err(Error::invalid_input(format!(
+                "a phone number is required to send a code by {}",
+                self.channel
+            )));
+        }
         Ok(())
+    }
+
+    /// Whether this request is a reverse flow for a verifier with `capabilities`: a reverse
+    /// channel and no phone number, or a channel that is only a reverse channel.
+    pub fn is_reverse(&self, capabilities: &Capabilities) -> bool {
+        capabilities.is_reverse(&self.channel)
+            && (self.phone.is_none() || !capabilities.is_otp(&self.channel))
     }
 }
 
@@ -309,6 +316,19 @@ mod tests {
             .validate(&caps)
             .unwrap_err();
         assert_eq!(qr.kind(), ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn a_channel_can_be_both_otp_and_reverse() {
+        let caps = Capabilities::new()
+            .with_otp_channel(Channel::WhatsApp)
+            .with_reverse_channel(Channel::WhatsApp)
+            .with_qr_code(true);
+        let phone = PhoneNumber::parse("+905321234567").unwrap();
+        let otp = StartRequest::otp(Channel::WhatsApp, phone);
+        let reverse = StartRequest::reverse(Channel::WhatsApp).qr_code(true);
+        assert!(otp.validate(&caps).is_ok() && !otp.is_reverse(&caps));
+        assert!(reverse.validate(&caps).is_ok() && reverse.is_reverse(&caps));
     }
 
     #[test]
