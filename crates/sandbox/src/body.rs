@@ -1,0 +1,156 @@
+//! Lenient request input: headers, query pairs and a JSON (or form) body that never rejects.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+
+/// Largest request body read (bigger bodies are treated as empty).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A request's headers, query and body. Extraction never fails: a body that is not a JSON
+/// object (or a form) reads as empty, so each endpoint answers its own missing-field error.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Input {
+    /// Request headers.
+    pub(crate) headers: HeaderMap,
+    /// Query pairs in order, percent-decoded.
+    pub(crate) query: Vec<(String, String)>,
+    /// Body fields.
+    pub(crate) body: Map<String, Value>,
+    /// Whether the body was present but could not be read as a JSON object or a form.
+    pub(crate) body_malformed: bool,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Input {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let query = parts
+            .uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+            .await
+            .unwrap_or_default();
+        let (body, body_malformed) = parse_body(&bytes);
+        Ok(Self {
+            headers: parts.headers,
+            query,
+            body,
+            body_malformed,
+        })
+    }
+}
+
+/// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs.
+fn parse_body(bytes: &[u8]) -> (Map<String, Value>, bool) {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return (Map::new(), false);
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => (map, false),
+        Ok(_) => (Map::new(), true),
+        Err(_) => {
+            let looks_like_form = std::str::from_utf8(bytes)
+                .is_ok_and(|s| s.contains('=') && !s.trim_start().starts_with(['{', '[']));
+            if looks_like_form {
+                let map = url::form_urlencoded::parse(bytes)
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect();
+                (map, false)
+            } else {
+                (Map::new(), true)
+            }
+        }
+    }
+}
+
+impl Input {
+    /// A header value as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    }
+
+    /// The first query value for `key`.
+    pub(crate) fn query(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A body field as non-empty text: strings are trimmed, numbers are written out.
+    pub(crate) fn str(&self, key: &str) -> Option<String> {
+        match self.body.get(key)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A body field as a boolean (`true`/`false`, `"true"`/`"false"`, `1`/`0`).
+    pub(crate) fn bool(&self, key: &str) -> Option<bool> {
+        match self.body.get(key)? {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            },
+            Value::Number(n) => n.as_u64().map(|n| n != 0),
+            _ => None,
+        }
+    }
+
+    /// A body field, falling back to the query string (some SDKs send `lang` either way).
+    pub(crate) fn str_or_query(&self, key: &str) -> Option<String> {
+        self.str(key).or_else(|| self.query(key).map(str::to_owned))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(body: &[u8]) -> Input {
+        let (body, body_malformed) = parse_body(body);
+        Input {
+            body,
+            body_malformed,
+            ..Input::default()
+        }
+    }
+
+    #[test]
+    fn json_objects_are_read_and_everything_else_is_empty() {
+        let i = input(br#"{"phone": 3211234567, "code": " 123456 ", "flag": "true", "empty": ""}"#);
+        assert_eq!(i.str("phone").as_deref(), Some("3211234567"));
+        assert_eq!(i.str("code").as_deref(), Some("123456"));
+        assert_eq!(i.bool("flag"), Some(true));
+        assert_eq!(i.str("empty"), None);
+        assert!(!i.body_malformed);
+        for bad in [&b"{not json"[..], b"[1,2]", b"\"text\"", b"\xff\xfe"] {
+            let i = input(bad);
+            assert!(i.body.is_empty());
+            assert!(i.body_malformed, "{bad:?}");
+        }
+        assert!(!input(b"  ").body_malformed);
+    }
+
+    #[test]
+    fn forms_are_read_too() {
+        let i = input(b"sessionId=abc123&lang=tr");
+        assert_eq!(i.str("sessionId").as_deref(), Some("abc123"));
+        assert_eq!(i.body.get("lang"), Some(&json!("tr")));
+    }
+}

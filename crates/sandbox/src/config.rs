@@ -1,0 +1,193 @@
+//! Sandbox configuration: listen address, credentials, seed, limits and starting balances.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Default VerifyKit server key (`X-Vfk-Server-Key`).
+pub const DEFAULT_VERIFYKIT_SERVER_KEY: &str = "sandbox-server-key";
+/// Default Verifik bearer token.
+pub const DEFAULT_VERIFIK_TOKEN: &str = "sandbox-token";
+/// Default Verigator user name (`X-Service-Auth: sandbox:sandbox`).
+pub const DEFAULT_VERIGATOR_USERNAME: &str = "sandbox";
+/// Default Verigator password.
+pub const DEFAULT_VERIGATOR_PASSWORD: &str = "sandbox";
+/// The Verifik project that exists from the start (the id used in Verifik's own examples).
+pub const DEFAULT_VERIFIK_PROJECT: &str = "507f1f77bcf86cd799439011";
+
+/// Which of the two documented VerifyKit `init` answer shapes to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InitTheme {
+    /// OTP (SMS) is an entry of `result.list` next to WhatsApp and Telegram.
+    #[default]
+    Recommended,
+    /// `result.list` holds only the messaging apps; OTP is announced at the root through
+    /// `alternativeValidation: "otp"` and `alternativeValidationDescription`.
+    Basic,
+}
+
+impl FromStr for InitTheme {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "recommended" => Ok(Self::Recommended),
+            "basic" => Ok(Self::Basic),
+            other => Err(format!(
+                "unknown init theme {other:?} (expected recommended or basic)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for InitTheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Recommended => "recommended",
+            Self::Basic => "basic",
+        })
+    }
+}
+
+/// A request budget: at most `max_requests` in any sliding `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub max_requests: u32,
+    /// Length of the sliding window (sandbox clock).
+    pub window: Duration,
+}
+
+/// How many codes may be sent to one phone number in a sliding window (VerifyKit `403015`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimit {
+    /// Sends allowed per number per window.
+    pub max_sends: u32,
+    /// Length of the sliding window (sandbox clock).
+    pub window: Duration,
+}
+
+impl Default for SendLimit {
+    fn default() -> Self {
+        Self {
+            max_sends: 10,
+            window: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Credits per provider; `None` means unlimited. Each VerifyKit validation (`send-otp`,
+/// `start`) and each Verifik phone validation costs one credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Balances {
+    /// VerifyKit credits; at 0 VerifyKit answers `403042`.
+    pub verifykit: Option<u64>,
+    /// Verifik credits; at 0 Verifik answers 403 `insufficient_credits`.
+    pub verifik: Option<u64>,
+}
+
+/// Everything that shapes a sandbox. `SandboxConfig::default()` listens on an ephemeral
+/// loopback port with the documented default credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// Address to listen on (default `127.0.0.1:0`, an ephemeral port).
+    pub listen: SocketAddr,
+    /// Seed for codes and ids; `None` draws from OS entropy.
+    pub seed: Option<u64>,
+    /// The VerifyKit server key accepted in `X-Vfk-Server-Key`.
+    pub verifykit_server_key: String,
+    /// The Verifik token accepted in `Authorization` (tokens issued by the emulated logins too).
+    pub verifik_token: String,
+    /// The Verigator API user name of `X-Service-Auth: user:password`.
+    pub verigator_username: String,
+    /// The Verigator API password of `X-Service-Auth: user:password`.
+    pub verigator_password: String,
+    /// Shape of VerifyKit's `init` answer.
+    pub init_theme: InitTheme,
+    /// VerifyKit validation types that are active (`whatsapp`, `telegram`, `otp`); others get `403011`.
+    pub verifykit_methods: Vec<String>,
+    /// When true VerifyKit OTP only works for test numbers (`403049` otherwise).
+    pub verifykit_otp_test_numbers_only: bool,
+    /// VerifyKit per-number send limit (`403015`).
+    pub verifykit_send_limit: SendLimit,
+    /// Wrong VerifyKit codes allowed before a pending OTP is discarded (later checks get `403013`).
+    pub verifykit_max_attempts: u32,
+    /// Optional VerifyKit request budget per end-user IP (`X-Vfk-Forwarded-For`); over it `429001`.
+    pub verifykit_rate_limit: Option<RateLimit>,
+    /// Verifik project ids that exist (others give 404 `project_not_found`).
+    pub verifik_projects: Vec<String>,
+    /// Wrong Verigator PINs allowed before the verification is throttled.
+    pub verigator_max_attempts: u32,
+    /// How long a Verigator SMS PIN (and a started authentication) stays valid.
+    pub verigator_pin_ttl: Duration,
+    /// Starting credits.
+    pub balances: Balances,
+    /// Test numbers with fixed codes: `(E.164 phone, code)`.
+    pub test_numbers: Vec<(String, String)>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            seed: None,
+            verifykit_server_key: DEFAULT_VERIFYKIT_SERVER_KEY.to_owned(),
+            verifik_token: DEFAULT_VERIFIK_TOKEN.to_owned(),
+            verigator_username: DEFAULT_VERIGATOR_USERNAME.to_owned(),
+            verigator_password: DEFAULT_VERIGATOR_PASSWORD.to_owned(),
+            init_theme: InitTheme::default(),
+            verifykit_methods: vec!["whatsapp".into(), "telegram".into(), "otp".into()],
+            verifykit_otp_test_numbers_only: false,
+            verifykit_send_limit: SendLimit::default(),
+            verifykit_max_attempts: 5,
+            verifykit_rate_limit: None,
+            verifik_projects: vec![DEFAULT_VERIFIK_PROJECT.to_owned()],
+            verigator_max_attempts: 5,
+            verigator_pin_ttl: Duration::from_secs(300),
+            balances: Balances::default(),
+            test_numbers: Vec::new(),
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// The default configuration with a fixed seed, for reproducible codes.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            seed: Some(seed),
+            ..Self::default()
+        }
+    }
+
+    /// The `X-Service-Auth` value Verigator accepts.
+    pub fn verigator_service_auth(&self) -> String {
+        format!("{}:{}", self.verigator_username, self.verigator_password)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_credentials() {
+        let c = SandboxConfig::default();
+        assert_eq!(c.verifykit_server_key, "sandbox-server-key");
+        assert_eq!(c.verifik_token, "sandbox-token");
+        assert_eq!(c.verigator_service_auth(), "sandbox:sandbox");
+        assert!(c.listen.ip().is_loopback());
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(SandboxConfig::seeded(9).seed, Some(9));
+    }
+
+    #[test]
+    fn init_theme_parses() {
+        assert_eq!("Basic".parse::<InitTheme>().unwrap(), InitTheme::Basic);
+        assert_eq!(
+            "recommended".parse::<InitTheme>().unwrap(),
+            InitTheme::Recommended
+        );
+        assert!("fancy".parse::<InitTheme>().is_err());
+        assert_eq!(InitTheme::Basic.to_string(), "basic");
+    }
+}

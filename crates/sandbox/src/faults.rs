@@ -1,0 +1,258 @@
+//! Fault injection: make the next N matching requests fail in a chosen way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Provider;
+
+/// What an injected fault does to a matching request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Answer `status` without processing the request. The body is `body` when given, else the
+    /// provider's own error shape for that status.
+    Status {
+        /// HTTP status code.
+        status: u16,
+        /// Raw body to send instead of the provider-shaped error.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+    },
+    /// Wait `ms` milliseconds (real time), then process the request normally.
+    Delay {
+        /// Delay in milliseconds.
+        ms: u64,
+    },
+    /// Close the connection with a TCP reset before any response byte is sent; the request is
+    /// not processed.
+    ConnectionReset,
+    /// Process the request, then send the status line, headers (with the full
+    /// `Content-Length`) and only half of the body before dropping the connection.
+    TruncatedBody,
+    /// Answer 200 with `Content-Type: application/json` and a body that is not valid JSON; the
+    /// request is not processed.
+    MalformedJson,
+    /// Answer 200 with an HTML page (`Content-Type: text/html`); the request is not processed.
+    WrongContentType,
+    /// Answer 429 with `Retry-After` and the provider's rate-limit error; not processed.
+    RateLimited {
+        /// Value of the `Retry-After` header, in seconds.
+        retry_after_secs: u64,
+    },
+}
+
+impl FaultAction {
+    /// Short name used in the request log, e.g. `connection_reset`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Status { .. } => "status",
+            Self::Delay { .. } => "delay",
+            Self::ConnectionReset => "connection_reset",
+            Self::TruncatedBody => "truncated_body",
+            Self::MalformedJson => "malformed_json",
+            Self::WrongContentType => "wrong_content_type",
+            Self::RateLimited { .. } => "rate_limited",
+        }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A fault for the next `times` requests that match `provider`, `method` and `path`.
+///
+/// `path` is the provider's own path (what the real host would see), e.g. `/v1.0/send-otp`,
+/// `/v2/phone-validations` or `/v1/service/service/{id}/users`; a trailing `*` matches any
+/// suffix. `None` fields match everything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Only requests to this provider (any provider when `None`).
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    /// Only this HTTP method, case-insensitive (any when `None`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Only this path, or prefix when it ends with `*` (any when `None`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// How many matching requests it affects (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+    /// What happens to them.
+    pub action: FaultAction,
+}
+
+impl Fault {
+    /// A fault for the next request to `provider`, any method and path.
+    pub fn new(provider: Provider, action: FaultAction) -> Self {
+        Self {
+            provider: Some(provider),
+            method: None,
+            path: None,
+            times: 1,
+            action,
+        }
+    }
+
+    /// Restricts it to one HTTP method.
+    #[must_use]
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Restricts it to one path (or a prefix ending with `*`).
+    #[must_use]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Makes it affect the next `times` matching requests.
+    #[must_use]
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = times;
+        self
+    }
+
+    fn matches(&self, provider: Provider, method: &str, path: &str) -> bool {
+        self.provider.is_none_or(|p| p == provider)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| match p.strip_suffix('*') {
+                    Some(prefix) => path.starts_with(prefix),
+                    None => p == path,
+                })
+    }
+}
+
+/// Pending faults, consumed in the order they were added.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FaultQueue {
+    pending: Vec<Fault>,
+}
+
+impl FaultQueue {
+    /// Adds a fault (ignored when `times` is 0).
+    pub(crate) fn push(&mut self, fault: Fault) {
+        if fault.times > 0 {
+            self.pending.push(fault);
+        }
+    }
+
+    /// Takes one use of the first fault matching the request.
+    pub(crate) fn take(
+        &mut self,
+        provider: Provider,
+        method: &str,
+        path: &str,
+    ) -> Option<FaultAction> {
+        let index = self
+            .pending
+            .iter()
+            .position(|f| f.matches(provider, method, path))?;
+        let fault = &mut self.pending[index];
+        fault.times -= 1;
+        let action = fault.action.clone();
+        if fault.times == 0 {
+            self.pending.remove(index);
+        }
+        Some(action)
+    }
+
+    /// Faults not used up yet.
+    pub(crate) fn pending(&self) -> &[Fault] {
+        &self.pending
+    }
+
+    /// Removes every pending fault.
+    pub(crate) fn clear(&mut self) {
+        self.pending.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_match_and_are_used_up() {
+        let mut q = FaultQueue::default();
+        q.push(
+            Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset)
+                .method("post")
+                .path("/v1.0/send-otp")
+                .times(2),
+        );
+        assert_eq!(q.take(Provider::Verifik, "POST", "/v1.0/send-otp"), None);
+        assert_eq!(q.take(Provider::VerifyKit, "GET", "/v1.0/send-otp"), None);
+        assert_eq!(q.take(Provider::VerifyKit, "POST", "/v1.0/check-otp"), None);
+        assert_eq!(
+            q.take(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+            Some(FaultAction::ConnectionReset)
+        );
+        assert_eq!(q.pending().len(), 1);
+        assert!(
+            q.take(Provider::VerifyKit, "POST", "/v1.0/send-otp")
+                .is_some()
+        );
+        assert!(
+            q.take(Provider::VerifyKit, "POST", "/v1.0/send-otp")
+                .is_none()
+        );
+        assert!(q.pending().is_empty());
+    }
+
+    #[test]
+    fn prefixes_wildcards_and_zero_times() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::new(Provider::Verigator, FaultAction::MalformedJson).times(0));
+        assert!(q.pending().is_empty());
+        q.push(Fault {
+            provider: None,
+            method: None,
+            path: Some("/v1/service/*".into()),
+            times: 1,
+            action: FaultAction::Delay { ms: 5 },
+        });
+        assert!(q.take(Provider::Verigator, "PUT", "/v1/other").is_none());
+        assert_eq!(
+            q.take(Provider::Verigator, "PUT", "/v1/service/service/x"),
+            Some(FaultAction::Delay { ms: 5 })
+        );
+        q.push(Fault::new(Provider::Verifik, FaultAction::TruncatedBody));
+        q.clear();
+        assert!(q.take(Provider::Verifik, "GET", "/v2/x").is_none());
+    }
+
+    #[test]
+    fn faults_deserialize_from_control_json() {
+        let f: Fault = serde_json::from_str(
+            r#"{"provider":"verifykit","path":"/v1.0/send-otp","action":{"type":"rate_limited","retry_after_secs":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.times, 1);
+        assert_eq!(
+            f.action,
+            FaultAction::RateLimited {
+                retry_after_secs: 7
+            }
+        );
+        assert_eq!(f.action.name(), "rate_limited");
+        let s: Fault =
+            serde_json::from_str(r#"{"action":{"type":"status","status":503},"times":3}"#).unwrap();
+        assert_eq!(
+            s.action,
+            FaultAction::Status {
+                status: 503,
+                body: None
+            }
+        );
+        assert_eq!(s.provider, None);
+    }
+}

@@ -1,0 +1,223 @@
+//! Starting a sandbox and driving it from Rust: [`Sandbox`] and [`SandboxHandle`].
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::SandboxConfig;
+use crate::faults::Fault;
+use crate::model::{ControlError, Provider, RequestLog, SentMessage, TotpEnrollment};
+use crate::state::{App, Shared};
+use crate::{control, server, verifykit, verigator};
+
+/// Entry point: starts sandbox servers.
+#[derive(Debug, Clone, Copy)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds `config.listen` (default: an ephemeral loopback port) and serves in the background
+    /// on the current Tokio runtime until the handle is shut down or dropped.
+    pub async fn start(config: SandboxConfig) -> io::Result<SandboxHandle> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = Shared::new(config);
+        let router = server::router(&app);
+        let (shutdown, signal) = oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, router, signal));
+        Ok(SandboxHandle {
+            addr,
+            app,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sandbox: its URLs and direct control of its state (no HTTP needed).
+/// Dropping it stops the server.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    app: App,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stand-in for `https://web-rest.verifykit.com/v1.0`.
+    pub fn verifykit_web_rest_url(&self) -> String {
+        format!("{}/verifykit/web-rest/v1.0", self.base_url())
+    }
+
+    /// Stand-in for `https://api.verifykit.com/v1.0`.
+    pub fn verifykit_api_url(&self) -> String {
+        format!("{}/verifykit/api/v1.0", self.base_url())
+    }
+
+    /// Stand-in for `https://api.verifik.co/v2`.
+    pub fn verifik_url(&self) -> String {
+        format!("{}/verifik/v2", self.base_url())
+    }
+
+    /// Stand-in for `https://api.verigator.com/v1`.
+    pub fn verigator_url(&self) -> String {
+        format!("{}/verigator/v1", self.base_url())
+    }
+
+    /// The control API, `http://127.0.0.1:PORT/_sandbox`.
+    pub fn control_url(&self) -> String {
+        format!("{}/_sandbox", self.base_url())
+    }
+
+    /// The configuration the sandbox runs with (credentials included).
+    pub fn config(&self) -> &SandboxConfig {
+        &self.app.config
+    }
+
+    /// Messages sent to `recipient` (E.164 phone, any common spelling, or e-mail), newest first.
+    pub fn messages(&self, recipient: &str) -> Vec<SentMessage> {
+        control::messages_for(&self.app, Some(recipient))
+    }
+
+    /// Every sent message, newest first.
+    pub fn all_messages(&self) -> Vec<SentMessage> {
+        control::messages_for(&self.app, None)
+    }
+
+    /// The code of the newest message to `recipient` that carries one.
+    pub fn latest_code(&self, recipient: &str) -> Option<String> {
+        self.messages(recipient).into_iter().find_map(|m| m.code)
+    }
+
+    /// The current sandbox time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.app.lock().now()
+    }
+
+    /// Moves the sandbox clock forward; every expiry and TOTP code follows it.
+    pub fn advance_clock(&self, by: Duration) {
+        control::advance(&self.app, by);
+    }
+
+    /// Queues a fault for the next matching requests.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.app.lock().faults.push(fault);
+    }
+
+    /// Drops every pending fault.
+    pub fn clear_faults(&self) {
+        self.app.lock().faults.clear();
+    }
+
+    /// Faults not used up yet.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.app.lock().faults.pending().to_vec()
+    }
+
+    /// Every request that reached a provider, with counts per `"METHOD path"`.
+    pub fn requests(&self) -> RequestLog {
+        control::request_log(&self.app, None)
+    }
+
+    /// How many `method` requests to `provider`'s `path` (e.g. `/v1.0/send-otp`) arrived,
+    /// including those answered by an injected fault.
+    pub fn request_count(&self, provider: Provider, method: &str, path: &str) -> usize {
+        self.app
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| {
+                r.provider == provider && r.method.eq_ignore_ascii_case(method) && r.path == path
+            })
+            .count()
+    }
+
+    /// Completes a VerifyKit WhatsApp/Telegram flow as if `phone` had sent the message;
+    /// returns the session id that `check` then reports.
+    pub fn complete_reverse_flow(
+        &self,
+        reference: &str,
+        phone: &str,
+    ) -> Result<String, ControlError> {
+        verifykit::complete_reverse_flow(&self.app, reference, phone)
+    }
+
+    /// Completes a VerifyKit e-mail flow as if `email` had sent the verification e-mail.
+    pub fn complete_email_flow(&self, reference: &str, email: &str) -> Result<(), ControlError> {
+        verifykit::complete_email_flow(&self.app, reference, email)
+    }
+
+    /// Sets a provider's credits (`None` = unlimited). Verigator has no balance and ignores it.
+    pub fn set_balance(&self, provider: Provider, credits: Option<u64>) {
+        self.app.lock().set_balance(provider, credits);
+    }
+
+    /// A provider's remaining credits (`None` = unlimited).
+    pub fn balance(&self, provider: Provider) -> Option<u64> {
+        self.app.lock().balance(provider)
+    }
+
+    /// Makes `phone` a test number: every provider sends it `code` instead of a random one.
+    pub fn add_test_number(&self, phone: &str, code: &str) -> Result<(), ControlError> {
+        control::store_test_number(&self.app, phone, code).map(|_| ())
+    }
+
+    /// Removes a test number; false if it was not one.
+    pub fn remove_test_number(&self, phone: &str) -> bool {
+        let phone = crate::phone::normalize_query_phone(phone);
+        self.app.lock().test_numbers.remove(&phone).is_some()
+    }
+
+    /// Enrols a Verigator user in the authenticator app (TOTP: SHA1, 6 digits, 30 s).
+    pub fn enroll_totp(
+        &self,
+        service_id: &str,
+        user_id: &str,
+    ) -> Result<TotpEnrollment, ControlError> {
+        verigator::enroll_totp(&self.app, service_id, user_id)
+    }
+
+    /// The enrolled Verigator user's current TOTP code (sandbox clock).
+    pub fn totp_code(&self, service_id: &str, user_id: &str) -> Result<String, ControlError> {
+        verigator::totp_code(&self.app, service_id, user_id).map(|(code, _)| code)
+    }
+
+    /// Forgets everything (flows, messages, log, faults, tokens, services …) and starts over
+    /// from the configuration, clock included.
+    pub fn reset(&self) {
+        self.app.reset();
+    }
+
+    /// Stops the server and waits until it has closed its listener and connections.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

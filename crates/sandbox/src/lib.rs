@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod body;
+mod clock;
+pub mod config;
+mod control;
+pub mod faults;
+mod handle;
+pub mod model;
+mod otp;
+mod phone;
+mod server;
+mod state;
+mod texts;
+mod totp;
+mod verifik;
+mod verifykit;
+mod verigator;
+
+pub use config::{Balances, InitTheme, RateLimit, SandboxConfig, SendLimit};
+pub use faults::{Fault, FaultAction};
+pub use handle::{Sandbox, SandboxHandle};
+pub use model::{
+    Channel, ControlError, Provider, RequestLog, RequestRecord, SentMessage, TotpEnrollment,
+};

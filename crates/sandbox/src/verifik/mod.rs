@@ -1,0 +1,365 @@
+//! Verifik emulation (`/verifik/v2/...`): token acquisition and phone validations, with
+//! Verifik's `{"data","signature","id"}` envelope and `{"code","message":"NNN:reason"}` errors.
+
+mod login;
+mod record;
+mod validations;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::body::Input;
+use crate::config::SandboxConfig;
+use crate::model::Provider;
+use crate::otp::constant_time_eq;
+use crate::server::provider_middleware;
+use crate::state::{App, State};
+
+use record::PhoneValidation;
+
+/// The sandbox's Verifik client (account) id.
+pub(crate) const CLIENT_ID: &str = "507f1f77bcf86cd799439013";
+/// The project flow of the default project.
+pub(crate) const PROJECT_FLOW_ID: &str = "507f1f77bcf86cd799439015";
+/// Digits of a Verifik OTP.
+pub(crate) const OTP_LENGTH: usize = 6;
+/// Validity of a Verifik OTP, in minutes.
+pub(crate) const OTP_MINUTES: i64 = 10;
+/// The resend cooldown per number and gateway, in seconds.
+pub(crate) const RESEND_COOLDOWN_SECS: i64 = 120;
+/// Validity of an access token, in days.
+pub(crate) const TOKEN_DAYS: i64 = 30;
+
+/// Routes of `https://api.verifik.co` (nested under `/verifik`).
+pub(crate) fn router(app: &App) -> Router {
+    Router::new()
+        .route("/v2/projects/phone-login", post(login::phone_login))
+        .route(
+            "/v2/projects/phone-login/confirm",
+            post(login::phone_login_confirm),
+        )
+        .route("/v2/projects/email-login", post(login::email_login))
+        .route(
+            "/v2/projects/email-login/confirm",
+            post(login::email_login_confirm),
+        )
+        .route("/v2/auth/session", get(login::renew_session))
+        .route("/v2/auth/renew-and-revoke", post(login::renew_and_revoke))
+        .route(
+            "/v2/phone-validations",
+            post(validations::create)
+                .put(validations::validate)
+                .get(validations::list),
+        )
+        .route(
+            "/v2/phone-validations/validate",
+            post(validations::validate),
+        )
+        .route(
+            "/v2/phone-validations/app-registration",
+            post(validations::create_app_registration),
+        )
+        .route(
+            "/v2/phone-validations/manual",
+            post(validations::create_manual),
+        )
+        .route("/v2/phone-validations/{id}", get(validations::get_one))
+        .route(
+            "/v2/phone-validations/{id}/validate",
+            post(validations::validate_by_id),
+        )
+        .fallback(|| async { status_error(StatusCode::NOT_FOUND) })
+        .method_not_allowed_fallback(|| async { status_error(StatusCode::METHOD_NOT_ALLOWED) })
+        .layer(from_fn_with_state(
+            (app.clone(), Provider::Verifik),
+            provider_middleware,
+        ))
+        .with_state(app.clone())
+}
+
+/// Verifik's tokens, logins and phone validations.
+#[derive(Debug, Default)]
+pub(crate) struct VerifikState {
+    /// Issued access tokens and their expiry.
+    tokens: HashMap<String, OffsetDateTime>,
+    /// Whether renew-and-revoke has revoked the configured token.
+    configured_token_revoked: bool,
+    /// Pending phone logins by E.164 number.
+    phone_logins: HashMap<String, PhoneValidation>,
+    /// Pending e-mail logins by lowercase address.
+    email_logins: HashMap<String, crate::otp::PendingCode>,
+    /// Phone validations, oldest first.
+    validations: Vec<PhoneValidation>,
+    /// Index of `validations` by `_id`.
+    by_id: HashMap<String, usize>,
+    /// Indexes of `validations` per E.164 number, oldest first.
+    by_phone: HashMap<String, Vec<usize>>,
+}
+
+impl VerifikState {
+    fn insert(&mut self, validation: PhoneValidation) -> usize {
+        let index = self.validations.len();
+        self.by_id.insert(validation.id.clone(), index);
+        self.by_phone
+            .entry(validation.e164.clone())
+            .or_default()
+            .push(index);
+        self.validations.push(validation);
+        index
+    }
+}
+
+/// A Verifik error answer.
+#[derive(Debug, Clone)]
+pub(crate) struct VfError {
+    status: u16,
+    code: Cow<'static, str>,
+    message: Cow<'static, str>,
+}
+
+impl VfError {
+    /// `{"code": reason, "message": "NNN:reason"}`, the documented shape.
+    fn reason(status: u16, reason: &'static str) -> Self {
+        Self {
+            status,
+            code: Cow::Borrowed(reason),
+            message: Cow::Owned(format!("{status}:{reason}")),
+        }
+    }
+
+    /// 409 `MissingParameter` listing the missing fields the way Verifik joins them.
+    fn missing(fields: &[&str], trailing_newline: bool) -> Self {
+        let mut message = fields
+            .iter()
+            .map(|f| format!("missing {f}"))
+            .collect::<Vec<_>>()
+            .join("\n. ");
+        if trailing_newline {
+            message.push('\n');
+        }
+        Self {
+            status: 409,
+            code: Cow::Borrowed("MissingParameter"),
+            message: Cow::Owned(message),
+        }
+    }
+
+    /// 409 `MissingParameter` with a free message (Verifik's validation-error code).
+    fn invalid(message: &'static str) -> Self {
+        Self {
+            status: 409,
+            code: Cow::Borrowed("MissingParameter"),
+            message: Cow::Borrowed(message),
+        }
+    }
+
+    fn invalid_country_code() -> Self {
+        Self::invalid(
+            "Invalid countryCode format. CountryCode should be in the format + followed by 1 to 3 digits.",
+        )
+    }
+
+    fn bad_request(message: &'static str) -> Self {
+        Self {
+            status: 400,
+            code: Cow::Borrowed("BadRequest"),
+            message: Cow::Borrowed(message),
+        }
+    }
+
+    fn unauthorized() -> Self {
+        Self {
+            status: 401,
+            code: Cow::Borrowed("Unauthorized"),
+            message: Cow::Borrowed("Invalid or expired token."),
+        }
+    }
+
+    fn missing_authorization() -> Self {
+        Self {
+            status: 409,
+            code: Cow::Borrowed("MissingParameter"),
+            message: Cow::Borrowed("missing Authorization header"),
+        }
+    }
+}
+
+impl IntoResponse for VfError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            axum::Json(json!({"code": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+/// Verifik's error shape for a bare status (fault injection, unknown routes).
+pub(crate) fn status_error(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let code: String = reason.split_whitespace().collect();
+    let snake = reason.to_ascii_lowercase().replace([' ', '-'], "_");
+    VfError {
+        status: status.as_u16(),
+        code: Cow::Owned(code),
+        message: Cow::Owned(format!("{}:{snake}", status.as_u16())),
+    }
+    .into_response()
+}
+
+/// Turns a handler outcome into a response.
+fn respond(outcome: Result<Value, VfError>) -> Response {
+    match outcome {
+        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Verifik's `signature` object.
+fn signature(now: OffsetDateTime) -> Value {
+    let date = now
+        .format(format_description!(
+            "[month repr:long] [day padding:none], [year] [hour repr:12 padding:none]:[minute] [period]"
+        ))
+        .unwrap_or_default();
+    json!({"dateTime": date, "message": "Certified by Verifik.co"})
+}
+
+/// `{"data": data, "signature": {...}, "id": "X1234"}`.
+fn envelope(state: &mut State, data: Value) -> Value {
+    let now = state.now();
+    let id = state.rng.alphanumeric(5).to_ascii_uppercase();
+    let mut map = serde_json::Map::new();
+    map.insert("data".into(), data);
+    map.insert("signature".into(), signature(now));
+    map.insert("id".into(), Value::String(id));
+    Value::Object(map)
+}
+
+/// ISO-8601 with milliseconds and `Z`, as Verifik writes dates.
+fn iso(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// The token of an `Authorization` header (`Bearer <jwt>` or the bare token).
+fn bearer(input: &Input) -> Option<String> {
+    let raw = input.header("authorization")?;
+    let token = match raw.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => raw,
+    };
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// Checks the `Authorization` header: 409 when missing, 401 when unknown, expired or revoked.
+fn authorize(state: &State, config: &SandboxConfig, input: &Input) -> Result<String, VfError> {
+    let token = bearer(input).ok_or_else(VfError::missing_authorization)?;
+    let configured =
+        !state.verifik.configured_token_revoked && constant_time_eq(&token, &config.verifik_token);
+    let issued = state
+        .verifik
+        .tokens
+        .get(&token)
+        .is_some_and(|expires| state.now() < *expires);
+    if configured || issued {
+        Ok(token)
+    } else {
+        Err(VfError::unauthorized())
+    }
+}
+
+/// Issues a JWT-shaped access token valid for `days`.
+fn issue_token(state: &mut State, days: i64) -> String {
+    let now = state.now();
+    let expires = now + time::Duration::days(days);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = json!({
+        "client": CLIENT_ID,
+        "iat": now.unix_timestamp(),
+        "exp": expires.unix_timestamp(),
+        "jti": state.rng.hex(12),
+    });
+    let payload = b64.encode(payload.to_string());
+    let sig = b64.encode(state.rng.bytes::<32>());
+    let token = format!("{header}.{payload}.{sig}");
+    state.verifik.tokens.insert(token.clone(), expires);
+    token
+}
+
+/// Whether `code` is `+` followed by 1 to 3 digits.
+fn valid_country_code(code: &str) -> bool {
+    code.strip_prefix('+')
+        .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A phone field with spaces removed.
+fn clean_phone(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The OTP a request carries, as text. A JSON number loses leading zeros, so it is padded
+/// back to `len` digits.
+fn otp_field(input: &Input, key: &str, len: usize) -> Option<String> {
+    match input.body.get(key)? {
+        Value::Number(n) => Some(format!("{:0>len$}", n.to_string())),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        let t = OffsetDateTime::from_unix_timestamp(1_716_954_087).unwrap()
+            + time::Duration::milliseconds(9);
+        assert_eq!(iso(t), "2024-05-29T03:41:27.009Z");
+        assert_eq!(signature(t)["dateTime"], "May 29, 2024 3:41 AM");
+    }
+
+    #[test]
+    fn missing_parameter_messages_match_the_docs() {
+        let e = VfError::missing(&["phone", "countryCode", "otp"], false);
+        assert_eq!(
+            e.message,
+            "missing phone\n. missing countryCode\n. missing otp"
+        );
+        let e = VfError::missing(&["countryCode", "phone", "type"], true);
+        assert_eq!(
+            e.message,
+            "missing countryCode\n. missing phone\n. missing type\n"
+        );
+        assert_eq!(
+            VfError::reason(403, "otp_does_not_match").message,
+            "403:otp_does_not_match"
+        );
+    }
+
+    #[test]
+    fn country_codes_and_otps() {
+        assert!(valid_country_code("+507"));
+        assert!(valid_country_code("+1"));
+        assert!(!valid_country_code("507"));
+        assert!(!valid_country_code("+5077"));
+        assert!(!valid_country_code("+5a"));
+        assert_eq!(clean_phone(" 6264 7737 "), "62647737");
+    }
+}

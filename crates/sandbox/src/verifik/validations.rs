@@ -1,0 +1,539 @@
+//! Phone validations: create (project flow, app registration, manual), validate, list, get.
+
+use axum::extract::{Path, State as AxumState};
+use axum::response::Response;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::record::{PhoneValidation, Status};
+use super::{
+    OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS, VfError, authorize, clean_phone, envelope,
+    issue_token, otp_field, respond, signature, valid_country_code,
+};
+use crate::body::Input;
+use crate::model::{Channel, Provider, SentMessage};
+use crate::otp::{CodeCheck, PendingCode};
+use crate::phone;
+use crate::state::{App, State};
+use crate::texts::{self, Lang};
+
+/// Largest page size of the list endpoint.
+const MAX_LIMIT: usize = 100;
+
+/// Everything needed to create (and usually send) a phone validation.
+#[derive(Debug)]
+pub(super) struct NewValidation {
+    pub(super) source: &'static str,
+    pub(super) project: Option<String>,
+    pub(super) project_flow: Option<String>,
+    pub(super) app_registration: Option<String>,
+    pub(super) country_code: String,
+    pub(super) phone: String,
+    pub(super) e164: String,
+    pub(super) gateway: String,
+    pub(super) kind: String,
+    pub(super) validation_method: String,
+    pub(super) title: Option<String>,
+    pub(super) language: String,
+    pub(super) redirect_url: Option<String>,
+    pub(super) webhook_url: Option<String>,
+    pub(super) identity_url: Option<String>,
+    pub(super) requires_2fa: bool,
+    pub(super) ip_address: Option<String>,
+    pub(super) expires_at: Option<OffsetDateTime>,
+    /// Whether a code is sent (false for the `manual` validation method).
+    pub(super) send: bool,
+}
+
+/// Builds a validation and, when asked, sends its code.
+pub(super) fn issue(state: &mut State, spec: NewValidation) -> PhoneValidation {
+    let now = state.now();
+    let id = state.rng.object_id(now);
+    let expires_at = spec
+        .expires_at
+        .unwrap_or(now + Duration::minutes(OTP_MINUTES));
+    let (status, code, provider_confirmation) = if spec.send {
+        let code = state.new_code(&spec.e164, OTP_LENGTH);
+        let lang = Lang::from_tag(Some(&spec.language));
+        let brand = spec.title.clone().unwrap_or_else(|| "Verifik".to_owned());
+        let sms = spec.gateway == "sms";
+        state.send(SentMessage {
+            provider: Provider::Verifik,
+            phone: Some(spec.e164.clone()),
+            email: None,
+            channel: if sms { Channel::Sms } else { Channel::Whatsapp },
+            code: Some(code.clone()),
+            text: texts::otp_message(lang, &brand, &code, 10),
+            lang: lang.code().to_owned(),
+            reference: Some(id.clone()),
+            sent_at: now,
+        });
+        let digits = spec.e164.trim_start_matches('+').to_owned();
+        let confirmation = if sms {
+            json!({"sid": format!("SM{}", state.rng.hex(16)), "status": "queued"})
+        } else {
+            json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": digits, "wa_id": digits}],
+                "messages": [{"id": format!("wamid.{}", state.rng.alphanumeric(40)), "message_status": "accepted"}],
+            })
+        };
+        (
+            Status::Sent,
+            Some(PendingCode::new(code, now, expires_at - now)),
+            confirmation,
+        )
+    } else {
+        (Status::New, None, json!({}))
+    };
+    PhoneValidation {
+        id,
+        project: spec.project,
+        project_flow: spec.project_flow,
+        app_registration: spec.app_registration,
+        source: spec.source,
+        status,
+        country_code: spec.country_code,
+        phone: spec.phone,
+        e164: spec.e164,
+        gateway: spec.gateway,
+        code,
+        otp_hash: format!("$2a$10${}", state.rng.alphanumeric(53)),
+        title: spec.title,
+        kind: spec.kind,
+        validation_method: spec.validation_method,
+        redirect_url: spec.redirect_url,
+        webhook_url: spec.webhook_url,
+        identity_url: spec.identity_url,
+        requires_2fa: spec.requires_2fa,
+        ip_address: spec.ip_address,
+        language: spec.language,
+        created_at: now,
+        updated_at: now,
+        expires_at,
+        validated_at: None,
+        provider_confirmation,
+    }
+}
+
+/// `POST /v2/phone-validations`: project-flow validation.
+pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Response {
+    respond(create_for_project(&app, &input, false))
+}
+
+/// `POST /v2/phone-validations/app-registration`: onboarding validation.
+pub(super) async fn create_app_registration(
+    AxumState(app): AxumState<App>,
+    input: Input,
+) -> Response {
+    respond(create_for_project(&app, &input, true))
+}
+
+/// `POST /v2/phone-validations/manual`: standalone OTP by SMS or WhatsApp.
+pub(super) async fn create_manual(AxumState(app): AxumState<App>, input: Input) -> Response {
+    respond(manual(&app, &input))
+}
+
+/// `PUT /v2/phone-validations` (and `POST /v2/phone-validations/validate`): checks an OTP.
+pub(super) async fn validate(AxumState(app): AxumState<App>, input: Input) -> Response {
+    respond(validate_latest(&app, &input))
+}
+
+/// `POST /v2/phone-validations/{id}/validate` with `{"verificationCode": "..."}`.
+pub(super) async fn validate_by_id(
+    AxumState(app): AxumState<App>,
+    Path(id): Path<String>,
+    input: Input,
+) -> Response {
+    respond(validate_one(&app, &id, &input))
+}
+
+/// `GET /v2/phone-validations`: paginated, filtered list, newest first.
+pub(super) async fn list(AxumState(app): AxumState<App>, input: Input) -> Response {
+    respond(list_page(&app, &input))
+}
+
+/// `GET /v2/phone-validations/{id}`.
+pub(super) async fn get_one(
+    AxumState(app): AxumState<App>,
+    Path(id): Path<String>,
+    input: Input,
+) -> Response {
+    respond(fetch(&app, &id, &input))
+}
+
+/// Names of `fields` that the body lacks, in order.
+fn missing_fields<'a>(input: &Input, fields: &[&'a str]) -> Vec<&'a str> {
+    fields
+        .iter()
+        .copied()
+        .filter(|f| input.str(f).is_none())
+        .collect()
+}
+
+/// Whether a code went to `e164` through `gateway` within the resend cooldown and is still pending.
+fn recently_sent(state: &State, e164: &str, gateway: &str, now: OffsetDateTime) -> bool {
+    let vf = &state.verifik;
+    vf.by_phone.get(e164).is_some_and(|indexes| {
+        indexes.iter().rev().map(|i| &vf.validations[*i]).any(|v| {
+            v.gateway == gateway
+                && v.status == Status::Sent
+                && now - v.created_at < Duration::seconds(RESEND_COOLDOWN_SECS)
+        })
+    })
+}
+
+/// The checks every sending create shares: credits, then the resend cooldown.
+fn may_send(state: &State, input: &Input, e164: &str, gateway: &str) -> Result<(), VfError> {
+    if !state.has_credit(Provider::Verifik) {
+        return Err(VfError::reason(403, "insufficient_credits"));
+    }
+    if input.bool("force") != Some(true) && recently_sent(state, e164, gateway, state.now()) {
+        return Err(VfError::reason(409, "otp_recently_sent"));
+    }
+    Ok(())
+}
+
+fn gateway_of(input: &Input, default: Option<&str>) -> Result<String, VfError> {
+    let gateway = input
+        .str("phoneGateway")
+        .or_else(|| default.map(str::to_owned))
+        .unwrap_or_default();
+    if matches!(gateway.as_str(), "sms" | "whatsapp") {
+        Ok(gateway)
+    } else {
+        Err(VfError::invalid(
+            "Invalid phoneGateway. Use sms or whatsapp.",
+        ))
+    }
+}
+
+fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Result<Value, VfError> {
+    let mut state = app.lock();
+    authorize(&state, &app.config, input)?;
+    let missing = missing_fields(
+        input,
+        &[
+            "project",
+            "validationMethod",
+            "phone",
+            "countryCode",
+            "type",
+        ],
+    );
+    if !missing.is_empty() {
+        return Err(VfError::missing(&missing, false));
+    }
+    let field = |name: &str| input.str(name).unwrap_or_default();
+    let (project, method, kind, country_code) = (
+        field("project"),
+        field("validationMethod"),
+        field("type"),
+        field("countryCode"),
+    );
+    let number = clean_phone(&field("phone"));
+    if !valid_country_code(&country_code) {
+        return Err(VfError::invalid_country_code());
+    }
+    let method_ok = if app_registration {
+        method == "verificationCode"
+    } else {
+        matches!(method.as_str(), "verificationCode" | "manual")
+    };
+    if !method_ok {
+        return Err(VfError::invalid(if app_registration {
+            "Invalid validationMethod. App registration phone validations use verificationCode."
+        } else {
+            "Invalid validationMethod. Use verificationCode or manual."
+        }));
+    }
+    if !matches!(
+        kind.as_str(),
+        "validation" | "login" | "onboarding" | "oneTimeLink"
+    ) {
+        return Err(VfError::invalid(
+            "Invalid type. Use validation, login, onboarding or oneTimeLink.",
+        ));
+    }
+    let gateway = gateway_of(input, Some("whatsapp"))?;
+    let parsed = phone::from_parts(&country_code, &number)
+        .ok_or_else(|| VfError::bad_request("Invalid phone number format."))?;
+    if !app.config.verifik_projects.contains(&project) {
+        return Err(VfError::reason(404, "project_not_found"));
+    }
+    let expires_at = match input.str("expiresAt") {
+        None => None,
+        Some(raw) => Some(OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| {
+            VfError::invalid(
+                "Invalid expiresAt. Use an ISO-8601 date such as 2024-12-31T23:59:59.000Z.",
+            )
+        })?),
+    };
+    let send = method == "verificationCode";
+    may_send(&state, input, parsed.e164(), &gateway)?;
+    let now = state.now();
+    let registration = app_registration.then(|| state.rng.object_id(now));
+    let record = issue(
+        &mut state,
+        NewValidation {
+            source: if app_registration {
+                "app-registration"
+            } else {
+                "project"
+            },
+            project: Some(project),
+            project_flow: Some(super::PROJECT_FLOW_ID.to_owned()),
+            app_registration: registration,
+            country_code,
+            phone: number,
+            e164: parsed.e164().to_owned(),
+            gateway,
+            kind,
+            validation_method: method,
+            title: input.str("title"),
+            language: input.str("language").unwrap_or_else(|| "en".to_owned()),
+            redirect_url: input.str("redirectUrl"),
+            webhook_url: input.str("webhookUrl"),
+            identity_url: input.str("identityUrl"),
+            requires_2fa: input.bool("requires2FA").unwrap_or(false),
+            ip_address: input.str("ipAddress"),
+            expires_at,
+            send,
+        },
+    );
+    state.charge(Provider::Verifik);
+    let body = record.to_created_json();
+    state.verifik.insert(record);
+    Ok(envelope(&mut state, body))
+}
+
+fn manual(app: &App, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
+    authorize(&state, &app.config, input)?;
+    let missing = missing_fields(input, &["phone", "countryCode", "phoneGateway"]);
+    if !missing.is_empty() {
+        return Err(VfError::missing(&missing, false));
+    }
+    let country_code = input.str("countryCode").unwrap_or_default();
+    let number = clean_phone(&input.str("phone").unwrap_or_default());
+    if !valid_country_code(&country_code) {
+        return Err(VfError::invalid_country_code());
+    }
+    let gateway = gateway_of(input, None)?;
+    let title = input.str("title");
+    if title.as_ref().is_some_and(|t| t.chars().count() > 15) {
+        return Err(VfError::invalid(
+            "Invalid title. The title must have between 1 and 15 characters.",
+        ));
+    }
+    let parsed = phone::from_parts(&country_code, &number)
+        .ok_or_else(|| VfError::bad_request("Invalid phone number format."))?;
+    may_send(&state, input, parsed.e164(), &gateway)?;
+    let record = issue(
+        &mut state,
+        NewValidation {
+            source: "manual",
+            project: None,
+            project_flow: None,
+            app_registration: None,
+            country_code,
+            phone: number,
+            e164: parsed.e164().to_owned(),
+            gateway,
+            kind: "validation".to_owned(),
+            validation_method: "verificationCode".to_owned(),
+            title,
+            language: input.str("language").unwrap_or_else(|| "en".to_owned()),
+            redirect_url: None,
+            webhook_url: None,
+            identity_url: None,
+            requires_2fa: false,
+            ip_address: input.str("ipAddress"),
+            expires_at: None,
+            send: true,
+        },
+    );
+    state.charge(Provider::Verifik);
+    let body = record.to_created_json();
+    state.verifik.insert(record);
+    Ok(envelope(&mut state, body))
+}
+
+/// Marks validation `index` validated and builds the success answer (login validations also
+/// get an `appLogin` and a `token`).
+fn mark_validated(state: &mut State, index: usize) -> Value {
+    let now = state.now();
+    let record = &mut state.verifik.validations[index];
+    record.status = Status::Validated;
+    record.updated_at = now;
+    record.validated_at = Some(now);
+    let mut data = record.to_validated_json();
+    if record.kind == "login" {
+        let login_id = state.rng.object_id(now);
+        let token = issue_token(state, super::TOKEN_DAYS);
+        if let Value::Object(map) = &mut data {
+            map.insert(
+                "appLogin".into(),
+                json!({"id": login_id, "status": "validated"}),
+            );
+            map.insert("token".into(), json!(token));
+        }
+    }
+    envelope(state, data)
+}
+
+fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
+    authorize(&state, &app.config, input)?;
+    let otp = otp_field(input, "otp", OTP_LENGTH);
+    let missing: Vec<&str> = [
+        ("phone", input.str("phone").is_some()),
+        ("countryCode", input.str("countryCode").is_some()),
+        ("otp", otp.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| (!present).then_some(name))
+    .collect();
+    if !missing.is_empty() {
+        return Err(VfError::missing(&missing, false));
+    }
+    let country_code = input.str("countryCode").unwrap_or_default();
+    if !valid_country_code(&country_code) {
+        return Err(VfError::invalid_country_code());
+    }
+    let not_found = || VfError::reason(404, "phone_validation_not_found");
+    let number = clean_phone(&input.str("phone").unwrap_or_default());
+    let parsed = phone::from_parts(&country_code, &number).ok_or_else(not_found)?;
+    let (project, flow, gateway) = (
+        input.str("project"),
+        input.str("projectFlow"),
+        input.str("phoneGateway"),
+    );
+    let vf = &state.verifik;
+    let index = vf
+        .by_phone
+        .get(parsed.e164())
+        .and_then(|indexes| {
+            indexes.iter().rev().copied().find(|i| {
+                let v = &vf.validations[*i];
+                v.status != Status::New
+                    && project
+                        .as_ref()
+                        .is_none_or(|p| v.project.as_ref() == Some(p))
+                    && flow
+                        .as_ref()
+                        .is_none_or(|f| v.project_flow.as_ref() == Some(f))
+                    && gateway
+                        .as_ref()
+                        .is_none_or(|g| v.gateway == *g || g == "none")
+            })
+        })
+        .ok_or_else(not_found)?;
+    let now = state.now();
+    let record = &mut state.verifik.validations[index];
+    if record.status == Status::Validated {
+        return Err(VfError::reason(409, "phone_validation_already_validated"));
+    }
+    let code = record.code.as_mut().ok_or_else(not_found)?;
+    match code.check(&otp.unwrap_or_default(), now, None) {
+        CodeCheck::Valid => Ok(mark_validated(&mut state, index)),
+        CodeCheck::Expired => Err(VfError::reason(412, "phoneValidation_has_expired")),
+        CodeCheck::Invalid | CodeCheck::Throttled => {
+            Err(VfError::reason(403, "otp_does_not_match"))
+        }
+        CodeCheck::Used => Err(VfError::reason(409, "phone_validation_already_validated")),
+    }
+}
+
+fn validate_one(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
+    authorize(&state, &app.config, input)?;
+    let not_found = || VfError::reason(404, "phone_validation_not_found");
+    let index = *state.verifik.by_id.get(id).ok_or_else(not_found)?;
+    let candidate = otp_field(input, "verificationCode", OTP_LENGTH)
+        .ok_or_else(|| VfError::missing(&["verificationCode"], false))?;
+    let now = state.now();
+    let record = &mut state.verifik.validations[index];
+    if record.status == Status::Validated {
+        return Err(VfError::reason(409, "phone_validation_already_validated"));
+    }
+    let code = record.code.as_mut().ok_or_else(not_found)?;
+    match code.check(&candidate, now, None) {
+        CodeCheck::Valid => Ok(mark_validated(&mut state, index)),
+        CodeCheck::Expired => Err(VfError::reason(409, "CODE_EXPIRED")),
+        CodeCheck::Invalid | CodeCheck::Throttled => Err(VfError::reason(400, "INVALID_CODE")),
+        CodeCheck::Used => Err(VfError::reason(409, "phone_validation_already_validated")),
+    }
+}
+
+/// A positive integer query parameter within `1..=max`, or `default` when absent.
+fn page_param(input: &Input, key: &str, default: usize, max: usize) -> Result<usize, VfError> {
+    match input.query(key) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| VfError::reason(400, "INVALID_PARAMETERS")),
+    }
+}
+
+fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
+    let state = app.lock();
+    authorize(&state, &app.config, input)?;
+    let page = page_param(input, "page", 1, usize::MAX)?;
+    let limit = page_param(input, "limit", 10, MAX_LIMIT)?;
+    let status = input.query("status");
+    if status.is_some_and(|s| !matches!(s, "new" | "sent" | "validated" | "failed")) {
+        return Err(VfError::reason(400, "INVALID_PARAMETERS"));
+    }
+    let phone_filter = input.query("phone").map(clean_phone);
+    let matches = |v: &&PhoneValidation| {
+        input
+            .query("project")
+            .is_none_or(|p| v.project.as_deref() == Some(p))
+            && status.is_none_or(|s| v.status.as_str() == s)
+            && input.query("type").is_none_or(|t| v.kind == t)
+            && input.query("countryCode").is_none_or(|c| {
+                v.country_code.trim_start_matches('+') == c.trim().trim_start_matches('+')
+            })
+            && phone_filter.as_ref().is_none_or(|p| v.phone == *p)
+    };
+    let all: Vec<&PhoneValidation> = state
+        .verifik
+        .validations
+        .iter()
+        .rev()
+        .filter(matches)
+        .collect();
+    let total = all.len();
+    let data: Vec<Value> = all
+        .iter()
+        .skip((page - 1).saturating_mul(limit))
+        .take(limit)
+        .map(|v| v.to_json())
+        .collect();
+    Ok(json!({
+        "success": true,
+        "data": data,
+        "pagination": {"page": page, "limit": limit, "total": total, "pages": total.div_ceil(limit)},
+        "signature": signature(state.now()),
+    }))
+}
+
+fn fetch(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
+    let state = app.lock();
+    authorize(&state, &app.config, input)?;
+    let index = *state
+        .verifik
+        .by_id
+        .get(id)
+        .ok_or_else(|| VfError::reason(404, "phone_validation_not_found"))?;
+    Ok(json!({
+        "success": true,
+        "data": state.verifik.validations[index].to_json(),
+        "signature": signature(state.now()),
+    }))
+}

@@ -1,0 +1,946 @@
+//! HTTP tests of the control API (`/_sandbox/...`) and of the Rust control handle: messages,
+//! reverse-flow completion, clock, faults, test numbers, balances, request log, TOTP, reset.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, send, start, start_with};
+use phone_verify_sandbox::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
+use serde_json::{Value, json};
+
+const PHONE: &str = "+905321234567";
+
+fn control(sb: &SandboxHandle, path: &str) -> String {
+    format!("{}{path}", sb.control_url())
+}
+
+fn send_otp(http: &reqwest::Client, sb: &SandboxHandle, phone: &str) -> reqwest::RequestBuilder {
+    http.post(format!("{}/send-otp", sb.verifykit_web_rest_url()))
+        .header("X-Vfk-Server-Key", "sandbox-server-key")
+        .json(&json!({"phoneNumber": phone, "countryCode": "TR"}))
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    send(http.post(url).json(&body)).await
+}
+
+#[tokio::test]
+async fn messages_are_listed_newest_first_with_their_fields() {
+    let (sb, http) = (start().await, client());
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
+    assert_eq!(send(send_otp(&http, &sb, "+905329999999")).await.0, 201);
+
+    for query in [
+        "%2B905321234567",
+        "+905321234567",
+        "905321234567",
+        "%2B90%20532%20123%2045%2067",
+    ] {
+        let (status, list) =
+            send(http.get(control(&sb, &format!("/messages?phone={query}")))).await;
+        assert_eq!(status, 200);
+        assert_eq!(list.as_array().unwrap().len(), 2, "{query}");
+    }
+    let (_, list) = send(http.get(control(&sb, "/messages?phone=%2B905321234567"))).await;
+    let newest = &list[0];
+    for key in [
+        "provider",
+        "phone",
+        "channel",
+        "code",
+        "text",
+        "lang",
+        "reference",
+        "sent_at",
+    ] {
+        assert!(!newest[key].is_null(), "{key} in {newest}");
+    }
+    assert_eq!(
+        (
+            newest["provider"].as_str(),
+            newest["phone"].as_str(),
+            newest["channel"].as_str()
+        ),
+        (Some("verifykit"), Some(PHONE), Some("sms"))
+    );
+    let at = |m: &Value| {
+        time::OffsetDateTime::parse(
+            m["sent_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert!(at(&list[0]) >= at(&list[1]));
+    assert_eq!(
+        Some(newest["code"].as_str().unwrap().to_owned()),
+        sb.latest_code(PHONE)
+    );
+    assert_ne!(list[0]["reference"], list[1]["reference"]);
+
+    let (_, all) = send(http.get(control(&sb, "/messages"))).await;
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    assert_eq!(all[0]["phone"], "+905329999999");
+    let (_, none) = send(http.get(control(&sb, "/messages?phone=%2B905320000000"))).await;
+    assert_eq!(none, json!([]));
+
+    let (status, latest) =
+        send(http.get(control(&sb, "/messages/latest?phone=%2B905321234567"))).await;
+    assert_eq!((status, &latest), (200, newest));
+    assert_eq!(
+        send(http.get(control(&sb, "/messages/latest?phone=%2B905320000000")))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        send(http.get(control(&sb, "/messages/latest"))).await.0,
+        400
+    );
+    assert_eq!(sb.all_messages().len(), 3);
+}
+
+#[tokio::test]
+async fn reverse_flows_are_completed_over_http() {
+    let (sb, http) = (start().await, client());
+    let start_flow = || {
+        send(
+            http.post(format!("{}/start", sb.verifykit_web_rest_url()))
+                .header("X-Vfk-Server-Key", "sandbox-server-key")
+                .json(&json!({"app": "telegram"})),
+        )
+    };
+    let (_, started) = start_flow().await;
+    let reference = started["result"]["reference"].as_str().unwrap();
+    let complete = |body: Value| post(&http, control(&sb, "/verifykit/complete"), body);
+
+    assert_eq!(
+        complete(json!({"reference": reference, "phone": "not a phone"}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        complete(json!({"reference": "unknown", "phone": PHONE}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(complete(json!({"phone": PHONE})).await.0, 400);
+    assert_eq!(complete(json!({"reference": reference})).await.0, 400);
+    let (status, done) = complete(json!({"reference": reference, "phone": PHONE})).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["completed"], true);
+    let session_id = done["sessionId"].as_str().unwrap();
+    let (status, again) = complete(json!({"reference": reference, "phone": PHONE})).await;
+    assert_eq!(status, 409);
+    assert!(again["error"].is_string());
+
+    let (_, checked) = send(
+        http.post(format!("{}/check", sb.verifykit_web_rest_url()))
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .json(&json!({"reference": reference})),
+    )
+    .await;
+    assert_eq!(checked["result"]["sessionId"], session_id);
+
+    let (_, late) = start_flow().await;
+    let (status, _) = post(
+        &http,
+        control(&sb, "/clock/advance"),
+        json!({"seconds": 300}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        complete(json!({"reference": late["result"]["reference"], "phone": PHONE}))
+            .await
+            .0,
+        410
+    );
+
+    let (_, email) = send(
+        http.post(format!("{}/start-email", sb.verifykit_web_rest_url()))
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .json(&json!({})),
+    )
+    .await;
+    let (status, done) =
+        complete(json!({"reference": email["result"]["reference"], "email": "ada@example.com"}))
+            .await;
+    assert_eq!((status, done["completed"].as_bool()), (200, Some(true)));
+    assert_eq!(
+        complete(json!({"reference": email["result"]["reference"], "email": "nope"}))
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn the_clock_advances_over_http_and_drives_expiry() {
+    let (sb, http) = (start().await, client());
+    let (status, clock) = send(http.get(control(&sb, "/clock"))).await;
+    assert_eq!((status, clock["offset_seconds"].as_i64()), (200, Some(0)));
+    let (_, sent) = send(send_otp(&http, &sb, PHONE)).await;
+    let reference = sent["result"]["reference"].as_str().unwrap();
+    let code = sb.latest_code(PHONE).unwrap();
+    let (status, advanced) = post(
+        &http,
+        control(&sb, "/clock/advance"),
+        json!({"seconds": 301}),
+    )
+    .await;
+    assert_eq!(
+        (status, advanced["offset_seconds"].as_i64()),
+        (200, Some(301))
+    );
+    let (status, expired) = send(
+        http.post(format!("{}/check-otp", sb.verifykit_web_rest_url()))
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .json(&json!({"phoneNumber": PHONE, "countryCode": "TR", "reference": reference, "code": code})),
+    )
+    .await;
+    assert_eq!(
+        (status, expired["meta"]["errorCode"].as_str()),
+        (403, Some("403037"))
+    );
+    for bad in [json!({"seconds": -1}), json!({"seconds": "ten"}), json!({})] {
+        assert_eq!(
+            post(&http, control(&sb, "/clock/advance"), bad).await.0,
+            400
+        );
+    }
+    let before = sb.now();
+    sb.advance_clock(Duration::from_secs(3600));
+    assert!(sb.now() - before >= time::Duration::hours(1));
+    let (status, _) = post(
+        &http,
+        control(&sb, "/clock/advance"),
+        json!({"seconds": 1e12}),
+    )
+    .await;
+    assert_eq!(status, 200, "huge jumps are capped, not a crash");
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
+}
+
+#[tokio::test]
+async fn hostile_input_gets_documented_errors_never_a_crash() {
+    let (sb, http) = (start().await, client());
+    let (vk, api, vf, vg) = (
+        sb.verifykit_web_rest_url(),
+        sb.verifykit_api_url(),
+        sb.verifik_url(),
+        sb.verigator_url(),
+    );
+    let sid = "00000000-0000-4000-8000-000000000000";
+    let endpoints = [
+        ("GET", format!("{vk}/init?lang=%FF%FE")),
+        ("POST", format!("{vk}/start")),
+        ("POST", format!("{vk}/check")),
+        ("POST", format!("{vk}/check-whatsapp")),
+        ("POST", format!("{vk}/country")),
+        ("POST", format!("{vk}/send-otp")),
+        ("POST", format!("{vk}/check-otp")),
+        ("POST", format!("{vk}/start-email")),
+        ("POST", format!("{vk}/check-email")),
+        ("POST", format!("{vk}/blacklist/add")),
+        ("POST", format!("{vk}/blacklist/remove")),
+        ("POST", format!("{api}/result")),
+        ("GET", format!("{api}/access-token")),
+        ("POST", format!("{api}/send-whatsapp-message")),
+        ("POST", format!("{vf}/projects/phone-login")),
+        ("POST", format!("{vf}/projects/phone-login/confirm")),
+        ("POST", format!("{vf}/projects/email-login?email=%00")),
+        ("POST", format!("{vf}/projects/email-login/confirm")),
+        (
+            "GET",
+            format!("{vf}/auth/session?expiresIn=99999999999999999999"),
+        ),
+        ("POST", format!("{vf}/phone-validations")),
+        ("PUT", format!("{vf}/phone-validations")),
+        (
+            "GET",
+            format!("{vf}/phone-validations?page=18446744073709551615&limit=100"),
+        ),
+        ("POST", format!("{vf}/phone-validations/validate")),
+        ("POST", format!("{vf}/phone-validations/app-registration")),
+        ("POST", format!("{vf}/phone-validations/manual")),
+        ("GET", format!("{vf}/phone-validations/%E2%9C%93")),
+        ("POST", format!("{vf}/phone-validations/x/validate")),
+        ("POST", format!("{vg}/service/service")),
+        ("GET", format!("{vg}/service/service/{sid}")),
+        ("POST", format!("{vg}/service/service/{sid}/users")),
+        ("PUT", format!("{vg}/service/service/{sid}/users/x/auth")),
+        ("POST", format!("{}/verifykit/complete", sb.control_url())),
+        ("POST", format!("{}/faults", sb.control_url())),
+        ("POST", format!("{}/test-numbers", sb.control_url())),
+        ("POST", format!("{}/balance", sb.control_url())),
+        ("POST", format!("{}/verigator/totp", sb.control_url())),
+        // Last: it revokes the token the other requests use.
+        ("POST", format!("{vf}/auth/renew-and-revoke")),
+    ];
+    let long_phone = "9".repeat(5000);
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{".to_vec(),
+        b"[1,2,3]".to_vec(),
+        b"null".to_vec(),
+        vec![0xff, 0xfe, 0x00, 0x80],
+        "[".repeat(10_000).into_bytes(),
+        json!({"phoneNumber": long_phone, "countryCode": "TR", "phone": long_phone, "msisdn": [long_phone, null, {}],
+               "countryCode2": 1e308, "otp": -1, "code": [], "reference": {}, "type": 7, "app": true,
+               "deeplink": "maybe", "qrCode": 5, "token": {"a": 1}, "seconds": "x", "expiresAt": "9999-99-99"})
+        .to_string()
+        .into_bytes(),
+    ];
+    for (method, url) in &endpoints {
+        for body in &bodies {
+            let response = http
+                .request(method.parse().unwrap(), url)
+                .header("X-Vfk-Server-Key", "sandbox-server-key")
+                .header("X-Service-Auth", "sandbox:sandbox")
+                .header("Authorization", "Bearer sandbox-token")
+                .header("Content-Type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .expect("answered");
+            let status = response.status().as_u16();
+            assert!(status < 500, "{method} {url} answered {status}");
+            let text = response.text().await.unwrap();
+            assert!(
+                text.is_empty() || serde_json::from_str::<Value>(&text).is_ok(),
+                "{method} {url}: {text}"
+            );
+        }
+    }
+    assert_eq!(
+        send(send_otp(&http, &sb, PHONE)).await.0,
+        201,
+        "still serving"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_reset_is_an_error_and_the_request_is_logged_once() {
+    let (sb, http) = (start().await, client());
+    sb.inject_fault(
+        Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset)
+            .method("POST")
+            .path("/v1.0/send-otp"),
+    );
+    let error = send_otp(&http, &sb, PHONE)
+        .send()
+        .await
+        .expect_err("the client sees an error, not a response");
+    assert!(!error.is_status(), "{error:?}");
+    assert_eq!(
+        sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+        1
+    );
+    let record = &sb.requests().requests[0];
+    assert_eq!(
+        (record.status, record.fault.as_deref()),
+        (None, Some("connection_reset"))
+    );
+    assert!(
+        sb.messages(PHONE).is_empty(),
+        "the request was not processed"
+    );
+
+    assert_eq!(
+        send(send_otp(&http, &sb, PHONE)).await.0,
+        201,
+        "one use only"
+    );
+    assert_eq!(
+        sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+        2
+    );
+    assert_eq!(sb.requests().counts["POST /v1.0/send-otp"], 2);
+}
+
+#[tokio::test]
+async fn a_truncated_body_fails_while_reading_after_the_request_was_processed() {
+    let (sb, http) = (start().await, client());
+    sb.inject_fault(
+        Fault::new(Provider::VerifyKit, FaultAction::TruncatedBody).path("/v1.0/send-otp"),
+    );
+    let response = send_otp(&http, &sb, PHONE)
+        .send()
+        .await
+        .expect("headers arrive");
+    assert_eq!(response.status().as_u16(), 201);
+    assert!(response.text().await.is_err(), "the body is cut short");
+    assert_eq!(sb.messages(PHONE).len(), 1, "the code was sent");
+    assert_eq!(
+        sb.requests().requests[0].fault.as_deref(),
+        Some("truncated_body")
+    );
+}
+
+#[tokio::test]
+async fn status_faults_use_each_providers_error_shape() {
+    let (sb, http) = (start().await, client());
+    for provider in Provider::ALL {
+        sb.inject_fault(Fault::new(
+            provider,
+            FaultAction::Status {
+                status: 503,
+                body: None,
+            },
+        ));
+    }
+    let (status, vk) = send(send_otp(&http, &sb, PHONE)).await;
+    assert_eq!(
+        (
+            status,
+            vk["meta"]["errorCode"].as_str(),
+            vk["meta"]["httpStatusCode"].as_u64()
+        ),
+        (503, Some("500008"), Some(503))
+    );
+    let (status, vf) = send(
+        http.get(format!("{}/phone-validations", sb.verifik_url()))
+            .bearer_auth("sandbox-token"),
+    )
+    .await;
+    assert_eq!(
+        (status, vf),
+        (
+            503,
+            json!({"code": "ServiceUnavailable", "message": "503:service_unavailable"})
+        )
+    );
+    let (status, vg) = send(
+        http.get(format!("{}/service/service/x", sb.verigator_url()))
+            .header("X-Service-Auth", "sandbox:sandbox"),
+    )
+    .await;
+    assert_eq!(
+        (status, vg),
+        (503, json!({"message": "Service Unavailable"}))
+    );
+    assert!(sb.messages(PHONE).is_empty());
+
+    sb.inject_fault(Fault::new(
+        Provider::Verigator,
+        FaultAction::Status {
+            status: 500,
+            body: Some("{\"oops\":1}".into()),
+        },
+    ));
+    let (status, custom) = send(
+        http.get(format!("{}/service/service/x", sb.verigator_url()))
+            .header("X-Service-Auth", "sandbox:sandbox"),
+    )
+    .await;
+    assert_eq!((status, custom), (500, json!({"oops": 1})));
+    let statuses: Vec<Option<u16>> = sb.requests().requests.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(503), Some(503), Some(503), Some(500)]);
+}
+
+#[tokio::test]
+async fn malformed_json_wrong_content_type_and_rate_limit_faults() {
+    let (sb, http) = (start().await, client());
+    sb.inject_fault(Fault::new(Provider::VerifyKit, FaultAction::MalformedJson));
+    let response = send_otp(&http, &sb, PHONE).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert!(response.json::<Value>().await.is_err());
+
+    sb.inject_fault(Fault::new(
+        Provider::VerifyKit,
+        FaultAction::WrongContentType,
+    ));
+    let response = send_otp(&http, &sb, PHONE).send().await.unwrap();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+
+    sb.inject_fault(Fault::new(
+        Provider::VerifyKit,
+        FaultAction::RateLimited {
+            retry_after_secs: 7,
+        },
+    ));
+    let response = send_otp(&http, &sb, PHONE).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(response.headers()["retry-after"], "7");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["meta"]["errorCode"], "429001");
+
+    sb.inject_fault(Fault::new(
+        Provider::Verifik,
+        FaultAction::RateLimited {
+            retry_after_secs: 3,
+        },
+    ));
+    let (status, vf) = send(
+        http.get(format!("{}/phone-validations", sb.verifik_url()))
+            .bearer_auth("sandbox-token"),
+    )
+    .await;
+    assert_eq!(
+        (status, vf),
+        (
+            429,
+            json!({"code": "TooManyRequests", "message": "429:too_many_requests"})
+        )
+    );
+
+    assert!(
+        sb.messages(PHONE).is_empty(),
+        "none of these reached the handler"
+    );
+    let faults: Vec<Option<String>> = sb
+        .requests()
+        .requests
+        .into_iter()
+        .map(|r| r.fault)
+        .collect();
+    assert_eq!(
+        faults,
+        [
+            Some("malformed_json".into()),
+            Some("wrong_content_type".into()),
+            Some("rate_limited".into()),
+            Some("rate_limited".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn faults_over_http_match_method_path_and_count() {
+    let (sb, http) = (start().await, client());
+    let fault = json!({"provider": "verifykit", "method": "POST", "path": "/v1.0/send-*", "times": 2,
+                       "action": {"type": "status", "status": 502}});
+    let (status, echoed) = post(&http, control(&sb, "/faults"), fault).await;
+    assert_eq!(status, 201);
+    assert_eq!(echoed["times"], 2);
+    assert_eq!(
+        post(
+            &http,
+            control(&sb, "/faults"),
+            json!({"action": {"type": "explode"}})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        post(
+            &http,
+            control(&sb, "/faults"),
+            json!({"provider": "twilio", "action": {"type": "connection_reset"}})
+        )
+        .await
+        .0,
+        400
+    );
+
+    let init = http
+        .get(format!("{}/init", sb.verifykit_web_rest_url()))
+        .header("X-Vfk-Server-Key", "sandbox-server-key");
+    assert_eq!(send(init).await.0, 200, "GET /init does not match");
+    assert_eq!(
+        send(
+            http.get(format!("{}/phone-validations", sb.verifik_url()))
+                .bearer_auth("sandbox-token")
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 502);
+    let (_, pending) = send(http.get(control(&sb, "/faults"))).await;
+    assert_eq!(pending[0]["times"], 1);
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 502);
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
+    assert_eq!(send(http.get(control(&sb, "/faults"))).await.1, json!([]));
+
+    sb.inject_fault(Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset).times(3));
+    assert_eq!(sb.pending_faults().len(), 1);
+    assert_eq!(send(http.delete(control(&sb, "/faults"))).await.0, 204);
+    assert!(sb.pending_faults().is_empty());
+    sb.inject_fault(Fault::new(
+        Provider::VerifyKit,
+        FaultAction::ConnectionReset,
+    ));
+    sb.clear_faults();
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
+
+    sb.inject_fault(Fault::new(
+        Provider::VerifyKit,
+        FaultAction::Delay { ms: 20 },
+    ));
+    assert_eq!(
+        send(send_otp(&http, &sb, "+905320000011")).await.0,
+        201,
+        "a delay still answers"
+    );
+    assert_eq!(
+        sb.requests().requests.last().unwrap().fault.as_deref(),
+        Some("delay")
+    );
+}
+
+#[tokio::test]
+async fn test_numbers_get_fixed_codes_from_every_provider() {
+    let (sb, http) = (start().await, client());
+    let (status, added) = post(
+        &http,
+        control(&sb, "/test-numbers"),
+        json!({"phone": "+90 532 000 00 00", "code": "123456"}),
+    )
+    .await;
+    assert_eq!(
+        (status, added),
+        (201, json!({"phone": "+905320000000", "code": "123456"}))
+    );
+    sb.add_test_number("+573000000000", "654321").unwrap();
+    let (_, list) = send(http.get(control(&sb, "/test-numbers"))).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    for bad in [
+        json!({"phone": "nope", "code": "123456"}),
+        json!({"phone": "+905320000000", "code": "12"}),
+        json!({"phone": "+905320000000"}),
+    ] {
+        assert_eq!(post(&http, control(&sb, "/test-numbers"), bad).await.0, 400);
+    }
+    assert!(sb.add_test_number("+905320000000", "abcdef").is_err());
+
+    send(send_otp(&http, &sb, "+905320000000")).await;
+    assert_eq!(sb.latest_code("+905320000000").as_deref(), Some("123456"));
+    send(
+        http.post(format!("{}/phone-validations/manual", sb.verifik_url()))
+            .bearer_auth("sandbox-token")
+            .json(&json!({"phone": "3000000000", "countryCode": "+57", "phoneGateway": "sms"})),
+    )
+    .await;
+    assert_eq!(sb.latest_code("+573000000000").as_deref(), Some("654321"));
+
+    assert_eq!(
+        send(http.delete(control(&sb, "/test-numbers?phone=%2B905320000000")))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        send(http.delete(control(&sb, "/test-numbers?phone=%2B905320000000")))
+            .await
+            .0,
+        404
+    );
+    assert!(sb.remove_test_number("+57 300 000 0000"));
+    assert!(!sb.remove_test_number("+573000000000"));
+}
+
+#[tokio::test]
+async fn balances_are_set_and_read_over_http() {
+    let (sb, http) = (start().await, client());
+    let (status, all) = send(http.get(control(&sb, "/balance"))).await;
+    assert_eq!(
+        (status, all),
+        (
+            200,
+            json!({"verifykit": null, "verifik": null, "verigator": null})
+        )
+    );
+    let (status, set) = post(
+        &http,
+        control(&sb, "/balance"),
+        json!({"provider": "verifykit", "credits": 0}),
+    )
+    .await;
+    assert_eq!((status, set["verifykit"].as_u64()), (200, Some(0)));
+    let (status, body) = send(send_otp(&http, &sb, PHONE)).await;
+    assert_eq!(
+        (status, body["meta"]["errorCode"].as_str()),
+        (403, Some("403042"))
+    );
+    post(
+        &http,
+        control(&sb, "/balance"),
+        json!({"provider": "verifik", "credits": 5}),
+    )
+    .await;
+    assert_eq!(sb.balance(Provider::Verifik), Some(5));
+    post(
+        &http,
+        control(&sb, "/balance"),
+        json!({"provider": "verifykit", "credits": null}),
+    )
+    .await;
+    assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
+    for bad in [
+        json!({"provider": "verigator", "credits": 1}),
+        json!({"provider": "nobody", "credits": 1}),
+        json!({"provider": "verifik", "credits": -1}),
+        json!({"credits": 1}),
+    ] {
+        assert_eq!(post(&http, control(&sb, "/balance"), bad).await.0, 400);
+    }
+}
+
+#[tokio::test]
+async fn the_request_log_counts_per_endpoint_and_filters_by_provider() {
+    let (sb, http) = (start().await, client());
+    send(send_otp(&http, &sb, PHONE)).await;
+    send(send_otp(&http, &sb, PHONE)).await;
+    send(
+        http.get(format!("{}/phone-validations", sb.verifik_url()))
+            .bearer_auth("sandbox-token"),
+    )
+    .await;
+    send(http.get(control(&sb, "/messages"))).await;
+    let (status, log) = send(http.get(control(&sb, "/requests"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        log["counts"],
+        json!({"POST /v1.0/send-otp": 2, "GET /v2/phone-validations": 1}),
+        "control calls are not logged"
+    );
+    let first = &log["requests"][0];
+    assert_eq!(
+        (
+            first["provider"].as_str(),
+            first["method"].as_str(),
+            first["status"].as_u64()
+        ),
+        (Some("verifykit"), Some("POST"), Some(201))
+    );
+    assert!(first["at"].is_string());
+    let (_, verifik) = send(http.get(control(&sb, "/requests?provider=verifik"))).await;
+    assert_eq!(verifik["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        send(http.get(control(&sb, "/requests?provider=nobody")))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        sb.request_count(Provider::Verifik, "get", "/v2/phone-validations"),
+        1
+    );
+    assert_eq!(
+        sb.request_count(Provider::Verifik, "POST", "/v2/phone-validations"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn verigator_totp_enrolment_over_http() {
+    let (sb, http) = (start().await, client());
+    let vg = |method: reqwest::Method, path: &str| {
+        http.request(method, format!("{}{path}", sb.verigator_url()))
+            .header("X-Service-Auth", "sandbox:sandbox")
+    };
+    let (_, service) = send(
+        vg(reqwest::Method::POST, "/service/service").json(&json!({"fqdn": "a.com", "name": "A"})),
+    )
+    .await;
+    let sid = service["id"].as_str().unwrap();
+    let (_, user) = send(
+        vg(
+            reqwest::Method::POST,
+            &format!("/service/service/{sid}/users"),
+        )
+        .json(&json!({"id_in_service": "ada", "phone_number": "+37251234567"})),
+    )
+    .await;
+    let uid = user["id"].as_str().unwrap();
+
+    let code_url = control(
+        &sb,
+        &format!("/verigator/totp?service_id={sid}&user_id={uid}"),
+    );
+    assert_eq!(send(http.get(&code_url)).await.0, 409, "not enrolled yet");
+    let (status, enrolled) = post(
+        &http,
+        control(&sb, "/verigator/totp"),
+        json!({"service_id": sid, "user_id": uid}),
+    )
+    .await;
+    assert_eq!(status, 201, "{enrolled}");
+    assert!(
+        enrolled["secret"]
+            .as_str()
+            .unwrap()
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+    );
+    assert!(
+        enrolled["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let (status, current) = send(http.get(&code_url)).await;
+    assert_eq!(status, 200);
+    let seconds = current["valid_for_seconds"].as_u64().unwrap();
+    assert!((1..=30).contains(&seconds));
+    let code = current["code"].as_str().unwrap();
+    assert_eq!(code.len(), 6);
+
+    send(
+        vg(
+            reqwest::Method::POST,
+            &format!("/service/service/{sid}/users/{uid}/auth"),
+        )
+        .json(&json!({"method": "totp"})),
+    )
+    .await;
+    let (_, verified) = send(
+        vg(
+            reqwest::Method::PUT,
+            &format!("/service/service/{sid}/users/{uid}/auth"),
+        )
+        .json(&json!({"token": code})),
+    )
+    .await;
+    assert_eq!(verified, json!({"verified": true, "method": "totp"}));
+
+    assert_eq!(
+        post(
+            &http,
+            control(&sb, "/verigator/totp"),
+            json!({"service_id": sid, "user_id": "nope"})
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        post(
+            &http,
+            control(&sb, "/verigator/totp"),
+            json!({"service_id": sid})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        send(http.get(control(&sb, "/verigator/totp?service_id=x")))
+            .await
+            .0,
+        400
+    );
+    assert!(sb.totp_code("nope", uid).is_err());
+}
+
+#[tokio::test]
+async fn reset_forgets_everything_but_the_configuration() {
+    let config = SandboxConfig {
+        test_numbers: vec![("+905320000000".into(), "111111".into())],
+        ..SandboxConfig::seeded(5)
+    };
+    let (sb, http) = (start_with(config).await, client());
+    let (_, first) = send(send_otp(&http, &sb, PHONE)).await;
+    let first_code = sb.latest_code(PHONE).unwrap();
+    sb.add_test_number("+905321111111", "222222").unwrap();
+    sb.inject_fault(Fault::new(Provider::Verifik, FaultAction::ConnectionReset));
+    sb.advance_clock(Duration::from_secs(100));
+    sb.set_balance(Provider::VerifyKit, Some(0));
+
+    assert_eq!(send(http.post(control(&sb, "/reset"))).await.0, 204);
+    assert!(sb.all_messages().is_empty());
+    assert!(sb.requests().requests.is_empty());
+    assert!(sb.pending_faults().is_empty());
+    assert_eq!(sb.balance(Provider::VerifyKit), None);
+    let (_, clock) = send(http.get(control(&sb, "/clock"))).await;
+    assert_eq!(clock["offset_seconds"], 0);
+    let (_, numbers) = send(http.get(control(&sb, "/test-numbers"))).await;
+    assert_eq!(
+        numbers,
+        json!([{"phone": "+905320000000", "code": "111111"}])
+    );
+    let (status, check) = send(
+        http.post(format!("{}/check-otp", sb.verifykit_web_rest_url()))
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .json(&json!({"phoneNumber": PHONE, "countryCode": "TR", "reference": first["result"]["reference"], "code": first_code})),
+    )
+    .await;
+    assert_eq!(
+        (status, check["meta"]["errorCode"].as_str()),
+        (403, Some("403013")),
+        "flows are gone"
+    );
+    send(send_otp(&http, &sb, PHONE)).await;
+    assert_eq!(
+        sb.latest_code(PHONE),
+        Some(first_code),
+        "the seed starts over"
+    );
+    sb.reset();
+    assert!(sb.all_messages().is_empty());
+}
+
+#[tokio::test]
+async fn seeds_make_codes_reproducible_across_sandboxes() {
+    let http = client();
+    let mut codes = Vec::new();
+    for seed in [99, 99, 100] {
+        let sb = start_with(SandboxConfig::seeded(seed)).await;
+        send(send_otp(&http, &sb, PHONE)).await;
+        codes.push(sb.latest_code(PHONE).unwrap());
+        sb.shutdown().await;
+    }
+    assert_eq!(codes[0], codes[1]);
+    assert_ne!(codes[0], codes[2]);
+}
+
+#[tokio::test]
+async fn info_unknown_routes_and_shutdown() {
+    let (sb, http) = (start().await, client());
+    let (status, info) = send(http.get(control(&sb, "/info"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        info["credentials"]["verifykit_server_key"],
+        "sandbox-server-key"
+    );
+    assert_eq!(info["credentials"]["verifik_token"], "sandbox-token");
+    assert_eq!(
+        info["credentials"]["verigator_service_auth"],
+        "sandbox:sandbox"
+    );
+    assert_eq!(info["paths"]["verifik"], "/verifik/v2");
+    let (status, body) = send(http.get(control(&sb, "/nope"))).await;
+    assert_eq!(status, 404);
+    assert!(body["error"].is_string());
+    let (status, body) = send(http.get(format!("{}/elsewhere", sb.base_url()))).await;
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().unwrap().contains("/_sandbox"));
+
+    let url = sb.control_url();
+    sb.shutdown().await;
+    assert!(
+        client().get(format!("{url}/info")).send().await.is_err(),
+        "the server is gone"
+    );
+}
+
+#[tokio::test]
+async fn the_sandbox_binds_the_configured_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = SandboxConfig {
+        listen: taken.local_addr().unwrap(),
+        ..SandboxConfig::default()
+    };
+    assert!(
+        Sandbox::start(config).await.is_err(),
+        "an address in use is an error"
+    );
+}

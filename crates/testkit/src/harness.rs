@@ -1,0 +1,187 @@
+//! The [`Harness`] trait: what the conformance suite needs from a test environment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
+
+/// Why a harness could not do what a check asked.
+///
+/// [`Unsupported`](HarnessError::Unsupported) makes the check that needed it *skipped*;
+/// [`Failed`](HarnessError::Failed) makes it *failed*.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HarnessError {
+    /// This harness cannot do it (e.g. a real provider's clock cannot be moved).
+    #[error("unsupported by this harness: {0}")]
+    Unsupported(String),
+    /// The harness can do it but it went wrong.
+    #[error("harness failure: {0}")]
+    Failed(String),
+}
+
+impl HarnessError {
+    /// An [`Unsupported`](HarnessError::Unsupported) error.
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        Self::Unsupported(what.into())
+    }
+
+    /// A [`Failed`](HarnessError::Failed) error.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::Failed(message.into())
+    }
+}
+
+impl From<phone_verify_core::Error> for HarnessError {
+    fn from(err: phone_verify_core::Error) -> Self {
+        Self::Failed(err.to_string())
+    }
+}
+
+/// A `Result` whose error is [`HarnessError`].
+pub type HarnessResult<T> = Result<T, HarnessError>;
+
+/// A failure to inject into the next send request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendFault {
+    /// The provider answers `503 Service Unavailable` without sending anything.
+    ServiceUnavailable,
+    /// The connection is reset before any answer arrives.
+    ConnectionReset,
+}
+
+impl SendFault {
+    /// A short name used in check names, e.g. `503` or `reset`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ServiceUnavailable => "503",
+            Self::ConnectionReset => "reset",
+        }
+    }
+}
+
+/// How many requests the provider has received so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RequestCounts {
+    /// Requests that send a message to a user (a code), failed ones included.
+    pub sends: u64,
+    /// All requests, sends included.
+    pub total: u64,
+}
+
+impl RequestCounts {
+    /// Counts of `sends` send requests among `total` requests.
+    pub fn new(sends: u64, total: u64) -> Self {
+        Self { sends, total }
+    }
+}
+
+/// What the conformance suite needs from the environment a verifier runs against: the sandbox,
+/// the [in-memory provider](crate::memory), a provider's own test mode, or a mock server.
+///
+/// Only [`fresh_phone`](Harness::fresh_phone) and [`delivered_code`](Harness::delivered_code)
+/// are required. Every other method defaults to [`HarnessError::Unsupported`], which skips the
+/// checks that need it instead of failing them, so a harness can start small.
+///
+/// The suite runs its checks one after another and asks for a fresh phone for each, so checks
+/// do not share provider state (rate limits, pending verifications).
+#[async_trait]
+pub trait Harness: Send + Sync {
+    /// A phone number no other check has used.
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber>;
+
+    /// Whether this harness can read the codes sent on `channel` (for TOTP: compute them).
+    /// Checks that need a code on other channels are skipped without starting anything.
+    fn delivers_codes(&self, channel: &Channel) -> bool {
+        let _ = channel;
+        true
+    }
+
+    /// The code the provider sent for `verification`, read from wherever it was "delivered";
+    /// `None` if nothing was delivered.
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>>;
+
+    /// A well-formed code that is not the right one for `verification`. The default derives
+    /// one from [`delivered_code`](Harness::delivered_code) with [`different_code`].
+    async fn wrong_code(&self, verification: &Verification) -> HarnessResult<Code> {
+        match self.delivered_code(verification).await? {
+            Some(code) => Ok(different_code(&code)),
+            None => Err(HarnessError::failed(
+                "no code was delivered to derive a wrong code from",
+            )),
+        }
+    }
+
+    /// Completes a reverse flow as if the user had sent its message from `phone`.
+    async fn complete_reverse_flow(
+        &self,
+        verification: &Verification,
+        phone: &PhoneNumber,
+    ) -> HarnessResult<()> {
+        let _ = (verification, phone);
+        Err(HarnessError::unsupported("completing reverse flows"))
+    }
+
+    /// Makes `by` pass on the provider's clock.
+    async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
+        let _ = by;
+        Err(HarnessError::unsupported("advancing time"))
+    }
+
+    /// The requests the provider has received so far, to prove that invalid input sends
+    /// nothing and that a send happens exactly once.
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        Err(HarnessError::unsupported("counting requests"))
+    }
+
+    /// Makes the next send request fail with `fault`. The failed request still counts as a
+    /// send in [`request_counts`](Harness::request_counts).
+    async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
+        let _ = fault;
+        Err(HarnessError::unsupported("injecting faults"))
+    }
+
+    /// Removes injected faults that were not used up. Called after every fault check.
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        Ok(())
+    }
+
+    /// A new client for the same provider account, sharing nothing with the verifier under
+    /// test but the provider itself, as a client in another process would.
+    async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
+        Err(HarnessError::unsupported("building a fresh verifier"))
+    }
+}
+
+/// A code of the same length and alphabet as `code` that differs from it in every character
+/// (each digit and letter moves to the next one, wrapping around).
+///
+/// ```
+/// use phone_verify_core::Code;
+/// use phone_verify_testkit::different_code;
+///
+/// let right = Code::new("129090")?;
+/// assert_eq!(different_code(&right).expose(), "230101");
+/// assert_eq!(different_code(&Code::new("azZ9")?).expose(), "baA0");
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+pub fn different_code(code: &Code) -> Code {
+    let next = |c: char, first: u8, count: u8| {
+        let offset = (c as u8 - first + 1) % count;
+        char::from(first + offset)
+    };
+    let shifted: String = code
+        .expose()
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => next(c, b'0', 10),
+            'a'..='z' => next(c, b'a', 26),
+            'A'..='Z' => next(c, b'A', 26),
+            other => other,
+        })
+        .collect();
+    Code::new(&shifted).expect("same length and alphabet as a valid code")
+}

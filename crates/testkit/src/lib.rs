@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod harness;
+pub mod memory;
+mod report;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+mod suite;
+
+pub use harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault, different_code};
+pub use report::{CheckResult, Report, Status};
+pub use suite::run;
+
+/// Re-exported so harness authors use the same version.
+pub use async_trait::async_trait;

@@ -1,0 +1,127 @@
+//! [`InMemoryHarness`]: the in-memory provider's [`Harness`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{Code, ErrorKind, PhoneNumber, PhoneVerifier, Verification};
+
+use super::{InMemoryState, InMemoryVerifier};
+use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+
+/// A [`Harness`] for [`InMemoryVerifier`], supporting everything the suite asks for.
+///
+/// To test a wrapper around the in-memory provider (a middleware, a decorator), give the
+/// harness a way to wrap fresh clients with
+/// [`with_fresh_verifier`](InMemoryHarness::with_fresh_verifier).
+///
+/// ```
+/// use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let verifier = InMemoryVerifier::new();
+/// let harness = InMemoryHarness::new(&verifier);
+/// phone_verify_testkit::run(&verifier, Some(&verifier), &harness)
+///     .await
+///     .assert_all_passed();
+/// # });
+/// ```
+pub struct InMemoryHarness {
+    state: InMemoryState,
+    phones: AtomicU32,
+    fresh: FreshVerifier,
+}
+
+type FreshVerifier = Box<dyn Fn(InMemoryState) -> Arc<dyn PhoneVerifier> + Send + Sync>;
+
+impl InMemoryHarness {
+    /// A harness for the provider behind `verifier`.
+    pub fn new(verifier: &InMemoryVerifier) -> Self {
+        Self::for_state(verifier.state().clone())
+    }
+
+    /// A harness for `state`.
+    pub fn for_state(state: InMemoryState) -> Self {
+        Self {
+            state,
+            phones: AtomicU32::new(0),
+            fresh: Box::new(|state| Arc::new(InMemoryVerifier::with_state(state))),
+        }
+    }
+
+    /// Builds [fresh verifiers](Harness::fresh_verifier) with `make` from the shared state,
+    /// instead of plain [`InMemoryVerifier`]s.
+    #[must_use]
+    pub fn with_fresh_verifier(
+        mut self,
+        make: impl Fn(InMemoryState) -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
+    ) -> Self {
+        self.fresh = Box::new(make);
+        self
+    }
+}
+
+impl fmt::Debug for InMemoryHarness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InMemoryHarness")
+            .field("state", &self.state)
+            .field("phones", &self.phones)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Harness for InMemoryHarness {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        // Panamanian mobile numbers: 6 and seven more digits, all valid.
+        let n = self.phones.fetch_add(1, Ordering::Relaxed) % 10_000_000;
+        PhoneNumber::parse(&format!("+5076{n:07}")).map_err(|e| HarnessError::failed(e.to_string()))
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        Ok(self
+            .state
+            .message_for(&verification.reference)
+            .map(|m| m.code))
+    }
+
+    async fn complete_reverse_flow(
+        &self,
+        verification: &Verification,
+        phone: &PhoneNumber,
+    ) -> HarnessResult<()> {
+        Ok(self
+            .state
+            .complete_reverse_flow(&verification.reference, phone)?)
+    }
+
+    async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
+        self.state.advance_clock(by);
+        Ok(())
+    }
+
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        Ok(self.state.request_counts())
+    }
+
+    async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
+        let kind = match fault {
+            SendFault::ServiceUnavailable => ErrorKind::ProviderUnavailable,
+            // A reset leaves the client not knowing whether the message went out.
+            SendFault::ConnectionReset => ErrorKind::MaybeSent,
+        };
+        self.state.fail_next_send(kind);
+        Ok(())
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        self.state.clear_failures();
+        Ok(())
+    }
+
+    async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
+        Ok((self.fresh)(self.state.clone()))
+    }
+}

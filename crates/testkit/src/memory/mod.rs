@@ -1,0 +1,177 @@
+//! The in-memory provider: the smallest complete [`PhoneVerifier`], and the example to read
+//! before writing a provider.
+//!
+//! [`InMemoryVerifier`] is the client; [`InMemoryState`] plays the provider's servers, where
+//! every call counts as a request. It sends 6-digit codes from a CSPRNG by SMS, WhatsApp and
+//! voice into an outbox, checks them (single use, 10-minute expiry on an advanceable clock,
+//! 5 wrong attempts), runs a reverse WhatsApp flow with a deeplink, and resolves the session
+//! ids it returns on success. Handles are portable: any verifier sharing the state checks them.
+//!
+//! ```
+//! use phone_verify_core::{PhoneVerifier, PhoneVerifierExt, StartRequest};
+//! use phone_verify_testkit::memory::InMemoryVerifier;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let verifier = InMemoryVerifier::new();
+//! let handle = verifier.start(&StartRequest::sms("+507 6264 7737".parse()?)).await?;
+//! let code = verifier.state().message_for(&handle.reference).unwrap().code;
+//!
+//! // Another client, e.g. in another process, given the handle's JSON:
+//! let handle = phone_verify_core::Verification::from_json(&handle.to_json()?)?;
+//! let outcome = verifier.clone_fresh().check_code(&handle, &code).await?;
+//! assert!(outcome.is_verified());
+//! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+//! ```
+
+mod harness;
+mod state;
+
+use async_trait::async_trait;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, PhoneVerifier, ProviderId,
+    RequestContext, Result, ReverseFlow, SessionId, SessionResolver, StartRequest, Verification,
+    VerifiedPhone,
+};
+
+pub use harness::InMemoryHarness;
+pub use state::{InMemoryState, SentMessage};
+
+/// A [`PhoneVerifier`] and [`SessionResolver`] backed by an [`InMemoryState`].
+///
+/// The verifier itself holds nothing but a pointer to the state, as a real client holds
+/// nothing but credentials: everything `check` needs is in the handle.
+#[derive(Debug)]
+pub struct InMemoryVerifier {
+    state: InMemoryState,
+}
+
+impl InMemoryVerifier {
+    /// The provider id in every handle: `memory`.
+    pub const PROVIDER: ProviderId = ProviderId::new_static("memory");
+    /// The length of the codes it sends.
+    pub const CODE_LENGTH: usize = 6;
+
+    /// A verifier with a provider of its own.
+    pub fn new() -> Self {
+        Self::with_state(InMemoryState::new())
+    }
+
+    /// A verifier with a provider of its own whose codes are reproducible from `seed`.
+    pub fn with_seed(seed: u64) -> Self {
+        Self::with_state(InMemoryState::seeded(seed))
+    }
+
+    /// A verifier for an existing provider state.
+    pub fn with_state(state: InMemoryState) -> Self {
+        Self { state }
+    }
+
+    /// A new, separate client for the same provider, as another process would create.
+    #[must_use]
+    pub fn clone_fresh(&self) -> Self {
+        Self::with_state(self.state.clone())
+    }
+
+    /// The provider's state: outbox, counters, clock and fault injection.
+    pub fn state(&self) -> &InMemoryState {
+        &self.state
+    }
+}
+
+impl Default for InMemoryVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for InMemoryVerifier {
+    fn provider(&self) -> ProviderId {
+        Self::PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::WhatsApp)
+            .with_otp_channel(Channel::Voice)
+            .with_reverse_channel(Channel::WhatsApp)
+            .with_session_resolution(true)
+            .with_check_returns_session(true)
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        // Contract 1, input first: refuse what the capabilities do not allow before the
+        // provider hears of it. WhatsApp is both an OTP and a reverse channel here; without a
+        // phone it is a reverse flow.
+        let caps = self.capabilities();
+        request.validate(&caps)?;
+        let reverse = request.is_reverse(&caps);
+
+        // Contract 2: one call, one send, never retried.
+        let started = match &request.phone {
+            Some(phone) if !reverse => self.state.send_code(phone, &request.channel)?,
+            _ => self.state.open_reverse(&request.channel),
+        };
+
+        // Contract 4: the handle holds everything a check needs (here, the reference).
+        let handle = Verification::new(Self::PROVIDER, started.reference, request.channel.clone())
+            .with_created_at(started.created_at)
+            .with_expires_at(started.expires_at);
+        Ok(match (&request.phone, reverse) {
+            (Some(phone), false) => handle.with_phone(phone.clone()),
+            _ => handle.with_reverse(ReverseFlow::new(started.deeplink, None)),
+        })
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        // Contract 1: our handles only, and a code of our shape, before asking the provider.
+        verification.ensure_provider(&Self::PROVIDER)?;
+        let code = if verification.reverse.is_some() {
+            if request.code.is_some() {
+                return Err(Error::invalid_input(
+                    "a reverse flow is polled without a code",
+                ));
+            }
+            None
+        } else {
+            let code = request.require_code()?;
+            if code.expose().len() != Self::CODE_LENGTH || !code.is_numeric() {
+                return Err(Error::invalid_input(format!(
+                    "codes of this provider are {} digits",
+                    Self::CODE_LENGTH
+                )));
+            }
+            Some(code)
+        };
+        // Contract 3: wrong, expired, used up or unknown are outcomes, not errors.
+        self.state.check(&verification.reference, code)
+    }
+}
+
+#[async_trait]
+impl SessionResolver for InMemoryVerifier {
+    fn provider(&self) -> ProviderId {
+        Self::PROVIDER
+    }
+
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        _context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        // Session ids are `ses_` and 32 hex digits: refuse anything else before asking.
+        let id = session.as_str();
+        let well_formed = id.len() == 36
+            && id.starts_with("ses_")
+            && id[4..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !well_formed {
+            return Err(Error::invalid_input("not a session id of this provider"));
+        }
+        self.state.resolve(id)
+    }
+}

@@ -1,0 +1,420 @@
+//! The provider side of the in-memory provider: what a real provider keeps on its servers.
+//!
+//! [`InMemoryVerifier`](super::InMemoryVerifier) calls the `pub(super)` methods as a real client
+//! calls HTTP endpoints, and each call counts as one request; tests use the public ones, as the
+//! sandbox's control API, to read the outbox, move the clock and inject failures.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use phone_verify_core::time::OffsetDateTime;
+use phone_verify_core::{
+    Channel, CheckOutcome, Code, Error, ErrorKind, PhoneNumber, RejectReason, Rejection, Result,
+    SessionId, Verified, VerifiedPhone,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use super::InMemoryVerifier;
+use crate::harness::RequestCounts;
+
+/// A message the in-memory provider "sent": the outbox replaces the user's phone.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentMessage {
+    /// The verification's reference, as in its handle.
+    pub reference: String,
+    /// Who it went to.
+    pub phone: PhoneNumber,
+    /// How it went.
+    pub channel: Channel,
+    /// The code it carries.
+    pub code: Code,
+    /// The full text.
+    pub text: String,
+    /// When it was sent, on the provider's clock.
+    pub sent_at: OffsetDateTime,
+}
+
+impl fmt::Debug for SentMessage {
+    // The text carries the code: keep both out of logs, like every type in phone-verify.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentMessage")
+            .field("reference", &self.reference)
+            .field("phone", &self.phone)
+            .field("channel", &self.channel)
+            .field("code", &self.code)
+            .field("sent_at", &self.sent_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the provider answers when a verification starts.
+pub(super) struct Started {
+    pub(super) reference: String,
+    pub(super) created_at: OffsetDateTime,
+    pub(super) expires_at: OffsetDateTime,
+    pub(super) deeplink: Option<String>,
+}
+
+/// The state of the in-memory provider, shared by every [`InMemoryVerifier`] made from it:
+/// pending verifications, sessions, the outbox, request counters and the clock.
+///
+/// Cloning it shares it (it is an `Arc`). `Debug` shows counters only, never codes.
+#[derive(Clone)]
+pub struct InMemoryState {
+    inner: Arc<Mutex<Inner>>,
+}
+
+struct Inner {
+    code_ttl: Duration,
+    max_attempts: u32,
+    rng: ChaCha20Rng,
+    clock_offset: Duration,
+    flows: HashMap<String, Flow>,
+    sessions: HashMap<String, VerifiedPhone>,
+    outbox: Vec<SentMessage>,
+    counts: RequestCounts,
+    fail_next_send: Option<ErrorKind>,
+}
+
+/// One verification, keyed by its reference.
+struct Flow {
+    channel: Channel,
+    /// OTP: the code. Reverse flows have none: the user sends a message instead.
+    code: Option<Code>,
+    /// OTP: the phone the code went to.
+    phone: Option<PhoneNumber>,
+    expires_at: OffsetDateTime,
+    wrong_attempts: u32,
+    /// Set once verified. An OTP flow is then used up; a reverse flow keeps reporting it.
+    verified: Option<Verified>,
+}
+
+impl InMemoryState {
+    /// How long a verification stays valid unless [`with_code_ttl`](Self::with_code_ttl) says.
+    pub const DEFAULT_CODE_TTL: Duration = Duration::from_secs(10 * 60);
+    /// Wrong codes allowed per verification unless [`with_max_attempts`](Self::with_max_attempts)
+    /// says; the last one is answered `TooManyAttempts`.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+    /// An empty provider whose codes come from a CSPRNG seeded by the operating system.
+    pub fn new() -> Self {
+        Self::from_rng(ChaCha20Rng::from_rng(&mut rand::rng()))
+    }
+
+    /// An empty provider whose codes and ids are reproducible from `seed` (tests only).
+    pub fn seeded(seed: u64) -> Self {
+        Self::from_rng(ChaCha20Rng::seed_from_u64(seed))
+    }
+
+    fn from_rng(rng: ChaCha20Rng) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                code_ttl: Self::DEFAULT_CODE_TTL,
+                max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
+                rng,
+                clock_offset: Duration::ZERO,
+                flows: HashMap::new(),
+                sessions: HashMap::new(),
+                outbox: Vec::new(),
+                counts: RequestCounts::default(),
+                fail_next_send: None,
+            })),
+        }
+    }
+
+    /// Sets how long verifications stay valid.
+    #[must_use]
+    pub fn with_code_ttl(self, ttl: Duration) -> Self {
+        self.lock().code_ttl = ttl;
+        self
+    }
+
+    /// Sets how many wrong codes a verification takes (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(self, attempts: u32) -> Self {
+        self.lock().max_attempts = attempts.max(1);
+        self
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No code panics while holding the lock; if a caller's did, the data is still sound.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- control API, for tests ----
+
+    /// The provider's clock: the real time plus every [`advance_clock`](Self::advance_clock).
+    pub fn now(&self) -> OffsetDateTime {
+        self.lock().now()
+    }
+
+    /// Moves the provider's clock forward.
+    pub fn advance_clock(&self, by: Duration) {
+        self.lock().clock_offset += by;
+    }
+
+    /// Every message sent so far, oldest first.
+    pub fn outbox(&self) -> Vec<SentMessage> {
+        self.lock().outbox.clone()
+    }
+
+    /// The last message sent for the verification `reference`.
+    pub fn message_for(&self, reference: &str) -> Option<SentMessage> {
+        let inner = self.lock();
+        inner
+            .outbox
+            .iter()
+            .rev()
+            .find(|m| m.reference == reference)
+            .cloned()
+    }
+
+    /// Requests received so far; failed sends count too.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.lock().counts
+    }
+
+    /// Makes the next send fail with an error of `kind`. With
+    /// [`ErrorKind::ProviderUnavailable`] nothing is sent (a 503); with any other kind (e.g.
+    /// [`ErrorKind::MaybeSent`], a connection reset) the message is sent and then the answer
+    /// is lost.
+    pub fn fail_next_send(&self, kind: ErrorKind) {
+        self.lock().fail_next_send = Some(kind);
+    }
+
+    /// Forgets a failure set by [`fail_next_send`](Self::fail_next_send) that was not used.
+    pub fn clear_failures(&self) {
+        self.lock().fail_next_send = None;
+    }
+
+    /// Completes the reverse flow `reference` as if the user had sent its message from `phone`.
+    pub fn complete_reverse_flow(&self, reference: &str, phone: &PhoneNumber) -> Result<()> {
+        let mut inner = self.lock();
+        let now = inner.now();
+        let Inner {
+            flows,
+            sessions,
+            rng,
+            ..
+        } = &mut *inner;
+        let Some(flow) = flows.get_mut(reference) else {
+            return Err(Error::new(ErrorKind::NotFound, "no such verification"));
+        };
+        if flow.code.is_some() {
+            return Err(Error::invalid_input("not a reverse flow"));
+        }
+        if flow.verified.is_some() {
+            return Err(Error::new(ErrorKind::Conflict, "already completed"));
+        }
+        if now >= flow.expires_at {
+            return Err(Error::new(ErrorKind::Expired, "the reverse flow expired"));
+        }
+        flow.verified = Some(verify(flow, phone.clone(), now, sessions, rng));
+        Ok(())
+    }
+
+    // ---- provider endpoints, for InMemoryVerifier ----
+
+    /// `POST /send`: sends a code to `phone` on `channel`.
+    pub(super) fn send_code(&self, phone: &PhoneNumber, channel: &Channel) -> Result<Started> {
+        let mut inner = self.lock();
+        inner.counts.total += 1;
+        inner.counts.sends += 1;
+        let failure = inner.fail_next_send.take();
+        if failure == Some(ErrorKind::ProviderUnavailable) {
+            return Err(injected(ErrorKind::ProviderUnavailable, "nothing was sent"));
+        }
+        let code = format!("{:06}", inner.rng.random_range(0..1_000_000));
+        let code = Code::new(&code).expect("six digits are a valid code");
+        let started = inner.open(channel, Some(code.clone()), Some(phone.clone()));
+        let minutes = inner.code_ttl.as_secs() / 60;
+        inner.outbox.push(SentMessage {
+            reference: started.reference.clone(),
+            phone: phone.clone(),
+            channel: channel.clone(),
+            text: format!(
+                "{} is your verification code. It expires in {minutes} minutes.",
+                code.expose()
+            ),
+            code,
+            sent_at: started.created_at,
+        });
+        match failure {
+            Some(kind) => Err(injected(kind, "the message was sent, the answer lost")),
+            None => Ok(started),
+        }
+    }
+
+    /// `POST /reverse`: opens a reverse flow the user completes by sending a message.
+    pub(super) fn open_reverse(&self, channel: &Channel) -> Started {
+        let mut inner = self.lock();
+        inner.counts.total += 1;
+        let mut started = inner.open(channel, None, None);
+        started.deeplink = Some(format!(
+            "https://wa.me/50760000000?text=Verify%20{}",
+            started.reference
+        ));
+        started
+    }
+
+    /// `POST /check`: checks `code`, or polls a reverse flow when `code` is `None`.
+    pub(super) fn check(&self, reference: &str, code: Option<&Code>) -> Result<CheckOutcome> {
+        let mut inner = self.lock();
+        inner.counts.total += 1;
+        let now = inner.now();
+        let max_attempts = inner.max_attempts;
+        let Inner {
+            flows,
+            sessions,
+            rng,
+            ..
+        } = &mut *inner;
+        let Some(flow) = flows.get_mut(reference) else {
+            return Ok(rejected(RejectReason::NotFound));
+        };
+        let (Some(expected), Some(given)) = (&flow.code, code) else {
+            // A reverse-flow poll (the client refuses a code for a reverse flow, and no code
+            // for an OTP flow, before asking).
+            if flow.code.is_some() || code.is_some() {
+                return Err(Error::invalid_input("code and flow do not match"));
+            }
+            return Ok(match &flow.verified {
+                Some(verified) => CheckOutcome::Verified(verified.clone()),
+                None if now >= flow.expires_at => rejected(RejectReason::Expired),
+                None => CheckOutcome::Pending,
+            });
+        };
+        if flow.verified.is_some() {
+            // Codes are single use.
+            return Ok(rejected(RejectReason::NotFound));
+        }
+        if now >= flow.expires_at {
+            return Ok(rejected(RejectReason::Expired));
+        }
+        if flow.wrong_attempts >= max_attempts {
+            return Ok(rejected(RejectReason::TooManyAttempts));
+        }
+        if !same_code(expected, given) {
+            flow.wrong_attempts += 1;
+            return Ok(rejected(if flow.wrong_attempts >= max_attempts {
+                RejectReason::TooManyAttempts
+            } else {
+                RejectReason::WrongCode
+            }));
+        }
+        let phone = flow.phone.clone().expect("OTP flows have a phone");
+        let verified = verify(flow, phone, now, sessions, rng);
+        flow.verified = Some(verified.clone());
+        Ok(CheckOutcome::Verified(verified))
+    }
+
+    /// `GET /sessions/{id}`: the phone a session verified.
+    pub(super) fn resolve(&self, session: &str) -> Result<VerifiedPhone> {
+        let mut inner = self.lock();
+        inner.counts.total += 1;
+        inner
+            .sessions
+            .get(session)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such session"))
+    }
+}
+
+impl Inner {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.clock_offset
+    }
+
+    fn random_id(&mut self, prefix: &str) -> String {
+        format!("{prefix}_{:032x}", self.rng.random::<u128>())
+    }
+
+    fn open(
+        &mut self,
+        channel: &Channel,
+        code: Option<Code>,
+        phone: Option<PhoneNumber>,
+    ) -> Started {
+        let reference = self.random_id("ver");
+        let created_at = self.now();
+        let expires_at = created_at + self.code_ttl;
+        self.flows.insert(
+            reference.clone(),
+            Flow {
+                channel: channel.clone(),
+                code,
+                phone,
+                expires_at,
+                wrong_attempts: 0,
+                verified: None,
+            },
+        );
+        Started {
+            reference,
+            created_at,
+            expires_at,
+            deeplink: None,
+        }
+    }
+}
+
+/// Marks `flow` verified for `phone`, opening a session.
+fn verify(
+    flow: &Flow,
+    phone: PhoneNumber,
+    now: OffsetDateTime,
+    sessions: &mut HashMap<String, VerifiedPhone>,
+    rng: &mut ChaCha20Rng,
+) -> Verified {
+    let session = format!("ses_{:032x}", rng.random::<u128>());
+    let resolved = VerifiedPhone::new(
+        phone.clone(),
+        flow.channel.clone(),
+        InMemoryVerifier::PROVIDER,
+    )
+    .with_verified_at(Some(now));
+    sessions.insert(session.clone(), resolved);
+    Verified::new(flow.channel.clone())
+        .with_phone(Some(phone))
+        .with_session_id(SessionId::new(&session).ok())
+        .with_verified_at(Some(now))
+}
+
+fn rejected(reason: RejectReason) -> CheckOutcome {
+    CheckOutcome::Rejected(Rejection::new(reason))
+}
+
+fn injected(kind: ErrorKind, what: &str) -> Error {
+    Error::new(kind, format!("injected send failure: {what}"))
+        .with_provider(InMemoryVerifier::PROVIDER)
+}
+
+/// Compares codes in constant time, so the time taken does not tell how much of a guess was
+/// right.
+fn same_code(expected: &Code, given: &Code) -> bool {
+    let (a, b) = (expected.expose().as_bytes(), given.expose().as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+impl Default for InMemoryState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for InMemoryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("InMemoryState")
+            .field("verifications", &inner.flows.len())
+            .field("sessions", &inner.sessions.len())
+            .field("sent", &inner.outbox.len())
+            .field("requests", &inner.counts)
+            .field("clock_offset", &inner.clock_offset)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,312 @@
+//! [`SandboxHarness`]: run the conformance suite against `phone-verify-sandbox`, the local
+//! emulator of the providers' wire protocols.
+//!
+//! The sandbox knows what it "sent", keeps a request log, has a clock that tests move and can
+//! inject faults, so the harness supports every check. What is provider-specific comes from
+//! the provider crate's test: which requests send a message, and how to build a verifier
+//! pointed at the sandbox.
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use phone_verify_testkit::sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness};
+//!
+//! #[tokio::test]
+//! async fn verifykit_conforms() {
+//!     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+//!     let client = |sandbox: &SandboxHandle| {
+//!         VerifyKit::builder().base_url(sandbox.verifykit_web_rest_url()).build().unwrap()
+//!     };
+//!     let verifier = client(&sandbox);
+//!     let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| Arc::new(client(s)))
+//!         .with_send_endpoint("POST", "/v1.0/send-otp");
+//!     phone_verify_testkit::run(&verifier, Some(&verifier), &harness)
+//!         .await
+//!         .assert_all_passed();
+//! }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
+use phone_verify_sandbox::{Fault, FaultAction, RequestRecord};
+pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+
+use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+
+type MakeVerifier = Box<dyn Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync>;
+type ReadCode =
+    Box<dyn Fn(&SandboxHandle, &Verification) -> HarnessResult<Option<Code>> + Send + Sync>;
+type CompleteReverse =
+    Box<dyn Fn(&SandboxHandle, &Verification, &PhoneNumber) -> HarnessResult<()> + Send + Sync>;
+
+/// A provider endpoint in the sandbox's request log: a method and the path the real provider
+/// would see (e.g. `POST /v1.0/send-otp`); a path ending with `*` matches any suffix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The HTTP method, case-insensitive.
+    pub method: String,
+    /// The provider's own path, or a prefix ending with `*`.
+    pub path: String,
+}
+
+impl Endpoint {
+    /// The endpoint `method path`.
+    pub fn new(method: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            path: path.into(),
+        }
+    }
+
+    fn matches(&self, record: &RequestRecord) -> bool {
+        record.method.eq_ignore_ascii_case(&self.method)
+            && match self.path.strip_suffix('*') {
+                Some(prefix) => record.path.starts_with(prefix),
+                None => record.path == self.path,
+            }
+    }
+}
+
+/// A [`Harness`] backed by a running sandbox.
+///
+/// By default it reads codes from the messages the sandbox sent on SMS, WhatsApp, Telegram
+/// and e-mail, completes VerifyKit reverse flows, and hands out Turkish mobile numbers
+/// (`+90532` and seven digits). Request counts and fault injection need
+/// [`with_send_endpoint`](SandboxHarness::with_send_endpoint); without it those checks are
+/// skipped. [`clear_faults`](Harness::clear_faults) clears every pending sandbox fault.
+pub struct SandboxHarness {
+    sandbox: SandboxHandle,
+    provider: Provider,
+    make_verifier: MakeVerifier,
+    send_endpoints: Vec<Endpoint>,
+    code_channels: Vec<Channel>,
+    read_code: Option<ReadCode>,
+    complete_reverse: Option<CompleteReverse>,
+    phone_prefix: String,
+    phone_digits: u32,
+    phones: AtomicU64,
+}
+
+impl SandboxHarness {
+    /// A harness for `provider` on `sandbox`; `make_verifier` builds a new client pointed at
+    /// the sandbox (see [`SandboxHandle::verifykit_web_rest_url`] and its siblings).
+    pub fn new(
+        sandbox: SandboxHandle,
+        provider: Provider,
+        make_verifier: impl Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            sandbox,
+            provider,
+            make_verifier: Box::new(make_verifier),
+            send_endpoints: Vec::new(),
+            code_channels: vec![
+                Channel::Sms,
+                Channel::WhatsApp,
+                Channel::Telegram,
+                Channel::Email,
+            ],
+            read_code: None,
+            complete_reverse: None,
+            phone_prefix: "+90532".into(),
+            phone_digits: 7,
+            phones: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts requests to `method path` as sends, and injects send faults there. Call it once
+    /// per endpoint that sends a message.
+    #[must_use]
+    pub fn with_send_endpoint(mut self, method: &str, path: &str) -> Self {
+        self.send_endpoints.push(Endpoint::new(method, path));
+        self
+    }
+
+    /// The channels whose codes the harness can read (replacing the default list).
+    #[must_use]
+    pub fn with_code_channels(mut self, channels: impl IntoIterator<Item = Channel>) -> Self {
+        self.code_channels = channels.into_iter().collect();
+        self
+    }
+
+    /// Reads delivered codes with `read` instead of from the sandbox's messages, e.g. to
+    /// compute a TOTP code with [`SandboxHandle::totp_code`].
+    #[must_use]
+    pub fn with_code_reader(
+        mut self,
+        read: impl Fn(&SandboxHandle, &Verification) -> HarnessResult<Option<Code>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.read_code = Some(Box::new(read));
+        self
+    }
+
+    /// Completes reverse flows with `complete` (the default completes VerifyKit flows by the
+    /// handle's reference, and is unsupported for other providers).
+    #[must_use]
+    pub fn with_reverse_completion(
+        mut self,
+        complete: impl Fn(&SandboxHandle, &Verification, &PhoneNumber) -> HarnessResult<()>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.complete_reverse = Some(Box::new(complete));
+        self
+    }
+
+    /// Hands out numbers made of `prefix` (international form, e.g. `+5076`) and `digits`
+    /// more digits, all of which must make valid numbers.
+    #[must_use]
+    pub fn with_phone_prefix(mut self, prefix: &str, digits: u32) -> Self {
+        prefix.clone_into(&mut self.phone_prefix);
+        self.phone_digits = digits;
+        self
+    }
+
+    /// The sandbox.
+    pub fn sandbox(&self) -> &SandboxHandle {
+        &self.sandbox
+    }
+
+    /// A new verifier pointed at the sandbox, built by the `make_verifier` given to
+    /// [`new`](SandboxHarness::new).
+    pub fn verifier(&self) -> Arc<dyn PhoneVerifier> {
+        (self.make_verifier)(&self.sandbox)
+    }
+
+    /// Gives the sandbox back, e.g. to shut it down.
+    pub fn into_sandbox(self) -> SandboxHandle {
+        self.sandbox
+    }
+
+    fn require_send_endpoints(&self) -> HarnessResult<()> {
+        if self.send_endpoints.is_empty() {
+            Err(HarnessError::unsupported(
+                "no send endpoint configured (SandboxHarness::with_send_endpoint)",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for SandboxHarness {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        let n = self.phones.fetch_add(1, Ordering::Relaxed) % 10u64.pow(self.phone_digits);
+        let digits = self.phone_digits as usize;
+        let raw = format!("{}{n:0digits$}", self.phone_prefix);
+        PhoneNumber::parse(&raw).map_err(|e| HarnessError::failed(format!("test phone {raw}: {e}")))
+    }
+
+    fn delivers_codes(&self, channel: &Channel) -> bool {
+        self.code_channels.contains(channel)
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        if let Some(read) = &self.read_code {
+            return read(&self.sandbox, verification);
+        }
+        let Some(phone) = &verification.phone else {
+            return Err(HarnessError::failed(
+                "the handle has no phone to look messages up by (give a code reader)",
+            ));
+        };
+        // Newest first; phones are fresh per check, so the newest code to the phone is the
+        // verification's when the sandbox's reference differs from the handle's.
+        let messages: Vec<_> = self
+            .sandbox
+            .messages(phone.e164())
+            .into_iter()
+            .filter(|m| m.provider == self.provider && m.code.is_some())
+            .collect();
+        let message = messages
+            .iter()
+            .find(|m| m.reference.as_deref() == Some(verification.reference.as_str()))
+            .or_else(|| messages.first());
+        message
+            .and_then(|m| m.code.as_deref())
+            .map(Code::new)
+            .transpose()
+            .map_err(HarnessError::from)
+    }
+
+    async fn complete_reverse_flow(
+        &self,
+        verification: &Verification,
+        phone: &PhoneNumber,
+    ) -> HarnessResult<()> {
+        match (&self.complete_reverse, self.provider) {
+            (Some(complete), _) => complete(&self.sandbox, verification, phone),
+            (None, Provider::VerifyKit) => self
+                .sandbox
+                .complete_reverse_flow(&verification.reference, phone.e164())
+                .map(drop)
+                .map_err(|e| HarnessError::failed(e.to_string())),
+            (None, _) => Err(HarnessError::unsupported(
+                "completing reverse flows of this provider (SandboxHarness::with_reverse_completion)",
+            )),
+        }
+    }
+
+    async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
+        self.sandbox.advance_clock(by);
+        Ok(())
+    }
+
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        self.require_send_endpoints()?;
+        let log = self.sandbox.requests();
+        let mine = || log.requests.iter().filter(|r| r.provider == self.provider);
+        let sends = mine()
+            .filter(|r| self.send_endpoints.iter().any(|e| e.matches(r)))
+            .count();
+        Ok(RequestCounts::new(sends as u64, mine().count() as u64))
+    }
+
+    async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
+        self.require_send_endpoints()?;
+        let action = match fault {
+            SendFault::ServiceUnavailable => FaultAction::Status {
+                status: 503,
+                body: None,
+            },
+            SendFault::ConnectionReset => FaultAction::ConnectionReset,
+        };
+        for endpoint in &self.send_endpoints {
+            self.sandbox.inject_fault(
+                Fault::new(self.provider, action.clone())
+                    .method(endpoint.method.clone())
+                    .path(endpoint.path.clone()),
+            );
+        }
+        Ok(())
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        self.sandbox.clear_faults();
+        Ok(())
+    }
+
+    async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
+        Ok(self.verifier())
+    }
+}
+
+impl fmt::Debug for SandboxHarness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxHarness")
+            .field("sandbox", &self.sandbox.base_url())
+            .field("provider", &self.provider)
+            .field("send_endpoints", &self.send_endpoints)
+            .field("code_channels", &self.code_channels)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,874 @@
+//! [`run`]: the conformance checks of the [`PhoneVerifier`] contract.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures::FutureExt;
+use phone_verify_core::time::OffsetDateTime;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier,
+    PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId, SessionResolver,
+    StartRequest, Verification, Verified,
+};
+
+use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::report::{CheckResult, Report, Status};
+
+/// Why a check did not pass.
+enum Verdict {
+    Skip(String),
+    Fail(String),
+}
+
+impl From<HarnessError> for Verdict {
+    fn from(err: HarnessError) -> Self {
+        match err {
+            HarnessError::Unsupported(_) => Self::Skip(err.to_string()),
+            HarnessError::Failed(_) => Self::Fail(err.to_string()),
+        }
+    }
+}
+
+/// A check's result: `Ok` is a pass, with an optional note.
+type Check = Result<Option<String>, Verdict>;
+
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err(Verdict::Fail(format!($($arg)*)))
+    };
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            fail!($($arg)*);
+        }
+    };
+}
+
+/// Runs every conformance check that `verifier`'s [`Capabilities`] allow against `harness`,
+/// and reports each as passed, skipped or failed.
+///
+/// Checks run one after another, each on a [fresh phone](Harness::fresh_phone). A check whose
+/// harness support is missing ([`HarnessError::Unsupported`]) is skipped; a panic inside a
+/// check fails that check only. Session checks need `resolver`: with
+/// `capabilities.session_resolution` set and no resolver they are skipped.
+///
+/// The checks, by name (`c` is each OTP channel, `r` each reverse channel):
+///
+/// | check | what passes |
+/// |---|---|
+/// | `input.unsupported_channel_refused[x]` | starting on a channel the capabilities lack fails with `Unsupported` or `InvalidInput`, with no request |
+/// | `input.otp_without_phone_refused[c]` | an OTP start without a phone is refused the same way (only for `c` that is not also a reverse channel: there, no phone means a reverse flow) |
+/// | `input.otp_check_without_code_refused[c]` | checking an OTP verification without a code is refused, with no request |
+/// | `input.foreign_handle_refused` | checking a handle of another provider is refused, with no request |
+/// | `input.qr_code_refused[r]` | without `capabilities.qr_code`, asking for a QR code is refused, with no request |
+/// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`) |
+/// | `otp.wrong_code_rejected[c]` | a wrong code is `Rejected(WrongCode)` |
+/// | `otp.right_code_after_wrong_code[c]` | after a wrong code, the right one still verifies (`WrongCode` promises another attempt may succeed) |
+/// | `otp.malformed_code_refused[c]` | a code of the wrong shape is `InvalidInput` with no request, or `Rejected(WrongCode)`; the right code still verifies |
+/// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
+/// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
+/// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier) |
+/// | `reverse.pending_then_verified[r]` | the handle has a deeplink or QR code; a poll is `Pending`, and `Verified` with the user's phone once the flow is completed |
+/// | `reverse.qr_code[r]` | with `capabilities.qr_code`, asking for a QR code returns one |
+/// | `reverse.handle_json_round_trip[r]`, `reverse.handle_in_fresh_client[r]` | as for OTP, by polling |
+/// | `send.exactly_once[c]` | one start makes exactly one send request (not for TOTP) |
+/// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` or `ProviderUnavailable` |
+/// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
+/// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
+///
+/// **Expiry.** The core contract (rule 3, "outcomes, not errors") makes an expired
+/// verification `Ok(CheckOutcome::Rejected(..))` with [`RejectReason::Expired`]. An `Err` of
+/// kind [`ErrorKind::Expired`] fails the check, and so does another rejection reason: a
+/// provider that forgets expired verifications must still tell expiry apart. A handle without
+/// `expires_at` skips the check, since the suite cannot know how far to move the clock.
+pub async fn run(
+    verifier: &dyn PhoneVerifier,
+    resolver: Option<&dyn SessionResolver>,
+    harness: &dyn Harness,
+) -> Report {
+    let suite = Suite {
+        verifier,
+        resolver,
+        harness,
+        caps: verifier.capabilities(),
+        provider: verifier.provider(),
+    };
+    let mut report = Report::new(suite.provider.clone());
+    let otp = suite.caps.otp_channels.clone();
+    let reverse = suite.caps.reverse_channels.clone();
+    let r = &mut report;
+
+    // Input first: nothing in this group may reach the provider.
+    let unsupported = unsupported_channel(&suite.caps);
+    record(
+        r,
+        format!("input.unsupported_channel_refused[{unsupported}]"),
+        suite.unsupported_channel_refused(&unsupported),
+    )
+    .await;
+    for c in otp.iter().filter(|c| !suite.caps.is_reverse(c)) {
+        let name = format!("input.otp_without_phone_refused[{c}]");
+        record(r, name, suite.otp_without_phone_refused(c)).await;
+    }
+    for c in &otp {
+        let name = format!("input.otp_check_without_code_refused[{c}]");
+        record(r, name, suite.otp_check_without_code_refused(c)).await;
+    }
+    if let Some(c) = otp.first().or(reverse.first()) {
+        let name = "input.foreign_handle_refused".to_owned();
+        record(r, name, suite.foreign_handle_refused(c)).await;
+    }
+    if !suite.caps.qr_code {
+        for c in &reverse {
+            let name = format!("input.qr_code_refused[{c}]");
+            record(r, name, suite.qr_code_refused(c)).await;
+        }
+    }
+
+    for c in &otp {
+        let name = |check: &str| format!("otp.{check}[{c}]");
+        record(r, name("right_code_verifies"), suite.right_code_verifies(c)).await;
+        record(r, name("wrong_code_rejected"), suite.wrong_code_rejected(c)).await;
+        let after_wrong = suite.right_code_after_wrong_code(c);
+        record(r, name("right_code_after_wrong_code"), after_wrong).await;
+        record(r, name("malformed_code_refused"), suite.malformed_code(c)).await;
+        record(r, name("expired_is_rejected"), suite.expired_is_rejected(c)).await;
+        let round_trip = suite.otp_json_round_trip(c);
+        record(r, name("handle_json_round_trip"), round_trip).await;
+        let fresh = suite.otp_in_fresh_client(c);
+        record(r, name("handle_in_fresh_client"), fresh).await;
+    }
+
+    for c in &reverse {
+        let name = |check: &str| format!("reverse.{check}[{c}]");
+        let pending = suite.reverse_pending_then_verified(c);
+        record(r, name("pending_then_verified"), pending).await;
+        if suite.caps.qr_code {
+            record(r, name("qr_code"), suite.reverse_qr_code(c)).await;
+        }
+        let round_trip = suite.reverse_json_round_trip(c);
+        record(r, name("handle_json_round_trip"), round_trip).await;
+        let fresh = suite.reverse_in_fresh_client(c);
+        record(r, name("handle_in_fresh_client"), fresh).await;
+    }
+
+    // TOTP codes come from an authenticator app: nothing is sent.
+    for c in otp.iter().filter(|c| **c != Channel::Totp) {
+        let name = |check: &str| format!("send.{check}[{c}]");
+        record(r, name("exactly_once"), suite.send_exactly_once(c)).await;
+        for fault in [SendFault::ServiceUnavailable, SendFault::ConnectionReset] {
+            let check = format!("not_retried_after_{}", fault.name());
+            record(r, name(&check), suite.send_not_retried(c, fault)).await;
+        }
+    }
+
+    if suite.caps.session_resolution {
+        let name = "session.resolves_verified_phone".to_owned();
+        record(r, name, suite.session_resolves_verified_phone()).await;
+    }
+    if suite.caps.session_resolution || resolver.is_some() {
+        let name = "session.unknown_is_not_found".to_owned();
+        record(r, name, suite.session_unknown_is_not_found()).await;
+    }
+    report
+}
+
+/// Runs one check and records its result; a panic fails the check.
+async fn record(report: &mut Report, name: String, check: impl Future<Output = Check>) {
+    tracing::debug!(check = %name, "conformance check");
+    let (status, detail) = match AssertUnwindSafe(check).catch_unwind().await {
+        Ok(Ok(note)) => (Status::Passed, note),
+        Ok(Err(Verdict::Skip(reason))) => (Status::Skipped, Some(reason)),
+        Ok(Err(Verdict::Fail(reason))) => (Status::Failed, Some(reason)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            (Status::Failed, Some(format!("panicked: {message}")))
+        }
+    };
+    report.push(CheckResult::new(name, status, detail));
+}
+
+/// A channel the capabilities do not support, preferring well-known ones.
+fn unsupported_channel(caps: &Capabilities) -> Channel {
+    [
+        Channel::Voice,
+        Channel::Telegram,
+        Channel::FlashCall,
+        Channel::Email,
+        Channel::Totp,
+        Channel::Sms,
+        Channel::WhatsApp,
+    ]
+    .into_iter()
+    .find(|c| !caps.supports(c))
+    .unwrap_or_else(|| Channel::Other("conformance-unsupported".into()))
+}
+
+/// A one-line description of a check's result for failure messages.
+fn describe(outcome: &phone_verify_core::Result<CheckOutcome>) -> String {
+    match outcome {
+        Ok(CheckOutcome::Verified(_)) => "verified".into(),
+        Ok(CheckOutcome::Pending) => "pending".into(),
+        Ok(CheckOutcome::Rejected(r)) => format!("rejected ({:?})", r.reason),
+        Ok(other) => format!("{other:?}"),
+        Err(err) => format!("error ({err})"),
+    }
+}
+
+fn is_rejected(outcome: &phone_verify_core::Result<CheckOutcome>, reason: RejectReason) -> bool {
+    matches!(outcome, Ok(CheckOutcome::Rejected(r)) if r.reason == reason)
+}
+
+/// A session id of the same shape as `session` that is not it: digits move to the next digit
+/// (letters to the next letter when there are no digits).
+fn unknown_like(session: &SessionId) -> Option<SessionId> {
+    let id = session.as_str();
+    let has_digits = id.bytes().any(|b| b.is_ascii_digit());
+    let shifted: String = id
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from(b'0' + (c as u8 - b'0' + 1) % 10),
+            'a'..='z' if !has_digits => char::from(b'a' + (c as u8 - b'a' + 1) % 26),
+            'A'..='Z' if !has_digits => char::from(b'A' + (c as u8 - b'A' + 1) % 26),
+            other => other,
+        })
+        .collect();
+    (shifted != id)
+        .then(|| SessionId::new(&shifted).ok())
+        .flatten()
+}
+
+struct Suite<'a> {
+    verifier: &'a dyn PhoneVerifier,
+    resolver: Option<&'a dyn SessionResolver>,
+    harness: &'a dyn Harness,
+    caps: Capabilities,
+    provider: ProviderId,
+}
+
+impl Suite<'_> {
+    // ---- helpers ----
+
+    async fn phone(&self) -> Result<PhoneNumber, Verdict> {
+        Ok(self.harness.fresh_phone().await?)
+    }
+
+    fn require_delivery(&self, channel: &Channel) -> Result<(), Verdict> {
+        if self.harness.delivers_codes(channel) {
+            Ok(())
+        } else {
+            Err(Verdict::Skip(format!(
+                "the harness cannot read codes sent by {channel}"
+            )))
+        }
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification, Verdict> {
+        let handle = match self.verifier.start(request).await {
+            Ok(handle) => handle,
+            Err(err) => fail!("start on {} failed: {err}", request.channel),
+        };
+        ensure!(
+            handle.provider == self.provider,
+            "the handle names provider {}, but the verifier is {}",
+            handle.provider,
+            self.provider
+        );
+        ensure!(
+            handle.channel == request.channel,
+            "started on {} but the handle says {}",
+            request.channel,
+            handle.channel
+        );
+        Ok(handle)
+    }
+
+    async fn start_otp(&self, channel: &Channel) -> Result<(PhoneNumber, Verification), Verdict> {
+        let phone = self.phone().await?;
+        let handle = self
+            .start(&StartRequest::otp(channel.clone(), phone.clone()))
+            .await?;
+        if let Some(on_handle) = &handle.phone {
+            ensure!(
+                on_handle == &phone,
+                "the handle's phone {on_handle} is not the number the code was sent to, {phone}"
+            );
+        }
+        Ok((phone, handle))
+    }
+
+    async fn start_reverse(&self, channel: &Channel) -> Result<Verification, Verdict> {
+        let handle = self.start(&StartRequest::reverse(channel.clone())).await?;
+        let shown = handle
+            .reverse
+            .as_ref()
+            .is_some_and(|r| r.deeplink.is_some() || r.qr_code.is_some());
+        ensure!(
+            shown,
+            "the reverse flow on {channel} has neither a deeplink nor a QR code to show the user"
+        );
+        Ok(handle)
+    }
+
+    async fn code_for(&self, handle: &Verification) -> Result<Code, Verdict> {
+        match self.harness.delivered_code(handle).await? {
+            Some(code) => Ok(code),
+            None => fail!(
+                "no code was delivered for the verification on {}",
+                handle.channel
+            ),
+        }
+    }
+
+    async fn wrong_code_for(&self, handle: &Verification, right: &Code) -> Result<Code, Verdict> {
+        let wrong = self.harness.wrong_code(handle).await?;
+        ensure!(
+            &wrong != right,
+            "harness failure: its wrong code is the right one"
+        );
+        Ok(wrong)
+    }
+
+    /// The outcome must be `Verified` with `phone` on `channel`.
+    fn expect_verified(
+        &self,
+        outcome: phone_verify_core::Result<CheckOutcome>,
+        phone: &PhoneNumber,
+        channel: &Channel,
+    ) -> Result<Verified, Verdict> {
+        let verified = match outcome {
+            Ok(CheckOutcome::Verified(verified)) => verified,
+            other => fail!("expected verified, got {}", describe(&other)),
+        };
+        match &verified.phone {
+            Some(reported) => ensure!(
+                reported == phone,
+                "verified phone {reported}, expected {phone}"
+            ),
+            None => fail!(
+                "verified without a phone: `Verified.phone` must be the phone the provider \
+                 reported, or the number the code was sent to"
+            ),
+        }
+        ensure!(
+            &verified.channel == channel,
+            "verified on channel {}, expected {channel}",
+            verified.channel
+        );
+        if self.caps.check_returns_session {
+            ensure!(
+                verified.session_id.is_some(),
+                "capabilities.check_returns_session is set, but the outcome has no session id"
+            );
+        }
+        Ok(verified)
+    }
+
+    /// Runs `attempt`, which must fail with `InvalidInput` or `Unsupported` before any request.
+    async fn refused<T: Debug>(
+        &self,
+        attempt: impl Future<Output = phone_verify_core::Result<T>>,
+    ) -> Check {
+        let before = self.harness.request_counts().await;
+        let result = attempt.await;
+        match &result {
+            Ok(value) => fail!("accepted instead of refused: {value:?}"),
+            Err(err) => ensure!(
+                matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported),
+                "expected an InvalidInput or Unsupported error, got {err}"
+            ),
+        }
+        self.no_requests_since(before).await
+    }
+
+    /// Passes if no request was made since `before`, with a note when that cannot be counted.
+    async fn no_requests_since(&self, before: HarnessResult<RequestCounts>) -> Check {
+        match before {
+            Ok(before) => {
+                let after = self.harness.request_counts().await?;
+                let made = after.total.saturating_sub(before.total);
+                ensure!(
+                    made == 0,
+                    "refused, but only after {made} request(s) to the provider: validate input first"
+                );
+                Ok(None)
+            }
+            Err(HarnessError::Unsupported(_)) => Ok(Some(
+                "refused; not proven request-free: the harness cannot count requests".into(),
+            )),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// A verified outcome with its phone, on the first channel the harness can complete.
+    async fn verify_one(&self) -> Result<(PhoneNumber, Verified), Verdict> {
+        let (phone, channel, outcome) = self.complete_one().await?;
+        let verified = self.expect_verified(outcome, &phone, &channel)?;
+        Ok((phone, verified))
+    }
+
+    /// Completes a verification on the first channel the harness can: the phone, the channel
+    /// and the outcome of the check.
+    async fn complete_one(
+        &self,
+    ) -> Result<
+        (
+            PhoneNumber,
+            Channel,
+            phone_verify_core::Result<CheckOutcome>,
+        ),
+        Verdict,
+    > {
+        let caps = &self.caps;
+        if let Some(c) = caps
+            .otp_channels
+            .iter()
+            .find(|c| self.harness.delivers_codes(c))
+        {
+            let (phone, handle) = self.start_otp(c).await?;
+            let code = self.code_for(&handle).await?;
+            let outcome = self.verifier.check_code(&handle, &code).await;
+            return Ok((phone, c.clone(), outcome));
+        }
+        if let Some(c) = caps.reverse_channels.first() {
+            let handle = self.start_reverse(c).await?;
+            let phone = self.phone().await?;
+            self.harness.complete_reverse_flow(&handle, &phone).await?;
+            let outcome = self.verifier.poll(&handle).await;
+            return Ok((phone, c.clone(), outcome));
+        }
+        Err(Verdict::Skip(
+            "no channel on which the harness can complete a verification".into(),
+        ))
+    }
+
+    // ---- input first ----
+
+    async fn unsupported_channel_refused(&self, channel: &Channel) -> Check {
+        let request = StartRequest::otp(channel.clone(), self.phone().await?);
+        self.refused(self.verifier.start(&request)).await
+    }
+
+    async fn otp_without_phone_refused(&self, channel: &Channel) -> Check {
+        let request = StartRequest::new(channel.clone(), None);
+        self.refused(self.verifier.start(&request)).await
+    }
+
+    async fn otp_check_without_code_refused(&self, channel: &Channel) -> Check {
+        let (_, handle) = self.start_otp(channel).await?;
+        self.refused(self.verifier.check(&handle, &CheckRequest::poll()))
+            .await
+    }
+
+    async fn foreign_handle_refused(&self, channel: &Channel) -> Check {
+        let mut handle;
+        let request = if self.caps.is_otp(channel) {
+            handle = self.start_otp(channel).await?.1;
+            let code = if self.harness.delivers_codes(channel) {
+                self.code_for(&handle).await?
+            } else {
+                Code::new("123456").expect("a valid code")
+            };
+            CheckRequest::code(code)
+        } else {
+            handle = self.start_reverse(channel).await?;
+            CheckRequest::poll()
+        };
+        let foreign = if self.provider.as_str() == "conformance-foreign" {
+            "conformance-other"
+        } else {
+            "conformance-foreign"
+        };
+        handle.provider = ProviderId::new_static(foreign);
+        self.refused(self.verifier.check(&handle, &request)).await
+    }
+
+    async fn qr_code_refused(&self, channel: &Channel) -> Check {
+        let request = StartRequest::reverse(channel.clone()).qr_code(true);
+        self.refused(self.verifier.start(&request)).await
+    }
+
+    // ---- OTP ----
+
+    async fn right_code_verifies(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let code = self.code_for(&handle).await?;
+        let outcome = self.verifier.check_code(&handle, &code).await;
+        self.expect_verified(outcome, &phone, channel)?;
+        Ok(None)
+    }
+
+    async fn wrong_code_rejected(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (_, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        let outcome = self.verifier.check_code(&handle, &wrong).await;
+        ensure!(
+            is_rejected(&outcome, RejectReason::WrongCode),
+            "a wrong code: expected rejected (WrongCode), got {}",
+            describe(&outcome)
+        );
+        Ok(None)
+    }
+
+    async fn right_code_after_wrong_code(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        let outcome = self.verifier.check_code(&handle, &wrong).await;
+        ensure!(
+            is_rejected(&outcome, RejectReason::WrongCode),
+            "a wrong code first: expected rejected (WrongCode), got {}",
+            describe(&outcome)
+        );
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        self.expect_verified(outcome, &phone, channel)
+            .map_err(|v| match v {
+                Verdict::Fail(reason) => Verdict::Fail(format!(
+                    "the right code after a wrong one: {reason} (WrongCode promises that \
+                     another attempt may succeed)"
+                )),
+                skip @ Verdict::Skip(_) => skip,
+            })?;
+        Ok(None)
+    }
+
+    async fn malformed_code(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let shape = if right.expose().len() == Code::MAX_LEN {
+            "ZZZZ"
+        } else {
+            "ZZZZZZZZZZ"
+        };
+        let malformed = Code::new(shape).expect("a valid code");
+        let before = self.harness.request_counts().await;
+        let outcome = self.verifier.check_code(&handle, &malformed).await;
+        let note = match &outcome {
+            Err(err) if err.kind() == ErrorKind::InvalidInput => {
+                self.no_requests_since(before).await?
+            }
+            Ok(CheckOutcome::Rejected(r)) if r.reason == RejectReason::WrongCode => {
+                Some("the provider took it as a wrong code".into())
+            }
+            other => fail!(
+                "code {shape:?}: expected an InvalidInput error before any request, or rejected \
+                 (WrongCode); got {}",
+                describe(other)
+            ),
+        };
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        self.expect_verified(outcome, &phone, channel)
+            .map_err(|v| match v {
+                Verdict::Fail(reason) => {
+                    Verdict::Fail(format!("the right code after a malformed one: {reason}"))
+                }
+                skip @ Verdict::Skip(_) => skip,
+            })?;
+        Ok(note)
+    }
+
+    async fn expired_is_rejected(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (_, handle) = self.start_otp(channel).await?;
+        let code = self.code_for(&handle).await?;
+        let Some(expires_at) = handle.expires_at else {
+            return Err(Verdict::Skip(
+                "the handle has no expires_at, so the suite cannot tell how far to move the clock"
+                    .into(),
+            ));
+        };
+        let by = beyond(&handle, expires_at);
+        self.harness.advance_time(by).await?;
+        let outcome = self.verifier.check_code(&handle, &code).await;
+        match &outcome {
+            _ if is_rejected(&outcome, RejectReason::Expired) => Ok(None),
+            Err(err) if err.kind() == ErrorKind::Expired => fail!(
+                "an expired verification must be Ok(Rejected(Expired)) (contract rule 3, \
+                 outcomes not errors), got the error {err}"
+            ),
+            other => fail!(
+                "the right code after moving the clock {}s, past expires_at: expected rejected \
+                 (Expired), got {}",
+                by.as_secs(),
+                describe(other)
+            ),
+        }
+    }
+
+    async fn otp_json_round_trip(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let code = self.code_for(&handle).await?;
+        let parsed = round_trip(&handle)?;
+        let outcome = self.verifier.check_code(&parsed, &code).await;
+        self.expect_verified(outcome, &phone, channel)?;
+        Ok(None)
+    }
+
+    async fn otp_in_fresh_client(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let fresh = self.harness.fresh_verifier().await?;
+        ensure!(
+            fresh.provider() == self.provider,
+            "harness failure: the fresh verifier is for provider {}",
+            fresh.provider()
+        );
+        let (phone, handle) = self.start_otp(channel).await?;
+        let code = self.code_for(&handle).await?;
+        let parsed = round_trip(&handle)?;
+        let outcome = fresh.check_code(&parsed, &code).await;
+        self.expect_verified(outcome, &phone, channel)?;
+        Ok(None)
+    }
+
+    // ---- reverse flows ----
+
+    async fn reverse_pending_then_verified(&self, channel: &Channel) -> Check {
+        let handle = self.start_reverse(channel).await?;
+        self.pending_then_verified(self.verifier, &handle).await
+    }
+
+    /// Polls `handle` with `verifier`: pending, then verified once the harness completes it.
+    async fn pending_then_verified(
+        &self,
+        verifier: &dyn PhoneVerifier,
+        handle: &Verification,
+    ) -> Check {
+        let outcome = verifier.poll(handle).await;
+        ensure!(
+            outcome.as_ref().is_ok_and(CheckOutcome::is_pending),
+            "before the user sent the message: expected pending, got {}",
+            describe(&outcome)
+        );
+        let phone = self.phone().await?;
+        self.harness.complete_reverse_flow(handle, &phone).await?;
+        let outcome = verifier.poll(handle).await;
+        self.expect_verified(outcome, &phone, &handle.channel)?;
+        Ok(None)
+    }
+
+    async fn reverse_qr_code(&self, channel: &Channel) -> Check {
+        let request = StartRequest::reverse(channel.clone()).qr_code(true);
+        let handle = self.start(&request).await?;
+        ensure!(
+            handle.reverse.is_some_and(|r| r.qr_code.is_some()),
+            "asked for a QR code, but the handle has none"
+        );
+        Ok(None)
+    }
+
+    async fn reverse_json_round_trip(&self, channel: &Channel) -> Check {
+        let handle = self.start_reverse(channel).await?;
+        let parsed = round_trip(&handle)?;
+        self.pending_then_verified(self.verifier, &parsed).await
+    }
+
+    async fn reverse_in_fresh_client(&self, channel: &Channel) -> Check {
+        let fresh = self.harness.fresh_verifier().await?;
+        let handle = self.start_reverse(channel).await?;
+        let parsed = round_trip(&handle)?;
+        self.pending_then_verified(&*fresh, &parsed).await
+    }
+
+    // ---- sends ----
+
+    async fn send_exactly_once(&self, channel: &Channel) -> Check {
+        let before = self.harness.request_counts().await?;
+        self.start_otp(channel).await?;
+        let after = self.harness.request_counts().await?;
+        let sends = after.sends.saturating_sub(before.sends);
+        ensure!(
+            sends == 1,
+            "starting one verification made {sends} send requests, expected exactly 1"
+        );
+        Ok(None)
+    }
+
+    async fn send_not_retried(&self, channel: &Channel, fault: SendFault) -> Check {
+        let phone = self.phone().await?;
+        self.harness.inject_send_fault(fault).await?;
+        let before = self.harness.request_counts().await;
+        let result = self
+            .verifier
+            .start(&StartRequest::otp(channel.clone(), phone))
+            .await;
+        self.harness.clear_faults().await?;
+        let sends = match before {
+            Ok(before) => {
+                let after = self.harness.request_counts().await?;
+                Some(after.sends.saturating_sub(before.sends))
+            }
+            Err(HarnessError::Unsupported(_)) => None,
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(sends) = sends {
+            ensure!(
+                sends == 1,
+                "the provider received {sends} send requests, expected exactly 1: a failed send \
+                 must never be retried"
+            );
+        }
+        match result {
+            Ok(_) => fail!(
+                "start succeeded although its send failed (was the injected fault consumed by \
+                 something else?)"
+            ),
+            Err(err) => ensure!(
+                matches!(
+                    err.kind(),
+                    ErrorKind::MaybeSent | ErrorKind::ProviderUnavailable
+                ),
+                "expected a MaybeSent or ProviderUnavailable error, got {err}"
+            ),
+        }
+        Ok(sends
+            .is_none()
+            .then(|| "the harness cannot count sends: exactly-once not proven".into()))
+    }
+
+    // ---- sessions ----
+
+    async fn session_resolves_verified_phone(&self) -> Check {
+        let Some(resolver) = self.resolver else {
+            return Err(Verdict::Skip(
+                "capabilities.session_resolution is set, but run() got no SessionResolver".into(),
+            ));
+        };
+        ensure!(
+            resolver.provider() == self.provider,
+            "the resolver is for provider {}, the verifier for {}",
+            resolver.provider(),
+            self.provider
+        );
+        let (phone, verified) = self.verify_one().await?;
+        let Some(session) = verified.session_id else {
+            return Err(Verdict::Skip(
+                "checks return no session id, so the suite has no session to resolve".into(),
+            ));
+        };
+        let found = match resolver.resolve(&session, &RequestContext::default()).await {
+            Ok(found) => found,
+            Err(err) => fail!("resolving the session of a verification failed: {err}"),
+        };
+        ensure!(
+            found.phone == phone,
+            "the session resolved to {}, but {phone} was verified",
+            found.phone
+        );
+        ensure!(
+            found.provider == self.provider,
+            "the session resolved with provider {}, expected {}",
+            found.provider,
+            self.provider
+        );
+        Ok(None)
+    }
+
+    async fn session_unknown_is_not_found(&self) -> Check {
+        let Some(resolver) = self.resolver else {
+            return Err(Verdict::Skip(
+                "capabilities.session_resolution is set, but run() got no SessionResolver".into(),
+            ));
+        };
+        // Derive a well-formed id from a real one when possible: providers refuse ids of the
+        // wrong shape as InvalidInput before asking.
+        let real = match self.complete_one().await {
+            Ok((_, _, Ok(CheckOutcome::Verified(verified)))) => verified.session_id,
+            _ => None,
+        };
+        let derived = real.as_ref().and_then(unknown_like);
+        let unknown = derived.clone().unwrap_or_else(|| {
+            SessionId::new("conformanceUnknownSession0000").expect("a valid session id")
+        });
+        match resolver.resolve(&unknown, &RequestContext::default()).await {
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) if err.kind() == ErrorKind::InvalidInput && derived.is_none() => {
+                Err(Verdict::Skip(format!(
+                    "no real session id to derive a well-formed unknown one from, and the \
+                     generic one was refused: {err}"
+                )))
+            }
+            Ok(found) => fail!("an unknown session resolved to {}", found.phone),
+            Err(err) => fail!("an unknown session: expected a NotFound error, got {err}"),
+        }
+    }
+}
+
+/// The handle after a JSON round trip, which must not change it.
+fn round_trip(handle: &Verification) -> Result<Verification, Verdict> {
+    let parsed = handle
+        .to_json()
+        .and_then(|json| Verification::from_json(&json));
+    match parsed {
+        Ok(parsed) if &parsed == handle => Ok(parsed),
+        Ok(parsed) => {
+            fail!("the handle changed in a JSON round trip: before {handle:?}, after {parsed:?}")
+        }
+        Err(err) => fail!("the handle does not survive a JSON round trip: {err}"),
+    }
+}
+
+/// How long the handle was valid for when it was created, in whole seconds.
+fn validity_secs(handle: &Verification, expires_at: OffsetDateTime) -> u64 {
+    let validity = (expires_at - handle.created_at).max(expires_at - OffsetDateTime::now_utc());
+    validity
+        .max(phone_verify_core::time::Duration::ZERO)
+        .unsigned_abs()
+        .as_secs()
+}
+
+/// How far to move the provider's clock for `handle` to have expired: its validity plus a
+/// minute, for providers that round expiry times.
+fn beyond(handle: &Verification, expires_at: OffsetDateTime) -> Duration {
+    Duration::from_secs(validity_secs(handle, expires_at) + 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_sessions_keep_their_shape() {
+        let real = SessionId::new("ses_09af").unwrap();
+        assert_eq!(unknown_like(&real).unwrap().as_str(), "ses_10af");
+        let letters = SessionId::new("abZ-z").unwrap();
+        assert_eq!(unknown_like(&letters).unwrap().as_str(), "bcA-a");
+        assert!(unknown_like(&SessionId::new("---").unwrap()).is_none());
+    }
+
+    #[test]
+    fn picks_an_unsupported_channel() {
+        let caps = Capabilities::new()
+            .with_otp_channel(Channel::Voice)
+            .with_reverse_channel(Channel::Telegram);
+        assert_eq!(unsupported_channel(&caps), Channel::FlashCall);
+        let everything = [
+            Channel::Sms,
+            Channel::WhatsApp,
+            Channel::Telegram,
+            Channel::Voice,
+            Channel::FlashCall,
+            Channel::Totp,
+            Channel::Email,
+        ]
+        .into_iter()
+        .fold(Capabilities::new(), Capabilities::with_otp_channel);
+        assert!(matches!(
+            unsupported_channel(&everything),
+            Channel::Other(_)
+        ));
+    }
+}

@@ -1,0 +1,149 @@
+//! `SandboxHarness` against a running sandbox, driven over raw HTTP (VerifyKit's `send-otp`).
+#![cfg(feature = "sandbox")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use phone_verify_core::reqwest;
+use phone_verify_core::{Channel, PhoneNumber, PhoneVerifier, ProviderId, Verification};
+use phone_verify_testkit::memory::InMemoryVerifier;
+use phone_verify_testkit::sandbox::{
+    Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
+};
+use phone_verify_testkit::{Harness, HarnessError, RequestCounts, SendFault};
+
+/// `POST /v1.0/send-otp` to the sandbox's VerifyKit: the status and the reference, if any.
+async fn send_otp(
+    sandbox: &SandboxHandle,
+    phone: &PhoneNumber,
+) -> Result<(u16, Option<String>), reqwest::Error> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/send-otp", sandbox.verifykit_web_rest_url()))
+        .header(
+            "x-vfk-server-key",
+            sandbox.config().verifykit_server_key.as_str(),
+        )
+        .json(&serde_json::json!({
+            "phoneNumber": phone.national_number(),
+            "countryCode": phone.region().unwrap(),
+        }))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let reference = body
+        .pointer("/result/reference")
+        .or_else(|| body.get("reference"));
+    Ok((
+        status,
+        reference.and_then(|r| r.as_str()).map(str::to_owned),
+    ))
+}
+
+#[tokio::test]
+async fn harness_reads_counts_and_drives_the_sandbox() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_send_endpoint("POST", "/v1.0/send-otp");
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(0, 0)
+    );
+
+    let phone = harness.fresh_phone().await.unwrap();
+    assert_ne!(harness.fresh_phone().await.unwrap(), phone);
+    let (status, reference) = send_otp(harness.sandbox(), &phone).await.unwrap();
+    assert!((200..300).contains(&status), "send-otp answered {status}");
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(1, 1)
+    );
+
+    let handle = Verification::new(
+        ProviderId::new_static("verifykit"),
+        reference.unwrap(),
+        Channel::Sms,
+    )
+    .with_phone(phone.clone());
+    let code = harness.delivered_code(&handle).await.unwrap().unwrap();
+    assert_eq!(
+        Some(code.expose().to_owned()),
+        harness.sandbox().latest_code(phone.e164())
+    );
+    assert_ne!(harness.wrong_code(&handle).await.unwrap(), code);
+    assert!(harness.delivers_codes(&Channel::Sms) && !harness.delivers_codes(&Channel::Voice));
+
+    harness
+        .inject_send_fault(SendFault::ServiceUnavailable)
+        .await
+        .unwrap();
+    let (status, _) = send_otp(harness.sandbox(), &phone).await.unwrap();
+    assert_eq!(status, 503);
+    harness
+        .inject_send_fault(SendFault::ConnectionReset)
+        .await
+        .unwrap();
+    assert!(send_otp(harness.sandbox(), &phone).await.is_err());
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(3, 3)
+    );
+    harness
+        .inject_send_fault(SendFault::ConnectionReset)
+        .await
+        .unwrap();
+    harness.clear_faults().await.unwrap();
+    assert!(harness.sandbox().pending_faults().is_empty());
+
+    let before = harness.sandbox().now();
+    harness
+        .advance_time(Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert!(harness.sandbox().now() - before >= phone_verify_core::time::Duration::minutes(10));
+
+    let unknown = Verification::new(
+        ProviderId::new_static("verifykit"),
+        "no-such-reference",
+        Channel::WhatsApp,
+    );
+    assert!(matches!(
+        harness.complete_reverse_flow(&unknown, &phone).await,
+        Err(HarnessError::Failed(_))
+    ));
+    let fresh = harness.fresh_verifier().await.unwrap();
+    assert_eq!(fresh.provider(), InMemoryVerifier::PROVIDER);
+}
+
+#[tokio::test]
+async fn without_send_endpoints_counting_and_faults_are_unsupported() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::Verifik, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_phone_prefix("+5076", 7);
+    assert!(
+        harness
+            .fresh_phone()
+            .await
+            .unwrap()
+            .e164()
+            .starts_with("+5076")
+    );
+    assert!(matches!(
+        harness.request_counts().await,
+        Err(HarnessError::Unsupported(_))
+    ));
+    assert!(matches!(
+        harness.inject_send_fault(SendFault::ConnectionReset).await,
+        Err(HarnessError::Unsupported(_))
+    ));
+    let phone = harness.fresh_phone().await.unwrap();
+    let handle = Verification::new(ProviderId::new_static("verifik"), "x", Channel::WhatsApp);
+    assert!(matches!(
+        harness.complete_reverse_flow(&handle, &phone).await,
+        Err(HarnessError::Unsupported(_))
+    ));
+}

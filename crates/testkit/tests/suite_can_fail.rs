@@ -1,0 +1,406 @@
+//! The suite is not a test that cannot fail: verifiers that break one rule of the contract
+//! fail the checks for that rule (and pass the others), and missing harness support skips.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use phone_verify_core::{
+    Capabilities, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber, PhoneVerifier,
+    ProviderId, RejectReason, Rejection, RequestContext, Result, SessionId, SessionResolver,
+    StartRequest, Verification, VerifiedPhone, async_trait,
+};
+use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
+use phone_verify_testkit::{Harness, HarnessResult, Report, Status, run};
+
+/// One way of breaking the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flaw {
+    /// Treats every code as the right one.
+    AcceptsAnyCode,
+    /// Retries a failed send once.
+    RetriesSends,
+    /// Reports expiry as an error instead of an outcome.
+    ExpiryAsError,
+    /// Talks to the provider before validating a start request.
+    PingsBeforeValidating,
+    /// Checks handles of any provider.
+    IgnoresProvider,
+    /// Needs in-process state besides the handle.
+    StatefulHandles,
+    /// Verifies without the phone.
+    DropsPhone,
+    /// Crashes on every check.
+    Panics,
+    /// Never reports a reverse flow as pending.
+    NeverPending,
+    /// Resolves sessions it does not know.
+    ResolvesAnything,
+}
+
+/// The in-memory provider with one flaw.
+#[derive(Debug)]
+struct Broken {
+    inner: InMemoryVerifier,
+    flaw: Flaw,
+    started_here: Mutex<HashSet<String>>,
+}
+
+impl Broken {
+    fn new(state: InMemoryState, flaw: Flaw) -> Self {
+        Self {
+            inner: InMemoryVerifier::with_state(state),
+            flaw,
+            started_here: Mutex::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for Broken {
+    fn provider(&self) -> ProviderId {
+        InMemoryVerifier::PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        if self.flaw == Flaw::PingsBeforeValidating {
+            let probe =
+                Verification::new(InMemoryVerifier::PROVIDER, "probe", request.channel.clone());
+            let _ = self
+                .inner
+                .check(&probe, &CheckRequest::code(Code::new("123456")?))
+                .await;
+        }
+        let result = self.inner.start(request).await;
+        match (self.flaw, result) {
+            (Flaw::RetriesSends, Err(err))
+                if matches!(
+                    err.kind(),
+                    ErrorKind::MaybeSent | ErrorKind::ProviderUnavailable
+                ) =>
+            {
+                self.inner.start(request).await
+            }
+            (Flaw::StatefulHandles, Ok(handle)) => {
+                self.started_here
+                    .lock()
+                    .unwrap()
+                    .insert(handle.reference.clone());
+                Ok(handle)
+            }
+            (_, result) => result,
+        }
+    }
+
+    async fn check(&self, handle: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
+        let mut handle = handle.clone();
+        let mut request = request.clone();
+        match self.flaw {
+            Flaw::Panics => panic!("the verifier crashed"),
+            Flaw::IgnoresProvider => handle.provider = InMemoryVerifier::PROVIDER,
+            Flaw::AcceptsAnyCode if request.code.is_some() => {
+                request.code = self
+                    .inner
+                    .state()
+                    .message_for(&handle.reference)
+                    .map(|m| m.code);
+            }
+            Flaw::StatefulHandles
+                if !self
+                    .started_here
+                    .lock()
+                    .unwrap()
+                    .contains(&handle.reference) =>
+            {
+                return Ok(CheckOutcome::Rejected(Rejection::new(
+                    RejectReason::NotFound,
+                )));
+            }
+            _ => {}
+        }
+        let outcome = self.inner.check(&handle, &request).await;
+        match (self.flaw, outcome) {
+            (Flaw::ExpiryAsError, Ok(CheckOutcome::Rejected(r)))
+                if r.reason == RejectReason::Expired =>
+            {
+                Err(Error::new(ErrorKind::Expired, "the verification expired"))
+            }
+            (Flaw::DropsPhone, Ok(CheckOutcome::Verified(mut verified))) => {
+                verified.phone = None;
+                Ok(CheckOutcome::Verified(verified))
+            }
+            (Flaw::NeverPending, Ok(CheckOutcome::Pending)) => Ok(CheckOutcome::Rejected(
+                Rejection::new(RejectReason::NotFound),
+            )),
+            (_, outcome) => outcome,
+        }
+    }
+}
+
+#[async_trait]
+impl SessionResolver for Broken {
+    fn provider(&self) -> ProviderId {
+        InMemoryVerifier::PROVIDER
+    }
+
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        match self.inner.resolve(session, context).await {
+            Err(err)
+                if self.flaw == Flaw::ResolvesAnything && err.kind() == ErrorKind::NotFound =>
+            {
+                let phone: PhoneNumber = "+50760000001".parse()?;
+                Ok(VerifiedPhone::new(
+                    phone,
+                    phone_verify_core::Channel::Sms,
+                    InMemoryVerifier::PROVIDER,
+                ))
+            }
+            result => result,
+        }
+    }
+}
+
+/// Runs the suite against the in-memory provider with `flaw`.
+async fn report_for(flaw: Flaw) -> Report {
+    let state = InMemoryState::seeded(1);
+    let verifier = Broken::new(state.clone(), flaw);
+    let harness = InMemoryHarness::for_state(state)
+        .with_fresh_verifier(move |state| Arc::new(Broken::new(state, flaw)));
+    run(&verifier, Some(&verifier), &harness).await
+}
+
+/// Asserts that exactly the checks matching one of `prefixes` failed, each detail containing
+/// `why`, and that every other check passed.
+fn assert_fails_only(report: &Report, prefixes: &[&str], why: &str) {
+    let broken = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+    for result in report.results() {
+        if broken(&result.name) {
+            assert_eq!(
+                result.status,
+                Status::Failed,
+                "{} should fail\n{report}",
+                result.name
+            );
+            let detail = result.detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.contains(why),
+                "{}: {detail:?} lacks {why:?}",
+                result.name
+            );
+        } else {
+            assert_eq!(
+                result.status,
+                Status::Passed,
+                "{} should pass\n{report}",
+                result.name
+            );
+        }
+    }
+    for prefix in prefixes {
+        assert!(
+            report.results().iter().any(|r| r.name.starts_with(prefix)),
+            "no check named {prefix}*\n{report}"
+        );
+    }
+    let panic = std::panic::catch_unwind(|| report.assert_all_passed()).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains(&format!("FAIL {}", prefixes[0])),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn accepting_any_code_fails_the_wrong_code_checks() {
+    let report = report_for(Flaw::AcceptsAnyCode).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.wrong_code_rejected[",
+            "otp.right_code_after_wrong_code[",
+            "otp.malformed_code_refused[",
+        ],
+        "got verified",
+    );
+}
+
+#[tokio::test]
+async fn retrying_sends_fails_the_fault_checks() {
+    let report = report_for(Flaw::RetriesSends).await;
+    assert_fails_only(
+        &report,
+        &["send.not_retried_after_"],
+        "received 2 send requests",
+    );
+}
+
+#[tokio::test]
+async fn expiry_as_an_error_fails_the_expiry_check() {
+    let report = report_for(Flaw::ExpiryAsError).await;
+    assert_fails_only(&report, &["otp.expired_is_rejected["], "contract rule 3");
+}
+
+#[tokio::test]
+async fn requests_before_validation_fail_the_input_checks() {
+    let report = report_for(Flaw::PingsBeforeValidating).await;
+    assert_fails_only(
+        &report,
+        &[
+            "input.unsupported_channel_refused[",
+            "input.otp_without_phone_refused[",
+            "input.qr_code_refused[",
+        ],
+        "only after 1 request(s)",
+    );
+}
+
+#[tokio::test]
+async fn ignoring_the_provider_fails_the_foreign_handle_check() {
+    let report = report_for(Flaw::IgnoresProvider).await;
+    assert_fails_only(
+        &report,
+        &["input.foreign_handle_refused"],
+        "accepted instead of refused",
+    );
+}
+
+#[tokio::test]
+async fn in_process_state_fails_the_fresh_client_checks() {
+    let report = report_for(Flaw::StatefulHandles).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.handle_in_fresh_client[",
+            "reverse.handle_in_fresh_client[",
+        ],
+        "rejected (NotFound)",
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_phone_fails_every_verification() {
+    let report = report_for(Flaw::DropsPhone).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.right_code",
+            "otp.malformed_code_refused[",
+            "otp.handle_",
+            "reverse.",
+            "session.resolves_verified_phone",
+        ],
+        "verified without a phone",
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_verifier_fails_checks_not_the_run() {
+    let report = report_for(Flaw::Panics).await;
+    let result = report.get("otp.right_code_verifies[sms]").unwrap();
+    assert_eq!(result.status, Status::Failed);
+    assert_eq!(
+        result.detail.as_deref(),
+        Some("panicked: the verifier crashed")
+    );
+    // Start-only checks do not call `check` and still pass.
+    assert_eq!(
+        report.status("send.exactly_once[sms]"),
+        Some(Status::Passed)
+    );
+}
+
+#[tokio::test]
+async fn a_reverse_flow_that_is_never_pending_fails() {
+    let report = report_for(Flaw::NeverPending).await;
+    assert_fails_only(
+        &report,
+        &["reverse."],
+        "expected pending, got rejected (NotFound)",
+    );
+}
+
+#[tokio::test]
+async fn resolving_unknown_sessions_fails() {
+    let report = report_for(Flaw::ResolvesAnything).await;
+    assert_fails_only(
+        &report,
+        &["session.unknown_is_not_found"],
+        "an unknown session resolved",
+    );
+}
+
+/// A harness with only the two required methods.
+struct MinimalHarness(InMemoryHarness);
+
+#[async_trait]
+impl Harness for MinimalHarness {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        self.0.fresh_phone().await
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        self.0.delivered_code(verification).await
+    }
+
+    fn delivers_codes(&self, channel: &phone_verify_core::Channel) -> bool {
+        *channel != phone_verify_core::Channel::Voice
+    }
+}
+
+#[tokio::test]
+async fn missing_harness_support_skips_instead_of_failing() {
+    let verifier = InMemoryVerifier::with_seed(3);
+    let harness = MinimalHarness(InMemoryHarness::new(&verifier));
+    let report = run(&verifier, None, &harness).await;
+    report.assert_all_passed();
+    let skipped = |name: &str| report.status(name) == Some(Status::Skipped);
+    for name in [
+        "otp.right_code_verifies[voice]",
+        "otp.expired_is_rejected[sms]",
+        "otp.handle_in_fresh_client[sms]",
+        "reverse.pending_then_verified[whatsapp]",
+        "send.exactly_once[sms]",
+        "send.not_retried_after_503[sms]",
+        "session.resolves_verified_phone",
+        "session.unknown_is_not_found",
+    ] {
+        assert!(skipped(name), "{name} should be skipped\n{report}");
+    }
+    let skip = report.get("otp.expired_is_rejected[sms]").unwrap();
+    assert_eq!(
+        skip.detail.as_deref(),
+        Some("unsupported by this harness: advancing time")
+    );
+    // Input checks pass, noting that the request count could not be verified.
+    let input = report
+        .get("input.unsupported_channel_refused[telegram]")
+        .unwrap();
+    assert_eq!(input.status, Status::Passed);
+    assert!(
+        input
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("not proven request-free")
+    );
+    assert_eq!(
+        report.status("otp.right_code_verifies[sms]"),
+        Some(Status::Passed)
+    );
+}
+
+#[test]
+fn run_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let verifier = InMemoryVerifier::new();
+    let harness = InMemoryHarness::new(&verifier);
+    let future = run(&verifier, Some(&verifier), &harness);
+    assert_send(&future);
+}
