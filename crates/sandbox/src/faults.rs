@@ -19,7 +19,7 @@ pub enum FaultAction {
     },
     /// Wait `ms` milliseconds (real time), then process the request normally.
     Delay {
-        /// Delay in milliseconds.
+        /// How long the answer is held back, in milliseconds (the request takes effect at once).
         ms: u64,
     },
     /// Close the connection with a TCP reset before any response byte is sent; the request is

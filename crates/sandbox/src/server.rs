@@ -161,9 +161,22 @@ impl AsyncWrite for ResettableStream {
 }
 
 /// Runs in front of every provider route: applies a matching injected fault and logs the
-/// request with the status it got.
+/// request with the status it got. Each request is served in its own task, so a client that
+/// hangs up (say, its timeout during a `Delay` fault) does not cancel it: as with a real
+/// provider, the request is still processed (a code still sent) and logged.
 pub(crate) async fn provider_middleware(
     State((app, provider)): State<(App, Provider)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    tokio::spawn(serve_provider_request(app, provider, req, next))
+        .await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn serve_provider_request(
+    app: App,
+    provider: Provider,
     req: Request,
     next: Next,
 ) -> Response {
@@ -212,8 +225,10 @@ async fn apply_fault(
             }
         }
         FaultAction::Delay { ms } => {
+            // A slow provider: the request takes effect at once, the answer comes late.
+            let response = next.run(req).await;
             tokio::time::sleep(Duration::from_millis(*ms)).await;
-            next.run(req).await
+            response
         }
         FaultAction::ConnectionReset => {
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -1,0 +1,432 @@
+//! [`VerifyKitConfig`] and [`VerifyKitBuilder`]: the server key, the two hosts and the HTTP
+//! settings, from code or from the environment.
+
+use std::fmt;
+use std::time::Duration;
+
+use phone_verify_core::http::{BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::secrecy::{ExposeSecret, SecretString};
+use phone_verify_core::{Error, Result};
+
+use crate::client::VerifyKitClient;
+use crate::verifier::{PROVIDER, VerifyKit};
+
+/// VerifyKit's web REST host: `init`, `start`, `check`, `check-whatsapp`, `country`,
+/// `send-otp`, `check-otp` and `blacklist/*`.
+pub const DEFAULT_WEB_REST_URL: &str = "https://web-rest.verifykit.com/v1.0";
+/// VerifyKit's API host: `result`, `access-token` and `send-whatsapp-message`.
+pub const DEFAULT_API_URL: &str = "https://api.verifykit.com/v1.0";
+/// The server key the phone-verify sandbox accepts by default.
+pub const SANDBOX_SERVER_KEY: &str = "sandbox-server-key";
+
+/// `VERIFYKIT_SERVER_KEY`: the server key (`X-Vfk-Server-Key`); required unless
+/// `VERIFYKIT_SANDBOX_URL` is set.
+pub const ENV_SERVER_KEY: &str = "VERIFYKIT_SERVER_KEY";
+/// `VERIFYKIT_WEB_REST_URL`: the web REST base URL (default [`DEFAULT_WEB_REST_URL`]).
+pub const ENV_WEB_REST_URL: &str = "VERIFYKIT_WEB_REST_URL";
+/// `VERIFYKIT_API_URL`: the API base URL (default [`DEFAULT_API_URL`]).
+pub const ENV_API_URL: &str = "VERIFYKIT_API_URL";
+/// `VERIFYKIT_SANDBOX_URL`: the base URL of a phone-verify sandbox; points both hosts at it
+/// (see [`VerifyKitBuilder::sandbox_url`]) and makes the server key default to
+/// [`SANDBOX_SERVER_KEY`].
+pub const ENV_SANDBOX_URL: &str = "VERIFYKIT_SANDBOX_URL";
+/// `VERIFYKIT_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
+pub const ENV_CONNECT_TIMEOUT: &str = "VERIFYKIT_CONNECT_TIMEOUT_SECS";
+/// `VERIFYKIT_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
+pub const ENV_ATTEMPT_TIMEOUT: &str = "VERIFYKIT_ATTEMPT_TIMEOUT_SECS";
+/// `VERIFYKIT_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
+pub const ENV_OVERALL_TIMEOUT: &str = "VERIFYKIT_OVERALL_TIMEOUT_SECS";
+/// `VERIFYKIT_MAX_ATTEMPTS`: attempts of a safe operation (checks, lookups), the first
+/// included; `1` disables retries. Sends are never retried.
+pub const ENV_MAX_ATTEMPTS: &str = "VERIFYKIT_MAX_ATTEMPTS";
+
+/// Everything a [`VerifyKitClient`] needs. `Debug` never shows the server key.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct VerifyKitConfig {
+    /// The server key, sent as `X-Vfk-Server-Key`.
+    pub server_key: SecretString,
+    /// The web REST base URL.
+    pub web_rest_url: BaseUrl,
+    /// The API base URL.
+    pub api_url: BaseUrl,
+    /// Timeouts, retries of safe operations, response size cap, `User-Agent`.
+    pub http: HttpConfig,
+}
+
+impl VerifyKitConfig {
+    /// A configuration for VerifyKit's production hosts with default HTTP settings.
+    pub fn new(server_key: impl Into<SecretString>) -> Result<Self> {
+        VerifyKitBuilder::new(server_key).config()
+    }
+}
+
+impl fmt::Debug for VerifyKitConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyKitConfig")
+            .field("server_key", &"<redacted>")
+            .field("web_rest_url", &self.web_rest_url)
+            .field("api_url", &self.api_url)
+            .field("http", &self.http)
+            .finish()
+    }
+}
+
+/// Builds a [`VerifyKit`] verifier or a [`VerifyKitClient`].
+///
+/// ```
+/// use std::time::Duration;
+/// use phone_verify_core::http::{RetryPolicy, Timeouts};
+/// use phone_verify_verifykit::VerifyKitBuilder;
+///
+/// let verifier = VerifyKitBuilder::new("my-server-key")
+///     .timeouts(Timeouts::default().with_overall(Duration::from_secs(20)))
+///     .retry(RetryPolicy::default().with_max_attempts(2))
+///     .build()?;
+/// assert!(!format!("{verifier:?}").contains("my-server-key"));
+///
+/// // Both hosts of a local phone-verify sandbox, with its default key:
+/// let sandbox = VerifyKitBuilder::sandbox("http://127.0.0.1:8025").build()?;
+/// assert_eq!(
+///     sandbox.client().web_rest_url().to_string(),
+///     "http://127.0.0.1:8025/verifykit/web-rest/v1.0"
+/// );
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct VerifyKitBuilder {
+    server_key: Option<SecretString>,
+    web_rest_url: String,
+    api_url: String,
+    http: HttpConfig,
+    reqwest: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for VerifyKitBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyKitBuilder")
+            .field(
+                "server_key",
+                &self.server_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("web_rest_url", &self.web_rest_url)
+            .field("api_url", &self.api_url)
+            .field("http", &self.http)
+            .field("reqwest", &self.reqwest.is_some())
+            .finish()
+    }
+}
+
+impl VerifyKitBuilder {
+    /// A builder for VerifyKit's production hosts with `server_key`.
+    pub fn new(server_key: impl Into<SecretString>) -> Self {
+        Self {
+            server_key: Some(server_key.into()),
+            web_rest_url: DEFAULT_WEB_REST_URL.to_owned(),
+            api_url: DEFAULT_API_URL.to_owned(),
+            http: HttpConfig::default(),
+            reqwest: None,
+        }
+    }
+
+    /// A builder for a phone-verify sandbox at `base_url` (e.g. `http://127.0.0.1:8025`), with
+    /// the sandbox's default key [`SANDBOX_SERVER_KEY`].
+    pub fn sandbox(base_url: &str) -> Self {
+        Self::new(SANDBOX_SERVER_KEY).sandbox_url(base_url)
+    }
+
+    /// A builder from the process environment; see [`from_lookup`](Self::from_lookup) for the
+    /// variables.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// A builder from the variables `lookup` finds (empty values count as unset):
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `VERIFYKIT_SERVER_KEY` | the server key (`X-Vfk-Server-Key`) | required, or [`SANDBOX_SERVER_KEY`] with `VERIFYKIT_SANDBOX_URL` |
+    /// | `VERIFYKIT_SANDBOX_URL` | a phone-verify sandbox's base URL: both hosts under it | unset |
+    /// | `VERIFYKIT_WEB_REST_URL` | the web REST base URL (wins over the sandbox URL) | [`DEFAULT_WEB_REST_URL`] |
+    /// | `VERIFYKIT_API_URL` | the API base URL (wins over the sandbox URL) | [`DEFAULT_API_URL`] |
+    /// | `VERIFYKIT_CONNECT_TIMEOUT_SECS` | connect timeout, seconds (decimals allowed) | 5 |
+    /// | `VERIFYKIT_ATTEMPT_TIMEOUT_SECS` | timeout of one attempt, seconds | 10 |
+    /// | `VERIFYKIT_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds | 30 |
+    /// | `VERIFYKIT_MAX_ATTEMPTS` | attempts of a safe operation, first included (sends: always 1) | 3 |
+    ///
+    /// URLs are checked when the builder builds; a malformed number fails here with
+    /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) naming the
+    /// variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let sandbox = var(ENV_SANDBOX_URL);
+        let mut builder = match (var(ENV_SERVER_KEY), &sandbox) {
+            (Some(key), _) => Self::new(key.trim().to_owned()),
+            (None, Some(_)) => Self::new(SANDBOX_SERVER_KEY),
+            (None, None) => {
+                return Err(Error::invalid_input(format!(
+                    "{ENV_SERVER_KEY} is not set: it must hold the VerifyKit server key"
+                ))
+                .with_provider(PROVIDER));
+            }
+        };
+        if let Some(url) = sandbox {
+            builder = builder.sandbox_url(&url);
+        }
+        if let Some(url) = var(ENV_WEB_REST_URL) {
+            builder = builder.web_rest_url(&url);
+        }
+        if let Some(url) = var(ENV_API_URL) {
+            builder = builder.api_url(&url);
+        }
+        let mut timeouts = builder.http.timeouts;
+        if let Some(v) = var(ENV_CONNECT_TIMEOUT) {
+            timeouts = timeouts.with_connect(seconds(ENV_CONNECT_TIMEOUT, &v)?);
+        }
+        if let Some(v) = var(ENV_ATTEMPT_TIMEOUT) {
+            timeouts = timeouts.with_attempt(seconds(ENV_ATTEMPT_TIMEOUT, &v)?);
+        }
+        if let Some(v) = var(ENV_OVERALL_TIMEOUT) {
+            timeouts = timeouts.with_overall(seconds(ENV_OVERALL_TIMEOUT, &v)?);
+        }
+        builder = builder.timeouts(timeouts);
+        if let Some(v) = var(ENV_MAX_ATTEMPTS) {
+            let attempts = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    Error::invalid_input(format!(
+                        "{ENV_MAX_ATTEMPTS} must be a whole number of at least 1, not {v:?}"
+                    ))
+                    .with_provider(PROVIDER)
+                })?;
+            let retry = builder.http.retry.with_max_attempts(attempts);
+            builder = builder.retry(retry);
+        }
+        Ok(builder)
+    }
+
+    /// Sets the server key.
+    #[must_use]
+    pub fn server_key(mut self, server_key: impl Into<SecretString>) -> Self {
+        self.server_key = Some(server_key.into());
+        self
+    }
+
+    /// Sets the web REST base URL (default [`DEFAULT_WEB_REST_URL`]).
+    #[must_use]
+    pub fn web_rest_url(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.web_rest_url);
+        self
+    }
+
+    /// Sets the API base URL (default [`DEFAULT_API_URL`]).
+    #[must_use]
+    pub fn api_url(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.api_url);
+        self
+    }
+
+    /// Points both hosts at a phone-verify sandbox at `base_url`:
+    /// `{base_url}/verifykit/web-rest/v1.0` and `{base_url}/verifykit/api/v1.0`. The server
+    /// key is left as it is.
+    #[must_use]
+    pub fn sandbox_url(mut self, base_url: &str) -> Self {
+        let base = base_url.trim().trim_end_matches('/');
+        self.web_rest_url = format!("{base}/verifykit/web-rest/v1.0");
+        self.api_url = format!("{base}/verifykit/api/v1.0");
+        self
+    }
+
+    /// Replaces all HTTP settings.
+    #[must_use]
+    pub fn http_config(mut self, http: HttpConfig) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Sets the timeouts.
+    #[must_use]
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.http = self.http.with_timeouts(timeouts);
+        self
+    }
+
+    /// Sets the retry policy of safe operations (sends are never retried).
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.http = self.http.with_retry(retry);
+        self
+    }
+
+    /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of its
+    /// own. Disable redirects on it; its own connect timeout applies, the other timeouts and
+    /// the retries still come from the HTTP settings.
+    #[must_use]
+    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.reqwest = Some(client);
+        self
+    }
+
+    /// Checks the settings: a non-empty server key that can be sent in a header, and valid
+    /// base URLs (`https`, or `http` on loopback only).
+    pub fn config(&self) -> Result<VerifyKitConfig> {
+        let server_key = self
+            .server_key
+            .clone()
+            .ok_or_else(|| invalid("the VerifyKit server key is missing"))?;
+        let exposed = server_key.expose_secret();
+        if exposed.trim().is_empty() {
+            return Err(invalid("the VerifyKit server key is empty"));
+        }
+        if reqwest::header::HeaderValue::from_str(exposed).is_err() {
+            return Err(invalid(
+                "the VerifyKit server key has characters that cannot be sent in a header",
+            ));
+        }
+        let web_rest_url = BaseUrl::parse(&self.web_rest_url)
+            .map_err(|e| invalid(format!("web REST URL: {}", e.message())).with_source(e))?;
+        let api_url = BaseUrl::parse(&self.api_url)
+            .map_err(|e| invalid(format!("API URL: {}", e.message())).with_source(e))?;
+        Ok(VerifyKitConfig {
+            server_key,
+            web_rest_url,
+            api_url,
+            http: self.http.clone(),
+        })
+    }
+
+    /// Builds the typed client of every endpoint.
+    pub fn build_client(&self) -> Result<VerifyKitClient> {
+        let config = self.config()?;
+        let http = match &self.reqwest {
+            Some(client) => HttpClient::with_reqwest(PROVIDER, client.clone(), config.http.clone()),
+            None => HttpClient::new(PROVIDER, config.http.clone())?,
+        };
+        Ok(VerifyKitClient::from_parts(config, http))
+    }
+
+    /// Builds the verifier.
+    pub fn build(&self) -> Result<VerifyKit> {
+        Ok(VerifyKit::new(self.build_client()?))
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_input(message).with_provider(PROVIDER)
+}
+
+fn seconds(name: &str, value: &str) -> Result<Duration> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            invalid(format!(
+                "{name} must be a number of seconds between 0 and 86400, not {value:?}"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use phone_verify_core::ErrorKind;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let builder = VerifyKitBuilder::from_lookup(env(&[
+            (ENV_SERVER_KEY, " canary-key-123 "),
+            (ENV_WEB_REST_URL, "https://web.example.test/v1.0"),
+            (ENV_API_URL, "https://api.example.test/v1.0/"),
+            (ENV_CONNECT_TIMEOUT, "1.5"),
+            (ENV_ATTEMPT_TIMEOUT, "4"),
+            (ENV_OVERALL_TIMEOUT, "12"),
+            (ENV_MAX_ATTEMPTS, "5"),
+        ]))
+        .unwrap();
+        let config = builder.config().unwrap();
+        assert_eq!(config.server_key.expose_secret(), "canary-key-123");
+        assert_eq!(
+            config.web_rest_url.to_string(),
+            "https://web.example.test/v1.0"
+        );
+        assert_eq!(config.api_url.to_string(), "https://api.example.test/v1.0");
+        assert_eq!(config.http.timeouts.connect, Duration::from_millis(1500));
+        assert_eq!(config.http.timeouts.attempt, Duration::from_secs(4));
+        assert_eq!(config.http.timeouts.overall, Duration::from_secs(12));
+        assert_eq!(config.http.retry.max_attempts, 5);
+        assert!(!format!("{builder:?}{config:?}").contains("canary"));
+    }
+
+    #[test]
+    fn defaults_and_sandbox() {
+        let config = VerifyKitBuilder::from_lookup(env(&[(ENV_SERVER_KEY, "k")]))
+            .unwrap()
+            .config()
+            .unwrap();
+        assert_eq!(config.web_rest_url.to_string(), DEFAULT_WEB_REST_URL);
+        assert_eq!(config.api_url.to_string(), DEFAULT_API_URL);
+        assert_eq!(config.http.timeouts, Timeouts::default());
+
+        let sandbox = VerifyKitBuilder::from_lookup(env(&[
+            (ENV_SANDBOX_URL, "http://127.0.0.1:8025/"),
+            (ENV_API_URL, "http://localhost:9/api"),
+            (ENV_SERVER_KEY, ""),
+        ]))
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(sandbox.server_key.expose_secret(), SANDBOX_SERVER_KEY);
+        assert_eq!(
+            sandbox.web_rest_url.to_string(),
+            "http://127.0.0.1:8025/verifykit/web-rest/v1.0"
+        );
+        assert_eq!(sandbox.api_url.to_string(), "http://localhost:9/api");
+    }
+
+    #[test]
+    fn refuses_bad_settings() {
+        let missing = VerifyKitBuilder::from_lookup(env(&[])).unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::InvalidInput);
+        assert!(missing.to_string().contains(ENV_SERVER_KEY));
+        for (name, value) in [
+            (ENV_CONNECT_TIMEOUT, "soon"),
+            (ENV_ATTEMPT_TIMEOUT, "-1"),
+            (ENV_OVERALL_TIMEOUT, "0"),
+            (ENV_MAX_ATTEMPTS, "0"),
+            (ENV_MAX_ATTEMPTS, "many"),
+        ] {
+            let err = VerifyKitBuilder::from_lookup(env(&[(ENV_SERVER_KEY, "k"), (name, value)]))
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name}={value}");
+            assert!(err.to_string().contains(name));
+        }
+        for builder in [
+            VerifyKitBuilder::new(""),
+            VerifyKitBuilder::new("   "),
+            VerifyKitBuilder::new("line\nbreak"),
+            VerifyKitBuilder::new("k").web_rest_url("http://web-rest.verifykit.com/v1.0"),
+            VerifyKitBuilder::new("k").api_url("not a url"),
+        ] {
+            let err = builder.build().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{builder:?}");
+            assert!(!err.to_string().contains("line\nbreak"));
+        }
+    }
+}

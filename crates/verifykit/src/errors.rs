@@ -1,0 +1,438 @@
+//! The one mapping of VerifyKit's error codes to phone-verify's [`ErrorKind`]s and check
+//! outcomes.
+//!
+//! The table lives, as data, in the crate's `errors.toml`: for every error code VerifyKit
+//! documents, its HTTP status, its documented message, the [`ErrorKind`] it becomes and, for the
+//! codes a check can answer, the [`CheckOutcome`] it stands for. `cargo xtask codegen` turns it
+//! into the crate's `error_table.rs` (and the table of `docs/providers/verifykit.md`);
+//! [`documented_errors`] and [`lookup`] read it.
+//!
+//! In short: `400007`, `403004`, `403014`, `403048` are `InvalidInput`; `403011`, `403047`,
+//! `403049` `Unsupported`; `403012` `Blocked`; `403013`, `403036` `NotFound`; `403037`
+//! `Expired`; `403038` `Unauthorized`; `403041`, `403042`, `403043` `QuotaExhausted`; `403015`,
+//! `429001` `RateLimited`; `500008` `ProviderUnavailable`. In a check, `403014` is
+//! `Rejected(WrongCode)`, `403037` `Rejected(Expired)`, `403013` `Rejected(NotFound)`, `403015`
+//! `Rejected(TooManyAttempts)`, and `403036` is `Pending` while a reverse flow is polled (and
+//! `Rejected(NotFound)` when a code is checked).
+//!
+//! Two rules complete the table: a `ProviderUnavailable` code answering a send (`send-otp`,
+//! `start`, `send-whatsapp-message`) becomes [`ErrorKind::MaybeSent`] unless the status is 503,
+//! since the message may have gone out; an undocumented code falls back to the kind its HTTP
+//! status suggests ([`fallback_kind`]), except that 403, which VerifyKit uses for every business
+//! error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
+//!
+//! 403036 means "validation not found"; VerifyKit documents it as the answer to a poll of an
+//! e-mail verification the user has not completed, and the polling of WhatsApp and Telegram
+//! verifications is assumed to behave the same, so a poll answered with 403036 is `Pending`.
+//!
+//! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
+//! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
+
+use phone_verify_core::http::{HttpResponse, Operation, OperationKind, excerpt, fallback_kind};
+use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection};
+
+use crate::error_table::{self, ErrorSpec};
+use crate::wire::Meta;
+
+/// What an error code means when it answers a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckRule {
+    /// The check is rejected for this reason.
+    Rejected(RejectReason),
+    /// A poll of a reverse flow is [`CheckOutcome::Pending`]; a check of a code is rejected as
+    /// [`RejectReason::NotFound`].
+    PendingWhilePolling,
+}
+
+/// A documented VerifyKit error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DocumentedError {
+    /// VerifyKit's `meta.errorCode`, e.g. `403014`.
+    pub code: &'static str,
+    /// The HTTP status VerifyKit documents for it.
+    pub http_status: u16,
+    /// The kind of the [`Error`] it becomes.
+    pub kind: ErrorKind,
+    /// VerifyKit's documented message.
+    pub message: &'static str,
+    /// Its meaning in answer to a check, if it has one.
+    pub check: Option<CheckRule>,
+}
+
+impl From<&ErrorSpec> for DocumentedError {
+    fn from(spec: &ErrorSpec) -> Self {
+        Self {
+            code: spec.code,
+            http_status: spec.http_status,
+            kind: spec.kind,
+            message: spec.message,
+            check: spec.check.map(|check| match check {
+                error_table::CheckOutcome::Rejected(reason) => CheckRule::Rejected(reason),
+                error_table::CheckOutcome::PendingWhilePolling => CheckRule::PendingWhilePolling,
+            }),
+        }
+    }
+}
+
+/// Every error code VerifyKit documents, in the order of its documentation.
+pub fn documented_errors() -> impl ExactSizeIterator<Item = DocumentedError> {
+    error_table::ERRORS.iter().map(DocumentedError::from)
+}
+
+/// The documented error with `code`, as VerifyKit sent it (`"403014"`; surrounding spaces are
+/// ignored).
+pub fn lookup(code: &str) -> Option<DocumentedError> {
+    error_table::lookup(code.trim()).map(DocumentedError::from)
+}
+
+/// The [`ErrorKind`] of an answer with VerifyKit error `code` and HTTP `status` to `operation`.
+pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorKind {
+    let kind = match code.and_then(lookup) {
+        Some(documented) => documented.kind,
+        None if status == 403 => ErrorKind::Provider,
+        None => fallback_kind(status, operation.kind),
+    };
+    if kind == ErrorKind::ProviderUnavailable
+        && operation.kind == OperationKind::Send
+        && status != 503
+    {
+        ErrorKind::MaybeSent
+    } else {
+        kind
+    }
+}
+
+/// The outcome a check answered with `error` stands for, if it stands for one: `polling` is
+/// true for a poll of a reverse flow (`/check`) and false for a check of a code.
+///
+/// Only errors VerifyKit answered with a documented code that has a [`CheckRule`] qualify;
+/// everything else stays an error.
+pub fn check_outcome(error: &Error, polling: bool) -> Option<CheckOutcome> {
+    let code = error.provider_code()?;
+    let documented = lookup(code)?;
+    let reason = match documented.check? {
+        CheckRule::Rejected(reason) => reason,
+        CheckRule::PendingWhilePolling if polling => return Some(CheckOutcome::Pending),
+        CheckRule::PendingWhilePolling => RejectReason::NotFound,
+    };
+    let message = error.provider_message().unwrap_or(documented.message);
+    Some(CheckOutcome::Rejected(
+        Rejection::new(reason)
+            .with_provider_code(code)
+            .with_message(message),
+    ))
+}
+
+/// The error carried by an answer whose `meta` has an error code or message.
+pub(crate) fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
+    let status = response.status().as_u16();
+    let code = meta.error_code.as_deref();
+    let documented = code.and_then(lookup);
+    // The PHP SDK trusts `meta`, not the HTTP status: prefer the status `meta` states.
+    let stated_status = meta.http_status_code.unwrap_or(status);
+    let kind = kind_for(code, stated_status, response.operation());
+    let text = meta
+        .error_message
+        .as_deref()
+        .or(documented.map(|d| d.message))
+        .unwrap_or("VerifyKit refused the request");
+    let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
+    if let Some(code) = code {
+        error = error.with_provider_code(code);
+    }
+    if let Some(message) = &meta.error_message {
+        error = error.with_provider_message(message.clone());
+    }
+    with_request_id(error, meta)
+}
+
+/// The error for a body that is not a JSON object: `what` says what is wrong with it.
+pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
+    let kind = if response.is_success() {
+        ErrorKind::Decode
+    } else {
+        kind_for(None, response.status().as_u16(), response.operation())
+    };
+    response.error(
+        kind,
+        format!(
+            "{} answered with a body that {what} (content-type {}; body starts {:?})",
+            response.operation().name,
+            response.header("content-type").unwrap_or("none"),
+            excerpt(response.body())
+        ),
+    )
+}
+
+/// The error for an answer with neither an error nor a `result`.
+pub(crate) fn missing_result(response: &HttpResponse, meta: &Meta) -> Error {
+    let kind = if response.is_success() {
+        ErrorKind::Decode
+    } else {
+        kind_for(None, response.status().as_u16(), response.operation())
+    };
+    let error = response.error(
+        kind,
+        format!(
+            "{} answered without a result or an error code",
+            response.operation().name
+        ),
+    );
+    with_request_id(error, meta)
+}
+
+/// The error for a `result` that is not an object.
+pub(crate) fn bad_result_shape(response: &HttpResponse, meta: &Meta) -> Error {
+    let error = response.error(
+        ErrorKind::Decode,
+        format!(
+            "{} answered with a result that is not an object",
+            response.operation().name
+        ),
+    );
+    with_request_id(error, meta)
+}
+
+/// The error for a `result` of an unexpected shape.
+pub(crate) fn bad_result(response: &HttpResponse, meta: &Meta, cause: &serde_json::Error) -> Error {
+    // serde's messages can quote the offending value: redact it like a body excerpt.
+    let error = response.error(
+        ErrorKind::Decode,
+        format!(
+            "{} answered with a result of an unexpected shape: {}",
+            response.operation().name,
+            excerpt(cause.to_string().as_bytes())
+        ),
+    );
+    with_request_id(error, meta)
+}
+
+fn with_request_id(error: Error, meta: &Meta) -> Error {
+    match &meta.request_id {
+        Some(id) => error.with_request_id(id.clone()),
+        None => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use fixtures::response;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::wire::meta_of;
+
+    /// `HttpResponse`s without the `bytes` crate as a dependency.
+    mod fixtures {
+        use phone_verify_core::ProviderId;
+        use phone_verify_core::http::{HttpResponse, Operation};
+        use phone_verify_core::reqwest::header::HeaderMap;
+
+        pub(super) fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
+            HttpResponse::from_parts(
+                ProviderId::new_static("verifykit"),
+                operation,
+                status,
+                HeaderMap::new(),
+                body.as_bytes().to_vec().into(),
+            )
+        }
+    }
+
+    /// `errors.toml`, less the fields the Rust table has no use for (`note`, `source`, …).
+    #[derive(Deserialize)]
+    struct Data {
+        error: Vec<Row>,
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Row {
+        code: u32,
+        http_status: u16,
+        message: String,
+        kind: String,
+        check: Option<String>,
+    }
+
+    fn kind_name(kind: ErrorKind) -> &'static str {
+        match kind {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Expired => "expired",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::QuotaExhausted => "quota_exhausted",
+            ErrorKind::Blocked => "blocked",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::ProviderUnavailable => "provider_unavailable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Decode => "decode",
+            ErrorKind::MaybeSent => "maybe_sent",
+            ErrorKind::Provider => "provider",
+            _ => "unknown",
+        }
+    }
+
+    fn check_name(rule: CheckRule) -> &'static str {
+        match rule {
+            CheckRule::Rejected(RejectReason::WrongCode) => "wrong_code",
+            CheckRule::Rejected(RejectReason::Expired) => "expired",
+            CheckRule::Rejected(RejectReason::NotFound) => "not_found",
+            CheckRule::Rejected(RejectReason::TooManyAttempts) => "too_many_attempts",
+            CheckRule::PendingWhilePolling => "pending_while_polling",
+            CheckRule::Rejected(_) => "unknown",
+        }
+    }
+
+    #[test]
+    fn table_equals_errors_toml() {
+        let data: Data = toml::from_str(include_str!("../errors.toml")).expect("errors.toml");
+        let from_rust: Vec<Row> = documented_errors()
+            .map(|e| Row {
+                code: e.code.parse().unwrap(),
+                http_status: e.http_status,
+                message: e.message.to_owned(),
+                kind: kind_name(e.kind).to_owned(),
+                check: e.check.map(|c| check_name(c).to_owned()),
+            })
+            .collect();
+        assert_eq!(from_rust, data.error);
+    }
+
+    #[test]
+    fn table_covers_the_documented_codes_once() {
+        let documented = [
+            400_007, 403_004, 403_011, 403_012, 403_013, 403_014, 403_015, 403_036, 403_037,
+            403_038, 403_041, 403_042, 403_043, 403_047, 403_048, 403_049, 429_001, 500_008,
+        ];
+        let mut seen = BTreeMap::new();
+        for e in documented_errors() {
+            let code: u32 = e.code.parse().unwrap();
+            assert!(seen.insert(code, e).is_none(), "{code} twice");
+            assert_eq!(u32::from(e.http_status), code / 1000, "{code}");
+        }
+        assert_eq!(seen.keys().copied().collect::<Vec<_>>(), documented);
+        assert_eq!(lookup(" 403014 ").map(|e| e.code), Some("403014"));
+        assert!(lookup("999999").is_none() && lookup("ErrorCode").is_none());
+    }
+
+    #[test]
+    fn sends_turn_server_errors_into_maybe_sent() {
+        let send = Operation::send("send-otp");
+        let read = Operation::read("check-otp");
+        assert_eq!(kind_for(Some("500008"), 500, send), ErrorKind::MaybeSent);
+        assert_eq!(
+            kind_for(Some("500008"), 503, send),
+            ErrorKind::ProviderUnavailable
+        );
+        assert_eq!(
+            kind_for(Some("500008"), 500, read),
+            ErrorKind::ProviderUnavailable
+        );
+        assert_eq!(kind_for(None, 502, send), ErrorKind::MaybeSent);
+        assert_eq!(kind_for(Some("429001"), 429, send), ErrorKind::RateLimited);
+        assert_eq!(kind_for(Some("403999"), 403, read), ErrorKind::Provider);
+        assert_eq!(kind_for(None, 401, read), ErrorKind::Unauthorized);
+        assert_eq!(kind_for(Some("x"), 404, read), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn provider_errors_keep_the_details() {
+        let body = r#"{"meta":{"requestId":"app02-REQ-1","httpStatusCode":"403","errorCode":403012,"errorMessage":"Phone number is banned."}}"#;
+        let resp = response(Operation::send("send-otp"), 403, body);
+        let err = provider_error(&resp, &meta_of(body));
+        assert_eq!(err.kind(), ErrorKind::Blocked);
+        assert_eq!(err.provider_code(), Some("403012"));
+        assert_eq!(err.provider_message(), Some("Phone number is banned."));
+        assert_eq!(err.request_id(), Some("app02-REQ-1"));
+        assert_eq!(err.http_status(), Some(403));
+        assert_eq!(
+            err.provider().map(phone_verify_core::ProviderId::as_str),
+            Some("verifykit")
+        );
+        assert!(
+            err.to_string()
+                .contains("send-otp: Phone number is banned.")
+        );
+
+        // The PHP SDK ignores the HTTP status: an error in a 200 answer is an error.
+        let body = r#"{"meta":{"httpStatusCode":403,"errorCode":"403037"}}"#;
+        let resp = response(Operation::read("check"), 200, body);
+        let err = provider_error(&resp, &meta_of(body));
+        assert_eq!(err.kind(), ErrorKind::Expired);
+        assert_eq!(err.provider_message(), None);
+        assert!(err.message().contains("Validation has expired."));
+    }
+
+    #[test]
+    fn check_rules_become_outcomes() {
+        let err = |code: &str| {
+            Error::new(ErrorKind::Provider, "x")
+                .with_provider_code(code)
+                .with_provider_message("from VerifyKit")
+        };
+        let rejected = |outcome: Option<CheckOutcome>| {
+            outcome
+                .and_then(|o| o.rejection().cloned())
+                .map(|r| r.reason)
+        };
+        assert_eq!(
+            rejected(check_outcome(&err("403014"), false)),
+            Some(RejectReason::WrongCode)
+        );
+        assert_eq!(
+            rejected(check_outcome(&err("403037"), true)),
+            Some(RejectReason::Expired)
+        );
+        assert_eq!(
+            rejected(check_outcome(&err("403013"), false)),
+            Some(RejectReason::NotFound)
+        );
+        assert_eq!(
+            rejected(check_outcome(&err("403015"), false)),
+            Some(RejectReason::TooManyAttempts)
+        );
+        assert_eq!(
+            check_outcome(&err("403036"), true),
+            Some(CheckOutcome::Pending)
+        );
+        assert_eq!(
+            rejected(check_outcome(&err("403036"), false)),
+            Some(RejectReason::NotFound)
+        );
+        assert_eq!(check_outcome(&err("403012"), false), None);
+        assert_eq!(
+            check_outcome(&Error::new(ErrorKind::Timeout, "slow"), true),
+            None
+        );
+        let outcome = check_outcome(&err("403014"), false).unwrap();
+        let rejection = outcome.rejection().unwrap();
+        assert_eq!(rejection.provider_code.as_deref(), Some("403014"));
+        assert_eq!(rejection.message.as_deref(), Some("from VerifyKit"));
+    }
+
+    #[test]
+    fn undecodable_bodies_are_typed() {
+        let ok_html = response(Operation::read("init"), 200, "<html>oops</html>");
+        assert_eq!(
+            undecodable(&ok_html, "is not JSON").kind(),
+            ErrorKind::Decode
+        );
+        let bad_gateway = response(Operation::send("send-otp"), 502, "<html>Bad Gateway</html>");
+        let err = undecodable(&bad_gateway, "is not JSON");
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+        assert_eq!(err.http_status(), Some(502));
+        assert!(err.message().contains("Bad Gateway"));
+        let unavailable = response(Operation::read("check"), 503, "");
+        assert_eq!(
+            missing_result(&unavailable, &Meta::default()).kind(),
+            ErrorKind::ProviderUnavailable
+        );
+    }
+}

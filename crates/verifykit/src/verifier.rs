@@ -1,0 +1,438 @@
+//! [`VerifyKit`]: the [`PhoneVerifier`] and [`SessionResolver`] of VerifyKit.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, Result, ReverseFlow,
+    SessionId, SessionResolver, StartRequest, Verification, Verified, VerifiedPhone,
+};
+
+use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
+use crate::config::VerifyKitBuilder;
+use crate::errors;
+use crate::wire::{ValidationCheck, ValidationResult};
+
+/// VerifyKit's provider id, stored in every handle: `verifykit`.
+pub const PROVIDER: ProviderId = ProviderId::new_static("verifykit");
+
+/// The handle extra naming the flow (see [`Flow`]).
+pub const EXTRA_FLOW: &str = "flow";
+/// The handle extra holding the ISO country code sent with an SMS code.
+pub const EXTRA_COUNTRY_CODE: &str = "country_code";
+/// The handle extra holding the app of a reverse flow (`whatsapp`, `telegram`).
+pub const EXTRA_APP: &str = "app";
+/// The handle extra holding the code length VerifyKit reported for an SMS code.
+pub const EXTRA_CODE_LENGTH: &str = "code_length";
+
+/// How long a WhatsApp verification lasts: VerifyKit's WhatsApp messages say "You have 5
+/// minutes to complete verification", and `start` reports no timeout of its own.
+const WHATSAPP_VALIDITY: Duration = Duration::from_secs(5 * 60);
+
+/// Which VerifyKit flow a [`Verification`] belongs to; stored in its extras under
+/// [`EXTRA_FLOW`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Flow {
+    /// `send-otp` then `check-otp`.
+    SmsOtp,
+    /// `start` with a phone number (WhatsApp as OTP) then `check-whatsapp`.
+    WhatsAppOtp,
+    /// `start` (WhatsApp or Telegram deeplink/QR code) then `check` polls, then `result`.
+    Reverse,
+}
+
+impl Flow {
+    /// The name stored in handles: `sms_otp`, `whatsapp_otp` or `reverse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SmsOtp => "sms_otp",
+            Self::WhatsAppOtp => "whatsapp_otp",
+            Self::Reverse => "reverse",
+        }
+    }
+
+    /// The flow of `verification`: its [`EXTRA_FLOW`] extra, or, for handles without it, what
+    /// its channel, phone and reverse-flow data imply.
+    pub fn of(verification: &Verification) -> Result<Self> {
+        match verification.extra_str(EXTRA_FLOW) {
+            Some("sms_otp") => Ok(Self::SmsOtp),
+            Some("whatsapp_otp") => Ok(Self::WhatsAppOtp),
+            Some("reverse") => Ok(Self::Reverse),
+            Some(other) => Err(invalid(format!(
+                "this handle names an unknown VerifyKit flow {other:?}"
+            ))),
+            None => match &verification.channel {
+                Channel::Sms => Ok(Self::SmsOtp),
+                Channel::WhatsApp
+                    if verification.reverse.is_none() && verification.phone.is_some() =>
+                {
+                    Ok(Self::WhatsAppOtp)
+                }
+                Channel::WhatsApp | Channel::Telegram => Ok(Self::Reverse),
+                other => Err(invalid(format!(
+                    "VerifyKit has no verification on channel {other}"
+                ))),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// VerifyKit as a [`PhoneVerifier`] and [`SessionResolver`]. Cheap to clone; `Debug` never
+/// shows the server key.
+///
+/// | request | VerifyKit |
+/// |---|---|
+/// | `StartRequest::sms(phone)` | `send-otp` (phone in E.164, `countryCode` = the number's region), then `check-otp` |
+/// | `StartRequest::otp(Channel::WhatsApp, phone)` | `start` with `app=whatsapp` and the phone (WhatsApp as OTP), then `check-whatsapp` |
+/// | `StartRequest::reverse(Channel::WhatsApp \| Channel::Telegram)` | `start` with a deeplink, or a QR code with `.qr_code(true)`; `check` polls (`Pending` until the user sends the message), then `result` for the phone |
+///
+/// Handles carry the reference, the phone, and extras [`EXTRA_FLOW`] (the [`Flow`]),
+/// [`EXTRA_COUNTRY_CODE`], [`EXTRA_APP`] and [`EXTRA_CODE_LENGTH`], so another process can
+/// check them. An SMS handle expires after VerifyKit's `timeout`; a WhatsApp handle after the
+/// 5 minutes VerifyKit's WhatsApp messages give the user; a Telegram handle has no `expires_at`
+/// (VerifyKit states none), and a poll after VerifyKit's own expiry is `Rejected(Expired)`.
+#[derive(Clone, Debug)]
+pub struct VerifyKit {
+    client: VerifyKitClient,
+}
+
+impl VerifyKit {
+    /// A verifier on `client`.
+    pub fn new(client: VerifyKitClient) -> Self {
+        Self { client }
+    }
+
+    /// A builder with `server_key` for VerifyKit's production hosts.
+    pub fn builder(
+        server_key: impl Into<phone_verify_core::secrecy::SecretString>,
+    ) -> VerifyKitBuilder {
+        VerifyKitBuilder::new(server_key)
+    }
+
+    /// A verifier configured from the environment (see [`VerifyKitBuilder::from_lookup`]).
+    pub fn from_env() -> Result<Self> {
+        VerifyKitBuilder::from_env()?.build()
+    }
+
+    /// The typed client of every endpoint, for what the traits do not cover (`init`,
+    /// `country`, blacklists, WhatsApp messages, access tokens).
+    pub fn client(&self) -> &VerifyKitClient {
+        &self.client
+    }
+
+    /// What VerifyKit can do through this crate.
+    pub fn capabilities() -> Capabilities {
+        Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::WhatsApp)
+            .with_reverse_channel(Channel::WhatsApp)
+            .with_reverse_channel(Channel::Telegram)
+            .with_qr_code(true)
+            .with_session_resolution(true)
+            .with_check_returns_session(true)
+            .with_localized_messages(true)
+    }
+
+    async fn start_sms(&self, request: &StartRequest, phone: &PhoneNumber) -> Result<Verification> {
+        let Some(region) = phone.region() else {
+            return Err(invalid(
+                "VerifyKit sends SMS codes to numbers of a country; this number has none",
+            ));
+        };
+        let mut otp = SendOtp::new(phone.clone()).country_code(region);
+        if let Some(language) = &request.language {
+            otp = otp.language(language.clone());
+        }
+        let sent = self.client.send_otp(&otp, &request.context).await?;
+        let mut handle = Verification::new(PROVIDER, sent.reference.clone(), Channel::Sms)
+            .with_phone(phone.clone())
+            .with_extra(EXTRA_FLOW, Flow::SmsOtp.as_str())
+            .with_extra(EXTRA_COUNTRY_CODE, region);
+        if let Some(validity) = sent.validity() {
+            let expires = handle.created_at + validity;
+            handle = handle.with_expires_at(expires);
+        }
+        if let Some(length) = sent.length {
+            handle = handle.with_extra(EXTRA_CODE_LENGTH, length);
+        }
+        Ok(handle)
+    }
+
+    async fn start_whatsapp_otp(
+        &self,
+        request: &StartRequest,
+        phone: &PhoneNumber,
+    ) -> Result<Verification> {
+        let mut options = StartOptions::whatsapp_otp(phone.clone());
+        if let Some(language) = &request.language {
+            options = options.language(language.clone());
+        }
+        let started = self.client.start(&options, &request.context).await?;
+        let handle = Verification::new(PROVIDER, started.reference, Channel::WhatsApp)
+            .with_phone(phone.clone())
+            .with_extra(EXTRA_FLOW, Flow::WhatsAppOtp.as_str());
+        let expires = handle.created_at + WHATSAPP_VALIDITY;
+        Ok(handle.with_expires_at(expires))
+    }
+
+    async fn start_reverse(&self, request: &StartRequest, app: App) -> Result<Verification> {
+        let mut options = StartOptions::new(app)
+            .deeplink(!request.qr_code)
+            .qr_code(request.qr_code);
+        if let Some(language) = &request.language {
+            options = options.language(language.clone());
+        }
+        let started = self.client.start(&options, &request.context).await?;
+        if started.deeplink.is_none() && started.qr_code.is_none() {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                "start answered with neither a deeplink nor a QR code",
+            )
+            .with_provider(PROVIDER));
+        }
+        let mut handle = Verification::new(PROVIDER, started.reference, request.channel.clone())
+            .with_reverse(ReverseFlow::new(started.deeplink, started.qr_code))
+            .with_extra(EXTRA_FLOW, Flow::Reverse.as_str())
+            .with_extra(EXTRA_APP, app.as_str());
+        if app == App::WhatsApp {
+            let expires = handle.created_at + WHATSAPP_VALIDITY;
+            handle = handle.with_expires_at(expires);
+        }
+        Ok(handle)
+    }
+
+    async fn check_sms(
+        &self,
+        handle: &Verification,
+        code: &Code,
+        context: &RequestContext,
+    ) -> Result<CheckOutcome> {
+        let phone = handle_phone(handle)?;
+        let country_code = handle
+            .extra_str(EXTRA_COUNTRY_CODE)
+            .or(phone.region())
+            .ok_or_else(|| invalid("this SMS handle has no country code"))?;
+        let answer = self
+            .client
+            .check_otp(phone, country_code, &handle.reference, code, context)
+            .await;
+        otp_outcome(answer, phone, Channel::Sms)
+    }
+
+    async fn check_whatsapp_otp(
+        &self,
+        handle: &Verification,
+        code: &Code,
+        context: &RequestContext,
+    ) -> Result<CheckOutcome> {
+        let phone = handle_phone(handle)?;
+        let answer = self
+            .client
+            .check_whatsapp(&handle.reference, code, context)
+            .await;
+        otp_outcome(answer, phone, Channel::WhatsApp)
+    }
+
+    async fn poll_reverse(
+        &self,
+        handle: &Verification,
+        context: &RequestContext,
+    ) -> Result<CheckOutcome> {
+        let check = match self.client.check(&handle.reference, context).await {
+            Ok(check) => check,
+            Err(err) => return errors::check_outcome(&err, true).ok_or(err),
+        };
+        if !check.is_verified() {
+            return Ok(CheckOutcome::Pending);
+        }
+        let mut verified = Verified::new(handle.channel.clone());
+        if let Some(phone) = check.phone_number.as_deref() {
+            verified = verified.with_phone(Some(reported_phone(phone, "check")?));
+        }
+        if let Some(session) = &check.session_id {
+            if verified.phone.is_none() {
+                // `check` does not say who verified: `result` does.
+                let result = self.client.result(session, context).await?;
+                verified = verified
+                    .with_phone(Some(reported_phone(&result.phone_number, "result")?))
+                    .with_verified_at(result.validation_date);
+                if let Some(channel) = result_channel(&result) {
+                    verified.channel = channel;
+                }
+            }
+            verified = verified.with_session_id(Some(session.clone()));
+        }
+        Ok(CheckOutcome::Verified(verified))
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for VerifyKit {
+    fn provider(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Self::capabilities()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        let capabilities = Self::capabilities();
+        // WhatsApp is both an OTP and a reverse channel: without a phone it is a reverse flow.
+        request.validate(&capabilities)?;
+        let reverse = request.is_reverse(&capabilities);
+        match (&request.channel, &request.phone) {
+            (Channel::Telegram, Some(_)) => Err(invalid(
+                "Telegram verification is a reverse flow: the user sends the message, so leave \
+                 the phone number out",
+            )),
+            (Channel::WhatsApp | Channel::Telegram, _) if reverse => {
+                let app = if request.channel == Channel::Telegram {
+                    App::Telegram
+                } else {
+                    App::WhatsApp
+                };
+                self.start_reverse(request, app).await
+            }
+            (Channel::Sms, Some(phone)) => self.start_sms(request, phone).await,
+            (Channel::WhatsApp, Some(phone)) => self.start_whatsapp_otp(request, phone).await,
+            (channel, _) => Err(Error::unsupported(format!(
+                "VerifyKit does not verify on channel {channel}"
+            ))
+            .with_provider(PROVIDER)),
+        }
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        verification.ensure_provider(&PROVIDER)?;
+        match Flow::of(verification)? {
+            Flow::SmsOtp => {
+                let code = request.require_code()?;
+                self.check_sms(verification, code, &request.context).await
+            }
+            Flow::WhatsAppOtp => {
+                let code = request.require_code()?;
+                self.check_whatsapp_otp(verification, code, &request.context)
+                    .await
+            }
+            Flow::Reverse => {
+                if request.code.is_some() {
+                    return Err(invalid(
+                        "a reverse flow is polled without a code: the user sends the message",
+                    ));
+                }
+                self.poll_reverse(verification, &request.context).await
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl SessionResolver for VerifyKit {
+    fn provider(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        let result = self.client.result(session, context).await?;
+        let phone = reported_phone(&result.phone_number, "result")?;
+        let channel = result_channel(&result).unwrap_or(Channel::Other("unknown".to_owned()));
+        let mut verified =
+            VerifiedPhone::new(phone, channel, PROVIDER).with_verified_at(result.validation_date);
+        if let Some(network) = result.mobile_network.filter(|n| !n.is_null()) {
+            verified = verified.with_extra("mobile_network", network);
+        }
+        if let Some(country) = result.country_code {
+            verified = verified.with_extra("country_code", country);
+        }
+        Ok(verified)
+    }
+}
+
+/// The outcome of a code check (`check-otp`, `check-whatsapp`).
+fn otp_outcome(
+    answer: Result<ValidationCheck>,
+    phone: &PhoneNumber,
+    channel: Channel,
+) -> Result<CheckOutcome> {
+    let check = match answer {
+        Ok(check) => check,
+        Err(err) => return errors::check_outcome(&err, false).ok_or(err),
+    };
+    if !check.is_verified() {
+        // Not an error code, not verified: VerifyKit did not accept the code.
+        return Ok(CheckOutcome::Rejected(
+            Rejection::new(RejectReason::WrongCode)
+                .with_message("VerifyKit answered validationStatus false"),
+        ));
+    }
+    let reported = match check.phone_number.as_deref() {
+        Some(raw) => reported_phone(raw, "check")?,
+        None => phone.clone(),
+    };
+    Ok(CheckOutcome::Verified(
+        Verified::new(channel)
+            .with_phone(Some(reported))
+            .with_session_id(check.session_id),
+    ))
+}
+
+/// The channel `result` reports (`otp` is SMS).
+fn result_channel(result: &ValidationResult) -> Option<Channel> {
+    result
+        .validation_type
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            t.parse()
+                .unwrap_or_else(|never: std::convert::Infallible| match never {})
+        })
+}
+
+/// A phone number VerifyKit reported, with or without its `+`.
+fn reported_phone(raw: &str, operation: &str) -> Result<PhoneNumber> {
+    let raw = raw.trim();
+    PhoneNumber::parse(raw)
+        .or_else(|first| {
+            if raw.starts_with('+') {
+                Err(first)
+            } else {
+                PhoneNumber::parse(&format!("+{raw}"))
+            }
+        })
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Decode,
+                format!("{operation} answered with a phone number that is not valid: {e}"),
+            )
+            .with_provider(PROVIDER)
+        })
+}
+
+fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
+    handle
+        .phone
+        .as_ref()
+        .ok_or_else(|| invalid("this VerifyKit handle has no phone number"))
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_input(message).with_provider(PROVIDER)
+}

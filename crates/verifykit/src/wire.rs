@@ -1,0 +1,835 @@
+//! VerifyKit's wire format: the JSON bodies sent and the results answered, decoded leniently.
+//!
+//! Every answer has the envelope `{"meta": {...}, "result": {...}}`. Decoding follows the
+//! official PHP SDK: the HTTP status is not trusted; an answer is an error when `meta.errorCode`
+//! or `meta.errorMessage` is present, and otherwise a success only when `result` is present.
+//!
+//! Where VerifyKit's documents disagree the decoder accepts every documented form:
+//!
+//! * `meta.httpStatusCode` and `meta.errorCode` may be numbers or strings;
+//! * unknown fields are ignored everywhere, and `null` stands for a missing field or an empty
+//!   list; `result` must be an object, PHP's empty array `[]` being read as `{}`;
+//! * identifiers (`reference`, codes, counts) may be numbers or strings;
+//! * `validationDate` is `Y-m-d H:i:s` **without a time zone**: it is read as UTC (VerifyKit
+//!   documents no zone; its sample dates and the sandbox use UTC). RFC 3339 dates are accepted
+//!   too.
+//!
+//! A body that is not a JSON object, a success without `result`, or a `result` whose fields have
+//! the wrong types is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error
+//! (or, for a non-2xx status, the error kind the status suggests); decoding never panics.
+
+use std::fmt;
+use std::time::Duration;
+
+use phone_verify_core::http::HttpResponse;
+use phone_verify_core::secrecy::SecretString;
+use phone_verify_core::{Result, SessionId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::errors;
+
+// ---------------------------------------------------------------------------------------------
+// Envelope
+// ---------------------------------------------------------------------------------------------
+
+/// The `meta` object of an answer, read field by field: a field of an unexpected type is
+/// treated as absent, so `meta` never makes an answer undecodable.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    /// `meta.requestId`.
+    pub(crate) request_id: Option<String>,
+    /// `meta.httpStatusCode`, a number or a numeric string.
+    pub(crate) http_status_code: Option<u16>,
+    /// `meta.errorCode`, a number or a string.
+    pub(crate) error_code: Option<String>,
+    /// `meta.errorMessage`.
+    pub(crate) error_message: Option<String>,
+}
+
+impl Meta {
+    fn read(meta: Option<&Value>) -> Self {
+        let Some(Value::Object(map)) = meta else {
+            return Self::default();
+        };
+        let text = |key: &str| {
+            map.get(key)
+                .and_then(scalar_to_string)
+                .filter(|s| !s.is_empty())
+        };
+        Self {
+            request_id: text("requestId"),
+            http_status_code: text("httpStatusCode").and_then(|s| s.parse().ok()),
+            error_code: text("errorCode"),
+            error_message: text("errorMessage"),
+        }
+    }
+
+    /// Whether the answer is an error, as the PHP SDK decides it.
+    fn is_error(&self) -> bool {
+        self.error_code.is_some() || self.error_message.is_some()
+    }
+}
+
+/// A string, number or boolean as text; `None` for `null`, arrays and objects.
+fn scalar_to_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Decodes an answer into its `result`, or into the error it carries.
+pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
+    let body = match serde_json::from_slice::<Value>(response.body()) {
+        Ok(body @ Value::Object(_)) => body,
+        Ok(_) => return Err(errors::undecodable(response, "is not a JSON object")),
+        Err(e) => {
+            return Err(errors::undecodable(response, "is not JSON").with_source(e));
+        }
+    };
+    let meta = Meta::read(body.get("meta"));
+    if meta.is_error() {
+        return Err(errors::provider_error(response, &meta));
+    }
+    match body.get("result") {
+        Some(result @ Value::Object(_)) => {
+            T::deserialize(result).map_err(|e| errors::bad_result(response, &meta, &e))
+        }
+        // PHP encodes an empty associative array as `[]`.
+        Some(Value::Array(items)) if items.is_empty() => {
+            T::deserialize(&Value::Object(serde_json::Map::new()))
+                .map_err(|e| errors::bad_result(response, &meta, &e))
+        }
+        None | Some(Value::Null) => Err(errors::missing_result(response, &meta)),
+        Some(_) => Err(errors::bad_result_shape(response, &meta)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /start`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StartBody<'a> {
+    pub(crate) app: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lang: Option<&'a str>,
+    pub(crate) deeplink: bool,
+    pub(crate) qr_code: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phone_number: Option<&'a str>,
+}
+
+/// `POST /check`.
+#[derive(Serialize)]
+pub(crate) struct ReferenceBody<'a> {
+    pub(crate) reference: &'a str,
+}
+
+/// `POST /check-whatsapp`.
+#[derive(Serialize)]
+pub(crate) struct ReferenceCodeBody<'a> {
+    pub(crate) reference: &'a str,
+    pub(crate) code: &'a str,
+}
+
+/// `POST /country`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CountryBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) country_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lang: Option<&'a str>,
+}
+
+/// `POST /send-otp`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SendOtpBody<'a> {
+    pub(crate) phone_number: &'a str,
+    pub(crate) country_code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mcc: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mnc: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lang: Option<&'a str>,
+}
+
+/// `POST /check-otp`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CheckOtpBody<'a> {
+    pub(crate) phone_number: &'a str,
+    pub(crate) country_code: &'a str,
+    pub(crate) reference: &'a str,
+    pub(crate) code: &'a str,
+}
+
+/// `POST /result`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionBody<'a> {
+    pub(crate) session_id: &'a str,
+}
+
+/// `POST /blacklist/add` and `/blacklist/remove`.
+#[derive(Serialize)]
+pub(crate) struct BlacklistBody<'a> {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'a str,
+    pub(crate) msisdn: Vec<&'a str>,
+}
+
+/// `POST /send-whatsapp-message`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WhatsAppMessageBody<'a> {
+    pub(crate) phone_number: &'a str,
+    pub(crate) message: &'a str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------------------------
+
+/// The result of `GET /init`: the verification methods to offer and the texts of the
+/// verification screens.
+///
+/// VerifyKit answers in one of two shapes, depending on the OTP theme chosen in its panel:
+/// SMS OTP as an entry of [`list`](Self::list) (app `otp`), or announced at the root through
+/// [`alternative_validation`](Self::alternative_validation) (`"otp"`). Both are accepted;
+/// [`offers_otp`](Self::offers_otp) answers for either.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ValidationMethodList {
+    /// The methods, in VerifyKit's order.
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub list: Vec<ValidationMethod>,
+    /// The text above the method list.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub description: Option<String>,
+    /// Localized texts of the verification screens.
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub localization_list: Vec<Localization>,
+    /// Messages for the developer (undocumented shape, kept as JSON).
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub messages: Vec<Value>,
+    /// The alternative method offered below the list (`"otp"`) in the second answer shape.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub alternative_validation: Option<String>,
+    /// The text of the alternative method, e.g. `Don't use any of these apps?`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub alternative_validation_description: Option<String>,
+}
+
+impl ValidationMethodList {
+    /// Whether SMS OTP is offered, in either answer shape.
+    pub fn offers_otp(&self) -> bool {
+        self.list.iter().any(|m| m.app.eq_ignore_ascii_case("otp"))
+            || self
+                .alternative_validation
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("otp"))
+    }
+
+    /// The method for `app` (`whatsapp`, `telegram`, `otp`), if listed.
+    pub fn method(&self, app: &str) -> Option<&ValidationMethod> {
+        self.list.iter().find(|m| m.app.eq_ignore_ascii_case(app))
+    }
+
+    /// The localized text for `key` (e.g. `validation.description`).
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.localization_list
+            .iter()
+            .find(|l| l.key == key)
+            .map(|l| l.value.as_str())
+    }
+}
+
+/// One verification method of [`ValidationMethodList`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ValidationMethod {
+    /// The method: `whatsapp`, `telegram` or `otp`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub app: String,
+    /// The method's package name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub app_package: Option<String>,
+    /// Display name, e.g. `WhatsApp`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
+    /// Button text, e.g. `Verify via WhatsApp`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub text: Option<String>,
+    /// Text colour, hex without `#`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub text_colour: Option<String>,
+    /// Background colour, hex without `#`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub bg_colour: Option<String>,
+    /// Icon URL.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub icon: Option<String>,
+}
+
+/// A localized text of [`ValidationMethodList`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Localization {
+    /// The key, e.g. `validation.chooseAppText`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub key: String,
+    /// The text.
+    #[serde(default, deserialize_with = "lenient::string_or_empty")]
+    pub value: String,
+}
+
+/// The result of `POST /start`: a started WhatsApp or Telegram verification.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StartedValidation {
+    /// VerifyKit's reference of the verification, used by `check` and `check-whatsapp`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub reference: String,
+    /// The link that opens the messaging app with the message to send.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub deeplink: Option<String>,
+    /// A base64 PNG QR code (possibly a `data:` URI), as VerifyKit gave it.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub qr_code: Option<String>,
+}
+
+impl fmt::Debug for StartedValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartedValidation")
+            .field("reference", &self.reference)
+            .field("deeplink", &self.deeplink)
+            .field(
+                "qr_code",
+                &self
+                    .qr_code
+                    .as_ref()
+                    .map(|q| format!("<{} bytes>", q.len())),
+            )
+            .finish()
+    }
+}
+
+/// The result of `POST /check`, `/check-whatsapp` and `/check-otp`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ValidationCheck {
+    /// Whether the verification is complete.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub validation_status: Option<bool>,
+    /// The session id to resolve with `result`.
+    #[serde(default, deserialize_with = "lenient::opt_session")]
+    pub session_id: Option<SessionId>,
+    /// Where the user verified: `web`, `android` or `ios` (read by the PHP SDK).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub app_platform: Option<String>,
+    /// The phone number, if VerifyKit reports it here (it usually does only in `result`).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone_number: Option<String>,
+}
+
+impl ValidationCheck {
+    /// Whether the verification is complete: `validationStatus`, or, when VerifyKit leaves it
+    /// out, the presence of a session id.
+    pub fn is_verified(&self) -> bool {
+        self.validation_status.unwrap_or(self.session_id.is_some())
+    }
+}
+
+impl fmt::Debug for ValidationCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidationCheck")
+            .field("validation_status", &self.validation_status)
+            .field("session_id", &self.session_id)
+            .field("app_platform", &self.app_platform)
+            .field("phone_number", &self.phone_number.as_deref().map(mask))
+            .finish()
+    }
+}
+
+/// The result of `POST /country`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub(crate) struct CountryList {
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub(crate) list: Vec<Country>,
+}
+
+/// A country of `POST /country`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Country {
+    /// ISO 3166-1 alpha-2 code, e.g. `TR`: the `countryCode` of `send-otp`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub country_code: String,
+    /// The calling code, e.g. `+90` or `90`, as VerifyKit gave it.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone_code: Option<String>,
+    /// The country's name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub title: Option<String>,
+}
+
+/// The result of `POST /send-otp`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OtpSent {
+    /// VerifyKit's reference of the verification, used by `check-otp`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub reference: String,
+    /// The validity period in seconds (documented as `300`).
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub timeout: Option<u64>,
+    /// The code's length (read by the PHP SDK; undocumented).
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub length: Option<u64>,
+}
+
+impl OtpSent {
+    /// The validity period.
+    pub fn validity(&self) -> Option<Duration> {
+        self.timeout.map(Duration::from_secs)
+    }
+}
+
+/// The result of `POST /result` on the API host: the verified phone of a session.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ValidationResult {
+    /// The phone number as VerifyKit reports it, e.g. `+905555555555`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub phone_number: String,
+    /// How it was verified: `whatsapp`, `telegram`, `otp`, …
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub validation_type: Option<String>,
+    /// When it was verified; VerifyKit's `Y-m-d H:i:s` has no time zone and is read as UTC.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub validation_date: Option<OffsetDateTime>,
+    /// The number's ISO 3166-1 alpha-2 country, e.g. `TR`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub country_code: Option<String>,
+    /// The mobile network, as VerifyKit reports it (undocumented shape, kept as JSON).
+    #[serde(default)]
+    pub mobile_network: Option<Value>,
+}
+
+impl fmt::Debug for ValidationResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidationResult")
+            .field("phone_number", &mask(&self.phone_number))
+            .field("validation_type", &self.validation_type)
+            .field("validation_date", &self.validation_date)
+            .field("country_code", &self.country_code)
+            .field("mobile_network", &self.mobile_network)
+            .finish()
+    }
+}
+
+/// The result of `GET /access-token` on the API host: a token for VerifyKit's web widget.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AccessToken {
+    /// The token; `Debug` never shows it.
+    #[serde(deserialize_with = "lenient::secret")]
+    pub access_token: SecretString,
+    /// When it expires, as VerifyKit wrote it (a date-time string).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub timeout: Option<String>,
+}
+
+impl AccessToken {
+    /// [`timeout`](Self::timeout) parsed like `validationDate` (`Y-m-d H:i:s` as UTC, or
+    /// RFC 3339), if it has one of those forms.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.timeout.as_deref().and_then(lenient::parse_date)
+    }
+}
+
+/// The result of `POST /blacklist/add` and `/blacklist/remove`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct BlacklistChange {
+    /// Numbers in the request.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub total_count: u64,
+    /// Numbers added (or removed).
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub success_count: u64,
+    /// Numbers already on the list (add only).
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub already_exists_count: u64,
+    /// Numbers that were not on the list (remove only).
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub not_exists_count: u64,
+    /// Numbers VerifyKit could not read.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub number_format_count: u64,
+    /// Numbers that failed otherwise.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub fail_count: u64,
+    /// The numbers already on the list.
+    #[serde(default, deserialize_with = "lenient::string_vec")]
+    pub already_exists_list: Vec<String>,
+    /// The numbers that were not on the list.
+    #[serde(default, deserialize_with = "lenient::string_vec")]
+    pub not_exists_list: Vec<String>,
+    /// The numbers VerifyKit could not read.
+    #[serde(default, deserialize_with = "lenient::string_vec")]
+    pub number_format_list: Vec<String>,
+    /// The numbers that failed otherwise.
+    #[serde(default, deserialize_with = "lenient::string_vec")]
+    pub fail_list: Vec<String>,
+}
+
+/// The result of `POST /send-whatsapp-message` on the API host.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct WhatsAppMessageSent {
+    /// The recipient, as VerifyKit reports it.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone_number: Option<String>,
+    /// The message, as VerifyKit reports it.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub message: Option<String>,
+    /// The delivery status, as text.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub status: Option<String>,
+}
+
+impl fmt::Debug for WhatsAppMessageSent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WhatsAppMessageSent")
+            .field("phone_number", &self.phone_number.as_deref().map(mask))
+            .field(
+                "message",
+                &self
+                    .message
+                    .as_ref()
+                    .map(|m| format!("<{} characters>", m.chars().count())),
+            )
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+/// A phone number for `Debug`: its first three and last two characters.
+fn mask(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() <= 5 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..3].iter().collect();
+    out.extend(std::iter::repeat_n('*', chars.len() - 5));
+    out.extend(&chars[chars.len() - 2..]);
+    out
+}
+
+/// Lenient field decoders.
+mod lenient {
+    use super::{
+        Deserialize, Deserializer, OffsetDateTime, SecretString, SessionId, Value, scalar_to_string,
+    };
+    use serde::de::Error as _;
+    use time::PrimitiveDateTime;
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+
+    /// A scalar as text; `None` for `null`.
+    pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            other => scalar_to_string(&other)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a string")),
+        }
+    }
+
+    /// A required scalar as text.
+    pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        opt_string(d)?.ok_or_else(|| D::Error::custom("expected a string, found null"))
+    }
+
+    /// A required, non-empty scalar as text.
+    pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let s = string(d)?;
+        if s.is_empty() {
+            return Err(D::Error::custom("expected a non-empty string"));
+        }
+        Ok(s)
+    }
+
+    /// A scalar as text; `null` as the empty string.
+    pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(opt_string(d)?.unwrap_or_default())
+    }
+
+    /// A secret string.
+    pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) if !s.trim().is_empty() => Ok(SecretString::from(s)),
+            _ => Err(D::Error::custom("expected a non-empty string")),
+        }
+    }
+
+    /// A boolean, `0`/`1` or `"true"`/`"false"`/`"1"`/`"0"`; `None` for `null`.
+    pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(b)),
+            Value::Number(n) if n.as_u64() == Some(1) => Ok(Some(true)),
+            Value::Number(n) if n.as_u64() == Some(0) => Ok(Some(false)),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" | "" => Ok(Some(false)),
+                _ => Err(D::Error::custom("expected a boolean")),
+            },
+            _ => Err(D::Error::custom("expected a boolean")),
+        }
+    }
+
+    /// A non-negative integer or a numeric string; `None` for `null`.
+    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Number(n) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected a non-negative integer")),
+            _ => Err(D::Error::custom("expected a non-negative integer")),
+        }
+    }
+
+    /// A count; `null` as 0.
+    pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        Ok(opt_u64(d)?.unwrap_or_default())
+    }
+
+    /// A session id; `null` or `""` as `None`.
+    pub(super) fn opt_session<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SessionId>, D::Error> {
+        match opt_string(d)? {
+            None => Ok(None),
+            Some(s) if s.is_empty() => Ok(None),
+            Some(s) => SessionId::new(&s)
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected a session id")),
+        }
+    }
+
+    /// A list; `null` as empty.
+    pub(super) fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// A list of scalars as text; `null` as empty.
+    pub(super) fn string_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| {
+                    scalar_to_string(item).ok_or_else(|| D::Error::custom("expected strings"))
+                })
+                .collect(),
+            _ => Err(D::Error::custom("expected a list")),
+        }
+    }
+
+    /// VerifyKit's `Y-m-d H:i:s` (read as UTC) or RFC 3339; `null` or `""` as `None`.
+    pub(super) fn opt_date<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        match opt_string(d)? {
+            None => Ok(None),
+            Some(s) if s.is_empty() => Ok(None),
+            Some(s) => parse_date(&s)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
+        }
+    }
+
+    /// Parses `Y-m-d H:i:s` as UTC, `Y-m-dTH:i:s` as UTC, or RFC 3339.
+    pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
+        let s = s.trim();
+        let plain = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        PrimitiveDateTime::parse(s, plain)
+            .or_else(|_| PrimitiveDateTime::parse(s, with_t))
+            .map(PrimitiveDateTime::assume_utc)
+            .or_else(|_| OffsetDateTime::parse(s, &Rfc3339))
+            .ok()
+    }
+}
+
+/// Used by the tests of the error paths of [`decode`].
+#[cfg(test)]
+pub(crate) fn meta_of(body: &str) -> Meta {
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    Meta::read(value.get("meta"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn result<T: DeserializeOwned>(json: &str) -> std::result::Result<T, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn meta_accepts_numbers_and_strings() {
+        let numbers =
+            meta_of(r#"{"meta":{"requestId":"R1","httpStatusCode":403,"errorCode":403014}}"#);
+        assert_eq!(numbers.http_status_code, Some(403));
+        assert_eq!(numbers.error_code.as_deref(), Some("403014"));
+        let strings = meta_of(
+            r#"{"meta":{"requestId":"R1","httpStatusCode":"403","errorCode":" 403014 ","errorMessage":"OTP code is invalid."}}"#,
+        );
+        assert_eq!(strings.http_status_code, Some(403));
+        assert_eq!(strings.error_code.as_deref(), Some("403014"));
+        assert!(strings.is_error());
+        let odd = meta_of(
+            r#"{"meta":{"requestId":["x"],"httpStatusCode":"HTTP_STATUS_CODE","errorCode":null,"errorMessage":""}}"#,
+        );
+        assert_eq!(odd, Meta::default());
+        assert!(!odd.is_error());
+        assert_eq!(meta_of(r#"{"meta":"nope"}"#), Meta::default());
+    }
+
+    #[test]
+    fn dates_without_zone_are_utc() {
+        let r: ValidationResult = result(
+            r#"{"validationType":"whatsapp","validationDate":"2019-11-07 07:35:28","phoneNumber":"+905555555555","countryCode":"TR","surprise":1}"#,
+        )
+        .unwrap();
+        assert_eq!(r.validation_date, Some(datetime!(2019-11-07 07:35:28 UTC)));
+        let rfc: ValidationResult = result(
+            r#"{"validationDate":"2019-11-07T10:35:28+03:00","phoneNumber":"+905555555555"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            rfc.validation_date,
+            Some(datetime!(2019-11-07 07:35:28 UTC))
+        );
+        let none: ValidationResult =
+            result(r#"{"validationDate":null,"phoneNumber":"+905555555555"}"#).unwrap();
+        assert_eq!(none.validation_date, None);
+        assert!(
+            result::<ValidationResult>(
+                r#"{"validationDate":"yesterday","phoneNumber":"+905555555555"}"#
+            )
+            .is_err()
+        );
+        assert!(result::<ValidationResult>(r#"{"validationType":"whatsapp"}"#).is_err());
+    }
+
+    #[test]
+    fn identifiers_may_be_numbers() {
+        let sent: OtpSent = result(r#"{"reference":123456,"timeout":"300","length":6}"#).unwrap();
+        assert_eq!(sent.reference, "123456");
+        assert_eq!(sent.validity(), Some(Duration::from_secs(300)));
+        assert_eq!(sent.length, Some(6));
+        assert!(result::<OtpSent>(r#"{"reference":""}"#).is_err());
+        assert!(result::<OtpSent>(r#"{"reference":"r","timeout":"soon"}"#).is_err());
+        assert!(result::<OtpSent>(r#"{"reference":{"a":1}}"#).is_err());
+    }
+
+    #[test]
+    fn checks_are_lenient() {
+        let verified: ValidationCheck =
+            result(r#"{"validationStatus":"true","sessionId":"QWERTY123456"}"#).unwrap();
+        assert!(verified.is_verified());
+        let implied: ValidationCheck = result(r#"{"sessionId":"QWERTY123456"}"#).unwrap();
+        assert!(implied.is_verified());
+        let pending: ValidationCheck =
+            result(r#"{"validationStatus":false,"sessionId":null}"#).unwrap();
+        assert!(!pending.is_verified());
+        assert!(result::<ValidationCheck>(r#"{"validationStatus":"maybe"}"#).is_err());
+        assert!(result::<ValidationCheck>(r#"{"sessionId":"has space"}"#).is_err());
+    }
+
+    #[test]
+    fn init_accepts_both_shapes_and_nulls() {
+        let basic: ValidationMethodList = result(
+            r#"{"list":[],"alternativeValidation":"otp","alternativeValidationDescription":"Don't use any of these apps?","localizationList":null,"messages":null}"#,
+        )
+        .unwrap();
+        assert!(basic.offers_otp());
+        assert!(basic.method("whatsapp").is_none());
+        let recommended: ValidationMethodList = result(
+            r#"{"list":[{"app":"whatsapp","name":"WhatsApp"},{"app":"otp","appPackage":"otp"}],"localizationList":[{"key":"validation.description","value":"Tap"}]}"#,
+        )
+        .unwrap();
+        assert!(recommended.offers_otp());
+        assert_eq!(recommended.text("validation.description"), Some("Tap"));
+        let neither: ValidationMethodList = result(r#"{"list":[{"app":"telegram"}]}"#).unwrap();
+        assert!(!neither.offers_otp());
+    }
+
+    #[test]
+    fn debug_masks_phones_and_secrets() {
+        let r: ValidationResult = result(r#"{"phoneNumber":"+905321234567"}"#).unwrap();
+        assert!(!format!("{r:?}").contains("5321234567"));
+        let token: AccessToken =
+            result(r#"{"accessToken":"tok-canary-123","timeout":"2026-11-22 18:00:00"}"#).unwrap();
+        assert!(!format!("{token:?}").contains("canary"));
+        assert_eq!(token.expires_at(), Some(datetime!(2026-11-22 18:00:00 UTC)));
+        let sent: WhatsAppMessageSent = result(
+            r#"{"phoneNumber":"+905321234567","message":"hello there friend","status":true}"#,
+        )
+        .unwrap();
+        assert_eq!(sent.status.as_deref(), Some("true"));
+        let shown = format!("{sent:?}");
+        assert!(!shown.contains("5321234567") && !shown.contains("hello"));
+        assert_eq!(mask("+12"), "***");
+    }
+
+    #[test]
+    fn blacklist_counts_and_lists_are_lenient() {
+        let change: BlacklistChange = result(
+            r#"{"totalCount":"2","successCount":1,"alreadyExistsCount":1,"alreadyExistsList":[905321234567],"failList":null}"#,
+        )
+        .unwrap();
+        assert_eq!(change.total_count, 2);
+        assert_eq!(change.already_exists_list, ["905321234567"]);
+        assert!(change.fail_list.is_empty());
+        assert!(result::<BlacklistChange>(r#"{"failList":[{"x":1}]}"#).is_err());
+    }
+}

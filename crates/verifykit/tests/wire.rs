@@ -1,0 +1,1987 @@
+//! Wire-exact tests against a mock HTTP server: every endpoint's method, path, headers and JSON
+//! body; every documented error code; hostile answers; retries; secrets.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::secrecy::ExposeSecret;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId,
+    SessionResolver, StartRequest, Verification,
+};
+use phone_verify_verifykit::{
+    App, BlacklistType, SendOtp, StartOptions, VerifyKit, VerifyKitBuilder, VerifyKitClient,
+};
+use serde_json::{Value, json};
+use time::macros::datetime;
+use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
+
+const KEY: &str = "canary-server-key-7Hq2x";
+const IP: &str = "203.0.113.7";
+const PHONE: &str = "+905321234567";
+const PHONE_DIGITS: &str = "5321234567";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn builder(server: &MockServer) -> VerifyKitBuilder {
+    VerifyKitBuilder::new(KEY)
+        .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
+        .api_url(&format!("{}/api/v1.0", server.uri()))
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+}
+
+fn client(server: &MockServer) -> VerifyKitClient {
+    builder(server).build_client().unwrap()
+}
+
+fn verifier(server: &MockServer) -> VerifyKit {
+    builder(server).build().unwrap()
+}
+
+fn context() -> RequestContext {
+    RequestContext::new().end_user_ip(IP.parse().unwrap())
+}
+
+fn phone() -> PhoneNumber {
+    PHONE.parse().unwrap()
+}
+
+fn code(text: &str) -> Code {
+    Code::new(text).unwrap()
+}
+
+/// A success envelope.
+fn ok(status: u16, result: Value) -> ResponseTemplate {
+    let mut body = json!({"meta": {"requestId": "app02-REQ-ok", "httpStatusCode": status}});
+    body["result"] = result;
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// An error envelope, as the sandbox and the PHP SDK's README write it.
+fn vk_error(status: u16, code: &str, message: &str, request_id: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "meta": {
+            "requestId": request_id,
+            "httpStatusCode": status,
+            "errorMessage": message,
+            "errorCode": code,
+        }
+    }))
+}
+
+/// A mock of `verb p` that must carry the server key, the end user's IP and the JSON content
+/// type.
+fn endpoint(verb: &str, p: &str) -> MockBuilder {
+    Mock::given(method(verb))
+        .and(path(p))
+        .and(header("x-vfk-server-key", KEY))
+        .and(header("x-vfk-forwarded-for", IP))
+        .and(header("content-type", "application/json"))
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+async fn count(server: &MockServer, p: &str) -> usize {
+    requests(server)
+        .await
+        .iter()
+        .filter(|r| r.url.path() == p)
+        .count()
+}
+
+fn sms_handle(reference: &str) -> Verification {
+    Verification::new(ProviderId::new_static("verifykit"), reference, Channel::Sms)
+        .with_phone(phone())
+        .with_extra("flow", "sms_otp")
+        .with_extra("country_code", "TR")
+}
+
+fn reverse_handle(reference: &str, channel: Channel) -> Verification {
+    Verification::new(ProviderId::new_static("verifykit"), reference, channel)
+        .with_extra("flow", "reverse")
+}
+
+fn rejection(outcome: &CheckOutcome) -> (RejectReason, Option<String>, Option<String>) {
+    let r = outcome.rejection().expect("a rejection");
+    (r.reason, r.provider_code.clone(), r.message.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every endpoint on the wire
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn init_sends_lang_as_query_and_reads_both_answer_shapes() {
+    let server = MockServer::start().await;
+    endpoint("GET", "/web-rest/v1.0/init")
+        .and(query_param("lang", "tr"))
+        .respond_with(ok(
+            200,
+            json!({
+                "list": [
+                    {"appPackage": "whatsapp", "name": "WhatsApp", "app": "whatsapp", "text": "Verify via WhatsApp", "textColour": "ffffff", "bgColour": "1bd741", "icon": "https://web-rest.verifykit.com/img/web/wa.png"},
+                    {"appPackage": "telegram", "name": "Telegram", "app": "telegram"},
+                    {"appPackage": "otp", "name": "Sms", "app": "otp", "text": "Click to verify via SMS"}
+                ],
+                "description": "Please tap on your preferred messaging app.",
+                "localizationList": [{"key": "validation.chooseAppText", "value": "Select a messaging app."}],
+                "messages": []
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("GET", "/web-rest/v1.0/init")
+        .and(query_param_is_missing("lang"))
+        .respond_with(ok(
+            200,
+            json!({
+                "list": [],
+                "alternativeValidation": "otp",
+                "alternativeValidationDescription": "Don't use any of these apps?",
+                "description": "Please tap on your preferred messaging app.",
+                "localizationList": [],
+                "messages": []
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let recommended = client
+        .init(Some(&"tr".parse().unwrap()), &context())
+        .await
+        .unwrap();
+    assert_eq!(recommended.list.len(), 3);
+    let whatsapp = recommended.method("whatsapp").unwrap();
+    assert_eq!(whatsapp.bg_colour.as_deref(), Some("1bd741"));
+    assert_eq!(whatsapp.app_package.as_deref(), Some("whatsapp"));
+    assert!(recommended.offers_otp());
+    assert_eq!(
+        recommended.text("validation.chooseAppText"),
+        Some("Select a messaging app.")
+    );
+
+    let basic = client.init(None, &context()).await.unwrap();
+    assert!(basic.list.is_empty());
+    assert!(basic.offers_otp());
+    assert_eq!(
+        basic.alternative_validation_description.as_deref(),
+        Some("Don't use any of these apps?")
+    );
+    assert!(
+        requests(&server).await.iter().all(|r| r.body.is_empty()),
+        "GET requests have no body"
+    );
+}
+
+#[tokio::test]
+async fn start_sends_app_lang_deeplink_qr_code_and_phone() {
+    let server = MockServer::start().await;
+    let cases = [
+        (
+            StartOptions::new(App::WhatsApp).language("tr".parse().unwrap()),
+            json!({"app": "whatsapp", "lang": "tr", "deeplink": true, "qrCode": false}),
+        ),
+        (
+            StartOptions::new(App::Telegram)
+                .deeplink(false)
+                .qr_code(true),
+            json!({"app": "telegram", "deeplink": false, "qrCode": true}),
+        ),
+        (
+            // Both asked for: VerifyKit gives only the deeplink, so only the deeplink is asked.
+            StartOptions::new(App::WhatsApp).qr_code(true),
+            json!({"app": "whatsapp", "deeplink": true, "qrCode": false}),
+        ),
+        (
+            StartOptions::whatsapp_otp(phone()),
+            json!({"app": "whatsapp", "deeplink": true, "qrCode": false, "phoneNumber": PHONE}),
+        ),
+    ];
+    let client = client(&server);
+    for (options, body) in cases {
+        server.reset().await;
+        endpoint("POST", "/web-rest/v1.0/start")
+            .and(body_json(&body))
+            .respond_with(ok(
+                200,
+                json!({
+                    "deeplink": "https://wa.me/905395744034?text=111111",
+                    "qrCode": "data:image/png;base64,iVBORw0KGgo=",
+                    "reference": "111111"
+                }),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let started = client.start(&options, &context()).await.unwrap();
+        assert_eq!(started.reference, "111111", "{body}");
+        assert_eq!(
+            started.deeplink.as_deref(),
+            Some("https://wa.me/905395744034?text=111111")
+        );
+        assert_eq!(
+            started.qr_code.as_deref(),
+            Some("data:image/png;base64,iVBORw0KGgo=")
+        );
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn check_and_check_whatsapp_send_the_reference_and_code() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .and(body_json(json!({"reference": "ref-1"})))
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "QWERTY123456", "appPlatform": "web"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-whatsapp")
+        .and(body_json(json!({"reference": "ref-2", "code": "111111"})))
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "SESSION2"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let check = client.check("ref-1", &context()).await.unwrap();
+    assert!(check.is_verified());
+    assert_eq!(
+        check.session_id.as_ref().map(SessionId::as_str),
+        Some("QWERTY123456")
+    );
+    assert_eq!(check.app_platform.as_deref(), Some("web"));
+    let wa = client
+        .check_whatsapp("ref-2", &code("111111"), &context())
+        .await
+        .unwrap();
+    assert_eq!(
+        wa.session_id.as_ref().map(SessionId::as_str),
+        Some("SESSION2")
+    );
+}
+
+#[tokio::test]
+async fn country_sends_the_optional_country_and_lang() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/country")
+        .and(body_json(json!({"countryCode": "TR", "lang": "en"})))
+        .respond_with(ok(
+            200,
+            json!({"list": [
+                {"phoneCode": "+90", "countryCode": "TR", "title": "Turkey"},
+                {"phoneCode": 507, "countryCode": "PA", "title": "Panama"}
+            ]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/country")
+        .and(body_json(json!({})))
+        .respond_with(ok(200, json!({"list": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let list = client
+        .country(Some("tr"), Some(&"en".parse().unwrap()), &context())
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].country_code, "TR");
+    assert_eq!(list[1].phone_code.as_deref(), Some("507"));
+    assert!(
+        client
+            .country(None, None, &context())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn send_otp_and_check_otp_send_every_field() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/send-otp")
+        .and(body_json(json!({
+            "phoneNumber": PHONE, "countryCode": "TR", "mcc": "286", "mnc": "01", "lang": "tr"
+        })))
+        .respond_with(ok(
+            201,
+            json!({"reference": "123456", "timeout": 300, "length": 6}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-otp")
+        .and(body_json(json!({
+            "phoneNumber": PHONE, "countryCode": "TR", "reference": "123456", "code": "987654"
+        })))
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "QWERTY123456"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let otp = SendOtp::new(phone())
+        .mcc("286")
+        .mnc("01")
+        .language("tr".parse().unwrap());
+    let sent = client.send_otp(&otp, &context()).await.unwrap();
+    assert_eq!(sent.reference, "123456");
+    assert_eq!(sent.validity(), Some(Duration::from_secs(300)));
+    assert_eq!(sent.length, Some(6));
+    let check = client
+        .check_otp(&phone(), "TR", "123456", &code("987654"), &context())
+        .await
+        .unwrap();
+    assert_eq!(check.validation_status, Some(true));
+}
+
+#[tokio::test]
+async fn result_access_token_and_whatsapp_messages_use_the_api_host() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/api/v1.0/result")
+        .and(body_json(json!({"sessionId": "QWERTY123456"})))
+        .respond_with(ok(
+            200,
+            json!({
+                "validationType": "whatsapp",
+                "validationDate": "2019-11-07 07:35:28",
+                "phoneNumber": PHONE,
+                "countryCode": "TR",
+                "mobileNetwork": "Turkcell"
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("GET", "/api/v1.0/access-token")
+        .respond_with(ok(
+            200,
+            json!({"accessToken": "widget-token-abc", "timeout": "2026-11-22 18:30:00"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/api/v1.0/send-whatsapp-message")
+        .and(body_json(
+            json!({"phoneNumber": PHONE, "message": "Your order has shipped."}),
+        ))
+        .respond_with(ok(
+            200,
+            json!({"phoneNumber": PHONE, "message": "Your order has shipped.", "status": "sent"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let result = client
+        .result(&SessionId::new("QWERTY123456").unwrap(), &context())
+        .await
+        .unwrap();
+    assert_eq!(result.phone_number, PHONE);
+    assert_eq!(result.validation_type.as_deref(), Some("whatsapp"));
+    assert_eq!(
+        result.validation_date,
+        Some(datetime!(2019-11-07 07:35:28 UTC))
+    );
+    assert_eq!(result.mobile_network, Some(json!("Turkcell")));
+
+    let token = client.access_token(&context()).await.unwrap();
+    assert_eq!(token.access_token.expose_secret(), "widget-token-abc");
+    assert_eq!(token.expires_at(), Some(datetime!(2026-11-22 18:30:00 UTC)));
+    assert!(!format!("{token:?}").contains("widget-token-abc"));
+
+    let sent = client
+        .send_whatsapp_message(&phone(), "Your order has shipped.", &context())
+        .await
+        .unwrap();
+    assert_eq!(sent.status.as_deref(), Some("sent"));
+    assert_eq!(count(&server, "/web-rest/v1.0/result").await, 0);
+}
+
+#[tokio::test]
+async fn blacklist_add_and_remove_send_type_and_numbers() {
+    let server = MockServer::start().await;
+    let numbers = [phone(), "+507 6264 7737".parse().unwrap()];
+    endpoint("POST", "/web-rest/v1.0/blacklist/add")
+        .and(body_json(
+            json!({"type": "otp", "msisdn": [PHONE, "+50762647737"]}),
+        ))
+        .respond_with(ok(
+            200,
+            json!({
+                "totalCount": 2, "successCount": 1, "alreadyExistsCount": 1,
+                "numberFormatCount": 0, "failCount": 0,
+                "alreadyExistsList": ["+50762647737"], "numberFormatList": [], "failList": []
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/blacklist/remove")
+        .and(body_json(json!({"type": "whatsapp", "msisdn": [PHONE]})))
+        .respond_with(ok(
+            200,
+            json!({"totalCount": 1, "successCount": 0, "notExistsCount": 1, "notExistsList": [PHONE]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let added = client
+        .blacklist_add(BlacklistType::Otp, &numbers, &context())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            added.total_count,
+            added.success_count,
+            added.already_exists_count
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!(added.already_exists_list, ["+50762647737"]);
+    let removed = client
+        .blacklist_remove(BlacklistType::WhatsApp, &numbers[..1], &context())
+        .await
+        .unwrap();
+    assert_eq!(removed.not_exists_count, 1);
+    assert_eq!(removed.not_exists_list, [PHONE]);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_the_end_user_ip_of_each_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/check"))
+        .respond_with(ok(200, json!({"validationStatus": false})))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.check("r", &RequestContext::new()).await.unwrap();
+    client
+        .check(
+            "r",
+            &RequestContext::new().end_user_ip("2001:db8::1".parse().unwrap()),
+        )
+        .await
+        .unwrap();
+    client.check("r", &context()).await.unwrap();
+    let seen: Vec<Option<String>> = requests(&server)
+        .await
+        .iter()
+        .map(|r| {
+            assert_eq!(
+                r.headers.get("x-vfk-server-key").unwrap().to_str().unwrap(),
+                KEY
+            );
+            r.headers
+                .get("x-vfk-forwarded-for")
+                .map(|v| v.to_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [None, Some("2001:db8::1".to_owned()), Some(IP.to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn an_injected_reqwest_client_is_used() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .and(header("x-injected", "yes"))
+        .respond_with(ok(200, json!({"validationStatus": false})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-injected",
+        reqwest::header::HeaderValue::from_static("yes"),
+    );
+    let injected = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client = builder(&server)
+        .reqwest_client(injected)
+        .build_client()
+        .unwrap();
+    assert!(!client.check("r", &context()).await.unwrap().is_verified());
+}
+
+#[tokio::test]
+async fn client_side_checks_send_nothing() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let ctx = context();
+    let c = code("123456");
+    let non_geographic: PhoneNumber = "+800 1234 5678".parse().unwrap();
+    assert_eq!(non_geographic.region(), None);
+    let failures: Vec<Error> = vec![
+        client.check("", &ctx).await.unwrap_err(),
+        client.check("   ", &ctx).await.unwrap_err(),
+        client.check_whatsapp("", &c, &ctx).await.unwrap_err(),
+        client
+            .check_otp(&phone(), "TR", "", &c, &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .check_otp(&phone(), "", "ref", &c, &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .check_otp(&phone(), "TUR", "ref", &c, &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .send_otp(&SendOtp::new(phone()).country_code(""), &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .send_otp(&SendOtp::new(non_geographic), &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .send_otp(&SendOtp::new(phone()).mcc("twelve"), &ctx)
+            .await
+            .unwrap_err(),
+        client.country(Some(""), None, &ctx).await.unwrap_err(),
+        client
+            .start(
+                &StartOptions::new(App::WhatsApp)
+                    .deeplink(false)
+                    .qr_code(false),
+                &ctx,
+            )
+            .await
+            .unwrap_err(),
+        client
+            .start(&StartOptions::new(App::Telegram).phone(phone()), &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .result(&SessionId::new("abc-def").unwrap(), &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .result(&SessionId::new("abc_def").unwrap(), &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .send_whatsapp_message(&phone(), "too short", &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .send_whatsapp_message(&phone(), "          x", &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .blacklist_add(BlacklistType::Otp, &[], &ctx)
+            .await
+            .unwrap_err(),
+        client
+            .blacklist_remove(BlacklistType::Telegram, &[], &ctx)
+            .await
+            .unwrap_err(),
+    ];
+    for err in &failures {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert_eq!(failures.len(), 18);
+    for key in ["", "  "] {
+        let err = VerifyKitBuilder::new(key)
+            .web_rest_url(&server.uri())
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// (code, HTTP status, documented message, kind for a read, kind for a send)
+const DOCUMENTED: [(&str, u16, &str, ErrorKind, ErrorKind); 18] = [
+    (
+        "400007",
+        400,
+        "Invalid phone number, please check the phone number.",
+        ErrorKind::InvalidInput,
+        ErrorKind::InvalidInput,
+    ),
+    (
+        "403004",
+        403,
+        "You must send either qrCode or deeplink parameter as true in order to start verification.",
+        ErrorKind::InvalidInput,
+        ErrorKind::InvalidInput,
+    ),
+    (
+        "403011",
+        403,
+        "Validation type is not active.",
+        ErrorKind::Unsupported,
+        ErrorKind::Unsupported,
+    ),
+    (
+        "403012",
+        403,
+        "Phone number is banned.",
+        ErrorKind::Blocked,
+        ErrorKind::Blocked,
+    ),
+    (
+        "403013",
+        403,
+        "OTP Validation not found.",
+        ErrorKind::NotFound,
+        ErrorKind::NotFound,
+    ),
+    (
+        "403014",
+        403,
+        "OTP code is invalid.",
+        ErrorKind::InvalidInput,
+        ErrorKind::InvalidInput,
+    ),
+    (
+        "403015",
+        403,
+        "You have reached the limit of sending OTP code.",
+        ErrorKind::RateLimited,
+        ErrorKind::RateLimited,
+    ),
+    (
+        "403036",
+        403,
+        "Validation not found.",
+        ErrorKind::NotFound,
+        ErrorKind::NotFound,
+    ),
+    (
+        "403037",
+        403,
+        "Validation has expired.",
+        ErrorKind::Expired,
+        ErrorKind::Expired,
+    ),
+    (
+        "403038",
+        403,
+        "Undefined application. Please check your credential parameters.",
+        ErrorKind::Unauthorized,
+        ErrorKind::Unauthorized,
+    ),
+    (
+        "403041",
+        403,
+        "You have reached the limit of package validation count.",
+        ErrorKind::QuotaExhausted,
+        ErrorKind::QuotaExhausted,
+    ),
+    (
+        "403042",
+        403,
+        "Please check your account balance on VerifyKit Dashboard.",
+        ErrorKind::QuotaExhausted,
+        ErrorKind::QuotaExhausted,
+    ),
+    (
+        "403043",
+        403,
+        "Please check your account balance on VerifyKit Dashboard.",
+        ErrorKind::QuotaExhausted,
+        ErrorKind::QuotaExhausted,
+    ),
+    (
+        "403047",
+        403,
+        "OTP setting is not active.",
+        ErrorKind::Unsupported,
+        ErrorKind::Unsupported,
+    ),
+    (
+        "403048",
+        403,
+        "Email is invalid.",
+        ErrorKind::InvalidInput,
+        ErrorKind::InvalidInput,
+    ),
+    (
+        "403049",
+        403,
+        "OTP can only be used with test numbers.",
+        ErrorKind::Unsupported,
+        ErrorKind::Unsupported,
+    ),
+    (
+        "429001",
+        429,
+        "Too many requests. please try again later.",
+        ErrorKind::RateLimited,
+        ErrorKind::RateLimited,
+    ),
+    (
+        "500008",
+        500,
+        "Internal server error.",
+        ErrorKind::ProviderUnavailable,
+        ErrorKind::MaybeSent,
+    ),
+];
+
+fn assert_details(err: &Error, code: &str, status: u16, message: &str, request_id: &str) {
+    assert_eq!(err.provider_code(), Some(code), "{err:?}");
+    assert_eq!(err.provider_message(), Some(message), "{err:?}");
+    assert_eq!(err.request_id(), Some(request_id), "{err:?}");
+    assert_eq!(err.http_status(), Some(status), "{err:?}");
+    assert_eq!(
+        err.provider().map(ProviderId::as_str),
+        Some("verifykit"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(code), "{err}");
+}
+
+#[tokio::test]
+async fn every_documented_code_maps_to_its_kind_with_details_kept() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    for (code_text, status, message, read_kind, send_kind) in DOCUMENTED {
+        server.reset().await;
+        let request_id = format!("app02-REQ-{code_text}");
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/send-otp"))
+            .respond_with(vk_error(status, code_text, message, &request_id))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/check"))
+            .respond_with(vk_error(status, code_text, message, &request_id))
+            .mount(&server)
+            .await;
+
+        let sent = client
+            .send_otp(&SendOtp::new(phone()), &context())
+            .await
+            .unwrap_err();
+        assert_eq!(sent.kind(), send_kind, "send-otp {code_text}");
+        assert_details(&sent, code_text, status, message, &request_id);
+
+        let read = client.check("ref", &context()).await.unwrap_err();
+        assert_eq!(read.kind(), read_kind, "check {code_text}");
+        assert_details(&read, code_text, status, message, &request_id);
+        assert_eq!(count(&server, "/web-rest/v1.0/send-otp").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn error_envelopes_with_numbers_strings_or_a_200_status_are_errors() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let bodies = [
+        // Numbers where the docs show strings.
+        (
+            403,
+            json!({"meta": {"requestId": "R1", "httpStatusCode": 403, "errorCode": 403_012, "errorMessage": "Phone number is banned."}}),
+            ErrorKind::Blocked,
+        ),
+        // Strings where the README shows numbers.
+        (
+            403,
+            json!({"meta": {"requestId": "R1", "httpStatusCode": "403", "errorCode": "403012", "errorMessage": "Phone number is banned."}}),
+            ErrorKind::Blocked,
+        ),
+        // An error in a 200 answer: the PHP SDK ignores the status.
+        (
+            200,
+            json!({"meta": {"requestId": "R1", "httpStatusCode": 403, "errorCode": "403012", "errorMessage": "Phone number is banned."}}),
+            ErrorKind::Blocked,
+        ),
+        // An undocumented code: the status decides, 403 being VerifyKit's generic refusal.
+        (
+            403,
+            json!({"meta": {"requestId": "R1", "httpStatusCode": 403, "errorCode": "403999", "errorMessage": "Something new."}}),
+            ErrorKind::Provider,
+        ),
+        (
+            404,
+            json!({"meta": {"requestId": "R1", "errorCode": "404000", "errorMessage": "Not Found"}}),
+            ErrorKind::NotFound,
+        ),
+    ];
+    for (status, body, kind) in bodies {
+        server.reset().await;
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/send-otp"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(&body))
+            .mount(&server)
+            .await;
+        let err = client
+            .send_otp(&SendOtp::new(phone()), &context())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{body}");
+        assert_eq!(err.request_id(), Some("R1"));
+        assert_eq!(err.http_status(), Some(status));
+    }
+}
+
+#[tokio::test]
+async fn retry_after_of_a_rate_limit_is_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/send-otp"))
+        .respond_with(
+            vk_error(
+                429,
+                "429001",
+                "Too many requests. please try again later.",
+                "R9",
+            )
+            .insert_header("retry-after", "30"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .send_otp(&SendOtp::new(phone()), &context())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert!(err.is_retryable());
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+}
+
+#[tokio::test]
+async fn code_checks_turn_check_codes_into_rejections() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let cases = [
+        ("403014", "OTP code is invalid.", RejectReason::WrongCode),
+        ("403037", "Validation has expired.", RejectReason::Expired),
+        (
+            "403013",
+            "OTP Validation not found.",
+            RejectReason::NotFound,
+        ),
+        (
+            "403015",
+            "You have reached the limit of sending OTP code.",
+            RejectReason::TooManyAttempts,
+        ),
+        ("403036", "Validation not found.", RejectReason::NotFound),
+    ];
+    let whatsapp = Verification::new(
+        ProviderId::new_static("verifykit"),
+        "wa-ref",
+        Channel::WhatsApp,
+    )
+    .with_phone(phone())
+    .with_extra("flow", "whatsapp_otp");
+    for (code_text, message, reason) in cases {
+        server.reset().await;
+        for p in ["/web-rest/v1.0/check-otp", "/web-rest/v1.0/check-whatsapp"] {
+            Mock::given(method("POST"))
+                .and(path(p))
+                .respond_with(vk_error(403, code_text, message, "R2"))
+                .mount(&server)
+                .await;
+        }
+        for handle in [sms_handle("sms-ref"), whatsapp.clone()] {
+            let outcome = verifier
+                .check_code(&handle, &code("123456"))
+                .await
+                .unwrap_or_else(|e| panic!("{code_text}: {e}"));
+            assert_eq!(
+                rejection(&outcome),
+                (reason, Some(code_text.to_owned()), Some(message.to_owned())),
+                "{code_text} on {:?}",
+                handle.extra_str("flow")
+            );
+        }
+    }
+    // Codes without a meaning in a check stay errors.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/check-otp"))
+        .respond_with(vk_error(
+            403,
+            "403038",
+            "Undefined application. Please check your credential parameters.",
+            "R3",
+        ))
+        .mount(&server)
+        .await;
+    let err = verifier
+        .check_code(&sms_handle("sms-ref"), &code("123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(err.request_id(), Some("R3"));
+}
+
+#[tokio::test]
+async fn polls_turn_403036_into_pending_and_others_into_rejections() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = reverse_handle("rev-ref", Channel::WhatsApp);
+    let cases: [(&str, &str, Option<RejectReason>); 4] = [
+        ("403036", "Validation not found.", None),
+        (
+            "403037",
+            "Validation has expired.",
+            Some(RejectReason::Expired),
+        ),
+        (
+            "403013",
+            "OTP Validation not found.",
+            Some(RejectReason::NotFound),
+        ),
+        (
+            "403015",
+            "You have reached the limit of sending OTP code.",
+            Some(RejectReason::TooManyAttempts),
+        ),
+    ];
+    for (code_text, message, reason) in cases {
+        server.reset().await;
+        endpoint("POST", "/web-rest/v1.0/check")
+            .and(body_json(json!({"reference": "rev-ref"})))
+            .respond_with(vk_error(403, code_text, message, "R4"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let outcome = verifier
+            .check(&handle, &CheckRequest::poll().context(context()))
+            .await
+            .unwrap();
+        match reason {
+            None => assert_eq!(outcome, CheckOutcome::Pending, "{code_text}"),
+            Some(reason) => assert_eq!(
+                rejection(&outcome),
+                (reason, Some(code_text.to_owned()), Some(message.to_owned()))
+            ),
+        }
+        server.verify().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile answers
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn malformed_answers_are_typed_decode_errors() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let verifier = verifier(&server);
+    let deep = "[".repeat(100_000);
+    let huge = format!(
+        "{{\"result\":{{\"reference\":\"{}\"}}}}",
+        "a".repeat(2 * 1024 * 1024)
+    );
+    // (name, body, whether every endpoint must refuse it; the others are results that only
+    // break `send-otp`'s `reference`/`timeout`)
+    let bodies: Vec<(&str, Vec<u8>, bool)> = vec![
+        ("empty", Vec::new(), true),
+        ("html", b"<html><body>Gateway</body></html>".to_vec(), true),
+        (
+            "truncated",
+            br#"{"meta":{"requestId":"R5"},"result":{"refer"#.to_vec(),
+            true,
+        ),
+        ("not utf-8", vec![0xff, 0xfe, 0x7b, 0x00], true),
+        ("array", b"[]".to_vec(), true),
+        ("null", b"null".to_vec(), true),
+        ("string", br#""result""#.to_vec(), true),
+        (
+            "no result",
+            br#"{"meta":{"requestId":"R5","httpStatusCode":200}}"#.to_vec(),
+            true,
+        ),
+        (
+            "null result",
+            br#"{"meta":{"requestId":"R5"},"result":null}"#.to_vec(),
+            true,
+        ),
+        (
+            "list result",
+            br#"{"meta":{"requestId":"R5"},"result":[{"reference":"r"}]}"#.to_vec(),
+            true,
+        ),
+        (
+            "number result",
+            br#"{"meta":{"requestId":"R5"},"result":42}"#.to_vec(),
+            true,
+        ),
+        (
+            "empty PHP array result",
+            br#"{"meta":{"requestId":"R5"},"result":[]}"#.to_vec(),
+            false,
+        ),
+        ("deep nesting", deep.into_bytes(), true),
+        ("over the size cap", huge.into_bytes(), true),
+        (
+            "wrong type",
+            br#"{"meta":{"requestId":"R5"},"result":{"reference":{"a":1},"timeout":300}}"#.to_vec(),
+            false,
+        ),
+        (
+            "empty reference",
+            br#"{"result":{"reference":""}}"#.to_vec(),
+            false,
+        ),
+        (
+            "bad timeout",
+            br#"{"result":{"reference":"r","timeout":"five minutes"}}"#.to_vec(),
+            false,
+        ),
+    ];
+    for (name, body, everywhere) in &bodies {
+        server.reset().await;
+        for p in [
+            "/web-rest/v1.0/send-otp",
+            "/web-rest/v1.0/check",
+            "/api/v1.0/result",
+        ] {
+            Mock::given(method("POST"))
+                .and(path(p))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"),
+                )
+                .mount(&server)
+                .await;
+        }
+        let sent = client
+            .send_otp(&SendOtp::new(phone()), &context())
+            .await
+            .unwrap_err();
+        assert_eq!(sent.kind(), ErrorKind::Decode, "send-otp, {name}: {sent}");
+        let started = verifier
+            .start(&StartRequest::sms(phone()))
+            .await
+            .expect_err(name);
+        assert_eq!(started.kind(), ErrorKind::Decode, "start, {name}");
+        if !everywhere {
+            continue;
+        }
+        let polled = verifier
+            .poll(&reverse_handle("r", Channel::Telegram))
+            .await
+            .expect_err(name);
+        assert_eq!(polled.kind(), ErrorKind::Decode, "check, {name}");
+        let resolved = verifier
+            .resolve(&SessionId::new("S1").unwrap(), &context())
+            .await
+            .expect_err(name);
+        assert_eq!(resolved.kind(), ErrorKind::Decode, "result, {name}");
+        let parses = serde_json::from_slice::<Value>(body).is_ok();
+        if parses && body.starts_with(br#"{"meta":{"requestId":"R5""#) {
+            assert_eq!(sent.request_id(), Some("R5"), "{name}");
+        }
+        assert!(!sent.to_string().contains(PHONE_DIGITS), "{name}: {sent}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_results_of_each_endpoint_are_decode_errors() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let verifier = verifier(&server);
+    let results = [
+        json!({"validationStatus": "perhaps"}),
+        json!({"sessionId": "has spaces in it"}),
+        json!({"phoneNumber": {"e164": PHONE}}),
+        json!({"phoneNumber": PHONE, "validationDate": "yesterday"}),
+        json!({"list": "whatsapp"}),
+        json!({"list": [{"countryCode": ["TR"]}]}),
+        json!({"accessToken": 12}),
+        json!({"totalCount": -1}),
+        json!({"status": {"nested": true}}),
+    ];
+    for result in results {
+        server.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ok(200, result.clone()))
+            .mount(&server)
+            .await;
+        let ctx = context();
+        let session = SessionId::new("S1").unwrap();
+        let kind = |r: Result<(), Error>| r.err().map(|e| e.kind());
+        let outcomes: Vec<(&str, Option<ErrorKind>)> = vec![
+            ("check", kind(client.check("r", &ctx).await.map(drop))),
+            (
+                "result",
+                kind(client.result(&session, &ctx).await.map(drop)),
+            ),
+            (
+                "resolve",
+                kind(verifier.resolve(&session, &ctx).await.map(drop)),
+            ),
+            ("init", kind(client.init(None, &ctx).await.map(drop))),
+            (
+                "country",
+                kind(client.country(None, None, &ctx).await.map(drop)),
+            ),
+            (
+                "access-token",
+                kind(client.access_token(&ctx).await.map(drop)),
+            ),
+            (
+                "blacklist",
+                kind(
+                    client
+                        .blacklist_add(BlacklistType::Otp, &[phone()], &ctx)
+                        .await
+                        .map(drop),
+                ),
+            ),
+            (
+                "send-whatsapp-message",
+                kind(
+                    client
+                        .send_whatsapp_message(&phone(), "a message of some length", &ctx)
+                        .await
+                        .map(drop),
+                ),
+            ),
+        ];
+        // Each malformed result breaks at least the endpoint whose field it mangles; none
+        // panics, and whatever fails fails with Decode.
+        let failed: Vec<_> = outcomes.iter().filter(|(_, k)| k.is_some()).collect();
+        assert!(!failed.is_empty(), "{result}");
+        for (name, k) in failed {
+            assert_eq!(*k, Some(ErrorKind::Decode), "{name}: {result}");
+        }
+    }
+    // A phone number VerifyKit reports that is not a phone number.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1.0/result"))
+        .respond_with(ok(
+            200,
+            json!({"phoneNumber": "+1", "validationType": "otp"}),
+        ))
+        .mount(&server)
+        .await;
+    let err = verifier
+        .resolve(&SessionId::new("S1").unwrap(), &context())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn server_errors_without_an_envelope_follow_the_status() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let cases = [
+        (502, ErrorKind::MaybeSent, ErrorKind::ProviderUnavailable),
+        (500, ErrorKind::MaybeSent, ErrorKind::ProviderUnavailable),
+        (
+            503,
+            ErrorKind::ProviderUnavailable,
+            ErrorKind::ProviderUnavailable,
+        ),
+        (401, ErrorKind::Unauthorized, ErrorKind::Unauthorized),
+    ];
+    for (status, send_kind, read_kind) in cases {
+        server.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(
+                ResponseTemplate::new(status).set_body_raw("<html>Bad Gateway</html>", "text/html"),
+            )
+            .mount(&server)
+            .await;
+        let sent = client
+            .send_otp(&SendOtp::new(phone()), &context())
+            .await
+            .unwrap_err();
+        assert_eq!(sent.kind(), send_kind, "{status}");
+        assert_eq!(sent.http_status(), Some(status));
+        let read = client.check("r", &context()).await.unwrap_err();
+        assert_eq!(read.kind(), read_kind, "{status}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retries
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sends_are_never_retried() {
+    let server = MockServer::start().await;
+    let client = builder(&server)
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_millis(300))
+                .with_overall(Duration::from_secs(5)),
+        )
+        .build_client()
+        .unwrap();
+    let unavailable = || ResponseTemplate::new(503);
+    let slow = || ok(200, json!({"reference": "r"})).set_delay(Duration::from_secs(3));
+    for (fault, kind) in [
+        (unavailable(), ErrorKind::ProviderUnavailable),
+        (ResponseTemplate::new(500), ErrorKind::MaybeSent),
+        (slow(), ErrorKind::MaybeSent),
+    ] {
+        server.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(fault)
+            .mount(&server)
+            .await;
+        let ctx = context();
+        let errors = [
+            client
+                .send_otp(&SendOtp::new(phone()), &ctx)
+                .await
+                .unwrap_err(),
+            client
+                .start(&StartOptions::new(App::WhatsApp), &ctx)
+                .await
+                .unwrap_err(),
+            client
+                .send_whatsapp_message(&phone(), "a message of some length", &ctx)
+                .await
+                .unwrap_err(),
+        ];
+        for err in &errors {
+            assert_eq!(err.kind(), kind, "{err}");
+        }
+        for p in [
+            "/web-rest/v1.0/send-otp",
+            "/web-rest/v1.0/start",
+            "/api/v1.0/send-whatsapp-message",
+        ] {
+            assert_eq!(count(&server, p).await, 1, "{p} under {kind}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn reads_are_retried_and_writes_are_not() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let ctx = context();
+    let c = code("123456");
+    let session = SessionId::new("S1").unwrap();
+    let kinds = [
+        client.init(None, &ctx).await.unwrap_err().kind(),
+        client.check("r", &ctx).await.unwrap_err().kind(),
+        client
+            .check_whatsapp("r", &c, &ctx)
+            .await
+            .unwrap_err()
+            .kind(),
+        client.country(None, None, &ctx).await.unwrap_err().kind(),
+        client
+            .check_otp(&phone(), "TR", "r", &c, &ctx)
+            .await
+            .unwrap_err()
+            .kind(),
+        client.result(&session, &ctx).await.unwrap_err().kind(),
+        client.access_token(&ctx).await.unwrap_err().kind(),
+        client
+            .blacklist_add(BlacklistType::Otp, &[phone()], &ctx)
+            .await
+            .unwrap_err()
+            .kind(),
+        client
+            .blacklist_remove(BlacklistType::Otp, &[phone()], &ctx)
+            .await
+            .unwrap_err()
+            .kind(),
+    ];
+    assert!(kinds.iter().all(|k| *k == ErrorKind::ProviderUnavailable));
+    for p in [
+        "/web-rest/v1.0/init",
+        "/web-rest/v1.0/check",
+        "/web-rest/v1.0/check-whatsapp",
+        "/web-rest/v1.0/country",
+        "/web-rest/v1.0/check-otp",
+        "/api/v1.0/result",
+        "/api/v1.0/access-token",
+    ] {
+        assert_eq!(count(&server, p).await, 3, "{p} is a read: 3 attempts");
+    }
+    for p in [
+        "/web-rest/v1.0/blacklist/add",
+        "/web-rest/v1.0/blacklist/remove",
+    ] {
+        assert_eq!(count(&server, p).await, 1, "{p} is a write: 1 attempt");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verifier on the wire
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn capabilities_are_truthful() {
+    let server = MockServer::start().await;
+    let caps = verifier(&server).capabilities();
+    let expected = Capabilities::new()
+        .with_otp_channel(Channel::Sms)
+        .with_otp_channel(Channel::WhatsApp)
+        .with_reverse_channel(Channel::WhatsApp)
+        .with_reverse_channel(Channel::Telegram)
+        .with_qr_code(true)
+        .with_session_resolution(true)
+        .with_check_returns_session(true)
+        .with_localized_messages(true);
+    assert_eq!(caps, expected);
+    assert_eq!(
+        PhoneVerifier::provider(&verifier(&server)).as_str(),
+        "verifykit"
+    );
+    assert_eq!(
+        SessionResolver::provider(&verifier(&server)).as_str(),
+        "verifykit"
+    );
+}
+
+#[tokio::test]
+async fn sms_flow_with_a_portable_handle() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/send-otp")
+        .and(body_json(
+            json!({"phoneNumber": PHONE, "countryCode": "TR", "lang": "tr"}),
+        ))
+        .respond_with(ok(
+            201,
+            json!({"reference": "sms-ref-1", "timeout": 300, "length": 6}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-otp")
+        .and(body_json(json!({
+            "phoneNumber": PHONE, "countryCode": "TR", "reference": "sms-ref-1", "code": "918273"
+        })))
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "QWERTY123456"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = verifier(&server)
+        .start(
+            &StartRequest::sms(phone())
+                .language("tr".parse().unwrap())
+                .context(context()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.reference, "sms-ref-1");
+    assert_eq!(handle.channel, Channel::Sms);
+    assert_eq!(handle.phone, Some(phone()));
+    assert_eq!(
+        handle.expires_at,
+        Some(handle.created_at + Duration::from_secs(300))
+    );
+    assert_eq!(handle.extra_str("flow"), Some("sms_otp"));
+    assert_eq!(handle.extra_str("country_code"), Some("TR"));
+    assert_eq!(handle.extras.get("code_length"), Some(&json!(6)));
+
+    // Another process: a fresh verifier and the handle's JSON.
+    let json = handle.to_json().unwrap();
+    assert!(!json.contains(KEY));
+    let restored = Verification::from_json(&json).unwrap();
+    let outcome = verifier(&server)
+        .check(
+            &restored,
+            &CheckRequest::code(code("918273")).context(context()),
+        )
+        .await
+        .unwrap();
+    let success = outcome.verified().expect("verified");
+    assert_eq!(success.phone, Some(phone()));
+    assert_eq!(success.channel, Channel::Sms);
+    assert_eq!(
+        success.session_id.as_ref().map(SessionId::as_str),
+        Some("QWERTY123456")
+    );
+}
+
+#[tokio::test]
+async fn whatsapp_otp_flow() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/start")
+        .and(body_json(
+            json!({"app": "whatsapp", "deeplink": true, "qrCode": false, "phoneNumber": PHONE}),
+        ))
+        .respond_with(ok(
+            200,
+            json!({"reference": "wa-ref", "deeplink": "https://wa.me/x"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-whatsapp")
+        .and(body_json(json!({"reference": "wa-ref", "code": "246810"})))
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "WASESSION1"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let handle = verifier
+        .start(&StartRequest::otp(Channel::WhatsApp, phone()).end_user_ip(IP.parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(handle.channel, Channel::WhatsApp);
+    assert_eq!(handle.extra_str("flow"), Some("whatsapp_otp"));
+    assert!(handle.reverse.is_none());
+    assert_eq!(
+        handle.expires_at,
+        Some(handle.created_at + Duration::from_secs(300))
+    );
+    let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+    let outcome = verifier
+        .check(
+            &handle,
+            &CheckRequest::code(code("246810")).context(context()),
+        )
+        .await
+        .unwrap();
+    let success = outcome.verified().unwrap();
+    assert_eq!(success.channel, Channel::WhatsApp);
+    assert_eq!(success.phone, Some(phone()));
+    assert_eq!(
+        success.session_id.as_ref().map(SessionId::as_str),
+        Some("WASESSION1")
+    );
+}
+
+#[tokio::test]
+async fn reverse_flow_polls_then_fills_the_phone_from_result() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/start")
+        .and(body_json(
+            json!({"app": "telegram", "deeplink": false, "qrCode": true, "lang": "en"}),
+        ))
+        .respond_with(ok(
+            200,
+            json!({"reference": "tg-ref", "qrCode": "iVBORw0KGgo="}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let handle = verifier
+        .start(
+            &StartRequest::reverse(Channel::Telegram)
+                .qr_code(true)
+                .language("en".parse().unwrap())
+                .context(context()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.channel, Channel::Telegram);
+    assert_eq!(handle.phone, None);
+    let reverse = handle.reverse.clone().unwrap();
+    assert_eq!(reverse.qr_code.as_deref(), Some("iVBORw0KGgo="));
+    assert_eq!(reverse.deeplink, None);
+    assert_eq!(handle.extra_str("flow"), Some("reverse"));
+    assert_eq!(handle.extra_str("app"), Some("telegram"));
+    assert_eq!(
+        handle.expires_at, None,
+        "VerifyKit states no Telegram window"
+    );
+    let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+    let poll = CheckRequest::poll().context(context());
+
+    // Not completed: 403036 (as the sandbox answers), or validationStatus false.
+    server.reset().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .and(body_json(json!({"reference": "tg-ref"})))
+        .respond_with(vk_error(403, "403036", "Validation not found.", "R6"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        verifier.check(&handle, &poll).await.unwrap(),
+        CheckOutcome::Pending
+    );
+    server.reset().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .respond_with(ok(200, json!({"validationStatus": false})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        verifier.check(&handle, &poll).await.unwrap(),
+        CheckOutcome::Pending
+    );
+
+    // Completed: the session, then `result` for the phone the user wrote from.
+    server.reset().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "TGSESSION9"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/api/v1.0/result")
+        .and(body_json(json!({"sessionId": "TGSESSION9"})))
+        .respond_with(ok(
+            200,
+            json!({
+                "validationType": "telegram",
+                "validationDate": "2026-11-22 18:04:05",
+                "phoneNumber": "+50762647737",
+                "countryCode": "PA"
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier.check(&handle, &poll).await.unwrap();
+    let success = outcome.verified().expect("verified");
+    assert_eq!(success.phone, Some("+507 6264 7737".parse().unwrap()));
+    assert_eq!(success.channel, Channel::Telegram);
+    assert_eq!(
+        success.verified_at,
+        Some(datetime!(2026-11-22 18:04:05 UTC))
+    );
+    assert_eq!(
+        success.session_id.as_ref().map(SessionId::as_str),
+        Some("TGSESSION9")
+    );
+    server.verify().await;
+
+    // When `check` reports the phone itself, `result` is not asked.
+    server.reset().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .respond_with(ok(
+            200,
+            json!({"validationStatus": true, "sessionId": "TGSESSION9", "phoneNumber": "905321234567"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier.check(&handle, &poll).await.unwrap();
+    assert_eq!(outcome.verified().unwrap().phone, Some(phone()));
+    assert_eq!(count(&server, "/api/v1.0/result").await, 0);
+}
+
+#[tokio::test]
+async fn reverse_whatsapp_start_asks_for_a_deeplink() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/start")
+        .and(body_json(
+            json!({"app": "whatsapp", "deeplink": true, "qrCode": false}),
+        ))
+        .respond_with(ok(
+            200,
+            json!({"reference": "wa-rev", "deeplink": "https://wa.me/905395744034?text=ABC"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = verifier(&server)
+        .start(&StartRequest::reverse(Channel::WhatsApp).context(context()))
+        .await
+        .unwrap();
+    assert_eq!(handle.channel, Channel::WhatsApp);
+    assert_eq!(
+        handle.expires_at,
+        Some(handle.created_at + Duration::from_secs(300))
+    );
+    assert_eq!(
+        handle.reverse.unwrap().deeplink.as_deref(),
+        Some("https://wa.me/905395744034?text=ABC")
+    );
+}
+
+#[tokio::test]
+async fn sessions_resolve_to_the_reported_phone() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/api/v1.0/result")
+        .and(body_json(json!({"sessionId": "QWERTY123456"})))
+        .respond_with(ok(
+            200,
+            json!({
+                "validationType": "otp",
+                "validationDate": "2019-11-07 07:35:28",
+                "phoneNumber": PHONE,
+                "countryCode": "TR",
+                "mobileNetwork": {"mcc": "286", "mnc": "01", "name": "Turkcell"}
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/api/v1.0/result")
+        .and(body_json(json!({"sessionId": "UNKNOWN1"})))
+        .respond_with(vk_error(403, "403036", "Validation not found.", "R7"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/api/v1.0/result")
+        .and(body_json(json!({"sessionId": "OLD1"})))
+        .respond_with(vk_error(403, "403037", "Validation has expired.", "R8"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let success = verifier
+        .resolve(&SessionId::new("QWERTY123456").unwrap(), &context())
+        .await
+        .unwrap();
+    assert_eq!(success.phone, phone());
+    assert_eq!(success.channel, Channel::Sms);
+    assert_eq!(
+        success.verified_at,
+        Some(datetime!(2019-11-07 07:35:28 UTC))
+    );
+    assert_eq!(success.provider.as_str(), "verifykit");
+    assert_eq!(
+        success.extras.get("mobile_network"),
+        Some(&json!({"mcc": "286", "mnc": "01", "name": "Turkcell"}))
+    );
+    assert_eq!(success.extras.get("country_code"), Some(&json!("TR")));
+
+    let unknown = verifier
+        .resolve(&SessionId::new("UNKNOWN1").unwrap(), &context())
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::NotFound);
+    assert_eq!(unknown.request_id(), Some("R7"));
+    let expired = verifier
+        .resolve(&SessionId::new("OLD1").unwrap(), &context())
+        .await
+        .unwrap_err();
+    assert_eq!(expired.kind(), ErrorKind::Expired);
+}
+
+#[tokio::test]
+async fn the_verifier_refuses_bad_input_before_any_request() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let foreign = Verification::new(ProviderId::new_static("verifik"), "ref", Channel::Sms)
+        .with_phone(phone());
+    let errors = [
+        verifier
+            .check_code(&foreign, &code("123456"))
+            .await
+            .unwrap_err(),
+        verifier
+            .start(&StartRequest::new(Channel::Sms, None))
+            .await
+            .unwrap_err(),
+        verifier
+            .start(&StartRequest::otp(Channel::Telegram, phone()))
+            .await
+            .unwrap_err(),
+        verifier
+            .start(&StartRequest::sms("+800 1234 5678".parse().unwrap()))
+            .await
+            .unwrap_err(),
+        verifier
+            .check(
+                &reverse_handle("r", Channel::WhatsApp),
+                &CheckRequest::code(code("123456")),
+            )
+            .await
+            .unwrap_err(),
+        verifier.poll(&sms_handle("r")).await.unwrap_err(),
+        verifier
+            .check_code(
+                &Verification::new(ProviderId::new_static("verifykit"), "r", Channel::Sms),
+                &code("123456"),
+            )
+            .await
+            .unwrap_err(),
+        verifier
+            .check_code(
+                &sms_handle("r").with_extra("flow", "carrier_pigeon"),
+                &code("123456"),
+            )
+            .await
+            .unwrap_err(),
+        verifier
+            .resolve(&SessionId::new("not-alphanumeric").unwrap(), &context())
+            .await
+            .unwrap_err(),
+    ];
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    for channel in [Channel::Voice, Channel::Email, Channel::FlashCall] {
+        let err = verifier
+            .start(&StartRequest::otp(channel, phone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn start_errors_are_typed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/send-otp"))
+        .respond_with(vk_error(403, "403012", "Phone number is banned.", "R10"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/start"))
+        .respond_with(vk_error(500, "500008", "Internal server error.", "R11"))
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let banned = verifier
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap_err();
+    assert_eq!(banned.kind(), ErrorKind::Blocked);
+    assert_eq!(banned.provider_code(), Some("403012"));
+    let unknown = verifier
+        .start(&StartRequest::reverse(Channel::WhatsApp))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::MaybeSent);
+    assert_eq!(unknown.request_id(), Some("R11"));
+    assert_eq!(count(&server, "/web-rest/v1.0/start").await, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------------------------
+
+fn assert_no_key(text: &str) {
+    assert!(!text.contains(KEY), "the server key leaked: {text}");
+    assert!(
+        !text.contains("7Hq2x"),
+        "part of the server key leaked: {text}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_key_never_appears_in_debug_or_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/send-otp"))
+        .respond_with(vk_error(
+            403,
+            "403038",
+            "Undefined application. Please check your credential parameters.",
+            "R12",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/check"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("not json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/check-otp"))
+        .respond_with(ok(200, json!({})).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let b = builder(&server).timeouts(
+        Timeouts::default()
+            .with_attempt(Duration::from_millis(200))
+            .with_overall(Duration::from_secs(2)),
+    );
+    let client = b.build_client().unwrap();
+    let verifier = b.build().unwrap();
+    assert_no_key(&format!(
+        "{b:?} {:?} {client:?} {verifier:?}",
+        b.config().unwrap()
+    ));
+
+    // A port nothing listens on.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let unreachable = VerifyKitBuilder::new(KEY)
+        .web_rest_url(&format!("http://127.0.0.1:{closed}/v1.0"))
+        .retry(RetryPolicy::never())
+        .build_client()
+        .unwrap();
+
+    let ctx = context();
+    let errors = [
+        client
+            .send_otp(&SendOtp::new(phone()), &ctx)
+            .await
+            .unwrap_err(),
+        client.check("r", &ctx).await.unwrap_err(),
+        client
+            .check_otp(&phone(), "TR", "r", &code("123456"), &ctx)
+            .await
+            .unwrap_err(),
+        unreachable.check("r", &ctx).await.unwrap_err(),
+        unreachable
+            .send_otp(&SendOtp::new(phone()), &ctx)
+            .await
+            .unwrap_err(),
+        client.check("", &ctx).await.unwrap_err(),
+        VerifyKitBuilder::new(format!("{KEY}\n"))
+            .build()
+            .unwrap_err(),
+    ];
+    let kinds: Vec<ErrorKind> = errors.iter().map(Error::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ErrorKind::Unauthorized,
+            ErrorKind::Decode,
+            ErrorKind::Timeout,
+            ErrorKind::Transport,
+            ErrorKind::Transport,
+            ErrorKind::InvalidInput,
+            ErrorKind::InvalidInput,
+        ]
+    );
+    for err in &errors {
+        assert_no_key(&format!("{err} {err:?}"));
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            assert_no_key(&format!("{cause} {cause:?}"));
+            source = cause.source();
+        }
+    }
+}
+
+/// Collects everything a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn tracing_output_has_no_key_no_code_and_masked_phones() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/send-otp")
+        .respond_with(ok(201, json!({"reference": "ref-t", "timeout": 300})))
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-otp")
+        .respond_with(vk_error(403, "403014", "OTP code is invalid.", "R13"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/check"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    endpoint("POST", "/api/v1.0/result")
+        .respond_with(ok(
+            200,
+            json!({"phoneNumber": PHONE, "validationType": "otp"}),
+        ))
+        .mount(&server)
+        .await;
+
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let verifier = verifier(&server);
+    let handle = verifier
+        .start(&StartRequest::sms(phone()).context(context()))
+        .await
+        .unwrap();
+    let outcome = verifier
+        .check(
+            &handle,
+            &CheckRequest::code(code("918273")).context(context()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejection(&outcome).0, RejectReason::WrongCode);
+    let polled = verifier
+        .poll(&reverse_handle("r", Channel::WhatsApp))
+        .await
+        .unwrap_err();
+    assert_eq!(polled.kind(), ErrorKind::ProviderUnavailable);
+    verifier
+        .resolve(&SessionId::new("QWERTY123456").unwrap(), &context())
+        .await
+        .unwrap();
+    drop(guard);
+
+    let output = capture.0.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&output);
+    assert!(
+        text.contains("send-otp"),
+        "the operations are traced: {text}"
+    );
+    assert!(text.contains("retrying"), "retries are traced: {text}");
+    assert!(
+        text.contains("+90********67"),
+        "phones appear masked: {text}"
+    );
+    assert_no_key(&text);
+    assert!(
+        !text.contains(PHONE_DIGITS),
+        "a full phone number leaked: {text}"
+    );
+    assert!(!text.contains("918273"), "the code leaked: {text}");
+}
