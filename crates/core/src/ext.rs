@@ -15,6 +15,10 @@ use crate::verifier::{PhoneVerifier, SessionResolver};
 /// Shortcuts over [`PhoneVerifier`], implemented for every verifier, including
 /// `Arc<dyn PhoneVerifier>`.
 ///
+/// They send no [`RequestContext`]: where the provider wants the end user's IP (VerifyKit's
+/// `X-Vfk-Forwarded-For`), call [`PhoneVerifier::check`] with
+/// `CheckRequest::code(code).context(context)`.
+///
 /// ```
 /// # async fn demo(verifier: std::sync::Arc<dyn phone_verify_core::PhoneVerifier>,
 /// #               handle: phone_verify_core::Verification) -> phone_verify_core::Result<()> {
