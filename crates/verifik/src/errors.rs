@@ -1,0 +1,448 @@
+//! The one mapping of Verifik's error answers to phone-verify errors and check outcomes.
+//!
+//! Verifik answers errors in several documented envelopes (SPEC.md §2.1, open question Q6):
+//!
+//! | envelope | example | reason |
+//! |---|---|---|
+//! | A | `{"code":"otp_does_not_match","message":"403:otp_does_not_match"}` | `code`, and `message` after `NNN:` |
+//! | B | `{"message":"otp_does_not_match","code":"Forbidden"}` | `message`; `code` is the HTTP reason |
+//! | C | `{"success":false,"error":"Phone validation not found","code":"PHONE_VALIDATION_NOT_FOUND"}` | `code`; `error` is the message |
+//! | validation | `{"code":"MissingParameter","message":"missing phone\n. missing countryCode"}` | `code` |
+//! | other | `{"code":"BadRequest","message":"Invalid phone number format."}`, `{"code":"Unauthorized",…}` | `code` |
+//!
+//! The reason is the first of these that the generated table ([`error_table`], from the
+//! crate's `errors.toml`) lists: the `message` without an `NNN:` prefix, then `code`. It gives
+//! the [`ErrorKind`] and, for `PUT /v2/phone-validations`, the check outcome. A reason the
+//! table does not list is kept as the provider code (the `NNN:`-prefixed message's reason,
+//! else `code`, else `error`) and takes the kind of its HTTP status
+//! ([`fallback_kind`](phone_verify_core::http::fallback_kind)), so that an unknown server
+//! error answering a send is [`ErrorKind::MaybeSent`].
+//!
+//! Every error keeps the reason ([`Error::provider_code`]), Verifik's message as sent
+//! ([`Error::provider_message`]), the HTTP status and, when the body has one, the request id
+//! (`id`).
+
+use phone_verify_core::http::{HttpResponse, excerpt};
+use phone_verify_core::{CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection};
+use serde_json::Value;
+
+use crate::error_table::{self, CheckOutcome, ErrorSpec};
+use crate::wire::scalar_to_string;
+
+/// The longest provider message kept in an error.
+const MAX_MESSAGE_CHARS: usize = 512;
+/// The longest provider text shown in an error's `Display`.
+const MAX_SHOWN_CHARS: usize = 160;
+
+/// What an error body says, field by field: a field of an unexpected type counts as absent.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+    request_id: Option<String>,
+}
+
+impl ErrorBody {
+    pub(crate) fn read(body: &Value) -> Self {
+        let text = |key: &str| body.get(key).and_then(scalar_to_string);
+        Self {
+            code: text("code"),
+            message: text("message"),
+            error: text("error"),
+            request_id: text("id"),
+        }
+    }
+
+    /// `message` without an `NNN:` status prefix, and the status.
+    fn prefixed_reason(&self) -> Option<(u16, &str)> {
+        let message = self.message.as_deref()?;
+        let (status, reason) = message.split_once(':')?;
+        let status: u16 = status
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s| (100..=599).contains(s))?;
+        let reason = reason.trim();
+        (!reason.is_empty() && !reason.contains(char::is_whitespace)).then_some((status, reason))
+    }
+
+    /// The documented reason the body names, if any.
+    fn documented(&self) -> Option<&'static ErrorSpec> {
+        self.prefixed_reason()
+            .map(|(_, reason)| reason)
+            .into_iter()
+            .chain(self.message.as_deref())
+            .chain(self.code.as_deref())
+            .find_map(error_table::lookup)
+    }
+
+    /// The reason to keep as provider code when the table lists none.
+    fn undocumented_reason(&self) -> Option<&str> {
+        self.prefixed_reason()
+            .map(|(_, reason)| reason)
+            .or(self.code.as_deref())
+            .or(self.error.as_deref())
+    }
+
+    /// The provider's own message.
+    fn provider_message(&self) -> Option<&str> {
+        self.message.as_deref().or(self.error.as_deref())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.code.is_none() && self.message.is_none() && self.error.is_none()
+    }
+}
+
+/// The error an answer carries (a non-2xx status, `"success": false`, or an error envelope
+/// where data was expected).
+pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
+    let parsed = ErrorBody::read(body);
+    let operation = response.operation();
+    let status = response.status().as_u16();
+    if parsed.is_empty() {
+        let kind = if response.is_success() {
+            ErrorKind::Decode
+        } else {
+            response.fallback_kind()
+        };
+        return with_request_id(
+            response.error(
+                kind,
+                format!(
+                    "{} answered without the expected data or an error reason (body starts {:?})",
+                    operation.name,
+                    excerpt(response.body())
+                ),
+            ),
+            &parsed,
+        );
+    }
+    let documented = parsed.documented();
+    let kind = if let Some(spec) = documented {
+        spec.kind
+    } else {
+        // A 2xx carrying an error envelope: the status inside `message` says more.
+        let stated = match parsed.prefixed_reason() {
+            Some((stated, _)) if response.is_success() => stated,
+            _ => status,
+        };
+        phone_verify_core::http::fallback_kind(stated, operation.kind)
+    };
+    let code = documented
+        .map(|spec| spec.code)
+        .or_else(|| parsed.undocumented_reason());
+    let shown = parsed
+        .provider_message()
+        .map(shown_text)
+        .or_else(|| documented.map(|spec| shown_text(spec.message)))
+        .unwrap_or_else(|| "Verifik refused the request".to_owned());
+    let mut error = response.error(kind, format!("{}: {shown}", operation.name));
+    if let Some(code) = code {
+        error = error.with_provider_code(truncate(code));
+    }
+    if let Some(message) = parsed.provider_message() {
+        error = error.with_provider_message(truncate(message));
+    }
+    with_request_id(error, &parsed)
+}
+
+/// The check outcome an error of `PUT /v2/phone-validations` stands for, if it stands for one:
+/// only errors with a documented reason that has a `check` qualify.
+pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
+    let code = error.provider_code()?;
+    let spec = error_table::lookup(code)?;
+    let reason = match spec.check? {
+        CheckOutcome::Rejected(reason) => reason,
+        // Verifik has no reverse flows: nothing is polled.
+        CheckOutcome::PendingWhilePolling => RejectReason::NotFound,
+    };
+    let message = error.provider_message().unwrap_or(spec.message);
+    Some(Outcome::Rejected(
+        Rejection::new(reason)
+            .with_provider_code(code)
+            .with_message(message),
+    ))
+}
+
+/// The error for a body that is not a JSON object: `what` says what is wrong with it.
+pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
+    let kind = if response.is_success() {
+        ErrorKind::Decode
+    } else {
+        response.fallback_kind()
+    };
+    response.error(
+        kind,
+        format!(
+            "{} answered with a body that {what} (content-type {}; body starts {:?})",
+            response.operation().name,
+            response.header("content-type").unwrap_or("none"),
+            excerpt(response.body())
+        ),
+    )
+}
+
+/// The error for a payload of an unexpected shape.
+pub(crate) fn bad_payload(response: &HttpResponse, cause: &serde_json::Error) -> Error {
+    // serde's messages can quote the offending value: redact it like a body excerpt.
+    response.error(
+        ErrorKind::Decode,
+        format!(
+            "{} answered with data of an unexpected shape: {}",
+            response.operation().name,
+            excerpt(cause.to_string().as_bytes())
+        ),
+    )
+}
+
+fn with_request_id(error: Error, body: &ErrorBody) -> Error {
+    match &body.request_id {
+        Some(id) => error.with_request_id(truncate(id)),
+        None => error,
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(MAX_MESSAGE_CHARS).collect()
+}
+
+/// Provider text for an error's one-line `Display`: control characters become spaces, runs of
+/// four or more digits (phones, codes) are masked, and it is cut to a readable length.
+fn shown_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 4 {
+            out.extend(std::iter::repeat_n('#', digits.len()));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars().take(MAX_SHOWN_CHARS) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        flush(&mut digits, &mut out);
+        if c.is_control() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    if text.chars().count() > MAX_SHOWN_CHARS {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::ProviderId;
+    use phone_verify_core::http::{HttpResponse, Operation};
+    use phone_verify_core::reqwest::header::HeaderMap;
+
+    use super::*;
+
+    const VALIDATE: Operation = Operation::read("validate-phone-validation");
+    const CREATE: Operation = Operation::send("create-manual-phone-validation");
+
+    fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
+        HttpResponse::from_parts(
+            ProviderId::new_static("verifik"),
+            operation,
+            status,
+            HeaderMap::new(),
+            body.as_bytes().to_vec().into(),
+        )
+    }
+
+    fn error(operation: Operation, status: u16, body: &str) -> Error {
+        let value: Value = serde_json::from_str(body).unwrap();
+        provider_error(&response(operation, status, body), &value)
+    }
+
+    #[test]
+    fn every_envelope_gives_the_reason() {
+        let cases = [
+            (
+                403,
+                r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
+                "otp_does_not_match",
+                ErrorKind::InvalidInput,
+            ),
+            (
+                403,
+                r#"{"message":"otp_does_not_match","code":"Forbidden"}"#,
+                "otp_does_not_match",
+                ErrorKind::InvalidInput,
+            ),
+            (
+                404,
+                r#"{"success":false,"error":"Phone validation not found","code":"PHONE_VALIDATION_NOT_FOUND"}"#,
+                "PHONE_VALIDATION_NOT_FOUND",
+                ErrorKind::NotFound,
+            ),
+            (
+                409,
+                "{\"code\":\"MissingParameter\",\"message\":\"missing phone\\n. missing otp\"}",
+                "MissingParameter",
+                ErrorKind::InvalidInput,
+            ),
+            (
+                400,
+                r#"{"code":"BadRequest","message":"Invalid phone number format."}"#,
+                "BadRequest",
+                ErrorKind::InvalidInput,
+            ),
+            (
+                401,
+                r#"{"code":"Unauthorized","message":"Invalid or expired token."}"#,
+                "Unauthorized",
+                ErrorKind::Unauthorized,
+            ),
+            (
+                404,
+                r#"{"code":"NotFound","message":"invalid_email"}"#,
+                "invalid_email",
+                ErrorKind::NotFound,
+            ),
+            (
+                400,
+                r#"{"message":"invalid_otp","code":"ERROR"}"#,
+                "invalid_otp",
+                ErrorKind::InvalidInput,
+            ),
+            (
+                403,
+                r#"{"code":"Forbidden","message":"Messaging is not enabled"}"#,
+                "Forbidden",
+                ErrorKind::Unsupported,
+            ),
+        ];
+        for (status, body, code, kind) in cases {
+            let err = error(VALIDATE, status, body);
+            assert_eq!(err.provider_code(), Some(code), "{body}");
+            assert_eq!(err.kind(), kind, "{body}");
+            assert_eq!(err.http_status(), Some(status));
+            assert!(err.provider_message().is_some(), "{body}");
+            assert!(!err.to_string().contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn undocumented_reasons_fall_back_to_the_status() {
+        let err = error(
+            CREATE,
+            500,
+            r#"{"code":"InternalServerError","message":"500:internal_server_error"}"#,
+        );
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+        assert_eq!(err.provider_code(), Some("internal_server_error"));
+        let err = error(VALIDATE, 500, r#"{"code":"Oops"}"#);
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert_eq!(err.provider_code(), Some("Oops"));
+        let err = error(CREATE, 503, r#"{"error":"maintenance"}"#);
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert_eq!(err.provider_code(), Some("maintenance"));
+        let err = error(
+            VALIDATE,
+            200,
+            r#"{"code":"Weird","message":"429:slow_down"}"#,
+        );
+        assert_eq!(
+            err.kind(),
+            ErrorKind::RateLimited,
+            "the status inside message"
+        );
+        let err = error(VALIDATE, 200, r#"{"signature":{}}"#);
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        let err = error(VALIDATE, 502, r#"{"id":"R1"}"#);
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert_eq!(err.request_id(), Some("R1"));
+    }
+
+    #[test]
+    fn checks_get_outcomes() {
+        let outcome = |body: &str, status| check_outcome(&error(VALIDATE, status, body));
+        let reason = |o: Option<Outcome>| o.and_then(|o| o.rejection().map(|r| r.reason));
+        assert_eq!(
+            reason(outcome(
+                r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
+                403
+            )),
+            Some(RejectReason::WrongCode)
+        );
+        assert_eq!(
+            reason(outcome(
+                r#"{"message":"phoneValidation_has_expired","code":"PreconditionFailed"}"#,
+                412
+            )),
+            Some(RejectReason::Expired)
+        );
+        assert_eq!(
+            reason(outcome(
+                r#"{"code":"phone_validation_already_validated","message":"409:phone_validation_already_validated"}"#,
+                409
+            )),
+            Some(RejectReason::NotFound)
+        );
+        assert_eq!(
+            reason(outcome(r#"{"code":"MAX_ATTEMPTS_EXCEEDED"}"#, 410)),
+            Some(RejectReason::TooManyAttempts)
+        );
+        assert!(
+            outcome(
+                r#"{"code":"MissingParameter","message":"missing otp"}"#,
+                409
+            )
+            .is_none()
+        );
+        assert!(outcome(r#"{"code":"Unauthorized"}"#, 401).is_none());
+        let rejected = outcome(
+            r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
+            403,
+        )
+        .unwrap();
+        let rejection = rejected.rejection().unwrap();
+        assert_eq!(
+            rejection.provider_code.as_deref(),
+            Some("otp_does_not_match")
+        );
+        assert_eq!(rejection.message.as_deref(), Some("403:otp_does_not_match"));
+    }
+
+    #[test]
+    fn every_table_entry_is_reachable_in_envelope_a_and_b() {
+        for spec in error_table::ERRORS {
+            let a = serde_json::json!({"code": spec.code, "message": format!("{}:{}", spec.http_status, spec.code)});
+            let b = serde_json::json!({"message": spec.code, "code": "Whatever"});
+            for body in [a, b] {
+                let err = provider_error(
+                    &response(VALIDATE, spec.http_status, &body.to_string()),
+                    &body,
+                );
+                assert_eq!(err.provider_code(), Some(spec.code), "{body}");
+                assert_eq!(err.kind(), spec.kind, "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn shown_text_is_one_tidy_line() {
+        assert_eq!(
+            shown_text("missing phone\n. missing otp"),
+            "missing phone . missing otp"
+        );
+        assert_eq!(shown_text("phone 62647737 bad"), "phone ######## bad");
+        assert_eq!(shown_text("code 123"), "code 123");
+        assert!(shown_text(&"x".repeat(1000)).chars().count() <= MAX_SHOWN_CHARS + 1);
+        assert_eq!(truncate(&"y".repeat(2000)).len(), MAX_MESSAGE_CHARS);
+    }
+}

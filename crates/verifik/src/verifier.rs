@@ -1,0 +1,430 @@
+//! [`Verifik`]: the [`PhoneVerifier`] and [`SessionResolver`] of Verifik.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, RequestContext, Result, SessionId, SessionResolver, StartRequest,
+    Verification, Verified, VerifiedPhone,
+};
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use crate::client::{
+    CreateManualValidation, CreateProjectValidation, ValidatePhone, VerifikClient, VerifikPhone,
+    numeric_code, require_id,
+};
+use crate::config::{ManualMode, Mode, ProjectFlowMode, VerifikBuilder};
+use crate::errors;
+use crate::wire::{PhoneGateway, PhoneValidation, ValidationMethod};
+
+/// Verifik's provider id, stored in every handle: `verifik`.
+pub const PROVIDER: ProviderId = ProviderId::new_static("verifik");
+
+/// The handle extra holding the country calling code sent, e.g. `+507`.
+pub const EXTRA_COUNTRY_CODE: &str = "country_code";
+/// The handle extra holding the gateway the code went through: `sms` or `whatsapp`.
+pub const EXTRA_PHONE_GATEWAY: &str = "phone_gateway";
+/// The handle extra naming the mode that created it: `manual` or `project_flow`.
+pub const EXTRA_MODE: &str = "mode";
+/// The handle extra holding the project id (project-flow mode).
+pub const EXTRA_PROJECT: &str = "project";
+/// The handle extra holding the project flow id, when Verifik reported one.
+pub const EXTRA_PROJECT_FLOW: &str = "project_flow";
+
+/// Verifik as a [`PhoneVerifier`] and [`SessionResolver`]. Cheap to clone; `Debug` never
+/// shows the token.
+///
+/// | request | Verifik |
+/// |---|---|
+/// | `start`, manual mode (default) | `POST /v2/phone-validations/manual` with `phoneGateway` `sms` or `whatsapp` as the request's channel, `language`, the mode's `title`, `whatsappTemplate` and `force`, `ipAddress` from the request context |
+/// | `start`, project-flow mode | `POST /v2/phone-validations` with the project, `validationMethod` `verificationCode`, the mode's `type`, `expiresAt`, URLs and `requires2FA`; the project flow's own gateway sends the code |
+/// | `check` | `PUT /v2/phone-validations` with the handle's phone, country code, gateway (and project, project flow), the code as a JSON number |
+/// | `resolve` | `GET /v2/phone-validations/{id}` |
+///
+/// The handle's reference is the validation `_id`; it carries the phone, its expiry
+/// (`expiresAt`) and the extras [`EXTRA_COUNTRY_CODE`], [`EXTRA_PHONE_GATEWAY`],
+/// [`EXTRA_MODE`], [`EXTRA_PROJECT`] and [`EXTRA_PROJECT_FLOW`], so another process checks it
+/// with a fresh client. A successful check returns the validated `_id` as the session id.
+///
+/// `otp_does_not_match` is `Rejected(WrongCode)` (Verifik has no attempt limit),
+/// `phoneValidation_has_expired` `Rejected(Expired)`, and `phone_validation_not_found`,
+/// `phone_validation_already_validated` and `otp_send_failed` `Rejected(NotFound)`.
+#[derive(Clone, Debug)]
+pub struct Verifik {
+    client: VerifikClient,
+    mode: Arc<Mode>,
+}
+
+impl Verifik {
+    /// A verifier on `client`, starting verifications in `mode`.
+    pub fn new(client: VerifikClient, mode: Mode) -> Self {
+        Self {
+            client,
+            mode: Arc::new(mode),
+        }
+    }
+
+    /// A builder with `token` for Verifik's API.
+    pub fn builder(token: impl Into<SecretString>) -> VerifikBuilder {
+        VerifikBuilder::new(token)
+    }
+
+    /// A verifier configured from the environment (see [`VerifikBuilder::from_lookup`]).
+    pub fn from_env() -> Result<Self> {
+        VerifikBuilder::from_env()?.build()
+    }
+
+    /// The typed client, for what the traits do not cover (logins, token renewal, app
+    /// registrations, listing validations).
+    pub fn client(&self) -> &VerifikClient {
+        &self.client
+    }
+
+    /// How `start` creates validations.
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// What Verifik can do through this verifier: codes by SMS and WhatsApp in manual mode
+    /// (the project flow's channel in project-flow mode), session resolution, a session id on
+    /// every successful check, and localized messages in manual mode.
+    pub fn capabilities_of(mode: &Mode) -> Capabilities {
+        mode.channels()
+            .into_iter()
+            .fold(Capabilities::new(), Capabilities::with_otp_channel)
+            .with_session_resolution(true)
+            .with_check_returns_session(true)
+            .with_localized_messages(mode.is_manual())
+    }
+
+    /// Sends a new code for the phone and channel of `verification`, skipping Verifik's
+    /// resend cooldown (`force: true` in manual mode), and returns the new handle. Verifik
+    /// checks codes against the most recent validation of a phone, so the old handle then
+    /// checks the new code too. A send: never retried.
+    pub async fn resend(
+        &self,
+        verification: &Verification,
+        context: &RequestContext,
+    ) -> Result<Verification> {
+        verification.ensure_provider(&PROVIDER)?;
+        let phone = handle_phone(verification)?;
+        let request =
+            StartRequest::otp(verification.channel.clone(), phone.clone()).context(context.clone());
+        self.start_with(&request, true).await
+    }
+
+    async fn start_with(&self, request: &StartRequest, force: bool) -> Result<Verification> {
+        let capabilities = Self::capabilities_of(&self.mode);
+        request.validate(&capabilities)?;
+        if request.qr_code {
+            return Err(
+                Error::unsupported("Verifik sends codes; it has no QR codes")
+                    .with_provider(PROVIDER),
+            );
+        }
+        let Some(phone) = &request.phone else {
+            return Err(invalid("a phone number is required"));
+        };
+        let Some(gateway) = PhoneGateway::for_channel(&request.channel) else {
+            return Err(Error::unsupported(format!(
+                "Verifik sends codes by SMS or WhatsApp, not {}",
+                request.channel
+            ))
+            .with_provider(PROVIDER));
+        };
+        let verifik_phone = VerifikPhone::from(phone);
+        let created = match &*self.mode {
+            Mode::Manual(manual) => {
+                let body = manual_request(manual, request, verifik_phone, gateway, force);
+                self.client.create_manual_validation(&body).await?
+            }
+            Mode::ProjectFlow(project) => {
+                let body = project_request(project, request, verifik_phone);
+                self.client.create_project_validation(&body).await?
+            }
+        };
+        Ok(self.handle(&created, request, phone))
+    }
+
+    fn handle(
+        &self,
+        created: &PhoneValidation,
+        request: &StartRequest,
+        phone: &PhoneNumber,
+    ) -> Verification {
+        // The channel Verifik reports, when it names one of ours.
+        let channel = created
+            .phone_gateway
+            .as_ref()
+            .and_then(PhoneGateway::channel)
+            .unwrap_or_else(|| request.channel.clone());
+        let gateway = if channel == Channel::Sms {
+            "sms"
+        } else {
+            "whatsapp"
+        };
+        let mut handle = Verification::new(PROVIDER, created.id.clone(), channel)
+            .with_phone(phone.clone())
+            .with_extra(EXTRA_COUNTRY_CODE, phone.calling_code())
+            .with_extra(EXTRA_PHONE_GATEWAY, gateway);
+        if let Some(created_at) = created.created_at {
+            handle = handle.with_created_at(created_at);
+        }
+        if let Some(expires_at) = created.expires_at {
+            handle = handle.with_expires_at(expires_at);
+        }
+        match &*self.mode {
+            Mode::Manual(_) => handle = handle.with_extra(EXTRA_MODE, "manual"),
+            Mode::ProjectFlow(project) => {
+                handle = handle
+                    .with_extra(EXTRA_MODE, "project_flow")
+                    .with_extra(EXTRA_PROJECT, project.project.clone());
+                if let Some(flow) = &created.project_flow {
+                    handle = handle.with_extra(EXTRA_PROJECT_FLOW, flow.clone());
+                }
+            }
+        }
+        handle
+    }
+
+    async fn validate_code(&self, handle: &Verification, code: &Code) -> Result<CheckOutcome> {
+        let phone = handle_phone(handle)?;
+        let country_code = handle
+            .extra_str(EXTRA_COUNTRY_CODE)
+            .unwrap_or(phone.calling_code());
+        let verifik_phone = VerifikPhone::new(country_code, phone.national_number())?;
+        let gateway = match handle.extra_str(EXTRA_PHONE_GATEWAY) {
+            Some(raw) => raw
+                .parse::<PhoneGateway>()
+                .unwrap_or_else(|never| match never {}),
+            None => PhoneGateway::for_channel(&handle.channel).ok_or_else(|| {
+                invalid(format!(
+                    "Verifik has no verification on channel {}",
+                    handle.channel
+                ))
+            })?,
+        };
+        if !matches!(gateway, PhoneGateway::Sms | PhoneGateway::WhatsApp) {
+            return Err(invalid(format!(
+                "this handle names an unknown Verifik gateway {gateway}"
+            )));
+        }
+        let mut request = ValidatePhone::new(verifik_phone, code.clone()).gateway(gateway);
+        if let Some(project) = handle.extra_str(EXTRA_PROJECT) {
+            request = request.project(require_id("project id", project)?);
+        }
+        if let Some(flow) = handle.extra_str(EXTRA_PROJECT_FLOW) {
+            request = request.project_flow(require_id("project flow id", flow)?);
+        }
+        let validated = match self.client.validate(&request).await {
+            Ok(validated) => validated,
+            Err(err) => return errors::check_outcome(&err).ok_or(err),
+        };
+        if !validated.is_validated() {
+            return Err(Error::new(
+                ErrorKind::Provider,
+                format!(
+                    "validate answered 200 with status {}",
+                    validated.status.as_ref().map_or("none", |s| s.as_str())
+                ),
+            )
+            .with_provider(PROVIDER));
+        }
+        let reported = match (&validated.country_code, &validated.phone) {
+            (Some(_), Some(_)) => validated.phone_number().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Decode,
+                    "validate answered with a phone number that is not valid",
+                )
+                .with_provider(PROVIDER)
+            })?,
+            _ => phone.clone(),
+        };
+        let session = SessionId::new(&validated.id).map_err(|_| {
+            Error::new(
+                ErrorKind::Decode,
+                "validate answered with an id that is not a session id",
+            )
+            .with_provider(PROVIDER)
+        })?;
+        Ok(CheckOutcome::Verified(
+            Verified::new(handle.channel.clone())
+                .with_phone(Some(reported))
+                .with_session_id(Some(session)),
+        ))
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for Verifik {
+    fn provider(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Self::capabilities_of(&self.mode)
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        let force = matches!(&*self.mode, Mode::Manual(ManualMode { force: true, .. }));
+        self.start_with(request, force).await
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        verification.ensure_provider(&PROVIDER)?;
+        let code = request.require_code()?;
+        numeric_code(code)?;
+        self.validate_code(verification, code).await
+    }
+}
+
+#[async_trait]
+impl SessionResolver for Verifik {
+    fn provider(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    /// Resolves a validation id: `validated` gives the phone; any other status fails with
+    /// [`ErrorKind::Expired`] when its `expiresAt` has passed (on Verifik's clock, from the
+    /// answer's signature, else this machine's) and with [`ErrorKind::NotFound`] otherwise.
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        _context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        let id = require_id("validation id", session.as_str())?;
+        let validation = self.client.get_validation(id).await?;
+        if !validation.is_validated() {
+            return Err(not_verified(&validation));
+        }
+        let phone = validation.phone_number().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Decode,
+                "the validation has no valid countryCode and phone",
+            )
+            .with_provider(PROVIDER)
+        })?;
+        let channel = validation
+            .phone_gateway
+            .as_ref()
+            .and_then(PhoneGateway::channel)
+            .unwrap_or_else(|| Channel::Other("unknown".to_owned()));
+        let mut verified =
+            VerifiedPhone::new(phone, channel, PROVIDER).with_verified_at(validation.validated_at);
+        if let Some(kind) = &validation.kind {
+            verified = verified.with_extra("type", kind.as_str());
+        }
+        if let Some(project) = &validation.project {
+            verified = verified.with_extra("project", project.as_str());
+        }
+        if let Some(method) = validation
+            .validation_method
+            .as_ref()
+            .filter(|m| **m != ValidationMethod::VerificationCode)
+        {
+            verified = verified.with_extra("validation_method", method.as_str());
+        }
+        Ok(verified)
+    }
+}
+
+/// The error for a validation that exists but is not validated.
+fn not_verified(validation: &PhoneValidation) -> Error {
+    let status = validation.status.as_ref().map_or("unknown", |s| s.as_str());
+    let now = validation.signed_at.unwrap_or_else(OffsetDateTime::now_utc);
+    let expired = validation.expires_at.is_some_and(|at| at <= now);
+    let (kind, message) = if expired {
+        (
+            ErrorKind::Expired,
+            format!(
+                "Verifik validation {} expired before it was validated (status {status})",
+                validation.id
+            ),
+        )
+    } else {
+        (
+            ErrorKind::NotFound,
+            format!(
+                "Verifik validation {} is not verified (status {status})",
+                validation.id
+            ),
+        )
+    };
+    let mut error = Error::new(kind, message)
+        .with_provider(PROVIDER)
+        .with_provider_code(status);
+    if let Some(id) = &validation.request_id {
+        error = error.with_request_id(id.clone());
+    }
+    error
+}
+
+fn manual_request(
+    manual: &ManualMode,
+    request: &StartRequest,
+    phone: VerifikPhone,
+    gateway: PhoneGateway,
+    force: bool,
+) -> CreateManualValidation {
+    let mut body = CreateManualValidation::new(phone, gateway).force(force || manual.force);
+    if let Some(title) = &manual.title {
+        body = body.title(title.clone());
+    }
+    if let Some(template) = &manual.whatsapp_template {
+        body = body.whatsapp_template(template.clone());
+    }
+    if let Some(language) = &request.language {
+        body = body.language(language.primary());
+    }
+    if let Some(ip) = request.context.end_user_ip {
+        body = body.ip_address(ip);
+    }
+    body
+}
+
+fn project_request(
+    project: &ProjectFlowMode,
+    request: &StartRequest,
+    phone: VerifikPhone,
+) -> CreateProjectValidation {
+    let mut body =
+        CreateProjectValidation::new(&project.project, phone, project.validation_type.clone());
+    if let Some(validity) = project.validity
+        && let Ok(validity) = time::Duration::try_from(validity)
+    {
+        body = body.expires_at(OffsetDateTime::now_utc().saturating_add(validity));
+    }
+    if let Some(url) = &project.redirect_url {
+        body = body.redirect_url(url.clone());
+    }
+    if let Some(url) = &project.webhook_url {
+        body = body.webhook_url(url.clone());
+    }
+    if let Some(url) = &project.identity_url {
+        body = body.identity_url(url.clone());
+    }
+    if let Some(yes) = project.requires_2fa {
+        body = body.requires_2fa(yes);
+    }
+    if let Some(ip) = request.context.end_user_ip {
+        body = body.ip_address(ip);
+    }
+    body
+}
+
+fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
+    handle
+        .phone
+        .as_ref()
+        .ok_or_else(|| invalid("this Verifik handle has no phone number"))
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_input(message).with_provider(PROVIDER)
+}

@@ -1,0 +1,965 @@
+//! Verifik's wire format: the JSON bodies sent and the answers received, decoded leniently.
+//!
+//! Successful answers come in three shapes, and each endpoint's is accepted:
+//!
+//! * `{"data": {...}, "signature": {"dateTime", "message"}, "id": "Y0628"}`: logins, creates,
+//!   validate; `signature` and `id` are not always there;
+//! * `{"success": true, "data": ..., "pagination": {...}, "signature": {...}}`: list and get;
+//! * a bare object: `GET /v2/auth/session` (`{"accessToken", "tokenType"}`) and
+//!   `POST /v2/auth/renew-and-revoke` (`{"token"}`).
+//!
+//! Errors come in the envelopes `src/errors.rs` describes; an answer is an error when its HTTP
+//! status is not 2xx, when it says `"success": false`, or when an endpoint that answers `data`
+//! answers an error envelope without `data`.
+//!
+//! Where Verifik's documents disagree the decoder accepts every documented form: identifiers,
+//! phones and codes may be numbers or strings, `null` stands for a missing field, unknown
+//! fields are ignored, and referenced objects (`client`, `project`, `projectFlow`) may be ids
+//! or populated objects with an `_id`. The `otp` field of a phone validation (a bcrypt hash,
+//! or in one documented sample the plain code) is never read. A body that is not JSON, a
+//! success without the expected payload, or a field of the wrong type is an
+//! [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error (for a non-2xx status,
+//! the kind the status suggests); decoding never panics.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phone_verify_core::http::HttpResponse;
+use phone_verify_core::{PhoneNumber, Result};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::errors;
+
+// ---------------------------------------------------------------------------------------------
+// Enumerations
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $wire:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version does not know, as Verifik wrote it.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as Verifik writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )+
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                let s = s.trim();
+                Ok(match s {
+                    $( $wire => Self::$variant, )+
+                    other => Self::Other(other.to_owned()),
+                })
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let raw = lenient::string(d)?;
+                Ok(raw.parse().unwrap_or_else(|never: std::convert::Infallible| match never {}))
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// The life-cycle status of a phone validation (`status`).
+    ValidationStatus {
+        /// Created, nothing sent yet (the default, and the `manual` validation method).
+        New => "new",
+        /// The code was sent.
+        Sent => "sent",
+        /// The code was confirmed.
+        Validated => "validated",
+        /// Sending failed.
+        Failed => "failed",
+    }
+}
+
+wire_enum! {
+    /// The purpose of a phone validation (`type`).
+    ValidationType {
+        /// General phone validation.
+        Validation => "validation",
+        /// Phone verification during a user's login; validating it returns a login token.
+        Login => "login",
+        /// Phone verification during registration: create it with
+        /// [`VerifikClient::create_app_registration_validation`](crate::VerifikClient::create_app_registration_validation).
+        Onboarding => "onboarding",
+        /// A one-time link.
+        OneTimeLink => "oneTimeLink",
+    }
+}
+
+wire_enum! {
+    /// How a project-flow validation is verified (`validationMethod`).
+    ValidationMethod {
+        /// A code is sent to the phone.
+        VerificationCode => "verificationCode",
+        /// Verified by hand; nothing is sent.
+        Manual => "manual",
+    }
+}
+
+wire_enum! {
+    /// How the code travels (`phoneGateway`).
+    PhoneGateway {
+        /// A text message.
+        Sms => "sms",
+        /// A WhatsApp message (Verifik's default).
+        WhatsApp => "whatsapp",
+        /// No gateway: only as a filter of `PUT /v2/phone-validations`, for validations that
+        /// sent nothing.
+        None => "none",
+    }
+}
+
+wire_enum! {
+    /// The WhatsApp template of a manual validation (`whatsappTemplate`).
+    WhatsAppTemplate {
+        /// Meta's authentication template with a copy-code button (Verifik's default).
+        Authentication => "authentication",
+        /// Verifik's `flow2` template.
+        Flow2 => "flow2",
+    }
+}
+
+wire_enum! {
+    /// A reference the list endpoint can expand into its object (`populates[]`).
+    Populate {
+        /// The Verifik client (account).
+        Client => "client",
+        /// The project.
+        Project => "project",
+        /// The project flow.
+        ProjectFlow => "projectFlow",
+    }
+}
+
+impl PhoneGateway {
+    /// The core channel of this gateway: SMS or WhatsApp.
+    pub fn channel(&self) -> Option<phone_verify_core::Channel> {
+        match self {
+            Self::Sms => Some(phone_verify_core::Channel::Sms),
+            Self::WhatsApp => Some(phone_verify_core::Channel::WhatsApp),
+            Self::None | Self::Other(_) => None,
+        }
+    }
+
+    /// The gateway of a core channel: SMS or WhatsApp.
+    pub fn for_channel(channel: &phone_verify_core::Channel) -> Option<Self> {
+        match channel {
+            phone_verify_core::Channel::Sms => Some(Self::Sms),
+            phone_verify_core::Channel::WhatsApp => Some(Self::WhatsApp),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+// ---------------------------------------------------------------------------------------------
+
+/// A phone validation (or a phone login, which Verifik stores the same way), as the create,
+/// list and get endpoints return it. `Debug` masks the phone number and leaves out the IP
+/// address.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct PhoneValidation {
+    /// The validation id (`_id`), a 24-hex-digit ObjectId in Verifik's examples: the
+    /// [`SessionId`](phone_verify_core::SessionId) of this crate's resolver.
+    #[serde(rename = "_id", deserialize_with = "lenient::non_empty_string")]
+    pub id: String,
+    /// The Verifik client (account) id.
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub client: Option<String>,
+    /// The project id (none for manual validations).
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub project: Option<String>,
+    /// The project flow id.
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub project_flow: Option<String>,
+    /// The app registration id (app-registration validations).
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub app_registration: Option<String>,
+    /// Where it was created: `manual` for manual validations.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub source: Option<String>,
+    /// Its status.
+    #[serde(default, deserialize_with = "lenient::opt_parsed")]
+    pub status: Option<ValidationStatus>,
+    /// The country calling code, e.g. `+507`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub country_code: Option<String>,
+    /// The national number, e.g. `62647737`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone: Option<String>,
+    /// The gateway the code went through.
+    #[serde(default, deserialize_with = "lenient::opt_parsed")]
+    pub phone_gateway: Option<PhoneGateway>,
+    /// How it is verified.
+    #[serde(default, deserialize_with = "lenient::opt_parsed")]
+    pub validation_method: Option<ValidationMethod>,
+    /// Its purpose (`type`).
+    #[serde(rename = "type", default, deserialize_with = "lenient::opt_parsed")]
+    pub kind: Option<ValidationType>,
+    /// When its code stops being accepted.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it was created.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub created_at: Option<OffsetDateTime>,
+    /// When it last changed.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub updated_at: Option<OffsetDateTime>,
+    /// When it was validated, if Verifik says.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub validated_at: Option<OffsetDateTime>,
+    /// `phoneData.title`: the brand shown in the message.
+    #[serde(rename = "phoneData", default, deserialize_with = "lenient::title")]
+    pub title: Option<String>,
+    /// The message language.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub language: Option<String>,
+    /// Where the user goes after validating.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub redirect_url: Option<String>,
+    /// Where Verifik posts validation events.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub webhook_url: Option<String>,
+    /// The identity verification URL.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub identity_url: Option<String>,
+    /// Whether two-factor authentication is required.
+    #[serde(
+        rename = "requires2FA",
+        default,
+        deserialize_with = "lenient::opt_bool"
+    )]
+    pub requires_2fa: Option<bool>,
+    /// The end user's IP address, as given at creation.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub ip_address: Option<String>,
+    /// Whether the code was sent (manual creates: success means `true`).
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub sent: Option<bool>,
+    /// The messaging provider's receipt (Twilio-like for SMS, WhatsApp Cloud API for WhatsApp).
+    #[serde(default)]
+    pub provider_confirmation: Option<Value>,
+    /// The answer's `id` (Verifik's request id), when it had one.
+    #[serde(skip)]
+    pub request_id: Option<String>,
+    /// The answer's `signature.dateTime` (Verifik's clock, to the minute), when it had one.
+    #[serde(skip)]
+    pub signed_at: Option<OffsetDateTime>,
+}
+
+impl PhoneValidation {
+    /// Whether its status is `validated`.
+    pub fn is_validated(&self) -> bool {
+        self.status == Some(ValidationStatus::Validated)
+    }
+
+    /// The phone number from `countryCode` and `phone`, if both are present and valid.
+    pub fn phone_number(&self) -> Option<PhoneNumber> {
+        phone_of(self.country_code.as_deref(), self.phone.as_deref())
+    }
+}
+
+impl fmt::Debug for PhoneValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PhoneValidation")
+            .field("id", &self.id)
+            .field("project", &self.project)
+            .field("project_flow", &self.project_flow)
+            .field("source", &self.source)
+            .field("status", &self.status)
+            .field("country_code", &self.country_code)
+            .field("phone", &self.phone.as_deref().map(mask))
+            .field("phone_gateway", &self.phone_gateway)
+            .field("kind", &self.kind)
+            .field("expires_at", &self.expires_at)
+            .field("created_at", &self.created_at)
+            .field("sent", &self.sent)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer of `PUT /v2/phone-validations`: the validated validation. `Debug` masks the
+/// phone number and never shows the login token.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ValidatedPhone {
+    /// The id of the validation Verifik validated (the most recent one sent to that phone).
+    #[serde(rename = "_id", deserialize_with = "lenient::non_empty_string")]
+    pub id: String,
+    /// Its status, `validated`.
+    #[serde(default, deserialize_with = "lenient::opt_parsed")]
+    pub status: Option<ValidationStatus>,
+    /// The country calling code.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub country_code: Option<String>,
+    /// The national number.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone: Option<String>,
+    /// Its purpose (`type`).
+    #[serde(rename = "type", default, deserialize_with = "lenient::opt_parsed")]
+    pub kind: Option<ValidationType>,
+    /// Whether the project flow recommends a face liveness check next.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub show_face_liveness_recommendation: Option<bool>,
+    /// For `login` validations: the app login.
+    #[serde(default)]
+    pub app_login: Option<AppLogin>,
+    /// For `login` validations: the user's login token (a JWT).
+    #[serde(default, deserialize_with = "lenient::opt_secret")]
+    pub token: Option<SecretString>,
+    /// The answer's `id` (Verifik's request id), when it had one.
+    #[serde(skip)]
+    pub request_id: Option<String>,
+}
+
+impl ValidatedPhone {
+    /// Whether Verifik says `validated` (or says nothing, as a 200 answer implies it).
+    pub fn is_validated(&self) -> bool {
+        self.status
+            .as_ref()
+            .is_none_or(|s| *s == ValidationStatus::Validated)
+    }
+
+    /// The phone number from `countryCode` and `phone`, if both are present and valid.
+    pub fn phone_number(&self) -> Option<PhoneNumber> {
+        phone_of(self.country_code.as_deref(), self.phone.as_deref())
+    }
+}
+
+impl fmt::Debug for ValidatedPhone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatedPhone")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("country_code", &self.country_code)
+            .field("phone", &self.phone.as_deref().map(mask))
+            .field("kind", &self.kind)
+            .field(
+                "show_face_liveness_recommendation",
+                &self.show_face_liveness_recommendation,
+            )
+            .field("app_login", &self.app_login)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// The app login a `login` validation opens.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct AppLogin {
+    /// Its id.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    /// Its status.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub status: Option<String>,
+}
+
+/// The answer of `POST /v2/projects/email-login`: a code was e-mailed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct EmailLogin {
+    /// `sent`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub status: Option<String>,
+    /// The address the code went to.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub email: Option<String>,
+    /// When the code stops being accepted.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// The answer's `id` (Verifik's request id), when it had one.
+    #[serde(skip)]
+    pub request_id: Option<String>,
+}
+
+/// One page of `GET /v2/phone-validations`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct ValidationPage {
+    /// The validations, newest first.
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub data: Vec<PhoneValidation>,
+    /// Where this page is.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+/// The `pagination` of a list answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Pagination {
+    /// This page, from 1.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub page: u64,
+    /// The page size.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub limit: u64,
+    /// Matching validations in all.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub total: u64,
+    /// Pages in all.
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub pages: u64,
+}
+
+/// The answer of every endpoint that issues an access token: `{"accessToken", "tokenType"}`
+/// (logins, `GET /v2/auth/session`) or `{"token"}` (`POST /v2/auth/renew-and-revoke`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenAnswer {
+    #[serde(default, alias = "token", deserialize_with = "lenient::opt_secret")]
+    pub(crate) access_token: Option<SecretString>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub(crate) token_type: Option<String>,
+}
+
+/// The parts of an answer around its payload.
+#[derive(Debug, Default)]
+pub(crate) struct Envelope {
+    /// `id`: Verifik's request id.
+    pub(crate) request_id: Option<String>,
+    /// `signature.dateTime`.
+    pub(crate) signed_at: Option<OffsetDateTime>,
+}
+
+/// Where an endpoint's payload is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Under `data`, which must be there.
+    Data,
+    /// Under `data` when it is an object, else the whole body.
+    DataOrRoot,
+    /// The whole body (list answers).
+    Root,
+}
+
+/// Decodes an answer into its payload and envelope, or into the error it carries.
+pub(crate) fn decode<T: DeserializeOwned>(
+    response: &HttpResponse,
+    shape: Shape,
+) -> Result<(T, Envelope)> {
+    let body = match serde_json::from_slice::<Value>(response.body()) {
+        Ok(body @ Value::Object(_)) => body,
+        Ok(_) => return Err(errors::undecodable(response, "is not a JSON object")),
+        Err(e) => return Err(errors::undecodable(response, "is not JSON").with_source(e)),
+    };
+    let envelope = Envelope {
+        request_id: body.get("id").and_then(scalar_to_string),
+        signed_at: body
+            .get("signature")
+            .and_then(|s| s.get("dateTime"))
+            .and_then(Value::as_str)
+            .and_then(parse_signature_date),
+    };
+    let data = body.get("data").filter(|d| !d.is_null());
+    let failed = body.get("success") == Some(&Value::Bool(false));
+    if !response.is_success() || failed || (shape == Shape::Data && data.is_none()) {
+        return Err(errors::provider_error(response, &body));
+    }
+    let payload = match shape {
+        Shape::Data => data.unwrap_or(&Value::Null),
+        Shape::DataOrRoot => data.filter(|d| d.is_object()).unwrap_or(&body),
+        Shape::Root => &body,
+    };
+    let value = T::deserialize(payload).map_err(|e| errors::bad_payload(response, &e))?;
+    Ok((value, envelope))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies
+// ---------------------------------------------------------------------------------------------
+
+/// A phone number field: a JSON number as the login docs show it, or a string when the number
+/// has a leading zero a JSON number would lose.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum PhoneField<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+impl<'a> PhoneField<'a> {
+    pub(crate) fn new(digits: &'a str) -> Self {
+        match digits.parse::<u64>() {
+            Ok(n) if !digits.starts_with('0') => Self::Number(n),
+            _ => Self::Text(digits),
+        }
+    }
+}
+
+/// `POST /v2/projects/phone-login`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PhoneLoginBody<'a> {
+    pub(crate) country_code: &'a str,
+    pub(crate) phone: PhoneField<'a>,
+    #[serde(rename = "type")]
+    pub(crate) kind: &'a str,
+}
+
+/// `POST /v2/projects/phone-login/confirm`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PhoneLoginConfirmBody<'a> {
+    pub(crate) country_code: &'a str,
+    pub(crate) phone: PhoneField<'a>,
+    pub(crate) otp: &'a str,
+}
+
+/// `POST /v2/projects/email-login/confirm`.
+#[derive(Serialize)]
+pub(crate) struct EmailLoginConfirmBody<'a> {
+    pub(crate) email: &'a str,
+    pub(crate) otp: &'a str,
+}
+
+/// `POST /v2/phone-validations` and `/v2/phone-validations/app-registration`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProjectValidationBody<'a> {
+    pub(crate) project: &'a str,
+    pub(crate) validation_method: &'a str,
+    pub(crate) phone: &'a str,
+    pub(crate) country_code: &'a str,
+    #[serde(rename = "type")]
+    pub(crate) kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) redirect_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) webhook_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) identity_url: Option<&'a str>,
+    #[serde(rename = "requires2FA", skip_serializing_if = "Option::is_none")]
+    pub(crate) requires_2fa: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ip_address: Option<String>,
+}
+
+/// `POST /v2/phone-validations/manual`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ManualValidationBody<'a> {
+    pub(crate) phone: &'a str,
+    pub(crate) country_code: &'a str,
+    pub(crate) phone_gateway: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) whatsapp_template: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) force: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ip_address: Option<String>,
+}
+
+/// `PUT /v2/phone-validations`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ValidateBody<'a> {
+    pub(crate) phone: &'a str,
+    pub(crate) country_code: &'a str,
+    /// A JSON number, as the documentation types it.
+    pub(crate) otp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) project: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) project_flow: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phone_gateway: Option<&'a str>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A string, number or boolean as text; `None` for `null`, arrays and objects.
+pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The phone of `countryCode` and `phone` fields.
+fn phone_of(country_code: Option<&str>, phone: Option<&str>) -> Option<PhoneNumber> {
+    let (country_code, phone) = (country_code?, phone?);
+    PhoneNumber::from_parts(country_code, phone).ok()
+}
+
+/// Verifik's `signature.dateTime`, e.g. `May 29, 2024 3:41 AM`, read as UTC.
+pub(crate) fn parse_signature_date(text: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!(
+        "[month repr:long] [day padding:none], [year] [hour repr:12 padding:none]:[minute] [period]"
+    );
+    time::PrimitiveDateTime::parse(text.trim(), format)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// An RFC 3339 date with milliseconds and `Z`, as Verifik writes dates.
+pub(crate) fn format_date(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(format)
+        .or_else(|_| at.format(&Rfc3339))
+        .unwrap_or_default()
+}
+
+/// A phone number for `Debug`: its last two digits.
+pub(crate) fn mask(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() <= 2 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = std::iter::repeat_n('*', chars.len() - 2).collect();
+    out.extend(&chars[chars.len() - 2..]);
+    out
+}
+
+/// Lenient field decoders.
+mod lenient {
+    use serde::de::{DeserializeOwned, Error as _};
+
+    use super::{
+        Deserialize, Deserializer, OffsetDateTime, Rfc3339, SecretString, Value, scalar_to_string,
+    };
+
+    /// A scalar as text; `None` for `null` and `""`.
+    pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            other => scalar_to_string(&other)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a string")),
+        }
+    }
+
+    /// A required scalar as text (may be empty).
+    pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(s.trim().to_owned()),
+            other => scalar_to_string(&other).ok_or_else(|| D::Error::custom("expected a string")),
+        }
+    }
+
+    /// A required, non-empty scalar as text.
+    pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        opt_string(d)?.ok_or_else(|| D::Error::custom("expected a non-empty string"))
+    }
+
+    /// A value parsed from text (the wire enums); `None` for `null` and `""`.
+    pub(super) fn opt_parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: std::str::FromStr<Err = std::convert::Infallible>,
+    {
+        Ok(opt_string(d)?.map(|s| {
+            s.parse()
+                .unwrap_or_else(|never: std::convert::Infallible| match never {})
+        }))
+    }
+
+    /// A reference: an id (string or number) or a populated object with an `_id`.
+    pub(super) fn opt_ref<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Object(map) => match map.get("_id") {
+                Some(id) => Ok(scalar_to_string(id)),
+                None => Err(D::Error::custom("expected an id or an object with an _id")),
+            },
+            other => match scalar_to_string(&other) {
+                Some(id) => Ok(Some(id)),
+                None if matches!(other, Value::String(_)) => Ok(None),
+                None => Err(D::Error::custom("expected an id")),
+            },
+        }
+    }
+
+    /// A boolean, `0`/`1` or `"true"`/`"false"`; `None` for `null`.
+    pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(b)),
+            Value::Number(n) if n.as_u64() == Some(1) => Ok(Some(true)),
+            Value::Number(n) if n.as_u64() == Some(0) => Ok(Some(false)),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                "" => Ok(None),
+                _ => Err(D::Error::custom("expected a boolean")),
+            },
+            _ => Err(D::Error::custom("expected a boolean")),
+        }
+    }
+
+    /// A non-negative integer or a numeric string; `null` as 0.
+    pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(0),
+            Value::Number(n) => n
+                .as_u64()
+                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| D::Error::custom("expected a non-negative integer")),
+            _ => Err(D::Error::custom("expected a non-negative integer")),
+        }
+    }
+
+    /// A non-empty string held as a secret; `None` for `null` and `""`.
+    pub(super) fn opt_secret<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SecretString>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => Ok(Some(SecretString::from(s.trim().to_owned()))),
+            _ => Err(D::Error::custom("expected a token string")),
+        }
+    }
+
+    /// An RFC 3339 date; `None` for `null` and `""`.
+    pub(super) fn opt_date<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        match opt_string(d)? {
+            None => Ok(None),
+            Some(s) => OffsetDateTime::parse(&s, &Rfc3339)
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected an ISO-8601 date")),
+        }
+    }
+
+    /// `phoneData.title`; `phoneData` may be `{}` or `null`.
+    pub(super) fn title<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Object(map) => match map.get("title") {
+                None | Some(Value::Null) => Ok(None),
+                Some(title) => scalar_to_string(title)
+                    .map(Some)
+                    .ok_or_else(|| D::Error::custom("expected a title string")),
+            },
+            _ => Err(D::Error::custom("expected an object")),
+        }
+    }
+
+    /// A list; `null` as empty.
+    pub(super) fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: DeserializeOwned,
+    {
+        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn parse<T: DeserializeOwned>(json: &str) -> std::result::Result<T, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn reads_the_documented_create_answer() {
+        let v: PhoneValidation = parse(
+            r#"{"client":"507f1f77bcf86cd799439013","project":"507f1f77bcf86cd799439011",
+            "projectFlow":"507f1f77bcf86cd799439015","status":"sent","countryCode":"+507",
+            "phone":"62647737","phoneGateway":"whatsapp",
+            "otp":"$2a$10$/v55.1QmwlCdX6zD1jy51OF87POIDZzj30.UmTtp13pZv6uKm.a.m",
+            "expiresAt":"2024-12-02T17:15:35.000Z","phoneData":{},"type":"validation",
+            "redirectUrl":"https://api.verifik.co","requires2FA":false,"ipAddress":"172.17.0.1",
+            "language":"en","_id":"674de8df21c72be3cc42b8a7","updatedAt":"2024-12-02T17:05:36.788Z",
+            "createdAt":"2024-12-02T17:05:36.788Z","__v":0,"new":true}"#,
+        )
+        .unwrap();
+        assert_eq!(v.id, "674de8df21c72be3cc42b8a7");
+        assert_eq!(v.status, Some(ValidationStatus::Sent));
+        assert_eq!(v.phone_gateway, Some(PhoneGateway::WhatsApp));
+        assert_eq!(v.kind, Some(ValidationType::Validation));
+        assert_eq!(v.expires_at, Some(datetime!(2024-12-02 17:15:35 UTC)));
+        assert_eq!(v.requires_2fa, Some(false));
+        assert_eq!(v.title, None);
+        assert_eq!(v.phone_number().unwrap().e164(), "+50762647737");
+        let shown = format!("{v:?}");
+        assert!(
+            !shown.contains("62647737") && !shown.contains("$2a$"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn accepts_numbers_populated_refs_and_unknown_values() {
+        let v: PhoneValidation = parse(
+            r#"{"_id":12345,"client":{"_id":"c1","name":"Acme"},"project":null,"phone":62647737,
+            "countryCode":"+507","status":"archived","phoneGateway":"telegram","type":"survey",
+            "phoneData":{"title":"Acme"},"sent":"true","otp":626673,"surprise":[1,2]}"#,
+        )
+        .unwrap();
+        assert_eq!(v.id, "12345");
+        assert_eq!(v.client.as_deref(), Some("c1"));
+        assert_eq!(v.project, None);
+        assert_eq!(v.phone.as_deref(), Some("62647737"));
+        assert_eq!(v.status, Some(ValidationStatus::Other("archived".into())));
+        assert_eq!(
+            v.phone_gateway,
+            Some(PhoneGateway::Other("telegram".into()))
+        );
+        assert_eq!(v.kind.as_ref().map(ValidationType::as_str), Some("survey"));
+        assert_eq!(v.title.as_deref(), Some("Acme"));
+        assert_eq!(v.sent, Some(true));
+        assert!(!format!("{v:?}").contains("626673"));
+    }
+
+    #[test]
+    fn refuses_wrong_types() {
+        for bad in [
+            r#"{"phone":"1"}"#,
+            r#"{"_id":""}"#,
+            r#"{"_id":["x"]}"#,
+            r#"{"_id":"a","expiresAt":"tomorrow"}"#,
+            r#"{"_id":"a","requires2FA":"perhaps"}"#,
+            r#"{"_id":"a","phoneData":"title"}"#,
+            r#"{"_id":"a","client":{"name":"no id"}}"#,
+            r#"{"_id":"a","status":{"x":1}}"#,
+        ] {
+            assert!(parse::<PhoneValidation>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn validated_answers_and_tokens() {
+        let v: ValidatedPhone = parse(
+            r#"{"_id":"674de8df21c72be3cc42b8a7","status":"validated","countryCode":"+507",
+            "phone":"62647737","type":"login","showFaceLivenessRecommendation":false,
+            "appLogin":{"id":"a1","status":"validated"},"token":"jwt-canary-1"}"#,
+        )
+        .unwrap();
+        assert!(v.is_validated());
+        assert_eq!(v.token.as_ref().unwrap().expose_secret(), "jwt-canary-1");
+        assert_eq!(v.app_login.as_ref().unwrap().id.as_deref(), Some("a1"));
+        let shown = format!("{v:?}");
+        assert!(!shown.contains("canary") && !shown.contains("62647737"));
+        let token: TokenAnswer = parse(r#"{"token":"t-1"}"#).unwrap();
+        assert_eq!(token.access_token.unwrap().expose_secret(), "t-1");
+        let token: TokenAnswer = parse(r#"{"accessToken":"t-2","tokenType":"bearer"}"#).unwrap();
+        assert_eq!(token.token_type.as_deref(), Some("bearer"));
+        assert!(parse::<TokenAnswer>(r#"{"accessToken":7}"#).is_err());
+    }
+
+    #[test]
+    fn pages_and_signatures() {
+        let page: ValidationPage = parse(
+            r#"{"success":true,"data":[{"_id":"a"},{"_id":"b"}],
+            "pagination":{"page":"2","limit":10,"total":12,"pages":2}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.data.len(), 2);
+        assert_eq!(page.pagination.unwrap().page, 2);
+        assert_eq!(
+            parse_signature_date("May 29, 2024 3:41 AM"),
+            Some(datetime!(2024-05-29 03:41 UTC))
+        );
+        assert_eq!(
+            parse_signature_date("December 2, 2024 11:05 PM"),
+            Some(datetime!(2024-12-02 23:05 UTC))
+        );
+        assert_eq!(parse_signature_date("yesterday"), None);
+        assert_eq!(
+            format_date(datetime!(2024-12-31 23:59:59 UTC)),
+            "2024-12-31T23:59:59.000Z"
+        );
+    }
+
+    #[test]
+    fn phone_fields_keep_leading_zeros() {
+        let json = |f: PhoneField<'_>| serde_json::to_string(&f).unwrap();
+        assert_eq!(json(PhoneField::new("1234566663")), "1234566663");
+        assert_eq!(json(PhoneField::new("0612345678")), "\"0612345678\"");
+        assert_eq!(mask("62647737"), "******37");
+        assert_eq!(mask("7"), "*");
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for gateway in [
+            PhoneGateway::Sms,
+            PhoneGateway::WhatsApp,
+            PhoneGateway::None,
+        ] {
+            assert_eq!(gateway.as_str().parse::<PhoneGateway>().unwrap(), gateway);
+        }
+        assert_eq!(
+            PhoneGateway::for_channel(&phone_verify_core::Channel::WhatsApp),
+            Some(PhoneGateway::WhatsApp)
+        );
+        assert_eq!(PhoneGateway::None.channel(), None);
+        assert_eq!(ValidationType::OneTimeLink.to_string(), "oneTimeLink");
+        assert_eq!(
+            serde_json::to_string(&ValidationMethod::VerificationCode).unwrap(),
+            "\"verificationCode\""
+        );
+    }
+}

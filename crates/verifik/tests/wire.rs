@@ -1,0 +1,1464 @@
+//! Wire-exact tests of every Verifik endpoint and error shape against a mock HTTP server.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::{
+    Channel, CheckOutcome, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier,
+    PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId, SessionResolver,
+    StartRequest, Verification,
+};
+use phone_verify_verifik::{
+    CreateManualValidation, CreateProjectValidation, EXTRA_COUNTRY_CODE, EXTRA_MODE,
+    EXTRA_PHONE_GATEWAY, EXTRA_PROJECT, EXTRA_PROJECT_FLOW, ListValidations, Mode, PhoneGateway,
+    Populate, ValidatePhone, ValidationMethod, ValidationStatus, ValidationType, Verifik,
+    VerifikBuilder, VerifikClient, VerifikPhone, WhatsAppTemplate,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// The token every test configures; it must never show up outside the `Authorization` header.
+const TOKEN: &str = "canary-token-7f3a9c";
+const PROJECT: &str = "507f1f77bcf86cd799439011";
+const ID: &str = "674de8df21c72be3cc42b8a7";
+
+fn builder(server: &MockServer) -> VerifikBuilder {
+    VerifikBuilder::new(TOKEN)
+        .base_url(&format!("{}/v2", server.uri()))
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+}
+
+fn verifier(server: &MockServer) -> Verifik {
+    builder(server).build().unwrap()
+}
+
+fn client(server: &MockServer) -> VerifikClient {
+    builder(server).build_client().unwrap()
+}
+
+fn panama() -> PhoneNumber {
+    "+507 6264 7737".parse().unwrap()
+}
+
+fn code(digits: &str) -> Code {
+    Code::new(digits).unwrap()
+}
+
+fn json_response(status: u16, body: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// The create answer of Verifik's documentation, with `_id`, phone and gateway replaced.
+fn created(gateway: &str, extra: &Value) -> Value {
+    let mut data = json!({
+        "client": "507f1f77bcf86cd799439013",
+        "project": PROJECT,
+        "projectFlow": "507f1f77bcf86cd799439015",
+        "status": "sent",
+        "countryCode": "+507",
+        "phone": "62647737",
+        "phoneGateway": gateway,
+        "otp": "$2a$10$/v55.1QmwlCdX6zD1jy51OF87POIDZzj30.UmTtp13pZv6uKm.a.m",
+        "expiresAt": "2024-12-02T17:15:35.000Z",
+        "phoneData": {},
+        "type": "validation",
+        "redirectUrl": "https://api.verifik.co",
+        "requires2FA": false,
+        "ipAddress": "172.17.0.1",
+        "language": "en",
+        "_id": ID,
+        "updatedAt": "2024-12-02T17:05:36.788Z",
+        "createdAt": "2024-12-02T17:05:36.788Z",
+        "__v": 0,
+        "new": true
+    });
+    if let (Value::Object(map), Value::Object(more)) = (&mut data, extra) {
+        map.extend(more.clone());
+    }
+    json!({
+        "data": data,
+        "signature": {"dateTime": "December 2, 2024 5:05 PM", "message": "Certified by Verifik.co"},
+        "id": "Y0628"
+    })
+}
+
+fn validated(kind: &str) -> Value {
+    json!({"data": {
+        "_id": ID,
+        "status": "validated",
+        "countryCode": "+507",
+        "phone": "62647737",
+        "type": kind,
+        "showFaceLivenessRecommendation": false
+    }})
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn assert_bearer_json(request: &Request) {
+    assert_eq!(
+        header_of(request, "authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(header_of(request, "content-type"), Some("application/json"));
+    assert_eq!(header_of(request, "accept"), Some("application/json"));
+}
+
+// ---- token acquisition ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn phone_login_sends_the_documented_body_without_a_token() {
+    let server = MockServer::start().await;
+    let answer = created(
+        "whatsapp",
+        &json!({"countryCode": "+1", "phone": "1234566663", "type": "login", "phoneData": {"title": "Verifik Client"}}),
+    );
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/phone-login"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            json!({"countryCode": "+1", "phone": 1_234_566_663_u64, "type": "login"}),
+        ))
+        .respond_with(json_response(200, &answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let login = VerifikBuilder::without_token()
+        .base_url(&format!("{}/v2", server.uri()))
+        .build_client()
+        .unwrap();
+    let phone = VerifikPhone::new("+1", "1234566663").unwrap();
+    let sent = login.phone_login(&phone).await.unwrap();
+    assert_eq!(sent.id, ID);
+    assert_eq!(sent.kind, Some(ValidationType::Login));
+    assert_eq!(sent.title.as_deref(), Some("Verifik Client"));
+    assert_eq!(sent.request_id.as_deref(), Some("Y0628"));
+    assert_eq!(sent.signed_at, Some(datetime!(2024-12-02 17:05 UTC)));
+    let seen = requests(&server).await;
+    assert!(header_of(&seen[0], "authorization").is_none());
+}
+
+#[tokio::test]
+async fn phone_login_confirm_installs_a_30_day_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/phone-login/confirm"))
+        .and(body_json(
+            json!({"countryCode": "+39", "phone": "0669821234", "otp": "123456"}),
+        ))
+        .respond_with(json_response(
+            200,
+            &json!({"data": {"accessToken": "jwt-from-login", "tokenType": "bearer"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .and(header("authorization", "Bearer jwt-from-login"))
+        .respond_with(json_response(
+            200,
+            &json!({"success": true, "data": {"_id": ID}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let login = VerifikBuilder::without_token()
+        .base_url(&format!("{}/v2", server.uri()))
+        .build_client()
+        .unwrap();
+    let shared = login.clone();
+    assert!(!login.has_token());
+    let err = login.get_validation(ID).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "no token, no request");
+    // An Italian number keeps its leading zero: it goes as a string.
+    let phone = VerifikPhone::new("+39", "06 6982 1234").unwrap();
+    let token = login
+        .phone_login_confirm(&phone, &code("123456"))
+        .await
+        .unwrap();
+    assert_eq!(token.secret().expose_secret(), "jwt-from-login");
+    assert_eq!(token.token_type(), "bearer");
+    assert_eq!(
+        token.expires_at() - token.issued_at(),
+        time::Duration::days(30)
+    );
+    assert_eq!(shared.token_expires_at(), Some(token.expires_at()));
+    assert!(!format!("{token:?}{shared:?}").contains("jwt-from-login"));
+    shared.get_validation(ID).await.unwrap();
+}
+
+#[tokio::test]
+async fn phone_login_confirm_with_a_wrong_code_is_bad_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/phone-login/confirm"))
+        .respond_with(json_response(
+            400,
+            &json!({"code": "BadRequest", "message": "Invalid OTP code."}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .phone_login_confirm(
+            &VerifikPhone::new("+1", "1234566663").unwrap(),
+            &code("000000"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider_code(), Some("BadRequest"));
+    assert_eq!(err.provider_message(), Some("Invalid OTP code."));
+    assert_eq!(err.http_status(), Some(400));
+}
+
+#[tokio::test]
+async fn email_login_puts_the_address_in_the_query() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/email-login"))
+        .and(query_param("email", "ana+1@acme.test"))
+        .respond_with(json_response(200, &json!({
+            "data": {"status": "sent", "email": "ana+1@acme.test", "expiresAt": "2024-05-29T03:51:26.000Z"},
+            "signature": {"dateTime": "May 29, 2024 3:41 AM", "message": "Certified by Verifik.co"},
+            "id": "EML01"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/email-login"))
+        .and(query_param("email", "nobody@acme.test"))
+        .respond_with(json_response(
+            404,
+            &json!({"code": "NotFound", "message": "invalid_email"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let sent = client.email_login(" ana+1@acme.test ").await.unwrap();
+    assert_eq!(sent.status.as_deref(), Some("sent"));
+    assert_eq!(sent.expires_at, Some(datetime!(2024-05-29 03:51:26 UTC)));
+    assert_eq!(sent.request_id.as_deref(), Some("EML01"));
+    let err = client.email_login("nobody@acme.test").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("invalid_email"));
+    let bad = client.email_login("not-an-address").await.unwrap_err();
+    assert_eq!(bad.kind(), ErrorKind::InvalidInput);
+    assert_eq!(requests(&server).await.len(), 2);
+    assert!(requests(&server).await[0].body.is_empty());
+}
+
+#[tokio::test]
+async fn email_login_confirm_exchanges_the_code() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/email-login/confirm"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            json!({"email": "ana@acme.test", "otp": "654321"}),
+        ))
+        .respond_with(json_response(
+            200,
+            &json!({"data": {"accessToken": "jwt-email", "tokenType": "bearer"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/email-login/confirm"))
+        .and(body_json(
+            json!({"email": "ana@acme.test", "otp": "111111"}),
+        ))
+        .respond_with(json_response(
+            400,
+            &json!({"message": "invalid_otp", "code": "ERROR"}),
+        ))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .email_login_confirm("ana@acme.test", &code("111111"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider_code(), Some("invalid_otp"));
+    let token = client
+        .email_login_confirm("ana@acme.test", &code("654321"))
+        .await
+        .unwrap();
+    assert_eq!(token.secret().expose_secret(), "jwt-email");
+}
+
+#[tokio::test]
+async fn renew_session_uses_the_bare_token_and_counts_months() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/auth/session"))
+        .and(query_param("origin", "refresh"))
+        .and(query_param("expiresIn", "120"))
+        .and(header("authorization", TOKEN))
+        .respond_with(json_response(
+            200,
+            &json!({"accessToken": "jwt-renewed", "tokenType": "bearer"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/auth/session"))
+        .and(header("authorization", "jwt-renewed"))
+        .respond_with(json_response(
+            409,
+            &json!({"code": "MissingParameter", "message": "missing Authorization header"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let token = client.renew_session(120).await.unwrap();
+    assert_eq!(token.secret().expose_secret(), "jwt-renewed");
+    assert_eq!(
+        token.expires_at() - token.issued_at(),
+        time::Duration::days(120 * 30)
+    );
+    let err = client.renew_session(1).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider_code(), Some("MissingParameter"));
+    for months in [0, 1201] {
+        assert_eq!(
+            client.renew_session(months).await.unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn renew_and_revoke_installs_the_new_token_and_is_never_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/auth/renew-and-revoke"))
+        .and(header("authorization", TOKEN))
+        .respond_with(json_response(200, &json!({"token": "jwt-after-revoke"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/auth/renew-and-revoke"))
+        .and(header("authorization", "jwt-after-revoke"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let token = client.renew_and_revoke().await.unwrap();
+    assert_eq!(token.secret().expose_secret(), "jwt-after-revoke");
+    assert_eq!(
+        token.expires_at() - token.issued_at(),
+        time::Duration::days(30)
+    );
+    let err = client.renew_and_revoke().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+}
+
+#[tokio::test]
+async fn unauthorized_answers_keep_their_reason() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(json_response(401, &json!({
+            "code": "Unauthorized",
+            "message": "Invalid or expired token.",
+            "signature": {"dateTime": "May 29, 2024 3:41 AM", "message": "Certified by Verifik.co"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .list_validations(&ListValidations::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(err.provider_code(), Some("Unauthorized"));
+    assert_eq!(err.provider_message(), Some("Invalid or expired token."));
+    assert_eq!(err.http_status(), Some(401));
+    assert_eq!(err.provider().map(ProviderId::as_str), Some("verifik"));
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+}
+
+// ---- phone validations ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn project_create_sends_every_field() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(body_json(json!({
+            "project": PROJECT,
+            "validationMethod": "verificationCode",
+            "phone": "62647737",
+            "countryCode": "+507",
+            "type": "login",
+            "expiresAt": "2024-12-31T23:59:59.000Z",
+            "redirectUrl": "https://yourapp.com/success",
+            "webhookUrl": "https://yourapp.com/webhook",
+            "identityUrl": "https://yourapp.com/identity",
+            "requires2FA": false,
+            "ipAddress": "192.168.1.1"
+        })))
+        .respond_with(json_response(
+            200,
+            &created("whatsapp", &json!({"type": "login"})),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateProjectValidation::new(
+        PROJECT,
+        VerifikPhone::new("+507", "6264 7737").unwrap(),
+        ValidationType::Login,
+    )
+    .expires_at(datetime!(2024-12-31 23:59:59 UTC))
+    .redirect_url("https://yourapp.com/success")
+    .webhook_url("https://yourapp.com/webhook")
+    .identity_url("https://yourapp.com/identity")
+    .requires_2fa(false)
+    .ip_address("192.168.1.1".parse().unwrap());
+    let created = client(&server)
+        .create_project_validation(&request)
+        .await
+        .unwrap();
+    assert_eq!(created.id, ID);
+    assert_eq!(created.status, Some(ValidationStatus::Sent));
+    assert_eq!(created.project.as_deref(), Some(PROJECT));
+    assert_bearer_json(&requests(&server).await[0]);
+}
+
+#[tokio::test]
+async fn app_registration_create_uses_the_registration_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/app-registration"))
+        .and(header("authorization", "Bearer registration-jwt"))
+        .and(body_json(json!({
+            "project": PROJECT,
+            "validationMethod": "verificationCode",
+            "phone": "62647737",
+            "countryCode": "+507",
+            "type": "onboarding"
+        })))
+        .respond_with(json_response(
+            200,
+            &created("whatsapp", &json!({"type": "onboarding"})),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .and(header("authorization", "Bearer registration-jwt"))
+        .and(body_json(
+            json!({"phone": "62647737", "countryCode": "+507", "otp": 123_456}),
+        ))
+        .respond_with(json_response(200, &validated("onboarding")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/app-registration"))
+        .and(body_json(json!({
+            "project": "507f1f77bcf86cd799439099",
+            "validationMethod": "verificationCode",
+            "phone": "62647737",
+            "countryCode": "+507",
+            "type": "onboarding"
+        })))
+        .respond_with(json_response(
+            404,
+            &json!({"code": "project_not_found", "message": "404:project_not_found"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let registration = SecretString::from("registration-jwt".to_owned());
+    let phone = VerifikPhone::new("+507", "62647737").unwrap();
+    let request = CreateProjectValidation::new(PROJECT, phone.clone(), ValidationType::Onboarding);
+    let created = client
+        .create_app_registration_validation(&registration, &request)
+        .await
+        .unwrap();
+    assert_eq!(created.kind, Some(ValidationType::Onboarding));
+    let validated = client
+        .with_token(registration.clone())
+        .unwrap()
+        .validate(&ValidatePhone::new(phone.clone(), code("123456")))
+        .await
+        .unwrap();
+    assert!(validated.is_validated());
+    let manual = request.clone().validation_method(ValidationMethod::Manual);
+    let err = client
+        .create_app_registration_validation(&registration, &manual)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidInput,
+        "refused before sending"
+    );
+    let unknown = CreateProjectValidation::new(
+        "507f1f77bcf86cd799439099",
+        phone,
+        ValidationType::Onboarding,
+    );
+    let err = client
+        .create_app_registration_validation(&registration, &unknown)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("project_not_found"));
+    assert_eq!(err.provider_message(), Some("404:project_not_found"));
+}
+
+#[tokio::test]
+async fn manual_create_sends_every_field() {
+    let server = MockServer::start().await;
+    let answer = created(
+        "sms",
+        &json!({"source": "manual", "project": null, "projectFlow": null, "sent": true, "otp": 626_673,
+                "phoneData": {"title": "Acme"}, "providerConfirmation": {"sid": "SM1", "status": "queued"}}),
+    );
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .and(body_json(json!({
+            "phone": "3001234567",
+            "countryCode": "+57",
+            "phoneGateway": "sms",
+            "title": "Acme",
+            "language": "es",
+            "whatsappTemplate": "flow2",
+            "force": true,
+            "ipAddress": "203.0.113.7"
+        })))
+        .respond_with(json_response(200, &answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateManualValidation::new(
+        VerifikPhone::new("+57", "300 123 4567").unwrap(),
+        PhoneGateway::Sms,
+    )
+    .title("Acme")
+    .language("es")
+    .whatsapp_template(WhatsAppTemplate::Flow2)
+    .force(true)
+    .ip_address("203.0.113.7".parse().unwrap());
+    let created = client(&server)
+        .create_manual_validation(&request)
+        .await
+        .unwrap();
+    assert_eq!(created.sent, Some(true));
+    assert_eq!(created.source.as_deref(), Some("manual"));
+    assert_eq!(created.title.as_deref(), Some("Acme"));
+    assert!(
+        !format!("{created:?}").contains("626673"),
+        "the code is never read"
+    );
+    assert_bearer_json(&requests(&server).await[0]);
+}
+
+#[tokio::test]
+async fn manual_create_refuses_bad_input_before_sending_and_unsent_answers() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .respond_with(json_response(
+            200,
+            &created("whatsapp", &json!({"sent": false})),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let phone = VerifikPhone::new("+507", "62647737").unwrap();
+    for request in [
+        CreateManualValidation::new(phone.clone(), PhoneGateway::None),
+        CreateManualValidation::new(phone.clone(), PhoneGateway::Sms).title("A title too long!"),
+        CreateManualValidation::new(phone.clone(), PhoneGateway::Sms).title(""),
+        CreateManualValidation::new(phone.clone(), PhoneGateway::Sms).language("english please"),
+        CreateManualValidation::new(phone.clone(), PhoneGateway::WhatsApp)
+            .whatsapp_template(WhatsAppTemplate::Other("fancy".into())),
+    ] {
+        let err = client.create_manual_validation(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{request:?}");
+    }
+    assert!(requests(&server).await.is_empty());
+    let err = client
+        .create_manual_validation(&CreateManualValidation::new(phone, PhoneGateway::WhatsApp))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Provider);
+    assert_eq!(err.request_id(), Some("Y0628"));
+}
+
+#[tokio::test]
+async fn validate_sends_the_code_as_a_number_with_the_filters() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({
+            "phone": "62647737",
+            "countryCode": "+507",
+            "otp": 123_456,
+            "project": PROJECT,
+            "projectFlow": "507f1f77bcf86cd799439015",
+            "phoneGateway": "none"
+        })))
+        .respond_with(json_response(200, &json!({"data": {
+            "_id": ID, "status": "validated", "countryCode": "+507", "phone": "62647737", "type": "login",
+            "showFaceLivenessRecommendation": true,
+            "appLogin": {"id": "66aa", "status": "validated"}, "token": "login-jwt-canary"
+        }, "id": "V1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = ValidatePhone::new(
+        VerifikPhone::new("+507", "62647737").unwrap(),
+        code("123456"),
+    )
+    .project(PROJECT)
+    .project_flow("507f1f77bcf86cd799439015")
+    .gateway(PhoneGateway::None);
+    let validated = client(&server).validate(&request).await.unwrap();
+    assert_eq!(validated.id, ID);
+    assert_eq!(validated.show_face_liveness_recommendation, Some(true));
+    assert_eq!(
+        validated.token.as_ref().unwrap().expose_secret(),
+        "login-jwt-canary"
+    );
+    assert_eq!(validated.request_id.as_deref(), Some("V1"));
+    assert_eq!(validated.phone_number(), Some(panama()));
+    assert!(!format!("{validated:?}").contains("canary"));
+    assert_bearer_json(&requests(&server).await[0]);
+}
+
+#[tokio::test]
+async fn list_sends_pagination_and_filters() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations"))
+        .and(query_param("page", "2"))
+        .and(query_param("limit", "50"))
+        .and(query_param("project", PROJECT))
+        .and(query_param("status", "validated"))
+        .and(query_param("type", "login"))
+        .and(query_param("countryCode", "+507"))
+        .and(query_param("phone", "62647737"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(json_response(200, &json!({
+            "success": true,
+            "data": [{"_id": ID, "status": "validated", "project": {"_id": PROJECT, "name": "Demo"}}, {"_id": "b2"}],
+            "pagination": {"page": 2, "limit": 50, "total": 52, "pages": 2},
+            "signature": {"dateTime": "May 29, 2024 3:41 AM", "message": "Certified by Verifik.co"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let query = ListValidations::new()
+        .page(2)
+        .limit(50)
+        .project(PROJECT)
+        .status(ValidationStatus::Validated)
+        .validation_type(ValidationType::Login)
+        .phone(&VerifikPhone::new("+507", "62647737").unwrap())
+        .populate(Populate::Project)
+        .populate(Populate::Client);
+    let client = client(&server);
+    let page = client.list_validations(&query).await.unwrap();
+    assert_eq!(page.data.len(), 2);
+    assert_eq!(page.data[0].project.as_deref(), Some(PROJECT));
+    let pagination = page.pagination.unwrap();
+    assert_eq!((pagination.total, pagination.pages), (52, 2));
+    let seen = requests(&server).await;
+    let pairs: Vec<(String, String)> = seen[0]
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let populates: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "populates[]")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(populates, ["project", "client"]);
+    for bad in [
+        ListValidations::new().page(0),
+        ListValidations::new().limit(0),
+        ListValidations::new().limit(101),
+        ListValidations::new().country_code("507"),
+        ListValidations::new().project("a/b"),
+    ] {
+        let err = client.list_validations(&bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn list_errors_in_envelope_c() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(json_response(
+            400,
+            &json!({"success": false, "error": "Invalid parameters", "code": "INVALID_PARAMETERS"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .list_validations(&ListValidations::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider_code(), Some("INVALID_PARAMETERS"));
+    assert_eq!(err.provider_message(), Some("Invalid parameters"));
+}
+
+#[tokio::test]
+async fn get_by_id_reads_the_validation() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .respond_with(json_response(
+            200,
+            &json!({"success": true, "data": created("sms", &json!({}))["data"].clone()}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations/000000000000000000000000"))
+        .respond_with(json_response(404, &json!({"success": false, "error": "Phone validation not found", "code": "PHONE_VALIDATION_NOT_FOUND"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let found = client.get_validation(ID).await.unwrap();
+    assert_eq!(found.phone_gateway, Some(PhoneGateway::Sms));
+    assert_eq!(found.phone_number(), Some(panama()));
+    let err = client
+        .get_validation("000000000000000000000000")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("PHONE_VALIDATION_NOT_FOUND"));
+    for bad in ["", "../../auth/session", "a b", "x?y=1"] {
+        let err = client.get_validation(bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+// ---- the verifier ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn verifier_manual_flow_start_then_check() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .and(body_json(json!({
+            "phone": "62647737",
+            "countryCode": "+507",
+            "phoneGateway": "whatsapp",
+            "title": "Acme",
+            "language": "pt",
+            "ipAddress": "203.0.113.7"
+        })))
+        .respond_with(json_response(
+            200,
+            &created(
+                "whatsapp",
+                &json!({"project": null, "projectFlow": null, "sent": true}),
+            ),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({"phone": "62647737", "countryCode": "+507", "otp": 987_654, "phoneGateway": "whatsapp"})))
+        .respond_with(json_response(200, &validated("validation")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let first = builder(&server)
+        .mode(Mode::manual().with_title("Acme").unwrap())
+        .build()
+        .unwrap();
+    let ip: IpAddr = "203.0.113.7".parse().unwrap();
+    let request = StartRequest::otp(Channel::WhatsApp, panama())
+        .language("pt-BR".parse().unwrap())
+        .end_user_ip(ip);
+    let handle = first.start(&request).await.unwrap();
+    assert_eq!(handle.reference, ID);
+    assert_eq!(handle.channel, Channel::WhatsApp);
+    assert_eq!(handle.phone, Some(panama()));
+    assert_eq!(handle.created_at, datetime!(2024-12-02 17:05:36.788 UTC));
+    assert_eq!(handle.expires_at, Some(datetime!(2024-12-02 17:15:35 UTC)));
+    assert_eq!(handle.extra_str(EXTRA_COUNTRY_CODE), Some("+507"));
+    assert_eq!(handle.extra_str(EXTRA_PHONE_GATEWAY), Some("whatsapp"));
+    assert_eq!(handle.extra_str(EXTRA_MODE), Some("manual"));
+    assert_eq!(handle.extra_str(EXTRA_PROJECT), None);
+    // Another process checks the JSON form of the handle with a fresh verifier.
+    let parsed = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+    let outcome = verifier(&server)
+        .check_code(&parsed, &code("987654"))
+        .await
+        .unwrap();
+    let verified = outcome.verified().expect("verified");
+    assert_eq!(verified.phone, Some(panama()));
+    assert_eq!(verified.channel, Channel::WhatsApp);
+    assert_eq!(
+        verified.session_id.as_ref().map(SessionId::as_str),
+        Some(ID)
+    );
+}
+
+#[tokio::test]
+async fn verifier_project_flow_start_then_check() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({
+            "project": PROJECT,
+            "validationMethod": "verificationCode",
+            "phone": "62647737",
+            "countryCode": "+507",
+            "type": "validation",
+            "webhookUrl": "https://acme.test/hook",
+            "requires2FA": true
+        })))
+        .respond_with(json_response(200, &created("sms", &json!({}))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({
+            "phone": "62647737", "countryCode": "+507", "otp": 4321,
+            "project": PROJECT, "projectFlow": "507f1f77bcf86cd799439015", "phoneGateway": "sms"
+        })))
+        .respond_with(json_response(
+            403,
+            &json!({"message": "otp_does_not_match", "code": "Forbidden"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mode = Mode::project_flow(PROJECT)
+        .unwrap()
+        .with_channel(Channel::Sms)
+        .unwrap()
+        .with_webhook_url("https://acme.test/hook")
+        .unwrap()
+        .with_requires_2fa(true)
+        .unwrap();
+    let verifier = builder(&server).mode(mode).build().unwrap();
+    let caps = verifier.capabilities();
+    assert_eq!(caps.otp_channels, [Channel::Sms]);
+    assert!(caps.session_resolution && caps.check_returns_session && !caps.localized_messages);
+    let handle = verifier.start(&StartRequest::sms(panama())).await.unwrap();
+    assert_eq!(handle.extra_str(EXTRA_MODE), Some("project_flow"));
+    assert_eq!(handle.extra_str(EXTRA_PROJECT), Some(PROJECT));
+    assert_eq!(
+        handle.extra_str(EXTRA_PROJECT_FLOW),
+        Some("507f1f77bcf86cd799439015")
+    );
+    let outcome = verifier.check_code(&handle, &code("4321")).await.unwrap();
+    let rejection = outcome.rejection().expect("rejected");
+    assert_eq!(rejection.reason, RejectReason::WrongCode);
+    assert_eq!(
+        rejection.provider_code.as_deref(),
+        Some("otp_does_not_match")
+    );
+    assert_eq!(rejection.message.as_deref(), Some("otp_does_not_match"));
+    let err = verifier
+        .start(&StartRequest::otp(Channel::WhatsApp, panama()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Unsupported,
+        "not the project's channel"
+    );
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn verifier_refuses_bad_input_before_any_request() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let caps = verifier.capabilities();
+    assert_eq!(caps.otp_channels, [Channel::Sms, Channel::WhatsApp]);
+    assert!(caps.reverse_channels.is_empty() && !caps.qr_code);
+    assert!(caps.session_resolution && caps.check_returns_session && caps.localized_messages);
+    for request in [
+        StartRequest::otp(Channel::Voice, panama()),
+        StartRequest::new(Channel::Sms, None),
+        StartRequest::reverse(Channel::WhatsApp),
+        StartRequest::sms(panama()).qr_code(true),
+    ] {
+        let err = verifier.start(&request).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported),
+            "{request:?}: {err}"
+        );
+    }
+    let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_extra(EXTRA_PHONE_GATEWAY, "sms");
+    let mut foreign = handle.clone();
+    foreign.provider = ProviderId::new_static("verifykit");
+    let cases = [
+        (foreign, CheckRequest::code(code("123456"))),
+        (handle.clone(), CheckRequest::poll()),
+        (handle.clone(), CheckRequest::code(code("12AB56"))),
+        (
+            handle.clone().with_extra(EXTRA_PHONE_GATEWAY, "telegram"),
+            CheckRequest::code(code("123456")),
+        ),
+        (
+            handle.clone().with_extra(EXTRA_PROJECT, "../x"),
+            CheckRequest::code(code("123456")),
+        ),
+        (
+            Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms),
+            CheckRequest::code(code("123456")),
+        ),
+    ];
+    for (handle, request) in cases {
+        let err = verifier.check(&handle, &request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{handle:?}: {err}");
+    }
+    for bad in ["../../auth/session", "a%2Fb", "x.y"] {
+        let err = verifier
+            .resolve(&SessionId::new(bad).unwrap(), &RequestContext::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
+    }
+    assert!(requests(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn resend_forces_a_new_code() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .and(body_json(
+            json!({"phone": "62647737", "countryCode": "+507", "phoneGateway": "sms"}),
+        ))
+        .respond_with(json_response(200, &created("sms", &json!({"sent": true}))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .and(body_json(json!({"phone": "62647737", "countryCode": "+507", "phoneGateway": "sms", "force": true})))
+        .respond_with(json_response(200, &created("sms", &json!({"sent": true, "_id": "674de8df21c72be3cc42b8a8"}))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let first = verifier.start(&StartRequest::sms(panama())).await.unwrap();
+    let second = verifier
+        .resend(&first, &RequestContext::new())
+        .await
+        .unwrap();
+    assert_eq!(second.reference, "674de8df21c72be3cc42b8a8");
+    assert_eq!(second.channel, Channel::Sms);
+}
+
+#[tokio::test]
+async fn resolver_resolves_only_validated_validations() {
+    let server = MockServer::start().await;
+    let record = |id: &str, status: &str, expires: &str, signed: &str| {
+        json!({"success": true, "signature": {"dateTime": signed, "message": "Certified by Verifik.co"}, "data": {
+            "_id": id, "status": status, "countryCode": "+507", "phone": "62647737", "phoneGateway": "whatsapp",
+            "type": "validation", "project": PROJECT, "expiresAt": expires, "validatedAt": "2024-12-02T17:06:00.000Z"
+        }})
+    };
+    let cases = [
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaa1",
+            "validated",
+            "2024-12-02T17:15:35.000Z",
+            "December 2, 2024 6:00 PM",
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaa2",
+            "sent",
+            "2024-12-02T17:15:35.000Z",
+            "December 2, 2024 5:10 PM",
+        ),
+        (
+            "aaaaaaaaaaaaaaaaaaaaaaa3",
+            "sent",
+            "2024-12-02T17:15:35.000Z",
+            "December 2, 2024 5:20 PM",
+        ),
+    ];
+    for (id, status, expires, signed) in cases {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/phone-validations/{id}")))
+            .respond_with(json_response(200, &record(id, status, expires, signed)))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations/aaaaaaaaaaaaaaaaaaaaaaa4"))
+        .respond_with(json_response(404, &json!({"code": "phone_validation_not_found", "message": "404:phone_validation_not_found"})))
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let resolve = |id: &str| {
+        let verifier = verifier.clone();
+        let session = SessionId::new(id).unwrap();
+        async move { verifier.resolve(&session, &RequestContext::new()).await }
+    };
+    let found = resolve("aaaaaaaaaaaaaaaaaaaaaaa1").await.unwrap();
+    assert_eq!(found.phone, panama());
+    assert_eq!(found.channel, Channel::WhatsApp);
+    assert_eq!(found.provider.as_str(), "verifik");
+    assert_eq!(found.verified_at, Some(datetime!(2024-12-02 17:06 UTC)));
+    assert_eq!(found.extras.get("type"), Some(&json!("validation")));
+    let pending = resolve("aaaaaaaaaaaaaaaaaaaaaaa2").await.unwrap_err();
+    assert_eq!(pending.kind(), ErrorKind::NotFound);
+    assert!(pending.to_string().contains("not verified"), "{pending}");
+    let expired = resolve("aaaaaaaaaaaaaaaaaaaaaaa3").await.unwrap_err();
+    assert_eq!(expired.kind(), ErrorKind::Expired, "on Verifik's clock");
+    let unknown = resolve("aaaaaaaaaaaaaaaaaaaaaaa4").await.unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::NotFound);
+    assert_eq!(unknown.provider_code(), Some("phone_validation_not_found"));
+}
+
+// ---- every documented reason ----------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ErrorFile {
+    error: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    code: String,
+    http_status: u16,
+    kind: String,
+    check: Option<String>,
+}
+
+fn kind_named(name: &str) -> ErrorKind {
+    match name {
+        "invalid_input" => ErrorKind::InvalidInput,
+        "unauthorized" => ErrorKind::Unauthorized,
+        "not_found" => ErrorKind::NotFound,
+        "expired" => ErrorKind::Expired,
+        "rate_limited" => ErrorKind::RateLimited,
+        "quota_exhausted" => ErrorKind::QuotaExhausted,
+        "blocked" => ErrorKind::Blocked,
+        "conflict" => ErrorKind::Conflict,
+        "unsupported" => ErrorKind::Unsupported,
+        "provider_unavailable" => ErrorKind::ProviderUnavailable,
+        "maybe_sent" => ErrorKind::MaybeSent,
+        "provider" => ErrorKind::Provider,
+        other => panic!("errors.toml names kind {other:?}"),
+    }
+}
+
+fn reason_named(name: &str) -> RejectReason {
+    match name {
+        "wrong_code" => RejectReason::WrongCode,
+        "expired" => RejectReason::Expired,
+        "too_many_attempts" => RejectReason::TooManyAttempts,
+        "not_found" | "pending_while_polling" => RejectReason::NotFound,
+        other => panic!("errors.toml names check {other:?}"),
+    }
+}
+
+fn documented_errors() -> Vec<Entry> {
+    let text = include_str!("../errors.toml");
+    let file: ErrorFile = toml::from_str(text).unwrap();
+    file.error
+}
+
+fn envelopes(entry: &Entry) -> Vec<Value> {
+    vec![
+        json!({"code": entry.code, "message": format!("{}:{}", entry.http_status, entry.code)}),
+        json!({"message": entry.code, "code": "Whatever", "id": "REQ-9"}),
+        json!({"success": false, "error": "described", "code": entry.code, "id": "REQ-9"}),
+    ]
+}
+
+#[tokio::test]
+async fn every_documented_reason_in_a_check() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_extra(EXTRA_PHONE_GATEWAY, "sms");
+    let entries = documented_errors();
+    assert!(entries.len() >= 20);
+    for entry in &entries {
+        for body in envelopes(entry) {
+            server.reset().await;
+            Mock::given(method("PUT"))
+                .and(path("/v2/phone-validations"))
+                .respond_with(json_response(entry.http_status, &body))
+                .mount(&server)
+                .await;
+            let outcome = verifier.check_code(&handle, &code("123456")).await;
+            if let Some(check) = &entry.check {
+                let outcome = outcome.unwrap_or_else(|e| panic!("{body}: {e}"));
+                let rejection = outcome.rejection().unwrap_or_else(|| panic!("{body}"));
+                assert_eq!(rejection.reason, reason_named(check), "{body}");
+                assert_eq!(
+                    rejection.provider_code.as_deref(),
+                    Some(entry.code.as_str())
+                );
+                assert!(rejection.message.is_some(), "{body}");
+            } else {
+                let err = outcome.expect_err(&body.to_string());
+                assert_eq!(err.kind(), kind_named(&entry.kind), "{body}");
+                assert_eq!(err.provider_code(), Some(entry.code.as_str()), "{body}");
+                assert_eq!(err.http_status(), Some(entry.http_status));
+                assert!(err.provider_message().is_some(), "{body}");
+                if body.get("id").is_some() {
+                    assert_eq!(err.request_id(), Some("REQ-9"));
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_documented_reason_answering_a_send_is_an_error() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    for entry in documented_errors() {
+        server.reset().await;
+        let body =
+            json!({"code": entry.code, "message": format!("{}:{}", entry.http_status, entry.code)});
+        Mock::given(method("POST"))
+            .and(path("/v2/phone-validations/manual"))
+            .respond_with(json_response(entry.http_status, &body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier
+            .start(&StartRequest::sms(panama()))
+            .await
+            .expect_err(&entry.code);
+        assert_eq!(err.kind(), kind_named(&entry.kind), "{}", entry.code);
+        assert_eq!(err.provider_code(), Some(entry.code.as_str()));
+        assert_eq!(err.provider_message(), body["message"].as_str());
+    }
+}
+
+// ---- hostile answers, retries and secrets ---------------------------------------------------
+
+#[tokio::test]
+async fn hostile_answers_are_typed_errors() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_extra(EXTRA_PHONE_GATEWAY, "sms");
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let huge = format!("{{\"data\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let cases: Vec<(ResponseTemplate, ErrorKind)> = vec![
+        (
+            ResponseTemplate::new(200).set_body_string("not json"),
+            ErrorKind::Decode,
+        ),
+        (ResponseTemplate::new(200), ErrorKind::Decode),
+        (
+            ResponseTemplate::new(200).set_body_string("[1,2]"),
+            ErrorKind::Decode,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_string(deep),
+            ErrorKind::Decode,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_string(huge),
+            ErrorKind::Decode,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_bytes(vec![0xff, 0xfe, b'{']),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"data": null})),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"data": {"status": "validated"}})),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"data": {"_id": ["x"]}})),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"data": {"_id": ID, "status": "sent"}})),
+            ErrorKind::Provider,
+        ),
+        (
+            json_response(
+                200,
+                &json!({"data": {"_id": ID, "countryCode": "+507", "phone": "1"}}),
+            ),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"data": {"_id": "has space"}})),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"success": false})),
+            ErrorKind::Decode,
+        ),
+        (
+            json_response(200, &json!({"code": 42, "message": {"deep": true}})),
+            ErrorKind::Provider,
+        ),
+        (
+            ResponseTemplate::new(404).set_body_string("<html>nope</html>"),
+            ErrorKind::NotFound,
+        ),
+        (
+            ResponseTemplate::new(418).set_body_string("teapot"),
+            ErrorKind::Provider,
+        ),
+    ];
+    for (template, kind) in cases {
+        server.reset().await;
+        Mock::given(method("PUT"))
+            .and(path("/v2/phone-validations"))
+            .respond_with(template)
+            .mount(&server)
+            .await;
+        let result = verifier.check_code(&handle, &code("123456")).await;
+        let err = result.expect_err("a hostile answer");
+        assert_eq!(err.kind(), kind, "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+}
+
+#[tokio::test]
+async fn sends_are_never_retried_and_server_errors_are_maybe_sent() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let cases = [
+        (503, ErrorKind::ProviderUnavailable),
+        (502, ErrorKind::MaybeSent),
+        (500, ErrorKind::MaybeSent),
+        (504, ErrorKind::MaybeSent),
+        (429, ErrorKind::RateLimited),
+    ];
+    for (status, kind) in cases {
+        server.reset().await;
+        Mock::given(method("POST"))
+            .and(path("/v2/phone-validations/manual"))
+            .respond_with(ResponseTemplate::new(status).set_body_string("<html>busy</html>"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier
+            .start(&StartRequest::sms(panama()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "HTTP {status}");
+        server.verify().await;
+    }
+    // A timeout after the request left: the outcome is unknown.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .respond_with(
+            json_response(200, &created("sms", &json!({"sent": true})))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let slow = builder(&server)
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let err = slow.start(&StartRequest::sms(panama())).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent);
+}
+
+#[tokio::test]
+async fn checks_are_retried_on_transient_answers() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(json_response(200, &validated("validation")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_extra(EXTRA_PHONE_GATEWAY, "sms");
+    let outcome = verifier(&server)
+        .check_code(&handle, &code("123456"))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
+}
+
+#[tokio::test]
+async fn the_token_never_leaves_the_authorization_header() {
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = Arc::clone(&logs);
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || Writer(Arc::clone(&sink)))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/manual"))
+        .respond_with(json_response(200, &created("sms", &json!({"sent": true}))))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let builder = builder(&server);
+    let config = builder.config().unwrap();
+    let verifier = builder.build().unwrap();
+    let handle = verifier.start(&StartRequest::sms(panama())).await.unwrap();
+    let err = verifier
+        .check_code(&handle, &code("123456"))
+        .await
+        .unwrap_err();
+    let token = verifier.client().renew_session(0).await.unwrap_err();
+    let shown = format!(
+        "{builder:?} {config:?} {verifier:?} {:?} {err} {err:?} {token} {token:?} {handle:?} {}",
+        verifier.client(),
+        handle.to_json().unwrap()
+    );
+    assert!(!shown.contains(TOKEN), "{shown}");
+    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("phone_verify.http"),
+        "tracing captured nothing"
+    );
+    assert!(!logged.contains(TOKEN), "{logged}");
+    assert!(!logged.contains("62647737"), "phones are masked: {logged}");
+    let sent = requests(&server).await;
+    assert!(
+        sent.iter()
+            .all(|r| header_of(r, "authorization") == Some(format!("Bearer {TOKEN}").as_str()))
+    );
+}
+
+struct Writer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn injected_reqwest_clients_are_used() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .and(header("user-agent", "acme-backend/1.0"))
+        .respond_with(json_response(
+            200,
+            &json!({"success": true, "data": {"_id": ID}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let reqwest = reqwest::Client::builder()
+        .user_agent("acme-backend/1.0")
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client = builder(&server)
+        .reqwest_client(reqwest)
+        .build_client()
+        .unwrap();
+    let found = client.get_validation(ID).await.unwrap();
+    assert_eq!(found.id, ID);
+}
+
+#[tokio::test]
+async fn handles_without_extras_still_check() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({"phone": "62647737", "countryCode": "+507", "otp": 123_456, "phoneGateway": "sms"})))
+        .respond_with(json_response(412, &json!({"code": "phoneValidation_has_expired", "message": "412:phoneValidation_has_expired"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_created_at(OffsetDateTime::UNIX_EPOCH);
+    let outcome = verifier(&server)
+        .check_code(&handle, &code("123456"))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        CheckOutcome::Rejected(
+            phone_verify_core::Rejection::new(RejectReason::Expired)
+                .with_provider_code("phoneValidation_has_expired")
+                .with_message("412:phoneValidation_has_expired")
+        )
+    );
+}
