@@ -1,0 +1,332 @@
+//! [`VerigatorClient`]: a typed client of the nine Verigator endpoints, on the core HTTP layer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use phone_verify_core::http::{BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation};
+use phone_verify_core::secrecy::{ExposeSecret, SecretString};
+use phone_verify_core::{Code, Error, PhoneNumber, Result};
+use serde::de::DeserializeOwned;
+
+use crate::config::VerigatorConfig;
+use crate::errors;
+use crate::users::check_id_in_service;
+use crate::verifier::PROVIDER;
+use crate::wire::{
+    AuthMethod, AuthStarted, CreateServiceBody, CreateUserBody, PinVerification, Service,
+    StartAuthBody, User, UserList, VerifyPinBody, check_id,
+};
+
+const CREATE_SERVICE: Operation = Operation::write("create-service");
+const GET_SERVICE: Operation = Operation::read("get-service");
+const DELETE_SERVICE: Operation = Operation::write("delete-service");
+const CREATE_USER: Operation = Operation::write("create-user");
+const LIST_USERS: Operation = Operation::read("list-users");
+const GET_USER: Operation = Operation::read("get-user");
+const DELETE_USER: Operation = Operation::write("delete-user");
+const START_AUTH: Operation = Operation::send("start-auth");
+const VERIFY_PIN: Operation = Operation::read("verify-pin");
+
+/// The header Verigator authenticates with: `username:password`, plain text.
+const AUTH_HEADER: &str = "x-service-auth";
+/// The longest service name or FQDN accepted.
+const MAX_SERVICE_FIELD_LEN: usize = 253;
+
+/// A typed client of every Verigator endpoint. Cheap to clone (the connection pool is
+/// shared); `Debug` never shows the credentials.
+///
+/// | method | endpoint | operation |
+/// |---|---|---|
+/// | [`create_service`](Self::create_service) | `POST /service/service` | write |
+/// | [`get_service`](Self::get_service) | `GET /service/service/{ServiceId}` | read |
+/// | [`delete_service`](Self::delete_service) | `DELETE /service/service/{ServiceId}` | write |
+/// | [`create_user`](Self::create_user) | `POST /service/service/{ServiceId}/users` | write |
+/// | [`list_users`](Self::list_users) | `GET /service/service/{ServiceId}/users` | read |
+/// | [`get_user`](Self::get_user) | `GET /service/service/{ServiceId}/users/{UserId}` | read |
+/// | [`delete_user`](Self::delete_user) | `DELETE /service/service/{ServiceId}/users/{UserId}` | write |
+/// | [`start_auth`](Self::start_auth) | `POST /service/service/{ServiceId}/users/{UserId}/auth` | send |
+/// | [`verify_pin`](Self::verify_pin) | `PUT /service/service/{ServiceId}/users/{UserId}/auth` | read |
+///
+/// Every request carries `X-Service-Auth: <username>:<password>`, as the official SDKs send
+/// it, marked sensitive and never logged. Reads are retried on transient failures; writes are
+/// not; starting an authentication (it sends an SMS) is never retried and fails with
+/// [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent) when its outcome is
+/// unknown. Any 2xx is a success. Inputs are checked before anything is sent: ids must be 1 to
+/// 128 ASCII letters, digits, `-` or `_`, and a malformed input fails with
+/// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) and no request.
+#[derive(Clone)]
+pub struct VerigatorClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: HttpClient,
+    base: BaseUrl,
+    /// `username:password`.
+    service_auth: SecretString,
+    username: SecretString,
+    password: SecretString,
+}
+
+impl fmt::Debug for VerigatorClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerigatorClient")
+            .field("base_url", &self.inner.base)
+            .field("http", &self.inner.http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerigatorClient {
+    /// A client with its own connection pool.
+    pub fn new(config: &VerigatorConfig) -> Result<Self> {
+        let http = HttpClient::new(PROVIDER, config.http.clone())?;
+        Ok(Self::from_parts(config, http))
+    }
+
+    /// A client on a caller-supplied `reqwest::Client` (see [`HttpClient::with_reqwest`]).
+    pub fn with_reqwest(config: &VerigatorConfig, client: reqwest::Client) -> Self {
+        let http = HttpClient::with_reqwest(PROVIDER, client, config.http.clone());
+        Self::from_parts(config, http)
+    }
+
+    pub(crate) fn from_parts(config: &VerigatorConfig, http: HttpClient) -> Self {
+        let service_auth = SecretString::from(format!(
+            "{}:{}",
+            config.username.expose_secret(),
+            config.password.expose_secret()
+        ));
+        Self {
+            inner: Arc::new(Inner {
+                http,
+                base: config.base_url.clone(),
+                service_auth,
+                username: config.username.clone(),
+                password: config.password.clone(),
+            }),
+        }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.inner.base
+    }
+
+    /// `POST /service/service`: registers a service. `fqdn` is its domain (e.g.
+    /// `coffeeshop.com`), `name` the issuer shown in the Verigator app. Verigator answers 409
+    /// ([`ErrorKind::Conflict`](phone_verify_core::ErrorKind::Conflict)) when the service
+    /// exists.
+    pub async fn create_service(&self, fqdn: &str, name: &str) -> Result<Service> {
+        let fqdn = service_field("fqdn", fqdn)?;
+        let name = service_field("name", name)?;
+        let request = self
+            .request(CREATE_SERVICE, HttpRequest::post, "service/service")?
+            .json(&CreateServiceBody { fqdn, name })?;
+        self.call(request).await
+    }
+
+    /// `GET /service/service/{ServiceId}`.
+    pub async fn get_service(&self, service_id: &str) -> Result<Service> {
+        let path = service_path(service_id)?;
+        let request = self.request(GET_SERVICE, HttpRequest::get, &path)?;
+        self.call(request).await
+    }
+
+    /// `DELETE /service/service/{ServiceId}`: deletes the service and its users.
+    pub async fn delete_service(&self, service_id: &str) -> Result<()> {
+        let path = service_path(service_id)?;
+        let request = self.request(DELETE_SERVICE, HttpRequest::delete, &path)?;
+        self.call_empty(request).await
+    }
+
+    /// `POST /service/service/{ServiceId}/users`: registers a user with `id_in_service` (a
+    /// username, e-mail address or, as [`Verigator`](crate::Verigator) does, the phone) and
+    /// the phone Verigator sends PINs to. Verigator answers 409
+    /// ([`ErrorKind::Conflict`](phone_verify_core::ErrorKind::Conflict)) when a user with that
+    /// `id_in_service` exists.
+    pub async fn create_user(
+        &self,
+        service_id: &str,
+        id_in_service: &str,
+        phone: &PhoneNumber,
+    ) -> Result<User> {
+        let path = format!("{}/users", service_path(service_id)?);
+        check_id_in_service(id_in_service).map_err(|e| e.with_provider(PROVIDER))?;
+        let body = CreateUserBody {
+            id_in_service,
+            phone_number: phone.e164(),
+        };
+        let request = self
+            .request(CREATE_USER, HttpRequest::post, &path)?
+            .json(&body)?
+            .phone(phone);
+        self.call(request).await
+    }
+
+    /// `GET /service/service/{ServiceId}/users`: every user of the service.
+    pub async fn list_users(&self, service_id: &str) -> Result<UserList> {
+        let path = format!("{}/users", service_path(service_id)?);
+        let request = self.request(LIST_USERS, HttpRequest::get, &path)?;
+        self.call(request).await
+    }
+
+    /// `GET /service/service/{ServiceId}/users/{UserId}`.
+    pub async fn get_user(&self, service_id: &str, user_id: &str) -> Result<User> {
+        let path = user_path(service_id, user_id)?;
+        let request = self.request(GET_USER, HttpRequest::get, &path)?;
+        self.call(request).await
+    }
+
+    /// `DELETE /service/service/{ServiceId}/users/{UserId}`.
+    pub async fn delete_user(&self, service_id: &str, user_id: &str) -> Result<()> {
+        let path = user_path(service_id, user_id)?;
+        let request = self.request(DELETE_USER, HttpRequest::delete, &path)?;
+        self.call_empty(request).await
+    }
+
+    /// `POST /service/service/{ServiceId}/users/{UserId}/auth`: starts an authentication (a
+    /// send: never retried). With [`AuthMethod::Totp`], Verigator falls back to SMS for a user
+    /// without the authenticator app; [`AuthStarted::method`] says which method it used.
+    pub async fn start_auth(
+        &self,
+        service_id: &str,
+        user_id: &str,
+        method: AuthMethod,
+    ) -> Result<AuthStarted> {
+        self.start_auth_for(service_id, user_id, method, None).await
+    }
+
+    /// [`start_auth`](Self::start_auth), naming the phone for masked logging.
+    pub(crate) async fn start_auth_for(
+        &self,
+        service_id: &str,
+        user_id: &str,
+        method: AuthMethod,
+        phone: Option<&PhoneNumber>,
+    ) -> Result<AuthStarted> {
+        let path = format!("{}/auth", user_path(service_id, user_id)?);
+        let mut request = self
+            .request(START_AUTH, HttpRequest::post, &path)?
+            .json(&StartAuthBody { method })?;
+        if let Some(phone) = phone {
+            request = request.phone(phone);
+        }
+        self.call(request).await
+    }
+
+    /// `PUT /service/service/{ServiceId}/users/{UserId}/auth`: checks the PIN the user typed
+    /// (`token`). `method`, when given, is sent too, as Verigator's documentation lists it; the
+    /// official SDKs send the token alone.
+    ///
+    /// A wrong, expired or throttled PIN is not an error: Verigator answers 200 with
+    /// [`PinVerification::verified`] false and the reason in [`PinVerification::status`]. A
+    /// user without a pending authentication is a 404
+    /// ([`ErrorKind::NotFound`](phone_verify_core::ErrorKind::NotFound)).
+    pub async fn verify_pin(
+        &self,
+        service_id: &str,
+        user_id: &str,
+        token: &Code,
+        method: Option<AuthMethod>,
+    ) -> Result<PinVerification> {
+        let path = format!("{}/auth", user_path(service_id, user_id)?);
+        let body = VerifyPinBody {
+            token: token.expose(),
+            method,
+        };
+        let request = self
+            .request(VERIFY_PIN, HttpRequest::put, &path)?
+            .json(&body)?;
+        self.call(request).await
+    }
+
+    fn request(
+        &self,
+        operation: Operation,
+        method: fn(Operation, reqwest::Url) -> HttpRequest,
+        path: &str,
+    ) -> Result<HttpRequest> {
+        method(operation, self.inner.base.join(path))
+            .secret_header(AUTH_HEADER, &self.inner.service_auth)
+    }
+
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
+        self.inner.http.execute(request).await
+    }
+
+    async fn call<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
+        let response = self.execute(request).await?;
+        let secrets = self.secrets();
+        if response.is_success() {
+            errors::decode(&response, &secrets)
+        } else {
+            Err(errors::provider_error(&response, &secrets))
+        }
+    }
+
+    async fn call_empty(&self, request: HttpRequest) -> Result<()> {
+        let response = self.execute(request).await?;
+        if response.is_success() {
+            Ok(())
+        } else {
+            Err(errors::provider_error(&response, &self.secrets()))
+        }
+    }
+
+    /// What must never be echoed back in an error.
+    fn secrets(&self) -> [&str; 3] {
+        [
+            self.inner.service_auth.expose_secret(),
+            self.inner.username.expose_secret(),
+            self.inner.password.expose_secret(),
+        ]
+    }
+}
+
+fn service_path(service_id: &str) -> Result<String> {
+    let id = check_id("service id", service_id).map_err(|e| e.with_provider(PROVIDER))?;
+    Ok(format!("service/service/{id}"))
+}
+
+fn user_path(service_id: &str, user_id: &str) -> Result<String> {
+    let service = service_path(service_id)?;
+    let user = check_id("user id", user_id).map_err(|e| e.with_provider(PROVIDER))?;
+    Ok(format!("{service}/users/{user}"))
+}
+
+fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
+    let trimmed = value.trim();
+    if trimmed.is_empty()
+        || trimmed.len() > MAX_SERVICE_FIELD_LEN
+        || trimmed.chars().any(char::is_control)
+    {
+        return Err(Error::invalid_input(format!(
+            "a Verigator service {what} must be 1 to {MAX_SERVICE_FIELD_LEN} bytes without \
+             control characters"
+        ))
+        .with_provider(PROVIDER));
+    }
+    Ok(trimmed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_checked() {
+        assert_eq!(service_path("s-1").unwrap(), "service/service/s-1");
+        assert_eq!(
+            user_path("s-1", "u_2").unwrap(),
+            "service/service/s-1/users/u_2"
+        );
+        for bad in ["", "a/b", "..", "a?b", "a#b", "é"] {
+            assert!(service_path(bad).is_err(), "{bad:?}");
+            assert!(user_path("s", bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(service_field("name", " Coffee ").unwrap(), "Coffee");
+        assert!(service_field("name", " ").is_err());
+        assert!(service_field("fqdn", "a\tb").is_err());
+        assert!(service_field("fqdn", &"a".repeat(254)).is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! The one mapping from Verigator's answers to phone-verify errors and check outcomes, through
+//! the table generated from `errors.toml` ([`error_table`](crate::error_table)).
+//!
+//! - An HTTP error's status is looked up as its code (`"401"`, `"404"`, …); undocumented
+//!   statuses fall back to the core [`fallback_kind`].
+//! - A `provider_unavailable` answer to a send (starting an authentication) is
+//!   [`ErrorKind::MaybeSent`], except with HTTP 503: the PIN may have gone out.
+//! - In a PIN check, a 404 (no pending authentication) and the `status` detail of
+//!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
+
+use phone_verify_core::http::{HttpResponse, Operation, OperationKind, excerpt, fallback_kind};
+use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error_table::{self, ErrorSpec};
+use crate::wire::PinStatus;
+
+/// The longest provider message kept in an error.
+const MAX_MESSAGE_CHARS: usize = 200;
+
+/// The documented error for an HTTP `status`.
+fn documented(status: u16) -> Option<&'static ErrorSpec> {
+    error_table::lookup(&status.to_string()).filter(|spec| spec.http_status == status)
+}
+
+/// The [`ErrorKind`] of an answer with HTTP `status` to `operation`.
+pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
+    let kind = documented(status).map_or_else(|| fallback_kind(status, operation.kind), |s| s.kind);
+    if kind == ErrorKind::ProviderUnavailable
+        && operation.kind == OperationKind::Send
+        && status != 503
+    {
+        ErrorKind::MaybeSent
+    } else {
+        kind
+    }
+}
+
+/// The error an answer with a non-2xx status stands for. `secrets` are scrubbed from anything
+/// the provider wrote.
+pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error {
+    let status = response.status().as_u16();
+    let spec = documented(status);
+    let kind = kind_for(status, response.operation());
+    let said = provider_message(response.body(), secrets);
+    let text = said
+        .as_deref()
+        .or(spec.map(|s| s.message))
+        .or(response.status().canonical_reason())
+        .unwrap_or("Verigator refused the request");
+    let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
+    if let Some(spec) = spec {
+        error = error.with_provider_code(spec.code);
+    }
+    if let Some(message) = said {
+        error = error.with_provider_message(message);
+    }
+    error
+}
+
+/// Decodes the body of a 2xx answer; failures are [`ErrorKind::Decode`] errors with a short,
+/// redacted excerpt.
+pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
+    let body = response.body();
+    // A success without a body decodes like an empty object: every field is optional or
+    // reported as missing.
+    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(Value::Object(serde_json::Map::new()))
+    } else {
+        serde_json::from_slice::<Value>(body)
+    };
+    let fail = |cause: &str| {
+        let shown = |text: &str| excerpt(scrub(text, secrets).as_bytes());
+        // serde's messages can quote the offending value: redact it like a body excerpt.
+        response.error(
+            ErrorKind::Decode,
+            format!(
+                "{} answered HTTP {} with a body that is not the expected JSON ({}; \
+                 content-type {}; body starts {:?})",
+                response.operation().name,
+                response.status().as_u16(),
+                shown(cause),
+                shown(response.header("content-type").unwrap_or("none")),
+                shown(&String::from_utf8_lossy(&body[..body.len().min(1024)])),
+            ),
+        )
+    };
+    match parsed {
+        Ok(value) if value.is_object() => {
+            serde_json::from_value(value).map_err(|e| fail(&e.to_string()).with_source(e))
+        }
+        Ok(_) => Err(fail("not a JSON object")),
+        Err(e) => Err(fail(&e.to_string()).with_source(e)),
+    }
+}
+
+/// The outcome a PIN check answered with `error` stands for: `Rejected(NotFound)` for a 404
+/// (no pending authentication for the user). Everything else stays an error.
+pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
+    let spec = error_table::lookup(error.provider_code()?)?;
+    if error.http_status() != Some(spec.http_status) {
+        return None;
+    }
+    let error_table::CheckOutcome::Rejected(reason) = spec.check? else {
+        return None;
+    };
+    let message = error.provider_message().unwrap_or(spec.message);
+    Some(CheckOutcome::Rejected(
+        Rejection::new(reason)
+            .with_provider_code(spec.code)
+            .with_message(message),
+    ))
+}
+
+/// The rejection of a `verified: false` answer with `status`: its detail (`throttled`,
+/// `expired`, `invalid`) through the table; no detail is a wrong PIN.
+pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
+    let detail = status.and_then(PinStatus::detail).unwrap_or("invalid");
+    let spec = error_table::lookup(detail);
+    let reason = match spec.and_then(|s| s.check) {
+        Some(error_table::CheckOutcome::Rejected(reason)) => reason,
+        _ => RejectReason::WrongCode,
+    };
+    let mut rejection = Rejection::new(reason).with_provider_code(detail);
+    if let Some(spec) = spec {
+        rejection = rejection.with_message(spec.message);
+    }
+    rejection
+}
+
+/// The `message` of a JSON error body, if it has one, without `secrets`.
+fn provider_message(body: &[u8], secrets: &[&str]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let message = value.get("message")?.as_str()?.trim();
+    if message.is_empty() {
+        return None;
+    }
+    let cleaned: String = scrub(message, secrets)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_MESSAGE_CHARS)
+        .collect();
+    Some(cleaned)
+}
+
+/// `text` with every non-empty secret replaced, in case a provider echoes credentials.
+pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if out.contains(secret) {
+            out = out.replace(secret, "<redacted>");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::ProviderId;
+    use phone_verify_core::reqwest::header::HeaderMap;
+
+    use super::*;
+    use crate::wire::PinVerification;
+
+    fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
+        HttpResponse::from_parts(
+            ProviderId::new_static("verigator"),
+            operation,
+            status,
+            HeaderMap::new(),
+            body.as_bytes().to_vec().into(),
+        )
+    }
+
+    const SEND: Operation = Operation::send("start-auth");
+    const READ: Operation = Operation::read("verify-pin");
+    const WRITE: Operation = Operation::write("create-user");
+
+    #[test]
+    fn the_table_has_every_documented_status_and_detail() {
+        let codes: Vec<&str> = error_table::ERRORS.iter().map(|e| e.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "400",
+                "401",
+                "403",
+                "404",
+                "409",
+                "422",
+                "500",
+                "throttled",
+                "expired",
+                "invalid"
+            ]
+        );
+        for spec in error_table::ERRORS {
+            if let Ok(status) = spec.code.parse::<u16>() {
+                assert_eq!(status, spec.http_status, "{}", spec.code);
+            } else {
+                assert_eq!(spec.http_status, 200, "{}", spec.code);
+                assert!(spec.check.is_some(), "{}", spec.code);
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let cases = [
+            (400, WRITE, ErrorKind::InvalidInput),
+            (401, READ, ErrorKind::Unauthorized),
+            (403, SEND, ErrorKind::Unauthorized),
+            (404, READ, ErrorKind::NotFound),
+            (409, WRITE, ErrorKind::Conflict),
+            (422, SEND, ErrorKind::InvalidInput),
+            (500, READ, ErrorKind::ProviderUnavailable),
+            (500, WRITE, ErrorKind::ProviderUnavailable),
+            (500, SEND, ErrorKind::MaybeSent),
+            (502, SEND, ErrorKind::MaybeSent),
+            (504, SEND, ErrorKind::MaybeSent),
+            (503, SEND, ErrorKind::ProviderUnavailable),
+            (503, READ, ErrorKind::ProviderUnavailable),
+            (429, SEND, ErrorKind::RateLimited),
+            (410, READ, ErrorKind::Expired),
+            (418, READ, ErrorKind::Provider),
+            (302, READ, ErrorKind::Provider),
+        ];
+        for (status, operation, kind) in cases {
+            assert_eq!(kind_for(status, operation), kind, "{status} {operation:?}");
+        }
+    }
+
+    #[test]
+    fn provider_errors_keep_the_details() {
+        let err = provider_error(
+            &response(WRITE, 409, r#"{"message":"User already exists"}"#),
+            &[],
+        );
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(err.provider_code(), Some("409"));
+        assert_eq!(err.provider_message(), Some("User already exists"));
+        assert_eq!(err.http_status(), Some(409));
+        assert_eq!(err.provider().map(ProviderId::as_str), Some("verigator"));
+        assert!(err.to_string().contains("create-user: User already exists"));
+
+        let empty = provider_error(&response(SEND, 403, r#""""#), &[]);
+        assert_eq!(empty.kind(), ErrorKind::Unauthorized);
+        assert_eq!(empty.provider_message(), None);
+        assert!(empty.message().contains("Forbidden request"), "{empty}");
+
+        let html = provider_error(&response(SEND, 502, "<html>Bad Gateway</html>"), &[]);
+        assert_eq!(html.kind(), ErrorKind::MaybeSent);
+        assert_eq!(html.provider_code(), None);
+        assert!(html.message().contains("Bad Gateway"));
+
+        let long = format!(r#"{{"message":"{}\n"}}"#, "x".repeat(1000));
+        let long = provider_error(&response(READ, 500, &long), &[]);
+        assert_eq!(
+            long.provider_message().map(str::len),
+            Some(MAX_MESSAGE_CHARS)
+        );
+    }
+
+    #[test]
+    fn echoed_credentials_are_scrubbed() {
+        let body = r#"{"message":"wrong credentials user-canary:pass-canary"}"#;
+        let err = provider_error(
+            &response(READ, 401, body),
+            &["user-canary:pass-canary", "user-canary", "pass-canary", ""],
+        );
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        let err = decode::<PinVerification>(
+            &response(READ, 200, r#"{"verified":"pass-canary"}"#),
+            &["pass-canary"],
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        assert_eq!(scrub("a b", &[""]), "a b");
+    }
+
+    #[test]
+    fn decoding_is_typed() {
+        let ok: PinVerification =
+            decode(&response(READ, 200, r#"{"verified":true}"#), &[]).unwrap();
+        assert!(ok.verified);
+        for body in [
+            "",
+            "  ",
+            "null",
+            "[]",
+            "<html/>",
+            r#"{"verified":"#,
+            "\u{1}",
+        ] {
+            let err = decode::<PinVerification>(&response(READ, 200, body), &[]).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode, "{body:?}");
+            assert_eq!(err.http_status(), Some(200));
+        }
+        let err =
+            decode::<PinVerification>(&response(READ, 200, r#"{"verified":"+37251234567"}"#), &[])
+                .unwrap_err();
+        assert!(!err.to_string().contains("51234567"), "{err}");
+    }
+
+    #[test]
+    fn check_outcomes() {
+        let not_found = provider_error(&response(READ, 404, r#"{"message":"gone"}"#), &[]);
+        let outcome = check_outcome(&not_found).unwrap();
+        let rejection = outcome.rejection().unwrap();
+        assert_eq!(rejection.reason, RejectReason::NotFound);
+        assert_eq!(rejection.provider_code.as_deref(), Some("404"));
+        assert_eq!(rejection.message.as_deref(), Some("gone"));
+        for status in [400, 401, 403, 409, 422, 500, 503] {
+            let err = provider_error(&response(READ, status, ""), &[]);
+            assert_eq!(check_outcome(&err), None, "{status}");
+        }
+        let forged = Error::new(ErrorKind::Provider, "x").with_provider_code("404");
+        assert_eq!(check_outcome(&forged), None);
+        assert_eq!(check_outcome(&Error::new(ErrorKind::Timeout, "slow")), None);
+    }
+
+    #[test]
+    fn pin_details_become_rejections() {
+        let status = |json: &str| serde_json::from_str::<PinStatus>(json).unwrap();
+        let reason = |s: Option<&PinStatus>| rejection(s).reason;
+        assert_eq!(
+            reason(Some(&status(r#"{"throttled":true,"result":"THROTTLED"}"#))),
+            RejectReason::TooManyAttempts
+        );
+        assert_eq!(
+            reason(Some(&status(r#"{"expired":true}"#))),
+            RejectReason::Expired
+        );
+        assert_eq!(
+            reason(Some(&status(r#"{"invalid":true}"#))),
+            RejectReason::WrongCode
+        );
+        assert_eq!(reason(Some(&status("{}"))), RejectReason::WrongCode);
+        let bare = rejection(None);
+        assert_eq!(bare.reason, RejectReason::WrongCode);
+        assert_eq!(bare.provider_code.as_deref(), Some("invalid"));
+        assert_eq!(bare.message.as_deref(), Some("The PIN is not valid"));
+    }
+}

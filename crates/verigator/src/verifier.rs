@@ -1,0 +1,366 @@
+//! [`Verigator`]: the [`PhoneVerifier`] of Messente Verigator.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::secrecy::SecretString;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, Result, StartRequest, Verification, Verified,
+};
+
+use crate::client::VerigatorClient;
+use crate::config::VerigatorBuilder;
+use crate::errors;
+use crate::users::IdScheme;
+use crate::wire::{AuthMethod, User, check_id};
+
+/// Verigator's provider id, stored in every handle: `verigator`.
+pub const PROVIDER: ProviderId = ProviderId::new_static("verigator");
+
+/// The handle extra holding the service id (ServiceID) the user belongs to.
+pub const EXTRA_SERVICE_ID: &str = "service_id";
+/// The handle extra holding the user id (UserID); the handle's reference is the same id.
+pub const EXTRA_USER_ID: &str = "user_id";
+/// The handle extra holding the method Verigator used: `sms` or `totp`.
+pub const EXTRA_METHOD: &str = "method";
+/// The handle extra holding the method asked for, present only when Verigator used another
+/// one (a `totp` request that fell back to `sms`).
+pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
+
+/// Messente Verigator as a [`PhoneVerifier`]. Cheap to clone; `Debug` never shows the
+/// credentials.
+///
+/// | request | Verigator |
+/// |---|---|
+/// | `StartRequest::sms(phone)` | find or register the service's user for `phone` (see [`IdScheme`]), then `POST …/users/{UserId}/auth` with `method: "sms"`; check with `PUT …/auth` |
+/// | `StartRequest::otp(Channel::Totp, phone)` | the same with `method: "totp"`: the user types the code of the Verigator app. Without the app set up, Verigator sends an SMS instead: the handle's channel is then [`Channel::Sms`], its [`EXTRA_METHOD`] `sms` and its [`EXTRA_REQUESTED_METHOD`] `totp` |
+///
+/// Finding the user: list the service's users and take the one whose `id_in_service` is
+/// `id_scheme.id_for(phone)`; register it with the phone if there is none; if registering
+/// answers 409 (another process registered it meanwhile), list again. The handle's reference is
+/// the user id and its extras hold [`EXTRA_SERVICE_ID`], [`EXTRA_USER_ID`] and
+/// [`EXTRA_METHOD`], so another process, with any service configured, can check it.
+///
+/// Verigator has no sessions: this type does not implement
+/// [`SessionResolver`](phone_verify_core::SessionResolver), and its capabilities say
+/// `session_resolution: false`.
+#[derive(Clone)]
+pub struct Verigator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: VerigatorClient,
+    service_id: String,
+    id_scheme: IdScheme,
+    pin_validity: Option<Duration>,
+}
+
+impl fmt::Debug for Verigator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verigator")
+            .field("client", &self.inner.client)
+            .field("service_id", &self.inner.service_id)
+            .field("id_scheme", &self.inner.id_scheme)
+            .field("pin_validity", &self.inner.pin_validity)
+            .finish()
+    }
+}
+
+impl Verigator {
+    /// A verifier of the users of `service_id`, with the default [`IdScheme`] and no PIN
+    /// validity. Fails with [`ErrorKind::InvalidInput`] if the service id is malformed.
+    pub fn new(client: VerigatorClient, service_id: &str) -> Result<Self> {
+        let service_id = check_id("service id", service_id.trim())
+            .map_err(|e| e.with_provider(PROVIDER))?
+            .to_owned();
+        Ok(Self::from_parts(
+            client,
+            service_id,
+            IdScheme::default(),
+            None,
+        ))
+    }
+
+    pub(crate) fn from_parts(
+        client: VerigatorClient,
+        service_id: String,
+        id_scheme: IdScheme,
+        pin_validity: Option<Duration>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                service_id,
+                id_scheme,
+                pin_validity,
+            }),
+        }
+    }
+
+    /// A builder for Verigator's production host with the Messente API `username` and
+    /// `password`.
+    pub fn builder(
+        username: impl Into<SecretString>,
+        password: impl Into<SecretString>,
+    ) -> VerigatorBuilder {
+        VerigatorBuilder::new(username, password)
+    }
+
+    /// A verifier configured from the environment (see [`VerigatorBuilder::from_lookup`]).
+    pub fn from_env() -> Result<Self> {
+        VerigatorBuilder::from_env()?.build()
+    }
+
+    /// The typed client of every endpoint, for what the trait does not cover (services, user
+    /// administration).
+    pub fn client(&self) -> &VerigatorClient {
+        &self.inner.client
+    }
+
+    /// The service whose users this verifier registers and authenticates.
+    pub fn service_id(&self) -> &str {
+        &self.inner.service_id
+    }
+
+    /// How phone numbers become users' `id_in_service`.
+    pub fn id_scheme(&self) -> &IdScheme {
+        &self.inner.id_scheme
+    }
+
+    /// What Verigator can do through this crate: codes by SMS and TOTP; no reverse flows, QR
+    /// codes, sessions or localized messages.
+    pub fn capabilities() -> Capabilities {
+        Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::Totp)
+            .with_qr_code(false)
+            .with_session_resolution(false)
+            .with_check_returns_session(false)
+            .with_localized_messages(false)
+    }
+
+    /// The service's user for `phone`, if it is registered (one `GET …/users`).
+    pub async fn find_user(&self, phone: &PhoneNumber) -> Result<Option<User>> {
+        let id_in_service = self.inner.id_scheme.id_for(phone)?;
+        self.find_by_id_in_service(&id_in_service).await
+    }
+
+    /// The service's user for `phone`, registered with `phone` if it was not: what
+    /// [`start`](PhoneVerifier::start) does before it starts an authentication.
+    pub async fn user_for(&self, phone: &PhoneNumber) -> Result<User> {
+        let id_in_service = self.inner.id_scheme.id_for(phone)?;
+        if let Some(user) = self.find_by_id_in_service(&id_in_service).await? {
+            return Ok(user);
+        }
+        let service = &self.inner.service_id;
+        match self
+            .inner
+            .client
+            .create_user(service, &id_in_service, phone)
+            .await
+        {
+            Ok(user) => Ok(user),
+            // Registered by someone else since the listing: take theirs.
+            Err(err) if err.kind() == ErrorKind::Conflict => {
+                match self.find_by_id_in_service(&id_in_service).await? {
+                    Some(user) => Ok(user),
+                    None => Err(Error::new(
+                        ErrorKind::Conflict,
+                        "create-user: Verigator says the user exists, but the service's user \
+                         list does not show it",
+                    )
+                    .with_provider(PROVIDER)
+                    .with_source(err)),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn find_by_id_in_service(&self, id_in_service: &str) -> Result<Option<User>> {
+        let list = self.inner.client.list_users(&self.inner.service_id).await?;
+        Ok(list.find(id_in_service).cloned())
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for Verigator {
+    fn provider(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Self::capabilities()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        request.validate(&Self::capabilities())?;
+        let (Some(phone), Some(requested)) =
+            (&request.phone, AuthMethod::for_channel(&request.channel))
+        else {
+            return Err(Error::unsupported(format!(
+                "Verigator does not verify on channel {}",
+                request.channel
+            ))
+            .with_provider(PROVIDER));
+        };
+        let user = self.user_for(phone).await?;
+        let service = &self.inner.service_id;
+        let started = self
+            .inner
+            .client
+            .start_auth_for(service, &user.id, requested, Some(phone))
+            .await?;
+        let method = started.method.unwrap_or(requested);
+        let mut handle = Verification::new(PROVIDER, user.id.clone(), method.channel())
+            .with_phone(phone.clone())
+            .with_extra(EXTRA_SERVICE_ID, service.as_str())
+            .with_extra(EXTRA_USER_ID, user.id.as_str())
+            .with_extra(EXTRA_METHOD, method.as_str());
+        if method != requested {
+            tracing::debug!(
+                requested = requested.as_str(),
+                used = method.as_str(),
+                "Verigator used another authentication method"
+            );
+            handle = handle.with_extra(EXTRA_REQUESTED_METHOD, requested.as_str());
+        }
+        if let Some(validity) = self.inner.pin_validity {
+            let expires = handle.created_at + validity;
+            handle = handle.with_expires_at(expires);
+        }
+        Ok(handle)
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        verification.ensure_provider(&PROVIDER)?;
+        let code = request.require_code()?;
+        let target = Target::of(verification)?;
+        let answer = self
+            .inner
+            .client
+            .verify_pin(target.service_id, target.user_id, code, Some(target.method))
+            .await;
+        let verified = match answer {
+            Ok(verified) => verified,
+            Err(err) => return errors::check_outcome(&err).ok_or(err),
+        };
+        if !verified.verified {
+            return Ok(CheckOutcome::Rejected(errors::rejection(
+                verified.status.as_ref(),
+            )));
+        }
+        let channel = verified.method.unwrap_or(target.method).channel();
+        Ok(CheckOutcome::Verified(
+            Verified::new(channel).with_phone(verification.phone.clone()),
+        ))
+    }
+}
+
+/// Where a handle's PIN is checked.
+struct Target<'a> {
+    service_id: &'a str,
+    user_id: &'a str,
+    method: AuthMethod,
+}
+
+impl<'a> Target<'a> {
+    fn of(handle: &'a Verification) -> Result<Self> {
+        let service_id = handle
+            .extra_str(EXTRA_SERVICE_ID)
+            .ok_or_else(|| invalid("this Verigator handle has no service id"))?;
+        let user_id = handle.reference.as_str();
+        if handle
+            .extra_str(EXTRA_USER_ID)
+            .is_some_and(|extra| extra != user_id)
+        {
+            return Err(invalid(
+                "this Verigator handle names two different users (reference and user_id)",
+            ));
+        }
+        let method = match handle.extra_str(EXTRA_METHOD) {
+            Some(name) => name.parse().map_err(|_| {
+                invalid(format!(
+                    "this Verigator handle names an unknown method {name:?}"
+                ))
+            })?,
+            None => AuthMethod::for_channel(&handle.channel).ok_or_else(|| {
+                invalid(format!(
+                    "Verigator has no verification on channel {}",
+                    handle.channel
+                ))
+            })?,
+        };
+        Ok(Self {
+            service_id: check_id("service id", service_id).map_err(with_provider)?,
+            user_id: check_id("user id", user_id).map_err(with_provider)?,
+            method,
+        })
+    }
+}
+
+fn with_provider(err: Error) -> Error {
+    err.with_provider(PROVIDER)
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_input(message).with_provider(PROVIDER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> Verification {
+        Verification::new(PROVIDER, "u-1", Channel::Sms)
+            .with_extra(EXTRA_SERVICE_ID, "s-1")
+            .with_extra(EXTRA_USER_ID, "u-1")
+            .with_extra(EXTRA_METHOD, "sms")
+    }
+
+    #[test]
+    fn targets_come_from_handles() {
+        let h = handle();
+        let target = Target::of(&h).unwrap();
+        assert_eq!(
+            (target.service_id, target.user_id, target.method),
+            ("s-1", "u-1", AuthMethod::Sms)
+        );
+        let mut bare =
+            Verification::new(PROVIDER, "u-2", Channel::Totp).with_extra(EXTRA_SERVICE_ID, "s-1");
+        assert_eq!(Target::of(&bare).unwrap().method, AuthMethod::Totp);
+        bare.channel = Channel::Voice;
+        assert!(Target::of(&bare).is_err());
+
+        let bad = |h: Verification| {
+            let err = Target::of(&h).map(|_| ()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        };
+        let mut no_service = handle();
+        no_service.extras.remove(EXTRA_SERVICE_ID);
+        bad(no_service);
+        bad(handle().with_extra(EXTRA_USER_ID, "u-9"));
+        bad(handle().with_extra(EXTRA_METHOD, "voice"));
+        bad(handle().with_extra(EXTRA_SERVICE_ID, "../x"));
+        let mut odd_reference = handle();
+        odd_reference.reference = "u/1".into();
+        odd_reference.extras.remove(EXTRA_USER_ID);
+        bad(odd_reference);
+    }
+
+    #[test]
+    fn capabilities_have_no_sessions() {
+        let caps = Verigator::capabilities();
+        assert_eq!(caps.otp_channels, [Channel::Sms, Channel::Totp]);
+        assert!(caps.reverse_channels.is_empty());
+        assert!(!caps.session_resolution && !caps.check_returns_session && !caps.qr_code);
+    }
+}

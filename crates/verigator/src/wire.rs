@@ -1,0 +1,581 @@
+//! Verigator's wire types: what the endpoints answer, decoded leniently, and what they are
+//! sent.
+//!
+//! Decoding accepts every shape the documentation and the official SDKs show: `ctime` in
+//! RFC 3339 or without a time zone (read as UTC), with or without fractions of a second; the
+//! user list's count as `total` or `count`; identifiers as strings or numbers; `null` for
+//! absent values; unknown fields are ignored. Anything else is an
+//! [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error, never a panic.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phone_verify_core::time::OffsetDateTime;
+use phone_verify_core::{Channel, Error, Result};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// The longest service or user id accepted.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Checks a service or user id before it goes into a URL path: 1 to [`MAX_ID_LEN`] ASCII
+/// letters, digits, `-` or `_` (Verigator's ids are UUIDs).
+pub(crate) fn check_id<'a>(what: &str, id: &'a str) -> Result<&'a str> {
+    if is_valid_id(id) {
+        Ok(id)
+    } else {
+        Err(Error::invalid_input(format!(
+            "a Verigator {what} must be 1 to {MAX_ID_LEN} ASCII letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// How a user authenticates: a PIN by SMS, or a code from the Verigator authenticator app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// `sms`: Verigator sends a PIN to the user's phone.
+    Sms,
+    /// `totp`: the user reads a time-based code from the Verigator app; Verigator falls back
+    /// to SMS when the user has not set the app up.
+    Totp,
+}
+
+impl AuthMethod {
+    /// Verigator's name: `sms` or `totp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Totp => "totp",
+        }
+    }
+
+    /// The phone-verify channel: [`Channel::Sms`] or [`Channel::Totp`].
+    pub fn channel(self) -> Channel {
+        match self {
+            Self::Sms => Channel::Sms,
+            Self::Totp => Channel::Totp,
+        }
+    }
+
+    /// The method for a phone-verify channel, if Verigator has one.
+    pub fn for_channel(channel: &Channel) -> Option<Self> {
+        match channel {
+            Channel::Sms => Some(Self::Sms),
+            Channel::Totp => Some(Self::Totp),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuthMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sms" => Ok(Self::Sms),
+            "totp" => Ok(Self::Totp),
+            _ => Err(Error::invalid_input(
+                "a Verigator authentication method is \"sms\" or \"totp\"",
+            )),
+        }
+    }
+}
+
+impl Serialize for AuthMethod {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthMethod {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let raw = String::deserialize(deserializer)?;
+        raw.parse()
+            .map_err(|_| D::Error::custom("expected the method \"sms\" or \"totp\""))
+    }
+}
+
+/// A Verigator service: `POST /service/service` and `GET /service/service/{ServiceId}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Service {
+    /// The ServiceID (a UUID).
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: String,
+    /// The name shown as issuer in the Verigator app.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
+    /// The service's domain, if Verigator reports it.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub fqdn: Option<String>,
+    /// When it was created.
+    #[serde(default, deserialize_with = "lenient::opt_ctime")]
+    pub ctime: Option<OffsetDateTime>,
+}
+
+/// A user of a service: `POST .../users`, `GET .../users/{UserId}`, and the items of
+/// [`UserList`]. `Debug` masks `id_in_service`, which is often a phone number or an e-mail
+/// address.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct User {
+    /// The UserID (a UUID), used in the URLs of the user's authentications.
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: String,
+    /// The id the service gave the user when registering it (a username, an e-mail address,
+    /// or, as this crate registers users, the phone number; see
+    /// [`IdScheme`](crate::IdScheme)).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id_in_service: Option<String>,
+    /// When it was registered.
+    #[serde(default, deserialize_with = "lenient::opt_ctime")]
+    pub ctime: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("id_in_service", &self.id_in_service.as_deref().map(mask))
+            .field("ctime", &self.ctime)
+            .finish()
+    }
+}
+
+/// The users of a service: `GET .../users`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "RawUserList")]
+#[non_exhaustive]
+pub struct UserList {
+    /// The users.
+    pub users: Vec<User>,
+    /// How many users the service has, as Verigator reports it (`total` or `count`).
+    pub total: Option<u64>,
+}
+
+impl UserList {
+    /// The user registered with `id_in_service`.
+    pub fn find(&self, id_in_service: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.id_in_service.as_deref() == Some(id_in_service))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawUserList {
+    #[serde(deserialize_with = "lenient::vec")]
+    users: Vec<User>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    total: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    count: Option<u64>,
+}
+
+impl From<RawUserList> for UserList {
+    fn from(raw: RawUserList) -> Self {
+        Self {
+            users: raw.users,
+            total: raw.total.or(raw.count),
+        }
+    }
+}
+
+/// The answer to starting an authentication: `POST .../users/{UserId}/auth`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct AuthStarted {
+    /// The method Verigator actually used: `sms` when a `totp` authentication fell back to
+    /// SMS because the user has no authenticator app. `None` if Verigator did not say.
+    #[serde(default)]
+    pub method: Option<AuthMethod>,
+}
+
+/// The answer to a PIN check: `PUT .../users/{UserId}/auth`. Verigator answers 200 whether
+/// the PIN is right or not.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PinVerification {
+    /// Whether the PIN was right: let the user in.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub verified: bool,
+    /// The method of the authentication, if Verigator said.
+    #[serde(default)]
+    pub method: Option<AuthMethod>,
+    /// Why the PIN was refused, if Verigator said.
+    #[serde(default)]
+    pub status: Option<PinStatus>,
+}
+
+/// The detail of a refused PIN, e.g.
+/// `{"throttled":false,"expired":false,"invalid":true,"result":"INVALID"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct PinStatus {
+    /// Too many wrong PINs: no PIN is accepted any more.
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub throttled: bool,
+    /// The PIN has expired.
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub expired: bool,
+    /// The PIN is wrong.
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub invalid: bool,
+    /// Verigator's summary, e.g. `INVALID`, `EXPIRED` or `THROTTLED`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub result: Option<String>,
+}
+
+impl PinStatus {
+    /// The detail as a lowercase name: `throttled`, `expired` or `invalid`; `result` first,
+    /// then the flags in that order. `None` when nothing is set.
+    pub fn detail(&self) -> Option<&'static str> {
+        let from_result =
+            self.result
+                .as_deref()
+                .and_then(|r| match r.trim().to_ascii_lowercase().as_str() {
+                    "throttled" => Some("throttled"),
+                    "expired" => Some("expired"),
+                    "invalid" => Some("invalid"),
+                    _ => None,
+                });
+        from_result.or(if self.throttled {
+            Some("throttled")
+        } else if self.expired {
+            Some("expired")
+        } else if self.invalid {
+            Some("invalid")
+        } else {
+            None
+        })
+    }
+}
+
+/// `POST /service/service`.
+#[derive(Serialize)]
+pub(crate) struct CreateServiceBody<'a> {
+    pub(crate) fqdn: &'a str,
+    pub(crate) name: &'a str,
+}
+
+/// `POST .../users`.
+#[derive(Serialize)]
+pub(crate) struct CreateUserBody<'a> {
+    pub(crate) id_in_service: &'a str,
+    pub(crate) phone_number: &'a str,
+}
+
+/// `POST .../auth`.
+#[derive(Serialize)]
+pub(crate) struct StartAuthBody {
+    pub(crate) method: AuthMethod,
+}
+
+/// `PUT .../auth`.
+#[derive(Serialize)]
+pub(crate) struct VerifyPinBody<'a> {
+    pub(crate) token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) method: Option<AuthMethod>,
+}
+
+/// A value for `Debug`: its first three and last two characters.
+fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= 5 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..3].iter().collect();
+    out.extend(std::iter::repeat_n('*', chars.len() - 5));
+    out.extend(&chars[chars.len() - 2..]);
+    out
+}
+
+/// Lenient field decoders.
+mod lenient {
+    use phone_verify_core::time::format_description::well_known::Rfc3339;
+    use phone_verify_core::time::macros::format_description;
+    use phone_verify_core::time::{OffsetDateTime, PrimitiveDateTime};
+    use serde::de::Error as _;
+
+    use super::{Deserialize, Deserializer, Value, is_valid_id};
+
+    /// A scalar as text; `None` for `null`.
+    pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            _ => Err(D::Error::custom("expected a string")),
+        }
+    }
+
+    /// A service or user id: a string (or number) that can go into a URL path.
+    pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let id = match Value::deserialize(d)? {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        if is_valid_id(&id) {
+            Ok(id)
+        } else {
+            Err(D::Error::custom(
+                "expected an id of ASCII letters, digits, '-' or '_'",
+            ))
+        }
+    }
+
+    /// A boolean, `0`/`1` or `"true"`/`"false"`.
+    pub(super) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Bool(b) => Ok(b),
+            Value::Number(n) if n.as_u64() == Some(1) => Ok(true),
+            Value::Number(n) if n.as_u64() == Some(0) => Ok(false),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(D::Error::custom("expected a boolean")),
+            },
+            _ => Err(D::Error::custom("expected a boolean")),
+        }
+    }
+
+    /// A flag: a boolean as in [`bool`], `null` as false.
+    pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(Option::<Value>::deserialize(d)?
+            .filter(|v| !v.is_null())
+            .map(|v| bool(v).map_err(D::Error::custom))
+            .transpose()?
+            .unwrap_or(false))
+    }
+
+    /// A non-negative integer or a numeric string; `None` for `null`.
+    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Number(n) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected a non-negative integer")),
+            _ => Err(D::Error::custom("expected a non-negative integer")),
+        }
+    }
+
+    /// A list; `null` as empty.
+    pub(super) fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// A `ctime`; `null` or `""` as `None`.
+    pub(super) fn opt_ctime<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        match opt_string(d)? {
+            None => Ok(None),
+            Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) => parse_ctime(&s).map(Some).ok_or_else(|| {
+                D::Error::custom("expected a time such as \"2017-07-06T13:12:03.141Z\"")
+            }),
+        }
+    }
+
+    /// RFC 3339 (`2017-07-06T13:12:03.141Z`), or the same without a time zone, read as UTC
+    /// (`2017-09-15T06:44:15.274438`), with or without fractions of a second.
+    pub(super) fn parse_ctime(s: &str) -> Option<OffsetDateTime> {
+        let s = s.trim();
+        let local = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+            PrimitiveDateTime::parse(s, local)
+                .ok()
+                .map(PrimitiveDateTime::assume_utc)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::time::macros::datetime;
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    fn decode<T: DeserializeOwned>(json: &str) -> std::result::Result<T, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn ctime_with_or_without_zone() {
+        let with_zone: Service = decode(
+            r#"{"id":"5e4b6c0a-5c1e-4a8b-9d5e-2f7a1b3c4d5e","name":"Coffee","ctime":"2017-07-06T13:12:03.141Z","extra":[1]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            with_zone.ctime,
+            Some(datetime!(2017-07-06 13:12:03.141 UTC))
+        );
+        assert_eq!(with_zone.name.as_deref(), Some("Coffee"));
+        let without: User = decode(
+            r#"{"id":"u1","ctime":"2017-09-15T06:44:15.274438","id_in_service":"+37251234567"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            without.ctime,
+            Some(datetime!(2017-09-15 06:44:15.274438 UTC))
+        );
+        let whole: User = decode(r#"{"id":"u1","ctime":"2017-09-15T06:44:15"}"#).unwrap();
+        assert_eq!(whole.ctime, Some(datetime!(2017-09-15 06:44:15 UTC)));
+        let offset: User = decode(r#"{"id":"u1","ctime":"2017-09-15T08:44:15+02:00"}"#).unwrap();
+        assert_eq!(offset.ctime, Some(datetime!(2017-09-15 06:44:15 UTC)));
+        let none: User = decode(r#"{"id":"u1","ctime":null}"#).unwrap();
+        assert_eq!(none.ctime, None);
+        assert!(decode::<User>(r#"{"id":"u1","ctime":"yesterday"}"#).is_err());
+        assert!(decode::<User>(r#"{"id":"u1","ctime":{}}"#).is_err());
+    }
+
+    #[test]
+    fn user_lists_count_as_total_or_count() {
+        let total: UserList = decode(
+            r#"{"users":[{"id":"a","id_in_service":"x"},{"id":"b","id_in_service":"y"}],"total":"2"}"#,
+        )
+        .unwrap();
+        assert_eq!(total.total, Some(2));
+        assert_eq!(total.find("y").map(|u| u.id.as_str()), Some("b"));
+        assert!(total.find("z").is_none());
+        let count: UserList = decode(r#"{"users":[],"count":0}"#).unwrap();
+        assert_eq!(count.total, Some(0));
+        let both: UserList = decode(r#"{"users":null,"total":3,"count":1}"#).unwrap();
+        assert_eq!((both.users.len(), both.total), (0, Some(3)));
+        let neither: UserList = decode(r#"{"users":[{"id":7}]}"#).unwrap();
+        assert_eq!(neither.users[0].id, "7");
+        assert_eq!(neither.total, None);
+        assert!(decode::<UserList>(r"{}").is_err());
+        assert!(decode::<UserList>(r#"{"users":"none"}"#).is_err());
+        assert!(decode::<UserList>(r#"{"users":[],"total":-1}"#).is_err());
+    }
+
+    #[test]
+    fn ids_must_be_path_safe() {
+        for bad in [
+            r#"{"id":""}"#,
+            r#"{"id":"../../service"}"#,
+            r#"{"id":"a/b"}"#,
+            r#"{"id":"a b"}"#,
+            r#"{"id":null}"#,
+            r"{}",
+            r#"{"id":["x"]}"#,
+            r#"{"id":true}"#,
+        ] {
+            assert!(decode::<User>(bad).is_err(), "{bad}");
+        }
+        let long = format!(r#"{{"id":"{}"}}"#, "a".repeat(MAX_ID_LEN + 1));
+        assert!(decode::<Service>(&long).is_err());
+        assert!(check_id("user id", "a-b_C9").is_ok());
+        assert!(check_id("user id", "a.b").is_err());
+    }
+
+    #[test]
+    fn auth_answers() {
+        let sms: AuthStarted = decode(r#"{"method":"SMS","auth_id":null}"#).unwrap();
+        assert_eq!(sms.method, Some(AuthMethod::Sms));
+        let unknown: AuthStarted = decode(r"{}").unwrap();
+        assert_eq!(unknown.method, None);
+        assert!(decode::<AuthStarted>(r#"{"method":"pigeon"}"#).is_err());
+
+        let ok: PinVerification = decode(r#"{"verified":true,"method":"totp"}"#).unwrap();
+        assert!(ok.verified);
+        assert_eq!(ok.method, Some(AuthMethod::Totp));
+        let refused: PinVerification = decode(
+            r#"{"verified":"false","status":{"throttled":false,"expired":false,"invalid":true,"result":"INVALID"}}"#,
+        )
+        .unwrap();
+        assert!(!refused.verified);
+        assert_eq!(
+            refused.status.as_ref().and_then(PinStatus::detail),
+            Some("invalid")
+        );
+        assert!(decode::<PinVerification>(r#"{"method":"sms"}"#).is_err());
+        assert!(decode::<PinVerification>(r#"{"verified":"maybe"}"#).is_err());
+        assert!(decode::<PinVerification>(r#"{"verified":true,"status":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn pin_status_details() {
+        let status = |json: &str| decode::<PinStatus>(json).unwrap().detail();
+        assert_eq!(status(r#"{"result":"THROTTLED"}"#), Some("throttled"));
+        assert_eq!(
+            status(r#"{"expired":true,"result":"EXPIRED"}"#),
+            Some("expired")
+        );
+        assert_eq!(
+            status(r#"{"throttled":1,"expired":true}"#),
+            Some("throttled")
+        );
+        assert_eq!(status(r#"{"expired":"true"}"#), Some("expired"));
+        assert_eq!(
+            status(r#"{"invalid":true,"result":"odd"}"#),
+            Some("invalid")
+        );
+        assert_eq!(status(r#"{"invalid":null}"#), None);
+        assert_eq!(status(r"{}"), None);
+        assert!(decode::<PinStatus>(r#"{"invalid":"perhaps"}"#).is_err());
+    }
+
+    #[test]
+    fn debug_masks_ids_in_service() {
+        let user: User = decode(r#"{"id":"u1","id_in_service":"+37251234567"}"#).unwrap();
+        let shown = format!("{user:?}");
+        assert!(!shown.contains("51234567"), "{shown}");
+        assert!(shown.contains("+37*******67"), "{shown}");
+        assert_eq!(mask("abc"), "***");
+    }
+
+    #[test]
+    fn request_bodies() {
+        let body = serde_json::to_value(VerifyPinBody {
+            token: "123456",
+            method: None,
+        })
+        .unwrap();
+        assert_eq!(body, serde_json::json!({"token": "123456"}));
+        let body = serde_json::to_value(StartAuthBody {
+            method: AuthMethod::Totp,
+        })
+        .unwrap();
+        assert_eq!(body, serde_json::json!({"method": "totp"}));
+        assert_eq!(
+            AuthMethod::for_channel(&Channel::Totp),
+            Some(AuthMethod::Totp)
+        );
+        assert_eq!(AuthMethod::for_channel(&Channel::Voice), None);
+        assert_eq!(AuthMethod::Sms.channel(), Channel::Sms);
+        assert!("voice".parse::<AuthMethod>().is_err());
+    }
+}

@@ -1,0 +1,895 @@
+//! Wire-exact tests of every Verigator endpoint against a mock HTTP server: method, path,
+//! headers and JSON body; typed errors for every status; hostile answers; no leaked secrets.
+
+use std::time::Duration;
+
+use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::{
+    Channel, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt, RejectReason, Result,
+    StartRequest, Verification,
+};
+use phone_verify_verigator::{
+    AuthMethod, EXTRA_METHOD, EXTRA_REQUESTED_METHOD, EXTRA_SERVICE_ID, EXTRA_USER_ID, IdScheme,
+    Verigator, VerigatorBuilder, VerigatorClient,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+
+const SID: &str = "0c9b2d4e-1f3a-4b5c-8d6e-7f8091a2b3c4";
+const UID: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+const USERNAME: &str = "canary-user";
+const PASSWORD: &str = "canary-pass";
+const SERVICE_AUTH: &str = "canary-user:canary-pass";
+const PHONE: &str = "+37251234567";
+
+fn phone() -> PhoneNumber {
+    PhoneNumber::parse(PHONE).unwrap()
+}
+
+/// A builder for the mock server: quick retries, so tests of retried reads stay short.
+fn builder(server: &MockServer) -> VerigatorBuilder {
+    VerigatorBuilder::new(USERNAME, PASSWORD)
+        .base_url(&format!("{}/v1", server.uri()))
+        .service_id(SID)
+        .retry(
+            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+}
+
+fn client(server: &MockServer) -> VerigatorClient {
+    builder(server).build_client().unwrap()
+}
+
+fn verifier(server: &MockServer) -> Verigator {
+    builder(server).build().unwrap()
+}
+
+fn service_path() -> String {
+    format!("/v1/service/service/{SID}")
+}
+
+fn users_path() -> String {
+    format!("/v1/service/service/{SID}/users")
+}
+
+fn user_path() -> String {
+    format!("/v1/service/service/{SID}/users/{UID}")
+}
+
+fn auth_path() -> String {
+    format!("/v1/service/service/{SID}/users/{UID}/auth")
+}
+
+/// A request to `method path` with Verigator's headers.
+fn expect(verb: &str, p: &str) -> MockBuilder {
+    Mock::given(method(verb))
+        .and(path(p))
+        .and(header("x-service-auth", SERVICE_AUTH))
+        .and(header("accept", "application/json"))
+}
+
+/// The same with a JSON body.
+fn expect_json(verb: &str, p: &str, body: Value) -> MockBuilder {
+    expect(verb, p)
+        .and(header("content-type", "application/json"))
+        .and(body_json(body))
+}
+
+fn user_json() -> Value {
+    json!({"id": UID, "ctime": "2017-09-15T06:44:15.274438", "id_in_service": PHONE})
+}
+
+#[tokio::test]
+async fn every_endpoint_is_wire_exact() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+
+    expect_json(
+        "POST",
+        "/v1/service/service",
+        json!({"fqdn": "coffeeshop.com", "name": "Coffee Shop"}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(
+        json!({"id": SID, "name": "Coffee Shop", "ctime": "2017-07-06T13:12:03.141Z"}),
+    ))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let service = client
+        .create_service(" coffeeshop.com ", "Coffee Shop")
+        .await
+        .unwrap();
+    assert_eq!(service.id, SID);
+    assert_eq!(service.name.as_deref(), Some("Coffee Shop"));
+    assert_eq!(
+        service
+            .ctime
+            .map(phone_verify_core::time::OffsetDateTime::unix_timestamp),
+        Some(1_499_346_723)
+    );
+
+    expect("GET", &service_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": SID, "ctime": "2017-09-15T06:44:15.274438", "name": "Coffee Shop"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fetched = client.get_service(SID).await.unwrap();
+    assert_eq!(fetched.id, SID);
+    assert!(fetched.ctime.is_some());
+
+    expect_json(
+        "POST",
+        &users_path(),
+        json!({"id_in_service": "alice", "phone_number": PHONE}),
+    )
+    .respond_with(
+        ResponseTemplate::new(201)
+            .set_body_json(json!({"id": UID, "ctime": null, "id_in_service": "alice"})),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    let user = client.create_user(SID, "alice", &phone()).await.unwrap();
+    assert_eq!(
+        (user.id.as_str(), user.id_in_service.as_deref()),
+        (UID, Some("alice"))
+    );
+
+    expect("GET", &users_path())
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()], "total": 1})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let list = client.list_users(SID).await.unwrap();
+    assert_eq!(list.total, Some(1));
+    assert_eq!(list.find(PHONE).map(|u| u.id.as_str()), Some(UID));
+
+    expect("GET", &user_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(client.get_user(SID, UID).await.unwrap().id, UID);
+
+    expect_json("POST", &auth_path(), json!({"method": "totp"}))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"method": "sms", "auth_id": null})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = client.start_auth(SID, UID, AuthMethod::Totp).await.unwrap();
+    assert_eq!(started.method, Some(AuthMethod::Sms));
+
+    expect_json(
+        "PUT",
+        &auth_path(),
+        json!({"token": "123456", "method": "sms"}),
+    )
+    .respond_with(
+        ResponseTemplate::new(200).set_body_json(json!({"verified": true, "method": "sms"})),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    let code = Code::new("123456").unwrap();
+    let pin = client
+        .verify_pin(SID, UID, &code, Some(AuthMethod::Sms))
+        .await
+        .unwrap();
+    assert!(pin.verified);
+
+    expect("DELETE", &user_path())
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.delete_user(SID, UID).await.unwrap();
+
+    expect("DELETE", &service_path())
+        .respond_with(ResponseTemplate::new(202).set_body_string("-"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.delete_service(SID).await.unwrap();
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 9);
+    for request in &received {
+        let sent_body = matches!(request.method.as_str(), "POST" | "PUT");
+        assert_eq!(!request.body.is_empty(), sent_body, "{}", request.url);
+        assert_eq!(
+            request.headers.get("x-service-auth").unwrap(),
+            SERVICE_AUTH,
+            "plain text, not base64"
+        );
+    }
+}
+
+#[tokio::test]
+async fn token_alone_when_no_method_is_given() {
+    let server = MockServer::start().await;
+    expect_json("PUT", &auth_path(), json!({"token": "654321"}))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "verified": false,
+            "status": {"throttled": false, "expired": false, "invalid": true, "result": "INVALID"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let code = Code::new("654321").unwrap();
+    let pin = client(&server)
+        .verify_pin(SID, UID, &code, None)
+        .await
+        .unwrap();
+    assert!(!pin.verified);
+    assert!(pin.status.unwrap().invalid);
+}
+
+#[tokio::test]
+async fn start_registers_a_missing_user_then_checks_the_pin() {
+    let server = MockServer::start().await;
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": "someone-else", "id_in_service": "+37250000000"}],
+            "count": 1
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json(
+        "POST",
+        &users_path(),
+        json!({"id_in_service": PHONE, "phone_number": PHONE}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(user_json()))
+    .expect(1)
+    .mount(&server)
+    .await;
+    expect_json("POST", &auth_path(), json!({"method": "sms"}))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json(
+        "PUT",
+        &auth_path(),
+        json!({"token": "123456", "method": "sms"}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(json!({"verified": true})))
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let verifier = verifier(&server);
+    let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(handle.provider.as_str(), "verigator");
+    assert_eq!(handle.reference, UID);
+    assert_eq!(handle.channel, Channel::Sms);
+    assert_eq!(handle.phone, Some(phone()));
+    assert_eq!(handle.extra_str(EXTRA_SERVICE_ID), Some(SID));
+    assert_eq!(handle.extra_str(EXTRA_USER_ID), Some(UID));
+    assert_eq!(handle.extra_str(EXTRA_METHOD), Some("sms"));
+    assert_eq!(handle.extra_str(EXTRA_REQUESTED_METHOD), None);
+    assert_eq!(handle.expires_at, None);
+
+    let outcome = verifier
+        .check_code(&handle, &Code::new("123456").unwrap())
+        .await
+        .unwrap();
+    let done = outcome.verified().unwrap();
+    assert_eq!(done.phone, Some(phone()));
+    assert_eq!(done.channel, Channel::Sms);
+    assert_eq!(done.session_id, None);
+}
+
+#[tokio::test]
+async fn totp_falls_back_to_sms_and_the_handle_says_so() {
+    let server = MockServer::start().await;
+    expect("GET", &users_path())
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()], "total": 1})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    expect_json("POST", &auth_path(), json!({"method": "totp"}))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json("POST", &auth_path(), json!({"method": "totp"}))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "totp"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = builder(&server)
+        .pin_validity(Duration::from_secs(300))
+        .build()
+        .unwrap();
+
+    let fallback = verifier
+        .start(&StartRequest::otp(Channel::Totp, phone()))
+        .await
+        .unwrap();
+    assert_eq!(fallback.channel, Channel::Sms);
+    assert_eq!(fallback.extra_str(EXTRA_METHOD), Some("sms"));
+    assert_eq!(fallback.extra_str(EXTRA_REQUESTED_METHOD), Some("totp"));
+    assert_eq!(
+        fallback.expires_at,
+        Some(fallback.created_at + Duration::from_secs(300))
+    );
+
+    let app = verifier
+        .start(&StartRequest::otp(Channel::Totp, phone()))
+        .await
+        .unwrap();
+    assert_eq!(app.channel, Channel::Totp);
+    assert_eq!(app.extra_str(EXTRA_METHOD), Some("totp"));
+    assert_eq!(app.extra_str(EXTRA_REQUESTED_METHOD), None);
+}
+
+#[tokio::test]
+async fn a_registration_race_lists_again() {
+    let server = MockServer::start().await;
+    // The first listing misses the user; another process registers it meanwhile (409).
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("POST", &users_path())
+        .respond_with(
+            ResponseTemplate::new(409).set_body_json(json!({"message": "User already exists"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json("POST", &auth_path(), json!({"method": "sms"}))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = verifier(&server)
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap();
+    assert_eq!(handle.reference, UID);
+}
+
+#[tokio::test]
+async fn a_conflict_without_a_listed_user_sends_nothing() {
+    let server = MockServer::start().await;
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    expect("POST", &users_path())
+        .respond_with(ResponseTemplate::new(409))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = verifier(&server)
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        err.provider().map(phone_verify_core::ProviderId::as_str),
+        Some("verigator")
+    );
+}
+
+#[tokio::test]
+async fn custom_id_schemes_name_the_user() {
+    let server = MockServer::start().await;
+    expect("GET", &users_path())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"users": [{"id": UID, "id_in_service": "tel-37251234567"}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json("POST", &auth_path(), json!({"method": "sms"}))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"method": "sms"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = builder(&server)
+        .id_scheme(IdScheme::custom(|p| format!("tel-{}", &p.e164()[1..])))
+        .build()
+        .unwrap();
+    let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(handle.reference, UID);
+}
+
+/// The nine endpoints, to run the same test against each.
+#[derive(Clone, Copy, Debug)]
+enum Endpoint {
+    CreateService,
+    GetService,
+    DeleteService,
+    CreateUser,
+    ListUsers,
+    GetUser,
+    DeleteUser,
+    StartAuth,
+    VerifyPin,
+}
+
+impl Endpoint {
+    const ALL: [Self; 9] = [
+        Self::CreateService,
+        Self::GetService,
+        Self::DeleteService,
+        Self::CreateUser,
+        Self::ListUsers,
+        Self::GetUser,
+        Self::DeleteUser,
+        Self::StartAuth,
+        Self::VerifyPin,
+    ];
+
+    fn method(self) -> &'static str {
+        match self {
+            Self::CreateService | Self::CreateUser | Self::StartAuth => "POST",
+            Self::GetService | Self::ListUsers | Self::GetUser => "GET",
+            Self::DeleteService | Self::DeleteUser => "DELETE",
+            Self::VerifyPin => "PUT",
+        }
+    }
+
+    fn path(self) -> String {
+        match self {
+            Self::CreateService => "/v1/service/service".to_owned(),
+            Self::GetService | Self::DeleteService => service_path(),
+            Self::CreateUser | Self::ListUsers => users_path(),
+            Self::GetUser | Self::DeleteUser => user_path(),
+            Self::StartAuth | Self::VerifyPin => auth_path(),
+        }
+    }
+
+    fn answers_json(self) -> bool {
+        !matches!(self, Self::DeleteService | Self::DeleteUser)
+    }
+
+    async fn call(self, client: &VerigatorClient) -> Result<()> {
+        let code = Code::new("123456")?;
+        match self {
+            Self::CreateService => client.create_service("shop.test", "Shop").await.map(drop),
+            Self::GetService => client.get_service(SID).await.map(drop),
+            Self::DeleteService => client.delete_service(SID).await,
+            Self::CreateUser => client.create_user(SID, PHONE, &phone()).await.map(drop),
+            Self::ListUsers => client.list_users(SID).await.map(drop),
+            Self::GetUser => client.get_user(SID, UID).await.map(drop),
+            Self::DeleteUser => client.delete_user(SID, UID).await,
+            Self::StartAuth => client.start_auth(SID, UID, AuthMethod::Sms).await.map(drop),
+            Self::VerifyPin => client.verify_pin(SID, UID, &code, None).await.map(drop),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_status_is_a_typed_error() {
+    let server = MockServer::start().await;
+    let client = builder(&server)
+        .retry(RetryPolicy::never())
+        .build_client()
+        .unwrap();
+    let statuses = [
+        400, 401, 403, 404, 409, 422, 500, 429, 502, 503, 504, 418, 301,
+    ];
+    for status in statuses {
+        for endpoint in Endpoint::ALL {
+            let send = matches!(endpoint, Endpoint::StartAuth);
+            let expected = match status {
+                400 | 422 => ErrorKind::InvalidInput,
+                401 | 403 => ErrorKind::Unauthorized,
+                404 => ErrorKind::NotFound,
+                409 => ErrorKind::Conflict,
+                429 => ErrorKind::RateLimited,
+                500 | 502 | 504 if send => ErrorKind::MaybeSent,
+                500 | 502 | 503 | 504 => ErrorKind::ProviderUnavailable,
+                _ => ErrorKind::Provider,
+            };
+            let documented = matches!(status, 400 | 401 | 403 | 404 | 409 | 422 | 500);
+            let body = if status == 403 {
+                ResponseTemplate::new(status).set_body_string("")
+            } else {
+                ResponseTemplate::new(status).set_body_json(json!({"message": "Verigator says no"}))
+            };
+            expect(endpoint.method(), &endpoint.path())
+                .respond_with(body)
+                .expect(1)
+                .mount(&server)
+                .await;
+            let err = endpoint.call(&client).await.unwrap_err();
+            let what = format!("{endpoint:?} answered {status}: {err}");
+            assert_eq!(err.kind(), expected, "{what}");
+            assert_eq!(err.http_status(), Some(status), "{what}");
+            assert_eq!(
+                err.provider().map(phone_verify_core::ProviderId::as_str),
+                Some("verigator"),
+                "{what}"
+            );
+            let code = status.to_string();
+            assert_eq!(
+                err.provider_code(),
+                documented.then_some(code.as_str()),
+                "{what}"
+            );
+            if status == 403 {
+                assert!(err.message().contains("Forbidden request"), "{what}");
+            } else {
+                assert_eq!(err.provider_message(), Some("Verigator says no"), "{what}");
+            }
+            server.verify().await;
+            server.reset().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn checks_turn_refusals_into_outcomes() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = Verification::new(verifier.provider(), UID, Channel::Sms)
+        .with_phone(phone())
+        .with_extra(EXTRA_SERVICE_ID, SID)
+        .with_extra(EXTRA_USER_ID, UID)
+        .with_extra(EXTRA_METHOD, "sms");
+    let code = Code::new("123456").unwrap();
+    let cases = [
+        (
+            json!({"verified": false, "method": "sms", "status": {"throttled": true, "expired": false, "invalid": false, "result": "THROTTLED"}}),
+            RejectReason::TooManyAttempts,
+            "throttled",
+        ),
+        (
+            json!({"verified": false, "status": {"throttled": false, "expired": true, "invalid": false, "result": "EXPIRED"}}),
+            RejectReason::Expired,
+            "expired",
+        ),
+        (
+            json!({"verified": false, "status": {"invalid": true, "result": "INVALID"}}),
+            RejectReason::WrongCode,
+            "invalid",
+        ),
+        (
+            json!({"verified": false}),
+            RejectReason::WrongCode,
+            "invalid",
+        ),
+    ];
+    for (body, reason, detail) in cases {
+        expect("PUT", &auth_path())
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let outcome = verifier.check_code(&handle, &code).await.unwrap();
+        let rejection = outcome.rejection().unwrap();
+        assert_eq!(rejection.reason, reason, "{detail}");
+        assert_eq!(rejection.provider_code.as_deref(), Some(detail));
+        assert!(rejection.message.is_some());
+        server.verify().await;
+        server.reset().await;
+    }
+
+    expect("PUT", &auth_path())
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"message": "Verifitacion with auth_id was not found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    let rejection = outcome.rejection().unwrap();
+    assert_eq!(rejection.reason, RejectReason::NotFound);
+    assert_eq!(rejection.provider_code.as_deref(), Some("404"));
+    assert_eq!(
+        rejection.message.as_deref(),
+        Some("Verifitacion with auth_id was not found")
+    );
+    server.reset().await;
+
+    // Failures of the request itself stay errors.
+    expect("PUT", &auth_path())
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+}
+
+#[tokio::test]
+async fn a_handle_is_checked_where_it_says_by_a_fresh_client() {
+    let server = MockServer::start().await;
+    let other_service = "9f8e7d6c-0000-4000-8000-000000000001";
+    expect_json(
+        "PUT",
+        &format!("/v1/service/service/{other_service}/users/{UID}/auth"),
+        json!({"token": "123456", "method": "totp"}),
+    )
+    .respond_with(
+        ResponseTemplate::new(200).set_body_json(json!({"verified": true, "method": "totp"})),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    let handle = Verification::new(phone_verify_verigator::PROVIDER, UID, Channel::Totp)
+        .with_phone(phone())
+        .with_extra(EXTRA_SERVICE_ID, other_service)
+        .with_extra(EXTRA_METHOD, "totp");
+    let json = handle.to_json().unwrap();
+    let fresh = verifier(&server);
+    let parsed = Verification::from_json(&json).unwrap();
+    let outcome = fresh
+        .check_code(&parsed, &Code::new("123456").unwrap())
+        .await
+        .unwrap();
+    let outcome = outcome.verified().unwrap();
+    assert_eq!(outcome.channel, Channel::Totp);
+    assert_eq!(outcome.phone, Some(phone()));
+}
+
+#[tokio::test]
+async fn sends_are_never_retried_reads_are() {
+    let server = MockServer::start().await;
+    let verifier = builder(&server)
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let client = verifier.client();
+    for (status, kind) in [
+        (503, ErrorKind::ProviderUnavailable),
+        (500, ErrorKind::MaybeSent),
+        (502, ErrorKind::MaybeSent),
+    ] {
+        expect("POST", &auth_path())
+            .respond_with(ResponseTemplate::new(status))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client
+            .start_auth(SID, UID, AuthMethod::Sms)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{status}");
+        server.verify().await;
+        server.reset().await;
+    }
+
+    // A send that times out may have gone out: MaybeSent, and still one request.
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(2)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .start_auth(SID, UID, AuthMethod::Sms)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
+    server.verify().await;
+    server.reset().await;
+
+    // Writes are not retried either.
+    expect("POST", &users_path())
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client.create_user(SID, PHONE, &phone()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+    server.verify().await;
+    server.reset().await;
+
+    // A PIN check is a read: retried after a 503.
+    expect("PUT", &auth_path())
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("PUT", &auth_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"verified": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let code = Code::new("123456").unwrap();
+    let pin = client.verify_pin(SID, UID, &code, None).await.unwrap();
+    assert!(pin.verified);
+}
+
+#[tokio::test]
+async fn hostile_answers_are_decode_errors() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let huge = format!("{{\"id\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let path_escape = json!({
+        "id": "../../service/service/other",
+        "users": "everyone",
+        "method": "carrier-pigeon",
+        "verified": "perhaps"
+    })
+    .to_string();
+    let bodies: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "not JSON",
+            b"Service temporarily unavailable".to_vec(),
+            "text/plain",
+        ),
+        (
+            "HTML",
+            b"<html><body>We'll be right back</body></html>".to_vec(),
+            "text/html",
+        ),
+        (
+            "truncated",
+            br#"{"id":"abc","users":[{"id":"#.to_vec(),
+            "application/json",
+        ),
+        ("a number", b"42".to_vec(), "application/json"),
+        ("null", b"null".to_vec(), "application/json"),
+        ("a string", br#""ok""#.to_vec(), "application/json"),
+        ("a two-item list", b"[1,2]".to_vec(), "application/json"),
+        (
+            "not UTF-8",
+            vec![0xff, 0xfe, 0x00, 0x7b],
+            "application/json",
+        ),
+        ("deep nesting", nested.into_bytes(), "application/json"),
+        ("over the size cap", huge.into_bytes(), "application/json"),
+        (
+            "wrong field types",
+            path_escape.into_bytes(),
+            "application/json",
+        ),
+    ];
+    for (what, body, content_type) in &bodies {
+        for endpoint in Endpoint::ALL.into_iter().filter(|e| e.answers_json()) {
+            expect(endpoint.method(), &endpoint.path())
+                .respond_with(ResponseTemplate::new(200).set_body_raw(body.clone(), content_type))
+                .expect(1)
+                .mount(&server)
+                .await;
+            let Err(err) = endpoint.call(&client).await else {
+                panic!("{endpoint:?} accepted {what}");
+            };
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Decode,
+                "{endpoint:?} with {what}: {err}"
+            );
+            assert_eq!(err.http_status(), Some(200), "{endpoint:?} with {what}");
+            server.verify().await;
+            server.reset().await;
+        }
+    }
+
+    // A hostile user list stops a start before anything is sent.
+    let verifier = verifier(&server);
+    expect("GET", &users_path())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"users": [{"id": "a/../../b", "id_in_service": PHONE}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = verifier
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn a_bodiless_success_is_accepted_where_nothing_is_needed() {
+    let server = MockServer::start().await;
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = client(&server)
+        .start_auth(SID, UID, AuthMethod::Sms)
+        .await
+        .unwrap();
+    assert_eq!(started.method, None);
+}
+
+#[tokio::test]
+async fn input_is_checked_before_any_request() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let verifier = verifier(&server);
+    let code = Code::new("123456").unwrap();
+    let refusals = [
+        client.get_service("").await.map(drop),
+        client.get_service("../admin").await.map(drop),
+        client.delete_service("a b").await,
+        client.list_users("s?x=1").await.map(drop),
+        client.get_user(SID, "u#1").await.map(drop),
+        client.delete_user(SID, "").await,
+        client.create_user(SID, "", &phone()).await.map(drop),
+        client.create_user(SID, "a\nb", &phone()).await.map(drop),
+        client.create_service("", "name").await.map(drop),
+        client.create_service("shop.test", "\u{7}").await.map(drop),
+        client
+            .start_auth(SID, "../x", AuthMethod::Sms)
+            .await
+            .map(drop),
+        client.verify_pin("s/1", UID, &code, None).await.map(drop),
+        verifier
+            .start(&StartRequest::otp(Channel::Voice, phone()))
+            .await
+            .map(drop),
+        verifier
+            .start(&StartRequest::new(Channel::Sms, None))
+            .await
+            .map(drop),
+        verifier
+            .check(
+                &Verification::new(verifier.provider(), UID, Channel::Sms),
+                &phone_verify_core::CheckRequest::code(code.clone()),
+            )
+            .await
+            .map(drop),
+        verifier
+            .check(
+                &Verification::new(
+                    phone_verify_core::ProviderId::new_static("verifykit"),
+                    UID,
+                    Channel::Sms,
+                )
+                .with_extra(EXTRA_SERVICE_ID, SID),
+                &phone_verify_core::CheckRequest::code(code.clone()),
+            )
+            .await
+            .map(drop),
+        verifier
+            .check(
+                &Verification::new(verifier.provider(), UID, Channel::Sms)
+                    .with_extra(EXTRA_SERVICE_ID, SID),
+                &phone_verify_core::CheckRequest::poll(),
+            )
+            .await
+            .map(drop),
+    ];
+    for (i, refusal) in refusals.into_iter().enumerate() {
+        let err = refusal.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported),
+            "refusal {i}: {err}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
