@@ -62,8 +62,9 @@ fn one() -> u32 {
 /// A fault for the next `times` requests that match `provider`, `method` and `path`.
 ///
 /// `path` is the provider's own path (what the real host would see), e.g. `/v1.0/send-otp`,
-/// `/v2/phone-validations` or `/v1/service/service/{id}/users`; a trailing `*` matches any
-/// suffix. `None` fields match everything.
+/// `/v2/phone-validations` or `/v1/service/service/{id}/users`, matched with [`path_matches`]:
+/// a `*` segment matches any one segment and a trailing `*` any suffix. `None` fields match
+/// everything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     /// Only requests to this provider (any provider when `None`).
@@ -121,14 +122,38 @@ impl Fault {
                 .method
                 .as_deref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self
-                .path
-                .as_deref()
-                .is_none_or(|p| match p.strip_suffix('*') {
-                    Some(prefix) => path.starts_with(prefix),
-                    None => p == path,
-                })
+            && self.path.as_deref().is_none_or(|p| path_matches(p, path))
     }
+}
+
+/// Whether `path` matches `pattern`: segments are compared one by one, a segment `*` matches
+/// any one segment, and a `*` ending the pattern matches any suffix.
+///
+/// ```
+/// use phone_verify_sandbox::faults::path_matches;
+///
+/// assert!(path_matches("/v1/service/service/*/users/*/auth", "/v1/service/service/s1/users/u1/auth"));
+/// assert!(!path_matches("/v1/service/service/*/users/*/auth", "/v1/service/service/s1/users"));
+/// assert!(path_matches("/v2/phone-validations*", "/v2/phone-validations/manual"));
+/// assert!(path_matches("/v1.0/*", "/v1.0/blacklist/add"));
+/// assert!(!path_matches("/v1.0/send-otp", "/v1.0/send-otp/x"));
+/// ```
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut pattern_segments = pattern.split('/').peekable();
+    let mut path_segments = path.split('/');
+    while let Some(expected) = pattern_segments.next() {
+        if pattern_segments.peek().is_none()
+            && let Some(prefix) = expected.strip_suffix('*')
+        {
+            let rest: Vec<&str> = path_segments.collect();
+            return !rest.is_empty() && rest.join("/").starts_with(prefix);
+        }
+        match path_segments.next() {
+            Some(actual) if expected == "*" || expected == actual => {}
+            _ => return false,
+        }
+    }
+    path_segments.next().is_none()
 }
 
 /// Pending faults, consumed in the order they were added.

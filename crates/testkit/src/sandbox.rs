@@ -44,12 +44,13 @@ type CompleteReverse =
     Box<dyn Fn(&SandboxHandle, &Verification, &PhoneNumber) -> HarnessResult<()> + Send + Sync>;
 
 /// A provider endpoint in the sandbox's request log: a method and the path the real provider
-/// would see (e.g. `POST /v1.0/send-otp`); a path ending with `*` matches any suffix.
+/// would see (e.g. `POST /v1.0/send-otp`), matched like fault paths: a `*` segment matches one
+/// segment (`POST /v1/service/service/*/users/*/auth`), a trailing `*` any suffix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// The HTTP method, case-insensitive.
     pub method: String,
-    /// The provider's own path, or a prefix ending with `*`.
+    /// The provider's own path; `*` segments and a trailing `*` are wildcards.
     pub path: String,
 }
 
@@ -64,10 +65,7 @@ impl Endpoint {
 
     fn matches(&self, record: &RequestRecord) -> bool {
         record.method.eq_ignore_ascii_case(&self.method)
-            && match self.path.strip_suffix('*') {
-                Some(prefix) => record.path.starts_with(prefix),
-                None => record.path == self.path,
-            }
+            && phone_verify_sandbox::faults::path_matches(&self.path, &record.path)
     }
 }
 

@@ -81,19 +81,20 @@ impl HttpResponse {
     }
 
     /// Decodes the body as JSON; failures are [`ErrorKind::Decode`] errors with a short,
-    /// redacted excerpt of the body.
+    /// redacted excerpt of the body. serde's own message quotes the offending value, so it is
+    /// redacted the same way and not kept as the error's source.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
             let content_type = self.header("content-type").unwrap_or("none");
             self.error(
                 ErrorKind::Decode,
                 format!(
-                    "{} answered with a body that is not the expected JSON ({e}; content-type {content_type}; body starts {:?})",
+                    "{} answered with a body that is not the expected JSON ({}; content-type {content_type}; body starts {:?})",
                     self.operation.name,
+                    excerpt(e.to_string().as_bytes()),
                     excerpt(&self.body)
                 ),
             )
-            .with_source(e)
         })
     }
 
@@ -202,6 +203,27 @@ mod tests {
         assert!(excerpt(&[b'a'; 1000]).len() < 120);
         assert_eq!(excerpt(b"key=abcdefghijklmnopqrstu"), "<redacted>");
         assert_eq!(excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn decode_errors_do_not_quote_values() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Wire {
+            #[allow(dead_code)]
+            count: u64,
+        }
+        let response = HttpResponse::from_parts(
+            ProviderId::new_static("acme"),
+            Operation::read("check"),
+            200,
+            HeaderMap::new(),
+            Bytes::from_static(br#"{"count":"+905321234567"}"#),
+        );
+        let err = response.json::<Wire>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("invalid type"), "{shown}");
+        assert!(!shown.contains("5321234567"), "{shown}");
     }
 
     #[test]
