@@ -7,10 +7,9 @@
 //!   fresh phone is registered (through the verifier, as `start` would) and enrolled in the
 //!   sandbox's authenticator before the suite uses it; otherwise Verigator falls back to SMS,
 //!   which `tests/sandbox.rs` covers. SMS verifications of those users still go by SMS.
-//! - **The send endpoint.** Starting an authentication is `POST …/users/{UserId}/auth`, with
-//!   ids inside the path, which `SandboxHarness::with_send_endpoint` (a path or a prefix) cannot
-//!   tell apart from registering a user (`POST …/users`). The wrapper counts sends and injects
-//!   send faults on the exact path, and leaves its own registration requests out of the counts.
+//! - **The send endpoint.** Starting an authentication is `POST …/users/{UserId}/auth`. The
+//!   wrapper counts sends and injects send faults on that exact path, and leaves its own
+//!   registration requests (made while handing out phones) out of the request counts.
 
 use std::sync::Arc;
 use std::sync::Mutex;
