@@ -1,20 +1,18 @@
 //! Wire-exact tests of every Verifik endpoint and error shape against a mock HTTP server.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::Timeouts;
 use phone_verify_core::{
-    Channel, CheckOutcome, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier,
-    PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId, SessionResolver,
-    StartRequest, Verification,
+    Channel, CheckOutcome, CheckRequest, ErrorKind, PhoneVerifier, PhoneVerifierExt, ProviderId,
+    RejectReason, RequestContext, SessionId, SessionResolver, StartRequest, Verification,
 };
 use phone_verify_verifik::{
     CreateManualValidation, CreateProjectValidation, EXTRA_COUNTRY_CODE, EXTRA_MODE,
     EXTRA_PHONE_GATEWAY, EXTRA_PROJECT, EXTRA_PROJECT_FLOW, ListValidations, Mode, PhoneGateway,
-    Populate, ValidatePhone, ValidationMethod, ValidationStatus, ValidationType, Verifik,
-    VerifikBuilder, VerifikClient, VerifikPhone, WhatsAppTemplate,
+    Populate, ValidatePhone, ValidationMethod, ValidationStatus, ValidationType, VerifikBuilder,
+    VerifikPhone, WhatsAppTemplate,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -24,93 +22,8 @@ use time::macros::datetime;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-/// The token every test configures; it must never show up outside the `Authorization` header.
-const TOKEN: &str = "canary-token-7f3a9c";
-const PROJECT: &str = "507f1f77bcf86cd799439011";
-const ID: &str = "674de8df21c72be3cc42b8a7";
-
-fn builder(server: &MockServer) -> VerifikBuilder {
-    VerifikBuilder::new(TOKEN)
-        .base_url(&format!("{}/v2", server.uri()))
-        .retry(
-            RetryPolicy::default()
-                .with_max_attempts(3)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
-        )
-}
-
-fn verifier(server: &MockServer) -> Verifik {
-    builder(server).build().unwrap()
-}
-
-fn client(server: &MockServer) -> VerifikClient {
-    builder(server).build_client().unwrap()
-}
-
-fn panama() -> PhoneNumber {
-    "+507 6264 7737".parse().unwrap()
-}
-
-fn code(digits: &str) -> Code {
-    Code::new(digits).unwrap()
-}
-
-fn json_response(status: u16, body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
-/// The create answer of Verifik's documentation, with `_id`, phone and gateway replaced.
-fn created(gateway: &str, extra: &Value) -> Value {
-    let mut data = json!({
-        "client": "507f1f77bcf86cd799439013",
-        "project": PROJECT,
-        "projectFlow": "507f1f77bcf86cd799439015",
-        "status": "sent",
-        "countryCode": "+507",
-        "phone": "62647737",
-        "phoneGateway": gateway,
-        "otp": "$2a$10$/v55.1QmwlCdX6zD1jy51OF87POIDZzj30.UmTtp13pZv6uKm.a.m",
-        "expiresAt": "2024-12-02T17:15:35.000Z",
-        "phoneData": {},
-        "type": "validation",
-        "redirectUrl": "https://api.verifik.co",
-        "requires2FA": false,
-        "ipAddress": "172.17.0.1",
-        "language": "en",
-        "_id": ID,
-        "updatedAt": "2024-12-02T17:05:36.788Z",
-        "createdAt": "2024-12-02T17:05:36.788Z",
-        "__v": 0,
-        "new": true
-    });
-    if let (Value::Object(map), Value::Object(more)) = (&mut data, extra) {
-        map.extend(more.clone());
-    }
-    json!({
-        "data": data,
-        "signature": {"dateTime": "December 2, 2024 5:05 PM", "message": "Certified by Verifik.co"},
-        "id": "Y0628"
-    })
-}
-
-fn validated(kind: &str) -> Value {
-    json!({"data": {
-        "_id": ID,
-        "status": "validated",
-        "countryCode": "+507",
-        "phone": "62647737",
-        "type": kind,
-        "showFaceLivenessRecommendation": false
-    }})
-}
-
-async fn requests(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.unwrap_or_default()
-}
-
-fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.headers.get(name).and_then(|v| v.to_str().ok())
-}
+mod common;
+use common::*;
 
 fn assert_bearer_json(request: &Request) {
     assert_eq!(
@@ -1345,69 +1258,6 @@ async fn checks_are_retried_on_transient_answers() {
         .await
         .unwrap();
     assert!(outcome.is_verified());
-}
-
-#[tokio::test]
-async fn the_token_never_leaves_the_authorization_header() {
-    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let sink = Arc::clone(&logs);
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || Writer(Arc::clone(&sink)))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v2/phone-validations/manual"))
-        .respond_with(json_response(200, &created("sms", &json!({"sent": true}))))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/v2/phone-validations"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
-    let builder = builder(&server);
-    let config = builder.config().unwrap();
-    let verifier = builder.build().unwrap();
-    let handle = verifier.start(&StartRequest::sms(panama())).await.unwrap();
-    let err = verifier
-        .check_code(&handle, &code("123456"))
-        .await
-        .unwrap_err();
-    let token = verifier.client().renew_session(0).await.unwrap_err();
-    let shown = format!(
-        "{builder:?} {config:?} {verifier:?} {:?} {err} {err:?} {token} {token:?} {handle:?} {}",
-        verifier.client(),
-        handle.to_json().unwrap()
-    );
-    assert!(!shown.contains(TOKEN), "{shown}");
-    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-    assert!(
-        logged.contains("phone_verify.http"),
-        "tracing captured nothing"
-    );
-    assert!(!logged.contains(TOKEN), "{logged}");
-    assert!(!logged.contains("62647737"), "phones are masked: {logged}");
-    let sent = requests(&server).await;
-    assert!(
-        sent.iter()
-            .all(|r| header_of(r, "authorization") == Some(format!("Bearer {TOKEN}").as_str()))
-    );
-}
-
-struct Writer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Writer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]

@@ -1,121 +1,23 @@
 //! Wire-exact tests against a mock HTTP server: every endpoint's method, path, headers and JSON
 //! body; every documented error code; hostile answers; retries; secrets.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use phone_verify_core::http::{RetryPolicy, Timeouts};
 use phone_verify_core::secrecy::ExposeSecret;
 use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId,
     SessionResolver, StartRequest, Verification,
 };
-use phone_verify_verifykit::{
-    App, BlacklistType, SendOtp, StartOptions, VerifyKit, VerifyKitBuilder, VerifyKitClient,
-};
+use phone_verify_verifykit::{App, BlacklistType, SendOtp, StartOptions, VerifyKitBuilder};
 use serde_json::{Value, json};
 use time::macros::datetime;
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const KEY: &str = "canary-server-key-7Hq2x";
-const IP: &str = "203.0.113.7";
-const PHONE: &str = "+905321234567";
-const PHONE_DIGITS: &str = "5321234567";
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-fn builder(server: &MockServer) -> VerifyKitBuilder {
-    VerifyKitBuilder::new(KEY)
-        .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
-        .api_url(&format!("{}/api/v1.0", server.uri()))
-        .retry(
-            RetryPolicy::default()
-                .with_max_attempts(3)
-                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
-        )
-}
-
-fn client(server: &MockServer) -> VerifyKitClient {
-    builder(server).build_client().unwrap()
-}
-
-fn verifier(server: &MockServer) -> VerifyKit {
-    builder(server).build().unwrap()
-}
-
-fn context() -> RequestContext {
-    RequestContext::new().end_user_ip(IP.parse().unwrap())
-}
-
-fn phone() -> PhoneNumber {
-    PHONE.parse().unwrap()
-}
-
-fn code(text: &str) -> Code {
-    Code::new(text).unwrap()
-}
-
-/// A success envelope.
-fn ok(status: u16, result: Value) -> ResponseTemplate {
-    let mut body = json!({"meta": {"requestId": "app02-REQ-ok", "httpStatusCode": status}});
-    body["result"] = result;
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
-/// An error envelope, as the sandbox and the PHP SDK's README write it.
-fn vk_error(status: u16, code: &str, message: &str, request_id: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({
-        "meta": {
-            "requestId": request_id,
-            "httpStatusCode": status,
-            "errorMessage": message,
-            "errorCode": code,
-        }
-    }))
-}
-
-/// A mock of `verb p` that must carry the server key, the end user's IP and the JSON content
-/// type.
-fn endpoint(verb: &str, p: &str) -> MockBuilder {
-    Mock::given(method(verb))
-        .and(path(p))
-        .and(header("x-vfk-server-key", KEY))
-        .and(header("x-vfk-forwarded-for", IP))
-        .and(header("content-type", "application/json"))
-}
-
-async fn requests(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.unwrap_or_default()
-}
-
-async fn count(server: &MockServer, p: &str) -> usize {
-    requests(server)
-        .await
-        .iter()
-        .filter(|r| r.url.path() == p)
-        .count()
-}
-
-fn sms_handle(reference: &str) -> Verification {
-    Verification::new(ProviderId::new_static("verifykit"), reference, Channel::Sms)
-        .with_phone(phone())
-        .with_extra("flow", "sms_otp")
-        .with_extra("country_code", "TR")
-}
-
-fn reverse_handle(reference: &str, channel: Channel) -> Verification {
-    Verification::new(ProviderId::new_static("verifykit"), reference, channel)
-        .with_extra("flow", "reverse")
-}
-
-fn rejection(outcome: &CheckOutcome) -> (RejectReason, Option<String>, Option<String>) {
-    let r = outcome.rejection().expect("a rejection");
-    (r.reason, r.provider_code.clone(), r.message.clone())
-}
+mod common;
+use common::*;
 
 // ---------------------------------------------------------------------------------------------
 // Every endpoint on the wire
@@ -1792,14 +1694,6 @@ async fn start_errors_are_typed() {
 // Secrets
 // ---------------------------------------------------------------------------------------------
 
-fn assert_no_key(text: &str) {
-    assert!(!text.contains(KEY), "the server key leaked: {text}");
-    assert!(
-        !text.contains("7Hq2x"),
-        "part of the server key leaked: {text}"
-    );
-}
-
 #[tokio::test]
 async fn the_server_key_never_appears_in_debug_or_errors() {
     let server = MockServer::start().await;
@@ -1888,100 +1782,4 @@ async fn the_server_key_never_appears_in_debug_or_errors() {
             source = cause.source();
         }
     }
-}
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-#[tokio::test]
-async fn tracing_output_has_no_key_no_code_and_masked_phones() {
-    let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/send-otp")
-        .respond_with(ok(201, json!({"reference": "ref-t", "timeout": 300})))
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-otp")
-        .respond_with(vk_error(403, "403014", "OTP code is invalid.", "R13"))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/web-rest/v1.0/check"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
-    endpoint("POST", "/api/v1.0/result")
-        .respond_with(ok(
-            200,
-            json!({"phoneNumber": PHONE, "validationType": "otp"}),
-        ))
-        .mount(&server)
-        .await;
-
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    let verifier = verifier(&server);
-    let handle = verifier
-        .start(&StartRequest::sms(phone()).context(context()))
-        .await
-        .unwrap();
-    let outcome = verifier
-        .check(
-            &handle,
-            &CheckRequest::code(code("918273")).context(context()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(rejection(&outcome).0, RejectReason::WrongCode);
-    let polled = verifier
-        .poll(&reverse_handle("r", Channel::WhatsApp))
-        .await
-        .unwrap_err();
-    assert_eq!(polled.kind(), ErrorKind::ProviderUnavailable);
-    verifier
-        .resolve(&SessionId::new("QWERTY123456").unwrap(), &context())
-        .await
-        .unwrap();
-    drop(guard);
-
-    let output = capture.0.lock().unwrap().clone();
-    let text = String::from_utf8_lossy(&output);
-    assert!(
-        text.contains("send-otp"),
-        "the operations are traced: {text}"
-    );
-    assert!(text.contains("retrying"), "retries are traced: {text}");
-    assert!(
-        text.contains("+90********67"),
-        "phones appear masked: {text}"
-    );
-    assert_no_key(&text);
-    assert!(
-        !text.contains(PHONE_DIGITS),
-        "a full phone number leaked: {text}"
-    );
-    assert!(!text.contains("918273"), "the code leaked: {text}");
 }
