@@ -422,26 +422,11 @@ impl VerifikBuilder {
             builder = builder.base_url(&url);
         }
         builder.mode = mode_from(&var)?;
-        let mut timeouts = builder.http.timeouts;
-        if let Some(v) = var(ENV_CONNECT_TIMEOUT) {
-            timeouts = timeouts.with_connect(seconds(ENV_CONNECT_TIMEOUT, &v)?);
-        }
-        if let Some(v) = var(ENV_ATTEMPT_TIMEOUT) {
-            timeouts = timeouts.with_attempt(seconds(ENV_ATTEMPT_TIMEOUT, &v)?);
-        }
-        if let Some(v) = var(ENV_OVERALL_TIMEOUT) {
-            timeouts = timeouts.with_overall(seconds(ENV_OVERALL_TIMEOUT, &v)?);
-        }
-        builder = builder.timeouts(timeouts);
-        if let Some(v) = var(ENV_MAX_ATTEMPTS) {
-            let attempts = v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                invalid(format!(
-                    "{ENV_MAX_ATTEMPTS} must be a whole number of at least 1, not {v:?}"
-                ))
-            })?;
-            let retry = builder.http.retry.with_max_attempts(attempts);
-            builder = builder.retry(retry);
-        }
+        builder.http = builder
+            .http
+            .clone()
+            .with_env_lookup("VERIFIK", var)
+            .map_err(|e| e.with_provider(PROVIDER))?;
         Ok(builder)
     }
 
@@ -658,20 +643,6 @@ fn named(variable: &str, error: &Error) -> Error {
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::invalid_input(message).with_provider(PROVIDER)
-}
-
-fn seconds(name: &str, value: &str) -> Result<Duration> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            invalid(format!(
-                "{name} must be a number of seconds between 0 and 86400, not {value:?}"
-            ))
-        })
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! settings, from code or from the environment.
 
 use std::fmt;
-use std::time::Duration;
 
 use phone_verify_core::http::{BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
@@ -179,32 +178,11 @@ impl VerifyKitBuilder {
         if let Some(url) = var(ENV_API_URL) {
             builder = builder.api_url(&url);
         }
-        let mut timeouts = builder.http.timeouts;
-        if let Some(v) = var(ENV_CONNECT_TIMEOUT) {
-            timeouts = timeouts.with_connect(seconds(ENV_CONNECT_TIMEOUT, &v)?);
-        }
-        if let Some(v) = var(ENV_ATTEMPT_TIMEOUT) {
-            timeouts = timeouts.with_attempt(seconds(ENV_ATTEMPT_TIMEOUT, &v)?);
-        }
-        if let Some(v) = var(ENV_OVERALL_TIMEOUT) {
-            timeouts = timeouts.with_overall(seconds(ENV_OVERALL_TIMEOUT, &v)?);
-        }
-        builder = builder.timeouts(timeouts);
-        if let Some(v) = var(ENV_MAX_ATTEMPTS) {
-            let attempts = v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    Error::invalid_input(format!(
-                        "{ENV_MAX_ATTEMPTS} must be a whole number of at least 1, not {v:?}"
-                    ))
-                    .with_provider(PROVIDER)
-                })?;
-            let retry = builder.http.retry.with_max_attempts(attempts);
-            builder = builder.retry(retry);
-        }
+        builder.http = builder
+            .http
+            .clone()
+            .with_env_lookup("VERIFYKIT", var)
+            .map_err(|e| e.with_provider(PROVIDER))?;
         Ok(builder)
     }
 
@@ -318,22 +296,10 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::invalid_input(message).with_provider(PROVIDER)
 }
 
-fn seconds(name: &str, value: &str) -> Result<Duration> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            invalid(format!(
-                "{name} must be a number of seconds between 0 and 86400, not {value:?}"
-            ))
-        })
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use std::collections::HashMap;
 
     use phone_verify_core::ErrorKind;

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use phone_verify_core::http::{BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::http::{
+    BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts, parse_env_seconds,
+};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, Result};
 
@@ -227,33 +229,15 @@ impl VerigatorBuilder {
             builder = builder.id_scheme(IdScheme::prefixed(prefix.trim()));
         }
         if let Some(v) = var(ENV_PIN_VALIDITY) {
-            builder = builder.pin_validity(seconds(ENV_PIN_VALIDITY, &v)?);
+            builder = builder.pin_validity(
+                parse_env_seconds(ENV_PIN_VALIDITY, &v).map_err(|e| e.with_provider(PROVIDER))?,
+            );
         }
-        let mut timeouts = builder.http.timeouts;
-        if let Some(v) = var(ENV_CONNECT_TIMEOUT) {
-            timeouts = timeouts.with_connect(seconds(ENV_CONNECT_TIMEOUT, &v)?);
-        }
-        if let Some(v) = var(ENV_ATTEMPT_TIMEOUT) {
-            timeouts = timeouts.with_attempt(seconds(ENV_ATTEMPT_TIMEOUT, &v)?);
-        }
-        if let Some(v) = var(ENV_OVERALL_TIMEOUT) {
-            timeouts = timeouts.with_overall(seconds(ENV_OVERALL_TIMEOUT, &v)?);
-        }
-        builder = builder.timeouts(timeouts);
-        if let Some(v) = var(ENV_MAX_ATTEMPTS) {
-            let attempts = v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{ENV_MAX_ATTEMPTS} must be a whole number of at least 1, not {v:?}"
-                    ))
-                })?;
-            let retry = builder.http.retry.with_max_attempts(attempts);
-            builder = builder.retry(retry);
-        }
+        builder.http = builder
+            .http
+            .clone()
+            .with_env_lookup("VERIGATOR", var)
+            .map_err(|e| e.with_provider(PROVIDER))?;
         Ok(builder)
     }
 
@@ -431,20 +415,6 @@ impl VerigatorBuilder {
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::invalid_input(message).with_provider(PROVIDER)
-}
-
-fn seconds(name: &str, value: &str) -> Result<Duration> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            invalid(format!(
-                "{name} must be a number of seconds between 0 and 86400, not {value:?}"
-            ))
-        })
 }
 
 #[cfg(test)]

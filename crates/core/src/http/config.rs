@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::{Error, Result};
+
 use super::retry::{Clock, Jitter, RandomJitter, RetryPolicy, SystemClock};
 
 /// Time limits; all three are always set.
@@ -118,6 +120,64 @@ impl HttpConfig {
         self
     }
 
+    /// Applies a provider's HTTP environment variables, named after `prefix` (e.g.
+    /// `VERIFYKIT`), to these settings; `lookup` reads a variable (`std::env::var(..).ok()`, or
+    /// a map in tests). Unset or blank variables keep the current value.
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `{PREFIX}_CONNECT_TIMEOUT_SECS` | connect timeout, seconds (decimals allowed) |
+    /// | `{PREFIX}_ATTEMPT_TIMEOUT_SECS` | timeout of one attempt, seconds |
+    /// | `{PREFIX}_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds |
+    /// | `{PREFIX}_MAX_ATTEMPTS` | attempts of a safe operation, the first included (sends: always 1) |
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use phone_verify_core::http::HttpConfig;
+    ///
+    /// let env = |name: &str| (name == "ACME_ATTEMPT_TIMEOUT_SECS").then(|| "2.5".to_owned());
+    /// let config = HttpConfig::default().with_env_lookup("ACME", env)?;
+    /// assert_eq!(config.timeouts.attempt, Duration::from_millis(2500));
+    /// let bad = |name: &str| (name == "ACME_MAX_ATTEMPTS").then(|| "many".to_owned());
+    /// assert!(HttpConfig::default().with_env_lookup("ACME", bad).unwrap_err().to_string().contains("ACME_MAX_ATTEMPTS"));
+    /// # Ok::<(), phone_verify_core::Error>(())
+    /// ```
+    pub fn with_env_lookup(
+        mut self,
+        prefix: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        let var = |suffix: &str| {
+            let name = format!("{prefix}_{suffix}");
+            lookup(&name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name, v))
+        };
+        if let Some((name, v)) = var("CONNECT_TIMEOUT_SECS") {
+            self.timeouts.connect = parse_env_seconds(&name, &v)?;
+        }
+        if let Some((name, v)) = var("ATTEMPT_TIMEOUT_SECS") {
+            self.timeouts.attempt = parse_env_seconds(&name, &v)?;
+        }
+        if let Some((name, v)) = var("OVERALL_TIMEOUT_SECS") {
+            self.timeouts.overall = parse_env_seconds(&name, &v)?;
+        }
+        if let Some((name, v)) = var("MAX_ATTEMPTS") {
+            let attempts = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    Error::invalid_input(format!(
+                        "{name} must be a whole number of at least 1, not {v:?}"
+                    ))
+                })?;
+            self.retry = self.retry.with_max_attempts(attempts);
+        }
+        Ok(self)
+    }
+
     /// Replaces the clock (for tests: record or skip backoff waits).
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -130,5 +190,73 @@ impl HttpConfig {
     pub fn with_jitter(mut self, jitter: Arc<dyn Jitter>) -> Self {
         self.jitter = jitter;
         self
+    }
+}
+
+/// Parses the value of the environment variable `name` as a number of seconds (decimals
+/// allowed) above 0 and at most a day; a bad value is an
+/// [`InvalidInput`](crate::ErrorKind::InvalidInput) error naming the variable.
+pub fn parse_env_seconds(name: &str, value: &str) -> Result<Duration> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            Error::invalid_input(format!(
+                "{name} must be a number of seconds between 0 and 86400, not {value:?}"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_http_variables_of_a_prefix() {
+        let vars = [
+            ("ACME_CONNECT_TIMEOUT_SECS", "1.5"),
+            ("ACME_ATTEMPT_TIMEOUT_SECS", "4"),
+            ("ACME_OVERALL_TIMEOUT_SECS", " 12 "),
+            ("ACME_MAX_ATTEMPTS", "5"),
+            ("OTHER_MAX_ATTEMPTS", "9"),
+        ];
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let config = HttpConfig::default()
+            .with_env_lookup("ACME", lookup)
+            .unwrap();
+        assert_eq!(config.timeouts.connect, Duration::from_millis(1500));
+        assert_eq!(config.timeouts.attempt, Duration::from_secs(4));
+        assert_eq!(config.timeouts.overall, Duration::from_secs(12));
+        assert_eq!(config.retry.max_attempts, 5);
+        let untouched = HttpConfig::default()
+            .with_env_lookup("NONE", lookup)
+            .unwrap();
+        assert_eq!(untouched.timeouts, Timeouts::default());
+    }
+
+    #[test]
+    fn refuses_bad_values_naming_the_variable() {
+        for (name, value) in [
+            ("ACME_CONNECT_TIMEOUT_SECS", "soon"),
+            ("ACME_ATTEMPT_TIMEOUT_SECS", "-1"),
+            ("ACME_OVERALL_TIMEOUT_SECS", "0"),
+            ("ACME_OVERALL_TIMEOUT_SECS", "NaN"),
+            ("ACME_OVERALL_TIMEOUT_SECS", "90000"),
+            ("ACME_MAX_ATTEMPTS", "0"),
+            ("ACME_MAX_ATTEMPTS", "many"),
+        ] {
+            let lookup = |n: &str| (n == name).then(|| value.to_owned());
+            let err = HttpConfig::default()
+                .with_env_lookup("ACME", lookup)
+                .unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
     }
 }

@@ -15,7 +15,7 @@ mod retry;
 
 pub use base_url::BaseUrl;
 pub use client::HttpClient;
-pub use config::{HttpConfig, Timeouts};
+pub use config::{HttpConfig, Timeouts, parse_env_seconds};
 pub use request::{HttpRequest, Operation, OperationKind};
 pub use response::{HttpResponse, excerpt, fallback_kind};
 pub use retry::{Clock, Jitter, RandomJitter, RetryPolicy, Sleep, SystemClock, parse_retry_after};
