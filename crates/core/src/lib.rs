@@ -6,6 +6,7 @@ mod code;
 mod error;
 mod ext;
 pub mod http;
+pub mod lenient;
 mod outcome;
 mod phone;
 mod provider;

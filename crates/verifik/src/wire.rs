@@ -623,14 +623,9 @@ pub(crate) struct ValidateBody<'a> {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A string, number or boolean as text; `None` for `null`, arrays and objects.
+/// A string, number or boolean as text; `None` for `null`, blank strings, arrays and objects.
 pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    phone_verify_core::lenient::scalar_to_string(value).filter(|s| !s.is_empty())
 }
 
 /// The phone of `countryCode` and `phone` fields.
@@ -673,35 +668,14 @@ pub(crate) fn mask(phone: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
-    use serde::de::{DeserializeOwned, Error as _};
+    pub(super) use phone_verify_core::lenient::{
+        count, non_empty_string, opt_bool, opt_non_blank_string as opt_string, string, vec,
+    };
+    use serde::de::Error as _;
 
     use super::{
         Deserialize, Deserializer, OffsetDateTime, Rfc3339, SecretString, Value, scalar_to_string,
     };
-
-    /// A scalar as text; `None` for `null` and `""`.
-    pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::String(s) if s.trim().is_empty() => Ok(None),
-            other => scalar_to_string(&other)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a string")),
-        }
-    }
-
-    /// A required scalar as text (may be empty).
-    pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) => Ok(s.trim().to_owned()),
-            other => scalar_to_string(&other).ok_or_else(|| D::Error::custom("expected a string")),
-        }
-    }
-
-    /// A required, non-empty scalar as text.
-    pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        opt_string(d)?.ok_or_else(|| D::Error::custom("expected a non-empty string"))
-    }
 
     /// A value parsed from text (the wire enums); `None` for `null` and `""`.
     pub(super) fn opt_parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -728,38 +702,6 @@ mod lenient {
                 None if matches!(other, Value::String(_)) => Ok(None),
                 None => Err(D::Error::custom("expected an id")),
             },
-        }
-    }
-
-    /// A boolean, `0`/`1` or `"true"`/`"false"`; `None` for `null`.
-    pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Bool(b) => Ok(Some(b)),
-            Value::Number(n) if n.as_u64() == Some(1) => Ok(Some(true)),
-            Value::Number(n) if n.as_u64() == Some(0) => Ok(Some(false)),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" => Ok(Some(true)),
-                "false" | "0" => Ok(Some(false)),
-                "" => Ok(None),
-                _ => Err(D::Error::custom("expected a boolean")),
-            },
-            _ => Err(D::Error::custom("expected a boolean")),
-        }
-    }
-
-    /// A non-negative integer or a numeric string; `null` as 0.
-    pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(0),
-            Value::Number(n) => n
-                .as_u64()
-                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
-            Value::String(s) => s
-                .trim()
-                .parse()
-                .map_err(|_| D::Error::custom("expected a non-negative integer")),
-            _ => Err(D::Error::custom("expected a non-negative integer")),
         }
     }
 
@@ -799,15 +741,6 @@ mod lenient {
             },
             _ => Err(D::Error::custom("expected an object")),
         }
-    }
-
-    /// A list; `null` as empty.
-    pub(super) fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: DeserializeOwned,
-    {
-        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
     }
 }
 

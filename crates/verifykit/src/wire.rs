@@ -22,6 +22,7 @@ use std::fmt;
 use std::time::Duration;
 
 use phone_verify_core::http::HttpResponse;
+use phone_verify_core::lenient::scalar_to_string;
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{Result, SessionId};
 use serde::de::DeserializeOwned;
@@ -70,16 +71,6 @@ impl Meta {
     /// Whether the answer is an error, as the PHP SDK decides it.
     fn is_error(&self) -> bool {
         self.error_code.is_some() || self.error_message.is_some()
-    }
-}
-
-/// A string, number or boolean as text; `None` for `null`, arrays and objects.
-fn scalar_to_string(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
@@ -551,37 +542,14 @@ fn mask(phone: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
-    use super::{
-        Deserialize, Deserializer, OffsetDateTime, SecretString, SessionId, Value, scalar_to_string,
+    use super::{Deserialize, Deserializer, OffsetDateTime, SecretString, SessionId, Value};
+    pub(super) use phone_verify_core::lenient::{
+        count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
     };
     use serde::de::Error as _;
     use time::PrimitiveDateTime;
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;
-
-    /// A scalar as text; `None` for `null`.
-    pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            other => scalar_to_string(&other)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a string")),
-        }
-    }
-
-    /// A required scalar as text.
-    pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        opt_string(d)?.ok_or_else(|| D::Error::custom("expected a string, found null"))
-    }
-
-    /// A required, non-empty scalar as text.
-    pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        let s = string(d)?;
-        if s.is_empty() {
-            return Err(D::Error::custom("expected a non-empty string"));
-        }
-        Ok(s)
-    }
 
     /// A scalar as text; `null` as the empty string.
     pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -596,45 +564,6 @@ mod lenient {
         }
     }
 
-    /// A boolean, `0`/`1` or `"true"`/`"false"`/`"1"`/`"0"`; `None` for `null`.
-    pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Bool(b) => Ok(Some(b)),
-            Value::Number(n) if n.as_u64() == Some(1) => Ok(Some(true)),
-            Value::Number(n) if n.as_u64() == Some(0) => Ok(Some(false)),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" => Ok(Some(true)),
-                "false" | "0" | "" => Ok(Some(false)),
-                _ => Err(D::Error::custom("expected a boolean")),
-            },
-            _ => Err(D::Error::custom("expected a boolean")),
-        }
-    }
-
-    /// A non-negative integer or a numeric string; `None` for `null`.
-    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Number(n) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
-            Value::String(s) if s.trim().is_empty() => Ok(None),
-            Value::String(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| D::Error::custom("expected a non-negative integer")),
-            _ => Err(D::Error::custom("expected a non-negative integer")),
-        }
-    }
-
-    /// A count; `null` as 0.
-    pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        Ok(opt_u64(d)?.unwrap_or_default())
-    }
-
     /// A session id; `null` or `""` as `None`.
     pub(super) fn opt_session<'de, D: Deserializer<'de>>(
         d: D,
@@ -645,29 +574,6 @@ mod lenient {
             Some(s) => SessionId::new(&s)
                 .map(Some)
                 .map_err(|_| D::Error::custom("expected a session id")),
-        }
-    }
-
-    /// A list; `null` as empty.
-    pub(super) fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-    }
-
-    /// A list of scalars as text; `null` as empty.
-    pub(super) fn string_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(Vec::new()),
-            Value::Array(items) => items
-                .iter()
-                .map(|item| {
-                    scalar_to_string(item).ok_or_else(|| D::Error::custom("expected strings"))
-                })
-                .collect(),
-            _ => Err(D::Error::custom("expected a list")),
         }
     }
 

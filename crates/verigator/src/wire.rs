@@ -308,23 +308,13 @@ fn mask(value: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
+    pub(super) use phone_verify_core::lenient::{bool, flag, opt_string, opt_u64, vec};
     use phone_verify_core::time::format_description::well_known::Rfc3339;
     use phone_verify_core::time::macros::format_description;
     use phone_verify_core::time::{OffsetDateTime, PrimitiveDateTime};
     use serde::de::Error as _;
 
     use super::{Deserialize, Deserializer, Value, is_valid_id};
-
-    /// A scalar as text; `None` for `null`.
-    pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s)),
-            Value::Number(n) => Ok(Some(n.to_string())),
-            Value::Bool(b) => Ok(Some(b.to_string())),
-            _ => Err(D::Error::custom("expected a string")),
-        }
-    }
 
     /// A service or user id: a string (or number) that can go into a URL path.
     pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -340,56 +330,6 @@ mod lenient {
                 "expected an id of ASCII letters, digits, '-' or '_'",
             ))
         }
-    }
-
-    /// A boolean, `0`/`1` or `"true"`/`"false"`.
-    pub(super) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Bool(b) => Ok(b),
-            Value::Number(n) if n.as_u64() == Some(1) => Ok(true),
-            Value::Number(n) if n.as_u64() == Some(0) => Ok(false),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
-                _ => Err(D::Error::custom("expected a boolean")),
-            },
-            _ => Err(D::Error::custom("expected a boolean")),
-        }
-    }
-
-    /// A flag: a boolean as in [`bool`], `null` as false.
-    pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(Option::<Value>::deserialize(d)?
-            .filter(|v| !v.is_null())
-            .map(|v| bool(v).map_err(D::Error::custom))
-            .transpose()?
-            .unwrap_or(false))
-    }
-
-    /// A non-negative integer or a numeric string; `None` for `null`.
-    pub(super) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Number(n) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a non-negative integer")),
-            Value::String(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| D::Error::custom("expected a non-negative integer")),
-            _ => Err(D::Error::custom("expected a non-negative integer")),
-        }
-    }
-
-    /// A list; `null` as empty.
-    pub(super) fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
     }
 
     /// A `ctime`; `null` or `""` as `None`.
