@@ -1,6 +1,9 @@
 //! `cargo xtask codegen [--check]`: each provider's documented errors live in one data file,
 //! `crates/<provider>/errors.toml`; from it this generates the provider's code → kind table
 //! (`crates/<provider>/src/error_table.rs`) and the error table of `docs/providers/<provider>.md`.
+//! It also writes the feature table of the `phone-verify` facade, from the facade's
+//! `[features]` and each provider crate's `description`, into the generated section of
+//! `crates/phone-verify/README.md` and of the repository's `README.md`.
 //! `--check` rewrites nothing and fails naming every stale file.
 
 use std::fmt::Write as _;
@@ -204,7 +207,194 @@ pub(crate) fn generate(root: &Path) -> Result<Vec<Output>> {
             path: doc_path,
         });
     }
+    outputs.extend(feature_tables(root)?);
     Ok(outputs)
+}
+
+/// The facade crate, whose features the feature table describes.
+const FACADE: &str = "crates/phone-verify";
+
+/// The files that carry the facade's feature table in their generated section.
+const FEATURE_TABLE_FILES: &[&str] = &["crates/phone-verify/README.md", "README.md"];
+
+/// One feature of the facade's `[features]`, in manifest order.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Feature {
+    pub(crate) name: String,
+    /// What it enables: other features, `dep:crate` or `crate/feature`.
+    pub(crate) enables: Vec<String>,
+    /// Its `## ` doc comment lines, joined.
+    pub(crate) doc: String,
+}
+
+/// The feature table in every file of [`FEATURE_TABLE_FILES`], if the facade exists.
+fn feature_tables(root: &Path) -> Result<Vec<Output>> {
+    let manifest = root.join(FACADE).join("Cargo.toml");
+    if !manifest.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = fs::read_to_string(&manifest)?;
+    let features = parse_features(&text).with_context(|| format!("in {}", manifest.display()))?;
+    let descriptions = package_descriptions(root)?;
+    let section = render_feature_table(&features, &descriptions);
+    let mut outputs = Vec::new();
+    for file in FEATURE_TABLE_FILES {
+        let path = root.join(file);
+        let current =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let contents = splice_existing(&current, &section)
+            .with_context(|| format!("in {}", path.display()))?;
+        outputs.push(Output {
+            path: PathBuf::from(file),
+            contents,
+        });
+    }
+    Ok(outputs)
+}
+
+/// The `[features]` of a manifest, in order, with their `## ` doc comments.
+pub(crate) fn parse_features(manifest: &str) -> Result<Vec<Feature>> {
+    #[derive(Deserialize)]
+    struct Manifest {
+        #[serde(default)]
+        features: std::collections::BTreeMap<String, Vec<String>>,
+    }
+    let parsed: Manifest = toml::from_str(manifest).context("parsing the manifest")?;
+    let mut features = Vec::new();
+    let mut doc = Vec::new();
+    let mut in_features = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+            doc.clear();
+            continue;
+        }
+        if !in_features {
+            continue;
+        }
+        if let Some(text) = line.strip_prefix("##") {
+            doc.push(text.trim().to_owned());
+            continue;
+        }
+        let name = line
+            .split_once('=')
+            .map(|(name, _)| name.trim().trim_matches('"'))
+            .filter(|name| !name.is_empty() && !name.starts_with('#'));
+        if let Some((name, enables)) = name.and_then(|n| parsed.features.get_key_value(n)) {
+            features.push(Feature {
+                name: name.clone(),
+                enables: enables.clone(),
+                doc: doc.join(" "),
+            });
+        }
+        doc.clear();
+    }
+    ensure!(
+        features.len() == parsed.features.len(),
+        "some features could not be read: start each feature's line with `name =`"
+    );
+    Ok(features)
+}
+
+/// The `description` of every package under `crates/`, by package name.
+fn package_descriptions(root: &Path) -> Result<std::collections::BTreeMap<String, String>> {
+    #[derive(Deserialize)]
+    struct Manifest {
+        package: Option<Package>,
+    }
+    #[derive(Deserialize)]
+    struct Package {
+        name: String,
+        description: Option<String>,
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for entry in fs::read_dir(root.join("crates"))? {
+        let manifest = entry?.path().join("Cargo.toml");
+        if !manifest.is_file() {
+            continue;
+        }
+        let text = fs::read_to_string(&manifest)?;
+        let parsed: Manifest =
+            toml::from_str(&text).with_context(|| format!("parsing {}", manifest.display()))?;
+        if let Some(Package {
+            name,
+            description: Some(description),
+        }) = parsed.package
+        {
+            out.insert(name, description);
+        }
+    }
+    Ok(out)
+}
+
+/// The generated section: one row per feature except `default`.
+pub(crate) fn render_feature_table(
+    features: &[Feature],
+    descriptions: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let defaults: Vec<&str> = features
+        .iter()
+        .find(|f| f.name == "default")
+        .map(|f| f.enables.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut out = String::new();
+    let _ = writeln!(out, "{BEGIN}");
+    let _ = writeln!(
+        out,
+        "<!-- generated from the [features] of `{FACADE}/Cargo.toml` and the provider crates' \
+         descriptions by `cargo xtask codegen`: do not edit this section -->\n"
+    );
+    out.push_str("| feature | default | enables |\n|---|---|---|\n");
+    for feature in features.iter().filter(|f| f.name != "default") {
+        let provider = feature.enables.iter().find_map(|e| {
+            let krate = e.strip_prefix("dep:")?;
+            descriptions.get(krate).map(|d| (krate, d))
+        });
+        let what = match provider {
+            Some((krate, description)) => {
+                let summary = match description.split_once(" provider for phone-verify: ") {
+                    Some((name, rest)) => format!("**{name}**: {rest}"),
+                    None => description.clone(),
+                };
+                format!(
+                    "{summary}; [`{krate}`](https://docs.rs/{krate}) as `providers::{}`",
+                    feature.name
+                )
+            }
+            None if !feature.doc.is_empty() => feature.doc.clone(),
+            None => feature
+                .enables
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let default = if defaults.contains(&feature.name.as_str()) {
+            "yes"
+        } else {
+            "no"
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {default} | {} |",
+            feature.name,
+            what.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(out, "{END}");
+    out
+}
+
+/// Replaces the generated section of a file that must already have one.
+fn splice_existing(current: &str, section: &str) -> Result<String> {
+    match (current.find(BEGIN), current.find(END)) {
+        (Some(start), Some(end)) if start < end => {
+            let after = &current[end + END.len()..];
+            let after = after.strip_prefix('\n').unwrap_or(after);
+            Ok(format!("{}{section}{after}", &current[..start]))
+        }
+        _ => bail!("the file has no `{BEGIN}` … `{END}` section for the feature table"),
+    }
 }
 
 fn provider_of(file: &ErrorFile) -> &str {
@@ -516,6 +706,124 @@ note = "retry later"
             assert!(generate(&root).is_err(), "{from} -> {to}");
         }
         fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn generates_the_facade_feature_table() {
+        let root = temp_root("features");
+        fs::create_dir_all(root.join("crates/phone-verify")).unwrap();
+        fs::write(
+            root.join("crates/phone-verify/Cargo.toml"),
+            r#"[package]
+name = "phone-verify"
+
+[features]
+## Nothing by default.
+default = ["acme"]
+## Acme.
+acme = ["dep:acme-sms"]
+plain = ["dep:not-in-crates"]
+## Mocks for | tests.
+mock = ["phone-verify-core/mock"]
+everything = ["acme", "mock"]
+
+[dependencies]
+acme-sms = { path = "../acme", optional = true }
+"#,
+        )
+        .unwrap();
+        fs::write(
+            root.join("crates/acme/Cargo.toml"),
+            "[package]\nname = \"acme-sms\"\ndescription = \"Acme provider for phone-verify: SMS codes and sessions\"\n",
+        )
+        .unwrap();
+        let readme = "# Facade\n\nIntro.\n\n<!-- BEGIN GENERATED: cargo xtask codegen -->\nold\n<!-- END GENERATED -->\n\nOutro.\n";
+        fs::write(root.join("crates/phone-verify/README.md"), readme).unwrap();
+        fs::write(root.join("README.md"), readme).unwrap();
+
+        let outputs = generate(&root).unwrap();
+        let paths: Vec<_> = outputs.iter().map(|o| o.path.clone()).collect();
+        assert_eq!(
+            paths[2..],
+            [
+                PathBuf::from("crates/phone-verify/README.md"),
+                PathBuf::from("README.md")
+            ]
+        );
+        let doc = &outputs[2].contents;
+        assert!(
+            doc.starts_with("# Facade\n\nIntro.\n\n<!-- BEGIN GENERATED"),
+            "{doc}"
+        );
+        assert!(doc.ends_with("<!-- END GENERATED -->\n\nOutro.\n"), "{doc}");
+        assert!(!doc.contains("\nold\n"));
+        assert!(!doc.contains("| `default` |"));
+        assert!(
+            doc.contains(
+                "| `acme` | yes | **Acme**: SMS codes and sessions; \
+                 [`acme-sms`](https://docs.rs/acme-sms) as `providers::acme` |"
+            ),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("| `plain` | no | `dep:not-in-crates` |"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("| `mock` | no | Mocks for \\| tests. |"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("| `everything` | no | `acme`, `mock` |"),
+            "{doc}"
+        );
+        assert_eq!(outputs[3].contents, *doc);
+
+        // The facade's features and the providers' descriptions are both sources.
+        run(&root, false).unwrap();
+        run(&root, true).unwrap();
+        let acme = root.join("crates/acme/Cargo.toml");
+        let text = fs::read_to_string(&acme).unwrap();
+        fs::write(&acme, text.replace("SMS codes", "voice codes")).unwrap();
+        assert_eq!(stale(&root, &generate(&root).unwrap()).len(), 2);
+        run(&root, false).unwrap();
+        assert!(
+            fs::read_to_string(root.join("README.md"))
+                .unwrap()
+                .contains("**Acme**: voice codes and sessions")
+        );
+
+        // A README without the generated section is an error, not a silent append.
+        fs::write(root.join("README.md"), "# Facade\n").unwrap();
+        let err = generate(&root).unwrap_err();
+        assert!(format!("{err:#}").contains("README.md"), "{err:#}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn features_keep_manifest_order_and_docs() {
+        let features = parse_features(
+            "[package]\nname = \"x\"\n\n[features]\n## First\n## line two.\nb = []\n# not a doc\na = [\"b\"]\n\n[dependencies]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            features,
+            [
+                Feature {
+                    name: "b".into(),
+                    enables: vec![],
+                    doc: "First line two.".into()
+                },
+                Feature {
+                    name: "a".into(),
+                    enables: vec!["b".into()],
+                    doc: String::new()
+                },
+            ]
+        );
+        let multi_line = parse_features("[features]\na = [\n  \"b\",\n]\nb = []\n").unwrap();
+        assert_eq!(multi_line[0].enables, ["b"]);
+        assert!(parse_features("[features]\n\"a\".x = []\n").is_err());
     }
 
     #[test]

@@ -1,0 +1,283 @@
+//! The command line: global options and subcommands.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use phone_verify::{Channel, Code, Language, PhoneNumber, SessionId};
+
+/// The exit codes, as `--help` shows them.
+pub(crate) const EXIT_CODES: &str = "\
+Targets:
+  embedded          a sandbox inside this process (the default): nothing is sent, and it stops
+                    with the command, so `check` and `resolve` need another target
+  sandbox:URL       a running `phone-verify sandbox` (or phone-verify-sandbox) at URL, e.g.
+                    sandbox:http://127.0.0.1:8025 (`sandbox` alone means that URL)
+  live              the real provider, with credentials from its environment variables
+                    (VERIFYKIT_SERVER_KEY, VERIFIK_TOKEN, VERIGATOR_USERNAME and _PASSWORD)
+
+Exit codes:
+  0   success: verified, resolved, done
+  1   rejected: wrong or expired code, too many attempts, unknown session; or a demo flow
+      that did not behave as expected
+  2   error: provider error, network failure, missing credentials, I/O
+  3   pending: the user has not completed the reverse flow (check without --wait, or
+      --wait timed out)
+  64  usage: bad arguments, phone number, code or handle file; nothing was sent";
+
+/// Phone-number verification from the shell: VerifyKit, Verifik and Messente Verigator, against
+/// an embedded sandbox by default.
+#[derive(Debug, Parser)]
+#[command(
+    name = "phone-verify",
+    version,
+    about,
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Where requests go: embedded (default), sandbox:URL, or live [env: PHONE_VERIFY_TARGET]
+    #[arg(long, global = true, value_name = "TARGET")]
+    pub(crate) target: Option<String>,
+    /// The real provider, with credentials from the environment (same as --target live)
+    #[arg(long, global = true)]
+    pub(crate) live: bool,
+    /// A running sandbox (same as --target sandbox:URL)
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) sandbox_url: Option<String>,
+    /// The provider: verifykit (default), verifik or verigator [env: PHONE_VERIFY_PROVIDER]
+    #[arg(
+        long,
+        global = true,
+        value_parser = ["verifykit", "verifik", "verigator"]
+    )]
+    pub(crate) provider: Option<String>,
+    /// With --live: the provider's base URL instead of its production host (for VerifyKit, the
+    /// web REST host; VERIFYKIT_API_URL sets the API host)
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    /// With --live: read the provider's secret (VerifyKit server key, Verifik token, Verigator
+    /// password) from the first line of stdin instead of the environment
+    #[arg(long, global = true)]
+    pub(crate) key_stdin: bool,
+    /// The end user's IP address, sent to providers that ask for it (VerifyKit)
+    #[arg(long, global = true, value_name = "IP")]
+    pub(crate) end_user_ip: Option<IpAddr>,
+    /// Print one JSON document on stdout, for scripts
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run every provider's flows against an embedded sandbox: SMS codes, a reverse WhatsApp
+    /// flow with its QR code, TOTP, session resolution, wrong and expired codes
+    Demo,
+    /// Start a verification (send a code, or open a reverse flow) and print its handle as JSON
+    Start(StartArgs),
+    /// Check a code, or poll a reverse flow, of a handle written by `start`
+    Check(CheckArgs),
+    /// Resolve a session id into the verified phone (VerifyKit, Verifik)
+    Resolve(ResolveArgs),
+    /// The verification methods VerifyKit offers (VerifyKit `init`)
+    Methods(MethodsArgs),
+    /// The countries VerifyKit sends codes to (VerifyKit `country`)
+    Countries(CountriesArgs),
+    /// Verifik account commands
+    #[command(subcommand)]
+    Verifik(VerifikCommand),
+    /// Serve the sandbox (VerifyKit, Verifik and Verigator) for local development
+    Sandbox(SandboxArgs),
+}
+
+/// `start`.
+#[derive(Debug, Args)]
+pub(crate) struct StartArgs {
+    /// The phone number, in international format (e.g. "+90 532 123 45 67")
+    #[arg(long, value_parser = parse_phone)]
+    pub(crate) phone: Option<PhoneNumber>,
+    /// The channel: sms (default), whatsapp, telegram, totp, voice
+    #[arg(long, value_parser = parse_channel)]
+    pub(crate) channel: Option<Channel>,
+    /// A reverse flow: the user sends a message from a deeplink or QR code (default channel:
+    /// whatsapp; no --phone)
+    #[arg(long, conflicts_with = "phone")]
+    pub(crate) reverse: bool,
+    /// The language of the user's message, e.g. en, tr, es
+    #[arg(long, value_parser = parse_language)]
+    pub(crate) lang: Option<Language>,
+    /// Write the handle to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Verigator: the service whose users are verified (default: VERIGATOR_SERVICE_ID; on a
+    /// sandbox, a new service)
+    #[arg(long, value_name = "ID")]
+    pub(crate) service_id: Option<String>,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The handle file written by `start` ("-" reads it from stdin)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) handle: PathBuf,
+    /// The code the user received; without it, a reverse flow is polled once
+    #[arg(long, value_parser = parse_code, conflicts_with = "wait")]
+    pub(crate) code: Option<Code>,
+    /// Poll a reverse flow until the user has completed it (spinner on a terminal)
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// With --wait: give up after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    pub(crate) timeout: f64,
+    /// With --wait: seconds between polls
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds)]
+    pub(crate) interval: f64,
+}
+
+/// `resolve`.
+#[derive(Debug, Args)]
+pub(crate) struct ResolveArgs {
+    /// The session id a client handed over (the `session_id` of a verified check)
+    #[arg(long, value_parser = parse_session)]
+    pub(crate) session: SessionId,
+}
+
+/// `methods`.
+#[derive(Debug, Args)]
+pub(crate) struct MethodsArgs {
+    /// The language of the texts, e.g. en, tr
+    #[arg(long, value_parser = parse_language)]
+    pub(crate) lang: Option<Language>,
+}
+
+/// `countries`.
+#[derive(Debug, Args)]
+pub(crate) struct CountriesArgs {
+    /// Put this country (ISO 3166-1 alpha-2, e.g. TR) first
+    #[arg(long, value_name = "CODE", value_parser = parse_country)]
+    pub(crate) country: Option<String>,
+    /// The language of the country names
+    #[arg(long, value_parser = parse_language)]
+    pub(crate) lang: Option<Language>,
+}
+
+/// `verifik …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum VerifikCommand {
+    /// Log in with the phone of a Verifik account: Verifik sends a code by WhatsApp, which is
+    /// exchanged for an access token (printed on stdout, or written to --out)
+    Login(LoginArgs),
+}
+
+/// `verifik login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The phone number of the Verifik account
+    #[arg(long, value_parser = parse_phone)]
+    pub(crate) phone: PhoneNumber,
+    /// Only send the code; confirm later with --code
+    #[arg(long, conflicts_with = "code")]
+    pub(crate) send_only: bool,
+    /// Confirm a code sent earlier (without it, the code is sent and then read from stdin)
+    #[arg(long, value_parser = parse_code)]
+    pub(crate) code: Option<Code>,
+    /// Write the token to FILE (mode 600) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `sandbox`.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// The address to listen on (port 0: any free port)
+    #[arg(long, default_value = "127.0.0.1:8025")]
+    pub(crate) listen: SocketAddr,
+    /// A seed for reproducible codes and ids
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+}
+
+fn parse_phone(raw: &str) -> Result<PhoneNumber, String> {
+    raw.parse::<PhoneNumber>()
+        .map_err(|e| format!("invalid phone number: {e}"))
+}
+
+fn parse_channel(raw: &str) -> Result<Channel, String> {
+    match raw.parse::<Channel>() {
+        Ok(Channel::Other(name)) => Err(format!(
+            "unknown channel {name:?} (sms, whatsapp, telegram, totp, voice, flash_call, email)"
+        )),
+        Ok(channel) => Ok(channel),
+        Err(never) => match never {},
+    }
+}
+
+fn parse_language(raw: &str) -> Result<Language, String> {
+    raw.parse::<Language>().map_err(|e| e.message().to_owned())
+}
+
+fn parse_code(raw: &str) -> Result<Code, String> {
+    raw.parse::<Code>().map_err(|e| e.message().to_owned())
+}
+
+fn parse_session(raw: &str) -> Result<SessionId, String> {
+    raw.parse::<SessionId>().map_err(|e| e.message().to_owned())
+}
+
+fn parse_country(raw: &str) -> Result<String, String> {
+    let code = raw.trim();
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(code.to_ascii_uppercase())
+    } else {
+        Err(format!(
+            "{raw:?} is not an ISO 3166-1 alpha-2 country code such as TR"
+        ))
+    }
+}
+
+fn parse_seconds(raw: &str) -> Result<f64, String> {
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .ok_or_else(|| format!("{raw:?} is not a number of seconds between 0 and 86400"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_values() {
+        assert!(
+            parse_phone("12")
+                .unwrap_err()
+                .starts_with("invalid phone number")
+        );
+        assert_eq!(parse_channel("WhatsApp").unwrap(), Channel::WhatsApp);
+        assert!(parse_channel("pigeon").is_err());
+        assert!(parse_code("1").is_err());
+        assert_eq!(parse_country(" tr ").unwrap(), "TR");
+        assert!(parse_country("TUR").is_err() && parse_country("T1").is_err());
+        assert!((parse_seconds("1.5").unwrap() - 1.5).abs() < f64::EPSILON);
+        assert!(parse_seconds("0").is_err() && parse_seconds("soon").is_err());
+    }
+}

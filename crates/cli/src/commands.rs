@@ -1,0 +1,531 @@
+//! `start`, `check`, `resolve`, `methods`, `countries`, `verifik login` and `sandbox`.
+
+use std::fs;
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::path::Path;
+use std::time::Duration;
+
+use phone_verify::providers::verifik::{self, VerifikBuilder, VerifikPhone};
+use phone_verify::providers::verifykit::VerifyKitBuilder;
+use phone_verify::providers::verigator;
+use phone_verify::{
+    Channel, CheckRequest, Code, ErrorKind, PhoneVerifier, SessionResolver, StartRequest,
+    Verification,
+};
+use phone_verify_sandbox::{Sandbox, SandboxConfig};
+use tokio::time::Instant;
+
+use crate::args::{
+    CheckArgs, CountriesArgs, LoginArgs, MethodsArgs, ResolveArgs, SandboxArgs, StartArgs,
+};
+use crate::exit::{Failure, Outcome, REJECTED, SUCCESS};
+use crate::output::{self, Spinner};
+use crate::target::{Context, ProviderName, Target};
+
+/// Prints `value` as one JSON document on stdout.
+fn print_json(value: &serde_json::Value) {
+    outln!("{value}");
+}
+
+/// `start`: sends a code or opens a reverse flow; the handle goes to stdout or `--out`.
+pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
+    let provider = ctx.provider_or_default();
+    let channel = args.channel.clone().unwrap_or(if args.reverse {
+        Channel::WhatsApp
+    } else {
+        Channel::Sms
+    });
+    let mut request = match (&args.phone, args.reverse) {
+        (Some(phone), false) => StartRequest::otp(channel, phone.clone()),
+        (None, true) => StartRequest::reverse(channel),
+        (None, false) => {
+            return Err(Failure::usage(
+                "start needs --phone, or --reverse for a reverse flow",
+            ));
+        }
+        (Some(_), true) => return Err(Failure::usage("--reverse takes no --phone")),
+    };
+    if let Some(lang) = &args.lang {
+        request = request.language(lang.clone());
+    }
+    request = request.context(ctx.request_context());
+    if provider != ProviderName::Verigator && args.service_id.is_some() {
+        return Err(Failure::usage(
+            "--service-id applies to --provider verigator",
+        ));
+    }
+
+    let built = ctx.build(provider, args.service_id.as_deref()).await?;
+    ctx.banner(provider);
+    let handle = built.verifier.start(&request).await?;
+    let pretty = handle.to_json_pretty()?;
+    if let Some(path) = &args.out {
+        fs::write(path, format!("{pretty}\n"))
+            .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if ctx.json {
+        print_json(&serde_json::to_value(&handle).unwrap_or_default());
+        return Ok(SUCCESS);
+    }
+    if args.out.is_none() {
+        outln!("{pretty}");
+    }
+    errln!("{}", output::started(&handle));
+    if let Some(reverse) = &handle.reverse {
+        if let Some(link) = &reverse.deeplink {
+            errln!("open on the phone: {link}");
+            if let Some(qr) = output::qr_code(link, "  ") {
+                errln!("or scan it:\n{qr}");
+            }
+        } else if reverse.qr_code.is_some() {
+            errln!("the handle's reverse.qr_code holds the QR code (PNG, base64)");
+        }
+    }
+    if let Some(phone) = &handle.phone
+        && let Some(message) = ctx.sandbox_message(phone.e164()).await
+    {
+        errln!(
+            "the sandbox received instead of {}: {} {:?}",
+            phone.e164(),
+            message.channel.as_str(),
+            message.text
+        );
+    }
+    let file = args
+        .out
+        .as_deref()
+        .map_or_else(|| "HANDLE.json".to_owned(), |p| p.display().to_string());
+    let target = match &ctx.target {
+        Target::Embedded => {
+            errln!(
+                "note: the embedded sandbox stops with this command, so no other command can \
+                 check this handle; run `phone-verify sandbox` and pass --target \
+                 sandbox:{} to start and check",
+                crate::target::DEFAULT_SANDBOX_URL
+            );
+            return Ok(SUCCESS);
+        }
+        other => format!(" --target {other}"),
+    };
+    let how = if handle.reverse.is_some() {
+        "--wait".to_owned()
+    } else {
+        "--code CODE".to_owned()
+    };
+    errln!("next: phone-verify check{target} --handle {file} {how}");
+    Ok(SUCCESS)
+}
+
+/// Reads a handle from `path`, or stdin for `-`.
+fn read_handle(path: &Path) -> Result<Verification, Failure> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read the handle from stdin: {e}")))?;
+        text
+    } else {
+        fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
+    };
+    Verification::from_json(&text)
+        .map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))
+}
+
+/// `check`: checks a code or polls a reverse flow, in a process other than `start`'s.
+pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
+    if ctx.target == Target::Embedded {
+        return Err(Failure::usage(
+            "check continues a verification of another process, which the embedded sandbox \
+             cannot: pass the target that started it (--target sandbox:URL, or --live)",
+        ));
+    }
+    if ctx.reads_stdin() && args.handle.as_os_str() == "-" {
+        return Err(Failure::usage(
+            "--key-stdin and --handle - both read stdin: put the handle in a file",
+        ));
+    }
+    let handle = read_handle(&args.handle)?;
+    let provider = ProviderName::parse(handle.provider.as_str())?;
+    if let Some(given) = ctx.provider.filter(|p| *p != provider) {
+        return Err(Failure::usage(format!(
+            "the handle belongs to provider {}, not {}",
+            provider.as_str(),
+            given.as_str()
+        )));
+    }
+    let service = handle
+        .extra_str(verigator::EXTRA_SERVICE_ID)
+        .map(str::to_owned);
+    let built = ctx.build(provider, service.as_deref()).await?;
+    ctx.banner(provider);
+    let verifier = built.verifier;
+    let mut request = args
+        .code
+        .clone()
+        .map_or_else(CheckRequest::poll, CheckRequest::code);
+    request = request.context(ctx.request_context());
+
+    let outcome = if args.wait {
+        wait(verifier.as_ref(), &handle, &request, &args, ctx.json).await?
+    } else {
+        verifier.check(&handle, &request).await?
+    };
+    let (line, code) = output::outcome(&outcome);
+    if ctx.json {
+        print_json(&serde_json::to_value(&outcome).unwrap_or_default());
+    } else {
+        outln!("{line}");
+    }
+    Ok(code)
+}
+
+/// Polls until the outcome is not pending, or the timeout passes (then: pending).
+async fn wait(
+    verifier: &dyn PhoneVerifier,
+    handle: &Verification,
+    request: &CheckRequest,
+    args: &CheckArgs,
+    json: bool,
+) -> Result<phone_verify::CheckOutcome, Failure> {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(args.timeout);
+    let interval = Duration::from_secs_f64(args.interval);
+    let mut spinner = Spinner::new(!json);
+    loop {
+        let outcome = verifier.check(handle, request).await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                spinner.clear();
+                return Err(err.into());
+            }
+        };
+        if !outcome.is_pending() || Instant::now() + interval > deadline {
+            spinner.clear();
+            return Ok(outcome);
+        }
+        let next = Instant::now() + interval;
+        while Instant::now() < next {
+            spinner.tick(&format!(
+                "waiting for the user to send the message… {}s",
+                started.elapsed().as_secs()
+            ));
+            tokio::time::sleep(Duration::from_millis(100).min(interval)).await;
+        }
+    }
+}
+
+/// `resolve`: a session id into the verified phone.
+pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
+    let provider = ctx.provider_or_default();
+    if ctx.target == Target::Embedded {
+        return Err(Failure::usage(
+            "resolve reads a session of another process, which the embedded sandbox cannot: \
+             pass the target that verified it (--target sandbox:URL, or --live)",
+        ));
+    }
+    if provider == ProviderName::Verigator {
+        return Err(Failure::usage(
+            "Verigator has no sessions: resolve works with verifykit and verifik",
+        ));
+    }
+    let built = ctx.build(provider, None).await?;
+    let resolver = built.require_resolver()?;
+    ctx.banner(provider);
+    match resolver
+        .resolve(&args.session, &ctx.request_context())
+        .await
+    {
+        Ok(phone) => {
+            if ctx.json {
+                print_json(&serde_json::to_value(&phone).unwrap_or_default());
+            } else {
+                outln!("{}", output::verified_phone(&phone));
+            }
+            Ok(SUCCESS)
+        }
+        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Expired) => {
+            let failure = Failure::from(err);
+            errln!("phone-verify: not resolved: {failure}");
+            if ctx.json {
+                print_json(&failure.to_json());
+            }
+            Ok(REJECTED)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The VerifyKit client for `methods` and `countries`.
+async fn verifykit_client(
+    ctx: &mut Context,
+    command: &str,
+) -> Result<phone_verify::providers::verifykit::VerifyKitClient, Failure> {
+    if ctx.provider.is_some_and(|p| p != ProviderName::VerifyKit) {
+        return Err(Failure::usage(format!(
+            "{command} is a VerifyKit command: drop --provider or use --provider verifykit"
+        )));
+    }
+    let vars = ctx.variables(ProviderName::VerifyKit).await?;
+    let client = VerifyKitBuilder::from_lookup(|name| vars.get(name).cloned())?.build_client()?;
+    ctx.banner(ProviderName::VerifyKit);
+    Ok(client)
+}
+
+/// `methods`: VerifyKit's `init`.
+pub(crate) async fn methods(ctx: &mut Context, args: MethodsArgs) -> Outcome {
+    let client = verifykit_client(ctx, "methods").await?;
+    let list = client
+        .init(args.lang.as_ref(), &ctx.request_context())
+        .await?;
+    if ctx.json {
+        let methods: Vec<serde_json::Value> = list
+            .list
+            .iter()
+            .map(|m| serde_json::json!({ "app": m.app, "name": m.name, "text": m.text }))
+            .collect();
+        print_json(&serde_json::json!({
+            "methods": methods,
+            "description": list.description,
+            "alternative_validation": list.alternative_validation,
+            "offers_otp": list.offers_otp(),
+        }));
+        return Ok(SUCCESS);
+    }
+    if let Some(description) = &list.description {
+        outln!("{description}");
+    }
+    for method in &list.list {
+        outln!(
+            "  {:<10} {:<10} {}",
+            method.app,
+            method.name.as_deref().unwrap_or(""),
+            method.text.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(alternative) = &list.alternative_validation {
+        outln!(
+            "  {alternative:<10} (alternative) {}",
+            list.alternative_validation_description
+                .as_deref()
+                .unwrap_or("")
+        );
+    }
+    Ok(SUCCESS)
+}
+
+/// `countries`: VerifyKit's `country`.
+pub(crate) async fn countries(ctx: &mut Context, args: CountriesArgs) -> Outcome {
+    let client = verifykit_client(ctx, "countries").await?;
+    let countries = client
+        .country(
+            args.country.as_deref(),
+            args.lang.as_ref(),
+            &ctx.request_context(),
+        )
+        .await?;
+    if ctx.json {
+        let list: Vec<serde_json::Value> = countries
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "country_code": c.country_code,
+                    "phone_code": c.phone_code,
+                    "title": c.title,
+                })
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(list));
+        return Ok(SUCCESS);
+    }
+    for country in &countries {
+        outln!(
+            "{:<3} {:<6} {}",
+            country.country_code,
+            country.phone_code.as_deref().unwrap_or(""),
+            country.title.as_deref().unwrap_or("")
+        );
+    }
+    Ok(SUCCESS)
+}
+
+/// `verifik login`: phone login, then the access token.
+pub(crate) async fn verifik_login(ctx: &mut Context, args: LoginArgs) -> Outcome {
+    if ctx.provider.is_some_and(|p| p != ProviderName::Verifik) {
+        return Err(Failure::usage(
+            "verifik login is a Verifik command: drop --provider",
+        ));
+    }
+    if ctx.target == Target::Embedded && (args.send_only || args.code.is_some()) {
+        return Err(Failure::usage(
+            "--send-only and --code split the login over two commands, which the embedded \
+             sandbox cannot: use --target sandbox:URL or --live",
+        ));
+    }
+    let mut builder = VerifikBuilder::without_token();
+    if let Some(url) = ctx.sandbox_url().await? {
+        builder = builder.sandbox_url(&url);
+    } else {
+        let vars = ctx.variables(ProviderName::Verifik).await?;
+        if let Some(url) = vars.get(verifik::ENV_BASE_URL) {
+            builder = builder.base_url(url);
+        }
+    }
+    let client = builder.build_client()?;
+    ctx.banner(ProviderName::Verifik);
+    let account = VerifikPhone::new(args.phone.calling_code(), args.phone.national_number())?;
+    let code = if let Some(code) = args.code.clone() {
+        code
+    } else {
+        client.phone_login(&account).await?;
+        if args.send_only {
+            if ctx.json {
+                print_json(&serde_json::json!({ "sent": true, "phone": args.phone.e164() }));
+            } else {
+                errln!(
+                    "sent a login code to {} by WhatsApp; confirm it with: phone-verify \
+                     verifik login --target {} --phone {} --code CODE",
+                    args.phone.e164(),
+                    ctx.target,
+                    args.phone.e164()
+                );
+            }
+            return Ok(SUCCESS);
+        }
+        if let Some(message) = ctx.sandbox_message(args.phone.e164()).await {
+            errln!(
+                "the sandbox received instead of {}: {:?}",
+                args.phone.e164(),
+                message.text
+            );
+        }
+        read_code().await?
+    };
+    let token = match client.phone_login_confirm(&account, &code).await {
+        Ok(token) => token,
+        // Verifik refused the code itself (400 "Invalid OTP code."): a rejection.
+        Err(err) if err.kind() == ErrorKind::InvalidInput && err.http_status().is_some() => {
+            let failure = Failure::from(err);
+            errln!("phone-verify: rejected: {failure}");
+            if ctx.json {
+                print_json(&failure.to_json());
+            }
+            return Ok(REJECTED);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let secret = phone_verify::secrecy::ExposeSecret::expose_secret(token.secret()).to_owned();
+    let expires = output::timestamp(token.expires_at());
+    if let Some(path) = &args.out {
+        write_private(path, &format!("{secret}\n"))?;
+        if ctx.json {
+            print_json(&serde_json::json!({
+                "token_file": path.display().to_string(),
+                "token_type": token.token_type(),
+                "expires_at": expires,
+            }));
+        } else {
+            errln!(
+                "wrote the access token to {} (valid until {expires})",
+                path.display()
+            );
+        }
+    } else if ctx.json {
+        print_json(&serde_json::json!({
+            "access_token": secret,
+            "token_type": token.token_type(),
+            "expires_at": expires,
+        }));
+    } else {
+        outln!("{secret}");
+        errln!("the access token above is valid until {expires}: keep it secret");
+    }
+    Ok(SUCCESS)
+}
+
+/// Reads the login code from stdin, prompting on a terminal.
+async fn read_code() -> Result<Code, Failure> {
+    let line = tokio::task::spawn_blocking(|| {
+        if std::io::stdin().is_terminal() {
+            err!("the code Verifik sent by WhatsApp: ");
+        }
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map_err(|e| Failure::other(format!("cannot read the code: {e}")))?
+    .map_err(|e| Failure::other(format!("cannot read the code from stdin: {e}")))?;
+    if line.trim().is_empty() {
+        return Err(Failure::usage(
+            "no code on stdin: type the code Verifik sent, or pass --code",
+        ));
+    }
+    Code::new(&line).map_err(|e| Failure::usage(format!("the code: {}", e.message())))
+}
+
+/// Writes a secret to a new file readable only by its owner (on Unix).
+fn write_private(path: &Path, contents: &str) -> Result<(), Failure> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(contents.as_bytes()))
+        .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))
+}
+
+/// `sandbox`: serves the sandbox until Ctrl-C.
+pub(crate) async fn sandbox(args: SandboxArgs, json: bool) -> Outcome {
+    let config = SandboxConfig {
+        listen: args.listen,
+        seed: args.seed,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config)
+        .await
+        .map_err(|e| Failure::other(format!("cannot listen on {}: {e}", args.listen)))?;
+    let url = sandbox.base_url();
+    let c = sandbox.config();
+    if json {
+        print_json(&serde_json::json!({
+            "base_url": url,
+            "target": format!("sandbox:{url}"),
+            "verifykit_web_rest_url": sandbox.verifykit_web_rest_url(),
+            "verifykit_api_url": sandbox.verifykit_api_url(),
+            "verifik_url": sandbox.verifik_url(),
+            "verigator_url": sandbox.verigator_url(),
+            "control_url": sandbox.control_url(),
+        }));
+    } else {
+        outln!("phone-verify sandbox listening on {url}: no real message is sent");
+        outln!("  use it with   phone-verify --target sandbox:{url} start --phone +905321234567");
+        outln!(
+            "  VerifyKit     {}  (X-Vfk-Server-Key: {})",
+            sandbox.verifykit_web_rest_url(),
+            c.verifykit_server_key
+        );
+        outln!("                {}", sandbox.verifykit_api_url());
+        outln!(
+            "  Verifik       {}  (Authorization: Bearer {})",
+            sandbox.verifik_url(),
+            c.verifik_token
+        );
+        outln!(
+            "  Verigator     {}  (X-Service-Auth: {})",
+            sandbox.verigator_url(),
+            c.verigator_service_auth()
+        );
+        outln!(
+            "  sent messages {}/messages   (Ctrl-C stops the sandbox)",
+            sandbox.control_url()
+        );
+    }
+    let _ = std::io::stdout().flush();
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Failure::other(format!("cannot wait for Ctrl-C: {e}")))?;
+    sandbox.shutdown().await;
+    Ok(SUCCESS)
+}

@@ -1,0 +1,143 @@
+//! `phone-verify`: phone-number verification from the shell, through VerifyKit, Verifik and
+//! Messente Verigator, against an embedded sandbox unless told otherwise. See the crate's
+//! README and `phone-verify --help`.
+
+/// `println!` that ignores a closed stdout (`phone-verify countries | head -1`) instead of
+/// panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that ignores a closed stderr, and flushes.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, $($arg)*);
+        let _ = stderr.flush();
+    }};
+}
+
+mod args;
+mod commands;
+mod demo;
+mod exit;
+mod output;
+mod target;
+mod totp;
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind as ClapErrorKind;
+
+use crate::args::{Cli, Command, VerifikCommand};
+use crate::exit::{ERROR, Failure, Outcome, SUCCESS, USAGE};
+use crate::target::Context;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        errln!("phone-verify: internal error: {message}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(match err.kind() {
+                ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion => SUCCESS,
+                _ => USAGE,
+            });
+        }
+    };
+    init_tracing();
+    let json = cli.global.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            errln!("phone-verify: error: cannot start the async runtime: {err}");
+            return ExitCode::from(ERROR);
+        }
+    };
+    let outcome = runtime.block_on(run(cli));
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            errln!("phone-verify: error: {failure}");
+            if json {
+                outln!("{}", failure.to_json());
+            }
+            ExitCode::from(failure.code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Outcome {
+    let global = cli.global;
+    match cli.command {
+        Command::Demo => {
+            no_target("demo", &global)?;
+            demo::run(global.json).await
+        }
+        Command::Sandbox(args) => {
+            no_target("sandbox", &global)?;
+            commands::sandbox(args, global.json).await
+        }
+        Command::Start(args) => commands::start(&mut Context::new(&global)?, args).await,
+        Command::Check(args) => commands::check(&mut Context::new(&global)?, args).await,
+        Command::Resolve(args) => commands::resolve(&mut Context::new(&global)?, args).await,
+        Command::Methods(args) => commands::methods(&mut Context::new(&global)?, args).await,
+        Command::Countries(args) => commands::countries(&mut Context::new(&global)?, args).await,
+        Command::Verifik(VerifikCommand::Login(args)) => {
+            commands::verifik_login(&mut Context::new(&global)?, args).await
+        }
+    }
+}
+
+/// `demo` and `sandbox` run their own sandbox: the target options make no sense there.
+fn no_target(command: &str, global: &args::Global) -> Result<(), Failure> {
+    let given = global.live
+        || global.target.is_some()
+        || global.sandbox_url.is_some()
+        || global.base_url.is_some()
+        || global.key_stdin;
+    if given {
+        return Err(Failure::usage(format!(
+            "{command} runs its own sandbox: it takes no --target, --live, --sandbox-url, \
+             --base-url or --key-stdin"
+        )));
+    }
+    Ok(())
+}
+
+/// Logs to stderr when `RUST_LOG` asks for them; silent otherwise.
+fn init_tracing() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    }
+}

@@ -1,0 +1,224 @@
+//! How results look: outcomes, times, QR codes in the terminal, the spinner.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal as _, Write as _};
+
+use phone_verify::{CheckOutcome, RejectReason, Rejection, Verification, VerifiedPhone};
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::exit::{PENDING, REJECTED, SUCCESS};
+
+/// RFC 3339, to the second.
+pub(crate) fn timestamp(at: OffsetDateTime) -> String {
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// What a rejection means, in words.
+pub(crate) fn reason(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::WrongCode => "wrong code",
+        RejectReason::Expired => "expired: start a new verification",
+        RejectReason::TooManyAttempts => "too many attempts: start a new verification later",
+        RejectReason::NotFound => "no such pending verification (used, replaced or never started)",
+        _ => "rejected",
+    }
+}
+
+/// A rejection with the provider's code and message.
+pub(crate) fn rejection(rejection: &Rejection) -> String {
+    let mut text = reason(rejection.reason).to_owned();
+    match (&rejection.provider_code, &rejection.message) {
+        (Some(code), Some(message)) => {
+            let _ = write!(text, " (code {code}: {message})");
+        }
+        (Some(code), None) => {
+            let _ = write!(text, " (code {code})");
+        }
+        (None, Some(message)) => {
+            let _ = write!(text, " ({message})");
+        }
+        (None, None) => {}
+    }
+    text
+}
+
+/// One line describing a check's outcome, and its exit code.
+pub(crate) fn outcome(outcome: &CheckOutcome) -> (String, u8) {
+    match outcome {
+        CheckOutcome::Verified(verified) => {
+            let mut text = format!(
+                "verified: {} by {}",
+                verified
+                    .phone
+                    .as_ref()
+                    .map_or_else(|| "the phone".to_owned(), |p| p.e164().to_owned()),
+                verified.channel
+            );
+            if let Some(at) = verified.verified_at {
+                let _ = write!(text, " at {}", timestamp(at));
+            }
+            if let Some(session) = &verified.session_id {
+                let _ = write!(text, " (session {session})");
+            }
+            (text, SUCCESS)
+        }
+        CheckOutcome::Pending => (
+            "pending: the user has not completed the verification yet".to_owned(),
+            PENDING,
+        ),
+        CheckOutcome::Rejected(r) => (format!("rejected: {}", rejection(r)), REJECTED),
+        _ => ("unknown outcome".to_owned(), REJECTED),
+    }
+}
+
+/// One line describing a resolved session.
+pub(crate) fn verified_phone(phone: &VerifiedPhone) -> String {
+    let mut text = format!("{} verified by {}", phone.phone.e164(), phone.channel);
+    if let Some(at) = phone.verified_at {
+        let _ = write!(text, " at {}", timestamp(at));
+    }
+    let _ = write!(text, " ({})", phone.provider);
+    for (key, value) in &phone.extras {
+        match value.as_str() {
+            Some(s) => {
+                let _ = write!(text, ", {key}: {s}");
+            }
+            None => {
+                let _ = write!(text, ", {key}: {value}");
+            }
+        }
+    }
+    text
+}
+
+/// One line describing a started verification.
+pub(crate) fn started(handle: &Verification) -> String {
+    let mut text = match &handle.phone {
+        Some(phone) => format!(
+            "started: {} code to {} ({}, reference {})",
+            handle.channel,
+            phone.e164(),
+            handle.provider,
+            handle.reference
+        ),
+        None => format!(
+            "started: {} reverse flow ({}, reference {})",
+            handle.channel, handle.provider, handle.reference
+        ),
+    };
+    if let Some(at) = handle.expires_at {
+        let _ = write!(text, ", expires at {}", timestamp(at));
+    }
+    text
+}
+
+/// `text` as a QR code of Unicode half blocks, light on dark so terminals with a dark
+/// background show it scannable, each line indented by `indent`.
+pub(crate) fn qr_code(text: &str, indent: &str) -> Option<String> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L).ok()?;
+    let image = code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    Some(
+        image
+            .lines()
+            .map(|line| format!("{indent}{line}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// A spinner on stderr while polling, drawn only when stderr is a terminal.
+#[derive(Debug)]
+pub(crate) struct Spinner {
+    enabled: bool,
+    frame: usize,
+}
+
+impl Spinner {
+    const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+    /// A spinner, silent unless stderr is a terminal and `allowed`.
+    pub(crate) fn new(allowed: bool) -> Self {
+        Self {
+            enabled: allowed && std::io::stderr().is_terminal(),
+            frame: 0,
+        }
+    }
+
+    /// Draws the next frame with `message`.
+    pub(crate) fn tick(&mut self, message: &str) {
+        if !self.enabled {
+            return;
+        }
+        let frame = Self::FRAMES[self.frame % Self::FRAMES.len()];
+        self.frame += 1;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{frame} {message}");
+        let _ = err.flush();
+    }
+
+    /// Erases the spinner's line.
+    pub(crate) fn clear(&mut self) {
+        if self.enabled {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify::{Channel, Verified};
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn describes_outcomes() {
+        let verified = CheckOutcome::Verified(
+            Verified::new(Channel::Sms)
+                .with_phone(Some("+905321234567".parse().unwrap()))
+                .with_verified_at(Some(datetime!(2026-11-22 18:00:00.5 UTC))),
+        );
+        assert_eq!(
+            outcome(&verified),
+            (
+                "verified: +905321234567 by sms at 2026-11-22T18:00:00Z".to_owned(),
+                SUCCESS
+            )
+        );
+        let wrong = CheckOutcome::Rejected(
+            Rejection::new(RejectReason::WrongCode)
+                .with_provider_code("403014")
+                .with_message("Wrong code."),
+        );
+        assert_eq!(
+            outcome(&wrong),
+            (
+                "rejected: wrong code (code 403014: Wrong code.)".to_owned(),
+                REJECTED
+            )
+        );
+        assert_eq!(outcome(&CheckOutcome::Pending).1, PENDING);
+    }
+
+    #[test]
+    fn draws_qr_codes() {
+        let qr = qr_code("https://wa.me/15550100000?text=hi", "  ").unwrap();
+        let lines: Vec<&str> = qr.lines().collect();
+        assert!(lines.len() > 10);
+        assert!(lines.iter().all(|l| l.starts_with("  ")));
+        assert!(qr.contains('█') && qr.contains('▀'));
+    }
+}

@@ -1,0 +1,423 @@
+//! Where requests go ([`Target`]) and how a command gets its provider ([`Context`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use phone_verify::providers::verigator::{self, VerigatorBuilder};
+use phone_verify::{Provider, Registry, RequestContext};
+use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle, SentMessage};
+
+use crate::args::Global;
+use crate::exit::Failure;
+
+/// The default address of `phone-verify sandbox`.
+pub(crate) const DEFAULT_SANDBOX_URL: &str = "http://127.0.0.1:8025";
+
+/// Where a command sends its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A sandbox started inside this process, gone when the command ends.
+    Embedded,
+    /// A running sandbox at this base URL.
+    Sandbox(String),
+    /// The real provider.
+    Live,
+}
+
+impl Target {
+    /// `embedded`, `live`, `sandbox` or `sandbox:URL`.
+    pub(crate) fn parse(raw: &str) -> Result<Self, Failure> {
+        let raw = raw.trim();
+        match raw {
+            "embedded" => return Ok(Self::Embedded),
+            "live" => return Ok(Self::Live),
+            "sandbox" => return Ok(Self::Sandbox(DEFAULT_SANDBOX_URL.to_owned())),
+            _ => {}
+        }
+        match raw.strip_prefix("sandbox:") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Ok(Self::Sandbox(url.trim_end_matches('/').to_owned()))
+            }
+            _ => Err(Failure::usage(format!(
+                "unknown target {raw:?}: use embedded, sandbox:URL (e.g. \
+                 sandbox:{DEFAULT_SANDBOX_URL}) or live"
+            ))),
+        }
+    }
+
+    /// The target of the command line: `--live`, `--sandbox-url` or `--target` (at most one),
+    /// else `PHONE_VERIFY_TARGET`, else embedded.
+    pub(crate) fn from_args(global: &Global) -> Result<Self, Failure> {
+        let given = usize::from(global.live)
+            + usize::from(global.sandbox_url.is_some())
+            + usize::from(global.target.is_some());
+        if given > 1 {
+            return Err(Failure::usage(
+                "give one of --target, --live and --sandbox-url",
+            ));
+        }
+        if global.live {
+            return Ok(Self::Live);
+        }
+        if let Some(url) = &global.sandbox_url {
+            return Self::parse(&format!("sandbox:{url}"));
+        }
+        if let Some(target) = &global.target {
+            return Self::parse(target);
+        }
+        match std::env::var("PHONE_VERIFY_TARGET") {
+            Ok(target) if !target.trim().is_empty() => Self::parse(&target),
+            _ => Ok(Self::Embedded),
+        }
+    }
+
+    /// Whether no real message can be sent.
+    pub(crate) fn is_sandbox(&self) -> bool {
+        !matches!(self, Self::Live)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Embedded => f.write_str("embedded"),
+            Self::Sandbox(url) => write!(f, "sandbox:{url}"),
+            Self::Live => f.write_str("live"),
+        }
+    }
+}
+
+/// A built-in provider of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProviderName {
+    VerifyKit,
+    Verifik,
+    Verigator,
+}
+
+impl ProviderName {
+    /// From a provider id.
+    pub(crate) fn parse(name: &str) -> Result<Self, Failure> {
+        match name {
+            "verifykit" => Ok(Self::VerifyKit),
+            "verifik" => Ok(Self::Verifik),
+            "verigator" => Ok(Self::Verigator),
+            other => Err(Failure::usage(format!(
+                "unknown provider {other:?} (verifykit, verifik, verigator)"
+            ))),
+        }
+    }
+
+    /// The registry name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyKit => "verifykit",
+            Self::Verifik => "verifik",
+            Self::Verigator => "verigator",
+        }
+    }
+
+    /// The display name.
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Self::VerifyKit => "VerifyKit",
+            Self::Verifik => "Verifik",
+            Self::Verigator => "Messente Verigator",
+        }
+    }
+
+    /// The variable that points the provider at a sandbox.
+    fn sandbox_variable(self) -> &'static str {
+        match self {
+            Self::VerifyKit => "VERIFYKIT_SANDBOX_URL",
+            Self::Verifik => "VERIFIK_SANDBOX_URL",
+            Self::Verigator => "VERIGATOR_SANDBOX_URL",
+        }
+    }
+
+    /// The variable `--base-url` sets.
+    fn base_url_variable(self) -> &'static str {
+        match self {
+            Self::VerifyKit => "VERIFYKIT_WEB_REST_URL",
+            Self::Verifik => "VERIFIK_BASE_URL",
+            Self::Verigator => "VERIGATOR_BASE_URL",
+        }
+    }
+
+    /// The variable `--key-stdin` sets.
+    fn secret_variable(self) -> &'static str {
+        match self {
+            Self::VerifyKit => "VERIFYKIT_SERVER_KEY",
+            Self::Verifik => "VERIFIK_TOKEN",
+            Self::Verigator => "VERIGATOR_PASSWORD",
+        }
+    }
+
+    /// The prefix of the provider's variables.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::VerifyKit => "VERIFYKIT_",
+            Self::Verifik => "VERIFIK_",
+            Self::Verigator => "VERIGATOR_",
+        }
+    }
+}
+
+/// What every command that talks to a provider needs: the target, the chosen provider, the
+/// options of the command line, and the embedded sandbox once started.
+pub(crate) struct Context {
+    pub(crate) target: Target,
+    /// The provider of `--provider`.
+    pub(crate) provider: Option<ProviderName>,
+    /// The provider of `PHONE_VERIFY_PROVIDER`, the default when `--provider` is absent.
+    env_provider: Option<ProviderName>,
+    pub(crate) json: bool,
+    base_url: Option<String>,
+    secret: Option<String>,
+    end_user_ip: Option<IpAddr>,
+    embedded: Option<SandboxHandle>,
+    registry: Registry,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("target", &self.target)
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// The context of the command line; `--key-stdin` reads the secret now.
+    pub(crate) fn new(global: &Global) -> Result<Self, Failure> {
+        let target = Target::from_args(global)?;
+        if target != Target::Live {
+            if global.base_url.is_some() {
+                return Err(Failure::usage(
+                    "--base-url applies to --live; for a sandbox, use --target sandbox:URL",
+                ));
+            }
+            if global.key_stdin {
+                return Err(Failure::usage(
+                    "--key-stdin applies to --live: a sandbox takes its own credentials",
+                ));
+            }
+        }
+        let secret = if global.key_stdin {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Failure::other(format!("cannot read the key from stdin: {e}")))?;
+            let line = line.trim().to_owned();
+            if line.is_empty() {
+                return Err(Failure::usage(
+                    "--key-stdin: the first line of stdin is empty",
+                ));
+            }
+            Some(line)
+        } else {
+            None
+        };
+        let env_provider = match std::env::var(phone_verify::ENV_PROVIDER) {
+            Ok(name) if !name.trim().is_empty() => Some(
+                ProviderName::parse(name.trim())
+                    .map_err(|e| Failure::usage(format!("{}: {e}", phone_verify::ENV_PROVIDER)))?,
+            ),
+            _ => None,
+        };
+        Ok(Self {
+            target,
+            provider: global
+                .provider
+                .as_deref()
+                .map(ProviderName::parse)
+                .transpose()?,
+            env_provider,
+            json: global.json,
+            base_url: global.base_url.clone(),
+            secret,
+            end_user_ip: global.end_user_ip,
+            embedded: None,
+            registry: Registry::with_builtin(),
+        })
+    }
+
+    /// Whether the secret was read from stdin (`--key-stdin`).
+    pub(crate) fn reads_stdin(&self) -> bool {
+        self.secret.is_some()
+    }
+
+    /// The provider of `--provider`, else of `PHONE_VERIFY_PROVIDER`, else VerifyKit.
+    pub(crate) fn provider_or_default(&self) -> ProviderName {
+        self.provider
+            .or(self.env_provider)
+            .unwrap_or(ProviderName::VerifyKit)
+    }
+
+    /// Prints the one-line banner that says where requests go (stderr).
+    pub(crate) fn banner(&self, provider: ProviderName) {
+        match &self.target {
+            Target::Embedded => errln!(
+                "phone-verify: embedded sandbox ({}): no real message is sent; --live uses the \
+                 real provider",
+                provider.title()
+            ),
+            Target::Sandbox(url) => errln!(
+                "phone-verify: sandbox at {url} ({}): no real message is sent",
+                provider.title()
+            ),
+            Target::Live => errln!(
+                "phone-verify: live {}: real messages are sent",
+                provider.title()
+            ),
+        }
+    }
+
+    /// The end user's context of every request.
+    pub(crate) fn request_context(&self) -> RequestContext {
+        let mut context = RequestContext::new();
+        if let Some(ip) = self.end_user_ip {
+            context = context.end_user_ip(ip);
+        }
+        context
+    }
+
+    /// The sandbox's base URL (starting the embedded one if needed); `None` when live.
+    pub(crate) async fn sandbox_url(&mut self) -> Result<Option<String>, Failure> {
+        match &self.target {
+            Target::Live => Ok(None),
+            Target::Sandbox(url) => Ok(Some(url.clone())),
+            Target::Embedded => {
+                if self.embedded.is_none() {
+                    let sandbox = Sandbox::start(SandboxConfig::default())
+                        .await
+                        .map_err(|e| {
+                            Failure::other(format!("cannot start the embedded sandbox: {e}"))
+                        })?;
+                    self.embedded = Some(sandbox);
+                }
+                Ok(self.embedded.as_ref().map(SandboxHandle::base_url))
+            }
+        }
+    }
+
+    /// The variables `provider` is configured with: on a sandbox only its URL (credentials
+    /// default to the sandbox's); live, the provider's variables from the environment (never
+    /// its `_SANDBOX_URL`), with `--base-url` and `--key-stdin` on top.
+    pub(crate) async fn variables(
+        &mut self,
+        provider: ProviderName,
+    ) -> Result<BTreeMap<String, String>, Failure> {
+        let mut vars = BTreeMap::new();
+        if let Some(url) = self.sandbox_url().await? {
+            vars.insert(provider.sandbox_variable().to_owned(), url);
+            return Ok(vars);
+        }
+        for (name, value) in std::env::vars() {
+            if name.starts_with(provider.prefix()) && name != provider.sandbox_variable() {
+                vars.insert(name, value);
+            }
+        }
+        if let Some(url) = &self.base_url {
+            vars.insert(provider.base_url_variable().to_owned(), url.clone());
+        }
+        if let Some(secret) = &self.secret {
+            vars.insert(provider.secret_variable().to_owned(), secret.clone());
+        }
+        Ok(vars)
+    }
+
+    /// Builds `provider` through the registry, as an application would. For Verigator,
+    /// `service_id` (or `VERIGATOR_SERVICE_ID`) names the service; on a sandbox without one, a
+    /// new service is created.
+    pub(crate) async fn build(
+        &mut self,
+        provider: ProviderName,
+        service_id: Option<&str>,
+    ) -> Result<Provider, Failure> {
+        let mut vars = self.variables(provider).await?;
+        if provider == ProviderName::Verigator {
+            if let Some(id) = service_id {
+                vars.insert(verigator::ENV_SERVICE_ID.to_owned(), id.to_owned());
+            } else if self.target.is_sandbox() {
+                let id = self.create_verigator_service(&vars).await?;
+                vars.insert(verigator::ENV_SERVICE_ID.to_owned(), id);
+            }
+        }
+        Ok(self
+            .registry
+            .build_named(provider.as_str(), |name| vars.get(name).cloned())?)
+    }
+
+    async fn create_verigator_service(
+        &self,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<String, Failure> {
+        let client =
+            VerigatorBuilder::from_lookup(|name| vars.get(name).cloned())?.build_client()?;
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let fqdn = format!("cli-{}-{stamp}.phone-verify.localhost", std::process::id());
+        let service = client.create_service(&fqdn, "phone-verify CLI").await?;
+        if !self.json {
+            errln!(
+                "phone-verify: created the Verigator service {} in the sandbox (--service-id \
+                 reuses it)",
+                service.id
+            );
+        }
+        Ok(service.id)
+    }
+
+    /// The newest message the sandbox "sent" to `phone`, when the target is a sandbox.
+    pub(crate) async fn sandbox_message(&self, phone: &str) -> Option<SentMessage> {
+        match &self.target {
+            Target::Live => None,
+            Target::Embedded => self
+                .embedded
+                .as_ref()
+                .and_then(|s| s.messages(phone).into_iter().next()),
+            Target::Sandbox(url) => {
+                let response = phone_verify::reqwest::Client::new()
+                    .get(format!("{url}/_sandbox/messages/latest"))
+                    .query(&[("phone", phone)])
+                    .send()
+                    .await
+                    .ok()?;
+                if !response.status().is_success() {
+                    return None;
+                }
+                response.json::<SentMessage>().await.ok()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets() {
+        assert_eq!(Target::parse("embedded").unwrap(), Target::Embedded);
+        assert_eq!(Target::parse(" live ").unwrap(), Target::Live);
+        assert_eq!(
+            Target::parse("sandbox").unwrap(),
+            Target::Sandbox(DEFAULT_SANDBOX_URL.into())
+        );
+        assert_eq!(
+            Target::parse("sandbox:http://127.0.0.1:9/").unwrap(),
+            Target::Sandbox("http://127.0.0.1:9".into())
+        );
+        for bad in ["", "prod", "sandbox:127.0.0.1:9", "sandbox:"] {
+            assert!(Target::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Target::Sandbox("http://x".into()).to_string(),
+            "sandbox:http://x"
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! The registry through the public API: every built-in provider built from configuration and
+//! run against the sandbox, an out-of-tree provider registered like a third-party crate would,
+//! and the configuration errors.
+
+use std::collections::HashMap;
+
+use phone_verify::{
+    Error, ErrorKind, PhoneVerifier, PhoneVerifierExt, Provider, ProviderConfig, Registry,
+    SessionResolverExt, StartRequest, Verification,
+};
+use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
+
+fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+/// Starts an SMS verification to `phone`, checks a wrong code, then the code the sandbox
+/// "sent", through a provider built from configuration; returns the outcome's session id.
+#[cfg(any(feature = "verifykit", feature = "verifik", feature = "verigator"))]
+async fn sms_round_trip(
+    provider: &Provider,
+    sandbox: &phone_verify_sandbox::SandboxHandle,
+    phone: &str,
+) -> Option<phone_verify::SessionId> {
+    use phone_verify::Code;
+
+    let verifier: &std::sync::Arc<dyn PhoneVerifier> = &provider.verifier;
+    let handle = verifier
+        .start(&StartRequest::sms(phone.parse().unwrap()))
+        .await
+        .unwrap();
+    let code = sandbox.latest_code(phone).expect("the sandbox sent a code");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+    let outcome = verifier
+        .check_code(&handle, &Code::new(wrong).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        outcome.rejection().is_some(),
+        "a wrong code is rejected: {outcome:?}"
+    );
+    let outcome = verifier
+        .check_code(&handle, &Code::new(&code).unwrap())
+        .await
+        .unwrap();
+    let result = outcome.verified().expect("the right code verifies");
+    assert_eq!(
+        result.phone.as_ref().map(phone_verify::PhoneNumber::e164),
+        Some(phone)
+    );
+    result.session_id.clone()
+}
+
+#[cfg(feature = "verifykit")]
+#[tokio::test(flavor = "multi_thread")]
+async fn verifykit_from_a_json_configuration() {
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    let sandbox = Sandbox::start(SandboxConfig::seeded(1)).await.unwrap();
+    let config: ProviderConfig = serde_json::from_value(serde_json::json!({
+        "provider": "verifykit",
+        "settings": {
+            "sandbox_url": sandbox.base_url(),
+            "server_key": "sandbox-server-key",
+            "max_attempts": 2,
+            "overall_timeout_secs": 15.5,
+        }
+    }))
+    .unwrap();
+    let provider = Registry::with_builtin().build(&config).unwrap();
+    assert_eq!(provider.id().as_str(), "verifykit");
+    let session = sms_round_trip(&provider, &sandbox, "+905321234567")
+        .await
+        .expect("VerifyKit returns a session id");
+    let resolved = provider
+        .require_resolver()
+        .unwrap()
+        .resolve_session(&session)
+        .await
+        .unwrap();
+    assert_eq!(resolved.phone.e164(), "+905321234567");
+}
+
+#[cfg(feature = "verifik")]
+#[tokio::test(flavor = "multi_thread")]
+async fn verifik_from_a_toml_configuration() {
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    let sandbox = Sandbox::start(SandboxConfig::seeded(2)).await.unwrap();
+    let config: ProviderConfig = toml::from_str(&format!(
+        r#"
+        provider = "verifik"
+
+        [settings]
+        sandbox_url = "{}"
+        mode = "manual"
+        title = "Acme"
+        "#,
+        sandbox.base_url()
+    ))
+    .unwrap();
+    let provider = Registry::with_builtin().build(&config).unwrap();
+    assert_eq!(provider.id().as_str(), "verifik");
+    let session = sms_round_trip(&provider, &sandbox, "+573001234567")
+        .await
+        .expect("Verifik returns the validation id");
+    let resolved = provider
+        .require_resolver()
+        .unwrap()
+        .resolve_session(&session)
+        .await
+        .unwrap();
+    assert_eq!(resolved.phone.e164(), "+573001234567");
+}
+
+#[cfg(feature = "verigator")]
+#[tokio::test(flavor = "multi_thread")]
+async fn verigator_from_the_environment() {
+    use phone_verify::providers::verigator::VerigatorBuilder;
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    let sandbox = Sandbox::start(SandboxConfig::seeded(3)).await.unwrap();
+    let service = VerigatorBuilder::sandbox(&sandbox.base_url())
+        .build_client()
+        .unwrap()
+        .create_service("registry-test.example.com", "Registry test")
+        .await
+        .unwrap();
+    let env = lookup(&[
+        ("PHONE_VERIFY_PROVIDER", " verigator "),
+        ("VERIGATOR_SANDBOX_URL", &sandbox.base_url()),
+        ("VERIGATOR_SERVICE_ID", &service.id),
+    ]);
+    let provider = Registry::with_builtin().build_from_lookup(env).unwrap();
+    assert_eq!(provider.id().as_str(), "verigator");
+    assert!(provider.resolver.is_none(), "Verigator has no sessions");
+    assert_eq!(
+        provider.require_resolver().unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+    assert_eq!(
+        sms_round_trip(&provider, &sandbox, "+37251234567").await,
+        None
+    );
+}
+
+#[cfg(feature = "verifykit")]
+#[tokio::test(flavor = "multi_thread")]
+async fn env_references_are_resolved_when_building() {
+    use phone_verify::SettingValue;
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    let sandbox = Sandbox::start(SandboxConfig::seeded(4)).await.unwrap();
+    let config = ProviderConfig::new("verifykit")
+        .setting("sandbox_url", sandbox.base_url())
+        .setting("server_key", SettingValue::env("MY_APP_VERIFYKIT_KEY"));
+    let env = lookup(&[("MY_APP_VERIFYKIT_KEY", "sandbox-server-key")]);
+    let provider = Registry::with_builtin()
+        .build_with_env(&config, env)
+        .unwrap();
+    sms_round_trip(&provider, &sandbox, "+905321234568").await;
+
+    let err = Registry::with_builtin()
+        .build_with_env(&config, lookup(&[]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .contains("`server_key` of provider verifykit is read from the environment variable MY_APP_VERIFYKIT_KEY, which is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_providers_list_the_known_names() {
+    let registry = Registry::with_builtin();
+    let err = registry.build(&ProviderConfig::new("twilio")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let message = err.to_string();
+    assert!(message.contains("unknown provider \"twilio\""), "{message}");
+    for name in registry.names() {
+        assert!(message.contains(name), "{message} lists {name}");
+    }
+    let empty = Registry::new()
+        .build_from_lookup(lookup(&[("PHONE_VERIFY_PROVIDER", "twilio")]))
+        .unwrap_err();
+    assert!(
+        empty.to_string().contains("no provider is registered"),
+        "{empty}"
+    );
+}
+
+#[test]
+fn the_provider_variable_is_required() {
+    let err = Registry::with_builtin()
+        .build_from_lookup(lookup(&[("VERIFYKIT_SERVER_KEY", "k")]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("PHONE_VERIFY_PROVIDER is not set"),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "verifykit")]
+#[test]
+fn missing_credentials_name_the_variable_never_the_value() {
+    let registry = Registry::with_builtin();
+    let err = registry
+        .build_from_lookup(lookup(&[("PHONE_VERIFY_PROVIDER", "verifykit")]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("VERIFYKIT_SERVER_KEY is not set"),
+        "{err}"
+    );
+
+    let err = registry
+        .build(&ProviderConfig::new("verifykit"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("VERIFYKIT_SERVER_KEY is the setting `server_key`"),
+        "{err}"
+    );
+
+    // A bad value next to a secret: the error names the setting, not the secret.
+    let config = ProviderConfig::new("verifykit")
+        .setting("server_key", "canary-secret-value")
+        .setting("max_attempts", "many");
+    let err = registry.build(&config).unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("`max_attempts`"), "{shown}");
+    assert!(!shown.contains("canary"), "{shown}");
+}
+
+#[cfg(feature = "verifik")]
+#[test]
+fn settings_the_provider_does_not_use_are_refused() {
+    let config = ProviderConfig::new("verifik")
+        .setting("token", "t")
+        .setting("tokne", "t");
+    let err = Registry::with_builtin().build(&config).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("setting(s) tokne"), "{err}");
+    assert!(err.to_string().contains("token"), "{err}");
+
+    let err = Registry::with_builtin()
+        .build(&ProviderConfig::new("verifik").setting("Token", "t"))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("setting names are lowercase"),
+        "{err}"
+    );
+}
+
+/// An out-of-tree provider, registered like a third-party crate would: the testkit's
+/// in-memory provider, with a made-up credential to show how a factory reads its settings.
+fn registry_with_memory(state: &InMemoryState) -> Registry {
+    let mut registry = Registry::with_builtin();
+    let state = state.clone();
+    registry
+        .register("memory", move |settings| {
+            let token = settings.require("MEMORY_TOKEN")?;
+            if token != "let-me-in" {
+                return Err(Error::new(
+                    ErrorKind::Unauthorized,
+                    "the in-memory provider refused the token",
+                ));
+            }
+            Ok(Provider::both(InMemoryVerifier::with_state(state.clone())))
+        })
+        .unwrap();
+    registry
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_out_of_tree_provider_plugs_in_through_the_public_api() {
+    let state = InMemoryState::seeded(5);
+    let registry = registry_with_memory(&state);
+    assert!(registry.contains("memory"));
+
+    // Built from a configuration, started here...
+    let config: ProviderConfig =
+        serde_json::from_str(r#"{"provider":"memory","settings":{"token":"let-me-in"}}"#).unwrap();
+    let provider = registry.build(&config).unwrap();
+    assert_eq!(provider.id(), InMemoryVerifier::PROVIDER);
+    let handle = provider
+        .verifier
+        .start(&StartRequest::sms("+50762647737".parse().unwrap()))
+        .await
+        .unwrap();
+    let saved = handle.to_json().unwrap();
+    let code = state.message_for(&handle.reference).unwrap().code;
+
+    // ...and checked by another instance built from the environment.
+    let env = lookup(&[
+        ("PHONE_VERIFY_PROVIDER", "memory"),
+        ("MEMORY_TOKEN", "let-me-in"),
+    ]);
+    let other = registry.build_from_lookup(&env).unwrap();
+    let outcome = other
+        .verifier
+        .check_code(&Verification::from_json(&saved).unwrap(), &code)
+        .await
+        .unwrap();
+    let session = outcome.verified().unwrap().session_id.clone().unwrap();
+    let resolved = other
+        .require_resolver()
+        .unwrap()
+        .resolve_session(&session)
+        .await
+        .unwrap();
+    assert_eq!(resolved.phone.e164(), "+50762647737");
+
+    // The whole conformance suite passes through the registry-built trait objects.
+    let fresh = registry.clone();
+    let harness = InMemoryHarness::for_state(state.clone()).with_fresh_verifier(move |_| {
+        fresh
+            .build_from_lookup(lookup(&[
+                ("PHONE_VERIFY_PROVIDER", "memory"),
+                ("MEMORY_TOKEN", "let-me-in"),
+            ]))
+            .unwrap()
+            .verifier
+    });
+    phone_verify_testkit::run(
+        provider.verifier.as_ref(),
+        provider.resolver.as_deref(),
+        &harness,
+    )
+    .await
+    .assert_all_passed();
+}
+
+#[test]
+fn an_out_of_tree_factory_reports_its_own_errors() {
+    let registry = registry_with_memory(&InMemoryState::new());
+    let missing = registry.build(&ProviderConfig::new("memory")).unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidInput);
+    assert!(
+        missing
+            .to_string()
+            .contains("MEMORY_TOKEN is not set: provider memory needs it (in the configuration, MEMORY_TOKEN is the setting `token`)"),
+        "{missing}"
+    );
+    let refused = registry
+        .build(&ProviderConfig::new("memory").setting("token", "guess"))
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Unauthorized);
+    assert!(!refused.to_string().contains("guess"));
+    let unused = registry
+        .build(
+            &ProviderConfig::new("memory")
+                .setting("token", "let-me-in")
+                .setting("region", "eu"),
+        )
+        .unwrap_err();
+    assert!(
+        unused
+            .to_string()
+            .contains("provider memory does not use the setting(s) region"),
+        "{unused}"
+    );
+    let mut registry = Registry::new();
+    let bad_name = registry
+        .register("Acme SMS", |_| Err(Error::unsupported("never built")))
+        .unwrap_err();
+    assert_eq!(bad_name.kind(), ErrorKind::InvalidInput);
+    assert!(registry.names().is_empty());
+}
