@@ -11,10 +11,10 @@ use phone_verify::{
     RejectReason, Rejection, SessionId, SessionResolver, SessionResolverExt, StartRequest,
     Verification, Verified,
 };
-use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle, totp};
 
 use crate::exit::{Failure, Outcome, REJECTED, SUCCESS};
-use crate::{output, totp};
+use crate::output;
 
 /// A step's result, for `--json`.
 #[derive(Debug, serde::Serialize)]
@@ -438,8 +438,7 @@ impl Demo {
         self.ok(output::started(&handle));
         let secret =
             totp::base32_decode(&enrollment.secret).ok_or("the enrolled secret is not base32")?;
-        let code = totp::code(&secret, self.sandbox.now().unix_timestamp())
-            .ok_or("cannot compute the TOTP code")?;
+        let code = totp::totp(&secret, self.sandbox.now().unix_timestamp(), totp::DIGITS);
         self.ok(format!(
             "the app shows {code} (RFC 6238 from the enrolled secret, on the sandbox clock)"
         ));

@@ -35,7 +35,6 @@ mod demo;
 mod exit;
 mod output;
 mod target;
-mod totp;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

@@ -13,7 +13,7 @@ mod phone;
 mod server;
 mod state;
 mod texts;
-mod totp;
+pub mod totp;
 mod verifik;
 mod verifykit;
 mod verigator;

@@ -1,15 +1,25 @@
-//! RFC 4226 HOTP and RFC 6238 TOTP (HMAC-SHA1), as used by Verigator's authenticator app.
+//! RFC 4226 HOTP and RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps), as the sandbox's
+//! Verigator emulation checks them and as an authenticator app computes them. Public so tests
+//! and demos can play the user's app with the secret from
+//! [`SandboxHandle::enroll_totp`](crate::SandboxHandle::enroll_totp).
+//!
+//! ```
+//! use phone_verify_sandbox::totp;
+//!
+//! let secret = totp::base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+//! assert_eq!(totp::totp(&secret, 59, totp::DIGITS), "287082"); // RFC 6238, appendix B
+//! ```
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 /// TOTP time step in seconds.
-pub(crate) const STEP_SECONDS: u64 = 30;
+pub const STEP_SECONDS: u64 = 30;
 /// Digits of a TOTP code.
-pub(crate) const DIGITS: u32 = 6;
+pub const DIGITS: u32 = 6;
 
 /// The HOTP value of `secret` at `counter`, `digits` long (RFC 4226 §5.3).
-pub(crate) fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
+pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
     let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
         // HMAC accepts keys of any length; this branch cannot be taken.
         return "0".repeat(digits as usize);
@@ -28,22 +38,22 @@ pub(crate) fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
 }
 
 /// The TOTP step counter for a Unix time (negative times count as 0).
-pub(crate) fn step_at(unix_seconds: i64) -> u64 {
+pub fn step_at(unix_seconds: i64) -> u64 {
     u64::try_from(unix_seconds).unwrap_or(0) / STEP_SECONDS
 }
 
 /// The TOTP value of `secret` at `unix_seconds` (RFC 6238, SHA1, 30 s step).
-pub(crate) fn totp(secret: &[u8], unix_seconds: i64, digits: u32) -> String {
+pub fn totp(secret: &[u8], unix_seconds: i64, digits: u32) -> String {
     hotp(secret, step_at(unix_seconds), digits)
 }
 
 /// Seconds until the code valid at `unix_seconds` is replaced by the next one.
-pub(crate) fn seconds_left(unix_seconds: i64) -> u64 {
+pub fn seconds_left(unix_seconds: i64) -> u64 {
     STEP_SECONDS - u64::try_from(unix_seconds).unwrap_or(0) % STEP_SECONDS
 }
 
 /// RFC 4648 base32 without padding, the form authenticator apps take secrets in.
-pub(crate) fn base32(bytes: &[u8]) -> String {
+pub fn base32(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
     let mut buffer: u32 = 0;
@@ -63,6 +73,28 @@ pub(crate) fn base32(bytes: &[u8]) -> String {
         ));
     }
     out
+}
+
+/// Decodes RFC 4648 base32 (upper or lower case; padding and spaces ignored); `None` if `text`
+/// is not base32.
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut buffer: u64 = 0;
+    let mut bits = 0u32;
+    let mut out = Vec::new();
+    for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
+        let value = match c.to_ascii_uppercase() {
+            c @ 'A'..='Z' => u64::from(c) - u64::from('A'),
+            c @ '2'..='7' => u64::from(c) - u64::from('2') + 26,
+            _ => return None,
+        };
+        buffer = ((buffer << 5) | value) & 0xffff;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((buffer >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -113,6 +145,15 @@ mod tests {
         assert_eq!(step_at(-5), 0);
         assert_eq!(seconds_left(60), 30);
         assert_eq!(seconds_left(89), 1);
+    }
+
+    #[test]
+    fn base32_decodes_what_it_encodes() {
+        assert_eq!(base32_decode("MZXW6YTBOI").unwrap(), b"foobar");
+        assert_eq!(base32_decode("mzxw 6ytb oi======").unwrap(), b"foobar");
+        assert!(base32_decode("not base32!").is_none());
+        let secret: Vec<u8> = (0u8..=255).collect();
+        assert_eq!(base32_decode(&base32(&secret)).unwrap(), secret);
     }
 
     #[test]

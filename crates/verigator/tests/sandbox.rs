@@ -4,17 +4,17 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use phone_verify_core::http::{RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, StartRequest, Verification,
 };
-use phone_verify_sandbox::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
+use phone_verify_sandbox::{
+    Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle, totp,
+};
 use phone_verify_verigator::{
     AuthMethod, EXTRA_METHOD, EXTRA_REQUESTED_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder,
 };
-use sha1::Sha1;
 
 /// A sandbox with one service, and a verifier of that service's users.
 struct Env {
@@ -92,53 +92,6 @@ fn wrong(code: &Code) -> Code {
     Code::new(&shifted).unwrap()
 }
 
-/// RFC 4648 base32 without padding, as authenticator apps take secrets.
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.trim_end_matches('=').bytes() {
-        let value = ALPHABET
-            .iter()
-            .position(|a| *a == c.to_ascii_uppercase())
-            .expect("a base32 character");
-        buffer = (buffer << 5) | u32::try_from(value).unwrap();
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap());
-        }
-    }
-    out
-}
-
-/// The RFC 6238 code (HMAC-SHA1, 30 s, 6 digits) of `secret` at `unix_seconds`, as an
-/// authenticator app computes it.
-fn totp(secret: &[u8], unix_seconds: i64) -> Code {
-    let counter = u64::try_from(unix_seconds).unwrap() / 30;
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret).unwrap();
-    mac.update(&counter.to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    let offset = usize::from(hash[19] & 0x0f);
-    let binary = u32::from_be_bytes([
-        hash[offset] & 0x7f,
-        hash[offset + 1],
-        hash[offset + 2],
-        hash[offset + 3],
-    ]);
-    Code::new(&format!("{:06}", binary % 1_000_000)).unwrap()
-}
-
-#[test]
-fn totp_matches_rfc_6238() {
-    // RFC 6238 appendix B, SHA1, the last six digits.
-    let secret = base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-    assert_eq!(secret, b"12345678901234567890");
-    assert_eq!(totp(&secret, 59).expose(), "287082");
-    assert_eq!(totp(&secret, 1_111_111_109).expose(), "081804");
-    assert_eq!(totp(&secret, 2_000_000_000).expose(), "279037");
-}
-
 #[tokio::test]
 async fn sms_end_to_end() {
     let env = Env::start(1).await;
@@ -207,7 +160,7 @@ async fn totp_end_to_end_with_the_enrolled_secret() {
     let phone = phone(2_000_002);
     let user = env.verifier.user_for(&phone).await.unwrap();
     let enrollment = env.sandbox.enroll_totp(env.service_id(), &user.id).unwrap();
-    let secret = base32_decode(&enrollment.secret);
+    let secret = totp::base32_decode(&enrollment.secret).unwrap();
 
     let handle = env
         .verifier
@@ -222,7 +175,12 @@ async fn totp_end_to_end_with_the_enrolled_secret() {
         "TOTP sends no SMS"
     );
 
-    let code = totp(&secret, env.sandbox.now().unix_timestamp());
+    let code = Code::new(&totp::totp(
+        &secret,
+        env.sandbox.now().unix_timestamp(),
+        totp::DIGITS,
+    ))
+    .unwrap();
     let refused = env
         .verifier
         .check_code(&handle, &wrong(&code))
