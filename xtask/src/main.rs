@@ -1,11 +1,13 @@
 //! `cargo xtask`: repository automation for phone-verify.
 //!
 //! ```text
+//! cargo xtask bench [--skip-build]          benchmarks; a full run writes docs/benchmarks.md
 //! cargo xtask codegen [--check]             regenerate (or check) error tables and feature tables
 //! cargo xtask ci                            everything CI checks
 //! cargo xtask release <version> [--execute] [--publish]
 //! ```
 
+mod bench;
 mod changelog;
 mod ci;
 mod codegen;
@@ -26,6 +28,10 @@ fn main() -> Result<()> {
         .collect();
     let root = project_root();
     match positional.first().copied() {
+        Some("bench") => {
+            let after = args.iter().position(|a| a == "bench").map_or(0, |i| i + 1);
+            bench::run(&root, &args[after..])
+        }
         Some("codegen") => codegen::run(&root, flag("--check")),
         Some("ci") => ci::run(&root),
         Some("release") => {
@@ -36,7 +42,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask release <version> [--execute] [--publish]"
+                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask release <version> [--execute] [--publish]"
             );
             bail!("unknown or missing task")
         }

@@ -1,0 +1,152 @@
+//! SDK against raw `reqwest`: each provider's `check` and `resolve`, at concurrency 1 and 64.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+
+use crate::runner::run;
+use crate::stats::{Batch, Summary};
+use crate::targets::{Op, Side, Target};
+
+/// The calls compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Call {
+    /// `PhoneVerifier::check` with the right code of a fresh verification.
+    Check,
+    /// `SessionResolver::resolve` of a verified session.
+    Resolve,
+}
+
+impl Call {
+    /// `check` or `resolve`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Check => "check",
+            Self::Resolve => "resolve",
+        }
+    }
+}
+
+/// How much to measure.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    /// Rounds per side; the sides alternate which goes first.
+    pub(crate) rounds: usize,
+    /// Timed calls per round at concurrency 1.
+    pub(crate) calls_c1: usize,
+    /// Timed calls per round at high concurrency.
+    pub(crate) calls_high: usize,
+    /// The high concurrency.
+    pub(crate) high: usize,
+    /// Sessions resolved round-robin by `resolve`.
+    pub(crate) session_pool: usize,
+    /// Only these calls (all when empty).
+    pub(crate) calls: Vec<Call>,
+    /// Only this side (for profiling one side; the ratio is then meaningless).
+    pub(crate) only: Option<Side>,
+}
+
+/// One line of the comparison.
+#[derive(Clone, Debug)]
+pub(crate) struct Comparison {
+    /// Provider id.
+    pub(crate) provider: &'static str,
+    /// The call.
+    pub(crate) call: Call,
+    /// Concurrent callers.
+    pub(crate) concurrency: usize,
+    /// Raw reqwest.
+    pub(crate) raw: Summary,
+    /// The SDK.
+    pub(crate) sdk: Summary,
+}
+
+impl Comparison {
+    /// SDK throughput over raw throughput.
+    pub(crate) fn ratio(&self) -> f64 {
+        if self.raw.throughput > 0.0 {
+            self.sdk.throughput / self.raw.throughput
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Compares every call of `target` at concurrency 1 and `plan.high`.
+pub(crate) async fn compare(target: &Arc<dyn Target>, plan: &Plan) -> Result<Vec<Comparison>> {
+    let mut out = Vec::new();
+    let calls = [Call::Check, Call::Resolve]
+        .into_iter()
+        .filter(|c| plan.calls.is_empty() || plan.calls.contains(c))
+        .filter(|c| *c == Call::Check || target.resolves());
+    for call in calls {
+        for (concurrency, n) in [(1, plan.calls_c1), (plan.high, plan.calls_high)] {
+            let warm = concurrency * 4;
+            let mut raw = Vec::new();
+            let mut sdk = Vec::new();
+            for round in 0..plan.rounds {
+                let order = if round % 2 == 0 {
+                    [Side::Raw, Side::Sdk]
+                } else {
+                    [Side::Sdk, Side::Raw]
+                };
+                for side in order
+                    .into_iter()
+                    .filter(|s| plan.only.is_none_or(|o| o == *s))
+                {
+                    let batch = measure(target, call, side, concurrency, n, warm, plan)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "{} {} ({}, concurrency {concurrency})",
+                                target.name(),
+                                call.name(),
+                                side.name()
+                            )
+                        })?;
+                    match side {
+                        Side::Raw => raw.push(batch),
+                        Side::Sdk => sdk.push(batch),
+                    }
+                }
+            }
+            let line = Comparison {
+                provider: target.name(),
+                call,
+                concurrency,
+                raw: Summary::of(&raw),
+                sdk: Summary::of(&sdk),
+            };
+            eprintln!(
+                "  {:<10} {:<8} c={:<3} raw {:>8.0}/s  sdk {:>8.0}/s  ratio {:.2}",
+                line.provider,
+                call.name(),
+                concurrency,
+                line.raw.throughput,
+                line.sdk.throughput,
+                line.ratio()
+            );
+            out.push(line);
+        }
+    }
+    Ok(out)
+}
+
+/// One round of one side: prepare (untimed), warm the connections up, then time `n` calls.
+async fn measure(
+    target: &Arc<dyn Target>,
+    call: Call,
+    side: Side,
+    concurrency: usize,
+    n: usize,
+    warm: usize,
+    plan: &Plan,
+) -> Result<Batch> {
+    let op: Op = match call {
+        Call::Check => target.check_op(side, warm + n).await?,
+        Call::Resolve => target.resolve_op(side, plan.session_pool).await?,
+    };
+    let warm_op = Arc::clone(&op);
+    run(concurrency, warm, move |i| warm_op(i)).await?;
+    run(concurrency, n, move |i| op(warm + i)).await
+}

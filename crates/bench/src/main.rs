@@ -1,0 +1,377 @@
+//! `phone-verify-bench`: the numbers behind `docs/benchmarks.md`.
+//!
+//! Run it with `cargo xtask bench`, which builds it in release mode. In one run, against an
+//! in-process sandbox on loopback, it measures:
+//!
+//! 1. each provider's `check` and `resolve` through the SDK against the same requests on a bare
+//!    `reqwest::Client` (throughput at concurrency 1 and 64, p50/p99 latency, CPU per call);
+//! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`;
+//! 3. the sandbox alone, with keep-alive hyper connections;
+//! 4. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
+//!
+//! The client side and the sandbox run on two Tokio runtimes whose threads are named
+//! `bench-client` and `bench-sandbox`, so the CPU time of each side is read from
+//! `/proc/self/task/*/schedstat`.
+
+mod compare;
+mod flows;
+mod footprint;
+mod procfs;
+mod report;
+mod runner;
+mod sandbox_alone;
+mod stats;
+mod table;
+mod targets;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+
+use crate::compare::{Call, Plan, compare};
+use crate::procfs::{Machine, load_average};
+use crate::report::{Results, machine_line, splice};
+use crate::runner::{CLIENT_THREADS, SANDBOX_THREADS, runtime};
+use crate::sandbox_alone::{Endpoint, hammer};
+use crate::stats::Summary;
+use crate::targets::{Phones, Side, Target};
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(about = "phone-verify benchmarks (run through `cargo xtask bench`)")]
+struct Args {
+    /// Rounds per side in the SDK/raw comparison (the sides alternate which goes first).
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Timed calls per round at concurrency 1.
+    #[arg(long, default_value_t = 1500)]
+    calls_c1: usize,
+    /// Timed calls per round at concurrency 64.
+    #[arg(long, default_value_t = 6000)]
+    calls_c64: usize,
+    /// Concurrent complete flows.
+    #[arg(long, default_value_t = 10_000)]
+    flows: usize,
+    /// Provider calls in flight at most during the flows.
+    #[arg(long, default_value_t = 512)]
+    flow_call_cap: usize,
+    /// Keep-alive connections for the sandbox-alone measurement.
+    #[arg(long, default_value_t = 64)]
+    sandbox_connections: usize,
+    /// Seconds per sandbox-alone endpoint.
+    #[arg(long, default_value_t = 3.0)]
+    sandbox_secs: f64,
+    /// Worker threads of the client runtime (default: one per CPU).
+    #[arg(long)]
+    client_threads: Option<usize>,
+    /// Worker threads of the sandbox runtime (default: one per CPU).
+    #[arg(long)]
+    sandbox_threads: Option<usize>,
+    /// Phases to run: compare, flows, sandbox, footprint (default: all).
+    #[arg(long, value_delimiter = ',')]
+    phases: Vec<String>,
+    /// Compare only these calls (default: check and resolve).
+    #[arg(long, value_delimiter = ',')]
+    calls: Vec<Call>,
+    /// Measure only one side of the comparison (a profiling aid: no ratio then).
+    #[arg(long)]
+    only_side: Option<Side>,
+    /// Skip the cold builds (cargo tree still runs).
+    #[arg(long)]
+    skip_build: bool,
+    /// Profile of the cold builds: `dev` or `release`.
+    #[arg(long, default_value = "dev", value_parser = ["dev", "release"])]
+    cold_profile: String,
+    /// Providers to measure (default: all).
+    #[arg(long, value_delimiter = ',')]
+    providers: Vec<String>,
+    /// The workspace root (default: the one this binary was built from).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Write the results into this markdown file, between its generated-section markers.
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// The command line to record in the report.
+    #[arg(long, default_value = "cargo xtask bench")]
+    command: String,
+}
+
+/// Every provider crate, by id.
+const PROVIDERS: &[(&str, &str)] = &[
+    ("verifykit", "phone-verify-verifykit"),
+    ("verifik", "phone-verify-verifik"),
+    ("verigator", "phone-verify-verigator"),
+];
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let root = args.root.clone().unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .unwrap_or_else(|_| PathBuf::from("."))
+    });
+    let started = Instant::now();
+    let machine = Machine::read();
+    let mut results = Results {
+        context: vec![
+            ("date".into(), now_rfc3339()),
+            ("command".into(), format!("`{}`", args.command)),
+            ("toolchain".into(), toolchain(&root)),
+            ("machine".into(), machine_line(&machine)),
+            ("load at start".into(), load_text()),
+        ],
+        ..Results::default()
+    };
+    let bench = Bench {
+        sandbox_rt: runtime(
+            SANDBOX_THREADS,
+            args.sandbox_threads.unwrap_or(machine.cpus),
+        )?,
+        client_rt: runtime(CLIENT_THREADS, args.client_threads.unwrap_or(machine.cpus))?,
+        phones: Arc::new(Phones::turkish()),
+    };
+    let providers: Vec<(&str, &str)> = PROVIDERS
+        .iter()
+        .copied()
+        .filter(|(id, _)| args.providers.is_empty() || args.providers.iter().any(|p| p == id))
+        .collect();
+    let phase = |name: &str| args.phases.is_empty() || args.phases.iter().any(|p| p == name);
+
+    // Flows first, on a fresh process, so their memory peak is theirs.
+    if phase("flows") {
+        for (id, _) in &providers {
+            bench.flows(id, &args, &mut results)?;
+        }
+        if providers.iter().any(|(id, _)| *id == "verigator") {
+            eprintln!("== Verigator start cost against users in the service");
+            let sandbox = bench.start_sandbox(4)?;
+            results.verigator_start_cost =
+                bench.client_rt.block_on(targets::verigator::start_cost(
+                    &sandbox,
+                    &bench.phones,
+                    &[0, 1_000, 4_000, 8_000, 12_000],
+                    10,
+                ))?;
+            bench.shutdown(sandbox);
+        }
+    }
+    if phase("compare") {
+        let plan = Plan {
+            rounds: args.rounds.max(1),
+            calls_c1: args.calls_c1,
+            calls_high: args.calls_c64,
+            high: 64,
+            session_pool: 256,
+            calls: args.calls.clone(),
+            only: args.only_side,
+        };
+        for (id, _) in &providers {
+            eprintln!("== SDK against raw reqwest: {id}");
+            let sandbox = bench.start_sandbox(1)?;
+            let target = bench
+                .client_rt
+                .block_on(make_target(id, &sandbox, &bench.phones))?;
+            let lines = bench.client_rt.block_on(compare(&target, &plan))?;
+            results.comparisons.extend(lines);
+            drop(target);
+            bench.shutdown(sandbox);
+        }
+    }
+    if phase("sandbox") {
+        eprintln!("== the sandbox alone");
+        let sandbox = bench.start_sandbox(3)?;
+        results.sandbox = bench.client_rt.block_on(sandbox_alone(&sandbox, &args))?;
+        bench.shutdown(sandbox);
+    }
+    if phase("footprint") {
+        results.builds_skipped = args.skip_build;
+        let profile: &'static str = if args.cold_profile == "release" {
+            "release"
+        } else {
+            "dev"
+        };
+        for (id, package) in &providers {
+            eprintln!("== build footprint: {package}");
+            let cold = (!args.skip_build).then_some(profile);
+            results.footprints.push(
+                footprint::measure(&root, package, cold)
+                    .map_err(|e| ((*package).to_owned(), format!("{id}: {e:#}"))),
+            );
+        }
+    }
+
+    results.context.push(("load at end".into(), load_text()));
+    results.context.push((
+        "run time".into(),
+        format!("{:.0} s", started.elapsed().as_secs_f64()),
+    ));
+    let section = results.render();
+    println!("{section}");
+    if let Some(path) = &args.write {
+        let document = std::fs::read_to_string(path).unwrap_or_default();
+        std::fs::write(path, splice(&document, &section))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The two runtimes and the phone numbers shared by every phase.
+struct Bench {
+    sandbox_rt: tokio::runtime::Runtime,
+    client_rt: tokio::runtime::Runtime,
+    phones: Arc<Phones>,
+}
+
+impl Bench {
+    /// A fresh sandbox on the sandbox runtime.
+    fn start_sandbox(&self, seed: u64) -> Result<Arc<SandboxHandle>> {
+        let handle = self
+            .sandbox_rt
+            .block_on(Sandbox::start(SandboxConfig::seeded(seed)))
+            .context("starting the sandbox")?;
+        Ok(Arc::new(handle))
+    }
+
+    /// Stops a sandbox and waits for its connections to close.
+    fn shutdown(&self, sandbox: Arc<SandboxHandle>) {
+        if let Ok(handle) = Arc::try_unwrap(sandbox) {
+            self.sandbox_rt.block_on(handle.shutdown());
+        }
+    }
+
+    /// The concurrent complete flows of provider `id`.
+    fn flows(&self, id: &str, args: &Args, results: &mut Results) -> Result<()> {
+        let sandbox = self.start_sandbox(2)?;
+        let target = self
+            .client_rt
+            .block_on(make_target(id, &sandbox, &self.phones))?;
+        let flows = match target.max_flows() {
+            Some((max, why)) if max < args.flows => {
+                results.notes.push(format!(
+                    "{id}: {} flows instead of {}: {why}.",
+                    stats::count(max),
+                    stats::count(args.flows)
+                ));
+                max
+            }
+            _ => args.flows,
+        };
+        eprintln!("== {flows} concurrent flows: {id}");
+        let report = self.client_rt.block_on(flows::run_flows(
+            target.name(),
+            target.verifier(),
+            target.resolver(),
+            Arc::clone(&sandbox),
+            &self.phones,
+            flows,
+            args.flow_call_cap,
+        ))?;
+        eprintln!(
+            "  {} verified, {} lost, {:.0} flows/s",
+            report.verified,
+            report.lost,
+            report.throughput()
+        );
+        results.flows.push(report);
+        drop(target);
+        self.shutdown(sandbox);
+        Ok(())
+    }
+}
+
+async fn make_target(
+    id: &str,
+    sandbox: &Arc<SandboxHandle>,
+    phones: &Arc<Phones>,
+) -> Result<Arc<dyn Target>> {
+    let (sandbox, phones) = (Arc::clone(sandbox), Arc::clone(phones));
+    Ok(match id {
+        "verifykit" => Arc::new(targets::verifykit::VerifyKitTarget::new(sandbox, phones)?),
+        "verifik" => Arc::new(targets::verifik::VerifikTarget::new(sandbox, phones)?),
+        "verigator" => Arc::new(targets::verigator::VerigatorTarget::new(sandbox, phones).await?),
+        other => anyhow::bail!("unknown provider {other}"),
+    })
+}
+
+/// Now, UTC, to the second.
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Requests per second of simple endpoints with keep-alive hyper connections.
+async fn sandbox_alone(
+    sandbox: &SandboxHandle,
+    args: &Args,
+) -> Result<Vec<(String, usize, Summary)>> {
+    let endpoints = [
+        Endpoint {
+            label: "control API",
+            path: "/_sandbox/clock".into(),
+            headers: Vec::new(),
+        },
+        Endpoint {
+            label: "VerifyKit",
+            path: "/verifykit/web-rest/v1.0/init".into(),
+            headers: vec![(
+                "x-vfk-server-key",
+                sandbox.config().verifykit_server_key.clone(),
+            )],
+        },
+    ];
+    let mut out = Vec::new();
+    for endpoint in &endpoints {
+        let batch = hammer(
+            sandbox.addr(),
+            endpoint,
+            args.sandbox_connections,
+            Duration::from_secs_f64(args.sandbox_secs),
+        )
+        .await?;
+        let summary = Summary::of(&[batch]);
+        eprintln!(
+            "  {} {}: {:.0} requests/s",
+            endpoint.label, endpoint.path, summary.throughput
+        );
+        out.push((
+            format!("`GET {}` ({})", endpoint.path, endpoint.label),
+            args.sandbox_connections,
+            summary,
+        ));
+    }
+    Ok(out)
+}
+
+/// `rustc --version` as the workspace's toolchain file selects it.
+fn toolchain(root: &Path) -> String {
+    Command::new("rustc")
+        .current_dir(root)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        )
+}
+
+fn load_text() -> String {
+    load_average().map_or_else(
+        || "unknown".to_owned(),
+        |(one, five, fifteen)| format!("{one:.2} / {five:.2} / {fifteen:.2} (1 / 5 / 15 min)"),
+    )
+}

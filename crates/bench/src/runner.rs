@@ -1,0 +1,148 @@
+//! The load runner: `n` operations at a fixed concurrency, on two named Tokio runtimes (one
+//! for the clients, one for the sandbox) so each side's CPU time can be told apart.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::procfs::threads_cpu;
+use crate::stats::Batch;
+
+/// Thread-name prefix of the client runtime.
+pub(crate) const CLIENT_THREADS: &str = "bench-client";
+/// Thread-name prefix of the sandbox runtime.
+pub(crate) const SANDBOX_THREADS: &str = "bench-sandbox";
+
+/// A multi-threaded runtime whose threads are named `name`.
+pub(crate) fn runtime(name: &str, workers: usize) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .with_context(|| format!("cannot start the {name} runtime"))
+}
+
+/// CPU time of the client and sandbox runtimes so far.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CpuMark {
+    client: Duration,
+    sandbox: Duration,
+}
+
+impl CpuMark {
+    /// Now.
+    pub(crate) fn now() -> Self {
+        Self {
+            client: threads_cpu(CLIENT_THREADS),
+            sandbox: threads_cpu(SANDBOX_THREADS),
+        }
+    }
+
+    /// CPU used since `self`: (client, sandbox).
+    pub(crate) fn elapsed(self) -> (Duration, Duration) {
+        let now = Self::now();
+        (
+            now.client.saturating_sub(self.client),
+            now.sandbox.saturating_sub(self.sandbox),
+        )
+    }
+}
+
+/// Runs `op(0)` … `op(n - 1)` with `concurrency` workers on the current runtime, timing each
+/// call. Fails with the first operation's error, if any: a benchmark of failing calls measures
+/// nothing.
+pub(crate) async fn run<F, Fut>(concurrency: usize, n: usize, op: F) -> Result<Batch>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = CpuMark::now();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let op = Arc::clone(&op);
+            let next = Arc::clone(&next);
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(n / concurrency.max(1) + 1);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return Ok::<_, anyhow::Error>(latencies);
+                    }
+                    let t0 = Instant::now();
+                    op(i).await.with_context(|| format!("operation {i}"))?;
+                    latencies.push(t0.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(n);
+    let mut first_error = None;
+    for worker in workers {
+        match worker.await.map_err(|e| anyhow!("worker panicked: {e}"))? {
+            Ok(mine) => latencies.extend(mine),
+            Err(e) => {
+                // Stop the others quickly, keep the first error.
+                next.store(n, Ordering::Relaxed);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let wall = started.elapsed();
+    let (client_cpu, server_cpu) = cpu.elapsed();
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(Batch {
+        ops: latencies.len(),
+        wall,
+        latencies,
+        client_cpu,
+        server_cpu,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_every_operation_once() {
+        let rt = runtime("test-runner", 2).unwrap();
+        let seen = Arc::new((0..100).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
+        let counted = Arc::clone(&seen);
+        let batch = rt
+            .block_on(run(8, 100, move |i| {
+                let counted = Arc::clone(&counted);
+                async move {
+                    counted[i].fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+            }))
+            .unwrap();
+        assert_eq!(batch.ops, 100);
+        assert_eq!(batch.latencies.len(), 100);
+        assert!(seen.iter().all(|c| c.load(Ordering::Relaxed) == 1));
+    }
+
+    #[test]
+    fn fails_with_an_operation_error() {
+        let rt = runtime("test-runner", 1).unwrap();
+        let err = rt
+            .block_on(run(4, 50, |i| async move {
+                if i == 17 {
+                    Err(anyhow!("boom"))
+                } else {
+                    Ok(())
+                }
+            }))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("boom"), "{err:#}");
+    }
+}

@@ -1,0 +1,170 @@
+//! The providers under test: for each, the SDK's `check` and `resolve` and the same requests
+//! written by hand on a bare `reqwest::Client`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context as _, Result};
+use async_trait::async_trait;
+use phone_verify_core::{PhoneNumber, PhoneVerifier, SessionResolver};
+use phone_verify_sandbox::SandboxHandle;
+
+pub(crate) mod verifik;
+pub(crate) mod verifykit;
+pub(crate) mod verigator;
+
+/// One benchmarked call: `op(i)` runs the `i`-th prepared request.
+pub(crate) type Op =
+    Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> + Send + Sync>;
+
+/// Which client makes the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Side {
+    /// The provider crate, through `Arc<dyn PhoneVerifier>` / `Arc<dyn SessionResolver>`.
+    Sdk,
+    /// The same HTTP requests on a bare `reqwest::Client`, decoded into minimal structs.
+    Raw,
+}
+
+impl Side {
+    /// `sdk` or `raw`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Sdk => "sdk",
+            Self::Raw => "raw",
+        }
+    }
+}
+
+/// A provider under test.
+#[async_trait]
+pub(crate) trait Target: Send + Sync {
+    /// The provider's id.
+    fn name(&self) -> &'static str;
+
+    /// Whether the provider resolves sessions (Verigator does not).
+    fn resolves(&self) -> bool;
+
+    /// Starts `n` fresh verifications (with the SDK, not timed), reads their codes from the
+    /// sandbox, and returns the call that checks the `i`-th one with its right code.
+    async fn check_op(&self, side: Side, n: usize) -> Result<Op>;
+
+    /// Verifies `pool` phones (not timed) and returns the call that resolves session
+    /// `i % pool`.
+    async fn resolve_op(&self, side: Side, pool: usize) -> Result<Op>;
+
+    /// The verifier and resolver, as an application holds them, for the concurrent flows.
+    fn verifier(&self) -> Arc<dyn PhoneVerifier>;
+
+    /// The session resolver, if the provider has one.
+    fn resolver(&self) -> Option<Arc<dyn SessionResolver>>;
+
+    /// At most this many concurrent flows, and why, for providers that cannot take more.
+    fn max_flows(&self) -> Option<(usize, &'static str)> {
+        None
+    }
+}
+
+/// Boxes an async block into an [`Op`] result.
+pub(crate) fn boxed<F>(future: F) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>
+where
+    F: Future<Output = Result<()>> + Send + 'static,
+{
+    Box::pin(future)
+}
+
+/// Distinct, valid phone numbers for the whole run, so no provider's per-number send limit or
+/// "newer code replaces the older" rule ties two verifications together.
+#[derive(Debug)]
+pub(crate) struct Phones {
+    next: AtomicU64,
+    prefix: &'static str,
+}
+
+impl Phones {
+    /// Turkish mobile numbers `+90 532 xxx xx xx`.
+    pub(crate) fn turkish() -> Self {
+        Self::with_prefix("+90532")
+    }
+
+    /// Numbers `prefix` followed by 7 digits.
+    pub(crate) fn with_prefix(prefix: &'static str) -> Self {
+        Self {
+            next: AtomicU64::new(1_000_000),
+            prefix,
+        }
+    }
+
+    /// The next number.
+    pub(crate) fn next(&self) -> Result<PhoneNumber> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % 10_000_000;
+        let text = format!("{}{n:07}", self.prefix);
+        text.parse::<PhoneNumber>()
+            .with_context(|| format!("{text} is not a valid phone number"))
+    }
+}
+
+/// The code of the newest message the sandbox sent for each of the provider's references.
+pub(crate) fn codes_by_reference(sandbox: &SandboxHandle) -> HashMap<String, String> {
+    let mut codes = HashMap::new();
+    // Newest first: keep the first code seen for each reference.
+    for message in sandbox.all_messages() {
+        if let (Some(reference), Some(code)) = (message.reference, message.code) {
+            codes.entry(reference).or_insert(code);
+        }
+    }
+    codes
+}
+
+/// Runs `make(i)` for `i` in `0..n`, `concurrency` at a time, keeping the results in order.
+pub(crate) async fn prepare<T, F, Fut>(n: usize, concurrency: usize, make: F) -> Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+{
+    let make = Arc::new(make);
+    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut next = 0;
+    while next < n || !tasks.is_empty() {
+        while next < n && tasks.len() < concurrency.max(1) {
+            let make = Arc::clone(&make);
+            let i = next;
+            tasks.spawn(async move { (i, make(i).await) });
+            next += 1;
+        }
+        if let Some(done) = tasks.join_next().await {
+            let (i, value) = done.context("a preparation task panicked")?;
+            results[i] = Some(value.with_context(|| format!("preparing item {i}"))?);
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_distinct_and_valid() {
+        let phones = Phones::turkish();
+        let a = phones.next().unwrap();
+        let b = phones.next().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.e164(), "+905321000000");
+        assert_eq!(a.region(), Some("TR"));
+    }
+
+    #[test]
+    fn prepare_keeps_order() {
+        let rt = crate::runner::runtime("test-prepare", 2).unwrap();
+        let out = rt
+            .block_on(prepare(50, 7, |i| async move { Ok(i * 2) }))
+            .unwrap();
+        assert_eq!(out, (0..50).map(|i| i * 2).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,278 @@
+//! Messente Verigator: SMS PINs of a service's users (`POST …/users/{uid}/auth`, checked with
+//! `PUT …/users/{uid}/auth`). Verigator has no sessions: `check` only.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, ensure};
+use async_trait::async_trait;
+use phone_verify_core::{
+    CheckRequest, Code, PhoneVerifier, SessionResolver, StartRequest, Verification,
+};
+use phone_verify_sandbox::SandboxHandle;
+use phone_verify_verigator::{EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare};
+
+/// Users per service when preparing checks, so the sandbox's per-service user scans stay
+/// short and do not weigh on the calls measured.
+const USERS_PER_SERVICE: usize = 50;
+
+/// Verigator against the sandbox.
+#[derive(Debug)]
+pub(crate) struct VerigatorTarget {
+    sandbox: Arc<SandboxHandle>,
+    builder: VerigatorBuilder,
+    /// The verifier measured, on the service the flows use.
+    sdk: Arc<Verigator>,
+    /// One pool for the preparation verifiers (one per service).
+    prep_client: reqwest::Client,
+    raw: Arc<Raw>,
+    phones: Arc<Phones>,
+    services: AtomicUsize,
+}
+
+/// The hand-written client.
+#[derive(Debug)]
+struct Raw {
+    client: reqwest::Client,
+    base: String,
+    service_auth: String,
+}
+
+impl VerigatorTarget {
+    /// A target on `sandbox`, with a fresh service for the flows.
+    pub(crate) async fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
+        let builder = VerigatorBuilder::sandbox(&sandbox.base_url());
+        let service = builder
+            .build_client()?
+            .create_service("flows.bench.example", "Bench flows")
+            .await
+            .context("creating a Verigator service")?;
+        let sdk = builder
+            .clone()
+            .service_id(service.id.clone())
+            .build()
+            .context("building the Verigator verifier")?;
+        let raw = Raw {
+            client: reqwest::Client::new(),
+            base: sandbox.verigator_url(),
+            service_auth: sandbox.config().verigator_service_auth(),
+        };
+        Ok(Self {
+            sandbox,
+            builder,
+            sdk: Arc::new(sdk),
+            prep_client: reqwest::Client::new(),
+            raw: Arc::new(raw),
+            phones,
+            services: AtomicUsize::new(0),
+        })
+    }
+
+    /// A verifier on a new service, sharing the preparation pool.
+    async fn fresh_service_verifier(&self) -> Result<Verigator> {
+        let n = self.services.fetch_add(1, Ordering::Relaxed);
+        let service = self
+            .builder
+            .clone()
+            .reqwest_client(self.prep_client.clone())
+            .build_client()?
+            .create_service(&format!("s{n}.bench.example"), &format!("Bench {n}"))
+            .await?;
+        Ok(self
+            .builder
+            .clone()
+            .reqwest_client(self.prep_client.clone())
+            .service_id(service.id)
+            .build()?)
+    }
+
+    /// `n` SMS authentications started with the SDK, `USERS_PER_SERVICE` per service, with
+    /// their PINs.
+    async fn started(&self, n: usize) -> Result<Vec<(Verification, String)>> {
+        let mut verifiers = Vec::new();
+        for _ in 0..n.div_ceil(USERS_PER_SERVICE) {
+            verifiers.push(Arc::new(self.fresh_service_verifier().await?));
+        }
+        let verifiers = Arc::new(verifiers);
+        let phones = Arc::clone(&self.phones);
+        let handles = prepare(n, 64, move |i| {
+            let verifier = Arc::clone(&verifiers[i / USERS_PER_SERVICE]);
+            let phone = phones.next();
+            async move { Ok(verifier.start(&StartRequest::sms(phone?)).await?) }
+        })
+        .await?;
+        let codes = codes_by_reference(&self.sandbox);
+        handles
+            .into_iter()
+            .map(|h| {
+                let code = codes
+                    .get(&h.reference)
+                    .cloned()
+                    .with_context(|| format!("no PIN was sent to user {}", h.reference))?;
+                Ok((h, code))
+            })
+            .collect()
+    }
+}
+
+#[derive(Serialize)]
+struct VerifyBody<'a> {
+    token: &'a str,
+    method: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Verified {
+    verified: bool,
+}
+
+#[async_trait]
+impl Target for VerigatorTarget {
+    fn name(&self) -> &'static str {
+        "verigator"
+    }
+
+    fn resolves(&self) -> bool {
+        false
+    }
+
+    async fn check_op(&self, side: Side, n: usize) -> Result<Op> {
+        let started = self.started(n).await?;
+        match side {
+            Side::Sdk => {
+                let verifier: Arc<dyn PhoneVerifier> = self.sdk.clone();
+                let items = Arc::new(started);
+                Ok(Arc::new(move |i| {
+                    let verifier = Arc::clone(&verifier);
+                    let items = Arc::clone(&items);
+                    boxed(async move {
+                        let (handle, code) = &items[i];
+                        let request = CheckRequest::code(Code::new(code)?);
+                        let outcome = verifier.check(handle, &request).await?;
+                        ensure!(outcome.is_verified(), "not verified: {outcome:?}");
+                        Ok(())
+                    })
+                }))
+            }
+            Side::Raw => {
+                let items: Vec<(String, String)> = started
+                    .into_iter()
+                    .map(|(h, code)| {
+                        let service = h.extra_str(EXTRA_SERVICE_ID).context("no service id")?;
+                        let url = format!(
+                            "{}/service/service/{service}/users/{}/auth",
+                            self.raw.base, h.reference
+                        );
+                        Ok((url, code))
+                    })
+                    .collect::<Result<_>>()?;
+                let items = Arc::new(items);
+                let raw = Arc::clone(&self.raw);
+                Ok(Arc::new(move |i| {
+                    let raw = Arc::clone(&raw);
+                    let items = Arc::clone(&items);
+                    boxed(async move {
+                        let (url, code) = &items[i];
+                        let answer: Verified = raw
+                            .client
+                            .put(url)
+                            .header("x-service-auth", &raw.service_auth)
+                            .json(&VerifyBody {
+                                token: code,
+                                method: "sms",
+                            })
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .json()
+                            .await?;
+                        ensure!(answer.verified, "not verified");
+                        Ok(())
+                    })
+                }))
+            }
+        }
+    }
+
+    async fn resolve_op(&self, _side: Side, _pool: usize) -> Result<Op> {
+        anyhow::bail!("Verigator has no session resolution")
+    }
+
+    fn verifier(&self) -> Arc<dyn PhoneVerifier> {
+        self.sdk.clone()
+    }
+
+    fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
+        None
+    }
+
+    fn max_flows(&self) -> Option<(usize, &'static str)> {
+        Some((
+            1_000,
+            "every Verigator `start` lists all of the service's users, so a start costs \
+             O(users) and the list outgrows the SDK's 1 MiB response cap at about 10,000 \
+             users (see the start-cost table)",
+        ))
+    }
+}
+
+/// How long an SDK `start` takes as the service fills with users: `(users, mean start time or
+/// the error)` for each size in `sizes` (ascending).
+pub(crate) async fn start_cost(
+    sandbox: &SandboxHandle,
+    phones: &Phones,
+    sizes: &[usize],
+    starts: usize,
+) -> Result<Vec<(usize, std::result::Result<Duration, String>)>> {
+    let builder = VerigatorBuilder::sandbox(&sandbox.base_url());
+    let client = builder.build_client()?;
+    let service = client
+        .create_service("scaling.bench.example", "Bench scaling")
+        .await?;
+    let verifier = Arc::new(builder.service_id(service.id.clone()).build()?);
+    let mut users = 0;
+    let mut out = Vec::new();
+    for &size in sizes {
+        // Register users straight through the typed client (one request each, no listing).
+        let missing = size.saturating_sub(users);
+        let to_add: Vec<_> = (0..missing).map(|_| phones.next()).collect::<Result<_>>()?;
+        let to_add = Arc::new(to_add);
+        let (client, sid) = (client.clone(), service.id.clone());
+        prepare(missing, 32, move |i| {
+            let (client, sid, to_add) = (client.clone(), sid.clone(), Arc::clone(&to_add));
+            async move {
+                let phone = &to_add[i];
+                client.create_user(&sid, phone.e164(), phone).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        users = size.max(users);
+        let mut total = Duration::ZERO;
+        let mut failure = None;
+        for _ in 0..starts {
+            let request = StartRequest::sms(phones.next()?);
+            let t0 = Instant::now();
+            match verifier.start(&request).await {
+                Ok(_) => total += t0.elapsed(),
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            }
+            users += 1;
+        }
+        out.push((
+            size,
+            failure.map_or_else(
+                || Ok(total / u32::try_from(starts.max(1)).unwrap_or(1)),
+                Err,
+            ),
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,131 @@
+//! `cargo xtask bench`: builds the benchmark binary in release mode and runs it.
+//!
+//! ```text
+//! cargo xtask bench                 the full run; writes the results into docs/benchmarks.md
+//! cargo xtask bench --skip-build    no cold builds (quick rerun); prints only, unless --write
+//! cargo xtask bench -- <options>    anything after `--` goes to the binary (see its --help)
+//! ```
+
+use std::path::Path;
+
+use anyhow::Result;
+use xshell::{Shell, cmd};
+
+/// The results file, relative to the workspace root.
+const RESULTS: &str = "docs/benchmarks.md";
+
+/// What `cargo xtask bench` was asked: its own flags and the options passed through.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Options {
+    /// Skip the cold builds of the provider crates.
+    pub(crate) skip_build: bool,
+    /// Write the results file even with `--skip-build`.
+    pub(crate) write: bool,
+    /// Never write the results file.
+    pub(crate) no_write: bool,
+    /// Options for the benchmark binary.
+    pub(crate) passthrough: Vec<String>,
+}
+
+impl Options {
+    /// Reads the arguments after `bench`.
+    pub(crate) fn parse(args: &[String]) -> Self {
+        let mut options = Self::default();
+        let mut rest = args.iter();
+        for arg in rest.by_ref() {
+            match arg.as_str() {
+                "--skip-build" => options.skip_build = true,
+                "--write" => options.write = true,
+                "--no-write" => options.no_write = true,
+                "--" => break,
+                other => options.passthrough.push(other.to_owned()),
+            }
+        }
+        options.passthrough.extend(rest.cloned());
+        options
+    }
+
+    /// Whether this run writes the results file: full runs do, quick reruns only when asked.
+    pub(crate) fn writes(&self) -> bool {
+        !self.no_write && (!self.skip_build || self.write)
+    }
+
+    /// The command line to record in the results.
+    pub(crate) fn command_line(&self) -> String {
+        let mut line = String::from("cargo xtask bench");
+        if self.skip_build {
+            line.push_str(" --skip-build");
+        }
+        if !self.passthrough.is_empty() {
+            line.push_str(" -- ");
+            line.push_str(&self.passthrough.join(" "));
+        }
+        line
+    }
+}
+
+/// Builds `phone-verify-bench` in release mode and runs it against the workspace at `root`.
+pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
+    let options = Options::parse(args);
+    let sh = Shell::new()?;
+    sh.change_dir(root);
+    let mut bench_args = vec![
+        "--root".to_owned(),
+        root.display().to_string(),
+        "--command".to_owned(),
+        options.command_line(),
+    ];
+    if options.skip_build {
+        bench_args.push("--skip-build".to_owned());
+    }
+    if options.writes() {
+        bench_args.push("--write".to_owned());
+        bench_args.push(root.join(RESULTS).display().to_string());
+    }
+    bench_args.extend(options.passthrough.iter().cloned());
+    cmd!(
+        sh,
+        "cargo run --release -p phone-verify-bench -- {bench_args...}"
+    )
+    .run()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn full_runs_write_quick_ones_print() {
+        let full = Options::parse(&[]);
+        assert!(full.writes());
+        assert_eq!(full.command_line(), "cargo xtask bench");
+        let quick = Options::parse(&args(&["--skip-build"]));
+        assert!(quick.skip_build && !quick.writes());
+        assert!(Options::parse(&args(&["--skip-build", "--write"])).writes());
+        assert!(!Options::parse(&args(&["--no-write"])).writes());
+    }
+
+    #[test]
+    fn passes_the_rest_through() {
+        let o = Options::parse(&args(&[
+            "--skip-build",
+            "--",
+            "--rounds",
+            "5",
+            "--skip-build",
+        ]));
+        assert!(o.skip_build);
+        assert_eq!(o.passthrough, args(&["--rounds", "5", "--skip-build"]));
+        assert_eq!(
+            o.command_line(),
+            "cargo xtask bench --skip-build -- --rounds 5 --skip-build"
+        );
+        let loose = Options::parse(&args(&["--providers", "verifykit"]));
+        assert_eq!(loose.passthrough, args(&["--providers", "verifykit"]));
+    }
+}
