@@ -1,7 +1,9 @@
 //! [`PhoneNumber`]: a validated international phone number.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{LazyLock, Mutex};
 
 use phonenumber::country::Id as CountryId;
 use phonenumber::{Mode, ParseError as LibParseError};
@@ -121,7 +123,24 @@ impl PhoneNumber {
         }
     }
 
+    /// Parses `+` and digits. Successful parses are memoized in a small process-wide cache:
+    /// libphonenumber's parse and validation cost several microseconds and contend across
+    /// threads, and a number is typically parsed again soon (at start, then in the provider's
+    /// answer to a check or a session lookup).
     fn parse_international(international: &str) -> Result<Self, PhoneError> {
+        if let Some(hit) = parsed_cache().get(international) {
+            return Ok(hit.clone());
+        }
+        let parsed = Self::parse_uncached(international)?;
+        let mut cache = parsed_cache();
+        if cache.len() >= PARSED_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(international.to_owned(), parsed.clone());
+        Ok(parsed)
+    }
+
+    fn parse_uncached(international: &str) -> Result<Self, PhoneError> {
         let digit_count = international.len() - 1;
         if digit_count > 17 {
             return Err(PhoneError::TooLong);
@@ -196,6 +215,18 @@ impl PhoneNumber {
     pub fn masked(&self) -> String {
         mask(&self.e164, self.calling_code_len + 1)
     }
+}
+
+/// How many parsed numbers are memoized; the cache is emptied when full.
+const PARSED_CACHE_CAPACITY: usize = 4096;
+
+static PARSED: LazyLock<Mutex<HashMap<String, PhoneNumber>>> = LazyLock::new(Mutex::default);
+
+fn parsed_cache() -> std::sync::MutexGuard<'static, HashMap<String, PhoneNumber>> {
+    // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
+    PARSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Keeps the first `keep_prefix` characters and the last two, stars in between.
@@ -421,6 +452,22 @@ mod tests {
             PhoneNumber::from_parts("+507", "6264x7737"),
             Err(PhoneError::InvalidCharacter('x'))
         ));
+    }
+
+    #[test]
+    fn memoized_parses_equal_fresh_ones_and_the_cache_stays_bounded() {
+        for i in 0..(PARSED_CACHE_CAPACITY + 10) {
+            let input = format!("+90532{i:07}");
+            let first = PhoneNumber::parse(&input).unwrap();
+            let again = PhoneNumber::parse(&input).unwrap();
+            assert_eq!(first, again);
+            assert_eq!(again, PhoneNumber::parse_uncached(&input).unwrap());
+        }
+        assert!(parsed_cache().len() <= PARSED_CACHE_CAPACITY);
+        assert!(
+            PhoneNumber::parse("+90 000 000 00 00").is_err(),
+            "errors are not cached as numbers"
+        );
     }
 
     #[test]

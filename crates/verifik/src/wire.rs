@@ -480,11 +480,50 @@ pub(crate) enum Shape {
     Root,
 }
 
+/// A success answer with a `data` object, decoded straight into its typed payload.
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct DataAnswer<T> {
+    data: T,
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    signature: Option<Signature>,
+    #[serde(default)]
+    success: Option<Value>,
+}
+
+/// The `signature` of an answer.
+#[derive(Deserialize)]
+struct Signature {
+    #[serde(default, rename = "dateTime")]
+    date_time: Option<String>,
+}
+
 /// Decodes an answer into its payload and envelope, or into the error it carries.
+///
+/// The usual answer, a 2xx with a `data` object, is decoded straight into `T`; anything else
+/// takes the path through a JSON `Value` that tells the error or the bad shape apart.
 pub(crate) fn decode<T: DeserializeOwned>(
     response: &HttpResponse,
     shape: Shape,
 ) -> Result<(T, Envelope)> {
+    if shape != Shape::Root
+        && response.is_success()
+        && response.body().trim_ascii_start().first() == Some(&b'{')
+        && let Ok(answer) = serde_json::from_slice::<DataAnswer<T>>(response.body())
+        && answer.success != Some(Value::Bool(false))
+    {
+        let envelope = Envelope {
+            request_id: answer.id.as_ref().and_then(scalar_to_string),
+            signed_at: answer
+                .signature
+                .and_then(|s| s.date_time)
+                .as_deref()
+                .and_then(parse_signature_date),
+        };
+        return Ok((answer.data, envelope));
+    }
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
         Ok(_) => return Err(errors::undecodable(response, "is not a JSON object")),

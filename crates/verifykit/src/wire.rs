@@ -74,8 +74,26 @@ impl Meta {
     }
 }
 
+/// A success answer, decoded straight into its typed `result`.
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct Success<T> {
+    #[serde(default)]
+    meta: Option<Value>,
+    result: T,
+}
+
 /// Decodes an answer into its `result`, or into the error it carries.
+///
+/// The usual answer, a success with an object `result`, is decoded straight into `T`; anything
+/// else takes the path through a JSON `Value` that tells the error or the bad shape apart.
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
+    if response.body().trim_ascii_start().first() == Some(&b'{')
+        && let Ok(Success { meta, result }) = serde_json::from_slice::<Success<T>>(response.body())
+        && !Meta::read(meta.as_ref()).is_error()
+    {
+        return Ok(result);
+    }
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
         Ok(_) => return Err(errors::undecodable(response, "is not a JSON object")),
