@@ -164,7 +164,8 @@ mod tests {
 
     #[test]
     fn accepts_every_documented_shape() {
-        let w = parse(r#"{"s":12,"nb":" x ","b":"1","f":null,"n":"7","v":null,"sv":[1,"a",true]}"#).unwrap();
+        let w = parse(r#"{"s":12,"nb":" x ","b":"1","f":null,"n":"7","v":null,"sv":[1,"a",true]}"#)
+            .unwrap();
         assert_eq!(w.s.as_deref(), Some("12"));
         assert_eq!(w.nb.as_deref(), Some("x"));
         assert_eq!(w.b, Some(true));
