@@ -48,6 +48,12 @@ pub enum ErrorKind {
     /// A message may or may not have been sent: the outcome of a send is unknown. It is never
     /// retried automatically; check the provider's console or start again knowingly.
     MaybeSent,
+    /// The provider may or may not have acted on a request that consumes state, typically a
+    /// code check whose answer was lost (a timeout or a dropped connection after the request
+    /// left, or a 500/502/504 answer). The code may already be used, so repeating the check
+    /// could report a wrong rejection: it is never retried automatically. Ask the user to start
+    /// a new verification. Never reported as a rejection.
+    OutcomeUnknown,
     /// The provider refused the request for a reason no other kind describes.
     Provider,
 }
@@ -78,6 +84,7 @@ impl ErrorKind {
             Self::Transport => "transport failure",
             Self::Decode => "undecodable response",
             Self::MaybeSent => "may have been sent",
+            Self::OutcomeUnknown => "outcome unknown",
             Self::Provider => "provider error",
         }
     }
@@ -340,6 +347,7 @@ mod tests {
             ErrorKind::Unsupported,
             ErrorKind::Decode,
             ErrorKind::MaybeSent,
+            ErrorKind::OutcomeUnknown,
             ErrorKind::Provider,
         ];
         for kind in retryable {

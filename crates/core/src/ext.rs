@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::code::Code;
 use crate::error::{Error, ErrorKind, Result};
-use crate::outcome::CheckOutcome;
+use crate::outcome::{CheckOutcome, RejectReason, Rejection};
 use crate::request::{CheckRequest, RequestContext};
 use crate::session::{SessionId, VerifiedPhone};
 use crate::verification::Verification;
@@ -41,8 +41,12 @@ pub trait PhoneVerifierExt: PhoneVerifier {
         self.check(verification, &CheckRequest::poll()).await
     }
 
-    /// Polls a reverse flow every `interval` until it is no longer pending, failing with
-    /// [`ErrorKind::Timeout`] after `timeout`.
+    /// Polls a reverse flow every `interval` until it is no longer pending, and stops at the
+    /// earlier of `timeout` and the handle's `expires_at`.
+    ///
+    /// Past the handle's expiry it answers `Rejected(Expired)` (a verifier that still reports
+    /// the flow as pending then is not believed); past `timeout` it fails with
+    /// [`ErrorKind::Timeout`].
     async fn wait_for_outcome(
         &self,
         verification: &Verification,
@@ -50,12 +54,24 @@ pub trait PhoneVerifierExt: PhoneVerifier {
         timeout: Duration,
     ) -> Result<CheckOutcome> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let expiry = verification.expires_at.map(|at| {
+            let left = at - time::OffsetDateTime::now_utc();
+            tokio::time::Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
+        });
         loop {
             let outcome = self.poll(verification).await?;
             if !outcome.is_pending() {
                 return Ok(outcome);
             }
-            if tokio::time::Instant::now() + interval > deadline {
+            let now = tokio::time::Instant::now();
+            if expiry.is_some_and(|at| now >= at) {
+                return Ok(CheckOutcome::Rejected(
+                    Rejection::new(RejectReason::Expired)
+                        .with_message("the verification expired before the user completed it"),
+                ));
+            }
+            let wake = expiry.map_or(now + interval, |at| (now + interval).min(at));
+            if wake > deadline {
                 return Err(Error::new(
                     ErrorKind::Timeout,
                     format!(
@@ -64,7 +80,7 @@ pub trait PhoneVerifierExt: PhoneVerifier {
                     ),
                 ));
             }
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep_until(wake).await;
         }
     }
 }

@@ -398,3 +398,97 @@ async fn redirects_are_not_followed() {
     assert_eq!(response.status(), 302);
     assert_eq!(response.fallback_kind(), ErrorKind::Provider);
 }
+
+fn consume(base: &BaseUrl) -> HttpRequest {
+    HttpRequest::post(Operation::consume("check-otp"), base.join("check-otp"))
+        .secret_header("x-api-key", &SecretString::from(CANARY))
+        .unwrap()
+        .json(&serde_json::json!({"code": "012345"}))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_code_check_whose_answer_is_lost_is_not_retried_and_its_outcome_is_unknown() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check-otp"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock)
+        .execute(consume(&base(&server)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().contains("start a new verification"),
+        "{err}"
+    );
+    assert_eq!(
+        hits(&server).await,
+        1,
+        "a lost answer is never retried blindly"
+    );
+
+    let (url, count) = raw_server(|_| None).await;
+    let err = client(&clock).execute(consume(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a reset is not retried");
+    assert!(clock.sleeps.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_code_check_is_retried_only_when_the_provider_refused_it_before_processing() {
+    for (status, retry_after, retried) in [
+        (429, None, true),
+        (503, Some("1"), true),
+        (503, None, false),
+        (500, None, false),
+        (502, None, false),
+        (504, Some("1"), false),
+    ] {
+        let server = MockServer::start().await;
+        let mut first = ResponseTemplate::new(status);
+        if let Some(value) = retry_after {
+            first = first.insert_header("retry-after", value);
+        }
+        Mock::given(path("/v1/check-otp"))
+            .respond_with(first)
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/v1/check-otp"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        let clock = Arc::new(RecordingClock::default());
+        let response = client(&clock)
+            .execute(consume(&base(&server)))
+            .await
+            .unwrap();
+        let label = format!("{status} retry-after {retry_after:?}");
+        if retried {
+            assert_eq!(response.status(), 200, "{label}");
+            assert_eq!(hits(&server).await, 2, "{label}");
+        } else {
+            assert_eq!(response.status(), status, "{label}: answered as is");
+            assert_eq!(hits(&server).await, 1, "{label}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_code_check_is_retried_when_the_connection_was_never_made() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
+    drop(listener);
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock).execute(consume(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing arrived: {err}");
+    assert_eq!(
+        clock.sleeps.lock().unwrap().len(),
+        2,
+        "three attempts, two backoffs"
+    );
+}

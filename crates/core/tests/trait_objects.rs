@@ -110,6 +110,32 @@ async fn wait_for_outcome_times_out() {
     assert_eq!(err.kind(), ErrorKind::Timeout);
 }
 
+#[tokio::test(start_paused = true)]
+async fn wait_for_outcome_stops_at_the_handles_expiry() {
+    let mut mock = MockPhoneVerifier::new();
+    // Polls at 0, 2, 4 and 6 s, then once more at the expiry (7 s): never past it.
+    mock.expect_check()
+        .times(5)
+        .returning(|_, _| Ok(CheckOutcome::Pending));
+    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    let expiring =
+        handle().with_expires_at(time::OffsetDateTime::now_utc() + time::Duration::seconds(7));
+    let started = tokio::time::Instant::now();
+    let outcome = verifier
+        .wait_for_outcome(&expiring, Duration::from_secs(2), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.rejection().map(|r| r.reason),
+        Some(RejectReason::Expired)
+    );
+    assert!(
+        started.elapsed() <= Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn forwarding_impls_and_capabilities() {
     let mut mock = MockPhoneVerifier::new();

@@ -106,19 +106,21 @@ impl HttpClient {
             let err = err.with_provider(self.provider.clone());
             let unknown = matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
                 && !never_sent(&err);
-            if operation.kind == OperationKind::Send && unknown {
-                span.in_scope(|| tracing::warn!(error = %err, "send outcome unknown"));
-                let message = format!(
-                    "{}: the message may have been sent: {}",
-                    operation.name,
-                    err.message()
-                );
-                Error::new(ErrorKind::MaybeSent, message)
-                    .with_provider(self.provider.clone())
-                    .with_source(err)
-            } else {
-                err
-            }
+            let (kind, what) = match operation.kind {
+                OperationKind::Send if unknown => {
+                    (ErrorKind::MaybeSent, "the message may have been sent")
+                }
+                OperationKind::Consume if unknown => (
+                    ErrorKind::OutcomeUnknown,
+                    "the answer was lost and the code may have been used; start a new verification",
+                ),
+                _ => return err,
+            };
+            span.in_scope(|| tracing::warn!(error = %err, "outcome unknown"));
+            let message = format!("{}: {what}: {}", operation.name, err.message());
+            Error::new(kind, message)
+                .with_provider(self.provider.clone())
+                .with_source(err)
         })
     }
 
@@ -130,14 +132,10 @@ impl HttpClient {
             attempt += 1;
             tracing::Span::current().record("attempts", attempt);
             let result = self.attempt(request).await;
-            let retry_after = match &result {
-                Ok(response) if is_retry_status(response.status) => response.retry_after(),
-                Err(err) if matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport) => None,
-                _ => return self.finish(result),
-            };
-            if !operation.is_retryable() {
+            if !may_retry(operation.kind, &result) {
                 return self.finish(result);
             }
+            let retry_after = result.as_ref().ok().and_then(HttpResponse::retry_after);
             let Some(delay) =
                 self.config
                     .retry
@@ -267,8 +265,27 @@ fn never_sent(err: &Error) -> bool {
         .is_some_and(reqwest::Error::is_connect)
 }
 
-fn is_retry_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+/// Whether an attempt's result allows another attempt of an operation of `kind`.
+///
+/// Reads are retried on any transient failure. A code check ([`OperationKind::Consume`]) is
+/// retried only when the provider surely did not process it: the connection was never made,
+/// or it answered 429, or 503 with `Retry-After`. Sends and writes are never retried.
+fn may_retry(kind: OperationKind, result: &Result<HttpResponse>) -> bool {
+    match (kind, result) {
+        (OperationKind::Read, Ok(response)) => {
+            matches!(response.status.as_u16(), 429 | 502 | 503 | 504)
+        }
+        (OperationKind::Read, Err(err)) => {
+            matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
+        }
+        (OperationKind::Consume, Ok(response)) => match response.status.as_u16() {
+            429 => true,
+            503 => response.headers.contains_key(reqwest::header::RETRY_AFTER),
+            _ => false,
+        },
+        (OperationKind::Consume, Err(err)) => never_sent(err),
+        _ => false,
+    }
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {

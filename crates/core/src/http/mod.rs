@@ -2,8 +2,9 @@
 //!
 //! One path for every request: https only (loopback excepted), no redirects, connect,
 //! per-attempt and overall timeouts, a response-size cap, retries with exponential backoff and
-//! full jitter for [`OperationKind::Read`] operations only (on transport failures and on 429,
-//! 502, 503 and 504, honouring `Retry-After`), never for sends, and a `tracing` span per
+//! full jitter for [`OperationKind::Read`] operations (on transport failures and on 429,
+//! 502, 503 and 504, honouring `Retry-After`), for [`OperationKind::Consume`] code checks only
+//! when the provider surely did not process them, never for sends, and a `tracing` span per
 //! operation with the provider, operation, attempts, status and a masked phone number.
 
 mod base_url;

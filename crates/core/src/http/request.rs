@@ -23,6 +23,13 @@ pub enum OperationKind {
     /// Changes provider state without sending anything (create a user, blacklist a number):
     /// never retried.
     Write,
+    /// Checks a one-time code, which the provider consumes (or counts as an attempt): retried
+    /// only when the request surely never reached the provider (the connection was never made:
+    /// DNS, TCP connect, TLS handshake) or the provider answered before processing it (429, or
+    /// 503 with `Retry-After`). A timeout or a connection lost after the request left, and a
+    /// 500/502/504 answer, are [`ErrorKind::OutcomeUnknown`]: a blind retry could turn a
+    /// success into a rejection, because the first attempt already used the code.
+    Consume,
 }
 
 /// A named provider operation, e.g. `Operation::send("send-otp")`.
@@ -59,7 +66,17 @@ impl Operation {
         }
     }
 
-    /// Whether the HTTP layer may retry it.
+    /// A code check that consumes the code: retried only when the request surely never
+    /// reached the provider or was refused before processing (see [`OperationKind::Consume`]).
+    pub const fn consume(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: OperationKind::Consume,
+        }
+    }
+
+    /// Whether the HTTP layer may retry it after any transient failure (reads only; a
+    /// [`consume`](Self::consume) is retried only in the narrower cases its kind documents).
     pub fn is_retryable(self) -> bool {
         self.kind == OperationKind::Read
     }

@@ -127,7 +127,9 @@ impl fmt::Debug for HttpResponse {
 }
 
 /// The error kind for an HTTP status with no recognised provider error. A server error in
-/// answer to a send (other than 503) leaves the send's outcome unknown.
+/// answer to a send (other than 503) leaves the send's outcome unknown
+/// ([`ErrorKind::MaybeSent`]); in answer to a code check, the check's outcome
+/// ([`ErrorKind::OutcomeUnknown`]).
 pub fn fallback_kind(status: u16, operation: OperationKind) -> ErrorKind {
     match status {
         400 | 422 => ErrorKind::InvalidInput,
@@ -138,6 +140,7 @@ pub fn fallback_kind(status: u16, operation: OperationKind) -> ErrorKind {
         429 => ErrorKind::RateLimited,
         503 => ErrorKind::ProviderUnavailable,
         500..=599 if operation == OperationKind::Send => ErrorKind::MaybeSent,
+        500..=599 if operation == OperationKind::Consume => ErrorKind::OutcomeUnknown,
         500..=599 => ErrorKind::ProviderUnavailable,
         _ => ErrorKind::Provider,
     }
@@ -228,7 +231,7 @@ mod tests {
 
     #[test]
     fn fallback_kinds() {
-        use OperationKind::{Read, Send};
+        use OperationKind::{Consume, Read, Send};
         assert_eq!(fallback_kind(400, Read), ErrorKind::InvalidInput);
         assert_eq!(fallback_kind(401, Read), ErrorKind::Unauthorized);
         assert_eq!(fallback_kind(404, Read), ErrorKind::NotFound);
@@ -238,5 +241,9 @@ mod tests {
         assert_eq!(fallback_kind(500, Send), ErrorKind::MaybeSent);
         assert_eq!(fallback_kind(503, Send), ErrorKind::ProviderUnavailable);
         assert_eq!(fallback_kind(302, Read), ErrorKind::Provider);
+        assert_eq!(fallback_kind(500, Consume), ErrorKind::OutcomeUnknown);
+        assert_eq!(fallback_kind(504, Consume), ErrorKind::OutcomeUnknown);
+        assert_eq!(fallback_kind(503, Consume), ErrorKind::ProviderUnavailable);
+        assert_eq!(fallback_kind(429, Consume), ErrorKind::RateLimited);
     }
 }
