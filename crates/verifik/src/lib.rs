@@ -9,7 +9,8 @@ mod verifier;
 pub mod wire;
 
 pub use client::{
-    AccessToken, CreateManualValidation, CreateProjectValidation, ListValidations, MAX_PAGE_SIZE,
+    AccessToken, CreateAppRegistration, CreateManualValidation, CreateProjectValidation,
+    ListValidations, MAX_PAGE_SIZE,
     MAX_RENEWAL_MONTHS, TOKEN_VALIDITY, ValidatePhone, VerifikClient, VerifikPhone,
 };
 pub use config::{
@@ -23,6 +24,6 @@ pub use verifier::{
     PROVIDER, Verifik,
 };
 pub use wire::{
-    AppLogin, EmailLogin, Pagination, PhoneGateway, PhoneValidation, Populate, ValidatedPhone,
+    AppLogin, AppRegistration, EmailLogin, Pagination, PhoneGateway, PhoneValidation, Populate, ValidatedPhone,
     ValidationMethod, ValidationPage, ValidationStatus, ValidationType, WhatsAppTemplate,
 };
