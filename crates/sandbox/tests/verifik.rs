@@ -54,7 +54,13 @@ impl Vf {
 
     /// Sends `body` to `path` with `token` instead of the account token.
     async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        send(self.http.post(self.url(path)).bearer_auth(token).json(&body)).await
+        send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
     }
 
     /// An app registration for `+57 national`; returns its `_id` and JWT.
@@ -500,8 +506,12 @@ async fn no_credits_is_403_insufficient_credits() {
     );
     let (_, registration) = vf.register("3217654321").await;
     assert_reason(
-        &vf.post_as(&registration, "/phone-validations/app-registration", project)
-            .await,
+        &vf.post_as(
+            &registration,
+            "/phone-validations/app-registration",
+            project,
+        )
+        .await,
         403,
         "insufficient_credits",
     );
@@ -958,7 +968,8 @@ async fn app_registrations_issue_the_token_their_validations_need() {
         "projectFlow_not_found",
     );
     assert_vf_error(
-        &vf.post_as("wrong", "/app-registrations", base.clone()).await,
+        &vf.post_as("wrong", "/app-registrations", base.clone())
+            .await,
         401,
         "Unauthorized",
         "Invalid or expired token.",
@@ -1005,9 +1016,13 @@ async fn app_registrations_issue_the_token_their_validations_need() {
     assert_eq!(created["data"]["appRegistration"], id.as_str());
     // A registration's token is not an account token.
     assert_eq!(
-        send(vf.http.get(vf.url("/phone-validations")).bearer_auth(&token))
-            .await
-            .0,
+        send(
+            vf.http
+                .get(vf.url("/phone-validations"))
+                .bearer_auth(&token)
+        )
+        .await
+        .0,
         401
     );
     // Validating needs the registration's token too, on both validate routes.
@@ -1064,15 +1079,21 @@ async fn project_validations_take_a_flow_a_gateway_and_a_language() {
         "projectFlow_not_found",
     );
     assert_eq!(
-        vf.post("/phone-validations", with(&[("language", json!("español"))]))
-            .await
-            .0,
+        vf.post(
+            "/phone-validations",
+            with(&[("language", json!("español"))])
+        )
+        .await
+        .0,
         409
     );
     assert_eq!(
-        vf.post("/phone-validations", with(&[("phoneGateway", json!("telegram"))]))
-            .await
-            .0,
+        vf.post(
+            "/phone-validations",
+            with(&[("phoneGateway", json!("telegram"))])
+        )
+        .await
+        .0,
         409
     );
     let (status, created) = vf
@@ -1090,13 +1111,22 @@ async fn project_validations_take_a_flow_a_gateway_and_a_language() {
     assert_eq!(created["data"]["language"], "es");
     assert_eq!(created["data"]["projectFlow"], "507f1f77bcf86cd799439015");
     let message = &vf.sb.messages("+573211234567")[0];
-    assert_eq!((message.channel, message.lang.as_str()), (Channel::Sms, "es"));
+    assert_eq!(
+        (message.channel, message.lang.as_str()),
+        (Channel::Sms, "es")
+    );
     // Without them: WhatsApp and English.
     let (status, created) = vf
-        .post("/phone-validations", with(&[("phone", json!("3001112233"))]))
+        .post(
+            "/phone-validations",
+            with(&[("phone", json!("3001112233"))]),
+        )
         .await;
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["data"]["phoneGateway"], "whatsapp");
     assert_eq!(created["data"]["language"], "en");
-    assert_eq!(vf.sb.messages("+573001112233")[0].channel, Channel::Whatsapp);
+    assert_eq!(
+        vf.sb.messages("+573001112233")[0].channel,
+        Channel::Whatsapp
+    );
 }

@@ -14,10 +14,10 @@ use time::OffsetDateTime;
 use crate::config::{VerifikConfig, require_title, require_token, require_url};
 use crate::verifier::PROVIDER;
 use crate::wire::{
-    self, AppRegistration, AppRegistrationBody, DigitsField, EmailLogin, EmailLoginConfirmBody, ManualValidationBody, PhoneGateway,
-    PhoneLoginBody, PhoneLoginConfirmBody, PhoneValidation, Populate, ProjectValidationBody, Shape,
-    TokenAnswer, ValidateBody, ValidatedPhone, ValidationMethod, ValidationPage, ValidationStatus,
-    ValidationType, WhatsAppTemplate,
+    self, AppRegistration, AppRegistrationBody, DigitsField, EmailLogin, EmailLoginConfirmBody,
+    ManualValidationBody, PhoneGateway, PhoneLoginBody, PhoneLoginConfirmBody, PhoneValidation,
+    Populate, ProjectValidationBody, Shape, TokenAnswer, ValidateBody, ValidatedPhone,
+    ValidationMethod, ValidationPage, ValidationStatus, ValidationType, WhatsAppTemplate,
 };
 
 const PHONE_LOGIN: Operation = Operation::send("phone-login");
@@ -1022,8 +1022,7 @@ impl VerifikClient {
         require_id("project id", &request.project)?;
         require_id("project flow id", &request.project_flow)?;
         let name_chars = request.full_name.chars().count();
-        if name_chars == 0 || name_chars > 200 || request.full_name.chars().any(char::is_control)
-        {
+        if name_chars == 0 || name_chars > 200 || request.full_name.chars().any(char::is_control) {
             return Err(invalid("the full name must have 1 to 200 characters"));
         }
         if request.email.is_none() && request.phone.is_none() {
@@ -1297,7 +1296,10 @@ mod tests {
             "012345"
         );
         assert!(require_digits(&Code::new("12AB56").unwrap()).is_err());
-        assert_eq!(primary_language(Some("es-CO")).unwrap().as_deref(), Some("es"));
+        assert_eq!(
+            primary_language(Some("es-CO")).unwrap().as_deref(),
+            Some("es")
+        );
         assert!(primary_language(Some("not a tag")).is_err());
         assert_eq!(primary_language(None).unwrap(), None);
         assert_eq!(require_email(" a@b.co ").unwrap(), "a@b.co");

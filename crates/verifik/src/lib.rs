@@ -10,8 +10,8 @@ pub mod wire;
 
 pub use client::{
     AccessToken, CreateAppRegistration, CreateManualValidation, CreateProjectValidation,
-    ListValidations, MAX_PAGE_SIZE,
-    MAX_RENEWAL_MONTHS, TOKEN_VALIDITY, ValidatePhone, VerifikClient, VerifikPhone,
+    ListValidations, MAX_PAGE_SIZE, MAX_RENEWAL_MONTHS, TOKEN_VALIDITY, ValidatePhone,
+    VerifikClient, VerifikPhone,
 };
 pub use config::{
     DEFAULT_BASE_URL, ENV_ATTEMPT_TIMEOUT, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_MAX_ATTEMPTS,
@@ -24,6 +24,7 @@ pub use verifier::{
     PROVIDER, Verifik,
 };
 pub use wire::{
-    AppLogin, AppRegistration, EmailLogin, Pagination, PhoneGateway, PhoneValidation, Populate, ValidatedPhone,
-    ValidationMethod, ValidationPage, ValidationStatus, ValidationType, WhatsAppTemplate,
+    AppLogin, AppRegistration, EmailLogin, Pagination, PhoneGateway, PhoneValidation, Populate,
+    ValidatedPhone, ValidationMethod, ValidationPage, ValidationStatus, ValidationType,
+    WhatsAppTemplate,
 };

@@ -11,8 +11,9 @@ use phone_verify_sandbox::{
     Channel as SentOn, Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle,
 };
 use phone_verify_verifik::{
-    CreateAppRegistration, CreateProjectValidation, SANDBOX_TOKEN, ListValidations, Mode, PhoneGateway, ValidatePhone, ValidationStatus,
-    ValidationType, Verifik, VerifikBuilder, VerifikClient, VerifikPhone,
+    CreateAppRegistration, CreateProjectValidation, ListValidations, Mode, PhoneGateway,
+    SANDBOX_TOKEN, ValidatePhone, ValidationStatus, ValidationType, Verifik, VerifikBuilder,
+    VerifikClient, VerifikPhone,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -421,7 +422,10 @@ async fn app_registration_validation_with_its_own_token() {
         .await
         .unwrap();
     assert_eq!(created.kind, Some(ValidationType::Onboarding));
-    assert_eq!(created.app_registration.as_deref(), Some(registration.id.as_str()));
+    assert_eq!(
+        created.app_registration.as_deref(),
+        Some(registration.id.as_str())
+    );
     let code = sent_code(&sandbox, "+573005556677");
     let check = ValidatePhone::new(number, code).project(PROJECT);
     let err = client.validate(&check).await.unwrap_err();
@@ -439,9 +443,8 @@ async fn app_registration_validation_with_its_own_token() {
     // A second registration of the same phone is a conflict.
     let err = client
         .create_app_registration(
-            &CreateAppRegistration::new(PROJECT, FLOW, "Ana").phone(
-                VerifikPhone::new("+57", "3005556677").unwrap(),
-            ),
+            &CreateAppRegistration::new(PROJECT, FLOW, "Ana")
+                .phone(VerifikPhone::new("+57", "3005556677").unwrap()),
         )
         .await
         .unwrap_err();
@@ -463,7 +466,10 @@ async fn codes_with_a_leading_zero_verify() {
         .start(&StartRequest::sms(number.clone()))
         .await
         .unwrap();
-    assert_eq!(sandbox.latest_code(number.e164()).as_deref(), Some("012345"));
+    assert_eq!(
+        sandbox.latest_code(number.e164()).as_deref(),
+        Some("012345")
+    );
     // Another process checks it from the handle's JSON.
     let restored = Verification::from_json(&handle.to_json().unwrap()).unwrap();
     let other_process = builder(&sandbox).build().unwrap();
@@ -496,7 +502,10 @@ async fn project_flow_validations_carry_the_gateway_and_the_language() {
         .unwrap();
     assert_eq!(handle.channel, Channel::Sms);
     let message = &sandbox.messages(number.e164())[0];
-    assert_eq!((message.channel, message.lang.as_str()), (SentOn::Sms, "es"));
+    assert_eq!(
+        (message.channel, message.lang.as_str()),
+        (SentOn::Sms, "es")
+    );
     assert!(
         verifier
             .check_code(&handle, &sent_code(&sandbox, number.e164()))
@@ -540,7 +549,11 @@ async fn project_flow_validations_carry_the_gateway_and_the_language() {
         let err = client.create_project_validation(&bad).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
     }
-    assert_eq!(sandbox.requests().requests.len(), before, "nothing was sent");
+    assert_eq!(
+        sandbox.requests().requests.len(),
+        before,
+        "nothing was sent"
+    );
 }
 
 #[tokio::test]
@@ -725,7 +738,11 @@ async fn a_check_whose_answer_is_late_is_read_back_as_verified() {
         Some(handle.reference.as_str())
     );
     assert!(verified.verified_at.is_some());
-    assert_eq!(count(&sandbox, "GET", &read_path(&handle)), 1, "one read-back");
+    assert_eq!(
+        count(&sandbox, "GET", &read_path(&handle)),
+        1,
+        "one read-back"
+    );
     wait_for_requests(&sandbox, "PUT", VALIDATIONS, 1).await;
     assert_eq!(
         count(&sandbox, "PUT", VALIDATIONS),
@@ -792,7 +809,13 @@ async fn a_wrong_code_after_a_lost_answer_is_rejected_by_a_real_answer_only() {
     assert!(!err.is_retryable());
     assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 3, "no second check");
     // That check never reached Verifik: the code still works.
-    assert!(verifier.check_code(&handle, &code).await.unwrap().is_verified());
+    assert!(
+        verifier
+            .check_code(&handle, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
 }
 
 #[tokio::test]

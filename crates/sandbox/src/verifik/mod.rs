@@ -298,7 +298,11 @@ pub(crate) enum Caller {
 
 /// Checks the `Authorization` header of the endpoints an app registration's JWT may call:
 /// an account token or a live registration token.
-fn authorize_caller(state: &State, config: &SandboxConfig, input: &Input) -> Result<Caller, VfError> {
+fn authorize_caller(
+    state: &State,
+    config: &SandboxConfig,
+    input: &Input,
+) -> Result<Caller, VfError> {
     match authorize(state, config, input) {
         Ok(_) => Ok(Caller::Account),
         Err(error) => {

@@ -55,7 +55,10 @@ fn register(app: &App, input: &Input) -> Result<Value, VfError> {
         .into_iter()
         .filter(|f| input.str(f).is_none())
         .collect();
-    let (email, number) = (input.str("email"), input.str("phone").map(|p| clean_phone(&p)));
+    let (email, number) = (
+        input.str("email"),
+        input.str("phone").map(|p| clean_phone(&p)),
+    );
     if email.is_none() && number.is_none() {
         missing.push("email or phone");
     }

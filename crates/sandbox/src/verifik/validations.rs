@@ -8,9 +8,9 @@ use time::{Duration, OffsetDateTime};
 
 use super::record::{PhoneValidation, Status};
 use super::{
-    Caller, OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS, VfError, authorize,
-    authorize_caller, authorize_registration, clean_phone, envelope, issue_token, otp_field,
-    respond, signature, valid_country_code,
+    Caller, OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS, VfError, authorize, authorize_caller,
+    authorize_registration, clean_phone, envelope, issue_token, otp_field, respond, signature,
+    valid_country_code,
 };
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
@@ -214,10 +214,14 @@ fn gateway_of(input: &Input, default: Option<&str>) -> Result<String, VfError> {
 fn language_of(input: &Input) -> Result<String, VfError> {
     match input.str("language") {
         None => Ok("en".to_owned()),
-        Some(tag) if (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphabetic()) => {
+        Some(tag)
+            if (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
             Ok(tag.to_ascii_lowercase())
         }
-        Some(_) => Err(VfError::invalid("Invalid language. Use a language code such as en or es.")),
+        Some(_) => Err(VfError::invalid(
+            "Invalid language. Use a language code such as en or es.",
+        )),
     }
 }
 
