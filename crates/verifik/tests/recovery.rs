@@ -20,7 +20,7 @@ fn handle() -> Verification {
 }
 
 /// The body every check of `handle()` with `otp` sends.
-fn check_body(otp: Value) -> Value {
+fn check_body(otp: &Value) -> Value {
     json!({"phone": "62647737", "countryCode": "+507", "otp": otp, "phoneGateway": "sms"})
 }
 
@@ -49,7 +49,7 @@ async fn checks(server: &MockServer, otp: Value, answers: Vec<ResponseTemplate>)
     for answer in answers {
         Mock::given(method("PUT"))
             .and(path("/v2/phone-validations"))
-            .and(body_json(check_body(otp.clone())))
+            .and(body_json(check_body(&otp)))
             .respond_with(answer)
             .up_to_n_times(1)
             .expect(1)
@@ -87,7 +87,13 @@ async fn a_lost_answer_read_back_as_validated_is_verified_with_the_records_phone
             .unwrap();
         let verified = outcome.verified().expect("verified");
         assert_eq!(verified.phone, Some(panama()), "{status}");
-        assert_eq!(verified.session_id.as_ref().map(|s| s.as_str()), Some(ID));
+        assert_eq!(
+            verified
+                .session_id
+                .as_ref()
+                .map(phone_verify_core::SessionId::as_str),
+            Some(ID)
+        );
         assert_eq!(
             verified.verified_at,
             Some(time::macros::datetime!(2024-12-02 17:06 UTC))

@@ -731,13 +731,13 @@ async fn a_check_whose_answer_is_late_is_read_back_as_verified() {
         .check_code(&handle, &sent_code(&sandbox, number.e164()))
         .await
         .unwrap();
-    let verified = outcome.verified().expect("verified, not rejected");
-    assert_eq!(verified.phone, Some(number.clone()));
+    let confirmed = outcome.verified().expect("verified, not rejected");
+    assert_eq!(confirmed.phone, Some(number.clone()));
     assert_eq!(
-        verified.session_id.as_ref().map(SessionId::as_str),
+        confirmed.session_id.as_ref().map(SessionId::as_str),
         Some(handle.reference.as_str())
     );
-    assert!(verified.verified_at.is_some());
+    assert!(confirmed.verified_at.is_some());
     assert_eq!(
         count(&sandbox, "GET", &read_path(&handle)),
         1,

@@ -98,7 +98,7 @@ fn register(app: &App, input: &Input) -> Result<Value, VfError> {
     }
     let now = state.now();
     let live = |r: &&Registration| now < r.expires_at && r.project == project;
-    let taken = |pick: fn(&Registration) -> Option<&String>, value: &Option<String>| {
+    let registered = |pick: fn(&Registration) -> Option<&String>, value: &Option<String>| {
         value.as_ref().is_some_and(|v| {
             state
                 .verifik
@@ -108,10 +108,10 @@ fn register(app: &App, input: &Input) -> Result<Value, VfError> {
                 .any(|r| pick(r) == Some(v))
         })
     };
-    if taken(|r| r.e164.as_ref(), &e164) {
+    if registered(|r| r.e164.as_ref(), &e164) {
         return Err(VfError::reason(409, "phone_is_registered_already"));
     }
-    if taken(|r| r.email.as_ref(), &email) {
+    if registered(|r| r.email.as_ref(), &email) {
         return Err(VfError::reason(409, "email_is_registered_already"));
     }
     let expires_at = now + Duration::minutes(REGISTRATION_TOKEN_MINUTES);
