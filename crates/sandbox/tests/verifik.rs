@@ -52,6 +52,34 @@ impl Vf {
         self.call(reqwest::Method::GET, path, None).await
     }
 
+    /// Sends `body` to `path` with `token` instead of the account token.
+    async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// An app registration for `+57 national`; returns its `_id` and JWT.
+    async fn register(&self, national: &str) -> (String, String) {
+        let (status, body) = self
+            .post(
+                "/app-registrations",
+                json!({"project": "507f1f77bcf86cd799439011", "projectFlow": "507f1f77bcf86cd799439015",
+                       "fullName": "Ana Pérez", "phone": national, "countryCode": "+57", "language": "es"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let data = &body["data"];
+        (
+            data["_id"].as_str().unwrap().to_owned(),
+            data["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
     /// A manual WhatsApp validation for `+57 national`; returns its `_id` and code.
     async fn manual(&self, national: &str) -> (String, String) {
         let (status, body) = self
@@ -476,9 +504,14 @@ async fn no_credits_is_403_insufficient_credits() {
         403,
         "insufficient_credits",
     );
+    let (_, registration) = vf.register("3217654321").await;
     assert_reason(
-        &vf.post("/phone-validations/app-registration", project)
-            .await,
+        &vf.post_as(
+            &registration,
+            "/phone-validations/app-registration",
+            project,
+        )
+        .await,
         403,
         "insufficient_credits",
     );
@@ -510,8 +543,10 @@ async fn create_validates_fields_and_projects() {
         404,
         "project_not_found",
     );
+    let (registration_id, registration) = vf.register("3211234567").await;
     assert_reason(
-        &vf.post(
+        &vf.post_as(
+            &registration,
             "/phone-validations/app-registration",
             with("project", json!("000000000000000000000000")),
         )
@@ -554,7 +589,8 @@ async fn create_validates_fields_and_projects() {
         "Invalid phone number format.",
     );
     assert_eq!(
-        vf.post(
+        vf.post_as(
+            &registration,
             "/phone-validations/app-registration",
             with("validationMethod", json!("manual"))
         )
@@ -577,18 +613,31 @@ async fn create_validates_fields_and_projects() {
     );
 
     let (status, reg) = vf
-        .post("/phone-validations/app-registration", base.clone())
+        .post_as(
+            &registration,
+            "/phone-validations/app-registration",
+            base.clone(),
+        )
         .await;
     assert_eq!(status, 200, "{reg}");
     assert_eq!(reg["data"]["source"], "app-registration");
-    assert!(is_object_id(
-        reg["data"]["appRegistration"].as_str().unwrap()
-    ));
+    assert_eq!(reg["data"]["appRegistration"], registration_id.as_str());
     let code = vf.sb.latest_code("+573211234567").unwrap();
-    let (status, ok) = vf
-        .put(json!({"phone": "3211234567", "countryCode": "+57", "otp": code}))
-        .await;
-    assert_eq!(status, 200);
+    let body = json!({"phone": "3211234567", "countryCode": "+57", "otp": code});
+    assert_vf_error(
+        &vf.put(body.clone()).await,
+        401,
+        "Unauthorized",
+        "Invalid or expired token.",
+    );
+    let (status, ok) = send(
+        vf.http
+            .put(vf.url("/phone-validations"))
+            .bearer_auth(&registration)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{ok}");
     assert_eq!(ok["data"]["type"], "onboarding");
 }
 
@@ -846,9 +895,12 @@ async fn authorization_is_required() {
 }
 
 #[tokio::test]
-async fn a_numeric_otp_keeps_its_leading_zeros() {
+async fn a_leading_zero_code_sent_as_a_number_is_refused() {
     let config = SandboxConfig {
-        test_numbers: vec![("+573211234567".into(), "012345".into())],
+        test_numbers: vec![
+            ("+573211234567".into(), "012345".into()),
+            ("+573001234567".into(), "123456".into()),
+        ],
         ..SandboxConfig::seeded(22)
     };
     let vf = Vf {
@@ -858,8 +910,223 @@ async fn a_numeric_otp_keeps_its_leading_zeros() {
     };
     let (_, code) = vf.manual("3211234567").await;
     assert_eq!(code, "012345");
+    // The number 12345 is the digits "12345": not the code, and nothing pads it back.
+    for otp in [json!(12_345), json!(12_345.0), json!("12345")] {
+        assert_reason(
+            &vf.put(json!({"phone": "3211234567", "countryCode": "+57", "otp": otp}))
+                .await,
+            403,
+            "otp_does_not_match",
+        );
+    }
+    let (status, body) = vf
+        .put(json!({"phone": "3211234567", "countryCode": "+57", "otp": "012345"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "validated");
+    // A code without a leading zero matches as a number, as Verifik documents it.
+    let (_, code) = vf.manual("3001234567").await;
+    assert_eq!(code, "123456");
     let (status, _) = vf
-        .put(json!({"phone": "3211234567", "countryCode": "+57", "otp": 12_345}))
+        .put(json!({"phone": "3001234567", "countryCode": "+57", "otp": 123_456}))
         .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn app_registrations_issue_the_token_their_validations_need() {
+    let vf = Vf::new().await;
+    assert_vf_error(
+        &vf.post("/app-registrations", json!({})).await,
+        409,
+        "MissingParameter",
+        "missing project\n. missing projectFlow\n. missing fullName\n. missing email or phone",
+    );
+    let base = json!({"project": "507f1f77bcf86cd799439011", "projectFlow": "507f1f77bcf86cd799439015",
+                      "fullName": "Ana", "email": "ana@acme.test"});
+    let with = |key: &str, value: Value| {
+        let mut body = base.clone();
+        body[key] = value;
+        body
+    };
+    assert_reason(
+        &vf.post(
+            "/app-registrations",
+            with("project", json!("000000000000000000000000")),
+        )
+        .await,
+        404,
+        "project_not_found",
+    );
+    assert_reason(
+        &vf.post(
+            "/app-registrations",
+            with("projectFlow", json!("000000000000000000000000")),
+        )
+        .await,
+        404,
+        "projectFlow_not_found",
+    );
+    assert_vf_error(
+        &vf.post_as("wrong", "/app-registrations", base.clone())
+            .await,
+        401,
+        "Unauthorized",
+        "Invalid or expired token.",
+    );
+    let (status, created) = vf.post("/app-registrations", base.clone()).await;
+    assert_eq!(status, 200, "{created}");
+    let data = &created["data"];
+    assert!(is_object_id(data["_id"].as_str().unwrap()));
+    assert_eq!(data["status"], "new");
+    assert_eq!(data["fullName"], "Ana");
+    assert_eq!(data["language"], "en");
+    assert_eq!(data["token"].as_str().unwrap().split('.').count(), 3);
+    assert_reason(
+        &vf.post("/app-registrations", base.clone()).await,
+        409,
+        "email_is_registered_already",
+    );
+
+    let (id, token) = vf.register("3005556677").await;
+    assert_reason(
+        &vf.post(
+            "/app-registrations",
+            json!({"project": "507f1f77bcf86cd799439011", "projectFlow": "507f1f77bcf86cd799439015",
+                   "fullName": "Ana", "phone": "300 555 6677", "countryCode": "+57"}),
+        )
+        .await,
+        409,
+        "phone_is_registered_already",
+    );
+    let validation = json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",
+                            "phone": "3005556677", "countryCode": "+57", "type": "onboarding"});
+    // The account token does not create app-registration validations; the registration's does.
+    assert_vf_error(
+        &vf.post("/phone-validations/app-registration", validation.clone())
+            .await,
+        401,
+        "Unauthorized",
+        "Invalid or expired token.",
+    );
+    let (status, created) = vf
+        .post_as(&token, "/phone-validations/app-registration", validation)
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["data"]["appRegistration"], id.as_str());
+    // A registration's token is not an account token.
+    assert_eq!(
+        send(
+            vf.http
+                .get(vf.url("/phone-validations"))
+                .bearer_auth(&token)
+        )
+        .await
+        .0,
+        401
+    );
+    // Validating needs the registration's token too, on both validate routes.
+    let code = vf.sb.latest_code("+573005556677").unwrap();
+    let check = json!({"phone": "3005556677", "countryCode": "+57", "otp": code});
+    assert_eq!(vf.put(check.clone()).await.0, 401);
+    assert_eq!(
+        vf.post("/phone-validations/validate", check.clone())
+            .await
+            .0,
+        401
+    );
+    let (status, ok) = vf
+        .post_as(&token, "/phone-validations/validate", check)
+        .await;
+    assert_eq!(status, 200, "{ok}");
+    assert_eq!(ok["data"]["type"], "onboarding");
+
+    // The token lasts 120 minutes.
+    let (_, late) = vf.register("3005556688").await;
+    vf.sb.advance_clock(Duration::from_secs(121 * 60));
+    assert_eq!(
+        vf.post_as(
+            &late,
+            "/phone-validations/app-registration",
+            json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",
+                   "phone": "3005556688", "countryCode": "+57", "type": "onboarding"}),
+        )
+        .await
+        .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn project_validations_take_a_flow_a_gateway_and_a_language() {
+    let vf = Vf::new().await;
+    let base = json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",
+                      "phone": "3211234567", "countryCode": "+57", "type": "validation"});
+    let with = |pairs: &[(&str, Value)]| {
+        let mut body = base.clone();
+        for (key, value) in pairs {
+            body[*key] = value.clone();
+        }
+        body
+    };
+    assert_reason(
+        &vf.post(
+            "/phone-validations",
+            with(&[("projectFlow", json!("000000000000000000000000"))]),
+        )
+        .await,
+        404,
+        "projectFlow_not_found",
+    );
+    assert_eq!(
+        vf.post(
+            "/phone-validations",
+            with(&[("language", json!("español"))])
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        vf.post(
+            "/phone-validations",
+            with(&[("phoneGateway", json!("telegram"))])
+        )
+        .await
+        .0,
+        409
+    );
+    let (status, created) = vf
+        .post(
+            "/phone-validations",
+            with(&[
+                ("projectFlow", json!("507f1f77bcf86cd799439015")),
+                ("phoneGateway", json!("sms")),
+                ("language", json!("es")),
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["data"]["phoneGateway"], "sms");
+    assert_eq!(created["data"]["language"], "es");
+    assert_eq!(created["data"]["projectFlow"], "507f1f77bcf86cd799439015");
+    let message = &vf.sb.messages("+573211234567")[0];
+    assert_eq!(
+        (message.channel, message.lang.as_str()),
+        (Channel::Sms, "es")
+    );
+    // Without them: WhatsApp and English.
+    let (status, created) = vf
+        .post(
+            "/phone-validations",
+            with(&[("phone", json!("3001112233"))]),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["data"]["phoneGateway"], "whatsapp");
+    assert_eq!(created["data"]["language"], "en");
+    assert_eq!(
+        vf.sb.messages("+573001112233")[0].channel,
+        Channel::Whatsapp
+    );
 }

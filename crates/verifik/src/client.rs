@@ -14,10 +14,10 @@ use time::OffsetDateTime;
 use crate::config::{VerifikConfig, require_title, require_token, require_url};
 use crate::verifier::PROVIDER;
 use crate::wire::{
-    self, EmailLogin, EmailLoginConfirmBody, ManualValidationBody, PhoneField, PhoneGateway,
-    PhoneLoginBody, PhoneLoginConfirmBody, PhoneValidation, Populate, ProjectValidationBody, Shape,
-    TokenAnswer, ValidateBody, ValidatedPhone, ValidationMethod, ValidationPage, ValidationStatus,
-    ValidationType, WhatsAppTemplate,
+    self, AppRegistration, AppRegistrationBody, DigitsField, EmailLogin, EmailLoginConfirmBody,
+    ManualValidationBody, PhoneGateway, PhoneLoginBody, PhoneLoginConfirmBody, PhoneValidation,
+    Populate, ProjectValidationBody, Shape, TokenAnswer, ValidateBody, ValidatedPhone,
+    ValidationMethod, ValidationPage, ValidationStatus, ValidationType, WhatsAppTemplate,
 };
 
 const PHONE_LOGIN: Operation = Operation::send("phone-login");
@@ -30,7 +30,9 @@ const CREATE_VALIDATION: Operation = Operation::send("create-phone-validation");
 const CREATE_APP_REGISTRATION_VALIDATION: Operation =
     Operation::send("create-app-registration-phone-validation");
 const CREATE_MANUAL_VALIDATION: Operation = Operation::send("create-manual-phone-validation");
-const VALIDATE: Operation = Operation::read("validate-phone-validation");
+const CREATE_APP_REGISTRATION: Operation = Operation::write("create-app-registration");
+const VALIDATE: Operation = Operation::consume("validate-phone-validation");
+const VALIDATE_POST: Operation = Operation::consume("validate-phone-validation-post");
 const LIST_VALIDATIONS: Operation = Operation::read("list-phone-validations");
 const GET_VALIDATION: Operation = Operation::read("get-phone-validation");
 
@@ -210,6 +212,9 @@ pub struct CreateProjectValidation {
     identity_url: Option<String>,
     requires_2fa: Option<bool>,
     ip_address: Option<IpAddr>,
+    project_flow: Option<String>,
+    gateway: Option<PhoneGateway>,
+    language: Option<String>,
 }
 
 impl CreateProjectValidation {
@@ -226,7 +231,31 @@ impl CreateProjectValidation {
             identity_url: None,
             requires_2fa: None,
             ip_address: None,
+            project_flow: None,
+            gateway: None,
+            language: None,
         }
+    }
+
+    /// `projectFlow`: the project flow the validation belongs to (Verifik picks the project's
+    /// flow otherwise). 1 to 64 letters, digits, `-` or `_`.
+    pub fn project_flow(mut self, flow: impl Into<String>) -> Self {
+        self.project_flow = Some(flow.into());
+        self
+    }
+
+    /// `phoneGateway`: how the code travels, [`PhoneGateway::Sms`] or
+    /// [`PhoneGateway::WhatsApp`] (Verifik's default is WhatsApp).
+    pub fn gateway(mut self, gateway: PhoneGateway) -> Self {
+        self.gateway = Some(gateway);
+        self
+    }
+
+    /// `language`: the message language, a language tag such as `en` or `es` (its primary
+    /// subtag is sent).
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
     }
 
     /// `validationMethod` (default `verificationCode`; `manual` sends nothing).
@@ -349,7 +378,8 @@ impl CreateManualValidation {
     }
 }
 
-/// `PUT /v2/phone-validations`: checks the code of the most recent validation sent to a phone.
+/// `PUT /v2/phone-validations` (or `POST /v2/phone-validations/validate`): checks the code of
+/// the most recent validation sent to a phone.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct ValidatePhone {
@@ -394,6 +424,78 @@ impl ValidatePhone {
     /// The phone.
     pub fn phone(&self) -> &VerifikPhone {
         &self.phone
+    }
+}
+
+/// `POST /v2/app-registrations`: registers an end user of a project flow, by e-mail address
+/// and/or phone, and returns the JWT that the registration's phone validations need.
+///
+/// ```
+/// use phone_verify_verifik::{CreateAppRegistration, VerifikPhone};
+///
+/// let request = CreateAppRegistration::new(
+///     "507f1f77bcf86cd799439011",
+///     "507f1f77bcf86cd799439015",
+///     "Ana Pérez",
+/// )
+/// .phone(VerifikPhone::new("+57", "3001234567")?)
+/// .email("ana@acme.test")
+/// .language("es");
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct CreateAppRegistration {
+    project: String,
+    project_flow: String,
+    full_name: String,
+    email: Option<String>,
+    phone: Option<VerifikPhone>,
+    language: Option<String>,
+}
+
+impl CreateAppRegistration {
+    /// A registration of `full_name` in `project`'s `project_flow`; give an e-mail address, a
+    /// phone, or both.
+    pub fn new(project: &str, project_flow: &str, full_name: &str) -> Self {
+        Self {
+            project: project.trim().to_owned(),
+            project_flow: project_flow.trim().to_owned(),
+            full_name: full_name.trim().to_owned(),
+            email: None,
+            phone: None,
+            language: None,
+        }
+    }
+
+    /// `email`.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// `phone` and `countryCode`.
+    pub fn phone(mut self, phone: VerifikPhone) -> Self {
+        self.phone = Some(phone);
+        self
+    }
+
+    /// `language`: a language tag such as `en` or `es` (its primary subtag is sent).
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+}
+
+impl fmt::Debug for CreateAppRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateAppRegistration")
+            .field("project", &self.project)
+            .field("project_flow", &self.project_flow)
+            .field("email", &self.email.as_ref().map(|_| "<redacted>"))
+            .field("phone", &self.phone)
+            .field("language", &self.language)
+            .finish_non_exhaustive()
     }
 }
 
@@ -483,8 +585,10 @@ impl ListValidations {
 /// share the connection pool and the access token.
 ///
 /// Sends (`phone-login`, `email-login` and the three creates) are never retried; when their
-/// outcome is unknown they fail with [`ErrorKind::MaybeSent`]. Validate, confirmations, list,
-/// get and session renewal are retried on transient failures; renew-and-revoke is not.
+/// outcome is unknown they fail with [`ErrorKind::MaybeSent`]. Code checks (validate) use the
+/// code up: they are retried only when the request surely never reached Verifik, and a lost
+/// answer is [`ErrorKind::OutcomeUnknown`]. Confirmations, list, get and session renewal are
+/// retried on transient failures; renew-and-revoke and app registrations are not.
 /// Verifik's errors keep their reason, message, HTTP status and request id (see
 /// `src/errors.rs` and the crate documentation).
 ///
@@ -596,7 +700,7 @@ impl VerifikClient {
     pub async fn phone_login(&self, phone: &VerifikPhone) -> Result<PhoneValidation> {
         let body = PhoneLoginBody {
             country_code: &phone.country_code,
-            phone: PhoneField::new(&phone.phone),
+            phone: DigitsField::new(&phone.phone),
             kind: "login",
         };
         let request =
@@ -614,7 +718,7 @@ impl VerifikClient {
     ) -> Result<AccessToken> {
         let body = PhoneLoginConfirmBody {
             country_code: &phone.country_code,
-            phone: PhoneField::new(&phone.phone),
+            phone: DigitsField::new(&phone.phone),
             otp: code.expose(),
         };
         let request = HttpRequest::post(
@@ -748,6 +852,17 @@ impl VerifikClient {
                 require_url(what, url)?;
             }
         }
+        if let Some(flow) = &request.project_flow {
+            require_id("project flow id", flow.trim())?;
+        }
+        if let Some(gateway) = &request.gateway
+            && !matches!(gateway, PhoneGateway::Sms | PhoneGateway::WhatsApp)
+        {
+            return Err(invalid(format!(
+                "a validation is sent by sms or whatsapp, not {gateway}"
+            )));
+        }
+        let language = primary_language(request.language.as_deref())?;
         let body = ProjectValidationBody {
             project: &request.project,
             validation_method: request.validation_method.as_str(),
@@ -760,6 +875,9 @@ impl VerifikClient {
             identity_url: request.identity_url.as_deref().map(str::trim),
             requires_2fa: request.requires_2fa,
             ip_address: request.ip_address.map(|ip| ip.to_string()),
+            project_flow: request.project_flow.as_deref().map(str::trim),
+            phone_gateway: request.gateway.as_ref().map(PhoneGateway::as_str),
+            language: language.as_deref(),
         };
         let http = HttpRequest::post(operation, self.url(path))
             .bearer(token)?
@@ -782,11 +900,7 @@ impl VerifikClient {
             )));
         }
         let title = request.title.as_deref().map(require_title).transpose()?;
-        let language = request
-            .language
-            .as_deref()
-            .map(|tag| Language::new(tag).map(|l| l.primary().to_owned()))
-            .transpose()?;
+        let language = primary_language(request.language.as_deref())?;
         if let Some(WhatsAppTemplate::Other(other)) = &request.whatsapp_template {
             return Err(invalid(format!(
                 "unknown WhatsApp template {other:?}: use authentication or flow2"
@@ -834,14 +948,31 @@ impl VerifikClient {
 
     /// `PUT /v2/phone-validations`: checks a code. Verifik picks the most recent sent
     /// validation of the phone (narrowed by project, project flow and gateway when given).
-    /// The code goes as a JSON number, as documented, so it must be digits (a leading zero is
-    /// lost on the wire). A read: retried on transient failures.
+    ///
+    /// The code goes as a JSON number, as documented, when that is lossless, and as a string
+    /// when it starts with `0` (a number would drop the zero); it must be digits.
+    ///
+    /// A check uses the code up, so it is retried only when the request surely never reached
+    /// Verifik (no connection, 429, 503 with `Retry-After`); a lost answer (timeout, dropped
+    /// connection, 500/502/504) is [`ErrorKind::OutcomeUnknown`]: read the validation back with
+    /// [`get_validation`](Self::get_validation) ([`Verifik`](crate::Verifik)'s `check` does).
     ///
     /// A wrong or expired code is an error here (`otp_does_not_match`, `InvalidInput`;
     /// `phoneValidation_has_expired`, `Expired`); [`Verifik`](crate::Verifik)'s `check` turns
     /// them into outcomes.
     pub async fn validate(&self, request: &ValidatePhone) -> Result<ValidatedPhone> {
-        let otp = numeric_code(&request.code)?;
+        self.validate_with(request, false).await
+    }
+
+    /// `POST /v2/phone-validations/validate`: the same check as [`validate`](Self::validate)
+    /// through the endpoint one of Verifik's documentation pages gives, with the same body,
+    /// answers and retry rules.
+    pub async fn validate_by_post(&self, request: &ValidatePhone) -> Result<ValidatedPhone> {
+        self.validate_with(request, true).await
+    }
+
+    async fn validate_with(&self, request: &ValidatePhone, post: bool) -> Result<ValidatedPhone> {
+        let otp = require_digits(&request.code)?;
         for (what, id) in [
             ("project id", &request.project),
             ("project flow id", &request.project_flow),
@@ -859,18 +990,75 @@ impl VerifikClient {
         let body = ValidateBody {
             phone: &request.phone.phone,
             country_code: &request.phone.country_code,
-            otp,
+            otp: DigitsField::new(otp),
             project: request.project.as_deref(),
             project_flow: request.project_flow.as_deref(),
             phone_gateway: request.gateway.as_ref().map(PhoneGateway::as_str),
         };
-        let http = HttpRequest::put(VALIDATE, self.url("phone-validations"))
-            .bearer(&token)?
-            .json(&body)?;
+        let http = if post {
+            HttpRequest::post(VALIDATE_POST, self.url("phone-validations/validate"))
+        } else {
+            HttpRequest::put(VALIDATE, self.url("phone-validations"))
+        };
+        let http = http.bearer(&token)?.json(&body)?;
         let http = with_phone(http, &request.phone);
         let (mut validated, envelope): (ValidatedPhone, _) = self.call(http, Shape::Data).await?;
         validated.request_id = envelope.request_id;
         Ok(validated)
+    }
+
+    // ---- app registrations -------------------------------------------------------------
+
+    /// `POST /v2/app-registrations`: registers an end user of a project flow and returns the
+    /// registration with its JWT (`token`), which the registration's phone validations need:
+    /// `client.with_token(registration.token.clone())?` creates
+    /// ([`create_app_registration_validation`](Self::create_app_registration_validation)) and
+    /// validates them. Not retried (Verifik answers 409 to a second registration of the same
+    /// phone or e-mail address).
+    pub async fn create_app_registration(
+        &self,
+        request: &CreateAppRegistration,
+    ) -> Result<AppRegistration> {
+        require_id("project id", &request.project)?;
+        require_id("project flow id", &request.project_flow)?;
+        let name_chars = request.full_name.chars().count();
+        if name_chars == 0 || name_chars > 200 || request.full_name.chars().any(char::is_control) {
+            return Err(invalid("the full name must have 1 to 200 characters"));
+        }
+        if request.email.is_none() && request.phone.is_none() {
+            return Err(invalid(
+                "an app registration needs an e-mail address or a phone",
+            ));
+        }
+        let email = request.email.as_deref().map(require_email).transpose()?;
+        let language = primary_language(request.language.as_deref())?;
+        let token = self.token()?;
+        let body = AppRegistrationBody {
+            project: &request.project,
+            project_flow: &request.project_flow,
+            full_name: &request.full_name,
+            email: email.as_deref(),
+            phone: request.phone.as_ref().map(|p| p.phone.as_str()),
+            country_code: request.phone.as_ref().map(|p| p.country_code.as_str()),
+            language: language.as_deref(),
+        };
+        let mut http = HttpRequest::post(CREATE_APP_REGISTRATION, self.url("app-registrations"))
+            .bearer(&token)?
+            .json(&body)?;
+        if let Some(phone) = &request.phone {
+            http = with_phone(http, phone);
+        }
+        let (mut registration, envelope): (AppRegistration, _) =
+            self.call(http, Shape::Data).await?;
+        require_token(&registration.token).map_err(|_| {
+            Error::new(
+                ErrorKind::Decode,
+                "create-app-registration answered with a token that cannot be sent in a header",
+            )
+            .with_provider(PROVIDER)
+        })?;
+        registration.request_id = envelope.request_id;
+        Ok(registration)
     }
 
     /// `GET /v2/phone-validations`: one page of validations, newest first.
@@ -1019,14 +1207,20 @@ fn with_phone(request: HttpRequest, phone: &VerifikPhone) -> HttpRequest {
     }
 }
 
-/// A code as the JSON number `PUT /v2/phone-validations` takes.
-pub(crate) fn numeric_code(code: &Code) -> Result<u64> {
-    if !code.is_numeric() {
-        return Err(invalid("Verifik codes are digits only"));
+/// The digits of a code for `PUT /v2/phone-validations`: Verifik's codes are digits only.
+pub(crate) fn require_digits(code: &Code) -> Result<&str> {
+    let digits = code.expose();
+    if code.is_numeric() && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(invalid("Verifik codes are digits only"))
     }
-    code.expose()
-        .parse()
-        .map_err(|_| invalid("Verifik codes are digits only"))
+}
+
+/// The primary subtag of a language tag (`es` of `es-CO`), checked.
+fn primary_language(tag: Option<&str>) -> Result<Option<String>> {
+    tag.map(|tag| Language::new(tag).map(|l| l.primary().to_owned()))
+        .transpose()
 }
 
 /// An id that can go in a path or a field: 1 to 64 ASCII letters, digits, `-` or `_`.
@@ -1097,8 +1291,17 @@ mod tests {
         for bad in ["", "../x", "a b", "a/b", "a?b", &"a".repeat(65)] {
             assert!(require_id("x", bad).is_err(), "{bad:?}");
         }
-        assert_eq!(numeric_code(&Code::new("012345").unwrap()).unwrap(), 12_345);
-        assert!(numeric_code(&Code::new("12AB56").unwrap()).is_err());
+        assert_eq!(
+            require_digits(&Code::new("012345").unwrap()).unwrap(),
+            "012345"
+        );
+        assert!(require_digits(&Code::new("12AB56").unwrap()).is_err());
+        assert_eq!(
+            primary_language(Some("es-CO")).unwrap().as_deref(),
+            Some("es")
+        );
+        assert!(primary_language(Some("not a tag")).is_err());
+        assert_eq!(primary_language(None).unwrap(), None);
         assert_eq!(require_email(" a@b.co ").unwrap(), "a@b.co");
         for bad in ["", "a", "a@b", "@b.co", "a@@b.co", "a b@c.co"] {
             assert!(require_email(bad).is_err(), "{bad:?}");

@@ -52,8 +52,9 @@ pub const ENV_CONNECT_TIMEOUT: &str = "VERIFIK_CONNECT_TIMEOUT_SECS";
 pub const ENV_ATTEMPT_TIMEOUT: &str = "VERIFIK_ATTEMPT_TIMEOUT_SECS";
 /// `VERIFIK_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
 pub const ENV_OVERALL_TIMEOUT: &str = "VERIFIK_OVERALL_TIMEOUT_SECS";
-/// `VERIFIK_MAX_ATTEMPTS`: attempts of a safe operation (validate, list, get, renew
-/// session), the first included; `1` disables retries. Sends are never retried.
+/// `VERIFIK_MAX_ATTEMPTS`: attempts of a safe operation (list, get, renew session, login
+/// confirmations), the first included; `1` disables retries. Sends are never retried; code
+/// checks only when the request surely never reached Verifik.
 pub const ENV_MAX_ATTEMPTS: &str = "VERIFIK_MAX_ATTEMPTS";
 
 /// How [`Verifik`]'s `start` creates a validation.

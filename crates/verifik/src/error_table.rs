@@ -118,6 +118,20 @@ pub(crate) const ERRORS: &[ErrorSpec] = &[
         check: None,
     },
     ErrorSpec {
+        code: "phone_is_registered_already",
+        http_status: 409,
+        message: "409:phone_is_registered_already",
+        kind: ErrorKind::Conflict,
+        check: None,
+    },
+    ErrorSpec {
+        code: "email_is_registered_already",
+        http_status: 409,
+        message: "409:email_is_registered_already",
+        kind: ErrorKind::Conflict,
+        check: None,
+    },
+    ErrorSpec {
         code: "invalid_email",
         http_status: 404,
         message: "invalid_email",

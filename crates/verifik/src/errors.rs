@@ -166,6 +166,14 @@ pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
     ))
 }
 
+/// Whether `error` is Verifik's 409 `phone_validation_already_validated`: the most recent
+/// validation of the phone is validated already.
+pub(crate) fn is_already_validated(error: &Error) -> bool {
+    error
+        .provider_code()
+        .is_some_and(|code| code.eq_ignore_ascii_case("phone_validation_already_validated"))
+}
+
 /// The error for a body that is not a JSON object: `what` says what is wrong with it.
 pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
     let kind = if response.is_success() {

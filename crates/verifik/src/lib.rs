@@ -9,8 +9,9 @@ mod verifier;
 pub mod wire;
 
 pub use client::{
-    AccessToken, CreateManualValidation, CreateProjectValidation, ListValidations, MAX_PAGE_SIZE,
-    MAX_RENEWAL_MONTHS, TOKEN_VALIDITY, ValidatePhone, VerifikClient, VerifikPhone,
+    AccessToken, CreateAppRegistration, CreateManualValidation, CreateProjectValidation,
+    ListValidations, MAX_PAGE_SIZE, MAX_RENEWAL_MONTHS, TOKEN_VALIDITY, ValidatePhone,
+    VerifikClient, VerifikPhone,
 };
 pub use config::{
     DEFAULT_BASE_URL, ENV_ATTEMPT_TIMEOUT, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_MAX_ATTEMPTS,
@@ -23,6 +24,7 @@ pub use verifier::{
     PROVIDER, Verifik,
 };
 pub use wire::{
-    AppLogin, EmailLogin, Pagination, PhoneGateway, PhoneValidation, Populate, ValidatedPhone,
-    ValidationMethod, ValidationPage, ValidationStatus, ValidationType, WhatsAppTemplate,
+    AppLogin, AppRegistration, EmailLogin, Pagination, PhoneGateway, PhoneValidation, Populate,
+    ValidatedPhone, ValidationMethod, ValidationPage, ValidationStatus, ValidationType,
+    WhatsAppTemplate,
 };

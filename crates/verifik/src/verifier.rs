@@ -13,11 +13,11 @@ use time::OffsetDateTime;
 
 use crate::client::{
     CreateManualValidation, CreateProjectValidation, ValidatePhone, VerifikClient, VerifikPhone,
-    numeric_code, require_id,
+    require_digits, require_id,
 };
 use crate::config::{ManualMode, Mode, ProjectFlowMode, VerifikBuilder};
 use crate::errors;
-use crate::wire::{PhoneGateway, PhoneValidation, ValidationMethod};
+use crate::wire::{PhoneGateway, PhoneValidation, ValidatedPhone, ValidationMethod};
 
 /// Verifik's provider id, stored in every handle: `verifik`.
 pub const PROVIDER: ProviderId = ProviderId::new_static("verifik");
@@ -39,9 +39,26 @@ pub const EXTRA_PROJECT_FLOW: &str = "project_flow";
 /// | request | Verifik |
 /// |---|---|
 /// | `start`, manual mode (default) | `POST /v2/phone-validations/manual` with `phoneGateway` `sms` or `whatsapp` as the request's channel, `language`, the mode's `title`, `whatsappTemplate` and `force`, `ipAddress` from the request context |
-/// | `start`, project-flow mode | `POST /v2/phone-validations` with the project, `validationMethod` `verificationCode`, the mode's `type`, `expiresAt`, URLs and `requires2FA`; the project flow's own gateway sends the code |
-/// | `check` | `PUT /v2/phone-validations` with the handle's phone, country code, gateway (and project, project flow), the code as a JSON number |
+/// | `start`, project-flow mode | `POST /v2/phone-validations` with the project, `validationMethod` `verificationCode`, the mode's `type`, `expiresAt`, URLs and `requires2FA`, `phoneGateway` of the mode's channel and the request's `language` |
+/// | `check` | `PUT /v2/phone-validations` with the handle's phone, country code, gateway (and project, project flow), the code as a JSON number, or as a string when it starts with `0` |
 /// | `resolve` | `GET /v2/phone-validations/{id}` |
+///
+/// A check uses the code up, so it is never retried blindly. When its answer is lost
+/// (timeout, dropped connection, 500/502/504: [`ErrorKind::OutcomeUnknown`] from the HTTP
+/// layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
+///
+/// * `validated`: `Verified`, with the phone of the record;
+/// * not validated: the lost check did not take effect (Verifik has no attempt limit, so a
+///   wrong code changed nothing), and one more check with the same code is safe: its answer
+///   is the outcome, except that `phone_validation_already_validated` (the lost check took
+///   effect in the meantime) is read back once more and is `Verified` when the record says
+///   `validated`;
+/// * anything else (the read fails, the record names another phone, the second answer is
+///   lost too, or the 409 is not confirmed by the record): the
+///   [`ErrorKind::OutcomeUnknown`] error, never a rejection.
+///
+/// So a lost answer costs at most two reads and one repeated check; a check never reports
+/// `Rejected` because an answer was lost.
 ///
 /// The handle's reference is the validation `_id`; it carries the phone, its expiry
 /// (`expiresAt`) and the extras [`EXTRA_COUNTRY_CODE`], [`EXTRA_PHONE_GATEWAY`],
@@ -89,14 +106,14 @@ impl Verifik {
 
     /// What Verifik can do through this verifier: codes by SMS and WhatsApp in manual mode
     /// (the project flow's channel in project-flow mode), session resolution, a session id on
-    /// every successful check, and localized messages in manual mode.
+    /// every successful check, and localized messages (`language`).
     pub fn capabilities_of(mode: &Mode) -> Capabilities {
         mode.channels()
             .into_iter()
             .fold(Capabilities::new(), Capabilities::with_otp_channel)
             .with_session_resolution(true)
             .with_check_returns_session(true)
-            .with_localized_messages(mode.is_manual())
+            .with_localized_messages(true)
     }
 
     /// Sends a new code for the phone and channel of `verification`, skipping Verifik's
@@ -141,7 +158,7 @@ impl Verifik {
                 self.client.create_manual_validation(&body).await?
             }
             Mode::ProjectFlow(project) => {
-                let body = project_request(project, request, verifik_phone);
+                let body = project_request(project, request, verifik_phone, gateway);
                 self.client.create_project_validation(&body).await?
             }
         };
@@ -218,43 +235,118 @@ impl Verifik {
         if let Some(flow) = handle.extra_str(EXTRA_PROJECT_FLOW) {
             request = request.project_flow(require_id("project flow id", flow)?);
         }
-        let validated = match self.client.validate(&request).await {
-            Ok(validated) => validated,
+        let lost = match self.client.validate(&request).await {
+            Ok(validated) => return checked(handle, phone, &validated),
+            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
-        if !validated.is_validated() {
-            return Err(Error::new(
-                ErrorKind::Provider,
-                format!(
-                    "validate answered 200 with status {}",
-                    validated.status.as_ref().map_or("none", |s| s.as_str())
-                ),
-            )
-            .with_provider(PROVIDER));
+        self.recover(handle, phone, &request, lost).await
+    }
+
+    /// After a check whose answer was lost: read the validation back, and check once more
+    /// only when the record shows the lost check did not take effect.
+    async fn recover(
+        &self,
+        handle: &Verification,
+        phone: &PhoneNumber,
+        request: &ValidatePhone,
+        lost: Error,
+    ) -> Result<CheckOutcome> {
+        match self.read_back(handle, phone).await {
+            ReadBack::Validated(outcome) => return Ok(outcome),
+            ReadBack::Unknown => return Err(lost),
+            ReadBack::NotValidated => {}
         }
-        let reported = match (&validated.country_code, &validated.phone) {
-            (Some(_), Some(_)) => validated.phone_number().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Decode,
-                    "validate answered with a phone number that is not valid",
-                )
-                .with_provider(PROVIDER)
-            })?,
-            _ => phone.clone(),
+        let again = match self.client.validate(request).await {
+            Ok(validated) => return checked(handle, phone, &validated),
+            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
+            Err(err) if errors::is_already_validated(&err) => lost,
+            Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
-        let session = SessionId::new(&validated.id).map_err(|_| {
-            Error::new(
-                ErrorKind::Decode,
-                "validate answered with an id that is not a session id",
-            )
-            .with_provider(PROVIDER)
-        })?;
-        Ok(CheckOutcome::Verified(
+        match self.read_back(handle, phone).await {
+            ReadBack::Validated(outcome) => Ok(outcome),
+            ReadBack::NotValidated | ReadBack::Unknown => Err(again),
+        }
+    }
+
+    /// Reads the handle's validation by id.
+    async fn read_back(&self, handle: &Verification, phone: &PhoneNumber) -> ReadBack {
+        let Ok(id) = require_id("validation id", handle.reference.trim()) else {
+            return ReadBack::Unknown;
+        };
+        let Ok(record) = self.client.get_validation(id).await else {
+            return ReadBack::Unknown;
+        };
+        let reported = match (&record.country_code, &record.phone) {
+            (None, None) => phone.clone(),
+            _ => match record.phone_number() {
+                Some(reported) if reported == *phone => reported,
+                _ => return ReadBack::Unknown,
+            },
+        };
+        if !record.is_validated() {
+            return ReadBack::NotValidated;
+        }
+        let Ok(session) = SessionId::new(&record.id) else {
+            return ReadBack::Unknown;
+        };
+        ReadBack::Validated(CheckOutcome::Verified(
             Verified::new(handle.channel.clone())
                 .with_phone(Some(reported))
-                .with_session_id(Some(session)),
+                .with_session_id(Some(session))
+                .with_verified_at(record.validated_at),
         ))
     }
+}
+
+/// What reading a validation back after a lost answer tells.
+enum ReadBack {
+    /// It is validated: the outcome to report.
+    Validated(CheckOutcome),
+    /// It exists for this phone and is not validated.
+    NotValidated,
+    /// Nothing certain: the read failed or the record does not match the handle.
+    Unknown,
+}
+
+/// The outcome of a check Verifik answered with 200.
+fn checked(
+    handle: &Verification,
+    phone: &PhoneNumber,
+    validated: &ValidatedPhone,
+) -> Result<CheckOutcome> {
+    if !validated.is_validated() {
+        return Err(Error::new(
+            ErrorKind::Provider,
+            format!(
+                "validate answered 200 with status {}",
+                validated.status.as_ref().map_or("none", |s| s.as_str())
+            ),
+        )
+        .with_provider(PROVIDER));
+    }
+    let reported = match (&validated.country_code, &validated.phone) {
+        (Some(_), Some(_)) => validated.phone_number().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Decode,
+                "validate answered with a phone number that is not valid",
+            )
+            .with_provider(PROVIDER)
+        })?,
+        _ => phone.clone(),
+    };
+    let session = SessionId::new(&validated.id).map_err(|_| {
+        Error::new(
+            ErrorKind::Decode,
+            "validate answered with an id that is not a session id",
+        )
+        .with_provider(PROVIDER)
+    })?;
+    Ok(CheckOutcome::Verified(
+        Verified::new(handle.channel.clone())
+            .with_phone(Some(reported))
+            .with_session_id(Some(session)),
+    ))
 }
 
 #[async_trait]
@@ -279,7 +371,7 @@ impl PhoneVerifier for Verifik {
     ) -> Result<CheckOutcome> {
         verification.ensure_provider(&PROVIDER)?;
         let code = request.require_code()?;
-        numeric_code(code)?;
+        require_digits(code)?;
         self.validate_code(verification, code).await
     }
 }
@@ -392,9 +484,14 @@ fn project_request(
     project: &ProjectFlowMode,
     request: &StartRequest,
     phone: VerifikPhone,
+    gateway: PhoneGateway,
 ) -> CreateProjectValidation {
     let mut body =
-        CreateProjectValidation::new(&project.project, phone, project.validation_type.clone());
+        CreateProjectValidation::new(&project.project, phone, project.validation_type.clone())
+            .gateway(gateway);
+    if let Some(language) = &request.language {
+        body = body.language(language.primary());
+    }
     if let Some(validity) = project.validity
         && let Ok(validity) = time::Duration::try_from(validity)
     {

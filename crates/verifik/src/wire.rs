@@ -419,6 +419,79 @@ pub struct EmailLogin {
     pub request_id: Option<String>,
 }
 
+/// The answer of `POST /v2/app-registrations`: the registration and its JWT. `Debug` masks
+/// the phone number and the e-mail address and never shows the token.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AppRegistration {
+    /// The registration id (`_id`).
+    #[serde(rename = "_id", deserialize_with = "lenient::non_empty_string")]
+    pub id: String,
+    /// The Verifik client (account) id.
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub client: Option<String>,
+    /// The project id.
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub project: Option<String>,
+    /// The project flow id.
+    #[serde(default, deserialize_with = "lenient::opt_ref")]
+    pub project_flow: Option<String>,
+    /// Its status (`new` when created).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub status: Option<String>,
+    /// The registrant's e-mail address.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub email: Option<String>,
+    /// The country calling code of the registrant's phone.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub country_code: Option<String>,
+    /// The registrant's national number.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub phone: Option<String>,
+    /// The registrant's full name.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub full_name: Option<String>,
+    /// The registration's language.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub language: Option<String>,
+    /// The registration's JWT (`token`): the bearer token of its phone validations, create and
+    /// validate (Verifik documents it valid 120 minutes).
+    #[serde(deserialize_with = "lenient::secret")]
+    pub token: SecretString,
+    /// When it was created.
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub created_at: Option<OffsetDateTime>,
+    /// The answer's `id` (Verifik's request id), when it had one.
+    #[serde(skip)]
+    pub request_id: Option<String>,
+}
+
+impl AppRegistration {
+    /// The registrant's phone from `countryCode` and `phone`, if both are present and valid.
+    pub fn phone_number(&self) -> Option<PhoneNumber> {
+        phone_of(self.country_code.as_deref(), self.phone.as_deref())
+    }
+}
+
+impl fmt::Debug for AppRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppRegistration")
+            .field("id", &self.id)
+            .field("project", &self.project)
+            .field("project_flow", &self.project_flow)
+            .field("status", &self.status)
+            .field("email", &self.email.as_deref().map(|_| "<redacted>"))
+            .field("country_code", &self.country_code)
+            .field("phone", &self.phone.as_deref().map(mask))
+            .field("language", &self.language)
+            .field("token", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One page of `GET /v2/phone-validations`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
@@ -555,19 +628,23 @@ pub(crate) fn decode<T: DeserializeOwned>(
 // Request bodies
 // ---------------------------------------------------------------------------------------------
 
-/// A phone number field: a JSON number as the login docs show it, or a string when the number
-/// has a leading zero a JSON number would lose.
-#[derive(Serialize)]
+/// A field of digits (a phone number, a code) that Verifik's documentation types as a number:
+/// a JSON number when that is lossless, else a string. A leading zero is lost in a JSON number
+/// (`012345` would arrive as `12345`), so digits starting with `0`, and digits too long for a
+/// `u64`, go as a string, as Verifik's own web app sends them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
-pub(crate) enum PhoneField<'a> {
+pub(crate) enum DigitsField<'a> {
     Number(u64),
     Text(&'a str),
 }
 
-impl<'a> PhoneField<'a> {
+impl<'a> DigitsField<'a> {
     pub(crate) fn new(digits: &'a str) -> Self {
         match digits.parse::<u64>() {
-            Ok(n) if !digits.starts_with('0') => Self::Number(n),
+            Ok(n) if !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                Self::Number(n)
+            }
             _ => Self::Text(digits),
         }
     }
@@ -578,7 +655,7 @@ impl<'a> PhoneField<'a> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PhoneLoginBody<'a> {
     pub(crate) country_code: &'a str,
-    pub(crate) phone: PhoneField<'a>,
+    pub(crate) phone: DigitsField<'a>,
     #[serde(rename = "type")]
     pub(crate) kind: &'a str,
 }
@@ -588,7 +665,7 @@ pub(crate) struct PhoneLoginBody<'a> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PhoneLoginConfirmBody<'a> {
     pub(crate) country_code: &'a str,
-    pub(crate) phone: PhoneField<'a>,
+    pub(crate) phone: DigitsField<'a>,
     pub(crate) otp: &'a str,
 }
 
@@ -621,6 +698,29 @@ pub(crate) struct ProjectValidationBody<'a> {
     pub(crate) requires_2fa: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) project_flow: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phone_gateway: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) language: Option<&'a str>,
+}
+
+/// `POST /v2/app-registrations`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AppRegistrationBody<'a> {
+    pub(crate) project: &'a str,
+    pub(crate) project_flow: &'a str,
+    pub(crate) full_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) country_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) language: Option<&'a str>,
 }
 
 /// `POST /v2/phone-validations/manual`.
@@ -648,8 +748,9 @@ pub(crate) struct ManualValidationBody<'a> {
 pub(crate) struct ValidateBody<'a> {
     pub(crate) phone: &'a str,
     pub(crate) country_code: &'a str,
-    /// A JSON number, as the documentation types it.
-    pub(crate) otp: u64,
+    /// A JSON number as the documentation types it, or a string when a number would lose a
+    /// leading zero.
+    pub(crate) otp: DigitsField<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) project: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -754,6 +855,11 @@ mod lenient {
             Value::String(s) => Ok(Some(SecretString::from(s.trim().to_owned()))),
             _ => Err(D::Error::custom("expected a token string")),
         }
+    }
+
+    /// A non-empty token string held as a secret.
+    pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+        opt_secret(d)?.ok_or_else(|| D::Error::custom("expected a non-empty token"))
     }
 
     /// An RFC 3339 date; `None` for `null` and `""`.
@@ -882,6 +988,32 @@ mod tests {
     }
 
     #[test]
+    fn app_registrations_need_their_token() {
+        let r: AppRegistration = parse(
+            r#"{"_id":"65a4f2b0c0ffee0000000001","client":"c1","project":"p1","projectFlow":"f1",
+            "status":"new","email":"ana@acme.test","phone":"3001234567","countryCode":"+57",
+            "fullName":"Ana","language":"es","token":"jwt-canary-2",
+            "createdAt":"2024-01-15T10:30:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.token.expose_secret(), "jwt-canary-2");
+        assert_eq!(r.project_flow.as_deref(), Some("f1"));
+        assert_eq!(r.phone_number().unwrap().e164(), "+573001234567");
+        let shown = format!("{r:?}");
+        assert!(
+            !shown.contains("canary") && !shown.contains("3001234567") && !shown.contains("ana@"),
+            "{shown}"
+        );
+        for bad in [
+            r#"{"_id":"a"}"#,
+            r#"{"_id":"a","token":""}"#,
+            r#"{"_id":"a","token":7}"#,
+        ] {
+            assert!(parse::<AppRegistration>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn pages_and_signatures() {
         let page: ValidationPage = parse(
             r#"{"success":true,"data":[{"_id":"a"},{"_id":"b"}],
@@ -906,10 +1038,19 @@ mod tests {
     }
 
     #[test]
-    fn phone_fields_keep_leading_zeros() {
-        let json = |f: PhoneField<'_>| serde_json::to_string(&f).unwrap();
-        assert_eq!(json(PhoneField::new("1234566663")), "1234566663");
-        assert_eq!(json(PhoneField::new("0612345678")), "\"0612345678\"");
+    fn digit_fields_keep_leading_zeros() {
+        let json = |f: DigitsField<'_>| serde_json::to_string(&f).unwrap();
+        assert_eq!(json(DigitsField::new("1234566663")), "1234566663");
+        assert_eq!(json(DigitsField::new("0612345678")), "\"0612345678\"");
+        assert_eq!(json(DigitsField::new("123456")), "123456");
+        assert_eq!(json(DigitsField::new("012345")), "\"012345\"");
+        assert_eq!(json(DigitsField::new("000000")), "\"000000\"");
+        assert_eq!(json(DigitsField::new("0")), "\"0\"");
+        assert_eq!(
+            json(DigitsField::new("99999999999999999999")),
+            "\"99999999999999999999\""
+        );
+        assert_eq!(json(DigitsField::new("+12")), "\"+12\"");
         assert_eq!(mask("62647737"), "******37");
         assert_eq!(mask("7"), "*");
     }

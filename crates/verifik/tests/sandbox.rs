@@ -5,18 +5,20 @@ use std::time::Duration;
 use phone_verify_core::http::{RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
-    RejectReason, RequestContext, SessionId, SessionResolver, StartRequest,
+    RejectReason, RequestContext, SessionId, SessionResolver, StartRequest, Verification,
 };
 use phone_verify_sandbox::{
     Channel as SentOn, Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle,
 };
 use phone_verify_verifik::{
-    CreateProjectValidation, ListValidations, Mode, PhoneGateway, ValidatePhone, ValidationStatus,
-    ValidationType, Verifik, VerifikBuilder, VerifikClient, VerifikPhone,
+    CreateAppRegistration, CreateProjectValidation, ListValidations, Mode, PhoneGateway,
+    SANDBOX_TOKEN, ValidatePhone, ValidationStatus, ValidationType, Verifik, VerifikBuilder,
+    VerifikClient, VerifikPhone,
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 const PROJECT: &str = "507f1f77bcf86cd799439011";
+const FLOW: &str = "507f1f77bcf86cd799439015";
 const MANUAL: &str = "/v2/phone-validations/manual";
 
 async fn sandbox() -> SandboxHandle {
@@ -394,33 +396,164 @@ async fn email_login_yields_a_token() {
 #[tokio::test]
 async fn app_registration_validation_with_its_own_token() {
     let sandbox = sandbox().await;
-    // The sandbox accepts any token it issued as an app registration's JWT.
-    let login = login_client(&sandbox);
-    let account = VerifikPhone::new("+507", "62647737").unwrap();
-    login.phone_login(&account).await.unwrap();
-    let registration = login
-        .phone_login_confirm(&account, &sent_code(&sandbox, "+50762647737"))
-        .await
-        .unwrap();
-
     let client = builder(&sandbox).build_client().unwrap();
     let number = VerifikPhone::new("+57", "3005556677").unwrap();
+    let registration = client
+        .create_app_registration(
+            &CreateAppRegistration::new(PROJECT, FLOW, "Ana Pérez")
+                .phone(number.clone())
+                .language("es-CO"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(registration.project_flow.as_deref(), Some(FLOW));
+    assert_eq!(registration.language.as_deref(), Some("es"));
+    assert_eq!(registration.phone_number(), number.to_phone_number());
+
     let request = CreateProjectValidation::new(PROJECT, number.clone(), ValidationType::Onboarding);
+    // The account token is refused; the registration's JWT creates and validates.
+    let err = client
+        .create_app_registration_validation(&SecretString::from(SANDBOX_TOKEN), &request)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
     let created = client
-        .create_app_registration_validation(registration.secret(), &request)
+        .create_app_registration_validation(&registration.token, &request)
         .await
         .unwrap();
     assert_eq!(created.kind, Some(ValidationType::Onboarding));
-    assert!(created.app_registration.is_some());
+    assert_eq!(
+        created.app_registration.as_deref(),
+        Some(registration.id.as_str())
+    );
     let code = sent_code(&sandbox, "+573005556677");
+    let check = ValidatePhone::new(number, code).project(PROJECT);
+    let err = client.validate(&check).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
     let validated = client
-        .with_token(registration.secret().clone())
+        .with_token(registration.token.clone())
         .unwrap()
-        .validate(&ValidatePhone::new(number, code).project(PROJECT))
+        .validate_by_post(&check)
         .await
         .unwrap();
     assert_eq!(validated.id, created.id);
     assert!(validated.is_validated());
+    assert_eq!(count(&sandbox, "POST", "/v2/phone-validations/validate"), 1);
+
+    // A second registration of the same phone is a conflict.
+    let err = client
+        .create_app_registration(
+            &CreateAppRegistration::new(PROJECT, FLOW, "Ana")
+                .phone(VerifikPhone::new("+57", "3005556677").unwrap()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(err.provider_code(), Some("phone_is_registered_already"));
+}
+
+#[tokio::test]
+async fn codes_with_a_leading_zero_verify() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        test_numbers: vec![("+573001230000".into(), "012345".into())],
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let verifier = verifier(&sandbox);
+    let number = phone("+57 300 123 0000");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        sandbox.latest_code(number.e164()).as_deref(),
+        Some("012345")
+    );
+    // Another process checks it from the handle's JSON.
+    let restored = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+    let other_process = builder(&sandbox).build().unwrap();
+    let outcome = other_process
+        .check_code(&restored, &Code::new("012345").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.verified().and_then(|v| v.phone.clone()),
+        Some(number)
+    );
+}
+
+#[tokio::test]
+async fn project_flow_validations_carry_the_gateway_and_the_language() {
+    let sandbox = sandbox().await;
+    let verifier = builder(&sandbox)
+        .mode(
+            Mode::project_flow(PROJECT)
+                .unwrap()
+                .with_channel(Channel::Sms)
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let number = phone("+57 300 777 8899");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()).language("es-CO".parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(handle.channel, Channel::Sms);
+    let message = &sandbox.messages(number.e164())[0];
+    assert_eq!(
+        (message.channel, message.lang.as_str()),
+        (SentOn::Sms, "es")
+    );
+    assert!(
+        verifier
+            .check_code(&handle, &sent_code(&sandbox, number.e164()))
+            .await
+            .unwrap()
+            .is_verified()
+    );
+
+    // The typed client: projectFlow, phoneGateway and language, checked before sending.
+    let client = verifier.client();
+    let whatsapp = VerifikPhone::new("+57", "3007778800").unwrap();
+    let created = client
+        .create_project_validation(
+            &CreateProjectValidation::new(PROJECT, whatsapp.clone(), ValidationType::Validation)
+                .project_flow(FLOW)
+                .gateway(PhoneGateway::WhatsApp)
+                .language("pt-BR"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.phone_gateway, Some(PhoneGateway::WhatsApp));
+    assert_eq!(created.language.as_deref(), Some("pt"));
+    assert_eq!(created.project_flow.as_deref(), Some(FLOW));
+    let err = client
+        .create_project_validation(
+            &CreateProjectValidation::new(PROJECT, whatsapp.clone(), ValidationType::Validation)
+                .project_flow("000000000000000000000000"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.provider_code(), Some("projectFlow_not_found"));
+    let before = sandbox.requests().requests.len();
+    for bad in [
+        CreateProjectValidation::new(PROJECT, whatsapp.clone(), ValidationType::Validation)
+            .gateway(PhoneGateway::None),
+        CreateProjectValidation::new(PROJECT, whatsapp.clone(), ValidationType::Validation)
+            .language("not a tag"),
+        CreateProjectValidation::new(PROJECT, whatsapp.clone(), ValidationType::Validation)
+            .project_flow("../x"),
+    ] {
+        let err = client.create_project_validation(&bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
+    assert_eq!(
+        sandbox.requests().requests.len(),
+        before,
+        "nothing was sent"
+    );
 }
 
 #[tokio::test]
@@ -543,40 +676,179 @@ async fn wait_for_log(sandbox: &SandboxHandle, count: usize) {
     }
 }
 
-#[tokio::test]
-async fn checks_are_retried_through_transient_faults() {
-    let sandbox = sandbox().await;
-    let verifier = verifier(&sandbox);
-    let number = phone("+57 300 444 5566");
+const VALIDATIONS: &str = "/v2/phone-validations";
+const ONE_VALIDATION: &str = "/v2/phone-validations/*";
+
+fn count(sandbox: &SandboxHandle, method: &str, path: &str) -> usize {
+    sandbox.request_count(Provider::Verifik, method, path)
+}
+
+/// Waits (up to 10 s) until the sandbox has logged `expected` requests `method path`: it logs
+/// a delayed request once it has answered it.
+async fn wait_for_requests(sandbox: &SandboxHandle, method: &str, path: &str, expected: usize) {
+    for _ in 0..200 {
+        if count(sandbox, method, path) >= expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A verifier whose attempts time out after 300 ms, and an SMS verification for `number`.
+async fn started(sandbox: &SandboxHandle, number: &PhoneNumber) -> (Verifik, Verification) {
+    let verifier = builder(sandbox)
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap();
     let handle = verifier
         .start(&StartRequest::sms(number.clone()))
         .await
         .unwrap();
+    (verifier, handle)
+}
+
+/// The path that reads `handle`'s validation back.
+fn read_path(handle: &Verification) -> String {
+    format!("{VALIDATIONS}/{}", handle.reference)
+}
+
+fn inject_on_check(sandbox: &SandboxHandle, action: FaultAction) {
     sandbox.inject_fault(
-        Fault::new(
-            Provider::Verifik,
-            FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-        )
-        .method("PUT")
-        .path("/v2/phone-validations"),
-    );
-    sandbox.inject_fault(
-        Fault::new(Provider::Verifik, FaultAction::ConnectionReset)
+        Fault::new(Provider::Verifik, action)
             .method("PUT")
-            .path("/v2/phone-validations"),
+            .path(VALIDATIONS),
     );
+}
+
+#[tokio::test]
+async fn a_check_whose_answer_is_late_is_read_back_as_verified() {
+    let sandbox = sandbox().await;
+    let number = phone("+57 300 444 5566");
+    let (verifier, handle) = started(&sandbox, &number).await;
+    // The check takes effect at once; its answer comes long after the attempt timeout.
+    inject_on_check(&sandbox, FaultAction::Delay { ms: 2_000 });
     let outcome = verifier
         .check_code(&handle, &sent_code(&sandbox, number.e164()))
         .await
         .unwrap();
-    assert!(outcome.is_verified());
+    let confirmed = outcome.verified().expect("verified, not rejected");
+    assert_eq!(confirmed.phone, Some(number.clone()));
     assert_eq!(
-        sandbox.request_count(Provider::Verifik, "PUT", "/v2/phone-validations"),
-        3
+        confirmed.session_id.as_ref().map(SessionId::as_str),
+        Some(handle.reference.as_str())
     );
+    assert!(confirmed.verified_at.is_some());
+    assert_eq!(
+        count(&sandbox, "GET", &read_path(&handle)),
+        1,
+        "one read-back"
+    );
+    wait_for_requests(&sandbox, "PUT", VALIDATIONS, 1).await;
+    assert_eq!(
+        count(&sandbox, "PUT", VALIDATIONS),
+        1,
+        "the code was checked once: no blind retry"
+    );
+}
+
+#[tokio::test]
+async fn a_check_lost_before_verifik_processed_it_is_made_once_more() {
+    let sandbox = sandbox().await;
+    let number = phone("+57 300 444 5567");
+    let (verifier, handle) = started(&sandbox, &number).await;
+    // The connection drops after the request left: the sandbox did not process it.
+    inject_on_check(&sandbox, FaultAction::ConnectionReset);
+    let code = sent_code(&sandbox, number.e164());
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    assert!(outcome.is_verified(), "{outcome:?}");
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 2);
+    assert_eq!(count(&sandbox, "GET", &read_path(&handle)), 1);
+
+    // A 500 answer leaves the outcome unknown too: same recovery.
+    let other = phone("+57 300 444 5568");
+    let handle = verifier
+        .start(&StartRequest::sms(other.clone()))
+        .await
+        .unwrap();
+    inject_on_check(
+        &sandbox,
+        FaultAction::Status {
+            status: 500,
+            body: None,
+        },
+    );
+    let outcome = verifier
+        .check_code(&handle, &sent_code(&sandbox, other.e164()))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified(), "{outcome:?}");
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 4);
+}
+
+#[tokio::test]
+async fn a_wrong_code_after_a_lost_answer_is_rejected_by_a_real_answer_only() {
+    let sandbox = sandbox().await;
+    let number = phone("+57 300 444 5569");
+    let (verifier, handle) = started(&sandbox, &number).await;
+    let code = sent_code(&sandbox, number.e164());
+    inject_on_check(&sandbox, FaultAction::ConnectionReset);
+    let outcome = verifier.check_code(&handle, &wrong(&code)).await.unwrap();
+    // The repeated check answered 403: that answer, not the lost one, rejects the code.
+    assert_eq!(reason(&outcome), Some(RejectReason::WrongCode));
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 2);
+
+    // When the read-back fails too, nothing is certain: OutcomeUnknown, never Rejected.
+    inject_on_check(&sandbox, FaultAction::ConnectionReset);
+    sandbox.inject_fault(
+        Fault::new(Provider::Verifik, FaultAction::MalformedJson)
+            .method("GET")
+            .path(ONE_VALIDATION),
+    );
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 3, "no second check");
+    // That check never reached Verifik: the code still works.
+    assert!(
+        verifier
+            .check_code(&handle, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+}
+
+#[tokio::test]
+async fn checks_are_retried_only_when_verifik_surely_did_not_process_them() {
+    let sandbox = sandbox().await;
+    let verifier = verifier(&sandbox);
+    let number = phone("+57 300 444 5570");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    // 503 without Retry-After: an error, neither retried nor a rejection.
+    inject_on_check(
+        &sandbox,
+        FaultAction::Status {
+            status: 503,
+            body: None,
+        },
+    );
+    let code = sent_code(&sandbox, number.e164());
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 1);
+    // 429 with Retry-After: refused before processing, retried.
+    inject_on_check(
+        &sandbox,
+        FaultAction::RateLimited {
+            retry_after_secs: 0,
+        },
+    );
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    assert!(outcome.is_verified());
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 3);
 
     sandbox.inject_fault(
         Fault::new(Provider::Verifik, FaultAction::MalformedJson)

@@ -770,7 +770,9 @@ async fn verifier_project_flow_start_then_check() {
             "countryCode": "+507",
             "type": "validation",
             "webhookUrl": "https://acme.test/hook",
-            "requires2FA": true
+            "requires2FA": true,
+            "phoneGateway": "sms",
+            "language": "es"
         })))
         .respond_with(json_response(200, &created("sms", &json!({}))))
         .expect(1)
@@ -800,8 +802,11 @@ async fn verifier_project_flow_start_then_check() {
     let verifier = builder(&server).mode(mode).build().unwrap();
     let caps = verifier.capabilities();
     assert_eq!(caps.otp_channels, [Channel::Sms]);
-    assert!(caps.session_resolution && caps.check_returns_session && !caps.localized_messages);
-    let handle = verifier.start(&StartRequest::sms(panama())).await.unwrap();
+    assert!(caps.session_resolution && caps.check_returns_session && caps.localized_messages);
+    let handle = verifier
+        .start(&StartRequest::sms(panama()).language("es-PA".parse().unwrap()))
+        .await
+        .unwrap();
     assert_eq!(handle.extra_str(EXTRA_MODE), Some("project_flow"));
     assert_eq!(handle.extra_str(EXTRA_PROJECT), Some(PROJECT));
     assert_eq!(
@@ -1235,29 +1240,254 @@ async fn sends_are_never_retried_and_server_errors_are_maybe_sent() {
 }
 
 #[tokio::test]
-async fn checks_are_retried_on_transient_answers() {
+async fn checks_are_retried_only_when_verifik_refused_them_unprocessed() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .and(path("/v2/phone-validations"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .expect(2)
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
         .and(path("/v2/phone-validations"))
         .respond_with(json_response(200, &validated("validation")))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(ResponseTemplate::new(503))
         .expect(1)
         .mount(&server)
         .await;
     let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
         .with_phone(panama())
         .with_extra(EXTRA_PHONE_GATEWAY, "sms");
-    let outcome = verifier(&server)
+    let verifier = verifier(&server);
+    let outcome = verifier.check_code(&handle, &code("123456")).await.unwrap();
+    assert!(outcome.is_verified());
+    // 503 without Retry-After: not retried, an error and not a rejection.
+    let err = verifier
         .check_code(&handle, &code("123456"))
         .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+    assert_eq!(requests(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn codes_keep_their_digits_on_the_wire() {
+    let server = MockServer::start().await;
+    for otp in [json!("012345"), json!(123_456), json!("0000")] {
+        Mock::given(method("PUT"))
+            .and(path("/v2/phone-validations"))
+            .and(body_json(
+                json!({"phone": "62647737", "countryCode": "+507", "otp": otp}),
+            ))
+            .respond_with(json_response(200, &validated("validation")))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/validate"))
+        .and(body_json(json!({
+            "phone": "62647737", "countryCode": "+507", "otp": "012345",
+            "project": PROJECT, "phoneGateway": "whatsapp"
+        })))
+        .respond_with(json_response(200, &validated("validation")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let phone = VerifikPhone::new("+507", "62647737").unwrap();
+    for digits in ["012345", "123456", "0000"] {
+        let validated = client
+            .validate(&ValidatePhone::new(phone.clone(), code(digits)))
+            .await
+            .unwrap();
+        assert!(validated.is_validated(), "{digits}");
+    }
+    let request = ValidatePhone::new(phone.clone(), code("012345"))
+        .project(PROJECT)
+        .gateway(PhoneGateway::WhatsApp);
+    let validated = client.validate_by_post(&request).await.unwrap();
+    assert_eq!(validated.id, ID);
+    let sent = requests(&server).await;
+    assert_bearer_json(&sent[3]);
+    let body = std::str::from_utf8(&sent[0].body).unwrap();
+    assert!(body.contains(r#""otp":"012345""#), "{body}");
+    let body = std::str::from_utf8(&sent[1].body).unwrap();
+    assert!(body.contains(r#""otp":123456"#), "{body}");
+    // Letters never leave the machine.
+    let err = client
+        .validate_by_post(&ValidatePhone::new(phone, code("12AB56")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(requests(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn app_registrations_send_the_documented_body_and_return_their_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/app-registrations"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(body_json(json!({
+            "project": PROJECT,
+            "projectFlow": "507f1f77bcf86cd799439015",
+            "fullName": "Ana Pérez",
+            "email": "ana@acme.test",
+            "phone": "62647737",
+            "countryCode": "+507",
+            "language": "es"
+        })))
+        .respond_with(json_response(
+            200,
+            &json!({"success": true, "data": {
+            "_id": "65a4f2b0c0ffee0000000001", "client": "507f1f77bcf86cd799439013",
+            "project": PROJECT, "projectFlow": "507f1f77bcf86cd799439015", "status": "new",
+            "email": "ana@acme.test", "phone": "62647737", "countryCode": "+507",
+            "fullName": "Ana Pérez", "language": "es", "token": "registration-jwt-canary",
+            "createdAt": "2024-01-15T10:30:00Z", "updatedAt": "2024-01-15T10:30:00Z"
+        }, "id": "AR001"}),
+        ))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/app-registrations"))
+        .respond_with(json_response(
+            409,
+            &json!({"code": "phone_is_registered_already", "message": "409:phone_is_registered_already"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let request = phone_verify_verifik::CreateAppRegistration::new(
+        PROJECT,
+        "507f1f77bcf86cd799439015",
+        " Ana Pérez ",
+    )
+    .email(" ana@acme.test ")
+    .phone(VerifikPhone::new("+507", "6264 7737").unwrap())
+    .language("es-PA");
+    let registration = client.create_app_registration(&request).await.unwrap();
+    assert_eq!(registration.id, "65a4f2b0c0ffee0000000001");
+    assert_eq!(
+        registration.token.expose_secret(),
+        "registration-jwt-canary"
+    );
+    assert_eq!(registration.request_id.as_deref(), Some("AR001"));
+    assert_eq!(registration.phone_number(), Some(panama()));
+    assert!(!format!("{registration:?}{request:?}").contains("canary"));
+    assert!(!format!("{request:?}").contains("ana@"));
+    assert_bearer_json(&requests(&server).await[0]);
+
+    let err = client.create_app_registration(&request).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.provider_code(), Some("phone_is_registered_already"));
+    assert_eq!(err.http_status(), Some(409));
+
+    // Checked before any request.
+    let bad = [
+        phone_verify_verifik::CreateAppRegistration::new(
+            PROJECT,
+            "507f1f77bcf86cd799439015",
+            "Ana",
+        ),
+        phone_verify_verifik::CreateAppRegistration::new(PROJECT, "../flow", "Ana")
+            .email("ana@acme.test"),
+        phone_verify_verifik::CreateAppRegistration::new(PROJECT, "507f1f77bcf86cd799439015", " ")
+            .email("ana@acme.test"),
+        phone_verify_verifik::CreateAppRegistration::new(
+            PROJECT,
+            "507f1f77bcf86cd799439015",
+            "Ana",
+        )
+        .email("not-an-address"),
+        phone_verify_verifik::CreateAppRegistration::new(
+            PROJECT,
+            "507f1f77bcf86cd799439015",
+            "Ana",
+        )
+        .email("ana@acme.test")
+        .language("??"),
+    ];
+    for request in &bad {
+        let err = client.create_app_registration(request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{request:?}");
+    }
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn project_create_sends_the_flow_the_gateway_and_the_language_only_when_set() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({
+            "project": PROJECT, "validationMethod": "verificationCode", "phone": "62647737",
+            "countryCode": "+507", "type": "validation",
+            "projectFlow": "507f1f77bcf86cd799439015", "phoneGateway": "sms", "language": "pt"
+        })))
+        .respond_with(json_response(
+            200,
+            &created("sms", &json!({"language": "pt"})),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations"))
+        .and(body_json(json!({
+            "project": PROJECT, "validationMethod": "verificationCode", "phone": "62647737",
+            "countryCode": "+507", "type": "validation"
+        })))
+        .respond_with(json_response(200, &created("whatsapp", &json!({}))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let phone = VerifikPhone::new("+507", "62647737").unwrap();
+    let plain = CreateProjectValidation::new(PROJECT, phone, ValidationType::Validation);
+    let created = client
+        .create_project_validation(
+            &plain
+                .clone()
+                .project_flow("507f1f77bcf86cd799439015")
+                .gateway(PhoneGateway::Sms)
+                .language("pt-BR"),
+        )
+        .await
         .unwrap();
-    assert!(outcome.is_verified());
+    assert_eq!(created.phone_gateway, Some(PhoneGateway::Sms));
+    assert_eq!(created.language.as_deref(), Some("pt"));
+    client.create_project_validation(&plain).await.unwrap();
+    for bad in [
+        plain.clone().gateway(PhoneGateway::None),
+        plain
+            .clone()
+            .gateway(PhoneGateway::Other("telegram".into())),
+        plain.clone().language("x"),
+        plain.clone().project_flow("a/b"),
+    ] {
+        let err = client.create_project_validation(&bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
+    assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]

@@ -84,8 +84,29 @@ impl VerifikTarget {
 struct ValidateBody<'a> {
     phone: &'a str,
     country_code: &'a str,
-    otp: u64,
+    otp: &'a Otp,
     phone_gateway: &'a str,
+}
+
+/// `otp` as the SDK sends it: a JSON number, or a string when a number would drop a leading
+/// zero (the sandbox compares codes exactly).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Otp {
+    Number(u64),
+    Text(String),
+}
+
+impl Otp {
+    fn new(code: &str) -> Result<Self> {
+        if code.starts_with('0') {
+            Ok(Self::Text(code.to_owned()))
+        } else {
+            Ok(Self::Number(
+                code.parse().context("a code that is not a number")?,
+            ))
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -107,7 +128,7 @@ struct Validation {
 struct RawCheck {
     national: String,
     country_code: String,
-    otp: u64,
+    otp: Otp,
 }
 
 #[async_trait]
@@ -146,7 +167,7 @@ impl Target for VerifikTarget {
                         Ok(RawCheck {
                             national: phone.national_number().to_owned(),
                             country_code: phone.calling_code().to_owned(),
-                            otp: code.parse().context("a code that is not a number")?,
+                            otp: Otp::new(&code)?,
                         })
                     })
                     .collect::<Result<_>>()?;
@@ -164,7 +185,7 @@ impl Target for VerifikTarget {
                             .json(&ValidateBody {
                                 phone: &item.national,
                                 country_code: &item.country_code,
-                                otp: item.otp,
+                                otp: &item.otp,
                                 phone_gateway: "sms",
                             })
                             .send()

@@ -82,7 +82,7 @@ fn login_phone(
     let country = input.str("countryCode");
     let number = input.str("phone");
     let third_present = match third {
-        "otp" => otp_field(input, "otp", OTP_LENGTH).is_some(),
+        "otp" => otp_field(input, "otp").is_some(),
         other => input.str(other).is_some(),
     };
     let missing: Vec<&str> = [
@@ -150,7 +150,7 @@ fn start_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
 
 fn confirm_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
     let (_, _, parsed) = login_phone(input, "otp")?;
-    let otp = otp_field(input, "otp", OTP_LENGTH).unwrap_or_default();
+    let otp = otp_field(input, "otp").unwrap_or_default();
     let mut state = app.lock();
     let now = state.now();
     let invalid = || VfError::bad_request("Invalid OTP code.");
@@ -204,7 +204,7 @@ fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
 
 fn confirm_email_login(app: &App, input: &Input) -> Result<Value, VfError> {
     let email = input.str("email").map(|e| e.to_ascii_lowercase());
-    let otp = otp_field(input, "otp", OTP_LENGTH);
+    let otp = otp_field(input, "otp");
     let (Some(email), Some(otp)) = (email, otp) else {
         let missing: Vec<&str> = [
             ("email", input.str("email").is_some()),

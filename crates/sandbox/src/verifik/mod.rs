@@ -3,6 +3,7 @@
 
 mod login;
 mod record;
+mod registrations;
 mod validations;
 
 use std::borrow::Cow;
@@ -55,6 +56,7 @@ pub(crate) fn router(app: &App) -> Router {
         )
         .route("/v2/auth/session", get(login::renew_session))
         .route("/v2/auth/renew-and-revoke", post(login::renew_and_revoke))
+        .route("/v2/app-registrations", post(registrations::create))
         .route(
             "/v2/phone-validations",
             post(validations::create)
@@ -100,6 +102,8 @@ pub(crate) struct VerifikState {
     email_logins: HashMap<String, crate::otp::PendingCode>,
     /// Phone validations, oldest first.
     validations: Vec<PhoneValidation>,
+    /// App registrations by their JWT.
+    registrations: HashMap<String, registrations::Registration>,
     /// Index of `validations` by `_id`.
     by_id: HashMap<String, usize>,
     /// Indexes of `validations` per E.164 number, oldest first.
@@ -283,10 +287,54 @@ fn authorize(state: &State, config: &SandboxConfig, input: &Input) -> Result<Str
     }
 }
 
+/// Who a request to a validation endpoint comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// An account token (configured or issued by a login).
+    Account,
+    /// The JWT of the app registration with this id.
+    Registration(String),
+}
+
+/// Checks the `Authorization` header of the endpoints an app registration's JWT may call:
+/// an account token or a live registration token.
+fn authorize_caller(
+    state: &State,
+    config: &SandboxConfig,
+    input: &Input,
+) -> Result<Caller, VfError> {
+    match authorize(state, config, input) {
+        Ok(_) => Ok(Caller::Account),
+        Err(error) => {
+            let token = bearer(input).ok_or(error.clone())?;
+            registrations::registration_of(state, &token)
+                .map(|r| Caller::Registration(r.id.clone()))
+                .ok_or(error)
+        }
+    }
+}
+
+/// Checks that an app registration's JWT authorizes the request: 409 without a header, 401
+/// for any other token (account tokens included, as Verifik documents).
+fn authorize_registration<'a>(
+    state: &'a State,
+    input: &Input,
+) -> Result<&'a registrations::Registration, VfError> {
+    let token = bearer(input).ok_or_else(VfError::missing_authorization)?;
+    registrations::registration_of(state, &token).ok_or_else(VfError::unauthorized)
+}
+
 /// Issues a JWT-shaped access token valid for `days`.
 fn issue_token(state: &mut State, days: i64) -> String {
+    let expires = state.now() + time::Duration::days(days);
+    let token = jwt(state, expires);
+    state.verifik.tokens.insert(token.clone(), expires);
+    token
+}
+
+/// A JWT-shaped token expiring at `expires` (not recorded anywhere).
+fn jwt(state: &mut State, expires: OffsetDateTime) -> String {
     let now = state.now();
-    let expires = now + time::Duration::days(days);
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let header = b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = json!({
@@ -297,9 +345,7 @@ fn issue_token(state: &mut State, days: i64) -> String {
     });
     let payload = b64.encode(payload.to_string());
     let sig = b64.encode(state.rng.bytes::<32>());
-    let token = format!("{header}.{payload}.{sig}");
-    state.verifik.tokens.insert(token.clone(), expires);
-    token
+    format!("{header}.{payload}.{sig}")
 }
 
 /// Whether `code` is `+` followed by 1 to 3 digits.
@@ -313,11 +359,12 @@ fn clean_phone(raw: &str) -> String {
     raw.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// The OTP a request carries, as text. A JSON number loses leading zeros, so it is padded
-/// back to `len` digits.
-fn otp_field(input: &Input, key: &str, len: usize) -> Option<String> {
+/// The OTP a request carries, as text, compared exactly: a string as sent (trimmed), a JSON
+/// number as its plain decimal digits. A number cannot carry a leading zero, so `012345` sent
+/// as the number `12345` does not match, as on Verifik (nothing is padded back).
+fn otp_field(input: &Input, key: &str) -> Option<String> {
     match input.body.get(key)? {
-        Value::Number(n) => Some(format!("{:0>len$}", n.to_string())),
+        Value::Number(n) => Some(n.to_string()),
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         _ => None,
     }

@@ -8,8 +8,9 @@ use time::{Duration, OffsetDateTime};
 
 use super::record::{PhoneValidation, Status};
 use super::{
-    OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS, VfError, authorize, clean_phone, envelope,
-    issue_token, otp_field, respond, signature, valid_country_code,
+    Caller, OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS, VfError, authorize, authorize_caller,
+    authorize_registration, clean_phone, envelope, issue_token, otp_field, respond, signature,
+    valid_country_code,
 };
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
@@ -209,9 +210,31 @@ fn gateway_of(input: &Input, default: Option<&str>) -> Result<String, VfError> {
     }
 }
 
+/// `language`: a primary language subtag (2 or 3 letters), `en` by default.
+fn language_of(input: &Input) -> Result<String, VfError> {
+    match input.str("language") {
+        None => Ok("en".to_owned()),
+        Some(tag)
+            if (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
+            Ok(tag.to_ascii_lowercase())
+        }
+        Some(_) => Err(VfError::invalid(
+            "Invalid language. Use a language code such as en or es.",
+        )),
+    }
+}
+
 fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Result<Value, VfError> {
     let mut state = app.lock();
-    authorize(&state, &app.config, input)?;
+    // App-registration validations need the registration's JWT, nothing else.
+    let registration = if app_registration {
+        let r = authorize_registration(&state, input)?;
+        Some((r.id.clone(), r.project_flow.clone()))
+    } else {
+        authorize(&state, &app.config, input)?;
+        None
+    };
     let missing = missing_fields(
         input,
         &[
@@ -257,6 +280,13 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
         ));
     }
     let gateway = gateway_of(input, Some("whatsapp"))?;
+    let project_flow = match input.str("projectFlow") {
+        Some(flow) if flow != super::PROJECT_FLOW_ID => {
+            return Err(VfError::reason(404, "projectFlow_not_found"));
+        }
+        _ => super::PROJECT_FLOW_ID.to_owned(),
+    };
+    let language = language_of(input)?;
     let parsed = phone::from_parts(&country_code, &number)
         .ok_or_else(|| VfError::bad_request("Invalid phone number format."))?;
     if !app.config.verifik_projects.contains(&project) {
@@ -272,8 +302,10 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
     };
     let send = method == "verificationCode";
     may_send(&state, input, parsed.e164(), &gateway)?;
-    let now = state.now();
-    let registration = app_registration.then(|| state.rng.object_id(now));
+    let (registration, project_flow) = match registration {
+        Some((id, flow)) => (Some(id), flow),
+        None => (None, project_flow),
+    };
     let record = issue(
         &mut state,
         NewValidation {
@@ -283,7 +315,7 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
                 "project"
             },
             project: Some(project),
-            project_flow: Some(super::PROJECT_FLOW_ID.to_owned()),
+            project_flow: Some(project_flow),
             app_registration: registration,
             country_code,
             phone: number,
@@ -292,7 +324,7 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
             kind,
             validation_method: method,
             title: input.str("title"),
-            language: input.str("language").unwrap_or_else(|| "en".to_owned()),
+            language,
             redirect_url: input.str("redirectUrl"),
             webhook_url: input.str("webhookUrl"),
             identity_url: input.str("identityUrl"),
@@ -383,10 +415,20 @@ fn mark_validated(state: &mut State, index: usize) -> Value {
     envelope(state, data)
 }
 
+/// Checks that `caller` may validate a validation of app registration `owner`: only that
+/// registration's JWT may validate its validations, and a registration's JWT only those.
+fn may_validate(caller: &Caller, owner: Option<&String>) -> Result<(), VfError> {
+    match (caller, owner) {
+        (Caller::Account, None) => Ok(()),
+        (Caller::Registration(id), Some(owner)) if id == owner => Ok(()),
+        _ => Err(VfError::unauthorized()),
+    }
+}
+
 fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
     let mut state = app.lock();
-    authorize(&state, &app.config, input)?;
-    let otp = otp_field(input, "otp", OTP_LENGTH);
+    let caller = authorize_caller(&state, &app.config, input)?;
+    let otp = otp_field(input, "otp");
     let missing: Vec<&str> = [
         ("phone", input.str("phone").is_some()),
         ("countryCode", input.str("countryCode").is_some()),
@@ -417,7 +459,12 @@ fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
         .and_then(|indexes| {
             indexes.iter().rev().copied().find(|i| {
                 let v = &vf.validations[*i];
-                v.status != Status::New
+                let visible = match &caller {
+                    Caller::Account => true,
+                    Caller::Registration(id) => v.app_registration.as_ref() == Some(id),
+                };
+                visible
+                    && v.status != Status::New
                     && project
                         .as_ref()
                         .is_none_or(|p| v.project.as_ref() == Some(p))
@@ -432,6 +479,7 @@ fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
         .ok_or_else(not_found)?;
     let now = state.now();
     let record = &mut state.verifik.validations[index];
+    may_validate(&caller, record.app_registration.as_ref())?;
     if record.status == Status::Validated {
         return Err(VfError::reason(409, "phone_validation_already_validated"));
     }
@@ -448,13 +496,14 @@ fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
 
 fn validate_one(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
     let mut state = app.lock();
-    authorize(&state, &app.config, input)?;
+    let caller = authorize_caller(&state, &app.config, input)?;
     let not_found = || VfError::reason(404, "phone_validation_not_found");
     let index = *state.verifik.by_id.get(id).ok_or_else(not_found)?;
-    let candidate = otp_field(input, "verificationCode", OTP_LENGTH)
+    let candidate = otp_field(input, "verificationCode")
         .ok_or_else(|| VfError::missing(&["verificationCode"], false))?;
     let now = state.now();
     let record = &mut state.verifik.validations[index];
+    may_validate(&caller, record.app_registration.as_ref())?;
     if record.status == Status::Validated {
         return Err(VfError::reason(409, "phone_validation_already_validated"));
     }

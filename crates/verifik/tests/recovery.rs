@@ -1,0 +1,276 @@
+//! Wire-exact tests of a check whose answer is lost: `PUT /v2/phone-validations` uses the code
+//! up, so the verifier reads the validation back instead of retrying blindly.
+
+use phone_verify_core::{
+    Channel, CheckOutcome, ErrorKind, PhoneNumber, PhoneVerifierExt, RejectReason, Verification,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod common;
+use common::*;
+
+/// An SMS handle for Panama's test number, as `start` makes it.
+fn handle() -> Verification {
+    Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_extra(phone_verify_verifik::EXTRA_COUNTRY_CODE, "+507")
+        .with_extra(phone_verify_verifik::EXTRA_PHONE_GATEWAY, "sms")
+}
+
+/// The body every check of `handle()` with `otp` sends.
+fn check_body(otp: &Value) -> Value {
+    json!({"phone": "62647737", "countryCode": "+507", "otp": otp, "phoneGateway": "sms"})
+}
+
+/// `GET /v2/phone-validations/{ID}` answering a record with `status` for `phone`.
+fn record(status: &str, phone: &str) -> ResponseTemplate {
+    json_response(
+        200,
+        &json!({"success": true, "data": {
+            "_id": ID, "status": status, "countryCode": "+507", "phone": phone,
+            "phoneGateway": "sms", "type": "validation",
+            "validatedAt": "2024-12-02T17:06:00.000Z"
+        }}),
+    )
+}
+
+fn already_validated() -> ResponseTemplate {
+    json_response(
+        409,
+        &json!({"code": "phone_validation_already_validated",
+                "message": "409:phone_validation_already_validated"}),
+    )
+}
+
+/// Mounts the answers of the checks, in order, each used once.
+async fn checks(server: &MockServer, otp: Value, answers: Vec<ResponseTemplate>) {
+    for answer in answers {
+        Mock::given(method("PUT"))
+            .and(path("/v2/phone-validations"))
+            .and(body_json(check_body(&otp)))
+            .respond_with(answer)
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+}
+
+/// Mounts the answers of the read-backs, in order, each used once.
+async fn reads(server: &MockServer, answers: Vec<ResponseTemplate>) {
+    for answer in answers {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/phone-validations/{ID}")))
+            .respond_with(answer)
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+}
+
+fn verified_phone(outcome: &CheckOutcome) -> Option<PhoneNumber> {
+    outcome.verified().and_then(|v| v.phone.clone())
+}
+
+#[tokio::test]
+async fn a_lost_answer_read_back_as_validated_is_verified_with_the_records_phone() {
+    for status in [500, 502, 504] {
+        let server = MockServer::start().await;
+        checks(&server, json!(123_456), vec![ResponseTemplate::new(status)]).await;
+        reads(&server, vec![record("validated", "62647737")]).await;
+        let outcome = verifier(&server)
+            .check_code(&handle(), &code("123456"))
+            .await
+            .unwrap();
+        let verified = outcome.verified().expect("verified");
+        assert_eq!(verified.phone, Some(panama()), "{status}");
+        assert_eq!(
+            verified
+                .session_id
+                .as_ref()
+                .map(phone_verify_core::SessionId::as_str),
+            Some(ID)
+        );
+        assert_eq!(
+            verified.verified_at,
+            Some(time::macros::datetime!(2024-12-02 17:06 UTC))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_read_back_as_not_validated_is_checked_once_more() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!("012345"),
+        vec![
+            ResponseTemplate::new(504),
+            json_response(200, &validated("validation")),
+        ],
+    )
+    .await;
+    reads(&server, vec![record("sent", "62647737")]).await;
+    let outcome = verifier(&server)
+        .check_code(&handle(), &code("012345"))
+        .await
+        .unwrap();
+    assert_eq!(verified_phone(&outcome), Some(panama()));
+}
+
+#[tokio::test]
+async fn an_already_validated_answer_after_a_lost_one_is_verified_once_read_back() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![ResponseTemplate::new(500), already_validated()],
+    )
+    .await;
+    // Not validated at the first read (the lost check was still in flight), validated at the
+    // second.
+    reads(
+        &server,
+        vec![record("sent", "62647737"), record("validated", "62647737")],
+    )
+    .await;
+    let outcome = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await
+        .unwrap();
+    assert_eq!(verified_phone(&outcome), Some(panama()));
+}
+
+#[tokio::test]
+async fn an_already_validated_answer_the_record_does_not_confirm_is_outcome_unknown() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![ResponseTemplate::new(500), already_validated()],
+    )
+    .await;
+    reads(
+        &server,
+        vec![record("sent", "62647737"), record("sent", "62647737")],
+    )
+    .await;
+    let err = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn the_repeated_checks_own_answer_is_the_outcome() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(654_321),
+        vec![
+            ResponseTemplate::new(502),
+            json_response(
+                403,
+                &json!({"code": "otp_does_not_match", "message": "403:otp_does_not_match"}),
+            ),
+        ],
+    )
+    .await;
+    reads(&server, vec![record("sent", "62647737")]).await;
+    let outcome = verifier(&server)
+        .check_code(&handle(), &code("654321"))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.rejection().map(|r| r.reason),
+        Some(RejectReason::WrongCode),
+        "a real 403 to the repeated check"
+    );
+}
+
+#[tokio::test]
+async fn a_read_back_that_proves_nothing_leaves_the_outcome_unknown() {
+    let unreadable = [
+        json_response(
+            404,
+            &json!({"code": "phone_validation_not_found", "message": "404:phone_validation_not_found"}),
+        ),
+        // Another phone than the handle's.
+        record("validated", "62647738"),
+        ResponseTemplate::new(200).set_body_string("<html>"),
+    ];
+    for answer in unreadable {
+        let server = MockServer::start().await;
+        checks(&server, json!(123_456), vec![ResponseTemplate::new(500)]).await;
+        reads(&server, vec![answer]).await;
+        let err = verifier(&server)
+            .check_code(&handle(), &code("123456"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_lost_answer_is_read_back_once_more() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![ResponseTemplate::new(500), ResponseTemplate::new(504)],
+    )
+    .await;
+    reads(
+        &server,
+        vec![record("sent", "62647737"), record("validated", "62647737")],
+    )
+    .await;
+    let outcome = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
+
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![ResponseTemplate::new(500), ResponseTemplate::new(504)],
+    )
+    .await;
+    reads(
+        &server,
+        vec![record("sent", "62647737"), record("sent", "62647737")],
+    )
+    .await;
+    let err = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
+}
+
+#[tokio::test]
+async fn an_already_validated_answer_without_a_lost_one_stays_a_rejection() {
+    let server = MockServer::start().await;
+    checks(&server, json!(123_456), vec![already_validated()]).await;
+    let outcome = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.rejection().map(|r| r.reason),
+        Some(RejectReason::NotFound)
+    );
+    assert!(
+        requests(&server)
+            .await
+            .iter()
+            .all(|r| r.method.as_str() == "PUT")
+    );
+}
