@@ -218,10 +218,7 @@ impl Demo {
     /// VerifyKit: SMS code (wrong, right from a fresh client, expired), session resolution,
     /// and a reverse WhatsApp flow with its QR code.
     async fn verifykit(&mut self) -> Result<(), Unexpected> {
-        let provider = self.build(
-            "verifykit",
-            &self.verifykit_settings(),
-        )?;
+        let provider = self.build("verifykit", &self.verifykit_settings())?;
         let verifier: Arc<dyn PhoneVerifier> = provider.verifier.clone();
         self.section("VerifyKit", &verifier.capabilities());
         let resolver = provider
@@ -245,10 +242,7 @@ impl Demo {
         // Another process: a fresh client from the registry, the handle from its JSON.
         let saved = handle.to_json().map_err(|e| e.to_string())?;
         let fresh = self
-            .build(
-                "verifykit",
-                &self.verifykit_settings(),
-            )?
+            .build("verifykit", &self.verifykit_settings())?
             .verifier;
         let handle = Verification::from_json(&saved).map_err(|e| e.to_string())?;
         let outcome = Self::check(fresh.as_ref(), &handle, &code).await?;

@@ -262,10 +262,7 @@ fn missing_credentials_name_the_variable_never_the_value() {
         .setting("server_key", "canary-secret-value")
         .setting("fallback_end_user_ip", "localhost");
     let err = registry.build(&config).unwrap_err();
-    assert!(
-        err.to_string().contains("fallback_end_user_ip"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("fallback_end_user_ip"), "{err}");
 }
 
 #[cfg(feature = "verifik")]

@@ -13,9 +13,9 @@ use crate::config::VerifyKitConfig;
 use crate::verifier::PROVIDER;
 use crate::wire::{
     self, AccessToken, BlacklistBody, BlacklistChange, CheckOtpBody, CountryBody, CountryList,
-    EmailCheck, EmailStarted, OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody,
-    SessionBody, StartBody, StartEmailBody, StartedValidation, ValidationCheck,
-    ValidationMethodList, ValidationResult, WhatsAppMessageBody, WhatsAppMessageSent,
+    EmailCheck, EmailStarted, OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody, SessionBody,
+    StartBody, StartEmailBody, StartedValidation, ValidationCheck, ValidationMethodList,
+    ValidationResult, WhatsAppMessageBody, WhatsAppMessageSent,
 };
 
 const INIT: Operation = Operation::read("init");
@@ -812,8 +812,19 @@ mod tests {
         assert!(require_session(&SessionId::new("QWERTY123456").unwrap()).is_ok());
         assert!(require_session(&SessionId::new("abc-def").unwrap()).is_err());
         assert_eq!(lang_tag(&"pt-BR".parse().unwrap()), "pt");
-        assert_eq!(require_email(" ada@example.com ").unwrap(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@x.com", "a@b@c.com"] {
+        assert_eq!(
+            require_email(" ada@example.com ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@x.com",
+            "a@b@c.com",
+        ] {
             assert!(require_email(bad).is_err(), "{bad:?}");
         }
     }

@@ -347,7 +347,9 @@ impl VerifyKitBuilder {
         let api_url = BaseUrl::parse(&self.api_url)
             .map_err(|e| invalid(format!("API URL: {}", e.message())).with_source(e))?;
         if self.reverse_flow_ttl.is_zero() {
-            return Err(invalid("the reverse flow lifetime must be longer than zero"));
+            return Err(invalid(
+                "the reverse flow lifetime must be longer than zero",
+            ));
         }
         Ok(VerifyKitConfig {
             server_key,

@@ -383,8 +383,14 @@ mod tests {
             ErrorKind::ProviderUnavailable
         );
         assert_eq!(kind_for(None, 503, consume), ErrorKind::ProviderUnavailable);
-        assert_eq!(kind_for(Some("429001"), 429, consume), ErrorKind::RateLimited);
-        assert_eq!(kind_for(Some("403014"), 403, consume), ErrorKind::InvalidInput);
+        assert_eq!(
+            kind_for(Some("429001"), 429, consume),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            kind_for(Some("403014"), 403, consume),
+            ErrorKind::InvalidInput
+        );
         // A 500008 inside a 200 answer states its own status: the check's outcome is unknown.
         let body = r#"{"meta":{"httpStatusCode":500,"errorCode":"500008"}}"#;
         let resp = response(consume, 200, body);
@@ -466,7 +472,10 @@ mod tests {
         );
         assert_eq!(check_outcome(&err("403012"), Checked::Code), None);
         assert_eq!(
-            check_outcome(&Error::new(ErrorKind::Timeout, "slow"), Checked::ReverseFlow),
+            check_outcome(
+                &Error::new(ErrorKind::Timeout, "slow"),
+                Checked::ReverseFlow
+            ),
             None
         );
         let lost = Error::new(ErrorKind::OutcomeUnknown, "lost").with_provider_code("500008");

@@ -21,6 +21,7 @@ pub use verifier::{
     EXTRA_APP, EXTRA_CODE_LENGTH, EXTRA_COUNTRY_CODE, EXTRA_FLOW, Flow, PROVIDER, VerifyKit,
 };
 pub use wire::{
-    AccessToken, BlacklistChange, Country, EmailCheck, EmailStarted, Localization, OtpSent, StartedValidation,
-    ValidationCheck, ValidationMethod, ValidationMethodList, ValidationResult, WhatsAppMessageSent,
+    AccessToken, BlacklistChange, Country, EmailCheck, EmailStarted, Localization, OtpSent,
+    StartedValidation, ValidationCheck, ValidationMethod, ValidationMethodList, ValidationResult,
+    WhatsAppMessageSent,
 };

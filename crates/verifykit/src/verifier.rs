@@ -4,12 +4,12 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, Result, ReverseFlow,
     SessionId, SessionResolver, StartRequest, Verification, Verified, VerifiedPhone,
 };
+use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
 use crate::config::{DEFAULT_REVERSE_FLOW_TTL, VerifyKitBuilder};

@@ -460,7 +460,10 @@ impl fmt::Debug for EmailStarted {
         f.debug_struct("EmailStarted")
             .field("reference", &self.reference)
             .field("to", &self.to)
-            .field("subject", &format_args!("<{} characters>", self.subject.len()))
+            .field(
+                "subject",
+                &format_args!("<{} characters>", self.subject.len()),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -605,10 +605,16 @@ async fn a_verifykit_request_without_an_end_user_ip_sends_nothing() {
         .check(&sms, &CheckRequest::code(code).context(context()))
         .await
         .unwrap();
-    let session = outcome.verified().and_then(|v| v.session_id.clone()).unwrap();
+    let session = outcome
+        .verified()
+        .and_then(|v| v.session_id.clone())
+        .unwrap();
     assert_eq!(lenient.poll(&handle).await.unwrap(), CheckOutcome::Pending);
     let log = sandbox.requests().requests;
-    let ips: Vec<_> = log[2..].iter().map(|r| r.forwarded_for.as_deref()).collect();
+    let ips: Vec<_> = log[2..]
+        .iter()
+        .map(|r| r.forwarded_for.as_deref())
+        .collect();
     assert_eq!(ips, [Some(IP), Some(FALLBACK_IP)]);
     // The API host's `result` goes without it, as VerifyKit's Python and Node SDKs send it.
     let resolved = strict
@@ -633,15 +639,14 @@ async fn a_foreign_reference_is_not_found_instead_of_pending_for_ever() {
     assert_eq!(rejection.reason, RejectReason::NotFound);
     assert_eq!(rejection.provider_code.as_deref(), Some("403036"));
     let outcome = verifier
-        .wait_for_outcome(
-            &foreign,
-            Duration::from_millis(10),
-            Duration::from_secs(30),
-        )
+        .wait_for_outcome(&foreign, Duration::from_millis(10), Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(rejection_reason(&outcome), Some(RejectReason::NotFound));
-    assert_eq!(verifier.poll(&started).await.unwrap(), CheckOutcome::Pending);
+    assert_eq!(
+        verifier.poll(&started).await.unwrap(),
+        CheckOutcome::Pending
+    );
 }
 
 #[tokio::test]
@@ -703,11 +708,7 @@ async fn waiting_for_a_reverse_flow_stops_at_its_expiry() {
     // The user never completes the flow: the wait ends with the handle's expiry, not with its
     // (much longer) timeout.
     let outcome = verifier
-        .wait_for_outcome(
-            &handle,
-            Duration::from_millis(100),
-            Duration::from_secs(60),
-        )
+        .wait_for_outcome(&handle, Duration::from_millis(100), Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(rejection_reason(&outcome), Some(RejectReason::Expired));
@@ -722,7 +723,11 @@ async fn email_verification_through_the_typed_client() {
         .start_email(Some("ada@example.com"), &context())
         .await
         .unwrap();
-    assert!(started.subject.starts_with("verify-"), "{}", started.subject);
+    assert!(
+        started.subject.starts_with("verify-"),
+        "{}",
+        started.subject
+    );
     assert!(started.to.as_deref().is_some_and(|to| to.contains('@')));
     assert!(
         started
@@ -747,8 +752,7 @@ async fn email_verification_through_the_typed_client() {
         .await
         .unwrap_err();
     assert_eq!(
-        errors::check_outcome(&err, Checked::Email)
-            .and_then(|o| o.rejection().map(|r| r.reason)),
+        errors::check_outcome(&err, Checked::Email).and_then(|o| o.rejection().map(|r| r.reason)),
         Some(RejectReason::WrongCode)
     );
 
@@ -892,10 +896,7 @@ async fn the_sandboxs_refusals_keep_verifykits_codes() {
     sandbox.set_balance(Provider::VerifyKit, None);
 
     // 403038: a wrong server key.
-    let stranger = builder(&sandbox)
-        .server_key("not-the-key")
-        .build()
-        .unwrap();
+    let stranger = builder(&sandbox).server_key("not-the-key").build().unwrap();
     let err = stranger
         .start(&StartRequest::reverse(Channel::WhatsApp))
         .await

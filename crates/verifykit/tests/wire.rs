@@ -459,10 +459,7 @@ async fn the_verifier_refuses_every_web_rest_call_without_an_ip_before_sending()
             .start(&StartRequest::reverse(Channel::Telegram))
             .await
             .unwrap_err(),
-        verifier
-            .check_code(&sms_handle("r"), &c)
-            .await
-            .unwrap_err(),
+        verifier.check_code(&sms_handle("r"), &c).await.unwrap_err(),
         verifier
             .poll(&reverse_handle("r", Channel::WhatsApp))
             .await
@@ -471,7 +468,10 @@ async fn the_verifier_refuses_every_web_rest_call_without_an_ip_before_sending()
         client.country(None, None, &none).await.unwrap_err(),
         client.check_whatsapp("r", &c, &none).await.unwrap_err(),
         client.start_email(None, &none).await.unwrap_err(),
-        client.check_email("r", "verify-x", &none).await.unwrap_err(),
+        client
+            .check_email("r", "verify-x", &none)
+            .await
+            .unwrap_err(),
         client
             .blacklist_add(BlacklistType::Otp, &[phone()], &none)
             .await
@@ -931,16 +931,8 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
     let handle = reverse_handle("rev-ref", Channel::WhatsApp);
     let cases: [(&str, &str, RejectReason); 4] = [
         // A reference VerifyKit does not know: polling it again would never end.
-        (
-            "403036",
-            "Validation not found.",
-            RejectReason::NotFound,
-        ),
-        (
-            "403037",
-            "Validation has expired.",
-            RejectReason::Expired,
-        ),
+        ("403036", "Validation not found.", RejectReason::NotFound),
+        ("403037", "Validation has expired.", RejectReason::Expired),
         (
             "403013",
             "OTP Validation not found.",
@@ -987,8 +979,6 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
         server.verify().await;
     }
 }
-
-
 
 // ---------------------------------------------------------------------------------------------
 // Hostile answers
@@ -1373,9 +1363,13 @@ async fn a_server_error_answering_a_code_check_is_outcome_unknown_after_one_atte
     let verifier = verifier(&server);
     let sms = sms_handle("sms-ref");
     let c = code("123456");
-    let whatsapp = Verification::new(ProviderId::new_static("verifykit"), "wa-ref", Channel::WhatsApp)
-        .with_phone(phone())
-        .with_extra("flow", "whatsapp_otp");
+    let whatsapp = Verification::new(
+        ProviderId::new_static("verifykit"),
+        "wa-ref",
+        Channel::WhatsApp,
+    )
+    .with_phone(phone())
+    .with_extra("flow", "whatsapp_otp");
     let answers = [
         vk_error(500, "500008", "Internal server error.", "R500"),
         ResponseTemplate::new(500),
@@ -1434,8 +1428,13 @@ async fn a_code_check_refused_before_processing_is_retried() {
     let server = MockServer::start().await;
     let verifier = verifier(&server);
     for refusal in [
-        vk_error(429, "429001", "Too many requests. please try again later.", "R429")
-            .insert_header("retry-after", "0"),
+        vk_error(
+            429,
+            "429001",
+            "Too many requests. please try again later.",
+            "R429",
+        )
+        .insert_header("retry-after", "0"),
         ResponseTemplate::new(429),
         ResponseTemplate::new(503).insert_header("retry-after", "0"),
     ] {
@@ -1511,7 +1510,10 @@ async fn email_verification_on_the_wire() {
         .unwrap();
     assert!(check.is_verified());
     assert_eq!(check.email.as_deref(), Some("ada@example.com"));
-    assert_eq!(check.validation_date, Some(datetime!(2026-11-22 18:00:00 UTC)));
+    assert_eq!(
+        check.validation_date,
+        Some(datetime!(2026-11-22 18:00:00 UTC))
+    );
     assert_eq!(check.session_id, Some(SessionId::new("SESS1").unwrap()));
 
     let anonymous = client.start_email(None, &context()).await.unwrap();

@@ -82,7 +82,10 @@ pub(crate) fn api_router(app: &App) -> Router {
 /// Refuses a web-rest request without a valid `X-Vfk-Forwarded-For` (the end user's IP), which
 /// VerifyKit's documentation asks for "in all requests": HTTP 403 with VerifyKit's error
 /// envelope and the code [`VkError::END_USER_IP_MISSING`] (VerifyKit documents no code for it).
-async fn require_end_user_ip(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn require_end_user_ip(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let valid = req
         .headers()
         .get("x-vfk-forwarded-for")
