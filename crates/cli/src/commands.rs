@@ -2,15 +2,16 @@
 
 use std::fs;
 use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
 
 use phone_verify::providers::verifik::{self, VerifikBuilder, VerifikPhone};
-use phone_verify::providers::verifykit::VerifyKitBuilder;
+use phone_verify::providers::verifykit::{ENV_FALLBACK_END_USER_IP, VerifyKitBuilder};
 use phone_verify::providers::verigator;
 use phone_verify::{
-    Channel, CheckRequest, Code, ErrorKind, PhoneVerifier, SessionResolver, StartRequest,
-    Verification,
+    Channel, CheckRequest, Code, ErrorKind, PhoneVerifier, RequestContext, SessionResolver,
+    StartRequest, Verification,
 };
 use phone_verify_sandbox::{Sandbox, SandboxConfig};
 use tokio::time::Instant;
@@ -21,6 +22,34 @@ use crate::args::{
 use crate::exit::{Failure, Outcome, REJECTED, SUCCESS};
 use crate::output::{self, Spinner};
 use crate::target::{Context, ProviderName, Target};
+
+/// The end user's context of a request: `--end-user-ip`, or on a sandbox without it the
+/// loopback address (no end user is behind a sandbox run).
+fn end_user_context(ctx: &Context) -> RequestContext {
+    let context = ctx.request_context();
+    if context.end_user_ip.is_none() && ctx.target.is_sandbox() {
+        context.end_user_ip(Ipv4Addr::LOCALHOST.into())
+    } else {
+        context
+    }
+}
+
+/// VerifyKit asks for the end user's IP on every web REST request: live, without
+/// `--end-user-ip` or `VERIFYKIT_FALLBACK_END_USER_IP`, the command is refused before anything
+/// is sent.
+fn require_end_user_ip(ctx: &Context, provider: ProviderName) -> Result<(), Failure> {
+    let fallback = std::env::var(ENV_FALLBACK_END_USER_IP).is_ok_and(|v| !v.trim().is_empty());
+    if provider == ProviderName::VerifyKit
+        && end_user_context(ctx).end_user_ip.is_none()
+        && !fallback
+    {
+        return Err(Failure::usage(format!(
+            "live VerifyKit needs the end user's IP address on every request: pass \
+             --end-user-ip IP (or set {ENV_FALLBACK_END_USER_IP})"
+        )));
+    }
+    Ok(())
+}
 
 /// Prints `value` as one JSON document on stdout.
 fn print_json(value: &serde_json::Value) {
@@ -48,7 +77,7 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     if let Some(lang) = &args.lang {
         request = request.language(lang.clone());
     }
-    request = request.context(ctx.request_context());
+    request = request.context(end_user_context(ctx));
     if provider != ProviderName::Verigator && args.service_id.is_some() {
         return Err(Failure::usage(
             "--service-id applies to --provider verigator",
@@ -56,6 +85,7 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     }
 
     let built = ctx.build(provider, args.service_id.as_deref()).await?;
+    require_end_user_ip(ctx, provider)?;
     ctx.banner(provider);
     let handle = built.verifier.start(&request).await?;
     let pretty = handle.to_json_pretty()?;
@@ -158,13 +188,14 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
         .extra_str(verigator::EXTRA_SERVICE_ID)
         .map(str::to_owned);
     let built = ctx.build(provider, service.as_deref()).await?;
+    require_end_user_ip(ctx, provider)?;
     ctx.banner(provider);
     let verifier = built.verifier;
     let mut request = args
         .code
         .clone()
         .map_or_else(CheckRequest::poll, CheckRequest::code);
-    request = request.context(ctx.request_context());
+    request = request.context(end_user_context(ctx));
 
     let outcome = if args.wait {
         wait(verifier.as_ref(), &handle, &request, &args, ctx.json).await?
@@ -234,7 +265,7 @@ pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
     let resolver = built.require_resolver()?;
     ctx.banner(provider);
     match resolver
-        .resolve(&args.session, &ctx.request_context())
+        .resolve(&args.session, &end_user_context(ctx))
         .await
     {
         Ok(phone) => {
@@ -269,6 +300,7 @@ async fn verifykit_client(
     }
     let vars = ctx.variables(ProviderName::VerifyKit).await?;
     let client = VerifyKitBuilder::from_lookup(|name| vars.get(name).cloned())?.build_client()?;
+    require_end_user_ip(ctx, ProviderName::VerifyKit)?;
     ctx.banner(ProviderName::VerifyKit);
     Ok(client)
 }
@@ -277,7 +309,7 @@ async fn verifykit_client(
 pub(crate) async fn methods(ctx: &mut Context, args: MethodsArgs) -> Outcome {
     let client = verifykit_client(ctx, "methods").await?;
     let list = client
-        .init(args.lang.as_ref(), &ctx.request_context())
+        .init(args.lang.as_ref(), &end_user_context(ctx))
         .await?;
     if ctx.json {
         let methods: Vec<serde_json::Value> = list
@@ -322,7 +354,7 @@ pub(crate) async fn countries(ctx: &mut Context, args: CountriesArgs) -> Outcome
         .country(
             args.country.as_deref(),
             args.lang.as_ref(),
-            &ctx.request_context(),
+            &end_user_context(ctx),
         )
         .await?;
     if ctx.json {

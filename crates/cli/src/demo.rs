@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use phone_verify::providers::verifykit;
 use phone_verify::providers::verigator::VerigatorBuilder;
 use phone_verify::{
     Capabilities, Channel, CheckOutcome, Code, PhoneVerifier, PhoneVerifierExt, Provider, Registry,
@@ -139,6 +140,18 @@ impl Demo {
             .map_err(|e| format!("building {name} from the registry failed: {e}"))
     }
 
+    /// VerifyKit's settings: the sandbox, and the loopback address as the end user's IP, which
+    /// VerifyKit asks for on every request (no end user is behind the demo).
+    fn verifykit_settings(&self) -> [(&'static str, String); 2] {
+        [
+            ("VERIFYKIT_SANDBOX_URL", self.sandbox.base_url()),
+            (
+                verifykit::ENV_FALLBACK_END_USER_IP,
+                std::net::Ipv4Addr::LOCALHOST.to_string(),
+            ),
+        ]
+    }
+
     /// The code the sandbox "sent" to `phone`, shown as the user would read it.
     fn outbox(&self, phone: &str) -> Result<String, Unexpected> {
         let message = self
@@ -205,10 +218,7 @@ impl Demo {
     /// VerifyKit: SMS code (wrong, right from a fresh client, expired), session resolution,
     /// and a reverse WhatsApp flow with its QR code.
     async fn verifykit(&mut self) -> Result<(), Unexpected> {
-        let provider = self.build(
-            "verifykit",
-            &[("VERIFYKIT_SANDBOX_URL", self.sandbox.base_url())],
-        )?;
+        let provider = self.build("verifykit", &self.verifykit_settings())?;
         let verifier: Arc<dyn PhoneVerifier> = provider.verifier.clone();
         self.section("VerifyKit", &verifier.capabilities());
         let resolver = provider
@@ -232,10 +242,7 @@ impl Demo {
         // Another process: a fresh client from the registry, the handle from its JSON.
         let saved = handle.to_json().map_err(|e| e.to_string())?;
         let fresh = self
-            .build(
-                "verifykit",
-                &[("VERIFYKIT_SANDBOX_URL", self.sandbox.base_url())],
-            )?
+            .build("verifykit", &self.verifykit_settings())?
             .verifier;
         let handle = Verification::from_json(&saved).map_err(|e| e.to_string())?;
         let outcome = Self::check(fresh.as_ref(), &handle, &code).await?;

@@ -645,7 +645,13 @@ fn live_credentials_can_come_from_stdin_and_never_show() {
         &web_rest,
         "--phone",
         "+905321234567",
+        "--end-user-ip",
+        "203.0.113.7",
     ];
+    // Live VerifyKit needs the end user's IP: refused before anything is sent without it.
+    let no_ip = run_with_stdin(&args[..7], "sandbox-server-key\n").expect(64);
+    assert!(no_ip.stderr.contains("--end-user-ip"), "{no_ip:?}");
+    assert_eq!(env.requests(), 0);
     let ok = run_with_stdin(&args, "sandbox-server-key\n").expect(0);
     assert!(
         ok.stderr.contains("live VerifyKit: real messages are sent"),

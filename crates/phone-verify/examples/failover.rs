@@ -70,8 +70,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     let url = sandbox.base_url();
     let registry = Registry::with_builtin();
+    // VerifyKit asks for the end user's IP with every request: requests without one in their
+    // context send the loopback address here (`VERIFYKIT_FALLBACK_END_USER_IP`).
     let build = |name: &str, variable: &str| {
-        registry.build_named(name, |n| (n == variable).then(|| url.clone()))
+        registry.build_named(name, |n| {
+            if n == variable {
+                Some(url.clone())
+            } else {
+                (n == "VERIFYKIT_FALLBACK_END_USER_IP").then(|| "127.0.0.1".to_owned())
+            }
+        })
     };
     let providers = vec![
         build("verifykit", "VERIFYKIT_SANDBOX_URL")?.verifier,

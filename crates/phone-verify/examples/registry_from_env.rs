@@ -5,8 +5,9 @@
 //! # Describes the configured provider; sends nothing.
 //! PHONE_VERIFY_PROVIDER=verifykit VERIFYKIT_SERVER_KEY=… \
 //!     cargo run -p phone-verify --example registry_from_env --features full
-//! # Sends a real code to the number given.
-//! PHONE_VERIFY_PROVIDER=verifykit VERIFYKIT_SERVER_KEY=… \
+//! # Sends a real code to the number given. VerifyKit asks for the end user's IP with every
+//! # request; this tool has no end user, so it names one for them.
+//! PHONE_VERIFY_PROVIDER=verifykit VERIFYKIT_SERVER_KEY=… VERIFYKIT_FALLBACK_END_USER_IP=… \
 //!     cargo run -p phone-verify --example registry_from_env --features full -- +905321234567
 //! ```
 //!
@@ -57,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = HashMap::from([
         ("PHONE_VERIFY_PROVIDER", "verifykit".to_owned()),
         ("VERIFYKIT_SANDBOX_URL", sandbox.base_url()),
+        ("VERIFYKIT_FALLBACK_END_USER_IP", "127.0.0.1".to_owned()),
     ]);
     let provider = registry.build_from_lookup(|name| env.get(name).cloned())?;
     describe(&provider);

@@ -18,8 +18,14 @@ use phone_verify_sandbox::{Sandbox, SandboxConfig};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Arc::new(Sandbox::start(SandboxConfig::default()).await?);
-    let verifier: Arc<dyn PhoneVerifier> =
-        Arc::new(VerifyKitBuilder::sandbox(&sandbox.base_url()).build()?);
+    // VerifyKit asks for the end user's IP with every request. `poll` and `wait_for_outcome`
+    // carry no request context, so this backend, which polls on its own, gives the verifier a
+    // fallback IP; a request with the user's IP in its context sends that one instead.
+    let verifier: Arc<dyn PhoneVerifier> = Arc::new(
+        VerifyKitBuilder::sandbox(&sandbox.base_url())
+            .fallback_end_user_ip("203.0.113.7".parse()?)
+            .build()?,
+    );
 
     // 1. Open the flow: no phone number, the user will send it. `.qr_code(true)` asks for a
     //    PNG QR code instead of a deeplink, for desktop users.
@@ -44,7 +50,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         user.complete_reverse_flow(&reference, "+905321234567")
     });
 
-    // 4. Poll every 500 ms until the user has sent it, for at most a minute.
+    // 4. Poll every 500 ms until the user has sent it, for at most a minute (or until the
+    //    handle's `expires_at`, 10 minutes after the start by default).
     let outcome = verifier
         .wait_for_outcome(&handle, Duration::from_millis(500), Duration::from_secs(60))
         .await?;

@@ -21,8 +21,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     let url = sandbox.base_url();
     // The backend's provider, from configuration (here: pointed at the sandbox).
-    let provider = Registry::with_builtin().build_named("verifykit", |name| {
-        (name == "VERIFYKIT_SANDBOX_URL").then(|| url.clone())
+    // VerifyKit asks for the end user's IP with every request; the simulated client has none,
+    // so the loopback address stands in (`VERIFYKIT_FALLBACK_END_USER_IP`).
+    let provider = Registry::with_builtin().build_named("verifykit", |name| match name {
+        "VERIFYKIT_SANDBOX_URL" => Some(url.clone()),
+        "VERIFYKIT_FALLBACK_END_USER_IP" => Some("127.0.0.1".to_owned()),
+        _ => None,
     })?;
 
     // The client's side, simulated: a completed WhatsApp flow yields a session id.

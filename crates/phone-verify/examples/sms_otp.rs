@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use phone_verify::providers::verifykit::VerifyKitBuilder;
 use phone_verify::{
-    CheckOutcome, Code, PhoneNumber, PhoneVerifier, PhoneVerifierExt, StartRequest, Verification,
+    CheckOutcome, CheckRequest, Code, PhoneNumber, PhoneVerifier, RequestContext, StartRequest,
+    Verification,
 };
 use phone_verify_sandbox::{Sandbox, SandboxConfig};
 
@@ -24,8 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(VerifyKitBuilder::sandbox(&sandbox.base_url()).build()?);
 
     // 1. Send the code. VerifyKit asks for the end user's IP address with every request.
+    // Without it, a VerifyKit request is refused before anything is sent.
+    let user = RequestContext::new().end_user_ip("203.0.113.7".parse()?);
     let phone: PhoneNumber = "+90 532 123 45 67".parse()?;
-    let request = StartRequest::sms(phone.clone()).end_user_ip("203.0.113.7".parse()?);
+    let request = StartRequest::sms(phone.clone()).context(user.clone());
     let handle = verifier.start(&request).await?;
     let saved = handle.to_json()?; // keep it with the user's session
     println!(
@@ -45,7 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A wrong code is an outcome, not an error: the user may try again.
     let typo = if code == "000000" { "111111" } else { "000000" };
-    match verifier.check_code(&handle, &Code::new(typo)?).await? {
+    let check = CheckRequest::code(Code::new(typo)?).context(user.clone());
+    match verifier.check(&handle, &check).await? {
         CheckOutcome::Rejected(rejection) => println!(
             "{typo}: rejected ({:?}, VerifyKit code {})",
             rejection.reason,
@@ -54,7 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("a wrong code was not rejected: {other:?}").into()),
     }
 
-    match verifier.check_code(&handle, &Code::new(&code)?).await? {
+    let check = CheckRequest::code(Code::new(&code)?).context(user.clone());
+    match verifier.check(&handle, &check).await? {
         CheckOutcome::Verified(result) => println!(
             "{code}: verified {} (session {:?})",
             result.phone.as_ref().map_or("?", PhoneNumber::e164),

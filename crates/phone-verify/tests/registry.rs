@@ -26,28 +26,25 @@ async fn sms_round_trip(
     sandbox: &phone_verify_sandbox::SandboxHandle,
     phone: &str,
 ) -> Option<phone_verify::SessionId> {
-    use phone_verify::Code;
+    use phone_verify::{CheckRequest, Code, RequestContext};
 
+    // The end user's IP, as a web backend passes it with each request.
+    let user = RequestContext::new().end_user_ip("198.51.100.7".parse().unwrap());
+    let check = |code: &str| CheckRequest::code(Code::new(code).unwrap()).context(user.clone());
     let verifier: &std::sync::Arc<dyn PhoneVerifier> = &provider.verifier;
     let handle = verifier
-        .start(&StartRequest::sms(phone.parse().unwrap()))
+        .start(&StartRequest::sms(phone.parse().unwrap()).context(user.clone()))
         .await
         .unwrap();
     let code = sandbox.latest_code(phone).expect("the sandbox sent a code");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
-    let outcome = verifier
-        .check_code(&handle, &Code::new(wrong).unwrap())
-        .await
-        .unwrap();
+    let outcome = verifier.check(&handle, &check(wrong)).await.unwrap();
     assert!(
         outcome.rejection().is_some(),
         "a wrong code is rejected: {outcome:?}"
     );
-    let outcome = verifier
-        .check_code(&handle, &Code::new(&code).unwrap())
-        .await
-        .unwrap();
+    let outcome = verifier.check(&handle, &check(&code)).await.unwrap();
     let result = outcome.verified().expect("the right code verifies");
     assert_eq!(
         result.phone.as_ref().map(phone_verify::PhoneNumber::e164),
@@ -69,6 +66,8 @@ async fn verifykit_from_a_json_configuration() {
             "server_key": "sandbox-server-key",
             "max_attempts": 2,
             "overall_timeout_secs": 15.5,
+            "fallback_end_user_ip": "127.0.0.1",
+            "reverse_flow_ttl_secs": 120,
         }
     }))
     .unwrap();
@@ -77,6 +76,28 @@ async fn verifykit_from_a_json_configuration() {
     let session = sms_round_trip(&provider, &sandbox, "+905321234567")
         .await
         .expect("VerifyKit returns a session id");
+    // A request without an end-user IP sends the configured fallback; the reverse flow lasts
+    // the configured lifetime.
+    let reverse = provider
+        .verifier
+        .start(&StartRequest::reverse(phone_verify::Channel::Telegram))
+        .await
+        .unwrap();
+    assert_eq!(
+        reverse.expires_at,
+        Some(reverse.created_at + std::time::Duration::from_secs(120))
+    );
+    let log = sandbox.requests().requests;
+    assert_eq!(
+        log.last().and_then(|r| r.forwarded_for.as_deref()),
+        Some("127.0.0.1")
+    );
+    assert!(
+        log.iter()
+            .take(3)
+            .all(|r| r.forwarded_for.as_deref() == Some("198.51.100.7")),
+        "the user's IP: {log:?}"
+    );
     let resolved = provider
         .require_resolver()
         .unwrap()
@@ -237,6 +258,11 @@ fn missing_credentials_name_the_variable_never_the_value() {
     let shown = format!("{err} {err:?}");
     assert!(shown.contains("`max_attempts`"), "{shown}");
     assert!(!shown.contains("canary"), "{shown}");
+    let config = ProviderConfig::new("verifykit")
+        .setting("server_key", "canary-secret-value")
+        .setting("fallback_end_user_ip", "localhost");
+    let err = registry.build(&config).unwrap_err();
+    assert!(err.to_string().contains("fallback_end_user_ip"), "{err}");
 }
 
 #[cfg(feature = "verifik")]

@@ -62,7 +62,13 @@ impl Vk {
     }
 
     async fn get(&self, url: String) -> (u16, Value) {
-        send(self.http.get(url).header("X-Vfk-Server-Key", &self.key)).await
+        send(
+            self.http
+                .get(url)
+                .header("X-Vfk-Server-Key", &self.key)
+                .header("X-Vfk-Forwarded-For", "203.0.113.7"),
+        )
+        .await
     }
 
     async fn send_otp(&self, phone: &str) -> String {
@@ -539,8 +545,14 @@ async fn check_polls_a_reverse_flow_until_the_user_completes_it() {
     let (_, started) = vk.post("/start", json!({"app": "whatsapp"})).await;
     let reference = started["result"]["reference"].as_str().unwrap().to_owned();
     let check = || vk.post("/check", json!({"reference": reference}));
-    assert_vk_error(&check().await, 403, "403036");
-    assert_vk_error(&check().await, 403, "403036");
+    // Pending is not an error: a reference the sandbox issued answers `validationStatus`
+    // false until the user completes the flow; only an unknown one is 403036.
+    for _ in 0..2 {
+        let (status, pending) = check().await;
+        assert_eq!(status, 200, "{pending}");
+        assert_eq!(pending["result"]["validationStatus"], false);
+        assert!(pending["result"].get("sessionId").is_none(), "{pending}");
+    }
 
     let session_id = vk
         .sb
@@ -626,10 +638,11 @@ async fn start_with_a_phone_number_sends_a_whatsapp_code_for_check_whatsapp() {
         )
     };
     assert_vk_error(&check("999999x").await, 403, "403014");
-    assert_vk_error(
-        &vk.post("/check", json!({"reference": reference})).await,
-        403,
-        "403036",
+    let (status, pending) = vk.post("/check", json!({"reference": reference})).await;
+    assert_eq!(
+        (status, &pending["result"]["validationStatus"]),
+        (200, &json!(false)),
+        "{pending}"
     );
     let (status, ok) = check(&code).await;
     assert_eq!(status, 200, "{ok}");
@@ -993,6 +1006,54 @@ async fn forwarded_for_is_recorded_and_unknown_routes_keep_the_envelope() {
     let (status, body) = vk.get(vk.web("/send-otp")).await;
     assert_eq!(status, 405);
     assert_eq!(body["meta"]["httpStatusCode"], 405);
+}
+
+#[tokio::test]
+async fn web_rest_requests_without_the_end_users_ip_are_refused_with_403() {
+    let vk = Vk::new().await;
+    // Not the shared client: it sends an IP by default.
+    let http = reqwest::Client::new();
+    let bare = |url: String, ip: Option<&str>| {
+        let mut request = http
+            .post(url)
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .json(&json!({"phoneNumber": PHONE, "countryCode": "TR", "app": "whatsapp"}));
+        if let Some(ip) = ip {
+            request = request.header("X-Vfk-Forwarded-For", ip);
+        }
+        send(request)
+    };
+    for path in [
+        "/send-otp",
+        "/check-otp",
+        "/start",
+        "/check",
+        "/check-whatsapp",
+        "/country",
+        "/start-email",
+        "/check-email",
+        "/blacklist/add",
+    ] {
+        for ip in [None, Some("not-an-ip"), Some("")] {
+            let answer = bare(vk.web(path), ip).await;
+            assert_vk_error(&answer, 403, "403000");
+            assert!(
+                answer.1["meta"]["errorMessage"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("X-Vfk-Forwarded-For")),
+                "{path}: {}",
+                answer.1
+            );
+        }
+    }
+    assert!(vk.sb.messages(PHONE).is_empty(), "nothing was sent");
+    // IPv6 is an IP too.
+    let (status, body) = bare(vk.web("/send-otp"), Some("2001:db8::1")).await;
+    assert_eq!(status, 201, "{body}");
+    // The API host does not insist: VerifyKit's Python and Node SDKs call `result` without it.
+    let (status, body) = bare(vk.api("/result"), None).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["meta"]["errorCode"], "403036", "{body}");
 }
 
 #[tokio::test]

@@ -8,13 +8,19 @@
 //!
 //! ```ignore
 //! use std::sync::Arc;
+//! use phone_verify_verifykit::VerifyKitBuilder;
 //! use phone_verify_testkit::sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness};
 //!
 //! #[tokio::test]
 //! async fn verifykit_conforms() {
 //!     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+//!     // The suite's requests carry no end-user context: the loopback address stands in for the
+//!     // end user's IP, which VerifyKit asks for with every request.
 //!     let client = |sandbox: &SandboxHandle| {
-//!         VerifyKit::builder().base_url(sandbox.verifykit_web_rest_url()).build().unwrap()
+//!         VerifyKitBuilder::sandbox(&sandbox.base_url())
+//!             .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
+//!             .build()
+//!             .unwrap()
 //!     };
 //!     let verifier = client(&sandbox);
 //!     let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| Arc::new(client(s)))

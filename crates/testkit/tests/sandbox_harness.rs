@@ -23,6 +23,8 @@ async fn send_otp(
             "x-vfk-server-key",
             sandbox.config().verifykit_server_key.as_str(),
         )
+        // VerifyKit's web REST host refuses a request without the end user's IP.
+        .header("x-vfk-forwarded-for", "203.0.113.7")
         .json(&serde_json::json!({
             "phoneNumber": phone.national_number(),
             "countryCode": phone.region().unwrap(),

@@ -1,6 +1,7 @@
 //! [`VerifyKitClient`]: a typed client of every VerifyKit endpoint, on the core HTTP layer.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use phone_verify_core::http::{BaseUrl, HttpClient, HttpRequest, Operation};
@@ -12,18 +13,20 @@ use crate::config::VerifyKitConfig;
 use crate::verifier::PROVIDER;
 use crate::wire::{
     self, AccessToken, BlacklistBody, BlacklistChange, CheckOtpBody, CountryBody, CountryList,
-    OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody, SessionBody, StartBody,
-    StartedValidation, ValidationCheck, ValidationMethodList, ValidationResult,
-    WhatsAppMessageBody, WhatsAppMessageSent,
+    EmailCheck, EmailStarted, OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody, SessionBody,
+    StartBody, StartEmailBody, StartedValidation, ValidationCheck, ValidationMethodList,
+    ValidationResult, WhatsAppMessageBody, WhatsAppMessageSent,
 };
 
 const INIT: Operation = Operation::read("init");
 const START: Operation = Operation::send("start");
 const CHECK: Operation = Operation::read("check");
-const CHECK_WHATSAPP: Operation = Operation::read("check-whatsapp");
+const CHECK_WHATSAPP: Operation = Operation::consume("check-whatsapp");
 const COUNTRY: Operation = Operation::read("country");
 const SEND_OTP: Operation = Operation::send("send-otp");
-const CHECK_OTP: Operation = Operation::read("check-otp");
+const CHECK_OTP: Operation = Operation::consume("check-otp");
+const START_EMAIL: Operation = Operation::send("start-email");
+const CHECK_EMAIL: Operation = Operation::consume("check-email");
 const RESULT: Operation = Operation::read("result");
 const ACCESS_TOKEN: Operation = Operation::read("access-token");
 const BLACKLIST_ADD: Operation = Operation::write("blacklist-add");
@@ -243,13 +246,24 @@ enum Host {
 /// `Debug` never shows the server key.
 ///
 /// Every method takes the end user's [`RequestContext`]: its IP address is sent as
-/// `X-Vfk-Forwarded-For`, which VerifyKit asks for on every request. Inputs are checked before
-/// anything is sent, as the official SDK does: a malformed input fails with
-/// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) and no request.
+/// `X-Vfk-Forwarded-For`, which VerifyKit's documentation and PHP SDK send "in all requests".
+/// A web REST request (every endpoint but `result`, `access-token` and
+/// `send-whatsapp-message`) whose context has no `end_user_ip` uses the builder's
+/// [`fallback_end_user_ip`](crate::VerifyKitBuilder::fallback_end_user_ip), and without one
+/// fails with [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) before
+/// anything is sent. Inputs are checked before anything is sent, as the official SDK does: a
+/// malformed input fails with `InvalidInput` and no request.
 ///
-/// Sends (`start`, `send-otp`, `send-whatsapp-message`) are never retried, and one whose outcome
-/// is unknown fails with [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent);
-/// checks and lookups are retried on transient failures; blacklist changes are not retried.
+/// Sends (`start`, `send-otp`, `start-email`, `send-whatsapp-message`) are never retried, and
+/// one whose outcome is unknown fails with
+/// [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent). Code checks
+/// (`check-otp`, `check-whatsapp`, `check-email`) use the code up: they are retried only when
+/// VerifyKit surely did not process them (no connection, 429, 503 with `Retry-After`), and one
+/// whose answer was lost (a timeout after sending, a dropped connection, a 500/502/504) fails
+/// with [`ErrorKind::OutcomeUnknown`](phone_verify_core::ErrorKind::OutcomeUnknown), never a
+/// rejection; VerifyKit has no way to read a check back, so the application starts a new
+/// verification. Polls and lookups are retried on transient failures; blacklist changes are
+/// not retried.
 /// VerifyKit's errors keep their code, message, HTTP status and request id (see
 /// [`errors`](crate::errors)).
 #[derive(Clone)]
@@ -262,6 +276,7 @@ struct Inner {
     server_key: SecretString,
     web_rest: BaseUrl,
     api: BaseUrl,
+    fallback_ip: Option<IpAddr>,
 }
 
 impl fmt::Debug for VerifyKitClient {
@@ -269,6 +284,7 @@ impl fmt::Debug for VerifyKitClient {
         f.debug_struct("VerifyKitClient")
             .field("web_rest_url", &self.inner.web_rest)
             .field("api_url", &self.inner.api)
+            .field("fallback_end_user_ip", &self.inner.fallback_ip)
             .field("http", &self.inner.http)
             .finish_non_exhaustive()
     }
@@ -295,6 +311,7 @@ impl VerifyKitClient {
                 server_key: config.server_key,
                 web_rest: config.web_rest_url,
                 api: config.api_url,
+                fallback_ip: config.fallback_end_user_ip,
             }),
         }
     }
@@ -307,6 +324,12 @@ impl VerifyKitClient {
     /// The API base URL.
     pub fn api_url(&self) -> &BaseUrl {
         &self.inner.api
+    }
+
+    /// The IP sent as `X-Vfk-Forwarded-For` when a request's context has none, if one was
+    /// configured.
+    pub fn fallback_end_user_ip(&self) -> Option<IpAddr> {
+        self.inner.fallback_ip
     }
 
     /// `GET /init?lang=`: the verification methods to offer and the screens' texts, in either
@@ -362,8 +385,9 @@ impl VerifyKitClient {
         self.call(request).await
     }
 
-    /// `POST /check`: polls a WhatsApp or Telegram verification. VerifyKit answers `403036`
-    /// while the user has not completed it (see [`errors`](crate::errors)).
+    /// `POST /check`: polls a WhatsApp or Telegram verification: `validationStatus` is false
+    /// while the user has not completed it; a reference VerifyKit does not know is answered
+    /// with `403036` (see [`errors`](crate::errors)).
     pub async fn check(
         &self,
         reference: &str,
@@ -376,7 +400,8 @@ impl VerifyKitClient {
         self.call(request).await
     }
 
-    /// `POST /check-whatsapp`: checks the code of WhatsApp as OTP.
+    /// `POST /check-whatsapp`: checks the code of WhatsApp as OTP (uses the code up: see the
+    /// retry rules above).
     pub async fn check_whatsapp(
         &self,
         reference: &str,
@@ -454,7 +479,7 @@ impl VerifyKitClient {
         self.call(request).await
     }
 
-    /// `POST /check-otp`: checks an SMS code.
+    /// `POST /check-otp`: checks an SMS code (uses the code up: see the retry rules above).
     pub async fn check_otp(
         &self,
         phone: &PhoneNumber,
@@ -475,6 +500,61 @@ impl VerifyKitClient {
             .request(CHECK_OTP, Host::WebRest, "check-otp", context, Method::Post)?
             .json(&body)?
             .phone(phone);
+        self.call(request).await
+    }
+
+    /// `POST /start-email`: starts an e-mail verification (a send: never retried). The user
+    /// sends an e-mail with the answered [`subject`](EmailStarted::subject) to the answered
+    /// address (or opens [`mailto`](EmailStarted::mailto)); `email`, when given, is the address
+    /// they are expected to write from, and must look like one.
+    pub async fn start_email(
+        &self,
+        email: Option<&str>,
+        context: &RequestContext,
+    ) -> Result<EmailStarted> {
+        let email = email.map(require_email).transpose()?;
+        let request = self
+            .request(
+                START_EMAIL,
+                Host::WebRest,
+                "start-email",
+                context,
+                Method::Post,
+            )?
+            .json(&StartEmailBody { email })?;
+        self.call(request).await
+    }
+
+    /// `POST /check-email`: checks an e-mail verification with its `reference` and the
+    /// `subject` [`start_email`](Self::start_email) answered (VerifyKit's `code`). VerifyKit
+    /// answers `403036` while the e-mail has not arrived: read it with
+    /// [`errors::check_outcome`](crate::errors::check_outcome) and
+    /// [`Checked::Email`](crate::errors::Checked::Email), which gives `Pending`. Treated as a
+    /// code check (see the retry rules above).
+    pub async fn check_email(
+        &self,
+        reference: &str,
+        subject: &str,
+        context: &RequestContext,
+    ) -> Result<EmailCheck> {
+        let reference = require_reference(reference)?;
+        let subject = subject.trim();
+        if subject.is_empty() {
+            return Err(invalid("the e-mail verification's subject (code) is empty"));
+        }
+        let body = ReferenceCodeBody {
+            reference,
+            code: subject,
+        };
+        let request = self
+            .request(
+                CHECK_EMAIL,
+                Host::WebRest,
+                "check-email",
+                context,
+                Method::Post,
+            )?
+            .json(&body)?;
         self.call(request).await
     }
 
@@ -583,7 +663,9 @@ impl VerifyKitClient {
         self.call(request).await
     }
 
-    /// A request to `path` on `host` with the server key and the end user's IP.
+    /// A request to `path` on `host` with the server key and the end user's IP: the context's,
+    /// else the fallback. A web REST request without either is refused here, before anything
+    /// is sent.
     fn request(
         &self,
         operation: Operation,
@@ -604,8 +686,24 @@ impl VerifyKitClient {
         let mut request = request
             .secret_header("x-vfk-server-key", &self.inner.server_key)
             .map_err(|e| e.with_provider(PROVIDER))?;
-        if let Some(ip) = context.end_user_ip {
-            request = request.header("x-vfk-forwarded-for", &ip.to_string())?;
+        let ip = context.end_user_ip.or(self.inner.fallback_ip);
+        match (ip, host) {
+            (Some(ip), _) => {
+                request = request.header("x-vfk-forwarded-for", &ip.to_string())?;
+            }
+            (None, Host::WebRest) => {
+                return Err(invalid(format!(
+                    "{} needs the end user's IP address: VerifyKit asks for it \
+                     (X-Vfk-Forwarded-For) on every request. Set RequestContext::end_user_ip \
+                     to the IP of the user this request is for, or configure \
+                     VerifyKitBuilder::fallback_end_user_ip ({}) where no end user is behind \
+                     the request",
+                    operation.name,
+                    crate::config::ENV_FALLBACK_END_USER_IP
+                )));
+            }
+            // The API host's `result` is sent without it by VerifyKit's Python and Node SDKs.
+            (None, Host::Api) => {}
         }
         Ok(request)
     }
@@ -654,6 +752,26 @@ fn require_country(country_code: &str) -> Result<String> {
     Ok(code.to_ascii_uppercase())
 }
 
+/// An e-mail address as VerifyKit would accept it: one `@` between a non-empty local part and
+/// a dotted domain, no spaces or control characters, at most 254 characters.
+fn require_email(email: &str) -> Result<&str> {
+    let email = email.trim();
+    let plausible = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if plausible {
+        Ok(email)
+    } else {
+        Err(invalid("the e-mail address is not valid"))
+    }
+}
+
 /// An MCC or MNC: 2 or 3 digits.
 fn require_network_code<'a>(what: &str, value: &'a str) -> Result<&'a str> {
     let value = value.trim();
@@ -694,5 +812,20 @@ mod tests {
         assert!(require_session(&SessionId::new("QWERTY123456").unwrap()).is_ok());
         assert!(require_session(&SessionId::new("abc-def").unwrap()).is_err());
         assert_eq!(lang_tag(&"pt-BR".parse().unwrap()), "pt");
+        assert_eq!(
+            require_email(" ada@example.com ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@x.com",
+            "a@b@c.com",
+        ] {
+            assert!(require_email(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! settings, from code or from the environment.
 
 use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
 
 use phone_verify_core::http::{BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
@@ -39,6 +41,20 @@ pub const ENV_OVERALL_TIMEOUT: &str = "VERIFYKIT_OVERALL_TIMEOUT_SECS";
 /// included; `1` disables retries. Sends are never retried.
 pub const ENV_MAX_ATTEMPTS: &str = "VERIFYKIT_MAX_ATTEMPTS";
 
+/// `VERIFYKIT_FALLBACK_END_USER_IP`: the IP address sent as `X-Vfk-Forwarded-For` when a
+/// web REST request's [`RequestContext`](phone_verify_core::RequestContext) has none (see
+/// [`VerifyKitBuilder::fallback_end_user_ip`]).
+pub const ENV_FALLBACK_END_USER_IP: &str = "VERIFYKIT_FALLBACK_END_USER_IP";
+/// `VERIFYKIT_REVERSE_FLOW_TTL_SECS`: how long a WhatsApp or Telegram reverse flow's handle
+/// lasts, in seconds (see [`VerifyKitBuilder::reverse_flow_ttl`]).
+pub const ENV_REVERSE_FLOW_TTL: &str = "VERIFYKIT_REVERSE_FLOW_TTL_SECS";
+
+/// How long a reverse flow's handle lasts by default: 10 minutes. VerifyKit documents no
+/// lifetime for WhatsApp and Telegram reverse flows; this is phone-verify's choice, twice the
+/// 5 minutes VerifyKit's WhatsApp messages give the user, so that a flow VerifyKit still
+/// accepts is not given up early, and a forgotten one is not polled for ever.
+pub const DEFAULT_REVERSE_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
+
 /// Everything a [`VerifyKitClient`] needs. `Debug` never shows the server key.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -51,6 +67,11 @@ pub struct VerifyKitConfig {
     pub api_url: BaseUrl,
     /// Timeouts, retries of safe operations, response size cap, `User-Agent`.
     pub http: HttpConfig,
+    /// The IP sent as `X-Vfk-Forwarded-For` on a web REST request whose context has no end-user
+    /// IP; `None` refuses such requests.
+    pub fallback_end_user_ip: Option<IpAddr>,
+    /// The lifetime of a reverse flow's handle ([`DEFAULT_REVERSE_FLOW_TTL`] by default).
+    pub reverse_flow_ttl: Duration,
 }
 
 impl VerifyKitConfig {
@@ -67,6 +88,8 @@ impl fmt::Debug for VerifyKitConfig {
             .field("web_rest_url", &self.web_rest_url)
             .field("api_url", &self.api_url)
             .field("http", &self.http)
+            .field("fallback_end_user_ip", &self.fallback_end_user_ip)
+            .field("reverse_flow_ttl", &self.reverse_flow_ttl)
             .finish()
     }
 }
@@ -84,8 +107,11 @@ impl fmt::Debug for VerifyKitConfig {
 ///     .build()?;
 /// assert!(!format!("{verifier:?}").contains("my-server-key"));
 ///
-/// // Both hosts of a local phone-verify sandbox, with its default key:
-/// let sandbox = VerifyKitBuilder::sandbox("http://127.0.0.1:8025").build()?;
+/// // Both hosts of a local phone-verify sandbox, with its default key; requests without an
+/// // end-user IP in their context send the loopback address:
+/// let sandbox = VerifyKitBuilder::sandbox("http://127.0.0.1:8025")
+///     .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
+///     .build()?;
 /// assert_eq!(
 ///     sandbox.client().web_rest_url().to_string(),
 ///     "http://127.0.0.1:8025/verifykit/web-rest/v1.0"
@@ -98,6 +124,8 @@ pub struct VerifyKitBuilder {
     web_rest_url: String,
     api_url: String,
     http: HttpConfig,
+    fallback_end_user_ip: Option<IpAddr>,
+    reverse_flow_ttl: Duration,
     reqwest: Option<reqwest::Client>,
 }
 
@@ -111,6 +139,8 @@ impl fmt::Debug for VerifyKitBuilder {
             .field("web_rest_url", &self.web_rest_url)
             .field("api_url", &self.api_url)
             .field("http", &self.http)
+            .field("fallback_end_user_ip", &self.fallback_end_user_ip)
+            .field("reverse_flow_ttl", &self.reverse_flow_ttl)
             .field("reqwest", &self.reqwest.is_some())
             .finish()
     }
@@ -124,6 +154,8 @@ impl VerifyKitBuilder {
             web_rest_url: DEFAULT_WEB_REST_URL.to_owned(),
             api_url: DEFAULT_API_URL.to_owned(),
             http: HttpConfig::default(),
+            fallback_end_user_ip: None,
+            reverse_flow_ttl: DEFAULT_REVERSE_FLOW_TTL,
             reqwest: None,
         }
     }
@@ -152,6 +184,8 @@ impl VerifyKitBuilder {
     /// | `VERIFYKIT_ATTEMPT_TIMEOUT_SECS` | timeout of one attempt, seconds | 10 |
     /// | `VERIFYKIT_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds | 30 |
     /// | `VERIFYKIT_MAX_ATTEMPTS` | attempts of a safe operation, first included (sends: always 1) | 3 |
+    /// | `VERIFYKIT_FALLBACK_END_USER_IP` | the IP sent as `X-Vfk-Forwarded-For` when a request's context has none | unset: such requests are refused |
+    /// | `VERIFYKIT_REVERSE_FLOW_TTL_SECS` | lifetime of a reverse flow's handle, seconds (decimals allowed) | 600 |
     ///
     /// URLs are checked when the builder builds; a malformed number fails here with
     /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) naming the
@@ -177,6 +211,28 @@ impl VerifyKitBuilder {
         }
         if let Some(url) = var(ENV_API_URL) {
             builder = builder.api_url(&url);
+        }
+        if let Some(ip) = var(ENV_FALLBACK_END_USER_IP) {
+            let ip = ip.trim().parse().map_err(|_| {
+                invalid(format!(
+                    "{ENV_FALLBACK_END_USER_IP} must be an IPv4 or IPv6 address such as 203.0.113.7"
+                ))
+            })?;
+            builder = builder.fallback_end_user_ip(ip);
+        }
+        if let Some(secs) = var(ENV_REVERSE_FLOW_TTL) {
+            let ttl = secs
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{ENV_REVERSE_FLOW_TTL} must be a positive number of seconds"
+                    ))
+                })?;
+            builder = builder.reverse_flow_ttl(ttl);
         }
         builder.http = builder
             .http
@@ -215,6 +271,28 @@ impl VerifyKitBuilder {
         let base = base_url.trim().trim_end_matches('/');
         self.web_rest_url = format!("{base}/verifykit/web-rest/v1.0");
         self.api_url = format!("{base}/verifykit/api/v1.0");
+        self
+    }
+
+    /// The IP address sent as `X-Vfk-Forwarded-For` on a web REST request whose
+    /// [`RequestContext`](phone_verify_core::RequestContext) has no `end_user_ip`.
+    ///
+    /// VerifyKit asks for the end user's IP on every request, and without a fallback such a
+    /// request is refused with `InvalidInput` before it is sent. Set one only where no end user
+    /// is behind the request (a sandbox, a batch job); a web backend passes each user's IP in
+    /// the request context instead.
+    #[must_use]
+    pub fn fallback_end_user_ip(mut self, ip: IpAddr) -> Self {
+        self.fallback_end_user_ip = Some(ip);
+        self
+    }
+
+    /// How long a WhatsApp or Telegram reverse flow's handle lasts (its `expires_at`): default
+    /// [`DEFAULT_REVERSE_FLOW_TTL`]. Past it, `check` answers `Rejected(Expired)` without a
+    /// request, and `wait_for_outcome` stops.
+    #[must_use]
+    pub fn reverse_flow_ttl(mut self, ttl: Duration) -> Self {
+        self.reverse_flow_ttl = ttl;
         self
     }
 
@@ -268,11 +346,18 @@ impl VerifyKitBuilder {
             .map_err(|e| invalid(format!("web REST URL: {}", e.message())).with_source(e))?;
         let api_url = BaseUrl::parse(&self.api_url)
             .map_err(|e| invalid(format!("API URL: {}", e.message())).with_source(e))?;
+        if self.reverse_flow_ttl.is_zero() {
+            return Err(invalid(
+                "the reverse flow lifetime must be longer than zero",
+            ));
+        }
         Ok(VerifyKitConfig {
             server_key,
             web_rest_url,
             api_url,
             http: self.http.clone(),
+            fallback_end_user_ip: self.fallback_end_user_ip,
+            reverse_flow_ttl: self.reverse_flow_ttl,
         })
     }
 
@@ -288,7 +373,7 @@ impl VerifyKitBuilder {
 
     /// Builds the verifier.
     pub fn build(&self) -> Result<VerifyKit> {
-        Ok(VerifyKit::new(self.build_client()?))
+        Ok(VerifyKit::new(self.build_client()?).with_reverse_flow_ttl(self.reverse_flow_ttl))
     }
 }
 
@@ -324,6 +409,8 @@ mod tests {
             (ENV_ATTEMPT_TIMEOUT, "4"),
             (ENV_OVERALL_TIMEOUT, "12"),
             (ENV_MAX_ATTEMPTS, "5"),
+            (ENV_FALLBACK_END_USER_IP, " 2001:db8::7 "),
+            (ENV_REVERSE_FLOW_TTL, "90.5"),
         ]))
         .unwrap();
         let config = builder.config().unwrap();
@@ -337,6 +424,11 @@ mod tests {
         assert_eq!(config.http.timeouts.attempt, Duration::from_secs(4));
         assert_eq!(config.http.timeouts.overall, Duration::from_secs(12));
         assert_eq!(config.http.retry.max_attempts, 5);
+        assert_eq!(
+            config.fallback_end_user_ip,
+            Some("2001:db8::7".parse().unwrap())
+        );
+        assert_eq!(config.reverse_flow_ttl, Duration::from_millis(90_500));
         assert!(!format!("{builder:?}{config:?}").contains("canary"));
     }
 
@@ -349,6 +441,9 @@ mod tests {
         assert_eq!(config.web_rest_url.to_string(), DEFAULT_WEB_REST_URL);
         assert_eq!(config.api_url.to_string(), DEFAULT_API_URL);
         assert_eq!(config.http.timeouts, Timeouts::default());
+        assert_eq!(config.fallback_end_user_ip, None, "no IP is made up");
+        assert_eq!(config.reverse_flow_ttl, DEFAULT_REVERSE_FLOW_TTL);
+        assert_eq!(DEFAULT_REVERSE_FLOW_TTL, Duration::from_secs(600));
 
         let sandbox = VerifyKitBuilder::from_lookup(env(&[
             (ENV_SANDBOX_URL, "http://127.0.0.1:8025/"),
@@ -377,6 +472,12 @@ mod tests {
             (ENV_OVERALL_TIMEOUT, "0"),
             (ENV_MAX_ATTEMPTS, "0"),
             (ENV_MAX_ATTEMPTS, "many"),
+            (ENV_FALLBACK_END_USER_IP, "localhost"),
+            (ENV_FALLBACK_END_USER_IP, "203.0.113.300"),
+            (ENV_REVERSE_FLOW_TTL, "0"),
+            (ENV_REVERSE_FLOW_TTL, "-5"),
+            (ENV_REVERSE_FLOW_TTL, "ten minutes"),
+            (ENV_REVERSE_FLOW_TTL, "inf"),
         ] {
             let err = VerifyKitBuilder::from_lookup(env(&[(ENV_SERVER_KEY, "k"), (name, value)]))
                 .unwrap_err();
@@ -389,6 +490,7 @@ mod tests {
             VerifyKitBuilder::new("line\nbreak"),
             VerifyKitBuilder::new("k").web_rest_url("http://web-rest.verifykit.com/v1.0"),
             VerifyKitBuilder::new("k").api_url("not a url"),
+            VerifyKitBuilder::new("k").reverse_flow_ttl(Duration::ZERO),
         ] {
             let err = builder.build().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{builder:?}");

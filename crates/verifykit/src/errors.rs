@@ -12,18 +12,23 @@
 //! `Expired`; `403038` `Unauthorized`; `403041`, `403042`, `403043` `QuotaExhausted`; `403015`,
 //! `429001` `RateLimited`; `500008` `ProviderUnavailable`. In a check, `403014` is
 //! `Rejected(WrongCode)`, `403037` `Rejected(Expired)`, `403013` `Rejected(NotFound)`, `403015`
-//! `Rejected(TooManyAttempts)`, and `403036` is `Pending` while a reverse flow is polled (and
-//! `Rejected(NotFound)` when a code is checked).
+//! `Rejected(TooManyAttempts)`, and `403036` is `Rejected(NotFound)`, except while an e-mail
+//! verification is polled (`check-email`), where VerifyKit documents it as "in progress":
+//! `Pending`.
 //!
-//! Two rules complete the table: a `ProviderUnavailable` code answering a send (`send-otp`,
-//! `start`, `send-whatsapp-message`) becomes [`ErrorKind::MaybeSent`] unless the status is 503,
-//! since the message may have gone out; an undocumented code falls back to the kind its HTTP
-//! status suggests ([`fallback_kind`]), except that 403, which VerifyKit uses for every business
+//! Two rules complete the table: a server error (`500008`, or an undocumented 5xx other than
+//! 503) answering a send (`send-otp`, `start`, `send-whatsapp-message`) becomes
+//! [`ErrorKind::MaybeSent`], since the message may have gone out, and answering a code check
+//! (`check-otp`, `check-whatsapp`, `check-email`) becomes [`ErrorKind::OutcomeUnknown`], since
+//! the code may have been used up; an undocumented code falls back to the kind its HTTP status
+//! suggests ([`fallback_kind`]), except that 403, which VerifyKit uses for every business
 //! error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
 //!
-//! 403036 means "validation not found"; VerifyKit documents it as the answer to a poll of an
-//! e-mail verification the user has not completed, and the polling of WhatsApp and Telegram
-//! verifications is assumed to behave the same, so a poll answered with 403036 is `Pending`.
+//! 403036 means "validation not found". A poll of a WhatsApp or Telegram reverse flow
+//! (`/check`) answered with it is `Rejected(NotFound)`: the reference is wrong or not this
+//! account's, and polling it again would never end. A flow the user has not completed yet is
+//! answered `validationStatus: false`, which is `Pending`. Only `check-email` is documented
+//! (the PHP SDK's `EmailSDK.md`) to answer 403036 while the user has not sent the e-mail.
 //!
 //! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
 //! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
@@ -40,9 +45,22 @@ use crate::wire::Meta;
 pub enum CheckRule {
     /// The check is rejected for this reason.
     Rejected(RejectReason),
-    /// A poll of a reverse flow is [`CheckOutcome::Pending`]; a check of a code is rejected as
-    /// [`RejectReason::NotFound`].
+    /// [`CheckOutcome::Pending`] while an e-mail verification is polled ([`Checked::Email`]),
+    /// where VerifyKit documents the code as "in progress"; [`RejectReason::NotFound`] in every
+    /// other check.
     PendingWhilePolling,
+}
+
+/// Which kind of check an answer belongs to, for [`check_outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Checked {
+    /// A code check: `check-otp` or `check-whatsapp`.
+    Code,
+    /// A poll of a WhatsApp or Telegram reverse flow: `check`.
+    ReverseFlow,
+    /// A poll of an e-mail verification: `check-email`.
+    Email,
 }
 
 /// A documented VerifyKit error code.
@@ -94,27 +112,29 @@ pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorK
         None if status == 403 => ErrorKind::Provider,
         None => fallback_kind(status, operation.kind),
     };
-    if kind == ErrorKind::ProviderUnavailable
-        && operation.kind == OperationKind::Send
-        && status != 503
-    {
-        ErrorKind::MaybeSent
-    } else {
-        kind
+    if kind != ErrorKind::ProviderUnavailable || status == 503 {
+        return kind;
+    }
+    match operation.kind {
+        OperationKind::Send => ErrorKind::MaybeSent,
+        OperationKind::Consume => ErrorKind::OutcomeUnknown,
+        _ => kind,
     }
 }
 
-/// The outcome a check answered with `error` stands for, if it stands for one: `polling` is
-/// true for a poll of a reverse flow (`/check`) and false for a check of a code.
+/// The outcome a check of kind `checked` answered with `error` stands for, if it stands for
+/// one.
 ///
 /// Only errors VerifyKit answered with a documented code that has a [`CheckRule`] qualify;
-/// everything else stays an error.
-pub fn check_outcome(error: &Error, polling: bool) -> Option<CheckOutcome> {
+/// everything else (including [`ErrorKind::OutcomeUnknown`]) stays an error.
+pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
     let code = error.provider_code()?;
     let documented = lookup(code)?;
     let reason = match documented.check? {
         CheckRule::Rejected(reason) => reason,
-        CheckRule::PendingWhilePolling if polling => return Some(CheckOutcome::Pending),
+        CheckRule::PendingWhilePolling if checked == Checked::Email => {
+            return Some(CheckOutcome::Pending);
+        }
         CheckRule::PendingWhilePolling => RejectReason::NotFound,
     };
     let message = error.provider_message().unwrap_or(documented.message);
@@ -274,6 +294,7 @@ mod tests {
             ErrorKind::Transport => "transport",
             ErrorKind::Decode => "decode",
             ErrorKind::MaybeSent => "maybe_sent",
+            ErrorKind::OutcomeUnknown => "outcome_unknown",
             ErrorKind::Provider => "provider",
             _ => "unknown",
         }
@@ -343,6 +364,43 @@ mod tests {
     }
 
     #[test]
+    fn code_checks_turn_server_errors_into_outcome_unknown() {
+        let consume = Operation::consume("check-otp");
+        for status in [500, 502, 504, 501, 520] {
+            assert_eq!(
+                kind_for(None, status, consume),
+                ErrorKind::OutcomeUnknown,
+                "{status}"
+            );
+            assert_eq!(
+                kind_for(Some("500008"), status, consume),
+                ErrorKind::OutcomeUnknown,
+                "500008 with {status}"
+            );
+        }
+        assert_eq!(
+            kind_for(Some("500008"), 503, consume),
+            ErrorKind::ProviderUnavailable
+        );
+        assert_eq!(kind_for(None, 503, consume), ErrorKind::ProviderUnavailable);
+        assert_eq!(
+            kind_for(Some("429001"), 429, consume),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            kind_for(Some("403014"), 403, consume),
+            ErrorKind::InvalidInput
+        );
+        // A 500008 inside a 200 answer states its own status: the check's outcome is unknown.
+        let body = r#"{"meta":{"httpStatusCode":500,"errorCode":"500008"}}"#;
+        let resp = response(consume, 200, body);
+        assert_eq!(
+            provider_error(&resp, &meta_of(body)).kind(),
+            ErrorKind::OutcomeUnknown
+        );
+    }
+
+    #[test]
     fn provider_errors_keep_the_details() {
         let body = r#"{"meta":{"requestId":"app02-REQ-1","httpStatusCode":"403","errorCode":403012,"errorMessage":"Phone number is banned."}}"#;
         let resp = response(Operation::send("send-otp"), 403, body);
@@ -383,35 +441,46 @@ mod tests {
                 .map(|r| r.reason)
         };
         assert_eq!(
-            rejected(check_outcome(&err("403014"), false)),
+            rejected(check_outcome(&err("403014"), Checked::Code)),
             Some(RejectReason::WrongCode)
         );
         assert_eq!(
-            rejected(check_outcome(&err("403037"), true)),
+            rejected(check_outcome(&err("403037"), Checked::ReverseFlow)),
             Some(RejectReason::Expired)
         );
         assert_eq!(
-            rejected(check_outcome(&err("403013"), false)),
+            rejected(check_outcome(&err("403013"), Checked::Code)),
             Some(RejectReason::NotFound)
         );
         assert_eq!(
-            rejected(check_outcome(&err("403015"), false)),
+            rejected(check_outcome(&err("403015"), Checked::Code)),
             Some(RejectReason::TooManyAttempts)
         );
+        // 403036 is "in progress" only for an e-mail poll; a foreign reference on `/check`
+        // must end, not poll forever.
         assert_eq!(
-            check_outcome(&err("403036"), true),
+            check_outcome(&err("403036"), Checked::Email),
             Some(CheckOutcome::Pending)
         );
         assert_eq!(
-            rejected(check_outcome(&err("403036"), false)),
+            rejected(check_outcome(&err("403036"), Checked::ReverseFlow)),
             Some(RejectReason::NotFound)
         );
-        assert_eq!(check_outcome(&err("403012"), false), None);
         assert_eq!(
-            check_outcome(&Error::new(ErrorKind::Timeout, "slow"), true),
+            rejected(check_outcome(&err("403036"), Checked::Code)),
+            Some(RejectReason::NotFound)
+        );
+        assert_eq!(check_outcome(&err("403012"), Checked::Code), None);
+        assert_eq!(
+            check_outcome(
+                &Error::new(ErrorKind::Timeout, "slow"),
+                Checked::ReverseFlow
+            ),
             None
         );
-        let outcome = check_outcome(&err("403014"), false).unwrap();
+        let lost = Error::new(ErrorKind::OutcomeUnknown, "lost").with_provider_code("500008");
+        assert_eq!(check_outcome(&lost, Checked::Code), None);
+        let outcome = check_outcome(&err("403014"), Checked::Code).unwrap();
         let rejection = outcome.rejection().unwrap();
         assert_eq!(rejection.provider_code.as_deref(), Some("403014"));
         assert_eq!(rejection.message.as_deref(), Some("from VerifyKit"));

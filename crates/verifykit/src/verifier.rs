@@ -9,10 +9,11 @@ use phone_verify_core::{
     PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, Result, ReverseFlow,
     SessionId, SessionResolver, StartRequest, Verification, Verified, VerifiedPhone,
 };
+use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
-use crate::config::VerifyKitBuilder;
-use crate::errors;
+use crate::config::{DEFAULT_REVERSE_FLOW_TTL, VerifyKitBuilder};
+use crate::errors::{self, Checked};
 use crate::wire::{ValidationCheck, ValidationResult};
 
 /// VerifyKit's provider id, stored in every handle: `verifykit`.
@@ -27,8 +28,8 @@ pub const EXTRA_APP: &str = "app";
 /// The handle extra holding the code length VerifyKit reported for an SMS code.
 pub const EXTRA_CODE_LENGTH: &str = "code_length";
 
-/// How long a WhatsApp verification lasts: VerifyKit's WhatsApp messages say "You have 5
-/// minutes to complete verification", and `start` reports no timeout of its own.
+/// How long WhatsApp as OTP lasts: VerifyKit's WhatsApp messages say "You have 5 minutes to
+/// complete verification", and `start` reports no timeout of its own.
 const WHATSAPP_VALIDITY: Duration = Duration::from_secs(5 * 60);
 
 /// Which VerifyKit flow a [`Verification`] belongs to; stored in its extras under
@@ -97,18 +98,46 @@ impl fmt::Display for Flow {
 ///
 /// Handles carry the reference, the phone, and extras [`EXTRA_FLOW`] (the [`Flow`]),
 /// [`EXTRA_COUNTRY_CODE`], [`EXTRA_APP`] and [`EXTRA_CODE_LENGTH`], so another process can
-/// check them. An SMS handle expires after VerifyKit's `timeout`; a WhatsApp handle after the
-/// 5 minutes VerifyKit's WhatsApp messages give the user; a Telegram handle has no `expires_at`
-/// (VerifyKit states none), and a poll after VerifyKit's own expiry is `Rejected(Expired)`.
+/// check them. An SMS handle expires after VerifyKit's `timeout`; WhatsApp as OTP after the 5
+/// minutes VerifyKit's WhatsApp messages give the user. A reverse flow (WhatsApp or Telegram)
+/// expires after the builder's
+/// [`reverse_flow_ttl`](VerifyKitBuilder::reverse_flow_ttl) (10 minutes by default: VerifyKit
+/// documents no lifetime); past it `check` answers `Rejected(Expired)` without a request, and a
+/// poll VerifyKit answers `403037` is `Rejected(Expired)` too.
+///
+/// Every request needs the end user's IP ([`RequestContext::end_user_ip`], or the builder's
+/// [`fallback_end_user_ip`](VerifyKitBuilder::fallback_end_user_ip)): see
+/// [`VerifyKitClient`]. A code check whose answer was lost is
+/// [`ErrorKind::OutcomeUnknown`], never a rejection.
+///
+/// E-mail verification (`start-email`, `check-email`) is on the typed client only
+/// ([`VerifyKitClient::start_email`]): it verifies an address, not a phone, so it has no
+/// [`Verified::phone`] or [`VerifiedPhone`] to report.
 #[derive(Clone, Debug)]
 pub struct VerifyKit {
     client: VerifyKitClient,
+    reverse_flow_ttl: Duration,
 }
 
 impl VerifyKit {
-    /// A verifier on `client`.
+    /// A verifier on `client`, whose reverse flows last [`DEFAULT_REVERSE_FLOW_TTL`].
     pub fn new(client: VerifyKitClient) -> Self {
-        Self { client }
+        Self {
+            client,
+            reverse_flow_ttl: DEFAULT_REVERSE_FLOW_TTL,
+        }
+    }
+
+    /// Sets how long a reverse flow's handle lasts (a zero duration is raised to one second).
+    #[must_use]
+    pub fn with_reverse_flow_ttl(mut self, ttl: Duration) -> Self {
+        self.reverse_flow_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How long a reverse flow's handle lasts.
+    pub fn reverse_flow_ttl(&self) -> Duration {
+        self.reverse_flow_ttl
     }
 
     /// A builder with `server_key` for VerifyKit's production hosts.
@@ -199,15 +228,12 @@ impl VerifyKit {
             )
             .with_provider(PROVIDER));
         }
-        let mut handle = Verification::new(PROVIDER, started.reference, request.channel.clone())
+        let handle = Verification::new(PROVIDER, started.reference, request.channel.clone())
             .with_reverse(ReverseFlow::new(started.deeplink, started.qr_code))
             .with_extra(EXTRA_FLOW, Flow::Reverse.as_str())
             .with_extra(EXTRA_APP, app.as_str());
-        if app == App::WhatsApp {
-            let expires = handle.created_at + WHATSAPP_VALIDITY;
-            handle = handle.with_expires_at(expires);
-        }
-        Ok(handle)
+        let expires = handle.created_at + self.reverse_flow_ttl;
+        Ok(handle.with_expires_at(expires))
     }
 
     async fn check_sms(
@@ -247,9 +273,15 @@ impl VerifyKit {
         handle: &Verification,
         context: &RequestContext,
     ) -> Result<CheckOutcome> {
+        if handle.is_expired_at(OffsetDateTime::now_utc()) {
+            return Ok(CheckOutcome::Rejected(
+                Rejection::new(RejectReason::Expired)
+                    .with_message("the verification expired before the user completed it"),
+            ));
+        }
         let check = match self.client.check(&handle.reference, context).await {
             Ok(check) => check,
-            Err(err) => return errors::check_outcome(&err, true).ok_or(err),
+            Err(err) => return errors::check_outcome(&err, Checked::ReverseFlow).ok_or(err),
         };
         if !check.is_verified() {
             return Ok(CheckOutcome::Pending);
@@ -374,7 +406,7 @@ fn otp_outcome(
 ) -> Result<CheckOutcome> {
     let check = match answer {
         Ok(check) => check,
-        Err(err) => return errors::check_outcome(&err, false).ok_or(err),
+        Err(err) => return errors::check_outcome(&err, Checked::Code).ok_or(err),
     };
     if !check.is_verified() {
         // Not an error code, not verified: VerifyKit did not accept the code.

@@ -183,6 +183,13 @@ pub(crate) struct CheckOtpBody<'a> {
     pub(crate) code: &'a str,
 }
 
+/// `POST /start-email`.
+#[derive(Serialize)]
+pub(crate) struct StartEmailBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<&'a str>,
+}
+
 /// `POST /result`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -419,6 +426,109 @@ impl OtpSent {
     /// The validity period.
     pub fn validity(&self) -> Option<Duration> {
         self.timeout.map(Duration::from_secs)
+    }
+}
+
+/// The result of `POST /start-email`: the e-mail the user must send to verify their address.
+///
+/// `Debug` shows only the reference and the address to write to: the subject is the code the
+/// verification is checked with.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct EmailStarted {
+    /// VerifyKit's reference of the verification, used by `check-email`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub reference: String,
+    /// The address the user sends the e-mail to.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub to: Option<String>,
+    /// The subject the e-mail must have (e.g. `verify-abc123abc123`): the `code` of
+    /// `check-email`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub subject: String,
+    /// The e-mail's suggested body text.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub body: Option<String>,
+    /// A `mailto:` link with the address, subject and body filled in.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub mailto: Option<String>,
+}
+
+impl fmt::Debug for EmailStarted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailStarted")
+            .field("reference", &self.reference)
+            .field("to", &self.to)
+            .field(
+                "subject",
+                &format_args!("<{} characters>", self.subject.len()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of `POST /check-email`: the verified address and the checks VerifyKit made on
+/// the e-mail it received.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct EmailCheck {
+    /// Whether the e-mail arrived with the right subject.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub email_verify: Option<bool>,
+    /// Whether the e-mail's DKIM signature verified.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub dkim_verify: Option<bool>,
+    /// Whether the sender passed SPF.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub spf_verify: Option<bool>,
+    /// The address the user wrote from.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub email: Option<String>,
+    /// The verification type, `email`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub validation_type: Option<String>,
+    /// When it was verified (`Y-m-d H:i:s` read as UTC).
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub validation_date: Option<OffsetDateTime>,
+    /// The session id, when VerifyKit gives one (its callback does).
+    #[serde(default, deserialize_with = "lenient::opt_session")]
+    pub session_id: Option<SessionId>,
+}
+
+impl EmailCheck {
+    /// Whether the address is verified: `emailVerify` is true and neither DKIM nor SPF
+    /// failed.
+    pub fn is_verified(&self) -> bool {
+        self.email_verify == Some(true)
+            && self.dkim_verify != Some(false)
+            && self.spf_verify != Some(false)
+    }
+}
+
+impl fmt::Debug for EmailCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailCheck")
+            .field("email_verify", &self.email_verify)
+            .field("dkim_verify", &self.dkim_verify)
+            .field("spf_verify", &self.spf_verify)
+            .field("email", &self.email.as_deref().map(mask_email))
+            .field("validation_type", &self.validation_type)
+            .field("validation_date", &self.validation_date)
+            .field("session_id", &self.session_id)
+            .finish()
+    }
+}
+
+/// An e-mail address for `Debug`: its first character and its domain.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
     }
 }
 

@@ -9,8 +9,11 @@ use phone_verify_testkit::sandbox::{
 };
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
 
+/// A verifier for the sandbox. The suite's requests carry no end-user context, so the loopback
+/// address stands in for the end user's IP.
 fn verifier(sandbox: &SandboxHandle) -> VerifyKit {
     VerifyKitBuilder::sandbox(&sandbox.base_url())
+        .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
         .retry(
             RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )

@@ -12,17 +12,25 @@ use phone_verify_sandbox::{
     Fault, FaultAction, InitTheme, Provider, RateLimit, Sandbox, SandboxConfig, SandboxHandle,
     SendLimit,
 };
+use phone_verify_verifykit::errors::{self, Checked};
 use phone_verify_verifykit::{
     App, BlacklistType, SendOtp, StartOptions, VerifyKit, VerifyKitBuilder, VerifyKitClient,
 };
 
 const IP: &str = "198.51.100.23";
+const FALLBACK_IP: &str = "127.0.0.1";
 
 async fn sandbox(config: SandboxConfig) -> SandboxHandle {
     Sandbox::start(config).await.expect("the sandbox starts")
 }
 
+/// A builder for the sandbox whose requests without an end-user IP send [`FALLBACK_IP`].
 fn builder(sandbox: &SandboxHandle) -> VerifyKitBuilder {
+    strict_builder(sandbox).fallback_end_user_ip(FALLBACK_IP.parse().unwrap())
+}
+
+/// A builder for the sandbox with no fallback IP: requests need one in their context.
+fn strict_builder(sandbox: &SandboxHandle) -> VerifyKitBuilder {
     VerifyKitBuilder::sandbox(&sandbox.base_url()).retry(
         RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
     )
@@ -387,7 +395,7 @@ async fn sends_are_sent_once_under_503_reset_and_timeout() {
 }
 
 #[tokio::test]
-async fn checks_are_retried_through_transient_faults() {
+async fn code_checks_are_retried_only_when_the_sandbox_did_not_process_them() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let verifier = verifier(&sandbox);
     let number = phone("+90 532 111 22 88");
@@ -396,6 +404,7 @@ async fn checks_are_retried_through_transient_faults() {
         .await
         .unwrap();
     let code = sent_code(&sandbox, &number);
+    // A 503 without Retry-After may have been processed: not retried, the code is intact.
     sandbox.inject_fault(
         Fault::new(
             Provider::VerifyKit,
@@ -406,13 +415,384 @@ async fn checks_are_retried_through_transient_faults() {
         )
         .path("/v1.0/check-otp"),
     );
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 1);
+    // A 429 with Retry-After was refused before processing: retried, and the code verifies.
     sandbox.inject_fault(
-        Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset).path("/v1.0/check-otp"),
+        Fault::new(
+            Provider::VerifyKit,
+            FaultAction::RateLimited {
+                retry_after_secs: 0,
+            },
+        )
+        .path("/v1.0/check-otp"),
     );
     let outcome = verifier.check_code(&handle, &code).await.unwrap();
-    assert!(outcome.is_verified());
+    assert!(outcome.is_verified(), "{outcome:?}");
     assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 3);
     assert_eq!(sends(&sandbox, "/v1.0/send-otp"), 1);
+}
+
+#[tokio::test]
+async fn polls_are_retried_through_transient_faults() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let verifier = verifier(&sandbox);
+    let handle = verifier
+        .start(&StartRequest::reverse(Channel::Telegram))
+        .await
+        .unwrap();
+    sandbox.inject_fault(
+        Fault::new(
+            Provider::VerifyKit,
+            FaultAction::Status {
+                status: 503,
+                body: None,
+            },
+        )
+        .path("/v1.0/check"),
+    );
+    sandbox.inject_fault(
+        Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset).path("/v1.0/check"),
+    );
+    assert_eq!(verifier.poll(&handle).await.unwrap(), CheckOutcome::Pending);
+    assert_eq!(sends(&sandbox, "/v1.0/check"), 3);
+}
+
+/// Waits until the sandbox has logged `n` requests to `path` (a delayed answer is logged when
+/// it is complete), for at most 5 s.
+async fn logged(sandbox: &SandboxHandle, path: &str, n: usize) -> usize {
+    for _ in 0..100 {
+        if sends(sandbox, path) >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sends(sandbox, path)
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_code_check_is_outcome_unknown_never_rejected() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let verifier = builder(&sandbox)
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_millis(300))
+                .with_overall(Duration::from_secs(5)),
+        )
+        .build()
+        .unwrap();
+    let sms_number = phone("+90 532 444 00 01");
+    let sms = verifier
+        .start(&StartRequest::sms(sms_number.clone()))
+        .await
+        .unwrap();
+    let wa_number = phone("+90 532 444 00 02");
+    let whatsapp = verifier
+        .start(&StartRequest::otp(Channel::WhatsApp, wa_number.clone()))
+        .await
+        .unwrap();
+    let cases = [
+        ("/v1.0/check-otp", &sms, sent_code(&sandbox, &sms_number)),
+        (
+            "/v1.0/check-whatsapp",
+            &whatsapp,
+            sent_code(&sandbox, &wa_number),
+        ),
+    ];
+    for (path, handle, code) in cases {
+        // The sandbox checks (and uses up) the right code at once and answers after 1 s; the
+        // client gives up after 300 ms. A retry would be answered at once, and verified.
+        sandbox.inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 1_000 })
+                .method("POST")
+                .path(path),
+        );
+        let err = verifier.check_code(handle, &code).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{path}: {err}");
+        assert!(!err.is_retryable());
+        assert_eq!(logged(&sandbox, path, 1).await, 1, "{path}: one check");
+        assert_eq!(clean_sends(&sandbox, path), 0, "{path} was retried");
+        // Why it must not be retried: the code is used up, so a retry would be a rejection.
+        let again = verifier.check_code(handle, &code).await.unwrap();
+        assert_eq!(
+            rejection_reason(&again),
+            Some(RejectReason::NotFound),
+            "{path}: {again:?}"
+        );
+    }
+
+    // A lost connection and a 500 are unknown outcomes too, each after one request.
+    let number = phone("+90 532 444 00 03");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    let code = sent_code(&sandbox, &number);
+    for (action, name) in [
+        (FaultAction::ConnectionReset, "reset"),
+        (
+            FaultAction::Status {
+                status: 500,
+                body: None,
+            },
+            "500",
+        ),
+    ] {
+        let before = sends(&sandbox, "/v1.0/check-otp");
+        sandbox.inject_fault(
+            Fault::new(Provider::VerifyKit, action)
+                .path("/v1.0/check-otp")
+                .times(3),
+        );
+        let err = verifier.check_code(&handle, &code).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{name}: {err}");
+        assert_eq!(sends(&sandbox, "/v1.0/check-otp"), before + 1, "{name}");
+        sandbox.clear_faults();
+    }
+}
+
+#[tokio::test]
+async fn a_verifykit_request_without_an_end_user_ip_sends_nothing() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let strict = strict_builder(&sandbox).build().unwrap();
+    let number = phone("+90 532 555 00 01");
+    for request in [
+        StartRequest::sms(number.clone()),
+        StartRequest::otp(Channel::WhatsApp, number.clone()),
+        StartRequest::reverse(Channel::Telegram),
+    ] {
+        let err = strict.start(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("RequestContext::end_user_ip"),
+            "{err}"
+        );
+    }
+    let handle = strict
+        .start(&StartRequest::reverse(Channel::WhatsApp).context(context()))
+        .await
+        .unwrap();
+    let sms = strict
+        .start(&StartRequest::sms(number.clone()).context(context()))
+        .await
+        .unwrap();
+    let log = sandbox.requests().requests;
+    assert_eq!(log.len(), 2, "only the two starts with an IP: {log:?}");
+    assert!(log.iter().all(|r| r.forwarded_for.as_deref() == Some(IP)));
+    assert!(sandbox.messages(number.e164()).len() == 1);
+
+    assert_eq!(
+        strict.poll(&handle).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    let code = sent_code(&sandbox, &number);
+    assert_eq!(
+        strict.check_code(&sms, &code).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    let err = strict
+        .client()
+        .country(None, None, &RequestContext::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(sandbox.requests().requests.len(), 2, "no request left");
+
+    // The user's IP wins over the fallback; the fallback fills in for requests without one.
+    let lenient = verifier(&sandbox);
+    let outcome = lenient
+        .check(&sms, &CheckRequest::code(code).context(context()))
+        .await
+        .unwrap();
+    let session = outcome
+        .verified()
+        .and_then(|v| v.session_id.clone())
+        .unwrap();
+    assert_eq!(lenient.poll(&handle).await.unwrap(), CheckOutcome::Pending);
+    let log = sandbox.requests().requests;
+    let ips: Vec<_> = log[2..]
+        .iter()
+        .map(|r| r.forwarded_for.as_deref())
+        .collect();
+    assert_eq!(ips, [Some(IP), Some(FALLBACK_IP)]);
+    // The API host's `result` goes without it, as VerifyKit's Python and Node SDKs send it.
+    let resolved = strict
+        .resolve(&session, &RequestContext::new())
+        .await
+        .unwrap();
+    assert_eq!(resolved.phone, number);
+}
+
+#[tokio::test]
+async fn a_foreign_reference_is_not_found_instead_of_pending_for_ever() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let verifier = verifier(&sandbox);
+    let started = verifier
+        .start(&StartRequest::reverse(Channel::WhatsApp))
+        .await
+        .unwrap();
+    let mut foreign = started.clone();
+    foreign.reference = "NotIssuedBySandbox1".to_owned();
+    let outcome = verifier.poll(&foreign).await.unwrap();
+    let rejection = outcome.rejection().expect("rejected, not pending");
+    assert_eq!(rejection.reason, RejectReason::NotFound);
+    assert_eq!(rejection.provider_code.as_deref(), Some("403036"));
+    let outcome = verifier
+        .wait_for_outcome(&foreign, Duration::from_millis(10), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(rejection_reason(&outcome), Some(RejectReason::NotFound));
+    assert_eq!(
+        verifier.poll(&started).await.unwrap(),
+        CheckOutcome::Pending
+    );
+}
+
+#[tokio::test]
+async fn a_reverse_flow_past_its_expiry_is_expired_without_a_request() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let verifier = builder(&sandbox)
+        .reverse_flow_ttl(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    for channel in [Channel::WhatsApp, Channel::Telegram] {
+        let handle = verifier
+            .start(&StartRequest::reverse(channel.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            handle.expires_at,
+            Some(handle.created_at + Duration::from_secs(120)),
+            "{channel}"
+        );
+    }
+    let default = verifier_default_ttl(&sandbox).await;
+    assert_eq!(
+        default.expires_at,
+        Some(default.created_at + Duration::from_secs(600))
+    );
+
+    // A handle stored long ago: its expiry has passed.
+    let mut stale = default.clone();
+    stale.expires_at = Some(time::OffsetDateTime::now_utc() - Duration::from_secs(1));
+    let stale = Verification::from_json(&stale.to_json().unwrap()).unwrap();
+    sandbox.reset();
+    let outcome = verifier.poll(&stale).await.unwrap();
+    assert_eq!(rejection_reason(&outcome), Some(RejectReason::Expired));
+    assert!(
+        sandbox.requests().requests.is_empty(),
+        "an expired handle is answered without a request"
+    );
+}
+
+/// A reverse flow started by a verifier with the default lifetime.
+async fn verifier_default_ttl(sandbox: &SandboxHandle) -> Verification {
+    verifier(sandbox)
+        .start(&StartRequest::reverse(Channel::Telegram))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn waiting_for_a_reverse_flow_stops_at_its_expiry() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let verifier = builder(&sandbox)
+        .reverse_flow_ttl(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let handle = verifier
+        .start(&StartRequest::reverse(Channel::WhatsApp))
+        .await
+        .unwrap();
+    // The user never completes the flow: the wait ends with the handle's expiry, not with its
+    // (much longer) timeout.
+    let outcome = verifier
+        .wait_for_outcome(&handle, Duration::from_millis(100), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(rejection_reason(&outcome), Some(RejectReason::Expired));
+    assert!(sends(&sandbox, "/v1.0/check") >= 1, "it polled first");
+}
+
+#[tokio::test]
+async fn email_verification_through_the_typed_client() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let client = client(&sandbox);
+    let started = client
+        .start_email(Some("ada@example.com"), &context())
+        .await
+        .unwrap();
+    assert!(
+        started.subject.starts_with("verify-"),
+        "{}",
+        started.subject
+    );
+    assert!(started.to.as_deref().is_some_and(|to| to.contains('@')));
+    assert!(
+        started
+            .mailto
+            .as_deref()
+            .is_some_and(|m| m.starts_with("mailto:") && m.contains(&started.subject))
+    );
+    assert!(!format!("{started:?}").contains(&started.subject));
+
+    // Before the e-mail arrives: 403036, which is Pending for an e-mail poll.
+    let err = client
+        .check_email(&started.reference, &started.subject, &context())
+        .await
+        .unwrap_err();
+    assert_eq!(err.provider_code(), Some("403036"));
+    assert_eq!(
+        errors::check_outcome(&err, Checked::Email),
+        Some(CheckOutcome::Pending)
+    );
+    let err = client
+        .check_email(&started.reference, "verify-wrong", &context())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        errors::check_outcome(&err, Checked::Email).and_then(|o| o.rejection().map(|r| r.reason)),
+        Some(RejectReason::WrongCode)
+    );
+
+    sandbox
+        .complete_email_flow(&started.reference, "ada@example.com")
+        .unwrap();
+    let check = client
+        .check_email(&started.reference, &started.subject, &context())
+        .await
+        .unwrap();
+    assert!(check.is_verified(), "{check:?}");
+    assert_eq!(check.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(check.validation_type.as_deref(), Some("email"));
+    assert!(check.validation_date.is_some());
+    assert!(!format!("{check:?}").contains("ada@"));
+
+    // Bad input never reaches the sandbox; a lost answer is an unknown outcome.
+    sandbox.reset();
+    for bad in ["", "ada", "ada@example", "a b@example.com"] {
+        let err = client.start_email(Some(bad), &context()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
+    let err = client
+        .check_email(&started.reference, " ", &context())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(sandbox.requests().requests.is_empty());
+    let anonymous = client.start_email(None, &context()).await.unwrap();
+    sandbox.inject_fault(
+        Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset)
+            .path("/v1.0/check-email")
+            .times(3),
+    );
+    let err = client
+        .check_email(&anonymous.reference, &anonymous.subject, &context())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(sends(&sandbox, "/v1.0/check-email"), 1);
 }
 
 #[tokio::test]
@@ -516,10 +896,7 @@ async fn the_sandboxs_refusals_keep_verifykits_codes() {
     sandbox.set_balance(Provider::VerifyKit, None);
 
     // 403038: a wrong server key.
-    let stranger = VerifyKitBuilder::sandbox(&sandbox.base_url())
-        .server_key("not-the-key")
-        .build()
-        .unwrap();
+    let stranger = builder(&sandbox).server_key("not-the-key").build().unwrap();
     let err = stranger
         .start(&StartRequest::reverse(Channel::WhatsApp))
         .await
@@ -670,11 +1047,14 @@ async fn the_typed_client_runs_a_whole_reverse_flow() {
         .unwrap();
     assert!(started.deeplink.is_some(), "both asked: the deeplink wins");
     assert!(started.qr_code.is_none());
-    let pending = client
-        .check(&started.reference, &context())
+    let pending = client.check(&started.reference, &context()).await.unwrap();
+    assert_eq!(pending.validation_status, Some(false));
+    assert!(!pending.is_verified());
+    let unknown = client
+        .check("NoSuchReference1", &context())
         .await
         .unwrap_err();
-    assert_eq!(pending.provider_code(), Some("403036"));
+    assert_eq!(unknown.provider_code(), Some("403036"));
     let session = sandbox
         .complete_reverse_flow(&started.reference, "+905321112200")
         .unwrap();

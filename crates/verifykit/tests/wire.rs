@@ -384,16 +384,41 @@ async fn forwarded_for_is_the_end_user_ip_of_each_request() {
         .expect(3)
         .mount(&server)
         .await;
-    let client = client(&server);
-    client.check("r", &RequestContext::new()).await.unwrap();
-    client
+    Mock::given(method("POST"))
+        .and(path("/api/v1.0/result"))
+        .respond_with(ok(200, json!({"phoneNumber": PHONE})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let strict = strict_builder(&server).build_client().unwrap();
+    assert_eq!(strict.fallback_end_user_ip(), None);
+    // No IP and no fallback: refused before any request, naming what to set.
+    let err = strict.check("r", &RequestContext::new()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains("RequestContext::end_user_ip")
+            && err.to_string().contains("fallback_end_user_ip"),
+        "{err}"
+    );
+    assert!(requests(&server).await.is_empty());
+    strict
         .check(
             "r",
             &RequestContext::new().end_user_ip("2001:db8::1".parse().unwrap()),
         )
         .await
         .unwrap();
-    client.check("r", &context()).await.unwrap();
+    strict.check("r", &context()).await.unwrap();
+    // The fallback fills in; the API host's `result` goes without any.
+    let fallback = strict_builder(&server)
+        .fallback_end_user_ip("192.0.2.1".parse().unwrap())
+        .build_client()
+        .unwrap();
+    fallback.check("r", &RequestContext::new()).await.unwrap();
+    strict
+        .result(&SessionId::new("S1").unwrap(), &RequestContext::new())
+        .await
+        .unwrap();
     let seen: Vec<Option<String>> = requests(&server)
         .await
         .iter()
@@ -409,8 +434,54 @@ async fn forwarded_for_is_the_end_user_ip_of_each_request() {
         .collect();
     assert_eq!(
         seen,
-        [None, Some("2001:db8::1".to_owned()), Some(IP.to_owned())]
+        [
+            Some("2001:db8::1".to_owned()),
+            Some(IP.to_owned()),
+            Some("192.0.2.1".to_owned()),
+            None
+        ]
     );
+}
+
+#[tokio::test]
+async fn the_verifier_refuses_every_web_rest_call_without_an_ip_before_sending() {
+    let server = MockServer::start().await;
+    let verifier = strict_builder(&server).build().unwrap();
+    let client = verifier.client().clone();
+    let none = RequestContext::new();
+    let c = code("123456");
+    let errors = [
+        verifier
+            .start(&StartRequest::sms(phone()))
+            .await
+            .unwrap_err(),
+        verifier
+            .start(&StartRequest::reverse(Channel::Telegram))
+            .await
+            .unwrap_err(),
+        verifier.check_code(&sms_handle("r"), &c).await.unwrap_err(),
+        verifier
+            .poll(&reverse_handle("r", Channel::WhatsApp))
+            .await
+            .unwrap_err(),
+        client.init(None, &none).await.unwrap_err(),
+        client.country(None, None, &none).await.unwrap_err(),
+        client.check_whatsapp("r", &c, &none).await.unwrap_err(),
+        client.start_email(None, &none).await.unwrap_err(),
+        client
+            .check_email("r", "verify-x", &none)
+            .await
+            .unwrap_err(),
+        client
+            .blacklist_add(BlacklistType::Otp, &[phone()], &none)
+            .await
+            .unwrap_err(),
+    ];
+    for err in errors {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("end_user_ip"), "{err}");
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -854,26 +925,23 @@ async fn code_checks_turn_check_codes_into_rejections() {
 }
 
 #[tokio::test]
-async fn polls_turn_403036_into_pending_and_others_into_rejections() {
+async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending() {
     let server = MockServer::start().await;
     let verifier = verifier(&server);
     let handle = reverse_handle("rev-ref", Channel::WhatsApp);
-    let cases: [(&str, &str, Option<RejectReason>); 4] = [
-        ("403036", "Validation not found.", None),
-        (
-            "403037",
-            "Validation has expired.",
-            Some(RejectReason::Expired),
-        ),
+    let cases: [(&str, &str, RejectReason); 4] = [
+        // A reference VerifyKit does not know: polling it again would never end.
+        ("403036", "Validation not found.", RejectReason::NotFound),
+        ("403037", "Validation has expired.", RejectReason::Expired),
         (
             "403013",
             "OTP Validation not found.",
-            Some(RejectReason::NotFound),
+            RejectReason::NotFound,
         ),
         (
             "403015",
             "You have reached the limit of sending OTP code.",
-            Some(RejectReason::TooManyAttempts),
+            RejectReason::TooManyAttempts,
         ),
     ];
     for (code_text, message, reason) in cases {
@@ -888,13 +956,26 @@ async fn polls_turn_403036_into_pending_and_others_into_rejections() {
             .check(&handle, &CheckRequest::poll().context(context()))
             .await
             .unwrap();
-        match reason {
-            None => assert_eq!(outcome, CheckOutcome::Pending, "{code_text}"),
-            Some(reason) => assert_eq!(
-                rejection(&outcome),
-                (reason, Some(code_text.to_owned()), Some(message.to_owned()))
-            ),
-        }
+        assert_eq!(
+            rejection(&outcome),
+            (reason, Some(code_text.to_owned()), Some(message.to_owned())),
+            "{code_text}"
+        );
+        server.verify().await;
+    }
+    // Not completed yet: `validationStatus` false, or no status and no session.
+    for pending in [json!({"validationStatus": false}), json!({})] {
+        server.reset().await;
+        endpoint("POST", "/web-rest/v1.0/check")
+            .respond_with(ok(200, pending.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let outcome = verifier
+            .check(&handle, &CheckRequest::poll().context(context()))
+            .await
+            .unwrap();
+        assert_eq!(outcome, CheckOutcome::Pending, "{pending}");
         server.verify().await;
     }
 }
@@ -1234,13 +1315,18 @@ async fn reads_are_retried_and_writes_are_not() {
     for p in [
         "/web-rest/v1.0/init",
         "/web-rest/v1.0/check",
-        "/web-rest/v1.0/check-whatsapp",
         "/web-rest/v1.0/country",
-        "/web-rest/v1.0/check-otp",
         "/api/v1.0/result",
         "/api/v1.0/access-token",
     ] {
         assert_eq!(count(&server, p).await, 3, "{p} is a read: 3 attempts");
+    }
+    for p in ["/web-rest/v1.0/check-whatsapp", "/web-rest/v1.0/check-otp"] {
+        assert_eq!(
+            count(&server, p).await,
+            1,
+            "{p} uses the code up: a 503 without Retry-After may have been processed"
+        );
     }
     for p in [
         "/web-rest/v1.0/blacklist/add",
@@ -1248,6 +1334,211 @@ async fn reads_are_retried_and_writes_are_not() {
     ] {
         assert_eq!(count(&server, p).await, 1, "{p} is a write: 1 attempt");
     }
+}
+
+/// Mounts `template` on `p` and runs `check` once; returns the error and the attempts made.
+async fn checked_once<F, Fut>(
+    server: &MockServer,
+    p: &str,
+    template: ResponseTemplate,
+    check: F,
+) -> (Error, usize)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = phone_verify_core::Result<CheckOutcome>>,
+{
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path(p))
+        .respond_with(template)
+        .mount(server)
+        .await;
+    let err = check().await.unwrap_err();
+    (err, count(server, p).await)
+}
+
+#[tokio::test]
+async fn a_server_error_answering_a_code_check_is_outcome_unknown_after_one_attempt() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let sms = sms_handle("sms-ref");
+    let c = code("123456");
+    let whatsapp = Verification::new(
+        ProviderId::new_static("verifykit"),
+        "wa-ref",
+        Channel::WhatsApp,
+    )
+    .with_phone(phone())
+    .with_extra("flow", "whatsapp_otp");
+    let answers = [
+        vk_error(500, "500008", "Internal server error.", "R500"),
+        ResponseTemplate::new(500),
+        ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"),
+        ResponseTemplate::new(504),
+        ResponseTemplate::new(520),
+        // 500008 in a 200 answer that states HTTP 500, as the PHP SDK would read it.
+        ResponseTemplate::new(200).set_body_json(
+            json!({"meta": {"httpStatusCode": 500, "errorCode": "500008", "errorMessage": "Internal server error."}}),
+        ),
+    ];
+    for answer in answers {
+        for (p, handle) in [
+            ("/web-rest/v1.0/check-otp", &sms),
+            ("/web-rest/v1.0/check-whatsapp", &whatsapp),
+        ] {
+            let (err, attempts) = checked_once(&server, p, answer.clone(), || {
+                verifier.check_code(handle, &c)
+            })
+            .await;
+            assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{p}: {err}");
+            assert!(!err.is_retryable());
+            assert_eq!(attempts, 1, "{p}: hit once");
+        }
+    }
+    let client = client(&server);
+    let (err, attempts) = checked_once(
+        &server,
+        "/web-rest/v1.0/check-email",
+        vk_error(500, "500008", "Internal server error.", "R500"),
+        || async {
+            client
+                .check_email("mail-ref", "verify-abc", &context())
+                .await
+                .map(|_| CheckOutcome::Pending)
+        },
+    )
+    .await;
+    assert_eq!(
+        (err.kind(), err.provider_code(), err.request_id(), attempts),
+        (ErrorKind::OutcomeUnknown, Some("500008"), Some("R500"), 1)
+    );
+    // 503 without Retry-After: unavailable, not retried (it may have been processed).
+    let (err, attempts) = checked_once(
+        &server,
+        "/web-rest/v1.0/check-otp",
+        ResponseTemplate::new(503),
+        || verifier.check_code(&sms, &c),
+    )
+    .await;
+    assert_eq!((err.kind(), attempts), (ErrorKind::ProviderUnavailable, 1));
+}
+
+#[tokio::test]
+async fn a_code_check_refused_before_processing_is_retried() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    for refusal in [
+        vk_error(
+            429,
+            "429001",
+            "Too many requests. please try again later.",
+            "R429",
+        )
+        .insert_header("retry-after", "0"),
+        ResponseTemplate::new(429),
+        ResponseTemplate::new(503).insert_header("retry-after", "0"),
+    ] {
+        server.reset().await;
+        endpoint("POST", "/web-rest/v1.0/check-otp")
+            .respond_with(refusal)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        endpoint("POST", "/web-rest/v1.0/check-otp")
+            .respond_with(ok(
+                200,
+                json!({"validationStatus": true, "sessionId": "S1"}),
+            ))
+            .mount(&server)
+            .await;
+        let outcome = verifier
+            .check_code(&sms_handle("sms-ref"), &code("123456"))
+            .await
+            .unwrap();
+        assert!(outcome.is_verified());
+        assert_eq!(count(&server, "/web-rest/v1.0/check-otp").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn email_verification_on_the_wire() {
+    let server = MockServer::start().await;
+    endpoint("POST", "/web-rest/v1.0/start-email")
+        .and(body_json(json!({"email": "ada@example.com"})))
+        .respond_with(ok(
+            200,
+            json!({"reference": 4242, "to": "verify@verifykit.com", "subject": "verify-abc123abc123",
+                   "body": "Send this e-mail", "mailto": "mailto:verify@verifykit.com?subject=verify-abc123abc123"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/start-email")
+        .and(body_json(json!({})))
+        .respond_with(ok(200, json!({"reference": "r2", "subject": "verify-x"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-email")
+        .and(body_json(json!({"reference": "4242", "code": "verify-abc123abc123"})))
+        .respond_with(ok(
+            200,
+            json!({"emailVerify": true, "dkimVerify": "1", "spfVerify": true, "email": "ada@example.com",
+                   "validationType": "email", "validationDate": "2026-11-22 18:00:00", "sessionId": "SESS1"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    endpoint("POST", "/web-rest/v1.0/check-email")
+        .and(body_json(json!({"reference": "r2", "code": "verify-x"})))
+        .respond_with(vk_error(403, "403036", "Validation not found.", "R36"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let started = client
+        .start_email(Some(" ada@example.com "), &context())
+        .await
+        .unwrap();
+    assert_eq!(started.reference, "4242");
+    assert_eq!(started.to.as_deref(), Some("verify@verifykit.com"));
+    assert_eq!(started.subject, "verify-abc123abc123");
+    let check = client
+        .check_email(&started.reference, &started.subject, &context())
+        .await
+        .unwrap();
+    assert!(check.is_verified());
+    assert_eq!(check.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(
+        check.validation_date,
+        Some(datetime!(2026-11-22 18:00:00 UTC))
+    );
+    assert_eq!(check.session_id, Some(SessionId::new("SESS1").unwrap()));
+
+    let anonymous = client.start_email(None, &context()).await.unwrap();
+    let err = client
+        .check_email(&anonymous.reference, &anonymous.subject, &context())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.provider_code(), err.request_id()),
+        (ErrorKind::NotFound, Some("403036"), Some("R36"))
+    );
+    assert_eq!(
+        phone_verify_verifykit::errors::check_outcome(
+            &err,
+            phone_verify_verifykit::errors::Checked::Email
+        ),
+        Some(CheckOutcome::Pending),
+        "in progress"
+    );
+    server.verify().await;
+
+    // A failed DKIM or SPF check is not a verified address.
+    let failed: phone_verify_verifykit::EmailCheck =
+        serde_json::from_value(json!({"emailVerify": true, "spfVerify": false})).unwrap();
+    assert!(!failed.is_verified());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1426,26 +1717,17 @@ async fn reverse_flow_polls_then_fills_the_phone_from_result() {
     assert_eq!(handle.extra_str("flow"), Some("reverse"));
     assert_eq!(handle.extra_str("app"), Some("telegram"));
     assert_eq!(
-        handle.expires_at, None,
-        "VerifyKit states no Telegram window"
+        handle.expires_at,
+        Some(handle.created_at + Duration::from_secs(600)),
+        "VerifyKit states no Telegram window: the default reverse-flow lifetime"
     );
     let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
     let poll = CheckRequest::poll().context(context());
 
-    // Not completed: 403036 (as the sandbox answers), or validationStatus false.
+    // Not completed: validationStatus false (as the sandbox answers).
     server.reset().await;
     endpoint("POST", "/web-rest/v1.0/check")
         .and(body_json(json!({"reference": "tg-ref"})))
-        .respond_with(vk_error(403, "403036", "Validation not found.", "R6"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    assert_eq!(
-        verifier.check(&handle, &poll).await.unwrap(),
-        CheckOutcome::Pending
-    );
-    server.reset().await;
-    endpoint("POST", "/web-rest/v1.0/check")
         .respond_with(ok(200, json!({"validationStatus": false})))
         .expect(1)
         .mount(&server)
@@ -1529,7 +1811,7 @@ async fn reverse_whatsapp_start_asks_for_a_deeplink() {
     assert_eq!(handle.channel, Channel::WhatsApp);
     assert_eq!(
         handle.expires_at,
-        Some(handle.created_at + Duration::from_secs(300))
+        Some(handle.created_at + Duration::from_secs(600))
     );
     assert_eq!(
         handle.reverse.unwrap().deeplink.as_deref(),
@@ -1767,7 +2049,8 @@ async fn the_server_key_never_appears_in_debug_or_errors() {
         [
             ErrorKind::Unauthorized,
             ErrorKind::Decode,
-            ErrorKind::Timeout,
+            // A code check that timed out after sending: the code may be used up.
+            ErrorKind::OutcomeUnknown,
             ErrorKind::Transport,
             ErrorKind::Transport,
             ErrorKind::InvalidInput,

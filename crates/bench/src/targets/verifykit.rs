@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail, ensure};
 use async_trait::async_trait;
 use phone_verify_core::{
-    CheckRequest, Code, PhoneVerifier, PhoneVerifierExt as _, RequestContext, SessionId,
-    SessionResolver, StartRequest, Verification,
+    CheckRequest, Code, PhoneVerifier, RequestContext, SessionId, SessionResolver, StartRequest,
+    Verification,
 };
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
@@ -220,7 +220,8 @@ impl Target for VerifyKitTarget {
             let sdk = Arc::clone(&sdk);
             let (handle, code) = started[i].clone();
             async move {
-                let outcome = sdk.check_code(&handle, &Code::new(&code)?).await?;
+                let request = CheckRequest::code(Code::new(&code)?).context(Self::context());
+                let outcome = sdk.check(&handle, &request).await?;
                 let session = outcome
                     .verified()
                     .and_then(|v| v.session_id.clone())

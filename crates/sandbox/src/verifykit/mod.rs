@@ -51,6 +51,7 @@ pub(crate) fn web_rest_router(app: &App) -> Router {
         .route("/v1.0/check-email", post(email::check_email))
         .route("/v1.0/blacklist/add", post(blacklist::add))
         .route("/v1.0/blacklist/remove", post(blacklist::remove))
+        .route_layer(axum::middleware::from_fn(require_end_user_ip))
         .fallback(|| async { status_error(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async { status_error(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(from_fn_with_state(
@@ -76,6 +77,25 @@ pub(crate) fn api_router(app: &App) -> Router {
             provider_middleware,
         ))
         .with_state(app.clone())
+}
+
+/// Refuses a web-rest request without a valid `X-Vfk-Forwarded-For` (the end user's IP), which
+/// VerifyKit's documentation asks for "in all requests": HTTP 403 with VerifyKit's error
+/// envelope and the code [`VkError::END_USER_IP_MISSING`] (VerifyKit documents no code for it).
+async fn require_end_user_ip(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let valid = req
+        .headers()
+        .get("x-vfk-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().parse::<std::net::IpAddr>().is_ok());
+    if valid {
+        next.run(req).await
+    } else {
+        VkError::END_USER_IP_MISSING.into_response()
+    }
 }
 
 /// VerifyKit's flows, sessions and lists.
@@ -227,6 +247,13 @@ impl VkError {
     const EMAIL_INVALID: Self = Self::new(403, 403_048, "Email is invalid.");
     const OTP_TEST_NUMBERS_ONLY: Self =
         Self::new(403, 403_049, "OTP can only be used with test numbers.");
+    /// The sandbox's own code for a web-rest request without the end user's IP: VerifyKit
+    /// documents that the header must be sent, but no error code for its absence.
+    pub(crate) const END_USER_IP_MISSING: Self = Self::new(
+        403,
+        403_000,
+        "The X-Vfk-Forwarded-For header (the end user's IP address) is missing or not an IP address.",
+    );
     const MESSAGE_REQUIRED: Self = Self::new(
         400,
         400_000,

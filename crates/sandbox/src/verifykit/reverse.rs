@@ -39,7 +39,8 @@ pub(super) async fn start(AxumState(app): AxumState<App>, input: Input) -> Respo
     respond(start_flow(&app, &input))
 }
 
-/// `POST /v1.0/check`: polls a reverse flow (pending is HTTP 403 with `403036`).
+/// `POST /v1.0/check`: polls a reverse flow: pending is `validationStatus: false`, a reference
+/// the sandbox never issued is HTTP 403 with `403036` ("Validation not found.").
 pub(super) async fn check(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond(check_flow(&app, &input))
 }
@@ -175,7 +176,7 @@ fn check_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> 
             ))
         }
         None if now >= flow.expires_at => Err(VkError::EXPIRED),
-        None => Err(VkError::VALIDATION_NOT_FOUND),
+        None => Ok((StatusCode::OK, json!({"validationStatus": false}))),
     }
 }
 

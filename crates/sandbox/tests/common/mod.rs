@@ -15,9 +15,18 @@ pub(crate) async fn start_with(config: SandboxConfig) -> SandboxHandle {
     Sandbox::start(config).await.expect("sandbox starts")
 }
 
-/// A plain HTTP client.
+/// A plain HTTP client that sends an end-user IP (`X-Vfk-Forwarded-For`, which VerifyKit's
+/// web REST host requires) unless a request sets its own.
 pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().expect("client builds")
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-vfk-forwarded-for",
+        reqwest::header::HeaderValue::from_static("203.0.113.7"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client builds")
 }
 
 /// Sends `request`; returns the status and the JSON body (`Null` when empty).

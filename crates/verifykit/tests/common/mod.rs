@@ -22,7 +22,13 @@ pub(crate) const PHONE_DIGITS: &str = "5321234567";
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// A builder for `server` whose requests without an end-user IP send [`IP`].
 pub(crate) fn builder(server: &MockServer) -> VerifyKitBuilder {
+    strict_builder(server).fallback_end_user_ip(IP.parse().unwrap())
+}
+
+/// A builder for `server` without a fallback IP: web REST requests need one in their context.
+pub(crate) fn strict_builder(server: &MockServer) -> VerifyKitBuilder {
     VerifyKitBuilder::new(KEY)
         .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
         .api_url(&format!("{}/api/v1.0", server.uri()))
