@@ -386,8 +386,8 @@ impl VerifyKitClient {
     }
 
     /// `POST /check`: polls a WhatsApp or Telegram verification: `validationStatus` is false
-    /// while the user has not completed it; a reference VerifyKit does not know is answered
-    /// with `403036` (see [`errors`](crate::errors)).
+    /// (or the answer is `403036`) while the user has not completed it; `403036` is also the
+    /// answer for a reference VerifyKit does not know (see [`errors`](crate::errors)).
     pub async fn check(
         &self,
         reference: &str,

@@ -12,9 +12,8 @@
 //! `Expired`; `403038` `Unauthorized`; `403041`, `403042`, `403043` `QuotaExhausted`; `403015`,
 //! `429001` `RateLimited`; `500008` `ProviderUnavailable`. In a check, `403014` is
 //! `Rejected(WrongCode)`, `403037` `Rejected(Expired)`, `403013` `Rejected(NotFound)`, `403015`
-//! `Rejected(TooManyAttempts)`, and `403036` is `Rejected(NotFound)`, except while an e-mail
-//! verification is polled (`check-email`), where VerifyKit documents it as "in progress":
-//! `Pending`.
+//! `Rejected(TooManyAttempts)`, and `403036` is `Rejected(NotFound)` in a code check and
+//! `Pending` in a poll (`/check`, `check-email`), bounded by the handle's expiry.
 //!
 //! Two rules complete the table: a server error (`500008`, or an undocumented 5xx other than
 //! 503) answering a send (`send-otp`, `start`, `send-whatsapp-message`) becomes
@@ -24,11 +23,12 @@
 //! suggests ([`fallback_kind`]), except that 403, which VerifyKit uses for every business
 //! error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
 //!
-//! 403036 means "validation not found". A poll of a WhatsApp or Telegram reverse flow
-//! (`/check`) answered with it is `Rejected(NotFound)`: the reference is wrong or not this
-//! account's, and polling it again would never end. A flow the user has not completed yet is
-//! answered `validationStatus: false`, which is `Pending`. Only `check-email` is documented
-//! (the PHP SDK's `EmailSDK.md`) to answer 403036 while the user has not sent the e-mail.
+//! 403036 means "validation not found". VerifyKit documents it as the "in progress" answer of
+//! `check-email` (the PHP SDK's `EmailSDK.md`) and documents no "not yet" answer for `/check`,
+//! so a poll of a WhatsApp or Telegram reverse flow answered with it may be a flow the user has
+//! not completed yet or a reference VerifyKit does not know; the two cannot be told apart. Both
+//! are `Pending`, and the verifier ends the wait at the handle's expiry (`Rejected(Expired)`,
+//! without a request), so a wrong or foreign reference never polls for ever.
 //!
 //! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
 //! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
@@ -45,9 +45,9 @@ use crate::wire::Meta;
 pub enum CheckRule {
     /// The check is rejected for this reason.
     Rejected(RejectReason),
-    /// [`CheckOutcome::Pending`] while an e-mail verification is polled ([`Checked::Email`]),
-    /// where VerifyKit documents the code as "in progress"; [`RejectReason::NotFound`] in every
-    /// other check.
+    /// [`CheckOutcome::Pending`] in a poll ([`Checked::ReverseFlow`], [`Checked::Email`]),
+    /// where VerifyKit documents the code as "in progress"; [`RejectReason::NotFound`] in a
+    /// code check.
     PendingWhilePolling,
 }
 
@@ -132,7 +132,7 @@ pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
     let documented = lookup(code)?;
     let reason = match documented.check? {
         CheckRule::Rejected(reason) => reason,
-        CheckRule::PendingWhilePolling if checked == Checked::Email => {
+        CheckRule::PendingWhilePolling if checked != Checked::Code => {
             return Some(CheckOutcome::Pending);
         }
         CheckRule::PendingWhilePolling => RejectReason::NotFound,
@@ -456,15 +456,15 @@ mod tests {
             rejected(check_outcome(&err("403015"), Checked::Code)),
             Some(RejectReason::TooManyAttempts)
         );
-        // 403036 is "in progress" only for an e-mail poll; a foreign reference on `/check`
-        // must end, not poll forever.
+        // 403036 is "in progress" in a poll (bounded by the handle's expiry), "not found" in a
+        // code check.
         assert_eq!(
             check_outcome(&err("403036"), Checked::Email),
             Some(CheckOutcome::Pending)
         );
         assert_eq!(
-            rejected(check_outcome(&err("403036"), Checked::ReverseFlow)),
-            Some(RejectReason::NotFound)
+            check_outcome(&err("403036"), Checked::ReverseFlow),
+            Some(CheckOutcome::Pending)
         );
         assert_eq!(
             rejected(check_outcome(&err("403036"), Checked::Code)),

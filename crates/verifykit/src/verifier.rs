@@ -273,7 +273,12 @@ impl VerifyKit {
         handle: &Verification,
         context: &RequestContext,
     ) -> Result<CheckOutcome> {
-        if handle.is_expired_at(OffsetDateTime::now_utc()) {
+        // A handle from before reverse flows had an expiry gets the configured lifetime, so
+        // that a reference VerifyKit answers `403036` for (pending, or unknown) stops polling.
+        let expires_at = handle
+            .expires_at
+            .unwrap_or(handle.created_at + self.reverse_flow_ttl);
+        if OffsetDateTime::now_utc() >= expires_at {
             return Ok(CheckOutcome::Rejected(
                 Rejection::new(RejectReason::Expired)
                     .with_message("the verification expired before the user completed it"),

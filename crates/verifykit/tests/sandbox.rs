@@ -625,7 +625,8 @@ async fn a_verifykit_request_without_an_end_user_ip_sends_nothing() {
 }
 
 #[tokio::test]
-async fn a_foreign_reference_is_not_found_instead_of_pending_for_ever() {
+async fn a_foreign_reference_stops_at_the_handles_expiry_instead_of_polling_for_ever() {
+    const CHECK_PATH: &str = "/v1.0/check";
     let sandbox = sandbox(SandboxConfig::default()).await;
     let verifier = verifier(&sandbox);
     let started = verifier
@@ -634,18 +635,30 @@ async fn a_foreign_reference_is_not_found_instead_of_pending_for_ever() {
         .unwrap();
     let mut foreign = started.clone();
     foreign.reference = "NotIssuedBySandbox1".to_owned();
-    let outcome = verifier.poll(&foreign).await.unwrap();
-    let rejection = outcome.rejection().expect("rejected, not pending");
-    assert_eq!(rejection.reason, RejectReason::NotFound);
-    assert_eq!(rejection.provider_code.as_deref(), Some("403036"));
+    // VerifyKit cannot tell an unknown reference from a pending flow: 403036 is pending...
+    assert_eq!(verifier.poll(&foreign).await.unwrap(), CheckOutcome::Pending);
+    // ... until the handle's expiry, where polling stops.
+    foreign.expires_at = Some(time::OffsetDateTime::now_utc() + Duration::from_millis(1500));
+    let foreign = Verification::from_json(&foreign.to_json().unwrap()).unwrap();
+    sandbox.reset();
     let outcome = verifier
-        .wait_for_outcome(&foreign, Duration::from_millis(10), Duration::from_secs(30))
+        .wait_for_outcome(&foreign, Duration::from_millis(100), Duration::from_secs(60))
         .await
         .unwrap();
-    assert_eq!(rejection_reason(&outcome), Some(RejectReason::NotFound));
+    assert_eq!(rejection_reason(&outcome), Some(RejectReason::Expired));
+    let polls = clean_sends(&sandbox, CHECK_PATH);
+    assert!(
+        (1..=17).contains(&polls),
+        "polled {polls} times in 1.5 s at 100 ms: not past the expiry"
+    );
     assert_eq!(
-        verifier.poll(&started).await.unwrap(),
-        CheckOutcome::Pending
+        verifier.poll(&foreign).await.unwrap().rejection().map(|r| r.reason),
+        Some(RejectReason::Expired)
+    );
+    assert_eq!(
+        clean_sends(&sandbox, CHECK_PATH),
+        polls,
+        "past the expiry, no request"
     );
 }
 

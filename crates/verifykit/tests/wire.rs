@@ -929,9 +929,7 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
     let server = MockServer::start().await;
     let verifier = verifier(&server);
     let handle = reverse_handle("rev-ref", Channel::WhatsApp);
-    let cases: [(&str, &str, RejectReason); 4] = [
-        // A reference VerifyKit does not know: polling it again would never end.
-        ("403036", "Validation not found.", RejectReason::NotFound),
+    let cases: [(&str, &str, RejectReason); 3] = [
         ("403037", "Validation has expired.", RejectReason::Expired),
         (
             "403013",
@@ -963,6 +961,20 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
         );
         server.verify().await;
     }
+    // 403036 "Validation not found." is pending in a poll: VerifyKit documents it as "in
+    // progress" (check-email), and the handle's expiry ends the wait.
+    server.reset().await;
+    endpoint("POST", "/web-rest/v1.0/check")
+        .respond_with(vk_error(403, "403036", "Validation not found.", "R4"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier
+        .check(&handle, &CheckRequest::poll().context(context()))
+        .await
+        .unwrap();
+    assert_eq!(outcome, CheckOutcome::Pending);
+    server.verify().await;
     // Not completed yet: `validationStatus` false, or no status and no session.
     for pending in [json!({"validationStatus": false}), json!({})] {
         server.reset().await;
@@ -2065,4 +2077,23 @@ async fn the_server_key_never_appears_in_debug_or_errors() {
             source = cause.source();
         }
     }
+}
+
+#[tokio::test]
+async fn a_reverse_handle_without_an_expiry_gets_the_configured_lifetime() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    // Written before reverse flows had an expiry: created 11 minutes ago, no `expires_at`.
+    let mut old = reverse_handle("old-ref", Channel::Telegram);
+    old.created_at -= std::time::Duration::from_secs(11 * 60);
+    assert_eq!(old.expires_at, None);
+    let outcome = verifier
+        .check(&old, &CheckRequest::poll().context(context()))
+        .await
+        .unwrap();
+    assert_eq!(rejection(&outcome).0, RejectReason::Expired);
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "answered without a request"
+    );
 }
