@@ -187,10 +187,8 @@ async fn serve_provider_request(
         .get("x-vfk-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (fault, at) = {
-        let mut state = app.lock();
-        (state.faults.take(provider, &method, &path), state.now())
-    };
+    let fault = app.common.take_fault(provider, &method, &path);
+    let at = app.common.now();
     let response = match &fault {
         None => next.run(req).await,
         Some(action) => apply_fault(provider, action, req, next).await,
@@ -198,7 +196,7 @@ async fn serve_provider_request(
     let status = (response.extensions().get::<ResetConnection>().is_none())
         .then(|| response.status().as_u16());
     tracing::info!(%provider, %method, %path, status, fault = fault.as_ref().map(FaultAction::name), "request");
-    app.lock().requests.push(RequestRecord {
+    app.common.log_request(RequestRecord {
         provider,
         method,
         path,

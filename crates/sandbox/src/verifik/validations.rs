@@ -15,7 +15,7 @@ use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
-use crate::state::{App, State};
+use crate::state::{App, VerifikSlot as State};
 use crate::texts::{self, Lang};
 
 /// Largest page size of the list endpoint.
@@ -210,7 +210,7 @@ fn gateway_of(input: &Input, default: Option<&str>) -> Result<String, VfError> {
 }
 
 fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let missing = missing_fields(
         input,
@@ -309,7 +309,7 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
 }
 
 fn manual(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let missing = missing_fields(input, &["phone", "countryCode", "phoneGateway"]);
     if !missing.is_empty() {
@@ -384,7 +384,7 @@ fn mark_validated(state: &mut State, index: usize) -> Value {
 }
 
 fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let otp = otp_field(input, "otp", OTP_LENGTH);
     let missing: Vec<&str> = [
@@ -447,7 +447,7 @@ fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
 }
 
 fn validate_one(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let not_found = || VfError::reason(404, "phone_validation_not_found");
     let index = *state.verifik.by_id.get(id).ok_or_else(not_found)?;
@@ -481,7 +481,7 @@ fn page_param(input: &Input, key: &str, default: usize, max: usize) -> Result<us
 }
 
 fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
-    let state = app.lock();
+    let state = app.verifik();
     authorize(&state, &app.config, input)?;
     let page = page_param(input, "page", 1, usize::MAX)?;
     let limit = page_param(input, "limit", 10, MAX_LIMIT)?;
@@ -524,7 +524,7 @@ fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
 }
 
 fn fetch(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
-    let state = app.lock();
+    let state = app.verifik();
     authorize(&state, &app.config, input)?;
     let index = *state
         .verifik
