@@ -121,7 +121,10 @@ impl Results {
                 out,
                 "\nOne sandbox with its default bounds, {} keep-alive connections, each \
                  repeating one round of the mix: {}. The soak runs in a child process of its \
-                 own; RSS is that process's (sandbox and clients).",
+                 own; RSS is that process's (sandbox and clients). The request log and the \
+                 outbox are full after about 30,000 requests; growth past that is the state the \
+                 providers keep until a reset (flows, sessions, validations), which is not \
+                 bounded.",
                 soak.connections,
                 MIX.join(", ")
             );
