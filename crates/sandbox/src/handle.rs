@@ -129,9 +129,15 @@ impl SandboxHandle {
         self.app.common.pending_faults()
     }
 
-    /// Every request that reached a provider, with counts per `"METHOD path"`.
+    /// The newest requests that reached a provider (at most
+    /// [`SandboxConfig::request_log_capacity`]), with exact counts per `"METHOD path"`.
     pub fn requests(&self) -> RequestLog {
         control::request_log(&self.app, None)
+    }
+
+    /// [`requests`](Self::requests) of one provider only.
+    pub fn requests_of(&self, provider: Provider) -> RequestLog {
+        control::request_log(&self.app, Some(provider))
     }
 
     /// How many `method` requests to `provider`'s `path` (e.g. `/v1.0/send-otp`) arrived,
@@ -262,5 +268,9 @@ mod tests {
             1
         );
         assert_eq!(sb.messages("+905321234567").len(), 1);
+        let verigator_only = sb.requests_of(Provider::Verigator);
+        assert_eq!(verigator_only.requests.len(), 1);
+        assert_eq!(verigator_only.counts["POST /v1/service/service"], 1);
+        assert!(!verigator_only.counts.contains_key("POST /v1.0/send-otp"));
     }
 }
