@@ -7,7 +7,8 @@
 //!    `reqwest::Client` (throughput at concurrency 1 and 64, p50/p99 latency, CPU per call);
 //! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`;
 //! 3. the sandbox alone, with keep-alive hyper connections;
-//! 4. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
+//! 4. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
+//! 5. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
 //!
 //! The client side and the sandbox run on two Tokio runtimes whose threads are named
 //! `bench-client` and `bench-sandbox`, so the CPU time of each side is read from
@@ -20,6 +21,7 @@ mod procfs;
 mod report;
 mod runner;
 mod sandbox_alone;
+mod soak;
 mod stats;
 mod table;
 mod targets;
@@ -72,7 +74,16 @@ struct Args {
     /// Worker threads of the sandbox runtime (default: one per CPU).
     #[arg(long)]
     sandbox_threads: Option<usize>,
-    /// Phases to run: compare, flows, sandbox, footprint (default: all).
+    /// Requests of the soak (a long-lived sandbox under a realistic mix).
+    #[arg(long, default_value_t = 1_000_000)]
+    soak_requests: usize,
+    /// Keep-alive connections of the soak.
+    #[arg(long, default_value_t = 64)]
+    soak_connections: usize,
+    /// Run the soak in this process and print its report as JSON (the parent runs this).
+    #[arg(long, hide = true)]
+    soak_child: bool,
+    /// Phases to run: compare, flows, sandbox, soak, footprint (default: all).
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
     /// Compare only these calls (default: check and resolve).
@@ -136,6 +147,15 @@ fn main() -> Result<()> {
         client_rt: runtime(CLIENT_THREADS, args.client_threads.unwrap_or(machine.cpus))?,
         phones: Arc::new(Phones::turkish()),
     };
+    if args.soak_child {
+        let report = bench.client_rt.block_on(soak::run(
+            bench.sandbox_rt.handle(),
+            args.soak_requests,
+            args.soak_connections,
+        ))?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
     let providers: Vec<(&str, &str)> = PROVIDERS
         .iter()
         .copied()
@@ -188,6 +208,27 @@ fn main() -> Result<()> {
         let sandbox = bench.start_sandbox(3)?;
         results.sandbox = bench.client_rt.block_on(sandbox_alone(&sandbox, &args))?;
         bench.shutdown(sandbox);
+    }
+    if phase("soak") {
+        eprintln!(
+            "== soak: {} requests against one sandbox",
+            stats::count(args.soak_requests)
+        );
+        let threads = (
+            args.client_threads.unwrap_or(machine.cpus),
+            args.sandbox_threads.unwrap_or(machine.cpus),
+        );
+        let report = soak::run_in_child(args.soak_requests, args.soak_connections, threads)?;
+        eprintln!(
+            "  {:.0} requests/s, {} failures, RSS {} → {}",
+            report.throughput(),
+            report.failures,
+            report
+                .rss_before
+                .map_or_else(|| "?".to_owned(), procfs::mib),
+            report.rss_after.map_or_else(|| "?".to_owned(), procfs::mib),
+        );
+        results.soak = Some(report);
     }
     if phase("footprint") {
         results.builds_skipped = args.skip_build;

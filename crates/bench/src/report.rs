@@ -7,6 +7,7 @@ use crate::compare::{Call, Comparison};
 use crate::flows::FlowReport;
 use crate::footprint::Footprint;
 use crate::procfs::{Machine, mib};
+use crate::soak::{MIX, SOAK_GROWTH_TARGET, SoakReport};
 use crate::stats::{Summary, count, fmt_latency, fmt_rate, thousands};
 use crate::table::{Align, Table};
 
@@ -36,6 +37,8 @@ pub(crate) struct Results {
     pub(crate) sandbox: Vec<(String, usize, Summary)>,
     /// Verigator: users in the service → mean SDK `start` time, or the error.
     pub(crate) verigator_start_cost: Vec<(usize, Result<Duration, String>)>,
+    /// The soak of a long-lived sandbox.
+    pub(crate) soak: Option<SoakReport>,
     /// Build footprints.
     pub(crate) footprints: Vec<Result<Footprint, (String, String)>>,
     /// Whether cold builds were skipped.
@@ -110,6 +113,32 @@ impl Results {
         if !self.sandbox.is_empty() {
             out.push_str("\n### The sandbox alone\n\n");
             out.push_str(&self.sandbox_table().render());
+        }
+        if let Some(soak) = &self.soak {
+            out.push_str("\n### Long-lived sandbox (soak)\n\n");
+            out.push_str(&soak_table(soak).render());
+            let _ = writeln!(
+                out,
+                "\nOne sandbox with its default bounds, {} keep-alive connections, each \
+                 repeating one round of the mix: {}. The soak runs in a child process of its \
+                 own; RSS is that process's (sandbox and clients). The request log and the \
+                 outbox are full after about 30,000 requests; growth past that is the state the \
+                 providers keep until a reset (flows, sessions, validations), which is not \
+                 bounded.",
+                soak.connections,
+                MIX.join(", ")
+            );
+            if !soak.checkpoints.is_empty() {
+                let steps: Vec<String> = soak
+                    .checkpoints
+                    .iter()
+                    .map(|(done, rss)| format!("{}: {}", count(*done), mib(*rss)))
+                    .collect();
+                let _ = writeln!(out, "\nRSS along the way: {}.", steps.join("; "));
+            }
+            for example in &soak.examples {
+                let _ = writeln!(out, "\n- soak failure: {example}");
+            }
         }
         if !self.footprints.is_empty() {
             out.push_str("\n### Build footprint\n\n");
@@ -371,6 +400,26 @@ impl Results {
                 ),
             ]);
         }
+        if let Some(soak) = &self.soak {
+            t.row([
+                format!(
+                    "sandbox RSS flat within {} over {} requests",
+                    mib(SOAK_GROWTH_TARGET),
+                    count(soak.requests)
+                ),
+                format!(
+                    "{} → {} ({}), peak {}; {} failures; counts {} of {}",
+                    soak.rss_before.map_or_else(|| "?".to_owned(), mib),
+                    soak.rss_after.map_or_else(|| "?".to_owned(), mib),
+                    soak.growth().map_or_else(|| "?".to_owned(), signed_mib),
+                    soak.peak_rss.map_or_else(|| "?".to_owned(), mib),
+                    soak.failures,
+                    count(soak.counted),
+                    count(soak.sent_in_all)
+                ),
+                verdict(soak.met(), ""),
+            ]);
+        }
         let measured: Vec<&Footprint> = self
             .footprints
             .iter()
@@ -405,6 +454,58 @@ impl Results {
         }
         t
     }
+}
+
+/// The soak's table.
+fn soak_table(soak: &SoakReport) -> Table {
+    let mut t = Table::new(&[
+        ("requests", Align::Right),
+        ("connections", Align::Right),
+        ("wall", Align::Right),
+        ("requests/s", Align::Right),
+        ("failures", Align::Right),
+        ("RSS before", Align::Right),
+        ("RSS after", Align::Right),
+        ("growth", Align::Right),
+        ("peak RSS (VmHWM)", Align::Right),
+        ("log kept / capacity", Align::Right),
+        ("outbox kept / capacity", Align::Right),
+        ("counted / sent", Align::Right),
+    ]);
+    t.row([
+        count(soak.requests),
+        soak.connections.to_string(),
+        format!("{:.1} s", soak.wall_secs),
+        fmt_rate(soak.throughput()),
+        soak.failures.to_string(),
+        soak.rss_before.map_or_else(|| "?".to_owned(), mib),
+        soak.rss_after.map_or_else(|| "?".to_owned(), mib),
+        soak.growth().map_or_else(|| "?".to_owned(), signed_mib),
+        soak.peak_rss.map_or_else(
+            || "?".to_owned(),
+            |b| {
+                if soak.peak_reset {
+                    mib(b)
+                } else {
+                    format!("{} (process lifetime)", mib(b))
+                }
+            },
+        ),
+        format!("{} / {}", count(soak.log_len), count(soak.log_capacity)),
+        format!(
+            "{} / {}",
+            count(soak.outbox_len),
+            count(soak.outbox_capacity)
+        ),
+        format!("{} / {}", count(soak.counted), count(soak.sent_in_all)),
+    ]);
+    t
+}
+
+/// A signed byte count in MiB, e.g. `+3.2 MiB`.
+fn signed_mib(bytes: i64) -> String {
+    let sign = if bytes < 0 { "-" } else { "+" };
+    format!("{sign}{}", mib(bytes.unsigned_abs()))
 }
 
 fn verdict(met: bool, detail: &str) -> String {
@@ -498,6 +599,61 @@ mod tests {
         );
         assert!(text.contains("60,000/s on GET /x"), "{text}");
         assert!(text.contains("**met**: +20% against the target"), "{text}");
+    }
+
+    #[test]
+    fn the_soak_is_met_only_flat_exact_and_without_failures() {
+        let flat = SoakReport {
+            requests: 1_000_000,
+            connections: 64,
+            rss_before: Some(40 << 20),
+            rss_after: Some(50 << 20),
+            peak_rss: Some(52 << 20),
+            peak_reset: true,
+            counted: 1_000_300,
+            sent_in_all: 1_000_300,
+            ..SoakReport::default()
+        };
+        let results = Results {
+            soak: Some(flat.clone()),
+            ..Results::default()
+        };
+        let text = results.targets_table().render();
+        assert!(
+            text.contains("sandbox RSS flat within 20.0 MiB over 1,000,000 requests"),
+            "{text}"
+        );
+        assert!(text.contains("40.0 MiB → 50.0 MiB (+10.0 MiB)"), "{text}");
+        assert!(text.contains("**met**"), "{text}");
+        let grown = SoakReport {
+            rss_after: Some(61 << 20),
+            ..flat.clone()
+        };
+        assert!(!grown.met());
+        let inexact = SoakReport {
+            counted: 10_000,
+            ..flat.clone()
+        };
+        assert!(!inexact.met());
+        let failing = SoakReport {
+            failures: 1,
+            ..flat.clone()
+        };
+        assert!(!failing.met());
+        let shrunk = SoakReport {
+            rss_after: Some(30 << 20),
+            ..flat
+        };
+        assert!(shrunk.met());
+        assert_eq!(signed_mib(-(10 << 20)), "-10.0 MiB");
+        assert!(
+            Results {
+                soak: Some(shrunk),
+                ..Results::default()
+            }
+            .render()
+            .contains("### Long-lived sandbox (soak)")
+        );
     }
 
     #[test]

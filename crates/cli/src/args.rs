@@ -15,12 +15,16 @@ Targets:
                     sandbox:http://127.0.0.1:8025 (`sandbox` alone means that URL)
   live              the real provider, with credentials from its environment variables
                     (VERIFYKIT_SERVER_KEY, VERIFIK_TOKEN, VERIGATOR_USERNAME and _PASSWORD)
+On every target the providers' timeout and retry variables apply
+(VERIFYKIT_ATTEMPT_TIMEOUT_SECS, VERIFIK_MAX_ATTEMPTS, ...); a sandbox supplies only the
+credentials and URLs.
 
 Exit codes:
   0   success: verified, resolved, done
   1   rejected: wrong or expired code, too many attempts, unknown session; or a demo flow
       that did not behave as expected
-  2   error: provider error, network failure, missing credentials, I/O
+  2   error: provider error, network failure, missing credentials, I/O; or a check whose
+      answer was lost (outcome unknown): start a new verification
   3   pending: the user has not completed the reverse flow (check without --wait, or
       --wait timed out)
   64  usage: bad arguments, phone number, code or handle file; nothing was sent";

@@ -2,11 +2,14 @@
 
 use std::fmt;
 
+use phone_verify::ErrorKind;
+
 /// Verified, resolved, done.
 pub(crate) const SUCCESS: u8 = 0;
 /// Rejected: a wrong or expired code, an unknown session, a demo flow that misbehaved.
 pub(crate) const REJECTED: u8 = 1;
-/// A provider, network, configuration or I/O error.
+/// A provider, network, configuration or I/O error; also a code check whose outcome is unknown
+/// (`ErrorKind::OutcomeUnknown`): the code may have been used up, so start a new verification.
 pub(crate) const ERROR: u8 = 2;
 /// A reverse flow the user has not completed.
 pub(crate) const PENDING: u8 = 3;
@@ -44,6 +47,17 @@ impl Failure {
         }
     }
 
+    /// What the user should do next, when the error calls for more than a retry.
+    pub(crate) fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Verify(err) if err.kind() == ErrorKind::OutcomeUnknown => Some(
+                "the provider may or may not have accepted the code, and it cannot be checked \
+                 again: start a new verification",
+            ),
+            _ => None,
+        }
+    }
+
     /// The JSON form, for `--json`.
     pub(crate) fn to_json(&self) -> serde_json::Value {
         match self {
@@ -62,6 +76,7 @@ impl Failure {
                     "http_status": err.http_status(),
                     "request_id": err.request_id(),
                     "retryable": err.is_retryable(),
+                    "hint": self.hint(),
                 }
             }),
         }
@@ -85,3 +100,34 @@ impl From<phone_verify::Error> for Failure {
 
 /// What a command returns: the exit code of a completed command, or why it stopped.
 pub(crate) type Outcome = Result<u8, Failure>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_outcome_exits_2_with_a_hint_and_its_kind() {
+        let failure = Failure::from(
+            phone_verify::Error::new(ErrorKind::OutcomeUnknown, "the answer was lost")
+                .with_provider(phone_verify::ProviderId::new_static("verifykit")),
+        );
+        assert_eq!(failure.code(), ERROR);
+        assert!(failure.hint().unwrap().contains("start a new verification"));
+        let json = failure.to_json();
+        assert_eq!(json["error"]["kind"], "OutcomeUnknown");
+        assert_eq!(json["error"]["retryable"], false);
+        assert!(
+            json["error"]["hint"]
+                .as_str()
+                .unwrap()
+                .contains("start a new verification")
+        );
+        let other = Failure::from(phone_verify::Error::new(
+            ErrorKind::Timeout,
+            "the provider is slow",
+        ));
+        assert_eq!(other.code(), ERROR);
+        assert_eq!(other.hint(), None);
+        assert!(other.to_json()["error"]["hint"].is_null());
+    }
+}

@@ -84,6 +84,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             errln!("phone-verify: error: {failure}");
+            if let Some(hint) = failure.hint() {
+                errln!("phone-verify: {hint}");
+            }
             if json {
                 outln!("{}", failure.to_json());
             }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use phone_verify::providers::verigator::{self, VerigatorBuilder};
+use phone_verify::providers::{verifik, verifykit};
 use phone_verify::{Provider, Registry, RequestContext};
 use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle, SentMessage};
 
@@ -152,6 +153,25 @@ impl ProviderName {
             Self::Verifik => "VERIFIK_TOKEN",
             Self::Verigator => "VERIGATOR_PASSWORD",
         }
+    }
+
+    /// Whether the sandbox supplies variable `name` on a sandbox target: the provider's
+    /// credentials and URLs.
+    fn sandbox_supplies(self, name: &str) -> bool {
+        let supplied: &[&str] = match self {
+            Self::VerifyKit => &[
+                verifykit::ENV_SERVER_KEY,
+                verifykit::ENV_WEB_REST_URL,
+                verifykit::ENV_API_URL,
+            ],
+            Self::Verifik => &[verifik::ENV_TOKEN, verifik::ENV_BASE_URL],
+            Self::Verigator => &[
+                verigator::ENV_USERNAME,
+                verigator::ENV_PASSWORD,
+                verigator::ENV_BASE_URL,
+            ],
+        };
+        supplied.contains(&name)
     }
 
     /// The prefix of the provider's variables.
@@ -305,22 +325,26 @@ impl Context {
         }
     }
 
-    /// The variables `provider` is configured with: on a sandbox only its URL (credentials
-    /// default to the sandbox's); live, the provider's variables from the environment (never
-    /// its `_SANDBOX_URL`), with `--base-url` and `--key-stdin` on top.
+    /// The variables `provider` is configured with: the provider's variables from the
+    /// environment (never its `_SANDBOX_URL`), so timeouts and attempts apply on every target.
+    /// On a sandbox, its URL replaces the provider's URLs and the credentials default to the
+    /// sandbox's (the environment's are not sent to it); live, `--base-url` and `--key-stdin`
+    /// come on top.
     pub(crate) async fn variables(
         &mut self,
         provider: ProviderName,
     ) -> Result<BTreeMap<String, String>, Failure> {
-        let mut vars = BTreeMap::new();
-        if let Some(url) = self.sandbox_url().await? {
+        let sandbox = self.sandbox_url().await?;
+        let mut vars: BTreeMap<String, String> = std::env::vars()
+            .filter(|(name, _)| {
+                name.starts_with(provider.prefix())
+                    && name != provider.sandbox_variable()
+                    && (sandbox.is_none() || !provider.sandbox_supplies(name))
+            })
+            .collect();
+        if let Some(url) = sandbox {
             vars.insert(provider.sandbox_variable().to_owned(), url);
             return Ok(vars);
-        }
-        for (name, value) in std::env::vars() {
-            if name.starts_with(provider.prefix()) && name != provider.sandbox_variable() {
-                vars.insert(name, value);
-            }
         }
         if let Some(url) = &self.base_url {
             vars.insert(provider.base_url_variable().to_owned(), url.clone());

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use phone_verify_sandbox::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_phone-verify");
@@ -847,4 +847,145 @@ fn the_sandbox_command_serves_other_processes() {
     server.wait().unwrap();
     drop(lines);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_sandbox_target_honours_the_providers_http_variables() {
+    let env = Env::new("http-vars");
+    // Read on a sandbox target too: a malformed value is refused before anything is sent.
+    for (provider, variable, phone) in [
+        ("verifykit", "VERIFYKIT_MAX_ATTEMPTS", "+905321234567"),
+        ("verifik", "VERIFIK_ATTEMPT_TIMEOUT_SECS", "+573001234567"),
+        (
+            "verigator",
+            "VERIGATOR_CONNECT_TIMEOUT_SECS",
+            "+37251234567",
+        ),
+    ] {
+        let refused = env
+            .run_with_env(
+                &[(variable, "soon")],
+                &["start", "--provider", provider, "--phone", phone],
+            )
+            .expect(2);
+        assert!(refused.stderr.contains(variable), "{refused:?}");
+    }
+    assert_eq!(env.requests(), 0);
+
+    // They take effect: one 503 on `init` is retried by default, not with one attempt.
+    let init = || {
+        env.sandbox.inject_fault(
+            Fault::new(
+                Provider::VerifyKit,
+                FaultAction::Status {
+                    status: 503,
+                    body: None,
+                },
+            )
+            .path("/v1.0/init"),
+        );
+    };
+    let count = || {
+        env.sandbox
+            .request_count(Provider::VerifyKit, "GET", "/v1.0/init")
+    };
+    init();
+    env.run(&["methods"]).expect(0);
+    assert_eq!(count(), 2, "retried once");
+    init();
+    let failed = env
+        .run_with_env(&[("VERIFYKIT_MAX_ATTEMPTS", "1")], &["methods"])
+        .expect(2);
+    assert!(failed.stderr.contains("HTTP 503"), "{failed:?}");
+    assert_eq!(count(), 3, "not retried with VERIFYKIT_MAX_ATTEMPTS=1");
+
+    // Credentials and URLs of the environment are not the sandbox's: they are not used.
+    let started = env
+        .run_with_env(
+            &[
+                ("VERIFYKIT_SERVER_KEY", "live-canary-key"),
+                (
+                    "VERIFYKIT_WEB_REST_URL",
+                    "https://web-rest.verifykit.com/v1.0",
+                ),
+            ],
+            &["start", "--phone", "+905321234567"],
+        )
+        .expect(0);
+    assert!(!started.stderr.contains("canary"), "{started:?}");
+    assert_eq!(
+        env.sandbox
+            .request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+        1
+    );
+}
+
+#[test]
+fn a_check_whose_answer_is_lost_exits_2_and_asks_for_a_new_verification() {
+    let env = Env::new("outcome-unknown");
+    let handle = env.path("handle.json");
+    env.run(&["start", "--phone", "+905321234567", "--out", &handle])
+        .expect(0);
+    let code = env.code("+905321234567");
+    // The provider processes the check at once but answers after the client gave up.
+    let slow_check = || {
+        env.sandbox.inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 5_000 })
+                .method("POST")
+                .path("/v1.0/check-otp"),
+        );
+    };
+    let checks = || {
+        env.sandbox
+            .request_count(Provider::VerifyKit, "POST", "/v1.0/check-otp")
+    };
+    let timeout = [("VERIFYKIT_ATTEMPT_TIMEOUT_SECS", "1")];
+
+    slow_check();
+    let lost = env
+        .run_with_env(&timeout, &["check", "--handle", &handle, "--code", &code])
+        .expect(2);
+    assert!(
+        lost.stdout.is_empty(),
+        "neither verified nor rejected: {lost:?}"
+    );
+    assert!(
+        lost.stderr.contains("outcome unknown")
+            && lost
+                .stderr
+                .contains("phone-verify: the provider may or may not have accepted the code")
+            && lost.stderr.contains("start a new verification"),
+        "{lost:?}"
+    );
+    assert_eq!(checks(), 1, "a check that uses up the code is sent once");
+
+    slow_check();
+    let json = env
+        .run_with_env(
+            &timeout,
+            &["check", "--handle", &handle, "--code", &code, "--json"],
+        )
+        .expect(2)
+        .json();
+    assert_eq!(json["error"]["kind"], "OutcomeUnknown");
+    assert_eq!(json["error"]["retryable"], false);
+    assert!(
+        json["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("start a new verification"),
+        "{json}"
+    );
+    assert_eq!(checks(), 2);
+
+    // Why: the lost check used the code up, so checking it again is a rejection.
+    let again = env
+        .run(&["check", "--handle", &handle, "--code", &code])
+        .expect(1);
+    assert!(
+        again
+            .stdout
+            .starts_with("rejected: no such pending verification"),
+        "{again:?}"
+    );
 }

@@ -16,6 +16,11 @@ pub const DEFAULT_VERIGATOR_PASSWORD: &str = "sandbox";
 /// The Verifik project that exists from the start (the id used in Verifik's own examples).
 pub const DEFAULT_VERIFIK_PROJECT: &str = "507f1f77bcf86cd799439011";
 
+/// Requests the request log keeps by default (a few MiB; see the crate README for the budget).
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 10_000;
+/// Sent messages the outbox keeps by default (a few MiB; see the crate README for the budget).
+pub const DEFAULT_OUTBOX_CAPACITY: usize = 10_000;
+
 /// Which of the two documented VerifyKit `init` answer shapes to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InitTheme {
@@ -124,6 +129,12 @@ pub struct SandboxConfig {
     pub balances: Balances,
     /// Test numbers with fixed codes: `(E.164 phone, code)`.
     pub test_numbers: Vec<(String, String)>,
+    /// How many requests the request log keeps (the oldest are dropped first); the counts per
+    /// endpoint stay exact past it. Default [`DEFAULT_REQUEST_LOG_CAPACITY`].
+    pub request_log_capacity: usize,
+    /// How many sent messages the outbox keeps (the oldest are dropped first). Default
+    /// [`DEFAULT_OUTBOX_CAPACITY`].
+    pub outbox_capacity: usize,
 }
 
 impl Default for SandboxConfig {
@@ -146,6 +157,8 @@ impl Default for SandboxConfig {
             verigator_pin_ttl: Duration::from_secs(300),
             balances: Balances::default(),
             test_numbers: Vec::new(),
+            request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
         }
     }
 }
@@ -178,6 +191,8 @@ mod tests {
         assert!(c.listen.ip().is_loopback());
         assert_eq!(c.listen.port(), 0);
         assert_eq!(SandboxConfig::seeded(9).seed, Some(9));
+        assert_eq!(c.request_log_capacity, DEFAULT_REQUEST_LOG_CAPACITY);
+        assert_eq!(c.outbox_capacity, DEFAULT_OUTBOX_CAPACITY);
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn required_query<'a>(input: &'a Input, key: &str) -> Result<&'a str, ControlErr
 /// Messages to `recipient` (E.164 phone in any common spelling, or e-mail), newest first.
 pub(crate) fn messages_for(app: &App, recipient: Option<&str>) -> Vec<SentMessage> {
     let normalized = recipient.map(phone::normalize_query_phone);
-    app.lock().messages(normalized.as_deref())
+    app.common.messages(normalized.as_deref())
 }
 
 /// Validates and stores a test number with a fixed code.
@@ -90,28 +90,20 @@ pub(crate) fn store_test_number(
             "code must be 4 to 10 digits".into(),
         ));
     }
-    app.lock()
-        .test_numbers
-        .insert(parsed.e164().to_owned(), code.to_owned());
+    app.common
+        .add_test_number(parsed.e164().to_owned(), code.to_owned());
     Ok(parsed.e164().to_owned())
 }
 
 /// Requests that reached providers, optionally only one provider's.
 pub(crate) fn request_log(app: &App, provider: Option<Provider>) -> RequestLog {
-    let records = app
-        .lock()
-        .requests
-        .iter()
-        .filter(|r| provider.is_none_or(|p| r.provider == p))
-        .cloned()
-        .collect();
-    RequestLog::from_records(records)
+    app.common.request_log(provider)
 }
 
 /// Advances the sandbox clock.
 pub(crate) fn advance(app: &App, by: Duration) {
     let by = time::Duration::try_from(by).unwrap_or(time::Duration::MAX);
-    app.lock().clock.advance(by);
+    app.common.advance_clock(by);
 }
 
 async fn info(AxumState(app): AxumState<App>) -> Response {
@@ -183,12 +175,12 @@ async fn complete(AxumState(app): AxumState<App>, input: Input) -> Response {
 }
 
 fn clock_json(app: &App) -> Value {
-    let state = app.lock();
-    let now = state
+    let now = app
+        .common
         .now()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    json!({"now": now, "offset_seconds": state.clock.offset().whole_seconds()})
+    json!({"now": now, "offset_seconds": app.common.clock_offset().whole_seconds()})
 }
 
 async fn clock(AxumState(app): AxumState<App>) -> Response {
@@ -215,17 +207,17 @@ async fn add_fault(AxumState(app): AxumState<App>, input: Input) -> Response {
         let fault: Fault = serde_json::from_value(Value::Object(input.body.clone()))
             .map_err(|e| ControlError::InvalidRequest(format!("bad fault: {e}")))?;
         let body = serde_json::to_value(&fault).unwrap_or_default();
-        app.lock().faults.push(fault);
+        app.common.push_fault(fault);
         Ok((StatusCode::CREATED, body))
     })())
 }
 
 async fn list_faults(AxumState(app): AxumState<App>) -> Response {
-    axum::Json(app.lock().faults.pending().to_vec()).into_response()
+    axum::Json(app.common.pending_faults()).into_response()
 }
 
 async fn clear_faults(AxumState(app): AxumState<App>) -> Response {
-    app.lock().faults.clear();
+    app.common.clear_faults();
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -243,8 +235,8 @@ async fn add_test_number(AxumState(app): AxumState<App>, input: Input) -> Respon
 
 async fn list_test_numbers(AxumState(app): AxumState<App>) -> Response {
     let list: Vec<Value> = app
-        .lock()
-        .test_numbers
+        .common
+        .test_numbers()
         .iter()
         .map(|(phone, code)| json!({"phone": phone, "code": code}))
         .collect();
@@ -254,20 +246,20 @@ async fn list_test_numbers(AxumState(app): AxumState<App>) -> Response {
 async fn remove_test_number(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let phone = phone::normalize_query_phone(required_query(&input, "phone")?);
-        app.lock()
-            .test_numbers
-            .remove(&phone)
-            .ok_or_else(|| ControlError::NotFound(format!("{phone:?} is not a test number")))?;
+        if !app.common.remove_test_number(&phone) {
+            return Err(ControlError::NotFound(format!(
+                "{phone:?} is not a test number"
+            )));
+        }
         Ok((StatusCode::NO_CONTENT, Value::Null))
     })())
 }
 
 fn balances_json(app: &App) -> Value {
-    let state = app.lock();
     json!({
-        "verifykit": state.balance(Provider::VerifyKit),
-        "verifik": state.balance(Provider::Verifik),
-        "verigator": state.balance(Provider::Verigator),
+        "verifykit": app.common.balance(Provider::VerifyKit),
+        "verifik": app.common.balance(Provider::Verifik),
+        "verigator": app.common.balance(Provider::Verigator),
     })
 }
 
@@ -287,7 +279,7 @@ async fn set_balance(AxumState(app): AxumState<App>, input: Input) -> Response {
                 )
             })?),
         };
-        app.lock().set_balance(provider, credits);
+        app.common.set_balance(provider, credits);
         Ok((StatusCode::OK, balances_json(&app)))
     })())
 }

@@ -106,7 +106,7 @@ impl SandboxHandle {
 
     /// The current sandbox time.
     pub fn now(&self) -> OffsetDateTime {
-        self.app.lock().now()
+        self.app.common.now()
     }
 
     /// Moves the sandbox clock forward; every expiry and TOTP code follows it.
@@ -116,35 +116,34 @@ impl SandboxHandle {
 
     /// Queues a fault for the next matching requests.
     pub fn inject_fault(&self, fault: Fault) {
-        self.app.lock().faults.push(fault);
+        self.app.common.push_fault(fault);
     }
 
     /// Drops every pending fault.
     pub fn clear_faults(&self) {
-        self.app.lock().faults.clear();
+        self.app.common.clear_faults();
     }
 
     /// Faults not used up yet.
     pub fn pending_faults(&self) -> Vec<Fault> {
-        self.app.lock().faults.pending().to_vec()
+        self.app.common.pending_faults()
     }
 
-    /// Every request that reached a provider, with counts per `"METHOD path"`.
+    /// The newest requests that reached a provider (at most
+    /// [`SandboxConfig::request_log_capacity`]), with exact counts per `"METHOD path"`.
     pub fn requests(&self) -> RequestLog {
         control::request_log(&self.app, None)
+    }
+
+    /// [`requests`](Self::requests) of one provider only.
+    pub fn requests_of(&self, provider: Provider) -> RequestLog {
+        control::request_log(&self.app, Some(provider))
     }
 
     /// How many `method` requests to `provider`'s `path` (e.g. `/v1.0/send-otp`) arrived,
     /// including those answered by an injected fault.
     pub fn request_count(&self, provider: Provider, method: &str, path: &str) -> usize {
-        self.app
-            .lock()
-            .requests
-            .iter()
-            .filter(|r| {
-                r.provider == provider && r.method.eq_ignore_ascii_case(method) && r.path == path
-            })
-            .count()
+        self.app.common.request_count(provider, method, path)
     }
 
     /// Completes a VerifyKit WhatsApp/Telegram flow as if `phone` had sent the message;
@@ -164,12 +163,12 @@ impl SandboxHandle {
 
     /// Sets a provider's credits (`None` = unlimited). Verigator has no balance and ignores it.
     pub fn set_balance(&self, provider: Provider, credits: Option<u64>) {
-        self.app.lock().set_balance(provider, credits);
+        self.app.common.set_balance(provider, credits);
     }
 
     /// A provider's remaining credits (`None` = unlimited).
     pub fn balance(&self, provider: Provider) -> Option<u64> {
-        self.app.lock().balance(provider)
+        self.app.common.balance(provider)
     }
 
     /// Makes `phone` a test number: every provider sends it `code` instead of a random one.
@@ -180,7 +179,7 @@ impl SandboxHandle {
     /// Removes a test number; false if it was not one.
     pub fn remove_test_number(&self, phone: &str) -> bool {
         let phone = crate::phone::normalize_query_phone(phone);
-        self.app.lock().test_numbers.remove(&phone).is_some()
+        self.app.common.remove_test_number(&phone)
     }
 
     /// Enrols a Verigator user in the authenticator app (TOTP: SHA1, 6 digits, 30 s).
@@ -219,5 +218,59 @@ impl Drop for SandboxHandle {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[allow(
+        clippy::await_holding_lock,
+        reason = "holding VerifyKit's lock across requests is the point: a slow VerifyKit handler"
+    )]
+    async fn a_provider_holding_its_lock_does_not_block_another_provider() {
+        let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let http = reqwest::Client::new();
+        let slow_verifykit_handler = sb.app.verifykit();
+        let verifykit = tokio::spawn(
+            http.post(format!("{}/send-otp", sb.verifykit_web_rest_url()))
+                .header("X-Vfk-Server-Key", "sandbox-server-key")
+                .json(&serde_json::json!({"phoneNumber": "+905321234567", "countryCode": "TR"}))
+                .send(),
+        );
+        // The bound only turns a deadlock into a failure; it is not a timing assertion.
+        let verigator = tokio::time::timeout(
+            Duration::from_secs(60),
+            http.post(format!("{}/service/service", sb.verigator_url()))
+                .header("X-Service-Auth", "sandbox:sandbox")
+                .json(&serde_json::json!({"fqdn": "example.com", "name": "Example"}))
+                .send(),
+        )
+        .await
+        .expect("Verigator waited for VerifyKit's lock")
+        .unwrap();
+        assert_eq!(verigator.status(), 201);
+        assert!(
+            !verifykit.is_finished(),
+            "VerifyKit's request cannot be answered while its lock is held"
+        );
+        assert_eq!(
+            sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+            0
+        );
+        drop(slow_verifykit_handler);
+        let verifykit = verifykit.await.unwrap().unwrap();
+        assert_eq!(verifykit.status(), 201);
+        assert_eq!(
+            sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+            1
+        );
+        assert_eq!(sb.messages("+905321234567").len(), 1);
+        let verigator_only = sb.requests_of(Provider::Verigator);
+        assert_eq!(verigator_only.requests.len(), 1);
+        assert_eq!(verigator_only.counts["POST /v1/service/service"], 1);
+        assert!(!verigator_only.counts.contains_key("POST /v1.0/send-otp"));
     }
 }

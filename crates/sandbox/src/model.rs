@@ -127,12 +127,13 @@ pub struct RequestRecord {
     pub forwarded_for: Option<String>,
 }
 
-/// The request log: every request in arrival order, and counts per `"METHOD path"`.
+/// The request log: the newest requests in arrival order, and exact counts per `"METHOD path"`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestLog {
-    /// Every logged request, oldest first.
+    /// The newest requests (at most `SandboxConfig::request_log_capacity`), oldest first.
     pub requests: Vec<RequestRecord>,
-    /// Number of requests per `"METHOD path"`, e.g. `"POST /v1.0/send-otp": 1`.
+    /// Number of requests per `"METHOD path"`, e.g. `"POST /v1.0/send-otp": 1`, counting every
+    /// request since the start (or the last reset), including those dropped from `requests`.
     pub counts: BTreeMap<String, usize>,
 }
 

@@ -187,18 +187,21 @@ async fn serve_provider_request(
         .get("x-vfk-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (fault, at) = {
-        let mut state = app.lock();
-        (state.faults.take(provider, &method, &path), state.now())
-    };
+    let fault = app.common.take_fault(provider, &method, &path);
+    let at = app.common.now();
     let response = match &fault {
         None => next.run(req).await,
         Some(action) => apply_fault(provider, action, req, next).await,
     };
+    // A delayed answer is logged (and counted) as soon as the request took effect.
+    let delay = match &fault {
+        Some(FaultAction::Delay { ms }) => Some(Duration::from_millis(*ms)),
+        _ => None,
+    };
     let status = (response.extensions().get::<ResetConnection>().is_none())
         .then(|| response.status().as_u16());
     tracing::info!(%provider, %method, %path, status, fault = fault.as_ref().map(FaultAction::name), "request");
-    app.lock().requests.push(RequestRecord {
+    app.common.log_request(RequestRecord {
         provider,
         method,
         path,
@@ -207,6 +210,9 @@ async fn serve_provider_request(
         fault: fault.as_ref().map(|f| f.name().to_owned()),
         forwarded_for,
     });
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     response
 }
 
@@ -224,12 +230,9 @@ async fn apply_fault(
                 None => status_error(provider, status),
             }
         }
-        FaultAction::Delay { ms } => {
-            // A slow provider: the request takes effect at once, the answer comes late.
-            let response = next.run(req).await;
-            tokio::time::sleep(Duration::from_millis(*ms)).await;
-            response
-        }
+        // A slow provider: the request takes effect at once, the answer comes late (the
+        // caller sleeps after logging the request).
+        FaultAction::Delay { .. } => next.run(req).await,
         FaultAction::ConnectionReset => {
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             response.extensions_mut().insert(ResetConnection);

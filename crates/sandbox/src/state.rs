@@ -1,23 +1,45 @@
 //! The sandbox's in-memory state, shared by the HTTP handlers and the control handle.
+//!
+//! # Lock layout
+//!
+//! Each provider's state sits behind its own mutex ([`Shared::verifykit`], [`Shared::verifik`],
+//! [`Shared::verigator`]), so the providers never wait for each other. The guard a handler gets
+//! derefs to a slot holding the provider's state (field `verifykit`, `verifik` or `verigator`),
+//! the provider's own random source (`rng`), and the parts every provider shares ([`Common`]:
+//! clock, outbox, request log, faults, test numbers, balances), each behind a small lock of its
+//! own that is taken and released inside one method call.
+//!
+//! Lock order: at most one provider lock, then at most one common lock at a time. No code holds
+//! two provider locks at once, and no common lock is held while another lock is taken.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::config::{Balances, SandboxConfig};
-use crate::faults::FaultQueue;
-use crate::model::{Provider, RequestRecord, SentMessage};
+use crate::faults::{Fault, FaultAction, FaultQueue};
+use crate::model::{Provider, RequestLog, RequestRecord, SentMessage};
 use crate::otp::SandboxRng;
 use crate::{phone, verifik, verifykit, verigator};
 
-/// Configuration plus the mutable state behind one mutex.
+/// Locks `mutex`. A panic while it was held cannot leave sandbox state half-written in a way
+/// that matters for a test server, so a poisoned lock is simply taken over.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Configuration plus the mutable state, one lock per provider and small locks for the rest.
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// The configuration the sandbox was started with.
     pub(crate) config: SandboxConfig,
-    state: Mutex<State>,
+    /// The parts every provider shares.
+    pub(crate) common: Arc<Common>,
+    verifykit: Mutex<VerifyKitSlot>,
+    verifik: Mutex<VerifikSlot>,
+    verigator: Mutex<VerigatorSlot>,
 }
 
 /// What handlers and routers share.
@@ -26,95 +48,184 @@ pub(crate) type App = Arc<Shared>;
 impl Shared {
     /// Fresh state for `config`.
     pub(crate) fn new(config: SandboxConfig) -> App {
-        let state = Mutex::new(State::new(&config));
-        Arc::new(Self { config, state })
+        let common = Arc::new(Common::new(&config));
+        Arc::new(Self {
+            verifykit: Mutex::new(VerifyKitSlot::new(&config, &common)),
+            verifik: Mutex::new(VerifikSlot::new(&config, &common)),
+            verigator: Mutex::new(VerigatorSlot::new(&config, &common)),
+            config,
+            common,
+        })
     }
 
-    /// Locks the state. A panic while it was held cannot leave it half-written in a way that
-    /// matters for a test server, so a poisoned lock is simply taken over.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Locks VerifyKit's state (and only VerifyKit's).
+    pub(crate) fn verifykit(&self) -> MutexGuard<'_, VerifyKitSlot> {
+        lock(&self.verifykit)
     }
 
-    /// Throws everything away and starts over from the configuration (clock included).
+    /// Locks Verifik's state (and only Verifik's).
+    pub(crate) fn verifik(&self) -> MutexGuard<'_, VerifikSlot> {
+        lock(&self.verifik)
+    }
+
+    /// Locks Verigator's state (and only Verigator's).
+    pub(crate) fn verigator(&self) -> MutexGuard<'_, VerigatorSlot> {
+        lock(&self.verigator)
+    }
+
+    /// Throws everything away and starts over from the configuration (clock included). The
+    /// providers are reset one after the other, never two locks at once.
     pub(crate) fn reset(&self) {
-        *self.lock() = State::new(&self.config);
+        *self.verifykit() = VerifyKitSlot::new(&self.config, &self.common);
+        *self.verifik() = VerifikSlot::new(&self.config, &self.common);
+        *self.verigator() = VerigatorSlot::new(&self.config, &self.common);
+        self.common.reset(&self.config);
     }
 }
 
-/// All mutable sandbox state.
-#[derive(Debug)]
-pub(crate) struct State {
-    /// Source of codes and ids.
-    pub(crate) rng: SandboxRng,
-    /// The sandbox clock.
-    pub(crate) clock: Clock,
-    /// Sent messages, oldest first.
-    pub(crate) outbox: Vec<SentMessage>,
-    /// Requests that reached a provider, oldest first.
-    pub(crate) requests: Vec<RequestRecord>,
-    /// Pending injected faults.
-    pub(crate) faults: FaultQueue,
-    /// Test numbers (E.164) and their fixed codes.
-    pub(crate) test_numbers: BTreeMap<String, String>,
-    /// Remaining credits.
-    pub(crate) balances: Balances,
-    /// VerifyKit flows.
-    pub(crate) verifykit: verifykit::VerifyKitState,
-    /// Verifik validations and tokens.
-    pub(crate) verifik: verifik::VerifikState,
-    /// Verigator services, users and authentications.
-    pub(crate) verigator: verigator::VerigatorState,
+/// The seed of `provider`'s random source: each provider draws from its own generator, so a
+/// seeded sandbox gives the same codes whatever the interleaving of providers.
+fn provider_seed(seed: Option<u64>, provider: Provider) -> Option<u64> {
+    let salt: u64 = match provider {
+        Provider::VerifyKit => 0,
+        Provider::Verifik => 0x5646_494b_0000_0001,
+        Provider::Verigator => 0x5647_5452_0000_0002,
+    };
+    seed.map(|s| s ^ salt)
 }
 
-impl State {
-    fn new(config: &SandboxConfig) -> Self {
-        let test_numbers = config
-            .test_numbers
-            .iter()
-            .map(|(phone, code)| (phone::normalize_query_phone(phone), code.trim().to_owned()))
-            .collect();
-        Self {
-            rng: SandboxRng::new(config.seed),
-            clock: Clock::default(),
-            outbox: Vec::new(),
-            requests: Vec::new(),
-            faults: FaultQueue::default(),
-            test_numbers,
-            balances: config.balances,
-            verifykit: verifykit::VerifyKitState::default(),
-            verifik: verifik::VerifikState::default(),
-            verigator: verigator::VerigatorState::default(),
+/// Declares a provider's slot: its state under the provider's name, its random source, and
+/// methods that delegate to [`Common`], so handlers read `state.now()`, `state.send(..)` etc.
+macro_rules! provider_slot {
+    ($(#[$meta:meta])* $slot:ident, $field:ident: $state:ty, $provider:expr) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub(crate) struct $slot {
+            /// The provider's own state.
+            pub(crate) $field: $state,
+            /// The provider's source of codes and ids.
+            pub(crate) rng: SandboxRng,
+            common: Arc<Common>,
         }
+
+        impl $slot {
+            fn new(config: &SandboxConfig, common: &Arc<Common>) -> Self {
+                Self {
+                    $field: <$state>::default(),
+                    rng: SandboxRng::new(provider_seed(config.seed, $provider)),
+                    common: Arc::clone(common),
+                }
+            }
+
+            /// The current sandbox time.
+            pub(crate) fn now(&self) -> OffsetDateTime {
+                self.common.now()
+            }
+
+            /// A new code for `e164`: the test number's fixed code, else `len` random digits.
+            pub(crate) fn new_code(&mut self, e164: &str, len: usize) -> String {
+                match self.common.test_code(e164) {
+                    Some(code) => code,
+                    None => self.rng.digits(len),
+                }
+            }
+
+            /// Whether `e164` is a configured test number.
+            #[allow(dead_code, reason = "not every provider has test-number-only modes")]
+            pub(crate) fn is_test_number(&self, e164: &str) -> bool {
+                self.common.test_code(e164).is_some()
+            }
+
+            /// Records a sent message in the outbox.
+            pub(crate) fn send(&self, message: SentMessage) {
+                self.common.send(message);
+            }
+
+            /// Whether `provider` has a credit left.
+            #[allow(dead_code, reason = "Verigator has no balance")]
+            pub(crate) fn has_credit(&self, provider: Provider) -> bool {
+                self.common.has_credit(provider)
+            }
+
+            /// Spends one credit of `provider` (no-op when unlimited).
+            #[allow(dead_code, reason = "Verigator has no balance")]
+            pub(crate) fn charge(&self, provider: Provider) {
+                self.common.charge(provider);
+            }
+        }
+    };
+}
+
+provider_slot!(
+    /// VerifyKit's lock-protected slot.
+    VerifyKitSlot, verifykit: verifykit::VerifyKitState, Provider::VerifyKit
+);
+provider_slot!(
+    /// Verifik's lock-protected slot.
+    VerifikSlot, verifik: verifik::VerifikState, Provider::Verifik
+);
+provider_slot!(
+    /// Verigator's lock-protected slot.
+    VerigatorSlot, verigator: verigator::VerigatorState, Provider::Verigator
+);
+
+/// The state every provider shares, each part behind its own small lock.
+#[derive(Debug)]
+pub(crate) struct Common {
+    clock: Mutex<Clock>,
+    outbox: Mutex<Ring<SentMessage>>,
+    requests: Mutex<RequestBook>,
+    faults: Mutex<FaultQueue>,
+    test_numbers: Mutex<BTreeMap<String, String>>,
+    balances: Mutex<Balances>,
+}
+
+impl Common {
+    fn new(config: &SandboxConfig) -> Self {
+        Self {
+            clock: Mutex::new(Clock::default()),
+            outbox: Mutex::new(Ring::new(config.outbox_capacity)),
+            requests: Mutex::new(RequestBook::new(config.request_log_capacity)),
+            faults: Mutex::new(FaultQueue::default()),
+            test_numbers: Mutex::new(test_numbers(config)),
+            balances: Mutex::new(config.balances),
+        }
+    }
+
+    fn reset(&self, config: &SandboxConfig) {
+        *lock(&self.clock) = Clock::default();
+        *lock(&self.outbox) = Ring::new(config.outbox_capacity);
+        *lock(&self.requests) = RequestBook::new(config.request_log_capacity);
+        lock(&self.faults).clear();
+        *lock(&self.test_numbers) = test_numbers(config);
+        *lock(&self.balances) = config.balances;
     }
 
     /// The current sandbox time.
     pub(crate) fn now(&self) -> OffsetDateTime {
-        self.clock.now()
+        lock(&self.clock).now()
     }
 
-    /// A new code for `e164`: the test number's fixed code, else `len` random digits.
-    pub(crate) fn new_code(&mut self, e164: &str, len: usize) -> String {
-        match self.test_numbers.get(e164) {
-            Some(code) => code.clone(),
-            None => self.rng.digits(len),
-        }
+    /// Moves the sandbox clock forward.
+    pub(crate) fn advance_clock(&self, by: time::Duration) {
+        lock(&self.clock).advance(by);
     }
 
-    /// Whether `e164` is a configured test number.
-    pub(crate) fn is_test_number(&self, e164: &str) -> bool {
-        self.test_numbers.contains_key(e164)
+    /// How far the sandbox clock is ahead of real time.
+    pub(crate) fn clock_offset(&self) -> time::Duration {
+        lock(&self.clock).offset()
     }
 
-    /// Records a sent message.
-    pub(crate) fn send(&mut self, message: SentMessage) {
+    /// Records a sent message; past the outbox's capacity the oldest one is dropped.
+    pub(crate) fn send(&self, message: SentMessage) {
         tracing::debug!(provider = %message.provider, channel = message.channel.as_str(), "message sent");
-        self.outbox.push(message);
+        lock(&self.outbox).push(message);
     }
 
     /// Messages to `recipient` (E.164 phone or e-mail), newest first; all messages when `None`.
     pub(crate) fn messages(&self, recipient: Option<&str>) -> Vec<SentMessage> {
-        self.outbox
+        lock(&self.outbox)
+            .items
             .iter()
             .rev()
             .filter(|m| {
@@ -129,20 +240,86 @@ impl State {
             .collect()
     }
 
+    /// Logs a request and counts it.
+    pub(crate) fn log_request(&self, record: RequestRecord) {
+        lock(&self.requests).record(record);
+    }
+
+    /// The request log (newest `request_log_capacity` records) with exact counts, optionally
+    /// only `provider`'s.
+    pub(crate) fn request_log(&self, provider: Option<Provider>) -> RequestLog {
+        lock(&self.requests).log(provider)
+    }
+
+    /// Exactly how many `method` requests to `provider`'s `path` arrived.
+    pub(crate) fn request_count(&self, provider: Provider, method: &str, path: &str) -> usize {
+        lock(&self.requests).count(provider, method, path)
+    }
+
+    /// Takes one use of the first pending fault matching the request.
+    pub(crate) fn take_fault(
+        &self,
+        provider: Provider,
+        method: &str,
+        path: &str,
+    ) -> Option<FaultAction> {
+        lock(&self.faults).take(provider, method, path)
+    }
+
+    /// Queues a fault.
+    pub(crate) fn push_fault(&self, fault: Fault) {
+        lock(&self.faults).push(fault);
+    }
+
+    /// Faults not used up yet.
+    pub(crate) fn pending_faults(&self) -> Vec<Fault> {
+        lock(&self.faults).pending().to_vec()
+    }
+
+    /// Drops every pending fault.
+    pub(crate) fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
+    /// The fixed code of test number `e164`, if it is one.
+    pub(crate) fn test_code(&self, e164: &str) -> Option<String> {
+        lock(&self.test_numbers).get(e164).cloned()
+    }
+
+    /// Makes `e164` a test number with `code`.
+    pub(crate) fn add_test_number(&self, e164: String, code: String) {
+        lock(&self.test_numbers).insert(e164, code);
+    }
+
+    /// Removes a test number; false if it was not one.
+    pub(crate) fn remove_test_number(&self, e164: &str) -> bool {
+        lock(&self.test_numbers).remove(e164).is_some()
+    }
+
+    /// Every test number with its code, sorted by number.
+    pub(crate) fn test_numbers(&self) -> Vec<(String, String)> {
+        lock(&self.test_numbers)
+            .iter()
+            .map(|(p, c)| (p.clone(), c.clone()))
+            .collect()
+    }
+
     /// The credits of `provider` (`None` = unlimited; Verigator is always unlimited).
     pub(crate) fn balance(&self, provider: Provider) -> Option<u64> {
+        let balances = lock(&self.balances);
         match provider {
-            Provider::VerifyKit => self.balances.verifykit,
-            Provider::Verifik => self.balances.verifik,
+            Provider::VerifyKit => balances.verifykit,
+            Provider::Verifik => balances.verifik,
             Provider::Verigator => None,
         }
     }
 
     /// Sets the credits of `provider` (ignored for Verigator, which has no balance).
-    pub(crate) fn set_balance(&mut self, provider: Provider, credits: Option<u64>) {
+    pub(crate) fn set_balance(&self, provider: Provider, credits: Option<u64>) {
+        let mut balances = lock(&self.balances);
         match provider {
-            Provider::VerifyKit => self.balances.verifykit = credits,
-            Provider::Verifik => self.balances.verifik = credits,
+            Provider::VerifyKit => balances.verifykit = credits,
+            Provider::Verifik => balances.verifik = credits,
             Provider::Verigator => {}
         }
     }
@@ -153,10 +330,11 @@ impl State {
     }
 
     /// Spends one credit of `provider` (no-op when unlimited).
-    pub(crate) fn charge(&mut self, provider: Provider) {
+    pub(crate) fn charge(&self, provider: Provider) {
+        let mut balances = lock(&self.balances);
         let slot = match provider {
-            Provider::VerifyKit => &mut self.balances.verifykit,
-            Provider::Verifik => &mut self.balances.verifik,
+            Provider::VerifyKit => &mut balances.verifykit,
+            Provider::Verifik => &mut balances.verifik,
             Provider::Verigator => return,
         };
         if let Some(credits) = slot {
@@ -165,10 +343,131 @@ impl State {
     }
 }
 
+fn test_numbers(config: &SandboxConfig) -> BTreeMap<String, String> {
+    config
+        .test_numbers
+        .iter()
+        .map(|(phone, code)| (phone::normalize_query_phone(phone), code.trim().to_owned()))
+        .collect()
+}
+
+/// A first-in first-out buffer that keeps the newest `capacity` items.
+#[derive(Debug)]
+struct Ring<T> {
+    items: VecDeque<T>,
+    capacity: usize,
+}
+
+impl<T> Ring<T> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            items: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    /// Appends `item`, dropping the oldest items past the capacity.
+    fn push(&mut self, item: T) {
+        if self.capacity == 0 {
+            return;
+        }
+        while self.items.len() >= self.capacity {
+            self.items.pop_front();
+        }
+        self.items.push_back(item);
+    }
+}
+
+/// The bounded request log plus exact counts per provider and `"METHOD path"`, kept apart so
+/// the counts stay exact after the log has dropped old records.
+#[derive(Debug)]
+struct RequestBook {
+    log: Ring<RequestRecord>,
+    counts: HashMap<Provider, HashMap<String, usize>>,
+}
+
+impl RequestBook {
+    fn new(capacity: usize) -> Self {
+        Self {
+            log: Ring::new(capacity),
+            counts: HashMap::new(),
+        }
+    }
+
+    fn record(&mut self, record: RequestRecord) {
+        let key = endpoint_key(&record.method, &record.path);
+        *self
+            .counts
+            .entry(record.provider)
+            .or_default()
+            .entry(key)
+            .or_insert(0) += 1;
+        self.log.push(record);
+    }
+
+    fn count(&self, provider: Provider, method: &str, path: &str) -> usize {
+        self.counts
+            .get(&provider)
+            .and_then(|c| c.get(&endpoint_key(method, path)))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn log(&self, provider: Option<Provider>) -> RequestLog {
+        let requests = self
+            .log
+            .items
+            .iter()
+            .filter(|r| provider.is_none_or(|p| r.provider == p))
+            .cloned()
+            .collect();
+        let mut counts = BTreeMap::new();
+        for (p, per_endpoint) in &self.counts {
+            if provider.is_none_or(|wanted| wanted == *p) {
+                for (endpoint, n) in per_endpoint {
+                    *counts.entry(endpoint.clone()).or_insert(0) += n;
+                }
+            }
+        }
+        RequestLog { requests, counts }
+    }
+}
+
+/// The counts' key: `"METHOD path"` with the method upper-cased.
+fn endpoint_key(method: &str, path: &str) -> String {
+    format!("{} {path}", method.to_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Channel;
+
+    fn message(phone: &str, code: String, at: OffsetDateTime) -> SentMessage {
+        SentMessage {
+            provider: Provider::VerifyKit,
+            phone: Some(phone.into()),
+            email: None,
+            channel: Channel::Sms,
+            code: Some(code),
+            text: String::new(),
+            lang: "en".into(),
+            reference: None,
+            sent_at: at,
+        }
+    }
+
+    fn record(provider: Provider, method: &str, path: &str) -> RequestRecord {
+        RequestRecord {
+            provider,
+            method: method.into(),
+            path: path.into(),
+            status: Some(200),
+            at: OffsetDateTime::UNIX_EPOCH,
+            fault: None,
+            forwarded_for: None,
+        }
+    }
 
     #[test]
     fn credits_are_spent_and_stop_at_zero() {
@@ -180,15 +479,15 @@ mod tests {
             ..SandboxConfig::default()
         };
         let app = Shared::new(config);
-        let mut s = app.lock();
+        let s = app.verifykit();
         assert!(s.has_credit(Provider::VerifyKit));
         s.charge(Provider::VerifyKit);
         assert!(!s.has_credit(Provider::VerifyKit));
         s.charge(Provider::VerifyKit);
-        assert_eq!(s.balance(Provider::VerifyKit), Some(0));
+        assert_eq!(app.common.balance(Provider::VerifyKit), Some(0));
         s.charge(Provider::Verifik);
         assert!(s.has_credit(Provider::Verifik));
-        s.set_balance(Provider::Verigator, Some(0));
+        app.common.set_balance(Provider::Verigator, Some(0));
         assert!(s.has_credit(Provider::Verigator));
     }
 
@@ -199,45 +498,136 @@ mod tests {
             ..SandboxConfig::seeded(1)
         };
         let app = Shared::new(config);
-        assert_eq!(app.lock().new_code("+905320000000", 6), "123456");
-        let random = app.lock().new_code("+905321111111", 6);
+        assert_eq!(app.verifik().new_code("+905320000000", 6), "123456");
+        let random = app.verifik().new_code("+905321111111", 6);
         assert_eq!(random.len(), 6);
-        app.lock().test_numbers.clear();
-        app.lock().clock.advance(time::Duration::hours(1));
+        assert!(app.common.remove_test_number("+905320000000"));
+        app.common.advance_clock(time::Duration::hours(1));
         app.reset();
-        assert!(app.lock().is_test_number("+905320000000"));
-        assert_eq!(app.lock().clock.offset(), time::Duration::ZERO);
+        assert!(app.verigator().is_test_number("+905320000000"));
+        assert_eq!(app.common.clock_offset(), time::Duration::ZERO);
         assert_eq!(
-            app.lock().new_code("+905321111111", 6),
+            app.verifik().new_code("+905321111111", 6),
             random,
             "seeded again after reset"
         );
     }
 
     #[test]
+    fn each_provider_draws_from_its_own_seeded_generator() {
+        let app = Shared::new(SandboxConfig::seeded(7));
+        let first = app.verifykit().rng.alphanumeric(16);
+        let twin = Shared::new(SandboxConfig::seeded(7));
+        // Another provider's draws in between do not shift VerifyKit's sequence.
+        twin.verigator().rng.alphanumeric(16);
+        twin.verifik().rng.alphanumeric(16);
+        assert_eq!(twin.verifykit().rng.alphanumeric(16), first);
+        assert_ne!(app.verifik().rng.alphanumeric(16), first);
+    }
+
+    #[test]
     fn messages_are_newest_first_and_filtered() {
         let app = Shared::new(SandboxConfig::default());
-        let mut s = app.lock();
+        let s = app.verifykit();
         for (i, phone) in ["+905321111111", "+905322222222", "+905321111111"]
             .into_iter()
             .enumerate()
         {
-            let sent_at = s.now();
-            s.send(SentMessage {
-                provider: Provider::VerifyKit,
-                phone: Some(phone.into()),
-                email: None,
-                channel: Channel::Sms,
-                code: Some(i.to_string()),
-                text: String::new(),
-                lang: "en".into(),
-                reference: None,
-                sent_at,
-            });
+            s.send(message(phone, i.to_string(), s.now()));
         }
-        let mine = s.messages(Some("+905321111111"));
+        let mine = app.common.messages(Some("+905321111111"));
         assert_eq!(mine.len(), 2);
         assert_eq!(mine[0].code.as_deref(), Some("2"));
-        assert_eq!(s.messages(None).len(), 3);
+        assert_eq!(app.common.messages(None).len(), 3);
+    }
+
+    #[test]
+    fn log_and_outbox_stay_bounded_while_counts_stay_exact() {
+        let config = SandboxConfig {
+            request_log_capacity: 5,
+            outbox_capacity: 3,
+            ..SandboxConfig::default()
+        };
+        let app = Shared::new(config);
+        for i in 0..1_000 {
+            app.common.log_request(record(
+                Provider::VerifyKit,
+                "POST",
+                if i % 4 == 0 {
+                    "/v1.0/send-otp"
+                } else {
+                    "/v1.0/check-otp"
+                },
+            ));
+            app.common
+                .log_request(record(Provider::Verifik, "PUT", "/v2/phone-validations"));
+            app.common.send(message(
+                "+905321111111",
+                i.to_string(),
+                OffsetDateTime::UNIX_EPOCH,
+            ));
+        }
+        let log = app.common.request_log(None);
+        assert_eq!(
+            log.requests.len(),
+            5,
+            "the log keeps only the newest records"
+        );
+        assert_eq!(log.requests[4].provider, Provider::Verifik);
+        assert_eq!(log.counts["POST /v1.0/send-otp"], 250);
+        assert_eq!(log.counts["POST /v1.0/check-otp"], 750);
+        assert_eq!(log.counts["PUT /v2/phone-validations"], 1_000);
+        assert_eq!(
+            app.common
+                .request_count(Provider::VerifyKit, "post", "/v1.0/check-otp"),
+            750
+        );
+        assert_eq!(
+            app.common
+                .request_count(Provider::Verigator, "PUT", "/v2/phone-validations"),
+            0
+        );
+        let verifik_only = app.common.request_log(Some(Provider::Verifik));
+        assert_eq!(verifik_only.counts.len(), 1);
+        assert!(
+            verifik_only
+                .requests
+                .iter()
+                .all(|r| r.provider == Provider::Verifik)
+        );
+        let outbox = app.common.messages(None);
+        let codes: Vec<_> = outbox.iter().filter_map(|m| m.code.as_deref()).collect();
+        assert_eq!(
+            codes,
+            ["999", "998", "997"],
+            "the oldest messages are dropped"
+        );
+        app.reset();
+        assert!(app.common.request_log(None).counts.is_empty());
+        assert!(app.common.messages(None).is_empty());
+    }
+
+    #[test]
+    fn a_zero_capacity_keeps_nothing_but_still_counts() {
+        let config = SandboxConfig {
+            request_log_capacity: 0,
+            outbox_capacity: 0,
+            ..SandboxConfig::default()
+        };
+        let app = Shared::new(config);
+        app.common
+            .log_request(record(Provider::Verigator, "GET", "/v1/service/service/x"));
+        app.common.send(message(
+            "+905321111111",
+            "1".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        ));
+        assert!(app.common.request_log(None).requests.is_empty());
+        assert_eq!(
+            app.common
+                .request_count(Provider::Verigator, "GET", "/v1/service/service/x"),
+            1
+        );
+        assert!(app.common.messages(None).is_empty());
     }
 }

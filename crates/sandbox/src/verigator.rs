@@ -17,7 +17,7 @@ use crate::config::SandboxConfig;
 use crate::model::{Channel, ControlError, Provider, SentMessage, TotpEnrollment};
 use crate::otp::{CodeCheck, PendingCode, constant_time_eq};
 use crate::server::provider_middleware;
-use crate::state::{App, State};
+use crate::state::{App, VerigatorSlot as State};
 use crate::texts::{self, Lang};
 use crate::{phone, totp};
 
@@ -174,7 +174,7 @@ async fn create_service(AxumState(app): AxumState<App>, input: Input) -> Respons
         authenticate(&app.config, &input)?;
         let fqdn = required(&input, "fqdn", "Invalid data: fqdn and name are required")?;
         let name = required(&input, "name", "Invalid data: fqdn and name are required")?;
-        let mut state = app.lock();
+        let mut state = app.verigator();
         if state
             .verigator
             .services
@@ -204,7 +204,7 @@ async fn get_service(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let state = app.lock();
+        let state = app.verigator();
         let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
         Ok((StatusCode::OK, service.to_json()))
     })())
@@ -217,7 +217,7 @@ async fn delete_service(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        app.lock()
+        app.verigator()
             .verigator
             .services
             .remove(&sid)
@@ -247,7 +247,7 @@ async fn create_user(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid data: phone_number is not a valid international number",
         ))?;
-        let mut state = app.lock();
+        let mut state = app.verigator();
         let now = state.now();
         let id = state.rng.uuid();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
@@ -280,7 +280,7 @@ async fn list_users(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let state = app.lock();
+        let state = app.verigator();
         let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
         let users: Vec<Value> = service.users.iter().map(User::to_json).collect();
         let n = users.len();
@@ -298,7 +298,7 @@ async fn get_user(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let mut state = app.lock();
+        let mut state = app.verigator();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
         let user = service.user_mut(&uid).ok_or(NO_USER)?;
         Ok((StatusCode::OK, user.to_json()))
@@ -312,7 +312,7 @@ async fn delete_user(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let mut state = app.lock();
+        let mut state = app.verigator();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
         let before = service.users.len();
         service.users.retain(|u| u.id != uid);
@@ -338,7 +338,7 @@ async fn start_auth(
                 "Invalid data: method must be sms or totp",
             ));
         }
-        let mut state = app.lock();
+        let mut state = app.verigator();
         let now = state.now();
         let ttl = Duration::try_from(app.config.verigator_pin_ttl)
             .unwrap_or(Duration::minutes(5))
@@ -413,7 +413,7 @@ async fn verify_pin(
         authenticate(&app.config, &input)?;
         let token = required(&input, "token", "Invalid data: token is required")?;
         let max = app.config.verigator_max_attempts;
-        let mut state = app.lock();
+        let mut state = app.verigator();
         let now = state.now();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
         let user = service.user_mut(&uid).ok_or(NO_USER)?;
@@ -493,7 +493,7 @@ fn find_user<'a>(
 
 /// Enrols a user in the authenticator app: new random secret; `totp` authentications then use it.
 pub(crate) fn enroll_totp(app: &App, sid: &str, uid: &str) -> Result<TotpEnrollment, ControlError> {
-    let mut state = app.lock();
+    let mut state = app.verigator();
     let now = state.now();
     let secret: [u8; 20] = state.rng.bytes();
     let (service_name, user) = find_user(&mut state, sid, uid)?;
@@ -523,7 +523,7 @@ pub(crate) fn enroll_totp(app: &App, sid: &str, uid: &str) -> Result<TotpEnrollm
 
 /// The enrolled user's current TOTP code and the seconds it stays current (sandbox clock).
 pub(crate) fn totp_code(app: &App, sid: &str, uid: &str) -> Result<(String, u64), ControlError> {
-    let mut state = app.lock();
+    let mut state = app.verigator();
     let now = state.now().unix_timestamp();
     let (_, user) = find_user(&mut state, sid, uid)?;
     let secret = user.totp_secret.as_ref().ok_or_else(|| {

@@ -944,3 +944,38 @@ async fn the_sandbox_binds_the_configured_address() {
         "an address in use is an error"
     );
 }
+
+#[tokio::test]
+async fn past_their_capacity_the_log_and_outbox_keep_the_newest_and_counts_stay_exact() {
+    let sb = start_with(SandboxConfig {
+        request_log_capacity: 3,
+        outbox_capacity: 2,
+        ..SandboxConfig::seeded(7)
+    })
+    .await;
+    let http = client();
+    let phones: Vec<String> = (0..5).map(|i| format!("+9053212345{i:02}")).collect();
+    for phone in &phones {
+        assert_eq!(send(send_otp(&http, &sb, phone)).await.0, 201);
+    }
+    let (status, log) = send(http.get(format!("{}/requests", sb.control_url()))).await;
+    assert_eq!(status, 200);
+    assert_eq!(log["requests"].as_array().unwrap().len(), 3, "{log}");
+    assert_eq!(log["counts"]["POST /v1.0/send-otp"], 5, "{log}");
+    assert_eq!(
+        sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+        5
+    );
+    let (_, messages) = send(http.get(format!("{}/messages", sb.control_url()))).await;
+    let recipients: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["phone"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, [phones[4].as_str(), phones[3].as_str()]);
+    assert!(
+        sb.latest_code(&phones[0]).is_none(),
+        "dropped from the outbox"
+    );
+}

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
-use phone_verify_sandbox::{Fault, FaultAction, RequestRecord};
+use phone_verify_sandbox::{Fault, FaultAction};
 pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
 use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
@@ -69,9 +69,12 @@ impl Endpoint {
         }
     }
 
-    fn matches(&self, record: &RequestRecord) -> bool {
-        record.method.eq_ignore_ascii_case(&self.method)
-            && phone_verify_sandbox::faults::path_matches(&self.path, &record.path)
+    /// Whether the counts' key `"METHOD path"` is this endpoint.
+    fn matches(&self, endpoint: &str) -> bool {
+        endpoint.split_once(' ').is_some_and(|(method, path)| {
+            method.eq_ignore_ascii_case(&self.method)
+                && phone_verify_sandbox::faults::path_matches(&self.path, path)
+        })
     }
 }
 
@@ -267,12 +270,15 @@ impl Harness for SandboxHarness {
 
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         self.require_send_endpoints()?;
-        let log = self.sandbox.requests();
-        let mine = || log.requests.iter().filter(|r| r.provider == self.provider);
-        let sends = mine()
-            .filter(|r| self.send_endpoints.iter().any(|e| e.matches(r)))
-            .count();
-        Ok(RequestCounts::new(sends as u64, mine().count() as u64))
+        // The counts are exact; the log itself keeps only the newest requests.
+        let counts = self.sandbox.requests_of(self.provider).counts;
+        let sends: usize = counts
+            .iter()
+            .filter(|(endpoint, _)| self.send_endpoints.iter().any(|e| e.matches(endpoint)))
+            .map(|(_, n)| n)
+            .sum();
+        let all: usize = counts.values().sum();
+        Ok(RequestCounts::new(sends as u64, all as u64))
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use phone_verify_sandbox::config::{DEFAULT_OUTBOX_CAPACITY, DEFAULT_REQUEST_LOG_CAPACITY};
 use phone_verify_sandbox::{Balances, InitTheme, RateLimit, Sandbox, SandboxConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -65,6 +66,20 @@ struct Args {
     /// VerifyKit requests allowed per minute per end-user IP (no limit when absent).
     #[arg(long)]
     verifykit_rate_limit: Option<u32>,
+    /// Requests the request log keeps (the oldest are dropped; counts per endpoint stay exact).
+    #[arg(
+        long,
+        env = "PHONE_VERIFY_SANDBOX_REQUEST_LOG_CAPACITY",
+        default_value_t = DEFAULT_REQUEST_LOG_CAPACITY
+    )]
+    request_log_capacity: usize,
+    /// Sent messages the outbox keeps (the oldest are dropped).
+    #[arg(
+        long,
+        env = "PHONE_VERIFY_SANDBOX_OUTBOX_CAPACITY",
+        default_value_t = DEFAULT_OUTBOX_CAPACITY
+    )]
+    outbox_capacity: usize,
 }
 
 fn parse_test_number(raw: &str) -> Result<(String, String), String> {
@@ -101,6 +116,8 @@ async fn main() -> std::io::Result<()> {
             window: Duration::from_secs(60),
         }),
         test_numbers: args.test_numbers,
+        request_log_capacity: args.request_log_capacity,
+        outbox_capacity: args.outbox_capacity,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await?;

@@ -61,7 +61,7 @@ pub(super) async fn renew_session(AxumState(app): AxumState<App>, input: Input) 
 /// `POST /v2/auth/renew-and-revoke`: a new 30-day token; every older token stops working.
 pub(super) async fn renew_and_revoke(AxumState(app): AxumState<App>, input: Input) -> Response {
     let outcome = {
-        let mut state = app.lock();
+        let mut state = app.verifik();
         authorize(&state, &app.config, &input).map(|_| {
             state.verifik.tokens.clear();
             state.verifik.configured_token_revoked = true;
@@ -115,7 +115,7 @@ fn start_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
             "Invalid type. Phone login uses type \"login\".",
         ));
     }
-    let mut state = app.lock();
+    let mut state = app.verifik();
     let record = issue(
         &mut state,
         NewValidation {
@@ -151,7 +151,7 @@ fn start_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
 fn confirm_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
     let (_, _, parsed) = login_phone(input, "otp")?;
     let otp = otp_field(input, "otp").unwrap_or_default();
-    let mut state = app.lock();
+    let mut state = app.verifik();
     let now = state.now();
     let invalid = || VfError::bad_request("Invalid OTP code.");
     let login = state
@@ -179,7 +179,7 @@ fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
         return Err(());
     }
     let lang = Lang::from_tag(input.str_or_query("language").as_deref());
-    let mut state = app.lock();
+    let mut state = app.verifik();
     let now = state.now();
     let code = state.new_code(&email, OTP_LENGTH);
     let expires_at = now + Duration::minutes(OTP_MINUTES);
@@ -215,7 +215,7 @@ fn confirm_email_login(app: &App, input: &Input) -> Result<Value, VfError> {
         .collect();
         return Err(VfError::missing(&missing, true));
     };
-    let mut state = app.lock();
+    let mut state = app.verifik();
     let now = state.now();
     let invalid = || VfError {
         status: 400,
@@ -236,7 +236,7 @@ fn confirm_email_login(app: &App, input: &Input) -> Result<Value, VfError> {
 }
 
 fn renew(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let months = match input.query("expiresIn") {
         None => 1,

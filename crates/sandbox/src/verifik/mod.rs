@@ -24,7 +24,7 @@ use crate::config::SandboxConfig;
 use crate::model::Provider;
 use crate::otp::constant_time_eq;
 use crate::server::provider_middleware;
-use crate::state::{App, State};
+use crate::state::{App, VerifikSlot as State};
 
 use record::PhoneValidation;
 

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::body::Input;
 use crate::phone;
-use crate::state::{App, State};
+use crate::state::{App, VerifikSlot as State};
 
 /// Validity of an app registration's JWT, in minutes (Verifik documents 120).
 pub(crate) const REGISTRATION_TOKEN_MINUTES: i64 = 120;
@@ -49,7 +49,7 @@ pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Resp
 }
 
 fn register(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let mut missing: Vec<&str> = ["project", "projectFlow", "fullName"]
         .into_iter()

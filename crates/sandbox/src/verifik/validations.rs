@@ -16,7 +16,7 @@ use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
-use crate::state::{App, State};
+use crate::state::{App, VerifikSlot as State};
 use crate::texts::{self, Lang};
 
 /// Largest page size of the list endpoint.
@@ -226,7 +226,7 @@ fn language_of(input: &Input) -> Result<String, VfError> {
 }
 
 fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     // App-registration validations need the registration's JWT, nothing else.
     let registration = if app_registration {
         let r = authorize_registration(&state, input)?;
@@ -341,7 +341,7 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
 }
 
 fn manual(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     authorize(&state, &app.config, input)?;
     let missing = missing_fields(input, &["phone", "countryCode", "phoneGateway"]);
     if !missing.is_empty() {
@@ -426,7 +426,7 @@ fn may_validate(caller: &Caller, owner: Option<&String>) -> Result<(), VfError> 
 }
 
 fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     let caller = authorize_caller(&state, &app.config, input)?;
     let otp = otp_field(input, "otp");
     let missing: Vec<&str> = [
@@ -495,7 +495,7 @@ fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
 }
 
 fn validate_one(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.lock();
+    let mut state = app.verifik();
     let caller = authorize_caller(&state, &app.config, input)?;
     let not_found = || VfError::reason(404, "phone_validation_not_found");
     let index = *state.verifik.by_id.get(id).ok_or_else(not_found)?;
@@ -530,7 +530,7 @@ fn page_param(input: &Input, key: &str, default: usize, max: usize) -> Result<us
 }
 
 fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
-    let state = app.lock();
+    let state = app.verifik();
     authorize(&state, &app.config, input)?;
     let page = page_param(input, "page", 1, usize::MAX)?;
     let limit = page_param(input, "limit", 10, MAX_LIMIT)?;
@@ -573,7 +573,7 @@ fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
 }
 
 fn fetch(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
-    let state = app.lock();
+    let state = app.verifik();
     authorize(&state, &app.config, input)?;
     let index = *state
         .verifik

@@ -41,7 +41,7 @@ fn msisdn_list(input: &Input) -> Vec<String> {
 }
 
 fn update(app: &App, input: &Input, add: bool) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, &app.config, input)?;
     let kind = input
         .str("type")

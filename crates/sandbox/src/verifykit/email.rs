@@ -58,7 +58,7 @@ fn body_text(lang: Lang) -> &'static str {
 
 fn start(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     if input.str("email").is_some_and(|e| !looks_like_email(&e)) {
         return Err(VkError::EMAIL_INVALID);
@@ -97,7 +97,7 @@ fn start(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
 
 fn check(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     let reference = input
         .str("reference")
@@ -141,7 +141,7 @@ pub(crate) fn complete_email_flow(
             "{email:?} is not an e-mail address"
         )));
     }
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     let now = state.now();
     let flow = state.verifykit.emails.get_mut(reference).ok_or_else(|| {
         ControlError::NotFound(format!(

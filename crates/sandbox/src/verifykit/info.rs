@@ -68,7 +68,7 @@ fn method_entry(lang: Lang, app: &str, text_colour: &str, bg_colour: &str) -> Va
 
 fn init_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    guard(&mut app.lock(), config, input)?;
+    guard(&mut app.verifykit(), config, input)?;
     let lang = lang(input);
     let basic = config.init_theme == InitTheme::Basic;
     let list: Vec<Value> = METHODS
@@ -96,7 +96,7 @@ fn init_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
 }
 
 fn country_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    guard(&mut app.lock(), &app.config, input)?;
+    guard(&mut app.verifykit(), &app.config, input)?;
     let first = input.str("countryCode").map(|c| c.to_ascii_uppercase());
     let all = phone::countries();
     let list: Vec<Value> = all
@@ -112,7 +112,7 @@ fn country_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError
 }
 
 fn session_result(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, &app.config, input)?;
     let session_id = input
         .str("sessionId")
@@ -135,7 +135,7 @@ fn session_result(app: &App, input: &Input) -> Result<(StatusCode, Value), VkErr
 }
 
 fn new_access_token(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, &app.config, input)?;
     let token = state.rng.alphanumeric(40);
     let timeout = vk_date(state.now() + Duration::minutes(ACCESS_TOKEN_MINUTES));
@@ -146,7 +146,7 @@ fn new_access_token(app: &App, input: &Input) -> Result<(StatusCode, Value), VkE
 }
 
 fn whatsapp_message(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, &app.config, input)?;
     let raw = input.str("phoneNumber").ok_or(VkError::INVALID_PHONE)?;
     let phone = phone::parse_international(&raw).ok_or(VkError::INVALID_PHONE)?;

@@ -26,7 +26,7 @@ use crate::config::SandboxConfig;
 use crate::model::Provider;
 use crate::otp::{PendingCode, SandboxRng, constant_time_eq};
 use crate::server::provider_middleware;
-use crate::state::{App, State};
+use crate::state::{App, VerifyKitSlot as State};
 use crate::texts::Lang;
 
 pub(crate) use email::{complete_email_flow, looks_like_email};

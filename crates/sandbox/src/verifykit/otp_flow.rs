@@ -29,7 +29,7 @@ pub(super) async fn check_otp(AxumState(app): AxumState<App>, input: Input) -> R
 
 fn send(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     let country = input.str("countryCode").ok_or(VkError::INVALID_PHONE)?;
     let raw = input.str("phoneNumber").ok_or(VkError::INVALID_PHONE)?;
@@ -92,7 +92,7 @@ fn send(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
 
 fn check(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     let country = input.str("countryCode").ok_or(VkError::INVALID_PHONE)?;
     let raw = input.str("phoneNumber").ok_or(VkError::INVALID_PHONE)?;

@@ -66,7 +66,7 @@ fn deeplink(app: &str, lang: Lang, reference: &str) -> String {
 
 fn start_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     let kind = input
         .str("app")
@@ -154,7 +154,7 @@ fn start_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> 
 
 fn check_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     let reference = input
         .str("reference")
@@ -182,7 +182,7 @@ fn check_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> 
 
 fn check_whatsapp_code(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     guard(&mut state, config, input)?;
     let reference = input.str("reference").ok_or(VkError::OTP_NOT_FOUND)?;
     let code = input.str("code").ok_or(VkError::OTP_INVALID)?;
@@ -233,7 +233,7 @@ pub(crate) fn complete_reverse_flow(
             "{phone:?} is not a valid international phone number"
         ))
     })?;
-    let mut state = app.lock();
+    let mut state = app.verifykit();
     let now = state.now();
     let st = &mut *state;
     let flow = st.verifykit.reverse.get_mut(reference).ok_or_else(|| {
