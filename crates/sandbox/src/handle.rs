@@ -237,6 +237,7 @@ mod tests {
         let verifykit = tokio::spawn(
             http.post(format!("{}/send-otp", sb.verifykit_web_rest_url()))
                 .header("X-Vfk-Server-Key", "sandbox-server-key")
+                .header("X-Vfk-Forwarded-For", "127.0.0.1")
                 .json(&serde_json::json!({"phoneNumber": "+905321234567", "countryCode": "TR"}))
                 .send(),
         );

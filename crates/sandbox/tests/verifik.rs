@@ -373,7 +373,14 @@ async fn project_validation_create_then_validate() {
         403,
         "otp_does_not_match",
     );
-    let (status, ok) = vf.put(body(json!(code.parse::<u64>().unwrap()))).await;
+    // A number where that keeps every digit (a leading zero would be lost: see
+    // `a_leading_zero_code_sent_as_a_number_is_refused`).
+    let otp = if code.starts_with('0') {
+        json!(code)
+    } else {
+        json!(code.parse::<u64>().unwrap())
+    };
+    let (status, ok) = vf.put(body(otp)).await;
     assert_eq!(status, 200, "{ok}");
     assert_eq!(
         ok["data"],
