@@ -25,7 +25,7 @@ const LIST_USERS: Operation = Operation::read("list-users");
 const GET_USER: Operation = Operation::read("get-user");
 const DELETE_USER: Operation = Operation::write("delete-user");
 const START_AUTH: Operation = Operation::send("start-auth");
-const VERIFY_PIN: Operation = Operation::read("verify-pin");
+const VERIFY_PIN: Operation = Operation::consume("verify-pin");
 
 /// The header Verigator authenticates with: `username:password`, plain text.
 const AUTH_HEADER: &str = "x-service-auth";
@@ -45,7 +45,7 @@ const MAX_SERVICE_FIELD_LEN: usize = 253;
 /// | [`get_user`](Self::get_user) | `GET /service/service/{ServiceId}/users/{UserId}` | read |
 /// | [`delete_user`](Self::delete_user) | `DELETE /service/service/{ServiceId}/users/{UserId}` | write |
 /// | [`start_auth`](Self::start_auth) | `POST /service/service/{ServiceId}/users/{UserId}/auth` | send |
-/// | [`verify_pin`](Self::verify_pin) | `PUT /service/service/{ServiceId}/users/{UserId}/auth` | read |
+/// | [`verify_pin`](Self::verify_pin) | `PUT /service/service/{ServiceId}/users/{UserId}/auth` | consume |
 ///
 /// Every request carries `X-Service-Auth: <username>:<password>`, as the official SDKs send
 /// it, marked sensitive and never logged. Reads are retried on transient failures; writes are

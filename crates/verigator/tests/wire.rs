@@ -501,6 +501,7 @@ async fn every_status_is_a_typed_error() {
     for status in statuses {
         for endpoint in Endpoint::ALL {
             let send = matches!(endpoint, Endpoint::StartAuth);
+            let consume = matches!(endpoint, Endpoint::VerifyPin);
             let expected = match status {
                 400 | 422 => ErrorKind::InvalidInput,
                 401 | 403 => ErrorKind::Unauthorized,
@@ -508,6 +509,7 @@ async fn every_status_is_a_typed_error() {
                 409 => ErrorKind::Conflict,
                 429 => ErrorKind::RateLimited,
                 500 | 502 | 504 if send => ErrorKind::MaybeSent,
+                500 | 502 | 504 if consume => ErrorKind::OutcomeUnknown,
                 500 | 502 | 503 | 504 => ErrorKind::ProviderUnavailable,
                 _ => ErrorKind::Provider,
             };
@@ -705,9 +707,10 @@ async fn sends_are_never_retried_reads_are() {
     server.verify().await;
     server.reset().await;
 
-    // A PIN check is a read: retried after a 503.
+    // A PIN check uses the PIN up: retried only when Verigator refused it unprocessed (503
+    // with Retry-After) ...
     expect("PUT", &auth_path())
-        .respond_with(ResponseTemplate::new(503))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
@@ -720,6 +723,57 @@ async fn sends_are_never_retried_reads_are() {
     let code = Code::new("123456").unwrap();
     let pin = client.verify_pin(SID, UID, &code, None).await.unwrap();
     assert!(pin.verified);
+    server.verify().await;
+    server.reset().await;
+}
+
+#[tokio::test]
+async fn a_lost_pin_check_is_outcome_unknown_never_rejected() {
+    let server = MockServer::start().await;
+    let verifier = builder(&server)
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let handle = Verification::new(verifier.provider(), UID, Channel::Sms)
+        .with_phone(phone())
+        .with_extra(EXTRA_SERVICE_ID, SID)
+        .with_extra(EXTRA_USER_ID, UID)
+        .with_extra(EXTRA_METHOD, "sms");
+    let code = Code::new("123456").unwrap();
+    // A server error or a lost answer: the PIN may have been used; one request, no retry.
+    let answers = [
+        ResponseTemplate::new(500).set_body_json(json!({"message": "Internal server error"})),
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(504),
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"verified": true}))
+            .set_delay(Duration::from_secs(2)),
+    ];
+    for answer in answers {
+        expect_json("PUT", &auth_path(), json!({"token": "123456", "method": "sms"}))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.check_code(&handle, &code).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert!(!err.is_retryable());
+        assert_eq!(
+            err.provider().map(phone_verify_core::ProviderId::as_str),
+            Some("verigator")
+        );
+        server.verify().await;
+        server.reset().await;
+    }
+    // A 503 without Retry-After is not retried either, but it says Verigator is down.
+    expect("PUT", &auth_path())
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    server.verify().await;
 }
 
 #[tokio::test]
