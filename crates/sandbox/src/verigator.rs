@@ -81,10 +81,6 @@ struct Users {
 }
 
 impl Users {
-    fn len(&self) -> usize {
-        self.by_seq.len()
-    }
-
     fn contains_id_in_service(&self, id_in_service: &str) -> bool {
         self.by_id_in_service.contains_key(id_in_service)
     }
@@ -329,12 +325,19 @@ async fn list_users(
         authenticate(&app.config, &input)?;
         let state = app.lock();
         let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
-        Ok::<_, VgError>(user_list(&service.users))
+        // Copy what is listed under the lock; write the JSON after releasing it.
+        Ok::<_, VgError>(
+            service
+                .users
+                .iter()
+                .map(|u| (u.id.clone(), u.ctime, u.id_in_service.clone()))
+                .collect::<Vec<_>>(),
+        )
     })();
     match listed {
-        Ok(body) => (
+        Ok(users) => (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
+            user_list(&users),
         )
             .into_response(),
         Err(error) => error.into_response(),
@@ -342,14 +345,15 @@ async fn list_users(
 }
 
 /// `{"users": [...], "total": n, "count": n}`, written user by user (no intermediate tree).
-fn user_list(users: &Users) -> String {
+fn user_list(users: &[(String, OffsetDateTime, String)]) -> String {
     let mut body = String::with_capacity(32 + users.len() * 112);
     body.push_str("{\"users\":[");
-    for (i, user) in users.iter().enumerate() {
+    for (i, (id, created, id_in_service)) in users.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&user.to_json().to_string());
+        let user = json!({"id": id, "ctime": ctime(*created), "id_in_service": id_in_service});
+        body.push_str(&user.to_string());
     }
     let n = users.len();
     let _ = write!(body, "],\"total\":{n},\"count\":{n}}}");
