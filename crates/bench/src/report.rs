@@ -95,7 +95,7 @@ impl Results {
             out.push_str("\n### Verigator: `start` against registered users\n\n");
             out.push_str(&verigator_scale_table(&self.verigator_scale).render());
             out.push_str(
-                "\nOne start at a time, each with a fresh verifier per size. A new phone is \
+                "\nOne start at a time, a fresh verifier per size, the sizes taking turns. A new phone is \
                  registered (`POST …/users`) and authenticated; a registered phone the verifier \
                  has not seen is found after the 409 through the streamed user listing, whose \
                  cost grows with the users before it (no target).\n",

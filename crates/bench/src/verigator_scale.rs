@@ -3,7 +3,7 @@
 //!
 //! For each size, a fresh service is seeded with that many users straight into the sandbox
 //! (`SandboxHandle::seed_verigator_users`), and a fresh verifier (empty user cache) starts SMS
-//! verifications one at a time:
+//! verifications one at a time, the sizes taking turns:
 //!
 //! - **new phones**, the common case: register the user, start the authentication; the target
 //!   holds these to at most [`SCALE_TARGET`] × their latency at the smallest size;
@@ -68,13 +68,14 @@ impl ScaleRow {
 const NEW_PHONE: &str = "new phone";
 const REGISTERED: &str = "registered, not cached";
 
-/// Measures every size of [`SIZES`].
+/// Measures every size of [`SIZES`]. The timed new-phone starts alternate between the sizes,
+/// one start each in turn, so that load from elsewhere on the machine falls on all sizes alike.
 pub(crate) async fn measure(sandbox: &SandboxHandle, phones: &Phones) -> Result<Vec<ScaleRow>> {
     // Seeded users get numbers of their own, so the run's shared sequence stays short.
     let seeded_phones = Phones::with_prefix("+90542");
     let builder = VerigatorBuilder::sandbox(&sandbox.base_url());
     let client = builder.build_client()?;
-    let mut rows = Vec::new();
+    let mut services = Vec::new();
     for (n, &size) in SIZES.iter().enumerate() {
         let service = client
             .create_service(&format!("scale{n}.bench.example"), &format!("Scale {n}"))
@@ -99,35 +100,41 @@ pub(crate) async fn measure(sandbox: &SandboxHandle, phones: &Phones) -> Result<
             t0.elapsed().as_secs_f64()
         );
         let verifier = builder.clone().service_id(service.id.clone()).build()?;
-        let fresh: Vec<PhoneNumber> = (0..WARMUP + STARTS)
-            .map(|_| phones.next())
-            .collect::<Result<_>>()?;
-        let (warmup, timed) = fresh.split_at(WARMUP);
-        starts(&verifier, size, NEW_PHONE, warmup).await;
-        let row = starts(&verifier, size, NEW_PHONE, timed).await;
+        let warmup: Vec<PhoneNumber> = (0..WARMUP).map(|_| phones.next()).collect::<Result<_>>()?;
+        start_each(&verifier, &warmup, &mut empty_row(size, NEW_PHONE)).await;
+        services.push((verifier, registered, empty_row(size, NEW_PHONE)));
+    }
+    for _ in 0..STARTS {
+        for (verifier, _, row) in &mut services {
+            start_each(verifier, &[phones.next()?], row).await;
+        }
+    }
+    let mut rows = Vec::new();
+    for (verifier, registered, mut row) in services {
+        row.latencies.sort_unstable();
         report(&row);
         rows.push(row);
-        let row = starts(&verifier, size, REGISTERED, &registered).await;
-        report(&row);
-        rows.push(row);
+        let mut lookups = empty_row(rows[rows.len() - 1].users, REGISTERED);
+        start_each(&verifier, &registered, &mut lookups).await;
+        lookups.latencies.sort_unstable();
+        report(&lookups);
+        rows.push(lookups);
     }
     Ok(rows)
 }
 
-/// Starts an SMS verification of each phone in turn, timing each.
-async fn starts(
-    verifier: &dyn PhoneVerifier,
-    users: usize,
-    kind: &'static str,
-    phones: &[PhoneNumber],
-) -> ScaleRow {
-    let mut row = ScaleRow {
+fn empty_row(users: usize, kind: &'static str) -> ScaleRow {
+    ScaleRow {
         users,
         kind,
-        latencies: Vec::with_capacity(phones.len()),
+        latencies: Vec::new(),
         failed: 0,
         error: None,
-    };
+    }
+}
+
+/// Starts an SMS verification of each phone in turn, timing each into `row`.
+async fn start_each(verifier: &dyn PhoneVerifier, phones: &[PhoneNumber], row: &mut ScaleRow) {
     for phone in phones {
         let request = StartRequest::sms(phone.clone());
         let t0 = Instant::now();
@@ -139,8 +146,6 @@ async fn starts(
             }
         }
     }
-    row.latencies.sort_unstable();
-    row
 }
 
 fn report(row: &ScaleRow) {
