@@ -5,7 +5,8 @@
 //!
 //! 1. each provider's `check` and `resolve` through the SDK against the same requests on a bare
 //!    `reqwest::Client` (throughput at concurrency 1 and 64, p50/p99 latency, CPU per call);
-//! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`;
+//! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`, and Verigator's
+//!    `start` latency with 1,000 and 100,000 registered users (phase `verigator-scale`);
 //! 3. the sandbox alone, with keep-alive hyper connections;
 //! 4. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
 //! 5. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
@@ -25,6 +26,7 @@ mod soak;
 mod stats;
 mod table;
 mod targets;
+mod verigator_scale;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,7 +85,7 @@ struct Args {
     /// Run the soak in this process and print its report as JSON (the parent runs this).
     #[arg(long, hide = true)]
     soak_child: bool,
-    /// Phases to run: compare, flows, sandbox, soak, footprint (default: all).
+    /// Phases to run: compare, flows, verigator-scale, sandbox, soak, footprint (default: all).
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
     /// Compare only these calls (default: check and resolve).
@@ -168,18 +170,14 @@ fn main() -> Result<()> {
         for (id, _) in &providers {
             bench.flows(id, &args, &mut results)?;
         }
-        if providers.iter().any(|(id, _)| *id == "verigator") {
-            eprintln!("== Verigator start cost against users in the service");
-            let sandbox = bench.start_sandbox(4)?;
-            results.verigator_start_cost =
-                bench.client_rt.block_on(targets::verigator::start_cost(
-                    &sandbox,
-                    &bench.phones,
-                    &[0, 1_000, 4_000, 8_000, 12_000],
-                    10,
-                ))?;
-            bench.shutdown(sandbox);
-        }
+    }
+    if phase("verigator-scale") && providers.iter().any(|(id, _)| *id == "verigator") {
+        eprintln!("== Verigator start latency against registered users");
+        let sandbox = bench.start_sandbox(4)?;
+        results.verigator_scale = bench
+            .client_rt
+            .block_on(verigator_scale::measure(&sandbox, &bench.phones))?;
+        bench.shutdown(sandbox);
     }
     if phase("compare") {
         let plan = Plan {

@@ -191,6 +191,18 @@ impl SandboxHandle {
         verigator::enroll_totp(&self.app, service_id, user_id)
     }
 
+    /// Registers many users of Verigator service `service_id` at once, each an
+    /// (`id_in_service`, phone) pair, as if created through the API (for tests and benchmarks
+    /// with large services); returns their user ids in order. Fails, registering none, if the
+    /// service does not exist or an `id_in_service` is taken or repeated.
+    pub fn seed_verigator_users(
+        &self,
+        service_id: &str,
+        users: impl IntoIterator<Item = (String, phone_verify_core::PhoneNumber)>,
+    ) -> Result<Vec<String>, ControlError> {
+        verigator::seed_users(&self.app, service_id, users)
+    }
+
     /// The enrolled Verigator user's current TOTP code (sandbox clock).
     pub fn totp_code(&self, service_id: &str, user_id: &str) -> Result<String, ControlError> {
         verigator::totp_code(&self.app, service_id, user_id).map(|(code, _)| code)

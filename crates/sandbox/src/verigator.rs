@@ -1,7 +1,8 @@
 //! Messente Verigator emulation (`/verigator/v1/...`): services, users, SMS/TOTP
 //! authentication and PIN verification, authenticated by `X-Service-Auth: user:password`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use axum::Router;
 use axum::extract::{Path, State as AxumState};
@@ -20,6 +21,7 @@ use crate::server::provider_middleware;
 use crate::state::{App, VerigatorSlot as State};
 use crate::texts::{self, Lang};
 use crate::{phone, totp};
+use phone_verify_core::PhoneNumber;
 
 /// Digits of a Verigator SMS PIN.
 pub(crate) const PIN_LENGTH: usize = 6;
@@ -65,8 +67,53 @@ struct Service {
     name: String,
     fqdn: String,
     ctime: OffsetDateTime,
-    /// Users in creation order.
-    users: Vec<User>,
+    users: Users,
+}
+
+/// A service's users, indexed so that creating, finding and deleting one stay O(log n) with
+/// any number of users: by creation sequence (the listing's order), by id, by `id_in_service`.
+#[derive(Debug, Default)]
+struct Users {
+    by_seq: BTreeMap<u64, User>,
+    by_id: HashMap<String, u64>,
+    by_id_in_service: HashMap<String, u64>,
+    next_seq: u64,
+}
+
+impl Users {
+    fn contains_id_in_service(&self, id_in_service: &str) -> bool {
+        self.by_id_in_service.contains_key(id_in_service)
+    }
+
+    /// Adds `user` (its `id_in_service` must be new).
+    fn insert(&mut self, user: User) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_id.insert(user.id.clone(), seq);
+        self.by_id_in_service
+            .insert(user.id_in_service.clone(), seq);
+        self.by_seq.insert(seq, user);
+    }
+
+    fn get_mut(&mut self, uid: &str) -> Option<&mut User> {
+        let seq = self.by_id.get(uid)?;
+        self.by_seq.get_mut(seq)
+    }
+
+    fn remove(&mut self, uid: &str) -> bool {
+        let Some(seq) = self.by_id.remove(uid) else {
+            return false;
+        };
+        if let Some(user) = self.by_seq.remove(&seq) {
+            self.by_id_in_service.remove(&user.id_in_service);
+        }
+        true
+    }
+
+    /// In creation order.
+    fn iter(&self) -> impl Iterator<Item = &User> {
+        self.by_seq.values()
+    }
 }
 
 #[derive(Debug)]
@@ -96,7 +143,7 @@ impl Service {
     }
 
     fn user_mut(&mut self, uid: &str) -> Option<&mut User> {
-        self.users.iter_mut().find(|u| u.id == uid)
+        self.users.get_mut(uid)
     }
 }
 
@@ -189,7 +236,7 @@ async fn create_service(AxumState(app): AxumState<App>, input: Input) -> Respons
             name,
             fqdn,
             ctime: state.now(),
-            users: Vec::new(),
+            users: Users::default(),
         };
         let body = service.to_json();
         state.verigator.services.insert(id, service);
@@ -251,11 +298,7 @@ async fn create_user(
         let now = state.now();
         let id = state.rng.uuid();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
-        if service
-            .users
-            .iter()
-            .any(|u| u.id_in_service == id_in_service)
-        {
+        if service.users.contains_id_in_service(&id_in_service) {
             return Err(VgError(StatusCode::CONFLICT, "User already exists"));
         }
         let user = User {
@@ -268,7 +311,7 @@ async fn create_user(
             auth: None,
         };
         let body = user.to_json();
-        service.users.push(user);
+        service.users.insert(user);
         Ok((StatusCode::CREATED, body))
     })())
 }
@@ -278,17 +321,43 @@ async fn list_users(
     Path(sid): Path<String>,
     input: Input,
 ) -> Response {
-    respond((|| {
+    let listed = (|| {
         authenticate(&app.config, &input)?;
         let state = app.verigator();
         let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
-        let users: Vec<Value> = service.users.iter().map(User::to_json).collect();
-        let n = users.len();
-        Ok((
-            StatusCode::OK,
-            json!({"users": users, "total": n, "count": n}),
-        ))
-    })())
+        // Copy what is listed under the lock; write the JSON after releasing it.
+        Ok::<_, VgError>(
+            service
+                .users
+                .iter()
+                .map(|u| (u.id.clone(), u.ctime, u.id_in_service.clone()))
+                .collect::<Vec<_>>(),
+        )
+    })();
+    match listed {
+        Ok(users) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            user_list(&users),
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `{"users": [...], "total": n, "count": n}`, written user by user (no intermediate tree).
+fn user_list(users: &[(String, OffsetDateTime, String)]) -> String {
+    let mut body = String::with_capacity(32 + users.len() * 112);
+    body.push_str("{\"users\":[");
+    for (i, (id, created, id_in_service)) in users.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let user = json!({"id": id, "ctime": ctime(*created), "id_in_service": id_in_service});
+        body.push_str(&user.to_string());
+    }
+    let n = users.len();
+    let _ = write!(body, "],\"total\":{n},\"count\":{n}}}");
+    body
 }
 
 async fn get_user(
@@ -314,9 +383,7 @@ async fn delete_user(
         authenticate(&app.config, &input)?;
         let mut state = app.verigator();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
-        let before = service.users.len();
-        service.users.retain(|u| u.id != uid);
-        if service.users.len() == before {
+        if !service.users.remove(&uid) {
             return Err(NO_USER);
         }
         Ok((StatusCode::ACCEPTED, Value::Null))
@@ -481,13 +548,9 @@ fn find_user<'a>(
         .get_mut(sid)
         .ok_or_else(|| ControlError::NotFound(format!("no Verigator service {sid:?}")))?;
     let name = service.name.as_str();
-    let user = service
-        .users
-        .iter_mut()
-        .find(|u| u.id == uid)
-        .ok_or_else(|| {
-            ControlError::NotFound(format!("no user {uid:?} in Verigator service {sid:?}"))
-        })?;
+    let user = service.users.get_mut(uid).ok_or_else(|| {
+        ControlError::NotFound(format!("no user {uid:?} in Verigator service {sid:?}"))
+    })?;
     Ok((name, user))
 }
 
@@ -533,4 +596,43 @@ pub(crate) fn totp_code(app: &App, sid: &str, uid: &str) -> Result<(String, u64)
         totp::totp(secret, now, totp::DIGITS),
         totp::seconds_left(now),
     ))
+}
+
+/// Registers many users of service `sid` at once (`id_in_service`, phone), as if each had been
+/// created through the API; returns their user ids in order. Fails, registering none, if the
+/// service does not exist or an `id_in_service` is taken or repeated.
+pub(crate) fn seed_users(
+    app: &App,
+    sid: &str,
+    users: impl IntoIterator<Item = (String, PhoneNumber)>,
+) -> Result<Vec<String>, ControlError> {
+    let users: Vec<(String, PhoneNumber)> = users.into_iter().collect();
+    let mut state = app.verigator();
+    let now = state.now();
+    let ids: Vec<String> = users.iter().map(|_| state.rng.uuid()).collect();
+    let service = state
+        .verigator
+        .services
+        .get_mut(sid)
+        .ok_or_else(|| ControlError::NotFound(format!("no Verigator service {sid:?}")))?;
+    let mut seen = std::collections::HashSet::with_capacity(users.len());
+    if let Some((taken, _)) = users.iter().find(|(id_in_service, _)| {
+        service.users.contains_id_in_service(id_in_service) || !seen.insert(id_in_service)
+    }) {
+        return Err(ControlError::Conflict(format!(
+            "a Verigator user with id_in_service {taken:?} already exists"
+        )));
+    }
+    for ((id_in_service, phone), id) in users.into_iter().zip(&ids) {
+        service.users.insert(User {
+            id: id.clone(),
+            id_in_service,
+            phone: phone.e164().to_owned(),
+            ctime: now,
+            totp_secret: None,
+            last_totp_step: None,
+            auth: None,
+        });
+    }
+    Ok(ids)
 }

@@ -565,3 +565,70 @@ async fn custom_credentials_replace_the_defaults() {
         201
     );
 }
+
+#[tokio::test]
+async fn seeded_users_are_indexed_like_created_ones() {
+    let vg = Vg::new().await;
+    let sid = vg.service("seeded.example").await;
+    let phones: Vec<phone_verify_core::PhoneNumber> = (0..5_000u32)
+        .map(|i| format!("+3725{:07}", 2_000_000 + i).parse().unwrap())
+        .collect();
+    let ids = vg
+        .sb
+        .seed_verigator_users(
+            &sid,
+            phones.iter().map(|p| (p.e164().to_owned(), p.clone())),
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 5_000);
+    assert!(ids.iter().all(|id| is_uuid(id)));
+    // Taken or repeated ids register nothing.
+    let again = vg
+        .sb
+        .seed_verigator_users(&sid, [(phones[0].e164().to_owned(), phones[0].clone())]);
+    assert!(again.is_err());
+    let twice = [
+        ("new".to_owned(), phones[1].clone()),
+        ("new".to_owned(), phones[2].clone()),
+    ];
+    assert!(vg.sb.seed_verigator_users(&sid, twice).is_err());
+    assert!(vg.sb.seed_verigator_users("no-such-service", []).is_err());
+
+    // The API sees them: a duplicate registration is refused, one more is listed last.
+    let users = format!("/service/service/{sid}/users");
+    let (status, _) = vg
+        .call(
+            reqwest::Method::POST,
+            &users,
+            Some(json!({"id_in_service": phones[4_999].e164(), "phone_number": phones[4_999].e164()})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let newest = vg.user(&sid, "alice", "+37259999999").await;
+    let (status, list) = vg.call(reqwest::Method::GET, &users, None).await;
+    assert_eq!(status, 200);
+    let listed = list["users"].as_array().unwrap();
+    assert_eq!(listed.len(), 5_001);
+    assert_eq!(list["total"], 5_001);
+    assert_eq!(listed[0]["id"], ids[0].as_str());
+    assert_eq!(listed[0]["id_in_service"], phones[0].e164());
+    assert_eq!(listed[5_000]["id"], newest.as_str());
+
+    // A seeded user authenticates, and deleting it frees its id_in_service.
+    let (status, _) = vg.start_auth(&sid, &ids[7], "sms").await;
+    assert_eq!(status, 201);
+    assert_eq!(vg.sb.messages(phones[7].e164()).len(), 1);
+    let (status, _) = vg
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{users}/{}", ids[7]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    let (status, _) = vg
+        .call(reqwest::Method::GET, &format!("{users}/{}", ids[7]), None)
+        .await;
+    assert_eq!(status, 404);
+    vg.user(&sid, phones[7].e164(), phones[7].e164()).await;
+}

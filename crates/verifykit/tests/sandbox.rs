@@ -636,13 +636,20 @@ async fn a_foreign_reference_stops_at_the_handles_expiry_instead_of_polling_for_
     let mut foreign = started.clone();
     foreign.reference = "NotIssuedBySandbox1".to_owned();
     // VerifyKit cannot tell an unknown reference from a pending flow: 403036 is pending...
-    assert_eq!(verifier.poll(&foreign).await.unwrap(), CheckOutcome::Pending);
+    assert_eq!(
+        verifier.poll(&foreign).await.unwrap(),
+        CheckOutcome::Pending
+    );
     // ... until the handle's expiry, where polling stops.
     foreign.expires_at = Some(time::OffsetDateTime::now_utc() + Duration::from_millis(1500));
     let foreign = Verification::from_json(&foreign.to_json().unwrap()).unwrap();
     sandbox.reset();
     let outcome = verifier
-        .wait_for_outcome(&foreign, Duration::from_millis(100), Duration::from_secs(60))
+        .wait_for_outcome(
+            &foreign,
+            Duration::from_millis(100),
+            Duration::from_secs(60),
+        )
         .await
         .unwrap();
     assert_eq!(rejection_reason(&outcome), Some(RejectReason::Expired));
@@ -652,7 +659,12 @@ async fn a_foreign_reference_stops_at_the_handles_expiry_instead_of_polling_for_
         "polled {polls} times in 1.5 s at 100 ms: not past the expiry"
     );
     assert_eq!(
-        verifier.poll(&foreign).await.unwrap().rejection().map(|r| r.reason),
+        verifier
+            .poll(&foreign)
+            .await
+            .unwrap()
+            .rejection()
+            .map(|r| r.reason),
         Some(RejectReason::Expired)
     );
     assert_eq!(

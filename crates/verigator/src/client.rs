@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::config::VerigatorConfig;
 use crate::errors;
+use crate::lookup;
 use crate::users::check_id_in_service;
 use crate::verifier::PROVIDER;
 use crate::wire::{
@@ -22,10 +23,16 @@ const GET_SERVICE: Operation = Operation::read("get-service");
 const DELETE_SERVICE: Operation = Operation::write("delete-service");
 const CREATE_USER: Operation = Operation::write("create-user");
 const LIST_USERS: Operation = Operation::read("list-users");
+const FIND_USER: Operation = Operation::read("find-user");
 const GET_USER: Operation = Operation::read("get-user");
 const DELETE_USER: Operation = Operation::write("delete-user");
 const START_AUTH: Operation = Operation::send("start-auth");
-const VERIFY_PIN: Operation = Operation::read("verify-pin");
+const VERIFY_PIN: Operation = Operation::consume("verify-pin");
+
+/// The most bytes of a user list [`VerigatorClient::find_user`] reads: 256 MiB, some three
+/// million users at about 90 bytes each. It bounds what a misbehaving server can make the
+/// client read; memory stays constant below it.
+pub const MAX_USER_LIST_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The header Verigator authenticates with: `username:password`, plain text.
 const AUTH_HEADER: &str = "x-service-auth";
@@ -42,10 +49,11 @@ const MAX_SERVICE_FIELD_LEN: usize = 253;
 /// | [`delete_service`](Self::delete_service) | `DELETE /service/service/{ServiceId}` | write |
 /// | [`create_user`](Self::create_user) | `POST /service/service/{ServiceId}/users` | write |
 /// | [`list_users`](Self::list_users) | `GET /service/service/{ServiceId}/users` | read |
+/// | [`find_user`](Self::find_user) | `GET /service/service/{ServiceId}/users`, streamed | read |
 /// | [`get_user`](Self::get_user) | `GET /service/service/{ServiceId}/users/{UserId}` | read |
 /// | [`delete_user`](Self::delete_user) | `DELETE /service/service/{ServiceId}/users/{UserId}` | write |
 /// | [`start_auth`](Self::start_auth) | `POST /service/service/{ServiceId}/users/{UserId}/auth` | send |
-/// | [`verify_pin`](Self::verify_pin) | `PUT /service/service/{ServiceId}/users/{UserId}/auth` | read |
+/// | [`verify_pin`](Self::verify_pin) | `PUT /service/service/{ServiceId}/users/{UserId}/auth` | consume |
 ///
 /// Every request carries `X-Service-Auth: <username>:<password>`, as the official SDKs send
 /// it, marked sensitive and never logged. Reads are retried on transient failures; writes are
@@ -163,11 +171,34 @@ impl VerigatorClient {
         self.call(request).await
     }
 
-    /// `GET /service/service/{ServiceId}/users`: every user of the service.
+    /// `GET /service/service/{ServiceId}/users`: every user of the service, held in memory.
+    /// The answer is subject to the HTTP layer's response-size cap (1 MiB by default, about
+    /// 10,000 users): to find one user in a large service use [`find_user`](Self::find_user).
     pub async fn list_users(&self, service_id: &str) -> Result<UserList> {
         let path = format!("{}/users", service_path(service_id)?);
         let request = self.request(LIST_USERS, HttpRequest::get, &path)?;
         self.call(request).await
+    }
+
+    /// The user registered with `id_in_service`, if any: `GET /service/service/{ServiceId}/users`
+    /// (Verigator has no search), its answer streamed and scanned user by user, so memory
+    /// stays constant and no response-size cap applies (the body is bounded by
+    /// [`MAX_USER_LIST_BYTES`] and the timeouts). Stops reading at the match. Time is linear
+    /// in the number of users before it.
+    pub async fn find_user(&self, service_id: &str, id_in_service: &str) -> Result<Option<User>> {
+        let path = format!("{}/users", service_path(service_id)?);
+        check_id_in_service(id_in_service).map_err(|e| e.with_provider(PROVIDER))?;
+        let request = self.request(FIND_USER, HttpRequest::get, &path)?;
+        let stream = self
+            .inner
+            .http
+            .execute_streamed(request, Some(MAX_USER_LIST_BYTES))
+            .await?;
+        if !stream.is_success() {
+            let response = stream.into_response().await?;
+            return Err(errors::provider_error(&response, &self.secrets()));
+        }
+        lookup::find_user(stream, id_in_service, &self.secrets()).await
     }
 
     /// `GET /service/service/{ServiceId}/users/{UserId}`.

@@ -10,6 +10,7 @@ use phone_verify_core::http::{
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, Result};
 
+use crate::cache::DEFAULT_USER_CACHE_CAPACITY;
 use crate::client::VerigatorClient;
 use crate::users::IdScheme;
 use crate::verifier::{PROVIDER, Verigator};
@@ -68,6 +69,9 @@ pub struct VerigatorConfig {
     pub id_scheme: IdScheme,
     /// How long a started authentication is valid, for the handles' `expires_at`.
     pub pin_validity: Option<Duration>,
+    /// How many phones' user ids the verifier remembers (0: none); see
+    /// [`VerigatorBuilder::user_cache_capacity`].
+    pub user_cache_capacity: usize,
     /// Timeouts, retries of safe operations, response size cap, `User-Agent`.
     pub http: HttpConfig,
 }
@@ -91,6 +95,7 @@ impl fmt::Debug for VerigatorConfig {
             .field("service_id", &self.service_id)
             .field("id_scheme", &self.id_scheme)
             .field("pin_validity", &self.pin_validity)
+            .field("user_cache_capacity", &self.user_cache_capacity)
             .field("http", &self.http)
             .finish()
     }
@@ -126,6 +131,7 @@ pub struct VerigatorBuilder {
     service_id: Option<String>,
     id_scheme: IdScheme,
     pin_validity: Option<Duration>,
+    user_cache_capacity: usize,
     http: HttpConfig,
     reqwest: Option<reqwest::Client>,
 }
@@ -140,6 +146,7 @@ impl fmt::Debug for VerigatorBuilder {
             .field("service_id", &self.service_id)
             .field("id_scheme", &self.id_scheme)
             .field("pin_validity", &self.pin_validity)
+            .field("user_cache_capacity", &self.user_cache_capacity)
             .field("http", &self.http)
             .field("reqwest", &self.reqwest.is_some())
             .finish()
@@ -157,6 +164,7 @@ impl VerigatorBuilder {
             service_id: None,
             id_scheme: IdScheme::default(),
             pin_validity: None,
+            user_cache_capacity: DEFAULT_USER_CACHE_CAPACITY,
             http: HttpConfig::default(),
             reqwest: None,
         }
@@ -295,6 +303,15 @@ impl VerigatorBuilder {
         self
     }
 
+    /// Sets how many phones' user ids the verifier remembers, least recently used first out
+    /// (default [`DEFAULT_USER_CACHE_CAPACITY`]; 0 disables the cache). A remembered phone
+    /// starts with no user request at all; see [`Verigator`] for how users are found.
+    #[must_use]
+    pub fn user_cache_capacity(mut self, capacity: usize) -> Self {
+        self.user_cache_capacity = capacity;
+        self
+    }
+
     /// Replaces all HTTP settings.
     #[must_use]
     pub fn http_config(mut self, http: HttpConfig) -> Self {
@@ -376,6 +393,7 @@ impl VerigatorBuilder {
             service_id,
             id_scheme: self.id_scheme.clone(),
             pin_validity: self.pin_validity,
+            user_cache_capacity: self.user_cache_capacity,
             http: self.http.clone(),
         })
     }
@@ -401,6 +419,7 @@ impl VerigatorBuilder {
             service_id,
             config.id_scheme,
             config.pin_validity,
+            config.user_cache_capacity,
         ))
     }
 

@@ -5,6 +5,9 @@
 //!   statuses fall back to the core [`fallback_kind`].
 //! - A `provider_unavailable` answer to a send (starting an authentication) is
 //!   [`ErrorKind::MaybeSent`], except with HTTP 503: the PIN may have gone out.
+//! - A server error answering a PIN check (500, 502, 504; not 503) is
+//!   [`ErrorKind::OutcomeUnknown`]: the check may have used the PIN up, and Verigator offers no
+//!   way to read its result back.
 //! - In a PIN check, a 404 (no pending authentication) and the `status` detail of
 //!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
 
@@ -27,13 +30,14 @@ fn documented(status: u16) -> Option<&'static ErrorSpec> {
 /// The [`ErrorKind`] of an answer with HTTP `status` to `operation`.
 pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
     let kind = documented(status).map_or_else(|| fallback_kind(status, operation.kind), |s| s.kind);
-    if kind == ErrorKind::ProviderUnavailable
-        && operation.kind == OperationKind::Send
-        && status != 503
-    {
-        ErrorKind::MaybeSent
-    } else {
-        kind
+    if kind != ErrorKind::ProviderUnavailable || status == 503 {
+        return kind;
+    }
+    match operation.kind {
+        OperationKind::Send => ErrorKind::MaybeSent,
+        // Verigator has no way to read a check's result back: the PIN may have been used.
+        OperationKind::Consume => ErrorKind::OutcomeUnknown,
+        _ => kind,
     }
 }
 
@@ -174,7 +178,8 @@ mod tests {
     }
 
     const SEND: Operation = Operation::send("start-auth");
-    const READ: Operation = Operation::read("verify-pin");
+    const READ: Operation = Operation::read("get-user");
+    const CONSUME: Operation = Operation::consume("verify-pin");
     const WRITE: Operation = Operation::write("create-user");
 
     #[test]
@@ -221,6 +226,13 @@ mod tests {
             (504, SEND, ErrorKind::MaybeSent),
             (503, SEND, ErrorKind::ProviderUnavailable),
             (503, READ, ErrorKind::ProviderUnavailable),
+            (500, CONSUME, ErrorKind::OutcomeUnknown),
+            (502, CONSUME, ErrorKind::OutcomeUnknown),
+            (504, CONSUME, ErrorKind::OutcomeUnknown),
+            (503, CONSUME, ErrorKind::ProviderUnavailable),
+            (429, CONSUME, ErrorKind::RateLimited),
+            (404, CONSUME, ErrorKind::NotFound),
+            (401, CONSUME, ErrorKind::Unauthorized),
             (429, SEND, ErrorKind::RateLimited),
             (410, READ, ErrorKind::Expired),
             (418, READ, ErrorKind::Provider),
@@ -306,14 +318,14 @@ mod tests {
 
     #[test]
     fn check_outcomes() {
-        let not_found = provider_error(&response(READ, 404, r#"{"message":"gone"}"#), &[]);
+        let not_found = provider_error(&response(CONSUME, 404, r#"{"message":"gone"}"#), &[]);
         let outcome = check_outcome(&not_found).unwrap();
         let rejection = outcome.rejection().unwrap();
         assert_eq!(rejection.reason, RejectReason::NotFound);
         assert_eq!(rejection.provider_code.as_deref(), Some("404"));
         assert_eq!(rejection.message.as_deref(), Some("gone"));
         for status in [400, 401, 403, 409, 422, 500, 503] {
-            let err = provider_error(&response(READ, status, ""), &[]);
+            let err = provider_error(&response(CONSUME, status, ""), &[]);
             assert_eq!(check_outcome(&err), None, "{status}");
         }
         let forged = Error::new(ErrorKind::Provider, "x").with_provider_code("404");

@@ -11,11 +11,12 @@ use phone_verify_core::{
     PhoneVerifier, ProviderId, Result, StartRequest, Verification, Verified,
 };
 
+use crate::cache::{DEFAULT_USER_CACHE_CAPACITY, UserCache};
 use crate::client::VerigatorClient;
 use crate::config::VerigatorBuilder;
 use crate::errors;
 use crate::users::IdScheme;
-use crate::wire::{AuthMethod, User, check_id};
+use crate::wire::{AuthMethod, AuthStarted, User, check_id};
 
 /// Verigator's provider id, stored in every handle: `verigator`.
 pub const PROVIDER: ProviderId = ProviderId::new_static("verigator");
@@ -38,11 +39,27 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 /// | `StartRequest::sms(phone)` | find or register the service's user for `phone` (see [`IdScheme`]), then `POST …/users/{UserId}/auth` with `method: "sms"`; check with `PUT …/auth` |
 /// | `StartRequest::otp(Channel::Totp, phone)` | the same with `method: "totp"`: the user types the code of the Verigator app. Without the app set up, Verigator sends an SMS instead: the handle's channel is then [`Channel::Sms`], its [`EXTRA_METHOD`] `sms` and its [`EXTRA_REQUESTED_METHOD`] `totp` |
 ///
-/// Finding the user: list the service's users and take the one whose `id_in_service` is
-/// `id_scheme.id_for(phone)`; register it with the phone if there is none; if registering
-/// answers 409 (another process registered it meanwhile), list again. The handle's reference is
-/// the user id and its extras hold [`EXTRA_SERVICE_ID`], [`EXTRA_USER_ID`] and
-/// [`EXTRA_METHOD`], so another process, with any service configured, can check it.
+/// Finding the user for `phone` (its `id_in_service` is `id_scheme.id_for(phone)`), in
+/// constant time for new and returning phones, whatever the number of users:
+///
+/// 1. a phone this verifier has seen: the user id from its cache (bounded, least recently used
+///    out; [`VerigatorBuilder::user_cache_capacity`]), no request;
+/// 2. otherwise register the user (`POST …/users`) and cache its id;
+/// 3. the registration answers 409 (the user exists: registered by another process, or before
+///    a restart): find it with [`VerigatorClient::find_user`], the user list streamed and
+///    scanned (constant memory, no size cap; linear time), and cache its id;
+/// 4. starting the authentication of a cached user answers 404 (the user was deleted): forget
+///    it and go to 2, once. Nothing was sent: a 404 means there was no user to send to.
+///
+/// Two processes starting the same new phone at once both register; one gets 201, the other
+/// 409 and then finds the first one's user. Both start an authentication of that one user, and
+/// Verigator keeps one pending authentication per user, so the earlier PIN is replaced: its
+/// check is `Rejected(WrongCode)` (or `NotFound` once the later one was verified). That is
+/// the same for any two starts of one phone, in one process or two.
+///
+/// The handle's reference is the user id and its extras hold [`EXTRA_SERVICE_ID`],
+/// [`EXTRA_USER_ID`] and [`EXTRA_METHOD`], so another process, with any service configured,
+/// can check it.
 ///
 /// Verigator has no sessions: this type does not implement
 /// [`SessionResolver`](phone_verify_core::SessionResolver), and its capabilities say
@@ -57,6 +74,7 @@ struct Inner {
     service_id: String,
     id_scheme: IdScheme,
     pin_validity: Option<Duration>,
+    users: UserCache,
 }
 
 impl fmt::Debug for Verigator {
@@ -66,13 +84,14 @@ impl fmt::Debug for Verigator {
             .field("service_id", &self.inner.service_id)
             .field("id_scheme", &self.inner.id_scheme)
             .field("pin_validity", &self.inner.pin_validity)
+            .field("cached_users", &self.inner.users.len())
             .finish()
     }
 }
 
 impl Verigator {
-    /// A verifier of the users of `service_id`, with the default [`IdScheme`] and no PIN
-    /// validity. Fails with [`ErrorKind::InvalidInput`] if the service id is malformed.
+    /// A verifier of the users of `service_id`, with the default [`IdScheme`], no PIN
+    /// validity and a user cache of [`DEFAULT_USER_CACHE_CAPACITY`] phones. Fails with [`ErrorKind::InvalidInput`] if the service id is malformed.
     pub fn new(client: VerigatorClient, service_id: &str) -> Result<Self> {
         let service_id = check_id("service id", service_id.trim())
             .map_err(|e| e.with_provider(PROVIDER))?
@@ -82,6 +101,7 @@ impl Verigator {
             service_id,
             IdScheme::default(),
             None,
+            DEFAULT_USER_CACHE_CAPACITY,
         ))
     }
 
@@ -90,6 +110,7 @@ impl Verigator {
         service_id: String,
         id_scheme: IdScheme,
         pin_validity: Option<Duration>,
+        user_cache_capacity: usize,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -97,6 +118,7 @@ impl Verigator {
                 service_id,
                 id_scheme,
                 pin_validity,
+                users: UserCache::new(user_cache_capacity),
             }),
         }
     }
@@ -143,47 +165,92 @@ impl Verigator {
             .with_localized_messages(false)
     }
 
-    /// The service's user for `phone`, if it is registered (one `GET …/users`).
+    /// The service's user for `phone`, if it is registered: one `GET …/users`, streamed and
+    /// scanned ([`VerigatorClient::find_user`]). A user found is cached.
     pub async fn find_user(&self, phone: &PhoneNumber) -> Result<Option<User>> {
         let id_in_service = self.inner.id_scheme.id_for(phone)?;
-        self.find_by_id_in_service(&id_in_service).await
+        let found = self
+            .inner
+            .client
+            .find_user(&self.inner.service_id, &id_in_service)
+            .await?;
+        if let Some(user) = &found {
+            self.inner.users.put(&id_in_service, &user.id);
+        }
+        Ok(found)
     }
 
     /// The service's user for `phone`, registered with `phone` if it was not: what
-    /// [`start`](PhoneVerifier::start) does before it starts an authentication.
+    /// [`start`](PhoneVerifier::start) does before it starts an authentication (see the type's
+    /// documentation). A user from the cache has only its id and `id_in_service`.
     pub async fn user_for(&self, phone: &PhoneNumber) -> Result<User> {
         let id_in_service = self.inner.id_scheme.id_for(phone)?;
-        if let Some(user) = self.find_by_id_in_service(&id_in_service).await? {
-            return Ok(user);
+        if let Some(id) = self.inner.users.get(&id_in_service) {
+            return Ok(User::known(id, id_in_service));
         }
-        let service = &self.inner.service_id;
-        match self
-            .inner
-            .client
-            .create_user(service, &id_in_service, phone)
-            .await
-        {
-            Ok(user) => Ok(user),
-            // Registered by someone else since the listing: take theirs.
-            Err(err) if err.kind() == ErrorKind::Conflict => {
-                match self.find_by_id_in_service(&id_in_service).await? {
-                    Some(user) => Ok(user),
-                    None => Err(Error::new(
-                        ErrorKind::Conflict,
-                        "create-user: Verigator says the user exists, but the service's user \
-                         list does not show it",
-                    )
-                    .with_provider(PROVIDER)
-                    .with_source(err)),
-                }
-            }
-            Err(err) => Err(err),
-        }
+        self.register(phone, &id_in_service).await
     }
 
-    async fn find_by_id_in_service(&self, id_in_service: &str) -> Result<Option<User>> {
-        let list = self.inner.client.list_users(&self.inner.service_id).await?;
-        Ok(list.find(id_in_service).cloned())
+    /// Registers the user for `phone`, or finds it if it exists (409); caches its id.
+    async fn register(&self, phone: &PhoneNumber, id_in_service: &str) -> Result<User> {
+        let service = &self.inner.service_id;
+        let user = match self
+            .inner
+            .client
+            .create_user(service, id_in_service, phone)
+            .await
+        {
+            Ok(user) => user,
+            // Registered before (another process, an earlier run): find it.
+            Err(err) if err.kind() == ErrorKind::Conflict => {
+                match self.inner.client.find_user(service, id_in_service).await? {
+                    Some(user) => user,
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::Conflict,
+                            "create-user: Verigator says the user exists, but the service's \
+                             user list does not show it",
+                        )
+                        .with_provider(PROVIDER)
+                        .with_source(err));
+                    }
+                }
+            }
+            Err(err) => return Err(err),
+        };
+        self.inner.users.put(id_in_service, &user.id);
+        Ok(user)
+    }
+
+    /// Starts an authentication of the user for `phone`; a cached user that is gone (404) is
+    /// forgotten and registered again, once.
+    async fn start_auth(
+        &self,
+        phone: &PhoneNumber,
+        requested: AuthMethod,
+    ) -> Result<(User, AuthStarted)> {
+        let id_in_service = self.inner.id_scheme.id_for(phone)?;
+        let service = &self.inner.service_id;
+        let client = &self.inner.client;
+        if let Some(id) = self.inner.users.get(&id_in_service) {
+            match client
+                .start_auth_for(service, &id, requested, Some(phone))
+                .await
+            {
+                Ok(started) => return Ok((User::known(id, id_in_service), started)),
+                // No such user (deleted): nothing was sent.
+                Err(err) if err.kind() == ErrorKind::NotFound => {
+                    tracing::debug!("a cached Verigator user is gone; registering it again");
+                    self.inner.users.forget(&id_in_service, &id);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let user = self.register(phone, &id_in_service).await?;
+        let started = client
+            .start_auth_for(service, &user.id, requested, Some(phone))
+            .await?;
+        Ok((user, started))
     }
 }
 
@@ -208,13 +275,8 @@ impl PhoneVerifier for Verigator {
             ))
             .with_provider(PROVIDER));
         };
-        let user = self.user_for(phone).await?;
+        let (user, started) = self.start_auth(phone, requested).await?;
         let service = &self.inner.service_id;
-        let started = self
-            .inner
-            .client
-            .start_auth_for(service, &user.id, requested, Some(phone))
-            .await?;
         let method = started.method.unwrap_or(requested);
         let mut handle = Verification::new(PROVIDER, user.id.clone(), method.channel())
             .with_phone(phone.clone())

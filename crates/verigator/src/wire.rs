@@ -147,6 +147,17 @@ pub struct User {
     pub ctime: Option<OffsetDateTime>,
 }
 
+impl User {
+    /// A user known by id only (from the verifier's cache).
+    pub(crate) fn known(id: String, id_in_service: String) -> Self {
+        Self {
+            id,
+            id_in_service: Some(id_in_service),
+            ctime: None,
+        }
+    }
+}
+
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("User")

@@ -351,7 +351,7 @@ async fn sends_are_never_retried_under_faults() {
     }
     assert!(env.sandbox.pending_faults().is_empty());
 
-    // A PIN check is a read: it is retried past a 503.
+    // A PIN check uses the PIN up: a 503 without Retry-After is not retried.
     let handle = env
         .verifier
         .start(&StartRequest::sms(phone(6_100_000)))
@@ -369,13 +369,189 @@ async fn sends_are_never_retried_under_faults() {
         .method("PUT")
         .path(&path),
     );
+    let err = env
+        .verifier
+        .check_code(&handle, &env.sms_code(&handle))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(env.count("PUT", &path), 1);
+    // Refused before processing (429 with Retry-After): retried, and the PIN still works.
+    env.sandbox.inject_fault(
+        Fault::new(
+            Provider::Verigator,
+            FaultAction::RateLimited {
+                retry_after_secs: 0,
+            },
+        )
+        .method("PUT")
+        .path(&path),
+    );
     let outcome = env
         .verifier
         .check_code(&handle, &env.sms_code(&handle))
         .await
         .unwrap();
     assert!(outcome.is_verified());
-    assert_eq!(env.count("PUT", &path), 2);
+    assert_eq!(env.count("PUT", &path), 3);
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_the_right_pin_is_outcome_unknown() {
+    let env = Env::with_http(16, |b| {
+        b.timeouts(Timeouts::default().with_attempt(Duration::from_millis(250)))
+    })
+    .await;
+    let handle = env
+        .verifier
+        .start(&StartRequest::sms(phone(1_600_016)))
+        .await
+        .unwrap();
+    let path = env.auth_path(&handle.reference);
+    env.sandbox.inject_fault(
+        Fault::new(Provider::Verigator, FaultAction::Delay { ms: 1_000 })
+            .method("PUT")
+            .path(&path),
+    );
+    let err = env
+        .verifier
+        .check_code(&handle, &env.sms_code(&handle))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert!(!err.is_retryable());
+    // The sandbox logs the delayed request once it has answered it; a retry would have been
+    // logged (undelayed) before that.
+    for _ in 0..100 {
+        if env.count("PUT", &path) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.count("PUT", &path), 1, "exactly one verify request");
+    // The sandbox did use the PIN: checking it again is a rejection, which is why the lost
+    // answer must not be retried.
+    let again = env
+        .verifier
+        .check_code(&handle, &env.sms_code(&handle))
+        .await
+        .unwrap();
+    assert!(again.rejection().is_some(), "{again:?}");
+}
+
+#[tokio::test]
+async fn users_are_registered_first_and_found_when_they_exist() {
+    let env = Env::start(17).await;
+    let users = env.users_path();
+    // A new phone: register, authenticate; no listing.
+    let new = phone(1_700_017);
+    let first = env
+        .verifier
+        .start(&StartRequest::sms(new.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (env.count("POST", &users), env.count("GET", &users)),
+        (1, 0)
+    );
+    assert_eq!(env.count("POST", &env.auth_path(&first.reference)), 1);
+    // The same phone again: the cached user, no user request.
+    let again = env
+        .verifier
+        .start(&StartRequest::sms(new.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again.reference, first.reference);
+    assert_eq!(
+        (env.count("POST", &users), env.count("GET", &users)),
+        (1, 0)
+    );
+
+    // A phone another client registered: 409, then the streamed listing, then cached.
+    let other = VerigatorBuilder::sandbox(&env.sandbox.base_url())
+        .service_id(env.service_id())
+        .build()
+        .unwrap();
+    let theirs = phone(1_700_018);
+    let registered = other.user_for(&theirs).await.unwrap();
+    let before = env.count("POST", &users);
+    let handle = env
+        .verifier
+        .start(&StartRequest::sms(theirs.clone()))
+        .await
+        .unwrap();
+    assert_eq!(handle.reference, registered.id);
+    assert_eq!(env.count("POST", &users), before + 1, "one 409");
+    assert_eq!(env.count("GET", &users), 1, "one listing");
+    env.verifier
+        .start(&StartRequest::sms(theirs))
+        .await
+        .unwrap();
+    assert_eq!(env.count("GET", &users), 1, "cached since");
+
+    // Deleted behind the verifier's back: the cached id answers 404, the user is registered
+    // again, and one PIN goes out.
+    env.verifier
+        .client()
+        .delete_user(env.service_id(), &first.reference)
+        .await
+        .unwrap();
+    let sent_before = env.sandbox.messages(new.e164()).len();
+    let renewed = env
+        .verifier
+        .start(&StartRequest::sms(new.clone()))
+        .await
+        .unwrap();
+    assert_ne!(renewed.reference, first.reference);
+    assert_eq!(env.sandbox.messages(new.e164()).len(), sent_before + 1);
+    let outcome = env
+        .verifier
+        .check_code(&renewed, &env.sms_code(&renewed))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
+}
+
+#[tokio::test]
+async fn a_service_past_the_response_cap_still_works() {
+    let env = Env::start(18).await;
+    // 20,000 users: a listing of about 2 MiB, twice the buffered cap.
+    let seeded: Vec<(String, PhoneNumber)> = (0..20_000)
+        .map(|i| {
+            let phone = phone(1_800_000 + i);
+            (phone.e164().to_owned(), phone)
+        })
+        .collect();
+    let last = seeded.last().unwrap().1.clone();
+    env.sandbox
+        .seed_verigator_users(env.service_id(), seeded)
+        .unwrap();
+    let err = env
+        .verifier
+        .client()
+        .list_users(env.service_id())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    // The last-registered user, found through the streamed listing.
+    let handle = env
+        .verifier
+        .start(&StartRequest::sms(last.clone()))
+        .await
+        .unwrap();
+    let outcome = env
+        .verifier
+        .check_code(&handle, &env.sms_code(&handle))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
+    assert_eq!(env.count("GET", &env.users_path()), 2);
+    // A new phone in the large service: no listing.
+    env.verifier
+        .start(&StartRequest::sms(phone(1_900_000)))
+        .await
+        .unwrap();
+    assert_eq!(env.count("GET", &env.users_path()), 2);
 }
 
 #[tokio::test]

@@ -231,17 +231,30 @@ async fn token_alone_when_no_method_is_given() {
     assert!(pin.status.unwrap().invalid);
 }
 
-#[tokio::test]
-async fn start_registers_a_missing_user_then_checks_the_pin() {
-    let server = MockServer::start().await;
+/// `GET …/users`, which a start must not send unless the user exists and is not cached.
+fn no_listing() -> Mock {
     expect("GET", &users_path())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "users": [{"id": "someone-else", "id_in_service": "+37250000000"}],
-            "count": 1
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
+        .expect(0)
+}
+
+/// A 409 answer to registering the user.
+fn user_exists() -> Mock {
+    expect_json(
+        "POST",
+        &users_path(),
+        json!({"id_in_service": PHONE, "phone_number": PHONE}),
+    )
+    .respond_with(
+        ResponseTemplate::new(409).set_body_json(json!({"message": "User already exists"})),
+    )
+    .expect(1)
+}
+
+#[tokio::test]
+async fn start_for_a_new_phone_registers_and_authenticates_without_a_listing() {
+    let server = MockServer::start().await;
+    no_listing().mount(&server).await;
     expect_json(
         "POST",
         &users_path(),
@@ -286,16 +299,17 @@ async fn start_registers_a_missing_user_then_checks_the_pin() {
     assert_eq!(done.phone, Some(phone()));
     assert_eq!(done.channel, Channel::Sms);
     assert_eq!(done.session_id, None);
+    server.verify().await;
 }
 
 #[tokio::test]
-async fn totp_falls_back_to_sms_and_the_handle_says_so() {
+async fn a_cached_phone_starts_with_no_user_request() {
     let server = MockServer::start().await;
-    expect("GET", &users_path())
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()], "total": 1})),
-        )
-        .expect(2)
+    no_listing().mount(&server).await;
+    // Registered once, by the first start; the second finds the id in the cache.
+    expect("POST", &users_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(user_json()))
+        .expect(1)
         .mount(&server)
         .await;
     expect_json("POST", &auth_path(), json!({"method": "totp"}))
@@ -314,6 +328,7 @@ async fn totp_falls_back_to_sms_and_the_handle_says_so() {
         .build()
         .unwrap();
 
+    // TOTP without the app: Verigator falls back to SMS, and the handle says so.
     let fallback = verifier
         .start(&StartRequest::otp(Channel::Totp, phone()))
         .await
@@ -330,43 +345,131 @@ async fn totp_falls_back_to_sms_and_the_handle_says_so() {
         .start(&StartRequest::otp(Channel::Totp, phone()))
         .await
         .unwrap();
+    assert_eq!(app.reference, UID);
     assert_eq!(app.channel, Channel::Totp);
     assert_eq!(app.extra_str(EXTRA_METHOD), Some("totp"));
     assert_eq!(app.extra_str(EXTRA_REQUESTED_METHOD), None);
+    server.verify().await;
 }
 
 #[tokio::test]
-async fn a_registration_race_lists_again() {
+async fn an_existing_user_is_found_in_the_streamed_listing_then_cached() {
     let server = MockServer::start().await;
-    // The first listing misses the user; another process registers it meanwhile (409).
+    // Registered by another client: 409, then one listing, in which it is not first.
+    user_exists().mount(&server).await;
     expect("GET", &users_path())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    expect("GET", &users_path())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()]})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    expect("POST", &users_path())
-        .respond_with(
-            ResponseTemplate::new(409).set_body_json(json!({"message": "User already exists"})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "total": 3,
+            "users": [
+                {"id": "someone-else", "id_in_service": "+37250000000", "ctime": "2017-09-15T06:44:15.274438"},
+                user_json(),
+                {"id": "a-third", "id_in_service": null}
+            ]
+        })))
         .expect(1)
         .mount(&server)
         .await;
     expect_json("POST", &auth_path(), json!({"method": "sms"}))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    for _ in 0..2 {
+        let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+        assert_eq!(handle.reference, UID);
+    }
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_deleted_cached_user_is_registered_again() {
+    let server = MockServer::start().await;
+    let new_uid = "f0e1d2c3-b4a5-4968-8776-655443322110";
+    no_listing().mount(&server).await;
+    expect("POST", &users_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(user_json()))
+        .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
-    let handle = verifier(&server)
-        .start(&StartRequest::sms(phone()))
-        .await
-        .unwrap();
+    expect("POST", &users_path())
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": new_uid, "id_in_service": PHONE})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Deleted meanwhile: its authentication answers 404, and nothing was sent.
+    expect("POST", &auth_path())
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "User not found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json(
+        "POST",
+        &format!("/v1/service/service/{SID}/users/{new_uid}/auth"),
+        json!({"method": "sms"}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+    .expect(2)
+    .mount(&server)
+    .await;
+    let verifier = verifier(&server);
+    let first = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(first.reference, UID);
+    let second = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(second.reference, new_uid);
+    // The new id is the cached one now.
+    let third = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(third.reference, new_uid);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_listing_past_the_response_cap_still_finds_the_user() {
+    let server = MockServer::start().await;
+    // 20,000 users: about 1.5 MiB, over the 1 MiB cap of buffered answers; ours is last.
+    let mut users: Vec<Value> = (0..20_000)
+        .map(|i| {
+            json!({
+                "id": format!("00000000-0000-4000-8000-{i:012}"),
+                "id_in_service": format!("+3725{i:07}"),
+                "ctime": "2017-09-15T06:44:15.274438"
+            })
+        })
+        .collect();
+    users.push(user_json());
+    let body = serde_json::to_vec(&json!({"users": users, "total": users.len()})).unwrap();
+    assert!(body.len() > 1024 * 1024);
+    user_exists().mount(&server).await;
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "sms"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    // The buffered listing refuses it ...
+    let err = verifier.client().list_users(SID).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    // ... the streamed lookup does not.
+    let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
     assert_eq!(handle.reference, UID);
+    server.verify().await;
 }
 
 #[tokio::test]
@@ -374,7 +477,7 @@ async fn a_conflict_without_a_listed_user_sends_nothing() {
     let server = MockServer::start().await;
     expect("GET", &users_path())
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
-        .expect(2)
+        .expect(1)
         .mount(&server)
         .await;
     expect("POST", &users_path())
@@ -396,11 +499,67 @@ async fn a_conflict_without_a_listed_user_sends_nothing() {
         err.provider().map(phone_verify_core::ProviderId::as_str),
         Some("verigator")
     );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn streamed_lookup_failures_are_typed() {
+    let server = MockServer::start().await;
+    let client = builder(&server)
+        .retry(RetryPolicy::never())
+        .build_client()
+        .unwrap();
+    // An error status is read and mapped like any other answer.
+    expect("GET", &users_path())
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"message": "Wrong credentials"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client.find_user(SID, PHONE).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(err.provider_message(), Some("Wrong credentials"));
+    server.reset().await;
+    // Malformed lists are Decode errors that quote no number.
+    for body in [
+        r#"{"users":"+37251234567"}"#,
+        r#"{"users":[{"id":"u-1","id_in_service":"+37251234567"},"#,
+        "<html>",
+    ] {
+        expect("GET", &users_path())
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client.find_user(SID, "+37259999999").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+        assert!(!err.to_string().contains("51234567"), "{err}");
+        server.reset().await;
+    }
+    // Bad input is refused before any request.
+    assert_eq!(
+        client.find_user(SID, "").await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        client.find_user("a/b", PHONE).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
 }
 
 #[tokio::test]
 async fn custom_id_schemes_name_the_user() {
     let server = MockServer::start().await;
+    expect_json(
+        "POST",
+        &users_path(),
+        json!({"id_in_service": "tel-37251234567", "phone_number": PHONE}),
+    )
+    .respond_with(ResponseTemplate::new(409))
+    .expect(1)
+    .mount(&server)
+    .await;
     expect("GET", &users_path())
         .respond_with(
             ResponseTemplate::new(200)
@@ -501,6 +660,7 @@ async fn every_status_is_a_typed_error() {
     for status in statuses {
         for endpoint in Endpoint::ALL {
             let send = matches!(endpoint, Endpoint::StartAuth);
+            let consume = matches!(endpoint, Endpoint::VerifyPin);
             let expected = match status {
                 400 | 422 => ErrorKind::InvalidInput,
                 401 | 403 => ErrorKind::Unauthorized,
@@ -508,6 +668,7 @@ async fn every_status_is_a_typed_error() {
                 409 => ErrorKind::Conflict,
                 429 => ErrorKind::RateLimited,
                 500 | 502 | 504 if send => ErrorKind::MaybeSent,
+                500 | 502 | 504 if consume => ErrorKind::OutcomeUnknown,
                 500 | 502 | 503 | 504 => ErrorKind::ProviderUnavailable,
                 _ => ErrorKind::Provider,
             };
@@ -705,9 +866,10 @@ async fn sends_are_never_retried_reads_are() {
     server.verify().await;
     server.reset().await;
 
-    // A PIN check is a read: retried after a 503.
+    // A PIN check uses the PIN up: retried only when Verigator refused it unprocessed (503
+    // with Retry-After) ...
     expect("PUT", &auth_path())
-        .respond_with(ResponseTemplate::new(503))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
@@ -720,6 +882,61 @@ async fn sends_are_never_retried_reads_are() {
     let code = Code::new("123456").unwrap();
     let pin = client.verify_pin(SID, UID, &code, None).await.unwrap();
     assert!(pin.verified);
+    server.verify().await;
+    server.reset().await;
+}
+
+#[tokio::test]
+async fn a_lost_pin_check_is_outcome_unknown_never_rejected() {
+    let server = MockServer::start().await;
+    let verifier = builder(&server)
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let handle = Verification::new(verifier.provider(), UID, Channel::Sms)
+        .with_phone(phone())
+        .with_extra(EXTRA_SERVICE_ID, SID)
+        .with_extra(EXTRA_USER_ID, UID)
+        .with_extra(EXTRA_METHOD, "sms");
+    let code = Code::new("123456").unwrap();
+    // A server error or a lost answer: the PIN may have been used; one request, no retry.
+    let answers = [
+        ResponseTemplate::new(500).set_body_json(json!({"message": "Internal server error"})),
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(504),
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"verified": true}))
+            .set_delay(Duration::from_secs(2)),
+    ];
+    for answer in answers {
+        expect_json(
+            "PUT",
+            &auth_path(),
+            json!({"token": "123456", "method": "sms"}),
+        )
+        .respond_with(answer)
+        .expect(1)
+        .mount(&server)
+        .await;
+        let err = verifier.check_code(&handle, &code).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert!(!err.is_retryable());
+        assert_eq!(
+            err.provider().map(phone_verify_core::ProviderId::as_str),
+            Some("verigator")
+        );
+        server.verify().await;
+        server.reset().await;
+    }
+    // A 503 without Retry-After is not retried either, but it says Verigator is down.
+    expect("PUT", &auth_path())
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    server.verify().await;
 }
 
 #[tokio::test]
@@ -791,6 +1008,7 @@ async fn hostile_answers_are_decode_errors() {
 
     // A hostile user list stops a start before anything is sent.
     let verifier = verifier(&server);
+    user_exists().mount(&server).await;
     expect("GET", &users_path())
         .respond_with(
             ResponseTemplate::new(200)

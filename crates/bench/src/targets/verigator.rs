@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, ensure};
 use async_trait::async_trait;
@@ -16,8 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare};
 
-/// Users per service when preparing checks, so the sandbox's per-service user scans stay
-/// short and do not weigh on the calls measured.
+/// Users per service when preparing checks (one fresh verifier per service).
 const USERS_PER_SERVICE: usize = 50;
 
 /// Verigator against the sandbox.
@@ -209,70 +207,4 @@ impl Target for VerigatorTarget {
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
         None
     }
-
-    fn max_flows(&self) -> Option<(usize, &'static str)> {
-        Some((
-            1_000,
-            "every Verigator `start` lists all of the service's users, so a start costs \
-             O(users) and the list outgrows the SDK's 1 MiB response cap at about 10,000 \
-             users (see the start-cost table)",
-        ))
-    }
-}
-
-/// How long an SDK `start` takes as the service fills with users: `(users, mean start time or
-/// the error)` for each size in `sizes` (ascending).
-pub(crate) async fn start_cost(
-    sandbox: &SandboxHandle,
-    phones: &Phones,
-    sizes: &[usize],
-    starts: usize,
-) -> Result<Vec<(usize, std::result::Result<Duration, String>)>> {
-    let builder = VerigatorBuilder::sandbox(&sandbox.base_url());
-    let client = builder.build_client()?;
-    let service = client
-        .create_service("scaling.bench.example", "Bench scaling")
-        .await?;
-    let verifier = Arc::new(builder.service_id(service.id.clone()).build()?);
-    let mut users = 0;
-    let mut out = Vec::new();
-    for &size in sizes {
-        // Register users straight through the typed client (one request each, no listing).
-        let missing = size.saturating_sub(users);
-        let to_add: Vec<_> = (0..missing).map(|_| phones.next()).collect::<Result<_>>()?;
-        let to_add = Arc::new(to_add);
-        let (client, sid) = (client.clone(), service.id.clone());
-        prepare(missing, 32, move |i| {
-            let (client, sid, to_add) = (client.clone(), sid.clone(), Arc::clone(&to_add));
-            async move {
-                let phone = &to_add[i];
-                client.create_user(&sid, phone.e164(), phone).await?;
-                Ok(())
-            }
-        })
-        .await?;
-        users = size.max(users);
-        let mut total = Duration::ZERO;
-        let mut failure = None;
-        for _ in 0..starts {
-            let request = StartRequest::sms(phones.next()?);
-            let t0 = Instant::now();
-            match verifier.start(&request).await {
-                Ok(_) => total += t0.elapsed(),
-                Err(e) => {
-                    failure = Some(e.to_string());
-                    break;
-                }
-            }
-            users += 1;
-        }
-        out.push((
-            size,
-            failure.map_or_else(
-                || Ok(total / u32::try_from(starts.max(1)).unwrap_or(1)),
-                Err,
-            ),
-        ));
-    }
-    Ok(out)
 }

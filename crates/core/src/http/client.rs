@@ -11,6 +11,7 @@ use super::base_url::check_allowed;
 use super::config::HttpConfig;
 use super::request::{HttpRequest, OperationKind};
 use super::response::HttpResponse;
+use super::stream::HttpStream;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ProviderId;
 
@@ -78,20 +79,69 @@ impl HttpClient {
     /// Sends `request`, retrying it if its operation is a read, and returns the answer with any
     /// HTTP status. Errors are transport failures, timeouts and oversized bodies only.
     pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
-        check_allowed(&request.url).map_err(|e| e.with_provider(self.provider.clone()))?;
-        let operation = request.operation;
-        let span = tracing::debug_span!(
+        self.run(&request, false)
+            .await
+            .map(|(response, _)| response)
+    }
+
+    /// Sends `request` like [`execute`](Self::execute) (same checks, timeouts, retry policy
+    /// and tracing), but leaves the body of a 2xx answer unread: [`HttpStream::chunk`] reads
+    /// it piece by piece, for bodies too large to hold (a provider's full listing). `limit` caps
+    /// the bytes read from that body (`None`: no cap; the per-attempt and overall timeouts
+    /// still bound it). Retries happen only before the body is read; an error while reading
+    /// it is not retried. A non-2xx answer is read in full within
+    /// [`max_response_bytes`](HttpConfig::max_response_bytes), as by `execute`.
+    pub async fn execute_streamed(
+        &self,
+        request: HttpRequest,
+        limit: Option<u64>,
+    ) -> Result<HttpStream> {
+        let deadline = tokio::time::Instant::now() + self.config.timeouts.overall;
+        let span = self.span(&request);
+        let (head, body) = self.run(&request, true).instrument(span.clone()).await?;
+        Ok(HttpStream::new(
+            self.clone(),
+            head,
+            body,
+            limit,
+            deadline,
+            span,
+        ))
+    }
+
+    fn span(&self, request: &HttpRequest) -> tracing::Span {
+        tracing::debug_span!(
             "phone_verify.http",
             provider = %self.provider,
-            operation = operation.name,
+            operation = request.operation.name,
             method = %request.method,
             phone = request.masked_phone.as_deref().unwrap_or("-"),
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
-        );
+            body_bytes = tracing::field::Empty,
+        )
+    }
+
+    /// The attempts of `request`; with `stream`, the body of a 2xx answer is left unread.
+    async fn run(
+        &self,
+        request: &HttpRequest,
+        stream: bool,
+    ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
+        check_allowed(&request.url).map_err(|e| e.with_provider(self.provider.clone()))?;
+        let operation = request.operation;
+        // A streamed request runs inside its own span, which also covers reading the body.
+        let span = if stream {
+            tracing::Span::current()
+        } else {
+            self.span(request)
+        };
         let overall = self.config.timeouts.overall;
-        let outcome =
-            tokio::time::timeout(overall, self.attempts(&request).instrument(span.clone())).await;
+        let outcome = tokio::time::timeout(
+            overall,
+            self.attempts(request, stream).instrument(span.clone()),
+        )
+        .await;
         let result = outcome.unwrap_or_else(|_| {
             Err(Error::new(
                 ErrorKind::Timeout,
@@ -102,40 +152,57 @@ impl HttpClient {
                 ),
             ))
         });
-        result.map_err(|err| {
-            let err = err.with_provider(self.provider.clone());
-            let unknown = matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
-                && !never_sent(&err);
-            let (kind, what) = match operation.kind {
-                OperationKind::Send if unknown => {
-                    (ErrorKind::MaybeSent, "the message may have been sent")
-                }
-                OperationKind::Consume if unknown => (
-                    ErrorKind::OutcomeUnknown,
-                    "the answer was lost and the code may have been used; start a new verification",
-                ),
-                _ => return err,
-            };
-            span.in_scope(|| tracing::warn!(error = %err, "outcome unknown"));
-            let message = format!("{}: {what}: {}", operation.name, err.message());
-            Error::new(kind, message)
-                .with_provider(self.provider.clone())
-                .with_source(err)
-        })
+        result.map_err(|err| self.lost(operation.kind, operation.name, &span, err))
     }
 
-    async fn attempts(&self, request: &HttpRequest) -> Result<HttpResponse> {
+    /// `err` as the caller must see it: a timeout or lost connection after a send or a code
+    /// check left is [`ErrorKind::MaybeSent`] or [`ErrorKind::OutcomeUnknown`].
+    pub(super) fn lost(
+        &self,
+        kind: OperationKind,
+        name: &str,
+        span: &tracing::Span,
+        err: Error,
+    ) -> Error {
+        let err = err.with_provider(self.provider.clone());
+        let unknown =
+            matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport) && !never_sent(&err);
+        let (kind, what) = match kind {
+            OperationKind::Send if unknown => {
+                (ErrorKind::MaybeSent, "the message may have been sent")
+            }
+            OperationKind::Consume if unknown => (
+                ErrorKind::OutcomeUnknown,
+                "the answer was lost and the code may have been used; start a new verification",
+            ),
+            _ => return err,
+        };
+        span.in_scope(|| tracing::warn!(error = %err, "outcome unknown"));
+        let message = format!("{name}: {what}: {}", err.message());
+        Error::new(kind, message)
+            .with_provider(self.provider.clone())
+            .with_source(err)
+    }
+
+    async fn attempts(
+        &self,
+        request: &HttpRequest,
+        stream: bool,
+    ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
         let operation = request.operation;
         let started = tokio::time::Instant::now();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             tracing::Span::current().record("attempts", attempt);
-            let result = self.attempt(request).await;
-            if !may_retry(operation.kind, &result) {
+            let result = self.attempt(request, stream).await;
+            if !may_retry(operation.kind, result.as_ref().map(|(head, _)| head)) {
                 return self.finish(result);
             }
-            let retry_after = result.as_ref().ok().and_then(HttpResponse::retry_after);
+            let retry_after = result
+                .as_ref()
+                .ok()
+                .and_then(|(head, _)| head.retry_after());
             let Some(delay) =
                 self.config
                     .retry
@@ -147,7 +214,7 @@ impl HttpClient {
                 return self.finish(result);
             }
             match &result {
-                Ok(response) => tracing::warn!(
+                Ok((response, _)) => tracing::warn!(
                     status = response.status.as_u16(),
                     delay_ms = delay.as_millis(),
                     "retrying"
@@ -159,9 +226,9 @@ impl HttpClient {
     }
 
     #[allow(clippy::unused_self)]
-    fn finish(&self, result: Result<HttpResponse>) -> Result<HttpResponse> {
+    fn finish<T>(&self, result: Result<(HttpResponse, T)>) -> Result<(HttpResponse, T)> {
         match &result {
-            Ok(response) => {
+            Ok((response, _)) => {
                 tracing::Span::current().record("status", response.status.as_u16());
                 tracing::debug!(status = response.status.as_u16(), "answered");
             }
@@ -170,7 +237,11 @@ impl HttpClient {
         result
     }
 
-    async fn attempt(&self, request: &HttpRequest) -> Result<HttpResponse> {
+    async fn attempt(
+        &self,
+        request: &HttpRequest,
+        stream: bool,
+    ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
         let mut builder = self
             .client
             .request(request.method.clone(), request.url.clone())
@@ -186,6 +257,17 @@ impl HttpClient {
             .map_err(|e| self.transport_error(request, e))?;
         let status = response.status();
         let headers = response.headers().clone();
+        if stream && status.is_success() {
+            let head = HttpResponse {
+                provider: self.provider.clone(),
+                operation: request.operation,
+                status,
+                headers,
+                body: Bytes::new(),
+                received_at: self.config.clock.now(),
+            };
+            return Ok((head, Some(response)));
+        }
         let cap = self.config.max_response_bytes;
         if response
             .content_length()
@@ -204,30 +286,36 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse {
+        let response = HttpResponse {
             provider: self.provider.clone(),
             operation: request.operation,
             status,
             headers,
             body: Bytes::from(body),
             received_at: self.config.clock.now(),
-        })
+        };
+        Ok((response, None))
     }
 
     fn too_large(&self, request: &HttpRequest, cap: usize, status: StatusCode) -> Error {
+        self.over_limit(request.operation.name, cap as u64, status)
+    }
+
+    pub(super) fn over_limit(&self, name: &str, cap: u64, status: StatusCode) -> Error {
         Error::new(
             ErrorKind::Decode,
-            format!(
-                "{} answered with a body over the {cap}-byte limit",
-                request.operation.name
-            ),
+            format!("{name} answered with a body over the {cap}-byte limit"),
         )
         .with_provider(self.provider.clone())
         .with_http_status(status.as_u16())
     }
 
     fn transport_error(&self, request: &HttpRequest, err: reqwest::Error) -> Error {
-        let name = request.operation.name;
+        self.body_error(request.operation.name, request.url.host_str(), err)
+    }
+
+    /// A transport failure of `name` (to `host`) as an [`Error`]: `Timeout` or `Transport`.
+    pub(super) fn body_error(&self, name: &str, host: Option<&str>, err: reqwest::Error) -> Error {
         // reqwest errors carry the URL, which may hold query parameters: keep only the cause.
         let err = err.without_url();
         let (kind, message) = if err.is_timeout() {
@@ -241,10 +329,7 @@ impl HttpClient {
         } else if err.is_connect() {
             (
                 ErrorKind::Transport,
-                format!(
-                    "{name}: cannot connect to {}",
-                    request.url.host_str().unwrap_or_default()
-                ),
+                format!("{name}: cannot connect to {}", host.unwrap_or_default()),
             )
         } else {
             (
@@ -270,7 +355,7 @@ fn never_sent(err: &Error) -> bool {
 /// Reads are retried on any transient failure. A code check ([`OperationKind::Consume`]) is
 /// retried only when the provider surely did not process it: the connection was never made,
 /// or it answered 429, or 503 with `Retry-After`. Sends and writes are never retried.
-fn may_retry(kind: OperationKind, result: &Result<HttpResponse>) -> bool {
+fn may_retry(kind: OperationKind, result: Result<&HttpResponse, &Error>) -> bool {
     match (kind, result) {
         (OperationKind::Read, Ok(response)) => {
             matches!(response.status.as_u16(), 429 | 502 | 503 | 504)

@@ -6,6 +6,8 @@
 //! 502, 503 and 504, honouring `Retry-After`), for [`OperationKind::Consume`] code checks only
 //! when the provider surely did not process them, never for sends, and a `tracing` span per
 //! operation with the provider, operation, attempts, status and a masked phone number.
+//! [`HttpClient::execute_streamed`] gives the same path with a body read piece by piece
+//! ([`HttpStream`]), for answers too large to hold.
 
 mod base_url;
 mod client;
@@ -13,6 +15,7 @@ mod config;
 mod request;
 mod response;
 mod retry;
+mod stream;
 
 pub use base_url::BaseUrl;
 pub use client::HttpClient;
@@ -20,3 +23,4 @@ pub use config::{HttpConfig, Timeouts, parse_env_seconds};
 pub use request::{HttpRequest, Operation, OperationKind};
 pub use response::{HttpResponse, excerpt, fallback_kind};
 pub use retry::{Clock, Jitter, RandomJitter, RetryPolicy, Sleep, SystemClock, parse_retry_after};
+pub use stream::HttpStream;

@@ -1,0 +1,170 @@
+//! [`HttpStream`]: a provider's answer whose body is read piece by piece
+//! ([`HttpClient::execute_streamed`]), for bodies too large to hold at once.
+
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use super::client::HttpClient;
+use super::request::Operation;
+use super::response::HttpResponse;
+use crate::error::{Error, ErrorKind, Result};
+
+/// An answer from [`HttpClient::execute_streamed`]: status and headers, and a body read with
+/// [`chunk`](Self::chunk).
+///
+/// The body of a 2xx answer is read from the connection as it arrives, so memory stays
+/// constant however large it is; it is bounded by the stream's byte limit (if any), the
+/// per-attempt timeout (which covers the whole body, as for buffered answers) and the overall
+/// deadline of the request. A read that fails is not retried: a read operation may simply be
+/// started again. Any other status arrives already read in full, within the client's
+/// [`max_response_bytes`](super::HttpConfig::max_response_bytes), and
+/// [`into_response`](Self::into_response) hands it over for the provider's error mapping.
+///
+/// Failures reading the body are [`ErrorKind::Timeout`] or [`ErrorKind::Transport`] (for a
+/// send or a code check whose answer is lost, [`ErrorKind::MaybeSent`] or
+/// [`ErrorKind::OutcomeUnknown`], as for buffered answers), or [`ErrorKind::Decode`] past the
+/// limit. `Debug` shows the operation, status and bytes read, never headers or body.
+pub struct HttpStream {
+    client: HttpClient,
+    head: HttpResponse,
+    body: Option<reqwest::Response>,
+    limit: Option<u64>,
+    read: u64,
+    deadline: Instant,
+    span: tracing::Span,
+}
+
+impl HttpStream {
+    pub(super) fn new(
+        client: HttpClient,
+        head: HttpResponse,
+        body: Option<reqwest::Response>,
+        limit: Option<u64>,
+        deadline: Instant,
+        span: tracing::Span,
+    ) -> Self {
+        Self {
+            client,
+            head,
+            body,
+            limit,
+            read: 0,
+            deadline,
+            span,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.head.status
+    }
+
+    /// Whether the status is 2xx (the body is then streamed).
+    pub fn is_success(&self) -> bool {
+        self.head.is_success()
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The operation that produced it.
+    pub fn operation(&self) -> Operation {
+        self.head.operation
+    }
+
+    /// How many body bytes [`chunk`](Self::chunk) has returned so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    /// The next piece of the body, `None` at its end. After an error, the stream is over.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        let Some(body) = self.body.as_mut() else {
+            // Not streamed (a non-2xx answer, read in full) or already over.
+            let rest = std::mem::take(&mut self.head.body);
+            self.read += rest.len() as u64;
+            return Ok((!rest.is_empty()).then_some(rest));
+        };
+        let next = tokio::time::timeout_at(self.deadline, body.chunk())
+            .instrument(self.span.clone())
+            .await;
+        let operation = self.head.operation;
+        let status = self.head.status;
+        let err = match next {
+            Ok(Ok(Some(chunk))) => {
+                self.read += chunk.len() as u64;
+                match self.limit {
+                    Some(limit) if self.read > limit => {
+                        self.client.over_limit(operation.name, limit, status)
+                    }
+                    _ => return Ok(Some(chunk)),
+                }
+            }
+            Ok(Ok(None)) => {
+                self.body = None;
+                self.span.record("body_bytes", self.read);
+                self.span
+                    .in_scope(|| tracing::debug!(bytes = self.read, "body streamed"));
+                return Ok(None);
+            }
+            Ok(Err(err)) => {
+                let host = body.url().host_str().map(str::to_owned);
+                self.client
+                    .body_error(operation.name, host.as_deref(), err)
+                    .with_http_status(status.as_u16())
+            }
+            Err(_) => Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} did not complete within {}s",
+                    operation.name,
+                    self.client.config().timeouts.overall.as_secs_f64()
+                ),
+            )
+            .with_http_status(status.as_u16()),
+        };
+        self.body = None;
+        self.span
+            .in_scope(|| tracing::debug!(error = %err, bytes = self.read, "body failed"));
+        Err(self
+            .client
+            .lost(operation.kind, operation.name, &self.span, err))
+    }
+
+    /// The whole answer as an [`HttpResponse`], for a non-2xx status (already read in full).
+    /// For a 2xx answer, reads the rest of the body within the client's
+    /// [`max_response_bytes`](super::HttpConfig::max_response_bytes).
+    pub async fn into_response(mut self) -> Result<HttpResponse> {
+        if self.body.is_none() {
+            return Ok(self.head);
+        }
+        let cap = self.client.config().max_response_bytes;
+        self.limit = Some(self.limit.map_or(cap as u64, |l| l.min(cap as u64)));
+        let mut body = Vec::new();
+        while let Some(chunk) = self.chunk().await? {
+            body.extend_from_slice(&chunk);
+        }
+        let mut response = self.head;
+        response.body = Bytes::from(body);
+        Ok(response)
+    }
+}
+
+impl fmt::Debug for HttpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpStream")
+            .field("provider", &self.head.provider)
+            .field("operation", &self.head.operation.name)
+            .field("status", &self.head.status)
+            .field("bytes_read", &self.read)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
