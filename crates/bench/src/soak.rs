@@ -26,6 +26,11 @@ use crate::procfs::{current_rss, peak_rss, reset_peak_rss};
 
 /// Resident memory may grow by at most this much over the soak.
 pub(crate) const SOAK_GROWTH_TARGET: u64 = 20 * 1024 * 1024;
+/// Requests sent before the measured ones, so that the bounded stores (request log, outbox,
+/// provider records: about 90,000 requests of the mix fill them at the default capacities)
+/// are full when the "before" memory is read: what the soak then measures is growth, not
+/// the filling of buffers whose size the configuration sets.
+pub(crate) const WARMUP: usize = 100_000;
 /// Numbers per provider each connection cycles through (test numbers with a fixed code).
 const NUMBERS_PER_CONNECTION: usize = 4;
 /// The fixed code of every soak number.
@@ -58,7 +63,11 @@ pub(crate) struct SoakReport {
     pub(crate) examples: Vec<String>,
     /// Wall time of the soak, seconds.
     pub(crate) wall_secs: f64,
-    /// Resident memory after setup, before the soak.
+    /// Requests of the warm-up before the measured ones.
+    pub(crate) warmup: usize,
+    /// Resident memory after setup, before the warm-up.
+    pub(crate) rss_cold: Option<u64>,
+    /// Resident memory after the warm-up, before the measured requests.
     pub(crate) rss_before: Option<u64>,
     /// Resident memory after the soak.
     pub(crate) rss_after: Option<u64>,
@@ -184,9 +193,45 @@ pub(crate) async fn run(
     let (service, users) = setup(&sandbox, connections).await?;
     let setup_requests = sandbox.requests().counts.values().sum::<usize>();
 
-    let done = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(AtomicUsize::new(0));
     let examples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let drive = |budget: usize, done: &Arc<AtomicUsize>| {
+        let tasks: Vec<_> = users
+            .iter()
+            .enumerate()
+            .map(|(c, users)| {
+                let worker = Worker {
+                    addr: sandbox.addr(),
+                    c,
+                    service: service.clone(),
+                    users: users.clone(),
+                    key: sandbox.config().verifykit_server_key.clone(),
+                    token: sandbox.config().verifik_token.clone(),
+                    auth: sandbox.config().verigator_service_auth(),
+                    budget,
+                    done: Arc::clone(done),
+                    failures: Arc::clone(&failures),
+                    examples: Arc::clone(&examples),
+                };
+                tokio::spawn(worker.run())
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                task.await.context("a soak connection panicked")??;
+            }
+            anyhow::Ok(())
+        }
+    };
+    let rss_cold = current_rss();
+    let warmed = Arc::new(AtomicUsize::new(0));
+    drive(WARMUP, &warmed).await?;
+    // The warm-up's budget may run out in the middle of a round, leaving a code sent and not
+    // checked: move the sandbox clock past every code's lifetime and resend cooldown, so the
+    // measured rounds start from a clean slate on the same numbers.
+    sandbox.advance_clock(Duration::from_secs(3600));
+
+    let done = Arc::new(AtomicUsize::new(0));
     let finished = Arc::new(AtomicBool::new(false));
     let rss_before = current_rss();
     let peak_reset = reset_peak_rss();
@@ -208,26 +253,7 @@ pub(crate) async fn run(
         })
     };
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (c, users) in users.into_iter().enumerate() {
-        let worker = Worker {
-            addr: sandbox.addr(),
-            c,
-            service: service.clone(),
-            users,
-            key: sandbox.config().verifykit_server_key.clone(),
-            token: sandbox.config().verifik_token.clone(),
-            auth: sandbox.config().verigator_service_auth(),
-            budget: requests,
-            done: Arc::clone(&done),
-            failures: Arc::clone(&failures),
-            examples: Arc::clone(&examples),
-        };
-        tasks.push(tokio::spawn(worker.run()));
-    }
-    for task in tasks {
-        task.await.context("a soak connection panicked")??;
-    }
+    drive(requests, &done).await?;
     let wall = started.elapsed();
     finished.store(true, Ordering::Relaxed);
     let rss_after = current_rss();
@@ -241,6 +267,8 @@ pub(crate) async fn run(
         failures: failures.load(Ordering::Relaxed),
         examples: examples.lock().map(|e| e.clone()).unwrap_or_default(),
         wall_secs: wall.as_secs_f64(),
+        warmup: warmed.load(Ordering::Relaxed).min(WARMUP),
+        rss_cold,
         rss_before,
         rss_after,
         peak_rss: peak,
@@ -251,7 +279,9 @@ pub(crate) async fn run(
         outbox_len: sandbox.all_messages().len(),
         outbox_capacity: sandbox.config().outbox_capacity,
         counted: log.counts.values().sum(),
-        sent_in_all: setup_requests + done.load(Ordering::Relaxed).min(requests),
+        sent_in_all: setup_requests
+            + warmed.load(Ordering::Relaxed).min(WARMUP)
+            + done.load(Ordering::Relaxed).min(requests),
     };
     drop(log);
     sandbox_rt.spawn(sandbox.shutdown()).await?;

@@ -20,6 +20,8 @@ pub const DEFAULT_VERIFIK_PROJECT: &str = "507f1f77bcf86cd799439011";
 pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 10_000;
 /// Sent messages the outbox keeps by default (a few MiB; see the crate README for the budget).
 pub const DEFAULT_OUTBOX_CAPACITY: usize = 10_000;
+/// Records of each kind (flows, sessions, validations, tokens) a provider keeps by default.
+pub const DEFAULT_RECORDS_CAPACITY: usize = 10_000;
 
 /// Which of the two documented VerifyKit `init` answer shapes to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,6 +137,11 @@ pub struct SandboxConfig {
     /// How many sent messages the outbox keeps (the oldest are dropped first). Default
     /// [`DEFAULT_OUTBOX_CAPACITY`].
     pub outbox_capacity: usize,
+    /// How many records of each kind (VerifyKit flows and sessions, Verifik validations,
+    /// logins, tokens and registrations) a provider keeps; past it the oldest is forgotten, and
+    /// checking it answers as for an unknown one. Verigator's services and users are not
+    /// bounded. Default [`DEFAULT_RECORDS_CAPACITY`].
+    pub records_capacity: usize,
 }
 
 impl Default for SandboxConfig {
@@ -159,6 +166,7 @@ impl Default for SandboxConfig {
             test_numbers: Vec::new(),
             request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+            records_capacity: DEFAULT_RECORDS_CAPACITY,
         }
     }
 }

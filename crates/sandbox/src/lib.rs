@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod bounded;
 mod clock;
 pub mod config;
 mod control;

@@ -111,7 +111,7 @@ macro_rules! provider_slot {
         impl $slot {
             fn new(config: &SandboxConfig, common: &Arc<Common>) -> Self {
                 Self {
-                    $field: <$state>::default(),
+                    $field: <$state>::new(config.records_capacity),
                     rng: SandboxRng::new(provider_seed(config.seed, $provider)),
                     common: Arc::clone(common),
                 }

@@ -61,6 +61,14 @@ pub(crate) struct VerigatorState {
     services: HashMap<String, Service>,
 }
 
+impl VerigatorState {
+    /// Empty state. Services and users are what the caller registers, so they are not
+    /// bounded by `_capacity` (each user keeps only its latest authentication).
+    pub(crate) fn new(_capacity: usize) -> Self {
+        Self::default()
+    }
+}
+
 #[derive(Debug)]
 struct Service {
     id: String,

@@ -979,3 +979,77 @@ async fn past_their_capacity_the_log_and_outbox_keep_the_newest_and_counts_stay_
         "dropped from the outbox"
     );
 }
+
+#[tokio::test]
+async fn past_their_capacity_provider_records_forget_the_oldest() {
+    let sb = start_with(SandboxConfig {
+        records_capacity: 2,
+        ..SandboxConfig::seeded(7)
+    })
+    .await;
+    let http = client();
+
+    // VerifyKit: three SMS flows; the first is forgotten, as if it never existed.
+    let mut flows = Vec::new();
+    for i in 0..3 {
+        let phone = format!("+9053212346{i:02}");
+        let (status, sent) = send(send_otp(&http, &sb, &phone)).await;
+        assert_eq!(status, 201, "{sent}");
+        let reference = sent["result"]["reference"].as_str().unwrap().to_owned();
+        let code = sb.latest_code(&phone).unwrap();
+        flows.push((phone, reference, code));
+    }
+    let check = |(phone, reference, code): &(String, String, String)| {
+        http.post(format!("{}/check-otp", sb.verifykit_web_rest_url()))
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .json(&json!({"phoneNumber": phone, "countryCode": "TR", "reference": reference, "code": code}))
+    };
+    let (status, forgotten) = send(check(&flows[0])).await;
+    assert_eq!(
+        (status, forgotten["meta"]["errorCode"].as_str()),
+        (403, Some("403013")),
+        "{forgotten}"
+    );
+    let (status, kept) = send(check(&flows[2])).await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept["result"]["validationStatus"], true, "{kept}");
+
+    // Verifik: three validations; the first is no longer found, listed or checkable.
+    let verifik = |method: reqwest::Method, path: &str| {
+        http.request(method, format!("{}{path}", sb.verifik_url()))
+            .bearer_auth("sandbox-token")
+    };
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (status, created) = send(verifik(reqwest::Method::POST, "/phone-validations/manual").json(
+            &json!({"phone": format!("32112345{i:02}"), "countryCode": "+57", "phoneGateway": "sms"}),
+        ))
+        .await;
+        assert_eq!(status, 200, "{created}");
+        ids.push(created["data"]["_id"].as_str().unwrap().to_owned());
+    }
+    let (status, _) = send(verifik(
+        reqwest::Method::GET,
+        &format!("/phone-validations/{}", ids[0]),
+    ))
+    .await;
+    assert_eq!(status, 404);
+    for id in &ids[1..] {
+        let (status, found) = send(verifik(
+            reqwest::Method::GET,
+            &format!("/phone-validations/{id}"),
+        ))
+        .await;
+        assert_eq!(status, 200, "{found}");
+    }
+    let (status, listed) = send(verifik(reqwest::Method::GET, "/phone-validations")).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2, "{listed}");
+    let code = sb.latest_code("+573211234502").unwrap();
+    let (status, validated) = send(
+        verifik(reqwest::Method::PUT, "/phone-validations")
+            .json(&json!({"phone": "3211234502", "countryCode": "+57", "otp": code})),
+    )
+    .await;
+    assert_eq!(status, 200, "{validated}");
+}

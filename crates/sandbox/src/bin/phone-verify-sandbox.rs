@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use phone_verify_sandbox::config::{DEFAULT_OUTBOX_CAPACITY, DEFAULT_REQUEST_LOG_CAPACITY};
+use phone_verify_sandbox::config::{
+    DEFAULT_OUTBOX_CAPACITY, DEFAULT_RECORDS_CAPACITY, DEFAULT_REQUEST_LOG_CAPACITY,
+};
 use phone_verify_sandbox::{Balances, InitTheme, RateLimit, Sandbox, SandboxConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -80,6 +82,14 @@ struct Args {
         default_value_t = DEFAULT_OUTBOX_CAPACITY
     )]
     outbox_capacity: usize,
+    /// Records of each kind (flows, sessions, validations, tokens) a provider keeps (the oldest
+    /// are forgotten).
+    #[arg(
+        long,
+        env = "PHONE_VERIFY_SANDBOX_RECORDS_CAPACITY",
+        default_value_t = DEFAULT_RECORDS_CAPACITY
+    )]
+    records_capacity: usize,
 }
 
 fn parse_test_number(raw: &str) -> Result<(String, String), String> {
@@ -118,6 +128,7 @@ async fn main() -> std::io::Result<()> {
         test_numbers: args.test_numbers,
         request_log_capacity: args.request_log_capacity,
         outbox_capacity: args.outbox_capacity,
+        records_capacity: args.records_capacity,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await?;

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::body::Input;
+use crate::bounded::{BoundedMap, SeqLog};
 use crate::config::SandboxConfig;
 use crate::model::Provider;
 use crate::otp::constant_time_eq;
@@ -89,37 +90,62 @@ pub(crate) fn router(app: &App) -> Router {
         .with_state(app.clone())
 }
 
-/// Verifik's tokens, logins and phone validations.
-#[derive(Debug, Default)]
+/// Verifik's tokens, logins and phone validations. Every kind of record keeps at most
+/// [`SandboxConfig::records_capacity`](crate::SandboxConfig::records_capacity) entries,
+/// forgetting the oldest first.
+#[derive(Debug)]
 pub(crate) struct VerifikState {
     /// Issued access tokens and their expiry.
-    tokens: HashMap<String, OffsetDateTime>,
+    tokens: BoundedMap<String, OffsetDateTime>,
     /// Whether renew-and-revoke has revoked the configured token.
     configured_token_revoked: bool,
     /// Pending phone logins by E.164 number.
-    phone_logins: HashMap<String, PhoneValidation>,
+    phone_logins: BoundedMap<String, PhoneValidation>,
     /// Pending e-mail logins by lowercase address.
-    email_logins: HashMap<String, crate::otp::PendingCode>,
-    /// Phone validations, oldest first.
-    validations: Vec<PhoneValidation>,
+    email_logins: BoundedMap<String, crate::otp::PendingCode>,
+    /// Phone validations, oldest first, by sequence number.
+    validations: SeqLog<PhoneValidation>,
     /// App registrations by their JWT.
-    registrations: HashMap<String, registrations::Registration>,
-    /// Index of `validations` by `_id`.
+    registrations: BoundedMap<String, registrations::Registration>,
+    /// Sequence number in `validations` by `_id`.
     by_id: HashMap<String, usize>,
-    /// Indexes of `validations` per E.164 number, oldest first.
+    /// Sequence numbers in `validations` per E.164 number, oldest first.
     by_phone: HashMap<String, Vec<usize>>,
 }
 
 impl VerifikState {
+    /// Empty state keeping at most `capacity` records of each kind.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            tokens: BoundedMap::new(capacity),
+            configured_token_revoked: false,
+            phone_logins: BoundedMap::new(capacity),
+            email_logins: BoundedMap::new(capacity),
+            validations: SeqLog::new(capacity),
+            registrations: BoundedMap::new(capacity),
+            by_id: HashMap::new(),
+            by_phone: HashMap::new(),
+        }
+    }
+
+    /// Stores `validation` and returns its sequence number; the oldest validations past the
+    /// capacity are forgotten, indexes included.
     fn insert(&mut self, validation: PhoneValidation) -> usize {
-        let index = self.validations.len();
-        self.by_id.insert(validation.id.clone(), index);
-        self.by_phone
-            .entry(validation.e164.clone())
-            .or_default()
-            .push(index);
-        self.validations.push(validation);
-        index
+        let id = validation.id.clone();
+        let e164 = validation.e164.clone();
+        let (seq, forgotten) = self.validations.push(validation);
+        for (old_seq, old) in forgotten {
+            self.by_id.remove(&old.id);
+            if let Some(seqs) = self.by_phone.get_mut(&old.e164) {
+                seqs.retain(|s| *s != old_seq);
+                if seqs.is_empty() {
+                    self.by_phone.remove(&old.e164);
+                }
+            }
+        }
+        self.by_id.insert(id, seq);
+        self.by_phone.entry(e164).or_default().push(seq);
+        seq
     }
 }
 

@@ -9,7 +9,7 @@ mod qr;
 mod reverse;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::body::Input;
+use crate::bounded::BoundedMap;
 use crate::config::SandboxConfig;
 use crate::model::Provider;
 use crate::otp::{PendingCode, SandboxRng, constant_time_eq};
@@ -98,27 +99,29 @@ async fn require_end_user_ip(
     }
 }
 
-/// VerifyKit's flows, sessions and lists.
-#[derive(Debug, Default)]
+/// VerifyKit's flows, sessions and lists. Every kind of record keeps at most
+/// [`SandboxConfig::records_capacity`] entries, forgetting the oldest first; the blacklist,
+/// which only the user fills, is not bounded.
+#[derive(Debug)]
 pub(crate) struct VerifyKitState {
     /// SMS OTP flows by reference.
-    otps: HashMap<String, OtpFlow>,
+    otps: BoundedMap<String, OtpFlow>,
     /// The reference of the live OTP of each number (a new send replaces it).
-    live_otp: HashMap<String, String>,
+    live_otp: BoundedMap<String, String>,
     /// WhatsApp/Telegram flows by reference.
-    reverse: HashMap<String, reverse::ReverseFlow>,
+    reverse: BoundedMap<String, reverse::ReverseFlow>,
     /// E-mail flows by reference.
-    emails: HashMap<String, email::EmailFlow>,
+    emails: BoundedMap<String, email::EmailFlow>,
     /// Completed verifications by session id.
-    sessions: HashMap<String, Session>,
+    sessions: BoundedMap<String, Session>,
     /// Banned `(type, E.164)` pairs.
     blacklist: HashSet<(String, String)>,
     /// Send times per number (for `403015`).
-    sends: HashMap<String, VecDeque<OffsetDateTime>>,
+    sends: BoundedMap<String, VecDeque<OffsetDateTime>>,
     /// Request times per end-user IP (for `429001`).
-    hits: HashMap<String, VecDeque<OffsetDateTime>>,
+    hits: BoundedMap<String, VecDeque<OffsetDateTime>>,
     /// Last WhatsApp verification per number (session messages are allowed for 24 h).
-    whatsapp_verified: HashMap<String, OffsetDateTime>,
+    whatsapp_verified: BoundedMap<String, OffsetDateTime>,
 }
 
 /// A pending SMS OTP.
@@ -139,6 +142,21 @@ struct Session {
 }
 
 impl VerifyKitState {
+    /// Empty state keeping at most `capacity` records of each kind.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            otps: BoundedMap::new(capacity),
+            live_otp: BoundedMap::new(capacity),
+            reverse: BoundedMap::new(capacity),
+            emails: BoundedMap::new(capacity),
+            sessions: BoundedMap::new(capacity),
+            blacklist: HashSet::new(),
+            sends: BoundedMap::new(capacity),
+            hits: BoundedMap::new(capacity),
+            whatsapp_verified: BoundedMap::new(capacity),
+        }
+    }
+
     fn is_banned(&self, kind: &str, e164: &str) -> bool {
         self.blacklist.contains(&(kind.to_owned(), e164.to_owned()))
     }
@@ -146,7 +164,9 @@ impl VerifyKitState {
     /// Whether one more code may be sent to `e164` under `config`'s send limit.
     fn may_send(&mut self, e164: &str, now: OffsetDateTime, config: &SandboxConfig) -> bool {
         let limit = config.verifykit_send_limit;
-        let sends = self.sends.entry(e164.to_owned()).or_default();
+        let sends = self
+            .sends
+            .get_or_insert_with(e164.to_owned(), VecDeque::new);
         if let Some(cutoff) = window_start(now, limit.window) {
             while sends.front().is_some_and(|t| *t <= cutoff) {
                 sends.pop_front();
@@ -157,8 +177,7 @@ impl VerifyKitState {
 
     fn record_send(&mut self, e164: &str, now: OffsetDateTime) {
         self.sends
-            .entry(e164.to_owned())
-            .or_default()
+            .get_or_insert_with(e164.to_owned(), VecDeque::new)
             .push_back(now);
     }
 
@@ -350,7 +369,7 @@ fn guard(state: &mut State, config: &SandboxConfig, input: &Input) -> Result<(),
             .header("x-vfk-forwarded-for")
             .unwrap_or("-")
             .to_owned();
-        let hits = state.verifykit.hits.entry(ip).or_default();
+        let hits = state.verifykit.hits.get_or_insert_with(ip, VecDeque::new);
         let cutoff = window_start(now, limit.window);
         if let Some(cutoff) = cutoff {
             while hits.front().is_some_and(|t| *t <= cutoff) {
