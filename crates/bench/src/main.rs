@@ -365,10 +365,13 @@ async fn sandbox_alone(
         Endpoint {
             label: "VerifyKit",
             path: "/verifykit/web-rest/v1.0/init".into(),
-            headers: vec![(
-                "x-vfk-server-key",
-                sandbox.config().verifykit_server_key.clone(),
-            )],
+            headers: vec![
+                (
+                    "x-vfk-server-key",
+                    sandbox.config().verifykit_server_key.clone(),
+                ),
+                ("x-vfk-forwarded-for", "127.0.0.1".to_owned()),
+            ],
         },
     ];
     let mut out = Vec::new();
