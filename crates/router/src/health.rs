@@ -148,6 +148,12 @@ pub struct RouteHealth {
 }
 
 const RECENT_ERRORS: usize = 10;
+
+/// `part / whole` for window counts (a window holds at most `u32::MAX` calls).
+fn ratio(part: usize, whole: usize) -> f64 {
+    let as_f64 = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+    as_f64(part) / as_f64(whole)
+}
 const LATENCIES: usize = 128;
 
 #[derive(Debug)]
@@ -312,7 +318,7 @@ impl Health {
                 let by_rate = self.config.error_rate > 0.0
                     && calls >= self.config.error_rate_min_calls as usize
                     && calls > 0
-                    && failed as f64 / calls as f64 >= self.config.error_rate;
+                    && ratio(failed, calls) >= self.config.error_rate;
                 by_count || by_rate
             }
         };
@@ -351,7 +357,7 @@ impl Health {
         let error_rate = if s.window.is_empty() {
             0.0
         } else {
-            failed as f64 / s.window.len() as f64
+            ratio(failed, s.window.len())
         };
         RouteHealth {
             route: route.to_owned(),

@@ -437,7 +437,10 @@ impl PhoneVerifier for Router {
     async fn start(&self, request: &StartRequest) -> Result<Verification> {
         let order = self.candidates(request)?;
         let channel = request.channel.as_str();
-        let phone = request.phone.as_ref().map(|p| p.masked());
+        let phone = request
+            .phone
+            .as_ref()
+            .map(phone_verify_core::PhoneNumber::masked);
         let mut attempts = Vec::new();
         for at in order {
             let e = &self.routes[at];

@@ -96,12 +96,7 @@ fn phone(n: u32) -> PhoneNumber {
 
 /// B sent the only message, A got one send that sent nothing, and the check of the handle goes
 /// to B (in this router and in a fresh one given the handle's JSON).
-async fn assert_b_took_over(
-    sb: &SandboxHandle,
-    router: &Router,
-    handle: &Verification,
-    to: &PhoneNumber,
-) {
+async fn assert_b_took_over(sb: &SandboxHandle, handle: &Verification, to: &PhoneNumber) {
     assert_eq!(handle.provider.as_str(), "verifik");
     assert_eq!(handle.extra_str(EXTRA_ROUTE), Some("b"));
     assert_eq!(
@@ -129,7 +124,6 @@ async fn assert_b_took_over(
             .all(|r| r.path == "/v1.0/send-otp"),
         "nothing but the failed send reached A"
     );
-    let _ = router;
 }
 
 #[tokio::test]
@@ -140,7 +134,7 @@ async fn out_of_balance_fails_over_to_b() {
     let to = phone(1);
     let handle = router.start(&StartRequest::sms(to.clone())).await.unwrap();
     assert_eq!(count(&sb, Provider::VerifyKit, VK_SEND), 1);
-    assert_b_took_over(&sb, &router, &handle, &to).await;
+    assert_b_took_over(&sb, &handle, &to).await;
     let health = router.health();
     assert_eq!(health[0].recent_errors[0].kind, ErrorKind::QuotaExhausted);
 }
@@ -166,7 +160,7 @@ async fn unavailable_fails_over_to_b() {
         1,
         "a send is never retried"
     );
-    assert_b_took_over(&sb, &router, &handle, &to).await;
+    assert_b_took_over(&sb, &handle, &to).await;
 }
 
 #[tokio::test]
@@ -180,7 +174,7 @@ async fn connection_refused_fails_over_to_b() {
     let to = phone(3);
     let handle = router.start(&StartRequest::sms(to.clone())).await.unwrap();
     assert_eq!(count(&sb, Provider::VerifyKit, VK_SEND), 0);
-    assert_b_took_over(&sb, &router, &handle, &to).await;
+    assert_b_took_over(&sb, &handle, &to).await;
     assert_eq!(
         router.health()[0].recent_errors[0].kind,
         ErrorKind::Transport
@@ -408,13 +402,16 @@ async fn resolve_moves_on_to_the_route_that_knows_the_session() {
         .session_id
         .clone()
         .expect("a session id");
-    let found = router.resolve(&session, &Default::default()).await.unwrap();
+    let found = router
+        .resolve(&session, &phone_verify_core::RequestContext::default())
+        .await
+        .unwrap();
     assert_eq!(found.phone, to);
     assert_eq!(found.provider.as_str(), "verifik");
     // ...and a session nobody knows is NotFound.
     let unknown = phone_verify_core::SessionId::new("507f1f77bcf86cd799439099").unwrap();
     let err = router
-        .resolve(&unknown, &Default::default())
+        .resolve(&unknown, &phone_verify_core::RequestContext::default())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
