@@ -61,7 +61,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let outcome = restarted
         .check_code(&Verification::from_json(&saved)?, &code)
         .await?;
-    println!("  checked after a restart: verified = {}", outcome.is_verified());
+    println!(
+        "  checked after a restart: verified = {}",
+        outcome.is_verified()
+    );
 
     println!("VerifyKit loses the connection while sending:");
     sandbox.set_balance(Provider::VerifyKit, None);
