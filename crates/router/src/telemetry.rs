@@ -1,7 +1,7 @@
 //! Metrics through the `metrics` facade (feature `metrics`); without it, these do nothing.
 //!
 //! Names: `phone_verify_router_started_total`, `_verified_total`, `_rejected_total` (label
-//! `reason`), `_failed_over_total` (label `reason`: the error kind), `_circuit_opened_total`,
+//! `reason`), `_failed_over_total` (label `reason`: the error kind, e.g. `quota_exhausted`), `_circuit_opened_total`,
 //! and the histogram `phone_verify_router_call_seconds` (label `operation`). Every series has
 //! the labels `route`, `provider` and, where known, `channel`; never a phone.
 
@@ -45,7 +45,7 @@ mod imp {
         metrics::counter!("phone_verify_router_rejected_total", &labels).increment(1);
     }
     pub(crate) fn failed_over(l: Labels<'_>, reason: &str) {
-        let labels = with(l, "reason", reason);
+        let labels = with(l, "reason", &reason.replace(' ', "_"));
         metrics::counter!("phone_verify_router_failed_over_total", &labels).increment(1);
     }
     pub(crate) fn circuit_opened(l: Labels<'_>) {
