@@ -368,12 +368,14 @@ impl Results {
                 ),
             ]);
         }
-        if let Some((measured, met)) = crate::router_overhead::verdict(&self.router_overhead) {
+        if let Some((measured, met, detail)) =
+            crate::router_overhead::verdict(&self.router_overhead)
+        {
             let target = crate::router_overhead::TARGET.as_secs_f64() * 1e6;
             t.row([
                 format!("router overhead ≤ {target} µs client CPU per call"),
                 measured,
-                verdict(met, "over the target"),
+                verdict(met, &detail),
             ]);
         }
         for f in &self.flows {

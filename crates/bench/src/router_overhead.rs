@@ -225,11 +225,19 @@ fn ns(d: Duration) -> String {
     format!("{:.0} ns", d.as_secs_f64() * 1e9)
 }
 
-/// Every row's overhead and whether all meet [`TARGET`], for the targets table.
-pub(crate) fn verdict(rows: &[OverheadRow]) -> Option<(String, bool)> {
-    if rows.is_empty() {
-        return None;
-    }
+/// Every row's overhead, whether all meet [`TARGET`], and the worst against it, for the
+/// targets table.
+pub(crate) fn verdict(rows: &[OverheadRow]) -> Option<(String, bool, String)> {
+    let worst = rows
+        .iter()
+        .max_by(|a, b| a.overhead_ns().total_cmp(&b.overhead_ns()))?;
+    let detail = format!(
+        "highest {:+.0} ns ({} c={}) of {} µs",
+        worst.overhead_ns(),
+        worst.call,
+        worst.concurrency,
+        TARGET.as_secs_f64() * 1e6
+    );
     let all: Vec<String> = rows
         .iter()
         .map(|r| format!("{} c={} {:+.0} ns", r.call, r.concurrency, r.overhead_ns()))
@@ -237,7 +245,7 @@ pub(crate) fn verdict(rows: &[OverheadRow]) -> Option<(String, bool)> {
     let met = rows
         .iter()
         .all(|r| r.overhead_ns() <= TARGET.as_secs_f64() * 1e9);
-    Some((all.join("; "), met))
+    Some((all.join("; "), met, detail))
 }
 
 /// The section of the report.
