@@ -348,7 +348,11 @@ pub(crate) fn render_feature_table(
     for feature in features.iter().filter(|f| f.name != "default") {
         let provider = feature.enables.iter().find_map(|e| {
             let krate = e.strip_prefix("dep:")?;
-            descriptions.get(krate).map(|d| (krate, d))
+            // Provider crates only: other crates (the router) are described by the feature's doc.
+            descriptions
+                .get(krate)
+                .filter(|d| d.contains(" provider for phone-verify: "))
+                .map(|d| (krate, d))
         });
         let what = match provider {
             Some((krate, description)) => {

@@ -7,9 +7,10 @@
 //!    `reqwest::Client` (throughput at concurrency 1 and 64, p50/p99 latency, CPU per call);
 //! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`, and Verigator's
 //!    `start` latency with 1,000 and 100,000 registered users (phase `verigator-scale`);
-//! 3. the sandbox alone, with keep-alive hyper connections;
-//! 4. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
-//! 5. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
+//! 3. the router's own CPU per `start` and `check`, against the provider directly;
+//! 4. the sandbox alone, with keep-alive hyper connections;
+//! 5. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
+//! 6. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
 //!
 //! The client side and the sandbox run on two Tokio runtimes whose threads are named
 //! `bench-client` and `bench-sandbox`, so the CPU time of each side is read from
@@ -20,6 +21,7 @@ mod flows;
 mod footprint;
 mod procfs;
 mod report;
+mod router_overhead;
 mod runner;
 mod sandbox_alone;
 mod soak;
@@ -85,7 +87,8 @@ struct Args {
     /// Run the soak in this process and print its report as JSON (the parent runs this).
     #[arg(long, hide = true)]
     soak_child: bool,
-    /// Phases to run: compare, flows, verigator-scale, sandbox, soak, footprint (default: all).
+    /// Phases to run: compare, router, flows, verigator-scale, sandbox, soak, footprint
+    /// (default: all).
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
     /// Compare only these calls (default: check and resolve).
@@ -200,6 +203,15 @@ fn main() -> Result<()> {
             drop(target);
             bench.shutdown(sandbox);
         }
+    }
+    if phase("router") {
+        eprintln!("== router overhead against the provider directly");
+        results.router_overhead = bench.client_rt.block_on(router_overhead::measure(
+            args.rounds.max(1),
+            args.calls_c1 * 20,
+            args.calls_c64 * 20,
+            64,
+        ))?;
     }
     if phase("sandbox") {
         eprintln!("== the sandbox alone");

@@ -46,6 +46,8 @@ pub(crate) struct Results {
     pub(crate) builds_skipped: bool,
     /// Notes to print under the tables.
     pub(crate) notes: Vec<String>,
+    /// The router's own cost per call.
+    pub(crate) router_overhead: Vec<crate::router_overhead::OverheadRow>,
 }
 
 /// The machine's description for the context table.
@@ -81,6 +83,10 @@ impl Results {
                  rounds. CPU/call is the CPU time of the client runtime's threads (client) and of \
                  the sandbox runtime's threads (sandbox) divided by the calls.\n",
             );
+        }
+        if !self.router_overhead.is_empty() {
+            out.push_str("\n### Router overhead\n\n");
+            out.push_str(&crate::router_overhead::render(&self.router_overhead));
         }
         for (provider, why) in &self.skipped {
             let _ = writeln!(out, "\n`{provider}`: {why}");
@@ -371,6 +377,16 @@ impl Results {
                         (worst.ratio() / RATIO_TARGET - 1.0) * 100.0
                     ),
                 ),
+            ]);
+        }
+        if let Some((measured, met, detail)) =
+            crate::router_overhead::verdict(&self.router_overhead)
+        {
+            let target = crate::router_overhead::TARGET.as_secs_f64() * 1e6;
+            t.row([
+                format!("router overhead ≤ {target} µs client CPU per call"),
+                measured,
+                verdict(met, &detail),
             ]);
         }
         for f in &self.flows {

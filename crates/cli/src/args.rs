@@ -79,6 +79,11 @@ pub(crate) struct Global {
     /// Print one JSON document on stdout, for scripts
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// start, check and resolve through a router of several providers described by FILE
+    /// (TOML: [[routes]] with provider and settings, [[rules]], [breaker]); the file says
+    /// where requests go
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// The subcommands.

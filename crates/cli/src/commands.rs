@@ -27,7 +27,7 @@ use crate::target::{Context, ProviderName, Target};
 /// loopback address (no end user is behind a sandbox run).
 fn end_user_context(ctx: &Context) -> RequestContext {
     let context = ctx.request_context();
-    if context.end_user_ip.is_none() && ctx.target.is_sandbox() {
+    if context.end_user_ip.is_none() && ctx.target.is_sandbox() && ctx.config.is_none() {
         context.end_user_ip(Ipv4Addr::LOCALHOST.into())
     } else {
         context
@@ -84,9 +84,14 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         ));
     }
 
-    let built = ctx.build(provider, args.service_id.as_deref()).await?;
-    require_end_user_ip(ctx, provider)?;
-    ctx.banner(provider);
+    let built = if let Some(router) = crate::routing::router(ctx)? {
+        router
+    } else {
+        let built = ctx.build(provider, args.service_id.as_deref()).await?;
+        require_end_user_ip(ctx, provider)?;
+        ctx.banner(provider);
+        built
+    };
     let handle = built.verifier.start(&request).await?;
     let pretty = handle.to_json_pretty()?;
     if let Some(path) = &args.out {
@@ -126,6 +131,7 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         .as_deref()
         .map_or_else(|| "HANDLE.json".to_owned(), |p| p.display().to_string());
     let target = match &ctx.target {
+        _ if ctx.config.is_some() => crate::routing::next_args(ctx),
         Target::Embedded => {
             errln!(
                 "note: the embedded sandbox stops with this command, so no other command can \
@@ -164,7 +170,7 @@ fn read_handle(path: &Path) -> Result<Verification, Failure> {
 
 /// `check`: checks a code or polls a reverse flow, in a process other than `start`'s.
 pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
-    if ctx.target == Target::Embedded {
+    if ctx.target == Target::Embedded && ctx.config.is_none() {
         return Err(Failure::usage(
             "check continues a verification of another process, which the embedded sandbox \
              cannot: pass the target that started it (--target sandbox:URL, or --live)",
@@ -176,21 +182,25 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
         ));
     }
     let handle = read_handle(&args.handle)?;
-    let provider = ProviderName::parse(handle.provider.as_str())?;
-    if let Some(given) = ctx.provider.filter(|p| *p != provider) {
-        return Err(Failure::usage(format!(
-            "the handle belongs to provider {}, not {}",
-            provider.as_str(),
-            given.as_str()
-        )));
-    }
-    let service = handle
-        .extra_str(verigator::EXTRA_SERVICE_ID)
-        .map(str::to_owned);
-    let built = ctx.build(provider, service.as_deref()).await?;
-    require_end_user_ip(ctx, provider)?;
-    ctx.banner(provider);
-    let verifier = built.verifier;
+    let verifier = if let Some(router) = crate::routing::router(ctx)? {
+        router.verifier
+    } else {
+        let provider = ProviderName::parse(handle.provider.as_str())?;
+        if let Some(given) = ctx.provider.filter(|p| *p != provider) {
+            return Err(Failure::usage(format!(
+                "the handle belongs to provider {}, not {}",
+                provider.as_str(),
+                given.as_str()
+            )));
+        }
+        let service = handle
+            .extra_str(verigator::EXTRA_SERVICE_ID)
+            .map(str::to_owned);
+        let built = ctx.build(provider, service.as_deref()).await?;
+        require_end_user_ip(ctx, provider)?;
+        ctx.banner(provider);
+        built.verifier
+    };
     let mut request = args
         .code
         .clone()
@@ -250,20 +260,25 @@ async fn wait(
 /// `resolve`: a session id into the verified phone.
 pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
     let provider = ctx.provider_or_default();
-    if ctx.target == Target::Embedded {
+    if ctx.target == Target::Embedded && ctx.config.is_none() {
         return Err(Failure::usage(
             "resolve reads a session of another process, which the embedded sandbox cannot: \
              pass the target that verified it (--target sandbox:URL, or --live)",
         ));
     }
-    if provider == ProviderName::Verigator {
-        return Err(Failure::usage(
-            "Verigator has no sessions: resolve works with verifykit and verifik",
-        ));
-    }
-    let built = ctx.build(provider, None).await?;
+    let built = if let Some(router) = crate::routing::router(ctx)? {
+        router
+    } else {
+        if provider == ProviderName::Verigator {
+            return Err(Failure::usage(
+                "Verigator has no sessions: resolve works with verifykit and verifik",
+            ));
+        }
+        let built = ctx.build(provider, None).await?;
+        ctx.banner(provider);
+        built
+    };
     let resolver = built.require_resolver()?;
-    ctx.banner(provider);
     match resolver
         .resolve(&args.session, &end_user_context(ctx))
         .await

@@ -34,6 +34,7 @@ mod commands;
 mod demo;
 mod exit;
 mod output;
+mod routing;
 mod target;
 
 use std::io::IsTerminal as _;

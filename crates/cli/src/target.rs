@@ -198,6 +198,8 @@ pub(crate) struct Context {
     end_user_ip: Option<IpAddr>,
     embedded: Option<SandboxHandle>,
     registry: Registry,
+    /// `--config`: the router's configuration file.
+    pub(crate) config: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Context {
@@ -214,6 +216,7 @@ impl fmt::Debug for Context {
 impl Context {
     /// The context of the command line; `--key-stdin` reads the secret now.
     pub(crate) fn new(global: &Global) -> Result<Self, Failure> {
+        crate::routing::check_args(global)?;
         let target = Target::from_args(global)?;
         if target != Target::Live {
             if global.base_url.is_some() {
@@ -263,6 +266,7 @@ impl Context {
             end_user_ip: global.end_user_ip,
             embedded: None,
             registry: Registry::with_builtin(),
+            config: global.config.clone(),
         })
     }
 

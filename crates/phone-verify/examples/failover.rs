@@ -1,102 +1,68 @@
-//! Quickstart: failover between two providers. Start with VerifyKit; when it cannot send (out
-//! of credits, unavailable, rate limited, channel unsupported), start with Verifik instead.
-//! Checks go to the provider that started the verification, named in the handle.
+//! Quickstart: failover between two providers with the router. VerifyKit first; when it cannot
+//! send (out of credits, unavailable, rate limited, channel unsupported), Verifik. The check
+//! goes back to whichever route sent the code, named in the handle, even from a new router.
 //!
-//! Never fail over on `ErrorKind::MaybeSent`: the first provider may have sent a code already.
+//! The router never fails over after `ErrorKind::MaybeSent` (the first provider may have sent
+//! a code) unless told to accept a possible second message.
 //!
 //! Runs against a sandbox started in-process:
 //!
 //! ```sh
-//! cargo run -p phone-verify --example failover --features verifykit,verifik
+//! cargo run -p phone-verify --example failover --features verifykit,verifik,router
 //! ```
 
-use std::sync::Arc;
-
+use phone_verify::router::{EXTRA_ROUTE, routing_failure};
 use phone_verify::{
-    CheckOutcome, Code, Error, ErrorKind, PhoneVerifier, PhoneVerifierExt, Registry, StartRequest,
+    Code, ErrorKind, PhoneVerifier, PhoneVerifierExt, Registry, RoutingConfig, StartRequest,
     Verification,
 };
 use phone_verify_sandbox::{Fault, FaultAction, Provider, Sandbox, SandboxConfig};
-
-/// Whether another provider may be tried after `err`: nothing was sent.
-fn can_fail_over(err: &Error) -> bool {
-    matches!(
-        err.kind(),
-        ErrorKind::ProviderUnavailable
-            | ErrorKind::Transport
-            | ErrorKind::RateLimited
-            | ErrorKind::QuotaExhausted
-            | ErrorKind::Unsupported
-    )
-}
-
-/// Starts with the first provider that can send.
-async fn start(
-    providers: &[Arc<dyn PhoneVerifier>],
-    request: &StartRequest,
-) -> phone_verify::Result<Verification> {
-    let mut last = Error::invalid_input("no provider configured");
-    for verifier in providers {
-        match verifier.start(request).await {
-            Ok(handle) => return Ok(handle),
-            Err(err) if can_fail_over(&err) => {
-                println!(
-                    "  {} cannot send ({err}); trying the next provider",
-                    verifier.provider()
-                );
-                last = err;
-            }
-            Err(err) => return Err(err),
-        }
-    }
-    Err(last)
-}
-
-/// Checks with the provider that started `handle`.
-async fn check(
-    providers: &[Arc<dyn PhoneVerifier>],
-    handle: &Verification,
-    code: &Code,
-) -> phone_verify::Result<CheckOutcome> {
-    let verifier = providers
-        .iter()
-        .find(|v| v.provider() == handle.provider)
-        .ok_or_else(|| Error::invalid_input(format!("no provider {}", handle.provider)))?;
-    verifier.check_code(handle, code).await
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     let url = sandbox.base_url();
+    // What `phone-verify.toml` would hold. VerifyKit asks for the end user's IP with every
+    // request: requests without one in their context send the loopback address here.
+    let config: RoutingConfig = toml::from_str(&format!(
+        r#"
+        [[routes]]
+        name = "primary"
+        provider = "verifykit"
+        settings = {{ sandbox_url = "{url}", fallback_end_user_ip = "127.0.0.1" }}
+
+        [[routes]]
+        name = "backup"
+        provider = "verifik"
+        settings = {{ sandbox_url = "{url}" }}
+
+        [breaker]
+        consecutive_failures = 5
+        cooldown = 30
+        "#
+    ))?;
     let registry = Registry::with_builtin();
-    // VerifyKit asks for the end user's IP with every request: requests without one in their
-    // context send the loopback address here (`VERIFYKIT_FALLBACK_END_USER_IP`).
-    let build = |name: &str, variable: &str| {
-        registry.build_named(name, |n| {
-            if n == variable {
-                Some(url.clone())
-            } else {
-                (n == "VERIFYKIT_FALLBACK_END_USER_IP").then(|| "127.0.0.1".to_owned())
-            }
-        })
-    };
-    let providers = vec![
-        build("verifykit", "VERIFYKIT_SANDBOX_URL")?.verifier,
-        build("verifik", "VERIFIK_SANDBOX_URL")?.verifier,
-    ];
+    let router = registry.build_router(&config)?;
     let phone = "+573001234567";
     let request = StartRequest::sms(phone.parse()?);
 
     println!("VerifyKit is out of credits:");
     sandbox.set_balance(Provider::VerifyKit, Some(0));
-    let handle = start(&providers, &request).await?;
-    println!("  started with {}", handle.provider);
-    let code = sandbox.latest_code(phone).ok_or("no code was sent")?;
-    let outcome = check(&providers, &handle, &Code::new(&code)?).await?;
+    let handle = router.start(&request).await?;
     println!(
-        "  checked with {}: verified = {}",
-        handle.provider,
+        "  started by route {} ({})",
+        handle.extra_str(EXTRA_ROUTE).unwrap_or("?"),
+        handle.provider
+    );
+    let saved = handle.to_json()?;
+    let code = Code::new(&sandbox.latest_code(phone).ok_or("no code was sent")?)?;
+    // Another process: a router built from the same configuration checks the saved handle.
+    let restarted = registry.build_router(&config)?;
+    let outcome = restarted
+        .check_code(&Verification::from_json(&saved)?, &code)
+        .await?;
+    println!(
+        "  checked after a restart: verified = {}",
         outcome.is_verified()
     );
 
@@ -105,11 +71,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sandbox.inject_fault(
         Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset).path("/v1.0/send-otp"),
     );
-    match start(&providers, &request).await {
+    match router.start(&request).await {
         Err(err) if err.kind() == ErrorKind::MaybeSent => {
             println!("  not failing over, a code may be on its way: {err}");
         }
         other => return Err(format!("expected MaybeSent, got {other:?}").into()),
+    }
+
+    println!("Both are out of credits:");
+    sandbox.set_balance(Provider::VerifyKit, Some(0));
+    sandbox.set_balance(Provider::Verifik, Some(0));
+    let err = router.start(&request).await.expect_err("no route can send");
+    for attempt in &routing_failure(&err).ok_or("the attempts")?.attempts {
+        println!("  {}: {:?}", attempt.route, attempt.outcome);
+    }
+
+    for route in router.health() {
+        println!(
+            "health of {}: {:?}, {} recent error(s)",
+            route.route,
+            route.state,
+            route.recent_errors.len()
+        );
     }
     Ok(())
 }

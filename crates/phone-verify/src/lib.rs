@@ -5,9 +5,18 @@ mod builtin;
 mod config;
 pub mod providers;
 mod registry;
+#[cfg(feature = "router")]
+mod routing;
 
 #[doc(no_inline)]
 pub use phone_verify_core::*;
 
 pub use config::{ProviderConfig, SettingValue};
 pub use registry::{BUILTIN_PROVIDERS, ENV_PROVIDER, Factory, Provider, Registry, Settings};
+#[cfg(feature = "router")]
+pub use routing::{RouteConfig, RoutingConfig};
+
+/// The router (feature `router`): several providers behind one `PhoneVerifier`, with rules,
+/// failover and health; see [`Registry::build_router`] to build one from configuration.
+#[cfg(feature = "router")]
+pub use phone_verify_router as router;

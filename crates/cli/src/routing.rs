@@ -1,0 +1,65 @@
+//! `--config FILE`: `start`, `check` and `resolve` through a router of several providers.
+
+use std::fs;
+
+use phone_verify::{Provider, Registry, RoutingConfig};
+
+use crate::args::Global;
+use crate::exit::Failure;
+use crate::target::Context;
+
+/// Refuses options that choose a provider or a target next to `--config`: the file does.
+pub(crate) fn check_args(global: &Global) -> Result<(), Failure> {
+    if global.config.is_none() {
+        return Ok(());
+    }
+    let clashing = [
+        ("--target", global.target.is_some()),
+        ("--live", global.live),
+        ("--sandbox-url", global.sandbox_url.is_some()),
+        ("--provider", global.provider.is_some()),
+        ("--base-url", global.base_url.is_some()),
+        ("--key-stdin", global.key_stdin),
+    ];
+    match clashing.iter().find(|(_, given)| *given) {
+        Some((option, _)) => Err(Failure::usage(format!(
+            "{option} and --config both say where requests go: the routes of the file do"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The router of `--config`, built through the registry as an application would; `None`
+/// without `--config`.
+pub(crate) fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
+    let Some(path) = &ctx.config else {
+        return Ok(None);
+    };
+    let text = fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    let config: RoutingConfig =
+        toml::from_str(&text).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let router = Registry::with_builtin()
+        .build_router(&config)
+        .map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))?;
+    if !ctx.json {
+        let names: Vec<&str> = router
+            .routes()
+            .map(phone_verify::router::Route::name)
+            .collect();
+        errln!(
+            "phone-verify: router from {} (routes {})",
+            path.display(),
+            names.join(", ")
+        );
+    }
+    Ok(Some(Provider::from(router)))
+}
+
+/// The options that continue this command's verification in another process.
+pub(crate) fn next_args(ctx: &Context) -> String {
+    ctx.config
+        .as_ref()
+        .map(|path| format!(" --config {}", path.display()))
+        .unwrap_or_default()
+}

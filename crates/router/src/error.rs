@@ -1,0 +1,115 @@
+//! [`RoutingFailure`]: every attempt of a start that no route completed.
+
+use std::fmt;
+
+use phone_verify_core::{Error, ErrorKind};
+
+/// Why a route was left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttemptOutcome {
+    /// The route's circuit was open: it was skipped, not tried.
+    Skipped,
+    /// The route was tried and failed with this kind.
+    Failed(ErrorKind),
+}
+
+/// One route's part in a start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// The route's name.
+    pub route: String,
+    /// What happened.
+    pub outcome: AttemptOutcome,
+    /// The route's error, one line (none when skipped).
+    pub message: Option<String>,
+}
+
+/// The source of the error a start returns when every candidate route failed or was skipped:
+/// each route's attempt, in order. Reach it with `std::error::Error::source` and
+/// `downcast_ref`, or through [`routing_failure`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutingFailure {
+    /// The attempts, in the order made.
+    pub attempts: Vec<Attempt>,
+}
+
+impl fmt::Display for RoutingFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "every route failed: ")?;
+        for (i, attempt) in self.attempts.iter().enumerate() {
+            if i > 0 {
+                write!(f, "; ")?;
+            }
+            match &attempt.outcome {
+                AttemptOutcome::Skipped => write!(f, "{} skipped (circuit open)", attempt.route)?,
+                AttemptOutcome::Failed(kind) => write!(f, "{} {kind}", attempt.route)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RoutingFailure {}
+
+impl RoutingFailure {
+    /// The error a start returns: of the kind of the last route's error (`ProviderUnavailable`
+    /// when every route was skipped), with this failure as its source.
+    pub(crate) fn into_error(self) -> Error {
+        let kind = self
+            .attempts
+            .iter()
+            .rev()
+            .find_map(|a| match a.outcome {
+                AttemptOutcome::Failed(kind) => Some(kind),
+                AttemptOutcome::Skipped => None,
+            })
+            .unwrap_or(ErrorKind::ProviderUnavailable);
+        Error::new(kind, self.to_string()).with_source(self)
+    }
+}
+
+/// The attempts behind `error`, if it is a router's "every route failed" error.
+pub fn routing_failure(error: &Error) -> Option<&RoutingFailure> {
+    std::error::Error::source(error).and_then(|s| s.downcast_ref::<RoutingFailure>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_every_route_and_takes_the_last_kind() {
+        let failure = RoutingFailure {
+            attempts: vec![
+                Attempt {
+                    route: "a".into(),
+                    outcome: AttemptOutcome::Failed(ErrorKind::QuotaExhausted),
+                    message: Some("out of balance".into()),
+                },
+                Attempt {
+                    route: "b".into(),
+                    outcome: AttemptOutcome::Skipped,
+                    message: None,
+                },
+                Attempt {
+                    route: "c".into(),
+                    outcome: AttemptOutcome::Failed(ErrorKind::Transport),
+                    message: Some("refused".into()),
+                },
+            ],
+        };
+        let error = failure.clone().into_error();
+        assert_eq!(error.kind(), ErrorKind::Transport);
+        assert_eq!(routing_failure(&error), Some(&failure));
+        let text = error.to_string();
+        assert!(text.contains("a quota"), "{text}");
+        assert!(text.contains("b skipped"), "{text}");
+        let skipped = RoutingFailure {
+            attempts: vec![failure.attempts[1].clone()],
+        };
+        assert_eq!(skipped.into_error().kind(), ErrorKind::ProviderUnavailable);
+        assert!(routing_failure(&Error::invalid_input("x")).is_none());
+    }
+}

@@ -1,0 +1,492 @@
+//! Per-route health: a circuit breaker and a snapshot of recent errors and latency.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use phone_verify_core::ErrorKind;
+use phone_verify_core::http::Clock;
+use serde::{Deserialize, Serialize};
+
+/// When a route's circuit opens, and for how long.
+///
+/// A route opens after `consecutive_failures` failures in a row, or when at least
+/// `error_rate_min_calls` of its last `window` calls were made and the share that failed
+/// reaches `error_rate`. Open, it is skipped for `cooldown`; then one start is let through as a
+/// probe (half-open): success closes the circuit, failure opens it for another cooldown. Only
+/// errors about the route count ([`ErrorKind`]s such as `Transport`, `ProviderUnavailable`,
+/// `QuotaExhausted`), not refusals of the request.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct BreakerConfig {
+    /// Failures in a row that open the circuit (0 turns this trigger off).
+    pub consecutive_failures: u32,
+    /// The share of failed calls in the window that opens the circuit, in `(0, 1]` (0 turns this
+    /// trigger off).
+    pub error_rate: f64,
+    /// The number of latest calls the error rate is computed over.
+    pub window: u32,
+    /// The fewest calls in the window before the error rate is considered.
+    pub error_rate_min_calls: u32,
+    /// How long an open circuit skips the route before a probe.
+    #[serde(with = "secs")]
+    pub cooldown: Duration,
+}
+
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self {
+            consecutive_failures: 5,
+            error_rate: 0.5,
+            window: 20,
+            error_rate_min_calls: 10,
+            cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+impl BreakerConfig {
+    /// Sets the failures in a row that open the circuit.
+    #[must_use]
+    pub fn consecutive_failures(mut self, n: u32) -> Self {
+        self.consecutive_failures = n;
+        self
+    }
+
+    /// Sets the error-rate trigger: `rate` of the last `window` calls, once `min_calls` were made.
+    #[must_use]
+    pub fn error_rate(mut self, rate: f64, window: u32, min_calls: u32) -> Self {
+        self.error_rate = rate;
+        self.window = window;
+        self.error_rate_min_calls = min_calls;
+        self
+    }
+
+    /// Sets the cooldown.
+    #[must_use]
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> phone_verify_core::Result<()> {
+        if !(0.0..=1.0).contains(&self.error_rate) {
+            return Err(phone_verify_core::Error::invalid_input(
+                "breaker error_rate must be between 0 and 1",
+            ));
+        }
+        if self.error_rate > 0.0 && self.window == 0 {
+            return Err(phone_verify_core::Error::invalid_input(
+                "breaker window must be at least 1 call",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The state of a route's circuit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CircuitState {
+    /// Starts go to the route.
+    Closed,
+    /// The route is skipped until the cooldown ends.
+    Open,
+    /// The cooldown ended: one probe start is (or may be) in flight.
+    HalfOpen,
+}
+
+/// A recent error of a route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecentError {
+    /// When it happened, on the router's clock.
+    pub at: SystemTime,
+    /// Its kind.
+    pub kind: ErrorKind,
+    /// Its one-line text (no codes, secrets or full phone numbers: provider errors never
+    /// carry them).
+    pub message: String,
+}
+
+/// A snapshot of one route's health, from [`Router::health`](crate::Router::health).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RouteHealth {
+    /// The route's name.
+    pub route: String,
+    /// The route's provider.
+    pub provider: String,
+    /// The circuit's state.
+    pub state: CircuitState,
+    /// Failures in a row.
+    pub consecutive_failures: u32,
+    /// The share of failures in the breaker's window (0 when it is empty).
+    pub error_rate: f64,
+    /// The latest errors, oldest first (at most 10).
+    pub recent_errors: Vec<RecentError>,
+    /// The median latency of the latest calls (at most 128), if any were made.
+    pub latency_p50: Option<Duration>,
+    /// Calls made through the route since the router was built.
+    pub calls: u64,
+}
+
+const RECENT_ERRORS: usize = 10;
+
+/// `part / whole` for window counts (a window holds at most `u32::MAX` calls).
+fn ratio(part: usize, whole: usize) -> f64 {
+    let as_f64 = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+    as_f64(part) / as_f64(whole)
+}
+const LATENCIES: usize = 128;
+
+#[derive(Debug)]
+struct State {
+    circuit: CircuitState,
+    opened_at: Option<SystemTime>,
+    probe_in_flight: bool,
+    consecutive: u32,
+    window: VecDeque<bool>,
+    recent: VecDeque<RecentError>,
+    latencies: VecDeque<Duration>,
+    calls: u64,
+}
+
+/// What the breaker says about a start on its route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// Closed: go.
+    Go,
+    /// Half-open: this start is the probe.
+    Probe,
+    /// Open (or a probe is in flight): skip the route.
+    Skip,
+}
+
+/// Whether a breaker transition happened on a recorded result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transition {
+    None,
+    Opened,
+    Closed,
+}
+
+/// One route's breaker and statistics.
+#[derive(Debug)]
+pub(crate) struct Health {
+    config: BreakerConfig,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+impl Health {
+    pub(crate) fn new(config: BreakerConfig, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            config,
+            clock,
+            state: Mutex::new(State {
+                circuit: CircuitState::Closed,
+                opened_at: None,
+                probe_in_flight: false,
+                consecutive: 0,
+                window: VecDeque::new(),
+                recent: VecDeque::new(),
+                latencies: VecDeque::new(),
+                calls: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere while holding the lock leaves counters, never broken invariants.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Asks to send a start through the route.
+    pub(crate) fn admit(&self) -> Admission {
+        let mut s = self.lock();
+        match s.circuit {
+            CircuitState::Closed => Admission::Go,
+            CircuitState::Open => {
+                let now = self.clock.now();
+                let cooled = s.opened_at.is_none_or(|at| {
+                    now.duration_since(at).unwrap_or(Duration::ZERO) >= self.config.cooldown
+                });
+                if cooled {
+                    s.circuit = CircuitState::HalfOpen;
+                    s.probe_in_flight = true;
+                    Admission::Probe
+                } else {
+                    Admission::Skip
+                }
+            }
+            CircuitState::HalfOpen if s.probe_in_flight => Admission::Skip,
+            CircuitState::HalfOpen => {
+                s.probe_in_flight = true;
+                Admission::Probe
+            }
+        }
+    }
+
+    /// Ends a probe that was dropped before its result, so the next start may probe.
+    pub(crate) fn abandon_probe(&self) {
+        self.lock().probe_in_flight = false;
+    }
+
+    /// Records a success; `breaker` is false for calls that do not move the circuit (checks).
+    pub(crate) fn success(&self, latency: Duration, breaker: bool) -> Transition {
+        let mut s = self.lock();
+        Self::sample(&mut s, latency);
+        if !breaker {
+            return Transition::None;
+        }
+        drop(s);
+        self.success_breaker()
+    }
+
+    fn success_breaker(&self) -> Transition {
+        let mut s = self.lock();
+        s.consecutive = 0;
+        self.push_window(&mut s, true);
+        if s.circuit == CircuitState::HalfOpen {
+            s.circuit = CircuitState::Closed;
+            s.probe_in_flight = false;
+            s.opened_at = None;
+            s.window.clear();
+            return Transition::Closed;
+        }
+        Transition::None
+    }
+
+    /// Records an error; only route failures count against the circuit, and only when
+    /// `breaker` (starts, not checks).
+    pub(crate) fn failure(
+        &self,
+        kind: ErrorKind,
+        message: String,
+        latency: Duration,
+        breaker: bool,
+    ) -> Transition {
+        let now = self.clock.now();
+        let mut s = self.lock();
+        Self::sample(&mut s, latency);
+        if s.recent.len() == RECENT_ERRORS {
+            s.recent.pop_front();
+        }
+        s.recent.push_back(RecentError {
+            at: now,
+            kind,
+            message,
+        });
+        let counts = crate::failover::is_route_failure(kind);
+        if !breaker {
+            return Transition::None;
+        }
+        if !counts {
+            // The route answered: a refusal of the request proves it as well as a success.
+            drop(s);
+            return self.success_breaker();
+        }
+        s.consecutive += 1;
+        self.push_window(&mut s, false);
+        let trip = match s.circuit {
+            CircuitState::HalfOpen => true,
+            CircuitState::Open => false,
+            CircuitState::Closed => {
+                let by_count = self.config.consecutive_failures > 0
+                    && s.consecutive >= self.config.consecutive_failures;
+                let calls = s.window.len();
+                let failed = s.window.iter().filter(|ok| !**ok).count();
+                let by_rate = self.config.error_rate > 0.0
+                    && calls >= self.config.error_rate_min_calls as usize
+                    && calls > 0
+                    && ratio(failed, calls) >= self.config.error_rate;
+                by_count || by_rate
+            }
+        };
+        if trip {
+            s.circuit = CircuitState::Open;
+            s.opened_at = Some(now);
+            s.probe_in_flight = false;
+            return Transition::Opened;
+        }
+        Transition::None
+    }
+
+    fn sample(s: &mut State, latency: Duration) {
+        s.calls += 1;
+        if s.latencies.len() == LATENCIES {
+            s.latencies.pop_front();
+        }
+        s.latencies.push_back(latency);
+    }
+
+    fn push_window(&self, s: &mut State, ok: bool) {
+        let window = self.config.window.max(1) as usize;
+        while s.window.len() >= window {
+            s.window.pop_front();
+        }
+        s.window.push_back(ok);
+    }
+
+    /// The snapshot of the route.
+    pub(crate) fn snapshot(&self, route: &str, provider: &str) -> RouteHealth {
+        let s = self.lock();
+        let mut latencies: Vec<Duration> = s.latencies.iter().copied().collect();
+        latencies.sort_unstable();
+        let latency_p50 = (!latencies.is_empty()).then(|| latencies[(latencies.len() - 1) / 2]);
+        let failed = s.window.iter().filter(|ok| !**ok).count();
+        let error_rate = if s.window.is_empty() {
+            0.0
+        } else {
+            ratio(failed, s.window.len())
+        };
+        RouteHealth {
+            route: route.to_owned(),
+            provider: provider.to_owned(),
+            state: s.circuit,
+            consecutive_failures: s.consecutive,
+            error_rate,
+            recent_errors: s.recent.iter().cloned().collect(),
+            latency_p50,
+            calls: s.calls,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use phone_verify_core::http::Sleep;
+
+    /// A clock that moves only when told.
+    #[derive(Debug)]
+    pub(crate) struct ManualClock(Mutex<SystemTime>);
+
+    impl ManualClock {
+        pub(crate) fn new() -> Arc<Self> {
+            Arc::new(Self(Mutex::new(SystemTime::UNIX_EPOCH)))
+        }
+        pub(crate) fn advance(&self, by: Duration) {
+            *self.0.lock().unwrap() += by;
+        }
+    }
+
+    impl Clock for ManualClock {
+        fn now(&self) -> SystemTime {
+            *self.0.lock().unwrap()
+        }
+        fn sleep(&self, duration: Duration) -> Sleep {
+            self.advance(duration);
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn fail(h: &Health) -> Transition {
+        h.failure(ErrorKind::Transport, "down".into(), MS, true)
+    }
+
+    #[test]
+    fn opens_after_consecutive_failures_and_closes_after_a_probe() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(3)
+            .error_rate(0.0, 10, 0)
+            .cooldown(Duration::from_secs(30));
+        let h = Health::new(config, clock.clone());
+        assert_eq!(fail(&h), Transition::None);
+        assert_eq!(fail(&h), Transition::None);
+        assert_eq!(h.admit(), Admission::Go);
+        assert_eq!(fail(&h), Transition::Opened);
+        assert_eq!(h.admit(), Admission::Skip);
+        clock.advance(Duration::from_secs(29));
+        assert_eq!(h.admit(), Admission::Skip);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(h.admit(), Admission::Probe);
+        assert_eq!(h.admit(), Admission::Skip, "one probe at a time");
+        assert_eq!(h.snapshot("a", "p").state, CircuitState::HalfOpen);
+        assert_eq!(h.success(MS, true), Transition::Closed);
+        assert_eq!(h.admit(), Admission::Go);
+        assert_eq!(h.snapshot("a", "p").state, CircuitState::Closed);
+    }
+
+    #[test]
+    fn a_failed_probe_reopens_for_another_cooldown() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(1)
+            .cooldown(Duration::from_secs(10));
+        let h = Health::new(config, clock.clone());
+        assert_eq!(fail(&h), Transition::Opened);
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(h.admit(), Admission::Probe);
+        assert_eq!(fail(&h), Transition::Opened);
+        clock.advance(Duration::from_secs(9));
+        assert_eq!(h.admit(), Admission::Skip);
+    }
+
+    #[test]
+    fn opens_on_the_error_rate() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(0)
+            .error_rate(0.5, 4, 4);
+        let h = Health::new(config, clock);
+        assert_eq!(h.success(MS, true), Transition::None);
+        assert_eq!(fail(&h), Transition::None);
+        assert_eq!(h.success(MS, true), Transition::None);
+        assert_eq!(fail(&h), Transition::Opened, "2 of the last 4 failed");
+    }
+
+    #[test]
+    fn request_errors_and_checks_do_not_trip() {
+        let h = Health::new(
+            BreakerConfig::default().consecutive_failures(1),
+            ManualClock::new(),
+        );
+        let t = h.failure(ErrorKind::InvalidInput, "bad".into(), MS, true);
+        assert_eq!(t, Transition::None);
+        let t = h.failure(ErrorKind::Transport, "down".into(), MS, false);
+        assert_eq!(t, Transition::None);
+        let snap = h.snapshot("a", "p");
+        assert_eq!(snap.state, CircuitState::Closed);
+        assert_eq!(snap.recent_errors.len(), 2);
+        assert_eq!(snap.calls, 2);
+    }
+
+    #[test]
+    fn snapshot_has_the_median_latency_and_bounded_errors() {
+        let h = Health::new(BreakerConfig::default(), ManualClock::new());
+        for ms in [5, 1, 3] {
+            h.success(Duration::from_millis(ms), true);
+        }
+        assert_eq!(
+            h.snapshot("a", "p").latency_p50,
+            Some(Duration::from_millis(3))
+        );
+        for _ in 0..15 {
+            h.failure(ErrorKind::InvalidInput, "bad".into(), MS, true);
+        }
+        assert_eq!(h.snapshot("a", "p").recent_errors.len(), RECENT_ERRORS);
+    }
+}

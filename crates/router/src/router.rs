@@ -1,0 +1,576 @@
+//! [`Router`]: a [`PhoneVerifier`] and [`SessionResolver`] over named routes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use phone_verify_core::http::{Clock, SystemClock};
+use phone_verify_core::{
+    Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
+    RejectReason, RequestContext, Result, SessionId, SessionResolver, StartRequest, Verification,
+    VerifiedPhone,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Attempt, AttemptOutcome, RoutingFailure};
+use crate::failover::{Decision, decide};
+use crate::health::{Admission, BreakerConfig, Health, RouteHealth, Transition};
+use crate::route::{EXTRA_ROUTE, Route, validate_name};
+use crate::rules::{Rule, Strategy};
+use crate::telemetry::{self, Labels};
+
+/// The provider id a router reports when its routes use more than one provider.
+pub const ROUTER_ID: ProviderId = ProviderId::new_static("router");
+
+/// The data part of a router: rules, breaker and the failover opt-in, readable with serde
+/// (the facade's `ProviderConfig` embeds it under `[router]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RouterConfig {
+    /// The rules, first match wins; none means every route, in order, with failover.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// The circuit breaker of every route.
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+    /// Fail over after `MaybeSent` too, accepting that the user may get two messages.
+    #[serde(default)]
+    pub allow_second_message: bool,
+}
+
+/// A start that names an unknown route: the source of the `InvalidInput` error of
+/// [`Router::check`](PhoneVerifier::check) for a handle this router cannot route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownRoute {
+    /// The route the handle names (`None`: the handle names no route).
+    pub route: Option<String>,
+}
+
+impl std::fmt::Display for UnknownRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.route {
+            Some(route) => write!(
+                f,
+                "the handle's route {route:?} is not one of this router's"
+            ),
+            None => write!(
+                f,
+                "the handle names no route: it was not started through a router"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UnknownRoute {}
+
+/// Builds a [`Router`].
+#[derive(Debug)]
+pub struct RouterBuilder {
+    routes: Vec<Route>,
+    config: RouterConfig,
+    clock: Arc<dyn Clock>,
+    provider_id: Option<ProviderId>,
+}
+
+impl RouterBuilder {
+    /// Adds a route. Routes are tried in the order added when no rule says otherwise.
+    #[must_use]
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Adds a rule (first match wins).
+    #[must_use]
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.config.rules.push(rule);
+        self
+    }
+
+    /// Replaces rules, breaker and failover opt-in with `config`.
+    #[must_use]
+    pub fn config(mut self, config: RouterConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets every route's circuit breaker.
+    #[must_use]
+    pub fn breaker(mut self, breaker: BreakerConfig) -> Self {
+        self.config.breaker = breaker;
+        self
+    }
+
+    /// Fails over after `MaybeSent` (the first provider may have sent a code): the user may
+    /// then receive two messages, and pay for two. Off by default.
+    #[must_use]
+    pub fn allow_second_message(mut self, yes: bool) -> Self {
+        self.config.allow_second_message = yes;
+        self
+    }
+
+    /// The clock of the circuit breakers (cooldowns, error times); the system clock by default.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The id [`PhoneVerifier::provider`] reports. By default the routes' provider when they all
+    /// use one, else [`ROUTER_ID`]; handles always carry the provider that started them.
+    #[must_use]
+    pub fn provider_id(mut self, id: ProviderId) -> Self {
+        self.provider_id = Some(id);
+        self
+    }
+
+    /// Checks routes and rules and builds the router.
+    pub fn build(self) -> Result<Router> {
+        if self.routes.is_empty() {
+            return Err(Error::invalid_input("a router needs at least one route"));
+        }
+        self.config.breaker.validate()?;
+        let mut index = HashMap::new();
+        let mut routes = Vec::with_capacity(self.routes.len());
+        for route in self.routes {
+            validate_name(&route.name)?;
+            if index.insert(route.name.clone(), routes.len()).is_some() {
+                return Err(Error::invalid_input(format!(
+                    "route {:?} is defined twice",
+                    route.name
+                )));
+            }
+            let provider = route.verifier.provider();
+            if let Some(resolver) = &route.resolver
+                && resolver.provider() != provider
+            {
+                return Err(Error::invalid_input(format!(
+                    "route {:?}: the resolver is for provider {}, the verifier for {provider}",
+                    route.name,
+                    resolver.provider()
+                )));
+            }
+            routes.push(Entry {
+                caps: route.verifier.capabilities(),
+                provider,
+                health: Health::new(self.config.breaker, self.clock.clone()),
+                route,
+            });
+        }
+        let mut rules = Vec::with_capacity(self.config.rules.len());
+        for (i, rule) in self.config.rules.iter().enumerate() {
+            rule.validate(i)?;
+            let mut members = Vec::with_capacity(rule.routes.len());
+            for name in &rule.routes {
+                let Some(&at) = index.get(name) else {
+                    return Err(Error::invalid_input(format!(
+                        "rule {i} names route {name:?}, which is not defined"
+                    )));
+                };
+                if members.contains(&at) {
+                    return Err(Error::invalid_input(format!(
+                        "rule {i} lists route {name:?} twice"
+                    )));
+                }
+                members.push(at);
+            }
+            rules.push(CompiledRule {
+                current: Mutex::new(vec![0; members.len()]),
+                weights: rule.weights.iter().map(|w| i64::from(*w)).collect(),
+                rule: rule.clone(),
+                members,
+                turn: AtomicUsize::new(0),
+            });
+        }
+        if rules.is_empty() {
+            rules.push(CompiledRule {
+                rule: Rule::to(routes.iter().map(|e| e.route.name.clone())),
+                members: (0..routes.len()).collect(),
+                turn: AtomicUsize::new(0),
+                current: Mutex::new(Vec::new()),
+                weights: Vec::new(),
+            });
+        }
+        let mut resolve_order: Vec<usize> = Vec::new();
+        for at in rules
+            .iter()
+            .flat_map(|r| r.members.iter().copied())
+            .chain(0..routes.len())
+        {
+            if routes[at].route.resolver.is_some() && !resolve_order.contains(&at) {
+                resolve_order.push(at);
+            }
+        }
+        let caps = union(&routes);
+        let id = self.provider_id.unwrap_or_else(|| {
+            let first = &routes[0].provider;
+            if routes.iter().all(|e| &e.provider == first) {
+                first.clone()
+            } else {
+                ROUTER_ID
+            }
+        });
+        Ok(Router {
+            id,
+            caps,
+            routes,
+            index,
+            rules,
+            resolve_order,
+            allow_second_message: self.config.allow_second_message,
+        })
+    }
+}
+
+fn union(routes: &[Entry]) -> Capabilities {
+    let mut caps = Capabilities::new();
+    for e in routes {
+        for c in &e.caps.otp_channels {
+            caps = caps.with_otp_channel(c.clone());
+        }
+        for c in &e.caps.reverse_channels {
+            caps = caps.with_reverse_channel(c.clone());
+        }
+        caps.qr_code |= e.caps.qr_code;
+        caps.session_resolution |= e.caps.session_resolution && e.route.resolver.is_some();
+        caps.check_returns_session |= e.caps.check_returns_session;
+        caps.localized_messages |= e.caps.localized_messages;
+    }
+    caps
+}
+
+#[derive(Debug)]
+struct Entry {
+    route: Route,
+    caps: Capabilities,
+    provider: ProviderId,
+    health: Health,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    rule: Rule,
+    members: Vec<usize>,
+    /// Round-robin turn.
+    turn: AtomicUsize,
+    /// Smooth weighted round-robin: current weights.
+    current: Mutex<Vec<i64>>,
+    weights: Vec<i64>,
+}
+
+impl CompiledRule {
+    /// The rule's routes in the order to try them for one start.
+    fn order(&self) -> Vec<usize> {
+        let n = self.members.len();
+        let first = match self.rule.strategy {
+            Strategy::Failover => 0,
+            Strategy::RoundRobin => self.turn.fetch_add(1, Ordering::Relaxed) % n,
+            Strategy::Weighted => {
+                let mut current = self
+                    .current
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let total: i64 = self.weights.iter().sum();
+                let mut best = 0;
+                for i in 0..n {
+                    current[i] += self.weights[i];
+                    if current[i] > current[best] {
+                        best = i;
+                    }
+                }
+                current[best] -= total;
+                best
+            }
+        };
+        let mut order = Vec::with_capacity(n);
+        order.push(self.members[first]);
+        match self.rule.strategy {
+            Strategy::RoundRobin => order.extend((1..n).map(|k| self.members[(first + k) % n])),
+            Strategy::Failover | Strategy::Weighted => order.extend(
+                self.members
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != first)
+                    .map(|(_, m)| *m),
+            ),
+        }
+        order
+    }
+}
+
+/// Marks a half-open probe as over if its start is dropped before it finishes.
+struct ProbeGuard<'a> {
+    health: &'a Health,
+    armed: bool,
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.health.abandon_probe();
+        }
+    }
+}
+
+/// A [`PhoneVerifier`] and [`SessionResolver`] over named [`Route`]s, with rules, failover,
+/// circuit breakers and health. See the crate documentation.
+#[derive(Debug)]
+pub struct Router {
+    id: ProviderId,
+    caps: Capabilities,
+    routes: Vec<Entry>,
+    index: HashMap<String, usize>,
+    rules: Vec<CompiledRule>,
+    resolve_order: Vec<usize>,
+    allow_second_message: bool,
+}
+
+impl Router {
+    /// A builder with no routes, no rules, the default breaker and the system clock.
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder {
+            routes: Vec::new(),
+            config: RouterConfig::default(),
+            clock: Arc::new(SystemClock),
+            provider_id: None,
+        }
+    }
+
+    /// A snapshot of every route's health, in the order the routes were added.
+    pub fn health(&self) -> Vec<RouteHealth> {
+        self.routes
+            .iter()
+            .map(|e| e.health.snapshot(&e.route.name, e.provider.as_str()))
+            .collect()
+    }
+
+    /// The routes, in the order added.
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter().map(|e| &e.route)
+    }
+
+    /// The route that started `verification`, or why there is none: the handle names no route
+    /// or an unknown one, or the route's provider is not the handle's.
+    pub fn route_of(&self, verification: &Verification) -> Result<&Route> {
+        self.entry_of(verification).map(|e| &e.route)
+    }
+
+    fn entry_of(&self, verification: &Verification) -> Result<&Entry> {
+        let unknown = |route: Option<&str>| {
+            let source = UnknownRoute {
+                route: route.map(str::to_owned),
+            };
+            Error::new(ErrorKind::InvalidInput, source.to_string()).with_source(source)
+        };
+        let name = verification
+            .extra_str(EXTRA_ROUTE)
+            .ok_or_else(|| unknown(None))?;
+        let entry = self
+            .index
+            .get(name)
+            .map(|at| &self.routes[*at])
+            .ok_or_else(|| unknown(Some(name)))?;
+        verification.ensure_provider(&entry.provider)?;
+        Ok(entry)
+    }
+
+    /// The candidate routes for `request`, in order; refused before any request when none fits.
+    fn candidates(&self, request: &StartRequest) -> Result<Vec<usize>> {
+        request.validate(&self.caps)?;
+        let Some(rule) = self.rules.iter().find(|r| r.rule.matches(request)) else {
+            return Err(Error::unsupported(format!(
+                "no routing rule matches a {} start to {}",
+                request.channel,
+                request
+                    .phone
+                    .as_ref()
+                    .and_then(|p| p.region())
+                    .unwrap_or("no phone"),
+            )));
+        };
+        let order: Vec<usize> = rule
+            .order()
+            .into_iter()
+            .filter(|at| request.validate(&self.routes[*at].caps).is_ok())
+            .collect();
+        if order.is_empty() {
+            return Err(Error::unsupported(format!(
+                "no route of the matching rule can start {} (routes {:?})",
+                request.channel, rule.rule.routes
+            )));
+        }
+        Ok(order)
+    }
+}
+
+fn labels<'a>(e: &'a Entry, channel: &'a str) -> Labels<'a> {
+    Labels {
+        route: &e.route.name,
+        provider: e.provider.as_str(),
+        channel,
+    }
+}
+
+fn reason_name(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::WrongCode => "wrong_code",
+        RejectReason::Expired => "expired",
+        RejectReason::TooManyAttempts => "too_many_attempts",
+        RejectReason::NotFound => "not_found",
+        _ => "other",
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for Router {
+    fn provider(&self) -> ProviderId {
+        self.id.clone()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        let order = self.candidates(request)?;
+        let channel = request.channel.as_str();
+        let phone = request
+            .phone
+            .as_ref()
+            .map(phone_verify_core::PhoneNumber::masked);
+        let mut attempts = Vec::new();
+        for at in order {
+            let e = &self.routes[at];
+            let route = e.route.name.as_str();
+            let l = labels(e, channel);
+            let admission = e.health.admit();
+            if admission == Admission::Skip {
+                tracing::info!(route, phone, channel, "route skipped: circuit open");
+                attempts.push(Attempt {
+                    route: route.to_owned(),
+                    outcome: AttemptOutcome::Skipped,
+                    message: None,
+                });
+                continue;
+            }
+            let mut probe = ProbeGuard {
+                health: &e.health,
+                armed: admission == Admission::Probe,
+            };
+            telemetry::started(l);
+            let began = Instant::now();
+            let result = e.route.verifier.start(request).await;
+            let took = began.elapsed();
+            probe.armed = false;
+            telemetry::latency(l, "start", took);
+            match result {
+                Ok(mut handle) => {
+                    if e.health.success(took, true) == Transition::Closed {
+                        tracing::info!(route, "circuit closed after a successful probe");
+                    }
+                    handle
+                        .extras
+                        .insert(EXTRA_ROUTE.to_owned(), route.to_owned().into());
+                    tracing::debug!(route, phone, channel, "started");
+                    return Ok(handle);
+                }
+                Err(err) => {
+                    let kind = err.kind();
+                    if e.health.failure(kind, err.to_string(), took, true) == Transition::Opened {
+                        telemetry::circuit_opened(l);
+                        tracing::warn!(route, error = %err, "circuit opened");
+                    }
+                    let go_on = match decide(kind) {
+                        Decision::FailOver => true,
+                        Decision::MaybeSent => self.allow_second_message,
+                        Decision::Stop => false,
+                    };
+                    if !go_on {
+                        tracing::info!(route, phone, channel, error = %err, "start failed; no failover for this error");
+                        return Err(err);
+                    }
+                    tracing::warn!(route, phone, channel, error = %err, "start failed; trying the next route");
+                    telemetry::failed_over(l, kind.as_str());
+                    attempts.push(Attempt {
+                        route: route.to_owned(),
+                        outcome: AttemptOutcome::Failed(kind),
+                        message: Some(err.to_string()),
+                    });
+                }
+            }
+        }
+        let error = RoutingFailure { attempts }.into_error();
+        tracing::warn!(phone, channel, error = %error, "no route could start");
+        Err(error)
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        let e = self.entry_of(verification)?;
+        let l = labels(e, verification.channel.as_str());
+        let began = Instant::now();
+        let result = e.route.verifier.check(verification, request).await;
+        let took = began.elapsed();
+        telemetry::latency(l, "check", took);
+        match &result {
+            Ok(outcome) => {
+                e.health.success(took, false);
+                match outcome {
+                    CheckOutcome::Verified(_) => telemetry::verified(l),
+                    CheckOutcome::Rejected(r) => telemetry::rejected(l, reason_name(r.reason)),
+                    _ => {}
+                }
+            }
+            Err(err) => {
+                e.health.failure(err.kind(), err.to_string(), took, false);
+            }
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl SessionResolver for Router {
+    fn provider(&self) -> ProviderId {
+        self.id.clone()
+    }
+
+    /// Tries the resolvers in rule order, moving on when a provider does not know the session
+    /// (`NotFound`) or says the id cannot be one of its own (`InvalidInput`: each provider
+    /// has its own id shape).
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        let mut last = None;
+        for &at in &self.resolve_order {
+            let e = &self.routes[at];
+            let Some(resolver) = &e.route.resolver else {
+                continue;
+            };
+            match resolver.resolve(session, context).await {
+                Ok(found) => return Ok(found),
+                Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => {
+                    tracing::debug!(route = e.route.name.as_str(), error = %err, "session not at this route");
+                    // A "not found" says more than "not my shape": keep it for the answer.
+                    if err.kind() == ErrorKind::NotFound
+                        || last
+                            .as_ref()
+                            .is_none_or(|l: &Error| l.kind() != ErrorKind::NotFound)
+                    {
+                        last = Some(err);
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::unsupported("no route of this router resolves sessions")))
+    }
+}

@@ -1,0 +1,194 @@
+//! Rules and strategies over in-memory providers: which route takes each start.
+
+use std::sync::Arc;
+
+use phone_verify_core::{Channel, ErrorKind, PhoneNumber, PhoneVerifier, StartRequest};
+use phone_verify_router::{EXTRA_ROUTE, Route, Router, RouterConfig, Rule, Strategy};
+use phone_verify_testkit::memory::InMemoryVerifier;
+use phone_verify_verifik::VerifikBuilder;
+
+fn phone(text: &str) -> PhoneNumber {
+    text.parse().unwrap()
+}
+
+fn memory_routes(names: &[&str]) -> (Vec<Route>, Vec<InMemoryVerifier>) {
+    let verifiers: Vec<_> = names.iter().map(|_| InMemoryVerifier::new()).collect();
+    let routes = names
+        .iter()
+        .zip(&verifiers)
+        .map(|(n, v)| Route::new(*n, Arc::new(v.clone_fresh())))
+        .collect();
+    (routes, verifiers)
+}
+
+fn router(names: &[&str], config: RouterConfig) -> (Router, Vec<InMemoryVerifier>) {
+    let (routes, verifiers) = memory_routes(names);
+    let mut builder = Router::builder().config(config);
+    for route in routes {
+        builder = builder.route(route);
+    }
+    (builder.build().unwrap(), verifiers)
+}
+
+async fn route_of(router: &Router, request: &StartRequest) -> String {
+    let handle = router.start(request).await.unwrap();
+    handle.extra_str(EXTRA_ROUTE).unwrap().to_owned()
+}
+
+fn config(rules: Vec<Rule>) -> RouterConfig {
+    let mut config = RouterConfig::default();
+    config.rules = rules;
+    config
+}
+
+#[tokio::test]
+async fn weighted_split_follows_the_weights_exactly() {
+    let rule = Rule::to(["a", "b"])
+        .strategy(Strategy::Weighted)
+        .weights([70, 30]);
+    let (router, verifiers) = router(&["a", "b"], config(vec![rule]));
+    let mut to_a = 0;
+    for n in 0..100 {
+        let request = StartRequest::sms(phone(&format!("+50762{n:06}")));
+        if route_of(&router, &request).await == "a" {
+            to_a += 1;
+        }
+    }
+    assert_eq!(to_a, 70);
+    assert_eq!(verifiers[0].state().outbox().len(), 70);
+    assert_eq!(verifiers[1].state().outbox().len(), 30);
+}
+
+#[tokio::test]
+async fn round_robin_takes_turns() {
+    let rule = Rule::to(["a", "b", "c"]).strategy(Strategy::RoundRobin);
+    let (router, _) = router(&["a", "b", "c"], config(vec![rule]));
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        seen.push(route_of(&router, &StartRequest::sms(phone("+50762647737"))).await);
+    }
+    assert_eq!(seen, ["a", "b", "c", "a", "b", "c"]);
+}
+
+#[tokio::test]
+async fn failover_strategies_move_on_to_the_others() {
+    let rule = Rule::to(["a", "b"]).strategy(Strategy::RoundRobin);
+    let (router, verifiers) = router(&["a", "b"], config(vec![rule]));
+    verifiers[0]
+        .state()
+        .fail_next_send(ErrorKind::QuotaExhausted);
+    let request = StartRequest::sms(phone("+50762647737"));
+    assert_eq!(route_of(&router, &request).await, "b", "a failed over to b");
+    verifiers[0].state().fail_next_send(ErrorKind::Blocked);
+    // b's turn first now, then a (and a blocked number is never tried elsewhere).
+    assert_eq!(route_of(&router, &request).await, "b");
+    let err = router.start(&request).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Blocked);
+    assert_eq!(verifiers[1].state().outbox().len(), 2);
+}
+
+#[tokio::test]
+async fn rules_route_by_region_calling_code_channel_and_language() {
+    let toml = r#"
+        [[rules]]
+        regions = ["TR"]
+        routes = ["verifykit"]
+
+        [[rules]]
+        calling_codes = [57]
+        routes = ["verifik"]
+
+        [[rules]]
+        channels = ["voice"]
+        languages = ["es"]
+        routes = ["verifik", "rest"]
+
+        [[rules]]
+        routes = ["rest"]
+    "#;
+    let config: RouterConfig = toml::from_str(toml).unwrap();
+    let (router, _) = router(&["verifykit", "verifik", "rest"], config);
+    let start = |p: &str| StartRequest::sms(phone(p));
+    assert_eq!(
+        route_of(&router, &start("+905321234567")).await,
+        "verifykit"
+    );
+    assert_eq!(route_of(&router, &start("+573001234567")).await, "verifik");
+    assert_eq!(route_of(&router, &start("+50762647737")).await, "rest");
+    let voice =
+        StartRequest::otp(Channel::Voice, phone("+50762647737")).language("es".parse().unwrap());
+    assert_eq!(route_of(&router, &voice).await, "verifik");
+}
+
+#[tokio::test]
+async fn never_offers_a_route_a_channel_it_cannot_do() {
+    // Verifik sends no voice codes: its route is passed over without a request (its URL
+    // refuses connections, so a request would fail the start).
+    let verifik = VerifikBuilder::sandbox("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let memory = InMemoryVerifier::new();
+    let router = Router::builder()
+        .route(Route::new("verifik", Arc::new(verifik)))
+        .route(Route::new("memory", Arc::new(memory.clone_fresh())))
+        .build()
+        .unwrap();
+    let voice = StartRequest::otp(Channel::Voice, phone("+50762647737"));
+    assert_eq!(route_of(&router, &voice).await, "memory");
+    assert_eq!(
+        router.health()[0].calls,
+        0,
+        "verifik was not offered the start"
+    );
+    let caps = router.capabilities();
+    assert!(caps.is_otp(&Channel::Voice) && caps.is_otp(&Channel::Sms));
+    assert_eq!(router.provider().as_str(), "router");
+}
+
+#[tokio::test]
+async fn a_start_no_rule_takes_is_refused_before_any_request() {
+    let (router, verifiers) = router(&["a"], config(vec![Rule::to(["a"]).regions(["TR"])]));
+    let err = router
+        .start(&StartRequest::sms(phone("+50762647737")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    let err = router
+        .start(&StartRequest::otp(
+            Channel::Telegram,
+            phone("+905321234567"),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Unsupported | ErrorKind::InvalidInput
+    ));
+    assert_eq!(verifiers[0].state().request_counts().total, 0);
+    assert_eq!(router.provider().as_str(), "memory");
+}
+
+#[test]
+fn bad_routes_and_rules_are_refused_at_build() {
+    let build = |names: &[&str], rules: Vec<Rule>| {
+        let (routes, _) = memory_routes(names);
+        let mut builder = Router::builder().config(config(rules));
+        for route in routes {
+            builder = builder.route(route);
+        }
+        builder.build().map(|_| ()).unwrap_err()
+    };
+    for err in [
+        build(&[], vec![]),
+        build(&["a", "a"], vec![]),
+        build(&["A"], vec![]),
+        build(&["a"], vec![Rule::to(["b"])]),
+        build(&["a"], vec![Rule::to(["a", "a"])]),
+        build(
+            &["a", "b"],
+            vec![Rule::to(["a", "b"]).strategy(Strategy::Weighted)],
+        ),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+}
