@@ -185,7 +185,9 @@ fn validate(config: &GuardConfig) -> Result<()> {
         }
     }
     if config.store_timeout_ms == 0 {
-        return Err(Error::invalid_input("guard store_timeout_ms must be positive"));
+        return Err(Error::invalid_input(
+            "guard store_timeout_ms must be positive",
+        ));
     }
     Ok(())
 }
@@ -257,7 +259,9 @@ impl Guard {
         let states = tokio::time::timeout(self.config.store_timeout(), self.store.peek(&keys))
             .await
             .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
-            .map_err(|e| Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e))?;
+            .map_err(|e| {
+                Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
+            })?;
         Ok(plan
             .iter()
             .zip(states)
@@ -319,7 +323,9 @@ impl Guard {
         if let Some(r) = region.filter(|r| c.deny_regions.iter().any(|d| d == r)) {
             return Some((Rule::Region, format!("region {r} is denied")));
         }
-        if !c.allow_regions.is_empty() && !region.is_some_and(|r| c.allow_regions.iter().any(|a| a == r)) {
+        if !c.allow_regions.is_empty()
+            && !region.is_some_and(|r| c.allow_regions.iter().any(|a| a == r))
+        {
             let shown = region.unwrap_or(phone.calling_code());
             return Some((Rule::Region, format!("region {shown} is not allowed")));
         }
@@ -399,7 +405,8 @@ impl Guard {
             let key = self.attempts_key(verification);
             plan.push(planned(Rule::WrongCodesPerVerification, key, limit, cost));
         }
-        if let (Some(limit), Some(phone)) = (self.config.wrong_codes_per_phone, &verification.phone) {
+        if let (Some(limit), Some(phone)) = (self.config.wrong_codes_per_phone, &verification.phone)
+        {
             let key = self.keyer.phone(Rule::WrongCodesPerPhone, phone);
             plan.push(planned(Rule::WrongCodesPerPhone, key, limit, cost));
         }
@@ -454,11 +461,14 @@ impl PhoneVerifier for Guard {
         if let Some((rule, why)) = phone.and_then(|p| self.refuse_statically(p)) {
             tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: {why}");
             record(rule, "denied");
-            return Err(Error::new(ErrorKind::Blocked, format!("guard rule {rule}: {why}"))
-                .with_source(Denial {
-                    rule,
-                    retry_after: None,
-                }));
+            return Err(
+                Error::new(ErrorKind::Blocked, format!("guard rule {rule}: {why}")).with_source(
+                    Denial {
+                        rule,
+                        retry_after: None,
+                    },
+                ),
+            );
         }
         let plan = self.send_plan(request);
         match self.hit(&plan).await {
@@ -477,7 +487,11 @@ impl PhoneVerifier for Guard {
         self.inner.start(request).await
     }
 
-    async fn check(&self, verification: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
         verification.ensure_provider(&self.inner.provider())?;
         let shown = masked(verification.phone.as_ref());
         let plan = self.check_plan(verification, 0);
@@ -522,7 +536,11 @@ impl SessionResolver for Guard {
         self.inner.provider()
     }
 
-    async fn resolve(&self, session: &SessionId, context: &RequestContext) -> Result<VerifiedPhone> {
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
         match &self.resolver {
             Some(resolver) => resolver.resolve(session, context).await,
             None => Err(Error::unsupported(

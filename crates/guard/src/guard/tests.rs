@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phone_verify_core::{
-    Channel,
-    CheckRequest, ErrorKind, PhoneNumber, PhoneVerifier, RejectReason, StartRequest,
+    Channel, CheckRequest, ErrorKind, PhoneNumber, PhoneVerifier, RejectReason, StartRequest,
 };
 use phone_verify_testkit::memory::{InMemoryState, InMemoryVerifier};
 
@@ -44,7 +43,9 @@ impl Fixture {
     }
 
     async fn send(&self, phone: &str) -> Result<Verification> {
-        self.guard.start(&StartRequest::sms(phone.parse().unwrap())).await
+        self.guard
+            .start(&StartRequest::sms(phone.parse().unwrap()))
+            .await
     }
 
     async fn send_from(&self, phone: &str, ip: &str) -> Result<Verification> {
@@ -58,7 +59,10 @@ impl Fixture {
 fn denied<T: fmt::Debug>(result: Result<T>, kind: ErrorKind, rule: Rule) -> Option<Duration> {
     let err = result.expect_err("the guard refuses");
     assert_eq!(err.kind(), kind, "{err}");
-    assert!(err.to_string().contains(rule.as_str()), "{err} names {rule}");
+    assert!(
+        err.to_string().contains(rule.as_str()),
+        "{err} names {rule}"
+    );
     let denial = Denial::of(&err).expect("a Denial source");
     assert_eq!(denial.rule, rule);
     assert_eq!(denial.retry_after, err.retry_after());
@@ -76,7 +80,11 @@ async fn resend_cooldown() {
     let fx = Fixture::new(only(|c| c.resend_cooldown_secs = Some(30)));
     fx.send("+905321110001").await.unwrap();
     fx.clock.advance(Duration::from_secs(10));
-    let retry = denied(fx.send("+905321110001").await, ErrorKind::RateLimited, Rule::ResendCooldown);
+    let retry = denied(
+        fx.send("+905321110001").await,
+        ErrorKind::RateLimited,
+        Rule::ResendCooldown,
+    );
     assert_eq!(retry, Some(Duration::from_secs(20)));
     assert_eq!(fx.sends(), 1, "the refused send never reached the provider");
     fx.send("+905321110002").await.unwrap();
@@ -97,7 +105,11 @@ async fn sends_per_phone_window_and_day() {
     denied(fx.send(phone).await, ErrorKind::RateLimited, Rule::PerPhone);
     fx.clock.advance(Duration::from_secs(600));
     fx.send(phone).await.unwrap();
-    let retry = denied(fx.send(phone).await, ErrorKind::RateLimited, Rule::PerPhoneDaily);
+    let retry = denied(
+        fx.send(phone).await,
+        ErrorKind::RateLimited,
+        Rule::PerPhoneDaily,
+    );
     assert_eq!(retry, Some(Duration::from_secs(86_400 - 600)));
     assert_eq!(fx.sends(), 3);
 }
@@ -111,13 +123,29 @@ async fn sends_per_ip_and_per_subnet() {
     }));
     fx.send_from("+905321110004", "203.0.113.1").await.unwrap();
     fx.send_from("+905321110005", "203.0.113.1").await.unwrap();
-    denied(fx.send_from("+905321110006", "203.0.113.1").await, ErrorKind::RateLimited, Rule::PerIp);
+    denied(
+        fx.send_from("+905321110006", "203.0.113.1").await,
+        ErrorKind::RateLimited,
+        Rule::PerIp,
+    );
     fx.send_from("+905321110007", "203.0.113.2").await.unwrap();
-    denied(fx.send_from("+905321110008", "203.0.113.3").await, ErrorKind::RateLimited, Rule::PerIpv4Subnet);
+    denied(
+        fx.send_from("+905321110008", "203.0.113.3").await,
+        ErrorKind::RateLimited,
+        Rule::PerIpv4Subnet,
+    );
     fx.send_from("+905321110009", "198.51.100.1").await.unwrap();
-    fx.send_from("+905321110010", "2001:db8:1:2::1").await.unwrap();
-    denied(fx.send_from("+905321110011", "2001:db8:1:2::99").await, ErrorKind::RateLimited, Rule::PerIpv6Subnet);
-    fx.send_from("+905321110012", "2001:db8:1:3::1").await.unwrap();
+    fx.send_from("+905321110010", "2001:db8:1:2::1")
+        .await
+        .unwrap();
+    denied(
+        fx.send_from("+905321110011", "2001:db8:1:2::99").await,
+        ErrorKind::RateLimited,
+        Rule::PerIpv6Subnet,
+    );
+    fx.send_from("+905321110012", "2001:db8:1:3::1")
+        .await
+        .unwrap();
     assert_eq!(fx.sends(), 6);
     fx.clock.advance(Duration::from_secs(3600));
     fx.send_from("+905321110013", "203.0.113.1").await.unwrap();
@@ -132,21 +160,36 @@ async fn sends_per_region_with_overrides() {
     for i in 0..3 {
         fx.send(&format!("+90532111002{i}")).await.unwrap();
     }
-    denied(fx.send("+905321110029").await, ErrorKind::RateLimited, Rule::PerRegion);
+    denied(
+        fx.send("+905321110029").await,
+        ErrorKind::RateLimited,
+        Rule::PerRegion,
+    );
     fx.send("+50762647737").await.unwrap();
-    denied(fx.send("+50762647738").await, ErrorKind::RateLimited, Rule::PerRegion);
+    denied(
+        fx.send("+50762647738").await,
+        ErrorKind::RateLimited,
+        Rule::PerRegion,
+    );
     assert_eq!(fx.sends(), 4);
 }
 
 #[tokio::test]
 async fn region_allow_and_deny_lists() {
     let fx = Fixture::new(only(|c| c.deny_regions = vec!["PA".into()]));
-    denied(fx.send("+50762647737").await, ErrorKind::Blocked, Rule::Region);
+    denied(
+        fx.send("+50762647737").await,
+        ErrorKind::Blocked,
+        Rule::Region,
+    );
     fx.send("+905321110030").await.unwrap();
     let fx = Fixture::new(only(|c| c.allow_regions = vec!["TR".into()]));
     fx.send("+905321110031").await.unwrap();
     let err = fx.send("+50762647737").await.unwrap_err();
-    assert!(err.to_string().contains("region PA is not allowed"), "{err}");
+    assert!(
+        err.to_string().contains("region PA is not allowed"),
+        "{err}"
+    );
     assert_eq!(fx.sends(), 1);
 }
 
@@ -156,23 +199,48 @@ async fn number_types() {
         resend_cooldown_secs: None,
         ..GuardConfig::default()
     });
-    denied(fx.send("+449098790000").await, ErrorKind::Blocked, Rule::NumberType);
-    denied(fx.send("+448001234567").await, ErrorKind::Blocked, Rule::NumberType);
+    denied(
+        fx.send("+449098790000").await,
+        ErrorKind::Blocked,
+        Rule::NumberType,
+    );
+    denied(
+        fx.send("+448001234567").await,
+        ErrorKind::Blocked,
+        Rule::NumberType,
+    );
     // VoIP is allowed by default, refused by configuration.
     fx.send("+445612345678").await.unwrap();
     let fx = Fixture::new(only(|c| c.refuse_number_types = vec![NumberKind::Voip]));
-    denied(fx.send("+445612345678").await, ErrorKind::Blocked, Rule::NumberType);
+    denied(
+        fx.send("+445612345678").await,
+        ErrorKind::Blocked,
+        Rule::NumberType,
+    );
     fx.send("+449098790000").await.unwrap();
 }
 
 async fn wrong(fx: &Fixture, handle: &Verification) -> CheckOutcome {
-    let code = fx.provider.state().message_for(&handle.reference).unwrap().code;
+    let code = fx
+        .provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
     let wrong = phone_verify_testkit::different_code(&code);
-    fx.guard.check(handle, &CheckRequest::code(wrong)).await.unwrap()
+    fx.guard
+        .check(handle, &CheckRequest::code(wrong))
+        .await
+        .unwrap()
 }
 
 async fn right(fx: &Fixture, handle: &Verification) -> Result<CheckOutcome> {
-    let code = fx.provider.state().message_for(&handle.reference).unwrap().code;
+    let code = fx
+        .provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
     fx.guard.check(handle, &CheckRequest::code(code)).await
 }
 
@@ -181,12 +249,22 @@ async fn wrong_codes_lock_a_verification_the_provider_would_not() {
     let fx = Fixture::new(only(|c| c.wrong_codes_per_verification = Some(3)));
     let handle = fx.send("+905321110040").await.unwrap();
     for _ in 0..3 {
-        assert_eq!(wrong(&fx, &handle).await.rejection().unwrap().reason, RejectReason::WrongCode);
+        assert_eq!(
+            wrong(&fx, &handle).await.rejection().unwrap().reason,
+            RejectReason::WrongCode
+        );
     }
     let before = fx.provider.state().request_counts().total;
     let locked = right(&fx, &handle).await.unwrap();
-    assert_eq!(locked.rejection().unwrap().reason, RejectReason::TooManyAttempts);
-    assert_eq!(fx.provider.state().request_counts().total, before, "no check reached the provider");
+    assert_eq!(
+        locked.rejection().unwrap().reason,
+        RejectReason::TooManyAttempts
+    );
+    assert_eq!(
+        fx.provider.state().request_counts().total,
+        before,
+        "no check reached the provider"
+    );
     // Another verification of the same phone is not locked.
     let other = fx.send("+905321110040").await.unwrap();
     assert!(right(&fx, &other).await.unwrap().is_verified());
@@ -199,7 +277,11 @@ async fn wrong_codes_per_phone_per_day() {
     wrong(&fx, &first).await;
     let second = fx.send("+905321110041").await.unwrap();
     wrong(&fx, &second).await;
-    denied(right(&fx, &second).await, ErrorKind::RateLimited, Rule::WrongCodesPerPhone);
+    denied(
+        right(&fx, &second).await,
+        ErrorKind::RateLimited,
+        Rule::WrongCodesPerPhone,
+    );
     fx.clock.advance(Duration::from_secs(86_400));
     assert!(right(&fx, &second).await.unwrap().is_verified());
 }
@@ -213,11 +295,19 @@ async fn global_budget_breaker() {
     for i in 0..3 {
         fx.send(&format!("+90532111005{i}")).await.unwrap();
     }
-    let retry = denied(fx.send("+905321110059").await, ErrorKind::RateLimited, Rule::GlobalBudget);
+    let retry = denied(
+        fx.send("+905321110059").await,
+        ErrorKind::RateLimited,
+        Rule::GlobalBudget,
+    );
     assert_eq!(retry, Some(Duration::from_secs(3600)));
     fx.clock.advance(Duration::from_secs(3600));
     fx.send("+905321110060").await.unwrap();
-    denied(fx.send("+905321110061").await, ErrorKind::RateLimited, Rule::GlobalBudgetDaily);
+    denied(
+        fx.send("+905321110061").await,
+        ErrorKind::RateLimited,
+        Rule::GlobalBudgetDaily,
+    );
     assert_eq!(fx.sends(), 4);
 }
 
@@ -231,14 +321,22 @@ async fn allowlisted_test_numbers_bypass_every_rule() {
     for _ in 0..20 {
         fx.send("+905321110070").await.unwrap();
     }
-    denied(fx.send("+905321110071").await, ErrorKind::Blocked, Rule::Region);
+    denied(
+        fx.send("+905321110071").await,
+        ErrorKind::Blocked,
+        Rule::Region,
+    );
     assert_eq!(fx.sends(), 20);
 }
 
 #[tokio::test]
 async fn invalid_requests_are_refused_before_counting() {
     let fx = Fixture::new(only(|c| c.global_budget = Some(Limit::per_hour(1))));
-    let no_phone = fx.guard.start(&StartRequest::new(Channel::Sms, None)).await.unwrap_err();
+    let no_phone = fx
+        .guard
+        .start(&StartRequest::new(Channel::Sms, None))
+        .await
+        .unwrap_err();
     assert_eq!(no_phone.kind(), ErrorKind::InvalidInput);
     assert!(Denial::of(&no_phone).is_none());
     fx.send("+905321110080").await.unwrap();
@@ -254,13 +352,33 @@ fn bad_configuration_is_refused() {
     };
     let short = build("short", GuardConfig::default()).unwrap_err();
     assert_eq!(short.kind(), ErrorKind::InvalidInput);
-    let bad_region = build(SECRET, GuardConfig { deny_regions: vec!["turkey".into()], ..GuardConfig::default() });
+    let bad_region = build(
+        SECRET,
+        GuardConfig {
+            deny_regions: vec!["turkey".into()],
+            ..GuardConfig::default()
+        },
+    );
     assert!(bad_region.unwrap_err().to_string().contains("\"turkey\""));
-    let zero = build(SECRET, GuardConfig { per_ip: Some(Limit::per_hour(1).with_window(Duration::ZERO)), ..GuardConfig::default() });
+    let zero = build(
+        SECRET,
+        GuardConfig {
+            per_ip: Some(Limit::per_hour(1).with_window(Duration::ZERO)),
+            ..GuardConfig::default()
+        },
+    );
     assert!(zero.unwrap_err().to_string().contains("per_ip"));
-    let bad_allow = build(SECRET, GuardConfig { allowlist: vec!["call me".into()], ..GuardConfig::default() });
+    let bad_allow = build(
+        SECRET,
+        GuardConfig {
+            allowlist: vec!["call me".into()],
+            ..GuardConfig::default()
+        },
+    );
     assert_eq!(bad_allow.unwrap_err().kind(), ErrorKind::InvalidInput);
-    let no_secret = Guard::builder(Arc::new(InMemoryVerifier::new())).build().unwrap_err();
+    let no_secret = Guard::builder(Arc::new(InMemoryVerifier::new()))
+        .build()
+        .unwrap_err();
     assert!(no_secret.to_string().contains("secret"));
 }
 
@@ -273,7 +391,10 @@ impl GuardStore for Stuck {
     async fn hit(&self, _: &[Counter]) -> std::result::Result<Decision, StoreError> {
         std::future::pending().await
     }
-    async fn peek(&self, _: &[String]) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
+    async fn peek(
+        &self,
+        _: &[String],
+    ) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
         std::future::pending().await
     }
 }
@@ -291,18 +412,37 @@ async fn a_stuck_store_fails_closed_for_sends_and_open_for_checks() {
     };
     let guard = build(GuardConfig::default());
     let phone: PhoneNumber = "+905321110090".parse().unwrap();
-    let err = guard.start(&StartRequest::sms(phone.clone())).await.unwrap_err();
+    let err = guard
+        .start(&StartRequest::sms(phone.clone()))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
     assert_eq!(Denial::of(&err).unwrap().rule, Rule::Store);
-    assert!(err.to_string().contains("did not answer within 200ms"), "{err}");
+    assert!(
+        err.to_string().contains("did not answer within 200ms"),
+        "{err}"
+    );
     assert_eq!(provider.state().request_counts().sends, 0);
 
-    let open = build(GuardConfig { send_fail_mode: FailMode::Open, ..GuardConfig::default() });
+    let open = build(GuardConfig {
+        send_fail_mode: FailMode::Open,
+        ..GuardConfig::default()
+    });
     let handle = open.start(&StartRequest::sms(phone)).await.unwrap();
-    let code = provider.state().message_for(&handle.reference).unwrap().code;
-    let outcome = guard.check(&handle, &CheckRequest::code(code)).await.unwrap();
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let outcome = guard
+        .check(&handle, &CheckRequest::code(code))
+        .await
+        .unwrap();
     assert!(outcome.is_verified(), "checks fail open by default");
-    let status = guard.status(&Subject::Ip("203.0.113.1".parse().unwrap())).await.unwrap_err();
+    let status = guard
+        .status(&Subject::Ip("203.0.113.1".parse().unwrap()))
+        .await
+        .unwrap_err();
     assert_eq!(status.kind(), ErrorKind::ProviderUnavailable);
 }
 
@@ -315,9 +455,16 @@ async fn status_shows_counters_without_the_phone() {
     let per_phone = status.iter().find(|s| s.rule == Rule::PerPhone).unwrap();
     assert_eq!((per_phone.count, per_phone.max), (1, 5));
     assert_eq!(per_phone.resets_in, Some(Duration::from_secs(600)));
-    let wrong = status.iter().find(|s| s.rule == Rule::WrongCodesPerPhone).unwrap();
+    let wrong = status
+        .iter()
+        .find(|s| s.rule == Rule::WrongCodesPerPhone)
+        .unwrap();
     assert_eq!((wrong.count, wrong.resets_in), (0, None));
-    let ip = fx.guard.status(&Subject::Ip("203.0.113.5".parse().unwrap())).await.unwrap();
+    let ip = fx
+        .guard
+        .status(&Subject::Ip("203.0.113.5".parse().unwrap()))
+        .await
+        .unwrap();
     let rules: Vec<Rule> = ip.iter().map(|s| s.rule).collect();
     assert_eq!(rules, [Rule::PerIp, Rule::PerIpv4Subnet]);
     assert!(ip.iter().all(|s| s.count == 1));
@@ -325,13 +472,18 @@ async fn status_shows_counters_without_the_phone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_sends_get_exactly_the_limit() {
-    let fx = Arc::new(Fixture::new(only(|c| c.per_phone = Some(Limit::per_hour(7)))));
+    let fx = Arc::new(Fixture::new(only(|c| {
+        c.per_phone = Some(Limit::per_hour(7))
+    })));
     let attempts = (0..1000).map(|_| {
         let fx = Arc::clone(&fx);
         tokio::spawn(async move { fx.send("+905321110110").await })
     });
     let results = futures::future::join_all(attempts).await;
-    let allowed = results.into_iter().filter(|r| r.as_ref().unwrap().is_ok()).count();
+    let allowed = results
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().is_ok())
+        .count();
     assert_eq!(allowed, 7);
     assert_eq!(fx.sends(), 7);
 }

@@ -114,14 +114,17 @@ impl GuardStore for MemoryStore {
         for (index, (counter, shard)) in counters.iter().zip(&indexes).enumerate() {
             let entry = live(guards[shard].get(&counter.key), now);
             if counter.refuses(entry.map_or(0, |e| e.count)) {
-                let retry_after = entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now));
+                let retry_after =
+                    entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now));
                 return Ok(Decision::Denied { index, retry_after });
             }
         }
         // Room first, so a full shard changes nothing.
         for (counter, shard) in counters.iter().zip(&indexes) {
             let map = guards.get_mut(shard).expect("locked above");
-            if counter.cost > 0 && !map.contains_key(&counter.key) && map.len() >= self.inner.per_shard
+            if counter.cost > 0
+                && !map.contains_key(&counter.key)
+                && map.len() >= self.inner.per_shard
             {
                 map.retain(|_, e| e.expires_at > now);
                 if map.len() >= self.inner.per_shard {
@@ -206,7 +209,10 @@ mod tests {
     #[tokio::test]
     async fn a_zero_cost_counter_only_checks() {
         let store = MemoryStore::with_clock(Arc::new(ManualClock::new()));
-        assert_eq!(store.hit(&[counter("k", 1, 0)]).await.unwrap(), Decision::Allowed);
+        assert_eq!(
+            store.hit(&[counter("k", 1, 0)]).await.unwrap(),
+            Decision::Allowed
+        );
         assert!(store.is_empty());
         store.hit(&[counter("k", 1, 1)]).await.unwrap();
         assert!(matches!(
