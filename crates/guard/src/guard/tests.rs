@@ -473,7 +473,7 @@ async fn status_shows_counters_without_the_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_sends_get_exactly_the_limit() {
     let fx = Arc::new(Fixture::new(only(|c| {
-        c.per_phone = Some(Limit::per_hour(7))
+        c.per_phone = Some(Limit::per_hour(7));
     })));
     let attempts = (0..1000).map(|_| {
         let fx = Arc::clone(&fx);
