@@ -223,7 +223,8 @@ async fn decide(
     ))
 }
 
-/// The commands the server has run, from `INFO commandstats`.
+/// The script commands clients sent (`EVALSHA`, `EVAL`, `SCRIPT`), from `INFO commandstats`:
+/// the commands a script runs inside Redis are counted there too, but are no round trips.
 async fn total_commands(client: &redis::Client) -> Result<u64> {
     let mut conn = client.get_multiplexed_async_connection().await?;
     let info: String = redis::cmd("INFO")
@@ -232,6 +233,11 @@ async fn total_commands(client: &redis::Client) -> Result<u64> {
         .await?;
     Ok(info
         .lines()
+        .filter(|l| {
+            ["cmdstat_evalsha:", "cmdstat_eval:", "cmdstat_script"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .filter_map(|l| l.split("calls=").nth(1))
         .filter_map(|rest| rest.split(',').next()?.parse::<u64>().ok())
         .sum())
