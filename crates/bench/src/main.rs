@@ -10,7 +10,9 @@
 //! 3. the router's own CPU per `start` and `check`, against the provider directly;
 //! 4. the sandbox alone, with keep-alive hyper connections;
 //! 5. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
-//! 6. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
+//! 6. the guard (phase `pumping`): an SMS-pumping simulation through `phone-verify-guard` to
+//!    the sandbox, and its decision latency in memory and on Redis;
+//! 7. each provider crate's default build: dependency count, TLS/C build tools, cold build time.
 //!
 //! The client side and the sandbox run on two Tokio runtimes whose threads are named
 //! `bench-client` and `bench-sandbox`, so the CPU time of each side is read from
@@ -20,6 +22,7 @@ mod compare;
 mod flows;
 mod footprint;
 mod procfs;
+mod pumping;
 mod report;
 mod router_overhead;
 mod runner;
@@ -87,7 +90,13 @@ struct Args {
     /// Run the soak in this process and print its report as JSON (the parent runs this).
     #[arg(long, hide = true)]
     soak_child: bool,
-    /// Phases to run: compare, router, flows, verigator-scale, sandbox, soak, footprint
+    /// Legitimate users of the pumping simulation.
+    #[arg(long, default_value_t = 2000)]
+    pumping_users: usize,
+    /// Attack attempts of the pumping simulation.
+    #[arg(long, default_value_t = 10_000)]
+    pumping_attack: usize,
+    /// Phases to run: compare, router, flows, verigator-scale, sandbox, soak, pumping, footprint
     /// (default: all).
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
@@ -239,6 +248,17 @@ fn main() -> Result<()> {
             report.rss_after.map_or_else(|| "?".to_owned(), procfs::mib),
         );
         results.soak = Some(report);
+    }
+    if phase("pumping") {
+        eprintln!("== guard: SMS-pumping simulation");
+        let sandbox = bench.start_sandbox(5)?;
+        let report = bench.client_rt.block_on(pumping::run(
+            &sandbox,
+            args.pumping_users,
+            args.pumping_attack,
+        ))?;
+        results.pumping = Some(report);
+        bench.shutdown(sandbox);
     }
     if phase("footprint") {
         results.builds_skipped = args.skip_build;

@@ -40,6 +40,8 @@ pub(crate) struct Results {
     pub(crate) verigator_scale: Vec<ScaleRow>,
     /// The soak of a long-lived sandbox.
     pub(crate) soak: Option<SoakReport>,
+    /// The guard's SMS-pumping simulation and decision latency.
+    pub(crate) pumping: Option<crate::pumping::PumpingReport>,
     /// Build footprints.
     pub(crate) footprints: Vec<Result<Footprint, (String, String)>>,
     /// Whether cold builds were skipped.
@@ -113,6 +115,9 @@ impl Results {
         if !self.sandbox.is_empty() {
             out.push_str("\n### The sandbox alone\n\n");
             out.push_str(&self.sandbox_table().render());
+        }
+        if let Some(pumping) = &self.pumping {
+            out.push_str(&pumping.render());
         }
         if let Some(soak) = &self.soak {
             out.push_str("\n### Long-lived sandbox (soak)\n\n");

@@ -84,6 +84,9 @@ pub(crate) struct Global {
     /// where requests go
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Guard the provider with these abuse-protection rules (a phone-verify-guard TOML file)
+    #[arg(long, global = true, value_name = "GUARD_TOML")]
+    pub(crate) guard: Option<std::path::PathBuf>,
 }
 
 /// The subcommands.
@@ -107,6 +110,24 @@ pub(crate) enum Command {
     Verifik(VerifikCommand),
     /// Serve the sandbox (VerifyKit, Verifik and Verigator) for local development
     Sandbox(SandboxArgs),
+    /// The guard's counters (with --guard)
+    #[command(subcommand)]
+    Guard(GuardCommand),
+}
+
+/// `guard`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GuardCommand {
+    /// Show the counters of a phone number or an end-user IP address
+    Status(GuardStatusArgs),
+}
+
+/// `guard status`.
+#[derive(Debug, Args)]
+pub(crate) struct GuardStatusArgs {
+    /// A phone number in international format, or an IP address
+    #[arg(value_name = "PHONE|IP")]
+    pub(crate) subject: String,
 }
 
 /// `start`.

@@ -84,7 +84,7 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         ));
     }
 
-    let built = if let Some(router) = crate::routing::router(ctx)? {
+    let built = if let Some(router) = crate::routing::router(ctx).await? {
         router
     } else {
         let built = ctx.build(provider, args.service_id.as_deref()).await?;
@@ -182,7 +182,7 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
         ));
     }
     let handle = read_handle(&args.handle)?;
-    let verifier = if let Some(router) = crate::routing::router(ctx)? {
+    let verifier = if let Some(router) = crate::routing::router(ctx).await? {
         router.verifier
     } else {
         let provider = ProviderName::parse(handle.provider.as_str())?;
@@ -266,7 +266,7 @@ pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
              pass the target that verified it (--target sandbox:URL, or --live)",
         ));
     }
-    let built = if let Some(router) = crate::routing::router(ctx)? {
+    let built = if let Some(router) = crate::routing::router(ctx).await? {
         router
     } else {
         if provider == ProviderName::Verigator {

@@ -33,6 +33,7 @@ mod args;
 mod commands;
 mod demo;
 mod exit;
+mod guard;
 mod output;
 mod routing;
 mod target;
@@ -43,7 +44,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use clap::error::ErrorKind as ClapErrorKind;
 
-use crate::args::{Cli, Command, VerifikCommand};
+use crate::args::{Cli, Command, GuardCommand, VerifikCommand};
 use crate::exit::{ERROR, Failure, Outcome, SUCCESS, USAGE};
 use crate::target::Context;
 
@@ -112,6 +113,9 @@ async fn run(cli: Cli) -> Outcome {
         Command::Resolve(args) => commands::resolve(&mut Context::new(&global)?, args).await,
         Command::Methods(args) => commands::methods(&mut Context::new(&global)?, args).await,
         Command::Countries(args) => commands::countries(&mut Context::new(&global)?, args).await,
+        Command::Guard(GuardCommand::Status(args)) => {
+            guard::status(&mut Context::new(&global)?, args).await
+        }
         Command::Verifik(VerifikCommand::Login(args)) => {
             commands::verifik_login(&mut Context::new(&global)?, args).await
         }

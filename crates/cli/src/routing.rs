@@ -29,9 +29,9 @@ pub(crate) fn check_args(global: &Global) -> Result<(), Failure> {
     }
 }
 
-/// The router of `--config`, built through the registry as an application would; `None`
-/// without `--config`.
-pub(crate) fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
+/// The router of `--config`, built through the registry as an application would and guarded
+/// by `--guard` when given; `None` without `--config`.
+pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
     let Some(path) = &ctx.config else {
         return Ok(None);
     };
@@ -53,7 +53,11 @@ pub(crate) fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
             names.join(", ")
         );
     }
-    Ok(Some(Provider::from(router)))
+    let provider = Provider::from(router);
+    Ok(Some(match &ctx.guard {
+        Some(settings) => provider.guarded(settings).await?,
+        None => provider,
+    }))
 }
 
 /// The options that continue this command's verification in another process.

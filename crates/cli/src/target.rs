@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use phone_verify::guard::GuardSettings;
 use phone_verify::providers::verigator::{self, VerigatorBuilder};
 use phone_verify::providers::{verifik, verifykit};
 use phone_verify::{Provider, Registry, RequestContext};
@@ -200,6 +201,16 @@ pub(crate) struct Context {
     registry: Registry,
     /// `--config`: the router's configuration file.
     pub(crate) config: Option<std::path::PathBuf>,
+    /// The guard of `--guard`, wrapped around every provider built.
+    pub(crate) guard: Option<GuardSettings>,
+}
+
+/// Reads the `--guard` file.
+fn load_guard(path: &std::path::Path) -> Result<GuardSettings, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("--guard {}: {e}", path.display())))?;
+    GuardSettings::from_toml(&text)
+        .map_err(|e| Failure::usage(format!("--guard {}: {}", path.display(), e.message())))
 }
 
 impl fmt::Debug for Context {
@@ -267,6 +278,7 @@ impl Context {
             embedded: None,
             registry: Registry::with_builtin(),
             config: global.config.clone(),
+            guard: global.guard.as_deref().map(load_guard).transpose()?,
         })
     }
 
@@ -376,9 +388,13 @@ impl Context {
                 vars.insert(verigator::ENV_SERVICE_ID.to_owned(), id);
             }
         }
-        Ok(self
+        let built = self
             .registry
-            .build_named(provider.as_str(), |name| vars.get(name).cloned())?)
+            .build_named(provider.as_str(), |name| vars.get(name).cloned())?;
+        Ok(match &self.guard {
+            Some(settings) => built.guarded(settings).await?,
+            None => built,
+        })
     }
 
     async fn create_verigator_service(

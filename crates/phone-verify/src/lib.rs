@@ -3,6 +3,8 @@
 
 mod builtin;
 mod config;
+#[cfg(feature = "guard")]
+mod guarded;
 pub mod providers;
 mod registry;
 #[cfg(feature = "router")]
@@ -10,6 +12,10 @@ mod routing;
 
 #[doc(no_inline)]
 pub use phone_verify_core::*;
+
+/// Abuse protection: the `phone-verify-guard` crate (feature `guard`).
+#[cfg(feature = "guard")]
+pub use phone_verify_guard as guard;
 
 pub use config::{ProviderConfig, SettingValue};
 pub use registry::{BUILTIN_PROVIDERS, ENV_PROVIDER, Factory, Provider, Registry, Settings};

@@ -1,0 +1,64 @@
+//! `guard status PHONE|IP`: the counters of the `--guard` rules for a phone or an IP.
+
+use std::net::IpAddr;
+
+use phone_verify::PhoneNumber;
+use phone_verify::guard::{RuleStatus, Subject};
+
+use crate::args::GuardStatusArgs;
+use crate::exit::{Failure, Outcome, SUCCESS};
+use crate::target::Context;
+
+/// Prints the counters of `args.subject`: a table, or JSON with `--json`.
+pub(crate) async fn status(ctx: &mut Context, args: GuardStatusArgs) -> Outcome {
+    let settings = ctx.guard.take().ok_or_else(|| {
+        Failure::usage("guard status needs the guard's rules: --guard guard.toml")
+    })?;
+    let subject = match args.subject.trim().parse::<IpAddr>() {
+        Ok(ip) => Subject::Ip(ip),
+        Err(_) => Subject::Phone(PhoneNumber::parse(&args.subject).map_err(|e| {
+            Failure::usage(format!(
+                "{:?} is neither an IP address nor a phone number: {e}",
+                args.subject
+            ))
+        })?),
+    };
+    let provider = ctx.provider_or_default();
+    let built = ctx.build(provider, None).await?;
+    let guard = settings.build(built.verifier, None).await?;
+    let counters = guard.status(&subject).await?;
+    let shown = match &subject {
+        Subject::Phone(phone) => phone.masked(),
+        Subject::Ip(ip) => ip.to_string(),
+    };
+    if ctx.json {
+        let rules: Vec<serde_json::Value> = counters.iter().map(to_json).collect();
+        let doc =
+            serde_json::json!({ "subject": shown, "store": settings.store, "counters": rules });
+        outln!("{doc}");
+    } else {
+        outln!("guard counters of {shown} ({:?} store)", settings.store);
+        outln!("  {:<30} {:>7} {:>7}  resets in", "rule", "count", "max");
+        for c in &counters {
+            let resets = c
+                .resets_in
+                .map_or_else(|| "-".to_owned(), |d| format!("{}s", d.as_secs()));
+            outln!(
+                "  {:<30} {:>7} {:>7}  {resets}",
+                c.rule.as_str(),
+                c.count,
+                c.max
+            );
+        }
+    }
+    Ok(SUCCESS)
+}
+
+fn to_json(status: &RuleStatus) -> serde_json::Value {
+    serde_json::json!({
+        "rule": status.rule.as_str(),
+        "count": status.count,
+        "max": status.max,
+        "resets_in_secs": status.resets_in.map(|d| d.as_secs()),
+    })
+}

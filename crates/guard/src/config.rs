@@ -1,0 +1,214 @@
+//! [`GuardConfig`]: every rule, on or off and tunable, with safe defaults (see the crate's
+//! README for why each default is what it is).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A count allowed within a window, e.g. 5 sends per 10 minutes. A limit of `0` refuses
+/// everything; a rule set to `None` is off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// How many are allowed in a window.
+    pub max: u32,
+    /// The window, in seconds. It starts at the first counted event and the counter resets when
+    /// it ends.
+    pub window_secs: u64,
+}
+
+impl Limit {
+    /// `max` per `window`.
+    pub const fn new(max: u32, window: Duration) -> Self {
+        Self {
+            max,
+            window_secs: window.as_secs(),
+        }
+    }
+
+    /// `max` per hour.
+    pub const fn per_hour(max: u32) -> Self {
+        Self::new(max, Duration::from_secs(3600))
+    }
+
+    /// `max` per day.
+    pub const fn per_day(max: u32) -> Self {
+        Self::new(max, Duration::from_secs(86_400))
+    }
+
+    /// The same count in another window.
+    #[must_use]
+    pub const fn with_window(self, window: Duration) -> Self {
+        Self::new(self.max, window)
+    }
+
+    /// The window.
+    pub fn window(&self) -> Duration {
+        Duration::from_secs(self.window_secs)
+    }
+}
+
+/// What the guard does when its store cannot answer in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// Let the request through, unguarded.
+    Open,
+    /// Refuse it with a typed error (`ProviderUnavailable`, rule `store`).
+    Closed,
+}
+
+/// A kind of number the number-type rule can refuse, from libphonenumber's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberKind {
+    /// Premium-rate numbers: the classic SMS-pumping target.
+    PremiumRate,
+    /// Shared-cost numbers.
+    SharedCost,
+    /// Toll-free numbers (they cannot receive SMS in most countries).
+    TollFree,
+    /// Voice-over-IP numbers.
+    Voip,
+    /// Personal numbers (forwarding).
+    PersonalNumber,
+    /// Pagers.
+    Pager,
+    /// Universal access numbers.
+    Uan,
+    /// Voicemail access numbers.
+    Voicemail,
+    /// Numbers libphonenumber does not recognize as any type.
+    Unknown,
+}
+
+/// The guard's rules and settings. Every rule is an `Option`: `None` turns it off.
+///
+/// Deserializes from TOML or any serde format; missing fields take their defaults.
+///
+/// ```
+/// use phone_verify_guard::{GuardConfig, Limit};
+///
+/// let config: GuardConfig = toml::from_str(r#"
+///     per_phone = { max = 3, window_secs = 600 }
+///     deny_regions = ["XK"]
+/// "#)?;
+/// assert_eq!(config.per_phone, Some(Limit { max: 3, window_secs: 600 }));
+/// assert_eq!(config.resend_cooldown_secs, GuardConfig::default().resend_cooldown_secs);
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Sends to one phone in a short window (default 5 per 10 minutes).
+    pub per_phone: Option<Limit>,
+    /// Sends to one phone per day (default 10).
+    pub per_phone_daily: Option<Limit>,
+    /// Seconds between two sends to one phone (default 30).
+    pub resend_cooldown_secs: Option<u64>,
+    /// Sends requested from one end-user IP (default 10 per hour).
+    pub per_ip: Option<Limit>,
+    /// Sends requested from one IPv4 /24 (default 50 per hour).
+    pub per_ipv4_24: Option<Limit>,
+    /// Sends requested from one IPv6 /64 (default 20 per hour).
+    pub per_ipv6_64: Option<Limit>,
+    /// Sends to one region (ISO country, or the calling code for non-geographic numbers) per
+    /// window: the SMS-pumping signal (default 1,000 per hour).
+    pub per_region: Option<Limit>,
+    /// Per-region limits that replace `per_region` for those regions, e.g. a low limit for a
+    /// country where the application has no users.
+    pub region_overrides: BTreeMap<String, Limit>,
+    /// If not empty, only these regions (ISO 3166-1 alpha-2) may receive codes.
+    pub allow_regions: Vec<String>,
+    /// These regions never receive codes.
+    pub deny_regions: Vec<String>,
+    /// Number types that never receive codes (default premium rate, shared cost, toll free,
+    /// personal numbers, pagers, UAN, voicemail; add `voip` to refuse VoIP numbers).
+    pub refuse_number_types: Vec<NumberKind>,
+    /// Wrong codes accepted per verification before the guard rejects every further check of
+    /// it with `TooManyAttempts` (default 5).
+    pub wrong_codes_per_verification: Option<u32>,
+    /// Wrong codes per phone (default 15 per day); past it, checks for that phone are
+    /// rate-limited.
+    pub wrong_codes_per_phone: Option<Limit>,
+    /// Sends by the whole application per window (default none: set it to your expected
+    /// traffic times a margin); when spent, the breaker is open and every send is blocked
+    /// until the window ends.
+    pub global_budget: Option<Limit>,
+    /// A second, longer global budget (e.g. per day).
+    pub global_budget_daily: Option<Limit>,
+    /// Test numbers (E.164) that bypass every rule.
+    pub allowlist: Vec<String>,
+    /// What to do with a send when the store does not answer (default closed).
+    pub send_fail_mode: FailMode,
+    /// What to do with a check when the store does not answer (default open: a check sends
+    /// nothing).
+    pub check_fail_mode: FailMode,
+    /// How long the guard waits for its store, in milliseconds (default 200).
+    pub store_timeout_ms: u64,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        Self {
+            per_phone: Some(Limit::new(5, Duration::from_secs(600))),
+            per_phone_daily: Some(Limit::per_day(10)),
+            resend_cooldown_secs: Some(30),
+            per_ip: Some(Limit::per_hour(10)),
+            per_ipv4_24: Some(Limit::per_hour(50)),
+            per_ipv6_64: Some(Limit::per_hour(20)),
+            per_region: Some(Limit::per_hour(1000)),
+            region_overrides: BTreeMap::new(),
+            allow_regions: Vec::new(),
+            deny_regions: Vec::new(),
+            refuse_number_types: vec![
+                NumberKind::PremiumRate,
+                NumberKind::SharedCost,
+                NumberKind::TollFree,
+                NumberKind::PersonalNumber,
+                NumberKind::Pager,
+                NumberKind::Uan,
+                NumberKind::Voicemail,
+            ],
+            wrong_codes_per_verification: Some(5),
+            wrong_codes_per_phone: Some(Limit::per_day(15)),
+            global_budget: None,
+            global_budget_daily: None,
+            allowlist: Vec::new(),
+            send_fail_mode: FailMode::Closed,
+            check_fail_mode: FailMode::Open,
+            store_timeout_ms: 200,
+        }
+    }
+}
+
+impl GuardConfig {
+    /// Every rule off: a starting point to turn on only some.
+    pub fn off() -> Self {
+        Self {
+            per_phone: None,
+            per_phone_daily: None,
+            resend_cooldown_secs: None,
+            per_ip: None,
+            per_ipv4_24: None,
+            per_ipv6_64: None,
+            per_region: None,
+            region_overrides: BTreeMap::new(),
+            allow_regions: Vec::new(),
+            deny_regions: Vec::new(),
+            refuse_number_types: Vec::new(),
+            wrong_codes_per_verification: None,
+            wrong_codes_per_phone: None,
+            global_budget: None,
+            global_budget_daily: None,
+            allowlist: Vec::new(),
+            ..Self::default()
+        }
+    }
+
+    /// The store timeout.
+    pub fn store_timeout(&self) -> Duration {
+        Duration::from_millis(self.store_timeout_ms)
+    }
+}

@@ -1,0 +1,554 @@
+//! [`Guard`]: the `PhoneVerifier` decorator that decides before anything is sent.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{
+    Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber, PhoneVerifier,
+    ProviderId, RejectReason, Rejection, RequestContext, Result, SessionId, SessionResolver,
+    StartRequest, Verification, VerifiedPhone,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{FailMode, GuardConfig, Limit};
+use crate::denial::{Denial, Rule};
+use crate::keys::{Keyer, subnet};
+use crate::numbers::kind_of;
+use crate::store::{Counter, Decision, GuardStore, MemoryStore, StoreError};
+
+/// The shortest secret accepted for the counter keys' HMAC, in bytes.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// A [`PhoneVerifier`] (and [`SessionResolver`]) that applies the rules of a [`GuardConfig`]
+/// before forwarding to the verifier it wraps. A refused send never reaches the provider.
+///
+/// ```
+/// use std::sync::Arc;
+/// use phone_verify_core::{ErrorKind, PhoneVerifier, StartRequest};
+/// use phone_verify_guard::{Denial, Guard, GuardConfig, Rule};
+/// use phone_verify_testkit::memory::InMemoryVerifier;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let guard = Guard::builder(Arc::new(InMemoryVerifier::new()))
+///     .secret("a secret of at least 16 bytes")
+///     .config(GuardConfig::default())
+///     .build()?;
+/// let phone = "+905321234567".parse()?;
+/// guard.start(&StartRequest::sms(phone)).await?;
+/// let again = guard.start(&StartRequest::sms("+905321234567".parse()?)).await.unwrap_err();
+/// assert_eq!(again.kind(), ErrorKind::RateLimited);
+/// assert_eq!(Denial::of(&again).map(|d| d.rule), Some(Rule::ResendCooldown));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub struct Guard {
+    inner: Arc<dyn PhoneVerifier>,
+    resolver: Option<Arc<dyn SessionResolver>>,
+    store: Arc<dyn GuardStore>,
+    config: GuardConfig,
+    allowlist: HashSet<String>,
+    keyer: Keyer,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("inner", &self.inner)
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Guard`]; only the secret is required.
+pub struct GuardBuilder {
+    inner: Arc<dyn PhoneVerifier>,
+    resolver: Option<Arc<dyn SessionResolver>>,
+    store: Option<Arc<dyn GuardStore>>,
+    config: GuardConfig,
+    secret: Option<SecretString>,
+}
+
+impl fmt::Debug for GuardBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardBuilder")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuardBuilder {
+    /// The rules (default: [`GuardConfig::default`]).
+    #[must_use]
+    pub fn config(mut self, config: GuardConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The secret the counter keys are an HMAC with (at least 16 bytes; the same for every
+    /// instance sharing a store).
+    #[must_use]
+    pub fn secret(mut self, secret: impl Into<SecretString>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// Where the counters live (default: a new [`MemoryStore`]).
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn GuardStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The session resolver to forward [`SessionResolver::resolve`] to.
+    #[must_use]
+    pub fn resolver(mut self, resolver: Arc<dyn SessionResolver>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// Checks the configuration and builds the guard.
+    pub fn build(self) -> Result<Guard> {
+        let secret = self
+            .secret
+            .ok_or_else(|| Error::invalid_input("the guard needs a secret for its counter keys"))?;
+        if secret.expose_secret().len() < MIN_SECRET_LEN {
+            return Err(Error::invalid_input(format!(
+                "the guard's secret must be at least {MIN_SECRET_LEN} bytes"
+            )));
+        }
+        validate(&self.config)?;
+        let allowlist = self
+            .config
+            .allowlist
+            .iter()
+            .map(|n| {
+                PhoneNumber::parse(n)
+                    .map(|p| p.e164().to_owned())
+                    .map_err(|e| Error::invalid_input(format!("guard allowlist: {e}")))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Guard {
+            inner: self.inner,
+            resolver: self.resolver,
+            store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            config: self.config,
+            allowlist,
+            keyer: Keyer::new(&secret),
+        })
+    }
+}
+
+fn validate(config: &GuardConfig) -> Result<()> {
+    let limits = [
+        ("per_phone", config.per_phone),
+        ("per_phone_daily", config.per_phone_daily),
+        ("per_ip", config.per_ip),
+        ("per_ipv4_24", config.per_ipv4_24),
+        ("per_ipv6_64", config.per_ipv6_64),
+        ("per_region", config.per_region),
+        ("wrong_codes_per_phone", config.wrong_codes_per_phone),
+        ("global_budget", config.global_budget),
+        ("global_budget_daily", config.global_budget_daily),
+    ];
+    let overrides = config
+        .region_overrides
+        .iter()
+        .map(|(region, limit)| (region.as_str(), Some(*limit)));
+    for (name, limit) in limits.into_iter().chain(overrides) {
+        if limit.is_some_and(|l| l.window_secs == 0) {
+            return Err(Error::invalid_input(format!(
+                "guard rule {name}: the window must be at least one second"
+            )));
+        }
+    }
+    if config.resend_cooldown_secs == Some(0) {
+        return Err(Error::invalid_input(
+            "guard rule resend_cooldown_secs: use at least one second, or turn it off",
+        ));
+    }
+    let regions = config
+        .allow_regions
+        .iter()
+        .chain(&config.deny_regions)
+        .chain(config.region_overrides.keys());
+    for region in regions {
+        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Error::invalid_input(format!(
+                "guard region {region:?} is not an ISO 3166-1 alpha-2 code such as \"TR\""
+            )));
+        }
+    }
+    if config.store_timeout_ms == 0 {
+        return Err(Error::invalid_input(
+            "guard store_timeout_ms must be positive",
+        ));
+    }
+    Ok(())
+}
+
+/// Whose counters [`Guard::status`] shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A phone's send and wrong-code counters.
+    Phone(PhoneNumber),
+    /// An end-user IP's counters and its subnet's.
+    Ip(IpAddr),
+}
+
+/// One counter in [`Guard::status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleStatus {
+    /// The rule.
+    pub rule: Rule,
+    /// Events counted in its current window.
+    pub count: u64,
+    /// The most it allows in a window.
+    pub max: u64,
+    /// When the window ends, if a window is running.
+    pub resets_in: Option<Duration>,
+}
+
+/// A counter to hit for a rule.
+struct Planned {
+    rule: Rule,
+    counter: Counter,
+}
+
+fn planned(rule: Rule, key: String, limit: Limit, cost: u64) -> Planned {
+    Planned {
+        rule,
+        counter: Counter {
+            key,
+            window: limit.window(),
+            max: u64::from(limit.max),
+            cost,
+        },
+    }
+}
+
+impl Guard {
+    /// A builder guarding `inner`.
+    pub fn builder(inner: Arc<dyn PhoneVerifier>) -> GuardBuilder {
+        GuardBuilder {
+            inner,
+            resolver: None,
+            store: None,
+            config: GuardConfig::default(),
+            secret: None,
+        }
+    }
+
+    /// The rules in force.
+    pub fn config(&self) -> &GuardConfig {
+        &self.config
+    }
+
+    /// The counters of `subject`'s rules (those that are on), for `phone-verify guard status`.
+    pub async fn status(&self, subject: &Subject) -> Result<Vec<RuleStatus>> {
+        let plan = match subject {
+            Subject::Phone(phone) => self.phone_counters(phone, 0, true),
+            Subject::Ip(ip) => self.ip_counters(Some(*ip), 0),
+        };
+        let keys: Vec<String> = plan.iter().map(|p| p.counter.key.clone()).collect();
+        let states = tokio::time::timeout(self.config.store_timeout(), self.store.peek(&keys))
+            .await
+            .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
+            .map_err(|e| {
+                Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
+            })?;
+        Ok(plan
+            .iter()
+            .zip(states)
+            .map(|(p, s)| RuleStatus {
+                rule: p.rule,
+                count: s.count,
+                max: p.counter.max,
+                resets_in: s.resets_in,
+            })
+            .collect())
+    }
+
+    fn phone_counters(&self, phone: &PhoneNumber, cost: u64, with_checks: bool) -> Vec<Planned> {
+        let c = &self.config;
+        let mut plan = Vec::new();
+        if let Some(secs) = c.resend_cooldown_secs {
+            let limit = Limit::new(1, Duration::from_secs(secs));
+            let key = self.keyer.phone(Rule::ResendCooldown, phone);
+            plan.push(planned(Rule::ResendCooldown, key, limit, cost));
+        }
+        for (rule, limit) in [
+            (Rule::PerPhone, c.per_phone),
+            (Rule::PerPhoneDaily, c.per_phone_daily),
+        ] {
+            if let Some(limit) = limit {
+                plan.push(planned(rule, self.keyer.phone(rule, phone), limit, cost));
+            }
+        }
+        if with_checks && let Some(limit) = c.wrong_codes_per_phone {
+            let rule = Rule::WrongCodesPerPhone;
+            plan.push(planned(rule, self.keyer.phone(rule, phone), limit, 0));
+        }
+        plan
+    }
+
+    fn ip_counters(&self, ip: Option<IpAddr>, cost: u64) -> Vec<Planned> {
+        let Some(ip) = ip else { return Vec::new() };
+        let c = &self.config;
+        let mut plan = Vec::new();
+        if let Some(limit) = c.per_ip {
+            let key = self.keyer.key(Rule::PerIp, &ip.to_canonical().to_string());
+            plan.push(planned(Rule::PerIp, key, limit, cost));
+        }
+        let (rule, net) = subnet(ip);
+        let limit = match rule {
+            Rule::PerIpv4Subnet => c.per_ipv4_24,
+            _ => c.per_ipv6_64,
+        };
+        if let Some(limit) = limit {
+            plan.push(planned(rule, self.keyer.key(rule, &net), limit, cost));
+        }
+        plan
+    }
+
+    /// The static rules: region lists and number types.
+    fn refuse_statically(&self, phone: &PhoneNumber) -> Option<(Rule, String)> {
+        let c = &self.config;
+        let region = phone.region();
+        if let Some(r) = region.filter(|r| c.deny_regions.iter().any(|d| d == r)) {
+            return Some((Rule::Region, format!("region {r} is denied")));
+        }
+        if !c.allow_regions.is_empty()
+            && !region.is_some_and(|r| c.allow_regions.iter().any(|a| a == r))
+        {
+            let shown = region.unwrap_or(phone.calling_code());
+            return Some((Rule::Region, format!("region {shown} is not allowed")));
+        }
+        if !c.refuse_number_types.is_empty()
+            && let Some(kind) = kind_of(phone).filter(|k| c.refuse_number_types.contains(k))
+        {
+            return Some((Rule::NumberType, format!("number type {kind:?} is refused")));
+        }
+        None
+    }
+
+    fn send_plan(&self, request: &StartRequest) -> Vec<Planned> {
+        let c = &self.config;
+        let mut plan = Vec::new();
+        if let Some(phone) = &request.phone {
+            plan.extend(self.phone_counters(phone, 1, false));
+        }
+        plan.extend(self.ip_counters(request.context.end_user_ip, 1));
+        if let Some(phone) = &request.phone {
+            let region = phone.region().unwrap_or(phone.calling_code());
+            let limit = c.region_overrides.get(region).copied().or(c.per_region);
+            if let Some(limit) = limit {
+                let key = self.keyer.key(Rule::PerRegion, region);
+                plan.push(planned(Rule::PerRegion, key, limit, 1));
+            }
+        }
+        for (rule, limit) in [
+            (Rule::GlobalBudget, c.global_budget),
+            (Rule::GlobalBudgetDaily, c.global_budget_daily),
+        ] {
+            if let Some(limit) = limit {
+                plan.push(planned(rule, rule.as_str().to_owned(), limit, 1));
+            }
+        }
+        plan
+    }
+
+    async fn hit(&self, plan: &[Planned]) -> std::result::Result<Decision, StoreError> {
+        let counters: Vec<Counter> = plan.iter().map(|p| p.counter.clone()).collect();
+        let timeout = self.config.store_timeout();
+        tokio::time::timeout(timeout, self.store.hit(&counters))
+            .await
+            .unwrap_or(Err(StoreError::Timeout(timeout)))
+    }
+
+    fn store_failed(err: &StoreError, mode: FailMode, what: &str, masked: &str) -> Result<()> {
+        match mode {
+            FailMode::Open => {
+                tracing::warn!(phone = %masked, error = %err, "guard store failed: {what} let through (fail open)");
+                record(Rule::Store, "failed_open");
+                Ok(())
+            }
+            FailMode::Closed => {
+                tracing::warn!(phone = %masked, error = %err, "guard store failed: {what} refused (fail closed)");
+                record(Rule::Store, "denied");
+                Err(Error::new(
+                    ErrorKind::ProviderUnavailable,
+                    format!("guard rule store: {err}; the {what} was refused"),
+                )
+                .with_source(Denial {
+                    rule: Rule::Store,
+                    retry_after: None,
+                }))
+            }
+        }
+    }
+
+    fn attempts_key(&self, verification: &Verification) -> String {
+        let subject = format!("{}\0{}", verification.provider, verification.reference);
+        self.keyer.key(Rule::WrongCodesPerVerification, &subject)
+    }
+
+    fn check_plan(&self, verification: &Verification, cost: u64) -> Vec<Planned> {
+        let mut plan = Vec::new();
+        if let Some(n) = self.config.wrong_codes_per_verification {
+            let limit = Limit::per_day(n);
+            let key = self.attempts_key(verification);
+            plan.push(planned(Rule::WrongCodesPerVerification, key, limit, cost));
+        }
+        if let (Some(limit), Some(phone)) = (self.config.wrong_codes_per_phone, &verification.phone)
+        {
+            let key = self.keyer.phone(Rule::WrongCodesPerPhone, phone);
+            plan.push(planned(Rule::WrongCodesPerPhone, key, limit, cost));
+        }
+        if cost > 0 {
+            // Recording a wrong code never refuses: the limits apply to the next check.
+            for p in &mut plan {
+                p.counter.max = u64::MAX;
+            }
+        }
+        plan
+    }
+}
+
+fn record(rule: Rule, outcome: &'static str) {
+    metrics::counter!("phone_verify_guard_decisions_total", "rule" => rule.as_str(), "outcome" => outcome)
+        .increment(1);
+}
+
+fn denial_error(rule: Rule, retry_after: Duration, what: &str) -> Error {
+    let kind = ErrorKind::RateLimited;
+    Error::new(kind, format!("guard rule {rule}: too many {what}"))
+        .with_retry_after(retry_after)
+        .with_source(Denial {
+            rule,
+            retry_after: Some(retry_after),
+        })
+}
+
+fn masked(phone: Option<&PhoneNumber>) -> String {
+    phone.map_or_else(|| "-".to_owned(), PhoneNumber::masked)
+}
+
+#[async_trait]
+impl PhoneVerifier for Guard {
+    fn provider(&self) -> ProviderId {
+        self.inner.provider()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        // Input first: a request the provider would refuse is not counted.
+        request.validate(&self.inner.capabilities())?;
+        let phone = request.phone.as_ref();
+        let shown = masked(phone);
+        if phone.is_some_and(|p| self.allowlist.contains(p.e164())) {
+            tracing::debug!(phone = %shown, "guard: allowlisted test number");
+            return self.inner.start(request).await;
+        }
+        if let Some((rule, why)) = phone.and_then(|p| self.refuse_statically(p)) {
+            tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: {why}");
+            record(rule, "denied");
+            return Err(
+                Error::new(ErrorKind::Blocked, format!("guard rule {rule}: {why}")).with_source(
+                    Denial {
+                        rule,
+                        retry_after: None,
+                    },
+                ),
+            );
+        }
+        let plan = self.send_plan(request);
+        match self.hit(&plan).await {
+            Ok(Decision::Allowed) => {
+                tracing::debug!(phone = %shown, outcome = "allowed", "guard: send allowed");
+                record_allowed();
+            }
+            Ok(Decision::Denied { index, retry_after }) => {
+                let rule = plan[index].rule;
+                tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", retry_after_secs = retry_after.as_secs(), "guard: send refused");
+                record(rule, "denied");
+                return Err(denial_error(rule, retry_after, "sends"));
+            }
+            Err(err) => Self::store_failed(&err, self.config.send_fail_mode, "send", &shown)?,
+        }
+        self.inner.start(request).await
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        verification.ensure_provider(&self.inner.provider())?;
+        let shown = masked(verification.phone.as_ref());
+        let plan = self.check_plan(verification, 0);
+        if request.code.is_none() || plan.is_empty() {
+            return self.inner.check(verification, request).await;
+        }
+        match self.hit(&plan).await {
+            Ok(Decision::Allowed) => {}
+            Ok(Decision::Denied { index, retry_after }) => {
+                let rule = plan[index].rule;
+                tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: check refused");
+                record(rule, "denied");
+                if rule == Rule::WrongCodesPerVerification {
+                    return Ok(CheckOutcome::Rejected(
+                        Rejection::new(RejectReason::TooManyAttempts)
+                            .with_message(format!("guard rule {rule}: too many wrong codes")),
+                    ));
+                }
+                return Err(denial_error(rule, retry_after, "wrong codes"));
+            }
+            Err(err) => Self::store_failed(&err, self.config.check_fail_mode, "check", &shown)?,
+        }
+        let outcome = self.inner.check(verification, request).await?;
+        let wrong = outcome
+            .rejection()
+            .is_some_and(|r| r.reason == RejectReason::WrongCode);
+        if wrong && let Err(err) = self.hit(&self.check_plan(verification, 1)).await {
+            tracing::warn!(phone = %shown, error = %err, "guard: a wrong code could not be counted");
+        }
+        Ok(outcome)
+    }
+}
+
+fn record_allowed() {
+    metrics::counter!("phone_verify_guard_decisions_total", "rule" => "none", "outcome" => "allowed")
+        .increment(1);
+}
+
+#[async_trait]
+impl SessionResolver for Guard {
+    fn provider(&self) -> ProviderId {
+        self.inner.provider()
+    }
+
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        match &self.resolver {
+            Some(resolver) => resolver.resolve(session, context).await,
+            None => Err(Error::unsupported(
+                "this guard was built without a session resolver (GuardBuilder::resolver)",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,489 @@
+//! One test per rule, on the in-memory provider and store with an injected clock.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use phone_verify_core::{
+    Channel, CheckRequest, ErrorKind, PhoneNumber, PhoneVerifier, RejectReason, StartRequest,
+};
+use phone_verify_testkit::memory::{InMemoryState, InMemoryVerifier};
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::config::NumberKind;
+
+const SECRET: &str = "test-secret-0123456789";
+
+struct Fixture {
+    guard: Guard,
+    provider: InMemoryVerifier,
+    clock: ManualClock,
+}
+
+impl Fixture {
+    fn new(config: GuardConfig) -> Self {
+        let provider = InMemoryVerifier::with_state(InMemoryState::new().with_max_attempts(100));
+        let clock = ManualClock::new();
+        let guard = Guard::builder(Arc::new(provider.clone_fresh()))
+            .secret(SECRET)
+            .store(Arc::new(MemoryStore::with_clock(Arc::new(clock.clone()))))
+            .config(config)
+            .build()
+            .expect("a valid guard");
+        Self {
+            guard,
+            provider,
+            clock,
+        }
+    }
+
+    fn sends(&self) -> u64 {
+        self.provider.state().request_counts().sends
+    }
+
+    async fn send(&self, phone: &str) -> Result<Verification> {
+        self.guard
+            .start(&StartRequest::sms(phone.parse().unwrap()))
+            .await
+    }
+
+    async fn send_from(&self, phone: &str, ip: &str) -> Result<Verification> {
+        let ip: IpAddr = ip.parse().unwrap();
+        let request = StartRequest::sms(phone.parse().unwrap()).end_user_ip(ip);
+        self.guard.start(&request).await
+    }
+}
+
+/// Asserts that `result` is a denial by `rule` of `kind`, and returns its retry-after.
+fn denied<T: fmt::Debug>(result: Result<T>, kind: ErrorKind, rule: Rule) -> Option<Duration> {
+    let err = result.expect_err("the guard refuses");
+    assert_eq!(err.kind(), kind, "{err}");
+    assert!(
+        err.to_string().contains(rule.as_str()),
+        "{err} names {rule}"
+    );
+    let denial = Denial::of(&err).expect("a Denial source");
+    assert_eq!(denial.rule, rule);
+    assert_eq!(denial.retry_after, err.retry_after());
+    err.retry_after()
+}
+
+fn only(f: impl FnOnce(&mut GuardConfig)) -> GuardConfig {
+    let mut config = GuardConfig::off();
+    f(&mut config);
+    config
+}
+
+#[tokio::test]
+async fn resend_cooldown() {
+    let fx = Fixture::new(only(|c| c.resend_cooldown_secs = Some(30)));
+    fx.send("+905321110001").await.unwrap();
+    fx.clock.advance(Duration::from_secs(10));
+    let retry = denied(
+        fx.send("+905321110001").await,
+        ErrorKind::RateLimited,
+        Rule::ResendCooldown,
+    );
+    assert_eq!(retry, Some(Duration::from_secs(20)));
+    assert_eq!(fx.sends(), 1, "the refused send never reached the provider");
+    fx.send("+905321110002").await.unwrap();
+    fx.clock.advance(Duration::from_secs(20));
+    fx.send("+905321110001").await.unwrap();
+    assert_eq!(fx.sends(), 3);
+}
+
+#[tokio::test]
+async fn sends_per_phone_window_and_day() {
+    let fx = Fixture::new(only(|c| {
+        c.per_phone = Some(Limit::new(2, Duration::from_secs(600)));
+        c.per_phone_daily = Some(Limit::per_day(3));
+    }));
+    let phone = "+905321110003";
+    fx.send(phone).await.unwrap();
+    fx.send(phone).await.unwrap();
+    denied(fx.send(phone).await, ErrorKind::RateLimited, Rule::PerPhone);
+    fx.clock.advance(Duration::from_secs(600));
+    fx.send(phone).await.unwrap();
+    let retry = denied(
+        fx.send(phone).await,
+        ErrorKind::RateLimited,
+        Rule::PerPhoneDaily,
+    );
+    assert_eq!(retry, Some(Duration::from_secs(86_400 - 600)));
+    assert_eq!(fx.sends(), 3);
+}
+
+#[tokio::test]
+async fn sends_per_ip_and_per_subnet() {
+    let fx = Fixture::new(only(|c| {
+        c.per_ip = Some(Limit::per_hour(2));
+        c.per_ipv4_24 = Some(Limit::per_hour(3));
+        c.per_ipv6_64 = Some(Limit::per_hour(1));
+    }));
+    fx.send_from("+905321110004", "203.0.113.1").await.unwrap();
+    fx.send_from("+905321110005", "203.0.113.1").await.unwrap();
+    denied(
+        fx.send_from("+905321110006", "203.0.113.1").await,
+        ErrorKind::RateLimited,
+        Rule::PerIp,
+    );
+    fx.send_from("+905321110007", "203.0.113.2").await.unwrap();
+    denied(
+        fx.send_from("+905321110008", "203.0.113.3").await,
+        ErrorKind::RateLimited,
+        Rule::PerIpv4Subnet,
+    );
+    fx.send_from("+905321110009", "198.51.100.1").await.unwrap();
+    fx.send_from("+905321110010", "2001:db8:1:2::1")
+        .await
+        .unwrap();
+    denied(
+        fx.send_from("+905321110011", "2001:db8:1:2::99").await,
+        ErrorKind::RateLimited,
+        Rule::PerIpv6Subnet,
+    );
+    fx.send_from("+905321110012", "2001:db8:1:3::1")
+        .await
+        .unwrap();
+    assert_eq!(fx.sends(), 6);
+    fx.clock.advance(Duration::from_secs(3600));
+    fx.send_from("+905321110013", "203.0.113.1").await.unwrap();
+}
+
+#[tokio::test]
+async fn sends_per_region_with_overrides() {
+    let fx = Fixture::new(only(|c| {
+        c.per_region = Some(Limit::per_hour(3));
+        c.region_overrides.insert("PA".into(), Limit::per_hour(1));
+    }));
+    for i in 0..3 {
+        fx.send(&format!("+90532111002{i}")).await.unwrap();
+    }
+    denied(
+        fx.send("+905321110029").await,
+        ErrorKind::RateLimited,
+        Rule::PerRegion,
+    );
+    fx.send("+50762647737").await.unwrap();
+    denied(
+        fx.send("+50762647738").await,
+        ErrorKind::RateLimited,
+        Rule::PerRegion,
+    );
+    assert_eq!(fx.sends(), 4);
+}
+
+#[tokio::test]
+async fn region_allow_and_deny_lists() {
+    let fx = Fixture::new(only(|c| c.deny_regions = vec!["PA".into()]));
+    denied(
+        fx.send("+50762647737").await,
+        ErrorKind::Blocked,
+        Rule::Region,
+    );
+    fx.send("+905321110030").await.unwrap();
+    let fx = Fixture::new(only(|c| c.allow_regions = vec!["TR".into()]));
+    fx.send("+905321110031").await.unwrap();
+    let err = fx.send("+50762647737").await.unwrap_err();
+    assert!(
+        err.to_string().contains("region PA is not allowed"),
+        "{err}"
+    );
+    assert_eq!(fx.sends(), 1);
+}
+
+#[tokio::test]
+async fn number_types() {
+    let fx = Fixture::new(GuardConfig {
+        resend_cooldown_secs: None,
+        ..GuardConfig::default()
+    });
+    denied(
+        fx.send("+449098790000").await,
+        ErrorKind::Blocked,
+        Rule::NumberType,
+    );
+    denied(
+        fx.send("+448001234567").await,
+        ErrorKind::Blocked,
+        Rule::NumberType,
+    );
+    // VoIP is allowed by default, refused by configuration.
+    fx.send("+445612345678").await.unwrap();
+    let fx = Fixture::new(only(|c| c.refuse_number_types = vec![NumberKind::Voip]));
+    denied(
+        fx.send("+445612345678").await,
+        ErrorKind::Blocked,
+        Rule::NumberType,
+    );
+    fx.send("+449098790000").await.unwrap();
+}
+
+async fn wrong(fx: &Fixture, handle: &Verification) -> CheckOutcome {
+    let code = fx
+        .provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let wrong = phone_verify_testkit::different_code(&code);
+    fx.guard
+        .check(handle, &CheckRequest::code(wrong))
+        .await
+        .unwrap()
+}
+
+async fn right(fx: &Fixture, handle: &Verification) -> Result<CheckOutcome> {
+    let code = fx
+        .provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    fx.guard.check(handle, &CheckRequest::code(code)).await
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_a_verification_the_provider_would_not() {
+    let fx = Fixture::new(only(|c| c.wrong_codes_per_verification = Some(3)));
+    let handle = fx.send("+905321110040").await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            wrong(&fx, &handle).await.rejection().unwrap().reason,
+            RejectReason::WrongCode
+        );
+    }
+    let before = fx.provider.state().request_counts().total;
+    let locked = right(&fx, &handle).await.unwrap();
+    assert_eq!(
+        locked.rejection().unwrap().reason,
+        RejectReason::TooManyAttempts
+    );
+    assert_eq!(
+        fx.provider.state().request_counts().total,
+        before,
+        "no check reached the provider"
+    );
+    // Another verification of the same phone is not locked.
+    let other = fx.send("+905321110040").await.unwrap();
+    assert!(right(&fx, &other).await.unwrap().is_verified());
+}
+
+#[tokio::test]
+async fn wrong_codes_per_phone_per_day() {
+    let fx = Fixture::new(only(|c| c.wrong_codes_per_phone = Some(Limit::per_day(2))));
+    let first = fx.send("+905321110041").await.unwrap();
+    wrong(&fx, &first).await;
+    let second = fx.send("+905321110041").await.unwrap();
+    wrong(&fx, &second).await;
+    denied(
+        right(&fx, &second).await,
+        ErrorKind::RateLimited,
+        Rule::WrongCodesPerPhone,
+    );
+    fx.clock.advance(Duration::from_secs(86_400));
+    assert!(right(&fx, &second).await.unwrap().is_verified());
+}
+
+#[tokio::test]
+async fn global_budget_breaker() {
+    let fx = Fixture::new(only(|c| {
+        c.global_budget = Some(Limit::per_hour(3));
+        c.global_budget_daily = Some(Limit::per_day(4));
+    }));
+    for i in 0..3 {
+        fx.send(&format!("+90532111005{i}")).await.unwrap();
+    }
+    let retry = denied(
+        fx.send("+905321110059").await,
+        ErrorKind::RateLimited,
+        Rule::GlobalBudget,
+    );
+    assert_eq!(retry, Some(Duration::from_secs(3600)));
+    fx.clock.advance(Duration::from_secs(3600));
+    fx.send("+905321110060").await.unwrap();
+    denied(
+        fx.send("+905321110061").await,
+        ErrorKind::RateLimited,
+        Rule::GlobalBudgetDaily,
+    );
+    assert_eq!(fx.sends(), 4);
+}
+
+#[tokio::test]
+async fn allowlisted_test_numbers_bypass_every_rule() {
+    let fx = Fixture::new(GuardConfig {
+        allowlist: vec!["+90 532 111 00 70".into()],
+        deny_regions: vec!["TR".into()],
+        ..GuardConfig::default()
+    });
+    for _ in 0..20 {
+        fx.send("+905321110070").await.unwrap();
+    }
+    denied(
+        fx.send("+905321110071").await,
+        ErrorKind::Blocked,
+        Rule::Region,
+    );
+    assert_eq!(fx.sends(), 20);
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_counting() {
+    let fx = Fixture::new(only(|c| c.global_budget = Some(Limit::per_hour(1))));
+    let no_phone = fx
+        .guard
+        .start(&StartRequest::new(Channel::Sms, None))
+        .await
+        .unwrap_err();
+    assert_eq!(no_phone.kind(), ErrorKind::InvalidInput);
+    assert!(Denial::of(&no_phone).is_none());
+    fx.send("+905321110080").await.unwrap();
+}
+
+#[test]
+fn bad_configuration_is_refused() {
+    let build = |secret: &str, config: GuardConfig| {
+        Guard::builder(Arc::new(InMemoryVerifier::new()))
+            .secret(secret)
+            .config(config)
+            .build()
+    };
+    let short = build("short", GuardConfig::default()).unwrap_err();
+    assert_eq!(short.kind(), ErrorKind::InvalidInput);
+    let bad_region = build(
+        SECRET,
+        GuardConfig {
+            deny_regions: vec!["turkey".into()],
+            ..GuardConfig::default()
+        },
+    );
+    assert!(bad_region.unwrap_err().to_string().contains("\"turkey\""));
+    let zero = build(
+        SECRET,
+        GuardConfig {
+            per_ip: Some(Limit::per_hour(1).with_window(Duration::ZERO)),
+            ..GuardConfig::default()
+        },
+    );
+    assert!(zero.unwrap_err().to_string().contains("per_ip"));
+    let bad_allow = build(
+        SECRET,
+        GuardConfig {
+            allowlist: vec!["call me".into()],
+            ..GuardConfig::default()
+        },
+    );
+    assert_eq!(bad_allow.unwrap_err().kind(), ErrorKind::InvalidInput);
+    let no_secret = Guard::builder(Arc::new(InMemoryVerifier::new()))
+        .build()
+        .unwrap_err();
+    assert!(no_secret.to_string().contains("secret"));
+}
+
+/// A store that never answers.
+#[derive(Debug)]
+struct Stuck;
+
+#[async_trait]
+impl GuardStore for Stuck {
+    async fn hit(&self, _: &[Counter]) -> std::result::Result<Decision, StoreError> {
+        std::future::pending().await
+    }
+    async fn peek(
+        &self,
+        _: &[String],
+    ) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_store_fails_closed_for_sends_and_open_for_checks() {
+    let provider = InMemoryVerifier::new();
+    let build = |config: GuardConfig| {
+        Guard::builder(Arc::new(provider.clone_fresh()))
+            .secret(SECRET)
+            .store(Arc::new(Stuck))
+            .config(config)
+            .build()
+            .unwrap()
+    };
+    let guard = build(GuardConfig::default());
+    let phone: PhoneNumber = "+905321110090".parse().unwrap();
+    let err = guard
+        .start(&StartRequest::sms(phone.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+    assert_eq!(Denial::of(&err).unwrap().rule, Rule::Store);
+    assert!(
+        err.to_string().contains("did not answer within 200ms"),
+        "{err}"
+    );
+    assert_eq!(provider.state().request_counts().sends, 0);
+
+    let open = build(GuardConfig {
+        send_fail_mode: FailMode::Open,
+        ..GuardConfig::default()
+    });
+    let handle = open.start(&StartRequest::sms(phone)).await.unwrap();
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let outcome = guard
+        .check(&handle, &CheckRequest::code(code))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified(), "checks fail open by default");
+    let status = guard
+        .status(&Subject::Ip("203.0.113.1".parse().unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.kind(), ErrorKind::ProviderUnavailable);
+}
+
+#[tokio::test]
+async fn status_shows_counters_without_the_phone() {
+    let fx = Fixture::new(GuardConfig::default());
+    fx.send_from("+905321110100", "203.0.113.5").await.unwrap();
+    let phone = Subject::Phone("+905321110100".parse().unwrap());
+    let status = fx.guard.status(&phone).await.unwrap();
+    let per_phone = status.iter().find(|s| s.rule == Rule::PerPhone).unwrap();
+    assert_eq!((per_phone.count, per_phone.max), (1, 5));
+    assert_eq!(per_phone.resets_in, Some(Duration::from_secs(600)));
+    let wrong = status
+        .iter()
+        .find(|s| s.rule == Rule::WrongCodesPerPhone)
+        .unwrap();
+    assert_eq!((wrong.count, wrong.resets_in), (0, None));
+    let ip = fx
+        .guard
+        .status(&Subject::Ip("203.0.113.5".parse().unwrap()))
+        .await
+        .unwrap();
+    let rules: Vec<Rule> = ip.iter().map(|s| s.rule).collect();
+    assert_eq!(rules, [Rule::PerIp, Rule::PerIpv4Subnet]);
+    assert!(ip.iter().all(|s| s.count == 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_sends_get_exactly_the_limit() {
+    let fx = Arc::new(Fixture::new(only(|c| {
+        c.per_phone = Some(Limit::per_hour(7));
+    })));
+    let attempts = (0..1000).map(|_| {
+        let fx = Arc::clone(&fx);
+        tokio::spawn(async move { fx.send("+905321110110").await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let allowed = results
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().is_ok())
+        .count();
+    assert_eq!(allowed, 7);
+    assert_eq!(fx.sends(), 7);
+}

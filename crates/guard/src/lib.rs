@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod clock;
+mod config;
+mod denial;
+mod guard;
+mod keys;
+mod numbers;
+mod settings;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{FailMode, GuardConfig, Limit, NumberKind};
+pub use denial::{Denial, Rule};
+pub use guard::{Guard, GuardBuilder, MIN_SECRET_LEN, RuleStatus, Subject};
+pub use settings::{ENV_REDIS_URL, ENV_SECRET, GuardSettings, StoreKind};
+pub use store::{GuardStore, MemoryStore};
+#[cfg(feature = "redis")]
+pub use store::{RedisStore, RedisStoreBuilder};

@@ -1,0 +1,211 @@
+//! [`RedisStore`]: counters shared by every instance of an application, in Redis.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::Script;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{Counter, CounterState, Decision, GuardStore, StoreError};
+
+/// Checks every counter, then counts all or none: one round trip, atomic in Redis.
+/// KEYS: the counters. ARGV: per counter, its window in milliseconds, its max and its cost.
+/// Returns `{0, 0}` when allowed, `{index (1-based), ms until the window ends}` when denied.
+const HIT: &str = r"
+for i = 1, #KEYS do
+  local max = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if count + math.max(cost, 1) > max then
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl < 0 then ttl = tonumber(ARGV[3 * i - 2]) end
+    return {i, ttl}
+  end
+end
+for i = 1, #KEYS do
+  local cost = tonumber(ARGV[3 * i])
+  if cost > 0 then
+    local count = redis.call('INCRBY', KEYS[i], cost)
+    if count == cost or redis.call('PTTL', KEYS[i]) < 0 then
+      redis.call('PEXPIRE', KEYS[i], ARGV[3 * i - 2])
+    end
+  end
+end
+return {0, 0}
+";
+
+/// Reads counters: per key, its count and its time to live in milliseconds (-2 when absent).
+const PEEK: &str = r"
+local out = {}
+for i = 1, #KEYS do
+  out[2 * i - 1] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  out[2 * i] = redis.call('PTTL', KEYS[i])
+end
+return out
+";
+
+/// The Redis store: every guard connected to the same Redis with the same prefix and secret
+/// enforces the same limits.
+///
+/// Each decision is one `EVALSHA` of a Lua script, so it is atomic and costs one round trip.
+/// Keys are `{prefix}:rule:hmac`: the `{prefix}` hash tag puts every key of a decision in the
+/// same Redis Cluster slot, as a multi-key script requires. Built on redis-rs's
+/// [`ConnectionManager`], which reconnects after a failure; its connection and response
+/// timeouts bound every call (and the guard bounds it again with its own store timeout).
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    hit: Script,
+    peek: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`RedisStore`].
+#[derive(Debug, Clone)]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    connection_timeout: Duration,
+    response_timeout: Duration,
+}
+
+impl RedisStoreBuilder {
+    /// The key prefix (default `phone-verify-guard`); it becomes the keys' hash tag.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long a connection attempt may take (default 1 s).
+    #[must_use]
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// How long a command may take (default 200 ms).
+    #[must_use]
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// Connects, and loads the scripts so that decisions take one round trip.
+    pub async fn connect(self) -> Result<RedisStore, StoreError> {
+        if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
+            return Err(StoreError::Unavailable(
+                "the Redis key prefix must be non-empty and without braces".into(),
+            ));
+        }
+        let client = redis::Client::open(self.url.as_str()).map_err(|e| unavailable(&e))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(self.connection_timeout)
+            .set_response_timeout(self.response_timeout)
+            .set_number_of_retries(1);
+        let bound = self.connection_timeout + self.response_timeout;
+        let connect = ConnectionManager::new_with_config(client, config);
+        let mut connection = tokio::time::timeout(bound, connect)
+            .await
+            .map_err(|_| StoreError::Timeout(bound))?
+            .map_err(|e| unavailable(&e))?;
+        let hit = Script::new(HIT);
+        let peek = Script::new(PEEK);
+        for script in [&hit, &peek] {
+            script
+                .load_async(&mut connection)
+                .await
+                .map_err(|e| unavailable(&e))?;
+        }
+        Ok(RedisStore {
+            connection,
+            prefix: self.prefix,
+            hit,
+            peek,
+        })
+    }
+}
+
+fn unavailable(err: &redis::RedisError) -> StoreError {
+    StoreError::Unavailable(format!("redis: {err}"))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisStore {
+    /// A builder for the Redis at `url` (e.g. `redis://127.0.0.1:6379/0`).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: "phone-verify-guard".into(),
+            connection_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_millis(200),
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{{{}}}:{key}", self.prefix)
+    }
+}
+
+#[async_trait]
+impl GuardStore for RedisStore {
+    async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError> {
+        if counters.is_empty() {
+            return Ok(Decision::Allowed);
+        }
+        let mut invocation = self.hit.prepare_invoke();
+        for counter in counters {
+            invocation
+                .key(self.key(&counter.key))
+                .arg(millis(counter.window))
+                .arg(counter.max)
+                .arg(counter.cost);
+        }
+        let mut connection = self.connection.clone();
+        let (index, ttl): (usize, i64) = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(match index {
+            0 => Decision::Allowed,
+            i => Decision::Denied {
+                index: i - 1,
+                retry_after: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+            },
+        })
+    }
+
+    async fn peek(&self, keys: &[String]) -> Result<Vec<CounterState>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.peek.prepare_invoke();
+        for key in keys {
+            invocation.key(self.key(key));
+        }
+        let mut connection = self.connection.clone();
+        let raw: Vec<i64> = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(raw
+            .chunks(2)
+            .map(|pair| CounterState {
+                count: u64::try_from(pair[0]).unwrap_or(0),
+                resets_in: u64::try_from(pair[1]).ok().map(Duration::from_millis),
+            })
+            .collect())
+    }
+}

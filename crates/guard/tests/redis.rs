@@ -1,0 +1,186 @@
+//! The Redis store against a real `redis-server` started by each test.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::RedisServer;
+use phone_verify_core::{ErrorKind, PhoneVerifier, StartRequest};
+use phone_verify_guard::store::{Counter, Decision};
+use phone_verify_guard::{
+    Denial, FailMode, Guard, GuardConfig, GuardStore, Limit, RedisStore, Rule, Subject,
+};
+use phone_verify_testkit::memory::InMemoryVerifier;
+
+const SECRET: &str = "redis-test-secret-0123";
+
+async fn store(server: &RedisServer) -> RedisStore {
+    RedisStore::builder(server.url())
+        .prefix("pvg-test")
+        .connect()
+        .await
+        .expect("connects to the test's redis-server")
+}
+
+fn guard(provider: &InMemoryVerifier, store: RedisStore, config: GuardConfig) -> Guard {
+    Guard::builder(Arc::new(provider.clone_fresh()))
+        .secret(SECRET)
+        .store(Arc::new(store))
+        .config(config)
+        .build()
+        .expect("a valid guard")
+}
+
+fn per_phone(max: u32) -> GuardConfig {
+    let mut config = GuardConfig::off();
+    config.per_phone = Some(Limit::per_hour(max));
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_guards_sharing_redis_enforce_one_limit() {
+    let server = RedisServer::start();
+    let provider = InMemoryVerifier::new();
+    // Two clients, each with its own connection: as two instances of the application.
+    let guards = [
+        Arc::new(guard(&provider, store(&server).await, per_phone(7))),
+        Arc::new(guard(&provider, store(&server).await, per_phone(7))),
+    ];
+    let attempts = (0..1000).map(|i| {
+        let guard = Arc::clone(&guards[i % 2]);
+        tokio::spawn(async move {
+            guard
+                .start(&StartRequest::sms("+905321230001".parse().unwrap()))
+                .await
+        })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let mut allowed = 0;
+    for result in results {
+        match result.expect("no panic") {
+            Ok(_) => allowed += 1,
+            Err(err) => {
+                assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
+                assert_eq!(Denial::of(&err).map(|d| d.rule), Some(Rule::PerPhone));
+            }
+        }
+    }
+    assert_eq!(allowed, 7);
+    assert_eq!(provider.state().request_counts().sends, 7);
+    let status = guards[1]
+        .status(&Subject::Phone("+905321230001".parse().unwrap()))
+        .await
+        .unwrap();
+    let counter = status.iter().find(|s| s.rule == Rule::PerPhone).unwrap();
+    assert_eq!((counter.count, counter.max), (7, 7));
+    assert!(
+        counter
+            .resets_in
+            .is_some_and(|d| d <= Duration::from_secs(3600))
+    );
+}
+
+#[tokio::test]
+async fn keys_are_hashed_hash_tagged_and_expire() {
+    let server = RedisServer::start();
+    let provider = InMemoryVerifier::new();
+    let guarded = guard(&provider, store(&server).await, GuardConfig::default());
+    let ip = "203.0.113.7".parse().unwrap();
+    guarded
+        .start(&StartRequest::sms("+905321230002".parse().unwrap()).end_user_ip(ip))
+        .await
+        .unwrap();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys.len(),
+        6,
+        "cooldown, phone, day, IP, /24 and region: {keys:?}"
+    );
+    for key in &keys {
+        assert!(key.starts_with("{pvg-test}:"), "{key}");
+        assert!(
+            !key.contains("5321230002") && !key.contains("203.0.113"),
+            "{key}"
+        );
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(ttl > 0, "{key} expires");
+    }
+}
+
+#[tokio::test]
+async fn a_decision_is_all_or_nothing() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let counter = |key: &str, max| Counter {
+        key: key.into(),
+        window: Duration::from_secs(60),
+        max,
+        cost: 1,
+    };
+    let both = [counter("a", 2), counter("b", 1)];
+    assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
+    let Decision::Denied { index, retry_after } = store.hit(&both).await.unwrap() else {
+        panic!("b is at its limit");
+    };
+    assert_eq!(index, 1);
+    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(60));
+    let states = store
+        .peek(&["a".into(), "b".into(), "c".into()])
+        .await
+        .unwrap();
+    let counts: Vec<u64> = states.iter().map(|s| s.count).collect();
+    assert_eq!(counts, [1, 1, 0], "the denied decision counted nothing");
+    assert_eq!(states[2].resets_in, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_run_gives_the_fail_mode_without_hanging() {
+    let mut server = RedisServer::start();
+    let provider = InMemoryVerifier::new();
+    let closed = Arc::new(guard(&provider, store(&server).await, per_phone(1000)));
+    let open_config = GuardConfig {
+        send_fail_mode: FailMode::Open,
+        ..per_phone(1000)
+    };
+    let open = Arc::new(guard(&provider, store(&server).await, open_config));
+    for i in 0..10 {
+        let phone = format!("+90532123{i:04}").parse().unwrap();
+        closed.start(&StartRequest::sms(phone)).await.unwrap();
+    }
+    server.kill();
+    let sends_before = provider.state().request_counts().sends;
+    // Every call is answered by the guard's store timeout (200 ms); the outer bound only turns
+    // a hang into a failure instead of a stuck test.
+    let bound = Duration::from_secs(10);
+    let calls = (0..50).map(|i| {
+        let (closed, open) = (Arc::clone(&closed), Arc::clone(&open));
+        tokio::spawn(async move {
+            let phone: phone_verify_core::PhoneNumber = format!("+90532124{i:04}").parse().unwrap();
+            let request = StartRequest::sms(phone);
+            let refused = tokio::time::timeout(bound, closed.start(&request)).await;
+            let let_through = tokio::time::timeout(bound, open.start(&request)).await;
+            (refused, let_through)
+        })
+    });
+    for call in futures::future::join_all(calls).await {
+        let (refused, let_through) = call.expect("no panic");
+        let err = refused.expect("answered, not hung").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+        assert_eq!(Denial::of(&err).map(|d| d.rule), Some(Rule::Store));
+        let_through
+            .expect("answered, not hung")
+            .expect("fail open lets the send through");
+    }
+    assert_eq!(provider.state().request_counts().sends, sends_before + 50);
+}
