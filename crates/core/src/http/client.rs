@@ -76,8 +76,11 @@ impl HttpClient {
         &self.config
     }
 
-    /// Sends `request`, retrying it if its operation is a read, and returns the answer with any
-    /// HTTP status. Errors are transport failures, timeouts and oversized bodies only.
+    /// Sends `request`, retrying it as its operation's kind allows (reads on any transient
+    /// failure, code checks only when surely unprocessed, sends and writes never), and returns
+    /// the answer with any HTTP status. Errors are transport failures, timeouts and oversized
+    /// bodies only, the first two turned into [`ErrorKind::MaybeSent`] or
+    /// [`ErrorKind::OutcomeUnknown`] when a send's or a code check's outcome is unknown.
     pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
         self.run(&request, false)
             .await
