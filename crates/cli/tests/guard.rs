@@ -80,7 +80,7 @@ fn two_processes_share_the_guard_and_status_shows_its_counters() {
     let config = dir.path().join("guard.toml");
     std::fs::write(
         &config,
-        "store = \"redis\"\n[rules]\nresend_cooldown_secs = 60\n",
+        "store = \"redis\"\n[rules]\nresend_cooldown_secs = 60\n# Generous: CI runs this beside other tests on two cores.\nstore_timeout_ms = 5000\n",
     )
     .unwrap();
     let target = format!("sandbox:{}", sandbox.base_url());

@@ -15,15 +15,23 @@ use phone_verify_testkit::memory::InMemoryVerifier;
 
 const SECRET: &str = "redis-test-secret-0123";
 
+/// Timeouts for these tests: generous, because they test decisions, not speed, and CI runs
+/// them beside other test binaries on two cores, where the production defaults (1 s to
+/// connect, 200 ms per command) can pass before a busy machine answers.
+const TEST_TIMEOUT: Duration = Duration::from_secs(5);
+
 async fn store(server: &RedisServer) -> RedisStore {
     RedisStore::builder(server.url())
         .prefix("pvg-test")
+        .connection_timeout(TEST_TIMEOUT)
+        .response_timeout(TEST_TIMEOUT)
         .connect()
         .await
         .expect("connects to the test's redis-server")
 }
 
-fn guard(provider: &InMemoryVerifier, store: RedisStore, config: GuardConfig) -> Guard {
+fn guard(provider: &InMemoryVerifier, store: RedisStore, mut config: GuardConfig) -> Guard {
+    config.store_timeout_ms = u64::try_from(TEST_TIMEOUT.as_millis()).unwrap();
     Guard::builder(Arc::new(provider.clone_fresh()))
         .secret(SECRET)
         .store(Arc::new(store))
@@ -160,8 +168,8 @@ async fn redis_killed_mid_run_gives_the_fail_mode_without_hanging() {
     }
     server.kill();
     let sends_before = provider.state().request_counts().sends;
-    // Every call is answered by the guard's store timeout (200 ms); the outer bound only turns
-    // a hang into a failure instead of a stuck test.
+    // Every call is answered by the store's error or the guard's store timeout (5 s here); the
+    // outer bound only turns a hang into a failure instead of a stuck test.
     let bound = Duration::from_secs(10);
     let calls = (0..50).map(|i| {
         let (closed, open) = (Arc::clone(&closed), Arc::clone(&open));
