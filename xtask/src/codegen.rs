@@ -463,32 +463,15 @@ fn render_rust(file: &ErrorFile, data: &Path) -> String {
         out,
         "//! The documented {name} errors and what they map to."
     );
-    out.push_str("#![allow(dead_code)]\n\nuse phone_verify_core::ErrorKind;\n\n");
     out.push_str(
-        "/// What a documented error means inside a check.\n\
-         #[derive(Debug, Clone, Copy, PartialEq, Eq)]\n\
-         pub(crate) enum CheckOutcome {\n\
-         /// The check is rejected with this reason (an outcome, not an error).\n\
-         Rejected(phone_verify_core::RejectReason),\n\
-         /// Polling a reverse flow: not completed yet. Checking a code: no such verification.\n\
-         PendingWhilePolling,\n}\n\n",
-    );
-    out.push_str(
-        "/// One documented error.\n\
-         #[derive(Debug, Clone, Copy, PartialEq, Eq)]\n\
-         pub(crate) struct ErrorSpec {\n\
-         /// The provider's code or reason.\n pub(crate) code: &'static str,\n\
-         /// The HTTP status it comes with.\n pub(crate) http_status: u16,\n\
-         /// The documented message.\n pub(crate) message: &'static str,\n\
-         /// The core error kind.\n pub(crate) kind: ErrorKind,\n\
-         /// What it means in a check, if it is an outcome there.\n pub(crate) check: Option<CheckOutcome>,\n}\n\n",
+        "\nuse phone_verify_core::ErrorKind;\nuse phone_verify_core::kit::{ErrorSpec, ErrorTable};\n\n",
     );
     let _ = writeln!(
         out,
         "/// Every documented {name} error, in the order of `{}`.",
         data.display()
     );
-    out.push_str("pub(crate) const ERRORS: &[ErrorSpec] = &[\n");
+    out.push_str("pub(crate) static ERRORS: ErrorTable = ErrorTable::new(&[\n");
     for e in &file.errors {
         let check = e.check.as_deref().map_or_else(
             || "None".to_owned(),
@@ -497,24 +480,19 @@ fn render_rust(file: &ErrorFile, data: &Path) -> String {
                     .iter()
                     .find(|(n, _)| *n == name)
                     .map_or("PendingWhilePolling", |(_, v)| v);
-                format!("Some(CheckOutcome::{variant})")
+                format!("Some(phone_verify_core::kit::CheckRule::{variant})")
             },
         );
         let _ = writeln!(
             out,
-            "ErrorSpec {{ code: {:?}, http_status: {}, message: {:?}, kind: ErrorKind::{}, check: {check} }},",
+            "ErrorSpec::new({:?}, {}, {:?}, ErrorKind::{}, {check}),",
             e.code.to_string(),
             e.http_status,
             e.message,
             rust_kind(&e.kind)
         );
     }
-    out.push_str("];\n\n");
-    out.push_str(
-        "/// The documented error with `code`.\n\
-         pub(crate) fn lookup(code: &str) -> Option<&'static ErrorSpec> {\n\
-         ERRORS.iter().find(|e| e.code == code)\n}\n",
-    );
+    out.push_str("]);\n");
     out
 }
 

@@ -6,7 +6,7 @@ mod code;
 mod error;
 mod ext;
 pub mod http;
-pub mod lenient;
+pub mod kit;
 mod outcome;
 mod phone;
 mod provider;

@@ -6,10 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use phone_verify_core::http::{
-    BaseUrl, Clock, HttpClient, HttpConfig, HttpRequest, Jitter, Operation, RetryPolicy, Sleep,
-    Timeouts,
-};
+use phone_verify_core::http::{Clock, HttpConfig, Jitter, RetryPolicy, Sleep, Timeouts};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{ErrorKind, ProviderId};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -170,7 +168,7 @@ async fn retry_after_beyond_the_cap_is_not_waited_for() {
     let response = client(&clock).execute(check(&base(&server))).await.unwrap();
     assert_eq!(response.status(), 429);
     assert_eq!(response.retry_after(), Some(Duration::from_secs(3600)));
-    let err = response.error(response.fallback_kind(), "too many requests");
+    let err = response.error(response.kind_for_status(), "too many requests");
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(hits(&server).await, 1);
@@ -231,7 +229,7 @@ async fn a_send_is_hit_exactly_once_under_server_errors() {
             429 => ErrorKind::RateLimited,
             _ => ErrorKind::MaybeSent,
         };
-        assert_eq!(response.fallback_kind(), expected, "status {status}");
+        assert_eq!(response.kind_for_status(), expected, "status {status}");
     }
 }
 
@@ -396,7 +394,7 @@ async fn redirects_are_not_followed() {
     let clock = Arc::new(RecordingClock::default());
     let response = client(&clock).execute(check(&base(&server))).await.unwrap();
     assert_eq!(response.status(), 302);
-    assert_eq!(response.fallback_kind(), ErrorKind::Provider);
+    assert_eq!(response.kind_for_status(), ErrorKind::Provider);
 }
 
 fn consume(base: &BaseUrl) -> HttpRequest {

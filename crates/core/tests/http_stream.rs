@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use phone_verify_core::http::{
-    BaseUrl, HttpClient, HttpConfig, HttpRequest, HttpStream, Operation, RetryPolicy, Timeouts,
-};
+use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, HttpStream, Operation};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{ErrorKind, ProviderId};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -5,9 +5,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use phone_verify_core::http::{
-    BaseUrl, HttpClient, HttpConfig, HttpRequest, Operation, RetryPolicy,
-};
+use phone_verify_core::http::{HttpConfig, RetryPolicy};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{PhoneNumber, ProviderId};
 use wiremock::matchers::path;

@@ -11,7 +11,16 @@ mod registry;
 mod routing;
 
 #[doc(no_inline)]
-pub use phone_verify_core::*;
+pub use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, HANDLE_FORMAT,
+    HANDLE_VERSION, Language, PhoneError, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId,
+    RejectReason, Rejection, RequestContext, Result, ReverseFlow, SessionId, SessionResolver,
+    SessionResolverExt, StartRequest, Verification, Verified, VerifiedPhone, async_trait, http,
+    reqwest, secrecy, time,
+};
+#[cfg(feature = "mock")]
+#[doc(no_inline)]
+pub use phone_verify_core::{MockPhoneVerifier, MockSessionResolver};
 
 /// Abuse protection: the `phone-verify-guard` crate (feature `guard`).
 #[cfg(feature = "guard")]

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use phone_verify_core::http::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::{Code, Error, ErrorKind, Language, PhoneNumber, Result};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;

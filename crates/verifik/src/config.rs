@@ -4,7 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use phone_verify_core::http::{BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::kit::{BaseUrl, HttpClient};
 use phone_verify_core::{Channel, Error, Result};
 use secrecy::{ExposeSecret, SecretString};
 

@@ -15,18 +15,20 @@
 //! the [`ErrorKind`] and, for `PUT /v2/phone-validations`, the check outcome. A reason the
 //! table does not list is kept as the provider code (the `NNN:`-prefixed message's reason,
 //! else `code`, else `error`) and takes the kind of its HTTP status
-//! ([`fallback_kind`](phone_verify_core::http::fallback_kind)), so that an unknown server
+//! ([`kind_for_status`](phone_verify_core::kit::kind_for_status)), so that an unknown server
 //! error answering a send is [`ErrorKind::MaybeSent`].
 //!
 //! Every error keeps the reason ([`Error::provider_code`]), Verifik's message as sent
 //! ([`Error::provider_message`]), the HTTP status and, when the body has one, the request id
 //! (`id`).
 
-use phone_verify_core::http::{HttpResponse, excerpt};
+use phone_verify_core::kit::{HttpResponse, redacted_excerpt};
 use phone_verify_core::{CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection};
 use serde_json::Value;
 
-use crate::error_table::{self, CheckOutcome, ErrorSpec};
+use phone_verify_core::kit::{CheckRule, ErrorSpec};
+
+use crate::error_table;
 use crate::wire::scalar_to_string;
 
 /// The longest provider message kept in an error.
@@ -74,7 +76,7 @@ impl ErrorBody {
             .into_iter()
             .chain(self.message.as_deref())
             .chain(self.code.as_deref())
-            .find_map(error_table::lookup)
+            .find_map(|code| error_table::ERRORS.lookup(code))
     }
 
     /// The reason to keep as provider code when the table lists none.
@@ -105,7 +107,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
         let kind = if response.is_success() {
             ErrorKind::Decode
         } else {
-            response.fallback_kind()
+            response.kind_for_status()
         };
         return with_request_id(
             response.error(
@@ -113,7 +115,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
                 format!(
                     "{} answered without the expected data or an error reason (body starts {:?})",
                     operation.name,
-                    excerpt(response.body())
+                    redacted_excerpt(response.body())
                 ),
             ),
             &parsed,
@@ -128,7 +130,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
             Some((stated, _)) if response.is_success() => stated,
             _ => status,
         };
-        phone_verify_core::http::fallback_kind(stated, operation.kind)
+        phone_verify_core::kit::kind_for_status(stated, operation.kind)
     };
     let code = documented
         .map(|spec| spec.code)
@@ -152,11 +154,11 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
 /// only errors with a documented reason that has a `check` qualify.
 pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
     let code = error.provider_code()?;
-    let spec = error_table::lookup(code)?;
+    let spec = error_table::ERRORS.lookup(code)?;
     let reason = match spec.check? {
-        CheckOutcome::Rejected(reason) => reason,
+        CheckRule::Rejected(reason) => reason,
         // Verifik has no reverse flows: nothing is polled.
-        CheckOutcome::PendingWhilePolling => RejectReason::NotFound,
+        CheckRule::PendingWhilePolling => RejectReason::NotFound,
     };
     let message = error.provider_message().unwrap_or(spec.message);
     Some(Outcome::Rejected(
@@ -179,7 +181,7 @@ pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
     let kind = if response.is_success() {
         ErrorKind::Decode
     } else {
-        response.fallback_kind()
+        response.kind_for_status()
     };
     response.error(
         kind,
@@ -187,7 +189,7 @@ pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
             "{} answered with a body that {what} (content-type {}; body starts {:?})",
             response.operation().name,
             response.header("content-type").unwrap_or("none"),
-            excerpt(response.body())
+            redacted_excerpt(response.body())
         ),
     )
 }
@@ -200,7 +202,7 @@ pub(crate) fn bad_payload(response: &HttpResponse, cause: &serde_json::Error) ->
         format!(
             "{} answered with data of an unexpected shape: {}",
             response.operation().name,
-            excerpt(cause.to_string().as_bytes())
+            redacted_excerpt(cause.to_string().as_bytes())
         ),
     )
 }
@@ -253,7 +255,7 @@ fn shown_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use phone_verify_core::ProviderId;
-    use phone_verify_core::http::{HttpResponse, Operation};
+    use phone_verify_core::kit::{HttpResponse, Operation};
     use phone_verify_core::reqwest::header::HeaderMap;
 
     use super::*;
@@ -428,7 +430,7 @@ mod tests {
 
     #[test]
     fn every_table_entry_is_reachable_in_envelope_a_and_b() {
-        for spec in error_table::ERRORS {
+        for spec in error_table::ERRORS.iter() {
             let a = serde_json::json!({"code": spec.code, "message": format!("{}:{}", spec.http_status, spec.code)});
             let b = serde_json::json!({"message": spec.code, "code": "Whatever"});
             for body in [a, b] {

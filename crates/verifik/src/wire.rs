@@ -24,7 +24,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use phone_verify_core::http::HttpResponse;
+use phone_verify_core::kit::HttpResponse;
 use phone_verify_core::{PhoneNumber, Result};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -765,7 +765,7 @@ pub(crate) struct ValidateBody<'a> {
 
 /// A string, number or boolean as text; `None` for `null`, blank strings, arrays and objects.
 pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
-    phone_verify_core::lenient::scalar_to_string(value).filter(|s| !s.is_empty())
+    phone_verify_core::kit::lenient::scalar_to_string(value).filter(|s| !s.is_empty())
 }
 
 /// The phone of `countryCode` and `phone` fields.
@@ -808,7 +808,7 @@ pub(crate) fn mask(phone: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
-    pub(super) use phone_verify_core::lenient::{
+    pub(super) use phone_verify_core::kit::lenient::{
         count, non_empty_string, opt_bool, opt_non_blank_string as opt_string, string, vec,
     };
     use serde::de::Error as _;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use phone_verify_core::http::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{Code, Error, Language, PhoneNumber, RequestContext, Result, SessionId};
 use serde::de::DeserializeOwned;

@@ -5,7 +5,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use phone_verify_core::http::{BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::kit::{BaseUrl, HttpClient};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, Result};
 

@@ -20,7 +20,7 @@
 //! [`ErrorKind::MaybeSent`], since the message may have gone out, and answering a code check
 //! (`check-otp`, `check-whatsapp`, `check-email`) becomes [`ErrorKind::OutcomeUnknown`], since
 //! the code may have been used up; an undocumented code falls back to the kind its HTTP status
-//! suggests ([`fallback_kind`]), except that 403, which VerifyKit uses for every business
+//! suggests ([`kind_for_status`]), except that 403, which VerifyKit uses for every business
 //! error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
 //!
 //! 403036 means "validation not found". VerifyKit documents it as the "in progress" answer of
@@ -33,23 +33,15 @@
 //! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
 //! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
 
-use phone_verify_core::http::{HttpResponse, Operation, OperationKind, excerpt, fallback_kind};
+use phone_verify_core::kit::{
+    HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
+};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection};
 
-use crate::error_table::{self, ErrorSpec};
-use crate::wire::Meta;
+use phone_verify_core::kit::{CheckRule, ErrorSpec};
 
-/// What an error code means when it answers a check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CheckRule {
-    /// The check is rejected for this reason.
-    Rejected(RejectReason),
-    /// [`CheckOutcome::Pending`] in a poll ([`Checked::ReverseFlow`], [`Checked::Email`]),
-    /// where VerifyKit documents the code as "in progress"; [`RejectReason::NotFound`] in a
-    /// code check.
-    PendingWhilePolling,
-}
+use crate::error_table;
+use crate::wire::Meta;
 
 /// Which kind of check an answer belongs to, for [`check_outcome`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,46 +55,15 @@ pub enum Checked {
     Email,
 }
 
-/// A documented VerifyKit error code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DocumentedError {
-    /// VerifyKit's `meta.errorCode`, e.g. `403014`.
-    pub code: &'static str,
-    /// The HTTP status VerifyKit documents for it.
-    pub http_status: u16,
-    /// The kind of the [`Error`] it becomes.
-    pub kind: ErrorKind,
-    /// VerifyKit's documented message.
-    pub message: &'static str,
-    /// Its meaning in answer to a check, if it has one.
-    pub check: Option<CheckRule>,
-}
-
-impl From<&ErrorSpec> for DocumentedError {
-    fn from(spec: &ErrorSpec) -> Self {
-        Self {
-            code: spec.code,
-            http_status: spec.http_status,
-            kind: spec.kind,
-            message: spec.message,
-            check: spec.check.map(|check| match check {
-                error_table::CheckOutcome::Rejected(reason) => CheckRule::Rejected(reason),
-                error_table::CheckOutcome::PendingWhilePolling => CheckRule::PendingWhilePolling,
-            }),
-        }
-    }
-}
-
 /// Every error code VerifyKit documents, in the order of its documentation.
-pub fn documented_errors() -> impl ExactSizeIterator<Item = DocumentedError> {
-    error_table::ERRORS.iter().map(DocumentedError::from)
+pub fn documented_errors() -> std::slice::Iter<'static, ErrorSpec> {
+    error_table::ERRORS.iter()
 }
 
 /// The documented error with `code`, as VerifyKit sent it (`"403014"`; surrounding spaces are
 /// ignored).
-pub fn lookup(code: &str) -> Option<DocumentedError> {
-    error_table::lookup(code.trim()).map(DocumentedError::from)
+pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
+    error_table::ERRORS.lookup(code)
 }
 
 /// The [`ErrorKind`] of an answer with VerifyKit error `code` and HTTP `status` to `operation`.
@@ -110,7 +71,7 @@ pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorK
     let kind = match code.and_then(lookup) {
         Some(documented) => documented.kind,
         None if status == 403 => ErrorKind::Provider,
-        None => fallback_kind(status, operation.kind),
+        None => kind_for_status(status, operation.kind),
     };
     if kind != ErrorKind::ProviderUnavailable || status == 503 {
         return kind;
@@ -181,7 +142,7 @@ pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
             "{} answered with a body that {what} (content-type {}; body starts {:?})",
             response.operation().name,
             response.header("content-type").unwrap_or("none"),
-            excerpt(response.body())
+            redacted_excerpt(response.body())
         ),
     )
 }
@@ -223,7 +184,7 @@ pub(crate) fn bad_result(response: &HttpResponse, meta: &Meta, cause: &serde_jso
         format!(
             "{} answered with a result of an unexpected shape: {}",
             response.operation().name,
-            excerpt(cause.to_string().as_bytes())
+            redacted_excerpt(cause.to_string().as_bytes())
         ),
     );
     with_request_id(error, meta)
@@ -249,7 +210,7 @@ mod tests {
     /// `HttpResponse`s without the `bytes` crate as a dependency.
     mod fixtures {
         use phone_verify_core::ProviderId;
-        use phone_verify_core::http::{HttpResponse, Operation};
+        use phone_verify_core::kit::{HttpResponse, Operation};
         use phone_verify_core::reqwest::header::HeaderMap;
 
         pub(super) fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {

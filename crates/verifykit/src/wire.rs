@@ -21,8 +21,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use phone_verify_core::http::HttpResponse;
-use phone_verify_core::lenient::scalar_to_string;
+use phone_verify_core::kit::HttpResponse;
+use phone_verify_core::kit::lenient::scalar_to_string;
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{Result, SessionId};
 use serde::de::DeserializeOwned;
@@ -671,7 +671,7 @@ fn mask(phone: &str) -> String {
 /// Lenient field decoders.
 mod lenient {
     use super::{Deserialize, Deserializer, OffsetDateTime, SecretString, SessionId, Value};
-    pub(super) use phone_verify_core::lenient::{
+    pub(super) use phone_verify_core::kit::lenient::{
         count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
     };
     use serde::de::Error as _;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use phone_verify_core::http::{BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Code, Error, PhoneNumber, Result};
 use serde::de::DeserializeOwned;

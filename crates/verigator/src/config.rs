@@ -4,9 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use phone_verify_core::http::{
-    BaseUrl, HttpClient, HttpConfig, RetryPolicy, Timeouts, parse_env_seconds,
-};
+use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
+use phone_verify_core::kit::{BaseUrl, HttpClient, parse_env_seconds};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, Result};
 

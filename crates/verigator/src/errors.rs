@@ -2,7 +2,7 @@
 //! the table generated from `errors.toml` ([`error_table`](crate::error_table)).
 //!
 //! - An HTTP error's status is looked up as its code (`"401"`, `"404"`, …); undocumented
-//!   statuses fall back to the core [`fallback_kind`].
+//!   statuses fall back to the core [`kind_for_status`].
 //! - A `provider_unavailable` answer to a send (starting an authentication) is
 //!   [`ErrorKind::MaybeSent`], except with HTTP 503: the PIN may have gone out.
 //! - A server error answering a PIN check (500, 502, 504; not 503) is
@@ -11,12 +11,16 @@
 //! - In a PIN check, a 404 (no pending authentication) and the `status` detail of
 //!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
 
-use phone_verify_core::http::{HttpResponse, Operation, OperationKind, excerpt, fallback_kind};
+use phone_verify_core::kit::{
+    HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
+};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error_table::{self, ErrorSpec};
+use phone_verify_core::kit::ErrorSpec;
+
+use crate::error_table;
 use crate::wire::PinStatus;
 
 /// The longest provider message kept in an error.
@@ -24,12 +28,15 @@ const MAX_MESSAGE_CHARS: usize = 200;
 
 /// The documented error for an HTTP `status`.
 fn documented(status: u16) -> Option<&'static ErrorSpec> {
-    error_table::lookup(&status.to_string()).filter(|spec| spec.http_status == status)
+    error_table::ERRORS
+        .lookup(&status.to_string())
+        .filter(|spec| spec.http_status == status)
 }
 
 /// The [`ErrorKind`] of an answer with HTTP `status` to `operation`.
 pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
-    let kind = documented(status).map_or_else(|| fallback_kind(status, operation.kind), |s| s.kind);
+    let kind =
+        documented(status).map_or_else(|| kind_for_status(status, operation.kind), |s| s.kind);
     if kind != ErrorKind::ProviderUnavailable || status == 503 {
         return kind;
     }
@@ -75,7 +82,7 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
         serde_json::from_slice::<Value>(body)
     };
     let fail = |cause: &str| {
-        let shown = |text: &str| excerpt(scrub(text, secrets).as_bytes());
+        let shown = |text: &str| redacted_excerpt(scrub(text, secrets).as_bytes());
         // serde's messages can quote the offending value: redact it like a body excerpt.
         response.error(
             ErrorKind::Decode,
@@ -102,11 +109,11 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
 /// The outcome a PIN check answered with `error` stands for: `Rejected(NotFound)` for a 404
 /// (no pending authentication for the user). Everything else stays an error.
 pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
-    let spec = error_table::lookup(error.provider_code()?)?;
+    let spec = error_table::ERRORS.lookup(error.provider_code()?)?;
     if error.http_status() != Some(spec.http_status) {
         return None;
     }
-    let error_table::CheckOutcome::Rejected(reason) = spec.check? else {
+    let phone_verify_core::kit::CheckRule::Rejected(reason) = spec.check? else {
         return None;
     };
     let message = error.provider_message().unwrap_or(spec.message);
@@ -121,9 +128,9 @@ pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
 /// `expired`, `invalid`) through the table; no detail is a wrong PIN.
 pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
     let detail = status.and_then(PinStatus::detail).unwrap_or("invalid");
-    let spec = error_table::lookup(detail);
+    let spec = error_table::ERRORS.lookup(detail);
     let reason = match spec.and_then(|s| s.check) {
-        Some(error_table::CheckOutcome::Rejected(reason)) => reason,
+        Some(phone_verify_core::kit::CheckRule::Rejected(reason)) => reason,
         _ => RejectReason::WrongCode,
     };
     let mut rejection = Rejection::new(reason).with_provider_code(detail);
@@ -200,7 +207,7 @@ mod tests {
                 "invalid"
             ]
         );
-        for spec in error_table::ERRORS {
+        for spec in error_table::ERRORS.iter() {
             if let Ok(status) = spec.code.parse::<u16>() {
                 assert_eq!(status, spec.http_status, "{}", spec.code);
             } else {

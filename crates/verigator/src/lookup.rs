@@ -10,7 +10,7 @@ use std::fmt;
 use std::io::{self, Read};
 
 use bytes::{Buf, Bytes};
-use phone_verify_core::http::{HttpStream, excerpt};
+use phone_verify_core::kit::{HttpStream, redacted_excerpt};
 use phone_verify_core::{Error, ErrorKind, Result};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::sync::mpsc;
@@ -65,7 +65,7 @@ pub(crate) async fn find_user(
         return Err(err);
     }
     scanned.map_err(|e| {
-        let cause = excerpt(scrub(&e.to_string(), secrets).as_bytes());
+        let cause = redacted_excerpt(scrub(&e.to_string(), secrets).as_bytes());
         Error::new(
             ErrorKind::Decode,
             format!(

@@ -239,13 +239,13 @@ pub struct PinVerification {
 #[non_exhaustive]
 pub struct PinStatus {
     /// Too many wrong PINs: no PIN is accepted any more.
-    #[serde(default, deserialize_with = "lenient::flag")]
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub throttled: bool,
     /// The PIN has expired.
-    #[serde(default, deserialize_with = "lenient::flag")]
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub expired: bool,
     /// The PIN is wrong.
-    #[serde(default, deserialize_with = "lenient::flag")]
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub invalid: bool,
     /// Verigator's summary, e.g. `INVALID`, `EXPIRED` or `THROTTLED`.
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -319,7 +319,9 @@ fn mask(value: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
-    pub(super) use phone_verify_core::lenient::{bool, flag, opt_string, opt_u64, vec};
+    pub(super) use phone_verify_core::kit::lenient::{
+        bool, bool_or_false, opt_string, opt_u64, vec,
+    };
     use phone_verify_core::time::format_description::well_known::Rfc3339;
     use phone_verify_core::time::macros::format_description;
     use phone_verify_core::time::{OffsetDateTime, PrimitiveDateTime};

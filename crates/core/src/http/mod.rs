@@ -1,26 +1,37 @@
-//! The shared HTTP layer every provider crate uses.
+//! How a provider client talks HTTP: the settings applications tune.
 //!
-//! One path for every request: https only (loopback excepted), no redirects, connect,
-//! per-attempt and overall timeouts, a response-size cap, retries with exponential backoff and
-//! full jitter for [`OperationKind::Read`] operations (on transport failures and on 429,
-//! 502, 503 and 504, honouring `Retry-After`), for [`OperationKind::Consume`] code checks only
-//! when the provider surely did not process them, never for sends, and a `tracing` span per
-//! operation with the provider, operation, attempts, status and a masked phone number.
-//! [`HttpClient::execute_streamed`] gives the same path with a body read piece by piece
-//! ([`HttpStream`]), for answers too large to hold.
+//! [`HttpConfig`] holds the time limits ([`Timeouts`]), the retry policy of safe operations
+//! ([`RetryPolicy`]), the response size cap and the `User-Agent`. Every provider builder takes
+//! them through one shared part, [`HttpSettings`], and the same setters, [`ConfigureHttp`]:
+//!
+//! ```
+//! use std::time::Duration;
+//! use phone_verify_core::http::{ConfigureHttp, HttpSettings, RetryPolicy, Timeouts};
+//!
+//! #[derive(Default)]
+//! struct AcmeBuilder {
+//!     http: HttpSettings,
+//! }
+//!
+//! impl ConfigureHttp for AcmeBuilder {
+//!     fn http_settings_mut(&mut self) -> &mut HttpSettings {
+//!         &mut self.http
+//!     }
+//! }
+//!
+//! let builder = AcmeBuilder::default()
+//!     .timeouts(Timeouts::default().with_overall(Duration::from_secs(20)))
+//!     .retry(RetryPolicy::default().with_max_attempts(2));
+//! assert_eq!(builder.http.config().retry.max_attempts, 2);
+//! ```
+//!
+//! The client that applies them, with its retry classes, lives in the provider kit
+//! ([`crate::kit::HttpClient`]).
 
-mod base_url;
-mod client;
-mod config;
-mod request;
-mod response;
-mod retry;
-mod stream;
+pub(crate) mod config;
+pub(crate) mod retry;
+mod settings;
 
-pub use base_url::BaseUrl;
-pub use client::HttpClient;
-pub use config::{HttpConfig, Timeouts, parse_env_seconds};
-pub use request::{HttpRequest, Operation, OperationKind};
-pub use response::{HttpResponse, excerpt, fallback_kind};
-pub use retry::{Clock, Jitter, RandomJitter, RetryPolicy, Sleep, SystemClock, parse_retry_after};
-pub use stream::HttpStream;
+pub use config::{HttpConfig, Timeouts};
+pub use retry::{Clock, Jitter, RandomJitter, RetryPolicy, Sleep, SystemClock};
+pub use settings::{ConfigureHttp, HttpSettings};

@@ -102,7 +102,7 @@ impl RetryPolicy {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
-/// use phone_verify_core::http::parse_retry_after;
+/// use phone_verify_core::kit::parse_retry_after;
 ///
 /// let now = UNIX_EPOCH + Duration::from_secs(784_111_767); // Sun, 06 Nov 1994 08:49:27 GMT
 /// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));

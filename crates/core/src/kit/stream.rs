@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// per-attempt timeout (which covers the whole body, as for buffered answers) and the overall
 /// deadline of the request. A read that fails is not retried: a read operation may simply be
 /// started again. Any other status arrives already read in full, within the client's
-/// [`max_response_bytes`](super::HttpConfig::max_response_bytes), and
+/// [`max_response_bytes`](crate::http::HttpConfig::max_response_bytes), and
 /// [`into_response`](Self::into_response) hands it over for the provider's error mapping.
 ///
 /// Failures reading the body are [`ErrorKind::Timeout`] or [`ErrorKind::Transport`] (for a
@@ -140,7 +140,7 @@ impl HttpStream {
 
     /// The whole answer as an [`HttpResponse`], for a non-2xx status (already read in full).
     /// For a 2xx answer, reads the rest of the body within the client's
-    /// [`max_response_bytes`](super::HttpConfig::max_response_bytes).
+    /// [`max_response_bytes`](crate::http::HttpConfig::max_response_bytes).
     pub async fn into_response(mut self) -> Result<HttpResponse> {
         if self.body.is_none() {
             return Ok(self.head);

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// by tests and the sandbox. Credentials, queries and fragments in the URL are refused.
 ///
 /// ```
-/// use phone_verify_core::http::BaseUrl;
+/// use phone_verify_core::kit::BaseUrl;
 ///
 /// let base = BaseUrl::parse("https://web-rest.verifykit.com/v1.0")?;
 /// assert_eq!(base.join("send-otp").as_str(), "https://web-rest.verifykit.com/v1.0/send-otp");

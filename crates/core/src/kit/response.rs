@@ -9,8 +9,8 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::request::{Operation, OperationKind};
-use super::retry::parse_retry_after;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::retry::parse_retry_after;
 use crate::provider::ProviderId;
 
 /// A provider's HTTP answer, any status. Provider crates decode it and map error bodies to
@@ -91,8 +91,8 @@ impl HttpResponse {
                 format!(
                     "{} answered with a body that is not the expected JSON ({}; content-type {content_type}; body starts {:?})",
                     self.operation.name,
-                    excerpt(e.to_string().as_bytes()),
-                    excerpt(&self.body)
+                    redacted_excerpt(e.to_string().as_bytes()),
+                    redacted_excerpt(&self.body)
                 ),
             )
         })
@@ -110,8 +110,8 @@ impl HttpResponse {
     }
 
     /// The error kind an HTTP status suggests when the provider's body names no better one.
-    pub fn fallback_kind(&self) -> ErrorKind {
-        fallback_kind(self.status.as_u16(), self.operation.kind)
+    pub fn kind_for_status(&self) -> ErrorKind {
+        kind_for_status(self.status.as_u16(), self.operation.kind)
     }
 }
 
@@ -130,7 +130,7 @@ impl fmt::Debug for HttpResponse {
 /// answer to a send (other than 503) leaves the send's outcome unknown
 /// ([`ErrorKind::MaybeSent`]); in answer to a code check, the check's outcome
 /// ([`ErrorKind::OutcomeUnknown`]).
-pub fn fallback_kind(status: u16, operation: OperationKind) -> ErrorKind {
+pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
     match status {
         400 | 422 => ErrorKind::InvalidInput,
         401 | 403 => ErrorKind::Unauthorized,
@@ -150,12 +150,12 @@ pub fn fallback_kind(status: u16, operation: OperationKind) -> ErrorKind {
 /// replaced, runs of 4+ digits (codes, phone numbers) and long token-like runs redacted.
 ///
 /// ```
-/// use phone_verify_core::http::excerpt;
+/// use phone_verify_core::kit::redacted_excerpt;
 ///
-/// let shown = excerpt(br#"{"code":"123456","phone":"+905321234567","token":"eyJhbGciOiJIUzI1NiJ9.abc"}"#);
+/// let shown = redacted_excerpt(br#"{"code":"123456","phone":"+905321234567","token":"eyJhbGciOiJIUzI1NiJ9.abc"}"#);
 /// assert!(!shown.contains("123456") && !shown.contains("5321234567") && !shown.contains("eyJ"));
 /// ```
-pub fn excerpt(body: &[u8]) -> String {
+pub fn redacted_excerpt(body: &[u8]) -> String {
     const MAX: usize = 96;
     let text = String::from_utf8_lossy(&body[..body.len().min(4 * MAX)]);
     let mut out = String::new();
@@ -196,16 +196,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn excerpt_redacts_and_truncates() {
+    fn redacted_excerpt_redacts_and_truncates() {
         assert_eq!(
-            excerpt(b"<html>Bad Gateway</html>"),
+            redacted_excerpt(b"<html>Bad Gateway</html>"),
             "<html>Bad Gateway</html>"
         );
-        assert_eq!(excerpt(b"{\"otp\":123456}"), "{\"otp\":######}");
-        assert_eq!(excerpt(b"line\nbreak"), "line break");
-        assert!(excerpt(&[b'a'; 1000]).len() < 120);
-        assert_eq!(excerpt(b"key=abcdefghijklmnopqrstu"), "<redacted>");
-        assert_eq!(excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+        assert_eq!(redacted_excerpt(b"{\"otp\":123456}"), "{\"otp\":######}");
+        assert_eq!(redacted_excerpt(b"line\nbreak"), "line break");
+        assert!(redacted_excerpt(&[b'a'; 1000]).len() < 120);
+        assert_eq!(redacted_excerpt(b"key=abcdefghijklmnopqrstu"), "<redacted>");
+        assert_eq!(redacted_excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
     }
 
     #[test]
@@ -232,18 +232,21 @@ mod tests {
     #[test]
     fn fallback_kinds() {
         use OperationKind::{Consume, Read, Send};
-        assert_eq!(fallback_kind(400, Read), ErrorKind::InvalidInput);
-        assert_eq!(fallback_kind(401, Read), ErrorKind::Unauthorized);
-        assert_eq!(fallback_kind(404, Read), ErrorKind::NotFound);
-        assert_eq!(fallback_kind(409, Read), ErrorKind::Conflict);
-        assert_eq!(fallback_kind(429, Send), ErrorKind::RateLimited);
-        assert_eq!(fallback_kind(500, Read), ErrorKind::ProviderUnavailable);
-        assert_eq!(fallback_kind(500, Send), ErrorKind::MaybeSent);
-        assert_eq!(fallback_kind(503, Send), ErrorKind::ProviderUnavailable);
-        assert_eq!(fallback_kind(302, Read), ErrorKind::Provider);
-        assert_eq!(fallback_kind(500, Consume), ErrorKind::OutcomeUnknown);
-        assert_eq!(fallback_kind(504, Consume), ErrorKind::OutcomeUnknown);
-        assert_eq!(fallback_kind(503, Consume), ErrorKind::ProviderUnavailable);
-        assert_eq!(fallback_kind(429, Consume), ErrorKind::RateLimited);
+        assert_eq!(kind_for_status(400, Read), ErrorKind::InvalidInput);
+        assert_eq!(kind_for_status(401, Read), ErrorKind::Unauthorized);
+        assert_eq!(kind_for_status(404, Read), ErrorKind::NotFound);
+        assert_eq!(kind_for_status(409, Read), ErrorKind::Conflict);
+        assert_eq!(kind_for_status(429, Send), ErrorKind::RateLimited);
+        assert_eq!(kind_for_status(500, Read), ErrorKind::ProviderUnavailable);
+        assert_eq!(kind_for_status(500, Send), ErrorKind::MaybeSent);
+        assert_eq!(kind_for_status(503, Send), ErrorKind::ProviderUnavailable);
+        assert_eq!(kind_for_status(302, Read), ErrorKind::Provider);
+        assert_eq!(kind_for_status(500, Consume), ErrorKind::OutcomeUnknown);
+        assert_eq!(kind_for_status(504, Consume), ErrorKind::OutcomeUnknown);
+        assert_eq!(
+            kind_for_status(503, Consume),
+            ErrorKind::ProviderUnavailable
+        );
+        assert_eq!(kind_for_status(429, Consume), ErrorKind::RateLimited);
     }
 }

@@ -6,7 +6,7 @@
 //! into a typed [`Decode`](crate::ErrorKind::Decode) error), never a panic.
 //!
 //! ```
-//! use phone_verify_core::lenient;
+//! use phone_verify_core::kit::lenient;
 //!
 //! #[derive(serde::Deserialize)]
 //! struct Meta {
@@ -93,8 +93,8 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     }
 }
 
-/// A flag: a boolean as [`bool_value`] reads it; `null` and `""` as false.
-pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+/// A boolean as [`bool_value`] reads it; `null` and `""` as false.
+pub fn bool_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(opt_bool(d)?.unwrap_or(false))
 }
 
@@ -148,7 +148,7 @@ mod tests {
         nb: Option<String>,
         #[serde(default, deserialize_with = "super::opt_bool")]
         b: Option<bool>,
-        #[serde(default, deserialize_with = "super::flag")]
+        #[serde(default, deserialize_with = "super::bool_or_false")]
         f: bool,
         #[serde(default, deserialize_with = "super::opt_u64")]
         n: Option<u64>,

@@ -86,7 +86,7 @@ impl Operation {
 /// the body, query or sensitive headers.
 ///
 /// ```
-/// use phone_verify_core::http::{BaseUrl, HttpRequest, Operation};
+/// use phone_verify_core::kit::{BaseUrl, HttpRequest, Operation};
 /// use secrecy::SecretString;
 ///
 /// let base = BaseUrl::parse("https://web-rest.verifykit.com/v1.0")?;

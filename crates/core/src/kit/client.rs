@@ -8,11 +8,11 @@ use reqwest::StatusCode;
 use tracing::Instrument as _;
 
 use super::base_url::check_allowed;
-use super::config::HttpConfig;
 use super::request::{HttpRequest, OperationKind};
 use super::response::HttpResponse;
 use super::stream::HttpStream;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::HttpConfig;
 use crate::provider::ProviderId;
 
 /// Sends provider requests with timeouts, the size cap, the retry policy and tracing.

@@ -1,0 +1,111 @@
+//! [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`]: a provider's documented errors, as data.
+//!
+//! `cargo xtask codegen` turns a provider's `errors.toml` into one `ErrorTable` constant; the
+//! provider's single error mapping looks codes up in it.
+
+use crate::error::ErrorKind;
+use crate::outcome::RejectReason;
+
+/// What a documented error means when it answers a check.
+///
+/// Exhaustive on purpose: a provider's error mapping matches every rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckRule {
+    /// The check is rejected for this reason (an outcome, not an error).
+    Rejected(RejectReason),
+    /// Polling a reverse flow: not completed yet ([`Pending`](crate::CheckOutcome::Pending)).
+    /// Checking a code: no such verification ([`RejectReason::NotFound`]).
+    PendingWhilePolling,
+}
+
+/// One documented provider error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorSpec {
+    /// The provider's code or reason, as the provider sends it (`"403014"`, `"60200"`).
+    pub code: &'static str,
+    /// The HTTP status the provider documents with it.
+    pub http_status: u16,
+    /// The provider's documented message.
+    pub message: &'static str,
+    /// The kind of the [`Error`](crate::Error) it becomes.
+    pub kind: ErrorKind,
+    /// Its meaning in answer to a check, if it has one.
+    pub check: Option<CheckRule>,
+}
+
+impl ErrorSpec {
+    /// A documented error (generated code calls this).
+    pub const fn new(
+        code: &'static str,
+        http_status: u16,
+        message: &'static str,
+        kind: ErrorKind,
+        check: Option<CheckRule>,
+    ) -> Self {
+        Self {
+            code,
+            http_status,
+            message,
+            kind,
+            check,
+        }
+    }
+}
+
+/// Every documented error of one provider, in the order of its documentation.
+///
+/// ```
+/// use phone_verify_core::kit::{CheckRule, ErrorSpec, ErrorTable};
+/// use phone_verify_core::{ErrorKind, RejectReason};
+///
+/// static ERRORS: ErrorTable = ErrorTable::new(&[
+///     ErrorSpec::new("60200", 400, "Invalid parameter", ErrorKind::InvalidInput, None),
+///     ErrorSpec::new(
+///         "60202",
+///         429,
+///         "Max check attempts reached",
+///         ErrorKind::RateLimited,
+///         Some(CheckRule::Rejected(RejectReason::TooManyAttempts)),
+///     ),
+/// ]);
+/// assert_eq!(ERRORS.lookup(" 60202 ").unwrap().kind, ErrorKind::RateLimited);
+/// assert!(ERRORS.lookup("1").is_none());
+/// assert_eq!(ERRORS.iter().len(), 2);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorTable {
+    errors: &'static [ErrorSpec],
+}
+
+impl ErrorTable {
+    /// A table of `errors` (generated code calls this).
+    pub const fn new(errors: &'static [ErrorSpec]) -> Self {
+        Self { errors }
+    }
+
+    /// The documented error with `code`; surrounding spaces are ignored.
+    pub fn lookup(&self, code: &str) -> Option<&'static ErrorSpec> {
+        let code = code.trim();
+        self.errors.iter().find(|e| e.code == code)
+    }
+
+    /// Every documented error, in documentation order.
+    pub fn iter(&self) -> std::slice::Iter<'static, ErrorSpec> {
+        self.errors.iter()
+    }
+
+    /// The errors as a slice.
+    pub fn as_slice(&self) -> &'static [ErrorSpec] {
+        self.errors
+    }
+}
+
+impl IntoIterator for &ErrorTable {
+    type Item = &'static ErrorSpec;
+    type IntoIter = std::slice::Iter<'static, ErrorSpec>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.iter()
+    }
+}

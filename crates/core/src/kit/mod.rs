@@ -1,0 +1,37 @@
+//! The provider kit: what a provider crate needs and an application does not.
+//!
+//! A provider crate (ours, or a third party's) is built from these parts, in one-way files
+//! (`config` → `wire` → `errors` → `client` → `verifier`; see `docs/writing-a-provider.md`):
+//!
+//! - **HTTP**: [`HttpClient`] runs every request on one path (https only, no redirects,
+//!   timeouts, a size cap, retries by [`OperationKind`], a `tracing` span per operation with a
+//!   masked phone); [`HttpRequest`] and [`Operation`] describe a request, [`HttpResponse`] and
+//!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL. The application tunes it
+//!   through [`crate::http::HttpSettings`], which a builder holds.
+//! - **Decoding**: [`lenient`] field decoders for providers whose documentation disagrees on
+//!   types; [`redacted_excerpt`] for a body quoted in an error.
+//! - **Errors**: [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`], the types `cargo xtask
+//!   codegen` fills from a provider's `errors.toml`; [`kind_for_status`] for what is not
+//!   documented; [`parse_retry_after`].
+//! - **Settings**: [`EnvSetting`], one typed enum of a provider's variables, and [`EnvReader`],
+//!   which reads them with errors that name the variable.
+
+mod base_url;
+mod client;
+mod env;
+mod error_spec;
+pub mod lenient;
+mod request;
+mod response;
+mod stream;
+
+pub use base_url::BaseUrl;
+pub use client::HttpClient;
+pub use env::{EnvReader, EnvSetting};
+pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
+pub use request::{HttpRequest, Operation, OperationKind};
+pub use response::{HttpResponse, kind_for_status, redacted_excerpt};
+pub use stream::HttpStream;
+
+pub use crate::http::config::parse_env_seconds;
+pub use crate::http::retry::parse_retry_after;
