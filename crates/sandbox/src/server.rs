@@ -1,5 +1,22 @@
 //! The HTTP server: the route tree, per-connection serving (so a fault can reset the TCP
 //! connection), and the provider middleware that applies faults and logs requests.
+//!
+//! # Emulating a provider
+//!
+//! Every emulator has one shape, so a new one (the Twilio emulator, a third party's) is three
+//! steps:
+//!
+//! 1. **Add a folder** `src/<provider>/` with a `mod.rs` holding its state, its error type and a
+//!    [`Wire`] constant (its error body for a bare status and a truncated JSON body in its own
+//!    envelope), plus small modules named for what they hold (one per resource or flow).
+//!    Emulators never call each other: what two of them need lives in a shared module
+//!    (`validate`, `format`, `phone`, `otp`, `texts`, ...).
+//! 2. **Write `router(app)`** listing the provider's routes as a `Router<App>` and ending with
+//!    [`finish`]`(app, WIRE, routes)`, which adds the same 404/405 answers in the provider's
+//!    error shape, the fault/logging middleware and the state, for every emulator alike.
+//! 3. **Mount it here**: one line in [`emulators`] with the path prefix standing for the
+//!    provider's host (and a [`Provider`] variant in `model.rs`, with its per-provider state slot
+//!    in `state.rs`).
 
 use std::io;
 use std::pin::Pin;
@@ -12,7 +29,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -26,22 +43,63 @@ use crate::model::{Provider, RequestRecord};
 use crate::state::App;
 use crate::{control, verifik, verifykit, verigator};
 
-/// The whole route tree: one prefix per provider host plus `/_sandbox`.
+/// Every emulated provider host: the path prefix standing for the host, and its finished
+/// router (see the module docs). A provider with two hosts has two entries.
+fn emulators(app: &App) -> Vec<(&'static str, Router)> {
+    vec![
+        ("/verifykit/web-rest", verifykit::web_rest_router(app)),
+        ("/verifykit/api", verifykit::api_router(app)),
+        ("/verifik", verifik::router(app)),
+        ("/verigator", verigator::router(app)),
+    ]
+}
+
+/// The whole route tree: every emulator under its prefix, plus `/_sandbox`.
 pub(crate) fn router(app: &App) -> Router {
-    Router::new()
-        .nest("/verifykit/web-rest", verifykit::web_rest_router(app))
-        .nest("/verifykit/api", verifykit::api_router(app))
-        .nest("/verifik", verifik::router(app))
-        .nest("/verigator", verigator::router(app))
-        .nest("/_sandbox", control::router(app))
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                axum::Json(serde_json::json!({
-                    "error": "no such route; providers live under /verifykit/web-rest/v1.0, /verifykit/api/v1.0, /verifik/v2 and /verigator/v1, the control API under /_sandbox"
-                })),
-            )
+    let emulators = emulators(app);
+    let prefixes = emulators
+        .iter()
+        .map(|(prefix, _)| *prefix)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let not_found = serde_json::json!({
+        "error": format!(
+            "no such route; providers live under {prefixes}, the control API under /_sandbox"
+        )
+    });
+    emulators
+        .into_iter()
+        .fold(Router::new(), |router, (prefix, emulator)| {
+            router.nest(prefix, emulator)
         })
+        .nest("/_sandbox", control::router(app))
+        .fallback(|| async move { (StatusCode::NOT_FOUND, axum::Json(not_found)) })
+}
+
+/// What the sandbox itself answers in a provider's wire format: on unknown routes, wrong
+/// methods and injected faults.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wire {
+    /// The provider emulated (its faults, its request log).
+    pub(crate) provider: Provider,
+    /// The provider's error response for a bare HTTP status.
+    pub(crate) status_error: fn(StatusCode) -> Response,
+    /// A JSON body in the provider's envelope, cut off mid-value (the `malformed_json` fault).
+    pub(crate) malformed_json: &'static str,
+}
+
+/// The one ending of every emulator's `router(app)`: 404 for an unknown path and 405 for a
+/// wrong method in the provider's error shape, the provider middleware (faults, request log)
+/// in front of every route, and the sandbox state.
+pub(crate) fn finish(app: &App, wire: Wire, routes: Router<App>) -> Router {
+    let status_error = wire.status_error;
+    routes
+        .fallback(move || async move { status_error(StatusCode::NOT_FOUND) })
+        .method_not_allowed_fallback(
+            move || async move { status_error(StatusCode::METHOD_NOT_ALLOWED) },
+        )
+        .layer(from_fn_with_state((app.clone(), wire), provider_middleware))
+        .with_state(app.clone())
 }
 
 /// Accepts connections until `shutdown` fires, then drops every open connection.
@@ -164,22 +222,18 @@ impl AsyncWrite for ResettableStream {
 /// request with the status it got. Each request is served in its own task, so a client that
 /// hangs up (say, its timeout during a `Delay` fault) does not cancel it: as with a real
 /// provider, the request is still processed (a code still sent) and logged.
-pub(crate) async fn provider_middleware(
-    State((app, provider)): State<(App, Provider)>,
+async fn provider_middleware(
+    State((app, wire)): State<(App, Wire)>,
     req: Request,
     next: Next,
 ) -> Response {
-    tokio::spawn(serve_provider_request(app, provider, req, next))
+    tokio::spawn(serve_provider_request(app, wire, req, next))
         .await
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-async fn serve_provider_request(
-    app: App,
-    provider: Provider,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn serve_provider_request(app: App, wire: Wire, req: Request, next: Next) -> Response {
+    let provider = wire.provider;
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let forwarded_for = req
@@ -191,7 +245,7 @@ async fn serve_provider_request(
     let at = app.common.now();
     let response = match &fault {
         None => next.run(req).await,
-        Some(action) => apply_fault(provider, action, req, next).await,
+        Some(action) => apply_fault(wire, action, req, next).await,
     };
     // A delayed answer is logged (and counted) as soon as the request took effect.
     let delay = match &fault {
@@ -216,18 +270,13 @@ async fn serve_provider_request(
     response
 }
 
-async fn apply_fault(
-    provider: Provider,
-    action: &FaultAction,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next) -> Response {
     match action {
         FaultAction::Status { status, body } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             match body {
                 Some(body) => (status, body.clone()).into_response(),
-                None => status_error(provider, status),
+                None => (wire.status_error)(status),
             }
         }
         // A slow provider: the request takes effect at once, the answer comes late (the
@@ -239,33 +288,21 @@ async fn apply_fault(
             response
         }
         FaultAction::TruncatedBody => truncate(next.run(req).await).await,
-        FaultAction::MalformedJson => {
-            let body = match provider {
-                Provider::VerifyKit => r#"{"meta":{"requestId":"sandbox-fault","httpStatusCode":200},"result":{"reference":"#,
-                Provider::Verifik => r#"{"data":{"_id":"000000000000000000000000","status":"#,
-                Provider::Verigator => r#"{"verified":tru"#,
-            };
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
+        FaultAction::MalformedJson => (
+            [(header::CONTENT_TYPE, "application/json")],
+            wire.malformed_json,
+        )
+            .into_response(),
         FaultAction::WrongContentType => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             "<!DOCTYPE html><html><head><title>Service notice</title></head><body><h1>We'll be right back</h1></body></html>",
         )
             .into_response(),
         FaultAction::RateLimited { retry_after_secs } => {
-            let mut response = status_error(provider, StatusCode::TOO_MANY_REQUESTS);
+            let mut response = (wire.status_error)(StatusCode::TOO_MANY_REQUESTS);
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
-    }
-}
-
-/// The provider's own error body for a bare status.
-fn status_error(provider: Provider, status: StatusCode) -> Response {
-    match provider {
-        Provider::VerifyKit => verifykit::status_error(status),
-        Provider::Verifik => verifik::status_error(status),
-        Provider::Verigator => verigator::status_error(status),
     }
 }
 

@@ -521,6 +521,133 @@ async fn malformed_json_wrong_content_type_and_rate_limit_faults() {
     );
 }
 
+/// Every emulator's router ends the same way: an unknown path is 404 and a wrong method 405
+/// in the provider's own error shape, both pass the provider middleware (logged under the
+/// provider), and a `malformed_json` fault answers the provider's envelope cut short.
+#[tokio::test]
+async fn every_emulator_ends_the_same_way() {
+    let (sb, http) = (start().await, client());
+    // (provider, host URL, the host's version path, a route that only takes other methods)
+    let hosts = [
+        (
+            Provider::VerifyKit,
+            sb.verifykit_web_rest_url(),
+            "/v1.0",
+            "/send-otp",
+        ),
+        (
+            Provider::VerifyKit,
+            sb.verifykit_api_url(),
+            "/v1.0",
+            "/result",
+        ),
+        (
+            Provider::Verifik,
+            sb.verifik_url(),
+            "/v2",
+            "/app-registrations",
+        ),
+        (
+            Provider::Verigator,
+            sb.verigator_url(),
+            "/v1",
+            "/service/service",
+        ),
+    ];
+    for (provider, url, _, post_only) in &hosts {
+        let (status, not_found) = send(http.get(format!("{url}/no-such-route"))).await;
+        let (status_405, not_allowed) = send(http.get(format!("{url}{post_only}"))).await;
+        assert_eq!((status, status_405), (404, 405), "{url}");
+        let shapes = match provider {
+            Provider::VerifyKit => (
+                json!({"httpStatusCode": 404, "errorCode": "404000"}),
+                json!({"httpStatusCode": 405, "errorCode": "405000"}),
+            ),
+            Provider::Verifik => (
+                json!({"code": "NotFound", "message": "404:not_found"}),
+                json!({"code": "MethodNotAllowed", "message": "405:method_not_allowed"}),
+            ),
+            Provider::Verigator => (
+                json!({"message": "Not Found"}),
+                json!({"message": "Method Not Allowed"}),
+            ),
+        };
+        let seen = match provider {
+            Provider::VerifyKit => {
+                let pick = |body: &Value| {
+                    json!({
+                        "httpStatusCode": body["meta"]["httpStatusCode"],
+                        "errorCode": body["meta"]["errorCode"],
+                    })
+                };
+                (pick(&not_found), pick(&not_allowed))
+            }
+            _ => (not_found, not_allowed),
+        };
+        assert_eq!(seen, shapes, "{url}");
+    }
+    for provider in Provider::ALL {
+        let logged: Vec<(String, Option<u16>)> = sb
+            .requests_of(provider)
+            .requests
+            .into_iter()
+            .map(|r| (r.path, r.status))
+            .collect();
+        let expected: Vec<(String, Option<u16>)> = hosts
+            .iter()
+            .filter(|(p, ..)| *p == provider)
+            .flat_map(|(_, _, version, post_only)| {
+                [
+                    (format!("{version}/no-such-route"), Some(404)),
+                    (format!("{version}{post_only}"), Some(405)),
+                ]
+            })
+            .collect();
+        assert_eq!(logged, expected, "{provider}");
+    }
+
+    let cut_short = [
+        (
+            Provider::VerifyKit,
+            http.post(format!("{}/send-otp", sb.verifykit_web_rest_url())),
+            r#"{"meta":{"requestId":"sandbox-fault","httpStatusCode":200},"result":{"reference":"#,
+        ),
+        (
+            Provider::Verifik,
+            http.get(format!("{}/phone-validations", sb.verifik_url())),
+            r#"{"data":{"_id":"000000000000000000000000","status":"#,
+        ),
+        (
+            Provider::Verigator,
+            http.put(format!(
+                "{}/service/service/s/users/u/auth",
+                sb.verigator_url()
+            )),
+            r#"{"verified":tru"#,
+        ),
+    ];
+    for (provider, request, body) in cut_short {
+        sb.inject_fault(Fault::new(provider, FaultAction::MalformedJson));
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{provider}");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.text().await.unwrap(), body, "{provider}");
+    }
+
+    let (status, body) = send(http.get(format!("{}/elsewhere", sb.base_url()))).await;
+    assert_eq!(status, 404);
+    let message = body["error"].as_str().unwrap();
+    for prefix in [
+        "/verifykit/web-rest",
+        "/verifykit/api",
+        "/verifik",
+        "/verigator",
+        "/_sandbox",
+    ] {
+        assert!(message.contains(prefix), "{prefix} in {message}");
+    }
+}
+
 #[tokio::test]
 async fn faults_over_http_match_method_path_and_count() {
     let (sb, http) = (start().await, client());

@@ -10,15 +10,17 @@ use time::Duration;
 use super::validations::{NewValidation, issue};
 use super::{
     OTP_LENGTH, OTP_MINUTES, PROJECT_FLOW_ID, TOKEN_DAYS, VfError, authorize, clean_phone,
-    envelope, iso, issue_token, otp_field, respond, valid_country_code,
+    envelope, issue_token, otp_field, respond, valid_country_code,
 };
 use crate::body::Input;
 use crate::config::DEFAULT_VERIFIK_PROJECT;
+use crate::format::iso_millis;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
 use crate::state::App;
 use crate::texts::{self, Lang};
+use crate::validate::looks_like_email;
 
 /// Longest renewal `expiresIn` accepted, in months.
 const MAX_RENEW_MONTHS: i64 = 1200;
@@ -175,7 +177,7 @@ fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
         .or_else(|| input.str("email"))
         .ok_or(())?;
     let email = email.trim().to_ascii_lowercase();
-    if !crate::verifykit::looks_like_email(&email) {
+    if !looks_like_email(&email) {
         return Err(());
     }
     let lang = Lang::from_tag(input.str_or_query("language").as_deref());
@@ -198,7 +200,7 @@ fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
         email.clone(),
         PendingCode::new(code, now, Duration::minutes(OTP_MINUTES)),
     );
-    let data = json!({"status": "sent", "email": email, "expiresAt": iso(expires_at)});
+    let data = json!({"status": "sent", "email": email, "expiresAt": iso_millis(expires_at)});
     Ok(envelope(&mut state, data))
 }
 

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -24,7 +23,7 @@ use crate::bounded::{BoundedMap, SeqLog};
 use crate::config::SandboxConfig;
 use crate::model::Provider;
 use crate::otp::constant_time_eq;
-use crate::server::provider_middleware;
+use crate::server::{Wire, finish};
 use crate::state::{App, VerifikSlot as State};
 
 use record::PhoneValidation;
@@ -42,9 +41,16 @@ pub(crate) const RESEND_COOLDOWN_SECS: i64 = 120;
 /// Validity of an access token, in days.
 pub(crate) const TOKEN_DAYS: i64 = 30;
 
+/// What the sandbox answers in Verifik's format (unknown routes, faults).
+const WIRE: Wire = Wire {
+    provider: Provider::Verifik,
+    status_error,
+    malformed_json: r#"{"data":{"_id":"000000000000000000000000","status":"#,
+};
+
 /// Routes of `https://api.verifik.co` (nested under `/verifik`).
 pub(crate) fn router(app: &App) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v2/projects/phone-login", post(login::phone_login))
         .route(
             "/v2/projects/phone-login/confirm",
@@ -80,14 +86,8 @@ pub(crate) fn router(app: &App) -> Router {
         .route(
             "/v2/phone-validations/{id}/validate",
             post(validations::validate_by_id),
-        )
-        .fallback(|| async { status_error(StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(|| async { status_error(StatusCode::METHOD_NOT_ALLOWED) })
-        .layer(from_fn_with_state(
-            (app.clone(), Provider::Verifik),
-            provider_middleware,
-        ))
-        .with_state(app.clone())
+        );
+    finish(app, WIRE, routes)
 }
 
 /// Verifik's tokens, logins and phone validations. Every kind of record keeps at most
@@ -236,7 +236,7 @@ impl IntoResponse for VfError {
 }
 
 /// Verifik's error shape for a bare status (fault injection, unknown routes).
-pub(crate) fn status_error(status: StatusCode) -> Response {
+fn status_error(status: StatusCode) -> Response {
     let reason = status.canonical_reason().unwrap_or("Error");
     let code: String = reason.split_whitespace().collect();
     let snake = reason.to_ascii_lowercase().replace([' ', '-'], "_");
@@ -275,15 +275,6 @@ fn envelope(state: &mut State, data: Value) -> Value {
     map.insert("signature".into(), signature(now));
     map.insert("id".into(), Value::String(id));
     Value::Object(map)
-}
-
-/// ISO-8601 with milliseconds and `Z`, as Verifik writes dates.
-fn iso(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        ))
-        .unwrap_or_default()
 }
 
 /// The token of an `Authorization` header (`Bearer <jwt>` or the bare token).
@@ -404,7 +395,6 @@ mod tests {
     fn formats() {
         let t = OffsetDateTime::from_unix_timestamp(1_716_954_087).unwrap()
             + time::Duration::milliseconds(9);
-        assert_eq!(iso(t), "2024-05-29T03:41:27.009Z");
         assert_eq!(signature(t)["dateTime"], "May 29, 2024 3:41 AM");
     }
 

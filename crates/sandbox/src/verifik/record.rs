@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::{CLIENT_ID, iso};
+use super::CLIENT_ID;
+use crate::format::iso_millis;
 use crate::otp::PendingCode;
 
 /// Life-cycle status of a phone validation.
@@ -82,7 +83,7 @@ impl PhoneValidation {
             "phoneGateway": self.gateway,
             "validationMethod": self.validation_method,
             "otp": self.otp_hash,
-            "expiresAt": iso(self.expires_at),
+            "expiresAt": iso_millis(self.expires_at),
             "phoneData": phone_data,
             "type": self.kind,
             "redirectUrl": self.redirect_url,
@@ -91,14 +92,14 @@ impl PhoneValidation {
             "requires2FA": self.requires_2fa,
             "ipAddress": self.ip_address,
             "language": self.language,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
+            "createdAt": iso_millis(self.created_at),
+            "updatedAt": iso_millis(self.updated_at),
             "__v": 0,
             "sent": self.status != Status::New,
             "providerConfirmation": self.provider_confirmation,
         });
         if let (Some(at), Value::Object(map)) = (self.validated_at, &mut value) {
-            map.insert("validatedAt".into(), json!(iso(at)));
+            map.insert("validatedAt".into(), json!(iso_millis(at)));
         }
         value
     }

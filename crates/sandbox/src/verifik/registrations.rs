@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    CLIENT_ID, PROJECT_FLOW_ID, VfError, authorize, clean_phone, envelope, iso, jwt, respond,
+    CLIENT_ID, PROJECT_FLOW_ID, VfError, authorize, clean_phone, envelope, jwt, respond,
     valid_country_code,
 };
 use crate::body::Input;
+use crate::format::iso_millis;
 use crate::phone;
 use crate::state::{App, VerifikSlot as State};
 
@@ -131,8 +132,8 @@ fn register(app: &App, input: &Input) -> Result<Value, VfError> {
         "language": language,
         "token": token,
         "ipAddress": input.str("ipAddress"),
-        "createdAt": iso(now),
-        "updatedAt": iso(now),
+        "createdAt": iso_millis(now),
+        "updatedAt": iso_millis(now),
     });
     state.verifik.registrations.insert(
         token,

@@ -9,9 +9,11 @@ use time::{Duration, OffsetDateTime};
 
 use super::{TIMEOUT_SECS, VkError, guard, lang, new_reference, respond, vk_date};
 use crate::body::Input;
+use crate::format::percent_encode;
 use crate::model::{ControlError, Provider};
 use crate::state::App;
 use crate::texts::Lang;
+use crate::validate::looks_like_email;
 
 /// The address users send their verification e-mail to.
 const INBOX: &str = "verify@sandbox.verifykit.com";
@@ -33,19 +35,6 @@ pub(super) async fn start_email(AxumState(app): AxumState<App>, input: Input) ->
 /// `POST /v1.0/check-email`: in progress is HTTP 403 with `403036`.
 pub(super) async fn check_email(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond(check(&app, &input))
-}
-
-/// A plausible e-mail address: one `@`, a non-empty local part, a dotted domain, no spaces.
-pub(crate) fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.chars().any(char::is_whitespace)
 }
 
 fn body_text(lang: Lang) -> &'static str {
@@ -70,15 +59,10 @@ fn start(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let reference = new_reference(&mut state);
     let subject = format!("verify-{}", state.rng.alphanumeric(12).to_ascii_lowercase());
     let body = body_text(lang(input));
-    let encode = |s: &str| {
-        url::form_urlencoded::byte_serialize(s.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    };
     let mailto = format!(
         "mailto:{INBOX}?subject={}&body={}",
-        encode(&subject),
-        encode(body)
+        percent_encode(&subject),
+        percent_encode(body)
     );
     state.charge(Provider::VerifyKit);
     state.verifykit.emails.insert(
@@ -160,26 +144,4 @@ pub(crate) fn complete_email_flow(
     }
     flow.completion = Some((email.to_owned(), now));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_shapes() {
-        assert!(looks_like_email("ada@example.com"));
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@example.com",
-            "a@b@c.com",
-            "a@.com",
-        ] {
-            assert!(!looks_like_email(bad), "{bad:?}");
-        }
-    }
 }

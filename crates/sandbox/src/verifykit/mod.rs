@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -26,11 +25,11 @@ use crate::bounded::BoundedMap;
 use crate::config::SandboxConfig;
 use crate::model::Provider;
 use crate::otp::{PendingCode, SandboxRng, constant_time_eq};
-use crate::server::provider_middleware;
+use crate::server::{Wire, finish};
 use crate::state::{App, VerifyKitSlot as State};
 use crate::texts::Lang;
 
-pub(crate) use email::{complete_email_flow, looks_like_email};
+pub(crate) use email::complete_email_flow;
 pub(crate) use reverse::complete_reverse_flow;
 
 /// Digits of a VerifyKit OTP.
@@ -38,9 +37,16 @@ pub(crate) const OTP_LENGTH: usize = 6;
 /// Validity of a VerifyKit OTP and of a reverse (WhatsApp/Telegram/e-mail) flow, in seconds.
 pub(crate) const TIMEOUT_SECS: i64 = 300;
 
+/// What the sandbox answers in VerifyKit's format on both hosts (unknown routes, faults).
+const WIRE: Wire = Wire {
+    provider: Provider::VerifyKit,
+    status_error,
+    malformed_json: r#"{"meta":{"requestId":"sandbox-fault","httpStatusCode":200},"result":{"reference":"#,
+};
+
 /// Routes of `https://web-rest.verifykit.com` (nested under `/verifykit/web-rest`).
 pub(crate) fn web_rest_router(app: &App) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1.0/init", get(info::init))
         .route("/v1.0/start", post(reverse::start))
         .route("/v1.0/check", post(reverse::check))
@@ -52,32 +58,20 @@ pub(crate) fn web_rest_router(app: &App) -> Router {
         .route("/v1.0/check-email", post(email::check_email))
         .route("/v1.0/blacklist/add", post(blacklist::add))
         .route("/v1.0/blacklist/remove", post(blacklist::remove))
-        .route_layer(axum::middleware::from_fn(require_end_user_ip))
-        .fallback(|| async { status_error(StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(|| async { status_error(StatusCode::METHOD_NOT_ALLOWED) })
-        .layer(from_fn_with_state(
-            (app.clone(), Provider::VerifyKit),
-            provider_middleware,
-        ))
-        .with_state(app.clone())
+        .route_layer(axum::middleware::from_fn(require_end_user_ip));
+    finish(app, WIRE, routes)
 }
 
 /// Routes of `https://api.verifykit.com` (nested under `/verifykit/api`).
 pub(crate) fn api_router(app: &App) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1.0/result", post(info::result))
         .route("/v1.0/access-token", get(info::access_token))
         .route(
             "/v1.0/send-whatsapp-message",
             post(info::send_whatsapp_message),
-        )
-        .fallback(|| async { status_error(StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(|| async { status_error(StatusCode::METHOD_NOT_ALLOWED) })
-        .layer(from_fn_with_state(
-            (app.clone(), Provider::VerifyKit),
-            provider_middleware,
-        ))
-        .with_state(app.clone())
+        );
+    finish(app, WIRE, routes)
 }
 
 /// Refuses a web-rest request without a valid `X-Vfk-Forwarded-For` (the end user's IP), which
@@ -309,7 +303,7 @@ impl IntoResponse for VkError {
 }
 
 /// VerifyKit's error envelope for a bare status (used by fault injection and unknown routes).
-pub(crate) fn status_error(status: StatusCode) -> Response {
+fn status_error(status: StatusCode) -> Response {
     let (code, message) = match status.as_u16() {
         429 => (
             429_001,

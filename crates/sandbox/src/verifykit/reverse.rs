@@ -12,6 +12,7 @@ use super::{
     respond,
 };
 use crate::body::Input;
+use crate::format::percent_encode;
 use crate::model::{Channel, ControlError, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
@@ -55,11 +56,7 @@ fn deeplink(app: &str, lang: Lang, reference: &str) -> String {
     if app == "telegram" {
         format!("https://t.me/{SANDBOX_TELEGRAM_BOT}?start={reference}")
     } else {
-        let text: String = url::form_urlencoded::byte_serialize(
-            texts::reverse_flow_message(lang, reference).as_bytes(),
-        )
-        .collect::<String>()
-        .replace('+', "%20");
+        let text = percent_encode(&texts::reverse_flow_message(lang, reference));
         format!("https://wa.me/{SANDBOX_WHATSAPP_NUMBER}?text={text}")
     }
 }
