@@ -15,6 +15,7 @@ mod server;
 mod state;
 mod texts;
 pub mod totp;
+mod twilio;
 mod verifik;
 mod verifykit;
 mod verigator;

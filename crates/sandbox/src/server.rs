@@ -24,7 +24,7 @@ use tower_service::Service;
 use crate::faults::FaultAction;
 use crate::model::{Provider, RequestRecord};
 use crate::state::App;
-use crate::{control, verifik, verifykit, verigator};
+use crate::{control, twilio, verifik, verifykit, verigator};
 
 /// The whole route tree: one prefix per provider host plus `/_sandbox`.
 pub(crate) fn router(app: &App) -> Router {
@@ -33,12 +33,13 @@ pub(crate) fn router(app: &App) -> Router {
         .nest("/verifykit/api", verifykit::api_router(app))
         .nest("/verifik", verifik::router(app))
         .nest("/verigator", verigator::router(app))
+        .nest("/twilio", twilio::router(app))
         .nest("/_sandbox", control::router(app))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
                 axum::Json(serde_json::json!({
-                    "error": "no such route; providers live under /verifykit/web-rest/v1.0, /verifykit/api/v1.0, /verifik/v2 and /verigator/v1, the control API under /_sandbox"
+                    "error": "no such route; providers live under /verifykit/web-rest/v1.0, /verifykit/api/v1.0, /verifik/v2, /verigator/v1 and /twilio/v2, the control API under /_sandbox"
                 })),
             )
         })
@@ -244,6 +245,7 @@ async fn apply_fault(
                 Provider::VerifyKit => r#"{"meta":{"requestId":"sandbox-fault","httpStatusCode":200},"result":{"reference":"#,
                 Provider::Verifik => r#"{"data":{"_id":"000000000000000000000000","status":"#,
                 Provider::Verigator => r#"{"verified":tru"#,
+                Provider::Twilio => r#"{"sid":"VE00000000000000000000000000000000","status":"pend"#,
             };
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
@@ -266,6 +268,7 @@ fn status_error(provider: Provider, status: StatusCode) -> Response {
         Provider::VerifyKit => verifykit::status_error(status),
         Provider::Verifik => verifik::status_error(status),
         Provider::Verigator => verigator::status_error(status),
+        Provider::Twilio => twilio::status_error(status),
     }
 }
 

@@ -150,6 +150,13 @@ async fn main() -> std::io::Result<()> {
         sandbox.verigator_url(),
         c.verigator_service_auth()
     );
+    println!(
+        "  Twilio Verify       {}   (Basic {}:{}, service {})",
+        sandbox.twilio_url(),
+        phone_verify_sandbox::config::TWILIO_ACCOUNT_SID,
+        phone_verify_sandbox::config::TWILIO_AUTH_TOKEN,
+        phone_verify_sandbox::config::TWILIO_SERVICE_SID
+    );
     println!("  Control API         {}", sandbox.control_url());
     tokio::signal::ctrl_c().await?;
     println!("shutting down");
