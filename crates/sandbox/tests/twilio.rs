@@ -14,6 +14,9 @@ use phone_verify_sandbox::{Channel, Fault, FaultAction, Provider, SandboxConfig,
 use serde_json::{Value, json};
 
 const PHONE: &str = "+15017122661";
+
+/// Form parameters of one request.
+type Form<'a> = Vec<(&'a str, &'a str)>;
 const LANDLINE: &str = "+442079460000";
 
 /// A sandbox plus a client that authenticates with the sandbox's Account SID.
@@ -628,7 +631,7 @@ async fn updates_approve_or_cancel_and_nothing_else() {
 async fn bad_input_is_refused_before_anything_is_sent() {
     let tw = Tw::new().await;
     let verifications = format!("/Services/{TWILIO_SERVICE_SID}/Verifications");
-    let cases: Vec<(Vec<(&str, &str)>, u16, Value)> = vec![
+    let cases: Vec<(Form, u16, Value)> = vec![
         (
             vec![("Channel", "sms")],
             400,
