@@ -631,7 +631,7 @@ async fn updates_approve_or_cancel_and_nothing_else() {
 async fn bad_input_is_refused_before_anything_is_sent() {
     let tw = Tw::new().await;
     let verifications = format!("/Services/{TWILIO_SERVICE_SID}/Verifications");
-    let cases: Vec<(Form, u16, Value)> = vec![
+    let cases: Vec<(Form<'_>, u16, Value)> = vec![
         (
             vec![("Channel", "sms")],
             400,
