@@ -148,9 +148,10 @@ pub struct SandboxConfig {
     /// [`DEFAULT_OUTBOX_CAPACITY`].
     pub outbox_capacity: usize,
     /// How many records of each kind (VerifyKit flows and sessions, Verifik validations,
-    /// logins, tokens and registrations) a provider keeps; past it the oldest is forgotten, and
-    /// checking it answers as for an unknown one. Verigator's services and users are not
-    /// bounded. Default [`DEFAULT_RECORDS_CAPACITY`].
+    /// logins, tokens and registrations, Twilio services and verifications) a provider keeps;
+    /// past it the oldest is forgotten, and checking it answers as for an unknown one.
+    /// Verigator's services and users, and Twilio's default service, are not bounded. Default
+    /// [`DEFAULT_RECORDS_CAPACITY`].
     pub records_capacity: usize,
 }
 

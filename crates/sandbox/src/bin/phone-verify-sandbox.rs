@@ -11,7 +11,7 @@ use phone_verify_sandbox::config::{
 use phone_verify_sandbox::{Balances, InitTheme, RateLimit, Sandbox, SandboxConfig};
 use tracing_subscriber::EnvFilter;
 
-/// Local emulator of the VerifyKit, Verifik and Messente Verigator APIs.
+/// Local emulator of the VerifyKit, Verifik, Messente Verigator and Twilio Verify v2 APIs.
 #[derive(Debug, Parser)]
 #[command(name = "phone-verify-sandbox", version, about)]
 struct Args {
