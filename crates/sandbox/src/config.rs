@@ -15,6 +15,16 @@ pub const DEFAULT_VERIGATOR_USERNAME: &str = "sandbox";
 pub const DEFAULT_VERIGATOR_PASSWORD: &str = "sandbox";
 /// The Verifik project that exists from the start (the id used in Verifik's own examples).
 pub const DEFAULT_VERIFIK_PROJECT: &str = "507f1f77bcf86cd799439011";
+/// The sandbox's Twilio Account SID (HTTP Basic user name, with [`TWILIO_AUTH_TOKEN`]).
+pub const TWILIO_ACCOUNT_SID: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+/// The sandbox's Twilio auth token.
+pub const TWILIO_AUTH_TOKEN: &str = "sandbox-auth-token";
+/// The sandbox's Twilio API key SID (HTTP Basic user name, with [`TWILIO_API_KEY_SECRET`]).
+pub const TWILIO_API_KEY_SID: &str = "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+/// The sandbox's Twilio API key secret.
+pub const TWILIO_API_KEY_SECRET: &str = "sandbox-api-key-secret";
+/// The Twilio Verify service that exists from the start (6-digit codes, custom codes enabled).
+pub const TWILIO_SERVICE_SID: &str = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 /// Requests the request log keeps by default (a few MiB; see the crate README for the budget).
 pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 10_000;
@@ -138,9 +148,10 @@ pub struct SandboxConfig {
     /// [`DEFAULT_OUTBOX_CAPACITY`].
     pub outbox_capacity: usize,
     /// How many records of each kind (VerifyKit flows and sessions, Verifik validations,
-    /// logins, tokens and registrations) a provider keeps; past it the oldest is forgotten, and
-    /// checking it answers as for an unknown one. Verigator's services and users are not
-    /// bounded. Default [`DEFAULT_RECORDS_CAPACITY`].
+    /// logins, tokens and registrations, Twilio services and verifications) a provider keeps;
+    /// past it the oldest is forgotten, and checking it answers as for an unknown one.
+    /// Verigator's services and users, and Twilio's default service, are not bounded. Default
+    /// [`DEFAULT_RECORDS_CAPACITY`].
     pub records_capacity: usize,
 }
 

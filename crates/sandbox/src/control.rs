@@ -114,12 +114,18 @@ async fn info(AxumState(app): AxumState<App>) -> Response {
             "verifykit_api": "/verifykit/api/v1.0",
             "verifik": "/verifik/v2",
             "verigator": "/verigator/v1",
+            "twilio": "/twilio/v2",
             "control": "/_sandbox",
         },
         "credentials": {
             "verifykit_server_key": c.verifykit_server_key,
             "verifik_token": c.verifik_token,
             "verigator_service_auth": c.verigator_service_auth(),
+            "twilio_account_sid": crate::config::TWILIO_ACCOUNT_SID,
+            "twilio_auth_token": crate::config::TWILIO_AUTH_TOKEN,
+            "twilio_api_key_sid": crate::config::TWILIO_API_KEY_SID,
+            "twilio_api_key_secret": crate::config::TWILIO_API_KEY_SECRET,
+            "twilio_service_sid": crate::config::TWILIO_SERVICE_SID,
         },
         "init_theme": c.init_theme.to_string(),
         "verifik_projects": c.verifik_projects,
@@ -260,16 +266,17 @@ fn balances_json(app: &App) -> Value {
         "verifykit": app.common.balance(Provider::VerifyKit),
         "verifik": app.common.balance(Provider::Verifik),
         "verigator": app.common.balance(Provider::Verigator),
+        "twilio": app.common.balance(Provider::Twilio),
     })
 }
 
 async fn set_balance(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let provider: Provider = required(&input, "provider")?.parse()?;
-        if provider == Provider::Verigator {
-            return Err(ControlError::InvalidRequest(
-                "Verigator has no balance in the sandbox".into(),
-            ));
+        if matches!(provider, Provider::Verigator | Provider::Twilio) {
+            return Err(ControlError::InvalidRequest(format!(
+                "{provider} has no balance in the sandbox"
+            )));
         }
         let credits = match input.body.get("credits") {
             None | Some(Value::Null) => None,

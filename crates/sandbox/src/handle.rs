@@ -79,6 +79,13 @@ impl SandboxHandle {
         format!("{}/verigator/v1", self.base_url())
     }
 
+    /// Stand-in for `https://verify.twilio.com/v2` (HTTP Basic with
+    /// [`TWILIO_ACCOUNT_SID`](crate::config::TWILIO_ACCOUNT_SID) and
+    /// [`TWILIO_AUTH_TOKEN`](crate::config::TWILIO_AUTH_TOKEN), or the API key pair).
+    pub fn twilio_url(&self) -> String {
+        format!("{}/twilio/v2", self.base_url())
+    }
+
     /// The control API, `http://127.0.0.1:PORT/_sandbox`.
     pub fn control_url(&self) -> String {
         format!("{}/_sandbox", self.base_url())

@@ -16,6 +16,7 @@ mod server;
 mod state;
 mod texts;
 pub mod totp;
+mod twilio;
 mod validate;
 mod verifik;
 mod verifykit;

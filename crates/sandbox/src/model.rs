@@ -20,18 +20,27 @@ pub enum Provider {
     /// Messente Verigator (`api.verigator.com`).
     #[serde(alias = "Verigator", alias = "messente")]
     Verigator,
+    /// Twilio Verify v2 (`verify.twilio.com`).
+    #[serde(alias = "Twilio")]
+    Twilio,
 }
 
 impl Provider {
     /// All providers, in a fixed order.
-    pub const ALL: [Self; 3] = [Self::VerifyKit, Self::Verifik, Self::Verigator];
+    pub const ALL: [Self; 4] = [
+        Self::VerifyKit,
+        Self::Verifik,
+        Self::Verigator,
+        Self::Twilio,
+    ];
 
-    /// The lowercase name used in URLs and JSON (`verifykit`, `verifik`, `verigator`).
+    /// The lowercase name used in URLs and JSON (`verifykit`, `verifik`, `verigator`, `twilio`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyKit => "verifykit",
             Self::Verifik => "verifik",
             Self::Verigator => "verigator",
+            Self::Twilio => "twilio",
         }
     }
 }
@@ -49,6 +58,7 @@ impl FromStr for Provider {
             "verifykit" | "verify-kit" => Ok(Self::VerifyKit),
             "verifik" => Ok(Self::Verifik),
             "verigator" | "messente" => Ok(Self::Verigator),
+            "twilio" => Ok(Self::Twilio),
             other => Err(ControlError::InvalidRequest(format!(
                 "unknown provider {other:?}"
             ))),
@@ -68,6 +78,8 @@ pub enum Channel {
     Telegram,
     /// An e-mail.
     Email,
+    /// A voice call that reads the code out (Twilio's `call` channel).
+    Call,
 }
 
 impl Channel {
@@ -78,6 +90,7 @@ impl Channel {
             Self::Whatsapp => "whatsapp",
             Self::Telegram => "telegram",
             Self::Email => "email",
+            Self::Call => "call",
         }
     }
 }
@@ -100,7 +113,8 @@ pub struct SentMessage {
     pub text: String,
     /// The language the text is in.
     pub lang: String,
-    /// The provider-side handle of the flow: VerifyKit `reference`, Verifik `_id`, Verigator user id.
+    /// The provider-side handle of the flow: VerifyKit `reference`, Verifik `_id`, Verigator
+    /// user id, Twilio verification SID (`VE...`).
     pub reference: Option<String>,
     /// When it was sent, on the sandbox clock.
     #[serde(with = "time::serde::rfc3339")]
@@ -201,7 +215,7 @@ mod tests {
             assert_eq!(p.as_str().parse::<Provider>().unwrap(), p);
             assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""));
         }
-        assert!("twilio".parse::<Provider>().is_err());
+        assert!("twillio".parse::<Provider>().is_err());
     }
 
     #[test]

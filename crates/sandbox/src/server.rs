@@ -41,7 +41,7 @@ use tower_service::Service;
 use crate::faults::FaultAction;
 use crate::model::{Provider, RequestRecord};
 use crate::state::App;
-use crate::{control, verifik, verifykit, verigator};
+use crate::{control, twilio, verifik, verifykit, verigator};
 
 /// Every emulated provider host: the path prefix standing for the host, and its finished
 /// router (see the module docs). A provider with two hosts has two entries.
@@ -51,6 +51,7 @@ fn emulators(app: &App) -> Vec<(&'static str, Router)> {
         ("/verifykit/api", verifykit::api_router(app)),
         ("/verifik", verifik::router(app)),
         ("/verigator", verigator::router(app)),
+        ("/twilio", twilio::router(app)),
     ]
 }
 

@@ -3,8 +3,8 @@
 //! # Lock layout
 //!
 //! Each provider's state sits behind its own mutex ([`Shared::verifykit`], [`Shared::verifik`],
-//! [`Shared::verigator`]), so the providers never wait for each other. The guard a handler gets
-//! derefs to a slot holding the provider's state (field `verifykit`, `verifik` or `verigator`),
+//! [`Shared::verigator`], [`Shared::twilio`]), so the providers never wait for each other. The guard a handler gets
+//! derefs to a slot holding the provider's state (field `verifykit`, `verifik`, `verigator` or `twilio`),
 //! the provider's own random source (`rng`), and the parts every provider shares ([`Common`]:
 //! clock, outbox, request log, faults, test numbers, balances), each behind a small lock of its
 //! own that is taken and released inside one method call.
@@ -22,7 +22,7 @@ use crate::config::{Balances, SandboxConfig};
 use crate::faults::{Fault, FaultAction, FaultQueue};
 use crate::model::{Provider, RequestLog, RequestRecord, SentMessage};
 use crate::otp::SandboxRng;
-use crate::{phone, verifik, verifykit, verigator};
+use crate::{phone, twilio, verifik, verifykit, verigator};
 
 /// Locks `mutex`. A panic while it was held cannot leave sandbox state half-written in a way
 /// that matters for a test server, so a poisoned lock is simply taken over.
@@ -40,6 +40,7 @@ pub(crate) struct Shared {
     verifykit: Mutex<VerifyKitSlot>,
     verifik: Mutex<VerifikSlot>,
     verigator: Mutex<VerigatorSlot>,
+    twilio: Mutex<TwilioSlot>,
 }
 
 /// What handlers and routers share.
@@ -53,6 +54,7 @@ impl Shared {
             verifykit: Mutex::new(VerifyKitSlot::new(&config, &common)),
             verifik: Mutex::new(VerifikSlot::new(&config, &common)),
             verigator: Mutex::new(VerigatorSlot::new(&config, &common)),
+            twilio: Mutex::new(TwilioSlot::new(&config, &common)),
             config,
             common,
         })
@@ -73,12 +75,18 @@ impl Shared {
         lock(&self.verigator)
     }
 
+    /// Locks Twilio's state (and only Twilio's).
+    pub(crate) fn twilio(&self) -> MutexGuard<'_, TwilioSlot> {
+        lock(&self.twilio)
+    }
+
     /// Throws everything away and starts over from the configuration (clock included). The
     /// providers are reset one after the other, never two locks at once.
     pub(crate) fn reset(&self) {
         *self.verifykit() = VerifyKitSlot::new(&self.config, &self.common);
         *self.verifik() = VerifikSlot::new(&self.config, &self.common);
         *self.verigator() = VerigatorSlot::new(&self.config, &self.common);
+        *self.twilio() = TwilioSlot::new(&self.config, &self.common);
         self.common.reset(&self.config);
     }
 }
@@ -90,6 +98,7 @@ fn provider_seed(seed: Option<u64>, provider: Provider) -> Option<u64> {
         Provider::VerifyKit => 0,
         Provider::Verifik => 0x5646_494b_0000_0001,
         Provider::Verigator => 0x5647_5452_0000_0002,
+        Provider::Twilio => 0x5457_4c4f_0000_0003,
     };
     seed.map(|s| s ^ salt)
 }
@@ -142,13 +151,13 @@ macro_rules! provider_slot {
             }
 
             /// Whether `provider` has a credit left.
-            #[allow(dead_code, reason = "Verigator has no balance")]
+            #[allow(dead_code, reason = "Verigator and Twilio have no balance")]
             pub(crate) fn has_credit(&self, provider: Provider) -> bool {
                 self.common.has_credit(provider)
             }
 
             /// Spends one credit of `provider` (no-op when unlimited).
-            #[allow(dead_code, reason = "Verigator has no balance")]
+            #[allow(dead_code, reason = "Verigator and Twilio have no balance")]
             pub(crate) fn charge(&self, provider: Provider) {
                 self.common.charge(provider);
             }
@@ -167,6 +176,10 @@ provider_slot!(
 provider_slot!(
     /// Verigator's lock-protected slot.
     VerigatorSlot, verigator: verigator::VerigatorState, Provider::Verigator
+);
+provider_slot!(
+    /// Twilio's lock-protected slot.
+    TwilioSlot, twilio: twilio::TwilioState, Provider::Twilio
 );
 
 /// The state every provider shares, each part behind its own small lock.
@@ -304,23 +317,23 @@ impl Common {
             .collect()
     }
 
-    /// The credits of `provider` (`None` = unlimited; Verigator is always unlimited).
+    /// The credits of `provider` (`None` = unlimited; Verigator and Twilio always are).
     pub(crate) fn balance(&self, provider: Provider) -> Option<u64> {
         let balances = lock(&self.balances);
         match provider {
             Provider::VerifyKit => balances.verifykit,
             Provider::Verifik => balances.verifik,
-            Provider::Verigator => None,
+            Provider::Verigator | Provider::Twilio => None,
         }
     }
 
-    /// Sets the credits of `provider` (ignored for Verigator, which has no balance).
+    /// Sets the credits of `provider` (ignored for Verigator and Twilio, which have no balance).
     pub(crate) fn set_balance(&self, provider: Provider, credits: Option<u64>) {
         let mut balances = lock(&self.balances);
         match provider {
             Provider::VerifyKit => balances.verifykit = credits,
             Provider::Verifik => balances.verifik = credits,
-            Provider::Verigator => {}
+            Provider::Verigator | Provider::Twilio => {}
         }
     }
 
@@ -335,7 +348,7 @@ impl Common {
         let slot = match provider {
             Provider::VerifyKit => &mut balances.verifykit,
             Provider::Verifik => &mut balances.verifik,
-            Provider::Verigator => return,
+            Provider::Verigator | Provider::Twilio => return,
         };
         if let Some(credits) = slot {
             *credits = credits.saturating_sub(1);

@@ -422,6 +422,21 @@ async fn status_faults_use_each_providers_error_shape() {
         (status, vg),
         (503, json!({"message": "Service Unavailable"}))
     );
+    let (status, tw) = send(
+        http.get(format!("{}/Services/x", sb.twilio_url()))
+            .basic_auth(
+                "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                Some("sandbox-auth-token"),
+            ),
+    )
+    .await;
+    assert_eq!(
+        (status, tw),
+        (
+            503,
+            json!({"code": 20503, "message": "Service unavailable", "more_info": "https://www.twilio.com/docs/errors/20503", "status": 503})
+        )
+    );
     assert!(sb.messages(PHONE).is_empty());
 
     sb.inject_fault(Fault::new(
@@ -438,7 +453,10 @@ async fn status_faults_use_each_providers_error_shape() {
     .await;
     assert_eq!((status, custom), (500, json!({"oops": 1})));
     let statuses: Vec<Option<u16>> = sb.requests().requests.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [Some(503), Some(503), Some(503), Some(500)]);
+    assert_eq!(
+        statuses,
+        [Some(503), Some(503), Some(503), Some(503), Some(500)]
+    );
 }
 
 #[tokio::test]
@@ -553,6 +571,7 @@ async fn every_emulator_ends_the_same_way() {
             "/v1",
             "/service/service",
         ),
+        (Provider::Twilio, sb.twilio_url(), "/v2", "/Services"),
     ];
     for (provider, url, _, post_only) in &hosts {
         let (status, not_found) = send(http.get(format!("{url}/no-such-route"))).await;
@@ -571,6 +590,10 @@ async fn every_emulator_ends_the_same_way() {
                 json!({"message": "Not Found"}),
                 json!({"message": "Method Not Allowed"}),
             ),
+            Provider::Twilio => (
+                json!({"code": 20404, "status": 404}),
+                json!({"code": 20004, "status": 405}),
+            ),
         };
         let seen = match provider {
             Provider::VerifyKit => {
@@ -580,6 +603,10 @@ async fn every_emulator_ends_the_same_way() {
                         "errorCode": body["meta"]["errorCode"],
                     })
                 };
+                (pick(&not_found), pick(&not_allowed))
+            }
+            Provider::Twilio => {
+                let pick = |body: &Value| json!({"code": body["code"], "status": body["status"]});
                 (pick(&not_found), pick(&not_allowed))
             }
             _ => (not_found, not_allowed),
@@ -625,6 +652,11 @@ async fn every_emulator_ends_the_same_way() {
             )),
             r#"{"verified":tru"#,
         ),
+        (
+            Provider::Twilio,
+            http.get(format!("{}/Services/VA0", sb.twilio_url())),
+            r#"{"sid":"VE00000000000000000000000000000000","status":"pend"#,
+        ),
     ];
     for (provider, request, body) in cut_short {
         sb.inject_fault(Fault::new(provider, FaultAction::MalformedJson));
@@ -642,6 +674,7 @@ async fn every_emulator_ends_the_same_way() {
         "/verifykit/api",
         "/verifik",
         "/verigator",
+        "/twilio",
         "/_sandbox",
     ] {
         assert!(message.contains(prefix), "{prefix} in {message}");
@@ -670,7 +703,7 @@ async fn faults_over_http_match_method_path_and_count() {
         post(
             &http,
             control(&sb, "/faults"),
-            json!({"provider": "twilio", "action": {"type": "connection_reset"}})
+            json!({"provider": "sinch", "action": {"type": "connection_reset"}})
         )
         .await
         .0,
@@ -782,7 +815,7 @@ async fn balances_are_set_and_read_over_http() {
         (status, all),
         (
             200,
-            json!({"verifykit": null, "verifik": null, "verigator": null})
+            json!({"verifykit": null, "verifik": null, "verigator": null, "twilio": null})
         )
     );
     let (status, set) = post(
@@ -813,6 +846,7 @@ async fn balances_are_set_and_read_over_http() {
     assert_eq!(send(send_otp(&http, &sb, PHONE)).await.0, 201);
     for bad in [
         json!({"provider": "verigator", "credits": 1}),
+        json!({"provider": "twilio", "credits": 1}),
         json!({"provider": "nobody", "credits": 1}),
         json!({"provider": "verifik", "credits": -1}),
         json!({"credits": 1}),
@@ -1044,6 +1078,15 @@ async fn info_unknown_routes_and_shutdown() {
         "sandbox:sandbox"
     );
     assert_eq!(info["paths"]["verifik"], "/verifik/v2");
+    assert_eq!(info["paths"]["twilio"], "/twilio/v2");
+    assert_eq!(
+        info["credentials"]["twilio_account_sid"],
+        "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    );
+    assert_eq!(
+        info["credentials"]["twilio_service_sid"],
+        "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    );
     let (status, body) = send(http.get(control(&sb, "/nope"))).await;
     assert_eq!(status, 404);
     assert!(body["error"].is_string());

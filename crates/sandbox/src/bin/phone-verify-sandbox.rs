@@ -11,7 +11,7 @@ use phone_verify_sandbox::config::{
 use phone_verify_sandbox::{Balances, InitTheme, RateLimit, Sandbox, SandboxConfig};
 use tracing_subscriber::EnvFilter;
 
-/// Local emulator of the VerifyKit, Verifik and Messente Verigator APIs.
+/// Local emulator of the VerifyKit, Verifik, Messente Verigator and Twilio Verify v2 APIs.
 #[derive(Debug, Parser)]
 #[command(name = "phone-verify-sandbox", version, about)]
 struct Args {
@@ -149,6 +149,13 @@ async fn main() -> std::io::Result<()> {
         "  Verigator           {}   (X-Service-Auth: {})",
         sandbox.verigator_url(),
         c.verigator_service_auth()
+    );
+    println!(
+        "  Twilio Verify       {}   (Basic {}:{}, service {})",
+        sandbox.twilio_url(),
+        phone_verify_sandbox::config::TWILIO_ACCOUNT_SID,
+        phone_verify_sandbox::config::TWILIO_AUTH_TOKEN,
+        phone_verify_sandbox::config::TWILIO_SERVICE_SID
     );
     println!("  Control API         {}", sandbox.control_url());
     tokio::signal::ctrl_c().await?;

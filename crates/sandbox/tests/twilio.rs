@@ -1,0 +1,977 @@
+//! HTTP tests of the Twilio Verify v2 emulation: services, verifications, checks, Basic auth,
+//! the send and check limits, expiry on the sandbox clock and Twilio's error body.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, send, start_with};
+use phone_verify_sandbox::config::{
+    TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SECRET, TWILIO_API_KEY_SID, TWILIO_AUTH_TOKEN,
+    TWILIO_SERVICE_SID,
+};
+use phone_verify_sandbox::{Channel, Fault, FaultAction, Provider, SandboxConfig, SandboxHandle};
+use serde_json::{Value, json};
+
+const PHONE: &str = "+15017122661";
+
+/// Form parameters of one request.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+const LANDLINE: &str = "+442079460000";
+
+/// A sandbox plus a client that authenticates with the sandbox's Account SID.
+struct Tw {
+    sb: SandboxHandle,
+    http: reqwest::Client,
+}
+
+impl Tw {
+    async fn new() -> Self {
+        Self::with(SandboxConfig::seeded(41)).await
+    }
+
+    async fn with(config: SandboxConfig) -> Self {
+        Self {
+            sb: start_with(config).await,
+            http: client(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sb.twilio_url())
+    }
+
+    /// `POST` of a form, authenticated.
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        send(
+            self.http
+                .post(self.url(path))
+                .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+                .form(form),
+        )
+        .await
+    }
+
+    /// `GET`, authenticated.
+    async fn get(&self, path: &str) -> (u16, Value) {
+        send(
+            self.http
+                .get(self.url(path))
+                .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN)),
+        )
+        .await
+    }
+
+    /// Starts an SMS verification on the default service.
+    async fn start(&self, to: &str) -> (u16, Value) {
+        self.post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/Verifications"),
+            &[("To", to), ("Channel", "sms")],
+        )
+        .await
+    }
+
+    /// Checks `code` against verification `sid` of the default service.
+    async fn check_sid(&self, sid: &str, code: &str) -> (u16, Value) {
+        self.post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/VerificationCheck"),
+            &[("VerificationSid", sid), ("Code", code)],
+        )
+        .await
+    }
+
+    /// Fetches verification `sid` of the default service.
+    async fn fetch(&self, sid: &str) -> (u16, Value) {
+        self.get(&format!(
+            "/Services/{TWILIO_SERVICE_SID}/Verifications/{sid}"
+        ))
+        .await
+    }
+
+    fn code(&self, to: &str) -> String {
+        self.sb.latest_code(to).expect("a code was sent")
+    }
+}
+
+/// Twilio's error body for `code` with `status`.
+fn error(code: u32, status: u16, message: &str) -> Value {
+    json!({
+        "code": code,
+        "message": message,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status,
+    })
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+fn is_sid(s: &str, prefix: &str) -> bool {
+    s.len() == 34 && s.starts_with(prefix) && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+fn is_twilio_date(s: &str) -> bool {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+        && s.len() == 20
+        && s.ends_with('Z')
+}
+
+fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| if c == '9' { '0' } else { '9' })
+        .collect()
+}
+
+#[tokio::test]
+async fn services_are_created_and_fetched_in_twilios_shape() {
+    let tw = Tw::new().await;
+    let (status, service) = tw
+        .post(
+            "/Services",
+            &[
+                ("FriendlyName", "My App"),
+                ("CodeLength", "8"),
+                ("CustomCodeEnabled", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{service}");
+    let sid = service["sid"].as_str().unwrap().to_owned();
+    assert!(is_sid(&sid, "VA"), "{sid}");
+    assert_eq!(service["account_sid"], TWILIO_ACCOUNT_SID);
+    assert_eq!(service["friendly_name"], "My App");
+    assert_eq!(service["code_length"], 8);
+    assert_eq!(service["custom_code_enabled"], true);
+    assert_eq!(service["lookup_enabled"], false);
+    assert!(is_twilio_date(service["date_created"].as_str().unwrap()));
+    assert_eq!(service["url"], tw.url(&format!("/Services/{sid}")));
+    assert_eq!(
+        service["links"]["verification_checks"],
+        tw.url(&format!("/Services/{sid}/VerificationCheck"))
+    );
+    assert_eq!(
+        keys(&service),
+        [
+            "account_sid",
+            "code_length",
+            "custom_code_enabled",
+            "date_created",
+            "date_updated",
+            "default_template_sid",
+            "do_not_share_warning_enabled",
+            "dtmf_input_required",
+            "friendly_name",
+            "links",
+            "lookup_enabled",
+            "passkeys",
+            "psd2_enabled",
+            "push",
+            "sid",
+            "skip_sms_to_landlines",
+            "totp",
+            "tts_name",
+            "url",
+            "verify_event_subscription_enabled",
+            "whatsapp",
+        ]
+    );
+    let (status, fetched) = tw.get(&format!("/Services/{sid}")).await;
+    assert_eq!((status, &fetched), (200, &service));
+
+    // Its codes have its length.
+    let (status, _) = tw
+        .post(
+            &format!("/Services/{sid}/Verifications"),
+            &[("To", PHONE), ("Channel", "sms")],
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(tw.code(PHONE).len(), 8);
+
+    let (status, default) = tw.get(&format!("/Services/{TWILIO_SERVICE_SID}")).await;
+    assert_eq!((status, default["code_length"].as_u64()), (200, Some(6)));
+    let unknown = "VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    assert_eq!(
+        tw.get(&format!("/Services/{unknown}")).await,
+        (
+            404,
+            error(
+                20404,
+                404,
+                &format!("The requested resource /v2/Services/{unknown} was not found")
+            )
+        )
+    );
+    for (form, param) in [
+        (vec![("CodeLength", "6")], "Invalid parameter: FriendlyName"),
+        (
+            vec![("FriendlyName", "x"), ("CodeLength", "3")],
+            "Invalid parameter `CodeLength`: 3",
+        ),
+        (
+            vec![("FriendlyName", "x"), ("CodeLength", "11")],
+            "Invalid parameter `CodeLength`: 11",
+        ),
+    ] {
+        assert_eq!(
+            tw.post("/Services", &form).await,
+            (400, error(60200, 400, param))
+        );
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_takes_the_account_or_an_api_key_and_nothing_else() {
+    let tw = Tw::new().await;
+    let path = tw.url(&format!("/Services/{TWILIO_SERVICE_SID}"));
+    let (status, _) = send(
+        tw.http
+            .get(&path)
+            .basic_auth(TWILIO_API_KEY_SID, Some(TWILIO_API_KEY_SECRET)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for request in [
+        tw.http.get(&path),
+        tw.http
+            .get(&path)
+            .basic_auth(TWILIO_ACCOUNT_SID, Some("wrong-token")),
+        tw.http
+            .get(&path)
+            .basic_auth(TWILIO_API_KEY_SID, Some(TWILIO_AUTH_TOKEN)),
+        tw.http.get(&path).bearer_auth(TWILIO_AUTH_TOKEN),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Basic realm=\"Twilio API\""
+        );
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            error(20003, 401, "Authenticate")
+        );
+    }
+    // Refused before anything is sent.
+    let (status, _) = send(
+        tw.http
+            .post(tw.url(&format!("/Services/{TWILIO_SERVICE_SID}/Verifications")))
+            .basic_auth(TWILIO_ACCOUNT_SID, Some("wrong-token"))
+            .form(&[("To", PHONE), ("Channel", "sms")]),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(tw.sb.messages(PHONE).is_empty());
+    let log = tw.sb.requests_of(Provider::Twilio);
+    assert_eq!(log.requests.len(), 6);
+    assert_eq!(
+        log.counts[&format!("GET /v2/Services/{TWILIO_SERVICE_SID}")],
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_verification_is_sent_fetched_and_approved() {
+    let tw = Tw::new().await;
+    let (status, started) = tw.start(PHONE).await;
+    assert_eq!(status, 201, "{started}");
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    assert!(is_sid(&sid, "VE"), "{sid}");
+    assert_eq!(
+        keys(&started),
+        [
+            "account_sid",
+            "amount",
+            "channel",
+            "date_created",
+            "date_updated",
+            "lookup",
+            "payee",
+            "send_code_attempts",
+            "service_sid",
+            "sid",
+            "sna",
+            "status",
+            "to",
+            "url",
+            "valid",
+        ]
+    );
+    assert_eq!(started["service_sid"], TWILIO_SERVICE_SID);
+    assert_eq!(started["account_sid"], TWILIO_ACCOUNT_SID);
+    assert_eq!(started["to"], PHONE);
+    assert_eq!(started["channel"], "sms");
+    assert_eq!(started["status"], "pending");
+    assert_eq!(started["valid"], false);
+    assert_eq!(started["lookup"], json!({}));
+    assert_eq!(
+        (&started["amount"], &started["payee"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(started["sna"], Value::Null);
+    assert!(is_twilio_date(started["date_created"].as_str().unwrap()));
+    assert_eq!(
+        started["url"],
+        tw.url(&format!(
+            "/Services/{TWILIO_SERVICE_SID}/Verifications/{sid}"
+        ))
+    );
+    let attempts = started["send_code_attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["channel"], "SMS");
+    assert!(is_sid(attempts[0]["attempt_sid"].as_str().unwrap(), "VL"));
+    assert!(is_twilio_date(attempts[0]["time"].as_str().unwrap()));
+
+    let messages = tw.sb.messages(PHONE);
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(
+        (
+            message.provider,
+            message.channel,
+            message.reference.as_deref()
+        ),
+        (Provider::Twilio, Channel::Sms, Some(sid.as_str()))
+    );
+    let code = message.code.clone().unwrap();
+    assert_eq!(code.len(), 6);
+    assert!(message.text.contains(&code) && message.text.contains("Sandbox Verify"));
+
+    assert_eq!(tw.fetch(&sid).await, (200, started.clone()));
+
+    let (status, rejected) = tw.check_sid(&sid, &wrong(&code)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["valid"].as_bool()),
+        (Some("pending"), Some(false))
+    );
+    let (status, approved) = tw.check_sid(&sid, &code).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        keys(&approved),
+        [
+            "account_sid",
+            "amount",
+            "channel",
+            "date_created",
+            "date_updated",
+            "payee",
+            "service_sid",
+            "sid",
+            "sna_attempts_error_codes",
+            "status",
+            "to",
+            "valid",
+        ]
+    );
+    assert_eq!(
+        (
+            approved["sid"].as_str(),
+            approved["status"].as_str(),
+            approved["valid"].as_bool(),
+            approved["to"].as_str()
+        ),
+        (
+            Some(sid.as_str()),
+            Some("approved"),
+            Some(true),
+            Some(PHONE)
+        )
+    );
+    assert_eq!(approved["sna_attempts_error_codes"], json!([]));
+
+    // An approved verification is deleted for the API.
+    let check_path = format!("/v2/Services/{TWILIO_SERVICE_SID}/VerificationCheck");
+    assert_eq!(
+        tw.check_sid(&sid, &code).await,
+        (
+            404,
+            error(
+                20404,
+                404,
+                &format!("The requested resource {check_path} was not found")
+            )
+        )
+    );
+    assert_eq!(tw.fetch(&sid).await.0, 404);
+    // A new one to the same number gets a new SID.
+    let (status, again) = tw.start(PHONE).await;
+    assert_eq!(status, 201);
+    assert_ne!(again["sid"].as_str(), Some(sid.as_str()));
+    assert_eq!(
+        tw.sb.request_count(
+            Provider::Twilio,
+            "POST",
+            &format!("/v2/Services/{TWILIO_SERVICE_SID}/Verifications")
+        ),
+        2
+    );
+}
+
+#[tokio::test]
+async fn checks_by_to_and_every_channel() {
+    let tw = Tw::new().await;
+    let service = format!("/Services/{TWILIO_SERVICE_SID}");
+    for (channel, to, outbox, label) in [
+        ("whatsapp", "+905321234567", Channel::Whatsapp, "whatsapp"),
+        ("call", "+573001234567", Channel::Call, "CALL"),
+        ("email", "Ada@Example.com", Channel::Email, "EMAIL"),
+    ] {
+        let (status, started) = tw
+            .post(
+                &format!("{service}/Verifications"),
+                &[("To", to), ("Channel", channel)],
+            )
+            .await;
+        assert_eq!(status, 201, "{started}");
+        assert_eq!(started["channel"], channel);
+        assert_eq!(started["send_code_attempts"][0]["channel"], label);
+        let message = tw.sb.messages(to).remove(0);
+        assert_eq!(message.channel, outbox);
+        if channel == "email" {
+            assert_eq!(started["to"], "ada@example.com");
+            assert_eq!(
+                (message.phone, message.email.as_deref()),
+                (None, Some("ada@example.com"))
+            );
+        }
+        let code = message.code.unwrap();
+        let (status, checked) = tw
+            .post(
+                &format!("{service}/VerificationCheck"),
+                &[("To", to), ("Code", &code)],
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (checked["status"].as_str(), checked["channel"].as_str()),
+            (Some("approved"), Some(channel))
+        );
+    }
+    // Nothing pending for that number: 20404.
+    let (status, body) = tw
+        .post(
+            &format!("{service}/VerificationCheck"),
+            &[("To", "+905321234567"), ("Code", "123456")],
+        )
+        .await;
+    assert_eq!((status, body["code"].as_u64()), (404, Some(20404)));
+}
+
+#[tokio::test]
+async fn five_sends_share_one_sid_and_the_sixth_is_60203() {
+    let tw = Tw::new().await;
+    let (_, first) = tw.start(PHONE).await;
+    let sid = first["sid"].as_str().unwrap().to_owned();
+    for n in 2..=5 {
+        let channel = if n == 3 { "call" } else { "sms" };
+        let (status, resent) = tw
+            .post(
+                &format!("/Services/{TWILIO_SERVICE_SID}/Verifications"),
+                &[("To", PHONE), ("Channel", channel)],
+            )
+            .await;
+        assert_eq!(status, 201);
+        assert_eq!(resent["sid"].as_str(), Some(sid.as_str()));
+        assert_eq!(resent["send_code_attempts"].as_array().unwrap().len(), n);
+        assert_eq!(resent["channel"], channel);
+    }
+    let codes: Vec<String> = tw
+        .sb
+        .messages(PHONE)
+        .into_iter()
+        .filter_map(|m| m.code)
+        .collect();
+    assert_eq!(codes.len(), 5);
+    assert!(
+        codes.iter().all(|c| *c == codes[0]),
+        "the same code is resent"
+    );
+    assert_eq!(
+        tw.start(PHONE).await,
+        (429, error(60203, 429, "Max send attempts reached"))
+    );
+    assert_eq!(tw.sb.messages(PHONE).len(), 5, "the sixth was not sent");
+
+    // Canceling ends it; the next start is a new verification.
+    let (status, canceled) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/Verifications/{sid}"),
+            &[("Status", "canceled")],
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            canceled["status"].as_str(),
+            canceled["valid"].as_bool()
+        ),
+        (200, Some("canceled"), Some(false))
+    );
+    assert_eq!(tw.check_sid(&sid, &codes[0]).await.0, 404);
+    let (status, fresh) = tw.start(PHONE).await;
+    assert_eq!(status, 201);
+    assert_ne!(fresh["sid"].as_str(), Some(sid.as_str()));
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_the_verification_with_60202() {
+    let tw = Tw::new().await;
+    let (_, started) = tw.start(PHONE).await;
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    let code = tw.code(PHONE);
+    for n in 1..=5 {
+        let (status, body) = tw.check_sid(&sid, &wrong(&code)).await;
+        let expected = if n < 5 {
+            "pending"
+        } else {
+            "max_attempts_reached"
+        };
+        assert_eq!(
+            (status, body["status"].as_str(), body["valid"].as_bool()),
+            (200, Some(expected), Some(false)),
+            "check {n}"
+        );
+    }
+    let locked = error(60202, 429, "Max check attempts reached");
+    assert_eq!(tw.check_sid(&sid, &code).await, (429, locked.clone()));
+    let (status, fetched) = tw.fetch(&sid).await;
+    assert_eq!(
+        (status, fetched["status"].as_str()),
+        (200, Some("max_attempts_reached"))
+    );
+    assert_eq!(tw.start(PHONE).await, (429, locked));
+    assert_eq!(tw.sb.messages(PHONE).len(), 1);
+
+    // After its 10 minutes a new verification can start.
+    tw.sb.advance_clock(Duration::from_secs(600));
+    assert_eq!(tw.fetch(&sid).await.0, 404);
+    let (status, fresh) = tw.start(PHONE).await;
+    assert_eq!(status, 201);
+    assert_ne!(fresh["sid"].as_str(), Some(sid.as_str()));
+}
+
+#[tokio::test]
+async fn verifications_expire_after_ten_minutes_on_the_sandbox_clock() {
+    let tw = Tw::new().await;
+    let (_, started) = tw.start(PHONE).await;
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    let code = tw.code(PHONE);
+    tw.sb.advance_clock(Duration::from_secs(9 * 60));
+    assert_eq!(tw.fetch(&sid).await.0, 200);
+    tw.sb.advance_clock(Duration::from_secs(60));
+    let path = format!("/v2/Services/{TWILIO_SERVICE_SID}/Verifications/{sid}");
+    assert_eq!(
+        tw.fetch(&sid).await,
+        (
+            404,
+            error(
+                20404,
+                404,
+                &format!("The requested resource {path} was not found")
+            )
+        )
+    );
+    assert_eq!(tw.check_sid(&sid, &code).await.0, 404);
+    let (status, by_to) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/VerificationCheck"),
+            &[("To", PHONE), ("Code", &code)],
+        )
+        .await;
+    assert_eq!((status, by_to["code"].as_u64()), (404, Some(20404)));
+    let (status, fresh) = tw.start(PHONE).await;
+    assert_eq!(status, 201);
+    assert_ne!(fresh["sid"].as_str(), Some(sid.as_str()));
+}
+
+#[tokio::test]
+async fn updates_approve_or_cancel_and_nothing_else() {
+    let tw = Tw::new().await;
+    let (_, started) = tw.start(PHONE).await;
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    let path = format!("/Services/{TWILIO_SERVICE_SID}/Verifications/{sid}");
+    assert_eq!(
+        tw.post(&path, &[("Status", "pending")]).await,
+        (
+            400,
+            error(60200, 400, "Invalid parameter `Status`: pending")
+        )
+    );
+    assert_eq!(
+        tw.post(&path, &[]).await,
+        (400, error(60200, 400, "Invalid parameter: Status"))
+    );
+    let (status, approved) = tw.post(&path, &[("Status", "approved")]).await;
+    assert_eq!(
+        (
+            status,
+            approved["status"].as_str(),
+            approved["valid"].as_bool()
+        ),
+        (200, Some("approved"), Some(true))
+    );
+    assert_eq!(tw.post(&path, &[("Status", "canceled")]).await.0, 404);
+    assert_eq!(tw.fetch(&sid).await.0, 404);
+    let other =
+        format!("/Services/{TWILIO_SERVICE_SID}/Verifications/VEbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    assert_eq!(tw.post(&other, &[("Status", "canceled")]).await.0, 404);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_sent() {
+    let tw = Tw::new().await;
+    let verifications = format!("/Services/{TWILIO_SERVICE_SID}/Verifications");
+    let cases: Vec<(Form<'_>, u16, Value)> = vec![
+        (
+            vec![("Channel", "sms")],
+            400,
+            error(60200, 400, "Invalid parameter: To"),
+        ),
+        (
+            vec![("To", PHONE)],
+            400,
+            error(60200, 400, "Invalid parameter: Channel"),
+        ),
+        (
+            vec![("To", "5017122661"), ("Channel", "sms")],
+            400,
+            error(60200, 400, "Invalid parameter `To`: 5017122661"),
+        ),
+        (
+            vec![("To", "+1 501 712 2661"), ("Channel", "sms")],
+            400,
+            error(60200, 400, "Invalid parameter `To`: +1 501 712 2661"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "email")],
+            400,
+            error(60200, 400, &format!("Invalid parameter `To`: {PHONE}")),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "telegram")],
+            400,
+            error(60200, 400, "Invalid parameter `Channel`: telegram"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "sna")],
+            400,
+            error(60223, 400, "Delivery channel disabled: SNA"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "sms"), ("DeviceIp", "300.1.1.1")],
+            400,
+            error(60200, 400, "Invalid parameter `DeviceIp`: 300.1.1.1"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "sms"), ("RiskCheck", "off")],
+            400,
+            error(60200, 400, "Invalid parameter `RiskCheck`: off"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "sms"), ("Tags", "[1]")],
+            400,
+            error(60200, 400, "Invalid parameter `Tags`: [1]"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "sms"), ("CustomCode", "12")],
+            400,
+            error(60200, 400, "Invalid parameter `CustomCode`: 12"),
+        ),
+        (
+            vec![("To", PHONE), ("Channel", "sms"), ("Amount", "10")],
+            400,
+            error(60200, 400, "Invalid parameter: Amount"),
+        ),
+    ];
+    for (form, status, body) in cases {
+        assert_eq!(
+            tw.post(&verifications, &form).await,
+            (status, body),
+            "{form:?}"
+        );
+    }
+    // A JSON body carries no form parameter.
+    let (status, body) = send(
+        tw.http
+            .post(tw.url(&verifications))
+            .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+            .json(&json!({"To": PHONE, "Channel": "sms"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (400, error(60200, 400, "Invalid parameter: To"))
+    );
+    // Unknown service.
+    let unknown = "/Services/VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/Verifications";
+    let (status, body) = tw.post(unknown, &[("To", PHONE), ("Channel", "sms")]).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            404,
+            Some(format!("The requested resource /v2{unknown} was not found").as_str())
+        )
+    );
+    // Custom codes need a service that allows them.
+    let (_, service) = tw.post("/Services", &[("FriendlyName", "Plain")]).await;
+    let plain = format!(
+        "/Services/{}/Verifications",
+        service["sid"].as_str().unwrap()
+    );
+    assert_eq!(
+        tw.post(
+            &plain,
+            &[("To", PHONE), ("Channel", "sms"), ("CustomCode", "4321")]
+        )
+        .await,
+        (400, error(60200, 400, "Invalid parameter: CustomCode"))
+    );
+    // Checks need a code and a target.
+    let checks = format!("/Services/{TWILIO_SERVICE_SID}/VerificationCheck");
+    assert_eq!(
+        tw.post(&checks, &[("To", PHONE)]).await,
+        (400, error(60200, 400, "Invalid parameter: Code"))
+    );
+    assert_eq!(
+        tw.post(&checks, &[("Code", "123456")]).await,
+        (400, error(60200, 400, "Invalid parameter: To"))
+    );
+    assert_eq!(
+        tw.post(&checks, &[("To", PHONE), ("Code", "12")]).await,
+        (400, error(60200, 400, "Invalid parameter `Code`: 12"))
+    );
+    assert!(tw.sb.all_messages().is_empty());
+}
+
+#[tokio::test]
+async fn custom_codes_locales_and_the_optional_fields() {
+    let tw = Tw::new().await;
+    let (status, started) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/Verifications"),
+            &[
+                ("To", PHONE),
+                ("Channel", "sms"),
+                ("CustomCode", "4321"),
+                ("Locale", "es"),
+                ("DeviceIp", "203.0.113.7"),
+                ("RiskCheck", "disable"),
+                ("Tags", "{\"campaign\":\"signup\"}"),
+                ("CustomFriendlyName", "Shop"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let message = tw.sb.messages(PHONE).remove(0);
+    assert_eq!(message.code.as_deref(), Some("4321"));
+    assert_eq!(message.lang, "es");
+    assert!(message.text.contains("código"), "{}", message.text);
+    let (status, checked) = tw.check_sid(started["sid"].as_str().unwrap(), "4321").await;
+    assert_eq!((status, checked["valid"].as_bool()), (200, Some(true)));
+
+    // A PSD2 service echoes the amount and the payee.
+    let (_, psd2) = tw
+        .post(
+            "/Services",
+            &[("FriendlyName", "Bank"), ("Psd2Enabled", "true")],
+        )
+        .await;
+    let (status, started) = tw
+        .post(
+            &format!("/Services/{}/Verifications", psd2["sid"].as_str().unwrap()),
+            &[
+                ("To", PHONE),
+                ("Channel", "sms"),
+                ("Amount", "€39.99"),
+                ("Payee", "Acme Inc."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        (started["amount"].as_str(), started["payee"].as_str()),
+        (Some("€39.99"), Some("Acme Inc."))
+    );
+}
+
+#[tokio::test]
+async fn a_service_that_skips_landlines_answers_60205_for_sms_to_one() {
+    let tw = Tw::new().await;
+    let (status, service) = tw
+        .post(
+            "/Services",
+            &[
+                ("FriendlyName", "Lookup"),
+                ("LookupEnabled", "true"),
+                ("SkipSmsToLandlines", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201);
+    let verifications = format!(
+        "/Services/{}/Verifications",
+        service["sid"].as_str().unwrap()
+    );
+    assert_eq!(
+        tw.post(&verifications, &[("To", LANDLINE), ("Channel", "sms")])
+            .await,
+        (
+            403,
+            error(60205, 403, "SMS is not supported by landline phone number")
+        )
+    );
+    assert!(tw.sb.messages(LANDLINE).is_empty());
+    let (status, call) = tw
+        .post(&verifications, &[("To", LANDLINE), ("Channel", "call")])
+        .await;
+    assert_eq!(status, 201, "a call reaches a landline");
+    assert_eq!(call["lookup"]["carrier"]["type"], "landline");
+    let (status, mobile) = tw
+        .post(&verifications, &[("To", PHONE), ("Channel", "sms")])
+        .await;
+    assert_eq!(
+        (status, mobile["lookup"]["carrier"]["type"].as_str()),
+        (201, Some("mobile"))
+    );
+    // The default service sends SMS to landlines.
+    assert_eq!(tw.start(LANDLINE).await.0, 201);
+}
+
+#[tokio::test]
+async fn faults_and_unknown_routes_answer_twilios_error_body() {
+    let tw = Tw::new().await;
+    tw.sb.inject_fault(
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::RateLimited {
+                retry_after_secs: 3,
+            },
+        )
+        .path("/v2/Services/*/Verifications"),
+    );
+    let response = tw
+        .http
+        .post(tw.url(&format!("/Services/{TWILIO_SERVICE_SID}/Verifications")))
+        .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+        .form(&[("To", PHONE), ("Channel", "sms")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(response.headers()["retry-after"], "3");
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        error(20429, 429, "Too many requests")
+    );
+    assert!(tw.sb.messages(PHONE).is_empty(), "not processed");
+
+    tw.sb.inject_fault(Fault::new(
+        Provider::Twilio,
+        FaultAction::Status {
+            status: 503,
+            body: None,
+        },
+    ));
+    assert_eq!(
+        tw.start(PHONE).await,
+        (503, error(20503, 503, "Service unavailable"))
+    );
+    tw.sb
+        .inject_fault(Fault::new(Provider::Twilio, FaultAction::MalformedJson));
+    let response = tw
+        .http
+        .get(tw.url(&format!("/Services/{TWILIO_SERVICE_SID}")))
+        .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.json::<Value>().await.is_err());
+
+    assert_eq!(
+        tw.get("/Nowhere").await,
+        (
+            404,
+            error(
+                20404,
+                404,
+                "The requested resource was not found"
+            )
+        )
+    );
+    assert_eq!(
+        tw.get("/Services").await,
+        (405, error(20004, 405, "Method not allowed"))
+    );
+    let faults: Vec<Option<String>> = tw
+        .sb
+        .requests_of(Provider::Twilio)
+        .requests
+        .iter()
+        .map(|r| r.fault.clone())
+        .collect();
+    assert_eq!(
+        faults,
+        [
+            Some("rate_limited".to_owned()),
+            Some("status".to_owned()),
+            Some("malformed_json".to_owned()),
+            None,
+            None
+        ]
+    );
+}
+
+#[tokio::test]
+async fn records_are_bounded_and_reset_starts_over() {
+    let tw = Tw::with(SandboxConfig {
+        records_capacity: 2,
+        ..SandboxConfig::seeded(5)
+    })
+    .await;
+    let mut sids = Vec::new();
+    for to in ["+15017122661", "+905321234567", "+573001234567"] {
+        let (status, started) = tw.start(to).await;
+        assert_eq!(status, 201);
+        sids.push(started["sid"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(tw.fetch(&sids[0]).await.0, 404, "the oldest is forgotten");
+    assert_eq!(tw.fetch(&sids[2]).await.0, 200);
+    let mut services = Vec::new();
+    for name in ["a", "b", "c"] {
+        let (_, service) = tw.post("/Services", &[("FriendlyName", name)]).await;
+        services.push(service["sid"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(tw.get(&format!("/Services/{}", services[0])).await.0, 404);
+    assert_eq!(tw.get(&format!("/Services/{}", services[2])).await.0, 200);
+    assert_eq!(
+        tw.get(&format!("/Services/{TWILIO_SERVICE_SID}")).await.0,
+        200,
+        "the default service stays"
+    );
+    tw.sb.reset();
+    assert_eq!(tw.fetch(&sids[2]).await.0, 404);
+    assert_eq!(tw.get(&format!("/Services/{}", services[2])).await.0, 404);
+    assert_eq!(tw.start("+15017122661").await.0, 201);
+}
+
+#[tokio::test]
+async fn a_seed_gives_the_same_sids_and_codes() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let tw = Tw::with(SandboxConfig::seeded(77)).await;
+        let (_, started) = tw.start(PHONE).await;
+        runs.push((started["sid"].clone(), tw.code(PHONE)));
+    }
+    assert_eq!(runs[0], runs[1]);
+}
