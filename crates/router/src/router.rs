@@ -225,8 +225,11 @@ impl RouterBuilder {
     }
 }
 
+/// The router's capabilities: what any route can do, except `check_returns_session`, which
+/// the router promises only when every route's checks return a session.
 fn union(routes: &[Entry]) -> Capabilities {
     let mut caps = Capabilities::new();
+    caps.check_returns_session = routes.iter().all(|e| e.caps.check_returns_session);
     for e in routes {
         for c in &e.caps.otp_channels {
             caps = caps.with_otp_channel(c.clone());
@@ -236,7 +239,6 @@ fn union(routes: &[Entry]) -> Capabilities {
         }
         caps.qr_code |= e.caps.qr_code;
         caps.session_resolution |= e.caps.session_resolution && e.route.resolver.is_some();
-        caps.check_returns_session |= e.caps.check_returns_session;
         caps.localized_messages |= e.caps.localized_messages;
     }
     caps
