@@ -95,9 +95,9 @@ impl Expected {
     {
         let channels: Vec<String> = channels.into_iter().map(|c| c.to_string()).collect();
         checks.iter().fold(self, |expected, check| {
-            channels
-                .iter()
-                .fold(expected, |expected, c| expected.check(format!("{check}[{c}]")))
+            channels.iter().fold(expected, |expected, c| {
+                expected.check(format!("{check}[{c}]"))
+            })
         })
     }
 

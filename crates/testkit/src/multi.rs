@@ -148,7 +148,10 @@ impl Harness for MultiHarness {
 
     async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
         if let Some(provider) = &self.clock {
-            return self.chosen(Some(provider), "the clock")?.advance_time(by).await;
+            return self
+                .chosen(Some(provider), "the clock")?
+                .advance_time(by)
+                .await;
         }
         for (_, harness) in &self.members {
             harness.advance_time(by).await?;

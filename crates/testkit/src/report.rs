@@ -173,10 +173,8 @@ impl Report {
         if missing.is_empty() && bad().next().is_none() {
             return;
         }
-        let mut message = self.failure_message(
-            bad().filter(|r| r.status != Status::Passed),
-            &missing,
-        );
+        let mut message =
+            self.failure_message(bad().filter(|r| r.status != Status::Passed), &missing);
         let unlisted: Vec<&str> = self
             .results
             .iter()
@@ -184,7 +182,11 @@ impl Report {
             .map(|r| r.name.as_str())
             .collect();
         if !unlisted.is_empty() {
-            let _ = writeln!(message, "checks that ran but are not expected: {}", unlisted.join(", "));
+            let _ = writeln!(
+                message,
+                "checks that ran but are not expected: {}",
+                unlisted.join(", ")
+            );
         }
         panic!("{message}");
     }
@@ -310,10 +312,15 @@ mod tests {
         report.push(CheckResult::new("b[sms]", Status::Passed, None));
         report.assert_exactly(&Expected::new().per_channel(&["a", "b"], ["sms"]));
 
-        let missing = panic_message(|| report.assert_exactly(&Expected::new().checks(["a[sms]", "b[sms]", "c"])));
+        let missing = panic_message(|| {
+            report.assert_exactly(&Expected::new().checks(["a[sms]", "b[sms]", "c"]))
+        });
         assert!(missing.contains("did not run: c"), "{missing}");
         let unlisted = panic_message(|| report.assert_exactly(&Expected::new().check("a[sms]")));
-        assert!(unlisted.contains("ran but are not expected: b[sms]"), "{unlisted}");
+        assert!(
+            unlisted.contains("ran but are not expected: b[sms]"),
+            "{unlisted}"
+        );
 
         let skipped = sample();
         let message = panic_message(|| {
@@ -322,7 +329,10 @@ mod tests {
                 "otp.expired_is_rejected[sms]",
             ]));
         });
-        assert!(message.contains("skip otp.expired_is_rejected[sms]"), "{message}");
+        assert!(
+            message.contains("skip otp.expired_is_rejected[sms]"),
+            "{message}"
+        );
     }
 
     #[test]

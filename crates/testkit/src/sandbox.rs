@@ -106,7 +106,8 @@ pub struct SandboxHarness {
     phone_prefix: String,
     phone_digits: u32,
     phones: AtomicU64,
-    /// Requests the phone setup made, left out of the request counts.
+    /// Send requests and all requests the phone setup made, left out of the request counts.
+    own_sends: AtomicU64,
     own_requests: AtomicU64,
 }
 
@@ -137,6 +138,7 @@ impl SandboxHarness {
             phone_prefix: "+90532".into(),
             phone_digits: 7,
             phones: AtomicU64::new(0),
+            own_sends: AtomicU64::new(0),
             own_requests: AtomicU64::new(0),
         }
     }
@@ -187,8 +189,8 @@ impl SandboxHarness {
 
     /// Prepares every phone before [`fresh_phone`](Harness::fresh_phone) hands it out, e.g.
     /// registers its user at the provider and enrols it in the sandbox's authenticator. The
-    /// requests `setup` makes to this harness's provider are left out of the request counts,
-    /// since the verifier under test did not make them.
+    /// requests `setup` makes to this harness's provider (sends too) are left out of the
+    /// request counts, since the verifier under test did not make them.
     ///
     /// ```ignore
     /// let harness = SandboxHarness::new(sandbox, Provider::Verigator, make)
@@ -243,10 +245,18 @@ impl SandboxHarness {
         Arc::into_inner(self.sandbox)
     }
 
-    /// Every request the sandbox counted for this harness's provider.
-    fn total_requests(&self) -> u64 {
+    /// The send requests and all requests the sandbox counted for this harness's provider,
+    /// its own included.
+    fn counted(&self) -> (u64, u64) {
+        // The counts are exact; the log itself keeps only the newest requests.
         let counts = self.sandbox.requests_of(self.provider).counts;
-        counts.values().sum::<usize>() as u64
+        let sends: usize = counts
+            .iter()
+            .filter(|(endpoint, _)| self.send_endpoints.iter().any(|e| e.matches(endpoint)))
+            .map(|(_, n)| n)
+            .sum();
+        let all: usize = counts.values().sum();
+        (sends as u64, all as u64)
     }
 
     fn require_send_endpoints(&self) -> HarnessResult<()> {
@@ -269,10 +279,13 @@ impl Harness for SandboxHarness {
         let phone = PhoneNumber::parse(&raw)
             .map_err(|e| HarnessError::failed(format!("test phone {raw}: {e}")))?;
         if let Some(setup) = &self.phone_setup {
-            let before = self.total_requests();
+            let (sends, all) = self.counted();
             let result = setup(&self.sandbox, &phone).await;
-            let made = self.total_requests().saturating_sub(before);
-            self.own_requests.fetch_add(made, Ordering::Relaxed);
+            let (sends_after, all_after) = self.counted();
+            let own_sends = sends_after.saturating_sub(sends);
+            self.own_sends.fetch_add(own_sends, Ordering::Relaxed);
+            let own = all_after.saturating_sub(all);
+            self.own_requests.fetch_add(own, Ordering::Relaxed);
             result?;
         }
         Ok(phone)
@@ -335,16 +348,13 @@ impl Harness for SandboxHarness {
 
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         self.require_send_endpoints()?;
-        // The counts are exact; the log itself keeps only the newest requests.
-        let counts = self.sandbox.requests_of(self.provider).counts;
-        let sends: usize = counts
-            .iter()
-            .filter(|(endpoint, _)| self.send_endpoints.iter().any(|e| e.matches(endpoint)))
-            .map(|(_, n)| n)
-            .sum();
-        let all = counts.values().sum::<usize>() as u64;
+        let (sends, all) = self.counted();
+        let own_sends = self.own_sends.load(Ordering::Relaxed);
         let own = self.own_requests.load(Ordering::Relaxed);
-        Ok(RequestCounts::new(sends as u64, all.saturating_sub(own)))
+        Ok(RequestCounts::new(
+            sends.saturating_sub(own_sends),
+            all.saturating_sub(own),
+        ))
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
@@ -428,5 +438,8 @@ where
     let sandbox = Sandbox::start(config)
         .await
         .expect("the sandbox starts on loopback");
-    setup(Arc::new(sandbox)).await.assert_conforms(expected).await
+    setup(Arc::new(sandbox))
+        .await
+        .assert_conforms(expected)
+        .await
 }

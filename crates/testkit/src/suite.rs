@@ -275,7 +275,11 @@ impl Suite<'_> {
 
     /// The providers a handle may name, for failure messages.
     fn expected_providers(&self) -> String {
-        let names: Vec<&str> = self.handle_providers.iter().map(ProviderId::as_str).collect();
+        let names: Vec<&str> = self
+            .handle_providers
+            .iter()
+            .map(ProviderId::as_str)
+            .collect();
         names.join(", ")
     }
 
