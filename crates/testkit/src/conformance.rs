@@ -199,7 +199,13 @@ impl fmt::Debug for Conformance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Conformance")
             .field("verifier", &self.verifier)
-            .field("resolver", &self.resolver.as_ref().map(|r| r.provider()))
+            .field(
+                "resolver",
+                &self
+                    .resolver
+                    .as_ref()
+                    .map(|r| SessionResolver::provider(&**r)),
+            )
             .finish_non_exhaustive()
     }
 }

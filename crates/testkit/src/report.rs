@@ -313,7 +313,7 @@ mod tests {
         report.assert_exactly(&Expected::new().per_channel(&["a", "b"], ["sms"]));
 
         let missing = panic_message(|| {
-            report.assert_exactly(&Expected::new().checks(["a[sms]", "b[sms]", "c"]))
+            report.assert_exactly(&Expected::new().checks(["a[sms]", "b[sms]", "c"]));
         });
         assert!(missing.contains("did not run: c"), "{missing}");
         let unlisted = panic_message(|| report.assert_exactly(&Expected::new().check("a[sms]")));

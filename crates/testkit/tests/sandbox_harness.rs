@@ -170,7 +170,7 @@ async fn phone_setup_runs_first_and_its_requests_are_not_counted() {
         })
     });
     let phone = harness.fresh_phone().await.unwrap();
-    assert_eq!(*prepared.lock().unwrap(), [phone.clone()]);
+    assert_eq!(*prepared.lock().unwrap(), *std::slice::from_ref(&phone));
     assert_eq!(
         sandbox.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
         1
