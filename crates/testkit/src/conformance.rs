@@ -123,7 +123,7 @@ impl Expected {
 /// [`assert_conforms`](Conformance::assert_conforms) runs the suite, prints the report and
 /// asserts it against an [`Expected`] list; a provider crate's whole conformance test is then
 /// this and the code that builds the verifier and the harness. With the `sandbox` feature,
-/// [`sandbox::run_conformance`](crate::sandbox::run_conformance) starts the sandbox too.
+/// `sandbox::run_conformance` starts the sandbox too.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -6,28 +6,41 @@
 //! the provider crate's test: which requests send a message, and how to build a verifier
 //! pointed at the sandbox.
 //!
+//! [`run_conformance`] is the whole test: it starts the sandbox, lets the test build the
+//! verifier and its harness on it, runs the suite and asserts the report against the expected
+//! checks. For a verifier over several providers (a router), give one `SandboxHarness` per
+//! provider, all on the one sandbox, to a [`MultiHarness`](crate::MultiHarness).
+//!
 //! ```ignore
 //! use std::sync::Arc;
-//! use phone_verify_verifykit::VerifyKitBuilder;
-//! use phone_verify_testkit::sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness};
+//! use phone_verify_testkit::sandbox::{Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance};
+//! use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, SEND_CHECKS};
+//! use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
+//!
+//! // The suite's requests carry no end-user context: the loopback address stands in for the
+//! // end user's IP, which VerifyKit asks for with every request.
+//! fn client(sandbox: &SandboxHandle) -> VerifyKit {
+//!     VerifyKitBuilder::sandbox(&sandbox.base_url())
+//!         .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
+//!         .build()
+//!         .unwrap()
+//! }
 //!
 //! #[tokio::test]
 //! async fn verifykit_conforms() {
-//!     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-//!     // The suite's requests carry no end-user context: the loopback address stands in for the
-//!     // end user's IP, which VerifyKit asks for with every request.
-//!     let client = |sandbox: &SandboxHandle| {
-//!         VerifyKitBuilder::sandbox(&sandbox.base_url())
-//!             .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
-//!             .build()
-//!             .unwrap()
-//!     };
-//!     let verifier = client(&sandbox);
-//!     let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| Arc::new(client(s)))
-//!         .with_send_endpoint("POST", "/v1.0/send-otp");
-//!     phone_verify_testkit::run(&verifier, Some(&verifier), &harness)
-//!         .await
-//!         .assert_all_passed();
+//!     // Abbreviated: list every check the capabilities call for (VerifyKit's full list is in
+//!     // its tests/conformance.rs).
+//!     let expected = Expected::new()
+//!         .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
+//!         .per_channel(OTP_CHECKS, ["sms"])
+//!         .per_channel(SEND_CHECKS, ["sms"]);
+//!     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+//!         let verifier = Arc::new(client(&sandbox));
+//!         let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| Arc::new(client(s)))
+//!             .with_send_endpoint("POST", "/v1.0/send-otp");
+//!         Conformance::resolving(verifier, harness)
+//!     })
+//!     .await;
 //! }
 //! ```
 
