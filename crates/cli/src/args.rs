@@ -113,6 +113,22 @@ pub(crate) enum Command {
     /// The guard's counters (with --guard)
     #[command(subcommand)]
     Guard(GuardCommand),
+    /// The routes the --config router would try for a phone, in order, and why (sends nothing)
+    Routes(RoutesArgs),
+}
+
+/// `routes`.
+#[derive(Debug, Args)]
+pub(crate) struct RoutesArgs {
+    /// The phone number, in international format (e.g. "+90 532 123 45 67")
+    #[arg(value_name = "PHONE", value_parser = parse_phone)]
+    pub(crate) phone: PhoneNumber,
+    /// The channel: sms (default), whatsapp, telegram, totp, voice
+    #[arg(long, value_parser = parse_channel)]
+    pub(crate) channel: Option<Channel>,
+    /// The language of the user's message, e.g. en, tr, es (rules may match on it)
+    #[arg(long, value_parser = parse_language)]
+    pub(crate) lang: Option<Language>,
 }
 
 /// `guard`.

@@ -35,6 +35,7 @@ mod demo;
 mod exit;
 mod guard;
 mod output;
+mod routes;
 mod routing;
 mod target;
 
@@ -116,6 +117,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Guard(GuardCommand::Status(args)) => {
             guard::status(&mut Context::new(&global)?, args).await
         }
+        Command::Routes(args) => routes::routes(&Context::new(&global)?, &args),
         Command::Verifik(VerifikCommand::Login(args)) => {
             commands::verifik_login(&mut Context::new(&global)?, args).await
         }

@@ -1,7 +1,9 @@
 //! `--config FILE`: `start`, `check` and `resolve` through a router of several providers.
 
 use std::fs;
+use std::path::Path;
 
+use phone_verify::router::Router;
 use phone_verify::{Provider, Registry, RoutingConfig};
 
 use crate::args::Global;
@@ -29,12 +31,8 @@ pub(crate) fn check_args(global: &Global) -> Result<(), Failure> {
     }
 }
 
-/// The router of `--config`, built through the registry as an application would and guarded
-/// by `--guard` when given; `None` without `--config`.
-pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
-    let Some(path) = &ctx.config else {
-        return Ok(None);
-    };
+/// The configuration in `path` and the router built from it through the registry.
+pub(crate) fn load(path: &Path) -> Result<(RoutingConfig, Router), Failure> {
     let text = fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
     let config: RoutingConfig =
@@ -42,6 +40,16 @@ pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
     let router = Registry::with_builtin()
         .build_router(&config)
         .map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))?;
+    Ok((config, router))
+}
+
+/// The router of `--config`, built through the registry as an application would and guarded
+/// by `--guard` when given; `None` without `--config`.
+pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
+    let Some(path) = &ctx.config else {
+        return Ok(None);
+    };
+    let (_, router) = load(path)?;
     if !ctx.json {
         let names: Vec<&str> = router
             .routes()

@@ -246,6 +246,28 @@ impl Health {
         }
     }
 
+    /// What [`admit`](Self::admit) would answer now, without changing anything (no probe is
+    /// taken).
+    pub(crate) fn peek(&self) -> Admission {
+        let s = self.lock();
+        match s.circuit {
+            CircuitState::Closed => Admission::Go,
+            CircuitState::Open => {
+                let now = self.clock.now();
+                let cooled = s.opened_at.is_none_or(|at| {
+                    now.duration_since(at).unwrap_or(Duration::ZERO) >= self.config.cooldown
+                });
+                if cooled {
+                    Admission::Probe
+                } else {
+                    Admission::Skip
+                }
+            }
+            CircuitState::HalfOpen if s.probe_in_flight => Admission::Skip,
+            CircuitState::HalfOpen => Admission::Probe,
+        }
+    }
+
     /// Ends a probe that was dropped before its result, so the next start may probe.
     pub(crate) fn abandon_probe(&self) {
         self.lock().probe_in_flight = false;

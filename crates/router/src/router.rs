@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Attempt, AttemptOutcome, RoutingFailure};
 use crate::failover::{Decision, decide};
 use crate::health::{Admission, BreakerConfig, Health, RouteHealth, Transition};
+use crate::plan::{PlannedRoute, RouteStatus, StartPlan};
 use crate::route::{EXTRA_ROUTE, Route, validate_name};
 use crate::rules::{Rule, Strategy};
 use crate::telemetry::{self, Labels};
@@ -160,6 +161,7 @@ impl RouterBuilder {
                 route,
             });
         }
+        let implicit_rule = self.config.rules.is_empty();
         let mut rules = Vec::with_capacity(self.config.rules.len());
         for (i, rule) in self.config.rules.iter().enumerate() {
             rule.validate(i)?;
@@ -220,13 +222,17 @@ impl RouterBuilder {
             index,
             rules,
             resolve_order,
+            implicit_rule,
             allow_second_message: self.config.allow_second_message,
         })
     }
 }
 
+/// The router's capabilities: what any route can do, except `check_returns_session`, which
+/// the router promises only when every route's checks return a session.
 fn union(routes: &[Entry]) -> Capabilities {
     let mut caps = Capabilities::new();
+    caps.check_returns_session = routes.iter().all(|e| e.caps.check_returns_session);
     for e in routes {
         for c in &e.caps.otp_channels {
             caps = caps.with_otp_channel(c.clone());
@@ -236,7 +242,6 @@ fn union(routes: &[Entry]) -> Capabilities {
         }
         caps.qr_code |= e.caps.qr_code;
         caps.session_resolution |= e.caps.session_resolution && e.route.resolver.is_some();
-        caps.check_returns_session |= e.caps.check_returns_session;
         caps.localized_messages |= e.caps.localized_messages;
     }
     caps
@@ -262,26 +267,32 @@ struct CompiledRule {
 }
 
 impl CompiledRule {
-    /// The rule's routes in the order to try them for one start.
-    fn order(&self) -> Vec<usize> {
+    /// The rule's routes in the order to try them for one start; `take_turn` moves the
+    /// round-robin turn and the weighted split on (a start), else they are only read (a plan).
+    fn order(&self, take_turn: bool) -> Vec<usize> {
         let n = self.members.len();
         let first = match self.rule.strategy {
             Strategy::Failover => 0,
-            Strategy::RoundRobin => self.turn.fetch_add(1, Ordering::Relaxed) % n,
+            Strategy::RoundRobin if take_turn => self.turn.fetch_add(1, Ordering::Relaxed) % n,
+            Strategy::RoundRobin => self.turn.load(Ordering::Relaxed) % n,
             Strategy::Weighted => {
                 let mut current = self
                     .current
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut next = current.clone();
                 let total: i64 = self.weights.iter().sum();
                 let mut best = 0;
                 for i in 0..n {
-                    current[i] += self.weights[i];
-                    if current[i] > current[best] {
+                    next[i] += self.weights[i];
+                    if next[i] > next[best] {
                         best = i;
                     }
                 }
-                current[best] -= total;
+                next[best] -= total;
+                if take_turn {
+                    *current = next;
+                }
                 best
             }
         };
@@ -325,6 +336,8 @@ pub struct Router {
     index: HashMap<String, usize>,
     rules: Vec<CompiledRule>,
     resolve_order: Vec<usize>,
+    /// No rule was configured: the one rule is every route, in order.
+    implicit_rule: bool,
     allow_second_message: bool,
 }
 
@@ -377,22 +390,61 @@ impl Router {
         Ok(entry)
     }
 
+    /// The rule that decides `request` and its index, or the refusal `start` gives.
+    fn matching_rule(&self, request: &StartRequest) -> Result<(usize, &CompiledRule)> {
+        request.validate(&self.caps)?;
+        self.rules
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.rule.matches(request))
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "no routing rule matches a {} start to {}",
+                    request.channel,
+                    request
+                        .phone
+                        .as_ref()
+                        .and_then(|p| p.region())
+                        .unwrap_or("no phone"),
+                ))
+            })
+    }
+
+    /// How the next start of `request` would be routed, without starting anything or moving
+    /// round-robin turns and weighted splits on: the matching rule, and every route with
+    /// whether it would be tried (in order) or why not. Fails like
+    /// [`start`](PhoneVerifier::start) when the router cannot take the request at all (a
+    /// channel no route has, a phone no rule matches).
+    pub fn plan(&self, request: &StartRequest) -> Result<StartPlan> {
+        let (at, rule) = self.matching_rule(request)?;
+        let mut routes = Vec::with_capacity(self.routes.len());
+        for i in rule.order(false) {
+            let e = &self.routes[i];
+            let status = match request.validate(&e.caps) {
+                Err(err) => RouteStatus::CannotTake(err.message().to_owned()),
+                Ok(()) if e.health.peek() == Admission::Skip => RouteStatus::CircuitOpen,
+                Ok(()) => RouteStatus::Candidate,
+            };
+            routes.push(PlannedRoute::new(&e.route.name, e.provider.clone(), status));
+        }
+        for (i, e) in self.routes.iter().enumerate() {
+            if !rule.members.contains(&i) {
+                let status = RouteStatus::NotInRule;
+                routes.push(PlannedRoute::new(&e.route.name, e.provider.clone(), status));
+            }
+        }
+        Ok(StartPlan {
+            rule: (!self.implicit_rule).then_some(at),
+            strategy: rule.rule.strategy,
+            routes,
+        })
+    }
+
     /// The candidate routes for `request`, in order; refused before any request when none fits.
     fn candidates(&self, request: &StartRequest) -> Result<Vec<usize>> {
-        request.validate(&self.caps)?;
-        let Some(rule) = self.rules.iter().find(|r| r.rule.matches(request)) else {
-            return Err(Error::unsupported(format!(
-                "no routing rule matches a {} start to {}",
-                request.channel,
-                request
-                    .phone
-                    .as_ref()
-                    .and_then(|p| p.region())
-                    .unwrap_or("no phone"),
-            )));
-        };
+        let (_, rule) = self.matching_rule(request)?;
         let order: Vec<usize> = rule
-            .order()
+            .order(true)
             .into_iter()
             .filter(|at| request.validate(&self.routes[*at].caps).is_ok())
             .collect();

@@ -1,23 +1,33 @@
-//! The testkit's conformance suite through a router, against the sandbox, for each of the three
-//! providers: a router whose first route cannot connect (every start fails over to the second,
-//! until its circuit opens) and whose second route is the provider on the sandbox.
+//! The testkit's conformance suite through routers, against the sandbox:
 //!
-//! The suite expects every handle to name the verifier's provider, so each run is a router over
-//! one provider; routing across providers is in `failover.rs`, `rules.rs` and the facade's and
-//! CLI's TOML tests.
+//! - for each of the three providers, a router whose first route cannot connect (every start
+//!   fails over to the second, until its circuit opens) and whose second route is the provider
+//!   on the sandbox;
+//! - one router with routes over all three providers, whose rules send each channel to a
+//!   different provider: its handles name the provider that sent the code, and a
+//!   `MultiHarness` hands each handle to that provider's harness.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use phone_verify_core::http::RetryPolicy;
-use phone_verify_core::{PhoneVerifier, SessionResolver};
-use phone_verify_router::{Route, Router};
-use phone_verify_testkit::Report;
+use phone_verify_core::{Channel, Code, PhoneVerifier, SessionResolver, Verification};
+use phone_verify_router::{Route, Router, Rule};
 use phone_verify_testkit::sandbox::{
-    Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
+    Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
-use phone_verify_verifik::VerifikBuilder;
-use phone_verify_verifykit::VerifyKitBuilder;
+use phone_verify_testkit::{
+    Conformance, Expected, HarnessError, HarnessResult, MultiHarness, OTP_CHECKS, REVERSE_CHECKS,
+    SEND_CHECKS,
+};
+use phone_verify_verifik::{Verifik, VerifikBuilder};
+use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
+use phone_verify_verigator::{EXTRA_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
+
+const VERIFYKIT_SENDS: [&str; 2] = ["/v1.0/send-otp", "/v1.0/start"];
+const VERIFIK_SEND: &str = "/v2/phone-validations/manual";
+const VERIGATOR_SEND: &str = "/v1/service/service/*/users/*/auth";
 
 fn retry() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5))
@@ -30,7 +40,7 @@ fn refused_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-fn verifykit(base: &str) -> Arc<phone_verify_verifykit::VerifyKit> {
+fn verifykit(base: &str) -> Arc<VerifyKit> {
     Arc::new(
         VerifyKitBuilder::sandbox(base)
             .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
@@ -40,7 +50,7 @@ fn verifykit(base: &str) -> Arc<phone_verify_verifykit::VerifyKit> {
     )
 }
 
-fn verifik(base: &str) -> Arc<phone_verify_verifik::Verifik> {
+fn verifik(base: &str) -> Arc<Verifik> {
     Arc::new(
         VerifikBuilder::sandbox(base)
             .retry(retry())
@@ -49,254 +59,280 @@ fn verifik(base: &str) -> Arc<phone_verify_verifik::Verifik> {
     )
 }
 
+fn verigator(base: &str, sandbox: &SandboxHandle, service: &str) -> Arc<Verigator> {
+    Arc::new(
+        VerigatorBuilder::sandbox(base)
+            .service_id(service)
+            .pin_validity(sandbox.config().verigator_pin_ttl)
+            .build()
+            .unwrap(),
+    )
+}
+
+/// A Verigator service on the sandbox, for the routes' clients.
+async fn verigator_service(sandbox: &SandboxHandle) -> String {
+    VerigatorBuilder::sandbox(&sandbox.base_url())
+        .build_client()
+        .unwrap()
+        .create_service("router-conformance.example", "Router conformance")
+        .await
+        .unwrap()
+        .id
+}
+
 /// `down` then `up`; only `up` resolves sessions (resolution moves on only on `NotFound`, so a
 /// resolver that cannot connect would end it).
-fn router<V: PhoneVerifier + SessionResolver + 'static>(
+fn down_then_up<V: PhoneVerifier + SessionResolver + 'static>(
     build: impl Fn(&str) -> Arc<V>,
     sandbox: &SandboxHandle,
 ) -> Router {
-    let down = build(&refused_url());
     let up = build(&sandbox.base_url());
     Router::builder()
-        .route(Route::new("down", down))
+        .route(Route::new("down", build(&refused_url())))
         .route(Route::new("up", up.clone()).with_resolver(up))
         .build()
         .unwrap()
 }
 
-async fn conforms<V: PhoneVerifier + SessionResolver + 'static>(
-    provider: Provider,
-    build: fn(&str) -> Arc<V>,
-    sends: &[&str],
-) -> Report {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let tested = router(build, &sandbox);
-    let mut harness = SandboxHarness::new(sandbox, provider, move |s| Arc::new(router(build, s)));
-    for send in sends {
-        harness = harness.with_send_endpoint("POST", send);
+/// Every check a router with `otp` channels (all of which send) and VerifyKit's reverse
+/// channels, or none, calls for; `sessions` when it resolves them.
+fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
+    let mut expected = Expected::new()
+        .checks([
+            "input.unsupported_channel_refused[voice]",
+            "input.foreign_handle_refused",
+        ])
+        .per_channel(
+            &["input.otp_without_phone_refused"],
+            otp.iter().filter(|c| !reverse.contains(c)),
+        )
+        .per_channel(OTP_CHECKS, otp)
+        .per_channel(SEND_CHECKS, otp.iter().filter(|c| **c != "totp"))
+        .per_channel(REVERSE_CHECKS, reverse)
+        .per_channel(&["reverse.qr_code"], reverse);
+    if sessions {
+        expected = expected.checks([
+            "session.resolves_verified_phone",
+            "session.unknown_is_not_found",
+        ]);
     }
-    let report = phone_verify_testkit::run(&tested, Some(&tested), &harness).await;
-    println!("{report}");
-    report.assert_all_passed();
-    assert_eq!(report.skipped().count(), 0, "{report}");
-    assert!(report.passed().count() > 20, "{report}");
-    report
+    expected
 }
 
 #[tokio::test]
 async fn a_router_over_verifykit_conforms() {
-    let report = conforms(
-        Provider::VerifyKit,
-        verifykit,
-        &["/v1.0/send-otp", "/v1.0/start"],
-    )
+    let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true);
+    assert_eq!(expected.len(), 35);
+    run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+        let tested = Arc::new(down_then_up(verifykit, &sandbox));
+        let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
+            Arc::new(down_then_up(verifykit, s))
+        });
+        for send in VERIFYKIT_SENDS {
+            harness = harness.with_send_endpoint("POST", send);
+        }
+        Conformance::resolving(tested, harness)
+    })
     .await;
-    report.assert_passed(&[
-        "otp.handle_in_fresh_client[sms]",
-        "reverse.handle_in_fresh_client[whatsapp]",
-        "send.not_retried_after_503[sms]",
-        "session.resolves_verified_phone",
-    ]);
 }
 
 #[tokio::test]
 async fn a_router_over_verifik_conforms() {
-    let report = conforms(
-        Provider::Verifik,
-        verifik,
-        &["/v2/phone-validations/manual"],
-    )
+    let expected = expected(&["sms", "whatsapp"], &[], true);
+    assert_eq!(expected.len(), 28);
+    run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+        let tested = Arc::new(down_then_up(verifik, &sandbox));
+        let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
+            Arc::new(down_then_up(verifik, s))
+        })
+        .with_send_endpoint("POST", VERIFIK_SEND);
+        Conformance::resolving(tested, harness)
+    })
     .await;
-    report.assert_passed(&[
-        "otp.handle_in_fresh_client[sms]",
-        "send.not_retried_after_reset[sms]",
-        "session.unknown_is_not_found",
-    ]);
 }
 
-/// Verigator verifies registered users: every fresh phone is registered and enrolled in the
-/// sandbox's authenticator first (as in the Verigator crate's own conformance test), and sends
-/// are `POST …/users/{id}/auth`.
-mod verigator {
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
-    use phone_verify_router::{Route, Router};
-    use phone_verify_sandbox::{Fault, FaultAction, RequestRecord};
-    use phone_verify_testkit::sandbox::{
-        Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
-    };
-    use phone_verify_testkit::{
-        Harness, HarnessError, HarnessResult, RequestCounts, SendFault, async_trait,
-    };
-    use phone_verify_verigator::{EXTRA_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
-
-    fn build(base: &str, sandbox: &SandboxHandle, service: &str) -> Verigator {
-        VerigatorBuilder::sandbox(base)
-            .service_id(service)
-            .pin_validity(sandbox.config().verigator_pin_ttl)
-            .build()
-            .unwrap()
+/// The code for a Verigator handle: the authenticator's for TOTP, else the SMS the sandbox
+/// sent to the handle's user.
+fn verigator_code(sandbox: &SandboxHandle, handle: &Verification) -> HarnessResult<Option<Code>> {
+    let failed = |e: &dyn std::fmt::Display| HarnessError::failed(e.to_string());
+    if handle.extra_str(EXTRA_METHOD) == Some("totp") {
+        let service = handle
+            .extra_str(EXTRA_SERVICE_ID)
+            .ok_or_else(|| HarnessError::failed("no service id"))?;
+        let code = sandbox
+            .totp_code(service, &handle.reference)
+            .map_err(|e| failed(&e))?;
+        return Code::new(&code).map(Some).map_err(|e| failed(&e));
     }
+    let phone = handle
+        .phone
+        .as_ref()
+        .ok_or_else(|| HarnessError::failed("no phone"))?;
+    sandbox
+        .messages(phone.e164())
+        .into_iter()
+        .find(|m| m.reference.as_deref() == Some(handle.reference.as_str()))
+        .and_then(|m| m.code)
+        .map(|code| Code::new(&code).map_err(|e| failed(&e)))
+        .transpose()
+}
 
-    fn router(sandbox: &SandboxHandle, service: &str) -> Router {
-        Router::builder()
-            .route(Route::new(
-                "down",
-                Arc::new(build(&super::refused_url(), sandbox, service)),
-            ))
-            .route(Route::new(
-                "up",
-                Arc::new(build(&sandbox.base_url(), sandbox, service)),
-            ))
-            .build()
-            .unwrap()
-    }
-
-    fn read_code(sandbox: &SandboxHandle, handle: &Verification) -> HarnessResult<Option<Code>> {
-        let failed = |e: &dyn std::fmt::Display| HarnessError::failed(e.to_string());
-        if handle.extra_str(EXTRA_METHOD) == Some("totp") {
-            let service = handle
-                .extra_str(EXTRA_SERVICE_ID)
-                .ok_or_else(|| HarnessError::failed("no service id"))?;
-            let code = sandbox
-                .totp_code(service, &handle.reference)
-                .map_err(|e| failed(&e))?;
-            return Code::new(&code).map(Some).map_err(|e| failed(&e));
-        }
-        let phone = handle
-            .phone
-            .as_ref()
-            .ok_or_else(|| HarnessError::failed("no phone"))?;
-        sandbox
-            .messages(phone.e164())
-            .into_iter()
-            .find(|m| m.reference.as_deref() == Some(handle.reference.as_str()))
-            .and_then(|m| m.code)
-            .map(|code| Code::new(&code).map_err(|e| failed(&e)))
-            .transpose()
-    }
-
-    struct VerigatorHarness {
-        inner: SandboxHarness,
-        admin: Verigator,
-        last_user: Mutex<Option<String>>,
-        own_requests: Mutex<u64>,
-    }
-
-    impl VerigatorHarness {
-        fn requests(&self) -> Vec<RequestRecord> {
-            self.inner
-                .sandbox()
-                .requests_of(Provider::Verigator)
-                .requests
-        }
-    }
-
-    #[async_trait]
-    impl Harness for VerigatorHarness {
-        async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
-            let phone = self.inner.fresh_phone().await?;
-            let before = self.requests().len();
-            let user = self.admin.user_for(&phone).await?;
-            *self.own_requests.lock().unwrap() += (self.requests().len() - before) as u64;
-            self.inner
-                .sandbox()
-                .enroll_totp(self.admin.service_id(), &user.id)
-                .map_err(|e| HarnessError::failed(e.to_string()))?;
-            *self.last_user.lock().unwrap() = Some(user.id);
-            Ok(phone)
-        }
-
-        fn delivers_codes(&self, channel: &Channel) -> bool {
-            self.inner.delivers_codes(channel)
-        }
-
-        async fn delivered_code(&self, handle: &Verification) -> HarnessResult<Option<Code>> {
-            self.inner.delivered_code(handle).await
-        }
-
-        async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
-            self.inner.advance_time(by).await
-        }
-
-        async fn request_counts(&self) -> HarnessResult<RequestCounts> {
-            let log = self.requests();
-            let sends = log
-                .iter()
-                .filter(|r| r.method == "POST" && r.path.ends_with("/auth"))
-                .count() as u64;
-            let own = *self.own_requests.lock().unwrap();
-            Ok(RequestCounts::new(sends, log.len() as u64 - own))
-        }
-
-        async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
-            let user = self.last_user.lock().unwrap().clone();
-            let user = user.ok_or_else(|| HarnessError::failed("no phone handed out yet"))?;
-            let action = match fault {
-                SendFault::ServiceUnavailable => FaultAction::Status {
-                    status: 503,
-                    body: None,
-                },
-                SendFault::ConnectionReset => FaultAction::ConnectionReset,
-                other => return Err(HarnessError::unsupported(format!("{other:?}"))),
-            };
-            let path = format!(
-                "/v1/service/service/{}/users/{user}/auth",
-                self.admin.service_id()
-            );
-            self.inner.sandbox().inject_fault(
-                Fault::new(Provider::Verigator, action)
-                    .method("POST")
-                    .path(path),
-            );
-            Ok(())
-        }
-
-        async fn clear_faults(&self) -> HarnessResult<()> {
-            self.inner.clear_faults().await
-        }
-
-        async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
-            self.inner.fresh_verifier().await
-        }
-    }
-
-    #[tokio::test]
-    async fn a_router_over_verigator_conforms() {
-        let sandbox = Sandbox::start(SandboxConfig::seeded(42)).await.unwrap();
-        let service = VerigatorBuilder::sandbox(&sandbox.base_url())
-            .build_client()
-            .unwrap()
-            .create_service("router-conformance.example", "Router conformance")
-            .await
-            .unwrap()
-            .id;
-        let tested = router(&sandbox, &service);
-        let admin = build(&sandbox.base_url(), &sandbox, &service);
-        let fresh_service = service.clone();
-        let inner = SandboxHarness::new(sandbox, Provider::Verigator, move |s| {
-            Arc::new(router(s, &fresh_service))
-        })
+/// Verigator verifies registered users: every fresh phone (Estonian) is registered by `admin`
+/// and enrolled in the sandbox's authenticator first, as in the Verigator crate's own
+/// conformance test; sends are `POST …/users/{id}/auth`.
+fn verigator_harness(
+    sandbox: Arc<SandboxHandle>,
+    admin: Arc<Verigator>,
+    make: impl Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
+) -> SandboxHarness {
+    SandboxHarness::new(sandbox, Provider::Verigator, make)
         .with_code_channels([Channel::Sms, Channel::Totp])
-        .with_code_reader(read_code)
-        .with_phone_prefix("+3725", 7);
-        let harness = VerigatorHarness {
-            inner,
-            admin,
-            last_user: Mutex::new(None),
-            own_requests: Mutex::new(0),
+        .with_code_reader(verigator_code)
+        .with_phone_prefix("+3725", 7)
+        .with_send_endpoint("POST", VERIGATOR_SEND)
+        .with_phone_setup(move |sandbox, phone| {
+            let admin = Arc::clone(&admin);
+            Box::pin(async move {
+                let user = admin.user_for(phone).await?;
+                sandbox
+                    .enroll_totp(admin.service_id(), &user.id)
+                    .map_err(|e| HarnessError::failed(e.to_string()))?;
+                Ok(())
+            })
+        })
+}
+
+#[tokio::test]
+async fn a_router_over_verigator_conforms() {
+    let expected = expected(&["sms", "totp"], &[], false);
+    assert_eq!(expected.len(), 23);
+    run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
+        let service = verigator_service(&sandbox).await;
+        let admin = verigator(&sandbox.base_url(), &sandbox, &service);
+        let router = move |s: &SandboxHandle| {
+            Router::builder()
+                .route(Route::new("down", verigator(&refused_url(), s, &service)))
+                .route(Route::new("up", verigator(&s.base_url(), s, &service)))
+                .build()
+                .unwrap()
         };
-        let report = phone_verify_testkit::run(&tested, None, &harness).await;
-        println!("{report}");
-        report.assert_all_passed();
-        assert_eq!(report.skipped().count(), 0, "{report}");
-        report.assert_passed(&[
-            "otp.handle_in_fresh_client[totp]",
-            "otp.expired_is_rejected[sms]",
-            "send.not_retried_after_503[sms]",
-            "send.not_retried_after_reset[sms]",
-        ]);
+        let tested = Arc::new(router(&sandbox));
+        let harness = verigator_harness(sandbox, admin, move |s| Arc::new(router(s)));
+        // Verigator has no sessions: the router gets no resolver.
+        Conformance::new(tested, harness)
+    })
+    .await;
+}
+
+/// One router over the three providers on one sandbox: TOTP to Verigator, SMS to Verifik,
+/// the rest (WhatsApp codes, WhatsApp and Telegram reverse flows) to VerifyKit. Only
+/// VerifyKit and Verifik resolve sessions.
+fn mixed_router(sandbox: &SandboxHandle, service: &str) -> Router {
+    let base = sandbox.base_url();
+    let (kit, fik) = (verifykit(&base), verifik(&base));
+    Router::builder()
+        .route(Route::new("tr-verifykit", kit.clone()).with_resolver(kit))
+        .route(Route::new("latam-verifik", fik.clone()).with_resolver(fik))
+        .route(Route::new(
+            "eu-verigator",
+            verigator(&base, sandbox, service),
+        ))
+        .rule(Rule::to(["eu-verigator"]).channels([Channel::Totp]))
+        .rule(Rule::to(["latam-verifik"]).channels([Channel::Sms]))
+        .rule(Rule::to(["tr-verifykit"]))
+        .build()
+        .unwrap()
+}
+
+/// Requests to `provider` whose `"METHOD path"` key `is_send` picks, from the exact counts.
+fn sends(sandbox: &SandboxHandle, provider: Provider, is_send: impl Fn(&str) -> bool) -> usize {
+    let counts: BTreeMap<String, usize> = sandbox.requests_of(provider).counts;
+    counts
+        .iter()
+        .filter(|(endpoint, _)| is_send(endpoint))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn a_router_over_all_three_providers_conforms() {
+    let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(7)).await.unwrap());
+    let service = verigator_service(&sandbox).await;
+    let tested = Arc::new(mixed_router(&sandbox, &service));
+    assert_eq!(
+        PhoneVerifier::provider(&*tested),
+        phone_verify_router::ROUTER_ID
+    );
+
+    // Each provider's own harness on the one sandbox; the phones come from Verigator's (each
+    // a registered user with an authenticator, which the TOTP route needs) and any route
+    // takes them.
+    let admin = verigator(&sandbox.base_url(), &sandbox, &service);
+    let fresh_service = service.clone();
+    let verigator_member = verigator_harness(Arc::clone(&sandbox), admin, move |s| {
+        verigator(&s.base_url(), s, &fresh_service)
+    });
+    let mut verifykit_member =
+        SandboxHarness::new(Arc::clone(&sandbox), Provider::VerifyKit, |s| {
+            verifykit(&s.base_url())
+        });
+    for send in VERIFYKIT_SENDS {
+        verifykit_member = verifykit_member.with_send_endpoint("POST", send);
+    }
+    let verifik_member = SandboxHarness::new(Arc::clone(&sandbox), Provider::Verifik, |s| {
+        verifik(&s.base_url())
+    })
+    .with_send_endpoint("POST", VERIFIK_SEND);
+    let fresh_sandbox = Arc::clone(&sandbox);
+    let harness = MultiHarness::new()
+        .member(phone_verify_verigator::PROVIDER, verigator_member)
+        .member(phone_verify_verifykit::PROVIDER, verifykit_member)
+        .member(phone_verify_verifik::PROVIDER, verifik_member)
+        .phones_from(phone_verify_verigator::PROVIDER)
+        .clock_from(phone_verify_verigator::PROVIDER)
+        .with_fresh_verifier(move || Arc::new(mixed_router(&fresh_sandbox, &service)));
+
+    // The union of the three: SMS and WhatsApp codes, TOTP, VerifyKit's reverse flows with QR
+    // codes, and sessions (checks promise none, since Verigator's return none).
+    let expected = expected(
+        &["sms", "whatsapp", "totp"],
+        &["whatsapp", "telegram"],
+        true,
+    );
+    assert_eq!(expected.len(), 44);
+    Conformance::resolving(tested, harness)
+        .assert_conforms(&expected)
+        .await;
+
+    // Each provider really got its channel's sends, and no other: the request log shows
+    // Verifik's SMS, Verigator's TOTP authentications and VerifyKit's WhatsApp starts, and
+    // no SMS through VerifyKit.
+    let verifik_sends = sends(&sandbox, Provider::Verifik, |e| {
+        e == format!("POST {VERIFIK_SEND}")
+    });
+    let verigator_sends = sends(&sandbox, Provider::Verigator, |e| {
+        e.starts_with("POST /v1/service/service/") && e.ends_with("/auth")
+    });
+    let verifykit_starts = sends(&sandbox, Provider::VerifyKit, |e| e == "POST /v1.0/start");
+    let verifykit_sms = sends(&sandbox, Provider::VerifyKit, |e| {
+        e == "POST /v1.0/send-otp"
+    });
+    assert!(verifik_sends >= 10, "Verifik sends: {verifik_sends}");
+    assert!(verigator_sends >= 8, "Verigator sends: {verigator_sends}");
+    assert!(
+        verifykit_starts >= 10,
+        "VerifyKit starts: {verifykit_starts}"
+    );
+    assert_eq!(verifykit_sms, 0, "SMS goes to Verifik, not VerifyKit");
+    println!(
+        "sends: verifik {verifik_sends}, verigator {verigator_sends}, verifykit {verifykit_starts}"
+    );
+    // TOTP codes come from the authenticator: Verigator sends no message.
+    let messages = sandbox.all_messages();
+    for provider in [Provider::VerifyKit, Provider::Verifik] {
+        assert!(
+            messages.iter().any(|m| m.provider == provider),
+            "{provider:?} delivered no message"
+        );
     }
 }

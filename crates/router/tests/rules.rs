@@ -192,3 +192,38 @@ fn bad_routes_and_rules_are_refused_at_build() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     }
 }
+
+#[test]
+fn checks_return_a_session_only_when_every_route_does() {
+    let memory = Arc::new(InMemoryVerifier::new());
+    let verifik = Arc::new(
+        VerifikBuilder::sandbox("http://127.0.0.1:9")
+            .build()
+            .unwrap(),
+    );
+    let verigator = Arc::new(
+        phone_verify_verigator::VerigatorBuilder::sandbox("http://127.0.0.1:9")
+            .service_id("service")
+            .build()
+            .unwrap(),
+    );
+    assert!(memory.capabilities().check_returns_session);
+    assert!(!verigator.capabilities().check_returns_session);
+
+    let all_sessions = Router::builder()
+        .route(Route::new("memory", memory.clone()))
+        .route(Route::new("verifik", verifik))
+        .build()
+        .unwrap();
+    assert!(all_sessions.capabilities().check_returns_session);
+
+    let mixed = Router::builder()
+        .route(Route::new("memory", memory))
+        .route(Route::new("verigator", verigator.clone()))
+        .build()
+        .unwrap();
+    let caps = mixed.capabilities();
+    assert!(!caps.check_returns_session, "{caps:?}");
+    // The rest is still the union: TOTP comes from Verigator, voice from the memory provider.
+    assert!(caps.supports(&Channel::Totp) && caps.supports(&Channel::Voice));
+}

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
+use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
 
 /// Why a harness could not do what a check asked.
 ///
@@ -153,6 +153,18 @@ pub trait Harness: Send + Sync {
     /// test but the provider itself, as a client in another process would.
     async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
         Err(HarnessError::unsupported("building a fresh verifier"))
+    }
+
+    /// The provider ids that handles (and resolved sessions) of the verifier under test may
+    /// carry; `None`, the default, means only the verifier's own
+    /// [`provider()`](PhoneVerifier::provider).
+    ///
+    /// A verifier over several providers, such as a router whose handles keep the id of the
+    /// provider that sent the code, gets a harness that names them (see
+    /// [`MultiHarness`](crate::MultiHarness)). A handle naming any other provider fails the
+    /// check that started it.
+    fn handle_providers(&self) -> Option<Vec<ProviderId>> {
+        None
     }
 }
 

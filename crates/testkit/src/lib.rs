@@ -2,14 +2,18 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod conformance;
 mod harness;
 pub mod memory;
+mod multi;
 mod report;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 mod suite;
 
+pub use conformance::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
 pub use harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault, different_code};
+pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};
 pub use suite::run;
 

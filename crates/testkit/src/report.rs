@@ -4,6 +4,8 @@ use std::fmt::{self, Write as _};
 
 use phone_verify_core::ProviderId;
 
+use crate::conformance::Expected;
+
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -153,6 +155,42 @@ impl Report {
         );
     }
 
+    /// Panics, showing the table and what is wrong, unless exactly the `expected` checks ran
+    /// and every one passed: no check failed or was skipped, none is missing, and no check
+    /// ran that is not listed (so a check that stops running, or a new one, is noticed).
+    pub fn assert_exactly(&self, expected: &Expected) {
+        let names = expected.names();
+        let missing: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|name| self.get(name).is_none())
+            .collect();
+        let bad = || {
+            self.results
+                .iter()
+                .filter(|r| r.status != Status::Passed || !names.contains(&r.name))
+        };
+        if missing.is_empty() && bad().next().is_none() {
+            return;
+        }
+        let mut message =
+            self.failure_message(bad().filter(|r| r.status != Status::Passed), &missing);
+        let unlisted: Vec<&str> = self
+            .results
+            .iter()
+            .filter(|r| !names.contains(&r.name))
+            .map(|r| r.name.as_str())
+            .collect();
+        if !unlisted.is_empty() {
+            let _ = writeln!(
+                message,
+                "checks that ran but are not expected: {}",
+                unlisted.join(", ")
+            );
+        }
+        panic!("{message}");
+    }
+
     fn failure_message<'a>(
         &self,
         bad: impl Iterator<Item = &'a CheckResult>,
@@ -258,6 +296,41 @@ mod tests {
             message.contains(
                 "FAIL otp.wrong_code_rejected[sms]: expected rejected (wrong_code), got verified"
             ),
+            "{message}"
+        );
+    }
+
+    fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let panic = std::panic::catch_unwind(f).unwrap_err();
+        panic.downcast_ref::<String>().unwrap().clone()
+    }
+
+    #[test]
+    fn assert_exactly_wants_the_listed_checks_passed_and_no_others() {
+        let mut report = Report::new(ProviderId::new_static("acme"));
+        report.push(CheckResult::new("a[sms]", Status::Passed, None));
+        report.push(CheckResult::new("b[sms]", Status::Passed, None));
+        report.assert_exactly(&Expected::new().per_channel(&["a", "b"], ["sms"]));
+
+        let missing = panic_message(|| {
+            report.assert_exactly(&Expected::new().checks(["a[sms]", "b[sms]", "c"]));
+        });
+        assert!(missing.contains("did not run: c"), "{missing}");
+        let unlisted = panic_message(|| report.assert_exactly(&Expected::new().check("a[sms]")));
+        assert!(
+            unlisted.contains("ran but are not expected: b[sms]"),
+            "{unlisted}"
+        );
+
+        let skipped = sample();
+        let message = panic_message(|| {
+            skipped.assert_exactly(&Expected::new().checks([
+                "otp.right_code_verifies[sms]",
+                "otp.expired_is_rejected[sms]",
+            ]));
+        });
+        assert!(
+            message.contains("skip otp.expired_is_rejected[sms]"),
             "{message}"
         );
     }

@@ -6,48 +6,70 @@
 //! the provider crate's test: which requests send a message, and how to build a verifier
 //! pointed at the sandbox.
 //!
+//! [`run_conformance`] is the whole test: it starts the sandbox, lets the test build the
+//! verifier and its harness on it, runs the suite and asserts the report against the expected
+//! checks. For a verifier over several providers (a router), give one `SandboxHarness` per
+//! provider, all on the one sandbox, to a [`MultiHarness`](crate::MultiHarness).
+//!
 //! ```ignore
 //! use std::sync::Arc;
-//! use phone_verify_verifykit::VerifyKitBuilder;
-//! use phone_verify_testkit::sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness};
+//! use phone_verify_testkit::sandbox::{Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance};
+//! use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, SEND_CHECKS};
+//! use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
+//!
+//! // The suite's requests carry no end-user context: the loopback address stands in for the
+//! // end user's IP, which VerifyKit asks for with every request.
+//! fn client(sandbox: &SandboxHandle) -> VerifyKit {
+//!     VerifyKitBuilder::sandbox(&sandbox.base_url())
+//!         .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
+//!         .build()
+//!         .unwrap()
+//! }
 //!
 //! #[tokio::test]
 //! async fn verifykit_conforms() {
-//!     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-//!     // The suite's requests carry no end-user context: the loopback address stands in for the
-//!     // end user's IP, which VerifyKit asks for with every request.
-//!     let client = |sandbox: &SandboxHandle| {
-//!         VerifyKitBuilder::sandbox(&sandbox.base_url())
-//!             .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
-//!             .build()
-//!             .unwrap()
-//!     };
-//!     let verifier = client(&sandbox);
-//!     let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| Arc::new(client(s)))
-//!         .with_send_endpoint("POST", "/v1.0/send-otp");
-//!     phone_verify_testkit::run(&verifier, Some(&verifier), &harness)
-//!         .await
-//!         .assert_all_passed();
+//!     // Abbreviated: list every check the capabilities call for (VerifyKit's full list is in
+//!     // its tests/conformance.rs).
+//!     let expected = Expected::new()
+//!         .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
+//!         .per_channel(OTP_CHECKS, ["sms"])
+//!         .per_channel(SEND_CHECKS, ["sms"]);
+//!     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+//!         let verifier = Arc::new(client(&sandbox));
+//!         let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| Arc::new(client(s)))
+//!             .with_send_endpoint("POST", "/v1.0/send-otp");
+//!         Conformance::resolving(verifier, harness)
+//!     })
+//!     .await;
 //! }
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
 use phone_verify_sandbox::{Fault, FaultAction};
 pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
+use crate::conformance::{Conformance, Expected};
 use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::report::Report;
 
 type MakeVerifier = Box<dyn Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync>;
 type ReadCode =
     Box<dyn Fn(&SandboxHandle, &Verification) -> HarnessResult<Option<Code>> + Send + Sync>;
 type CompleteReverse =
     Box<dyn Fn(&SandboxHandle, &Verification, &PhoneNumber) -> HarnessResult<()> + Send + Sync>;
+type PhoneSetup = Box<
+    dyn for<'a> Fn(&'a SandboxHandle, &'a PhoneNumber) -> BoxFuture<'a, HarnessResult<()>>
+        + Send
+        + Sync,
+>;
 
 /// A provider endpoint in the sandbox's request log: a method and the path the real provider
 /// would see (e.g. `POST /v1.0/send-otp`), matched like fault paths: a `*` segment matches one
@@ -86,28 +108,34 @@ impl Endpoint {
 /// [`with_send_endpoint`](SandboxHarness::with_send_endpoint); without it those checks are
 /// skipped. [`clear_faults`](Harness::clear_faults) clears every pending sandbox fault.
 pub struct SandboxHarness {
-    sandbox: SandboxHandle,
+    sandbox: Arc<SandboxHandle>,
     provider: Provider,
     make_verifier: MakeVerifier,
     send_endpoints: Vec<Endpoint>,
     code_channels: Vec<Channel>,
     read_code: Option<ReadCode>,
     complete_reverse: Option<CompleteReverse>,
+    phone_setup: Option<PhoneSetup>,
     phone_prefix: String,
     phone_digits: u32,
     phones: AtomicU64,
+    /// Send requests and all requests the phone setup made, left out of the request counts.
+    own_sends: AtomicU64,
+    own_requests: AtomicU64,
 }
 
 impl SandboxHarness {
     /// A harness for `provider` on `sandbox`; `make_verifier` builds a new client pointed at
-    /// the sandbox (see [`SandboxHandle::verifykit_web_rest_url`] and its siblings).
+    /// the sandbox (see [`SandboxHandle::verifykit_web_rest_url`] and its siblings). Give the
+    /// sandbox as an `Arc` to share it with other harnesses (one per provider of a
+    /// [`MultiHarness`](crate::MultiHarness)).
     pub fn new(
-        sandbox: SandboxHandle,
+        sandbox: impl Into<Arc<SandboxHandle>>,
         provider: Provider,
         make_verifier: impl Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
     ) -> Self {
         Self {
-            sandbox,
+            sandbox: sandbox.into(),
             provider,
             make_verifier: Box::new(make_verifier),
             send_endpoints: Vec::new(),
@@ -119,14 +147,18 @@ impl SandboxHarness {
             ],
             read_code: None,
             complete_reverse: None,
+            phone_setup: None,
             phone_prefix: "+90532".into(),
             phone_digits: 7,
             phones: AtomicU64::new(0),
+            own_sends: AtomicU64::new(0),
+            own_requests: AtomicU64::new(0),
         }
     }
 
     /// Counts requests to `method path` as sends, and injects send faults there. Call it once
-    /// per endpoint that sends a message.
+    /// per endpoint that sends a message; `*` segments are wildcards
+    /// (`/v1/service/service/*/users/*/auth`).
     #[must_use]
     pub fn with_send_endpoint(mut self, method: &str, path: &str) -> Self {
         self.send_endpoints.push(Endpoint::new(method, path));
@@ -168,6 +200,34 @@ impl SandboxHarness {
         self
     }
 
+    /// Prepares every phone before [`fresh_phone`](Harness::fresh_phone) hands it out, e.g.
+    /// registers its user at the provider and enrols it in the sandbox's authenticator. The
+    /// requests `setup` makes to this harness's provider (sends too) are left out of the
+    /// request counts, since the verifier under test did not make them.
+    ///
+    /// ```ignore
+    /// let harness = SandboxHarness::new(sandbox, Provider::Verigator, make)
+    ///     .with_phone_setup(move |sandbox, phone| {
+    ///         let admin = admin.clone();
+    ///         Box::pin(async move {
+    ///             let user = admin.user_for(phone).await?;
+    ///             sandbox.enroll_totp(admin.service_id(), &user.id).map_err(|e| HarnessError::failed(e.to_string()))?;
+    ///             Ok(())
+    ///         })
+    ///     });
+    /// ```
+    #[must_use]
+    pub fn with_phone_setup<F>(mut self, setup: F) -> Self
+    where
+        F: for<'a> Fn(&'a SandboxHandle, &'a PhoneNumber) -> BoxFuture<'a, HarnessResult<()>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.phone_setup = Some(Box::new(setup));
+        self
+    }
+
     /// Hands out numbers made of `prefix` (international form, e.g. `+5076`) and `digits`
     /// more digits, all of which must make valid numbers.
     #[must_use]
@@ -188,9 +248,28 @@ impl SandboxHarness {
         (self.make_verifier)(&self.sandbox)
     }
 
-    /// Gives the sandbox back, e.g. to shut it down.
-    pub fn into_sandbox(self) -> SandboxHandle {
-        self.sandbox
+    /// The sandbox, shared.
+    pub fn shared_sandbox(&self) -> Arc<SandboxHandle> {
+        Arc::clone(&self.sandbox)
+    }
+
+    /// Gives the sandbox back, e.g. to shut it down; `None` while another harness shares it.
+    pub fn into_sandbox(self) -> Option<SandboxHandle> {
+        Arc::into_inner(self.sandbox)
+    }
+
+    /// The send requests and all requests the sandbox counted for this harness's provider,
+    /// its own included.
+    fn counted(&self) -> (u64, u64) {
+        // The counts are exact; the log itself keeps only the newest requests.
+        let counts = self.sandbox.requests_of(self.provider).counts;
+        let sends: usize = counts
+            .iter()
+            .filter(|(endpoint, _)| self.send_endpoints.iter().any(|e| e.matches(endpoint)))
+            .map(|(_, n)| n)
+            .sum();
+        let all: usize = counts.values().sum();
+        (sends as u64, all as u64)
     }
 
     fn require_send_endpoints(&self) -> HarnessResult<()> {
@@ -210,7 +289,19 @@ impl Harness for SandboxHarness {
         let n = self.phones.fetch_add(1, Ordering::Relaxed) % 10u64.pow(self.phone_digits);
         let digits = self.phone_digits as usize;
         let raw = format!("{}{n:0digits$}", self.phone_prefix);
-        PhoneNumber::parse(&raw).map_err(|e| HarnessError::failed(format!("test phone {raw}: {e}")))
+        let phone = PhoneNumber::parse(&raw)
+            .map_err(|e| HarnessError::failed(format!("test phone {raw}: {e}")))?;
+        if let Some(setup) = &self.phone_setup {
+            let (sends, all) = self.counted();
+            let result = setup(&self.sandbox, &phone).await;
+            let (sends_after, all_after) = self.counted();
+            let own_sends = sends_after.saturating_sub(sends);
+            self.own_sends.fetch_add(own_sends, Ordering::Relaxed);
+            let own = all_after.saturating_sub(all);
+            self.own_requests.fetch_add(own, Ordering::Relaxed);
+            result?;
+        }
+        Ok(phone)
     }
 
     fn delivers_codes(&self, channel: &Channel) -> bool {
@@ -270,15 +361,13 @@ impl Harness for SandboxHarness {
 
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         self.require_send_endpoints()?;
-        // The counts are exact; the log itself keeps only the newest requests.
-        let counts = self.sandbox.requests_of(self.provider).counts;
-        let sends: usize = counts
-            .iter()
-            .filter(|(endpoint, _)| self.send_endpoints.iter().any(|e| e.matches(endpoint)))
-            .map(|(_, n)| n)
-            .sum();
-        let all: usize = counts.values().sum();
-        Ok(RequestCounts::new(sends as u64, all as u64))
+        let (sends, all) = self.counted();
+        let own_sends = self.own_sends.load(Ordering::Relaxed);
+        let own = self.own_requests.load(Ordering::Relaxed);
+        Ok(RequestCounts::new(
+            sends.saturating_sub(own_sends),
+            all.saturating_sub(own),
+        ))
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
@@ -319,4 +408,51 @@ impl fmt::Debug for SandboxHarness {
             .field("code_channels", &self.code_channels)
             .finish_non_exhaustive()
     }
+}
+
+/// Starts a sandbox with `config`, lets `setup` build the verifier under test and its harness
+/// on it, runs the conformance suite and asserts that exactly the `expected` checks ran and
+/// passed ([`Conformance::assert_conforms`]); returns the report.
+///
+/// `setup` gets the sandbox shared (an `Arc`): give it to [`SandboxHarness::new`], or to
+/// several harnesses of a [`MultiHarness`](crate::MultiHarness). Any provider works, the
+/// sandbox's own or one whose harness the test writes itself: the helper knows nothing of
+/// providers.
+///
+/// ```ignore
+/// use std::sync::Arc;
+/// use phone_verify_testkit::sandbox::{Provider, SandboxConfig, SandboxHarness, run_conformance};
+/// use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, SEND_CHECKS};
+///
+/// #[tokio::test]
+/// async fn verifykit_conforms() {
+///     let expected = Expected::new()
+///         .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
+///         .per_channel(OTP_CHECKS, ["sms"])
+///         .per_channel(SEND_CHECKS, ["sms"]);
+///     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+///         let verifier = Arc::new(client(&sandbox));
+///         let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| Arc::new(client(s)))
+///             .with_send_endpoint("POST", "/v1.0/send-otp");
+///         Conformance::resolving(verifier, harness)
+///     })
+///     .await;
+/// }
+/// ```
+///
+/// # Panics
+///
+/// If the sandbox does not start, or the report is not exactly `expected`, all passed.
+pub async fn run_conformance<F, Fut>(config: SandboxConfig, expected: &Expected, setup: F) -> Report
+where
+    F: FnOnce(Arc<SandboxHandle>) -> Fut,
+    Fut: Future<Output = Conformance>,
+{
+    let sandbox = Sandbox::start(config)
+        .await
+        .expect("the sandbox starts on loopback");
+    setup(Arc::new(sandbox))
+        .await
+        .assert_conforms(expected)
+        .await
 }

@@ -80,6 +80,10 @@ macro_rules! ensure {
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 ///
+/// **Providers.** Every handle a start returns, and every session the resolver finds, must name
+/// the verifier's own provider, or one of those [`Harness::handle_providers`] lists (a router's
+/// handles keep the provider that sent the code); any other fails the check.
+///
 /// **Expiry.** The core contract (rule 3, "outcomes, not errors") makes an expired
 /// verification `Ok(CheckOutcome::Rejected(..))` with [`RejectReason::Expired`]. An `Err` of
 /// kind [`ErrorKind::Expired`] fails the check, and so does another rejection reason: a
@@ -90,12 +94,17 @@ pub async fn run(
     resolver: Option<&dyn SessionResolver>,
     harness: &dyn Harness,
 ) -> Report {
+    let provider = verifier.provider();
+    let handle_providers = harness
+        .handle_providers()
+        .unwrap_or_else(|| vec![provider.clone()]);
     let suite = Suite {
         verifier,
         resolver,
         harness,
         caps: verifier.capabilities(),
-        provider: verifier.provider(),
+        provider,
+        handle_providers,
     };
     let mut report = Report::new(suite.provider.clone());
     let otp = suite.caps.otp_channels.clone();
@@ -252,10 +261,27 @@ struct Suite<'a> {
     harness: &'a dyn Harness,
     caps: Capabilities,
     provider: ProviderId,
+    /// The providers a handle or resolved session may name ([`Harness::handle_providers`]).
+    handle_providers: Vec<ProviderId>,
 }
 
 impl Suite<'_> {
     // ---- helpers ----
+
+    /// Whether a handle or a resolved session may name `provider`.
+    fn expects_provider(&self, provider: &ProviderId) -> bool {
+        self.handle_providers.contains(provider)
+    }
+
+    /// The providers a handle may name, for failure messages.
+    fn expected_providers(&self) -> String {
+        let names: Vec<&str> = self
+            .handle_providers
+            .iter()
+            .map(ProviderId::as_str)
+            .collect();
+        names.join(", ")
+    }
 
     async fn phone(&self) -> Result<PhoneNumber, Verdict> {
         Ok(self.harness.fresh_phone().await?)
@@ -277,10 +303,11 @@ impl Suite<'_> {
             Err(err) => fail!("start on {} failed: {err}", request.channel),
         };
         ensure!(
-            handle.provider == self.provider,
-            "the handle names provider {}, but the verifier is {}",
+            self.expects_provider(&handle.provider),
+            "the handle names provider {}, but the verifier is {} and its handles may name only {}",
             handle.provider,
-            self.provider
+            self.provider,
+            self.expected_providers()
         );
         ensure!(
             handle.channel == request.channel,
@@ -769,10 +796,10 @@ impl Suite<'_> {
             found.phone
         );
         ensure!(
-            found.provider == self.provider,
-            "the session resolved with provider {}, expected {}",
+            self.expects_provider(&found.provider),
+            "the session resolved with provider {}, expected one of {}",
             found.provider,
-            self.provider
+            self.expected_providers()
         );
         Ok(None)
     }

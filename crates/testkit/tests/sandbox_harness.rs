@@ -149,3 +149,56 @@ async fn without_send_endpoints_counting_and_faults_are_unsupported() {
         Err(HarnessError::Unsupported(_))
     ));
 }
+
+#[tokio::test]
+async fn phone_setup_runs_first_and_its_requests_are_not_counted() {
+    let sandbox = Arc::new(Sandbox::start(SandboxConfig::default()).await.unwrap());
+    let prepared = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&prepared);
+    let harness = SandboxHarness::new(Arc::clone(&sandbox), Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_send_endpoint("POST", "/v1.0/*")
+    .with_phone_setup(move |sandbox, phone| {
+        let seen = Arc::clone(&seen);
+        Box::pin(async move {
+            // A request to the provider, as registering a user would be.
+            let (status, _) = send_otp(sandbox, phone).await.unwrap();
+            assert!((200..300).contains(&status));
+            seen.lock().unwrap().push(phone.clone());
+            Ok(())
+        })
+    });
+    let phone = harness.fresh_phone().await.unwrap();
+    assert_eq!(*prepared.lock().unwrap(), *std::slice::from_ref(&phone));
+    assert_eq!(
+        sandbox.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+        1
+    );
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(0, 0)
+    );
+    // The verifier's own request counts, matched by the wildcard endpoint.
+    send_otp(&sandbox, &phone).await.unwrap();
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(1, 1)
+    );
+    // Shared: the harness does not own the sandbox alone.
+    assert!(harness.into_sandbox().is_none());
+}
+
+#[tokio::test]
+async fn a_failed_phone_setup_fails_the_phone() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::Verifik, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_phone_setup(|_, _| Box::pin(async { Err(HarnessError::failed("no such user")) }));
+    assert_eq!(
+        harness.fresh_phone().await.unwrap_err(),
+        HarnessError::failed("no such user")
+    );
+    assert!(harness.into_sandbox().is_some());
+}

@@ -10,7 +10,7 @@ use phone_verify_core::{
     StartRequest, Verification, VerifiedPhone, async_trait,
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
-use phone_verify_testkit::{Harness, HarnessResult, Report, Status, run};
+use phone_verify_testkit::{Harness, HarnessResult, MultiHarness, Report, Status, run};
 
 /// One way of breaking the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,4 +403,154 @@ fn run_is_send() {
     let harness = InMemoryHarness::new(&verifier);
     let future = run(&verifier, Some(&verifier), &harness);
     assert_send(&future);
+}
+
+/// The in-memory provider behind another id, as a router is: it reports `mixer`, its handles
+/// name `handles` and its resolved sessions `sessions`.
+#[derive(Debug)]
+struct Relabelled {
+    inner: InMemoryVerifier,
+    handles: ProviderId,
+    sessions: ProviderId,
+}
+
+impl Relabelled {
+    const ID: ProviderId = ProviderId::new_static("mixer");
+
+    fn new(state: InMemoryState, handles: &'static str, sessions: &'static str) -> Self {
+        Self {
+            inner: InMemoryVerifier::with_state(state),
+            handles: ProviderId::new_static(handles),
+            sessions: ProviderId::new_static(sessions),
+        }
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for Relabelled {
+    fn provider(&self) -> ProviderId {
+        Self::ID
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        let mut handle = self.inner.start(request).await?;
+        handle.provider = self.handles.clone();
+        Ok(handle)
+    }
+
+    async fn check(&self, handle: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
+        handle.ensure_provider(&self.handles)?;
+        let mut handle = handle.clone();
+        handle.provider = InMemoryVerifier::PROVIDER;
+        self.inner.check(&handle, request).await
+    }
+}
+
+#[async_trait]
+impl SessionResolver for Relabelled {
+    fn provider(&self) -> ProviderId {
+        Self::ID
+    }
+
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<VerifiedPhone> {
+        let mut found = self.inner.resolve(session, context).await?;
+        found.provider = self.sessions.clone();
+        Ok(found)
+    }
+}
+
+/// The suite over a `Relabelled` verifier whose handles name `handles` and sessions
+/// `sessions`, with a `MultiHarness` whose only member is for `memory` handles.
+async fn relabelled_report(handles: &'static str, sessions: &'static str) -> Report {
+    let state = InMemoryState::seeded(5);
+    let verifier = Relabelled::new(state.clone(), handles, sessions);
+    let fresh_state = state.clone();
+    let harness = MultiHarness::new()
+        .member(
+            InMemoryVerifier::PROVIDER,
+            InMemoryHarness::for_state(state),
+        )
+        .with_fresh_verifier(move || {
+            Arc::new(Relabelled::new(fresh_state.clone(), handles, sessions))
+        });
+    run(&verifier, Some(&verifier), &harness).await
+}
+
+#[tokio::test]
+async fn handles_of_the_providers_the_harness_names_pass() {
+    let report = relabelled_report("memory", "memory").await;
+    report.assert_all_passed();
+    assert_eq!(report.skipped().count(), 0, "{report}");
+    assert_eq!(report.provider().as_str(), "mixer");
+}
+
+#[tokio::test]
+async fn a_handle_of_a_provider_the_harness_does_not_name_fails() {
+    let report = relabelled_report("rogue", "memory").await;
+    assert!(!report.is_success(), "{report}");
+    for name in [
+        "otp.right_code_verifies[sms]",
+        "otp.wrong_code_rejected[sms]",
+        "reverse.pending_then_verified[whatsapp]",
+        "send.exactly_once[sms]",
+        "input.otp_check_without_code_refused[sms]",
+    ] {
+        let result = report.get(name).unwrap();
+        assert_eq!(result.status, Status::Failed, "{name}\n{report}");
+        assert!(
+            result
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("the handle names provider rogue, but the verifier is mixer and its handles may name only memory"),
+            "{name}: {:?}",
+            result.detail
+        );
+    }
+    // Refusals that start nothing still pass.
+    assert_eq!(
+        report.status("input.unsupported_channel_refused[telegram]"),
+        Some(Status::Passed)
+    );
+}
+
+#[tokio::test]
+async fn a_session_of_a_provider_the_harness_does_not_name_fails() {
+    let report = relabelled_report("memory", "rogue").await;
+    assert_fails_only(
+        &report,
+        &["session.resolves_verified_phone"],
+        "the session resolved with provider rogue, expected one of memory",
+    );
+}
+
+#[tokio::test]
+async fn without_handle_providers_only_the_verifiers_own_id_passes() {
+    // The in-memory harness names no providers: a handle must name the verifier's own id,
+    // `mixer`, and the relabelled handles name `memory`.
+    let state = InMemoryState::seeded(6);
+    let verifier = Relabelled::new(state.clone(), "memory", "memory");
+    let harness = InMemoryHarness::for_state(state);
+    assert!(harness.handle_providers().is_none());
+    let report = run(&verifier, Some(&verifier), &harness).await;
+    let detail = report
+        .get("otp.right_code_verifies[sms]")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        detail.contains("the handle names provider memory, but the verifier is mixer"),
+        "{report}"
+    );
+    assert_eq!(
+        report.status("otp.right_code_verifies[sms]"),
+        Some(Status::Failed)
+    );
 }

@@ -1,0 +1,63 @@
+//! The testkit's conformance suite through the guard, around a real client of the sandbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use phone_verify_core::http::RetryPolicy;
+use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore};
+use phone_verify_testkit::sandbox::{
+    Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
+};
+use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
+use phone_verify_verifykit::VerifyKitBuilder;
+
+/// The guard, with the default rules (a conformance run, fresh numbers of one region, does not
+/// trip them), around VerifyKit on the sandbox; `store` is shared with the fresh clients.
+fn guard(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> Guard {
+    let inner = Arc::new(
+        VerifyKitBuilder::sandbox(&sandbox.base_url())
+            .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
+            .retry(
+                RetryPolicy::default()
+                    .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+            )
+            .build()
+            .expect("a verifier for the sandbox"),
+    );
+    Guard::builder(inner.clone())
+        .resolver(inner)
+        .secret("sandbox-test-secret-0123")
+        .store(store)
+        .config(GuardConfig::default())
+        .build()
+        .expect("a valid guard")
+}
+
+#[tokio::test]
+async fn the_guarded_provider_conforms_on_the_sandbox() {
+    // VerifyKit's checks: the guard neither hides nor adds one.
+    let expected = Expected::new()
+        .checks([
+            "input.unsupported_channel_refused[voice]",
+            "input.otp_without_phone_refused[sms]",
+            "input.foreign_handle_refused",
+            "session.resolves_verified_phone",
+            "session.unknown_is_not_found",
+        ])
+        .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
+        .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
+        .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
+        .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
+    assert_eq!(expected.len(), 35);
+    run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+        let store: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
+        let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
+        let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| {
+            Arc::new(guard(s, Arc::clone(&store)))
+        })
+        .with_send_endpoint("POST", "/v1.0/send-otp")
+        .with_send_endpoint("POST", "/v1.0/start");
+        Conformance::resolving(guarded, harness)
+    })
+    .await;
+}

@@ -1,0 +1,215 @@
+//! [`MultiHarness`]: one harness over several providers, for a verifier that routes between
+//! them (such as `phone-verify-router`'s `Router`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
+
+use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+
+type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
+
+/// A [`Harness`] for a verifier whose handles name several providers: each provider's own
+/// harness (a member) does the work for that provider's handles.
+///
+/// - **Handles** go to the member of `handle.provider`: delivered and wrong codes, reverse-flow
+///   completion. A handle of a provider that is not a member fails the check, and
+///   [`handle_providers`](Harness::handle_providers) names the members, so the suite refuses a
+///   handle from any other provider.
+/// - **Phones** come from one member ([`phones_from`](MultiHarness::phones_from); the first by
+///   default): the verifier's rules decide which provider gets them.
+/// - **Counts** are the members' counts added up, so "exactly one send" holds across every
+///   provider; **send faults** are injected at every member (the one that gets the send uses
+///   it up; the suite clears the others right after).
+/// - **Time** moves on every member's clock, or only on one when the members share an
+///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
+/// - **Fresh verifiers** come from [`with_fresh_verifier`](MultiHarness::with_fresh_verifier)
+///   (a new router over the same providers, say); without it those checks are skipped.
+///
+/// ```ignore
+/// let harness = MultiHarness::new()
+///     .member(phone_verify_verigator::PROVIDER, verigator_harness) // hands out the phones
+///     .member(phone_verify_verifik::PROVIDER, verifik_harness)
+///     .member(phone_verify_verifykit::PROVIDER, verifykit_harness)
+///     .clock_from(phone_verify_verigator::PROVIDER) // one sandbox, one clock
+///     .with_fresh_verifier(move || Arc::new(router(&sandbox)));
+/// ```
+#[derive(Default)]
+pub struct MultiHarness {
+    members: Vec<(ProviderId, Box<dyn Harness>)>,
+    phones: Option<ProviderId>,
+    clock: Option<ProviderId>,
+    make_verifier: Option<MakeVerifier>,
+}
+
+impl MultiHarness {
+    /// A harness with no members yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `harness` as the member for handles that name `provider`. A provider added twice
+    /// keeps its first harness.
+    #[must_use]
+    pub fn member(mut self, provider: ProviderId, harness: impl Harness + 'static) -> Self {
+        self.members.push((provider, Box::new(harness)));
+        self
+    }
+
+    /// Hands out the phones of the member for `provider` (by default, the first member's).
+    #[must_use]
+    pub fn phones_from(mut self, provider: ProviderId) -> Self {
+        self.phones = Some(provider);
+        self
+    }
+
+    /// Moves time only on the clock of the member for `provider`, for members that share one
+    /// environment (by default every member's clock moves).
+    #[must_use]
+    pub fn clock_from(mut self, provider: ProviderId) -> Self {
+        self.clock = Some(provider);
+        self
+    }
+
+    /// Builds the fresh verifiers of [`Harness::fresh_verifier`] with `make`.
+    #[must_use]
+    pub fn with_fresh_verifier(
+        mut self,
+        make: impl Fn() -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
+    ) -> Self {
+        self.make_verifier = Some(Box::new(make));
+        self
+    }
+
+    /// The member for `provider`.
+    pub fn member_for(&self, provider: &ProviderId) -> Option<&dyn Harness> {
+        self.members
+            .iter()
+            .find(|(id, _)| id == provider)
+            .map(|(_, harness)| &**harness)
+    }
+
+    /// The member for the handle's provider, or a failure naming it.
+    fn for_handle(&self, verification: &Verification) -> HarnessResult<&dyn Harness> {
+        self.member_for(&verification.provider).ok_or_else(|| {
+            HarnessError::failed(format!(
+                "the handle names provider {}, which has no harness here",
+                verification.provider
+            ))
+        })
+    }
+
+    /// The member named by `choice`, else the first; a failure when there is none.
+    fn chosen(&self, choice: Option<&ProviderId>, what: &str) -> HarnessResult<&dyn Harness> {
+        let member = match choice {
+            Some(provider) => self.member_for(provider),
+            None => self.members.first().map(|(_, harness)| &**harness),
+        };
+        member.ok_or_else(|| HarnessError::failed(format!("no member harness for {what}")))
+    }
+}
+
+#[async_trait]
+impl Harness for MultiHarness {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        self.chosen(self.phones.as_ref(), "phones")?
+            .fresh_phone()
+            .await
+    }
+
+    fn delivers_codes(&self, channel: &Channel) -> bool {
+        self.members.iter().any(|(_, h)| h.delivers_codes(channel))
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        self.for_handle(verification)?
+            .delivered_code(verification)
+            .await
+    }
+
+    async fn wrong_code(&self, verification: &Verification) -> HarnessResult<Code> {
+        self.for_handle(verification)?
+            .wrong_code(verification)
+            .await
+    }
+
+    async fn complete_reverse_flow(
+        &self,
+        verification: &Verification,
+        phone: &PhoneNumber,
+    ) -> HarnessResult<()> {
+        self.for_handle(verification)?
+            .complete_reverse_flow(verification, phone)
+            .await
+    }
+
+    async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
+        if let Some(provider) = &self.clock {
+            return self
+                .chosen(Some(provider), "the clock")?
+                .advance_time(by)
+                .await;
+        }
+        for (_, harness) in &self.members {
+            harness.advance_time(by).await?;
+        }
+        Ok(())
+    }
+
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        let mut total = RequestCounts::default();
+        for (_, harness) in &self.members {
+            let counts = harness.request_counts().await?;
+            total.sends += counts.sends;
+            total.total += counts.total;
+        }
+        Ok(total)
+    }
+
+    async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
+        for (_, harness) in &self.members {
+            harness.inject_send_fault(fault).await?;
+        }
+        Ok(())
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        for (_, harness) in &self.members {
+            harness.clear_faults().await?;
+        }
+        Ok(())
+    }
+
+    async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
+        match &self.make_verifier {
+            Some(make) => Ok(make()),
+            None => Err(HarnessError::unsupported(
+                "building a fresh verifier (MultiHarness::with_fresh_verifier)",
+            )),
+        }
+    }
+
+    fn handle_providers(&self) -> Option<Vec<ProviderId>> {
+        let mut providers: Vec<ProviderId> = Vec::with_capacity(self.members.len());
+        for (id, _) in &self.members {
+            if !providers.contains(id) {
+                providers.push(id.clone());
+            }
+        }
+        Some(providers)
+    }
+}
+
+impl fmt::Debug for MultiHarness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let members: Vec<&str> = self.members.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("MultiHarness")
+            .field("members", &members)
+            .field("phones", &self.phones)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
