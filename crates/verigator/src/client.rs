@@ -1,21 +1,23 @@
-//! [`VerigatorClient`]: a typed client of the nine Verigator endpoints, on the core HTTP layer.
+//! [`VerigatorClient`]: a typed client of the nine Verigator endpoints, on the kit's HTTP
+//! layer; [`VerigatorBuilder::build_client`] makes one.
+
+mod lookup;
 
 use std::fmt;
 use std::sync::Arc;
 
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
-use phone_verify_core::{Code, Error, PhoneNumber, Result};
+use phone_verify_core::{Code, PhoneNumber, Result};
 use serde::de::DeserializeOwned;
 
-use crate::config::VerigatorConfig;
+use crate::config::{
+    PROVIDER, VerigatorBuilder, VerigatorConfig, check_id, check_id_in_service, invalid,
+};
 use crate::errors;
-use crate::lookup;
-use crate::users::check_id_in_service;
-use crate::verifier::PROVIDER;
 use crate::wire::{
     AuthMethod, AuthStarted, CreateServiceBody, CreateUserBody, PinVerification, Service,
-    StartAuthBody, User, UserList, VerifyPinBody, check_id,
+    StartAuthBody, User, UserList, VerifyPinBody,
 };
 
 const CREATE_SERVICE: Operation = Operation::write("create-service");
@@ -85,26 +87,24 @@ impl fmt::Debug for VerigatorClient {
     }
 }
 
+impl VerigatorBuilder {
+    /// Builds the typed client of every endpoint (no service id needed).
+    pub fn build_client(&self) -> Result<VerigatorClient> {
+        VerigatorClient::new(&self.config()?)
+    }
+}
+
 impl VerigatorClient {
-    /// A client with its own connection pool.
+    /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
+    /// one, otherwise with a connection pool of its own.
     pub fn new(config: &VerigatorConfig) -> Result<Self> {
-        let http = HttpClient::new(PROVIDER, config.http.clone())?;
-        Ok(Self::from_parts(config, http))
-    }
-
-    /// A client on a caller-supplied `reqwest::Client` (see [`HttpClient::with_reqwest`]).
-    pub fn with_reqwest(config: &VerigatorConfig, client: reqwest::Client) -> Self {
-        let http = HttpClient::with_reqwest(PROVIDER, client, config.http.clone());
-        Self::from_parts(config, http)
-    }
-
-    pub(crate) fn from_parts(config: &VerigatorConfig, http: HttpClient) -> Self {
+        let http = config.http.client(PROVIDER)?;
         let service_auth = SecretString::from(format!(
             "{}:{}",
             config.username.expose_secret(),
             config.password.expose_secret()
         ));
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 base: config.base_url.clone(),
@@ -112,7 +112,7 @@ impl VerigatorClient {
                 username: config.username.clone(),
                 password: config.password.clone(),
             }),
-        }
+        })
     }
 
     /// The base URL.
@@ -159,7 +159,7 @@ impl VerigatorClient {
         phone: &PhoneNumber,
     ) -> Result<User> {
         let path = format!("{}/users", service_path(service_id)?);
-        check_id_in_service(id_in_service).map_err(|e| e.with_provider(PROVIDER))?;
+        check_id_in_service(id_in_service)?;
         let body = CreateUserBody {
             id_in_service,
             phone_number: phone.e164(),
@@ -187,7 +187,7 @@ impl VerigatorClient {
     /// in the number of users before it.
     pub async fn find_user(&self, service_id: &str, id_in_service: &str) -> Result<Option<User>> {
         let path = format!("{}/users", service_path(service_id)?);
-        check_id_in_service(id_in_service).map_err(|e| e.with_provider(PROVIDER))?;
+        check_id_in_service(id_in_service)?;
         let request = self.request(FIND_USER, HttpRequest::get, &path)?;
         let stream = self
             .inner
@@ -315,14 +315,15 @@ impl VerigatorClient {
 }
 
 fn service_path(service_id: &str) -> Result<String> {
-    let id = check_id("service id", service_id).map_err(|e| e.with_provider(PROVIDER))?;
-    Ok(format!("service/service/{id}"))
+    Ok(format!(
+        "service/service/{}",
+        check_id("service id", service_id)?
+    ))
 }
 
 fn user_path(service_id: &str, user_id: &str) -> Result<String> {
     let service = service_path(service_id)?;
-    let user = check_id("user id", user_id).map_err(|e| e.with_provider(PROVIDER))?;
-    Ok(format!("{service}/users/{user}"))
+    Ok(format!("{service}/users/{}", check_id("user id", user_id)?))
 }
 
 fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
@@ -331,11 +332,10 @@ fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
         || trimmed.len() > MAX_SERVICE_FIELD_LEN
         || trimmed.chars().any(char::is_control)
     {
-        return Err(Error::invalid_input(format!(
+        return Err(invalid(format!(
             "a Verigator service {what} must be 1 to {MAX_SERVICE_FIELD_LEN} bytes without \
              control characters"
-        ))
-        .with_provider(PROVIDER));
+        )));
     }
     Ok(trimmed)
 }

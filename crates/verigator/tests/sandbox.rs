@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, StartRequest, Verification,
