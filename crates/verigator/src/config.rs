@@ -4,7 +4,6 @@
 
 mod ids;
 
-use std::fmt;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
@@ -123,9 +122,8 @@ impl EnvSetting for VerigatorSetting {
 }
 
 /// Everything a [`Verigator`](crate::Verigator) and its [`VerigatorClient`](crate::VerigatorClient)
-/// need. `Debug` never shows the
-/// credentials.
-#[derive(Clone)]
+/// need. `Debug` never shows the credentials (`SecretString` shows `[REDACTED]`).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerigatorConfig {
     /// The Messente API username (first half of `X-Service-Auth`; never contains `:`).
@@ -170,21 +168,6 @@ impl VerigatorConfig {
     }
 }
 
-impl fmt::Debug for VerigatorConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerigatorConfig")
-            .field("username", &"<redacted>")
-            .field("password", &"<redacted>")
-            .field("base_url", &self.base_url)
-            .field("service_id", &self.service_id)
-            .field("id_scheme", &self.id_scheme)
-            .field("pin_validity", &self.pin_validity)
-            .field("user_cache_capacity", &self.user_cache_capacity)
-            .field("http", &self.http)
-            .finish()
-    }
-}
-
 /// Builds a [`Verigator`](crate::Verigator) verifier ([`build`](Self::build)) or a
 /// [`VerigatorClient`](crate::VerigatorClient) ([`build_client`](Self::build_client)). The HTTP
 /// setters (`timeouts`, `retry`, `reqwest_client`, …) come with [`ConfigureHttp`].
@@ -209,7 +192,9 @@ impl fmt::Debug for VerigatorConfig {
 /// assert!(VerigatorBuilder::new("a:b", "secret").build_client().is_err());
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
-#[derive(Clone)]
+///
+/// `Debug` never shows the credentials (`SecretString` shows `[REDACTED]`).
+#[derive(Clone, Debug)]
 pub struct VerigatorBuilder {
     username: Option<SecretString>,
     password: Option<SecretString>,
@@ -219,22 +204,6 @@ pub struct VerigatorBuilder {
     pin_validity: Option<Duration>,
     user_cache_capacity: usize,
     http: HttpSettings,
-}
-
-impl fmt::Debug for VerigatorBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |set: bool| set.then_some("<redacted>");
-        f.debug_struct("VerigatorBuilder")
-            .field("username", &redacted(self.username.is_some()))
-            .field("password", &redacted(self.password.is_some()))
-            .field("base_url", &self.base_url)
-            .field("service_id", &self.service_id)
-            .field("id_scheme", &self.id_scheme)
-            .field("pin_validity", &self.pin_validity)
-            .field("user_cache_capacity", &self.user_cache_capacity)
-            .field("http", &self.http)
-            .finish()
-    }
 }
 
 impl VerigatorBuilder {
