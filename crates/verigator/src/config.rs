@@ -345,7 +345,7 @@ impl VerigatorBuilder {
 
     /// Sets how many phones' user ids the verifier remembers, least recently used first out
     /// (default [`DEFAULT_USER_CACHE_CAPACITY`]; 0 disables the cache). A remembered phone
-    /// starts with no user request at all; see [`Verigator`] for how users are found.
+    /// starts with no user request at all; see [`Verigator`](crate::Verigator) for how users are found.
     #[must_use]
     pub fn user_cache_capacity(mut self, capacity: usize) -> Self {
         self.user_cache_capacity = capacity;
