@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use phone_verify::guard::GuardSettings;
-use phone_verify::providers::verigator::{self, VerigatorBuilder};
+use phone_verify::providers::verigator::VerigatorBuilder;
 use phone_verify::providers::{verifik, verifykit};
 use phone_verify::{Provider, Registry, RequestContext};
 use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle, SentMessage};
@@ -167,9 +167,9 @@ impl ProviderName {
             ],
             Self::Verifik => &[verifik::ENV_TOKEN, verifik::ENV_BASE_URL],
             Self::Verigator => &[
-                verigator::ENV_USERNAME,
-                verigator::ENV_PASSWORD,
-                verigator::ENV_BASE_URL,
+                "VERIGATOR_USERNAME",
+                "VERIGATOR_PASSWORD",
+                "VERIGATOR_BASE_URL",
             ],
         };
         supplied.contains(&name)
@@ -382,10 +382,10 @@ impl Context {
         let mut vars = self.variables(provider).await?;
         if provider == ProviderName::Verigator {
             if let Some(id) = service_id {
-                vars.insert(verigator::ENV_SERVICE_ID.to_owned(), id.to_owned());
+                vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id.to_owned());
             } else if self.target.is_sandbox() {
                 let id = self.create_verigator_service(&vars).await?;
-                vars.insert(verigator::ENV_SERVICE_ID.to_owned(), id);
+                vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id);
             }
         }
         let built = self

@@ -1,21 +1,24 @@
-//! [`VerigatorClient`]: a typed client of the nine Verigator endpoints, on the core HTTP layer.
+//! [`VerigatorClient`]: a typed client of the nine Verigator endpoints, on the kit's HTTP
+//! layer; [`VerigatorBuilder::build_client`] makes one.
+
+mod lookup;
 
 use std::fmt;
 use std::sync::Arc;
 
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
-use phone_verify_core::{Code, Error, PhoneNumber, Result};
+use phone_verify_core::{Code, PhoneNumber, Result};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::VerigatorConfig;
+use crate::config::{
+    PROVIDER, VerigatorBuilder, VerigatorConfig, check_id, check_id_in_service, invalid,
+};
 use crate::errors;
-use crate::lookup;
-use crate::users::check_id_in_service;
-use crate::verifier::PROVIDER;
 use crate::wire::{
     AuthMethod, AuthStarted, CreateServiceBody, CreateUserBody, PinVerification, Service,
-    StartAuthBody, User, UserList, VerifyPinBody, check_id,
+    StartAuthBody, User, UserList, VerifyPinBody,
 };
 
 const CREATE_SERVICE: Operation = Operation::write("create-service");
@@ -34,6 +37,11 @@ const VERIFY_PIN: Operation = Operation::consume("verify-pin");
 /// client read; memory stays constant below it.
 pub const MAX_USER_LIST_BYTES: u64 = 256 * 1024 * 1024;
 
+/// How an [`HttpRequest`] of a method is made: `HttpRequest::get`, `post`, `put`, `delete`.
+type Method = fn(Operation, reqwest::Url) -> HttpRequest;
+
+/// `service/service`: the services, under the base URL.
+const SERVICES_PATH: &str = "service/service";
 /// The header Verigator authenticates with: `username:password`, plain text.
 const AUTH_HEADER: &str = "x-service-auth";
 /// The longest service name or FQDN accepted.
@@ -85,26 +93,24 @@ impl fmt::Debug for VerigatorClient {
     }
 }
 
+impl VerigatorBuilder {
+    /// Builds the typed client of every endpoint (no service id needed).
+    pub fn build_client(&self) -> Result<VerigatorClient> {
+        VerigatorClient::new(&self.config()?)
+    }
+}
+
 impl VerigatorClient {
-    /// A client with its own connection pool.
+    /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
+    /// one, otherwise with a connection pool of its own.
     pub fn new(config: &VerigatorConfig) -> Result<Self> {
-        let http = HttpClient::new(PROVIDER, config.http.clone())?;
-        Ok(Self::from_parts(config, http))
-    }
-
-    /// A client on a caller-supplied `reqwest::Client` (see [`HttpClient::with_reqwest`]).
-    pub fn with_reqwest(config: &VerigatorConfig, client: reqwest::Client) -> Self {
-        let http = HttpClient::with_reqwest(PROVIDER, client, config.http.clone());
-        Self::from_parts(config, http)
-    }
-
-    pub(crate) fn from_parts(config: &VerigatorConfig, http: HttpClient) -> Self {
+        let http = config.http.client(PROVIDER)?;
         let service_auth = SecretString::from(format!(
             "{}:{}",
             config.username.expose_secret(),
             config.password.expose_secret()
         ));
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 base: config.base_url.clone(),
@@ -112,7 +118,7 @@ impl VerigatorClient {
                 username: config.username.clone(),
                 password: config.password.clone(),
             }),
-        }
+        })
     }
 
     /// The base URL.
@@ -125,26 +131,29 @@ impl VerigatorClient {
     /// ([`ErrorKind::Conflict`](phone_verify_core::ErrorKind::Conflict)) when the service
     /// exists.
     pub async fn create_service(&self, fqdn: &str, name: &str) -> Result<Service> {
-        let fqdn = service_field("fqdn", fqdn)?;
-        let name = service_field("name", name)?;
-        let request = self
-            .request(CREATE_SERVICE, HttpRequest::post, "service/service")?
-            .json(&CreateServiceBody { fqdn, name })?;
-        self.call(request).await
+        let body = CreateServiceBody {
+            fqdn: service_field("fqdn", fqdn)?,
+            name: service_field("name", name)?,
+        };
+        self.send_json(
+            CREATE_SERVICE,
+            HttpRequest::post,
+            SERVICES_PATH,
+            &body,
+            None,
+        )
+        .await
     }
 
     /// `GET /service/service/{ServiceId}`.
     pub async fn get_service(&self, service_id: &str) -> Result<Service> {
-        let path = service_path(service_id)?;
-        let request = self.request(GET_SERVICE, HttpRequest::get, &path)?;
-        self.call(request).await
+        self.get(GET_SERVICE, &service_path(service_id)?).await
     }
 
     /// `DELETE /service/service/{ServiceId}`: deletes the service and its users.
     pub async fn delete_service(&self, service_id: &str) -> Result<()> {
-        let path = service_path(service_id)?;
-        let request = self.request(DELETE_SERVICE, HttpRequest::delete, &path)?;
-        self.call_empty(request).await
+        self.delete(DELETE_SERVICE, &service_path(service_id)?)
+            .await
     }
 
     /// `POST /service/service/{ServiceId}/users`: registers a user with `id_in_service` (a
@@ -158,26 +167,21 @@ impl VerigatorClient {
         id_in_service: &str,
         phone: &PhoneNumber,
     ) -> Result<User> {
-        let path = format!("{}/users", service_path(service_id)?);
-        check_id_in_service(id_in_service).map_err(|e| e.with_provider(PROVIDER))?;
+        let path = users_path(service_id)?;
+        check_id_in_service(id_in_service)?;
         let body = CreateUserBody {
             id_in_service,
             phone_number: phone.e164(),
         };
-        let request = self
-            .request(CREATE_USER, HttpRequest::post, &path)?
-            .json(&body)?
-            .phone(phone);
-        self.call(request).await
+        self.send_json(CREATE_USER, HttpRequest::post, &path, &body, Some(phone))
+            .await
     }
 
     /// `GET /service/service/{ServiceId}/users`: every user of the service, held in memory.
     /// The answer is subject to the HTTP layer's response-size cap (1 MiB by default, about
     /// 10,000 users): to find one user in a large service use [`find_user`](Self::find_user).
     pub async fn list_users(&self, service_id: &str) -> Result<UserList> {
-        let path = format!("{}/users", service_path(service_id)?);
-        let request = self.request(LIST_USERS, HttpRequest::get, &path)?;
-        self.call(request).await
+        self.get(LIST_USERS, &users_path(service_id)?).await
     }
 
     /// The user registered with `id_in_service`, if any: `GET /service/service/{ServiceId}/users`
@@ -186,8 +190,8 @@ impl VerigatorClient {
     /// [`MAX_USER_LIST_BYTES`] and the timeouts). Stops reading at the match. Time is linear
     /// in the number of users before it.
     pub async fn find_user(&self, service_id: &str, id_in_service: &str) -> Result<Option<User>> {
-        let path = format!("{}/users", service_path(service_id)?);
-        check_id_in_service(id_in_service).map_err(|e| e.with_provider(PROVIDER))?;
+        let path = users_path(service_id)?;
+        check_id_in_service(id_in_service)?;
         let request = self.request(FIND_USER, HttpRequest::get, &path)?;
         let stream = self
             .inner
@@ -203,16 +207,13 @@ impl VerigatorClient {
 
     /// `GET /service/service/{ServiceId}/users/{UserId}`.
     pub async fn get_user(&self, service_id: &str, user_id: &str) -> Result<User> {
-        let path = user_path(service_id, user_id)?;
-        let request = self.request(GET_USER, HttpRequest::get, &path)?;
-        self.call(request).await
+        self.get(GET_USER, &user_path(service_id, user_id)?).await
     }
 
     /// `DELETE /service/service/{ServiceId}/users/{UserId}`.
     pub async fn delete_user(&self, service_id: &str, user_id: &str) -> Result<()> {
-        let path = user_path(service_id, user_id)?;
-        let request = self.request(DELETE_USER, HttpRequest::delete, &path)?;
-        self.call_empty(request).await
+        self.delete(DELETE_USER, &user_path(service_id, user_id)?)
+            .await
     }
 
     /// `POST /service/service/{ServiceId}/users/{UserId}/auth`: starts an authentication (a
@@ -235,14 +236,10 @@ impl VerigatorClient {
         method: AuthMethod,
         phone: Option<&PhoneNumber>,
     ) -> Result<AuthStarted> {
-        let path = format!("{}/auth", user_path(service_id, user_id)?);
-        let mut request = self
-            .request(START_AUTH, HttpRequest::post, &path)?
-            .json(&StartAuthBody { method })?;
-        if let Some(phone) = phone {
-            request = request.phone(phone);
-        }
-        self.call(request).await
+        let path = auth_path(service_id, user_id)?;
+        let body = StartAuthBody { method };
+        self.send_json(START_AUTH, HttpRequest::post, &path, &body, phone)
+            .await
     }
 
     /// `PUT /service/service/{ServiceId}/users/{UserId}/auth`: checks the PIN the user typed
@@ -260,47 +257,63 @@ impl VerigatorClient {
         token: &Code,
         method: Option<AuthMethod>,
     ) -> Result<PinVerification> {
-        let path = format!("{}/auth", user_path(service_id, user_id)?);
+        let path = auth_path(service_id, user_id)?;
         let body = VerifyPinBody {
             token: token.expose(),
             method,
         };
-        let request = self
-            .request(VERIFY_PIN, HttpRequest::put, &path)?
-            .json(&body)?;
-        self.call(request).await
+        self.send_json(VERIFY_PIN, HttpRequest::put, &path, &body, None)
+            .await
     }
 
-    fn request(
-        &self,
-        operation: Operation,
-        method: fn(Operation, reqwest::Url) -> HttpRequest,
-        path: &str,
-    ) -> Result<HttpRequest> {
+    /// A request of `operation` to `path`, authenticated.
+    fn request(&self, operation: Operation, method: Method, path: &str) -> Result<HttpRequest> {
         method(operation, self.inner.base.join(path))
             .secret_header(AUTH_HEADER, &self.inner.service_auth)
     }
 
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
-        self.inner.http.execute(request).await
+    /// `GET path`, its answer decoded.
+    async fn get<T: DeserializeOwned>(&self, operation: Operation, path: &str) -> Result<T> {
+        let request = self.request(operation, HttpRequest::get, path)?;
+        self.call(request).await
     }
 
+    /// `DELETE path`; any 2xx is a success, its body ignored.
+    async fn delete(&self, operation: Operation, path: &str) -> Result<()> {
+        let request = self.request(operation, HttpRequest::delete, path)?;
+        let response = self.inner.http.execute(request).await?;
+        if response.is_success() {
+            Ok(())
+        } else {
+            Err(errors::provider_error(&response, &self.secrets()))
+        }
+    }
+
+    /// `POST` or `PUT` of the JSON `body` to `path`, its answer decoded; `phone`, when given,
+    /// is named (masked) in the logs.
+    async fn send_json<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        method: Method,
+        path: &str,
+        body: &impl Serialize,
+        phone: Option<&PhoneNumber>,
+    ) -> Result<T> {
+        let mut request = self.request(operation, method, path)?.json(body)?;
+        if let Some(phone) = phone {
+            request = request.phone(phone);
+        }
+        self.call(request).await
+    }
+
+    /// Runs `request`: the decoded body of a 2xx answer, or the error the answer stands for.
     async fn call<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
-        let response = self.execute(request).await?;
+        let response = self.inner.http.execute(request).await?;
         let secrets = self.secrets();
         if response.is_success() {
             errors::decode(&response, &secrets)
         } else {
             Err(errors::provider_error(&response, &secrets))
-        }
-    }
-
-    async fn call_empty(&self, request: HttpRequest) -> Result<()> {
-        let response = self.execute(request).await?;
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(errors::provider_error(&response, &self.secrets()))
         }
     }
 
@@ -314,15 +327,26 @@ impl VerigatorClient {
     }
 }
 
+/// `service/service/{ServiceId}`.
 fn service_path(service_id: &str) -> Result<String> {
-    let id = check_id("service id", service_id).map_err(|e| e.with_provider(PROVIDER))?;
-    Ok(format!("service/service/{id}"))
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}"))
 }
 
+/// `service/service/{ServiceId}/users`.
+fn users_path(service_id: &str) -> Result<String> {
+    Ok(format!("{}/users", service_path(service_id)?))
+}
+
+/// `service/service/{ServiceId}/users/{UserId}`.
 fn user_path(service_id: &str, user_id: &str) -> Result<String> {
-    let service = service_path(service_id)?;
-    let user = check_id("user id", user_id).map_err(|e| e.with_provider(PROVIDER))?;
-    Ok(format!("{service}/users/{user}"))
+    let user = check_id("user id", user_id)?;
+    Ok(format!("{}/{user}", users_path(service_id)?))
+}
+
+/// `service/service/{ServiceId}/users/{UserId}/auth`.
+fn auth_path(service_id: &str, user_id: &str) -> Result<String> {
+    Ok(format!("{}/auth", user_path(service_id, user_id)?))
 }
 
 fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
@@ -331,11 +355,10 @@ fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
         || trimmed.len() > MAX_SERVICE_FIELD_LEN
         || trimmed.chars().any(char::is_control)
     {
-        return Err(Error::invalid_input(format!(
+        return Err(invalid(format!(
             "a Verigator service {what} must be 1 to {MAX_SERVICE_FIELD_LEN} bytes without \
              control characters"
-        ))
-        .with_provider(PROVIDER));
+        )));
     }
     Ok(trimmed)
 }
@@ -350,6 +373,11 @@ mod tests {
         assert_eq!(
             user_path("s-1", "u_2").unwrap(),
             "service/service/s-1/users/u_2"
+        );
+        assert_eq!(users_path("s-1").unwrap(), "service/service/s-1/users");
+        assert_eq!(
+            auth_path("s-1", "u_2").unwrap(),
+            "service/service/s-1/users/u_2/auth"
         );
         for bad in ["", "a/b", "..", "a?b", "a#b", "é"] {
             assert!(service_path(bad).is_err(), "{bad:?}");

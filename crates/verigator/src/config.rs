@@ -1,19 +1,21 @@
-//! [`VerigatorConfig`] and [`VerigatorBuilder`]: the credentials, the service, the base URL,
-//! how phones map to users, and the HTTP settings, from code or from the environment.
+//! [`VerigatorSetting`], [`VerigatorConfig`] and [`VerigatorBuilder`]: the credentials, the
+//! service, the base URL, how phones map to users, and the HTTP settings, from code or from the
+//! environment; [`PROVIDER`]; and the ids' checks ([`IdScheme`]).
 
-use std::fmt;
+mod ids;
+
 use std::time::Duration;
 
-use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
-use phone_verify_core::kit::{BaseUrl, HttpClient, parse_env_seconds};
+use phone_verify_core::http::{ConfigureHttp, HttpSettings};
+use phone_verify_core::kit::{BaseUrl, EnvReader, EnvSetting};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
-use phone_verify_core::{Error, Result};
+use phone_verify_core::{Error, ProviderId, Result};
 
-use crate::cache::DEFAULT_USER_CACHE_CAPACITY;
-use crate::client::VerigatorClient;
-use crate::users::IdScheme;
-use crate::verifier::{PROVIDER, Verigator};
-use crate::wire::check_id;
+pub use ids::{IdScheme, MAX_ID_IN_SERVICE_LEN, MAX_ID_LEN};
+pub(crate) use ids::{check_id, check_id_in_service, is_valid_id};
+
+/// Verigator's provider id, stored in every handle: `verigator`.
+pub const PROVIDER: ProviderId = ProviderId::new_static("verigator");
 
 /// Verigator's production base URL (the official SDKs' default).
 pub const DEFAULT_BASE_URL: &str = "https://api.verigator.com/v1";
@@ -21,39 +23,107 @@ pub const DEFAULT_BASE_URL: &str = "https://api.verigator.com/v1";
 pub const SANDBOX_USERNAME: &str = "sandbox";
 /// The API password the phone-verify sandbox accepts by default.
 pub const SANDBOX_PASSWORD: &str = "sandbox";
+/// The default number of phones whose user ids a verifier remembers.
+pub const DEFAULT_USER_CACHE_CAPACITY: usize = 10_000;
 
-/// `VERIGATOR_USERNAME`: the Messente API username; required unless `VERIGATOR_SANDBOX_URL`
-/// is set.
-pub const ENV_USERNAME: &str = "VERIGATOR_USERNAME";
-/// `VERIGATOR_PASSWORD`: the Messente API password; required with `VERIGATOR_USERNAME`.
-pub const ENV_PASSWORD: &str = "VERIGATOR_PASSWORD";
-/// `VERIGATOR_SERVICE_ID`: the Verigator service (ServiceID) whose users are verified;
-/// required to build a [`Verigator`], not a [`VerigatorClient`].
-pub const ENV_SERVICE_ID: &str = "VERIGATOR_SERVICE_ID";
-/// `VERIGATOR_BASE_URL`: the base URL (default [`DEFAULT_BASE_URL`]).
-pub const ENV_BASE_URL: &str = "VERIGATOR_BASE_URL";
-/// `VERIGATOR_SANDBOX_URL`: the base URL of a phone-verify sandbox (see
-/// [`VerigatorBuilder::sandbox_url`]); makes the credentials default to the sandbox's.
-pub const ENV_SANDBOX_URL: &str = "VERIGATOR_SANDBOX_URL";
-/// `VERIGATOR_ID_PREFIX`: registers users as `<prefix><E.164 number>` instead of the bare
-/// number (see [`IdScheme::Prefixed`]).
-pub const ENV_ID_PREFIX: &str = "VERIGATOR_ID_PREFIX";
-/// `VERIGATOR_PIN_VALIDITY_SECS`: how long a started authentication is valid, in seconds, to
-/// set the handles' `expires_at` (Verigator does not say; unset by default).
-pub const ENV_PIN_VALIDITY: &str = "VERIGATOR_PIN_VALIDITY_SECS";
-/// `VERIGATOR_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
-pub const ENV_CONNECT_TIMEOUT: &str = "VERIGATOR_CONNECT_TIMEOUT_SECS";
-/// `VERIGATOR_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
-pub const ENV_ATTEMPT_TIMEOUT: &str = "VERIGATOR_ATTEMPT_TIMEOUT_SECS";
-/// `VERIGATOR_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
-pub const ENV_OVERALL_TIMEOUT: &str = "VERIGATOR_OVERALL_TIMEOUT_SECS";
-/// `VERIGATOR_MAX_ATTEMPTS`: attempts of a safe operation (PIN checks, lookups), the first
-/// included; `1` disables retries. Starting an authentication is never retried.
-pub const ENV_MAX_ATTEMPTS: &str = "VERIGATOR_MAX_ATTEMPTS";
+/// Every environment variable [`VerigatorBuilder::from_lookup`] reads; [`name`](EnvSetting::name)
+/// gives the variable, [`meaning`](EnvSetting::meaning) what it holds.
+///
+/// ```
+/// use phone_verify_core::kit::EnvSetting;
+/// use phone_verify_verigator::VerigatorSetting;
+///
+/// assert_eq!(VerigatorSetting::ServiceId.name(), "VERIGATOR_SERVICE_ID");
+/// assert!(VerigatorSetting::ALL.iter().all(|s| s.name().starts_with("VERIGATOR_")));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerigatorSetting {
+    /// `VERIGATOR_USERNAME`: the Messente API username; required unless `VERIGATOR_SANDBOX_URL`
+    /// is set.
+    Username,
+    /// `VERIGATOR_PASSWORD`: the Messente API password; required with `VERIGATOR_USERNAME`.
+    Password,
+    /// `VERIGATOR_SERVICE_ID`: the Verigator service (ServiceID) whose users are verified;
+    /// required to build a [`Verigator`](crate::Verigator), not a
+    /// [`VerigatorClient`](crate::VerigatorClient).
+    ServiceId,
+    /// `VERIGATOR_BASE_URL`: the base URL (default [`DEFAULT_BASE_URL`]).
+    BaseUrl,
+    /// `VERIGATOR_SANDBOX_URL`: the base URL of a phone-verify sandbox (see
+    /// [`VerigatorBuilder::sandbox_url`]); makes the credentials default to the sandbox's.
+    SandboxUrl,
+    /// `VERIGATOR_ID_PREFIX`: registers users as `<prefix><E.164 number>` instead of the bare
+    /// number (see [`IdScheme::Prefixed`]).
+    IdPrefix,
+    /// `VERIGATOR_PIN_VALIDITY_SECS`: how long a started authentication is valid, in seconds,
+    /// to set the handles' `expires_at` (Verigator does not say; unset by default).
+    PinValidity,
+    /// `VERIGATOR_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
+    ConnectTimeout,
+    /// `VERIGATOR_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
+    AttemptTimeout,
+    /// `VERIGATOR_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
+    OverallTimeout,
+    /// `VERIGATOR_MAX_ATTEMPTS`: attempts of a safe operation (PIN checks, lookups), the first
+    /// included; `1` disables retries. Starting an authentication is never retried.
+    MaxAttempts,
+}
 
-/// Everything a [`Verigator`] and its [`VerigatorClient`] need. `Debug` never shows the
-/// credentials.
-#[derive(Clone)]
+impl EnvSetting for VerigatorSetting {
+    const PREFIX: &'static str = "VERIGATOR";
+    const ALL: &'static [Self] = &[
+        Self::Username,
+        Self::Password,
+        Self::ServiceId,
+        Self::BaseUrl,
+        Self::SandboxUrl,
+        Self::IdPrefix,
+        Self::PinValidity,
+        Self::ConnectTimeout,
+        Self::AttemptTimeout,
+        Self::OverallTimeout,
+        Self::MaxAttempts,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Username => "VERIGATOR_USERNAME",
+            Self::Password => "VERIGATOR_PASSWORD",
+            Self::ServiceId => "VERIGATOR_SERVICE_ID",
+            Self::BaseUrl => "VERIGATOR_BASE_URL",
+            Self::SandboxUrl => "VERIGATOR_SANDBOX_URL",
+            Self::IdPrefix => "VERIGATOR_ID_PREFIX",
+            Self::PinValidity => "VERIGATOR_PIN_VALIDITY_SECS",
+            Self::ConnectTimeout => "VERIGATOR_CONNECT_TIMEOUT_SECS",
+            Self::AttemptTimeout => "VERIGATOR_ATTEMPT_TIMEOUT_SECS",
+            Self::OverallTimeout => "VERIGATOR_OVERALL_TIMEOUT_SECS",
+            Self::MaxAttempts => "VERIGATOR_MAX_ATTEMPTS",
+        }
+    }
+
+    fn meaning(self) -> &'static str {
+        match self {
+            Self::Username => {
+                "the Messente API username (required unless VERIGATOR_SANDBOX_URL is set)"
+            }
+            Self::Password => "the Messente API password (required with VERIGATOR_USERNAME)",
+            Self::ServiceId => "the Verigator service (ServiceID) whose users are verified",
+            Self::BaseUrl => "the base URL of the Verigator API",
+            Self::SandboxUrl => "the base URL of a phone-verify sandbox",
+            Self::IdPrefix => "the prefix of the users' id_in_service, before the E.164 number",
+            Self::PinValidity => "how long a started authentication is valid, in seconds",
+            Self::ConnectTimeout => "the connect timeout, in seconds (decimals allowed)",
+            Self::AttemptTimeout => "the timeout of one HTTP attempt, in seconds",
+            Self::OverallTimeout => "the timeout of an operation with its retries, in seconds",
+            Self::MaxAttempts => "the attempts of a safe operation, the first included",
+        }
+    }
+}
+
+/// Everything a [`Verigator`](crate::Verigator) and its [`VerigatorClient`](crate::VerigatorClient)
+/// need. `Debug` never shows the credentials (`SecretString` shows `[REDACTED]`).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerigatorConfig {
     /// The Messente API username (first half of `X-Service-Auth`; never contains `:`).
@@ -71,8 +141,9 @@ pub struct VerigatorConfig {
     /// How many phones' user ids the verifier remembers (0: none); see
     /// [`VerigatorBuilder::user_cache_capacity`].
     pub user_cache_capacity: usize,
-    /// Timeouts, retries of safe operations, response size cap, `User-Agent`.
-    pub http: HttpConfig,
+    /// Timeouts, retries of safe operations, response size cap, `User-Agent`, and the
+    /// application's `reqwest::Client` if it supplied one.
+    pub http: HttpSettings,
 }
 
 impl VerigatorConfig {
@@ -83,28 +154,27 @@ impl VerigatorConfig {
     ) -> Result<Self> {
         VerigatorBuilder::new(username, password).config()
     }
-}
 
-impl fmt::Debug for VerigatorConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerigatorConfig")
-            .field("username", &"<redacted>")
-            .field("password", &"<redacted>")
-            .field("base_url", &self.base_url)
-            .field("service_id", &self.service_id)
-            .field("id_scheme", &self.id_scheme)
-            .field("pin_validity", &self.pin_validity)
-            .field("user_cache_capacity", &self.user_cache_capacity)
-            .field("http", &self.http)
-            .finish()
+    /// The service id if one is set, or an error saying how to set one: what
+    /// [`VerigatorBuilder::build`] checks.
+    pub(crate) fn require_service_id(&self) -> Result<String> {
+        self.service_id.clone().ok_or_else(|| {
+            invalid(format!(
+                "the verifier needs a Verigator service: set {} or VerigatorBuilder::service_id \
+                 (create one with VerigatorClient::create_service)",
+                VerigatorSetting::ServiceId.name()
+            ))
+        })
     }
 }
 
-/// Builds a [`Verigator`] verifier or a [`VerigatorClient`].
+/// Builds a [`Verigator`](crate::Verigator) verifier ([`build`](Self::build)) or a
+/// [`VerigatorClient`](crate::VerigatorClient) ([`build_client`](Self::build_client)). The HTTP
+/// setters (`timeouts`, `retry`, `reqwest_client`, …) come with [`ConfigureHttp`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use phone_verify_core::http::Timeouts;
+/// use phone_verify_core::http::{ConfigureHttp, Timeouts};
 /// use phone_verify_verigator::{IdScheme, VerigatorBuilder};
 ///
 /// let verifier = VerigatorBuilder::new("api-user", "api-password")
@@ -122,7 +192,9 @@ impl fmt::Debug for VerigatorConfig {
 /// assert!(VerigatorBuilder::new("a:b", "secret").build_client().is_err());
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
-#[derive(Clone)]
+///
+/// `Debug` never shows the credentials (`SecretString` shows `[REDACTED]`).
+#[derive(Clone, Debug)]
 pub struct VerigatorBuilder {
     username: Option<SecretString>,
     password: Option<SecretString>,
@@ -131,25 +203,7 @@ pub struct VerigatorBuilder {
     id_scheme: IdScheme,
     pin_validity: Option<Duration>,
     user_cache_capacity: usize,
-    http: HttpConfig,
-    reqwest: Option<reqwest::Client>,
-}
-
-impl fmt::Debug for VerigatorBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |set: bool| set.then_some("<redacted>");
-        f.debug_struct("VerigatorBuilder")
-            .field("username", &redacted(self.username.is_some()))
-            .field("password", &redacted(self.password.is_some()))
-            .field("base_url", &self.base_url)
-            .field("service_id", &self.service_id)
-            .field("id_scheme", &self.id_scheme)
-            .field("pin_validity", &self.pin_validity)
-            .field("user_cache_capacity", &self.user_cache_capacity)
-            .field("http", &self.http)
-            .field("reqwest", &self.reqwest.is_some())
-            .finish()
-    }
+    http: HttpSettings,
 }
 
 impl VerigatorBuilder {
@@ -164,15 +218,14 @@ impl VerigatorBuilder {
             id_scheme: IdScheme::default(),
             pin_validity: None,
             user_cache_capacity: DEFAULT_USER_CACHE_CAPACITY,
-            http: HttpConfig::default(),
-            reqwest: None,
+            http: HttpSettings::default(),
         }
     }
 
     /// A builder for a phone-verify sandbox at `base_url` (e.g. `http://127.0.0.1:8025`), with
     /// the sandbox's default credentials [`SANDBOX_USERNAME`] and [`SANDBOX_PASSWORD`]. The
     /// sandbox starts without services: create one with
-    /// [`VerigatorClient::create_service`] and set it with
+    /// [`VerigatorClient::create_service`](crate::VerigatorClient::create_service) and set it with
     /// [`service_id`](Self::service_id).
     pub fn sandbox(base_url: &str) -> Self {
         Self::new(SANDBOX_USERNAME, SANDBOX_PASSWORD).sandbox_url(base_url)
@@ -184,13 +237,14 @@ impl VerigatorBuilder {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// A builder from the variables `lookup` finds (empty values count as unset):
+    /// A builder from the variables `lookup` finds ([`VerigatorSetting`]; values are trimmed,
+    /// empty values count as unset):
     ///
     /// | variable | meaning | default |
     /// |---|---|---|
     /// | `VERIGATOR_USERNAME` | the Messente API username | required, or [`SANDBOX_USERNAME`] with `VERIGATOR_SANDBOX_URL` |
     /// | `VERIGATOR_PASSWORD` | the Messente API password | required, or [`SANDBOX_PASSWORD`] with `VERIGATOR_SANDBOX_URL` |
-    /// | `VERIGATOR_SERVICE_ID` | the service (ServiceID) whose users are verified | unset: required by [`build`](Self::build), not by [`build_client`](Self::build_client) |
+    /// | `VERIGATOR_SERVICE_ID` | the service (ServiceID) whose users are verified | unset: required by `build`, not by `build_client` |
     /// | `VERIGATOR_BASE_URL` | the base URL (wins over the sandbox URL) | [`DEFAULT_BASE_URL`] |
     /// | `VERIGATOR_SANDBOX_URL` | a phone-verify sandbox's base URL: Verigator under `/verigator/v1` | unset |
     /// | `VERIGATOR_ID_PREFIX` | register users as `<prefix><E.164>` | unset: the bare E.164 number |
@@ -204,47 +258,34 @@ impl VerigatorBuilder {
     /// here with [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput)
     /// naming the variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let sandbox = var(ENV_SANDBOX_URL);
-        let mut builder = match (var(ENV_USERNAME), var(ENV_PASSWORD), &sandbox) {
-            (Some(username), Some(password), _) => {
-                Self::new(username.trim().to_owned(), password.trim().to_owned())
-            }
-            (None, None, Some(_)) => Self::new(SANDBOX_USERNAME, SANDBOX_PASSWORD),
-            (Some(_), None, _) => {
-                return Err(invalid(format!(
-                    "{ENV_USERNAME} is set but {ENV_PASSWORD} is not: both are required"
-                )));
-            }
-            (None, _, _) => {
-                return Err(invalid(format!(
-                    "{ENV_USERNAME} is not set: it must hold the Messente API username \
-                     ({ENV_PASSWORD} the password)"
-                )));
-            }
+        Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    fn read(env: &EnvReader<impl Fn(&str) -> Option<String>>) -> Result<Self> {
+        use VerigatorSetting as S;
+        let sandbox = env.get(S::SandboxUrl);
+        let no_credentials = env.get(S::Username).is_none() && env.get(S::Password).is_none();
+        let mut builder = if no_credentials && sandbox.is_some() {
+            Self::new(SANDBOX_USERNAME, SANDBOX_PASSWORD)
+        } else {
+            Self::new(env.require(S::Username)?, env.require(S::Password)?)
         };
         if let Some(url) = sandbox {
             builder = builder.sandbox_url(&url);
         }
-        if let Some(url) = var(ENV_BASE_URL) {
+        if let Some(url) = env.get(S::BaseUrl) {
             builder = builder.base_url(&url);
         }
-        if let Some(id) = var(ENV_SERVICE_ID) {
-            builder = builder.service_id(id.trim());
+        if let Some(id) = env.get(S::ServiceId) {
+            builder = builder.service_id(id);
         }
-        if let Some(prefix) = var(ENV_ID_PREFIX) {
-            builder = builder.id_scheme(IdScheme::prefixed(prefix.trim()));
+        if let Some(prefix) = env.get(S::IdPrefix) {
+            builder = builder.id_scheme(IdScheme::prefixed(prefix));
         }
-        if let Some(v) = var(ENV_PIN_VALIDITY) {
-            builder = builder.pin_validity(
-                parse_env_seconds(ENV_PIN_VALIDITY, &v).map_err(|e| e.with_provider(PROVIDER))?,
-            );
+        if let Some(validity) = env.seconds(S::PinValidity)? {
+            builder = builder.pin_validity(validity);
         }
-        builder.http = builder
-            .http
-            .clone()
-            .with_env_lookup("VERIGATOR", var)
-            .map_err(|e| e.with_provider(PROVIDER))?;
+        builder.http.apply_env(S::PREFIX, env.lookup())?;
         Ok(builder)
     }
 
@@ -304,41 +345,10 @@ impl VerigatorBuilder {
 
     /// Sets how many phones' user ids the verifier remembers, least recently used first out
     /// (default [`DEFAULT_USER_CACHE_CAPACITY`]; 0 disables the cache). A remembered phone
-    /// starts with no user request at all; see [`Verigator`] for how users are found.
+    /// starts with no user request at all; see [`Verigator`](crate::Verigator) for how users are found.
     #[must_use]
     pub fn user_cache_capacity(mut self, capacity: usize) -> Self {
         self.user_cache_capacity = capacity;
-        self
-    }
-
-    /// Replaces all HTTP settings.
-    #[must_use]
-    pub fn http_config(mut self, http: HttpConfig) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Sets the timeouts.
-    #[must_use]
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.http = self.http.with_timeouts(timeouts);
-        self
-    }
-
-    /// Sets the retry policy of safe operations (starting an authentication is never
-    /// retried).
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.http = self.http.with_retry(retry);
-        self
-    }
-
-    /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of its
-    /// own. Disable redirects on it; its own connect timeout applies, the other timeouts and
-    /// the retries still come from the HTTP settings.
-    #[must_use]
-    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
-        self.reqwest = Some(client);
         self
     }
 
@@ -380,8 +390,7 @@ impl VerigatorBuilder {
             .service_id
             .as_deref()
             .map(|id| check_id("service id", id.trim()).map(str::to_owned))
-            .transpose()
-            .map_err(|e| e.with_provider(PROVIDER))?;
+            .transpose()?;
         if self.pin_validity.is_some_and(|v| v.is_zero()) {
             return Err(invalid("the PIN validity must be positive"));
         }
@@ -396,42 +405,16 @@ impl VerigatorBuilder {
             http: self.http.clone(),
         })
     }
+}
 
-    /// Builds the typed client of every endpoint (no service id needed).
-    pub fn build_client(&self) -> Result<VerigatorClient> {
-        let config = self.config()?;
-        self.client_for(&config)
-    }
-
-    /// Builds the verifier; it needs a [`service_id`](Self::service_id).
-    pub fn build(&self) -> Result<Verigator> {
-        let config = self.config()?;
-        let Some(service_id) = config.service_id.clone() else {
-            return Err(invalid(format!(
-                "the verifier needs a Verigator service: set {ENV_SERVICE_ID} or \
-                 VerigatorBuilder::service_id (create one with VerigatorClient::create_service)"
-            )));
-        };
-        let client = self.client_for(&config)?;
-        Ok(Verigator::from_parts(
-            client,
-            service_id,
-            config.id_scheme,
-            config.pin_validity,
-            config.user_cache_capacity,
-        ))
-    }
-
-    fn client_for(&self, config: &VerigatorConfig) -> Result<VerigatorClient> {
-        let http = match &self.reqwest {
-            Some(client) => HttpClient::with_reqwest(PROVIDER, client.clone(), config.http.clone()),
-            None => HttpClient::new(PROVIDER, config.http.clone())?,
-        };
-        Ok(VerigatorClient::from_parts(config, http))
+impl ConfigureHttp for VerigatorBuilder {
+    fn http_settings_mut(&mut self) -> &mut HttpSettings {
+        &mut self.http
     }
 }
 
-fn invalid(message: impl Into<String>) -> Error {
+/// An [`InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) error of Verigator's.
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::invalid_input(message).with_provider(PROVIDER)
 }
 
@@ -441,12 +424,13 @@ mod tests {
 
     use phone_verify_core::{ErrorKind, PhoneNumber};
 
+    use super::VerigatorSetting as S;
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env(pairs: &[(S, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (k.name().to_owned(), (*v).to_owned()))
             .collect();
         move |name| map.get(name).cloned()
     }
@@ -454,16 +438,16 @@ mod tests {
     #[test]
     fn reads_every_variable() {
         let builder = VerigatorBuilder::from_lookup(env(&[
-            (ENV_USERNAME, " canary-user "),
-            (ENV_PASSWORD, " canary-pass "),
-            (ENV_SERVICE_ID, " 0c9b2d4e-1f3a-4b5c-8d6e-7f8091a2b3c4 "),
-            (ENV_BASE_URL, "https://verigator.example.test/v1"),
-            (ENV_ID_PREFIX, "shop-"),
-            (ENV_PIN_VALIDITY, "300"),
-            (ENV_CONNECT_TIMEOUT, "1.5"),
-            (ENV_ATTEMPT_TIMEOUT, "4"),
-            (ENV_OVERALL_TIMEOUT, "12"),
-            (ENV_MAX_ATTEMPTS, "2"),
+            (S::Username, " canary-user "),
+            (S::Password, " canary-pass "),
+            (S::ServiceId, " 0c9b2d4e-1f3a-4b5c-8d6e-7f8091a2b3c4 "),
+            (S::BaseUrl, "https://verigator.example.test/v1"),
+            (S::IdPrefix, "shop-"),
+            (S::PinValidity, "300"),
+            (S::ConnectTimeout, "1.5"),
+            (S::AttemptTimeout, "4"),
+            (S::OverallTimeout, "12"),
+            (S::MaxAttempts, "2"),
         ]))
         .unwrap();
         let config = builder.config().unwrap();
@@ -483,10 +467,19 @@ mod tests {
             "shop-+37251234567"
         );
         assert_eq!(config.pin_validity, Some(Duration::from_secs(300)));
-        assert_eq!(config.http.timeouts.connect, Duration::from_millis(1500));
-        assert_eq!(config.http.timeouts.attempt, Duration::from_secs(4));
-        assert_eq!(config.http.timeouts.overall, Duration::from_secs(12));
-        assert_eq!(config.http.retry.max_attempts, 2);
+        assert_eq!(
+            config.http.config().timeouts.connect,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            config.http.config().timeouts.attempt,
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            config.http.config().timeouts.overall,
+            Duration::from_secs(12)
+        );
+        assert_eq!(config.http.config().retry.max_attempts, 2);
         for shown in [format!("{builder:?}"), format!("{config:?}")] {
             assert!(!shown.contains("canary"), "{shown}");
         }
@@ -494,12 +487,31 @@ mod tests {
     }
 
     #[test]
+    fn settings_are_named_once_under_the_prefix() {
+        let names: std::collections::HashSet<&str> = S::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(names.len(), S::ALL.len());
+        assert_eq!(S::ALL.len(), 11);
+        for setting in S::ALL {
+            assert!(setting.name().starts_with("VERIGATOR_"), "{setting:?}");
+            assert!(!setting.meaning().is_empty(), "{setting:?}");
+        }
+        // The HTTP variables are the kit's, under this prefix.
+        for (setting, suffix) in [
+            (S::ConnectTimeout, "_CONNECT_TIMEOUT_SECS"),
+            (S::AttemptTimeout, "_ATTEMPT_TIMEOUT_SECS"),
+            (S::OverallTimeout, "_OVERALL_TIMEOUT_SECS"),
+            (S::MaxAttempts, "_MAX_ATTEMPTS"),
+        ] {
+            assert_eq!(setting.name(), format!("{}{suffix}", S::PREFIX));
+        }
+    }
+
+    #[test]
     fn defaults_and_sandbox() {
-        let config =
-            VerigatorBuilder::from_lookup(env(&[(ENV_USERNAME, "u"), (ENV_PASSWORD, "p")]))
-                .unwrap()
-                .config()
-                .unwrap();
+        let config = VerigatorBuilder::from_lookup(env(&[(S::Username, "u"), (S::Password, "p")]))
+            .unwrap()
+            .config()
+            .unwrap();
         assert_eq!(config.base_url.to_string(), DEFAULT_BASE_URL);
         assert_eq!(config.service_id, None);
         assert_eq!(config.pin_validity, None);
@@ -507,7 +519,7 @@ mod tests {
         assert_eq!(config.id_scheme.id_for(&phone).unwrap(), "+37251234567");
 
         let sandbox =
-            VerigatorBuilder::from_lookup(env(&[(ENV_SANDBOX_URL, "http://127.0.0.1:8025/")]))
+            VerigatorBuilder::from_lookup(env(&[(S::SandboxUrl, "http://127.0.0.1:8025/")]))
                 .unwrap()
                 .config()
                 .unwrap();
@@ -518,8 +530,8 @@ mod tests {
         assert_eq!(sandbox.username.expose_secret(), SANDBOX_USERNAME);
         assert_eq!(sandbox.password.expose_secret(), SANDBOX_PASSWORD);
         let overridden = VerigatorBuilder::from_lookup(env(&[
-            (ENV_SANDBOX_URL, "http://127.0.0.1:8025"),
-            (ENV_BASE_URL, "http://localhost:9/v1"),
+            (S::SandboxUrl, "http://127.0.0.1:8025"),
+            (S::BaseUrl, "http://localhost:9/v1"),
         ]))
         .unwrap()
         .config()
@@ -529,7 +541,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_settings() {
-        let refused = |pairs: &[(&str, &str)]| {
+        let refused = |pairs: &[(S, &str)]| {
             let err = VerigatorBuilder::from_lookup(env(pairs))
                 .and_then(|b| b.build())
                 .unwrap_err();
@@ -541,24 +553,24 @@ mod tests {
             err.to_string()
         };
         let ok = [
-            (ENV_USERNAME, "u"),
-            (ENV_PASSWORD, "p"),
-            (ENV_SERVICE_ID, "s-1"),
+            (S::Username, "u"),
+            (S::Password, "p"),
+            (S::ServiceId, "s-1"),
         ];
-        assert!(refused(&[]).contains(ENV_USERNAME));
-        assert!(refused(&[(ENV_USERNAME, "u")]).contains(ENV_PASSWORD));
-        assert!(refused(&[(ENV_PASSWORD, "p")]).contains(ENV_USERNAME));
-        assert!(refused(&[(ENV_USERNAME, "u"), (ENV_PASSWORD, "p")]).contains(ENV_SERVICE_ID));
+        assert!(refused(&[]).contains(S::Username.name()));
+        assert!(refused(&[(S::Username, "u")]).contains(S::Password.name()));
+        assert!(refused(&[(S::Password, "p")]).contains(S::Username.name()));
+        assert!(refused(&[(S::Username, "u"), (S::Password, "p")]).contains(S::ServiceId.name()));
         for (name, value) in [
-            (ENV_USERNAME, "user:name"),
-            (ENV_PASSWORD, "line\nbreak"),
-            (ENV_BASE_URL, "http://api.verigator.com/v1"),
-            (ENV_SERVICE_ID, "../other"),
-            (ENV_PIN_VALIDITY, "-1"),
-            (ENV_CONNECT_TIMEOUT, "soon"),
-            (ENV_ATTEMPT_TIMEOUT, "0"),
-            (ENV_OVERALL_TIMEOUT, "NaN"),
-            (ENV_MAX_ATTEMPTS, "0"),
+            (S::Username, "user:name"),
+            (S::Password, "line\nbreak"),
+            (S::BaseUrl, "http://api.verigator.com/v1"),
+            (S::ServiceId, "../other"),
+            (S::PinValidity, "-1"),
+            (S::ConnectTimeout, "soon"),
+            (S::AttemptTimeout, "0"),
+            (S::OverallTimeout, "NaN"),
+            (S::MaxAttempts, "0"),
         ] {
             let mut pairs = ok.to_vec();
             pairs.retain(|(k, _)| *k != name);
@@ -566,7 +578,7 @@ mod tests {
             let message = refused(&pairs);
             assert!(!message.contains("user:name"), "{message}");
         }
-        assert!(refused(&[(ENV_USERNAME, "u:x"), (ENV_PASSWORD, "p")]).contains("':'"));
+        assert!(refused(&[(S::Username, "u:x"), (S::Password, "p")]).contains("':'"));
         let empty = VerigatorBuilder::new(" ", "p").build_client().unwrap_err();
         assert_eq!(empty.kind(), ErrorKind::InvalidInput);
         let empty = VerigatorBuilder::new("u", "").build_client().unwrap_err();

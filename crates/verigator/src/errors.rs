@@ -1,5 +1,6 @@
 //! The one mapping from Verigator's answers to phone-verify errors and check outcomes, through
-//! the table generated from `errors.toml` ([`error_table`](crate::error_table)).
+//! the table generated from `errors.toml` by `cargo xtask codegen`; [`documented_errors`] and
+//! [`lookup`] read it.
 //!
 //! - An HTTP error's status is looked up as its code (`"401"`, `"404"`, …); undocumented
 //!   statuses fall back to the core [`kind_for_status`].
@@ -12,13 +13,11 @@
 //!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
 
 use phone_verify_core::kit::{
-    HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-use phone_verify_core::kit::ErrorSpec;
 
 use crate::error_table;
 use crate::wire::PinStatus;
@@ -26,11 +25,21 @@ use crate::wire::PinStatus;
 /// The longest provider message kept in an error.
 const MAX_MESSAGE_CHARS: usize = 200;
 
+/// Every error Verigator documents, in the order of `errors.toml`: the HTTP statuses (code
+/// `"400"`, `"401"`, …) and the `status` details of a refused PIN (`throttled`, `expired`,
+/// `invalid`).
+pub fn documented_errors() -> std::slice::Iter<'static, ErrorSpec> {
+    error_table::ERRORS.iter()
+}
+
+/// The documented error with `code` (`"404"`, `"throttled"`; surrounding spaces are ignored).
+pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
+    error_table::ERRORS.lookup(code)
+}
+
 /// The documented error for an HTTP `status`.
 fn documented(status: u16) -> Option<&'static ErrorSpec> {
-    error_table::ERRORS
-        .lookup(&status.to_string())
-        .filter(|spec| spec.http_status == status)
+    lookup(&status.to_string()).filter(|spec| spec.http_status == status)
 }
 
 /// The [`ErrorKind`] of an answer with HTTP `status` to `operation`.
@@ -109,11 +118,11 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
 /// The outcome a PIN check answered with `error` stands for: `Rejected(NotFound)` for a 404
 /// (no pending authentication for the user). Everything else stays an error.
 pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
-    let spec = error_table::ERRORS.lookup(error.provider_code()?)?;
+    let spec = lookup(error.provider_code()?)?;
     if error.http_status() != Some(spec.http_status) {
         return None;
     }
-    let phone_verify_core::kit::CheckRule::Rejected(reason) = spec.check? else {
+    let CheckRule::Rejected(reason) = spec.check? else {
         return None;
     };
     let message = error.provider_message().unwrap_or(spec.message);
@@ -128,9 +137,9 @@ pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
 /// `expired`, `invalid`) through the table; no detail is a wrong PIN.
 pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
     let detail = status.and_then(PinStatus::detail).unwrap_or("invalid");
-    let spec = error_table::ERRORS.lookup(detail);
+    let spec = lookup(detail);
     let reason = match spec.and_then(|s| s.check) {
-        Some(phone_verify_core::kit::CheckRule::Rejected(reason)) => reason,
+        Some(CheckRule::Rejected(reason)) => reason,
         _ => RejectReason::WrongCode,
     };
     let mut rejection = Rejection::new(reason).with_provider_code(detail);
@@ -191,7 +200,7 @@ mod tests {
 
     #[test]
     fn the_table_has_every_documented_status_and_detail() {
-        let codes: Vec<&str> = error_table::ERRORS.iter().map(|e| e.code).collect();
+        let codes: Vec<&str> = documented_errors().map(|e| e.code).collect();
         assert_eq!(
             codes,
             [
@@ -207,7 +216,9 @@ mod tests {
                 "invalid"
             ]
         );
-        for spec in error_table::ERRORS.iter() {
+        assert_eq!(lookup(" 409 ").map(|e| e.kind), Some(ErrorKind::Conflict));
+        assert_eq!(lookup("410"), None);
+        for spec in documented_errors() {
             if let Ok(status) = spec.code.parse::<u16>() {
                 assert_eq!(status, spec.http_status, "{}", spec.code);
             } else {

@@ -1,4 +1,7 @@
-//! [`Verigator`]: the [`PhoneVerifier`] of Messente Verigator.
+//! [`Verigator`]: the [`PhoneVerifier`] of Messente Verigator; [`VerigatorBuilder::build`]
+//! makes one.
+
+mod cache;
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,15 +14,14 @@ use phone_verify_core::{
     PhoneVerifier, ProviderId, Result, StartRequest, Verification, Verified,
 };
 
-use crate::cache::{DEFAULT_USER_CACHE_CAPACITY, UserCache};
 use crate::client::VerigatorClient;
-use crate::config::VerigatorBuilder;
+use crate::config::{
+    DEFAULT_USER_CACHE_CAPACITY, IdScheme, PROVIDER, VerigatorBuilder, check_id, invalid,
+};
 use crate::errors;
-use crate::users::IdScheme;
-use crate::wire::{AuthMethod, AuthStarted, User, check_id};
+use crate::wire::{AuthMethod, AuthStarted, User};
 
-/// Verigator's provider id, stored in every handle: `verigator`.
-pub const PROVIDER: ProviderId = ProviderId::new_static("verigator");
+use cache::UserCache;
 
 /// The handle extra holding the service id (ServiceID) the user belongs to.
 pub const EXTRA_SERVICE_ID: &str = "service_id";
@@ -89,13 +91,27 @@ impl fmt::Debug for Verigator {
     }
 }
 
+impl VerigatorBuilder {
+    /// Builds the verifier; it needs a [`service_id`](Self::service_id).
+    pub fn build(&self) -> Result<Verigator> {
+        let config = self.config()?;
+        let service_id = config.require_service_id()?;
+        let client = VerigatorClient::new(&config)?;
+        Ok(Verigator::from_parts(
+            client,
+            service_id,
+            config.id_scheme,
+            config.pin_validity,
+            config.user_cache_capacity,
+        ))
+    }
+}
+
 impl Verigator {
     /// A verifier of the users of `service_id`, with the default [`IdScheme`], no PIN
     /// validity and a user cache of [`DEFAULT_USER_CACHE_CAPACITY`] phones. Fails with [`ErrorKind::InvalidInput`] if the service id is malformed.
     pub fn new(client: VerigatorClient, service_id: &str) -> Result<Self> {
-        let service_id = check_id("service id", service_id.trim())
-            .map_err(|e| e.with_provider(PROVIDER))?
-            .to_owned();
+        let service_id = check_id("service id", service_id.trim())?.to_owned();
         Ok(Self::from_parts(
             client,
             service_id,
@@ -105,7 +121,7 @@ impl Verigator {
         ))
     }
 
-    pub(crate) fn from_parts(
+    fn from_parts(
         client: VerigatorClient,
         service_id: String,
         id_scheme: IdScheme,
@@ -362,19 +378,11 @@ impl<'a> Target<'a> {
             })?,
         };
         Ok(Self {
-            service_id: check_id("service id", service_id).map_err(with_provider)?,
-            user_id: check_id("user id", user_id).map_err(with_provider)?,
+            service_id: check_id("service id", service_id)?,
+            user_id: check_id("user id", user_id)?,
             method,
         })
     }
-}
-
-fn with_provider(err: Error) -> Error {
-    err.with_provider(PROVIDER)
-}
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_input(message).with_provider(PROVIDER)
 }
 
 #[cfg(test)]

@@ -15,28 +15,7 @@ use phone_verify_core::{Channel, Error, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-/// The longest service or user id accepted.
-pub const MAX_ID_LEN: usize = 128;
-
-/// Checks a service or user id before it goes into a URL path: 1 to [`MAX_ID_LEN`] ASCII
-/// letters, digits, `-` or `_` (Verigator's ids are UUIDs).
-pub(crate) fn check_id<'a>(what: &str, id: &'a str) -> Result<&'a str> {
-    if is_valid_id(id) {
-        Ok(id)
-    } else {
-        Err(Error::invalid_input(format!(
-            "a Verigator {what} must be 1 to {MAX_ID_LEN} ASCII letters, digits, '-' or '_'"
-        )))
-    }
-}
-
-fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
+use crate::config::is_valid_id;
 
 /// How a user authenticates: a PIN by SMS, or a code from the Verigator authenticator app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -448,10 +427,11 @@ mod tests {
         ] {
             assert!(decode::<User>(bad).is_err(), "{bad}");
         }
-        let long = format!(r#"{{"id":"{}"}}"#, "a".repeat(MAX_ID_LEN + 1));
+        let long = format!(
+            r#"{{"id":"{}"}}"#,
+            "a".repeat(crate::config::MAX_ID_LEN + 1)
+        );
         assert!(decode::<Service>(&long).is_err());
-        assert!(check_id("user id", "a-b_C9").is_ok());
-        assert!(check_id("user id", "a.b").is_err());
     }
 
     #[test]

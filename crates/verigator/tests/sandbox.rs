@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, StartRequest, Verification,
@@ -65,6 +65,19 @@ impl Env {
             .request_count(Provider::Verigator, method, path)
     }
 
+    /// The handle of `request`, which must start.
+    async fn started(&self, request: StartRequest) -> Verification {
+        self.verifier.start(&request).await.unwrap()
+    }
+
+    /// The outcome of checking `handle` with the PIN the sandbox sent for it.
+    async fn check_sent(&self, handle: &Verification) -> CheckOutcome {
+        self.verifier
+            .check_code(handle, &self.sms_code(handle))
+            .await
+            .unwrap()
+    }
+
     /// The PIN the sandbox sent by SMS for `handle`.
     fn sms_code(&self, handle: &Verification) -> Code {
         let phone = handle.phone.as_ref().unwrap().e164();
@@ -96,11 +109,7 @@ fn wrong(code: &Code) -> Code {
 async fn sms_end_to_end() {
     let env = Env::start(1).await;
     let phone = phone(1_000_001);
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(phone.clone()))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(phone.clone())).await;
     assert_eq!(handle.channel, Channel::Sms);
     assert_eq!(handle.extra_str(EXTRA_SERVICE_ID), Some(env.service_id()));
     assert_eq!(handle.extra_str(EXTRA_METHOD), Some("sms"));
@@ -125,11 +134,7 @@ async fn sms_end_to_end() {
     );
 
     // A second verification of the number reuses its user.
-    let second = env
-        .verifier
-        .start(&StartRequest::sms(phone.clone()))
-        .await
-        .unwrap();
+    let second = env.started(StartRequest::sms(phone.clone())).await;
     assert_eq!(second.reference, handle.reference);
     assert_eq!(env.count("POST", &env.users_path()), 1);
     assert_eq!(env.count("POST", &env.auth_path(&handle.reference)), 2);
@@ -163,10 +168,8 @@ async fn totp_end_to_end_with_the_enrolled_secret() {
     let secret = totp::base32_decode(&enrollment.secret).unwrap();
 
     let handle = env
-        .verifier
-        .start(&StartRequest::otp(Channel::Totp, phone.clone()))
-        .await
-        .unwrap();
+        .started(StartRequest::otp(Channel::Totp, phone.clone()))
+        .await;
     assert_eq!(handle.channel, Channel::Totp);
     assert_eq!(handle.extra_str(EXTRA_METHOD), Some("totp"));
     assert_eq!(handle.extra_str(EXTRA_REQUESTED_METHOD), None);
@@ -196,17 +199,9 @@ async fn totp_end_to_end_with_the_enrolled_secret() {
     assert_eq!(verified.phone.as_ref(), Some(&phone));
 
     // SMS stays available to the same user.
-    let sms = env
-        .verifier
-        .start(&StartRequest::sms(phone.clone()))
-        .await
-        .unwrap();
+    let sms = env.started(StartRequest::sms(phone.clone())).await;
     assert_eq!(sms.channel, Channel::Sms);
-    let outcome = env
-        .verifier
-        .check_code(&sms, &env.sms_code(&sms))
-        .await
-        .unwrap();
+    let outcome = env.check_sent(&sms).await;
     assert!(outcome.is_verified());
 }
 
@@ -215,10 +210,8 @@ async fn totp_falls_back_to_sms_without_an_authenticator() {
     let env = Env::start(3).await;
     let phone = phone(3_000_003);
     let handle = env
-        .verifier
-        .start(&StartRequest::otp(Channel::Totp, phone.clone()))
-        .await
-        .unwrap();
+        .started(StartRequest::otp(Channel::Totp, phone.clone()))
+        .await;
     assert_eq!(handle.channel, Channel::Sms);
     assert_eq!(handle.extra_str(EXTRA_METHOD), Some("sms"));
     assert_eq!(handle.extra_str(EXTRA_REQUESTED_METHOD), Some("totp"));
@@ -236,11 +229,7 @@ async fn refused_pins_are_outcomes() {
     let rejected = |outcome: CheckOutcome| outcome.rejection().map(|r| r.reason);
 
     // Throttled after the sandbox's five wrong PINs, even for the right one.
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(phone(4_000_001)))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(phone(4_000_001))).await;
     let code = env.sms_code(&handle);
     for _ in 0..env.sandbox.config().verigator_max_attempts {
         let outcome = env
@@ -254,11 +243,7 @@ async fn refused_pins_are_outcomes() {
     assert_eq!(rejected(outcome), Some(RejectReason::TooManyAttempts));
 
     // Expired once the sandbox clock passes the handle's expiry.
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(phone(4_000_002)))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(phone(4_000_002))).await;
     let code = env.sms_code(&handle);
     let validity = handle.expires_at.unwrap() - handle.created_at;
     env.sandbox
@@ -352,11 +337,7 @@ async fn sends_are_never_retried_under_faults() {
     assert!(env.sandbox.pending_faults().is_empty());
 
     // A PIN check uses the PIN up: a 503 without Retry-After is not retried.
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(phone(6_100_000)))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(phone(6_100_000))).await;
     let path = env.auth_path(&handle.reference);
     env.sandbox.inject_fault(
         Fault::new(
@@ -387,11 +368,7 @@ async fn sends_are_never_retried_under_faults() {
         .method("PUT")
         .path(&path),
     );
-    let outcome = env
-        .verifier
-        .check_code(&handle, &env.sms_code(&handle))
-        .await
-        .unwrap();
+    let outcome = env.check_sent(&handle).await;
     assert!(outcome.is_verified());
     assert_eq!(env.count("PUT", &path), 3);
 }
@@ -402,11 +379,7 @@ async fn a_lost_answer_to_the_right_pin_is_outcome_unknown() {
         b.timeouts(Timeouts::default().with_attempt(Duration::from_millis(250)))
     })
     .await;
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(phone(1_600_016)))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(phone(1_600_016))).await;
     let path = env.auth_path(&handle.reference);
     env.sandbox.inject_fault(
         Fault::new(Provider::Verigator, FaultAction::Delay { ms: 1_000 })
@@ -431,11 +404,7 @@ async fn a_lost_answer_to_the_right_pin_is_outcome_unknown() {
     assert_eq!(env.count("PUT", &path), 1, "exactly one verify request");
     // The sandbox did use the PIN: checking it again is a rejection, which is why the lost
     // answer must not be retried.
-    let again = env
-        .verifier
-        .check_code(&handle, &env.sms_code(&handle))
-        .await
-        .unwrap();
+    let again = env.check_sent(&handle).await;
     assert!(again.rejection().is_some(), "{again:?}");
 }
 
@@ -445,22 +414,14 @@ async fn users_are_registered_first_and_found_when_they_exist() {
     let users = env.users_path();
     // A new phone: register, authenticate; no listing.
     let new = phone(1_700_017);
-    let first = env
-        .verifier
-        .start(&StartRequest::sms(new.clone()))
-        .await
-        .unwrap();
+    let first = env.started(StartRequest::sms(new.clone())).await;
     assert_eq!(
         (env.count("POST", &users), env.count("GET", &users)),
         (1, 0)
     );
     assert_eq!(env.count("POST", &env.auth_path(&first.reference)), 1);
     // The same phone again: the cached user, no user request.
-    let again = env
-        .verifier
-        .start(&StartRequest::sms(new.clone()))
-        .await
-        .unwrap();
+    let again = env.started(StartRequest::sms(new.clone())).await;
     assert_eq!(again.reference, first.reference);
     assert_eq!(
         (env.count("POST", &users), env.count("GET", &users)),
@@ -475,11 +436,7 @@ async fn users_are_registered_first_and_found_when_they_exist() {
     let theirs = phone(1_700_018);
     let registered = other.user_for(&theirs).await.unwrap();
     let before = env.count("POST", &users);
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(theirs.clone()))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(theirs.clone())).await;
     assert_eq!(handle.reference, registered.id);
     assert_eq!(env.count("POST", &users), before + 1, "one 409");
     assert_eq!(env.count("GET", &users), 1, "one listing");
@@ -497,18 +454,10 @@ async fn users_are_registered_first_and_found_when_they_exist() {
         .await
         .unwrap();
     let sent_before = env.sandbox.messages(new.e164()).len();
-    let renewed = env
-        .verifier
-        .start(&StartRequest::sms(new.clone()))
-        .await
-        .unwrap();
+    let renewed = env.started(StartRequest::sms(new.clone())).await;
     assert_ne!(renewed.reference, first.reference);
     assert_eq!(env.sandbox.messages(new.e164()).len(), sent_before + 1);
-    let outcome = env
-        .verifier
-        .check_code(&renewed, &env.sms_code(&renewed))
-        .await
-        .unwrap();
+    let outcome = env.check_sent(&renewed).await;
     assert!(outcome.is_verified());
 }
 
@@ -534,16 +483,8 @@ async fn a_service_past_the_response_cap_still_works() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     // The last-registered user, found through the streamed listing.
-    let handle = env
-        .verifier
-        .start(&StartRequest::sms(last.clone()))
-        .await
-        .unwrap();
-    let outcome = env
-        .verifier
-        .check_code(&handle, &env.sms_code(&handle))
-        .await
-        .unwrap();
+    let handle = env.started(StartRequest::sms(last.clone())).await;
+    let outcome = env.check_sent(&handle).await;
     assert!(outcome.is_verified());
     assert_eq!(env.count("GET", &env.users_path()), 2);
     // A new phone in the large service: no listing.

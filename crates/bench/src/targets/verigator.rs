@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result, ensure};
 use async_trait::async_trait;
+use phone_verify_core::http::ConfigureHttp;
 use phone_verify_core::{
     CheckRequest, Code, PhoneVerifier, SessionResolver, StartRequest, Verification,
 };

@@ -1,14 +1,39 @@
-//! [`IdScheme`]: how a phone number becomes the `id_in_service` of a Verigator user.
+//! Verigator's ids: [`IdScheme`], how a phone number becomes the `id_in_service` of a user,
+//! and the checks every id passes before it is sent.
 
 use std::fmt;
 use std::sync::Arc;
 
-use phone_verify_core::{Error, PhoneNumber, Result};
+use phone_verify_core::{PhoneNumber, Result};
 
-use crate::verifier::PROVIDER;
+use super::invalid;
+
+/// The longest service or user id accepted.
+pub const MAX_ID_LEN: usize = 128;
 
 /// The longest `id_in_service` this crate sends.
 pub const MAX_ID_IN_SERVICE_LEN: usize = 256;
+
+/// Checks a service or user id (`what`) before it goes into a URL path: 1 to [`MAX_ID_LEN`]
+/// ASCII letters, digits, `-` or `_` (Verigator's ids are UUIDs).
+pub(crate) fn check_id<'a>(what: &str, id: &'a str) -> Result<&'a str> {
+    if is_valid_id(id) {
+        Ok(id)
+    } else {
+        Err(invalid(format!(
+            "a Verigator {what} must be 1 to {MAX_ID_LEN} ASCII letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+/// Whether `id` can be a service or user id (see [`check_id`]).
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
 
 type IdFn = dyn Fn(&PhoneNumber) -> String + Send + Sync;
 
@@ -115,10 +140,6 @@ impl fmt::Debug for IdScheme {
     }
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_input(message).with_provider(PROVIDER)
-}
-
 #[cfg(test)]
 mod tests {
     use phone_verify_core::ErrorKind;
@@ -138,6 +159,21 @@ mod tests {
         assert_eq!(format!("{custom:?}"), "Custom(<fn>)");
         assert_eq!(format!("{:?}", IdScheme::E164), "E164");
         assert_eq!(format!("{:?}", IdScheme::prefixed("p")), "Prefixed(\"p\")");
+    }
+
+    #[test]
+    fn path_ids_are_checked() {
+        assert!(check_id("user id", "a-b_C9").is_ok());
+        for bad in ["", "a.b", "a/b", "..", "a?b", "é"] {
+            let err = check_id("user id", bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert_eq!(
+                err.provider().map(phone_verify_core::ProviderId::as_str),
+                Some("verigator")
+            );
+        }
+        assert!(is_valid_id(&"a".repeat(MAX_ID_LEN)));
+        assert!(!is_valid_id(&"a".repeat(MAX_ID_LEN + 1)));
     }
 
     #[test]

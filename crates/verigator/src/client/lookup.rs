@@ -15,8 +15,8 @@ use phone_verify_core::{Error, ErrorKind, Result};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::sync::mpsc;
 
+use crate::config::PROVIDER;
 use crate::errors::scrub;
-use crate::verifier::PROVIDER;
 use crate::wire::User;
 
 /// Body pieces in flight between the connection and the decoder.

@@ -6,9 +6,6 @@ use std::sync::Mutex;
 
 use lru::LruCache;
 
-/// The default number of phones whose user ids a verifier remembers.
-pub const DEFAULT_USER_CACHE_CAPACITY: usize = 10_000;
-
 /// A bounded, least-recently-used map from `id_in_service` to user id. A capacity of 0
 /// disables it. The lock is held only for a map operation, never across a request.
 #[derive(Debug)]
