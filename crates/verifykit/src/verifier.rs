@@ -1,4 +1,5 @@
-//! [`VerifyKit`]: the [`PhoneVerifier`] and [`SessionResolver`] of VerifyKit.
+//! [`VerifyKit`]: the [`PhoneVerifier`] and [`SessionResolver`] of VerifyKit; and
+//! [`VerifyKitBuilder::build`].
 
 use std::fmt;
 use std::time::Duration;
@@ -12,12 +13,9 @@ use phone_verify_core::{
 use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
-use crate::config::{DEFAULT_REVERSE_FLOW_TTL, VerifyKitBuilder};
+use crate::config::{DEFAULT_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid};
 use crate::errors::{self, Checked};
 use crate::wire::{ValidationCheck, ValidationResult};
-
-/// VerifyKit's provider id, stored in every handle: `verifykit`.
-pub const PROVIDER: ProviderId = ProviderId::new_static("verifykit");
 
 /// The handle extra naming the flow (see [`Flow`]).
 pub const EXTRA_FLOW: &str = "flow";
@@ -470,6 +468,11 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
         .ok_or_else(|| invalid("this VerifyKit handle has no phone number"))
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_input(message).with_provider(PROVIDER)
+impl VerifyKitBuilder {
+    /// Builds the verifier.
+    pub fn build(&self) -> Result<VerifyKit> {
+        let config = self.config()?;
+        let reverse_flow_ttl = config.reverse_flow_ttl;
+        Ok(VerifyKit::new(VerifyKitClient::new(config)?).with_reverse_flow_ttl(reverse_flow_ttl))
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::secrecy::ExposeSecret;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, PhoneNumber, ProviderId, RejectReason, RequestContext,
     Verification,
