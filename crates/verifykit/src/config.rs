@@ -4,7 +4,6 @@
 //! The builder's `build_client` lives with the client (`client.rs`) and its `build` with the
 //! verifier (`verifier.rs`), so that this file imports none of the files after it.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -127,8 +126,9 @@ impl EnvSetting for VerifyKitSetting {
     }
 }
 
-/// Everything a `VerifyKitClient` needs. `Debug` never shows the server key.
-#[derive(Clone)]
+/// Everything a `VerifyKitClient` needs. `Debug` never shows the server key (a
+/// [`SecretString`] shows as `[REDACTED]`).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerifyKitConfig {
     /// The server key, sent as `X-Vfk-Server-Key`.
@@ -151,19 +151,6 @@ impl VerifyKitConfig {
     /// A configuration for VerifyKit's production hosts with default HTTP settings.
     pub fn new(server_key: impl Into<SecretString>) -> Result<Self> {
         VerifyKitBuilder::new(server_key).config()
-    }
-}
-
-impl fmt::Debug for VerifyKitConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyKitConfig")
-            .field("server_key", &"<redacted>")
-            .field("web_rest_url", &self.web_rest_url)
-            .field("api_url", &self.api_url)
-            .field("http", &self.http)
-            .field("fallback_end_user_ip", &self.fallback_end_user_ip)
-            .field("reverse_flow_ttl", &self.reverse_flow_ttl)
-            .finish()
     }
 }
 
@@ -193,7 +180,7 @@ impl fmt::Debug for VerifyKitConfig {
 /// );
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct VerifyKitBuilder {
     server_key: Option<SecretString>,
     web_rest_url: String,
@@ -201,22 +188,6 @@ pub struct VerifyKitBuilder {
     http: HttpSettings,
     fallback_end_user_ip: Option<IpAddr>,
     reverse_flow_ttl: Duration,
-}
-
-impl fmt::Debug for VerifyKitBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyKitBuilder")
-            .field(
-                "server_key",
-                &self.server_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("web_rest_url", &self.web_rest_url)
-            .field("api_url", &self.api_url)
-            .field("http", &self.http)
-            .field("fallback_end_user_ip", &self.fallback_end_user_ip)
-            .field("reverse_flow_ttl", &self.reverse_flow_ttl)
-            .finish()
-    }
 }
 
 impl VerifyKitBuilder {
@@ -448,7 +419,11 @@ mod tests {
             Some("2001:db8::7".parse().unwrap())
         );
         assert_eq!(config.reverse_flow_ttl, Duration::from_millis(90_500));
-        assert!(!format!("{builder:?}{config:?}").contains("canary"));
+        let shown = format!("{builder:?}{config:?}");
+        assert!(
+            !shown.contains("canary") && shown.contains("REDACTED"),
+            "{shown}"
+        );
     }
 
     #[test]

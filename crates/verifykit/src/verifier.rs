@@ -234,36 +234,32 @@ impl VerifyKit {
         Ok(handle.with_expires_at(expires))
     }
 
-    async fn check_sms(
+    /// Checks the code of an SMS handle (`check-otp`) or a WhatsApp-as-OTP one
+    /// (`check-whatsapp`).
+    async fn check_code(
         &self,
+        flow: Flow,
         handle: &Verification,
         code: &Code,
         context: &RequestContext,
     ) -> Result<CheckOutcome> {
         let phone = handle_phone(handle)?;
-        let country_code = handle
-            .extra_str(EXTRA_COUNTRY_CODE)
-            .or(phone.region())
-            .ok_or_else(|| invalid("this SMS handle has no country code"))?;
-        let answer = self
-            .client
-            .check_otp(phone, country_code, &handle.reference, code, context)
-            .await;
-        otp_outcome(answer, phone, Channel::Sms)
-    }
-
-    async fn check_whatsapp_otp(
-        &self,
-        handle: &Verification,
-        code: &Code,
-        context: &RequestContext,
-    ) -> Result<CheckOutcome> {
-        let phone = handle_phone(handle)?;
-        let answer = self
-            .client
-            .check_whatsapp(&handle.reference, code, context)
-            .await;
-        otp_outcome(answer, phone, Channel::WhatsApp)
+        let (answer, channel) = if flow == Flow::SmsOtp {
+            let country_code = handle
+                .extra_str(EXTRA_COUNTRY_CODE)
+                .or(phone.region())
+                .ok_or_else(|| invalid("this SMS handle has no country code"))?;
+            let answer = (self.client)
+                .check_otp(phone, country_code, &handle.reference, code, context)
+                .await;
+            (answer, Channel::Sms)
+        } else {
+            let answer = (self.client)
+                .check_whatsapp(&handle.reference, code, context)
+                .await;
+            (answer, Channel::WhatsApp)
+        };
+        otp_outcome(answer, phone, channel)
     }
 
     async fn poll_reverse(
@@ -354,13 +350,9 @@ impl PhoneVerifier for VerifyKit {
     ) -> Result<CheckOutcome> {
         verification.ensure_provider(&PROVIDER)?;
         match Flow::of(verification)? {
-            Flow::SmsOtp => {
+            flow @ (Flow::SmsOtp | Flow::WhatsAppOtp) => {
                 let code = request.require_code()?;
-                self.check_sms(verification, code, &request.context).await
-            }
-            Flow::WhatsAppOtp => {
-                let code = request.require_code()?;
-                self.check_whatsapp_otp(verification, code, &request.context)
+                self.check_code(flow, verification, code, &request.context)
                     .await
             }
             Flow::Reverse => {
