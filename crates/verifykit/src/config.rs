@@ -215,7 +215,8 @@ impl VerifyKitBuilder {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// A builder from the variables `lookup` finds (empty values count as unset):
+    /// A builder from the variables `lookup` finds, those of [`VerifyKitSetting`] (blank values
+    /// count as unset):
     ///
     /// | variable | meaning | default |
     /// |---|---|---|
@@ -228,7 +229,7 @@ impl VerifyKitBuilder {
     /// | `VERIFYKIT_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds | 30 |
     /// | `VERIFYKIT_MAX_ATTEMPTS` | attempts of a safe operation, first included (sends: always 1) | 3 |
     /// | `VERIFYKIT_FALLBACK_END_USER_IP` | the IP sent as `X-Vfk-Forwarded-For` when a request's context has none | unset: such requests are refused |
-    /// | `VERIFYKIT_REVERSE_FLOW_TTL_SECS` | lifetime of a reverse flow's handle, seconds (decimals allowed) | 600 |
+    /// | `VERIFYKIT_REVERSE_FLOW_TTL_SECS` | lifetime of a reverse flow's handle, seconds (decimals allowed, at most 86400) | 600 |
     ///
     /// URLs are checked when the builder builds; a malformed number fails here with
     /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) naming the
