@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use phone_verify::providers::verifik::{self, VerifikBuilder, VerifikPhone};
-use phone_verify::providers::verifykit::{ENV_FALLBACK_END_USER_IP, VerifyKitBuilder};
+use phone_verify::providers::verifykit::{VerifyKitBuilder, VerifyKitSetting};
 use phone_verify::providers::verigator;
 use phone_verify::{
     Channel, CheckRequest, Code, ErrorKind, PhoneVerifier, RequestContext, SessionResolver,
@@ -38,14 +38,15 @@ fn end_user_context(ctx: &Context) -> RequestContext {
 /// `--end-user-ip` or `VERIFYKIT_FALLBACK_END_USER_IP`, the command is refused before anything
 /// is sent.
 fn require_end_user_ip(ctx: &Context, provider: ProviderName) -> Result<(), Failure> {
-    let fallback = std::env::var(ENV_FALLBACK_END_USER_IP).is_ok_and(|v| !v.trim().is_empty());
+    let fallback_ip = VerifyKitSetting::FallbackEndUserIp.name();
+    let fallback = std::env::var(fallback_ip).is_ok_and(|v| !v.trim().is_empty());
     if provider == ProviderName::VerifyKit
         && end_user_context(ctx).end_user_ip.is_none()
         && !fallback
     {
         return Err(Failure::usage(format!(
             "live VerifyKit needs the end user's IP address on every request: pass \
-             --end-user-ip IP (or set {ENV_FALLBACK_END_USER_IP})"
+             --end-user-ip IP (or set {fallback_ip})"
         )));
     }
     Ok(())

@@ -146,7 +146,7 @@ impl Demo {
         [
             ("VERIFYKIT_SANDBOX_URL", self.sandbox.base_url()),
             (
-                verifykit::ENV_FALLBACK_END_USER_IP,
+                verifykit::VerifyKitSetting::FallbackEndUserIp.name(),
                 std::net::Ipv4Addr::LOCALHOST.to_string(),
             ),
         ]

@@ -161,9 +161,9 @@ impl ProviderName {
     fn sandbox_supplies(self, name: &str) -> bool {
         let supplied: &[&str] = match self {
             Self::VerifyKit => &[
-                verifykit::ENV_SERVER_KEY,
-                verifykit::ENV_WEB_REST_URL,
-                verifykit::ENV_API_URL,
+                verifykit::VerifyKitSetting::ServerKey.name(),
+                verifykit::VerifyKitSetting::WebRestUrl.name(),
+                verifykit::VerifyKitSetting::ApiUrl.name(),
             ],
             Self::Verifik => &[verifik::ENV_TOKEN, verifik::ENV_BASE_URL],
             Self::Verigator => &[

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_core::{ErrorKind, PhoneVerifier, StartRequest};
 use phone_verify_guard::{Denial, Guard, GuardConfig, GuardStore, Limit, MemoryStore, Rule};
 use phone_verify_testkit::sandbox::{Sandbox, SandboxConfig, SandboxHandle};

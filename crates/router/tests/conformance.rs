@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_core::{Channel, Code, PhoneVerifier, SessionResolver, Verification};
 use phone_verify_router::{Route, Router, Rule};
 use phone_verify_testkit::sandbox::{

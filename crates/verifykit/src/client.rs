@@ -1,246 +1,91 @@
-//! [`VerifyKitClient`]: a typed client of every VerifyKit endpoint, on the core HTTP layer.
+//! [`VerifyKitClient`]: a typed client of every VerifyKit endpoint, on the kit's HTTP client;
+//! and [`VerifyKitBuilder::build_client`].
+
+mod inputs;
+mod options;
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::reqwest::Method;
 use phone_verify_core::secrecy::SecretString;
-use phone_verify_core::{Code, Error, Language, PhoneNumber, RequestContext, Result, SessionId};
+use phone_verify_core::{Code, Language, PhoneNumber, RequestContext, Result, SessionId};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::VerifyKitConfig;
-use crate::verifier::PROVIDER;
+use self::inputs::{
+    lang_tag, require_country, require_email, require_message, require_network_code,
+    require_numbers, require_reference, require_session, require_subject,
+};
+pub use self::options::{App, BlacklistType, MIN_WHATSAPP_MESSAGE_CHARS, SendOtp, StartOptions};
+use crate::config::{PROVIDER, VerifyKitBuilder, VerifyKitConfig, VerifyKitSetting, invalid};
+use crate::errors::decode;
 use crate::wire::{
-    self, AccessToken, BlacklistBody, BlacklistChange, CheckOtpBody, CountryBody, CountryList,
+    AccessToken, BlacklistBody, BlacklistChange, CheckOtpBody, Country, CountryBody, CountryList,
     EmailCheck, EmailStarted, OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody, SessionBody,
     StartBody, StartEmailBody, StartedValidation, ValidationCheck, ValidationMethodList,
     ValidationResult, WhatsAppMessageBody, WhatsAppMessageSent,
 };
 
-const INIT: Operation = Operation::read("init");
-const START: Operation = Operation::send("start");
-const CHECK: Operation = Operation::read("check");
-const CHECK_WHATSAPP: Operation = Operation::consume("check-whatsapp");
-const COUNTRY: Operation = Operation::read("country");
-const SEND_OTP: Operation = Operation::send("send-otp");
-const CHECK_OTP: Operation = Operation::consume("check-otp");
-const START_EMAIL: Operation = Operation::send("start-email");
-const CHECK_EMAIL: Operation = Operation::consume("check-email");
-const RESULT: Operation = Operation::read("result");
-const ACCESS_TOKEN: Operation = Operation::read("access-token");
-const BLACKLIST_ADD: Operation = Operation::write("blacklist-add");
-const BLACKLIST_REMOVE: Operation = Operation::write("blacklist-remove");
-const SEND_WHATSAPP_MESSAGE: Operation = Operation::send("send-whatsapp-message");
-
-/// The shortest WhatsApp session message the official SDK lets through.
-pub const MIN_WHATSAPP_MESSAGE_CHARS: usize = 10;
-
-/// The messaging app of a [`start`](VerifyKitClient::start).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum App {
-    /// WhatsApp: a reverse flow, or WhatsApp as OTP when a phone number is given.
-    WhatsApp,
-    /// Telegram: a reverse flow.
-    Telegram,
-}
-
-impl App {
-    /// VerifyKit's name, `whatsapp` or `telegram`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WhatsApp => "whatsapp",
-            Self::Telegram => "telegram",
-        }
-    }
-}
-
-impl fmt::Display for App {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The options of [`VerifyKitClient::start`].
-///
-/// VerifyKit's rules for `deeplink` and `qrCode` are enforced before sending: both `false` is
-/// refused (VerifyKit would answer `403004`), and both `true` sends only `deeplink`, since
-/// VerifyKit then returns only the deeplink anyway.
-///
-/// ```
-/// use phone_verify_verifykit::{App, StartOptions};
-///
-/// let desktop = StartOptions::new(App::Telegram).qr_code(true).deeplink(false);
-/// let whatsapp_otp = StartOptions::whatsapp_otp("+90 532 123 45 67".parse()?);
-/// assert!(desktop.qr_code && whatsapp_otp.phone.is_some());
-/// # Ok::<(), phone_verify_core::PhoneError>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StartOptions {
-    /// The messaging app.
-    pub app: App,
-    /// The language of the user's messages (VerifyKit's default is English).
-    pub language: Option<Language>,
-    /// Ask for a deeplink (for mobile users); VerifyKit's default is `true`.
-    pub deeplink: bool,
-    /// Ask for a QR code (for desktop users); VerifyKit's default is `false`.
-    pub qr_code: bool,
-    /// With [`App::WhatsApp`]: the number to send a code to (WhatsApp as OTP).
-    pub phone: Option<PhoneNumber>,
-}
-
-impl StartOptions {
-    /// A reverse flow on `app` with a deeplink (VerifyKit's defaults).
-    pub fn new(app: App) -> Self {
-        Self {
-            app,
-            language: None,
-            deeplink: true,
-            qr_code: false,
-            phone: None,
-        }
-    }
-
-    /// WhatsApp as OTP: VerifyKit sends a code to `phone` on WhatsApp.
-    pub fn whatsapp_otp(phone: PhoneNumber) -> Self {
-        Self::new(App::WhatsApp).phone(phone)
-    }
-
-    /// Sets the language.
-    #[must_use]
-    pub fn language(mut self, language: Language) -> Self {
-        self.language = Some(language);
-        self
-    }
-
-    /// Asks for a deeplink or not.
-    #[must_use]
-    pub fn deeplink(mut self, yes: bool) -> Self {
-        self.deeplink = yes;
-        self
-    }
-
-    /// Asks for a QR code or not.
-    #[must_use]
-    pub fn qr_code(mut self, yes: bool) -> Self {
-        self.qr_code = yes;
-        self
-    }
-
-    /// Sets the phone number (WhatsApp as OTP).
-    #[must_use]
-    pub fn phone(mut self, phone: PhoneNumber) -> Self {
-        self.phone = Some(phone);
-        self
-    }
-}
-
-/// The options of [`VerifyKitClient::send_otp`].
-///
-/// ```
-/// use phone_verify_verifykit::SendOtp;
-///
-/// let request = SendOtp::new("+90 532 123 45 67".parse()?).mcc("286").mnc("01");
-/// assert_eq!(request.country_code.as_deref(), Some("TR"));
-/// # Ok::<(), phone_verify_core::PhoneError>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SendOtp {
-    /// The number to send the code to.
-    pub phone: PhoneNumber,
-    /// Its ISO 3166-1 alpha-2 country (`countryCode`), by default the number's region.
-    pub country_code: Option<String>,
-    /// The Mobile Country Code of the user's SIM (VerifyKit's default `999`).
-    pub mcc: Option<String>,
-    /// The Mobile Network Code of the user's SIM (VerifyKit's default `999`).
-    pub mnc: Option<String>,
-    /// The language of the SMS.
-    pub language: Option<Language>,
-}
-
-impl SendOtp {
-    /// A code to `phone`, with the number's region as country code.
-    pub fn new(phone: PhoneNumber) -> Self {
-        let country_code = phone.region().map(str::to_owned);
-        Self {
-            phone,
-            country_code,
-            mcc: None,
-            mnc: None,
-            language: None,
-        }
-    }
-
-    /// Sets the country code (ISO 3166-1 alpha-2).
-    #[must_use]
-    pub fn country_code(mut self, country_code: impl Into<String>) -> Self {
-        self.country_code = Some(country_code.into());
-        self
-    }
-
-    /// Sets the MCC of the user's SIM.
-    #[must_use]
-    pub fn mcc(mut self, mcc: impl Into<String>) -> Self {
-        self.mcc = Some(mcc.into());
-        self
-    }
-
-    /// Sets the MNC of the user's SIM.
-    #[must_use]
-    pub fn mnc(mut self, mnc: impl Into<String>) -> Self {
-        self.mnc = Some(mnc.into());
-        self
-    }
-
-    /// Sets the language of the SMS.
-    #[must_use]
-    pub fn language(mut self, language: Language) -> Self {
-        self.language = Some(language);
-        self
-    }
-}
-
-/// A VerifyKit blacklist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum BlacklistType {
-    /// SMS OTP.
-    Otp,
-    /// WhatsApp.
-    WhatsApp,
-    /// Telegram.
-    Telegram,
-    /// Flash call.
-    FlashCall,
-}
-
-impl BlacklistType {
-    /// VerifyKit's name: `otp`, `whatsapp`, `telegram` or `flashcall`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Otp => "otp",
-            Self::WhatsApp => "whatsapp",
-            Self::Telegram => "telegram",
-            Self::FlashCall => "flashcall",
-        }
-    }
-}
-
-impl fmt::Display for BlacklistType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Which VerifyKit host an endpoint lives on.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Host {
     WebRest,
     Api,
 }
+
+/// One VerifyKit endpoint: its operation (name and retry class), host and path.
+#[derive(Clone, Copy)]
+struct Endpoint {
+    operation: Operation,
+    host: Host,
+    path: &'static str,
+}
+
+impl Endpoint {
+    /// An endpoint of the web REST host whose path is the operation's name.
+    const fn web_rest(operation: Operation) -> Self {
+        Self {
+            operation,
+            host: Host::WebRest,
+            path: operation.name,
+        }
+    }
+
+    /// An endpoint of the API host whose path is the operation's name.
+    const fn api(operation: Operation) -> Self {
+        Self {
+            operation,
+            host: Host::Api,
+            path: operation.name,
+        }
+    }
+
+    /// The endpoint at `path` instead of the operation's name.
+    const fn at(mut self, path: &'static str) -> Self {
+        self.path = path;
+        self
+    }
+}
+
+const INIT: Endpoint = Endpoint::web_rest(Operation::read("init"));
+const START: Endpoint = Endpoint::web_rest(Operation::send("start"));
+const CHECK: Endpoint = Endpoint::web_rest(Operation::read("check"));
+const CHECK_WHATSAPP: Endpoint = Endpoint::web_rest(Operation::consume("check-whatsapp"));
+const COUNTRY: Endpoint = Endpoint::web_rest(Operation::read("country"));
+const SEND_OTP: Endpoint = Endpoint::web_rest(Operation::send("send-otp"));
+const CHECK_OTP: Endpoint = Endpoint::web_rest(Operation::consume("check-otp"));
+const START_EMAIL: Endpoint = Endpoint::web_rest(Operation::send("start-email"));
+const CHECK_EMAIL: Endpoint = Endpoint::web_rest(Operation::consume("check-email"));
+const BLACKLIST_ADD: Endpoint =
+    Endpoint::web_rest(Operation::write("blacklist-add")).at("blacklist/add");
+const BLACKLIST_REMOVE: Endpoint =
+    Endpoint::web_rest(Operation::write("blacklist-remove")).at("blacklist/remove");
+const RESULT: Endpoint = Endpoint::api(Operation::read("result"));
+const ACCESS_TOKEN: Endpoint = Endpoint::api(Operation::read("access-token"));
+const SEND_WHATSAPP_MESSAGE: Endpoint = Endpoint::api(Operation::send("send-whatsapp-message"));
 
 /// A typed client of every VerifyKit endpoint. Cheap to clone (the connection pool is shared);
 /// `Debug` never shows the server key.
@@ -291,21 +136,14 @@ impl fmt::Debug for VerifyKitClient {
 }
 
 impl VerifyKitClient {
-    /// A client with its own connection pool.
+    /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
+    /// one, otherwise with a connection pool of its own.
     pub fn new(config: VerifyKitConfig) -> Result<Self> {
-        let http = HttpClient::new(PROVIDER, config.http.clone())?;
-        Ok(Self::from_parts(config, http))
-    }
-
-    /// A client on a caller-supplied `reqwest::Client` (see
-    /// [`HttpClient::with_reqwest`]).
-    pub fn with_reqwest(config: VerifyKitConfig, client: reqwest::Client) -> Self {
-        let http = HttpClient::with_reqwest(PROVIDER, client, config.http.clone());
-        Self::from_parts(config, http)
-    }
-
-    pub(crate) fn from_parts(config: VerifyKitConfig, http: HttpClient) -> Self {
-        Self {
+        let http = config
+            .http
+            .client(PROVIDER)
+            .map_err(|e| e.with_provider(PROVIDER))?;
+        Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 server_key: config.server_key,
@@ -313,7 +151,7 @@ impl VerifyKitClient {
                 api: config.api_url,
                 fallback_ip: config.fallback_end_user_ip,
             }),
-        }
+        })
     }
 
     /// The web REST base URL.
@@ -339,13 +177,8 @@ impl VerifyKitClient {
         language: Option<&Language>,
         context: &RequestContext,
     ) -> Result<ValidationMethodList> {
-        let mut request = self
-            .request(INIT, Host::WebRest, "init", context, Method::Get)?
-            .header("content-type", "application/json")?;
-        if let Some(lang) = language {
-            request = request.query("lang", lang_tag(lang));
-        }
-        self.call(request).await
+        let query = language.map(|lang| ("lang", lang_tag(lang)));
+        self.get(INIT, query, context).await
     }
 
     /// `POST /start`: starts a WhatsApp or Telegram verification (a send: never retried).
@@ -376,13 +209,8 @@ impl VerifyKitClient {
             qr_code: options.qr_code && !options.deeplink,
             phone_number: options.phone.as_ref().map(PhoneNumber::e164),
         };
-        let mut request = self
-            .request(START, Host::WebRest, "start", context, Method::Post)?
-            .json(&body)?;
-        if let Some(phone) = &options.phone {
-            request = request.phone(phone);
-        }
-        self.call(request).await
+        self.post(START, &body, options.phone.as_ref(), context)
+            .await
     }
 
     /// `POST /check`: polls a WhatsApp or Telegram verification: `validationStatus` is false
@@ -393,11 +221,10 @@ impl VerifyKitClient {
         reference: &str,
         context: &RequestContext,
     ) -> Result<ValidationCheck> {
-        let reference = require_reference(reference)?;
-        let request = self
-            .request(CHECK, Host::WebRest, "check", context, Method::Post)?
-            .json(&ReferenceBody { reference })?;
-        self.call(request).await
+        let body = ReferenceBody {
+            reference: require_reference(reference)?,
+        };
+        self.post(CHECK, &body, None, context).await
     }
 
     /// `POST /check-whatsapp`: checks the code of WhatsApp as OTP (uses the code up: see the
@@ -408,21 +235,11 @@ impl VerifyKitClient {
         code: &Code,
         context: &RequestContext,
     ) -> Result<ValidationCheck> {
-        let reference = require_reference(reference)?;
         let body = ReferenceCodeBody {
-            reference,
+            reference: require_reference(reference)?,
             code: code.expose(),
         };
-        let request = self
-            .request(
-                CHECK_WHATSAPP,
-                Host::WebRest,
-                "check-whatsapp",
-                context,
-                Method::Post,
-            )?
-            .json(&body)?;
-        self.call(request).await
+        self.post(CHECK_WHATSAPP, &body, None, context).await
     }
 
     /// `POST /country`: the countries VerifyKit sends codes to, `country_code` (ISO 3166-1
@@ -432,51 +249,35 @@ impl VerifyKitClient {
         country_code: Option<&str>,
         language: Option<&Language>,
         context: &RequestContext,
-    ) -> Result<Vec<crate::wire::Country>> {
+    ) -> Result<Vec<Country>> {
         let country_code = country_code.map(require_country).transpose()?;
         let body = CountryBody {
             country_code: country_code.as_deref(),
             lang: language.map(lang_tag),
         };
-        let request = self
-            .request(COUNTRY, Host::WebRest, "country", context, Method::Post)?
-            .json(&body)?;
-        let list: CountryList = self.call(request).await?;
+        let list: CountryList = self.post(COUNTRY, &body, None, context).await?;
         Ok(list.list)
     }
 
     /// `POST /send-otp`: sends an SMS code (a send: never retried).
     pub async fn send_otp(&self, otp: &SendOtp, context: &RequestContext) -> Result<OtpSent> {
-        let country_code = match &otp.country_code {
-            Some(code) => require_country(code)?,
-            None => {
-                return Err(invalid(
-                    "send-otp needs a country code: the number has no region, set one",
-                ));
-            }
+        let Some(country_code) = &otp.country_code else {
+            return Err(invalid(
+                "send-otp needs a country code: the number has no region, set one",
+            ));
         };
-        let mcc = otp
-            .mcc
-            .as_deref()
-            .map(|v| require_network_code("MCC", v))
-            .transpose()?;
-        let mnc = otp
-            .mnc
-            .as_deref()
-            .map(|v| require_network_code("MNC", v))
-            .transpose()?;
         let body = SendOtpBody {
             phone_number: otp.phone.e164(),
-            country_code: &country_code,
-            mcc,
-            mnc,
+            country_code: &require_country(country_code)?,
+            mcc: (otp.mcc.as_deref())
+                .map(|v| require_network_code("MCC", v))
+                .transpose()?,
+            mnc: (otp.mnc.as_deref())
+                .map(|v| require_network_code("MNC", v))
+                .transpose()?,
             lang: otp.language.as_ref().map(lang_tag),
         };
-        let request = self
-            .request(SEND_OTP, Host::WebRest, "send-otp", context, Method::Post)?
-            .json(&body)?
-            .phone(&otp.phone);
-        self.call(request).await
+        self.post(SEND_OTP, &body, Some(&otp.phone), context).await
     }
 
     /// `POST /check-otp`: checks an SMS code (uses the code up: see the retry rules above).
@@ -488,19 +289,13 @@ impl VerifyKitClient {
         code: &Code,
         context: &RequestContext,
     ) -> Result<ValidationCheck> {
-        let country_code = require_country(country_code)?;
-        let reference = require_reference(reference)?;
         let body = CheckOtpBody {
             phone_number: phone.e164(),
-            country_code: &country_code,
-            reference,
+            country_code: &require_country(country_code)?,
+            reference: require_reference(reference)?,
             code: code.expose(),
         };
-        let request = self
-            .request(CHECK_OTP, Host::WebRest, "check-otp", context, Method::Post)?
-            .json(&body)?
-            .phone(phone);
-        self.call(request).await
+        self.post(CHECK_OTP, &body, Some(phone), context).await
     }
 
     /// `POST /start-email`: starts an e-mail verification (a send: never retried). The user
@@ -512,17 +307,10 @@ impl VerifyKitClient {
         email: Option<&str>,
         context: &RequestContext,
     ) -> Result<EmailStarted> {
-        let email = email.map(require_email).transpose()?;
-        let request = self
-            .request(
-                START_EMAIL,
-                Host::WebRest,
-                "start-email",
-                context,
-                Method::Post,
-            )?
-            .json(&StartEmailBody { email })?;
-        self.call(request).await
+        let body = StartEmailBody {
+            email: email.map(require_email).transpose()?,
+        };
+        self.post(START_EMAIL, &body, None, context).await
     }
 
     /// `POST /check-email`: checks an e-mail verification with its `reference` and the
@@ -537,25 +325,11 @@ impl VerifyKitClient {
         subject: &str,
         context: &RequestContext,
     ) -> Result<EmailCheck> {
-        let reference = require_reference(reference)?;
-        let subject = subject.trim();
-        if subject.is_empty() {
-            return Err(invalid("the e-mail verification's subject (code) is empty"));
-        }
         let body = ReferenceCodeBody {
-            reference,
-            code: subject,
+            reference: require_reference(reference)?,
+            code: require_subject(subject)?,
         };
-        let request = self
-            .request(
-                CHECK_EMAIL,
-                Host::WebRest,
-                "check-email",
-                context,
-                Method::Post,
-            )?
-            .json(&body)?;
-        self.call(request).await
+        self.post(CHECK_EMAIL, &body, None, context).await
     }
 
     /// `POST /result` on the API host: the phone a session verified. The session id must match
@@ -565,25 +339,15 @@ impl VerifyKitClient {
         session: &SessionId,
         context: &RequestContext,
     ) -> Result<ValidationResult> {
-        let session_id = require_session(session)?;
-        let request = self
-            .request(RESULT, Host::Api, "result", context, Method::Post)?
-            .json(&SessionBody { session_id })?;
-        self.call(request).await
+        let body = SessionBody {
+            session_id: require_session(session)?,
+        };
+        self.post(RESULT, &body, None, context).await
     }
 
     /// `GET /access-token` on the API host: a token for VerifyKit's web widget.
     pub async fn access_token(&self, context: &RequestContext) -> Result<AccessToken> {
-        let request = self
-            .request(
-                ACCESS_TOKEN,
-                Host::Api,
-                "access-token",
-                context,
-                Method::Get,
-            )?
-            .header("content-type", "application/json")?;
-        self.call(request).await
+        self.get(ACCESS_TOKEN, None, context).await
     }
 
     /// `POST /blacklist/add`: bans numbers from a verification type (never retried).
@@ -593,8 +357,7 @@ impl VerifyKitClient {
         numbers: &[PhoneNumber],
         context: &RequestContext,
     ) -> Result<BlacklistChange> {
-        self.blacklist(BLACKLIST_ADD, "blacklist/add", list, numbers, context)
-            .await
+        self.blacklist(BLACKLIST_ADD, list, numbers, context).await
     }
 
     /// `POST /blacklist/remove`: lifts bans (never retried).
@@ -604,32 +367,22 @@ impl VerifyKitClient {
         numbers: &[PhoneNumber],
         context: &RequestContext,
     ) -> Result<BlacklistChange> {
-        self.blacklist(BLACKLIST_REMOVE, "blacklist/remove", list, numbers, context)
+        self.blacklist(BLACKLIST_REMOVE, list, numbers, context)
             .await
     }
 
     async fn blacklist(
         &self,
-        operation: Operation,
-        path: &str,
+        endpoint: Endpoint,
         list: BlacklistType,
         numbers: &[PhoneNumber],
         context: &RequestContext,
     ) -> Result<BlacklistChange> {
-        if numbers.is_empty() {
-            return Err(invalid(format!(
-                "{} needs at least one number",
-                operation.name
-            )));
-        }
         let body = BlacklistBody {
             kind: list.as_str(),
-            msisdn: numbers.iter().map(PhoneNumber::e164).collect(),
+            msisdn: require_numbers(endpoint.operation.name, numbers)?,
         };
-        let request = self
-            .request(operation, Host::WebRest, path, context, Method::Post)?
-            .json(&body)?;
-        self.call(request).await
+        self.post(endpoint, &body, None, context).await
     }
 
     /// `POST /send-whatsapp-message` on the API host: a WhatsApp session message to a number
@@ -641,57 +394,68 @@ impl VerifyKitClient {
         message: &str,
         context: &RequestContext,
     ) -> Result<WhatsAppMessageSent> {
-        if message.trim().chars().count() < MIN_WHATSAPP_MESSAGE_CHARS {
-            return Err(invalid(format!(
-                "a WhatsApp message needs at least {MIN_WHATSAPP_MESSAGE_CHARS} characters"
-            )));
-        }
         let body = WhatsAppMessageBody {
             phone_number: phone.e164(),
-            message,
+            message: require_message(message)?,
         };
-        let request = self
-            .request(
-                SEND_WHATSAPP_MESSAGE,
-                Host::Api,
-                "send-whatsapp-message",
-                context,
-                Method::Post,
-            )?
-            .json(&body)?
-            .phone(phone);
-        self.call(request).await
+        self.post(SEND_WHATSAPP_MESSAGE, &body, Some(phone), context)
+            .await
     }
 
-    /// A request to `path` on `host` with the server key and the end user's IP: the context's,
-    /// else the fallback. A web REST request without either is refused here, before anything
-    /// is sent.
+    /// `POST`s `body` to `endpoint` (naming `phone` in logs, masked) and decodes the answer.
+    async fn post<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        body: &impl Serialize,
+        phone: Option<&PhoneNumber>,
+        context: &RequestContext,
+    ) -> Result<T> {
+        let mut request = self.request(Method::POST, endpoint, context)?.json(body)?;
+        if let Some(phone) = phone {
+            request = request.phone(phone);
+        }
+        self.send(request).await
+    }
+
+    /// `GET`s `endpoint` with an optional query parameter and decodes the answer. VerifyKit's
+    /// SDKs send `Content-Type: application/json` on bodiless requests too.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        query: Option<(&str, &str)>,
+        context: &RequestContext,
+    ) -> Result<T> {
+        let mut request = self
+            .request(Method::GET, endpoint, context)?
+            .header("content-type", "application/json")?;
+        if let Some((name, value)) = query {
+            request = request.query(name, value);
+        }
+        self.send(request).await
+    }
+
+    /// A request to `endpoint` with the server key and the end user's IP: the context's, else
+    /// the fallback. A web REST request without either is refused here, before anything is
+    /// sent.
     fn request(
         &self,
-        operation: Operation,
-        host: Host,
-        path: &str,
-        context: &RequestContext,
         method: Method,
+        endpoint: Endpoint,
+        context: &RequestContext,
     ) -> Result<HttpRequest> {
-        let base = match host {
+        let base = match endpoint.host {
             Host::WebRest => &self.inner.web_rest,
             Host::Api => &self.inner.api,
         };
-        let url = base.join(path);
-        let request = match method {
-            Method::Get => HttpRequest::get(operation, url),
-            Method::Post => HttpRequest::post(operation, url),
-        };
-        let mut request = request
+        let operation = endpoint.operation;
+        let mut request = HttpRequest::new(operation, method, base.join(endpoint.path))
             .secret_header("x-vfk-server-key", &self.inner.server_key)
             .map_err(|e| e.with_provider(PROVIDER))?;
-        let ip = context.end_user_ip.or(self.inner.fallback_ip);
-        match (ip, host) {
-            (Some(ip), _) => {
+        match context.end_user_ip.or(self.inner.fallback_ip) {
+            Some(ip) => {
                 request = request.header("x-vfk-forwarded-for", &ip.to_string())?;
             }
-            (None, Host::WebRest) => {
+            None if endpoint.host == Host::WebRest => {
                 return Err(invalid(format!(
                     "{} needs the end user's IP address: VerifyKit asks for it \
                      (X-Vfk-Forwarded-For) on every request. Set RequestContext::end_user_ip \
@@ -699,133 +463,24 @@ impl VerifyKitClient {
                      VerifyKitBuilder::fallback_end_user_ip ({}) where no end user is behind \
                      the request",
                     operation.name,
-                    crate::config::ENV_FALLBACK_END_USER_IP
+                    VerifyKitSetting::FallbackEndUserIp.name()
                 )));
             }
             // The API host's `result` is sent without it by VerifyKit's Python and Node SDKs.
-            (None, Host::Api) => {}
+            None => {}
         }
         Ok(request)
     }
 
-    async fn call<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
+    async fn send<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
         let response = self.inner.http.execute(request).await?;
-        wire::decode(&response)
+        decode(&response)
     }
 }
 
-#[derive(Clone, Copy)]
-enum Method {
-    Get,
-    Post,
-}
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_input(message).with_provider(PROVIDER)
-}
-
-/// VerifyKit's `lang`: the primary language subtag (`en`, `tr`, …).
-fn lang_tag(language: &Language) -> &str {
-    language.primary()
-}
-
-fn require_reference(reference: &str) -> Result<&str> {
-    let reference = reference.trim();
-    if reference.is_empty() {
-        Err(invalid("the verification reference is empty"))
-    } else {
-        Ok(reference)
-    }
-}
-
-/// An ISO 3166-1 alpha-2 code, upper-cased.
-fn require_country(country_code: &str) -> Result<String> {
-    let code = country_code.trim();
-    if code.is_empty() {
-        return Err(invalid("the country code is empty"));
-    }
-    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(invalid(format!(
-            "the country code {code:?} is not an ISO 3166-1 alpha-2 code such as \"TR\""
-        )));
-    }
-    Ok(code.to_ascii_uppercase())
-}
-
-/// An e-mail address as VerifyKit would accept it: one `@` between a non-empty local part and
-/// a dotted domain, no spaces or control characters, at most 254 characters.
-fn require_email(email: &str) -> Result<&str> {
-    let email = email.trim();
-    let plausible = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if plausible {
-        Ok(email)
-    } else {
-        Err(invalid("the e-mail address is not valid"))
-    }
-}
-
-/// An MCC or MNC: 2 or 3 digits.
-fn require_network_code<'a>(what: &str, value: &'a str) -> Result<&'a str> {
-    let value = value.trim();
-    if (2..=3).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(value)
-    } else {
-        Err(invalid(format!("the {what} must be 2 or 3 digits")))
-    }
-}
-
-/// A session id as the official SDK accepts it: `^[a-zA-Z0-9]+$`.
-fn require_session(session: &SessionId) -> Result<&str> {
-    let id = session.as_str();
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(id)
-    } else {
-        Err(invalid(
-            "a VerifyKit session id has only letters and digits",
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn validates_inputs() {
-        assert!(require_reference(" ").is_err());
-        assert_eq!(require_reference(" abc ").unwrap(), "abc");
-        assert_eq!(require_country("tr").unwrap(), "TR");
-        for bad in ["", "TUR", "T1", "  "] {
-            assert!(require_country(bad).is_err(), "{bad:?}");
-        }
-        assert!(require_network_code("MCC", "286").is_ok());
-        assert!(require_network_code("MCC", "2a6").is_err());
-        assert!(require_network_code("MNC", "1").is_err());
-        assert!(require_session(&SessionId::new("QWERTY123456").unwrap()).is_ok());
-        assert!(require_session(&SessionId::new("abc-def").unwrap()).is_err());
-        assert_eq!(lang_tag(&"pt-BR".parse().unwrap()), "pt");
-        assert_eq!(
-            require_email(" ada@example.com ").unwrap(),
-            "ada@example.com"
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@x.com",
-            "a@b@c.com",
-        ] {
-            assert!(require_email(bad).is_err(), "{bad:?}");
-        }
+impl VerifyKitBuilder {
+    /// Builds the typed client of every endpoint.
+    pub fn build_client(&self) -> Result<VerifyKitClient> {
+        VerifyKitClient::new(self.config()?)
     }
 }

@@ -1,17 +1,19 @@
 //! [`VerifyKitConfig`] and [`VerifyKitBuilder`]: the server key, the two hosts and the HTTP
-//! settings, from code or from the environment.
+//! settings, from code or from the environment ([`VerifyKitSetting`]); and [`PROVIDER`].
+//!
+//! The builder's `build_client` lives with the client (`client.rs`) and its `build` with the
+//! verifier (`verifier.rs`), so that this file imports none of the files after it.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
-use phone_verify_core::kit::{BaseUrl, HttpClient};
+use phone_verify_core::http::{ConfigureHttp, HttpSettings};
+use phone_verify_core::kit::{BaseUrl, EnvReader, EnvSetting};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
-use phone_verify_core::{Error, Result};
+use phone_verify_core::{Error, ProviderId, Result};
 
-use crate::client::VerifyKitClient;
-use crate::verifier::{PROVIDER, VerifyKit};
+/// VerifyKit's provider id, stored in every handle: `verifykit`.
+pub const PROVIDER: ProviderId = ProviderId::new_static("verifykit");
 
 /// VerifyKit's web REST host: `init`, `start`, `check`, `check-whatsapp`, `country`,
 /// `send-otp`, `check-otp` and `blacklist/*`.
@@ -21,43 +23,112 @@ pub const DEFAULT_API_URL: &str = "https://api.verifykit.com/v1.0";
 /// The server key the phone-verify sandbox accepts by default.
 pub const SANDBOX_SERVER_KEY: &str = "sandbox-server-key";
 
-/// `VERIFYKIT_SERVER_KEY`: the server key (`X-Vfk-Server-Key`); required unless
-/// `VERIFYKIT_SANDBOX_URL` is set.
-pub const ENV_SERVER_KEY: &str = "VERIFYKIT_SERVER_KEY";
-/// `VERIFYKIT_WEB_REST_URL`: the web REST base URL (default [`DEFAULT_WEB_REST_URL`]).
-pub const ENV_WEB_REST_URL: &str = "VERIFYKIT_WEB_REST_URL";
-/// `VERIFYKIT_API_URL`: the API base URL (default [`DEFAULT_API_URL`]).
-pub const ENV_API_URL: &str = "VERIFYKIT_API_URL";
-/// `VERIFYKIT_SANDBOX_URL`: the base URL of a phone-verify sandbox; points both hosts at it
-/// (see [`VerifyKitBuilder::sandbox_url`]) and makes the server key default to
-/// [`SANDBOX_SERVER_KEY`].
-pub const ENV_SANDBOX_URL: &str = "VERIFYKIT_SANDBOX_URL";
-/// `VERIFYKIT_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
-pub const ENV_CONNECT_TIMEOUT: &str = "VERIFYKIT_CONNECT_TIMEOUT_SECS";
-/// `VERIFYKIT_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
-pub const ENV_ATTEMPT_TIMEOUT: &str = "VERIFYKIT_ATTEMPT_TIMEOUT_SECS";
-/// `VERIFYKIT_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
-pub const ENV_OVERALL_TIMEOUT: &str = "VERIFYKIT_OVERALL_TIMEOUT_SECS";
-/// `VERIFYKIT_MAX_ATTEMPTS`: attempts of a safe operation (checks, lookups), the first
-/// included; `1` disables retries. Sends are never retried.
-pub const ENV_MAX_ATTEMPTS: &str = "VERIFYKIT_MAX_ATTEMPTS";
-
-/// `VERIFYKIT_FALLBACK_END_USER_IP`: the IP address sent as `X-Vfk-Forwarded-For` when a
-/// web REST request's [`RequestContext`](phone_verify_core::RequestContext) has none (see
-/// [`VerifyKitBuilder::fallback_end_user_ip`]).
-pub const ENV_FALLBACK_END_USER_IP: &str = "VERIFYKIT_FALLBACK_END_USER_IP";
-/// `VERIFYKIT_REVERSE_FLOW_TTL_SECS`: how long a WhatsApp or Telegram reverse flow's handle
-/// lasts, in seconds (see [`VerifyKitBuilder::reverse_flow_ttl`]).
-pub const ENV_REVERSE_FLOW_TTL: &str = "VERIFYKIT_REVERSE_FLOW_TTL_SECS";
-
 /// How long a reverse flow's handle lasts by default: 10 minutes. VerifyKit documents no
 /// lifetime for WhatsApp and Telegram reverse flows; this is phone-verify's choice, twice the
 /// 5 minutes VerifyKit's WhatsApp messages give the user, so that a flow VerifyKit still
 /// accepts is not given up early, and a forgotten one is not polled for ever.
 pub const DEFAULT_REVERSE_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 
-/// Everything a [`VerifyKitClient`] needs. `Debug` never shows the server key.
-#[derive(Clone)]
+/// A VerifyKit setting read from the environment (or the registry's config file) by
+/// [`VerifyKitBuilder::from_lookup`]; [`name`](Self::name) is the variable.
+///
+/// ```
+/// use phone_verify_verifykit::VerifyKitSetting;
+///
+/// assert_eq!(VerifyKitSetting::ServerKey.name(), "VERIFYKIT_SERVER_KEY");
+/// assert_eq!(VerifyKitSetting::MaxAttempts.name(), "VERIFYKIT_MAX_ATTEMPTS");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyKitSetting {
+    /// `VERIFYKIT_SERVER_KEY`: the server key (`X-Vfk-Server-Key`); required unless
+    /// `VERIFYKIT_SANDBOX_URL` is set.
+    ServerKey,
+    /// `VERIFYKIT_SANDBOX_URL`: the base URL of a phone-verify sandbox; points both hosts at it
+    /// (see [`VerifyKitBuilder::sandbox_url`]) and makes the server key default to
+    /// [`SANDBOX_SERVER_KEY`].
+    SandboxUrl,
+    /// `VERIFYKIT_WEB_REST_URL`: the web REST base URL (default [`DEFAULT_WEB_REST_URL`]).
+    WebRestUrl,
+    /// `VERIFYKIT_API_URL`: the API base URL (default [`DEFAULT_API_URL`]).
+    ApiUrl,
+    /// `VERIFYKIT_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
+    ConnectTimeout,
+    /// `VERIFYKIT_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
+    AttemptTimeout,
+    /// `VERIFYKIT_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
+    OverallTimeout,
+    /// `VERIFYKIT_MAX_ATTEMPTS`: attempts of a safe operation (checks, lookups), the first
+    /// included; `1` disables retries. Sends are never retried.
+    MaxAttempts,
+    /// `VERIFYKIT_FALLBACK_END_USER_IP`: the IP address sent as `X-Vfk-Forwarded-For` when a
+    /// web REST request's [`RequestContext`](phone_verify_core::RequestContext) has none (see
+    /// [`VerifyKitBuilder::fallback_end_user_ip`]).
+    FallbackEndUserIp,
+    /// `VERIFYKIT_REVERSE_FLOW_TTL_SECS`: how long a WhatsApp or Telegram reverse flow's handle
+    /// lasts, in seconds (see [`VerifyKitBuilder::reverse_flow_ttl`]).
+    ReverseFlowTtl,
+}
+
+impl VerifyKitSetting {
+    /// The variable's name, e.g. `VERIFYKIT_SERVER_KEY` (also [`EnvSetting::name`], here
+    /// without importing the trait, and usable in constants).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::ServerKey => "VERIFYKIT_SERVER_KEY",
+            Self::SandboxUrl => "VERIFYKIT_SANDBOX_URL",
+            Self::WebRestUrl => "VERIFYKIT_WEB_REST_URL",
+            Self::ApiUrl => "VERIFYKIT_API_URL",
+            Self::ConnectTimeout => "VERIFYKIT_CONNECT_TIMEOUT_SECS",
+            Self::AttemptTimeout => "VERIFYKIT_ATTEMPT_TIMEOUT_SECS",
+            Self::OverallTimeout => "VERIFYKIT_OVERALL_TIMEOUT_SECS",
+            Self::MaxAttempts => "VERIFYKIT_MAX_ATTEMPTS",
+            Self::FallbackEndUserIp => "VERIFYKIT_FALLBACK_END_USER_IP",
+            Self::ReverseFlowTtl => "VERIFYKIT_REVERSE_FLOW_TTL_SECS",
+        }
+    }
+}
+
+impl EnvSetting for VerifyKitSetting {
+    const PREFIX: &'static str = "VERIFYKIT";
+    const ALL: &'static [Self] = &[
+        Self::ServerKey,
+        Self::SandboxUrl,
+        Self::WebRestUrl,
+        Self::ApiUrl,
+        Self::ConnectTimeout,
+        Self::AttemptTimeout,
+        Self::OverallTimeout,
+        Self::MaxAttempts,
+        Self::FallbackEndUserIp,
+        Self::ReverseFlowTtl,
+    ];
+
+    fn name(self) -> &'static str {
+        Self::name(self)
+    }
+
+    fn meaning(self) -> &'static str {
+        match self {
+            Self::ServerKey => "the VerifyKit server key (X-Vfk-Server-Key)",
+            Self::SandboxUrl => "the base URL of a phone-verify sandbox, for both hosts",
+            Self::WebRestUrl => "the web REST base URL",
+            Self::ApiUrl => "the API base URL",
+            Self::ConnectTimeout => "the connect timeout, in seconds",
+            Self::AttemptTimeout => "the timeout of one HTTP attempt, in seconds",
+            Self::OverallTimeout => "the timeout of an operation with its retries, in seconds",
+            Self::MaxAttempts => "the attempts of a safe operation, the first included",
+            Self::FallbackEndUserIp => {
+                "the IP sent as X-Vfk-Forwarded-For when a request's context has none"
+            }
+            Self::ReverseFlowTtl => "the lifetime of a reverse flow's handle, in seconds",
+        }
+    }
+}
+
+/// Everything a `VerifyKitClient` needs. `Debug` never shows the server key (a
+/// [`SecretString`] shows as `[REDACTED]`).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerifyKitConfig {
     /// The server key, sent as `X-Vfk-Server-Key`.
@@ -66,8 +137,9 @@ pub struct VerifyKitConfig {
     pub web_rest_url: BaseUrl,
     /// The API base URL.
     pub api_url: BaseUrl,
-    /// Timeouts, retries of safe operations, response size cap, `User-Agent`.
-    pub http: HttpConfig,
+    /// Timeouts, retries of safe operations, response size cap, `User-Agent`, and the
+    /// application's `reqwest::Client` if one was supplied.
+    pub http: HttpSettings,
     /// The IP sent as `X-Vfk-Forwarded-For` on a web REST request whose context has no end-user
     /// IP; `None` refuses such requests.
     pub fallback_end_user_ip: Option<IpAddr>,
@@ -82,24 +154,13 @@ impl VerifyKitConfig {
     }
 }
 
-impl fmt::Debug for VerifyKitConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyKitConfig")
-            .field("server_key", &"<redacted>")
-            .field("web_rest_url", &self.web_rest_url)
-            .field("api_url", &self.api_url)
-            .field("http", &self.http)
-            .field("fallback_end_user_ip", &self.fallback_end_user_ip)
-            .field("reverse_flow_ttl", &self.reverse_flow_ttl)
-            .finish()
-    }
-}
-
-/// Builds a [`VerifyKit`] verifier or a [`VerifyKitClient`].
+/// Builds a `VerifyKit` verifier (`build`, in `verifier.rs`) or a `VerifyKitClient`
+/// (`build_client`, in `client.rs`). The HTTP setters (`timeouts`, `retry`, `reqwest_client`,
+/// …) come with [`ConfigureHttp`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use phone_verify_core::http::{RetryPolicy, Timeouts};
+/// use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 /// use phone_verify_verifykit::VerifyKitBuilder;
 ///
 /// let verifier = VerifyKitBuilder::new("my-server-key")
@@ -119,32 +180,14 @@ impl fmt::Debug for VerifyKitConfig {
 /// );
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct VerifyKitBuilder {
     server_key: Option<SecretString>,
     web_rest_url: String,
     api_url: String,
-    http: HttpConfig,
+    http: HttpSettings,
     fallback_end_user_ip: Option<IpAddr>,
     reverse_flow_ttl: Duration,
-    reqwest: Option<reqwest::Client>,
-}
-
-impl fmt::Debug for VerifyKitBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyKitBuilder")
-            .field(
-                "server_key",
-                &self.server_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("web_rest_url", &self.web_rest_url)
-            .field("api_url", &self.api_url)
-            .field("http", &self.http)
-            .field("fallback_end_user_ip", &self.fallback_end_user_ip)
-            .field("reverse_flow_ttl", &self.reverse_flow_ttl)
-            .field("reqwest", &self.reqwest.is_some())
-            .finish()
-    }
 }
 
 impl VerifyKitBuilder {
@@ -154,10 +197,9 @@ impl VerifyKitBuilder {
             server_key: Some(server_key.into()),
             web_rest_url: DEFAULT_WEB_REST_URL.to_owned(),
             api_url: DEFAULT_API_URL.to_owned(),
-            http: HttpConfig::default(),
+            http: HttpSettings::default(),
             fallback_end_user_ip: None,
             reverse_flow_ttl: DEFAULT_REVERSE_FLOW_TTL,
-            reqwest: None,
         }
     }
 
@@ -173,7 +215,8 @@ impl VerifyKitBuilder {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// A builder from the variables `lookup` finds (empty values count as unset):
+    /// A builder from the variables `lookup` finds, those of [`VerifyKitSetting`] (blank values
+    /// count as unset):
     ///
     /// | variable | meaning | default |
     /// |---|---|---|
@@ -186,60 +229,40 @@ impl VerifyKitBuilder {
     /// | `VERIFYKIT_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds | 30 |
     /// | `VERIFYKIT_MAX_ATTEMPTS` | attempts of a safe operation, first included (sends: always 1) | 3 |
     /// | `VERIFYKIT_FALLBACK_END_USER_IP` | the IP sent as `X-Vfk-Forwarded-For` when a request's context has none | unset: such requests are refused |
-    /// | `VERIFYKIT_REVERSE_FLOW_TTL_SECS` | lifetime of a reverse flow's handle, seconds (decimals allowed) | 600 |
+    /// | `VERIFYKIT_REVERSE_FLOW_TTL_SECS` | lifetime of a reverse flow's handle, seconds (decimals allowed, at most 86400) | 600 |
     ///
     /// URLs are checked when the builder builds; a malformed number fails here with
     /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) naming the
     /// variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let sandbox = var(ENV_SANDBOX_URL);
-        let mut builder = match (var(ENV_SERVER_KEY), &sandbox) {
-            (Some(key), _) => Self::new(key.trim().to_owned()),
-            (None, Some(_)) => Self::new(SANDBOX_SERVER_KEY),
-            (None, None) => {
-                return Err(Error::invalid_input(format!(
-                    "{ENV_SERVER_KEY} is not set: it must hold the VerifyKit server key"
-                ))
-                .with_provider(PROVIDER));
-            }
+        Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    fn read(env: &EnvReader<impl Fn(&str) -> Option<String>>) -> Result<Self> {
+        let sandbox = env.get(VerifyKitSetting::SandboxUrl);
+        let mut builder = match &sandbox {
+            None => Self::new(env.require(VerifyKitSetting::ServerKey)?),
+            Some(url) => Self::sandbox(url),
         };
-        if let Some(url) = sandbox {
-            builder = builder.sandbox_url(&url);
+        if let Some(key) = env.get(VerifyKitSetting::ServerKey) {
+            builder = builder.server_key(key);
         }
-        if let Some(url) = var(ENV_WEB_REST_URL) {
+        if let Some(url) = env.get(VerifyKitSetting::WebRestUrl) {
             builder = builder.web_rest_url(&url);
         }
-        if let Some(url) = var(ENV_API_URL) {
+        if let Some(url) = env.get(VerifyKitSetting::ApiUrl) {
             builder = builder.api_url(&url);
         }
-        if let Some(ip) = var(ENV_FALLBACK_END_USER_IP) {
-            let ip = ip.trim().parse().map_err(|_| {
-                invalid(format!(
-                    "{ENV_FALLBACK_END_USER_IP} must be an IPv4 or IPv6 address such as 203.0.113.7"
-                ))
-            })?;
-            builder = builder.fallback_end_user_ip(ip);
-        }
-        if let Some(secs) = var(ENV_REVERSE_FLOW_TTL) {
-            let ttl = secs
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{ENV_REVERSE_FLOW_TTL} must be a positive number of seconds"
-                    ))
-                })?;
+        builder.fallback_end_user_ip = env.parse(
+            VerifyKitSetting::FallbackEndUserIp,
+            "an IPv4 or IPv6 address such as 203.0.113.7",
+        )?;
+        if let Some(ttl) = env.seconds(VerifyKitSetting::ReverseFlowTtl)? {
             builder = builder.reverse_flow_ttl(ttl);
         }
-        builder.http = builder
+        builder
             .http
-            .clone()
-            .with_env_lookup("VERIFYKIT", var)
-            .map_err(|e| e.with_provider(PROVIDER))?;
+            .apply_env(VerifyKitSetting::PREFIX, env.lookup())?;
         Ok(builder)
     }
 
@@ -297,36 +320,6 @@ impl VerifyKitBuilder {
         self
     }
 
-    /// Replaces all HTTP settings.
-    #[must_use]
-    pub fn http_config(mut self, http: HttpConfig) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Sets the timeouts.
-    #[must_use]
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.http = self.http.with_timeouts(timeouts);
-        self
-    }
-
-    /// Sets the retry policy of safe operations (sends are never retried).
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.http = self.http.with_retry(retry);
-        self
-    }
-
-    /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of its
-    /// own. Disable redirects on it; its own connect timeout applies, the other timeouts and
-    /// the retries still come from the HTTP settings.
-    #[must_use]
-    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
-        self.reqwest = Some(client);
-        self
-    }
-
     /// Checks the settings: a non-empty server key that can be sent in a header, and valid
     /// base URLs (`https`, or `http` on loopback only).
     pub fn config(&self) -> Result<VerifyKitConfig> {
@@ -361,41 +354,37 @@ impl VerifyKitBuilder {
             reverse_flow_ttl: self.reverse_flow_ttl,
         })
     }
+}
 
-    /// Builds the typed client of every endpoint.
-    pub fn build_client(&self) -> Result<VerifyKitClient> {
-        let config = self.config()?;
-        let http = match &self.reqwest {
-            Some(client) => HttpClient::with_reqwest(PROVIDER, client.clone(), config.http.clone()),
-            None => HttpClient::new(PROVIDER, config.http.clone())?,
-        };
-        Ok(VerifyKitClient::from_parts(config, http))
-    }
-
-    /// Builds the verifier.
-    pub fn build(&self) -> Result<VerifyKit> {
-        Ok(VerifyKit::new(self.build_client()?).with_reverse_flow_ttl(self.reverse_flow_ttl))
+impl ConfigureHttp for VerifyKitBuilder {
+    fn http_settings_mut(&mut self) -> &mut HttpSettings {
+        &mut self.http
     }
 }
 
-fn invalid(message: impl Into<String>) -> Error {
+/// An [`InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) error of VerifyKit.
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::invalid_input(message).with_provider(PROVIDER)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
     use std::time::Duration;
 
-    use std::collections::HashMap;
-
     use phone_verify_core::ErrorKind;
+    use phone_verify_core::http::{RetryPolicy, Timeouts};
 
+    use super::VerifyKitSetting::{
+        ApiUrl, AttemptTimeout, ConnectTimeout, FallbackEndUserIp, MaxAttempts, OverallTimeout,
+        ReverseFlowTtl, SandboxUrl, ServerKey, WebRestUrl,
+    };
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
+    fn env(pairs: &[(VerifyKitSetting, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<&'static str, String> = pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (k.name(), (*v).to_owned()))
             .collect();
         move |name| map.get(name).cloned()
     }
@@ -403,15 +392,15 @@ mod tests {
     #[test]
     fn reads_every_variable() {
         let builder = VerifyKitBuilder::from_lookup(env(&[
-            (ENV_SERVER_KEY, " canary-key-123 "),
-            (ENV_WEB_REST_URL, "https://web.example.test/v1.0"),
-            (ENV_API_URL, "https://api.example.test/v1.0/"),
-            (ENV_CONNECT_TIMEOUT, "1.5"),
-            (ENV_ATTEMPT_TIMEOUT, "4"),
-            (ENV_OVERALL_TIMEOUT, "12"),
-            (ENV_MAX_ATTEMPTS, "5"),
-            (ENV_FALLBACK_END_USER_IP, " 2001:db8::7 "),
-            (ENV_REVERSE_FLOW_TTL, "90.5"),
+            (ServerKey, " canary-key-123 "),
+            (WebRestUrl, "https://web.example.test/v1.0"),
+            (ApiUrl, "https://api.example.test/v1.0/"),
+            (ConnectTimeout, "1.5"),
+            (AttemptTimeout, "4"),
+            (OverallTimeout, "12"),
+            (MaxAttempts, "5"),
+            (FallbackEndUserIp, " 2001:db8::7 "),
+            (ReverseFlowTtl, "90.5"),
         ]))
         .unwrap();
         let config = builder.config().unwrap();
@@ -421,35 +410,63 @@ mod tests {
             "https://web.example.test/v1.0"
         );
         assert_eq!(config.api_url.to_string(), "https://api.example.test/v1.0");
-        assert_eq!(config.http.timeouts.connect, Duration::from_millis(1500));
-        assert_eq!(config.http.timeouts.attempt, Duration::from_secs(4));
-        assert_eq!(config.http.timeouts.overall, Duration::from_secs(12));
-        assert_eq!(config.http.retry.max_attempts, 5);
+        let http = config.http.config();
+        assert_eq!(http.timeouts.connect, Duration::from_millis(1500));
+        assert_eq!(http.timeouts.attempt, Duration::from_secs(4));
+        assert_eq!(http.timeouts.overall, Duration::from_secs(12));
+        assert_eq!(http.retry.max_attempts, 5);
         assert_eq!(
             config.fallback_end_user_ip,
             Some("2001:db8::7".parse().unwrap())
         );
         assert_eq!(config.reverse_flow_ttl, Duration::from_millis(90_500));
-        assert!(!format!("{builder:?}{config:?}").contains("canary"));
+        let shown = format!("{builder:?}{config:?}");
+        assert!(
+            !shown.contains("canary") && shown.contains("REDACTED"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn settings_name_every_variable_once_under_the_prefix() {
+        let names: Vec<&str> = VerifyKitSetting::ALL.iter().map(|s| s.name()).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        let docs = [
+            include_str!("../README.md"),
+            include_str!("../../../docs/providers/verifykit.md"),
+        ];
+        for setting in VerifyKitSetting::ALL {
+            let name = setting.name();
+            assert!(name.starts_with("VERIFYKIT_"), "{name}");
+            assert_eq!(EnvSetting::name(*setting), name);
+            assert!(!setting.meaning().is_empty(), "{name}");
+            for doc in docs {
+                assert!(doc.contains(name), "{name} is not documented");
+            }
+        }
     }
 
     #[test]
     fn defaults_and_sandbox() {
-        let config = VerifyKitBuilder::from_lookup(env(&[(ENV_SERVER_KEY, "k")]))
+        let config = VerifyKitBuilder::from_lookup(env(&[(ServerKey, "k")]))
             .unwrap()
             .config()
             .unwrap();
         assert_eq!(config.web_rest_url.to_string(), DEFAULT_WEB_REST_URL);
         assert_eq!(config.api_url.to_string(), DEFAULT_API_URL);
-        assert_eq!(config.http.timeouts, Timeouts::default());
+        assert_eq!(config.http.config().timeouts, Timeouts::default());
+        assert!(config.http.reqwest().is_none());
         assert_eq!(config.fallback_end_user_ip, None, "no IP is made up");
         assert_eq!(config.reverse_flow_ttl, DEFAULT_REVERSE_FLOW_TTL);
         assert_eq!(DEFAULT_REVERSE_FLOW_TTL, Duration::from_secs(600));
 
         let sandbox = VerifyKitBuilder::from_lookup(env(&[
-            (ENV_SANDBOX_URL, "http://127.0.0.1:8025/"),
-            (ENV_API_URL, "http://localhost:9/api"),
-            (ENV_SERVER_KEY, ""),
+            (SandboxUrl, "http://127.0.0.1:8025/"),
+            (ApiUrl, "http://localhost:9/api"),
+            (ServerKey, ""),
         ]))
         .unwrap()
         .config()
@@ -460,30 +477,58 @@ mod tests {
             "http://127.0.0.1:8025/verifykit/web-rest/v1.0"
         );
         assert_eq!(sandbox.api_url.to_string(), "http://localhost:9/api");
+
+        let keyed = VerifyKitBuilder::from_lookup(env(&[
+            (SandboxUrl, "http://127.0.0.1:8025"),
+            (ServerKey, "own-key"),
+        ]))
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(keyed.server_key.expose_secret(), "own-key");
+    }
+
+    #[test]
+    fn http_setters_reach_the_config() {
+        let config = VerifyKitBuilder::new("k")
+            .timeouts(Timeouts::default().with_attempt(Duration::from_secs(3)))
+            .retry(RetryPolicy::never())
+            .reqwest_client(reqwest::Client::new())
+            .config()
+            .unwrap();
+        assert_eq!(
+            config.http.config().timeouts.attempt,
+            Duration::from_secs(3)
+        );
+        assert_eq!(config.http.config().retry.max_attempts, 1);
+        assert!(config.http.reqwest().is_some());
     }
 
     #[test]
     fn refuses_bad_settings() {
         let missing = VerifyKitBuilder::from_lookup(env(&[])).unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::InvalidInput);
-        assert!(missing.to_string().contains(ENV_SERVER_KEY));
-        for (name, value) in [
-            (ENV_CONNECT_TIMEOUT, "soon"),
-            (ENV_ATTEMPT_TIMEOUT, "-1"),
-            (ENV_OVERALL_TIMEOUT, "0"),
-            (ENV_MAX_ATTEMPTS, "0"),
-            (ENV_MAX_ATTEMPTS, "many"),
-            (ENV_FALLBACK_END_USER_IP, "localhost"),
-            (ENV_FALLBACK_END_USER_IP, "203.0.113.300"),
-            (ENV_REVERSE_FLOW_TTL, "0"),
-            (ENV_REVERSE_FLOW_TTL, "-5"),
-            (ENV_REVERSE_FLOW_TTL, "ten minutes"),
-            (ENV_REVERSE_FLOW_TTL, "inf"),
+        assert!(missing.to_string().contains(ServerKey.name()));
+        assert_eq!(missing.provider(), Some(&PROVIDER));
+        for (setting, value) in [
+            (ConnectTimeout, "soon"),
+            (AttemptTimeout, "-1"),
+            (OverallTimeout, "0"),
+            (MaxAttempts, "0"),
+            (MaxAttempts, "many"),
+            (FallbackEndUserIp, "localhost"),
+            (FallbackEndUserIp, "203.0.113.300"),
+            (ReverseFlowTtl, "0"),
+            (ReverseFlowTtl, "-5"),
+            (ReverseFlowTtl, "ten minutes"),
+            (ReverseFlowTtl, "inf"),
         ] {
-            let err = VerifyKitBuilder::from_lookup(env(&[(ENV_SERVER_KEY, "k"), (name, value)]))
+            let err = VerifyKitBuilder::from_lookup(env(&[(ServerKey, "k"), (setting, value)]))
                 .unwrap_err();
+            let name = setting.name();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name}={value}");
-            assert!(err.to_string().contains(name));
+            assert!(err.to_string().contains(name), "{err}");
+            assert_eq!(err.provider(), Some(&PROVIDER), "{name}={value}");
         }
         for builder in [
             VerifyKitBuilder::new(""),
@@ -493,7 +538,7 @@ mod tests {
             VerifyKitBuilder::new("k").api_url("not a url"),
             VerifyKitBuilder::new("k").reverse_flow_ttl(Duration::ZERO),
         ] {
-            let err = builder.build().unwrap_err();
+            let err = builder.config().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{builder:?}");
             assert!(!err.to_string().contains("line\nbreak"));
         }

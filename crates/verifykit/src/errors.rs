@@ -1,5 +1,5 @@
 //! The one mapping of VerifyKit's error codes to phone-verify's [`ErrorKind`]s and check
-//! outcomes.
+//! outcomes, and the decoder of VerifyKit's answers into their `result` or their error.
 //!
 //! The table lives, as data, in the crate's `errors.toml`: for every error code VerifyKit
 //! documents, its HTTP status, its documented message, the [`ErrorKind`] it becomes and, for the
@@ -34,14 +34,14 @@
 //! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
 
 use phone_verify_core::kit::{
-    HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
 };
-use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection};
-
-use phone_verify_core::kit::{CheckRule, ErrorSpec};
+use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error_table;
-use crate::wire::Meta;
+use crate::wire::{Envelope, Meta};
 
 /// Which kind of check an answer belongs to, for [`check_outcome`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,8 +56,8 @@ pub enum Checked {
 }
 
 /// Every error code VerifyKit documents, in the order of its documentation.
-pub fn documented_errors() -> std::slice::Iter<'static, ErrorSpec> {
-    error_table::ERRORS.iter()
+pub fn documented_errors() -> &'static [ErrorSpec] {
+    error_table::ERRORS.as_slice()
 }
 
 /// The documented error with `code`, as VerifyKit sent it (`"403014"`; surrounding spaces are
@@ -106,8 +106,59 @@ pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
     ))
 }
 
+/// Decodes an answer into its `result`, or into the error it carries.
+///
+/// The usual answer, a success with an object `result`, is decoded straight into `T`; anything
+/// else takes the path through a JSON `Value` that tells the error or the bad shape apart.
+pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
+    if response.body().trim_ascii_start().first() == Some(&b'{')
+        && let Ok(Envelope { meta, result }) =
+            serde_json::from_slice::<Envelope<T>>(response.body())
+        && !Meta::read(meta.as_ref()).is_error()
+    {
+        return Ok(result);
+    }
+    let body = match serde_json::from_slice::<Value>(response.body()) {
+        Ok(body @ Value::Object(_)) => body,
+        Ok(_) => return Err(undecodable(response, "is not a JSON object")),
+        Err(e) => return Err(undecodable(response, "is not JSON").with_source(e)),
+    };
+    let meta = Meta::read(body.get("meta"));
+    if meta.is_error() {
+        return Err(provider_error(response, &meta));
+    }
+    let result = match body.get("result") {
+        Some(result @ Value::Object(_)) => T::deserialize(result),
+        // PHP encodes an empty associative array as `[]`.
+        Some(Value::Array(items)) if items.is_empty() => {
+            T::deserialize(&Value::Object(serde_json::Map::new()))
+        }
+        None | Some(Value::Null) => {
+            let kind = unusable_kind(response);
+            return Err(bad_answer(
+                response,
+                &meta,
+                kind,
+                "without a result or an error code",
+            ));
+        }
+        Some(_) => {
+            let what = "with a result that is not an object";
+            return Err(bad_answer(response, &meta, ErrorKind::Decode, what));
+        }
+    };
+    result.map_err(|e| {
+        // serde's messages can quote the offending value: redact it like a body excerpt.
+        let what = format!(
+            "with a result of an unexpected shape: {}",
+            redacted_excerpt(e.to_string().as_bytes())
+        );
+        bad_answer(response, &meta, ErrorKind::Decode, &what)
+    })
+}
+
 /// The error carried by an answer whose `meta` has an error code or message.
-pub(crate) fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
+fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     let status = response.status().as_u16();
     let code = meta.error_code.as_deref();
     let documented = code.and_then(lookup);
@@ -129,15 +180,20 @@ pub(crate) fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     with_request_id(error, meta)
 }
 
-/// The error for a body that is not a JSON object: `what` says what is wrong with it.
-pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
-    let kind = if response.is_success() {
+/// The kind of an answer that cannot be used: [`ErrorKind::Decode`] for a 2xx answer, else
+/// the kind its HTTP status suggests.
+fn unusable_kind(response: &HttpResponse) -> ErrorKind {
+    if response.is_success() {
         ErrorKind::Decode
     } else {
         kind_for(None, response.status().as_u16(), response.operation())
-    };
+    }
+}
+
+/// The error for a body that is not a JSON object: `what` says what is wrong with it.
+fn undecodable(response: &HttpResponse, what: &str) -> Error {
     response.error(
-        kind,
+        unusable_kind(response),
         format!(
             "{} answered with a body that {what} (content-type {}; body starts {:?})",
             response.operation().name,
@@ -147,45 +203,11 @@ pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
     )
 }
 
-/// The error for an answer with neither an error nor a `result`.
-pub(crate) fn missing_result(response: &HttpResponse, meta: &Meta) -> Error {
-    let kind = if response.is_success() {
-        ErrorKind::Decode
-    } else {
-        kind_for(None, response.status().as_u16(), response.operation())
-    };
+/// The error for an envelope whose `result` is missing or unusable: `what` says how.
+fn bad_answer(response: &HttpResponse, meta: &Meta, kind: ErrorKind, what: &str) -> Error {
     let error = response.error(
         kind,
-        format!(
-            "{} answered without a result or an error code",
-            response.operation().name
-        ),
-    );
-    with_request_id(error, meta)
-}
-
-/// The error for a `result` that is not an object.
-pub(crate) fn bad_result_shape(response: &HttpResponse, meta: &Meta) -> Error {
-    let error = response.error(
-        ErrorKind::Decode,
-        format!(
-            "{} answered with a result that is not an object",
-            response.operation().name
-        ),
-    );
-    with_request_id(error, meta)
-}
-
-/// The error for a `result` of an unexpected shape.
-pub(crate) fn bad_result(response: &HttpResponse, meta: &Meta, cause: &serde_json::Error) -> Error {
-    // serde's messages can quote the offending value: redact it like a body excerpt.
-    let error = response.error(
-        ErrorKind::Decode,
-        format!(
-            "{} answered with a result of an unexpected shape: {}",
-            response.operation().name,
-            redacted_excerpt(cause.to_string().as_bytes())
-        ),
+        format!("{} answered {what}", response.operation().name),
     );
     with_request_id(error, meta)
 }
@@ -205,7 +227,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::wire::meta_of;
+    use crate::wire::{OtpSent, meta_of};
 
     /// `HttpResponse`s without the `bytes` crate as a dependency.
     mod fixtures {
@@ -276,6 +298,7 @@ mod tests {
     fn table_equals_errors_toml() {
         let data: Data = toml::from_str(include_str!("../errors.toml")).expect("errors.toml");
         let from_rust: Vec<Row> = documented_errors()
+            .iter()
             .map(|e| Row {
                 code: e.code.parse().unwrap(),
                 http_status: e.http_status,
@@ -460,9 +483,22 @@ mod tests {
         assert_eq!(err.http_status(), Some(502));
         assert!(err.message().contains("Bad Gateway"));
         let unavailable = response(Operation::read("check"), 503, "");
-        assert_eq!(
-            missing_result(&unavailable, &Meta::default()).kind(),
-            ErrorKind::ProviderUnavailable
+        let err = decode::<OtpSent>(&unavailable).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        let empty = response(Operation::read("check"), 503, "{}");
+        let err = decode::<OtpSent>(&empty).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert!(err.message().contains("without a result"), "{err}");
+        let no_result = response(
+            Operation::read("check"),
+            200,
+            r#"{"meta":{"requestId":"R9"}}"#,
         );
+        let err = decode::<OtpSent>(&no_result).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert_eq!(err.request_id(), Some("R9"));
+        let scalar = response(Operation::read("check"), 200, r#"{"result":7}"#);
+        let err = decode::<OtpSent>(&scalar).unwrap_err();
+        assert!(err.message().contains("not an object"), "{err}");
     }
 }

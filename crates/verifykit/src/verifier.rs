@@ -1,4 +1,5 @@
-//! [`VerifyKit`]: the [`PhoneVerifier`] and [`SessionResolver`] of VerifyKit.
+//! [`VerifyKit`]: the [`PhoneVerifier`] and [`SessionResolver`] of VerifyKit; and
+//! [`VerifyKitBuilder::build`].
 
 use std::fmt;
 use std::time::Duration;
@@ -12,12 +13,9 @@ use phone_verify_core::{
 use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
-use crate::config::{DEFAULT_REVERSE_FLOW_TTL, VerifyKitBuilder};
+use crate::config::{DEFAULT_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid};
 use crate::errors::{self, Checked};
 use crate::wire::{ValidationCheck, ValidationResult};
-
-/// VerifyKit's provider id, stored in every handle: `verifykit`.
-pub const PROVIDER: ProviderId = ProviderId::new_static("verifykit");
 
 /// The handle extra naming the flow (see [`Flow`]).
 pub const EXTRA_FLOW: &str = "flow";
@@ -236,36 +234,32 @@ impl VerifyKit {
         Ok(handle.with_expires_at(expires))
     }
 
-    async fn check_sms(
+    /// Checks the code of an SMS handle (`check-otp`) or a WhatsApp-as-OTP one
+    /// (`check-whatsapp`).
+    async fn check_code(
         &self,
+        flow: Flow,
         handle: &Verification,
         code: &Code,
         context: &RequestContext,
     ) -> Result<CheckOutcome> {
         let phone = handle_phone(handle)?;
-        let country_code = handle
-            .extra_str(EXTRA_COUNTRY_CODE)
-            .or(phone.region())
-            .ok_or_else(|| invalid("this SMS handle has no country code"))?;
-        let answer = self
-            .client
-            .check_otp(phone, country_code, &handle.reference, code, context)
-            .await;
-        otp_outcome(answer, phone, Channel::Sms)
-    }
-
-    async fn check_whatsapp_otp(
-        &self,
-        handle: &Verification,
-        code: &Code,
-        context: &RequestContext,
-    ) -> Result<CheckOutcome> {
-        let phone = handle_phone(handle)?;
-        let answer = self
-            .client
-            .check_whatsapp(&handle.reference, code, context)
-            .await;
-        otp_outcome(answer, phone, Channel::WhatsApp)
+        let (answer, channel) = if flow == Flow::SmsOtp {
+            let country_code = handle
+                .extra_str(EXTRA_COUNTRY_CODE)
+                .or(phone.region())
+                .ok_or_else(|| invalid("this SMS handle has no country code"))?;
+            let answer = (self.client)
+                .check_otp(phone, country_code, &handle.reference, code, context)
+                .await;
+            (answer, Channel::Sms)
+        } else {
+            let answer = (self.client)
+                .check_whatsapp(&handle.reference, code, context)
+                .await;
+            (answer, Channel::WhatsApp)
+        };
+        otp_outcome(answer, phone, channel)
     }
 
     async fn poll_reverse(
@@ -356,13 +350,9 @@ impl PhoneVerifier for VerifyKit {
     ) -> Result<CheckOutcome> {
         verification.ensure_provider(&PROVIDER)?;
         match Flow::of(verification)? {
-            Flow::SmsOtp => {
+            flow @ (Flow::SmsOtp | Flow::WhatsAppOtp) => {
                 let code = request.require_code()?;
-                self.check_sms(verification, code, &request.context).await
-            }
-            Flow::WhatsAppOtp => {
-                let code = request.require_code()?;
-                self.check_whatsapp_otp(verification, code, &request.context)
+                self.check_code(flow, verification, code, &request.context)
                     .await
             }
             Flow::Reverse => {
@@ -470,6 +460,11 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
         .ok_or_else(|| invalid("this VerifyKit handle has no phone number"))
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_input(message).with_provider(PROVIDER)
+impl VerifyKitBuilder {
+    /// Builds the verifier.
+    pub fn build(&self) -> Result<VerifyKit> {
+        let config = self.config()?;
+        let reverse_flow_ttl = config.reverse_flow_ttl;
+        Ok(VerifyKit::new(VerifyKitClient::new(config)?).with_reverse_flow_ttl(reverse_flow_ttl))
+    }
 }

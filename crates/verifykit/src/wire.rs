@@ -14,23 +14,21 @@
 //!   documents no zone; its sample dates and the sandbox use UTC). RFC 3339 dates are accepted
 //!   too.
 //!
-//! A body that is not a JSON object, a success without `result`, or a `result` whose fields have
-//! the wrong types is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error
-//! (or, for a non-2xx status, the error kind the status suggests); decoding never panics.
+//! The decoder of answers (the envelope, then `result` or the error) is in `errors.rs`: a body
+//! that is not a JSON object, a success without `result`, or a `result` whose fields have the
+//! wrong types is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error (or, for
+//! a non-2xx status, the error kind the status suggests); decoding never panics.
 
 use std::fmt;
 use std::time::Duration;
 
-use phone_verify_core::kit::HttpResponse;
+use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::scalar_to_string;
 use phone_verify_core::secrecy::SecretString;
-use phone_verify_core::{Result, SessionId};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
-
-use crate::errors;
 
 // ---------------------------------------------------------------------------------------------
 // Envelope
@@ -51,7 +49,8 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    fn read(meta: Option<&Value>) -> Self {
+    /// Reads `meta` (absent, or not an object: every field absent).
+    pub(crate) fn read(meta: Option<&Value>) -> Self {
         let Some(Value::Object(map)) = meta else {
             return Self::default();
         };
@@ -69,7 +68,7 @@ impl Meta {
     }
 
     /// Whether the answer is an error, as the PHP SDK decides it.
-    fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.error_code.is_some() || self.error_message.is_some()
     }
 }
@@ -77,141 +76,19 @@ impl Meta {
 /// A success answer, decoded straight into its typed `result`.
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
-struct Success<T> {
+pub(crate) struct Envelope<T> {
     #[serde(default)]
-    meta: Option<Value>,
-    result: T,
+    pub(crate) meta: Option<Value>,
+    pub(crate) result: T,
 }
 
-/// Decodes an answer into its `result`, or into the error it carries.
-///
-/// The usual answer, a success with an object `result`, is decoded straight into `T`; anything
-/// else takes the path through a JSON `Value` that tells the error or the bad shape apart.
-pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
-    if response.body().trim_ascii_start().first() == Some(&b'{')
-        && let Ok(Success { meta, result }) = serde_json::from_slice::<Success<T>>(response.body())
-        && !Meta::read(meta.as_ref()).is_error()
-    {
-        return Ok(result);
-    }
-    let body = match serde_json::from_slice::<Value>(response.body()) {
-        Ok(body @ Value::Object(_)) => body,
-        Ok(_) => return Err(errors::undecodable(response, "is not a JSON object")),
-        Err(e) => {
-            return Err(errors::undecodable(response, "is not JSON").with_source(e));
-        }
-    };
-    let meta = Meta::read(body.get("meta"));
-    if meta.is_error() {
-        return Err(errors::provider_error(response, &meta));
-    }
-    match body.get("result") {
-        Some(result @ Value::Object(_)) => {
-            T::deserialize(result).map_err(|e| errors::bad_result(response, &meta, &e))
-        }
-        // PHP encodes an empty associative array as `[]`.
-        Some(Value::Array(items)) if items.is_empty() => {
-            T::deserialize(&Value::Object(serde_json::Map::new()))
-                .map_err(|e| errors::bad_result(response, &meta, &e))
-        }
-        None | Some(Value::Null) => Err(errors::missing_result(response, &meta)),
-        Some(_) => Err(errors::bad_result_shape(response, &meta)),
-    }
-}
+mod body;
+mod lenient;
 
-// ---------------------------------------------------------------------------------------------
-// Request bodies
-// ---------------------------------------------------------------------------------------------
-
-/// `POST /start`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct StartBody<'a> {
-    pub(crate) app: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) lang: Option<&'a str>,
-    pub(crate) deeplink: bool,
-    pub(crate) qr_code: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) phone_number: Option<&'a str>,
-}
-
-/// `POST /check`.
-#[derive(Serialize)]
-pub(crate) struct ReferenceBody<'a> {
-    pub(crate) reference: &'a str,
-}
-
-/// `POST /check-whatsapp`.
-#[derive(Serialize)]
-pub(crate) struct ReferenceCodeBody<'a> {
-    pub(crate) reference: &'a str,
-    pub(crate) code: &'a str,
-}
-
-/// `POST /country`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct CountryBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) country_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) lang: Option<&'a str>,
-}
-
-/// `POST /send-otp`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SendOtpBody<'a> {
-    pub(crate) phone_number: &'a str,
-    pub(crate) country_code: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) mcc: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) mnc: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) lang: Option<&'a str>,
-}
-
-/// `POST /check-otp`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct CheckOtpBody<'a> {
-    pub(crate) phone_number: &'a str,
-    pub(crate) country_code: &'a str,
-    pub(crate) reference: &'a str,
-    pub(crate) code: &'a str,
-}
-
-/// `POST /start-email`.
-#[derive(Serialize)]
-pub(crate) struct StartEmailBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) email: Option<&'a str>,
-}
-
-/// `POST /result`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SessionBody<'a> {
-    pub(crate) session_id: &'a str,
-}
-
-/// `POST /blacklist/add` and `/blacklist/remove`.
-#[derive(Serialize)]
-pub(crate) struct BlacklistBody<'a> {
-    #[serde(rename = "type")]
-    pub(crate) kind: &'a str,
-    pub(crate) msisdn: Vec<&'a str>,
-}
-
-/// `POST /send-whatsapp-message`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct WhatsAppMessageBody<'a> {
-    pub(crate) phone_number: &'a str,
-    pub(crate) message: &'a str,
-}
+pub(crate) use body::{
+    BlacklistBody, CheckOtpBody, CountryBody, ReferenceBody, ReferenceCodeBody, SendOtpBody,
+    SessionBody, StartBody, StartEmailBody, WhatsAppMessageBody,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -666,69 +543,6 @@ fn mask(phone: &str) -> String {
     out.extend(std::iter::repeat_n('*', chars.len() - 5));
     out.extend(&chars[chars.len() - 2..]);
     out
-}
-
-/// Lenient field decoders.
-mod lenient {
-    use super::{Deserialize, Deserializer, OffsetDateTime, SecretString, SessionId, Value};
-    pub(super) use phone_verify_core::kit::lenient::{
-        count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
-    };
-    use serde::de::Error as _;
-    use time::PrimitiveDateTime;
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-
-    /// A scalar as text; `null` as the empty string.
-    pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(opt_string(d)?.unwrap_or_default())
-    }
-
-    /// A secret string.
-    pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) if !s.trim().is_empty() => Ok(SecretString::from(s)),
-            _ => Err(D::Error::custom("expected a non-empty string")),
-        }
-    }
-
-    /// A session id; `null` or `""` as `None`.
-    pub(super) fn opt_session<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<SessionId>, D::Error> {
-        match opt_string(d)? {
-            None => Ok(None),
-            Some(s) if s.is_empty() => Ok(None),
-            Some(s) => SessionId::new(&s)
-                .map(Some)
-                .map_err(|_| D::Error::custom("expected a session id")),
-        }
-    }
-
-    /// VerifyKit's `Y-m-d H:i:s` (read as UTC) or RFC 3339; `null` or `""` as `None`.
-    pub(super) fn opt_date<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<OffsetDateTime>, D::Error> {
-        match opt_string(d)? {
-            None => Ok(None),
-            Some(s) if s.is_empty() => Ok(None),
-            Some(s) => parse_date(&s)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
-        }
-    }
-
-    /// Parses `Y-m-d H:i:s` as UTC, `Y-m-dTH:i:s` as UTC, or RFC 3339.
-    pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
-        let s = s.trim();
-        let plain = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-        let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-        PrimitiveDateTime::parse(s, plain)
-            .or_else(|_| PrimitiveDateTime::parse(s, with_t))
-            .map(PrimitiveDateTime::assume_utc)
-            .or_else(|_| OffsetDateTime::parse(s, &Rfc3339))
-            .ok()
-    }
 }
 
 /// Used by the tests of the error paths of [`decode`].

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier,
     PhoneVerifierExt, RejectReason, RequestContext, SessionId, SessionResolver, StartRequest,
@@ -40,6 +40,28 @@ fn verifier(sandbox: &SandboxHandle) -> VerifyKit {
     builder(sandbox).build().unwrap()
 }
 
+/// A verifier that gives up an attempt after 300 ms (an operation after 5 s).
+fn impatient_verifier(sandbox: &SandboxHandle) -> VerifyKit {
+    builder(sandbox)
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_millis(300))
+                .with_overall(Duration::from_secs(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// A fault of VerifyKit's `path`.
+fn fault(action: FaultAction, path: &str) -> Fault {
+    Fault::new(Provider::VerifyKit, action).path(path)
+}
+
+/// An answer with HTTP `status` and no body.
+fn status(status: u16) -> FaultAction {
+    FaultAction::Status { status, body: None }
+}
+
 fn client(sandbox: &SandboxHandle) -> VerifyKitClient {
     builder(sandbox).build_client().unwrap()
 }
@@ -55,6 +77,20 @@ fn phone(text: &str) -> PhoneNumber {
 /// The code the sandbox sent to `phone`.
 fn sent_code(sandbox: &SandboxHandle, phone: &PhoneNumber) -> Code {
     Code::new(&sandbox.latest_code(phone.e164()).expect("a code was sent")).unwrap()
+}
+
+/// Starts an SMS verification of `number`: its handle and the code the sandbox sent.
+async fn start_sms(
+    verifier: &VerifyKit,
+    sandbox: &SandboxHandle,
+    number: &str,
+) -> (Verification, Code) {
+    let number = phone(number);
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    (handle, sent_code(sandbox, &number))
 }
 
 fn wrong(code: &Code) -> Code {
@@ -259,12 +295,7 @@ async fn telegram_reverse_flow_with_a_qr_code() {
 async fn expired_verifications_are_rejected_as_expired() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let verifier = verifier(&sandbox);
-    let number = phone("+90 532 111 22 66");
-    let sms = verifier
-        .start(&StartRequest::sms(number.clone()))
-        .await
-        .unwrap();
-    let code = sent_code(&sandbox, &number);
+    let (sms, code) = start_sms(&verifier, &sandbox, "+90 532 111 22 66").await;
     let reverse = verifier
         .start(&StartRequest::reverse(Channel::Telegram))
         .await
@@ -287,12 +318,7 @@ async fn too_many_wrong_codes_leave_no_pending_verification() {
     })
     .await;
     let verifier = verifier(&sandbox);
-    let number = phone("+90 532 111 22 77");
-    let handle = verifier
-        .start(&StartRequest::sms(number.clone()))
-        .await
-        .unwrap();
-    let code = sent_code(&sandbox, &number);
+    let (handle, code) = start_sms(&verifier, &sandbox, "+90 532 111 22 77").await;
     for _ in 0..2 {
         let outcome = verifier.check_code(&handle, &wrong(&code)).await.unwrap();
         assert_eq!(rejection_reason(&outcome), Some(RejectReason::WrongCode));
@@ -316,14 +342,7 @@ fn clean_sends(sandbox: &SandboxHandle, path: &str) -> usize {
 #[tokio::test]
 async fn sends_are_sent_once_under_503_reset_and_timeout() {
     let sandbox = sandbox(SandboxConfig::default()).await;
-    let verifier = builder(&sandbox)
-        .timeouts(
-            Timeouts::default()
-                .with_attempt(Duration::from_millis(300))
-                .with_overall(Duration::from_secs(5)),
-        )
-        .build()
-        .unwrap();
+    let verifier = impatient_verifier(&sandbox);
     let paths = |i: usize| {
         [
             (
@@ -339,24 +358,13 @@ async fn sends_are_sent_once_under_503_reset_and_timeout() {
     // 503 and reset: the faults stay pending for two more requests, so a retry would be
     // logged too.
     let faults = [
-        (
-            FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-            ErrorKind::ProviderUnavailable,
-        ),
+        (status(503), ErrorKind::ProviderUnavailable),
         (FaultAction::ConnectionReset, ErrorKind::MaybeSent),
     ];
     for (i, (action, kind)) in faults.into_iter().enumerate() {
         for (path, request) in paths(i) {
             sandbox.reset();
-            sandbox.inject_fault(
-                Fault::new(Provider::VerifyKit, action.clone())
-                    .method("POST")
-                    .path(path)
-                    .times(3),
-            );
+            sandbox.inject_fault(fault(action.clone(), path).method("POST").times(3));
             let err = verifier.start(&request).await.unwrap_err();
             assert_eq!(err.kind(), kind, "{path} under {}: {err}", action.name());
             assert_eq!(
@@ -372,21 +380,11 @@ async fn sends_are_sent_once_under_503_reset_and_timeout() {
     // wait for that, then the log must show exactly one send, the faulted one: no retry.
     for (path, request) in paths(7) {
         sandbox.reset();
-        sandbox.inject_fault(
-            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 1_000 })
-                .method("POST")
-                .path(path),
-        );
+        sandbox.inject_fault(fault(FaultAction::Delay { ms: 1_000 }, path).method("POST"));
         let err = verifier.start(&request).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MaybeSent, "{path} timed out: {err}");
-        for _ in 0..100 {
-            if sends(&sandbox, path) > 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
         assert_eq!(
-            sends(&sandbox, path),
+            logged(&sandbox, path, 1).await,
             1,
             "{path}: exactly one send under a timeout"
         );
@@ -398,36 +396,19 @@ async fn sends_are_sent_once_under_503_reset_and_timeout() {
 async fn code_checks_are_retried_only_when_the_sandbox_did_not_process_them() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let verifier = verifier(&sandbox);
-    let number = phone("+90 532 111 22 88");
-    let handle = verifier
-        .start(&StartRequest::sms(number.clone()))
-        .await
-        .unwrap();
-    let code = sent_code(&sandbox, &number);
+    let (handle, code) = start_sms(&verifier, &sandbox, "+90 532 111 22 88").await;
     // A 503 without Retry-After may have been processed: not retried, the code is intact.
-    sandbox.inject_fault(
-        Fault::new(
-            Provider::VerifyKit,
-            FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-        )
-        .path("/v1.0/check-otp"),
-    );
+    sandbox.inject_fault(fault(status(503), "/v1.0/check-otp"));
     let err = verifier.check_code(&handle, &code).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
     assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 1);
     // A 429 with Retry-After was refused before processing: retried, and the code verifies.
-    sandbox.inject_fault(
-        Fault::new(
-            Provider::VerifyKit,
-            FaultAction::RateLimited {
-                retry_after_secs: 0,
-            },
-        )
-        .path("/v1.0/check-otp"),
-    );
+    sandbox.inject_fault(fault(
+        FaultAction::RateLimited {
+            retry_after_secs: 0,
+        },
+        "/v1.0/check-otp",
+    ));
     let outcome = verifier.check_code(&handle, &code).await.unwrap();
     assert!(outcome.is_verified(), "{outcome:?}");
     assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 3);
@@ -442,19 +423,8 @@ async fn polls_are_retried_through_transient_faults() {
         .start(&StartRequest::reverse(Channel::Telegram))
         .await
         .unwrap();
-    sandbox.inject_fault(
-        Fault::new(
-            Provider::VerifyKit,
-            FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-        )
-        .path("/v1.0/check"),
-    );
-    sandbox.inject_fault(
-        Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset).path("/v1.0/check"),
-    );
+    sandbox.inject_fault(fault(status(503), "/v1.0/check"));
+    sandbox.inject_fault(fault(FaultAction::ConnectionReset, "/v1.0/check"));
     assert_eq!(verifier.poll(&handle).await.unwrap(), CheckOutcome::Pending);
     assert_eq!(sends(&sandbox, "/v1.0/check"), 3);
 }
@@ -474,14 +444,7 @@ async fn logged(sandbox: &SandboxHandle, path: &str, n: usize) -> usize {
 #[tokio::test]
 async fn a_lost_answer_to_a_code_check_is_outcome_unknown_never_rejected() {
     let sandbox = sandbox(SandboxConfig::default()).await;
-    let verifier = builder(&sandbox)
-        .timeouts(
-            Timeouts::default()
-                .with_attempt(Duration::from_millis(300))
-                .with_overall(Duration::from_secs(5)),
-        )
-        .build()
-        .unwrap();
+    let verifier = impatient_verifier(&sandbox);
     let sms_number = phone("+90 532 444 00 01");
     let sms = verifier
         .start(&StartRequest::sms(sms_number.clone()))
@@ -503,11 +466,7 @@ async fn a_lost_answer_to_a_code_check_is_outcome_unknown_never_rejected() {
     for (path, handle, code) in cases {
         // The sandbox checks (and uses up) the right code at once and answers after 1 s; the
         // client gives up after 300 ms. A retry would be answered at once, and verified.
-        sandbox.inject_fault(
-            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 1_000 })
-                .method("POST")
-                .path(path),
-        );
+        sandbox.inject_fault(fault(FaultAction::Delay { ms: 1_000 }, path).method("POST"));
         let err = verifier.check_code(handle, &code).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{path}: {err}");
         assert!(!err.is_retryable());
@@ -523,28 +482,13 @@ async fn a_lost_answer_to_a_code_check_is_outcome_unknown_never_rejected() {
     }
 
     // A lost connection and a 500 are unknown outcomes too, each after one request.
-    let number = phone("+90 532 444 00 03");
-    let handle = verifier
-        .start(&StartRequest::sms(number.clone()))
-        .await
-        .unwrap();
-    let code = sent_code(&sandbox, &number);
+    let (handle, code) = start_sms(&verifier, &sandbox, "+90 532 444 00 03").await;
     for (action, name) in [
         (FaultAction::ConnectionReset, "reset"),
-        (
-            FaultAction::Status {
-                status: 500,
-                body: None,
-            },
-            "500",
-        ),
+        (status(500), "500"),
     ] {
         let before = sends(&sandbox, "/v1.0/check-otp");
-        sandbox.inject_fault(
-            Fault::new(Provider::VerifyKit, action)
-                .path("/v1.0/check-otp")
-                .times(3),
-        );
+        sandbox.inject_fault(fault(action, "/v1.0/check-otp").times(3));
         let err = verifier.check_code(&handle, &code).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{name}: {err}");
         assert_eq!(sends(&sandbox, "/v1.0/check-otp"), before + 1, "{name}");
@@ -807,11 +751,7 @@ async fn email_verification_through_the_typed_client() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(sandbox.requests().requests.is_empty());
     let anonymous = client.start_email(None, &context()).await.unwrap();
-    sandbox.inject_fault(
-        Fault::new(Provider::VerifyKit, FaultAction::ConnectionReset)
-            .path("/v1.0/check-email")
-            .times(3),
-    );
+    sandbox.inject_fault(fault(FaultAction::ConnectionReset, "/v1.0/check-email").times(3));
     let err = client
         .check_email(&anonymous.reference, &anonymous.subject, &context())
         .await
@@ -833,17 +773,14 @@ async fn hostile_answers_from_the_sandbox_are_typed() {
         (FaultAction::WrongContentType, ErrorKind::Decode),
         (FaultAction::TruncatedBody, ErrorKind::MaybeSent),
     ] {
-        sandbox
-            .inject_fault(Fault::new(Provider::VerifyKit, action.clone()).path("/v1.0/send-otp"));
+        sandbox.inject_fault(fault(action.clone(), "/v1.0/send-otp"));
         let err = client
             .send_otp(&SendOtp::new(number.clone()), &context())
             .await
             .unwrap_err();
         assert_eq!(err.kind(), kind, "{}: {err}", action.name());
     }
-    sandbox.inject_fault(
-        Fault::new(Provider::VerifyKit, FaultAction::MalformedJson).path("/v1.0/check"),
-    );
+    sandbox.inject_fault(fault(FaultAction::MalformedJson, "/v1.0/check"));
     let err = client.check("any", &context()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::secrecy::ExposeSecret;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
@@ -13,7 +13,7 @@ use phone_verify_core::{
 use phone_verify_verifykit::{App, BlacklistType, SendOtp, StartOptions, VerifyKitBuilder};
 use serde_json::{Value, json};
 use time::macros::datetime;
-use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
@@ -26,9 +26,7 @@ use common::*;
 #[tokio::test]
 async fn init_sends_lang_as_query_and_reads_both_answer_shapes() {
     let server = MockServer::start().await;
-    endpoint("GET", "/web-rest/v1.0/init")
-        .and(query_param("lang", "tr"))
-        .respond_with(ok(
+    mount_once(&server, endpoint("GET", "/web-rest/v1.0/init").and(query_param("lang", "tr")), ok(
             200,
             json!({
                 "list": [
@@ -40,13 +38,11 @@ async fn init_sends_lang_as_query_and_reads_both_answer_shapes() {
                 "localizationList": [{"key": "validation.chooseAppText", "value": "Select a messaging app."}],
                 "messages": []
             }),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("GET", "/web-rest/v1.0/init")
-        .and(query_param_is_missing("lang"))
-        .respond_with(ok(
+        )).await;
+    mount_once(
+        &server,
+        endpoint("GET", "/web-rest/v1.0/init").and(query_param_is_missing("lang")),
+        ok(
             200,
             json!({
                 "list": [],
@@ -56,10 +52,9 @@ async fn init_sends_lang_as_query_and_reads_both_answer_shapes() {
                 "localizationList": [],
                 "messages": []
             }),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let client = client(&server);
 
     let recommended = client
@@ -116,19 +111,20 @@ async fn start_sends_app_lang_deeplink_qr_code_and_phone() {
     let client = client(&server);
     for (options, body) in cases {
         server.reset().await;
-        endpoint("POST", "/web-rest/v1.0/start")
-            .and(body_json(&body))
-            .respond_with(ok(
+        expect_post(
+            &server,
+            "/web-rest/v1.0/start",
+            &body,
+            ok(
                 200,
                 json!({
                     "deeplink": "https://wa.me/905395744034?text=111111",
                     "qrCode": "data:image/png;base64,iVBORw0KGgo=",
                     "reference": "111111"
                 }),
-            ))
-            .expect(1)
-            .mount(&server)
-            .await;
+            ),
+        )
+        .await;
         let started = client.start(&options, &context()).await.unwrap();
         assert_eq!(started.reference, "111111", "{body}");
         assert_eq!(
@@ -146,24 +142,26 @@ async fn start_sends_app_lang_deeplink_qr_code_and_phone() {
 #[tokio::test]
 async fn check_and_check_whatsapp_send_the_reference_and_code() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/check")
-        .and(body_json(json!({"reference": "ref-1"})))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check",
+        json!({"reference": "ref-1"}),
+        ok(
             200,
             json!({"validationStatus": true, "sessionId": "QWERTY123456", "appPlatform": "web"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-whatsapp")
-        .and(body_json(json!({"reference": "ref-2", "code": "111111"})))
-        .respond_with(ok(
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check-whatsapp",
+        json!({"reference": "ref-2", "code": "111111"}),
+        ok(
             200,
             json!({"validationStatus": true, "sessionId": "SESSION2"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let client = client(&server);
     let check = client.check("ref-1", &context()).await.unwrap();
     assert!(check.is_verified());
@@ -185,24 +183,26 @@ async fn check_and_check_whatsapp_send_the_reference_and_code() {
 #[tokio::test]
 async fn country_sends_the_optional_country_and_lang() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/country")
-        .and(body_json(json!({"countryCode": "TR", "lang": "en"})))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/country",
+        json!({"countryCode": "TR", "lang": "en"}),
+        ok(
             200,
             json!({"list": [
                 {"phoneCode": "+90", "countryCode": "TR", "title": "Turkey"},
                 {"phoneCode": 507, "countryCode": "PA", "title": "Panama"}
             ]}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/country")
-        .and(body_json(json!({})))
-        .respond_with(ok(200, json!({"list": []})))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/country",
+        json!({}),
+        ok(200, json!({"list": []})),
+    )
+    .await;
     let client = client(&server);
     let list = client
         .country(Some("tr"), Some(&"en".parse().unwrap()), &context())
@@ -223,28 +223,30 @@ async fn country_sends_the_optional_country_and_lang() {
 #[tokio::test]
 async fn send_otp_and_check_otp_send_every_field() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/send-otp")
-        .and(body_json(json!({
+    expect_post(
+        &server,
+        "/web-rest/v1.0/send-otp",
+        json!({
             "phoneNumber": PHONE, "countryCode": "TR", "mcc": "286", "mnc": "01", "lang": "tr"
-        })))
-        .respond_with(ok(
+        }),
+        ok(
             201,
             json!({"reference": "123456", "timeout": 300, "length": 6}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-otp")
-        .and(body_json(json!({
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check-otp",
+        json!({
             "phoneNumber": PHONE, "countryCode": "TR", "reference": "123456", "code": "987654"
-        })))
-        .respond_with(ok(
+        }),
+        ok(
             200,
             json!({"validationStatus": true, "sessionId": "QWERTY123456"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let client = client(&server);
     let otp = SendOtp::new(phone())
         .mcc("286")
@@ -264,9 +266,11 @@ async fn send_otp_and_check_otp_send_every_field() {
 #[tokio::test]
 async fn result_access_token_and_whatsapp_messages_use_the_api_host() {
     let server = MockServer::start().await;
-    endpoint("POST", "/api/v1.0/result")
-        .and(body_json(json!({"sessionId": "QWERTY123456"})))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/api/v1.0/result",
+        json!({"sessionId": "QWERTY123456"}),
+        ok(
             200,
             json!({
                 "validationType": "whatsapp",
@@ -275,29 +279,28 @@ async fn result_access_token_and_whatsapp_messages_use_the_api_host() {
                 "countryCode": "TR",
                 "mobileNetwork": "Turkcell"
             }),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("GET", "/api/v1.0/access-token")
-        .respond_with(ok(
+        ),
+    )
+    .await;
+    mount_once(
+        &server,
+        endpoint("GET", "/api/v1.0/access-token"),
+        ok(
             200,
             json!({"accessToken": "widget-token-abc", "timeout": "2026-11-22 18:30:00"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/api/v1.0/send-whatsapp-message")
-        .and(body_json(
-            json!({"phoneNumber": PHONE, "message": "Your order has shipped."}),
-        ))
-        .respond_with(ok(
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/api/v1.0/send-whatsapp-message",
+        json!({"phoneNumber": PHONE, "message": "Your order has shipped."}),
+        ok(
             200,
             json!({"phoneNumber": PHONE, "message": "Your order has shipped.", "status": "sent"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let client = client(&server);
 
     let result = client
@@ -329,30 +332,24 @@ async fn result_access_token_and_whatsapp_messages_use_the_api_host() {
 async fn blacklist_add_and_remove_send_type_and_numbers() {
     let server = MockServer::start().await;
     let numbers = [phone(), "+507 6264 7737".parse().unwrap()];
-    endpoint("POST", "/web-rest/v1.0/blacklist/add")
-        .and(body_json(
-            json!({"type": "otp", "msisdn": [PHONE, "+50762647737"]}),
-        ))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/blacklist/add",
+        json!({"type": "otp", "msisdn": [PHONE, "+50762647737"]}),
+        ok(
             200,
             json!({
                 "totalCount": 2, "successCount": 1, "alreadyExistsCount": 1,
                 "numberFormatCount": 0, "failCount": 0,
                 "alreadyExistsList": ["+50762647737"], "numberFormatList": [], "failList": []
             }),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/blacklist/remove")
-        .and(body_json(json!({"type": "whatsapp", "msisdn": [PHONE]})))
-        .respond_with(ok(
+        ),
+    )
+    .await;
+    expect_post(&server, "/web-rest/v1.0/blacklist/remove", json!({"type": "whatsapp", "msisdn": [PHONE]}), ok(
             200,
             json!({"totalCount": 1, "successCount": 0, "notExistsCount": 1, "notExistsList": [PHONE]}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        )).await;
     let client = client(&server);
     let added = client
         .blacklist_add(BlacklistType::Otp, &numbers, &context())
@@ -487,12 +484,12 @@ async fn the_verifier_refuses_every_web_rest_call_without_an_ip_before_sending()
 #[tokio::test]
 async fn an_injected_reqwest_client_is_used() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/check")
-        .and(header("x-injected", "yes"))
-        .respond_with(ok(200, json!({"validationStatus": false})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        endpoint("POST", "/web-rest/v1.0/check").and(header("x-injected", "yes")),
+        ok(200, json!({"validationStatus": false})),
+    )
+    .await;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         "x-injected",
@@ -944,12 +941,13 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
     ];
     for (code_text, message, reason) in cases {
         server.reset().await;
-        endpoint("POST", "/web-rest/v1.0/check")
-            .and(body_json(json!({"reference": "rev-ref"})))
-            .respond_with(vk_error(403, code_text, message, "R4"))
-            .expect(1)
-            .mount(&server)
-            .await;
+        expect_post(
+            &server,
+            "/web-rest/v1.0/check",
+            json!({"reference": "rev-ref"}),
+            vk_error(403, code_text, message, "R4"),
+        )
+        .await;
         let outcome = verifier
             .check(&handle, &CheckRequest::poll().context(context()))
             .await
@@ -964,11 +962,12 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
     // 403036 "Validation not found." is pending in a poll: VerifyKit documents it as "in
     // progress" (check-email), and the handle's expiry ends the wait.
     server.reset().await;
-    endpoint("POST", "/web-rest/v1.0/check")
-        .respond_with(vk_error(403, "403036", "Validation not found.", "R4"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        endpoint("POST", "/web-rest/v1.0/check"),
+        vk_error(403, "403036", "Validation not found.", "R4"),
+    )
+    .await;
     let outcome = verifier
         .check(&handle, &CheckRequest::poll().context(context()))
         .await
@@ -978,11 +977,12 @@ async fn polls_turn_error_codes_into_rejections_and_a_false_status_into_pending(
     // Not completed yet: `validationStatus` false, or no status and no session.
     for pending in [json!({"validationStatus": false}), json!({})] {
         server.reset().await;
-        endpoint("POST", "/web-rest/v1.0/check")
-            .respond_with(ok(200, pending.clone()))
-            .expect(1)
-            .mount(&server)
-            .await;
+        mount_once(
+            &server,
+            endpoint("POST", "/web-rest/v1.0/check"),
+            ok(200, pending.clone()),
+        )
+        .await;
         let outcome = verifier
             .check(&handle, &CheckRequest::poll().context(context()))
             .await
@@ -1476,38 +1476,30 @@ async fn a_code_check_refused_before_processing_is_retried() {
 #[tokio::test]
 async fn email_verification_on_the_wire() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/start-email")
-        .and(body_json(json!({"email": "ada@example.com"})))
-        .respond_with(ok(
+    expect_post(&server, "/web-rest/v1.0/start-email", json!({"email": "ada@example.com"}), ok(
             200,
             json!({"reference": 4242, "to": "verify@verifykit.com", "subject": "verify-abc123abc123",
                    "body": "Send this e-mail", "mailto": "mailto:verify@verifykit.com?subject=verify-abc123abc123"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/start-email")
-        .and(body_json(json!({})))
-        .respond_with(ok(200, json!({"reference": "r2", "subject": "verify-x"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-email")
-        .and(body_json(json!({"reference": "4242", "code": "verify-abc123abc123"})))
-        .respond_with(ok(
+        )).await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/start-email",
+        json!({}),
+        ok(200, json!({"reference": "r2", "subject": "verify-x"})),
+    )
+    .await;
+    expect_post(&server, "/web-rest/v1.0/check-email", json!({"reference": "4242", "code": "verify-abc123abc123"}), ok(
             200,
             json!({"emailVerify": true, "dkimVerify": "1", "spfVerify": true, "email": "ada@example.com",
                    "validationType": "email", "validationDate": "2026-11-22 18:00:00", "sessionId": "SESS1"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-email")
-        .and(body_json(json!({"reference": "r2", "code": "verify-x"})))
-        .respond_with(vk_error(403, "403036", "Validation not found.", "R36"))
-        .expect(1)
-        .mount(&server)
-        .await;
+        )).await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check-email",
+        json!({"reference": "r2", "code": "verify-x"}),
+        vk_error(403, "403036", "Validation not found.", "R36"),
+    )
+    .await;
     let client = client(&server);
     let started = client
         .start_email(Some(" ada@example.com "), &context())
@@ -1584,28 +1576,28 @@ async fn capabilities_are_truthful() {
 #[tokio::test]
 async fn sms_flow_with_a_portable_handle() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/send-otp")
-        .and(body_json(
-            json!({"phoneNumber": PHONE, "countryCode": "TR", "lang": "tr"}),
-        ))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/send-otp",
+        json!({"phoneNumber": PHONE, "countryCode": "TR", "lang": "tr"}),
+        ok(
             201,
             json!({"reference": "sms-ref-1", "timeout": 300, "length": 6}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-otp")
-        .and(body_json(json!({
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check-otp",
+        json!({
             "phoneNumber": PHONE, "countryCode": "TR", "reference": "sms-ref-1", "code": "918273"
-        })))
-        .respond_with(ok(
+        }),
+        ok(
             200,
             json!({"validationStatus": true, "sessionId": "QWERTY123456"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let handle = verifier(&server)
         .start(
             &StartRequest::sms(phone())
@@ -1648,26 +1640,26 @@ async fn sms_flow_with_a_portable_handle() {
 #[tokio::test]
 async fn whatsapp_otp_flow() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/start")
-        .and(body_json(
-            json!({"app": "whatsapp", "deeplink": true, "qrCode": false, "phoneNumber": PHONE}),
-        ))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/start",
+        json!({"app": "whatsapp", "deeplink": true, "qrCode": false, "phoneNumber": PHONE}),
+        ok(
             200,
             json!({"reference": "wa-ref", "deeplink": "https://wa.me/x"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/web-rest/v1.0/check-whatsapp")
-        .and(body_json(json!({"reference": "wa-ref", "code": "246810"})))
-        .respond_with(ok(
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check-whatsapp",
+        json!({"reference": "wa-ref", "code": "246810"}),
+        ok(
             200,
             json!({"validationStatus": true, "sessionId": "WASESSION1"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let verifier = verifier(&server);
     let handle = verifier
         .start(&StartRequest::otp(Channel::WhatsApp, phone()).end_user_ip(IP.parse().unwrap()))
@@ -1700,17 +1692,16 @@ async fn whatsapp_otp_flow() {
 #[tokio::test]
 async fn reverse_flow_polls_then_fills_the_phone_from_result() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/start")
-        .and(body_json(
-            json!({"app": "telegram", "deeplink": false, "qrCode": true, "lang": "en"}),
-        ))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/start",
+        json!({"app": "telegram", "deeplink": false, "qrCode": true, "lang": "en"}),
+        ok(
             200,
             json!({"reference": "tg-ref", "qrCode": "iVBORw0KGgo="}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let verifier = verifier(&server);
     let handle = verifier
         .start(
@@ -1738,12 +1729,13 @@ async fn reverse_flow_polls_then_fills_the_phone_from_result() {
 
     // Not completed: validationStatus false (as the sandbox answers).
     server.reset().await;
-    endpoint("POST", "/web-rest/v1.0/check")
-        .and(body_json(json!({"reference": "tg-ref"})))
-        .respond_with(ok(200, json!({"validationStatus": false})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_post(
+        &server,
+        "/web-rest/v1.0/check",
+        json!({"reference": "tg-ref"}),
+        ok(200, json!({"validationStatus": false})),
+    )
+    .await;
     assert_eq!(
         verifier.check(&handle, &poll).await.unwrap(),
         CheckOutcome::Pending
@@ -1751,17 +1743,20 @@ async fn reverse_flow_polls_then_fills_the_phone_from_result() {
 
     // Completed: the session, then `result` for the phone the user wrote from.
     server.reset().await;
-    endpoint("POST", "/web-rest/v1.0/check")
-        .respond_with(ok(
+    mount_once(
+        &server,
+        endpoint("POST", "/web-rest/v1.0/check"),
+        ok(
             200,
             json!({"validationStatus": true, "sessionId": "TGSESSION9"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/api/v1.0/result")
-        .and(body_json(json!({"sessionId": "TGSESSION9"})))
-        .respond_with(ok(
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/api/v1.0/result",
+        json!({"sessionId": "TGSESSION9"}),
+        ok(
             200,
             json!({
                 "validationType": "telegram",
@@ -1769,10 +1764,9 @@ async fn reverse_flow_polls_then_fills_the_phone_from_result() {
                 "phoneNumber": "+50762647737",
                 "countryCode": "PA"
             }),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let outcome = verifier.check(&handle, &poll).await.unwrap();
     let success = outcome.verified().expect("verified");
     assert_eq!(success.phone, Some("+507 6264 7737".parse().unwrap()));
@@ -1789,14 +1783,10 @@ async fn reverse_flow_polls_then_fills_the_phone_from_result() {
 
     // When `check` reports the phone itself, `result` is not asked.
     server.reset().await;
-    endpoint("POST", "/web-rest/v1.0/check")
-        .respond_with(ok(
+    mount_once(&server, endpoint("POST", "/web-rest/v1.0/check"), ok(
             200,
             json!({"validationStatus": true, "sessionId": "TGSESSION9", "phoneNumber": "905321234567"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        )).await;
     let outcome = verifier.check(&handle, &poll).await.unwrap();
     assert_eq!(outcome.verified().unwrap().phone, Some(phone()));
     assert_eq!(count(&server, "/api/v1.0/result").await, 0);
@@ -1805,17 +1795,16 @@ async fn reverse_flow_polls_then_fills_the_phone_from_result() {
 #[tokio::test]
 async fn reverse_whatsapp_start_asks_for_a_deeplink() {
     let server = MockServer::start().await;
-    endpoint("POST", "/web-rest/v1.0/start")
-        .and(body_json(
-            json!({"app": "whatsapp", "deeplink": true, "qrCode": false}),
-        ))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/web-rest/v1.0/start",
+        json!({"app": "whatsapp", "deeplink": true, "qrCode": false}),
+        ok(
             200,
             json!({"reference": "wa-rev", "deeplink": "https://wa.me/905395744034?text=ABC"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let handle = verifier(&server)
         .start(&StartRequest::reverse(Channel::WhatsApp).context(context()))
         .await
@@ -1834,9 +1823,11 @@ async fn reverse_whatsapp_start_asks_for_a_deeplink() {
 #[tokio::test]
 async fn sessions_resolve_to_the_reported_phone() {
     let server = MockServer::start().await;
-    endpoint("POST", "/api/v1.0/result")
-        .and(body_json(json!({"sessionId": "QWERTY123456"})))
-        .respond_with(ok(
+    expect_post(
+        &server,
+        "/api/v1.0/result",
+        json!({"sessionId": "QWERTY123456"}),
+        ok(
             200,
             json!({
                 "validationType": "otp",
@@ -1845,22 +1836,23 @@ async fn sessions_resolve_to_the_reported_phone() {
                 "countryCode": "TR",
                 "mobileNetwork": {"mcc": "286", "mnc": "01", "name": "Turkcell"}
             }),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/api/v1.0/result")
-        .and(body_json(json!({"sessionId": "UNKNOWN1"})))
-        .respond_with(vk_error(403, "403036", "Validation not found.", "R7"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    endpoint("POST", "/api/v1.0/result")
-        .and(body_json(json!({"sessionId": "OLD1"})))
-        .respond_with(vk_error(403, "403037", "Validation has expired.", "R8"))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/api/v1.0/result",
+        json!({"sessionId": "UNKNOWN1"}),
+        vk_error(403, "403036", "Validation not found.", "R7"),
+    )
+    .await;
+    expect_post(
+        &server,
+        "/api/v1.0/result",
+        json!({"sessionId": "OLD1"}),
+        vk_error(403, "403037", "Validation has expired.", "R8"),
+    )
+    .await;
     let verifier = verifier(&server);
     let success = verifier
         .resolve(&SessionId::new("QWERTY123456").unwrap(), &context())

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, PhoneNumber, ProviderId, RejectReason, RequestContext,
     Verification,
 };
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder, VerifyKitClient};
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 pub(crate) const KEY: &str = "canary-server-key-7Hq2x";
@@ -128,4 +128,20 @@ pub(crate) fn assert_no_key(text: &str) {
         !text.contains("7Hq2x"),
         "part of the server key leaked: {text}"
     );
+}
+
+/// Mounts `mock` answering `response`, expected exactly once.
+pub(crate) async fn mount_once(server: &MockServer, mock: MockBuilder, response: ResponseTemplate) {
+    mock.respond_with(response).expect(1).mount(server).await;
+}
+
+/// Expects exactly one `POST p` with the server key, the end user's IP and the JSON `body`, and
+/// answers it with `response`.
+pub(crate) async fn expect_post(
+    server: &MockServer,
+    p: &str,
+    body: impl serde::Serialize,
+    response: ResponseTemplate,
+) {
+    mount_once(server, endpoint("POST", p).and(body_json(body)), response).await;
 }
