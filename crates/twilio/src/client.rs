@@ -205,9 +205,7 @@ impl TwilioClient {
     /// Sends `request` with the credentials; a non-2xx answer is mapped to its error, a 2xx
     /// one decoded.
     async fn run<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
-        let request = request
-            .header("accept", "application/json")?
-            .secret_header("authorization", &self.authorization)?;
+        let request = request.secret_header("authorization", &self.authorization)?;
         let response = self.http.execute(request).await?;
         if !response.is_success() {
             return Err(errors::provider_error(&response));
