@@ -13,12 +13,14 @@ pub const PROVIDER: ProviderId = ProviderId::new_static("twilio");
 
 /// Twilio Verify v2's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://verify.twilio.com/v2";
-/// The Account SID the phone-verify sandbox accepts.
-pub const SANDBOX_ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
-/// The auth token the phone-verify sandbox accepts with [`SANDBOX_ACCOUNT_SID`].
+/// The Account SID the phone-verify sandbox accepts (its `config::TWILIO_ACCOUNT_SID`).
+pub const SANDBOX_ACCOUNT_SID: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+/// The auth token the phone-verify sandbox accepts with [`SANDBOX_ACCOUNT_SID`] (its
+/// `config::TWILIO_AUTH_TOKEN`).
 pub const SANDBOX_AUTH_TOKEN: &str = "sandbox-auth-token";
-/// The Verify service that exists in the phone-verify sandbox from the start.
-pub const SANDBOX_SERVICE_SID: &str = "VA00000000000000000000000000000000";
+/// The Verify service that exists in the phone-verify sandbox from the start (its
+/// `config::TWILIO_SERVICE_SID`).
+pub const SANDBOX_SERVICE_SID: &str = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 /// The environment variables of the Twilio provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
