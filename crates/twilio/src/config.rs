@@ -104,6 +104,7 @@ impl EnvSetting for TwilioSetting {
 /// How requests authenticate: HTTP Basic with the Account SID and auth token, or with an API
 /// key SID and its secret. Both halves are secrets; `Debug` shows only which kind it is.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum TwilioCredentials {
     /// The Account SID (`AC…`) and its auth token.
     AuthToken {

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
-    RejectReason, Rejection, Result, StartRequest, Verification, Verified,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, RejectReason, Rejection, Result, StartRequest, Verification,
+    Verified,
 };
 use time::OffsetDateTime;
 
@@ -179,7 +180,14 @@ fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Res
     match (&answer.status, answer.valid) {
         (VerificationStatus::Approved, true) => Ok(CheckOutcome::Verified(
             Verified::new(verification.channel.clone())
-                .with_phone(verification.phone.clone())
+                // The number as Twilio reports it; the handle's if the answer has none.
+                .with_phone(
+                    answer
+                        .to
+                        .as_deref()
+                        .and_then(|to| to.parse::<PhoneNumber>().ok())
+                        .or_else(|| verification.phone.clone()),
+                )
                 .with_verified_at(Some(
                     answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
                 )),
@@ -231,6 +239,15 @@ mod tests {
         assert_eq!(
             verified.verified().unwrap().phone.as_ref().unwrap().e164(),
             "+15017122661"
+        );
+        let reported = outcome(
+            &handle(),
+            &answer(r#"{"status":"approved","valid":true,"to":"+15017122669"}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            reported.verified().unwrap().phone.as_ref().unwrap().e164(),
+            "+15017122669"
         );
         for (status, reason) in [
             ("pending", RejectReason::WrongCode),
