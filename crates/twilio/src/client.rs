@@ -39,6 +39,8 @@ pub struct TwilioClient {
     http: HttpClient,
     base_url: BaseUrl,
     authorization: SecretString,
+    /// The Basic user name and password, to scrub from what Twilio writes back.
+    secrets: (SecretString, SecretString),
     service_sid: Option<String>,
 }
 
@@ -66,10 +68,12 @@ impl TwilioClient {
         let (user, password) = config.credentials.basic();
         let pair = format!("{}:{}", user.expose_secret(), password.expose_secret());
         let authorization = SecretString::from(format!("Basic {}", BASE64.encode(pair)));
+        let secrets = (user.clone(), password.clone());
         Self {
             http,
             base_url: config.base_url,
             authorization,
+            secrets,
             service_sid: config.service_sid,
         }
     }
@@ -207,10 +211,14 @@ impl TwilioClient {
     async fn run<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
         let request = request.secret_header("authorization", &self.authorization)?;
         let response = self.http.execute(request).await?;
+        let secrets = [
+            self.secrets.0.expose_secret(),
+            self.secrets.1.expose_secret(),
+        ];
         if !response.is_success() {
-            return Err(errors::provider_error(&response));
+            return Err(errors::provider_error(&response, &secrets));
         }
-        errors::decode(&response)
+        errors::decode(&response, &secrets)
     }
 }
 
