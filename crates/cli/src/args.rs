@@ -58,11 +58,12 @@ pub(crate) struct Global {
     /// A running sandbox (same as --target sandbox:URL)
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) sandbox_url: Option<String>,
-    /// The provider: verifykit (default), verifik or verigator [env: PHONE_VERIFY_PROVIDER]
+    /// The provider: verifykit (default), verifik, verigator or twilio [env:
+    /// PHONE_VERIFY_PROVIDER]
     #[arg(
         long,
         global = true,
-        value_parser = ["verifykit", "verifik", "verigator"]
+        value_parser = ["verifykit", "verifik", "verigator", "twilio"]
     )]
     pub(crate) provider: Option<String>,
     /// With --live: the provider's base URL instead of its production host (for VerifyKit, the
@@ -70,7 +71,7 @@ pub(crate) struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
     /// With --live: read the provider's secret (VerifyKit server key, Verifik token, Verigator
-    /// password) from the first line of stdin instead of the environment
+    /// password, Twilio auth token) from the first line of stdin instead of the environment
     #[arg(long, global = true)]
     pub(crate) key_stdin: bool,
     /// The end user's IP address, sent to providers that ask for it (VerifyKit)
@@ -166,7 +167,8 @@ pub(crate) struct StartArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
     /// Verigator: the service whose users are verified (default: VERIGATOR_SERVICE_ID; on a
-    /// sandbox, a new service)
+    /// sandbox, a new service). Twilio: the Verify service SID (default: TWILIO_SERVICE_SID; on
+    /// a sandbox, the sandbox's)
     #[arg(long, value_name = "ID")]
     pub(crate) service_id: Option<String>,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use phone_verify::providers::verifik::{self, VerifikBuilder, VerifikPhone};
 use phone_verify::providers::verifykit::{VerifyKitBuilder, VerifyKitSetting};
-use phone_verify::providers::verigator;
+use phone_verify::providers::{twilio, verigator};
 use phone_verify::{
     Channel, CheckRequest, Code, ErrorKind, PhoneVerifier, RequestContext, SessionResolver,
     StartRequest, Verification,
@@ -79,9 +79,11 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         request = request.language(lang.clone());
     }
     request = request.context(end_user_context(ctx));
-    if provider != ProviderName::Verigator && args.service_id.is_some() {
+    if !matches!(provider, ProviderName::Verigator | ProviderName::Twilio)
+        && args.service_id.is_some()
+    {
         return Err(Failure::usage(
-            "--service-id applies to --provider verigator",
+            "--service-id applies to --provider verigator and twilio",
         ));
     }
 
@@ -194,9 +196,11 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
                 given.as_str()
             )));
         }
-        let service = handle
-            .extra_str(verigator::EXTRA_SERVICE_ID)
-            .map(str::to_owned);
+        let service = match provider {
+            ProviderName::Twilio => handle.extra_str(twilio::EXTRA_SERVICE_SID),
+            _ => handle.extra_str(verigator::EXTRA_SERVICE_ID),
+        }
+        .map(str::to_owned);
         let built = ctx.build(provider, service.as_deref()).await?;
         require_end_user_ip(ctx, provider)?;
         ctx.banner(provider);
@@ -270,10 +274,11 @@ pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
     let built = if let Some(router) = crate::routing::router(ctx).await? {
         router
     } else {
-        if provider == ProviderName::Verigator {
-            return Err(Failure::usage(
-                "Verigator has no sessions: resolve works with verifykit and verifik",
-            ));
+        if matches!(provider, ProviderName::Verigator | ProviderName::Twilio) {
+            return Err(Failure::usage(format!(
+                "{} has no sessions: resolve works with verifykit and verifik",
+                provider.title()
+            )));
         }
         let built = ctx.build(provider, None).await?;
         ctx.banner(provider);

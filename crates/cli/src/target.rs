@@ -96,6 +96,7 @@ pub(crate) enum ProviderName {
     VerifyKit,
     Verifik,
     Verigator,
+    Twilio,
 }
 
 impl ProviderName {
@@ -105,8 +106,9 @@ impl ProviderName {
             "verifykit" => Ok(Self::VerifyKit),
             "verifik" => Ok(Self::Verifik),
             "verigator" => Ok(Self::Verigator),
+            "twilio" => Ok(Self::Twilio),
             other => Err(Failure::usage(format!(
-                "unknown provider {other:?} (verifykit, verifik, verigator)"
+                "unknown provider {other:?} (verifykit, verifik, verigator, twilio)"
             ))),
         }
     }
@@ -117,6 +119,7 @@ impl ProviderName {
             Self::VerifyKit => "verifykit",
             Self::Verifik => "verifik",
             Self::Verigator => "verigator",
+            Self::Twilio => "twilio",
         }
     }
 
@@ -126,6 +129,7 @@ impl ProviderName {
             Self::VerifyKit => "VerifyKit",
             Self::Verifik => "Verifik",
             Self::Verigator => "Messente Verigator",
+            Self::Twilio => "Twilio Verify",
         }
     }
 
@@ -135,6 +139,7 @@ impl ProviderName {
             Self::VerifyKit => "VERIFYKIT_SANDBOX_URL",
             Self::Verifik => "VERIFIK_SANDBOX_URL",
             Self::Verigator => "VERIGATOR_SANDBOX_URL",
+            Self::Twilio => "TWILIO_SANDBOX_URL",
         }
     }
 
@@ -144,6 +149,7 @@ impl ProviderName {
             Self::VerifyKit => "VERIFYKIT_WEB_REST_URL",
             Self::Verifik => "VERIFIK_BASE_URL",
             Self::Verigator => "VERIGATOR_BASE_URL",
+            Self::Twilio => "TWILIO_BASE_URL",
         }
     }
 
@@ -153,6 +159,7 @@ impl ProviderName {
             Self::VerifyKit => "VERIFYKIT_SERVER_KEY",
             Self::Verifik => "VERIFIK_TOKEN",
             Self::Verigator => "VERIGATOR_PASSWORD",
+            Self::Twilio => "TWILIO_AUTH_TOKEN",
         }
     }
 
@@ -171,6 +178,14 @@ impl ProviderName {
                 "VERIGATOR_PASSWORD",
                 "VERIGATOR_BASE_URL",
             ],
+            Self::Twilio => &[
+                "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN",
+                "TWILIO_API_KEY_SID",
+                "TWILIO_API_KEY_SECRET",
+                "TWILIO_SERVICE_SID",
+                "TWILIO_BASE_URL",
+            ],
         };
         supplied.contains(&name)
     }
@@ -181,6 +196,7 @@ impl ProviderName {
             Self::VerifyKit => "VERIFYKIT_",
             Self::Verifik => "VERIFIK_",
             Self::Verigator => "VERIGATOR_",
+            Self::Twilio => "TWILIO_",
         }
     }
 }
@@ -373,7 +389,8 @@ impl Context {
 
     /// Builds `provider` through the registry, as an application would. For Verigator,
     /// `service_id` (or `VERIGATOR_SERVICE_ID`) names the service; on a sandbox without one, a
-    /// new service is created.
+    /// new service is created. For Twilio, `service_id` (or `TWILIO_SERVICE_SID`; on a sandbox,
+    /// the sandbox's service) names the Verify service.
     pub(crate) async fn build(
         &mut self,
         provider: ProviderName,
@@ -387,6 +404,11 @@ impl Context {
                 let id = self.create_verigator_service(&vars).await?;
                 vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id);
             }
+        }
+        if provider == ProviderName::Twilio
+            && let Some(sid) = service_id
+        {
+            vars.insert("TWILIO_SERVICE_SID".to_owned(), sid.to_owned());
         }
         let built = self
             .registry

@@ -624,6 +624,47 @@ fn live_without_credentials_refuses_and_sends_nothing() {
     );
     assert!(!verigator.stderr.contains("canary"), "{verigator:?}");
 
+    // Twilio: the auth token alone names the Account SID it lacks, never the token; a
+    // malformed SID is refused before anything is sent.
+    let twilio = command(&[
+        "start",
+        "--live",
+        "--provider",
+        "twilio",
+        "--phone",
+        "+15017122661",
+    ])
+    .env("TWILIO_AUTH_TOKEN", "canary-token")
+    .output()
+    .unwrap();
+    let twilio = Run::from(&twilio).expect(2);
+    assert!(
+        twilio.stderr.contains("TWILIO_ACCOUNT_SID is not set"),
+        "{twilio:?}"
+    );
+    assert!(!twilio.stderr.contains("canary"), "{twilio:?}");
+    let twilio = command(&[
+        "start",
+        "--live",
+        "--provider",
+        "twilio",
+        "--base-url",
+        &format!("{}/twilio/v2", env.sandbox.base_url()),
+        "--service-id",
+        "VA0123456789abcdef0123456789abcdef",
+        "--phone",
+        "+15017122661",
+    ])
+    .env("TWILIO_ACCOUNT_SID", "AC-not-a-sid")
+    .env("TWILIO_AUTH_TOKEN", "canary-token")
+    .output()
+    .unwrap();
+    let twilio = Run::from(&twilio).expect(2);
+    assert!(
+        twilio.stderr.contains("TWILIO_ACCOUNT_SID must be"),
+        "{twilio:?}"
+    );
+
     // A real sandbox variable does not make --live a sandbox.
     let sandboxed = command(&["start", "--live", "--phone", "+905321234567"])
         .env("VERIFYKIT_SANDBOX_URL", env.sandbox.base_url())
@@ -714,19 +755,19 @@ fn usage_errors_exit_64_and_send_nothing() {
         &["resolve", "--session", "has space"],
         &["countries", "--country", "Turkey"],
         &["resolve", "--provider", "verigator", "--session", "abc"],
-        &["start", "--provider", "twilio", "--phone", "+905321234567"],
+        &["start", "--provider", "acme", "--phone", "+905321234567"],
+        &["resolve", "--provider", "twilio", "--session", "abc"],
     ] {
         let refused = env.run(args);
         assert_eq!(refused.code, 64, "{args:?}: {refused:?}");
         assert!(!refused.stderr.trim().is_empty(), "{args:?}");
     }
     // The embedded sandbox lives for one command: check and resolve need another target.
-    let twilio = env.run_with_env(&[("PHONE_VERIFY_PROVIDER", "twilio")], &["methods"]);
+    let acme = env.run_with_env(&[("PHONE_VERIFY_PROVIDER", "acme")], &["methods"]);
     assert!(
-        twilio
-            .expect(64)
+        acme.expect(64)
             .stderr
-            .contains("PHONE_VERIFY_PROVIDER: unknown provider \"twilio\""),
+            .contains("PHONE_VERIFY_PROVIDER: unknown provider \"acme\""),
     );
     let embedded = run(&["check", "--handle", &handle, "--code", "123456"]).expect(64);
     assert!(embedded.stderr.contains("embedded sandbox"), "{embedded:?}");

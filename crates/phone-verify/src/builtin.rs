@@ -1,10 +1,20 @@
 //! The factories of the built-in providers: each provider crate's `from_lookup`, fed by the
 //! registry's [`Settings`].
 
-#[cfg(any(feature = "verifykit", feature = "verifik", feature = "verigator"))]
+#[cfg(any(
+    feature = "verifykit",
+    feature = "verifik",
+    feature = "verigator",
+    feature = "twilio"
+))]
 use phone_verify_core::Result;
 
-#[cfg(any(feature = "verifykit", feature = "verifik", feature = "verigator"))]
+#[cfg(any(
+    feature = "verifykit",
+    feature = "verifik",
+    feature = "verigator",
+    feature = "twilio"
+))]
 use crate::registry::{Provider, Settings};
 
 /// VerifyKit: a verifier and a session resolver.
@@ -30,5 +40,13 @@ pub(crate) fn verigator(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
         phone_verify_verigator::VerigatorBuilder::from_lookup(|name| settings.get(name))?
             .build()?;
+    Ok(Provider::new(std::sync::Arc::new(verifier)))
+}
+
+/// Twilio Verify: a verifier; Twilio Verify has no sessions.
+#[cfg(feature = "twilio")]
+pub(crate) fn twilio(settings: &Settings<'_>) -> Result<Provider> {
+    let verifier =
+        phone_verify_twilio::TwilioBuilder::from_lookup(|name| settings.get(name))?.build()?;
     Ok(Provider::new(std::sync::Arc::new(verifier)))
 }

@@ -13,7 +13,7 @@ use crate::config::{ProviderConfig, SettingValue};
 pub const ENV_PROVIDER: &str = "PHONE_VERIFY_PROVIDER";
 
 /// The providers this crate knows, whether or not their feature is enabled.
-pub const BUILTIN_PROVIDERS: [&str; 3] = ["verifykit", "verifik", "verigator"];
+pub const BUILTIN_PROVIDERS: [&str; 4] = ["verifykit", "verifik", "verigator", "twilio"];
 
 /// A configured provider: its verifier and, if it has sessions, its session resolver.
 #[derive(Clone, Debug)]
@@ -82,10 +82,10 @@ pub type Factory = Arc<dyn Fn(&Settings<'_>) -> Result<Provider> + Send + Sync>;
 /// use phone_verify::{ErrorKind, Registry};
 ///
 /// let registry = Registry::with_builtin();
-/// let env = |name: &str| (name == "PHONE_VERIFY_PROVIDER").then(|| "twilio".to_owned());
+/// let env = |name: &str| (name == "PHONE_VERIFY_PROVIDER").then(|| "acme".to_owned());
 /// let err = registry.build_from_lookup(env).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
-/// assert!(err.to_string().contains("unknown provider \"twilio\""));
+/// assert!(err.to_string().contains("unknown provider \"acme\""));
 /// ```
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -107,7 +107,7 @@ impl Registry {
     }
 
     /// A registry of the built-in providers whose features are enabled: `verifykit`,
-    /// `verifik` and `verigator`.
+    /// `verifik`, `verigator` and `twilio`.
     pub fn with_builtin() -> Self {
         #[allow(unused_mut)]
         let mut registry = Self::new();
@@ -123,6 +123,10 @@ impl Registry {
         registry
             .factories
             .insert("verigator".to_owned(), Arc::new(crate::builtin::verigator));
+        #[cfg(feature = "twilio")]
+        registry
+            .factories
+            .insert("twilio".to_owned(), Arc::new(crate::builtin::twilio));
         registry
     }
 
@@ -296,6 +300,7 @@ impl Registry {
             ("verifykit", cfg!(feature = "verifykit")),
             ("verifik", cfg!(feature = "verifik")),
             ("verigator", cfg!(feature = "verigator")),
+            ("twilio", cfg!(feature = "twilio")),
         ];
         let compiled_in = features
             .iter()
@@ -315,7 +320,7 @@ impl Registry {
     fn known(&self) -> String {
         if self.factories.is_empty() {
             "no provider is registered: enable a provider feature of phone-verify \
-             (verifykit, verifik, verigator) or register one"
+             (verifykit, verifik, verigator, twilio) or register one"
                 .to_owned()
         } else {
             format!("known providers: {}", self.names().join(", "))

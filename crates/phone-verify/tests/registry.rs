@@ -170,6 +170,58 @@ async fn verigator_from_the_environment() {
     );
 }
 
+#[cfg(feature = "twilio")]
+#[test]
+fn twilio_from_the_environment_and_from_a_configuration() {
+    use phone_verify::Channel;
+
+    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+    const SERVICE: &str = "VA0123456789abcdef0123456789abcdef";
+    let env = lookup(&[
+        ("PHONE_VERIFY_PROVIDER", "twilio"),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT),
+        ("TWILIO_AUTH_TOKEN", "canary-token"),
+        ("TWILIO_SERVICE_SID", SERVICE),
+    ]);
+    let provider = Registry::with_builtin().build_from_lookup(env).unwrap();
+    assert_eq!(provider.id().as_str(), "twilio");
+    assert!(provider.resolver.is_none(), "Twilio Verify has no sessions");
+    let capabilities = provider.verifier.capabilities();
+    for channel in [Channel::Sms, Channel::WhatsApp, Channel::Voice] {
+        assert!(capabilities.is_otp(&channel), "{channel}");
+    }
+    assert!(!format!("{provider:?}").contains("canary"));
+
+    let config = ProviderConfig::new("twilio")
+        .setting("account_sid", ACCOUNT)
+        .setting("auth_token", "canary-token")
+        .setting("service_sid", SERVICE);
+    assert_eq!(
+        Registry::with_builtin()
+            .build(&config)
+            .unwrap()
+            .id()
+            .as_str(),
+        "twilio"
+    );
+
+    // Missing and malformed settings are named; the token never shows.
+    let err = Registry::with_builtin()
+        .build(&ProviderConfig::new("twilio").setting("auth_token", "canary-token"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("TWILIO_ACCOUNT_SID"), "{err}");
+    let err = Registry::with_builtin()
+        .build(
+            &ProviderConfig::new("twilio")
+                .setting("account_sid", ACCOUNT)
+                .setting("auth_token", "canary-token"),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("TWILIO_SERVICE_SID"), "{err}");
+    assert!(!format!("{err} {err:?}").contains("canary"));
+}
+
 #[cfg(feature = "verifykit")]
 #[tokio::test(flavor = "multi_thread")]
 async fn env_references_are_resolved_when_building() {
@@ -200,10 +252,10 @@ async fn env_references_are_resolved_when_building() {
 #[test]
 fn unknown_providers_list_the_known_names() {
     let registry = Registry::with_builtin();
-    let err = registry.build(&ProviderConfig::new("twilio")).unwrap_err();
+    let err = registry.build(&ProviderConfig::new("acme")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let message = err.to_string();
-    assert!(message.contains("unknown provider \"twilio\""), "{message}");
+    assert!(message.contains("unknown provider \"acme\""), "{message}");
     for name in registry.names() {
         assert!(message.contains(name), "{message} lists {name}");
     }

@@ -1,0 +1,327 @@
+//! The one mapping from Twilio's answers to phone-verify errors, through the table generated
+//! from `errors.toml` ([`error_table`](crate::error_table)).
+//!
+//! - An error answer's body `{code, message, more_info, status}` is decoded; a documented
+//!   `code` gives the kind, anything else falls back to the core [`kind_for_status`].
+//! - The `Twilio-Request-Id` header is kept as the error's request id, the code and Twilio's
+//!   message as its provider code and message.
+//! - A documented error with a check rule (`60202`, `20404`) answering a code check is a
+//!   rejection, not an error ([`check_rejection`]).
+
+use phone_verify_core::kit::{
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, redacted_excerpt,
+};
+use phone_verify_core::{Error, ErrorKind, RejectReason, Rejection, Result};
+use serde::de::DeserializeOwned;
+
+use crate::error_table;
+use crate::wire::ErrorBody;
+
+/// The header Twilio names each request with.
+pub(crate) const REQUEST_ID_HEADER: &str = "twilio-request-id";
+
+/// The longest provider message kept in an error.
+const MAX_MESSAGE_CHARS: usize = 200;
+
+/// The documented error with `code`.
+pub(crate) fn documented(code: &str) -> Option<&'static ErrorSpec> {
+    error_table::ERRORS.lookup(code)
+}
+
+/// The error a non-2xx answer stands for. `secrets` are scrubbed from anything Twilio wrote,
+/// in case it echoes a credential.
+pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error {
+    let status = response.status().as_u16();
+    let body: ErrorBody = serde_json::from_slice(response.body()).unwrap_or_default();
+    let code = body
+        .code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let spec = code.and_then(documented);
+    let operation = response.operation();
+    let kind = match spec {
+        // A documented code that still leaves a send or check in doubt does not exist today;
+        // should Twilio document a 5xx code, the core's status rule keeps that doubt.
+        Some(spec) if status < 500 => spec.kind,
+        _ => kind_for_status(status, operation.kind),
+    };
+    let said = body
+        .message
+        .as_deref()
+        .and_then(|m| clean_message(&scrub(m, secrets)));
+    let text = said
+        .as_deref()
+        .or(spec.map(|s| s.message))
+        .or(response.status().canonical_reason())
+        .unwrap_or("Twilio refused the request");
+    let mut error = response.error(kind, format!("{}: {text}", operation.name));
+    if let Some(code) = code {
+        error = error.with_provider_code(clean_code(code));
+    }
+    if let Some(message) = said {
+        error = error.with_provider_message(message);
+    }
+    with_request_id(error, response)
+}
+
+/// `error` with the answer's `Twilio-Request-Id`, if it has a sensible one.
+pub(crate) fn with_request_id(error: Error, response: &HttpResponse) -> Error {
+    match response.header(REQUEST_ID_HEADER).map(str::trim) {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            error.with_request_id(id)
+        }
+        _ => error,
+    }
+}
+
+/// Decodes the body of a 2xx answer; a malformed body is a [`ErrorKind::Decode`] error with a
+/// short, redacted excerpt (without `secrets`, in case Twilio echoes one) and the request id.
+pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
+    let body = response.body();
+    serde_json::from_slice(body).map_err(|e| {
+        let shown = |text: &str| redacted_excerpt(scrub(text, secrets).as_bytes());
+        let error = response.error(
+            ErrorKind::Decode,
+            format!(
+                "{} answered HTTP {} with a body that is not the expected JSON ({}; \
+                 content-type {}; body starts {:?})",
+                response.operation().name,
+                response.status().as_u16(),
+                shown(&e.to_string()),
+                shown(response.header("content-type").unwrap_or("none")),
+                shown(&String::from_utf8_lossy(&body[..body.len().min(1024)])),
+            ),
+        );
+        with_request_id(error, response)
+    })
+}
+
+/// The rejection a code check answered with `error` stands for: `60202` is
+/// `TooManyAttempts`; `20404` is `Expired` when `expired` (the handle is past its expiry),
+/// `NotFound` otherwise. Everything else stays an error.
+pub(crate) fn check_rejection(error: &Error, expired: bool) -> Option<Rejection> {
+    let spec = documented(error.provider_code()?)?;
+    let CheckRule::Rejected(reason) = spec.check? else {
+        return None;
+    };
+    let reason = if reason == RejectReason::NotFound && expired {
+        RejectReason::Expired
+    } else {
+        reason
+    };
+    Some(
+        Rejection::new(reason)
+            .with_provider_code(spec.code)
+            .with_message(error.provider_message().unwrap_or(spec.message)),
+    )
+}
+
+/// `text` with every non-empty secret replaced.
+fn scrub(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_owned(), |out, secret| {
+            out.replace(secret, "<redacted>")
+        })
+}
+
+/// Twilio's message, trimmed, control characters replaced, phone-like digit runs masked, at
+/// most [`MAX_MESSAGE_CHARS`].
+fn clean_message(message: &str) -> Option<String> {
+    let message = message.trim();
+    (!message.is_empty()).then(|| {
+        let cleaned: String = message
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(MAX_MESSAGE_CHARS)
+            .collect();
+        mask_numbers(&cleaned)
+    })
+}
+
+/// `text` with every run of 7 or more digits (a phone number, as Twilio quotes `To`) masked
+/// but its last two digits.
+fn mask_numbers(text: &str) -> String {
+    const MIN_RUN: usize = 7;
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= MIN_RUN {
+            out.extend(std::iter::repeat_n('*', run.len() - 2));
+            out.push_str(&run[run.len() - 2..]);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// A code as kept in an error: at most 16 characters, control characters dropped.
+fn clean_code(code: &str) -> String {
+    code.chars().filter(|c| !c.is_control()).take(16).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::ProviderId;
+    use phone_verify_core::kit::Operation;
+    use phone_verify_core::reqwest::header::{HeaderMap, HeaderValue};
+
+    use super::*;
+
+    const SEND: Operation = Operation::send("create-verification");
+    const CHECK: Operation = Operation::consume("check-verification");
+    const READ: Operation = Operation::read("fetch-verification");
+
+    fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            REQUEST_ID_HEADER,
+            HeaderValue::from_static("RQ0123456789abcdef0123456789abcdef"),
+        );
+        HttpResponse::from_parts(
+            ProviderId::new_static("twilio"),
+            operation,
+            status,
+            headers,
+            body.as_bytes().to_vec().into(),
+        )
+    }
+
+    fn twilio_body(code: &str, status: u16) -> String {
+        format!(
+            r#"{{"code":{code},"message":"said {code}","more_info":"https://www.twilio.com/docs/errors/{code}","status":{status}}}"#
+        )
+    }
+
+    fn provider_error_of(response: &HttpResponse) -> Error {
+        provider_error(response, &["canary-token"])
+    }
+
+    #[test]
+    fn numbers_in_messages_are_masked() {
+        assert_eq!(
+            mask_numbers("Invalid parameter `To`: +15017122661, code 60200"),
+            "Invalid parameter `To`: +*********61, code 60200"
+        );
+        assert_eq!(mask_numbers("1234567"), "*****67");
+        assert_eq!(mask_numbers("123456 abc"), "123456 abc");
+    }
+
+    #[test]
+    fn echoed_secrets_are_scrubbed() {
+        let body = r#"{"code":20003,"message":"bad token canary-token"}"#;
+        let err = provider_error_of(&response(READ, 401, body));
+        assert_eq!(err.provider_message(), Some("bad token <redacted>"));
+        assert!(!format!("{err} {err:?}").contains("canary"));
+    }
+
+    #[test]
+    fn the_table_has_every_code_of_twilio_md() {
+        let codes: Vec<&str> = error_table::ERRORS.iter().map(|e| e.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "60200", "60202", "60203", "20404", "20003", "20429", "60212", "60205", "60410",
+                "60605"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_documented_code_maps_with_code_message_and_request_id() {
+        for spec in &error_table::ERRORS {
+            let r = response(
+                SEND,
+                spec.http_status,
+                &twilio_body(spec.code, spec.http_status),
+            );
+            let err = provider_error(&r, &[]);
+            assert_eq!(err.kind(), spec.kind, "{}", spec.code);
+            assert_eq!(err.provider_code(), Some(spec.code));
+            let said = format!("said {}", spec.code);
+            assert_eq!(err.provider_message(), Some(said.as_str()));
+            assert_eq!(err.http_status(), Some(spec.http_status));
+            assert_eq!(err.request_id(), Some("RQ0123456789abcdef0123456789abcdef"));
+        }
+    }
+
+    #[test]
+    fn undocumented_answers_fall_back_to_the_status() {
+        let err = provider_error_of(&response(SEND, 500, "<html>oops</html>"));
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+        let err = provider_error_of(&response(CHECK, 502, ""));
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
+        let err = provider_error_of(&response(READ, 503, "{}"));
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        let err = provider_error_of(&response(READ, 400, &twilio_body("99999", 400)));
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.provider_code(), Some("99999"));
+        // A documented code on a 5xx answer keeps the doubt of the status.
+        let err = provider_error_of(&response(SEND, 500, &twilio_body("60200", 500)));
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+    }
+
+    #[test]
+    fn hostile_bodies_are_cut_and_cleaned() {
+        let long = "x".repeat(5000);
+        let body = format!(r#"{{"code":"60200\n\u0007","message":"a\nb{long}"}}"#);
+        let err = provider_error_of(&response(READ, 400, &body));
+        assert_eq!(err.provider_code(), Some("60200"));
+        let message = err.provider_message().unwrap();
+        assert!(message.starts_with("a b") && message.chars().count() == MAX_MESSAGE_CHARS);
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID_HEADER, HeaderValue::from_static("bad id\t;"));
+        let r = HttpResponse::from_parts(
+            ProviderId::new_static("twilio"),
+            READ,
+            400,
+            headers,
+            b"{}".to_vec().into(),
+        );
+        assert_eq!(provider_error(&r, &[]).request_id(), None);
+    }
+
+    #[test]
+    fn check_rules() {
+        let err = provider_error_of(&response(CHECK, 429, &twilio_body("60202", 429)));
+        let r = check_rejection(&err, false).unwrap();
+        assert_eq!(r.reason, RejectReason::TooManyAttempts);
+        assert_eq!(r.provider_code.as_deref(), Some("60202"));
+        let err = provider_error_of(&response(CHECK, 404, &twilio_body("20404", 404)));
+        assert_eq!(
+            check_rejection(&err, false).unwrap().reason,
+            RejectReason::NotFound
+        );
+        assert_eq!(
+            check_rejection(&err, true).unwrap().reason,
+            RejectReason::Expired
+        );
+        let err = provider_error_of(&response(CHECK, 400, &twilio_body("60200", 400)));
+        assert!(check_rejection(&err, false).is_none());
+    }
+
+    #[test]
+    fn a_malformed_success_is_a_decode_error_with_the_request_id() {
+        let err = decode::<crate::wire::Verification>(&response(SEND, 201, "{\"sid\":"), &[])
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert!(err.request_id().is_some());
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+mod error_table;
+mod errors;
+mod verifier;
+pub mod wire;
+
+pub use client::TwilioClient;
+pub use config::{
+    DEFAULT_BASE_URL, PROVIDER, SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SERVICE_SID,
+    TwilioBuilder, TwilioConfig, TwilioCredentials, TwilioSetting,
+};
+pub use verifier::{EXTRA_SERVICE_SID, Twilio, VERIFICATION_LIFETIME};
+pub use wire::{
+    CheckTarget, CreateService, CreateVerification, RiskCheck, Service, TwilioChannel,
+    VerificationCheck, VerificationStatus, VerificationUpdate,
+};

@@ -1,0 +1,304 @@
+//! [`Twilio`]: the [`PhoneVerifier`] of Twilio Verify v2.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, RejectReason, Rejection, Result, StartRequest, Verification,
+    Verified,
+};
+use time::OffsetDateTime;
+
+use crate::client::TwilioClient;
+use crate::config::{PROVIDER, TwilioBuilder, TwilioSetting, check_sid};
+use crate::errors;
+use crate::wire::{self, CheckTarget, CreateVerification, TwilioChannel, VerificationStatus};
+
+/// How long a Twilio verification can be checked: 10 minutes from its creation.
+pub const VERIFICATION_LIFETIME: Duration = Duration::from_secs(600);
+
+/// The handle extra holding the Verify service SID the verification was started in.
+pub const EXTRA_SERVICE_SID: &str = "service_sid";
+
+/// Twilio Verify v2 as a [`PhoneVerifier`]: SMS, WhatsApp and voice-call codes.
+///
+/// - The handle's reference is the verification SID (`VE…`), its `extras.service_sid` the
+///   service, its `expires_at` 10 minutes after Twilio created it; any process with the
+///   account's credentials checks it.
+/// - The request's language becomes `Locale`, the end user's IP `DeviceIp`.
+/// - A wrong code (`status: pending`) is `Rejected(WrongCode)`; `max_attempts_reached` and
+///   `60202` are `Rejected(TooManyAttempts)`; `20404` is `Rejected(Expired)` past the handle's
+///   expiry and `Rejected(NotFound)` before (approved, canceled or unknown).
+/// - A check whose answer was lost is `OutcomeUnknown`: Twilio counted the attempt, so it is
+///   not repeated.
+#[derive(Clone, Debug)]
+pub struct Twilio {
+    client: TwilioClient,
+    service_sid: String,
+}
+
+impl TwilioBuilder {
+    /// A [`Twilio`] verifier; the Verify service SID is required.
+    pub fn build(&self) -> Result<Twilio> {
+        let client = self.build_client()?;
+        let service_sid = client.service_sid().map(str::to_owned).ok_or_else(|| {
+            Error::invalid_input(format!(
+                "twilio: no Verify service: set it with TwilioBuilder::service_sid or {}",
+                phone_verify_core::kit::EnvSetting::name(TwilioSetting::ServiceSid)
+            ))
+            .with_provider(PROVIDER)
+        })?;
+        Ok(Twilio {
+            client,
+            service_sid,
+        })
+    }
+}
+
+impl Twilio {
+    /// The typed client underneath, for the endpoints the trait does not cover.
+    pub fn client(&self) -> &TwilioClient {
+        &self.client
+    }
+
+    /// The Verify service verifications start in.
+    pub fn service_sid(&self) -> &str {
+        &self.service_sid
+    }
+}
+
+/// Twilio's channel for a core channel the verifier supports.
+fn twilio_channel(channel: &Channel) -> Option<TwilioChannel> {
+    match channel {
+        Channel::Sms => Some(TwilioChannel::Sms),
+        Channel::WhatsApp => Some(TwilioChannel::Whatsapp),
+        Channel::Voice => Some(TwilioChannel::Call),
+        _ => None,
+    }
+}
+
+/// A typed error about an answer that cannot be right.
+fn contradiction(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Decode,
+        format!("twilio: check-verification answered {what}"),
+    )
+    .with_provider(PROVIDER)
+}
+
+#[async_trait]
+impl PhoneVerifier for Twilio {
+    fn provider(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::WhatsApp)
+            .with_otp_channel(Channel::Voice)
+            .with_localized_messages(true)
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        request
+            .validate(&self.capabilities())
+            .map_err(|e| e.with_provider(PROVIDER))?;
+        let (Some(phone), Some(channel)) = (&request.phone, twilio_channel(&request.channel))
+        else {
+            return Err(
+                Error::invalid_input("twilio: a phone number is required").with_provider(PROVIDER)
+            );
+        };
+        let mut create = CreateVerification::new(phone.e164(), channel);
+        create.locale = request.language.as_ref().map(|l| l.as_str().to_owned());
+        create.device_ip = request.context.end_user_ip;
+        let started = self
+            .client
+            .create_verification(&self.service_sid, &create)
+            .await?;
+        // The SID goes into later URLs: an answer without a well-formed one cannot be checked.
+        check_sid(&started.sid, "VE", "a verification SID").map_err(|_| {
+            Error::new(
+                ErrorKind::Decode,
+                "twilio: create-verification answered without a well-formed verification SID",
+            )
+            .with_provider(PROVIDER)
+        })?;
+        let created = started.date_created.unwrap_or_else(OffsetDateTime::now_utc);
+        Ok(
+            Verification::new(PROVIDER, started.sid, request.channel.clone())
+                .with_phone(phone.clone())
+                .with_created_at(created)
+                .with_expires_at(created + VERIFICATION_LIFETIME)
+                .with_extra(EXTRA_SERVICE_SID, self.service_sid.clone()),
+        )
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        verification.ensure_provider(&PROVIDER)?;
+        let code = request.require_code()?;
+        let service = verification
+            .extra_str(EXTRA_SERVICE_SID)
+            .unwrap_or(&self.service_sid);
+        let target = CheckTarget::VerificationSid(verification.reference.clone());
+        let answer = match self.client.check_verification(service, code, &target).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                let expired = verification.is_expired_at(OffsetDateTime::now_utc());
+                return match errors::check_rejection(&error, expired) {
+                    Some(rejection) => Ok(CheckOutcome::Rejected(rejection)),
+                    None => Err(error),
+                };
+            }
+        };
+        if answer
+            .sid
+            .as_deref()
+            .is_some_and(|sid| sid != verification.reference)
+        {
+            return Err(contradiction("for another verification"));
+        }
+        outcome(verification, &answer)
+    }
+}
+
+/// The outcome of a check Twilio answered with `answer`.
+fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Result<CheckOutcome> {
+    let rejected = |reason: RejectReason, status: &str| {
+        Ok(CheckOutcome::Rejected(
+            Rejection::new(reason)
+                .with_provider_code(status)
+                .with_message(format!("the verification is {status}")),
+        ))
+    };
+    match (&answer.status, answer.valid) {
+        (VerificationStatus::Approved, true) => Ok(CheckOutcome::Verified(
+            Verified::new(verification.channel.clone())
+                // The number as Twilio reports it; the handle's if the answer has none.
+                .with_phone(
+                    answer
+                        .to
+                        .as_deref()
+                        .and_then(|to| to.parse::<PhoneNumber>().ok())
+                        .or_else(|| verification.phone.clone()),
+                )
+                .with_verified_at(Some(
+                    answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
+                )),
+        )),
+        (VerificationStatus::Approved, false) | (_, true) => Err(contradiction(&format!(
+            "status {:?} with valid {}",
+            answer.status, answer.valid
+        ))),
+        (VerificationStatus::Pending, false) => Ok(CheckOutcome::Rejected(
+            Rejection::new(RejectReason::WrongCode)
+                .with_provider_code("pending")
+                .with_message("the code is not correct"),
+        )),
+        (VerificationStatus::MaxAttemptsReached, false) => {
+            rejected(RejectReason::TooManyAttempts, "max_attempts_reached")
+        }
+        (VerificationStatus::Expired, false) => rejected(RejectReason::Expired, "expired"),
+        (VerificationStatus::Canceled, false) => rejected(RejectReason::NotFound, "canceled"),
+        (VerificationStatus::Deleted, false) => rejected(RejectReason::NotFound, "deleted"),
+        (VerificationStatus::Failed, false) => rejected(RejectReason::NotFound, "failed"),
+        (VerificationStatus::Other(status), false) => Err(Error::new(
+            ErrorKind::Provider,
+            format!(
+                "twilio: check-verification answered the undocumented status {:?}",
+                status.chars().take(32).collect::<String>()
+            ),
+        )
+        .with_provider(PROVIDER)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> Verification {
+        Verification::new(PROVIDER, "VE0123456789abcdef0123456789abcdef", Channel::Sms)
+            .with_phone("+15017122661".parse().unwrap())
+    }
+
+    fn answer(json: &str) -> wire::VerificationCheck {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_outcomes() {
+        let verified =
+            outcome(&handle(), &answer(r#"{"status":"approved","valid":true}"#)).unwrap();
+        assert_eq!(
+            verified.verified().unwrap().phone.as_ref().unwrap().e164(),
+            "+15017122661"
+        );
+        let reported = outcome(
+            &handle(),
+            &answer(r#"{"status":"approved","valid":true,"to":"+15017122669"}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            reported.verified().unwrap().phone.as_ref().unwrap().e164(),
+            "+15017122669"
+        );
+        for (status, reason) in [
+            ("pending", RejectReason::WrongCode),
+            ("max_attempts_reached", RejectReason::TooManyAttempts),
+            ("expired", RejectReason::Expired),
+            ("canceled", RejectReason::NotFound),
+            ("deleted", RejectReason::NotFound),
+            ("failed", RejectReason::NotFound),
+        ] {
+            let json = format!(r#"{{"status":"{status}","valid":false}}"#);
+            let got = outcome(&handle(), &answer(&json)).unwrap();
+            assert_eq!(got.rejection().unwrap().reason, reason, "{status}");
+        }
+    }
+
+    #[test]
+    fn contradictions_and_unknown_statuses_are_errors() {
+        for json in [
+            r#"{"status":"approved","valid":false}"#,
+            r#"{"status":"pending","valid":true}"#,
+        ] {
+            let err = outcome(&handle(), &answer(json)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode, "{json}");
+        }
+        let err = outcome(&handle(), &answer(r#"{"status":"mystery"}"#)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Provider);
+    }
+
+    #[test]
+    fn capabilities_are_the_channels_twilio_delivers() {
+        let verifier = TwilioBuilder::new("AC0123456789abcdef0123456789abcdef", "t")
+            .service_sid("VA0123456789abcdef0123456789abcdef")
+            .build()
+            .unwrap();
+        let caps = verifier.capabilities();
+        for channel in [Channel::Sms, Channel::WhatsApp, Channel::Voice] {
+            assert!(caps.is_otp(&channel), "{channel}");
+            assert!(twilio_channel(&channel).is_some());
+        }
+        for channel in [
+            Channel::Telegram,
+            Channel::Totp,
+            Channel::Email,
+            Channel::FlashCall,
+        ] {
+            assert!(!caps.supports(&channel), "{channel}");
+        }
+        assert!(caps.localized_messages);
+        let err = TwilioBuilder::new("AC0123456789abcdef0123456789abcdef", "t")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("TWILIO_SERVICE_SID"), "{err}");
+    }
+}

@@ -1,0 +1,487 @@
+//! Twilio Verify v2's request parameters and answers, as its OpenAPI description names them
+//! (`twilio_verify_v2.json`). Answers are decoded leniently ([`phone_verify_core::kit::lenient`]):
+//! unknown fields are ignored, `null` counts as absent, numbers and booleans may come as
+//! strings.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use phone_verify_core::kit::lenient;
+use serde::{Deserialize, Deserializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A channel of `POST Services/{ServiceSid}/Verifications` (`Channel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TwilioChannel {
+    /// `sms`.
+    Sms,
+    /// `whatsapp`.
+    Whatsapp,
+    /// `call`: the code is read out in a voice call.
+    Call,
+    /// `email` (needs an e-mail integration on the service; `To` is an address).
+    Email,
+}
+
+impl TwilioChannel {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Whatsapp => "whatsapp",
+            Self::Call => "call",
+            Self::Email => "email",
+        }
+    }
+}
+
+impl fmt::Display for TwilioChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `RiskCheck` of a verification: Fraud Guard on SMS (`enable`, Twilio's default) or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RiskCheck {
+    /// `enable`.
+    Enable,
+    /// `disable`.
+    Disable,
+}
+
+impl RiskCheck {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enable => "enable",
+            Self::Disable => "disable",
+        }
+    }
+}
+
+/// The parameters of `POST Services/{ServiceSid}/Verifications`, as the typed client sends
+/// them. Only what is set is sent.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreateVerification {
+    /// `To`: an E.164 number (or an e-mail address for [`TwilioChannel::Email`]).
+    pub to: String,
+    /// `Channel`.
+    pub channel: TwilioChannel,
+    /// `Locale`: the message language, e.g. `en`, `pt-BR`.
+    pub locale: Option<String>,
+    /// `CustomCode`: a code of your own (the service must allow custom codes).
+    pub custom_code: Option<String>,
+    /// `DeviceIp`: the end user's IP address.
+    pub device_ip: Option<IpAddr>,
+    /// `RiskCheck`.
+    pub risk_check: Option<RiskCheck>,
+    /// `Tags`: a JSON object of tags recorded with the verification.
+    pub tags: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl CreateVerification {
+    /// A verification of `to` by `channel`, nothing else set.
+    pub fn new(to: impl Into<String>, channel: TwilioChannel) -> Self {
+        Self {
+            to: to.into(),
+            channel,
+            locale: None,
+            custom_code: None,
+            device_ip: None,
+            risk_check: None,
+            tags: None,
+        }
+    }
+
+    /// The form fields, in the OpenAPI's order.
+    pub(crate) fn form(&self) -> Vec<(&'static str, String)> {
+        let mut form = vec![
+            ("To", self.to.clone()),
+            ("Channel", self.channel.as_str().to_owned()),
+        ];
+        if let Some(locale) = &self.locale {
+            form.push(("Locale", locale.clone()));
+        }
+        if let Some(code) = &self.custom_code {
+            form.push(("CustomCode", code.clone()));
+        }
+        if let Some(ip) = self.device_ip {
+            form.push(("DeviceIp", ip.to_string()));
+        }
+        if let Some(risk) = self.risk_check {
+            form.push(("RiskCheck", risk.as_str().to_owned()));
+        }
+        if let Some(tags) = &self.tags {
+            form.push(("Tags", serde_json::Value::Object(tags.clone()).to_string()));
+        }
+        form
+    }
+}
+
+impl fmt::Debug for CreateVerification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The recipient and a custom code are never shown.
+        f.debug_struct("CreateVerification")
+            .field("channel", &self.channel)
+            .field("locale", &self.locale)
+            .field(
+                "custom_code",
+                &self.custom_code.as_ref().map(|_| "<redacted>"),
+            )
+            .field("device_ip", &self.device_ip.is_some())
+            .field("risk_check", &self.risk_check)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `Status` of `POST Services/{ServiceSid}/Verifications/{Sid}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VerificationUpdate {
+    /// `canceled`: the code can no longer be checked.
+    Canceled,
+    /// `approved`: approve without a code (e.g. after another factor).
+    Approved,
+}
+
+impl VerificationUpdate {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Canceled => "canceled",
+            Self::Approved => "approved",
+        }
+    }
+}
+
+/// Which verification `POST Services/{ServiceSid}/VerificationCheck` checks.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CheckTarget {
+    /// `VerificationSid`: the verification (`VE…`) itself.
+    VerificationSid(String),
+    /// `To`: the newest pending verification of this number or address.
+    To(String),
+}
+
+impl CheckTarget {
+    /// The form field.
+    pub(crate) fn field(&self) -> (&'static str, &str) {
+        match self {
+            Self::VerificationSid(sid) => ("VerificationSid", sid),
+            Self::To(to) => ("To", to),
+        }
+    }
+}
+
+impl fmt::Debug for CheckTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::VerificationSid(sid) => f.debug_tuple("VerificationSid").field(sid).finish(),
+            Self::To(_) => f.write_str("To(<redacted>)"),
+        }
+    }
+}
+
+/// The parameters of `POST Services` the typed client sends (only what is set).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreateService {
+    /// `FriendlyName` (required; up to 32 characters, shown in messages).
+    pub friendly_name: String,
+    /// `CodeLength`: 4 to 10.
+    pub code_length: Option<u8>,
+    /// `LookupEnabled`.
+    pub lookup_enabled: Option<bool>,
+    /// `SkipSmsToLandlines`.
+    pub skip_sms_to_landlines: Option<bool>,
+    /// `DtmfInputRequired`.
+    pub dtmf_input_required: Option<bool>,
+    /// `DoNotShareWarningEnabled`.
+    pub do_not_share_warning_enabled: Option<bool>,
+    /// `CustomCodeEnabled`.
+    pub custom_code_enabled: Option<bool>,
+}
+
+impl CreateService {
+    /// A service named `friendly_name`, Twilio's defaults for the rest.
+    pub fn new(friendly_name: impl Into<String>) -> Self {
+        Self {
+            friendly_name: friendly_name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The form fields, in the OpenAPI's order.
+    pub(crate) fn form(&self) -> Vec<(&'static str, String)> {
+        let mut form = vec![("FriendlyName", self.friendly_name.clone())];
+        if let Some(n) = self.code_length {
+            form.push(("CodeLength", n.to_string()));
+        }
+        for (name, value) in [
+            ("LookupEnabled", self.lookup_enabled),
+            ("SkipSmsToLandlines", self.skip_sms_to_landlines),
+            ("DtmfInputRequired", self.dtmf_input_required),
+            (
+                "DoNotShareWarningEnabled",
+                self.do_not_share_warning_enabled,
+            ),
+            ("CustomCodeEnabled", self.custom_code_enabled),
+        ] {
+            if let Some(v) = value {
+                form.push((name, v.to_string()));
+            }
+        }
+        form
+    }
+}
+
+/// A verification's `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerificationStatus {
+    /// `pending`: waiting for the right code (also the answer to a wrong code).
+    Pending,
+    /// `approved`: the right code was checked.
+    Approved,
+    /// `canceled`.
+    Canceled,
+    /// `max_attempts_reached`: too many wrong codes.
+    MaxAttemptsReached,
+    /// `expired`: 10 minutes passed.
+    Expired,
+    /// `failed`.
+    Failed,
+    /// `deleted`.
+    Deleted,
+    /// A status Twilio may add later, as sent.
+    Other(String),
+}
+
+impl VerificationStatus {
+    /// The status for its wire name (any case).
+    pub fn parse(name: &str) -> Self {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "canceled" | "cancelled" => Self::Canceled,
+            "max_attempts_reached" => Self::MaxAttemptsReached,
+            "expired" => Self::Expired,
+            "failed" => Self::Failed,
+            "deleted" => Self::Deleted,
+            _ => Self::Other(name.trim().to_owned()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VerificationStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::non_empty_string(d).map(|s| Self::parse(&s))
+    }
+}
+
+/// An RFC 3339 time, or `None` when absent or not one (Twilio's dates are informative; a
+/// malformed one is not worth refusing an answer for).
+fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    Ok(lenient::opt_string(d)?.and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()))
+}
+
+/// A Verification resource (`verify.v2.service.verification`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[non_exhaustive]
+pub struct Verification {
+    /// `sid`: `VE…`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub sid: String,
+    /// `service_sid`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub service_sid: Option<String>,
+    /// `to`: the number or address, as Twilio normalized it.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub to: Option<String>,
+    /// `channel`, as sent.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub channel: Option<String>,
+    /// `status`.
+    pub status: VerificationStatus,
+    /// `valid`: whether it was approved.
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    pub valid: bool,
+    /// `date_created`.
+    #[serde(default, deserialize_with = "opt_time")]
+    pub date_created: Option<OffsetDateTime>,
+    /// `date_updated`.
+    #[serde(default, deserialize_with = "opt_time")]
+    pub date_updated: Option<OffsetDateTime>,
+    /// `send_code_attempts`: one entry per send of this verification.
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub send_code_attempts: Vec<serde_json::Value>,
+}
+
+/// A VerificationCheck resource (`verify.v2.service.verification_check`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[non_exhaustive]
+pub struct VerificationCheck {
+    /// `sid`: the verification's `VE…`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub sid: Option<String>,
+    /// `to`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub to: Option<String>,
+    /// `channel`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub channel: Option<String>,
+    /// `status`: `approved` for the right code, `pending` for a wrong one.
+    pub status: VerificationStatus,
+    /// `valid`.
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    pub valid: bool,
+    /// `date_updated`: when it was checked.
+    #[serde(default, deserialize_with = "opt_time")]
+    pub date_updated: Option<OffsetDateTime>,
+}
+
+/// A Service resource (`verify.v2.service`), the fields the client uses.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Service {
+    /// `sid`: `VA…`.
+    #[serde(deserialize_with = "lenient::non_empty_string")]
+    pub sid: String,
+    /// `friendly_name`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub friendly_name: Option<String>,
+    /// `code_length`.
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub code_length: Option<u64>,
+    /// `lookup_enabled`.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub lookup_enabled: Option<bool>,
+    /// `custom_code_enabled`.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub custom_code_enabled: Option<bool>,
+}
+
+/// Twilio's error body: `{"code", "message", "more_info", "status"}`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorBody {
+    /// `code`, e.g. `60200`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub code: Option<String>,
+    /// `message`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub message: Option<String>,
+    /// `more_info`: the error's documentation page.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub more_info: Option<String>,
+    /// `status`: the HTTP status.
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub status: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_verification_form_has_the_openapi_names() {
+        let mut create = CreateVerification::new("+15017122661", TwilioChannel::Whatsapp);
+        create.locale = Some("pt-BR".into());
+        create.custom_code = Some("867530".into());
+        create.device_ip = Some("203.0.113.7".parse().unwrap());
+        create.risk_check = Some(RiskCheck::Disable);
+        create.tags = Some(serde_json::from_str(r#"{"order":"42"}"#).unwrap());
+        let form = create.form();
+        let names: Vec<&str> = form.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            [
+                "To",
+                "Channel",
+                "Locale",
+                "CustomCode",
+                "DeviceIp",
+                "RiskCheck",
+                "Tags"
+            ]
+        );
+        assert_eq!(form[1].1, "whatsapp");
+        assert_eq!(form[4].1, "203.0.113.7");
+        assert_eq!(form[6].1, r#"{"order":"42"}"#);
+        let shown = format!("{create:?}");
+        assert!(!shown.contains("867530") && !shown.contains("5017122661"));
+        assert_eq!(
+            CreateVerification::new("+1", TwilioChannel::Sms)
+                .form()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn service_form_sends_only_what_is_set() {
+        let mut s = CreateService::new("Shop");
+        assert_eq!(s.form(), [("FriendlyName", "Shop".to_owned())]);
+        s.code_length = Some(8);
+        s.custom_code_enabled = Some(true);
+        assert_eq!(
+            s.form(),
+            [
+                ("FriendlyName", "Shop".to_owned()),
+                ("CodeLength", "8".to_owned()),
+                ("CustomCodeEnabled", "true".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn statuses_parse_leniently() {
+        for (wire, status) in [
+            ("pending", VerificationStatus::Pending),
+            ("APPROVED", VerificationStatus::Approved),
+            ("canceled", VerificationStatus::Canceled),
+            (
+                "max_attempts_reached",
+                VerificationStatus::MaxAttemptsReached,
+            ),
+            ("expired", VerificationStatus::Expired),
+            ("failed", VerificationStatus::Failed),
+            ("deleted", VerificationStatus::Deleted),
+            ("new_one", VerificationStatus::Other("new_one".into())),
+        ] {
+            assert_eq!(VerificationStatus::parse(wire), status);
+        }
+    }
+
+    #[test]
+    fn verification_decodes_documented_and_odd_shapes() {
+        let v: Verification = serde_json::from_str(
+            r#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","to":"+15017122661","channel":"sms",
+                "status":"pending","valid":false,"date_created":"2015-07-30T20:00:00Z",
+                "date_updated":"not a date","send_code_attempts":null,"lookup":{},"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(v.status, VerificationStatus::Pending);
+        assert!(!v.valid);
+        assert_eq!(v.date_created.unwrap().unix_timestamp(), 1_438_286_400);
+        assert_eq!(v.date_updated, None);
+        assert!(v.send_code_attempts.is_empty());
+
+        let check: VerificationCheck =
+            serde_json::from_str(r#"{"status":"approved","valid":"true"}"#).unwrap();
+        assert!(check.valid);
+        assert!(serde_json::from_str::<Verification>(r#"{"sid":"","status":"pending"}"#).is_err());
+        assert!(serde_json::from_str::<VerificationCheck>(r#"{"status":[]}"#).is_err());
+        assert!(serde_json::from_str::<VerificationCheck>(r#"{"valid":true}"#).is_err());
+
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"code":60200,"message":"Invalid parameter","more_info":"https://www.twilio.com/docs/errors/60200","status":400}"#,
+        )
+        .unwrap();
+        assert_eq!(body.code.as_deref(), Some("60200"));
+        assert_eq!(body.status, Some(400));
+    }
+}

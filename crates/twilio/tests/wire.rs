@@ -1,0 +1,711 @@
+//! Wire-exact tests of every Twilio Verify v2 endpoint the crate uses against a mock HTTP
+//! server: method, path, HTTP Basic, form fields and values; answers parsed; every documented
+//! error typed; hostile answers; sends never retried, checks retried only per the consume
+//! rules; input checked before any request.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::{
+    Channel, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
+    RejectReason, RequestContext, StartRequest, Verification,
+};
+use phone_verify_twilio::{
+    CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, RiskCheck, Twilio,
+    TwilioBuilder, TwilioChannel, TwilioClient, VerificationStatus, VerificationUpdate,
+};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use wiremock::matchers::{body_string, header, method, path};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "canary-token";
+const KEY: &str = "SK0123456789abcdef0123456789abcdef";
+const KEY_SECRET: &str = "canary-key-secret";
+const SERVICE: &str = "VA0123456789abcdef0123456789abcdef";
+const OTHER_SERVICE: &str = "VAfedcba9876543210fedcba9876543210";
+const VE: &str = "VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const PHONE: &str = "+15017122661";
+const FORM: &str = "application/x-www-form-urlencoded";
+const REQUEST_ID: &str = "RQbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
+}
+
+fn phone() -> PhoneNumber {
+    PhoneNumber::parse(PHONE).unwrap()
+}
+
+/// A builder for the mock server: quick retries, short attempts.
+fn builder(server: &MockServer) -> TwilioBuilder {
+    TwilioBuilder::new(ACCOUNT, TOKEN)
+        .base_url(&format!("{}/v2", server.uri()))
+        .service_sid(SERVICE)
+        .retry(
+            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(400)))
+}
+
+fn client(server: &MockServer) -> TwilioClient {
+    builder(server).build_client().unwrap()
+}
+
+fn verifier(server: &MockServer) -> Twilio {
+    builder(server).build().unwrap()
+}
+
+fn verifications_path() -> String {
+    format!("/v2/Services/{SERVICE}/Verifications")
+}
+
+fn verification_path() -> String {
+    format!("/v2/Services/{SERVICE}/Verifications/{VE}")
+}
+
+fn check_path() -> String {
+    format!("/v2/Services/{SERVICE}/VerificationCheck")
+}
+
+/// A request to `verb path` with the account's Basic auth.
+fn expect(verb: &str, p: &str) -> MockBuilder {
+    Mock::given(method(verb))
+        .and(path(p))
+        .and(header("authorization", basic(ACCOUNT, TOKEN).as_str()))
+        .and(header("accept", "application/json"))
+}
+
+/// The same with exactly this form body.
+fn expect_form(verb: &str, p: &str, form: &str) -> MockBuilder {
+    expect(verb, p)
+        .and(header("content-type", FORM))
+        .and(body_string(form))
+}
+
+fn verification_json(status: &str) -> Value {
+    json!({
+        "sid": VE,
+        "service_sid": SERVICE,
+        "account_sid": ACCOUNT,
+        "to": PHONE,
+        "channel": "sms",
+        "status": status,
+        "valid": status == "approved",
+        "lookup": {},
+        "amount": null,
+        "payee": null,
+        "send_code_attempts": [{"time": "2015-07-30T20:00:00Z", "channel": "SMS", "attempt_sid": "VLaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}],
+        "date_created": "2015-07-30T20:00:00Z",
+        "date_updated": "2015-07-30T20:00:00Z",
+        "sna": null,
+        "url": format!("https://verify.twilio.com/v2/Services/{SERVICE}/Verifications/{VE}")
+    })
+}
+
+fn check_json(status: &str, valid: bool) -> Value {
+    json!({
+        "sid": VE,
+        "service_sid": SERVICE,
+        "account_sid": ACCOUNT,
+        "to": PHONE,
+        "channel": "sms",
+        "status": status,
+        "valid": valid,
+        "amount": null,
+        "payee": null,
+        "date_created": "2015-07-30T20:00:00Z",
+        "date_updated": "2015-07-30T20:00:30Z",
+        "sna_attempts_error_codes": []
+    })
+}
+
+fn service_json() -> Value {
+    json!({
+        "sid": SERVICE,
+        "account_sid": ACCOUNT,
+        "friendly_name": "Shop",
+        "code_length": 6,
+        "lookup_enabled": false,
+        "custom_code_enabled": true,
+        "date_created": "2015-07-30T20:00:00Z",
+        "url": format!("https://verify.twilio.com/v2/Services/{SERVICE}")
+    })
+}
+
+/// Twilio's error answer for `code`.
+fn twilio_error(code: u32, status: u16) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("twilio-request-id", REQUEST_ID)
+        .set_body_json(json!({
+            "code": code,
+            "message": format!("Twilio says {code}"),
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": status
+        }))
+}
+
+fn code() -> Code {
+    Code::new("123456").unwrap()
+}
+
+fn handle() -> Verification {
+    Verification::new(phone_verify_twilio::PROVIDER, VE, Channel::Sms)
+        .with_phone(phone())
+        .with_expires_at(OffsetDateTime::now_utc() + Duration::from_secs(600))
+        .with_extra(EXTRA_SERVICE_SID, SERVICE)
+}
+
+#[tokio::test]
+async fn every_endpoint_is_wire_exact() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+
+    expect_form(
+        "POST",
+        "/v2/Services",
+        "FriendlyName=My+Shop&CodeLength=8&CustomCodeEnabled=true",
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(service_json()))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let mut create = CreateService::new("My Shop");
+    create.code_length = Some(8);
+    create.custom_code_enabled = Some(true);
+    let service = client.create_service(&create).await.unwrap();
+    assert_eq!(service.sid, SERVICE);
+    assert_eq!(service.code_length, Some(6));
+    assert_eq!(service.custom_code_enabled, Some(true));
+
+    expect("GET", &format!("/v2/Services/{SERVICE}"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        client
+            .fetch_service(SERVICE)
+            .await
+            .unwrap()
+            .friendly_name
+            .as_deref(),
+        Some("Shop")
+    );
+
+    expect_form(
+        "POST",
+        &verifications_path(),
+        "To=%2B15017122661&Channel=whatsapp&Locale=pt-BR&CustomCode=867530&DeviceIp=203.0.113.7\
+         &RiskCheck=disable&Tags=%7B%22order%22%3A%2242%22%7D",
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(verification_json("pending")))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let mut start = CreateVerification::new(PHONE, TwilioChannel::Whatsapp);
+    start.locale = Some("pt-BR".into());
+    start.custom_code = Some("867530".into());
+    start.device_ip = Some("203.0.113.7".parse().unwrap());
+    start.risk_check = Some(RiskCheck::Disable);
+    start.tags = Some(serde_json::from_str(r#"{"order":"42"}"#).unwrap());
+    let started = client.create_verification(SERVICE, &start).await.unwrap();
+    assert_eq!(started.sid, VE);
+    assert_eq!(started.status, VerificationStatus::Pending);
+    assert_eq!(started.send_code_attempts.len(), 1);
+
+    expect_form(
+        "POST",
+        &verifications_path(),
+        "To=user%40example.com&Channel=email",
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(verification_json("pending")))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let email = CreateVerification::new("user@example.com", TwilioChannel::Email);
+    client.create_verification(SERVICE, &email).await.unwrap();
+
+    expect("GET", &verification_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(verification_json("pending")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fetched = client.fetch_verification(SERVICE, VE).await.unwrap();
+    assert_eq!(fetched.to.as_deref(), Some(PHONE));
+
+    for (update, status) in [
+        (VerificationUpdate::Canceled, "canceled"),
+        (VerificationUpdate::Approved, "approved"),
+    ] {
+        expect_form("POST", &verification_path(), &format!("Status={status}"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(verification_json(status)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let updated = client
+            .update_verification(SERVICE, VE, update)
+            .await
+            .unwrap();
+        assert_eq!(updated.status, VerificationStatus::parse(status));
+    }
+
+    expect_form(
+        "POST",
+        &check_path(),
+        &format!("Code=123456&VerificationSid={VE}"),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(check_json("approved", true)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let checked = client
+        .check_verification(SERVICE, &code(), &CheckTarget::VerificationSid(VE.into()))
+        .await
+        .unwrap();
+    assert!(checked.valid);
+    assert_eq!(checked.status, VerificationStatus::Approved);
+
+    expect_form("POST", &check_path(), "Code=123456&To=%2B15017122661")
+        .respond_with(ResponseTemplate::new(200).set_body_json(check_json("pending", false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let checked = client
+        .check_verification(SERVICE, &code(), &CheckTarget::To(PHONE.into()))
+        .await
+        .unwrap();
+    assert_eq!(checked.status, VerificationStatus::Pending);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn an_api_key_authenticates_with_its_sid_and_secret() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/Services/{SERVICE}")))
+        .and(header("authorization", basic(KEY, KEY_SECRET).as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = TwilioBuilder::api_key(KEY, KEY_SECRET)
+        .base_url(&format!("{}/v2", server.uri()))
+        .build_client()
+        .unwrap();
+    client.fetch_service(SERVICE).await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn start_sends_locale_and_device_ip_and_a_fresh_process_checks_the_handle() {
+    let server = MockServer::start().await;
+    expect_form(
+        "POST",
+        &verifications_path(),
+        "To=%2B15017122661&Channel=call&Locale=es&DeviceIp=2001%3Adb8%3A%3A7",
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(verification_json("pending")))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let start = StartRequest::otp(Channel::Voice, phone())
+        .language("es".parse().unwrap())
+        .context(RequestContext::new().end_user_ip("2001:db8::7".parse().unwrap()));
+    let handle = verifier(&server).start(&start).await.unwrap();
+    assert_eq!(handle.reference, VE);
+    assert_eq!(handle.channel, Channel::Voice);
+    assert_eq!(handle.extra_str(EXTRA_SERVICE_SID), Some(SERVICE));
+    assert_eq!(handle.created_at.unix_timestamp(), 1_438_286_400);
+    assert_eq!(
+        handle.expires_at.unwrap() - handle.created_at,
+        Duration::from_secs(600)
+    );
+    let saved = handle.to_json().unwrap();
+    assert!(!saved.contains(TOKEN));
+
+    // Another process, configured with another service: the handle's service is checked.
+    expect_form(
+        "POST",
+        &check_path(),
+        &format!("Code=123456&VerificationSid={VE}"),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(check_json("approved", true)))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let elsewhere = builder(&server).service_sid(OTHER_SERVICE).build().unwrap();
+    let outcome = elsewhere
+        .check_code(&Verification::from_json(&saved).unwrap(), &code())
+        .await
+        .unwrap();
+    let verified = outcome.verified().expect("verified");
+    assert_eq!(verified.phone.as_ref().map(PhoneNumber::e164), Some(PHONE));
+    assert_eq!(verified.channel, Channel::Voice);
+    assert_eq!(
+        verified.verified_at.unwrap().unix_timestamp(),
+        1_438_286_430
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn checks_turn_statuses_and_documented_refusals_into_outcomes() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    // A 429 answering a check is re-asked by the kit's consume rule (Twilio's 20429 is never
+    // processed); 60202 is a final 429, so it may be asked up to the retry policy's attempts,
+    // with the same answer. Every other answer is asked once.
+    let answers = [
+        (
+            ResponseTemplate::new(200).set_body_json(check_json("pending", false)),
+            RejectReason::WrongCode,
+            "pending",
+            1..=1,
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(check_json("max_attempts_reached", false)),
+            RejectReason::TooManyAttempts,
+            "max_attempts_reached",
+            1..=1,
+        ),
+        (
+            twilio_error(60202, 429),
+            RejectReason::TooManyAttempts,
+            "60202",
+            1..=3,
+        ),
+        (
+            twilio_error(20404, 404),
+            RejectReason::NotFound,
+            "20404",
+            1..=1,
+        ),
+    ];
+    for (answer, reason, provider_code, asked) in answers {
+        expect("POST", &check_path())
+            .respond_with(answer)
+            .expect(asked)
+            .mount(&server)
+            .await;
+        let outcome = verifier.check_code(&handle(), &code()).await.unwrap();
+        let rejection = outcome.rejection().expect("rejected");
+        assert_eq!(rejection.reason, reason, "{provider_code}");
+        assert_eq!(rejection.provider_code.as_deref(), Some(provider_code));
+        server.verify().await;
+        server.reset().await;
+    }
+
+    // 20404 for a handle past its 10 minutes: the verification expired.
+    expect("POST", &check_path())
+        .respond_with(twilio_error(20404, 404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let old = handle().with_expires_at(OffsetDateTime::now_utc() - Duration::from_secs(1));
+    let outcome = verifier.check_code(&old, &code()).await.unwrap();
+    assert_eq!(outcome.rejection().unwrap().reason, RejectReason::Expired);
+    server.verify().await;
+}
+
+/// Every code of `errors.toml` with its documented status and kind.
+const DOCUMENTED: [(u32, u16, ErrorKind); 10] = [
+    (60200, 400, ErrorKind::InvalidInput),
+    (60202, 429, ErrorKind::RateLimited),
+    (60203, 429, ErrorKind::RateLimited),
+    (20404, 404, ErrorKind::NotFound),
+    (20003, 401, ErrorKind::Unauthorized),
+    (20429, 429, ErrorKind::RateLimited),
+    (60212, 429, ErrorKind::RateLimited),
+    (60205, 400, ErrorKind::Unsupported),
+    (60410, 403, ErrorKind::Blocked),
+    (60605, 403, ErrorKind::Blocked),
+];
+
+#[tokio::test]
+async fn every_documented_error_is_typed_with_code_message_and_request_id() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let start = StartRequest::sms(phone());
+    for (code, status, kind) in DOCUMENTED {
+        // A send is never retried, whatever the answer: one request each.
+        expect("POST", &verifications_path())
+            .respond_with(twilio_error(code, status))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.start(&start).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{code}");
+        let code_text = code.to_string();
+        assert_eq!(err.provider_code(), Some(code_text.as_str()));
+        let said = format!("Twilio says {code}");
+        assert_eq!(err.provider_message(), Some(said.as_str()));
+        assert_eq!(err.http_status(), Some(status));
+        assert_eq!(err.request_id(), Some(REQUEST_ID));
+        assert_eq!(
+            err.provider().map(phone_verify_core::ProviderId::as_str),
+            Some("twilio")
+        );
+        assert!(!err.to_string().contains(TOKEN));
+        server.verify().await;
+        server.reset().await;
+    }
+}
+
+#[tokio::test]
+async fn sends_are_never_retried() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let start = StartRequest::sms(phone());
+    for (answer, kind) in [
+        (ResponseTemplate::new(503), ErrorKind::ProviderUnavailable),
+        (
+            ResponseTemplate::new(503).insert_header("retry-after", "0"),
+            ErrorKind::ProviderUnavailable,
+        ),
+        (ResponseTemplate::new(500), ErrorKind::MaybeSent),
+        (ResponseTemplate::new(502), ErrorKind::MaybeSent),
+        (
+            twilio_error(20429, 429).insert_header("retry-after", "0"),
+            ErrorKind::RateLimited,
+        ),
+        (
+            ResponseTemplate::new(201)
+                .set_body_json(verification_json("pending"))
+                .set_delay(Duration::from_secs(3)),
+            ErrorKind::MaybeSent,
+        ),
+    ] {
+        expect("POST", &verifications_path())
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.start(&start).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        server.verify().await;
+        server.reset().await;
+    }
+}
+
+#[tokio::test]
+async fn checks_are_retried_only_when_twilio_surely_did_not_process_them() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    // Refused before processing (429 with Retry-After): retried, and the retry answers.
+    expect("POST", &check_path())
+        .respond_with(twilio_error(20429, 429).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("POST", &check_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(check_json("approved", true)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(
+        verifier
+            .check_code(&handle(), &code())
+            .await
+            .unwrap()
+            .is_verified()
+    );
+    server.verify().await;
+    server.reset().await;
+
+    // A server error or a lost answer: the attempt may have counted. One request, never a
+    // rejection.
+    for answer in [
+        ResponseTemplate::new(500),
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(504),
+        ResponseTemplate::new(200)
+            .set_body_json(check_json("approved", true))
+            .set_delay(Duration::from_secs(3)),
+    ] {
+        expect("POST", &check_path())
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.check_code(&handle(), &code()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert!(!err.is_retryable());
+        server.verify().await;
+        server.reset().await;
+    }
+}
+
+#[tokio::test]
+async fn reads_are_retried() {
+    let server = MockServer::start().await;
+    expect("GET", &verification_path())
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("GET", &verification_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(verification_json("pending")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .fetch_verification(SERVICE, VE)
+        .await
+        .unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn hostile_answers_are_typed_errors() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let huge = format!("{{\"sid\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let mut escaped = verification_json("pending");
+    escaped["sid"] = json!("../../Services/other");
+    let mut wrong_type = verification_json("pending");
+    wrong_type["status"] = json!({"nested": true});
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("not JSON", b"<html>Service Unavailable</html>".to_vec()),
+        ("truncated", br#"{"sid":"VEaaaa","status":"pen"#.to_vec()),
+        ("empty", Vec::new()),
+        ("an array", b"[]".to_vec()),
+        ("deeply nested", nested.into_bytes()),
+        ("over the size cap", huge.into_bytes()),
+        ("a path-escaping sid", escaped.to_string().into_bytes()),
+        (
+            "a status of the wrong type",
+            wrong_type.to_string().into_bytes(),
+        ),
+    ];
+    for (what, body) in bodies {
+        expect("POST", &verifications_path())
+            .respond_with(ResponseTemplate::new(201).set_body_raw(body, "application/json"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier
+            .start(&StartRequest::sms(phone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{what}: {err}");
+        assert!(!err.to_string().contains(TOKEN));
+        server.verify().await;
+        server.reset().await;
+    }
+
+    // A check answer for another verification, or one that contradicts itself.
+    let mut other = check_json("approved", true);
+    other["sid"] = json!("VEcccccccccccccccccccccccccccccccc");
+    for body in [
+        other,
+        check_json("approved", false),
+        check_json("pending", true),
+    ] {
+        expect("POST", &check_path())
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.check_code(&handle(), &code()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        server.verify().await;
+        server.reset().await;
+    }
+
+    // An error answer that is not Twilio's body: the status decides, no code is invented.
+    expect("POST", &verifications_path())
+        .respond_with(ResponseTemplate::new(400).set_body_string("Bad Request"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = verifier
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider_code(), None);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn input_is_checked_before_any_request() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let client = verifier.client();
+
+    for channel in [Channel::Telegram, Channel::Email, Channel::Totp] {
+        let err = verifier
+            .start(&StartRequest::otp(channel.clone(), phone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{channel}");
+    }
+    let err = verifier
+        .start(&StartRequest::new(Channel::Sms, None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+
+    let foreign = Verification::new(
+        phone_verify_core::ProviderId::new_static("verifykit"),
+        VE,
+        Channel::Sms,
+    );
+    let bad_reference = Verification::new(phone_verify_twilio::PROVIDER, "../VE", Channel::Sms);
+    let bad_service = handle().with_extra(EXTRA_SERVICE_SID, "VA/../../x");
+    for h in [foreign, bad_reference, bad_service] {
+        let err = verifier.check_code(&h, &code()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{h:?}");
+    }
+    let err = verifier
+        .check(&handle(), &CheckRequest::poll())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+
+    let mut bad_code = CreateVerification::new(PHONE, TwilioChannel::Sms);
+    bad_code.custom_code = Some("12".into());
+    let mut bad_locale = CreateVerification::new(PHONE, TwilioChannel::Sms);
+    bad_locale.locale = Some("en_US".into());
+    for create in [
+        CreateVerification::new("5017122661", TwilioChannel::Sms),
+        CreateVerification::new("+1 501 712 2661", TwilioChannel::Sms),
+        CreateVerification::new("not-an-address", TwilioChannel::Email),
+        bad_code,
+        bad_locale,
+    ] {
+        let err = client
+            .create_verification(SERVICE, &create)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{create:?}");
+    }
+    let sms = CreateVerification::new(PHONE, TwilioChannel::Sms);
+    assert!(client.create_verification("VA123", &sms).await.is_err());
+    assert!(client.fetch_verification(SERVICE, "VE1").await.is_err());
+    assert!(
+        client
+            .check_verification(SERVICE, &code(), &CheckTarget::To("+1 555".into()))
+            .await
+            .is_err()
+    );
+    assert!(
+        client
+            .create_service(&CreateService::new("x".repeat(33)))
+            .await
+            .is_err()
+    );
+    server.verify().await;
+}
