@@ -165,7 +165,10 @@ impl ProviderName {
                 verifykit::ENV_WEB_REST_URL,
                 verifykit::ENV_API_URL,
             ],
-            Self::Verifik => &[verifik::ENV_TOKEN, verifik::ENV_BASE_URL],
+            Self::Verifik => {
+                let supplied = [verifik::VerifikSetting::Token, verifik::VerifikSetting::BaseUrl];
+                return supplied.iter().any(|setting| setting.to_string() == name);
+            }
             Self::Verigator => &[
                 verigator::ENV_USERNAME,
                 verigator::ENV_PASSWORD,

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_core::{PhoneVerifier, SessionResolver};
 use phone_verify_router::{Route, Router};
 use phone_verify_testkit::Report;

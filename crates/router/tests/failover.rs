@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use phone_verify_core::http::{Clock, RetryPolicy, Sleep, Timeouts};
+use phone_verify_core::http::{Clock, ConfigureHttp, RetryPolicy, Sleep, Timeouts};
 use phone_verify_core::{
     CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt, SessionResolver,
     StartRequest, Verification,
