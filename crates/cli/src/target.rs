@@ -166,7 +166,10 @@ impl ProviderName {
                 verifykit::ENV_API_URL,
             ],
             Self::Verifik => {
-                let supplied = [verifik::VerifikSetting::Token, verifik::VerifikSetting::BaseUrl];
+                let supplied = [
+                    verifik::VerifikSetting::Token,
+                    verifik::VerifikSetting::BaseUrl,
+                ];
                 return supplied.iter().any(|setting| setting.to_string() == name);
             }
             Self::Verigator => &[
