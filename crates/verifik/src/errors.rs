@@ -14,9 +14,8 @@
 //! [`documented_errors`] and [`lookup`] read it) lists: the `message` without an `NNN:` prefix, then `code`. It gives
 //! the [`ErrorKind`] and, for `PUT /v2/phone-validations`, the check outcome. A reason the
 //! table does not list is kept as the provider code (the `NNN:`-prefixed message's reason,
-//! else `code`, else `error`) and takes the kind of its HTTP status
-//! ([`kind_for_status`](phone_verify_core::kit::kind_for_status)), so that an unknown server
-//! error answering a send is [`ErrorKind::MaybeSent`].
+//! else `code`, else `error`) and takes the kind of its HTTP status ([`kind_for_status`]), so
+//! that an unknown server error answering a send is [`ErrorKind::MaybeSent`].
 //!
 //! Every error keeps the reason ([`Error::provider_code`]), Verifik's message as sent
 //! ([`Error::provider_message`]), the HTTP status and, when the body has one, the request id
