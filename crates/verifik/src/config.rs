@@ -157,8 +157,9 @@ impl fmt::Display for VerifikSetting {
     }
 }
 
-/// Everything a [`Verifik`](crate::Verifik) verifier needs. `Debug` never shows the token.
-#[derive(Clone)]
+/// Everything a [`Verifik`](crate::Verifik) verifier needs. `Debug` never shows the token
+/// (`secrecy` redacts it).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerifikConfig {
     /// The access token, sent as `Authorization: Bearer <token>`; `None` for a client that
@@ -180,20 +181,9 @@ impl VerifikConfig {
     }
 }
 
-impl fmt::Debug for VerifikConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifikConfig")
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
-            .field("mode", &self.mode)
-            .field("http", &self.http)
-            .finish()
-    }
-}
-
 /// Builds a [`Verifik`](crate::Verifik) verifier ([`build`](Self::build)) or a
 /// [`VerifikClient`](crate::VerifikClient) ([`build_client`](Self::build_client)); the HTTP
-/// setters come with [`ConfigureHttp`].
+/// setters come with [`ConfigureHttp`]. `Debug` never shows the token (`secrecy` redacts it).
 ///
 /// ```
 /// use std::time::Duration;
@@ -215,23 +205,12 @@ impl fmt::Debug for VerifikConfig {
 /// assert!(!login.has_token());
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct VerifikBuilder {
     token: Option<SecretString>,
     base_url: String,
     mode: Mode,
     http: HttpSettings,
-}
-
-impl fmt::Debug for VerifikBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifikBuilder")
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
-            .field("mode", &self.mode)
-            .field("http", &self.http)
-            .finish()
-    }
 }
 
 impl ConfigureHttp for VerifikBuilder {
