@@ -16,6 +16,28 @@ use crate::wire::{
     WhatsAppTemplate,
 };
 
+/// Setters of a request's optional fields: `name(value)` sets the field `name` to
+/// `Some(value)` (`Some(value.into())` for text).
+macro_rules! optional_setters {
+    () => {};
+    ($(#[$doc:meta])* $name:ident: impl Into<String>; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<String>) -> Self {
+            self.$name = Some(value.into());
+            self
+        }
+        optional_setters!($($rest)*);
+    };
+    ($(#[$doc:meta])* $name:ident: $ty:ty; $($rest:tt)*) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.$name = Some(value);
+            self
+        }
+        optional_setters!($($rest)*);
+    };
+}
+
 /// The largest page size of `GET /v2/phone-validations`.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -71,67 +93,34 @@ impl CreateProjectValidation {
         }
     }
 
-    /// `projectFlow`: the project flow the validation belongs to (Verifik picks the project's
-    /// flow otherwise). 1 to 64 letters, digits, `-` or `_`.
-    pub fn project_flow(mut self, flow: impl Into<String>) -> Self {
-        self.project_flow = Some(flow.into());
-        self
-    }
-
-    /// `phoneGateway`: how the code travels, [`PhoneGateway::Sms`] or
-    /// [`PhoneGateway::WhatsApp`] (Verifik's default is WhatsApp).
-    pub fn gateway(mut self, gateway: PhoneGateway) -> Self {
-        self.gateway = Some(gateway);
-        self
-    }
-
-    /// `language`: the message language, a language tag such as `en` or `es` (its primary
-    /// subtag is sent).
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
-
     /// `validationMethod` (default `verificationCode`; `manual` sends nothing).
     pub fn validation_method(mut self, method: ValidationMethod) -> Self {
         self.validation_method = method;
         self
     }
 
-    /// `expiresAt`.
-    pub fn expires_at(mut self, at: OffsetDateTime) -> Self {
-        self.expires_at = Some(at);
-        self
-    }
-
-    /// `redirectUrl`.
-    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
-        self.redirect_url = Some(url.into());
-        self
-    }
-
-    /// `webhookUrl`.
-    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
-        self.webhook_url = Some(url.into());
-        self
-    }
-
-    /// `identityUrl`.
-    pub fn identity_url(mut self, url: impl Into<String>) -> Self {
-        self.identity_url = Some(url.into());
-        self
-    }
-
-    /// `requires2FA`.
-    pub fn requires_2fa(mut self, yes: bool) -> Self {
-        self.requires_2fa = Some(yes);
-        self
-    }
-
-    /// `ipAddress`: the end user's IP address.
-    pub fn ip_address(mut self, ip: IpAddr) -> Self {
-        self.ip_address = Some(ip);
-        self
+    optional_setters! {
+        /// `projectFlow`: the project flow the validation belongs to (Verifik picks the project's
+        /// flow otherwise). 1 to 64 letters, digits, `-` or `_`.
+        project_flow: impl Into<String>;
+        /// `phoneGateway`: how the code travels, [`PhoneGateway::Sms`] or
+        /// [`PhoneGateway::WhatsApp`] (Verifik's default is WhatsApp).
+        gateway: PhoneGateway;
+        /// `language`: the message language, a language tag such as `en` or `es` (its primary
+        /// subtag is sent).
+        language: impl Into<String>;
+        /// `expiresAt`.
+        expires_at: OffsetDateTime;
+        /// `redirectUrl`.
+        redirect_url: impl Into<String>;
+        /// `webhookUrl`.
+        webhook_url: impl Into<String>;
+        /// `identityUrl`.
+        identity_url: impl Into<String>;
+        /// `requires2FA`.
+        requires_2fa: bool;
+        /// `ipAddress`: the end user's IP address.
+        ip_address: IpAddr;
     }
 
     /// The phone.
@@ -238,34 +227,21 @@ impl CreateManualValidation {
         }
     }
 
-    /// `title`: the brand in the message, 1 to 15 characters.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// `language`: a language code such as `en` or `es`.
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
-    }
-
-    /// `whatsappTemplate` (ignored for SMS).
-    pub fn whatsapp_template(mut self, template: WhatsAppTemplate) -> Self {
-        self.whatsapp_template = Some(template);
-        self
-    }
-
     /// `force`: skip the resend cooldown (about 2 minutes per phone and gateway).
     pub fn force(mut self, force: bool) -> Self {
         self.force = force;
         self
     }
 
-    /// `ipAddress`: the end user's IP address.
-    pub fn ip_address(mut self, ip: IpAddr) -> Self {
-        self.ip_address = Some(ip);
-        self
+    optional_setters! {
+        /// `title`: the brand in the message, 1 to 15 characters.
+        title: impl Into<String>;
+        /// `language`: a language code such as `en` or `es`.
+        language: impl Into<String>;
+        /// `whatsappTemplate` (ignored for SMS).
+        whatsapp_template: WhatsAppTemplate;
+        /// `ipAddress`: the end user's IP address.
+        ip_address: IpAddr;
     }
 
     /// The phone.
@@ -326,23 +302,14 @@ impl ValidatePhone {
         }
     }
 
-    /// `project`: only validations of this project.
-    pub fn project(mut self, project: impl Into<String>) -> Self {
-        self.project = Some(project.into());
-        self
-    }
-
-    /// `projectFlow`: only validations of this project flow.
-    pub fn project_flow(mut self, flow: impl Into<String>) -> Self {
-        self.project_flow = Some(flow.into());
-        self
-    }
-
-    /// `phoneGateway`: only validations sent through this gateway (`none` for those that
-    /// sent nothing).
-    pub fn gateway(mut self, gateway: PhoneGateway) -> Self {
-        self.gateway = Some(gateway);
-        self
+    optional_setters! {
+        /// `project`: only validations of this project.
+        project: impl Into<String>;
+        /// `projectFlow`: only validations of this project flow.
+        project_flow: impl Into<String>;
+        /// `phoneGateway`: only validations sent through this gateway (`none` for those that
+        /// sent nothing).
+        gateway: PhoneGateway;
     }
 
     /// The phone.
@@ -418,22 +385,13 @@ impl CreateAppRegistration {
         }
     }
 
-    /// `email`.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-
-    /// `phone` and `countryCode`.
-    pub fn phone(mut self, phone: VerifikPhone) -> Self {
-        self.phone = Some(phone);
-        self
-    }
-
-    /// `language`: a language tag such as `en` or `es` (its primary subtag is sent).
-    pub fn language(mut self, language: impl Into<String>) -> Self {
-        self.language = Some(language.into());
-        self
+    optional_setters! {
+        /// `email`.
+        email: impl Into<String>;
+        /// `phone` and `countryCode`.
+        phone: VerifikPhone;
+        /// `language`: a language tag such as `en` or `es` (its primary subtag is sent).
+        language: impl Into<String>;
     }
 
     /// The phone registered, if any.
@@ -508,28 +466,17 @@ impl ListValidations {
         Self::default()
     }
 
-    /// `page`, from 1.
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// `limit`: page size, 1 to [`MAX_PAGE_SIZE`].
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// `project`.
-    pub fn project(mut self, project: impl Into<String>) -> Self {
-        self.project = Some(project.into());
-        self
-    }
-
-    /// `status`.
-    pub fn status(mut self, status: ValidationStatus) -> Self {
-        self.status = Some(status);
-        self
+    optional_setters! {
+        /// `page`, from 1.
+        page: u32;
+        /// `limit`: page size, 1 to [`MAX_PAGE_SIZE`].
+        limit: u32;
+        /// `project`.
+        project: impl Into<String>;
+        /// `status`.
+        status: ValidationStatus;
+        /// `countryCode` alone, e.g. `+507`.
+        country_code: impl Into<String>;
     }
 
     /// `type`.
@@ -542,12 +489,6 @@ impl ListValidations {
     pub fn phone(mut self, phone: &VerifikPhone) -> Self {
         self.country_code = Some(phone.country_code.clone());
         self.phone = Some(phone.phone.clone());
-        self
-    }
-
-    /// `countryCode` alone, e.g. `+507`.
-    pub fn country_code(mut self, country_code: impl Into<String>) -> Self {
-        self.country_code = Some(country_code.into());
         self
     }
 
