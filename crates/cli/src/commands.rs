@@ -421,7 +421,7 @@ pub(crate) async fn verifik_login(ctx: &mut Context, args: LoginArgs) -> Outcome
         builder = builder.sandbox_url(&url);
     } else {
         let vars = ctx.variables(ProviderName::Verifik).await?;
-        if let Some(url) = vars.get(verifik::ENV_BASE_URL) {
+        if let Some(url) = vars.get(&verifik::VerifikSetting::BaseUrl.to_string()) {
             builder = builder.base_url(url);
         }
     }

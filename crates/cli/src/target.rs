@@ -172,7 +172,13 @@ impl ProviderName {
                 verifykit::VerifyKitSetting::WebRestUrl.name(),
                 verifykit::VerifyKitSetting::ApiUrl.name(),
             ],
-            Self::Verifik => &[verifik::ENV_TOKEN, verifik::ENV_BASE_URL],
+            Self::Verifik => {
+                let supplied = [
+                    verifik::VerifikSetting::Token,
+                    verifik::VerifikSetting::BaseUrl,
+                ];
+                return supplied.iter().any(|setting| setting.to_string() == name);
+            }
             Self::Verigator => &[
                 "VERIGATOR_USERNAME",
                 "VERIGATOR_PASSWORD",

@@ -10,31 +10,95 @@
 //! | validation | `{"code":"MissingParameter","message":"missing phone\n. missing countryCode"}` | `code` |
 //! | other | `{"code":"BadRequest","message":"Invalid phone number format."}`, `{"code":"Unauthorized",…}` | `code` |
 //!
-//! The reason is the first of these that the generated table ([`error_table`], from the
-//! crate's `errors.toml`) lists: the `message` without an `NNN:` prefix, then `code`. It gives
+//! The reason is the first of these that the generated table (from the crate's `errors.toml`;
+//! [`documented_errors`] and [`lookup`] read it) lists: the `message` without an `NNN:` prefix, then `code`. It gives
 //! the [`ErrorKind`] and, for `PUT /v2/phone-validations`, the check outcome. A reason the
 //! table does not list is kept as the provider code (the `NNN:`-prefixed message's reason,
-//! else `code`, else `error`) and takes the kind of its HTTP status
-//! ([`kind_for_status`](phone_verify_core::kit::kind_for_status)), so that an unknown server
-//! error answering a send is [`ErrorKind::MaybeSent`].
+//! else `code`, else `error`) and takes the kind of its HTTP status ([`kind_for_status`]), so
+//! that an unknown server error answering a send is [`ErrorKind::MaybeSent`].
 //!
 //! Every error keeps the reason ([`Error::provider_code`]), Verifik's message as sent
 //! ([`Error::provider_message`]), the HTTP status and, when the body has one, the request id
 //! (`id`).
 
-use phone_verify_core::kit::{HttpResponse, redacted_excerpt};
-use phone_verify_core::{CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection};
+use phone_verify_core::kit::{
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, redacted_excerpt,
+};
+use phone_verify_core::{
+    CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection, Result,
+};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use phone_verify_core::kit::{CheckRule, ErrorSpec};
-
 use crate::error_table;
-use crate::wire::scalar_to_string;
+use crate::wire::{DataAnswer, Envelope, Shape, parse_signature_date, scalar_to_string};
 
 /// The longest provider message kept in an error.
 const MAX_MESSAGE_CHARS: usize = 512;
 /// The longest provider text shown in an error's `Display`.
 const MAX_SHOWN_CHARS: usize = 160;
+
+/// Every error reason Verifik documents, in the order of its documentation.
+pub fn documented_errors() -> std::slice::Iter<'static, ErrorSpec> {
+    error_table::ERRORS.iter()
+}
+
+/// The documented error with reason `code`, exactly as Verifik spells it
+/// (`"otp_does_not_match"`; surrounding spaces are ignored).
+pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
+    error_table::ERRORS.lookup(code)
+}
+
+/// Decodes an answer into its payload and envelope, or into the error it carries.
+///
+/// The usual answer, a 2xx with a `data` object, is decoded straight into `T`; anything else
+/// takes the path through a JSON `Value` that tells the error or the bad shape apart.
+pub(crate) fn decode<T: DeserializeOwned>(
+    response: &HttpResponse,
+    shape: Shape,
+) -> Result<(T, Envelope)> {
+    if shape != Shape::Root
+        && response.is_success()
+        && response.body().trim_ascii_start().first() == Some(&b'{')
+        && let Ok(answer) = serde_json::from_slice::<DataAnswer<T>>(response.body())
+        && answer.success != Some(Value::Bool(false))
+    {
+        let envelope = Envelope {
+            request_id: answer.id.as_ref().and_then(scalar_to_string),
+            signed_at: answer
+                .signature
+                .and_then(|s| s.date_time)
+                .as_deref()
+                .and_then(parse_signature_date),
+        };
+        return Ok((answer.data, envelope));
+    }
+    let body = match serde_json::from_slice::<Value>(response.body()) {
+        Ok(body @ Value::Object(_)) => body,
+        Ok(_) => return Err(undecodable(response, "is not a JSON object")),
+        Err(e) => return Err(undecodable(response, "is not JSON").with_source(e)),
+    };
+    let envelope = Envelope {
+        request_id: body.get("id").and_then(scalar_to_string),
+        signed_at: body
+            .get("signature")
+            .and_then(|s| s.get("dateTime"))
+            .and_then(Value::as_str)
+            .and_then(parse_signature_date),
+    };
+    let data = body.get("data").filter(|d| !d.is_null());
+    let failed = body.get("success") == Some(&Value::Bool(false));
+    if !response.is_success() || failed || (shape == Shape::Data && data.is_none()) {
+        return Err(provider_error(response, &body));
+    }
+    let payload = match shape {
+        Shape::Data => data.unwrap_or(&Value::Null),
+        Shape::DataOrRoot => data.filter(|d| d.is_object()).unwrap_or(&body),
+        Shape::Root => &body,
+    };
+    let value = T::deserialize(payload).map_err(|e| bad_payload(response, &e))?;
+    Ok((value, envelope))
+}
 
 /// What an error body says, field by field: a field of an unexpected type counts as absent.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -76,7 +140,7 @@ impl ErrorBody {
             .into_iter()
             .chain(self.message.as_deref())
             .chain(self.code.as_deref())
-            .find_map(|code| error_table::ERRORS.lookup(code))
+            .find_map(lookup)
     }
 
     /// The reason to keep as provider code when the table lists none.
@@ -130,7 +194,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
             Some((stated, _)) if response.is_success() => stated,
             _ => status,
         };
-        phone_verify_core::kit::kind_for_status(stated, operation.kind)
+        kind_for_status(stated, operation.kind)
     };
     let code = documented
         .map(|spec| spec.code)
@@ -154,7 +218,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
 /// only errors with a documented reason that has a `check` qualify.
 pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
     let code = error.provider_code()?;
-    let spec = error_table::ERRORS.lookup(code)?;
+    let spec = lookup(code)?;
     let reason = match spec.check? {
         CheckRule::Rejected(reason) => reason,
         // Verifik has no reverse flows: nothing is polled.
@@ -430,7 +494,7 @@ mod tests {
 
     #[test]
     fn every_table_entry_is_reachable_in_envelope_a_and_b() {
-        for spec in error_table::ERRORS.iter() {
+        for spec in documented_errors() {
             let a = serde_json::json!({"code": spec.code, "message": format!("{}:{}", spec.http_status, spec.code)});
             let b = serde_json::json!({"message": spec.code, "code": "Whatever"});
             for body in [a, b] {

@@ -13,14 +13,13 @@ use time::OffsetDateTime;
 
 use crate::client::{
     CreateManualValidation, CreateProjectValidation, ValidatePhone, VerifikClient, VerifikPhone,
-    require_digits, require_id,
+    require_digits,
 };
-use crate::config::{ManualMode, Mode, ProjectFlowMode, VerifikBuilder};
+use crate::config::{
+    ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
+};
 use crate::errors;
 use crate::wire::{PhoneGateway, PhoneValidation, ValidatedPhone, ValidationMethod};
-
-/// Verifik's provider id, stored in every handle: `verifik`.
-pub const PROVIDER: ProviderId = ProviderId::new_static("verifik");
 
 /// The handle extra holding the country calling code sent, e.g. `+507`.
 pub const EXTRA_COUNTRY_CODE: &str = "country_code";
@@ -32,6 +31,20 @@ pub const EXTRA_MODE: &str = "mode";
 pub const EXTRA_PROJECT: &str = "project";
 /// The handle extra holding the project flow id, when Verifik reported one.
 pub const EXTRA_PROJECT_FLOW: &str = "project_flow";
+
+impl VerifikBuilder {
+    /// Builds the verifier; it needs a token.
+    pub fn build(&self) -> Result<Verifik> {
+        let config = self.config()?;
+        if config.token.is_none() {
+            return Err(invalid(
+                "the Verifik verifier needs an access token: set one with token() or log in \
+                 with a client from without_token()",
+            ));
+        }
+        Ok(Verifik::new(VerifikClient::new(&config)?, config.mode))
+    }
+}
 
 /// Verifik as a [`PhoneVerifier`] and [`SessionResolver`]. Cheap to clone; `Debug` never
 /// shows the token.
@@ -520,8 +533,4 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
         .phone
         .as_ref()
         .ok_or_else(|| invalid("this Verifik handle has no phone number"))
-}
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid_input(message).with_provider(PROVIDER)
 }

@@ -21,177 +21,27 @@
 //! [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error (for a non-2xx status,
 //! the kind the status suggests); decoding never panics.
 
-use std::fmt;
-use std::str::FromStr;
+mod bodies;
+mod lenient;
 
-use phone_verify_core::kit::HttpResponse;
-use phone_verify_core::{PhoneNumber, Result};
+use std::fmt;
+
+use phone_verify_core::PhoneNumber;
 use secrecy::SecretString;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::errors;
-
-// ---------------------------------------------------------------------------------------------
-// Enumerations
-// ---------------------------------------------------------------------------------------------
-
-macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $wire:literal ),+ $(,)? }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A value this version does not know, as Verifik wrote it.
-            Other(String),
-        }
-
-        impl $name {
-            /// The value as Verifik writes it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( Self::$variant => $wire, )+
-                    Self::Other(other) => other,
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = std::convert::Infallible;
-            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-                let s = s.trim();
-                Ok(match s {
-                    $( $wire => Self::$variant, )+
-                    other => Self::Other(other.to_owned()),
-                })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-                let raw = lenient::string(d)?;
-                Ok(raw.parse().unwrap_or_else(|never: std::convert::Infallible| match never {}))
-            }
-        }
-    };
-}
-
-wire_enum! {
-    /// The life-cycle status of a phone validation (`status`).
-    ValidationStatus {
-        /// Created, nothing sent yet (the default, and the `manual` validation method).
-        New => "new",
-        /// The code was sent.
-        Sent => "sent",
-        /// The code was confirmed.
-        Validated => "validated",
-        /// Sending failed.
-        Failed => "failed",
-    }
-}
-
-wire_enum! {
-    /// The purpose of a phone validation (`type`).
-    ValidationType {
-        /// General phone validation.
-        Validation => "validation",
-        /// Phone verification during a user's login; validating it returns a login token.
-        Login => "login",
-        /// Phone verification during registration: create it with
-        /// [`VerifikClient::create_app_registration_validation`](crate::VerifikClient::create_app_registration_validation).
-        Onboarding => "onboarding",
-        /// A one-time link.
-        OneTimeLink => "oneTimeLink",
-    }
-}
-
-wire_enum! {
-    /// How a project-flow validation is verified (`validationMethod`).
-    ValidationMethod {
-        /// A code is sent to the phone.
-        VerificationCode => "verificationCode",
-        /// Verified by hand; nothing is sent.
-        Manual => "manual",
-    }
-}
-
-wire_enum! {
-    /// How the code travels (`phoneGateway`).
-    PhoneGateway {
-        /// A text message.
-        Sms => "sms",
-        /// A WhatsApp message (Verifik's default).
-        WhatsApp => "whatsapp",
-        /// No gateway: only as a filter of `PUT /v2/phone-validations`, for validations that
-        /// sent nothing.
-        None => "none",
-    }
-}
-
-wire_enum! {
-    /// The WhatsApp template of a manual validation (`whatsappTemplate`).
-    WhatsAppTemplate {
-        /// Meta's authentication template with a copy-code button (Verifik's default).
-        Authentication => "authentication",
-        /// Verifik's `flow2` template.
-        Flow2 => "flow2",
-    }
-}
-
-wire_enum! {
-    /// A reference the list endpoint can expand into its object (`populates[]`).
-    Populate {
-        /// The Verifik client (account).
-        Client => "client",
-        /// The project.
-        Project => "project",
-        /// The project flow.
-        ProjectFlow => "projectFlow",
-    }
-}
-
-impl PhoneGateway {
-    /// The core channel of this gateway: SMS or WhatsApp.
-    pub fn channel(&self) -> Option<phone_verify_core::Channel> {
-        match self {
-            Self::Sms => Some(phone_verify_core::Channel::Sms),
-            Self::WhatsApp => Some(phone_verify_core::Channel::WhatsApp),
-            Self::None | Self::Other(_) => None,
-        }
-    }
-
-    /// The gateway of a core channel: SMS or WhatsApp.
-    pub fn for_channel(channel: &phone_verify_core::Channel) -> Option<Self> {
-        match channel {
-            phone_verify_core::Channel::Sms => Some(Self::Sms),
-            phone_verify_core::Channel::WhatsApp => Some(Self::WhatsApp),
-            _ => None,
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Answers
-// ---------------------------------------------------------------------------------------------
+pub use crate::config::{
+    PhoneGateway, Populate, ValidationMethod, ValidationStatus, ValidationType, WhatsAppTemplate,
+};
+pub(crate) use bodies::{
+    AppRegistrationBody, DigitsField, EmailLoginConfirmBody, ManualValidationBody, PhoneLoginBody,
+    PhoneLoginConfirmBody, ProjectValidationBody, ValidateBody,
+};
+pub(crate) use lenient::scalar_to_string;
 
 /// A phone validation (or a phone login, which Verifik stores the same way), as the create,
 /// list and get endpoints return it. `Debug` masks the phone number and leaves out the IP
@@ -556,216 +406,21 @@ pub(crate) enum Shape {
 /// A success answer with a `data` object, decoded straight into its typed payload.
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
-struct DataAnswer<T> {
-    data: T,
+pub(crate) struct DataAnswer<T> {
+    pub(crate) data: T,
     #[serde(default)]
-    id: Option<Value>,
+    pub(crate) id: Option<Value>,
     #[serde(default)]
-    signature: Option<Signature>,
+    pub(crate) signature: Option<Signature>,
     #[serde(default)]
-    success: Option<Value>,
+    pub(crate) success: Option<Value>,
 }
 
 /// The `signature` of an answer.
 #[derive(Deserialize)]
-struct Signature {
+pub(crate) struct Signature {
     #[serde(default, rename = "dateTime")]
-    date_time: Option<String>,
-}
-
-/// Decodes an answer into its payload and envelope, or into the error it carries.
-///
-/// The usual answer, a 2xx with a `data` object, is decoded straight into `T`; anything else
-/// takes the path through a JSON `Value` that tells the error or the bad shape apart.
-pub(crate) fn decode<T: DeserializeOwned>(
-    response: &HttpResponse,
-    shape: Shape,
-) -> Result<(T, Envelope)> {
-    if shape != Shape::Root
-        && response.is_success()
-        && response.body().trim_ascii_start().first() == Some(&b'{')
-        && let Ok(answer) = serde_json::from_slice::<DataAnswer<T>>(response.body())
-        && answer.success != Some(Value::Bool(false))
-    {
-        let envelope = Envelope {
-            request_id: answer.id.as_ref().and_then(scalar_to_string),
-            signed_at: answer
-                .signature
-                .and_then(|s| s.date_time)
-                .as_deref()
-                .and_then(parse_signature_date),
-        };
-        return Ok((answer.data, envelope));
-    }
-    let body = match serde_json::from_slice::<Value>(response.body()) {
-        Ok(body @ Value::Object(_)) => body,
-        Ok(_) => return Err(errors::undecodable(response, "is not a JSON object")),
-        Err(e) => return Err(errors::undecodable(response, "is not JSON").with_source(e)),
-    };
-    let envelope = Envelope {
-        request_id: body.get("id").and_then(scalar_to_string),
-        signed_at: body
-            .get("signature")
-            .and_then(|s| s.get("dateTime"))
-            .and_then(Value::as_str)
-            .and_then(parse_signature_date),
-    };
-    let data = body.get("data").filter(|d| !d.is_null());
-    let failed = body.get("success") == Some(&Value::Bool(false));
-    if !response.is_success() || failed || (shape == Shape::Data && data.is_none()) {
-        return Err(errors::provider_error(response, &body));
-    }
-    let payload = match shape {
-        Shape::Data => data.unwrap_or(&Value::Null),
-        Shape::DataOrRoot => data.filter(|d| d.is_object()).unwrap_or(&body),
-        Shape::Root => &body,
-    };
-    let value = T::deserialize(payload).map_err(|e| errors::bad_payload(response, &e))?;
-    Ok((value, envelope))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request bodies
-// ---------------------------------------------------------------------------------------------
-
-/// A field of digits (a phone number, a code) that Verifik's documentation types as a number:
-/// a JSON number when that is lossless, else a string. A leading zero is lost in a JSON number
-/// (`012345` would arrive as `12345`), so digits starting with `0`, and digits too long for a
-/// `u64`, go as a string, as Verifik's own web app sends them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub(crate) enum DigitsField<'a> {
-    Number(u64),
-    Text(&'a str),
-}
-
-impl<'a> DigitsField<'a> {
-    pub(crate) fn new(digits: &'a str) -> Self {
-        match digits.parse::<u64>() {
-            Ok(n) if !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) => {
-                Self::Number(n)
-            }
-            _ => Self::Text(digits),
-        }
-    }
-}
-
-/// `POST /v2/projects/phone-login`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PhoneLoginBody<'a> {
-    pub(crate) country_code: &'a str,
-    pub(crate) phone: DigitsField<'a>,
-    #[serde(rename = "type")]
-    pub(crate) kind: &'a str,
-}
-
-/// `POST /v2/projects/phone-login/confirm`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct PhoneLoginConfirmBody<'a> {
-    pub(crate) country_code: &'a str,
-    pub(crate) phone: DigitsField<'a>,
-    pub(crate) otp: &'a str,
-}
-
-/// `POST /v2/projects/email-login/confirm`.
-#[derive(Serialize)]
-pub(crate) struct EmailLoginConfirmBody<'a> {
-    pub(crate) email: &'a str,
-    pub(crate) otp: &'a str,
-}
-
-/// `POST /v2/phone-validations` and `/v2/phone-validations/app-registration`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ProjectValidationBody<'a> {
-    pub(crate) project: &'a str,
-    pub(crate) validation_method: &'a str,
-    pub(crate) phone: &'a str,
-    pub(crate) country_code: &'a str,
-    #[serde(rename = "type")]
-    pub(crate) kind: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) expires_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) redirect_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) webhook_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) identity_url: Option<&'a str>,
-    #[serde(rename = "requires2FA", skip_serializing_if = "Option::is_none")]
-    pub(crate) requires_2fa: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) ip_address: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) project_flow: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) phone_gateway: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) language: Option<&'a str>,
-}
-
-/// `POST /v2/app-registrations`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct AppRegistrationBody<'a> {
-    pub(crate) project: &'a str,
-    pub(crate) project_flow: &'a str,
-    pub(crate) full_name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) phone: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) country_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) language: Option<&'a str>,
-}
-
-/// `POST /v2/phone-validations/manual`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ManualValidationBody<'a> {
-    pub(crate) phone: &'a str,
-    pub(crate) country_code: &'a str,
-    pub(crate) phone_gateway: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) title: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) language: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) whatsapp_template: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) force: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) ip_address: Option<String>,
-}
-
-/// `PUT /v2/phone-validations`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ValidateBody<'a> {
-    pub(crate) phone: &'a str,
-    pub(crate) country_code: &'a str,
-    /// A JSON number as the documentation types it, or a string when a number would lose a
-    /// leading zero.
-    pub(crate) otp: DigitsField<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) project: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) project_flow: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) phone_gateway: Option<&'a str>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/// A string, number or boolean as text; `None` for `null`, blank strings, arrays and objects.
-pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
-    phone_verify_core::kit::lenient::scalar_to_string(value).filter(|s| !s.is_empty())
+    pub(crate) date_time: Option<String>,
 }
 
 /// The phone of `countryCode` and `phone` fields.
@@ -804,89 +459,6 @@ pub(crate) fn mask(phone: &str) -> String {
     let mut out: String = std::iter::repeat_n('*', chars.len() - 2).collect();
     out.extend(&chars[chars.len() - 2..]);
     out
-}
-
-/// Lenient field decoders.
-mod lenient {
-    pub(super) use phone_verify_core::kit::lenient::{
-        count, non_empty_string, opt_bool, opt_non_blank_string as opt_string, string, vec,
-    };
-    use serde::de::Error as _;
-
-    use super::{
-        Deserialize, Deserializer, OffsetDateTime, Rfc3339, SecretString, Value, scalar_to_string,
-    };
-
-    /// A value parsed from text (the wire enums); `None` for `null` and `""`.
-    pub(super) fn opt_parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: std::str::FromStr<Err = std::convert::Infallible>,
-    {
-        Ok(opt_string(d)?.map(|s| {
-            s.parse()
-                .unwrap_or_else(|never: std::convert::Infallible| match never {})
-        }))
-    }
-
-    /// A reference: an id (string or number) or a populated object with an `_id`.
-    pub(super) fn opt_ref<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Object(map) => match map.get("_id") {
-                Some(id) => Ok(scalar_to_string(id)),
-                None => Err(D::Error::custom("expected an id or an object with an _id")),
-            },
-            other => match scalar_to_string(&other) {
-                Some(id) => Ok(Some(id)),
-                None if matches!(other, Value::String(_)) => Ok(None),
-                None => Err(D::Error::custom("expected an id")),
-            },
-        }
-    }
-
-    /// A non-empty string held as a secret; `None` for `null` and `""`.
-    pub(super) fn opt_secret<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<SecretString>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::String(s) if s.trim().is_empty() => Ok(None),
-            Value::String(s) => Ok(Some(SecretString::from(s.trim().to_owned()))),
-            _ => Err(D::Error::custom("expected a token string")),
-        }
-    }
-
-    /// A non-empty token string held as a secret.
-    pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
-        opt_secret(d)?.ok_or_else(|| D::Error::custom("expected a non-empty token"))
-    }
-
-    /// An RFC 3339 date; `None` for `null` and `""`.
-    pub(super) fn opt_date<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<OffsetDateTime>, D::Error> {
-        match opt_string(d)? {
-            None => Ok(None),
-            Some(s) => OffsetDateTime::parse(&s, &Rfc3339)
-                .map(Some)
-                .map_err(|_| D::Error::custom("expected an ISO-8601 date")),
-        }
-    }
-
-    /// `phoneData.title`; `phoneData` may be `{}` or `null`.
-    pub(super) fn title<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            Value::Object(map) => match map.get("title") {
-                None | Some(Value::Null) => Ok(None),
-                Some(title) => scalar_to_string(title)
-                    .map(Some)
-                    .ok_or_else(|| D::Error::custom("expected a title string")),
-            },
-            _ => Err(D::Error::custom("expected an object")),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1014,6 +586,13 @@ mod tests {
     }
 
     #[test]
+    fn masks_keep_the_last_two_digits() {
+        assert_eq!(mask("62647737"), "******37");
+        assert_eq!(mask("7"), "*");
+        assert_eq!(mask(""), "");
+    }
+
+    #[test]
     fn pages_and_signatures() {
         let page: ValidationPage = parse(
             r#"{"success":true,"data":[{"_id":"a"},{"_id":"b"}],
@@ -1034,45 +613,6 @@ mod tests {
         assert_eq!(
             format_date(datetime!(2024-12-31 23:59:59 UTC)),
             "2024-12-31T23:59:59.000Z"
-        );
-    }
-
-    #[test]
-    fn digit_fields_keep_leading_zeros() {
-        let json = |f: DigitsField<'_>| serde_json::to_string(&f).unwrap();
-        assert_eq!(json(DigitsField::new("1234566663")), "1234566663");
-        assert_eq!(json(DigitsField::new("0612345678")), "\"0612345678\"");
-        assert_eq!(json(DigitsField::new("123456")), "123456");
-        assert_eq!(json(DigitsField::new("012345")), "\"012345\"");
-        assert_eq!(json(DigitsField::new("000000")), "\"000000\"");
-        assert_eq!(json(DigitsField::new("0")), "\"0\"");
-        assert_eq!(
-            json(DigitsField::new("99999999999999999999")),
-            "\"99999999999999999999\""
-        );
-        assert_eq!(json(DigitsField::new("+12")), "\"+12\"");
-        assert_eq!(mask("62647737"), "******37");
-        assert_eq!(mask("7"), "*");
-    }
-
-    #[test]
-    fn enums_round_trip() {
-        for gateway in [
-            PhoneGateway::Sms,
-            PhoneGateway::WhatsApp,
-            PhoneGateway::None,
-        ] {
-            assert_eq!(gateway.as_str().parse::<PhoneGateway>().unwrap(), gateway);
-        }
-        assert_eq!(
-            PhoneGateway::for_channel(&phone_verify_core::Channel::WhatsApp),
-            Some(PhoneGateway::WhatsApp)
-        );
-        assert_eq!(PhoneGateway::None.channel(), None);
-        assert_eq!(ValidationType::OneTimeLink.to_string(), "oneTimeLink");
-        assert_eq!(
-            serde_json::to_string(&ValidationMethod::VerificationCode).unwrap(),
-            "\"verificationCode\""
         );
     }
 }

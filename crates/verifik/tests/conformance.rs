@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };

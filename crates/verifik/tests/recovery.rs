@@ -2,7 +2,8 @@
 //! up, so the verifier reads the validation back instead of retrying blindly.
 
 use phone_verify_core::{
-    Channel, CheckOutcome, ErrorKind, PhoneNumber, PhoneVerifierExt, RejectReason, Verification,
+    Channel, CheckOutcome, ErrorKind, PhoneNumber, PhoneVerifierExt, RejectReason, Result,
+    Verification,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
@@ -75,16 +76,33 @@ fn verified_phone(outcome: &CheckOutcome) -> Option<PhoneNumber> {
     outcome.verified().and_then(|v| v.phone.clone())
 }
 
+/// Checks `digits` (sent as `otp`) on a server whose checks answer `checked` and whose
+/// read-backs answer `read`, each in order and each exactly once; returns the server (its
+/// expectations are verified when it drops) and the check's result.
+async fn check_with(
+    digits: &str,
+    otp: Value,
+    checked: Vec<ResponseTemplate>,
+    read: Vec<ResponseTemplate>,
+) -> (MockServer, Result<CheckOutcome>) {
+    let server = MockServer::start().await;
+    checks(&server, otp, checked).await;
+    reads(&server, read).await;
+    let result = verifier(&server).check_code(&handle(), &code(digits)).await;
+    (server, result)
+}
+
 #[tokio::test]
 async fn a_lost_answer_read_back_as_validated_is_verified_with_the_records_phone() {
     for status in [500, 502, 504] {
-        let server = MockServer::start().await;
-        checks(&server, json!(123_456), vec![ResponseTemplate::new(status)]).await;
-        reads(&server, vec![record("validated", "62647737")]).await;
-        let outcome = verifier(&server)
-            .check_code(&handle(), &code("123456"))
-            .await
-            .unwrap();
+        let (_server, result) = check_with(
+            "123456",
+            json!(123_456),
+            vec![ResponseTemplate::new(status)],
+            vec![record("validated", "62647737")],
+        )
+        .await;
+        let outcome = result.unwrap();
         let verified = outcome.verified().expect("verified");
         assert_eq!(verified.phone, Some(panama()), "{status}");
         assert_eq!(
@@ -103,74 +121,53 @@ async fn a_lost_answer_read_back_as_validated_is_verified_with_the_records_phone
 
 #[tokio::test]
 async fn a_lost_answer_read_back_as_not_validated_is_checked_once_more() {
-    let server = MockServer::start().await;
-    checks(
-        &server,
+    let (_server, result) = check_with(
+        "012345",
         json!("012345"),
         vec![
             ResponseTemplate::new(504),
             json_response(200, &validated("validation")),
         ],
+        vec![record("sent", "62647737")],
     )
     .await;
-    reads(&server, vec![record("sent", "62647737")]).await;
-    let outcome = verifier(&server)
-        .check_code(&handle(), &code("012345"))
-        .await
-        .unwrap();
+    let outcome = result.unwrap();
     assert_eq!(verified_phone(&outcome), Some(panama()));
 }
 
 #[tokio::test]
 async fn an_already_validated_answer_after_a_lost_one_is_verified_once_read_back() {
-    let server = MockServer::start().await;
-    checks(
-        &server,
+    let (_server, result) = check_with(
+        "123456",
         json!(123_456),
         vec![ResponseTemplate::new(500), already_validated()],
-    )
-    .await;
-    // Not validated at the first read (the lost check was still in flight), validated at the
-    // second.
-    reads(
-        &server,
+        // Not validated at the first read (the lost check was still in flight), validated at
+        // the second.
         vec![record("sent", "62647737"), record("validated", "62647737")],
     )
     .await;
-    let outcome = verifier(&server)
-        .check_code(&handle(), &code("123456"))
-        .await
-        .unwrap();
+    let outcome = result.unwrap();
     assert_eq!(verified_phone(&outcome), Some(panama()));
 }
 
 #[tokio::test]
 async fn an_already_validated_answer_the_record_does_not_confirm_is_outcome_unknown() {
-    let server = MockServer::start().await;
-    checks(
-        &server,
+    let (_server, result) = check_with(
+        "123456",
         json!(123_456),
         vec![ResponseTemplate::new(500), already_validated()],
-    )
-    .await;
-    reads(
-        &server,
         vec![record("sent", "62647737"), record("sent", "62647737")],
     )
     .await;
-    let err = verifier(&server)
-        .check_code(&handle(), &code("123456"))
-        .await
-        .unwrap_err();
+    let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
     assert!(!err.is_retryable());
 }
 
 #[tokio::test]
 async fn the_repeated_checks_own_answer_is_the_outcome() {
-    let server = MockServer::start().await;
-    checks(
-        &server,
+    let (_server, result) = check_with(
+        "654321",
         json!(654_321),
         vec![
             ResponseTemplate::new(502),
@@ -179,13 +176,10 @@ async fn the_repeated_checks_own_answer_is_the_outcome() {
                 &json!({"code": "otp_does_not_match", "message": "403:otp_does_not_match"}),
             ),
         ],
+        vec![record("sent", "62647737")],
     )
     .await;
-    reads(&server, vec![record("sent", "62647737")]).await;
-    let outcome = verifier(&server)
-        .check_code(&handle(), &code("654321"))
-        .await
-        .unwrap();
+    let outcome = result.unwrap();
     assert_eq!(
         outcome.rejection().map(|r| r.reason),
         Some(RejectReason::WrongCode),
@@ -205,64 +199,46 @@ async fn a_read_back_that_proves_nothing_leaves_the_outcome_unknown() {
         ResponseTemplate::new(200).set_body_string("<html>"),
     ];
     for answer in unreadable {
-        let server = MockServer::start().await;
-        checks(&server, json!(123_456), vec![ResponseTemplate::new(500)]).await;
-        reads(&server, vec![answer]).await;
-        let err = verifier(&server)
-            .check_code(&handle(), &code("123456"))
-            .await
-            .unwrap_err();
+        let (_server, result) = check_with(
+            "123456",
+            json!(123_456),
+            vec![ResponseTemplate::new(500)],
+            vec![answer],
+        )
+        .await;
+        let err = result.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
     }
 }
 
 #[tokio::test]
 async fn a_second_lost_answer_is_read_back_once_more() {
-    let server = MockServer::start().await;
-    checks(
-        &server,
+    let (_server, result) = check_with(
+        "123456",
         json!(123_456),
         vec![ResponseTemplate::new(500), ResponseTemplate::new(504)],
-    )
-    .await;
-    reads(
-        &server,
         vec![record("sent", "62647737"), record("validated", "62647737")],
     )
     .await;
-    let outcome = verifier(&server)
-        .check_code(&handle(), &code("123456"))
-        .await
-        .unwrap();
+    let outcome = result.unwrap();
     assert!(outcome.is_verified());
 
-    let server = MockServer::start().await;
-    checks(
-        &server,
+    let (_server, result) = check_with(
+        "123456",
         json!(123_456),
         vec![ResponseTemplate::new(500), ResponseTemplate::new(504)],
-    )
-    .await;
-    reads(
-        &server,
         vec![record("sent", "62647737"), record("sent", "62647737")],
     )
     .await;
-    let err = verifier(&server)
-        .check_code(&handle(), &code("123456"))
-        .await
-        .unwrap_err();
+    let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
 }
 
 #[tokio::test]
 async fn an_already_validated_answer_without_a_lost_one_stays_a_rejection() {
-    let server = MockServer::start().await;
-    checks(&server, json!(123_456), vec![already_validated()]).await;
-    let outcome = verifier(&server)
-        .check_code(&handle(), &code("123456"))
-        .await
-        .unwrap();
+    let (server, result) =
+        check_with("123456", json!(123_456), vec![already_validated()], vec![]).await;
+    let outcome = result.unwrap();
     assert_eq!(
         outcome.rejection().map(|r| r.reason),
         Some(RejectReason::NotFound)

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::{RetryPolicy, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, RequestContext, SessionId, SessionResolver, StartRequest, Verification,

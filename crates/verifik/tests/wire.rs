@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use phone_verify_core::http::Timeouts;
+use phone_verify_core::http::{ConfigureHttp, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, CheckRequest, ErrorKind, PhoneVerifier, PhoneVerifierExt, ProviderId,
     RejectReason, RequestContext, SessionId, SessionResolver, StartRequest, Verification,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use phone_verify_core::http::RetryPolicy;
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_core::{Code, PhoneNumber};
 use phone_verify_verifik::{Verifik, VerifikBuilder, VerifikClient};
 use serde_json::{Value, json};

@@ -1,0 +1,260 @@
+//! [`Mode`]: how [`Verifik`](crate::Verifik)'s `start` creates a validation, manual or in a
+//! project flow, with each mode's settings checked as they are set.
+
+use std::time::Duration;
+
+use phone_verify_core::{Channel, Result};
+
+use super::checks::{invalid, require_id, require_title, require_url};
+use super::enums::{PhoneGateway, ValidationType, WhatsAppTemplate};
+
+/// How [`Verifik`](crate::Verifik)'s `start` creates a validation.
+///
+/// ```
+/// use phone_verify_core::Channel;
+/// use phone_verify_verifik::{Mode, ValidationType};
+///
+/// let manual = Mode::manual().with_title("Acme")?;
+/// let project = Mode::project_flow("507f1f77bcf86cd799439011")?
+///     .with_channel(Channel::Sms)?
+///     .with_validation_type(ValidationType::Login)?;
+/// assert!(manual.is_manual() && !project.is_manual());
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// `POST /v2/phone-validations/manual`: a standalone code by SMS or WhatsApp, as the
+    /// start request's channel says, without a project.
+    Manual(ManualMode),
+    /// `POST /v2/phone-validations` in a project: the project flow's gateway, configured in
+    /// Verifik's dashboard, carries the code.
+    ProjectFlow(ProjectFlowMode),
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Self::Manual(ManualMode::default())
+    }
+}
+
+/// The settings of [`Mode::Manual`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ManualMode {
+    /// `title`: the brand shown in the message (1 to 15 characters).
+    pub title: Option<String>,
+    /// `whatsappTemplate` of WhatsApp codes.
+    pub whatsapp_template: Option<WhatsAppTemplate>,
+    /// `force`: skip Verifik's resend cooldown (about 2 minutes per phone and gateway) on
+    /// every start. Without it a second start within the cooldown fails with
+    /// `ErrorKind::Conflict` (`otp_recently_sent`); [`Verifik::resend`](crate::Verifik::resend)
+    /// always forces.
+    pub force: bool,
+}
+
+/// The settings of [`Mode::ProjectFlow`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProjectFlowMode {
+    /// `project`: the project id.
+    pub project: String,
+    /// The channel the project flow sends codes on (WhatsApp unless the dashboard says SMS).
+    pub channel: Channel,
+    /// `type`: `validation`, `login` or `oneTimeLink` (`onboarding` validations are created
+    /// for an app registration with the typed client).
+    pub validation_type: ValidationType,
+    /// How long the code stays valid (`expiresAt` = now + this); Verifik's default otherwise.
+    pub validity: Option<Duration>,
+    /// `redirectUrl`.
+    pub redirect_url: Option<String>,
+    /// `webhookUrl`.
+    pub webhook_url: Option<String>,
+    /// `identityUrl`.
+    pub identity_url: Option<String>,
+    /// `requires2FA`.
+    pub requires_2fa: Option<bool>,
+}
+
+impl Mode {
+    /// Manual mode with Verifik's defaults.
+    pub fn manual() -> Self {
+        Self::default()
+    }
+
+    /// Project-flow mode for `project`, on WhatsApp, with `type` `validation`.
+    pub fn project_flow(project: &str) -> Result<Self> {
+        let project = project.trim();
+        require_id("project id", project)?;
+        Ok(Self::ProjectFlow(ProjectFlowMode {
+            project: project.to_owned(),
+            channel: Channel::WhatsApp,
+            validation_type: ValidationType::Validation,
+            validity: None,
+            redirect_url: None,
+            webhook_url: None,
+            identity_url: None,
+            requires_2fa: None,
+        }))
+    }
+
+    /// Whether this is manual mode.
+    pub fn is_manual(&self) -> bool {
+        matches!(self, Self::Manual(_))
+    }
+
+    /// The channels `start` accepts in this mode.
+    pub fn channels(&self) -> Vec<Channel> {
+        match self {
+            Self::Manual(_) => vec![Channel::Sms, Channel::WhatsApp],
+            Self::ProjectFlow(project) => vec![project.channel.clone()],
+        }
+    }
+
+    /// Manual mode: sets the brand shown in the message (1 to 15 characters).
+    pub fn with_title(self, title: &str) -> Result<Self> {
+        let title = require_title(title)?;
+        self.manual_setting("a title", |m| m.title = Some(title))
+    }
+
+    /// Manual mode: sets the WhatsApp template.
+    pub fn with_whatsapp_template(self, template: WhatsAppTemplate) -> Result<Self> {
+        if matches!(template, WhatsAppTemplate::Other(_)) {
+            return Err(invalid(
+                "the WhatsApp template must be authentication or flow2",
+            ));
+        }
+        self.manual_setting("a WhatsApp template", |m| {
+            m.whatsapp_template = Some(template);
+        })
+    }
+
+    /// Manual mode: skips Verifik's resend cooldown on every start.
+    pub fn with_force(self, force: bool) -> Result<Self> {
+        self.manual_setting("force", |m| m.force = force)
+    }
+
+    /// Project-flow mode: the channel the project flow sends codes on (SMS or WhatsApp).
+    pub fn with_channel(self, channel: Channel) -> Result<Self> {
+        if PhoneGateway::for_channel(&channel).is_none() {
+            return Err(invalid(format!(
+                "Verifik sends codes by SMS or WhatsApp, not {channel}"
+            )));
+        }
+        self.project_setting("a channel", |p| p.channel = channel)
+    }
+
+    /// Project-flow mode: the validations' `type` (`validation`, `login` or `oneTimeLink`).
+    pub fn with_validation_type(self, validation_type: ValidationType) -> Result<Self> {
+        match validation_type {
+            ValidationType::Validation | ValidationType::Login | ValidationType::OneTimeLink => {
+                self.project_setting("a validation type", |p| {
+                    p.validation_type = validation_type;
+                })
+            }
+            ValidationType::Onboarding => Err(invalid(
+                "onboarding validations belong to an app registration: create them with \
+                 VerifikClient::create_app_registration_validation",
+            )),
+            ValidationType::Other(other) => Err(invalid(format!(
+                "unknown validation type {other:?}: use validation, login or oneTimeLink"
+            ))),
+        }
+    }
+
+    /// Project-flow mode: how long codes stay valid (`expiresAt`).
+    pub fn with_validity(self, validity: Duration) -> Result<Self> {
+        if validity.is_zero() || validity > Duration::from_secs(366 * 86_400) {
+            return Err(invalid("the validity must be between 1 second and a year"));
+        }
+        self.project_setting("a validity", |p| p.validity = Some(validity))
+    }
+
+    /// Project-flow mode: `redirectUrl`.
+    pub fn with_redirect_url(self, url: &str) -> Result<Self> {
+        let url = require_url("redirect URL", url)?;
+        self.project_setting("a redirect URL", |p| p.redirect_url = Some(url))
+    }
+
+    /// Project-flow mode: `webhookUrl`.
+    pub fn with_webhook_url(self, url: &str) -> Result<Self> {
+        let url = require_url("webhook URL", url)?;
+        self.project_setting("a webhook URL", |p| p.webhook_url = Some(url))
+    }
+
+    /// Project-flow mode: `identityUrl`.
+    pub fn with_identity_url(self, url: &str) -> Result<Self> {
+        let url = require_url("identity URL", url)?;
+        self.project_setting("an identity URL", |p| p.identity_url = Some(url))
+    }
+
+    /// Project-flow mode: `requires2FA`.
+    pub fn with_requires_2fa(self, yes: bool) -> Result<Self> {
+        self.project_setting("requires2FA", |p| p.requires_2fa = Some(yes))
+    }
+
+    fn manual_setting(mut self, what: &str, set: impl FnOnce(&mut ManualMode)) -> Result<Self> {
+        match &mut self {
+            Self::Manual(manual) => {
+                set(manual);
+                Ok(self)
+            }
+            Self::ProjectFlow(_) => Err(invalid(format!(
+                "{what} is a setting of manual mode, not of project-flow mode"
+            ))),
+        }
+    }
+
+    fn project_setting(
+        mut self,
+        what: &str,
+        set: impl FnOnce(&mut ProjectFlowMode),
+    ) -> Result<Self> {
+        match &mut self {
+            Self::ProjectFlow(project) => {
+                set(project);
+                Ok(self)
+            }
+            Self::Manual(_) => Err(invalid(format!(
+                "{what} is a setting of project-flow mode, not of manual mode"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_refuse_settings_of_the_other_mode() {
+        let project = Mode::project_flow("507f1f77bcf86cd799439011").unwrap();
+        assert!(project.clone().with_title("Acme").is_err());
+        assert!(project.clone().with_force(true).is_err());
+        assert!(project.clone().with_validity(Duration::ZERO).is_err());
+        assert!(project.clone().with_channel(Channel::Telegram).is_err());
+        assert_eq!(project.channels(), [Channel::WhatsApp]);
+        let project = project
+            .with_validity(Duration::from_secs(300))
+            .unwrap()
+            .with_redirect_url("https://acme.test/done")
+            .unwrap()
+            .with_identity_url("https://acme.test/id")
+            .unwrap()
+            .with_requires_2fa(true)
+            .unwrap();
+        let Mode::ProjectFlow(settings) = &project else {
+            panic!("project mode expected")
+        };
+        assert_eq!(settings.validity, Some(Duration::from_secs(300)));
+        assert_eq!(settings.requires_2fa, Some(true));
+        let manual = Mode::manual();
+        assert!(manual.clone().with_channel(Channel::Sms).is_err());
+        assert!(manual.clone().with_webhook_url("https://x.test").is_err());
+        assert!(manual.clone().with_title("").is_err());
+        assert!(manual.clone().with_title("Sixteen chars!!!").is_err());
+        assert!(manual.clone().with_title("Fifteen chars!!").is_ok());
+        assert_eq!(manual.channels(), [Channel::Sms, Channel::WhatsApp]);
+        assert!(Mode::project_flow("").is_err());
+    }
+}
