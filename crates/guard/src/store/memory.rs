@@ -1,11 +1,11 @@
 //! [`MemoryStore`]: counters in this process, sharded, bounded, expired counters evicted.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hashbrown::HashTable;
 
 use super::{Counter, CounterState, Decision, GuardStore, StoreError};
 use crate::clock::{Clock, SystemClock};
@@ -18,7 +18,24 @@ struct Entry {
     expires_at: Duration,
 }
 
-type Shard = HashMap<String, Entry>;
+/// A shard's counters: each with its key's hash, computed once per decision and kept for
+/// the table's growth.
+type Shard = HashTable<Slot>;
+
+#[derive(Debug)]
+struct Slot {
+    hash: u64,
+    key: String,
+    entry: Entry,
+}
+
+impl Slot {
+    fn find<'a>(shard: &'a Shard, hash: u64, key: &str) -> Option<&'a Entry> {
+        shard
+            .find(hash, |s| s.hash == hash && s.key == key)
+            .map(|s| &s.entry)
+    }
+}
 
 /// The in-memory store: enough for one instance of an application (several instances need
 /// [`RedisStore`](crate::RedisStore) to share their counters).
@@ -76,10 +93,17 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn shard_of(&self, key: &str) -> usize {
-        // The modulo keeps the value below SHARDS, so the cast cannot truncate.
+    /// A key's hash (SipHash with a random key per store: keys cannot be chosen to collide).
+    fn hash(&self, key: &str) -> u64 {
+        self.inner.hasher.hash_one(key)
+    }
+
+    /// The shard of a hash: bits the shard's table does not use to place it (it uses the
+    /// lowest bits and the top seven).
+    fn shard_of(hash: u64) -> usize {
+        // The mask keeps the value below SHARDS, so the cast cannot truncate.
         #[allow(clippy::cast_possible_truncation)]
-        let index = (self.inner.hasher.hash_one(key) % SHARDS as u64) as usize;
+        let index = ((hash >> 40) & (SHARDS as u64 - 1)) as usize;
         index
     }
 }
@@ -95,6 +119,13 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The locked shard of `hash`.
+fn shard<'a>(guards: &'a mut [Option<MutexGuard<'_, Shard>>], hash: u64) -> &'a mut Shard {
+    guards[MemoryStore::shard_of(hash)]
+        .as_deref_mut()
+        .expect("every shard of the decision is locked")
+}
+
 fn live(entry: Option<&Entry>, now: Duration) -> Option<Entry> {
     entry.copied().filter(|e| e.expires_at > now)
 }
@@ -103,16 +134,24 @@ fn live(entry: Option<&Entry>, now: Duration) -> Option<Entry> {
 impl GuardStore for MemoryStore {
     async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError> {
         let now = self.inner.clock.now();
-        let indexes: Vec<usize> = counters.iter().map(|c| self.shard_of(&c.key)).collect();
-        let mut order = indexes.clone();
-        order.sort_unstable();
-        order.dedup();
-        let mut guards: HashMap<usize, MutexGuard<'_, Shard>> = order
-            .iter()
-            .map(|&i| (i, lock(&self.inner.shards[i])))
-            .collect();
-        for (index, (counter, shard)) in counters.iter().zip(&indexes).enumerate() {
-            let entry = live(guards[shard].get(&counter.key), now);
+        let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
+        // The decision's shards, locked once each in ascending order (so two decisions never
+        // wait on each other in a cycle).
+        let mut wanted = 0_u32;
+        for &hash in &hashes {
+            wanted |= 1 << Self::shard_of(hash);
+        }
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
+        for (index, guard) in guards.iter_mut().enumerate() {
+            if wanted & (1 << index) != 0 {
+                *guard = Some(lock(&self.inner.shards[index]));
+            }
+        }
+        for (index, (counter, &hash)) in counters.iter().zip(&hashes).enumerate() {
+            let entry = live(
+                Slot::find(shard(&mut guards, hash), hash, &counter.key),
+                now,
+            );
             if counter.refuses(entry.map_or(0, |e| e.count)) {
                 let retry_after =
                     entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now));
@@ -120,28 +159,40 @@ impl GuardStore for MemoryStore {
             }
         }
         // Room first, so a full shard changes nothing.
-        for (counter, shard) in counters.iter().zip(&indexes) {
-            let map = guards.get_mut(shard).expect("locked above");
+        let per_shard = self.inner.per_shard;
+        for (counter, &hash) in counters.iter().zip(&hashes) {
+            let table = shard(&mut guards, hash);
             if counter.cost > 0
-                && !map.contains_key(&counter.key)
-                && map.len() >= self.inner.per_shard
+                && table.len() >= per_shard
+                && Slot::find(table, hash, &counter.key).is_none()
             {
-                map.retain(|_, e| e.expires_at > now);
-                if map.len() >= self.inner.per_shard {
-                    return Err(StoreError::Full(self.inner.per_shard * SHARDS));
+                table.retain(|s| s.entry.expires_at > now);
+                if table.len() >= per_shard {
+                    return Err(StoreError::Full(per_shard * SHARDS));
                 }
             }
         }
-        for (counter, shard) in counters.iter().zip(&indexes) {
+        for (counter, &hash) in counters.iter().zip(&hashes) {
             if counter.cost == 0 {
                 continue;
             }
-            let map = guards.get_mut(shard).expect("locked above");
             let fresh = Entry {
                 count: 0,
                 expires_at: now + counter.window,
             };
-            let entry = map.entry(counter.key.clone()).or_insert(fresh);
+            let table = shard(&mut guards, hash);
+            let entry = if let Some(slot) =
+                table.find_mut(hash, |s| s.hash == hash && s.key == counter.key)
+            {
+                &mut slot.entry
+            } else {
+                let slot = Slot {
+                    hash,
+                    key: counter.key.clone(),
+                    entry: fresh,
+                };
+                &mut table.insert_unique(hash, slot, |s| s.hash).into_mut().entry
+            };
             if entry.expires_at <= now {
                 *entry = fresh;
             }
@@ -155,10 +206,13 @@ impl GuardStore for MemoryStore {
         Ok(keys
             .iter()
             .map(|key| {
-                let shard = lock(&self.inner.shards[self.shard_of(key)]);
-                live(shard.get(key), now).map_or_else(CounterState::default, |e| CounterState {
-                    count: e.count,
-                    resets_in: Some(e.expires_at.saturating_sub(now)),
+                let hash = self.hash(key);
+                let shard = lock(&self.inner.shards[Self::shard_of(hash)]);
+                live(Slot::find(&shard, hash, key), now).map_or_else(CounterState::default, |e| {
+                    CounterState {
+                        count: e.count,
+                        resets_in: Some(e.expires_at.saturating_sub(now)),
+                    }
                 })
             })
             .collect())
