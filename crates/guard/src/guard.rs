@@ -14,7 +14,7 @@ use phone_verify_core::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{FailMode, GuardConfig, Limit};
+use crate::config::{Algorithm, FailMode, GuardConfig, Limit};
 use crate::denial::{Denial, Rule};
 use crate::keys::Keyer;
 use crate::numbers::kind_of;
@@ -222,13 +222,19 @@ struct Plan {
 }
 
 impl Plan {
-    fn push(&mut self, rule: Rule, key: String, limit: Limit, cost: u64) {
+    fn push(&mut self, rule: Rule, mut key: String, limit: Limit, cost: u64) {
+        if limit.algorithm == Algorithm::Gcra {
+            // Its state is not a count: a fixed window's counter of the same rule never mixes
+            // with it when the configuration changes.
+            key.push_str(":gcra");
+        }
         self.rules.push(rule);
         self.counters.push(Counter {
             key,
             window: limit.window(),
             max: u64::from(limit.max),
             cost,
+            algorithm: limit.algorithm,
         });
     }
 
@@ -261,13 +267,13 @@ impl Guard {
             Subject::Phone(phone) => self.phone_counters(&mut plan, phone, 0, true),
             Subject::Ip(ip) => self.ip_counters(&mut plan, Some(*ip), 0),
         }
-        let keys: Vec<String> = plan.counters.iter().map(|c| c.key.clone()).collect();
-        let states = tokio::time::timeout(self.config.store_timeout(), self.store.peek(&keys))
-            .await
-            .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
-            .map_err(|e| {
-                Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
-            })?;
+        let states =
+            tokio::time::timeout(self.config.store_timeout(), self.store.peek(&plan.counters))
+                .await
+                .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
+                .map_err(|e| {
+                    Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
+                })?;
         Ok(plan
             .rules
             .iter()

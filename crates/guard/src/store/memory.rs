@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hashbrown::HashTable;
 
-use super::{Counter, CounterState, Decision, GuardStore, StoreError};
+use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
 use crate::clock::{Clock, SystemClock};
 
 const SHARDS: usize = 32;
@@ -152,9 +152,13 @@ impl GuardStore for MemoryStore {
                 Slot::find(shard(&mut guards, hash), hash, &counter.key),
                 now,
             );
-            if counter.refuses(entry.map_or(0, |e| e.count)) {
-                let retry_after =
-                    entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now));
+            let refused = match counter.algorithm {
+                Algorithm::FixedWindow => counter
+                    .refuses(entry.map_or(0, |e| e.count))
+                    .then(|| entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now))),
+                Algorithm::Gcra => counter.gcra(entry.map(|e| e.expires_at), now).err(),
+            };
+            if let Some(retry_after) = refused {
                 return Ok(Decision::Denied { index, retry_after });
             }
         }
@@ -178,7 +182,10 @@ impl GuardStore for MemoryStore {
             }
             let fresh = Entry {
                 count: 0,
-                expires_at: now + counter.window,
+                expires_at: match counter.algorithm {
+                    Algorithm::FixedWindow => now + counter.window,
+                    Algorithm::Gcra => now,
+                },
             };
             let table = shard(&mut guards, hash);
             let entry = if let Some(slot) =
@@ -196,24 +203,36 @@ impl GuardStore for MemoryStore {
             if entry.expires_at <= now {
                 *entry = fresh;
             }
-            entry.count = entry.count.saturating_add(counter.cost);
+            match counter.algorithm {
+                Algorithm::FixedWindow => entry.count = entry.count.saturating_add(counter.cost),
+                Algorithm::Gcra => {
+                    // The check above let it through: the same computation cannot refuse now.
+                    let tat = counter.gcra(Some(entry.expires_at), now);
+                    entry.expires_at = tat.unwrap_or(entry.expires_at);
+                    entry.count = 1;
+                }
+            }
         }
         Ok(Decision::Allowed)
     }
 
-    async fn peek(&self, keys: &[String]) -> Result<Vec<CounterState>, StoreError> {
+    async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError> {
         let now = self.inner.clock.now();
-        Ok(keys
+        Ok(counters
             .iter()
-            .map(|key| {
-                let hash = self.hash(key);
+            .map(|counter| {
+                let hash = self.hash(&counter.key);
                 let shard = lock(&self.inner.shards[Self::shard_of(hash)]);
-                live(Slot::find(&shard, hash, key), now).map_or_else(CounterState::default, |e| {
-                    CounterState {
-                        count: e.count,
+                live(Slot::find(&shard, hash, &counter.key), now).map_or_else(
+                    CounterState::default,
+                    |e| CounterState {
+                        count: match counter.algorithm {
+                            Algorithm::FixedWindow => e.count,
+                            Algorithm::Gcra => counter.pending(e.expires_at, now),
+                        },
                         resets_in: Some(e.expires_at.saturating_sub(now)),
-                    }
-                })
+                    },
+                )
             })
             .collect())
     }
@@ -230,7 +249,86 @@ mod tests {
             window: Duration::from_secs(60),
             max,
             cost,
+            algorithm: Algorithm::FixedWindow,
         }
+    }
+
+    fn gcra(key: &str, max: u64, cost: u64) -> Counter {
+        Counter {
+            algorithm: Algorithm::Gcra,
+            ..counter(key, max, cost)
+        }
+    }
+
+    /// Sends allowed out of `n` at once.
+    async fn burst(store: &MemoryStore, counter: &Counter, n: usize) -> usize {
+        let mut allowed = 0;
+        for _ in 0..n {
+            if store.hit(std::slice::from_ref(counter)).await.unwrap() == Decision::Allowed {
+                allowed += 1;
+            }
+        }
+        allowed
+    }
+
+    /// 5 per minute: one event at 0 s, four at 59 s, then a burst at 60 s. The fixed window
+    /// (which started at 0 s) ends at 60 s and lets 5 more through: 9 in two seconds. GCRA
+    /// lets at most 5 through in any minute: only one more at 60 s (the capacity the first
+    /// event's minute has given back), then one every 12 s.
+    #[tokio::test]
+    async fn gcra_refuses_the_burst_a_fixed_window_allows_at_its_edge() {
+        for (counter, at_edge) in [(counter("k", 5, 1), 5), (gcra("k", 5, 1), 1)] {
+            let clock = ManualClock::new();
+            let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+            assert_eq!(burst(&store, &counter, 1).await, 1);
+            clock.advance(Duration::from_secs(59));
+            assert_eq!(
+                burst(&store, &counter, 4).await,
+                4,
+                "{:?}",
+                counter.algorithm
+            );
+            clock.advance(Duration::from_secs(1));
+            let allowed = burst(&store, &counter, 10).await;
+            assert_eq!(
+                allowed, at_edge,
+                "{:?} at the window's edge",
+                counter.algorithm
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn gcra_spaces_events_and_tells_when_the_next_fits() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let c = gcra("k", 5, 1);
+        assert_eq!(burst(&store, &c, 5).await, 5, "a full burst from nothing");
+        let Decision::Denied { index, retry_after } =
+            store.hit(std::slice::from_ref(&c)).await.unwrap()
+        else {
+            panic!("the sixth in the same instant is refused");
+        };
+        assert_eq!((index, retry_after), (0, Duration::from_secs(12)));
+        let state = store.peek(std::slice::from_ref(&c)).await.unwrap()[0];
+        assert_eq!(state.count, 5);
+        assert_eq!(state.resets_in, Some(Duration::from_secs(60)));
+        clock.advance(Duration::from_secs(11));
+        assert_eq!(burst(&store, &c, 1).await, 0);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(burst(&store, &c, 3).await, 1, "one every 12 s");
+        // A zero-cost counter only checks, and a limit of 0 refuses everything.
+        assert!(matches!(
+            store.hit(&[gcra("k", 5, 0)]).await.unwrap(),
+            Decision::Denied { .. }
+        ));
+        assert_eq!(burst(&store, &gcra("z", 0, 1), 1).await, 0);
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(
+            store.peek(std::slice::from_ref(&c)).await.unwrap()[0].count,
+            0
+        );
+        assert_eq!(burst(&store, &c, 6).await, 5);
     }
 
     #[tokio::test]
@@ -248,7 +346,7 @@ mod tests {
                 retry_after: Duration::from_secs(60)
             }
         );
-        let a = store.peek(&["a".into()]).await.unwrap();
+        let a = store.peek(&[counter("a", 2, 1)]).await.unwrap();
         assert_eq!(a[0].count, 1);
         clock.advance(Duration::from_secs(45));
         let Decision::Denied { retry_after, .. } = store.hit(&both).await.unwrap() else {
@@ -257,7 +355,7 @@ mod tests {
         assert_eq!(retry_after, Duration::from_secs(15));
         clock.advance(Duration::from_secs(15));
         assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
-        assert_eq!(store.peek(&["a".into()]).await.unwrap()[0].count, 1);
+        assert_eq!(store.peek(&[counter("a", 2, 1)]).await.unwrap()[0].count, 1);
     }
 
     #[tokio::test]
@@ -296,7 +394,7 @@ mod tests {
             }
         }
         assert!(store.len() <= SHARDS, "expired counters were evicted");
-        let old = store.peek(&["k0".into()]).await.unwrap();
+        let old = store.peek(&[counter("k0", 5, 1)]).await.unwrap();
         assert_eq!(old[0].count, 0);
     }
 }
