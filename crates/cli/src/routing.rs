@@ -30,7 +30,7 @@ pub(crate) fn check_args(global: &Global) -> Result<(), Failure> {
 }
 
 /// The router of `--config`, built through the registry as an application would and guarded
-/// by `--guard` when given; `None` without `--config`.
+/// by the file's `[guard]` table or `--guard` (not both); `None` without `--config`.
 pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
     let Some(path) = &ctx.config else {
         return Ok(None);
@@ -54,7 +54,17 @@ pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
         );
     }
     let provider = Provider::from(router);
-    Ok(Some(match &ctx.guard {
+    let guard = match (&ctx.guard, &config.guard) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(format!(
+                "--guard and the [guard] table of {} both give the guard's rules: keep one",
+                path.display()
+            )));
+        }
+        (Some(settings), None) | (None, Some(settings)) => Some(settings),
+        (None, None) => None,
+    };
+    Ok(Some(match guard {
         Some(settings) => provider.guarded(settings).await?,
         None => provider,
     }))
