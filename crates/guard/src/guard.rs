@@ -425,9 +425,14 @@ impl Guard {
             plan.push(rule, self.keyer.phone(phone).key(rule), limit, cost);
         }
         if cost > 0 {
-            // Recording a wrong code never refuses: the limits apply to the next check.
+            // Recording a wrong code never refuses a fixed window: the limits apply to the next
+            // check. A GCRA counter keeps its max (its spacing is `window / max`); the check
+            // before the provider found room for this one, so only a concurrent wrong code can
+            // take it first.
             for counter in &mut plan.counters {
-                counter.max = u64::MAX;
+                if counter.algorithm == Algorithm::FixedWindow {
+                    counter.max = u64::MAX;
+                }
             }
         }
         plan

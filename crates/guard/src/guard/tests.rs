@@ -316,6 +316,28 @@ async fn wrong_codes_per_phone_per_day() {
 }
 
 #[tokio::test]
+async fn wrong_codes_per_phone_sliding() {
+    let limit = Limit::per_day(2).with_algorithm(Algorithm::Gcra);
+    let fx = Fixture::new(only(|c| c.wrong_codes_per_phone = Some(limit)));
+    let first = fx.send("+905321110042").await.unwrap();
+    wrong(&fx, &first).await;
+    let second = fx.send("+905321110042").await.unwrap();
+    wrong(&fx, &second).await;
+    let retry = denied(
+        right(&fx, &second).await,
+        ErrorKind::RateLimited,
+        Rule::WrongCodesPerPhone,
+    );
+    assert_eq!(
+        retry,
+        Some(Duration::from_secs(43_200)),
+        "one every 12 hours"
+    );
+    fx.clock.advance(Duration::from_secs(43_200));
+    assert!(right(&fx, &second).await.unwrap().is_verified());
+}
+
+#[tokio::test]
 async fn global_budget_breaker() {
     let fx = Fixture::new(only(|c| {
         c.global_budget = Some(Limit::per_hour(3));
