@@ -52,12 +52,25 @@ pub(crate) struct PumpingReport {
     pub(crate) notes: Vec<String>,
 }
 
-/// The scenario's rules: the defaults, with the regions the application serves.
+/// A region the application also serves, with few users: its hourly limit is set low.
+const QUIET_REGION: &str = "EE";
+/// The quiet region's hourly limit.
+const QUIET_REGION_PER_HOUR: u32 = 20;
+
+/// The scenario's rules: the defaults, with the regions the application serves, and a low
+/// hourly limit for the quiet one.
 fn config() -> GuardConfig {
-    GuardConfig {
-        allow_regions: REGIONS.iter().map(|(r, _, _)| (*r).to_owned()).collect(),
+    let mut allow_regions: Vec<String> = REGIONS.iter().map(|(r, _, _)| (*r).to_owned()).collect();
+    allow_regions.push(QUIET_REGION.to_owned());
+    let mut config = GuardConfig {
+        allow_regions,
         ..GuardConfig::default()
-    }
+    };
+    config.region_overrides.insert(
+        QUIET_REGION.to_owned(),
+        Limit::per_hour(QUIET_REGION_PER_HOUR),
+    );
+    config
 }
 
 /// Runs the scenario against `sandbox`, then the decision latencies.
@@ -76,9 +89,9 @@ pub(crate) async fn run(
         ..PumpingReport::default()
     };
     // Legitimate users: one send each, from their own address, five to an office /24.
-    let mut attack_a = 0;
-    let mut attack_b = 0;
-    let waves = attack / 2;
+    // Messages each wave got through, and its attempts.
+    let mut through = [0_usize; 3];
+    let mut attempts = [0_usize; 3];
     // The attack is interleaved with the users: one attack attempt after each user, then the rest.
     let mut attempt = 0;
     for user in 0..legit.max(attack) {
@@ -95,41 +108,40 @@ pub(crate) async fn run(
         }
         if attempt < attack {
             // Wave A: a premium-rate range in a served region; wave B: mobile numbers of a
-            // region the application does not serve. Every attempt from a new address.
+            // region the application does not serve; wave C: mobile numbers of the quiet
+            // region (not caught by number type or region lists: only by the region's hourly
+            // limit). Every attempt from a new address.
             let ip = IpAddr::V4(Ipv4Addr::from(
                 0x0b00_0000_u32 + u32::try_from(attempt)? * 257,
             ));
-            let (phone, wave) = if attempt % 2 == 0 {
-                (
-                    format!("+449098{:06}", attempt / 2 % 1_000_000),
-                    &mut attack_a,
-                )
-            } else {
-                (
-                    format!("+37120{:06}", attempt / 2 % 1_000_000),
-                    &mut attack_b,
-                )
+            let wave = attempt % 3;
+            let serial = attempt / 3 % 1_000_000;
+            let phone = match wave {
+                0 => format!("+449098{serial:06}"),
+                1 => format!("+37120{serial:06}"),
+                _ => format!("+3725{serial:07}"),
             };
+            attempts[wave] += 1;
             if guard
                 .start(&StartRequest::sms(phone.parse()?).end_user_ip(ip))
                 .await
                 .is_ok()
             {
-                *wave += 1;
+                through[wave] += 1;
             }
             attempt += 1;
         }
     }
-    report.waves.push((
-        "premium-rate range (+44 909 8…), served region".into(),
-        waves + attack % 2,
-        attack_a,
-    ));
-    report.waves.push((
-        "mobile range of an unserved region (+371 20…)".into(),
-        waves,
-        attack_b,
-    ));
+    let names = [
+        "premium-rate range (+44 909 8…), served region".to_owned(),
+        "mobile range of an unserved region (+371 20…)".to_owned(),
+        format!(
+            "mobile range of a quiet served region (+372 5…, {QUIET_REGION_PER_HOUR} per hour)"
+        ),
+    ];
+    for ((name, attempts), through) in names.into_iter().zip(attempts).zip(through) {
+        report.waves.push((name, attempts, through));
+    }
 
     let decisions = 20_000;
     let memory: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
@@ -396,8 +408,10 @@ impl PumpingReport {
         out.push_str(&t.render());
         let _ = writeln!(
             out,
-            "\nThe guard's default rules plus `allow_regions` (the 8 regions served), one send per \
-             user; every attack attempt from a new IP address. Decisions: one at a time through a \
+            "\nThe guard's default rules plus `allow_regions` (the 8 regions of the users, and a \
+             quiet ninth, Estonia, with `region_overrides` of {QUIET_REGION_PER_HOUR} per hour), \
+             one send per user; every attack attempt from a new IP address, the three waves \
+             interleaved with the users. Decisions: one at a time through a \
              verifier that answers at once, a new phone and address each (every counter \
              written); round trips are the script commands (`EVALSHA`, `EVAL`, `SCRIPT`) the Redis server received per decision, from `INFO commandstats`."
         );

@@ -44,12 +44,12 @@ pub(crate) fn load(path: &Path) -> Result<(RoutingConfig, Router), Failure> {
 }
 
 /// The router of `--config`, built through the registry as an application would and guarded
-/// by `--guard` when given; `None` without `--config`.
+/// by the file's `[guard]` table or `--guard` (not both); `None` without `--config`.
 pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
     let Some(path) = &ctx.config else {
         return Ok(None);
     };
-    let (_, router) = load(path)?;
+    let (config, router) = load(path)?;
     if !ctx.json {
         let names: Vec<&str> = router
             .routes()
@@ -62,7 +62,17 @@ pub(crate) async fn router(ctx: &Context) -> Result<Option<Provider>, Failure> {
         );
     }
     let provider = Provider::from(router);
-    Ok(Some(match &ctx.guard {
+    let guard = match (&ctx.guard, &config.guard) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(format!(
+                "--guard and the [guard] table of {} both give the guard's rules: keep one",
+                path.display()
+            )));
+        }
+        (Some(settings), None) | (None, Some(settings)) => Some(settings),
+        (None, None) => None,
+    };
+    Ok(Some(match guard {
         Some(settings) => provider.guarded(settings).await?,
         None => provider,
     }))

@@ -159,3 +159,37 @@ fn config_refuses_other_targets_and_bad_files() {
     assert!(stderr.contains("phone-verify.toml"), "{stderr}");
     assert!(setup.sandbox.all_messages().is_empty());
 }
+
+/// A `[guard]` table in the `--config` file guards the router (the secret from the
+/// environment); `--guard` beside it is a usage error.
+#[test]
+fn a_guard_table_in_the_config_guards_the_router() {
+    let setup = Setup::new("guard-table");
+    let config = setup.path("phone-verify.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("\n[guard]\n[guard.rules]\ndeny_regions = [\"PA\"]\n");
+    std::fs::write(&config, toml).unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .env_clear()
+            .env("PHONE_VERIFY_GUARD_SECRET", "cli-test-secret-0123456789")
+            .args([&["--config", config.as_str()], args].concat())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code().unwrap_or(-1), stderr)
+    };
+    let (code, stderr) = run(&["start", "--phone", "+50762647737"]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("guard rule region"), "{stderr}");
+    assert!(setup.sandbox.messages("+50762647737").is_empty());
+    let (code, stderr) = run(&["start", "--phone", "+905321234567"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(setup.sandbox.messages("+905321234567").len(), 1);
+    let guard = setup.path("guard.toml");
+    std::fs::write(&guard, "[rules]\n").unwrap();
+    let (code, stderr) = run(&["--guard", &guard, "start", "--phone", "+905321234568"]);
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("[guard]"), "{stderr}");
+    assert!(setup.sandbox.messages("+905321234568").is_empty());
+}

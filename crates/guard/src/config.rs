@@ -6,6 +6,22 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// How a [`Limit`] counts.
+///
+/// With a fixed window, `max` events fit in the window that starts at the first of them, and
+/// `max` more as soon as it ends: a burst at the window's edge gets up to twice `max` through
+/// in a moment. GCRA (the generic cell rate algorithm, a sliding limit) spaces events by
+/// `window / max` and lets at most `max` through in *any* span of `window`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// A window that starts at the first event and resets when it ends (the default).
+    #[default]
+    FixedWindow,
+    /// GCRA: at most `max` in any span of `window`, capacity coming back at `max / window`.
+    Gcra,
+}
+
 /// A count allowed within a window, e.g. 5 sends per 10 minutes. A limit of `0` refuses
 /// everything; a rule set to `None` is off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,9 +29,12 @@ use serde::{Deserialize, Serialize};
 pub struct Limit {
     /// How many are allowed in a window.
     pub max: u32,
-    /// The window, in seconds. It starts at the first counted event and the counter resets when
-    /// it ends.
+    /// The window, in seconds. With a fixed window it starts at the first counted event and
+    /// the counter resets when it ends.
     pub window_secs: u64,
+    /// How the limit counts (default `fixed_window`; `gcra` for a sliding limit).
+    #[serde(default)]
+    pub algorithm: Algorithm,
 }
 
 impl Limit {
@@ -24,6 +43,7 @@ impl Limit {
         Self {
             max,
             window_secs: window.as_secs(),
+            algorithm: Algorithm::FixedWindow,
         }
     }
 
@@ -40,7 +60,16 @@ impl Limit {
     /// The same count in another window.
     #[must_use]
     pub const fn with_window(self, window: Duration) -> Self {
-        Self::new(self.max, window)
+        Self {
+            window_secs: window.as_secs(),
+            ..self
+        }
+    }
+
+    /// The same limit counted with `algorithm`.
+    #[must_use]
+    pub const fn with_algorithm(self, algorithm: Algorithm) -> Self {
+        Self { algorithm, ..self }
     }
 
     /// The window.
@@ -94,7 +123,7 @@ pub enum NumberKind {
 ///     per_phone = { max = 3, window_secs = 600 }
 ///     deny_regions = ["XK"]
 /// "#)?;
-/// assert_eq!(config.per_phone, Some(Limit { max: 3, window_secs: 600 }));
+/// assert_eq!(config.per_phone, Some(Limit::new(3, std::time::Duration::from_secs(600))));
 /// assert_eq!(config.resend_cooldown_secs, GuardConfig::default().resend_cooldown_secs);
 /// # Ok::<(), toml::de::Error>(())
 /// ```

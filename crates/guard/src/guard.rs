@@ -14,9 +14,9 @@ use phone_verify_core::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{FailMode, GuardConfig, Limit};
+use crate::config::{Algorithm, FailMode, GuardConfig, Limit};
 use crate::denial::{Denial, Rule};
-use crate::keys::{Keyer, subnet};
+use crate::keys::Keyer;
 use crate::numbers::kind_of;
 use crate::store::{Counter, Decision, GuardStore, MemoryStore, StoreError};
 
@@ -214,21 +214,32 @@ pub struct RuleStatus {
     pub resets_in: Option<Duration>,
 }
 
-/// A counter to hit for a rule.
-struct Planned {
-    rule: Rule,
-    counter: Counter,
+/// The counters a decision hits, and the rule of each.
+#[derive(Default)]
+struct Plan {
+    rules: Vec<Rule>,
+    counters: Vec<Counter>,
 }
 
-fn planned(rule: Rule, key: String, limit: Limit, cost: u64) -> Planned {
-    Planned {
-        rule,
-        counter: Counter {
+impl Plan {
+    fn push(&mut self, rule: Rule, mut key: String, limit: Limit, cost: u64) {
+        if limit.algorithm == Algorithm::Gcra {
+            // Its state is not a count: a fixed window's counter of the same rule never mixes
+            // with it when the configuration changes.
+            key.push_str(":gcra");
+        }
+        self.rules.push(rule);
+        self.counters.push(Counter {
             key,
             window: limit.window(),
             max: u64::from(limit.max),
             cost,
-        },
+            algorithm: limit.algorithm,
+        });
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rules.is_empty()
     }
 }
 
@@ -251,69 +262,69 @@ impl Guard {
 
     /// The counters of `subject`'s rules (those that are on), for `phone-verify guard status`.
     pub async fn status(&self, subject: &Subject) -> Result<Vec<RuleStatus>> {
-        let plan = match subject {
-            Subject::Phone(phone) => self.phone_counters(phone, 0, true),
-            Subject::Ip(ip) => self.ip_counters(Some(*ip), 0),
-        };
-        let keys: Vec<String> = plan.iter().map(|p| p.counter.key.clone()).collect();
-        let states = tokio::time::timeout(self.config.store_timeout(), self.store.peek(&keys))
-            .await
-            .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
-            .map_err(|e| {
-                Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
-            })?;
+        let mut plan = Plan::default();
+        match subject {
+            Subject::Phone(phone) => self.phone_counters(&mut plan, phone, 0, true),
+            Subject::Ip(ip) => self.ip_counters(&mut plan, Some(*ip), 0),
+        }
+        let states =
+            tokio::time::timeout(self.config.store_timeout(), self.store.peek(&plan.counters))
+                .await
+                .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
+                .map_err(|e| {
+                    Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
+                })?;
         Ok(plan
+            .rules
             .iter()
+            .zip(&plan.counters)
             .zip(states)
-            .map(|(p, s)| RuleStatus {
-                rule: p.rule,
+            .map(|((rule, counter), s)| RuleStatus {
+                rule: *rule,
                 count: s.count,
-                max: p.counter.max,
+                max: counter.max,
                 resets_in: s.resets_in,
             })
             .collect())
     }
 
-    fn phone_counters(&self, phone: &PhoneNumber, cost: u64, with_checks: bool) -> Vec<Planned> {
+    fn phone_counters(&self, plan: &mut Plan, phone: &PhoneNumber, cost: u64, with_checks: bool) {
         let c = &self.config;
-        let mut plan = Vec::new();
+        let digest = self.keyer.phone(phone);
         if let Some(secs) = c.resend_cooldown_secs {
             let limit = Limit::new(1, Duration::from_secs(secs));
-            let key = self.keyer.phone(Rule::ResendCooldown, phone);
-            plan.push(planned(Rule::ResendCooldown, key, limit, cost));
+            let rule = Rule::ResendCooldown;
+            plan.push(rule, digest.key(rule), limit, cost);
         }
         for (rule, limit) in [
             (Rule::PerPhone, c.per_phone),
             (Rule::PerPhoneDaily, c.per_phone_daily),
         ] {
             if let Some(limit) = limit {
-                plan.push(planned(rule, self.keyer.phone(rule, phone), limit, cost));
+                plan.push(rule, digest.key(rule), limit, cost);
             }
         }
         if with_checks && let Some(limit) = c.wrong_codes_per_phone {
             let rule = Rule::WrongCodesPerPhone;
-            plan.push(planned(rule, self.keyer.phone(rule, phone), limit, 0));
+            plan.push(rule, digest.key(rule), limit, 0);
         }
-        plan
     }
 
-    fn ip_counters(&self, ip: Option<IpAddr>, cost: u64) -> Vec<Planned> {
-        let Some(ip) = ip else { return Vec::new() };
+    fn ip_counters(&self, plan: &mut Plan, ip: Option<IpAddr>, cost: u64) {
+        let Some(ip) = ip else { return };
         let c = &self.config;
-        let mut plan = Vec::new();
         if let Some(limit) = c.per_ip {
-            let key = self.keyer.key(Rule::PerIp, &ip.to_canonical().to_string());
-            plan.push(planned(Rule::PerIp, key, limit, cost));
+            let rule = Rule::PerIp;
+            plan.push(rule, self.keyer.ip(ip).key(rule), limit, cost);
         }
-        let (rule, net) = subnet(ip);
+        let (rule, net) = self.keyer.subnet(ip);
         let limit = match rule {
             Rule::PerIpv4Subnet => c.per_ipv4_24,
             _ => c.per_ipv6_64,
         };
         if let Some(limit) = limit {
-            plan.push(planned(rule, self.keyer.key(rule, &net), limit, cost));
+            plan.push(rule, net.key(rule), limit, cost);
         }
-        plan
     }
 
     /// The static rules: region lists and number types.
@@ -337,19 +348,20 @@ impl Guard {
         None
     }
 
-    fn send_plan(&self, request: &StartRequest) -> Vec<Planned> {
+    fn send_plan(&self, request: &StartRequest) -> Plan {
         let c = &self.config;
-        let mut plan = Vec::new();
+        let mut plan = Plan::default();
         if let Some(phone) = &request.phone {
-            plan.extend(self.phone_counters(phone, 1, false));
+            self.phone_counters(&mut plan, phone, 1, false);
         }
-        plan.extend(self.ip_counters(request.context.end_user_ip, 1));
+        self.ip_counters(&mut plan, request.context.end_user_ip, 1);
         if let Some(phone) = &request.phone {
+            // A region is no personal data: its key is its code, e.g. `per_region:TR`.
             let region = phone.region().unwrap_or(phone.calling_code());
             let limit = c.region_overrides.get(region).copied().or(c.per_region);
             if let Some(limit) = limit {
-                let key = self.keyer.key(Rule::PerRegion, region);
-                plan.push(planned(Rule::PerRegion, key, limit, 1));
+                let rule = Rule::PerRegion;
+                plan.push(rule, format!("{rule}:{region}"), limit, 1);
             }
         }
         for (rule, limit) in [
@@ -357,21 +369,25 @@ impl Guard {
             (Rule::GlobalBudgetDaily, c.global_budget_daily),
         ] {
             if let Some(limit) = limit {
-                plan.push(planned(rule, rule.as_str().to_owned(), limit, 1));
+                plan.push(rule, rule.as_str().to_owned(), limit, 1);
             }
         }
         plan
     }
 
-    async fn hit(&self, plan: &[Planned]) -> std::result::Result<Decision, StoreError> {
-        let counters: Vec<Counter> = plan.iter().map(|p| p.counter.clone()).collect();
+    async fn hit(&self, plan: &Plan) -> std::result::Result<Decision, StoreError> {
         let timeout = self.config.store_timeout();
-        tokio::time::timeout(timeout, self.store.hit(&counters))
+        tokio::time::timeout(timeout, self.store.hit(&plan.counters))
             .await
             .unwrap_or(Err(StoreError::Timeout(timeout)))
     }
 
-    fn store_failed(err: &StoreError, mode: FailMode, what: &str, masked: &str) -> Result<()> {
+    fn store_failed(
+        err: &StoreError,
+        mode: FailMode,
+        what: &str,
+        masked: Masked<'_>,
+    ) -> Result<()> {
         match mode {
             FailMode::Open => {
                 tracing::warn!(phone = %masked, error = %err, "guard store failed: {what} let through (fail open)");
@@ -393,27 +409,30 @@ impl Guard {
         }
     }
 
-    fn attempts_key(&self, verification: &Verification) -> String {
-        let subject = format!("{}\0{}", verification.provider, verification.reference);
-        self.keyer.key(Rule::WrongCodesPerVerification, &subject)
-    }
-
-    fn check_plan(&self, verification: &Verification, cost: u64) -> Vec<Planned> {
-        let mut plan = Vec::new();
+    fn check_plan(&self, verification: &Verification, cost: u64) -> Plan {
+        let mut plan = Plan::default();
         if let Some(n) = self.config.wrong_codes_per_verification {
             let limit = Limit::per_day(n);
-            let key = self.attempts_key(verification);
-            plan.push(planned(Rule::WrongCodesPerVerification, key, limit, cost));
+            let rule = Rule::WrongCodesPerVerification;
+            let digest = self
+                .keyer
+                .verification(verification.provider.as_str(), &verification.reference);
+            plan.push(rule, digest.key(rule), limit, cost);
         }
         if let (Some(limit), Some(phone)) = (self.config.wrong_codes_per_phone, &verification.phone)
         {
-            let key = self.keyer.phone(Rule::WrongCodesPerPhone, phone);
-            plan.push(planned(Rule::WrongCodesPerPhone, key, limit, cost));
+            let rule = Rule::WrongCodesPerPhone;
+            plan.push(rule, self.keyer.phone(phone).key(rule), limit, cost);
         }
         if cost > 0 {
-            // Recording a wrong code never refuses: the limits apply to the next check.
-            for p in &mut plan {
-                p.counter.max = u64::MAX;
+            // Recording a wrong code never refuses a fixed window: the limits apply to the next
+            // check. A GCRA counter keeps its max (its spacing is `window / max`); the check
+            // before the provider found room for this one, so only a concurrent wrong code can
+            // take it first.
+            for counter in &mut plan.counters {
+                if counter.algorithm == Algorithm::FixedWindow {
+                    counter.max = u64::MAX;
+                }
             }
         }
         plan
@@ -435,8 +454,17 @@ fn denial_error(rule: Rule, retry_after: Duration, what: &str) -> Error {
         })
 }
 
-fn masked(phone: Option<&PhoneNumber>) -> String {
-    phone.map_or_else(|| "-".to_owned(), PhoneNumber::masked)
+/// A phone as logs show it (`+90********67`), formatted only if an event is recorded.
+#[derive(Clone, Copy)]
+struct Masked<'a>(Option<&'a PhoneNumber>);
+
+impl fmt::Display for Masked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(phone) => f.write_str(&phone.masked()),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 #[async_trait]
@@ -453,7 +481,7 @@ impl PhoneVerifier for Guard {
         // Input first: a request the provider would refuse is not counted.
         request.validate(&self.inner.capabilities())?;
         let phone = request.phone.as_ref();
-        let shown = masked(phone);
+        let shown = Masked(phone);
         if phone.is_some_and(|p| self.allowlist.contains(p.e164())) {
             tracing::debug!(phone = %shown, "guard: allowlisted test number");
             return self.inner.start(request).await;
@@ -477,12 +505,12 @@ impl PhoneVerifier for Guard {
                 record_allowed();
             }
             Ok(Decision::Denied { index, retry_after }) => {
-                let rule = plan[index].rule;
+                let rule = plan.rules[index];
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", retry_after_secs = retry_after.as_secs(), "guard: send refused");
                 record(rule, "denied");
                 return Err(denial_error(rule, retry_after, "sends"));
             }
-            Err(err) => Self::store_failed(&err, self.config.send_fail_mode, "send", &shown)?,
+            Err(err) => Self::store_failed(&err, self.config.send_fail_mode, "send", shown)?,
         }
         self.inner.start(request).await
     }
@@ -493,7 +521,7 @@ impl PhoneVerifier for Guard {
         request: &CheckRequest,
     ) -> Result<CheckOutcome> {
         verification.ensure_provider(&self.inner.provider())?;
-        let shown = masked(verification.phone.as_ref());
+        let shown = Masked(verification.phone.as_ref());
         let plan = self.check_plan(verification, 0);
         if request.code.is_none() || plan.is_empty() {
             return self.inner.check(verification, request).await;
@@ -501,7 +529,7 @@ impl PhoneVerifier for Guard {
         match self.hit(&plan).await {
             Ok(Decision::Allowed) => {}
             Ok(Decision::Denied { index, retry_after }) => {
-                let rule = plan[index].rule;
+                let rule = plan.rules[index];
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: check refused");
                 record(rule, "denied");
                 if rule == Rule::WrongCodesPerVerification {
@@ -512,7 +540,7 @@ impl PhoneVerifier for Guard {
                 }
                 return Err(denial_error(rule, retry_after, "wrong codes"));
             }
-            Err(err) => Self::store_failed(&err, self.config.check_fail_mode, "check", &shown)?,
+            Err(err) => Self::store_failed(&err, self.config.check_fail_mode, "check", shown)?,
         }
         let outcome = self.inner.check(verification, request).await?;
         let wrong = outcome

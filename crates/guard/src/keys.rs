@@ -1,5 +1,9 @@
-//! Counter keys: an HMAC-SHA256 of the rule and its subject with the configured secret, so the
-//! store never holds a phone number or an IP address in clear.
+//! Counter keys: an HMAC-SHA256 of the subject (a phone, an IP address, a subnet) with the
+//! configured secret, so the store never holds a phone number or an IP address in clear.
+//!
+//! A decision computes one HMAC per subject, not per rule: the rules of a subject (resend
+//! cooldown, sends per phone, per phone per day, wrong codes per phone) share its digest, and
+//! their keys differ by the rule's name in front of it (`per_phone:` + 32 hex digits).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -11,7 +15,7 @@ use sha2::Sha256;
 
 use crate::denial::Rule;
 
-/// Derives counter keys.
+/// Derives subject digests: a keyed HMAC state, cloned for each digest (never re-keyed).
 #[derive(Clone)]
 pub(crate) struct Keyer {
     mac: Hmac<Sha256>,
@@ -23,6 +27,35 @@ impl fmt::Debug for Keyer {
     }
 }
 
+/// 128 bits of a subject's HMAC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Digest([u8; 16]);
+
+impl Digest {
+    /// The key of `rule`'s counter for this subject: the rule's name, `:`, the digest in hex.
+    pub(crate) fn key(self, rule: Rule) -> String {
+        let name = rule.as_str();
+        let mut key = String::with_capacity(name.len() + 33);
+        key.push_str(name);
+        key.push(':');
+        for byte in self.0 {
+            key.push(char::from(HEX[usize::from(byte >> 4)]));
+            key.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        key
+    }
+}
+
+/// The kinds of subject, kept apart in the HMAC's input.
+#[derive(Clone, Copy, Debug)]
+enum Domain {
+    Phone = 1,
+    Ip = 2,
+    Ipv4Subnet = 3,
+    Ipv6Subnet = 4,
+    Verification = 5,
+}
+
 impl Keyer {
     /// A keyer with `secret`.
     pub(crate) fn new(secret: &SecretString) -> Self {
@@ -31,78 +64,103 @@ impl Keyer {
         Self { mac }
     }
 
-    /// The key of `rule`'s counter for `subject`: `rule:` and 128 bits of the HMAC in hex.
-    pub(crate) fn key(&self, rule: Rule, subject: &str) -> String {
+    fn digest(&self, domain: Domain, parts: &[&[u8]]) -> Digest {
         let mut mac = self.mac.clone();
-        mac.update(rule.as_str().as_bytes());
-        mac.update(b"\0");
-        mac.update(subject.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let mut key = String::with_capacity(rule.as_str().len() + 33);
-        key.push_str(rule.as_str());
-        key.push(':');
-        for byte in &digest[..16] {
-            key.push(char::from(HEX[usize::from(byte >> 4)]));
-            key.push(char::from(HEX[usize::from(byte & 0xf)]));
+        mac.update(&[domain as u8]);
+        for part in parts {
+            mac.update(part);
+            mac.update(b"\0");
         }
-        key
+        let full = mac.finalize().into_bytes();
+        let mut digest = [0; 16];
+        digest.copy_from_slice(&full[..16]);
+        Digest(digest)
     }
 
-    /// The key of `rule`'s counter for `phone`.
-    pub(crate) fn phone(&self, rule: Rule, phone: &PhoneNumber) -> String {
-        self.key(rule, phone.e164())
+    /// The digest of a phone number (its E.164 form).
+    pub(crate) fn phone(&self, phone: &PhoneNumber) -> Digest {
+        self.digest(Domain::Phone, &[phone.e164().as_bytes()])
+    }
+
+    /// The digest of an end-user IP address (an IPv4-mapped IPv6 address counts as IPv4).
+    pub(crate) fn ip(&self, ip: IpAddr) -> Digest {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => self.digest(Domain::Ip, &[&v4.octets()]),
+            IpAddr::V6(v6) => self.digest(Domain::Ip, &[&v6.octets()]),
+        }
+    }
+
+    /// The rule of `ip`'s subnet (its IPv4 /24 or IPv6 /64) and the subnet's digest.
+    pub(crate) fn subnet(&self, ip: IpAddr) -> (Rule, Digest) {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => {
+                let octets = v4.octets();
+                let digest = self.digest(Domain::Ipv4Subnet, &[&octets[..3]]);
+                (Rule::PerIpv4Subnet, digest)
+            }
+            IpAddr::V6(v6) => {
+                let octets = v6.octets();
+                let digest = self.digest(Domain::Ipv6Subnet, &[&octets[..8]]);
+                (Rule::PerIpv6Subnet, digest)
+            }
+        }
+    }
+
+    /// The digest of a verification (its provider and reference).
+    pub(crate) fn verification(&self, provider: &str, reference: &str) -> Digest {
+        self.digest(
+            Domain::Verification,
+            &[provider.as_bytes(), reference.as_bytes()],
+        )
     }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// The IPv4 /24 or IPv6 /64 of `ip`, as text (an IPv4-mapped IPv6 address counts as IPv4).
-pub(crate) fn subnet(ip: IpAddr) -> (Rule, String) {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            (Rule::PerIpv4Subnet, format!("{a}.{b}.{c}.0/24"))
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            (
-                Rule::PerIpv6Subnet,
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]),
-            )
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn keyer(secret: &str) -> Keyer {
+        Keyer::new(&SecretString::from(secret))
+    }
+
     #[test]
     fn keys_hide_the_subject_and_depend_on_the_secret() {
-        let a = Keyer::new(&SecretString::from("secret-one-0123456789"));
-        let b = Keyer::new(&SecretString::from("secret-two-0123456789"));
+        let a = keyer("secret-one-0123456789");
+        let b = keyer("secret-two-0123456789");
         let phone: PhoneNumber = "+905321234567".parse().unwrap();
-        let key = a.phone(Rule::PerPhone, &phone);
+        let key = a.phone(&phone).key(Rule::PerPhone);
         assert!(key.starts_with("per_phone:") && key.len() == "per_phone:".len() + 32);
         assert!(!key.contains("5321234567"));
-        assert_ne!(key, b.phone(Rule::PerPhone, &phone));
-        assert_ne!(key, a.phone(Rule::PerPhoneDaily, &phone));
-        assert_eq!(key, a.phone(Rule::PerPhone, &phone));
+        assert_ne!(key, b.phone(&phone).key(Rule::PerPhone));
+        assert_ne!(key, a.phone(&phone).key(Rule::PerPhoneDaily));
+        assert_eq!(key, a.phone(&phone).key(Rule::PerPhone));
+        let other: PhoneNumber = "+905321234568".parse().unwrap();
+        assert_ne!(a.phone(&phone), a.phone(&other));
+    }
+
+    #[test]
+    fn subjects_of_different_kinds_never_share_a_digest() {
+        let k = keyer("secret-one-0123456789");
+        let ip: IpAddr = "203.0.113.0".parse().unwrap();
+        assert_ne!(k.ip(ip), k.subnet(ip).1);
+        assert_ne!(k.verification("a", "bc"), k.verification("ab", "c"));
     }
 
     #[test]
     fn subnets() {
-        assert_eq!(
-            subnet("203.0.113.77".parse().unwrap()),
-            (Rule::PerIpv4Subnet, "203.0.113.0/24".into())
-        );
-        assert_eq!(
-            subnet("::ffff:203.0.113.9".parse().unwrap()).1,
-            "203.0.113.0/24"
-        );
-        assert_eq!(
-            subnet("2001:db8:1:2:3:4:5:6".parse().unwrap()),
-            (Rule::PerIpv6Subnet, "2001:db8:1:2::/64".into())
-        );
+        let k = keyer("secret-one-0123456789");
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let (rule, net) = k.subnet(ip("203.0.113.77"));
+        assert_eq!(rule, Rule::PerIpv4Subnet);
+        assert_eq!(net, k.subnet(ip("203.0.113.9")).1);
+        assert_eq!(net, k.subnet(ip("::ffff:203.0.113.9")).1);
+        assert_ne!(net, k.subnet(ip("203.0.114.9")).1);
+        assert_eq!(k.ip(ip("203.0.113.9")), k.ip(ip("::ffff:203.0.113.9")));
+        let (rule, net6) = k.subnet(ip("2001:db8:1:2:3:4:5:6"));
+        assert_eq!(rule, Rule::PerIpv6Subnet);
+        assert_eq!(net6, k.subnet(ip("2001:db8:1:2:ffff::1")).1);
+        assert_ne!(net6, k.subnet(ip("2001:db8:1:3::1")).1);
     }
 }

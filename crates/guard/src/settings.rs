@@ -6,7 +6,7 @@ use std::sync::Arc;
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
 use serde::{Deserialize, Serialize};
 
-use crate::config::GuardConfig;
+use crate::config::{Algorithm, FailMode, GuardConfig, Limit, NumberKind};
 use crate::guard::Guard;
 use crate::store::{GuardStore, MemoryStore};
 
@@ -14,6 +14,10 @@ use crate::store::{GuardStore, MemoryStore};
 pub const ENV_SECRET: &str = "PHONE_VERIFY_GUARD_SECRET";
 /// The environment variable holding the Redis URL, unless the settings name another.
 pub const ENV_REDIS_URL: &str = "PHONE_VERIFY_GUARD_REDIS_URL";
+/// The environment variable naming a TOML settings file for [`GuardSettings::from_env`].
+pub const ENV_CONFIG: &str = "PHONE_VERIFY_GUARD_CONFIG";
+/// The prefix of every other variable [`GuardSettings::from_env`] reads.
+pub const ENV_PREFIX: &str = "PHONE_VERIFY_GUARD_";
 
 /// Where the counters live.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +75,165 @@ impl Default for GuardSettings {
 }
 
 impl GuardSettings {
+    /// Settings from the process environment; see [`from_lookup`](Self::from_lookup) for the
+    /// variables.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Settings from the variables `lookup` finds (empty values count as unset): the file
+    /// `PHONE_VERIFY_GUARD_CONFIG` names if set (else the defaults), then each variable below
+    /// that is set replaces its setting.
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `PHONE_VERIFY_GUARD_CONFIG` | a TOML settings file ([`from_toml`](Self::from_toml)) | unset |
+    /// | `PHONE_VERIFY_GUARD_SECRET` | the HMAC secret of the counter keys (read when the guard is built) | required |
+    /// | `PHONE_VERIFY_GUARD_STORE` | `memory` or `redis` | `memory` |
+    /// | `PHONE_VERIFY_GUARD_REDIS_URL` | the Redis URL (read when the guard is built) | required with `redis` |
+    /// | `PHONE_VERIFY_GUARD_REDIS_PREFIX` | the Redis key prefix and hash tag | `phone-verify-guard` |
+    /// | `PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS` | seconds between two sends to a phone, or `off` | 30 |
+    /// | `PHONE_VERIFY_GUARD_PER_PHONE`, `…_PER_PHONE_DAILY` | a limit: `MAX/WINDOW_SECS`, optionally `/gcra`, or `off` | `5/600`, `10/86400` |
+    /// | `PHONE_VERIFY_GUARD_PER_IP`, `…_PER_IPV4_24`, `…_PER_IPV6_64` | limits per end-user IP and subnet | `10/3600`, `50/3600`, `20/3600` |
+    /// | `PHONE_VERIFY_GUARD_PER_REGION` | the per-region limit | `1000/3600` |
+    /// | `PHONE_VERIFY_GUARD_WRONG_CODES_PER_VERIFICATION` | wrong codes before a verification locks, or `off` | 5 |
+    /// | `PHONE_VERIFY_GUARD_WRONG_CODES_PER_PHONE` | a limit | `15/86400` |
+    /// | `PHONE_VERIFY_GUARD_GLOBAL_BUDGET`, `…_GLOBAL_BUDGET_DAILY` | limits for the whole application | `off` |
+    /// | `PHONE_VERIFY_GUARD_ALLOW_REGIONS`, `…_DENY_REGIONS` | ISO regions, comma-separated | empty |
+    /// | `PHONE_VERIFY_GUARD_REFUSE_NUMBER_TYPES` | number types, comma-separated (`premium_rate,voip`) | premium rate, shared cost, toll free, personal, pager, UAN, voicemail |
+    /// | `PHONE_VERIFY_GUARD_ALLOWLIST` | test numbers (E.164), comma-separated | empty |
+    /// | `PHONE_VERIFY_GUARD_SEND_FAIL_MODE`, `…_CHECK_FAIL_MODE` | `open` or `closed` | `closed`, `open` |
+    /// | `PHONE_VERIFY_GUARD_STORE_TIMEOUT_MS` | how long a decision waits for the store | 200 |
+    ///
+    /// A malformed value fails with `InvalidInput` naming the variable. The secret and the
+    /// Redis URL stay in the environment: [`build`](Self::build) reads them.
+    ///
+    /// ```
+    /// use phone_verify_guard::{Algorithm, GuardSettings, Limit};
+    ///
+    /// let env = |name: &str| match name {
+    ///     "PHONE_VERIFY_GUARD_PER_PHONE" => Some("3/600/gcra".to_owned()),
+    ///     "PHONE_VERIFY_GUARD_DENY_REGIONS" => Some("XK, KP".to_owned()),
+    ///     "PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS" => Some("off".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let settings = GuardSettings::from_lookup(env)?;
+    /// let per_phone = Limit::new(3, std::time::Duration::from_secs(600));
+    /// assert_eq!(settings.rules.per_phone, Some(per_phone.with_algorithm(Algorithm::Gcra)));
+    /// assert_eq!(settings.rules.deny_regions, ["XK", "KP"]);
+    /// assert_eq!(settings.rules.resend_cooldown_secs, None);
+    /// # Ok::<(), phone_verify_core::Error>(())
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| {
+            lookup(&format!("{ENV_PREFIX}{name}"))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut settings = match var("CONFIG") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    Error::invalid_input(format!("{ENV_CONFIG}: cannot read {path}: {e}"))
+                })?;
+                Self::from_toml(&text)?
+            }
+            None => Self::default(),
+        };
+        let bad =
+            |name: &str, what: &str| Error::invalid_input(format!("{ENV_PREFIX}{name}: {what}"));
+        if let Some(v) = var("STORE") {
+            settings.store = match v.as_str() {
+                "memory" => StoreKind::Memory,
+                "redis" => StoreKind::Redis,
+                _ => return Err(bad("STORE", "expected memory or redis")),
+            };
+        }
+        if let Some(v) = var("REDIS_PREFIX") {
+            settings.redis_prefix = v;
+        }
+        let rules = &mut settings.rules;
+        let off_or = |name: &str| -> Result<Option<Option<u64>>> {
+            var(name)
+                .map(|v| match v.as_str() {
+                    "off" => Ok(None),
+                    n => n
+                        .parse()
+                        .map(Some)
+                        .map_err(|_| bad(name, "expected a number or off")),
+                })
+                .transpose()
+        };
+        if let Some(v) = off_or("RESEND_COOLDOWN_SECS")? {
+            rules.resend_cooldown_secs = v;
+        }
+        if let Some(v) = off_or("WRONG_CODES_PER_VERIFICATION")? {
+            rules.wrong_codes_per_verification = v
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|_| bad("WRONG_CODES_PER_VERIFICATION", "too large"))?;
+        }
+        let limits: [(&str, &mut Option<Limit>); 9] = [
+            ("PER_PHONE", &mut rules.per_phone),
+            ("PER_PHONE_DAILY", &mut rules.per_phone_daily),
+            ("PER_IP", &mut rules.per_ip),
+            ("PER_IPV4_24", &mut rules.per_ipv4_24),
+            ("PER_IPV6_64", &mut rules.per_ipv6_64),
+            ("PER_REGION", &mut rules.per_region),
+            ("WRONG_CODES_PER_PHONE", &mut rules.wrong_codes_per_phone),
+            ("GLOBAL_BUDGET", &mut rules.global_budget),
+            ("GLOBAL_BUDGET_DAILY", &mut rules.global_budget_daily),
+        ];
+        for (name, slot) in limits {
+            if let Some(v) = var(name) {
+                *slot = parse_limit(&v).map_err(|what| bad(name, what))?;
+            }
+        }
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        if let Some(v) = var("ALLOW_REGIONS") {
+            rules.allow_regions = list(v);
+        }
+        if let Some(v) = var("DENY_REGIONS") {
+            rules.deny_regions = list(v);
+        }
+        if let Some(v) = var("ALLOWLIST") {
+            rules.allowlist = list(v);
+        }
+        if let Some(v) = var("REFUSE_NUMBER_TYPES") {
+            rules.refuse_number_types = list(v)
+                .iter()
+                .map(|kind| {
+                    toml::Value::String(kind.clone())
+                        .try_into::<NumberKind>()
+                        .map_err(|_| bad("REFUSE_NUMBER_TYPES", &format!("unknown type {kind}")))
+                })
+                .collect::<Result<_>>()?;
+        }
+        for (name, slot) in [
+            ("SEND_FAIL_MODE", &mut rules.send_fail_mode),
+            ("CHECK_FAIL_MODE", &mut rules.check_fail_mode),
+        ] {
+            if let Some(v) = var(name) {
+                *slot = match v.as_str() {
+                    "open" => FailMode::Open,
+                    "closed" => FailMode::Closed,
+                    _ => return Err(bad(name, "expected open or closed")),
+                };
+            }
+        }
+        if let Some(v) = var("STORE_TIMEOUT_MS") {
+            rules.store_timeout_ms = v
+                .parse()
+                .map_err(|_| bad("STORE_TIMEOUT_MS", "expected milliseconds"))?;
+        }
+        Ok(settings)
+    }
+
     /// Parses TOML settings; an unknown field is an error.
     pub fn from_toml(text: &str) -> Result<Self> {
         toml::from_str(text)
@@ -153,8 +316,34 @@ impl GuardSettings {
     }
 }
 
+/// `MAX/WINDOW_SECS`, `MAX/WINDOW_SECS/gcra` (or `/fixed_window`), or `off`.
+fn parse_limit(value: &str) -> std::result::Result<Option<Limit>, &'static str> {
+    const EXPECTED: &str = "expected MAX/WINDOW_SECS, MAX/WINDOW_SECS/gcra or off";
+    if value == "off" {
+        return Ok(None);
+    }
+    let mut parts = value.split('/').map(str::trim);
+    let max = parts.next().and_then(|m| m.parse().ok()).ok_or(EXPECTED)?;
+    let window_secs = parts.next().and_then(|w| w.parse().ok()).ok_or(EXPECTED)?;
+    let algorithm = match parts.next() {
+        None | Some("fixed_window") => Algorithm::FixedWindow,
+        Some("gcra") => Algorithm::Gcra,
+        Some(_) => return Err(EXPECTED),
+    };
+    if parts.next().is_some() {
+        return Err(EXPECTED);
+    }
+    Ok(Some(Limit {
+        max,
+        window_secs,
+        algorithm,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use phone_verify_core::ErrorKind;
     use phone_verify_testkit::memory::InMemoryVerifier;
 
@@ -178,6 +367,93 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(guard.config().per_ip.map(|l| l.max), Some(1));
+    }
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn every_rule_from_the_environment() {
+        let vars = [
+            ("PHONE_VERIFY_GUARD_STORE", "redis"),
+            ("PHONE_VERIFY_GUARD_REDIS_PREFIX", "app"),
+            ("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "60"),
+            ("PHONE_VERIFY_GUARD_PER_PHONE", "3/600"),
+            ("PHONE_VERIFY_GUARD_PER_PHONE_DAILY", "off"),
+            ("PHONE_VERIFY_GUARD_PER_IP", "4/3600/gcra"),
+            ("PHONE_VERIFY_GUARD_PER_REGION", " 500/3600/fixed_window "),
+            ("PHONE_VERIFY_GUARD_WRONG_CODES_PER_VERIFICATION", "off"),
+            ("PHONE_VERIFY_GUARD_GLOBAL_BUDGET", "2000/3600"),
+            ("PHONE_VERIFY_GUARD_ALLOW_REGIONS", "TR,DE, GB"),
+            (
+                "PHONE_VERIFY_GUARD_REFUSE_NUMBER_TYPES",
+                "premium_rate,voip",
+            ),
+            ("PHONE_VERIFY_GUARD_ALLOWLIST", "+905321234567"),
+            ("PHONE_VERIFY_GUARD_SEND_FAIL_MODE", "open"),
+            ("PHONE_VERIFY_GUARD_STORE_TIMEOUT_MS", "50"),
+            ("PHONE_VERIFY_GUARD_DENY_REGIONS", ""),
+        ];
+        let s = GuardSettings::from_lookup(env(&vars)).unwrap();
+        let r = &s.rules;
+        assert_eq!(
+            (s.store, s.redis_prefix.as_str()),
+            (StoreKind::Redis, "app")
+        );
+        assert_eq!(r.resend_cooldown_secs, Some(60));
+        assert_eq!(r.per_phone, Some(Limit::new(3, Duration::from_secs(600))));
+        assert_eq!(r.per_phone_daily, None);
+        let per_ip = Limit::per_hour(4).with_algorithm(Algorithm::Gcra);
+        assert_eq!(r.per_ip, Some(per_ip));
+        assert_eq!(r.per_region, Some(Limit::per_hour(500)));
+        assert_eq!(r.wrong_codes_per_verification, None);
+        assert_eq!(r.global_budget, Some(Limit::per_hour(2000)));
+        assert_eq!(r.allow_regions, ["TR", "DE", "GB"]);
+        assert!(r.deny_regions.is_empty(), "an empty value is unset");
+        assert_eq!(
+            r.refuse_number_types,
+            [NumberKind::PremiumRate, NumberKind::Voip]
+        );
+        assert_eq!(r.allowlist, ["+905321234567"]);
+        assert_eq!(r.send_fail_mode, FailMode::Open);
+        assert_eq!(r.check_fail_mode, GuardConfig::default().check_fail_mode);
+        assert_eq!(r.store_timeout_ms, 50);
+        assert_eq!(r.per_ipv4_24, GuardConfig::default().per_ipv4_24);
+    }
+
+    #[test]
+    fn the_environment_overrides_a_settings_file_and_names_a_bad_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("guard.toml");
+        std::fs::write(&path, "redis_prefix = \"file\"\n[rules]\nper_ip = { max = 7, window_secs = 60 }\nper_region = { max = 9, window_secs = 60 }\n").unwrap();
+        let path = path.to_str().unwrap();
+        let vars = [
+            ("PHONE_VERIFY_GUARD_CONFIG", path),
+            ("PHONE_VERIFY_GUARD_PER_REGION", "off"),
+        ];
+        let s = GuardSettings::from_lookup(env(&vars)).unwrap();
+        assert_eq!(s.redis_prefix, "file");
+        assert_eq!(s.rules.per_ip.map(|l| l.max), Some(7));
+        assert_eq!(s.rules.per_region, None);
+        for (name, value) in [
+            ("PHONE_VERIFY_GUARD_PER_IP", "ten/3600"),
+            ("PHONE_VERIFY_GUARD_PER_IP", "10/3600/sliding"),
+            ("PHONE_VERIFY_GUARD_PER_IP", "10"),
+            ("PHONE_VERIFY_GUARD_STORE", "disk"),
+            ("PHONE_VERIFY_GUARD_SEND_FAIL_MODE", "maybe"),
+            ("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "soon"),
+            ("PHONE_VERIFY_GUARD_REFUSE_NUMBER_TYPES", "premium"),
+            ("PHONE_VERIFY_GUARD_CONFIG", "/nonexistent/guard.toml"),
+        ] {
+            let err = GuardSettings::from_lookup(env(&[(name, value)])).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::RedisServer;
 use phone_verify_core::{ErrorKind, PhoneVerifier, StartRequest};
-use phone_verify_guard::store::{Counter, Decision};
+use phone_verify_guard::store::{Algorithm, Counter, Decision};
 use phone_verify_guard::{
     Denial, FailMode, Guard, GuardConfig, GuardStore, Limit, RedisStore, Rule, Subject,
 };
@@ -135,6 +135,7 @@ async fn a_decision_is_all_or_nothing() {
         window: Duration::from_secs(60),
         max,
         cost: 1,
+        algorithm: Algorithm::FixedWindow,
     };
     let both = [counter("a", 2), counter("b", 1)];
     assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
@@ -144,12 +145,74 @@ async fn a_decision_is_all_or_nothing() {
     assert_eq!(index, 1);
     assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(60));
     let states = store
-        .peek(&["a".into(), "b".into(), "c".into()])
+        .peek(&[counter("a", 2), counter("b", 1), counter("c", 1)])
         .await
         .unwrap();
     let counts: Vec<u64> = states.iter().map(|s| s.count).collect();
     assert_eq!(counts, [1, 1, 0], "the denied decision counted nothing");
     assert_eq!(states[2].resets_in, None);
+}
+
+/// GCRA in Redis: a burst of `max` from nothing, then refusals with the time until the next
+/// fits (one interval, give or take the milliseconds between calls), counted all or nothing
+/// with a fixed-window counter in the same decision. A long window keeps every figure far
+/// from the time the test takes.
+#[tokio::test]
+async fn gcra_in_the_lua_script() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let hour = Duration::from_secs(3600);
+    let gcra = |key: &str, max, cost| Counter {
+        key: key.into(),
+        window: hour,
+        max,
+        cost,
+        algorithm: Algorithm::Gcra,
+    };
+    let c = gcra("g:gcra", 4, 1);
+    for _ in 0..4 {
+        assert_eq!(
+            store.hit(std::slice::from_ref(&c)).await.unwrap(),
+            Decision::Allowed
+        );
+    }
+    let Decision::Denied { index, retry_after } =
+        store.hit(std::slice::from_ref(&c)).await.unwrap()
+    else {
+        panic!("a fifth in the same hour is refused");
+    };
+    assert_eq!(index, 0);
+    let interval = hour / 4;
+    assert!(
+        retry_after <= interval && retry_after + Duration::from_secs(60) > interval,
+        "{retry_after:?}"
+    );
+    let state = store.peek(std::slice::from_ref(&c)).await.unwrap()[0];
+    assert_eq!(state.count, 4);
+    assert!(
+        state
+            .resets_in
+            .is_some_and(|r| r + Duration::from_secs(60) > hour && r <= hour)
+    );
+    // All or nothing across algorithms: the refused GCRA counter leaves the other untouched.
+    let fixed = Counter {
+        algorithm: Algorithm::FixedWindow,
+        ..gcra("f", 10, 1)
+    };
+    assert!(matches!(
+        store.hit(&[fixed.clone(), c.clone()]).await.unwrap(),
+        Decision::Denied { index: 1, .. }
+    ));
+    assert_eq!(store.peek(&[fixed]).await.unwrap()[0].count, 0);
+    // A zero-cost check and a limit of 0.
+    assert!(matches!(
+        store.hit(&[gcra("g:gcra", 4, 0)]).await.unwrap(),
+        Decision::Denied { .. }
+    ));
+    assert!(matches!(
+        store.hit(&[gcra("zero:gcra", 0, 1)]).await.unwrap(),
+        Decision::Denied { retry_after, .. } if retry_after == hour
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

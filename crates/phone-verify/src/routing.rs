@@ -57,6 +57,12 @@ pub struct RoutingConfig {
     /// Fail over after `MaybeSent` too, accepting a possible second message.
     #[serde(default)]
     pub allow_second_message: bool,
+    /// The guard in front of the router (a `[guard]` table, feature `guard`): the settings of
+    /// a `guard.toml` ([`GuardSettings`](phone_verify_guard::GuardSettings)), the rules under
+    /// `[guard.rules]`. Built by [`Registry::build_guarded_router`].
+    #[cfg(feature = "guard")]
+    #[serde(default)]
+    pub guard: Option<phone_verify_guard::GuardSettings>,
 }
 
 /// A route of a [`RoutingConfig`]: a name and a registry provider with its settings (as in
@@ -96,6 +102,49 @@ impl Registry {
         router.breaker = config.breaker;
         router.allow_second_message = config.allow_second_message;
         builder.config(router).build()
+    }
+}
+
+#[cfg(feature = "guard")]
+impl Registry {
+    /// The router `config` describes, as one [`Provider`](crate::Provider) behind the guard of
+    /// its `[guard]` table when it has one (the guard's secret and Redis URL from the
+    /// environment): one file for routes, rules and abuse protection.
+    ///
+    /// ```
+    /// use phone_verify::RoutingConfig;
+    ///
+    /// let config: RoutingConfig = toml::from_str(r#"
+    ///     [[routes]]
+    ///     name = "tr"
+    ///     provider = "verifykit"
+    ///
+    ///     [guard]
+    ///     store = "memory"
+    ///     [guard.rules]
+    ///     resend_cooldown_secs = 60
+    ///     allow_regions = ["TR"]
+    /// "#)?;
+    /// assert_eq!(config.guard.unwrap().rules.resend_cooldown_secs, Some(60));
+    /// # Ok::<(), toml::de::Error>(())
+    /// ```
+    pub async fn build_guarded_router(&self, config: &RoutingConfig) -> Result<crate::Provider> {
+        self.build_guarded_router_with_lookup(config, |name| std::env::var(name).ok())
+            .await
+    }
+
+    /// [`build_guarded_router`](Self::build_guarded_router) with the guard's variables from
+    /// `lookup` instead of the environment.
+    pub async fn build_guarded_router_with_lookup(
+        &self,
+        config: &RoutingConfig,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<crate::Provider> {
+        let provider = crate::Provider::from(self.build_router(config)?);
+        match &config.guard {
+            Some(settings) => provider.guarded_with_lookup(settings, lookup).await,
+            None => Ok(provider),
+        }
     }
 }
 

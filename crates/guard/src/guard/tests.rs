@@ -174,6 +174,35 @@ async fn sends_per_region_with_overrides() {
     assert_eq!(fx.sends(), 4);
 }
 
+/// The per-region hourly rule, sliding (GCRA, set from TOML): a burst at the edge of the
+/// hour that a fixed window would let through twice is refused, and the status shows the
+/// pending sends.
+#[tokio::test]
+async fn a_sliding_region_limit_refuses_the_burst_at_the_hours_edge() {
+    let rules: GuardConfig =
+        toml::from_str("per_region = { max = 4, window_secs = 3600, algorithm = \"gcra\" }")
+            .unwrap();
+    let limit = rules.per_region.unwrap();
+    assert_eq!(limit.algorithm, Algorithm::Gcra);
+    let fx = Fixture::new(only(|c| c.per_region = Some(limit)));
+    fx.send("+905321110030").await.unwrap();
+    fx.clock.advance(Duration::from_secs(3599));
+    for i in 1..4 {
+        fx.send(&format!("+90532111003{i}")).await.unwrap();
+    }
+    fx.clock.advance(Duration::from_secs(1));
+    // A fixed window that began with the first send would start again here and take 4 more.
+    fx.send("+905321110035").await.unwrap();
+    let retry = denied(
+        fx.send("+905321110036").await,
+        ErrorKind::RateLimited,
+        Rule::PerRegion,
+    );
+    // One send every 15 minutes, counted from the burst at 3,599 s.
+    assert_eq!(retry, Some(Duration::from_secs(899)));
+    assert_eq!(fx.sends(), 5);
+}
+
 #[tokio::test]
 async fn region_allow_and_deny_lists() {
     let fx = Fixture::new(only(|c| c.deny_regions = vec!["PA".into()]));
@@ -287,6 +316,28 @@ async fn wrong_codes_per_phone_per_day() {
 }
 
 #[tokio::test]
+async fn wrong_codes_per_phone_sliding() {
+    let limit = Limit::per_day(2).with_algorithm(Algorithm::Gcra);
+    let fx = Fixture::new(only(|c| c.wrong_codes_per_phone = Some(limit)));
+    let first = fx.send("+905321110042").await.unwrap();
+    wrong(&fx, &first).await;
+    let second = fx.send("+905321110042").await.unwrap();
+    wrong(&fx, &second).await;
+    let retry = denied(
+        right(&fx, &second).await,
+        ErrorKind::RateLimited,
+        Rule::WrongCodesPerPhone,
+    );
+    assert_eq!(
+        retry,
+        Some(Duration::from_secs(43_200)),
+        "one every 12 hours"
+    );
+    fx.clock.advance(Duration::from_secs(43_200));
+    assert!(right(&fx, &second).await.unwrap().is_verified());
+}
+
+#[tokio::test]
 async fn global_budget_breaker() {
     let fx = Fixture::new(only(|c| {
         c.global_budget = Some(Limit::per_hour(3));
@@ -393,7 +444,7 @@ impl GuardStore for Stuck {
     }
     async fn peek(
         &self,
-        _: &[String],
+        _: &[crate::store::Counter],
     ) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
         std::future::pending().await
     }

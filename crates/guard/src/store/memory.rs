@@ -1,13 +1,13 @@
 //! [`MemoryStore`]: counters in this process, sharded, bounded, expired counters evicted.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hashbrown::HashTable;
 
-use super::{Counter, CounterState, Decision, GuardStore, StoreError};
+use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
 use crate::clock::{Clock, SystemClock};
 
 const SHARDS: usize = 32;
@@ -18,7 +18,24 @@ struct Entry {
     expires_at: Duration,
 }
 
-type Shard = HashMap<String, Entry>;
+/// A shard's counters: each with its key's hash, computed once per decision and kept for
+/// the table's growth.
+type Shard = HashTable<Slot>;
+
+#[derive(Debug)]
+struct Slot {
+    hash: u64,
+    key: String,
+    entry: Entry,
+}
+
+impl Slot {
+    fn find<'a>(shard: &'a Shard, hash: u64, key: &str) -> Option<&'a Entry> {
+        shard
+            .find(hash, |s| s.hash == hash && s.key == key)
+            .map(|s| &s.entry)
+    }
+}
 
 /// The in-memory store: enough for one instance of an application (several instances need
 /// [`RedisStore`](crate::RedisStore) to share their counters).
@@ -76,10 +93,17 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn shard_of(&self, key: &str) -> usize {
-        // The modulo keeps the value below SHARDS, so the cast cannot truncate.
+    /// A key's hash (SipHash with a random key per store: keys cannot be chosen to collide).
+    fn hash(&self, key: &str) -> u64 {
+        self.inner.hasher.hash_one(key)
+    }
+
+    /// The shard of a hash: bits the shard's table does not use to place it (it uses the
+    /// lowest bits and the top seven).
+    fn shard_of(hash: u64) -> usize {
+        // The mask keeps the value below SHARDS, so the cast cannot truncate.
         #[allow(clippy::cast_possible_truncation)]
-        let index = (self.inner.hasher.hash_one(key) % SHARDS as u64) as usize;
+        let index = ((hash >> 40) & (SHARDS as u64 - 1)) as usize;
         index
     }
 }
@@ -95,6 +119,13 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The locked shard of `hash`.
+fn shard<'a>(guards: &'a mut [Option<MutexGuard<'_, Shard>>], hash: u64) -> &'a mut Shard {
+    guards[MemoryStore::shard_of(hash)]
+        .as_deref_mut()
+        .expect("every shard of the decision is locked")
+}
+
 fn live(entry: Option<&Entry>, now: Duration) -> Option<Entry> {
     entry.copied().filter(|e| e.expires_at > now)
 }
@@ -103,63 +134,105 @@ fn live(entry: Option<&Entry>, now: Duration) -> Option<Entry> {
 impl GuardStore for MemoryStore {
     async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError> {
         let now = self.inner.clock.now();
-        let indexes: Vec<usize> = counters.iter().map(|c| self.shard_of(&c.key)).collect();
-        let mut order = indexes.clone();
-        order.sort_unstable();
-        order.dedup();
-        let mut guards: HashMap<usize, MutexGuard<'_, Shard>> = order
-            .iter()
-            .map(|&i| (i, lock(&self.inner.shards[i])))
-            .collect();
-        for (index, (counter, shard)) in counters.iter().zip(&indexes).enumerate() {
-            let entry = live(guards[shard].get(&counter.key), now);
-            if counter.refuses(entry.map_or(0, |e| e.count)) {
-                let retry_after =
-                    entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now));
+        let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
+        // The decision's shards, locked once each in ascending order (so two decisions never
+        // wait on each other in a cycle).
+        let mut wanted = 0_u32;
+        for &hash in &hashes {
+            wanted |= 1 << Self::shard_of(hash);
+        }
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
+        for (index, guard) in guards.iter_mut().enumerate() {
+            if wanted & (1 << index) != 0 {
+                *guard = Some(lock(&self.inner.shards[index]));
+            }
+        }
+        for (index, (counter, &hash)) in counters.iter().zip(&hashes).enumerate() {
+            let entry = live(
+                Slot::find(shard(&mut guards, hash), hash, &counter.key),
+                now,
+            );
+            let refused = match counter.algorithm {
+                Algorithm::FixedWindow => counter
+                    .refuses(entry.map_or(0, |e| e.count))
+                    .then(|| entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now))),
+                Algorithm::Gcra => counter.gcra(entry.map(|e| e.expires_at), now).err(),
+            };
+            if let Some(retry_after) = refused {
                 return Ok(Decision::Denied { index, retry_after });
             }
         }
         // Room first, so a full shard changes nothing.
-        for (counter, shard) in counters.iter().zip(&indexes) {
-            let map = guards.get_mut(shard).expect("locked above");
+        let per_shard = self.inner.per_shard;
+        for (counter, &hash) in counters.iter().zip(&hashes) {
+            let table = shard(&mut guards, hash);
             if counter.cost > 0
-                && !map.contains_key(&counter.key)
-                && map.len() >= self.inner.per_shard
+                && table.len() >= per_shard
+                && Slot::find(table, hash, &counter.key).is_none()
             {
-                map.retain(|_, e| e.expires_at > now);
-                if map.len() >= self.inner.per_shard {
-                    return Err(StoreError::Full(self.inner.per_shard * SHARDS));
+                table.retain(|s| s.entry.expires_at > now);
+                if table.len() >= per_shard {
+                    return Err(StoreError::Full(per_shard * SHARDS));
                 }
             }
         }
-        for (counter, shard) in counters.iter().zip(&indexes) {
+        for (counter, &hash) in counters.iter().zip(&hashes) {
             if counter.cost == 0 {
                 continue;
             }
-            let map = guards.get_mut(shard).expect("locked above");
             let fresh = Entry {
                 count: 0,
-                expires_at: now + counter.window,
+                expires_at: match counter.algorithm {
+                    Algorithm::FixedWindow => now + counter.window,
+                    Algorithm::Gcra => now,
+                },
             };
-            let entry = map.entry(counter.key.clone()).or_insert(fresh);
+            let table = shard(&mut guards, hash);
+            let entry = if let Some(slot) =
+                table.find_mut(hash, |s| s.hash == hash && s.key == counter.key)
+            {
+                &mut slot.entry
+            } else {
+                let slot = Slot {
+                    hash,
+                    key: counter.key.clone(),
+                    entry: fresh,
+                };
+                &mut table.insert_unique(hash, slot, |s| s.hash).into_mut().entry
+            };
             if entry.expires_at <= now {
                 *entry = fresh;
             }
-            entry.count = entry.count.saturating_add(counter.cost);
+            match counter.algorithm {
+                Algorithm::FixedWindow => entry.count = entry.count.saturating_add(counter.cost),
+                Algorithm::Gcra => {
+                    // The check above let it through: the same computation cannot refuse now.
+                    let tat = counter.gcra(Some(entry.expires_at), now);
+                    entry.expires_at = tat.unwrap_or(entry.expires_at);
+                    entry.count = 1;
+                }
+            }
         }
         Ok(Decision::Allowed)
     }
 
-    async fn peek(&self, keys: &[String]) -> Result<Vec<CounterState>, StoreError> {
+    async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError> {
         let now = self.inner.clock.now();
-        Ok(keys
+        Ok(counters
             .iter()
-            .map(|key| {
-                let shard = lock(&self.inner.shards[self.shard_of(key)]);
-                live(shard.get(key), now).map_or_else(CounterState::default, |e| CounterState {
-                    count: e.count,
-                    resets_in: Some(e.expires_at.saturating_sub(now)),
-                })
+            .map(|counter| {
+                let hash = self.hash(&counter.key);
+                let shard = lock(&self.inner.shards[Self::shard_of(hash)]);
+                live(Slot::find(&shard, hash, &counter.key), now).map_or_else(
+                    CounterState::default,
+                    |e| CounterState {
+                        count: match counter.algorithm {
+                            Algorithm::FixedWindow => e.count,
+                            Algorithm::Gcra => counter.pending(e.expires_at, now),
+                        },
+                        resets_in: Some(e.expires_at.saturating_sub(now)),
+                    },
+                )
             })
             .collect())
     }
@@ -176,7 +249,86 @@ mod tests {
             window: Duration::from_secs(60),
             max,
             cost,
+            algorithm: Algorithm::FixedWindow,
         }
+    }
+
+    fn gcra(key: &str, max: u64, cost: u64) -> Counter {
+        Counter {
+            algorithm: Algorithm::Gcra,
+            ..counter(key, max, cost)
+        }
+    }
+
+    /// Sends allowed out of `n` at once.
+    async fn burst(store: &MemoryStore, counter: &Counter, n: usize) -> usize {
+        let mut allowed = 0;
+        for _ in 0..n {
+            if store.hit(std::slice::from_ref(counter)).await.unwrap() == Decision::Allowed {
+                allowed += 1;
+            }
+        }
+        allowed
+    }
+
+    /// 5 per minute: one event at 0 s, four at 59 s, then a burst at 60 s. The fixed window
+    /// (which started at 0 s) ends at 60 s and lets 5 more through: 9 in two seconds. GCRA
+    /// lets at most 5 through in any minute: only one more at 60 s (the capacity the first
+    /// event's minute has given back), then one every 12 s.
+    #[tokio::test]
+    async fn gcra_refuses_the_burst_a_fixed_window_allows_at_its_edge() {
+        for (counter, at_edge) in [(counter("k", 5, 1), 5), (gcra("k", 5, 1), 1)] {
+            let clock = ManualClock::new();
+            let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+            assert_eq!(burst(&store, &counter, 1).await, 1);
+            clock.advance(Duration::from_secs(59));
+            assert_eq!(
+                burst(&store, &counter, 4).await,
+                4,
+                "{:?}",
+                counter.algorithm
+            );
+            clock.advance(Duration::from_secs(1));
+            let allowed = burst(&store, &counter, 10).await;
+            assert_eq!(
+                allowed, at_edge,
+                "{:?} at the window's edge",
+                counter.algorithm
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn gcra_spaces_events_and_tells_when_the_next_fits() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let c = gcra("k", 5, 1);
+        assert_eq!(burst(&store, &c, 5).await, 5, "a full burst from nothing");
+        let Decision::Denied { index, retry_after } =
+            store.hit(std::slice::from_ref(&c)).await.unwrap()
+        else {
+            panic!("the sixth in the same instant is refused");
+        };
+        assert_eq!((index, retry_after), (0, Duration::from_secs(12)));
+        let state = store.peek(std::slice::from_ref(&c)).await.unwrap()[0];
+        assert_eq!(state.count, 5);
+        assert_eq!(state.resets_in, Some(Duration::from_secs(60)));
+        clock.advance(Duration::from_secs(11));
+        assert_eq!(burst(&store, &c, 1).await, 0);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(burst(&store, &c, 3).await, 1, "one every 12 s");
+        // A zero-cost counter only checks, and a limit of 0 refuses everything.
+        assert!(matches!(
+            store.hit(&[gcra("k", 5, 0)]).await.unwrap(),
+            Decision::Denied { .. }
+        ));
+        assert_eq!(burst(&store, &gcra("z", 0, 1), 1).await, 0);
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(
+            store.peek(std::slice::from_ref(&c)).await.unwrap()[0].count,
+            0
+        );
+        assert_eq!(burst(&store, &c, 6).await, 5);
     }
 
     #[tokio::test]
@@ -194,7 +346,7 @@ mod tests {
                 retry_after: Duration::from_secs(60)
             }
         );
-        let a = store.peek(&["a".into()]).await.unwrap();
+        let a = store.peek(&[counter("a", 2, 1)]).await.unwrap();
         assert_eq!(a[0].count, 1);
         clock.advance(Duration::from_secs(45));
         let Decision::Denied { retry_after, .. } = store.hit(&both).await.unwrap() else {
@@ -203,7 +355,7 @@ mod tests {
         assert_eq!(retry_after, Duration::from_secs(15));
         clock.advance(Duration::from_secs(15));
         assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
-        assert_eq!(store.peek(&["a".into()]).await.unwrap()[0].count, 1);
+        assert_eq!(store.peek(&[counter("a", 2, 1)]).await.unwrap()[0].count, 1);
     }
 
     #[tokio::test]
@@ -242,7 +394,7 @@ mod tests {
             }
         }
         assert!(store.len() <= SHARDS, "expired counters were evicted");
-        let old = store.peek(&["k0".into()]).await.unwrap();
+        let old = store.peek(&[counter("k0", 5, 1)]).await.unwrap();
         assert_eq!(old[0].count, 0);
     }
 }

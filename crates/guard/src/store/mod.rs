@@ -1,8 +1,10 @@
 //! [`GuardStore`]: where the guard keeps its counters, atomically and with expiry.
 //!
-//! A counter counts events in a window that starts at its first event and ends `window`
-//! later, when the counter disappears. One call to [`GuardStore::hit`] decides a whole request
-//! atomically: either every counter is under its limit and each is increased, or none is.
+//! A fixed-window counter counts events in a window that starts at its first event and ends
+//! `window` later, when the counter disappears; a GCRA counter keeps the theoretical arrival
+//! time of the next event (see [`Algorithm`]). One call to [`GuardStore::hit`] decides a whole
+//! request atomically: either every counter is under its limit and each is increased, or none
+//! is.
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -12,6 +14,8 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use async_trait::async_trait;
+
+pub use crate::config::Algorithm;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
@@ -29,12 +33,45 @@ pub struct Counter {
     /// How much this request adds. With `0` the counter is only checked: the request is denied
     /// when the counter has reached `max`.
     pub cost: u64,
+    /// How the counter counts. The key of a GCRA counter must differ from any fixed-window
+    /// counter's (the guard appends `:gcra`).
+    pub algorithm: Algorithm,
 }
 
 impl Counter {
-    /// Whether a counter at `count` refuses this request.
+    /// Whether a fixed-window counter at `count` refuses this request.
     pub fn refuses(&self, count: u64) -> bool {
         count.saturating_add(self.cost.max(1)) > self.max
+    }
+
+    /// GCRA's spacing of events: `window / max` (the whole window when `max` is 0).
+    pub fn interval(&self) -> Duration {
+        let max = u32::try_from(self.max).unwrap_or(u32::MAX).max(1);
+        self.window / max
+    }
+
+    /// GCRA: the events a theoretical arrival time `tat` stands for at `now`, rounded up.
+    pub fn pending(&self, tat: Duration, now: Duration) -> u64 {
+        let ahead = tat.saturating_sub(now).as_nanos();
+        let interval = self.interval().as_nanos().max(1);
+        u64::try_from(ahead.div_ceil(interval)).unwrap_or(u64::MAX)
+    }
+
+    /// GCRA: given the theoretical arrival time `tat` stored for the counter (`None` or a time
+    /// in the past: none pending) at `now`, the new `tat` if the request fits, or else how long
+    /// until it would. Times are on the store's clock.
+    pub fn gcra(&self, tat: Option<Duration>, now: Duration) -> Result<Duration, Duration> {
+        let start = tat.filter(|t| *t > now).unwrap_or(now);
+        let cost = u32::try_from(self.cost.max(1)).unwrap_or(u32::MAX);
+        let next = start.saturating_add(self.interval().saturating_mul(cost));
+        let limit = now.saturating_add(self.window);
+        if self.max == 0 {
+            Err(self.window)
+        } else if let Some(wait) = next.checked_sub(limit).filter(|w| !w.is_zero()) {
+            Err(wait)
+        } else {
+            Ok(next)
+        }
     }
 }
 
@@ -55,7 +92,7 @@ pub enum Decision {
 /// A counter's current state, for [`GuardStore::peek`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CounterState {
-    /// Events counted in the current window.
+    /// Events counted in the current window (GCRA: the events still pending).
     pub count: u64,
     /// When the window ends; `None` if the counter does not exist.
     pub resets_in: Option<Duration>,
@@ -84,6 +121,8 @@ pub trait GuardStore: Send + Sync + Debug {
     /// nothing and answers `Denied` with the first refusing counter.
     async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError>;
 
-    /// The current state of `keys`, in order, without changing them.
-    async fn peek(&self, keys: &[String]) -> Result<Vec<CounterState>, StoreError>;
+    /// The current state of `counters` (their keys and algorithms), in order, without changing
+    /// them. For a GCRA counter, `count` is the events its pending time stands for (rounded
+    /// up) and `resets_in` when it is back to none.
+    async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError>;
 }

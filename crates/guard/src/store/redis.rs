@@ -7,28 +7,50 @@ use async_trait::async_trait;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{Counter, CounterState, Decision, GuardStore, StoreError};
+use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
 
 /// Checks every counter, then counts all or none: one round trip, atomic in Redis.
-/// KEYS: the counters. ARGV: per counter, its window in milliseconds, its max and its cost.
-/// Returns `{0, 0}` when allowed, `{index (1-based), ms until the window ends}` when denied.
+/// KEYS: the counters. ARGV: per counter, its window in milliseconds, its max, its cost and its
+/// algorithm (`0` fixed window: the value is a count expiring with the window; `1` GCRA: the
+/// value is the theoretical arrival time in milliseconds of Redis's clock, `TIME`, expiring
+/// when it is reached). Returns `{0, 0}` when allowed, `{index (1-based), ms until the
+/// request would fit}` when denied.
 const HIT: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local next_tat = {}
 for i = 1, #KEYS do
-  local max = tonumber(ARGV[3 * i - 1])
-  local cost = tonumber(ARGV[3 * i])
-  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count + math.max(cost, 1) > max then
-    local ttl = redis.call('PTTL', KEYS[i])
-    if ttl < 0 then ttl = tonumber(ARGV[3 * i - 2]) end
-    return {i, ttl}
+  local window = tonumber(ARGV[4 * i - 3])
+  local max = tonumber(ARGV[4 * i - 2])
+  local cost = tonumber(ARGV[4 * i - 1])
+  if ARGV[4 * i] == '1' then
+    if max == 0 then return {i, window} end
+    local tat = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+    if tat < now then tat = now end
+    local after = tat + math.max(cost, 1) * window / max
+    if after > now + window then return {i, math.ceil(after - now - window)} end
+    next_tat[i] = tat + cost * window / max
+  else
+    local count = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+    if count + math.max(cost, 1) > max then
+      local ttl = redis.call('PTTL', KEYS[i])
+      if ttl < 0 then ttl = window end
+      return {i, ttl}
+    end
   end
 end
 for i = 1, #KEYS do
-  local cost = tonumber(ARGV[3 * i])
+  local cost = tonumber(ARGV[4 * i - 1])
   if cost > 0 then
-    local count = redis.call('INCRBY', KEYS[i], cost)
-    if count == cost or redis.call('PTTL', KEYS[i]) < 0 then
-      redis.call('PEXPIRE', KEYS[i], ARGV[3 * i - 2])
+    if ARGV[4 * i] == '1' then
+      local tat = math.ceil(next_tat[i])
+      redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.max(tat - now, 1))
+    else
+      local count = redis.call('INCRBY', KEYS[i], cost)
+      if count == cost or redis.call('PTTL', KEYS[i]) < 0 then
+        redis.call('PEXPIRE', KEYS[i], ARGV[4 * i - 3])
+      end
     end
   end
 end
@@ -36,10 +58,20 @@ return {0, 0}
 ";
 
 /// Reads counters: per key, its count and its time to live in milliseconds (-2 when absent).
+/// ARGV: per counter, its algorithm and GCRA's interval in milliseconds; a GCRA counter's
+/// count is the events its pending time stands for, rounded up.
 const PEEK: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local out = {}
 for i = 1, #KEYS do
-  out[2 * i - 1] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if ARGV[2 * i - 1] == '1' then
+    local interval = tonumber(ARGV[2 * i])
+    value = math.max(math.ceil((value - now) / interval), 0)
+  end
+  out[2 * i - 1] = value
   out[2 * i] = redis.call('PTTL', KEYS[i])
 end
 return out
@@ -139,6 +171,13 @@ fn unavailable(err: &redis::RedisError) -> StoreError {
     StoreError::Unavailable(format!("redis: {err}"))
 }
 
+fn algorithm(algorithm: Algorithm) -> u8 {
+    match algorithm {
+        Algorithm::FixedWindow => 0,
+        Algorithm::Gcra => 1,
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -171,7 +210,8 @@ impl GuardStore for RedisStore {
                 .key(self.key(&counter.key))
                 .arg(millis(counter.window))
                 .arg(counter.max)
-                .arg(counter.cost);
+                .arg(counter.cost)
+                .arg(algorithm(counter.algorithm));
         }
         let mut connection = self.connection.clone();
         let (index, ttl): (usize, i64) = invocation
@@ -187,13 +227,16 @@ impl GuardStore for RedisStore {
         })
     }
 
-    async fn peek(&self, keys: &[String]) -> Result<Vec<CounterState>, StoreError> {
-        if keys.is_empty() {
+    async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError> {
+        if counters.is_empty() {
             return Ok(Vec::new());
         }
         let mut invocation = self.peek.prepare_invoke();
-        for key in keys {
-            invocation.key(self.key(key));
+        for counter in counters {
+            invocation
+                .key(self.key(&counter.key))
+                .arg(algorithm(counter.algorithm))
+                .arg(counter.interval().as_secs_f64() * 1000.0);
         }
         let mut connection = self.connection.clone();
         let raw: Vec<i64> = invocation
