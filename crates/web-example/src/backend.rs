@@ -15,7 +15,6 @@ use phone_verify::{
     Error, ErrorKind, PhoneVerifier, Registry, Result, SessionResolver, Verification,
 };
 use phone_verify_sandbox::{InitTheme, Sandbox, SandboxConfig, SandboxHandle};
-use rand::RngCore as _;
 
 /// Where verifications go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +122,10 @@ impl Backend {
                 ];
                 let service = VerigatorBuilder::sandbox(&url)
                     .build_client()?
-                    .create_service("web-example.phone-verify.localhost", "phone-verify web example")
+                    .create_service(
+                        "web-example.phone-verify.localhost",
+                        "phone-verify web example",
+                    )
                     .await?;
                 routes.push(build(
                     "verigator",
@@ -133,7 +135,7 @@ impl Backend {
                     ],
                 )?);
                 let verifykit = VerifyKitBuilder::sandbox(&url).build_client()?;
-                Ok(Self::new(verifykit, routes, Some(sandbox))?)
+                Self::new(verifykit, &routes, Some(sandbox))
             }
             Target::Live => {
                 let verifykit = VerifyKitBuilder::from_env()?.build_client()?;
@@ -146,7 +148,7 @@ impl Backend {
                         routes.push(build_from_env(name)?);
                     }
                 }
-                Self::new(verifykit, routes, None)
+                Self::new(verifykit, &routes, None)
             }
         }
     }
@@ -154,14 +156,12 @@ impl Backend {
     /// One router per choice over the same routes, each behind a guard sharing one store.
     fn new(
         verifykit: VerifyKitClient,
-        routes: Vec<Route>,
+        all_routes: &[Route],
         sandbox: Option<SandboxHandle>,
     ) -> Result<Self> {
         let store = Arc::new(MemoryStore::new());
-        let mut secret = [0_u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        let names: Vec<String> = routes.iter().map(|r| r.name().to_owned()).collect();
+        let secret = crate::session::random_token();
+        let names: Vec<String> = all_routes.iter().map(|r| r.name().to_owned()).collect();
         let mut verifiers = BTreeMap::new();
         for choice in Choice::ALL {
             let rules = match choice {
@@ -172,7 +172,7 @@ impl Backend {
             // A one-provider choice holds only its route: its router then reports that
             // provider, which the guard's check compares with the handle's.
             let mut builder = Router::builder();
-            for route in routes
+            for route in all_routes
                 .iter()
                 .filter(|r| choice == Choice::Auto || r.name() == choice.as_str())
             {
@@ -261,7 +261,8 @@ fn auto_rules(names: &[String]) -> Vec<Rule> {
 /// A route built through the registry from `variables`.
 fn build(name: &str, variables: &[(&str, String)]) -> Result<Route> {
     let vars: BTreeMap<&str, &String> = variables.iter().map(|(k, v)| (*k, v)).collect();
-    let provider = Registry::with_builtin().build_named(name, |v| vars.get(v).map(|s| (*s).clone()))?;
+    let provider =
+        Registry::with_builtin().build_named(name, |v| vars.get(v).map(|s| (*s).clone()))?;
     Ok(route(name, provider))
 }
 

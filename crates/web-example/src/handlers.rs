@@ -134,14 +134,20 @@ pub async fn start(
             } else {
                 Channel::Telegram
             };
-            (Ok(StartRequest::reverse(channel).qr_code(!mobile)), Choice::Auto)
+            (
+                Ok(StartRequest::reverse(channel).qr_code(!mobile)),
+                Choice::Auto,
+            )
         }
         "otp" => {
             let choice = Choice::parse(&form.provider).unwrap_or(Choice::Auto);
             session.last_choice = choice;
-            session.last_phone = form.phone.trim().to_owned();
+            form.phone.trim().clone_into(&mut session.last_phone);
             session.last_country = form.country.split(':').next().map(str::to_owned);
-            (parse_phone(&form.country, &form.phone).map(StartRequest::sms), choice)
+            (
+                parse_phone(&form.country, &form.phone).map(StartRequest::sms),
+                choice,
+            )
         }
         _ => return (StatusCode::BAD_REQUEST, "unknown method").into_response(),
     };
@@ -175,7 +181,10 @@ pub async fn start(
 pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Response {
     let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
     let Some(pending) = session.pending.clone() else {
-        return with_cookie(&id, Redirect::to(if session.done.is_some() { "/done" } else { "/" }));
+        return with_cookie(
+            &id,
+            Redirect::to(if session.done.is_some() { "/done" } else { "/" }),
+        );
     };
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
@@ -208,12 +217,9 @@ pub async fn check_code(
     let Some(pending) = session.pending.clone().filter(|p| !p.finished) else {
         return with_cookie(&id, Redirect::to("/"));
     };
-    let code = match Code::new(&form.code) {
-        Ok(code) => code,
-        Err(_) => {
-            let notice = Notice::error("A code is 4 to 10 letters or digits.");
-            return notice_and_redirect(&id, session, notice, "/verify");
-        }
+    let Ok(code) = Code::new(&form.code) else {
+        let notice = Notice::error("A code is 4 to 10 letters or digits.");
+        return notice_and_redirect(&id, session, notice, "/verify");
     };
     let Some(verifier) = app.backend.for_handle(&pending.handle) else {
         return with_cookie(&id, Redirect::to("/"));
@@ -298,9 +304,12 @@ async fn settle(
 
 /// The result of a verification, the session resolved on the server when there is one.
 async fn resolve(app: &AppState, visitor: &Visitor, pending: &Pending, verified: Verified) -> Done {
-    let resolved = match (&verified.session_id, app.backend.for_handle(&pending.handle)) {
-        (Some(session_id), Some(verifier)) => {
-            match verifier.resolver.resolve(session_id, &visitor.context()).await {
+    let resolved = match (
+        &verified.session_id,
+        app.backend.for_handle(&pending.handle),
+    ) {
+        (Some(session_id), Some(route)) => {
+            match route.resolver.resolve(session_id, &visitor.context()).await {
                 Ok(phone) => Some(phone),
                 Err(err) => {
                     tracing::warn!(error = %err, "resolving the session failed");
@@ -392,7 +401,11 @@ pub async fn sandbox_clock(
     };
     sandbox.advance_clock(Duration::from_secs(600));
     let notice = Notice::info("The sandbox clock moved 10 minutes ahead.");
-    let back = if session.pending.is_some() { "/verify" } else { "/" };
+    let back = if session.pending.is_some() {
+        "/verify"
+    } else {
+        "/"
+    };
     notice_and_redirect(&id, session, notice, back)
 }
 
@@ -479,4 +492,332 @@ fn with_cookie(id: &str, response: impl IntoResponse) -> Response {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    //! The handlers over HTTP, without a browser: the app's router answers requests built
+    //! here, against the embedded sandbox.
+
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode, header};
+    use phone_verify_sandbox::{InitTheme, Provider};
+    use tower::ServiceExt as _;
+
+    use crate::{AppState, Backend, Target, app};
+
+    /// The end user's address the requests come from.
+    const USER: &str = "203.0.113.9:51000";
+
+    /// A visitor: the app, its cookie and its CSRF token once a page gave them.
+    struct Browser {
+        state: AppState,
+        cookie: Option<String>,
+        csrf: Option<String>,
+    }
+
+    struct Page {
+        status: StatusCode,
+        location: Option<String>,
+        body: String,
+        headers: axum::http::HeaderMap,
+    }
+
+    impl Browser {
+        async fn new(theme: InitTheme) -> Self {
+            let backend = Backend::start(Target::Embedded(theme)).await.unwrap();
+            Self {
+                state: AppState::new(backend),
+                cookie: None,
+                csrf: None,
+            }
+        }
+
+        fn sandbox(&self) -> &phone_verify_sandbox::SandboxHandle {
+            self.state.backend.sandbox.as_ref().unwrap()
+        }
+
+        async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
+            let mut request = request
+                .header(header::ACCEPT_LANGUAGE, "tr-TR,tr;q=0.9,en;q=0.5")
+                .header(header::USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) Test");
+            if let Some(cookie) = &self.cookie {
+                request = request.header(
+                    header::COOKIE,
+                    format!("{}={cookie}", crate::session::COOKIE),
+                );
+            }
+            let mut request = request.body(body).unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(USER.parse::<SocketAddr>().unwrap()));
+            let response = app(self.state.clone()).oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            if let Some(set) = headers.get(header::SET_COOKIE) {
+                let parsed = cookie::Cookie::parse(set.to_str().unwrap().to_owned()).unwrap();
+                self.cookie = Some(parsed.value().to_owned());
+            }
+            let location = headers
+                .get(header::LOCATION)
+                .map(|l| l.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let body = String::from_utf8(bytes.to_vec()).unwrap();
+            if let Some(token) = csrf_of(&body) {
+                self.csrf = Some(token);
+            }
+            Page {
+                status,
+                location,
+                body,
+                headers,
+            }
+        }
+
+        async fn get(&mut self, path: &str) -> Page {
+            self.send(Request::get(path), Body::empty()).await
+        }
+
+        /// A form post carrying this visitor's CSRF token.
+        async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+            let csrf = self.csrf.clone().unwrap_or_default();
+            self.post_with(path, &csrf, fields).await
+        }
+
+        async fn post_with(&mut self, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
+            let mut form = format!("csrf={csrf}");
+            for (name, value) in fields {
+                form.push('&');
+                form.push_str(name);
+                form.push('=');
+                form.push_str(&encode(value));
+            }
+            let request = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            self.send(request, Body::from(form)).await
+        }
+    }
+
+    fn encode(value: &str) -> String {
+        value
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    fn csrf_of(body: &str) -> Option<String> {
+        let start = body.find(r#"name="csrf" value=""#)? + r#"name="csrf" value=""#.len();
+        Some(body[start..].split('"').next()?.to_owned())
+    }
+
+    #[tokio::test]
+    async fn the_home_page_shows_init_methods_and_the_visitors_country_first() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let page = browser.get("/").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for app in ["whatsapp", "telegram", "otp"] {
+            assert!(page.body.contains(&format!(r#"data-app="{app}""#)), "{app}");
+        }
+        // Turkish from Accept-Language: init's texts and the country list.
+        assert!(page.body.contains("WhatsApp ile doğrula"), "{}", page.body);
+        let first = page.body.find("<option value=\"").unwrap();
+        assert!(page.body[first..].starts_with(r#"<option value="TR:+90" selected"#));
+        assert!(page.body.contains("background:#1bd741"));
+        assert!(page.body.contains(r#"autocomplete="tel-national""#));
+        let cookie = page.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        // The end user's IP reached VerifyKit with `init`.
+        let log = browser.sandbox().requests_of(Provider::VerifyKit);
+        assert!(
+            log.requests
+                .iter()
+                .all(|r| r.forwarded_for.as_deref() == Some("203.0.113.9")),
+            "{log:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_basic_theme_offers_sms_as_the_alternative_and_the_language_switches() {
+        let mut browser = Browser::new(InitTheme::Basic).await;
+        let page = browser.get("/?lang=en").await;
+        assert!(
+            page.body.contains("Don&#39;t use any of these apps?")
+                || page.body.contains("Don't use any of these apps?"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains(r#"id="send-code""#));
+        assert!(!page.body.contains(r#"data-app="otp""#));
+        let page = browser.get("/?lang=es").await;
+        assert!(page.body.contains("Verificar con WhatsApp"));
+        assert!(page.body.contains(r#"<html lang="es">"#));
+    }
+
+    #[tokio::test]
+    async fn a_form_without_the_sessions_token_is_refused_before_any_send() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "5321234567"),
+        ];
+        let page = browser.post_with("/start", "forged", &fields).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        let mut stranger = Browser {
+            state: browser.state.clone(),
+            cookie: None,
+            csrf: browser.csrf.clone(),
+        };
+        let page = stranger.post("/start", &fields).await;
+        assert_eq!(
+            page.status,
+            StatusCode::FORBIDDEN,
+            "a token of another session"
+        );
+        assert!(browser.sandbox().all_messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_bad_phone_gets_a_clear_message_and_no_request() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let before = browser.sandbox().requests().requests.len();
+        let page = browser
+            .post(
+                "/start",
+                &[("method", "otp"), ("country", "TR:+90"), ("phone", "12")],
+            )
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/"));
+        assert_eq!(browser.sandbox().requests().requests.len(), before);
+        let page = browser.get("/").await;
+        assert!(
+            page.body.contains("That phone number is not valid"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains(r#"value="12""#),
+            "the form keeps what was typed"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_sms_code_verifies_with_the_users_ip_and_user_agent() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let page = browser
+            .post(
+                "/start",
+                &[
+                    ("method", "otp"),
+                    ("country", "TR:+90"),
+                    ("phone", "532 123 45 67"),
+                    ("provider", "verifykit"),
+                ],
+            )
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let page = browser.get("/verify").await;
+        assert!(page.body.contains(r#"autocomplete="one-time-code""#));
+        assert!(page.body.contains(r#"inputmode="numeric""#));
+        let code = browser.sandbox().latest_code("+905321234567").unwrap();
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/done"));
+        let page = browser.get("/done").await;
+        assert!(page.body.contains("+90 5321234567"), "{}", page.body);
+        let sends: Vec<_> = browser
+            .sandbox()
+            .requests_of(Provider::VerifyKit)
+            .requests
+            .into_iter()
+            .filter(|r| r.path.ends_with("send-otp") || r.path.ends_with("check-otp"))
+            .collect();
+        assert_eq!(sends.len(), 2);
+        assert!(
+            sends
+                .iter()
+                .all(|r| r.forwarded_for.as_deref() == Some("203.0.113.9"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reverse_flow_polls_pending_then_verified() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let page = browser.post("/start", &[("method", "telegram")]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let page = browser.get("/verify").await;
+        assert!(
+            page.body.contains(r#"id="qr-code""#),
+            "a desktop gets the QR code"
+        );
+        assert!(page.body.contains(r#"id="reply-form""#));
+        let status = browser.get("/verify/status").await;
+        let json: serde_json::Value = serde_json::from_str(&status.body).unwrap();
+        assert_eq!(json["state"], "pending");
+        let page = browser
+            .post("/sandbox/reply", &[("phone", "+90 532 765 43 21")])
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let status = browser.get("/verify/status").await;
+        let json: serde_json::Value = serde_json::from_str(&status.body).unwrap();
+        assert_eq!(json["state"], "verified");
+        assert_eq!(json["next"], "/done");
+        let page = browser.get("/done").await;
+        assert!(page.body.contains("+90 5327654321"));
+        assert!(page.body.contains(r#"id="resolved""#));
+    }
+
+    #[tokio::test]
+    async fn the_pages_hold_no_handle() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        browser.post("/start", &[("method", "whatsapp")]).await;
+        let page = browser.get("/verify").await;
+        let (_, session) = browser.state.sessions.open(browser.cookie.as_deref()).await;
+        let reference = session.pending.as_ref().unwrap().handle.reference.clone();
+        assert!(!reference.is_empty());
+        assert!(
+            !page.body.contains(&reference),
+            "the handle's reference is not in the page"
+        );
+        assert!(!page.body.contains("phone-verify/verification"));
+    }
+
+    #[tokio::test]
+    async fn assets_are_served_and_unknown_icons_are_not() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let css = browser.get("/assets/app.css").await;
+        assert_eq!(css.status, StatusCode::OK);
+        assert!(
+            css.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/css")
+        );
+        let icon = browser.get("/assets/icons/whatsapp.svg").await;
+        assert!(icon.body.starts_with("<svg"));
+        let missing = browser.get("/assets/icons/..%2Fapp.css").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
 }

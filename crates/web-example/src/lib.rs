@@ -65,7 +65,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(handlers::home))
         .route("/start", post(handlers::start))
-        .route("/verify", get(handlers::verify_page).post(handlers::check_code))
+        .route(
+            "/verify",
+            get(handlers::verify_page).post(handlers::check_code),
+        )
         .route("/verify/status", get(handlers::status))
         .route("/done", get(handlers::done))
         .route("/restart", post(handlers::restart))

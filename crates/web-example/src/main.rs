@@ -52,7 +52,10 @@ async fn main() -> ExitCode {
     let running = match serve(SocketAddr::new(args.addr, args.port), backend).await {
         Ok(running) => running,
         Err(err) => {
-            eprintln!("phone-verify-web-example: cannot listen on {}:{}: {err}", args.addr, args.port);
+            eprintln!(
+                "phone-verify-web-example: cannot listen on {}:{}: {err}",
+                args.addr, args.port
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -61,7 +64,10 @@ async fn main() -> ExitCode {
     } else {
         "embedded sandbox: no real message is sent"
     };
-    println!("phone-verify web example on {} ({mode}); Ctrl-C stops it", running.url());
+    println!(
+        "phone-verify web example on {} ({mode}); Ctrl-C stops it",
+        running.url()
+    );
     let _ = tokio::signal::ctrl_c().await;
     match running.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,9 +38,7 @@ fn for_denial(denial: &Denial, err: &Error) -> Notice {
         Rule::ResendCooldown => "We just sent a code to this number. You can ask for a new one \
                                  when the countdown ends."
             .to_owned(),
-        Rule::Region => {
-            "We do not send codes to numbers of this country.".to_owned()
-        }
+        Rule::Region => "We do not send codes to numbers of this country.".to_owned(),
         Rule::NumberType => "We do not send codes to this kind of number.".to_owned(),
         Rule::WrongCodesPerPhone => {
             "Too many wrong codes for this number. Please try again later.".to_owned()

@@ -1,6 +1,8 @@
 //! The screens, rendered on the server with maud: phone entry and methods, the code form, the
 //! reverse flow, the result, and the sandbox inbox panel.
 
+use std::fmt::Write as _;
+
 use maud::{DOCTYPE, Markup, html};
 use phone_verify::providers::verifykit::{Country, ValidationMethod, ValidationMethodList};
 use phone_verify::{PhoneNumber, Verification};
@@ -208,16 +210,50 @@ pub fn home(session: &Session, lang: &str, home: &Home<'_>) -> Markup {
     }
 }
 
-/// `color`/`background` from the method's hex colours (anything else is ignored).
+/// `color`/`background` from the method's hex colours (anything else is ignored). Text that
+/// nearly disappears on its background (contrast under 1.75:1, as white on VerifyKit's light
+/// grey SMS button) is dark instead; the apps' brand buttons keep their colours.
 fn method_style(method: &ValidationMethod) -> String {
+    let bg = method.bg_colour.as_deref().and_then(hex_colour);
+    let fg = method.text_colour.as_deref().and_then(hex_colour);
+    let fg = match (&bg, fg) {
+        (Some(bg), Some(fg)) if contrast(bg, &fg).is_some_and(|c| c < 1.75) => {
+            Some("#14213d".to_owned())
+        }
+        (_, fg) => fg,
+    };
     let mut style = String::new();
-    if let Some(bg) = method.bg_colour.as_deref().and_then(hex_colour) {
-        style.push_str(&format!("background:{bg};border-color:{bg};"));
+    if let Some(bg) = bg {
+        let _ = write!(style, "background:{bg};border-color:{bg};");
     }
-    if let Some(fg) = method.text_colour.as_deref().and_then(hex_colour) {
-        style.push_str(&format!("color:{fg};"));
+    if let Some(fg) = fg {
+        let _ = write!(style, "color:{fg};");
     }
     style
+}
+
+/// The WCAG contrast ratio of two `#rrggbb` colours.
+fn contrast(a: &str, b: &str) -> Option<f64> {
+    let (la, lb) = (luminance(a)?, luminance(b)?);
+    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+    Some((hi + 0.05) / (lo + 0.05))
+}
+
+/// The WCAG relative luminance of `#rrggbb`.
+fn luminance(colour: &str) -> Option<f64> {
+    let hex = colour.strip_prefix('#')?;
+    if hex.len() != 6 {
+        return None;
+    }
+    let channel = |i: usize| -> Option<f64> {
+        let v = f64::from(u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?) / 255.0;
+        Some(if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        })
+    };
+    Some(0.2126 * channel(0)? + 0.7152 * channel(2)? + 0.0722 * channel(4)?)
 }
 
 /// `#rrggbb` from VerifyKit's `rrggbb` (or `#rgb`, with or without `#`); `None` if not hex.
@@ -281,9 +317,9 @@ pub fn reverse(session: &Session, pending: &Pending) -> Markup {
     let app = app_name(handle.channel.as_str());
     let flow = handle.reverse.as_ref();
     let qr = flow.and_then(|r| r.qr_code.as_deref()).and_then(qr_src);
-    let deeplink = flow
-        .and_then(|r| r.deeplink.as_deref())
-        .filter(|l| l.starts_with("https://") || l.starts_with("tg://") || l.starts_with("whatsapp://"));
+    let deeplink = flow.and_then(|r| r.deeplink.as_deref()).filter(|l| {
+        l.starts_with("https://") || l.starts_with("tg://") || l.starts_with("whatsapp://")
+    });
     html! {
         h1 { "Verify with " (app) }
         @if pending.finished {
@@ -338,7 +374,7 @@ pub fn done(session: &Session, done: &Done) -> Markup {
             p.verified-phone #verified-phone { (display_phone(phone)) }
         }
         dl.facts {
-            dt { "Channel" } dd #verified-channel { (done.channel) }
+            dt { "Channel" } dd #verified-channel { (channel_name(&done.channel)) }
             dt { "Provider" } dd #verified-route { (done.route) }
             @if let Some(at) = done.verified_at {
                 dt { "Verified at" } dd { (at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()) }
@@ -411,6 +447,17 @@ fn provider_label(handle: &Verification) -> String {
     }
 }
 
+/// A channel's display name.
+fn channel_name(channel: &str) -> &str {
+    match channel {
+        "sms" => "SMS",
+        "whatsapp" => "WhatsApp",
+        "telegram" => "Telegram",
+        "totp" => "Authenticator app",
+        other => other,
+    }
+}
+
 fn app_name(channel: &str) -> &'static str {
     match channel {
         "telegram" => "Telegram",
@@ -422,10 +469,57 @@ fn app_name(channel: &str) -> &'static str {
 /// A `data:` URI for a base64 PNG QR code (with or without its prefix); `None` if the text is
 /// not base64.
 pub fn qr_src(qr: &str) -> Option<String> {
-    let data = qr.strip_prefix("data:image/png;base64,").unwrap_or(qr).trim();
+    let data = qr
+        .strip_prefix("data:image/png;base64,")
+        .unwrap_or(qr)
+        .trim();
     let ok = !data.is_empty()
         && data
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
     ok.then(|| format!("data:image/png;base64,{data}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_are_hex_only() {
+        assert_eq!(hex_colour("1bd741").as_deref(), Some("#1bd741"));
+        assert_eq!(hex_colour("#FFF").as_deref(), Some("#FFF"));
+        assert_eq!(hex_colour("red;background:url(x)"), None);
+        assert_eq!(hex_colour(""), None);
+    }
+
+    #[test]
+    fn unreadable_text_colours_are_darkened() {
+        let method = |fg: &str, bg: &str| -> ValidationMethod {
+            serde_json::from_value(serde_json::json!({
+                "app": "otp", "textColour": fg, "bgColour": bg
+            }))
+            .unwrap()
+        };
+        assert_eq!(
+            method_style(&method("ffffff", "1bd741")),
+            "background:#1bd741;border-color:#1bd741;color:#ffffff;"
+        );
+        assert!(method_style(&method("ffffff", "cbcbd0")).ends_with("color:#14213d;"));
+        assert!(contrast("#ffffff", "#000000").unwrap() > 20.0);
+    }
+
+    #[test]
+    fn qr_codes_are_base64_png_only() {
+        assert_eq!(
+            qr_src("iVBORw0K").as_deref(),
+            Some("data:image/png;base64,iVBORw0K")
+        );
+        assert_eq!(
+            qr_src("data:image/png;base64,iVBO+/=").as_deref(),
+            Some("data:image/png;base64,iVBO+/=")
+        );
+        assert_eq!(qr_src("\"><script>"), None);
+        assert_eq!(qr_src(""), None);
+        assert_eq!(format_secs(75), "1:15");
+    }
 }

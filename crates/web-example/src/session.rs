@@ -1,6 +1,7 @@
 //! The server-side session store: a random cookie names a session; the verification handle,
 //! the CSRF token and the result live here, never in the browser.
 
+use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -149,14 +150,15 @@ impl Sessions {
     pub async fn open(&self, cookie: Option<&str>) -> (String, SessionLock) {
         let (id, session) = {
             let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-            match cookie.and_then(|id| map.get(id).map(|s| (id.to_owned(), s.clone()))) {
-                Some(found) => found,
-                None => {
-                    let id = random_token();
-                    let session = Arc::new(tokio::sync::Mutex::new(Session::new()));
-                    map.put(id.clone(), session.clone());
-                    (id, session)
-                }
+            if let Some(found) =
+                cookie.and_then(|id| map.get(id).map(|s| (id.to_owned(), s.clone())))
+            {
+                found
+            } else {
+                let id = random_token();
+                let session = Arc::new(tokio::sync::Mutex::new(Session::new()));
+                map.put(id.clone(), session.clone());
+                (id, session)
             }
         };
         (id, session.lock_owned().await)
@@ -164,7 +166,10 @@ impl Sessions {
 
     /// How many sessions are held.
     pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Whether no session is held.
@@ -174,10 +179,13 @@ impl Sessions {
 }
 
 /// 32 random bytes from the OS-seeded generator, in hex.
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0_u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 #[cfg(test)]
@@ -204,13 +212,13 @@ mod tests {
     #[tokio::test]
     async fn the_store_is_bounded() {
         let sessions = Sessions::with_capacity(2);
-        let (first, _s) = sessions.open(None).await;
-        drop(_s);
+        let (first, session) = sessions.open(None).await;
+        drop(session);
         for _ in 0..2 {
             let _ = sessions.open(None).await;
         }
         assert_eq!(sessions.len(), 2);
-        let (id, _s) = sessions.open(Some(&first)).await;
+        let (id, _session) = sessions.open(Some(&first)).await;
         assert_ne!(id, first, "the oldest session was forgotten");
     }
 

@@ -75,9 +75,7 @@ impl Harness {
             "CHROME_BIN",
             &["chromium", "chromium-browser", "google-chrome"],
         )
-        .unwrap_or_else(|| {
-            panic!("chromium was not found on PATH (or in $CHROME_BIN): {INSTALL}")
-        });
+        .unwrap_or_else(|| panic!("chromium was not found on PATH (or in $CHROME_BIN): {INSTALL}"));
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -234,7 +232,11 @@ fn ensure(condition: bool, what: impl std::fmt::Display) -> Result {
 /// A code that is not `code`: each digit moved by one.
 fn wrong(code: &str) -> String {
     code.chars()
-        .map(|c| c.to_digit(10).map_or(c, |d| char::from(b'0' + u8::try_from((d + 1) % 10).unwrap())))
+        .map(|c| {
+            c.to_digit(10).map_or(c, |d| {
+                char::from(b'0' + u8::try_from((d + 1) % 10).unwrap())
+            })
+        })
         .collect()
 }
 
@@ -265,7 +267,10 @@ async fn sms_code_to_verified() {
         h.fill("#code", &code).await?;
         h.click("#verify-button").await?;
         let phone = h.text("#verified-phone").await?;
-        ensure(phone == "+90 5321234567", format!("verified phone {phone:?}"))?;
+        ensure(
+            phone == "+90 5321234567",
+            format!("verified phone {phone:?}"),
+        )?;
         ensure(
             h.text("#verified-route").await? == "verifykit",
             "the chosen route verified it",
@@ -293,7 +298,10 @@ async fn wrong_code_then_right_code() {
         h.fill("#code", &code).await?;
         h.click("#verify-button").await?;
         let phone = h.text("#verified-phone").await?;
-        ensure(phone == "+57 3001234567", format!("verified phone {phone:?}"))?;
+        ensure(
+            phone == "+57 3001234567",
+            format!("verified phone {phone:?}"),
+        )?;
         ensure(
             h.text("#verified-route").await? == "verifik",
             "Verifik verified it, through the router",
@@ -313,7 +321,10 @@ async fn reverse_whatsapp_flow_through_the_inbox_button() {
         let qr = h.wait_for("#qr-code").await?;
         let src = qr.attr("src").await?.unwrap_or_default();
         ensure(src.starts_with("data:image/png;base64,"), "a QR code image")?;
-        ensure(!h.exists("#deeplink").await?, "no deeplink button on a desktop")?;
+        ensure(
+            !h.exists("#deeplink").await?,
+            "no deeplink button on a desktop",
+        )?;
         // The page polls `check` and says so.
         h.client
             .wait()
@@ -331,7 +342,7 @@ async fn reverse_whatsapp_flow_through_the_inbox_button() {
             format!("the number the message came from, got {phone:?}"),
         )?;
         ensure(
-            h.text("#verified-channel").await? == "whatsapp",
+            h.text("#verified-channel").await? == "WhatsApp",
             "verified on WhatsApp",
         )?;
         ensure(
@@ -359,7 +370,10 @@ async fn expiry_through_the_sandbox_clock() {
         h.click("#verify-button").await?;
         let notice = h.text("#notice.error #notice-text").await?;
         ensure(notice.contains("expired"), format!("notice {notice:?}"))?;
-        ensure(!h.exists("#code-form").await?, "no code form for an expired code")?;
+        ensure(
+            !h.exists("#code-form").await?,
+            "no code form for an expired code",
+        )?;
         ensure(
             h.text("#restart").await? == "Send a new code",
             "the way out is a new code",
@@ -380,7 +394,10 @@ async fn guard_denial_with_a_countdown() {
         h.click("#restart").await?;
         h.start_sms("TR", "532 444 55 66", "verifykit").await?;
         let notice = h.text("#notice.warning #notice-text").await?;
-        ensure(notice.contains("just sent a code"), format!("notice {notice:?}"))?;
+        ensure(
+            notice.contains("just sent a code"),
+            format!("notice {notice:?}"),
+        )?;
         let countdown = h.wait_for("#countdown").await?;
         let secs: u64 = countdown
             .attr("data-countdown")
@@ -389,9 +406,16 @@ async fn guard_denial_with_a_countdown() {
             .parse()?;
         ensure((1..=30).contains(&secs), format!("retry after {secs} s"))?;
         let shown = countdown.text().await?;
-        ensure(shown.starts_with("0:"), format!("countdown shown as {shown:?}"))?;
         ensure(
-            h.client.find_all(Locator::Css("#inbox .message")).await?.len() == 1,
+            shown.starts_with("0:"),
+            format!("countdown shown as {shown:?}"),
+        )?;
+        ensure(
+            h.client
+                .find_all(Locator::Css("#inbox .message"))
+                .await?
+                .len()
+                == 1,
             "the denied send never reached the provider",
         )?;
         h.screenshot("denied").await
@@ -415,7 +439,10 @@ async fn a_mobile_browser_gets_the_deeplink_not_the_qr_code() {
         h.screenshot("deeplink").await?;
         h.click("#reply-button").await?;
         let phone = h.text("#verified-phone").await?;
-        ensure(phone == "+90 5321234567", format!("verified phone {phone:?}"))
+        ensure(
+            phone == "+90 5321234567",
+            format!("verified phone {phone:?}"),
+        )
     }
     .await;
     h.finish(outcome).await;
