@@ -179,7 +179,7 @@ pub async fn start(
 
 /// `GET /verify`: the code form, or the reverse flow screen.
 pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
     let Some(pending) = session.pending.clone() else {
         return with_cookie(
             &id,
@@ -188,6 +188,21 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
     };
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
+    if pending.handle.reverse.is_some() && !pending.finished {
+        // One poll on load, so a reload continues the flow without the script.
+        if let Some(route) = app.backend.for_handle(&pending.handle) {
+            let poll = CheckRequest::poll().context(visitor.context());
+            if let Ok(outcome @ (CheckOutcome::Verified(_) | CheckOutcome::Rejected(_))) =
+                route.verifier.check(&pending.handle, &poll).await
+            {
+                let next = settle(&app, &visitor, &mut session, &pending, outcome).await;
+                return with_cookie(&id, Redirect::to(next));
+            }
+        }
+    }
+    let Some(pending) = session.pending.clone() else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
     let screen = if pending.handle.reverse.is_some() {
         pages::reverse(&session, &pending)
     } else {
@@ -786,6 +801,21 @@ mod tests {
         let page = browser.get("/done").await;
         assert!(page.body.contains("+90 5327654321"));
         assert!(page.body.contains(r#"id="resolved""#));
+    }
+
+    #[tokio::test]
+    async fn without_the_script_a_reload_continues_the_reverse_flow() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        browser.post("/start", &[("method", "whatsapp")]).await;
+        let page = browser.get("/verify").await;
+        assert_eq!(page.status, StatusCode::OK, "pending: the page again");
+        assert!(page.body.contains("<noscript>"));
+        browser
+            .post("/sandbox/reply", &[("phone", "+90 532 123 45 67")])
+            .await;
+        let page = browser.get("/verify").await;
+        assert_eq!(page.location.as_deref(), Some("/done"));
     }
 
     #[tokio::test]

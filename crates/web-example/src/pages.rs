@@ -285,14 +285,14 @@ fn icon(method: &ValidationMethod, local: bool) -> Markup {
 pub fn code_form(session: &Session, pending: &Pending, enter_code: Option<&str>) -> Markup {
     let handle = &pending.handle;
     html! {
-        h1 { "Enter your code" }
+        h1 { (if pending.finished { "This code can no longer be used" } else { "Enter your code" }) }
         p.lead {
             (enter_code.unwrap_or("Enter the verification code we sent to your phone."))
             @if let Some(phone) = &handle.phone {
                 " " strong.phone { (display_phone(phone)) }
             }
         }
-        p.meta { "Sent by " (provider_label(handle)) " via " (handle.channel.as_str()) "." }
+        p.meta { "Sent by " (provider_label(handle)) " by " (channel_name(handle.channel.as_str())) "." }
         @if !pending.finished {
             form #code-form method="post" action="/verify" {
                 (csrf(session))
@@ -306,7 +306,7 @@ pub fn code_form(session: &Session, pending: &Pending, enter_code: Option<&str>)
                 button.primary.wide #verify-button type="submit" { "Verify" }
             }
         }
-        (restart(session, if pending.finished { "Send a new code" } else { "Use another number" }))
+        (restart(session, pending.finished, if pending.finished { "Send a new code" } else { "Use another number" }))
     }
 }
 
@@ -346,16 +346,19 @@ pub fn reverse(session: &Session, pending: &Pending) -> Markup {
                 span #progress-text { "Waiting for your message…" }
                 span.remaining #remaining {}
             }
+            noscript { p.hint { "Reload this page once you have sent the message." } }
         }
-        (restart(session, if pending.finished { "Start again" } else { "Choose another method" }))
+        (restart(session, pending.finished, if pending.finished { "Start again" } else { "Choose another method" }))
     }
 }
 
-fn restart(session: &Session, label: &str) -> Markup {
+/// The way back to the start: a link-like button, or the main button when nothing else is
+/// left to do on the page.
+fn restart(session: &Session, main: bool, label: &str) -> Markup {
     html! {
         form.inline method="post" action="/restart" {
             (csrf(session))
-            button.link #restart type="submit" { (label) }
+            button.(if main { "primary wide" } else { "link" }) #restart type="submit" { (label) }
         }
     }
 }
@@ -383,7 +386,7 @@ pub fn done(session: &Session, done: &Done) -> Markup {
                 dt { "Resolved" } dd #resolved { "by " (resolved.provider.as_str()) "'s session resolver, on the server" }
             }
         }
-        (restart(session, "Verify another number"))
+        (restart(session, false, "Verify another number"))
     }
 }
 
@@ -440,11 +443,12 @@ fn display_phone(phone: &PhoneNumber) -> String {
     format!("{} {}", phone.calling_code(), phone.national_number())
 }
 
-fn provider_label(handle: &Verification) -> String {
-    match handle.extra_str("route") {
-        Some(route) => route.to_owned(),
-        None => handle.provider.as_str().to_owned(),
-    }
+/// The display name of the provider that sent the code.
+fn provider_label(handle: &Verification) -> &str {
+    let route = handle
+        .extra_str(phone_verify::router::EXTRA_ROUTE)
+        .unwrap_or(handle.provider.as_str());
+    Choice::parse(route).map_or(route, |c| c.label())
 }
 
 /// A channel's display name.
