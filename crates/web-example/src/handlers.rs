@@ -759,7 +759,7 @@ mod tests {
         let page = browser.post("/verify", &[("code", &code)]).await;
         assert_eq!(page.location.as_deref(), Some("/done"));
         let page = browser.get("/done").await;
-        assert!(page.body.contains("+90 5321234567"), "{}", page.body);
+        assert!(page.body.contains("+90 532 123 45 67"), "{}", page.body);
         let sends: Vec<_> = browser
             .sandbox()
             .requests_of(Provider::VerifyKit)
@@ -799,7 +799,7 @@ mod tests {
         assert_eq!(json["state"], "verified");
         assert_eq!(json["next"], "/done");
         let page = browser.get("/done").await;
-        assert!(page.body.contains("+90 5327654321"));
+        assert!(page.body.contains("+90 532 765 43 21"));
         assert!(page.body.contains(r#"id="resolved""#));
     }
 

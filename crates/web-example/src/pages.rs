@@ -438,9 +438,18 @@ fn inbox(session: &Session, messages: &[SentMessage]) -> Markup {
     }
 }
 
-/// `+90 532 123 45 67`-style international form.
-fn display_phone(phone: &PhoneNumber) -> String {
-    format!("{} {}", phone.calling_code(), phone.national_number())
+/// The international form with the country's grouping, `+90 532 123 45 67` (libphonenumber's
+/// formatting rules).
+pub fn display_phone(phone: &PhoneNumber) -> String {
+    phonenumber::parse(None, phone.e164()).map_or_else(
+        |_| format!("{} {}", phone.calling_code(), phone.national_number()),
+        |parsed| {
+            parsed
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string()
+        },
+    )
 }
 
 /// The display name of the provider that sent the code.
@@ -525,5 +534,13 @@ mod tests {
         assert_eq!(qr_src("\"><script>"), None);
         assert_eq!(qr_src(""), None);
         assert_eq!(format_secs(75), "1:15");
+    }
+
+    #[test]
+    fn phones_show_in_their_countrys_grouping() {
+        let phone: PhoneNumber = "+905321234567".parse().unwrap();
+        assert_eq!(display_phone(&phone), "+90 532 123 45 67");
+        let phone: PhoneNumber = "+573001234567".parse().unwrap();
+        assert_eq!(display_phone(&phone), "+57 300 1234567");
     }
 }
