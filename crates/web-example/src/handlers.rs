@@ -775,6 +775,52 @@ mod tests {
         );
     }
 
+    /// Starts an SMS code to `phone` through `provider`, types the code the sandbox sent, and
+    /// returns the result page.
+    async fn sms_flow(browser: &mut Browser, phone: &str, e164: &str, provider: &str) -> Page {
+        browser.get("/").await;
+        let page = browser
+            .post(
+                "/start",
+                &[
+                    ("method", "otp"),
+                    ("country", "TR:+90"),
+                    ("phone", phone),
+                    ("provider", provider),
+                ],
+            )
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/verify"), "{provider}");
+        let code = browser.sandbox().latest_code(e164).unwrap();
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/done"), "{provider}");
+        browser.get("/done").await
+    }
+
+    #[tokio::test]
+    async fn the_automatic_rules_and_each_provider_choice_verify() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let page = sms_flow(&mut browser, "+57 300 765 4321", "+573007654321", "auto").await;
+        assert!(
+            page.body.contains("Verifik"),
+            "Colombia goes to Verifik: {}",
+            page.body
+        );
+        browser.post("/restart", &[]).await;
+        let page = sms_flow(&mut browser, "532 765 43 21", "+905327654321", "auto").await;
+        assert!(
+            page.body.contains(">VerifyKit<"),
+            "Turkey goes to VerifyKit"
+        );
+        browser.post("/restart", &[]).await;
+        let page = sms_flow(&mut browser, "+372 5123 4567", "+37251234567", "verigator").await;
+        assert!(page.body.contains(">Messente Verigator<"), "{}", page.body);
+        assert!(page.body.contains("+372 5123 4567"));
+        let by_provider = |p| browser.sandbox().requests_of(p).requests.len();
+        assert!(by_provider(Provider::Verifik) > 0);
+        assert!(by_provider(Provider::Verigator) > 0);
+    }
+
     #[tokio::test]
     async fn a_reverse_flow_polls_pending_then_verified() {
         let mut browser = Browser::new(InitTheme::Recommended).await;

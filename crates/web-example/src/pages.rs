@@ -378,12 +378,12 @@ pub fn done(session: &Session, done: &Done) -> Markup {
         }
         dl.facts {
             dt { "Channel" } dd #verified-channel { (channel_name(&done.channel)) }
-            dt { "Provider" } dd #verified-route { (done.route) }
+            dt { "Provider" } dd #verified-route { (provider_name(&done.route)) }
             @if let Some(at) = done.verified_at {
-                dt { "Verified at" } dd { (at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()) }
+                dt { "Verified at" } dd { (format_time(at)) }
             }
             @if let Some(resolved) = &done.resolved {
-                dt { "Resolved" } dd #resolved { "by " (resolved.provider.as_str()) "'s session resolver, on the server" }
+                dt { "Resolved" } dd #resolved { "by " (provider_name(resolved.provider.as_str())) "'s session resolver, on the server" }
             }
         }
         (restart(session, false, "Verify another number"))
@@ -454,10 +454,26 @@ pub fn display_phone(phone: &PhoneNumber) -> String {
 
 /// The display name of the provider that sent the code.
 fn provider_label(handle: &Verification) -> &str {
-    let route = handle
-        .extra_str(phone_verify::router::EXTRA_ROUTE)
-        .unwrap_or(handle.provider.as_str());
+    provider_name(
+        handle
+            .extra_str(phone_verify::router::EXTRA_ROUTE)
+            .unwrap_or(handle.provider.as_str()),
+    )
+}
+
+/// A route's or provider's display name (`verifykit` → `VerifyKit`).
+fn provider_name(route: &str) -> &str {
     Choice::parse(route).map_or(route, |c| c.label())
+}
+
+/// `2 Dec 2026, 16:34 UTC`.
+fn format_time(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// A channel's display name.
@@ -534,6 +550,8 @@ mod tests {
         assert_eq!(qr_src("\"><script>"), None);
         assert_eq!(qr_src(""), None);
         assert_eq!(format_secs(75), "1:15");
+        let at = time::macros::datetime!(2026-12-02 16:34:35 UTC);
+        assert_eq!(format_time(at), "2 Dec 2026, 16:34 UTC");
     }
 
     #[test]

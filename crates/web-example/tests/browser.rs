@@ -272,7 +272,7 @@ async fn sms_code_to_verified() {
             format!("verified phone {phone:?}"),
         )?;
         ensure(
-            h.text("#verified-route").await? == "verifykit",
+            h.text("#verified-route").await? == "VerifyKit",
             "the chosen route verified it",
         )?;
         h.screenshot("done").await
@@ -303,7 +303,7 @@ async fn wrong_code_then_right_code() {
             format!("verified phone {phone:?}"),
         )?;
         ensure(
-            h.text("#verified-route").await? == "verifik",
+            h.text("#verified-route").await? == "Verifik",
             "Verifik verified it, through the router",
         )
     }
