@@ -34,7 +34,7 @@ const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) App
 /// Where an executable is on `PATH`, or the path in `variable`.
 fn find(variable: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path));
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -104,6 +104,9 @@ impl Harness {
             "--disable-default-apps".to_owned(),
             "--disable-sync".to_owned(),
             "--no-first-run".to_owned(),
+            "--no-pings".to_owned(),
+            "--disable-client-side-phishing-detection".to_owned(),
+            "--disable-features=Translate,OptimizationHints,MediaRouter".to_owned(),
             "--lang=en-US".to_owned(),
         ];
         match device {
