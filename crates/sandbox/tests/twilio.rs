@@ -902,11 +902,7 @@ async fn faults_and_unknown_routes_answer_twilios_error_body() {
         tw.get("/Nowhere").await,
         (
             404,
-            error(
-                20404,
-                404,
-                "The requested resource was not found"
-            )
+            error(20404, 404, "The requested resource was not found")
         )
     );
     assert_eq!(

@@ -1,0 +1,899 @@
+//! The axum handlers: short, the SDK doing the work.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::Markup;
+use phone_verify::{
+    Channel, CheckOutcome, CheckRequest, Code, Language, PhoneNumber, PhoneVerifier as _,
+    SessionResolver as _, StartRequest, Verified,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::backend::Choice;
+use crate::messages;
+use crate::pages::{self, Frame, Home};
+use crate::session::{COOKIE, Done, Notice, Pending, Session, SessionLock};
+use crate::visitor::{Visitor, supported_language};
+
+/// How many sandbox messages the inbox panel shows.
+const INBOX_SIZE: usize = 8;
+
+/// `?lang=`: the language switch.
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The form of `POST /start`.
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    csrf: String,
+    method: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    provider: String,
+}
+
+/// The form of `POST /verify`.
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// A form that only carries its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// The form of `POST /sandbox/reply`.
+#[derive(Debug, Deserialize)]
+pub struct ReplyForm {
+    csrf: String,
+    phone: String,
+}
+
+/// `GET /`: phone entry and methods.
+pub async fn home(
+    State(app): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<LangQuery>,
+) -> Response {
+    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    if let Some(lang) = query.lang.as_deref().and_then(supported_language) {
+        session.lang = Some(lang.to_owned());
+    }
+    if session.done.is_some() {
+        return with_cookie(&id, Redirect::to("/done"));
+    }
+    if session.pending.is_some() {
+        return with_cookie(&id, Redirect::to("/verify"));
+    }
+    let lang = language(&session, &visitor);
+    let lang = lang.as_str();
+    let context = visitor.context();
+    let language = Language::new(lang).ok();
+    let kit = &app.backend.verifykit;
+    let (methods, countries) = tokio::join!(
+        kit.init(language.as_ref(), &context),
+        kit.country(visitor.region.as_deref(), language.as_ref(), &context),
+    );
+    let (methods, countries) = match (methods, countries) {
+        (Ok(methods), Ok(countries)) => (methods, countries),
+        (Err(err), _) | (_, Err(err)) => {
+            tracing::warn!(error = %err, "VerifyKit init or country failed");
+            let screen = maud::html! {
+                h1 { "Verification is unavailable" }
+                p.lead { (messages::for_error(&err).text) }
+            };
+            let frame = frame(&app, &mut session, lang);
+            let body = pages::page(&frame, "Unavailable", &screen);
+            return with_cookie(&id, (StatusCode::SERVICE_UNAVAILABLE, body));
+        }
+    };
+    let screen = pages::home(
+        &session,
+        lang,
+        &Home {
+            methods: &methods,
+            countries: &countries,
+            choices: app.backend.choices().collect(),
+            local_icons: app.backend.sandbox.is_some(),
+        },
+    );
+    render(&app, &id, session, lang, "Verify your phone", &screen)
+}
+
+/// `POST /start`: starts a verification, keeps its handle in the session.
+pub async fn start(
+    State(app): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let lang = language(&session, &visitor);
+    let lang = lang.as_str();
+    let mobile = visitor.is_mobile();
+    let (request, choice) = match form.method.as_str() {
+        "whatsapp" | "telegram" => {
+            let channel = if form.method == "whatsapp" {
+                Channel::WhatsApp
+            } else {
+                Channel::Telegram
+            };
+            (
+                Ok(StartRequest::reverse(channel).qr_code(!mobile)),
+                Choice::Auto,
+            )
+        }
+        "otp" => {
+            let choice = Choice::parse(&form.provider).unwrap_or(Choice::Auto);
+            session.last_choice = choice;
+            form.phone.trim().clone_into(&mut session.last_phone);
+            session.last_country = form.country.split(':').next().map(str::to_owned);
+            (
+                parse_phone(&form.country, &form.phone).map(StartRequest::sms),
+                choice,
+            )
+        }
+        _ => return (StatusCode::BAD_REQUEST, "unknown method").into_response(),
+    };
+    let request = match request {
+        Ok(request) => request,
+        Err(notice) => return notice_and_redirect(&id, session, notice, "/"),
+    };
+    let mut request = request.context(visitor.context());
+    if let Ok(language) = Language::new(lang) {
+        request = request.language(language);
+    }
+    let Some(verifier) = app.backend.verifier(choice) else {
+        let notice = Notice::error(format!("{} is not configured here.", choice.label()));
+        return notice_and_redirect(&id, session, notice, "/");
+    };
+    match verifier.verifier.start(&request).await {
+        Ok(handle) => {
+            session.pending = Some(Pending {
+                handle,
+                choice,
+                mobile,
+                finished: false,
+            });
+            with_cookie(&id, Redirect::to("/verify"))
+        }
+        Err(err) => notice_and_redirect(&id, session, messages::for_error(&err), "/"),
+    }
+}
+
+/// `GET /verify`: the code form, or the reverse flow screen.
+pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Response {
+    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some(pending) = session.pending.clone() else {
+        return with_cookie(
+            &id,
+            Redirect::to(if session.done.is_some() { "/done" } else { "/" }),
+        );
+    };
+    let lang = language(&session, &visitor);
+    let lang = lang.as_str();
+    if pending.handle.reverse.is_some() && !pending.finished {
+        // One poll on load, so a reload continues the flow without the script.
+        if let Some(route) = app.backend.for_handle(&pending.handle) {
+            let poll = CheckRequest::poll().context(visitor.context());
+            if let Ok(outcome @ (CheckOutcome::Verified(_) | CheckOutcome::Rejected(_))) =
+                route.verifier.check(&pending.handle, &poll).await
+            {
+                let next = settle(&app, &visitor, &mut session, &pending, outcome).await;
+                return with_cookie(&id, Redirect::to(next));
+            }
+        }
+    }
+    let Some(pending) = session.pending.clone() else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
+    let screen = if pending.handle.reverse.is_some() {
+        pages::reverse(&session, &pending)
+    } else {
+        let language = Language::new(lang).ok();
+        let texts = app
+            .backend
+            .verifykit
+            .init(language.as_ref(), &visitor.context())
+            .await
+            .ok();
+        let enter_code = texts.as_ref().and_then(|t| t.text("otp.enterCode"));
+        pages::code_form(&session, &pending, enter_code)
+    };
+    render(&app, &id, session, lang, "Verify", &screen)
+}
+
+/// `POST /verify`: checks the code typed.
+pub async fn check_code(
+    State(app): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let Some(pending) = session.pending.clone().filter(|p| !p.finished) else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
+    let Ok(code) = Code::new(&form.code) else {
+        let notice = Notice::error("A code is 4 to 10 letters or digits.");
+        return notice_and_redirect(&id, session, notice, "/verify");
+    };
+    let Some(verifier) = app.backend.for_handle(&pending.handle) else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
+    let check = CheckRequest::code(code).context(visitor.context());
+    match verifier.verifier.check(&pending.handle, &check).await {
+        Ok(outcome) => {
+            let target = settle(&app, &visitor, &mut session, &pending, outcome).await;
+            with_cookie(&id, Redirect::to(target))
+        }
+        Err(err) => notice_and_redirect(&id, session, messages::for_error(&err), "/verify"),
+    }
+}
+
+/// `GET /verify/status`: polls a reverse flow (JSON for the page's script).
+pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
+    let (_, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    if session.done.is_some() {
+        return Json(json!({"state": "verified", "next": "/done"})).into_response();
+    }
+    let Some(pending) = session.pending.clone().filter(|p| !p.finished) else {
+        return Json(json!({"state": "over", "next": "/verify"})).into_response();
+    };
+    let Some(verifier) = app.backend.for_handle(&pending.handle) else {
+        return Json(json!({"state": "over", "next": "/"})).into_response();
+    };
+    let poll = CheckRequest::poll().context(visitor.context());
+    match verifier.verifier.check(&pending.handle, &poll).await {
+        Ok(CheckOutcome::Pending) => {
+            let remaining = pending.handle.expires_at.map(|at| {
+                (at - time::OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(0)
+            });
+            Json(json!({"state": "pending", "remaining_secs": remaining})).into_response()
+        }
+        Ok(outcome) => {
+            let next = settle(&app, &visitor, &mut session, &pending, outcome).await;
+            let state = if next == "/done" { "verified" } else { "over" };
+            Json(json!({"state": state, "next": next})).into_response()
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "polling a reverse flow failed");
+            let retryable = err.is_retryable();
+            if !retryable {
+                session.notice = Some(messages::for_error(&err));
+                if let Some(p) = session.pending.as_mut() {
+                    p.finished = true;
+                }
+            }
+            let state = if retryable { "pending" } else { "over" };
+            Json(json!({"state": state, "next": "/verify"})).into_response()
+        }
+    }
+}
+
+/// Records a check's outcome in the session; returns where the visitor goes next.
+async fn settle(
+    app: &AppState,
+    visitor: &Visitor,
+    session: &mut Session,
+    pending: &Pending,
+    outcome: CheckOutcome,
+) -> &'static str {
+    match outcome {
+        CheckOutcome::Verified(verified) => {
+            session.done = Some(resolve(app, visitor, pending, verified).await);
+            session.pending = None;
+            "/done"
+        }
+        CheckOutcome::Rejected(rejection) => {
+            let (notice, can_retry) = messages::for_rejection(&rejection);
+            session.notice = Some(notice);
+            if let Some(p) = session.pending.as_mut() {
+                p.finished = !can_retry;
+            }
+            "/verify"
+        }
+        _ => "/verify",
+    }
+}
+
+/// The result of a verification, the session resolved on the server when there is one.
+async fn resolve(app: &AppState, visitor: &Visitor, pending: &Pending, verified: Verified) -> Done {
+    let resolved = match (
+        &verified.session_id,
+        app.backend.for_handle(&pending.handle),
+    ) {
+        (Some(session_id), Some(route)) => {
+            match route.resolver.resolve(session_id, &visitor.context()).await {
+                Ok(phone) => Some(phone),
+                Err(err) => {
+                    tracing::warn!(error = %err, "resolving the session failed");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    Done {
+        phone: verified.phone.clone(),
+        channel: verified.channel.as_str().to_owned(),
+        route: pending
+            .handle
+            .extra_str("route")
+            .unwrap_or(pending.handle.provider.as_str())
+            .to_owned(),
+        verified_at: verified.verified_at,
+        resolved,
+    }
+}
+
+/// `GET /done`: the result.
+pub async fn done(State(app): State<AppState>, visitor: Visitor) -> Response {
+    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some(done) = session.done.clone() else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
+    let lang = language(&session, &visitor);
+    let lang = lang.as_str();
+    let screen = pages::done(&session, &done);
+    render(&app, &id, session, lang, "Verified", &screen)
+}
+
+/// `POST /restart`: forgets the verification and the result.
+pub async fn restart(
+    State(app): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    session.pending = None;
+    session.done = None;
+    with_cookie(&id, Redirect::to("/"))
+}
+
+/// `POST /sandbox/reply`: plays the user sending the WhatsApp/Telegram message.
+pub async fn sandbox_reply(
+    State(app): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let (Some(sandbox), Some(pending)) = (&app.backend.sandbox, &session.pending) else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
+    let phone = match PhoneNumber::parse(&form.phone) {
+        Ok(phone) => phone,
+        Err(err) => {
+            let notice = Notice::error(format!("That phone number is not valid: {err}."));
+            return notice_and_redirect(&id, session, notice, "/verify");
+        }
+    };
+    if let Err(err) = sandbox.complete_reverse_flow(&pending.handle.reference, phone.e164()) {
+        let notice = Notice::error(format!("The sandbox refused: {err}."));
+        return notice_and_redirect(&id, session, notice, "/verify");
+    }
+    with_cookie(&id, Redirect::to("/verify"))
+}
+
+/// `POST /sandbox/clock`: moves the sandbox clock 10 minutes ahead.
+pub async fn sandbox_clock(
+    State(app): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let Some(sandbox) = &app.backend.sandbox else {
+        return with_cookie(&id, Redirect::to("/"));
+    };
+    sandbox.advance_clock(Duration::from_secs(600));
+    let notice = Notice::info("The sandbox clock moved 10 minutes ahead.");
+    let back = if session.pending.is_some() {
+        "/verify"
+    } else {
+        "/"
+    };
+    notice_and_redirect(&id, session, notice, back)
+}
+
+/// A phone from the picker's `ISO:+code` and the typed number (an international number typed
+/// with `+` or `00` wins over the picker).
+fn parse_phone(country: &str, phone: &str) -> Result<PhoneNumber, Notice> {
+    let typed = phone.trim();
+    if typed.is_empty() {
+        return Err(Notice::error("Please enter your phone number."));
+    }
+    let parsed = if typed.starts_with('+') || typed.starts_with("00") {
+        PhoneNumber::parse(typed)
+    } else {
+        let code = country.split_once(':').map_or("", |(_, code)| code);
+        PhoneNumber::from_parts(code, typed)
+    };
+    parsed.map_err(|err| Notice::error(format!("That phone number is not valid: {err}.")))
+}
+
+/// The session's language, else the browser's, else English.
+fn language(session: &Session, visitor: &Visitor) -> String {
+    session
+        .lang
+        .as_deref()
+        .or(visitor.language.as_deref())
+        .unwrap_or("en")
+        .to_owned()
+}
+
+fn frame<'a>(app: &AppState, session: &'a mut Session, lang: &'a str) -> Frame<'a> {
+    let notice = session.notice.take();
+    Frame {
+        inbox: app.backend.sandbox.as_ref().map(|s| {
+            let mut all = s.all_messages();
+            all.truncate(INBOX_SIZE);
+            all
+        }),
+        session,
+        lang,
+        notice,
+    }
+}
+
+fn render(
+    app: &AppState,
+    id: &str,
+    mut session: SessionLock,
+    lang: &str,
+    title: &str,
+    screen: &Markup,
+) -> Response {
+    let lang = lang.to_owned();
+    let body = {
+        let frame = frame(app, &mut session, &lang);
+        pages::page(&frame, title, screen)
+    };
+    with_cookie(id, body)
+}
+
+fn notice_and_redirect(id: &str, mut session: SessionLock, notice: Notice, to: &str) -> Response {
+    session.notice = Some(notice);
+    with_cookie(id, Redirect::to(to))
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "This form has expired: reload the page and try again.",
+    )
+        .into_response()
+}
+
+/// `response` with the session cookie: HttpOnly, SameSite=Strict (no cross-site form or
+/// script sees or sends it).
+fn with_cookie(id: &str, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    let cookie = cookie::Cookie::build((COOKIE, id))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .max_age(time::Duration::hours(2))
+        .build();
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    //! The handlers over HTTP, without a browser: the app's router answers requests built
+    //! here, against the embedded sandbox.
+
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode, header};
+    use phone_verify_sandbox::{InitTheme, Provider};
+    use tower::ServiceExt as _;
+
+    use crate::{AppState, Backend, Target, app};
+
+    /// The end user's address the requests come from.
+    const USER: &str = "203.0.113.9:51000";
+
+    /// A visitor: the app, its cookie and its CSRF token once a page gave them.
+    struct Browser {
+        state: AppState,
+        cookie: Option<String>,
+        csrf: Option<String>,
+    }
+
+    struct Page {
+        status: StatusCode,
+        location: Option<String>,
+        body: String,
+        headers: axum::http::HeaderMap,
+    }
+
+    impl Browser {
+        async fn new(theme: InitTheme) -> Self {
+            let backend = Backend::start(Target::Embedded(theme)).await.unwrap();
+            Self {
+                state: AppState::new(backend),
+                cookie: None,
+                csrf: None,
+            }
+        }
+
+        fn sandbox(&self) -> &phone_verify_sandbox::SandboxHandle {
+            self.state.backend.sandbox.as_ref().unwrap()
+        }
+
+        async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
+            let mut request = request
+                .header(header::ACCEPT_LANGUAGE, "tr-TR,tr;q=0.9,en;q=0.5")
+                .header(header::USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) Test");
+            if let Some(cookie) = &self.cookie {
+                request = request.header(
+                    header::COOKIE,
+                    format!("{}={cookie}", crate::session::COOKIE),
+                );
+            }
+            let mut request = request.body(body).unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(USER.parse::<SocketAddr>().unwrap()));
+            let response = app(self.state.clone()).oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            if let Some(set) = headers.get(header::SET_COOKIE) {
+                let parsed = cookie::Cookie::parse(set.to_str().unwrap().to_owned()).unwrap();
+                self.cookie = Some(parsed.value().to_owned());
+            }
+            let location = headers
+                .get(header::LOCATION)
+                .map(|l| l.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let body = String::from_utf8(bytes.to_vec()).unwrap();
+            if let Some(token) = csrf_of(&body) {
+                self.csrf = Some(token);
+            }
+            Page {
+                status,
+                location,
+                body,
+                headers,
+            }
+        }
+
+        async fn get(&mut self, path: &str) -> Page {
+            self.send(Request::get(path), Body::empty()).await
+        }
+
+        /// A form post carrying this visitor's CSRF token.
+        async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+            let csrf = self.csrf.clone().unwrap_or_default();
+            self.post_with(path, &csrf, fields).await
+        }
+
+        async fn post_with(&mut self, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
+            let mut form = format!("csrf={csrf}");
+            for (name, value) in fields {
+                form.push('&');
+                form.push_str(name);
+                form.push('=');
+                form.push_str(&encode(value));
+            }
+            let request = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            self.send(request, Body::from(form)).await
+        }
+    }
+
+    fn encode(value: &str) -> String {
+        value
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    fn csrf_of(body: &str) -> Option<String> {
+        let start = body.find(r#"name="csrf" value=""#)? + r#"name="csrf" value=""#.len();
+        Some(body[start..].split('"').next()?.to_owned())
+    }
+
+    #[tokio::test]
+    async fn the_home_page_shows_init_methods_and_the_visitors_country_first() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let page = browser.get("/").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for app in ["whatsapp", "telegram", "otp"] {
+            assert!(page.body.contains(&format!(r#"data-app="{app}""#)), "{app}");
+        }
+        // Turkish from Accept-Language: init's texts and the country list.
+        assert!(page.body.contains("WhatsApp ile doğrula"), "{}", page.body);
+        let first = page.body.find("<option value=\"").unwrap();
+        assert!(page.body[first..].starts_with(r#"<option value="TR:+90" selected"#));
+        assert!(page.body.contains("background:#1bd741"));
+        assert!(page.body.contains(r#"autocomplete="tel-national""#));
+        let cookie = page.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        // The end user's IP reached VerifyKit with `init`.
+        let log = browser.sandbox().requests_of(Provider::VerifyKit);
+        assert!(
+            log.requests
+                .iter()
+                .all(|r| r.forwarded_for.as_deref() == Some("203.0.113.9")),
+            "{log:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_basic_theme_offers_sms_as_the_alternative_and_the_language_switches() {
+        let mut browser = Browser::new(InitTheme::Basic).await;
+        let page = browser.get("/?lang=en").await;
+        assert!(
+            page.body.contains("Don&#39;t use any of these apps?")
+                || page.body.contains("Don't use any of these apps?"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains(r#"id="send-code""#));
+        assert!(!page.body.contains(r#"data-app="otp""#));
+        let page = browser.get("/?lang=es").await;
+        assert!(page.body.contains("Verificar con WhatsApp"));
+        assert!(page.body.contains(r#"<html lang="es">"#));
+    }
+
+    #[tokio::test]
+    async fn a_form_without_the_sessions_token_is_refused_before_any_send() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "5321234567"),
+        ];
+        let page = browser.post_with("/start", "forged", &fields).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        let mut stranger = Browser {
+            state: browser.state.clone(),
+            cookie: None,
+            csrf: browser.csrf.clone(),
+        };
+        let page = stranger.post("/start", &fields).await;
+        assert_eq!(
+            page.status,
+            StatusCode::FORBIDDEN,
+            "a token of another session"
+        );
+        assert!(browser.sandbox().all_messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_bad_phone_gets_a_clear_message_and_no_request() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let before = browser.sandbox().requests().requests.len();
+        let page = browser
+            .post(
+                "/start",
+                &[("method", "otp"), ("country", "TR:+90"), ("phone", "12")],
+            )
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/"));
+        assert_eq!(browser.sandbox().requests().requests.len(), before);
+        let page = browser.get("/").await;
+        assert!(
+            page.body.contains("That phone number is not valid"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains(r#"value="12""#),
+            "the form keeps what was typed"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_sms_code_verifies_with_the_users_ip_and_user_agent() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let page = browser
+            .post(
+                "/start",
+                &[
+                    ("method", "otp"),
+                    ("country", "TR:+90"),
+                    ("phone", "532 123 45 67"),
+                    ("provider", "verifykit"),
+                ],
+            )
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let page = browser.get("/verify").await;
+        assert!(page.body.contains(r#"autocomplete="one-time-code""#));
+        assert!(page.body.contains(r#"inputmode="numeric""#));
+        let code = browser.sandbox().latest_code("+905321234567").unwrap();
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/done"));
+        let page = browser.get("/done").await;
+        assert!(page.body.contains("+90 532 123 45 67"), "{}", page.body);
+        let sends: Vec<_> = browser
+            .sandbox()
+            .requests_of(Provider::VerifyKit)
+            .requests
+            .into_iter()
+            .filter(|r| r.path.ends_with("send-otp") || r.path.ends_with("check-otp"))
+            .collect();
+        assert_eq!(sends.len(), 2);
+        assert!(
+            sends
+                .iter()
+                .all(|r| r.forwarded_for.as_deref() == Some("203.0.113.9"))
+        );
+    }
+
+    /// Starts an SMS code to `phone` through `provider`, types the code the sandbox sent, and
+    /// returns the result page.
+    async fn sms_flow(browser: &mut Browser, phone: &str, e164: &str, provider: &str) -> Page {
+        browser.get("/").await;
+        let page = browser
+            .post(
+                "/start",
+                &[
+                    ("method", "otp"),
+                    ("country", "TR:+90"),
+                    ("phone", phone),
+                    ("provider", provider),
+                ],
+            )
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/verify"), "{provider}");
+        let code = browser.sandbox().latest_code(e164).unwrap();
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/done"), "{provider}");
+        browser.get("/done").await
+    }
+
+    #[tokio::test]
+    async fn the_automatic_rules_and_each_provider_choice_verify() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let page = sms_flow(&mut browser, "+57 300 765 4321", "+573007654321", "auto").await;
+        assert!(
+            page.body.contains("Verifik"),
+            "Colombia goes to Verifik: {}",
+            page.body
+        );
+        browser.post("/restart", &[]).await;
+        let page = sms_flow(&mut browser, "532 765 43 21", "+905327654321", "auto").await;
+        assert!(
+            page.body.contains(">VerifyKit<"),
+            "Turkey goes to VerifyKit"
+        );
+        browser.post("/restart", &[]).await;
+        let page = sms_flow(&mut browser, "+372 5123 4567", "+37251234567", "verigator").await;
+        assert!(page.body.contains(">Messente Verigator<"), "{}", page.body);
+        assert!(page.body.contains("+372 5123 4567"));
+        let by_provider = |p| browser.sandbox().requests_of(p).requests.len();
+        assert!(by_provider(Provider::Verifik) > 0);
+        assert!(by_provider(Provider::Verigator) > 0);
+    }
+
+    #[tokio::test]
+    async fn a_reverse_flow_polls_pending_then_verified() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let page = browser.post("/start", &[("method", "telegram")]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let page = browser.get("/verify").await;
+        assert!(
+            page.body.contains(r#"id="qr-code""#),
+            "a desktop gets the QR code"
+        );
+        assert!(page.body.contains(r#"id="reply-form""#));
+        let status = browser.get("/verify/status").await;
+        let json: serde_json::Value = serde_json::from_str(&status.body).unwrap();
+        assert_eq!(json["state"], "pending");
+        let page = browser
+            .post("/sandbox/reply", &[("phone", "+90 532 765 43 21")])
+            .await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let status = browser.get("/verify/status").await;
+        let json: serde_json::Value = serde_json::from_str(&status.body).unwrap();
+        assert_eq!(json["state"], "verified");
+        assert_eq!(json["next"], "/done");
+        let page = browser.get("/done").await;
+        assert!(page.body.contains("+90 532 765 43 21"));
+        assert!(page.body.contains(r#"id="resolved""#));
+    }
+
+    #[tokio::test]
+    async fn without_the_script_a_reload_continues_the_reverse_flow() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        browser.post("/start", &[("method", "whatsapp")]).await;
+        let page = browser.get("/verify").await;
+        assert_eq!(page.status, StatusCode::OK, "pending: the page again");
+        assert!(page.body.contains("<noscript>"));
+        browser
+            .post("/sandbox/reply", &[("phone", "+90 532 123 45 67")])
+            .await;
+        let page = browser.get("/verify").await;
+        assert_eq!(page.location.as_deref(), Some("/done"));
+    }
+
+    #[tokio::test]
+    async fn the_pages_hold_no_handle() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        browser.post("/start", &[("method", "whatsapp")]).await;
+        let page = browser.get("/verify").await;
+        let (_, session) = browser.state.sessions.open(browser.cookie.as_deref()).await;
+        let reference = session.pending.as_ref().unwrap().handle.reference.clone();
+        assert!(!reference.is_empty());
+        assert!(
+            !page.body.contains(&reference),
+            "the handle's reference is not in the page"
+        );
+        assert!(!page.body.contains("phone-verify/verification"));
+    }
+
+    #[tokio::test]
+    async fn assets_are_served_and_unknown_icons_are_not() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let css = browser.get("/assets/app.css").await;
+        assert_eq!(css.status, StatusCode::OK);
+        assert!(
+            css.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/css")
+        );
+        let icon = browser.get("/assets/icons/whatsapp.svg").await;
+        assert!(icon.body.starts_with("<svg"));
+        let missing = browser.get("/assets/icons/..%2Fapp.css").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,153 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod assets;
+pub mod backend;
+pub mod handlers;
+pub mod messages;
+pub mod pages;
+pub mod session;
+pub mod visitor;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use backend::{Backend, Choice, Target};
+pub use session::Sessions;
+
+/// The content security policy: everything from this origin, QR codes as `data:` images,
+/// icons from https (VerifyKit's), no inline script, no framing.
+const CSP: &str = "default-src 'self'; img-src 'self' data: https:; script-src 'self'; \
+                   style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'";
+
+/// The state every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// The SDK side.
+    pub backend: Backend,
+    /// The visitors' sessions.
+    pub sessions: Sessions,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The state of an app over `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Self(Arc::new(Inner {
+            backend,
+            sessions: Sessions::default(),
+        }))
+    }
+}
+
+/// The app's routes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(handlers::home))
+        .route("/start", post(handlers::start))
+        .route(
+            "/verify",
+            get(handlers::verify_page).post(handlers::check_code),
+        )
+        .route("/verify/status", get(handlers::status))
+        .route("/done", get(handlers::done))
+        .route("/restart", post(handlers::restart))
+        .route("/sandbox/reply", post(handlers::sandbox_reply))
+        .route("/sandbox/clock", post(handlers::sandbox_clock))
+        .route("/assets/app.css", get(assets::css))
+        .route("/assets/app.js", get(assets::js))
+        .route("/assets/icons/{file}", get(assets::icon))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every answer: the CSP, no framing, no MIME sniffing, no referrer, no caching of
+/// pages.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_asset = request.uri().path().starts_with("/assets/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !is_asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A running app: its address; dropping it does not stop it, [`shutdown`](Self::shutdown)
+/// does.
+#[derive(Debug)]
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The shared state (the backend's sandbox included).
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<io::Result<()>>,
+}
+
+impl Running {
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and waits for the server to end.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.map_err(io::Error::other)?
+    }
+}
+
+/// Binds `addr` and serves the app over `backend` in the background; the peer address of each
+/// connection is the end user's IP.
+pub async fn serve(addr: SocketAddr, backend: Backend) -> io::Result<Running> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(backend);
+    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,79 @@
+//! `phone-verify-web-example`: the verification screens on http://127.0.0.1:3000, against an
+//! embedded sandbox unless `--live`. See the crate's README.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use clap::Parser;
+use phone_verify_sandbox::InitTheme;
+use phone_verify_web_example::{Backend, Target, serve};
+
+/// The reference web integration of phone-verify.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    addr: IpAddr,
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Use the real providers from the environment (VERIFYKIT_SERVER_KEY, and VERIFIK_TOKEN,
+    /// VERIGATOR_USERNAME/_PASSWORD/_SERVICE_ID when set) instead of the embedded sandbox.
+    #[arg(long)]
+    live: bool,
+    /// The shape of the sandbox's VerifyKit `init` answer: `recommended` (SMS among the
+    /// methods) or `basic` (SMS as the alternative below them).
+    #[arg(long, default_value = "recommended", conflicts_with = "live")]
+    init_theme: InitTheme,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let target = if args.live {
+        Target::Live
+    } else {
+        Target::Embedded(args.init_theme)
+    };
+    let backend = match Backend::start(target).await {
+        Ok(backend) => backend,
+        Err(err) => {
+            eprintln!("phone-verify-web-example: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let running = match serve(SocketAddr::new(args.addr, args.port), backend).await {
+        Ok(running) => running,
+        Err(err) => {
+            eprintln!(
+                "phone-verify-web-example: cannot listen on {}:{}: {err}",
+                args.addr, args.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mode = if args.live {
+        "live providers: real messages are sent"
+    } else {
+        "embedded sandbox: no real message is sent"
+    };
+    println!(
+        "phone-verify web example on {} ({mode}); Ctrl-C stops it",
+        running.url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    match running.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("phone-verify-web-example: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! What the visitor reads when something did not work: SDK errors and rejections turned into
+//! clear messages (the guard's denials with their retry-after countdown).
+
+use phone_verify::guard::{Denial, Rule};
+use phone_verify::{Error, ErrorKind, RejectReason, Rejection};
+
+use crate::session::Notice;
+
+/// The message for a failed `start` or `check`.
+pub fn for_error(err: &Error) -> Notice {
+    if let Some(denial) = Denial::of(err) {
+        return for_denial(denial, err);
+    }
+    let text = match err.kind() {
+        ErrorKind::InvalidInput => format!("Please check what you entered: {}.", err.message()),
+        ErrorKind::Unsupported => format!("That is not possible here: {}.", err.message()),
+        ErrorKind::Blocked => "We cannot send a code to this number.".to_owned(),
+        ErrorKind::RateLimited => {
+            "Too many requests. Please wait a moment and try again.".to_owned()
+        }
+        ErrorKind::MaybeSent => "We may have sent you a code already: look at your phone \
+                                 before asking for another one."
+            .to_owned(),
+        ErrorKind::OutcomeUnknown => "We could not tell whether that code was right. Please \
+                                      start again."
+            .to_owned(),
+        _ => "The verification service is not available right now. Please try again later."
+            .to_owned(),
+    };
+    Notice {
+        retry_after: retry_secs(err),
+        ..Notice::error(text)
+    }
+}
+
+fn for_denial(denial: &Denial, err: &Error) -> Notice {
+    let text = match denial.rule {
+        Rule::ResendCooldown => "We just sent a code to this number. You can ask for a new one \
+                                 when the countdown ends."
+            .to_owned(),
+        Rule::Region => "We do not send codes to numbers of this country.".to_owned(),
+        Rule::NumberType => "We do not send codes to this kind of number.".to_owned(),
+        Rule::WrongCodesPerPhone => {
+            "Too many wrong codes for this number. Please try again later.".to_owned()
+        }
+        _ => "Too many verification requests. Please try again later.".to_owned(),
+    };
+    Notice {
+        level: "warning",
+        text,
+        retry_after: denial
+            .retry_after
+            .map(|d| d.as_secs().max(1))
+            .or_else(|| retry_secs(err)),
+    }
+}
+
+fn retry_secs(err: &Error) -> Option<u64> {
+    err.retry_after().map(|d| d.as_secs().max(1))
+}
+
+/// The message for a rejected code, and whether the same verification can still succeed.
+pub fn for_rejection(rejection: &Rejection) -> (Notice, bool) {
+    match rejection.reason {
+        RejectReason::WrongCode => (
+            Notice::error("That code is not right. Check the message and try again."),
+            true,
+        ),
+        RejectReason::Expired => (
+            Notice::error("This code has expired. Ask for a new one."),
+            false,
+        ),
+        RejectReason::TooManyAttempts => (
+            Notice::error("Too many wrong codes. Ask for a new one."),
+            false,
+        ),
+        _ => (
+            Notice::error("This verification is no longer pending. Please start again."),
+            false,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_say_what_happened_and_whether_to_retry() {
+        let (wrong, retry) = for_rejection(&Rejection::new(RejectReason::WrongCode));
+        assert!(retry);
+        assert!(wrong.text.contains("not right"));
+        let (expired, retry) = for_rejection(&Rejection::new(RejectReason::Expired));
+        assert!(!retry);
+        assert!(expired.text.contains("expired"));
+        let (locked, retry) = for_rejection(&Rejection::new(RejectReason::TooManyAttempts));
+        assert!(!retry);
+        assert!(locked.text.contains("Too many wrong codes"));
+        let (gone, _) = for_rejection(&Rejection::new(RejectReason::NotFound));
+        assert!(gone.text.contains("no longer pending"));
+    }
+
+    #[test]
+    fn errors_keep_their_retry_after() {
+        let err = Error::new(ErrorKind::RateLimited, "slow down")
+            .with_retry_after(std::time::Duration::from_secs(42));
+        let notice = for_error(&err);
+        assert_eq!(notice.retry_after, Some(42));
+        assert_eq!(notice.level, "error");
+        let invalid = for_error(&Error::new(ErrorKind::InvalidInput, "bad phone"));
+        assert!(invalid.text.contains("bad phone"));
+        assert_eq!(invalid.retry_after, None);
+    }
+}

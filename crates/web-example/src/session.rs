@@ -1,0 +1,237 @@
+//! The server-side session store: a random cookie names a session; the verification handle,
+//! the CSRF token and the result live here, never in the browser.
+
+use std::fmt::Write as _;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lru::LruCache;
+use phone_verify::{PhoneNumber, Verification, VerifiedPhone};
+use rand::RngCore as _;
+use time::OffsetDateTime;
+
+use crate::backend::Choice;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "pv_session";
+
+/// How many sessions are kept; the least recently used is forgotten past it.
+pub const CAPACITY: usize = 10_000;
+
+/// A message shown once on the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// `error`, `warning` or `info`: the style.
+    pub level: &'static str,
+    /// The text.
+    pub text: String,
+    /// Seconds until the visitor may try again (a guard denial), counted down on the page.
+    pub retry_after: Option<u64>,
+}
+
+impl Notice {
+    /// An error message.
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            level: "error",
+            text: text.into(),
+            retry_after: None,
+        }
+    }
+
+    /// An informational message.
+    pub fn info(text: impl Into<String>) -> Self {
+        Self {
+            level: "info",
+            text: text.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// A verification in progress.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The handle `start` returned: it never leaves the server.
+    pub handle: Verification,
+    /// The provider choice that started it (its check goes to the same router).
+    pub choice: Choice,
+    /// Whether the visitor's browser is a mobile one (deeplink instead of QR code).
+    pub mobile: bool,
+    /// Set when the verification can no longer succeed (expired, too many attempts).
+    pub finished: bool,
+}
+
+/// A completed verification, as resolved on the server.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The verified phone number.
+    pub phone: Option<PhoneNumber>,
+    /// The channel name.
+    pub channel: String,
+    /// The route (provider) that verified it.
+    pub route: String,
+    /// When the provider verified it.
+    pub verified_at: Option<OffsetDateTime>,
+    /// What the session resolver reported, for reverse flows.
+    pub resolved: Option<VerifiedPhone>,
+}
+
+/// One visitor's state.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The token every form carries back.
+    pub csrf: String,
+    /// The language of texts and messages (`en`, `tr`, `es`).
+    pub lang: Option<String>,
+    /// The last phone typed, to fill the form again.
+    pub last_phone: String,
+    /// The last country picked (ISO 3166-1 alpha-2).
+    pub last_country: Option<String>,
+    /// The last provider choice.
+    pub last_choice: Choice,
+    /// The verification in progress.
+    pub pending: Option<Pending>,
+    /// The verified result.
+    pub done: Option<Done>,
+    /// A message for the next page.
+    pub notice: Option<Notice>,
+}
+
+impl Session {
+    fn new() -> Self {
+        Self {
+            csrf: random_token(),
+            lang: None,
+            last_phone: String::new(),
+            last_country: None,
+            last_choice: Choice::Auto,
+            pending: None,
+            done: None,
+            notice: None,
+        }
+    }
+
+    /// Whether `token` is this session's CSRF token (compared in constant time).
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        let (a, b) = (self.csrf.as_bytes(), token.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// A session locked for the length of one request, so a poll and a form of the same visitor
+/// never overwrite each other.
+pub type SessionLock = tokio::sync::OwnedMutexGuard<Session>;
+
+/// The sessions of every visitor, bounded.
+#[derive(Debug)]
+pub struct Sessions {
+    map: Mutex<LruCache<String, Arc<tokio::sync::Mutex<Session>>>>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY)
+    }
+}
+
+impl Sessions {
+    /// A store of at most `capacity` sessions (at least one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            map: Mutex::new(LruCache::new(
+                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// The session named by `cookie`, or a new one (with a new id) when the cookie is absent or
+    /// unknown; returns its id and the locked session.
+    pub async fn open(&self, cookie: Option<&str>) -> (String, SessionLock) {
+        let (id, session) = {
+            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(found) =
+                cookie.and_then(|id| map.get(id).map(|s| (id.to_owned(), s.clone())))
+            {
+                found
+            } else {
+                let id = random_token();
+                let session = Arc::new(tokio::sync::Mutex::new(Session::new()));
+                map.put(id.clone(), session.clone());
+                (id, session)
+            }
+        };
+        (id, session.lock_owned().await)
+    }
+
+    /// How many sessions are held.
+    pub fn len(&self) -> usize {
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// 32 random bytes from the OS-seeded generator, in hex.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_cookie_finds_its_session_and_an_unknown_one_gets_a_new_id() {
+        let sessions = Sessions::default();
+        let (id, mut session) = sessions.open(None).await;
+        assert_eq!(id.len(), 64);
+        session.last_phone = "5321234567".into();
+        drop(session);
+        let (again, session) = sessions.open(Some(&id)).await;
+        assert_eq!(again, id);
+        assert_eq!(session.last_phone, "5321234567");
+        drop(session);
+        let (other, session) = sessions.open(Some("forged")).await;
+        assert_ne!(other, "forged");
+        assert!(session.last_phone.is_empty());
+        assert_eq!(sessions.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_store_is_bounded() {
+        let sessions = Sessions::with_capacity(2);
+        let (first, session) = sessions.open(None).await;
+        drop(session);
+        for _ in 0..2 {
+            let _ = sessions.open(None).await;
+        }
+        assert_eq!(sessions.len(), 2);
+        let (id, _session) = sessions.open(Some(&first)).await;
+        assert_ne!(id, first, "the oldest session was forgotten");
+    }
+
+    #[tokio::test]
+    async fn csrf_tokens_compare_exactly() {
+        let sessions = Sessions::default();
+        let (_, session) = sessions.open(None).await;
+        let token = session.csrf.clone();
+        assert!(session.csrf_matches(&token));
+        assert!(!session.csrf_matches(""));
+        assert!(!session.csrf_matches(&token[..63]));
+        let mut flipped = token.into_bytes();
+        flipped[0] = if flipped[0] == b'a' { b'b' } else { b'a' };
+        assert!(!session.csrf_matches(&String::from_utf8(flipped).unwrap()));
+    }
+}
