@@ -538,3 +538,58 @@ async fn a_thousand_concurrent_sends_get_exactly_the_limit() {
     assert_eq!(allowed, 7);
     assert_eq!(fx.sends(), 7);
 }
+
+/// A verifier that, like a router over several providers, reports an id of its own while its
+/// handles keep the id of the provider that sent the code.
+#[derive(Debug)]
+struct Fronted(InMemoryVerifier);
+
+#[async_trait]
+impl PhoneVerifier for Fronted {
+    fn provider(&self) -> ProviderId {
+        ProviderId::new_static("router")
+    }
+    fn capabilities(&self) -> phone_verify_core::Capabilities {
+        self.0.capabilities()
+    }
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        self.0.start(request).await
+    }
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        self.0.check(verification, request).await
+    }
+}
+
+#[tokio::test]
+async fn checks_reach_a_router_whose_handles_carry_the_underlying_provider() {
+    let provider = InMemoryVerifier::with_state(InMemoryState::new());
+    let guard = Guard::builder(Arc::new(Fronted(provider.clone_fresh())))
+        .secret(SECRET)
+        .store(Arc::new(MemoryStore::new()))
+        .config(only(|c| c.wrong_codes_per_verification = Some(3)))
+        .build()
+        .unwrap();
+    let handle = guard
+        .start(&StartRequest::sms("+905321110041".parse().unwrap()))
+        .await
+        .unwrap();
+    assert_ne!(
+        handle.provider,
+        PhoneVerifier::provider(&guard),
+        "the handle keeps the provider's id"
+    );
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let outcome = guard
+        .check(&handle, &CheckRequest::code(code))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified(), "{outcome:?}");
+}
