@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use phone_verify::guard::{Guard, GuardConfig, Limit, MemoryStore};
 use phone_verify::providers::verifykit::{VerifyKitBuilder, VerifyKitClient};
-use phone_verify::providers::verigator::{self, VerigatorBuilder};
-use phone_verify::providers::{verifik, verifykit};
+use phone_verify::providers::verigator::VerigatorBuilder;
 use phone_verify::router::{EXTRA_ROUTE, Route, Router, Rule};
 use phone_verify::{
     Error, ErrorKind, PhoneVerifier, Registry, Result, SessionResolver, Verification,
@@ -117,8 +116,8 @@ impl Backend {
                 })?;
                 let url = sandbox.base_url();
                 let mut routes = vec![
-                    build("verifykit", &[(verifykit::ENV_SANDBOX_URL, url.clone())])?,
-                    build("verifik", &[(verifik::ENV_SANDBOX_URL, url.clone())])?,
+                    build("verifykit", &[("VERIFYKIT_SANDBOX_URL", url.clone())])?,
+                    build("verifik", &[("VERIFIK_SANDBOX_URL", url.clone())])?,
                 ];
                 let service = VerigatorBuilder::sandbox(&url)
                     .build_client()?
@@ -130,8 +129,8 @@ impl Backend {
                 routes.push(build(
                     "verigator",
                     &[
-                        (verigator::ENV_SANDBOX_URL, url.clone()),
-                        (verigator::ENV_SERVICE_ID, service.id),
+                        ("VERIGATOR_SANDBOX_URL", url.clone()),
+                        ("VERIGATOR_SERVICE_ID", service.id),
                     ],
                 )?);
                 let verifykit = VerifyKitBuilder::sandbox(&url).build_client()?;
@@ -141,8 +140,8 @@ impl Backend {
                 let verifykit = VerifyKitBuilder::from_env()?.build_client()?;
                 let mut routes = vec![build_from_env("verifykit")?];
                 for (name, variable) in [
-                    ("verifik", verifik::ENV_TOKEN),
-                    ("verigator", verigator::ENV_USERNAME),
+                    ("verifik", "VERIFIK_TOKEN"),
+                    ("verigator", "VERIGATOR_USERNAME"),
                 ] {
                     if std::env::var_os(variable).is_some() {
                         routes.push(build_from_env(name)?);
