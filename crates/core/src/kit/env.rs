@@ -55,6 +55,75 @@ pub trait EnvSetting: Copy + fmt::Debug + 'static {
     fn meaning(self) -> &'static str;
 }
 
+/// The HTTP variables every provider reads under its [`EnvSetting::PREFIX`] (through
+/// [`HttpSettings::apply_env`](crate::http::HttpSettings::apply_env)): a provider's settings
+/// enum lists them as `{PREFIX}_{suffix}`, which [`check_env_settings`] verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpSetting {
+    /// `{PREFIX}_CONNECT_TIMEOUT_SECS`: the connect timeout, in seconds (decimals allowed).
+    ConnectTimeout,
+    /// `{PREFIX}_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt, in seconds.
+    AttemptTimeout,
+    /// `{PREFIX}_OVERALL_TIMEOUT_SECS`: the timeout of an operation with its retries.
+    OverallTimeout,
+    /// `{PREFIX}_MAX_ATTEMPTS`: the attempts of a safe operation, the first included.
+    MaxAttempts,
+}
+
+impl HttpSetting {
+    /// Every HTTP setting, in documentation order.
+    pub const ALL: &'static [Self] = &[
+        Self::ConnectTimeout,
+        Self::AttemptTimeout,
+        Self::OverallTimeout,
+        Self::MaxAttempts,
+    ];
+
+    /// The variable's name after the provider's prefix and `_`, e.g. `CONNECT_TIMEOUT_SECS`.
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Self::ConnectTimeout => "CONNECT_TIMEOUT_SECS",
+            Self::AttemptTimeout => "ATTEMPT_TIMEOUT_SECS",
+            Self::OverallTimeout => "OVERALL_TIMEOUT_SECS",
+            Self::MaxAttempts => "MAX_ATTEMPTS",
+        }
+    }
+
+    /// The variable's full name under `prefix`, e.g. `VERIFIK_MAX_ATTEMPTS`.
+    pub fn name(self, prefix: &str) -> String {
+        format!("{prefix}_{}", self.suffix())
+    }
+}
+
+/// Checks a provider's settings enum `S`: every name unique and under `{PREFIX}_`, every
+/// meaning written, and every [`HttpSetting`] listed under the prefix. The error says what is
+/// wrong; a provider's unit test asserts `check_env_settings::<S>()` is `Ok`.
+pub fn check_env_settings<S: EnvSetting>() -> std::result::Result<(), String> {
+    let prefix = format!("{}_", S::PREFIX);
+    let mut seen = std::collections::HashSet::new();
+    for setting in S::ALL {
+        let name = setting.name();
+        if !name.starts_with(&prefix) {
+            return Err(format!("{setting:?} is named {name}, not under {prefix}"));
+        }
+        if !seen.insert(name) {
+            return Err(format!("{name} is named twice"));
+        }
+        if setting.meaning().trim().is_empty() {
+            return Err(format!("{name} has no meaning"));
+        }
+    }
+    match HttpSetting::ALL
+        .iter()
+        .map(|http| http.name(S::PREFIX))
+        .find(|name| !seen.contains(name.as_str()))
+    {
+        Some(missing) => Err(format!("{missing} is not among the settings")),
+        None => Ok(()),
+    }
+}
+
 /// Reads [`EnvSetting`]s through a lookup (`std::env::var`, a config file's table, a map in
 /// tests). Values are trimmed; blank values count as unset.
 pub struct EnvReader<F> {
@@ -198,5 +267,55 @@ mod tests {
                 .contains("T_IP is not set")
         );
         assert_eq!(S::ALL.len(), 2);
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Full {
+        Key,
+        Http(HttpSetting),
+    }
+
+    impl EnvSetting for Full {
+        const PREFIX: &'static str = "F";
+        const ALL: &'static [Self] = &[
+            Self::Key,
+            Self::Http(HttpSetting::ConnectTimeout),
+            Self::Http(HttpSetting::AttemptTimeout),
+            Self::Http(HttpSetting::OverallTimeout),
+            Self::Http(HttpSetting::MaxAttempts),
+        ];
+        fn name(self) -> &'static str {
+            match self {
+                Self::Key => "F_KEY",
+                Self::Http(HttpSetting::ConnectTimeout) => "F_CONNECT_TIMEOUT_SECS",
+                Self::Http(HttpSetting::AttemptTimeout) => "F_ATTEMPT_TIMEOUT_SECS",
+                Self::Http(HttpSetting::OverallTimeout) => "F_OVERALL_TIMEOUT_SECS",
+                Self::Http(HttpSetting::MaxAttempts) => "F_MAX_ATTEMPTS",
+            }
+        }
+        fn meaning(self) -> &'static str {
+            "a test value"
+        }
+    }
+
+    #[test]
+    fn settings_enums_are_checked() {
+        assert_eq!(check_env_settings::<Full>(), Ok(()));
+        let missing = check_env_settings::<S>().unwrap_err();
+        assert_eq!(missing, "T_CONNECT_TIMEOUT_SECS is not among the settings");
+    }
+
+    #[test]
+    fn http_config_reads_exactly_the_http_settings() {
+        // Every HttpSetting is read by HttpConfig::with_env_lookup, and nothing else.
+        let read = std::cell::RefCell::new(Vec::new());
+        crate::http::HttpConfig::default()
+            .with_env_lookup("P", |name: &str| {
+                read.borrow_mut().push(name.to_owned());
+                None
+            })
+            .unwrap();
+        let expected: Vec<String> = HttpSetting::ALL.iter().map(|s| s.name("P")).collect();
+        assert_eq!(read.into_inner(), expected);
     }
 }

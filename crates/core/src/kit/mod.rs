@@ -9,12 +9,16 @@
 //!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL. The application tunes it
 //!   through [`crate::http::HttpSettings`], which a builder holds.
 //! - **Decoding**: [`lenient`] field decoders for providers whose documentation disagrees on
-//!   types; [`redacted_excerpt`] for a body quoted in an error.
+//!   types; [`HttpResponse::undecodable`] for a body that is not the expected JSON,
+//!   [`redacted_excerpt`], [`scrub_secrets`] and [`mask_numbers`] for what a provider wrote,
+//!   quoted in an error.
 //! - **Errors**: [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`], the types `cargo xtask
 //!   codegen` fills from a provider's `errors.toml`; [`kind_for_status`] for what is not
-//!   documented; [`parse_retry_after`].
+//!   documented; [`kind_for_operation`], the doubt an unavailable provider leaves on a send or
+//!   a code check; [`parse_retry_after`].
 //! - **Settings**: [`EnvSetting`], one typed enum of a provider's variables, and [`EnvReader`],
-//!   which reads them with errors that name the variable.
+//!   which reads them with errors that name the variable; [`HttpSetting`], the HTTP variables
+//!   every provider lists, and [`check_env_settings`], which a provider's unit test runs.
 
 mod base_url;
 mod client;
@@ -27,11 +31,14 @@ mod stream;
 
 pub use base_url::BaseUrl;
 pub use client::HttpClient;
-pub use env::{EnvReader, EnvSetting};
+pub use env::{EnvReader, EnvSetting, HttpSetting, check_env_settings};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use request::{HttpRequest, Operation, OperationKind};
-pub use response::{HttpResponse, kind_for_status, redacted_excerpt};
+pub use response::{
+    HttpResponse, kind_for_operation, kind_for_status, redacted_excerpt, scrub_secrets,
+};
 pub use stream::HttpStream;
 
 pub use crate::http::config::parse_env_seconds;
 pub use crate::http::retry::parse_retry_after;
+pub use crate::phone::mask_numbers;
