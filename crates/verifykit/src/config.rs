@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader};
+use phone_verify_core::kit::{BaseUrl, EnvReader, sandbox_url};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, ProviderId, Result};
 
@@ -233,9 +233,8 @@ impl VerifyKitBuilder {
     /// key is left as it is.
     #[must_use]
     pub fn sandbox_url(mut self, base_url: &str) -> Self {
-        let base = base_url.trim().trim_end_matches('/');
-        self.web_rest_url = format!("{base}/verifykit/web-rest/v1.0");
-        self.api_url = format!("{base}/verifykit/api/v1.0");
+        self.web_rest_url = sandbox_url(base_url, "verifykit/web-rest/v1.0");
+        self.api_url = sandbox_url(base_url, "verifykit/api/v1.0");
         self
     }
 
