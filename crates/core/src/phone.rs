@@ -217,6 +217,40 @@ impl PhoneNumber {
     }
 }
 
+/// `text` (free text such as a provider's error message) with every run of 7 or more ASCII
+/// digits, a phone number as providers quote it, masked but its last two digits, the way
+/// [`PhoneNumber::masked`] masks a number; shorter runs (codes, counts) are kept.
+///
+/// ```
+/// use phone_verify_core::kit::mask_numbers;
+///
+/// assert_eq!(mask_numbers("Invalid `To`: +15017122661"), "Invalid `To`: +*********61");
+/// assert_eq!(mask_numbers("code 60200"), "code 60200");
+/// ```
+pub fn mask_numbers(text: &str) -> String {
+    const MIN_RUN: usize = 7;
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= MIN_RUN {
+            out.push_str(&mask(run, 0));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// How many parsed numbers are memoized; the cache is emptied when full.
 const PARSED_CACHE_CAPACITY: usize = 4096;
 

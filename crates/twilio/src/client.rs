@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::reqwest::Url;
 use phone_verify_core::{Code, Error, PhoneNumber, Result};
@@ -38,8 +36,8 @@ const VERIFICATION_SID: &str = "a verification SID (VE followed by 32 hex digits
 pub struct TwilioClient {
     http: HttpClient,
     base_url: BaseUrl,
-    authorization: SecretString,
-    /// The Basic user name and password, to scrub from what Twilio writes back.
+    /// The Basic user name and password, sent with every request and scrubbed from what
+    /// Twilio writes back.
     secrets: (SecretString, SecretString),
     service_sid: Option<String>,
 }
@@ -66,13 +64,10 @@ impl TwilioClient {
     /// A client of `config` on `http`.
     pub fn new(config: TwilioConfig, http: HttpClient) -> Self {
         let (user, password) = config.credentials.basic();
-        let pair = format!("{}:{}", user.expose_secret(), password.expose_secret());
-        let authorization = SecretString::from(format!("Basic {}", BASE64.encode(pair)));
         let secrets = (user.clone(), password.clone());
         Self {
             http,
             base_url: config.base_url,
-            authorization,
             secrets,
             service_sid: config.service_sid,
         }
@@ -209,8 +204,7 @@ impl TwilioClient {
     /// Sends `request` with the credentials; a non-2xx answer is mapped to its error, a 2xx
     /// one decoded.
     async fn run<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
-        let request = request.secret_header("authorization", &self.authorization)?;
-        let response = self.http.execute(request).await?;
+        let response = self.http.execute(self.authorized(request)?).await?;
         let secrets = [
             self.secrets.0.expose_secret(),
             self.secrets.1.expose_secret(),
@@ -219,6 +213,13 @@ impl TwilioClient {
             return Err(errors::provider_error(&response, &secrets));
         }
         errors::decode(&response, &secrets)
+    }
+}
+
+impl TwilioClient {
+    /// `request` with `Authorization: Basic` of the credentials.
+    fn authorized(&self, request: HttpRequest) -> Result<HttpRequest> {
+        request.basic_auth(self.secrets.0.expose_secret(), &self.secrets.1)
     }
 }
 
@@ -264,6 +265,8 @@ fn check_locale(locale: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
     use phone_verify_core::ErrorKind;
 
     use super::*;
@@ -296,8 +299,10 @@ mod tests {
         let client = TwilioBuilder::new("AC0123456789abcdef0123456789abcdef", "canary")
             .build_client()
             .unwrap();
+        let request = HttpRequest::get(FETCH_VERIFICATION, client.base_url.join("x"));
+        let request = client.authorized(request).unwrap();
         assert_eq!(
-            client.authorization.expose_secret(),
+            request.header_value("authorization").unwrap(),
             format!(
                 "Basic {}",
                 BASE64.encode("AC0123456789abcdef0123456789abcdef:canary")

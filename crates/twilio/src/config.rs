@@ -4,7 +4,7 @@
 use std::fmt;
 
 use phone_verify_core::http::{ConfigureHttp, HttpConfig, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader, EnvSetting};
+use phone_verify_core::kit::{BaseUrl, EnvReader};
 use phone_verify_core::{Error, ProviderId, Result};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -22,82 +22,32 @@ pub const SANDBOX_AUTH_TOKEN: &str = "sandbox-auth-token";
 /// `config::TWILIO_SERVICE_SID`).
 pub const SANDBOX_SERVICE_SID: &str = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
-/// The environment variables of the Twilio provider.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TwilioSetting {
-    /// `TWILIO_ACCOUNT_SID`: the Account SID (`AC…`), with `TWILIO_AUTH_TOKEN`.
-    AccountSid,
-    /// `TWILIO_AUTH_TOKEN`: the account's auth token.
-    AuthToken,
-    /// `TWILIO_API_KEY_SID`: an API key SID (`SK…`), with `TWILIO_API_KEY_SECRET`, instead of
-    /// the auth token.
-    ApiKeySid,
-    /// `TWILIO_API_KEY_SECRET`: the API key's secret.
-    ApiKeySecret,
-    /// `TWILIO_SERVICE_SID`: the Verify service (`VA…`) verifications run in.
-    ServiceSid,
-    /// `TWILIO_BASE_URL`: the base URL (default [`DEFAULT_BASE_URL`]).
-    BaseUrl,
-    /// `TWILIO_SANDBOX_URL`: a phone-verify sandbox; Twilio under `{url}/twilio/v2`, with the
-    /// sandbox's credentials and service unless others are set.
-    SandboxUrl,
-    /// `TWILIO_CONNECT_TIMEOUT_SECS`: the connect timeout, in seconds.
-    ConnectTimeout,
-    /// `TWILIO_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt, in seconds.
-    AttemptTimeout,
-    /// `TWILIO_OVERALL_TIMEOUT_SECS`: the timeout of an operation with its retries, in seconds.
-    OverallTimeout,
-    /// `TWILIO_MAX_ATTEMPTS`: attempts of a safe operation, the first included.
-    MaxAttempts,
-}
-
-impl EnvSetting for TwilioSetting {
-    const PREFIX: &'static str = "TWILIO";
-    const ALL: &'static [Self] = &[
-        Self::AccountSid,
-        Self::AuthToken,
-        Self::ApiKeySid,
-        Self::ApiKeySecret,
-        Self::ServiceSid,
-        Self::BaseUrl,
-        Self::SandboxUrl,
-        Self::ConnectTimeout,
-        Self::AttemptTimeout,
-        Self::OverallTimeout,
-        Self::MaxAttempts,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::AccountSid => "TWILIO_ACCOUNT_SID",
-            Self::AuthToken => "TWILIO_AUTH_TOKEN",
-            Self::ApiKeySid => "TWILIO_API_KEY_SID",
-            Self::ApiKeySecret => "TWILIO_API_KEY_SECRET",
-            Self::ServiceSid => "TWILIO_SERVICE_SID",
-            Self::BaseUrl => "TWILIO_BASE_URL",
-            Self::SandboxUrl => "TWILIO_SANDBOX_URL",
-            Self::ConnectTimeout => "TWILIO_CONNECT_TIMEOUT_SECS",
-            Self::AttemptTimeout => "TWILIO_ATTEMPT_TIMEOUT_SECS",
-            Self::OverallTimeout => "TWILIO_OVERALL_TIMEOUT_SECS",
-            Self::MaxAttempts => "TWILIO_MAX_ATTEMPTS",
-        }
-    }
-
-    fn meaning(self) -> &'static str {
-        match self {
-            Self::AccountSid => "the Twilio Account SID (AC followed by 32 hex digits)",
-            Self::AuthToken => "the Twilio account's auth token",
-            Self::ApiKeySid => "a Twilio API key SID (SK followed by 32 hex digits)",
-            Self::ApiKeySecret => "the Twilio API key's secret",
-            Self::ServiceSid => "the Verify service SID (VA followed by 32 hex digits)",
-            Self::BaseUrl => "the Verify v2 base URL, e.g. https://verify.twilio.com/v2",
-            Self::SandboxUrl => "a phone-verify sandbox's base URL, e.g. http://127.0.0.1:8025",
-            Self::ConnectTimeout => "the connect timeout in seconds",
-            Self::AttemptTimeout => "the timeout of one HTTP attempt in seconds",
-            Self::OverallTimeout => "the timeout of an operation with its retries, in seconds",
-            Self::MaxAttempts => "the attempts of a safe operation, the first included",
-        }
+phone_verify_core::env_settings! {
+    /// The environment variables of the Twilio provider.
+    pub enum TwilioSetting: "TWILIO" {
+        /// `TWILIO_ACCOUNT_SID`: the Account SID (`AC…`), with `TWILIO_AUTH_TOKEN`.
+        AccountSid = "ACCOUNT_SID" =>
+            "the Twilio Account SID (AC followed by 32 hex digits)",
+        /// `TWILIO_AUTH_TOKEN`: the account's auth token.
+        AuthToken = "AUTH_TOKEN" =>
+            "the Twilio account's auth token",
+        /// `TWILIO_API_KEY_SID`: an API key SID (`SK…`), with `TWILIO_API_KEY_SECRET`, instead of
+        /// the auth token.
+        ApiKeySid = "API_KEY_SID" =>
+            "a Twilio API key SID (SK followed by 32 hex digits)",
+        /// `TWILIO_API_KEY_SECRET`: the API key's secret.
+        ApiKeySecret = "API_KEY_SECRET" =>
+            "the Twilio API key's secret",
+        /// `TWILIO_SERVICE_SID`: the Verify service (`VA…`) verifications run in.
+        ServiceSid = "SERVICE_SID" =>
+            "the Verify service SID (VA followed by 32 hex digits)",
+        /// `TWILIO_BASE_URL`: the base URL (default [`DEFAULT_BASE_URL`]).
+        BaseUrl = "BASE_URL" =>
+            "the Verify v2 base URL, e.g. https://verify.twilio.com/v2",
+        /// `TWILIO_SANDBOX_URL`: a phone-verify sandbox; Twilio under `{url}/twilio/v2`, with the
+        /// sandbox's credentials and service unless others are set.
+        SandboxUrl = "SANDBOX_URL" =>
+            "a phone-verify sandbox's base URL, e.g. http://127.0.0.1:8025",
     }
 }
 
@@ -240,6 +190,11 @@ pub struct TwilioBuilder {
     http: HttpSettings,
 }
 
+phone_verify_core::base_url_setters!(TwilioBuilder {
+    base_url,
+    sandbox: "twilio/v2"
+});
+
 impl ConfigureHttp for TwilioBuilder {
     fn http_settings_mut(&mut self) -> &mut HttpSettings {
         &mut self.http
@@ -348,22 +303,6 @@ impl TwilioBuilder {
         Ok(builder)
     }
 
-    /// Sets the base URL (default [`DEFAULT_BASE_URL`]); `Services/...` is joined to it.
-    #[must_use]
-    pub fn base_url(mut self, url: &str) -> Self {
-        url.trim().clone_into(&mut self.base_url);
-        self
-    }
-
-    /// Points the client at a phone-verify sandbox at `base_url`: `{base_url}/twilio/v2`. The
-    /// credentials and service are left as they are.
-    #[must_use]
-    pub fn sandbox_url(mut self, base_url: &str) -> Self {
-        let base = base_url.trim().trim_end_matches('/');
-        self.base_url = format!("{base}/twilio/v2");
-        self
-    }
-
     /// Sets the Verify service (`VA…`) the verifier starts verifications in.
     #[must_use]
     pub fn service_sid(mut self, sid: impl Into<String>) -> Self {
@@ -394,6 +333,7 @@ impl TwilioBuilder {
 
 #[cfg(test)]
 mod tests {
+    use phone_verify_core::kit::check_env_settings;
     use std::collections::HashMap;
     use std::time::Duration;
 
@@ -415,10 +355,7 @@ mod tests {
 
     #[test]
     fn every_setting_is_named_with_the_prefix() {
-        for setting in TwilioSetting::ALL {
-            assert!(setting.name().starts_with("TWILIO_"), "{setting:?}");
-            assert!(!setting.meaning().is_empty());
-        }
+        assert_eq!(check_env_settings::<TwilioSetting>(), Ok(()));
         assert_eq!(TwilioSetting::ALL.len(), 11);
     }
 

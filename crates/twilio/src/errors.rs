@@ -9,9 +9,9 @@
 //!   rejection, not an error ([`check_rejection`]).
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, mask_numbers, scrub_secrets,
 };
-use phone_verify_core::{Error, ErrorKind, RejectReason, Rejection, Result};
+use phone_verify_core::{Error, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
 
 use crate::error_table;
@@ -49,7 +49,7 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
     let said = body
         .message
         .as_deref()
-        .and_then(|m| clean_message(&scrub(m, secrets)));
+        .and_then(|m| clean_message(&scrub_secrets(m, secrets)));
     let text = said
         .as_deref()
         .or(spec.map(|s| s.message))
@@ -82,23 +82,9 @@ pub(crate) fn with_request_id(error: Error, response: &HttpResponse) -> Error {
 /// Decodes the body of a 2xx answer; a malformed body is a [`ErrorKind::Decode`] error with a
 /// short, redacted excerpt (without `secrets`, in case Twilio echoes one) and the request id.
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
-    let body = response.body();
-    serde_json::from_slice(body).map_err(|e| {
-        let shown = |text: &str| redacted_excerpt(scrub(text, secrets).as_bytes());
-        let error = response.error(
-            ErrorKind::Decode,
-            format!(
-                "{} answered HTTP {} with a body that is not the expected JSON ({}; \
-                 content-type {}; body starts {:?})",
-                response.operation().name,
-                response.status().as_u16(),
-                shown(&e.to_string()),
-                shown(response.header("content-type").unwrap_or("none")),
-                shown(&String::from_utf8_lossy(&body[..body.len().min(1024)])),
-            ),
-        );
-        with_request_id(error, response)
-    })
+    response
+        .json_scrubbed(secrets)
+        .map_err(|error| with_request_id(error, response))
 }
 
 /// The rejection a code check answered with `error` stands for: `60202` is
@@ -121,16 +107,6 @@ pub(crate) fn check_rejection(error: &Error, expired: bool) -> Option<Rejection>
     )
 }
 
-/// `text` with every non-empty secret replaced.
-fn scrub(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .fold(text.to_owned(), |out, secret| {
-            out.replace(secret, "<redacted>")
-        })
-}
-
 /// Twilio's message, trimmed, control characters replaced, phone-like digit runs masked, at
 /// most [`MAX_MESSAGE_CHARS`].
 fn clean_message(message: &str) -> Option<String> {
@@ -145,33 +121,6 @@ fn clean_message(message: &str) -> Option<String> {
     })
 }
 
-/// `text` with every run of 7 or more digits (a phone number, as Twilio quotes `To`) masked
-/// but its last two digits.
-fn mask_numbers(text: &str) -> String {
-    const MIN_RUN: usize = 7;
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= MIN_RUN {
-            out.extend(std::iter::repeat_n('*', run.len() - 2));
-            out.push_str(&run[run.len() - 2..]);
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
 /// A code as kept in an error: at most 16 characters, control characters dropped.
 fn clean_code(code: &str) -> String {
     code.chars().filter(|c| !c.is_control()).take(16).collect()
@@ -179,9 +128,9 @@ fn clean_code(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use phone_verify_core::ProviderId;
     use phone_verify_core::kit::Operation;
     use phone_verify_core::reqwest::header::{HeaderMap, HeaderValue};
+    use phone_verify_core::{ErrorKind, ProviderId};
 
     use super::*;
 
@@ -217,11 +166,10 @@ mod tests {
     #[test]
     fn numbers_in_messages_are_masked() {
         assert_eq!(
-            mask_numbers("Invalid parameter `To`: +15017122661, code 60200"),
-            "Invalid parameter `To`: +*********61, code 60200"
+            clean_message(" Invalid parameter `To`: +15017122661,\ncode 60200 ").as_deref(),
+            Some("Invalid parameter `To`: +*********61, code 60200")
         );
-        assert_eq!(mask_numbers("1234567"), "*****67");
-        assert_eq!(mask_numbers("123456 abc"), "123456 abc");
+        assert_eq!(clean_message("  "), None);
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl TwilioBuilder {
         let service_sid = client.service_sid().map(str::to_owned).ok_or_else(|| {
             Error::invalid_input(format!(
                 "twilio: no Verify service: set it with TwilioBuilder::service_sid or {}",
-                phone_verify_core::kit::EnvSetting::name(TwilioSetting::ServiceSid)
+                TwilioSetting::ServiceSid.name()
             ))
             .with_provider(PROVIDER)
         })?;

@@ -10,10 +10,8 @@ mod checks;
 mod enums;
 mod mode;
 
-use std::fmt;
-
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader, EnvSetting};
+use phone_verify_core::kit::{BaseUrl, EnvReader};
 use phone_verify_core::{Channel, Error, Result};
 use secrecy::SecretString;
 
@@ -29,131 +27,55 @@ pub const DEFAULT_BASE_URL: &str = "https://api.verifik.co/v2";
 /// The bearer token the phone-verify sandbox accepts by default.
 pub const SANDBOX_TOKEN: &str = "sandbox-token";
 
-/// The environment variables [`VerifikBuilder::from_lookup`] reads, one per setting; `Display`
-/// shows the variable's name.
-///
-/// ```
-/// use phone_verify_core::kit::EnvSetting;
-/// use phone_verify_verifik::VerifikSetting;
-///
-/// assert_eq!(VerifikSetting::Token.name(), "VERIFIK_TOKEN");
-/// assert_eq!(VerifikSetting::MaxAttempts.to_string(), "VERIFIK_MAX_ATTEMPTS");
-/// assert!(VerifikSetting::ALL.iter().all(|s| s.name().starts_with(VerifikSetting::PREFIX)));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum VerifikSetting {
-    /// `VERIFIK_TOKEN`: the access token; required unless `VERIFIK_SANDBOX_URL` is set.
-    Token,
-    /// `VERIFIK_SANDBOX_URL`: a phone-verify sandbox's base URL; the API is then under
-    /// `{url}/verifik/v2` and the token defaults to [`SANDBOX_TOKEN`].
-    SandboxUrl,
-    /// `VERIFIK_BASE_URL`: the API base URL (default [`DEFAULT_BASE_URL`]; wins over the
-    /// sandbox URL).
-    BaseUrl,
-    /// `VERIFIK_MODE`: `manual` or `project`; `project` when `VERIFIK_PROJECT` is set, else
-    /// `manual`.
-    Mode,
-    /// `VERIFIK_PROJECT`: the project id of project mode.
-    Project,
-    /// `VERIFIK_PROJECT_CHANNEL`: project mode: the gateway the project flow is configured
-    /// with in Verifik's dashboard, `whatsapp` (Verifik's default) or `sms`.
-    ProjectChannel,
-    /// `VERIFIK_VALIDATION_TYPE`: project mode: `validation` (default), `login` or
-    /// `oneTimeLink`.
-    ValidationType,
-    /// `VERIFIK_WEBHOOK_URL`: project mode: the `webhookUrl` of validations.
-    WebhookUrl,
-    /// `VERIFIK_TITLE`: manual mode: the brand (1 to 15 characters) in the message.
-    Title,
-    /// `VERIFIK_WHATSAPP_TEMPLATE`: manual mode: `authentication` (Verifik's default) or
-    /// `flow2`.
-    WhatsAppTemplate,
-    /// `VERIFIK_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
-    ConnectTimeout,
-    /// `VERIFIK_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
-    AttemptTimeout,
-    /// `VERIFIK_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
-    OverallTimeout,
-    /// `VERIFIK_MAX_ATTEMPTS`: attempts of a safe operation (list, get, renew session, login
-    /// confirmations), the first included; `1` disables retries. Sends are never retried;
-    /// code checks only when the request surely never reached Verifik.
-    MaxAttempts,
-}
-
-impl EnvSetting for VerifikSetting {
-    const PREFIX: &'static str = "VERIFIK";
-    const ALL: &'static [Self] = &[
-        Self::Token,
-        Self::SandboxUrl,
-        Self::BaseUrl,
-        Self::Mode,
-        Self::Project,
-        Self::ProjectChannel,
-        Self::ValidationType,
-        Self::WebhookUrl,
-        Self::Title,
-        Self::WhatsAppTemplate,
-        Self::ConnectTimeout,
-        Self::AttemptTimeout,
-        Self::OverallTimeout,
-        Self::MaxAttempts,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Token => "VERIFIK_TOKEN",
-            Self::SandboxUrl => "VERIFIK_SANDBOX_URL",
-            Self::BaseUrl => "VERIFIK_BASE_URL",
-            Self::Mode => "VERIFIK_MODE",
-            Self::Project => "VERIFIK_PROJECT",
-            Self::ProjectChannel => "VERIFIK_PROJECT_CHANNEL",
-            Self::ValidationType => "VERIFIK_VALIDATION_TYPE",
-            Self::WebhookUrl => "VERIFIK_WEBHOOK_URL",
-            Self::Title => "VERIFIK_TITLE",
-            Self::WhatsAppTemplate => "VERIFIK_WHATSAPP_TEMPLATE",
-            Self::ConnectTimeout => "VERIFIK_CONNECT_TIMEOUT_SECS",
-            Self::AttemptTimeout => "VERIFIK_ATTEMPT_TIMEOUT_SECS",
-            Self::OverallTimeout => "VERIFIK_OVERALL_TIMEOUT_SECS",
-            Self::MaxAttempts => "VERIFIK_MAX_ATTEMPTS",
-        }
-    }
-
-    fn meaning(self) -> &'static str {
-        match self {
-            Self::Token => {
-                "a Verifik access token (a JWT from the dashboard or a login), unless \
-                 VERIFIK_SANDBOX_URL is set"
-            }
-            Self::SandboxUrl => {
-                "a phone-verify sandbox's base URL (the API under {url}/verifik/v2)"
-            }
-            Self::BaseUrl => "the API base URL, https://api.verifik.co/v2 by default",
-            Self::Mode => "manual or project (project when VERIFIK_PROJECT is set)",
-            Self::Project => "the project id of project mode",
-            Self::ProjectChannel => "project mode: whatsapp or sms, as the project flow sends",
-            Self::ValidationType => "project mode: validation, login or oneTimeLink",
-            Self::WebhookUrl => "project mode: the webhookUrl of validations",
-            Self::Title => "manual mode: the brand in the message, 1 to 15 characters",
-            Self::WhatsAppTemplate => "manual mode: the WhatsApp template, authentication or flow2",
-            Self::ConnectTimeout => {
-                "the connect timeout in seconds (decimals allowed), 5 by default"
-            }
-            Self::AttemptTimeout => "the timeout of one attempt in seconds, 10 by default",
-            Self::OverallTimeout => {
-                "the timeout of an operation with its retries in seconds, 30 by default"
-            }
-            Self::MaxAttempts => {
-                "the attempts of a safe operation, the first included (sends: always 1), 3 by \
-                 default"
-            }
-        }
-    }
-}
-
-impl fmt::Display for VerifikSetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+phone_verify_core::env_settings! {
+    /// The environment variables [`VerifikBuilder::from_lookup`] reads, one per setting; `Display`
+    /// shows the variable's name.
+    ///
+    /// ```
+    /// use phone_verify_verifik::VerifikSetting;
+    ///
+    /// assert_eq!(VerifikSetting::Token.name(), "VERIFIK_TOKEN");
+    /// assert_eq!(VerifikSetting::MaxAttempts.to_string(), "VERIFIK_MAX_ATTEMPTS");
+    /// assert!(VerifikSetting::ALL.iter().all(|s| s.name().starts_with(VerifikSetting::PREFIX)));
+    /// ```
+    pub enum VerifikSetting: "VERIFIK" {
+        /// `VERIFIK_TOKEN`: the access token; required unless `VERIFIK_SANDBOX_URL` is set.
+        Token = "TOKEN" =>
+            "a Verifik access token (a JWT from the dashboard or a login), unless \
+                 VERIFIK_SANDBOX_URL is set",
+        /// `VERIFIK_SANDBOX_URL`: a phone-verify sandbox's base URL; the API is then under
+        /// `{url}/verifik/v2` and the token defaults to [`SANDBOX_TOKEN`].
+        SandboxUrl = "SANDBOX_URL" =>
+            "a phone-verify sandbox's base URL (the API under {url}/verifik/v2)",
+        /// `VERIFIK_BASE_URL`: the API base URL (default [`DEFAULT_BASE_URL`]; wins over the
+        /// sandbox URL).
+        BaseUrl = "BASE_URL" =>
+            "the API base URL, https://api.verifik.co/v2 by default",
+        /// `VERIFIK_MODE`: `manual` or `project`; `project` when `VERIFIK_PROJECT` is set, else
+        /// `manual`.
+        Mode = "MODE" =>
+            "manual or project (project when VERIFIK_PROJECT is set)",
+        /// `VERIFIK_PROJECT`: the project id of project mode.
+        Project = "PROJECT" =>
+            "the project id of project mode",
+        /// `VERIFIK_PROJECT_CHANNEL`: project mode: the gateway the project flow is configured
+        /// with in Verifik's dashboard, `whatsapp` (Verifik's default) or `sms`.
+        ProjectChannel = "PROJECT_CHANNEL" =>
+            "project mode: whatsapp or sms, as the project flow sends",
+        /// `VERIFIK_VALIDATION_TYPE`: project mode: `validation` (default), `login` or
+        /// `oneTimeLink`.
+        ValidationType = "VALIDATION_TYPE" =>
+            "project mode: validation, login or oneTimeLink",
+        /// `VERIFIK_WEBHOOK_URL`: project mode: the `webhookUrl` of validations.
+        WebhookUrl = "WEBHOOK_URL" =>
+            "project mode: the webhookUrl of validations",
+        /// `VERIFIK_TITLE`: manual mode: the brand (1 to 15 characters) in the message.
+        Title = "TITLE" =>
+            "manual mode: the brand in the message, 1 to 15 characters",
+        /// `VERIFIK_WHATSAPP_TEMPLATE`: manual mode: `authentication` (Verifik's default) or
+        /// `flow2`.
+        WhatsAppTemplate = "WHATSAPP_TEMPLATE" =>
+            "manual mode: the WhatsApp template, authentication or flow2",
     }
 }
 
@@ -212,6 +134,11 @@ pub struct VerifikBuilder {
     mode: Mode,
     http: HttpSettings,
 }
+
+phone_verify_core::base_url_setters!(VerifikBuilder {
+    base_url,
+    sandbox: "verifik/v2"
+});
 
 impl ConfigureHttp for VerifikBuilder {
     fn http_settings_mut(&mut self) -> &mut HttpSettings {
@@ -303,22 +230,6 @@ impl VerifikBuilder {
     #[must_use]
     pub fn token(mut self, token: impl Into<SecretString>) -> Self {
         self.token = Some(token.into());
-        self
-    }
-
-    /// Sets the API base URL (default [`DEFAULT_BASE_URL`]).
-    #[must_use]
-    pub fn base_url(mut self, url: &str) -> Self {
-        url.clone_into(&mut self.base_url);
-        self
-    }
-
-    /// Points the client at a phone-verify sandbox at `base_url`: `{base_url}/verifik/v2`.
-    /// The token is left as it is.
-    #[must_use]
-    pub fn sandbox_url(mut self, base_url: &str) -> Self {
-        let base = base_url.trim().trim_end_matches('/');
-        self.base_url = format!("{base}/verifik/v2");
         self
     }
 
@@ -426,6 +337,7 @@ fn named(setting: VerifikSetting, error: &Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use phone_verify_core::kit::check_env_settings;
     use std::collections::HashMap;
     use std::time::Duration;
 
@@ -446,15 +358,7 @@ mod tests {
 
     #[test]
     fn every_setting_has_one_name_and_a_meaning() {
-        let mut names: Vec<&str> = S::ALL.iter().map(|s| s.name()).collect();
-        for setting in S::ALL {
-            assert!(setting.name().starts_with("VERIFIK_"), "{setting:?}");
-            assert!(!setting.meaning().is_empty(), "{setting:?}");
-            assert_eq!(setting.to_string(), setting.name());
-        }
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), S::ALL.len());
+        assert_eq!(check_env_settings::<S>(), Ok(()));
         let missing = VerifikBuilder::from_lookup(env(&[])).unwrap_err();
         assert!(
             missing.to_string().contains(S::Token.meaning()),

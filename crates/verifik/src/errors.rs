@@ -75,8 +75,8 @@ pub(crate) fn decode<T: DeserializeOwned>(
     }
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
-        Ok(_) => return Err(undecodable(response, "is not a JSON object")),
-        Err(e) => return Err(undecodable(response, "is not JSON").with_source(e)),
+        Ok(_) => return Err(undecodable(response, "not a JSON object")),
+        Err(e) => return Err(undecodable(response, &e.to_string())),
     };
     let envelope = Envelope {
         request_id: body.get("id").and_then(scalar_to_string),
@@ -240,22 +240,14 @@ pub(crate) fn is_already_validated(error: &Error) -> bool {
         .is_some_and(|code| code.eq_ignore_ascii_case("phone_validation_already_validated"))
 }
 
-/// The error for a body that is not a JSON object: `what` says what is wrong with it.
-pub(crate) fn undecodable(response: &HttpResponse, what: &str) -> Error {
+/// The error for a body that is not a JSON object: `cause` says what is wrong with it.
+pub(crate) fn undecodable(response: &HttpResponse, cause: &str) -> Error {
     let kind = if response.is_success() {
         ErrorKind::Decode
     } else {
         response.kind_for_status()
     };
-    response.error(
-        kind,
-        format!(
-            "{} answered with a body that {what} (content-type {}; body starts {:?})",
-            response.operation().name,
-            response.header("content-type").unwrap_or("none"),
-            redacted_excerpt(response.body())
-        ),
-    )
+    response.undecodable(kind, cause, &[])
 }
 
 /// The error for a payload of an unexpected shape.

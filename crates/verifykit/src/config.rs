@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader, EnvSetting};
+use phone_verify_core::kit::{BaseUrl, EnvReader, sandbox_url};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, ProviderId, Result};
 
@@ -29,100 +29,41 @@ pub const SANDBOX_SERVER_KEY: &str = "sandbox-server-key";
 /// accepts is not given up early, and a forgotten one is not polled for ever.
 pub const DEFAULT_REVERSE_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 
-/// A VerifyKit setting read from the environment (or the registry's config file) by
-/// [`VerifyKitBuilder::from_lookup`]; [`name`](Self::name) is the variable.
-///
-/// ```
-/// use phone_verify_verifykit::VerifyKitSetting;
-///
-/// assert_eq!(VerifyKitSetting::ServerKey.name(), "VERIFYKIT_SERVER_KEY");
-/// assert_eq!(VerifyKitSetting::MaxAttempts.name(), "VERIFYKIT_MAX_ATTEMPTS");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum VerifyKitSetting {
-    /// `VERIFYKIT_SERVER_KEY`: the server key (`X-Vfk-Server-Key`); required unless
-    /// `VERIFYKIT_SANDBOX_URL` is set.
-    ServerKey,
-    /// `VERIFYKIT_SANDBOX_URL`: the base URL of a phone-verify sandbox; points both hosts at it
-    /// (see [`VerifyKitBuilder::sandbox_url`]) and makes the server key default to
-    /// [`SANDBOX_SERVER_KEY`].
-    SandboxUrl,
-    /// `VERIFYKIT_WEB_REST_URL`: the web REST base URL (default [`DEFAULT_WEB_REST_URL`]).
-    WebRestUrl,
-    /// `VERIFYKIT_API_URL`: the API base URL (default [`DEFAULT_API_URL`]).
-    ApiUrl,
-    /// `VERIFYKIT_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
-    ConnectTimeout,
-    /// `VERIFYKIT_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
-    AttemptTimeout,
-    /// `VERIFYKIT_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
-    OverallTimeout,
-    /// `VERIFYKIT_MAX_ATTEMPTS`: attempts of a safe operation (checks, lookups), the first
-    /// included; `1` disables retries. Sends are never retried.
-    MaxAttempts,
-    /// `VERIFYKIT_FALLBACK_END_USER_IP`: the IP address sent as `X-Vfk-Forwarded-For` when a
-    /// web REST request's [`RequestContext`](phone_verify_core::RequestContext) has none (see
-    /// [`VerifyKitBuilder::fallback_end_user_ip`]).
-    FallbackEndUserIp,
-    /// `VERIFYKIT_REVERSE_FLOW_TTL_SECS`: how long a WhatsApp or Telegram reverse flow's handle
-    /// lasts, in seconds (see [`VerifyKitBuilder::reverse_flow_ttl`]).
-    ReverseFlowTtl,
-}
-
-impl VerifyKitSetting {
-    /// The variable's name, e.g. `VERIFYKIT_SERVER_KEY` (also [`EnvSetting::name`], here
-    /// without importing the trait, and usable in constants).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::ServerKey => "VERIFYKIT_SERVER_KEY",
-            Self::SandboxUrl => "VERIFYKIT_SANDBOX_URL",
-            Self::WebRestUrl => "VERIFYKIT_WEB_REST_URL",
-            Self::ApiUrl => "VERIFYKIT_API_URL",
-            Self::ConnectTimeout => "VERIFYKIT_CONNECT_TIMEOUT_SECS",
-            Self::AttemptTimeout => "VERIFYKIT_ATTEMPT_TIMEOUT_SECS",
-            Self::OverallTimeout => "VERIFYKIT_OVERALL_TIMEOUT_SECS",
-            Self::MaxAttempts => "VERIFYKIT_MAX_ATTEMPTS",
-            Self::FallbackEndUserIp => "VERIFYKIT_FALLBACK_END_USER_IP",
-            Self::ReverseFlowTtl => "VERIFYKIT_REVERSE_FLOW_TTL_SECS",
-        }
-    }
-}
-
-impl EnvSetting for VerifyKitSetting {
-    const PREFIX: &'static str = "VERIFYKIT";
-    const ALL: &'static [Self] = &[
-        Self::ServerKey,
-        Self::SandboxUrl,
-        Self::WebRestUrl,
-        Self::ApiUrl,
-        Self::ConnectTimeout,
-        Self::AttemptTimeout,
-        Self::OverallTimeout,
-        Self::MaxAttempts,
-        Self::FallbackEndUserIp,
-        Self::ReverseFlowTtl,
-    ];
-
-    fn name(self) -> &'static str {
-        Self::name(self)
-    }
-
-    fn meaning(self) -> &'static str {
-        match self {
-            Self::ServerKey => "the VerifyKit server key (X-Vfk-Server-Key)",
-            Self::SandboxUrl => "the base URL of a phone-verify sandbox, for both hosts",
-            Self::WebRestUrl => "the web REST base URL",
-            Self::ApiUrl => "the API base URL",
-            Self::ConnectTimeout => "the connect timeout, in seconds",
-            Self::AttemptTimeout => "the timeout of one HTTP attempt, in seconds",
-            Self::OverallTimeout => "the timeout of an operation with its retries, in seconds",
-            Self::MaxAttempts => "the attempts of a safe operation, the first included",
-            Self::FallbackEndUserIp => {
-                "the IP sent as X-Vfk-Forwarded-For when a request's context has none"
-            }
-            Self::ReverseFlowTtl => "the lifetime of a reverse flow's handle, in seconds",
-        }
+phone_verify_core::env_settings! {
+    /// A VerifyKit setting read from the environment (or the registry's config file) by
+    /// [`VerifyKitBuilder::from_lookup`]; [`name`](Self::name) is the variable.
+    ///
+    /// ```
+    /// use phone_verify_verifykit::VerifyKitSetting;
+    ///
+    /// assert_eq!(VerifyKitSetting::ServerKey.name(), "VERIFYKIT_SERVER_KEY");
+    /// assert_eq!(VerifyKitSetting::MaxAttempts.name(), "VERIFYKIT_MAX_ATTEMPTS");
+    /// ```
+    pub enum VerifyKitSetting: "VERIFYKIT" {
+        /// `VERIFYKIT_SERVER_KEY`: the server key (`X-Vfk-Server-Key`); required unless
+        /// `VERIFYKIT_SANDBOX_URL` is set.
+        ServerKey = "SERVER_KEY" =>
+            "the VerifyKit server key (X-Vfk-Server-Key)",
+        /// `VERIFYKIT_SANDBOX_URL`: the base URL of a phone-verify sandbox; points both hosts at it
+        /// (see [`VerifyKitBuilder::sandbox_url`]) and makes the server key default to
+        /// [`SANDBOX_SERVER_KEY`].
+        SandboxUrl = "SANDBOX_URL" =>
+            "the base URL of a phone-verify sandbox, for both hosts",
+        /// `VERIFYKIT_WEB_REST_URL`: the web REST base URL (default [`DEFAULT_WEB_REST_URL`]).
+        WebRestUrl = "WEB_REST_URL" =>
+            "the web REST base URL",
+        /// `VERIFYKIT_API_URL`: the API base URL (default [`DEFAULT_API_URL`]).
+        ApiUrl = "API_URL" =>
+            "the API base URL",
+        /// `VERIFYKIT_FALLBACK_END_USER_IP`: the IP address sent as `X-Vfk-Forwarded-For` when a
+        /// web REST request's [`RequestContext`](phone_verify_core::RequestContext) has none (see
+        /// [`VerifyKitBuilder::fallback_end_user_ip`]).
+        FallbackEndUserIp = "FALLBACK_END_USER_IP" =>
+            "the IP sent as X-Vfk-Forwarded-For when a request's context has none",
+        /// `VERIFYKIT_REVERSE_FLOW_TTL_SECS`: how long a WhatsApp or Telegram reverse flow's handle
+        /// lasts, in seconds (see [`VerifyKitBuilder::reverse_flow_ttl`]).
+        ReverseFlowTtl = "REVERSE_FLOW_TTL_SECS" =>
+            "the lifetime of a reverse flow's handle, in seconds",
     }
 }
 
@@ -292,9 +233,8 @@ impl VerifyKitBuilder {
     /// key is left as it is.
     #[must_use]
     pub fn sandbox_url(mut self, base_url: &str) -> Self {
-        let base = base_url.trim().trim_end_matches('/');
-        self.web_rest_url = format!("{base}/verifykit/web-rest/v1.0");
-        self.api_url = format!("{base}/verifykit/api/v1.0");
+        self.web_rest_url = sandbox_url(base_url, "verifykit/web-rest/v1.0");
+        self.api_url = sandbox_url(base_url, "verifykit/api/v1.0");
         self
     }
 
@@ -369,6 +309,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use phone_verify_core::kit::check_env_settings;
     use std::collections::HashMap;
     use std::time::Duration;
 
@@ -429,20 +370,13 @@ mod tests {
 
     #[test]
     fn settings_name_every_variable_once_under_the_prefix() {
-        let names: Vec<&str> = VerifyKitSetting::ALL.iter().map(|s| s.name()).collect();
-        let mut unique = names.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert_eq!(check_env_settings::<VerifyKitSetting>(), Ok(()));
         let docs = [
             include_str!("../README.md"),
             include_str!("../../../docs/providers/verifykit.md"),
         ];
         for setting in VerifyKitSetting::ALL {
             let name = setting.name();
-            assert!(name.starts_with("VERIFYKIT_"), "{name}");
-            assert_eq!(EnvSetting::name(*setting), name);
-            assert!(!setting.meaning().is_empty(), "{name}");
             for doc in docs {
                 assert!(doc.contains(name), "{name} is not documented");
             }

@@ -34,7 +34,8 @@
 //! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
+    redacted_excerpt,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -73,14 +74,7 @@ pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorK
         None if status == 403 => ErrorKind::Provider,
         None => kind_for_status(status, operation.kind),
     };
-    if kind != ErrorKind::ProviderUnavailable || status == 503 {
-        return kind;
-    }
-    match operation.kind {
-        OperationKind::Send => ErrorKind::MaybeSent,
-        OperationKind::Consume => ErrorKind::OutcomeUnknown,
-        _ => kind,
-    }
+    kind_for_operation(kind, status, operation.kind)
 }
 
 /// The outcome a check of kind `checked` answered with `error` stands for, if it stands for
@@ -120,8 +114,8 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> 
     }
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
-        Ok(_) => return Err(undecodable(response, "is not a JSON object")),
-        Err(e) => return Err(undecodable(response, "is not JSON").with_source(e)),
+        Ok(_) => return Err(undecodable(response, "not a JSON object")),
+        Err(e) => return Err(undecodable(response, &e.to_string())),
     };
     let meta = Meta::read(body.get("meta"));
     if meta.is_error() {
@@ -190,17 +184,9 @@ fn unusable_kind(response: &HttpResponse) -> ErrorKind {
     }
 }
 
-/// The error for a body that is not a JSON object: `what` says what is wrong with it.
-fn undecodable(response: &HttpResponse, what: &str) -> Error {
-    response.error(
-        unusable_kind(response),
-        format!(
-            "{} answered with a body that {what} (content-type {}; body starts {:?})",
-            response.operation().name,
-            response.header("content-type").unwrap_or("none"),
-            redacted_excerpt(response.body())
-        ),
-    )
+/// The error for a body that is not a JSON object: `cause` says what is wrong with it.
+fn undecodable(response: &HttpResponse, cause: &str) -> Error {
+    response.undecodable(unusable_kind(response), cause, &[])
 }
 
 /// The error for an envelope whose `result` is missing or unusable: `what` says how.

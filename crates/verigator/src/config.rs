@@ -7,7 +7,7 @@ mod ids;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader, EnvSetting};
+use phone_verify_core::kit::{BaseUrl, EnvReader};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, ProviderId, Result};
 
@@ -26,98 +26,44 @@ pub const SANDBOX_PASSWORD: &str = "sandbox";
 /// The default number of phones whose user ids a verifier remembers.
 pub const DEFAULT_USER_CACHE_CAPACITY: usize = 10_000;
 
-/// Every environment variable [`VerigatorBuilder::from_lookup`] reads; [`name`](EnvSetting::name)
-/// gives the variable, [`meaning`](EnvSetting::meaning) what it holds.
-///
-/// ```
-/// use phone_verify_core::kit::EnvSetting;
-/// use phone_verify_verigator::VerigatorSetting;
-///
-/// assert_eq!(VerigatorSetting::ServiceId.name(), "VERIGATOR_SERVICE_ID");
-/// assert!(VerigatorSetting::ALL.iter().all(|s| s.name().starts_with("VERIGATOR_")));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum VerigatorSetting {
-    /// `VERIGATOR_USERNAME`: the Messente API username; required unless `VERIGATOR_SANDBOX_URL`
-    /// is set.
-    Username,
-    /// `VERIGATOR_PASSWORD`: the Messente API password; required with `VERIGATOR_USERNAME`.
-    Password,
-    /// `VERIGATOR_SERVICE_ID`: the Verigator service (ServiceID) whose users are verified;
-    /// required to build a [`Verigator`](crate::Verigator), not a
-    /// [`VerigatorClient`](crate::VerigatorClient).
-    ServiceId,
-    /// `VERIGATOR_BASE_URL`: the base URL (default [`DEFAULT_BASE_URL`]).
-    BaseUrl,
-    /// `VERIGATOR_SANDBOX_URL`: the base URL of a phone-verify sandbox (see
-    /// [`VerigatorBuilder::sandbox_url`]); makes the credentials default to the sandbox's.
-    SandboxUrl,
-    /// `VERIGATOR_ID_PREFIX`: registers users as `<prefix><E.164 number>` instead of the bare
-    /// number (see [`IdScheme::Prefixed`]).
-    IdPrefix,
-    /// `VERIGATOR_PIN_VALIDITY_SECS`: how long a started authentication is valid, in seconds,
-    /// to set the handles' `expires_at` (Verigator does not say; unset by default).
-    PinValidity,
-    /// `VERIGATOR_CONNECT_TIMEOUT_SECS`: the connect timeout in seconds (decimals allowed).
-    ConnectTimeout,
-    /// `VERIGATOR_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt in seconds.
-    AttemptTimeout,
-    /// `VERIGATOR_OVERALL_TIMEOUT_SECS`: the timeout of a whole operation, retries included.
-    OverallTimeout,
-    /// `VERIGATOR_MAX_ATTEMPTS`: attempts of a safe operation (PIN checks, lookups), the first
-    /// included; `1` disables retries. Starting an authentication is never retried.
-    MaxAttempts,
-}
-
-impl EnvSetting for VerigatorSetting {
-    const PREFIX: &'static str = "VERIGATOR";
-    const ALL: &'static [Self] = &[
-        Self::Username,
-        Self::Password,
-        Self::ServiceId,
-        Self::BaseUrl,
-        Self::SandboxUrl,
-        Self::IdPrefix,
-        Self::PinValidity,
-        Self::ConnectTimeout,
-        Self::AttemptTimeout,
-        Self::OverallTimeout,
-        Self::MaxAttempts,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Username => "VERIGATOR_USERNAME",
-            Self::Password => "VERIGATOR_PASSWORD",
-            Self::ServiceId => "VERIGATOR_SERVICE_ID",
-            Self::BaseUrl => "VERIGATOR_BASE_URL",
-            Self::SandboxUrl => "VERIGATOR_SANDBOX_URL",
-            Self::IdPrefix => "VERIGATOR_ID_PREFIX",
-            Self::PinValidity => "VERIGATOR_PIN_VALIDITY_SECS",
-            Self::ConnectTimeout => "VERIGATOR_CONNECT_TIMEOUT_SECS",
-            Self::AttemptTimeout => "VERIGATOR_ATTEMPT_TIMEOUT_SECS",
-            Self::OverallTimeout => "VERIGATOR_OVERALL_TIMEOUT_SECS",
-            Self::MaxAttempts => "VERIGATOR_MAX_ATTEMPTS",
-        }
-    }
-
-    fn meaning(self) -> &'static str {
-        match self {
-            Self::Username => {
-                "the Messente API username (required unless VERIGATOR_SANDBOX_URL is set)"
-            }
-            Self::Password => "the Messente API password (required with VERIGATOR_USERNAME)",
-            Self::ServiceId => "the Verigator service (ServiceID) whose users are verified",
-            Self::BaseUrl => "the base URL of the Verigator API",
-            Self::SandboxUrl => "the base URL of a phone-verify sandbox",
-            Self::IdPrefix => "the prefix of the users' id_in_service, before the E.164 number",
-            Self::PinValidity => "how long a started authentication is valid, in seconds",
-            Self::ConnectTimeout => "the connect timeout, in seconds (decimals allowed)",
-            Self::AttemptTimeout => "the timeout of one HTTP attempt, in seconds",
-            Self::OverallTimeout => "the timeout of an operation with its retries, in seconds",
-            Self::MaxAttempts => "the attempts of a safe operation, the first included",
-        }
+phone_verify_core::env_settings! {
+    /// Every environment variable [`VerigatorBuilder::from_lookup`] reads; [`name`](Self::name)
+    /// gives the variable, [`meaning`](Self::meaning) what it holds, `Display` the name.
+    ///
+    /// ```
+    /// use phone_verify_verigator::VerigatorSetting;
+    ///
+    /// assert_eq!(VerigatorSetting::ServiceId.name(), "VERIGATOR_SERVICE_ID");
+    /// assert!(VerigatorSetting::ALL.iter().all(|s| s.name().starts_with("VERIGATOR_")));
+    /// ```
+    pub enum VerigatorSetting: "VERIGATOR" {
+        /// `VERIGATOR_USERNAME`: the Messente API username; required unless `VERIGATOR_SANDBOX_URL`
+        /// is set.
+        Username = "USERNAME" =>
+            "the Messente API username (required unless VERIGATOR_SANDBOX_URL is set)",
+        /// `VERIGATOR_PASSWORD`: the Messente API password; required with `VERIGATOR_USERNAME`.
+        Password = "PASSWORD" =>
+            "the Messente API password (required with VERIGATOR_USERNAME)",
+        /// `VERIGATOR_SERVICE_ID`: the Verigator service (ServiceID) whose users are verified;
+        /// required to build a [`Verigator`](crate::Verigator), not a
+        /// [`VerigatorClient`](crate::VerigatorClient).
+        ServiceId = "SERVICE_ID" =>
+            "the Verigator service (ServiceID) whose users are verified",
+        /// `VERIGATOR_BASE_URL`: the base URL (default [`DEFAULT_BASE_URL`]).
+        BaseUrl = "BASE_URL" =>
+            "the base URL of the Verigator API",
+        /// `VERIGATOR_SANDBOX_URL`: the base URL of a phone-verify sandbox (see
+        /// [`VerigatorBuilder::sandbox_url`]); makes the credentials default to the sandbox's.
+        SandboxUrl = "SANDBOX_URL" =>
+            "the base URL of a phone-verify sandbox",
+        /// `VERIGATOR_ID_PREFIX`: registers users as `<prefix><E.164 number>` instead of the bare
+        /// number (see [`IdScheme::Prefixed`]).
+        IdPrefix = "ID_PREFIX" =>
+            "the prefix of the users' id_in_service, before the E.164 number",
+        /// `VERIGATOR_PIN_VALIDITY_SECS`: how long a started authentication is valid, in seconds,
+        /// to set the handles' `expires_at` (Verigator does not say; unset by default).
+        PinValidity = "PIN_VALIDITY_SECS" =>
+            "how long a started authentication is valid, in seconds",
     }
 }
 
@@ -205,6 +151,11 @@ pub struct VerigatorBuilder {
     user_cache_capacity: usize,
     http: HttpSettings,
 }
+
+phone_verify_core::base_url_setters!(VerigatorBuilder {
+    base_url,
+    sandbox: "verigator/v1"
+});
 
 impl VerigatorBuilder {
     /// A builder for Verigator's production host with the Messente API `username` and
@@ -300,23 +251,6 @@ impl VerigatorBuilder {
     #[must_use]
     pub fn password(mut self, password: impl Into<SecretString>) -> Self {
         self.password = Some(password.into());
-        self
-    }
-
-    /// Sets the base URL (default [`DEFAULT_BASE_URL`]); paths such as
-    /// `service/service/{ServiceId}` are joined to it.
-    #[must_use]
-    pub fn base_url(mut self, url: &str) -> Self {
-        url.clone_into(&mut self.base_url);
-        self
-    }
-
-    /// Points the client at a phone-verify sandbox at `base_url`:
-    /// `{base_url}/verigator/v1`. The credentials are left as they are.
-    #[must_use]
-    pub fn sandbox_url(mut self, base_url: &str) -> Self {
-        let base = base_url.trim().trim_end_matches('/');
-        self.base_url = format!("{base}/verigator/v1");
         self
     }
 
@@ -420,6 +354,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use phone_verify_core::kit::check_env_settings;
     use std::collections::HashMap;
 
     use phone_verify_core::{ErrorKind, PhoneNumber};
@@ -488,22 +423,8 @@ mod tests {
 
     #[test]
     fn settings_are_named_once_under_the_prefix() {
-        let names: std::collections::HashSet<&str> = S::ALL.iter().map(|s| s.name()).collect();
-        assert_eq!(names.len(), S::ALL.len());
+        assert_eq!(check_env_settings::<S>(), Ok(()));
         assert_eq!(S::ALL.len(), 11);
-        for setting in S::ALL {
-            assert!(setting.name().starts_with("VERIGATOR_"), "{setting:?}");
-            assert!(!setting.meaning().is_empty(), "{setting:?}");
-        }
-        // The HTTP variables are the kit's, under this prefix.
-        for (setting, suffix) in [
-            (S::ConnectTimeout, "_CONNECT_TIMEOUT_SECS"),
-            (S::AttemptTimeout, "_ATTEMPT_TIMEOUT_SECS"),
-            (S::OverallTimeout, "_OVERALL_TIMEOUT_SECS"),
-            (S::MaxAttempts, "_MAX_ATTEMPTS"),
-        ] {
-            assert_eq!(setting.name(), format!("{}{suffix}", S::PREFIX));
-        }
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, Operation, OperationKind, kind_for_status, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
+    scrub_secrets,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -46,15 +47,8 @@ fn documented(status: u16) -> Option<&'static ErrorSpec> {
 pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
     let kind =
         documented(status).map_or_else(|| kind_for_status(status, operation.kind), |s| s.kind);
-    if kind != ErrorKind::ProviderUnavailable || status == 503 {
-        return kind;
-    }
-    match operation.kind {
-        OperationKind::Send => ErrorKind::MaybeSent,
-        // Verigator has no way to read a check's result back: the PIN may have been used.
-        OperationKind::Consume => ErrorKind::OutcomeUnknown,
-        _ => kind,
-    }
+    // Verigator has no way to read a check's result back: the PIN may have been used.
+    kind_for_operation(kind, status, operation.kind)
 }
 
 /// The error an answer with a non-2xx status stands for. `secrets` are scrubbed from anything
@@ -90,28 +84,14 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
     } else {
         serde_json::from_slice::<Value>(body)
     };
-    let fail = |cause: &str| {
-        let shown = |text: &str| redacted_excerpt(scrub(text, secrets).as_bytes());
-        // serde's messages can quote the offending value: redact it like a body excerpt.
-        response.error(
-            ErrorKind::Decode,
-            format!(
-                "{} answered HTTP {} with a body that is not the expected JSON ({}; \
-                 content-type {}; body starts {:?})",
-                response.operation().name,
-                response.status().as_u16(),
-                shown(cause),
-                shown(response.header("content-type").unwrap_or("none")),
-                shown(&String::from_utf8_lossy(&body[..body.len().min(1024)])),
-            ),
-        )
-    };
+    // serde's messages can quote the offending value: the kit redacts them like the body.
+    let fail = |cause: &str| response.undecodable(ErrorKind::Decode, cause, secrets);
     match parsed {
         Ok(value) if value.is_object() => {
-            serde_json::from_value(value).map_err(|e| fail(&e.to_string()).with_source(e))
+            serde_json::from_value(value).map_err(|e| fail(&e.to_string()))
         }
         Ok(_) => Err(fail("not a JSON object")),
-        Err(e) => Err(fail(&e.to_string()).with_source(e)),
+        Err(e) => Err(fail(&e.to_string())),
     }
 }
 
@@ -156,23 +136,12 @@ fn provider_message(body: &[u8], secrets: &[&str]) -> Option<String> {
     if message.is_empty() {
         return None;
     }
-    let cleaned: String = scrub(message, secrets)
+    let cleaned: String = scrub_secrets(message, secrets)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(MAX_MESSAGE_CHARS)
         .collect();
     Some(cleaned)
-}
-
-/// `text` with every non-empty secret replaced, in case a provider echoes credentials.
-pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(secret) {
-            out = out.replace(secret, "<redacted>");
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -307,7 +276,6 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode);
         assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
-        assert_eq!(scrub("a b", &[""]), "a b");
     }
 
     #[test]

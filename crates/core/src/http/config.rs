@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::kit::HttpSetting;
 
 use super::retry::{Clock, Jitter, RandomJitter, RetryPolicy, SystemClock};
 
@@ -147,22 +148,22 @@ impl HttpConfig {
         prefix: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self> {
-        let var = |suffix: &str| {
-            let name = format!("{prefix}_{suffix}");
+        let var = |setting: HttpSetting| {
+            let name = setting.name(prefix);
             lookup(&name)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| (name, v))
         };
-        if let Some((name, v)) = var("CONNECT_TIMEOUT_SECS") {
+        if let Some((name, v)) = var(HttpSetting::ConnectTimeout) {
             self.timeouts.connect = parse_env_seconds(&name, &v)?;
         }
-        if let Some((name, v)) = var("ATTEMPT_TIMEOUT_SECS") {
+        if let Some((name, v)) = var(HttpSetting::AttemptTimeout) {
             self.timeouts.attempt = parse_env_seconds(&name, &v)?;
         }
-        if let Some((name, v)) = var("OVERALL_TIMEOUT_SECS") {
+        if let Some((name, v)) = var(HttpSetting::OverallTimeout) {
             self.timeouts.overall = parse_env_seconds(&name, &v)?;
         }
-        if let Some((name, v)) = var("MAX_ATTEMPTS") {
+        if let Some((name, v)) = var(HttpSetting::MaxAttempts) {
             let attempts = v
                 .trim()
                 .parse::<u32>()

@@ -34,6 +34,15 @@ impl HttpSettings {
         }
     }
 
+    /// These settings with the application's `reqwest::Client` (shared connection pool,
+    /// proxies, custom TLS), for building a provider client from a config without a builder;
+    /// see [`ConfigureHttp::reqwest_client`].
+    #[must_use]
+    pub fn with_reqwest(mut self, client: reqwest::Client) -> Self {
+        self.reqwest = Some(client);
+        self
+    }
+
     /// The HTTP configuration.
     pub fn config(&self) -> &HttpConfig {
         &self.config
@@ -122,7 +131,8 @@ pub trait ConfigureHttp: Sized {
     /// and the retries still come from the HTTP settings.
     #[must_use]
     fn reqwest_client(mut self, client: reqwest::Client) -> Self {
-        self.http_settings_mut().reqwest = Some(client);
+        let settings = self.http_settings_mut();
+        *settings = std::mem::take(settings).with_reqwest(client);
         self
     }
 }
@@ -162,6 +172,14 @@ mod tests {
         let replaced = b.http_config(HttpConfig::default());
         assert_eq!(replaced.http.config().retry.max_attempts, 3);
         assert!(replaced.http.reqwest().is_some(), "the client is kept");
+    }
+
+    #[test]
+    fn with_reqwest_supplies_the_client() {
+        let settings =
+            HttpSettings::new(HttpConfig::default()).with_reqwest(reqwest::Client::new());
+        assert!(settings.reqwest().is_some());
+        assert!(HttpSettings::default().reqwest().is_none());
     }
 
     #[test]

@@ -76,6 +76,64 @@ impl std::str::FromStr for BaseUrl {
     }
 }
 
+/// The base URL of a provider that a phone-verify sandbox at `sandbox` emulates under `path`:
+/// `{sandbox}/{path}`, spaces and trailing `/` of `sandbox` dropped.
+///
+/// ```
+/// use phone_verify_core::kit::sandbox_url;
+///
+/// assert_eq!(sandbox_url(" http://127.0.0.1:8025/ ", "verifik/v2"), "http://127.0.0.1:8025/verifik/v2");
+/// ```
+pub fn sandbox_url(sandbox: &str, path: &str) -> String {
+    let base = sandbox.trim().trim_end_matches('/');
+    format!("{base}/{}", path.trim_start_matches('/'))
+}
+
+/// Gives a provider builder its two base-URL setters, written once for every provider:
+/// `base_url(url)` stores `url` (trimmed) in the builder's `String` field `$field`, and
+/// `sandbox_url(sandbox)` stores [`sandbox_url`](crate::kit::sandbox_url)`(sandbox, $path)`,
+/// the provider's base URL in a phone-verify sandbox. The builder checks the URL with
+/// [`BaseUrl::parse`](crate::kit::BaseUrl::parse) when it builds. A provider with more than one
+/// host (VerifyKit) writes its own setters.
+///
+/// ```
+/// pub struct AcmeBuilder {
+///     base_url: String,
+/// }
+///
+/// phone_verify_core::base_url_setters!(AcmeBuilder { base_url, sandbox: "acme/v1" });
+///
+/// let builder = AcmeBuilder { base_url: String::new() }.sandbox_url("http://127.0.0.1:8025");
+/// assert_eq!(builder.base_url, "http://127.0.0.1:8025/acme/v1");
+/// assert_eq!(builder.base_url(" https://eu.acme.test/v1 ").base_url, "https://eu.acme.test/v1");
+/// ```
+#[macro_export]
+macro_rules! base_url_setters {
+    ($builder:ty { $field:ident, sandbox: $path:literal }) => {
+        impl $builder {
+            /// Sets the base URL (the provider's production host by default), to which the
+            /// API's paths are joined; checked (`https`, or `http` on loopback only) when the
+            /// builder builds.
+            #[must_use]
+            pub fn base_url(mut self, url: &str) -> Self {
+                self.$field = url.trim().to_owned();
+                self
+            }
+
+            #[doc = concat!(
+                "Points the client at a phone-verify sandbox at `base_url` (e.g. ",
+                "`http://127.0.0.1:8025`): `{base_url}/", $path, "`. The credentials are left ",
+                "as they are."
+            )]
+            #[must_use]
+            pub fn sandbox_url(mut self, base_url: &str) -> Self {
+                self.$field = $crate::kit::sandbox_url(base_url, $path);
+                self
+            }
+        }
+    };
+}
+
 /// Whether the URL's host is a loopback address or name.
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -162,5 +220,33 @@ mod tests {
             "/verifykit/api/v1.0/blacklist/add"
         );
         assert_eq!(base.to_string(), "http://127.0.0.1:1/verifykit/api/v1.0");
+    }
+
+    // The macro writes `pub` setters, for a provider's public builder.
+    #[allow(unreachable_pub)]
+    mod builder {
+        pub struct Builder {
+            pub url: String,
+        }
+
+        crate::base_url_setters!(Builder {
+            url,
+            sandbox: "acme/v2"
+        });
+    }
+    use builder::Builder;
+
+    #[test]
+    fn setters_store_the_url_or_the_sandbox_path() {
+        let builder = Builder { url: String::new() };
+        let sandboxed = builder.sandbox_url(" http://127.0.0.1:8025// ");
+        assert_eq!(sandboxed.url, "http://127.0.0.1:8025/acme/v2");
+        assert!(BaseUrl::parse(&sandboxed.url).is_ok());
+        let direct = sandboxed.base_url(" https://api.acme.test/v2 ");
+        assert_eq!(direct.url, "https://api.acme.test/v2");
+        assert_eq!(
+            sandbox_url("http://[::1]:1", "/x/v1"),
+            "http://[::1]:1/x/v1"
+        );
     }
 }

@@ -55,6 +55,197 @@ pub trait EnvSetting: Copy + fmt::Debug + 'static {
     fn meaning(self) -> &'static str;
 }
 
+/// The HTTP variables every provider reads under its [`EnvSetting::PREFIX`] (through
+/// [`HttpSettings::apply_env`](crate::http::HttpSettings::apply_env)): a provider's settings
+/// enum lists them as `{PREFIX}_{suffix}`, which [`check_env_settings`] verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpSetting {
+    /// `{PREFIX}_CONNECT_TIMEOUT_SECS`: the connect timeout, in seconds (decimals allowed).
+    ConnectTimeout,
+    /// `{PREFIX}_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt, in seconds.
+    AttemptTimeout,
+    /// `{PREFIX}_OVERALL_TIMEOUT_SECS`: the timeout of an operation with its retries.
+    OverallTimeout,
+    /// `{PREFIX}_MAX_ATTEMPTS`: the attempts of a safe operation, the first included.
+    MaxAttempts,
+}
+
+impl HttpSetting {
+    /// Every HTTP setting, in documentation order.
+    pub const ALL: &'static [Self] = &[
+        Self::ConnectTimeout,
+        Self::AttemptTimeout,
+        Self::OverallTimeout,
+        Self::MaxAttempts,
+    ];
+
+    /// The variable's name after the provider's prefix and `_`, e.g. `CONNECT_TIMEOUT_SECS`.
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Self::ConnectTimeout => "CONNECT_TIMEOUT_SECS",
+            Self::AttemptTimeout => "ATTEMPT_TIMEOUT_SECS",
+            Self::OverallTimeout => "OVERALL_TIMEOUT_SECS",
+            Self::MaxAttempts => "MAX_ATTEMPTS",
+        }
+    }
+
+    /// What the variable holds, in a few words.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Self::ConnectTimeout => {
+                "the connect timeout, in seconds (decimals allowed), 5 by default"
+            }
+            Self::AttemptTimeout => "the timeout of one HTTP attempt, in seconds, 10 by default",
+            Self::OverallTimeout => {
+                "the timeout of an operation with its retries, in seconds, 30 by default"
+            }
+            Self::MaxAttempts => {
+                "the attempts of a safe operation, the first included (sends: always 1), 3 by \
+                 default"
+            }
+        }
+    }
+
+    /// The variable's full name under `prefix`, e.g. `VERIFIK_MAX_ATTEMPTS`.
+    pub fn name(self, prefix: &str) -> String {
+        format!("{prefix}_{}", self.suffix())
+    }
+}
+
+/// Checks a provider's settings enum `S`: every name unique and under `{PREFIX}_`, every
+/// meaning written, and every [`HttpSetting`] listed under the prefix. The error says what is
+/// wrong; a provider's unit test asserts `check_env_settings::<S>()` is `Ok`.
+pub fn check_env_settings<S: EnvSetting>() -> std::result::Result<(), String> {
+    let prefix = format!("{}_", S::PREFIX);
+    let mut seen = std::collections::HashSet::new();
+    for setting in S::ALL {
+        let name = setting.name();
+        if !name.starts_with(&prefix) {
+            return Err(format!("{setting:?} is named {name}, not under {prefix}"));
+        }
+        if !seen.insert(name) {
+            return Err(format!("{name} is named twice"));
+        }
+        if setting.meaning().trim().is_empty() {
+            return Err(format!("{name} has no meaning"));
+        }
+    }
+    match HttpSetting::ALL
+        .iter()
+        .map(|http| http.name(S::PREFIX))
+        .find(|name| !seen.contains(name.as_str()))
+    {
+        Some(missing) => Err(format!("{missing} is not among the settings")),
+        None => Ok(()),
+    }
+}
+
+/// Declares a provider's settings enum: the variants given, each `Variant = "SUFFIX" =>
+/// "meaning"` (the variable is `{PREFIX}_{SUFFIX}`), then the four [`HttpSetting`] variants
+/// (`ConnectTimeout`, `AttemptTimeout`, `OverallTimeout`, `MaxAttempts`) under the same prefix.
+/// It derives `Clone, Copy, Debug, PartialEq, Eq, Hash`, is `#[non_exhaustive]`, and gets the
+/// one way every provider's settings are named: inherent `PREFIX`, `ALL`, `const fn name()`
+/// and `const fn meaning()` (no trait to import), `Display` (the name), and [`EnvSetting`]
+/// for [`EnvReader`].
+///
+/// ```
+/// phone_verify_core::env_settings! {
+///     /// Acme's variables.
+///     pub enum AcmeSetting: "ACME" {
+///         /// `ACME_API_KEY`: the API key.
+///         ApiKey = "API_KEY" => "the API key",
+///     }
+/// }
+///
+/// assert_eq!(AcmeSetting::ApiKey.name(), "ACME_API_KEY");
+/// assert_eq!(AcmeSetting::MaxAttempts.to_string(), "ACME_MAX_ATTEMPTS");
+/// assert_eq!(AcmeSetting::ALL.len(), 5);
+/// assert_eq!(phone_verify_core::kit::check_env_settings::<AcmeSetting>(), Ok(()));
+/// ```
+#[macro_export]
+macro_rules! env_settings {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident: $prefix:literal {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $suffix:literal => $meaning:literal,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $(
+                $(#[$variant_meta])*
+                $variant,
+            )*
+            #[doc = concat!("`", $prefix, "_CONNECT_TIMEOUT_SECS`: the connect timeout, in seconds (decimals allowed).")]
+            ConnectTimeout,
+            #[doc = concat!("`", $prefix, "_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt, in seconds.")]
+            AttemptTimeout,
+            #[doc = concat!("`", $prefix, "_OVERALL_TIMEOUT_SECS`: the timeout of an operation with its retries, in seconds.")]
+            OverallTimeout,
+            #[doc = concat!("`", $prefix, "_MAX_ATTEMPTS`: the attempts of a safe operation, the first included; `1` disables retries. Sends are never retried.")]
+            MaxAttempts,
+        }
+
+        impl $name {
+            /// The prefix of every variable.
+            $vis const PREFIX: &'static str = $prefix;
+            /// Every setting, in documentation order (the HTTP settings last).
+            $vis const ALL: &'static [Self] = &[
+                $(Self::$variant,)*
+                Self::ConnectTimeout,
+                Self::AttemptTimeout,
+                Self::OverallTimeout,
+                Self::MaxAttempts,
+            ];
+
+            /// The variable's name.
+            $vis const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!($prefix, "_", $suffix),)*
+                    Self::ConnectTimeout => concat!($prefix, "_CONNECT_TIMEOUT_SECS"),
+                    Self::AttemptTimeout => concat!($prefix, "_ATTEMPT_TIMEOUT_SECS"),
+                    Self::OverallTimeout => concat!($prefix, "_OVERALL_TIMEOUT_SECS"),
+                    Self::MaxAttempts => concat!($prefix, "_MAX_ATTEMPTS"),
+                }
+            }
+
+            /// What the variable holds, in a few words.
+            $vis const fn meaning(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $meaning,)*
+                    Self::ConnectTimeout => $crate::kit::HttpSetting::ConnectTimeout.meaning(),
+                    Self::AttemptTimeout => $crate::kit::HttpSetting::AttemptTimeout.meaning(),
+                    Self::OverallTimeout => $crate::kit::HttpSetting::OverallTimeout.meaning(),
+                    Self::MaxAttempts => $crate::kit::HttpSetting::MaxAttempts.meaning(),
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl $crate::kit::EnvSetting for $name {
+            const PREFIX: &'static str = $prefix;
+            const ALL: &'static [Self] = Self::ALL;
+            fn name(self) -> &'static str {
+                Self::name(self)
+            }
+            fn meaning(self) -> &'static str {
+                Self::meaning(self)
+            }
+        }
+    };
+}
+
 /// Reads [`EnvSetting`]s through a lookup (`std::env::var`, a config file's table, a map in
 /// tests). Values are trimmed; blank values count as unset.
 pub struct EnvReader<F> {
@@ -198,5 +389,92 @@ mod tests {
                 .contains("T_IP is not set")
         );
         assert_eq!(S::ALL.len(), 2);
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Full {
+        Key,
+        Http(HttpSetting),
+    }
+
+    impl EnvSetting for Full {
+        const PREFIX: &'static str = "F";
+        const ALL: &'static [Self] = &[
+            Self::Key,
+            Self::Http(HttpSetting::ConnectTimeout),
+            Self::Http(HttpSetting::AttemptTimeout),
+            Self::Http(HttpSetting::OverallTimeout),
+            Self::Http(HttpSetting::MaxAttempts),
+        ];
+        fn name(self) -> &'static str {
+            match self {
+                Self::Key => "F_KEY",
+                Self::Http(HttpSetting::ConnectTimeout) => "F_CONNECT_TIMEOUT_SECS",
+                Self::Http(HttpSetting::AttemptTimeout) => "F_ATTEMPT_TIMEOUT_SECS",
+                Self::Http(HttpSetting::OverallTimeout) => "F_OVERALL_TIMEOUT_SECS",
+                Self::Http(HttpSetting::MaxAttempts) => "F_MAX_ATTEMPTS",
+            }
+        }
+        fn meaning(self) -> &'static str {
+            "a test value"
+        }
+    }
+
+    crate::env_settings! {
+        /// A test enum.
+        enum Declared: "D" {
+            /// `D_KEY`.
+            Key = "KEY" => "the key",
+        }
+    }
+
+    #[test]
+    fn declared_settings_are_named_under_the_prefix() {
+        assert_eq!(check_env_settings::<Declared>(), Ok(()));
+        assert_eq!(Declared::PREFIX, "D");
+        assert_eq!(Declared::Key.name(), "D_KEY");
+        assert_eq!(Declared::Key.meaning(), "the key");
+        assert_eq!(
+            Declared::OverallTimeout.to_string(),
+            "D_OVERALL_TIMEOUT_SECS"
+        );
+        assert_eq!(
+            Declared::MaxAttempts.meaning(),
+            HttpSetting::MaxAttempts.meaning()
+        );
+        let names: Vec<&str> = Declared::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "D_KEY",
+                "D_CONNECT_TIMEOUT_SECS",
+                "D_ATTEMPT_TIMEOUT_SECS",
+                "D_OVERALL_TIMEOUT_SECS",
+                "D_MAX_ATTEMPTS"
+            ]
+        );
+        let env = EnvReader::new(|name: &str| (name == "D_KEY").then(|| "k".to_owned()));
+        assert_eq!(env.get(Declared::Key).as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn settings_enums_are_checked() {
+        assert_eq!(check_env_settings::<Full>(), Ok(()));
+        let missing = check_env_settings::<S>().unwrap_err();
+        assert_eq!(missing, "T_CONNECT_TIMEOUT_SECS is not among the settings");
+    }
+
+    #[test]
+    fn http_config_reads_exactly_the_http_settings() {
+        // Every HttpSetting is read by HttpConfig::with_env_lookup, and nothing else.
+        let read = std::cell::RefCell::new(Vec::new());
+        crate::http::HttpConfig::default()
+            .with_env_lookup("P", |name: &str| {
+                read.borrow_mut().push(name.to_owned());
+                None
+            })
+            .unwrap();
+        let expected: Vec<String> = HttpSetting::ALL.iter().map(|s| s.name("P")).collect();
+        assert_eq!(read.into_inner(), expected);
     }
 }

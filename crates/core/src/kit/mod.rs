@@ -6,15 +6,23 @@
 //! - **HTTP**: [`HttpClient`] runs every request on one path (https only, no redirects,
 //!   timeouts, a size cap, retries by [`OperationKind`], a `tracing` span per operation with a
 //!   masked phone); [`HttpRequest`] and [`Operation`] describe a request, [`HttpResponse`] and
-//!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL. The application tunes it
+//!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL, [`sandbox_url`] its base URL
+//!   in a phone-verify sandbox, and [`base_url_setters!`](crate::base_url_setters) a builder's
+//!   `base_url` and `sandbox_url` setters. The application tunes it
 //!   through [`crate::http::HttpSettings`], which a builder holds.
 //! - **Decoding**: [`lenient`] field decoders for providers whose documentation disagrees on
-//!   types; [`redacted_excerpt`] for a body quoted in an error.
+//!   types; [`HttpResponse::undecodable`] for a body that is not the expected JSON,
+//!   [`redacted_excerpt`], [`scrub_secrets`] and [`mask_numbers`] for what a provider wrote,
+//!   quoted in an error.
 //! - **Errors**: [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`], the types `cargo xtask
 //!   codegen` fills from a provider's `errors.toml`; [`kind_for_status`] for what is not
-//!   documented; [`parse_retry_after`].
+//!   documented; [`kind_for_operation`], the doubt an unavailable provider leaves on a send or
+//!   a code check; [`parse_retry_after`].
 //! - **Settings**: [`EnvSetting`], one typed enum of a provider's variables, and [`EnvReader`],
-//!   which reads them with errors that name the variable.
+//!   which reads them with errors that name the variable;
+//!   [`env_settings!`](crate::env_settings) declares such an enum, with its names, meanings,
+//!   `Display` and the HTTP variables; [`HttpSetting`], the HTTP variables
+//!   every provider lists, and [`check_env_settings`], which a provider's unit test runs.
 
 mod base_url;
 mod client;
@@ -25,13 +33,16 @@ mod request;
 mod response;
 mod stream;
 
-pub use base_url::BaseUrl;
+pub use base_url::{BaseUrl, sandbox_url};
 pub use client::HttpClient;
-pub use env::{EnvReader, EnvSetting};
+pub use env::{EnvReader, EnvSetting, HttpSetting, check_env_settings};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use request::{HttpRequest, Operation, OperationKind};
-pub use response::{HttpResponse, kind_for_status, redacted_excerpt};
+pub use response::{
+    HttpResponse, kind_for_operation, kind_for_status, redacted_excerpt, scrub_secrets,
+};
 pub use stream::HttpStream;
 
 pub use crate::http::config::parse_env_seconds;
 pub use crate::http::retry::parse_retry_after;
+pub use crate::phone::mask_numbers;

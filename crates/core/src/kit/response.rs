@@ -80,22 +80,55 @@ impl HttpResponse {
             .and_then(|v| parse_retry_after(v, self.received_at))
     }
 
-    /// Decodes the body as JSON; failures are [`ErrorKind::Decode`] errors with a short,
-    /// redacted excerpt of the body. serde's own message quotes the offending value, so it is
-    /// redacted the same way and not kept as the error's source.
+    /// Decodes the body as JSON; failures are [`ErrorKind::Decode`] errors built by
+    /// [`undecodable`](Self::undecodable). serde's own message quotes the offending value, so it
+    /// is redacted the same way and not kept as the error's source.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            let content_type = self.header("content-type").unwrap_or("none");
-            self.error(
-                ErrorKind::Decode,
-                format!(
-                    "{} answered with a body that is not the expected JSON ({}; content-type {content_type}; body starts {:?})",
-                    self.operation.name,
-                    redacted_excerpt(e.to_string().as_bytes()),
-                    redacted_excerpt(&self.body)
-                ),
-            )
-        })
+        self.json_scrubbed(&[])
+    }
+
+    /// [`json`](Self::json), with every one of `secrets` (credentials the provider might echo)
+    /// scrubbed from the error before it is redacted.
+    pub fn json_scrubbed<T: DeserializeOwned>(&self, secrets: &[&str]) -> Result<T> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.undecodable(ErrorKind::Decode, &e.to_string(), secrets))
+    }
+
+    /// The error for a body that is not what the provider documents: `kind` (usually
+    /// [`ErrorKind::Decode`]), the operation, HTTP status, `cause` (e.g. serde's message, or
+    /// "not a JSON object"), content type and the start of the body, each with `secrets`
+    /// replaced by `<redacted>` and then passed through [`redacted_excerpt`].
+    ///
+    /// ```
+    /// use phone_verify_core::{ErrorKind, ProviderId};
+    /// use phone_verify_core::kit::{HttpResponse, Operation};
+    ///
+    /// let response = HttpResponse::from_parts(
+    ///     ProviderId::new_static("acme"),
+    ///     Operation::read("fetch"),
+    ///     200,
+    ///     Default::default(),
+    ///     "<html>echo: canary-secret</html>".into(),
+    /// );
+    /// let err = response.undecodable(ErrorKind::Decode, "not JSON", &["canary-secret"]);
+    /// assert!(err.to_string().contains("is not the expected JSON (not JSON;"));
+    /// assert!(!err.to_string().contains("canary"));
+    /// ```
+    pub fn undecodable(&self, kind: ErrorKind, cause: &str, secrets: &[&str]) -> Error {
+        let shown = |text: &str| redacted_excerpt(scrub_secrets(text, secrets).as_bytes());
+        let start = String::from_utf8_lossy(&self.body[..self.body.len().min(1024)]);
+        self.error(
+            kind,
+            format!(
+                "{} answered HTTP {} with a body that is not the expected JSON ({}; \
+                 content-type {}; body starts {:?})",
+                self.operation.name,
+                self.status.as_u16(),
+                shown(cause),
+                shown(self.header("content-type").unwrap_or("none")),
+                shown(&start),
+            ),
+        )
     }
 
     /// An error about this response, with the provider, HTTP status and `Retry-After` filled in.
@@ -112,6 +145,11 @@ impl HttpResponse {
     /// The error kind an HTTP status suggests when the provider's body names no better one.
     pub fn kind_for_status(&self) -> ErrorKind {
         kind_for_status(self.status.as_u16(), self.operation.kind)
+    }
+
+    /// [`kind_for_operation`] of `kind` for this response's status and operation.
+    pub fn kind_for_operation(&self, kind: ErrorKind) -> ErrorKind {
+        kind_for_operation(kind, self.status.as_u16(), self.operation.kind)
     }
 }
 
@@ -144,6 +182,48 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
         500..=599 => ErrorKind::ProviderUnavailable,
         _ => ErrorKind::Provider,
     }
+}
+
+/// The kind of an answer a provider classed as `kind`, given its HTTP `status` and the
+/// operation it answers: a [`ErrorKind::ProviderUnavailable`] answer (other than HTTP 503,
+/// which is refused before processing) leaves a send's outcome unknown
+/// ([`ErrorKind::MaybeSent`]) and a code check's too ([`ErrorKind::OutcomeUnknown`]). Every
+/// other kind, and every other operation, is kept.
+///
+/// ```
+/// use phone_verify_core::ErrorKind;
+/// use phone_verify_core::kit::{OperationKind, kind_for_operation};
+///
+/// let unavailable = ErrorKind::ProviderUnavailable;
+/// assert_eq!(kind_for_operation(unavailable, 500, OperationKind::Send), ErrorKind::MaybeSent);
+/// assert_eq!(kind_for_operation(unavailable, 503, OperationKind::Send), unavailable);
+/// ```
+pub fn kind_for_operation(kind: ErrorKind, status: u16, operation: OperationKind) -> ErrorKind {
+    if kind != ErrorKind::ProviderUnavailable || status == 503 {
+        return kind;
+    }
+    match operation {
+        OperationKind::Send => ErrorKind::MaybeSent,
+        OperationKind::Consume => ErrorKind::OutcomeUnknown,
+        _ => kind,
+    }
+}
+
+/// `text` with every non-empty one of `secrets` replaced by `<redacted>`: for what a provider
+/// wrote, in case it echoes a credential, before it goes into an error or a log.
+///
+/// ```
+/// use phone_verify_core::kit::scrub_secrets;
+///
+/// assert_eq!(scrub_secrets("bad key k-123", &["k-123", ""]), "bad key <redacted>");
+/// ```
+pub fn scrub_secrets(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_owned(), |out, secret| {
+            out.replace(secret, "<redacted>")
+        })
 }
 
 /// A short excerpt of a body for error messages: at most 96 characters, control characters
@@ -227,6 +307,56 @@ mod tests {
         let shown = format!("{err} {err:?}");
         assert!(shown.contains("invalid type"), "{shown}");
         assert!(!shown.contains("5321234567"), "{shown}");
+    }
+
+    #[test]
+    fn kind_for_operation_keeps_doubt() {
+        use OperationKind::{Consume, Read, Send, Write};
+        let unavailable = ErrorKind::ProviderUnavailable;
+        assert_eq!(
+            kind_for_operation(unavailable, 500, Send),
+            ErrorKind::MaybeSent
+        );
+        assert_eq!(
+            kind_for_operation(unavailable, 200, Send),
+            ErrorKind::MaybeSent
+        );
+        assert_eq!(
+            kind_for_operation(unavailable, 502, Consume),
+            ErrorKind::OutcomeUnknown
+        );
+        assert_eq!(kind_for_operation(unavailable, 503, Send), unavailable);
+        assert_eq!(kind_for_operation(unavailable, 503, Consume), unavailable);
+        assert_eq!(kind_for_operation(unavailable, 500, Read), unavailable);
+        assert_eq!(kind_for_operation(unavailable, 500, Write), unavailable);
+        assert_eq!(
+            kind_for_operation(ErrorKind::RateLimited, 500, Send),
+            ErrorKind::RateLimited
+        );
+    }
+
+    #[test]
+    fn undecodable_scrubs_then_redacts() {
+        let response = HttpResponse::from_parts(
+            ProviderId::new_static("acme"),
+            Operation::send("send"),
+            502,
+            HeaderMap::new(),
+            Bytes::from_static(b"<html>user sk:pw +905321234567</html>"),
+        );
+        let err = response.undecodable(ErrorKind::MaybeSent, "not JSON", &["sk:pw", ""]);
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+        assert_eq!(err.http_status(), Some(502));
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("send answered HTTP 502"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert!(!shown.contains("sk:pw"), "{shown}");
+        assert!(!shown.contains("5321234567"), "{shown}");
+        let secret = response
+            .json_scrubbed::<serde_json::Value>(&["sk:pw"])
+            .unwrap_err();
+        assert_eq!(secret.kind(), ErrorKind::Decode);
+        assert!(!secret.to_string().contains("sk:pw"));
     }
 
     #[test]

@@ -10,13 +10,12 @@ use std::fmt;
 use std::io::{self, Read};
 
 use bytes::{Buf, Bytes};
-use phone_verify_core::kit::{HttpStream, redacted_excerpt};
+use phone_verify_core::kit::{HttpStream, redacted_excerpt, scrub_secrets};
 use phone_verify_core::{Error, ErrorKind, Result};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::sync::mpsc;
 
 use crate::config::PROVIDER;
-use crate::errors::scrub;
 use crate::wire::User;
 
 /// Body pieces in flight between the connection and the decoder.
@@ -65,7 +64,7 @@ pub(crate) async fn find_user(
         return Err(err);
     }
     scanned.map_err(|e| {
-        let cause = redacted_excerpt(scrub(&e.to_string(), secrets).as_bytes());
+        let cause = redacted_excerpt(scrub_secrets(&e.to_string(), secrets).as_bytes());
         Error::new(
             ErrorKind::Decode,
             format!(
