@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use phone_verify::guard::{Guard, GuardConfig, Limit, MemoryStore};
 use phone_verify::providers::verifykit::{VerifyKitBuilder, VerifyKitClient};
-use phone_verify::providers::verigator::VerigatorBuilder;
+use phone_verify::providers::verigator::{self, VerigatorBuilder};
+use phone_verify::providers::{verifik, verifykit};
 use phone_verify::router::{EXTRA_ROUTE, Route, Router, Rule};
 use phone_verify::{
     Error, ErrorKind, PhoneVerifier, Registry, Result, SessionResolver, Verification,
@@ -116,8 +117,14 @@ impl Backend {
                 })?;
                 let url = sandbox.base_url();
                 let mut routes = vec![
-                    build("verifykit", &[("VERIFYKIT_SANDBOX_URL", url.clone())])?,
-                    build("verifik", &[("VERIFIK_SANDBOX_URL", url.clone())])?,
+                    build(
+                        "verifykit",
+                        &[(verifykit::VerifyKitSetting::SandboxUrl.name(), url.clone())],
+                    )?,
+                    build(
+                        "verifik",
+                        &[(verifik::VerifikSetting::SandboxUrl.name(), url.clone())],
+                    )?,
                 ];
                 let service = VerigatorBuilder::sandbox(&url)
                     .build_client()?
@@ -129,8 +136,8 @@ impl Backend {
                 routes.push(build(
                     "verigator",
                     &[
-                        ("VERIGATOR_SANDBOX_URL", url.clone()),
-                        ("VERIGATOR_SERVICE_ID", service.id),
+                        (verigator::VerigatorSetting::SandboxUrl.name(), url.clone()),
+                        (verigator::VerigatorSetting::ServiceId.name(), service.id),
                     ],
                 )?);
                 let verifykit = VerifyKitBuilder::sandbox(&url).build_client()?;
@@ -140,8 +147,8 @@ impl Backend {
                 let verifykit = VerifyKitBuilder::from_env()?.build_client()?;
                 let mut routes = vec![build_from_env("verifykit")?];
                 for (name, variable) in [
-                    ("verifik", "VERIFIK_TOKEN"),
-                    ("verigator", "VERIGATOR_USERNAME"),
+                    ("verifik", verifik::VerifikSetting::Token.name()),
+                    ("verigator", verigator::VerigatorSetting::Username.name()),
                 ] {
                     if std::env::var_os(variable).is_some() {
                         routes.push(build_from_env(name)?);
