@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 
-use phone_verify::{CheckOutcome, RejectReason, Rejection, Verification, VerifiedPhone};
+use phone_verify::{CheckOutcome, RejectReason, Rejection, Verification, ResolvedSession};
 use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
 use time::OffsetDateTime;
@@ -78,7 +78,7 @@ pub(crate) fn outcome(outcome: &CheckOutcome) -> (String, u8) {
 }
 
 /// One line describing a resolved session.
-pub(crate) fn verified_phone(phone: &VerifiedPhone) -> String {
+pub(crate) fn verified_phone(phone: &ResolvedSession) -> String {
     let mut text = format!("{} verified by {}", phone.phone.e164(), phone.channel);
     if let Some(at) = phone.verified_at {
         let _ = write!(text, " at {}", timestamp(at));

@@ -8,7 +8,7 @@ use crate::code::Code;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::{CheckOutcome, RejectReason, Rejection};
 use crate::request::{CheckRequest, RequestContext};
-use crate::session::{SessionId, VerifiedPhone};
+use crate::session::{SessionId, ResolvedSession};
 use crate::verification::Verification;
 use crate::verifier::{PhoneVerifier, SessionResolver};
 
@@ -91,7 +91,7 @@ impl<T: PhoneVerifier + ?Sized> PhoneVerifierExt for T {}
 #[async_trait]
 pub trait SessionResolverExt: SessionResolver {
     /// Resolves a session with no end-user context.
-    async fn resolve_session(&self, session: &SessionId) -> Result<VerifiedPhone> {
+    async fn resolve_session(&self, session: &SessionId) -> Result<ResolvedSession> {
         self.resolve(session, &RequestContext::default()).await
     }
 }

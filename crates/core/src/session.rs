@@ -1,4 +1,4 @@
-//! [`SessionId`] and [`VerifiedPhone`]: resolving a completed verification server-side.
+//! [`SessionId`] and [`ResolvedSession`]: resolving a completed verification server-side.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -74,7 +74,7 @@ impl fmt::Display for SessionId {
 /// A phone number a provider has verified, as resolved from a session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct VerifiedPhone {
+pub struct ResolvedSession {
     /// The verified number.
     pub phone: PhoneNumber,
     /// The channel it was verified on.
@@ -89,7 +89,7 @@ pub struct VerifiedPhone {
     pub extras: BTreeMap<String, serde_json::Value>,
 }
 
-impl VerifiedPhone {
+impl ResolvedSession {
     /// A verified phone.
     pub fn new(phone: PhoneNumber, channel: Channel, provider: ProviderId) -> Self {
         Self {

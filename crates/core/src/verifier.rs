@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::outcome::CheckOutcome;
 use crate::provider::{Capabilities, ProviderId};
 use crate::request::{CheckRequest, RequestContext, StartRequest};
-use crate::session::{SessionId, VerifiedPhone};
+use crate::session::{SessionId, ResolvedSession};
 use crate::verification::Verification;
 
 /// Starts verifications and checks them.
@@ -82,7 +82,7 @@ pub trait SessionResolver: Send + Sync + Debug {
 
     /// Resolves `session` into the phone the provider verified.
     async fn resolve(&self, session: &SessionId, context: &RequestContext)
-    -> Result<VerifiedPhone>;
+    -> Result<ResolvedSession>;
 }
 
 macro_rules! forward_impls {
@@ -108,7 +108,7 @@ macro_rules! forward_impls {
             fn provider(&self) -> ProviderId {
                 (**self).provider()
             }
-            async fn resolve(&self, session: &SessionId, context: &RequestContext) -> Result<VerifiedPhone> {
+            async fn resolve(&self, session: &SessionId, context: &RequestContext) -> Result<ResolvedSession> {
                 (**self).resolve(session, context).await
             }
         }

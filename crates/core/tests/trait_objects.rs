@@ -11,7 +11,7 @@ use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, Code, Error, ErrorKind, MockPhoneVerifier,
     MockSessionResolver, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason,
     Rejection, SessionId, SessionResolver, SessionResolverExt, StartRequest, Verification,
-    Verified, VerifiedPhone,
+    Verified, ResolvedSession,
 };
 
 /// Application code under test: it only knows the trait objects.
@@ -158,7 +158,7 @@ async fn session_resolver_trait_object() {
         .times(1)
         .returning(|session, _| {
             assert_eq!(session.as_str(), "QWERTY123456");
-            Ok(VerifiedPhone::new(
+            Ok(ResolvedSession::new(
                 "+905321234567".parse().unwrap(),
                 Channel::WhatsApp,
                 ProviderId::new_static("mock"),

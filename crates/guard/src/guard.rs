@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber, PhoneVerifier,
     ProviderId, RejectReason, Rejection, RequestContext, Result, SessionId, SessionResolver,
-    StartRequest, Verification, VerifiedPhone,
+    StartRequest, Verification, ResolvedSession,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -569,7 +569,7 @@ impl SessionResolver for Guard {
         &self,
         session: &SessionId,
         context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         match &self.resolver {
             Some(resolver) => resolver.resolve(session, context).await,
             None => Err(Error::unsupported(

@@ -15,7 +15,7 @@ pub use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, HANDLE_FORMAT,
     HANDLE_VERSION, Language, PhoneError, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId,
     RejectReason, Rejection, RequestContext, Result, ReverseFlow, SessionId, SessionResolver,
-    SessionResolverExt, StartRequest, Verification, Verified, VerifiedPhone, async_trait, http,
+    SessionResolverExt, StartRequest, Verification, Verified, ResolvedSession, async_trait, http,
     reqwest, secrecy, time,
 };
 #[cfg(feature = "mock")]

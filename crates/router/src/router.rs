@@ -10,7 +10,7 @@ use phone_verify_core::http::{Clock, SystemClock};
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
     RejectReason, RequestContext, Result, SessionId, SessionResolver, StartRequest, Verification,
-    VerifiedPhone,
+    ResolvedSession,
 };
 use serde::{Deserialize, Serialize};
 
@@ -600,7 +600,7 @@ impl SessionResolver for Router {
         &self,
         session: &SessionId,
         context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         let mut last = None;
         for &at in &self.resolve_order {
             let e = &self.routes[at];

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber, PhoneVerifier,
     ProviderId, RejectReason, Rejection, RequestContext, Result, SessionId, SessionResolver,
-    StartRequest, Verification, VerifiedPhone, async_trait,
+    StartRequest, Verification, ResolvedSession, async_trait,
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
 use phone_verify_testkit::{Harness, HarnessResult, MultiHarness, Report, Status, run};
@@ -150,13 +150,13 @@ impl SessionResolver for Broken {
         &self,
         session: &SessionId,
         context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         match self.inner.resolve(session, context).await {
             Err(err)
                 if self.flaw == Flaw::ResolvesAnything && err.kind() == ErrorKind::NotFound =>
             {
                 let phone: PhoneNumber = "+50760000001".parse()?;
-                Ok(VerifiedPhone::new(
+                Ok(ResolvedSession::new(
                     phone,
                     phone_verify_core::Channel::Sms,
                     InMemoryVerifier::PROVIDER,
@@ -460,7 +460,7 @@ impl SessionResolver for Relabelled {
         &self,
         session: &SessionId,
         context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         let mut found = self.inner.resolve(session, context).await?;
         found.provider = self.sessions.clone();
         Ok(found)

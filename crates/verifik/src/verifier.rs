@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RequestContext, Result, SessionId, SessionResolver, StartRequest,
-    Verification, Verified, VerifiedPhone,
+    Verification, Verified, ResolvedSession,
 };
 use secrecy::SecretString;
 use time::OffsetDateTime;
@@ -402,7 +402,7 @@ impl SessionResolver for Verifik {
         &self,
         session: &SessionId,
         _context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         let id = require_id("validation id", session.as_str())?;
         let validation = self.client.get_validation(id).await?;
         if !validation.is_validated() {
@@ -421,7 +421,7 @@ impl SessionResolver for Verifik {
             .and_then(PhoneGateway::channel)
             .unwrap_or_else(|| Channel::Other("unknown".to_owned()));
         let mut verified =
-            VerifiedPhone::new(phone, channel, PROVIDER).with_verified_at(validation.validated_at);
+            ResolvedSession::new(phone, channel, PROVIDER).with_verified_at(validation.validated_at);
         if let Some(kind) = &validation.kind {
             verified = verified.with_extra("type", kind.as_str());
         }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, Result, ReverseFlow,
-    SessionId, SessionResolver, StartRequest, Verification, Verified, VerifiedPhone,
+    SessionId, SessionResolver, StartRequest, Verification, Verified, ResolvedSession,
 };
 use time::OffsetDateTime;
 
@@ -110,7 +110,7 @@ impl fmt::Display for Flow {
 ///
 /// E-mail verification (`start-email`, `check-email`) is on the typed client only
 /// ([`VerifyKitClient::start_email`]): it verifies an address, not a phone, so it has no
-/// [`Verified::phone`] or [`VerifiedPhone`] to report.
+/// [`Verified::phone`] or [`ResolvedSession`] to report.
 #[derive(Clone, Debug)]
 pub struct VerifyKit {
     client: VerifyKitClient,
@@ -377,12 +377,12 @@ impl SessionResolver for VerifyKit {
         &self,
         session: &SessionId,
         context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         let result = self.client.result(session, context).await?;
         let phone = reported_phone(&result.phone_number, "result")?;
         let channel = result_channel(&result).unwrap_or(Channel::Other("unknown".to_owned()));
         let mut verified =
-            VerifiedPhone::new(phone, channel, PROVIDER).with_verified_at(result.validation_date);
+            ResolvedSession::new(phone, channel, PROVIDER).with_verified_at(result.validation_date);
         if let Some(network) = result.mobile_network.filter(|n| !n.is_null()) {
             verified = verified.with_extra("mobile_network", network);
         }

@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
-use phone_verify::{PhoneNumber, Verification, VerifiedPhone};
+use phone_verify::{PhoneNumber, Verification, ResolvedSession};
 use rand::RngCore as _;
 use time::OffsetDateTime;
 
@@ -74,7 +74,7 @@ pub struct Done {
     /// When the provider verified it.
     pub verified_at: Option<OffsetDateTime>,
     /// What the session resolver reported, for reverse flows.
-    pub resolved: Option<VerifiedPhone>,
+    pub resolved: Option<ResolvedSession>,
 }
 
 /// One visitor's state.

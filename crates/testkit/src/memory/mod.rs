@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, PhoneVerifier, ProviderId,
     RequestContext, Result, ReverseFlow, SessionId, SessionResolver, StartRequest, Verification,
-    VerifiedPhone,
+    ResolvedSession,
 };
 
 pub use harness::InMemoryHarness;
@@ -163,7 +163,7 @@ impl SessionResolver for InMemoryVerifier {
         &self,
         session: &SessionId,
         _context: &RequestContext,
-    ) -> Result<VerifiedPhone> {
+    ) -> Result<ResolvedSession> {
         // Session ids are `ses_` and 32 hex digits: refuse anything else before asking.
         let id = session.as_str();
         let well_formed = id.len() == 36

@@ -12,7 +12,7 @@ use std::time::Duration;
 use phone_verify_core::time::OffsetDateTime;
 use phone_verify_core::{
     Channel, CheckOutcome, Code, Error, ErrorKind, PhoneNumber, RejectReason, Rejection, Result,
-    SessionId, Verified, VerifiedPhone,
+    SessionId, Verified, ResolvedSession,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -74,7 +74,7 @@ struct Inner {
     rng: ChaCha20Rng,
     clock_offset: Duration,
     flows: HashMap<String, Flow>,
-    sessions: HashMap<String, VerifiedPhone>,
+    sessions: HashMap<String, ResolvedSession>,
     outbox: Vec<SentMessage>,
     counts: RequestCounts,
     fail_next_send: Option<ErrorKind>,
@@ -313,7 +313,7 @@ impl InMemoryState {
     }
 
     /// `GET /sessions/{id}`: the phone a session verified.
-    pub(super) fn resolve(&self, session: &str) -> Result<VerifiedPhone> {
+    pub(super) fn resolve(&self, session: &str) -> Result<ResolvedSession> {
         let mut inner = self.lock();
         inner.counts.total += 1;
         inner
@@ -367,11 +367,11 @@ fn verify(
     flow: &Flow,
     phone: PhoneNumber,
     now: OffsetDateTime,
-    sessions: &mut HashMap<String, VerifiedPhone>,
+    sessions: &mut HashMap<String, ResolvedSession>,
     rng: &mut ChaCha20Rng,
 ) -> Verified {
     let session = format!("ses_{:032x}", rng.random::<u128>());
-    let resolved = VerifiedPhone::new(
+    let resolved = ResolvedSession::new(
         phone.clone(),
         flow.channel.clone(),
         InMemoryVerifier::PROVIDER,
