@@ -92,10 +92,10 @@ async fn sms_code_is_delivered_and_verifies() {
         .check_code(&handle, &delivered(&sandbox, &handle))
         .await
         .unwrap();
-    let verified = outcome.verified().expect("verified");
-    assert_eq!(verified.phone, Some(number));
-    assert_eq!(verified.channel, Channel::Sms);
-    assert!(verified.verified_at.is_some());
+    let confirmed = outcome.verified().expect("verified");
+    assert_eq!(confirmed.phone, Some(number));
+    assert_eq!(confirmed.channel, Channel::Sms);
+    assert!(confirmed.verified_at.is_some());
     assert_eq!(sends(&sandbox), 1);
 }
 
@@ -221,9 +221,9 @@ async fn a_handle_in_json_is_checked_by_a_fresh_client_elsewhere() {
         .check_code(&handle, &delivered(&sandbox, &handle))
         .await
         .unwrap();
-    let verified = outcome.verified().expect("verified");
-    assert_eq!(verified.channel, Channel::WhatsApp);
-    assert_eq!(verified.phone, Some(number.clone()));
+    let confirmed = outcome.verified().expect("verified");
+    assert_eq!(confirmed.channel, Channel::WhatsApp);
+    assert_eq!(confirmed.phone, Some(number.clone()));
     assert_eq!(sandbox.messages(number.e164())[0].channel, SentOn::Whatsapp);
 }
 
