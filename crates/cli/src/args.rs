@@ -30,8 +30,7 @@ Exit codes:
   64  usage: bad arguments, phone number, code or handle file; nothing was sent";
 
 /// Phone-number verification from the shell: VerifyKit, Verifik, Messente Verigator and Twilio
-/// Verify, against
-/// an embedded sandbox by default.
+/// Verify, against an embedded sandbox by default.
 #[derive(Debug, Parser)]
 #[command(
     name = "phone-verify",
