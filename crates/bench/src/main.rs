@@ -131,6 +131,7 @@ const PROVIDERS: &[(&str, &str)] = &[
     ("verifykit", "phone-verify-verifykit"),
     ("verifik", "phone-verify-verifik"),
     ("verigator", "phone-verify-verigator"),
+    ("twilio", "phone-verify-twilio"),
 ];
 
 fn main() -> Result<()> {
@@ -367,6 +368,7 @@ async fn make_target(
         "verifykit" => Arc::new(targets::verifykit::VerifyKitTarget::new(sandbox, phones)?),
         "verifik" => Arc::new(targets::verifik::VerifikTarget::new(sandbox, phones)?),
         "verigator" => Arc::new(targets::verigator::VerigatorTarget::new(sandbox, phones).await?),
+        "twilio" => Arc::new(targets::twilio::TwilioTarget::new(sandbox, phones)?),
         other => anyhow::bail!("unknown provider {other}"),
     })
 }

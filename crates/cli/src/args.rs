@@ -29,8 +29,8 @@ Exit codes:
       --wait timed out)
   64  usage: bad arguments, phone number, code or handle file; nothing was sent";
 
-/// Phone-number verification from the shell: VerifyKit, Verifik and Messente Verigator, against
-/// an embedded sandbox by default.
+/// Phone-number verification from the shell: VerifyKit, Verifik, Messente Verigator and Twilio
+/// Verify, against an embedded sandbox by default.
 #[derive(Debug, Parser)]
 #[command(
     name = "phone-verify",
@@ -109,7 +109,7 @@ pub(crate) enum Command {
     /// Verifik account commands
     #[command(subcommand)]
     Verifik(VerifikCommand),
-    /// Serve the sandbox (VerifyKit, Verifik and Verigator) for local development
+    /// Serve the sandbox (VerifyKit, Verifik, Verigator and Twilio) for local development
     Sandbox(SandboxArgs),
     /// The guard's counters (with --guard)
     #[command(subcommand)]

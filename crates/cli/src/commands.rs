@@ -549,6 +549,7 @@ pub(crate) async fn sandbox(args: SandboxArgs, json: bool) -> Outcome {
             "verifykit_api_url": sandbox.verifykit_api_url(),
             "verifik_url": sandbox.verifik_url(),
             "verigator_url": sandbox.verigator_url(),
+            "twilio_url": sandbox.twilio_url(),
             "control_url": sandbox.control_url(),
         }));
     } else {
@@ -569,6 +570,13 @@ pub(crate) async fn sandbox(args: SandboxArgs, json: bool) -> Outcome {
             "  Verigator     {}  (X-Service-Auth: {})",
             sandbox.verigator_url(),
             c.verigator_service_auth()
+        );
+        outln!(
+            "  Twilio        {}  (Basic {}:{}, service {})",
+            sandbox.twilio_url(),
+            twilio::SANDBOX_ACCOUNT_SID,
+            twilio::SANDBOX_AUTH_TOKEN,
+            twilio::SANDBOX_SERVICE_SID
         );
         outln!(
             "  sent messages {}/messages   (Ctrl-C stops the sandbox)",

@@ -49,8 +49,8 @@ pub(crate) async fn run(json: bool) -> Outcome {
         steps: Vec::new(),
     };
     demo.say(&format!(
-        "phone-verify demo: VerifyKit, Verifik and Messente Verigator through Arc<dyn \
-         PhoneVerifier>,\nagainst an embedded sandbox at {}: no real message is sent, nothing \
+        "phone-verify demo: VerifyKit, Verifik, Messente Verigator and Twilio Verify through \
+         Arc<dyn PhoneVerifier>,\nagainst an embedded sandbox at {}: no real message is sent, nothing \
          leaves this machine.",
         demo.sandbox.base_url()
     ));
@@ -60,6 +60,8 @@ pub(crate) async fn run(json: bool) -> Outcome {
     let result = demo.verifik().await;
     demo.finish(result);
     let result = demo.verigator().await;
+    demo.finish(result);
+    let result = demo.twilio().await;
     demo.finish(result);
 
     let failed = demo.steps.iter().filter(|s| !s.ok).count();
@@ -458,6 +460,76 @@ impl Demo {
         })?;
         self.ok(format!(
             "the same TOTP code again → rejected: {} (a verification is used once)",
+            output::rejection(rejection)
+        ));
+        Ok(())
+    }
+
+    /// Twilio Verify: an SMS code (wrong, right from a fresh client, again after approval), a
+    /// voice-call code, and the five wrong codes a verification takes.
+    async fn twilio(&mut self) -> Result<(), Unexpected> {
+        let settings = [("TWILIO_SANDBOX_URL", self.sandbox.base_url())];
+        let provider = self.build("twilio", &settings)?;
+        let verifier = provider.verifier.clone();
+        self.section("Twilio Verify", &verifier.capabilities());
+        if provider.resolver.is_some() {
+            return Err("Twilio has no sessions, yet came with a resolver".to_owned());
+        }
+        let phone = "+15017122661";
+        let number: phone_verify::PhoneNumber = phone.parse().map_err(|e| format!("{e}"))?;
+
+        let handle = Self::start(verifier.as_ref(), &StartRequest::sms(number.clone())).await?;
+        self.ok(output::started(&handle));
+        let code = self.outbox(phone)?;
+        let wrong = wrong_code(&code);
+        let outcome = Self::check(verifier.as_ref(), &handle, &wrong).await?;
+        let rejection = expect_rejected(&outcome, RejectReason::WrongCode)?;
+        self.ok(format!(
+            "wrong code {wrong} → rejected: {}",
+            output::rejection(rejection)
+        ));
+        let saved = handle.to_json().map_err(|e| e.to_string())?;
+        let fresh = self.build("twilio", &settings)?.verifier;
+        let handle = Verification::from_json(&saved).map_err(|e| e.to_string())?;
+        let outcome = Self::check(fresh.as_ref(), &handle, &code).await?;
+        expect_verified(&outcome, phone)?;
+        self.ok(format!(
+            "code {code}, checked by a fresh client from the handle's JSON → verified {phone}"
+        ));
+        let outcome = Self::check(verifier.as_ref(), &handle, &code).await?;
+        let rejection = expect_rejected(&outcome, RejectReason::NotFound)?;
+        self.ok(format!(
+            "the same code again → rejected: {} (Twilio deletes approved verifications)",
+            output::rejection(rejection)
+        ));
+
+        let call = StartRequest::otp(Channel::Voice, number.clone());
+        let handle = Self::start(verifier.as_ref(), &call).await?;
+        self.ok(output::started(&handle));
+        let code = self.outbox(phone)?;
+        let outcome = Self::check(verifier.as_ref(), &handle, &code).await?;
+        expect_verified(&outcome, phone)?;
+        self.ok(format!(
+            "code {code}, read out by a call → verified {phone}"
+        ));
+
+        let handle = Self::start(verifier.as_ref(), &StartRequest::sms(number)).await?;
+        let code = self.outbox(phone)?;
+        let wrong = wrong_code(&code);
+        for _ in 0..4 {
+            let outcome = Self::check(verifier.as_ref(), &handle, &wrong).await?;
+            expect_rejected(&outcome, RejectReason::WrongCode)?;
+        }
+        let outcome = Self::check(verifier.as_ref(), &handle, &wrong).await?;
+        let rejection = expect_rejected(&outcome, RejectReason::TooManyAttempts)?;
+        self.ok(format!(
+            "a new code, then five wrong ones → rejected: {}",
+            output::rejection(rejection)
+        ));
+        let outcome = Self::check(verifier.as_ref(), &handle, &code).await?;
+        let rejection = expect_rejected(&outcome, RejectReason::TooManyAttempts)?;
+        self.ok(format!(
+            "the right code {code} after that → rejected: {}",
             output::rejection(rejection)
         ));
         Ok(())

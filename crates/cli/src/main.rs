@@ -1,5 +1,5 @@
-//! `phone-verify`: phone-number verification from the shell, through VerifyKit, Verifik and
-//! Messente Verigator, against an embedded sandbox unless told otherwise. See the crate's
+//! `phone-verify`: phone-number verification from the shell, through VerifyKit, Verifik,
+//! Messente Verigator and Twilio Verify, against an embedded sandbox unless told otherwise. See the crate's
 //! README and `phone-verify --help`.
 
 /// `println!` that ignores a closed stdout (`phone-verify countries | head -1`) instead of

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 
-use phone_verify::{CheckOutcome, RejectReason, Rejection, Verification, ResolvedSession};
+use phone_verify::{CheckOutcome, RejectReason, Rejection, ResolvedSession, Verification};
 use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
 use time::OffsetDateTime;

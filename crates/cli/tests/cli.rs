@@ -168,6 +168,13 @@ fn demo_runs_every_flow_of_every_provider() {
         "session resolved on the server → +573001234567 verified by sms",
         "RFC 6238 from the enrolled secret",
         "→ verified +37251234567",
+        "Twilio Verify: codes by sms, whatsapp, voice; no sessions",
+        "wrong code 000000 → rejected: wrong code (code pending",
+        "checked by a fresh client from the handle's JSON → verified +15017122661",
+        "the same code again → rejected: no such pending verification (used, replaced or never started) (code 20404",
+        "read out by a call → verified +15017122661",
+        "five wrong ones → rejected: too many attempts: start a new verification later (code max_attempts_reached",
+        "after that → rejected: too many attempts: start a new verification later (code 60202",
         "demo: all ",
     ] {
         assert!(
@@ -832,6 +839,25 @@ fn the_sandbox_command_serves_other_processes() {
             |w| w.trim_end_matches(':').to_owned(),
         );
     assert!(first.contains("no real message is sent"), "{first}");
+    // Every provider's URL and credentials follow, Twilio's among them.
+    let listing: Vec<String> = (&mut lines)
+        .lines()
+        .take(6)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let twilio = listing
+        .iter()
+        .find(|l| l.trim_start().starts_with("Twilio"))
+        .unwrap_or_else(|| panic!("no Twilio line in {listing:?}"));
+    assert!(twilio.contains(&format!("{url}/twilio/v2")), "{twilio}");
+    assert!(
+        twilio.contains("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:sandbox-auth-token"),
+        "{twilio}"
+    );
+    assert!(
+        twilio.contains("VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        "{twilio}"
+    );
 
     let dir = std::env::temp_dir().join(format!("phone-verify-cli-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

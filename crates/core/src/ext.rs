@@ -8,7 +8,7 @@ use crate::code::Code;
 use crate::error::{Error, ErrorKind, Result};
 use crate::outcome::{CheckOutcome, RejectReason, Rejection};
 use crate::request::{CheckRequest, RequestContext};
-use crate::session::{SessionId, ResolvedSession};
+use crate::session::{ResolvedSession, SessionId};
 use crate::verification::Verification;
 use crate::verifier::{PhoneVerifier, SessionResolver};
 

@@ -23,7 +23,7 @@ pub use outcome::{CheckOutcome, RejectReason, Rejection, Verified};
 pub use phone::{PhoneError, PhoneNumber};
 pub use provider::{Capabilities, ProviderId};
 pub use request::{CheckRequest, Language, RequestContext, StartRequest};
-pub use session::{SessionId, ResolvedSession};
+pub use session::{ResolvedSession, SessionId};
 pub use verification::{HANDLE_FORMAT, HANDLE_VERSION, ReverseFlow, Verification};
 #[cfg(feature = "mock")]
 pub use verifier::{MockPhoneVerifier, MockSessionResolver};

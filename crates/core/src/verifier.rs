@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::outcome::CheckOutcome;
 use crate::provider::{Capabilities, ProviderId};
 use crate::request::{CheckRequest, RequestContext, StartRequest};
-use crate::session::{SessionId, ResolvedSession};
+use crate::session::{ResolvedSession, SessionId};
 use crate::verification::Verification;
 
 /// Starts verifications and checks them.
@@ -81,8 +81,11 @@ pub trait SessionResolver: Send + Sync + Debug {
     fn provider(&self) -> ProviderId;
 
     /// Resolves `session` into the phone the provider verified.
-    async fn resolve(&self, session: &SessionId, context: &RequestContext)
-    -> Result<ResolvedSession>;
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<ResolvedSession>;
 }
 
 macro_rules! forward_impls {

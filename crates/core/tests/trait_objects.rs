@@ -10,8 +10,8 @@ use mockall::predicate::always;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, Code, Error, ErrorKind, MockPhoneVerifier,
     MockSessionResolver, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason,
-    Rejection, SessionId, SessionResolver, SessionResolverExt, StartRequest, Verification,
-    Verified, ResolvedSession,
+    Rejection, ResolvedSession, SessionId, SessionResolver, SessionResolverExt, StartRequest,
+    Verification, Verified,
 };
 
 /// Application code under test: it only knows the trait objects.

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber, PhoneVerifier,
-    ProviderId, RejectReason, Rejection, RequestContext, Result, SessionId, SessionResolver,
-    StartRequest, Verification, ResolvedSession,
+    ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result, SessionId,
+    SessionResolver, StartRequest, Verification,
 };
 use secrecy::{ExposeSecret, SecretString};
 

@@ -14,8 +14,8 @@ mod routing;
 pub use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, HANDLE_FORMAT,
     HANDLE_VERSION, Language, PhoneError, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId,
-    RejectReason, Rejection, RequestContext, Result, ReverseFlow, SessionId, SessionResolver,
-    SessionResolverExt, StartRequest, Verification, Verified, ResolvedSession, async_trait, http,
+    RejectReason, Rejection, RequestContext, ResolvedSession, Result, ReverseFlow, SessionId,
+    SessionResolver, SessionResolverExt, StartRequest, Verification, Verified, async_trait, http,
     reqwest, secrecy, time,
 };
 #[cfg(feature = "mock")]

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use phone_verify_core::http::{Clock, SystemClock};
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
-    RejectReason, RequestContext, Result, SessionId, SessionResolver, StartRequest, Verification,
-    ResolvedSession,
+    RejectReason, RequestContext, ResolvedSession, Result, SessionId, SessionResolver,
+    StartRequest, Verification,
 };
 use serde::{Deserialize, Serialize};
 

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber, PhoneVerifier,
-    ProviderId, RejectReason, Rejection, RequestContext, Result, SessionId, SessionResolver,
-    StartRequest, Verification, ResolvedSession, async_trait,
+    ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result, SessionId,
+    SessionResolver, StartRequest, Verification, async_trait,
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
 use phone_verify_testkit::{Harness, HarnessResult, MultiHarness, Report, Status, run};

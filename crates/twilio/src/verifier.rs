@@ -1,8 +1,10 @@
 //! [`Twilio`]: the [`PhoneVerifier`] of Twilio Verify v2.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use phone_verify_core::http::Clock;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RejectReason, Rejection, Result, StartRequest, Verification,
@@ -36,6 +38,8 @@ pub const EXTRA_SERVICE_SID: &str = "service_sid";
 pub struct Twilio {
     client: TwilioClient,
     service_sid: String,
+    /// What `check` tells expiry by (the builder's [`TwilioBuilder::clock`]).
+    clock: Arc<dyn Clock>,
 }
 
 impl TwilioBuilder {
@@ -52,6 +56,7 @@ impl TwilioBuilder {
         Ok(Twilio {
             client,
             service_sid,
+            clock: Arc::clone(&self.clock),
         })
     }
 }
@@ -150,7 +155,7 @@ impl PhoneVerifier for Twilio {
         let answer = match self.client.check_verification(service, code, &target).await {
             Ok(answer) => answer,
             Err(error) => {
-                let expired = verification.is_expired_at(OffsetDateTime::now_utc());
+                let expired = verification.is_expired_at(OffsetDateTime::from(self.clock.now()));
                 return match errors::check_rejection(&error, expired) {
                     Some(rejection) => Ok(CheckOutcome::Rejected(rejection)),
                     None => Err(error),

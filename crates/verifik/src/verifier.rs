@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
-    PhoneVerifier, ProviderId, RequestContext, Result, SessionId, SessionResolver, StartRequest,
-    Verification, Verified, ResolvedSession,
+    PhoneVerifier, ProviderId, RequestContext, ResolvedSession, Result, SessionId, SessionResolver,
+    StartRequest, Verification, Verified,
 };
 use secrecy::SecretString;
 use time::OffsetDateTime;
@@ -420,8 +420,8 @@ impl SessionResolver for Verifik {
             .as_ref()
             .and_then(PhoneGateway::channel)
             .unwrap_or_else(|| Channel::Other("unknown".to_owned()));
-        let mut verified =
-            ResolvedSession::new(phone, channel, PROVIDER).with_verified_at(validation.validated_at);
+        let mut verified = ResolvedSession::new(phone, channel, PROVIDER)
+            .with_verified_at(validation.validated_at);
         if let Some(kind) = &validation.kind {
             verified = verified.with_extra("type", kind.as_str());
         }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
-    PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, Result, ReverseFlow,
-    SessionId, SessionResolver, StartRequest, Verification, Verified, ResolvedSession,
+    PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result,
+    ReverseFlow, SessionId, SessionResolver, StartRequest, Verification, Verified,
 };
 use time::OffsetDateTime;
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use phone_verify::guard::{Guard, GuardConfig, Limit, MemoryStore};
 use phone_verify::providers::verifykit::{VerifyKitBuilder, VerifyKitClient};
-use phone_verify::providers::verigator::{self, VerigatorBuilder};
-use phone_verify::providers::{verifik, verifykit};
+use phone_verify::providers::verigator::VerigatorBuilder;
+use phone_verify::providers::{twilio, verifik, verifykit, verigator};
 use phone_verify::router::{EXTRA_ROUTE, Route, Router, Rule};
 use phone_verify::{
     Error, ErrorKind, PhoneVerifier, Registry, Result, SessionResolver, Verification,
@@ -23,15 +23,17 @@ pub enum Target {
     /// no network, no real message.
     Embedded(InitTheme),
     /// The real providers, configured from the environment (`VERIFYKIT_SERVER_KEY`, and
-    /// `VERIFIK_TOKEN`, `VERIGATOR_USERNAME`/`_PASSWORD`/`_SERVICE_ID` when set).
+    /// `VERIFIK_TOKEN`, `VERIGATOR_USERNAME`/`_PASSWORD`/`_SERVICE_ID`,
+    /// `TWILIO_ACCOUNT_SID`/`_AUTH_TOKEN` (or `TWILIO_API_KEY_SID`/`_SECRET`) and
+    /// `TWILIO_SERVICE_SID` when set).
     Live,
 }
 
 /// The provider a visitor picks for a code: the router's own rules, or one route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Choice {
-    /// The router's rules: VerifyKit for Turkey, Verifik for Latin America, failover to the
-    /// others.
+    /// The router's rules: VerifyKit for Turkey, Verifik for Colombia and Mexico, Twilio for
+    /// North America (+1), failover to the others.
     Auto,
     /// VerifyKit only.
     VerifyKit,
@@ -39,11 +41,19 @@ pub enum Choice {
     Verifik,
     /// Messente Verigator only.
     Verigator,
+    /// Twilio Verify only.
+    Twilio,
 }
 
 impl Choice {
     /// Every choice, in the order the picker shows them.
-    pub const ALL: [Self; 4] = [Self::Auto, Self::VerifyKit, Self::Verifik, Self::Verigator];
+    pub const ALL: [Self; 5] = [
+        Self::Auto,
+        Self::VerifyKit,
+        Self::Verifik,
+        Self::Verigator,
+        Self::Twilio,
+    ];
 
     /// The route name (`auto` for the rules).
     pub fn as_str(self) -> &'static str {
@@ -52,6 +62,7 @@ impl Choice {
             Self::VerifyKit => "verifykit",
             Self::Verifik => "verifik",
             Self::Verigator => "verigator",
+            Self::Twilio => "twilio",
         }
     }
 
@@ -62,6 +73,7 @@ impl Choice {
             Self::VerifyKit => "VerifyKit",
             Self::Verifik => "Verifik",
             Self::Verigator => "Messente Verigator",
+            Self::Twilio => "Twilio Verify",
         }
     }
 
@@ -140,17 +152,32 @@ impl Backend {
                         (verigator::VerigatorSetting::ServiceId.name(), service.id),
                     ],
                 )?);
+                // The sandbox's Twilio account and its default Verify service.
+                routes.push(build(
+                    "twilio",
+                    &[(twilio::TwilioSetting::SandboxUrl.name(), url.clone())],
+                )?);
                 let verifykit = VerifyKitBuilder::sandbox(&url).build_client()?;
                 Self::new(verifykit, &routes, Some(sandbox))
             }
             Target::Live => {
                 let verifykit = VerifyKitBuilder::from_env()?.build_client()?;
                 let mut routes = vec![build_from_env("verifykit")?];
-                for (name, variable) in [
-                    ("verifik", verifik::VerifikSetting::Token.name()),
-                    ("verigator", verigator::VerigatorSetting::Username.name()),
+                for (name, variables) in [
+                    ("verifik", &[verifik::VerifikSetting::Token.name()][..]),
+                    (
+                        "verigator",
+                        &[verigator::VerigatorSetting::Username.name()][..],
+                    ),
+                    (
+                        "twilio",
+                        &[
+                            twilio::TwilioSetting::AccountSid.name(),
+                            twilio::TwilioSetting::ApiKeySid.name(),
+                        ][..],
+                    ),
                 ] {
-                    if std::env::var_os(variable).is_some() {
+                    if variables.iter().any(|v| std::env::var_os(v).is_some()) {
                         routes.push(build_from_env(name)?);
                     }
                 }
@@ -244,8 +271,9 @@ fn guard_config() -> GuardConfig {
     }
 }
 
-/// The automatic rules: Turkey to VerifyKit, Colombia and Mexico to Verifik, everything else
-/// (reverse flows included: only VerifyKit can take them) in route order.
+/// The automatic rules: Turkey to VerifyKit, Colombia and Mexico to Verifik, North America
+/// (+1) to Twilio, everything else (reverse flows included: only VerifyKit can take them) in
+/// route order.
 fn auto_rules(names: &[String]) -> Vec<Rule> {
     let has = |name: &str| names.iter().any(|n| n == name);
     let ordered = |first: &str| -> Vec<String> {
@@ -259,6 +287,9 @@ fn auto_rules(names: &[String]) -> Vec<Rule> {
     }
     if has("verifik") {
         rules.push(Rule::to(ordered("verifik")).calling_codes([57, 52]));
+    }
+    if has("twilio") {
+        rules.push(Rule::to(ordered("twilio")).calling_codes([1]));
     }
     rules.push(Rule::to(names.to_vec()));
     rules

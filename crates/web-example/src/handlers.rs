@@ -816,9 +816,25 @@ mod tests {
         let page = sms_flow(&mut browser, "+372 5123 4567", "+37251234567", "verigator").await;
         assert!(page.body.contains(">Messente Verigator<"), "{}", page.body);
         assert!(page.body.contains("+372 5123 4567"));
+        browser.post("/restart", &[]).await;
+        let page = sms_flow(&mut browser, "+1 501 712 2661", "+15017122661", "auto").await;
+        assert!(
+            page.body.contains(">Twilio Verify<"),
+            "North America goes to Twilio: {}",
+            page.body
+        );
+        browser.post("/restart", &[]).await;
+        let page = sms_flow(&mut browser, "+44 7911 123456", "+447911123456", "twilio").await;
+        assert!(page.body.contains(">Twilio Verify<"), "{}", page.body);
         let by_provider = |p| browser.sandbox().requests_of(p).requests.len();
         assert!(by_provider(Provider::Verifik) > 0);
         assert!(by_provider(Provider::Verigator) > 0);
+        let twilio_sends = browser.sandbox().request_count(
+            Provider::Twilio,
+            "POST",
+            "/v2/Services/VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Verifications",
+        );
+        assert_eq!(twilio_sends, 2, "one send per Twilio flow");
     }
 
     #[tokio::test]

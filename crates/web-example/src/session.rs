@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
-use phone_verify::{PhoneNumber, Verification, ResolvedSession};
+use phone_verify::{PhoneNumber, ResolvedSession, Verification};
 use rand::RngCore as _;
 use time::OffsetDateTime;
 

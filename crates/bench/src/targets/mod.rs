@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use phone_verify_core::{PhoneNumber, PhoneVerifier, SessionResolver};
 use phone_verify_sandbox::SandboxHandle;
 
+pub(crate) mod twilio;
 pub(crate) mod verifik;
 pub(crate) mod verifykit;
 pub(crate) mod verigator;
@@ -45,7 +46,7 @@ pub(crate) trait Target: Send + Sync {
     /// The provider's id.
     fn name(&self) -> &'static str;
 
-    /// Whether the provider resolves sessions (Verigator does not).
+    /// Whether the provider resolves sessions (Verigator and Twilio do not).
     fn resolves(&self) -> bool;
 
     /// Starts `n` fresh verifications (with the SDK, not timed), reads their codes from the

@@ -29,8 +29,8 @@ mod state;
 use async_trait::async_trait;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, PhoneVerifier, ProviderId,
-    RequestContext, Result, ReverseFlow, SessionId, SessionResolver, StartRequest, Verification,
-    ResolvedSession,
+    RequestContext, ResolvedSession, Result, ReverseFlow, SessionId, SessionResolver, StartRequest,
+    Verification,
 };
 
 pub use harness::InMemoryHarness;

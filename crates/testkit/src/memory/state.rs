@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use phone_verify_core::time::OffsetDateTime;
 use phone_verify_core::{
-    Channel, CheckOutcome, Code, Error, ErrorKind, PhoneNumber, RejectReason, Rejection, Result,
-    SessionId, Verified, ResolvedSession,
+    Channel, CheckOutcome, Code, Error, ErrorKind, PhoneNumber, RejectReason, Rejection,
+    ResolvedSession, Result, SessionId, Verified,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;

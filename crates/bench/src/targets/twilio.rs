@@ -1,0 +1,161 @@
+//! Twilio Verify v2: verifications on the sandbox's default service
+//! (`POST Services/{ServiceSid}/Verifications`, form-encoded, HTTP Basic), checked with
+//! `POST Services/{ServiceSid}/VerificationCheck`. Twilio has no sessions: `check` only.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, ensure};
+use async_trait::async_trait;
+use phone_verify_core::{
+    CheckRequest, Code, PhoneVerifier, SessionResolver, StartRequest, Verification,
+};
+use phone_verify_sandbox::SandboxHandle;
+use phone_verify_twilio::{
+    SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SERVICE_SID, Twilio, TwilioBuilder,
+};
+use serde::Deserialize;
+
+use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare};
+
+/// Twilio against the sandbox.
+#[derive(Debug)]
+pub(crate) struct TwilioTarget {
+    sandbox: Arc<SandboxHandle>,
+    sdk: Arc<Twilio>,
+    raw: Arc<Raw>,
+    phones: Arc<Phones>,
+}
+
+/// The hand-written client.
+#[derive(Debug)]
+struct Raw {
+    client: reqwest::Client,
+    check_url: String,
+}
+
+impl TwilioTarget {
+    /// A target on `sandbox`, with its account and default service.
+    pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
+        let sdk = TwilioBuilder::sandbox(&sandbox.base_url())
+            .build()
+            .context("building the Twilio verifier")?;
+        let raw = Raw {
+            client: reqwest::Client::new(),
+            check_url: format!(
+                "{}/Services/{SANDBOX_SERVICE_SID}/VerificationCheck",
+                sandbox.twilio_url()
+            ),
+        };
+        Ok(Self {
+            sandbox,
+            sdk: Arc::new(sdk),
+            raw: Arc::new(raw),
+            phones,
+        })
+    }
+
+    /// `n` SMS verifications started with the SDK, with their codes.
+    async fn started(&self, n: usize) -> Result<Vec<(Verification, String)>> {
+        let sdk = Arc::clone(&self.sdk);
+        let phones = Arc::clone(&self.phones);
+        let handles = prepare(n, 64, move |_| {
+            let sdk = Arc::clone(&sdk);
+            let phone = phones.next();
+            async move { Ok(sdk.start(&StartRequest::sms(phone?)).await?) }
+        })
+        .await?;
+        let codes = codes_by_reference(&self.sandbox);
+        handles
+            .into_iter()
+            .map(|h| {
+                let code = codes.get(&h.reference).cloned().with_context(|| {
+                    format!("no code was sent for verification {}", h.reference)
+                })?;
+                Ok((h, code))
+            })
+            .collect()
+    }
+}
+
+// The wire shape a hand-written client would declare.
+
+#[derive(Deserialize)]
+struct CheckAnswer {
+    status: String,
+    valid: bool,
+}
+
+#[async_trait]
+impl Target for TwilioTarget {
+    fn name(&self) -> &'static str {
+        "twilio"
+    }
+
+    fn resolves(&self) -> bool {
+        false
+    }
+
+    async fn check_op(&self, side: Side, n: usize) -> Result<Op> {
+        let started = self.started(n).await?;
+        match side {
+            Side::Sdk => {
+                let verifier: Arc<dyn PhoneVerifier> = self.sdk.clone();
+                let items = Arc::new(started);
+                Ok(Arc::new(move |i| {
+                    let verifier = Arc::clone(&verifier);
+                    let items = Arc::clone(&items);
+                    boxed(async move {
+                        let (handle, code) = &items[i];
+                        let request = CheckRequest::code(Code::new(code)?);
+                        let outcome = verifier.check(handle, &request).await?;
+                        ensure!(outcome.is_verified(), "not verified: {outcome:?}");
+                        Ok(())
+                    })
+                }))
+            }
+            Side::Raw => {
+                let items: Vec<(String, String)> = started
+                    .into_iter()
+                    .map(|(h, code)| (h.reference, code))
+                    .collect();
+                let items = Arc::new(items);
+                let raw = Arc::clone(&self.raw);
+                Ok(Arc::new(move |i| {
+                    let raw = Arc::clone(&raw);
+                    let items = Arc::clone(&items);
+                    boxed(async move {
+                        let (sid, code) = &items[i];
+                        let answer: CheckAnswer = raw
+                            .client
+                            .post(&raw.check_url)
+                            .basic_auth(SANDBOX_ACCOUNT_SID, Some(SANDBOX_AUTH_TOKEN))
+                            .form(&[("Code", code.as_str()), ("VerificationSid", sid.as_str())])
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .json()
+                            .await?;
+                        ensure!(
+                            answer.valid && answer.status == "approved",
+                            "not verified: {}",
+                            answer.status
+                        );
+                        Ok(())
+                    })
+                }))
+            }
+        }
+    }
+
+    async fn resolve_op(&self, _side: Side, _pool: usize) -> Result<Op> {
+        anyhow::bail!("Twilio has no session resolution")
+    }
+
+    fn verifier(&self) -> Arc<dyn PhoneVerifier> {
+        self.sdk.clone()
+    }
+
+    fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
+        None
+    }
+}

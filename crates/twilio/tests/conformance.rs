@@ -1,0 +1,42 @@
+//! The testkit's conformance suite against the sandbox's Twilio Verify v2 emulation.
+//!
+//! The sandbox's Twilio delivers SMS, WhatsApp and voice-call codes to its outbox under the
+//! verification SID (`VE…`), the handle's reference, so the testkit's `SandboxHarness` reads
+//! them as it does for the other providers; a send is
+//! `POST /v2/Services/{ServiceSid}/Verifications`. Twilio forgets an expired verification
+//! (`20404`, like an unknown one), so the verifier tells expiry by its clock: here the
+//! sandbox's, which the suite moves.
+
+mod common;
+
+use std::sync::Arc;
+
+use phone_verify_core::Channel;
+use phone_verify_testkit::sandbox::{Provider, SandboxConfig, SandboxHarness, run_conformance};
+use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, SEND_CHECKS};
+
+#[tokio::test]
+async fn twilio_conforms_on_the_sandbox() {
+    // Twilio has OTP channels only (no reverse flows, no session resolution).
+    let channels = ["sms", "whatsapp", "voice"];
+    let expected = Expected::new()
+        .checks([
+            "input.unsupported_channel_refused[telegram]",
+            "input.foreign_handle_refused",
+        ])
+        .per_channel(&["input.otp_without_phone_refused"], channels)
+        .per_channel(OTP_CHECKS, channels)
+        .per_channel(SEND_CHECKS, channels);
+    assert_eq!(expected.len(), 38);
+    run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
+        let verifier = Arc::new(common::verifier(&sandbox));
+        let shared = Arc::clone(&sandbox);
+        let harness = SandboxHarness::new(sandbox, Provider::Twilio, move |_| {
+            Arc::new(common::verifier(&shared))
+        })
+        .with_code_channels([Channel::Sms, Channel::WhatsApp, Channel::Voice])
+        .with_send_endpoint("POST", "/v2/Services/*/Verifications");
+        Conformance::new(verifier, harness)
+    })
+    .await;
+}

@@ -1,0 +1,333 @@
+//! End-to-end flows against the phone-verify sandbox's Twilio Verify v2 emulation.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use phone_verify_core::{
+    Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
+    RejectReason, StartRequest, Verification,
+};
+use phone_verify_sandbox::{
+    Channel as SentOn, Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle,
+};
+use phone_verify_twilio::{
+    CheckTarget, EXTRA_SERVICE_SID, SANDBOX_SERVICE_SID, TwilioBuilder, VerificationStatus,
+    VerificationUpdate,
+};
+
+/// The path of a send on the sandbox's default service.
+const SENDS: &str = "/v2/Services/VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/Verifications";
+
+async fn sandbox() -> Arc<SandboxHandle> {
+    Arc::new(
+        Sandbox::start(SandboxConfig::default())
+            .await
+            .expect("the sandbox starts"),
+    )
+}
+
+fn phone(text: &str) -> PhoneNumber {
+    text.parse().unwrap()
+}
+
+/// The code the sandbox delivered for the verification `handle`.
+fn delivered(sandbox: &SandboxHandle, handle: &Verification) -> Code {
+    let phone = handle.phone.as_ref().expect("the handle has the phone");
+    let message = sandbox
+        .messages(phone.e164())
+        .into_iter()
+        .find(|m| m.reference.as_deref() == Some(handle.reference.as_str()))
+        .expect("a message for the verification SID");
+    Code::new(&message.code.expect("a code")).unwrap()
+}
+
+/// A well-formed code that is not `code`.
+fn wrong(code: &Code) -> Code {
+    let shifted: String = code
+        .expose()
+        .chars()
+        .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+        .collect();
+    Code::new(&shifted).unwrap()
+}
+
+fn reason(outcome: &CheckOutcome) -> Option<RejectReason> {
+    outcome.rejection().map(|r| r.reason)
+}
+
+fn sends(sandbox: &SandboxHandle) -> usize {
+    sandbox.request_count(Provider::Twilio, "POST", SENDS)
+}
+
+#[tokio::test]
+async fn sms_code_is_delivered_and_verifies() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let number = phone("+1 501 712 2661");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()).language("es".parse().unwrap()))
+        .await
+        .unwrap();
+    assert!(handle.reference.starts_with("VE") && handle.reference.len() == 34);
+    assert_eq!(
+        handle.extra_str(EXTRA_SERVICE_SID),
+        Some(SANDBOX_SERVICE_SID)
+    );
+    assert_eq!(
+        handle.expires_at,
+        Some(handle.created_at + Duration::from_secs(600))
+    );
+    let messages = sandbox.messages(number.e164());
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(
+        (message.provider, message.channel),
+        (Provider::Twilio, SentOn::Sms)
+    );
+    assert_eq!(message.lang, "es", "the language went out as Locale");
+
+    let outcome = verifier
+        .check_code(&handle, &delivered(&sandbox, &handle))
+        .await
+        .unwrap();
+    let confirmed = outcome.verified().expect("verified");
+    assert_eq!(confirmed.phone, Some(number));
+    assert_eq!(confirmed.channel, Channel::Sms);
+    assert!(confirmed.verified_at.is_some());
+    assert_eq!(sends(&sandbox), 1);
+}
+
+#[tokio::test]
+async fn wrong_code_is_rejected_then_the_right_one_verifies() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let handle = verifier
+        .start(&StartRequest::otp(
+            Channel::Voice,
+            phone("+90 532 123 4567"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        sandbox.messages("+905321234567")[0].channel,
+        SentOn::Call,
+        "a voice verification is Twilio's call channel"
+    );
+    let code = delivered(&sandbox, &handle);
+    let outcome = verifier.check_code(&handle, &wrong(&code)).await.unwrap();
+    assert_eq!(reason(&outcome), Some(RejectReason::WrongCode));
+    assert_eq!(
+        outcome.rejection().unwrap().provider_code.as_deref(),
+        Some("pending")
+    );
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    assert_eq!(
+        outcome.verified().map(|v| v.channel.clone()),
+        Some(Channel::Voice)
+    );
+    // Approved verifications are gone on Twilio: the same code again finds nothing.
+    let again = verifier.check_code(&handle, &code).await.unwrap();
+    assert_eq!(reason(&again), Some(RejectReason::NotFound));
+    assert_eq!(
+        again.rejection().unwrap().provider_code.as_deref(),
+        Some("20404")
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_are_too_many_attempts() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let handle = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2662")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &handle);
+    for attempt in 1..=4 {
+        let outcome = verifier.check_code(&handle, &wrong(&code)).await.unwrap();
+        assert_eq!(reason(&outcome), Some(RejectReason::WrongCode), "{attempt}");
+    }
+    let fifth = verifier.check_code(&handle, &wrong(&code)).await.unwrap();
+    assert_eq!(reason(&fifth), Some(RejectReason::TooManyAttempts));
+    assert_eq!(
+        fifth.rejection().unwrap().provider_code.as_deref(),
+        Some("max_attempts_reached")
+    );
+    // Locked: even the right code is refused now (60202).
+    let right = verifier.check_code(&handle, &code).await.unwrap();
+    assert_eq!(reason(&right), Some(RejectReason::TooManyAttempts));
+    assert_eq!(
+        right.rejection().unwrap().provider_code.as_deref(),
+        Some("60202")
+    );
+}
+
+#[tokio::test]
+async fn expiry_follows_the_sandbox_clock() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let handle = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2663")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &handle);
+    sandbox.advance_clock(Duration::from_secs(9 * 60));
+    let live = verifier
+        .client()
+        .fetch_verification(SANDBOX_SERVICE_SID, &handle.reference)
+        .await
+        .unwrap();
+    assert_eq!(live.status, VerificationStatus::Pending);
+
+    sandbox.advance_clock(Duration::from_secs(2 * 60));
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    assert_eq!(reason(&outcome), Some(RejectReason::Expired));
+    assert_eq!(
+        outcome.rejection().unwrap().provider_code.as_deref(),
+        Some("20404")
+    );
+
+    // A verifier on the system clock cannot tell: to it the handle is not expired yet.
+    let system_clock = TwilioBuilder::sandbox(&sandbox.base_url()).build().unwrap();
+    let outcome = system_clock.check_code(&handle, &code).await.unwrap();
+    assert_eq!(reason(&outcome), Some(RejectReason::NotFound));
+}
+
+#[tokio::test]
+async fn a_handle_in_json_is_checked_by_a_fresh_client_elsewhere() {
+    let sandbox = sandbox().await;
+    let number = phone("+507 6264 7737");
+    let stored = common::verifier(&sandbox)
+        .start(&StartRequest::otp(Channel::WhatsApp, number.clone()))
+        .await
+        .unwrap()
+        .to_json()
+        .unwrap();
+    assert!(!stored.contains(phone_verify_twilio::SANDBOX_AUTH_TOKEN));
+
+    // "Another process": a client from the environment and the stored JSON only.
+    let elsewhere = TwilioBuilder::from_lookup(|name| match name {
+        "TWILIO_SANDBOX_URL" => Some(sandbox.base_url()),
+        _ => None,
+    })
+    .unwrap()
+    .build()
+    .unwrap();
+    let handle = Verification::from_json(&stored).unwrap();
+    assert_eq!(handle.phone.as_ref(), Some(&number));
+    let outcome = elsewhere
+        .check_code(&handle, &delivered(&sandbox, &handle))
+        .await
+        .unwrap();
+    let confirmed = outcome.verified().expect("verified");
+    assert_eq!(confirmed.channel, Channel::WhatsApp);
+    assert_eq!(confirmed.phone, Some(number.clone()));
+    assert_eq!(sandbox.messages(number.e164())[0].channel, SentOn::Whatsapp);
+}
+
+#[tokio::test]
+async fn a_503_on_the_send_is_not_sent_again() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let number = phone("+1 501 712 2664");
+    sandbox.inject_fault(
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::Status {
+                status: 503,
+                body: None,
+            },
+        )
+        .method("POST")
+        .path(SENDS),
+    );
+    let err = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(err.http_status(), Some(503));
+    assert_eq!(err.provider_code(), Some("20503"));
+    assert_eq!(sends(&sandbox), 1, "the send was not retried");
+    assert!(sandbox.messages(number.e164()).is_empty());
+    assert!(sandbox.pending_faults().is_empty());
+
+    // The application decides to start again: one more send, one message.
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    assert_eq!(sends(&sandbox), 2);
+    assert_eq!(sandbox.messages(number.e164()).len(), 1);
+    assert!(
+        verifier
+            .check_code(&handle, &delivered(&sandbox, &handle))
+            .await
+            .unwrap()
+            .is_verified()
+    );
+}
+
+#[tokio::test]
+async fn cancel_and_approve_through_the_typed_client() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let client = verifier.client();
+
+    let canceled = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2665")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &canceled);
+    let updated = client
+        .update_verification(
+            SANDBOX_SERVICE_SID,
+            &canceled.reference,
+            VerificationUpdate::Canceled,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, VerificationStatus::Canceled);
+    assert!(!updated.valid);
+    let outcome = verifier.check_code(&canceled, &code).await.unwrap();
+    assert_eq!(reason(&outcome), Some(RejectReason::NotFound));
+
+    let approved = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2666")))
+        .await
+        .unwrap();
+    let updated = client
+        .update_verification(
+            SANDBOX_SERVICE_SID,
+            &approved.reference,
+            VerificationUpdate::Approved,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, VerificationStatus::Approved);
+    assert!(updated.valid);
+    let err = client
+        .fetch_verification(SANDBOX_SERVICE_SID, &approved.reference)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("20404"));
+
+    // A check by `To` finds the newest verification of the number.
+    let by_number = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2667")))
+        .await
+        .unwrap();
+    let check = client
+        .check_verification(
+            SANDBOX_SERVICE_SID,
+            &delivered(&sandbox, &by_number),
+            &CheckTarget::To("+15017122667".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(check.status, VerificationStatus::Approved);
+    assert_eq!(check.sid.as_deref(), Some(by_number.reference.as_str()));
+}
