@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context as _, Result};
 use async_trait::async_trait;
-use phone_verify_core::{PhoneNumber, PhoneVerifier, SessionResolver};
+use phone_verify_core::{
+    CheckRequest, Code, PhoneNumber, PhoneVerifier, RequestContext, SessionResolver, Verification,
+};
 use phone_verify_sandbox::SandboxHandle;
 
 pub(crate) mod twilio;
@@ -75,6 +77,31 @@ where
     F: Future<Output = Result<()>> + Send + 'static,
 {
     Box::pin(future)
+}
+
+/// The SDK side of a `check` comparison: each call checks one started verification with its
+/// code through `Arc<dyn PhoneVerifier>` (with `context`, for providers that need one).
+pub(crate) fn sdk_check_op(
+    verifier: Arc<dyn PhoneVerifier>,
+    started: Vec<(Verification, String)>,
+    context: Option<RequestContext>,
+) -> Op {
+    let items = Arc::new(started);
+    Arc::new(move |i| {
+        let verifier = Arc::clone(&verifier);
+        let items = Arc::clone(&items);
+        let context = context.clone();
+        boxed(async move {
+            let (handle, code) = &items[i];
+            let mut request = CheckRequest::code(Code::new(code)?);
+            if let Some(context) = context {
+                request = request.context(context);
+            }
+            let outcome = verifier.check(handle, &request).await?;
+            anyhow::ensure!(outcome.is_verified(), "not verified: {outcome:?}");
+            Ok(())
+        })
+    })
 }
 
 /// Distinct, valid phone numbers for the whole run, so no provider's per-number send limit or

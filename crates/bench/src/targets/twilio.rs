@@ -6,16 +6,14 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, ensure};
 use async_trait::async_trait;
-use phone_verify_core::{
-    CheckRequest, Code, PhoneVerifier, SessionResolver, StartRequest, Verification,
-};
+use phone_verify_core::{PhoneVerifier, SessionResolver, StartRequest, Verification};
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_twilio::{
     SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SERVICE_SID, Twilio, TwilioBuilder,
 };
 use serde::Deserialize;
 
-use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare};
+use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
 
 /// Twilio against the sandbox.
 #[derive(Debug)]
@@ -98,21 +96,7 @@ impl Target for TwilioTarget {
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {
         let started = self.started(n).await?;
         match side {
-            Side::Sdk => {
-                let verifier: Arc<dyn PhoneVerifier> = self.sdk.clone();
-                let items = Arc::new(started);
-                Ok(Arc::new(move |i| {
-                    let verifier = Arc::clone(&verifier);
-                    let items = Arc::clone(&items);
-                    boxed(async move {
-                        let (handle, code) = &items[i];
-                        let request = CheckRequest::code(Code::new(code)?);
-                        let outcome = verifier.check(handle, &request).await?;
-                        ensure!(outcome.is_verified(), "not verified: {outcome:?}");
-                        Ok(())
-                    })
-                }))
-            }
+            Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
             Side::Raw => {
                 let items: Vec<(String, String)> = started
                     .into_iter()

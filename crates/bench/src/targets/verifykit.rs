@@ -13,7 +13,7 @@ use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare};
+use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
 
 /// The end user's IP sent with every request (`X-Vfk-Forwarded-For`), on both sides.
 const END_USER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
@@ -150,21 +150,11 @@ impl Target for VerifyKitTarget {
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {
         let started = self.started(n).await?;
         match side {
-            Side::Sdk => {
-                let verifier: Arc<dyn PhoneVerifier> = self.sdk.clone();
-                let items = Arc::new(started);
-                Ok(Arc::new(move |i| {
-                    let verifier = Arc::clone(&verifier);
-                    let items = Arc::clone(&items);
-                    boxed(async move {
-                        let (handle, code) = &items[i];
-                        let request = CheckRequest::code(Code::new(code)?).context(Self::context());
-                        let outcome = verifier.check(handle, &request).await?;
-                        ensure!(outcome.is_verified(), "not verified: {outcome:?}");
-                        Ok(())
-                    })
-                }))
-            }
+            Side::Sdk => Ok(sdk_check_op(
+                self.sdk.clone(),
+                started,
+                Some(Self::context()),
+            )),
             Side::Raw => {
                 let items: Vec<RawCheck> = started
                     .into_iter()

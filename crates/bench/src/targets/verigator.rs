@@ -7,14 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context as _, Result, ensure};
 use async_trait::async_trait;
 use phone_verify_core::http::ConfigureHttp;
-use phone_verify_core::{
-    CheckRequest, Code, PhoneVerifier, SessionResolver, StartRequest, Verification,
-};
+use phone_verify_core::{PhoneVerifier, SessionResolver, StartRequest, Verification};
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verigator::{EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare};
+use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
 
 /// Users per service when preparing checks (one fresh verifier per service).
 const USERS_PER_SERVICE: usize = 50;
@@ -142,21 +140,7 @@ impl Target for VerigatorTarget {
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {
         let started = self.started(n).await?;
         match side {
-            Side::Sdk => {
-                let verifier: Arc<dyn PhoneVerifier> = self.sdk.clone();
-                let items = Arc::new(started);
-                Ok(Arc::new(move |i| {
-                    let verifier = Arc::clone(&verifier);
-                    let items = Arc::clone(&items);
-                    boxed(async move {
-                        let (handle, code) = &items[i];
-                        let request = CheckRequest::code(Code::new(code)?);
-                        let outcome = verifier.check(handle, &request).await?;
-                        ensure!(outcome.is_verified(), "not verified: {outcome:?}");
-                        Ok(())
-                    })
-                }))
-            }
+            Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
             Side::Raw => {
                 let items: Vec<(String, String)> = started
                     .into_iter()
