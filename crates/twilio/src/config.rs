@@ -2,9 +2,8 @@
 //! service, the base URL and the HTTP settings, from code or from the environment.
 
 use std::fmt;
-use std::sync::Arc;
 
-use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, HttpSettings, SystemClock};
+use phone_verify_core::http::{ConfigureHttp, HttpConfig, HttpSettings};
 use phone_verify_core::kit::{BaseUrl, EnvReader};
 use phone_verify_core::{Error, ProviderId, Result};
 use secrecy::{ExposeSecret, SecretString};
@@ -189,7 +188,6 @@ pub struct TwilioBuilder {
     base_url: String,
     service_sid: Option<String>,
     http: HttpSettings,
-    pub(crate) clock: Arc<dyn Clock>,
 }
 
 phone_verify_core::base_url_setters!(TwilioBuilder {
@@ -227,7 +225,6 @@ impl TwilioBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             service_sid: None,
             http: HttpSettings::default(),
-            clock: Arc::new(SystemClock),
         }
     }
 
@@ -304,15 +301,6 @@ impl TwilioBuilder {
             .apply_env(S::PREFIX, env.lookup())
             .map_err(tag)?;
         Ok(builder)
-    }
-
-    /// Sets the clock the verifier compares a handle's `expires_at` with, to tell an expired
-    /// verification from an unknown one (Twilio answers `20404` for both); the system clock
-    /// by default. Tests against an emulator give it the emulator's clock.
-    #[must_use]
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     /// Sets the Verify service (`VA…`) the verifier starts verifications in.

@@ -38,7 +38,8 @@ pub const EXTRA_SERVICE_SID: &str = "service_sid";
 pub struct Twilio {
     client: TwilioClient,
     service_sid: String,
-    /// What `check` tells expiry by (the builder's [`TwilioBuilder::clock`]).
+    /// What `check` tells expiry by: the HTTP settings' clock
+    /// ([`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)).
     clock: Arc<dyn Clock>,
 }
 
@@ -56,7 +57,7 @@ impl TwilioBuilder {
         Ok(Twilio {
             client,
             service_sid,
-            clock: Arc::clone(&self.clock),
+            clock: Arc::clone(self.http_settings().config().clock()),
         })
     }
 }

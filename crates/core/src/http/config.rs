@@ -179,11 +179,18 @@ impl HttpConfig {
         Ok(self)
     }
 
-    /// Replaces the clock (for tests: record or skip backoff waits).
+    /// Replaces the clock: backoff waits, `Retry-After` dates, and a provider's "now" where it
+    /// must judge time itself (a handle's expiry). For tests: skip waits, or follow an
+    /// emulator's clock.
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The clock (the system clock unless [`with_clock`](Self::with_clock) replaced it).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Replaces the jitter source (for tests: exact backoff delays).

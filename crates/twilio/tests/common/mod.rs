@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use phone_verify_core::http::{Clock, ConfigureHttp, RetryPolicy, Sleep};
+use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, RetryPolicy, Sleep};
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_twilio::{Twilio, TwilioBuilder};
 
@@ -25,7 +25,7 @@ impl Clock for SandboxClock {
 /// sandbox's clock and retrying safe operations without long waits.
 pub(crate) fn builder(sandbox: &Arc<SandboxHandle>) -> TwilioBuilder {
     TwilioBuilder::sandbox(&sandbox.base_url())
-        .clock(Arc::new(SandboxClock(Arc::clone(sandbox))))
+        .http_config(HttpConfig::default().with_clock(Arc::new(SandboxClock(Arc::clone(sandbox)))))
         .retry(
             RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )
