@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-/// Runs fmt, clippy, the tests, rustdoc, the codegen freshness check and cargo-deny.
+/// Runs fmt, clippy, the tests (nextest, then doc tests), rustdoc, the codegen freshness check and cargo-deny.
 pub(crate) fn run(root: &Path) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(root);
@@ -18,7 +18,16 @@ pub(crate) fn run(root: &Path) -> Result<()> {
         .run()?)
     })?;
     step("test", || {
-        Ok(cmd!(sh, "cargo test --workspace --all-features").run()?)
+        cmd!(sh, "cargo nextest --version")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .context("cargo-nextest is not installed: `cargo install cargo-nextest --locked`")?;
+        // Each test in its own process, killed after five minutes (`.config/nextest.toml`), so
+        // a hang fails the run with the test's name instead of stalling it.
+        cmd!(sh, "cargo nextest run --workspace --all-features").run()?;
+        // nextest does not run doc tests.
+        Ok(cmd!(sh, "cargo test --workspace --all-features --doc").run()?)
     })?;
     step("doc", || {
         Ok(cmd!(sh, "cargo doc --workspace --no-deps --all-features")
