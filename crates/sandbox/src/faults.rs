@@ -38,6 +38,31 @@ pub enum FaultAction {
         /// Value of the `Retry-After` header, in seconds.
         retry_after_secs: u64,
     },
+    /// Answer 503 with `Retry-After` and the provider's error for 503; not processed (a
+    /// provider shedding load that says when to come back).
+    ServiceUnavailable {
+        /// Value of the `Retry-After` header, in seconds.
+        retry_after_secs: u64,
+    },
+    /// Process the request (a code is sent, a code used up), then close the connection with a
+    /// TCP reset before any response byte: the request took effect, the client gets no answer.
+    ResetAfterProcessing,
+    /// Process the request, then answer its status and headers with the body replaced by
+    /// `bytes` bytes of valid JSON (`{"padding":"aaa…"}`), streamed without `Content-Length`,
+    /// so only a client's own size cap stops it.
+    OversizedBody {
+        /// Size of the body, in bytes (at least the 15 bytes of the JSON around the padding).
+        bytes: u64,
+    },
+    /// Process the request, send the status line and headers (with the full
+    /// `Content-Length`) at once, then the body `chunk_bytes` bytes at a time, one chunk every
+    /// `interval_ms` milliseconds (real time), so only a client's timeout stops a slow read.
+    SlowDrip {
+        /// Bytes per chunk (at least 1).
+        chunk_bytes: usize,
+        /// Wait before each chunk, in milliseconds.
+        interval_ms: u64,
+    },
 }
 
 impl FaultAction {
@@ -51,6 +76,10 @@ impl FaultAction {
             Self::MalformedJson => "malformed_json",
             Self::WrongContentType => "wrong_content_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::ServiceUnavailable { .. } => "service_unavailable",
+            Self::ResetAfterProcessing => "reset_after_processing",
+            Self::OversizedBody { .. } => "oversized_body",
+            Self::SlowDrip { .. } => "slow_drip",
         }
     }
 }
@@ -279,5 +308,47 @@ mod tests {
             }
         );
         assert_eq!(s.provider, None);
+    }
+
+    /// The matrix's actions round-trip through the control API's JSON under their snake_case
+    /// names, and each one's `type` is its log name.
+    #[test]
+    fn new_actions_have_snake_case_names() {
+        let cases = [
+            (
+                r#"{"type":"service_unavailable","retry_after_secs":2}"#,
+                FaultAction::ServiceUnavailable {
+                    retry_after_secs: 2,
+                },
+            ),
+            (
+                r#"{"type":"reset_after_processing"}"#,
+                FaultAction::ResetAfterProcessing,
+            ),
+            (
+                r#"{"type":"oversized_body","bytes":10485760}"#,
+                FaultAction::OversizedBody { bytes: 10_485_760 },
+            ),
+            (
+                r#"{"type":"slow_drip","chunk_bytes":1,"interval_ms":250}"#,
+                FaultAction::SlowDrip {
+                    chunk_bytes: 1,
+                    interval_ms: 250,
+                },
+            ),
+        ];
+        for (json, action) in cases {
+            let parsed: FaultAction = serde_json::from_str(json).unwrap();
+            assert_eq!(parsed, action, "{json}");
+            let written = serde_json::to_value(&parsed).unwrap();
+            assert_eq!(
+                written,
+                serde_json::from_str::<serde_json::Value>(json).unwrap()
+            );
+            assert_eq!(written["type"], parsed.name(), "{json}");
+        }
+        let missing =
+            serde_json::from_str::<FaultAction>(r#"{"type":"slow_drip","chunk_bytes":1}"#);
+        assert!(missing.is_err(), "interval_ms is required");
     }
 }

@@ -304,7 +304,76 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
+        FaultAction::ServiceUnavailable { retry_after_secs } => {
+            let mut response = (wire.status_error)(StatusCode::SERVICE_UNAVAILABLE);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            response
+        }
+        FaultAction::ResetAfterProcessing => {
+            // The request takes effect; its answer is thrown away and the connection reset.
+            drop(next.run(req).await);
+            let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            response.extensions_mut().insert(ResetConnection);
+            response
+        }
+        FaultAction::OversizedBody { bytes } => oversized(next.run(req).await, *bytes),
+        FaultAction::SlowDrip {
+            chunk_bytes,
+            interval_ms,
+        } => drip(next.run(req).await, *chunk_bytes, Duration::from_millis(*interval_ms)).await,
     }
+}
+
+/// Keeps status and headers but replaces the body by `bytes` bytes of valid JSON,
+/// `{"padding":"aaa…"}`, produced as it is sent (never held in memory) and without
+/// `Content-Length`, so only the client's own cap stops it.
+fn oversized(response: Response, bytes: u64) -> Response {
+    const OPEN: &[u8] = br#"{"padding":""#;
+    const CLOSE: &[u8] = br#""}"#;
+    static PADDING: [u8; 64 * 1024] = [b'a'; 64 * 1024];
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let mut padding = bytes.saturating_sub((OPEN.len() + CLOSE.len()) as u64);
+    let pieces = std::iter::once(bytes::Bytes::from_static(OPEN))
+        .chain(std::iter::from_fn(move || {
+            if padding == 0 {
+                return None;
+            }
+            let take = usize::try_from(padding)
+                .unwrap_or(usize::MAX)
+                .min(PADDING.len());
+            padding -= take as u64;
+            Some(bytes::Bytes::from_static(&PADDING[..take]))
+        }))
+        .chain(std::iter::once(bytes::Bytes::from_static(CLOSE)))
+        .map(Ok::<_, io::Error>);
+    Response::from_parts(parts, Body::from_stream(futures::stream::iter(pieces)))
+}
+
+/// Keeps status and headers (announcing the full length) and sends the body `chunk_bytes`
+/// at a time, waiting `interval` before each chunk.
+async fn drip(response: Response, chunk_bytes: usize, interval: Duration) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let chunk_bytes = chunk_bytes.max(1);
+    let chunks = futures::stream::unfold(bytes, move |mut rest| async move {
+        if rest.is_empty() {
+            return None;
+        }
+        tokio::time::sleep(interval).await;
+        let chunk = rest.split_to(chunk_bytes.min(rest.len()));
+        Some((Ok::<_, io::Error>(chunk), rest))
+    });
+    Response::from_parts(parts, Body::from_stream(chunks))
 }
 
 /// Keeps status and headers, announces the full length, sends half the body, then fails the
@@ -332,4 +401,105 @@ async fn truncate(response: Response) -> Response {
         Some((Err::<bytes::Bytes, io::Error>(error), None))
     });
     Response::from_parts(parts, Body::from_stream(chunks))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
+
+    const PHONE: &str = "+905321234567";
+
+    async fn send_otp(sandbox: &SandboxHandle) -> reqwest::Result<reqwest::Response> {
+        reqwest::Client::new()
+            .post(format!("{}/send-otp", sandbox.verifykit_web_rest_url()))
+            .header("X-Vfk-Server-Key", "sandbox-server-key")
+            .header("X-Vfk-Forwarded-For", "127.0.0.1")
+            .json(&serde_json::json!({"phoneNumber": PHONE, "countryCode": "TR"}))
+            .send()
+            .await
+    }
+
+    fn inject(sandbox: &SandboxHandle, action: FaultAction) {
+        sandbox.inject_fault(Fault::new(Provider::VerifyKit, action).path("/v1.0/send-otp"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn service_unavailable_answers_503_with_retry_after_unprocessed() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        inject(
+            &sandbox,
+            FaultAction::ServiceUnavailable {
+                retry_after_secs: 4,
+            },
+        );
+        let response = send_otp(&sandbox).await.unwrap();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "4");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["meta"]["httpStatusCode"], 503,
+            "VerifyKit's envelope: {body}"
+        );
+        assert!(sandbox.messages(PHONE).is_empty(), "not processed");
+        let log = sandbox.requests().requests;
+        assert_eq!(log[0].fault.as_deref(), Some("service_unavailable"));
+        assert_eq!(log[0].status, Some(503));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reset_after_processing_sends_the_code_and_no_answer() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        inject(&sandbox, FaultAction::ResetAfterProcessing);
+        let error = send_otp(&sandbox).await.unwrap_err();
+        assert!(!error.is_status(), "no HTTP answer: {error}");
+        assert_eq!(sandbox.messages(PHONE).len(), 1, "the code went out");
+        let log = sandbox.requests().requests;
+        assert_eq!(log[0].fault.as_deref(), Some("reset_after_processing"));
+        assert_eq!(log[0].status, None);
+        // The fault is used up: the next request is answered.
+        assert_eq!(send_otp(&sandbox).await.unwrap().status(), 201);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn oversized_body_streams_exactly_that_many_bytes_of_json() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let bytes = 200_000;
+        inject(&sandbox, FaultAction::OversizedBody { bytes });
+        let response = send_otp(&sandbox).await.unwrap();
+        assert_eq!(response.status(), 201, "the request's own status");
+        assert!(response.headers().get("content-length").is_none());
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body = response.bytes().await.unwrap();
+        assert_eq!(body.len() as u64, bytes);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(json["padding"].as_str().unwrap().bytes().all(|b| b == b'a'));
+        assert_eq!(sandbox.messages(PHONE).len(), 1, "processed");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_drip_announces_the_length_and_delivers_the_whole_body() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        inject(
+            &sandbox,
+            FaultAction::SlowDrip {
+                chunk_bytes: 7,
+                interval_ms: 1,
+            },
+        );
+        let response = send_otp(&sandbox).await.unwrap();
+        assert_eq!(response.status(), 201);
+        let announced: usize = response.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(serde_json::to_vec(&body).unwrap().len(), announced);
+        assert!(body["result"]["reference"].is_string(), "{body}");
+        assert_eq!(sandbox.messages(PHONE).len(), 1, "processed");
+        assert_eq!(
+            sandbox.requests().requests[0].fault.as_deref(),
+            Some("slow_drip")
+        );
+    }
 }
