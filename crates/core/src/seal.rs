@@ -10,9 +10,10 @@ use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret as _, SecretBox};
 use time::OffsetDateTime;
 
@@ -109,22 +110,24 @@ impl SealKey {
     /// A key from 32 bytes in base64 (standard or URL-safe, padded or not), e.g. the output of
     /// `openssl rand -base64 32` kept in a secret store.
     pub fn from_base64(id: u8, encoded: &str) -> Result<Self, SealError> {
-        let trimmed = encoded.trim();
-        let unpadded = trimmed.trim_end_matches('=');
-        let decoded = if unpadded.contains(['-', '_']) {
-            URL_SAFE_NO_PAD.decode(unpadded)
+        let unpadded = encoded.trim().trim_end_matches('=');
+        let engine = if unpadded.contains(['-', '_']) {
+            URL_SAFE_NO_PAD
         } else {
-            STANDARD.decode(trimmed)
-        }
-        .map_err(|_| SealError::InvalidKey("not valid base64"))?;
-        let bytes: [u8; SEAL_KEY_LEN] = decoded
-            .try_into()
+            STANDARD_NO_PAD
+        };
+        let decoded = Zeroizing::new(
+            engine
+                .decode(unpadded)
+                .map_err(|_| SealError::InvalidKey("not valid base64"))?,
+        );
+        let bytes = <[u8; SEAL_KEY_LEN]>::try_from(decoded.as_slice())
             .map_err(|_| SealError::InvalidKey("wrong length"))?;
         Ok(Self::new(id, bytes))
     }
 
-    /// A new random key from the operating system's generator (for keys that live as long as
-    /// the process, and for tests).
+    /// A new random key from a cryptographically secure generator (`rand`'s thread generator,
+    /// seeded by the operating system), for keys that live as long as the process and tests.
     pub fn generate(id: u8) -> Self {
         Self::new(id, rand::random())
     }
@@ -324,6 +327,7 @@ pub(crate) fn open(
 mod tests {
     use super::*;
     use crate::{Channel, PhoneNumber, ProviderId, ReverseFlow};
+    use base64::engine::general_purpose::STANDARD;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-22 18:01:00 UTC);
@@ -548,9 +552,14 @@ mod tests {
             assert!(!text.contains("171") && !text.contains("ab"), "{text}");
         }
         let encoded = STANDARD.encode([0xab; SEAL_KEY_LEN]);
-        let parsed = SealKey::from_base64(9, &format!(" {encoded}\n")).unwrap();
-        let token = seal(&handle(), &SealKeys::new(parsed)).unwrap();
-        assert!(open(&token, &keys, NOW).is_ok(), "same bytes, same key");
+        for text in [
+            format!(" {encoded}\n"),
+            encoded.trim_end_matches('=').to_owned(),
+        ] {
+            let parsed = SealKey::from_base64(9, &text).unwrap();
+            let token = seal(&handle(), &SealKeys::new(parsed)).unwrap();
+            assert!(open(&token, &keys, NOW).is_ok(), "same bytes, same key");
+        }
         let url_safe = URL_SAFE_NO_PAD.encode([0xfb; SEAL_KEY_LEN]);
         assert!(url_safe.contains(['-', '_']));
         assert!(SealKey::from_base64(1, &url_safe).is_ok());
