@@ -219,7 +219,8 @@ fn phone_numbers_of_every_region_parse_format_and_parse_again() {
     assert!(regions > 200, "only {regions} regions in the metadata");
     let refused = LOOKALIKES_REFUSED.lock().unwrap();
     eprintln!(
-        "{regions} regions; {} refused trunk-prefix lookalikes: {refused:?}",
+        "{regions} regions, {} generated numbers of a possible length; {} refused trunk-prefix lookalikes: {refused:?}",
+        generated.load(Ordering::Relaxed),
         refused.len()
     );
     let generated = generated.into_inner();
@@ -571,6 +572,27 @@ proptest! {
 proptest! {
     #![proptest_config(config(128))]
 
+    /// Text that was never sealed, base64 or not, is a typed error, never a panic.
+    #[test]
+    fn any_text_is_refused_as_a_sealed_token(text in "[A-Za-z0-9_-]{0,400}|\\PC{0,200}") {
+        prop_assert!(Verification::open_at(&text, &KEYS, BEFORE_ALL).is_err());
+    }
+
+    /// Random bytes behind a valid header (version 1, an accepted key id) fail authentication.
+    #[test]
+    fn random_bytes_under_a_valid_header_are_tampered(
+        key_id in 1u8..=2,
+        body in proptest::collection::vec(any::<u8>(), 40..400),
+    ) {
+        use base64::Engine as _;
+        let raw = [&[1, key_id][..], &body].concat();
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        prop_assert_eq!(
+            Verification::open_at(&token, &KEYS, BEFORE_ALL),
+            Err(SealError::Tampered)
+        );
+    }
+
     #[test]
     fn a_sealed_token_with_any_byte_changed_is_refused(
         handle in handle(),
@@ -912,7 +934,14 @@ proptest! {
         RUNTIME.block_on(async {
             let (base, count, _server) = fault_server(faults.clone()).await;
             let clock = Arc::new(RecordingClock::default());
-            let client = client(policy, Duration::from_millis(500), &clock, jitter);
+            // A send makes one attempt: only a case whose first answer never comes needs a
+            // short attempt timeout, and no other case can time out by chance.
+            let attempt = if faults[0] == Fault::Hang {
+                Duration::from_millis(300)
+            } else {
+                Duration::from_secs(30)
+            };
+            let client = client(policy, attempt, &clock, jitter);
             let result = client.execute(request(kind, &base)).await;
             prop_assert_eq!(count.load(Ordering::SeqCst), 1, "{:?}", faults);
             prop_assert!(clock.sleeps.lock().unwrap().is_empty());
