@@ -11,6 +11,7 @@ mod outcome;
 mod phone;
 mod provider;
 mod request;
+mod seal;
 mod session;
 mod verification;
 mod verifier;
@@ -23,6 +24,7 @@ pub use outcome::{CheckOutcome, RejectReason, Rejection, Verified};
 pub use phone::{PhoneError, PhoneNumber};
 pub use provider::{Capabilities, ProviderId};
 pub use request::{CheckRequest, Language, RequestContext, StartRequest};
+pub use seal::{MAX_TOKEN_LEN, SEAL_KEY_LEN, SEAL_VERSION, SealError, SealKey, SealKeys};
 pub use session::{ResolvedSession, SessionId};
 pub use verification::{HANDLE_FORMAT, HANDLE_VERSION, ReverseFlow, Verification};
 #[cfg(feature = "mock")]

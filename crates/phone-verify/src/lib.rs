@@ -14,9 +14,9 @@ mod routing;
 pub use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, HANDLE_FORMAT,
     HANDLE_VERSION, Language, PhoneError, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId,
-    RejectReason, Rejection, RequestContext, ResolvedSession, Result, ReverseFlow, SessionId,
-    SessionResolver, SessionResolverExt, StartRequest, Verification, Verified, async_trait, http,
-    reqwest, secrecy, time,
+    RejectReason, Rejection, RequestContext, ResolvedSession, Result, ReverseFlow, SEAL_VERSION,
+    SealError, SealKey, SealKeys, SessionId, SessionResolver, SessionResolverExt, StartRequest,
+    Verification, Verified, async_trait, http, reqwest, secrecy, time,
 };
 #[cfg(feature = "mock")]
 #[doc(no_inline)]
