@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let Some(answer) = Answer::read(data) else {
         return;
     };
-    if let Err(error) = decode_answer(answer.endpoint, answer.status, answer.headers, answer.body) {
+    if let Err(error) = decode_answer(answer.endpoint, answer.status, &answer.headers, answer.body)
+    {
         assert_secrets_hidden(&error, &SECRETS);
     }
 });

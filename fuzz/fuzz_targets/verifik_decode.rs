@@ -8,6 +8,6 @@ use phone_verify_verifik::fuzzing::decode_answer;
 
 fuzz_target!(|data: &[u8]| {
     if let Some(answer) = Answer::read(data) {
-        let _ = decode_answer(answer.endpoint, answer.status, answer.headers, answer.body);
+        let _ = decode_answer(answer.endpoint, answer.status, &answer.headers, answer.body);
     }
 });

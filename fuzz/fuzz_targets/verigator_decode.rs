@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
         scan_user_list(answer.body, wanted.unwrap_or("alice"));
         return;
     }
-    if let Err(error) = decode_answer(answer.endpoint, answer.status, answer.headers, answer.body) {
+    if let Err(error) = decode_answer(answer.endpoint, answer.status, &answer.headers, answer.body)
+    {
         assert_secrets_hidden(&error, &SECRETS);
     }
 });

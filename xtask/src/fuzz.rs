@@ -168,7 +168,9 @@ impl Report {
     #[cfg(test)]
     pub(crate) fn read(output: &str) -> Self {
         let mut report = Self::default();
-        output.lines().for_each(|line| report.read_line(line));
+        for line in output.lines() {
+            report.read_line(line);
+        }
         report
     }
 }
@@ -216,7 +218,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         summary.push(format!("{target:<18} {report}"));
     }
     println!("== fuzz summary ({} s per target)", options.seconds);
-    summary.iter().for_each(|line| println!("{line}"));
+    for line in &summary {
+        println!("{line}");
+    }
     if !failed.is_empty() {
         bail!("fuzz targets failed: {}", failed.join(", "));
     }

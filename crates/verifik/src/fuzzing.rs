@@ -29,7 +29,7 @@ pub const ENDPOINTS: u8 = 14;
 /// shape, or the error the answer carries; a token endpoint's token read as the client reads
 /// it), then reads a code check's error as the verifier does. Values and errors are formatted
 /// with `Debug` and `Display`, so those paths run too.
-pub fn decode_answer(endpoint: u8, status: u16, headers: HeaderMap, body: &[u8]) -> Result<()> {
+pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let at = |operation: Operation| {
         HttpResponse::from_parts(
             PROVIDER,
@@ -98,7 +98,7 @@ mod tests {
     fn every_endpoint_maps_an_error_body() {
         let body = br#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#;
         for endpoint in 0..ENDPOINTS {
-            let error = decode_answer(endpoint, 403, HeaderMap::new(), body).unwrap_err();
+            let error = decode_answer(endpoint, 403, &HeaderMap::new(), body).unwrap_err();
             assert_eq!(
                 error.provider_code(),
                 Some("otp_does_not_match"),
@@ -111,10 +111,10 @@ mod tests {
     fn endpoints_decode_their_documented_answers() {
         let token =
             br#"{"data":{"accessToken":"eyJhbGciOiJIUzI1NiJ9.e30.sig","tokenType":"bearer"}}"#;
-        decode_answer(1, 200, HeaderMap::new(), token).unwrap();
+        decode_answer(1, 200, &HeaderMap::new(), token).unwrap();
         // renew-and-revoke answers at the root.
-        decode_answer(5, 200, HeaderMap::new(), br#"{"token":"eyJ.e30.s"}"#).unwrap();
-        let no_token = decode_answer(1, 200, HeaderMap::new(), br#"{"data":{}}"#).unwrap_err();
+        decode_answer(5, 200, &HeaderMap::new(), br#"{"token":"eyJ.e30.s"}"#).unwrap();
+        let no_token = decode_answer(1, 200, &HeaderMap::new(), br#"{"data":{}}"#).unwrap_err();
         assert!(
             no_token.to_string().contains("without a token"),
             "{no_token}"

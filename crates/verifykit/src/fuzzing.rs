@@ -25,7 +25,7 @@ pub const ENDPOINTS: u8 = 14;
 /// [`VerifyKitClient`](crate::VerifyKitClient) does (into that endpoint's type, or into the
 /// error the envelope carries), then reads a check's error as the verifier does. The decoded
 /// value is formatted with `Debug`, so that path runs too.
-pub fn decode_answer(endpoint: u8, status: u16, headers: HeaderMap, body: &[u8]) -> Result<()> {
+pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let at = |endpoint: Endpoint| {
         HttpResponse::from_parts(
             PROVIDER,
@@ -84,7 +84,7 @@ mod tests {
     fn every_endpoint_maps_an_error_envelope() {
         let body = br#"{"meta":{"httpStatusCode":403,"errorCode":"403014","errorMessage":"OTP code is invalid."}}"#;
         for endpoint in 0..ENDPOINTS {
-            let error = decode_answer(endpoint, 403, HeaderMap::new(), body).unwrap_err();
+            let error = decode_answer(endpoint, 403, &HeaderMap::new(), body).unwrap_err();
             assert_eq!(error.provider_code(), Some("403014"), "endpoint {endpoint}");
         }
     }
@@ -93,9 +93,9 @@ mod tests {
     fn endpoints_decode_their_documented_results() {
         let send_otp =
             br#"{"meta":{"httpStatusCode":201},"result":{"reference":"111111","timeout":300}}"#;
-        decode_answer(5, 201, HeaderMap::new(), send_otp).unwrap();
+        decode_answer(5, 201, &HeaderMap::new(), send_otp).unwrap();
         let check = br#"{"meta":{"httpStatusCode":200},"result":{"validationStatus":true,"sessionId":"QWERTY123456"}}"#;
-        decode_answer(6, 200, HeaderMap::new(), check).unwrap();
-        assert!(decode_answer(6, 200, HeaderMap::new(), b"[]").is_err());
+        decode_answer(6, 200, &HeaderMap::new(), check).unwrap();
+        assert!(decode_answer(6, 200, &HeaderMap::new(), b"[]").is_err());
     }
 }

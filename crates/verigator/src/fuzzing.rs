@@ -32,7 +32,7 @@ pub const SECRETS: [&str; 3] = [
 /// error mapping from anything else, [`SECRETS`] scrubbed), then reads a PIN check as the
 /// verifier does. Values and errors are formatted with `Debug` and `Display`, so those paths
 /// run too; the error is returned so the caller can look for the secrets in it.
-pub fn decode_answer(endpoint: u8, status: u16, headers: HeaderMap, body: &[u8]) -> Result<()> {
+pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let at = |operation: Operation| {
         HttpResponse::from_parts(
             PROVIDER,
@@ -112,7 +112,7 @@ mod tests {
         let body = format!(r#"{{"message":"bad auth {}"}}"#, SECRETS[0]);
         for endpoint in 0..ENDPOINTS {
             let error =
-                decode_answer(endpoint, 401, HeaderMap::new(), body.as_bytes()).unwrap_err();
+                decode_answer(endpoint, 401, &HeaderMap::new(), body.as_bytes()).unwrap_err();
             assert_eq!(error.http_status(), Some(401), "endpoint {endpoint}");
             assert!(
                 !format!("{error} {error:?}").contains(SECRETS[0]),
@@ -125,8 +125,8 @@ mod tests {
     fn answers_and_user_lists_decode() {
         let pin =
             br#"{"verified":false,"method":"sms","status":{"invalid":true,"result":"INVALID"}}"#;
-        decode_answer(8, 200, HeaderMap::new(), pin).unwrap();
-        decode_answer(2, 202, HeaderMap::new(), b"").unwrap();
+        decode_answer(8, 200, &HeaderMap::new(), pin).unwrap();
+        decode_answer(2, 202, &HeaderMap::new(), b"").unwrap();
         let users =
             br#"{"users":[{"id":"u1","ctime":"2017-09-15T06:44:15","id_in_service":"alice"}]}"#;
         assert!(scan_user_list(users, "alice"));
