@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask bench [--skip-build]          benchmarks; a full run writes docs/benchmarks.md
 //! cargo xtask codegen [--check]             regenerate (or check) error tables and feature tables
+//! cargo xtask fuzz [--seconds N] [--target NAME]   run the cargo-fuzz targets (nightly)
 //! cargo xtask ci                            everything CI checks
 //! cargo xtask release <version> [--execute] [--publish]
 //! ```
@@ -11,6 +12,7 @@ mod bench;
 mod changelog;
 mod ci;
 mod codegen;
+mod fuzz;
 mod release;
 mod version;
 
@@ -34,6 +36,10 @@ fn main() -> Result<()> {
         }
         Some("codegen") => codegen::run(&root, flag("--check")),
         Some("ci") => ci::run(&root),
+        Some("fuzz") => {
+            let after = args.iter().position(|a| a == "fuzz").map_or(0, |i| i + 1);
+            fuzz::run(&root, &args[after..])
+        }
         Some("release") => {
             let Some(version) = positional.get(1) else {
                 bail!("usage: cargo xtask release <version> [--execute] [--publish]")
@@ -42,7 +48,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask release <version> [--execute] [--publish]"
+                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask fuzz [--seconds N] [--target NAME]\n  cargo xtask release <version> [--execute] [--publish]"
             );
             bail!("unknown or missing task")
         }

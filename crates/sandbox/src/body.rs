@@ -49,7 +49,7 @@ impl<S: Send + Sync> FromRequest<S> for Input {
 }
 
 /// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs.
-fn parse_body(bytes: &[u8]) -> (Map<String, Value>, bool) {
+pub(crate) fn parse_body(bytes: &[u8]) -> (Map<String, Value>, bool) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return (Map::new(), false);
     }

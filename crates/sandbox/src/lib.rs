@@ -8,6 +8,8 @@ pub mod config;
 mod control;
 pub mod faults;
 mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 pub mod model;
 mod otp;

@@ -16,12 +16,12 @@ use crate::wire::{
     VerificationCheck, VerificationUpdate,
 };
 
-const CREATE_SERVICE: Operation = Operation::write("create-service");
-const FETCH_SERVICE: Operation = Operation::read("fetch-service");
-const CREATE_VERIFICATION: Operation = Operation::send("create-verification");
-const FETCH_VERIFICATION: Operation = Operation::read("fetch-verification");
-const UPDATE_VERIFICATION: Operation = Operation::write("update-verification");
-const CHECK_VERIFICATION: Operation = Operation::consume("check-verification");
+pub(crate) const CREATE_SERVICE: Operation = Operation::write("create-service");
+pub(crate) const FETCH_SERVICE: Operation = Operation::read("fetch-service");
+pub(crate) const CREATE_VERIFICATION: Operation = Operation::send("create-verification");
+pub(crate) const FETCH_VERIFICATION: Operation = Operation::read("fetch-verification");
+pub(crate) const UPDATE_VERIFICATION: Operation = Operation::write("update-verification");
+pub(crate) const CHECK_VERIFICATION: Operation = Operation::consume("check-verification");
 
 /// What a Service SID must be.
 const SERVICE_SID: &str = "a Verify service SID (VA followed by 32 hex digits)";
@@ -209,10 +209,7 @@ impl TwilioClient {
             self.secrets.0.expose_secret(),
             self.secrets.1.expose_secret(),
         ];
-        if !response.is_success() {
-            return Err(errors::provider_error(&response, &secrets));
-        }
-        errors::decode(&response, &secrets)
+        errors::answer(&response, &secrets)
     }
 }
 

@@ -79,6 +79,17 @@ pub(crate) fn with_request_id(error: Error, response: &HttpResponse) -> Error {
     }
 }
 
+/// What an answer stands for, as the client reads every answer: a non-2xx is its
+/// [`provider_error`], a 2xx its body [`decode`]d. `secrets` are scrubbed from anything Twilio
+/// wrote.
+pub(crate) fn answer<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
+    if response.is_success() {
+        decode(response, secrets)
+    } else {
+        Err(provider_error(response, secrets))
+    }
+}
+
 /// Decodes the body of a 2xx answer; a malformed body is a [`ErrorKind::Decode`] error with a
 /// short, redacted excerpt (without `secrets`, in case Twilio echoes one) and the request id.
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {

@@ -32,21 +32,22 @@ pub use requests::{
 };
 pub use token::{AccessToken, MAX_RENEWAL_MONTHS, TOKEN_VALIDITY};
 
-const PHONE_LOGIN: Operation = Operation::send("phone-login");
-const PHONE_LOGIN_CONFIRM: Operation = Operation::read("phone-login-confirm");
-const EMAIL_LOGIN: Operation = Operation::send("email-login");
-const EMAIL_LOGIN_CONFIRM: Operation = Operation::read("email-login-confirm");
-const RENEW_SESSION: Operation = Operation::read("renew-session");
-const RENEW_AND_REVOKE: Operation = Operation::write("renew-and-revoke");
-const CREATE_VALIDATION: Operation = Operation::send("create-phone-validation");
-const CREATE_APP_REGISTRATION_VALIDATION: Operation =
+pub(crate) const PHONE_LOGIN: Operation = Operation::send("phone-login");
+pub(crate) const PHONE_LOGIN_CONFIRM: Operation = Operation::read("phone-login-confirm");
+pub(crate) const EMAIL_LOGIN: Operation = Operation::send("email-login");
+pub(crate) const EMAIL_LOGIN_CONFIRM: Operation = Operation::read("email-login-confirm");
+pub(crate) const RENEW_SESSION: Operation = Operation::read("renew-session");
+pub(crate) const RENEW_AND_REVOKE: Operation = Operation::write("renew-and-revoke");
+pub(crate) const CREATE_VALIDATION: Operation = Operation::send("create-phone-validation");
+pub(crate) const CREATE_APP_REGISTRATION_VALIDATION: Operation =
     Operation::send("create-app-registration-phone-validation");
-const CREATE_MANUAL_VALIDATION: Operation = Operation::send("create-manual-phone-validation");
-const CREATE_APP_REGISTRATION: Operation = Operation::write("create-app-registration");
-const VALIDATE: Operation = Operation::consume("validate-phone-validation");
-const VALIDATE_POST: Operation = Operation::consume("validate-phone-validation-post");
-const LIST_VALIDATIONS: Operation = Operation::read("list-phone-validations");
-const GET_VALIDATION: Operation = Operation::read("get-phone-validation");
+pub(crate) const CREATE_MANUAL_VALIDATION: Operation =
+    Operation::send("create-manual-phone-validation");
+pub(crate) const CREATE_APP_REGISTRATION: Operation = Operation::write("create-app-registration");
+pub(crate) const VALIDATE: Operation = Operation::consume("validate-phone-validation");
+pub(crate) const VALIDATE_POST: Operation = Operation::consume("validate-phone-validation-post");
+pub(crate) const LIST_VALIDATIONS: Operation = Operation::read("list-phone-validations");
+pub(crate) const GET_VALIDATION: Operation = Operation::read("get-phone-validation");
 
 impl VerifikBuilder {
     /// Builds the typed client of every endpoint (a token is optional: without one, only the
@@ -496,27 +497,34 @@ impl VerifikClient {
     ) -> Result<AccessToken> {
         let name = request.operation().name;
         let (answer, _): (TokenAnswer, _) = self.call(request, shape).await?;
-        let Some(token) = answer.access_token else {
-            return Err(Error::new(
-                ErrorKind::Decode,
-                format!("{name} answered without a token"),
-            )
-            .with_provider(PROVIDER));
-        };
-        require_token(&token).map_err(|_| {
-            Error::new(
-                ErrorKind::Decode,
-                format!("{name} answered with a token that cannot be sent in a header"),
-            )
-            .with_provider(PROVIDER)
-        })?;
-        let mut access = AccessToken::new(token, OffsetDateTime::now_utc(), validity);
-        if let Some(kind) = answer.token_type {
-            access = access.with_token_type(kind);
-        }
+        let access = token_of(name, answer, validity)?;
         self.install(access.secret().clone(), Some(access.expires_at()));
         Ok(access)
     }
+}
+
+/// The access token a token endpoint (`name`) answered, valid `validity` from now: there, and
+/// sendable in a header, else a [`ErrorKind::Decode`] error.
+pub(crate) fn token_of(name: &str, answer: TokenAnswer, validity: Duration) -> Result<AccessToken> {
+    let Some(token) = answer.access_token else {
+        return Err(Error::new(
+            ErrorKind::Decode,
+            format!("{name} answered without a token"),
+        )
+        .with_provider(PROVIDER));
+    };
+    require_token(&token).map_err(|_| {
+        Error::new(
+            ErrorKind::Decode,
+            format!("{name} answered with a token that cannot be sent in a header"),
+        )
+        .with_provider(PROVIDER)
+    })?;
+    let mut access = AccessToken::new(token, OffsetDateTime::now_utc(), validity);
+    if let Some(kind) = answer.token_type {
+        access = access.with_token_type(kind);
+    }
+    Ok(access)
 }
 
 /// `request` with a JSON `body`, the `bearer` token if any, and `phone` (masked) in its span.

@@ -5,6 +5,8 @@ mod client;
 mod config;
 mod error_table;
 pub mod errors;
+#[doc(hidden)]
+pub mod fuzzing;
 mod verifier;
 pub mod wire;
 

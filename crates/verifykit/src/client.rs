@@ -38,8 +38,8 @@ enum Host {
 
 /// One VerifyKit endpoint: its operation (name and retry class), host and path.
 #[derive(Clone, Copy)]
-struct Endpoint {
-    operation: Operation,
+pub(crate) struct Endpoint {
+    pub(crate) operation: Operation,
     host: Host,
     path: &'static str,
 }
@@ -70,22 +70,24 @@ impl Endpoint {
     }
 }
 
-const INIT: Endpoint = Endpoint::web_rest(Operation::read("init"));
-const START: Endpoint = Endpoint::web_rest(Operation::send("start"));
-const CHECK: Endpoint = Endpoint::web_rest(Operation::read("check"));
-const CHECK_WHATSAPP: Endpoint = Endpoint::web_rest(Operation::consume("check-whatsapp"));
-const COUNTRY: Endpoint = Endpoint::web_rest(Operation::read("country"));
-const SEND_OTP: Endpoint = Endpoint::web_rest(Operation::send("send-otp"));
-const CHECK_OTP: Endpoint = Endpoint::web_rest(Operation::consume("check-otp"));
-const START_EMAIL: Endpoint = Endpoint::web_rest(Operation::send("start-email"));
-const CHECK_EMAIL: Endpoint = Endpoint::web_rest(Operation::consume("check-email"));
-const BLACKLIST_ADD: Endpoint =
+pub(crate) const INIT: Endpoint = Endpoint::web_rest(Operation::read("init"));
+pub(crate) const START: Endpoint = Endpoint::web_rest(Operation::send("start"));
+pub(crate) const CHECK: Endpoint = Endpoint::web_rest(Operation::read("check"));
+pub(crate) const CHECK_WHATSAPP: Endpoint =
+    Endpoint::web_rest(Operation::consume("check-whatsapp"));
+pub(crate) const COUNTRY: Endpoint = Endpoint::web_rest(Operation::read("country"));
+pub(crate) const SEND_OTP: Endpoint = Endpoint::web_rest(Operation::send("send-otp"));
+pub(crate) const CHECK_OTP: Endpoint = Endpoint::web_rest(Operation::consume("check-otp"));
+pub(crate) const START_EMAIL: Endpoint = Endpoint::web_rest(Operation::send("start-email"));
+pub(crate) const CHECK_EMAIL: Endpoint = Endpoint::web_rest(Operation::consume("check-email"));
+pub(crate) const BLACKLIST_ADD: Endpoint =
     Endpoint::web_rest(Operation::write("blacklist-add")).at("blacklist/add");
-const BLACKLIST_REMOVE: Endpoint =
+pub(crate) const BLACKLIST_REMOVE: Endpoint =
     Endpoint::web_rest(Operation::write("blacklist-remove")).at("blacklist/remove");
-const RESULT: Endpoint = Endpoint::api(Operation::read("result"));
-const ACCESS_TOKEN: Endpoint = Endpoint::api(Operation::read("access-token"));
-const SEND_WHATSAPP_MESSAGE: Endpoint = Endpoint::api(Operation::send("send-whatsapp-message"));
+pub(crate) const RESULT: Endpoint = Endpoint::api(Operation::read("result"));
+pub(crate) const ACCESS_TOKEN: Endpoint = Endpoint::api(Operation::read("access-token"));
+pub(crate) const SEND_WHATSAPP_MESSAGE: Endpoint =
+    Endpoint::api(Operation::send("send-whatsapp-message"));
 
 /// A typed client of every VerifyKit endpoint. Cheap to clone (the connection pool is shared);
 /// `Debug` never shows the server key.

@@ -1,7 +1,7 @@
 //! [`VerigatorClient`]: a typed client of the nine Verigator endpoints, on the kit's HTTP
 //! layer; [`VerigatorBuilder::build_client`] makes one.
 
-mod lookup;
+pub(crate) mod lookup;
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,16 +21,16 @@ use crate::wire::{
     StartAuthBody, User, UserList, VerifyPinBody,
 };
 
-const CREATE_SERVICE: Operation = Operation::write("create-service");
-const GET_SERVICE: Operation = Operation::read("get-service");
-const DELETE_SERVICE: Operation = Operation::write("delete-service");
-const CREATE_USER: Operation = Operation::write("create-user");
-const LIST_USERS: Operation = Operation::read("list-users");
-const FIND_USER: Operation = Operation::read("find-user");
-const GET_USER: Operation = Operation::read("get-user");
-const DELETE_USER: Operation = Operation::write("delete-user");
-const START_AUTH: Operation = Operation::send("start-auth");
-const VERIFY_PIN: Operation = Operation::consume("verify-pin");
+pub(crate) const CREATE_SERVICE: Operation = Operation::write("create-service");
+pub(crate) const GET_SERVICE: Operation = Operation::read("get-service");
+pub(crate) const DELETE_SERVICE: Operation = Operation::write("delete-service");
+pub(crate) const CREATE_USER: Operation = Operation::write("create-user");
+pub(crate) const LIST_USERS: Operation = Operation::read("list-users");
+pub(crate) const FIND_USER: Operation = Operation::read("find-user");
+pub(crate) const GET_USER: Operation = Operation::read("get-user");
+pub(crate) const DELETE_USER: Operation = Operation::write("delete-user");
+pub(crate) const START_AUTH: Operation = Operation::send("start-auth");
+pub(crate) const VERIFY_PIN: Operation = Operation::consume("verify-pin");
 
 /// The most bytes of a user list [`VerigatorClient::find_user`] reads: 256 MiB, some three
 /// million users at about 90 bytes each. It bounds what a misbehaving server can make the
@@ -282,11 +282,7 @@ impl VerigatorClient {
     async fn delete(&self, operation: Operation, path: &str) -> Result<()> {
         let request = self.request(operation, HttpRequest::delete, path)?;
         let response = self.inner.http.execute(request).await?;
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(errors::provider_error(&response, &self.secrets()))
-        }
+        errors::answer_without_body(&response, &self.secrets())
     }
 
     /// `POST` or `PUT` of the JSON `body` to `path`, its answer decoded; `phone`, when given,
@@ -310,11 +306,7 @@ impl VerigatorClient {
     async fn call<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
         let response = self.inner.http.execute(request).await?;
         let secrets = self.secrets();
-        if response.is_success() {
-            errors::decode(&response, &secrets)
-        } else {
-            Err(errors::provider_error(&response, &secrets))
-        }
+        errors::answer(&response, &secrets)
     }
 
     /// What must never be echoed back in an error.

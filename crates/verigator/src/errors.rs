@@ -73,6 +73,27 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
     error
 }
 
+/// What an answer stands for, as the client reads every answer with a body: a non-2xx is its
+/// [`provider_error`], a 2xx its body [`decode`]d. `secrets` are scrubbed from anything
+/// Verigator wrote.
+pub(crate) fn answer<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
+    if response.is_success() {
+        decode(response, secrets)
+    } else {
+        Err(provider_error(response, secrets))
+    }
+}
+
+/// What an answer to a `DELETE` stands for: any 2xx is a success, its body ignored; anything
+/// else is its [`provider_error`].
+pub(crate) fn answer_without_body(response: &HttpResponse, secrets: &[&str]) -> Result<()> {
+    if response.is_success() {
+        Ok(())
+    } else {
+        Err(provider_error(response, secrets))
+    }
+}
+
 /// Decodes the body of a 2xx answer; failures are [`ErrorKind::Decode`] errors with a short,
 /// redacted excerpt.
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {

@@ -79,7 +79,7 @@ pub(crate) async fn find_user(
 }
 
 /// Decodes a user list from `reader`, stopping at the user with `wanted` as `id_in_service`.
-fn scan(reader: impl Read, wanted: &str) -> serde_json::Result<Option<User>> {
+pub(crate) fn scan(reader: impl Read, wanted: &str) -> serde_json::Result<Option<User>> {
     let mut found = None;
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
     let outcome = ListScan {

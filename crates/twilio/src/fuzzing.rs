@@ -1,0 +1,98 @@
+//! Entry points for the repository's `fuzz/` crate (cargo-fuzz targets). Hidden: not part of
+//! the public API, and may change in any release.
+
+use std::fmt::Debug;
+
+use phone_verify_core::kit::{HttpResponse, Operation};
+use phone_verify_core::reqwest::header::HeaderMap;
+use phone_verify_core::{Error, Result};
+use serde::de::DeserializeOwned;
+
+use crate::client::{
+    CHECK_VERIFICATION, CREATE_SERVICE, CREATE_VERIFICATION, FETCH_SERVICE, FETCH_VERIFICATION,
+    UPDATE_VERIFICATION,
+};
+use crate::config::PROVIDER;
+use crate::errors::{answer, check_rejection};
+use crate::wire::{Service, Verification, VerificationCheck};
+
+/// How many endpoints [`decode_answer`] tells apart.
+pub const ENDPOINTS: u8 = 6;
+
+/// The credentials [`decode_answer`] has the client scrub from what Twilio wrote.
+pub const SECRETS: [&str; 2] = [
+    "ACfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz",
+    "fuzz-auth-token-canary",
+];
+
+/// Reads an answer (`status`, `headers`, `body`) to endpoint `endpoint % ENDPOINTS` the way
+/// [`TwilioClient`](crate::TwilioClient) does (that endpoint's type from a 2xx, the error
+/// mapping from anything else, [`SECRETS`] scrubbed), then reads a check's error as the
+/// verifier does. Values and errors are formatted with `Debug` and `Display`, so those paths
+/// run too; the error is returned so the caller can look for the secrets in it.
+pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
+    let at = |operation: Operation| {
+        HttpResponse::from_parts(
+            PROVIDER,
+            operation,
+            status,
+            headers.clone(),
+            body.to_vec().into(),
+        )
+    };
+    match endpoint % ENDPOINTS {
+        0 => shown::<Service>(&at(CREATE_SERVICE)),
+        1 => shown::<Service>(&at(FETCH_SERVICE)),
+        2 => shown::<Verification>(&at(CREATE_VERIFICATION)),
+        3 => shown::<Verification>(&at(FETCH_VERIFICATION)),
+        4 => shown::<Verification>(&at(UPDATE_VERIFICATION)),
+        _ => shown::<VerificationCheck>(&at(CHECK_VERIFICATION)).inspect_err(|error| {
+            drop(check_rejection(error, false));
+            drop(check_rejection(error, true));
+        }),
+    }
+}
+
+/// [`answer`] into `T`, its `Debug` form and the error's forms built.
+fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse) -> Result<()> {
+    match answer::<T>(response, &SECRETS) {
+        Ok(value) => {
+            drop(format!("{value:?}"));
+            Ok(())
+        }
+        Err(error) => Err(formatted(error)),
+    }
+}
+
+/// `error`, its `Display` and `Debug` forms built once.
+fn formatted(error: Error) -> Error {
+    drop(format!("{error} {error:?}"));
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_maps_an_error_body_without_the_secrets() {
+        let body = format!(
+            r#"{{"code":20003,"message":"Authenticate {} {}","status":401}}"#,
+            SECRETS[0], SECRETS[1]
+        );
+        for endpoint in 0..ENDPOINTS {
+            let error =
+                decode_answer(endpoint, 401, &HeaderMap::new(), body.as_bytes()).unwrap_err();
+            assert_eq!(error.provider_code(), Some("20003"), "endpoint {endpoint}");
+            let shown = format!("{error} {error:?}");
+            assert!(SECRETS.iter().all(|s| !shown.contains(s)), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_check_decodes() {
+        let check = br#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","service_sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","account_sid":"ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","to":"+15017122661","channel":"sms","status":"approved","valid":true,"date_created":"2015-07-30T20:00:00Z","date_updated":"2015-07-30T20:00:00Z"}"#;
+        decode_answer(5, 200, &HeaderMap::new(), check).unwrap();
+        assert!(decode_answer(5, 200, &HeaderMap::new(), b"<html>").is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! Entry points for the repository's `fuzz/` crate (cargo-fuzz targets). Hidden: not part of
+//! the public API, and may change in any release.
+
+use phone_verify_core::kit::HttpResponse;
+use phone_verify_core::reqwest::header::HeaderMap;
+use phone_verify_core::{Error, Result};
+use serde::de::DeserializeOwned;
+
+use crate::client::{
+    ACCESS_TOKEN, BLACKLIST_ADD, BLACKLIST_REMOVE, CHECK, CHECK_EMAIL, CHECK_OTP, CHECK_WHATSAPP,
+    COUNTRY, Endpoint, INIT, RESULT, SEND_OTP, SEND_WHATSAPP_MESSAGE, START, START_EMAIL,
+};
+use crate::config::PROVIDER;
+use crate::errors::{Checked, check_outcome, decode};
+use crate::wire::{
+    AccessToken, BlacklistChange, CountryList, EmailCheck, EmailStarted, OtpSent,
+    StartedValidation, ValidationCheck, ValidationMethodList, ValidationResult,
+    WhatsAppMessageSent,
+};
+
+/// How many endpoints [`decode_answer`] tells apart.
+pub const ENDPOINTS: u8 = 14;
+
+/// Decodes an answer (`status`, `headers`, `body`) to endpoint `endpoint % ENDPOINTS` the way
+/// [`VerifyKitClient`](crate::VerifyKitClient) does (into that endpoint's type, or into the
+/// error the envelope carries), then reads a check's error as the verifier does. The decoded
+/// value is formatted with `Debug`, so that path runs too.
+pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
+    let at = |endpoint: Endpoint| {
+        HttpResponse::from_parts(
+            PROVIDER,
+            endpoint.operation,
+            status,
+            headers.clone(),
+            body.to_vec().into(),
+        )
+    };
+    match endpoint % ENDPOINTS {
+        0 => shown::<ValidationMethodList>(&at(INIT)),
+        1 => shown::<StartedValidation>(&at(START)),
+        2 => checked(&at(CHECK), Checked::ReverseFlow),
+        3 => checked(&at(CHECK_WHATSAPP), Checked::Code),
+        4 => shown::<CountryList>(&at(COUNTRY)),
+        5 => shown::<OtpSent>(&at(SEND_OTP)),
+        6 => checked(&at(CHECK_OTP), Checked::Code),
+        7 => shown::<EmailStarted>(&at(START_EMAIL)),
+        8 => shown::<EmailCheck>(&at(CHECK_EMAIL))
+            .inspect_err(|error| drop(check_outcome(error, Checked::Email))),
+        9 => shown::<BlacklistChange>(&at(BLACKLIST_ADD)),
+        10 => shown::<BlacklistChange>(&at(BLACKLIST_REMOVE)),
+        11 => shown::<ValidationResult>(&at(RESULT)),
+        12 => shown::<AccessToken>(&at(ACCESS_TOKEN)),
+        _ => shown::<WhatsAppMessageSent>(&at(SEND_WHATSAPP_MESSAGE)),
+    }
+}
+
+/// [`decode`] into `T`, its `Debug` form and the error's `Display` and `Debug` forms built.
+fn shown<T: DeserializeOwned + std::fmt::Debug>(response: &HttpResponse) -> Result<()> {
+    match decode::<T>(response) {
+        Ok(value) => {
+            drop(format!("{value:?}"));
+            Ok(())
+        }
+        Err(error) => Err(formatted(error)),
+    }
+}
+
+/// A check's answer: decoded, and an error read for the outcome it stands for.
+fn checked(response: &HttpResponse, checked: Checked) -> Result<()> {
+    shown::<ValidationCheck>(response).inspect_err(|error| drop(check_outcome(error, checked)))
+}
+
+/// `error`, its `Display` and `Debug` forms built once.
+fn formatted(error: Error) -> Error {
+    drop(format!("{error} {error:?}"));
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_maps_an_error_envelope() {
+        let body = br#"{"meta":{"httpStatusCode":403,"errorCode":"403014","errorMessage":"OTP code is invalid."}}"#;
+        for endpoint in 0..ENDPOINTS {
+            let error = decode_answer(endpoint, 403, &HeaderMap::new(), body).unwrap_err();
+            assert_eq!(error.provider_code(), Some("403014"), "endpoint {endpoint}");
+        }
+    }
+
+    #[test]
+    fn endpoints_decode_their_documented_results() {
+        let send_otp =
+            br#"{"meta":{"httpStatusCode":201},"result":{"reference":"111111","timeout":300}}"#;
+        decode_answer(5, 201, &HeaderMap::new(), send_otp).unwrap();
+        let check = br#"{"meta":{"httpStatusCode":200},"result":{"validationStatus":true,"sessionId":"QWERTY123456"}}"#;
+        decode_answer(6, 200, &HeaderMap::new(), check).unwrap();
+        assert!(decode_answer(6, 200, &HeaderMap::new(), b"[]").is_err());
+    }
+}
