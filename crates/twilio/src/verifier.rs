@@ -174,6 +174,19 @@ impl PhoneVerifier for Twilio {
     }
 }
 
+/// The number Twilio reports, parsed only when it is not the handle's own (the usual answer,
+/// which then costs no parse); the handle's if Twilio reports none or an unreadable one.
+fn reported_phone(verification: &Verification, to: Option<&str>) -> Option<PhoneNumber> {
+    match (to, &verification.phone) {
+        (Some(to), Some(phone)) if to == phone.e164() => Some(phone.clone()),
+        (Some(to), _) => to
+            .parse::<PhoneNumber>()
+            .ok()
+            .or_else(|| verification.phone.clone()),
+        (None, _) => verification.phone.clone(),
+    }
+}
+
 /// The outcome of a check Twilio answered with `answer`.
 fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Result<CheckOutcome> {
     let rejected = |reason: RejectReason, status: &str| {
@@ -187,13 +200,7 @@ fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Res
         (VerificationStatus::Approved, true) => Ok(CheckOutcome::Verified(
             Verified::new(verification.channel.clone())
                 // The number as Twilio reports it; the handle's if the answer has none.
-                .with_phone(
-                    answer
-                        .to
-                        .as_deref()
-                        .and_then(|to| to.parse::<PhoneNumber>().ok())
-                        .or_else(|| verification.phone.clone()),
-                )
+                .with_phone(reported_phone(verification, answer.to.as_deref()))
                 .with_verified_at(Some(
                     answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
                 )),

@@ -411,6 +411,8 @@ fn otp_outcome(
         ));
     }
     let reported = match check.phone_number.as_deref() {
+        // The number checked, as VerifyKit usually reports it: no parse needed.
+        Some(raw) if same_number(raw, phone) => phone.clone(),
         Some(raw) => reported_phone(raw, "check")?,
         None => phone.clone(),
     };
@@ -431,6 +433,13 @@ fn result_channel(result: &ValidationResult) -> Option<Channel> {
             t.parse()
                 .unwrap_or_else(|never: std::convert::Infallible| match never {})
         })
+}
+
+/// Whether VerifyKit's `raw` number (with or without its `+`) is `phone`, exactly.
+fn same_number(raw: &str, phone: &PhoneNumber) -> bool {
+    let raw = raw.trim();
+    let e164 = phone.e164();
+    raw == e164 || e164.strip_prefix('+') == Some(raw)
 }
 
 /// A phone number VerifyKit reported, with or without its `+`.
