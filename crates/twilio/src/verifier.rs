@@ -241,6 +241,19 @@ mod tests {
             .with_phone("+15017122661".parse().unwrap())
     }
 
+    #[test]
+    fn the_reported_number_is_parsed_only_when_it_is_not_the_handles() {
+        let handle = handle();
+        let own = reported_phone(&handle, Some("+15017122661")).unwrap();
+        assert_eq!(Some(&own), handle.phone.as_ref());
+        let other = reported_phone(&handle, Some("+905321234567")).unwrap();
+        assert_eq!(other.e164(), "+905321234567");
+        assert_eq!(reported_phone(&handle, Some("garbage")), handle.phone);
+        assert_eq!(reported_phone(&handle, None), handle.phone);
+        let bare = Verification::new(PROVIDER, "VE0123456789abcdef0123456789abcdef", Channel::Sms);
+        assert!(reported_phone(&bare, None).is_none());
+    }
+
     fn answer(json: &str) -> wire::VerificationCheck {
         serde_json::from_str(json).unwrap()
     }

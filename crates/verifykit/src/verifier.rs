@@ -477,3 +477,17 @@ impl VerifyKitBuilder {
         Ok(VerifyKit::new(VerifyKitClient::new(config)?).with_reverse_flow_ttl(reverse_flow_ttl))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_number_is_the_same_number() {
+        let number: PhoneNumber = "+905321234567".parse().unwrap();
+        assert!(same_number("+905321234567", &number));
+        assert!(same_number(" 905321234567 ", &number));
+        assert!(!same_number("+905321234568", &number));
+        assert!(!same_number("05321234567", &number));
+    }
+}
