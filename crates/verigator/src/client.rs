@@ -345,18 +345,23 @@ fn service_path(service_id: &str) -> Result<String> {
 
 /// `service/service/{ServiceId}/users`.
 fn users_path(service_id: &str) -> Result<String> {
-    Ok(format!("{}/users", service_path(service_id)?))
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}/users"))
 }
 
-/// `service/service/{ServiceId}/users/{UserId}`.
+/// `service/service/{ServiceId}/users/{UserId}` (the user id checked first).
 fn user_path(service_id: &str, user_id: &str) -> Result<String> {
     let user = check_id("user id", user_id)?;
-    Ok(format!("{}/{user}", users_path(service_id)?))
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}/users/{user}"))
 }
 
-/// `service/service/{ServiceId}/users/{UserId}/auth`.
+/// `service/service/{ServiceId}/users/{UserId}/auth`, written in one piece (the path of
+/// every PIN check).
 fn auth_path(service_id: &str, user_id: &str) -> Result<String> {
-    Ok(format!("{}/auth", user_path(service_id, user_id)?))
+    let user = check_id("user id", user_id)?;
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}/users/{user}/auth"))
 }
 
 fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
