@@ -70,6 +70,11 @@ impl Comparison {
             0.0
         }
     }
+
+    /// The client CPU per call the SDK adds to raw reqwest's, in microseconds.
+    pub(crate) fn cpu_overhead_us(&self) -> f64 {
+        (self.sdk.client_cpu_per_op.as_secs_f64() - self.raw.client_cpu_per_op.as_secs_f64()) * 1e6
+    }
 }
 
 /// Compares every call of `target` at concurrency 1 and `plan.high`.

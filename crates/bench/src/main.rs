@@ -7,7 +7,8 @@
 //!    `reqwest::Client` (throughput at concurrency 1 and 64, p50/p99 latency, CPU per call);
 //! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`, and Verigator's
 //!    `start` latency with 1,000 and 100,000 registered users (phase `verigator-scale`);
-//! 3. the router's own CPU per `start` and `check`, against the provider directly;
+//! 3. the router's and the guard's own CPU per `start` and `check`, against the provider
+//!    directly, and the memory an application holds per pending verification;
 //! 4. the sandbox alone, with keep-alive hyper connections;
 //! 5. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
 //! 6. the guard (phase `pumping`): an SMS-pumping simulation through `phone-verify-guard` to
@@ -21,6 +22,7 @@
 mod compare;
 mod flows;
 mod footprint;
+mod memory;
 mod procfs;
 mod pumping;
 mod report;
@@ -208,6 +210,11 @@ fn main() -> Result<()> {
             let target = bench
                 .client_rt
                 .block_on(make_target(id, &sandbox, &bench.phones))?;
+            results.handles.push(
+                bench
+                    .client_rt
+                    .block_on(memory::measure(&target, &bench.phones))?,
+            );
             let lines = bench.client_rt.block_on(compare(&target, &plan))?;
             results.comparisons.extend(lines);
             drop(target);

@@ -1,5 +1,6 @@
-//! The router's own cost: `start` and `check` through `phone-verify-router` against the same
-//! calls on the provider directly, at concurrency 1 and 64.
+//! The router's and the guard's own cost: `start` and `check` through `phone-verify-router`
+//! and through `phone-verify-guard` against the same calls on the provider directly, at
+//! concurrency 1 and 64.
 //!
 //! The provider is an in-process one that answers at once (no HTTP), so the difference in
 //! client CPU per call is the router's: rule matching, candidate order, breaker admission,
@@ -18,6 +19,7 @@ use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, PhoneNumber, PhoneVerifier,
     ProviderId, StartRequest, Verification, Verified,
 };
+use phone_verify_guard::{Guard, GuardConfig, Limit, MemoryStore};
 use phone_verify_router::{Route, Router, Rule};
 
 use crate::runner::run;
@@ -81,26 +83,59 @@ fn router() -> Result<Router> {
         .build()?)
 }
 
+/// A guard as an application would set it up (the default rules, in memory), with limits no
+/// call reaches: each call still reads and writes every counter, and none is refused.
+fn guard() -> Result<Guard> {
+    let never = Some(Limit::per_hour(u32::MAX));
+    let config = GuardConfig {
+        per_phone: never,
+        per_phone_daily: never,
+        resend_cooldown_secs: None,
+        per_ip: never,
+        per_ipv4_24: never,
+        per_ipv6_64: never,
+        per_region: never,
+        wrong_codes_per_verification: Some(u32::MAX),
+        wrong_codes_per_phone: never,
+        global_budget: never,
+        global_budget_daily: never,
+        ..GuardConfig::default()
+    };
+    Ok(Guard::builder(Arc::new(Instant::default()))
+        .secret("bench-guard-overhead-secret-0123")
+        .store(Arc::new(MemoryStore::new()))
+        .config(config)
+        .build()?)
+}
+
 /// Which side of the comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Side {
     Direct,
     Routed,
+    Guarded,
 }
 
-/// One row: a call at a concurrency, both sides.
+/// One row: a call at a concurrency, every side.
 #[derive(Clone, Debug)]
 pub(crate) struct OverheadRow {
     call: &'static str,
     concurrency: usize,
     direct: Summary,
     routed: Summary,
+    guarded: Summary,
 }
 
 impl OverheadRow {
     /// Client CPU per call the router adds (negative: within noise, below the direct side).
     fn overhead_ns(&self) -> f64 {
         (self.routed.client_cpu_per_op.as_secs_f64() - self.direct.client_cpu_per_op.as_secs_f64())
+            * 1e9
+    }
+
+    /// Client CPU per call the guard adds.
+    fn guard_overhead_ns(&self) -> f64 {
+        (self.guarded.client_cpu_per_op.as_secs_f64() - self.direct.client_cpu_per_op.as_secs_f64())
             * 1e9
     }
 }
@@ -114,6 +149,7 @@ pub(crate) async fn measure(
 ) -> Result<Vec<OverheadRow>> {
     let direct: Arc<dyn PhoneVerifier> = Arc::new(Instant::default());
     let routed: Arc<dyn PhoneVerifier> = Arc::new(router()?);
+    let guarded: Arc<dyn PhoneVerifier> = Arc::new(guard()?);
     let phones: Arc<Vec<PhoneNumber>> = Arc::new(
         (0..1024)
             .map(|n| format!("+90532{n:07}").parse())
@@ -123,24 +159,25 @@ pub(crate) async fn measure(
     let mut rows = Vec::new();
     for call in ["start", "check"] {
         for (concurrency, n) in [(1, calls_c1), (high, calls_high)] {
-            let mut batches: [Vec<Batch>; 2] = [Vec::new(), Vec::new()];
+            let mut batches: [Vec<Batch>; 3] = [Vec::new(), Vec::new(), Vec::new()];
             for round in 0..rounds.max(1) {
-                let order = if round % 2 == 0 {
-                    [Side::Direct, Side::Routed]
-                } else {
-                    [Side::Routed, Side::Direct]
+                let order = match round % 3 {
+                    0 => [Side::Direct, Side::Routed, Side::Guarded],
+                    1 => [Side::Routed, Side::Guarded, Side::Direct],
+                    _ => [Side::Guarded, Side::Direct, Side::Routed],
                 };
                 for side in order {
                     let verifier = match side {
                         Side::Direct => Arc::clone(&direct),
                         Side::Routed => Arc::clone(&routed),
+                        Side::Guarded => Arc::clone(&guarded),
                     };
                     let batch = if call == "start" {
                         time_starts(verifier, Arc::clone(&phones), concurrency, n).await?
                     } else {
                         time_checks(verifier, &phones, &code, concurrency, n).await?
                     };
-                    batches[usize::from(side == Side::Routed)].push(batch);
+                    batches[side as usize].push(batch);
                 }
             }
             let row = OverheadRow {
@@ -148,13 +185,16 @@ pub(crate) async fn measure(
                 concurrency,
                 direct: Summary::of(&batches[0]),
                 routed: Summary::of(&batches[1]),
+                guarded: Summary::of(&batches[2]),
             };
             eprintln!(
                 "  {call:<6} c={concurrency:<3} direct {:>7.0} ns/call  router {:>7.0} ns/call  \
-                 overhead {:>+6.0} ns",
+                 overhead {:>+6.0} ns  guard {:>7.0} ns/call  overhead {:>+6.0} ns",
                 row.direct.client_cpu_per_op.as_secs_f64() * 1e9,
                 row.routed.client_cpu_per_op.as_secs_f64() * 1e9,
-                row.overhead_ns()
+                row.overhead_ns(),
+                row.guarded.client_cpu_per_op.as_secs_f64() * 1e9,
+                row.guard_overhead_ns()
             );
             rows.push(row);
         }
@@ -168,8 +208,18 @@ async fn time_starts(
     concurrency: usize,
     n: usize,
 ) -> Result<Batch> {
-    let requests: Arc<Vec<StartRequest>> =
-        Arc::new(phones.iter().cloned().map(StartRequest::sms).collect());
+    let requests: Arc<Vec<StartRequest>> = Arc::new(
+        phones
+            .iter()
+            .enumerate()
+            .map(|(i, phone)| {
+                // An address per phone, so the guard's address counters are written too.
+                let ip =
+                    std::net::Ipv4Addr::from(0x0a00_0000_u32 + u32::try_from(i).unwrap_or(0) * 256);
+                StartRequest::sms(phone.clone()).end_user_ip(ip.into())
+            })
+            .collect(),
+    );
     let warm = Arc::clone(&requests);
     let warm_verifier = Arc::clone(&verifier);
     run(concurrency, concurrency * 4, move |i| {
@@ -256,7 +306,9 @@ pub(crate) fn render(rows: &[OverheadRow]) -> String {
         ("client CPU/call direct", Align::Right),
         ("client CPU/call router", Align::Right),
         ("router overhead", Align::Right),
-        ("p50 direct → router", Align::Right),
+        ("client CPU/call guard", Align::Right),
+        ("guard overhead", Align::Right),
+        ("p50 direct → router / guard", Align::Right),
     ]);
     for r in rows {
         t.row([
@@ -265,7 +317,14 @@ pub(crate) fn render(rows: &[OverheadRow]) -> String {
             ns(r.direct.client_cpu_per_op),
             ns(r.routed.client_cpu_per_op),
             format!("{:+.0} ns", r.overhead_ns()),
-            format!("{} → {}", ns(r.direct.p50), ns(r.routed.p50)),
+            ns(r.guarded.client_cpu_per_op),
+            format!("{:+.0} ns", r.guard_overhead_ns()),
+            format!(
+                "{} → {} / {}",
+                ns(r.direct.p50),
+                ns(r.routed.p50),
+                ns(r.guarded.p50)
+            ),
         ]);
     }
     let mut out = t.render();
@@ -273,8 +332,11 @@ pub(crate) fn render(rows: &[OverheadRow]) -> String {
         out,
         "\nThe provider answers in-process at once, so the difference is the router's own CPU \
          (rules, candidate order, breaker, health, the route in the handle and its lookup on \
-         check); a router of three routes and three region rules, Turkish phones. The sides \
-         alternate which goes first each round. Target: at most {} µs per call.\n",
+         check); a router of three routes and three region rules, Turkish phones. The guard \
+         column is `phone-verify-guard` with its default rules on the in-memory store, limits \
+         set out of reach so that every call reads and writes all its counters and none is \
+         refused (no target: its decision latency has one, below). The sides take turns going \
+         first each round. Target: the router adds at most {} µs per call.\n",
         TARGET.as_secs_f64() * 1e6
     );
     out

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, basic_auth_value};
 use phone_verify_core::reqwest::Url;
+use phone_verify_core::reqwest::header::{AUTHORIZATION, HeaderValue};
 use phone_verify_core::{Code, Error, PhoneNumber, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -39,7 +40,12 @@ pub struct TwilioClient {
     /// The Basic user name and password, sent with every request and scrubbed from what
     /// Twilio writes back.
     secrets: (SecretString, SecretString),
+    /// `Authorization: Basic …` of the credentials, encoded once (`None`: a user name Twilio
+    /// cannot take, refused on every request before anything is sent).
+    authorization: Option<HeaderValue>,
     service_sid: Option<String>,
+    /// The configured service's `VerificationCheck` URL, joined once.
+    check_url: Option<Url>,
 }
 
 impl fmt::Debug for TwilioClient {
@@ -65,11 +71,18 @@ impl TwilioClient {
     pub fn new(config: TwilioConfig, http: HttpClient) -> Self {
         let (user, password) = config.credentials.basic();
         let secrets = (user.clone(), password.clone());
+        let authorization = basic_auth_value(user.expose_secret(), password).ok();
+        let check_url = config
+            .service_sid
+            .as_deref()
+            .map(|sid| check_url(&config.base_url, sid));
         Self {
             http,
             base_url: config.base_url,
             secrets,
+            authorization,
             service_sid: config.service_sid,
+            check_url,
         }
     }
 
@@ -181,9 +194,10 @@ impl TwilioClient {
             }
             CheckTarget::To(to) => check_to(to, to.contains('@'))?,
         };
-        let url = self
-            .base_url
-            .join(&format!("Services/{service_sid}/VerificationCheck"));
+        let url = match &self.check_url {
+            Some(url) if self.service_sid.as_deref() == Some(service_sid) => url.clone(),
+            _ => check_url(&self.base_url, service_sid),
+        };
         let mut request = HttpRequest::post(CHECK_VERIFICATION, url)
             .form([("Code", code.expose()), target.field()]);
         if let Some(phone) = &phone {
@@ -216,8 +230,16 @@ impl TwilioClient {
 impl TwilioClient {
     /// `request` with `Authorization: Basic` of the credentials.
     fn authorized(&self, request: HttpRequest) -> Result<HttpRequest> {
-        request.basic_auth(self.secrets.0.expose_secret(), &self.secrets.1)
+        match &self.authorization {
+            Some(value) => Ok(request.prepared_header(AUTHORIZATION, value.clone())),
+            None => request.basic_auth(self.secrets.0.expose_secret(), &self.secrets.1),
+        }
     }
+}
+
+/// `POST /Services/{ServiceSid}/VerificationCheck`'s URL.
+fn check_url(base: &BaseUrl, service_sid: &str) -> Url {
+    base.join(&format!("Services/{service_sid}/VerificationCheck"))
 }
 
 /// An invalid-input error of this provider.

@@ -174,6 +174,19 @@ impl PhoneVerifier for Twilio {
     }
 }
 
+/// The number Twilio reports, parsed only when it is not the handle's own (the usual answer,
+/// which then costs no parse); the handle's if Twilio reports none or an unreadable one.
+fn reported_phone(verification: &Verification, to: Option<&str>) -> Option<PhoneNumber> {
+    match (to, &verification.phone) {
+        (Some(to), Some(phone)) if to == phone.e164() => Some(phone.clone()),
+        (Some(to), _) => to
+            .parse::<PhoneNumber>()
+            .ok()
+            .or_else(|| verification.phone.clone()),
+        (None, _) => verification.phone.clone(),
+    }
+}
+
 /// The outcome of a check Twilio answered with `answer`.
 fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Result<CheckOutcome> {
     let rejected = |reason: RejectReason, status: &str| {
@@ -187,13 +200,7 @@ fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Res
         (VerificationStatus::Approved, true) => Ok(CheckOutcome::Verified(
             Verified::new(verification.channel.clone())
                 // The number as Twilio reports it; the handle's if the answer has none.
-                .with_phone(
-                    answer
-                        .to
-                        .as_deref()
-                        .and_then(|to| to.parse::<PhoneNumber>().ok())
-                        .or_else(|| verification.phone.clone()),
-                )
+                .with_phone(reported_phone(verification, answer.to.as_deref()))
                 .with_verified_at(Some(
                     answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
                 )),
@@ -232,6 +239,19 @@ mod tests {
     fn handle() -> Verification {
         Verification::new(PROVIDER, "VE0123456789abcdef0123456789abcdef", Channel::Sms)
             .with_phone("+15017122661".parse().unwrap())
+    }
+
+    #[test]
+    fn the_reported_number_is_parsed_only_when_it_is_not_the_handles() {
+        let handle = handle();
+        let own = reported_phone(&handle, Some("+15017122661")).unwrap();
+        assert_eq!(Some(&own), handle.phone.as_ref());
+        let other = reported_phone(&handle, Some("+905321234567")).unwrap();
+        assert_eq!(other.e164(), "+905321234567");
+        assert_eq!(reported_phone(&handle, Some("garbage")), handle.phone);
+        assert_eq!(reported_phone(&handle, None), handle.phone);
+        let bare = Verification::new(PROVIDER, "VE0123456789abcdef0123456789abcdef", Channel::Sms);
+        assert!(reported_phone(&bare, None).is_none());
     }
 
     fn answer(json: &str) -> wire::VerificationCheck {

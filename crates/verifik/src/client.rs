@@ -539,8 +539,6 @@ fn with_json(
         None => request,
     };
     let request = request.json(body)?;
-    Ok(match phone.and_then(VerifikPhone::to_phone_number) {
-        Some(number) => request.phone(&number),
-        None => request,
-    })
+    // The number is rebuilt from Verifik's form only if a span records it.
+    Ok(request.phone_with(|| phone.and_then(VerifikPhone::to_phone_number)))
 }

@@ -322,6 +322,14 @@ enum ReadBack {
     Unknown,
 }
 
+/// Whether Verifik's `countryCode` (with or without `+`) and national `phone` are exactly
+/// `number`'s calling code and the digits after it.
+fn same_number(number: &PhoneNumber, country_code: &str, national: &str) -> bool {
+    let calling = number.calling_code();
+    country_code.trim().trim_start_matches('+') == &calling[1..]
+        && national.trim() == &number.e164()[calling.len()..]
+}
+
 /// The outcome of a check Verifik answered with 200.
 fn checked(
     handle: &Verification,
@@ -339,6 +347,8 @@ fn checked(
         .with_provider(PROVIDER));
     }
     let reported = match (&validated.country_code, &validated.phone) {
+        // The number checked, as Verifik usually reports it: no parse needed.
+        (Some(code), Some(national)) if same_number(phone, code, national) => phone.clone(),
         (Some(_), Some(_)) => validated.phone_number().ok_or_else(|| {
             Error::new(
                 ErrorKind::Decode,
@@ -533,4 +543,19 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
         .phone
         .as_ref()
         .ok_or_else(|| invalid("this Verifik handle has no phone number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_number_is_the_same_number() {
+        let number: PhoneNumber = "+573001234567".parse().unwrap();
+        assert!(same_number(&number, "+57", "3001234567"));
+        assert!(same_number(&number, "57", " 3001234567 "));
+        assert!(!same_number(&number, "+57", "3001234568"));
+        assert!(!same_number(&number, "+1", "3001234567"));
+        assert!(!same_number(&number, "+57", "03001234567"));
+    }
 }

@@ -8,8 +8,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{
+    BaseUrl, HttpClient, HttpRequest, JoinedUrls, Operation, secret_header_value,
+};
 use phone_verify_core::reqwest::Method;
+use phone_verify_core::reqwest::header::{HeaderName, HeaderValue};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{Code, Language, PhoneNumber, RequestContext, Result, SessionId};
 use serde::Serialize;
@@ -89,6 +92,36 @@ pub(crate) const ACCESS_TOKEN: Endpoint = Endpoint::api(Operation::read("access-
 pub(crate) const SEND_WHATSAPP_MESSAGE: Endpoint =
     Endpoint::api(Operation::send("send-whatsapp-message"));
 
+/// Every endpoint of the client.
+const ENDPOINTS: [Endpoint; 14] = [
+    INIT,
+    START,
+    CHECK,
+    CHECK_WHATSAPP,
+    COUNTRY,
+    SEND_OTP,
+    CHECK_OTP,
+    START_EMAIL,
+    CHECK_EMAIL,
+    BLACKLIST_ADD,
+    BLACKLIST_REMOVE,
+    RESULT,
+    ACCESS_TOKEN,
+    SEND_WHATSAPP_MESSAGE,
+];
+
+/// The header of the server key.
+const SERVER_KEY_HEADER: &str = "x-vfk-server-key";
+
+/// The paths of `host`'s endpoints.
+fn paths(host: Host) -> Vec<&'static str> {
+    ENDPOINTS
+        .iter()
+        .filter(|e| e.host == host)
+        .map(|e| e.path)
+        .collect()
+}
+
 /// A typed client of every VerifyKit endpoint. Cheap to clone (the connection pool is shared);
 /// `Debug` never shows the server key.
 ///
@@ -121,8 +154,14 @@ pub struct VerifyKitClient {
 struct Inner {
     http: HttpClient,
     server_key: SecretString,
+    /// `server_key` as a sensitive header value, built once (`None`: characters a header
+    /// cannot carry, refused on every request before anything is sent).
+    server_key_header: Option<HeaderValue>,
     web_rest: BaseUrl,
     api: BaseUrl,
+    /// Every endpoint's URL, joined once.
+    web_rest_urls: JoinedUrls,
+    api_urls: JoinedUrls,
     fallback_ip: Option<IpAddr>,
 }
 
@@ -148,7 +187,10 @@ impl VerifyKitClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                server_key_header: secret_header_value(SERVER_KEY_HEADER, &config.server_key).ok(),
                 server_key: config.server_key,
+                web_rest_urls: JoinedUrls::new(config.web_rest_url.clone(), &paths(Host::WebRest)),
+                api_urls: JoinedUrls::new(config.api_url.clone(), &paths(Host::Api)),
                 web_rest: config.web_rest_url,
                 api: config.api_url,
                 fallback_ip: config.fallback_end_user_ip,
@@ -445,14 +487,20 @@ impl VerifyKitClient {
         endpoint: Endpoint,
         context: &RequestContext,
     ) -> Result<HttpRequest> {
-        let base = match endpoint.host {
-            Host::WebRest => &self.inner.web_rest,
-            Host::Api => &self.inner.api,
+        let urls = match endpoint.host {
+            Host::WebRest => &self.inner.web_rest_urls,
+            Host::Api => &self.inner.api_urls,
         };
         let operation = endpoint.operation;
-        let mut request = HttpRequest::new(operation, method, base.join(endpoint.path))
-            .secret_header("x-vfk-server-key", &self.inner.server_key)
-            .map_err(|e| e.with_provider(PROVIDER))?;
+        let request = HttpRequest::new(operation, method, urls.url(endpoint.path));
+        let mut request = match &self.inner.server_key_header {
+            Some(value) => {
+                request.prepared_header(HeaderName::from_static(SERVER_KEY_HEADER), value.clone())
+            }
+            None => request
+                .secret_header(SERVER_KEY_HEADER, &self.inner.server_key)
+                .map_err(|e| e.with_provider(PROVIDER))?,
+        };
         match context.end_user_ip.or(self.inner.fallback_ip) {
             Some(ip) => {
                 request = request.header("x-vfk-forwarded-for", &ip.to_string())?;

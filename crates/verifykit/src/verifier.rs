@@ -411,6 +411,8 @@ fn otp_outcome(
         ));
     }
     let reported = match check.phone_number.as_deref() {
+        // The number checked, as VerifyKit usually reports it: no parse needed.
+        Some(raw) if same_number(raw, phone) => phone.clone(),
         Some(raw) => reported_phone(raw, "check")?,
         None => phone.clone(),
     };
@@ -431,6 +433,13 @@ fn result_channel(result: &ValidationResult) -> Option<Channel> {
             t.parse()
                 .unwrap_or_else(|never: std::convert::Infallible| match never {})
         })
+}
+
+/// Whether VerifyKit's `raw` number (with or without its `+`) is `phone`, exactly.
+fn same_number(raw: &str, phone: &PhoneNumber) -> bool {
+    let raw = raw.trim();
+    let e164 = phone.e164();
+    raw == e164 || e164.strip_prefix('+') == Some(raw)
 }
 
 /// A phone number VerifyKit reported, with or without its `+`.
@@ -466,5 +475,19 @@ impl VerifyKitBuilder {
         let config = self.config()?;
         let reverse_flow_ttl = config.reverse_flow_ttl;
         Ok(VerifyKit::new(VerifyKitClient::new(config)?).with_reverse_flow_ttl(reverse_flow_ttl))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_number_is_the_same_number() {
+        let number: PhoneNumber = "+905321234567".parse().unwrap();
+        assert!(same_number("+905321234567", &number));
+        assert!(same_number(" 905321234567 ", &number));
+        assert!(!same_number("+905321234568", &number));
+        assert!(!same_number("05321234567", &number));
     }
 }

@@ -6,7 +6,8 @@ pub(crate) mod lookup;
 use std::fmt;
 use std::sync::Arc;
 
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, secret_header_value};
+use phone_verify_core::reqwest::header::{HeaderName, HeaderValue};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Code, PhoneNumber, Result};
 use serde::Serialize;
@@ -80,6 +81,9 @@ struct Inner {
     base: BaseUrl,
     /// `username:password`.
     service_auth: SecretString,
+    /// `service_auth` as a sensitive header value, built once (`None`: characters a header
+    /// cannot carry, refused on every request before anything is sent).
+    auth_value: Option<HeaderValue>,
     username: SecretString,
     password: SecretString,
 }
@@ -114,6 +118,7 @@ impl VerigatorClient {
             inner: Arc::new(Inner {
                 http,
                 base: config.base_url.clone(),
+                auth_value: secret_header_value(AUTH_HEADER, &service_auth).ok(),
                 service_auth,
                 username: config.username.clone(),
                 password: config.password.clone(),
@@ -268,8 +273,13 @@ impl VerigatorClient {
 
     /// A request of `operation` to `path`, authenticated.
     fn request(&self, operation: Operation, method: Method, path: &str) -> Result<HttpRequest> {
-        method(operation, self.inner.base.join(path))
-            .secret_header(AUTH_HEADER, &self.inner.service_auth)
+        let request = method(operation, self.inner.base.join(path));
+        match &self.inner.auth_value {
+            Some(value) => {
+                Ok(request.prepared_header(HeaderName::from_static(AUTH_HEADER), value.clone()))
+            }
+            None => request.secret_header(AUTH_HEADER, &self.inner.service_auth),
+        }
     }
 
     /// `GET path`, its answer decoded.
@@ -327,18 +337,23 @@ fn service_path(service_id: &str) -> Result<String> {
 
 /// `service/service/{ServiceId}/users`.
 fn users_path(service_id: &str) -> Result<String> {
-    Ok(format!("{}/users", service_path(service_id)?))
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}/users"))
 }
 
-/// `service/service/{ServiceId}/users/{UserId}`.
+/// `service/service/{ServiceId}/users/{UserId}` (the user id checked first).
 fn user_path(service_id: &str, user_id: &str) -> Result<String> {
     let user = check_id("user id", user_id)?;
-    Ok(format!("{}/{user}", users_path(service_id)?))
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}/users/{user}"))
 }
 
-/// `service/service/{ServiceId}/users/{UserId}/auth`.
+/// `service/service/{ServiceId}/users/{UserId}/auth`, written in one piece (the path of
+/// every PIN check).
 fn auth_path(service_id: &str, user_id: &str) -> Result<String> {
-    Ok(format!("{}/auth", user_path(service_id, user_id)?))
+    let user = check_id("user id", user_id)?;
+    let service = check_id("service id", service_id)?;
+    Ok(format!("{SERVICES_PATH}/{service}/users/{user}/auth"))
 }
 
 fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {

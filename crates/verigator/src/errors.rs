@@ -98,6 +98,15 @@ pub(crate) fn answer_without_body(response: &HttpResponse, secrets: &[&str]) -> 
 /// redacted excerpt.
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
     let body = response.body();
+    // The usual answer, a JSON object, is decoded once, straight into its type; anything else
+    // (no body, another JSON value, a body the type refuses) takes the path below for its
+    // error.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{')
+        && let Ok(typed) = serde_json::from_slice::<T>(body)
+    {
+        return Ok(typed);
+    }
     // A success without a body decodes like an empty object: every field is optional or
     // reported as missing.
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {

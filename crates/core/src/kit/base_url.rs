@@ -57,6 +57,45 @@ impl BaseUrl {
     }
 }
 
+/// The URLs of a provider's fixed paths under one base, joined once when a client is built:
+/// a request then clones a ready [`Url`] instead of joining and re-parsing its path.
+///
+/// ```
+/// use phone_verify_core::kit::{BaseUrl, JoinedUrls};
+///
+/// let urls = JoinedUrls::new(BaseUrl::parse("https://web-rest.verifykit.com/v1.0")?, &["check-otp"]);
+/// assert_eq!(urls.url("check-otp").as_str(), "https://web-rest.verifykit.com/v1.0/check-otp");
+/// assert_eq!(urls.url("other").as_str(), "https://web-rest.verifykit.com/v1.0/other");
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct JoinedUrls {
+    base: BaseUrl,
+    joined: Vec<(&'static str, Url)>,
+}
+
+impl JoinedUrls {
+    /// `paths` (relative, as for [`BaseUrl::join`]) joined to `base`.
+    pub fn new(base: BaseUrl, paths: &[&'static str]) -> Self {
+        let joined = paths.iter().map(|path| (*path, base.join(path))).collect();
+        Self { base, joined }
+    }
+
+    /// The URL of `path`: a copy of the joined one, or [`BaseUrl::join`] for a path not given
+    /// to [`new`](Self::new).
+    pub fn url(&self, path: &str) -> Url {
+        self.joined
+            .iter()
+            .find(|(known, _)| *known == path)
+            .map_or_else(|| self.base.join(path), |(_, url)| url.clone())
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &BaseUrl {
+        &self.base
+    }
+}
+
 impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.as_str().trim_end_matches('/'))

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use tracing::Instrument as _;
 
 use super::base_url::check_allowed;
-use super::request::{HttpRequest, OperationKind};
+use super::request::{HttpRequest, MaskedPhone, OperationKind, SPAN_TARGET};
 use super::response::HttpResponse;
 use super::stream::HttpStream;
 use crate::error::{Error, ErrorKind, Result};
@@ -114,11 +114,12 @@ impl HttpClient {
 
     fn span(&self, request: &HttpRequest) -> tracing::Span {
         tracing::debug_span!(
+            target: SPAN_TARGET,
             "phone_verify.http",
             provider = %self.provider,
             operation = request.operation.name,
             method = %request.method,
-            phone = request.masked_phone.as_deref().unwrap_or("-"),
+            phone = %PhoneField(request.phone),
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
             body_bytes = tracing::field::Empty,
@@ -194,10 +195,14 @@ impl HttpClient {
     ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
         let operation = request.operation;
         let started = tokio::time::Instant::now();
+        // Recording into a span nobody listens to is skipped altogether.
+        let span = tracing::Span::current();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            tracing::Span::current().record("attempts", attempt);
+            if !span.is_disabled() {
+                span.record("attempts", attempt);
+            }
             let result = self.attempt(request, stream).await;
             if !may_retry(operation.kind, result.as_ref().map(|(head, _)| head)) {
                 return self.finish(result);
@@ -232,7 +237,10 @@ impl HttpClient {
     fn finish<T>(&self, result: Result<(HttpResponse, T)>) -> Result<(HttpResponse, T)> {
         match &result {
             Ok((response, _)) => {
-                tracing::Span::current().record("status", response.status.as_u16());
+                let span = tracing::Span::current();
+                if !span.is_disabled() {
+                    span.record("status", response.status.as_u16());
+                }
                 tracing::debug!(status = response.status.as_u16(), "answered");
             }
             Err(err) => tracing::debug!(error = %err, "failed"),
@@ -245,21 +253,19 @@ impl HttpClient {
         request: &HttpRequest,
         stream: bool,
     ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
-        let mut builder = self
+        // The request is prepared once by the provider crate: each attempt copies its URL and
+        // header map and shares its body (`Bytes`), nothing is parsed again.
+        let mut prepared = reqwest::Request::new(request.method.clone(), request.url.clone());
+        *prepared.headers_mut() = request.headers.clone();
+        *prepared.body_mut() = request.body.clone().map(reqwest::Body::from);
+        *prepared.timeout_mut() = Some(self.config.timeouts.attempt);
+        let mut response = self
             .client
-            .request(request.method.clone(), request.url.clone())
-            .headers(request.headers.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(self.config.timeouts.attempt);
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
-        let mut response = builder
-            .send()
+            .execute(prepared)
             .await
             .map_err(|e| self.transport_error(request, e))?;
         let status = response.status();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         if stream && status.is_success() {
             let head = HttpResponse {
                 provider: self.provider.clone(),
@@ -278,26 +284,53 @@ impl HttpClient {
         {
             return Err(self.too_large(request, cap, status));
         }
-        let mut body = BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(request, e))?
-        {
-            if body.len() + chunk.len() > cap {
-                return Err(self.too_large(request, cap, status));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self.read_body(request, &mut response, cap, status).await?;
         let response = HttpResponse {
             provider: self.provider.clone(),
             operation: request.operation,
             status,
             headers,
-            body: Bytes::from(body),
+            body,
             received_at: self.config.clock.now(),
         };
         Ok((response, None))
+    }
+
+    /// The whole body of `response`, at most `cap` bytes. A body that arrives in one chunk
+    /// (the usual case for a provider's small JSON answer) is kept as it came, without a copy.
+    async fn read_body(
+        &self,
+        request: &HttpRequest,
+        response: &mut reqwest::Response,
+        cap: usize,
+        status: StatusCode,
+    ) -> Result<Bytes> {
+        let mut first: Option<Bytes> = None;
+        let mut rest = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(request, e))?
+        {
+            let read = first.as_ref().map_or(0, Bytes::len) + rest.len();
+            if read + chunk.len() > cap {
+                return Err(self.too_large(request, cap, status));
+            }
+            match &first {
+                None => first = Some(chunk),
+                Some(head) => {
+                    if rest.is_empty() {
+                        rest.extend_from_slice(head);
+                    }
+                    rest.extend_from_slice(&chunk);
+                }
+            }
+        }
+        Ok(if rest.is_empty() {
+            first.unwrap_or_default()
+        } else {
+            rest.freeze()
+        })
     }
 
     fn too_large(&self, request: &HttpRequest, cap: usize, status: StatusCode) -> Error {
@@ -343,6 +376,18 @@ impl HttpClient {
         Error::new(kind, message)
             .with_provider(self.provider.clone())
             .with_source(err)
+    }
+}
+
+/// The span field of a request's phone: masked when a subscriber records it, `-` without one.
+struct PhoneField(Option<MaskedPhone>);
+
+impl fmt::Display for PhoneField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(phone) => phone.fmt(f),
+            None => f.write_str("-"),
+        }
     }
 }
 

@@ -33,11 +33,11 @@ mod request;
 mod response;
 mod stream;
 
-pub use base_url::{BaseUrl, sandbox_url};
+pub use base_url::{BaseUrl, JoinedUrls, sandbox_url};
 pub use client::HttpClient;
 pub use env::{EnvReader, EnvSetting, HttpSetting, check_env_settings};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
-pub use request::{HttpRequest, Operation, OperationKind};
+pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
 pub use response::{
     HttpResponse, kind_for_operation, kind_for_status, redacted_excerpt, scrub_secrets,
 };

@@ -4,6 +4,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,6 +13,9 @@ use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::phone::PhoneNumber;
+
+/// The target of the HTTP layer's `phone_verify.http` span (the module that creates it).
+pub(crate) const SPAN_TARGET: &str = "phone_verify_core::kit::client";
 
 /// Whether an operation may be repeated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,20 +109,78 @@ pub struct HttpRequest {
     pub(crate) method: Method,
     pub(crate) url: Url,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Option<Vec<u8>>,
-    pub(crate) masked_phone: Option<String>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) phone: Option<MaskedPhone>,
+}
+
+/// The phone number a request concerns, kept without allocating and masked only when shown
+/// (a span that records it, or `Debug`): most requests are never logged.
+#[derive(Clone, Copy)]
+pub(crate) struct MaskedPhone {
+    /// The E.164 form (at most 16 bytes: `+` and 15 digits; longer numbers are cut).
+    e164: [u8; 16],
+    len: u8,
+    /// Characters shown before the stars: `+` and the calling code.
+    keep_prefix: u8,
+}
+
+impl MaskedPhone {
+    fn new(phone: &PhoneNumber) -> Self {
+        let text = phone.e164().as_bytes();
+        let len = text.len().min(16);
+        let mut e164 = [0u8; 16];
+        e164[..len].copy_from_slice(&text[..len]);
+        let prefix = phone.calling_code().len();
+        Self {
+            e164,
+            // Both are at most 16.
+            len: u8::try_from(len).unwrap_or(16),
+            keep_prefix: u8::try_from(prefix.min(16)).unwrap_or(16),
+        }
+    }
+}
+
+impl fmt::Display for MaskedPhone {
+    /// The masked form, as [`PhoneNumber::masked`] writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (len, keep) = (usize::from(self.len), usize::from(self.keep_prefix));
+        if len <= keep + 2 {
+            for _ in 0..len {
+                f.write_str("*")?;
+            }
+            return Ok(());
+        }
+        // Only ASCII `+` and digits are stored.
+        let text = std::str::from_utf8(&self.e164[..len]).map_err(|_| fmt::Error)?;
+        f.write_str(&text[..keep])?;
+        for _ in 0..len - keep - 2 {
+            f.write_str("*")?;
+        }
+        f.write_str(&text[len - 2..])
+    }
+}
+
+impl fmt::Debug for MaskedPhone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
 }
 
 impl HttpRequest {
-    /// A request with any method.
+    /// A request with any method (and `Accept: application/json`).
     pub fn new(operation: Operation, method: Method, url: Url) -> Self {
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
         Self {
             operation,
             method,
             url,
-            headers: HeaderMap::new(),
+            headers,
             body: None,
-            masked_phone: None,
+            phone: None,
         }
     }
 
@@ -153,14 +215,18 @@ impl HttpRequest {
 
     /// Adds a header whose value is a secret: it is marked sensitive and never shown.
     pub fn secret_header(mut self, name: &'static str, value: &SecretString) -> Result<Self> {
-        let mut value = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
-            Error::invalid_input(format!(
-                "credential for header {name} has invalid characters"
-            ))
-        })?;
-        value.set_sensitive(true);
+        let value = secret_header_value(name, value)?;
         self.headers.insert(HeaderName::from_static(name), value);
         Ok(self)
+    }
+
+    /// Adds a header prepared once (by a client, for every request it sends), such as an
+    /// `Authorization` value from [`secret_header_value`]: no parsing or copying of the text
+    /// per request. Mark credentials sensitive when preparing them.
+    #[must_use]
+    pub fn prepared_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
     }
 
     /// Adds `Authorization: Bearer <token>`.
@@ -183,14 +249,8 @@ impl HttpRequest {
     /// # Ok::<(), phone_verify_core::Error>(())
     /// ```
     pub fn basic_auth(self, user: &str, password: &SecretString) -> Result<Self> {
-        if user.contains(':') {
-            return Err(Error::invalid_input(
-                "a Basic auth user name cannot contain ':'",
-            ));
-        }
-        let pair = format!("{user}:{}", password.expose_secret());
-        let value = SecretString::from(format!("Basic {}", BASE64.encode(pair)));
-        self.secret_header("authorization", &value)
+        let value = basic_auth_value(user, password)?;
+        Ok(self.prepared_header(reqwest::header::AUTHORIZATION, value))
     }
 
     /// Adds a query parameter.
@@ -205,7 +265,7 @@ impl HttpRequest {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Error::new(ErrorKind::InvalidInput, "request body cannot be encoded").with_source(e)
         })?;
-        self.body = Some(bytes);
+        self.body = Some(Bytes::from(bytes));
         self.headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -230,7 +290,7 @@ impl HttpRequest {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        self.body = Some(body.into_bytes());
+        self.body = Some(Bytes::from(body.into_bytes()));
         self.headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
@@ -238,10 +298,24 @@ impl HttpRequest {
         self
     }
 
-    /// Names the phone number concerned, for masked logging.
+    /// Names the phone number concerned, for masked logging (masked only if a span records
+    /// it: nothing is allocated here).
     #[must_use]
     pub fn phone(mut self, phone: &PhoneNumber) -> Self {
-        self.masked_phone = Some(phone.masked());
+        self.phone = Some(MaskedPhone::new(phone));
+        self
+    }
+
+    /// Names the phone number concerned like [`phone`](Self::phone), where finding it costs
+    /// work (parsing a number from a provider's own form): `phone` is called only when a
+    /// tracing subscriber records the request's span.
+    #[must_use]
+    pub fn phone_with(self, phone: impl FnOnce() -> Option<PhoneNumber>) -> Self {
+        if tracing::span_enabled!(target: SPAN_TARGET, tracing::Level::DEBUG)
+            && let Some(number) = phone()
+        {
+            return self.phone(&number);
+        }
         self
     }
 
@@ -278,9 +352,44 @@ impl fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("host", &self.url.host_str())
             .field("path", &self.url.path())
-            .field("phone", &self.masked_phone)
+            .field("phone", &self.phone)
             .finish_non_exhaustive()
     }
+}
+
+/// A header value holding a secret, marked sensitive (never shown by `Debug`), for
+/// [`HttpRequest::prepared_header`]: built once per client instead of once per request.
+///
+/// ```
+/// use phone_verify_core::kit::secret_header_value;
+/// use secrecy::SecretString;
+///
+/// let value = secret_header_value("authorization", &SecretString::from("Bearer canary"))?;
+/// assert!(value.is_sensitive());
+/// assert!(!format!("{value:?}").contains("canary"));
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
+pub fn secret_header_value(name: &str, value: &SecretString) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+        Error::invalid_input(format!(
+            "credential for header {name} has invalid characters"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// `Authorization: Basic <base64 of user:password>` (RFC 7617) as a sensitive header value, for
+/// [`HttpRequest::prepared_header`]. A `user` containing `:` is refused.
+pub fn basic_auth_value(user: &str, password: &SecretString) -> Result<HeaderValue> {
+    if user.contains(':') {
+        return Err(Error::invalid_input(
+            "a Basic auth user name cannot contain ':'",
+        ));
+    }
+    let pair = format!("{user}:{}", password.expose_secret());
+    let value = SecretString::from(format!("Basic {}", BASE64.encode(pair)));
+    secret_header_value("authorization", &value)
 }
 
 #[cfg(test)]
@@ -301,10 +410,27 @@ mod tests {
             Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
         );
         assert!(request.headers["authorization"].is_sensitive());
+        assert_eq!(request.header_value("accept"), Some("application/json"));
         assert!(!format!("{request:?}").contains("QWxhZGRpbj"));
         let err = HttpRequest::get(Operation::read("list"), url())
             .basic_auth("a:b", &SecretString::from("pw"))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn the_phone_is_masked_like_phone_number_masked() {
+        for text in [
+            "+15017122661",
+            "+905321234567",
+            "+3725123456",
+            "+4915123456789",
+        ] {
+            let phone: PhoneNumber = text.parse().unwrap();
+            let request = HttpRequest::get(Operation::read("x"), url()).phone(&phone);
+            let shown = request.phone.map(|p| p.to_string());
+            assert_eq!(shown.as_deref(), Some(phone.masked().as_str()), "{text}");
+            assert!(format!("{request:?}").contains(&phone.masked()));
+        }
     }
 }

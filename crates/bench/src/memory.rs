@@ -1,0 +1,113 @@
+//! What an application holds per pending verification: the [`Verification`] handle in memory
+//! (its own size and the heap it owns) and as JSON (what it stores between requests).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use phone_verify_core::{StartRequest, Verification};
+
+use crate::table::{Align, Table};
+use crate::targets::{Phones, Target};
+
+/// One provider's handle.
+#[derive(Clone, Debug)]
+pub(crate) struct HandleRow {
+    /// Provider id.
+    pub(crate) provider: &'static str,
+    /// `size_of::<Verification>()`.
+    pub(crate) inline: usize,
+    /// Bytes of the heap the handle owns (its strings, map entries), counted by capacity.
+    pub(crate) heap: usize,
+    /// Its JSON (`Verification::to_json`).
+    pub(crate) json: usize,
+}
+
+/// Starts one SMS verification through the SDK and measures its handle.
+pub(crate) async fn measure(target: &Arc<dyn Target>, phones: &Phones) -> Result<HandleRow> {
+    let request =
+        StartRequest::sms(phones.next()?).end_user_ip(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)));
+    let handle = target
+        .verifier()
+        .start(&request)
+        .await
+        .with_context(|| format!("{}: start", target.name()))?;
+    let json = handle.to_json()?;
+    Ok(HandleRow {
+        provider: target.name(),
+        inline: std::mem::size_of::<Verification>(),
+        heap: heap_bytes(&handle)?,
+        json: json.len(),
+    })
+}
+
+/// The heap a handle owns, estimated from its JSON form: every string and map entry it holds
+/// is one allocation of its text's length (the handle's fields are strings, a phone number and
+/// a map of extra strings). A lower bound: allocators round up.
+fn heap_bytes(handle: &Verification) -> Result<usize> {
+    let value = serde_json::to_value(handle)?;
+    Ok(strings_in(&value))
+}
+
+fn strings_in(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::String(s) => s.len(),
+        serde_json::Value::Array(items) => items.iter().map(strings_in).sum(),
+        serde_json::Value::Object(map) => map.iter().map(|(k, v)| k.len() + strings_in(v)).sum(),
+        _ => 0,
+    }
+}
+
+/// The section of the report.
+pub(crate) fn render(rows: &[HandleRow]) -> String {
+    let mut t = Table::new(&[
+        ("provider", Align::Left),
+        ("`size_of::<Verification>()`", Align::Right),
+        ("heap it owns (≈)", Align::Right),
+        ("JSON (`to_json`)", Align::Right),
+        ("≈ per 100,000 pending in memory", Align::Right),
+    ]);
+    for r in rows {
+        let per = (r.inline + r.heap) * 100_000;
+        t.row([
+            r.provider.to_owned(),
+            format!("{} B", r.inline),
+            format!("{} B", r.heap),
+            format!("{} B", r.json),
+            format!("{:.1} MiB", mib_f(per)),
+        ]);
+    }
+    let mut out = t.render();
+    out.push_str(
+        "\nOne SMS verification started through the SDK per provider. The heap figure adds up the \
+         text of every string the handle holds (reference, phone, channel, provider extras, map \
+         keys), read from its JSON form: a lower bound, since the allocator rounds each \
+         allocation up. An application that keeps the handle between requests stores the JSON \
+         (in its session or database) or holds the value.\n",
+    );
+    out
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn mib_f(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phone_verify_core::{Channel, ProviderId};
+
+    #[test]
+    fn heap_counts_every_string_of_the_handle() {
+        let handle = Verification::new(ProviderId::new_static("acme"), "ref-1", Channel::Sms);
+        let bare = heap_bytes(&handle).unwrap();
+        let longer = Verification::new(
+            ProviderId::new_static("acme"),
+            "ref-1-and-more",
+            Channel::Sms,
+        );
+        assert_eq!(heap_bytes(&longer).unwrap(), bare + "-and-more".len());
+        assert!(bare >= "acme".len() + "ref-1".len());
+    }
+}
