@@ -153,7 +153,7 @@ impl PhoneNumber {
             LibParseError::NoNumber
             | LibParseError::TooShortAfterIdd
             | LibParseError::TooShortNsn => PhoneError::TooShort,
-            LibParseError::MalformedInteger(_) => PhoneError::NotValid(international.to_owned()),
+            LibParseError::MalformedInteger(_) => PhoneError::NotValid(mask(international, 1)),
         })?;
         if parsed.extension().is_some() {
             return Err(PhoneError::HasExtension);
@@ -318,6 +318,13 @@ impl<'de> Deserialize<'de> for PhoneNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_number_is_masked_in_its_error() {
+        if let Err(PhoneError::NotValid(shown)) = PhoneNumber::parse("+55900000000") {
+            assert!(!shown.contains("900000000"), "{shown}");
+        }
+    }
 
     #[test]
     fn parses_numbers_of_many_countries() {

@@ -91,7 +91,7 @@ impl RetryPolicy {
             Some(wait) => Some(wait),
             None => Some(
                 self.ceiling(attempts_made - 1)
-                    .mul_f64(jitter.clamp(0.0, 1.0)),
+                    .mul_f64(jitter.max(0.0).min(1.0)),
             ),
         }
     }
@@ -161,6 +161,14 @@ impl Jitter for RandomJitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nan_jitter_waits_nothing_instead_of_panicking() {
+        assert_eq!(
+            RetryPolicy::default().next_delay(1, None, f64::NAN),
+            Some(Duration::ZERO)
+        );
+    }
 
     const fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
