@@ -89,10 +89,11 @@ impl RetryPolicy {
         match retry_after {
             Some(wait) if wait > self.max_retry_after => None,
             Some(wait) => Some(wait),
-            None => Some(
-                self.ceiling(attempts_made - 1)
-                    .mul_f64(jitter.max(0.0).min(1.0)),
-            ),
+            None => Some(self.ceiling(attempts_made - 1).mul_f64(if jitter.is_nan() {
+                0.0
+            } else {
+                jitter.clamp(0.0, 1.0)
+            })),
         }
     }
 }
