@@ -100,13 +100,17 @@ mod tests {
 
     #[test]
     fn heap_counts_every_string_of_the_handle() {
-        let handle = Verification::new(ProviderId::new_static("acme"), "ref-1", Channel::Sms);
+        // One creation time for both: its text length varies with the clock's fraction.
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let handle = Verification::new(ProviderId::new_static("acme"), "ref-1", Channel::Sms)
+            .with_created_at(at);
         let bare = heap_bytes(&handle).unwrap();
         let longer = Verification::new(
             ProviderId::new_static("acme"),
             "ref-1-and-more",
             Channel::Sms,
-        );
+        )
+        .with_created_at(at);
         assert_eq!(heap_bytes(&longer).unwrap(), bare + "-and-more".len());
         assert!(bare >= "acme".len() + "ref-1".len());
     }
