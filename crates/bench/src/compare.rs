@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 
 use crate::runner::run;
-use crate::stats::{Batch, Summary};
+use crate::stats::{Batch, Summary, median};
 use crate::targets::{Op, Side, Target};
 
 /// The calls compared.
@@ -62,13 +62,37 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
-    /// SDK throughput over raw throughput.
+    /// SDK throughput over raw throughput: the median of the rounds' ratios, each round's SDK
+    /// batch over the raw batch measured next to it (so that a slow stretch of the machine
+    /// weighs on both sides of a ratio alike), or the medians' ratio when the rounds do not pair.
     pub(crate) fn ratio(&self) -> f64 {
+        let rounds = self.round_ratios();
+        if let Some(ratio) = median(&rounds) {
+            return ratio;
+        }
         if self.raw.throughput > 0.0 {
             self.sdk.throughput / self.raw.throughput
         } else {
             0.0
         }
+    }
+
+    /// Each round's SDK throughput over the raw throughput of the same round (empty when the
+    /// sides did not run the same rounds).
+    pub(crate) fn round_ratios(&self) -> Vec<f64> {
+        let (raw, sdk) = (&self.raw.round_throughputs, &self.sdk.round_throughputs);
+        if raw.len() != sdk.len() || raw.iter().any(|r| *r <= 0.0) {
+            return Vec::new();
+        }
+        raw.iter().zip(sdk).map(|(r, s)| s / r).collect()
+    }
+
+    /// The lowest and highest of the rounds' ratios.
+    pub(crate) fn ratio_range(&self) -> Option<(f64, f64)> {
+        let rounds = self.round_ratios();
+        let low = rounds.iter().copied().reduce(f64::min)?;
+        let high = rounds.iter().copied().reduce(f64::max)?;
+        Some((low, high))
     }
 
     /// The client CPU per call the SDK adds to raw reqwest's, in microseconds.
@@ -154,4 +178,50 @@ async fn measure(
     let warm_op = Arc::clone(&op);
     run(concurrency, warm, move |i| warm_op(i)).await?;
     run(concurrency, n, move |i| op(warm + i)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rounds(throughputs: &[f64]) -> Summary {
+        Summary {
+            throughput: median(throughputs).unwrap_or(0.0),
+            round_throughputs: throughputs.to_vec(),
+            ..Summary::default()
+        }
+    }
+
+    fn comparison(raw: &[f64], sdk: &[f64]) -> Comparison {
+        Comparison {
+            provider: "verifykit",
+            call: Call::Check,
+            concurrency: 1,
+            raw: rounds(raw),
+            sdk: rounds(sdk),
+        }
+    }
+
+    #[test]
+    fn the_ratio_is_the_median_of_the_paired_rounds() {
+        // The machine slowed down in the second and third rounds; the SDK's third round was bad.
+        let c = comparison(&[300.0, 200.0, 100.0], &[288.0, 192.0, 50.0]);
+        assert_eq!(c.round_ratios(), vec![0.96, 0.96, 0.5]);
+        assert!((c.ratio() - 0.96).abs() < 1e-12, "{}", c.ratio());
+        assert_eq!(c.ratio_range(), Some((0.5, 0.96)));
+        // The medians' ratio would have said 192 / 200.
+        assert!((c.sdk.throughput / c.raw.throughput - 0.96).abs() < 1e-12);
+        let skewed = comparison(&[300.0, 100.0, 200.0], &[150.0, 96.0, 192.0]);
+        assert!((skewed.ratio() - 0.96).abs() < 1e-12, "{}", skewed.ratio());
+        assert!((skewed.sdk.throughput / skewed.raw.throughput - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unpaired_rounds_fall_back_to_the_medians() {
+        let c = comparison(&[100.0], &[90.0, 80.0]);
+        assert!(c.round_ratios().is_empty());
+        assert_eq!(c.ratio_range(), None);
+        assert!((c.ratio() - 0.8).abs() < 1e-12, "{}", c.ratio());
+        assert!(comparison(&[], &[]).ratio().abs() < f64::EPSILON);
+    }
 }

@@ -84,8 +84,11 @@ impl Results {
             out.push_str("\n### SDK against raw reqwest\n\n");
             out.push_str(&self.comparison_table().render());
             out.push_str(
-                "\nThroughput is the median of the rounds, and the spread half the range of the \
-                 rounds' throughputs around it; latencies are over every timed call of all \
+                "\nSDK/raw is the median of the rounds' ratios: in each round the two sides \
+                 run one after the other (taking turns going first), and the round's ratio is \
+                 the SDK's throughput over raw reqwest's in that round; the next column gives \
+                 the lowest and highest of them. Throughput is the median of the rounds, and \
+                 the spread half the range of the rounds' throughputs around it; latencies are over every timed call of all \
                  rounds. CPU/call is the CPU time of the client runtime's threads (client) and of \
                  the sandbox runtime's threads (sandbox) divided by the calls.\n",
             );
@@ -185,6 +188,7 @@ impl Results {
             ("raw calls/s", Align::Right),
             ("SDK calls/s", Align::Right),
             ("SDK/raw", Align::Right),
+            ("SDK/raw of the rounds", Align::Right),
             ("round spread raw / SDK", Align::Right),
             ("raw p50", Align::Right),
             ("SDK p50", Align::Right),
@@ -202,6 +206,10 @@ impl Results {
                 fmt_rate(c.raw.throughput),
                 fmt_rate(c.sdk.throughput),
                 format!("{:.2}", c.ratio()),
+                c.ratio_range().map_or_else(
+                    || "—".to_owned(),
+                    |(low, high)| format!("{low:.2}–{high:.2}"),
+                ),
                 format!(
                     "±{:.0}% / ±{:.0}%",
                     c.raw.spread() * 100.0,

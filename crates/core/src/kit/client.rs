@@ -1,6 +1,9 @@
 //! [`HttpClient`]: the one HTTP path of every provider crate.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -140,22 +143,14 @@ impl HttpClient {
         } else {
             self.span(request)
         };
-        let overall = self.config.timeouts.overall;
-        let outcome = tokio::time::timeout(
-            overall,
-            self.attempts(request, stream).instrument(span.clone()),
-        )
-        .await;
-        let result = outcome.unwrap_or_else(|_| {
-            Err(Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "{} did not complete within {}s",
-                    operation.name,
-                    overall.as_secs_f64()
-                ),
-            ))
-        });
+        // A span nobody listens to is neither entered nor recorded into.
+        let result = if span.is_disabled() {
+            self.attempts(request, stream, &span).await
+        } else {
+            self.attempts(request, stream, &span)
+                .instrument(span.clone())
+                .await
+        };
         result.map_err(|err| self.lost(operation.kind, operation.name, &span, err))
     }
 
@@ -188,24 +183,40 @@ impl HttpClient {
             .with_source(err)
     }
 
+    /// The attempts, the waits between them and both timeouts, on one timer: each attempt runs
+    /// until its own deadline (the attempt timeout, or the overall deadline if that comes first),
+    /// each wait until the overall deadline.
     async fn attempts(
         &self,
         request: &HttpRequest,
         stream: bool,
+        span: &tracing::Span,
     ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
         let operation = request.operation;
+        let timeouts = &self.config.timeouts;
         let started = tokio::time::Instant::now();
-        // Recording into a span nobody listens to is skipped altogether.
-        let span = tracing::Span::current();
+        let overall = started + timeouts.overall;
+        let mut timer = std::pin::pin!(tokio::time::sleep_until(overall));
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             if !span.is_disabled() {
                 span.record("attempts", attempt);
             }
-            let result = self.attempt(request, stream).await;
+            let until = if attempt == 1 {
+                started + timeouts.attempt
+            } else {
+                tokio::time::Instant::now() + timeouts.attempt
+            }
+            .min(overall);
+            let attempt_call = std::pin::pin!(self.attempt(request, stream));
+            let result = match until_deadline(timer.as_mut(), until, attempt_call).await {
+                Some(result) => result,
+                None if until < overall => Err(self.attempt_timed_out(request)),
+                None => return self.finish(span, Err(self.overall_timed_out(request))),
+            };
             if !may_retry(operation.kind, result.as_ref().map(|(head, _)| head)) {
-                return self.finish(result);
+                return self.finish(span, result);
             }
             let retry_after = result
                 .as_ref()
@@ -216,10 +227,10 @@ impl HttpClient {
                     .retry
                     .next_delay(attempt, retry_after, self.config.jitter.sample())
             else {
-                return self.finish(result);
+                return self.finish(span, result);
             };
-            if started.elapsed() + delay >= self.config.timeouts.overall {
-                return self.finish(result);
+            if started.elapsed() + delay >= timeouts.overall {
+                return self.finish(span, result);
             }
             match &result {
                 Ok((response, _)) => tracing::warn!(
@@ -229,15 +240,53 @@ impl HttpClient {
                 ),
                 Err(err) => tracing::warn!(error = %err, delay_ms = delay.as_millis(), "retrying"),
             }
-            self.config.clock.sleep(delay).await;
+            if until_deadline(
+                timer.as_mut(),
+                overall,
+                self.config.clock.sleep(delay).as_mut(),
+            )
+            .await
+            .is_none()
+            {
+                return self.finish(span, Err(self.overall_timed_out(request)));
+            }
         }
     }
 
+    /// An attempt that ran out of its own time (it may be retried, as a timeout).
+    fn attempt_timed_out(&self, request: &HttpRequest) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{} timed out after {}s",
+                request.operation.name,
+                self.config.timeouts.attempt.as_secs_f64()
+            ),
+        )
+        .with_provider(self.provider.clone())
+    }
+
+    /// The call ran out of its overall time.
+    fn overall_timed_out(&self, request: &HttpRequest) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{} did not complete within {}s",
+                request.operation.name,
+                self.config.timeouts.overall.as_secs_f64()
+            ),
+        )
+        .with_provider(self.provider.clone())
+    }
+
     #[allow(clippy::unused_self)]
-    fn finish<T>(&self, result: Result<(HttpResponse, T)>) -> Result<(HttpResponse, T)> {
+    fn finish<T>(
+        &self,
+        span: &tracing::Span,
+        result: Result<(HttpResponse, T)>,
+    ) -> Result<(HttpResponse, T)> {
         match &result {
             Ok((response, _)) => {
-                let span = tracing::Span::current();
                 if !span.is_disabled() {
                     span.record("status", response.status.as_u16());
                 }
@@ -258,7 +307,11 @@ impl HttpClient {
         let mut prepared = reqwest::Request::new(request.method.clone(), request.url.clone());
         *prepared.headers_mut() = request.headers.clone();
         *prepared.body_mut() = request.body.clone().map(reqwest::Body::from);
-        *prepared.timeout_mut() = Some(self.config.timeouts.attempt);
+        if stream {
+            // The body of a streamed answer is read after `attempts` returns: reqwest's own
+            // timer bounds each read of it to the attempt timeout.
+            *prepared.timeout_mut() = Some(self.config.timeouts.attempt);
+        }
         let mut response = self
             .client
             .execute(prepared)
@@ -389,6 +442,26 @@ impl fmt::Display for PhoneField {
             None => f.write_str("-"),
         }
     }
+}
+
+/// Runs `future` until `deadline` on `timer` (reset to it first): `None` when the deadline
+/// came first. One timer serves every attempt and wait of a call; the future is polled where
+/// it was pinned, never moved (an attempt's future is large).
+async fn until_deadline<F: Future + ?Sized>(
+    mut timer: Pin<&mut tokio::time::Sleep>,
+    deadline: tokio::time::Instant,
+    mut future: Pin<&mut F>,
+) -> Option<F::Output> {
+    if timer.deadline() != deadline {
+        timer.as_mut().reset(deadline);
+    }
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// Whether the request certainly never reached the provider (the connection was not made).
