@@ -1,6 +1,8 @@
 //! The two traits every provider implements: [`PhoneVerifier`] and [`SessionResolver`].
 
 use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -88,9 +90,14 @@ pub trait SessionResolver: Send + Sync + Debug {
     ) -> Result<ResolvedSession>;
 }
 
+/// The future every method of the two traits returns (what `#[async_trait]` makes of them).
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+// `Arc<dyn PhoneVerifier>` is how applications hold a verifier, and method lookup finds these
+// impls first: they hand back the inner verifier's future as it is, so calling through the
+// pointer costs no second allocation and no second state machine.
 macro_rules! forward_impls {
     ($($ptr:ident),*) => {$(
-        #[async_trait]
         impl<T: PhoneVerifier + ?Sized> PhoneVerifier for $ptr<T> {
             fn provider(&self) -> ProviderId {
                 (**self).provider()
@@ -98,21 +105,48 @@ macro_rules! forward_impls {
             fn capabilities(&self) -> Capabilities {
                 (**self).capabilities()
             }
-            async fn start(&self, request: &StartRequest) -> Result<Verification> {
-                (**self).start(request).await
+            fn start<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                request: &'life1 StartRequest,
+            ) -> BoxFuture<'async_trait, Verification>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).start(request)
             }
-            async fn check(&self, verification: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
-                (**self).check(verification, request).await
+            fn check<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                verification: &'life1 Verification,
+                request: &'life2 CheckRequest,
+            ) -> BoxFuture<'async_trait, CheckOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).check(verification, request)
             }
         }
 
-        #[async_trait]
         impl<T: SessionResolver + ?Sized> SessionResolver for $ptr<T> {
             fn provider(&self) -> ProviderId {
                 (**self).provider()
             }
-            async fn resolve(&self, session: &SessionId, context: &RequestContext) -> Result<ResolvedSession> {
-                (**self).resolve(session, context).await
+            fn resolve<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                session: &'life1 SessionId,
+                context: &'life2 RequestContext,
+            ) -> BoxFuture<'async_trait, ResolvedSession>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).resolve(session, context)
             }
         }
     )*};
