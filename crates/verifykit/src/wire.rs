@@ -26,7 +26,7 @@ use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::scalar_to_string;
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -73,12 +73,99 @@ impl Meta {
     }
 }
 
+/// `meta` straight from the body, as [`Meta::read`] reads it from a `Value` (absent, `null` or
+/// not an object: every field absent; a field of an unexpected type: absent; a repeated key:
+/// the last one), without building the `Value`.
+impl<'de> Deserialize<'de> for Meta {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MetaVisitor)
+    }
+}
+
+struct MetaVisitor;
+
+/// The keys of `meta` read by [`Meta`].
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum MetaField {
+    RequestId,
+    HttpStatusCode,
+    ErrorCode,
+    ErrorMessage,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Visitor<'de> for MetaVisitor {
+    type Value = Meta;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifyKit's meta object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
+        let text = |scalar: lenient::Scalar<'_>| scalar.into_text().filter(|s| !s.is_empty());
+        let mut meta = Meta::default();
+        while let Some(key) = map.next_key::<MetaField>()? {
+            match key {
+                MetaField::RequestId => meta.request_id = text(map.next_value()?),
+                MetaField::HttpStatusCode => {
+                    meta.http_status_code = text(map.next_value()?).and_then(|s| s.parse().ok());
+                }
+                MetaField::ErrorCode => meta.error_code = text(map.next_value()?),
+                MetaField::ErrorMessage => meta.error_message = text(map.next_value()?),
+                MetaField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(meta)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Meta, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Meta::default())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Meta, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_none<E>(self) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Meta, E> {
+        Ok(Meta::default())
+    }
+}
+
 /// A success answer, decoded straight into its typed `result`.
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
 pub(crate) struct Envelope<T> {
     #[serde(default)]
-    pub(crate) meta: Option<Value>,
+    pub(crate) meta: Meta,
     pub(crate) result: T,
 }
 
@@ -559,6 +646,43 @@ mod tests {
 
     fn result<T: DeserializeOwned>(json: &str) -> std::result::Result<T, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// `meta` values of every shape, for the streaming decoder against [`Meta::read`].
+    const METAS: &[&str] = &[
+        "null",
+        "[]",
+        "[1, {\"errorCode\": 1}]",
+        "\"meta\"",
+        "12",
+        "-3.5",
+        "true",
+        "{}",
+        r#"{"requestId":"R1","httpStatusCode":403,"errorCode":403014}"#,
+        r#"{"requestId":" R1 ","httpStatusCode":"403","errorCode":" 403014 ","errorMessage":"OTP code is invalid."}"#,
+        r#"{"requestId":"","httpStatusCode":"","errorCode":"  ","errorMessage":null}"#,
+        r#"{"requestId":["a"],"httpStatusCode":{"a":1},"errorCode":false,"errorMessage":true}"#,
+        r#"{"httpStatusCode":70000,"errorCode":-12,"errorMessage":1.5e3}"#,
+        r#"{"httpStatusCode":"x403","errorCode":1e2,"other":{"errorCode":"no"},"more":[1,2]}"#,
+        r#"{"errorCode":"1","errorCode":null,"requestId":null,"requestId":"\u0052\t2"}"#,
+        r#"{"errorCode":18446744073709551615,"errorMessage":"caf\u00e9 ","httpStatusCode":200.0}"#,
+    ];
+
+    #[test]
+    fn streamed_meta_reads_as_meta_read_does() {
+        for meta in METAS {
+            let body = format!(r#"{{"meta":{meta},"result":{{}}}}"#);
+            let expected = meta_of(&body);
+            let streamed: Envelope<serde_json::Map<String, Value>> =
+                serde_json::from_str(&body).unwrap();
+            assert_eq!(streamed.meta, expected, "{meta}");
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let from_value = Envelope::<serde_json::Map<String, Value>>::deserialize(&value);
+            assert_eq!(from_value.unwrap().meta, expected, "{meta}");
+        }
+        let without: Envelope<serde_json::Map<String, Value>> =
+            serde_json::from_str(r#"{"result":{}}"#).unwrap();
+        assert_eq!(without.meta, Meta::default());
     }
 
     #[test]
