@@ -462,7 +462,9 @@ impl VerifyKitClient {
         if let Some(phone) = phone {
             request = request.phone(phone);
         }
-        self.send(request).await
+        // Executed here rather than through `send`: one future less to build and move.
+        let response = self.inner.http.execute(request).await?;
+        decode(&response)
     }
 
     /// `GET`s `endpoint` with an optional query parameter and decodes the answer. VerifyKit's
