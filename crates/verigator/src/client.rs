@@ -4,7 +4,7 @@
 pub(crate) mod lookup;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, secret_header_value};
 use phone_verify_core::reqwest::Url;
@@ -84,6 +84,10 @@ struct Inner {
     base: BaseUrl,
     /// `{base}/service/service/`, joined once: the base of every service's URLs.
     services: Url,
+    /// The service last authenticated with and its `{services}/{ServiceId}/users/`: most
+    /// applications use one service, so an authentication's URL is mostly the user's part
+    /// joined to it.
+    last_users: Mutex<Option<(Box<str>, Url)>>,
     /// `username:password`.
     service_auth: SecretString,
     /// `service_auth` as a sensitive header value, built once (`None`: characters a header
@@ -124,6 +128,7 @@ impl VerigatorClient {
                 http,
                 base: config.base_url.clone(),
                 services: config.base_url.join(&format!("{SERVICES_PATH}/")),
+                last_users: Mutex::new(None),
                 auth_value: secret_header_value(AUTH_HEADER, &service_auth).ok(),
                 service_auth,
                 username: config.username.clone(),
@@ -278,20 +283,41 @@ impl VerigatorClient {
     }
 
     /// The URL of `service/service/{ServiceId}/users/{UserId}/auth` (the path of every PIN
-    /// sent and checked), the ids checked first: the checked ids' part, relative to the
-    /// services' URL joined once, is all that is parsed per request.
+    /// sent and checked), the ids checked first. Only the checked user id and `auth` are parsed
+    /// per request, pushed onto the service's users' URL (see [`users_url`](Self::users_url)).
     fn auth_url(&self, service_id: &str, user_id: &str) -> Result<Url> {
         let user = check_id("user id", user_id)?;
         let service = check_id("service id", service_id)?;
-        let mut relative = String::with_capacity(service.len() + user.len() + AUTH_SUFFIX.len() + 7);
+        let mut url = self.users_url(service)?;
+        url.path_segments_mut()
+            .map_err(|()| url_error("the base URL cannot have a path"))?
+            .pop_if_empty()
+            .push(user)
+            .push("auth");
+        Ok(url)
+    }
+
+    /// `{base}/service/service/{service}/users/` for a checked service id: the last service's
+    /// as it was joined, another's joined now (and kept as the last one). Checked ids (ASCII
+    /// letters, digits, `-`, `_`) cannot leave the path they are joined to.
+    fn users_url(&self, service: &str) -> Result<Url> {
+        let last = || {
+            self.inner
+                .last_users
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some((id, url)) = &*last()
+            && **id == *service
+        {
+            return Ok(url.clone());
+        }
+        let mut relative = String::with_capacity(service.len() + USERS_SUFFIX.len());
         relative.push_str(service);
-        relative.push_str("/users/");
-        relative.push_str(user);
-        relative.push_str(AUTH_SUFFIX);
-        // Checked ids (ASCII letters, digits, `-`, `_`) cannot leave the services' path.
-        self.inner.services.join(&relative).map_err(|e| {
-            invalid(format!("a Verigator authentication URL could not be built: {e}"))
-        })
+        relative.push_str(USERS_SUFFIX);
+        let url = self.inner.services.join(&relative).map_err(url_error)?;
+        *last() = Some((service.into(), url.clone()));
+        Ok(url)
     }
 
     /// A request of `operation` to `path`, authenticated.
@@ -389,8 +415,13 @@ fn user_path(service_id: &str, user_id: &str) -> Result<String> {
     Ok(format!("{SERVICES_PATH}/{service}/users/{user}"))
 }
 
-/// The end of an authentication's path.
-const AUTH_SUFFIX: &str = "/auth";
+/// The users' path of a service, after its id.
+const USERS_SUFFIX: &str = "/users/";
+
+/// A URL that could not be joined (never with checked ids).
+fn url_error(error: impl fmt::Display) -> phone_verify_core::Error {
+    invalid(format!("a Verigator URL could not be built: {error}"))
+}
 
 fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
     let trimmed = value.trim();
@@ -440,6 +471,11 @@ mod tests {
                     let path = format!("{SERVICES_PATH}/{service}/users/{user}/auth");
                     assert_eq!(url, base.join(&path), "{base} {service} {user}");
                 }
+            }
+            // The last service's URL is reused only for that service.
+            for (service, user) in [("s-1", "u"), ("s-2", "u"), ("s-1", "v"), ("s-1", "v")] {
+                let path = format!("{SERVICES_PATH}/{service}/users/{user}/auth");
+                assert_eq!(client.auth_url(service, user).unwrap(), base.join(&path));
             }
             let long = "a".repeat(crate::MAX_ID_LEN);
             assert!(client.auth_url(&long, &long).is_ok());
