@@ -490,8 +490,20 @@ mod tests {
     #[test]
     fn result_channels_are_channel_from_str() {
         for name in [
-            "otp", "sms", "whatsapp", "telegram", "OTP", " WhatsApp ", "wa", "voice", "email",
-            "flash_call", "viber", " Viber ", "", "  ",
+            "otp",
+            "sms",
+            "whatsapp",
+            "telegram",
+            "OTP",
+            " WhatsApp ",
+            "wa",
+            "voice",
+            "email",
+            "flash_call",
+            "viber",
+            " Viber ",
+            "",
+            "  ",
         ] {
             let result: ValidationResult = serde_json::from_value(serde_json::json!({
                 "phoneNumber": "+905555555555",

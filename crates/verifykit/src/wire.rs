@@ -701,7 +701,11 @@ mod tests {
             assert_eq!(streamed.meta.is_error(), expected.is_error(), "{meta}");
             let value: Value = serde_json::from_str(&body).unwrap();
             let from_value = Envelope::<serde_json::Map<String, Value>>::deserialize(&value);
-            assert_eq!(from_value.unwrap().meta.is_error(), expected.is_error(), "{meta}");
+            assert_eq!(
+                from_value.unwrap().meta.is_error(),
+                expected.is_error(),
+                "{meta}"
+            );
         }
         let without: Envelope<serde_json::Map<String, Value>> =
             serde_json::from_str(r#"{"result":{}}"#).unwrap();

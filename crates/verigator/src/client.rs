@@ -479,7 +479,9 @@ mod tests {
             }
             let long = "a".repeat(crate::MAX_ID_LEN);
             assert!(client.auth_url(&long, &long).is_ok());
-            for bad in ["", "a/b", "..", ".", "a?b", "a#b", "é", "a:b", "a%2F", "a b", "a\\b"] {
+            for bad in [
+                "", "a/b", "..", ".", "a?b", "a#b", "é", "a:b", "a%2F", "a b", "a\\b",
+            ] {
                 assert!(client.auth_url(bad, "u").is_err(), "{bad:?}");
                 assert!(client.auth_url("s", bad).is_err(), "{bad:?}");
             }

@@ -550,7 +550,10 @@ mod tests {
             assert!(error.contains("expected the method"), "{error}");
         }
         let error = decode::<AuthMethod>("12").unwrap_err().to_string();
-        assert!(error.starts_with("invalid type: integer `12`, expected a string"), "{error}");
+        assert!(
+            error.starts_with("invalid type: integer `12`, expected a string"),
+            "{error}"
+        );
         assert!(decode::<AuthMethod>("null").is_err());
     }
 }

@@ -236,7 +236,12 @@ pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
 /// with `time` (so a date this rejects, such as `2019-02-30 00:00:00`, is still judged there).
 fn parse_plain_date(s: &str) -> Option<OffsetDateTime> {
     let b: &[u8; 19] = s.as_bytes().try_into().ok()?;
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let number = |range: std::ops::Range<usize>| -> Option<u16> {
@@ -352,12 +357,32 @@ mod tests {
         };
     }
 
-    same_as_kit!(opt_string_is_the_kits, Option<String>, opt_string, kit::opt_string);
+    same_as_kit!(
+        opt_string_is_the_kits,
+        Option<String>,
+        opt_string,
+        kit::opt_string
+    );
     same_as_kit!(string_is_the_kits, String, string, kit::string);
-    same_as_kit!(non_empty_string_is_the_kits, String, non_empty_string, kit::non_empty_string);
+    same_as_kit!(
+        non_empty_string_is_the_kits,
+        String,
+        non_empty_string,
+        kit::non_empty_string
+    );
     same_as_kit!(opt_bool_is_the_kits, Option<bool>, opt_bool, kit::opt_bool);
-    same_as_kit!(opt_session_is_the_value_based_one, Option<SessionId>, opt_session, value_opt_session);
-    same_as_kit!(opt_date_is_the_value_based_one, Option<OffsetDateTime>, opt_date, value_opt_date);
+    same_as_kit!(
+        opt_session_is_the_value_based_one,
+        Option<SessionId>,
+        opt_session,
+        value_opt_session
+    );
+    same_as_kit!(
+        opt_date_is_the_value_based_one,
+        Option<OffsetDateTime>,
+        opt_date,
+        value_opt_date
+    );
 
     /// `opt_session` as it was, through the kit's `opt_string`.
     fn value_opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
