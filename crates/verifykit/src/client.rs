@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use phone_verify_core::kit::{
-    BaseUrl, HttpClient, HttpRequest, JoinedUrls, Operation, secret_header_value,
+    BaseUrl, HttpClient, HttpRequest, JoinedUrls, Operation, ip_header_value, secret_header_value,
 };
 use phone_verify_core::reqwest::Method;
 use phone_verify_core::reqwest::header::{HeaderName, HeaderValue};
@@ -112,6 +112,10 @@ const ENDPOINTS: [Endpoint; 14] = [
 
 /// The header of the server key.
 const SERVER_KEY_HEADER: &str = "x-vfk-server-key";
+/// [`SERVER_KEY_HEADER`] as a header name, built at compile time.
+const SERVER_KEY_HEADER_NAME: HeaderName = HeaderName::from_static(SERVER_KEY_HEADER);
+/// The header of the end user's IP address.
+const FORWARDED_FOR_HEADER_NAME: HeaderName = HeaderName::from_static("x-vfk-forwarded-for");
 
 /// The paths of `host`'s endpoints.
 fn paths(host: Host) -> Vec<&'static str> {
@@ -458,7 +462,9 @@ impl VerifyKitClient {
         if let Some(phone) = phone {
             request = request.phone(phone);
         }
-        self.send(request).await
+        // Executed here rather than through `send`: one future less to build and move.
+        let response = self.inner.http.execute(request).await?;
+        decode(&response)
     }
 
     /// `GET`s `endpoint` with an optional query parameter and decodes the answer. VerifyKit's
@@ -494,16 +500,14 @@ impl VerifyKitClient {
         let operation = endpoint.operation;
         let request = HttpRequest::new(operation, method, urls.url(endpoint.path));
         let mut request = match &self.inner.server_key_header {
-            Some(value) => {
-                request.prepared_header(HeaderName::from_static(SERVER_KEY_HEADER), value.clone())
-            }
+            Some(value) => request.prepared_header(SERVER_KEY_HEADER_NAME, value.clone()),
             None => request
                 .secret_header(SERVER_KEY_HEADER, &self.inner.server_key)
                 .map_err(|e| e.with_provider(PROVIDER))?,
         };
         match context.end_user_ip.or(self.inner.fallback_ip) {
             Some(ip) => {
-                request = request.header("x-vfk-forwarded-for", &ip.to_string())?;
+                request = request.prepared_header(FORWARDED_FOR_HEADER_NAME, ip_header_value(ip));
             }
             None if endpoint.host == Host::WebRest => {
                 return Err(invalid(format!(

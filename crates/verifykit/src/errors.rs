@@ -108,7 +108,7 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> 
     if response.body().trim_ascii_start().first() == Some(&b'{')
         && let Ok(Envelope { meta, result }) =
             serde_json::from_slice::<Envelope<T>>(response.body())
-        && !Meta::read(meta.as_ref()).is_error()
+        && !meta.is_error()
     {
         return Ok(result);
     }

@@ -429,9 +429,14 @@ fn result_channel(result: &ValidationResult) -> Option<Channel> {
         .validation_type
         .as_deref()
         .filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            t.parse()
-                .unwrap_or_else(|never: std::convert::Infallible| match never {})
+        .map(|t| match t {
+            // VerifyKit's usual names, as `Channel::from_str` reads them, without its copy.
+            "otp" | "sms" => Channel::Sms,
+            "whatsapp" => Channel::WhatsApp,
+            "telegram" => Channel::Telegram,
+            _ => t
+                .parse()
+                .unwrap_or_else(|never: std::convert::Infallible| match never {}),
         })
 }
 
@@ -481,6 +486,34 @@ impl VerifyKitBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn result_channels_are_channel_from_str() {
+        for name in [
+            "otp",
+            "sms",
+            "whatsapp",
+            "telegram",
+            "OTP",
+            " WhatsApp ",
+            "wa",
+            "voice",
+            "email",
+            "flash_call",
+            "viber",
+            " Viber ",
+            "",
+            "  ",
+        ] {
+            let result: ValidationResult = serde_json::from_value(serde_json::json!({
+                "phoneNumber": "+905555555555",
+                "validationType": name,
+            }))
+            .unwrap();
+            let expected = (!name.trim().is_empty()).then(|| name.parse::<Channel>().unwrap());
+            assert_eq!(result_channel(&result), expected, "{name:?}");
+        }
+    }
 
     #[test]
     fn only_the_exact_number_is_the_same_number() {

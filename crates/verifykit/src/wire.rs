@@ -26,7 +26,7 @@ use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::scalar_to_string;
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -73,12 +73,116 @@ impl Meta {
     }
 }
 
+/// What the decoder of a success needs from `meta`: whether it makes the answer an error
+/// ([`Meta::is_error`] of [`Meta::read`], read straight from the body without building a
+/// `Value` or copying any text). An error answer is then read again, in full, by `Meta::read`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MetaFlags {
+    error_code: bool,
+    error_message: bool,
+}
+
+impl MetaFlags {
+    /// Whether the answer is an error, as [`Meta::is_error`] decides it.
+    pub(crate) fn is_error(self) -> bool {
+        self.error_code || self.error_message
+    }
+}
+
+/// Absent, `null` or not an object: no error; a field of an unexpected type: absent; a
+/// repeated key: the last one, as `Meta::read` reads a `Value`.
+impl<'de> Deserialize<'de> for MetaFlags {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MetaVisitor)
+    }
+}
+
+struct MetaVisitor;
+
+/// The keys of `meta` that make an answer an error.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum MetaField {
+    ErrorCode,
+    ErrorMessage,
+    #[serde(other)]
+    Other,
+}
+
+/// Whether `meta`'s field holds a non-blank text, as `Meta::read` sees it.
+fn has_text(scalar: &lenient::Scalar<'_>) -> bool {
+    match scalar {
+        lenient::Scalar::Str(s) => !s.trim().is_empty(),
+        lenient::Scalar::Number(_) | lenient::Scalar::Bool(_) => true,
+        lenient::Scalar::Null | lenient::Scalar::Other => false,
+    }
+}
+
+impl<'de> Visitor<'de> for MetaVisitor {
+    type Value = MetaFlags;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifyKit's meta object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaFlags, A::Error> {
+        let mut flags = MetaFlags::default();
+        while let Some(key) = map.next_key::<MetaField>()? {
+            match key {
+                MetaField::ErrorCode => flags.error_code = has_text(&map.next_value()?),
+                MetaField::ErrorMessage => flags.error_message = has_text(&map.next_value()?),
+                MetaField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(flags)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MetaFlags, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<MetaFlags, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_none<E>(self) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<MetaFlags, E> {
+        Ok(MetaFlags::default())
+    }
+}
+
 /// A success answer, decoded straight into its typed `result`.
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
 pub(crate) struct Envelope<T> {
     #[serde(default)]
-    pub(crate) meta: Option<Value>,
+    pub(crate) meta: MetaFlags,
     pub(crate) result: T,
 }
 
@@ -559,6 +663,53 @@ mod tests {
 
     fn result<T: DeserializeOwned>(json: &str) -> std::result::Result<T, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// `meta` values of every shape, for the streaming decoder against [`Meta::read`].
+    const METAS: &[&str] = &[
+        "null",
+        "[]",
+        "[1, {\"errorCode\": 1}]",
+        "\"meta\"",
+        "12",
+        "-3.5",
+        "true",
+        "{}",
+        r#"{"requestId":"R1","httpStatusCode":403,"errorCode":403014}"#,
+        r#"{"requestId":" R1 ","httpStatusCode":"403","errorCode":" 403014 ","errorMessage":"OTP code is invalid."}"#,
+        r#"{"requestId":"","httpStatusCode":"","errorCode":"  ","errorMessage":null}"#,
+        r#"{"requestId":["a"],"httpStatusCode":{"a":1},"errorCode":false,"errorMessage":true}"#,
+        r#"{"httpStatusCode":70000,"errorCode":-12,"errorMessage":1.5e3}"#,
+        r#"{"httpStatusCode":"x403","errorCode":1e2,"other":{"errorCode":"no"},"more":[1,2]}"#,
+        r#"{"errorCode":"1","errorCode":null,"requestId":null,"requestId":"\u0052\t2"}"#,
+        r#"{"errorCode":18446744073709551615,"errorMessage":"caf\u00e9 ","httpStatusCode":200.0}"#,
+        r#"{"errorCode":" ","errorMessage":"\t"}"#,
+        r#"{"errorCode":"x","errorCode":""}"#,
+        r#"{"errorCode":"","errorCode":"x"}"#,
+        r#"{"errorMessage":0}"#,
+        r#"{"errorMessage":false}"#,
+        r#"{"errorCode":{},"errorMessage":[]}"#,
+    ];
+
+    #[test]
+    fn streamed_meta_flags_an_error_as_meta_read_does() {
+        for meta in METAS {
+            let body = format!(r#"{{"meta":{meta},"result":{{}}}}"#);
+            let expected = meta_of(&body);
+            let streamed: Envelope<serde_json::Map<String, Value>> =
+                serde_json::from_str(&body).unwrap();
+            assert_eq!(streamed.meta.is_error(), expected.is_error(), "{meta}");
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let from_value = Envelope::<serde_json::Map<String, Value>>::deserialize(&value);
+            assert_eq!(
+                from_value.unwrap().meta.is_error(),
+                expected.is_error(),
+                "{meta}"
+            );
+        }
+        let without: Envelope<serde_json::Map<String, Value>> =
+            serde_json::from_str(r#"{"result":{}}"#).unwrap();
+        assert!(!without.meta.is_error());
     }
 
     #[test]

@@ -4,9 +4,10 @@
 pub(crate) mod lookup;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, secret_header_value};
+use phone_verify_core::reqwest::Url;
 use phone_verify_core::reqwest::header::{HeaderName, HeaderValue};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Code, PhoneNumber, Result};
@@ -45,6 +46,8 @@ type Method = fn(Operation, reqwest::Url) -> HttpRequest;
 const SERVICES_PATH: &str = "service/service";
 /// The header Verigator authenticates with: `username:password`, plain text.
 const AUTH_HEADER: &str = "x-service-auth";
+/// [`AUTH_HEADER`] as a header name, built at compile time.
+const AUTH_HEADER_NAME: HeaderName = HeaderName::from_static(AUTH_HEADER);
 /// The longest service name or FQDN accepted.
 const MAX_SERVICE_FIELD_LEN: usize = 253;
 
@@ -79,6 +82,12 @@ pub struct VerigatorClient {
 struct Inner {
     http: HttpClient,
     base: BaseUrl,
+    /// `{base}/service/service/`, joined once: the base of every service's URLs.
+    services: Url,
+    /// The service last authenticated with and its `{services}/{ServiceId}/users/`: most
+    /// applications use one service, so an authentication's URL is mostly the user's part
+    /// joined to it.
+    last_users: Mutex<Option<(Box<str>, Url)>>,
     /// `username:password`.
     service_auth: SecretString,
     /// `service_auth` as a sensitive header value, built once (`None`: characters a header
@@ -118,6 +127,8 @@ impl VerigatorClient {
             inner: Arc::new(Inner {
                 http,
                 base: config.base_url.clone(),
+                services: config.base_url.join(&format!("{SERVICES_PATH}/")),
+                last_users: Mutex::new(None),
                 auth_value: secret_header_value(AUTH_HEADER, &service_auth).ok(),
                 service_auth,
                 username: config.username.clone(),
@@ -241,9 +252,9 @@ impl VerigatorClient {
         method: AuthMethod,
         phone: Option<&PhoneNumber>,
     ) -> Result<AuthStarted> {
-        let path = auth_path(service_id, user_id)?;
+        let url = self.auth_url(service_id, user_id)?;
         let body = StartAuthBody { method };
-        self.send_json(START_AUTH, HttpRequest::post, &path, &body, phone)
+        self.send_json_to(START_AUTH, HttpRequest::post, url, &body, phone)
             .await
     }
 
@@ -262,22 +273,63 @@ impl VerigatorClient {
         token: &Code,
         method: Option<AuthMethod>,
     ) -> Result<PinVerification> {
-        let path = auth_path(service_id, user_id)?;
+        let url = self.auth_url(service_id, user_id)?;
         let body = VerifyPinBody {
             token: token.expose(),
             method,
         };
-        self.send_json(VERIFY_PIN, HttpRequest::put, &path, &body, None)
+        self.send_json_to(VERIFY_PIN, HttpRequest::put, url, &body, None)
             .await
+    }
+
+    /// The URL of `service/service/{ServiceId}/users/{UserId}/auth` (the path of every PIN
+    /// sent and checked), the ids checked first. Only the checked user id and `auth` are parsed
+    /// per request, pushed onto the service's users' URL (see [`users_url`](Self::users_url)).
+    fn auth_url(&self, service_id: &str, user_id: &str) -> Result<Url> {
+        let user = check_id("user id", user_id)?;
+        let service = check_id("service id", service_id)?;
+        let mut url = self.users_url(service)?;
+        url.path_segments_mut()
+            .map_err(|()| url_error("the base URL cannot have a path"))?
+            .pop_if_empty()
+            .push(user)
+            .push("auth");
+        Ok(url)
+    }
+
+    /// `{base}/service/service/{service}/users/` for a checked service id: the last service's
+    /// as it was joined, another's joined now (and kept as the last one). Checked ids (ASCII
+    /// letters, digits, `-`, `_`) cannot leave the path they are joined to.
+    fn users_url(&self, service: &str) -> Result<Url> {
+        let last = || {
+            self.inner
+                .last_users
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some((id, url)) = &*last()
+            && **id == *service
+        {
+            return Ok(url.clone());
+        }
+        let mut relative = String::with_capacity(service.len() + USERS_SUFFIX.len());
+        relative.push_str(service);
+        relative.push_str(USERS_SUFFIX);
+        let url = self.inner.services.join(&relative).map_err(url_error)?;
+        *last() = Some((service.into(), url.clone()));
+        Ok(url)
     }
 
     /// A request of `operation` to `path`, authenticated.
     fn request(&self, operation: Operation, method: Method, path: &str) -> Result<HttpRequest> {
-        let request = method(operation, self.inner.base.join(path));
+        self.request_to(operation, method, self.inner.base.join(path))
+    }
+
+    /// A request of `operation` to `url`, authenticated.
+    fn request_to(&self, operation: Operation, method: Method, url: Url) -> Result<HttpRequest> {
+        let request = method(operation, url);
         match &self.inner.auth_value {
-            Some(value) => {
-                Ok(request.prepared_header(HeaderName::from_static(AUTH_HEADER), value.clone()))
-            }
+            Some(value) => Ok(request.prepared_header(AUTH_HEADER_NAME, value.clone())),
             None => request.secret_header(AUTH_HEADER, &self.inner.service_auth),
         }
     }
@@ -305,11 +357,26 @@ impl VerigatorClient {
         body: &impl Serialize,
         phone: Option<&PhoneNumber>,
     ) -> Result<T> {
-        let mut request = self.request(operation, method, path)?.json(body)?;
+        let url = self.inner.base.join(path);
+        self.send_json_to(operation, method, url, body, phone).await
+    }
+
+    /// `POST` or `PUT` of the JSON `body` to `url`, as [`send_json`](Self::send_json).
+    async fn send_json_to<T: DeserializeOwned>(
+        &self,
+        operation: Operation,
+        method: Method,
+        url: Url,
+        body: &impl Serialize,
+        phone: Option<&PhoneNumber>,
+    ) -> Result<T> {
+        let mut request = self.request_to(operation, method, url)?.json(body)?;
         if let Some(phone) = phone {
             request = request.phone(phone);
         }
-        self.call(request).await
+        // Executed here rather than through `call`: one future less to build and move.
+        let response = self.inner.http.execute(request).await?;
+        errors::answer(&response, &self.secrets())
     }
 
     /// Runs `request`: the decoded body of a 2xx answer, or the error the answer stands for.
@@ -348,12 +415,12 @@ fn user_path(service_id: &str, user_id: &str) -> Result<String> {
     Ok(format!("{SERVICES_PATH}/{service}/users/{user}"))
 }
 
-/// `service/service/{ServiceId}/users/{UserId}/auth`, written in one piece (the path of
-/// every PIN check).
-fn auth_path(service_id: &str, user_id: &str) -> Result<String> {
-    let user = check_id("user id", user_id)?;
-    let service = check_id("service id", service_id)?;
-    Ok(format!("{SERVICES_PATH}/{service}/users/{user}/auth"))
+/// The users' path of a service, after its id.
+const USERS_SUFFIX: &str = "/users/";
+
+/// A URL that could not be joined (never with checked ids).
+fn url_error(error: impl fmt::Display) -> phone_verify_core::Error {
+    invalid(format!("a Verigator URL could not be built: {error}"))
 }
 
 fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
@@ -375,6 +442,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn auth_urls_are_the_joined_paths() {
+        let ids = [
+            "s-1",
+            "u_2",
+            "0",
+            "-",
+            "_",
+            "a",
+            "2a3f0b9e-5d1c-4e8a-9f00-1b2c3d4e5f60",
+            "ABCxyz_09-",
+        ];
+        for base in [
+            "https://api.verigator.com/v1",
+            "https://api.verigator.com/v1/",
+            "https://api.verigator.com",
+            "http://127.0.0.1:8025/verigator/v1",
+            "http://localhost:9/a%20b/",
+        ] {
+            let client = VerigatorBuilder::new("user", "password")
+                .base_url(base)
+                .build_client()
+                .unwrap();
+            let base = client.base_url();
+            for service in ids {
+                for user in ids {
+                    let url = client.auth_url(service, user).unwrap();
+                    let path = format!("{SERVICES_PATH}/{service}/users/{user}/auth");
+                    assert_eq!(url, base.join(&path), "{base} {service} {user}");
+                }
+            }
+            // The last service's URL is reused only for that service.
+            for (service, user) in [("s-1", "u"), ("s-2", "u"), ("s-1", "v"), ("s-1", "v")] {
+                let path = format!("{SERVICES_PATH}/{service}/users/{user}/auth");
+                assert_eq!(client.auth_url(service, user).unwrap(), base.join(&path));
+            }
+            let long = "a".repeat(crate::MAX_ID_LEN);
+            assert!(client.auth_url(&long, &long).is_ok());
+            for bad in [
+                "", "a/b", "..", ".", "a?b", "a#b", "é", "a:b", "a%2F", "a b", "a\\b",
+            ] {
+                assert!(client.auth_url(bad, "u").is_err(), "{bad:?}");
+                assert!(client.auth_url("s", bad).is_err(), "{bad:?}");
+            }
+            assert!(client.auth_url(&format!("{long}a"), "u").is_err());
+        }
+    }
+
+    #[test]
     fn paths_are_checked() {
         assert_eq!(service_path("s-1").unwrap(), "service/service/s-1");
         assert_eq!(
@@ -382,10 +497,6 @@ mod tests {
             "service/service/s-1/users/u_2"
         );
         assert_eq!(users_path("s-1").unwrap(), "service/service/s-1/users");
-        assert_eq!(
-            auth_path("s-1", "u_2").unwrap(),
-            "service/service/s-1/users/u_2/auth"
-        );
         for bad in ["", "a/b", "..", "a?b", "a#b", "é"] {
             assert!(service_path(bad).is_err(), "{bad:?}");
             assert!(user_path("s", bad).is_err(), "{bad:?}");

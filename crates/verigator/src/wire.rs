@@ -64,12 +64,15 @@ impl fmt::Display for AuthMethod {
 impl FromStr for AuthMethod {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "sms" => Ok(Self::Sms),
-            "totp" => Ok(Self::Totp),
-            _ => Err(Error::invalid_input(
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("sms") {
+            Ok(Self::Sms)
+        } else if s.eq_ignore_ascii_case("totp") {
+            Ok(Self::Totp)
+        } else {
+            Err(Error::invalid_input(
                 "a Verigator authentication method is \"sms\" or \"totp\"",
-            )),
+            ))
         }
     }
 }
@@ -82,10 +85,23 @@ impl Serialize for AuthMethod {
 
 impl<'de> Deserialize<'de> for AuthMethod {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let raw = String::deserialize(deserializer)?;
-        raw.parse()
-            .map_err(|_| D::Error::custom("expected the method \"sms\" or \"totp\""))
+        deserializer.deserialize_str(AuthMethodVisitor)
+    }
+}
+
+/// Reads a method from a string, borrowed or not, without copying it.
+struct AuthMethodVisitor;
+
+impl serde::de::Visitor<'_> for AuthMethodVisitor {
+    type Value = AuthMethod;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<AuthMethod, E> {
+        v.parse()
+            .map_err(|_| E::custom("expected the method \"sms\" or \"totp\""))
     }
 }
 
@@ -510,5 +526,34 @@ mod tests {
         assert_eq!(AuthMethod::for_channel(&Channel::Voice), None);
         assert_eq!(AuthMethod::Sms.channel(), Channel::Sms);
         assert!("voice".parse::<AuthMethod>().is_err());
+    }
+
+    #[test]
+    fn methods_parse_in_any_case_borrowed_or_not() {
+        for (text, method) in [
+            ("sms", AuthMethod::Sms),
+            (" SMS ", AuthMethod::Sms),
+            ("Sms", AuthMethod::Sms),
+            ("totp", AuthMethod::Totp),
+            ("\tTOTP\n", AuthMethod::Totp),
+        ] {
+            assert_eq!(text.parse::<AuthMethod>().unwrap(), method, "{text:?}");
+            let json = serde_json::to_string(text).unwrap();
+            assert_eq!(decode::<AuthMethod>(&json).unwrap(), method, "{json}");
+            let value = serde_json::Value::String(text.to_owned());
+            assert_eq!(AuthMethod::deserialize(&value).unwrap(), method, "{text:?}");
+        }
+        for bad in ["", "s ms", "smss", "tot", "voice", "ſms"] {
+            assert!(bad.parse::<AuthMethod>().is_err(), "{bad:?}");
+            let json = serde_json::to_string(bad).unwrap();
+            let error = decode::<AuthMethod>(&json).unwrap_err().to_string();
+            assert!(error.contains("expected the method"), "{error}");
+        }
+        let error = decode::<AuthMethod>("12").unwrap_err().to_string();
+        assert!(
+            error.starts_with("invalid type: integer `12`, expected a string"),
+            "{error}"
+        );
+        assert!(decode::<AuthMethod>("null").is_err());
     }
 }

@@ -28,6 +28,7 @@ mod base_url;
 mod client;
 mod env;
 mod error_spec;
+mod header;
 pub mod lenient;
 mod request;
 mod response;
@@ -37,6 +38,7 @@ pub use base_url::{BaseUrl, JoinedUrls, sandbox_url};
 pub use client::HttpClient;
 pub use env::{EnvReader, EnvSetting, HttpSetting, check_env_settings};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
+pub use header::ip_header_value;
 pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
 pub use response::{
     HttpResponse, kind_for_operation, kind_for_status, redacted_excerpt, scrub_secrets,

@@ -1,17 +1,179 @@
 //! VerifyKit's field decoders, on top of the kit's
 //! [`lenient`](phone_verify_core::kit::lenient) ones.
+//!
+//! The decoders of the fields every check and `result` answer carries (`opt_string`,
+//! `non_empty_string`, `opt_bool`, `opt_session`, `opt_date`) read the value through
+//! [`Scalar`], which borrows the text from the body where it can, instead of building a
+//! `serde_json::Value` and copying its text again: the same inputs decode to the same values,
+//! with the same error messages, as the kit's `Value`-based decoders.
+
+use std::borrow::Cow;
+use std::fmt;
 
 use phone_verify_core::SessionId;
-pub(super) use phone_verify_core::kit::lenient::{
-    count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
-};
+pub(super) use phone_verify_core::kit::lenient::{count, opt_u64, string_vec, vec};
 use phone_verify_core::secrecy::SecretString;
-use serde::de::Error as _;
+use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+
+/// One JSON value as the lenient decoders see it: a scalar (its text borrowed from the body
+/// where possible), `null`, or something else (an array or object, skipped).
+#[derive(Debug, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    /// `null` (or a missing optional value).
+    Null,
+    /// A string, untrimmed.
+    Str(Cow<'a, str>),
+    /// A boolean.
+    Bool(bool),
+    /// A number, as `serde_json` holds it.
+    Number(serde_json::Number),
+    /// An array or an object.
+    Other,
+}
+
+impl Scalar<'_> {
+    /// The value as text, as [`scalar_to_string`](phone_verify_core::kit::lenient::scalar_to_string)
+    /// writes it (a string trimmed): `None` for `null`, arrays and objects.
+    pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Self::Str(s) => Some(Cow::Borrowed(s.trim())),
+            Self::Number(n) => Some(Cow::Owned(n.to_string())),
+            Self::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Self::Null | Self::Other => None,
+        }
+    }
+
+    /// [`text`](Self::text), owned.
+    pub(crate) fn into_text(self) -> Option<String> {
+        match self {
+            Self::Str(Cow::Owned(s)) if s.trim().len() == s.len() => Some(s),
+            other => other.text().map(Cow::into_owned),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // As `serde_json::Value` reads it: a non-finite float is `null`.
+        Ok(serde_json::Number::from_f64(v).map_or(Scalar::Null, Scalar::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+}
+
+/// A scalar as text (a string trimmed); `None` for `null`. As the kit's `opt_string`.
+pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Scalar::deserialize(d)? {
+        Scalar::Null => Ok(None),
+        other => other
+            .into_text()
+            .map(Some)
+            .ok_or_else(|| D::Error::custom("expected a string")),
+    }
+}
+
+/// A required scalar as text (possibly empty). As the kit's `string`.
+pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    opt_string(d)?.ok_or_else(|| D::Error::custom("expected a string, found null"))
+}
+
+/// A required, non-blank scalar as text. As the kit's `non_empty_string`.
+pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    opt_string(d)?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| D::Error::custom("expected a non-empty string"))
+}
+
+/// A boolean from `true`/`false`, `1`/`0` or `"true"`/`"false"`/`"1"`/`"0"`; `None` for `null`
+/// and blank strings. As the kit's `opt_bool`.
+pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let invalid = || D::Error::custom("expected a boolean");
+    match Scalar::deserialize(d)? {
+        Scalar::Null => Ok(None),
+        Scalar::Bool(b) => Ok(Some(b)),
+        Scalar::Number(n) => match n.as_u64() {
+            Some(1) => Ok(Some(true)),
+            Some(0) => Ok(Some(false)),
+            _ => Err(invalid()),
+        },
+        Scalar::Str(s) => {
+            let s = s.trim();
+            if s.is_empty() {
+                Ok(None)
+            } else if s.eq_ignore_ascii_case("true") || s == "1" {
+                Ok(Some(true))
+            } else if s.eq_ignore_ascii_case("false") || s == "0" {
+                Ok(Some(false))
+            } else {
+                Err(invalid())
+            }
+        }
+        Scalar::Other => Err(invalid()),
+    }
+}
 
 /// A scalar as text; `null` as the empty string.
 pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -28,8 +190,10 @@ pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D:
 
 /// A session id; `null` or `""` as `None`.
 pub(super) fn opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
-    match opt_string(d)? {
-        None => Ok(None),
+    let scalar = Scalar::deserialize(d)?;
+    match scalar.text() {
+        None if scalar == Scalar::Null => Ok(None),
+        None => Err(D::Error::custom("expected a string")),
         Some(s) if s.is_empty() => Ok(None),
         Some(s) => SessionId::new(&s)
             .map(Some)
@@ -41,8 +205,10 @@ pub(super) fn opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sess
 pub(super) fn opt_date<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {
-    match opt_string(d)? {
-        None => Ok(None),
+    let scalar = Scalar::deserialize(d)?;
+    match scalar.text() {
+        None if scalar == Scalar::Null => Ok(None),
+        None => Err(D::Error::custom("expected a string")),
         Some(s) if s.is_empty() => Ok(None),
         Some(s) => parse_date(&s)
             .map(Some)
@@ -53,6 +219,9 @@ pub(super) fn opt_date<'de, D: Deserializer<'de>>(
 /// Parses `Y-m-d H:i:s` as UTC, `Y-m-dTH:i:s` as UTC, or RFC 3339.
 pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
+    if let Some(date) = parse_plain_date(s) {
+        return Some(date);
+    }
     let plain = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     PrimitiveDateTime::parse(s, plain)
@@ -60,4 +229,203 @@ pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
         .or_else(|_| OffsetDateTime::parse(s, &Rfc3339))
         .ok()
+}
+
+/// The usual `Y-m-d H:i:s` (or `Y-m-dTH:i:s`), read as UTC without the `time` parser: exactly
+/// 19 bytes, every field its digits. `None` for anything else, which [`parse_date`] then reads
+/// with `time` (so a date this rejects, such as `2019-02-30 00:00:00`, is still judged there).
+fn parse_plain_date(s: &str) -> Option<OffsetDateTime> {
+    let b: &[u8; 19] = s.as_bytes().try_into().ok()?;
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u16> {
+        b[range].iter().try_fold(0u16, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u16::from(c - b'0'))
+        })
+    };
+    let year = i32::from(number(0..4)?);
+    let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(number(8..10)?).ok()?;
+    let hour = u8::try_from(number(11..13)?).ok()?;
+    let minute = u8::try_from(number(14..16)?).ok()?;
+    let second = u8::try_from(number(17..19)?).ok()?;
+    let date = Date::from_calendar_date(year, month, day).ok()?;
+    let time = Time::from_hms(hour, minute, second).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::kit::lenient as kit;
+
+    use super::*;
+
+    /// Field values of every shape, as they appear in a body.
+    const VALUES: &[&str] = &[
+        "null",
+        "\"\"",
+        "\"  \"",
+        "\"abc\"",
+        "\" abc \"",
+        "\"a\\u0062c\"",
+        "\"\\tx\\n\"",
+        "\"TRUE\"",
+        "\" false \"",
+        "\"1\"",
+        "\"0\"",
+        "\"2\"",
+        "\"yes\"",
+        "true",
+        "false",
+        "0",
+        "1",
+        "2",
+        "-1",
+        "1.0",
+        "0.0",
+        "-0.0",
+        "1.5e3",
+        "1e300",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "[]",
+        "[1, \"a\"]",
+        "{}",
+        "{\"a\": [null]}",
+        "\"S1d2\"",
+        "\"bad session\"",
+        "\"2019-11-07 07:35:28\"",
+        "\" 2019-11-07T07:35:28 \"",
+        "\"2019-11-07T07:35:28+03:00\"",
+        "\"2019-11-07T07:35:28Z\"",
+        "\"2019-02-30 07:35:28\"",
+        "\"2019-11-07 24:00:00\"",
+        "\"2019-11-07 23:59:60\"",
+        "\"2019-13-07 07:35:28\"",
+        "\"2019-00-07 07:35:28\"",
+        "\"2019-11-00 07:35:28\"",
+        "\"0000-01-01 00:00:00\"",
+        "\"9999-12-31 23:59:59\"",
+        "\"2024-02-29 12:00:00\"",
+        "\"2023-02-29 12:00:00\"",
+        "\"2019-11-07 7:35:28\"",
+        "\"2019-11-07 07:35:2x\"",
+        "\"2019-11-07x07:35:28\"",
+        "\"+2019-11-07 07:35:28\"",
+        "\"2019-11-07 07:35:28.5\"",
+    ];
+
+    macro_rules! same_as_kit {
+        ($name:ident, $ty:ty, $ours:path, $kit:path) => {
+            #[test]
+            fn $name() {
+                #[derive(Deserialize, Debug, PartialEq)]
+                struct Field(#[serde(deserialize_with = "field")] $ty);
+                fn field<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                    $ours(d)
+                }
+                fn reference<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                    $kit(d)
+                }
+                #[derive(Deserialize, Debug, PartialEq)]
+                struct Reference(#[serde(deserialize_with = "reference")] $ty);
+                for value in VALUES {
+                    let ours = serde_json::from_str::<Field>(value).map(|f| f.0);
+                    let kit = serde_json::from_str::<Reference>(value).map(|f| f.0);
+                    assert_eq!(
+                        ours.as_ref().map_err(ToString::to_string),
+                        kit.as_ref().map_err(ToString::to_string),
+                        "{value}"
+                    );
+                    let parsed: Value = serde_json::from_str(value).unwrap();
+                    let ours = Field::deserialize(&parsed).map(|f| f.0);
+                    let kit = Reference::deserialize(&parsed).map(|f| f.0);
+                    assert_eq!(
+                        ours.map_err(|e| e.to_string()),
+                        kit.map_err(|e| e.to_string()),
+                        "{value} from a Value"
+                    );
+                }
+            }
+        };
+    }
+
+    same_as_kit!(
+        opt_string_is_the_kits,
+        Option<String>,
+        opt_string,
+        kit::opt_string
+    );
+    same_as_kit!(string_is_the_kits, String, string, kit::string);
+    same_as_kit!(
+        non_empty_string_is_the_kits,
+        String,
+        non_empty_string,
+        kit::non_empty_string
+    );
+    same_as_kit!(opt_bool_is_the_kits, Option<bool>, opt_bool, kit::opt_bool);
+    same_as_kit!(
+        opt_session_is_the_value_based_one,
+        Option<SessionId>,
+        opt_session,
+        value_opt_session
+    );
+    same_as_kit!(
+        opt_date_is_the_value_based_one,
+        Option<OffsetDateTime>,
+        opt_date,
+        value_opt_date
+    );
+
+    /// `opt_session` as it was, through the kit's `opt_string`.
+    fn value_opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
+        match kit::opt_string(d)? {
+            None => Ok(None),
+            Some(s) if s.is_empty() => Ok(None),
+            Some(s) => SessionId::new(&s)
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected a session id")),
+        }
+    }
+
+    /// `opt_date` as it was: the kit's `opt_string`, then `time`'s parsers only.
+    fn value_opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+        match kit::opt_string(d)? {
+            None => Ok(None),
+            Some(s) if s.is_empty() => Ok(None),
+            Some(s) => time_parse_date(&s)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
+        }
+    }
+
+    fn time_parse_date(s: &str) -> Option<OffsetDateTime> {
+        let s = s.trim();
+        let plain = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        PrimitiveDateTime::parse(s, plain)
+            .or_else(|_| PrimitiveDateTime::parse(s, with_t))
+            .map(PrimitiveDateTime::assume_utc)
+            .or_else(|_| OffsetDateTime::parse(s, &Rfc3339))
+            .ok()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_dates_parse_as_time_parses_them(
+            year in 0u16..=9999, month in 0u8..=13, day in 0u8..=32,
+            hour in 0u8..=25, minute in 0u8..=61, second in 0u8..=61, t in proptest::bool::ANY,
+        ) {
+            let sep = if t { 'T' } else { ' ' };
+            let s = format!("{year:04}-{month:02}-{day:02}{sep}{hour:02}:{minute:02}:{second:02}");
+            proptest::prop_assert_eq!(parse_date(&s), time_parse_date(&s), "{}", s);
+        }
+    }
 }
