@@ -57,7 +57,7 @@ use crate::targets::{Phones, Side, Target};
 #[command(about = "phone-verify benchmarks (run through `cargo xtask bench`)")]
 struct Args {
     /// Rounds per side in the SDK/raw comparison (the sides alternate which goes first).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 9)]
     rounds: usize,
     /// Timed calls per round at concurrency 1.
     #[arg(long, default_value_t = 1500)]
