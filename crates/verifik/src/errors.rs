@@ -27,11 +27,14 @@ use phone_verify_core::kit::{
 use phone_verify_core::{
     CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection, Result,
 };
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error_table;
-use crate::wire::{DataAnswer, Envelope, Shape, parse_signature_date, scalar_to_string};
+use crate::wire::{DataAnswer, Envelope, RawEnvelope, Shape, scalar_to_string};
 
 /// The longest provider message kept in an error.
 const MAX_MESSAGE_CHARS: usize = 512;
@@ -57,45 +60,55 @@ pub(crate) fn decode<T: DeserializeOwned>(
     response: &HttpResponse,
     shape: Shape,
 ) -> Result<(T, Envelope)> {
+    let (value, raw) = decode_borrowed(response, shape)?;
+    Ok((value, raw.to_envelope()))
+}
+
+/// [`decode`] into a payload that may borrow from the body, with the envelope's parts left
+/// unconverted (the verifier reads a few fields of an answer and converts only those).
+pub(crate) fn decode_borrowed<'a, T: Deserialize<'a>>(
+    response: &'a HttpResponse,
+    shape: Shape,
+) -> Result<(T, RawEnvelope<'a>)> {
     if shape != Shape::Root
         && response.is_success()
         && response.body().trim_ascii_start().first() == Some(&b'{')
-        && let Ok(answer) = serde_json::from_slice::<DataAnswer<T>>(response.body())
-        && answer.success != Some(Value::Bool(false))
+        && let Ok(answer) = serde_json::from_slice::<DataAnswer<'a, T>>(response.body())
+        && !answer.success.0
     {
-        let envelope = Envelope {
-            request_id: answer.id.as_ref().and_then(scalar_to_string),
-            signed_at: answer
-                .signature
-                .and_then(|s| s.date_time)
-                .as_deref()
-                .and_then(parse_signature_date),
+        let envelope = RawEnvelope {
+            request_id: answer.id.0,
+            signed_at: answer.signature.and_then(|s| s.date_time.0),
         };
         return Ok((answer.data, envelope));
     }
-    let body = match serde_json::from_slice::<Value>(response.body()) {
+    let mut body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
         Ok(_) => return Err(undecodable(response, "not a JSON object")),
         Err(e) => return Err(undecodable(response, &e.to_string())),
     };
-    let envelope = Envelope {
-        request_id: body.get("id").and_then(scalar_to_string),
+    let envelope = RawEnvelope {
+        request_id: body.get("id").and_then(scalar_to_string).map(Cow::Owned),
         signed_at: body
             .get("signature")
             .and_then(|s| s.get("dateTime"))
             .and_then(Value::as_str)
-            .and_then(parse_signature_date),
+            .map(|s| Cow::Owned(s.to_owned())),
     };
-    let data = body.get("data").filter(|d| !d.is_null());
+    let has_data = body.get("data").is_some_and(|d| !d.is_null());
     let failed = body.get("success") == Some(&Value::Bool(false));
-    if !response.is_success() || failed || (shape == Shape::Data && data.is_none()) {
+    if !response.is_success() || failed || (shape == Shape::Data && !has_data) {
         return Err(provider_error(response, &body));
     }
+    let data_is_object = body.get("data").is_some_and(Value::is_object);
     let payload = match shape {
-        Shape::Data => data.unwrap_or(&Value::Null),
-        Shape::DataOrRoot => data.filter(|d| d.is_object()).unwrap_or(&body),
-        Shape::Root => &body,
+        Shape::Data => body.get_mut("data").map_or(Value::Null, Value::take),
+        Shape::DataOrRoot if data_is_object => {
+            body.get_mut("data").map_or(Value::Null, Value::take)
+        }
+        Shape::DataOrRoot | Shape::Root => body,
     };
+    // An owned `Value` deserializes into a payload of any lifetime (its text is copied).
     let value = T::deserialize(payload).map_err(|e| bad_payload(response, &e))?;
     Ok((value, envelope))
 }

@@ -41,7 +41,12 @@ impl VerifikPhone {
                 "the country code must be + followed by 1 to 3 digits, e.g. +507",
             ));
         }
-        let phone: String = phone.chars().filter(|c| !c.is_whitespace()).collect();
+        let phone: String = if phone.bytes().all(|b| b.is_ascii_digit()) {
+            // The usual form: nothing to remove.
+            phone.to_owned()
+        } else {
+            phone.chars().filter(|c| !c.is_whitespace()).collect()
+        };
         if phone.is_empty() || phone.len() > 15 || !phone.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(
                 "the phone must be the national number, 1 to 15 digits (spaces are removed)",
