@@ -28,11 +28,12 @@ use crate::wire::{
 };
 
 pub use phone::VerifikPhone;
-pub(crate) use requests::require_digits;
+pub(crate) use phone::checked_parts;
 pub use requests::{
     CreateAppRegistration, CreateManualValidation, CreateProjectValidation, ListValidations,
     MAX_PAGE_SIZE, ValidatePhone,
 };
+pub(crate) use requests::{ValidateParts, require_digits};
 pub use token::{AccessToken, MAX_RENEWAL_MONTHS, TOKEN_VALIDITY};
 
 pub(crate) const PHONE_LOGIN: Operation = Operation::send("phone-login");
@@ -366,7 +367,7 @@ impl VerifikClient {
     /// them into outcomes.
     pub async fn validate(&self, request: &ValidatePhone) -> Result<ValidatedPhone> {
         let (validated, envelope): (ValidatedPhone, _) =
-            errors::decode(&self.validate_response(request).await?, Shape::Data)?;
+            errors::decode(&self.validate_response(request.parts()).await?, Shape::Data)?;
         Ok(ValidatedPhone {
             request_id: envelope.request_id,
             ..validated
@@ -395,10 +396,17 @@ impl VerifikClient {
 
     /// `PUT /v2/phone-validations` as [`validate`](Self::validate) sends it: the answer, not
     /// yet decoded (the verifier decodes the few fields it reads).
-    pub(crate) async fn validate_response(&self, request: &ValidatePhone) -> Result<HttpResponse> {
+    pub(crate) async fn validate_response(
+        &self,
+        request: ValidateParts<'_>,
+    ) -> Result<HttpResponse> {
         let body = request.body()?;
         let http = HttpRequest::put(VALIDATE, self.inner.urls.url(VALIDATIONS));
-        let http = with_json(self.authorized(http)?, None, &body, Some(request.phone()))?;
+        // The number is rebuilt from Verifik's form only if a span records it.
+        let http = self
+            .authorized(http)?
+            .json(&body)?
+            .phone_with(|| request.phone_number());
         self.inner.http.execute(http).await
     }
 

@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::client::{
-    CreateManualValidation, CreateProjectValidation, ValidatePhone, VerifikClient, VerifikPhone,
-    require_digits,
+    CreateManualValidation, CreateProjectValidation, ValidateParts, VerifikClient, VerifikPhone,
+    checked_parts, require_digits,
 };
 use crate::config::{
     ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
@@ -225,7 +225,7 @@ impl Verifik {
         let phone = handle_phone(handle)?;
         let extras = HandleExtras::of(handle);
         let country_code = extras.country_code.unwrap_or(phone.calling_code());
-        let verifik_phone = VerifikPhone::new(country_code, phone.national_number())?;
+        let (country_code, national) = checked_parts(country_code, phone.national_number())?;
         let gateway = match extras.phone_gateway {
             Some(raw) => raw
                 .parse::<PhoneGateway>()
@@ -242,19 +242,26 @@ impl Verifik {
                 "this handle names an unknown Verifik gateway {gateway}"
             )));
         }
-        let mut request = ValidatePhone::new(verifik_phone, code.clone()).gateway(gateway);
-        if let Some(project) = extras.project {
-            request = request.project(require_id("project id", project)?);
-        }
-        if let Some(flow) = extras.project_flow {
-            request = request.project_flow(require_id("project flow id", flow)?);
-        }
-        let lost = match self.validate_once(handle, phone, &request).await {
+        let request = ValidateParts {
+            country_code,
+            phone: &national,
+            code,
+            project: extras
+                .project
+                .map(|p| require_id("project id", p))
+                .transpose()?,
+            project_flow: extras
+                .project_flow
+                .map(|f| require_id("project flow id", f))
+                .transpose()?,
+            gateway: Some(&gateway),
+        };
+        let lost = match self.validate_once(handle, phone, request).await {
             Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
-        self.recover(handle, phone, &request, lost).await
+        self.recover(handle, phone, request, lost).await
     }
 
     /// One `PUT /v2/phone-validations`: `Ok` with the outcome of a 200 answer (itself an error
@@ -263,7 +270,7 @@ impl Verifik {
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
-        request: &ValidatePhone,
+        request: ValidateParts<'_>,
     ) -> std::result::Result<Result<CheckOutcome>, Error> {
         let response = self.client.validate_response(request).await?;
         let (answer, _) = errors::decode_borrowed::<CheckAnswer<'_>>(&response, Shape::Data)?;
@@ -276,7 +283,7 @@ impl Verifik {
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
-        request: &ValidatePhone,
+        request: ValidateParts<'_>,
         lost: Error,
     ) -> Result<CheckOutcome> {
         match self.read_back(handle, phone).await {
