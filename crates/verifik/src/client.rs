@@ -400,14 +400,27 @@ impl VerifikClient {
         &self,
         request: ValidateParts<'_>,
     ) -> Result<HttpResponse> {
+        self.inner
+            .http
+            .execute(self.validate_request(request)?)
+            .await
+    }
+
+    /// The request of [`validate_response`](Self::validate_response), to send with
+    /// [`http`](Self::http).
+    pub(crate) fn validate_request(&self, request: ValidateParts<'_>) -> Result<HttpRequest> {
         let body = request.body()?;
         let http = HttpRequest::put(VALIDATE, self.inner.urls.url(VALIDATIONS));
         // The number is rebuilt from Verifik's form only if a span records it.
-        let http = self
+        Ok(self
             .authorized(http)?
             .json(&body)?
-            .phone_with(|| request.phone_number());
-        self.inner.http.execute(http).await
+            .phone_with(|| request.phone_number()))
+    }
+
+    /// The HTTP client the requests go through.
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.inner.http
     }
 
     // ---- app registrations -------------------------------------------------------------
@@ -471,20 +484,19 @@ impl VerifikClient {
     /// `GET /v2/phone-validations/{id}` as [`get_validation`](Self::get_validation) sends it:
     /// the answer, not yet decoded.
     pub(crate) async fn get_validation_response(&self, id: &str) -> Result<HttpResponse> {
-        self.get_checked_validation(require_id("validation id", id.trim())?)
-            .await
+        let request = self.get_validation_request(require_id("validation id", id.trim())?)?;
+        self.inner.http.execute(request).await
     }
 
-    /// [`get_validation_response`](Self::get_validation_response) of an id already checked
-    /// with `require_id`.
-    pub(crate) async fn get_checked_validation(&self, id: &str) -> Result<HttpResponse> {
+    /// The request of [`get_validation_response`](Self::get_validation_response) for an id
+    /// already checked with `require_id`, to send with [`http`](Self::http).
+    pub(crate) fn get_validation_request(&self, id: &str) -> Result<HttpRequest> {
         let mut url = self.inner.urls.url(VALIDATIONS);
         // `id` is letters, digits, `-` and `_`: a path segment as it is.
         url.path_segments_mut()
             .map_err(|()| invalid("the Verifik base URL cannot take a path"))?
             .push(id);
-        let http = self.authorized(HttpRequest::get(GET_VALIDATION, url))?;
-        self.inner.http.execute(http).await
+        self.authorized(HttpRequest::get(GET_VALIDATION, url))
     }
 
     // ---- plumbing ----------------------------------------------------------------------

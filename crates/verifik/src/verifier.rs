@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use phone_verify_core::kit::HttpResponse;
 use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RequestContext, ResolvedSession, Result, SessionId, SessionResolver,
     StartRequest, Verification, Verified,
 };
@@ -221,49 +222,6 @@ impl Verifik {
         handle
     }
 
-    async fn validate_code(&self, handle: &Verification, code: &Code) -> Result<CheckOutcome> {
-        let phone = handle_phone(handle)?;
-        let extras = HandleExtras::of(handle);
-        let country_code = extras.country_code.unwrap_or(phone.calling_code());
-        let (country_code, national) = checked_parts(country_code, phone.national_number())?;
-        let gateway = match extras.phone_gateway {
-            Some(raw) => raw
-                .parse::<PhoneGateway>()
-                .unwrap_or_else(|never| match never {}),
-            None => PhoneGateway::for_channel(&handle.channel).ok_or_else(|| {
-                invalid(format!(
-                    "Verifik has no verification on channel {}",
-                    handle.channel
-                ))
-            })?,
-        };
-        if !matches!(gateway, PhoneGateway::Sms | PhoneGateway::WhatsApp) {
-            return Err(invalid(format!(
-                "this handle names an unknown Verifik gateway {gateway}"
-            )));
-        }
-        let request = ValidateParts {
-            country_code,
-            phone: &national,
-            code,
-            project: extras
-                .project
-                .map(|p| require_id("project id", p))
-                .transpose()?,
-            project_flow: extras
-                .project_flow
-                .map(|f| require_id("project flow id", f))
-                .transpose()?,
-            gateway: Some(&gateway),
-        };
-        let lost = match self.validate_once(handle, phone, request).await {
-            Ok(outcome) => return outcome,
-            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
-            Err(err) => return errors::check_outcome(&err).ok_or(err),
-        };
-        self.recover(handle, phone, request, lost).await
-    }
-
     /// One `PUT /v2/phone-validations`: `Ok` with the outcome of a 200 answer (itself an error
     /// when the answer is not a valid success), `Err` with the error the call failed with.
     async fn validate_once(
@@ -273,8 +231,7 @@ impl Verifik {
         request: ValidateParts<'_>,
     ) -> std::result::Result<Result<CheckOutcome>, Error> {
         let response = self.client.validate_response(request).await?;
-        let (answer, _) = errors::decode_borrowed::<CheckAnswer<'_>>(&response, Shape::Data)?;
-        Ok(checked(handle, phone, &answer))
+        outcome_of(handle, phone, &response)
     }
 
     /// After a check whose answer was lost: read the validation back, and check once more
@@ -378,6 +335,17 @@ fn same_number(number: &PhoneNumber, country_code: &str, national: &str) -> bool
         && national.trim() == &number.e164()[calling.len()..]
 }
 
+/// What a check's answer says: `Ok` with the outcome of a 200 answer (itself an error when the
+/// answer is not a valid success), `Err` with the error the answer carries.
+fn outcome_of(
+    handle: &Verification,
+    phone: &PhoneNumber,
+    response: &HttpResponse,
+) -> std::result::Result<Result<CheckOutcome>, Error> {
+    let (answer, _) = errors::decode_borrowed::<CheckAnswer<'_>>(response, Shape::Data)?;
+    Ok(checked(handle, phone, &answer))
+}
+
 /// The outcome of a check Verifik answered with 200.
 fn checked(
     handle: &Verification,
@@ -443,7 +411,53 @@ impl PhoneVerifier for Verifik {
         verification.ensure_provider(&PROVIDER)?;
         let code = request.require_code()?;
         require_digits(code)?;
-        self.validate_code(verification, code).await
+        let handle = verification;
+        let phone = handle_phone(handle)?;
+        let extras = HandleExtras::of(handle);
+        let country_code = extras.country_code.unwrap_or(phone.calling_code());
+        let (country_code, national) = checked_parts(country_code, phone.national_number())?;
+        let gateway = match extras.phone_gateway {
+            Some(raw) => raw
+                .parse::<PhoneGateway>()
+                .unwrap_or_else(|never| match never {}),
+            None => PhoneGateway::for_channel(&handle.channel).ok_or_else(|| {
+                invalid(format!(
+                    "Verifik has no verification on channel {}",
+                    handle.channel
+                ))
+            })?,
+        };
+        if !matches!(gateway, PhoneGateway::Sms | PhoneGateway::WhatsApp) {
+            return Err(invalid(format!(
+                "this handle names an unknown Verifik gateway {gateway}"
+            )));
+        }
+        let request = ValidateParts {
+            country_code,
+            phone: &national,
+            code,
+            project: extras
+                .project
+                .map(|p| require_id("project id", p))
+                .transpose()?,
+            project_flow: extras
+                .project_flow
+                .map(|f| require_id("project flow id", f))
+                .transpose()?,
+            gateway: Some(&gateway),
+        };
+        let http = self.client.validate_request(request);
+        let answer = match http {
+            Ok(http) => self.client.http().execute(http).await,
+            Err(err) => Err(err),
+        };
+        let lost = match answer.and_then(|response| outcome_of(handle, phone, &response)) {
+            Ok(outcome) => return outcome,
+            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
+            Err(err) => return errors::check_outcome(&err).ok_or(err),
+        };
+        // Boxed: the rare path does not weigh on every check's future.
+        Box::pin(self.recover(handle, phone, request, lost)).await
     }
 }
 
@@ -462,7 +476,8 @@ impl SessionResolver for Verifik {
         _context: &RequestContext,
     ) -> Result<ResolvedSession> {
         let id = require_id("validation id", session.as_str())?;
-        let response = self.client.get_checked_validation(id).await?;
+        let request = self.client.get_validation_request(id)?;
+        let response = self.client.http().execute(request).await?;
         let (record, _) = errors::decode_borrowed::<SessionRecord<'_>>(&response, Shape::Data)?;
         if !record.is_validated() {
             // The rare answer: read in full, as the typed client reads it.

@@ -136,6 +136,17 @@ pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
 // copying text that has no escapes: the verifier reads a few fields of an answer and borrows
 // them from the body.
 
+/// `str::trim`, without its per-character scan for the usual text that neither starts nor
+/// ends with whitespace (an ASCII byte at either end is a whole character; the ASCII
+/// whitespace `char::is_whitespace` knows is tab, LF, VT, FF, CR and space).
+fn trim(text: &str) -> &str {
+    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if plain(first) && plain(last) => text,
+        _ => text.trim(),
+    }
+}
+
 /// A scalar as text borrowed from the body where it can be (trimmed; numbers and booleans
 /// written as serde_json writes them). `Err(())` for an array or object.
 struct TextVisitor;
@@ -147,13 +158,13 @@ impl<'de> serde::de::Visitor<'de> for TextVisitor {
         f.write_str("a string")
     }
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Borrowed(v.trim()))))
+        Ok(Ok(Some(Cow::Borrowed(trim(v)))))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Owned(v.trim().to_owned()))))
+        Ok(Ok(Some(Cow::Owned(trim(v).to_owned()))))
     }
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-        let trimmed = v.trim();
+        let trimmed = trim(&v);
         if trimmed.len() == v.len() {
             Ok(Ok(Some(Cow::Owned(v))))
         } else {
@@ -239,10 +250,10 @@ impl<'de> serde::de::Visitor<'de> for RefVisitor {
         f.write_str("an id or an object with an _id")
     }
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(v.trim())).filter(|t| !t.is_empty()))
+        Ok(Some(Cow::Borrowed(trim(v))).filter(|t| !t.is_empty()))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::<'de, str>::Owned(v.trim().to_owned())).filter(|t| !t.is_empty()))
+        Ok(Some(Cow::<'de, str>::Owned(trim(v).to_owned())).filter(|t| !t.is_empty()))
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
         TextVisitor.visit_u64(v).map(|t| t.unwrap_or(None))
@@ -445,6 +456,27 @@ mod tests {
     }
 
     #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{b}a\u{c}",
+            "a\u{85}",
+            "\u{3000}a",
+            "é",
+            " é ",
+            "a b",
+            "\r\n",
+            "\u{1}a\u{7f}",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn verifik_dates_are_read_as_time_reads_them() {
         for text in [
             "2024-12-02T17:15:35.000Z",
@@ -492,6 +524,11 @@ mod tests {
                 "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"
             );
             prop_assert_eq!(parse_date(&text), OffsetDateTime::parse(&text, &Rfc3339).ok(), "{}", text);
+        }
+
+        #[test]
+        fn any_text_is_trimmed_as_str_trims_it(text in "\\PC{0,8}|[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2028}a-z]{0,8}") {
+            prop_assert_eq!(trim(&text), text.trim());
         }
 
         #[test]
