@@ -342,7 +342,7 @@ fn outcome_of(
     phone: &PhoneNumber,
     response: &HttpResponse,
 ) -> std::result::Result<Result<CheckOutcome>, Error> {
-    let (answer, _) = errors::decode_borrowed::<CheckAnswer<'_>>(response, Shape::Data)?;
+    let answer = errors::decode_payload::<CheckAnswer<'_>>(response, Shape::Data)?;
     Ok(checked(handle, phone, &answer))
 }
 
@@ -478,7 +478,7 @@ impl SessionResolver for Verifik {
         let id = require_id("validation id", session.as_str())?;
         let request = self.client.get_validation_request(id)?;
         let response = self.client.http().execute(request).await?;
-        let (record, _) = errors::decode_borrowed::<SessionRecord<'_>>(&response, Shape::Data)?;
+        let record = errors::decode_payload::<SessionRecord<'_>>(&response, Shape::Data)?;
         if !record.is_validated() {
             // The rare answer: read in full, as the typed client reads it.
             let (validation, envelope): (PhoneValidation, _) =

@@ -417,6 +417,15 @@ pub(crate) struct DataAnswer<'a, T> {
     pub(crate) success: lenient::FalseFlag,
 }
 
+/// [`DataAnswer`] without its envelope, for callers that read the payload alone.
+#[derive(Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub(crate) struct PayloadAnswer<T> {
+    pub(crate) data: T,
+    #[serde(default)]
+    pub(crate) success: lenient::FalseFlag,
+}
+
 /// The `signature` of an answer.
 #[derive(Deserialize)]
 pub(crate) struct Signature<'a> {
