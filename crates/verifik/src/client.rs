@@ -10,9 +10,12 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{
+    BaseUrl, HttpClient, HttpRequest, HttpResponse, JoinedUrls, Operation, secret_header_value,
+};
 use phone_verify_core::{Code, Error, ErrorKind, Result};
-use secrecy::SecretString;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -25,11 +28,12 @@ use crate::wire::{
 };
 
 pub use phone::VerifikPhone;
-pub(crate) use requests::require_digits;
+pub(crate) use phone::checked_parts;
 pub use requests::{
     CreateAppRegistration, CreateManualValidation, CreateProjectValidation, ListValidations,
     MAX_PAGE_SIZE, ValidatePhone,
 };
+pub(crate) use requests::{ValidateParts, require_digits};
 pub use token::{AccessToken, MAX_RENEWAL_MONTHS, TOKEN_VALIDITY};
 
 pub(crate) const PHONE_LOGIN: Operation = Operation::send("phone-login");
@@ -78,13 +82,33 @@ pub struct VerifikClient {
 struct Inner {
     http: HttpClient,
     base: BaseUrl,
+    /// The URLs of the paths every check and resolve takes, joined once.
+    urls: JoinedUrls,
     token: RwLock<Option<Installed>>,
 }
+
+/// The paths joined once, when the client is built.
+const VALIDATIONS: &str = "phone-validations";
 
 #[derive(Clone)]
 struct Installed {
     token: SecretString,
     expires_at: Option<OffsetDateTime>,
+    /// `Bearer <token>` as a sensitive header value, built when the token is installed (so it
+    /// follows every replacement); `None` if the token cannot be sent in a header.
+    authorization: Option<HeaderValue>,
+}
+
+impl Installed {
+    fn new(token: SecretString, expires_at: Option<OffsetDateTime>) -> Self {
+        let bearer = SecretString::from(format!("Bearer {}", token.expose_secret()));
+        let authorization = secret_header_value("authorization", &bearer).ok();
+        Self {
+            token,
+            expires_at,
+            authorization,
+        }
+    }
 }
 
 impl fmt::Debug for VerifikClient {
@@ -110,13 +134,11 @@ impl VerifikClient {
     }
 
     fn on(http: HttpClient, base: BaseUrl, token: Option<SecretString>) -> Self {
-        let token = token.map(|token| Installed {
-            token,
-            expires_at: None,
-        });
+        let token = token.map(|token| Installed::new(token, None));
         Self {
             inner: Arc::new(Inner {
                 http,
+                urls: JoinedUrls::new(base.clone(), &[VALIDATIONS]),
                 base,
                 token: RwLock::new(token),
             }),
@@ -344,8 +366,12 @@ impl VerifikClient {
     /// `phoneValidation_has_expired`, `Expired`); [`Verifik`](crate::Verifik)'s `check` turns
     /// them into outcomes.
     pub async fn validate(&self, request: &ValidatePhone) -> Result<ValidatedPhone> {
-        let http = HttpRequest::put(VALIDATE, self.url("phone-validations"));
-        self.validate_with(http, request).await
+        let (validated, envelope): (ValidatedPhone, _) =
+            errors::decode(&self.validate_response(request.parts()).await?, Shape::Data)?;
+        Ok(ValidatedPhone {
+            request_id: envelope.request_id,
+            ..validated
+        })
     }
 
     /// `POST /v2/phone-validations/validate`: the same check as [`validate`](Self::validate)
@@ -362,10 +388,39 @@ impl VerifikClient {
         request: &ValidatePhone,
     ) -> Result<ValidatedPhone> {
         let body = request.body()?;
-        let http = with_json(http, Some(&self.token()?), &body, Some(request.phone()))?;
+        let http = with_json(self.authorized(http)?, None, &body, Some(request.phone()))?;
         let (mut validated, envelope): (ValidatedPhone, _) = self.call(http, Shape::Data).await?;
         validated.request_id = envelope.request_id;
         Ok(validated)
+    }
+
+    /// `PUT /v2/phone-validations` as [`validate`](Self::validate) sends it: the answer, not
+    /// yet decoded (the verifier decodes the few fields it reads).
+    pub(crate) async fn validate_response(
+        &self,
+        request: ValidateParts<'_>,
+    ) -> Result<HttpResponse> {
+        self.inner
+            .http
+            .execute(self.validate_request(request)?)
+            .await
+    }
+
+    /// The request of [`validate_response`](Self::validate_response), to send with
+    /// [`http`](Self::http).
+    pub(crate) fn validate_request(&self, request: ValidateParts<'_>) -> Result<HttpRequest> {
+        let body = request.body()?;
+        let http = HttpRequest::put(VALIDATE, self.inner.urls.url(VALIDATIONS));
+        // The number is rebuilt from Verifik's form only if a span records it.
+        Ok(self
+            .authorized(http)?
+            .json(&body)?
+            .phone_with(|| request.phone_number()))
+    }
+
+    /// The HTTP client the requests go through.
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.inner.http
     }
 
     // ---- app registrations -------------------------------------------------------------
@@ -417,11 +472,31 @@ impl VerifikClient {
     /// `GET /v2/phone-validations/{id}`: one validation. The id must be 1 to 64 letters,
     /// digits, `-` or `_` (Verifik's are 24 hexadecimal digits).
     pub async fn get_validation(&self, id: &str) -> Result<PhoneValidation> {
-        let id = require_id("validation id", id.trim())?;
-        let token = self.token()?;
-        let http = HttpRequest::get(GET_VALIDATION, self.url(&format!("phone-validations/{id}")))
-            .bearer(&token)?;
-        self.validation(http, Shape::Data).await
+        let response = self.get_validation_response(id).await?;
+        let (validation, envelope): (PhoneValidation, _) = errors::decode(&response, Shape::Data)?;
+        Ok(PhoneValidation {
+            request_id: envelope.request_id,
+            signed_at: envelope.signed_at,
+            ..validation
+        })
+    }
+
+    /// `GET /v2/phone-validations/{id}` as [`get_validation`](Self::get_validation) sends it:
+    /// the answer, not yet decoded.
+    pub(crate) async fn get_validation_response(&self, id: &str) -> Result<HttpResponse> {
+        let request = self.get_validation_request(require_id("validation id", id.trim())?)?;
+        self.inner.http.execute(request).await
+    }
+
+    /// The request of [`get_validation_response`](Self::get_validation_response) for an id
+    /// already checked with `require_id`, to send with [`http`](Self::http).
+    pub(crate) fn get_validation_request(&self, id: &str) -> Result<HttpRequest> {
+        let mut url = self.inner.urls.url(VALIDATIONS);
+        // `id` is letters, digits, `-` and `_`: a path segment as it is.
+        url.path_segments_mut()
+            .map_err(|()| invalid("the Verifik base URL cannot take a path"))?
+            .push(id);
+        self.authorized(HttpRequest::get(GET_VALIDATION, url))
     }
 
     // ---- plumbing ----------------------------------------------------------------------
@@ -460,17 +535,29 @@ impl VerifikClient {
             .inner
             .token
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Installed { token, expires_at });
+            .unwrap_or_else(PoisonError::into_inner) = Some(Installed::new(token, expires_at));
+    }
+
+    /// `request` with `Authorization: Bearer <token>`: the header value prepared when the token
+    /// was installed.
+    fn authorized(&self, request: HttpRequest) -> Result<HttpRequest> {
+        let authorization = self
+            .inner
+            .token
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|installed| installed.authorization.clone());
+        match authorization {
+            Some(Some(value)) => Ok(request.prepared_header(AUTHORIZATION, value)),
+            // A token that cannot be sent: the error `bearer` gives.
+            Some(None) => request.bearer(&self.token()?),
+            None => Err(no_token()),
+        }
     }
 
     fn token(&self) -> Result<SecretString> {
-        self.installed().map(|i| i.token).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Unauthorized,
-                "no Verifik access token: configure one (VERIFIK_TOKEN) or log in first",
-            )
-            .with_provider(PROVIDER)
-        })
+        self.installed().map(|i| i.token).ok_or_else(no_token)
     }
 
     async fn call<T: DeserializeOwned>(
@@ -501,6 +588,15 @@ impl VerifikClient {
         self.install(access.secret().clone(), Some(access.expires_at()));
         Ok(access)
     }
+}
+
+/// The error of a call that needs a token when none is installed.
+fn no_token() -> Error {
+    Error::new(
+        ErrorKind::Unauthorized,
+        "no Verifik access token: configure one (VERIFIK_TOKEN) or log in first",
+    )
+    .with_provider(PROVIDER)
 }
 
 /// The access token a token endpoint (`name`) answered, valid `validity` from now: there, and

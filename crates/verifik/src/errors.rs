@@ -27,11 +27,14 @@ use phone_verify_core::kit::{
 use phone_verify_core::{
     CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection, Result,
 };
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error_table;
-use crate::wire::{DataAnswer, Envelope, Shape, parse_signature_date, scalar_to_string};
+use crate::wire::{DataAnswer, Envelope, PayloadAnswer, RawEnvelope, Shape, scalar_to_string};
 
 /// The longest provider message kept in an error.
 const MAX_MESSAGE_CHARS: usize = 512;
@@ -57,45 +60,83 @@ pub(crate) fn decode<T: DeserializeOwned>(
     response: &HttpResponse,
     shape: Shape,
 ) -> Result<(T, Envelope)> {
-    if shape != Shape::Root
-        && response.is_success()
-        && response.body().trim_ascii_start().first() == Some(&b'{')
-        && let Ok(answer) = serde_json::from_slice::<DataAnswer<T>>(response.body())
-        && answer.success != Some(Value::Bool(false))
+    let (value, raw) = decode_borrowed(response, shape)?;
+    Ok((value, raw.to_envelope()))
+}
+
+/// [`decode`] into a payload that may borrow from the body, with the envelope's parts left
+/// unconverted (the verifier reads a few fields of an answer and converts only those).
+pub(crate) fn decode_borrowed<'a, T: Deserialize<'a>>(
+    response: &'a HttpResponse,
+    shape: Shape,
+) -> Result<(T, RawEnvelope<'a>)> {
+    if takes_data(response, shape)
+        && let Ok(answer) = serde_json::from_slice::<DataAnswer<'a, T>>(response.body())
+        && !answer.success.0
     {
-        let envelope = Envelope {
-            request_id: answer.id.as_ref().and_then(scalar_to_string),
-            signed_at: answer
-                .signature
-                .and_then(|s| s.date_time)
-                .as_deref()
-                .and_then(parse_signature_date),
+        let envelope = RawEnvelope {
+            request_id: answer.id.0,
+            signed_at: answer.signature.and_then(|s| s.date_time.0),
         };
         return Ok((answer.data, envelope));
     }
-    let body = match serde_json::from_slice::<Value>(response.body()) {
+    decode_slowly(response, shape)
+}
+
+/// [`decode_borrowed`] of the payload alone: the usual answer's envelope (`id`, `signature`)
+/// is not read at all. The payload, and every error, are the same.
+pub(crate) fn decode_payload<'a, T: Deserialize<'a>>(
+    response: &'a HttpResponse,
+    shape: Shape,
+) -> Result<T> {
+    if takes_data(response, shape)
+        && let Ok(answer) = serde_json::from_slice::<PayloadAnswer<T>>(response.body())
+        && !answer.success.0
+    {
+        return Ok(answer.data);
+    }
+    decode_slowly(response, shape).map(|(value, _)| value)
+}
+
+/// Whether the answer may be the usual one, a 2xx with a `data` object, decoded directly.
+fn takes_data(response: &HttpResponse, shape: Shape) -> bool {
+    shape != Shape::Root
+        && response.is_success()
+        && response.body().trim_ascii_start().first() == Some(&b'{')
+}
+
+/// Any other answer, through a JSON `Value` that tells the error or the bad shape apart.
+fn decode_slowly<'a, T: Deserialize<'a>>(
+    response: &HttpResponse,
+    shape: Shape,
+) -> Result<(T, RawEnvelope<'a>)> {
+    let mut body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
         Ok(_) => return Err(undecodable(response, "not a JSON object")),
         Err(e) => return Err(undecodable(response, &e.to_string())),
     };
-    let envelope = Envelope {
-        request_id: body.get("id").and_then(scalar_to_string),
+    let envelope = RawEnvelope {
+        request_id: body.get("id").and_then(scalar_to_string).map(Cow::Owned),
         signed_at: body
             .get("signature")
             .and_then(|s| s.get("dateTime"))
             .and_then(Value::as_str)
-            .and_then(parse_signature_date),
+            .map(|s| Cow::Owned(s.to_owned())),
     };
-    let data = body.get("data").filter(|d| !d.is_null());
+    let has_data = body.get("data").is_some_and(|d| !d.is_null());
     let failed = body.get("success") == Some(&Value::Bool(false));
-    if !response.is_success() || failed || (shape == Shape::Data && data.is_none()) {
+    if !response.is_success() || failed || (shape == Shape::Data && !has_data) {
         return Err(provider_error(response, &body));
     }
+    let data_is_object = body.get("data").is_some_and(Value::is_object);
     let payload = match shape {
-        Shape::Data => data.unwrap_or(&Value::Null),
-        Shape::DataOrRoot => data.filter(|d| d.is_object()).unwrap_or(&body),
-        Shape::Root => &body,
+        Shape::Data => body.get_mut("data").map_or(Value::Null, Value::take),
+        Shape::DataOrRoot if data_is_object => {
+            body.get_mut("data").map_or(Value::Null, Value::take)
+        }
+        Shape::DataOrRoot | Shape::Root => body,
     };
+    // An owned `Value` deserializes into a payload of any lifetime (its text is copied).
     let value = T::deserialize(payload).map_err(|e| bad_payload(response, &e))?;
     Ok((value, envelope))
 }
@@ -327,6 +368,65 @@ mod tests {
             HeaderMap::new(),
             body.as_bytes().to_vec().into(),
         )
+    }
+
+    #[test]
+    fn every_decoder_reads_the_same_payload_and_error() {
+        use crate::wire::{CheckAnswer, ValidatedPhone};
+        for (status, body) in [
+            (
+                200,
+                r#"{"data":{"_id":"a1","status":"validated"},"id":" R1 ","signature":{"dateTime":"May 29, 2024 3:41 AM"}}"#,
+            ),
+            (
+                200,
+                r#"{"data":{"_id":"a1"},"signature":"not an object","id":[1]}"#,
+            ),
+            (
+                200,
+                r#"{"data":{"_id":"a\u0031","phone":5},"success":true}"#,
+            ),
+            (
+                200,
+                r#"{"data":{"_id":"a1"},"success":false,"code":"Forbidden"}"#,
+            ),
+            (200, r#"{"data":{"_id":""}}"#),
+            (
+                200,
+                r#"{"data":null,"code":"BadRequest","message":"missing phone"}"#,
+            ),
+            (200, r#" {"data":{"_id":"a1"}} "#),
+            (200, "[]"),
+            (200, "not json"),
+            (
+                403,
+                r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match","id":"R2"}"#,
+            ),
+            (500, r#"{"data":{"_id":"a1"}}"#),
+        ] {
+            let response = response(VALIDATE, status, body);
+            let full = decode::<ValidatedPhone>(&response, Shape::Data);
+            let borrowed = decode_borrowed::<CheckAnswer<'_>>(&response, Shape::Data);
+            let payload = decode_payload::<CheckAnswer<'_>>(&response, Shape::Data);
+            match (&full, &borrowed, &payload) {
+                (Ok((full, envelope)), Ok((borrowed, raw)), Ok(payload)) => {
+                    assert_eq!(full.id, borrowed.id, "{body}");
+                    assert_eq!(borrowed.id, payload.id, "{body}");
+                    assert_eq!(borrowed.status, payload.status, "{body}");
+                    assert_eq!(envelope.request_id, raw.request_id(), "{body}");
+                    assert_eq!(envelope.signed_at, raw.signed_at(), "{body}");
+                }
+                (Err(full), Err(borrowed), Err(payload)) => {
+                    for other in [borrowed, payload] {
+                        assert_eq!(full.kind(), other.kind(), "{body}");
+                        assert_eq!(full.provider_code(), other.provider_code(), "{body}");
+                        assert_eq!(full.request_id(), other.request_id(), "{body}");
+                        assert_eq!(full.to_string(), other.to_string(), "{body}");
+                    }
+                }
+                _ => panic!("the decoders disagree on {body}"),
+            }
+        }
     }
 
     fn error(operation: Operation, status: u16, body: &str) -> Error {

@@ -15,10 +15,10 @@ use crate::client::{
     VALIDATE_POST, token_of,
 };
 use crate::config::PROVIDER;
-use crate::errors::{check_outcome, decode, is_already_validated};
+use crate::errors::{check_outcome, decode, decode_payload, is_already_validated};
 use crate::wire::{
-    AppRegistration, EmailLogin, PhoneValidation, Shape, TokenAnswer, ValidatedPhone,
-    ValidationPage,
+    AppRegistration, CheckAnswer, EmailLogin, PhoneValidation, SessionRecord, Shape, TokenAnswer,
+    ValidatedPhone, ValidationPage,
 };
 
 /// How many endpoints [`decode_answer`] tells apart.
@@ -53,8 +53,26 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         10 => checked(&at(VALIDATE)),
         11 => checked(&at(VALIDATE_POST)),
         12 => shown::<ValidationPage>(&at(LIST_VALIDATIONS), Shape::Root),
-        _ => shown::<PhoneValidation>(&at(GET_VALIDATION), Shape::Data),
+        _ => resolved(&at(GET_VALIDATION)),
     }
+}
+
+/// A validation read back: decoded in full as the client does, and as the resolver reads it,
+/// which must agree wherever the full read succeeds.
+fn resolved(response: &HttpResponse) -> Result<()> {
+    let slim = decode_payload::<SessionRecord<'_>>(response, Shape::Data);
+    let full = shown::<PhoneValidation>(response, Shape::Data);
+    if let (Ok(()), Ok((validation, _))) = (&full, decode::<PhoneValidation>(response, Shape::Data))
+    {
+        let Ok(slim) = slim else {
+            panic!("the resolver failed to read a validation the client reads");
+        };
+        assert_eq!(slim.is_validated(), validation.is_validated());
+        assert_eq!(slim.phone_number(), validation.phone_number());
+        assert_eq!(slim.validated_at, validation.validated_at);
+        assert_eq!(slim.project.as_deref(), validation.project.as_deref());
+    }
+    full
 }
 
 /// [`decode`] into `T` at `shape`, its `Debug` form and the error's forms built.
@@ -77,7 +95,17 @@ fn token(response: &HttpResponse, shape: Shape) -> Result<()> {
 }
 
 /// A code check's answer: decoded, and an error read for the outcome it stands for.
+/// The verifier's own read of the answer must agree with the client's wherever that succeeds.
 fn checked(response: &HttpResponse) -> Result<()> {
+    let slim = decode_payload::<CheckAnswer<'_>>(response, Shape::Data);
+    if let Ok((validated, _)) = decode::<ValidatedPhone>(response, Shape::Data) {
+        let Ok(slim) = &slim else {
+            panic!("the verifier failed to read a check answer the client reads");
+        };
+        assert_eq!(slim.id, validated.id);
+        assert_eq!(slim.is_validated(), validated.is_validated());
+        assert_eq!(slim.phone_number(), validated.phone_number());
+    }
     shown::<ValidatedPhone>(response, Shape::Data).inspect_err(|error| {
         drop(check_outcome(error));
         let _ = is_already_validated(error);
@@ -104,6 +132,40 @@ mod tests {
                 Some("otp_does_not_match"),
                 "endpoint {endpoint}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The verifier's slim reads agree with the client's full reads (the assertions in
+        /// `checked` and `resolved`) on answers mixing every field with odd values.
+        #[test]
+        fn slim_reads_agree_with_full_reads(
+            fields in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "_id", "status", "countryCode", "phone", "phoneGateway", "type",
+                        "validationMethod", "project", "validatedAt", "expiresAt", "token",
+                        "appLogin", "requires2FA", "sent",
+                    ]),
+                    proptest::sample::select(vec![
+                        "null", "\"\"", "\" \"", "\"validated\"", "\" validated \"", "\"sent\"",
+                        "\"+57\"", "57", "\"3001234567\"", "3001234567", "\"300 123 4567\"",
+                        "\"sms\"", "\"whatsapp\"", "\"login\"", "true", "1.5", "-3", "[]",
+                        "[\"x\"]", "{}", "{\"_id\":\"p1\"}", "{\"_id\":null}",
+                        "\"2024-12-02T17:15:35.000Z\"", "\"2024-12-02T17:15:35+02:00\"",
+                        "\"tomorrow\"", "\"a\\u0031\"",
+                    ]),
+                ),
+                0..10,
+            ),
+            endpoint in proptest::sample::select(vec![10u8, 11, 13]),
+        ) {
+            let data: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let body = format!(
+                r#"{{"data":{{{}}},"id":"R1","signature":{{"dateTime":"May 29, 2024 3:41 AM"}}}}"#,
+                data.join(",")
+            );
+            let _ = decode_answer(endpoint, 200, &HeaderMap::new(), body.as_bytes());
         }
     }
 

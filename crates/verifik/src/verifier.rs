@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use phone_verify_core::kit::HttpResponse;
 use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RequestContext, ResolvedSession, Result, SessionId, SessionResolver,
     StartRequest, Verification, Verified,
 };
@@ -12,14 +13,16 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::client::{
-    CreateManualValidation, CreateProjectValidation, ValidatePhone, VerifikClient, VerifikPhone,
-    require_digits,
+    CreateManualValidation, CreateProjectValidation, ValidateParts, VerifikClient, VerifikPhone,
+    checked_parts, require_digits,
 };
 use crate::config::{
     ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
 };
 use crate::errors;
-use crate::wire::{PhoneGateway, PhoneValidation, ValidatedPhone, ValidationMethod};
+use crate::wire::{
+    CheckAnswer, PhoneGateway, PhoneValidation, SessionRecord, Shape, ValidationMethod,
+};
 
 /// The handle extra holding the country calling code sent, e.g. `+507`.
 pub const EXTRA_COUNTRY_CODE: &str = "country_code";
@@ -219,41 +222,16 @@ impl Verifik {
         handle
     }
 
-    async fn validate_code(&self, handle: &Verification, code: &Code) -> Result<CheckOutcome> {
-        let phone = handle_phone(handle)?;
-        let country_code = handle
-            .extra_str(EXTRA_COUNTRY_CODE)
-            .unwrap_or(phone.calling_code());
-        let verifik_phone = VerifikPhone::new(country_code, phone.national_number())?;
-        let gateway = match handle.extra_str(EXTRA_PHONE_GATEWAY) {
-            Some(raw) => raw
-                .parse::<PhoneGateway>()
-                .unwrap_or_else(|never| match never {}),
-            None => PhoneGateway::for_channel(&handle.channel).ok_or_else(|| {
-                invalid(format!(
-                    "Verifik has no verification on channel {}",
-                    handle.channel
-                ))
-            })?,
-        };
-        if !matches!(gateway, PhoneGateway::Sms | PhoneGateway::WhatsApp) {
-            return Err(invalid(format!(
-                "this handle names an unknown Verifik gateway {gateway}"
-            )));
-        }
-        let mut request = ValidatePhone::new(verifik_phone, code.clone()).gateway(gateway);
-        if let Some(project) = handle.extra_str(EXTRA_PROJECT) {
-            request = request.project(require_id("project id", project)?);
-        }
-        if let Some(flow) = handle.extra_str(EXTRA_PROJECT_FLOW) {
-            request = request.project_flow(require_id("project flow id", flow)?);
-        }
-        let lost = match self.client.validate(&request).await {
-            Ok(validated) => return checked(handle, phone, &validated),
-            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
-            Err(err) => return errors::check_outcome(&err).ok_or(err),
-        };
-        self.recover(handle, phone, &request, lost).await
+    /// One `PUT /v2/phone-validations`: `Ok` with the outcome of a 200 answer (itself an error
+    /// when the answer is not a valid success), `Err` with the error the call failed with.
+    async fn validate_once(
+        &self,
+        handle: &Verification,
+        phone: &PhoneNumber,
+        request: ValidateParts<'_>,
+    ) -> std::result::Result<Result<CheckOutcome>, Error> {
+        let response = self.client.validate_response(request).await?;
+        outcome_of(handle, phone, &response)
     }
 
     /// After a check whose answer was lost: read the validation back, and check once more
@@ -262,7 +240,7 @@ impl Verifik {
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
-        request: &ValidatePhone,
+        request: ValidateParts<'_>,
         lost: Error,
     ) -> Result<CheckOutcome> {
         match self.read_back(handle, phone).await {
@@ -270,8 +248,8 @@ impl Verifik {
             ReadBack::Unknown => return Err(lost),
             ReadBack::NotValidated => {}
         }
-        let again = match self.client.validate(request).await {
-            Ok(validated) => return checked(handle, phone, &validated),
+        let again = match self.validate_once(handle, phone, request).await {
+            Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
             Err(err) if errors::is_already_validated(&err) => lost,
             Err(err) => return errors::check_outcome(&err).ok_or(err),
@@ -312,6 +290,33 @@ impl Verifik {
     }
 }
 
+/// The string extras a check reads, found in one pass over the handle's extras (as
+/// [`Verification::extra_str`] finds them: an extra that is not a string is absent).
+#[derive(Default)]
+struct HandleExtras<'a> {
+    country_code: Option<&'a str>,
+    phone_gateway: Option<&'a str>,
+    project: Option<&'a str>,
+    project_flow: Option<&'a str>,
+}
+
+impl<'a> HandleExtras<'a> {
+    fn of(handle: &'a Verification) -> Self {
+        let mut extras = Self::default();
+        for (key, value) in &handle.extras {
+            let slot = match key.as_str() {
+                EXTRA_COUNTRY_CODE => &mut extras.country_code,
+                EXTRA_PHONE_GATEWAY => &mut extras.phone_gateway,
+                EXTRA_PROJECT => &mut extras.project,
+                EXTRA_PROJECT_FLOW => &mut extras.project_flow,
+                _ => continue,
+            };
+            *slot = value.as_str();
+        }
+        extras
+    }
+}
+
 /// What reading a validation back after a lost answer tells.
 enum ReadBack {
     /// It is validated: the outcome to report.
@@ -330,18 +335,29 @@ fn same_number(number: &PhoneNumber, country_code: &str, national: &str) -> bool
         && national.trim() == &number.e164()[calling.len()..]
 }
 
+/// What a check's answer says: `Ok` with the outcome of a 200 answer (itself an error when the
+/// answer is not a valid success), `Err` with the error the answer carries.
+fn outcome_of(
+    handle: &Verification,
+    phone: &PhoneNumber,
+    response: &HttpResponse,
+) -> std::result::Result<Result<CheckOutcome>, Error> {
+    let answer = errors::decode_payload::<CheckAnswer<'_>>(response, Shape::Data)?;
+    Ok(checked(handle, phone, &answer))
+}
+
 /// The outcome of a check Verifik answered with 200.
 fn checked(
     handle: &Verification,
     phone: &PhoneNumber,
-    validated: &ValidatedPhone,
+    validated: &CheckAnswer<'_>,
 ) -> Result<CheckOutcome> {
     if !validated.is_validated() {
         return Err(Error::new(
             ErrorKind::Provider,
             format!(
                 "validate answered 200 with status {}",
-                validated.status.as_ref().map_or("none", |s| s.as_str())
+                validated.status.as_deref().unwrap_or("none")
             ),
         )
         .with_provider(PROVIDER));
@@ -395,7 +411,53 @@ impl PhoneVerifier for Verifik {
         verification.ensure_provider(&PROVIDER)?;
         let code = request.require_code()?;
         require_digits(code)?;
-        self.validate_code(verification, code).await
+        let handle = verification;
+        let phone = handle_phone(handle)?;
+        let extras = HandleExtras::of(handle);
+        let country_code = extras.country_code.unwrap_or(phone.calling_code());
+        let (country_code, national) = checked_parts(country_code, phone.national_number())?;
+        let gateway = match extras.phone_gateway {
+            Some(raw) => raw
+                .parse::<PhoneGateway>()
+                .unwrap_or_else(|never| match never {}),
+            None => PhoneGateway::for_channel(&handle.channel).ok_or_else(|| {
+                invalid(format!(
+                    "Verifik has no verification on channel {}",
+                    handle.channel
+                ))
+            })?,
+        };
+        if !matches!(gateway, PhoneGateway::Sms | PhoneGateway::WhatsApp) {
+            return Err(invalid(format!(
+                "this handle names an unknown Verifik gateway {gateway}"
+            )));
+        }
+        let request = ValidateParts {
+            country_code,
+            phone: &national,
+            code,
+            project: extras
+                .project
+                .map(|p| require_id("project id", p))
+                .transpose()?,
+            project_flow: extras
+                .project_flow
+                .map(|f| require_id("project flow id", f))
+                .transpose()?,
+            gateway: Some(&gateway),
+        };
+        let http = self.client.validate_request(request);
+        let answer = match http {
+            Ok(http) => self.client.http().execute(http).await,
+            Err(err) => Err(err),
+        };
+        let lost = match answer.and_then(|response| outcome_of(handle, phone, &response)) {
+            Ok(outcome) => return outcome,
+            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
+            Err(err) => return errors::check_outcome(&err).ok_or(err),
+        };
+        // Boxed: the rare path does not weigh on every check's future.
+        Box::pin(self.recover(handle, phone, request, lost)).await
     }
 }
 
@@ -414,36 +476,50 @@ impl SessionResolver for Verifik {
         _context: &RequestContext,
     ) -> Result<ResolvedSession> {
         let id = require_id("validation id", session.as_str())?;
-        let validation = self.client.get_validation(id).await?;
-        if !validation.is_validated() {
-            return Err(not_verified(&validation));
+        let request = self.client.get_validation_request(id)?;
+        let response = self.client.http().execute(request).await?;
+        let record = errors::decode_payload::<SessionRecord<'_>>(&response, Shape::Data)?;
+        if !record.is_validated() {
+            // The rare answer: read in full, as the typed client reads it.
+            let (validation, envelope): (PhoneValidation, _) =
+                errors::decode(&response, Shape::Data)?;
+            return Err(not_verified(&PhoneValidation {
+                request_id: envelope.request_id,
+                signed_at: envelope.signed_at,
+                ..validation
+            }));
         }
-        let phone = validation.phone_number().ok_or_else(|| {
+        let phone = record.phone_number().ok_or_else(|| {
             Error::new(
                 ErrorKind::Decode,
                 "the validation has no valid countryCode and phone",
             )
             .with_provider(PROVIDER)
         })?;
-        let channel = validation
+        let channel = record
             .phone_gateway
-            .as_ref()
-            .and_then(PhoneGateway::channel)
+            .as_deref()
+            .and_then(|gateway| {
+                gateway
+                    .parse::<PhoneGateway>()
+                    .unwrap_or_else(|never| match never {})
+                    .channel()
+            })
             .unwrap_or_else(|| Channel::Other("unknown".to_owned()));
-        let mut verified = ResolvedSession::new(phone, channel, PROVIDER)
-            .with_verified_at(validation.validated_at);
-        if let Some(kind) = &validation.kind {
-            verified = verified.with_extra("type", kind.as_str());
+        let mut verified =
+            ResolvedSession::new(phone, channel, PROVIDER).with_verified_at(record.validated_at);
+        if let Some(kind) = &record.kind {
+            verified = verified.with_extra("type", kind.as_ref());
         }
-        if let Some(project) = &validation.project {
-            verified = verified.with_extra("project", project.as_str());
+        if let Some(project) = &record.project {
+            verified = verified.with_extra("project", project.as_ref());
         }
-        if let Some(method) = validation
+        if let Some(method) = record
             .validation_method
-            .as_ref()
-            .filter(|m| **m != ValidationMethod::VerificationCode)
+            .as_deref()
+            .filter(|m| *m != ValidationMethod::VerificationCode.as_str())
         {
-            verified = verified.with_extra("validation_method", method.as_str());
+            verified = verified.with_extra("validation_method", method);
         }
         Ok(verified)
     }
@@ -548,6 +624,31 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extras_are_found_as_extra_str_finds_them() {
+        let handles = [
+            Verification::new(PROVIDER, "a", Channel::Sms),
+            Verification::new(PROVIDER, "a", Channel::Sms)
+                .with_extra(EXTRA_COUNTRY_CODE, "+57")
+                .with_extra(EXTRA_PHONE_GATEWAY, "sms")
+                .with_extra(EXTRA_MODE, "project_flow")
+                .with_extra(EXTRA_PROJECT, "p1")
+                .with_extra(EXTRA_PROJECT_FLOW, "f1")
+                .with_extra("other", "x"),
+            Verification::new(PROVIDER, "a", Channel::WhatsApp)
+                .with_extra(EXTRA_COUNTRY_CODE, 57)
+                .with_extra(EXTRA_PROJECT, serde_json::Value::Null)
+                .with_extra(EXTRA_PHONE_GATEWAY, "whatsapp"),
+        ];
+        for handle in &handles {
+            let extras = HandleExtras::of(handle);
+            assert_eq!(extras.country_code, handle.extra_str(EXTRA_COUNTRY_CODE));
+            assert_eq!(extras.phone_gateway, handle.extra_str(EXTRA_PHONE_GATEWAY));
+            assert_eq!(extras.project, handle.extra_str(EXTRA_PROJECT));
+            assert_eq!(extras.project_flow, handle.extra_str(EXTRA_PROJECT_FLOW));
+        }
+    }
 
     #[test]
     fn only_the_exact_number_is_the_same_number() {

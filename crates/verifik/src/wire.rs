@@ -24,12 +24,12 @@
 mod bodies;
 mod lenient;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use phone_verify_core::PhoneNumber;
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -403,24 +403,138 @@ pub(crate) enum Shape {
     Root,
 }
 
-/// A success answer with a `data` object, decoded straight into its typed payload.
+/// A success answer with a `data` object, decoded straight into its typed payload; the
+/// envelope's parts are borrowed from the body and converted only when read.
 #[derive(Deserialize)]
-#[serde(bound = "T: DeserializeOwned")]
-pub(crate) struct DataAnswer<T> {
+#[serde(bound = "T: Deserialize<'de>")]
+pub(crate) struct DataAnswer<'a, T> {
+    pub(crate) data: T,
+    #[serde(default, borrow)]
+    pub(crate) id: lenient::AnyText<'a>,
+    #[serde(default, borrow)]
+    pub(crate) signature: Option<Signature<'a>>,
+    #[serde(default)]
+    pub(crate) success: lenient::FalseFlag,
+}
+
+/// [`DataAnswer`] without its envelope, for callers that read the payload alone.
+#[derive(Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub(crate) struct PayloadAnswer<T> {
     pub(crate) data: T,
     #[serde(default)]
-    pub(crate) id: Option<Value>,
-    #[serde(default)]
-    pub(crate) signature: Option<Signature>,
-    #[serde(default)]
-    pub(crate) success: Option<Value>,
+    pub(crate) success: lenient::FalseFlag,
 }
 
 /// The `signature` of an answer.
 #[derive(Deserialize)]
-pub(crate) struct Signature {
-    #[serde(default, rename = "dateTime")]
-    pub(crate) date_time: Option<String>,
+pub(crate) struct Signature<'a> {
+    #[serde(default, borrow, rename = "dateTime")]
+    pub(crate) date_time: lenient::AnyText<'a>,
+}
+
+/// The parts of an answer around its payload, as the body has them (converted on demand).
+#[derive(Debug, Default)]
+pub(crate) struct RawEnvelope<'a> {
+    /// `id`, Verifik's request id: a non-blank scalar as text.
+    pub(crate) request_id: Option<Cow<'a, str>>,
+    /// `signature.dateTime`, unparsed.
+    pub(crate) signed_at: Option<Cow<'a, str>>,
+}
+
+impl RawEnvelope<'_> {
+    /// The request id, owned.
+    pub(crate) fn request_id(&self) -> Option<String> {
+        self.request_id.as_deref().map(str::to_owned)
+    }
+
+    /// `signature.dateTime` read as UTC, when it is a date.
+    pub(crate) fn signed_at(&self) -> Option<OffsetDateTime> {
+        self.signed_at.as_deref().and_then(parse_signature_date)
+    }
+
+    /// Both, converted.
+    pub(crate) fn to_envelope(&self) -> Envelope {
+        Envelope {
+            request_id: self.request_id(),
+            signed_at: self.signed_at(),
+        }
+    }
+}
+
+/// What the verifier reads of `PUT /v2/phone-validations`'s answer, borrowed from the body
+/// (the typed client's [`ValidatedPhone`] has every field). Its fields decode as
+/// [`ValidatedPhone`]'s do; the fields it does not read are not decoded.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CheckAnswer<'a> {
+    #[serde(rename = "_id", borrow, deserialize_with = "lenient::text")]
+    pub(crate) id: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) status: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) country_code: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) phone: Option<Cow<'a, str>>,
+}
+
+impl CheckAnswer<'_> {
+    /// As [`ValidatedPhone::is_validated`]: `validated`, or no status.
+    pub(crate) fn is_validated(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_none_or(|s| s == ValidationStatus::Validated.as_str())
+    }
+
+    /// As [`ValidatedPhone::phone_number`].
+    pub(crate) fn phone_number(&self) -> Option<PhoneNumber> {
+        phone_of(self.country_code.as_deref(), self.phone.as_deref())
+    }
+}
+
+/// What the resolver reads of `GET /v2/phone-validations/{id}`'s answer, borrowed from the
+/// body (the typed client's [`PhoneValidation`] has every field). Its fields decode as
+/// [`PhoneValidation`]'s do; the fields it does not read are not decoded. A record that is
+/// not validated is read again in full, for its expiry and the error.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionRecord<'a> {
+    /// Required, as in [`PhoneValidation`], though the resolver does not show it.
+    #[serde(rename = "_id", borrow, deserialize_with = "lenient::text")]
+    _id: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_ref_text")]
+    pub(crate) project: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) status: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) country_code: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) phone: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) phone_gateway: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient::opt_text")]
+    pub(crate) validation_method: Option<Cow<'a, str>>,
+    #[serde(
+        rename = "type",
+        default,
+        borrow,
+        deserialize_with = "lenient::opt_text"
+    )]
+    pub(crate) kind: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub(crate) validated_at: Option<OffsetDateTime>,
+}
+
+impl SessionRecord<'_> {
+    /// As [`PhoneValidation::is_validated`].
+    pub(crate) fn is_validated(&self) -> bool {
+        self.status.as_deref() == Some(ValidationStatus::Validated.as_str())
+    }
+
+    /// As [`PhoneValidation::phone_number`].
+    pub(crate) fn phone_number(&self) -> Option<PhoneNumber> {
+        phone_of(self.country_code.as_deref(), self.phone.as_deref())
+    }
 }
 
 /// The phone of `countryCode` and `phone` fields.
@@ -464,6 +578,7 @@ pub(crate) fn mask(phone: &str) -> String {
 #[cfg(test)]
 mod tests {
     use secrecy::ExposeSecret;
+    use serde::de::DeserializeOwned;
     use time::macros::datetime;
 
     use super::*;
@@ -582,6 +697,71 @@ mod tests {
             r#"{"_id":"a","token":7}"#,
         ] {
             assert!(parse::<AppRegistration>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_verifiers_slim_answers_read_as_the_full_ones() {
+        for json in [
+            r#"{"_id":"674de8df21c72be3cc42b8a7","status":"validated","countryCode":"+507",
+            "phone":"62647737","type":"login","project":{"_id":"p1"},"phoneGateway":"sms",
+            "validationMethod":"verificationCode","validatedAt":"2024-12-02T17:15:35.000Z",
+            "expiresAt":"2024-12-02T17:25:35.000Z","token":"jwt","appLogin":{"id":"a1"}}"#,
+            r#"{"_id":12345,"status":" validated ","countryCode":507,"phone":62647737,
+            "type":"sur\u0076ey","project":77,"phoneGateway":"whatsapp ",
+            "validationMethod":"email","validatedAt":"2024-12-02T17:15:35+02:00"}"#,
+            r#"{"_id":"a","status":"sent","countryCode":"","phone":" ","project":null,
+            "phoneGateway":"telegram","type":null,"validatedAt":null}"#,
+            r#"{"_id":"a","status":null}"#,
+            r#"{"_id":"a"}"#,
+            r#"{"_id":" "}"#,
+            r#"{"status":"validated"}"#,
+            r#"{"_id":"a","phone":["1"]}"#,
+            r#"{"_id":"a","status":{"x":1}}"#,
+            r#"{"_id":"a","project":{"name":"no id"}}"#,
+            r#"{"_id":"a","validatedAt":"tomorrow"}"#,
+        ] {
+            let full = parse::<PhoneValidation>(json);
+            let slim = serde_json::from_str::<SessionRecord<'_>>(json);
+            let validated = parse::<ValidatedPhone>(json);
+            let check = serde_json::from_str::<CheckAnswer<'_>>(json);
+            let (Ok(full), Ok(slim)) = (&full, &slim) else {
+                // Only the fields the slim record reads may make the full one fail here.
+                assert!(full.is_err() && slim.is_err(), "{json}");
+                continue;
+            };
+            assert_eq!(full.is_validated(), slim.is_validated(), "{json}");
+            assert_eq!(full.phone_number(), slim.phone_number(), "{json}");
+            assert_eq!(full.project.as_deref(), slim.project.as_deref(), "{json}");
+            assert_eq!(
+                full.kind.as_ref().map(ValidationType::as_str),
+                slim.kind.as_deref(),
+                "{json}"
+            );
+            assert_eq!(
+                full.validation_method
+                    .as_ref()
+                    .map(ValidationMethod::as_str),
+                slim.validation_method.as_deref(),
+                "{json}"
+            );
+            assert_eq!(
+                full.phone_gateway.as_ref().map(PhoneGateway::as_str),
+                slim.phone_gateway.as_deref(),
+                "{json}"
+            );
+            assert_eq!(full.validated_at, slim.validated_at, "{json}");
+            let (Ok(validated), Ok(check)) = (validated, check) else {
+                panic!("{json}");
+            };
+            assert_eq!(validated.id, check.id, "{json}");
+            assert_eq!(validated.is_validated(), check.is_validated(), "{json}");
+            assert_eq!(
+                validated.status.as_ref().map(ValidationStatus::as_str),
+                check.status.as_deref(),
+                "{json}"
+            );
+            assert_eq!(validated.phone_number(), check.phone_number(), "{json}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! [`VerifikPhone`]: a phone number as Verifik's bodies and queries take it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use phone_verify_core::{PhoneNumber, Result};
@@ -32,24 +33,10 @@ pub struct VerifikPhone {
 impl VerifikPhone {
     /// Checks a country code and a national number the way Verifik's documentation states.
     pub fn new(country_code: &str, phone: &str) -> Result<Self> {
-        let country_code = country_code.trim();
-        let valid_code = country_code.strip_prefix('+').is_some_and(|digits| {
-            (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-        });
-        if !valid_code {
-            return Err(invalid(
-                "the country code must be + followed by 1 to 3 digits, e.g. +507",
-            ));
-        }
-        let phone: String = phone.chars().filter(|c| !c.is_whitespace()).collect();
-        if phone.is_empty() || phone.len() > 15 || !phone.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(
-                "the phone must be the national number, 1 to 15 digits (spaces are removed)",
-            ));
-        }
+        let (country_code, phone) = checked_parts(country_code, phone)?;
         Ok(Self {
             country_code: country_code.to_owned(),
-            phone,
+            phone: phone.into_owned(),
         })
     }
 
@@ -67,6 +54,35 @@ impl VerifikPhone {
     pub fn to_phone_number(&self) -> Option<PhoneNumber> {
         PhoneNumber::from_parts(&self.country_code, &self.phone).ok()
     }
+}
+
+/// The checks of [`VerifikPhone::new`], without copying: the trimmed country code and the
+/// national number without spaces (borrowed when it has none).
+pub(crate) fn checked_parts<'a>(
+    country_code: &'a str,
+    phone: &'a str,
+) -> Result<(&'a str, Cow<'a, str>)> {
+    let country_code = country_code.trim();
+    let valid_code = country_code.strip_prefix('+').is_some_and(|digits| {
+        (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    if !valid_code {
+        return Err(invalid(
+            "the country code must be + followed by 1 to 3 digits, e.g. +507",
+        ));
+    }
+    let phone: Cow<'a, str> = if phone.bytes().all(|b| b.is_ascii_digit()) {
+        // The usual form: nothing to remove.
+        Cow::Borrowed(phone)
+    } else {
+        Cow::Owned(phone.chars().filter(|c| !c.is_whitespace()).collect())
+    };
+    if phone.is_empty() || phone.len() > 15 || !phone.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(
+            "the phone must be the national number, 1 to 15 digits (spaces are removed)",
+        ));
+    }
+    Ok((country_code, phone))
 }
 
 impl From<&PhoneNumber> for VerifikPhone {
@@ -114,5 +130,17 @@ mod tests {
         }
         let parsed = PhoneNumber::parse("+39 06 6982 1234").unwrap();
         assert_eq!(VerifikPhone::from(&parsed).phone(), "0669821234");
+    }
+
+    #[test]
+    fn checked_parts_borrow_a_number_without_spaces() {
+        let (code, number) = checked_parts(" +57", "3001234567").unwrap();
+        assert_eq!(code, "+57");
+        assert!(matches!(number, Cow::Borrowed("3001234567")));
+        let (_, number) = checked_parts("+57", "300 123\t4567").unwrap();
+        assert!(matches!(number, Cow::Owned(ref n) if n == "3001234567"));
+        for (code, number) in [("+57", ""), ("57", "1"), ("+57", "3001234567890123")] {
+            assert!(checked_parts(code, number).is_err(), "{code} {number}");
+        }
     }
 }

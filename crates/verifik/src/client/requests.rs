@@ -319,28 +319,64 @@ impl ValidatePhone {
 
     /// The checked body of `PUT /v2/phone-validations`.
     pub(crate) fn body(&self) -> Result<ValidateBody<'_>> {
-        let otp = require_digits(&self.code)?;
+        self.parts().body()
+    }
+
+    /// The request as borrowed parts.
+    pub(crate) fn parts(&self) -> ValidateParts<'_> {
+        ValidateParts {
+            country_code: &self.phone.country_code,
+            phone: &self.phone.phone,
+            code: &self.code,
+            project: self.project.as_deref(),
+            project_flow: self.project_flow.as_deref(),
+            gateway: self.gateway.as_ref(),
+        }
+    }
+}
+
+/// A [`ValidatePhone`] borrowed from where its parts are (the verifier's handle and code):
+/// the phone checked as [`VerifikPhone::new`] checks it, the rest by [`body`](Self::body).
+#[derive(Clone, Copy)]
+pub(crate) struct ValidateParts<'a> {
+    pub(crate) country_code: &'a str,
+    pub(crate) phone: &'a str,
+    pub(crate) code: &'a Code,
+    pub(crate) project: Option<&'a str>,
+    pub(crate) project_flow: Option<&'a str>,
+    pub(crate) gateway: Option<&'a PhoneGateway>,
+}
+
+impl<'a> ValidateParts<'a> {
+    /// The checked body of `PUT /v2/phone-validations`.
+    pub(crate) fn body(&self) -> Result<ValidateBody<'a>> {
+        let otp = require_digits(self.code)?;
         for (what, id) in [
-            ("project id", &self.project),
-            ("project flow id", &self.project_flow),
+            ("project id", self.project),
+            ("project flow id", self.project_flow),
         ] {
             if let Some(id) = id {
                 require_id(what, id)?;
             }
         }
-        if let Some(PhoneGateway::Other(other)) = &self.gateway {
+        if let Some(PhoneGateway::Other(other)) = self.gateway {
             return Err(invalid(format!(
                 "unknown phone gateway {other:?}: use sms, whatsapp or none"
             )));
         }
         Ok(ValidateBody {
-            phone: &self.phone.phone,
-            country_code: &self.phone.country_code,
+            phone: self.phone,
+            country_code: self.country_code,
             otp: DigitsField::new(otp),
-            project: self.project.as_deref(),
-            project_flow: self.project_flow.as_deref(),
-            phone_gateway: self.gateway.as_ref().map(PhoneGateway::as_str),
+            project: self.project,
+            project_flow: self.project_flow,
+            phone_gateway: self.gateway.map(PhoneGateway::as_str),
         })
+    }
+
+    /// The phone, for the request's span.
+    pub(crate) fn phone_number(&self) -> Option<phone_verify_core::PhoneNumber> {
+        phone_verify_core::PhoneNumber::from_parts(self.country_code, self.phone).ok()
     }
 }
 

@@ -4,8 +4,11 @@
 pub(super) use phone_verify_core::kit::lenient::{
     count, non_empty_string, opt_bool, opt_non_blank_string as opt_string, vec,
 };
+use std::borrow::Cow;
+use std::fmt;
+
 use secrecy::SecretString;
-use serde::de::Error as _;
+use serde::de::{Error as _, IgnoredAny};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -60,12 +63,52 @@ pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D:
 pub(super) fn opt_date<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {
-    match opt_string(d)? {
+    match opt_text(d)? {
         None => Ok(None),
-        Some(s) => OffsetDateTime::parse(&s, &Rfc3339)
+        Some(s) => parse_date(&s)
             .map(Some)
-            .map_err(|_| D::Error::custom("expected an ISO-8601 date")),
+            .ok_or_else(|| D::Error::custom("expected an ISO-8601 date")),
     }
+}
+
+/// An RFC 3339 date. Verifik's own form, `2024-12-02T17:15:35.000Z`, is read directly; any
+/// other text goes through `time`'s RFC 3339 parser, which decides alone what it accepts.
+pub(super) fn parse_date(text: &str) -> Option<OffsetDateTime> {
+    utc_millis_date(text).or_else(|| OffsetDateTime::parse(text, &Rfc3339).ok())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f…]Z` (1 to 9 fraction digits) as a UTC date, when it is a valid
+/// one; `None` for anything else (left to `time`).
+fn utc_millis_date(text: &str) -> Option<OffsetDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(num(8..10)?).ok()?;
+    let hour = u8::try_from(num(11..13)?).ok()?;
+    let minute = u8::try_from(num(14..16)?).ok()?;
+    let second = u8::try_from(num(17..19)?).ok()?;
+    let nanos = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = num(20..20 + digits.len())?;
+            n * 10u32.pow(9 - u32::try_from(digits.len()).ok()?)
+        }
+        _ => return None,
+    };
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    let at = time::Time::from_hms_nano(hour, minute, second, nanos).ok()?;
+    Some(time::PrimitiveDateTime::new(date, at).assume_utc())
 }
 
 /// `phoneData.title`; `phoneData` may be `{}` or `null`.
@@ -85,4 +128,425 @@ pub(super) fn title<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
 /// A string, number or boolean as text; `None` for `null`, blank strings, arrays and objects.
 pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
     phone_verify_core::kit::lenient::scalar_to_string(value).filter(|s| !s.is_empty())
+}
+
+// ---- borrowed decoders (the verifier's slim answers) ---------------------------------------
+//
+// The same rules as the owned decoders above, without building a `serde_json::Value` or
+// copying text that has no escapes: the verifier reads a few fields of an answer and borrows
+// them from the body.
+
+/// `str::trim`, without its per-character scan for the usual text that neither starts nor
+/// ends with whitespace (an ASCII byte at either end is a whole character; the ASCII
+/// whitespace `char::is_whitespace` knows is tab, LF, VT, FF, CR and space).
+fn trim(text: &str) -> &str {
+    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if plain(first) && plain(last) => text,
+        _ => text.trim(),
+    }
+}
+
+/// A scalar as text borrowed from the body where it can be (trimmed; numbers and booleans
+/// written as serde_json writes them). `Err(())` for an array or object.
+struct TextVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TextVisitor {
+    type Value = Result<Option<Cow<'de, str>>, ()>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Ok(Some(Cow::Borrowed(trim(v)))))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Ok(Some(Cow::Owned(trim(v).to_owned()))))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        let trimmed = trim(&v);
+        if trimmed.len() == v.len() {
+            Ok(Ok(Some(Cow::Owned(v))))
+        } else {
+            Ok(Ok(Some(Cow::Owned(trimmed.to_owned()))))
+        }
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Ok(Some(Cow::Owned(
+            serde_json::Number::from(v).to_string(),
+        ))))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Ok(Some(Cow::Owned(
+            serde_json::Number::from(v).to_string(),
+        ))))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // serde_json's `Value` holds a non-finite float as `null`.
+        Ok(Ok(
+            serde_json::Number::from_f64(v).map(|n| Cow::Owned(n.to_string()))
+        ))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Ok(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(None))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(None))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err(()))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Err(()))
+    }
+}
+
+/// Any value: a scalar as non-blank text, `None` for anything else. Borrowed
+/// [`scalar_to_string`] (request ids).
+#[derive(Debug, Default)]
+pub(crate) struct AnyText<'a>(pub(crate) Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for AnyText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = d.deserialize_any(TextVisitor)?.unwrap_or(None);
+        Ok(Self(text.filter(|t| !t.is_empty())))
+    }
+}
+
+/// Borrowed [`opt_string`]: a scalar as text, `None` for `null` and blank strings.
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    match d.deserialize_any(TextVisitor)? {
+        Ok(text) => Ok(text.filter(|t| !t.is_empty())),
+        Err(()) => Err(D::Error::custom("expected a string")),
+    }
+}
+
+/// Borrowed [`non_empty_string`]: a required, non-blank scalar as text.
+pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
+    opt_text(d)?.ok_or_else(|| D::Error::custom("expected a non-empty string"))
+}
+
+/// Borrowed [`opt_ref`]: an id (string or number) or a populated object with an `_id`.
+pub(crate) fn opt_ref_text<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    d.deserialize_any(RefVisitor)
+}
+
+struct RefVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RefVisitor {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id or an object with an _id")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(trim(v))).filter(|t| !t.is_empty()))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::<'de, str>::Owned(trim(v).to_owned())).filter(|t| !t.is_empty()))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        TextVisitor.visit_u64(v).map(|t| t.unwrap_or(None))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        TextVisitor.visit_i64(v).map(|t| t.unwrap_or(None))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        TextVisitor.visit_f64(v).map(|t| t.unwrap_or(None))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        TextVisitor.visit_bool(v).map(|t| t.unwrap_or(None))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Err(A::Error::custom("expected an id"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // `_id` as `scalar_to_string` reads it: anything but a non-blank scalar is no id. A
+        // repeated `_id` keeps the last one, as a JSON object does.
+        let mut id = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "_id" {
+                id = Some(map.next_value::<AnyText<'de>>()?.0);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        id.ok_or_else(|| A::Error::custom("expected an id or an object with an _id"))
+    }
+}
+
+/// `success`: whether it is exactly `false` (anything else, including a missing field, is not).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FalseFlag(pub(crate) bool);
+
+impl<'de> Deserialize<'de> for FalseFlag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FlagVisitor;
+        impl<'de> serde::de::Visitor<'de> for FlagVisitor {
+            type Value = FalseFlag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(!v))
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(false))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(false))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(false))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(false))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(false))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<FalseFlag, E> {
+                Ok(FalseFlag(false))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<FalseFlag, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> Result<FalseFlag, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FalseFlag(false))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<FalseFlag, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(FalseFlag(false))
+            }
+        }
+        d.deserialize_any(FlagVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Reads `value` with the borrowed decoders and with the owned ones.
+    #[derive(Deserialize)]
+    struct Both<'a> {
+        #[serde(default, borrow, deserialize_with = "opt_text")]
+        text: Option<Cow<'a, str>>,
+        #[serde(default, borrow, deserialize_with = "opt_ref_text")]
+        reference: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        any: AnyText<'a>,
+        #[serde(default)]
+        flag: FalseFlag,
+    }
+
+    #[derive(Deserialize)]
+    struct Owned {
+        #[serde(default, deserialize_with = "opt_string")]
+        text: Option<String>,
+        #[serde(default, deserialize_with = "opt_ref")]
+        reference: Option<String>,
+    }
+
+    /// Decodes `value` in every field with both sets of decoders, from text (borrowing
+    /// where it can) and from a `Value`, and checks that they agree.
+    fn agree(value: &Value) {
+        let body = json!({"text": value, "reference": value, "any": value, "flag": value});
+        let text = body.to_string();
+        let owned = serde_json::from_str::<Owned>(&text);
+        let borrowed = serde_json::from_str::<Both<'_>>(&text);
+        let from_value = Both::deserialize(body.clone());
+        let text_only = |key: &str| {
+            let one = json!({ key: value }).to_string();
+            (
+                serde_json::from_str::<Owned>(&one).map(|o| (o.text, o.reference)),
+                serde_json::from_str::<Both<'_>>(&one).map(|b| {
+                    (
+                        b.text.map(Cow::into_owned),
+                        b.reference.map(Cow::into_owned),
+                    )
+                }),
+            )
+        };
+        let (owned_text, borrowed_text) = text_only("text");
+        assert_eq!(owned_text.is_ok(), borrowed_text.is_ok(), "text {value}");
+        if let (Ok(o), Ok(b)) = (owned_text, borrowed_text) {
+            assert_eq!(o.0, b.0, "text {value}");
+        }
+        let (owned_ref, borrowed_ref) = text_only("reference");
+        assert_eq!(owned_ref.is_ok(), borrowed_ref.is_ok(), "reference {value}");
+        if let (Ok(o), Ok(b)) = (owned_ref, borrowed_ref) {
+            assert_eq!(o.1, b.1, "reference {value}");
+        }
+        assert_eq!(owned.is_ok(), borrowed.is_ok(), "{value}");
+        assert_eq!(borrowed.is_ok(), from_value.is_ok(), "{value}");
+        for both in [borrowed, from_value].into_iter().flatten() {
+            let expected_any = json!({ "any": value })["any"].clone();
+            assert_eq!(
+                both.any.0.map(Cow::into_owned),
+                scalar_to_string(&expected_any),
+                "any {value}"
+            );
+            assert_eq!(both.flag.0, *value == Value::Bool(false), "flag {value}");
+        }
+    }
+
+    #[test]
+    fn borrowed_decoders_read_as_the_owned_ones() {
+        for value in [
+            json!(null),
+            json!(""),
+            json!("  "),
+            json!(" +507 "),
+            json!("62647737"),
+            json!("tab\there\n"),
+            json!("quote \" and \\ escaped"),
+            json!("ünïcödé"),
+            json!(0),
+            json!(62_647_737),
+            json!(-12),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(1e300),
+            json!(true),
+            json!(false),
+            json!([]),
+            json!(["x"]),
+            json!({}),
+            json!({"_id": "c1", "name": "Acme"}),
+            json!({"_id": 7}),
+            json!({"_id": null}),
+            json!({"_id": "  "}),
+            json!({"_id": ["x"]}),
+            json!({"_id": {"_id": "nested"}}),
+            json!({"name": "no id"}),
+        ] {
+            agree(&value);
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{b}a\u{c}",
+            "a\u{85}",
+            "\u{3000}a",
+            "é",
+            " é ",
+            "a b",
+            "\r\n",
+            "\u{1}a\u{7f}",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn verifik_dates_are_read_as_time_reads_them() {
+        for text in [
+            "2024-12-02T17:15:35.000Z",
+            "2024-12-02T17:15:35Z",
+            "2024-12-02T17:15:35.1Z",
+            "2024-12-02T17:15:35.123456789Z",
+            "2024-12-02T17:15:35.1234567891Z",
+            "2024-02-29T00:00:00.000Z",
+            "2023-02-29T00:00:00.000Z",
+            "2024-12-31T23:59:60.000Z",
+            "2024-12-02T24:00:00.000Z",
+            "2024-13-02T17:15:35.000Z",
+            "0000-01-01T00:00:00.000Z",
+            "2024-12-02t17:15:35.000z",
+            "2024-12-02T17:15:35.000+02:00",
+            "2024-12-02T17:15:35.Z",
+            "2024-12-02T17:15:35.00aZ",
+            "+024-12-02T17:15:35.000Z",
+            "2024-12-02",
+            "",
+            "tomorrow",
+        ] {
+            assert_eq!(
+                parse_date(text),
+                OffsetDateTime::parse(text, &Rfc3339).ok(),
+                "{text}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_date_shaped_text_is_read_as_time_reads_it(
+            year in 0u32..10_000,
+            month in 0u32..14,
+            day in 0u32..33,
+            hour in 0u32..26,
+            minute in 0u32..61,
+            second in 0u32..62,
+            fraction in proptest::option::of("[0-9]{1,10}"),
+            zone in prop_oneof![Just("Z"), Just("z"), Just("+00:00"), Just("-05:30")],
+        ) {
+            let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+            let text = format!(
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"
+            );
+            prop_assert_eq!(parse_date(&text), OffsetDateTime::parse(&text, &Rfc3339).ok(), "{}", text);
+        }
+
+        #[test]
+        fn any_text_is_trimmed_as_str_trims_it(text in "\\PC{0,8}|[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2028}a-z]{0,8}") {
+            prop_assert_eq!(trim(&text), text.trim());
+        }
+
+        #[test]
+        fn any_text_is_read_as_time_reads_it(text in "[0-9TZ:.+-]{0,32}") {
+            prop_assert_eq!(parse_date(&text), OffsetDateTime::parse(&text, &Rfc3339).ok());
+        }
+
+        #[test]
+        fn any_scalar_is_read_as_the_owned_decoders_read_it(
+            text in ".{0,12}",
+            number in any::<i64>(),
+            float in any::<f64>().prop_filter("finite", |f| f.is_finite()),
+        ) {
+            agree(&json!(text));
+            agree(&json!(format!(" {text} ")));
+            agree(&json!(number));
+            agree(&json!(float));
+            agree(&json!({"_id": text}));
+        }
+    }
 }
