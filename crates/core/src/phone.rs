@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, PoisonError, RwLock};
 
 use phonenumber::country::Id as CountryId;
 use phonenumber::{Mode, ParseError as LibParseError};
@@ -128,11 +128,16 @@ impl PhoneNumber {
     /// threads, and a number is typically parsed again soon (at start, then in the provider's
     /// answer to a check or a session lookup).
     fn parse_international(international: &str) -> Result<Self, PhoneError> {
-        if let Some(hit) = parsed_cache().get(international) {
+        if let Some(hit) = PARSED
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(international)
+        {
             return Ok(hit.clone());
         }
         let parsed = Self::parse_uncached(international)?;
-        let mut cache = parsed_cache();
+        // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
+        let mut cache = PARSED.write().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= PARSED_CACHE_CAPACITY {
             cache.clear();
         }
@@ -254,14 +259,9 @@ pub fn mask_numbers(text: &str) -> String {
 /// How many parsed numbers are memoized; the cache is emptied when full.
 const PARSED_CACHE_CAPACITY: usize = 4096;
 
-static PARSED: LazyLock<Mutex<HashMap<String, PhoneNumber>>> = LazyLock::new(Mutex::default);
-
-fn parsed_cache() -> std::sync::MutexGuard<'static, HashMap<String, PhoneNumber>> {
-    // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
-    PARSED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// The memo, read under a shared lock: threads finding a number there never wait for each
+/// other (only a miss takes the lock alone, to insert).
+static PARSED: LazyLock<RwLock<HashMap<String, PhoneNumber>>> = LazyLock::new(RwLock::default);
 
 /// Keeps the first `keep_prefix` characters and the last two, stars in between.
 fn mask(e164: &str, keep_prefix: usize) -> String {
@@ -505,7 +505,7 @@ mod tests {
             assert_eq!(first, again);
             assert_eq!(again, PhoneNumber::parse_uncached(&input).unwrap());
         }
-        assert!(parsed_cache().len() <= PARSED_CACHE_CAPACITY);
+        assert!(PARSED.read().unwrap().len() <= PARSED_CACHE_CAPACITY);
         assert!(
             PhoneNumber::parse("+90 000 000 00 00").is_err(),
             "errors are not cached as numbers"

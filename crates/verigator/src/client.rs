@@ -3,8 +3,9 @@
 
 pub(crate) mod lookup;
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, secret_header_value};
 use phone_verify_core::reqwest::Url;
@@ -84,10 +85,10 @@ struct Inner {
     base: BaseUrl,
     /// `{base}/service/service/`, joined once: the base of every service's URLs.
     services: Url,
-    /// The service last authenticated with and its `{services}/{ServiceId}/users/`: most
-    /// applications use one service, so an authentication's URL is mostly the user's part
-    /// joined to it.
-    last_users: Mutex<Option<(Box<str>, Url)>>,
+    /// Each service's `{services}/{ServiceId}/users/`, joined the first time it is used (at
+    /// most [`MAX_USERS_URLS`] kept): an authentication's URL is then the user's part pushed
+    /// onto it. Read under a shared lock, so concurrent checks never wait for each other.
+    users_urls: RwLock<HashMap<Box<str>, Url>>,
     /// `username:password`.
     service_auth: SecretString,
     /// `service_auth` as a sensitive header value, built once (`None`: characters a header
@@ -128,7 +129,7 @@ impl VerigatorClient {
                 http,
                 base: config.base_url.clone(),
                 services: config.base_url.join(&format!("{SERVICES_PATH}/")),
-                last_users: Mutex::new(None),
+                users_urls: RwLock::default(),
                 auth_value: secret_header_value(AUTH_HEADER, &service_auth).ok(),
                 service_auth,
                 username: config.username.clone(),
@@ -297,18 +298,15 @@ impl VerigatorClient {
         Ok(url)
     }
 
-    /// `{base}/service/service/{service}/users/` for a checked service id: the last service's
-    /// as it was joined, another's joined now (and kept as the last one). Checked ids (ASCII
-    /// letters, digits, `-`, `_`) cannot leave the path they are joined to.
+    /// `{base}/service/service/{service}/users/` for a checked service id, joined once per
+    /// service and kept. Checked ids (ASCII letters, digits, `-`, `_`) cannot leave the path
+    /// they are joined to.
     fn users_url(&self, service: &str) -> Result<Url> {
-        let last = || {
-            self.inner
-                .last_users
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-        };
-        if let Some((id, url)) = &*last()
-            && **id == *service
+        let urls = &self.inner.users_urls;
+        if let Some(url) = urls
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(service)
         {
             return Ok(url.clone());
         }
@@ -316,7 +314,11 @@ impl VerigatorClient {
         relative.push_str(service);
         relative.push_str(USERS_SUFFIX);
         let url = self.inner.services.join(&relative).map_err(url_error)?;
-        *last() = Some((service.into(), url.clone()));
+        let mut urls = urls.write().unwrap_or_else(PoisonError::into_inner);
+        if urls.len() >= MAX_USERS_URLS {
+            urls.clear();
+        }
+        urls.insert(service.into(), url.clone());
         Ok(url)
     }
 
@@ -417,6 +419,8 @@ fn user_path(service_id: &str, user_id: &str) -> Result<String> {
 
 /// The users' path of a service, after its id.
 const USERS_SUFFIX: &str = "/users/";
+/// How many services' users URLs a client keeps (emptied when full).
+const MAX_USERS_URLS: usize = 64;
 
 /// A URL that could not be joined (never with checked ids).
 fn url_error(error: impl fmt::Display) -> phone_verify_core::Error {
@@ -472,7 +476,7 @@ mod tests {
                     assert_eq!(url, base.join(&path), "{base} {service} {user}");
                 }
             }
-            // The last service's URL is reused only for that service.
+            // A kept service URL is reused only for that service.
             for (service, user) in [("s-1", "u"), ("s-2", "u"), ("s-1", "v"), ("s-1", "v")] {
                 let path = format!("{SERVICES_PATH}/{service}/users/{user}/auth");
                 assert_eq!(client.auth_url(service, user).unwrap(), base.join(&path));
@@ -486,6 +490,14 @@ mod tests {
                 assert!(client.auth_url("s", bad).is_err(), "{bad:?}");
             }
             assert!(client.auth_url(&format!("{long}a"), "u").is_err());
+            // Past the bound the kept URLs are dropped and joined again, still right.
+            for n in 0..(MAX_USERS_URLS * 2 + 3) {
+                let service = format!("s{n}");
+                let path = format!("{SERVICES_PATH}/{service}/users/u/auth");
+                assert_eq!(client.auth_url(&service, "u").unwrap(), base.join(&path));
+                let kept = client.inner.users_urls.read().unwrap().len();
+                assert!((1..=MAX_USERS_URLS).contains(&kept), "{kept}");
+            }
         }
     }
 
