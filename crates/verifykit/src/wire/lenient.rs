@@ -218,10 +218,12 @@ pub(super) fn opt_date<'de, D: Deserializer<'de>>(
 
 /// Parses `Y-m-d H:i:s` as UTC, `Y-m-dTH:i:s` as UTC, or RFC 3339.
 pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
+    parse_plain_date(s.trim()).or_else(|| time_parse_date(s))
+}
+
+/// [`parse_date`] through `time`'s parsers only (every form it accepts).
+fn time_parse_date(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
-    if let Some(date) = parse_plain_date(s) {
-        return Some(date);
-    }
     let plain = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     PrimitiveDateTime::parse(s, plain)
@@ -404,17 +406,6 @@ mod tests {
                 .map(Some)
                 .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
         }
-    }
-
-    fn time_parse_date(s: &str) -> Option<OffsetDateTime> {
-        let s = s.trim();
-        let plain = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-        let with_t = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-        PrimitiveDateTime::parse(s, plain)
-            .or_else(|_| PrimitiveDateTime::parse(s, with_t))
-            .map(PrimitiveDateTime::assume_utc)
-            .or_else(|_| OffsetDateTime::parse(s, &Rfc3339))
-            .ok()
     }
 
     proptest::proptest! {
