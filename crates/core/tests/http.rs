@@ -2,11 +2,11 @@
 //! for connection resets and unframed bodies.
 
 use std::io::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use phone_verify_core::http::{Clock, HttpConfig, Jitter, RetryPolicy, Sleep, Timeouts};
+use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{ErrorKind, ProviderId};
@@ -15,32 +15,11 @@ use tokio::net::TcpListener;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod support;
+
+use support::{FixedJitter, RecordingClock};
+
 const CANARY: &str = "canary-7f3a9c-SECRET";
-
-/// A clock that records the waits it is asked for and returns at once.
-#[derive(Debug, Default)]
-struct RecordingClock {
-    sleeps: Mutex<Vec<Duration>>,
-}
-
-impl Clock for RecordingClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.sleeps.lock().unwrap().push(duration);
-        Box::pin(std::future::ready(()))
-    }
-}
-
-#[derive(Debug)]
-struct FixedJitter(f64);
-
-impl Jitter for FixedJitter {
-    fn sample(&self) -> f64 {
-        self.0
-    }
-}
 
 fn client(clock: &Arc<RecordingClock>) -> HttpClient {
     let config = HttpConfig::default()

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use phone_verify_core::http::{Clock, HttpConfig, Jitter, RetryPolicy, Sleep, Timeouts};
+use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, OperationKind};
 use phone_verify_core::{
     Channel, ErrorKind, PhoneError, PhoneNumber, ProviderId, ReverseFlow, SealError, SealKey,
@@ -24,6 +24,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
+
+mod support;
+
+use support::{FixedJitter, RecordingClock};
 
 /// `default` cases, or `PROPTEST_CASES` when set (for a deeper run).
 fn cases(default: u32) -> u32 {
@@ -735,31 +739,6 @@ fn fault(hang: bool) -> impl Strategy<Value = Fault> {
         faults.push((1, Just(Fault::Hang).boxed()));
     }
     proptest::strategy::Union::new_weighted(faults)
-}
-
-/// A clock whose waits return at once and are recorded.
-#[derive(Debug, Default)]
-struct RecordingClock {
-    sleeps: Mutex<Vec<Duration>>,
-}
-
-impl Clock for RecordingClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.sleeps.lock().unwrap().push(duration);
-        Box::pin(std::future::ready(()))
-    }
-}
-
-#[derive(Debug)]
-struct FixedJitter(f64);
-
-impl Jitter for FixedJitter {
-    fn sample(&self) -> f64 {
-        self.0
-    }
 }
 
 /// Reads one request (head and `Content-Length` body); `None` if the client went away.
