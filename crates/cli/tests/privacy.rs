@@ -622,7 +622,6 @@ fn no_command_prints_a_secret_a_full_phone_or_a_code_in_its_logs() {
     let ran: BTreeSet<String> = sweep.runs.iter().map(|r| r.command.clone()).collect();
     assert_eq!(ran, every_command(), "run every command `--help` lists");
 
-    // Logging was on: the sweep would prove nothing without it.
     // Logging was on: every command that made a request logged at TRACE (`routes` and
     // `guard status` with the memory store make none, nor does `resolve` of a provider without
     // sessions; `sandbox` logs its requests at INFO).
