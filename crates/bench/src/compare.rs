@@ -44,6 +44,8 @@ pub(crate) struct Plan {
     pub(crate) calls: Vec<Call>,
     /// Only this side (for profiling one side; the ratio is then meaningless).
     pub(crate) only: Option<Side>,
+    /// Slices each round's timed calls are cut into, the sides taking turns slice by slice.
+    pub(crate) slices: usize,
 }
 
 /// One line of the comparison.
@@ -114,30 +116,18 @@ pub(crate) async fn compare(target: &Arc<dyn Target>, plan: &Plan) -> Result<Vec
             let mut raw = Vec::new();
             let mut sdk = Vec::new();
             for round in 0..plan.rounds {
-                let order = if round % 2 == 0 {
-                    [Side::Raw, Side::Sdk]
-                } else {
-                    [Side::Sdk, Side::Raw]
-                };
-                for side in order
-                    .into_iter()
-                    .filter(|s| plan.only.is_none_or(|o| o == *s))
-                {
-                    let batch = measure(target, call, side, concurrency, n, warm, plan)
-                        .await
-                        .with_context(|| {
-                            format!(
-                                "{} {} ({}, concurrency {concurrency})",
-                                target.name(),
-                                call.name(),
-                                side.name()
-                            )
-                        })?;
-                    match side {
-                        Side::Raw => raw.push(batch),
-                        Side::Sdk => sdk.push(batch),
-                    }
-                }
+                let (r, s) = measure_round(target, call, round, concurrency, n, warm, plan)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "{} {} (round {}, concurrency {concurrency})",
+                            target.name(),
+                            call.name(),
+                            round + 1
+                        )
+                    })?;
+                raw.extend(r);
+                sdk.extend(s);
             }
             let line = Comparison {
                 provider: target.name(),
@@ -161,23 +151,74 @@ pub(crate) async fn compare(target: &Arc<dyn Target>, plan: &Plan) -> Result<Vec
     Ok(out)
 }
 
-/// One round of one side: prepare (untimed), warm the connections up, then time `n` calls.
-async fn measure(
+/// One round: both sides prepared (untimed) and warmed up, then their `n` timed calls run in
+/// `plan.slices` alternating slices (raw, SDK, SDK, raw, …; the other way round in odd
+/// rounds), so that a slow stretch of the machine lasting longer than a slice weighs on both
+/// sides alike. Each side's batch sums its slices. A side left out by `plan.only` is `None`.
+async fn measure_round(
     target: &Arc<dyn Target>,
     call: Call,
-    side: Side,
+    round: usize,
     concurrency: usize,
     n: usize,
     warm: usize,
     plan: &Plan,
-) -> Result<Batch> {
-    let op: Op = match call {
-        Call::Check => target.check_op(side, warm + n).await?,
-        Call::Resolve => target.resolve_op(side, plan.session_pool).await?,
-    };
-    let warm_op = Arc::clone(&op);
-    run(concurrency, warm, move |i| warm_op(i)).await?;
-    run(concurrency, n, move |i| op(warm + i)).await
+) -> Result<(Option<Batch>, Option<Batch>)> {
+    let first = if round % 2 == 0 { Side::Raw } else { Side::Sdk };
+    let mut sides: Vec<(Side, Op, Batch)> = Vec::new();
+    for side in [first, first.other()] {
+        if plan.only.is_some_and(|only| only != side) {
+            continue;
+        }
+        let op: Op = match call {
+            Call::Check => target.check_op(side, warm + n).await,
+            Call::Resolve => target.resolve_op(side, plan.session_pool).await,
+        }
+        .with_context(|| format!("preparing the {} side", side.name()))?;
+        let warm_op = Arc::clone(&op);
+        run(concurrency, warm, move |i| warm_op(i))
+            .await
+            .with_context(|| format!("warming the {} side up", side.name()))?;
+        sides.push((side, op, Batch::default()));
+    }
+    for (k, (start, len)) in slices(n, plan.slices).into_iter().enumerate() {
+        if k > 0 {
+            // Each slice starts with the side that ended the previous one: A B, B A, A B, …
+            sides.reverse();
+        }
+        for (side, op, total) in &mut sides {
+            let op = Arc::clone(op);
+            let offset = warm + start;
+            let batch = run(concurrency, len, move |i| op(offset + i))
+                .await
+                .with_context(|| format!("the {} side", side.name()))?;
+            total.absorb(batch);
+        }
+    }
+    let mut raw = None;
+    let mut sdk = None;
+    for (side, _, batch) in sides {
+        match side {
+            Side::Raw => raw = Some(batch),
+            Side::Sdk => sdk = Some(batch),
+        }
+    }
+    Ok((raw, sdk))
+}
+
+/// `n` calls cut into `count` consecutive slices as even as can be: (first index, length).
+fn slices(n: usize, count: usize) -> Vec<(usize, usize)> {
+    let count = count.clamp(1, n.max(1));
+    let (base, extra) = (n / count, n % count);
+    let mut start = 0;
+    (0..count)
+        .map(|k| {
+            let len = base + usize::from(k < extra);
+            let slice = (start, len);
+            start += len;
+            slice
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -214,6 +255,25 @@ mod tests {
         let skewed = comparison(&[300.0, 100.0, 200.0], &[150.0, 96.0, 192.0]);
         assert!((skewed.ratio() - 0.96).abs() < 1e-12, "{}", skewed.ratio());
         assert!((skewed.sdk.throughput / skewed.raw.throughput - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn slices_cover_every_call_once_in_order() {
+        for (n, count) in [(6000, 10), (1500, 10), (7, 3), (3, 10), (0, 10), (5, 0)] {
+            let cut = slices(n, count);
+            assert!(!cut.is_empty());
+            assert!(cut.len() <= count.max(1));
+            let mut next = 0;
+            for (start, len) in &cut {
+                assert_eq!(*start, next, "{n} calls in {count}: {cut:?}");
+                next += len;
+            }
+            assert_eq!(next, n, "{n} calls in {count}: {cut:?}");
+            let (min, max) = cut.iter().fold((usize::MAX, 0), |(lo, hi), (_, len)| {
+                (lo.min(*len), hi.max(*len))
+            });
+            assert!(max - min <= 1, "uneven: {cut:?}");
+        }
     }
 
     #[test]

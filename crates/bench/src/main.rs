@@ -59,6 +59,9 @@ struct Args {
     /// Rounds per side in the SDK/raw comparison (the sides alternate which goes first).
     #[arg(long, default_value_t = 9)]
     rounds: usize,
+    /// Slices each round's timed calls are cut into, the two sides taking turns slice by slice.
+    #[arg(long, default_value_t = 10)]
+    slices: usize,
     /// Timed calls per round at concurrency 1.
     #[arg(long, default_value_t = 1500)]
     calls_c1: usize,
@@ -203,10 +206,13 @@ fn main() -> Result<()> {
             session_pool: 256,
             calls: args.calls.clone(),
             only: args.only_side,
+            slices: args.slices.max(1),
         };
         for (id, _) in &providers {
             eprintln!("== SDK against raw reqwest: {id}");
-            let sandbox = bench.start_sandbox(1)?;
+            // Both sides' verifications are started before either is timed: keep them all.
+            let pending = 2 * (plan.calls_c1.max(plan.calls_high) + 4 * plan.high);
+            let sandbox = bench.start_sandbox_keeping(1, pending)?;
             let target = bench
                 .client_rt
                 .block_on(make_target(id, &sandbox, &bench.phones))?;
@@ -311,9 +317,16 @@ struct Bench {
 impl Bench {
     /// A fresh sandbox on the sandbox runtime.
     fn start_sandbox(&self, seed: u64) -> Result<Arc<SandboxHandle>> {
+        self.start_sandbox_keeping(seed, 0)
+    }
+
+    /// A seeded sandbox that keeps at least `records` records of each kind.
+    fn start_sandbox_keeping(&self, seed: u64, records: usize) -> Result<Arc<SandboxHandle>> {
+        let mut config = SandboxConfig::seeded(seed);
+        config.records_capacity = config.records_capacity.max(records);
         let handle = self
             .sandbox_rt
-            .block_on(Sandbox::start(SandboxConfig::seeded(seed)))
+            .block_on(Sandbox::start(config))
             .context("starting the sandbox")?;
         Ok(Arc::new(handle))
     }

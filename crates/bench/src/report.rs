@@ -84,9 +84,10 @@ impl Results {
             out.push_str("\n### SDK against raw reqwest\n\n");
             out.push_str(&self.comparison_table().render());
             out.push_str(
-                "\nSDK/raw is the median of the rounds' ratios: in each round the two sides \
-                 run one after the other (taking turns going first), and the round's ratio is \
-                 the SDK's throughput over raw reqwest's in that round; the next column gives \
+                "\nSDK/raw is the median of the rounds' ratios: in each round both sides are \
+                 prepared, then their timed calls run in alternating slices (raw, SDK, SDK, \
+                 raw, …), and the round's ratio is the SDK's throughput over raw reqwest's \
+                 over the round's slices; the next column gives \
                  the lowest and highest of them. Throughput is the median of the rounds, and \
                  the spread half the range of the rounds' throughputs around it; latencies are over every timed call of all \
                  rounds. CPU/call is the CPU time of the client runtime's threads (client) and of \

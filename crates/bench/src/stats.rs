@@ -49,6 +49,15 @@ impl Batch {
     pub(crate) fn throughput(&self) -> f64 {
         rate(self.ops, self.wall)
     }
+
+    /// Adds `other`, measured apart, to this batch: its operations, times and latencies.
+    pub(crate) fn absorb(&mut self, other: Batch) {
+        self.ops += other.ops;
+        self.wall += other.wall;
+        self.latencies.extend(other.latencies);
+        self.client_cpu += other.client_cpu;
+        self.server_cpu += other.server_cpu;
+    }
 }
 
 /// `ops` per second over `wall`.
@@ -167,6 +176,26 @@ pub(crate) fn count(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absorbing_slices_adds_them_up() {
+        let mut total = Batch::default();
+        for (ops, wall) in [(300, 100), (200, 150)] {
+            total.absorb(Batch {
+                ops,
+                wall: Duration::from_millis(wall),
+                latencies: vec![Duration::from_millis(1); ops],
+                client_cpu: Duration::from_millis(wall / 2),
+                server_cpu: Duration::from_millis(wall / 5),
+            });
+        }
+        assert_eq!(total.ops, 500);
+        assert_eq!(total.wall, Duration::from_millis(250));
+        assert_eq!(total.latencies.len(), 500);
+        assert_eq!(total.client_cpu, Duration::from_millis(125));
+        assert_eq!(total.server_cpu, Duration::from_millis(50));
+        assert!((total.throughput() - 2000.0).abs() < 1e-9);
+    }
 
     fn ms(values: &[u64]) -> Vec<Duration> {
         values.iter().map(|v| Duration::from_millis(*v)).collect()

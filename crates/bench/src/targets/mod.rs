@@ -40,6 +40,14 @@ impl Side {
             Self::Raw => "raw",
         }
     }
+
+    /// The other side.
+    pub(crate) fn other(self) -> Self {
+        match self {
+            Self::Sdk => Self::Raw,
+            Self::Raw => Self::Sdk,
+        }
+    }
 }
 
 /// A provider under test.
