@@ -164,7 +164,11 @@ async fn measure_round(
     warm: usize,
     plan: &Plan,
 ) -> Result<(Option<Batch>, Option<Batch>)> {
-    let first = if round % 2 == 0 { Side::Raw } else { Side::Sdk };
+    let first = if round.is_multiple_of(2) {
+        Side::Raw
+    } else {
+        Side::Sdk
+    };
     let mut sides: Vec<(Side, Op, Batch)> = Vec::new();
     for side in [first, first.other()] {
         if plan.only.is_some_and(|only| only != side) {
