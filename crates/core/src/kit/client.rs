@@ -302,10 +302,11 @@ impl HttpClient {
         request: &HttpRequest,
         stream: bool,
     ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
-        // The request is prepared once by the provider crate: each attempt copies its URL and
-        // header map and shares its body (`Bytes`), nothing is parsed again.
+        // The request is prepared once by the provider crate: each attempt copies its URL,
+        // builds its header map from the request's inline list (reqwest takes it: no map is
+        // kept beside it across the wait) and shares its body (`Bytes`); nothing is parsed again.
         let mut prepared = reqwest::Request::new(request.method.clone(), request.url.clone());
-        *prepared.headers_mut() = request.headers.clone();
+        *prepared.headers_mut() = request.headers.to_map();
         *prepared.body_mut() = request.body.clone().map(reqwest::Body::from);
         if stream {
             // The body of a streamed answer is read after `attempts` returns: reqwest's own

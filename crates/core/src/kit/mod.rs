@@ -29,6 +29,7 @@ mod client;
 mod env;
 mod error_spec;
 mod header;
+mod header_list;
 pub mod lenient;
 mod request;
 mod response;

@@ -6,11 +6,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use url::Url;
 
+use super::header_list::HeaderList;
 use crate::error::{Error, ErrorKind, Result};
 use crate::phone::PhoneNumber;
 
@@ -108,7 +109,7 @@ pub struct HttpRequest {
     pub(crate) operation: Operation,
     pub(crate) method: Method,
     pub(crate) url: Url,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderList,
     pub(crate) body: Option<Bytes>,
     pub(crate) phone: Option<MaskedPhone>,
 }
@@ -169,7 +170,7 @@ impl fmt::Debug for MaskedPhone {
 impl HttpRequest {
     /// A request with any method (and `Accept: application/json`).
     pub fn new(operation: Operation, method: Method, url: Url) -> Self {
-        let mut headers = HeaderMap::with_capacity(4);
+        let mut headers = HeaderList::default();
         headers.insert(
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
@@ -409,7 +410,7 @@ mod tests {
             request.header_value("authorization"),
             Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
         );
-        assert!(request.headers["authorization"].is_sensitive());
+        assert!(request.headers.get("authorization").unwrap().is_sensitive());
         assert_eq!(request.header_value("accept"), Some("application/json"));
         assert!(!format!("{request:?}").contains("QWxhZGRpbj"));
         let err = HttpRequest::get(Operation::read("list"), url())
