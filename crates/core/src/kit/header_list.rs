@@ -13,10 +13,11 @@ const ROOM_FOR_DEFAULTS: usize = 2;
 /// A request's headers, one value per name, in the order they were set.
 ///
 /// They live inside the request (inline up to four), and each attempt builds its own
-/// [`HeaderMap`] from them, which reqwest takes. A `HeaderMap` kept beside the one sent, across
-/// the wait for the answer, is a separate allocation of several hundred bytes, freed by
-/// whichever worker thread finishes the call: that cross-thread free cost glibc's allocator
-/// about 10 % of the throughput at 64 concurrent calls (see `docs/benchmarks.md`).
+/// [`HeaderMap`] from them, which reqwest takes. Cloning a kept map instead cost two things per
+/// call: the clone had no spare room, so reqwest's default `User-Agent` reallocated it, and the
+/// kept map stayed allocated across the wait for the answer, to be freed by whichever worker
+/// thread finished the call. Together, about 10 % of the throughput at 64 concurrent calls on
+/// glibc's allocator (see `docs/benchmarks.md`, "Issue 18, third pass").
 #[derive(Clone, Default)]
 pub(crate) struct HeaderList {
     entries: SmallVec<[(HeaderName, HeaderValue); INLINE]>,
