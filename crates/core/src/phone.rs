@@ -1,5 +1,6 @@
 //! [`PhoneNumber`]: a validated international phone number.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
@@ -61,7 +62,26 @@ pub enum PhoneError {
 pub struct PhoneNumber {
     e164: String,
     calling_code_len: usize,
-    region: Option<String>,
+    region: Option<Region>,
+}
+
+/// An ISO 3166-1 alpha-2 code, kept inline: a number's clone copies one string, not two.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Region([u8; 2]);
+
+impl Region {
+    /// `id` if it is two ASCII letters.
+    fn new(id: &str) -> Option<Self> {
+        match *id.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(Self([a, b])),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Two ASCII letters (checked in `new`) are always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 impl PhoneNumber {
@@ -78,21 +98,26 @@ impl PhoneNumber {
         {
             return Err(PhoneError::InvalidCharacter(bad));
         }
-        let compact: String = trimmed
-            .chars()
-            .filter(|c| *c == '+' || c.is_ascii_digit())
-            .collect();
+        // Numbers usually come compact already (`+` and digits): then nothing is copied.
+        let compact: Cow<'_, str> = if trimmed.bytes().all(|b| b == b'+' || b.is_ascii_digit()) {
+            Cow::Borrowed(trimmed)
+        } else {
+            trimmed
+                .chars()
+                .filter(|c| *c == '+' || c.is_ascii_digit())
+                .collect::<String>()
+                .into()
+        };
         if compact.rfind('+').is_some_and(|i| i > 0) {
             return Err(PhoneError::InvalidCharacter('+'));
         }
-        let international = if let Some(rest) = compact.strip_prefix("00") {
-            format!("+{rest}")
+        if let Some(rest) = compact.strip_prefix("00") {
+            Self::parse_international(&format!("+{rest}"))
         } else if compact.starts_with('+') {
-            compact
+            Self::parse_international(&compact)
         } else {
-            return Err(PhoneError::MissingCallingCode);
-        };
-        Self::parse_international(&international)
+            Err(PhoneError::MissingCallingCode)
+        }
     }
 
     /// Builds a number from a calling code (`"+507"` or `"507"`) and a national number
@@ -173,13 +198,12 @@ impl PhoneNumber {
         let region = parsed
             .country()
             .id()
-            .map(|id: CountryId| id.as_ref().to_owned())
+            .and_then(|id: CountryId| Region::new(id.as_ref()))
             .or_else(|| {
                 phonenumber::metadata::DATABASE
                     .by_code(&parsed.country().code())
                     .and_then(|regions| regions.into_iter().next())
-                    .map(|meta| meta.id().to_owned())
-                    .filter(|id| id.len() == 2)
+                    .and_then(|meta| Region::new(meta.id()))
             });
         Ok(Self {
             e164,
@@ -213,7 +237,7 @@ impl PhoneNumber {
     /// The ISO 3166-1 alpha-2 region of the number, e.g. `PA` or `TR`; `None` for
     /// non-geographic numbers.
     pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
+        self.region.as_ref().map(Region::as_str)
     }
 
     /// A form safe for logs: the calling code and the last two digits, e.g. `+507******37`.

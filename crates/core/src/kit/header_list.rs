@@ -7,8 +7,11 @@ use smallvec::SmallVec;
 /// without a heap allocation.
 const INLINE: usize = 4;
 
-/// Headers reqwest may add to a request's map: the client's defaults.
-const ROOM_FOR_DEFAULTS: usize = 2;
+/// Headers the HTTP stack may add to a request's map after we build it: reqwest's defaults
+/// (`User-Agent`, `Accept`), then hyper's `Host` and `Content-Length`. Hyper adds the last one
+/// on the connection's task, often another worker thread: a map without room for it grew there
+/// and freed its old table on that thread, once per call.
+const ROOM_FOR_DEFAULTS: usize = 4;
 
 /// A request's headers, one value per name, in the order they were set.
 ///
@@ -47,7 +50,8 @@ impl HeaderList {
     }
 
     /// A map of the headers for one attempt (values are shared, not copied), with room for
-    /// the defaults reqwest adds (`User-Agent`, `Accept`) without growing.
+    /// the headers reqwest and hyper add (`User-Agent`, `Accept`, `Host`, `Content-Length`)
+    /// without growing.
     pub(crate) fn to_map(&self) -> HeaderMap {
         let mut map = HeaderMap::with_capacity(self.entries.len() + ROOM_FOR_DEFAULTS);
         for (name, value) in &self.entries {
@@ -94,6 +98,25 @@ mod tests {
         assert!(list.contains("AUTHORIZATION"));
         assert!(!list.contains("accept"));
         assert!(list.to_map()[AUTHORIZATION].is_sensitive());
+    }
+
+    #[test]
+    fn the_stack_s_own_headers_fit_without_growing_the_map() {
+        use reqwest::header::{CONTENT_LENGTH, HOST, USER_AGENT};
+        for own in 0..=INLINE + 2 {
+            let mut list = HeaderList::default();
+            for i in 0..own {
+                let name = HeaderName::from_bytes(format!("x-h{i}").as_bytes()).unwrap();
+                list.insert(name, HeaderValue::from_static("v"));
+            }
+            let mut map = list.to_map();
+            let capacity = map.capacity();
+            for name in [USER_AGENT, ACCEPT, HOST, CONTENT_LENGTH] {
+                map.insert(name, HeaderValue::from_static("d"));
+            }
+            assert_eq!(map.len(), own + 4);
+            assert_eq!(map.capacity(), capacity, "{own} headers of our own");
+        }
     }
 
     #[test]
