@@ -84,10 +84,18 @@ impl HttpClient {
     /// the answer with any HTTP status. Errors are transport failures, timeouts and oversized
     /// bodies only, the first two turned into [`ErrorKind::MaybeSent`] or
     /// [`ErrorKind::OutcomeUnknown`] when a send's or a code check's outcome is unknown.
-    pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse> {
-        self.run(&request, false)
-            .await
-            .map(|(response, _)| response)
+    ///
+    /// The future holds `request` once (an `async fn` would keep a second copy of it).
+    #[allow(clippy::manual_async_fn)] // on purpose: see the line above
+    pub fn execute(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse>> + Send + '_ {
+        async move {
+            self.run(&request, false)
+                .await
+                .map(|(response, _)| response)
+        }
     }
 
     /// Sends `request` like [`execute`](Self::execute) (same checks, timeouts, retry policy
@@ -209,11 +217,15 @@ impl HttpClient {
                 tokio::time::Instant::now() + timeouts.attempt
             }
             .min(overall);
-            let attempt_call = std::pin::pin!(self.attempt(request, stream));
-            let result = match until_deadline(timer.as_mut(), until, attempt_call).await {
-                Some(result) => result,
-                None if until < overall => Err(self.attempt_timed_out(request)),
-                None => return self.finish(span, Err(self.overall_timed_out(request))),
+            // The attempt's future ends with this block: the wait before a retry does not keep
+            // room for it.
+            let result = {
+                let attempt_call = std::pin::pin!(self.attempt(request, stream));
+                match until_deadline(timer.as_mut(), until, attempt_call).await {
+                    Some(result) => result,
+                    None if until < overall => Err(self.attempt_timed_out(request)),
+                    None => return self.finish(span, Err(self.overall_timed_out(request))),
+                }
             };
             if !may_retry(operation.kind, result.as_ref().map(|(head, _)| head)) {
                 return self.finish(span, result);
@@ -297,14 +309,11 @@ impl HttpClient {
         result
     }
 
-    async fn attempt(
-        &self,
-        request: &HttpRequest,
-        stream: bool,
-    ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
-        // The request is prepared once by the provider crate: each attempt copies its URL,
-        // builds its header map from the request's inline list (reqwest takes it: no map is
-        // kept beside it across the wait) and shares its body (`Bytes`); nothing is parsed again.
+    /// What one attempt sends. The request is prepared once by the provider crate: each
+    /// attempt copies its URL, builds its header map from the request's inline list (reqwest
+    /// takes it: no map is kept beside it across the wait) and shares its body (`Bytes`);
+    /// nothing is parsed again.
+    fn prepare(&self, request: &HttpRequest, stream: bool) -> reqwest::Request {
         let mut prepared = reqwest::Request::new(request.method.clone(), request.url.clone());
         *prepared.headers_mut() = request.headers.to_map();
         *prepared.body_mut() = request.body.clone().map(reqwest::Body::from);
@@ -313,9 +322,19 @@ impl HttpClient {
             // timer bounds each read of it to the attempt timeout.
             *prepared.timeout_mut() = Some(self.config.timeouts.attempt);
         }
+        prepared
+    }
+
+    async fn attempt(
+        &self,
+        request: &HttpRequest,
+        stream: bool,
+    ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
+        // Built in the call, not in a local: the call's future does not keep room for a
+        // request that reqwest has already taken.
         let mut response = self
             .client
-            .execute(prepared)
+            .execute(self.prepare(request, stream))
             .await
             .map_err(|e| self.transport_error(request, e))?;
         let status = response.status();
