@@ -101,7 +101,7 @@ mod tests {
     }
 
     #[test]
-    fn the_stack_s_own_headers_fit_without_growing_the_map() {
+    fn room_for_the_headers_reqwest_and_hyper_add() {
         use reqwest::header::{CONTENT_LENGTH, HOST, USER_AGENT};
         for own in 0..=INLINE + 2 {
             let mut list = HeaderList::default();
