@@ -85,14 +85,17 @@ impl HttpClient {
     /// bodies only, the first two turned into [`ErrorKind::MaybeSent`] or
     /// [`ErrorKind::OutcomeUnknown`] when a send's or a code check's outcome is unknown.
     ///
-    /// The future holds `request` once (an `async fn` would keep a second copy of it).
+    /// The future holds `request` once (an `async fn` would keep a second copy of it) and
+    /// runs the attempts in a box of their own, under 1 KiB: the caller's future (often the
+    /// box of an `#[async_trait]` method) stays small, and both allocations fit glibc's
+    /// per-thread cache, where one of their combined size would not.
     #[allow(clippy::manual_async_fn)] // on purpose: see the line above
     pub fn execute(
         &self,
         request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse>> + Send + '_ {
         async move {
-            self.run(&request, false)
+            Box::pin(self.run(&request, false))
                 .await
                 .map(|(response, _)| response)
         }
@@ -217,41 +220,22 @@ impl HttpClient {
                 tokio::time::Instant::now() + timeouts.attempt
             }
             .min(overall);
-            // The attempt's future ends with this block: the wait before a retry does not keep
-            // room for it.
-            let result = {
-                let attempt_call = std::pin::pin!(self.attempt(request, stream));
-                match until_deadline(timer.as_mut(), until, attempt_call).await {
-                    Some(result) => result,
-                    None if until < overall => Err(self.attempt_timed_out(request)),
-                    None => return self.finish(span, Err(self.overall_timed_out(request))),
+            // The attempt's future and its result end with this block: the wait before a
+            // retry keeps room for neither.
+            let delay = {
+                let result = {
+                    let attempt_call = std::pin::pin!(self.attempt(request, stream));
+                    match until_deadline(timer.as_mut(), until, attempt_call).await {
+                        Some(result) => result,
+                        None if until < overall => Err(self.attempt_timed_out(request)),
+                        None => return self.finish(span, Err(self.overall_timed_out(request))),
+                    }
+                };
+                match self.retry_delay(operation.kind, attempt, started, &result) {
+                    Some(delay) => delay,
+                    None => return self.finish(span, result),
                 }
             };
-            if !may_retry(operation.kind, result.as_ref().map(|(head, _)| head)) {
-                return self.finish(span, result);
-            }
-            let retry_after = result
-                .as_ref()
-                .ok()
-                .and_then(|(head, _)| head.retry_after());
-            let Some(delay) =
-                self.config
-                    .retry
-                    .next_delay(attempt, retry_after, self.config.jitter.sample())
-            else {
-                return self.finish(span, result);
-            };
-            if started.elapsed() + delay >= timeouts.overall {
-                return self.finish(span, result);
-            }
-            match &result {
-                Ok((response, _)) => tracing::warn!(
-                    status = response.status.as_u16(),
-                    delay_ms = delay.as_millis(),
-                    "retrying"
-                ),
-                Err(err) => tracing::warn!(error = %err, delay_ms = delay.as_millis(), "retrying"),
-            }
             if until_deadline(
                 timer.as_mut(),
                 overall,
@@ -263,6 +247,40 @@ impl HttpClient {
                 return self.finish(span, Err(self.overall_timed_out(request)));
             }
         }
+    }
+
+    /// The wait before another attempt after `result`, the `attempt`-th since `started`: `None`
+    /// when the operation's kind, the retry policy or the overall timeout allows no other.
+    fn retry_delay<T>(
+        &self,
+        kind: OperationKind,
+        attempt: u32,
+        started: tokio::time::Instant,
+        result: &Result<(HttpResponse, T)>,
+    ) -> Option<Duration> {
+        if !may_retry(kind, result.as_ref().map(|(head, _)| head)) {
+            return None;
+        }
+        let retry_after = result
+            .as_ref()
+            .ok()
+            .and_then(|(head, _)| head.retry_after());
+        let delay =
+            self.config
+                .retry
+                .next_delay(attempt, retry_after, self.config.jitter.sample())?;
+        if started.elapsed() + delay >= self.config.timeouts.overall {
+            return None;
+        }
+        match result {
+            Ok((response, _)) => tracing::warn!(
+                status = response.status.as_u16(),
+                delay_ms = delay.as_millis(),
+                "retrying"
+            ),
+            Err(err) => tracing::warn!(error = %err, delay_ms = delay.as_millis(), "retrying"),
+        }
+        Some(delay)
     }
 
     /// An attempt that ran out of its own time (it may be retried, as a timeout).
@@ -338,13 +356,12 @@ impl HttpClient {
             .await
             .map_err(|e| self.transport_error(request, e))?;
         let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
         if stream && status.is_success() {
             let head = HttpResponse {
                 provider: self.provider.clone(),
                 operation: request.operation,
                 status,
-                headers,
+                headers: std::mem::take(response.headers_mut()),
                 body: Bytes::new(),
                 received_at: self.config.clock.now(),
             };
@@ -358,11 +375,12 @@ impl HttpClient {
             return Err(self.too_large(request, cap, status));
         }
         let body = self.read_body(request, &mut response, cap, status).await?;
+        // The headers are moved out only now: the wait for the body keeps no second map.
         let response = HttpResponse {
             provider: self.provider.clone(),
             operation: request.operation,
             status,
-            headers,
+            headers: std::mem::take(response.headers_mut()),
             body,
             received_at: self.config.clock.now(),
         };
