@@ -223,13 +223,11 @@ impl HttpClient {
             // The attempt's future and its result end with this block: the wait before a
             // retry keeps room for neither.
             let delay = {
-                let result = {
-                    let attempt_call = std::pin::pin!(self.attempt(request, stream));
-                    match until_deadline(timer.as_mut(), until, attempt_call).await {
-                        Some(result) => result,
-                        None if until < overall => Err(self.attempt_timed_out(request)),
-                        None => return self.finish(span, Err(self.overall_timed_out(request))),
-                    }
+                let attempt_call = std::pin::pin!(self.attempt(request, stream));
+                let result = match until_deadline(timer.as_mut(), until, attempt_call).await {
+                    Some(result) => result,
+                    None if until < overall => Err(self.attempt_timed_out(request)),
+                    None => return self.finish(span, Err(self.overall_timed_out(request))),
                 };
                 match self.retry_delay(operation.kind, attempt, started, &result) {
                     Some(delay) => delay,
