@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo xtask bench [--skip-build]          benchmarks; a full run writes docs/benchmarks.md
+//! cargo xtask bench-profile [--provider P] [--call C]   the SDK/raw gap split by component (perf)
 //! cargo xtask codegen [--check]             regenerate (or check) error tables and feature tables
 //! cargo xtask fuzz [--seconds N] [--target NAME]   run the cargo-fuzz targets (nightly)
 //! cargo xtask ci                            everything CI checks
@@ -9,6 +10,7 @@
 //! ```
 
 mod bench;
+mod bench_profile;
 mod changelog;
 mod ci;
 mod codegen;
@@ -34,6 +36,13 @@ fn main() -> Result<()> {
             let after = args.iter().position(|a| a == "bench").map_or(0, |i| i + 1);
             bench::run(&root, &args[after..])
         }
+        Some("bench-profile") => {
+            let after = args
+                .iter()
+                .position(|a| a == "bench-profile")
+                .map_or(0, |i| i + 1);
+            bench_profile::run(&root, &args[after..])
+        }
         Some("codegen") => codegen::run(&root, flag("--check")),
         Some("ci") => ci::run(&root),
         Some("fuzz") => {
@@ -48,7 +57,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask fuzz [--seconds N] [--target NAME]\n  cargo xtask release <version> [--execute] [--publish]"
+                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask bench-profile [--provider P] [--call C] [--rounds N] [--calls N]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask fuzz [--seconds N] [--target NAME]\n  cargo xtask release <version> [--execute] [--publish]"
             );
             bail!("unknown or missing task")
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 
 use crate::runner::run;
+use crate::slice_log::{self, SliceLog};
 use crate::stats::{Batch, Summary, median};
 use crate::targets::{Op, Side, Target};
 
@@ -46,6 +47,8 @@ pub(crate) struct Plan {
     pub(crate) only: Option<Side>,
     /// Slices each round's timed calls are cut into, the sides taking turns slice by slice.
     pub(crate) slices: usize,
+    /// Where to record each timed slice's side and times, if anywhere.
+    pub(crate) slice_log: Option<Arc<SliceLog>>,
 }
 
 /// One line of the comparison.
@@ -193,9 +196,13 @@ async fn measure_round(
         for (side, op, total) in &mut sides {
             let op = Arc::clone(op);
             let offset = warm + start;
+            let started = slice_log::now();
             let batch = run(concurrency, len, move |i| op(offset + i))
                 .await
                 .with_context(|| format!("the {} side", side.name()))?;
+            if let Some(log) = &plan.slice_log {
+                log.record(*side, concurrency, started, slice_log::now())?;
+            }
             total.absorb(batch);
         }
     }

@@ -29,6 +29,7 @@ mod report;
 mod router_overhead;
 mod runner;
 mod sandbox_alone;
+mod slice_log;
 mod soak;
 mod stats;
 mod table;
@@ -62,6 +63,11 @@ struct Args {
     /// Slices each round's timed calls are cut into, the two sides taking turns slice by slice.
     #[arg(long, default_value_t = 10)]
     slices: usize,
+    /// Writes when each timed slice of the comparison ran, and for which side, to this file
+    /// (`CLOCK_MONOTONIC` nanoseconds), to split a `perf record -k CLOCK_MONOTONIC` profile of
+    /// the run by side: `cargo xtask bench-profile` does both.
+    #[arg(long)]
+    slice_log: Option<std::path::PathBuf>,
     /// Timed calls per round at concurrency 1.
     #[arg(long, default_value_t = 1500)]
     calls_c1: usize,
@@ -207,6 +213,12 @@ fn main() -> Result<()> {
             calls: args.calls.clone(),
             only: args.only_side,
             slices: args.slices.max(1),
+            slice_log: args
+                .slice_log
+                .as_deref()
+                .map(slice_log::SliceLog::create)
+                .transpose()?
+                .map(Arc::new),
         };
         for (id, _) in &providers {
             eprintln!("== SDK against raw reqwest: {id}");

@@ -153,20 +153,40 @@ impl PhoneNumber {
     /// threads, and a number is typically parsed again soon (at start, then in the provider's
     /// answer to a check or a session lookup).
     fn parse_international(international: &str) -> Result<Self, PhoneError> {
-        if let Some(hit) = PARSED
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(international)
-        {
-            return Ok(hit.clone());
+        let key = E164Key::new(international);
+        if let Some(key) = &key {
+            let hit = PARSED
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(key)
+                .copied();
+            if let Some(hit) = hit {
+                return Ok(Self {
+                    e164: international.to_owned(),
+                    calling_code_len: hit.calling_code_len.into(),
+                    region: hit.region,
+                });
+            }
         }
         let parsed = Self::parse_uncached(international)?;
-        // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
-        let mut cache = PARSED.write().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= PARSED_CACHE_CAPACITY {
-            cache.clear();
+        // Only a number that is its own E.164 form is memoized: a hit rebuilds it from the key.
+        let memo = u8::try_from(parsed.calling_code_len)
+            .ok()
+            .map(|len| Memoized {
+                calling_code_len: len,
+                region: parsed.region,
+            });
+        if let (Some(key), Some(memo)) = (key, memo)
+            && parsed.e164 == international
+        {
+            // A poisoned lock only means a panic elsewhere while holding it; the map is
+            // still valid.
+            let mut cache = PARSED.write().unwrap_or_else(PoisonError::into_inner);
+            if cache.len() >= PARSED_CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(key, memo);
         }
-        cache.insert(international.to_owned(), parsed.clone());
         Ok(parsed)
     }
 
@@ -284,8 +304,30 @@ pub fn mask_numbers(text: &str) -> String {
 const PARSED_CACHE_CAPACITY: usize = 4096;
 
 /// The memo, read under a shared lock: threads finding a number there never wait for each
-/// other (only a miss takes the lock alone, to insert).
-static PARSED: LazyLock<RwLock<HashMap<String, PhoneNumber>>> = LazyLock::new(RwLock::default);
+/// other (only a miss takes the lock alone, to insert). Keys and values are stored inline
+/// (about 20 bytes an entry, no pointer to follow), so a lookup touches one or two cache lines
+/// and the whole memo stays small next to the caches it shares with the application.
+static PARSED: LazyLock<RwLock<HashMap<E164Key, Memoized>>> = LazyLock::new(RwLock::default);
+
+/// A memo key: an E.164 text (`+` and at most 15 digits), inline and zero-padded.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct E164Key([u8; 16]);
+
+impl E164Key {
+    /// `text` as a key; `None` when it is longer than any E.164 number.
+    fn new(text: &str) -> Option<Self> {
+        let mut key = [0; 16];
+        key.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(Self(key))
+    }
+}
+
+/// What the memo keeps of a parsed number besides its text (the key).
+#[derive(Clone, Copy)]
+struct Memoized {
+    calling_code_len: u8,
+    region: Option<Region>,
+}
 
 /// Keeps the first `keep_prefix` characters and the last two, stars in between.
 fn mask(e164: &str, keep_prefix: usize) -> String {
@@ -534,6 +576,17 @@ mod tests {
             PhoneNumber::parse("+90 000 000 00 00").is_err(),
             "errors are not cached as numbers"
         );
+    }
+
+    #[test]
+    fn memo_keys_hold_e164_texts_only_and_tell_prefixes_apart() {
+        assert!(E164Key::new("+905321234567").is_some());
+        assert!(E164Key::new("+123456789012345").is_some(), "15 digits fit");
+        assert!(
+            E164Key::new("+1234567890123456").is_none(),
+            "16 digits do not"
+        );
+        assert!(E164Key::new("+9053212345") != E164Key::new("+90532123450"));
     }
 
     #[test]

@@ -79,6 +79,24 @@ pub(crate) trait Target: Send + Sync {
     }
 }
 
+/// The raw side's client: a bare `reqwest::Client` that sends the headers every SDK request
+/// carries besides the provider's own (the SDK's default `User-Agent`, `Accept:
+/// application/json`), as a hand-written client that sends the same requests would set them
+/// once. Without them the raw side's requests had one header fewer than the SDK's, which on
+/// 2 cores cost both ends more than the SDK's own work (see docs/benchmarks.md).
+pub(crate) fn raw_client() -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
+    reqwest::Client::builder()
+        .user_agent(phone_verify_core::http::HttpConfig::default().user_agent)
+        .default_headers(headers)
+        .build()
+        .context("building the raw side's reqwest client")
+}
+
 /// Boxes an async block into an [`Op`] result.
 pub(crate) fn boxed<F>(future: F) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>
 where
@@ -193,6 +211,71 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.e164(), "+905321000000");
         assert_eq!(a.region(), Some("TR"));
+    }
+
+    /// The head of one request to a listener that answers `{}`: its header names (lowercase,
+    /// sorted) with their values.
+    async fn head_of_one_request(listener: &tokio::net::TcpListener) -> Vec<(String, String)> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "the connection closed before the request's head ended"
+            );
+            head.extend_from_slice(&buf[..n]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+            )
+            .await
+            .unwrap();
+        let mut headers: Vec<(String, String)> = String::from_utf8(head)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
+        headers.sort();
+        headers
+    }
+
+    #[test]
+    fn the_raw_client_sends_the_headers_the_sdk_adds() {
+        use phone_verify_core::ProviderId;
+        use phone_verify_core::http::HttpConfig;
+        use phone_verify_core::kit::{HttpClient, HttpRequest, Operation};
+
+        let rt = crate::runner::runtime("test-raw-client", 2).unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url: reqwest::Url = format!("http://{}/probe", listener.local_addr().unwrap())
+                .parse()
+                .unwrap();
+            let raw_url = url.clone();
+            let client = raw_client().unwrap();
+            let raw = tokio::spawn(async move { client.get(raw_url).send().await });
+            let raw_head = head_of_one_request(&listener).await;
+            raw.await.unwrap().unwrap();
+
+            let sdk =
+                HttpClient::new(ProviderId::new_static("probe"), HttpConfig::default()).unwrap();
+            let request = HttpRequest::get(Operation::read("probe"), url);
+            let sdk_call = tokio::spawn(async move { sdk.execute(request).await });
+            let sdk_head = head_of_one_request(&listener).await;
+            sdk_call.await.unwrap().unwrap();
+
+            assert_eq!(raw_head, sdk_head);
+            assert!(
+                sdk_head.iter().any(|(name, _)| name == "user-agent"),
+                "{sdk_head:?}"
+            );
+        });
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl TwilioTarget {
             .build()
             .context("building the Twilio verifier")?;
         let raw = Raw {
-            client: reqwest::Client::new(),
+            client: super::raw_client()?,
             check_url: format!(
                 "{}/Services/{SANDBOX_SERVICE_SID}/VerificationCheck",
                 sandbox.twilio_url()

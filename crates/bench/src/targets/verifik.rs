@@ -41,7 +41,7 @@ impl VerifikTarget {
             .build()
             .context("building the Verifik verifier")?;
         let raw = Raw {
-            client: reqwest::Client::new(),
+            client: super::raw_client()?,
             validations_url: format!("{}/phone-validations", sandbox.verifik_url()),
             authorization: format!("Bearer {token}"),
         };

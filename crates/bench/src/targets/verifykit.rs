@@ -45,7 +45,7 @@ impl VerifyKitTarget {
             .build()
             .context("building the VerifyKit verifier")?;
         let raw = Raw {
-            client: reqwest::Client::new(),
+            client: super::raw_client()?,
             check_otp_url: format!("{}/check-otp", sandbox.verifykit_web_rest_url()),
             result_url: format!("{}/result", sandbox.verifykit_api_url()),
             server_key: sandbox.config().verifykit_server_key.clone(),

@@ -54,7 +54,7 @@ impl VerigatorTarget {
             .build()
             .context("building the Verigator verifier")?;
         let raw = Raw {
-            client: reqwest::Client::new(),
+            client: super::raw_client()?,
             base: sandbox.verigator_url(),
             service_auth: sandbox.config().verigator_service_auth(),
         };
