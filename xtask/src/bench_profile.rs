@@ -2,10 +2,11 @@
 //! own interleaved slices.
 //!
 //! ```text
-//! cargo xtask bench-profile [--provider verifykit] [--call resolve] [--rounds 7] [--calls 6000]
+//! cargo xtask bench-profile [--provider verifykit] [--call resolve] [--concurrency 64]
+//!                           [--rounds 7] [--calls 6000]
 //! ```
 //!
-//! Runs one row of the SDK/raw comparison (concurrency 64) under `perf record -k
+//! Runs one row of the SDK/raw comparison (concurrency 64 or 1) under `perf record -k
 //! CLOCK_MONOTONIC`, with the benchmark's `--slice-log`, then gives each CPU sample to the side
 //! whose timed slice it fell in. Both sides run in the same process, in alternating slices of
 //! 20–50 ms, so the two profiles see the same machine. It prints each side's CPU per call, by
@@ -21,14 +22,15 @@ use xshell::{Shell, cmd};
 
 /// Samples per second of CPU time.
 const FREQUENCY: u32 = 2999;
-/// The concurrency of the profiled row.
-const CONCURRENCY: usize = 64;
+/// Timed calls per round at the concurrency not profiled (the benchmark runs both).
+const OTHER_CALLS: &str = "50";
 
 /// What to profile.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Options {
     provider: String,
     call: String,
+    concurrency: usize,
     rounds: usize,
     calls: usize,
 }
@@ -39,6 +41,7 @@ impl Options {
         let mut options = Self {
             provider: "verifykit".to_owned(),
             call: "resolve".to_owned(),
+            concurrency: 64,
             rounds: 7,
             calls: 6000,
         };
@@ -52,6 +55,13 @@ impl Options {
             match flag.as_str() {
                 "--provider" => options.provider = value()?,
                 "--call" => options.call = value()?,
+                "--concurrency" => {
+                    options.concurrency = match value()?.as_str() {
+                        "1" => 1,
+                        "64" => 64,
+                        other => bail!("--concurrency is 1 or 64 (the benchmark's), not {other}"),
+                    };
+                }
                 "--rounds" => options.rounds = value()?.parse().context("--rounds")?,
                 "--calls" => options.calls = value()?.parse().context("--calls")?,
                 other => bail!("unknown option {other}"),
@@ -82,23 +92,29 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let bench = root.join("target/release/phone-verify-bench");
     let (provider, call) = (&options.provider, &options.call);
     let (rounds, calls) = (options.rounds.to_string(), options.calls.to_string());
+    let (calls_c1, calls_c64) = if options.concurrency == 1 {
+        (calls.as_str(), OTHER_CALLS)
+    } else {
+        (OTHER_CALLS, calls.as_str())
+    };
     let frequency = FREQUENCY.to_string();
     cmd!(
         sh,
         "perf record -k CLOCK_MONOTONIC -F {frequency} -o {data} -- {bench} --phases compare
-         --providers {provider} --calls {call} --rounds {rounds} --calls-c1 50
-         --calls-c64 {calls} --slice-log {slices}"
+         --providers {provider} --calls {call} --rounds {rounds} --calls-c1 {calls_c1}
+         --calls-c64 {calls_c64} --slice-log {slices}"
     )
     .run()?;
     let script = cmd!(sh, "perf script -i {data} -F comm,time,ip,sym,dso")
         .quiet()
         .ignore_stderr()
         .read()?;
-    let slices = parse_slices(&sh.read_file(&slices)?)?;
+    let slices = parse_slices(&sh.read_file(&slices)?, options.concurrency)?;
     let split = Split::of(&script, &slices);
     let calls_per_side = options.rounds * options.calls;
+    let concurrency = options.concurrency;
     println!(
-        "\n{provider} {call} at concurrency {CONCURRENCY}: {rounds} rounds of {calls} calls per side"
+        "\n{provider} {call} at concurrency {concurrency}: {rounds} rounds of {calls} calls per side"
     );
     print!("{}", split.report(calls_per_side, 25));
     Ok(())
@@ -112,15 +128,15 @@ struct Slice {
     end: u64,
 }
 
-/// The slices at [`CONCURRENCY`] from a slice log, by start.
-fn parse_slices(log: &str) -> Result<Vec<Slice>> {
+/// The slices at `concurrency` from a slice log, by start.
+fn parse_slices(log: &str, concurrency: usize) -> Result<Vec<Slice>> {
     let mut slices = Vec::new();
     for line in log.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [side, concurrency, start, end] = fields[..] else {
+        let [side, at, start, end] = fields[..] else {
             bail!("a slice log line is not `side concurrency start end`: {line:?}");
         };
-        if concurrency.parse::<usize>()? != CONCURRENCY {
+        if at.parse::<usize>()? != concurrency {
             continue;
         }
         slices.push(Slice {
@@ -318,6 +334,7 @@ mod tests {
         let slices = parse_slices(
             "raw 64 9000000000 11000000000\nsdk 1 19000000000 21000000000\n\
              sdk 64 19000000000 21000000000\n",
+            64,
         )
         .unwrap();
         assert_eq!(slices.len(), 2, "the concurrency-1 slice is left out");
@@ -346,10 +363,15 @@ mod tests {
             Options {
                 provider: "twilio".to_owned(),
                 call: "check".to_owned(),
+                concurrency: 64,
                 rounds: 3,
                 calls: 6000,
             }
         );
+        let args: Vec<String> = ["--concurrency", "1"].map(String::from).to_vec();
+        assert_eq!(Options::parse(&args).unwrap().concurrency, 1);
+        let args: Vec<String> = ["--concurrency", "8"].map(String::from).to_vec();
+        assert!(Options::parse(&args).is_err());
         assert!(Options::parse(&["--rounds".to_owned()]).is_err());
         assert!(Options::parse(&["--what".to_owned()]).is_err());
     }

@@ -57,7 +57,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask bench-profile [--provider P] [--call C] [--rounds N] [--calls N]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask fuzz [--seconds N] [--target NAME]\n  cargo xtask release <version> [--execute] [--publish]"
+                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask bench-profile [--provider P] [--call C] [--concurrency 1|64] [--rounds N] [--calls N]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask fuzz [--seconds N] [--target NAME]\n  cargo xtask release <version> [--execute] [--publish]"
             );
             bail!("unknown or missing task")
         }
