@@ -82,8 +82,8 @@ pub(crate) trait Target: Send + Sync {
 /// The raw side's client: a bare `reqwest::Client` that sends the headers every SDK request
 /// carries besides the provider's own (the SDK's default `User-Agent`, `Accept:
 /// application/json`), as a hand-written client that sends the same requests would set them
-/// once. Without them the raw side's requests had one header fewer than the SDK's, which on
-/// 2 cores cost both ends more than the SDK's own work (see docs/benchmarks.md).
+/// once. Without them the raw side's requests had one header fewer than the SDK's, which cost
+/// the server up to 3 µs per call (docs/benchmarks.md, "Issue 18, sixth pass").
 pub(crate) fn raw_client() -> Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
