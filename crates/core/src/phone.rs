@@ -564,13 +564,21 @@ mod tests {
 
     #[test]
     fn memoized_parses_equal_fresh_ones_and_the_cache_stays_bounded() {
+        let mut memoized = 0;
         for i in 0..(PARSED_CACHE_CAPACITY + 10) {
             let input = format!("+90532{i:07}");
             let first = PhoneNumber::parse(&input).unwrap();
+            // The second parse is a hit unless another test emptied the full memo in between.
+            let key = E164Key::new(&input).unwrap();
+            memoized += usize::from(PARSED.read().unwrap().contains_key(&key));
             let again = PhoneNumber::parse(&input).unwrap();
             assert_eq!(first, again);
             assert_eq!(again, PhoneNumber::parse_uncached(&input).unwrap());
         }
+        assert!(
+            memoized > PARSED_CACHE_CAPACITY,
+            "{memoized} numbers memoized"
+        );
         assert!(PARSED.read().unwrap().len() <= PARSED_CACHE_CAPACITY);
         assert!(
             PhoneNumber::parse("+90 000 000 00 00").is_err(),
