@@ -25,6 +25,17 @@ const FREQUENCY: u32 = 2999;
 /// Timed calls per round at the concurrency not profiled (the benchmark runs both).
 const OTHER_CALLS: &str = "50";
 
+/// The usage `--help` prints.
+const USAGE: &str = "cargo xtask bench-profile [--provider verifykit] [--call resolve] \
+[--concurrency 64] [--rounds 7] [--calls 6000]
+
+Profiles one row of the SDK/raw comparison under perf and prints where each side's CPU goes.
+  --provider P      verifykit, verifik, verigator or twilio (default verifykit)
+  --call C          check or resolve (default resolve)
+  --concurrency N   1 or 64 (default 64)
+  --rounds N        rounds of the comparison (default 7)
+  --calls N         timed calls per side and round at that concurrency (default 6000)";
+
 /// What to profile.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Options {
@@ -36,8 +47,8 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    /// Reads the arguments after `bench-profile`.
-    pub(crate) fn parse(args: &[String]) -> Result<Self> {
+    /// Reads the arguments after `bench-profile`; `None` when they ask for `--help`.
+    pub(crate) fn parse(args: &[String]) -> Result<Option<Self>> {
         let mut options = Self {
             provider: "verifykit".to_owned(),
             call: "resolve".to_owned(),
@@ -64,16 +75,20 @@ impl Options {
                 }
                 "--rounds" => options.rounds = value()?.parse().context("--rounds")?,
                 "--calls" => options.calls = value()?.parse().context("--calls")?,
-                other => bail!("unknown option {other}"),
+                "--help" | "-h" => return Ok(None),
+                other => bail!("unknown option {other}\n\nusage: {USAGE}"),
             }
         }
-        Ok(options)
+        Ok(Some(options))
     }
 }
 
 /// Builds the benchmark, profiles one row and prints the split.
 pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
-    let options = Options::parse(args)?;
+    let Some(options) = Options::parse(args)? else {
+        println!("usage: {USAGE}");
+        return Ok(());
+    };
     let sh = Shell::new()?;
     sh.change_dir(root);
     if cmd!(sh, "perf --version")
@@ -360,19 +375,21 @@ mod tests {
         let options = Options::parse(&args).unwrap();
         assert_eq!(
             options,
-            Options {
+            Some(Options {
                 provider: "twilio".to_owned(),
                 call: "check".to_owned(),
                 concurrency: 64,
                 rounds: 3,
                 calls: 6000,
-            }
+            })
         );
         let args: Vec<String> = ["--concurrency", "1"].map(String::from).to_vec();
-        assert_eq!(Options::parse(&args).unwrap().concurrency, 1);
+        assert_eq!(Options::parse(&args).unwrap().unwrap().concurrency, 1);
+        assert_eq!(Options::parse(&["--help".to_owned()]).unwrap(), None);
         let args: Vec<String> = ["--concurrency", "8"].map(String::from).to_vec();
         assert!(Options::parse(&args).is_err());
         assert!(Options::parse(&["--rounds".to_owned()]).is_err());
-        assert!(Options::parse(&["--what".to_owned()]).is_err());
+        let err = Options::parse(&["--what".to_owned()]).unwrap_err();
+        assert!(err.to_string().contains("usage:"), "{err}");
     }
 }

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use crate::error::{Error, ErrorKind};
 
 /// A validated one-time code (OTP, PIN or TOTP): 4 to 10 ASCII letters or digits, with spaces
-/// and dashes removed. `Debug` never shows it; read it with [`Code::expose`].
+/// and dashes removed, kept inline (making one does not allocate). `Debug` never shows it; read
+/// it with [`Code::expose`].
 ///
 /// ```
 /// use phone_verify_core::Code;
@@ -18,7 +19,10 @@ use crate::error::{Error, ErrorKind};
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Code(String);
+pub struct Code {
+    bytes: [u8; Code::MAX_LEN],
+    len: u8,
+}
 
 impl Code {
     /// Shortest accepted code.
@@ -28,41 +32,51 @@ impl Code {
 
     /// Validates and normalizes a code.
     pub fn new(input: &str) -> Result<Self, Error> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
-        if compact.is_empty() {
+        let mut bytes = [0; Self::MAX_LEN];
+        let mut len = 0;
+        for c in input.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+            if !c.is_ascii_alphanumeric() {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "code may only contain letters and digits",
+                ));
+            }
+            // Counted past the end too, for the error; only the first `MAX_LEN` are kept.
+            if let Some(slot) = bytes.get_mut(len) {
+                // An ASCII character is one byte.
+                *slot = u8::try_from(c).unwrap_or_default();
+            }
+            len += 1;
+        }
+        if len == 0 {
             return Err(Error::new(ErrorKind::InvalidInput, "code is empty"));
         }
-        if !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "code may only contain letters and digits",
-            ));
-        }
-        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&compact.len()) {
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!(
-                    "code must have {} to {} characters, got {}",
+                    "code must have {} to {} characters, got {len}",
                     Self::MIN_LEN,
                     Self::MAX_LEN,
-                    compact.len()
                 ),
             ));
         }
-        Ok(Self(compact))
+        Ok(Self {
+            bytes,
+            // At most `MAX_LEN` (10).
+            len: u8::try_from(len).unwrap_or_default(),
+        })
     }
 
     /// The code itself, to put on the wire.
     pub fn expose(&self) -> &str {
-        &self.0
+        // ASCII letters and digits only (checked in `new`): always UTF-8.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }
 
     /// Whether the code is made of digits only (some providers send it as a JSON number).
     pub fn is_numeric(&self) -> bool {
-        self.0.bytes().all(|b| b.is_ascii_digit())
+        self.expose().bytes().all(|b| b.is_ascii_digit())
     }
 }
 
@@ -75,7 +89,7 @@ impl FromStr for Code {
 
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Code(<{} characters>)", self.0.len())
+        write!(f, "Code(<{} characters>)", self.len)
     }
 }
 
@@ -92,6 +106,10 @@ mod tests {
             let err = Code::new(bad).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
         }
+        assert_eq!(Code::new(" 12-34 56\t7890 ").unwrap().expose(), "1234567890");
+        let err = Code::new("1234-5678-9012").unwrap_err();
+        assert!(err.to_string().contains("got 12"), "{err}");
+        assert_eq!(Code::new("12-34").unwrap(), Code::new("1234").unwrap());
     }
 
     #[test]

@@ -60,9 +60,39 @@ pub enum PhoneError {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhoneNumber {
-    e164: String,
-    calling_code_len: usize,
+    e164: E164,
+    /// Digits of the calling code (1 to 3).
+    calling_code_len: u8,
     region: Option<Region>,
+}
+
+/// An E.164 text (`+` and at most 17 digits, the most libphonenumber accepts), inline and
+/// zero-padded: a number is 23 bytes, and cloning one copies them without allocating. Its
+/// order is the text's (no text holds a zero byte). It is also the memo's key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct E164 {
+    bytes: [u8; E164::CAPACITY],
+    len: u8,
+}
+
+impl E164 {
+    /// The longest text: `+` and 17 digits.
+    const CAPACITY: usize = 18;
+
+    /// `text` inline; `None` when it is longer than any number libphonenumber accepts.
+    fn new(text: &str) -> Option<Self> {
+        let mut bytes = [0; Self::CAPACITY];
+        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(Self {
+            bytes,
+            len: u8::try_from(text.len()).ok()?,
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // Copied whole from a `&str` in `new`: always UTF-8.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 /// An ISO 3166-1 alpha-2 code, kept inline: a number's clone copies one string, not two.
@@ -153,31 +183,25 @@ impl PhoneNumber {
     /// threads, and a number is typically parsed again soon (at start, then in the provider's
     /// answer to a check or a session lookup).
     fn parse_international(international: &str) -> Result<Self, PhoneError> {
-        let key = E164Key::new(international);
-        if let Some(key) = &key {
+        let key = E164::new(international);
+        if let Some(key) = key {
             let hit = PARSED
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get(key)
+                .get(&key)
                 .copied();
             if let Some(hit) = hit {
                 return Ok(Self {
-                    e164: international.to_owned(),
-                    calling_code_len: hit.calling_code_len.into(),
+                    e164: key,
+                    calling_code_len: hit.calling_code_len,
                     region: hit.region,
                 });
             }
         }
         let parsed = Self::parse_uncached(international)?;
         // Only a number that is its own E.164 form is memoized: a hit rebuilds it from the key.
-        let memo = u8::try_from(parsed.calling_code_len)
-            .ok()
-            .map(|len| Memoized {
-                calling_code_len: len,
-                region: parsed.region,
-            });
-        if let (Some(key), Some(memo)) = (key, memo)
-            && parsed.e164 == international
+        if let Some(key) = key
+            && parsed.e164 == key
         {
             // A poisoned lock only means a panic elsewhere while holding it; the map is
             // still valid.
@@ -185,7 +209,13 @@ impl PhoneNumber {
             if cache.len() >= PARSED_CACHE_CAPACITY {
                 cache.clear();
             }
-            cache.insert(key, memo);
+            cache.insert(
+                key,
+                Memoized {
+                    calling_code_len: parsed.calling_code_len,
+                    region: parsed.region,
+                },
+            );
         }
         Ok(parsed)
     }
@@ -208,11 +238,13 @@ impl PhoneNumber {
         if parsed.extension().is_some() {
             return Err(PhoneError::HasExtension);
         }
-        let e164 = parsed.format().mode(Mode::E164).to_string();
+        let text = parsed.format().mode(Mode::E164).to_string();
         if !phonenumber::is_valid(&parsed) {
-            return Err(PhoneError::NotValid(mask(&e164, 1)));
+            return Err(PhoneError::NotValid(mask(&text, 1)));
         }
-        let calling_code_len = parsed.country().code().to_string().len();
+        let e164 = E164::new(&text).ok_or(PhoneError::TooLong)?;
+        let calling_code_len = u8::try_from(parsed.country().code().to_string().len())
+            .map_err(|_| PhoneError::InvalidCallingCode(text.chars().take(4).collect()))?;
         // phonenumber's region lookup drops leading zeros of the national number (Italy), so
         // fall back to the main region of the calling code from the same metadata.
         let region = parsed
@@ -234,24 +266,22 @@ impl PhoneNumber {
 
     /// The E.164 form, e.g. `+50762647737`.
     pub fn e164(&self) -> &str {
-        &self.e164
+        self.e164.as_str()
     }
 
     /// The country calling code with its `+`, e.g. `+507`.
     pub fn calling_code(&self) -> &str {
-        &self.e164[..=self.calling_code_len]
+        &self.e164()[..=usize::from(self.calling_code_len)]
     }
 
     /// The calling code's digits as a number, e.g. `507`.
     pub fn calling_code_number(&self) -> u16 {
-        self.e164[1..=self.calling_code_len]
-            .parse()
-            .unwrap_or_default()
+        self.calling_code()[1..].parse().unwrap_or_default()
     }
 
     /// The national significant number (digits after the calling code), e.g. `62647737`.
     pub fn national_number(&self) -> &str {
-        &self.e164[self.calling_code_len + 1..]
+        &self.e164()[usize::from(self.calling_code_len) + 1..]
     }
 
     /// The ISO 3166-1 alpha-2 region of the number, e.g. `PA` or `TR`; `None` for
@@ -262,7 +292,12 @@ impl PhoneNumber {
 
     /// A form safe for logs: the calling code and the last two digits, e.g. `+507******37`.
     pub fn masked(&self) -> String {
-        mask(&self.e164, self.calling_code_len + 1)
+        mask(self.e164(), self.calling_code().len())
+    }
+
+    /// Writes the [`masked`](Self::masked) form without allocating it.
+    pub(crate) fn write_masked(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        write_mask(out, self.e164(), self.calling_code().len())
     }
 }
 
@@ -305,22 +340,9 @@ const PARSED_CACHE_CAPACITY: usize = 4096;
 
 /// The memo, read under a shared lock: threads finding a number there never wait for each
 /// other (only a miss takes the lock alone, to insert). Keys and values are stored inline
-/// (about 20 bytes an entry, no pointer to follow), so a lookup touches one or two cache lines
+/// (about 24 bytes an entry, no pointer to follow), so a lookup touches one or two cache lines
 /// and the whole memo stays small next to the caches it shares with the application.
-static PARSED: LazyLock<RwLock<HashMap<E164Key, Memoized>>> = LazyLock::new(RwLock::default);
-
-/// A memo key: an E.164 text (`+` and at most 15 digits), inline and zero-padded.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct E164Key([u8; 16]);
-
-impl E164Key {
-    /// `text` as a key; `None` when it is longer than any E.164 number.
-    fn new(text: &str) -> Option<Self> {
-        let mut key = [0; 16];
-        key.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
-        Some(Self(key))
-    }
-}
+static PARSED: LazyLock<RwLock<HashMap<E164, Memoized>>> = LazyLock::new(RwLock::default);
 
 /// What the memo keeps of a parsed number besides its text (the key).
 #[derive(Clone, Copy)]
@@ -331,15 +353,29 @@ struct Memoized {
 
 /// Keeps the first `keep_prefix` characters and the last two, stars in between.
 fn mask(e164: &str, keep_prefix: usize) -> String {
-    let len = e164.len();
-    if len <= keep_prefix + 2 {
-        return "*".repeat(len);
-    }
-    let mut out = String::with_capacity(len);
-    out.push_str(&e164[..keep_prefix]);
-    out.extend(std::iter::repeat_n('*', len - keep_prefix - 2));
-    out.push_str(&e164[len - 2..]);
+    let mut out = String::with_capacity(e164.len());
+    // Writing to a `String` cannot fail.
+    let _ = write_mask(&mut out, e164, keep_prefix);
     out
+}
+
+/// Writes what [`mask`] returns (`e164` is ASCII: `+` and digits).
+fn write_mask(out: &mut impl fmt::Write, e164: &str, keep_prefix: usize) -> fmt::Result {
+    let len = e164.len();
+    let shown = if len <= keep_prefix + 2 {
+        ("", len, "")
+    } else {
+        (
+            e164.get(..keep_prefix).unwrap_or_default(),
+            len - keep_prefix - 2,
+            e164.get(len - 2..).unwrap_or_default(),
+        )
+    };
+    out.write_str(shown.0)?;
+    for _ in 0..shown.1 {
+        out.write_char('*')?;
+    }
+    out.write_str(shown.2)
 }
 
 impl FromStr for PhoneNumber {
@@ -358,7 +394,7 @@ impl TryFrom<(&str, &str)> for PhoneNumber {
 
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.e164)
+        f.write_str(self.e164())
     }
 }
 
@@ -370,7 +406,7 @@ impl fmt::Debug for PhoneNumber {
 
 impl Serialize for PhoneNumber {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.e164)
+        serializer.serialize_str(self.e164())
     }
 }
 
@@ -569,7 +605,7 @@ mod tests {
             let input = format!("+90532{i:07}");
             let first = PhoneNumber::parse(&input).unwrap();
             // The second parse is a hit unless another test emptied the full memo in between.
-            let key = E164Key::new(&input).unwrap();
+            let key = E164::new(&input).unwrap();
             memoized += usize::from(PARSED.read().unwrap().contains_key(&key));
             let again = PhoneNumber::parse(&input).unwrap();
             assert_eq!(first, again);
@@ -587,14 +623,26 @@ mod tests {
     }
 
     #[test]
-    fn memo_keys_hold_e164_texts_only_and_tell_prefixes_apart() {
-        assert!(E164Key::new("+905321234567").is_some());
-        assert!(E164Key::new("+123456789012345").is_some(), "15 digits fit");
-        assert!(
-            E164Key::new("+1234567890123456").is_none(),
-            "16 digits do not"
-        );
-        assert!(E164Key::new("+9053212345") != E164Key::new("+90532123450"));
+    fn e164_texts_hold_what_libphonenumber_accepts_and_keep_their_order() {
+        assert_eq!(E164::new("+905321234567").unwrap().as_str(), "+905321234567");
+        let longest = "+12345678901234567";
+        assert_eq!(E164::new(longest).unwrap().as_str(), longest, "17 digits fit");
+        assert!(E164::new("+123456789012345678").is_none(), "18 do not");
+        assert!(E164::new("+9053212345") != E164::new("+90532123450"));
+        let mut texts = ["+905321234567", "+9053212345", "+1415555267", "+14155552671", "+2"];
+        let mut inline: Vec<E164> = texts.iter().map(|t| E164::new(t).unwrap()).collect();
+        texts.sort_unstable();
+        inline.sort_unstable();
+        let inline: Vec<&str> = inline.iter().map(E164::as_str).collect();
+        assert_eq!(inline, texts, "the same order as the texts'");
+    }
+
+    #[test]
+    fn a_number_is_small_and_inline() {
+        assert!(std::mem::size_of::<PhoneNumber>() <= 24);
+        let longest = PhoneNumber::parse("+49 30 1234567890123").unwrap();
+        assert_eq!(longest.clone(), longest);
+        assert_eq!(longest.calling_code(), "+49");
     }
 
     #[test]

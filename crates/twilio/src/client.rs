@@ -186,17 +186,20 @@ impl TwilioClient {
         code: &Code,
         target: &CheckTarget,
     ) -> Result<VerificationCheck> {
-        check_sid(service_sid, "VA", SERVICE_SID)?;
+        let url = match &self.check_url {
+            // The configured service's SID was checked when the client was built.
+            Some(url) if self.service_sid.as_deref() == Some(service_sid) => url.clone(),
+            _ => {
+                check_sid(service_sid, "VA", SERVICE_SID)?;
+                check_url(&self.base_url, service_sid)
+            }
+        };
         let phone = match target {
             CheckTarget::VerificationSid(sid) => {
                 check_sid(sid, "VE", VERIFICATION_SID)?;
                 None
             }
             CheckTarget::To(to) => check_to(to, to.contains('@'))?,
-        };
-        let url = match &self.check_url {
-            Some(url) if self.service_sid.as_deref() == Some(service_sid) => url.clone(),
-            _ => check_url(&self.base_url, service_sid),
         };
         let mut request = HttpRequest::post(CHECK_VERIFICATION, url)
             .form([("Code", code.expose()), target.field()]);

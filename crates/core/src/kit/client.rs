@@ -133,7 +133,7 @@ impl HttpClient {
             provider = %self.provider,
             operation = request.operation.name,
             method = %request.method,
-            phone = %PhoneField(request.phone),
+            phone = %PhoneField(request.phone.as_ref()),
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
             body_bytes = tracing::field::Empty,
@@ -469,9 +469,9 @@ impl HttpClient {
 }
 
 /// The span field of a request's phone: masked when a subscriber records it, `-` without one.
-struct PhoneField(Option<MaskedPhone>);
+struct PhoneField<'a>(Option<&'a MaskedPhone>);
 
-impl fmt::Display for PhoneField {
+impl fmt::Display for PhoneField<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Some(phone) => phone.fmt(f),

@@ -114,50 +114,16 @@ pub struct HttpRequest {
     pub(crate) phone: Option<MaskedPhone>,
 }
 
-/// The phone number a request concerns, kept without allocating and masked only when shown
-/// (a span that records it, or `Debug`): most requests are never logged.
-#[derive(Clone, Copy)]
-pub(crate) struct MaskedPhone {
-    /// The E.164 form (at most 16 bytes: `+` and 15 digits; longer numbers are cut).
-    e164: [u8; 16],
-    len: u8,
-    /// Characters shown before the stars: `+` and the calling code.
-    keep_prefix: u8,
-}
-
-impl MaskedPhone {
-    fn new(phone: &PhoneNumber) -> Self {
-        let text = phone.e164().as_bytes();
-        let len = text.len().min(16);
-        let mut e164 = [0u8; 16];
-        e164[..len].copy_from_slice(&text[..len]);
-        let prefix = phone.calling_code().len();
-        Self {
-            e164,
-            // Both are at most 16.
-            len: u8::try_from(len).unwrap_or(16),
-            keep_prefix: u8::try_from(prefix.min(16)).unwrap_or(16),
-        }
-    }
-}
+/// The phone number a request concerns, kept inline (a [`PhoneNumber`] does not allocate)
+/// and masked only when shown (a span that records it, or `Debug`): most requests are never
+/// logged.
+#[derive(Clone)]
+pub(crate) struct MaskedPhone(PhoneNumber);
 
 impl fmt::Display for MaskedPhone {
     /// The masked form, as [`PhoneNumber::masked`] writes it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (len, keep) = (usize::from(self.len), usize::from(self.keep_prefix));
-        if len <= keep + 2 {
-            for _ in 0..len {
-                f.write_str("*")?;
-            }
-            return Ok(());
-        }
-        // Only ASCII `+` and digits are stored.
-        let text = std::str::from_utf8(&self.e164[..len]).map_err(|_| fmt::Error)?;
-        f.write_str(&text[..keep])?;
-        for _ in 0..len - keep - 2 {
-            f.write_str("*")?;
-        }
-        f.write_str(&text[len - 2..])
+        self.0.write_masked(f)
     }
 }
 
@@ -303,7 +269,7 @@ impl HttpRequest {
     /// it: nothing is allocated here).
     #[must_use]
     pub fn phone(mut self, phone: &PhoneNumber) -> Self {
-        self.phone = Some(MaskedPhone::new(phone));
+        self.phone = Some(MaskedPhone(phone.clone()));
         self
     }
 
@@ -426,10 +392,12 @@ mod tests {
             "+905321234567",
             "+3725123456",
             "+4915123456789",
+            // 17 digits: the longest number libphonenumber accepts.
+            "+49301234567890123",
         ] {
             let phone: PhoneNumber = text.parse().unwrap();
             let request = HttpRequest::get(Operation::read("x"), url()).phone(&phone);
-            let shown = request.phone.map(|p| p.to_string());
+            let shown = request.phone.as_ref().map(ToString::to_string);
             assert_eq!(shown.as_deref(), Some(phone.masked().as_str()), "{text}");
             assert!(format!("{request:?}").contains(&phone.masked()));
         }
