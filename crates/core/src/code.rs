@@ -106,7 +106,10 @@ mod tests {
             let err = Code::new(bad).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
         }
-        assert_eq!(Code::new(" 12-34 56\t7890 ").unwrap().expose(), "1234567890");
+        assert_eq!(
+            Code::new(" 12-34 56\t7890 ").unwrap().expose(),
+            "1234567890"
+        );
         let err = Code::new("1234-5678-9012").unwrap_err();
         assert!(err.to_string().contains("got 12"), "{err}");
         assert_eq!(Code::new("12-34").unwrap(), Code::new("1234").unwrap());

@@ -82,7 +82,9 @@ impl E164 {
     /// `text` inline; `None` when it is longer than any number libphonenumber accepts.
     fn new(text: &str) -> Option<Self> {
         let mut bytes = [0; Self::CAPACITY];
-        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        bytes
+            .get_mut(..text.len())?
+            .copy_from_slice(text.as_bytes());
         Some(Self {
             bytes,
             len: u8::try_from(text.len()).ok()?,
@@ -624,12 +626,25 @@ mod tests {
 
     #[test]
     fn e164_texts_hold_what_libphonenumber_accepts_and_keep_their_order() {
-        assert_eq!(E164::new("+905321234567").unwrap().as_str(), "+905321234567");
+        assert_eq!(
+            E164::new("+905321234567").unwrap().as_str(),
+            "+905321234567"
+        );
         let longest = "+12345678901234567";
-        assert_eq!(E164::new(longest).unwrap().as_str(), longest, "17 digits fit");
+        assert_eq!(
+            E164::new(longest).unwrap().as_str(),
+            longest,
+            "17 digits fit"
+        );
         assert!(E164::new("+123456789012345678").is_none(), "18 do not");
         assert!(E164::new("+9053212345") != E164::new("+90532123450"));
-        let mut texts = ["+905321234567", "+9053212345", "+1415555267", "+14155552671", "+2"];
+        let mut texts = [
+            "+905321234567",
+            "+9053212345",
+            "+1415555267",
+            "+14155552671",
+            "+2",
+        ];
         let mut inline: Vec<E164> = texts.iter().map(|t| E164::new(t).unwrap()).collect();
         texts.sort_unstable();
         inline.sort_unstable();
