@@ -44,7 +44,8 @@ pub enum PhoneError {
 ///
 /// Parsing uses Google's libphonenumber metadata (through the [`phonenumber`] crate), so only
 /// numbers that can exist in their country's numbering plan are accepted. It serializes as its
-/// E.164 string. `Debug` masks the number; `Display` shows the full E.164 form.
+/// E.164 string. `Debug` masks the number; `Display` shows the full E.164 form. It is kept
+/// inline (23 bytes): cloning one never allocates.
 ///
 /// ```
 /// use phone_verify_core::PhoneNumber;
