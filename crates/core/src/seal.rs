@@ -244,8 +244,49 @@ impl fmt::Debug for Secs {
     }
 }
 
+/// Sealing, defined here so that the handle's module does not depend on the token format.
+impl Verification {
+    /// This handle as a sealed token: its JSON encrypted and authenticated with the current
+    /// key of `keys` (XChaCha20-Poly1305), in URL-safe base64. Give it to a client that must
+    /// hold the handle (a browser, a mobile app) instead of the JSON: the client can neither
+    /// read it (the phone number stays hidden) nor change it; [`open`](Self::open) gets the
+    /// handle back. The format and key rotation are described in `docs/reliability.md`.
+    ///
+    /// ```
+    /// use phone_verify_core::{Channel, ProviderId, SealKey, SealKeys, Verification};
+    ///
+    /// // In production: SealKey::from_base64(1, &secret_from_your_store)?
+    /// let keys = SealKeys::new(SealKey::generate(1));
+    /// let handle = Verification::new(ProviderId::new_static("acme"), "ref-1", Channel::Sms)
+    ///     .with_phone("+507 6264 7737".parse()?);
+    /// let token = handle.seal(&keys)?;
+    /// assert!(!token.contains("62647737"));
+    /// assert_eq!(Verification::open(&token, &keys)?, handle);
+    ///
+    /// let mut tampered = token.into_bytes();
+    /// tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+    /// assert!(Verification::open(std::str::from_utf8(&tampered)?, &keys).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal(&self, keys: &SealKeys) -> Result<String, SealError> {
+        seal(self, keys)
+    }
+
+    /// The handle in a token written by [`seal`](Self::seal) with any key of `keys`, refused
+    /// with a [`SealError`] when it is malformed, of an unknown version or key, tampered with,
+    /// expired (its `expires_at` passed), or older than the keys' maximum age.
+    pub fn open(token: &str, keys: &SealKeys) -> Result<Self, SealError> {
+        open(token, keys, OffsetDateTime::now_utc())
+    }
+
+    /// [`open`](Self::open), judging expiry at `now` instead of the system clock.
+    pub fn open_at(token: &str, keys: &SealKeys, now: OffsetDateTime) -> Result<Self, SealError> {
+        open(token, keys, now)
+    }
+}
+
 /// The token of `handle`, sealed with the current key of `keys`.
-pub(crate) fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, SealError> {
+fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, SealError> {
     let json = handle
         .to_json()
         .map_err(|e| SealError::InvalidHandle(e.message().to_owned()))?;
@@ -270,11 +311,7 @@ pub(crate) fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, Sea
 }
 
 /// The handle in `token`, if authentic under `keys` and not expired at `now`.
-pub(crate) fn open(
-    token: &str,
-    keys: &SealKeys,
-    now: OffsetDateTime,
-) -> Result<Verification, SealError> {
+fn open(token: &str, keys: &SealKeys, now: OffsetDateTime) -> Result<Verification, SealError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(SealError::Malformed("longer than the token limit"));
     }

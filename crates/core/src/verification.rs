@@ -9,7 +9,6 @@ use crate::channel::Channel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::phone::PhoneNumber;
 use crate::provider::ProviderId;
-use crate::seal::{self, SealError, SealKeys};
 
 /// The value of the handle JSON's `format` field.
 pub const HANDLE_FORMAT: &str = "phone-verify/verification";
@@ -169,44 +168,6 @@ impl Verification {
             )
             .with_source(e)
         })
-    }
-
-    /// This handle as a sealed token: its JSON encrypted and authenticated with the current
-    /// key of `keys` (XChaCha20-Poly1305), in URL-safe base64. Give it to a client that must
-    /// hold the handle (a browser, a mobile app) instead of the JSON: the client can neither
-    /// read it (the phone number stays hidden) nor change it; [`open`](Self::open) gets the
-    /// handle back. The format and key rotation are described in `docs/reliability.md`.
-    ///
-    /// ```
-    /// use phone_verify_core::{Channel, ProviderId, SealKey, SealKeys, Verification};
-    ///
-    /// // In production: SealKey::from_base64(1, &secret_from_your_store)?
-    /// let keys = SealKeys::new(SealKey::generate(1));
-    /// let handle = Verification::new(ProviderId::new_static("acme"), "ref-1", Channel::Sms)
-    ///     .with_phone("+507 6264 7737".parse()?);
-    /// let token = handle.seal(&keys)?;
-    /// assert!(!token.contains("62647737"));
-    /// assert_eq!(Verification::open(&token, &keys)?, handle);
-    ///
-    /// let mut tampered = token.into_bytes();
-    /// tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
-    /// assert!(Verification::open(std::str::from_utf8(&tampered)?, &keys).is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn seal(&self, keys: &SealKeys) -> Result<String, SealError> {
-        seal::seal(self, keys)
-    }
-
-    /// The handle in a token written by [`seal`](Self::seal) with any key of `keys`, refused
-    /// with a [`SealError`] when it is malformed, of an unknown version or key, tampered with,
-    /// expired (its `expires_at` passed), or older than the keys' maximum age.
-    pub fn open(token: &str, keys: &SealKeys) -> Result<Self, SealError> {
-        seal::open(token, keys, OffsetDateTime::now_utc())
-    }
-
-    /// [`open`](Self::open), judging expiry at `now` instead of the system clock.
-    pub fn open_at(token: &str, keys: &SealKeys, now: OffsetDateTime) -> Result<Self, SealError> {
-        seal::open(token, keys, now)
     }
 
     /// Reads a handle written by [`to_json`](Self::to_json), by this or an older version.

@@ -13,7 +13,6 @@ use tracing::Instrument as _;
 use super::base_url::check_allowed;
 use super::request::{HttpRequest, MaskedPhone, OperationKind, SPAN_TARGET};
 use super::response::HttpResponse;
-use super::stream::HttpStream;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpConfig;
 use crate::provider::ProviderId;
@@ -101,32 +100,8 @@ impl HttpClient {
         }
     }
 
-    /// Sends `request` like [`execute`](Self::execute) (same checks, timeouts, retry policy
-    /// and tracing), but leaves the body of a 2xx answer unread: [`HttpStream::chunk`] reads
-    /// it piece by piece, for bodies too large to hold (a provider's full listing). `limit` caps
-    /// the bytes read from that body (`None`: no cap; the per-attempt and overall timeouts
-    /// still bound it). Retries happen only before the body is read; an error while reading
-    /// it is not retried. A non-2xx answer is read in full within
-    /// [`max_response_bytes`](HttpConfig::max_response_bytes), as by `execute`.
-    pub async fn execute_streamed(
-        &self,
-        request: HttpRequest,
-        limit: Option<u64>,
-    ) -> Result<HttpStream> {
-        let deadline = tokio::time::Instant::now() + self.config.timeouts.overall;
-        let span = self.span(&request);
-        let (head, body) = self.run(&request, true).instrument(span.clone()).await?;
-        Ok(HttpStream::new(
-            self.clone(),
-            head,
-            body,
-            limit,
-            deadline,
-            span,
-        ))
-    }
-
-    fn span(&self, request: &HttpRequest) -> tracing::Span {
+    /// The `phone_verify.http` span of `request`.
+    pub(super) fn span(&self, request: &HttpRequest) -> tracing::Span {
         tracing::debug_span!(
             target: SPAN_TARGET,
             "phone_verify.http",
@@ -141,7 +116,7 @@ impl HttpClient {
     }
 
     /// The attempts of `request`; with `stream`, the body of a 2xx answer is left unread.
-    async fn run(
+    pub(super) async fn run(
         &self,
         request: &HttpRequest,
         stream: bool,

@@ -10,9 +10,37 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::client::HttpClient;
-use super::request::Operation;
+use super::request::{HttpRequest, Operation};
 use super::response::HttpResponse;
 use crate::error::{Error, ErrorKind, Result};
+
+/// Streamed sending, defined here so that the client's module does not depend on the stream.
+impl HttpClient {
+    /// Sends `request` like [`execute`](Self::execute) (same checks, timeouts, retry policy
+    /// and tracing), but leaves the body of a 2xx answer unread: [`HttpStream::chunk`] reads
+    /// it piece by piece, for bodies too large to hold (a provider's full listing). `limit` caps
+    /// the bytes read from that body (`None`: no cap; the per-attempt and overall timeouts
+    /// still bound it). Retries happen only before the body is read; an error while reading
+    /// it is not retried. A non-2xx answer is read in full within
+    /// [`max_response_bytes`](crate::http::HttpConfig::max_response_bytes), as by `execute`.
+    pub async fn execute_streamed(
+        &self,
+        request: HttpRequest,
+        limit: Option<u64>,
+    ) -> Result<HttpStream> {
+        let deadline = Instant::now() + self.config().timeouts.overall;
+        let span = self.span(&request);
+        let (head, body) = self.run(&request, true).instrument(span.clone()).await?;
+        Ok(HttpStream::new(
+            self.clone(),
+            head,
+            body,
+            limit,
+            deadline,
+            span,
+        ))
+    }
+}
 
 /// An answer from [`HttpClient::execute_streamed`]: status and headers, and a body read with
 /// [`chunk`](Self::chunk).
@@ -40,7 +68,7 @@ pub struct HttpStream {
 }
 
 impl HttpStream {
-    pub(super) fn new(
+    fn new(
         client: HttpClient,
         head: HttpResponse,
         body: Option<reqwest::Response>,
