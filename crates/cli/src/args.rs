@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use phone_verify::{Channel, Code, Language, PhoneNumber, SessionId};
 
+use crate::exit::Failure;
+
 /// The exit codes, as `--help` shows them.
 pub(crate) const EXIT_CODES: &str = "\
 Targets:
@@ -88,6 +90,29 @@ pub(crate) struct Global {
     /// Guard the provider with these abuse-protection rules (a phone-verify-guard TOML file)
     #[arg(long, global = true, value_name = "GUARD_TOML")]
     pub(crate) guard: Option<std::path::PathBuf>,
+}
+
+impl Global {
+    /// Refuses options that choose a provider or a target next to `--config`: the file does.
+    pub(crate) fn check_config_clashes(&self) -> Result<(), Failure> {
+        if self.config.is_none() {
+            return Ok(());
+        }
+        let clashing = [
+            ("--target", self.target.is_some()),
+            ("--live", self.live),
+            ("--sandbox-url", self.sandbox_url.is_some()),
+            ("--provider", self.provider.is_some()),
+            ("--base-url", self.base_url.is_some()),
+            ("--key-stdin", self.key_stdin),
+        ];
+        match clashing.iter().find(|(_, given)| *given) {
+            Some((option, _)) => Err(Failure::usage(format!(
+                "{option} and --config both say where requests go: the routes of the file do"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The subcommands.

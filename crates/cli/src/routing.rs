@@ -6,30 +6,8 @@ use std::path::Path;
 use phone_verify::router::Router;
 use phone_verify::{Provider, Registry, RoutingConfig};
 
-use crate::args::Global;
 use crate::exit::Failure;
 use crate::target::Context;
-
-/// Refuses options that choose a provider or a target next to `--config`: the file does.
-pub(crate) fn check_args(global: &Global) -> Result<(), Failure> {
-    if global.config.is_none() {
-        return Ok(());
-    }
-    let clashing = [
-        ("--target", global.target.is_some()),
-        ("--live", global.live),
-        ("--sandbox-url", global.sandbox_url.is_some()),
-        ("--provider", global.provider.is_some()),
-        ("--base-url", global.base_url.is_some()),
-        ("--key-stdin", global.key_stdin),
-    ];
-    match clashing.iter().find(|(_, given)| *given) {
-        Some((option, _)) => Err(Failure::usage(format!(
-            "{option} and --config both say where requests go: the routes of the file do"
-        ))),
-        None => Ok(()),
-    }
-}
 
 /// The configuration in `path` and the router built from it through the registry.
 pub(crate) fn load(path: &Path) -> Result<(RoutingConfig, Router), Failure> {

@@ -249,7 +249,7 @@ impl fmt::Debug for Context {
 impl Context {
     /// The context of the command line; `--key-stdin` reads the secret now.
     pub(crate) fn new(global: &Global) -> Result<Self, Failure> {
-        crate::routing::check_args(global)?;
+        global.check_config_clashes()?;
         let target = Target::from_args(global)?;
         if target != Target::Live {
             if global.base_url.is_some() {

@@ -1,5 +1,5 @@
-//! The factories of the built-in providers: each provider crate's `from_lookup`, fed by the
-//! registry's [`Settings`].
+//! The built-in providers: [`Registry::with_builtin`] and the factories it registers, each
+//! provider crate's `from_lookup` fed by the registry's [`Settings`].
 
 #[cfg(any(
     feature = "verifykit",
@@ -9,6 +9,7 @@
 ))]
 use phone_verify_core::Result;
 
+use crate::registry::Registry;
 #[cfg(any(
     feature = "verifykit",
     feature = "verifik",
@@ -17,9 +18,28 @@ use phone_verify_core::Result;
 ))]
 use crate::registry::{Provider, Settings};
 
+/// The built-in providers, defined here so that the registry does not depend on them.
+impl Registry {
+    /// A registry of the built-in providers whose features are enabled: `verifykit`,
+    /// `verifik`, `verigator` and `twilio`.
+    pub fn with_builtin() -> Self {
+        #[allow(unused_mut)]
+        let mut registry = Self::new();
+        #[cfg(feature = "verifykit")]
+        registry.insert_builtin("verifykit", verifykit);
+        #[cfg(feature = "verifik")]
+        registry.insert_builtin("verifik", verifik);
+        #[cfg(feature = "verigator")]
+        registry.insert_builtin("verigator", verigator);
+        #[cfg(feature = "twilio")]
+        registry.insert_builtin("twilio", twilio);
+        registry
+    }
+}
+
 /// VerifyKit: a verifier and a session resolver.
 #[cfg(feature = "verifykit")]
-pub(crate) fn verifykit(settings: &Settings<'_>) -> Result<Provider> {
+fn verifykit(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
         phone_verify_verifykit::VerifyKitBuilder::from_lookup(|name| settings.get(name))?
             .build()?;
@@ -28,7 +48,7 @@ pub(crate) fn verifykit(settings: &Settings<'_>) -> Result<Provider> {
 
 /// Verifik: a verifier and a session resolver.
 #[cfg(feature = "verifik")]
-pub(crate) fn verifik(settings: &Settings<'_>) -> Result<Provider> {
+fn verifik(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
         phone_verify_verifik::VerifikBuilder::from_lookup(|name| settings.get(name))?.build()?;
     Ok(Provider::both(verifier))
@@ -36,7 +56,7 @@ pub(crate) fn verifik(settings: &Settings<'_>) -> Result<Provider> {
 
 /// Messente Verigator: a verifier; Verigator has no sessions.
 #[cfg(feature = "verigator")]
-pub(crate) fn verigator(settings: &Settings<'_>) -> Result<Provider> {
+fn verigator(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
         phone_verify_verigator::VerigatorBuilder::from_lookup(|name| settings.get(name))?
             .build()?;
@@ -45,7 +65,7 @@ pub(crate) fn verigator(settings: &Settings<'_>) -> Result<Provider> {
 
 /// Twilio Verify: a verifier; Twilio Verify has no sessions.
 #[cfg(feature = "twilio")]
-pub(crate) fn twilio(settings: &Settings<'_>) -> Result<Provider> {
+fn twilio(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
         phone_verify_twilio::TwilioBuilder::from_lookup(|name| settings.get(name))?.build()?;
     Ok(Provider::new(std::sync::Arc::new(verifier)))

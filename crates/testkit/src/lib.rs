@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod conformance;
+mod expected;
 mod harness;
 pub mod memory;
 mod multi;
@@ -11,7 +12,8 @@ mod report;
 pub mod sandbox;
 mod suite;
 
-pub use conformance::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
+pub use conformance::Conformance;
+pub use expected::{Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
 pub use harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault, different_code};
 pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};

@@ -4,7 +4,7 @@ use std::fmt::{self, Write as _};
 
 use phone_verify_core::ProviderId;
 
-use crate::conformance::Expected;
+use crate::expected::Expected;
 
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

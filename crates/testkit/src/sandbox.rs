@@ -56,7 +56,8 @@ use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification}
 use phone_verify_sandbox::{Fault, FaultAction};
 pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
-use crate::conformance::{Conformance, Expected};
+use crate::conformance::Conformance;
+use crate::expected::Expected;
 use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
 use crate::report::Report;
 

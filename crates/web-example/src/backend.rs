@@ -193,7 +193,7 @@ impl Backend {
         sandbox: Option<SandboxHandle>,
     ) -> Result<Self> {
         let store = Arc::new(MemoryStore::new());
-        let secret = crate::session::random_token();
+        let secret = crate::token::random_token();
         let names: Vec<String> = all_routes.iter().map(|r| r.name().to_owned()).collect();
         let mut verifiers = BTreeMap::new();
         for choice in Choice::ALL {

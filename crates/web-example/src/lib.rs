@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod messages;
 pub mod pages;
 pub mod session;
+mod token;
 pub mod visitor;
 
 use std::io;

@@ -1,16 +1,15 @@
 //! The server-side session store: a random cookie names a session; the verification handle,
 //! the CSRF token and the result live here, never in the browser.
 
-use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
 use phone_verify::{PhoneNumber, ResolvedSession, Verification};
-use rand::RngCore as _;
 use time::OffsetDateTime;
 
 use crate::backend::Choice;
+use crate::token::random_token;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "pv_session";
@@ -176,16 +175,6 @@ impl Sessions {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// 32 random bytes from the OS-seeded generator, in hex.
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0_u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
 }
 
 #[cfg(test)]

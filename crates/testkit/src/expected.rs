@@ -1,0 +1,113 @@
+//! [`Expected`] and the check names it is written with: the conformance checks a test
+//! expects to run.
+
+use std::fmt;
+
+/// The checks every OTP channel gets, to expand with [`Expected::per_channel`]: the check
+/// without a code refused, then the seven `otp.*` checks.
+pub const OTP_CHECKS: &[&str] = &[
+    "input.otp_check_without_code_refused",
+    "otp.right_code_verifies",
+    "otp.wrong_code_rejected",
+    "otp.right_code_after_wrong_code",
+    "otp.malformed_code_refused",
+    "otp.expired_is_rejected",
+    "otp.handle_json_round_trip",
+    "otp.handle_in_fresh_client",
+];
+
+/// The checks every OTP channel that sends a message (all but TOTP) gets: exactly one send,
+/// and no retry after an injected 503 or connection reset.
+pub const SEND_CHECKS: &[&str] = &[
+    "send.exactly_once",
+    "send.not_retried_after_503",
+    "send.not_retried_after_reset",
+];
+
+/// The checks every reverse channel gets (with `capabilities.qr_code`, `reverse.qr_code` too).
+pub const REVERSE_CHECKS: &[&str] = &[
+    "reverse.pending_then_verified",
+    "reverse.handle_json_round_trip",
+    "reverse.handle_in_fresh_client",
+];
+
+/// The conformance checks a test expects to run, by name, all of which must pass.
+///
+/// Writing the list out (rather than deriving it from the verifier's capabilities) is what
+/// makes a check that silently stops running fail the test:
+/// [`Report::assert_exactly`](crate::Report::assert_exactly) fails when a listed check did not run or did not pass, and when
+/// a check ran that is not listed.
+///
+/// ```
+/// use phone_verify_testkit::{Expected, OTP_CHECKS, SEND_CHECKS};
+///
+/// let expected = Expected::new()
+///     .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
+///     .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
+///     .per_channel(SEND_CHECKS, ["sms"]);
+/// assert_eq!(expected.len(), 2 + 2 * 8 + 3);
+/// assert!(expected.names().iter().any(|n| n == "otp.right_code_verifies[whatsapp]"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    names: Vec<String>,
+}
+
+impl Expected {
+    /// No checks yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the check `name`, e.g. `session.resolves_verified_phone` (a name listed twice
+    /// counts once).
+    #[must_use]
+    pub fn check(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        if !self.names.contains(&name) {
+            self.names.push(name);
+        }
+        self
+    }
+
+    /// Adds every check in `names`.
+    #[must_use]
+    pub fn checks<I, S>(self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        names.into_iter().fold(self, Self::check)
+    }
+
+    /// Adds `check[channel]` for every check in `checks` and every channel in `channels`,
+    /// e.g. with [`OTP_CHECKS`], [`SEND_CHECKS`] or [`REVERSE_CHECKS`].
+    #[must_use]
+    pub fn per_channel<I, S>(self, checks: &[&str], channels: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: fmt::Display,
+    {
+        let channels: Vec<String> = channels.into_iter().map(|c| c.to_string()).collect();
+        checks.iter().fold(self, |expected, check| {
+            channels.iter().fold(expected, |expected, c| {
+                expected.check(format!("{check}[{c}]"))
+            })
+        })
+    }
+
+    /// The checks, in the order added.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// How many checks.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no check was added.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
