@@ -70,3 +70,31 @@ fn twilio(settings: &Settings<'_>) -> Result<Provider> {
         phone_verify_twilio::TwilioBuilder::from_lookup(|name| settings.get(name))?.build()?;
     Ok(Provider::new(std::sync::Arc::new(verifier)))
 }
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::ProviderId;
+
+    use crate::registry::{BUILTIN_PROVIDERS, Registry};
+
+    #[test]
+    fn builtins_are_registered_under_their_provider_ids() {
+        let registry = Registry::with_builtin();
+        let enabled = [
+            cfg!(feature = "verifykit"),
+            cfg!(feature = "verifik"),
+            cfg!(feature = "verigator"),
+            cfg!(feature = "twilio"),
+        ];
+        let mut expected: Vec<&str> = BUILTIN_PROVIDERS
+            .iter()
+            .zip(enabled)
+            .filter_map(|(name, on)| on.then_some(*name))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(registry.names(), expected);
+        for name in registry.names() {
+            assert_eq!(ProviderId::new(name).unwrap().as_str(), name);
+        }
+    }
+}

@@ -106,7 +106,8 @@ impl Registry {
         Self::default()
     }
 
-    /// Registers a built-in provider's factory under its name, a constant the tests check.
+    /// Registers a built-in provider's factory under its name, a constant checked by
+    /// `builtin`'s tests to be a valid provider id.
     #[cfg(any(
         feature = "verifykit",
         feature = "verifik",
