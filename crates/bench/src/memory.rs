@@ -33,19 +33,22 @@ pub(crate) async fn measure(target: &Arc<dyn Target>, phones: &Phones) -> Result
         .await
         .with_context(|| format!("{}: start", target.name()))?;
     let json = handle.to_json()?;
+    // Counted as read back from its JSON, the way a handle that crossed requests or processes
+    // is held: its provider id and extras' keys owned, where the started one borrows them.
+    let read_back = Verification::from_json(&json)?;
     Ok(HandleRow {
         provider: target.name(),
         inline: std::mem::size_of::<Verification>(),
-        heap: heap_bytes(&handle),
+        heap: heap_bytes(&read_back),
         json: json.len(),
     })
 }
 
 /// The heap a handle owns, counted field by field: the capacity of every string it holds on
-/// the heap (the provider id as a handle read back from JSON holds it, the reference, an
-/// unknown channel's name, the reverse flow's texts, the extras' keys and values). The phone
-/// number and the times are inline. A lower bound: the extras map's nodes and the allocator's
-/// rounding are not counted.
+/// the heap (the provider id, the reference, an unknown channel's name, the reverse flow's
+/// texts) and what its extras own ([`Extras::heap_bytes`](phone_verify_core::Extras::heap_bytes):
+/// their entries, owned keys and string values). The phone number and the times are inline.
+/// A lower bound: the allocator's rounding is not counted.
 fn heap_bytes(handle: &Verification) -> usize {
     let channel = match &handle.channel {
         Channel::Other(name) => name.capacity(),
@@ -58,22 +61,11 @@ fn heap_bytes(handle: &Verification) -> usize {
             .map(String::capacity)
             .sum()
     });
-    let extras: usize = handle
-        .extras
-        .iter()
-        .map(|(key, value)| key.capacity() + value_heap(value))
-        .sum();
-    handle.provider.as_str().len() + handle.reference.capacity() + channel + reverse + extras
-}
-
-/// The heap a JSON value of the extras owns (its strings, arrays and maps' texts).
-fn value_heap(value: &serde_json::Value) -> usize {
-    match value {
-        serde_json::Value::String(s) => s.capacity(),
-        serde_json::Value::Array(items) => items.iter().map(value_heap).sum(),
-        serde_json::Value::Object(map) => map.iter().map(|(k, v)| k.len() + value_heap(v)).sum(),
-        _ => 0,
-    }
+    handle.provider.as_str().len()
+        + handle.reference.capacity()
+        + channel
+        + reverse
+        + handle.extras.heap_bytes()
 }
 
 /// The section of the report.
@@ -97,12 +89,12 @@ pub(crate) fn render(rows: &[HandleRow]) -> String {
     }
     let mut out = t.render();
     out.push_str(
-        "\nOne SMS verification started through the SDK per provider. The heap figure adds up the \
-         capacity of every string the handle keeps on the heap (provider id, reference, extras' \
-         keys and values; the phone number and the times are inline): a lower bound, since the \
-         extras map's nodes are not counted and the allocator rounds each allocation up. An \
-         application that keeps the handle between requests stores the JSON (in its session or \
-         database) or holds the value.\n",
+        "\nOne SMS verification started through the SDK per provider, counted as read back from \
+         its JSON. The heap figure adds up the capacity of every string the handle keeps on the \
+         heap (provider id, reference, extras' keys and values) and of the extras' entries (the \
+         phone number and the times are inline): a lower bound, since the allocator rounds each \
+         allocation up. An application that keeps the handle between requests stores the JSON \
+         (in its session or database) or holds the value.\n",
     );
     out
 }
@@ -136,10 +128,16 @@ mod tests {
             .clone()
             .with_phone("+905321234567".parse().unwrap())
             .with_extra("service_sid", "VA0123");
+        let extras = with_extra.extras.heap_bytes();
+        assert!(
+            extras
+                >= size_of::<(phone_verify_core::ExtraKey, serde_json::Value)>() + "VA0123".len(),
+            "an extra's entry and value are on the heap"
+        );
         assert_eq!(
             heap_bytes(&with_extra),
-            bare + "service_sid".len() + "VA0123".len(),
-            "the phone number is inline, the extra's key and value are not"
+            bare + extras,
+            "the phone number is inline, the extras are counted"
         );
     }
 }

@@ -1,6 +1,5 @@
 //! [`SessionId`] and [`ResolvedSession`]: resolving a completed verification server-side.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -9,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::channel::Channel;
 use crate::error::{Error, Result};
+use crate::extras::{ExtraKey, Extras};
 use crate::phone::PhoneNumber;
 use crate::provider::ProviderId;
 
@@ -85,8 +85,8 @@ pub struct ResolvedSession {
     /// The provider that verified it.
     pub provider: ProviderId,
     /// Other facts the provider reported (e.g. `mobile_network`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub extras: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    pub extras: Extras,
 }
 
 impl ResolvedSession {
@@ -97,7 +97,7 @@ impl ResolvedSession {
             channel,
             verified_at: None,
             provider,
-            extras: BTreeMap::new(),
+            extras: Extras::new(),
         }
     }
 
@@ -112,10 +112,10 @@ impl ResolvedSession {
     #[must_use]
     pub fn with_extra(
         mut self,
-        key: impl Into<String>,
+        key: impl Into<ExtraKey>,
         value: impl Into<serde_json::Value>,
     ) -> Self {
-        self.extras.insert(key.into(), value.into());
+        self.extras.insert(key, value);
         self
     }
 }

@@ -1,12 +1,11 @@
 //! [`Verification`]: the handle of a started verification, portable across processes.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::channel::Channel;
 use crate::error::{Error, ErrorKind, Result};
+use crate::extras::{ExtraKey, Extras};
 use crate::phone::PhoneNumber;
 use crate::provider::ProviderId;
 
@@ -67,7 +66,7 @@ pub struct Verification {
     /// The deeplink or QR code of a reverse flow.
     pub reverse: Option<ReverseFlow>,
     /// Provider-specific data needed to check it (never credentials or codes).
-    pub extras: BTreeMap<String, serde_json::Value>,
+    pub extras: Extras,
 }
 
 impl Verification {
@@ -81,7 +80,7 @@ impl Verification {
             created_at: OffsetDateTime::now_utc(),
             expires_at: None,
             reverse: None,
-            extras: BTreeMap::new(),
+            extras: Extras::new(),
         }
     }
 
@@ -117,16 +116,16 @@ impl Verification {
     #[must_use]
     pub fn with_extra(
         mut self,
-        key: impl Into<String>,
+        key: impl Into<ExtraKey>,
         value: impl Into<serde_json::Value>,
     ) -> Self {
-        self.extras.insert(key.into(), value.into());
+        self.extras.insert(key, value);
         self
     }
 
     /// A provider-specific string value.
     pub fn extra_str(&self, key: &str) -> Option<&str> {
-        self.extras.get(key).and_then(serde_json::Value::as_str)
+        self.extras.get_str(key)
     }
 
     /// Whether the handle has passed its expiry at `now`.
@@ -203,8 +202,8 @@ struct HandleV1 {
     expires_at: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reverse: Option<ReverseFlow>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    extras: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    extras: Extras,
 }
 
 impl Serialize for Verification {

@@ -6,7 +6,6 @@
 //!
 //! Case counts are modest so the file runs in seconds; `PROPTEST_CASES=N` raises them all.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
@@ -14,8 +13,8 @@ use std::time::Duration;
 use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, OperationKind};
 use phone_verify_core::{
-    Channel, ErrorKind, PhoneError, PhoneNumber, ProviderId, ReverseFlow, SealError, SealKey,
-    SealKeys, Verification,
+    Channel, ErrorKind, Extras, PhoneError, PhoneNumber, ProviderId, ReverseFlow, SealError,
+    SealKey, SealKeys, Verification,
 };
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use proptest::prelude::*;
@@ -325,15 +324,9 @@ fn any_channel() -> impl Strategy<Value = Channel> {
 }
 
 /// What a provider puts in a handle: id, channel, reference, extras and reverse flow.
-type Shape = (
-    ProviderId,
-    Channel,
-    String,
-    BTreeMap<String, Value>,
-    Option<ReverseFlow>,
-);
+type Shape = (ProviderId, Channel, String, Extras, Option<ReverseFlow>);
 
-fn extras(pairs: &[(&str, Option<Value>)]) -> BTreeMap<String, Value> {
+fn extras(pairs: &[(&str, Option<Value>)]) -> Extras {
     pairs
         .iter()
         .filter_map(|(k, v)| v.clone().map(|v| ((*k).to_owned(), v)))
@@ -496,7 +489,7 @@ fn any_provider() -> impl Strategy<Value = Shape> {
                 ProviderId::new(&id).unwrap(),
                 channel,
                 reference,
-                extras,
+                extras.into_iter().collect(),
                 reverse,
             )
         })

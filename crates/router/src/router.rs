@@ -523,9 +523,7 @@ impl PhoneVerifier for Router {
                     if e.health.success(took, true) == Transition::Closed {
                         tracing::info!(route, "circuit closed after a successful probe");
                     }
-                    handle
-                        .extras
-                        .insert(EXTRA_ROUTE.to_owned(), route.to_owned().into());
+                    handle.extras.insert(EXTRA_ROUTE, route.to_owned());
                     tracing::debug!(route, phone, channel, "started");
                     return Ok(handle);
                 }

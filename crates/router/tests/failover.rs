@@ -301,11 +301,11 @@ async fn handles_name_their_route_and_stay_readable_by_the_provider() {
 
     let check = CheckRequest::code(code);
     let mut unknown = handle.clone();
-    unknown.extras.insert(EXTRA_ROUTE.into(), "gone".into());
+    unknown.extras.insert(EXTRA_ROUTE, "gone");
     let mut unnamed = handle.clone();
     unnamed.extras.remove(EXTRA_ROUTE);
     let mut foreign = handle.clone();
-    foreign.extras.insert(EXTRA_ROUTE.into(), "b".into());
+    foreign.extras.insert(EXTRA_ROUTE, "b");
     let before = sb.requests().counts.values().sum::<usize>();
     for bad in [unknown, unnamed, foreign] {
         let err = router.check(&bad, &check).await.unwrap_err();

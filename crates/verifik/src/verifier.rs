@@ -304,7 +304,7 @@ impl<'a> HandleExtras<'a> {
     fn of(handle: &'a Verification) -> Self {
         let mut extras = Self::default();
         for (key, value) in &handle.extras {
-            let slot = match key.as_str() {
+            let slot = match key {
                 EXTRA_COUNTRY_CODE => &mut extras.country_code,
                 EXTRA_PHONE_GATEWAY => &mut extras.phone_gateway,
                 EXTRA_PROJECT => &mut extras.project,
