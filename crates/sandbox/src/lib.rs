@@ -23,6 +23,7 @@ mod validate;
 mod verifik;
 mod verifykit;
 mod verigator;
+mod wire;
 
 pub use config::{Balances, InitTheme, RateLimit, SandboxConfig, SendLimit};
 pub use faults::{Fault, FaultAction};

@@ -22,7 +22,11 @@ use crate::config::{Balances, SandboxConfig};
 use crate::faults::{Fault, FaultAction, FaultQueue};
 use crate::model::{Provider, RequestLog, RequestRecord, SentMessage};
 use crate::otp::SandboxRng;
-use crate::{phone, twilio, verifik, verifykit, verigator};
+use crate::phone;
+use crate::twilio::state::TwilioState;
+use crate::verifik::state::VerifikState;
+use crate::verifykit::state::VerifyKitState;
+use crate::verigator::state::VerigatorState;
 
 /// Locks `mutex`. A panic while it was held cannot leave sandbox state half-written in a way
 /// that matters for a test server, so a poisoned lock is simply taken over.
@@ -167,19 +171,19 @@ macro_rules! provider_slot {
 
 provider_slot!(
     /// VerifyKit's lock-protected slot.
-    VerifyKitSlot, verifykit: verifykit::VerifyKitState, Provider::VerifyKit
+    VerifyKitSlot, verifykit: VerifyKitState, Provider::VerifyKit
 );
 provider_slot!(
     /// Verifik's lock-protected slot.
-    VerifikSlot, verifik: verifik::VerifikState, Provider::Verifik
+    VerifikSlot, verifik: VerifikState, Provider::Verifik
 );
 provider_slot!(
     /// Verigator's lock-protected slot.
-    VerigatorSlot, verigator: verigator::VerigatorState, Provider::Verigator
+    VerigatorSlot, verigator: VerigatorState, Provider::Verigator
 );
 provider_slot!(
     /// Twilio's lock-protected slot.
-    TwilioSlot, twilio: twilio::TwilioState, Provider::Twilio
+    TwilioSlot, twilio: TwilioState, Provider::Twilio
 );
 
 /// The state every provider shares, each part behind its own small lock.

@@ -3,104 +3,17 @@
 use axum::extract::{Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::{TwError, authenticate, base_url, bool_param, date, form, new_sid, respond};
+use super::error::{TwError, respond};
+use super::format::new_sid;
+use super::records::{DEFAULT_CODE_LENGTH, Service};
+use super::request::{authenticate, base_url, bool_param, form};
 use crate::body::Input;
-use crate::config::{TWILIO_ACCOUNT_SID, TWILIO_SERVICE_SID};
 use crate::state::App;
 
 /// Longest `FriendlyName` Twilio accepts.
 const MAX_FRIENDLY_NAME: usize = 32;
-/// The code length of a service created without `CodeLength`, and of the default service.
-const DEFAULT_CODE_LENGTH: usize = 6;
-
-/// A Verify service: the settings the emulator honours and the ones it only echoes.
-#[derive(Debug, Clone)]
-pub(super) struct Service {
-    pub(super) sid: String,
-    pub(super) friendly_name: String,
-    /// Digits of the codes it generates (4 to 10).
-    pub(super) code_length: usize,
-    /// Whether verifications carry a carrier lookup (`lookup.carrier.type`).
-    pub(super) lookup_enabled: bool,
-    /// With `lookup_enabled`: SMS to a landline answers `60205`.
-    pub(super) skip_sms_to_landlines: bool,
-    /// Whether `Amount` and `Payee` are accepted (and echoed).
-    pub(super) psd2_enabled: bool,
-    /// Whether `CustomCode` is accepted.
-    pub(super) custom_code_enabled: bool,
-    dtmf_input_required: bool,
-    tts_name: Option<String>,
-    do_not_share_warning_enabled: bool,
-    verify_event_subscription_enabled: bool,
-    date_created: OffsetDateTime,
-    date_updated: OffsetDateTime,
-}
-
-impl Service {
-    /// [`TWILIO_SERVICE_SID`]: "Sandbox Verify", 6-digit codes, custom codes enabled.
-    pub(super) fn sandbox_default(now: OffsetDateTime) -> Self {
-        Self {
-            sid: TWILIO_SERVICE_SID.to_owned(),
-            friendly_name: "Sandbox Verify".to_owned(),
-            code_length: DEFAULT_CODE_LENGTH,
-            lookup_enabled: false,
-            skip_sms_to_landlines: false,
-            psd2_enabled: false,
-            custom_code_enabled: true,
-            dtmf_input_required: false,
-            tts_name: None,
-            do_not_share_warning_enabled: false,
-            verify_event_subscription_enabled: false,
-            date_created: now,
-            date_updated: now,
-        }
-    }
-
-    /// The resource as Twilio answers it; `base` is the API root (`…/v2`).
-    fn to_json(&self, base: &str) -> Value {
-        let url = format!("{base}/Services/{}", self.sid);
-        let link = |name: &str| format!("{url}/{name}");
-        json!({
-            "sid": self.sid,
-            "account_sid": TWILIO_ACCOUNT_SID,
-            "friendly_name": self.friendly_name,
-            "code_length": self.code_length,
-            "lookup_enabled": self.lookup_enabled,
-            "psd2_enabled": self.psd2_enabled,
-            "skip_sms_to_landlines": self.skip_sms_to_landlines,
-            "dtmf_input_required": self.dtmf_input_required,
-            "tts_name": self.tts_name,
-            "do_not_share_warning_enabled": self.do_not_share_warning_enabled,
-            "custom_code_enabled": self.custom_code_enabled,
-            "push": {"include_date": false, "apn_credential_sid": null, "fcm_credential_sid": null},
-            "totp": {"issuer": null, "time_step": null, "code_length": null, "skew": null},
-            "whatsapp": {"msg_service_sid": null, "from": null},
-            "passkeys": {
-                "relying_party": {"id": null, "name": null, "origins": null},
-                "authenticator_attachment": null,
-                "discoverable_credentials": null,
-                "user_verification": null,
-            },
-            "default_template_sid": null,
-            "verify_event_subscription_enabled": self.verify_event_subscription_enabled,
-            "date_created": date(self.date_created),
-            "date_updated": date(self.date_updated),
-            "url": url,
-            "links": {
-                "verification_checks": link("VerificationCheck"),
-                "verifications": link("Verifications"),
-                "rate_limits": link("RateLimits"),
-                "messaging_configurations": link("MessagingConfigurations"),
-                "entities": link("Entities"),
-                "webhooks": link("Webhooks"),
-                "access_tokens": link("AccessTokens"),
-            },
-        })
-    }
-}
 
 /// The settings of `POST /v2/Services`, validated before anything is stored.
 fn settings(input: &Input, now: OffsetDateTime) -> Result<Service, TwError> {
@@ -170,6 +83,8 @@ pub(super) async fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::TWILIO_SERVICE_SID;
+    use serde_json::json;
 
     fn input(pairs: &[(&str, &str)]) -> Input {
         let mut input = Input::default();

@@ -16,10 +16,13 @@ use phone_verify_core::PhoneNumber;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{TwError, authenticate, base_url, date, form, new_sid, respond};
+use super::error::{TwError, respond};
+use super::format::new_sid;
+use super::records::{Attempt, Status, TwChannel, Verification};
+use super::request::{authenticate, base_url, form};
+use super::state::TwilioState;
 use crate::body::Input;
-use crate::config::TWILIO_ACCOUNT_SID;
-use crate::model::{Channel, Provider, SentMessage};
+use crate::model::{Provider, SentMessage};
 use crate::otp::constant_time_eq;
 use crate::state::App;
 use crate::texts::{self, Lang};
@@ -30,182 +33,6 @@ const LIFETIME_MINUTES: i64 = 10;
 const MAX_SENDS: usize = 5;
 /// Wrong codes per verification; the next check answers `60202`.
 const MAX_CHECKS: u32 = 5;
-
-/// A delivery channel the emulator sends codes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TwChannel {
-    Sms,
-    Whatsapp,
-    Call,
-    Email,
-}
-
-impl TwChannel {
-    /// `Channel` as sent: the four emulated channels; Twilio's other channels (`sna`, `auto`,
-    /// `rcs`) are `60223`, anything else `60200`.
-    fn parse(raw: &str) -> Result<Self, TwError> {
-        match raw.to_ascii_lowercase().as_str() {
-            "sms" => Ok(Self::Sms),
-            "whatsapp" => Ok(Self::Whatsapp),
-            "call" => Ok(Self::Call),
-            "email" => Ok(Self::Email),
-            other @ ("sna" | "auto" | "rcs") => Err(TwError::new(
-                StatusCode::BAD_REQUEST,
-                60223,
-                format!("Delivery channel disabled: {}", other.to_ascii_uppercase()),
-            )),
-            _ => Err(TwError::invalid("Channel", Some(raw))),
-        }
-    }
-
-    /// The `channel` field.
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Sms => "sms",
-            Self::Whatsapp => "whatsapp",
-            Self::Call => "call",
-            Self::Email => "email",
-        }
-    }
-
-    /// The `channel` of a `send_code_attempts` entry, spelled as in Twilio's examples.
-    fn attempt_label(self) -> &'static str {
-        match self {
-            Self::Sms => "SMS",
-            Self::Whatsapp => "whatsapp",
-            Self::Call => "CALL",
-            Self::Email => "EMAIL",
-        }
-    }
-
-    /// The outbox channel.
-    fn outbox(self) -> Channel {
-        match self {
-            Self::Sms => Channel::Sms,
-            Self::Whatsapp => Channel::Whatsapp,
-            Self::Call => Channel::Call,
-            Self::Email => Channel::Email,
-        }
-    }
-}
-
-/// A verification's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Pending,
-    Approved,
-    Canceled,
-    MaxAttemptsReached,
-    Expired,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Canceled => "canceled",
-            Self::MaxAttemptsReached => "max_attempts_reached",
-            Self::Expired => "expired",
-        }
-    }
-
-    /// Approved, canceled and expired verifications are deleted for the API (`20404`).
-    fn is_gone(self) -> bool {
-        matches!(self, Self::Approved | Self::Canceled | Self::Expired)
-    }
-}
-
-/// One delivery of the code.
-#[derive(Debug, Clone)]
-struct Attempt {
-    time: OffsetDateTime,
-    channel: TwChannel,
-    sid: String,
-}
-
-/// A verification as the emulator stores it.
-#[derive(Debug, Clone)]
-pub(super) struct Verification {
-    sid: String,
-    service_sid: String,
-    /// E.164 number, or lowercase e-mail address.
-    to: String,
-    /// The channel of the latest send.
-    channel: TwChannel,
-    status: Status,
-    code: String,
-    failed_checks: u32,
-    attempts: Vec<Attempt>,
-    lookup: Value,
-    amount: Option<String>,
-    payee: Option<String>,
-    date_created: OffsetDateTime,
-    date_updated: OffsetDateTime,
-    expires_at: OffsetDateTime,
-}
-
-impl Verification {
-    /// Marks a pending (or locked) verification expired once its lifetime is over.
-    fn refresh(&mut self, now: OffsetDateTime) {
-        if matches!(self.status, Status::Pending | Status::MaxAttemptsReached)
-            && now >= self.expires_at
-        {
-            self.status = Status::Expired;
-            self.date_updated = self.expires_at;
-        }
-    }
-
-    /// The Verification resource; `base` is the API root (`…/v2`).
-    fn to_json(&self, base: &str) -> Value {
-        let attempts: Vec<Value> = self
-            .attempts
-            .iter()
-            .map(|a| {
-                json!({
-                    "time": date(a.time),
-                    "channel": a.channel.attempt_label(),
-                    "attempt_sid": a.sid,
-                })
-            })
-            .collect();
-        json!({
-            "sid": self.sid,
-            "service_sid": self.service_sid,
-            "account_sid": TWILIO_ACCOUNT_SID,
-            "to": self.to,
-            "channel": self.channel.as_str(),
-            "status": self.status.as_str(),
-            "valid": self.status == Status::Approved,
-            "date_created": date(self.date_created),
-            "date_updated": date(self.date_updated),
-            "lookup": self.lookup,
-            "amount": self.amount,
-            "payee": self.payee,
-            "send_code_attempts": attempts,
-            "sna": null,
-            "url": format!("{base}/Services/{}/Verifications/{}", self.service_sid, self.sid),
-        })
-    }
-
-    /// The VerificationCheck resource.
-    fn to_check_json(&self) -> Value {
-        json!({
-            "sid": self.sid,
-            "service_sid": self.service_sid,
-            "account_sid": TWILIO_ACCOUNT_SID,
-            "to": self.to,
-            "channel": self.channel.as_str(),
-            "status": self.status.as_str(),
-            "valid": self.status == Status::Approved,
-            "amount": self.amount,
-            "payee": self.payee,
-            "sna_attempts_error_codes": [],
-            "date_created": date(self.date_created),
-            "date_updated": date(self.date_updated),
-        })
-    }
-}
 
 /// `To` for `channel`: an e-mail address for `email` (kept lowercase), else a number in E.164
 /// exactly (`+` and digits, a valid number).
@@ -451,7 +278,7 @@ pub(super) async fn create(
 /// The verification `sid` of service `service_sid` as it stands at `now`, or `20404` (also for
 /// an approved, canceled or expired one).
 fn live<'a>(
-    state: &'a mut super::TwilioState,
+    state: &'a mut TwilioState,
     service_sid: &str,
     sid: &str,
     now: OffsetDateTime,
@@ -585,6 +412,7 @@ pub(super) async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Channel;
 
     #[test]
     fn recipients_are_e164_numbers_or_email_addresses() {

@@ -7,11 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::Duration;
 
+use super::auth::{authorize, issue_token};
+use super::constants::{OTP_LENGTH, OTP_MINUTES, PROJECT_FLOW_ID, TOKEN_DAYS};
+use super::envelope::envelope;
+use super::error::{VfError, respond};
+use super::fields::{clean_phone, otp_field, valid_country_code};
 use super::validations::{NewValidation, issue};
-use super::{
-    OTP_LENGTH, OTP_MINUTES, PROJECT_FLOW_ID, TOKEN_DAYS, VfError, authorize, clean_phone,
-    envelope, issue_token, otp_field, respond, valid_country_code,
-};
 use crate::body::Input;
 use crate::config::DEFAULT_VERIFIK_PROJECT;
 use crate::format::iso_millis;

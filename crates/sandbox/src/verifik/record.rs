@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::CLIENT_ID;
+use super::constants::CLIENT_ID;
 use crate::format::iso_millis;
 use crate::otp::PendingCode;
 

@@ -4,45 +4,21 @@
 use axum::extract::State as AxumState;
 use axum::response::Response;
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use super::{
-    CLIENT_ID, PROJECT_FLOW_ID, VfError, authorize, clean_phone, envelope, jwt, respond,
-    valid_country_code,
-};
+use super::auth::{authorize, jwt};
+use super::constants::{CLIENT_ID, PROJECT_FLOW_ID};
+use super::envelope::envelope;
+use super::error::{VfError, respond};
+use super::fields::{clean_phone, valid_country_code};
+use super::state::Registration;
 use crate::body::Input;
 use crate::format::iso_millis;
 use crate::phone;
-use crate::state::{App, VerifikSlot as State};
+use crate::state::App;
 
 /// Validity of an app registration's JWT, in minutes (Verifik documents 120).
 pub(crate) const REGISTRATION_TOKEN_MINUTES: i64 = 120;
-
-/// An app registration.
-#[derive(Debug, Clone)]
-pub(crate) struct Registration {
-    /// `_id`.
-    pub(crate) id: String,
-    /// The project.
-    pub(crate) project: String,
-    /// The project flow.
-    pub(crate) project_flow: String,
-    /// The registrant's phone, E.164.
-    pub(crate) e164: Option<String>,
-    /// The registrant's e-mail address, lowercase.
-    pub(crate) email: Option<String>,
-    /// When its JWT stops working.
-    pub(crate) expires_at: OffsetDateTime,
-}
-
-/// The live registration whose JWT is `token`.
-pub(crate) fn registration_of<'a>(state: &'a State, token: &str) -> Option<&'a Registration> {
-    state
-        .verifik
-        .registrations
-        .get(token)
-        .filter(|r| state.now() < r.expires_at)
-}
 
 /// `POST /v2/app-registrations`.
 pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Response {

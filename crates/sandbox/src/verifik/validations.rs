@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use super::auth::{Caller, authorize, authorize_caller, authorize_registration, issue_token};
+use super::constants::{OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS};
+use super::envelope::{envelope, signature};
+use super::error::{VfError, respond};
+use super::fields::{clean_phone, otp_field, valid_country_code};
 use super::record::{PhoneValidation, Status};
-use super::{
-    Caller, OTP_LENGTH, OTP_MINUTES, RESEND_COOLDOWN_SECS, VfError, authorize, authorize_caller,
-    authorize_registration, clean_phone, envelope, issue_token, otp_field, respond, signature,
-    valid_country_code,
-};
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
@@ -281,10 +281,10 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
     }
     let gateway = gateway_of(input, Some("whatsapp"))?;
     let project_flow = match input.str("projectFlow") {
-        Some(flow) if flow != super::PROJECT_FLOW_ID => {
+        Some(flow) if flow != super::constants::PROJECT_FLOW_ID => {
             return Err(VfError::reason(404, "projectFlow_not_found"));
         }
-        _ => super::PROJECT_FLOW_ID.to_owned(),
+        _ => super::constants::PROJECT_FLOW_ID.to_owned(),
     };
     let language = language_of(input)?;
     let parsed = phone::from_parts(&country_code, &number)
@@ -403,7 +403,7 @@ fn mark_validated(state: &mut State, index: usize) -> Value {
     let mut data = record.to_validated_json();
     if record.kind == "login" {
         let login_id = state.rng.object_id(now);
-        let token = issue_token(state, super::TOKEN_DAYS);
+        let token = issue_token(state, super::constants::TOKEN_DAYS);
         if let Value::Object(map) = &mut data {
             map.insert(
                 "appLogin".into(),

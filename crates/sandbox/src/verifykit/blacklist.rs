@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{VkError, guard, respond};
+use super::error::{VkError, respond};
+use super::request::guard;
 use crate::body::Input;
 use crate::phone;
 use crate::state::App;

@@ -5,9 +5,14 @@ use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use super::{TIMEOUT_SECS, VkError, guard, lang, new_reference, respond, vk_date};
+use super::constants::TIMEOUT_SECS;
+use super::error::{VkError, respond};
+use super::format::vk_date;
+use super::records::EmailFlow;
+use super::reference::new_reference;
+use super::request::{guard, lang};
 use crate::body::Input;
 use crate::format::percent_encode;
 use crate::model::{ControlError, Provider};
@@ -17,15 +22,6 @@ use crate::validate::looks_like_email;
 
 /// The address users send their verification e-mail to.
 const INBOX: &str = "verify@sandbox.verifykit.com";
-
-/// An e-mail flow.
-#[derive(Debug)]
-pub(crate) struct EmailFlow {
-    subject: String,
-    expires_at: OffsetDateTime,
-    /// Sender address and completion time.
-    completion: Option<(String, OffsetDateTime)>,
-}
 
 /// `POST /v1.0/start-email`: answers `reference`, `to`, `subject`, `body`, `mailto`.
 pub(super) async fn start_email(AxumState(app): AxumState<App>, input: Input) -> Response {

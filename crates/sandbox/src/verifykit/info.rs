@@ -6,7 +6,9 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use time::Duration;
 
-use super::{VkError, guard, lang, method_active, respond, vk_date};
+use super::error::{VkError, respond};
+use super::format::vk_date;
+use super::request::{guard, lang, method_active};
 use crate::body::Input;
 use crate::config::InitTheme;
 use crate::model::{Channel, Provider, SentMessage};

@@ -6,10 +6,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use time::Duration;
 
-use super::{
-    OTP_LENGTH, OtpFlow, Session, TIMEOUT_SECS, VkError, guard, lang, method_active, new_reference,
-    respond,
-};
+use super::constants::{OTP_LENGTH, TIMEOUT_SECS};
+use super::error::{VkError, respond};
+use super::records::{OtpFlow, Session};
+use super::reference::new_reference;
+use super::request::{guard, lang, method_active};
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::CodeCheck;

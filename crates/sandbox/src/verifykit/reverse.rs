@@ -5,12 +5,14 @@ use axum::extract::State as AxumState;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use super::{
-    OTP_LENGTH, Session, TIMEOUT_SECS, VkError, guard, lang, method_active, new_reference, qr,
-    respond,
-};
+use super::constants::{OTP_LENGTH, TIMEOUT_SECS};
+use super::error::{VkError, respond};
+use super::qr;
+use super::records::{ReverseFlow, Session};
+use super::reference::new_reference;
+use super::request::{guard, lang, method_active};
 use crate::body::Input;
 use crate::format::percent_encode;
 use crate::model::{Channel, ControlError, Provider, SentMessage};
@@ -23,17 +25,6 @@ use crate::texts::{self, Lang};
 pub(crate) const SANDBOX_WHATSAPP_NUMBER: &str = "15550100000";
 /// The Telegram bot deeplinks point at.
 pub(crate) const SANDBOX_TELEGRAM_BOT: &str = "VerifyKitSandboxBot";
-
-/// A WhatsApp/Telegram flow.
-#[derive(Debug)]
-pub(crate) struct ReverseFlow {
-    app: String,
-    expires_at: OffsetDateTime,
-    /// WhatsApp-as-OTP: the number the code went to and the code.
-    otp: Option<(String, String, PendingCode)>,
-    /// Who completed it, and the session it produced.
-    completion: Option<(String, String)>,
-}
 
 /// `POST /v1.0/start`: starts a WhatsApp/Telegram validation.
 pub(super) async fn start(AxumState(app): AxumState<App>, input: Input) -> Response {

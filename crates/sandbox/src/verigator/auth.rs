@@ -7,14 +7,18 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
+use super::error::{NO_SERVICE, NO_USER, VgError, respond};
 use super::records::{PendingAuth, User};
-use super::{NO_SERVICE, NO_USER, PIN_LENGTH, VgError, authenticate, required, respond};
+use super::request::{authenticate, required};
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode, constant_time_eq};
 use crate::state::App;
 use crate::texts::{self, Lang};
 use crate::totp;
+
+/// Digits of a Verigator SMS PIN.
+const PIN_LENGTH: usize = 6;
 
 /// `POST .../auth`: starts `sms` (sends a PIN) or `totp` (falls back to `sms` for a user
 /// without an authenticator); 201 with the method used.

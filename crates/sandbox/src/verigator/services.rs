@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
+use super::error::{NO_SERVICE, VgError, respond};
 use super::records::{Service, Users};
-use super::{NO_SERVICE, VgError, authenticate, required, respond};
+use super::request::{authenticate, required};
 use crate::body::Input;
 use crate::state::App;
 

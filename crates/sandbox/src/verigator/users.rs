@@ -10,8 +10,9 @@ use phone_verify_core::PhoneNumber;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::error::{NO_SERVICE, NO_USER, VgError, respond};
 use super::records::{User, user_json};
-use super::{NO_SERVICE, NO_USER, VgError, authenticate, required, respond};
+use super::request::{authenticate, required};
 use crate::body::Input;
 use crate::model::ControlError;
 use crate::phone;

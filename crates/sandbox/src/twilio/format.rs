@@ -1,0 +1,36 @@
+//! Twilio's formats: dates and SIDs.
+
+use time::OffsetDateTime;
+
+use crate::otp::SandboxRng;
+
+/// ISO 8601 in UTC without fractions, as Twilio writes `date_created`.
+pub(super) fn date(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// A Twilio SID: two-letter prefix and 32 random lowercase hex digits.
+pub(super) fn new_sid(rng: &mut SandboxRng, prefix: &str) -> String {
+    format!("{prefix}{}", rng.hex(16))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_SERVICE_SID};
+
+    #[test]
+    fn dates_and_sids_have_twilios_shape() {
+        assert_eq!(date(OffsetDateTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let sid = new_sid(&mut SandboxRng::new(Some(1)), "VE");
+        assert_eq!(sid.len(), 34);
+        assert!(sid[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(TWILIO_SERVICE_SID.len(), 34);
+        assert_eq!(TWILIO_ACCOUNT_SID.len(), 34);
+        assert_eq!(TWILIO_API_KEY_SID.len(), 34);
+    }
+}
