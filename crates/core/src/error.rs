@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::phone::PhoneError;
-use crate::provider::ProviderId;
+use crate::provider::{InvalidProviderId, ProviderId};
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -324,9 +324,25 @@ impl From<PhoneError> for Error {
     }
 }
 
+impl From<InvalidProviderId> for Error {
+    fn from(err: InvalidProviderId) -> Self {
+        Self::invalid_input(err.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_provider_id_is_invalid_input() {
+        let err: Error = ProviderId::new("Acme SMS").unwrap_err().into();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            err.to_string(),
+            r#"invalid input: provider id "Acme SMS" must be 1-64 lowercase letters, digits, '-' or '_'"#
+        );
+    }
 
     #[test]
     fn classifies_retryable_kinds() {

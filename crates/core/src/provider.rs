@@ -6,7 +6,6 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::channel::Channel;
-use crate::error::{Error, Result};
 
 /// The stable name of a provider, e.g. `verifykit`: lowercase ASCII letters, digits, `-` and
 /// `_`, 1 to 64 characters. It is stored in every [`Verification`](crate::Verification) handle.
@@ -28,8 +27,9 @@ impl ProviderId {
         Self(Cow::Borrowed(name))
     }
 
-    /// A validated provider id.
-    pub fn new(name: &str) -> Result<Self> {
+    /// A validated provider id; an [`InvalidProviderId`] (which converts into an
+    /// [`Error`](crate::Error) of kind `InvalidInput`) otherwise.
+    pub fn new(name: &str) -> Result<Self, InvalidProviderId> {
         let valid = !name.is_empty()
             && name.len() <= 64
             && name
@@ -38,15 +38,29 @@ impl ProviderId {
         if valid {
             Ok(Self(Cow::Owned(name.to_owned())))
         } else {
-            Err(Error::invalid_input(format!(
-                "provider id {name:?} must be 1-64 lowercase letters, digits, '-' or '_'"
-            )))
+            Err(InvalidProviderId {
+                name: name.to_owned(),
+            })
         }
     }
 
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A name refused by [`ProviderId::new`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("provider id {name:?} must be 1-64 lowercase letters, digits, '-' or '_'")]
+pub struct InvalidProviderId {
+    name: String,
+}
+
+impl InvalidProviderId {
+    /// The refused name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -165,5 +179,21 @@ impl Capabilities {
     /// Whether a verification can start on `channel` at all.
     pub fn supports(&self, channel: &Channel) -> bool {
         self.is_otp(channel) || self.is_reverse(channel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_validated_with_a_typed_error() {
+        assert_eq!(ProviderId::new("acme-2_x").unwrap().as_str(), "acme-2_x");
+        assert!(ProviderId::new(&"a".repeat(64)).is_ok());
+        for bad in ["", "Acme", "acme sms", "acme.io", &"a".repeat(65)] {
+            let err = ProviderId::new(bad).unwrap_err();
+            assert_eq!(err.name(), bad);
+            assert!(err.to_string().contains("must be 1-64"), "{err}");
+        }
     }
 }

@@ -446,11 +446,14 @@ impl PhoneVerifier for Verifik {
                 .transpose()?,
             gateway: Some(&gateway),
         };
-        let http = self.client.validate_request(request);
-        let answer = match http {
-            Ok(http) => self.client.http().execute(http).await,
-            Err(err) => Err(err),
+        // Built in a statement of its own, so that the check's future does not keep the
+        // request beside the HTTP layer's copy. It fails before anything is sent (never
+        // `OutcomeUnknown`): such an error is classified as the answer's errors are.
+        let http = match self.client.validate_request(request) {
+            Ok(http) => http,
+            Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
+        let answer = self.client.http().execute(http).await;
         let lost = match answer.and_then(|response| outcome_of(handle, phone, &response)) {
             Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
