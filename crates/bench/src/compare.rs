@@ -45,8 +45,13 @@ pub(crate) struct Plan {
     pub(crate) calls: Vec<Call>,
     /// Only this side (for profiling one side; the ratio is then meaningless).
     pub(crate) only: Option<Side>,
-    /// Slices each round's timed calls are cut into, the sides taking turns slice by slice.
-    pub(crate) slices: usize,
+    /// Raw reqwest on both sides, the SDK's with a client of its own (an A/A run).
+    pub(crate) raw_twin: bool,
+    /// Slices each round's timed calls at concurrency 1 are cut into, the sides taking turns
+    /// slice by slice.
+    pub(crate) slices_c1: usize,
+    /// The same at the high concurrency.
+    pub(crate) slices_high: usize,
     /// Where to record each timed slice's side and times, if anywhere.
     pub(crate) slice_log: Option<Arc<SliceLog>>,
 }
@@ -155,7 +160,7 @@ pub(crate) async fn compare(target: &Arc<dyn Target>, plan: &Plan) -> Result<Vec
 }
 
 /// One round: both sides prepared (untimed) and warmed up, then their `n` timed calls run in
-/// `plan.slices` alternating slices (raw, SDK, SDK, raw, …; the other way round in odd
+/// `plan.slices_c1` or `plan.slices_high` alternating slices (raw, SDK, SDK, raw, …; the other way round in odd
 /// rounds), so that a slow stretch of the machine lasting longer than a slice weighs on both
 /// sides alike. Each side's batch sums its slices. A side left out by `plan.only` is `None`.
 async fn measure_round(
@@ -172,23 +177,37 @@ async fn measure_round(
     } else {
         Side::Sdk
     };
+    let chosen: Vec<Side> = [first, first.other()]
+        .into_iter()
+        .filter(|side| plan.only.is_none_or(|only| only == *side))
+        .collect();
+    // Both sides are prepared at once, their records made in turns: the side prepared last
+    // would otherwise find its records warmer in the caches (docs/benchmarks.md, ninth pass).
+    let ops = match chosen.as_slice() {
+        [a, b] => {
+            let (a, b) = tokio::join!(
+                prepare(target, call, *a, warm + n, plan),
+                prepare(target, call, *b, warm + n, plan)
+            );
+            vec![a?, b?]
+        }
+        [a] => vec![prepare(target, call, *a, warm + n, plan).await?],
+        _ => Vec::new(),
+    };
     let mut sides: Vec<(Side, Op, Batch)> = Vec::new();
-    for side in [first, first.other()] {
-        if plan.only.is_some_and(|only| only != side) {
-            continue;
-        }
-        let op: Op = match call {
-            Call::Check => target.check_op(side, warm + n).await,
-            Call::Resolve => target.resolve_op(side, plan.session_pool).await,
-        }
-        .with_context(|| format!("preparing the {} side", side.name()))?;
+    for (side, op) in chosen.into_iter().zip(ops) {
         let warm_op = Arc::clone(&op);
         run(concurrency, warm, move |i| warm_op(i))
             .await
             .with_context(|| format!("warming the {} side up", side.name()))?;
         sides.push((side, op, Batch::default()));
     }
-    for (k, (start, len)) in slices(n, plan.slices).into_iter().enumerate() {
+    let count = if concurrency == 1 {
+        plan.slices_c1
+    } else {
+        plan.slices_high
+    };
+    for (k, (start, len)) in slices(n, count).into_iter().enumerate() {
         if k > 0 {
             // Each slice starts with the side that ended the previous one: A B, B A, A B, …
             sides.reverse();
@@ -213,10 +232,30 @@ async fn measure_round(
     for (side, _, batch) in sides {
         match side {
             Side::Raw => raw = Some(batch),
-            Side::Sdk => sdk = Some(batch),
+            Side::Sdk | Side::Twin => sdk = Some(batch),
         }
     }
     Ok((raw, sdk))
+}
+
+/// The call `side` times in a round, with its `n` verifications or its sessions made.
+async fn prepare(
+    target: &Arc<dyn Target>,
+    call: Call,
+    side: Side,
+    n: usize,
+    plan: &Plan,
+) -> Result<Op> {
+    // An A/A run puts raw reqwest on the SDK's side too, on a client of its own.
+    let client = match side {
+        Side::Sdk if plan.raw_twin => Side::Twin,
+        _ => side,
+    };
+    match call {
+        Call::Check => target.check_op(client, n).await,
+        Call::Resolve => target.resolve_op(client, plan.session_pool).await,
+    }
+    .with_context(|| format!("preparing the {} side", side.name()))
 }
 
 /// `n` calls cut into `count` consecutive slices as even as can be: (first index, length).

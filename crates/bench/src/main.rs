@@ -60,9 +60,15 @@ struct Args {
     /// Rounds per side in the SDK/raw comparison (the sides alternate which goes first).
     #[arg(long, default_value_t = 9)]
     rounds: usize,
-    /// Slices each round's timed calls are cut into, the two sides taking turns slice by slice.
+    /// Slices each round's timed calls at concurrency 1 are cut into, the two sides taking
+    /// turns slice by slice (30 calls each by default: see docs/benchmarks.md, ninth pass).
+    #[arg(long, default_value_t = 50)]
+    slices_c1: usize,
+    /// Slices each round's timed calls at concurrency 64 are cut into (600 calls each by
+    /// default: a shorter slice would spend a larger share of itself filling and draining the
+    /// 64 callers).
     #[arg(long, default_value_t = 10)]
-    slices: usize,
+    slices_c64: usize,
     /// Writes when each timed slice of the comparison ran, and for which side, to this file
     /// (`CLOCK_MONOTONIC` nanoseconds), to split a `perf record -k CLOCK_MONOTONIC` profile of
     /// the run by side: `cargo xtask bench-profile` does both.
@@ -107,8 +113,8 @@ struct Args {
     /// Attack attempts of the pumping simulation.
     #[arg(long, default_value_t = 10_000)]
     pumping_attack: usize,
-    /// Phases to run: compare, router, flows, verigator-scale, sandbox, soak, pumping, footprint
-    /// (default: all).
+    /// Phases to run: compare, noise-floor, router, flows, verigator-scale, sandbox, soak,
+    /// pumping, footprint (default: all).
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
     /// Compare only these calls (default: check and resolve).
@@ -203,7 +209,7 @@ fn main() -> Result<()> {
             .block_on(verigator_scale::measure(&sandbox, &bench.phones))?;
         bench.shutdown(sandbox);
     }
-    if phase("compare") {
+    if phase("compare") || phase("noise-floor") {
         let plan = Plan {
             rounds: args.rounds.max(1),
             calls_c1: args.calls_c1,
@@ -212,7 +218,9 @@ fn main() -> Result<()> {
             session_pool: 256,
             calls: args.calls.clone(),
             only: args.only_side,
-            slices: args.slices.max(1),
+            raw_twin: false,
+            slices_c1: args.slices_c1.max(1),
+            slices_high: args.slices_c64.max(1),
             slice_log: args
                 .slice_log
                 .as_deref()
@@ -220,21 +228,35 @@ fn main() -> Result<()> {
                 .transpose()?
                 .map(Arc::new),
         };
+        // The same comparison with raw reqwest in the SDK's place, on a client of its own.
+        let twin_plan = Plan {
+            raw_twin: true,
+            only: None,
+            slice_log: None,
+            ..plan.clone()
+        };
         for (id, _) in &providers {
-            eprintln!("== SDK against raw reqwest: {id}");
             // Both sides' verifications are started before either is timed: keep them all.
             let pending = 2 * (plan.calls_c1.max(plan.calls_high) + 4 * plan.high);
             let sandbox = bench.start_sandbox_keeping(1, pending)?;
             let target = bench
                 .client_rt
                 .block_on(make_target(id, &sandbox, &bench.phones))?;
-            results.handles.push(
-                bench
-                    .client_rt
-                    .block_on(memory::measure(&target, &bench.phones))?,
-            );
-            let lines = bench.client_rt.block_on(compare(&target, &plan))?;
-            results.comparisons.extend(lines);
+            if phase("compare") {
+                eprintln!("== SDK against raw reqwest: {id}");
+                results.handles.push(
+                    bench
+                        .client_rt
+                        .block_on(memory::measure(&target, &bench.phones))?,
+                );
+                let lines = bench.client_rt.block_on(compare(&target, &plan))?;
+                results.comparisons.extend(lines);
+            }
+            if phase("noise-floor") {
+                eprintln!("== raw reqwest against raw reqwest (the noise floor): {id}");
+                let lines = bench.client_rt.block_on(compare(&target, &twin_plan))?;
+                results.noise_floor.extend(lines);
+            }
             drop(target);
             bench.shutdown(sandbox);
         }

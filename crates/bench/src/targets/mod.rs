@@ -30,6 +30,10 @@ pub(crate) enum Side {
     Sdk,
     /// The same HTTP requests on a bare `reqwest::Client`, decoded into minimal structs.
     Raw,
+    /// Raw reqwest again, on a second client with its own pool: the other side of an A/A run
+    /// (`--raw-twin`), which measures the comparison's noise and bias.
+    #[value(skip)]
+    Twin,
 }
 
 impl Side {
@@ -38,6 +42,7 @@ impl Side {
         match self {
             Self::Sdk => "sdk",
             Self::Raw => "raw",
+            Self::Twin => "raw twin",
         }
     }
 
@@ -45,7 +50,7 @@ impl Side {
     pub(crate) fn other(self) -> Self {
         match self {
             Self::Sdk => Self::Raw,
-            Self::Raw => Self::Sdk,
+            Self::Raw | Self::Twin => Self::Sdk,
         }
     }
 }
@@ -243,6 +248,15 @@ mod tests {
             .collect();
         headers.sort();
         headers
+    }
+
+    #[test]
+    fn the_twin_is_no_side_to_choose_on_the_command_line() {
+        use clap::ValueEnum as _;
+        assert_eq!(Side::from_str("sdk", true), Ok(Side::Sdk));
+        assert_eq!(Side::from_str("raw", true), Ok(Side::Raw));
+        assert!(Side::from_str("twin", true).is_err());
+        assert_eq!(Side::Twin.other(), Side::Sdk);
     }
 
     #[test]

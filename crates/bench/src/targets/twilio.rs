@@ -21,17 +21,28 @@ pub(crate) struct TwilioTarget {
     sandbox: Arc<SandboxHandle>,
     sdk: Arc<Twilio>,
     raw: Arc<Raw>,
+    /// The same on a client of its own: the other side of an A/A run.
+    twin: Arc<Raw>,
     phones: Arc<Phones>,
 }
 
 /// The hand-written client.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
     check_url: String,
 }
 
 impl TwilioTarget {
+    /// The raw client of `side` (the twin's for an A/A run's second side).
+    fn raw_of(&self, side: Side) -> &Arc<Raw> {
+        if side == Side::Twin {
+            &self.twin
+        } else {
+            &self.raw
+        }
+    }
+
     /// A target on `sandbox`, with its account and default service.
     pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
         let sdk = TwilioBuilder::sandbox(&sandbox.base_url())
@@ -44,10 +55,15 @@ impl TwilioTarget {
                 sandbox.twilio_url()
             ),
         };
+        let twin = Raw {
+            client: super::raw_client()?,
+            ..raw.clone()
+        };
         Ok(Self {
             sandbox,
             sdk: Arc::new(sdk),
             raw: Arc::new(raw),
+            twin: Arc::new(twin),
             phones,
         })
     }
@@ -97,13 +113,13 @@ impl Target for TwilioTarget {
         let started = self.started(n).await?;
         match side {
             Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
-            Side::Raw => {
+            Side::Raw | Side::Twin => {
                 let items: Vec<(String, String)> = started
                     .into_iter()
                     .map(|(h, code)| (h.reference, code))
                     .collect();
                 let items = Arc::new(items);
-                let raw = Arc::clone(&self.raw);
+                let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);

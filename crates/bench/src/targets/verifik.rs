@@ -21,11 +21,13 @@ pub(crate) struct VerifikTarget {
     sandbox: Arc<SandboxHandle>,
     sdk: Arc<Verifik>,
     raw: Arc<Raw>,
+    /// The same on a client of its own: the other side of an A/A run.
+    twin: Arc<Raw>,
     phones: Arc<Phones>,
 }
 
 /// The hand-written client.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
     validations_url: String,
@@ -33,6 +35,15 @@ struct Raw {
 }
 
 impl VerifikTarget {
+    /// The raw client of `side` (the twin's for an A/A run's second side).
+    fn raw_of(&self, side: Side) -> &Arc<Raw> {
+        if side == Side::Twin {
+            &self.twin
+        } else {
+            &self.raw
+        }
+    }
+
     /// A target on `sandbox`.
     pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
         let token = sandbox.config().verifik_token.clone();
@@ -45,10 +56,15 @@ impl VerifikTarget {
             validations_url: format!("{}/phone-validations", sandbox.verifik_url()),
             authorization: format!("Bearer {token}"),
         };
+        let twin = Raw {
+            client: super::raw_client()?,
+            ..raw.clone()
+        };
         Ok(Self {
             sandbox,
             sdk: Arc::new(sdk),
             raw: Arc::new(raw),
+            twin: Arc::new(twin),
             phones,
         })
     }
@@ -145,7 +161,7 @@ impl Target for VerifikTarget {
         let started = self.started(n).await?;
         match side {
             Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
-            Side::Raw => {
+            Side::Raw | Side::Twin => {
                 let items: Vec<RawCheck> = started
                     .into_iter()
                     .map(|(h, code)| {
@@ -158,7 +174,7 @@ impl Target for VerifikTarget {
                     })
                     .collect::<Result<_>>()?;
                 let items = Arc::new(items);
-                let raw = Arc::clone(&self.raw);
+                let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);
@@ -227,8 +243,8 @@ impl Target for VerifikTarget {
                     })
                 }))
             }
-            Side::Raw => {
-                let raw = Arc::clone(&self.raw);
+            Side::Raw | Side::Twin => {
+                let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let sessions = Arc::clone(&sessions);

@@ -24,11 +24,13 @@ pub(crate) struct VerifyKitTarget {
     sandbox: Arc<SandboxHandle>,
     sdk: Arc<VerifyKit>,
     raw: Arc<Raw>,
+    /// The same on a client of its own: the other side of an A/A run.
+    twin: Arc<Raw>,
     phones: Arc<Phones>,
 }
 
 /// The hand-written client: a bare `reqwest::Client`, the URLs and the key.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
     check_otp_url: String,
@@ -38,6 +40,15 @@ struct Raw {
 }
 
 impl VerifyKitTarget {
+    /// The raw client of `side` (the twin's for an A/A run's second side).
+    fn raw_of(&self, side: Side) -> &Arc<Raw> {
+        if side == Side::Twin {
+            &self.twin
+        } else {
+            &self.raw
+        }
+    }
+
     /// A target on `sandbox`.
     pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
         let sdk = VerifyKitBuilder::sandbox(&sandbox.base_url())
@@ -51,10 +62,15 @@ impl VerifyKitTarget {
             server_key: sandbox.config().verifykit_server_key.clone(),
             end_user_ip: END_USER_IP.to_string(),
         };
+        let twin = Raw {
+            client: super::raw_client()?,
+            ..raw.clone()
+        };
         Ok(Self {
             sandbox,
             sdk: Arc::new(sdk),
             raw: Arc::new(raw),
+            twin: Arc::new(twin),
             phones,
         })
     }
@@ -155,7 +171,7 @@ impl Target for VerifyKitTarget {
                 started,
                 Some(Self::context()),
             )),
-            Side::Raw => {
+            Side::Raw | Side::Twin => {
                 let items: Vec<RawCheck> = started
                     .into_iter()
                     .map(|(h, code)| {
@@ -171,7 +187,7 @@ impl Target for VerifyKitTarget {
                     })
                     .collect::<Result<_>>()?;
                 let items = Arc::new(items);
-                let raw = Arc::clone(&self.raw);
+                let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);
@@ -237,8 +253,8 @@ impl Target for VerifyKitTarget {
                     })
                 }))
             }
-            Side::Raw => {
-                let raw = Arc::clone(&self.raw);
+            Side::Raw | Side::Twin => {
+                let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let sessions = Arc::clone(&sessions);

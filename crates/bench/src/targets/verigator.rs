@@ -27,12 +27,14 @@ pub(crate) struct VerigatorTarget {
     /// One pool for the preparation verifiers (one per service).
     prep_client: reqwest::Client,
     raw: Arc<Raw>,
+    /// The same on a client of its own: the other side of an A/A run.
+    twin: Arc<Raw>,
     phones: Arc<Phones>,
     services: AtomicUsize,
 }
 
 /// The hand-written client.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
     base: String,
@@ -40,6 +42,15 @@ struct Raw {
 }
 
 impl VerigatorTarget {
+    /// The raw client of `side` (the twin's for an A/A run's second side).
+    fn raw_of(&self, side: Side) -> &Arc<Raw> {
+        if side == Side::Twin {
+            &self.twin
+        } else {
+            &self.raw
+        }
+    }
+
     /// A target on `sandbox`, with a fresh service for the flows.
     pub(crate) async fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
         let builder = VerigatorBuilder::sandbox(&sandbox.base_url());
@@ -58,12 +69,17 @@ impl VerigatorTarget {
             base: sandbox.verigator_url(),
             service_auth: sandbox.config().verigator_service_auth(),
         };
+        let twin = Raw {
+            client: super::raw_client()?,
+            ..raw.clone()
+        };
         Ok(Self {
             sandbox,
             builder,
             sdk: Arc::new(sdk),
             prep_client: reqwest::Client::new(),
             raw: Arc::new(raw),
+            twin: Arc::new(twin),
             phones,
             services: AtomicUsize::new(0),
         })
@@ -141,7 +157,7 @@ impl Target for VerigatorTarget {
         let started = self.started(n).await?;
         match side {
             Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
-            Side::Raw => {
+            Side::Raw | Side::Twin => {
                 let items: Vec<(String, String)> = started
                     .into_iter()
                     .map(|(h, code)| {
@@ -154,7 +170,7 @@ impl Target for VerigatorTarget {
                     })
                     .collect::<Result<_>>()?;
                 let items = Arc::new(items);
-                let raw = Arc::clone(&self.raw);
+                let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);
