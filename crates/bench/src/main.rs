@@ -354,10 +354,12 @@ impl Bench {
         self.start_sandbox_keeping(seed, 0)
     }
 
-    /// A seeded sandbox that keeps at least `records` records of each kind.
+    /// A seeded sandbox that keeps at least `records` records of each kind and messages.
     fn start_sandbox_keeping(&self, seed: u64, records: usize) -> Result<Arc<SandboxHandle>> {
         let mut config = SandboxConfig::seeded(seed);
         config.records_capacity = config.records_capacity.max(records);
+        // Both sides of a round start their verifications at once, then read their codes.
+        config.outbox_capacity = config.outbox_capacity.max(records);
         let handle = self
             .sandbox_rt
             .block_on(Sandbox::start(config))

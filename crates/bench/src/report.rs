@@ -87,7 +87,7 @@ impl Results {
             out.push_str(&self.comparison_table().render());
             out.push_str(
                 "\nSDK/raw is the median of the rounds' ratios: in each round both sides are \
-                 prepared, then their timed calls run in alternating slices (raw, SDK, SDK, \
+                 prepared at once, then their timed calls run in alternating slices (raw, SDK, SDK, \
                  raw, …), and the round's ratio is the SDK's throughput over raw reqwest's \
                  over the round's slices; the next column gives \
                  the lowest and highest of them. Throughput is the median of the rounds, and \
