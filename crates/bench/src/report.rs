@@ -207,37 +207,24 @@ impl Results {
             ("sandbox CPU/call raw → SDK", Align::Right),
         ]);
         for c in &self.comparisons {
+            let [ratio, range, spread] = ratio_cells(c);
+            let [client, overhead, sandbox] = cpu_cells(c);
             t.row([
                 c.provider.to_owned(),
                 c.call.name().to_owned(),
                 c.concurrency.to_string(),
                 fmt_rate(c.raw.throughput),
                 fmt_rate(c.sdk.throughput),
-                format!("{:.2}", c.ratio()),
-                c.ratio_range().map_or_else(
-                    || "—".to_owned(),
-                    |(low, high)| format!("{low:.2}–{high:.2}"),
-                ),
-                format!(
-                    "±{:.0}% / ±{:.0}%",
-                    c.raw.spread() * 100.0,
-                    c.sdk.spread() * 100.0
-                ),
+                ratio,
+                range,
+                spread,
                 fmt_latency(c.raw.p50),
                 fmt_latency(c.sdk.p50),
                 fmt_latency(c.raw.p99),
                 fmt_latency(c.sdk.p99),
-                format!(
-                    "{} → {}",
-                    fmt_latency(c.raw.client_cpu_per_op),
-                    fmt_latency(c.sdk.client_cpu_per_op)
-                ),
-                format!("{:+.1} µs", c.cpu_overhead_us()),
-                format!(
-                    "{} → {}",
-                    fmt_latency(c.raw.server_cpu_per_op),
-                    fmt_latency(c.sdk.server_cpu_per_op)
-                ),
+                client,
+                overhead,
+                sandbox,
             ]);
         }
         for provider in self.providers_without_resolve() {
@@ -599,6 +586,40 @@ fn signed_mib(bytes: i64) -> String {
     format!("{sign}{}", mib(bytes.unsigned_abs()))
 }
 
+/// A comparison's ratio (the median of its rounds'), the rounds' lowest and highest, and each
+/// side's spread of round throughputs: the cells the SDK's and the noise floor's tables share.
+fn ratio_cells(c: &Comparison) -> [String; 3] {
+    [
+        format!("{:.2}", c.ratio()),
+        c.ratio_range().map_or_else(
+            || "—".to_owned(),
+            |(low, high)| format!("{low:.2}–{high:.2}"),
+        ),
+        format!(
+            "±{:.0}% / ±{:.0}%",
+            c.raw.spread() * 100.0,
+            c.sdk.spread() * 100.0
+        ),
+    ]
+}
+
+/// Client CPU per call of each side, their difference, and the sandbox's CPU per call of each.
+fn cpu_cells(c: &Comparison) -> [String; 3] {
+    [
+        format!(
+            "{} → {}",
+            fmt_latency(c.raw.client_cpu_per_op),
+            fmt_latency(c.sdk.client_cpu_per_op)
+        ),
+        format!("{:+.1} µs", c.cpu_overhead_us()),
+        format!(
+            "{} → {}",
+            fmt_latency(c.raw.server_cpu_per_op),
+            fmt_latency(c.sdk.server_cpu_per_op)
+        ),
+    ]
+}
+
 /// The A/A comparison: raw reqwest against a second raw client, measured as the SDK is.
 fn noise_floor_table(rows: &[Comparison]) -> Table {
     let mut t = Table::new(&[
@@ -613,31 +634,18 @@ fn noise_floor_table(rows: &[Comparison]) -> Table {
         ("sandbox CPU/call raw → twin", Align::Right),
     ]);
     for c in rows {
+        let [ratio, range, spread] = ratio_cells(c);
+        let [client, overhead, sandbox] = cpu_cells(c);
         t.row([
             c.provider.to_owned(),
             c.call.name().to_owned(),
             c.concurrency.to_string(),
-            format!("{:.2}", c.ratio()),
-            c.ratio_range().map_or_else(
-                || "—".to_owned(),
-                |(low, high)| format!("{low:.2}–{high:.2}"),
-            ),
-            format!(
-                "±{:.0}% / ±{:.0}%",
-                c.raw.spread() * 100.0,
-                c.sdk.spread() * 100.0
-            ),
-            format!(
-                "{} → {}",
-                fmt_latency(c.raw.client_cpu_per_op),
-                fmt_latency(c.sdk.client_cpu_per_op)
-            ),
-            format!("{:+.1} µs", c.cpu_overhead_us()),
-            format!(
-                "{} → {}",
-                fmt_latency(c.raw.server_cpu_per_op),
-                fmt_latency(c.sdk.server_cpu_per_op)
-            ),
+            ratio,
+            range,
+            spread,
+            client,
+            overhead,
+            sandbox,
         ]);
     }
     t
