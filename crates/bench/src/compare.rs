@@ -159,10 +159,11 @@ pub(crate) async fn compare(target: &Arc<dyn Target>, plan: &Plan) -> Result<Vec
     Ok(out)
 }
 
-/// One round: both sides prepared (untimed) and warmed up, then their `n` timed calls run in
-/// `plan.slices_c1` or `plan.slices_high` alternating slices (raw, SDK, SDK, raw, …; the other way round in odd
-/// rounds), so that a slow stretch of the machine lasting longer than a slice weighs on both
-/// sides alike. Each side's batch sums its slices. A side left out by `plan.only` is `None`.
+/// One round: both sides prepared at once (untimed) and warmed up, then their `n` timed calls
+/// run in alternating slices (`plan.slices_c1` or `plan.slices_high` of them: raw, SDK, SDK,
+/// raw, …; the other way round in odd rounds), so that a slow stretch of the machine lasting
+/// longer than a slice weighs on both sides alike. Each side's batch sums its slices. A side
+/// left out by `plan.only` is `None`.
 async fn measure_round(
     target: &Arc<dyn Target>,
     call: Call,
