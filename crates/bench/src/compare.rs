@@ -247,16 +247,21 @@ async fn prepare(
     n: usize,
     plan: &Plan,
 ) -> Result<Op> {
-    // An A/A run puts raw reqwest on the SDK's side too, on a client of its own.
-    let client = match side {
-        Side::Sdk if plan.raw_twin => Side::Twin,
-        _ => side,
-    };
+    let client = client_of(side, plan.raw_twin);
     match call {
         Call::Check => target.check_op(client, n).await,
         Call::Resolve => target.resolve_op(client, plan.session_pool).await,
     }
     .with_context(|| format!("preparing the {} side", side.name()))
+}
+
+/// The client that makes `side`'s calls: an A/A run (`raw_twin`) puts raw reqwest's twin, on a
+/// client of its own, in the SDK's place.
+fn client_of(side: Side, raw_twin: bool) -> Side {
+    match side {
+        Side::Sdk if raw_twin => Side::Twin,
+        _ => side,
+    }
 }
 
 /// `n` calls cut into `count` consecutive slices as even as can be: (first index, length).
@@ -336,5 +341,13 @@ mod tests {
         assert_eq!(c.ratio_range(), None);
         assert!((c.ratio() - 0.8).abs() < 1e-12, "{}", c.ratio());
         assert!(comparison(&[], &[]).ratio().abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn an_a_a_run_puts_the_twin_in_the_sdks_place_and_nowhere_else() {
+        assert_eq!(client_of(Side::Sdk, false), Side::Sdk);
+        assert_eq!(client_of(Side::Raw, false), Side::Raw);
+        assert_eq!(client_of(Side::Sdk, true), Side::Twin);
+        assert_eq!(client_of(Side::Raw, true), Side::Raw);
     }
 }
