@@ -469,3 +469,22 @@ async fn a_code_check_is_retried_when_the_connection_was_never_made() {
         "three attempts, two backoffs"
     );
 }
+
+/// A call's deadlines follow the system's clock: under a paused Tokio clock, which jumps to
+/// the next Tokio timer whenever the runtime waits, a slow answer is not a timeout.
+#[tokio::test(start_paused = true)]
+async fn a_paused_tokio_clock_does_not_fire_a_calls_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"ok": true}))
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let client = HttpClient::new(ProviderId::new_static("acme"), HttpConfig::default()).unwrap();
+    let response = client.execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(hits(&server).await, 1);
+}

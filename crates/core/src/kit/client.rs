@@ -3,14 +3,14 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
 use tracing::Instrument as _;
 
 use super::base_url::check_allowed;
+use super::deadline::{Deadline, after};
 use super::request::{HttpRequest, MaskedPhone, OperationKind, SPAN_TARGET};
 use super::response::HttpResponse;
 use crate::error::{Error, ErrorKind, Result};
@@ -122,6 +122,7 @@ impl HttpClient {
         stream: bool,
     ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
         check_allowed(&request.url).map_err(|e| e.with_provider(self.provider.clone()))?;
+        let timer = self.timer()?;
         let operation = request.operation;
         // A streamed request runs inside its own span, which also covers reading the body.
         let span = if stream {
@@ -131,9 +132,9 @@ impl HttpClient {
         };
         // A span nobody listens to is neither entered nor recorded into.
         let result = if span.is_disabled() {
-            self.attempts(request, stream, &span).await
+            self.attempts(request, stream, &span, timer).await
         } else {
-            self.attempts(request, stream, &span)
+            self.attempts(request, stream, &span, timer)
                 .instrument(span.clone())
                 .await
         };
@@ -169,6 +170,19 @@ impl HttpClient {
             .with_source(err)
     }
 
+    /// A call's timer. Its only failure comes before any request: the thread that keeps
+    /// deadlines cannot be started.
+    pub(super) fn timer(&self) -> Result<Deadline> {
+        Deadline::new().map_err(|e| {
+            Error::new(
+                ErrorKind::Transport,
+                "cannot start the thread that keeps deadlines",
+            )
+            .with_provider(self.provider.clone())
+            .with_source(e)
+        })
+    }
+
     /// The attempts, the waits between them and both timeouts, on one timer: each attempt runs
     /// until its own deadline (the attempt timeout, or the overall deadline if that comes first),
     /// each wait until the overall deadline.
@@ -177,29 +191,32 @@ impl HttpClient {
         request: &HttpRequest,
         stream: bool,
         span: &tracing::Span,
+        mut timer: Deadline,
     ) -> Result<(HttpResponse, Option<reqwest::Response>)> {
         let operation = request.operation;
         let timeouts = &self.config.timeouts;
-        let started = tokio::time::Instant::now();
-        let overall = started + timeouts.overall;
-        let mut timer = std::pin::pin!(tokio::time::sleep_until(overall));
+        let started = Instant::now();
+        let overall = after(started, timeouts.overall);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             if !span.is_disabled() {
                 span.record("attempts", attempt);
             }
-            let until = if attempt == 1 {
-                started + timeouts.attempt
-            } else {
-                tokio::time::Instant::now() + timeouts.attempt
-            }
+            let until = after(
+                if attempt == 1 {
+                    started
+                } else {
+                    Instant::now()
+                },
+                timeouts.attempt,
+            )
             .min(overall);
             // The attempt's future and its result end with this block: the wait before a
             // retry keeps room for neither.
             let delay = {
                 let attempt_call = std::pin::pin!(self.attempt(request, stream));
-                let result = match until_deadline(timer.as_mut(), until, attempt_call).await {
+                let result = match until_deadline(&mut timer, until, attempt_call).await {
                     Some(result) => result,
                     None if until < overall => Err(self.attempt_timed_out(request)),
                     None => return self.finish(span, Err(self.overall_timed_out(request))),
@@ -209,13 +226,9 @@ impl HttpClient {
                     None => return self.finish(span, result),
                 }
             };
-            if until_deadline(
-                timer.as_mut(),
-                overall,
-                self.config.clock.sleep(delay).as_mut(),
-            )
-            .await
-            .is_none()
+            if until_deadline(&mut timer, overall, self.config.clock.sleep(delay).as_mut())
+                .await
+                .is_none()
             {
                 return self.finish(span, Err(self.overall_timed_out(request)));
             }
@@ -228,7 +241,7 @@ impl HttpClient {
         &self,
         kind: OperationKind,
         attempt: u32,
-        started: tokio::time::Instant,
+        started: Instant,
         result: &Result<(HttpResponse, T)>,
     ) -> Option<Duration> {
         if !may_retry(kind, result.as_ref().map(|(head, _)| head)) {
@@ -455,24 +468,16 @@ impl fmt::Display for PhoneField<'_> {
     }
 }
 
-/// Runs `future` until `deadline` on `timer` (reset to it first): `None` when the deadline
+/// Runs `future` until `deadline` on `timer` (set to it first): `None` when the deadline
 /// came first. One timer serves every attempt and wait of a call; the future is polled where
 /// it was pinned, never moved (an attempt's future is large).
 async fn until_deadline<F: Future + ?Sized>(
-    mut timer: Pin<&mut tokio::time::Sleep>,
-    deadline: tokio::time::Instant,
-    mut future: Pin<&mut F>,
+    timer: &mut Deadline,
+    deadline: Instant,
+    future: Pin<&mut F>,
 ) -> Option<F::Output> {
-    if timer.deadline() != deadline {
-        timer.as_mut().reset(deadline);
-    }
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
-        }
-        timer.as_mut().poll(cx).map(|()| None)
-    })
-    .await
+    timer.set(deadline);
+    timer.race(future).await
 }
 
 /// Whether the request certainly never reached the provider (the connection was not made).

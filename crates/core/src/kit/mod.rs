@@ -26,6 +26,7 @@
 
 mod base_url;
 mod client;
+mod deadline;
 mod env;
 mod error_spec;
 mod header;

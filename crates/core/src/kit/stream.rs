@@ -6,10 +6,10 @@ use std::fmt;
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::client::HttpClient;
+use super::deadline::{Deadline, after};
 use super::request::{HttpRequest, Operation};
 use super::response::HttpResponse;
 use crate::error::{Error, ErrorKind, Result};
@@ -28,7 +28,11 @@ impl HttpClient {
         request: HttpRequest,
         limit: Option<u64>,
     ) -> Result<HttpStream> {
-        let deadline = Instant::now() + self.config().timeouts.overall;
+        let mut deadline = self.timer()?;
+        deadline.set(after(
+            std::time::Instant::now(),
+            self.config().timeouts.overall,
+        ));
         let span = self.span(&request);
         let (head, body) = self.run(&request, true).instrument(span.clone()).await?;
         Ok(HttpStream::new(
@@ -63,7 +67,8 @@ pub struct HttpStream {
     body: Option<reqwest::Response>,
     limit: Option<u64>,
     read: u64,
-    deadline: Instant,
+    /// The request's overall deadline.
+    deadline: Deadline,
     span: tracing::Span,
 }
 
@@ -73,7 +78,7 @@ impl HttpStream {
         head: HttpResponse,
         body: Option<reqwest::Response>,
         limit: Option<u64>,
-        deadline: Instant,
+        deadline: Deadline,
         span: tracing::Span,
     ) -> Self {
         Self {
@@ -120,13 +125,15 @@ impl HttpStream {
             self.read += rest.len() as u64;
             return Ok((!rest.is_empty()).then_some(rest));
         };
-        let next = tokio::time::timeout_at(self.deadline, body.chunk())
+        let next = self
+            .deadline
+            .race(std::pin::pin!(body.chunk()))
             .instrument(self.span.clone())
             .await;
         let operation = self.head.operation;
         let status = self.head.status;
         let err = match next {
-            Ok(Ok(Some(chunk))) => {
+            Some(Ok(Some(chunk))) => {
                 self.read += chunk.len() as u64;
                 match self.limit {
                     Some(limit) if self.read > limit => {
@@ -135,20 +142,20 @@ impl HttpStream {
                     _ => return Ok(Some(chunk)),
                 }
             }
-            Ok(Ok(None)) => {
+            Some(Ok(None)) => {
                 self.body = None;
                 self.span.record("body_bytes", self.read);
                 self.span
                     .in_scope(|| tracing::debug!(bytes = self.read, "body streamed"));
                 return Ok(None);
             }
-            Ok(Err(err)) => {
+            Some(Err(err)) => {
                 let host = body.url().host_str().map(str::to_owned);
                 self.client
                     .body_error(operation.name, host.as_deref(), err)
                     .with_http_status(status.as_u16())
             }
-            Err(_) => Error::new(
+            None => Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "{} did not complete within {}s",
