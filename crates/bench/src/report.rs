@@ -92,8 +92,9 @@ impl Results {
                  over the round's slices; the next column gives \
                  the lowest and highest of them. Throughput is the median of the rounds, and \
                  the spread half the range of the rounds' throughputs around it; latencies are over every timed call of all \
-                 rounds. CPU/call is the CPU time of the client runtime's threads (client) and of \
-                 the sandbox runtime's threads (sandbox) divided by the calls.\n",
+                 rounds. CPU/call is the CPU time of the client runtime's threads and of the \
+                 SDK's deadline thread (client) and of the sandbox runtime's threads (sandbox) \
+                 divided by the calls.\n",
             );
         }
         if !self.noise_floor.is_empty() {
