@@ -219,6 +219,24 @@ async fn a_stalled_body_times_out() {
 }
 
 #[tokio::test]
+async fn a_body_still_coming_at_the_overall_deadline_times_out() {
+    let (url, count) = partial_server(500, Duration::from_secs(3)).await;
+    let config = HttpConfig::default().with_timeouts(
+        Timeouts::default()
+            .with_attempt(Duration::from_secs(10))
+            .with_overall(Duration::from_millis(400)),
+    );
+    let client = HttpClient::new(ProviderId::new_static("acme"), config).unwrap();
+    let mut stream = client.execute_streamed(listing(&url), None).await.unwrap();
+    // The server holds the body for 3 s and then closes (a transport error): a timeout is
+    // the stream's own deadline ending the read.
+    let err = read_all(&mut stream).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("did not complete within"), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn a_lost_body_of_a_code_check_is_outcome_unknown() {
     let (url, _) = partial_server(500, Duration::ZERO).await;
     let request = HttpRequest::put(Operation::consume("verify"), url.join("verify"));
