@@ -134,11 +134,21 @@ mod tests {
         let client = HttpClient::new(ProviderId::new_static("t"), HttpConfig::default()).unwrap();
         let request = HttpRequest::get(Operation::send("t"), base.join("x"));
         assert!(rt.block_on(client.execute(request)).is_err());
-        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
-            .collect();
+        // A new thread names itself once it runs, a moment after it is spawned: look again
+        // until it has, for at most ten seconds.
+        let threads = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .flatten()
+                .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+                .collect()
+        };
+        let until = Instant::now() + Duration::from_secs(10);
+        let mut names = threads();
+        while !names.iter().any(|name| name.starts_with(SDK_THREADS)) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+            names = threads();
+        }
         assert!(
             names.iter().any(|name| name.starts_with(SDK_THREADS)),
             "no thread named {SDK_THREADS}…: {names:?}"
