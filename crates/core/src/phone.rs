@@ -1,14 +1,16 @@
 //! [`PhoneNumber`]: a validated international phone number.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{LazyLock, PoisonError, RwLock};
 
 use phonenumber::country::Id as CountryId;
 use phonenumber::{Mode, ParseError as LibParseError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use self::memo::Memoized;
+
+mod memo;
 
 /// Why a string is not a usable phone number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,7 +101,7 @@ impl E164 {
 }
 
 /// An ISO 3166-1 alpha-2 code, kept inline: a number's clone copies one string, not two.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Region([u8; 2]);
 
 impl Region {
@@ -181,38 +183,27 @@ impl PhoneNumber {
         }
     }
 
-    /// Parses `+` and digits. Successful parses are memoized in a small process-wide cache:
-    /// libphonenumber's parse and validation cost several microseconds and contend across
-    /// threads, and a number is typically parsed again soon (at start, then in the provider's
-    /// answer to a check or a session lookup).
+    /// Parses `+` and digits. Successful parses are memoized (see [`memo`]): libphonenumber's
+    /// parse and validation cost several microseconds and contend across threads, and a number
+    /// is typically parsed again soon (at start, then in the provider's answer to a check or a
+    /// session lookup).
     fn parse_international(international: &str) -> Result<Self, PhoneError> {
         let key = E164::new(international);
-        if let Some(key) = key {
-            let hit = PARSED
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&key)
-                .copied();
-            if let Some(hit) = hit {
-                return Ok(Self {
-                    e164: key,
-                    calling_code_len: hit.calling_code_len,
-                    region: hit.region,
-                });
-            }
+        if let Some(key) = key
+            && let Some(hit) = memo::get(&key)
+        {
+            return Ok(Self {
+                e164: key,
+                calling_code_len: hit.calling_code_len,
+                region: hit.region,
+            });
         }
         let parsed = Self::parse_uncached(international)?;
         // Only a number that is its own E.164 form is memoized: a hit rebuilds it from the key.
         if let Some(key) = key
             && parsed.e164 == key
         {
-            // A poisoned lock only means a panic elsewhere while holding it; the map is
-            // still valid.
-            let mut cache = PARSED.write().unwrap_or_else(PoisonError::into_inner);
-            if cache.len() >= PARSED_CACHE_CAPACITY {
-                cache.clear();
-            }
-            cache.insert(
+            memo::put(
                 key,
                 Memoized {
                     calling_code_len: parsed.calling_code_len,
@@ -336,22 +327,6 @@ pub fn mask_numbers(text: &str) -> String {
     }
     flush(&mut run, &mut out);
     out
-}
-
-/// How many parsed numbers are memoized; the cache is emptied when full.
-const PARSED_CACHE_CAPACITY: usize = 4096;
-
-/// The memo, read under a shared lock: threads finding a number there never wait for each
-/// other (only a miss takes the lock alone, to insert). Keys and values are stored inline
-/// (about 24 bytes an entry, no pointer to follow), so a lookup touches one or two cache lines
-/// and the whole memo stays small next to the caches it shares with the application.
-static PARSED: LazyLock<RwLock<HashMap<E164, Memoized>>> = LazyLock::new(RwLock::default);
-
-/// What the memo keeps of a parsed number besides its text (the key).
-#[derive(Clone, Copy)]
-struct Memoized {
-    calling_code_len: u8,
-    region: Option<Region>,
 }
 
 /// Keeps the first `keep_prefix` characters and the last two, stars in between.
@@ -604,21 +579,22 @@ mod tests {
     #[test]
     fn memoized_parses_equal_fresh_ones_and_the_cache_stays_bounded() {
         let mut memoized = 0;
-        for i in 0..(PARSED_CACHE_CAPACITY + 10) {
+        for i in 0..(memo::SHARED_CAPACITY + 10) {
             let input = format!("+90532{i:07}");
             let first = PhoneNumber::parse(&input).unwrap();
             // The second parse is a hit unless another test emptied the full memo in between.
             let key = E164::new(&input).unwrap();
-            memoized += usize::from(PARSED.read().unwrap().contains_key(&key));
+            let (held, len) = memo::shared_holds(&key);
+            memoized += usize::from(held);
+            assert!(len <= memo::SHARED_CAPACITY);
             let again = PhoneNumber::parse(&input).unwrap();
             assert_eq!(first, again);
             assert_eq!(again, PhoneNumber::parse_uncached(&input).unwrap());
         }
         assert!(
-            memoized > PARSED_CACHE_CAPACITY,
+            memoized > memo::SHARED_CAPACITY,
             "{memoized} numbers memoized"
         );
-        assert!(PARSED.read().unwrap().len() <= PARSED_CACHE_CAPACITY);
         assert!(
             PhoneNumber::parse("+90 000 000 00 00").is_err(),
             "errors are not cached as numbers"
