@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{LazyLock, PoisonError, RwLock};
 
-use super::{E164, Region};
+use super::inline::{E164, Region};
 
 /// What the memo keeps of a parsed number besides its text (the key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
