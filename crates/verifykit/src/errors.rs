@@ -112,6 +112,15 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> 
     {
         return Ok(result);
     }
+    decode_unusual(response)
+}
+
+/// [`decode`] of anything but a usual success: an error, or a bad shape told apart through a
+/// JSON `Value`. Out of line and marked cold, so that the usual path stays compact in the
+/// instruction cache.
+#[cold]
+#[inline(never)]
+fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
         Ok(_) => return Err(undecodable(response, "not a JSON object")),

@@ -468,16 +468,17 @@ impl fmt::Display for PhoneField<'_> {
     }
 }
 
-/// Runs `future` until `deadline` on `timer` (set to it first): `None` when the deadline
-/// came first. One timer serves every attempt and wait of a call; the future is polled where
-/// it was pinned, never moved (an attempt's future is large).
-async fn until_deadline<F: Future + ?Sized>(
-    timer: &mut Deadline,
+/// Runs `future` until `deadline` on `timer` (set to it now): `None` when the deadline came
+/// first. One timer serves every attempt and wait of a call; the future is polled where it was
+/// pinned, never moved (an attempt's future is large). A plain function returning the race:
+/// no state machine of its own between the call and the attempt.
+fn until_deadline<'a, F: Future + ?Sized>(
+    timer: &'a mut Deadline,
     deadline: Instant,
-    future: Pin<&mut F>,
-) -> Option<F::Output> {
+    future: Pin<&'a mut F>,
+) -> impl Future<Output = Option<F::Output>> + 'a {
     timer.set(deadline);
-    timer.race(future).await
+    timer.race(future)
 }
 
 /// Whether the request certainly never reached the provider (the connection was not made).

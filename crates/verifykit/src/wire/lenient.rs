@@ -41,7 +41,7 @@ impl Scalar<'_> {
     /// writes it (a string trimmed): `None` for `null`, arrays and objects.
     pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
         match self {
-            Self::Str(s) => Some(Cow::Borrowed(s.trim())),
+            Self::Str(s) => Some(Cow::Borrowed(trim(s))),
             Self::Number(n) => Some(Cow::Owned(n.to_string())),
             Self::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             Self::Null | Self::Other => None,
@@ -51,9 +51,18 @@ impl Scalar<'_> {
     /// [`text`](Self::text), owned.
     pub(crate) fn into_text(self) -> Option<String> {
         match self {
-            Self::Str(Cow::Owned(s)) if s.trim().len() == s.len() => Some(s),
+            Self::Str(Cow::Owned(s)) if trim(&s).len() == s.len() => Some(s),
             other => other.text().map(Cow::into_owned),
         }
+    }
+}
+
+/// `s.trim()`, without walking the text when both ends are visible ASCII (as VerifyKit's
+/// values nearly always are): nothing to trim then.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -218,7 +227,7 @@ pub(super) fn opt_date<'de, D: Deserializer<'de>>(
 
 /// Parses `Y-m-d H:i:s` as UTC, `Y-m-dTH:i:s` as UTC, or RFC 3339.
 pub(super) fn parse_date(s: &str) -> Option<OffsetDateTime> {
-    parse_plain_date(s.trim()).or_else(|| time_parse_date(s))
+    parse_plain_date(trim(s)).or_else(|| time_parse_date(s))
 }
 
 /// [`parse_date`] through `time`'s parsers only (every form it accepts).
@@ -267,6 +276,30 @@ mod tests {
     use phone_verify_core::kit::lenient as kit;
 
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "abc",
+            "a b",
+            "\u{a0}a",
+            "a\u{a0}",
+            "\u{3000}",
+            "é",
+            " é ",
+            "ab\u{2003}",
+            "\u{85}x",
+            "+90 555",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     /// Field values of every shape, as they appear in a body.
     const VALUES: &[&str] = &[
