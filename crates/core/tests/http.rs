@@ -22,7 +22,11 @@ use support::{FixedJitter, RecordingClock};
 const CANARY: &str = "canary-7f3a9c-SECRET";
 
 fn client(clock: &Arc<RecordingClock>) -> HttpClient {
-    let config = HttpConfig::default()
+    HttpClient::new(ProviderId::new_static("acme"), config(clock)).unwrap()
+}
+
+fn config(clock: &Arc<RecordingClock>) -> HttpConfig {
+    HttpConfig::default()
         .with_timeouts(
             Timeouts::default()
                 .with_connect(Duration::from_secs(2))
@@ -36,8 +40,7 @@ fn client(clock: &Arc<RecordingClock>) -> HttpClient {
         )
         .with_max_response_bytes(1024)
         .with_clock(clock.clone())
-        .with_jitter(Arc::new(FixedJitter(0.5)));
-    HttpClient::new(ProviderId::new_static("acme"), config).unwrap()
+        .with_jitter(Arc::new(FixedJitter(0.5)))
 }
 
 fn base(server: &MockServer) -> BaseUrl {
@@ -463,6 +466,61 @@ async fn a_code_check_is_retried_when_the_connection_was_never_made() {
     let clock = Arc::new(RecordingClock::default());
     let err = client(&clock).execute(consume(&url)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "nothing arrived: {err}");
+    assert_eq!(
+        clock.sleeps.lock().unwrap().len(),
+        2,
+        "three attempts, two backoffs"
+    );
+}
+
+/// An HTTP/2 server (cleartext, prior knowledge) that refuses every stream unprocessed
+/// (`RST_STREAM` with `REFUSED_STREAM`), counting the streams.
+async fn refusing_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(socket).await else {
+                    return;
+                };
+                while let Some(Ok((_request, mut respond))) = connection.accept().await {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    respond.send_reset(h2::Reason::REFUSED_STREAM);
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
+/// A client of [`HttpClient::reqwest_builder`]'s settings that speaks HTTP/2 in clear text.
+fn h2_client(clock: &Arc<RecordingClock>) -> HttpClient {
+    let config = config(clock);
+    let reqwest = HttpClient::reqwest_builder(&config)
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    HttpClient::with_reqwest(ProviderId::new_static("acme"), reqwest, config)
+}
+
+#[tokio::test]
+async fn a_stream_refused_unprocessed_is_not_sent_and_only_the_policy_retries_it() {
+    let (url, count) = refusing_h2_server().await;
+    let clock = Arc::new(RecordingClock::default());
+    // A send: one stream (reqwest's own default policy would resend it twice), and the caller
+    // learns that nothing was sent.
+    let err = h2_client(&clock).execute(send(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing was sent: {err}");
+    assert!(err.is_retryable());
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // A code check the server surely did not process: retried, by the client's policy only.
+    let err = h2_client(&clock).execute(consume(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing arrived: {err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 3);
     assert_eq!(
         clock.sleeps.lock().unwrap().len(),
         2,

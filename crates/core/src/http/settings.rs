@@ -72,7 +72,8 @@ impl HttpSettings {
     }
 
     /// The client of `provider` these settings describe: the application's `reqwest::Client`
-    /// if one was supplied, otherwise one built with the connect timeout and without redirects.
+    /// if one was supplied, otherwise one built by [`HttpClient::new`] (the connect timeout, no
+    /// redirects, no retries inside reqwest).
     pub fn client(&self, provider: ProviderId) -> Result<HttpClient> {
         match &self.reqwest {
             Some(client) => Ok(HttpClient::with_reqwest(
@@ -127,8 +128,9 @@ pub trait ConfigureHttp: Sized {
     }
 
     /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of the
-    /// SDK's own. Disable redirects on it; its own connect timeout applies, the other timeouts
-    /// and the retries still come from the HTTP settings.
+    /// SDK's own. Build it from [`HttpClient::reqwest_builder`], or at least disable redirects
+    /// on it; its own connect timeout and retry policy apply, the other timeouts and the retries
+    /// still come from the HTTP settings.
     #[must_use]
     fn reqwest_client(mut self, client: reqwest::Client) -> Self {
         let settings = self.http_settings_mut();

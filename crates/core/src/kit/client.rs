@@ -38,28 +38,33 @@ impl fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// A client with its own connection pool, built from `config` (connect timeout, no
-    /// redirects, rustls).
+    /// A client with its own connection pool, built from `config` by
+    /// [`reqwest_builder`](Self::reqwest_builder).
     pub fn new(provider: ProviderId, config: HttpConfig) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        let client = Self::reqwest_builder(&config).build().map_err(|e| {
+            Error::new(ErrorKind::Transport, "cannot build the HTTP client").with_source(e)
+        })?;
+        Ok(Self::with_reqwest(provider, client, config))
+    }
+
+    /// The `reqwest` settings of [`new`](Self::new): `config`'s connect timeout and user agent,
+    /// no redirects, and no retries inside reqwest. Every attempt is this client's, under its
+    /// retry policy; reqwest's default policy would also resend an HTTP/2 request the server
+    /// refused unprocessed, keeping a copy of every request to do so. Start from it to supply a
+    /// client of your own to [`with_reqwest`](Self::with_reqwest) (a proxy, custom roots).
+    pub fn reqwest_builder(config: &HttpConfig) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
             .connect_timeout(config.timeouts.connect)
             .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .user_agent(config.user_agent.clone())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::Transport, "cannot build the HTTP client").with_source(e)
-            })?;
-        Ok(Self {
-            client,
-            config,
-            provider,
-        })
     }
 
     /// A client on a caller-supplied `reqwest::Client` (shared pool, proxies, custom TLS). Its
-    /// own connect timeout and redirect policy apply; disable redirects on it. Per-attempt and
-    /// overall timeouts, retries and the size cap still come from `config`.
+    /// own connect timeout, redirect and retry policies apply: build it from
+    /// [`reqwest_builder`](Self::reqwest_builder), or at least disable redirects on it.
+    /// Per-attempt and overall timeouts, retries and the size cap still come from `config`.
     pub fn with_reqwest(provider: ProviderId, client: reqwest::Client, config: HttpConfig) -> Self {
         Self {
             client,
@@ -481,18 +486,36 @@ fn until_deadline<'a, F: Future + ?Sized>(
     timer.race(future)
 }
 
-/// Whether the request certainly never reached the provider (the connection was not made).
+/// Whether the request certainly never reached the provider: the connection was not made, or
+/// an HTTP/2 server refused the stream before processing it (`REFUSED_STREAM`, or a graceful
+/// `GOAWAY` that left it out: RFC 9113, section 8.7).
 fn never_sent(err: &Error) -> bool {
-    std::error::Error::source(err)
-        .and_then(|source| source.downcast_ref::<reqwest::Error>())
-        .is_some_and(reqwest::Error::is_connect)
+    let Some(reqwest) =
+        std::error::Error::source(err).and_then(|source| source.downcast_ref::<reqwest::Error>())
+    else {
+        return false;
+    };
+    if reqwest.is_connect() {
+        return true;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(reqwest);
+    while let Some(current) = cause {
+        if let Some(h2) = current.downcast_ref::<h2::Error>() {
+            return h2.is_remote()
+                && ((h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM))
+                    || (h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR)));
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Whether an attempt's result allows another attempt of an operation of `kind`.
 ///
 /// Reads are retried on any transient failure. A code check ([`OperationKind::Consume`]) is
-/// retried only when the provider surely did not process it: the connection was never made,
-/// or it answered 429, or 503 with `Retry-After`. Sends and writes are never retried.
+/// retried only when the provider surely did not process it: the connection was never made or
+/// the stream was refused ([`never_sent`]), or it answered 429, or 503 with `Retry-After`.
+/// Sends and writes are never retried.
 fn may_retry(kind: OperationKind, result: Result<&HttpResponse, &Error>) -> bool {
     match (kind, result) {
         (OperationKind::Read, Ok(response)) => {
