@@ -7,6 +7,7 @@ pub(super) use phone_verify_core::kit::lenient::{
 use std::borrow::Cow;
 use std::fmt;
 
+use phone_verify_core::kit::lenient::trim;
 use secrecy::SecretString;
 use serde::de::{Error as _, IgnoredAny};
 use serde::{Deserialize, Deserializer};
@@ -135,17 +136,6 @@ pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
 // The same rules as the owned decoders above, without building a `serde_json::Value` or
 // copying text that has no escapes: the verifier reads a few fields of an answer and borrows
 // them from the body.
-
-/// `str::trim`, without its per-character scan for the usual text that neither starts nor
-/// ends with whitespace (an ASCII byte at either end is a whole character; the ASCII
-/// whitespace `char::is_whitespace` knows is tab, LF, VT, FF, CR and space).
-fn trim(text: &str) -> &str {
-    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    match (text.as_bytes().first(), text.as_bytes().last()) {
-        (Some(first), Some(last)) if plain(first) && plain(last) => text,
-        _ => text.trim(),
-    }
-}
 
 /// A scalar as text borrowed from the body where it can be (trimmed; numbers and booleans
 /// written as serde_json writes them). `Err(())` for an array or object.
@@ -452,27 +442,6 @@ mod tests {
             json!({"name": "no id"}),
         ] {
             agree(&value);
-        }
-    }
-
-    #[test]
-    fn trim_is_str_trim() {
-        for text in [
-            "",
-            " ",
-            "a",
-            " a",
-            "a ",
-            "\u{b}a\u{c}",
-            "a\u{85}",
-            "\u{3000}a",
-            "é",
-            " é ",
-            "a b",
-            "\r\n",
-            "\u{1}a\u{7f}",
-        ] {
-            assert_eq!(trim(text), text.trim(), "{text:?}");
         }
     }
 

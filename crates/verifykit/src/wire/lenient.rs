@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use phone_verify_core::SessionId;
+use phone_verify_core::kit::lenient::trim;
 pub(super) use phone_verify_core::kit::lenient::{count, opt_u64, string_vec, vec};
 use phone_verify_core::secrecy::SecretString;
 use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -54,15 +55,6 @@ impl Scalar<'_> {
             Self::Str(Cow::Owned(s)) if trim(&s).len() == s.len() => Some(s),
             other => other.text().map(Cow::into_owned),
         }
-    }
-}
-
-/// `s.trim()`, without walking the text when both ends are visible ASCII (as VerifyKit's
-/// values nearly always are): nothing to trim then.
-fn trim(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
-        _ => s.trim(),
     }
 }
 
@@ -276,30 +268,6 @@ mod tests {
     use phone_verify_core::kit::lenient as kit;
 
     use super::*;
-
-    #[test]
-    fn trim_is_str_trim() {
-        for s in [
-            "",
-            " ",
-            "a",
-            " a",
-            "a ",
-            "\ta\n",
-            "abc",
-            "a b",
-            "\u{a0}a",
-            "a\u{a0}",
-            "\u{3000}",
-            "é",
-            " é ",
-            "ab\u{2003}",
-            "\u{85}x",
-            "+90 555",
-        ] {
-            assert_eq!(trim(s), s.trim(), "{s:?}");
-        }
-    }
 
     /// Field values of every shape, as they appear in a body.
     const VALUES: &[&str] = &[
