@@ -54,20 +54,34 @@ impl Channel {
     }
 }
 
+/// The names [`Channel::from_str`] knows, lowercase.
+const NAMES: [(&str, Channel); 12] = [
+    ("sms", Channel::Sms),
+    ("otp", Channel::Sms),
+    ("whatsapp", Channel::WhatsApp),
+    ("wa", Channel::WhatsApp),
+    ("telegram", Channel::Telegram),
+    ("voice", Channel::Voice),
+    ("call", Channel::Voice),
+    ("flash_call", Channel::FlashCall),
+    ("flashcall", Channel::FlashCall),
+    ("flash-call", Channel::FlashCall),
+    ("totp", Channel::Totp),
+    ("email", Channel::Email),
+];
+
 impl FromStr for Channel {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        Ok(match lower.as_str() {
-            "sms" | "otp" => Self::Sms,
-            "whatsapp" | "wa" => Self::WhatsApp,
-            "telegram" => Self::Telegram,
-            "voice" | "call" => Self::Voice,
-            "flash_call" | "flashcall" | "flash-call" => Self::FlashCall,
-            "totp" => Self::Totp,
-            "email" => Self::Email,
-            _ => Self::Other(s.trim().to_owned()),
-        })
+        let name = crate::text::trim(s);
+        // Compared ignoring ASCII case, without a lowercase copy.
+        Ok(NAMES
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map_or_else(
+                || Self::Other(name.to_owned()),
+                |(_, channel)| channel.clone(),
+            ))
     }
 }
 
@@ -113,5 +127,19 @@ mod tests {
             assert_eq!(ch.to_string().parse::<Channel>().unwrap(), ch);
         }
         assert_eq!("OTP".parse::<Channel>().unwrap(), Channel::Sms);
+        assert_eq!(
+            " Flash-Call\n".parse::<Channel>().unwrap(),
+            Channel::FlashCall
+        );
+        assert_eq!("wA".parse::<Channel>().unwrap(), Channel::WhatsApp);
+        assert_eq!(
+            " Pigeon ".parse::<Channel>().unwrap(),
+            Channel::Other("Pigeon".into())
+        );
+        // Only ASCII letters compare without case.
+        assert_eq!(
+            "\u{212a}all".parse::<Channel>().unwrap(),
+            Channel::Other("\u{212a}all".into())
+        );
     }
 }

@@ -14,6 +14,7 @@ mod provider;
 mod request;
 mod seal;
 mod session;
+mod text;
 mod verification;
 mod verifier;
 

@@ -75,7 +75,7 @@ impl PhoneNumber {
     /// Parses a number in international form: `+` or `00`, the calling code, then the national
     /// number, with optional spaces, dots, dashes, slashes and parentheses.
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
-        let trimmed = input.trim();
+        let trimmed = crate::text::trim(input);
         if trimmed.is_empty() {
             return Err(PhoneError::Empty);
         }

@@ -23,7 +23,7 @@ pub struct SessionId(String);
 impl SessionId {
     /// Validates a session id.
     pub fn new(id: &str) -> Result<Self> {
-        let id = id.trim();
+        let id = crate::text::trim(id);
         if id.is_empty() || id.len() > 512 || !id.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Error::invalid_input(
                 "session id must be 1-512 printable characters without spaces",

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use phone_verify_core::kit::lenient::trim;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result,
@@ -428,7 +429,7 @@ fn result_channel(result: &ValidationResult) -> Option<Channel> {
     result
         .validation_type
         .as_deref()
-        .filter(|t| !t.trim().is_empty())
+        .filter(|t| !trim(t).is_empty())
         .map(|t| match t {
             // VerifyKit's usual names, as `Channel::from_str` reads them, without its copy.
             "otp" | "sms" => Channel::Sms,
@@ -442,14 +443,14 @@ fn result_channel(result: &ValidationResult) -> Option<Channel> {
 
 /// Whether VerifyKit's `raw` number (with or without its `+`) is `phone`, exactly.
 fn same_number(raw: &str, phone: &PhoneNumber) -> bool {
-    let raw = raw.trim();
+    let raw = trim(raw);
     let e164 = phone.e164();
     raw == e164 || e164.strip_prefix('+') == Some(raw)
 }
 
 /// A phone number VerifyKit reported, with or without its `+`.
 fn reported_phone(raw: &str, operation: &str) -> Result<PhoneNumber> {
-    let raw = raw.trim();
+    let raw = trim(raw);
     PhoneNumber::parse(raw)
         .or_else(|first| {
             if raw.starts_with('+') {

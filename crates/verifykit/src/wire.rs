@@ -23,7 +23,7 @@ use std::fmt;
 use std::time::Duration;
 
 use phone_verify_core::SessionId;
-use phone_verify_core::kit::lenient::scalar_to_string;
+use phone_verify_core::kit::lenient::{scalar_to_string, trim};
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -112,7 +112,7 @@ enum MetaField {
 /// Whether `meta`'s field holds a non-blank text, as `Meta::read` sees it.
 fn has_text(scalar: &lenient::Scalar<'_>) -> bool {
     match scalar {
-        lenient::Scalar::Str(s) => !s.trim().is_empty(),
+        lenient::Scalar::Str(s) => !trim(s).is_empty(),
         lenient::Scalar::Number(_) | lenient::Scalar::Bool(_) => true,
         lenient::Scalar::Null | lenient::Scalar::Other => false,
     }

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tracing::Instrument as _;
 
 use super::base_url::check_allowed;
@@ -348,13 +349,14 @@ impl HttpClient {
             .map_err(|e| self.transport_error(request, e))?;
         let status = response.status();
         if stream && status.is_success() {
+            let headers = std::mem::take(response.headers_mut());
             let head = HttpResponse {
                 provider: self.provider.clone(),
                 operation: request.operation,
                 status,
-                headers: std::mem::take(response.headers_mut()),
+                received_at: self.received_at(&headers),
+                headers,
                 body: Bytes::new(),
-                received_at: self.config.clock.now(),
             };
             return Ok((head, Some(response)));
         }
@@ -367,15 +369,27 @@ impl HttpClient {
         }
         let body = self.read_body(request, &mut response, cap, status).await?;
         // The headers are moved out only now: the wait for the body keeps no second map.
+        let headers = std::mem::take(response.headers_mut());
         let response = HttpResponse {
             provider: self.provider.clone(),
             operation: request.operation,
             status,
-            headers: std::mem::take(response.headers_mut()),
+            received_at: self.received_at(&headers),
+            headers,
             body,
-            received_at: self.config.clock.now(),
         };
         Ok((response, None))
+    }
+
+    /// When an answer with `headers` arrived, as [`HttpResponse::retry_after`] needs it: the
+    /// clock is read only for an answer with a `Retry-After` header, the only one whose time
+    /// is ever used ([`UNIX_EPOCH`](SystemTime::UNIX_EPOCH) otherwise).
+    fn received_at(&self, headers: &HeaderMap) -> SystemTime {
+        if headers.contains_key(RETRY_AFTER) {
+            self.config.clock.now()
+        } else {
+            SystemTime::UNIX_EPOCH
+        }
     }
 
     /// The whole body of `response`, at most `cap` bytes. A body that arrives in one chunk
@@ -526,7 +540,7 @@ fn may_retry(kind: OperationKind, result: Result<&HttpResponse, &Error>) -> bool
         }
         (OperationKind::Consume, Ok(response)) => match response.status.as_u16() {
             429 => true,
-            503 => response.headers.contains_key(reqwest::header::RETRY_AFTER),
+            503 => response.headers.contains_key(RETRY_AFTER),
             _ => false,
         },
         (OperationKind::Consume, Err(err)) => never_sent(err),

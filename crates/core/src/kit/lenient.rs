@@ -30,9 +30,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// `str::trim`, without its per-character scan for the usual text that neither starts nor
-/// ends with whitespace (an ASCII byte at either end is a whole character; the ASCII
-/// whitespace `char::is_whitespace` knows is tab, LF, VT, FF, CR and space). For decoders
-/// that trim every field of every answer.
+/// ends with whitespace (an ASCII byte at either end is a whole character). For decoders that
+/// trim every field of every answer.
 ///
 /// ```
 /// use phone_verify_core::kit::lenient::trim;
@@ -41,11 +40,7 @@ use serde_json::Value;
 /// assert_eq!(trim(" otp\n"), "otp");
 /// ```
 pub fn trim(text: &str) -> &str {
-    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    match (text.as_bytes().first(), text.as_bytes().last()) {
-        (Some(first), Some(last)) if plain(first) && plain(last) => text,
-        _ => text.trim(),
-    }
+    crate::text::trim(text)
 }
 
 /// A string (trimmed), number or boolean as text; `None` for `null`, arrays and objects.
@@ -158,33 +153,6 @@ pub fn string_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
-
-    #[test]
-    fn trim_is_str_trim() {
-        for text in [
-            "",
-            " ",
-            "a",
-            " a",
-            "a ",
-            "\ta\n",
-            "\u{b}a\u{c}",
-            "a b",
-            "\r\n",
-            "\u{1}a\u{7f}",
-            "a\u{85}",
-            "\u{85}x",
-            "\u{a0}a",
-            "a\u{a0}",
-            "\u{3000}a",
-            "ab\u{2003}",
-            "é",
-            " é ",
-            "+90 555",
-        ] {
-            assert_eq!(super::trim(text), text.trim(), "{text:?}");
-        }
-    }
 
     #[derive(Debug, Deserialize)]
     struct Wire {

@@ -22,6 +22,8 @@ pub struct HttpResponse {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// When it arrived, for a `Retry-After` date; the HTTP client reads its clock only for an
+    /// answer with that header, and leaves `UNIX_EPOCH` here otherwise.
     pub(crate) received_at: SystemTime,
 }
 
