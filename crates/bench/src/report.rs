@@ -380,7 +380,7 @@ impl Results {
             };
             let all: Vec<String> = rows
                 .iter()
-                .map(|c| format!("{} c={} {:.2}", c.provider, c.concurrency, c.ratio()))
+                .map(|c| format!("{} c={} {}", c.provider, c.concurrency, ratio_text(c.ratio())))
                 .collect();
             let met = worst.ratio() >= RATIO_TARGET;
             t.row([
@@ -389,11 +389,11 @@ impl Results {
                 verdict(
                     met,
                     &format!(
-                        "lowest {:.2} ({} c={}): {:+.0}% against the target",
-                        worst.ratio(),
+                        "lowest {} ({} c={}): {} against the target",
+                        ratio_text(worst.ratio()),
                         worst.provider,
                         worst.concurrency,
-                        (worst.ratio() / RATIO_TARGET - 1.0) * 100.0
+                        percent_text((worst.ratio() / RATIO_TARGET - 1.0) * 100.0)
                     ),
                 ),
             ]);
@@ -587,11 +587,31 @@ fn signed_mib(bytes: i64) -> String {
     format!("{sign}{}", mib(bytes.unsigned_abs()))
 }
 
+/// A ratio with two decimals, or three where two would round a ratio below the target up to
+/// it (0.949 is "0.949", not "0.95", next to "missed").
+fn ratio_text(ratio: f64) -> String {
+    let two = format!("{ratio:.2}");
+    if ratio < RATIO_TARGET && two.parse::<f64>().is_ok_and(|shown| shown >= RATIO_TARGET) {
+        format!("{ratio:.3}")
+    } else {
+        two
+    }
+}
+
+/// A difference in percent: no decimals, one below 1 % (so a miss never reads "-0%").
+fn percent_text(percent: f64) -> String {
+    if percent.abs() < 1.0 {
+        format!("{percent:+.1}%")
+    } else {
+        format!("{percent:+.0}%")
+    }
+}
+
 /// A comparison's ratio (the median of its rounds'), the rounds' lowest and highest, and each
 /// side's spread of round throughputs: the cells the SDK's and the noise floor's tables share.
 fn ratio_cells(c: &Comparison) -> [String; 3] {
     [
-        format!("{:.2}", c.ratio()),
+        ratio_text(c.ratio()),
         c.ratio_range().map_or_else(
             || "—".to_owned(),
             |(low, high)| format!("{low:.2}–{high:.2}"),
@@ -755,6 +775,18 @@ mod tests {
         assert_eq!(splice(&out, "new table\n"), out, "idempotent");
         let fresh = splice("# Benchmarks\n", "t");
         assert_eq!(fresh, format!("# Benchmarks\n\n{BEGIN}\n\nt\n{END}\n"));
+    }
+
+    #[test]
+    fn a_ratio_just_below_the_target_never_reads_as_the_target() {
+        assert_eq!(ratio_text(0.949), "0.949");
+        assert_eq!(ratio_text(0.9449), "0.94");
+        assert_eq!(ratio_text(0.95), "0.95");
+        assert_eq!(ratio_text(0.954), "0.95");
+        assert_eq!(ratio_text(1.004), "1.00");
+        assert_eq!(percent_text((0.949 / RATIO_TARGET - 1.0) * 100.0), "-0.1%");
+        assert_eq!(percent_text(-1.4), "-1%");
+        assert_eq!(percent_text(3.0), "+3%");
     }
 
     #[test]
