@@ -380,7 +380,14 @@ impl Results {
             };
             let all: Vec<String> = rows
                 .iter()
-                .map(|c| format!("{} c={} {}", c.provider, c.concurrency, ratio_text(c.ratio())))
+                .map(|c| {
+                    format!(
+                        "{} c={} {}",
+                        c.provider,
+                        c.concurrency,
+                        ratio_text(c.ratio())
+                    )
+                })
                 .collect();
             let met = worst.ratio() >= RATIO_TARGET;
             t.row([
