@@ -594,15 +594,14 @@ fn signed_mib(bytes: i64) -> String {
     format!("{sign}{}", mib(bytes.unsigned_abs()))
 }
 
-/// A ratio with two decimals, or three where two would round a ratio below the target up to
-/// it (0.949 is "0.949", not "0.95", next to "missed").
+/// A ratio with two decimals, or as many more as it takes for a ratio below the target not to
+/// read as the target (0.949 is "0.949", not "0.95", next to "missed").
 fn ratio_text(ratio: f64) -> String {
-    let two = format!("{ratio:.2}");
-    if ratio < RATIO_TARGET && two.parse::<f64>().is_ok_and(|shown| shown >= RATIO_TARGET) {
-        format!("{ratio:.3}")
-    } else {
-        two
-    }
+    let below = |text: &String| text.parse::<f64>().is_ok_and(|shown| shown < RATIO_TARGET);
+    (2..=6)
+        .map(|decimals| format!("{ratio:.decimals$}"))
+        .find(|text| ratio >= RATIO_TARGET || below(text))
+        .unwrap_or_else(|| format!("{ratio:.6}"))
 }
 
 /// A difference in percent: no decimals, one below 1 % (so a miss never reads "-0%").
@@ -787,6 +786,7 @@ mod tests {
     #[test]
     fn a_ratio_just_below_the_target_never_reads_as_the_target() {
         assert_eq!(ratio_text(0.949), "0.949");
+        assert_eq!(ratio_text(0.94996), "0.94996");
         assert_eq!(ratio_text(0.9449), "0.94");
         assert_eq!(ratio_text(0.95), "0.95");
         assert_eq!(ratio_text(0.954), "0.95");
