@@ -7,6 +7,7 @@
 //! cargo xtask fuzz [--seconds N] [--target NAME]   run the cargo-fuzz targets (nightly)
 //! cargo xtask ci                            everything CI checks
 //! cargo xtask release <version> [--execute] [--publish]
+//! cargo xtask help                          the tasks and their options
 //! ```
 
 mod bench;
@@ -22,6 +23,16 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+/// What `cargo xtask help` prints.
+const USAGE: &str = "usage:
+  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]
+  cargo xtask bench-profile [--provider P] [--call C] [--concurrency 1|64] [--rounds N] [--calls N]
+  cargo xtask codegen [--check]
+  cargo xtask ci
+  cargo xtask fuzz [--seconds N] [--target NAME]
+  cargo xtask release <version> [--execute] [--publish]
+  cargo xtask help";
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
@@ -31,6 +42,13 @@ fn main() -> Result<()> {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let root = project_root();
+    if matches!(
+        args.first().map(String::as_str),
+        Some("help" | "--help" | "-h")
+    ) {
+        println!("{USAGE}");
+        return Ok(());
+    }
     match positional.first().copied() {
         Some("bench") => {
             let after = args.iter().position(|a| a == "bench").map_or(0, |i| i + 1);
@@ -55,11 +73,12 @@ fn main() -> Result<()> {
             };
             release::run(&root, version, flag("--execute"), flag("--publish"))
         }
-        _ => {
-            eprintln!(
-                "usage:\n  cargo xtask bench [--skip-build] [--write | --no-write] [-- <bench options>]\n  cargo xtask bench-profile [--provider P] [--call C] [--concurrency 1|64] [--rounds N] [--calls N]\n  cargo xtask codegen [--check]\n  cargo xtask ci\n  cargo xtask fuzz [--seconds N] [--target NAME]\n  cargo xtask release <version> [--execute] [--publish]"
-            );
-            bail!("unknown or missing task")
+        other => {
+            eprintln!("{USAGE}");
+            match other {
+                Some(task) => bail!("unknown task `{task}`"),
+                None => bail!("no task given"),
+            }
         }
     }
 }
