@@ -125,9 +125,19 @@ impl PhoneNumber {
         {
             return Err(PhoneError::InvalidCharacter(bad));
         }
-        let national_digits: String = national.chars().filter(char::is_ascii_digit).collect();
-        let parsed = Self::parse_international(&format!("+{digits}{national_digits}"));
-        match (&parsed, national_digits.strip_prefix('0')) {
+        // Assembled on the stack: a provider's answer names the number this way on every
+        // check or session lookup, and the memo usually knows it.
+        let mut inline = [0; ASSEMBLED];
+        let long;
+        let international = if let Some(text) = assemble(&mut inline, digits, national) {
+            text
+        } else {
+            let national: String = national.chars().filter(char::is_ascii_digit).collect();
+            long = format!("+{digits}{national}");
+            long.as_str()
+        };
+        let parsed = Self::parse_international(international);
+        match (&parsed, international[1 + digits.len()..].strip_prefix('0')) {
             (Err(PhoneError::NotValid(_) | PhoneError::TooLong), Some(without_trunk)) => {
                 Self::parse_international(&format!("+{digits}{without_trunk}")).or(parsed)
             }
@@ -347,6 +357,30 @@ impl<'de> Deserialize<'de> for PhoneNumber {
     }
 }
 
+/// Room for `+`, a calling code and a national number assembled by
+/// [`PhoneNumber::from_parts`]; longer texts (too long for any number) are assembled on the heap.
+const ASSEMBLED: usize = 32;
+
+/// `+`, `calling_code` (digits) and the digits of `national` in `buf`; `None` when they do
+/// not fit.
+fn assemble<'b>(
+    buf: &'b mut [u8; ASSEMBLED],
+    calling_code: &str,
+    national: &str,
+) -> Option<&'b str> {
+    buf[0] = b'+';
+    let mut len = 1;
+    for digit in calling_code
+        .bytes()
+        .chain(national.bytes().filter(u8::is_ascii_digit))
+    {
+        *buf.get_mut(len)? = digit;
+        len += 1;
+    }
+    // ASCII digits only: always UTF-8.
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +513,15 @@ mod tests {
         let it = PhoneNumber::from_parts("+39", "06 6982 1234").unwrap();
         assert_eq!(it.e164(), "+390669821234", "Italian leading 0 kept");
         assert_eq!(a.calling_code_number(), 507);
+        // Separators take no room on the stack; digits past it are assembled on the heap.
+        let spaced = format!("0532{}123 45 67", " ".repeat(40));
+        assert_eq!(PhoneNumber::from_parts("90", &spaced).unwrap(), b);
+        for national in ["5".repeat(40), format!("0{}", "5".repeat(40))] {
+            assert_eq!(
+                PhoneNumber::from_parts("+90", &national),
+                Err(PhoneError::TooLong)
+            );
+        }
     }
 
     #[test]
