@@ -40,4 +40,13 @@ mod tests {
             assert_eq!(super::trim(text), text.trim(), "{text:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_trimmed_as_str_trims_it(
+            text in "\\PC{0,8}|[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2028}a-z]{0,8}"
+        ) {
+            proptest::prop_assert_eq!(super::trim(&text), text.trim());
+        }
+    }
 }

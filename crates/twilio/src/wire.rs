@@ -285,7 +285,7 @@ impl<'de> Deserialize<'de> for VerificationStatus {
 /// An RFC 3339 time, or `None` when absent or not one (Twilio's dates are informative; a
 /// malformed one is not worth refusing an answer for).
 fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-    Ok(lenient::opt_string(d)?.and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()))
+    Ok(lenient::opt_text(d)?.and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()))
 }
 
 /// A Verification resource (`verify.v2.service.verification`).

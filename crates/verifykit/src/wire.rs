@@ -23,7 +23,7 @@ use std::fmt;
 use std::time::Duration;
 
 use phone_verify_core::SessionId;
-use phone_verify_core::kit::lenient::{scalar_to_string, trim};
+use phone_verify_core::kit::lenient::{Scalar, scalar_to_string};
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -109,15 +109,6 @@ enum MetaField {
     Other,
 }
 
-/// Whether `meta`'s field holds a non-blank text, as `Meta::read` sees it.
-fn has_text(scalar: &lenient::Scalar<'_>) -> bool {
-    match scalar {
-        lenient::Scalar::Str(s) => !trim(s).is_empty(),
-        lenient::Scalar::Number(_) | lenient::Scalar::Bool(_) => true,
-        lenient::Scalar::Null | lenient::Scalar::Other => false,
-    }
-}
-
 impl<'de> Visitor<'de> for MetaVisitor {
     type Value = MetaFlags;
 
@@ -129,8 +120,12 @@ impl<'de> Visitor<'de> for MetaVisitor {
         let mut flags = MetaFlags::default();
         while let Some(key) = map.next_key::<MetaField>()? {
             match key {
-                MetaField::ErrorCode => flags.error_code = has_text(&map.next_value()?),
-                MetaField::ErrorMessage => flags.error_message = has_text(&map.next_value()?),
+                MetaField::ErrorCode => {
+                    flags.error_code = map.next_value::<Scalar<'_>>()?.has_text();
+                }
+                MetaField::ErrorMessage => {
+                    flags.error_message = map.next_value::<Scalar<'_>>()?.has_text();
+                }
                 MetaField::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }

@@ -13,7 +13,6 @@ use std::str::FromStr;
 use phone_verify_core::time::OffsetDateTime;
 use phone_verify_core::{Channel, Error, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
 
 use crate::config::is_valid_id;
 
@@ -314,6 +313,7 @@ fn mask(value: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
+    use phone_verify_core::kit::lenient::{Scalar, opt_non_blank_text};
     pub(super) use phone_verify_core::kit::lenient::{
         bool, bool_or_false, opt_string, opt_u64, vec,
     };
@@ -322,13 +322,12 @@ mod lenient {
     use phone_verify_core::time::{OffsetDateTime, PrimitiveDateTime};
     use serde::de::Error as _;
 
-    use super::{Deserialize, Deserializer, Value, is_valid_id};
+    use super::{Deserialize, Deserializer, is_valid_id};
 
     /// A service or user id: a string (or number) that can go into a URL path.
     pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        let id = match Value::deserialize(d)? {
-            Value::String(s) => s.trim().to_owned(),
-            Value::Number(n) => n.to_string(),
+        let id = match Scalar::deserialize(d)? {
+            id @ (Scalar::Str(_) | Scalar::Number(_)) => id.into_string().unwrap_or_default(),
             _ => String::new(),
         };
         if is_valid_id(&id) {
@@ -344,9 +343,8 @@ mod lenient {
     pub(super) fn opt_ctime<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<OffsetDateTime>, D::Error> {
-        match opt_string(d)? {
+        match opt_non_blank_text(d)? {
             None => Ok(None),
-            Some(s) if s.trim().is_empty() => Ok(None),
             Some(s) => parse_ctime(&s).map(Some).ok_or_else(|| {
                 D::Error::custom("expected a time such as \"2017-07-06T13:12:03.141Z\"")
             }),

@@ -2,12 +2,13 @@
 //! and those of Verifik's own shapes (populated references, tokens, `phoneData`).
 
 pub(super) use phone_verify_core::kit::lenient::{
-    count, non_empty_string, opt_bool, opt_non_blank_string as opt_string, vec,
+    count, non_empty_string, non_empty_text as text, opt_bool, opt_non_blank_string as opt_string,
+    opt_non_blank_text as opt_text, vec,
 };
 use std::borrow::Cow;
 use std::fmt;
 
-use phone_verify_core::kit::lenient::trim;
+use phone_verify_core::kit::lenient::Scalar;
 use secrecy::SecretString;
 use serde::de::{Error as _, IgnoredAny};
 use serde::{Deserialize, Deserializer};
@@ -133,71 +134,8 @@ pub(crate) fn scalar_to_string(value: &Value) -> Option<String> {
 
 // ---- borrowed decoders (the verifier's slim answers) ---------------------------------------
 //
-// The same rules as the owned decoders above, without building a `serde_json::Value` or
-// copying text that has no escapes: the verifier reads a few fields of an answer and borrows
-// them from the body.
-
-/// A scalar as text borrowed from the body where it can be (trimmed; numbers and booleans
-/// written as serde_json writes them). `Err(())` for an array or object.
-struct TextVisitor;
-
-impl<'de> serde::de::Visitor<'de> for TextVisitor {
-    type Value = Result<Option<Cow<'de, str>>, ()>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Borrowed(trim(v)))))
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Owned(trim(v).to_owned()))))
-    }
-    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-        let trimmed = trim(&v);
-        if trimmed.len() == v.len() {
-            Ok(Ok(Some(Cow::Owned(v))))
-        } else {
-            Ok(Ok(Some(Cow::Owned(trimmed.to_owned()))))
-        }
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Owned(
-            serde_json::Number::from(v).to_string(),
-        ))))
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Owned(
-            serde_json::Number::from(v).to_string(),
-        ))))
-    }
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        // serde_json's `Value` holds a non-finite float as `null`.
-        Ok(Ok(
-            serde_json::Number::from_f64(v).map(|n| Cow::Owned(n.to_string()))
-        ))
-    }
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Ok(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Ok(None))
-    }
-    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Ok(None))
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Err(()))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Err(()))
-    }
-}
+// The same rules as the owned decoders above, on the kit's borrowed ones: the verifier reads a
+// few fields of an answer and borrows them from the body.
 
 /// Any value: a scalar as non-blank text, `None` for anything else. Borrowed
 /// [`scalar_to_string`] (request ids).
@@ -206,22 +144,14 @@ pub(crate) struct AnyText<'a>(pub(crate) Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for AnyText<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = d.deserialize_any(TextVisitor)?.unwrap_or(None);
+        let text = Scalar::deserialize(d)?.into_text();
         Ok(Self(text.filter(|t| !t.is_empty())))
     }
 }
 
-/// Borrowed [`opt_string`]: a scalar as text, `None` for `null` and blank strings.
-pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    match d.deserialize_any(TextVisitor)? {
-        Ok(text) => Ok(text.filter(|t| !t.is_empty())),
-        Err(()) => Err(D::Error::custom("expected a string")),
-    }
-}
-
-/// Borrowed [`non_empty_string`]: a required, non-blank scalar as text.
-pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
-    opt_text(d)?.ok_or_else(|| D::Error::custom("expected a non-empty string"))
+/// A scalar's text, non-blank, for the scalar arms of [`RefVisitor`].
+fn ref_text(scalar: Scalar<'_>) -> Option<Cow<'_, str>> {
+    scalar.into_text().filter(|t| !t.is_empty())
 }
 
 /// Borrowed [`opt_ref`]: an id (string or number) or a populated object with an `_id`.
@@ -240,22 +170,23 @@ impl<'de> serde::de::Visitor<'de> for RefVisitor {
         f.write_str("an id or an object with an _id")
     }
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(trim(v))).filter(|t| !t.is_empty()))
+        Ok(ref_text(Scalar::Str(Cow::Borrowed(v))))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::<'de, str>::Owned(trim(v).to_owned())).filter(|t| !t.is_empty()))
+        Ok(ref_text(Scalar::Str(Cow::Borrowed(v))).map(|t| Cow::Owned(t.into_owned())))
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        TextVisitor.visit_u64(v).map(|t| t.unwrap_or(None))
+        Ok(ref_text(Scalar::Number(v.into())))
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        TextVisitor.visit_i64(v).map(|t| t.unwrap_or(None))
+        Ok(ref_text(Scalar::Number(v.into())))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        TextVisitor.visit_f64(v).map(|t| t.unwrap_or(None))
+        // serde_json's `Value` holds a non-finite float as `null`.
+        Ok(serde_json::Number::from_f64(v).and_then(|n| ref_text(Scalar::Number(n))))
     }
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        TextVisitor.visit_bool(v).map(|t| t.unwrap_or(None))
+        Ok(ref_text(Scalar::Bool(v)))
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -493,11 +424,6 @@ mod tests {
                 "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"
             );
             prop_assert_eq!(parse_date(&text), OffsetDateTime::parse(&text, &Rfc3339).ok(), "{}", text);
-        }
-
-        #[test]
-        fn any_text_is_trimmed_as_str_trims_it(text in "\\PC{0,8}|[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2028}a-z]{0,8}") {
-            prop_assert_eq!(trim(&text), text.trim());
         }
 
         #[test]

@@ -1,180 +1,18 @@
 //! VerifyKit's field decoders, on top of the kit's
-//! [`lenient`](phone_verify_core::kit::lenient) ones.
-//!
-//! The decoders of the fields every check and `result` answer carries (`opt_string`,
-//! `non_empty_string`, `opt_bool`, `opt_session`, `opt_date`) read the value through
-//! [`Scalar`], which borrows the text from the body where it can, instead of building a
-//! `serde_json::Value` and copying its text again: the same inputs decode to the same values,
-//! with the same error messages, as the kit's `Value`-based decoders.
-
-use std::borrow::Cow;
-use std::fmt;
+//! [`lenient`](phone_verify_core::kit::lenient) ones: its session ids, secrets and dates.
 
 use phone_verify_core::SessionId;
-use phone_verify_core::kit::lenient::trim;
-pub(super) use phone_verify_core::kit::lenient::{count, opt_u64, string_vec, vec};
+pub(super) use phone_verify_core::kit::lenient::{
+    count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
+};
+use phone_verify_core::kit::lenient::{opt_non_blank_text, trim};
 use phone_verify_core::secrecy::SecretString;
-use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
-
-/// One JSON value as the lenient decoders see it: a scalar (its text borrowed from the body
-/// where possible), `null`, or something else (an array or object, skipped).
-#[derive(Debug, PartialEq)]
-pub(crate) enum Scalar<'a> {
-    /// `null` (or a missing optional value).
-    Null,
-    /// A string, untrimmed.
-    Str(Cow<'a, str>),
-    /// A boolean.
-    Bool(bool),
-    /// A number, as `serde_json` holds it.
-    Number(serde_json::Number),
-    /// An array or an object.
-    Other,
-}
-
-impl Scalar<'_> {
-    /// The value as text, as [`scalar_to_string`](phone_verify_core::kit::lenient::scalar_to_string)
-    /// writes it (a string trimmed): `None` for `null`, arrays and objects.
-    pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
-        match self {
-            Self::Str(s) => Some(Cow::Borrowed(trim(s))),
-            Self::Number(n) => Some(Cow::Owned(n.to_string())),
-            Self::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-            Self::Null | Self::Other => None,
-        }
-    }
-
-    /// [`text`](Self::text), owned.
-    pub(crate) fn into_text(self) -> Option<String> {
-        match self {
-            Self::Str(Cow::Owned(s)) if trim(&s).len() == s.len() => Some(s),
-            other => other.text().map(Cow::into_owned),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Number(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::Number(v.into()))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        // As `serde_json::Value` reads it: a non-finite float is `null`.
-        Ok(serde_json::Number::from_f64(v).map_or(Scalar::Null, Scalar::Number))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::Null)
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Scalar::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other)
-    }
-}
-
-/// A scalar as text (a string trimmed); `None` for `null`. As the kit's `opt_string`.
-pub(super) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    match Scalar::deserialize(d)? {
-        Scalar::Null => Ok(None),
-        other => other
-            .into_text()
-            .map(Some)
-            .ok_or_else(|| D::Error::custom("expected a string")),
-    }
-}
-
-/// A required scalar as text (possibly empty). As the kit's `string`.
-pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    opt_string(d)?.ok_or_else(|| D::Error::custom("expected a string, found null"))
-}
-
-/// A required, non-blank scalar as text. As the kit's `non_empty_string`.
-pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    opt_string(d)?
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| D::Error::custom("expected a non-empty string"))
-}
-
-/// A boolean from `true`/`false`, `1`/`0` or `"true"`/`"false"`/`"1"`/`"0"`; `None` for `null`
-/// and blank strings. As the kit's `opt_bool`.
-pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    let invalid = || D::Error::custom("expected a boolean");
-    match Scalar::deserialize(d)? {
-        Scalar::Null => Ok(None),
-        Scalar::Bool(b) => Ok(Some(b)),
-        Scalar::Number(n) => match n.as_u64() {
-            Some(1) => Ok(Some(true)),
-            Some(0) => Ok(Some(false)),
-            _ => Err(invalid()),
-        },
-        Scalar::Str(s) => {
-            let s = s.trim();
-            if s.is_empty() {
-                Ok(None)
-            } else if s.eq_ignore_ascii_case("true") || s == "1" {
-                Ok(Some(true))
-            } else if s.eq_ignore_ascii_case("false") || s == "0" {
-                Ok(Some(false))
-            } else {
-                Err(invalid())
-            }
-        }
-        Scalar::Other => Err(invalid()),
-    }
-}
 
 /// A scalar as text; `null` as the empty string.
 pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -191,11 +29,8 @@ pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D:
 
 /// A session id; `null` or `""` as `None`.
 pub(super) fn opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
-    let scalar = Scalar::deserialize(d)?;
-    match scalar.text() {
-        None if scalar == Scalar::Null => Ok(None),
-        None => Err(D::Error::custom("expected a string")),
-        Some(s) if s.is_empty() => Ok(None),
+    match opt_non_blank_text(d)? {
+        None => Ok(None),
         Some(s) => SessionId::new(&s)
             .map(Some)
             .map_err(|_| D::Error::custom("expected a session id")),
@@ -206,11 +41,8 @@ pub(super) fn opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sess
 pub(super) fn opt_date<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<OffsetDateTime>, D::Error> {
-    let scalar = Scalar::deserialize(d)?;
-    match scalar.text() {
-        None if scalar == Scalar::Null => Ok(None),
-        None => Err(D::Error::custom("expected a string")),
-        Some(s) if s.is_empty() => Ok(None),
+    match opt_non_blank_text(d)? {
+        None => Ok(None),
         Some(s) => parse_date(&s)
             .map(Some)
             .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
@@ -360,20 +192,6 @@ mod tests {
         };
     }
 
-    same_as_kit!(
-        opt_string_is_the_kits,
-        Option<String>,
-        opt_string,
-        kit::opt_string
-    );
-    same_as_kit!(string_is_the_kits, String, string, kit::string);
-    same_as_kit!(
-        non_empty_string_is_the_kits,
-        String,
-        non_empty_string,
-        kit::non_empty_string
-    );
-    same_as_kit!(opt_bool_is_the_kits, Option<bool>, opt_bool, kit::opt_bool);
     same_as_kit!(
         opt_session_is_the_value_based_one,
         Option<SessionId>,
