@@ -101,40 +101,19 @@ mod tests {
 
     use super::*;
 
-    /// Field values of every shape, as they appear in a body.
+    /// Session ids and dates as they appear in a body, and one value of each other shape (the
+    /// kit's tests hold its text decoders, which these build on, to every shape).
     const VALUES: &[&str] = &[
         "null",
         "\"\"",
         "\"  \"",
-        "\"abc\"",
-        "\" abc \"",
-        "\"a\\u0062c\"",
-        "\"\\tx\\n\"",
-        "\"TRUE\"",
-        "\" false \"",
-        "\"1\"",
-        "\"0\"",
-        "\"2\"",
-        "\"yes\"",
+        "12",
         "true",
-        "false",
-        "0",
-        "1",
-        "2",
-        "-1",
-        "1.0",
-        "0.0",
-        "-0.0",
-        "1.5e3",
-        "1e300",
-        "18446744073709551615",
-        "18446744073709551616",
-        "-9223372036854775808",
-        "[]",
         "[1, \"a\"]",
-        "{}",
         "{\"a\": [null]}",
         "\"S1d2\"",
+        "\" S1d2 \"",
+        "\"S1\\u0064\"",
         "\"bad session\"",
         "\"2019-11-07 07:35:28\"",
         "\" 2019-11-07T07:35:28 \"",
@@ -157,53 +136,33 @@ mod tests {
         "\"2019-11-07 07:35:28.5\"",
     ];
 
-    macro_rules! same_as_kit {
-        ($name:ident, $ty:ty, $ours:path, $kit:path) => {
-            #[test]
-            fn $name() {
-                #[derive(Deserialize, Debug, PartialEq)]
-                struct Field(#[serde(deserialize_with = "field")] $ty);
-                fn field<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
-                    $ours(d)
-                }
-                fn reference<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
-                    $kit(d)
-                }
-                #[derive(Deserialize, Debug, PartialEq)]
-                struct Reference(#[serde(deserialize_with = "reference")] $ty);
-                for value in VALUES {
-                    let ours = serde_json::from_str::<Field>(value).map(|f| f.0);
-                    let kit = serde_json::from_str::<Reference>(value).map(|f| f.0);
-                    assert_eq!(
-                        ours.as_ref().map_err(ToString::to_string),
-                        kit.as_ref().map_err(ToString::to_string),
-                        "{value}"
-                    );
-                    let parsed: Value = serde_json::from_str(value).unwrap();
-                    let ours = Field::deserialize(&parsed).map(|f| f.0);
-                    let kit = Reference::deserialize(&parsed).map(|f| f.0);
-                    assert_eq!(
-                        ours.map_err(|e| e.to_string()),
-                        kit.map_err(|e| e.to_string()),
-                        "{value} from a Value"
-                    );
-                }
-            }
-        };
+    /// A decoder of one value read from text.
+    type Decoder<T> = fn(
+        &mut serde_json::Deserializer<serde_json::de::StrRead<'static>>,
+    ) -> serde_json::Result<T>;
+
+    /// Checks that `ours` reads every one of [`VALUES`] as `reference` does, errors included.
+    fn agree<T: PartialEq + std::fmt::Debug>(ours: Decoder<T>, reference: Decoder<T>) {
+        for value in VALUES {
+            let read = |decoder: Decoder<T>| {
+                let mut d = serde_json::Deserializer::from_str(value);
+                decoder(&mut d)
+                    .and_then(|read| d.end().map(|()| read))
+                    .map_err(|e| e.to_string())
+            };
+            assert_eq!(read(ours), read(reference), "{value}");
+        }
     }
 
-    same_as_kit!(
-        opt_session_is_the_value_based_one,
-        Option<SessionId>,
-        opt_session,
-        value_opt_session
-    );
-    same_as_kit!(
-        opt_date_is_the_value_based_one,
-        Option<OffsetDateTime>,
-        opt_date,
-        value_opt_date
-    );
+    #[test]
+    fn opt_session_is_the_value_based_one() {
+        agree(|d| opt_session(d), |d| value_opt_session(d));
+    }
+
+    #[test]
+    fn opt_date_is_the_value_based_one() {
+        agree(|d| opt_date(d), |d| value_opt_date(d));
+    }
 
     /// `opt_session` as it was, through the kit's `opt_string`.
     fn value_opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
