@@ -144,13 +144,12 @@ pub(crate) struct AnyText<'a>(pub(crate) Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for AnyText<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Scalar::deserialize(d)?.into_text();
-        Ok(Self(text.filter(|t| !t.is_empty())))
+        Ok(Self(non_blank(Scalar::deserialize(d)?)))
     }
 }
 
-/// A scalar's text, non-blank, for the scalar arms of [`RefVisitor`].
-fn ref_text(scalar: Scalar<'_>) -> Option<Cow<'_, str>> {
+/// A scalar's text, `None` when blank (or not a scalar).
+fn non_blank(scalar: Scalar<'_>) -> Option<Cow<'_, str>> {
     scalar.into_text().filter(|t| !t.is_empty())
 }
 
@@ -170,23 +169,23 @@ impl<'de> serde::de::Visitor<'de> for RefVisitor {
         f.write_str("an id or an object with an _id")
     }
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(ref_text(Scalar::Str(Cow::Borrowed(v))))
+        Ok(non_blank(Scalar::Str(Cow::Borrowed(v))))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(ref_text(Scalar::Str(Cow::Borrowed(v))).map(|t| Cow::Owned(t.into_owned())))
+        Ok(non_blank(Scalar::Str(Cow::Borrowed(v))).map(|t| Cow::Owned(t.into_owned())))
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(ref_text(Scalar::Number(v.into())))
+        Ok(non_blank(Scalar::Number(v.into())))
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(ref_text(Scalar::Number(v.into())))
+        Ok(non_blank(Scalar::Number(v.into())))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
         // serde_json's `Value` holds a non-finite float as `null`.
-        Ok(serde_json::Number::from_f64(v).and_then(|n| ref_text(Scalar::Number(n))))
+        Ok(serde_json::Number::from_f64(v).and_then(|n| non_blank(Scalar::Number(n))))
     }
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(ref_text(Scalar::Bool(v)))
+        Ok(non_blank(Scalar::Bool(v)))
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
