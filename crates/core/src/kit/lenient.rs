@@ -5,10 +5,11 @@
 //! documented shape is accepted, and anything else is a serde error (which the HTTP layer turns
 //! into a typed [`Decode`](crate::ErrorKind::Decode) error), never a panic.
 //!
-//! Every decoder reads its value as a [`Scalar`], which borrows a string from the body when it
-//! has no escapes, instead of building a `serde_json::Value` and copying its text again. The
-//! borrowed decoders ([`opt_text`], [`opt_non_blank_text`], [`non_empty_text`]) copy nothing
-//! at all, for fields that are only parsed or compared (`#[serde(borrow)]`).
+//! Each decoder of scalars reads a value as a [`Scalar`], which borrows a string from the body
+//! when it has no escapes, instead of building a `serde_json::Value` and copying its text
+//! again. The borrowed decoders ([`opt_text`], [`opt_non_blank_text`], [`non_empty_text`]) do
+//! not copy such a string at all, for fields that are only parsed or compared
+//! (`#[serde(borrow)]`).
 //!
 //! ```
 //! use phone_verify_core::kit::lenient;
