@@ -48,10 +48,10 @@ pub(super) fn opt_ref<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>,
 pub(super) fn opt_secret<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<SecretString>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => Ok(Some(SecretString::from(s.trim().to_owned()))),
+    // Read as a `Scalar`: no `Value` holds a copy of the token on the way.
+    match Scalar::deserialize(d)? {
+        Scalar::Null => Ok(None),
+        Scalar::Str(s) => Ok(non_blank(Scalar::Str(s)).map(|t| SecretString::from(t.into_owned()))),
         _ => Err(D::Error::custom("expected a token string")),
     }
 }
@@ -276,6 +276,29 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn tokens_are_non_blank_strings_trimmed() {
+        use secrecy::ExposeSecret as _;
+
+        let read = |json: &str| {
+            opt_secret(&mut serde_json::Deserializer::from_str(json))
+                .map(|t| t.map(|t| t.expose_secret().to_owned()))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(read(r#"" tok\u0065n ""#), Ok(Some("token".to_owned())));
+        assert_eq!(read(r#""eyJ.a.b""#), Ok(Some("eyJ.a.b".to_owned())));
+        for none in ["null", r#""""#, r#"" \t ""#] {
+            assert_eq!(read(none), Ok(None), "{none}");
+        }
+        for bad in ["12", "true", "[\"t\"]", "{\"t\": 1}"] {
+            assert_eq!(
+                read(bad),
+                Err("expected a token string".to_owned()),
+                "{bad}"
+            );
+        }
+    }
 
     /// Reads `value` with the borrowed decoders and with the owned ones.
     #[derive(Deserialize)]

@@ -2,14 +2,13 @@
 //! [`lenient`](phone_verify_core::kit::lenient) ones: its session ids, secrets and dates.
 
 use phone_verify_core::SessionId;
+use phone_verify_core::kit::lenient::{Scalar, opt_non_blank_text, trim};
 pub(super) use phone_verify_core::kit::lenient::{
     count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
 };
-use phone_verify_core::kit::lenient::{opt_non_blank_text, trim};
 use phone_verify_core::secrecy::SecretString;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
@@ -21,8 +20,9 @@ pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String,
 
 /// A secret string.
 pub(super) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
-    match Value::deserialize(d)? {
-        Value::String(s) if !s.trim().is_empty() => Ok(SecretString::from(s)),
+    // Read as a `Scalar`: no `Value` holds a copy of the secret on the way.
+    match Scalar::deserialize(d)? {
+        Scalar::Str(s) if !trim(&s).is_empty() => Ok(SecretString::from(s.into_owned())),
         _ => Err(D::Error::custom("expected a non-empty string")),
     }
 }
@@ -172,6 +172,26 @@ mod tests {
             Some(s) => SessionId::new(&s)
                 .map(Some)
                 .map_err(|_| D::Error::custom("expected a session id")),
+        }
+    }
+
+    #[test]
+    fn secrets_are_non_blank_strings_kept_as_sent() {
+        use phone_verify_core::secrecy::ExposeSecret as _;
+
+        let read = |json: &str| {
+            secret(&mut serde_json::Deserializer::from_str(json))
+                .map(|t| t.expose_secret().to_owned())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(read(r#"" tok\u0065n ""#), Ok(" token ".to_owned()));
+        assert_eq!(read(r#""abc""#), Ok("abc".to_owned()));
+        for bad in ["null", r#""""#, r#"" \n ""#, "12", "true", "[\"t\"]", "{}"] {
+            assert_eq!(
+                read(bad),
+                Err("expected a non-empty string".to_owned()),
+                "{bad}"
+            );
         }
     }
 
