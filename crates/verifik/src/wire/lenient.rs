@@ -22,7 +22,7 @@ where
     D: Deserializer<'de>,
     T: std::str::FromStr<Err = std::convert::Infallible>,
 {
-    Ok(opt_string(d)?.map(|s| {
+    Ok(opt_text(d)?.map(|s| {
         s.parse()
             .unwrap_or_else(|never: std::convert::Infallible| match never {})
     }))
