@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use phonenumber::ParseError as LibParseError;
 use phonenumber::country::Id as CountryId;
-use phonenumber::{Mode, ParseError as LibParseError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use self::inline::{E164, Region};
@@ -194,13 +194,12 @@ impl PhoneNumber {
         if parsed.extension().is_some() {
             return Err(PhoneError::HasExtension);
         }
-        let text = parsed.format().mode(Mode::E164).to_string();
+        let text = e164_text(&parsed);
         if !phonenumber::is_valid(&parsed) {
             return Err(PhoneError::NotValid(mask(&text, 1)));
         }
         let e164 = E164::new(&text).ok_or(PhoneError::TooLong)?;
-        let calling_code_len = u8::try_from(parsed.country().code().to_string().len())
-            .map_err(|_| PhoneError::InvalidCallingCode(text.chars().take(4).collect()))?;
+        let calling_code_len = decimal_digits(parsed.country().code());
         // phonenumber's region lookup drops leading zeros of the national number (Italy), so
         // fall back to the main region of the calling code from the same metadata.
         let region = parsed
@@ -254,6 +253,24 @@ impl PhoneNumber {
     /// Writes the [`masked`](Self::masked) form without allocating it.
     pub(crate) fn write_masked(&self, out: &mut impl fmt::Write) -> fmt::Result {
         write_mask(out, self.e164(), self.calling_code().len())
+    }
+}
+
+/// The E.164 form of `parsed` as phonenumber's formatter writes it (`+`, the calling code, the
+/// national number with its leading zeros), without the formatter: it first matches the
+/// national number against every layout pattern of its region, which E.164 does not use.
+fn e164_text(parsed: &phonenumber::PhoneNumber) -> String {
+    format!("+{}{}", parsed.country().code(), parsed.national())
+}
+
+/// How many decimal digits `n` has, as `n.to_string().len()` counts them.
+fn decimal_digits(n: u16) -> u8 {
+    match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
     }
 }
 
@@ -384,6 +401,60 @@ fn assemble<'b>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn e164_texts_are_the_formatters() {
+        use phonenumber::metadata::DATABASE;
+
+        let mut inputs = Vec::new();
+        // Every example number of every region and number type in libphonenumber's metadata,
+        // as it is, with a leading zero (kept in Italy's national numbers), and cut short.
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let examples = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ];
+            for example in examples.into_iter().flatten().filter_map(|d| d.example()) {
+                let code = meta.country_code();
+                inputs.push(format!("+{code}{example}"));
+                inputs.push(format!("+{code}0{example}"));
+                inputs.push(format!("+{code}{}", &example[..example.len() / 2]));
+            }
+        }
+        inputs.extend(["+390612345678", "+3906698", "+39000123"].map(String::from));
+        let mut parsed = 0;
+        let mut zeros = 0;
+        for input in &inputs {
+            let Ok(number) = phonenumber::parse(None, input) else {
+                continue;
+            };
+            parsed += 1;
+            zeros += usize::from(number.national().zeros() > 0);
+            let formatted = number.format().mode(phonenumber::Mode::E164).to_string();
+            assert_eq!(e164_text(&number), formatted, "{input}");
+        }
+        assert!(
+            parsed > 2_000 && zeros > 10,
+            "{parsed} parsed, {zeros} with leading zeros"
+        );
+    }
+
+    #[test]
+    fn decimal_digits_count_as_to_string_does() {
+        for n in [0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10_000, u16::MAX] {
+            assert_eq!(usize::from(decimal_digits(n)), n.to_string().len(), "{n}");
+        }
+    }
 
     #[test]
     fn a_malformed_number_is_masked_in_its_error() {
