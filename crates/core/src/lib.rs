@@ -24,7 +24,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use ext::{PhoneVerifierExt, SessionResolverExt};
 pub use extras::{ExtraKey, Extras};
 pub use outcome::{CheckOutcome, RejectReason, Rejection, Verified};
-pub use phone::{PhoneError, PhoneNumber};
+pub use phone::{NumberType, PhoneError, PhoneNumber};
 pub use provider::{Capabilities, InvalidProviderId, ProviderId};
 pub use request::{CheckRequest, Language, RequestContext, StartRequest};
 pub use seal::{MAX_TOKEN_LEN, SEAL_KEY_LEN, SEAL_VERSION, SealError, SealKey, SealKeys};

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use phonenumber::ParseError as LibParseError;
 use phonenumber::country::Id as CountryId;
+use phonenumber::metadata::DATABASE;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use self::inline::{E164, Region};
@@ -13,6 +14,7 @@ use self::memo::Memoized;
 
 mod inline;
 mod memo;
+mod patterns;
 
 /// Why a string is not a usable phone number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +44,37 @@ pub enum PhoneError {
     /// Well formed, but not a number that can exist in its country's numbering plan.
     #[error("{0} is not a valid phone number for its country")]
     NotValid(String),
+}
+
+/// The type of a number in its country's numbering plan, from libphonenumber's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum NumberType {
+    /// A fixed line.
+    FixedLine,
+    /// A mobile number.
+    Mobile,
+    /// A fixed line or a mobile number: the country's numbering plan cannot tell them apart
+    /// (the United States, Canada).
+    FixedLineOrMobile,
+    /// A toll-free number (most cannot receive SMS).
+    TollFree,
+    /// A premium-rate number: the classic SMS-pumping target.
+    PremiumRate,
+    /// A shared-cost number.
+    SharedCost,
+    /// A voice-over-IP number.
+    Voip,
+    /// A personal (forwarding) number.
+    PersonalNumber,
+    /// A pager.
+    Pager,
+    /// A universal access number.
+    Uan,
+    /// A voicemail access number.
+    Voicemail,
+    /// None of the types of the region the number is filed under.
+    Unknown,
 }
 
 /// A validated phone number in international form.
@@ -181,7 +214,7 @@ impl PhoneNumber {
         if digit_count > 17 {
             return Err(PhoneError::TooLong);
         }
-        let parsed = phonenumber::parse(None, international).map_err(|e| match e {
+        let parsed = patterns::parse(international).map_err(|e| match e {
             LibParseError::InvalidCountryCode => {
                 PhoneError::InvalidCallingCode(international.chars().take(4).collect())
             }
@@ -195,23 +228,12 @@ impl PhoneNumber {
             return Err(PhoneError::HasExtension);
         }
         let text = e164_text(&parsed);
-        if !phonenumber::is_valid(&parsed) {
-            return Err(PhoneError::NotValid(mask(&text, 1)));
-        }
-        let e164 = E164::new(&text).ok_or(PhoneError::TooLong)?;
         let calling_code_len = decimal_digits(parsed.country().code());
-        // phonenumber's region lookup drops leading zeros of the national number (Italy), so
-        // fall back to the main region of the calling code from the same metadata.
-        let region = parsed
-            .country()
-            .id()
-            .and_then(|id: CountryId| Region::new(id.as_ref()))
-            .or_else(|| {
-                phonenumber::metadata::DATABASE
-                    .by_code(&parsed.country().code())
-                    .and_then(|regions| regions.into_iter().next())
-                    .and_then(|meta| Region::new(meta.id()))
-            });
+        let national = &text[1 + usize::from(calling_code_len)..];
+        let Ok(region) = validated_region(&parsed, national) else {
+            return Err(PhoneError::NotValid(mask(&text, 1)));
+        };
+        let e164 = E164::new(&text).ok_or(PhoneError::TooLong)?;
         Ok(Self {
             e164,
             calling_code_len,
@@ -245,6 +267,29 @@ impl PhoneNumber {
         self.region.as_ref().map(Region::as_str)
     }
 
+    /// The number's type in its region's numbering plan, from libphonenumber's metadata.
+    ///
+    /// ```
+    /// use phone_verify_core::{NumberType, PhoneNumber};
+    ///
+    /// let mobile: PhoneNumber = "+90 532 123 45 67".parse()?;
+    /// assert_eq!(mobile.number_type(), NumberType::Mobile);
+    /// let premium: PhoneNumber = "+44 909 879 0000".parse()?;
+    /// assert_eq!(premium.number_type(), NumberType::PremiumRate);
+    /// # Ok::<(), phone_verify_core::PhoneError>(())
+    /// ```
+    pub fn number_type(&self) -> NumberType {
+        let meta = match self.region() {
+            Some(region) => DATABASE.by_id(region),
+            None => DATABASE
+                .by_code(&self.calling_code_number())
+                .and_then(|regions| regions.into_iter().next()),
+        };
+        meta.map_or(NumberType::Unknown, |meta| {
+            patterns::number_type(meta, self.national_number())
+        })
+    }
+
     /// A form safe for logs: the calling code and the last two digits, e.g. `+507******37`.
     pub fn masked(&self) -> String {
         mask(self.e164(), self.calling_code().len())
@@ -262,6 +307,43 @@ impl PhoneNumber {
 fn e164_text(parsed: &phonenumber::PhoneNumber) -> String {
     format!("+{}{}", parsed.country().code(), parsed.national())
 }
+
+/// The region of `parsed` if it is valid (`None` for a non-geographic number): what phonenumber's
+/// `is_valid(parsed)` and `parsed.country().id()` answer, read from the patterns of
+/// [`patterns`] (compiled once, not through phonenumber's cache of 100) and with the number's
+/// metadata found once where both would find it alike. `national` is the national number with
+/// its leading zeros, as `is_valid` reads it; the region lookup reads it without them.
+fn validated_region(
+    parsed: &phonenumber::PhoneNumber,
+    national: &str,
+) -> Result<Option<Region>, NotValid> {
+    let code = parsed.country().code();
+    let meta = patterns::metadata_for(code, national).ok_or(NotValid)?;
+    if patterns::number_type(meta, national) == NumberType::Unknown {
+        return Err(NotValid);
+    }
+    let region_meta = if parsed.national().zeros() == 0 {
+        Some(meta)
+    } else {
+        patterns::metadata_for(code, &parsed.national().value().to_string())
+    };
+    let region = region_meta
+        .and_then(|meta| meta.id().parse::<CountryId>().ok())
+        .and_then(|id| Region::new(id.as_ref()))
+        // Without its leading zeros a national number (Italy's) may fit no region: the
+        // calling code's main region, from the same metadata.
+        .or_else(|| {
+            DATABASE
+                .by_code(&code)
+                .and_then(|regions| regions.into_iter().next())
+                .and_then(|meta| Region::new(meta.id()))
+        });
+    Ok(region)
+}
+
+/// A number that is not valid in its country's numbering plan.
+#[derive(Debug, PartialEq, Eq)]
+struct NotValid;
 
 /// How many decimal digits `n` has, as `n.to_string().len()` counts them.
 fn decimal_digits(n: u16) -> u8 {
@@ -402,14 +484,12 @@ fn assemble<'b>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn e164_texts_are_the_formatters() {
-        use phonenumber::metadata::DATABASE;
-
+    /// Every example number of every region and number type in libphonenumber's metadata, as
+    /// it is, with a leading zero (kept in Italy's national numbers), with its last digit
+    /// changed, one digit longer, and cut short.
+    fn metadata_examples() -> Vec<String> {
         let mut inputs = Vec::new();
-        // Every example number of every region and number type in libphonenumber's metadata,
-        // as it is, with a leading zero (kept in Italy's national numbers), and cut short.
-        for meta in DATABASE.iter() {
+        for meta in patterns::every_region() {
             let d = meta.descriptors();
             let examples = [
                 Some(d.general()),
@@ -426,27 +506,113 @@ mod tests {
             ];
             for example in examples.into_iter().flatten().filter_map(|d| d.example()) {
                 let code = meta.country_code();
+                let (head, last) = example.split_at(example.len() - 1);
+                let other = if last == "9" { "0" } else { "9" };
                 inputs.push(format!("+{code}{example}"));
                 inputs.push(format!("+{code}0{example}"));
+                inputs.push(format!("+{code}{head}{other}"));
+                inputs.push(format!("+{code}{example}5"));
                 inputs.push(format!("+{code}{}", &example[..example.len() / 2]));
             }
         }
         inputs.extend(["+390612345678", "+3906698", "+39000123"].map(String::from));
-        let mut parsed = 0;
-        let mut zeros = 0;
-        for input in &inputs {
-            let Ok(number) = phonenumber::parse(None, input) else {
+        inputs
+    }
+
+    /// What the parse answered before `validated_region`: phonenumber's own validation, then its
+    /// region lookup, then the calling code's main region.
+    fn phonenumbers_region(number: &phonenumber::PhoneNumber) -> Result<Option<Region>, NotValid> {
+        if !phonenumber::is_valid(number) {
+            return Err(NotValid);
+        }
+        Ok(number
+            .country()
+            .id()
+            .and_then(|id: CountryId| Region::new(id.as_ref()))
+            .or_else(|| {
+                DATABASE
+                    .by_code(&number.country().code())
+                    .and_then(|regions| regions.into_iter().next())
+                    .and_then(|meta| Region::new(meta.id()))
+            }))
+    }
+
+    /// The E.164 text, the validity, the region and (without leading zeros) the type of `input`
+    /// as the parse finds them, against phonenumber's own answers; `None` when phonenumber
+    /// cannot parse it.
+    fn check_against_phonenumber(input: &str) -> Option<(bool, bool)> {
+        let number = phonenumber::parse(None, input).ok()?;
+        let text = e164_text(&number);
+        let formatted = number.format().mode(phonenumber::Mode::E164).to_string();
+        assert_eq!(text, formatted, "{input}");
+        let national = &text[1 + usize::from(decimal_digits(number.country().code()))..];
+        assert_eq!(
+            validated_region(&number, national),
+            phonenumbers_region(&number),
+            "{input}"
+        );
+        let zeros = number.national().zeros() > 0;
+        if !zeros && let Ok(phone) = PhoneNumber::parse(input) {
+            assert_eq!(
+                phone.number_type(),
+                phonenumbers_type(number.number_type(&DATABASE)),
+                "{input}"
+            );
+        }
+        Some((phonenumber::is_valid(&number), zeros))
+    }
+
+    fn phonenumbers_type(kind: phonenumber::Type) -> NumberType {
+        use phonenumber::Type;
+        match kind {
+            Type::FixedLine => NumberType::FixedLine,
+            Type::Mobile => NumberType::Mobile,
+            Type::FixedLineOrMobile => NumberType::FixedLineOrMobile,
+            Type::TollFree => NumberType::TollFree,
+            Type::PremiumRate => NumberType::PremiumRate,
+            Type::SharedCost => NumberType::SharedCost,
+            Type::Voip => NumberType::Voip,
+            Type::PersonalNumber => NumberType::PersonalNumber,
+            Type::Pager => NumberType::Pager,
+            Type::Uan => NumberType::Uan,
+            Type::Voicemail => NumberType::Voicemail,
+            Type::Unknown => NumberType::Unknown,
+            other => panic!("number_type never answers {other:?}"),
+        }
+    }
+
+    #[test]
+    fn texts_validity_regions_and_types_are_phonenumbers() {
+        let (mut valid, mut invalid, mut zeros) = (0, 0, 0);
+        for input in &metadata_examples() {
+            let Some((is_valid, has_zeros)) = check_against_phonenumber(input) else {
                 continue;
             };
-            parsed += 1;
-            zeros += usize::from(number.national().zeros() > 0);
-            let formatted = number.format().mode(phonenumber::Mode::E164).to_string();
-            assert_eq!(e164_text(&number), formatted, "{input}");
+            if is_valid {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+            zeros += usize::from(is_valid && has_zeros);
         }
         assert!(
-            parsed > 2_000 && zeros > 10,
-            "{parsed} parsed, {zeros} with leading zeros"
+            valid > 2_000 && invalid > 2_000 && zeros > 10,
+            "{valid} valid, {invalid} not valid, {zeros} valid with leading zeros"
         );
+    }
+
+    proptest::proptest! {
+        /// Random national numbers under calling codes shared by several regions, of one
+        /// region, with leading zeros kept, and non-geographic.
+        #[test]
+        fn random_numbers_validate_as_phonenumber_does(
+            code in proptest::sample::select(
+                vec![1_u16, 7, 44, 39, 262, 590, 599, 90, 49, 507, 800, 882, 979],
+            ),
+            national in "0?[0-9]{4,14}",
+        ) {
+            check_against_phonenumber(&format!("+{code}{national}"));
+        }
     }
 
     #[test]

@@ -1,152 +1,31 @@
-//! The number type of a phone, from libphonenumber's metadata.
-//!
-//! The classification reads the national number of the already-parsed [`PhoneNumber`] against
-//! its region's patterns: no second parse. Each region's patterns are compiled once, on first
-//! use, into a table of the process (at most one entry per region of the metadata): the
-//! `phonenumber` crate's own pattern cache holds 100 compiled patterns for every region and
-//! every use, so traffic across regions recompiled them on nearly every decision.
+//! The refusable kind of a phone's number, from its type in libphonenumber's metadata
+//! ([`PhoneNumber::number_type`], read from the already-parsed number: no second parse).
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
-
-use phone_verify_core::PhoneNumber;
-use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
-use regex::{Regex, RegexBuilder};
+use phone_verify_core::{NumberType, PhoneNumber};
 
 use crate::config::NumberKind;
 
-/// One type's pattern: the possible lengths of its national numbers and the anchored pattern.
-#[derive(Debug)]
-struct Pattern {
-    lengths: Vec<u16>,
-    regex: Regex,
-}
-
-impl Pattern {
-    fn new(descriptor: Option<&Descriptor>) -> Option<Self> {
-        let descriptor = descriptor?;
-        let source = descriptor.national_number().as_str();
-        // A pattern the regex crate refused would have failed in `phonenumber` too: the type is
-        // then absent, as for a region without it.
-        // Compiled as `phonenumber` compiles it (the metadata's patterns are laid out with
-        // whitespace), anchored at both ends.
-        let regex = RegexBuilder::new(&format!("^(?:{source})$"))
-            .ignore_whitespace(true)
-            .build()
-            .ok()?;
-        Some(Self {
-            lengths: descriptor.possible_length().to_vec(),
-            regex,
-        })
-    }
-
-    fn matches(&self, national: &str) -> bool {
-        let length = u16::try_from(national.len()).unwrap_or(u16::MAX);
-        (self.lengths.is_empty() || self.lengths.contains(&length)) && self.regex.is_match(national)
-    }
-}
-
-/// A region's patterns, in libphonenumber's order of classification.
-#[derive(Debug)]
-struct RegionTypes {
-    general: Option<Pattern>,
-    /// The refusable types, in the order libphonenumber tries them.
-    special: Vec<(NumberKind, Pattern)>,
-    fixed_line: Option<Pattern>,
-    mobile: Option<Pattern>,
-}
-
-impl RegionTypes {
-    fn new(meta: &Metadata) -> Self {
-        let d = meta.descriptors();
-        let special = [
-            (NumberKind::PremiumRate, d.premium_rate()),
-            (NumberKind::TollFree, d.toll_free()),
-            (NumberKind::SharedCost, d.shared_cost()),
-            (NumberKind::Voip, d.voip()),
-            (NumberKind::PersonalNumber, d.personal_number()),
-            (NumberKind::Pager, d.pager()),
-            (NumberKind::Uan, d.uan()),
-            (NumberKind::Voicemail, d.voicemail()),
-        ]
-        .into_iter()
-        .filter_map(|(kind, descriptor)| Some((kind, Pattern::new(descriptor)?)))
-        .collect();
-        Self {
-            general: Pattern::new(Some(d.general())),
-            special,
-            fixed_line: Pattern::new(d.fixed_line()),
-            mobile: Pattern::new(d.mobile()),
-        }
-    }
-
-    fn kind_of(&self, national: &str) -> Option<NumberKind> {
-        if !self.general.as_ref().is_some_and(|p| p.matches(national)) {
-            return Some(NumberKind::Unknown);
-        }
-        if let Some((kind, _)) = self.special.iter().find(|(_, p)| p.matches(national)) {
-            return Some(*kind);
-        }
-        let ordinary = [&self.fixed_line, &self.mobile]
-            .into_iter()
-            .flatten()
-            .any(|p| p.matches(national));
-        if ordinary {
-            None
-        } else {
-            Some(NumberKind::Unknown)
-        }
-    }
-}
-
-/// A region of the metadata: the calling code and the region's id (`TR`, or `001` for
-/// non-geographic numbers, which several calling codes share).
-type RegionKey = (u16, [u8; 3]);
-
-static REGIONS: LazyLock<RwLock<HashMap<RegionKey, Arc<RegionTypes>>>> =
-    LazyLock::new(RwLock::default);
-
-fn metadata_of(phone: &PhoneNumber) -> Option<&'static Metadata> {
-    match phone.region() {
-        Some(region) => DATABASE.by_id(region),
-        None => DATABASE
-            .by_code(&phone.calling_code_number())
-            .and_then(|regions| regions.into_iter().next()),
-    }
-}
-
-/// The refusable kind of `phone`, or `None` for mobile and fixed-line numbers.
+/// The refusable kind of `phone`, or `None` for mobile and fixed-line numbers. A type that a
+/// later version of core adds counts as [`NumberKind::Unknown`] until the guard names it.
 pub(crate) fn kind_of(phone: &PhoneNumber) -> Option<NumberKind> {
-    let Some(meta) = metadata_of(phone) else {
-        return Some(NumberKind::Unknown);
-    };
-    let mut id = [0; 3];
-    for (slot, byte) in id.iter_mut().zip(meta.id().bytes()) {
-        *slot = byte;
+    match phone.number_type() {
+        NumberType::FixedLine | NumberType::Mobile | NumberType::FixedLineOrMobile => None,
+        NumberType::PremiumRate => Some(NumberKind::PremiumRate),
+        NumberType::SharedCost => Some(NumberKind::SharedCost),
+        NumberType::TollFree => Some(NumberKind::TollFree),
+        NumberType::Voip => Some(NumberKind::Voip),
+        NumberType::PersonalNumber => Some(NumberKind::PersonalNumber),
+        NumberType::Pager => Some(NumberKind::Pager),
+        NumberType::Uan => Some(NumberKind::Uan),
+        NumberType::Voicemail => Some(NumberKind::Voicemail),
+        _ => Some(NumberKind::Unknown),
     }
-    let key = (phone.calling_code_number(), id);
-    let national = phone.national_number();
-    let known = REGIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-        .cloned();
-    let types = known.unwrap_or_else(|| {
-        // Compiled outside the lock; two first uses at once compile twice, harmlessly.
-        let types = Arc::new(RegionTypes::new(meta));
-        REGIONS
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(key)
-            .or_insert(types)
-            .clone()
-    });
-    types.kind_of(national)
 }
 
 #[cfg(test)]
 mod tests {
     use phonenumber::Type;
+    use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 
     use super::*;
 
