@@ -8,7 +8,8 @@
 //! 2. 10,000 concurrent complete flows through `Arc<dyn PhoneVerifier>`, and Verigator's
 //!    `start` latency with 1,000 and 100,000 registered users (phase `verigator-scale`);
 //! 3. the router's and the guard's own CPU per `start` and `check`, against the provider
-//!    directly, and the memory an application holds per pending verification;
+//!    directly, the memory an application holds per pending verification, and the parse of
+//!    new phone numbers from one region and from many (phase `numbers`);
 //! 4. the sandbox alone, with keep-alive hyper connections;
 //! 5. a soak: one sandbox under 1,000,000 requests of a realistic mix, its memory flat or not;
 //! 6. the guard (phase `pumping`): an SMS-pumping simulation through `phone-verify-guard` to
@@ -23,6 +24,7 @@ mod compare;
 mod flows;
 mod footprint;
 mod memory;
+mod numbers;
 mod procfs;
 mod pumping;
 mod report;
@@ -113,8 +115,8 @@ struct Args {
     /// Attack attempts of the pumping simulation.
     #[arg(long, default_value_t = 10_000)]
     pumping_attack: usize,
-    /// Phases to run: compare, noise-floor, router, flows, verigator-scale, sandbox, soak,
-    /// pumping, footprint (default: all).
+    /// Phases to run: compare, noise-floor, router, numbers, flows, verigator-scale, sandbox,
+    /// soak, pumping, footprint (default: all).
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
     /// Compare only these calls (default: check and resolve).
@@ -269,6 +271,10 @@ fn main() -> Result<()> {
             args.calls_c64 * 20,
             64,
         ))?;
+    }
+    if phase("numbers") {
+        eprintln!("== new numbers parsed");
+        results.numbers = numbers::measure();
     }
     if phase("sandbox") {
         eprintln!("== the sandbox alone");

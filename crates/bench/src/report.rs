@@ -56,6 +56,8 @@ pub(crate) struct Results {
     pub(crate) router_overhead: Vec<crate::router_overhead::OverheadRow>,
     /// What an application holds per pending verification, per provider.
     pub(crate) handles: Vec<crate::memory::HandleRow>,
+    /// `PhoneNumber::parse` of new numbers, per workload.
+    pub(crate) numbers: Vec<crate::numbers::ParseRow>,
 }
 
 /// The machine's description for the context table.
@@ -109,6 +111,10 @@ impl Results {
         if !self.router_overhead.is_empty() {
             out.push_str("\n### Router and guard overhead\n\n");
             out.push_str(&crate::router_overhead::render(&self.router_overhead));
+        }
+        if !self.numbers.is_empty() {
+            out.push_str("\n### New phone numbers parsed\n\n");
+            out.push_str(&crate::numbers::render(&self.numbers));
         }
         for (provider, why) in &self.skipped {
             let _ = writeln!(out, "\n`{provider}`: {why}");
