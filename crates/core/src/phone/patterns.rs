@@ -2,9 +2,9 @@
 //!
 //! The `phonenumber` crate compiles its metadata's patterns on use, through one cache of 100
 //! compiled patterns for all regions behind one mutex. Validating a number reads up to a dozen
-//! patterns of its region, so once traffic spans more than a few regions every validation
-//! recompiled its patterns: about 1.4 ms a number across 20 regions or more, against a few
-//! microseconds here. The validation below reads the same metadata with the same rules as
+//! patterns of its region, so once traffic spans more than a few regions nearly every
+//! validation recompiled its patterns: 1.4 to 2.6 ms a number across 20 regions or more,
+//! against a few microseconds here (`cargo xtask bench`, phase `numbers`). The validation below reads the same metadata with the same rules as
 //! `phonenumber::is_valid` and `PhoneNumber::country().id()`; the unit tests hold it to them.
 //!
 //! `phonenumber`'s parse still goes through that cache, for each region's general pattern and
