@@ -18,7 +18,7 @@ use phonenumber::country::Id as CountryId;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex::{Regex, RegexBuilder};
 
-use super::NumberType;
+use super::number_type::NumberType;
 
 /// How many compiled patterns `phonenumber`'s cache keeps, at least: room for what its parse
 /// reads in every region, over its default of 100.
