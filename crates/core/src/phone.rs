@@ -253,9 +253,7 @@ impl PhoneNumber {
     pub fn number_type(&self) -> NumberType {
         let meta = match self.region() {
             Some(region) => DATABASE.by_id(region),
-            None => DATABASE
-                .by_code(&self.calling_code_number())
-                .and_then(|regions| regions.into_iter().next()),
+            None => patterns::main_metadata(self.calling_code_number()),
         };
         meta.map_or(NumberType::Unknown, |meta| {
             patterns::number_type(meta, self.national_number())
@@ -304,12 +302,7 @@ fn validated_region(
         .and_then(|id| Region::new(id.as_ref()))
         // Without its leading zeros a national number (Italy's) may fit no region: the
         // calling code's main region, from the same metadata.
-        .or_else(|| {
-            DATABASE
-                .by_code(&code)
-                .and_then(|regions| regions.into_iter().next())
-                .and_then(|meta| Region::new(meta.id()))
-        });
+        .or_else(|| patterns::main_metadata(code).and_then(|meta| Region::new(meta.id())));
     Ok(region)
 }
 
@@ -502,9 +495,7 @@ mod tests {
             .id()
             .and_then(|id: CountryId| Region::new(id.as_ref()))
             .or_else(|| {
-                DATABASE
-                    .by_code(&number.country().code())
-                    .and_then(|regions| regions.into_iter().next())
+                patterns::main_metadata(number.country().code())
                     .and_then(|meta| Region::new(meta.id()))
             }))
     }

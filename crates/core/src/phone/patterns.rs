@@ -172,7 +172,7 @@ pub(super) fn metadata_for(code: u16, national: &str) -> Option<&'static Metadat
     let regions = DATABASE.region(&code)?;
     if let [only] = regions[..] {
         return if only == "001" {
-            DATABASE.by_code(&code)?.into_iter().next()
+            main_metadata(code)
         } else {
             by_region(only)
         };
@@ -188,6 +188,11 @@ pub(super) fn metadata_for(code: u16, national: &str) -> Option<&'static Metadat
     })
 }
 
+/// The metadata of the calling code's main region: the first of its entries.
+pub(super) fn main_metadata(code: u16) -> Option<&'static Metadata> {
+    DATABASE.by_code(&code)?.into_iter().next()
+}
+
 /// The metadata of a region id, read as `phonenumber` reads it (through its country id).
 fn by_region(region: &str) -> Option<&'static Metadata> {
     let id: CountryId = region.parse().ok()?;
@@ -195,7 +200,7 @@ fn by_region(region: &str) -> Option<&'static Metadata> {
 }
 
 /// The type of `national` in `meta`'s numbering plan, as `phonenumber::is_valid` reads it:
-/// a number of an [`NumberType::Unknown`] type is not valid.
+/// a number whose type is [`NumberType::Unknown`] is not valid.
 pub(super) fn number_type(meta: &'static Metadata, national: &str) -> NumberType {
     RegionPatterns::of(meta).map_or(NumberType::Unknown, |patterns| {
         patterns.number_type(national)
