@@ -1,7 +1,7 @@
 //! The memo of parsed numbers: a small table per thread in front of one the process shares.
 //!
-//! libphonenumber's parse and validation cost several microseconds, and a number is usually
-//! parsed again soon: at start, then in the provider's answer to a check or a session lookup.
+//! A parse and its validation against libphonenumber's patterns cost about 0.5 to 1.6 µs
+//! ([`super::parse`]), and a number is usually parsed again soon: at start, then in the provider's answer to a check or a session lookup.
 //! A number found in the calling thread's table costs a few loads: no lock, no shared cache
 //! line written, no hashing beyond a multiply. A number missing there is looked up in the
 //! shared memo under a read lock (threads that find it never wait for each other) and copied

@@ -1,60 +1,17 @@
 //! libphonenumber's number patterns, each region's compiled once for the life of the process.
 //!
 //! The `phonenumber` crate compiles its metadata's patterns on use, through one cache of 100
-//! compiled patterns for all regions behind one mutex. Validating a number reads up to a dozen
-//! patterns of its region, so once traffic spans more than a few regions nearly every
-//! validation recompiled its patterns: 1.4 to 2.6 ms a number across 20 regions or more,
-//! against a few microseconds here (`cargo xtask bench`, phase `numbers`). The validation below reads the same metadata with the same rules as
-//! `phonenumber::is_valid` and `PhoneNumber::country().id()`; the unit tests hold it to them.
-//!
-//! `phonenumber`'s parse still goes through that cache, for each region's general pattern and
-//! national prefix rule: about 120 patterns for all regions. [`parse`] makes room for them.
+//! compiled patterns for all regions behind one mutex, keyed by the pattern's text. Parsing
+//! and validating a number reads about a dozen patterns of its region, so once traffic spans
+//! more than a few regions nearly every number recompiled its patterns: 1.4 to 2.6 ms a number
+//! across 20 regions or more, against a few microseconds here (`cargo xtask bench`, phase
+//! `numbers`). [`RegionPatterns`] holds what the parse ([`super::parse`]) and the validation
+//! read; the unit tests hold both to `phonenumber`'s answers.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Once, OnceLock, PoisonError};
-
-use phonenumber::ParseError;
-use phonenumber::country::Id as CountryId;
-use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use phonenumber::metadata::{Descriptor, Metadata};
 use regex::{Regex, RegexBuilder};
 
 use super::number_type::NumberType;
-
-/// How many compiled patterns `phonenumber`'s cache keeps, at least: room for what its parse
-/// reads in every region, over its default of 100.
-const PARSE_PATTERNS: usize = 256;
-
-/// `phonenumber::parse`, its pattern cache first given room for [`PARSE_PATTERNS`].
-pub(super) fn parse(international: &str) -> Result<phonenumber::PhoneNumber, ParseError> {
-    static GROWN: Once = Once::new();
-    GROWN.call_once(|| {
-        let cache = DATABASE.cache();
-        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.capacity() < PARSE_PATTERNS {
-            cache.set_capacity(PARSE_PATTERNS);
-        }
-    });
-    phonenumber::parse(None, international)
-}
-
-/// A region's metadata entry: its calling code and its id (`001` for non-geographic numbers,
-/// which several calling codes share).
-type RegionKey = (u16, &'static str);
-
-/// Every region of the metadata, its patterns compiled on first use.
-static REGIONS: LazyLock<HashMap<RegionKey, OnceLock<RegionPatterns>>> = LazyLock::new(|| {
-    every_region()
-        .map(|meta| ((meta.country_code(), meta.id()), OnceLock::new()))
-        .collect()
-});
-
-/// Every metadata entry, by calling code: `DATABASE.iter()` yields one of the entries that
-/// share the id `001`, not all of them.
-pub(super) fn every_region() -> impl Iterator<Item = &'static Metadata> {
-    (1..=999)
-        .filter_map(|code| DATABASE.by_code(&code))
-        .flatten()
-}
 
 /// Compiles `source` as `phonenumber` does (the metadata lays its patterns out with white
 /// space), anchored at the start: `phonenumber` accepts a match that starts at the first
@@ -94,8 +51,9 @@ impl Pattern {
     }
 }
 
-/// The patterns of one region that validation, classification and the region lookup read.
-struct RegionPatterns {
+/// The patterns of one region that the parse, the validation, the classification and the
+/// region lookup read.
+pub(super) struct RegionPatterns {
     general: Option<Pattern>,
     /// The types other than fixed line and mobile, in the order libphonenumber tries them.
     special: Box<[(NumberType, Pattern)]>,
@@ -104,10 +62,13 @@ struct RegionPatterns {
     /// The region's fixed-line and mobile patterns are the same text.
     fixed_line_is_mobile: bool,
     leading_digits: Option<Regex>,
+    /// `nationalPrefixForParsing`: what a national number may start with that is not part of
+    /// it (a trunk prefix, a carrier code).
+    prefix_for_parsing: Option<Regex>,
 }
 
 impl RegionPatterns {
-    fn new(meta: &Metadata) -> Self {
+    pub(super) fn new(meta: &Metadata) -> Self {
         let d = meta.descriptors();
         let special = [
             (NumberType::PremiumRate, d.premium_rate()),
@@ -129,16 +90,30 @@ impl RegionPatterns {
             mobile: d.mobile().and_then(Pattern::new),
             fixed_line_is_mobile: source(d.fixed_line()) == source(d.mobile()),
             leading_digits: meta.leading_digits().and_then(|p| compile(p.as_str())),
+            prefix_for_parsing: meta
+                .national_prefix_for_parsing()
+                .and_then(|p| compile(p.as_str())),
         }
     }
 
-    fn of(meta: &'static Metadata) -> Option<&'static Self> {
-        let cell = REGIONS.get(&(meta.country_code(), meta.id()))?;
-        Some(cell.get_or_init(|| Self::new(meta)))
+    /// The pattern of the digits that start the region's numbers, if it has one.
+    pub(super) fn leading_digits(&self) -> Option<&Regex> {
+        self.leading_digits.as_ref()
+    }
+
+    /// The region's `nationalPrefixForParsing`, anchored at the first digit.
+    pub(super) fn prefix_for_parsing(&self) -> Option<&Regex> {
+        self.prefix_for_parsing.as_ref()
+    }
+
+    /// `Descriptor::is_match` of the region's general pattern: whether `national` may be a
+    /// number of the region at all.
+    pub(super) fn is_general(&self, national: &str) -> bool {
+        self.general.as_ref().is_some_and(|p| p.matches(national))
     }
 
     /// `phonenumber`'s `number_type(meta, national)`.
-    fn number_type(&self, national: &str) -> NumberType {
+    pub(super) fn number_type(&self, national: &str) -> NumberType {
         let matches = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.matches(national));
         if !matches(&self.general) {
             return NumberType::Unknown;
@@ -163,46 +138,4 @@ impl RegionPatterns {
 /// A descriptor's pattern, as the metadata writes it.
 fn source(descriptor: Option<&Descriptor>) -> Option<&str> {
     descriptor.map(|d| d.national_number().as_str())
-}
-
-/// The metadata `national` is read against under calling code `code`, found as
-/// `phonenumber`'s `source_for` finds it: the code's one region, else the first of its regions
-/// whose leading digits start the number or, for a region without them, that knows its type.
-pub(super) fn metadata_for(code: u16, national: &str) -> Option<&'static Metadata> {
-    let regions = DATABASE.region(&code)?;
-    if let [only] = regions[..] {
-        return if only == "001" {
-            main_metadata(code)
-        } else {
-            by_region(only)
-        };
-    }
-    regions.into_iter().find_map(|region| {
-        let meta = DATABASE.by_id(region)?;
-        let patterns = RegionPatterns::of(meta)?;
-        let here = match &patterns.leading_digits {
-            Some(leading) => leading.is_match(national),
-            None => patterns.number_type(national) != NumberType::Unknown,
-        };
-        if here { by_region(region) } else { None }
-    })
-}
-
-/// The metadata of the calling code's main region: the first of its entries.
-pub(super) fn main_metadata(code: u16) -> Option<&'static Metadata> {
-    DATABASE.by_code(&code)?.into_iter().next()
-}
-
-/// The metadata of a region id, read as `phonenumber` reads it (through its country id).
-fn by_region(region: &str) -> Option<&'static Metadata> {
-    let id: CountryId = region.parse().ok()?;
-    DATABASE.by_id(id.as_ref())
-}
-
-/// The type of `national` in `meta`'s numbering plan, as `phonenumber::is_valid` reads it:
-/// a number whose type is [`NumberType::Unknown`] is not valid.
-pub(super) fn number_type(meta: &'static Metadata, national: &str) -> NumberType {
-    RegionPatterns::of(meta).map_or(NumberType::Unknown, |patterns| {
-        patterns.number_type(national)
-    })
 }
