@@ -24,7 +24,9 @@ pub(crate) struct ParseRow {
     pub(crate) workload: String,
     /// Regions whose numbers take turns.
     pub(crate) regions: usize,
-    /// Time per parse of each round.
+    /// Threads parsing at once, each its own numbers.
+    pub(crate) threads: usize,
+    /// Time per parse of each round: the round's wall time over the numbers of all threads.
     pub(crate) per_parse: Vec<Duration>,
     /// Numbers the parse accepted, of all parsed.
     pub(crate) valid: usize,
@@ -92,38 +94,55 @@ pub(crate) fn measure() -> Vec<ParseRow> {
         "EG", "IR", "TH", "GB", "FR",
     ]);
     let workloads = [
-        ("one region: Turkey", pick(&["TR"])),
-        ("one region: United States", pick(&["US"])),
-        ("one region: United Kingdom", pick(&["GB"])),
-        ("twenty large regions, taking turns", twenty),
-        ("every region, taking turns", every),
+        ("one region: Turkey", pick(&["TR"]), 1),
+        ("one region: United States", pick(&["US"]), 1),
+        ("one region: United Kingdom", pick(&["GB"]), 1),
+        ("twenty large regions, taking turns", twenty.clone(), 1),
+        ("twenty large regions, two threads at once", twenty, 2),
+        ("every region, taking turns", every, 1),
     ];
     workloads
         .into_iter()
-        .map(|(name, regions)| {
+        .map(|(name, regions, threads)| {
             eprintln!("  {name}: {} regions", regions.len());
             let mut row = ParseRow {
                 workload: name.to_owned(),
                 regions: regions.len(),
+                threads,
                 per_parse: Vec::new(),
                 valid: 0,
                 parsed: 0,
             };
             for _ in 0..ROUNDS {
-                let batch = numbers(&regions, PER_ROUND as usize, &mut next);
+                let batches: Vec<Vec<String>> = (0..threads)
+                    .map(|_| numbers(&regions, PER_ROUND as usize, &mut next))
+                    .collect();
                 let started = Instant::now();
-                let valid = batch
-                    .iter()
-                    .filter(|n| PhoneNumber::parse(n).is_ok())
-                    .count();
+                let valid: usize = std::thread::scope(|scope| {
+                    let parsing: Vec<_> = batches
+                        .iter()
+                        .map(|batch| scope.spawn(|| valid_count(batch)))
+                        .collect();
+                    parsing.into_iter().map(|t| t.join().unwrap_or(0)).sum()
+                });
                 let took = started.elapsed();
-                row.per_parse.push(took / PER_ROUND);
+                let parsed: usize = batches.iter().map(Vec::len).sum();
+                row.per_parse
+                    .push(took / u32::try_from(parsed).unwrap_or(u32::MAX));
                 row.valid += valid;
-                row.parsed += batch.len();
+                row.parsed += parsed;
             }
             row
         })
         .collect()
+}
+
+/// Parses `batch`; how many numbers were valid.
+fn valid_count(batch: &[String]) -> usize {
+    batch
+        .iter()
+        .filter(|n| PhoneNumber::parse(n).is_ok())
+        .count()
 }
 
 /// The table and its note.
@@ -131,6 +150,7 @@ pub(crate) fn render(rows: &[ParseRow]) -> String {
     let mut t = Table::new(&[
         ("workload", Align::Left),
         ("regions", Align::Right),
+        ("threads", Align::Right),
         ("per new number (median of rounds)", Align::Right),
         ("rounds", Align::Right),
         ("valid", Align::Right),
@@ -144,27 +164,40 @@ pub(crate) fn render(rows: &[ParseRow]) -> String {
         t.row([
             row.workload.clone(),
             row.regions.to_string(),
-            micros(sorted[sorted.len() / 2]),
-            format!("{}–{}", micros(*low), micros(*high)),
+            row.threads.to_string(),
+            duration(sorted[sorted.len() / 2]),
+            format!("{}–{}", duration(*low), duration(*high)),
             format!("{} of {}", count(row.valid), count(row.parsed)),
         ]);
     }
     let mut out = t.render();
     let _ = write!(
         out,
-        "\n`PhoneNumber::parse` of numbers the process has not parsed before, on one thread: \
-         each region's example number (mobile where it has one) with its last {VARIED_DIGITS} \
-         digits counting up, the regions taking turns, {rounds} rounds of {per_round} numbers. \
-         A warm-up pass over every region runs first: the patterns a region's first number \
-         compiles are paid once per process. Numbers the digits made invalid are parsed too.\n",
+        "\n`PhoneNumber::parse` of numbers the process has not parsed before: each region's \
+         example number (mobile where it has one) with its last {VARIED_DIGITS} digits \
+         counting up, the regions taking turns, {rounds} rounds of {per_round} numbers per \
+         thread. With two threads, each parses its own numbers at the same time, and the time \
+         per number is the round's wall time over both threads' numbers: half the one-thread \
+         figure if nothing they share slows them. A warm-up pass over every region runs \
+         first: the patterns a region's first number compiles are paid once per process. \
+         Numbers the digits made invalid are parsed too.\n",
         rounds = ROUNDS,
         per_round = count(PER_ROUND as usize),
     );
     out
 }
 
-fn micros(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+/// Nanoseconds below 10 µs, microseconds above.
+fn duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos < 10_000 {
+        format!("{} ns", count(usize::try_from(nanos).unwrap_or(usize::MAX)))
+    } else {
+        format!(
+            "{} µs",
+            count(usize::try_from(nanos / 1_000).unwrap_or(usize::MAX))
+        )
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +217,13 @@ mod tests {
         assert_eq!(first[0], "+905321000000");
         assert_eq!(first[1], "+12015000000");
         assert!(second.iter().step_by(2).all(|n| n.starts_with("+90532")));
+    }
+
+    #[test]
+    fn durations_read_in_nanoseconds_or_microseconds() {
+        assert_eq!(duration(Duration::from_nanos(423)), "423 ns");
+        assert_eq!(duration(Duration::from_nanos(9_999)), "9,999 ns");
+        assert_eq!(duration(Duration::from_micros(2_642)), "2,642 µs");
     }
 
     #[test]
