@@ -36,12 +36,20 @@ struct Entry {
     patterns: OnceLock<RegionPatterns>,
 }
 
+impl Entry {
+    /// The entry's patterns, compiled on the first call.
+    fn patterns(&self) -> &RegionPatterns {
+        self.patterns.get_or_init(|| RegionPatterns::new(self.meta))
+    }
+}
+
 /// One region of a calling code, as the region lookup reads it.
 struct Candidate {
     /// The region's id (`001`: non-geographic).
     id: &'static str,
-    /// `DATABASE.by_id(region)`, whose patterns the lookup tries.
-    tried: Option<&'static Metadata>,
+    /// Where `DATABASE.by_id(region)`, whose patterns the lookup tries, is among the code's
+    /// entries (`None` only for the id `001`, which the lookup never tries).
+    at: Option<usize>,
     /// The metadata the lookup answers when the region fits: the region read as a country id
     /// (`None` for an id that is not one), then found by that id.
     answer: Option<&'static Metadata>,
@@ -49,7 +57,7 @@ struct Candidate {
 
 impl CallingCode {
     fn new(code: u16) -> Option<Self> {
-        let entries = DATABASE
+        let entries: Box<[Entry]> = DATABASE
             .by_code(&code)?
             .into_iter()
             .map(|meta| Entry {
@@ -62,7 +70,11 @@ impl CallingCode {
                 .into_iter()
                 .map(|region| Candidate {
                     id: region,
-                    tried: DATABASE.by_id(region),
+                    at: DATABASE.by_id(region).and_then(|meta| {
+                        entries
+                            .iter()
+                            .position(|entry| std::ptr::eq(entry.meta, meta))
+                    }),
                     answer: by_region(region),
                 })
                 .collect()
@@ -89,7 +101,7 @@ impl CallingCode {
             };
         }
         regions.iter().find_map(|candidate| {
-            let patterns = patterns(candidate.tried?)?;
+            let patterns = self.entries.get(candidate.at?)?.patterns();
             let here = match patterns.leading_digits() {
                 Some(leading) => leading.is_match(national),
                 None => patterns.number_type(national) != NumberType::Unknown,
@@ -115,7 +127,7 @@ pub(super) fn patterns(meta: &'static Metadata) -> Option<&'static RegionPattern
         .entries
         .iter()
         .find(|entry| std::ptr::eq(entry.meta, meta))?;
-    Some(entry.patterns.get_or_init(|| RegionPatterns::new(meta)))
+    Some(entry.patterns())
 }
 
 /// The type of `national` in `meta`'s numbering plan, as `phonenumber::is_valid` reads it:
@@ -164,5 +176,13 @@ mod tests {
         assert!(entries.len() > 240, "{} entries", entries.len());
         assert!(entries.iter().all(|meta| patterns(meta).is_some()));
         assert!(entries.iter().filter(|meta| meta.id() == "001").count() > 5);
+        // Every region a lookup tries (those of codes with several) is an entry of its code.
+        let shared = CODES
+            .iter()
+            .flatten()
+            .filter_map(|code| code.regions.as_deref().filter(|regions| regions.len() > 1));
+        let tried: Vec<&Candidate> = shared.flatten().collect();
+        assert!(tried.len() > 30, "{} regions share a code", tried.len());
+        assert!(tried.iter().all(|c| c.at.is_some()));
     }
 }
