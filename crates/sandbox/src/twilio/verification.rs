@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use axum::extract::{Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::Response;
-use phone_verify_core::PhoneNumber;
+use phone_verify_core::{NumberType, PhoneNumber};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
@@ -56,14 +56,13 @@ fn recipient(raw: &str, channel: TwChannel) -> Result<String, TwError> {
         .ok_or_else(invalid)
 }
 
-/// `mobile`, `landline` or `voip` from libphonenumber's metadata (`None` when unknown).
+/// `mobile`, `landline` or `voip` from libphonenumber's metadata, as the SDK classifies the
+/// number ([`PhoneNumber::number_type`]; `None` when unknown).
 fn line_type(e164: &str) -> Option<&'static str> {
-    use phonenumber::Type;
-    let parsed = phonenumber::parse(None, e164).ok()?;
-    match parsed.number_type(&phonenumber::metadata::DATABASE) {
-        Type::Mobile | Type::FixedLineOrMobile => Some("mobile"),
-        Type::FixedLine => Some("landline"),
-        Type::Voip => Some("voip"),
+    match PhoneNumber::parse(e164).ok()?.number_type() {
+        NumberType::Mobile | NumberType::FixedLineOrMobile => Some("mobile"),
+        NumberType::FixedLine => Some("landline"),
+        NumberType::Voip => Some("voip"),
         _ => None,
     }
 }
@@ -456,6 +455,9 @@ mod tests {
         assert_eq!(line_type("+905321234567"), Some("mobile"));
         assert_eq!(line_type("+442079460000"), Some("landline"));
         assert_eq!(line_type("+15017122661"), Some("mobile"));
+        assert_eq!(line_type("+390612345678"), Some("landline"));
+        assert_eq!(line_type("+448001234567"), None, "toll free");
+        assert_eq!(line_type("+90532"), None, "not a number");
     }
 
     #[test]
