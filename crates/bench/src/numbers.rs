@@ -123,7 +123,14 @@ pub(crate) fn measure() -> Vec<ParseRow> {
                         .iter()
                         .map(|batch| scope.spawn(|| valid_count(batch)))
                         .collect();
-                    parsing.into_iter().map(|t| t.join().unwrap_or(0)).sum()
+                    parsing
+                        .into_iter()
+                        // A parse that panics fails the bench, as on one thread.
+                        .map(|t| {
+                            t.join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                        })
+                        .sum()
                 });
                 let took = started.elapsed();
                 let parsed: usize = batches.iter().map(Vec::len).sum();

@@ -24,7 +24,7 @@ const MAX_NATIONAL: usize = 17;
 const MIN_DIGITS: usize = 3;
 
 /// A parsed number: its calling code and its national number, leading zeros kept.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct Parsed<'a> {
     pub(super) code: u16,
     pub(super) national: Cow<'a, str>,

@@ -139,7 +139,7 @@ pub(super) fn number_type(meta: &'static Metadata, national: &str) -> NumberType
 }
 
 /// The metadata of a region id, read as `phonenumber` reads it (through its country id).
-pub(super) fn by_region(region: &str) -> Option<&'static Metadata> {
+fn by_region(region: &str) -> Option<&'static Metadata> {
     let id: CountryId = region.parse().ok()?;
     DATABASE.by_id(id.as_ref())
 }
