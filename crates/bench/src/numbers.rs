@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use phone_verify_core::PhoneNumber;
 use phonenumber::metadata::{DATABASE, Metadata};
 
-use crate::stats::count;
+use crate::stats::{count, fmt_duration};
 use crate::table::{Align, Table};
 
 /// Rounds per workload; the table gives their median and range.
@@ -172,8 +172,8 @@ pub(crate) fn render(rows: &[ParseRow]) -> String {
             row.workload.clone(),
             row.regions.to_string(),
             row.threads.to_string(),
-            duration(sorted[sorted.len() / 2]),
-            format!("{}–{}", duration(*low), duration(*high)),
+            fmt_duration(sorted[sorted.len() / 2]),
+            format!("{}–{}", fmt_duration(*low), fmt_duration(*high)),
             format!("{} of {}", count(row.valid), count(row.parsed)),
         ]);
     }
@@ -194,19 +194,6 @@ pub(crate) fn render(rows: &[ParseRow]) -> String {
     out
 }
 
-/// Nanoseconds below 10 µs, microseconds above.
-fn duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    if nanos < 10_000 {
-        format!("{} ns", count(usize::try_from(nanos).unwrap_or(usize::MAX)))
-    } else {
-        format!(
-            "{} µs",
-            count(usize::try_from(nanos / 1_000).unwrap_or(usize::MAX))
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -224,13 +211,6 @@ mod tests {
         assert_eq!(first[0], "+905321000000");
         assert_eq!(first[1], "+12015000000");
         assert!(second.iter().step_by(2).all(|n| n.starts_with("+90532")));
-    }
-
-    #[test]
-    fn durations_read_in_nanoseconds_or_microseconds() {
-        assert_eq!(duration(Duration::from_nanos(423)), "423 ns");
-        assert_eq!(duration(Duration::from_nanos(9_999)), "9,999 ns");
-        assert_eq!(duration(Duration::from_micros(2_642)), "2,642 µs");
     }
 
     #[test]

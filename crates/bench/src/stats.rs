@@ -147,6 +147,20 @@ pub(crate) fn fmt_latency(d: Duration) -> String {
     }
 }
 
+/// A short duration for a table: nanoseconds below 10 µs, microseconds above, with thousands
+/// separators.
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos < 10_000 {
+        format!("{} ns", count(usize::try_from(nanos).unwrap_or(usize::MAX)))
+    } else {
+        format!(
+            "{} µs",
+            count(usize::try_from(nanos / 1_000).unwrap_or(usize::MAX))
+        )
+    }
+}
+
 /// A rate for a table, with thousands separators: `12,345/s`.
 pub(crate) fn fmt_rate(per_sec: f64) -> String {
     format!("{}/s", thousands(per_sec.round()))
@@ -176,6 +190,13 @@ pub(crate) fn count(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_nanoseconds_or_microseconds() {
+        assert_eq!(fmt_duration(Duration::from_nanos(423)), "423 ns");
+        assert_eq!(fmt_duration(Duration::from_nanos(9_999)), "9,999 ns");
+        assert_eq!(fmt_duration(Duration::from_micros(2_642)), "2,642 µs");
+    }
 
     #[test]
     fn absorbing_slices_adds_them_up() {

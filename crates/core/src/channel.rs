@@ -99,10 +99,7 @@ impl Serialize for Channel {
 
 impl<'de> Deserialize<'de> for Channel {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Ok(raw
-            .parse()
-            .unwrap_or_else(|never: std::convert::Infallible| match never {}))
+        crate::text::deserialize_str(deserializer, "a channel name", str::parse)
     }
 }
 

@@ -103,8 +103,13 @@ impl Extras {
     }
 
     /// Sorts the entries by key and keeps the last value of each key, in O(n log n) however
-    /// many pairs arrived (a JSON object with many keys costs no more than a sort).
+    /// many pairs arrived (a JSON object with many keys costs no more than a sort), and in one
+    /// pass over entries already in order.
     fn normalize(&mut self) {
+        // The usual case, extras written by this crate: already in order, each key once.
+        if self.entries.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            return;
+        }
         // Stable: equal keys stay in arrival order, so the last of each run is the newest.
         self.entries.sort_by(|(a, _), (b, _)| a.cmp(b));
         let mut kept: Vec<(ExtraKey, Value)> = Vec::with_capacity(self.entries.len());
@@ -216,11 +221,15 @@ impl<'de> Deserialize<'de> for Extras {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Extras, A::Error> {
-                let mut pairs: Vec<(String, Value)> = Vec::new();
-                while let Some(pair) = map.next_entry()? {
-                    pairs.push(pair);
+                // A hint is the input's claim: room for a handle's few extras at most.
+                let room = map.size_hint().unwrap_or(0).min(8);
+                let mut entries: Vec<(ExtraKey, Value)> = Vec::with_capacity(room);
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    entries.push((key.into(), value));
                 }
-                Ok(pairs.into_iter().collect())
+                let mut extras = Extras { entries };
+                extras.normalize();
+                Ok(extras)
             }
         }
 
@@ -277,15 +286,17 @@ mod tests {
 
     #[test]
     fn a_repeated_key_keeps_its_last_value_as_a_btreemap_does() {
-        let json = r#"{"k":1,"a":0,"k":2,"k":3}"#;
-        let extras: Extras = serde_json::from_str(json).unwrap();
-        let map: BTreeMap<String, Value> = serde_json::from_str(json).unwrap();
-        assert_eq!(extras.len(), 2);
-        assert_eq!(extras.get("k"), Some(&json!(3)));
-        assert_eq!(
-            serde_json::to_string(&extras).unwrap(),
-            serde_json::to_string(&map).unwrap()
-        );
+        // Out of order, and in order but for the repeat (which no sort would move).
+        for json in [r#"{"k":1,"a":0,"k":2,"k":3}"#, r#"{"a":0,"k":1,"k":3}"#] {
+            let extras: Extras = serde_json::from_str(json).unwrap();
+            let map: BTreeMap<String, Value> = serde_json::from_str(json).unwrap();
+            assert_eq!(extras.len(), 2, "{json}");
+            assert_eq!(extras.get("k"), Some(&json!(3)), "{json}");
+            assert_eq!(
+                serde_json::to_string(&extras).unwrap(),
+                serde_json::to_string(&map).unwrap()
+            );
+        }
     }
 
     #[test]

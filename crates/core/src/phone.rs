@@ -409,8 +409,7 @@ impl Serialize for PhoneNumber {
 
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
+        crate::text::deserialize_str(deserializer, "a phone number in E.164 form", Self::parse)
     }
 }
 

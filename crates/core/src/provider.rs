@@ -78,8 +78,7 @@ impl Serialize for ProviderId {
 
 impl<'de> Deserialize<'de> for ProviderId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::new(&raw).map_err(serde::de::Error::custom)
+        crate::text::deserialize_str(deserializer, "a provider id", Self::new)
     }
 }
 

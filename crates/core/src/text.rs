@@ -1,4 +1,5 @@
-//! [`trim`]: `str::trim` without its scan for the usual, already trimmed text.
+//! Text helpers: [`trim`], `str::trim` without its scan for the usual, already trimmed text,
+//! and [`deserialize_str`], a string read without a copy of its own.
 
 /// `str::trim`, without its per-character scan for text that neither starts nor ends with
 /// whitespace (an ASCII byte at either end is a whole character; the ASCII whitespace
@@ -10,6 +11,38 @@ pub(crate) fn trim(text: &str) -> &str {
         (Some(first), Some(last)) if plain(first) && plain(last) => text,
         _ => text.trim(),
     }
+}
+
+/// Deserializes a string and hands it to `read` without an owned copy of its own: borrowed
+/// from the input where the format allows, or the deserializer's buffer. `expecting` names
+/// what the string should be in the error for a value of another type.
+pub(crate) fn deserialize_str<'de, D, T, E>(
+    deserializer: D,
+    expecting: &'static str,
+    read: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    E: std::fmt::Display,
+{
+    struct Text<F> {
+        expecting: &'static str,
+        read: F,
+    }
+
+    impl<T, E: std::fmt::Display, F: FnOnce(&str) -> Result<T, E>> serde::de::Visitor<'_> for Text<F> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.expecting)
+        }
+
+        fn visit_str<Err: serde::de::Error>(self, text: &str) -> Result<T, Err> {
+            (self.read)(text).map_err(Err::custom)
+        }
+    }
+
+    deserializer.deserialize_str(Text { expecting, read })
 }
 
 #[cfg(test)]

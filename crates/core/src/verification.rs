@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod json;
+
 use crate::channel::Channel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::extras::{ExtraKey, Extras};
@@ -177,90 +179,6 @@ impl Verification {
                 format!("not a verification handle: {e}"),
             )
             .with_source(e)
-        })
-    }
-}
-
-/// The JSON form, version 1.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HandleV1 {
-    format: String,
-    version: u32,
-    provider: ProviderId,
-    reference: String,
-    channel: Channel,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    phone: Option<PhoneNumber>,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    expires_at: Option<OffsetDateTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reverse: Option<ReverseFlow>,
-    #[serde(default, skip_serializing_if = "Extras::is_empty")]
-    extras: Extras,
-}
-
-impl Serialize for Verification {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        HandleV1 {
-            format: HANDLE_FORMAT.to_owned(),
-            version: HANDLE_VERSION,
-            provider: self.provider.clone(),
-            reference: self.reference.clone(),
-            channel: self.channel.clone(),
-            phone: self.phone.clone(),
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            reverse: self.reverse.clone(),
-            extras: self.extras.clone(),
-        }
-        .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Verification {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let raw = serde_json::Value::deserialize(deserializer)?;
-        let format = raw.get("format").and_then(serde_json::Value::as_str);
-        if format != Some(HANDLE_FORMAT) {
-            return Err(D::Error::custom(format!(
-                "`format` must be {HANDLE_FORMAT:?}"
-            )));
-        }
-        match raw.get("version").and_then(serde_json::Value::as_u64) {
-            Some(1) => {}
-            Some(v) => {
-                return Err(D::Error::custom(format!(
-                    "handle version {v} is newer than this library understands ({HANDLE_VERSION}); upgrade phone-verify"
-                )));
-            }
-            None => return Err(D::Error::custom("`version` is missing")),
-        }
-        let v1: HandleV1 = serde_json::from_value(raw).map_err(D::Error::custom)?;
-        if v1.reference.is_empty() {
-            return Err(D::Error::custom("`reference` is empty"));
-        }
-        Ok(Self {
-            provider: v1.provider,
-            reference: v1.reference,
-            channel: v1.channel,
-            phone: v1.phone,
-            created_at: v1.created_at,
-            expires_at: v1.expires_at,
-            reverse: v1.reverse,
-            extras: v1.extras,
         })
     }
 }

@@ -1,0 +1,514 @@
+//! The handle's JSON form, version 1: written from the handle's own fields, without copies, and
+//! read in one pass, without a `serde_json::Value` of the whole document first.
+//!
+//! `format` and `version` come first in what [`Verification::to_json`] writes, and are checked
+//! as soon as they are read: a newer handle is refused as newer, not for a field this version
+//! does not know. Every field may appear once; an unknown one is refused once the handle is
+//! read, after `format` and `version` were checked.
+
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+
+use super::{HANDLE_FORMAT, HANDLE_VERSION, ReverseFlow, Verification};
+use crate::channel::Channel;
+use crate::extras::Extras;
+use crate::phone::PhoneNumber;
+use crate::provider::ProviderId;
+
+/// The fields of version 1, in the order they are written.
+const FIELDS: &[&str] = &[
+    "format",
+    "version",
+    "provider",
+    "reference",
+    "channel",
+    "phone",
+    "created_at",
+    "expires_at",
+    "reverse",
+    "extras",
+];
+
+/// What [`Verification`] serializes as: its fields borrowed.
+#[derive(Serialize)]
+struct Written<'a> {
+    format: &'static str,
+    version: u32,
+    provider: &'a ProviderId,
+    reference: &'a str,
+    channel: &'a Channel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a PhoneNumber>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reverse: Option<&'a ReverseFlow>,
+    #[serde(skip_serializing_if = "no_extras")]
+    extras: &'a Extras,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde hands the field by reference
+fn no_extras(extras: &&Extras) -> bool {
+    extras.is_empty()
+}
+
+impl Serialize for Verification {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Written {
+            format: HANDLE_FORMAT,
+            version: HANDLE_VERSION,
+            provider: &self.provider,
+            reference: &self.reference,
+            channel: &self.channel,
+            phone: self.phone.as_ref(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            reverse: self.reverse.as_ref(),
+            extras: &self.extras,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Verification {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HandleVisitor)
+    }
+}
+
+/// A key of the handle's object.
+enum Key {
+    Format,
+    Version,
+    Provider,
+    Reference,
+    Channel,
+    Phone,
+    CreatedAt,
+    ExpiresAt,
+    Reverse,
+    Extras,
+    /// A key version 1 does not have, kept for its error.
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::text::deserialize_str(deserializer, "a field name", |name| {
+            Ok::<_, std::convert::Infallible>(match name {
+                "format" => Self::Format,
+                "version" => Self::Version,
+                "provider" => Self::Provider,
+                "reference" => Self::Reference,
+                "channel" => Self::Channel,
+                "phone" => Self::Phone,
+                "created_at" => Self::CreatedAt,
+                "expires_at" => Self::ExpiresAt,
+                "reverse" => Self::Reverse,
+                "extras" => Self::Extras,
+                other => Self::Unknown(other.to_owned()),
+            })
+        })
+    }
+}
+
+/// `format`, which must be [`HANDLE_FORMAT`].
+struct Format;
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::text::deserialize_str(deserializer, "the handle format's name", |name| {
+            if name == HANDLE_FORMAT {
+                Ok(Self)
+            } else {
+                Err(format_error())
+            }
+        })
+    }
+}
+
+fn format_error() -> String {
+    format!("`format` must be {HANDLE_FORMAT:?}")
+}
+
+/// `created_at`: an RFC 3339 time.
+struct Time(OffsetDateTime);
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        time::serde::rfc3339::deserialize(deserializer).map(Self)
+    }
+}
+
+/// `expires_at`: an RFC 3339 time or `null`.
+struct OptionalTime(Option<OffsetDateTime>);
+
+impl<'de> Deserialize<'de> for OptionalTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        time::serde::rfc3339::option::deserialize(deserializer).map(Self)
+    }
+}
+
+/// Stores `value` in `slot`, refusing a field seen twice.
+fn once<T, E: de::Error>(slot: &mut Option<T>, field: &'static str, value: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(field));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+struct HandleVisitor;
+
+impl<'de> Visitor<'de> for HandleVisitor {
+    type Value = Verification;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a verification handle (an object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Verification, A::Error> {
+        let mut format = None;
+        let mut version = None;
+        let mut provider = None;
+        let mut reference = None;
+        let mut channel = None;
+        let mut phone = None;
+        let mut created_at = None;
+        let mut expires_at = None;
+        let mut reverse = None;
+        let mut extras = None;
+        let mut unknown = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Format => once(&mut format, "format", map.next_value::<Format>()?)?,
+                Key::Version => {
+                    let number = map.next_value::<u64>()?;
+                    check_version(number)?;
+                    once(&mut version, "version", number)?;
+                }
+                Key::Provider => once(&mut provider, "provider", map.next_value()?)?,
+                Key::Reference => once(&mut reference, "reference", map.next_value::<String>()?)?,
+                Key::Channel => once(&mut channel, "channel", map.next_value()?)?,
+                Key::Phone => once(
+                    &mut phone,
+                    "phone",
+                    map.next_value::<Option<PhoneNumber>>()?,
+                )?,
+                Key::CreatedAt => once(&mut created_at, "created_at", map.next_value::<Time>()?.0)?,
+                Key::ExpiresAt => once(
+                    &mut expires_at,
+                    "expires_at",
+                    map.next_value::<OptionalTime>()?.0,
+                )?,
+                Key::Reverse => once(
+                    &mut reverse,
+                    "reverse",
+                    map.next_value::<Option<ReverseFlow>>()?,
+                )?,
+                Key::Extras => once(&mut extras, "extras", map.next_value::<Extras>()?)?,
+                Key::Unknown(name) => {
+                    map.next_value::<IgnoredAny>()?;
+                    unknown.get_or_insert(name);
+                }
+            }
+        }
+        if format.is_none() {
+            return Err(de::Error::custom(format_error()));
+        }
+        if version.is_none() {
+            return Err(de::Error::custom("`version` is missing"));
+        }
+        if let Some(name) = unknown {
+            return Err(de::Error::unknown_field(&name, FIELDS));
+        }
+        let reference = reference.ok_or_else(|| de::Error::missing_field("reference"))?;
+        if reference.is_empty() {
+            return Err(de::Error::custom("`reference` is empty"));
+        }
+        Ok(Verification {
+            provider: provider.ok_or_else(|| de::Error::missing_field("provider"))?,
+            reference,
+            channel: channel.ok_or_else(|| de::Error::missing_field("channel"))?,
+            phone: phone.flatten(),
+            created_at: created_at.ok_or_else(|| de::Error::missing_field("created_at"))?,
+            expires_at: expires_at.flatten(),
+            reverse: reverse.flatten(),
+            extras: extras.unwrap_or_default(),
+        })
+    }
+}
+
+/// Refuses a version other than 1: a newer one as newer.
+fn check_version<E: de::Error>(version: u64) -> Result<(), E> {
+    match version {
+        1 => Ok(()),
+        0 => Err(E::custom("handle version 0 does not exist")),
+        newer => Err(E::custom(format!(
+            "handle version {newer} is newer than this library understands ({HANDLE_VERSION}); \
+             upgrade phone-verify"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// A handle with every field set.
+    fn full() -> Verification {
+        Verification::new(ProviderId::new_static("verigator"), "user-1", Channel::Sms)
+            .with_phone(PhoneNumber::parse("+905321234567").unwrap())
+            .with_created_at(datetime!(2026-12-05 03:00:00.123456789 UTC))
+            .with_expires_at(datetime!(2026-12-05 03:05:00 UTC))
+            .with_reverse(ReverseFlow::new(Some("https://wa.me/1".into()), None))
+            .with_extra("service_id", "svc-1")
+            .with_extra("attempts", 3)
+    }
+
+    /// `handle`'s JSON object, its members in the order `order` gives their written positions.
+    fn reordered(handle: &Verification, order: &[usize]) -> String {
+        let Value::Object(members) = serde_json::to_value(handle).unwrap() else {
+            unreachable!("a handle is an object")
+        };
+        let written: Vec<(String, Value)> = FIELDS
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), members.get(*name)?.clone())))
+            .collect();
+        let members: Vec<String> = order
+            .iter()
+            .filter_map(|at| written.get(*at))
+            .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    fn error_of(json: &str) -> String {
+        let error = Verification::from_json(json).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
+        error.to_string()
+    }
+
+    fn object(handle: &Verification) -> Map<String, Value> {
+        match serde_json::to_value(handle).unwrap() {
+            Value::Object(members) => members,
+            _ => unreachable!("a handle is an object"),
+        }
+    }
+
+    #[test]
+    fn writes_format_and_version_first_then_the_fields_in_order() {
+        let json = full().to_json().unwrap();
+        let positions: Vec<usize> = FIELDS
+            .iter()
+            .map(|name| json.find(&format!("\"{name}\":")).unwrap())
+            .collect();
+        assert!(positions.is_sorted(), "{json}");
+        assert!(
+            json.starts_with(r#"{"format":"phone-verify/verification","version":1,"#),
+            "{json}"
+        );
+        let bare = Verification::new(ProviderId::new_static("acme"), "r", Channel::Sms)
+            .with_created_at(datetime!(2026-12-05 03:00:00 UTC));
+        assert_eq!(
+            bare.to_json().unwrap(),
+            r#"{"format":"phone-verify/verification","version":1,"provider":"acme","reference":"r","channel":"sms","created_at":"2026-12-05T03:00:00Z"}"#
+        );
+    }
+
+    #[test]
+    fn reads_the_fields_in_any_order() {
+        let handle = full();
+        let backwards: Vec<usize> = (0..FIELDS.len()).rev().collect();
+        assert_eq!(
+            Verification::from_json(&reordered(&handle, &backwards)).unwrap(),
+            handle
+        );
+        // As a store that sorts an object's keys (serde_json's `Map`) gives it back.
+        let sorted = serde_json::to_string(&object(&handle)).unwrap();
+        assert!(sorted.starts_with(r#"{"channel":"#), "{sorted}");
+        assert_eq!(Verification::from_json(&sorted).unwrap(), handle);
+    }
+
+    #[test]
+    fn reads_null_optional_fields_as_absent() {
+        let mut members = object(&full());
+        for field in ["phone", "expires_at", "reverse"] {
+            members.insert(field.into(), Value::Null);
+        }
+        members.remove("extras");
+        let handle = Verification::from_json(&Value::Object(members).to_string()).unwrap();
+        assert_eq!(
+            (handle.phone, handle.expires_at, handle.reverse),
+            (None, None, None)
+        );
+        assert!(handle.extras.is_empty());
+    }
+
+    #[test]
+    fn refuses_a_field_given_twice() {
+        let json = full().to_json().unwrap();
+        let twice = json.replacen(
+            r#""reference":"user-1","#,
+            r#""reference":"user-1","reference":"user-2","#,
+            1,
+        );
+        assert_ne!(twice, json);
+        assert!(error_of(&twice).contains("duplicate field `reference`"));
+        let twice = json.replacen(r#""version":1,"#, r#""version":1,"version":1,"#, 1);
+        assert!(error_of(&twice).contains("duplicate field `version`"));
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_as_newer_wherever_it_stands() {
+        let mut members = object(&full());
+        members.insert("version".into(), json!(2));
+        members.insert("a_v2_field".into(), json!({"new": true}));
+        // Sorted: the new field and every other come before `version`.
+        let sorted = Value::Object(members).to_string();
+        assert!(sorted.find("a_v2_field") < sorted.find("version"));
+        let error = error_of(&sorted);
+        assert!(error.contains("version 2 is newer"), "{error}");
+    }
+
+    #[test]
+    fn refuses_foreign_versions_formats_and_fields() {
+        let cases: [(&str, Value, &str); 8] = [
+            ("version", json!(0), "version 0 does not exist"),
+            ("version", json!("1"), "invalid type: string \"1\""),
+            ("version", json!(1.5), "invalid type: floating point"),
+            ("version", json!(-1), "invalid value: integer `-1`"),
+            ("format", json!("phone-verify/other"), "`format` must be"),
+            (
+                "format",
+                json!(1),
+                "invalid type: integer `1`, expected the handle format",
+            ),
+            ("surprise", json!(true), "unknown field `surprise`"),
+            (
+                "phone",
+                json!(12),
+                "invalid type: integer `12`, expected a phone number",
+            ),
+        ];
+        for (field, value, expected) in cases {
+            let mut members = object(&full());
+            members.insert(field.into(), value.clone());
+            let error = error_of(&Value::Object(members).to_string());
+            assert!(error.contains(expected), "{field} = {value}: {error}");
+        }
+        for field in ["format", "version"] {
+            let mut members = object(&full());
+            members.remove(field);
+            let error = error_of(&Value::Object(members).to_string());
+            assert!(error.contains(&format!("`{field}`")), "{field}: {error}");
+        }
+        for field in ["provider", "reference", "channel", "created_at"] {
+            let mut members = object(&full());
+            members.remove(field);
+            let error = error_of(&Value::Object(members).to_string());
+            assert!(
+                error.contains(&format!("missing field `{field}`")),
+                "{field}: {error}"
+            );
+        }
+        for not_an_object in ["[]", "\"handle\"", "null", "1", "{", ""] {
+            error_of(not_an_object);
+        }
+    }
+
+    fn channels() -> impl Strategy<Value = Channel> {
+        prop_oneof![
+            Just(Channel::Sms),
+            Just(Channel::WhatsApp),
+            Just(Channel::Telegram),
+            Just(Channel::Voice),
+            Just(Channel::FlashCall),
+            Just(Channel::Totp),
+            Just(Channel::Email),
+            "[a-z]{1,8}".prop_map(|name| name.parse().unwrap()),
+        ]
+    }
+
+    fn extra_values() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+            proptest::collection::vec(".{0,4}", 0..3).prop_map(Value::from),
+        ]
+    }
+
+    fn handles() -> impl Strategy<Value = Verification> {
+        (
+            ("[a-z][a-z0-9_-]{0,10}", ".{1,24}", channels()),
+            proptest::option::of(proptest::sample::select(vec![
+                "+905321234567",
+                "+14155552671",
+                "+447911123456",
+                "+390612345678",
+            ])),
+            (0_i64..4_000_000_000, 0_u32..1_000_000_000),
+            proptest::option::of(0_i64..4_000_000_000),
+            proptest::option::of((
+                proptest::option::of(".{0,16}"),
+                proptest::option::of(".{0,16}"),
+            )),
+            proptest::collection::vec(("[a-z_]{1,6}", extra_values()), 0..5),
+        )
+            .prop_map(
+                |(
+                    (provider, reference, channel),
+                    phone,
+                    (secs, nanos),
+                    expires,
+                    reverse,
+                    extras,
+                )| {
+                    let at = |secs| OffsetDateTime::from_unix_timestamp(secs).unwrap();
+                    let mut handle =
+                        Verification::new(ProviderId::new(&provider).unwrap(), reference, channel)
+                            .with_created_at(at(secs).replace_nanosecond(nanos).unwrap());
+                    handle.phone = phone.map(|p| PhoneNumber::parse(p).unwrap());
+                    handle.expires_at = expires.map(at);
+                    handle.reverse = reverse.map(|(link, qr)| ReverseFlow::new(link, qr));
+                    handle.extras = extras.into_iter().collect();
+                    handle
+                },
+            )
+    }
+
+    proptest! {
+        /// Every handle reads back as itself, its members in any order.
+        #[test]
+        fn any_handle_reads_back_in_any_order(
+            handle in handles(),
+            order in Just((0..FIELDS.len()).collect::<Vec<_>>()).prop_shuffle(),
+        ) {
+            let json = handle.to_json().unwrap();
+            prop_assert_eq!(&Verification::from_json(&json).unwrap(), &handle);
+            prop_assert_eq!(&Verification::from_json(&reordered(&handle, &order)).unwrap(), &handle);
+            prop_assert_eq!(
+                &Verification::from_json(&handle.to_json_pretty().unwrap()).unwrap(),
+                &handle
+            );
+        }
+    }
+}
