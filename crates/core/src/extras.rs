@@ -229,6 +229,8 @@ impl<'de> Deserialize<'de> for Extras {
                 }
                 let mut extras = Extras { entries };
                 extras.normalize();
+                // A handle held until its check keeps no spare room.
+                extras.entries.shrink_to_fit();
                 Ok(extras)
             }
         }
@@ -317,5 +319,13 @@ mod tests {
             read_back.heap_bytes(),
             read_back.entries.capacity() * size_of::<(ExtraKey, Value)>() + 4 + 3
         );
+    }
+
+    #[test]
+    fn extras_read_from_json_keep_no_spare_room() {
+        for json in [r#"{"a":1}"#, r#"{"a":1,"b":2,"c":3}"#, r#"{"c":3,"a":1,"b":2}"#] {
+            let extras: Extras = serde_json::from_str(json).unwrap();
+            assert_eq!(extras.entries.capacity(), extras.len(), "{json}");
+        }
     }
 }
