@@ -323,7 +323,11 @@ mod tests {
 
     #[test]
     fn extras_read_from_json_keep_no_spare_room() {
-        for json in [r#"{"a":1}"#, r#"{"a":1,"b":2,"c":3}"#, r#"{"c":3,"a":1,"b":2}"#] {
+        for json in [
+            r#"{"a":1}"#,
+            r#"{"a":1,"b":2,"c":3}"#,
+            r#"{"c":3,"a":1,"b":2}"#,
+        ] {
             let extras: Extras = serde_json::from_str(json).unwrap();
             assert_eq!(extras.entries.capacity(), extras.len(), "{json}");
         }
