@@ -7,7 +7,7 @@
 //! Case counts are modest so the file runs in seconds; `PROPTEST_CASES=N` raises them all.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
@@ -87,7 +87,18 @@ fn assert_stable(meta: &Metadata, national: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(phone.calling_code(), format!("+{cc}"));
     prop_assert_eq!(phone.calling_code_number(), cc);
     let nsn = phone.national_number().to_owned();
-    let library = phonenumber::parse(None, phone.e164()).expect("parsed once already");
+    // `phonenumber` takes a trunk-prefix lookalike off (Russia's `+7 800 …`), and may find
+    // no number left (Belarus's `+375 800 000`): its formatting of that misreading is not
+    // this number.
+    let library_format = phonenumber::parse(None, phone.e164())
+        .ok()
+        .filter(|library| library.national().to_string() == nsn)
+        .map(|library| {
+            library
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string()
+        });
     let written = [
         phone.e164().to_owned(),
         phone.to_string(),
@@ -100,12 +111,8 @@ fn assert_stable(meta: &Metadata, national: &str) -> Result<(), TestCaseError> {
             &nsn[nsn.len() / 2..]
         ),
         format!("+{cc}.{nsn}"),
-        library
-            .format()
-            .mode(phonenumber::Mode::International)
-            .to_string(),
     ];
-    for text in written {
+    for text in written.into_iter().chain(library_format) {
         let again = PhoneNumber::parse(&text)
             .map_err(|e| TestCaseError::fail(format!("{text:?} does not parse again: {e}")))?;
         prop_assert_eq!(&again, &phone, "written as {:?}", text);
@@ -142,9 +149,9 @@ fn assert_stable(meta: &Metadata, national: &str) -> Result<(), TestCaseError> {
 
 /// Whether `national` starts like a national (trunk) prefix of its region: `8` in Russia,
 /// Kazakhstan, Belarus and Lithuania, `0` or a `90`-carrier code in Brazil, and so on. The
-/// `phonenumber` crate strips such a prefix from international input too, so some valid
-/// numbers (Russian 800 toll-free numbers, Brazilian 900 numbers) are refused although
-/// libphonenumber accepts them. None of the refused examples is a mobile number.
+/// `phonenumber` crate takes such a prefix off international input too, so it refuses some
+/// valid numbers (Russian 800 toll-free numbers, Brazilian 900 numbers) that libphonenumber
+/// accepts; core reads a number valid as written as written, and these must be stable too.
 fn trunk_prefix_lookalike(meta: &Metadata, national: &str) -> bool {
     match meta.national_prefix_for_parsing() {
         Some(pattern) => pattern.find(national).is_some_and(|m| m.start() == 0),
@@ -154,12 +161,11 @@ fn trunk_prefix_lookalike(meta: &Metadata, national: &str) -> bool {
     }
 }
 
-/// Numbers refused because they look like they start with a trunk prefix.
-static LOOKALIKES_REFUSED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Trunk-prefix lookalikes checked.
+static LOOKALIKES: AtomicUsize = AtomicUsize::new(0);
 
-/// [`assert_stable`], except that a [`trunk_prefix_lookalike`] may be refused as `NotValid`,
-/// and that numbers of more than 17 digits (Japanese `0037` toll-free numbers, not dialable
-/// from abroad) are refused as `TooLong`.
+/// [`assert_stable`], except that numbers of more than 17 digits (Japanese `0037` toll-free
+/// numbers, not dialable from abroad) are refused as `TooLong`.
 fn check_number(meta: &Metadata, national: &str) -> Result<(), TestCaseError> {
     let cc = meta.country_code();
     if cc.to_string().len() + national.len() > 17 {
@@ -168,12 +174,7 @@ fn check_number(meta: &Metadata, national: &str) -> Result<(), TestCaseError> {
         return Ok(());
     }
     if trunk_prefix_lookalike(meta, national) {
-        let parsed = PhoneNumber::parse(&format!("+{cc}{national}"));
-        if matches!(parsed, Err(PhoneError::NotValid(_))) {
-            let mut refused = LOOKALIKES_REFUSED.lock().unwrap();
-            refused.push(format!("{} +{cc} {national}", meta.id()));
-            return Ok(());
-        }
+        LOOKALIKES.fetch_add(1, Ordering::Relaxed);
     }
     assert_stable(meta, national)
 }
@@ -194,8 +195,12 @@ fn phone_numbers_of_every_region_parse_format_and_parse_again() {
             continue;
         }
         regions += 1;
-        // Numbers generated from each type's pattern: those of a possible length must parse
-        // and be stable; any other string is a typed error, never a panic.
+        // Numbers generated from each type's pattern: those of a possible length that fit
+        // the region's general pattern too must parse and be stable; any other string is a
+        // typed error, never a panic. (A type's pattern may be wider than the general one,
+        // which libphonenumber checks first: Austria's fixed lines take `+43 435 1000`,
+        // its general pattern does not, and neither library calls it valid.)
+        let general = meta.descriptors().general();
         let strategies: Vec<_> = types
             .iter()
             .map(|(_, desc)| {
@@ -208,7 +213,7 @@ fn phone_numbers_of_every_region_parse_format_and_parse_again() {
             .run(
                 &proptest::strategy::Union::new(strategies),
                 |(desc, national)| {
-                    if desc.is_match(&national) {
+                    if desc.is_match(&national) && general.is_match(&national) {
                         generated.fetch_add(1, Ordering::Relaxed);
                         check_number(meta, &national)
                     } else {
@@ -220,11 +225,14 @@ fn phone_numbers_of_every_region_parse_format_and_parse_again() {
             .unwrap_or_else(|e| panic!("region {}: {e}", meta.id()));
     }
     assert!(regions > 200, "only {regions} regions in the metadata");
-    let refused = LOOKALIKES_REFUSED.lock().unwrap();
     eprintln!(
-        "{regions} regions, {} generated numbers of a possible length; {} refused trunk-prefix lookalikes: {refused:?}",
+        "{regions} regions, {} generated numbers of a possible length, {} of them trunk-prefix lookalikes",
         generated.load(Ordering::Relaxed),
-        refused.len()
+        LOOKALIKES.load(Ordering::Relaxed)
+    );
+    assert!(
+        LOOKALIKES.load(Ordering::Relaxed) > 0,
+        "no trunk-prefix lookalike was checked"
     );
     let generated = generated.into_inner();
     assert!(

@@ -59,7 +59,8 @@ mod tests {
     /// Every example number of every region's metadata gets the type `phonenumber` gives it.
     /// Left out: national numbers with a leading zero, which `phonenumber` drops before
     /// classifying (Italy's fixed lines come out `Unknown` there; here they are fixed lines,
-    /// as the Rome number above), and numbers it files under another region.
+    /// as the Rome number above), numbers it files under another region, and numbers it
+    /// misreads by taking off digits that look like a trunk prefix.
     #[test]
     fn agrees_with_phonenumber_on_every_example_number() {
         let mut compared = 0;
@@ -88,6 +89,11 @@ mod tests {
                 };
                 let parsed = phonenumber::parse(None, &e164).unwrap();
                 if parsed.metadata(&DATABASE).map(Metadata::id) != Some(meta.id()) {
+                    continue;
+                }
+                if parsed.national().to_string() != example {
+                    // `phonenumber` took a trunk-prefix lookalike off (Russia's `+7 800 …`);
+                    // core reads the number as written (its own tests hold that).
                     continue;
                 }
                 assert_eq!(kind_of(&phone), expected(&parsed), "{e164} ({})", meta.id());

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use phonenumber::ParseError;
 use phonenumber::metadata::Metadata;
 
-use super::regions;
+use super::regions::{self, CallingCode};
 
 /// Fewest digits of a national number (`MIN_LENGTH_FOR_NSN`).
 const MIN_NATIONAL: usize = 2;
@@ -43,13 +43,8 @@ pub(super) fn parse(international: &str) -> Result<Parsed<'_>, ParseError> {
     if digits.starts_with('0') {
         return Err(ParseError::InvalidCountryCode);
     }
-    // The shortest prefix of 1 to 3 digits that is some country's calling code.
-    let (code, calling_code, rest) = (1..=3)
-        .find_map(|len| {
-            let code = digits[..len].parse::<u16>().ok()?;
-            Some((code, regions::calling_code(code)?, &digits[len..]))
-        })
-        .ok_or(ParseError::InvalidCountryCode)?;
+    let (code, calling_code, rest) =
+        split_calling_code(digits).ok_or(ParseError::InvalidCountryCode)?;
     // `phonenumber` keeps the prefix when the number without it would be too short for the
     // region's general lengths. No general pattern of its metadata lists lengths, so that never
     // happens (a unit test holds the metadata to it).
@@ -69,6 +64,16 @@ pub(super) fn parse(international: &str) -> Result<Parsed<'_>, ParseError> {
         return Err(ParseError::TooLong);
     }
     Ok(Parsed { code, national })
+}
+
+/// The calling code `digits` start with, its entry, and the digits after it: the shortest
+/// prefix of 1 to 3 digits that is some country's calling code (no calling code is a prefix
+/// of another).
+pub(super) fn split_calling_code(digits: &str) -> Option<(u16, &'static CallingCode, &str)> {
+    (1..=3).find_map(|len| {
+        let code = digits.get(..len)?.parse::<u16>().ok()?;
+        Some((code, regions::calling_code(code)?, &digits[len..]))
+    })
 }
 
 /// `national` without what the region writes before a national number: its prefix for
