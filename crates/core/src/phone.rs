@@ -281,12 +281,21 @@ impl PhoneNumber {
     /// # Ok::<(), phone_verify_core::PhoneError>(())
     /// ```
     pub fn number_type(&self) -> NumberType {
-        let meta = match self.region() {
-            Some(region) => DATABASE.by_id(region),
-            None => regions::main_metadata(self.calling_code_number()),
+        let national = self.national_number();
+        let meta = if national.starts_with('0') {
+            // The metadata that validated the number, found with its leading zeros:
+            // `region()` files the Vatican's `+39 06 698 …` under Italy (as `phonenumber`
+            // does, reading the number without them), whose patterns leave it out.
+            regions::calling_code(self.calling_code_number())
+                .and_then(|code| code.metadata_for(national))
+        } else {
+            match self.region() {
+                Some(region) => DATABASE.by_id(region),
+                None => regions::main_metadata(self.calling_code_number()),
+            }
         };
         meta.map_or(NumberType::Unknown, |meta| {
-            regions::number_type(meta, self.national_number())
+            regions::number_type(meta, national)
         })
     }
 
@@ -615,6 +624,7 @@ mod tests {
                 let input = format!("+{}{example}", meta.country_code());
                 let phone = PhoneNumber::parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
                 assert_eq!(phone.e164(), input);
+                assert_ne!(phone.number_type(), NumberType::Unknown, "{input}");
                 examples += 1;
                 let theirs = phonenumber::parse(None, &input).expect("phonenumber reads it");
                 phonenumber_misreads += usize::from(theirs.national().to_string() != example);
@@ -626,6 +636,18 @@ mod tests {
         // and `+7 809 …`, Lithuania's `+370 800 12345`, `+370 808 12345` and
         // `+370 801 23456`, Belarus's `+375 801 123 45 67`.
         assert!(phonenumber_misreads > 0, "no example tells the rule apart");
+    }
+
+    #[test]
+    fn a_number_with_leading_zeros_is_typed_by_the_patterns_that_validated_it() {
+        // The Vatican's fixed line, filed under Italy as `phonenumber` files it.
+        let vatican = PhoneNumber::parse("+39 06 698 12345").unwrap();
+        assert_eq!(vatican.region(), Some("IT"));
+        assert_eq!(vatican.number_type(), NumberType::FixedLine);
+        let rome = PhoneNumber::parse("+39 06 1234 5678").unwrap();
+        assert_eq!(rome.number_type(), NumberType::FixedLine);
+        let italian_mobile = PhoneNumber::parse("+39 312 345 6789").unwrap();
+        assert_eq!(italian_mobile.number_type(), NumberType::Mobile);
     }
 
     #[test]
