@@ -482,12 +482,11 @@ mod tests {
     /// Every example number of every region and number type in libphonenumber's metadata, as
     /// it is, with a leading zero (kept in Italy's national numbers), with its last digit
     /// changed, one digit longer, and cut short.
-    fn metadata_examples() -> Vec<String> {
-        let mut inputs = Vec::new();
-        for meta in regions::every_region() {
+    /// Every region's example numbers of each number type, with the region's metadata.
+    fn typed_examples() -> impl Iterator<Item = (&'static phonenumber::Metadata, &'static str)> {
+        regions::every_region().flat_map(|meta| {
             let d = meta.descriptors();
-            let examples = [
-                Some(d.general()),
+            [
                 d.fixed_line(),
                 d.mobile(),
                 d.toll_free(),
@@ -498,17 +497,26 @@ mod tests {
                 d.pager(),
                 d.uan(),
                 d.voicemail(),
-            ];
-            for example in examples.into_iter().flatten().filter_map(|d| d.example()) {
-                let code = meta.country_code();
-                let (head, last) = example.split_at(example.len() - 1);
-                let other = if last == "9" { "0" } else { "9" };
-                inputs.push(format!("+{code}{example}"));
-                inputs.push(format!("+{code}0{example}"));
-                inputs.push(format!("+{code}{head}{other}"));
-                inputs.push(format!("+{code}{example}5"));
-                inputs.push(format!("+{code}{}", &example[..example.len() / 2]));
-            }
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(move |d| Some((meta, d.example()?)))
+        })
+    }
+
+    fn metadata_examples() -> Vec<String> {
+        let mut inputs = Vec::new();
+        let general = regions::every_region()
+            .filter_map(|meta| Some((meta, meta.descriptors().general().example()?)));
+        for (meta, example) in general.chain(typed_examples()) {
+            let code = meta.country_code();
+            let (head, last) = example.split_at(example.len() - 1);
+            let other = if last == "9" { "0" } else { "9" };
+            inputs.push(format!("+{code}{example}"));
+            inputs.push(format!("+{code}0{example}"));
+            inputs.push(format!("+{code}{head}{other}"));
+            inputs.push(format!("+{code}{example}5"));
+            inputs.push(format!("+{code}{}", &example[..example.len() / 2]));
         }
         inputs.extend(["+390612345678", "+3906698", "+39000123"].map(String::from));
         inputs
@@ -606,29 +614,14 @@ mod tests {
     #[test]
     fn every_example_number_reads_as_written() {
         let (mut examples, mut phonenumber_misreads) = (0, 0);
-        for meta in regions::every_region() {
-            let d = meta.descriptors();
-            let typed = [
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ];
-            for example in typed.into_iter().flatten().filter_map(|d| d.example()) {
-                let input = format!("+{}{example}", meta.country_code());
-                let phone = PhoneNumber::parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
-                assert_eq!(phone.e164(), input);
-                assert_ne!(phone.number_type(), NumberType::Unknown, "{input}");
-                examples += 1;
-                let theirs = phonenumber::parse(None, &input).expect("phonenumber reads it");
-                phonenumber_misreads += usize::from(theirs.national().to_string() != example);
-            }
+        for (meta, example) in typed_examples() {
+            let input = format!("+{}{example}", meta.country_code());
+            let phone = PhoneNumber::parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(phone.e164(), input);
+            assert_ne!(phone.number_type(), NumberType::Unknown, "{input}");
+            examples += 1;
+            let theirs = phonenumber::parse(None, &input).expect("phonenumber reads it");
+            phonenumber_misreads += usize::from(theirs.national().to_string() != example);
         }
         assert!(examples > 1_000, "{examples} examples");
         // 10 of 1,144 examples `phonenumber` reads with a trunk prefix taken off, leaving a
