@@ -1,12 +1,70 @@
-//! [`HttpConfig`] and [`Timeouts`]: how every provider client talks HTTP.
+//! [`HttpConfig`] and [`Timeouts`]: how every provider client talks HTTP; [`HttpSetting`]: the
+//! environment variables that set them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::kit::HttpSetting;
 
 use super::retry::{Clock, Jitter, RandomJitter, RetryPolicy, SystemClock};
+
+/// The HTTP variables every provider reads under its [`EnvSetting::PREFIX`](crate::kit::EnvSetting::PREFIX) (through
+/// [`HttpSettings::apply_env`](super::HttpSettings::apply_env)): a provider's settings
+/// enum lists them as `{PREFIX}_{suffix}`, which [`check_env_settings`](crate::kit::check_env_settings) verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpSetting {
+    /// `{PREFIX}_CONNECT_TIMEOUT_SECS`: the connect timeout, in seconds (decimals allowed).
+    ConnectTimeout,
+    /// `{PREFIX}_ATTEMPT_TIMEOUT_SECS`: the timeout of one HTTP attempt, in seconds.
+    AttemptTimeout,
+    /// `{PREFIX}_OVERALL_TIMEOUT_SECS`: the timeout of an operation with its retries.
+    OverallTimeout,
+    /// `{PREFIX}_MAX_ATTEMPTS`: the attempts of a safe operation, the first included.
+    MaxAttempts,
+}
+
+impl HttpSetting {
+    /// Every HTTP setting, in documentation order.
+    pub const ALL: &'static [Self] = &[
+        Self::ConnectTimeout,
+        Self::AttemptTimeout,
+        Self::OverallTimeout,
+        Self::MaxAttempts,
+    ];
+
+    /// The variable's name after the provider's prefix and `_`, e.g. `CONNECT_TIMEOUT_SECS`.
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Self::ConnectTimeout => "CONNECT_TIMEOUT_SECS",
+            Self::AttemptTimeout => "ATTEMPT_TIMEOUT_SECS",
+            Self::OverallTimeout => "OVERALL_TIMEOUT_SECS",
+            Self::MaxAttempts => "MAX_ATTEMPTS",
+        }
+    }
+
+    /// What the variable holds, in a few words.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Self::ConnectTimeout => {
+                "the connect timeout, in seconds (decimals allowed), 5 by default"
+            }
+            Self::AttemptTimeout => "the timeout of one HTTP attempt, in seconds, 10 by default",
+            Self::OverallTimeout => {
+                "the timeout of an operation with its retries, in seconds, 30 by default"
+            }
+            Self::MaxAttempts => {
+                "the attempts of a safe operation, the first included (sends: always 1), 3 by \
+                 default"
+            }
+        }
+    }
+
+    /// The variable's full name under `prefix`, e.g. `VERIFIK_MAX_ATTEMPTS`.
+    pub fn name(self, prefix: &str) -> String {
+        format!("{prefix}_{}", self.suffix())
+    }
+}
 
 /// Time limits; all three are always set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,6 @@
 use std::fmt;
 
 use crate::error::Result;
-use crate::kit::HttpClient;
-use crate::provider::ProviderId;
 
 use super::{HttpConfig, RetryPolicy, Timeouts};
 
@@ -70,20 +68,6 @@ impl HttpSettings {
         self.config = self.config.clone().with_env_lookup(prefix, lookup)?;
         Ok(())
     }
-
-    /// The client of `provider` these settings describe: the application's `reqwest::Client`
-    /// if one was supplied, otherwise one built by [`HttpClient::new`] (the connect timeout, no
-    /// redirects, no retries inside reqwest).
-    pub fn client(&self, provider: ProviderId) -> Result<HttpClient> {
-        match &self.reqwest {
-            Some(client) => Ok(HttpClient::with_reqwest(
-                provider,
-                client.clone(),
-                self.config.clone(),
-            )),
-            None => HttpClient::new(provider, self.config.clone()),
-        }
-    }
 }
 
 /// The HTTP setters of every provider builder. A builder holds an [`HttpSettings`] and
@@ -128,7 +112,7 @@ pub trait ConfigureHttp: Sized {
     }
 
     /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of the
-    /// SDK's own. Build it from [`HttpClient::reqwest_builder`], or at least disable redirects
+    /// SDK's own. Build it from [`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder), or at least disable redirects
     /// on it; its own connect timeout and retry policy apply, the other timeouts and the retries
     /// still come from the HTTP settings.
     #[must_use]

@@ -15,7 +15,7 @@ use super::deadline::{Deadline, after};
 use super::request::{HttpRequest, MaskedPhone, OperationKind, SPAN_TARGET};
 use super::response::HttpResponse;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::HttpConfig;
+use crate::http::{HttpConfig, HttpSettings};
 use crate::provider::ProviderId;
 
 /// Sends provider requests with timeouts, the size cap, the retry policy and tracing.
@@ -477,6 +477,22 @@ impl HttpClient {
 
 /// The span field of a request's phone: masked when a subscriber records it, `-` without one.
 struct PhoneField<'a>(Option<&'a MaskedPhone>);
+
+impl HttpSettings {
+    /// The client of `provider` these settings describe: the application's `reqwest::Client`
+    /// if one was supplied, otherwise one built by [`HttpClient::new`] (the connect timeout, no
+    /// redirects, no retries inside reqwest).
+    pub fn client(&self, provider: ProviderId) -> Result<HttpClient> {
+        match self.reqwest() {
+            Some(client) => Ok(HttpClient::with_reqwest(
+                provider,
+                client.clone(),
+                self.config().clone(),
+            )),
+            None => HttpClient::new(provider, self.config().clone()),
+        }
+    }
+}
 
 impl fmt::Display for PhoneField<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

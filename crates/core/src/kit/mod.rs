@@ -36,9 +36,10 @@ mod request;
 mod response;
 mod stream;
 
+pub use crate::http::config::HttpSetting;
 pub use base_url::{BaseUrl, JoinedUrls, sandbox_url};
 pub use client::HttpClient;
-pub use env::{EnvReader, EnvSetting, HttpSetting, check_env_settings};
+pub use env::{EnvReader, EnvSetting, check_env_settings};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use header::ip_header_value;
 pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
