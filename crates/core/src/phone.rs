@@ -479,9 +479,6 @@ fn assemble<'b>(
 mod tests {
     use super::*;
 
-    /// Every example number of every region and number type in libphonenumber's metadata, as
-    /// it is, with a leading zero (kept in Italy's national numbers), with its last digit
-    /// changed, one digit longer, and cut short.
     /// Every region's example numbers of each number type, with the region's metadata.
     fn typed_examples() -> impl Iterator<Item = (&'static phonenumber::Metadata, &'static str)> {
         regions::every_region().flat_map(|meta| {
@@ -504,6 +501,9 @@ mod tests {
         })
     }
 
+    /// Every example number of every region and number type in libphonenumber's metadata, as
+    /// it is, with a leading zero (kept in Italy's national numbers), with its last digit
+    /// changed, one digit longer, and cut short.
     fn metadata_examples() -> Vec<String> {
         let mut inputs = Vec::new();
         let general = regions::every_region()
