@@ -112,9 +112,10 @@ pub trait ConfigureHttp: Sized {
     }
 
     /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of the
-    /// SDK's own. Build it from [`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder), or at least disable redirects
-    /// on it; its own connect timeout and retry policy apply, the other timeouts and the retries
-    /// still come from the HTTP settings.
+    /// SDK's own. Build it from
+    /// [`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder), or at least
+    /// disable redirects on it; its own connect timeout and retry policy apply, the other
+    /// timeouts and the retries still come from the HTTP settings.
     #[must_use]
     fn reqwest_client(mut self, client: reqwest::Client) -> Self {
         let settings = self.http_settings_mut();

@@ -475,9 +475,6 @@ impl HttpClient {
     }
 }
 
-/// The span field of a request's phone: masked when a subscriber records it, `-` without one.
-struct PhoneField<'a>(Option<&'a MaskedPhone>);
-
 impl HttpSettings {
     /// The client of `provider` these settings describe: the application's `reqwest::Client`
     /// if one was supplied, otherwise one built by [`HttpClient::new`] (the connect timeout, no
@@ -493,6 +490,9 @@ impl HttpSettings {
         }
     }
 }
+
+/// The span field of a request's phone: masked when a subscriber records it, `-` without one.
+struct PhoneField<'a>(Option<&'a MaskedPhone>);
 
 impl fmt::Display for PhoneField<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
