@@ -8,9 +8,11 @@ use crate::error::{Error, Result};
 
 use super::retry::{Clock, Jitter, RandomJitter, RetryPolicy, SystemClock};
 
-/// The HTTP variables every provider reads under its [`EnvSetting::PREFIX`](crate::kit::EnvSetting::PREFIX) (through
-/// [`HttpSettings::apply_env`](super::HttpSettings::apply_env)): a provider's settings
-/// enum lists them as `{PREFIX}_{suffix}`, which [`check_env_settings`](crate::kit::check_env_settings) verifies.
+/// The HTTP variables every provider reads under its
+/// [`EnvSetting::PREFIX`](crate::kit::EnvSetting::PREFIX) (through
+/// [`HttpSettings::apply_env`](super::HttpSettings::apply_env)): a provider's settings enum
+/// lists them as `{PREFIX}_{suffix}`, which
+/// [`check_env_settings`](crate::kit::check_env_settings) verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum HttpSetting {
