@@ -263,7 +263,8 @@ impl PhoneNumber {
         &self.e164()[usize::from(self.calling_code_len) + 1..]
     }
 
-    /// The ISO 3166-1 alpha-2 region of the number, e.g. `PA` or `TR`; `None` for
+    /// The ISO 3166-1 alpha-2 region of the number, e.g. `PA` or `TR`, as libphonenumber's
+    /// `getRegionCodeForNumber` finds it (`VA` for the Vatican's `+39 06 698 …`); `None` for
     /// non-geographic numbers.
     pub fn region(&self) -> Option<&str> {
         self.region.as_ref().map(Region::as_str)
@@ -281,21 +282,12 @@ impl PhoneNumber {
     /// # Ok::<(), phone_verify_core::PhoneError>(())
     /// ```
     pub fn number_type(&self) -> NumberType {
-        let national = self.national_number();
-        let meta = if national.starts_with('0') {
-            // The metadata that validated the number, found with its leading zeros:
-            // `region()` files the Vatican's `+39 06 698 …` under Italy (as `phonenumber`
-            // does, reading the number without them), whose patterns leave it out.
-            regions::calling_code(self.calling_code_number())
-                .and_then(|code| code.metadata_for(national))
-        } else {
-            match self.region() {
-                Some(region) => DATABASE.by_id(region),
-                None => regions::main_metadata(self.calling_code_number()),
-            }
+        let meta = match self.region() {
+            Some(region) => DATABASE.by_id(region),
+            None => regions::main_metadata(self.calling_code_number()),
         };
         meta.map_or(NumberType::Unknown, |meta| {
-            regions::number_type(meta, national)
+            regions::number_type(meta, self.national_number())
         })
     }
 
@@ -311,29 +303,23 @@ impl PhoneNumber {
 }
 
 /// The region of the number `national` under calling code `code` if it is valid (`None` for a
-/// non-geographic number): what phonenumber's `is_valid(parsed)` and `parsed.country().id()`
-/// answer, read from the patterns of [`regions`] (compiled once, not through phonenumber's
-/// cache of 100) and with the number's metadata found once where both would find it alike.
-/// `national` is the national number with its leading zeros, as `is_valid` reads it; the
-/// region lookup reads it without them.
+/// non-geographic number): what libphonenumber's `isValidNumber` and
+/// `getRegionCodeForNumber` answer, read from the patterns of [`regions`] (compiled once, not
+/// through phonenumber's cache of 100), the number's metadata found once for both. `national`
+/// is the national number with its leading zeros, as both read it. (`phonenumber`'s
+/// `country().id()` reads it without them, and so files the Vatican's `+39 06 698 …` under
+/// Italy, whose patterns leave it out.)
 fn validated_region(code: u16, national: &str) -> Result<Option<Region>, NotValid> {
     let calling_code = regions::calling_code(code).ok_or(NotValid)?;
     let meta = calling_code.metadata_for(national).ok_or(NotValid)?;
     if regions::number_type(meta, national) == NumberType::Unknown {
         return Err(NotValid);
     }
-    let without_zeros = national.trim_start_matches('0');
-    let region_meta = if without_zeros.len() == national.len() {
-        Some(meta)
-    } else {
-        calling_code.metadata_for(without_zeros)
-    };
-    let region = region_meta
-        .and_then(|meta| meta.id().parse::<CountryId>().ok())
-        .and_then(|id| Region::new(id.as_ref()))
-        // Without its leading zeros a national number (Italy's) may fit no region: the
-        // calling code's main region, from the same metadata.
-        .or_else(|| calling_code.main().and_then(|meta| Region::new(meta.id())));
+    let region = meta
+        .id()
+        .parse::<CountryId>()
+        .ok()
+        .and_then(|id| Region::new(id.as_ref()));
     Ok(region)
 }
 
@@ -523,10 +509,19 @@ mod tests {
     }
 
     /// What the parse answered before `validated_region`: phonenumber's own validation, then its
-    /// region lookup, then the calling code's main region.
+    /// region lookup, then the calling code's main region. One answer is libphonenumber's
+    /// instead: the Vatican's `+39 06 698 …`, which `phonenumber` files under Italy (it reads
+    /// the number without its leading zero, which only the Vatican's leading digits name).
     fn phonenumbers_region(number: &phonenumber::PhoneNumber) -> Result<Option<Region>, NotValid> {
         if !phonenumber::is_valid(number) {
             return Err(NotValid);
+        }
+        let national = number.national();
+        if number.country().code() == 39
+            && national.zeros() == 1
+            && national.value().to_string().starts_with("6698")
+        {
+            return Ok(Region::new("VA"));
         }
         Ok(number
             .country()
@@ -632,11 +627,16 @@ mod tests {
     }
 
     #[test]
-    fn a_number_with_leading_zeros_is_typed_by_the_patterns_that_validated_it() {
-        // The Vatican's fixed line, filed under Italy as `phonenumber` files it.
+    fn a_number_with_leading_zeros_is_filed_and_typed_by_the_patterns_that_validate_it() {
+        // The Vatican's fixed line: its region is the one whose leading digits (`06698`) start
+        // the number with its zero, as libphonenumber finds it (`phonenumber` says Italy).
         let vatican = PhoneNumber::parse("+39 06 698 12345").unwrap();
-        assert_eq!(vatican.region(), Some("IT"));
+        assert_eq!(vatican.region(), Some("VA"));
         assert_eq!(vatican.number_type(), NumberType::FixedLine);
+        let from_parts = PhoneNumber::from_parts("39", "06 698 12345").unwrap();
+        assert_eq!(from_parts.region(), Some("VA"));
+        let next_door = PhoneNumber::parse("+39 06 697 12345").unwrap();
+        assert_eq!(next_door.region(), Some("IT"));
         let rome = PhoneNumber::parse("+39 06 1234 5678").unwrap();
         assert_eq!(rome.number_type(), NumberType::FixedLine);
         let italian_mobile = PhoneNumber::parse("+39 312 345 6789").unwrap();

@@ -38,7 +38,7 @@ mod tests {
         assert_eq!(kind("+448001234567"), Some(NumberKind::TollFree)); // UK 0800
         assert_eq!(kind("+445612345678"), Some(NumberKind::Voip)); // UK 056
         assert_eq!(kind("+390612345678"), None); // Rome fixed line: a leading zero
-        assert_eq!(kind("+390669812345"), None); // Vatican fixed line, filed under Italy
+        assert_eq!(kind("+390669812345"), None); // Vatican fixed line: a leading zero
         assert_eq!(kind("+78001234567"), Some(NumberKind::TollFree)); // Russian 800, as written
         assert_eq!(kind("+80012345678"), Some(NumberKind::TollFree)); // non-geographic +800
     }

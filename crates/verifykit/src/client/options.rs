@@ -206,3 +206,18 @@ impl fmt::Display for BlacklistType {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_country_code_is_the_numbers_region() {
+        let country = |phone: &str| SendOtp::new(phone.parse().unwrap()).country_code;
+        assert_eq!(country("+90 532 123 45 67").as_deref(), Some("TR"));
+        assert_eq!(country("+39 06 1234 5678").as_deref(), Some("IT"));
+        // Italy's calling code, the Vatican's leading digits `06698`.
+        assert_eq!(country("+39 06 698 12345").as_deref(), Some("VA"));
+        assert_eq!(country("+800 1234 5678"), None);
+    }
+}
