@@ -267,13 +267,12 @@ impl Guard {
             Subject::Phone(phone) => self.phone_counters(&mut plan, phone, 0, true),
             Subject::Ip(ip) => self.ip_counters(&mut plan, Some(*ip), 0),
         }
-        let states =
-            tokio::time::timeout(self.config.store_timeout(), self.store.peek(&plan.counters))
-                .await
-                .unwrap_or(Err(StoreError::Timeout(self.config.store_timeout())))
-                .map_err(|e| {
-                    Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
-                })?;
+        let states = self
+            .bounded(self.store.peek(&plan.counters))
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
+            })?;
         Ok(plan
             .rules
             .iter()
@@ -376,8 +375,20 @@ impl Guard {
     }
 
     async fn hit(&self, plan: &Plan) -> std::result::Result<Decision, StoreError> {
+        self.bounded(self.store.hit(&plan.counters)).await
+    }
+
+    async fn release(&self, plan: &Plan) -> std::result::Result<(), StoreError> {
+        self.bounded(self.store.release(&plan.counters)).await
+    }
+
+    /// A store call, bounded by the store timeout.
+    async fn bounded<T>(
+        &self,
+        call: impl Future<Output = std::result::Result<T, StoreError>>,
+    ) -> std::result::Result<T, StoreError> {
         let timeout = self.config.store_timeout();
-        tokio::time::timeout(timeout, self.store.hit(&plan.counters))
+        tokio::time::timeout(timeout, call)
             .await
             .unwrap_or(Err(StoreError::Timeout(timeout)))
     }
@@ -409,7 +420,8 @@ impl Guard {
         }
     }
 
-    fn check_plan(&self, verification: &Verification, cost: u64) -> Plan {
+    /// The wrong-code counters of a check, each reserving one wrong code.
+    fn check_plan(&self, verification: &Verification) -> Plan {
         let mut plan = Plan::default();
         if let Some(n) = self.config.wrong_codes_per_verification {
             let limit = Limit::per_day(n);
@@ -417,23 +429,12 @@ impl Guard {
             let digest = self
                 .keyer
                 .verification(verification.provider.as_str(), &verification.reference);
-            plan.push(rule, digest.key(rule), limit, cost);
+            plan.push(rule, digest.key(rule), limit, 1);
         }
         if let (Some(limit), Some(phone)) = (self.config.wrong_codes_per_phone, &verification.phone)
         {
             let rule = Rule::WrongCodesPerPhone;
-            plan.push(rule, self.keyer.phone(phone).key(rule), limit, cost);
-        }
-        if cost > 0 {
-            // Recording a wrong code never refuses a fixed window: the limits apply to the next
-            // check. A GCRA counter keeps its max (its spacing is `window / max`); the check
-            // before the provider found room for this one, so only a concurrent wrong code can
-            // take it first.
-            for counter in &mut plan.counters {
-                if counter.algorithm == Algorithm::FixedWindow {
-                    counter.max = u64::MAX;
-                }
-            }
+            plan.push(rule, self.keyer.phone(phone).key(rule), limit, 1);
         }
         plan
     }
@@ -523,12 +524,15 @@ impl PhoneVerifier for Guard {
         // No provider check here: the inner verifier knows which handles it takes (a router
         // takes the handles of every provider it routes to, and reports itself as `router`).
         let shown = Masked(verification.phone.as_ref());
-        let plan = self.check_plan(verification, 0);
+        let plan = self.check_plan(verification);
         if request.code.is_none() || plan.is_empty() {
             return self.inner.check(verification, request).await;
         }
-        match self.hit(&plan).await {
-            Ok(Decision::Allowed) => {}
+        // The code is counted as wrong before the provider sees it, and taken back once the
+        // provider says it was not (or surely never saw it): checks in flight at once, on any
+        // instance, cannot all pass a limit. A check whose answer was lost stays counted.
+        let reserved = match self.hit(&plan).await {
+            Ok(Decision::Allowed) => true,
             Ok(Decision::Denied { index, retry_after }) => {
                 let rule = plan.rules[index];
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: check refused");
@@ -541,16 +545,25 @@ impl PhoneVerifier for Guard {
                 }
                 return Err(denial_error(rule, retry_after, "wrong codes"));
             }
-            Err(err) => Self::store_failed(&err, self.config.check_fail_mode, "check", shown)?,
+            Err(err) => {
+                Self::store_failed(&err, self.config.check_fail_mode, "check", shown)?;
+                false
+            }
+        };
+        let outcome = self.inner.check(verification, request).await;
+        let maybe_wrong = match &outcome {
+            Ok(outcome) => outcome
+                .rejection()
+                .is_some_and(|r| r.reason == RejectReason::WrongCode),
+            Err(err) => err.kind() == ErrorKind::OutcomeUnknown,
+        };
+        if reserved
+            && !maybe_wrong
+            && let Err(err) = self.release(&plan).await
+        {
+            tracing::warn!(phone = %shown, error = %err, "guard: a check that was no wrong code stays counted as one");
         }
-        let outcome = self.inner.check(verification, request).await?;
-        let wrong = outcome
-            .rejection()
-            .is_some_and(|r| r.reason == RejectReason::WrongCode);
-        if wrong && let Err(err) = self.hit(&self.check_plan(verification, 1)).await {
-            tracing::warn!(phone = %shown, error = %err, "guard: a wrong code could not be counted");
-        }
-        Ok(outcome)
+        outcome
     }
 }
 

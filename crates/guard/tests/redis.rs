@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::RedisServer;
-use phone_verify_core::{ErrorKind, PhoneVerifier, StartRequest};
+use phone_verify_core::{
+    CheckRequest, ErrorKind, PhoneVerifier, RejectReason, StartRequest, Verification,
+};
 use phone_verify_guard::store::{Algorithm, Counter, Decision};
 use phone_verify_guard::{
     Denial, FailMode, Guard, GuardConfig, GuardStore, Limit, RedisStore, Rule, Subject,
 };
-use phone_verify_testkit::memory::InMemoryVerifier;
+use phone_verify_testkit::memory::{InMemoryState, InMemoryVerifier};
 
 const SECRET: &str = "redis-test-secret-0123";
 
@@ -213,6 +215,140 @@ async fn gcra_in_the_lua_script() {
         store.hit(&[gcra("zero:gcra", 0, 1)]).await.unwrap(),
         Decision::Denied { retry_after, .. } if retry_after == hour
     ));
+}
+
+/// `release` in Redis: a count goes down, not below zero, its expiry kept; a GCRA time goes back
+/// one interval per event, and the key goes when none is pending; an absent key stays absent.
+#[tokio::test]
+async fn a_release_takes_back_what_a_hit_added() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let hour = Duration::from_secs(3600);
+    let counter = |key: &str, max, cost, algorithm| Counter {
+        key: key.into(),
+        window: hour,
+        max,
+        cost,
+        algorithm,
+    };
+    let fixed = counter("f", 2, 1, Algorithm::FixedWindow);
+    let spaced = counter("g:gcra", 4, 1, Algorithm::Gcra);
+    for c in [&fixed, &spaced] {
+        let one = std::slice::from_ref(c);
+        while store.hit(one).await.unwrap() == Decision::Allowed {}
+        store.release(one).await.unwrap();
+        assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed, "{c:?}");
+        assert!(matches!(
+            store.hit(one).await.unwrap(),
+            Decision::Denied { .. }
+        ));
+    }
+    store
+        .release(&[counter("f", 2, 5, Algorithm::FixedWindow)])
+        .await
+        .unwrap();
+    let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
+    assert_eq!(state.count, 0, "not below zero");
+    assert!(
+        state
+            .resets_in
+            .is_some_and(|r| r <= hour && r + Duration::from_secs(60) > hour)
+    );
+    store.release(std::slice::from_ref(&spaced)).await.unwrap();
+    let state = store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0];
+    assert_eq!(state.count, 3);
+    store
+        .release(&[
+            counter("g:gcra", 4, 9, Algorithm::Gcra),
+            counter("none", 2, 1, Algorithm::FixedWindow),
+        ])
+        .await
+        .unwrap();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys, ["{pvg-test}:f"], "the GCRA key went; none was made");
+}
+
+/// A provider that takes 50 ms to check a code: checks overlap.
+#[derive(Debug)]
+struct SlowChecks(InMemoryVerifier);
+
+#[async_trait::async_trait]
+impl PhoneVerifier for SlowChecks {
+    fn provider(&self) -> phone_verify_core::ProviderId {
+        PhoneVerifier::provider(&self.0)
+    }
+    fn capabilities(&self) -> phone_verify_core::Capabilities {
+        self.0.capabilities()
+    }
+    async fn start(&self, request: &StartRequest) -> phone_verify_core::Result<Verification> {
+        self.0.start(request).await
+    }
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> phone_verify_core::Result<phone_verify_core::CheckOutcome> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.0.check(verification, request).await
+    }
+}
+
+/// Ten wrong codes checked at once through two guards (two instances) sharing Redis: the
+/// limit holds, because each check reserves its wrong code before the provider sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_checked_at_once_on_two_instances_cannot_pass_the_limit() {
+    let server = RedisServer::start();
+    let provider = InMemoryVerifier::with_state(InMemoryState::new().with_max_attempts(100));
+    let mut config = GuardConfig::off();
+    config.wrong_codes_per_verification = Some(3);
+    config.store_timeout_ms = u64::try_from(TEST_TIMEOUT.as_millis()).unwrap();
+    let mut guards = Vec::new();
+    for _ in 0..2 {
+        let slow = SlowChecks(provider.clone_fresh());
+        let guard = Guard::builder(Arc::new(slow))
+            .secret(SECRET)
+            .store(Arc::new(store(&server).await))
+            .config(config.clone())
+            .build()
+            .expect("a valid guard");
+        guards.push(Arc::new(guard));
+    }
+    let handle = guards[0]
+        .start(&StartRequest::sms("+905321230003".parse().unwrap()))
+        .await
+        .unwrap();
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let wrong = CheckRequest::code(phone_verify_testkit::different_code(&code));
+    let checks = (0..10).map(|i| {
+        let guard = Arc::clone(&guards[i % 2]);
+        let (handle, wrong) = (handle.clone(), wrong.clone());
+        tokio::spawn(async move { guard.check(&handle, &wrong).await.unwrap() })
+    });
+    let reasons: Vec<RejectReason> = futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .map(|outcome| outcome.unwrap().rejection().unwrap().reason)
+        .collect();
+    let wrong_codes = reasons
+        .iter()
+        .filter(|r| **r == RejectReason::WrongCode)
+        .count();
+    assert_eq!(wrong_codes, 3, "{reasons:?}");
+    assert_eq!(
+        provider.state().request_counts().total,
+        4,
+        "one start and three checks reached the provider"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -442,6 +442,9 @@ impl GuardStore for Stuck {
     async fn hit(&self, _: &[Counter]) -> std::result::Result<Decision, StoreError> {
         std::future::pending().await
     }
+    async fn release(&self, _: &[Counter]) -> std::result::Result<(), StoreError> {
+        std::future::pending().await
+    }
     async fn peek(
         &self,
         _: &[crate::store::Counter],
@@ -537,6 +540,159 @@ async fn a_thousand_concurrent_sends_get_exactly_the_limit() {
         .count();
     assert_eq!(allowed, 7);
     assert_eq!(fx.sends(), 7);
+}
+
+/// A provider that takes a while to check a code (and counts the checks it sees).
+#[derive(Debug)]
+struct Slow {
+    inner: InMemoryVerifier,
+    checks: std::sync::atomic::AtomicU64,
+    answer: Option<ErrorKind>,
+}
+
+impl Slow {
+    fn new(inner: InMemoryVerifier, answer: Option<ErrorKind>) -> Self {
+        Self {
+            inner,
+            checks: std::sync::atomic::AtomicU64::new(0),
+            answer,
+        }
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for Slow {
+    fn provider(&self) -> ProviderId {
+        PhoneVerifier::provider(&self.inner)
+    }
+    fn capabilities(&self) -> phone_verify_core::Capabilities {
+        self.inner.capabilities()
+    }
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        self.inner.start(request).await
+    }
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        self.checks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        match self.answer {
+            Some(kind) => Err(Error::new(kind, "the provider's answer")),
+            None => self.inner.check(verification, request).await,
+        }
+    }
+}
+
+fn slow_guard(provider: &Arc<Slow>, config: GuardConfig) -> Guard {
+    Guard::builder(Arc::clone(provider) as Arc<dyn PhoneVerifier>)
+        .secret(SECRET)
+        .store(Arc::new(MemoryStore::new()))
+        .config(config)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_checked_at_once_cannot_pass_the_limits() {
+    let memory = InMemoryVerifier::with_state(InMemoryState::new().with_max_attempts(100));
+    let provider = Arc::new(Slow::new(memory.clone_fresh(), None));
+    let guard = Arc::new(slow_guard(
+        &provider,
+        only(|c| {
+            c.wrong_codes_per_verification = Some(3);
+            c.wrong_codes_per_phone = Some(Limit::per_day(4).with_algorithm(Algorithm::Gcra));
+        }),
+    ));
+    let phone = "+905321110120";
+    let handles = [
+        guard
+            .start(&StartRequest::sms(phone.parse().unwrap()))
+            .await
+            .unwrap(),
+        guard
+            .start(&StartRequest::sms(phone.parse().unwrap()))
+            .await
+            .unwrap(),
+    ];
+    let checks = (0..10).map(|i| {
+        let guard = Arc::clone(&guard);
+        let handle = handles[i % 2].clone();
+        let code = memory.state().message_for(&handle.reference).unwrap().code;
+        let wrong = CheckRequest::code(phone_verify_testkit::different_code(&code));
+        tokio::spawn(async move { guard.check(&handle, &wrong).await })
+    });
+    let outcomes = futures::future::join_all(checks).await;
+    let wrong_codes = outcomes
+        .iter()
+        .filter(|o| {
+            let outcome = o.as_ref().unwrap();
+            outcome.as_ref().is_ok_and(|o| {
+                o.rejection()
+                    .is_some_and(|r| r.reason == RejectReason::WrongCode)
+            })
+        })
+        .count();
+    // Ten wrong codes at once, two verifications: at most four reach the provider (the
+    // phone's limit), at most three of them for one verification.
+    assert_eq!(provider.checks.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(wrong_codes, 4);
+    // All four stay counted: the phone's next check is refused before the provider.
+    let third = guard
+        .start(&StartRequest::sms(phone.parse().unwrap()))
+        .await
+        .unwrap();
+    let code = memory.state().message_for(&third.reference).unwrap().code;
+    denied(
+        guard.check(&third, &CheckRequest::code(code)).await,
+        ErrorKind::RateLimited,
+        Rule::WrongCodesPerPhone,
+    );
+    assert_eq!(provider.checks.load(std::sync::atomic::Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_check_that_was_no_wrong_code_is_not_counted_as_one() {
+    let config = || only(|c| c.wrong_codes_per_verification = Some(1));
+    let memory = InMemoryVerifier::with_state(InMemoryState::new().with_max_attempts(100));
+    // The provider down, then a code it surely never saw: neither counts.
+    let down = Arc::new(Slow::new(
+        memory.clone_fresh(),
+        Some(ErrorKind::ProviderUnavailable),
+    ));
+    let guard = slow_guard(&down, config());
+    let handle = guard
+        .start(&StartRequest::sms("+905321110121".parse().unwrap()))
+        .await
+        .unwrap();
+    let wrong = CheckRequest::code(phone_verify_testkit::different_code(
+        &memory.state().message_for(&handle.reference).unwrap().code,
+    ));
+    for _ in 0..3 {
+        let err = guard.check(&handle, &wrong).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+    }
+    assert_eq!(down.checks.load(std::sync::atomic::Ordering::SeqCst), 3);
+    // A lost answer may have been a wrong code: it counts.
+    let lost = Arc::new(Slow::new(
+        memory.clone_fresh(),
+        Some(ErrorKind::OutcomeUnknown),
+    ));
+    let guard = slow_guard(&lost, config());
+    let handle = guard
+        .start(&StartRequest::sms("+905321110122".parse().unwrap()))
+        .await
+        .unwrap();
+    let err = guard.check(&handle, &wrong).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
+    let locked = guard.check(&handle, &wrong).await.unwrap();
+    assert_eq!(
+        locked.rejection().unwrap().reason,
+        RejectReason::TooManyAttempts
+    );
+    assert_eq!(lost.checks.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 /// A verifier that, like a router over several providers, reports an id of its own while its

@@ -98,6 +98,22 @@ impl MemoryStore {
         self.inner.hasher.hash_one(key)
     }
 
+    /// The shards of `hashes`, locked once each in ascending order (so two decisions never
+    /// wait on each other in a cycle); the others `None`.
+    fn lock_shards(&self, hashes: &[u64]) -> [Option<MutexGuard<'_, Shard>>; SHARDS] {
+        let mut wanted = 0_u32;
+        for &hash in hashes {
+            wanted |= 1 << Self::shard_of(hash);
+        }
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
+        for (index, guard) in guards.iter_mut().enumerate() {
+            if wanted & (1 << index) != 0 {
+                *guard = Some(lock(&self.inner.shards[index]));
+            }
+        }
+        guards
+    }
+
     /// The shard of a hash: bits the shard's table does not use to place it (it uses the
     /// lowest bits and the top seven).
     fn shard_of(hash: u64) -> usize {
@@ -135,18 +151,7 @@ impl GuardStore for MemoryStore {
     async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError> {
         let now = self.inner.clock.now();
         let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
-        // The decision's shards, locked once each in ascending order (so two decisions never
-        // wait on each other in a cycle).
-        let mut wanted = 0_u32;
-        for &hash in &hashes {
-            wanted |= 1 << Self::shard_of(hash);
-        }
-        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
-        for (index, guard) in guards.iter_mut().enumerate() {
-            if wanted & (1 << index) != 0 {
-                *guard = Some(lock(&self.inner.shards[index]));
-            }
-        }
+        let mut guards = self.lock_shards(&hashes);
         for (index, (counter, &hash)) in counters.iter().zip(&hashes).enumerate() {
             let entry = live(
                 Slot::find(shard(&mut guards, hash), hash, &counter.key),
@@ -214,6 +219,32 @@ impl GuardStore for MemoryStore {
             }
         }
         Ok(Decision::Allowed)
+    }
+
+    async fn release(&self, counters: &[Counter]) -> Result<(), StoreError> {
+        let now = self.inner.clock.now();
+        let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
+        let mut guards = self.lock_shards(&hashes);
+        for (counter, &hash) in counters.iter().zip(&hashes) {
+            let table = shard(&mut guards, hash);
+            let Some(slot) = table.find_mut(hash, |s| s.hash == hash && s.key == counter.key)
+            else {
+                continue;
+            };
+            let entry = &mut slot.entry;
+            if entry.expires_at <= now {
+                continue;
+            }
+            match counter.algorithm {
+                Algorithm::FixedWindow => entry.count = entry.count.saturating_sub(counter.cost),
+                Algorithm::Gcra => {
+                    let cost = u32::try_from(counter.cost).unwrap_or(u32::MAX);
+                    let back = counter.interval().saturating_mul(cost);
+                    entry.expires_at = entry.expires_at.saturating_sub(back).max(now);
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError> {
@@ -356,6 +387,58 @@ mod tests {
         clock.advance(Duration::from_secs(15));
         assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
         assert_eq!(store.peek(&[counter("a", 2, 1)]).await.unwrap()[0].count, 1);
+    }
+
+    #[tokio::test]
+    async fn a_release_takes_back_what_a_hit_added() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let fixed = counter("f", 2, 1);
+        let spaced = gcra("g", 5, 1);
+        for c in [&fixed, &spaced] {
+            let max = usize::try_from(c.max).unwrap();
+            assert_eq!(burst(&store, c, max + 1).await, max, "{:?}", c.algorithm);
+            store.release(std::slice::from_ref(c)).await.unwrap();
+            assert_eq!(
+                burst(&store, c, 2).await,
+                1,
+                "{:?}: room for one",
+                c.algorithm
+            );
+        }
+        clock.advance(Duration::from_secs(30));
+        // Not below zero, and a fixed window keeps its end.
+        store.release(&[counter("f", 2, 5)]).await.unwrap();
+        let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
+        assert_eq!(
+            state,
+            CounterState {
+                count: 0,
+                resets_in: Some(Duration::from_secs(30))
+            }
+        );
+        // GCRA: back by one interval (12 s) per event, not before now.
+        store.release(std::slice::from_ref(&spaced)).await.unwrap();
+        let state = store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0];
+        assert_eq!(
+            state.resets_in,
+            Some(Duration::from_secs(18)),
+            "60 - 30 - 12"
+        );
+        store.release(&[gcra("g", 5, 9)]).await.unwrap();
+        assert_eq!(
+            store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0],
+            CounterState::default()
+        );
+        assert_eq!(burst(&store, &spaced, 6).await, 5, "a full burst again");
+        // An absent or expired counter stays absent.
+        store.release(&[counter("none", 2, 1)]).await.unwrap();
+        clock.advance(Duration::from_secs(31));
+        store.release(std::slice::from_ref(&fixed)).await.unwrap();
+        assert_eq!(
+            store.peek(&[counter("none", 2, 1), fixed]).await.unwrap(),
+            [CounterState::default(); 2]
+        );
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 //! `window` later, when the counter disappears; a GCRA counter keeps the theoretical arrival
 //! time of the next event (see [`Algorithm`]). One call to [`GuardStore::hit`] decides a whole
 //! request atomically: either every counter is under its limit and each is increased, or none
-//! is.
+//! is; [`GuardStore::release`] takes an increase back.
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -120,6 +120,14 @@ pub trait GuardStore: Send + Sync + Debug {
     /// cost (starting its window if it was absent) and answers `Allowed`; otherwise changes
     /// nothing and answers `Denied` with the first refusing counter.
     async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError>;
+
+    /// Takes back what an allowed [`hit`](Self::hit) of `counters` added, when the event it
+    /// reserved did not happen (the guard reserves a check's wrong code before the provider
+    /// answers, so that checks in flight at once cannot all pass a limit). A fixed-window
+    /// counter goes down by its cost, not below zero, its window unchanged; a GCRA counter's
+    /// theoretical arrival time goes back by `cost × interval`, not before now. An absent or
+    /// expired counter stays absent.
+    async fn release(&self, counters: &[Counter]) -> Result<(), StoreError>;
 
     /// The current state of `counters` (their keys and algorithms), in order, without changing
     /// them. For a GCRA counter, `count` is the events its pending time stands for (rounded

@@ -57,6 +57,33 @@ end
 return {0, 0}
 ";
 
+/// Takes back what `HIT` added. KEYS: the counters. ARGV: per counter, its cost, its
+/// algorithm and GCRA's interval in milliseconds. A count goes down by the cost, not below
+/// zero (`DECRBY` keeps its expiry); a theoretical arrival time goes back by cost × interval,
+/// not before now (the key is deleted when none is pending). An absent key stays absent.
+const RELEASE: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+for i = 1, #KEYS do
+  local cost = tonumber(ARGV[3 * i - 2])
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if ARGV[3 * i - 1] == '1' then
+    if value > now then
+      local tat = math.ceil(value - cost * tonumber(ARGV[3 * i]))
+      if tat > now then
+        redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', tat - now)
+      else
+        redis.call('DEL', KEYS[i])
+      end
+    end
+  elseif value > 0 then
+    redis.call('DECRBY', KEYS[i], math.min(cost, value))
+  end
+end
+return 0
+";
+
 /// Reads counters: per key, its count and its time to live in milliseconds (-2 when absent).
 /// ARGV: per counter, its algorithm and GCRA's interval in milliseconds; a GCRA counter's
 /// count is the events its pending time stands for, rounded up.
@@ -81,8 +108,8 @@ return out
 /// enforces the same limits.
 ///
 /// Each decision is one `EVALSHA` of a Lua script, so it is atomic and costs one round trip.
-/// Keys are `{prefix}:rule:hmac`: the `{prefix}` hash tag puts every key of a decision in the
-/// same Redis Cluster slot, as a multi-key script requires. Built on redis-rs's
+/// Keys are `{prefix}:rule:hmac`. It connects to one Redis server; Redis Cluster is not
+/// supported (a node that does not own the keys' slot would answer `MOVED`). Built on redis-rs's
 /// [`ConnectionManager`], which reconnects after a failure; its connection and response
 /// timeouts bound every call (and the guard bounds it again with its own store timeout).
 #[derive(Clone)]
@@ -90,6 +117,7 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     hit: Script,
+    release: Script,
     peek: Script,
 }
 
@@ -151,8 +179,9 @@ impl RedisStoreBuilder {
             .map_err(|_| StoreError::Timeout(bound))?
             .map_err(|e| unavailable(&e))?;
         let hit = Script::new(HIT);
+        let release = Script::new(RELEASE);
         let peek = Script::new(PEEK);
-        for script in [&hit, &peek] {
+        for script in [&hit, &release, &peek] {
             script
                 .load_async(&mut connection)
                 .await
@@ -162,6 +191,7 @@ impl RedisStoreBuilder {
             connection,
             prefix: self.prefix,
             hit,
+            release,
             peek,
         })
     }
@@ -225,6 +255,26 @@ impl GuardStore for RedisStore {
                 retry_after: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
             },
         })
+    }
+
+    async fn release(&self, counters: &[Counter]) -> Result<(), StoreError> {
+        if counters.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = self.release.prepare_invoke();
+        for counter in counters {
+            invocation
+                .key(self.key(&counter.key))
+                .arg(counter.cost)
+                .arg(algorithm(counter.algorithm))
+                .arg(counter.interval().as_secs_f64() * 1000.0);
+        }
+        let mut connection = self.connection.clone();
+        let _: i64 = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
     }
 
     async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError> {
