@@ -91,6 +91,14 @@ async fn two_guards_sharing_redis_enforce_one_limit() {
     );
 }
 
+#[test]
+fn the_builder_does_not_show_the_urls_password() {
+    let builder = RedisStore::builder("redis://:hunter2@127.0.0.1:6379/0").prefix("p");
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("prefix"), "{shown}");
+}
+
 #[tokio::test]
 async fn keys_are_hashed_hash_tagged_and_expire() {
     let server = RedisServer::start();

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::Script;
+use secrecy::{ExposeSecret, SecretString};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
@@ -129,10 +130,10 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-/// Builds a [`RedisStore`].
+/// Builds a [`RedisStore`]. Its URL may hold a password: `Debug` does not show it.
 #[derive(Debug, Clone)]
 pub struct RedisStoreBuilder {
-    url: String,
+    url: SecretString,
     prefix: String,
     connection_timeout: Duration,
     response_timeout: Duration,
@@ -167,7 +168,8 @@ impl RedisStoreBuilder {
                 "the Redis key prefix must be non-empty and without braces".into(),
             ));
         }
-        let client = redis::Client::open(self.url.as_str()).map_err(|e| unavailable(&e))?;
+        let client =
+            redis::Client::open(self.url.expose_secret()).map_err(|e| unavailable(&e))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.connection_timeout)
             .set_response_timeout(self.response_timeout)
@@ -216,7 +218,7 @@ impl RedisStore {
     /// A builder for the Redis at `url` (e.g. `redis://127.0.0.1:6379/0`).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
-            url: url.into(),
+            url: SecretString::from(url.into()),
             prefix: "phone-verify-guard".into(),
             connection_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_millis(200),
