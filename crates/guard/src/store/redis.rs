@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::Script;
-use secrecy::{ExposeSecret, SecretString};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
 
@@ -168,8 +168,7 @@ impl RedisStoreBuilder {
                 "the Redis key prefix must be non-empty and without braces".into(),
             ));
         }
-        let client =
-            redis::Client::open(self.url.expose_secret()).map_err(|e| unavailable(&e))?;
+        let client = redis::Client::open(self.url.expose_secret()).map_err(|e| unavailable(&e))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.connection_timeout)
             .set_response_timeout(self.response_timeout)
