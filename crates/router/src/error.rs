@@ -4,6 +4,8 @@ use std::fmt;
 
 use phone_verify_core::{Error, ErrorKind};
 
+use crate::failover::{Decision, decide};
+
 /// Why a route was left behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,18 +56,22 @@ impl fmt::Display for RoutingFailure {
 impl std::error::Error for RoutingFailure {}
 
 impl RoutingFailure {
-    /// The error a start returns: of the kind of the last route's error (`ProviderUnavailable`
-    /// when every route was skipped), with this failure as its source.
+    /// The error a start returns, with this failure as its source: [`ErrorKind::MaybeSent`]
+    /// if any route may have sent a message (a later route's error must not hide a code that
+    /// may be on its way), else of the kind of the last route's error (`ProviderUnavailable`
+    /// when every route was skipped).
     pub(crate) fn into_error(self) -> Error {
-        let kind = self
-            .attempts
-            .iter()
-            .rev()
-            .find_map(|a| match a.outcome {
+        let failed = || {
+            self.attempts.iter().rev().filter_map(|a| match a.outcome {
                 AttemptOutcome::Failed(kind) => Some(kind),
                 AttemptOutcome::Skipped => None,
             })
-            .unwrap_or(ErrorKind::ProviderUnavailable);
+        };
+        let kind = if failed().any(|kind| decide(kind) == Decision::MaybeSent) {
+            ErrorKind::MaybeSent
+        } else {
+            failed().next().unwrap_or(ErrorKind::ProviderUnavailable)
+        };
         Error::new(kind, self.to_string()).with_source(self)
     }
 }
@@ -111,5 +117,25 @@ mod tests {
         };
         assert_eq!(skipped.into_error().kind(), ErrorKind::ProviderUnavailable);
         assert!(routing_failure(&Error::invalid_input("x")).is_none());
+    }
+
+    #[test]
+    fn a_route_that_may_have_sent_makes_the_whole_start_maybe_sent() {
+        let attempt = |route: &str, kind| Attempt {
+            route: route.into(),
+            outcome: AttemptOutcome::Failed(kind),
+            message: None,
+        };
+        for first in [ErrorKind::MaybeSent, ErrorKind::Decode] {
+            let failure = RoutingFailure {
+                attempts: vec![
+                    attempt("a", first),
+                    attempt("b", ErrorKind::ProviderUnavailable),
+                ],
+            };
+            let error = failure.into_error();
+            assert_eq!(error.kind(), ErrorKind::MaybeSent, "after {first:?}");
+            assert!(!error.is_retryable());
+        }
     }
 }

@@ -48,7 +48,9 @@ pub fn decide(kind: ErrorKind) -> Decision {
 }
 
 /// Whether an error says something about the route's health (counted by its circuit breaker),
-/// rather than about the request.
+/// rather than about the request. `RateLimited` does not: providers use it for limits on one
+/// number too (Twilio's 60203 "Max send attempts reached", VerifyKit's 403015), and one user's
+/// retries must not close a route for everyone.
 pub(crate) fn is_route_failure(kind: ErrorKind) -> bool {
     matches!(
         kind,
@@ -57,7 +59,6 @@ pub(crate) fn is_route_failure(kind: ErrorKind) -> bool {
             | ErrorKind::Timeout
             | ErrorKind::QuotaExhausted
             | ErrorKind::Unauthorized
-            | ErrorKind::RateLimited
             | ErrorKind::MaybeSent
             | ErrorKind::OutcomeUnknown
             | ErrorKind::Decode
@@ -101,5 +102,9 @@ mod tests {
         assert!(!is_route_failure(ErrorKind::InvalidInput));
         assert!(!is_route_failure(ErrorKind::Blocked));
         assert!(!is_route_failure(ErrorKind::Unsupported));
+        assert!(
+            !is_route_failure(ErrorKind::RateLimited),
+            "one number's limit"
+        );
     }
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 /// reaches `error_rate`. Open, it is skipped for `cooldown`; then one start is let through as a
 /// probe (half-open): success closes the circuit, failure opens it for another cooldown. Only
 /// errors about the route count ([`ErrorKind`]s such as `Transport`, `ProviderUnavailable`,
-/// `QuotaExhausted`), not refusals of the request.
+/// `QuotaExhausted`), not refusals of the request, nor `RateLimited` (a limit may be on one
+/// number).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -95,6 +96,13 @@ impl BreakerConfig {
             return Err(phone_verify_core::Error::invalid_input(
                 "breaker window must be at least 1 call",
             ));
+        }
+        if self.error_rate > 0.0 && self.error_rate_min_calls > self.window {
+            return Err(phone_verify_core::Error::invalid_input(format!(
+                "breaker error_rate_min_calls ({}) must not exceed its window ({} calls): the \
+                 window never holds more, so the error rate would never be considered",
+                self.error_rate_min_calls, self.window
+            )));
         }
         Ok(())
     }
@@ -478,6 +486,27 @@ pub(crate) mod tests {
         assert_eq!(fail(&h), Transition::None);
         assert_eq!(h.success(MS, true), Transition::None);
         assert_eq!(fail(&h), Transition::Opened, "2 of the last 4 failed");
+    }
+
+    #[test]
+    fn an_error_rate_that_could_never_be_considered_is_refused() {
+        let never = BreakerConfig::default().error_rate(0.5, 4, 5);
+        let err = never.validate().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("error_rate_min_calls"), "{err}");
+        assert!(
+            BreakerConfig::default()
+                .error_rate(0.5, 4, 4)
+                .validate()
+                .is_ok()
+        );
+        // With the error-rate trigger off, the other two settings do not matter.
+        assert!(
+            BreakerConfig::default()
+                .error_rate(0.0, 4, 5)
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
