@@ -289,7 +289,7 @@ fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D
 }
 
 /// A Verification resource (`verify.v2.service.verification`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Deserialize, PartialEq)]
 #[non_exhaustive]
 pub struct Verification {
     /// `sid`: `VE…`.
@@ -320,8 +320,25 @@ pub struct Verification {
     pub send_code_attempts: Vec<serde_json::Value>,
 }
 
+impl fmt::Debug for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The recipient is never shown.
+        f.debug_struct("Verification")
+            .field("sid", &self.sid)
+            .field("service_sid", &self.service_sid)
+            .field("to", &self.to.as_ref().map(|_| "<redacted>"))
+            .field("channel", &self.channel)
+            .field("status", &self.status)
+            .field("valid", &self.valid)
+            .field("date_created", &self.date_created)
+            .field("date_updated", &self.date_updated)
+            .field("send_code_attempts", &self.send_code_attempts)
+            .finish()
+    }
+}
+
 /// A VerificationCheck resource (`verify.v2.service.verification_check`).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Deserialize, PartialEq)]
 #[non_exhaustive]
 pub struct VerificationCheck {
     /// `sid`: the verification's `VE…`.
@@ -341,6 +358,20 @@ pub struct VerificationCheck {
     /// `date_updated`: when it was checked.
     #[serde(default, deserialize_with = "opt_time")]
     pub date_updated: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for VerificationCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The recipient is never shown.
+        f.debug_struct("VerificationCheck")
+            .field("sid", &self.sid)
+            .field("to", &self.to.as_ref().map(|_| "<redacted>"))
+            .field("channel", &self.channel)
+            .field("status", &self.status)
+            .field("valid", &self.valid)
+            .field("date_updated", &self.date_updated)
+            .finish()
+    }
 }
 
 /// A Service resource (`verify.v2.service`), the fields the client uses.
@@ -483,5 +514,25 @@ mod tests {
         .unwrap();
         assert_eq!(body.code.as_deref(), Some("60200"));
         assert_eq!(body.status, Some(400));
+    }
+
+    #[test]
+    fn debug_never_shows_the_recipient() {
+        let v: Verification = serde_json::from_str(
+            r#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","to":"+15017122661","status":"pending"}"#,
+        )
+        .unwrap();
+        let shown = format!("{v:?}");
+        assert!(!shown.contains("5017122661"), "{shown}");
+        assert!(
+            shown.contains("VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            "{shown}"
+        );
+        let check: VerificationCheck =
+            serde_json::from_str(r#"{"to":"ana@acme.test","status":"approved","valid":true}"#)
+                .unwrap();
+        let shown = format!("{check:?}");
+        assert!(!shown.contains("ana@acme.test"), "{shown}");
+        assert!(shown.contains("Approved"), "{shown}");
     }
 }

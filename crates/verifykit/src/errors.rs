@@ -31,11 +31,12 @@
 //! without a request), so a wrong or foreign reference never polls for ever.
 //!
 //! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
-//! ([`Error::provider_message`]), request id ([`Error::request_id`]) and HTTP status.
+//! ([`Error::provider_message`], phone-like digit runs masked), request id
+//! ([`Error::request_id`]) and HTTP status.
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    redacted_excerpt,
+    mask_numbers, redacted_excerpt,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -168,8 +169,9 @@ fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     // The PHP SDK trusts `meta`, not the HTTP status: prefer the status `meta` states.
     let stated_status = meta.http_status_code.unwrap_or(status);
     let kind = kind_for(code, stated_status, response.operation());
-    let text = meta
-        .error_message
+    // VerifyKit's message may quote the number: phone-like digit runs are masked.
+    let said = meta.error_message.as_deref().map(mask_numbers);
+    let text = said
         .as_deref()
         .or(documented.map(|d| d.message))
         .unwrap_or("VerifyKit refused the request");
@@ -177,8 +179,8 @@ fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     if let Some(code) = code {
         error = error.with_provider_code(code);
     }
-    if let Some(message) = &meta.error_message {
-        error = error.with_provider_message(message.clone());
+    if let Some(message) = said {
+        error = error.with_provider_message(message);
     }
     with_request_id(error, meta)
 }
@@ -405,6 +407,20 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Expired);
         assert_eq!(err.provider_message(), None);
         assert!(err.message().contains("Validation has expired."));
+    }
+
+    #[test]
+    fn numbers_in_provider_messages_are_masked() {
+        let body = r#"{"meta":{"errorCode":"400099","errorMessage":"Phone number +905321234567 is invalid"}}"#;
+        let err = decode::<OtpSent>(&response(Operation::send("send-otp"), 400, body)).unwrap_err();
+        assert_eq!(err.provider_code(), Some("400099"));
+        assert_eq!(
+            err.provider_message(),
+            Some("Phone number +**********67 is invalid")
+        );
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains("5321234567"), "{shown}");
+        }
     }
 
     #[test]

@@ -564,7 +564,7 @@ impl AccessToken {
 }
 
 /// The result of `POST /blacklist/add` and `/blacklist/remove`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BlacklistChange {
@@ -598,6 +598,24 @@ pub struct BlacklistChange {
     /// The numbers that failed otherwise.
     #[serde(default, deserialize_with = "lenient::string_vec")]
     pub fail_list: Vec<String>,
+}
+
+impl fmt::Debug for BlacklistChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let masked = |numbers: &[String]| numbers.iter().map(|n| mask(n)).collect::<Vec<_>>();
+        f.debug_struct("BlacklistChange")
+            .field("total_count", &self.total_count)
+            .field("success_count", &self.success_count)
+            .field("already_exists_count", &self.already_exists_count)
+            .field("not_exists_count", &self.not_exists_count)
+            .field("number_format_count", &self.number_format_count)
+            .field("fail_count", &self.fail_count)
+            .field("already_exists_list", &masked(&self.already_exists_list))
+            .field("not_exists_list", &masked(&self.not_exists_list))
+            .field("number_format_list", &masked(&self.number_format_list))
+            .field("fail_list", &masked(&self.fail_list))
+            .finish()
+    }
 }
 
 /// The result of `POST /send-whatsapp-message` on the API host.
@@ -825,5 +843,21 @@ mod tests {
         assert_eq!(change.already_exists_list, ["905321234567"]);
         assert!(change.fail_list.is_empty());
         assert!(result::<BlacklistChange>(r#"{"failList":[{"x":1}]}"#).is_err());
+    }
+
+    #[test]
+    fn blacklist_debug_masks_every_number() {
+        let change: BlacklistChange = result(
+            r#"{"totalCount":4,"alreadyExistsList":["+905321234567"],"notExistsList":["905331234567"],"numberFormatList":["05341234567"],"failList":["+905351234567"]}"#,
+        )
+        .unwrap();
+        let shown = format!("{change:?}");
+        for number in ["5321234567", "5331234567", "5341234567", "5351234567"] {
+            assert!(!shown.contains(number), "{shown}");
+        }
+        assert!(
+            shown.contains("total_count: 4") && shown.contains("+90********67"),
+            "{shown}"
+        );
     }
 }

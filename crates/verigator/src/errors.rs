@@ -14,7 +14,7 @@
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    scrub_secrets,
+    mask_numbers, scrub_secrets,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -159,7 +159,8 @@ pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
     rejection
 }
 
-/// The `message` of a JSON error body, if it has one, without `secrets`.
+/// The `message` of a JSON error body, if it has one: without `secrets`, trimmed, control
+/// characters replaced, at most [`MAX_MESSAGE_CHARS`], phone-like digit runs masked.
 fn provider_message(body: &[u8], secrets: &[&str]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let message = value.get("message")?.as_str()?.trim();
@@ -171,7 +172,7 @@ fn provider_message(body: &[u8], secrets: &[&str]) -> Option<String> {
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(MAX_MESSAGE_CHARS)
         .collect();
-    Some(cleaned)
+    Some(mask_numbers(&cleaned))
 }
 
 #[cfg(test)]
@@ -288,6 +289,28 @@ mod tests {
         assert_eq!(
             long.provider_message().map(str::len),
             Some(MAX_MESSAGE_CHARS)
+        );
+    }
+
+    #[test]
+    fn numbers_in_provider_messages_are_masked() {
+        let body = r#"{"message":"Phone number +905321234567 is invalid"}"#;
+        let err = provider_error(&response(WRITE, 400, body), &[]);
+        assert_eq!(err.provider_code(), Some("400"));
+        assert_eq!(
+            err.provider_message(),
+            Some("Phone number +**********67 is invalid")
+        );
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains("5321234567"), "{shown}");
+        }
+        // A check's rejection carries the message as kept.
+        let body = r#"{"message":"No pending authentication for 905321234567"}"#;
+        let outcome = check_outcome(&provider_error(&response(CONSUME, 404, body), &[]));
+        let rejection = outcome.as_ref().and_then(CheckOutcome::rejection).unwrap();
+        assert_eq!(
+            rejection.message.as_deref(),
+            Some("No pending authentication for **********67")
         );
     }
 

@@ -1,5 +1,6 @@
 //! The axum handlers: short, the SDK doing the work.
 
+use std::fmt;
 use std::time::Duration;
 
 use axum::Json;
@@ -18,7 +19,7 @@ use crate::AppState;
 use crate::backend::Choice;
 use crate::messages;
 use crate::pages::{self, Frame, Home};
-use crate::session::{COOKIE, Done, Notice, Pending, Session, SessionLock};
+use crate::session::{COOKIE, Done, Notice, Pending, Session, SessionLock, masked_phone};
 use crate::visitor::{Visitor, supported_language};
 
 /// How many sandbox messages the inbox panel shows.
@@ -31,7 +32,7 @@ pub struct LangQuery {
 }
 
 /// The form of `POST /start`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct StartForm {
     csrf: String,
     method: String,
@@ -43,24 +44,68 @@ pub struct StartForm {
     provider: String,
 }
 
+impl fmt::Debug for StartForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The CSRF token is never shown, the phone only masked.
+        f.debug_struct("StartForm")
+            .field("csrf", &"<redacted>")
+            .field("method", &self.method)
+            .field("country", &self.country)
+            .field(
+                "phone",
+                &masked_phone(parse_phone(&self.country, &self.phone)),
+            )
+            .field("provider", &self.provider)
+            .finish()
+    }
+}
+
 /// The form of `POST /verify`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct CodeForm {
     csrf: String,
     code: String,
 }
 
+impl fmt::Debug for CodeForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Neither the CSRF token nor the code is shown.
+        f.debug_struct("CodeForm")
+            .field("csrf", &"<redacted>")
+            .field("code", &"<redacted>")
+            .finish()
+    }
+}
+
 /// A form that only carries its CSRF token.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct CsrfForm {
     csrf: String,
 }
 
+impl fmt::Debug for CsrfForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CsrfForm")
+            .field("csrf", &"<redacted>")
+            .finish()
+    }
+}
+
 /// The form of `POST /sandbox/reply`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct ReplyForm {
     csrf: String,
     phone: String,
+}
+
+impl fmt::Debug for ReplyForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The CSRF token is never shown, the phone only masked.
+        f.debug_struct("ReplyForm")
+            .field("csrf", &"<redacted>")
+            .field("phone", &masked_phone(PhoneNumber::parse(&self.phone)))
+            .finish()
+    }
 }
 
 /// `GET /`: phone entry and methods.
@@ -911,5 +956,51 @@ mod tests {
         assert!(icon.body.starts_with("<svg"));
         let missing = browser.get("/assets/icons/..%2Fapp.css").await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn debug_masks_phones_and_redacts_codes_and_tokens() {
+        let csrf = "csrf-canary-0123456789";
+        let start = super::StartForm {
+            csrf: csrf.into(),
+            method: "otp".into(),
+            country: "TR:+90".into(),
+            phone: "5321234567".into(),
+            provider: "auto".into(),
+        };
+        let shown = format!("{start:?}");
+        assert!(
+            shown.contains("+90********67") && shown.contains("TR:+90"),
+            "{shown}"
+        );
+        let typed = super::StartForm {
+            phone: "532 123 45 67".into(),
+            country: "nowhere".into(),
+            ..start
+        };
+        let code = super::CodeForm {
+            csrf: csrf.into(),
+            code: "987654".into(),
+        };
+        let reply = super::ReplyForm {
+            csrf: csrf.into(),
+            phone: "+905321234567".into(),
+        };
+        let only = super::CsrfForm { csrf: csrf.into() };
+        for shown in [
+            shown,
+            format!("{typed:?}"),
+            format!("{code:?}"),
+            format!("{reply:?}"),
+            format!("{only:?}"),
+        ] {
+            assert!(
+                !shown.contains("canary")
+                    && !shown.contains("987654")
+                    && !shown.contains("1234567")
+                    && !shown.contains("123 45 67"),
+                "{shown}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The server-side session store: a random cookie names a session; the verification handle,
 //! the CSRF token and the result live here, never in the browser.
 
+use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -77,7 +78,7 @@ pub struct Done {
 }
 
 /// One visitor's state.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     /// The token every form carries back.
     pub csrf: String,
@@ -95,6 +96,31 @@ pub struct Session {
     pub done: Option<Done>,
     /// A message for the next page.
     pub notice: Option<Notice>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The CSRF token is never shown, the phone only masked.
+        f.debug_struct("Session")
+            .field("csrf", &"<redacted>")
+            .field("lang", &self.lang)
+            .field(
+                "last_phone",
+                &masked_phone(PhoneNumber::parse(&self.last_phone)),
+            )
+            .field("last_country", &self.last_country)
+            .field("last_choice", &self.last_choice)
+            .field("pending", &self.pending)
+            .field("done", &self.done)
+            .field("notice", &self.notice)
+            .finish()
+    }
+}
+
+/// A phone the visitor typed, for `Debug`: [`PhoneNumber::masked`] when it reads as a number,
+/// else `<redacted>`.
+pub(crate) fn masked_phone<E>(parsed: Result<PhoneNumber, E>) -> String {
+    parsed.map_or_else(|_| "<redacted>".to_owned(), |phone| phone.masked())
 }
 
 impl Session {
@@ -209,6 +235,22 @@ mod tests {
         assert_eq!(sessions.len(), 2);
         let (id, _session) = sessions.open(Some(&first)).await;
         assert_ne!(id, first, "the oldest session was forgotten");
+    }
+
+    #[test]
+    fn debug_masks_the_phone_and_redacts_the_csrf_token() {
+        let mut session = Session::new();
+        let csrf = session.csrf.clone();
+        for typed in ["+905321234567", "532 123 45 67"] {
+            session.last_phone = typed.into();
+            let shown = format!("{session:?}");
+            assert!(
+                !shown.contains(&csrf) && !shown.contains(typed) && !shown.contains("1234567"),
+                "{shown}"
+            );
+        }
+        session.last_phone = "+905321234567".into();
+        assert!(format!("{session:?}").contains("+90********67"));
     }
 
     #[tokio::test]
