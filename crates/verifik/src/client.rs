@@ -37,9 +37,9 @@ pub(crate) use requests::{ValidateParts, require_digits};
 pub use token::{AccessToken, MAX_RENEWAL_MONTHS, TOKEN_VALIDITY};
 
 pub(crate) const PHONE_LOGIN: Operation = Operation::send("phone-login");
-pub(crate) const PHONE_LOGIN_CONFIRM: Operation = Operation::read("phone-login-confirm");
+pub(crate) const PHONE_LOGIN_CONFIRM: Operation = Operation::consume("phone-login-confirm");
 pub(crate) const EMAIL_LOGIN: Operation = Operation::send("email-login");
-pub(crate) const EMAIL_LOGIN_CONFIRM: Operation = Operation::read("email-login-confirm");
+pub(crate) const EMAIL_LOGIN_CONFIRM: Operation = Operation::consume("email-login-confirm");
 pub(crate) const RENEW_SESSION: Operation = Operation::read("renew-session");
 pub(crate) const RENEW_AND_REVOKE: Operation = Operation::write("renew-and-revoke");
 pub(crate) const CREATE_VALIDATION: Operation = Operation::send("create-phone-validation");
@@ -65,10 +65,11 @@ impl VerifikBuilder {
 /// share the connection pool and the access token.
 ///
 /// Sends (`phone-login`, `email-login` and the three creates) are never retried; when their
-/// outcome is unknown they fail with [`ErrorKind::MaybeSent`]. Code checks (validate) use the
-/// code up: they are retried only when the request surely never reached Verifik, and a lost
-/// answer is [`ErrorKind::OutcomeUnknown`]. Confirmations, list, get and session renewal are
-/// retried on transient failures; renew-and-revoke and app registrations are not.
+/// outcome is unknown they fail with [`ErrorKind::MaybeSent`]. Code checks (validate and the
+/// two login confirmations) use the code up: they are retried only when the request surely
+/// never reached Verifik, and a lost answer is [`ErrorKind::OutcomeUnknown`]. List, get and
+/// session renewal are retried on transient failures; renew-and-revoke and app registrations
+/// are not.
 /// Verifik's errors keep their reason, message, HTTP status and request id (see
 /// [`errors`](crate::errors) and the crate documentation).
 ///
@@ -206,7 +207,8 @@ impl VerifikClient {
     }
 
     /// `POST /v2/projects/phone-login/confirm`: exchanges the login code for an access token
-    /// valid 30 days, and installs it.
+    /// valid 30 days, and installs it. It uses the code up: retried only when the request
+    /// surely never reached Verifik; a lost answer is [`ErrorKind::OutcomeUnknown`].
     pub async fn phone_login_confirm(
         &self,
         phone: &VerifikPhone,
@@ -234,7 +236,8 @@ impl VerifikClient {
     }
 
     /// `POST /v2/projects/email-login/confirm`: exchanges the e-mailed code for an access
-    /// token valid 30 days, and installs it.
+    /// token valid 30 days, and installs it. It uses the code up: retried only when the
+    /// request surely never reached Verifik; a lost answer is [`ErrorKind::OutcomeUnknown`].
     pub async fn email_login_confirm(&self, email: &str, code: &Code) -> Result<AccessToken> {
         let email = requests::require_email(email)?;
         let body = EmailLoginConfirmBody {

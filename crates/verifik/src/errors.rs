@@ -17,12 +17,12 @@
 //! else `code`, else `error`) and takes the kind of its HTTP status ([`kind_for_status`]), so
 //! that an unknown server error answering a send is [`ErrorKind::MaybeSent`].
 //!
-//! Every error keeps the reason ([`Error::provider_code`]), Verifik's message as sent
-//! ([`Error::provider_message`]), the HTTP status and, when the body has one, the request id
-//! (`id`).
+//! Every error keeps the reason ([`Error::provider_code`]), Verifik's message
+//! ([`Error::provider_message`], phone-like digit runs masked), the HTTP status and, when the
+//! body has one, the request id (`id`).
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, mask_numbers, redacted_excerpt,
 };
 use phone_verify_core::{
     CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection, Result,
@@ -250,7 +250,8 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
         error = error.with_provider_code(truncate(code));
     }
     if let Some(message) = parsed.provider_message() {
-        error = error.with_provider_message(truncate(message));
+        // Verifik's message may quote the number: phone-like digit runs are masked.
+        error = error.with_provider_message(mask_numbers(&truncate(message)));
     }
     with_request_id(error, &parsed)
 }
@@ -598,6 +599,32 @@ mod tests {
                 assert_eq!(err.kind(), spec.kind, "{body}");
             }
         }
+    }
+
+    #[test]
+    fn numbers_in_provider_messages_are_masked() {
+        let err = error(
+            VALIDATE,
+            400,
+            r#"{"code":"BadRequest","message":"Invalid phone 3001234567"}"#,
+        );
+        assert_eq!(err.provider_code(), Some("BadRequest"));
+        assert_eq!(err.provider_message(), Some("Invalid phone ********67"));
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains("3001234567"), "{shown}");
+        }
+        // A check's rejection carries the message as kept.
+        let err = error(
+            VALIDATE,
+            404,
+            r#"{"success":false,"error":"No validation for 3001234567","code":"PHONE_VALIDATION_NOT_FOUND"}"#,
+        );
+        let outcome = check_outcome(&err);
+        let rejection = outcome.as_ref().and_then(Outcome::rejection).unwrap();
+        assert_eq!(
+            rejection.message.as_deref(),
+            Some("No validation for ********67")
+        );
     }
 
     #[test]

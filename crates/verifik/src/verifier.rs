@@ -251,7 +251,12 @@ impl Verifik {
         let again = match self.validate_once(handle, phone, request).await {
             Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
-            Err(err) if errors::is_already_validated(&err) => lost,
+            // The lost check may have taken effect after the read: the validation is then no
+            // longer waiting for a code, and Verifik answers that it is validated, or that no
+            // validation waits (`phone_validation_not_found`). Only the record tells which.
+            Err(err) if errors::is_already_validated(&err) || err.kind() == ErrorKind::NotFound => {
+                lost
+            }
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
         match self.read_back(handle, phone).await {

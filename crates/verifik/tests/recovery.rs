@@ -164,6 +164,36 @@ async fn an_already_validated_answer_the_record_does_not_confirm_is_outcome_unkn
     assert!(!err.is_retryable());
 }
 
+fn not_found() -> ResponseTemplate {
+    json_response(
+        404,
+        &json!({"code": "phone_validation_not_found", "message": "404:phone_validation_not_found"}),
+    )
+}
+
+/// The lost check took effect between the read-back and the repeated check: Verifik finds no
+/// validation waiting for a code. That is no rejection: the record decides.
+#[tokio::test]
+async fn a_not_found_answer_after_a_lost_one_is_read_back() {
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(502), not_found()],
+        vec![record("sent", "62647737"), record("validated", "62647737")],
+    )
+    .await;
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(502), not_found()],
+        vec![record("sent", "62647737"), record("sent", "62647737")],
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+}
+
 #[tokio::test]
 async fn the_repeated_checks_own_answer_is_the_outcome() {
     let (_server, result) = check_with(

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use phone_verify_core::http::{ConfigureHttp, Timeouts};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, CheckRequest, ErrorKind, PhoneVerifier, PhoneVerifierExt, ProviderId,
     RejectReason, RequestContext, SessionId, SessionResolver, StartRequest, Verification,
@@ -1282,6 +1282,71 @@ async fn checks_are_retried_only_when_verifik_refused_them_unprocessed() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
     assert_eq!(requests(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn login_confirmations_use_the_code_up_and_are_retried_only_when_unprocessed() {
+    let server = MockServer::start().await;
+    for confirm in ["phone-login", "email-login"] {
+        // 503 with Retry-After: refused before processing, retried.
+        Mock::given(method("POST"))
+            .and(path(format!("/v2/projects/{confirm}/confirm")))
+            .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/v2/projects/{confirm}/confirm")))
+            .respond_with(json_response(
+                200,
+                &json!({"data": {"accessToken": "jwt-from-login", "tokenType": "bearer"}}),
+            ))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        // 502: the code may have been used up; a repeat could only fail.
+        Mock::given(method("POST"))
+            .and(path(format!("/v2/projects/{confirm}/confirm")))
+            .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let login = VerifikBuilder::without_token()
+        .base_url(&format!("{}/v2", server.uri()))
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+        .build_client()
+        .unwrap();
+    let phone = VerifikPhone::new("+1", "1234566663").unwrap();
+    let token = login
+        .phone_login_confirm(&phone, &code("123456"))
+        .await
+        .unwrap();
+    assert_eq!(token.secret().expose_secret(), "jwt-from-login");
+    let err = login
+        .phone_login_confirm(&phone, &code("123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(err.http_status(), Some(502));
+    assert_eq!(requests(&server).await.len(), 3, "the 502 is not retried");
+    let token = login
+        .email_login_confirm("ana@acme.test", &code("654321"))
+        .await
+        .unwrap();
+    assert_eq!(token.secret().expose_secret(), "jwt-from-login");
+    let err = login
+        .email_login_confirm("ana@acme.test", &code("654321"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(requests(&server).await.len(), 6, "the 502 is not retried");
 }
 
 #[tokio::test]

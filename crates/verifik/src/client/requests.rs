@@ -483,7 +483,7 @@ impl fmt::Debug for CreateAppRegistration {
 ///     .status(ValidationStatus::Validated)
 ///     .populate(Populate::Project);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct ListValidations {
     page: Option<u32>,
@@ -582,6 +582,21 @@ impl ListValidations {
     }
 }
 
+impl fmt::Debug for ListValidations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListValidations")
+            .field("page", &self.page)
+            .field("limit", &self.limit)
+            .field("project", &self.project)
+            .field("status", &self.status)
+            .field("kind", &self.kind)
+            .field("country_code", &self.country_code)
+            .field("phone", &self.phone.as_deref().map(wire::mask))
+            .field("populates", &self.populates)
+            .finish()
+    }
+}
+
 /// The digits of a code for `PUT /v2/phone-validations`: Verifik's codes are digits only.
 pub(crate) fn require_digits(code: &Code) -> Result<&str> {
     let digits = code.expose();
@@ -672,6 +687,18 @@ mod tests {
             let err = bad.query().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn list_debug_masks_the_phone() {
+        let phone = VerifikPhone::new("+57", "3001234567").unwrap();
+        let query = ListValidations::new().phone(&phone).page(2);
+        let shown = format!("{query:?}");
+        assert!(!shown.contains("3001234567"), "{shown}");
+        assert!(
+            shown.contains(r#"country_code: Some("+57")"#) && shown.contains("********67"),
+            "{shown}"
+        );
     }
 
     #[test]
