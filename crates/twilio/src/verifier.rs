@@ -197,7 +197,8 @@ fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Res
         ))
     };
     match (&answer.status, answer.valid) {
-        (VerificationStatus::Approved, true) => Ok(CheckOutcome::Verified(
+        // `valid` alone says a right code when Twilio sends no status (it is nullable).
+        (Some(VerificationStatus::Approved) | None, true) => Ok(CheckOutcome::Verified(
             Verified::new(verification.channel.clone())
                 // The number as Twilio reports it; the handle's if the answer has none.
                 .with_phone(reported_phone(verification, answer.to.as_deref()))
@@ -205,23 +206,28 @@ fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Res
                     answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
                 )),
         )),
-        (VerificationStatus::Approved, false) | (_, true) => Err(contradiction(&format!(
-            "status {:?} with valid {}",
-            answer.status, answer.valid
-        ))),
-        (VerificationStatus::Pending, false) => Ok(CheckOutcome::Rejected(
+        (Some(VerificationStatus::Approved), false) | (Some(_), true) => Err(contradiction(
+            &format!("status {:?} with valid {}", answer.status, answer.valid),
+        )),
+        // No status and not valid: a wrong code, or a verification gone? Not a rejection.
+        (None, false) => Err(Error::new(
+            ErrorKind::Provider,
+            "twilio: check-verification answered neither a status nor valid: true",
+        )
+        .with_provider(PROVIDER)),
+        (Some(VerificationStatus::Pending), false) => Ok(CheckOutcome::Rejected(
             Rejection::new(RejectReason::WrongCode)
                 .with_provider_code("pending")
                 .with_message("the code is not correct"),
         )),
-        (VerificationStatus::MaxAttemptsReached, false) => {
+        (Some(VerificationStatus::MaxAttemptsReached), false) => {
             rejected(RejectReason::TooManyAttempts, "max_attempts_reached")
         }
-        (VerificationStatus::Expired, false) => rejected(RejectReason::Expired, "expired"),
-        (VerificationStatus::Canceled, false) => rejected(RejectReason::NotFound, "canceled"),
-        (VerificationStatus::Deleted, false) => rejected(RejectReason::NotFound, "deleted"),
-        (VerificationStatus::Failed, false) => rejected(RejectReason::NotFound, "failed"),
-        (VerificationStatus::Other(status), false) => Err(Error::new(
+        (Some(VerificationStatus::Expired), false) => rejected(RejectReason::Expired, "expired"),
+        (Some(VerificationStatus::Canceled), false) => rejected(RejectReason::NotFound, "canceled"),
+        (Some(VerificationStatus::Deleted), false) => rejected(RejectReason::NotFound, "deleted"),
+        (Some(VerificationStatus::Failed), false) => rejected(RejectReason::NotFound, "failed"),
+        (Some(VerificationStatus::Other(status)), false) => Err(Error::new(
             ErrorKind::Provider,
             format!(
                 "twilio: check-verification answered the undocumented status {:?}",
@@ -300,6 +306,17 @@ mod tests {
         }
         let err = outcome(&handle(), &answer(r#"{"status":"mystery"}"#)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Provider);
+        // No status (nullable) and not valid: neither a verification nor a rejection.
+        for json in [r#"{"status":null,"valid":false}"#, "{}"] {
+            let err = outcome(&handle(), &answer(json)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Provider, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_right_code_without_a_status_is_verified() {
+        let verified = outcome(&handle(), &answer(r#"{"status":null,"valid":true}"#)).unwrap();
+        assert!(verified.is_verified(), "{verified:?}");
     }
 
     #[test]

@@ -282,6 +282,12 @@ impl<'de> Deserialize<'de> for VerificationStatus {
     }
 }
 
+/// A status, or `None` when absent, `null` or blank: Twilio's OpenAPI marks every field of its
+/// answers nullable, `status` included.
+fn opt_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<VerificationStatus>, D::Error> {
+    Ok(lenient::opt_non_blank_text(d)?.map(|s| VerificationStatus::parse(&s)))
+}
+
 /// An RFC 3339 time, or `None` when absent or not one (Twilio's dates are informative; a
 /// malformed one is not worth refusing an answer for).
 fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
@@ -304,8 +310,9 @@ pub struct Verification {
     /// `channel`, as sent.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub channel: Option<String>,
-    /// `status`.
-    pub status: VerificationStatus,
+    /// `status` (`None` when Twilio sends none: the field is nullable).
+    #[serde(default, deserialize_with = "opt_status")]
+    pub status: Option<VerificationStatus>,
     /// `valid`: whether it was approved.
     #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub valid: bool,
@@ -350,8 +357,10 @@ pub struct VerificationCheck {
     /// `channel`.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub channel: Option<String>,
-    /// `status`: `approved` for the right code, `pending` for a wrong one.
-    pub status: VerificationStatus,
+    /// `status`: `approved` for the right code, `pending` for a wrong one (`None` when Twilio
+    /// sends none: the field is nullable, and `valid` then tells a right code).
+    #[serde(default, deserialize_with = "opt_status")]
+    pub status: Option<VerificationStatus>,
     /// `valid`.
     #[serde(default, deserialize_with = "lenient::bool_or_false")]
     pub valid: bool,
@@ -495,7 +504,7 @@ mod tests {
                 "date_updated":"not a date","send_code_attempts":null,"lookup":{},"extra":1}"#,
         )
         .unwrap();
-        assert_eq!(v.status, VerificationStatus::Pending);
+        assert_eq!(v.status, Some(VerificationStatus::Pending));
         assert!(!v.valid);
         assert_eq!(v.date_created.unwrap().unix_timestamp(), 1_438_286_400);
         assert_eq!(v.date_updated, None);
@@ -506,7 +515,19 @@ mod tests {
         assert!(check.valid);
         assert!(serde_json::from_str::<Verification>(r#"{"sid":"","status":"pending"}"#).is_err());
         assert!(serde_json::from_str::<VerificationCheck>(r#"{"status":[]}"#).is_err());
-        assert!(serde_json::from_str::<VerificationCheck>(r#"{"valid":true}"#).is_err());
+        // Nullable, as Twilio's OpenAPI says of every field: absent, `null` or blank is `None`.
+        for body in [
+            r#"{"valid":true}"#,
+            r#"{"status":null,"valid":true}"#,
+            r#"{"status":" ","valid":true}"#,
+        ] {
+            let check: VerificationCheck = serde_json::from_str(body).unwrap();
+            assert_eq!((check.status, check.valid), (None, true), "{body}");
+        }
+        let started: Verification =
+            serde_json::from_str(r#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","status":null}"#)
+                .unwrap();
+        assert_eq!(started.status, None);
 
         let body: ErrorBody = serde_json::from_str(
             r#"{"code":60200,"message":"Invalid parameter","more_info":"https://www.twilio.com/docs/errors/60200","status":400}"#,

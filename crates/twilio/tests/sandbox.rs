@@ -179,7 +179,7 @@ async fn expiry_follows_the_sandbox_clock() {
         .fetch_verification(SANDBOX_SERVICE_SID, &handle.reference)
         .await
         .unwrap();
-    assert_eq!(live.status, VerificationStatus::Pending);
+    assert_eq!(live.status, Some(VerificationStatus::Pending));
 
     sandbox.advance_clock(Duration::from_secs(2 * 60));
     let outcome = verifier.check_code(&handle, &code).await.unwrap();
@@ -289,7 +289,7 @@ async fn cancel_and_approve_through_the_typed_client() {
         )
         .await
         .unwrap();
-    assert_eq!(updated.status, VerificationStatus::Canceled);
+    assert_eq!(updated.status, Some(VerificationStatus::Canceled));
     assert!(!updated.valid);
     let outcome = verifier.check_code(&canceled, &code).await.unwrap();
     assert_eq!(reason(&outcome), Some(RejectReason::NotFound));
@@ -306,7 +306,7 @@ async fn cancel_and_approve_through_the_typed_client() {
         )
         .await
         .unwrap();
-    assert_eq!(updated.status, VerificationStatus::Approved);
+    assert_eq!(updated.status, Some(VerificationStatus::Approved));
     assert!(updated.valid);
     let err = client
         .fetch_verification(SANDBOX_SERVICE_SID, &approved.reference)
@@ -328,6 +328,6 @@ async fn cancel_and_approve_through_the_typed_client() {
         )
         .await
         .unwrap();
-    assert_eq!(check.status, VerificationStatus::Approved);
+    assert_eq!(check.status, Some(VerificationStatus::Approved));
     assert_eq!(check.sid.as_deref(), Some(by_number.reference.as_str()));
 }

@@ -214,7 +214,7 @@ async fn every_endpoint_is_wire_exact() {
     start.tags = Some(serde_json::from_str(r#"{"order":"42"}"#).unwrap());
     let started = client.create_verification(SERVICE, &start).await.unwrap();
     assert_eq!(started.sid, VE);
-    assert_eq!(started.status, VerificationStatus::Pending);
+    assert_eq!(started.status, Some(VerificationStatus::Pending));
     assert_eq!(started.send_code_attempts.len(), 1);
 
     expect_form(
@@ -250,7 +250,7 @@ async fn every_endpoint_is_wire_exact() {
             .update_verification(SERVICE, VE, update)
             .await
             .unwrap();
-        assert_eq!(updated.status, VerificationStatus::parse(status));
+        assert_eq!(updated.status, Some(VerificationStatus::parse(status)));
     }
 
     expect_form(
@@ -267,7 +267,7 @@ async fn every_endpoint_is_wire_exact() {
         .await
         .unwrap();
     assert!(checked.valid);
-    assert_eq!(checked.status, VerificationStatus::Approved);
+    assert_eq!(checked.status, Some(VerificationStatus::Approved));
 
     expect_form("POST", &check_path(), "Code=123456&To=%2B15017122661")
         .respond_with(ResponseTemplate::new(200).set_body_json(check_json("pending", false)))
@@ -278,7 +278,7 @@ async fn every_endpoint_is_wire_exact() {
         .check_verification(SERVICE, &code(), &CheckTarget::To(PHONE.into()))
         .await
         .unwrap();
-    assert_eq!(checked.status, VerificationStatus::Pending);
+    assert_eq!(checked.status, Some(VerificationStatus::Pending));
     server.verify().await;
 }
 
