@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use phone_verify::guard::GuardSettings;
 use phone_verify::providers::verigator::VerigatorBuilder;
@@ -12,6 +13,12 @@ use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle, SentMessage};
 
 use crate::args::Global;
 use crate::exit::Failure;
+
+/// How long the lookup of a sandbox's latest message may take, body included.
+const SANDBOX_LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest answer that lookup reads (a message is a few hundred bytes).
+const SANDBOX_LOOKUP_MAX_BYTES: usize = 64 * 1024;
 
 /// The default address of `phone-verify sandbox`.
 pub(crate) const DEFAULT_SANDBOX_URL: &str = "http://127.0.0.1:8025";
@@ -452,20 +459,38 @@ impl Context {
                 .embedded
                 .as_ref()
                 .and_then(|s| s.messages(phone).into_iter().next()),
-            Target::Sandbox(url) => {
-                let response = phone_verify::reqwest::Client::new()
-                    .get(format!("{url}/_sandbox/messages/latest"))
-                    .query(&[("phone", phone)])
-                    .send()
-                    .await
-                    .ok()?;
-                if !response.status().is_success() {
-                    return None;
-                }
-                response.json::<SentMessage>().await.ok()
-            }
+            Target::Sandbox(url) => latest_message(url, phone, SANDBOX_LOOKUP_TIMEOUT).await,
         }
     }
+}
+
+/// The newest message the sandbox at `url` "sent" to `phone`, within `timeout` (body
+/// included) and [`SANDBOX_LOOKUP_MAX_BYTES`]: a sandbox that stalls or answers without end
+/// must not hold the command, since the message is only shown to help once the provider call
+/// is done.
+async fn latest_message(url: &str, phone: &str, timeout: Duration) -> Option<SentMessage> {
+    let client = phone_verify::reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(phone_verify::reqwest::redirect::Policy::none())
+        .build()
+        .ok()?;
+    let mut response = client
+        .get(format!("{url}/_sandbox/messages/latest"))
+        .query(&[("phone", phone)])
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > SANDBOX_LOOKUP_MAX_BYTES {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).ok()
 }
 
 #[cfg(test)]
@@ -491,5 +516,54 @@ mod tests {
             Target::Sandbox("http://x".into()).to_string(),
             "sandbox:http://x"
         );
+    }
+
+    /// A local server that reads a request, then answers with `answer` (or nothing, holding
+    /// the connection open for a minute).
+    fn server(answer: Option<fn(&mut std::net::TcpStream)>) -> String {
+        use std::io::Read as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = stream.read(&mut [0; 4096]);
+            match answer {
+                Some(answer) => answer(&mut stream),
+                None => std::thread::sleep(Duration::from_secs(60)),
+            }
+        });
+        url
+    }
+
+    fn lookup(url: &str, timeout: Duration) -> (Option<SentMessage>, Duration) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let found = runtime.block_on(latest_message(url, "+905321234567", timeout));
+        (found, started.elapsed())
+    }
+
+    #[test]
+    fn a_sandbox_that_stalls_or_never_ends_its_answer_does_not_hold_the_command() {
+        // The timeout ends a stalled answer (the server holds it for a minute).
+        let (found, took) = lookup(&server(None), Duration::from_millis(300));
+        assert!(found.is_none());
+        assert!(took < Duration::from_secs(30), "{took:?}");
+        let endless = server(Some(|stream| {
+            use std::io::Write as _;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                        transfer-encoding: chunked\r\n\r\n";
+            if stream.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+            while stream.write_all(chunk.as_bytes()).is_ok() {}
+        }));
+        // The size cap ends an endless one long before the timeout.
+        let (found, took) = lookup(&endless, Duration::from_secs(60));
+        assert!(found.is_none());
+        assert!(took < Duration::from_secs(30), "{took:?}");
     }
 }

@@ -598,6 +598,27 @@ fn no_command_prints_a_secret_a_full_phone_or_a_code_in_its_logs() {
             "#
         ),
     );
+    // A configuration that does not parse, a credential on the offending line: the error
+    // names the place, never the line.
+    let broken = sweep.path("broken.toml");
+    write(
+        &broken,
+        &format!(
+            r#"
+            [[routes]]
+            name = "colombia"
+            provider = "verifik"
+            settings = {{ base_url = "{base}/verifik/v2", token = "{VERIFIK_TOKEN}", max_attempts = [2] }}
+            "#
+        ),
+    );
+    let broken = broken.display().to_string();
+    let plan = strings(&["--config", &broken, "routes", VERIFIK_PHONE]);
+    let refused = expect(sweep.run("routes", &plan, &[], none), 64);
+    assert!(
+        refused.stderr.contains("broken.toml:5:"),
+        "the place of the error: {refused:?}"
+    );
     let router = router.display().to_string();
     let plan = strings(&["--config", &router, "routes", VERIFIK_PHONE]);
     expect(sweep.run("routes", &plan, &[], none), 0);
