@@ -157,6 +157,35 @@ async fn retry_after_beyond_the_cap_is_not_waited_for() {
     assert!(clock.sleeps.lock().unwrap().is_empty());
 }
 
+/// With no cap on `Retry-After`, the longest wait a header can say is past the overall timeout:
+/// the answer is returned at once, nothing overflows (adding the wait to the time spent, over a
+/// second here, would).
+#[tokio::test]
+async fn an_uncapped_retry_after_of_the_largest_value_is_not_waited_for() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", u64::MAX.to_string().as_str())
+                .set_delay(Duration::from_millis(1100)),
+        )
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let uncapped = config(&clock)
+        .with_timeouts(Timeouts::default().with_attempt(Duration::from_secs(10)))
+        .with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_max_retry_after(Duration::MAX),
+        );
+    let client = HttpClient::new(ProviderId::new_static("acme"), uncapped).unwrap();
+    let response = client.execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(hits(&server).await, 1);
+    assert!(clock.sleeps.lock().unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn timeouts_are_typed_and_safe_calls_retry_them() {
     let server = MockServer::start().await;

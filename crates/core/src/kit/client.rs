@@ -261,8 +261,11 @@ impl HttpClient {
             self.config
                 .retry
                 .next_delay(attempt, retry_after, self.config.jitter.sample())?;
-        if started.elapsed() + delay >= self.config.timeouts.overall {
-            return None;
+        // Checked: a `Retry-After` near `u64::MAX` seconds under an uncapped policy must not
+        // overflow; a wait that long is past any overall timeout.
+        match started.elapsed().checked_add(delay) {
+            Some(end) if end < self.config.timeouts.overall => {}
+            _ => return None,
         }
         match result {
             Ok((response, _)) => tracing::warn!(
