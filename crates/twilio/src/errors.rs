@@ -9,7 +9,7 @@
 //!   rejection, not an error ([`check_rejection`]).
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, mask_numbers, scrub_secrets,
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code, provider_text,
 };
 use phone_verify_core::{Error, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -49,15 +49,15 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
     let said = body
         .message
         .as_deref()
-        .and_then(|m| clean_message(&scrub_secrets(m, secrets)));
+        .and_then(|m| provider_text(m, secrets, MAX_MESSAGE_CHARS));
     let text = said
         .as_deref()
         .or(spec.map(|s| s.message))
         .or(response.status().canonical_reason())
         .unwrap_or("Twilio refused the request");
     let mut error = response.error(kind, format!("{}: {text}", operation.name));
-    if let Some(code) = code {
-        error = error.with_provider_code(clean_code(code));
+    if let Some(code) = code.and_then(provider_code) {
+        error = error.with_provider_code(code);
     }
     if let Some(message) = said {
         error = error.with_provider_message(message);
@@ -118,25 +118,6 @@ pub(crate) fn check_rejection(error: &Error, expired: bool) -> Option<Rejection>
     )
 }
 
-/// Twilio's message, trimmed, control characters replaced, phone-like digit runs masked, at
-/// most [`MAX_MESSAGE_CHARS`].
-fn clean_message(message: &str) -> Option<String> {
-    let message = message.trim();
-    (!message.is_empty()).then(|| {
-        let cleaned: String = message
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_MESSAGE_CHARS)
-            .collect();
-        mask_numbers(&cleaned)
-    })
-}
-
-/// A code as kept in an error: at most 16 characters, control characters dropped.
-fn clean_code(code: &str) -> String {
-    code.chars().filter(|c| !c.is_control()).take(16).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use phone_verify_core::kit::Operation;
@@ -176,11 +157,15 @@ mod tests {
 
     #[test]
     fn numbers_in_messages_are_masked() {
+        let body =
+            r#"{"code":60200,"message":" Invalid parameter `To`: +15017122661,\ncode 60200 "}"#;
+        let err = provider_error_of(&response(READ, 400, body));
         assert_eq!(
-            clean_message(" Invalid parameter `To`: +15017122661,\ncode 60200 ").as_deref(),
+            err.provider_message(),
             Some("Invalid parameter `To`: +*********61, code 60200")
         );
-        assert_eq!(clean_message("  "), None);
+        let blank = provider_error_of(&response(READ, 400, r#"{"code":60200,"message":"  "}"#));
+        assert_eq!(blank.provider_message(), None);
     }
 
     #[test]

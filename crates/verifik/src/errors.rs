@@ -22,7 +22,8 @@
 //! body has one, the request id (`id`).
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, mask_numbers, redacted_excerpt,
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code, provider_text,
+    redacted_excerpt,
 };
 use phone_verify_core::{
     CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection, Result,
@@ -246,12 +247,13 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
         .or_else(|| documented.map(|spec| shown_text(spec.message)))
         .unwrap_or_else(|| "Verifik refused the request".to_owned());
     let mut error = response.error(kind, format!("{}: {shown}", operation.name));
-    if let Some(code) = code {
-        error = error.with_provider_code(truncate(code));
+    if let Some(code) = code.and_then(provider_code) {
+        error = error.with_provider_code(code);
     }
-    if let Some(message) = parsed.provider_message() {
-        // Verifik's message may quote the number: phone-like digit runs are masked.
-        error = error.with_provider_message(mask_numbers(&truncate(message)));
+    // Verifik's message may quote the number, or hold control characters: kept clean.
+    let message = parsed.provider_message();
+    if let Some(message) = message.and_then(|m| provider_text(m, &[], MAX_MESSAGE_CHARS)) {
+        error = error.with_provider_message(message);
     }
     with_request_id(error, &parsed)
 }
@@ -306,14 +308,10 @@ pub(crate) fn bad_payload(response: &HttpResponse, cause: &serde_json::Error) ->
 }
 
 fn with_request_id(error: Error, body: &ErrorBody) -> Error {
-    match &body.request_id {
-        Some(id) => error.with_request_id(truncate(id)),
+    match body.request_id.as_deref().and_then(provider_code) {
+        Some(id) => error.with_request_id(id),
         None => error,
     }
-}
-
-fn truncate(text: &str) -> String {
-    text.chars().take(MAX_MESSAGE_CHARS).collect()
 }
 
 /// Provider text for an error's one-line `Display`: control characters become spaces, runs of
@@ -610,6 +608,14 @@ mod tests {
         );
         assert_eq!(err.provider_code(), Some("BadRequest"));
         assert_eq!(err.provider_message(), Some("Invalid phone ********67"));
+        let err = error(
+            VALIDATE,
+            400,
+            r#"{"code":"Bad\u001bRequest","message":"bad\u001b[2J\nline","id":"req\u0007-1"}"#,
+        );
+        assert_eq!(err.provider_code(), Some("BadRequest"));
+        assert_eq!(err.provider_message(), Some("bad [2J line"));
+        assert_eq!(err.request_id(), Some("req-1"));
         for shown in [err.to_string(), format!("{err:?}")] {
             assert!(!shown.contains("3001234567"), "{shown}");
         }
@@ -636,6 +642,5 @@ mod tests {
         assert_eq!(shown_text("phone 62647737 bad"), "phone ######## bad");
         assert_eq!(shown_text("code 123"), "code 123");
         assert!(shown_text(&"x".repeat(1000)).chars().count() <= MAX_SHOWN_CHARS + 1);
-        assert_eq!(truncate(&"y".repeat(2000)).len(), MAX_MESSAGE_CHARS);
     }
 }

@@ -36,7 +36,7 @@
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    mask_numbers, redacted_excerpt,
+    provider_code, provider_text, redacted_excerpt,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -44,6 +44,9 @@ use serde_json::Value;
 
 use crate::error_table;
 use crate::wire::{Envelope, Meta};
+
+/// The most characters of VerifyKit's message an error keeps.
+const MAX_MESSAGE_CHARS: usize = 200;
 
 /// Which kind of check an answer belongs to, for [`check_outcome`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -169,14 +172,17 @@ fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     // The PHP SDK trusts `meta`, not the HTTP status: prefer the status `meta` states.
     let stated_status = meta.http_status_code.unwrap_or(status);
     let kind = kind_for(code, stated_status, response.operation());
-    // VerifyKit's message may quote the number: phone-like digit runs are masked.
-    let said = meta.error_message.as_deref().map(mask_numbers);
+    // VerifyKit's message may quote the number, or hold control characters: kept clean.
+    let said = meta
+        .error_message
+        .as_deref()
+        .and_then(|m| provider_text(m, &[], MAX_MESSAGE_CHARS));
     let text = said
         .as_deref()
         .or(documented.map(|d| d.message))
         .unwrap_or("VerifyKit refused the request");
     let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
-    if let Some(code) = code {
+    if let Some(code) = code.and_then(provider_code) {
         error = error.with_provider_code(code);
     }
     if let Some(message) = said {
@@ -210,8 +216,8 @@ fn bad_answer(response: &HttpResponse, meta: &Meta, kind: ErrorKind, what: &str)
 }
 
 fn with_request_id(error: Error, meta: &Meta) -> Error {
-    match &meta.request_id {
-        Some(id) => error.with_request_id(id.clone()),
+    match meta.request_id.as_deref().and_then(provider_code) {
+        Some(id) => error.with_request_id(id),
         None => error,
     }
 }
@@ -407,6 +413,28 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Expired);
         assert_eq!(err.provider_message(), None);
         assert!(err.message().contains("Validation has expired."));
+    }
+
+    #[test]
+    fn hostile_messages_codes_and_request_ids_are_cut_and_cleaned() {
+        let long = "x".repeat(5000);
+        let body = format!(
+            r#"{{"meta":{{"errorCode":"400099\u001b[2J","errorMessage":"bad\u001b]0;title\u0007 {long}","requestId":"req-1\n{long}"}}}}"#
+        );
+        let err =
+            decode::<OtpSent>(&response(Operation::send("send-otp"), 400, &body)).unwrap_err();
+        assert_eq!(err.provider_code(), Some("400099[2J"));
+        let message = err.provider_message().unwrap();
+        assert!(message.starts_with("bad ]0;title "), "{message}");
+        assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS);
+        let id = err.request_id().unwrap();
+        assert!(id.starts_with("req-1x") && id.len() == 64, "{id}");
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(
+                !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    mask_numbers, scrub_secrets,
+    provider_text,
 };
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
@@ -163,16 +163,7 @@ pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
 /// characters replaced, at most [`MAX_MESSAGE_CHARS`], phone-like digit runs masked.
 fn provider_message(body: &[u8], secrets: &[&str]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
-    let message = value.get("message")?.as_str()?.trim();
-    if message.is_empty() {
-        return None;
-    }
-    let cleaned: String = scrub_secrets(message, secrets)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_MESSAGE_CHARS)
-        .collect();
-    Some(mask_numbers(&cleaned))
+    provider_text(value.get("message")?.as_str()?, secrets, MAX_MESSAGE_CHARS)
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 //!   through [`crate::http::HttpSettings`], which a builder holds.
 //! - **Decoding**: [`lenient`] field decoders for providers whose documentation disagrees on
 //!   types; [`HttpResponse::undecodable`] for a body that is not the expected JSON,
+//!   [`provider_text`] and [`provider_code`] for a provider's message and code as an error
+//!   keeps them, and
 //!   [`redacted_excerpt`], [`scrub_secrets`] and [`mask_numbers`] for what a provider wrote,
 //!   quoted in an error.
 //! - **Errors**: [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`], the types `cargo xtask
@@ -44,7 +46,8 @@ pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use header::ip_header_value;
 pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
 pub use response::{
-    HttpResponse, kind_for_operation, kind_for_status, redacted_excerpt, scrub_secrets,
+    HttpResponse, kind_for_operation, kind_for_status, provider_code, provider_text,
+    redacted_excerpt, scrub_secrets,
 };
 pub use stream::HttpStream;
 

@@ -228,6 +228,53 @@ pub fn scrub_secrets(text: &str, secrets: &[&str]) -> String {
         })
 }
 
+/// A provider's free text (its error message) as an error keeps it: `secrets` replaced by
+/// `<redacted>` (before anything is cut, so no part of one stays), trimmed, control characters
+/// as spaces (one line, no terminal escapes), at most `max_chars` characters, and phone-like
+/// digit runs masked ([`mask_numbers`](crate::kit::mask_numbers)); `None` when blank.
+///
+/// ```
+/// use phone_verify_core::kit::provider_text;
+///
+/// let kept = provider_text(" key k-123 refused for\n+905321234567\u{1b}[0m ", &["k-123"], 200);
+/// assert_eq!(kept.as_deref(), Some("key <redacted> refused for +**********67 [0m"));
+/// assert_eq!(provider_text("abcdef", &[], 3).as_deref(), Some("abc"));
+/// assert_eq!(provider_text(" \n ", &[], 200), None);
+/// ```
+pub fn provider_text(text: &str, secrets: &[&str], max_chars: usize) -> Option<String> {
+    let scrubbed = scrub_secrets(text, secrets);
+    let trimmed = scrubbed.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let line: String = trimmed
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max_chars)
+        .collect();
+    Some(crate::phone::mask_numbers(&line))
+}
+
+/// A provider's code or request id as an error keeps it: trimmed, control characters dropped,
+/// at most 64 characters; `None` when blank.
+///
+/// ```
+/// use phone_verify_core::kit::provider_code;
+///
+/// assert_eq!(provider_code(" 60200\n\u{7}").as_deref(), Some("60200"));
+/// assert_eq!(provider_code(&"9".repeat(100)).map(|c| c.len()), Some(64));
+/// assert_eq!(provider_code(" \t"), None);
+/// ```
+pub fn provider_code(text: &str) -> Option<String> {
+    let code: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    (!code.is_empty()).then_some(code)
+}
+
 /// A short excerpt of a body for error messages: at most 96 characters, control characters
 /// replaced, runs of 4+ digits (codes, phone numbers) and long token-like runs redacted.
 ///
