@@ -30,7 +30,7 @@ pub(crate) fn reason(reason: RejectReason) -> &'static str {
     }
 }
 
-/// A rejection with the provider's code and message.
+/// A rejection with the provider's code, message and request id.
 pub(crate) fn rejection(rejection: &Rejection) -> String {
     let mut text = reason(rejection.reason).to_owned();
     match (&rejection.provider_code, &rejection.message) {
@@ -44,6 +44,9 @@ pub(crate) fn rejection(rejection: &Rejection) -> String {
             let _ = write!(text, " ({message})");
         }
         (None, None) => {}
+    }
+    if let Some(id) = &rejection.request_id {
+        let _ = write!(text, " [request {id}]");
     }
     text
 }
@@ -209,6 +212,13 @@ mod tests {
                 "rejected: wrong code (code 403014: Wrong code.)".to_owned(),
                 REJECTED
             )
+        );
+        let with_id = CheckOutcome::Rejected(
+            Rejection::new(RejectReason::WrongCode).with_request_id("app02-REQ-1"),
+        );
+        assert_eq!(
+            outcome(&with_id).0,
+            "rejected: wrong code [request app02-REQ-1]"
         );
         assert_eq!(outcome(&CheckOutcome::Pending).1, PENDING);
     }

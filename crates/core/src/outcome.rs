@@ -138,6 +138,10 @@ pub struct Rejection {
     pub provider_code: Option<String>,
     /// The provider's own message.
     pub message: Option<String>,
+    /// The provider's id of the request that was answered with this rejection, when it gave
+    /// one (for its support).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Rejection {
@@ -147,7 +151,15 @@ impl Rejection {
             reason,
             provider_code: None,
             message: None,
+            request_id: None,
         }
+    }
+
+    /// Sets the provider's request id.
+    #[must_use]
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
     }
 
     /// Sets the provider's code.

@@ -111,11 +111,7 @@ pub(crate) fn check_rejection(error: &Error, expired: bool) -> Option<Rejection>
     } else {
         reason
     };
-    Some(
-        Rejection::new(reason)
-            .with_provider_code(spec.code)
-            .with_message(error.provider_message().unwrap_or(spec.message)),
-    )
+    Some(spec.rejection(reason, error))
 }
 
 #[cfg(test)]

@@ -25,9 +25,7 @@ use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code, provider_text,
     redacted_excerpt,
 };
-use phone_verify_core::{
-    CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Rejection, Result,
-};
+use phone_verify_core::{CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Result};
 use std::borrow::Cow;
 
 use serde::Deserialize;
@@ -268,12 +266,7 @@ pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
         // Verifik has no reverse flows: nothing is polled.
         CheckRule::PendingWhilePolling => RejectReason::NotFound,
     };
-    let message = error.provider_message().unwrap_or(spec.message);
-    Some(Outcome::Rejected(
-        Rejection::new(reason)
-            .with_provider_code(code)
-            .with_message(message),
-    ))
+    Some(Outcome::Rejected(spec.rejection(reason, error)))
 }
 
 /// Whether `error` is Verifik's 409 `phone_validation_already_validated`: the most recent

@@ -38,7 +38,7 @@ use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
     provider_code, provider_text, redacted_excerpt,
 };
-use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
+use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -96,12 +96,7 @@ pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
         }
         CheckRule::PendingWhilePolling => RejectReason::NotFound,
     };
-    let message = error.provider_message().unwrap_or(documented.message);
-    Some(CheckOutcome::Rejected(
-        Rejection::new(reason)
-            .with_provider_code(code)
-            .with_message(message),
-    ))
+    Some(CheckOutcome::Rejected(documented.rejection(reason, error)))
 }
 
 /// Decodes an answer into its `result`, or into the error it carries.
@@ -449,6 +444,21 @@ mod tests {
         for shown in [err.to_string(), format!("{err:?}")] {
             assert!(!shown.contains("5321234567"), "{shown}");
         }
+    }
+
+    /// A wrong code answered `403014` with a request id: the rejection keeps VerifyKit's code,
+    /// message and request id.
+    #[test]
+    fn a_rejection_keeps_the_providers_code_message_and_request_id() {
+        let body = r#"{"meta":{"requestId":"app02-REQ-1","httpStatusCode":403,"errorCode":403014,"errorMessage":"The code is wrong."}}"#;
+        let err =
+            decode::<OtpSent>(&response(Operation::consume("check-otp"), 403, body)).unwrap_err();
+        let outcome = check_outcome(&err, Checked::Code).unwrap();
+        let rejection = outcome.rejection().unwrap();
+        assert_eq!(rejection.reason, RejectReason::WrongCode);
+        assert_eq!(rejection.provider_code.as_deref(), Some("403014"));
+        assert_eq!(rejection.message.as_deref(), Some("The code is wrong."));
+        assert_eq!(rejection.request_id.as_deref(), Some("app02-REQ-1"));
     }
 
     #[test]

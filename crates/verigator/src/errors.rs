@@ -135,12 +135,7 @@ pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
     let CheckRule::Rejected(reason) = spec.check? else {
         return None;
     };
-    let message = error.provider_message().unwrap_or(spec.message);
-    Some(CheckOutcome::Rejected(
-        Rejection::new(reason)
-            .with_provider_code(spec.code)
-            .with_message(message),
-    ))
+    Some(CheckOutcome::Rejected(spec.rejection(reason, error)))
 }
 
 /// The rejection of a `verified: false` answer with `status`: its detail (`throttled`,

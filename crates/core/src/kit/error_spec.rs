@@ -3,8 +3,8 @@
 //! `cargo xtask codegen` turns a provider's `errors.toml` into one `ErrorTable` constant; the
 //! provider's single error mapping looks codes up in it.
 
-use crate::error::ErrorKind;
-use crate::outcome::RejectReason;
+use crate::error::{Error, ErrorKind};
+use crate::outcome::{RejectReason, Rejection};
 
 /// What a documented error means when it answers a check.
 ///
@@ -49,6 +49,19 @@ impl ErrorSpec {
             message,
             kind,
             check,
+        }
+    }
+
+    /// The rejection a check answered with `error` (of this documented code) stands for:
+    /// `reason`, with the provider's code, message and request id as `error` kept them (the
+    /// documented code and message where it has none).
+    pub fn rejection(&self, reason: RejectReason, error: &Error) -> Rejection {
+        let rejection = Rejection::new(reason)
+            .with_provider_code(error.provider_code().unwrap_or(self.code))
+            .with_message(error.provider_message().unwrap_or(self.message));
+        match error.request_id() {
+            Some(id) => rejection.with_request_id(id),
+            None => rejection,
         }
     }
 }
