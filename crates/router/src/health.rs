@@ -195,6 +195,28 @@ pub(crate) enum Transition {
     Closed,
 }
 
+/// What a call's result may do to a route's circuit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// A check: it never moves the circuit.
+    Check,
+    /// A start let through while the circuit was closed.
+    Start,
+    /// The one start let through a half-open circuit: only its result closes or re-opens it.
+    Probe,
+}
+
+impl Call {
+    /// The call of a start admitted with `admission`.
+    pub(crate) fn start(admission: Admission) -> Self {
+        if admission == Admission::Probe {
+            Self::Probe
+        } else {
+            Self::Start
+        }
+    }
+}
+
 /// One route's breaker and statistics.
 #[derive(Debug)]
 pub(crate) struct Health {
@@ -281,22 +303,24 @@ impl Health {
         self.lock().probe_in_flight = false;
     }
 
-    /// Records a success; `breaker` is false for calls that do not move the circuit (checks).
-    pub(crate) fn success(&self, latency: Duration, breaker: bool) -> Transition {
+    /// Records a success of `call`.
+    pub(crate) fn success(&self, latency: Duration, call: Call) -> Transition {
         let mut s = self.lock();
         Self::sample(&mut s, latency);
-        if !breaker {
+        if call == Call::Check {
             return Transition::None;
         }
         drop(s);
-        self.success_breaker()
+        self.success_breaker(call)
     }
 
-    fn success_breaker(&self) -> Transition {
+    /// A start that went through. Only the probe closes a half-open circuit: a start let
+    /// through before the circuit opened, answering late, says nothing of the route now.
+    fn success_breaker(&self, call: Call) -> Transition {
         let mut s = self.lock();
         s.consecutive = 0;
         self.push_window(&mut s, true);
-        if s.circuit == CircuitState::HalfOpen {
+        if s.circuit == CircuitState::HalfOpen && call == Call::Probe {
             s.circuit = CircuitState::Closed;
             s.probe_in_flight = false;
             s.opened_at = None;
@@ -306,14 +330,13 @@ impl Health {
         Transition::None
     }
 
-    /// Records an error; only route failures count against the circuit, and only when
-    /// `breaker` (starts, not checks).
+    /// Records an error of `call`; only route failures of starts count against the circuit.
     pub(crate) fn failure(
         &self,
         kind: ErrorKind,
         message: String,
         latency: Duration,
-        breaker: bool,
+        call: Call,
     ) -> Transition {
         let now = self.clock.now();
         let mut s = self.lock();
@@ -327,18 +350,19 @@ impl Health {
             message,
         });
         let counts = crate::failover::is_route_failure(kind);
-        if !breaker {
+        if call == Call::Check {
             return Transition::None;
         }
         if !counts {
             // The route answered: a refusal of the request proves it as well as a success.
             drop(s);
-            return self.success_breaker();
+            return self.success_breaker(call);
         }
         s.consecutive += 1;
         self.push_window(&mut s, false);
         let trip = match s.circuit {
-            CircuitState::HalfOpen => true,
+            // Only the probe's failure re-opens it (a late start's says nothing of now).
+            CircuitState::HalfOpen => call == Call::Probe,
             CircuitState::Open => false,
             CircuitState::Closed => {
                 let by_count = self.config.consecutive_failures > 0
@@ -432,8 +456,8 @@ pub(crate) mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
-    fn fail(h: &Health) -> Transition {
-        h.failure(ErrorKind::Transport, "down".into(), MS, true)
+    fn fail(h: &Health, call: Call) -> Transition {
+        h.failure(ErrorKind::Transport, "down".into(), MS, call)
     }
 
     #[test]
@@ -444,10 +468,10 @@ pub(crate) mod tests {
             .error_rate(0.0, 10, 0)
             .cooldown(Duration::from_secs(30));
         let h = Health::new(config, clock.clone());
-        assert_eq!(fail(&h), Transition::None);
-        assert_eq!(fail(&h), Transition::None);
+        assert_eq!(fail(&h, Call::Start), Transition::None);
+        assert_eq!(fail(&h, Call::Start), Transition::None);
         assert_eq!(h.admit(), Admission::Go);
-        assert_eq!(fail(&h), Transition::Opened);
+        assert_eq!(fail(&h, Call::Start), Transition::Opened);
         assert_eq!(h.admit(), Admission::Skip);
         clock.advance(Duration::from_secs(29));
         assert_eq!(h.admit(), Admission::Skip);
@@ -455,7 +479,7 @@ pub(crate) mod tests {
         assert_eq!(h.admit(), Admission::Probe);
         assert_eq!(h.admit(), Admission::Skip, "one probe at a time");
         assert_eq!(h.snapshot("a", "p").state, CircuitState::HalfOpen);
-        assert_eq!(h.success(MS, true), Transition::Closed);
+        assert_eq!(h.success(MS, Call::Probe), Transition::Closed);
         assert_eq!(h.admit(), Admission::Go);
         assert_eq!(h.snapshot("a", "p").state, CircuitState::Closed);
     }
@@ -467,12 +491,46 @@ pub(crate) mod tests {
             .consecutive_failures(1)
             .cooldown(Duration::from_secs(10));
         let h = Health::new(config, clock.clone());
-        assert_eq!(fail(&h), Transition::Opened);
+        assert_eq!(fail(&h, Call::Start), Transition::Opened);
         clock.advance(Duration::from_secs(10));
         assert_eq!(h.admit(), Admission::Probe);
-        assert_eq!(fail(&h), Transition::Opened);
+        assert_eq!(fail(&h, Call::Probe), Transition::Opened);
         clock.advance(Duration::from_secs(9));
         assert_eq!(h.admit(), Admission::Skip);
+    }
+
+    /// A start let through before the circuit opened answers while the probe is out: it
+    /// neither closes the circuit nor re-opens it; the probe's own result does.
+    #[test]
+    fn only_the_probe_moves_a_half_open_circuit() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(3)
+            .error_rate(0.0, 10, 0)
+            .cooldown(Duration::from_secs(10));
+        let h = Health::new(config, clock.clone());
+        assert_eq!(h.admit(), Admission::Go, "a slow start, still out");
+        for _ in 0..3 {
+            fail(&h, Call::Start);
+        }
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(h.admit(), Admission::Probe);
+        assert_eq!(
+            h.success(MS, Call::Start),
+            Transition::None,
+            "the slow start"
+        );
+        assert_eq!(h.snapshot("a", "p").state, CircuitState::HalfOpen);
+        assert_eq!(fail(&h, Call::Start), Transition::None, "another late one");
+        assert_eq!(h.snapshot("a", "p").state, CircuitState::HalfOpen);
+        assert_eq!(
+            fail(&h, Call::Probe),
+            Transition::Opened,
+            "the probe failed"
+        );
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(h.admit(), Admission::Probe);
+        assert_eq!(h.success(MS, Call::Probe), Transition::Closed);
     }
 
     #[test]
@@ -482,10 +540,14 @@ pub(crate) mod tests {
             .consecutive_failures(0)
             .error_rate(0.5, 4, 4);
         let h = Health::new(config, clock);
-        assert_eq!(h.success(MS, true), Transition::None);
-        assert_eq!(fail(&h), Transition::None);
-        assert_eq!(h.success(MS, true), Transition::None);
-        assert_eq!(fail(&h), Transition::Opened, "2 of the last 4 failed");
+        assert_eq!(h.success(MS, Call::Start), Transition::None);
+        assert_eq!(fail(&h, Call::Start), Transition::None);
+        assert_eq!(h.success(MS, Call::Start), Transition::None);
+        assert_eq!(
+            fail(&h, Call::Start),
+            Transition::Opened,
+            "2 of the last 4 failed"
+        );
     }
 
     #[test]
@@ -515,9 +577,9 @@ pub(crate) mod tests {
             BreakerConfig::default().consecutive_failures(1),
             ManualClock::new(),
         );
-        let t = h.failure(ErrorKind::InvalidInput, "bad".into(), MS, true);
+        let t = h.failure(ErrorKind::InvalidInput, "bad".into(), MS, Call::Start);
         assert_eq!(t, Transition::None);
-        let t = h.failure(ErrorKind::Transport, "down".into(), MS, false);
+        let t = h.failure(ErrorKind::Transport, "down".into(), MS, Call::Check);
         assert_eq!(t, Transition::None);
         let snap = h.snapshot("a", "p");
         assert_eq!(snap.state, CircuitState::Closed);
@@ -529,14 +591,14 @@ pub(crate) mod tests {
     fn snapshot_has_the_median_latency_and_bounded_errors() {
         let h = Health::new(BreakerConfig::default(), ManualClock::new());
         for ms in [5, 1, 3] {
-            h.success(Duration::from_millis(ms), true);
+            h.success(Duration::from_millis(ms), Call::Start);
         }
         assert_eq!(
             h.snapshot("a", "p").latency_p50,
             Some(Duration::from_millis(3))
         );
         for _ in 0..15 {
-            h.failure(ErrorKind::InvalidInput, "bad".into(), MS, true);
+            h.failure(ErrorKind::InvalidInput, "bad".into(), MS, Call::Start);
         }
         assert_eq!(h.snapshot("a", "p").recent_errors.len(), RECENT_ERRORS);
     }

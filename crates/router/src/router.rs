@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Attempt, AttemptOutcome, RoutingFailure};
 use crate::failover::{Decision, decide};
-use crate::health::{Admission, BreakerConfig, Health, RouteHealth, Transition};
+use crate::health::{Admission, BreakerConfig, Call, Health, RouteHealth, Transition};
 use crate::plan::{PlannedRoute, RouteStatus, StartPlan};
 use crate::route::{EXTRA_ROUTE, Route, validate_name};
 use crate::rules::{Rule, Strategy};
@@ -508,9 +508,10 @@ impl PhoneVerifier for Router {
                 });
                 continue;
             }
+            let call = Call::start(admission);
             let mut probe = ProbeGuard {
                 health: &e.health,
-                armed: admission == Admission::Probe,
+                armed: call == Call::Probe,
             };
             telemetry::started(l);
             let began = Instant::now();
@@ -520,7 +521,7 @@ impl PhoneVerifier for Router {
             telemetry::latency(l, "start", took);
             match result {
                 Ok(mut handle) => {
-                    if e.health.success(took, true) == Transition::Closed {
+                    if e.health.success(took, call) == Transition::Closed {
                         tracing::info!(route, "circuit closed after a successful probe");
                     }
                     handle.extras.insert(EXTRA_ROUTE, route.to_owned());
@@ -529,7 +530,7 @@ impl PhoneVerifier for Router {
                 }
                 Err(err) => {
                     let kind = err.kind();
-                    if e.health.failure(kind, err.to_string(), took, true) == Transition::Opened {
+                    if e.health.failure(kind, err.to_string(), took, call) == Transition::Opened {
                         telemetry::circuit_opened(l);
                         tracing::warn!(route, error = %err, "circuit opened");
                     }
@@ -570,7 +571,7 @@ impl PhoneVerifier for Router {
         telemetry::latency(l, "check", took);
         match &result {
             Ok(outcome) => {
-                e.health.success(took, false);
+                e.health.success(took, Call::Check);
                 match outcome {
                     CheckOutcome::Verified(_) => telemetry::verified(l),
                     CheckOutcome::Rejected(r) => telemetry::rejected(l, reason_name(r.reason)),
@@ -578,7 +579,8 @@ impl PhoneVerifier for Router {
                 }
             }
             Err(err) => {
-                e.health.failure(err.kind(), err.to_string(), took, false);
+                e.health
+                    .failure(err.kind(), err.to_string(), took, Call::Check);
             }
         }
         result
