@@ -42,6 +42,17 @@ fn guard(provider: &InMemoryVerifier, store: RedisStore, mut config: GuardConfig
         .expect("a valid guard")
 }
 
+/// Every key in the test's Redis.
+async fn all_keys(server: &RedisServer) -> Vec<String> {
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
 fn per_phone(max: u32) -> GuardConfig {
     let mut config = GuardConfig::off();
     config.per_phone = Some(Limit::per_hour(max));
@@ -109,13 +120,9 @@ async fn keys_are_hashed_hash_tagged_and_expire() {
         .start(&StartRequest::sms("+905321230002".parse().unwrap()).end_user_ip(ip))
         .await
         .unwrap();
+    let keys = all_keys(&server).await;
     let client = redis::Client::open(server.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
     assert_eq!(
         keys.len(),
         6,
@@ -272,13 +279,7 @@ async fn a_release_takes_back_what_a_hit_added() {
         ])
         .await
         .unwrap();
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let keys = all_keys(&server).await;
     assert_eq!(keys, ["{pvg-test}:f"], "the GCRA key went; none was made");
 }
 
