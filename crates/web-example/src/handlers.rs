@@ -15,11 +15,11 @@ use phone_verify::{
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::AppState;
 use crate::backend::Choice;
 use crate::messages;
 use crate::pages::{self, Frame, Home};
 use crate::session::{COOKIE, Done, Notice, Pending, Session, SessionLock, masked_phone};
+use crate::state::AppState;
 use crate::visitor::{Visitor, supported_language};
 
 /// How many sandbox messages the inbox panel shows.

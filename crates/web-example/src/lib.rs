@@ -7,12 +7,12 @@ pub mod handlers;
 pub mod messages;
 pub mod pages;
 pub mod session;
+pub mod state;
 mod token;
 pub mod visitor;
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
@@ -24,42 +24,13 @@ use tokio::net::TcpListener;
 
 pub use backend::{Backend, Choice, Target};
 pub use session::Sessions;
+pub use state::{AppState, Inner};
 
 /// The content security policy: everything from this origin, QR codes as `data:` images,
 /// icons from https (VerifyKit's), no inline script, no framing.
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; script-src 'self'; \
                    style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; \
                    base-uri 'none'";
-
-/// The state every handler shares.
-#[derive(Debug, Clone)]
-pub struct AppState(Arc<Inner>);
-
-/// What [`AppState`] holds.
-#[derive(Debug)]
-pub struct Inner {
-    /// The SDK side.
-    pub backend: Backend,
-    /// The visitors' sessions.
-    pub sessions: Sessions,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// The state of an app over `backend`.
-    pub fn new(backend: Backend) -> Self {
-        Self(Arc::new(Inner {
-            backend,
-            sessions: Sessions::default(),
-        }))
-    }
-}
 
 /// The app's routes.
 pub fn app(state: AppState) -> Router {

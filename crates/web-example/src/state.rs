@@ -1,0 +1,36 @@
+//! [`AppState`]: what every handler shares.
+
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::session::Sessions;
+
+/// The state every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// The SDK side.
+    pub backend: Backend,
+    /// The visitors' sessions.
+    pub sessions: Sessions,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The state of an app over `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Self(Arc::new(Inner {
+            backend,
+            sessions: Sessions::default(),
+        }))
+    }
+}
