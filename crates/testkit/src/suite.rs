@@ -76,7 +76,7 @@ macro_rules! ensure {
 /// | `reverse.qr_code[r]` | with `capabilities.qr_code`, asking for a QR code returns one |
 /// | `reverse.handle_json_round_trip[r]`, `reverse.handle_in_fresh_client[r]` | as for OTP, by polling |
 /// | `send.exactly_once[c]` | one start makes exactly one send request (not for TOTP) |
-/// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` or `ProviderUnavailable` |
+/// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` (after a reset: the request had left) or, after a 503, `ProviderUnavailable` |
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 ///
@@ -748,12 +748,18 @@ impl Suite<'_> {
                  must never be retried"
             );
         }
-        match result {
-            Ok(_) => fail!(
+        match (result, fault) {
+            (Ok(_), _) => fail!(
                 "start succeeded although its send failed (was the injected fault consumed by \
                  something else?)"
             ),
-            Err(err) => ensure!(
+            // The connection dropped after the request left: the code may be on its way, and
+            // only `MaybeSent` keeps a router from sending a second one.
+            (Err(err), SendFault::ConnectionReset) => ensure!(
+                err.kind() == ErrorKind::MaybeSent,
+                "expected a MaybeSent error (the request had left), got {err}"
+            ),
+            (Err(err), SendFault::ServiceUnavailable) => ensure!(
                 matches!(
                     err.kind(),
                     ErrorKind::MaybeSent | ErrorKind::ProviderUnavailable

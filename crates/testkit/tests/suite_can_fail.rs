@@ -19,6 +19,8 @@ enum Flaw {
     AcceptsAnyCode,
     /// Retries a failed send once.
     RetriesSends,
+    /// Reports a send whose answer was lost as surely not sent.
+    LostSendNotMaybeSent,
     /// Reports expiry as an error instead of an outcome.
     ExpiryAsError,
     /// Talks to the provider before validating a start request.
@@ -83,6 +85,12 @@ impl PhoneVerifier for Broken {
                 ) =>
             {
                 self.inner.start(request).await
+            }
+            (Flaw::LostSendNotMaybeSent, Err(err)) if err.kind() == ErrorKind::MaybeSent => {
+                Err(Error::new(
+                    ErrorKind::ProviderUnavailable,
+                    "the provider is unavailable",
+                ))
             }
             (Flaw::StatefulHandles, Ok(handle)) => {
                 self.started_here
@@ -238,6 +246,16 @@ async fn retrying_sends_fails_the_fault_checks() {
         &report,
         &["send.not_retried_after_"],
         "received 2 send requests",
+    );
+}
+
+#[tokio::test]
+async fn a_lost_send_reported_as_not_sent_fails_the_reset_check() {
+    let report = report_for(Flaw::LostSendNotMaybeSent).await;
+    assert_fails_only(
+        &report,
+        &["send.not_retried_after_reset["],
+        "expected a MaybeSent error",
     );
 }
 
