@@ -25,6 +25,9 @@ use crate::visitor::{Visitor, supported_language};
 /// How many sandbox messages the inbox panel shows.
 const INBOX_SIZE: usize = 8;
 
+/// The most characters of a typed phone number a session keeps (to fill the form again).
+const MAX_TYPED_PHONE: usize = 40;
+
 /// `?lang=`: the language switch.
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
@@ -187,8 +190,14 @@ pub async fn start(
         "otp" => {
             let choice = Choice::parse(&form.provider).unwrap_or(Choice::Auto);
             session.last_choice = choice;
-            form.phone.trim().clone_into(&mut session.last_phone);
-            session.last_country = form.country.split(':').next().map(str::to_owned);
+            // Kept to fill the form again, bounded: the session holds no more than a number.
+            session.last_phone = form.phone.trim().chars().take(MAX_TYPED_PHONE).collect();
+            session.last_country = form
+                .country
+                .split(':')
+                .next()
+                .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
+                .map(str::to_owned);
             (
                 parse_phone(&form.country, &form.phone).map(StartRequest::sms),
                 choice,
@@ -224,7 +233,7 @@ pub async fn start(
 
 /// `GET /verify`: the code form, or the reverse flow screen.
 pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (mut id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
     let Some(pending) = session.pending.clone() else {
         return with_cookie(
             &id,
@@ -240,7 +249,7 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
             if let Ok(outcome @ (CheckOutcome::Verified(_) | CheckOutcome::Rejected(_))) =
                 route.verifier.check(&pending.handle, &poll).await
             {
-                let next = settle(&app, &visitor, &mut session, &pending, outcome).await;
+                let next = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
                 return with_cookie(&id, Redirect::to(next));
             }
         }
@@ -270,7 +279,7 @@ pub async fn check_code(
     visitor: Visitor,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (mut id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -287,7 +296,7 @@ pub async fn check_code(
     let check = CheckRequest::code(code).context(visitor.context());
     match verifier.verifier.check(&pending.handle, &check).await {
         Ok(outcome) => {
-            let target = settle(&app, &visitor, &mut session, &pending, outcome).await;
+            let target = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
             with_cookie(&id, Redirect::to(target))
         }
         Err(err) => notice_and_redirect(&id, session, messages::for_error(&err), "/verify"),
@@ -296,7 +305,7 @@ pub async fn check_code(
 
 /// `GET /verify/status`: polls a reverse flow (JSON for the page's script).
 pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (_, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (mut id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
     if session.done.is_some() {
         return Json(json!({"state": "verified", "next": "/done"})).into_response();
     }
@@ -317,9 +326,10 @@ pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
             Json(json!({"state": "pending", "remaining_secs": remaining})).into_response()
         }
         Ok(outcome) => {
-            let next = settle(&app, &visitor, &mut session, &pending, outcome).await;
+            let next = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
             let state = if next == "/done" { "verified" } else { "over" };
-            Json(json!({"state": state, "next": next})).into_response()
+            // The session has a new id once verified: the cookie follows it.
+            with_cookie(&id, Json(json!({"state": state, "next": next})))
         }
         Err(err) => {
             tracing::warn!(error = %err, "polling a reverse flow failed");
@@ -336,11 +346,12 @@ pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
     }
 }
 
-/// Records a check's outcome in the session; returns where the visitor goes next.
+/// Records a check's outcome in the session; returns where the visitor goes next. A verified
+/// session gets a new id (in `id`) and CSRF token: see [`Sessions::rotate`](crate::Sessions::rotate).
 async fn settle(
     app: &AppState,
     visitor: &Visitor,
-    session: &mut Session,
+    (id, session): (&mut String, &mut Session),
     pending: &Pending,
     outcome: CheckOutcome,
 ) -> &'static str {
@@ -348,6 +359,7 @@ async fn settle(
         CheckOutcome::Verified(verified) => {
             session.done = Some(resolve(app, visitor, pending, verified).await);
             session.pending = None;
+            *id = app.sessions.rotate(id, session);
             "/done"
         }
         CheckOutcome::Rejected(rejection) => {
@@ -840,6 +852,47 @@ mod tests {
         let page = browser.post("/verify", &[("code", &code)]).await;
         assert_eq!(page.location.as_deref(), Some("/done"), "{provider}");
         browser.get("/done").await
+    }
+
+    #[tokio::test]
+    async fn verifying_gives_the_session_a_new_id_and_the_old_one_names_nothing() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let planted = browser.cookie.clone().unwrap();
+        sms_flow(&mut browser, "532 123 45 67", "+905321234567", "verifykit").await;
+        let verified = browser.cookie.clone().unwrap();
+        assert_ne!(verified, planted, "a new id once verified");
+        let page = browser.get("/done").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let mut attacker = Browser {
+            state: browser.state.clone(),
+            cookie: Some(planted),
+            csrf: None,
+        };
+        let page = attacker.get("/done").await;
+        assert_eq!(
+            page.location.as_deref(),
+            Some("/"),
+            "the planted id shows nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_keeps_no_more_of_the_form_than_a_number() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let typed = "5".repeat(100_000);
+        let country = format!("{}:+90", "X".repeat(100_000));
+        browser
+            .post(
+                "/start",
+                &[("method", "otp"), ("country", &country), ("phone", &typed)],
+            )
+            .await;
+        let page = browser.get("/").await;
+        assert!(page.body.len() < 100_000, "{} bytes", page.body.len());
+        assert!(page.body.contains(&"5".repeat(super::MAX_TYPED_PHONE)));
+        assert!(!page.body.contains(&"5".repeat(super::MAX_TYPED_PHONE + 1)));
     }
 
     #[tokio::test]

@@ -189,6 +189,20 @@ impl Sessions {
         (id, session.lock_owned().await)
     }
 
+    /// Gives the session named `id` (whose lock the caller holds as `session`) a new id and a
+    /// new CSRF token, and forgets the old id; returns the new id. Called when the visitor
+    /// verifies: an id planted in the visitor's browser before (session fixation) or seen on
+    /// the way no longer names the verified session.
+    pub fn rotate(&self, id: &str, session: &mut Session) -> String {
+        let new_id = random_token();
+        session.csrf = random_token();
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(entry) = map.pop(id) {
+            map.put(new_id.clone(), entry);
+        }
+        new_id
+    }
+
     /// How many sessions are held.
     pub fn len(&self) -> usize {
         self.map
@@ -235,6 +249,25 @@ mod tests {
         assert_eq!(sessions.len(), 2);
         let (id, _session) = sessions.open(Some(&first)).await;
         assert_ne!(id, first, "the oldest session was forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_rotated_session_answers_to_its_new_id_only() {
+        let sessions = Sessions::default();
+        let (id, mut session) = sessions.open(None).await;
+        session.last_phone = "5321234567".into();
+        let csrf = session.csrf.clone();
+        let new_id = sessions.rotate(&id, &mut session);
+        assert_ne!(new_id, id);
+        assert_ne!(session.csrf, csrf, "a new CSRF token too");
+        drop(session);
+        let (again, session) = sessions.open(Some(&new_id)).await;
+        assert_eq!(again, new_id);
+        assert_eq!(session.last_phone, "5321234567");
+        drop(session);
+        let (other, session) = sessions.open(Some(&id)).await;
+        assert_ne!(other, id, "the old id names nothing");
+        assert!(session.last_phone.is_empty());
     }
 
     #[test]
