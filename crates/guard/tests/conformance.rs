@@ -48,7 +48,7 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
         .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
-    assert_eq!(expected.len(), 35);
+    assert_eq!(expected.len(), 37);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let store: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));

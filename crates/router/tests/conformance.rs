@@ -122,7 +122,7 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
 #[tokio::test]
 async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true);
-    assert_eq!(expected.len(), 35);
+    assert_eq!(expected.len(), 37);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -139,7 +139,7 @@ async fn a_router_over_verifykit_conforms() {
 #[tokio::test]
 async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true);
-    assert_eq!(expected.len(), 28);
+    assert_eq!(expected.len(), 30);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -205,7 +205,7 @@ fn verigator_harness(
 #[tokio::test]
 async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false);
-    assert_eq!(expected.len(), 23);
+    assert_eq!(expected.len(), 25);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
@@ -299,7 +299,7 @@ async fn a_router_over_all_three_providers_conforms() {
         &["whatsapp", "telegram"],
         true,
     );
-    assert_eq!(expected.len(), 44);
+    assert_eq!(expected.len(), 47);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

@@ -4,12 +4,13 @@
 use std::fmt;
 
 /// The checks every OTP channel gets, to expand with [`Expected::per_channel`]: the check
-/// without a code refused, then the seven `otp.*` checks.
+/// without a code refused, then the eight `otp.*` checks.
 pub const OTP_CHECKS: &[&str] = &[
     "input.otp_check_without_code_refused",
     "otp.right_code_verifies",
     "otp.wrong_code_rejected",
     "otp.right_code_after_wrong_code",
+    "otp.code_single_use",
     "otp.malformed_code_refused",
     "otp.expired_is_rejected",
     "otp.handle_json_round_trip",
@@ -45,7 +46,7 @@ pub const REVERSE_CHECKS: &[&str] = &[
 ///     .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
 ///     .per_channel(SEND_CHECKS, ["sms"]);
-/// assert_eq!(expected.len(), 2 + 2 * 8 + 3);
+/// assert_eq!(expected.len(), 2 + 2 * 9 + 3);
 /// assert!(expected.names().iter().any(|n| n == "otp.right_code_verifies[whatsapp]"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

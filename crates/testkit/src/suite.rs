@@ -68,6 +68,7 @@ macro_rules! ensure {
 /// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`) |
 /// | `otp.wrong_code_rejected[c]` | a wrong code is `Rejected(WrongCode)` |
 /// | `otp.right_code_after_wrong_code[c]` | after a wrong code, the right one still verifies (`WrongCode` promises another attempt may succeed) |
+/// | `otp.code_single_use[c]` | once the right code verified, the same code again does not verify (nor is pending): a code is used up (RFC 6238 asks the same of a TOTP code) |
 /// | `otp.malformed_code_refused[c]` | a code of the wrong shape is `InvalidInput` with no request, or `Rejected(WrongCode)`; the right code still verifies |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
 /// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
@@ -144,6 +145,7 @@ pub async fn run(
         record(r, name("wrong_code_rejected"), suite.wrong_code_rejected(c)).await;
         let after_wrong = suite.right_code_after_wrong_code(c);
         record(r, name("right_code_after_wrong_code"), after_wrong).await;
+        record(r, name("code_single_use"), suite.code_single_use(c)).await;
         record(r, name("malformed_code_refused"), suite.malformed_code(c)).await;
         record(r, name("expired_is_rejected"), suite.expired_is_rejected(c)).await;
         let round_trip = suite.otp_json_round_trip(c);
@@ -568,6 +570,21 @@ impl Suite<'_> {
                 )),
                 skip @ Verdict::Skip(_) => skip,
             })?;
+        Ok(None)
+    }
+
+    async fn code_single_use(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        self.expect_verified(outcome, &phone, channel)?;
+        let again = self.verifier.check_code(&handle, &right).await;
+        ensure!(
+            !matches!(again, Ok(CheckOutcome::Verified(_) | CheckOutcome::Pending)),
+            "the same right code a second time: expected it refused (used up), got {}",
+            describe(&again)
+        );
         Ok(None)
     }
 

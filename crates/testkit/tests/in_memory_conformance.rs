@@ -23,7 +23,7 @@ async fn in_memory_provider_conforms() {
         .per_channel(OTP_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(REVERSE_CHECKS, ["whatsapp"]);
-    assert_eq!(expected.len(), 43);
+    assert_eq!(expected.len(), 46);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

@@ -21,6 +21,8 @@ enum Flaw {
     RetriesSends,
     /// Reports a send whose answer was lost as surely not sent.
     LostSendNotMaybeSent,
+    /// Verifies a used code again.
+    ReusableCodes,
     /// Reports expiry as an error instead of an outcome.
     ExpiryAsError,
     /// Talks to the provider before validating a start request.
@@ -45,6 +47,7 @@ struct Broken {
     inner: InMemoryVerifier,
     flaw: Flaw,
     started_here: Mutex<HashSet<String>>,
+    verified: Mutex<std::collections::HashMap<String, CheckOutcome>>,
 }
 
 impl Broken {
@@ -53,6 +56,7 @@ impl Broken {
             inner: InMemoryVerifier::with_state(state),
             flaw,
             started_here: Mutex::default(),
+            verified: Mutex::default(),
         }
     }
 }
@@ -129,7 +133,18 @@ impl PhoneVerifier for Broken {
             }
             _ => {}
         }
+        if self.flaw == Flaw::ReusableCodes
+            && let Some(first) = self.verified.lock().unwrap().get(&handle.reference)
+        {
+            return Ok(first.clone());
+        }
         let outcome = self.inner.check(&handle, &request).await;
+        if let Ok(verified @ CheckOutcome::Verified(_)) = &outcome {
+            self.verified
+                .lock()
+                .unwrap()
+                .insert(handle.reference.clone(), verified.clone());
+        }
         match (self.flaw, outcome) {
             (Flaw::ExpiryAsError, Ok(CheckOutcome::Rejected(r)))
                 if r.reason == RejectReason::Expired =>
@@ -260,6 +275,16 @@ async fn a_lost_send_reported_as_not_sent_fails_the_reset_check() {
 }
 
 #[tokio::test]
+async fn verifying_a_used_code_again_fails_the_single_use_check() {
+    let report = report_for(Flaw::ReusableCodes).await;
+    assert_fails_only(
+        &report,
+        &["otp.code_single_use["],
+        "the same right code a second time",
+    );
+}
+
+#[tokio::test]
 async fn expiry_as_an_error_fails_the_expiry_check() {
     let report = report_for(Flaw::ExpiryAsError).await;
     assert_fails_only(&report, &["otp.expired_is_rejected["], "contract rule 3");
@@ -309,6 +334,7 @@ async fn dropping_the_phone_fails_every_verification() {
         &report,
         &[
             "otp.right_code",
+            "otp.code_single_use[",
             "otp.malformed_code_refused[",
             "otp.handle_",
             "reverse.",

@@ -27,7 +27,7 @@ async fn twilio_conforms_on_the_sandbox() {
         .per_channel(&["input.otp_without_phone_refused"], channels)
         .per_channel(OTP_CHECKS, channels)
         .per_channel(SEND_CHECKS, channels);
-    assert_eq!(expected.len(), 38);
+    assert_eq!(expected.len(), 41);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(common::verifier(&sandbox));
         let shared = Arc::clone(&sandbox);

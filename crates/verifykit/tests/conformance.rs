@@ -37,7 +37,7 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
-    assert_eq!(expected.len(), 35);
+    assert_eq!(expected.len(), 37);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).

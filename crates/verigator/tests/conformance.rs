@@ -89,7 +89,7 @@ async fn verigator_conforms() {
         .per_channel(&["input.otp_without_phone_refused"], ["sms", "totp"])
         .per_channel(OTP_CHECKS, ["sms", "totp"])
         .per_channel(phone_verify_testkit::SEND_CHECKS, ["sms"]);
-    assert_eq!(expected.len(), 23);
+    assert_eq!(expected.len(), 25);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = VerigatorBuilder::sandbox(&sandbox.base_url())
             .build_client()
