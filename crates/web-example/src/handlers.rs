@@ -224,6 +224,7 @@ pub async fn start(
                 choice,
                 mobile,
                 finished: false,
+                last_poll: None,
             });
             with_cookie(&id, Redirect::to("/verify"))
         }
@@ -242,7 +243,8 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
     };
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
-    if pending.handle.reverse.is_some() && !pending.finished {
+    let may_poll = session.pending.as_mut().is_some_and(Pending::may_poll);
+    if pending.handle.reverse.is_some() && !pending.finished && may_poll {
         // One poll on load, so a reload continues the flow without the script.
         if let Some(route) = app.backend.for_handle(&pending.handle) {
             let poll = CheckRequest::poll().context(visitor.context());
@@ -315,15 +317,21 @@ pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
     let Some(verifier) = app.backend.for_handle(&pending.handle) else {
         return Json(json!({"state": "over", "next": "/"})).into_response();
     };
+    let remaining = || {
+        pending.handle.expires_at.map(|at| {
+            (at - time::OffsetDateTime::now_utc())
+                .whole_seconds()
+                .max(0)
+        })
+    };
+    if !session.pending.as_mut().is_some_and(Pending::may_poll) {
+        // Polled less than a second ago: still pending, as far as this session knows.
+        return Json(json!({"state": "pending", "remaining_secs": remaining()})).into_response();
+    }
     let poll = CheckRequest::poll().context(visitor.context());
     match verifier.verifier.check(&pending.handle, &poll).await {
         Ok(CheckOutcome::Pending) => {
-            let remaining = pending.handle.expires_at.map(|at| {
-                (at - time::OffsetDateTime::now_utc())
-                    .whole_seconds()
-                    .max(0)
-            });
-            Json(json!({"state": "pending", "remaining_secs": remaining})).into_response()
+            Json(json!({"state": "pending", "remaining_secs": remaining()})).into_response()
         }
         Ok(outcome) => {
             let next = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
@@ -878,6 +886,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn polls_reach_the_provider_at_most_once_a_second_per_session() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        browser.post("/start", &[("method", "telegram")]).await;
+        let polls = |browser: &Browser| {
+            browser
+                .sandbox()
+                .requests_of(Provider::VerifyKit)
+                .requests
+                .iter()
+                .filter(|r| r.path.starts_with("/v1.0/check"))
+                .count()
+        };
+        let before = polls(&browser);
+        let started = std::time::Instant::now();
+        for _ in 0..50 {
+            let page = browser.get("/verify/status").await;
+            assert!(page.body.contains("pending"), "{}", page.body);
+        }
+        let seconds = started.elapsed().as_secs();
+        let made = polls(&browser) - before;
+        assert!(made >= 1, "the first poll reached the provider");
+        assert!(
+            made <= usize::try_from(seconds).unwrap() + 1,
+            "{made} polls in {seconds} s"
+        );
+    }
+
+    #[tokio::test]
     async fn a_session_keeps_no_more_of_the_form_than_a_number() {
         let mut browser = Browser::new(InitTheme::Recommended).await;
         browser.get("/").await;
@@ -954,6 +991,11 @@ mod tests {
             .post("/sandbox/reply", &[("phone", "+90 532 765 43 21")])
             .await;
         assert_eq!(page.location.as_deref(), Some("/verify"));
+        // At once, the session was polled less than a second ago: pending, without a request.
+        let status = browser.get("/verify/status").await;
+        let json: serde_json::Value = serde_json::from_str(&status.body).unwrap();
+        assert_eq!(json["state"], "pending");
+        tokio::time::sleep(crate::session::POLL_INTERVAL).await;
         let status = browser.get("/verify/status").await;
         let json: serde_json::Value = serde_json::from_str(&status.body).unwrap();
         assert_eq!(json["state"], "verified");
@@ -974,6 +1016,10 @@ mod tests {
         browser
             .post("/sandbox/reply", &[("phone", "+90 532 123 45 67")])
             .await;
+        // A reload within a second of the last poll shows the page again, without a request.
+        let page = browser.get("/verify").await;
+        assert_eq!(page.status, StatusCode::OK);
+        tokio::time::sleep(crate::session::POLL_INTERVAL).await;
         let page = browser.get("/verify").await;
         assert_eq!(page.location.as_deref(), Some("/done"));
     }

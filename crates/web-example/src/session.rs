@@ -4,6 +4,7 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use phone_verify::{PhoneNumber, ResolvedSession, Verification};
@@ -60,6 +61,28 @@ pub struct Pending {
     pub mobile: bool,
     /// Set when the verification can no longer succeed (expired, too many attempts).
     pub finished: bool,
+    /// When a reverse flow was last polled at the provider.
+    pub last_poll: Option<Instant>,
+}
+
+/// The shortest time between two polls of a reverse flow at the provider, per session (the
+/// page's script polls every 1.5 s): reloads and scripted requests do not multiply the
+/// provider calls a visitor makes.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Pending {
+    /// Whether the flow may be polled at the provider now (and if so, that it is, from now).
+    pub fn may_poll(&mut self) -> bool {
+        let now = Instant::now();
+        if self
+            .last_poll
+            .is_some_and(|at| now.duration_since(at) < POLL_INTERVAL)
+        {
+            return false;
+        }
+        self.last_poll = Some(now);
+        true
+    }
 }
 
 /// A completed verification, as resolved on the server.
