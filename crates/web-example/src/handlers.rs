@@ -168,7 +168,9 @@ pub async fn start(
     visitor: Visitor,
     Form(form): Form<StartForm>,
 ) -> Response {
-    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some((id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await else {
+        return forbidden();
+    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -281,7 +283,10 @@ pub async fn check_code(
     visitor: Visitor,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (mut id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some((mut id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await
+    else {
+        return forbidden();
+    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -307,7 +312,10 @@ pub async fn check_code(
 
 /// `GET /verify/status`: polls a reverse flow (JSON for the page's script).
 pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (mut id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some((mut id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await
+    else {
+        return Json(json!({"state": "over", "next": "/"})).into_response();
+    };
     if session.done.is_some() {
         return Json(json!({"state": "verified", "next": "/done"})).into_response();
     }
@@ -430,7 +438,9 @@ pub async fn restart(
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some((id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await else {
+        return forbidden();
+    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -445,7 +455,9 @@ pub async fn sandbox_reply(
     visitor: Visitor,
     Form(form): Form<ReplyForm>,
 ) -> Response {
-    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some((id, session)) = app.sessions.existing(visitor.session.as_deref()).await else {
+        return forbidden();
+    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -472,7 +484,9 @@ pub async fn sandbox_clock(
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    let Some((id, session)) = app.sessions.existing(visitor.session.as_deref()).await else {
+        return forbidden();
+    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -912,6 +926,26 @@ mod tests {
             made <= usize::try_from(seconds).unwrap() + 1,
             "{made} polls in {seconds} s"
         );
+    }
+
+    #[tokio::test]
+    async fn requests_without_a_session_make_none() {
+        let browser = Browser::new(InitTheme::Recommended).await;
+        for _ in 0..20 {
+            let mut stranger = Browser {
+                state: browser.state.clone(),
+                cookie: None,
+                csrf: None,
+            };
+            let page = stranger.get("/verify/status").await;
+            assert!(page.body.contains("over"), "{}", page.body);
+            let page = stranger
+                .post_with("/start", "forged", &[("method", "telegram")])
+                .await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN);
+            assert!(stranger.cookie.is_none(), "no cookie given");
+        }
+        assert!(browser.state.sessions.is_empty(), "no session was made");
     }
 
     #[tokio::test]

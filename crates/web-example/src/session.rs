@@ -194,22 +194,32 @@ impl Sessions {
     }
 
     /// The session named by `cookie`, or a new one (with a new id) when the cookie is absent or
-    /// unknown; returns its id and the locked session.
+    /// unknown; returns its id and the locked session. Only a page that shows a form needs
+    /// one: every other request takes [`existing`](Self::existing), so requests without a
+    /// cookie do not fill the store.
     pub async fn open(&self, cookie: Option<&str>) -> (String, SessionLock) {
-        let (id, session) = {
-            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(found) =
-                cookie.and_then(|id| map.get(id).map(|s| (id.to_owned(), s.clone())))
-            {
-                found
-            } else {
-                let id = random_token();
-                let session = Arc::new(tokio::sync::Mutex::new(Session::new()));
-                map.put(id.clone(), session.clone());
-                (id, session)
-            }
-        };
+        if let Some(found) = self.existing(cookie).await {
+            return found;
+        }
+        let id = random_token();
+        let session = Arc::new(tokio::sync::Mutex::new(Session::new()));
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(id.clone(), session.clone());
         (id, session.lock_owned().await)
+    }
+
+    /// The session named by `cookie`, locked, if there is one; none is made.
+    pub async fn existing(&self, cookie: Option<&str>) -> Option<(String, SessionLock)> {
+        let id = cookie?;
+        let session = self
+            .map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()?;
+        Some((id.to_owned(), session.lock_owned().await))
     }
 
     /// Gives the session named `id` (whose lock the caller holds as `session`) a new id and a
