@@ -462,6 +462,14 @@ impl PhoneVerifier for Verifik {
         let lost = match answer.and_then(|response| outcome_of(handle, phone, &response)) {
             Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
+            // A 2xx answer that cannot be read: Verifik took the check, and only the record
+            // can tell what it did with the code.
+            Err(err)
+                if err.kind() == ErrorKind::Decode
+                    && err.http_status().is_some_and(|s| (200..300).contains(&s)) =>
+            {
+                err
+            }
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
         // Boxed: the rare path does not weigh on every check's future.

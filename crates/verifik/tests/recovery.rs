@@ -164,6 +164,34 @@ async fn an_already_validated_answer_the_record_does_not_confirm_is_outcome_unkn
     assert!(!err.is_retryable());
 }
 
+/// A 200 whose body cannot be read (a proxy's page, a cut answer): Verifik took the check, so
+/// the record is read back rather than the answer reported as an error.
+#[tokio::test]
+async fn an_unreadable_success_is_read_back() {
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(200).set_body_string("<html>")],
+        vec![record("validated", "62647737")],
+    )
+    .await;
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+    // A record that proves nothing leaves the answer's own error.
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![ResponseTemplate::new(200).set_body_string("{\"data\":")],
+    )
+    .await;
+    reads(&server, vec![ResponseTemplate::new(500)]).await;
+    let err = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+}
+
 fn not_found() -> ResponseTemplate {
     json_response(
         404,
