@@ -245,8 +245,11 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
     };
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
-    let may_poll = session.pending.as_mut().is_some_and(Pending::may_poll);
-    if pending.handle.reverse.is_some() && !pending.finished && may_poll {
+    // Only a reverse flow still open is polled, and only then is the poll recorded.
+    if pending.handle.reverse.is_some()
+        && !pending.finished
+        && session.pending.as_mut().is_some_and(Pending::may_poll)
+    {
         // One poll on load, so a reload continues the flow without the script.
         if let Some(route) = app.backend.for_handle(&pending.handle) {
             let poll = CheckRequest::poll().context(visitor.context());
