@@ -18,7 +18,9 @@ use serde_json::json;
 use crate::backend::Choice;
 use crate::messages;
 use crate::pages::{self, Frame, Home};
-use crate::session::{COOKIE, Done, Notice, Pending, Session, SessionLock, masked_phone};
+use crate::session::{
+    COOKIE, Done, Notice, Pending, Session, SessionLock, TooManySessions, masked_phone,
+};
 use crate::state::AppState;
 use crate::visitor::{Visitor, supported_language};
 
@@ -117,15 +119,22 @@ pub async fn home(
     visitor: Visitor,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let (id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (id, mut session) = match app
+        .sessions
+        .open(visitor.session.as_deref(), visitor.ip)
+        .await
+    {
+        Ok(opened) => opened,
+        Err(refused) => return too_many_sessions(refused),
+    };
     if let Some(lang) = query.lang.as_deref().and_then(supported_language) {
         session.lang = Some(lang.to_owned());
     }
     if session.done.is_some() {
-        return with_cookie(&id, Redirect::to("/done"));
+        return with_cookie(&app, &id, Redirect::to("/done"));
     }
     if session.pending.is_some() {
-        return with_cookie(&id, Redirect::to("/verify"));
+        return with_cookie(&app, &id, Redirect::to("/verify"));
     }
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
@@ -146,7 +155,7 @@ pub async fn home(
             };
             let frame = frame(&app, &mut session, lang);
             let body = pages::page(&frame, "Unavailable", &screen);
-            return with_cookie(&id, (StatusCode::SERVICE_UNAVAILABLE, body));
+            return with_cookie(&app, &id, (StatusCode::SERVICE_UNAVAILABLE, body));
         }
     };
     let screen = pages::home(
@@ -209,7 +218,7 @@ pub async fn start(
     };
     let request = match request {
         Ok(request) => request,
-        Err(notice) => return notice_and_redirect(&id, session, notice, "/"),
+        Err(notice) => return notice_and_redirect(&app, &id, session, notice, "/"),
     };
     let mut request = request.context(visitor.context());
     if let Ok(language) = Language::new(lang) {
@@ -217,7 +226,7 @@ pub async fn start(
     }
     let Some(verifier) = app.backend.verifier(choice) else {
         let notice = Notice::error(format!("{} is not configured here.", choice.label()));
-        return notice_and_redirect(&id, session, notice, "/");
+        return notice_and_redirect(&app, &id, session, notice, "/");
     };
     match verifier.verifier.start(&request).await {
         Ok(handle) => {
@@ -228,17 +237,25 @@ pub async fn start(
                 finished: false,
                 last_poll: None,
             });
-            with_cookie(&id, Redirect::to("/verify"))
+            with_cookie(&app, &id, Redirect::to("/verify"))
         }
-        Err(err) => notice_and_redirect(&id, session, messages::for_error(&err), "/"),
+        Err(err) => notice_and_redirect(&app, &id, session, messages::for_error(&err), "/"),
     }
 }
 
 /// `GET /verify`: the code form, or the reverse flow screen.
 pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (mut id, mut session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (mut id, mut session) = match app
+        .sessions
+        .open(visitor.session.as_deref(), visitor.ip)
+        .await
+    {
+        Ok(opened) => opened,
+        Err(refused) => return too_many_sessions(refused),
+    };
     let Some(pending) = session.pending.clone() else {
         return with_cookie(
+            &app,
             &id,
             Redirect::to(if session.done.is_some() { "/done" } else { "/" }),
         );
@@ -257,12 +274,12 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
                 route.verifier.check(&pending.handle, &poll).await
             {
                 let next = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
-                return with_cookie(&id, Redirect::to(next));
+                return with_cookie(&app, &id, Redirect::to(next));
             }
         }
     }
     let Some(pending) = session.pending.clone() else {
-        return with_cookie(&id, Redirect::to("/"));
+        return with_cookie(&app, &id, Redirect::to("/"));
     };
     let screen = if pending.handle.reverse.is_some() {
         pages::reverse(&session, &pending)
@@ -294,22 +311,22 @@ pub async fn check_code(
         return forbidden();
     }
     let Some(pending) = session.pending.clone().filter(|p| !p.finished) else {
-        return with_cookie(&id, Redirect::to("/"));
+        return with_cookie(&app, &id, Redirect::to("/"));
     };
     let Ok(code) = Code::new(&form.code) else {
         let notice = Notice::error("A code is 4 to 10 letters or digits.");
-        return notice_and_redirect(&id, session, notice, "/verify");
+        return notice_and_redirect(&app, &id, session, notice, "/verify");
     };
     let Some(verifier) = app.backend.for_handle(&pending.handle) else {
-        return with_cookie(&id, Redirect::to("/"));
+        return with_cookie(&app, &id, Redirect::to("/"));
     };
     let check = CheckRequest::code(code).context(visitor.context());
     match verifier.verifier.check(&pending.handle, &check).await {
         Ok(outcome) => {
             let target = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
-            with_cookie(&id, Redirect::to(target))
+            with_cookie(&app, &id, Redirect::to(target))
         }
-        Err(err) => notice_and_redirect(&id, session, messages::for_error(&err), "/verify"),
+        Err(err) => notice_and_redirect(&app, &id, session, messages::for_error(&err), "/verify"),
     }
 }
 
@@ -348,7 +365,7 @@ pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
             let next = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
             let state = if next == "/done" { "verified" } else { "over" };
             // The session has a new id once verified: the cookie follows it.
-            with_cookie(&id, Json(json!({"state": state, "next": next})))
+            with_cookie(&app, &id, Json(json!({"state": state, "next": next})))
         }
         Err(err) => {
             tracing::warn!(error = %err, "polling a reverse flow failed");
@@ -425,9 +442,16 @@ async fn resolve(app: &AppState, visitor: &Visitor, pending: &Pending, verified:
 
 /// `GET /done`: the result.
 pub async fn done(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (id, session) = app.sessions.open(visitor.session.as_deref()).await;
+    let (id, session) = match app
+        .sessions
+        .open(visitor.session.as_deref(), visitor.ip)
+        .await
+    {
+        Ok(opened) => opened,
+        Err(refused) => return too_many_sessions(refused),
+    };
     let Some(done) = session.done.clone() else {
-        return with_cookie(&id, Redirect::to("/"));
+        return with_cookie(&app, &id, Redirect::to("/"));
     };
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
@@ -449,7 +473,7 @@ pub async fn restart(
     }
     session.pending = None;
     session.done = None;
-    with_cookie(&id, Redirect::to("/"))
+    with_cookie(&app, &id, Redirect::to("/"))
 }
 
 /// `POST /sandbox/reply`: plays the user sending the WhatsApp/Telegram message.
@@ -465,20 +489,20 @@ pub async fn sandbox_reply(
         return forbidden();
     }
     let (Some(sandbox), Some(pending)) = (&app.backend.sandbox, &session.pending) else {
-        return with_cookie(&id, Redirect::to("/"));
+        return with_cookie(&app, &id, Redirect::to("/"));
     };
     let phone = match PhoneNumber::parse(&form.phone) {
         Ok(phone) => phone,
         Err(err) => {
             let notice = Notice::error(format!("That phone number is not valid: {err}."));
-            return notice_and_redirect(&id, session, notice, "/verify");
+            return notice_and_redirect(&app, &id, session, notice, "/verify");
         }
     };
     if let Err(err) = sandbox.complete_reverse_flow(&pending.handle.reference, phone.e164()) {
         let notice = Notice::error(format!("The sandbox refused: {err}."));
-        return notice_and_redirect(&id, session, notice, "/verify");
+        return notice_and_redirect(&app, &id, session, notice, "/verify");
     }
-    with_cookie(&id, Redirect::to("/verify"))
+    with_cookie(&app, &id, Redirect::to("/verify"))
 }
 
 /// `POST /sandbox/clock`: moves the sandbox clock 10 minutes ahead.
@@ -494,7 +518,7 @@ pub async fn sandbox_clock(
         return forbidden();
     }
     let Some(sandbox) = &app.backend.sandbox else {
-        return with_cookie(&id, Redirect::to("/"));
+        return with_cookie(&app, &id, Redirect::to("/"));
     };
     sandbox.advance_clock(Duration::from_secs(600));
     let notice = Notice::info("The sandbox clock moved 10 minutes ahead.");
@@ -503,7 +527,7 @@ pub async fn sandbox_clock(
     } else {
         "/"
     };
-    notice_and_redirect(&id, session, notice, back)
+    notice_and_redirect(&app, &id, session, notice, back)
 }
 
 /// A phone from the picker's `ISO:+code` and the typed number (an international number typed
@@ -559,12 +583,18 @@ fn render(
         let frame = frame(app, &mut session, &lang);
         pages::page(&frame, title, screen)
     };
-    with_cookie(id, body)
+    with_cookie(app, id, body)
 }
 
-fn notice_and_redirect(id: &str, mut session: SessionLock, notice: Notice, to: &str) -> Response {
+fn notice_and_redirect(
+    app: &AppState,
+    id: &str,
+    mut session: SessionLock,
+    notice: Notice,
+    to: &str,
+) -> Response {
     session.notice = Some(notice);
-    with_cookie(id, Redirect::to(to))
+    with_cookie(app, id, Redirect::to(to))
 }
 
 fn forbidden() -> Response {
@@ -575,15 +605,33 @@ fn forbidden() -> Response {
         .into_response()
 }
 
+/// `429 Too Many Requests` for a page that would have made a session: its address made
+/// too many lately ([`AddressLimit`](crate::session::AddressLimit)). No session, no cookie.
+fn too_many_sessions(refused: TooManySessions) -> Response {
+    // Whole seconds, rounded up: retrying on time is never refused again for the same window.
+    let wait = refused.retry_after;
+    let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        format!("Too many new visits from your address: try again in {secs} s."),
+    )
+        .into_response()
+}
+
 /// `response` with the session cookie: HttpOnly, SameSite=Strict (no cross-site form or
-/// script sees or sends it).
-fn with_cookie(id: &str, response: impl IntoResponse) -> Response {
+/// script sees or sends it), kept by the browser no longer than the session can live
+/// ([`Sessions::max_age`](crate::Sessions::max_age)).
+fn with_cookie(app: &AppState, id: &str, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
+    let max_age = app.sessions.max_age(id).as_secs();
     let cookie = cookie::Cookie::build((COOKIE, id))
         .path("/")
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
-        .max_age(time::Duration::hours(2))
+        .max_age(time::Duration::seconds(
+            i64::try_from(max_age).unwrap_or(i64::MAX),
+        ))
         .build();
     if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -609,11 +657,13 @@ mod tests {
     /// The end user's address the requests come from.
     const USER: &str = "203.0.113.9:51000";
 
-    /// A visitor: the app, its cookie and its CSRF token once a page gave them.
+    /// A visitor: the app, its cookie and its CSRF token once a page gave them, and the
+    /// address its requests come from.
     struct Browser {
         state: AppState,
         cookie: Option<String>,
         csrf: Option<String>,
+        peer: SocketAddr,
     }
 
     struct Page {
@@ -630,6 +680,17 @@ mod tests {
                 state: AppState::new(backend),
                 cookie: None,
                 csrf: None,
+                peer: USER.parse().unwrap(),
+            }
+        }
+
+        /// Another visitor of the same app, without a cookie yet, from `peer`.
+        fn stranger(&self, peer: &str) -> Self {
+            Self {
+                state: self.state.clone(),
+                cookie: None,
+                csrf: None,
+                peer: peer.parse().unwrap(),
             }
         }
 
@@ -648,9 +709,7 @@ mod tests {
                 );
             }
             let mut request = request.body(body).unwrap();
-            request
-                .extensions_mut()
-                .insert(ConnectInfo(USER.parse::<SocketAddr>().unwrap()));
+            request.extensions_mut().insert(ConnectInfo(self.peer));
             let response = app(self.state.clone()).oneshot(request).await.unwrap();
             let status = response.status();
             let headers = response.headers().clone();
@@ -737,6 +796,13 @@ mod tests {
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
             "{cookie}"
         );
+        // The cookie lives as long as the session can: a whole lifetime, when new.
+        let max_age = cookie::Cookie::parse(cookie).unwrap().max_age().unwrap();
+        let lifetime = time::Duration::try_from(crate::session::LIFETIME).unwrap();
+        assert!(
+            max_age <= lifetime && max_age > lifetime - time::Duration::MINUTE,
+            "{cookie}"
+        );
         let csp = page.headers[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap();
@@ -783,6 +849,7 @@ mod tests {
             state: browser.state.clone(),
             cookie: None,
             csrf: browser.csrf.clone(),
+            peer: browser.peer,
         };
         let page = stranger.post("/start", &fields).await;
         assert_eq!(
@@ -893,6 +960,7 @@ mod tests {
             state: browser.state.clone(),
             cookie: Some(planted),
             csrf: None,
+            peer: browser.peer,
         };
         let page = attacker.get("/done").await;
         assert_eq!(
@@ -935,11 +1003,7 @@ mod tests {
     async fn requests_without_a_session_make_none() {
         let browser = Browser::new(InitTheme::Recommended).await;
         for _ in 0..20 {
-            let mut stranger = Browser {
-                state: browser.state.clone(),
-                cookie: None,
-                csrf: None,
-            };
+            let mut stranger = browser.stranger(USER);
             let page = stranger.get("/verify/status").await;
             assert!(page.body.contains("over"), "{}", page.body);
             let page = stranger
@@ -949,6 +1013,59 @@ mod tests {
             assert!(stranger.cookie.is_none(), "no cookie given");
         }
         assert!(browser.state.sessions.is_empty(), "no session was made");
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_page_loads_from_one_address_is_refused_and_sessions_keep_working() {
+        let mut visitor = Browser::new(InitTheme::Recommended).await;
+        visitor.get("/").await;
+        let per_address = usize::try_from(crate::session::NEW_SESSIONS_PER_ADDRESS).unwrap();
+        let mut refused = 0;
+        for _ in 0..3 * per_address {
+            let mut stranger = visitor.stranger(USER);
+            let page = stranger.get("/").await;
+            if page.status == StatusCode::OK {
+                assert!(stranger.cookie.is_some());
+                continue;
+            }
+            assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+            let retry_after: u64 = page.headers[header::RETRY_AFTER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry_after), "{retry_after}");
+            assert!(page.body.contains("Too many"), "{}", page.body);
+            assert!(stranger.cookie.is_none(), "no session, no cookie");
+            refused += 1;
+        }
+        assert_eq!(
+            refused,
+            2 * per_address + 1,
+            "the visitor's session counted"
+        );
+        assert_eq!(
+            visitor.state.sessions.len(),
+            per_address,
+            "the store is left alone"
+        );
+        for path in ["/verify", "/done"] {
+            let page = visitor.stranger(USER).get(path).await;
+            assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+        }
+        // The visitor with a session, from the same address, goes on.
+        let page = visitor.get("/").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let page = visitor.post("/start", &[("method", "telegram")]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let page = visitor.get("/verify").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(r#"id="qr-code""#));
+        // Another address is not limited.
+        let mut neighbour = visitor.stranger("198.51.100.7:40000");
+        assert_eq!(neighbour.get("/").await.status, StatusCode::OK);
+        assert!(neighbour.cookie.is_some());
+        assert_eq!(visitor.state.sessions.len(), per_address + 1);
     }
 
     #[tokio::test]
@@ -1067,7 +1184,12 @@ mod tests {
         browser.get("/").await;
         browser.post("/start", &[("method", "whatsapp")]).await;
         let page = browser.get("/verify").await;
-        let (_, session) = browser.state.sessions.open(browser.cookie.as_deref()).await;
+        let (_, session) = browser
+            .state
+            .sessions
+            .existing(browser.cookie.as_deref())
+            .await
+            .unwrap();
         let reference = session.pending.as_ref().unwrap().handle.reference.clone();
         assert!(!reference.is_empty());
         assert!(

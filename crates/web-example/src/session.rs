@@ -2,6 +2,7 @@
 //! the CSRF token and the result live here, never in the browser.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -171,10 +172,128 @@ impl Session {
 /// never overwrite each other.
 pub type SessionLock = tokio::sync::OwnedMutexGuard<Session>;
 
-/// The sessions of every visitor, bounded.
+/// How long a session lives without being used: past it, its id names nothing.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// How long a session lives at most from when it was made, however often it is used.
+pub const LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How many new sessions one address may make per [`NEW_SESSIONS_WINDOW`].
+pub const NEW_SESSIONS_PER_ADDRESS: u32 = 20;
+
+/// The window [`NEW_SESSIONS_PER_ADDRESS`] counts in.
+pub const NEW_SESSIONS_WINDOW: Duration = Duration::from_secs(60);
+
+/// How many addresses the limit on new sessions remembers; the least recently seen is
+/// forgotten past it.
+pub const ADDRESSES: usize = 10_000;
+
+/// A session in the store, with when it was made and last used.
+struct Entry {
+    session: Arc<tokio::sync::Mutex<Session>>,
+    created: Instant,
+    used: Instant,
+}
+
+/// A page that would make a session was refused: its address made too many lately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySessions {
+    /// How long until the address may make one again.
+    pub retry_after: Duration,
+}
+
+/// The limit on the sessions one address makes: at most `per_window` in a fixed window per
+/// address, the addresses kept in a bounded map (least recently seen out). An IPv6 address
+/// counts by its /64 (one subscriber's prefix), an IPv4-mapped one as the IPv4 address, and
+/// requests without a known address share one count.
+#[derive(Debug)]
+pub struct AddressLimit {
+    per_window: u32,
+    window: Duration,
+    windows: Mutex<LruCache<Option<IpAddr>, Window>>,
+}
+
+/// One address's count in its current window.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    count: u32,
+}
+
+impl Default for AddressLimit {
+    fn default() -> Self {
+        Self::new(NEW_SESSIONS_PER_ADDRESS, NEW_SESSIONS_WINDOW, ADDRESSES)
+    }
+}
+
+impl AddressLimit {
+    /// At most `per_window` (at least one) new sessions per address per `window`, counted for
+    /// at most `addresses` (at least one) addresses.
+    pub fn new(per_window: u32, window: Duration, addresses: usize) -> Self {
+        Self {
+            per_window: per_window.max(1),
+            window,
+            windows: Mutex::new(LruCache::new(
+                NonZeroUsize::new(addresses).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// Counts one new session for `ip` at `now`, or refuses it (uncounted) with the time
+    /// until its window ends.
+    pub fn acquire(&self, ip: Option<IpAddr>, now: Instant) -> Result<(), TooManySessions> {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let window = windows.get_or_insert_mut(ip.map(address_key), || Window {
+            start: now,
+            count: 0,
+        });
+        let age = now.saturating_duration_since(window.start);
+        if age >= self.window {
+            *window = Window {
+                start: now,
+                count: 0,
+            };
+        } else if window.count >= self.per_window {
+            return Err(TooManySessions {
+                retry_after: self.window.saturating_sub(age),
+            });
+        }
+        window.count += 1;
+        Ok(())
+    }
+
+    /// How many addresses are counted.
+    pub fn len(&self) -> usize {
+        self.windows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no address is counted.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What an address counts as: an IPv4 address itself (IPv4-mapped IPv6 included), an IPv6
+/// address by its /64, since one subscriber usually holds a whole /64.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
+/// The sessions of every visitor: bounded (least recently used out), each forgotten once
+/// unused for its idle timeout or past its lifetime ([`IDLE_TIMEOUT`] and [`LIFETIME`] by
+/// default), new ones limited per address ([`AddressLimit`]).
 #[derive(Debug)]
 pub struct Sessions {
-    map: Mutex<LruCache<String, Arc<tokio::sync::Mutex<Session>>>>,
+    map: Mutex<LruCache<String, Entry>>,
+    idle_timeout: Duration,
+    lifetime: Duration,
+    limit: AddressLimit,
 }
 
 impl Default for Sessions {
@@ -184,48 +303,146 @@ impl Default for Sessions {
 }
 
 impl Sessions {
-    /// A store of at most `capacity` sessions (at least one).
+    /// A store of at most `capacity` sessions (at least one), with the default expiry
+    /// ([`IDLE_TIMEOUT`], [`LIFETIME`]) and limit per address ([`AddressLimit::default`]).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             map: Mutex::new(LruCache::new(
                 NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
             )),
+            idle_timeout: IDLE_TIMEOUT,
+            lifetime: LIFETIME,
+            limit: AddressLimit::default(),
         }
     }
 
-    /// The session named by `cookie`, or a new one (with a new id) when the cookie is absent or
-    /// unknown; returns its id and the locked session. Only a page that shows a form needs
-    /// one: every other request takes [`existing`](Self::existing), so requests without a
-    /// cookie do not fill the store.
-    pub async fn open(&self, cookie: Option<&str>) -> (String, SessionLock) {
-        if let Some(found) = self.existing(cookie).await {
-            return found;
+    /// Forgets a session unused for `timeout`.
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Forgets a session `lifetime` after it was made, used or not.
+    #[must_use]
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Limits the new sessions per address with `limit`.
+    #[must_use]
+    pub fn address_limit(mut self, limit: AddressLimit) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The session named by `cookie`, or a new one (with a new id) when the cookie is absent,
+    /// unknown or expired; returns its id and the locked session. A new one counts against
+    /// the limit of its address `ip`: past it, none is made and the store is left as it is.
+    /// Only a page that shows a form needs one: every other request takes
+    /// [`existing`](Self::existing), so requests without a cookie do not fill the store.
+    pub async fn open(
+        &self,
+        cookie: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<(String, SessionLock), TooManySessions> {
+        self.open_at(cookie, ip, Instant::now()).await
+    }
+
+    /// [`open`](Self::open) at `now`.
+    pub(crate) async fn open_at(
+        &self,
+        cookie: Option<&str>,
+        ip: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(String, SessionLock), TooManySessions> {
+        if let Some(found) = self.existing_at(cookie, now).await {
+            return Ok(found);
         }
+        self.limit.acquire(ip, now)?;
         let id = random_token();
         let session = Arc::new(tokio::sync::Mutex::new(Session::new()));
-        self.map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .put(id.clone(), session.clone());
-        (id, session.lock_owned().await)
+        {
+            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            // The least recently used end holds the sessions idle longest: drop the expired.
+            while map
+                .peek_lru()
+                .is_some_and(|(_, entry)| self.expired(entry, now))
+            {
+                map.pop_lru();
+            }
+            map.put(
+                id.clone(),
+                Entry {
+                    session: session.clone(),
+                    created: now,
+                    used: now,
+                },
+            );
+        }
+        Ok((id, session.lock_owned().await))
     }
 
-    /// The session named by `cookie`, locked, if there is one; none is made.
+    /// The session named by `cookie`, locked, if there is one and it has not expired (an
+    /// expired one is forgotten); none is made.
     pub async fn existing(&self, cookie: Option<&str>) -> Option<(String, SessionLock)> {
+        self.existing_at(cookie, Instant::now()).await
+    }
+
+    /// [`existing`](Self::existing) at `now`.
+    pub(crate) async fn existing_at(
+        &self,
+        cookie: Option<&str>,
+        now: Instant,
+    ) -> Option<(String, SessionLock)> {
         let id = cookie?;
-        let session = self
-            .map
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-            .cloned()?;
+        let session = {
+            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            if self.expired(map.peek(id)?, now) {
+                map.pop(id);
+                return None;
+            }
+            let entry = map.get_mut(id)?;
+            entry.used = now;
+            entry.session.clone()
+        };
         Some((id.to_owned(), session.lock_owned().await))
+    }
+
+    /// Whether `entry` has been idle too long or lived too long at `now`.
+    fn expired(&self, entry: &Entry, now: Instant) -> bool {
+        now.saturating_duration_since(entry.used) >= self.idle_timeout
+            || now.saturating_duration_since(entry.created) >= self.lifetime
+    }
+
+    /// How long the cookie naming `id` may live: what remains of the session's lifetime (zero
+    /// when `id` names no live session). The browser then keeps the id no longer than the
+    /// server honours it; an id idle too long names nothing, and the next page replaces it.
+    pub fn max_age(&self, id: &str) -> Duration {
+        self.max_age_at(id, Instant::now())
+    }
+
+    /// [`max_age`](Self::max_age) at `now`.
+    pub(crate) fn max_age_at(&self, id: &str, now: Instant) -> Duration {
+        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        map.peek(id)
+            .filter(|entry| !self.expired(entry, now))
+            .map_or(Duration::ZERO, |entry| {
+                self.lifetime
+                    .saturating_sub(now.saturating_duration_since(entry.created))
+            })
     }
 
     /// Gives the session named `id` (whose lock the caller holds as `session`) a new id and a
     /// new CSRF token, and forgets the old id; returns the new id. Called when the visitor
     /// verifies: an id planted in the visitor's browser before (session fixation) or seen on
     /// the way no longer names the verified session.
+    ///
+    /// The session keeps its creation time, so its [lifetime](Self::lifetime) still counts
+    /// from when it was made: a new id is no renewal. Were it reset, a stolen cookie would
+    /// outlive the lifetime by as many verifications as its holder makes, and the lifetime
+    /// would no longer bound how long one session lasts.
     pub fn rotate(&self, id: &str, session: &mut Session) -> String {
         let new_id = random_token();
         session.csrf = random_token();
@@ -236,7 +453,8 @@ impl Sessions {
         new_id
     }
 
-    /// How many sessions are held.
+    /// How many sessions are held (expired ones included until they are looked up or a new
+    /// session drops them).
     pub fn len(&self) -> usize {
         self.map
             .lock()
@@ -257,15 +475,15 @@ mod tests {
     #[tokio::test]
     async fn a_cookie_finds_its_session_and_an_unknown_one_gets_a_new_id() {
         let sessions = Sessions::default();
-        let (id, mut session) = sessions.open(None).await;
+        let (id, mut session) = sessions.open(None, None).await.unwrap();
         assert_eq!(id.len(), 64);
         session.last_phone = "5321234567".into();
         drop(session);
-        let (again, session) = sessions.open(Some(&id)).await;
+        let (again, session) = sessions.open(Some(&id), None).await.unwrap();
         assert_eq!(again, id);
         assert_eq!(session.last_phone, "5321234567");
         drop(session);
-        let (other, session) = sessions.open(Some("forged")).await;
+        let (other, session) = sessions.open(Some("forged"), None).await.unwrap();
         assert_ne!(other, "forged");
         assert!(session.last_phone.is_empty());
         assert_eq!(sessions.len(), 2);
@@ -274,31 +492,31 @@ mod tests {
     #[tokio::test]
     async fn the_store_is_bounded() {
         let sessions = Sessions::with_capacity(2);
-        let (first, session) = sessions.open(None).await;
+        let (first, session) = sessions.open(None, None).await.unwrap();
         drop(session);
         for _ in 0..2 {
-            let _ = sessions.open(None).await;
+            drop(sessions.open(None, None).await.unwrap());
         }
         assert_eq!(sessions.len(), 2);
-        let (id, _session) = sessions.open(Some(&first)).await;
+        let (id, _session) = sessions.open(Some(&first), None).await.unwrap();
         assert_ne!(id, first, "the oldest session was forgotten");
     }
 
     #[tokio::test]
     async fn a_rotated_session_answers_to_its_new_id_only() {
         let sessions = Sessions::default();
-        let (id, mut session) = sessions.open(None).await;
+        let (id, mut session) = sessions.open(None, None).await.unwrap();
         session.last_phone = "5321234567".into();
         let csrf = session.csrf.clone();
         let new_id = sessions.rotate(&id, &mut session);
         assert_ne!(new_id, id);
         assert_ne!(session.csrf, csrf, "a new CSRF token too");
         drop(session);
-        let (again, session) = sessions.open(Some(&new_id)).await;
+        let (again, session) = sessions.open(Some(&new_id), None).await.unwrap();
         assert_eq!(again, new_id);
         assert_eq!(session.last_phone, "5321234567");
         drop(session);
-        let (other, session) = sessions.open(Some(&id)).await;
+        let (other, session) = sessions.open(Some(&id), None).await.unwrap();
         assert_ne!(other, id, "the old id names nothing");
         assert!(session.last_phone.is_empty());
     }
@@ -322,7 +540,7 @@ mod tests {
     #[tokio::test]
     async fn csrf_tokens_compare_exactly() {
         let sessions = Sessions::default();
-        let (_, session) = sessions.open(None).await;
+        let (_, session) = sessions.open(None, None).await.unwrap();
         let token = session.csrf.clone();
         assert!(session.csrf_matches(&token));
         assert!(!session.csrf_matches(""));
@@ -330,5 +548,193 @@ mod tests {
         let mut flipped = token.into_bytes();
         flipped[0] = if flipped[0] == b'a' { b'b' } else { b'a' };
         assert!(!session.csrf_matches(&String::from_utf8(flipped).unwrap()));
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    /// A session made at `now` (from `ip`): its id.
+    async fn made(sessions: &Sessions, ip: &str, now: Instant) -> String {
+        let (id, _session) = sessions
+            .open_at(None, Some(ip.parse().unwrap()), now)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Whether `id` names a live session at `now`.
+    async fn found(sessions: &Sessions, id: &str, now: Instant) -> bool {
+        sessions.existing_at(Some(id), now).await.is_some()
+    }
+
+    #[tokio::test]
+    async fn a_session_idle_too_long_names_nothing() {
+        let sessions = Sessions::default();
+        let t0 = Instant::now();
+        let id = made(&sessions, "203.0.113.9", t0).await;
+        let almost = IDLE_TIMEOUT.saturating_sub(MINUTE);
+        assert!(
+            found(&sessions, &id, t0 + almost).await,
+            "used within the timeout"
+        );
+        assert!(
+            found(&sessions, &id, t0 + 2 * almost).await,
+            "each use starts the timeout again"
+        );
+        let idle = t0 + 2 * almost + IDLE_TIMEOUT;
+        assert!(!found(&sessions, &id, idle).await, "idle for the timeout");
+    }
+
+    #[tokio::test]
+    async fn a_session_used_all_along_ends_with_its_lifetime() {
+        let sessions = Sessions::default();
+        let t0 = Instant::now();
+        let id = made(&sessions, "203.0.113.9", t0).await;
+        let mut now = t0;
+        while now + IDLE_TIMEOUT / 2 < t0 + LIFETIME {
+            now += IDLE_TIMEOUT / 2;
+            assert!(found(&sessions, &id, now).await, "{:?} in", now - t0);
+        }
+        assert!(
+            !found(&sessions, &id, t0 + LIFETIME).await,
+            "used {:?} ago, but made a lifetime ago",
+            t0 + LIFETIME - now
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_is_forgotten_and_its_cookie_gets_a_new_one() {
+        let sessions = Sessions::default()
+            .idle_timeout(MINUTE)
+            .lifetime(10 * MINUTE);
+        let t0 = Instant::now();
+        let id = made(&sessions, "203.0.113.9", t0).await;
+        let (_, mut session) = sessions.existing_at(Some(&id), t0).await.unwrap();
+        session.last_phone = "5321234567".into();
+        drop(session);
+        assert!(!found(&sessions, &id, t0 + MINUTE).await);
+        assert!(sessions.is_empty(), "removed from the store");
+        assert_eq!(sessions.max_age_at(&id, t0 + MINUTE), Duration::ZERO);
+        let (other, session) = sessions
+            .open_at(Some(&id), None, t0 + MINUTE)
+            .await
+            .unwrap();
+        assert_ne!(other, id, "a new id, as for an unknown cookie");
+        assert!(session.last_phone.is_empty());
+        drop(session);
+        assert!(!found(&sessions, &id, t0 + MINUTE).await);
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_new_session_drops_the_expired_ones() {
+        let sessions = Sessions::default();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            made(&sessions, "203.0.113.9", t0).await;
+        }
+        let kept = made(&sessions, "203.0.113.9", t0 + IDLE_TIMEOUT / 2).await;
+        assert_eq!(sessions.len(), 4);
+        made(&sessions, "198.51.100.7", t0 + IDLE_TIMEOUT).await;
+        assert_eq!(sessions.len(), 2, "the three idle since t0 are gone");
+        assert!(found(&sessions, &kept, t0 + IDLE_TIMEOUT).await);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_session_keeps_its_lifetime() {
+        let sessions = Sessions::default().idle_timeout(2 * LIFETIME);
+        let t0 = Instant::now();
+        let id = made(&sessions, "203.0.113.9", t0).await;
+        let later = t0 + LIFETIME / 2;
+        assert_eq!(sessions.max_age_at(&id, later), LIFETIME / 2);
+        let (_, mut session) = sessions.existing_at(Some(&id), later).await.unwrap();
+        let new_id = sessions.rotate(&id, &mut session);
+        drop(session);
+        assert_eq!(
+            sessions.max_age_at(&new_id, later),
+            LIFETIME / 2,
+            "the cookie lives what remains"
+        );
+        assert!(found(&sessions, &new_id, t0 + LIFETIME.saturating_sub(MINUTE)).await);
+        assert!(
+            !found(&sessions, &new_id, t0 + LIFETIME).await,
+            "a lifetime after the first id was made"
+        );
+    }
+
+    #[test]
+    fn an_address_past_its_limit_is_refused_until_its_window_passes() {
+        let limit = AddressLimit::new(3, MINUTE, 100);
+        let (ip, other) = (Some("203.0.113.9".parse().unwrap()), "198.51.100.7".parse());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limit.acquire(ip, t0), Ok(()));
+        }
+        let refused = |retry_after| Err(TooManySessions { retry_after });
+        assert_eq!(limit.acquire(ip, t0), refused(MINUTE));
+        let later = t0 + Duration::from_secs(45);
+        assert_eq!(
+            limit.acquire(ip, later),
+            refused(Duration::from_secs(15)),
+            "refusals are not counted, and do not move the window"
+        );
+        assert_eq!(limit.acquire(other.ok(), later), Ok(()), "another address");
+        assert_eq!(limit.acquire(ip, t0 + MINUTE), Ok(()), "a new window");
+        assert_eq!(limit.acquire(ip, t0 + MINUTE), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_64_and_a_mapped_ipv4_as_itself() {
+        let limit = AddressLimit::new(1, MINUTE, 100);
+        let now = Instant::now();
+        let ip = |text: &str| Some(text.parse().unwrap());
+        assert!(limit.acquire(ip("2001:db8:1:2::1"), now).is_ok());
+        assert!(
+            limit.acquire(ip("2001:db8:1:2:ffff::9"), now).is_err(),
+            "the same /64"
+        );
+        assert!(limit.acquire(ip("2001:db8:1:3::1"), now).is_ok());
+        assert!(limit.acquire(ip("203.0.113.9"), now).is_ok());
+        assert!(limit.acquire(ip("::ffff:203.0.113.9"), now).is_err());
+        assert!(limit.acquire(ip("203.0.113.10"), now).is_ok());
+        assert!(limit.acquire(None, now).is_ok());
+        assert!(
+            limit.acquire(None, now).is_err(),
+            "unknown addresses share one"
+        );
+    }
+
+    #[test]
+    fn the_limit_remembers_a_bounded_number_of_addresses() {
+        let limit = AddressLimit::new(1, MINUTE, 2);
+        let now = Instant::now();
+        for i in 0..100_u8 {
+            assert!(limit.acquire(Some([198, 51, 100, i].into()), now).is_ok());
+        }
+        assert_eq!(limit.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_address_past_its_limit_makes_no_session_but_a_known_cookie_still_works() {
+        let sessions = Sessions::default().address_limit(AddressLimit::new(2, MINUTE, ADDRESSES));
+        let t0 = Instant::now();
+        let ip = Some("203.0.113.9".parse().unwrap());
+        let first = made(&sessions, "203.0.113.9", t0).await;
+        made(&sessions, "203.0.113.9", t0).await;
+        let refused = sessions.open_at(None, ip, t0).await.err();
+        assert_eq!(
+            refused,
+            Some(TooManySessions {
+                retry_after: MINUTE
+            })
+        );
+        let refused = sessions.open_at(Some("forged"), ip, t0).await;
+        assert!(refused.is_err(), "an unknown cookie is no way round");
+        assert_eq!(sessions.len(), 2, "the store is left as it is");
+        let (id, session) = sessions.open_at(Some(&first), ip, t0).await.unwrap();
+        assert_eq!(id, first, "a known cookie is never limited");
+        drop(session);
+        made(&sessions, "198.51.100.7", t0).await;
+        made(&sessions, "203.0.113.9", t0 + MINUTE).await;
+        assert_eq!(sessions.len(), 4);
     }
 }

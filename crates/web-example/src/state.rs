@@ -26,11 +26,14 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// The state of an app over `backend`.
+    /// The state of an app over `backend`, with the default session store.
     pub fn new(backend: Backend) -> Self {
-        Self(Arc::new(Inner {
-            backend,
-            sessions: Sessions::default(),
-        }))
+        Self::with_sessions(backend, Sessions::default())
+    }
+
+    /// The state of an app over `backend` keeping its visitors in `sessions` (its capacity,
+    /// expiry and limit per address).
+    pub fn with_sessions(backend: Backend, sessions: Sessions) -> Self {
+        Self(Arc::new(Inner { backend, sessions }))
     }
 }
