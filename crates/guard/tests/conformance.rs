@@ -8,8 +8,14 @@ use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
-use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
+use phone_verify_testkit::{
+    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
+    SEND_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+};
 use phone_verify_verifykit::VerifyKitBuilder;
+
+/// The key the guard hashes phones with: a secret the suite proves it never shows.
+const GUARD_SECRET: &str = "sandbox-test-secret-0123";
 
 /// The guard, with the default rules (a conformance run, fresh numbers of one region, does not
 /// trip them), around VerifyKit on the sandbox; `store` is shared with the fresh clients.
@@ -26,11 +32,16 @@ fn guard(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> Guard {
     );
     Guard::builder(inner.clone())
         .resolver(inner)
-        .secret("sandbox-test-secret-0123")
+        .secret(GUARD_SECRET)
         .store(store)
         .config(GuardConfig::default())
         .build()
         .expect("a valid guard")
+}
+
+/// VerifyKit's server key on the harness's sandbox.
+fn sandbox_key(harness: &SandboxHarness) -> String {
+    harness.sandbox().config().verifykit_server_key.clone()
 }
 
 #[tokio::test]
@@ -44,11 +55,14 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
         ])
+        .checks(PRIVACY_CHECKS.iter().copied())
         .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
+        .per_channel(CHECK_FAULT_CHECKS, ["sms", "whatsapp"])
+        .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
-    assert_eq!(expected.len(), 37);
+    assert_eq!(expected.len(), 43);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let store: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
@@ -56,7 +70,11 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
             Arc::new(guard(s, Arc::clone(&store)))
         })
         .with_send_endpoint("POST", "/v1.0/send-otp")
-        .with_send_endpoint("POST", "/v1.0/start");
+        .with_send_endpoint("POST", "/v1.0/start")
+        .with_check_endpoint("POST", "/v1.0/check-otp")
+        .with_check_endpoint("POST", "/v1.0/check-whatsapp");
+        let key = sandbox_key(&harness);
+        let harness = harness.with_secrets([key, GUARD_SECRET.to_owned()]);
         Conformance::resolving(guarded, harness)
     })
     .await;

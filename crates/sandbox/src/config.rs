@@ -5,6 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::model::Provider;
+
 /// Default VerifyKit server key (`X-Vfk-Server-Key`).
 pub const DEFAULT_VERIFYKIT_SERVER_KEY: &str = "sandbox-server-key";
 /// Default Verifik bearer token.
@@ -23,6 +25,9 @@ pub const TWILIO_AUTH_TOKEN: &str = "sandbox-auth-token";
 pub const TWILIO_API_KEY_SID: &str = "SKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 /// The sandbox's Twilio API key secret.
 pub const TWILIO_API_KEY_SECRET: &str = "sandbox-api-key-secret";
+/// Wrong codes a Twilio verification takes: the last is answered `max_attempts_reached`,
+/// every later check `60202`.
+pub const TWILIO_MAX_CHECKS: u32 = 5;
 /// The Twilio Verify service that exists from the start (6-digit codes, custom codes enabled).
 pub const TWILIO_SERVICE_SID: &str = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -183,6 +188,28 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
+    /// How many wrong codes one OTP verification of `provider` takes before every code, the
+    /// right one included, is refused; `None` for Verifik, which sets no limit.
+    pub fn wrong_code_limit(&self, provider: Provider) -> Option<u32> {
+        match provider {
+            Provider::VerifyKit => Some(self.verifykit_max_attempts),
+            Provider::Verifik => None,
+            Provider::Verigator => Some(self.verigator_max_attempts),
+            Provider::Twilio => Some(TWILIO_MAX_CHECKS),
+        }
+    }
+
+    /// The credentials a client of `provider` authenticates with here (keys, tokens,
+    /// passwords; not user names or ids).
+    pub fn secrets(&self, provider: Provider) -> Vec<&str> {
+        match provider {
+            Provider::VerifyKit => vec![&self.verifykit_server_key],
+            Provider::Verifik => vec![&self.verifik_token],
+            Provider::Verigator => vec![&self.verigator_password],
+            Provider::Twilio => vec![TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SECRET],
+        }
+    }
+
     /// The default configuration with a fixed seed, for reproducible codes.
     pub fn seeded(seed: u64) -> Self {
         Self {

@@ -25,6 +25,22 @@ pub const SEND_CHECKS: &[&str] = &[
     "send.not_retried_after_reset",
 ];
 
+/// The checks every OTP channel gets when the harness injects check faults
+/// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)): a check whose answer
+/// was lost is never a rejection.
+pub const CHECK_FAULT_CHECKS: &[&str] = &["otp.lost_answer_not_rejected"];
+
+/// The checks every OTP channel gets when the harness knows the provider's limit of wrong
+/// codes ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit)).
+pub const WRONG_CODE_LIMIT_CHECKS: &[&str] = &["otp.wrong_code_limit"];
+
+/// The privacy checks, once per run: no credential shown (when the harness names them with
+/// [`Harness::secrets`](crate::Harness::secrets)), no phone number or code logged.
+pub const PRIVACY_CHECKS: &[&str] = &[
+    "privacy.secrets_not_shown",
+    "privacy.phones_and_codes_not_logged",
+];
+
 /// The checks every reverse channel gets (with `capabilities.qr_code`, `reverse.qr_code` too).
 pub const REVERSE_CHECKS: &[&str] = &[
     "reverse.pending_then_verified",

@@ -62,6 +62,15 @@ impl SendFault {
     }
 }
 
+/// A failure to inject into the next code check of one verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CheckFault {
+    /// The provider takes the check (a right code is used up), then the connection drops
+    /// before any answer byte: the client cannot know what happened.
+    AnswerLost,
+}
+
 /// How many requests the provider has received so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -142,6 +151,32 @@ pub trait Harness: Send + Sync {
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
         let _ = fault;
         Err(HarnessError::unsupported("injecting faults"))
+    }
+
+    /// Makes the next code check of `verification` fail with `fault`.
+    async fn inject_check_fault(
+        &self,
+        verification: &Verification,
+        fault: CheckFault,
+    ) -> HarnessResult<()> {
+        let _ = (verification, fault);
+        Err(HarnessError::unsupported("injecting faults into checks"))
+    }
+
+    /// How many wrong codes the provider takes for `verification` before it refuses every
+    /// code, the right one included; `None` (the default) when it sets no limit or the harness
+    /// does not know it, and then `otp.wrong_code_limit` does not run.
+    fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
+        let _ = verification;
+        None
+    }
+
+    /// The credentials the verifier under test was built with (keys, tokens, passwords), each
+    /// at least 8 characters and found nowhere else, so that `privacy.secrets_not_shown` can
+    /// prove none of them shows in its `Debug`, a handle or an error. Empty (the default): the
+    /// check does not run.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
     }
 
     /// Removes injected faults that were not used up. Called after every fault check.

@@ -13,8 +13,13 @@ pub mod sandbox;
 mod suite;
 
 pub use conformance::Conformance;
-pub use expected::{Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
-pub use harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault, different_code};
+pub use expected::{
+    CHECK_FAULT_CHECKS, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS, SEND_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
+};
+pub use harness::{
+    CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault, different_code,
+};
 pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};
 pub use suite::run;

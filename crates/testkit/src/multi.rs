@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
 
-use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
 
 type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
 
@@ -23,7 +23,8 @@ type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
 ///   default): the verifier's rules decide which provider gets them.
 /// - **Counts** are the members' counts added up, so "exactly one send" holds across every
 ///   provider; **send faults** are injected at every member (the one that gets the send uses
-///   it up; the suite clears the others right after).
+///   it up; the suite clears the others right after); **check faults**, **wrong-code limits**
+///   go to the member of the handle's provider; **secrets** are every member's.
 /// - **Time** moves on every member's clock, or only on one when the members share an
 ///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
 /// - **Fresh verifiers** come from [`with_fresh_verifier`](MultiHarness::with_fresh_verifier)
@@ -176,11 +177,43 @@ impl Harness for MultiHarness {
         Ok(())
     }
 
-    async fn clear_faults(&self) -> HarnessResult<()> {
+    async fn inject_check_fault(
+        &self,
+        verification: &Verification,
+        fault: CheckFault,
+    ) -> HarnessResult<()> {
+        self.for_handle(verification)?
+            .inject_check_fault(verification, fault)
+            .await
+    }
+
+    fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
+        self.member_for(&verification.provider)?
+            .wrong_code_limit(verification)
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
         for (_, harness) in &self.members {
-            harness.clear_faults().await?;
+            for secret in harness.secrets() {
+                if !secrets.contains(&secret) {
+                    secrets.push(secret);
+                }
+            }
         }
-        Ok(())
+        secrets
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        // Every member is cleared, even after one fails.
+        let mut first_failure = Ok(());
+        for (_, harness) in &self.members {
+            let cleared = harness.clear_faults().await;
+            if first_failure.is_ok() {
+                first_failure = cleared;
+            }
+        }
+        first_failure
     }
 
     async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {

@@ -47,7 +47,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -58,7 +58,7 @@ pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
 use crate::conformance::Conformance;
 use crate::expected::Expected;
-use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
 use crate::report::Report;
 
 type MakeVerifier = Box<dyn Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync>;
@@ -101,6 +101,15 @@ impl Endpoint {
     }
 }
 
+/// Where [`SandboxHarness`] takes the provider's limit of wrong codes from.
+#[derive(Debug, Clone, Copy)]
+enum WrongCodeLimit {
+    /// The sandbox's configuration ([`SandboxConfig::wrong_code_limit`]).
+    FromConfig,
+    /// The test's ([`SandboxHarness::with_wrong_code_limit`]).
+    Given(Option<u32>),
+}
+
 /// A [`Harness`] backed by a running sandbox.
 ///
 /// By default it reads codes from the messages the sandbox sent on SMS, WhatsApp, Telegram
@@ -113,6 +122,11 @@ pub struct SandboxHarness {
     provider: Provider,
     make_verifier: MakeVerifier,
     send_endpoints: Vec<Endpoint>,
+    check_endpoints: Vec<Endpoint>,
+    /// Set while a check fault is injected and not yet cleared.
+    check_fault_injected: AtomicBool,
+    wrong_code_limit: WrongCodeLimit,
+    secrets: Option<Vec<String>>,
     code_channels: Vec<Channel>,
     read_code: Option<ReadCode>,
     complete_reverse: Option<CompleteReverse>,
@@ -140,6 +154,10 @@ impl SandboxHarness {
             provider,
             make_verifier: Box::new(make_verifier),
             send_endpoints: Vec::new(),
+            check_endpoints: Vec::new(),
+            check_fault_injected: AtomicBool::new(false),
+            wrong_code_limit: WrongCodeLimit::FromConfig,
+            secrets: None,
             code_channels: vec![
                 Channel::Sms,
                 Channel::WhatsApp,
@@ -163,6 +181,36 @@ impl SandboxHarness {
     #[must_use]
     pub fn with_send_endpoint(mut self, method: &str, path: &str) -> Self {
         self.send_endpoints.push(Endpoint::new(method, path));
+        self
+    }
+
+    /// Injects check faults ([`Harness::inject_check_fault`]) at `method path`, the endpoint
+    /// that checks a code. Call it once per such endpoint; `*` segments are wildcards.
+    #[must_use]
+    pub fn with_check_endpoint(mut self, method: &str, path: &str) -> Self {
+        self.check_endpoints.push(Endpoint::new(method, path));
+        self
+    }
+
+    /// The wrong codes a verification takes ([`Harness::wrong_code_limit`]), e.g. a guard's
+    /// lower limit in front of the provider; by default the sandbox's limit for the provider
+    /// ([`SandboxConfig::wrong_code_limit`]).
+    #[must_use]
+    pub fn with_wrong_code_limit(mut self, limit: Option<u32>) -> Self {
+        self.wrong_code_limit = WrongCodeLimit::Given(limit);
+        self
+    }
+
+    /// The credentials the verifier under test was built with ([`Harness::secrets`]); by
+    /// default the sandbox's credentials for the provider ([`SandboxConfig::secrets`]) of 8
+    /// characters or more (a shorter one would be found by chance).
+    #[must_use]
+    pub fn with_secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secrets = Some(secrets.into_iter().map(Into::into).collect());
         self
     }
 
@@ -273,6 +321,13 @@ impl SandboxHarness {
         (sends as u64, all as u64)
     }
 
+    /// A fault of this harness's provider at `endpoint`, for the next request there.
+    fn fault_at(&self, endpoint: &Endpoint, action: FaultAction) -> Fault {
+        Fault::new(self.provider, action)
+            .method(endpoint.method.clone())
+            .path(endpoint.path.clone())
+    }
+
     fn require_send_endpoints(&self) -> HarnessResult<()> {
         if self.send_endpoints.is_empty() {
             Err(HarnessError::unsupported(
@@ -381,17 +436,72 @@ impl Harness for SandboxHarness {
             SendFault::ConnectionReset => FaultAction::ConnectionReset,
         };
         for endpoint in &self.send_endpoints {
-            self.sandbox.inject_fault(
-                Fault::new(self.provider, action.clone())
-                    .method(endpoint.method.clone())
-                    .path(endpoint.path.clone()),
-            );
+            self.sandbox
+                .inject_fault(self.fault_at(endpoint, action.clone()));
         }
         Ok(())
     }
 
+    async fn inject_check_fault(
+        &self,
+        verification: &Verification,
+        fault: CheckFault,
+    ) -> HarnessResult<()> {
+        let _ = verification;
+        if self.check_endpoints.is_empty() {
+            return Err(HarnessError::unsupported(
+                "no check endpoint configured (SandboxHarness::with_check_endpoint)",
+            ));
+        }
+        let action = match fault {
+            CheckFault::AnswerLost => FaultAction::ResetAfterProcessing,
+        };
+        for endpoint in &self.check_endpoints {
+            self.sandbox
+                .inject_fault(self.fault_at(endpoint, action.clone()));
+        }
+        self.check_fault_injected.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
+        let _ = verification;
+        match self.wrong_code_limit {
+            WrongCodeLimit::FromConfig => self.sandbox.config().wrong_code_limit(self.provider),
+            WrongCodeLimit::Given(limit) => limit,
+        }
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        match &self.secrets {
+            Some(secrets) => secrets.clone(),
+            None => self
+                .sandbox
+                .config()
+                .secrets(self.provider)
+                .into_iter()
+                .filter(|s| s.chars().count() >= 8)
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
     async fn clear_faults(&self) -> HarnessResult<()> {
+        let unused = if self.check_fault_injected.swap(false, Ordering::Relaxed) {
+            let pending = self.sandbox.pending_faults();
+            self.check_endpoints
+                .iter()
+                .all(|e| pending.contains(&self.fault_at(e, FaultAction::ResetAfterProcessing)))
+        } else {
+            false
+        };
         self.sandbox.clear_faults();
+        if unused {
+            return Err(HarnessError::failed(
+                "the injected check fault was not used: no request reached the check endpoints \
+                 (SandboxHarness::with_check_endpoint)",
+            ));
+        }
         Ok(())
     }
 
@@ -406,6 +516,7 @@ impl fmt::Debug for SandboxHarness {
             .field("sandbox", &self.sandbox.base_url())
             .field("provider", &self.provider)
             .field("send_endpoints", &self.send_endpoints)
+            .field("check_endpoints", &self.check_endpoints)
             .field("code_channels", &self.code_channels)
             .finish_non_exhaustive()
     }

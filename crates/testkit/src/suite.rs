@@ -13,13 +13,16 @@ use phone_verify_core::{
     StartRequest, Verification, Verified,
 };
 
-use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
 use crate::report::{CheckResult, Report, Status};
 
 /// Why a check did not pass.
 enum Verdict {
     Skip(String),
     Fail(String),
+    /// The check does not apply to this provider (e.g. it sets no limit the check could test):
+    /// it is not recorded at all.
+    NotApplicable,
 }
 
 impl From<HarnessError> for Verdict {
@@ -48,6 +51,10 @@ macro_rules! ensure {
     };
 }
 
+// After the macros, which they use.
+mod attempts;
+mod privacy;
+
 /// Runs every conformance check that `verifier`'s [`Capabilities`] allow against `harness`,
 /// and reports each as passed, skipped or failed.
 ///
@@ -70,6 +77,8 @@ macro_rules! ensure {
 /// | `otp.right_code_after_wrong_code[c]` | after a wrong code, the right one still verifies (`WrongCode` promises another attempt may succeed) |
 /// | `otp.code_single_use[c]` | once the right code verified, the same code again does not verify (nor is pending): a code is used up (RFC 6238 asks the same of a TOTP code) |
 /// | `otp.malformed_code_refused[c]` | a code of the wrong shape is `InvalidInput` with no request, or `Rejected(WrongCode)`; the right code still verifies |
+/// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit the check does not run |
+/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back; never a rejection, nor an error that invites a repeat |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
 /// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
 /// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier) |
@@ -80,6 +89,8 @@ macro_rules! ensure {
 /// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` (after a reset: the request had left) or, after a 503, `ProviderUnavailable` |
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
+/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials: none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a lost check answer or an unknown session (`Display`, `Debug`, sources) |
+/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved) and a failed send log no phone number in full (its national digits) and no code |
 ///
 /// **Providers.** Every handle a start returns, and every session the resolver finds, must name
 /// the verifier's own provider, or one of those [`Harness::handle_providers`] lists (a router's
@@ -148,6 +159,10 @@ pub async fn run(
         record(r, name("code_single_use"), suite.code_single_use(c)).await;
         record(r, name("malformed_code_refused"), suite.malformed_code(c)).await;
         record(r, name("expired_is_rejected"), suite.expired_is_rejected(c)).await;
+        let limit = suite.wrong_code_limit(c);
+        record(r, name("wrong_code_limit"), limit).await;
+        let lost = suite.lost_answer_not_rejected(c);
+        record(r, name("lost_answer_not_rejected"), lost).await;
         let round_trip = suite.otp_json_round_trip(c);
         record(r, name("handle_json_round_trip"), round_trip).await;
         let fresh = suite.otp_in_fresh_client(c);
@@ -185,6 +200,12 @@ pub async fn run(
         let name = "session.unknown_is_not_found".to_owned();
         record(r, name, suite.session_unknown_is_not_found()).await;
     }
+
+    // Last, privacy: what the verifier shows of credentials, phones and codes.
+    let name = "privacy.secrets_not_shown".to_owned();
+    record(r, name, suite.secrets_not_shown()).await;
+    let name = "privacy.phones_and_codes_not_logged".to_owned();
+    record(r, name, suite.phones_and_codes_not_logged()).await;
     report
 }
 
@@ -195,6 +216,7 @@ async fn record(report: &mut Report, name: String, check: impl Future<Output = C
         Ok(Ok(note)) => (Status::Passed, note),
         Ok(Err(Verdict::Skip(reason))) => (Status::Skipped, Some(reason)),
         Ok(Err(Verdict::Fail(reason))) => (Status::Failed, Some(reason)),
+        Ok(Err(Verdict::NotApplicable)) => return,
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
@@ -568,7 +590,7 @@ impl Suite<'_> {
                     "the right code after a wrong one: {reason} (WrongCode promises that \
                      another attempt may succeed)"
                 )),
-                skip @ Verdict::Skip(_) => skip,
+                other => other,
             })?;
         Ok(None)
     }
@@ -619,7 +641,7 @@ impl Suite<'_> {
                 Verdict::Fail(reason) => {
                     Verdict::Fail(format!("the right code after a malformed one: {reason}"))
                 }
-                skip @ Verdict::Skip(_) => skip,
+                other => other,
             })?;
         Ok(note)
     }

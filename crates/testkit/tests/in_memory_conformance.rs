@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
-use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
+use phone_verify_testkit::{
+    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
+};
 
 #[tokio::test]
 async fn in_memory_provider_conforms() {
@@ -19,11 +22,15 @@ async fn in_memory_provider_conforms() {
             "input.qr_code_refused[whatsapp]",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
+            // The in-memory provider has no credentials: `privacy.secrets_not_shown` does not run.
+            "privacy.phones_and_codes_not_logged",
         ])
         .per_channel(OTP_CHECKS, ["sms", "whatsapp", "voice"])
+        .per_channel(CHECK_FAULT_CHECKS, ["sms", "whatsapp", "voice"])
+        .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(REVERSE_CHECKS, ["whatsapp"]);
-    assert_eq!(expected.len(), 46);
+    assert_eq!(expected.len(), 53);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

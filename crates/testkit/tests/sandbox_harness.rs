@@ -10,7 +10,7 @@ use phone_verify_testkit::memory::InMemoryVerifier;
 use phone_verify_testkit::sandbox::{
     Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
 };
-use phone_verify_testkit::{Harness, HarnessError, RequestCounts, SendFault};
+use phone_verify_testkit::{CheckFault, Harness, HarnessError, RequestCounts, SendFault};
 
 /// `POST /v1.0/send-otp` to the sandbox's VerifyKit: the status and the reference, if any.
 async fn send_otp(
@@ -148,6 +148,73 @@ async fn without_send_endpoints_counting_and_faults_are_unsupported() {
         harness.complete_reverse_flow(&handle, &phone).await,
         Err(HarnessError::Unsupported(_))
     ));
+    assert!(matches!(
+        harness
+            .inject_check_fault(&handle, CheckFault::AnswerLost)
+            .await,
+        Err(HarnessError::Unsupported(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_check_fault_no_request_used_fails_when_cleared() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_check_endpoint("POST", "/v1.0/check-otp");
+    let handle = Verification::new(ProviderId::new_static("verifykit"), "x", Channel::Sms);
+    harness
+        .inject_check_fault(&handle, CheckFault::AnswerLost)
+        .await
+        .unwrap();
+    assert_eq!(harness.sandbox().pending_faults().len(), 1);
+    let cleared = harness.clear_faults().await;
+    assert!(
+        matches!(&cleared, Err(HarnessError::Failed(m)) if m.contains("not used")),
+        "{cleared:?}"
+    );
+    assert!(harness.sandbox().pending_faults().is_empty());
+    // Cleared once, the next clear has nothing to complain of.
+    harness.clear_faults().await.unwrap();
+}
+
+#[tokio::test]
+async fn limits_and_secrets_come_from_the_sandboxs_configuration() {
+    let sandbox = Arc::new(
+        Sandbox::start(SandboxConfig {
+            verifykit_max_attempts: 3,
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap(),
+    );
+    let harness = |provider| {
+        SandboxHarness::new(Arc::clone(&sandbox), provider, |_| {
+            Arc::new(InMemoryVerifier::new())
+        })
+    };
+    let handle = Verification::new(ProviderId::new_static("any"), "x", Channel::Sms);
+    let limit = |provider| harness(provider).wrong_code_limit(&handle);
+    assert_eq!(limit(Provider::VerifyKit), Some(3));
+    assert_eq!(limit(Provider::Verifik), None);
+    assert_eq!(limit(Provider::Verigator), Some(5));
+    assert_eq!(limit(Provider::Twilio), Some(5));
+    let overridden = harness(Provider::Verifik).with_wrong_code_limit(Some(2));
+    assert_eq!(overridden.wrong_code_limit(&handle), Some(2));
+
+    assert_eq!(
+        harness(Provider::VerifyKit).secrets(),
+        ["sandbox-server-key"]
+    );
+    assert_eq!(
+        harness(Provider::Twilio).secrets(),
+        ["sandbox-auth-token", "sandbox-api-key-secret"]
+    );
+    // Verigator's default password, `sandbox`, is too short to search for.
+    assert!(harness(Provider::Verigator).secrets().is_empty());
+    let named = harness(Provider::Verigator).with_secrets(["a-longer-password"]);
+    assert_eq!(named.secrets(), ["a-longer-password"]);
 }
 
 #[tokio::test]

@@ -39,10 +39,22 @@ enum Flaw {
     NeverPending,
     /// Resolves sessions it does not know.
     ResolvesAnything,
+    /// Checks the code again when a check's answer was lost.
+    RetriesLostChecks,
+    /// Reports too many wrong codes as one more wrong code.
+    HidesLockout,
+    /// Shows its API key in `Debug`.
+    ShowsSecret,
+    /// Logs the phone number it sends a code to.
+    LogsPhones,
+    /// Logs the code it checks.
+    LogsCodes,
 }
 
+/// The API key of [`Broken`], which the harness names as a secret.
+const API_KEY: &str = "broken-api-key-0123";
+
 /// The in-memory provider with one flaw.
-#[derive(Debug)]
 struct Broken {
     inner: InMemoryVerifier,
     flaw: Flaw,
@@ -58,6 +70,17 @@ impl Broken {
             started_here: Mutex::default(),
             verified: Mutex::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut debug = f.debug_struct("Broken");
+        debug.field("flaw", &self.flaw);
+        if self.flaw == Flaw::ShowsSecret {
+            debug.field("api_key", &API_KEY);
+        }
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -79,6 +102,11 @@ impl PhoneVerifier for Broken {
                 .inner
                 .check(&probe, &CheckRequest::code(Code::new("123456")?))
                 .await;
+        }
+        if self.flaw == Flaw::LogsPhones
+            && let Some(phone) = &request.phone
+        {
+            tracing::info!(phone = phone.e164(), "sending a code");
         }
         let result = self.inner.start(request).await;
         match (self.flaw, result) {
@@ -138,7 +166,17 @@ impl PhoneVerifier for Broken {
         {
             return Ok(first.clone());
         }
-        let outcome = self.inner.check(&handle, &request).await;
+        if self.flaw == Flaw::LogsCodes
+            && let Some(code) = &request.code
+        {
+            tracing::debug!(code = code.expose(), "checking");
+        }
+        let mut outcome = self.inner.check(&handle, &request).await;
+        if self.flaw == Flaw::RetriesLostChecks
+            && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
+        {
+            outcome = self.inner.check(&handle, &request).await;
+        }
         if let Ok(verified @ CheckOutcome::Verified(_)) = &outcome {
             self.verified
                 .lock()
@@ -158,6 +196,13 @@ impl PhoneVerifier for Broken {
             (Flaw::NeverPending, Ok(CheckOutcome::Pending)) => Ok(CheckOutcome::Rejected(
                 Rejection::new(RejectReason::NotFound),
             )),
+            (Flaw::HidesLockout, Ok(CheckOutcome::Rejected(r)))
+                if r.reason == RejectReason::TooManyAttempts =>
+            {
+                Ok(CheckOutcome::Rejected(Rejection::new(
+                    RejectReason::WrongCode,
+                )))
+            }
             (_, outcome) => outcome,
         }
     }
@@ -195,7 +240,8 @@ async fn report_for(flaw: Flaw) -> Report {
     let state = InMemoryState::seeded(1);
     let verifier = Broken::new(state.clone(), flaw);
     let harness = InMemoryHarness::for_state(state)
-        .with_fresh_verifier(move |state| Arc::new(Broken::new(state, flaw)));
+        .with_fresh_verifier(move |state| Arc::new(Broken::new(state, flaw)))
+        .with_secrets([API_KEY]);
     run(&verifier, Some(&verifier), &harness).await
 }
 
@@ -249,8 +295,68 @@ async fn accepting_any_code_fails_the_wrong_code_checks() {
             "otp.wrong_code_rejected[",
             "otp.right_code_after_wrong_code[",
             "otp.malformed_code_refused[",
+            "otp.wrong_code_limit[",
         ],
         "got verified",
+    );
+}
+
+#[tokio::test]
+async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
+    let report = report_for(Flaw::RetriesLostChecks).await;
+    assert_fails_only(
+        &report,
+        &["otp.lost_answer_not_rejected["],
+        "a lost answer is never a rejection",
+    );
+}
+
+#[tokio::test]
+async fn hiding_a_lockout_fails_the_limit_check() {
+    let report = report_for(Flaw::HidesLockout).await;
+    assert_fails_only(
+        &report,
+        &["otp.wrong_code_limit["],
+        "expected rejected (TooManyAttempts",
+    );
+}
+
+#[tokio::test]
+async fn a_key_in_debug_fails_the_secrets_check() {
+    let report = report_for(Flaw::ShowsSecret).await;
+    assert_fails_only(
+        &report,
+        &["privacy.secrets_not_shown"],
+        "the verifier's Debug shows the harness's secret #1",
+    );
+    let detail = report
+        .get("privacy.secrets_not_shown")
+        .unwrap()
+        .detail
+        .clone();
+    assert!(
+        !detail.unwrap_or_default().contains(API_KEY),
+        "the report shows the secret"
+    );
+}
+
+#[tokio::test]
+async fn logging_a_phone_fails_the_log_check() {
+    let report = report_for(Flaw::LogsPhones).await;
+    assert_fails_only(
+        &report,
+        &["privacy.phones_and_codes_not_logged"],
+        "the log shows the phone",
+    );
+}
+
+#[tokio::test]
+async fn logging_a_code_fails_the_log_check() {
+    let report = report_for(Flaw::LogsCodes).await;
+    assert_fails_only(
+        &report,
+        &["privacy.phones_and_codes_not_logged"],
+        "the log shows a code",
     );
 }
 

@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 use phone_verify_core::Channel;
 use phone_verify_testkit::sandbox::{Provider, SandboxConfig, SandboxHarness, run_conformance};
-use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, SEND_CHECKS};
+use phone_verify_testkit::{
+    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
+};
 
 #[tokio::test]
 async fn twilio_conforms_on_the_sandbox() {
@@ -25,9 +28,12 @@ async fn twilio_conforms_on_the_sandbox() {
             "input.foreign_handle_refused",
         ])
         .per_channel(&["input.otp_without_phone_refused"], channels)
+        .checks(PRIVACY_CHECKS.iter().copied())
         .per_channel(OTP_CHECKS, channels)
+        .per_channel(CHECK_FAULT_CHECKS, channels)
+        .per_channel(WRONG_CODE_LIMIT_CHECKS, channels)
         .per_channel(SEND_CHECKS, channels);
-    assert_eq!(expected.len(), 41);
+    assert_eq!(expected.len(), 49);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(common::verifier(&sandbox));
         let shared = Arc::clone(&sandbox);
@@ -35,7 +41,8 @@ async fn twilio_conforms_on_the_sandbox() {
             Arc::new(common::verifier(&shared))
         })
         .with_code_channels([Channel::Sms, Channel::WhatsApp, Channel::Voice])
-        .with_send_endpoint("POST", "/v2/Services/*/Verifications");
+        .with_send_endpoint("POST", "/v2/Services/*/Verifications")
+        .with_check_endpoint("POST", "/v2/Services/*/VerificationCheck");
         Conformance::new(verifier, harness)
     })
     .await;

@@ -7,7 +7,9 @@ use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
-use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, SEND_CHECKS};
+use phone_verify_testkit::{
+    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS,
+};
 use phone_verify_verifik::{Mode, Verifik, VerifikBuilder};
 
 /// The project that exists in the sandbox from the start.
@@ -33,7 +35,10 @@ fn expected(channels: &[&str]) -> Expected {
             "session.unknown_is_not_found",
         ])
         .per_channel(&["input.otp_without_phone_refused"], channels)
+        // Verifik sets no limit of wrong codes: `otp.wrong_code_limit` does not run.
+        .checks(PRIVACY_CHECKS.iter().copied())
         .per_channel(OTP_CHECKS, channels)
+        .per_channel(CHECK_FAULT_CHECKS, channels)
         .per_channel(SEND_CHECKS, channels)
 }
 
@@ -44,7 +49,8 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, move |s| {
             Arc::new(client(s, &mode))
         })
-        .with_send_endpoint("POST", send_path);
+        .with_send_endpoint("POST", send_path)
+        .with_check_endpoint("PUT", "/v2/phone-validations");
         Conformance::resolving(verifier, harness)
     })
     .await;
@@ -53,14 +59,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 30);
+    assert_eq!(expected.len(), 34);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 17);
+    assert_eq!(expected.len(), 20);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }

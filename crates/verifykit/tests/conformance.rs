@@ -7,7 +7,10 @@ use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
-use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
+use phone_verify_testkit::{
+    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
+    SEND_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
 
 /// A verifier for the sandbox. The suite's requests carry no end-user context, so the loopback
@@ -33,17 +36,22 @@ async fn verifykit_conforms_on_the_sandbox() {
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
         ])
+        .checks(PRIVACY_CHECKS.iter().copied())
         .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
+        .per_channel(CHECK_FAULT_CHECKS, ["sms", "whatsapp"])
+        .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
-    assert_eq!(expected.len(), 37);
+    assert_eq!(expected.len(), 43);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).
         let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| Arc::new(client(s)))
             .with_send_endpoint("POST", "/v1.0/send-otp")
-            .with_send_endpoint("POST", "/v1.0/start");
+            .with_send_endpoint("POST", "/v1.0/start")
+            .with_check_endpoint("POST", "/v1.0/check-otp")
+            .with_check_endpoint("POST", "/v1.0/check-whatsapp");
         Conformance::resolving(verifier, harness)
     })
     .await;

@@ -15,16 +15,34 @@ use phone_verify_core::{Channel, Code, Verification};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
-use phone_verify_testkit::{Conformance, Expected, HarnessError, HarnessResult, OTP_CHECKS};
+use phone_verify_testkit::{
+    CHECK_FAULT_CHECKS, Conformance, Expected, HarnessError, HarnessResult, OTP_CHECKS,
+    PRIVACY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+};
 use phone_verify_verigator::{EXTRA_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
 
 /// The verifier the suite tests, and the fresh clients the harness builds.
 fn build(sandbox: &SandboxHandle, service_id: &str) -> Verigator {
-    VerigatorBuilder::sandbox(&sandbox.base_url())
+    builder(sandbox)
         .service_id(service_id)
         .pin_validity(sandbox.config().verigator_pin_ttl)
         .build()
         .unwrap()
+}
+
+/// A builder for the sandbox, with its password: the suite's own, long enough for
+/// `privacy.secrets_not_shown` to search for (the sandbox's default, `sandbox`, is too short).
+fn builder(sandbox: &SandboxHandle) -> VerigatorBuilder {
+    VerigatorBuilder::sandbox(&sandbox.base_url())
+        .password(sandbox.config().verigator_password.clone())
+}
+
+/// The sandbox's configuration, with the suite's Verigator password.
+fn config() -> SandboxConfig {
+    SandboxConfig {
+        verigator_password: "verigator-conformance-password".into(),
+        ..SandboxConfig::seeded(42)
+    }
 }
 
 fn failed(e: &dyn std::fmt::Display) -> HarnessError {
@@ -67,6 +85,7 @@ fn harness(
         .with_code_reader(read_code)
         .with_phone_prefix("+3725", 7)
         .with_send_endpoint("POST", "/v1/service/service/*/users/*/auth")
+        .with_check_endpoint("PUT", "/v1/service/service/*/users/*/auth")
         .with_phone_setup(move |sandbox, phone| {
             let admin = admin.clone();
             Box::pin(async move {
@@ -87,11 +106,14 @@ async fn verigator_conforms() {
             "input.foreign_handle_refused",
         ])
         .per_channel(&["input.otp_without_phone_refused"], ["sms", "totp"])
+        .checks(PRIVACY_CHECKS.iter().copied())
         .per_channel(OTP_CHECKS, ["sms", "totp"])
+        .per_channel(CHECK_FAULT_CHECKS, ["sms", "totp"])
+        .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .per_channel(phone_verify_testkit::SEND_CHECKS, ["sms"]);
-    assert_eq!(expected.len(), 25);
-    run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
-        let service = VerigatorBuilder::sandbox(&sandbox.base_url())
+    assert_eq!(expected.len(), 31);
+    run_conformance(config(), &expected, |sandbox| async move {
+        let service = builder(&sandbox)
             .build_client()
             .unwrap()
             .create_service("conformance.example", "Conformance")

@@ -22,6 +22,7 @@ use super::records::{Attempt, Status, TwChannel, Verification};
 use super::request::{authenticate, base_url, form};
 use super::state::TwilioState;
 use crate::body::Input;
+use crate::config::TWILIO_MAX_CHECKS;
 use crate::model::{Provider, SentMessage};
 use crate::otp::constant_time_eq;
 use crate::state::App;
@@ -31,8 +32,6 @@ use crate::texts::{self, Lang};
 const LIFETIME_MINUTES: i64 = 10;
 /// Sends per verification; the next one answers `60203`.
 const MAX_SENDS: usize = 5;
-/// Wrong codes per verification; the next check answers `60202`.
-const MAX_CHECKS: u32 = 5;
 
 /// `To` for `channel`: an e-mail address for `email` (kept lowercase), else a number in E.164
 /// exactly (`+` and digits, a valid number).
@@ -399,7 +398,7 @@ pub(super) async fn check(
             verification.status = Status::Approved;
         } else {
             verification.failed_checks += 1;
-            if verification.failed_checks >= MAX_CHECKS {
+            if verification.failed_checks >= TWILIO_MAX_CHECKS {
                 verification.status = Status::MaxAttemptsReached;
             }
         }

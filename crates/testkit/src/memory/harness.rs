@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use phone_verify_core::{Code, ErrorKind, PhoneNumber, PhoneVerifier, Verification};
 
 use super::{InMemoryState, InMemoryVerifier};
-use crate::harness::{Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
 
 /// A [`Harness`] for [`InMemoryVerifier`], supporting everything the suite asks for.
 ///
@@ -32,6 +32,7 @@ pub struct InMemoryHarness {
     state: InMemoryState,
     phones: AtomicU32,
     fresh: FreshVerifier,
+    secrets: Vec<String>,
 }
 
 type FreshVerifier = Box<dyn Fn(InMemoryState) -> Arc<dyn PhoneVerifier> + Send + Sync>;
@@ -48,6 +49,7 @@ impl InMemoryHarness {
             state,
             phones: AtomicU32::new(0),
             fresh: Box::new(|state| Arc::new(InMemoryVerifier::with_state(state))),
+            secrets: Vec::new(),
         }
     }
 
@@ -59,6 +61,20 @@ impl InMemoryHarness {
         make: impl Fn(InMemoryState) -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
     ) -> Self {
         self.fresh = Box::new(make);
+        self
+    }
+}
+
+impl InMemoryHarness {
+    /// Names the credentials of the verifier under test ([`Harness::secrets`]), e.g. of a
+    /// middleware around the in-memory provider, so that `privacy.secrets_not_shown` runs.
+    #[must_use]
+    pub fn with_secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secrets = secrets.into_iter().map(Into::into).collect();
         self
     }
 }
@@ -116,8 +132,33 @@ impl Harness for InMemoryHarness {
         Ok(())
     }
 
+    async fn inject_check_fault(
+        &self,
+        verification: &Verification,
+        fault: CheckFault,
+    ) -> HarnessResult<()> {
+        let _ = verification;
+        match fault {
+            CheckFault::AnswerLost => self.state.lose_next_check_answer(),
+        }
+        Ok(())
+    }
+
+    fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
+        let _ = verification;
+        Some(self.state.max_attempts())
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.secrets.clone()
+    }
+
     async fn clear_faults(&self) -> HarnessResult<()> {
-        self.state.clear_failures();
+        if self.state.clear_failures() {
+            return Err(HarnessError::failed(
+                "the injected check fault was not used: no code check reached the provider",
+            ));
+        }
         Ok(())
     }
 

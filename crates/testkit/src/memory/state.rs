@@ -78,6 +78,7 @@ struct Inner {
     outbox: Vec<SentMessage>,
     counts: RequestCounts,
     fail_next_send: Option<ErrorKind>,
+    lose_next_check_answer: bool,
 }
 
 /// One verification, keyed by its reference.
@@ -122,6 +123,7 @@ impl InMemoryState {
                 outbox: Vec::new(),
                 counts: RequestCounts::default(),
                 fail_next_send: None,
+                lose_next_check_answer: false,
             })),
         }
     }
@@ -186,9 +188,24 @@ impl InMemoryState {
         self.lock().fail_next_send = Some(kind);
     }
 
-    /// Forgets a failure set by [`fail_next_send`](Self::fail_next_send) that was not used.
-    pub fn clear_failures(&self) {
-        self.lock().fail_next_send = None;
+    /// Makes the next code check take effect (a right code is used up, a wrong one counted)
+    /// and then fail with [`ErrorKind::OutcomeUnknown`], as when its answer is lost.
+    pub fn lose_next_check_answer(&self) {
+        self.lock().lose_next_check_answer = true;
+    }
+
+    /// Forgets failures set by [`fail_next_send`](Self::fail_next_send) and
+    /// [`lose_next_check_answer`](Self::lose_next_check_answer) that were not used; returns
+    /// whether a lost check answer was among them.
+    pub fn clear_failures(&self) -> bool {
+        let mut inner = self.lock();
+        inner.fail_next_send = None;
+        std::mem::take(&mut inner.lose_next_check_answer)
+    }
+
+    /// How many wrong codes a verification takes; the last one is answered `TooManyAttempts`.
+    pub fn max_attempts(&self) -> u32 {
+        self.lock().max_attempts
     }
 
     /// Completes the reverse flow `reference` as if the user had sent its message from `phone`.
@@ -264,6 +281,16 @@ impl InMemoryState {
     /// `POST /check`: checks `code`, or polls a reverse flow when `code` is `None`.
     pub(super) fn check(&self, reference: &str, code: Option<&Code>) -> Result<CheckOutcome> {
         let mut inner = self.lock();
+        if code.is_some() && std::mem::take(&mut inner.lose_next_check_answer) {
+            drop(inner);
+            // The provider takes the check; its answer never reaches the client.
+            let _ = self.check(reference, code);
+            return Err(Error::new(
+                ErrorKind::OutcomeUnknown,
+                "injected check failure: the answer was lost",
+            )
+            .with_provider(InMemoryVerifier::PROVIDER));
+        }
         inner.counts.total += 1;
         let now = inner.now();
         let max_attempts = inner.max_attempts;

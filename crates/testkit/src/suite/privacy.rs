@@ -1,0 +1,327 @@
+//! The privacy checks: no credential in what a verifier shows, no phone number or code in
+//! what it logs.
+
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use phone_verify_core::{
+    Channel, CheckOutcome, Code, Error, PhoneNumber, PhoneVerifierExt, RequestContext, SessionId,
+    StartRequest,
+};
+use tracing::field::{Field, Visit};
+use tracing::instrument::WithSubscriber;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Dispatch, Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+use super::{Check, CheckFault, Suite, Verdict};
+use crate::harness::{HarnessError, SendFault};
+
+/// The shortest credential the suite searches for: a shorter one would be found by chance.
+const MIN_SECRET_LEN: usize = 8;
+
+/// Characters a log may put between a number's digits (`+90 532 …`, `(212) 555-…`).
+const DIGIT_SEPARATORS: &[char] = &[' ', '-', '.', '(', ')', '/'];
+
+impl Suite<'_> {
+    pub(super) async fn secrets_not_shown(&self) -> Check {
+        let secrets = self.harness.secrets();
+        if secrets.is_empty() {
+            return Err(Verdict::NotApplicable);
+        }
+        if let Some(n) = secrets
+            .iter()
+            .position(|s| s.chars().count() < MIN_SECRET_LEN)
+        {
+            fail!(
+                "harness failure: its secret #{} is shorter than {MIN_SECRET_LEN} characters, \
+                 too short to search for",
+                n + 1
+            );
+        }
+        let shown = Shown { secrets: &secrets };
+        shown.check("the verifier's Debug", &format!("{:?}", self.verifier))?;
+        if let Some(resolver) = self.resolver {
+            shown.check("the resolver's Debug", &format!("{resolver:?}"))?;
+        }
+
+        let (channel, handle) = self.any_handle().await?;
+        shown.check("a handle's Debug", &format!("{handle:?}"))?;
+        let json = handle.to_json().unwrap_or_default();
+        shown.check("a handle's JSON", &json)?;
+        if self.caps.is_otp(&channel) && self.harness.delivers_codes(&channel) {
+            let right = self.code_for(&handle).await?;
+            let wrong = self.wrong_code_for(&handle, &right).await?;
+            let outcome = self.verifier.check_code(&handle, &wrong).await;
+            shown.result("a wrong code's outcome", &outcome)?;
+
+            // The answer to a check lost: the error a client makes up itself.
+            match self
+                .harness
+                .inject_check_fault(&handle, CheckFault::AnswerLost)
+                .await
+            {
+                Ok(()) => {
+                    let outcome = self.verifier.check_code(&handle, &right).await;
+                    self.harness.clear_faults().await?;
+                    shown.result("a check whose answer was lost", &outcome)?;
+                }
+                Err(HarnessError::Unsupported(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+
+        let mut foreign = handle.clone();
+        foreign.provider = phone_verify_core::ProviderId::new_static("conformance-foreign");
+        let refused = self.verifier.poll(&foreign).await;
+        shown.result("a refused handle's error", &refused)?;
+
+        if self.caps.is_otp(&channel) && channel != Channel::Totp {
+            let phone = self.phone().await?;
+            match self
+                .harness
+                .inject_send_fault(SendFault::ServiceUnavailable)
+                .await
+            {
+                Ok(()) => {
+                    let started = self
+                        .verifier
+                        .start(&StartRequest::otp(channel, phone))
+                        .await;
+                    self.harness.clear_faults().await?;
+                    shown.result("a failed send", &started)?;
+                }
+                Err(HarnessError::Unsupported(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+
+        if let Some(resolver) = self.resolver {
+            let unknown = SessionId::new("conformanceUnknownSession0000").expect("a session id");
+            let resolved = resolver.resolve(&unknown, &RequestContext::default()).await;
+            shown.result("an unknown session's answer", &resolved)?;
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn phones_and_codes_not_logged(&self) -> Check {
+        let log = Log::default();
+        let dispatch = Dispatch::new(tracing_subscriber::registry().with(log.clone()));
+        let (phones, codes) = self.logged_flow().with_subscriber(dispatch).await?;
+        let text = log.text();
+        let joined: String = text
+            .chars()
+            .filter(|c| !DIGIT_SEPARATORS.contains(c))
+            .collect();
+        for phone in &phones {
+            let digits = phone.national_number();
+            ensure!(
+                !text.contains(digits) && !joined.contains(digits),
+                "the log shows the phone {} in full (its national digits); log it masked \
+                 (PhoneNumber::masked)",
+                phone.masked()
+            );
+        }
+        for code in &codes {
+            ensure!(
+                !contains_token(&text, code.expose()),
+                "the log shows a code ({} characters) that was sent or checked: never log codes",
+                code.expose().len()
+            );
+        }
+        Ok(text
+            .is_empty()
+            .then(|| "nothing was logged at any level".into()))
+    }
+
+    /// A started verification on the first channel the harness reads codes of, else on the
+    /// first channel: its channel and handle.
+    async fn any_handle(&self) -> Result<(Channel, phone_verify_core::Verification), Verdict> {
+        let caps = &self.caps;
+        let otp = caps
+            .otp_channels
+            .iter()
+            .find(|c| self.harness.delivers_codes(c))
+            .or(caps.otp_channels.first());
+        if let Some(c) = otp {
+            return Ok((c.clone(), self.start_otp(c).await?.1));
+        }
+        match caps.reverse_channels.first() {
+            Some(c) => Ok((c.clone(), self.start_reverse(c).await?)),
+            None => Err(Verdict::Skip("the verifier has no channel".into())),
+        }
+    }
+
+    /// What the log check records: a verification with a wrong code, the right one and its
+    /// session resolved, then a send that fails. The phones and codes it used.
+    async fn logged_flow(&self) -> Result<(Vec<PhoneNumber>, Vec<Code>), Verdict> {
+        let Some(channel) = self
+            .caps
+            .otp_channels
+            .iter()
+            .find(|c| self.harness.delivers_codes(c))
+        else {
+            return self
+                .logged_reverse_flow()
+                .await
+                .map(|phone| (vec![phone], vec![]));
+        };
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        let _ = self.verifier.check_code(&handle, &wrong).await;
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        let mut phones = vec![phone];
+        let codes = vec![right, wrong];
+        if let (Some(resolver), Ok(CheckOutcome::Verified(verified))) = (self.resolver, &outcome)
+            && let Some(session) = &verified.session_id
+        {
+            let _ = resolver.resolve(session, &RequestContext::default()).await;
+        }
+        if *channel != Channel::Totp {
+            let phone = self.phone().await?;
+            match self
+                .harness
+                .inject_send_fault(SendFault::ServiceUnavailable)
+                .await
+            {
+                Ok(()) => {
+                    let request = StartRequest::otp(channel.clone(), phone.clone());
+                    let _ = self.verifier.start(&request).await;
+                    self.harness.clear_faults().await?;
+                    phones.push(phone);
+                }
+                Err(HarnessError::Unsupported(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok((phones, codes))
+    }
+
+    /// A reverse flow completed and polled, for a verifier without codes to read.
+    async fn logged_reverse_flow(&self) -> Result<PhoneNumber, Verdict> {
+        let Some(channel) = self.caps.reverse_channels.first() else {
+            return Err(Verdict::Skip(
+                "no channel on which the harness can complete a verification".into(),
+            ));
+        };
+        let handle = self.start_reverse(channel).await?;
+        let phone = self.phone().await?;
+        self.harness.complete_reverse_flow(&handle, &phone).await?;
+        let _ = self.verifier.poll(&handle).await;
+        Ok(phone)
+    }
+}
+
+/// Searches what a verifier shows for the harness's secrets.
+struct Shown<'a> {
+    secrets: &'a [String],
+}
+
+impl Shown<'_> {
+    /// Fails when `text`, which is `what`, contains a secret (named by its place in the list,
+    /// never shown).
+    fn check(&self, what: &str, text: &str) -> Result<(), Verdict> {
+        match self.secrets.iter().position(|s| text.contains(s.as_str())) {
+            Some(n) => fail!("{what} shows the harness's secret #{}", n + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a result: the value's `Debug`, or the error's `Display`, `Debug` and sources.
+    fn result<T: fmt::Debug>(&self, what: &str, result: &Result<T, Error>) -> Result<(), Verdict> {
+        match result {
+            Ok(value) => self.check(what, &format!("{value:?}")),
+            Err(err) => {
+                let mut text = format!("{err}\n{err:?}");
+                let mut source = std::error::Error::source(err);
+                while let Some(cause) = source {
+                    let _ = write!(text, "\n{cause}");
+                    source = cause.source();
+                }
+                self.check(what, &text)
+            }
+        }
+    }
+}
+
+/// Whether `text` contains `token` with no letter or digit right before or after it.
+fn contains_token(text: &str, token: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(token).any(|(at, _)| {
+        !alnum(text[..at].chars().next_back()) && !alnum(text[at + token.len()..].chars().next())
+    })
+}
+
+/// A `tracing` layer that writes every span's and event's fields, at every level, as text.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<String>>);
+
+impl Log {
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn visitor(&self) -> Fields<'_> {
+        Fields(self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Log {
+    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+        attrs.record(&mut self.visitor());
+    }
+
+    fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
+        values.record(&mut self.visitor());
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        event.record(&mut self.visitor());
+    }
+}
+
+/// Writes fields as `name=value` lines.
+struct Fields<'a>(std::sync::MutexGuard<'a, String>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let _ = writeln!(self.0, "{}={value}", field.name());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let _ = writeln!(self.0, "{}={value:?}", field.name());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_whole() {
+        assert!(contains_token("code=123456 sent", "123456"));
+        assert!(contains_token("123456", "123456"));
+        assert!(contains_token("\"123456\"", "123456"));
+        assert!(!contains_token("id=91234567", "123456"));
+        assert!(!contains_token("REQ123456", "123456"));
+    }
+
+    #[test]
+    fn the_log_records_every_level_and_span_fields() {
+        let log = Log::default();
+        let dispatch = Dispatch::new(tracing_subscriber::registry().with(log.clone()));
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::trace_span!("call", phone = tracing::field::Empty);
+            span.record("phone", "+90 532 000 00 12");
+            tracing::debug!(code = %"123456", "checked");
+        });
+        let text = log.text();
+        assert!(text.contains("phone=+90 532 000 00 12"), "{text}");
+        assert!(text.contains("code=123456"), "{text}");
+        assert!(text.contains("message=checked"), "{text}");
+    }
+}
