@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use phone_verify_core::{
     Channel, CheckOutcome, Code, Error, PhoneNumber, PhoneVerifierExt, RequestContext, SessionId,
-    StartRequest,
+    StartRequest, Verification,
 };
 use tracing::field::{Field, Visit};
 use tracing::instrument::WithSubscriber;
@@ -76,24 +76,10 @@ impl Suite<'_> {
         let refused = self.verifier.poll(&foreign).await;
         shown.result("a refused handle's error", &refused)?;
 
-        if self.caps.is_otp(&channel) && channel != Channel::Totp {
-            let phone = self.phone().await?;
-            match self
-                .harness
-                .inject_send_fault(SendFault::ServiceUnavailable)
-                .await
-            {
-                Ok(()) => {
-                    let started = self
-                        .verifier
-                        .start(&StartRequest::otp(channel, phone))
-                        .await;
-                    self.harness.clear_faults().await?;
-                    shown.result("a failed send", &started)?;
-                }
-                Err(HarnessError::Unsupported(_)) => {}
-                Err(err) => return Err(err.into()),
-            }
+        if self.caps.is_otp(&channel)
+            && let Some((_, started)) = self.failed_send(&channel).await?
+        {
+            shown.result("a failed send", &started)?;
         }
 
         if let Some(resolver) = self.resolver {
@@ -136,7 +122,7 @@ impl Suite<'_> {
 
     /// A started verification on the first channel the harness reads codes of, else on the
     /// first channel: its channel and handle.
-    async fn any_handle(&self) -> Result<(Channel, phone_verify_core::Verification), Verdict> {
+    async fn any_handle(&self) -> Result<(Channel, Verification), Verdict> {
         let caps = &self.caps;
         let otp = caps
             .otp_channels
@@ -178,24 +164,36 @@ impl Suite<'_> {
         {
             let _ = resolver.resolve(session, &RequestContext::default()).await;
         }
-        if *channel != Channel::Totp {
-            let phone = self.phone().await?;
-            match self
-                .harness
-                .inject_send_fault(SendFault::ServiceUnavailable)
-                .await
-            {
-                Ok(()) => {
-                    let request = StartRequest::otp(channel.clone(), phone.clone());
-                    let _ = self.verifier.start(&request).await;
-                    self.harness.clear_faults().await?;
-                    phones.push(phone);
-                }
-                Err(HarnessError::Unsupported(_)) => {}
-                Err(err) => return Err(err.into()),
-            }
+        if let Some((phone, _)) = self.failed_send(channel).await? {
+            phones.push(phone);
         }
         Ok((phones, codes))
+    }
+
+    /// A start on `channel` to a fresh phone under an injected 503: the phone and the result;
+    /// `None` for TOTP (nothing is sent) or when the harness cannot inject send faults.
+    async fn failed_send(
+        &self,
+        channel: &Channel,
+    ) -> Result<Option<(PhoneNumber, phone_verify_core::Result<Verification>)>, Verdict> {
+        if *channel == Channel::Totp {
+            return Ok(None);
+        }
+        let phone = self.phone().await?;
+        match self
+            .harness
+            .inject_send_fault(SendFault::ServiceUnavailable)
+            .await
+        {
+            Ok(()) => {
+                let request = StartRequest::otp(channel.clone(), phone.clone());
+                let started = self.verifier.start(&request).await;
+                self.harness.clear_faults().await?;
+                Ok(Some((phone, started)))
+            }
+            Err(HarnessError::Unsupported(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// A reverse flow completed and polled, for a verifier without codes to read.
