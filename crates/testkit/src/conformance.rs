@@ -77,7 +77,7 @@ impl Conformance {
 
     /// Runs the suite ([`run`](crate::run)) and returns its report.
     pub async fn run(&self) -> Report {
-        crate::run(&*self.verifier, self.resolver.as_deref(), &*self.harness).await
+        crate::suite::run(&*self.verifier, self.resolver.as_deref(), &*self.harness).await
     }
 
     /// Runs the suite, prints the report, and panics with it unless exactly the `expected`
