@@ -43,14 +43,17 @@ pub enum ErrorKind {
     Timeout,
     /// The connection failed (DNS, TCP, TLS, reset).
     Transport,
-    /// The provider's response could not be decoded.
+    /// The provider's response could not be decoded. (To a send or a code check, a 2xx answer
+    /// that cannot be used is [`MaybeSent`](Self::MaybeSent) or
+    /// [`OutcomeUnknown`](Self::OutcomeUnknown): the provider took the request.)
     Decode,
-    /// A message may or may not have been sent: the outcome of a send is unknown. It is never
-    /// retried automatically; check the provider's console or start again knowingly.
+    /// A message may or may not have been sent: the outcome of a send is unknown (its answer
+    /// was lost, was a server error, or was a 2xx that cannot be used). It is never retried
+    /// automatically; check the provider's console or start again knowingly.
     MaybeSent,
     /// The provider may or may not have acted on a request that consumes state, typically a
     /// code check whose answer was lost (a timeout or a dropped connection after the request
-    /// left, or a 500/502/504 answer). The code may already be used, so repeating the check
+    /// left, a 500/502/504 answer, or a 2xx answer that cannot be used). The code may already be used, so repeating the check
     /// could report a wrong rejection: it is never retried automatically. Ask the user to start
     /// a new verification. Never reported as a rejection.
     OutcomeUnknown,

@@ -453,16 +453,20 @@ fn assert_cell(target: &Target, op: Op, fault: FaultKind, cell: &Cell) {
         FaultKind::Unavailable503 => {
             assert_eq!(kind, Some(ErrorKind::ProviderUnavailable), "{at}");
         }
-        // A 2xx answer that cannot be read (or would not fit) is a decode error; Verifik reads
-        // the check it took back, as after a lost answer.
+        // A 2xx answer that cannot be read (or would not fit): the provider took the request,
+        // so a send may have gone out and a code may have been used; a lookup's answer is
+        // just undecodable. Verifik reads the check it took back, as after a lost answer.
         FaultKind::MalformedJson | FaultKind::WrongContentType | FaultKind::OversizedBody => {
-            assert!(
-                kind == Some(ErrorKind::Decode)
-                    || (op == Op::Check
-                        && target.rechecks_after_read_back
-                        && cell.outcome.as_deref() == Ok("Verified")),
-                "{at}"
-            );
+            match op {
+                Op::Start => assert_eq!(kind, Some(ErrorKind::MaybeSent), "{at}"),
+                Op::Check => assert!(
+                    kind == Some(ErrorKind::OutcomeUnknown)
+                        || (target.rechecks_after_read_back
+                            && cell.outcome.as_deref() == Ok("Verified")),
+                    "{at}"
+                ),
+                Op::Resolve => assert_eq!(kind, Some(ErrorKind::Decode), "{at}"),
+            }
         }
         FaultKind::Status500
         | FaultKind::Timeout
@@ -513,8 +517,9 @@ fn render(cells: &[(Target, Op, FaultKind, Cell)]) -> String {
          faulted `start` never succeeds and is `MaybeSent` whenever the request left and no \
          readable refusal came back; a `check` is never `Rejected` by a fault and is not \
          retried after it may have been processed; 429 is `RateLimited`, 503 with \
-         `Retry-After` `ProviderUnavailable`; an unreadable or oversized 2xx body `Decode` (or, \
-         for a Verifik check read back, `Verified`).\n",
+         `Retry-After` `ProviderUnavailable`; an unreadable or oversized 2xx body is \
+         `MaybeSent` for a `start` (the provider took it), `OutcomeUnknown` for a `check` (or, \
+         for a Verifik check read back, `Verified`) and `Decode` for a `resolve`.\n",
     );
     for target in TARGETS {
         let _ = write!(out, "\n### {}\n\n", target.title);

@@ -84,11 +84,15 @@ fn twilio_channel(channel: &Channel) -> Option<TwilioChannel> {
     }
 }
 
-/// A typed error about an answer that cannot be right.
+/// The error for a check answer that cannot be right: Twilio took the check, so what it did
+/// with the code is unknown.
 fn contradiction(what: &str) -> Error {
     Error::new(
-        ErrorKind::Decode,
-        format!("twilio: check-verification answered {what}"),
+        ErrorKind::OutcomeUnknown,
+        format!(
+            "twilio: check-verification answered {what}; the code may have been used, start a \
+             new verification"
+        ),
     )
     .with_provider(PROVIDER)
 }
@@ -125,10 +129,12 @@ impl PhoneVerifier for Twilio {
             .create_verification(&self.service_sid, &create)
             .await?;
         // The SID goes into later URLs: an answer without a well-formed one cannot be checked.
+        // Twilio took the request, so the code may be on its way.
         check_sid(&started.sid, "VE", "a verification SID").map_err(|_| {
             Error::new(
-                ErrorKind::Decode,
-                "twilio: create-verification answered without a well-formed verification SID",
+                ErrorKind::MaybeSent,
+                "twilio: create-verification answered without a well-formed verification SID; \
+                 the code may have been sent",
             )
             .with_provider(PROVIDER)
         })?;
@@ -301,8 +307,9 @@ mod tests {
             r#"{"status":"approved","valid":false}"#,
             r#"{"status":"pending","valid":true}"#,
         ] {
+            // Twilio took the check: what it did with the code is unknown.
             let err = outcome(&handle(), &answer(json)).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Decode, "{json}");
+            assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{json}");
         }
         let err = outcome(&handle(), &answer(r#"{"status":"mystery"}"#)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Provider);

@@ -594,7 +594,8 @@ async fn hostile_answers_are_typed_errors() {
             .start(&StartRequest::sms(phone()))
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Decode, "{what}: {err}");
+        // Twilio answered 201: it took the send, so the code may be on its way.
+        assert_eq!(err.kind(), ErrorKind::MaybeSent, "{what}: {err}");
         assert!(!err.to_string().contains(TOKEN));
         server.verify().await;
         server.reset().await;
@@ -614,7 +615,8 @@ async fn hostile_answers_are_typed_errors() {
             .mount(&server)
             .await;
         let err = verifier.check_code(&handle(), &code()).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        // Twilio took the check: what it did with the code is unknown.
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
         server.verify().await;
         server.reset().await;
     }

@@ -351,6 +351,18 @@ fn outcome_of(
     Ok(checked(handle, phone, &answer))
 }
 
+/// The error for a check Verifik took (200, validated) whose answer cannot be used: what it did
+/// with the code is unknown.
+fn unusable(what: &str) -> Error {
+    Error::new(
+        ErrorKind::OutcomeUnknown,
+        format!(
+            "validate answered with {what}; the code may have been used, start a new verification"
+        ),
+    )
+    .with_provider(PROVIDER)
+}
+
 /// The outcome of a check Verifik answered with 200.
 fn checked(
     handle: &Verification,
@@ -370,22 +382,13 @@ fn checked(
     let reported = match (&validated.country_code, &validated.phone) {
         // The number checked, as Verifik usually reports it: no parse needed.
         (Some(code), Some(national)) if same_number(phone, code, national) => phone.clone(),
-        (Some(_), Some(_)) => validated.phone_number().ok_or_else(|| {
-            Error::new(
-                ErrorKind::Decode,
-                "validate answered with a phone number that is not valid",
-            )
-            .with_provider(PROVIDER)
-        })?,
+        (Some(_), Some(_)) => validated
+            .phone_number()
+            .ok_or_else(|| unusable("a phone number that is not valid"))?,
         _ => phone.clone(),
     };
-    let session = SessionId::new(&validated.id).map_err(|_| {
-        Error::new(
-            ErrorKind::Decode,
-            "validate answered with an id that is not a session id",
-        )
-        .with_provider(PROVIDER)
-    })?;
+    let session =
+        SessionId::new(&validated.id).map_err(|_| unusable("an id that is not a session id"))?;
     Ok(CheckOutcome::Verified(
         Verified::new(handle.channel.clone())
             .with_phone(Some(reported))
@@ -461,15 +464,9 @@ impl PhoneVerifier for Verifik {
         let answer = self.client.http().execute(http).await;
         let lost = match answer.and_then(|response| outcome_of(handle, phone, &response)) {
             Ok(outcome) => return outcome,
+            // The answer was lost, or is a 2xx that cannot be read: Verifik may have taken the
+            // check, and only the record can tell what it did with the code.
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
-            // A 2xx answer that cannot be read: Verifik took the check, and only the record
-            // can tell what it did with the code.
-            Err(err)
-                if err.kind() == ErrorKind::Decode
-                    && err.http_status().is_some_and(|s| (200..300).contains(&s)) =>
-            {
-                err
-            }
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
         // Boxed: the rare path does not weigh on every check's future.

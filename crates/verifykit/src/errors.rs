@@ -186,8 +186,9 @@ fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     with_request_id(error, meta)
 }
 
-/// The kind of an answer that cannot be used: [`ErrorKind::Decode`] for a 2xx answer, else
-/// the kind its HTTP status suggests.
+/// The kind of an answer that cannot be used: [`ErrorKind::Decode`] for a 2xx answer (which
+/// [`HttpResponse::error`] makes `MaybeSent` for a send and `OutcomeUnknown` for a code check),
+/// else the kind its HTTP status suggests.
 fn unusable_kind(response: &HttpResponse) -> ErrorKind {
     if response.is_success() {
         ErrorKind::Decode

@@ -414,7 +414,16 @@ fn otp_outcome(
     let reported = match check.phone_number.as_deref() {
         // The number checked, as VerifyKit usually reports it: no parse needed.
         Some(raw) if same_number(raw, phone) => phone.clone(),
-        Some(raw) => reported_phone(raw, "check")?,
+        // VerifyKit took the code, but its answer cannot be used.
+        Some(raw) => reported_phone(raw, "check").map_err(|err| {
+            Error::new(
+                ErrorKind::OutcomeUnknown,
+                "the check's answer cannot be used; the code may have been used, start a new \
+                 verification",
+            )
+            .with_provider(PROVIDER)
+            .with_source(err)
+        })?,
         None => phone.clone(),
     };
     Ok(CheckOutcome::Verified(

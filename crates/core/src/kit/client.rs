@@ -12,8 +12,8 @@ use tracing::Instrument as _;
 
 use super::base_url::check_allowed;
 use super::deadline::{Deadline, after};
-use super::request::{HttpRequest, MaskedPhone, OperationKind, SPAN_TARGET};
-use super::response::HttpResponse;
+use super::request::{HttpRequest, MaskedPhone, Operation, OperationKind, SPAN_TARGET};
+use super::response::{HttpResponse, kind_for_operation};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{HttpConfig, HttpSettings};
 use crate::provider::ProviderId;
@@ -433,13 +433,19 @@ impl HttpClient {
     }
 
     fn too_large(&self, request: &HttpRequest, cap: usize, status: StatusCode) -> Error {
-        self.over_limit(request.operation.name, cap as u64, status)
+        self.over_limit(request.operation, cap as u64, status)
     }
 
-    pub(super) fn over_limit(&self, name: &str, cap: u64, status: StatusCode) -> Error {
+    /// The error for an answer whose body passed `cap` bytes: [`ErrorKind::Decode`], or as
+    /// [`kind_for_operation`] sees it for a 2xx answer to a send or a code check.
+    pub(super) fn over_limit(&self, operation: Operation, cap: u64, status: StatusCode) -> Error {
+        let kind = kind_for_operation(ErrorKind::Decode, status.as_u16(), operation.kind);
         Error::new(
-            ErrorKind::Decode,
-            format!("{name} answered with a body over the {cap}-byte limit"),
+            kind,
+            format!(
+                "{} answered with a body over the {cap}-byte limit",
+                operation.name
+            ),
         )
         .with_provider(self.provider.clone())
         .with_http_status(status.as_u16())

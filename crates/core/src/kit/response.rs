@@ -83,7 +83,8 @@ impl HttpResponse {
     }
 
     /// Decodes the body as JSON; failures are [`ErrorKind::Decode`] errors built by
-    /// [`undecodable`](Self::undecodable). serde's own message quotes the offending value, so it
+    /// [`undecodable`](Self::undecodable) (for a 2xx answer to a send or a code check,
+    /// [`ErrorKind::MaybeSent`] or [`ErrorKind::OutcomeUnknown`]: see [`error`](Self::error)). serde's own message quotes the offending value, so it
     /// is redacted the same way and not kept as the error's source.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         self.json_scrubbed(&[])
@@ -133,9 +134,12 @@ impl HttpResponse {
         )
     }
 
-    /// An error about this response, with the provider, HTTP status and `Retry-After` filled in.
+    /// An error about this response, with the provider, HTTP status and `Retry-After` filled
+    /// in. Its kind is `kind` as [`kind_for_operation`] sees it for this response: an
+    /// unreadable 2xx answer to a send is [`ErrorKind::MaybeSent`], to a code check
+    /// [`ErrorKind::OutcomeUnknown`].
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
-        let mut err = Error::new(kind, message)
+        let mut err = Error::new(self.kind_for_operation(kind), message)
             .with_provider(self.provider.clone())
             .with_http_status(self.status.as_u16());
         if let Some(delay) = self.retry_after() {
@@ -187,10 +191,16 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
 }
 
 /// The kind of an answer a provider classed as `kind`, given its HTTP `status` and the
-/// operation it answers: a [`ErrorKind::ProviderUnavailable`] answer (other than HTTP 503,
-/// which is refused before processing) leaves a send's outcome unknown
-/// ([`ErrorKind::MaybeSent`]) and a code check's too ([`ErrorKind::OutcomeUnknown`]). Every
-/// other kind, and every other operation, is kept.
+/// operation it answers. Two answers leave a send's outcome unknown ([`ErrorKind::MaybeSent`])
+/// and a code check's too ([`ErrorKind::OutcomeUnknown`]):
+///
+/// - a [`ErrorKind::ProviderUnavailable`] answer other than HTTP 503 (which is refused before
+///   processing): the provider may have acted before it failed;
+/// - a [`ErrorKind::Decode`] answer with a 2xx status: the provider took the request (a
+///   message went out, a code was used or counted), but what it answered cannot be read.
+///
+/// Every other kind, and every other operation, is kept. [`HttpResponse::error`] applies it to
+/// every error it builds.
 ///
 /// ```
 /// use phone_verify_core::ErrorKind;
@@ -199,9 +209,17 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
 /// let unavailable = ErrorKind::ProviderUnavailable;
 /// assert_eq!(kind_for_operation(unavailable, 500, OperationKind::Send), ErrorKind::MaybeSent);
 /// assert_eq!(kind_for_operation(unavailable, 503, OperationKind::Send), unavailable);
+/// let unreadable = ErrorKind::Decode;
+/// assert_eq!(kind_for_operation(unreadable, 200, OperationKind::Consume), ErrorKind::OutcomeUnknown);
+/// assert_eq!(kind_for_operation(unreadable, 200, OperationKind::Read), unreadable);
 /// ```
 pub fn kind_for_operation(kind: ErrorKind, status: u16, operation: OperationKind) -> ErrorKind {
-    if kind != ErrorKind::ProviderUnavailable || status == 503 {
+    let doubtful = match kind {
+        ErrorKind::ProviderUnavailable => status != 503,
+        ErrorKind::Decode => (200..300).contains(&status),
+        _ => false,
+    };
+    if !doubtful {
         return kind;
     }
     match operation {
@@ -381,6 +399,48 @@ mod tests {
         assert_eq!(
             kind_for_operation(ErrorKind::RateLimited, 500, Send),
             ErrorKind::RateLimited
+        );
+        // A 2xx answer that cannot be read: taken, with an unknown effect.
+        let unreadable = ErrorKind::Decode;
+        assert_eq!(
+            kind_for_operation(unreadable, 200, Send),
+            ErrorKind::MaybeSent
+        );
+        assert_eq!(
+            kind_for_operation(unreadable, 201, Consume),
+            ErrorKind::OutcomeUnknown
+        );
+        assert_eq!(kind_for_operation(unreadable, 200, Read), unreadable);
+        assert_eq!(kind_for_operation(unreadable, 200, Write), unreadable);
+        assert_eq!(kind_for_operation(unreadable, 400, Send), unreadable);
+        assert_eq!(kind_for_operation(unreadable, 500, Consume), unreadable);
+    }
+
+    #[test]
+    fn an_unreadable_answer_to_a_check_is_of_unknown_effect() {
+        let answer = |operation, status| {
+            HttpResponse::from_parts(
+                ProviderId::new_static("acme"),
+                operation,
+                status,
+                HeaderMap::new(),
+                Bytes::from_static(b"<html>oops</html>"),
+            )
+        };
+        let kind =
+            |response: HttpResponse| response.json::<serde_json::Value>().unwrap_err().kind();
+        assert_eq!(
+            kind(answer(Operation::consume("check"), 200)),
+            ErrorKind::OutcomeUnknown
+        );
+        assert_eq!(
+            kind(answer(Operation::send("send"), 200)),
+            ErrorKind::MaybeSent
+        );
+        assert_eq!(kind(answer(Operation::read("get"), 200)), ErrorKind::Decode);
+        assert_eq!(
+            kind(answer(Operation::consume("check"), 400)),
+            ErrorKind::Decode
         );
     }
 

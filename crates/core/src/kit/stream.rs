@@ -137,7 +137,7 @@ impl HttpStream {
                 self.read += chunk.len() as u64;
                 match self.limit {
                     Some(limit) if self.read > limit => {
-                        self.client.over_limit(operation.name, limit, status)
+                        self.client.over_limit(operation, limit, status)
                     }
                     _ => return Ok(Some(chunk)),
                 }
