@@ -453,42 +453,36 @@ fn assert_cell(target: &Target, op: Op, fault: FaultKind, cell: &Cell) {
         FaultKind::Unavailable503 => {
             assert_eq!(kind, Some(ErrorKind::ProviderUnavailable), "{at}");
         }
-        // A 2xx answer that cannot be read (or would not fit): the provider took the request,
-        // so a send may have gone out and a code may have been used; a lookup's answer is
-        // just undecodable. Verifik reads the check it took back, as after a lost answer.
-        FaultKind::MalformedJson | FaultKind::WrongContentType | FaultKind::OversizedBody => {
-            match op {
-                Op::Start => assert_eq!(kind, Some(ErrorKind::MaybeSent), "{at}"),
-                Op::Check => assert!(
-                    kind == Some(ErrorKind::OutcomeUnknown)
-                        || (target.rechecks_after_read_back
-                            && cell.outcome.as_deref() == Ok("Verified")),
-                    "{at}"
-                ),
-                Op::Resolve => assert_eq!(kind, Some(ErrorKind::Decode), "{at}"),
-            }
-        }
+        // The answer was lost, or is a 2xx that cannot be read (or would not fit): either
+        // way the provider may have taken the request, so a send may have gone out and a code
+        // may have been used. Verifik reads the check back.
         FaultKind::Status500
         | FaultKind::Timeout
         | FaultKind::ResetBefore
         | FaultKind::ResetAfter
         | FaultKind::TruncatedBody
-        | FaultKind::SlowDrip => match op {
+        | FaultKind::SlowDrip
+        | FaultKind::MalformedJson
+        | FaultKind::WrongContentType
+        | FaultKind::OversizedBody => match op {
             Op::Start => assert_eq!(kind, Some(ErrorKind::MaybeSent), "{at}"),
-            // A lost answer is never a rejection; Verifik may read the code's fate back.
+            // Never a rejection; Verifik may read the code's fate back.
             Op::Check => assert!(
                 kind == Some(ErrorKind::OutcomeUnknown)
                     || (target.rechecks_after_read_back
                         && cell.outcome.as_deref() == Ok("Verified")),
                 "{at}"
             ),
-            // A lookup retried on transient failures ends on the last one's kind; a 500 is
-            // not retried.
+            // A lookup retried on transient failures ends on the last one's kind; a 500 and an
+            // unreadable answer are not retried.
             Op::Resolve => assert_eq!(
                 kind,
                 Some(match fault {
                     FaultKind::Status500 => ErrorKind::ProviderUnavailable,
                     FaultKind::Timeout | FaultKind::SlowDrip => ErrorKind::Timeout,
+                    FaultKind::MalformedJson
+                    | FaultKind::WrongContentType
+                    | FaultKind::OversizedBody => ErrorKind::Decode,
                     _ => ErrorKind::Transport,
                 }),
                 "{at}"
