@@ -464,7 +464,7 @@ impl VerifyKitClient {
         }
         // Executed here rather than through `send`: one future less to build and move.
         let response = self.inner.http.execute(request).await?;
-        decode(&response)
+        decode(&response, &self.inner.server_key)
     }
 
     /// `GET`s `endpoint` with an optional query parameter and decodes the answer. VerifyKit's
@@ -528,7 +528,7 @@ impl VerifyKitClient {
 
     async fn send<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
         let response = self.inner.http.execute(request).await?;
-        decode(&response)
+        decode(&response, &self.inner.server_key)
     }
 }
 

@@ -38,6 +38,7 @@ use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
     provider_code, provider_text, redacted_excerpt,
 };
+use phone_verify_core::secrecy::{ExposeSecret as _, SecretString};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -103,7 +104,13 @@ pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
 ///
 /// The usual answer, a success with an object `result`, is decoded straight into `T`; anything
 /// else takes the path through a JSON `Value` that tells the error or the bad shape apart.
-pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
+///
+/// `server_key` is scrubbed from anything VerifyKit wrote that the error keeps (its message, an
+/// excerpt of the body), in case it echoes the key.
+pub(crate) fn decode<T: DeserializeOwned>(
+    response: &HttpResponse,
+    server_key: &SecretString,
+) -> Result<T> {
     if response.body().trim_ascii_start().first() == Some(&b'{')
         && let Ok(Envelope { meta, result }) =
             serde_json::from_slice::<Envelope<T>>(response.body())
@@ -111,7 +118,7 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> 
     {
         return Ok(result);
     }
-    decode_unusual(response)
+    decode_unusual(response, &[server_key.expose_secret()])
 }
 
 /// [`decode`] of anything but a usual success: an error, or a bad shape told apart through a
@@ -119,15 +126,15 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> 
 /// instruction cache.
 #[cold]
 #[inline(never)]
-fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
+fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
-        Ok(_) => return Err(undecodable(response, "not a JSON object")),
-        Err(e) => return Err(undecodable(response, &e.to_string())),
+        Ok(_) => return Err(undecodable(response, "not a JSON object", secrets)),
+        Err(e) => return Err(undecodable(response, &e.to_string(), secrets)),
     };
     let meta = Meta::read(body.get("meta"));
     if meta.is_error() {
-        return Err(provider_error(response, &meta));
+        return Err(provider_error(response, &meta, secrets));
     }
     let result = match body.get("result") {
         Some(result @ Value::Object(_)) => T::deserialize(result),
@@ -159,8 +166,9 @@ fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse) -> Result<T> {
     })
 }
 
-/// The error carried by an answer whose `meta` has an error code or message.
-fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
+/// The error carried by an answer whose `meta` has an error code or message; `secrets` are
+/// scrubbed from VerifyKit's message.
+fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Error {
     let status = response.status().as_u16();
     let code = meta.error_code.as_deref();
     let documented = code.and_then(lookup);
@@ -171,7 +179,7 @@ fn provider_error(response: &HttpResponse, meta: &Meta) -> Error {
     let said = meta
         .error_message
         .as_deref()
-        .and_then(|m| provider_text(m, &[], MAX_MESSAGE_CHARS));
+        .and_then(|m| provider_text(m, secrets, MAX_MESSAGE_CHARS));
     let text = said
         .as_deref()
         .or(documented.map(|d| d.message))
@@ -197,9 +205,10 @@ fn unusable_kind(response: &HttpResponse) -> ErrorKind {
     }
 }
 
-/// The error for a body that is not a JSON object: `cause` says what is wrong with it.
-fn undecodable(response: &HttpResponse, cause: &str) -> Error {
-    response.undecodable(unusable_kind(response), cause, &[])
+/// The error for a body that is not a JSON object: `cause` says what is wrong with it; its
+/// excerpt of the body without `secrets`.
+fn undecodable(response: &HttpResponse, cause: &str, secrets: &[&str]) -> Error {
+    response.undecodable(unusable_kind(response), cause, secrets)
 }
 
 /// The error for an envelope whose `result` is missing or unusable: `what` says how.
@@ -222,8 +231,10 @@ fn with_request_id(error: Error, meta: &Meta) -> Error {
 mod tests {
     use std::collections::BTreeMap;
 
-    use fixtures::response;
+    use fixtures::{key, response};
     use serde::Deserialize;
+
+    use serde_json::json;
 
     use super::*;
     use crate::wire::{OtpSent, meta_of};
@@ -233,6 +244,11 @@ mod tests {
         use phone_verify_core::ProviderId;
         use phone_verify_core::kit::{HttpResponse, Operation};
         use phone_verify_core::reqwest::header::HeaderMap;
+
+        /// The server key the tests' client would send.
+        pub(super) fn key() -> phone_verify_core::secrecy::SecretString {
+            "vk-server-key-0123".into()
+        }
 
         pub(super) fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
             HttpResponse::from_parts(
@@ -378,7 +394,7 @@ mod tests {
         let body = r#"{"meta":{"httpStatusCode":500,"errorCode":"500008"}}"#;
         let resp = response(consume, 200, body);
         assert_eq!(
-            provider_error(&resp, &meta_of(body)).kind(),
+            provider_error(&resp, &meta_of(body), &[]).kind(),
             ErrorKind::OutcomeUnknown
         );
     }
@@ -387,7 +403,7 @@ mod tests {
     fn provider_errors_keep_the_details() {
         let body = r#"{"meta":{"requestId":"app02-REQ-1","httpStatusCode":"403","errorCode":403012,"errorMessage":"Phone number is banned."}}"#;
         let resp = response(Operation::send("send-otp"), 403, body);
-        let err = provider_error(&resp, &meta_of(body));
+        let err = provider_error(&resp, &meta_of(body), &[]);
         assert_eq!(err.kind(), ErrorKind::Blocked);
         assert_eq!(err.provider_code(), Some("403012"));
         assert_eq!(err.provider_message(), Some("Phone number is banned."));
@@ -405,7 +421,7 @@ mod tests {
         // The PHP SDK ignores the HTTP status: an error in a 200 answer is an error.
         let body = r#"{"meta":{"httpStatusCode":403,"errorCode":"403037"}}"#;
         let resp = response(Operation::read("check"), 200, body);
-        let err = provider_error(&resp, &meta_of(body));
+        let err = provider_error(&resp, &meta_of(body), &[]);
         assert_eq!(err.kind(), ErrorKind::Expired);
         assert_eq!(err.provider_message(), None);
         assert!(err.message().contains("Validation has expired."));
@@ -417,8 +433,8 @@ mod tests {
         let body = format!(
             r#"{{"meta":{{"errorCode":"400099\u001b[2J","errorMessage":"bad\u001b]0;title\u0007 {long}","requestId":"req-1\n{long}"}}}}"#
         );
-        let err =
-            decode::<OtpSent>(&response(Operation::send("send-otp"), 400, &body)).unwrap_err();
+        let err = decode::<OtpSent>(&response(Operation::send("send-otp"), 400, &body), &key())
+            .unwrap_err();
         assert_eq!(err.provider_code(), Some("400099[2J"));
         let message = err.provider_message().unwrap();
         assert!(message.starts_with("bad ]0;title "), "{message}");
@@ -436,7 +452,8 @@ mod tests {
     #[test]
     fn numbers_in_provider_messages_are_masked() {
         let body = r#"{"meta":{"errorCode":"400099","errorMessage":"Phone number +905321234567 is invalid"}}"#;
-        let err = decode::<OtpSent>(&response(Operation::send("send-otp"), 400, body)).unwrap_err();
+        let err = decode::<OtpSent>(&response(Operation::send("send-otp"), 400, body), &key())
+            .unwrap_err();
         assert_eq!(err.provider_code(), Some("400099"));
         assert_eq!(
             err.provider_message(),
@@ -452,8 +469,11 @@ mod tests {
     #[test]
     fn a_rejection_keeps_the_providers_code_message_and_request_id() {
         let body = r#"{"meta":{"requestId":"app02-REQ-1","httpStatusCode":403,"errorCode":403014,"errorMessage":"The code is wrong."}}"#;
-        let err =
-            decode::<OtpSent>(&response(Operation::consume("check-otp"), 403, body)).unwrap_err();
+        let err = decode::<OtpSent>(
+            &response(Operation::consume("check-otp"), 403, body),
+            &key(),
+        )
+        .unwrap_err();
         let outcome = check_outcome(&err, Checked::Code).unwrap();
         let rejection = outcome.rejection().unwrap();
         assert_eq!(rejection.reason, RejectReason::WrongCode);
@@ -521,22 +541,42 @@ mod tests {
     }
 
     #[test]
+    fn an_echoed_server_key_is_scrubbed() {
+        let shown = |err: Error| format!("{err} {err:?} {:?}", err.provider_message());
+        let message = json!({"meta": {"requestId": "R1", "httpStatusCode": 403,
+            "errorCode": "403038", "errorMessage": "Server key vk-server-key-0123 is not valid"}});
+        let refused = response(Operation::send("send-otp"), 403, &message.to_string());
+        let err = decode::<OtpSent>(&refused, &key()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthorized);
+        let text = shown(err);
+        assert!(text.contains("<redacted>"), "{text}");
+        assert!(!text.contains("vk-server-key-0123"), "{text}");
+        let page = response(
+            Operation::read("init"),
+            401,
+            "<p>bad key vk-server-key-0123</p>",
+        );
+        let text = shown(decode::<OtpSent>(&page, &key()).unwrap_err());
+        assert!(!text.contains("vk-server-key-0123"), "{text}");
+    }
+
+    #[test]
     fn undecodable_bodies_are_typed() {
         let ok_html = response(Operation::read("init"), 200, "<html>oops</html>");
         assert_eq!(
-            undecodable(&ok_html, "is not JSON").kind(),
+            undecodable(&ok_html, "is not JSON", &[]).kind(),
             ErrorKind::Decode
         );
         let bad_gateway = response(Operation::send("send-otp"), 502, "<html>Bad Gateway</html>");
-        let err = undecodable(&bad_gateway, "is not JSON");
+        let err = undecodable(&bad_gateway, "is not JSON", &[]);
         assert_eq!(err.kind(), ErrorKind::MaybeSent);
         assert_eq!(err.http_status(), Some(502));
         assert!(err.message().contains("Bad Gateway"));
         let unavailable = response(Operation::read("check"), 503, "");
-        let err = decode::<OtpSent>(&unavailable).unwrap_err();
+        let err = decode::<OtpSent>(&unavailable, &key()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
         let empty = response(Operation::read("check"), 503, "{}");
-        let err = decode::<OtpSent>(&empty).unwrap_err();
+        let err = decode::<OtpSent>(&empty, &key()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
         assert!(err.message().contains("without a result"), "{err}");
         let no_result = response(
@@ -544,11 +584,11 @@ mod tests {
             200,
             r#"{"meta":{"requestId":"R9"}}"#,
         );
-        let err = decode::<OtpSent>(&no_result).unwrap_err();
+        let err = decode::<OtpSent>(&no_result, &key()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode);
         assert_eq!(err.request_id(), Some("R9"));
         let scalar = response(Operation::read("check"), 200, r#"{"result":7}"#);
-        let err = decode::<OtpSent>(&scalar).unwrap_err();
+        let err = decode::<OtpSent>(&scalar, &key()).unwrap_err();
         assert!(err.message().contains("not an object"), "{err}");
     }
 }

@@ -56,7 +56,7 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
 
 /// [`decode`] into `T`, its `Debug` form and the error's `Display` and `Debug` forms built.
 fn shown<T: DeserializeOwned + std::fmt::Debug>(response: &HttpResponse) -> Result<()> {
-    match decode::<T>(response) {
+    match decode::<T>(response, &"fuzz-server-key".into()) {
         Ok(value) => {
             drop(format!("{value:?}"));
             Ok(())
