@@ -369,8 +369,11 @@ impl VerifikClient {
     /// `phoneValidation_has_expired`, `Expired`); [`Verifik`](crate::Verifik)'s `check` turns
     /// them into outcomes.
     pub async fn validate(&self, request: &ValidatePhone) -> Result<ValidatedPhone> {
-        let (validated, envelope): (ValidatedPhone, _) =
-            errors::decode(&self.validate_response(request.parts()).await?, Shape::Data)?;
+        let (validated, envelope): (ValidatedPhone, _) = errors::decode(
+            &self.validate_response(request.parts()).await?,
+            Shape::Data,
+            &|| self.current_token(),
+        )?;
         Ok(ValidatedPhone {
             request_id: envelope.request_id,
             ..validated
@@ -476,7 +479,8 @@ impl VerifikClient {
     /// digits, `-` or `_` (Verifik's are 24 hexadecimal digits).
     pub async fn get_validation(&self, id: &str) -> Result<PhoneValidation> {
         let response = self.get_validation_response(id).await?;
-        let (validation, envelope): (PhoneValidation, _) = errors::decode(&response, Shape::Data)?;
+        let (validation, envelope): (PhoneValidation, _) =
+            errors::decode(&response, Shape::Data, &|| self.current_token())?;
         Ok(PhoneValidation {
             request_id: envelope.request_id,
             signed_at: envelope.signed_at,
@@ -559,6 +563,11 @@ impl VerifikClient {
         }
     }
 
+    /// The token installed now, if any: what an error must not show.
+    pub(crate) fn current_token(&self) -> Option<SecretString> {
+        self.installed().map(|i| i.token)
+    }
+
     fn token(&self) -> Result<SecretString> {
         self.installed().map(|i| i.token).ok_or_else(no_token)
     }
@@ -569,7 +578,7 @@ impl VerifikClient {
         shape: Shape,
     ) -> Result<(T, Envelope)> {
         let response = self.inner.http.execute(request).await?;
-        errors::decode(&response, shape)
+        errors::decode(&response, shape, &|| self.current_token())
     }
 
     async fn validation(&self, request: HttpRequest, shape: Shape) -> Result<PhoneValidation> {

@@ -23,8 +23,9 @@
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code, provider_text,
-    redacted_excerpt,
+    redacted_excerpt, scrub_secrets,
 };
+use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Result};
 use std::borrow::Cow;
 
@@ -51,15 +52,21 @@ pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
     error_table::ERRORS.lookup(code)
 }
 
-/// Decodes an answer into its payload and envelope, or into the error it carries.
+/// The credentials an error must not show (the client's token, in case Verifik echoes it),
+/// asked for only when an answer is not the usual one.
+pub(crate) type Secrets<'s> = &'s dyn Fn() -> Option<SecretString>;
+
+/// Decodes an answer into its payload and envelope, or into the error it carries, without
+/// `secrets`.
 ///
 /// The usual answer, a 2xx with a `data` object, is decoded straight into `T`; anything else
 /// takes the path through a JSON `Value` that tells the error or the bad shape apart.
 pub(crate) fn decode<T: DeserializeOwned>(
     response: &HttpResponse,
     shape: Shape,
+    secrets: Secrets<'_>,
 ) -> Result<(T, Envelope)> {
-    let (value, raw) = decode_borrowed(response, shape)?;
+    let (value, raw) = decode_borrowed(response, shape, secrets)?;
     Ok((value, raw.to_envelope()))
 }
 
@@ -68,6 +75,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
 pub(crate) fn decode_borrowed<'a, T: Deserialize<'a>>(
     response: &'a HttpResponse,
     shape: Shape,
+    secrets: Secrets<'_>,
 ) -> Result<(T, RawEnvelope<'a>)> {
     if takes_data(response, shape)
         && let Ok(answer) = serde_json::from_slice::<DataAnswer<'a, T>>(response.body())
@@ -79,7 +87,7 @@ pub(crate) fn decode_borrowed<'a, T: Deserialize<'a>>(
         };
         return Ok((answer.data, envelope));
     }
-    decode_slowly(response, shape)
+    decode_slowly(response, shape, secrets)
 }
 
 /// [`decode_borrowed`] of the payload alone: the usual answer's envelope (`id`, `signature`)
@@ -87,6 +95,7 @@ pub(crate) fn decode_borrowed<'a, T: Deserialize<'a>>(
 pub(crate) fn decode_payload<'a, T: Deserialize<'a>>(
     response: &'a HttpResponse,
     shape: Shape,
+    secrets: Secrets<'_>,
 ) -> Result<T> {
     if takes_data(response, shape)
         && let Ok(answer) = serde_json::from_slice::<PayloadAnswer<T>>(response.body())
@@ -94,7 +103,7 @@ pub(crate) fn decode_payload<'a, T: Deserialize<'a>>(
     {
         return Ok(answer.data);
     }
-    decode_slowly(response, shape).map(|(value, _)| value)
+    decode_slowly(response, shape, secrets).map(|(value, _)| value)
 }
 
 /// Whether the answer may be the usual one, a 2xx with a `data` object, decoded directly.
@@ -108,11 +117,14 @@ fn takes_data(response: &HttpResponse, shape: Shape) -> bool {
 fn decode_slowly<'a, T: Deserialize<'a>>(
     response: &HttpResponse,
     shape: Shape,
+    secrets: Secrets<'_>,
 ) -> Result<(T, RawEnvelope<'a>)> {
+    let token = secrets();
+    let secrets: Vec<&str> = token.iter().map(ExposeSecret::expose_secret).collect();
     let mut body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
-        Ok(_) => return Err(undecodable(response, "not a JSON object")),
-        Err(e) => return Err(undecodable(response, &e.to_string())),
+        Ok(_) => return Err(undecodable(response, "not a JSON object", &secrets)),
+        Err(e) => return Err(undecodable(response, &e.to_string(), &secrets)),
     };
     let envelope = RawEnvelope {
         request_id: body.get("id").and_then(scalar_to_string).map(Cow::Owned),
@@ -125,7 +137,7 @@ fn decode_slowly<'a, T: Deserialize<'a>>(
     let has_data = body.get("data").is_some_and(|d| !d.is_null());
     let failed = body.get("success") == Some(&Value::Bool(false));
     if !response.is_success() || failed || (shape == Shape::Data && !has_data) {
-        return Err(provider_error(response, &body));
+        return Err(provider_error(response, &body, &secrets));
     }
     let data_is_object = body.get("data").is_some_and(Value::is_object);
     let payload = match shape {
@@ -202,8 +214,8 @@ impl ErrorBody {
 }
 
 /// The error an answer carries (a non-2xx status, `"success": false`, or an error envelope
-/// where data was expected).
-pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
+/// where data was expected); `secrets` are scrubbed from what Verifik wrote.
+pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&str]) -> Error {
     let parsed = ErrorBody::read(body);
     let operation = response.operation();
     let status = response.status().as_u16();
@@ -219,7 +231,10 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
                 format!(
                     "{} answered without the expected data or an error reason (body starts {:?})",
                     operation.name,
-                    redacted_excerpt(response.body())
+                    redacted_excerpt(
+                        scrub_secrets(&String::from_utf8_lossy(response.body()), secrets)
+                            .as_bytes()
+                    )
                 ),
             ),
             &parsed,
@@ -241,16 +256,17 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value) -> Error {
         .or_else(|| parsed.undocumented_reason());
     let shown = parsed
         .provider_message()
-        .map(shown_text)
+        .map(|m| shown_text(&scrub_secrets(m, secrets)))
         .or_else(|| documented.map(|spec| shown_text(spec.message)))
         .unwrap_or_else(|| "Verifik refused the request".to_owned());
     let mut error = response.error(kind, format!("{}: {shown}", operation.name));
-    if let Some(code) = code.and_then(provider_code) {
+    // An undocumented reason is Verifik's own text: scrubbed like its message.
+    if let Some(code) = code.and_then(|c| provider_code(&scrub_secrets(c, secrets))) {
         error = error.with_provider_code(code);
     }
     // Verifik's message may quote the number, or hold control characters: kept clean.
     let message = parsed.provider_message();
-    if let Some(message) = message.and_then(|m| provider_text(m, &[], MAX_MESSAGE_CHARS)) {
+    if let Some(message) = message.and_then(|m| provider_text(m, secrets, MAX_MESSAGE_CHARS)) {
         error = error.with_provider_message(message);
     }
     with_request_id(error, &parsed)
@@ -277,14 +293,15 @@ pub(crate) fn is_already_validated(error: &Error) -> bool {
         .is_some_and(|code| code.eq_ignore_ascii_case("phone_validation_already_validated"))
 }
 
-/// The error for a body that is not a JSON object: `cause` says what is wrong with it.
-pub(crate) fn undecodable(response: &HttpResponse, cause: &str) -> Error {
+/// The error for a body that is not a JSON object: `cause` says what is wrong with it; its
+/// excerpt of the body without `secrets`.
+pub(crate) fn undecodable(response: &HttpResponse, cause: &str, secrets: &[&str]) -> Error {
     let kind = if response.is_success() {
         ErrorKind::Decode
     } else {
         response.kind_for_status()
     };
-    response.undecodable(kind, cause, &[])
+    response.undecodable(kind, cause, secrets)
 }
 
 /// The error for a payload of an unexpected shape.
@@ -397,9 +414,9 @@ mod tests {
             (500, r#"{"data":{"_id":"a1"}}"#),
         ] {
             let response = response(VALIDATE, status, body);
-            let full = decode::<ValidatedPhone>(&response, Shape::Data);
-            let borrowed = decode_borrowed::<CheckAnswer<'_>>(&response, Shape::Data);
-            let payload = decode_payload::<CheckAnswer<'_>>(&response, Shape::Data);
+            let full = decode::<ValidatedPhone>(&response, Shape::Data, &|| None);
+            let borrowed = decode_borrowed::<CheckAnswer<'_>>(&response, Shape::Data, &|| None);
+            let payload = decode_payload::<CheckAnswer<'_>>(&response, Shape::Data, &|| None);
             match (&full, &borrowed, &payload) {
                 (Ok((full, envelope)), Ok((borrowed, raw)), Ok(payload)) => {
                     assert_eq!(full.id, borrowed.id, "{body}");
@@ -421,9 +438,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_echoed_token_is_scrubbed() {
+        let token = || Some(SecretString::from("vf-token-eyJhbGciOi.0123"));
+        let shown = |err: Error| format!("{err} {err:?} {:?}", err.provider_message());
+        for (status, body) in [
+            (
+                401,
+                r#"{"code":"unauthorized","message":"401:token vf-token-eyJhbGciOi.0123 expired"}"#,
+            ),
+            (401, r#"{"message":"bad token vf-token-eyJhbGciOi.0123"}"#),
+            (200, "<html>token vf-token-eyJhbGciOi.0123</html>"),
+            (
+                200,
+                r#"{"success":false,"error":"vf-token-eyJhbGciOi.0123"}"#,
+            ),
+        ] {
+            let err = decode::<crate::wire::ValidatedPhone>(
+                &response(VALIDATE, status, body),
+                Shape::Data,
+                &token,
+            )
+            .unwrap_err();
+            let text = shown(err);
+            assert!(!text.contains("vf-token-eyJhbGciOi.0123"), "{body}: {text}");
+        }
+    }
+
     fn error(operation: Operation, status: u16, body: &str) -> Error {
         let value: Value = serde_json::from_str(body).unwrap();
-        provider_error(&response(operation, status, body), &value)
+        provider_error(&response(operation, status, body), &value, &[])
     }
 
     #[test]
@@ -585,6 +629,7 @@ mod tests {
                 let err = provider_error(
                     &response(VALIDATE, spec.http_status, &body.to_string()),
                     &body,
+                    &[],
                 );
                 assert_eq!(err.provider_code(), Some(spec.code), "{body}");
                 assert_eq!(err.kind(), spec.kind, "{body}");

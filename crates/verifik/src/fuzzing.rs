@@ -60,10 +60,12 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
 /// A validation read back: decoded in full as the client does, and as the resolver reads it,
 /// which must agree wherever the full read succeeds.
 fn resolved(response: &HttpResponse) -> Result<()> {
-    let slim = decode_payload::<SessionRecord<'_>>(response, Shape::Data);
+    let slim = decode_payload::<SessionRecord<'_>>(response, Shape::Data, &|| None);
     let full = shown::<PhoneValidation>(response, Shape::Data);
-    if let (Ok(()), Ok((validation, _))) = (&full, decode::<PhoneValidation>(response, Shape::Data))
-    {
+    if let (Ok(()), Ok((validation, _))) = (
+        &full,
+        decode::<PhoneValidation>(response, Shape::Data, &|| None),
+    ) {
         let Ok(slim) = slim else {
             panic!("the resolver failed to read a validation the client reads");
         };
@@ -77,7 +79,7 @@ fn resolved(response: &HttpResponse) -> Result<()> {
 
 /// [`decode`] into `T` at `shape`, its `Debug` form and the error's forms built.
 fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse, shape: Shape) -> Result<()> {
-    match decode::<T>(response, shape) {
+    match decode::<T>(response, shape, &|| None) {
         Ok((value, envelope)) => {
             drop(format!("{value:?} {envelope:?}"));
             Ok(())
@@ -88,7 +90,7 @@ fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse, shape: Shape) -> 
 
 /// A token endpoint's answer: decoded, then its token read.
 fn token(response: &HttpResponse, shape: Shape) -> Result<()> {
-    let (answer, _) = decode::<TokenAnswer>(response, shape).map_err(formatted)?;
+    let (answer, _) = decode::<TokenAnswer>(response, shape, &|| None).map_err(formatted)?;
     let access = token_of(response.operation().name, answer, TOKEN_VALIDITY).map_err(formatted)?;
     drop(format!("{access:?}"));
     Ok(())
@@ -97,8 +99,8 @@ fn token(response: &HttpResponse, shape: Shape) -> Result<()> {
 /// A code check's answer: decoded, and an error read for the outcome it stands for.
 /// The verifier's own read of the answer must agree with the client's wherever that succeeds.
 fn checked(response: &HttpResponse) -> Result<()> {
-    let slim = decode_payload::<CheckAnswer<'_>>(response, Shape::Data);
-    if let Ok((validated, _)) = decode::<ValidatedPhone>(response, Shape::Data) {
+    let slim = decode_payload::<CheckAnswer<'_>>(response, Shape::Data, &|| None);
+    if let Ok((validated, _)) = decode::<ValidatedPhone>(response, Shape::Data, &|| None) {
         let Ok(slim) = &slim else {
             panic!("the verifier failed to read a check answer the client reads");
         };

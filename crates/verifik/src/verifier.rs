@@ -231,7 +231,7 @@ impl Verifik {
         request: ValidateParts<'_>,
     ) -> std::result::Result<Result<CheckOutcome>, Error> {
         let response = self.client.validate_response(request).await?;
-        outcome_of(handle, phone, &response)
+        outcome_of(handle, phone, &response, &|| self.client.current_token())
     }
 
     /// After a check whose answer was lost: read the validation back, and check once more
@@ -342,12 +342,14 @@ fn same_number(number: &PhoneNumber, country_code: &str, national: &str) -> bool
 
 /// What a check's answer says: `Ok` with the outcome of a 200 answer (itself an error when the
 /// answer is not a valid success), `Err` with the error the answer carries.
+/// `secrets` are what the error must not show.
 fn outcome_of(
     handle: &Verification,
     phone: &PhoneNumber,
     response: &HttpResponse,
+    secrets: errors::Secrets<'_>,
 ) -> std::result::Result<Result<CheckOutcome>, Error> {
-    let answer = errors::decode_payload::<CheckAnswer<'_>>(response, Shape::Data)?;
+    let answer = errors::decode_payload::<CheckAnswer<'_>>(response, Shape::Data, secrets)?;
     Ok(checked(handle, phone, &answer))
 }
 
@@ -462,7 +464,9 @@ impl PhoneVerifier for Verifik {
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
         let answer = self.client.http().execute(http).await;
-        let lost = match answer.and_then(|response| outcome_of(handle, phone, &response)) {
+        let lost = match answer.and_then(|response| {
+            outcome_of(handle, phone, &response, &|| self.client.current_token())
+        }) {
             Ok(outcome) => return outcome,
             // The answer was lost, or is a 2xx that cannot be read: Verifik may have taken the
             // check, and only the record can tell what it did with the code.
@@ -491,11 +495,12 @@ impl SessionResolver for Verifik {
         let id = require_id("validation id", session.as_str())?;
         let request = self.client.get_validation_request(id)?;
         let response = self.client.http().execute(request).await?;
-        let record = errors::decode_payload::<SessionRecord<'_>>(&response, Shape::Data)?;
+        let secrets = || self.client.current_token();
+        let record = errors::decode_payload::<SessionRecord<'_>>(&response, Shape::Data, &secrets)?;
         if !record.is_validated() {
             // The rare answer: read in full, as the typed client reads it.
             let (validation, envelope): (PhoneValidation, _) =
-                errors::decode(&response, Shape::Data)?;
+                errors::decode(&response, Shape::Data, &secrets)?;
             return Err(not_verified(&PhoneValidation {
                 request_id: envelope.request_id,
                 signed_at: envelope.signed_at,

@@ -36,7 +36,7 @@
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    provider_code, provider_text, redacted_excerpt,
+    provider_code, provider_text, redacted_excerpt, scrub_secrets,
 };
 use phone_verify_core::secrecy::{ExposeSecret as _, SecretString};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
@@ -185,7 +185,7 @@ fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Err
         .or(documented.map(|d| d.message))
         .unwrap_or("VerifyKit refused the request");
     let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
-    if let Some(code) = code.and_then(provider_code) {
+    if let Some(code) = code.and_then(|c| provider_code(&scrub_secrets(c, secrets))) {
         error = error.with_provider_code(code);
     }
     if let Some(message) = said {
