@@ -47,6 +47,13 @@ pub enum FaultAction {
     /// Process the request (a code is sent, a code used up), then close the connection with a
     /// TCP reset before any response byte: the request took effect, the client gets no answer.
     ResetAfterProcessing,
+    /// Answer `status` in the provider's error shape, its message quoting every credential the
+    /// request carried (`Authorization`, a Basic one decoded; `X-Vfk-Server-Key`;
+    /// `X-Service-Auth`), as a provider that echoes credentials would; not processed.
+    EchoCredentials {
+        /// HTTP status code, e.g. 401.
+        status: u16,
+    },
     /// Process the request, then answer its status and headers with the body replaced by
     /// `bytes` bytes of valid JSON (`{"padding":"aaa…"}`), streamed without `Content-Length`,
     /// so only a client's own size cap stops it.
@@ -78,6 +85,7 @@ impl FaultAction {
             Self::RateLimited { .. } => "rate_limited",
             Self::ServiceUnavailable { .. } => "service_unavailable",
             Self::ResetAfterProcessing => "reset_after_processing",
+            Self::EchoCredentials { .. } => "echo_credentials",
             Self::OversizedBody { .. } => "oversized_body",
             Self::SlowDrip { .. } => "slow_drip",
         }

@@ -22,8 +22,9 @@ use crate::state::App;
 pub(crate) struct Wire {
     /// The provider emulated (its faults, its request log).
     pub(crate) provider: Provider,
-    /// The provider's error response for a bare HTTP status.
-    pub(crate) status_error: fn(StatusCode) -> Response,
+    /// The provider's error response for an HTTP status: its own message for that status, or
+    /// the message given.
+    pub(crate) status_error: fn(StatusCode, Option<&str>) -> Response,
     /// A JSON body in the provider's envelope, cut off mid-value (the `malformed_json` fault).
     pub(crate) malformed_json: &'static str,
 }
@@ -34,10 +35,10 @@ pub(crate) struct Wire {
 pub(crate) fn finish(app: &App, wire: Wire, routes: Router<App>) -> Router {
     let status_error = wire.status_error;
     routes
-        .fallback(move || async move { status_error(StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(
-            move || async move { status_error(StatusCode::METHOD_NOT_ALLOWED) },
-        )
+        .fallback(move || async move { status_error(StatusCode::NOT_FOUND, None) })
+        .method_not_allowed_fallback(move || async move {
+            status_error(StatusCode::METHOD_NOT_ALLOWED, None)
+        })
         .layer(from_fn_with_state((app.clone(), wire), provider_middleware))
         .with_state(app.clone())
 }
@@ -107,7 +108,7 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             match body {
                 Some(body) => (status, body.clone()).into_response(),
-                None => (wire.status_error)(status),
+                None => (wire.status_error)(status, None),
             }
         }
         // A slow provider: the request takes effect at once, the answer comes late (the
@@ -130,12 +131,12 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
         )
             .into_response(),
         FaultAction::RateLimited { retry_after_secs } => {
-            let mut response = (wire.status_error)(StatusCode::TOO_MANY_REQUESTS);
+            let mut response = (wire.status_error)(StatusCode::TOO_MANY_REQUESTS, None);
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
         FaultAction::ServiceUnavailable { retry_after_secs } => {
-            let mut response = (wire.status_error)(StatusCode::SERVICE_UNAVAILABLE);
+            let mut response = (wire.status_error)(StatusCode::SERVICE_UNAVAILABLE, None);
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             response
         }
@@ -146,11 +147,44 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
             response.extensions_mut().insert(ResetConnection);
             response
         }
+        FaultAction::EchoCredentials { status } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::UNAUTHORIZED);
+            let message = format!("credentials refused: {}", credentials(req.headers()));
+            (wire.status_error)(status, Some(&message))
+        }
         FaultAction::OversizedBody { bytes } => oversized(next.run(req).await, *bytes),
         FaultAction::SlowDrip {
             chunk_bytes,
             interval_ms,
         } => drip(next.run(req).await, *chunk_bytes, Duration::from_millis(*interval_ms)).await,
+    }
+}
+
+/// Every credential `headers` carry, as a provider that echoes them would quote them:
+/// `Authorization` (a Basic one decoded to `user:password`), `X-Vfk-Server-Key`,
+/// `X-Service-Auth`.
+fn credentials(headers: &header::HeaderMap) -> String {
+    use base64::Engine as _;
+    let mut quoted = Vec::new();
+    for name in ["authorization", "x-vfk-server-key", "x-service-auth"] {
+        for value in headers.get_all(name) {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let decoded = value
+                .strip_prefix("Basic ")
+                .and_then(|b| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b.trim())
+                        .ok()
+                })
+                .map(|raw| String::from_utf8_lossy(&raw).into_owned());
+            quoted.push(format!("{name}={value}"));
+            quoted.extend(decoded.map(|d| format!("({d})")));
+        }
+    }
+    if quoted.is_empty() {
+        "none sent".to_owned()
+    } else {
+        quoted.join(" ")
     }
 }
 

@@ -971,3 +971,30 @@ async fn a_seed_gives_the_same_sids_and_codes() {
     }
     assert_eq!(runs[0], runs[1]);
 }
+
+#[tokio::test]
+async fn echoed_credentials_come_back_in_twilios_error_body() {
+    let tw = Tw::new().await;
+    tw.sb.inject_fault(
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::EchoCredentials { status: 401 },
+        )
+        .path("/v2/Services/*/Verifications"),
+    );
+    let (status, body) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/Verifications"),
+            &[("To", PHONE), ("Channel", "sms")],
+        )
+        .await;
+    assert_eq!((status, body["code"].as_u64()), (401, Some(20003)));
+    let message = body["message"].as_str().unwrap();
+    // The Basic header as sent, and decoded: the auth token in clear.
+    assert!(message.contains("authorization=Basic "), "{message}");
+    assert!(
+        message.contains(&format!("({TWILIO_ACCOUNT_SID}:{TWILIO_AUTH_TOKEN})")),
+        "{message}"
+    );
+    assert!(tw.sb.messages(PHONE).is_empty(), "not processed");
+}

@@ -50,6 +50,9 @@ pub enum SendFault {
     ServiceUnavailable,
     /// The connection is reset before any answer arrives.
     ConnectionReset,
+    /// The provider refuses the send (401), its error message quoting the credentials the
+    /// request carried, as a provider that echoes them would: nothing is sent.
+    CredentialsEchoed,
 }
 
 impl SendFault {
@@ -58,6 +61,7 @@ impl SendFault {
         match self {
             Self::ServiceUnavailable => "503",
             Self::ConnectionReset => "reset",
+            Self::CredentialsEchoed => "echo",
         }
     }
 }

@@ -434,6 +434,7 @@ impl Harness for SandboxHarness {
                 body: None,
             },
             SendFault::ConnectionReset => FaultAction::ConnectionReset,
+            SendFault::CredentialsEchoed => FaultAction::EchoCredentials { status: 401 },
         };
         for endpoint in &self.send_endpoints {
             self.sandbox

@@ -89,7 +89,7 @@ mod privacy;
 /// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` (after a reset: the request had left) or, after a 503, `ProviderUnavailable` |
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
-/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials: none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a lost check answer or an unknown session (`Display`, `Debug`, sources) |
+/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials: none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
 /// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved) and a failed send log no phone number in full (its national digits) and no code |
 ///
 /// **Providers.** Every handle a start returns, and every session the resolver finds, must name
@@ -804,6 +804,11 @@ impl Suite<'_> {
                     ErrorKind::MaybeSent | ErrorKind::ProviderUnavailable
                 ),
                 "expected a MaybeSent or ProviderUnavailable error, got {err}"
+            ),
+            // Refused before processing: nothing was sent.
+            (Err(err), SendFault::CredentialsEchoed) => ensure!(
+                err.kind() == ErrorKind::Unauthorized,
+                "expected an Unauthorized error, got {err}"
             ),
         }
         Ok(sends

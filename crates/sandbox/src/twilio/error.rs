@@ -64,8 +64,9 @@ impl IntoResponse for TwError {
     }
 }
 
-/// Twilio's error body for a bare status (fault injection, unknown methods).
-pub(super) fn status_error(status: StatusCode) -> Response {
+/// Twilio's error body for a status (fault injection, unknown methods), with its own message
+/// or `said`.
+pub(super) fn status_error(status: StatusCode, said: Option<&str>) -> Response {
     let (code, message) = match status.as_u16() {
         401 => (20003, "Authenticate"),
         403 => (20403, "Forbidden"),
@@ -75,7 +76,7 @@ pub(super) fn status_error(status: StatusCode) -> Response {
         503 => (20503, "Service unavailable"),
         _ => (20500, "Internal server error"),
     };
-    TwError::new(status, code, message).into_response()
+    TwError::new(status, code, said.unwrap_or(message)).into_response()
 }
 
 /// Answers `outcome` as JSON with its status, or as Twilio's error.

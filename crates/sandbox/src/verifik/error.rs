@@ -92,15 +92,20 @@ impl IntoResponse for VfError {
     }
 }
 
-/// Verifik's error shape for a bare status (fault injection, unknown routes).
-pub(super) fn status_error(status: StatusCode) -> Response {
+/// Verifik's error shape for a status (fault injection, unknown routes), with its own message
+/// or `said`.
+pub(super) fn status_error(status: StatusCode, said: Option<&str>) -> Response {
     let reason = status.canonical_reason().unwrap_or("Error");
     let code: String = reason.split_whitespace().collect();
     let snake = reason.to_ascii_lowercase().replace([' ', '-'], "_");
+    let message = match said {
+        Some(said) => format!("{}:{said}", status.as_u16()),
+        None => format!("{}:{snake}", status.as_u16()),
+    };
     VfError {
         status: status.as_u16(),
         code: Cow::Owned(code),
-        message: Cow::Owned(format!("{}:{snake}", status.as_u16())),
+        message: Cow::Owned(message),
     }
     .into_response()
 }

@@ -104,8 +104,9 @@ impl IntoResponse for VkError {
     }
 }
 
-/// VerifyKit's error envelope for a bare status (used by fault injection and unknown routes).
-pub(super) fn status_error(status: StatusCode) -> Response {
+/// VerifyKit's error envelope for a status (used by fault injection and unknown routes), with
+/// its own message or `said`.
+pub(super) fn status_error(status: StatusCode, said: Option<&str>) -> Response {
     let (code, message) = match status.as_u16() {
         429 => (
             429_001,
@@ -117,6 +118,7 @@ pub(super) fn status_error(status: StatusCode) -> Response {
             Cow::Owned(status.canonical_reason().unwrap_or("Error").to_owned()),
         ),
     };
+    let message = said.map_or(message, |said| Cow::Owned(said.to_owned()));
     VkError {
         status: status.as_u16(),
         code,

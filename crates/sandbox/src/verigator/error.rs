@@ -10,13 +10,22 @@ pub(super) struct VgError(pub(super) StatusCode, pub(super) &'static str);
 
 impl IntoResponse for VgError {
     fn into_response(self) -> Response {
-        (self.0, axum::Json(json!({"message": self.1}))).into_response()
+        error_body(self.0, self.1)
     }
 }
 
-/// Verigator's error body for a bare status (fault injection, unknown routes).
-pub(super) fn status_error(status: StatusCode) -> Response {
-    VgError(status, status.canonical_reason().unwrap_or("Error")).into_response()
+/// `{"message": message}` with `status`.
+fn error_body(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"message": message}))).into_response()
+}
+
+/// Verigator's error body for a status (fault injection, unknown routes), with its own message
+/// or `said`.
+pub(super) fn status_error(status: StatusCode, said: Option<&str>) -> Response {
+    error_body(
+        status,
+        said.unwrap_or(status.canonical_reason().unwrap_or("Error")),
+    )
 }
 
 /// Turns a handler outcome into a response (`Value::Null`: no body).

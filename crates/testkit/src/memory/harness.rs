@@ -127,6 +127,8 @@ impl Harness for InMemoryHarness {
             SendFault::ServiceUnavailable => ErrorKind::ProviderUnavailable,
             // A reset leaves the client not knowing whether the message went out.
             SendFault::ConnectionReset => ErrorKind::MaybeSent,
+            // The in-memory provider has no credentials to echo.
+            _ => return Err(HarnessError::unsupported("this send fault")),
         };
         self.state.fail_next_send(kind);
         Ok(())

@@ -76,10 +76,19 @@ impl Suite<'_> {
         let refused = self.verifier.poll(&foreign).await;
         shown.result("a refused handle's error", &refused)?;
 
-        if self.caps.is_otp(&channel)
-            && let Some((_, started)) = self.failed_send(&channel).await?
-        {
-            shown.result("a failed send", &started)?;
+        if self.caps.is_otp(&channel) {
+            let faults = [
+                (SendFault::ServiceUnavailable, "a failed send"),
+                (
+                    SendFault::CredentialsEchoed,
+                    "a send refused, its credentials echoed",
+                ),
+            ];
+            for (fault, what) in faults {
+                if let Some((_, started)) = self.failed_send(&channel, fault).await? {
+                    shown.result(what, &started)?;
+                }
+            }
         }
 
         if let Some(resolver) = self.resolver {
@@ -164,27 +173,25 @@ impl Suite<'_> {
         {
             let _ = resolver.resolve(session, &RequestContext::default()).await;
         }
-        if let Some((phone, _)) = self.failed_send(channel).await? {
+        let failed = self.failed_send(channel, SendFault::ServiceUnavailable);
+        if let Some((phone, _)) = failed.await? {
             phones.push(phone);
         }
         Ok((phones, codes))
     }
 
-    /// A start on `channel` to a fresh phone under an injected 503: the phone and the result;
-    /// `None` for TOTP (nothing is sent) or when the harness cannot inject send faults.
+    /// A start on `channel` to a fresh phone under the injected `fault`: the phone and the
+    /// result; `None` for TOTP (nothing is sent) or when the harness cannot inject `fault`.
     async fn failed_send(
         &self,
         channel: &Channel,
+        fault: SendFault,
     ) -> Result<Option<(PhoneNumber, phone_verify_core::Result<Verification>)>, Verdict> {
         if *channel == Channel::Totp {
             return Ok(None);
         }
         let phone = self.phone().await?;
-        match self
-            .harness
-            .inject_send_fault(SendFault::ServiceUnavailable)
-            .await
-        {
+        match self.harness.inject_send_fault(fault).await {
             Ok(()) => {
                 let request = StartRequest::otp(channel.clone(), phone.clone());
                 let started = self.verifier.start(&request).await;
