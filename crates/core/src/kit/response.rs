@@ -84,8 +84,9 @@ impl HttpResponse {
 
     /// Decodes the body as JSON; failures are [`ErrorKind::Decode`] errors built by
     /// [`undecodable`](Self::undecodable) (for a 2xx answer to a send or a code check,
-    /// [`ErrorKind::MaybeSent`] or [`ErrorKind::OutcomeUnknown`]: see [`error`](Self::error)). serde's own message quotes the offending value, so it
-    /// is redacted the same way and not kept as the error's source.
+    /// [`ErrorKind::MaybeSent`] or [`ErrorKind::OutcomeUnknown`]: see [`error`](Self::error)).
+    /// serde's own message quotes the offending value, so it is redacted the same way and not
+    /// kept as the error's source.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         self.json_scrubbed(&[])
     }
@@ -210,7 +211,8 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
 /// assert_eq!(kind_for_operation(unavailable, 500, OperationKind::Send), ErrorKind::MaybeSent);
 /// assert_eq!(kind_for_operation(unavailable, 503, OperationKind::Send), unavailable);
 /// let unreadable = ErrorKind::Decode;
-/// assert_eq!(kind_for_operation(unreadable, 200, OperationKind::Consume), ErrorKind::OutcomeUnknown);
+/// let check = OperationKind::Consume;
+/// assert_eq!(kind_for_operation(unreadable, 200, check), ErrorKind::OutcomeUnknown);
 /// assert_eq!(kind_for_operation(unreadable, 200, OperationKind::Read), unreadable);
 /// ```
 pub fn kind_for_operation(kind: ErrorKind, status: u16, operation: OperationKind) -> ErrorKind {
