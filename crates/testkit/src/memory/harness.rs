@@ -168,3 +168,44 @@ impl Harness for InMemoryHarness {
         Ok((self.fresh)(self.state.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::{PhoneVerifierExt, StartRequest};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lost_check_answer_is_used_by_the_next_check_and_an_unused_one_fails() {
+        let verifier = InMemoryVerifier::with_seed(5);
+        let harness = InMemoryHarness::new(&verifier);
+        let phone = harness.fresh_phone().await.unwrap();
+        let handle = verifier.start(&StartRequest::sms(phone)).await.unwrap();
+        let code = harness.delivered_code(&handle).await.unwrap().unwrap();
+
+        // Injected and never used: clearing says so.
+        harness
+            .inject_check_fault(&handle, CheckFault::AnswerLost)
+            .await
+            .unwrap();
+        assert!(matches!(
+            harness.clear_faults().await,
+            Err(HarnessError::Failed(_))
+        ));
+        harness.clear_faults().await.unwrap();
+
+        // Used: the check takes effect (the code is used up), its answer is lost.
+        harness
+            .inject_check_fault(&handle, CheckFault::AnswerLost)
+            .await
+            .unwrap();
+        let lost = verifier.check_code(&handle, &code).await.unwrap_err();
+        assert_eq!(lost.kind(), ErrorKind::OutcomeUnknown);
+        harness.clear_faults().await.unwrap();
+        let again = verifier.check_code(&handle, &code).await.unwrap();
+        assert!(
+            !again.is_verified(),
+            "the lost check used the code: {again:?}"
+        );
+    }
+}
