@@ -10,7 +10,7 @@ use phone_verify_testkit::sandbox::{
 };
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
-    SEND_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifykit::VerifyKitBuilder;
 
@@ -61,8 +61,10 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
-        .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
-    assert_eq!(expected.len(), 43);
+        .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"])
+        .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp", "telegram"])
+        .checks(SESSION_FAULT_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 46);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let store: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
@@ -72,7 +74,9 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
         .with_send_endpoint("POST", "/v1.0/send-otp")
         .with_send_endpoint("POST", "/v1.0/start")
         .with_check_endpoint("POST", "/v1.0/check-otp")
-        .with_check_endpoint("POST", "/v1.0/check-whatsapp");
+        .with_check_endpoint("POST", "/v1.0/check-whatsapp")
+        .with_lookup_endpoint("POST", "/v1.0/check")
+        .with_lookup_endpoint("POST", "/v1.0/result");
         let key = sandbox_key(&harness);
         let harness = harness.with_secrets([key, GUARD_SECRET.to_owned()]);
         Conformance::resolving(guarded, harness)

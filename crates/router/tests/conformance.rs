@@ -19,7 +19,8 @@ use phone_verify_testkit::sandbox::{
 };
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, HarnessError, HarnessResult, MultiHarness,
-    OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Verifik, VerifikBuilder};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
@@ -32,6 +33,10 @@ const VERIFYKIT_CHECKS: [&str; 2] = ["/v1.0/check-otp", "/v1.0/check-whatsapp"];
 /// Verifik checks a code with `PUT`, Verigator with `PUT` on the path that sends with `POST`.
 const VERIFIK_CHECK: &str = "/v2/phone-validations";
 const VERIGATOR_CHECK: &str = VERIGATOR_SEND;
+/// VerifyKit polls reverse flows with `check` and resolves sessions with `result`.
+const VERIFYKIT_LOOKUPS: [&str; 2] = ["/v1.0/check", "/v1.0/result"];
+/// Verifik resolves a session (a validation id) by reading the validation.
+const VERIFIK_LOOKUP: &str = "/v2/phone-validations/*";
 
 fn retry() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5))
@@ -116,12 +121,15 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
         .per_channel(OTP_CHECKS, otp)
         .per_channel(SEND_CHECKS, otp.iter().filter(|c| **c != "totp"))
         .per_channel(REVERSE_CHECKS, reverse)
-        .per_channel(&["reverse.qr_code"], reverse);
+        .per_channel(&["reverse.qr_code"], reverse)
+        .per_channel(REVERSE_FAULT_CHECKS, reverse);
     if sessions {
-        expected = expected.checks([
-            "session.resolves_verified_phone",
-            "session.unknown_is_not_found",
-        ]);
+        expected = expected
+            .checks([
+                "session.resolves_verified_phone",
+                "session.unknown_is_not_found",
+            ])
+            .checks(SESSION_FAULT_CHECKS.iter().copied());
     }
     expected
 }
@@ -131,7 +139,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 43);
+    assert_eq!(expected.len(), 46);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -143,6 +151,9 @@ async fn a_router_over_verifykit_conforms() {
         for check in VERIFYKIT_CHECKS {
             harness = harness.with_check_endpoint("POST", check);
         }
+        for lookup in VERIFYKIT_LOOKUPS {
+            harness = harness.with_lookup_endpoint("POST", lookup);
+        }
         Conformance::resolving(tested, harness)
     })
     .await;
@@ -152,14 +163,15 @@ async fn a_router_over_verifykit_conforms() {
 async fn a_router_over_verifik_conforms() {
     // Verifik sets no limit of wrong codes.
     let expected = expected(&["sms", "whatsapp"], &[], true).check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 34);
+    assert_eq!(expected.len(), 35);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
             Arc::new(down_then_up(verifik, s))
         })
         .with_send_endpoint("POST", VERIFIK_SEND)
-        .with_check_endpoint("PUT", VERIFIK_CHECK);
+        .with_check_endpoint("PUT", VERIFIK_CHECK)
+        .with_lookup_endpoint("GET", VERIFIK_LOOKUP);
         Conformance::resolving(tested, harness)
     })
     .await;
@@ -300,11 +312,15 @@ async fn a_router_over_all_three_providers_conforms() {
     for check in VERIFYKIT_CHECKS {
         verifykit_member = verifykit_member.with_check_endpoint("POST", check);
     }
+    for lookup in VERIFYKIT_LOOKUPS {
+        verifykit_member = verifykit_member.with_lookup_endpoint("POST", lookup);
+    }
     let verifik_member = SandboxHarness::new(Arc::clone(&sandbox), Provider::Verifik, |s| {
         verifik(&s.base_url())
     })
     .with_send_endpoint("POST", VERIFIK_SEND)
-    .with_check_endpoint("PUT", VERIFIK_CHECK);
+    .with_check_endpoint("PUT", VERIFIK_CHECK)
+    .with_lookup_endpoint("GET", VERIFIK_LOOKUP);
     let fresh_sandbox = Arc::clone(&sandbox);
     let harness = MultiHarness::new()
         .member(phone_verify_verigator::PROVIDER, verigator_member)
@@ -324,7 +340,7 @@ async fn a_router_over_all_three_providers_conforms() {
     )
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 54);
+    assert_eq!(expected.len(), 57);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

@@ -22,20 +22,23 @@ use crate::report::Report;
 /// use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 /// use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
 /// use phone_verify_testkit::{CHECK_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS};
+/// use phone_verify_testkit::{REVERSE_FAULT_CHECKS, SESSION_FAULT_CHECKS};
 ///
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let verifier = Arc::new(InMemoryVerifier::new());
 /// let harness = InMemoryHarness::new(&verifier);
 /// let expected = Expected::new()
 ///     .checks(["input.unsupported_channel_refused[telegram]", "input.foreign_handle_refused"])
 ///     .checks(["input.qr_code_refused[whatsapp]", "session.resolves_verified_phone"])
 ///     .checks(["session.unknown_is_not_found", "privacy.phones_and_codes_not_logged"])
+///     .checks(SESSION_FAULT_CHECKS.iter().copied())
 ///     .per_channel(&["input.otp_without_phone_refused"], ["sms", "voice"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(CHECK_FAULT_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
-///     .per_channel(REVERSE_CHECKS, ["whatsapp"]);
+///     .per_channel(REVERSE_CHECKS, ["whatsapp"])
+///     .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"]);
 /// Conformance::resolving(verifier, harness).assert_conforms(&expected).await;
 /// # });
 /// ```

@@ -30,6 +30,15 @@ pub const SEND_CHECKS: &[&str] = &[
 /// was lost is never a rejection.
 pub const CHECK_FAULT_CHECKS: &[&str] = &["otp.lost_answer_not_rejected"];
 
+/// The checks every reverse channel gets when the harness injects lookup faults
+/// ([`Harness::inject_lookup_fault`](crate::Harness::inject_lookup_fault)): a poll answered
+/// 503 is retried after its `Retry-After`.
+pub const REVERSE_FAULT_CHECKS: &[&str] = &["reverse.poll_retried_after_503"];
+
+/// The check a verifier with a session resolver gets, once, when the harness injects lookup
+/// faults: a resolution answered 503 is retried after its `Retry-After`.
+pub const SESSION_FAULT_CHECKS: &[&str] = &["session.resolve_retried_after_503"];
+
 /// The checks every OTP channel gets when the harness knows the provider's limit of wrong
 /// codes ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit)).
 pub const WRONG_CODE_LIMIT_CHECKS: &[&str] = &["otp.wrong_code_limit"];

@@ -75,6 +75,30 @@ pub enum CheckFault {
     AnswerLost,
 }
 
+/// A failure to inject into the next lookup of one verification: a reverse flow's poll, or
+/// the resolution of its session. Lookups change nothing at the provider, so a verifier
+/// retries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LookupFault {
+    /// The provider answers `503 Service Unavailable` with `Retry-After` of
+    /// [`LookupFault::RETRY_AFTER`], without processing the request: the lookup must be
+    /// retried once that time has passed, and then succeed.
+    ServiceUnavailable,
+}
+
+impl LookupFault {
+    /// The `Retry-After` an injected lookup fault gives: one second.
+    pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+    /// A short name used in check names, e.g. `503`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ServiceUnavailable => "503",
+        }
+    }
+}
+
 /// How many requests the provider has received so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -167,6 +191,17 @@ pub trait Harness: Send + Sync {
         Err(HarnessError::unsupported("injecting faults into checks"))
     }
 
+    /// Makes the next lookup of `verification` fail with `fault`: the next poll of a reverse
+    /// flow, or the next resolution of the session its check returned.
+    async fn inject_lookup_fault(
+        &self,
+        verification: &Verification,
+        fault: LookupFault,
+    ) -> HarnessResult<()> {
+        let _ = (verification, fault);
+        Err(HarnessError::unsupported("injecting faults into lookups"))
+    }
+
     /// How many wrong codes the provider takes for `verification` before it refuses every
     /// code, the right one included; `None` (the default) when it sets no limit or the harness
     /// does not know it, and then `otp.wrong_code_limit` does not run.
@@ -183,7 +218,9 @@ pub trait Harness: Send + Sync {
         Vec::new()
     }
 
-    /// Removes injected faults that were not used up. Called after every fault check.
+    /// Removes injected faults that were not used up. Called after every fault check; fails
+    /// when an injected check or lookup fault was not used, since the check then proved
+    /// nothing.
     async fn clear_faults(&self) -> HarnessResult<()> {
         Ok(())
     }

@@ -14,11 +14,12 @@ mod suite;
 
 pub use conformance::Conformance;
 pub use expected::{
-    CHECK_FAULT_CHECKS, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS, SEND_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
+    SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 pub use harness::{
-    CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault, different_code,
+    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+    different_code,
 };
 pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};

@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
 
-use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{
+    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+};
 
 type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
 
@@ -184,6 +186,16 @@ impl Harness for MultiHarness {
     ) -> HarnessResult<()> {
         self.for_handle(verification)?
             .inject_check_fault(verification, fault)
+            .await
+    }
+
+    async fn inject_lookup_fault(
+        &self,
+        verification: &Verification,
+        fault: LookupFault,
+    ) -> HarnessResult<()> {
+        self.for_handle(verification)?
+            .inject_lookup_fault(verification, fault)
             .await
     }
 

@@ -58,7 +58,9 @@ pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
 use crate::conformance::Conformance;
 use crate::expected::Expected;
-use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{
+    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+};
 use crate::report::Report;
 
 type MakeVerifier = Box<dyn Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync>;
@@ -101,6 +103,14 @@ impl Endpoint {
     }
 }
 
+/// What a [`CheckFault::AnswerLost`] does at a check endpoint.
+const CHECK_FAULT: FaultAction = FaultAction::ResetAfterProcessing;
+
+/// What a [`LookupFault::ServiceUnavailable`] does at a lookup endpoint.
+const LOOKUP_FAULT: FaultAction = FaultAction::ServiceUnavailable {
+    retry_after_secs: LookupFault::RETRY_AFTER.as_secs(),
+};
+
 /// Where [`SandboxHarness`] takes the provider's limit of wrong codes from.
 #[derive(Debug, Clone, Copy)]
 enum WrongCodeLimit {
@@ -114,17 +124,22 @@ enum WrongCodeLimit {
 ///
 /// By default it reads codes from the messages the sandbox sent on SMS, WhatsApp, Telegram
 /// and e-mail, completes VerifyKit reverse flows, and hands out Turkish mobile numbers
-/// (`+90532` and seven digits). Request counts and fault injection need
-/// [`with_send_endpoint`](SandboxHarness::with_send_endpoint); without it those checks are
-/// skipped. [`clear_faults`](Harness::clear_faults) clears every pending sandbox fault.
+/// (`+90532` and seven digits). Request counts and send faults need
+/// [`with_send_endpoint`](SandboxHarness::with_send_endpoint), check faults
+/// [`with_check_endpoint`](SandboxHarness::with_check_endpoint), lookup faults
+/// [`with_lookup_endpoint`](SandboxHarness::with_lookup_endpoint); without them those checks
+/// are skipped. [`clear_faults`](Harness::clear_faults) clears every pending sandbox fault.
 pub struct SandboxHarness {
     sandbox: Arc<SandboxHandle>,
     provider: Provider,
     make_verifier: MakeVerifier,
     send_endpoints: Vec<Endpoint>,
     check_endpoints: Vec<Endpoint>,
+    lookup_endpoints: Vec<Endpoint>,
     /// Set while a check fault is injected and not yet cleared.
     check_fault_injected: AtomicBool,
+    /// Set while a lookup fault is injected and not yet cleared.
+    lookup_fault_injected: AtomicBool,
     wrong_code_limit: WrongCodeLimit,
     secrets: Option<Vec<String>>,
     code_channels: Vec<Channel>,
@@ -155,7 +170,9 @@ impl SandboxHarness {
             make_verifier: Box::new(make_verifier),
             send_endpoints: Vec::new(),
             check_endpoints: Vec::new(),
+            lookup_endpoints: Vec::new(),
             check_fault_injected: AtomicBool::new(false),
+            lookup_fault_injected: AtomicBool::new(false),
             wrong_code_limit: WrongCodeLimit::FromConfig,
             secrets: None,
             code_channels: vec![
@@ -189,6 +206,15 @@ impl SandboxHarness {
     #[must_use]
     pub fn with_check_endpoint(mut self, method: &str, path: &str) -> Self {
         self.check_endpoints.push(Endpoint::new(method, path));
+        self
+    }
+
+    /// Injects lookup faults ([`Harness::inject_lookup_fault`]) at `method path`, an endpoint
+    /// that reads a verification without changing it: a reverse flow's poll, a session's
+    /// resolution. Call it once per such endpoint; `*` segments are wildcards.
+    #[must_use]
+    pub fn with_lookup_endpoint(mut self, method: &str, path: &str) -> Self {
+        self.lookup_endpoints.push(Endpoint::new(method, path));
         self
     }
 
@@ -328,6 +354,43 @@ impl SandboxHarness {
             .path(endpoint.path.clone())
     }
 
+    /// Injects `action` at each of `endpoints` and marks the fault `injected`, or says which
+    /// builder method configures them (`with`).
+    fn inject_at(
+        &self,
+        endpoints: &[Endpoint],
+        action: &FaultAction,
+        injected: &AtomicBool,
+        with: &str,
+    ) -> HarnessResult<()> {
+        if endpoints.is_empty() {
+            return Err(HarnessError::unsupported(format!(
+                "no endpoint configured (SandboxHarness::{with})"
+            )));
+        }
+        for endpoint in endpoints {
+            self.sandbox
+                .inject_fault(self.fault_at(endpoint, action.clone()));
+        }
+        injected.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether a fault marked `injected` is still pending at every one of `endpoints` (no
+    /// request used it); unmarks it.
+    fn unused(
+        &self,
+        endpoints: &[Endpoint],
+        action: &FaultAction,
+        injected: &AtomicBool,
+        pending: &[Fault],
+    ) -> bool {
+        injected.swap(false, Ordering::Relaxed)
+            && endpoints
+                .iter()
+                .all(|e| pending.contains(&self.fault_at(e, action.clone())))
+    }
+
     fn require_send_endpoints(&self) -> HarnessResult<()> {
         if self.send_endpoints.is_empty() {
             Err(HarnessError::unsupported(
@@ -449,20 +512,32 @@ impl Harness for SandboxHarness {
         fault: CheckFault,
     ) -> HarnessResult<()> {
         let _ = verification;
-        if self.check_endpoints.is_empty() {
-            return Err(HarnessError::unsupported(
-                "no check endpoint configured (SandboxHarness::with_check_endpoint)",
-            ));
-        }
         let action = match fault {
-            CheckFault::AnswerLost => FaultAction::ResetAfterProcessing,
+            CheckFault::AnswerLost => CHECK_FAULT,
         };
-        for endpoint in &self.check_endpoints {
-            self.sandbox
-                .inject_fault(self.fault_at(endpoint, action.clone()));
-        }
-        self.check_fault_injected.store(true, Ordering::Relaxed);
-        Ok(())
+        self.inject_at(
+            &self.check_endpoints,
+            &action,
+            &self.check_fault_injected,
+            "with_check_endpoint",
+        )
+    }
+
+    async fn inject_lookup_fault(
+        &self,
+        verification: &Verification,
+        fault: LookupFault,
+    ) -> HarnessResult<()> {
+        let _ = verification;
+        let action = match fault {
+            LookupFault::ServiceUnavailable => LOOKUP_FAULT,
+        };
+        self.inject_at(
+            &self.lookup_endpoints,
+            &action,
+            &self.lookup_fault_injected,
+            "with_lookup_endpoint",
+        )
     }
 
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
@@ -488,19 +563,30 @@ impl Harness for SandboxHarness {
     }
 
     async fn clear_faults(&self) -> HarnessResult<()> {
-        let unused = if self.check_fault_injected.swap(false, Ordering::Relaxed) {
-            let pending = self.sandbox.pending_faults();
-            self.check_endpoints
-                .iter()
-                .all(|e| pending.contains(&self.fault_at(e, FaultAction::ResetAfterProcessing)))
-        } else {
-            false
-        };
+        let pending = self.sandbox.pending_faults();
+        let check_unused = self.unused(
+            &self.check_endpoints,
+            &CHECK_FAULT,
+            &self.check_fault_injected,
+            &pending,
+        );
+        let lookup_unused = self.unused(
+            &self.lookup_endpoints,
+            &LOOKUP_FAULT,
+            &self.lookup_fault_injected,
+            &pending,
+        );
         self.sandbox.clear_faults();
-        if unused {
+        if check_unused {
             return Err(HarnessError::failed(
                 "the injected check fault was not used: no request reached the check endpoints \
                  (SandboxHarness::with_check_endpoint)",
+            ));
+        }
+        if lookup_unused {
+            return Err(HarnessError::failed(
+                "the injected lookup fault was not used: no request reached the lookup \
+                 endpoints (SandboxHarness::with_lookup_endpoint)",
             ));
         }
         Ok(())
@@ -518,6 +604,7 @@ impl fmt::Debug for SandboxHarness {
             .field("provider", &self.provider)
             .field("send_endpoints", &self.send_endpoints)
             .field("check_endpoints", &self.check_endpoints)
+            .field("lookup_endpoints", &self.lookup_endpoints)
             .field("code_channels", &self.code_channels)
             .finish_non_exhaustive()
     }

@@ -9,11 +9,13 @@ use futures::FutureExt;
 use phone_verify_core::time::OffsetDateTime;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier,
-    PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId, SessionResolver,
-    StartRequest, Verification, Verified,
+    PhoneVerifierExt, ProviderId, RejectReason, RequestContext, ResolvedSession, SessionId,
+    SessionResolver, StartRequest, Verification, Verified,
 };
 
-use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{
+    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+};
 use crate::report::{CheckResult, Report, Status};
 
 /// Why a check did not pass.
@@ -53,6 +55,7 @@ macro_rules! ensure {
 
 // After the macros, which they use.
 mod attempts;
+mod lookups;
 mod privacy;
 
 /// Runs every conformance check that `verifier`'s [`Capabilities`] allow against `harness`,
@@ -85,10 +88,12 @@ mod privacy;
 /// | `reverse.pending_then_verified[r]` | the handle has a deeplink or QR code; a poll is `Pending`, and `Verified` with the user's phone once the flow is completed |
 /// | `reverse.qr_code[r]` | with `capabilities.qr_code`, asking for a QR code returns one |
 /// | `reverse.handle_json_round_trip[r]`, `reverse.handle_in_fresh_client[r]` | as for OTP, by polling |
+/// | `reverse.poll_retried_after_503[r]` | the provider answers a completed flow's poll 503 with `Retry-After: 1` ([`LookupFault::ServiceUnavailable`]): the verifier retries after that second, no sooner, and reports `Verified` with the user's phone |
 /// | `send.exactly_once[c]` | one start makes exactly one send request (not for TOTP) |
 /// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` (after a reset: the request had left) or, after a 503, `ProviderUnavailable` |
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
+/// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
 /// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials: none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
 /// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved) and a failed send log no phone number in full (its national digits) and no code |
 ///
@@ -180,6 +185,14 @@ pub async fn run(
         record(r, name("handle_json_round_trip"), round_trip).await;
         let fresh = suite.reverse_in_fresh_client(c);
         record(r, name("handle_in_fresh_client"), fresh).await;
+        let fault = LookupFault::ServiceUnavailable;
+        let retried = suite.poll_retried(c, fault);
+        record(
+            r,
+            name(&format!("poll_retried_after_{}", fault.name())),
+            retried,
+        )
+        .await;
     }
 
     // TOTP codes come from an authenticator app: nothing is sent.
@@ -199,6 +212,11 @@ pub async fn run(
     if suite.caps.session_resolution || resolver.is_some() {
         let name = "session.unknown_is_not_found".to_owned();
         record(r, name, suite.session_unknown_is_not_found()).await;
+    }
+    if suite.caps.session_resolution {
+        let fault = LookupFault::ServiceUnavailable;
+        let name = format!("session.resolve_retried_after_{}", fault.name());
+        record(r, name, suite.resolve_retried(fault)).await;
     }
 
     // Last, privacy: what the verifier shows of credentials, phones and codes.
@@ -459,21 +477,22 @@ impl Suite<'_> {
         }
     }
 
-    /// A verified outcome with its phone, on the first channel the harness can complete.
-    async fn verify_one(&self) -> Result<(PhoneNumber, Verified), Verdict> {
-        let (phone, channel, outcome) = self.complete_one().await?;
-        let verified = self.expect_verified(outcome, &phone, &channel)?;
-        Ok((phone, verified))
+    /// A verified outcome with its phone and handle, on the first channel the harness can
+    /// complete.
+    async fn verify_one(&self) -> Result<(PhoneNumber, Verification, Verified), Verdict> {
+        let (phone, handle, outcome) = self.complete_one().await?;
+        let verified = self.expect_verified(outcome, &phone, &handle.channel)?;
+        Ok((phone, handle, verified))
     }
 
-    /// Completes a verification on the first channel the harness can: the phone, the channel
+    /// Completes a verification on the first channel the harness can: the phone, the handle
     /// and the outcome of the check.
     async fn complete_one(
         &self,
     ) -> Result<
         (
             PhoneNumber,
-            Channel,
+            Verification,
             phone_verify_core::Result<CheckOutcome>,
         ),
         Verdict,
@@ -487,14 +506,14 @@ impl Suite<'_> {
             let (phone, handle) = self.start_otp(c).await?;
             let code = self.code_for(&handle).await?;
             let outcome = self.verifier.check_code(&handle, &code).await;
-            return Ok((phone, c.clone(), outcome));
+            return Ok((phone, handle, outcome));
         }
         if let Some(c) = caps.reverse_channels.first() {
             let handle = self.start_reverse(c).await?;
             let phone = self.phone().await?;
             self.harness.complete_reverse_flow(&handle, &phone).await?;
             let outcome = self.verifier.poll(&handle).await;
-            return Ok((phone, c.clone(), outcome));
+            return Ok((phone, handle, outcome));
         }
         Err(Verdict::Skip(
             "no channel on which the harness can complete a verification".into(),
@@ -818,30 +837,27 @@ impl Suite<'_> {
 
     // ---- sessions ----
 
-    async fn session_resolves_verified_phone(&self) -> Check {
-        let Some(resolver) = self.resolver else {
-            return Err(Verdict::Skip(
+    /// The resolver [`run`] got; without one the session checks are skipped.
+    fn require_resolver(&self) -> Result<&dyn SessionResolver, Verdict> {
+        self.resolver.ok_or_else(|| {
+            Verdict::Skip(
                 "capabilities.session_resolution is set, but run() got no SessionResolver".into(),
-            ));
-        };
-        ensure!(
-            resolver.provider() == self.provider,
-            "the resolver is for provider {}, the verifier for {}",
-            resolver.provider(),
-            self.provider
-        );
-        let (phone, verified) = self.verify_one().await?;
-        let Some(session) = verified.session_id else {
-            return Err(Verdict::Skip(
-                "checks return no session id, so the suite has no session to resolve".into(),
-            ));
-        };
-        let found = match resolver.resolve(&session, &RequestContext::default()).await {
+            )
+        })
+    }
+
+    /// Fails unless a session resolved to `phone`, with a provider the harness names.
+    fn expect_resolved(
+        &self,
+        found: phone_verify_core::Result<ResolvedSession>,
+        phone: &PhoneNumber,
+    ) -> Result<(), Verdict> {
+        let found = match found {
             Ok(found) => found,
             Err(err) => fail!("resolving the session of a verification failed: {err}"),
         };
         ensure!(
-            found.phone == phone,
+            &found.phone == phone,
             "the session resolved to {}, but {phone} was verified",
             found.phone
         );
@@ -851,15 +867,37 @@ impl Suite<'_> {
             found.provider,
             self.expected_providers()
         );
+        Ok(())
+    }
+
+    async fn session_resolves_verified_phone(&self) -> Check {
+        let resolver = self.require_resolver()?;
+        ensure!(
+            resolver.provider() == self.provider,
+            "the resolver is for provider {}, the verifier for {}",
+            resolver.provider(),
+            self.provider
+        );
+        let (phone, _, session) = self.verified_session().await?;
+        let found = resolver.resolve(&session, &RequestContext::default()).await;
+        self.expect_resolved(found, &phone)?;
         Ok(None)
     }
 
-    async fn session_unknown_is_not_found(&self) -> Check {
-        let Some(resolver) = self.resolver else {
+    /// A verification completed on the first channel the harness can, with the session id
+    /// its check returned: the phone, the handle and the session.
+    async fn verified_session(&self) -> Result<(PhoneNumber, Verification, SessionId), Verdict> {
+        let (phone, handle, verified) = self.verify_one().await?;
+        let Some(session) = verified.session_id else {
             return Err(Verdict::Skip(
-                "capabilities.session_resolution is set, but run() got no SessionResolver".into(),
+                "checks return no session id, so the suite has no session to resolve".into(),
             ));
         };
+        Ok((phone, handle, session))
+    }
+
+    async fn session_unknown_is_not_found(&self) -> Check {
+        let resolver = self.require_resolver()?;
         // Derive a well-formed id from a real one when possible: providers refuse ids of the
         // wrong shape as InvalidInput before asking.
         let real = match self.complete_one().await {

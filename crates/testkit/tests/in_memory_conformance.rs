@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
+    SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 
 #[tokio::test]
@@ -29,8 +29,10 @@ async fn in_memory_provider_conforms() {
         .per_channel(CHECK_FAULT_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
-        .per_channel(REVERSE_CHECKS, ["whatsapp"]);
-    assert_eq!(expected.len(), 53);
+        .per_channel(REVERSE_CHECKS, ["whatsapp"])
+        .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"])
+        .checks(SESSION_FAULT_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 55);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

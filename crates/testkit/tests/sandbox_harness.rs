@@ -10,7 +10,9 @@ use phone_verify_testkit::memory::InMemoryVerifier;
 use phone_verify_testkit::sandbox::{
     Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
 };
-use phone_verify_testkit::{CheckFault, Harness, HarnessError, RequestCounts, SendFault};
+use phone_verify_testkit::{
+    CheckFault, Harness, HarnessError, LookupFault, RequestCounts, SendFault,
+};
 
 /// `POST /v1.0/send-otp` to the sandbox's VerifyKit: the status and the reference, if any.
 async fn send_otp(
@@ -154,6 +156,62 @@ async fn without_send_endpoints_counting_and_faults_are_unsupported() {
             .await,
         Err(HarnessError::Unsupported(_))
     ));
+    assert!(matches!(
+        harness
+            .inject_lookup_fault(&handle, LookupFault::ServiceUnavailable)
+            .await,
+        Err(HarnessError::Unsupported(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_lookup_fault_answers_503_with_retry_after_and_must_be_used() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_lookup_endpoint("POST", "/v1.0/check")
+    .with_lookup_endpoint("POST", "/v1.0/result");
+    let handle = Verification::new(ProviderId::new_static("verifykit"), "x", Channel::WhatsApp);
+
+    // Injected at both endpoints, used at neither: clearing fails.
+    harness
+        .inject_lookup_fault(&handle, LookupFault::ServiceUnavailable)
+        .await
+        .unwrap();
+    assert_eq!(harness.sandbox().pending_faults().len(), 2);
+    let cleared = harness.clear_faults().await;
+    assert!(
+        matches!(&cleared, Err(HarnessError::Failed(m)) if m.contains("lookup fault was not used")),
+        "{cleared:?}"
+    );
+    assert!(harness.sandbox().pending_faults().is_empty());
+
+    // Used at one of them: a 503 with `Retry-After: 1`, and clearing succeeds.
+    harness
+        .inject_lookup_fault(&handle, LookupFault::ServiceUnavailable)
+        .await
+        .unwrap();
+    let sandbox = harness.sandbox();
+    let response = reqwest::Client::new()
+        .post(format!("{}/result", sandbox.verifykit_api_url()))
+        .header(
+            "x-vfk-server-key",
+            sandbox.config().verifykit_server_key.as_str(),
+        )
+        .json(&serde_json::json!({ "sessionId": "abc" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    harness.clear_faults().await.unwrap();
 }
 
 #[tokio::test]

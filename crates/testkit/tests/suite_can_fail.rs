@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
+use phone_verify_core::http::{Clock, RetryPolicy, Sleep};
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber, PhoneVerifier,
     ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result, SessionId,
@@ -49,6 +51,23 @@ enum Flaw {
     LogsPhones,
     /// Logs the code it checks.
     LogsCodes,
+    /// Does not retry a lookup when the provider is unavailable.
+    NoLookupRetry,
+    /// Retries a lookup at once, not after the provider's `Retry-After`.
+    IgnoresRetryAfter,
+}
+
+/// A timer that does not wait: lookups are retried at once.
+#[derive(Debug)]
+struct NoWait;
+
+impl Clock for NoWait {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+    fn sleep(&self, _: Duration) -> Sleep {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The API key of [`Broken`], which the harness names as a secret.
@@ -64,8 +83,14 @@ struct Broken {
 
 impl Broken {
     fn new(state: InMemoryState, flaw: Flaw) -> Self {
+        let inner = InMemoryVerifier::with_state(state);
+        let inner = match flaw {
+            Flaw::NoLookupRetry => inner.with_retry(RetryPolicy::never()),
+            Flaw::IgnoresRetryAfter => inner.with_clock(Arc::new(NoWait)),
+            _ => inner,
+        };
         Self {
-            inner: InMemoryVerifier::with_state(state),
+            inner,
             flaw,
             started_here: Mutex::default(),
             verified: Mutex::default(),
@@ -361,6 +386,32 @@ async fn logging_a_code_fails_the_log_check() {
 }
 
 #[tokio::test]
+async fn not_retrying_lookups_fails_the_lookup_fault_checks() {
+    let report = report_for(Flaw::NoLookupRetry).await;
+    assert_fails_only(
+        &report,
+        &[
+            "reverse.poll_retried_after_503[",
+            "session.resolve_retried_after_503",
+        ],
+        "must be retried once that time has passed",
+    );
+}
+
+#[tokio::test]
+async fn retrying_lookups_before_retry_after_fails_the_lookup_fault_checks() {
+    let report = report_for(Flaw::IgnoresRetryAfter).await;
+    assert_fails_only(
+        &report,
+        &[
+            "reverse.poll_retried_after_503[",
+            "session.resolve_retried_after_503",
+        ],
+        "the retry did not wait the time the provider asked for",
+    );
+}
+
+#[tokio::test]
 async fn retrying_sends_fails_the_fault_checks() {
     let report = report_for(Flaw::RetriesSends).await;
     assert_fails_only(
@@ -444,7 +495,8 @@ async fn dropping_the_phone_fails_every_verification() {
             "otp.malformed_code_refused[",
             "otp.handle_",
             "reverse.",
-            "session.resolves_verified_phone",
+            // Both resolution checks: the resolved phone and the retried resolution.
+            "session.resolve",
         ],
         "verified without a phone",
     );
@@ -469,9 +521,10 @@ async fn a_panicking_verifier_fails_checks_not_the_run() {
 #[tokio::test]
 async fn a_reverse_flow_that_is_never_pending_fails() {
     let report = report_for(Flaw::NeverPending).await;
+    // `reverse.poll_retried_after_503` polls only once the flow is complete, and passes.
     assert_fails_only(
         &report,
-        &["reverse."],
+        &["reverse.pending_then_verified[", "reverse.handle_"],
         "expected pending, got rejected (NotFound)",
     );
 }
@@ -518,8 +571,10 @@ async fn missing_harness_support_skips_instead_of_failing() {
         "reverse.pending_then_verified[whatsapp]",
         "send.exactly_once[sms]",
         "send.not_retried_after_503[sms]",
+        "reverse.poll_retried_after_503[whatsapp]",
         "session.resolves_verified_phone",
         "session.unknown_is_not_found",
+        "session.resolve_retried_after_503",
     ] {
         assert!(skipped(name), "{name} should be skipped\n{report}");
     }
@@ -677,7 +732,7 @@ async fn a_session_of_a_provider_the_harness_does_not_name_fails() {
     let report = relabelled_report("memory", "rogue").await;
     assert_fails_only(
         &report,
-        &["session.resolves_verified_phone"],
+        &["session.resolve"],
         "the session resolved with provider rogue, expected one of memory",
     );
 }

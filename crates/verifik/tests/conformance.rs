@@ -9,6 +9,7 @@ use phone_verify_testkit::sandbox::{
 };
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS,
+    SESSION_FAULT_CHECKS,
 };
 use phone_verify_verifik::{Mode, Verifik, VerifikBuilder};
 
@@ -40,6 +41,7 @@ fn expected(channels: &[&str]) -> Expected {
         .per_channel(OTP_CHECKS, channels)
         .per_channel(CHECK_FAULT_CHECKS, channels)
         .per_channel(SEND_CHECKS, channels)
+        .checks(SESSION_FAULT_CHECKS.iter().copied())
 }
 
 /// Runs the suite for `mode`, whose sends go to `send_path`.
@@ -50,7 +52,9 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
             Arc::new(client(s, &mode))
         })
         .with_send_endpoint("POST", send_path)
-        .with_check_endpoint("PUT", "/v2/phone-validations");
+        .with_check_endpoint("PUT", "/v2/phone-validations")
+        // Sessions (validation ids) are resolved by reading the validation.
+        .with_lookup_endpoint("GET", "/v2/phone-validations/*");
         Conformance::resolving(verifier, harness)
     })
     .await;
@@ -59,14 +63,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 34);
+    assert_eq!(expected.len(), 35);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 20);
+    assert_eq!(expected.len(), 21);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }

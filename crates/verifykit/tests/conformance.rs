@@ -9,7 +9,7 @@ use phone_verify_testkit::sandbox::{
 };
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
-    SEND_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
 
@@ -42,8 +42,10 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .per_channel(SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
-        .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"]);
-    assert_eq!(expected.len(), 43);
+        .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"])
+        .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp", "telegram"])
+        .checks(SESSION_FAULT_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 46);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).
@@ -51,7 +53,10 @@ async fn verifykit_conforms_on_the_sandbox() {
             .with_send_endpoint("POST", "/v1.0/send-otp")
             .with_send_endpoint("POST", "/v1.0/start")
             .with_check_endpoint("POST", "/v1.0/check-otp")
-            .with_check_endpoint("POST", "/v1.0/check-whatsapp");
+            .with_check_endpoint("POST", "/v1.0/check-whatsapp")
+            // Reverse flows are polled with `check`, sessions resolved with `result`.
+            .with_lookup_endpoint("POST", "/v1.0/check")
+            .with_lookup_endpoint("POST", "/v1.0/result");
         Conformance::resolving(verifier, harness)
     })
     .await;

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use phone_verify_core::{Code, ErrorKind, PhoneNumber, PhoneVerifier, Verification};
 
 use super::{InMemoryState, InMemoryVerifier};
-use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCounts, SendFault};
+use crate::harness::{
+    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+};
 
 /// A [`Harness`] for [`InMemoryVerifier`], supporting everything the suite asks for.
 ///
@@ -20,7 +22,7 @@ use crate::harness::{CheckFault, Harness, HarnessError, HarnessResult, RequestCo
 /// ```
 /// use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 ///
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let verifier = InMemoryVerifier::new();
 /// let harness = InMemoryHarness::new(&verifier);
 /// phone_verify_testkit::run(&verifier, Some(&verifier), &harness)
@@ -146,6 +148,18 @@ impl Harness for InMemoryHarness {
         Ok(())
     }
 
+    async fn inject_lookup_fault(
+        &self,
+        verification: &Verification,
+        fault: LookupFault,
+    ) -> HarnessResult<()> {
+        let _ = verification;
+        match fault {
+            LookupFault::ServiceUnavailable => self.state.fail_next_lookup(),
+        }
+        Ok(())
+    }
+
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
         let _ = verification;
         Some(self.state.max_attempts())
@@ -158,7 +172,8 @@ impl Harness for InMemoryHarness {
     async fn clear_faults(&self) -> HarnessResult<()> {
         if self.state.clear_failures() {
             return Err(HarnessError::failed(
-                "the injected check fault was not used: no code check reached the provider",
+                "the injected check or lookup fault was not used: no code check or lookup \
+                 reached the provider",
             ));
         }
         Ok(())

@@ -6,12 +6,14 @@
 //! voice into an outbox, checks them (single use, 10-minute expiry on an advanceable clock,
 //! 5 wrong attempts), runs a reverse WhatsApp flow with a deeplink, and resolves the session
 //! ids it returns on success. Handles are portable: any verifier sharing the state checks them.
+//! Lookups (polls, resolutions) that fail for a while are retried, after the provider's
+//! `Retry-After`; sends and code checks never are.
 //!
 //! ```
 //! use phone_verify_core::{PhoneVerifier, PhoneVerifierExt, StartRequest};
 //! use phone_verify_testkit::memory::InMemoryVerifier;
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let verifier = InMemoryVerifier::new();
 //! let handle = verifier.start(&StartRequest::sms("+507 6264 7737".parse()?)).await?;
 //! let code = verifier.state().message_for(&handle.reference).unwrap().code;
@@ -26,9 +28,12 @@
 mod harness;
 mod state;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use phone_verify_core::http::{Clock, Jitter, RandomJitter, RetryPolicy, SystemClock};
 use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Error, PhoneVerifier, ProviderId,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
     RequestContext, ResolvedSession, Result, ReverseFlow, SessionId, SessionResolver, StartRequest,
     Verification,
 };
@@ -43,6 +48,8 @@ pub use state::{InMemoryState, SentMessage};
 #[derive(Debug)]
 pub struct InMemoryVerifier {
     state: InMemoryState,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
 }
 
 impl InMemoryVerifier {
@@ -63,18 +70,60 @@ impl InMemoryVerifier {
 
     /// A verifier for an existing provider state.
     pub fn with_state(state: InMemoryState) -> Self {
-        Self { state }
+        Self {
+            state,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+        }
     }
 
-    /// A new, separate client for the same provider, as another process would create.
+    /// Sets how lookups (polls, resolutions) are retried when the provider is unavailable;
+    /// by default as the HTTP providers do ([`RetryPolicy::default`]).
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the timer that waits between lookup attempts (by default the real one), e.g.
+    /// to skip the waits in a test.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A new, separate client for the same provider, as another process would create, with
+    /// this one's retry policy and clock.
     #[must_use]
     pub fn clone_fresh(&self) -> Self {
         Self::with_state(self.state.clone())
+            .with_retry(self.retry)
+            .with_clock(Arc::clone(&self.clock))
     }
 
     /// The provider's state: outbox, counters, clock and fault injection.
     pub fn state(&self) -> &InMemoryState {
         &self.state
+    }
+
+    /// Contract 6, safe retries only: a lookup changes nothing at the provider, so `call` is
+    /// made again while the provider is unavailable, after its `Retry-After` (else a backoff),
+    /// as the retry policy allows.
+    async fn lookup<T>(&self, call: impl Fn() -> Result<T>) -> Result<T> {
+        let mut attempts = 1;
+        loop {
+            let err = match call() {
+                Err(err) if err.kind() == ErrorKind::ProviderUnavailable => err,
+                done => return done,
+            };
+            let jitter = RandomJitter.sample();
+            let Some(wait) = self.retry.next_delay(attempts, err.retry_after(), jitter) else {
+                return Err(err);
+            };
+            self.clock.sleep(wait).await;
+            attempts += 1;
+        }
     }
 }
 
@@ -149,7 +198,13 @@ impl PhoneVerifier for InMemoryVerifier {
             Some(code)
         };
         // Contract 3: wrong, expired, used up or unknown are outcomes, not errors.
-        self.state.check(&verification.reference, code)
+        match code {
+            Some(code) => self.state.check(&verification.reference, Some(code)),
+            None => {
+                self.lookup(|| self.state.check(&verification.reference, None))
+                    .await
+            }
+        }
     }
 }
 
@@ -172,6 +227,6 @@ impl SessionResolver for InMemoryVerifier {
         if !well_formed {
             return Err(Error::invalid_input("not a session id of this provider"));
         }
-        self.state.resolve(id)
+        self.lookup(|| self.state.resolve(id)).await
     }
 }

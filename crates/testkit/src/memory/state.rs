@@ -79,6 +79,7 @@ struct Inner {
     counts: RequestCounts,
     fail_next_send: Option<ErrorKind>,
     lose_next_check_answer: bool,
+    fail_next_lookup: bool,
 }
 
 /// One verification, keyed by its reference.
@@ -124,6 +125,7 @@ impl InMemoryState {
                 counts: RequestCounts::default(),
                 fail_next_send: None,
                 lose_next_check_answer: false,
+                fail_next_lookup: false,
             })),
         }
     }
@@ -194,13 +196,24 @@ impl InMemoryState {
         self.lock().lose_next_check_answer = true;
     }
 
-    /// Forgets failures set by [`fail_next_send`](Self::fail_next_send) and
-    /// [`lose_next_check_answer`](Self::lose_next_check_answer) that were not used; returns
-    /// whether a lost check answer was among them.
+    /// Makes the next lookup (a reverse flow's poll, a session's resolution) fail with
+    /// [`ErrorKind::ProviderUnavailable`] and a retry delay of
+    /// [`LookupFault::RETRY_AFTER`](crate::LookupFault::RETRY_AFTER), without processing it,
+    /// as a provider answering `503` with `Retry-After` does.
+    pub fn fail_next_lookup(&self) {
+        self.lock().fail_next_lookup = true;
+    }
+
+    /// Forgets failures set by [`fail_next_send`](Self::fail_next_send),
+    /// [`lose_next_check_answer`](Self::lose_next_check_answer) and
+    /// [`fail_next_lookup`](Self::fail_next_lookup) that were not used; returns whether a lost
+    /// check answer or a failed lookup was among them.
     pub fn clear_failures(&self) -> bool {
         let mut inner = self.lock();
         inner.fail_next_send = None;
-        std::mem::take(&mut inner.lose_next_check_answer)
+        let lost_check = std::mem::take(&mut inner.lose_next_check_answer);
+        let failed_lookup = std::mem::take(&mut inner.fail_next_lookup);
+        lost_check || failed_lookup
     }
 
     /// How many wrong codes a verification takes; the last one is answered `TooManyAttempts`.
@@ -292,6 +305,9 @@ impl InMemoryState {
             .with_provider(InMemoryVerifier::PROVIDER));
         }
         inner.counts.total += 1;
+        if code.is_none() {
+            inner.unavailable_lookup()?;
+        }
         let now = inner.now();
         let max_attempts = inner.max_attempts;
         let Inner {
@@ -343,6 +359,7 @@ impl InMemoryState {
     pub(super) fn resolve(&self, session: &str) -> Result<ResolvedSession> {
         let mut inner = self.lock();
         inner.counts.total += 1;
+        inner.unavailable_lookup()?;
         inner
             .sessions
             .get(session)
@@ -354,6 +371,19 @@ impl InMemoryState {
 impl Inner {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc() + self.clock_offset
+    }
+
+    /// The injected lookup failure, if one is set: a 503 with `Retry-After`, unprocessed.
+    fn unavailable_lookup(&mut self) -> Result<()> {
+        if !std::mem::take(&mut self.fail_next_lookup) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::ProviderUnavailable,
+            "injected lookup failure: the provider is unavailable",
+        )
+        .with_provider(InMemoryVerifier::PROVIDER)
+        .with_retry_after(crate::LookupFault::RETRY_AFTER))
     }
 
     fn random_id(&mut self, prefix: &str) -> String {
