@@ -652,7 +652,8 @@ mod tests {
     use phone_verify_sandbox::{InitTheme, Provider};
     use tower::ServiceExt as _;
 
-    use crate::{AppState, Backend, Target, app};
+    use crate::proxy::X_FORWARDED_FOR;
+    use crate::{AppState, Backend, Inner, Sessions, Target, TrustedProxies, app};
 
     /// The end user's address the requests come from.
     const USER: &str = "203.0.113.9:51000";
@@ -664,6 +665,8 @@ mod tests {
         cookie: Option<String>,
         csrf: Option<String>,
         peer: SocketAddr,
+        /// The `X-Forwarded-For` its requests carry.
+        forwarded_for: Option<String>,
     }
 
     struct Page {
@@ -675,12 +678,22 @@ mod tests {
 
     impl Browser {
         async fn new(theme: InitTheme) -> Self {
+            Self::behind(theme, TrustedProxies::default()).await
+        }
+
+        /// A visitor of an app that trusts `proxies`.
+        async fn behind(theme: InitTheme, proxies: TrustedProxies) -> Self {
             let backend = Backend::start(Target::Embedded(theme)).await.unwrap();
             Self {
-                state: AppState::new(backend),
+                state: AppState::from(Inner {
+                    backend,
+                    sessions: Sessions::default(),
+                    proxies,
+                }),
                 cookie: None,
                 csrf: None,
                 peer: USER.parse().unwrap(),
+                forwarded_for: None,
             }
         }
 
@@ -691,6 +704,16 @@ mod tests {
                 cookie: None,
                 csrf: None,
                 peer: peer.parse().unwrap(),
+                forwarded_for: None,
+            }
+        }
+
+        /// Another visitor of the same app, without a cookie yet, from `peer` forwarding
+        /// `forwarded_for`.
+        fn forwarded(&self, peer: &str, forwarded_for: &str) -> Self {
+            Self {
+                forwarded_for: Some(forwarded_for.to_owned()),
+                ..self.stranger(peer)
             }
         }
 
@@ -702,6 +725,9 @@ mod tests {
             let mut request = request
                 .header(header::ACCEPT_LANGUAGE, "tr-TR,tr;q=0.9,en;q=0.5")
                 .header(header::USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) Test");
+            if let Some(forwarded_for) = &self.forwarded_for {
+                request = request.header(X_FORWARDED_FOR, forwarded_for);
+            }
             if let Some(cookie) = &self.cookie {
                 request = request.header(
                     header::COOKIE,
@@ -850,6 +876,7 @@ mod tests {
             cookie: None,
             csrf: browser.csrf.clone(),
             peer: browser.peer,
+            forwarded_for: None,
         };
         let page = stranger.post("/start", &fields).await;
         assert_eq!(
@@ -961,6 +988,7 @@ mod tests {
             cookie: Some(planted),
             csrf: None,
             peer: browser.peer,
+            forwarded_for: None,
         };
         let page = attacker.get("/done").await;
         assert_eq!(
@@ -1066,6 +1094,88 @@ mod tests {
         assert_eq!(neighbour.get("/").await.status, StatusCode::OK);
         assert!(neighbour.cookie.is_some());
         assert_eq!(visitor.state.sessions.len(), per_address + 1);
+    }
+
+    /// The address of a trusted proxy (in `10.0.0.0/8`) the requests come from.
+    const PROXY: &str = "10.0.0.2:40000";
+
+    /// Page loads from `browser`'s strangers (made by `stranger`) until one is refused: how
+    /// many made a session, at most `bound`.
+    async fn sessions_until_refused(
+        browser: &Browser,
+        bound: usize,
+        stranger: impl Fn(&Browser, usize) -> Browser,
+    ) -> usize {
+        for made in 0..bound {
+            let page = stranger(browser, made).get("/").await;
+            if page.status == StatusCode::TOO_MANY_REQUESTS {
+                return made;
+            }
+            assert_eq!(page.status, StatusCode::OK);
+        }
+        bound
+    }
+
+    /// A visitor of an app trusting the proxies of `10.0.0.0/8`, and how many sessions an
+    /// address may make.
+    async fn behind_ten_slash_eight() -> (Browser, usize) {
+        let proxies = "10.0.0.0/8".parse().unwrap();
+        let browser = Browser::behind(InitTheme::Recommended, proxies).await;
+        let limit = usize::try_from(crate::session::NEW_SESSIONS_PER_ADDRESS).unwrap();
+        (browser, limit)
+    }
+
+    /// The end user's IP the last request to VerifyKit carried.
+    fn last_forwarded_for(browser: &Browser) -> Option<String> {
+        let requests = browser.sandbox().requests_of(Provider::VerifyKit).requests;
+        requests.last()?.forwarded_for.clone()
+    }
+
+    #[tokio::test]
+    async fn behind_a_trusted_proxy_the_session_limit_counts_the_forwarded_address() {
+        let (browser, limit) = behind_ten_slash_eight().await;
+        // One visitor behind the proxy, whose leftmost entries change (spoofed) every time.
+        let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
+            b.forwarded(PROXY, &format!("192.0.2.{i}, 198.51.100.1, 10.0.0.3"))
+        })
+        .await;
+        assert_eq!(made, limit, "one visitor, whatever it puts on the left");
+        // Others behind the same proxy are not locked out.
+        let made = sessions_until_refused(&browser, limit, |b, i| {
+            b.forwarded(PROXY, &format!("198.51.100.{}", i + 2))
+        })
+        .await;
+        assert_eq!(made, limit, "each other visitor made its session");
+        // The forwarded address is the end user's IP the providers see.
+        let mut other = browser.forwarded(PROXY, "198.51.100.200");
+        assert_eq!(other.get("/").await.status, StatusCode::OK);
+        assert_eq!(
+            last_forwarded_for(&browser).as_deref(),
+            Some("198.51.100.200")
+        );
+        // Without a usable header, the proxy's own address counts.
+        let made =
+            sessions_until_refused(&browser, 2 * limit, |b, _| b.forwarded(PROXY, "unknown")).await;
+        assert_eq!(made, limit);
+    }
+
+    #[tokio::test]
+    async fn from_an_untrusted_peer_the_session_limit_counts_the_peer() {
+        let (browser, limit) = behind_ten_slash_eight().await;
+        let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
+            b.forwarded(USER, &format!("198.51.100.{i}"))
+        })
+        .await;
+        assert_eq!(
+            made, limit,
+            "X-Forwarded-For from an untrusted peer is ignored"
+        );
+        let mut neighbour = browser.stranger("203.0.113.10:40000");
+        assert_eq!(neighbour.get("/").await.status, StatusCode::OK);
+        assert_eq!(
+            last_forwarded_for(&browser).as_deref(),
+            Some("203.0.113.10")
+        );
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod handlers;
 pub mod messages;
 pub mod pages;
+pub mod proxy;
 pub mod session;
 pub mod state;
 mod token;
@@ -23,6 +24,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use backend::{Backend, Choice, Target};
+pub use proxy::TrustedProxies;
 pub use session::Sessions;
 pub use state::{AppState, Inner};
 
@@ -101,12 +103,12 @@ impl Running {
     }
 }
 
-/// Binds `addr` and serves the app over `backend` in the background; the peer address of each
-/// connection is the end user's IP.
-pub async fn serve(addr: SocketAddr, backend: Backend) -> io::Result<Running> {
+/// Binds `addr` and serves the app with `state` in the background; the peer address of each
+/// connection is the end user's IP, unless it is one of the state's trusted proxies
+/// ([`TrustedProxies::visitor_ip`]).
+pub async fn serve(addr: SocketAddr, state: AppState) -> io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(backend);
     let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

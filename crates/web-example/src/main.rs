@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use phone_verify_sandbox::InitTheme;
-use phone_verify_web_example::{Backend, Target, serve};
+use phone_verify_web_example::{AppState, Backend, Inner, Sessions, Target, TrustedProxies, serve};
 
 /// The reference web integration of phone-verify.
 #[derive(Debug, Parser)]
@@ -26,6 +26,11 @@ struct Args {
     /// methods) or `basic` (SMS as the alternative below them).
     #[arg(long, default_value = "recommended", conflicts_with = "live")]
     init_theme: InitTheme,
+    /// The reverse proxies or load balancers in front of the app, as IP addresses and CIDR
+    /// networks separated by commas (`10.0.0.0/8,192.168.1.5,::1`): from these peers the
+    /// visitor's IP is read from `X-Forwarded-For`. None by default: the peer is the visitor.
+    #[arg(long, env = "TRUSTED_PROXIES", value_name = "LIST")]
+    trusted_proxies: Option<TrustedProxies>,
 }
 
 #[tokio::main]
@@ -49,7 +54,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let running = match serve(SocketAddr::new(args.addr, args.port), backend).await {
+    let proxies = args.trusted_proxies.unwrap_or_default();
+    let trusted = proxies.to_string();
+    let state = AppState::from(Inner {
+        backend,
+        sessions: Sessions::default(),
+        proxies,
+    });
+    let running = match serve(SocketAddr::new(args.addr, args.port), state).await {
         Ok(running) => running,
         Err(err) => {
             eprintln!(
@@ -65,7 +77,7 @@ async fn main() -> ExitCode {
         "embedded sandbox: no real message is sent"
     };
     println!(
-        "phone-verify web example on {} ({mode}); Ctrl-C stops it",
+        "phone-verify web example on {} ({mode}); trusted proxies: {trusted}; Ctrl-C stops it",
         running.url()
     );
     let _ = tokio::signal::ctrl_c().await;

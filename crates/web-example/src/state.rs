@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::backend::Backend;
+use crate::proxy::TrustedProxies;
 use crate::session::Sessions;
 
 /// The state every handler shares.
@@ -16,6 +17,8 @@ pub struct Inner {
     pub backend: Backend,
     /// The visitors' sessions.
     pub sessions: Sessions,
+    /// The reverse proxies whose `X-Forwarded-For` names the visitor.
+    pub proxies: TrustedProxies,
 }
 
 impl std::ops::Deref for AppState {
@@ -34,6 +37,17 @@ impl AppState {
     /// The state of an app over `backend` keeping its visitors in `sessions` (its capacity,
     /// expiry and limit per address).
     pub fn with_sessions(backend: Backend, sessions: Sessions) -> Self {
-        Self(Arc::new(Inner { backend, sessions }))
+        Self::from(Inner {
+            backend,
+            sessions,
+            proxies: TrustedProxies::default(),
+        })
+    }
+}
+
+impl From<Inner> for AppState {
+    /// The state of an app with every part given (trusted proxies included).
+    fn from(inner: Inner) -> Self {
+        Self(Arc::new(inner))
     }
 }

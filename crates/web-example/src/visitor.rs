@@ -1,5 +1,6 @@
-//! Who is asking: the end user's IP address and user agent (for `RequestContext`), their
-//! languages and region, whether the browser is a mobile one, and their session cookie.
+//! Who is asking: the end user's IP address (from a trusted proxy's header when behind one)
+//! and user agent (for `RequestContext`), their languages and region, whether the browser is a
+//! mobile one, and their session cookie.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -9,14 +10,16 @@ use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use phone_verify::RequestContext;
 
+use crate::state::AppState;
+
 /// The languages the screens are offered in (those VerifyKit's `init` localizes in the sandbox).
 pub const LANGUAGES: [(&str, &str); 3] = [("en", "English"), ("tr", "Türkçe"), ("es", "Español")];
 
 /// What a request says about the visitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Visitor {
-    /// The peer address of the connection: the end user's IP (behind a reverse proxy, take it
-    /// from the proxy's header instead).
+    /// The end user's IP: the connection's peer address, or from a trusted proxy the address
+    /// its `X-Forwarded-For` names ([`TrustedProxies::visitor_ip`](crate::proxy::TrustedProxies::visitor_ip)).
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
@@ -52,10 +55,13 @@ impl Visitor {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+impl FromRequestParts<AppState> for Visitor {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = |name| {
             parts
                 .headers
@@ -77,7 +83,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
             ip: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
+                .map(|ConnectInfo(peer)| state.proxies.visitor_ip(peer.ip(), &parts.headers)),
             user_agent: header(USER_AGENT),
             language: language_of(&accept),
             region: region_of(&accept),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use phone_verify_sandbox::InitTheme;
-use phone_verify_web_example::{Backend, Running, Target, serve};
+use phone_verify_web_example::{AppState, Backend, Running, Target, serve};
 use serde_json::json;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn StdError + Send + Sync>>;
@@ -91,9 +91,12 @@ impl Harness {
         let backend = Backend::start(Target::Embedded(InitTheme::Recommended))
             .await
             .expect("the embedded sandbox and providers");
-        let app = serve(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), backend)
-            .await
-            .expect("the app listens");
+        let app = serve(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            AppState::new(backend),
+        )
+        .await
+        .expect("the app listens");
         let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
