@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::app::App;
 use crate::body::Input;
 use crate::faults::Fault;
 use crate::model::{ControlError, Provider, RequestLog, SentMessage};
-use crate::state::App;
 use crate::{phone, verifykit, verigator};
 
 /// Routes of the control API (nested under `/_sandbox`).
@@ -163,7 +163,7 @@ async fn complete(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let reference = required(&input, "reference")?;
         if let Some(email) = input.str("email") {
-            verifykit::complete_email_flow(&app, &reference, &email)?;
+            verifykit::complete_email_flow(&app.verifykit, &reference, &email)?;
             return Ok((
                 StatusCode::OK,
                 json!({"reference": reference, "email": email, "completed": true}),
@@ -172,7 +172,7 @@ async fn complete(AxumState(app): AxumState<App>, input: Input) -> Response {
         let phone = input.str("phone").ok_or_else(|| {
             ControlError::InvalidRequest("missing \"phone\" (or \"email\")".into())
         })?;
-        let session_id = verifykit::complete_reverse_flow(&app, &reference, &phone)?;
+        let session_id = verifykit::complete_reverse_flow(&app.verifykit, &reference, &phone)?;
         Ok((
             StatusCode::OK,
             json!({"reference": reference, "sessionId": session_id, "completed": true}),
@@ -313,7 +313,7 @@ async fn enroll_totp(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let sid = required(&input, "service_id")?;
         let uid = required(&input, "user_id")?;
-        let enrollment = verigator::enroll_totp(&app, &sid, &uid)?;
+        let enrollment = verigator::enroll_totp(&app.verigator, &sid, &uid)?;
         Ok((
             StatusCode::CREATED,
             serde_json::to_value(enrollment).unwrap_or_default(),
@@ -325,7 +325,7 @@ async fn totp_code(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let sid = required_query(&input, "service_id")?;
         let uid = required_query(&input, "user_id")?;
-        let (code, seconds_left) = verigator::totp_code(&app, sid, uid)?;
+        let (code, seconds_left) = verigator::totp_code(&app.verigator, sid, uid)?;
         Ok((
             StatusCode::OK,
             json!({"code": code, "valid_for_seconds": seconds_left}),

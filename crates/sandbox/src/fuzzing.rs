@@ -5,10 +5,10 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use tower_service::Service as _;
 
+use crate::app::Shared;
 use crate::body::{Input, parse_body};
 use crate::config::{SandboxConfig, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN};
 use crate::server;
-use crate::state::Shared;
 
 /// Every emulated endpoint: method and path, `{}` standing for an id the fuzzer chooses.
 pub const ROUTES: &[(&str, &str)] = &[

@@ -9,10 +9,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::app::{App, Shared};
 use crate::config::SandboxConfig;
 use crate::faults::Fault;
 use crate::model::{ControlError, Provider, RequestLog, SentMessage, TotpEnrollment};
-use crate::state::{App, Shared};
 use crate::{control, server, verifykit, verigator};
 
 /// Entry point: starts sandbox servers.
@@ -160,12 +160,12 @@ impl SandboxHandle {
         reference: &str,
         phone: &str,
     ) -> Result<String, ControlError> {
-        verifykit::complete_reverse_flow(&self.app, reference, phone)
+        verifykit::complete_reverse_flow(&self.app.verifykit, reference, phone)
     }
 
     /// Completes a VerifyKit e-mail flow as if `email` had sent the verification e-mail.
     pub fn complete_email_flow(&self, reference: &str, email: &str) -> Result<(), ControlError> {
-        verifykit::complete_email_flow(&self.app, reference, email)
+        verifykit::complete_email_flow(&self.app.verifykit, reference, email)
     }
 
     /// Sets a provider's credits (`None` = unlimited). Verigator has no balance and ignores it.
@@ -195,7 +195,7 @@ impl SandboxHandle {
         service_id: &str,
         user_id: &str,
     ) -> Result<TotpEnrollment, ControlError> {
-        verigator::enroll_totp(&self.app, service_id, user_id)
+        verigator::enroll_totp(&self.app.verigator, service_id, user_id)
     }
 
     /// Registers many users of Verigator service `service_id` at once, each an
@@ -207,12 +207,12 @@ impl SandboxHandle {
         service_id: &str,
         users: impl IntoIterator<Item = (String, phone_verify_core::PhoneNumber)>,
     ) -> Result<Vec<String>, ControlError> {
-        verigator::seed_users(&self.app, service_id, users)
+        verigator::seed_users(&self.app.verigator, service_id, users)
     }
 
     /// The enrolled Verigator user's current TOTP code (sandbox clock).
     pub fn totp_code(&self, service_id: &str, user_id: &str) -> Result<String, ControlError> {
-        verigator::totp_code(&self.app, service_id, user_id).map(|(code, _)| code)
+        verigator::totp_code(&self.app.verigator, service_id, user_id).map(|(code, _)| code)
     }
 
     /// Forgets everything (flows, messages, log, faults, tokens, services …) and starts over
@@ -256,7 +256,7 @@ mod tests {
         let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
         let http = reqwest::Client::new();
         {
-            let _busy_verifykit = sb.app.verifykit();
+            let _busy_verifykit = sb.app.verifykit.lock();
             // The bound only turns a deadlock into a failure; it is not a timing assertion.
             let verigator = tokio::time::timeout(
                 Duration::from_secs(60),

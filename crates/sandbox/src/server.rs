@@ -10,18 +10,22 @@
 //! 1. **Add a folder** `src/<provider>/` with a `mod.rs` holding its routes and a
 //!    [`Wire`](crate::wire::Wire) constant (its error body for a bare status and a truncated JSON
 //!    body in its own envelope), a `state.rs` holding its state (importing neither
-//!    `crate::state` nor the handlers), plus small modules named for what they hold (its error
-//!    type, one per resource or flow). Files import one way: the handlers import the state and
-//!    the helpers, `mod.rs` imports the handlers, and nothing in the folder imports `mod.rs`.
-//!    Emulators never call each other: what two of them need lives in a shared module
-//!    (`validate`, `format`, `phone`, `otp`, `texts`, ...).
-//! 2. **Write `router(app)`** listing the provider's routes as a `Router<App>` and ending with
-//!    [`finish`](crate::wire::finish)`(app, WIRE, routes)`, which adds the same 404/405 answers
-//!    in the provider's error shape, the fault/logging middleware and the state, for every
-//!    emulator alike.
+//!    `crate::state` nor the handlers), a `slot.rs` declaring its lock-protected slot with
+//!    [`provider_slot!`](crate::state::provider_slot) and its handler state, an
+//!    [`Emulator`](crate::state::Emulator) of that slot, plus small modules named for what they
+//!    hold (its error type, one per resource or flow). Files import one way: the handlers
+//!    import the slot, the state and the helpers, `mod.rs` imports the handlers, and nothing in
+//!    the folder imports `mod.rs`. Emulators never call each other, nor import what composes
+//!    them (`crate::app`, the control API, this module): what two of them need lives in a
+//!    shared module below them (`state`, `wire`, `validate`, `format`, `phone`, `otp`, `texts`,
+//!    ...).
+//! 2. **Write `router(app)`** taking its handler state, listing the provider's routes as a
+//!    `Router` over that state and ending with [`finish`](crate::wire::finish)`(app, WIRE,
+//!    routes)`, which adds the same 404/405 answers in the provider's error shape, the
+//!    fault/logging middleware and the state, for every emulator alike.
 //! 3. **Mount it here**: one line in [`emulators`] with the path prefix standing for the
 //!    provider's host (and a [`Provider`](crate::model::Provider) variant in `model.rs`, with its
-//!    per-provider state slot in `state.rs`).
+//!    emulator in [`Shared`](crate::app::Shared)).
 
 use std::io;
 use std::pin::Pin;
@@ -40,7 +44,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tower_service::Service;
 
-use crate::state::App;
+use crate::app::App;
 use crate::wire::ResetConnection;
 use crate::{control, twilio, verifik, verifykit, verigator};
 
@@ -48,11 +52,14 @@ use crate::{control, twilio, verifik, verifykit, verigator};
 /// router (see the module docs). A provider with two hosts has two entries.
 fn emulators(app: &App) -> Vec<(&'static str, Router)> {
     vec![
-        ("/verifykit/web-rest", verifykit::web_rest_router(app)),
-        ("/verifykit/api", verifykit::api_router(app)),
-        ("/verifik", verifik::router(app)),
-        ("/verigator", verigator::router(app)),
-        ("/twilio", twilio::router(app)),
+        (
+            "/verifykit/web-rest",
+            verifykit::web_rest_router(&app.verifykit),
+        ),
+        ("/verifykit/api", verifykit::api_router(&app.verifykit)),
+        ("/verifik", verifik::router(&app.verifik)),
+        ("/verigator", verigator::router(&app.verigator)),
+        ("/twilio", twilio::router(&app.twilio)),
     ]
 }
 

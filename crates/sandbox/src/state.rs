@@ -1,13 +1,17 @@
-//! The sandbox's in-memory state, shared by the HTTP handlers and the control handle.
+//! The sandbox's in-memory state, below the emulators: the parts every provider shares
+//! ([`Common`]), the shape of one provider's lock-protected slot ([`provider_slot!`]) and what
+//! one emulator's handlers get ([`Emulator`]). The sandbox's composed state, one emulator per
+//! provider, sits above the emulators (module `app`).
 //!
 //! # Lock layout
 //!
-//! Each provider's state sits behind its own mutex ([`Shared::verifykit`], [`Shared::verifik`],
-//! [`Shared::verigator`], [`Shared::twilio`]), so the providers never wait for each other. The guard a handler gets
-//! derefs to a slot holding the provider's state (field `verifykit`, `verifik`, `verigator` or `twilio`),
-//! the provider's own random source (`rng`), and the parts every provider shares ([`Common`]:
-//! clock, outbox, request log, faults, test numbers, balances), each behind a small lock of its
-//! own that is taken and released inside one method call.
+//! Each provider's state sits behind its own mutex, held by that provider's [`Emulator`], so the
+//! providers never wait for each other. The guard that [`Emulator::lock`] gives derefs to the
+//! provider's slot (declared with [`provider_slot!`]) holding the provider's state (field
+//! `verifykit`, `verifik`, `verigator` or `twilio`), the provider's own random source (`rng`),
+//! and the parts every provider shares ([`Common`]: clock, outbox, request log, faults, test
+//! numbers, balances), each behind a small lock of its own that is taken and released inside
+//! one method call.
 //!
 //! Lock order: at most one provider lock, then at most one common lock at a time. No code holds
 //! two provider locks at once, and no common lock is held while another lock is taken.
@@ -23,10 +27,6 @@ use crate::faults::{Fault, FaultAction, FaultQueue};
 use crate::model::{Provider, RequestLog, RequestRecord, SentMessage};
 use crate::otp::SandboxRng;
 use crate::phone;
-use crate::twilio::state::TwilioState;
-use crate::verifik::state::VerifikState;
-use crate::verifykit::state::VerifyKitState;
-use crate::verigator::state::VerigatorState;
 
 /// Locks `mutex`. A panic while it was held cannot leave sandbox state half-written in a way
 /// that matters for a test server, so a poisoned lock is simply taken over.
@@ -34,81 +34,58 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Configuration plus the mutable state, one lock per provider and small locks for the rest.
+/// What one emulator's handlers get as their axum state: the configuration, the parts every
+/// provider shares, and the provider's slot `S` behind its own lock. Clones share the slot.
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct Emulator<S> {
     /// The configuration the sandbox was started with.
-    pub(crate) config: SandboxConfig,
-    /// The parts every provider shares.
+    pub(crate) config: Arc<SandboxConfig>,
+    /// The parts every provider shares (for the provider middleware: faults, request log).
     pub(crate) common: Arc<Common>,
-    verifykit: Mutex<VerifyKitSlot>,
-    verifik: Mutex<VerifikSlot>,
-    verigator: Mutex<VerigatorSlot>,
-    twilio: Mutex<TwilioSlot>,
+    slot: Arc<Mutex<S>>,
 }
 
-/// What handlers and routers share.
-pub(crate) type App = Arc<Shared>;
-
-impl Shared {
-    /// Fresh state for `config`.
-    pub(crate) fn new(config: SandboxConfig) -> App {
-        let common = Arc::new(Common::new(&config));
-        Arc::new(Self {
-            verifykit: Mutex::new(VerifyKitSlot::new(&config, &common)),
-            verifik: Mutex::new(VerifikSlot::new(&config, &common)),
-            verigator: Mutex::new(VerigatorSlot::new(&config, &common)),
-            twilio: Mutex::new(TwilioSlot::new(&config, &common)),
-            config,
-            common,
-        })
-    }
-
-    /// Locks VerifyKit's state (and only VerifyKit's).
-    pub(crate) fn verifykit(&self) -> MutexGuard<'_, VerifyKitSlot> {
-        lock(&self.verifykit)
-    }
-
-    /// Locks Verifik's state (and only Verifik's).
-    pub(crate) fn verifik(&self) -> MutexGuard<'_, VerifikSlot> {
-        lock(&self.verifik)
-    }
-
-    /// Locks Verigator's state (and only Verigator's).
-    pub(crate) fn verigator(&self) -> MutexGuard<'_, VerigatorSlot> {
-        lock(&self.verigator)
-    }
-
-    /// Locks Twilio's state (and only Twilio's).
-    pub(crate) fn twilio(&self) -> MutexGuard<'_, TwilioSlot> {
-        lock(&self.twilio)
-    }
-
-    /// Throws everything away and starts over from the configuration (clock included). The
-    /// providers are reset one after the other, never two locks at once.
-    pub(crate) fn reset(&self) {
-        *self.verifykit() = VerifyKitSlot::new(&self.config, &self.common);
-        *self.verifik() = VerifikSlot::new(&self.config, &self.common);
-        *self.verigator() = VerigatorSlot::new(&self.config, &self.common);
-        *self.twilio() = TwilioSlot::new(&self.config, &self.common);
-        self.common.reset(&self.config);
+impl<S> Clone for Emulator<S> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+            common: Arc::clone(&self.common),
+            slot: Arc::clone(&self.slot),
+        }
     }
 }
 
-/// The seed of `provider`'s random source: each provider draws from its own generator, so a
-/// seeded sandbox gives the same codes whatever the interleaving of providers.
-fn provider_seed(seed: Option<u64>, provider: Provider) -> Option<u64> {
+impl<S> Emulator<S> {
+    /// An emulator whose handlers share `config`, `common` and `slot`.
+    pub(crate) fn new(config: &Arc<SandboxConfig>, common: &Arc<Common>, slot: S) -> Self {
+        Self {
+            config: Arc::clone(config),
+            common: Arc::clone(common),
+            slot: Arc::new(Mutex::new(slot)),
+        }
+    }
+
+    /// Locks this provider's slot (and only this provider's).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, S> {
+        lock(&self.slot)
+    }
+}
+
+/// The random source of `provider`: each provider draws from its own generator, so a seeded
+/// sandbox gives the same codes whatever the interleaving of providers.
+pub(crate) fn provider_rng(seed: Option<u64>, provider: Provider) -> SandboxRng {
     let salt: u64 = match provider {
         Provider::VerifyKit => 0,
         Provider::Verifik => 0x5646_494b_0000_0001,
         Provider::Verigator => 0x5647_5452_0000_0002,
         Provider::Twilio => 0x5457_4c4f_0000_0003,
     };
-    seed.map(|s| s ^ salt)
+    SandboxRng::new(seed.map(|s| s ^ salt))
 }
 
 /// Declares a provider's slot: its state under the provider's name, its random source, and
 /// methods that delegate to [`Common`], so handlers read `state.now()`, `state.send(..)` etc.
+/// Each emulator declares its own slot with it.
 macro_rules! provider_slot {
     ($(#[$meta:meta])* $slot:ident, $field:ident: $state:ty, $provider:expr) => {
         $(#[$meta])*
@@ -117,21 +94,25 @@ macro_rules! provider_slot {
             /// The provider's own state.
             pub(crate) $field: $state,
             /// The provider's source of codes and ids.
-            pub(crate) rng: SandboxRng,
-            common: Arc<Common>,
+            pub(crate) rng: $crate::otp::SandboxRng,
+            common: ::std::sync::Arc<$crate::state::Common>,
         }
 
         impl $slot {
-            fn new(config: &SandboxConfig, common: &Arc<Common>) -> Self {
+            /// Fresh state for `config`, sharing `common`.
+            pub(crate) fn new(
+                config: &$crate::config::SandboxConfig,
+                common: &::std::sync::Arc<$crate::state::Common>,
+            ) -> Self {
                 Self {
                     $field: <$state>::new(config.records_capacity),
-                    rng: SandboxRng::new(provider_seed(config.seed, $provider)),
-                    common: Arc::clone(common),
+                    rng: $crate::state::provider_rng(config.seed, $provider),
+                    common: ::std::sync::Arc::clone(common),
                 }
             }
 
             /// The current sandbox time.
-            pub(crate) fn now(&self) -> OffsetDateTime {
+            pub(crate) fn now(&self) -> ::time::OffsetDateTime {
                 self.common.now()
             }
 
@@ -150,41 +131,25 @@ macro_rules! provider_slot {
             }
 
             /// Records a sent message in the outbox.
-            pub(crate) fn send(&self, message: SentMessage) {
+            pub(crate) fn send(&self, message: $crate::model::SentMessage) {
                 self.common.send(message);
             }
 
             /// Whether `provider` has a credit left.
             #[allow(dead_code, reason = "Verigator and Twilio have no balance")]
-            pub(crate) fn has_credit(&self, provider: Provider) -> bool {
+            pub(crate) fn has_credit(&self, provider: $crate::model::Provider) -> bool {
                 self.common.has_credit(provider)
             }
 
             /// Spends one credit of `provider` (no-op when unlimited).
             #[allow(dead_code, reason = "Verigator and Twilio have no balance")]
-            pub(crate) fn charge(&self, provider: Provider) {
+            pub(crate) fn charge(&self, provider: $crate::model::Provider) {
                 self.common.charge(provider);
             }
         }
     };
 }
-
-provider_slot!(
-    /// VerifyKit's lock-protected slot.
-    VerifyKitSlot, verifykit: VerifyKitState, Provider::VerifyKit
-);
-provider_slot!(
-    /// Verifik's lock-protected slot.
-    VerifikSlot, verifik: VerifikState, Provider::Verifik
-);
-provider_slot!(
-    /// Verigator's lock-protected slot.
-    VerigatorSlot, verigator: VerigatorState, Provider::Verigator
-);
-provider_slot!(
-    /// Twilio's lock-protected slot.
-    TwilioSlot, twilio: TwilioState, Provider::Twilio
-);
+pub(crate) use provider_slot;
 
 /// The state every provider shares, each part behind its own small lock.
 #[derive(Debug)]
@@ -198,7 +163,8 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    fn new(config: &SandboxConfig) -> Self {
+    /// Fresh shared parts for `config`.
+    pub(crate) fn new(config: &SandboxConfig) -> Self {
         Self {
             clock: Mutex::new(Clock::default()),
             outbox: Mutex::new(Ring::new(config.outbox_capacity)),
@@ -209,7 +175,8 @@ impl Common {
         }
     }
 
-    fn reset(&self, config: &SandboxConfig) {
+    /// Throws everything away and starts over from `config` (clock included).
+    pub(crate) fn reset(&self, config: &SandboxConfig) {
         *lock(&self.clock) = Clock::default();
         *lock(&self.outbox) = Ring::new(config.outbox_capacity);
         *lock(&self.requests) = RequestBook::new(config.request_log_capacity);
@@ -487,75 +454,18 @@ mod tests {
     }
 
     #[test]
-    fn credits_are_spent_and_stop_at_zero() {
-        let config = SandboxConfig {
-            balances: Balances {
-                verifykit: Some(1),
-                verifik: None,
-            },
-            ..SandboxConfig::default()
-        };
-        let app = Shared::new(config);
-        let s = app.verifykit();
-        assert!(s.has_credit(Provider::VerifyKit));
-        s.charge(Provider::VerifyKit);
-        assert!(!s.has_credit(Provider::VerifyKit));
-        s.charge(Provider::VerifyKit);
-        assert_eq!(app.common.balance(Provider::VerifyKit), Some(0));
-        s.charge(Provider::Verifik);
-        assert!(s.has_credit(Provider::Verifik));
-        app.common.set_balance(Provider::Verigator, Some(0));
-        assert!(s.has_credit(Provider::Verigator));
-    }
-
-    #[test]
-    fn test_numbers_get_their_fixed_code_and_reset_restores_config() {
-        let config = SandboxConfig {
-            test_numbers: vec![("+90 532 000 00 00".into(), "123456".into())],
-            ..SandboxConfig::seeded(1)
-        };
-        let app = Shared::new(config);
-        assert_eq!(app.verifik().new_code("+905320000000", 6), "123456");
-        let random = app.verifik().new_code("+905321111111", 6);
-        assert_eq!(random.len(), 6);
-        assert!(app.common.remove_test_number("+905320000000"));
-        app.common.advance_clock(time::Duration::hours(1));
-        app.reset();
-        assert!(app.verigator().is_test_number("+905320000000"));
-        assert_eq!(app.common.clock_offset(), time::Duration::ZERO);
-        assert_eq!(
-            app.verifik().new_code("+905321111111", 6),
-            random,
-            "seeded again after reset"
-        );
-    }
-
-    #[test]
-    fn each_provider_draws_from_its_own_seeded_generator() {
-        let app = Shared::new(SandboxConfig::seeded(7));
-        let first = app.verifykit().rng.alphanumeric(16);
-        let twin = Shared::new(SandboxConfig::seeded(7));
-        // Another provider's draws in between do not shift VerifyKit's sequence.
-        twin.verigator().rng.alphanumeric(16);
-        twin.verifik().rng.alphanumeric(16);
-        assert_eq!(twin.verifykit().rng.alphanumeric(16), first);
-        assert_ne!(app.verifik().rng.alphanumeric(16), first);
-    }
-
-    #[test]
     fn messages_are_newest_first_and_filtered() {
-        let app = Shared::new(SandboxConfig::default());
-        let s = app.verifykit();
+        let common = Common::new(&SandboxConfig::default());
         for (i, phone) in ["+905321111111", "+905322222222", "+905321111111"]
             .into_iter()
             .enumerate()
         {
-            s.send(message(phone, i.to_string(), s.now()));
+            common.send(message(phone, i.to_string(), common.now()));
         }
-        let mine = app.common.messages(Some("+905321111111"));
+        let mine = common.messages(Some("+905321111111"));
         assert_eq!(mine.len(), 2);
         assert_eq!(mine[0].code.as_deref(), Some("2"));
-        assert_eq!(app.common.messages(None).len(), 3);
+        assert_eq!(common.messages(None).len(), 3);
     }
 
     #[test]
@@ -565,9 +475,9 @@ mod tests {
             outbox_capacity: 3,
             ..SandboxConfig::default()
         };
-        let app = Shared::new(config);
+        let common = Common::new(&config);
         for i in 0..1_000 {
-            app.common.log_request(record(
+            common.log_request(record(
                 Provider::VerifyKit,
                 "POST",
                 if i % 4 == 0 {
@@ -576,15 +486,14 @@ mod tests {
                     "/v1.0/check-otp"
                 },
             ));
-            app.common
-                .log_request(record(Provider::Verifik, "PUT", "/v2/phone-validations"));
-            app.common.send(message(
+            common.log_request(record(Provider::Verifik, "PUT", "/v2/phone-validations"));
+            common.send(message(
                 "+905321111111",
                 i.to_string(),
                 OffsetDateTime::UNIX_EPOCH,
             ));
         }
-        let log = app.common.request_log(None);
+        let log = common.request_log(None);
         assert_eq!(
             log.requests.len(),
             5,
@@ -595,16 +504,14 @@ mod tests {
         assert_eq!(log.counts["POST /v1.0/check-otp"], 750);
         assert_eq!(log.counts["PUT /v2/phone-validations"], 1_000);
         assert_eq!(
-            app.common
-                .request_count(Provider::VerifyKit, "post", "/v1.0/check-otp"),
+            common.request_count(Provider::VerifyKit, "post", "/v1.0/check-otp"),
             750
         );
         assert_eq!(
-            app.common
-                .request_count(Provider::Verigator, "PUT", "/v2/phone-validations"),
+            common.request_count(Provider::Verigator, "PUT", "/v2/phone-validations"),
             0
         );
-        let verifik_only = app.common.request_log(Some(Provider::Verifik));
+        let verifik_only = common.request_log(Some(Provider::Verifik));
         assert_eq!(verifik_only.counts.len(), 1);
         assert!(
             verifik_only
@@ -612,16 +519,16 @@ mod tests {
                 .iter()
                 .all(|r| r.provider == Provider::Verifik)
         );
-        let outbox = app.common.messages(None);
+        let outbox = common.messages(None);
         let codes: Vec<_> = outbox.iter().filter_map(|m| m.code.as_deref()).collect();
         assert_eq!(
             codes,
             ["999", "998", "997"],
             "the oldest messages are dropped"
         );
-        app.reset();
-        assert!(app.common.request_log(None).counts.is_empty());
-        assert!(app.common.messages(None).is_empty());
+        common.reset(&config);
+        assert!(common.request_log(None).counts.is_empty());
+        assert!(common.messages(None).is_empty());
     }
 
     #[test]
@@ -631,20 +538,18 @@ mod tests {
             outbox_capacity: 0,
             ..SandboxConfig::default()
         };
-        let app = Shared::new(config);
-        app.common
-            .log_request(record(Provider::Verigator, "GET", "/v1/service/service/x"));
-        app.common.send(message(
+        let common = Common::new(&config);
+        common.log_request(record(Provider::Verigator, "GET", "/v1/service/service/x"));
+        common.send(message(
             "+905321111111",
             "1".into(),
             OffsetDateTime::UNIX_EPOCH,
         ));
-        assert!(app.common.request_log(None).requests.is_empty());
+        assert!(common.request_log(None).requests.is_empty());
         assert_eq!(
-            app.common
-                .request_count(Provider::Verigator, "GET", "/v1/service/service/x"),
+            common.request_count(Provider::Verigator, "GET", "/v1/service/service/x"),
             1
         );
-        assert!(app.common.messages(None).is_empty());
+        assert!(common.messages(None).is_empty());
     }
 }

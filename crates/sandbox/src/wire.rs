@@ -3,6 +3,7 @@
 //! logs requests ([`finish`]).
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::faults::FaultAction;
 use crate::model::{Provider, RequestRecord};
-use crate::state::App;
+use crate::state::{Common, Emulator};
 
 /// What the sandbox itself answers in a provider's wire format: on unknown routes, wrong
 /// methods and injected faults.
@@ -31,15 +32,22 @@ pub(crate) struct Wire {
 
 /// The one ending of every emulator's `router(app)`: 404 for an unknown path and 405 for a
 /// wrong method in the provider's error shape, the provider middleware (faults, request log)
-/// in front of every route, and the sandbox state.
-pub(crate) fn finish(app: &App, wire: Wire, routes: Router<App>) -> Router {
+/// in front of every route, and the emulator's state `app`.
+pub(crate) fn finish<S: Send + 'static>(
+    app: &Emulator<S>,
+    wire: Wire,
+    routes: Router<Emulator<S>>,
+) -> Router {
     let status_error = wire.status_error;
     routes
         .fallback(move || async move { status_error(StatusCode::NOT_FOUND, None) })
         .method_not_allowed_fallback(move || async move {
             status_error(StatusCode::METHOD_NOT_ALLOWED, None)
         })
-        .layer(from_fn_with_state((app.clone(), wire), provider_middleware))
+        .layer(from_fn_with_state(
+            (Arc::clone(&app.common), wire),
+            provider_middleware,
+        ))
         .with_state(app.clone())
 }
 
@@ -52,18 +60,23 @@ pub(crate) struct ResetConnection;
 /// hangs up (say, its timeout during a `Delay` fault) does not cancel it: as with a real
 /// provider, the request is still processed (a code still sent) and logged.
 async fn provider_middleware(
-    State((app, wire)): State<(App, Wire)>,
+    State((common, wire)): State<(Arc<Common>, Wire)>,
     req: Request,
     next: Next,
 ) -> Response {
-    tokio::spawn(serve_provider_request(app, wire, req, next))
+    tokio::spawn(serve_provider_request(common, wire, req, next))
         .await
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// Serves one provider request: takes the first matching fault, applies it (or runs the
 /// route), logs the request with its status, and only then waits out a `Delay`.
-async fn serve_provider_request(app: App, wire: Wire, req: Request, next: Next) -> Response {
+async fn serve_provider_request(
+    common: Arc<Common>,
+    wire: Wire,
+    req: Request,
+    next: Next,
+) -> Response {
     let provider = wire.provider;
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -72,8 +85,8 @@ async fn serve_provider_request(app: App, wire: Wire, req: Request, next: Next) 
         .get("x-vfk-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let fault = app.common.take_fault(provider, &method, &path);
-    let at = app.common.now();
+    let fault = common.take_fault(provider, &method, &path);
+    let at = common.now();
     let response = match &fault {
         None => next.run(req).await,
         Some(action) => apply_fault(wire, action, req, next).await,
@@ -86,7 +99,7 @@ async fn serve_provider_request(app: App, wire: Wire, req: Request, next: Next) 
     let status = (response.extensions().get::<ResetConnection>().is_none())
         .then(|| response.status().as_u16());
     tracing::info!(%provider, %method, %path, status, fault = fault.as_ref().map(FaultAction::name), "request");
-    app.common.log_request(RequestRecord {
+    common.log_request(RequestRecord {
         provider,
         method,
         path,

@@ -8,17 +8,19 @@ mod format;
 mod records;
 mod request;
 mod service;
-pub(crate) mod state;
+mod slot;
+mod state;
 mod verification;
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::model::Provider;
-use crate::state::App;
 use crate::wire::{Wire, finish};
 
 use error::status_error;
+
+pub(crate) use slot::{Twilio, TwilioSlot};
 
 /// What the sandbox answers in Twilio's format (unknown routes, faults).
 const WIRE: Wire = Wire {
@@ -28,7 +30,7 @@ const WIRE: Wire = Wire {
 };
 
 /// Routes of `https://verify.twilio.com` (nested under `/twilio`).
-pub(crate) fn router(app: &App) -> Router {
+pub(crate) fn router(app: &Twilio) -> Router {
     let routes = Router::new()
         .route("/v2/Services", post(service::create))
         .route("/v2/Services/{sid}", get(service::fetch))

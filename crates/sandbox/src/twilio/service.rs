@@ -9,8 +9,8 @@ use super::error::{TwError, respond};
 use super::format::new_sid;
 use super::records::{DEFAULT_CODE_LENGTH, Service};
 use super::request::{authenticate, base_url, bool_param, form};
+use super::slot::Twilio;
 use crate::body::Input;
-use crate::state::App;
 
 /// Longest `FriendlyName` Twilio accepts.
 const MAX_FRIENDLY_NAME: usize = 32;
@@ -50,11 +50,11 @@ fn settings(input: &Input, now: OffsetDateTime) -> Result<Service, TwError> {
 }
 
 /// `POST /v2/Services`: 201 with the new service.
-pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn create(AxumState(app): AxumState<Twilio>, input: Input) -> Response {
     respond((|| {
         authenticate(&input)?;
         let input = form(input);
-        let mut state = app.twilio();
+        let mut state = app.lock();
         let mut service = settings(&input, state.now())?;
         service.sid = new_sid(&mut state.rng, "VA");
         let body = service.to_json(&base_url(&input));
@@ -65,13 +65,13 @@ pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Resp
 
 /// `GET /v2/Services/{Sid}`: 200 with the service, `20404` for an unknown one.
 pub(super) async fn fetch(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Twilio>,
     Path(sid): Path<String>,
     input: Input,
 ) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let state = app.twilio();
+        let state = app.lock();
         let service = state
             .twilio
             .service(&sid)

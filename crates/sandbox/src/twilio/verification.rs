@@ -20,12 +20,12 @@ use super::error::{TwError, respond};
 use super::format::new_sid;
 use super::records::{Attempt, Status, TwChannel, Verification};
 use super::request::{authenticate, base_url, form};
+use super::slot::Twilio;
 use super::state::TwilioState;
 use crate::body::Input;
 use crate::config::TWILIO_MAX_CHECKS;
 use crate::model::{Provider, SentMessage};
 use crate::otp::constant_time_eq;
-use crate::state::App;
 use crate::texts::{self, Lang};
 
 /// How long a verification stays pending.
@@ -129,7 +129,7 @@ fn start_params(input: &Input) -> Result<Start, TwError> {
 
 /// `POST /v2/Services/{ServiceSid}/Verifications`: 201 with the verification, new or resent.
 pub(super) async fn create(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Twilio>,
     Path(service_sid): Path<String>,
     input: Input,
 ) -> Response {
@@ -138,7 +138,7 @@ pub(super) async fn create(
         let input = form(input);
         let params = start_params(&input)?;
         let base = base_url(&input);
-        let mut guard = app.twilio();
+        let mut guard = app.lock();
         let slot = &mut *guard;
         let now = slot.now();
         let service = slot
@@ -297,14 +297,14 @@ fn live<'a>(
 /// `GET /v2/Services/{ServiceSid}/Verifications/{Sid}`: 200 while pending (or locked by wrong
 /// codes), `20404` once approved, canceled or expired.
 pub(super) async fn fetch(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Twilio>,
     Path((service_sid, sid)): Path<(String, String)>,
     input: Input,
 ) -> Response {
     respond((|| {
         authenticate(&input)?;
         let path = format!("/v2/Services/{service_sid}/Verifications/{sid}");
-        let mut guard = app.twilio();
+        let mut guard = app.lock();
         let slot = &mut *guard;
         let now = slot.now();
         let verification = live(&mut slot.twilio, &service_sid, &sid, now, &path)?;
@@ -315,7 +315,7 @@ pub(super) async fn fetch(
 /// `POST /v2/Services/{ServiceSid}/Verifications/{Sid}` with `Status` `canceled` or
 /// `approved`: 200 with the updated verification.
 pub(super) async fn update(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Twilio>,
     Path((service_sid, sid)): Path<(String, String)>,
     input: Input,
 ) -> Response {
@@ -331,7 +331,7 @@ pub(super) async fn update(
             _ => return Err(TwError::invalid("Status", Some(&raw))),
         };
         let path = format!("/v2/Services/{service_sid}/Verifications/{sid}");
-        let mut guard = app.twilio();
+        let mut guard = app.lock();
         let slot = &mut *guard;
         let now = slot.now();
         let verification = live(&mut slot.twilio, &service_sid, &sid, now, &path)?;
@@ -346,7 +346,7 @@ pub(super) async fn update(
 /// (`max_attempts_reached` on the 5th); `60202` after that; `20404` for an unknown, approved,
 /// canceled or expired verification.
 pub(super) async fn check(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Twilio>,
     Path(service_sid): Path<String>,
     input: Input,
 ) -> Response {
@@ -370,7 +370,7 @@ pub(super) async fn check(
             (None, None) => return Err(TwError::invalid("To", None)),
         };
         let path = format!("/v2/Services/{service_sid}/VerificationCheck");
-        let mut guard = app.twilio();
+        let mut guard = app.lock();
         let slot = &mut *guard;
         let now = slot.now();
         if slot.twilio.service(&service_sid).is_none() {

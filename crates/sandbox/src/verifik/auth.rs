@@ -7,11 +7,11 @@ use time::OffsetDateTime;
 
 use super::constants::CLIENT_ID;
 use super::error::VfError;
+use super::slot::VerifikSlot as State;
 use super::state::Registration;
 use crate::body::Input;
 use crate::config::SandboxConfig;
 use crate::otp::constant_time_eq;
-use crate::state::VerifikSlot as State;
 
 /// The token of an `Authorization` header (`Bearer <jwt>` or the bare token).
 pub(super) fn bearer(input: &Input) -> Option<String> {

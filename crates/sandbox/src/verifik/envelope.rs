@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::state::VerifikSlot as State;
+use super::slot::VerifikSlot as State;
 
 /// Verifik's `signature` object.
 pub(super) fn signature(now: OffsetDateTime) -> Value {

@@ -12,6 +12,7 @@ use super::constants::{OTP_LENGTH, OTP_MINUTES, PROJECT_FLOW_ID, TOKEN_DAYS};
 use super::envelope::envelope;
 use super::error::{VfError, respond};
 use super::fields::{clean_phone, otp_field, valid_country_code};
+use super::slot::Verifik;
 use super::validations::{NewValidation, issue};
 use crate::body::Input;
 use crate::config::DEFAULT_VERIFIK_PROJECT;
@@ -19,7 +20,6 @@ use crate::format::iso_millis;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
-use crate::state::App;
 use crate::texts::{self, Lang};
 use crate::validate::looks_like_email;
 
@@ -27,17 +27,20 @@ use crate::validate::looks_like_email;
 const MAX_RENEW_MONTHS: i64 = 1200;
 
 /// `POST /v2/projects/phone-login`: sends a login code by WhatsApp.
-pub(super) async fn phone_login(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn phone_login(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(start_phone_login(&app, &input))
 }
 
 /// `POST /v2/projects/phone-login/confirm`: exchanges the code for an access token.
-pub(super) async fn phone_login_confirm(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn phone_login_confirm(
+    AxumState(app): AxumState<Verifik>,
+    input: Input,
+) -> Response {
     respond(confirm_phone_login(&app, &input))
 }
 
 /// `POST /v2/projects/email-login?email=...`: sends a login code by e-mail.
-pub(super) async fn email_login(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn email_login(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     match start_email_login(&app, &input) {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
         Err(()) => (
@@ -49,12 +52,15 @@ pub(super) async fn email_login(AxumState(app): AxumState<App>, input: Input) ->
 }
 
 /// `POST /v2/projects/email-login/confirm`: exchanges the e-mailed code for an access token.
-pub(super) async fn email_login_confirm(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn email_login_confirm(
+    AxumState(app): AxumState<Verifik>,
+    input: Input,
+) -> Response {
     respond(confirm_email_login(&app, &input))
 }
 
 /// `GET /v2/auth/session?origin=refresh&expiresIn=N`: a new token valid `N` months.
-pub(super) async fn renew_session(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn renew_session(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     match renew(&app, &input) {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
         Err(error) => error.into_response(),
@@ -62,9 +68,9 @@ pub(super) async fn renew_session(AxumState(app): AxumState<App>, input: Input) 
 }
 
 /// `POST /v2/auth/renew-and-revoke`: a new 30-day token; every older token stops working.
-pub(super) async fn renew_and_revoke(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn renew_and_revoke(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     let outcome = {
-        let mut state = app.verifik();
+        let mut state = app.lock();
         authorize(&state, &app.config, &input).map(|_| {
             state.verifik.tokens.clear();
             state.verifik.configured_token_revoked = true;
@@ -111,14 +117,14 @@ fn login_phone(
     Ok((country, number, parsed))
 }
 
-fn start_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
+fn start_phone_login(app: &Verifik, input: &Input) -> Result<Value, VfError> {
     let (country_code, phone, parsed) = login_phone(input, "type")?;
     if input.str("type").as_deref() != Some("login") {
         return Err(VfError::invalid(
             "Invalid type. Phone login uses type \"login\".",
         ));
     }
-    let mut state = app.verifik();
+    let mut state = app.lock();
     let record = issue(
         &mut state,
         NewValidation {
@@ -151,10 +157,10 @@ fn start_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
     Ok(envelope(&mut state, body))
 }
 
-fn confirm_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
+fn confirm_phone_login(app: &Verifik, input: &Input) -> Result<Value, VfError> {
     let (_, _, parsed) = login_phone(input, "otp")?;
     let otp = otp_field(input, "otp").unwrap_or_default();
-    let mut state = app.verifik();
+    let mut state = app.lock();
     let now = state.now();
     let invalid = || VfError::bad_request("Invalid OTP code.");
     let login = state
@@ -171,7 +177,7 @@ fn confirm_phone_login(app: &App, input: &Input) -> Result<Value, VfError> {
     Ok(json!({"data": {"accessToken": token, "tokenType": "bearer"}}))
 }
 
-fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
+fn start_email_login(app: &Verifik, input: &Input) -> Result<Value, ()> {
     let email = input
         .query("email")
         .map(str::to_owned)
@@ -182,7 +188,7 @@ fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
         return Err(());
     }
     let lang = Lang::from_tag(input.str_or_query("language").as_deref());
-    let mut state = app.verifik();
+    let mut state = app.lock();
     let now = state.now();
     let code = state.new_code(&email, OTP_LENGTH);
     let expires_at = now + Duration::minutes(OTP_MINUTES);
@@ -205,7 +211,7 @@ fn start_email_login(app: &App, input: &Input) -> Result<Value, ()> {
     Ok(envelope(&mut state, data))
 }
 
-fn confirm_email_login(app: &App, input: &Input) -> Result<Value, VfError> {
+fn confirm_email_login(app: &Verifik, input: &Input) -> Result<Value, VfError> {
     let email = input.str("email").map(|e| e.to_ascii_lowercase());
     let otp = otp_field(input, "otp");
     let (Some(email), Some(otp)) = (email, otp) else {
@@ -218,7 +224,7 @@ fn confirm_email_login(app: &App, input: &Input) -> Result<Value, VfError> {
         .collect();
         return Err(VfError::missing(&missing, true));
     };
-    let mut state = app.verifik();
+    let mut state = app.lock();
     let now = state.now();
     let invalid = || VfError {
         status: 400,
@@ -238,8 +244,8 @@ fn confirm_email_login(app: &App, input: &Input) -> Result<Value, VfError> {
     Ok(json!({"data": {"accessToken": token, "tokenType": "bearer"}}))
 }
 
-fn renew(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.verifik();
+fn renew(app: &Verifik, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
     authorize(&state, &app.config, input)?;
     let months = match input.query("expiresIn") {
         None => 1,

@@ -9,17 +9,19 @@ mod fields;
 mod login;
 mod record;
 mod registrations;
-pub(crate) mod state;
+mod slot;
+mod state;
 mod validations;
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::model::Provider;
-use crate::state::App;
 use crate::wire::{Wire, finish};
 
 use error::status_error;
+
+pub(crate) use slot::{Verifik, VerifikSlot};
 
 /// What the sandbox answers in Verifik's format (unknown routes, faults).
 const WIRE: Wire = Wire {
@@ -29,7 +31,7 @@ const WIRE: Wire = Wire {
 };
 
 /// Routes of `https://api.verifik.co` (nested under `/verifik`).
-pub(crate) fn router(app: &App) -> Router {
+pub(crate) fn router(app: &Verifik) -> Router {
     let routes = Router::new()
         .route("/v2/projects/phone-login", post(login::phone_login))
         .route(

@@ -11,22 +11,22 @@ use super::constants::{CLIENT_ID, PROJECT_FLOW_ID};
 use super::envelope::envelope;
 use super::error::{VfError, respond};
 use super::fields::{clean_phone, valid_country_code};
+use super::slot::Verifik;
 use super::state::Registration;
 use crate::body::Input;
 use crate::format::iso_millis;
 use crate::phone;
-use crate::state::App;
 
 /// Validity of an app registration's JWT, in minutes (Verifik documents 120).
 pub(crate) const REGISTRATION_TOKEN_MINUTES: i64 = 120;
 
 /// `POST /v2/app-registrations`.
-pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn create(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(register(&app, &input))
 }
 
-fn register(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.verifik();
+fn register(app: &Verifik, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
     authorize(&state, &app.config, input)?;
     let mut missing: Vec<&str> = ["project", "projectFlow", "fullName"]
         .into_iter()

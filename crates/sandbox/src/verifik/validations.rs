@@ -12,11 +12,11 @@ use super::envelope::{envelope, signature};
 use super::error::{VfError, respond};
 use super::fields::{clean_phone, otp_field, valid_country_code};
 use super::record::{PhoneValidation, Status};
+use super::slot::{Verifik, VerifikSlot as State};
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
-use crate::state::{App, VerifikSlot as State};
 use crate::texts::{self, Lang};
 
 /// Largest page size of the list endpoint.
@@ -119,31 +119,31 @@ pub(super) fn issue(state: &mut State, spec: NewValidation) -> PhoneValidation {
 }
 
 /// `POST /v2/phone-validations`: project-flow validation.
-pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn create(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(create_for_project(&app, &input, false))
 }
 
 /// `POST /v2/phone-validations/app-registration`: onboarding validation.
 pub(super) async fn create_app_registration(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verifik>,
     input: Input,
 ) -> Response {
     respond(create_for_project(&app, &input, true))
 }
 
 /// `POST /v2/phone-validations/manual`: standalone OTP by SMS or WhatsApp.
-pub(super) async fn create_manual(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn create_manual(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(manual(&app, &input))
 }
 
 /// `PUT /v2/phone-validations` (and `POST /v2/phone-validations/validate`): checks an OTP.
-pub(super) async fn validate(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn validate(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(validate_latest(&app, &input))
 }
 
 /// `POST /v2/phone-validations/{id}/validate` with `{"verificationCode": "..."}`.
 pub(super) async fn validate_by_id(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verifik>,
     Path(id): Path<String>,
     input: Input,
 ) -> Response {
@@ -151,13 +151,13 @@ pub(super) async fn validate_by_id(
 }
 
 /// `GET /v2/phone-validations`: paginated, filtered list, newest first.
-pub(super) async fn list(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn list(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(list_page(&app, &input))
 }
 
 /// `GET /v2/phone-validations/{id}`.
 pub(super) async fn get_one(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verifik>,
     Path(id): Path<String>,
     input: Input,
 ) -> Response {
@@ -225,8 +225,12 @@ fn language_of(input: &Input) -> Result<String, VfError> {
     }
 }
 
-fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Result<Value, VfError> {
-    let mut state = app.verifik();
+fn create_for_project(
+    app: &Verifik,
+    input: &Input,
+    app_registration: bool,
+) -> Result<Value, VfError> {
+    let mut state = app.lock();
     // App-registration validations need the registration's JWT, nothing else.
     let registration = if app_registration {
         let r = authorize_registration(&state, input)?;
@@ -340,8 +344,8 @@ fn create_for_project(app: &App, input: &Input, app_registration: bool) -> Resul
     Ok(envelope(&mut state, body))
 }
 
-fn manual(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.verifik();
+fn manual(app: &Verifik, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
     authorize(&state, &app.config, input)?;
     let missing = missing_fields(input, &["phone", "countryCode", "phoneGateway"]);
     if !missing.is_empty() {
@@ -425,8 +429,8 @@ fn may_validate(caller: &Caller, owner: Option<&String>) -> Result<(), VfError> 
     }
 }
 
-fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.verifik();
+fn validate_latest(app: &Verifik, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
     let caller = authorize_caller(&state, &app.config, input)?;
     let otp = otp_field(input, "otp");
     let missing: Vec<&str> = [
@@ -494,8 +498,8 @@ fn validate_latest(app: &App, input: &Input) -> Result<Value, VfError> {
     }
 }
 
-fn validate_one(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
-    let mut state = app.verifik();
+fn validate_one(app: &Verifik, id: &str, input: &Input) -> Result<Value, VfError> {
+    let mut state = app.lock();
     let caller = authorize_caller(&state, &app.config, input)?;
     let not_found = || VfError::reason(404, "phone_validation_not_found");
     let index = *state.verifik.by_id.get(id).ok_or_else(not_found)?;
@@ -529,8 +533,8 @@ fn page_param(input: &Input, key: &str, default: usize, max: usize) -> Result<us
     }
 }
 
-fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
-    let state = app.verifik();
+fn list_page(app: &Verifik, input: &Input) -> Result<Value, VfError> {
+    let state = app.lock();
     authorize(&state, &app.config, input)?;
     let page = page_param(input, "page", 1, usize::MAX)?;
     let limit = page_param(input, "limit", 10, MAX_LIMIT)?;
@@ -572,8 +576,8 @@ fn list_page(app: &App, input: &Input) -> Result<Value, VfError> {
     }))
 }
 
-fn fetch(app: &App, id: &str, input: &Input) -> Result<Value, VfError> {
-    let state = app.verifik();
+fn fetch(app: &Verifik, id: &str, input: &Input) -> Result<Value, VfError> {
+    let state = app.lock();
     authorize(&state, &app.config, input)?;
     let index = *state
         .verifik

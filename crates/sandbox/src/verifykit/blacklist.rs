@@ -7,20 +7,20 @@ use serde_json::{Value, json};
 
 use super::error::{VkError, respond};
 use super::request::guard;
+use super::slot::VerifyKit;
 use crate::body::Input;
 use crate::phone;
-use crate::state::App;
 
 /// Validation types a number can be banned from.
 const TYPES: [&str; 4] = ["otp", "whatsapp", "telegram", "flashcall"];
 
 /// `POST /v1.0/blacklist/add`: bans numbers (`type`, `msisdn[]`); they then get `403012`.
-pub(super) async fn add(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn add(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(update(&app, &input, true))
 }
 
 /// `POST /v1.0/blacklist/remove`: lifts bans.
-pub(super) async fn remove(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn remove(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(update(&app, &input, false))
 }
 
@@ -41,8 +41,8 @@ fn msisdn_list(input: &Input) -> Vec<String> {
     }
 }
 
-fn update(app: &App, input: &Input, add: bool) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.verifykit();
+fn update(app: &VerifyKit, input: &Input, add: bool) -> Result<(StatusCode, Value), VkError> {
+    let mut state = app.lock();
     guard(&mut state, &app.config, input)?;
     let kind = input
         .str("type")

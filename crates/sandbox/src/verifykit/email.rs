@@ -13,10 +13,10 @@ use super::format::vk_date;
 use super::records::EmailFlow;
 use super::reference::new_reference;
 use super::request::{guard, lang};
+use super::slot::VerifyKit;
 use crate::body::Input;
 use crate::format::percent_encode;
 use crate::model::{ControlError, Provider};
-use crate::state::App;
 use crate::texts::Lang;
 use crate::validate::looks_like_email;
 
@@ -24,12 +24,12 @@ use crate::validate::looks_like_email;
 const INBOX: &str = "verify@sandbox.verifykit.com";
 
 /// `POST /v1.0/start-email`: answers `reference`, `to`, `subject`, `body`, `mailto`.
-pub(super) async fn start_email(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn start_email(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(start(&app, &input))
 }
 
 /// `POST /v1.0/check-email`: in progress is HTTP 403 with `403036`.
-pub(super) async fn check_email(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn check_email(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(check(&app, &input))
 }
 
@@ -41,9 +41,9 @@ fn body_text(lang: Lang) -> &'static str {
     }
 }
 
-fn start(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn start(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     if input.str("email").is_some_and(|e| !looks_like_email(&e)) {
         return Err(VkError::EMAIL_INVALID);
@@ -75,9 +75,9 @@ fn start(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     ))
 }
 
-fn check(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn check(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     let reference = input
         .str("reference")
@@ -111,7 +111,7 @@ fn check(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
 
 /// Completes an e-mail flow as if `email` had sent the verification e-mail.
 pub(crate) fn complete_email_flow(
-    app: &App,
+    app: &VerifyKit,
     reference: &str,
     email: &str,
 ) -> Result<(), ControlError> {
@@ -121,7 +121,7 @@ pub(crate) fn complete_email_flow(
             "{email:?} is not an e-mail address"
         )));
     }
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     let now = state.now();
     let flow = state.verifykit.emails.get_mut(reference).ok_or_else(|| {
         ControlError::NotFound(format!(

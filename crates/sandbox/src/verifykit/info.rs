@@ -9,11 +9,11 @@ use time::Duration;
 use super::error::{VkError, respond};
 use super::format::vk_date;
 use super::request::{guard, lang, method_active};
+use super::slot::VerifyKit;
 use crate::body::Input;
 use crate::config::InitTheme;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::phone;
-use crate::state::App;
 use crate::texts::{self, Lang};
 
 /// Display attributes of a validation method: `(app, text colour, background colour)`.
@@ -29,28 +29,28 @@ const WHATSAPP_SESSION_HOURS: i64 = 24;
 const ACCESS_TOKEN_MINUTES: i64 = 60;
 
 /// `GET /v1.0/init`: validation methods and localization texts, in the configured theme.
-pub(super) async fn init(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn init(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(init_list(&app, &input))
 }
 
 /// `POST /v1.0/country`: the country list, `countryCode` first when given.
-pub(super) async fn country(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn country(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(country_list(&app, &input))
 }
 
 /// `POST /v1.0/result` (api host): the verified number of a session.
-pub(super) async fn result(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn result(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(session_result(&app, &input))
 }
 
 /// `GET /v1.0/access-token` (api host): a Web SDK access token.
-pub(super) async fn access_token(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn access_token(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(new_access_token(&app, &input))
 }
 
 /// `POST /v1.0/send-whatsapp-message` (api host): a session message to a recently verified number.
 pub(super) async fn send_whatsapp_message(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<VerifyKit>,
     input: Input,
 ) -> Response {
     respond(whatsapp_message(&app, &input))
@@ -68,9 +68,9 @@ fn method_entry(lang: Lang, app: &str, text_colour: &str, bg_colour: &str) -> Va
     })
 }
 
-fn init_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn init_list(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    guard(&mut app.verifykit(), config, input)?;
+    guard(&mut app.lock(), config, input)?;
     let lang = lang(input);
     let basic = config.init_theme == InitTheme::Basic;
     let list: Vec<Value> = METHODS
@@ -97,8 +97,8 @@ fn init_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     Ok((StatusCode::OK, Value::Object(result)))
 }
 
-fn country_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    guard(&mut app.verifykit(), &app.config, input)?;
+fn country_list(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
+    guard(&mut app.lock(), &app.config, input)?;
     let first = input.str("countryCode").map(|c| c.to_ascii_uppercase());
     let all = phone::countries();
     let list: Vec<Value> = all
@@ -113,8 +113,8 @@ fn country_list(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError
     Ok((StatusCode::OK, json!({"list": list})))
 }
 
-fn session_result(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.verifykit();
+fn session_result(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
+    let mut state = app.lock();
     guard(&mut state, &app.config, input)?;
     let session_id = input
         .str("sessionId")
@@ -136,8 +136,8 @@ fn session_result(app: &App, input: &Input) -> Result<(StatusCode, Value), VkErr
     ))
 }
 
-fn new_access_token(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.verifykit();
+fn new_access_token(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
+    let mut state = app.lock();
     guard(&mut state, &app.config, input)?;
     let token = state.rng.alphanumeric(40);
     let timeout = vk_date(state.now() + Duration::minutes(ACCESS_TOKEN_MINUTES));
@@ -147,8 +147,8 @@ fn new_access_token(app: &App, input: &Input) -> Result<(StatusCode, Value), VkE
     ))
 }
 
-fn whatsapp_message(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
-    let mut state = app.verifykit();
+fn whatsapp_message(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
+    let mut state = app.lock();
     guard(&mut state, &app.config, input)?;
     let raw = input.str("phoneNumber").ok_or(VkError::INVALID_PHONE)?;
     let phone = phone::parse_international(&raw).ok_or(VkError::INVALID_PHONE)?;

@@ -13,20 +13,21 @@ mod records;
 mod reference;
 mod request;
 mod reverse;
-pub(crate) mod state;
+mod slot;
+mod state;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::model::Provider;
-use crate::state::App;
 use crate::wire::{Wire, finish};
 
 use error::{VkError, status_error};
 
 pub(crate) use email::complete_email_flow;
 pub(crate) use reverse::complete_reverse_flow;
+pub(crate) use slot::{VerifyKit, VerifyKitSlot};
 
 /// What the sandbox answers in VerifyKit's format on both hosts (unknown routes, faults).
 const WIRE: Wire = Wire {
@@ -36,7 +37,7 @@ const WIRE: Wire = Wire {
 };
 
 /// Routes of `https://web-rest.verifykit.com` (nested under `/verifykit/web-rest`).
-pub(crate) fn web_rest_router(app: &App) -> Router {
+pub(crate) fn web_rest_router(app: &VerifyKit) -> Router {
     let routes = Router::new()
         .route("/v1.0/init", get(info::init))
         .route("/v1.0/start", post(reverse::start))
@@ -54,7 +55,7 @@ pub(crate) fn web_rest_router(app: &App) -> Router {
 }
 
 /// Routes of `https://api.verifykit.com` (nested under `/verifykit/api`).
-pub(crate) fn api_router(app: &App) -> Router {
+pub(crate) fn api_router(app: &VerifyKit) -> Router {
     let routes = Router::new()
         .route("/v1.0/result", post(info::result))
         .route("/v1.0/access-token", get(info::access_token))

@@ -11,26 +11,26 @@ use super::error::{VkError, respond};
 use super::records::{OtpFlow, Session};
 use super::reference::new_reference;
 use super::request::{guard, lang, method_active};
+use super::slot::VerifyKit;
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::CodeCheck;
 use crate::phone;
-use crate::state::App;
 use crate::texts;
 
 /// `POST /v1.0/send-otp`: sends a code by SMS; answers 201 with `reference`, `timeout`, `length`.
-pub(super) async fn send_otp(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn send_otp(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(send(&app, &input))
 }
 
 /// `POST /v1.0/check-otp`: checks the code of a reference; answers `validationStatus`, `sessionId`.
-pub(super) async fn check_otp(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn check_otp(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(check(&app, &input))
 }
 
-fn send(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn send(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     let country = input.str("countryCode").ok_or(VkError::INVALID_PHONE)?;
     let raw = input.str("phoneNumber").ok_or(VkError::INVALID_PHONE)?;
@@ -91,9 +91,9 @@ fn send(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
     ))
 }
 
-fn check(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn check(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     let country = input.str("countryCode").ok_or(VkError::INVALID_PHONE)?;
     let raw = input.str("phoneNumber").ok_or(VkError::INVALID_PHONE)?;

@@ -1,6 +1,6 @@
 //! New flow references.
 
-use crate::state::VerifyKitSlot as State;
+use super::slot::VerifyKitSlot as State;
 
 /// A new reference, unique among live flows.
 pub(super) fn new_reference(state: &mut State) -> String {

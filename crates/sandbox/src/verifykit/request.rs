@@ -4,11 +4,11 @@
 use std::collections::VecDeque;
 
 use super::error::VkError;
+use super::slot::VerifyKitSlot as State;
 use super::state::window_start;
 use crate::body::Input;
 use crate::config::SandboxConfig;
 use crate::otp::constant_time_eq;
-use crate::state::VerifyKitSlot as State;
 use crate::texts::Lang;
 
 /// Checks the server key (`403038`) and the optional per-IP rate limit (`429001`).

@@ -13,12 +13,12 @@ use super::qr;
 use super::records::{ReverseFlow, Session};
 use super::reference::new_reference;
 use super::request::{guard, lang, method_active};
+use super::slot::VerifyKit;
 use crate::body::Input;
 use crate::format::percent_encode;
 use crate::model::{Channel, ControlError, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode};
 use crate::phone;
-use crate::state::App;
 use crate::texts::{self, Lang};
 
 /// The WhatsApp number deeplinks point at (a reserved-looking sandbox number, not VerifyKit's).
@@ -27,18 +27,18 @@ pub(crate) const SANDBOX_WHATSAPP_NUMBER: &str = "15550100000";
 pub(crate) const SANDBOX_TELEGRAM_BOT: &str = "VerifyKitSandboxBot";
 
 /// `POST /v1.0/start`: starts a WhatsApp/Telegram validation.
-pub(super) async fn start(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn start(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(start_flow(&app, &input))
 }
 
 /// `POST /v1.0/check`: polls a reverse flow: pending is `validationStatus: false`, a reference
 /// the sandbox never issued is HTTP 403 with `403036` ("Validation not found.").
-pub(super) async fn check(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn check(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(check_flow(&app, &input))
 }
 
 /// `POST /v1.0/check-whatsapp`: checks the code of a WhatsApp-as-OTP flow.
-pub(super) async fn check_whatsapp(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn check_whatsapp(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(check_whatsapp_code(&app, &input))
 }
 
@@ -52,9 +52,9 @@ fn deeplink(app: &str, lang: Lang, reference: &str) -> String {
     }
 }
 
-fn start_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn start_flow(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     let kind = input
         .str("app")
@@ -140,9 +140,9 @@ fn start_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> 
     Ok((StatusCode::OK, Value::Object(result)))
 }
 
-fn check_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn check_flow(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     let reference = input
         .str("reference")
@@ -168,9 +168,9 @@ fn check_flow(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> 
     }
 }
 
-fn check_whatsapp_code(app: &App, input: &Input) -> Result<(StatusCode, Value), VkError> {
+fn check_whatsapp_code(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> {
     let config = &app.config;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     guard(&mut state, config, input)?;
     let reference = input.str("reference").ok_or(VkError::OTP_NOT_FOUND)?;
     let code = input.str("code").ok_or(VkError::OTP_INVALID)?;
@@ -212,7 +212,7 @@ fn check_whatsapp_code(app: &App, input: &Input) -> Result<(StatusCode, Value), 
 /// Completes a reverse flow as if `phone` had sent the WhatsApp/Telegram message; returns the
 /// session id that `check` will report.
 pub(crate) fn complete_reverse_flow(
-    app: &App,
+    app: &VerifyKit,
     reference: &str,
     phone: &str,
 ) -> Result<String, ControlError> {
@@ -221,7 +221,7 @@ pub(crate) fn complete_reverse_flow(
             "{phone:?} is not a valid international phone number"
         ))
     })?;
-    let mut state = app.verifykit();
+    let mut state = app.lock();
     let now = state.now();
     let st = &mut *state;
     let flow = st.verifykit.reverse.get_mut(reference).ok_or_else(|| {

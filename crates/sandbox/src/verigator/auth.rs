@@ -10,10 +10,10 @@ use time::{Duration, OffsetDateTime};
 use super::error::{NO_SERVICE, NO_USER, VgError, respond};
 use super::records::{PendingAuth, User};
 use super::request::{authenticate, required};
+use super::slot::Verigator;
 use crate::body::Input;
 use crate::model::{Channel, Provider, SentMessage};
 use crate::otp::{CodeCheck, PendingCode, constant_time_eq};
-use crate::state::App;
 use crate::texts::{self, Lang};
 use crate::totp;
 
@@ -23,7 +23,7 @@ const PIN_LENGTH: usize = 6;
 /// `POST .../auth`: starts `sms` (sends a PIN) or `totp` (falls back to `sms` for a user
 /// without an authenticator); 201 with the method used.
 pub(super) async fn start(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path((sid, uid)): Path<(String, String)>,
     input: Input,
 ) -> Response {
@@ -37,7 +37,7 @@ pub(super) async fn start(
                 "Invalid data: method must be sms or totp",
             ));
         }
-        let mut state = app.verigator();
+        let mut state = app.lock();
         let now = state.now();
         let ttl = Duration::try_from(app.config.verigator_pin_ttl)
             .unwrap_or(Duration::minutes(5))
@@ -106,7 +106,7 @@ fn failure(method: &str, result: &str) -> Value {
 /// `PUT .../auth`: checks `token` against the pending authentication; 200 with `verified`
 /// and, on failure, why.
 pub(super) async fn verify_pin(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path((sid, uid)): Path<(String, String)>,
     input: Input,
 ) -> Response {
@@ -114,7 +114,7 @@ pub(super) async fn verify_pin(
         authenticate(&app.config, &input)?;
         let token = required(&input, "token", "Invalid data: token is required")?;
         let max = app.config.verigator_max_attempts;
-        let mut state = app.verigator();
+        let mut state = app.lock();
         let now = state.now();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
         let user = service.users.get_mut(&uid).ok_or(NO_USER)?;

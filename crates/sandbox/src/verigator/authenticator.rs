@@ -1,9 +1,9 @@
 //! Authenticator-app enrolment for tests (control API): a user's TOTP secret and current code.
 
 use super::records::User;
+use super::slot::{Verigator, VerigatorSlot as State};
 use crate::format::percent_encode;
 use crate::model::{ControlError, TotpEnrollment};
-use crate::state::{App, VerigatorSlot as State};
 use crate::totp;
 
 /// The name of service `sid` and its user `uid`, or which of them does not exist.
@@ -25,8 +25,12 @@ fn find_user<'a>(
 }
 
 /// Enrols a user in the authenticator app: new random secret; `totp` authentications then use it.
-pub(crate) fn enroll_totp(app: &App, sid: &str, uid: &str) -> Result<TotpEnrollment, ControlError> {
-    let mut state = app.verigator();
+pub(crate) fn enroll_totp(
+    app: &Verigator,
+    sid: &str,
+    uid: &str,
+) -> Result<TotpEnrollment, ControlError> {
+    let mut state = app.lock();
     let now = state.now();
     let secret: [u8; 20] = state.rng.bytes();
     let (service_name, user) = find_user(&mut state, sid, uid)?;
@@ -50,8 +54,12 @@ pub(crate) fn enroll_totp(app: &App, sid: &str, uid: &str) -> Result<TotpEnrollm
 }
 
 /// The enrolled user's current TOTP code and the seconds it stays current (sandbox clock).
-pub(crate) fn totp_code(app: &App, sid: &str, uid: &str) -> Result<(String, u64), ControlError> {
-    let mut state = app.verigator();
+pub(crate) fn totp_code(
+    app: &Verigator,
+    sid: &str,
+    uid: &str,
+) -> Result<(String, u64), ControlError> {
+    let mut state = app.lock();
     let now = state.now().unix_timestamp();
     let (_, user) = find_user(&mut state, sid, uid)?;
     let secret = user.totp_secret.as_ref().ok_or_else(|| {

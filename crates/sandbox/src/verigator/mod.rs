@@ -7,19 +7,20 @@ mod error;
 mod records;
 mod request;
 mod services;
-pub(crate) mod state;
+mod slot;
+mod state;
 mod users;
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::model::Provider;
-use crate::state::App;
 use crate::wire::{Wire, finish};
 
 use error::status_error;
 
 pub(crate) use authenticator::{enroll_totp, totp_code};
+pub(crate) use slot::{Verigator, VerigatorSlot};
 pub(crate) use users::seed_users;
 
 /// What the sandbox answers in Verigator's format (unknown routes, faults).
@@ -30,7 +31,7 @@ const WIRE: Wire = Wire {
 };
 
 /// Routes of `https://api.verigator.com` (nested under `/verigator`).
-pub(crate) fn router(app: &App) -> Router {
+pub(crate) fn router(app: &Verigator) -> Router {
     let routes = Router::new()
         .route("/v1/service/service", post(services::create))
         .route(

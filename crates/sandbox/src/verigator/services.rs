@@ -8,16 +8,16 @@ use serde_json::Value;
 use super::error::{NO_SERVICE, VgError, respond};
 use super::records::{Service, Users};
 use super::request::{authenticate, required};
+use super::slot::Verigator;
 use crate::body::Input;
-use crate::state::App;
 
 /// `POST /v1/service/service`: 201 with the service; 409 for a taken `fqdn`.
-pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Response {
+pub(super) async fn create(AxumState(app): AxumState<Verigator>, input: Input) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
         let fqdn = required(&input, "fqdn", "Invalid data: fqdn and name are required")?;
         let name = required(&input, "name", "Invalid data: fqdn and name are required")?;
-        let mut state = app.verigator();
+        let mut state = app.lock();
         if state
             .verigator
             .services
@@ -42,13 +42,13 @@ pub(super) async fn create(AxumState(app): AxumState<App>, input: Input) -> Resp
 
 /// `GET /v1/service/service/{sid}`.
 pub(super) async fn get_one(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path(sid): Path<String>,
     input: Input,
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let state = app.verigator();
+        let state = app.lock();
         let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
         Ok((StatusCode::OK, service.to_json()))
     })())
@@ -56,13 +56,13 @@ pub(super) async fn get_one(
 
 /// `DELETE /v1/service/service/{sid}`: 202, no body.
 pub(super) async fn delete(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path(sid): Path<String>,
     input: Input,
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        app.verigator()
+        app.lock()
             .verigator
             .services
             .remove(&sid)

@@ -13,15 +13,15 @@ use time::OffsetDateTime;
 use super::error::{NO_SERVICE, NO_USER, VgError, respond};
 use super::records::{User, user_json};
 use super::request::{authenticate, required};
+use super::slot::Verigator;
 use crate::body::Input;
 use crate::model::ControlError;
 use crate::phone;
-use crate::state::App;
 
 /// `POST /v1/service/service/{sid}/users`: 201 with the user; 409 for a taken
 /// `id_in_service`, 422 for a number that is not international.
 pub(super) async fn create(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path(sid): Path<String>,
     input: Input,
 ) -> Response {
@@ -41,7 +41,7 @@ pub(super) async fn create(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid data: phone_number is not a valid international number",
         ))?;
-        let mut state = app.verigator();
+        let mut state = app.lock();
         let now = state.now();
         let id = state.rng.uuid();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
@@ -57,13 +57,13 @@ pub(super) async fn create(
 
 /// `GET /v1/service/service/{sid}/users`: every user in creation order.
 pub(super) async fn list(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path(sid): Path<String>,
     input: Input,
 ) -> Response {
     let listed = (|| {
         authenticate(&app.config, &input)?;
-        let state = app.verigator();
+        let state = app.lock();
         let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
         // Copy what is listed under the lock; write the JSON after releasing it.
         Ok::<_, VgError>(
@@ -101,13 +101,13 @@ fn user_list(users: &[(String, OffsetDateTime, String)]) -> String {
 
 /// `GET /v1/service/service/{sid}/users/{uid}`.
 pub(super) async fn get_one(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path((sid, uid)): Path<(String, String)>,
     input: Input,
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let mut state = app.verigator();
+        let mut state = app.lock();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
         let user = service.users.get_mut(&uid).ok_or(NO_USER)?;
         Ok((StatusCode::OK, user.to_json()))
@@ -116,13 +116,13 @@ pub(super) async fn get_one(
 
 /// `DELETE /v1/service/service/{sid}/users/{uid}`: 202, no body.
 pub(super) async fn delete(
-    AxumState(app): AxumState<App>,
+    AxumState(app): AxumState<Verigator>,
     Path((sid, uid)): Path<(String, String)>,
     input: Input,
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let mut state = app.verigator();
+        let mut state = app.lock();
         let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
         if !service.users.remove(&uid) {
             return Err(NO_USER);
@@ -135,12 +135,12 @@ pub(super) async fn delete(
 /// created through the API; returns their user ids in order. Fails, registering none, if the
 /// service does not exist or an `id_in_service` is taken or repeated.
 pub(crate) fn seed_users(
-    app: &App,
+    app: &Verigator,
     sid: &str,
     users: impl IntoIterator<Item = (String, PhoneNumber)>,
 ) -> Result<Vec<String>, ControlError> {
     let users: Vec<(String, PhoneNumber)> = users.into_iter().collect();
-    let mut state = app.verigator();
+    let mut state = app.lock();
     let now = state.now();
     let ids: Vec<String> = users.iter().map(|_| state.rng.uuid()).collect();
     let service = state
