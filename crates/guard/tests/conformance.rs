@@ -1,10 +1,14 @@
-//! The testkit's conformance suite through the guard, around a real client of the sandbox.
+//! The testkit's conformance suite through the guard, around a real client of the sandbox:
+//! with its counters in memory, and in a real `redis-server` the test starts.
+
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::RedisServer;
 use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
-use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore};
+use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore, RedisStore};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
@@ -30,11 +34,15 @@ fn guard(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> Guard {
             .build()
             .expect("a verifier for the sandbox"),
     );
+    let mut config = GuardConfig::default();
+    // Generous: the run tests decisions, not speed, and a busy machine can pass the default
+    // before Redis answers (the memory store ignores it).
+    config.store_timeout_ms = 5_000;
     Guard::builder(inner.clone())
         .resolver(inner)
         .secret(GUARD_SECRET)
         .store(store)
-        .config(GuardConfig::default())
+        .config(config)
         .build()
         .expect("a valid guard")
 }
@@ -46,6 +54,37 @@ fn sandbox_key(harness: &SandboxHarness) -> String {
 
 #[tokio::test]
 async fn the_guarded_provider_conforms_on_the_sandbox() {
+    conforms(Arc::new(MemoryStore::new())).await;
+}
+
+/// As many instances behind a load balancer run it: every guard of the run (the one under
+/// test and the fresh clients) keeps its counters in one real Redis.
+#[tokio::test]
+async fn the_guarded_provider_conforms_with_its_counters_in_redis() {
+    let server = RedisServer::start();
+    // Generous timeouts: the run tests decisions, not speed, on a busy two-core machine.
+    let timeout = Duration::from_secs(5);
+    let store = RedisStore::builder(server.url())
+        .prefix("pvg-conformance")
+        .connection_timeout(timeout)
+        .response_timeout(timeout)
+        .connect()
+        .await
+        .expect("connects to the test's redis-server");
+    conforms(Arc::new(store)).await;
+    // The run's counters are in Redis (hashed phones, hash-tagged: `redis.rs` checks the keys).
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("{pvg-conformance}:*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty(), "the guards kept no counter in Redis");
+}
+
+/// Runs the suite through guards sharing `store`.
+async fn conforms(store: Arc<dyn GuardStore>) {
     // VerifyKit's checks: the guard neither hides nor adds one.
     let expected = Expected::new()
         .checks([
@@ -66,7 +105,6 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
         .checks(SESSION_FAULT_CHECKS.iter().copied());
     assert_eq!(expected.len(), 46);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
-        let store: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
         let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| {
             Arc::new(guard(s, Arc::clone(&store)))
