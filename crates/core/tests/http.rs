@@ -505,6 +505,12 @@ async fn a_code_check_is_retried_when_the_connection_was_never_made() {
 /// An HTTP/2 server (cleartext, prior knowledge) that refuses every stream unprocessed
 /// (`RST_STREAM` with `REFUSED_STREAM`), counting the streams.
 async fn refusing_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
+    resetting_h2_server(h2::Reason::REFUSED_STREAM).await
+}
+
+/// An HTTP/2 server (cleartext, prior knowledge) that resets every stream with `reason`
+/// before answering, counting the streams.
+async fn resetting_h2_server(reason: h2::Reason) -> (BaseUrl, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
     let count = Arc::new(AtomicUsize::new(0));
@@ -518,7 +524,7 @@ async fn refusing_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
                 };
                 while let Some(Ok((_request, mut respond))) = connection.accept().await {
                     seen.fetch_add(1, Ordering::SeqCst);
-                    respond.send_reset(h2::Reason::REFUSED_STREAM);
+                    respond.send_reset(reason);
                 }
             });
         }
@@ -574,4 +580,248 @@ async fn a_paused_tokio_clock_does_not_fire_a_calls_timeout() {
     let response = client.execute(check(&base(&server))).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(hits(&server).await, 1);
+}
+
+/// A stream the server reset for any reason but `REFUSED_STREAM` may have been processed: a
+/// send's outcome is unknown, and a code check is neither retried nor taken as a rejection.
+#[tokio::test]
+async fn a_stream_reset_for_another_reason_may_have_been_processed() {
+    for reason in [h2::Reason::INTERNAL_ERROR, h2::Reason::NO_ERROR] {
+        let (url, count) = resetting_h2_server(reason).await;
+        let clock = Arc::new(RecordingClock::default());
+        let err = h2_client(&clock).execute(send(&url)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MaybeSent, "{reason:?}: {err}");
+        assert_eq!(count.load(Ordering::SeqCst), 1, "{reason:?}");
+        let err = h2_client(&clock).execute(consume(&url)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{reason:?}: {err}");
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            1 + 1,
+            "{reason:?}: not retried"
+        );
+        assert!(clock.sleeps.lock().unwrap().is_empty(), "{reason:?}");
+    }
+}
+
+/// An HTTP/2 server written frame by frame that answers each request's `HEADERS` with a
+/// graceful `GOAWAY` (`NO_ERROR`) whose last stream id, 0, leaves that request out: the
+/// request was surely not processed (RFC 9113, section 8.7). Counts the requests.
+async fn going_away_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
+    const SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
+    const SETTINGS_ACK: [u8; 9] = [0, 0, 0, 4, 1, 0, 0, 0, 0];
+    // Length 8, type GOAWAY, no flags, stream 0; last stream id 0, error code NO_ERROR.
+    const GOAWAY: [u8; 17] = [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut preface = [0u8; 24];
+                if socket.read_exact(&mut preface).await.is_err()
+                    || socket.write_all(&SETTINGS).await.is_err()
+                {
+                    return;
+                }
+                let mut head = [0u8; 9];
+                while socket.read_exact(&mut head).await.is_ok() {
+                    let len = usize::from(head[0]) << 16
+                        | usize::from(head[1]) << 8
+                        | usize::from(head[2]);
+                    let mut payload = vec![0u8; len];
+                    if socket.read_exact(&mut payload).await.is_err() {
+                        return;
+                    }
+                    let reply: &[u8] = match (head[3], head[4] & 1) {
+                        (4, 0) => &SETTINGS_ACK,
+                        (1, _) => {
+                            seen.fetch_add(1, Ordering::SeqCst);
+                            &GOAWAY
+                        }
+                        _ => continue,
+                    };
+                    if socket.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_stream_left_out_by_a_graceful_goaway_is_not_sent_and_only_the_policy_retries_it() {
+    let (url, count) = going_away_h2_server().await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = h2_client(&clock).execute(send(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing was sent: {err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let err = h2_client(&clock).execute(consume(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing arrived: {err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 3);
+    assert_eq!(
+        clock.sleeps.lock().unwrap().len(),
+        2,
+        "three attempts, two backoffs"
+    );
+}
+
+/// A raw server's chunked answer: 200, then for each of `letters` one chunk of `len` bytes of it.
+fn chunked(letters: &[&str], len: usize) -> Vec<u8> {
+    let mut out =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for letter in letters {
+        write!(out, "{len:x}\r\n{}\r\n", letter.repeat(len)).unwrap();
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// The cap is a limit, not a bound to stay under: a body of exactly `max_response_bytes` is
+/// read whole, whether its length is announced or it arrives in chunks.
+#[tokio::test]
+async fn a_body_of_exactly_the_cap_is_read_whole_with_or_without_a_length() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(1024)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.body().as_ref(), "x".repeat(1024).as_bytes());
+
+    let (url, _) = raw_server(|_| Some(chunked(&["a", "b"], 512))).await;
+    let response = client(&clock).execute(check(&url)).await.unwrap();
+    let expected = ["a", "b"].map(|l| l.repeat(512)).concat();
+    assert_eq!(response.body().as_ref(), expected.as_bytes());
+}
+
+/// A body under the cap that arrives in several small chunks is read whole, in order: what
+/// counts against the cap is the bytes read so far.
+#[tokio::test]
+async fn a_chunked_body_under_the_cap_is_read_whole() {
+    let (url, _) = raw_server(|_| Some(chunked(&["a", "b", "c"], 100))).await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&url)).await.unwrap();
+    let expected = ["a", "b", "c"].map(|l| l.repeat(100)).concat();
+    assert_eq!(response.body().as_ref(), expected.as_bytes());
+}
+
+/// A body of exactly the cap in four chunks of 256 bytes.
+#[tokio::test]
+async fn a_body_of_exactly_the_cap_in_many_chunks_is_read_whole() {
+    let (url, _) = raw_server(|_| Some(chunked(&["a", "b", "c", "d"], 256))).await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&url)).await.unwrap();
+    let expected = ["a", "b", "c", "d"].map(|l| l.repeat(256)).concat();
+    assert_eq!(response.body().as_ref(), expected.as_bytes());
+}
+
+/// Each attempt has the whole attempt timeout from its own start: a retry that follows a slow
+/// first answer is not cut short by the first attempt's deadline.
+#[tokio::test]
+async fn a_retry_has_its_own_attempt_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(1500)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(1)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let config = config(&clock).with_timeouts(
+        Timeouts::default()
+            .with_attempt(Duration::from_secs(2))
+            .with_overall(Duration::from_secs(20)),
+    );
+    let client = HttpClient::new(ProviderId::new_static("acme"), config).unwrap();
+    let response = client.execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(hits(&server).await, 2);
+}
+
+/// An answer over the cap with a refusal status is a refusal whose body could not be read
+/// (`Decode`), not a send or code check of unknown outcome: only a lost answer (timeout,
+/// connection) or a 2xx one is in doubt.
+#[tokio::test]
+async fn an_oversized_refusal_of_a_send_or_a_check_is_not_in_doubt() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/send"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check-otp"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    for (name, request) in [
+        ("send", send(&base(&server))),
+        ("check", consume(&base(&server))),
+    ] {
+        let err = client(&clock).execute(request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{name}: {err}");
+        assert_eq!(err.http_status(), Some(400), "{name}");
+    }
+    assert_eq!(hits(&server).await, 2);
+}
+
+/// A lost connection's error names the cause at the end of its source chain.
+#[tokio::test]
+async fn a_lost_connection_names_its_root_cause() {
+    let (url, _) = raw_server(|_| None).await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = client(&clock).execute(check(&url)).await.unwrap_err();
+    let mut root: &dyn std::error::Error = &err;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    let root = root.to_string();
+    assert!(!root.is_empty());
+    assert_eq!(err.message(), format!("check: connection failed: {root}"));
+}
+
+#[test]
+fn a_client_keeps_its_settings_and_shows_them() {
+    let clock = Arc::new(RecordingClock::default());
+    let client = client(&clock);
+    assert_eq!(client.provider(), &ProviderId::new_static("acme"));
+    assert_eq!(client.config().max_response_bytes, 1024);
+    assert_eq!(client.config().timeouts.attempt, Duration::from_millis(300));
+    let shown = format!("{client:?}");
+    assert!(
+        shown.starts_with("HttpClient") && shown.contains("acme") && shown.contains("1024"),
+        "{shown}"
+    );
+}
+
+/// A `Retry-After` within the cap but past the overall timeout is not waited for: the answer is
+/// returned at once, as no retry could finish in time.
+#[tokio::test]
+async fn a_retry_after_past_the_overall_timeout_is_not_waited_for() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30"))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let config = config(&clock).with_retry(
+        RetryPolicy::default()
+            .with_max_attempts(3)
+            .with_max_retry_after(Duration::from_secs(60)),
+    );
+    assert_eq!(config.timeouts.overall, Duration::from_secs(20));
+    let client = HttpClient::new(ProviderId::new_static("acme"), config).unwrap();
+    let response = client.execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.retry_after(), Some(Duration::from_secs(30)));
+    assert_eq!(hits(&server).await, 1);
+    assert!(clock.sleeps.lock().unwrap().is_empty());
 }

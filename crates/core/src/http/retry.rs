@@ -239,6 +239,35 @@ mod tests {
     }
 
     #[test]
+    fn the_retry_after_cap_is_the_one_set() {
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(20));
+        assert_eq!(policy.max_retry_after, Duration::from_secs(20));
+        assert_eq!(
+            policy.next_delay(1, Some(Duration::from_secs(15)), 0.0),
+            Some(Duration::from_secs(15)),
+            "over the default cap, within the one set"
+        );
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(2));
+        assert_eq!(
+            policy.next_delay(1, Some(Duration::from_secs(5)), 0.0),
+            None
+        );
+    }
+
+    #[test]
+    fn random_jitter_samples_vary_within_the_unit_interval() {
+        let samples: Vec<f64> = (0..64).map(|_| RandomJitter.sample()).collect();
+        assert!(
+            samples.iter().all(|s| (0.0..1.0).contains(s)),
+            "{samples:?}"
+        );
+        assert!(
+            samples.iter().any(|s| s.to_bits() != samples[0].to_bits()),
+            "64 equal samples: {samples:?}"
+        );
+    }
+
+    #[test]
     fn parses_retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_767);
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));

@@ -411,7 +411,12 @@ impl HttpClient {
             .await
             .map_err(|e| self.transport_error(request, e))?
         {
-            let read = first.as_ref().map_or(0, Bytes::len) + rest.len();
+            // Once a second chunk came, `rest` holds the first one too.
+            let read = if rest.is_empty() {
+                first.as_ref().map_or(0, Bytes::len)
+            } else {
+                rest.len()
+            };
             if read + chunk.len() > cap {
                 return Err(self.too_large(request, cap, status));
             }

@@ -371,6 +371,41 @@ mod tests {
         }
     }
 
+    /// The CPU time, in clock ticks, the deadline thread of this process has used so far.
+    #[cfg(target_os = "linux")]
+    fn deadline_thread_ticks() -> u64 {
+        let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+        for task in tasks {
+            let path = task.unwrap().path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            // Linux keeps the first 15 bytes of a thread's name.
+            if comm.trim_end() != &"phone-verify-deadlines"[..15] {
+                continue;
+            }
+            let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+            // After the command's closing parenthesis: state is field 3, utime 14, stime 15.
+            let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+            return fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        }
+        panic!("no phone-verify-deadlines thread");
+    }
+
+    /// While its only deadline is far off, the thread sleeps: over a second it uses next to
+    /// no CPU (a thread that polled its deadlines in a loop would use most of a core).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_thread_sleeps_until_a_far_deadline() {
+        let _far = Deadline::at(Instant::now() + Duration::from_secs(3600)).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let before = deadline_thread_ticks();
+        std::thread::sleep(Duration::from_secs(1));
+        let used = deadline_thread_ticks() - before;
+        assert!(
+            used < 10,
+            "the deadline thread used {used} ticks of CPU in 1 s"
+        );
+    }
+
     #[test]
     fn a_timeout_past_the_clocks_range_is_a_far_instant() {
         let start = Instant::now();

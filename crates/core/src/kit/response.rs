@@ -358,6 +358,79 @@ mod tests {
     }
 
     #[test]
+    fn redacted_excerpt_masks_only_runs_of_four_digits_or_more() {
+        assert_eq!(redacted_excerpt(b"retry in 30 s"), "retry in 30 s");
+        assert_eq!(
+            redacted_excerpt(b"api v2 user ab1234"),
+            "api v2 user ab####"
+        );
+    }
+
+    #[test]
+    fn redacted_excerpt_keeps_96_characters_of_the_first_384_bytes() {
+        let exact = "ab ".repeat(32);
+        assert_eq!(redacted_excerpt(exact.as_bytes()), exact, "96: kept whole");
+        let long = "ab ".repeat(33);
+        let shown = redacted_excerpt(long.as_bytes());
+        assert_eq!(shown, format!("{}…", &long[..96]));
+        // Tokens of 17 bytes shrink to 11 characters: 100 bytes would show fewer than 96.
+        let tokens = "abcdefghijklmnopq ".repeat(20);
+        let shown = redacted_excerpt(tokens.as_bytes());
+        assert_eq!(shown.chars().count(), 97, "{shown}");
+        assert!(shown.ends_with('…'), "{shown}");
+    }
+
+    #[test]
+    fn provider_text_is_scrubbed_trimmed_one_line_cut_and_masked() {
+        assert_eq!(
+            provider_text(" key k-123 refused for\n+905321234567 ", &["k-123"], 200).as_deref(),
+            Some("key <redacted> refused for +**********67")
+        );
+        assert_eq!(provider_text("abcdef", &[], 3).as_deref(), Some("abc"));
+        assert_eq!(provider_text(" \n ", &[], 200), None);
+    }
+
+    #[test]
+    fn provider_code_is_trimmed_without_control_characters_and_cut() {
+        assert_eq!(provider_code(" 60\u{7}200\n").as_deref(), Some("60200"));
+        assert_eq!(provider_code(&"9".repeat(100)).map(|c| c.len()), Some(64));
+        assert_eq!(provider_code(" \t"), None);
+        assert_eq!(provider_code("\u{7}"), None);
+    }
+
+    #[test]
+    fn scrub_secrets_replaces_every_non_empty_secret() {
+        assert_eq!(
+            scrub_secrets("k-1 and k-2, k-1", &["k-1", "", "k-2"]),
+            "<redacted> and <redacted>, <redacted>"
+        );
+        assert_eq!(scrub_secrets("nothing here", &[""]), "nothing here");
+    }
+
+    #[test]
+    fn a_response_shows_its_parts_but_never_its_body() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", "req-1".parse().unwrap());
+        let response = HttpResponse::from_parts(
+            ProviderId::new_static("acme"),
+            Operation::read("lookup"),
+            404,
+            headers,
+            Bytes::from_static(b"secret-body"),
+        );
+        assert!(!response.is_success());
+        assert_eq!(response.headers().len(), 1);
+        assert_eq!(response.header("x-request-id"), Some("req-1"));
+        assert_eq!(response.operation(), Operation::read("lookup"));
+        let shown = format!("{response:?}");
+        assert!(
+            shown.contains("lookup") && shown.contains("404") && shown.contains("body_len: 11"),
+            "{shown}"
+        );
+        assert!(!shown.contains("secret-body"), "{shown}");
+    }
+
+    #[test]
     fn decode_errors_do_not_quote_values() {
         #[derive(Debug, serde::Deserialize)]
         struct Wire {
@@ -477,6 +550,9 @@ mod tests {
         assert_eq!(kind_for_status(401, Read), ErrorKind::Unauthorized);
         assert_eq!(kind_for_status(404, Read), ErrorKind::NotFound);
         assert_eq!(kind_for_status(409, Read), ErrorKind::Conflict);
+        assert_eq!(kind_for_status(410, Consume), ErrorKind::Expired);
+        assert_eq!(kind_for_status(422, Send), ErrorKind::InvalidInput);
+        assert_eq!(kind_for_status(403, Consume), ErrorKind::Unauthorized);
         assert_eq!(kind_for_status(429, Send), ErrorKind::RateLimited);
         assert_eq!(kind_for_status(500, Read), ErrorKind::ProviderUnavailable);
         assert_eq!(kind_for_status(500, Send), ErrorKind::MaybeSent);
