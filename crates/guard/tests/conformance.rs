@@ -34,10 +34,12 @@ fn guard(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> Guard {
             .build()
             .expect("a verifier for the sandbox"),
     );
-    let mut config = GuardConfig::default();
-    // Generous: the run tests decisions, not speed, and a busy machine can pass the default
-    // before Redis answers (the memory store ignores it).
-    config.store_timeout_ms = 5_000;
+    let config = GuardConfig {
+        // Generous: the run tests decisions, not speed, and a busy machine can pass the default
+        // before Redis answers (the memory store ignores it).
+        store_timeout_ms: 5_000,
+        ..GuardConfig::default()
+    };
     Guard::builder(inner.clone())
         .resolver(inner)
         .secret(GUARD_SECRET)
