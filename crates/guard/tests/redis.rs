@@ -400,3 +400,180 @@ async fn redis_killed_mid_run_gives_the_fail_mode_without_hanging() {
     }
     assert_eq!(provider.state().request_counts().sends, sends_before + 50);
 }
+
+/// A released fixed-window counter keeps its window in both stores: the count goes back to
+/// zero, and the next event counts in the window that was already running, as
+/// [`GuardStore::release`] says. (Redis used to start a new window when a count came back to
+/// zero and was hit again: a limit's window moved later each time a reserved event was taken
+/// back.)
+#[tokio::test]
+async fn a_released_counter_keeps_its_window_in_both_stores() {
+    let server = RedisServer::start();
+    let redis = store(&server).await;
+    let clock = phone_verify_guard::ManualClock::new();
+    let memory = phone_verify_guard::MemoryStore::with_clock(Arc::new(clock.clone()));
+    let window = Duration::from_secs(60);
+    let counter = Counter {
+        key: "released".into(),
+        window,
+        max: 3,
+        cost: 1,
+        algorithm: Algorithm::FixedWindow,
+    };
+    let one = std::slice::from_ref(&counter);
+    let waited = Duration::from_millis(1500);
+    for store in [&redis as &dyn GuardStore, &memory] {
+        assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
+        store.release(one).await.unwrap();
+    }
+    tokio::time::sleep(waited).await;
+    clock.advance(waited);
+    for store in [&redis as &dyn GuardStore, &memory] {
+        assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
+        let state = store.peek(one).await.unwrap()[0];
+        assert_eq!(state.count, 1, "{store:?}");
+        let resets_in = state.resets_in.expect("the counter exists");
+        assert!(
+            resets_in + waited <= window,
+            "{store:?}: the window restarted ({resets_in:?} left of {window:?}, \
+             {waited:?} after it started)"
+        );
+    }
+}
+
+/// The counters of one differential case: fixed windows and GCRA, with windows whose GCRA
+/// intervals are whole milliseconds for every `max` drawn (Redis keeps milliseconds).
+const KEYS: [(&str, u64, Algorithm); 5] = [
+    ("a", 3600, Algorithm::FixedWindow),
+    ("b", 7200, Algorithm::FixedWindow),
+    ("c", 3600, Algorithm::FixedWindow),
+    ("d:gcra", 3600, Algorithm::Gcra),
+    ("e:gcra", 7200, Algorithm::Gcra),
+];
+
+/// One step of a differential case: the counters (by index in [`KEYS`], each at most once)
+/// with their costs.
+#[derive(Debug, Clone)]
+enum Step {
+    Hit(Vec<(usize, u64)>),
+    Release(Vec<(usize, u64)>),
+}
+
+fn steps() -> impl proptest::strategy::Strategy<Value = Vec<Step>> {
+    use proptest::prelude::*;
+    let counters = proptest::sample::subsequence((0..KEYS.len()).collect::<Vec<_>>(), 1..=3)
+        .prop_flat_map(|keys| {
+            let n = keys.len();
+            (Just(keys), proptest::collection::vec(0_u64..=2, n))
+        })
+        .prop_map(|(keys, costs)| keys.into_iter().zip(costs).collect::<Vec<_>>());
+    let step = prop_oneof![
+        3 => counters.clone().prop_map(Step::Hit),
+        1 => counters.prop_map(Step::Release),
+    ];
+    proptest::collection::vec(step, 1..40)
+}
+
+/// How far apart the stores' times may be: Redis's clock runs while the case runs, the
+/// memory store's stands still.
+const SLACK: Duration = Duration::from_secs(5);
+
+fn close(a: Duration, b: Duration) -> bool {
+    a.abs_diff(b) <= SLACK
+}
+
+/// The in-memory store and Redis answer alike: random sequences of decisions and releases
+/// over fixed-window and GCRA counters, with random limits (0 included) and costs (0, a
+/// check only, included), get the same decisions, the same refusing counter, and then the
+/// same counts and windows, on both. Within one window: Redis's clock cannot be moved, so
+/// the windows are hours long and the case takes milliseconds; times are compared within a
+/// few seconds.
+#[test]
+fn memory_and_redis_answer_alike() {
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    let server = RedisServer::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let redis = runtime.block_on(store(&server));
+    let case = std::sync::atomic::AtomicU64::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (proptest::collection::vec(0_u64..=4, KEYS.len()), steps());
+    let result = runner.run(&strategy, |(maxes, steps)| {
+        // Fresh keys for each case: the cases share the server.
+        let case = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let counter = |index: usize, cost: u64| {
+            let (key, hours, algorithm) = KEYS[index];
+            Counter {
+                key: format!("case{case}:{key}"),
+                window: Duration::from_secs(hours),
+                max: maxes[index],
+                cost,
+                algorithm,
+            }
+        };
+        let memory = phone_verify_guard::MemoryStore::with_clock(Arc::new(
+            phone_verify_guard::ManualClock::new(),
+        ));
+        runtime.block_on(async {
+            let all: Vec<Counter> = (0..KEYS.len()).map(|i| counter(i, 1)).collect();
+            for (number, step) in steps.iter().enumerate() {
+                let (Step::Hit(picked) | Step::Release(picked)) = step;
+                let counters: Vec<Counter> =
+                    picked.iter().map(|&(i, cost)| counter(i, cost)).collect();
+                if let Step::Hit(_) = step {
+                    let (m, r) = (
+                        memory.hit(&counters).await.unwrap(),
+                        redis.hit(&counters).await.unwrap(),
+                    );
+                    let alike = match (m, r) {
+                        (Decision::Allowed, Decision::Allowed) => true,
+                        (
+                            Decision::Denied { index, retry_after },
+                            Decision::Denied {
+                                index: i,
+                                retry_after: r,
+                            },
+                        ) => index == i && close(retry_after, r),
+                        _ => false,
+                    };
+                    if !alike {
+                        return Err(TestCaseError::fail(format!(
+                            "step {number} ({step:?}): memory {m:?}, redis {r:?}"
+                        )));
+                    }
+                } else {
+                    memory.release(&counters).await.unwrap();
+                    redis.release(&counters).await.unwrap();
+                }
+                let in_memory = memory.peek(&all).await.unwrap();
+                let in_redis = redis.peek(&all).await.unwrap();
+                for (index, (m, r)) in in_memory.iter().zip(&in_redis).enumerate() {
+                    let alike = m.count == r.count
+                        && match (m.resets_in, r.resets_in) {
+                            (None, None) => true,
+                            (Some(left_m), Some(left_r)) => close(left_m, left_r),
+                            _ => false,
+                        };
+                    if !alike {
+                        return Err(TestCaseError::fail(format!(
+                            "after step {number} ({step:?}), counter {}: memory {m:?}, \
+                             redis {r:?}",
+                            KEYS[index].0
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        })
+    });
+    if let Err(err) = result {
+        panic!("the stores disagree: {err}");
+    }
+}

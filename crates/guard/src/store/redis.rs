@@ -15,12 +15,14 @@ use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
 /// algorithm (`0` fixed window: the value is a count expiring with the window; `1` GCRA: the
 /// value is the theoretical arrival time in milliseconds of Redis's clock, `TIME`, expiring
 /// when it is reached). Returns `{0, 0}` when allowed, `{index (1-based), ms until the
-/// request would fit}` when denied.
+/// request would fit}` when denied. A count's expiry is set when its key is made (or found
+/// without one), never moved: a count taken back to zero by `RELEASE` keeps its window.
 const HIT: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local next_tat = {}
+local existed = {}
 for i = 1, #KEYS do
   local window = tonumber(ARGV[4 * i - 3])
   local max = tonumber(ARGV[4 * i - 2])
@@ -33,7 +35,9 @@ for i = 1, #KEYS do
     if after > now + window then return {i, math.ceil(after - now - window)} end
     next_tat[i] = tat + cost * window / max
   else
-    local count = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+    local value = redis.call('GET', KEYS[i])
+    existed[i] = value ~= false
+    local count = tonumber(value or '0') or 0
     if count + math.max(cost, 1) > max then
       local ttl = redis.call('PTTL', KEYS[i])
       if ttl < 0 then ttl = window end
@@ -48,8 +52,8 @@ for i = 1, #KEYS do
       local tat = math.ceil(next_tat[i])
       redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.max(tat - now, 1))
     else
-      local count = redis.call('INCRBY', KEYS[i], cost)
-      if count == cost or redis.call('PTTL', KEYS[i]) < 0 then
+      redis.call('INCRBY', KEYS[i], cost)
+      if not existed[i] or redis.call('PTTL', KEYS[i]) < 0 then
         redis.call('PEXPIRE', KEYS[i], ARGV[4 * i - 3])
       end
     end
