@@ -71,3 +71,18 @@ impl Clock for ManualClock {
         Duration::from_millis(self.millis.load(Ordering::SeqCst))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_counts_from_its_origin() {
+        let clock = SystemClock::new();
+        std::thread::sleep(Duration::from_millis(20));
+        let first = clock.now();
+        assert!(first >= Duration::from_millis(20), "{first:?}");
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(clock.now() > first);
+    }
+}

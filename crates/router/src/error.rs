@@ -109,6 +109,10 @@ mod tests {
         let error = failure.clone().into_error();
         assert_eq!(error.kind(), ErrorKind::Transport);
         assert_eq!(routing_failure(&error), Some(&failure));
+        assert_eq!(
+            failure.to_string(),
+            "every route failed: a quota exhausted; b skipped (circuit open); c transport failure"
+        );
         let text = error.to_string();
         assert!(text.contains("a quota"), "{text}");
         assert!(text.contains("b skipped"), "{text}");

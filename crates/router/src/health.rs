@@ -456,6 +456,28 @@ pub(crate) mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
+    /// A configuration file's breaker: the cooldown in (fractional) seconds, the other
+    /// fields defaulted, an unknown field refused; and the checks `validate` makes.
+    #[test]
+    fn breaker_configuration_read_and_checked() {
+        let config: BreakerConfig =
+            serde_json::from_str(r#"{"cooldown": 1.5, "consecutive_failures": 2}"#).unwrap();
+        assert_eq!(config.cooldown, Duration::from_millis(1500));
+        assert_eq!(config.consecutive_failures, 2);
+        assert_eq!(config.window, BreakerConfig::default().window);
+        assert!(serde_json::from_str::<BreakerConfig>(r#"{"cooldown": -1}"#).is_err());
+        assert!(serde_json::from_str::<BreakerConfig>(r#"{"cooldwn": 1}"#).is_err());
+        let valid = |config: BreakerConfig| config.validate().is_ok();
+        // With the error rate off, its window and minimum are not looked at.
+        assert!(valid(BreakerConfig::default().error_rate(0.0, 0, 5)));
+        assert!(!valid(BreakerConfig::default().error_rate(0.5, 0, 0)));
+        assert!(!valid(BreakerConfig::default().error_rate(0.5, 10, 11)));
+        assert!(valid(BreakerConfig::default().error_rate(0.5, 10, 10)));
+        assert!(valid(BreakerConfig::default().error_rate(1.0, 1, 1)));
+        assert!(!valid(BreakerConfig::default().error_rate(1.01, 10, 1)));
+        assert!(!valid(BreakerConfig::default().error_rate(-0.1, 10, 1)));
+    }
+
     fn fail(h: &Health, call: Call) -> Transition {
         h.failure(ErrorKind::Transport, "down".into(), MS, call)
     }

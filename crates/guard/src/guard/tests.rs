@@ -431,6 +431,124 @@ fn bad_configuration_is_refused() {
         .build()
         .unwrap_err();
     assert!(no_secret.to_string().contains("secret"));
+    // A region must be two letters and upper case: either fault alone is refused.
+    for region in ["tr", "TUR", "T"] {
+        let config = GuardConfig {
+            allow_regions: vec![region.into()],
+            ..GuardConfig::default()
+        };
+        let err = build(SECRET, config).unwrap_err();
+        assert!(err.to_string().contains(&format!("{region:?}")), "{err}");
+    }
+}
+
+/// `GuardConfig::off` turns every rule off, and keeps the defaults that are no rules.
+#[test]
+fn off_turns_every_rule_off() {
+    let off = GuardConfig::off();
+    let limits = [
+        off.per_phone,
+        off.per_phone_daily,
+        off.per_ip,
+        off.per_ipv4_24,
+        off.per_ipv6_64,
+        off.per_region,
+        off.wrong_codes_per_phone,
+        off.global_budget,
+        off.global_budget_daily,
+    ];
+    assert!(limits.iter().all(Option::is_none), "{off:?}");
+    assert_eq!(off.resend_cooldown_secs, None);
+    assert_eq!(off.wrong_codes_per_verification, None);
+    assert!(off.region_overrides.is_empty());
+    assert!(off.allow_regions.is_empty() && off.deny_regions.is_empty());
+    assert!(off.refuse_number_types.is_empty() && off.allowlist.is_empty());
+    let default = GuardConfig::default();
+    assert_eq!(off.send_fail_mode, default.send_fail_mode);
+    assert_eq!(off.check_fail_mode, default.check_fail_mode);
+    assert_eq!(off.store_timeout_ms, default.store_timeout_ms);
+}
+
+/// A store that records the counters of every decision, and allows them.
+#[derive(Debug, Default)]
+struct Recording(std::sync::Mutex<Vec<Counter>>);
+
+#[async_trait]
+impl GuardStore for Recording {
+    async fn hit(&self, counters: &[Counter]) -> std::result::Result<Decision, StoreError> {
+        self.0.lock().unwrap().extend_from_slice(counters);
+        Ok(Decision::Allowed)
+    }
+    async fn release(&self, _: &[Counter]) -> std::result::Result<(), StoreError> {
+        Ok(())
+    }
+    async fn peek(
+        &self,
+        counters: &[Counter],
+    ) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
+        Ok(vec![crate::store::CounterState::default(); counters.len()])
+    }
+}
+
+/// A GCRA counter's key ends in `:gcra` and a fixed window's does not, so that the two never
+/// read each other's state when a rule's algorithm changes; keys hold no phone or address.
+#[tokio::test]
+async fn gcra_keys_are_kept_apart_from_fixed_window_keys() {
+    let store = Arc::new(Recording::default());
+    let guard = Guard::builder(Arc::new(InMemoryVerifier::new()))
+        .secret(SECRET)
+        .store(Arc::clone(&store) as Arc<dyn GuardStore>)
+        .config(only(|c| {
+            c.per_phone = Some(Limit::per_hour(5).with_algorithm(Algorithm::Gcra));
+            c.per_ip = Some(Limit::per_hour(5));
+        }))
+        .build()
+        .unwrap();
+    let request = StartRequest::sms("+905321110200".parse().unwrap())
+        .end_user_ip("203.0.113.9".parse().unwrap());
+    guard.start(&request).await.unwrap();
+    let counters = store.0.lock().unwrap().clone();
+    let keys: Vec<(&str, Algorithm)> = counters
+        .iter()
+        .map(|c| (c.key.as_str(), c.algorithm))
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    for (key, algorithm) in keys {
+        assert_eq!(
+            key.ends_with(":gcra"),
+            algorithm == Algorithm::Gcra,
+            "{key}"
+        );
+        assert!(
+            !key.contains("5321110200") && !key.contains("203.0.113"),
+            "{key}"
+        );
+    }
+}
+
+/// The guard's and its builder's `Debug` name the guard, its verifier and its rules, and
+/// never the secret.
+#[test]
+fn debug_shows_the_rules_not_the_secret() {
+    let builder = Guard::builder(Arc::new(InMemoryVerifier::new()))
+        .secret(SECRET)
+        .config(GuardConfig::default());
+    let shown = format!("{builder:?}");
+    assert!(
+        shown.starts_with("GuardBuilder") && shown.contains("per_phone"),
+        "{shown}"
+    );
+    assert!(!shown.contains(SECRET), "{shown}");
+    let guard = builder.build().unwrap();
+    let shown = format!("{guard:?}");
+    assert!(
+        shown.starts_with("Guard {") && shown.contains("per_phone"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("MemoryStore") && !shown.contains(SECRET),
+        "{shown}"
+    );
 }
 
 /// A store that never answers.
@@ -498,6 +616,31 @@ async fn a_stuck_store_fails_closed_for_sends_and_open_for_checks() {
         .await
         .unwrap_err();
     assert_eq!(status.kind(), ErrorKind::ProviderUnavailable);
+
+    // With no wrong-code rule on, a check does not ask the store at all: even failing closed
+    // on a stuck store, it goes straight to the provider.
+    let unguarded_checks = build(GuardConfig {
+        check_fail_mode: FailMode::Closed,
+        wrong_codes_per_verification: None,
+        wrong_codes_per_phone: None,
+        send_fail_mode: FailMode::Open,
+        ..GuardConfig::default()
+    });
+    let phone: PhoneNumber = "+905321110091".parse().unwrap();
+    let handle = unguarded_checks
+        .start(&StartRequest::sms(phone))
+        .await
+        .unwrap();
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let outcome = unguarded_checks
+        .check(&handle, &CheckRequest::code(code))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
 }
 
 #[tokio::test]
