@@ -298,6 +298,23 @@ mod tests {
         deadline.poll_elapsed(&cx).is_pending()
     }
 
+    /// A deadline's time on the thread's scale stays below `u64::MAX`, which means "none":
+    /// however far away, it is a deadline the thread keeps.
+    #[test]
+    fn a_far_deadline_is_never_taken_for_none() {
+        let epoch = *EPOCH.get_or_init(Instant::now);
+        let far = [
+            epoch + Duration::from_secs(u64::MAX / 1_000_000_000),
+            epoch + Duration::from_secs(u64::MAX / 1_000_000_000 + 1),
+            epoch + Duration::from_secs(u64::MAX / 100_000_000),
+        ];
+        for at in far {
+            assert!(nanos(at) < u64::MAX, "{:?}", at.duration_since(epoch));
+        }
+        assert_eq!(nanos(epoch), 0);
+        assert_eq!(nanos(epoch + Duration::from_nanos(7)), 7);
+    }
+
     #[tokio::test]
     async fn fires_at_its_instant_and_not_before() {
         let start = Instant::now();
