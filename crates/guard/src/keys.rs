@@ -141,6 +141,12 @@ mod tests {
     }
 
     #[test]
+    fn debug_redacts_the_secret() {
+        let shown = format!("{:?}", keyer("secret-one-0123456789"));
+        assert_eq!(shown, "Keyer(HMAC-SHA256, secret redacted)");
+    }
+
+    #[test]
     fn subjects_of_different_kinds_never_share_a_digest() {
         let k = keyer("secret-one-0123456789");
         let ip: IpAddr = "203.0.113.0".parse().unwrap();

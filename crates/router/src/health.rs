@@ -521,6 +521,33 @@ pub(crate) mod tests {
         assert_eq!(h.admit(), Admission::Skip);
     }
 
+    /// A probe dropped before its result (its caller gave up) frees the half-open circuit for
+    /// the next start to probe; `peek` tells the same without taking the probe.
+    #[test]
+    fn an_abandoned_probe_lets_the_next_start_probe() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(1)
+            .cooldown(Duration::from_secs(10));
+        let h = Health::new(config, clock.clone());
+        assert_eq!(h.peek(), Admission::Go);
+        assert_eq!(fail(&h, Call::Start), Transition::Opened);
+        assert_eq!(h.peek(), Admission::Skip);
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(h.peek(), Admission::Probe);
+        assert_eq!(h.peek(), Admission::Probe, "peek takes no probe");
+        assert_eq!(h.admit(), Admission::Probe);
+        assert_eq!(h.peek(), Admission::Skip, "the probe is out");
+        assert_eq!(h.admit(), Admission::Skip);
+        h.abandon_probe();
+        assert_eq!(h.snapshot("a", "p").state, CircuitState::HalfOpen);
+        assert_eq!(h.peek(), Admission::Probe);
+        assert_eq!(h.admit(), Admission::Probe, "the next start probes");
+        assert_eq!(h.admit(), Admission::Skip);
+        assert_eq!(h.success(MS, Call::Probe), Transition::Closed);
+        assert_eq!(h.peek(), Admission::Go);
+    }
+
     /// A start let through before the circuit opened answers while the probe is out: it
     /// neither closes the circuit nor re-opens it; the probe's own result does.
     #[test]

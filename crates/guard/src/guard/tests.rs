@@ -641,6 +641,28 @@ async fn a_stuck_store_fails_closed_for_sends_and_open_for_checks() {
         .await
         .unwrap();
     assert!(outcome.is_verified());
+
+    // A reverse flow's poll carries no code: it reserves no wrong code, so it does not ask
+    // the store either, whatever the rules.
+    let closed_checks = build(GuardConfig {
+        check_fail_mode: FailMode::Closed,
+        send_fail_mode: FailMode::Open,
+        ..GuardConfig::default()
+    });
+    let handle = closed_checks
+        .start(&StartRequest::reverse(Channel::WhatsApp))
+        .await
+        .unwrap();
+    let user: PhoneNumber = "+905321110092".parse().unwrap();
+    provider
+        .state()
+        .complete_reverse_flow(&handle.reference, &user)
+        .unwrap();
+    let outcome = closed_checks
+        .check(&handle, &CheckRequest::poll())
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
 }
 
 #[tokio::test]
