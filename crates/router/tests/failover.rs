@@ -416,3 +416,56 @@ async fn resolve_moves_on_to_the_route_that_knows_the_session() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+/// A probe whose start the caller drops (a timeout, a closed request) does not leave the
+/// route's circuit waiting for it forever: the next start probes the route again.
+#[tokio::test]
+async fn a_dropped_probe_lets_the_next_start_probe() {
+    let sb = sandbox().await;
+    sb.inject_fault(
+        Fault::new(
+            Provider::VerifyKit,
+            FaultAction::Status {
+                status: 503,
+                body: None,
+            },
+        )
+        .path("/v1.0/send-otp")
+        .times(1),
+    );
+    let clock = Arc::new(TestClock(Mutex::new(SystemTime::UNIX_EPOCH)));
+    let router = Router::builder()
+        .route(Route::new("a", Arc::new(verifykit(&sb))))
+        .route(Route::new("b", Arc::new(verifik(&sb))))
+        .breaker(
+            BreakerConfig::default()
+                .consecutive_failures(1)
+                .cooldown(Duration::from_secs(60)),
+        )
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let handle = router.start(&StartRequest::sms(phone(20))).await.unwrap();
+    assert_eq!(handle.extra_str(EXTRA_ROUTE), Some("b"));
+    assert_eq!(router.health()[0].state, CircuitState::Open);
+    *clock.0.lock().unwrap() += Duration::from_secs(60);
+    sb.inject_fault(
+        Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 5_000 })
+            .path("/v1.0/send-otp")
+            .times(1),
+    );
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(300),
+        router.start(&StartRequest::sms(phone(21))),
+    )
+    .await;
+    assert!(dropped.is_err(), "the probe was held, and dropped");
+    assert_eq!(router.health()[0].state, CircuitState::HalfOpen);
+    let handle = router.start(&StartRequest::sms(phone(22))).await.unwrap();
+    assert_eq!(
+        handle.extra_str(EXTRA_ROUTE),
+        Some("a"),
+        "the next start is the probe"
+    );
+    assert_eq!(router.health()[0].state, CircuitState::Closed);
+}
