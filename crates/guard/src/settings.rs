@@ -430,16 +430,22 @@ mod tests {
     fn the_environment_overrides_a_settings_file_and_names_a_bad_variable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("guard.toml");
-        std::fs::write(&path, "redis_prefix = \"file\"\n[rules]\nper_ip = { max = 7, window_secs = 60 }\nper_region = { max = 9, window_secs = 60 }\n").unwrap();
+        std::fs::write(&path, "store = \"redis\"\nredis_prefix = \"file\"\n[rules]\nper_ip = { max = 7, window_secs = 60 }\nper_region = { max = 9, window_secs = 60 }\nsend_fail_mode = \"open\"\n").unwrap();
         let path = path.to_str().unwrap();
         let vars = [
             ("PHONE_VERIFY_GUARD_CONFIG", path),
             ("PHONE_VERIFY_GUARD_PER_REGION", "off"),
+            ("PHONE_VERIFY_GUARD_STORE", "memory"),
+            ("PHONE_VERIFY_GUARD_SEND_FAIL_MODE", "closed"),
+            ("PHONE_VERIFY_GUARD_CHECK_FAIL_MODE", "closed"),
         ];
         let s = GuardSettings::from_lookup(env(&vars)).unwrap();
         assert_eq!(s.redis_prefix, "file");
+        assert_eq!(s.store, StoreKind::Memory);
         assert_eq!(s.rules.per_ip.map(|l| l.max), Some(7));
         assert_eq!(s.rules.per_region, None);
+        assert_eq!(s.rules.send_fail_mode, FailMode::Closed);
+        assert_eq!(s.rules.check_fail_mode, FailMode::Closed);
         for (name, value) in [
             ("PHONE_VERIFY_GUARD_PER_IP", "ten/3600"),
             ("PHONE_VERIFY_GUARD_PER_IP", "10/3600/sliding"),
@@ -454,6 +460,40 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    /// The variable that tells the child run of
+    /// [`from_env_reads_the_process_environment`] to check what it reads.
+    const CHILD: &str = "PHONE_VERIFY_GUARD_TEST_CHILD";
+
+    /// `from_env` reads the process's own environment. The test runs itself again as a child
+    /// process with the variables set (setting them here would change them for every test of
+    /// this process, and needs `unsafe`).
+    #[test]
+    fn from_env_reads_the_process_environment() {
+        if std::env::var_os(CHILD).is_some() {
+            let settings = GuardSettings::from_env().unwrap();
+            assert_eq!(settings.rules.per_phone, Some(Limit::per_hour(3)));
+            assert_eq!(settings.rules.resend_cooldown_secs, None);
+            assert_eq!(settings.redis_prefix, "from-env");
+            return;
+        }
+        let name = "settings::tests::from_env_reads_the_process_environment";
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("PHONE_VERIFY_GUARD_PER_PHONE", "3/3600")
+            .env("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "off")
+            .env("PHONE_VERIFY_GUARD_REDIS_PREFIX", "from-env")
+            .env_remove("PHONE_VERIFY_GUARD_CONFIG")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "the child run failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     #[tokio::test]

@@ -577,3 +577,36 @@ fn memory_and_redis_answer_alike() {
         panic!("the stores disagree: {err}");
     }
 }
+
+/// Settings with `store = "redis"` build a guard whose counters are in that Redis, under the
+/// settings' prefix, with the URL read from the variable the settings name.
+#[tokio::test]
+async fn settings_with_the_redis_store_count_in_redis() {
+    let server = RedisServer::start();
+    let settings = phone_verify_guard::GuardSettings::from_toml(
+        "store = \"redis\"\nredis_prefix = \"from-settings\"\nredis_url_env = \"MY_REDIS\"\n\
+         [rules]\nstore_timeout_ms = 5000\n",
+    )
+    .unwrap();
+    let url = server.url();
+    let lookup = |name: &str| match name {
+        "MY_REDIS" => Some(url.clone()),
+        phone_verify_guard::ENV_SECRET => Some(SECRET.to_owned()),
+        _ => None,
+    };
+    let provider = InMemoryVerifier::new();
+    let guard = settings
+        .build_with_lookup(Arc::new(provider.clone_fresh()), None, lookup)
+        .await
+        .unwrap();
+    guard
+        .start(&StartRequest::sms("+905321110300".parse().unwrap()))
+        .await
+        .unwrap();
+    let keys = all_keys(&server).await;
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("{from-settings}:per_phone:")),
+        "{keys:?}"
+    );
+}

@@ -599,6 +599,55 @@ pub(crate) mod tests {
         );
     }
 
+    /// The snapshot: the lower median of the latest 128 latencies, the share of failures in
+    /// the window, every call counted, the latest ten errors.
+    #[test]
+    fn the_snapshot_reports_latency_error_rate_and_calls() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(0)
+            .error_rate(0.0, 4, 0);
+        let h = Health::new(config, clock);
+        assert_eq!(h.snapshot("a", "p").latency_p50, None);
+        assert!(h.snapshot("a", "p").error_rate.abs() < f64::EPSILON);
+        for ms in [40, 10, 30, 20] {
+            h.success(Duration::from_millis(ms), Call::Start);
+        }
+        let snapshot = h.snapshot("a", "p");
+        assert_eq!(snapshot.latency_p50, Some(Duration::from_millis(20)));
+        assert_eq!(
+            (snapshot.route.as_str(), snapshot.provider.as_str()),
+            ("a", "p")
+        );
+        h.failure(
+            ErrorKind::Transport,
+            "down".into(),
+            Duration::from_millis(50),
+            Call::Start,
+        );
+        let snapshot = h.snapshot("a", "p");
+        assert_eq!(snapshot.latency_p50, Some(Duration::from_millis(30)));
+        assert!(
+            (snapshot.error_rate - 0.25).abs() < 1e-9,
+            "1 of the last 4 failed"
+        );
+        assert_eq!(snapshot.calls, 5);
+        // Only the latest 128 latencies count; checks count as calls too.
+        for _ in 0..128 {
+            h.success(Duration::from_millis(1), Call::Check);
+        }
+        let snapshot = h.snapshot("a", "p");
+        assert_eq!(snapshot.latency_p50, Some(Duration::from_millis(1)));
+        assert_eq!(snapshot.calls, 133);
+        for n in 0..12 {
+            h.failure(ErrorKind::Timeout, format!("slow {n}"), MS, Call::Check);
+        }
+        let recent = h.snapshot("a", "p").recent_errors;
+        let messages: Vec<&str> = recent.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 10);
+        assert_eq!((messages[0], messages[9]), ("slow 2", "slow 11"));
+    }
+
     #[test]
     fn an_error_rate_that_could_never_be_considered_is_refused() {
         let never = BreakerConfig::default().error_rate(0.5, 4, 5);
@@ -634,21 +683,5 @@ pub(crate) mod tests {
         assert_eq!(snap.state, CircuitState::Closed);
         assert_eq!(snap.recent_errors.len(), 2);
         assert_eq!(snap.calls, 2);
-    }
-
-    #[test]
-    fn snapshot_has_the_median_latency_and_bounded_errors() {
-        let h = Health::new(BreakerConfig::default(), ManualClock::new());
-        for ms in [5, 1, 3] {
-            h.success(Duration::from_millis(ms), Call::Start);
-        }
-        assert_eq!(
-            h.snapshot("a", "p").latency_p50,
-            Some(Duration::from_millis(3))
-        );
-        for _ in 0..15 {
-            h.failure(ErrorKind::InvalidInput, "bad".into(), MS, Call::Start);
-        }
-        assert_eq!(h.snapshot("a", "p").recent_errors.len(), RECENT_ERRORS);
     }
 }

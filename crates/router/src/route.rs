@@ -71,6 +71,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_route_keeps_its_name() {
+        let verifier: Arc<dyn PhoneVerifier> =
+            Arc::new(phone_verify_testkit::memory::InMemoryVerifier::new());
+        assert_eq!(Route::new("tr-primary", verifier).name(), "tr-primary");
+    }
+
+    #[test]
     fn names_use_the_provider_id_alphabet() {
         assert!(validate_name("tr-primary_2").is_ok());
         for bad in ["", "TR", "a b", "é", &"x".repeat(65)] {
