@@ -59,6 +59,22 @@ async fn weighted_split_follows_the_weights_exactly() {
     assert_eq!(verifiers[1].state().outbox().len(), 30);
 }
 
+/// Smooth weighted round-robin: with equal weights the routes alternate, the first listed
+/// first (a tie goes to the earlier route).
+#[tokio::test]
+async fn equal_weights_alternate_from_the_first_route() {
+    let rule = Rule::to(["a", "b"])
+        .strategy(Strategy::Weighted)
+        .weights([1, 1]);
+    let (router, _) = router(&["a", "b"], config(vec![rule]));
+    let mut seen = Vec::new();
+    for n in 0..4 {
+        let request = StartRequest::sms(phone(&format!("+50762{n:06}")));
+        seen.push(route_of(&router, &request).await);
+    }
+    assert_eq!(seen, ["a", "b", "a", "b"]);
+}
+
 #[tokio::test]
 async fn round_robin_takes_turns() {
     let rule = Rule::to(["a", "b", "c"]).strategy(Strategy::RoundRobin);
@@ -215,7 +231,13 @@ fn checks_return_a_session_only_when_every_route_does() {
         .route(Route::new("verifik", verifik))
         .build()
         .unwrap();
-    assert!(all_sessions.capabilities().check_returns_session);
+    let caps = all_sessions.capabilities();
+    assert!(caps.check_returns_session);
+    assert!(caps.localized_messages, "Verifik's messages are localized");
+    assert!(
+        !caps.session_resolution,
+        "no route was given a resolver: {caps:?}"
+    );
 
     let mixed = Router::builder()
         .route(Route::new("memory", memory))
@@ -224,6 +246,73 @@ fn checks_return_a_session_only_when_every_route_does() {
         .unwrap();
     let caps = mixed.capabilities();
     assert!(!caps.check_returns_session, "{caps:?}");
+    assert!(!caps.localized_messages, "neither route's are");
     // The rest is still the union: TOTP comes from Verigator, voice from the memory provider.
     assert!(caps.supports(&Channel::Totp) && caps.supports(&Channel::Voice));
+}
+
+/// A router resolves sessions only through the routes given a resolver, and asks each of
+/// them once, in the order of the rules that name them, then the routes' order.
+#[tokio::test]
+async fn sessions_are_resolved_by_each_route_with_a_resolver_once() {
+    use phone_verify_core::{RequestContext, SessionId, SessionResolver};
+
+    let (a, b, c) = (
+        InMemoryVerifier::new(),
+        InMemoryVerifier::new(),
+        InMemoryVerifier::new(),
+    );
+    let with_resolver = |name: &str, v: &InMemoryVerifier| {
+        Route::new(name, Arc::new(v.clone_fresh())).with_resolver(Arc::new(v.clone_fresh()))
+    };
+    let router = Router::builder()
+        .route(with_resolver("a", &a))
+        .route(with_resolver("b", &b))
+        .route(Route::new("c", Arc::new(c.clone_fresh())))
+        .rule(Rule::to(["b", "a"]).regions(["TR"]))
+        .build()
+        .unwrap();
+    assert!(router.capabilities().session_resolution);
+    let unknown = SessionId::new(&format!("ses_{}", "0".repeat(32))).unwrap();
+    let err = router
+        .resolve(&unknown, &RequestContext::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    let totals: Vec<u64> = [&a, &b, &c]
+        .iter()
+        .map(|v| v.state().request_counts().total)
+        .collect();
+    assert_eq!(totals, [1, 1, 0]);
+}
+
+/// A handle the router did not start (no route named) or that names a route it does not
+/// have is refused with `InvalidInput`, its `UnknownRoute` source naming the route.
+#[tokio::test]
+async fn a_handle_of_no_route_or_an_unknown_one_is_refused() {
+    use phone_verify_router::UnknownRoute;
+
+    let (router, _) = router(&["a"], RouterConfig::default());
+    let mut handle = router
+        .start(&StartRequest::sms(phone("+50762647737")))
+        .await
+        .unwrap();
+    handle.extras.insert(EXTRA_ROUTE, "zzz".to_owned());
+    let err = router.route_of(&handle).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let source = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<UnknownRoute>())
+        .expect("an UnknownRoute source");
+    assert_eq!(source.route.as_deref(), Some("zzz"));
+    assert_eq!(
+        source.to_string(),
+        "the handle's route \"zzz\" is not one of this router's"
+    );
+    assert!(err.to_string().contains(&source.to_string()), "{err}");
+    handle.extras.remove(EXTRA_ROUTE);
+    let err = router.route_of(&handle).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid input: the handle names no route: it was not started through a router"
+    );
 }

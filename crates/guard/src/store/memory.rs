@@ -480,4 +480,25 @@ mod tests {
         let old = store.peek(&[counter("k0", 5, 1)]).await.unwrap();
         assert_eq!(old[0].count, 0);
     }
+
+    /// Counters spread over the shards: a store holds about its capacity, not one shard's
+    /// share of it (1,000 keys average 31 a shard, against 100 room in each), and counts them.
+    #[tokio::test]
+    async fn holds_its_capacity_over_every_shard() {
+        let store = MemoryStore::with_capacity(Arc::new(ManualClock::new()), 100 * SHARDS);
+        assert!(store.is_empty());
+        for i in 0..1000 {
+            let decision = store.hit(&[counter(&format!("k{i}"), 5, 1)]).await;
+            assert_eq!(decision, Ok(Decision::Allowed), "key {i}");
+        }
+        assert_eq!(store.len(), 1000);
+        assert!(!store.is_empty());
+        let used = store
+            .inner
+            .shards
+            .iter()
+            .filter(|shard| !lock(shard).is_empty())
+            .count();
+        assert_eq!(used, SHARDS, "every shard holds some of 1,000 keys");
+    }
 }
