@@ -110,6 +110,31 @@ fn the_builder_does_not_show_the_urls_password() {
     assert!(shown.contains("prefix"), "{shown}");
 }
 
+/// The store shows its prefix, never its URL; a prefix that is empty or holds a brace (it is
+/// the keys' hash tag) is refused before connecting.
+#[tokio::test]
+async fn the_store_shows_its_prefix_and_refuses_a_bad_one() {
+    let server = RedisServer::start();
+    let url = server.url().replace("redis://", "redis://:hunter2@");
+    let store = RedisStore::builder(server.url())
+        .prefix("shown-prefix")
+        .connection_timeout(TEST_TIMEOUT)
+        .connect()
+        .await
+        .unwrap();
+    let shown = format!("{store:?}");
+    assert_eq!(shown, "RedisStore { prefix: \"shown-prefix\", .. }");
+    for prefix in ["", "a{b", "a}b"] {
+        let err = RedisStore::builder(url.as_str())
+            .prefix(prefix)
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("prefix"), "{prefix:?}: {err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn keys_are_hashed_hash_tagged_and_expire() {
     let server = RedisServer::start();

@@ -626,3 +626,25 @@ impl SessionResolver for Router {
         Err(last.unwrap_or_else(|| Error::unsupported("no route of this router resolves sessions")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_are_labelled_by_their_reason() {
+        let labels: Vec<&str> = [
+            RejectReason::WrongCode,
+            RejectReason::Expired,
+            RejectReason::TooManyAttempts,
+            RejectReason::NotFound,
+        ]
+        .into_iter()
+        .map(reason_name)
+        .collect();
+        assert_eq!(
+            labels,
+            ["wrong_code", "expired", "too_many_attempts", "not_found"]
+        );
+    }
+}

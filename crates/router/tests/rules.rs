@@ -316,3 +316,106 @@ async fn a_handle_of_no_route_or_an_unknown_one_is_refused() {
         "invalid input: the handle names no route: it was not started through a router"
     );
 }
+
+/// A resolver that answers with `kind`'s error, or finds a session (`None`), and counts how
+/// often it was asked.
+#[derive(Debug)]
+struct StubResolver {
+    kind: Option<ErrorKind>,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl StubResolver {
+    fn new(kind: Option<ErrorKind>) -> Arc<Self> {
+        Arc::new(Self {
+            kind,
+            asked: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl phone_verify_core::SessionResolver for StubResolver {
+    fn provider(&self) -> phone_verify_core::ProviderId {
+        phone_verify_core::ProviderId::new_static("memory")
+    }
+
+    async fn resolve(
+        &self,
+        _: &phone_verify_core::SessionId,
+        _: &phone_verify_core::RequestContext,
+    ) -> phone_verify_core::Result<phone_verify_core::ResolvedSession> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.kind {
+            None => Ok(phone_verify_core::ResolvedSession::new(
+                phone("+905321234567"),
+                Channel::Sms,
+                self.provider(),
+            )),
+            Some(kind) => Err(phone_verify_core::Error::new(kind, "stub")),
+        }
+    }
+}
+
+/// Resolves through routes `a`, `b`, … answering as `answers` say, in that order.
+async fn resolve_through(
+    answers: &[Option<ErrorKind>],
+) -> (
+    phone_verify_core::Result<phone_verify_core::ResolvedSession>,
+    Vec<usize>,
+) {
+    use phone_verify_core::{RequestContext, SessionId, SessionResolver};
+
+    let stubs: Vec<_> = answers.iter().map(|a| StubResolver::new(*a)).collect();
+    let mut builder = Router::builder();
+    for (n, stub) in stubs.iter().enumerate() {
+        let name = ["a", "b", "c"][n];
+        let route = Route::new(name, Arc::new(InMemoryVerifier::new()))
+            .with_resolver(Arc::clone(stub) as Arc<dyn SessionResolver>);
+        builder = builder.route(route);
+    }
+    let router = builder.build().unwrap();
+    let session = SessionId::new("any-session").unwrap();
+    let result = router.resolve(&session, &RequestContext::new()).await;
+    (result, stubs.iter().map(|s| s.asked()).collect())
+}
+
+/// A session not at a route (`NotFound`) or not of its shape (`InvalidInput`) moves the
+/// resolution on to the next route; any other error is the answer at once (the next route
+/// must not hide an outage); when no route finds it, a `NotFound` wins over an
+/// `InvalidInput`, whichever came first.
+#[tokio::test]
+async fn resolution_moves_on_only_past_sessions_a_route_does_not_have() {
+    use ErrorKind::{InvalidInput, NotFound, ProviderUnavailable};
+
+    let (found, asked) = resolve_through(&[Some(InvalidInput), Some(NotFound), None]).await;
+    assert_eq!(found.unwrap().provider.as_str(), "memory");
+    assert_eq!(asked, [1, 1, 1]);
+
+    let (outage, asked) = resolve_through(&[Some(ProviderUnavailable), None]).await;
+    assert_eq!(outage.unwrap_err().kind(), ProviderUnavailable);
+    assert_eq!(asked, [1, 0], "the second route is not asked");
+
+    for answers in [
+        [Some(NotFound), Some(InvalidInput)],
+        [Some(InvalidInput), Some(NotFound)],
+    ] {
+        let (err, asked) = resolve_through(&answers).await;
+        assert_eq!(err.unwrap_err().kind(), NotFound, "{answers:?}");
+        assert_eq!(asked, [1, 1]);
+    }
+    let (err, _) = resolve_through(&[Some(InvalidInput), Some(InvalidInput)]).await;
+    assert_eq!(err.unwrap_err().kind(), InvalidInput);
+}
+
+/// `Router::routes` lists the routes in the order they were added.
+#[test]
+fn routes_are_listed_in_order() {
+    let (router, _) = router(&["a", "b", "c"], RouterConfig::default());
+    let names: Vec<&str> = router.routes().map(Route::name).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+}

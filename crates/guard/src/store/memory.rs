@@ -481,6 +481,45 @@ mod tests {
         assert_eq!(old[0].count, 0);
     }
 
+    /// A full shard still takes what needs no room: another event of a counter it holds, and
+    /// a check (cost 0) of one it does not; a counter whose window ends just now is evicted
+    /// to make room.
+    #[tokio::test]
+    async fn a_full_shard_takes_what_needs_no_room() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_capacity(Arc::new(clock.clone()), SHARDS);
+        let mut refused = None;
+        for i in 0..SHARDS * 4 {
+            let key = format!("k{i}");
+            if store.hit(&[counter(&key, 5, 1)]).await.is_err() {
+                refused = Some(key);
+                break;
+            }
+        }
+        let refused = refused.expect("one shard filled up");
+        let held = counter("k0", 5, 1);
+        assert_eq!(
+            store.hit(std::slice::from_ref(&held)).await,
+            Ok(Decision::Allowed)
+        );
+        assert_eq!(store.peek(&[held]).await.unwrap()[0].count, 2);
+        assert_eq!(
+            store.hit(&[counter(&refused, 5, 0)]).await,
+            Ok(Decision::Allowed),
+            "a check of {refused} needs no room"
+        );
+        assert_eq!(
+            store.hit(&[counter(&refused, 5, 1)]).await,
+            Err(StoreError::Full(SHARDS))
+        );
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(
+            store.hit(&[counter(&refused, 5, 1)]).await,
+            Ok(Decision::Allowed),
+            "the shard's counter ended at this very instant and was evicted"
+        );
+    }
+
     /// Counters spread over the shards: a store holds about its capacity, not one shard's
     /// share of it (1,000 keys average 31 a shard, against 100 room in each), and counts them.
     #[tokio::test]
