@@ -62,13 +62,14 @@ impl Recorder for TestRecorder {
 }
 
 #[test]
-fn counts_starts_failovers_verifications_and_rejections_without_phones() {
+fn counts_starts_failovers_circuits_verifications_and_rejections_without_phones() {
     let recorder = TestRecorder::default();
     let (a, b) = (InMemoryVerifier::new(), InMemoryVerifier::new());
     a.state().fail_next_send(ErrorKind::QuotaExhausted);
     let router = Router::builder()
         .route(Route::new("a", Arc::new(a.clone_fresh())))
         .route(Route::new("b", Arc::new(b.clone_fresh())))
+        .breaker(phone_verify_router::BreakerConfig::default().consecutive_failures(1))
         .build()
         .unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -103,6 +104,7 @@ fn counts_starts_failovers_verifications_and_rejections_without_phones() {
     let expect = [
         "phone_verify_router_started_total{route=a,provider=memory,channel=sms} +1",
         "phone_verify_router_failed_over_total{route=a,provider=memory,channel=sms,reason=quota_exhausted} +1",
+        "phone_verify_router_circuit_opened_total{route=a,provider=memory,channel=sms} +1",
         "phone_verify_router_started_total{route=b,provider=memory,channel=sms} +1",
         "phone_verify_router_call_seconds{route=b,provider=memory,channel=sms,operation=start} observed",
         "phone_verify_router_rejected_total{route=b,provider=memory,channel=sms,reason=wrong_code} +1",
