@@ -275,7 +275,12 @@ async fn a_release_takes_back_what_a_hit_added() {
     let spaced = counter("g:gcra", 4, 1, Algorithm::Gcra);
     for c in [&fixed, &spaced] {
         let one = std::slice::from_ref(c);
-        while store.hit(one).await.unwrap() == Decision::Allowed {}
+        // At most `max` are allowed: a store that never refuses fails here, not hangs.
+        let mut allowed = 0;
+        while store.hit(one).await.unwrap() == Decision::Allowed {
+            allowed += 1;
+            assert!(allowed <= c.max, "{c:?}: more than its max allowed");
+        }
         store.release(one).await.unwrap();
         assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed, "{c:?}");
         assert!(matches!(
