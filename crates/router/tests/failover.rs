@@ -332,8 +332,9 @@ impl Clock for TestClock {
     }
 }
 
-#[tokio::test]
-async fn circuit_opens_after_failures_and_closes_after_a_probe() {
+/// Routes `a` (VerifyKit) then `b` (Verifik) on the test's clock, `a`'s circuit opening after
+/// `failures` in a row (60 s cooldown), and `a`'s next `failures` sends answered with 503.
+async fn breaker_router(failures: u32) -> (SandboxHandle, Arc<TestClock>, Router) {
     let sb = sandbox().await;
     sb.inject_fault(
         Fault::new(
@@ -344,7 +345,7 @@ async fn circuit_opens_after_failures_and_closes_after_a_probe() {
             },
         )
         .path("/v1.0/send-otp")
-        .times(2),
+        .times(failures),
     );
     let clock = Arc::new(TestClock(Mutex::new(SystemTime::UNIX_EPOCH)));
     let router = Router::builder()
@@ -352,12 +353,18 @@ async fn circuit_opens_after_failures_and_closes_after_a_probe() {
         .route(Route::new("b", Arc::new(verifik(&sb))))
         .breaker(
             BreakerConfig::default()
-                .consecutive_failures(2)
+                .consecutive_failures(failures)
                 .cooldown(Duration::from_secs(60)),
         )
         .clock(clock.clone())
         .build()
         .unwrap();
+    (sb, clock, router)
+}
+
+#[tokio::test]
+async fn circuit_opens_after_failures_and_closes_after_a_probe() {
+    let (sb, clock, router) = breaker_router(2).await;
     for n in 10..12 {
         let handle = router.start(&StartRequest::sms(phone(n))).await.unwrap();
         assert_eq!(handle.extra_str(EXTRA_ROUTE), Some("b"));
@@ -421,30 +428,7 @@ async fn resolve_moves_on_to_the_route_that_knows_the_session() {
 /// route's circuit waiting for it forever: the next start probes the route again.
 #[tokio::test]
 async fn a_dropped_probe_lets_the_next_start_probe() {
-    let sb = sandbox().await;
-    sb.inject_fault(
-        Fault::new(
-            Provider::VerifyKit,
-            FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-        )
-        .path("/v1.0/send-otp")
-        .times(1),
-    );
-    let clock = Arc::new(TestClock(Mutex::new(SystemTime::UNIX_EPOCH)));
-    let router = Router::builder()
-        .route(Route::new("a", Arc::new(verifykit(&sb))))
-        .route(Route::new("b", Arc::new(verifik(&sb))))
-        .breaker(
-            BreakerConfig::default()
-                .consecutive_failures(1)
-                .cooldown(Duration::from_secs(60)),
-        )
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let (sb, clock, router) = breaker_router(1).await;
     let handle = router.start(&StartRequest::sms(phone(20))).await.unwrap();
     assert_eq!(handle.extra_str(EXTRA_ROUTE), Some("b"));
     assert_eq!(router.health()[0].state, CircuitState::Open);

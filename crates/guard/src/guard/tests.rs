@@ -69,6 +69,15 @@ fn denied<T: fmt::Debug>(result: Result<T>, kind: ErrorKind, rule: Rule) -> Opti
     err.retry_after()
 }
 
+/// The code the in-memory provider sent for `handle`.
+fn sent_code(provider: &InMemoryVerifier, handle: &Verification) -> phone_verify_core::Code {
+    provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code
+}
+
 fn only(f: impl FnOnce(&mut GuardConfig)) -> GuardConfig {
     let mut config = GuardConfig::off();
     f(&mut config);
@@ -250,12 +259,7 @@ async fn number_types() {
 }
 
 async fn wrong(fx: &Fixture, handle: &Verification) -> CheckOutcome {
-    let code = fx
-        .provider
-        .state()
-        .message_for(&handle.reference)
-        .unwrap()
-        .code;
+    let code = sent_code(&fx.provider, handle);
     let wrong = phone_verify_testkit::different_code(&code);
     fx.guard
         .check(handle, &CheckRequest::code(wrong))
@@ -264,12 +268,7 @@ async fn wrong(fx: &Fixture, handle: &Verification) -> CheckOutcome {
 }
 
 async fn right(fx: &Fixture, handle: &Verification) -> Result<CheckOutcome> {
-    let code = fx
-        .provider
-        .state()
-        .message_for(&handle.reference)
-        .unwrap()
-        .code;
+    let code = sent_code(&fx.provider, handle);
     fx.guard.check(handle, &CheckRequest::code(code)).await
 }
 
@@ -601,11 +600,7 @@ async fn a_stuck_store_fails_closed_for_sends_and_open_for_checks() {
         ..GuardConfig::default()
     });
     let handle = open.start(&StartRequest::sms(phone)).await.unwrap();
-    let code = provider
-        .state()
-        .message_for(&handle.reference)
-        .unwrap()
-        .code;
+    let code = sent_code(&provider, &handle);
     let outcome = guard
         .check(&handle, &CheckRequest::code(code))
         .await
@@ -631,11 +626,7 @@ async fn a_stuck_store_fails_closed_for_sends_and_open_for_checks() {
         .start(&StartRequest::sms(phone))
         .await
         .unwrap();
-    let code = provider
-        .state()
-        .message_for(&handle.reference)
-        .unwrap()
-        .code;
+    let code = sent_code(&provider, &handle);
     let outcome = unguarded_checks
         .check(&handle, &CheckRequest::code(code))
         .await
@@ -785,7 +776,7 @@ async fn wrong_codes_checked_at_once_cannot_pass_the_limits() {
     let checks = (0..10).map(|i| {
         let guard = Arc::clone(&guard);
         let handle = handles[i % 2].clone();
-        let code = memory.state().message_for(&handle.reference).unwrap().code;
+        let code = sent_code(&memory, &handle);
         let wrong = CheckRequest::code(phone_verify_testkit::different_code(&code));
         tokio::spawn(async move { guard.check(&handle, &wrong).await })
     });
@@ -832,9 +823,9 @@ async fn a_check_that_was_no_wrong_code_is_not_counted_as_one() {
         .start(&StartRequest::sms("+905321110121".parse().unwrap()))
         .await
         .unwrap();
-    let wrong = CheckRequest::code(phone_verify_testkit::different_code(
-        &memory.state().message_for(&handle.reference).unwrap().code,
-    ));
+    let wrong = CheckRequest::code(phone_verify_testkit::different_code(&sent_code(
+        &memory, &handle,
+    )));
     for _ in 0..3 {
         let err = guard.check(&handle, &wrong).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
@@ -903,11 +894,7 @@ async fn checks_reach_a_router_whose_handles_carry_the_underlying_provider() {
         PhoneVerifier::provider(&guard),
         "the handle keeps the provider's id"
     );
-    let code = provider
-        .state()
-        .message_for(&handle.reference)
-        .unwrap()
-        .code;
+    let code = sent_code(&provider, &handle);
     let outcome = guard
         .check(&handle, &CheckRequest::code(code))
         .await
