@@ -648,11 +648,11 @@ mod tests {
 
     use axum::body::Body;
     use axum::extract::ConnectInfo;
-    use axum::http::{Request, StatusCode, header};
+    use axum::http::{HeaderName, Request, StatusCode, header};
     use phone_verify_sandbox::{InitTheme, Provider};
     use tower::ServiceExt as _;
 
-    use crate::proxy::X_FORWARDED_FOR;
+    use crate::proxy::{ProxyHeader, X_FORWARDED_FOR};
     use crate::{AppState, Backend, Inner, Sessions, Target, TrustedProxies, app};
 
     /// The end user's address the requests come from.
@@ -665,8 +665,8 @@ mod tests {
         cookie: Option<String>,
         csrf: Option<String>,
         peer: SocketAddr,
-        /// The `X-Forwarded-For` its requests carry.
-        forwarded_for: Option<String>,
+        /// The forwarding header its requests carry, and its value.
+        forwarding: Option<(HeaderName, String)>,
     }
 
     struct Page {
@@ -693,7 +693,7 @@ mod tests {
                 cookie: None,
                 csrf: None,
                 peer: USER.parse().unwrap(),
-                forwarded_for: None,
+                forwarding: None,
             }
         }
 
@@ -704,15 +704,24 @@ mod tests {
                 cookie: None,
                 csrf: None,
                 peer: peer.parse().unwrap(),
-                forwarded_for: None,
+                forwarding: None,
             }
         }
 
-        /// Another visitor of the same app, without a cookie yet, from `peer` forwarding
-        /// `forwarded_for`.
+        /// Another visitor of the same app, without a cookie yet, from `peer` with
+        /// `X-Forwarded-For: forwarded_for`.
         fn forwarded(&self, peer: &str, forwarded_for: &str) -> Self {
             Self {
-                forwarded_for: Some(forwarded_for.to_owned()),
+                forwarding: Some((X_FORWARDED_FOR, forwarded_for.to_owned())),
+                ..self.stranger(peer)
+            }
+        }
+
+        /// Another visitor of the same app, without a cookie yet, from `peer` with RFC 7239
+        /// `Forwarded: forwarded`.
+        fn rfc7239(&self, peer: &str, forwarded: &str) -> Self {
+            Self {
+                forwarding: Some((header::FORWARDED, forwarded.to_owned())),
                 ..self.stranger(peer)
             }
         }
@@ -725,8 +734,8 @@ mod tests {
             let mut request = request
                 .header(header::ACCEPT_LANGUAGE, "tr-TR,tr;q=0.9,en;q=0.5")
                 .header(header::USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) Test");
-            if let Some(forwarded_for) = &self.forwarded_for {
-                request = request.header(X_FORWARDED_FOR, forwarded_for);
+            if let Some((name, value)) = &self.forwarding {
+                request = request.header(name, value);
             }
             if let Some(cookie) = &self.cookie {
                 request = request.header(
@@ -876,7 +885,7 @@ mod tests {
             cookie: None,
             csrf: browser.csrf.clone(),
             peer: browser.peer,
-            forwarded_for: None,
+            forwarding: None,
         };
         let page = stranger.post("/start", &fields).await;
         assert_eq!(
@@ -988,7 +997,7 @@ mod tests {
             cookie: Some(planted),
             csrf: None,
             peer: browser.peer,
-            forwarded_for: None,
+            forwarding: None,
         };
         let page = attacker.get("/done").await;
         assert_eq!(
@@ -1157,6 +1166,42 @@ mod tests {
         let made =
             sessions_until_refused(&browser, 2 * limit, |b, _| b.forwarded(PROXY, "unknown")).await;
         assert_eq!(made, limit);
+    }
+
+    #[tokio::test]
+    async fn behind_a_proxy_writing_forwarded_the_session_limit_counts_its_for_address() {
+        let proxies = TrustedProxies::new(["10.0.0.0/8".parse().unwrap()])
+            .with_header(ProxyHeader::Forwarded);
+        let browser = Browser::behind(InitTheme::Recommended, proxies).await;
+        let limit = usize::try_from(crate::session::NEW_SESSIONS_PER_ADDRESS).unwrap();
+        let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
+            b.rfc7239(
+                PROXY,
+                &format!(
+                    "for=192.0.2.{i};ext=\"a, for=192.0.2.{i}\", \
+                     for=\"198.51.100.1:4711\";proto=https, for=10.0.0.3"
+                ),
+            )
+        })
+        .await;
+        assert_eq!(made, limit, "one visitor, whatever it puts on the left");
+        let made = sessions_until_refused(&browser, limit, |b, i| {
+            b.rfc7239(PROXY, &format!("for=\"[2001:db8:{:x}::1]\"", i + 2))
+        })
+        .await;
+        assert_eq!(made, limit, "each other visitor made its session");
+        let mut other = browser.rfc7239(PROXY, "for=198.51.100.200;by=10.0.0.2");
+        assert_eq!(other.get("/").await.status, StatusCode::OK);
+        assert_eq!(
+            last_forwarded_for(&browser).as_deref(),
+            Some("198.51.100.200")
+        );
+        // `X-Forwarded-For` is not read from a proxy that writes `Forwarded`.
+        let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
+            b.forwarded(PROXY, &format!("198.51.100.{i}"))
+        })
+        .await;
+        assert_eq!(made, limit, "the proxy's own address counts");
     }
 
     #[tokio::test]

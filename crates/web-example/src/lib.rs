@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use backend::{Backend, Choice, Target};
-pub use proxy::TrustedProxies;
+pub use proxy::{ProxyHeader, TrustedProxies};
 pub use session::Sessions;
 pub use state::{AppState, Inner};
 

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use phone_verify_sandbox::InitTheme;
-use phone_verify_web_example::{AppState, Backend, Inner, Sessions, Target, TrustedProxies, serve};
+use phone_verify_web_example::{
+    AppState, Backend, Inner, ProxyHeader, Sessions, Target, TrustedProxies, serve,
+};
 
 /// The reference web integration of phone-verify.
 #[derive(Debug, Parser)]
@@ -28,9 +30,18 @@ struct Args {
     init_theme: InitTheme,
     /// The reverse proxies or load balancers in front of the app, as IP addresses and CIDR
     /// networks separated by commas (`10.0.0.0/8,192.168.1.5,::1`): from these peers the
-    /// visitor's IP is read from `X-Forwarded-For`. None by default: the peer is the visitor.
+    /// visitor's IP is read from `--proxy-header`. None by default: the peer is the visitor.
     #[arg(long, env = "TRUSTED_PROXIES", value_name = "LIST")]
     trusted_proxies: Option<TrustedProxies>,
+    /// The header the trusted proxies name the visitor in: `x-forwarded-for` or `forwarded`
+    /// (RFC 7239). Only that one is read.
+    #[arg(
+        long,
+        env = "PROXY_HEADER",
+        value_name = "HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    proxy_header: ProxyHeader,
 }
 
 #[tokio::main]
@@ -54,8 +65,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let proxies = args.trusted_proxies.unwrap_or_default();
-    let trusted = proxies.to_string();
+    let proxies = args
+        .trusted_proxies
+        .unwrap_or_default()
+        .with_header(args.proxy_header);
+    let trusted = if proxies.is_empty() {
+        proxies.to_string()
+    } else {
+        format!("{proxies}, naming the visitor in {}", proxies.header())
+    };
     let state = AppState::from(Inner {
         backend,
         sessions: Sessions::default(),

@@ -1,54 +1,135 @@
 //! Trusted reverse proxies: the peers allowed to say who the visitor is, and the visitor's IP
-//! read from their `X-Forwarded-For` header.
+//! read from the header they name it in (`X-Forwarded-For`, or RFC 7239 `Forwarded`).
+
+mod forwarded;
+mod hop;
+mod x_forwarded_for;
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 use std::str::FromStr;
 
-use axum::http::{HeaderMap, HeaderName};
+use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-/// The header a proxy adds the address it received a request from to.
-pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+use self::hop::Hop;
+pub use self::x_forwarded_for::X_FORWARDED_FOR;
 
-/// The most `X-Forwarded-For` entries read, from the right: a chain of trusted proxies longer
-/// than this makes the header unusable (the peer is then the visitor). Bounds the work a
-/// hostile header can cause.
+/// The most entries read from the right (`X-Forwarded-For` entries, or `Forwarded` elements):
+/// a chain of trusted proxies longer than this makes the header unusable (the peer is then the
+/// visitor). Bounds the work a hostile header can cause.
 pub const MAX_FORWARDED_ENTRIES: usize = 16;
 
-/// The longest entry read (`[` a full IPv6 address with an embedded IPv4 one `]:65535` is 53
-/// bytes); a longer one is malformed.
-const MAX_ENTRY_LEN: usize = 64;
+/// The header trusted proxies name the visitor in. Only that one is read: a proxy passes the
+/// other on as the client sent it, so believing it would let any client choose its address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for`, HAProxy's `option forwardfor`,
+    /// the AWS and Google Cloud load balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded`, the `for` parameter of each element (HAProxy's
+    /// `option forwarded`, nginx with `proxy_set_header Forwarded …`).
+    Forwarded,
+}
 
-/// The reverse proxies and load balancers whose `X-Forwarded-For` is believed: IP addresses
-/// and CIDR networks. Empty by default: the connection's peer is the visitor.
+impl ProxyHeader {
+    /// The header's name as configured (`x-forwarded-for`, `forwarded`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
+}
+
+impl fmt::Display for ProxyHeader {
+    /// The header as written in HTTP (`X-Forwarded-For`, `Forwarded`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::XForwardedFor => "X-Forwarded-For",
+            Self::Forwarded => "Forwarded",
+        })
+    }
+}
+
+impl FromStr for ProxyHeader {
+    type Err = UnknownProxyHeader;
+
+    /// `x-forwarded-for` or `forwarded`, in any case.
+    fn from_str(text: &str) -> Result<Self, UnknownProxyHeader> {
+        let text = text.trim();
+        [Self::XForwardedFor, Self::Forwarded]
+            .into_iter()
+            .find(|header| header.name().eq_ignore_ascii_case(text))
+            .ok_or_else(|| UnknownProxyHeader(text.to_owned()))
+    }
+}
+
+/// A proxy header that is neither `x-forwarded-for` nor `forwarded`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownProxyHeader(pub String);
+
+impl fmt::Display for UnknownProxyHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "proxy header `{}`: not `x-forwarded-for` nor `forwarded`",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownProxyHeader {}
+
+/// The reverse proxies and load balancers believed about the visitor: IP addresses and CIDR
+/// networks, and the header they name it in. Empty by default: the connection's peer is the
+/// visitor.
 ///
 /// Parsed from a comma-separated list (`10.0.0.0/8, 192.168.1.5, ::1`); an address is the
 /// network of that one address. An IPv4-mapped IPv6 peer (`::ffff:10.0.0.1`) matches as its
-/// IPv4 address too.
+/// IPv4 address too. The header is `X-Forwarded-For` unless [`with_header`](Self::with_header)
+/// says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    networks: Vec<IpNet>,
+    header: ProxyHeader,
+}
 
 impl TrustedProxies {
-    /// Trusts the proxies in `networks`.
+    /// Trusts the proxies in `networks`, naming the visitor in `X-Forwarded-For`.
     pub fn new(networks: impl IntoIterator<Item = IpNet>) -> Self {
-        Self(networks.into_iter().collect())
+        Self {
+            networks: networks.into_iter().collect(),
+            header: ProxyHeader::default(),
+        }
+    }
+
+    /// The same proxies, naming the visitor in `header`.
+    #[must_use]
+    pub fn with_header(self, header: ProxyHeader) -> Self {
+        Self { header, ..self }
     }
 
     /// The trusted networks.
     pub fn networks(&self) -> &[IpNet] {
-        &self.0
+        &self.networks
+    }
+
+    /// The header the visitor is read from.
+    pub fn header(&self) -> ProxyHeader {
+        self.header
     }
 
     /// Whether no proxy is trusted.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.networks.is_empty()
     }
 
     /// Whether `ip` is a trusted proxy (an IPv4-mapped IPv6 address also as its IPv4 one).
     pub fn contains(&self, ip: IpAddr) -> bool {
         let canonical = ip.to_canonical();
-        self.0
+        self.networks
             .iter()
             .any(|net| net.contains(&ip) || net.contains(&canonical))
     }
@@ -56,60 +137,48 @@ impl TrustedProxies {
     /// The visitor's IP for a connection from `peer` carrying `headers`.
     ///
     /// A peer that is not a trusted proxy is the visitor, whatever its headers say. From a
-    /// trusted one, the `X-Forwarded-For` entries (its lines in order, then each line's
-    /// entries) are read from the right, skipping trusted proxies: the first other address is
-    /// the visitor (the entries left of it are the client's own claims, never believed). When
-    /// every entry is a trusted proxy, the leftmost is the visitor. A missing header, an entry
-    /// met on the way that is not an address, or more than [`MAX_FORWARDED_ENTRIES`] trusted
-    /// entries, and the peer is the visitor.
+    /// trusted one, the [`header`](Self::header)'s entries (its lines in order, then each
+    /// line's entries) are read from the right, skipping trusted proxies: the first other
+    /// address is the visitor (the entries left of it are the client's own claims, never
+    /// believed). When every entry is a trusted proxy, the leftmost is the visitor. A missing
+    /// header, an entry met on the way that names no address, or more than
+    /// [`MAX_FORWARDED_ENTRIES`] trusted entries, and the peer is the visitor.
     ///
-    /// An entry is an IP address, optionally with a port (`203.0.113.7:4711`), an IPv6 one
-    /// optionally in brackets (`[2001:db8::1]`, `[2001:db8::1]:4711`).
+    /// An `X-Forwarded-For` entry is an IP address, optionally with a port
+    /// (`203.0.113.7:4711`), an IPv6 one optionally in brackets (`[2001:db8::1]`,
+    /// `[2001:db8::1]:4711`). A `Forwarded` element names its `for` parameter's node
+    /// (`for=192.0.2.60;proto=https`, `for="[2001:db8::17]:4711"`); `unknown` and obfuscated
+    /// nodes name no address, and empty elements are skipped.
     pub fn visitor_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if !self.contains(peer) {
             return peer;
         }
-        self.forwarded_visitor(headers).unwrap_or_else(|| {
-            tracing::debug!(%peer, "no usable X-Forwarded-For from a trusted proxy");
+        let forwarded = match self.header {
+            ProxyHeader::XForwardedFor => self.walk(x_forwarded_for::hops(headers)),
+            ProxyHeader::Forwarded => self.walk(forwarded::hops(headers)),
+        };
+        forwarded.unwrap_or_else(|| {
+            let header = self.header;
+            tracing::debug!(%peer, %header, "no usable forwarding header from a trusted proxy");
             peer
         })
     }
 
-    /// The visitor `X-Forwarded-For` names, if the header is usable (see
-    /// [`visitor_ip`](Self::visitor_ip)).
-    fn forwarded_visitor(&self, headers: &HeaderMap) -> Option<IpAddr> {
-        let mut entries = headers
-            .get_all(X_FORWARDED_FOR)
-            .iter()
-            .rev()
-            .flat_map(|line| line.as_bytes().rsplit(|&b| b == b','));
+    /// The visitor `hops` name, nearest first (see [`visitor_ip`](Self::visitor_ip)), if they
+    /// are usable.
+    fn walk(&self, mut hops: impl Iterator<Item = Hop>) -> Option<IpAddr> {
         let mut leftmost = None;
-        for entry in entries.by_ref().take(MAX_FORWARDED_ENTRIES) {
-            let ip = parse_entry(entry)?;
-            if !self.contains(ip) {
-                return Some(ip);
+        for hop in hops.by_ref().take(MAX_FORWARDED_ENTRIES) {
+            match hop {
+                Hop::Address(ip) if !self.contains(ip) => return Some(ip),
+                Hop::Address(ip) => leftmost = Some(ip),
+                Hop::Blank => {}
+                Hop::Unreadable => return None,
             }
-            leftmost = Some(ip);
         }
-        // Only trusted proxies: the leftmost, if it was the last entry.
-        entries.next().map_or(leftmost, |_| None)
+        // Only trusted proxies: the leftmost, if the chain ended there.
+        hops.next().map_or(leftmost, |_| None)
     }
-}
-
-/// The address of one `X-Forwarded-For` entry, or `None` when it is not one.
-fn parse_entry(entry: &[u8]) -> Option<IpAddr> {
-    if entry.len() > MAX_ENTRY_LEN {
-        return None;
-    }
-    let text = std::str::from_utf8(entry).ok()?.trim_matches([' ', '\t']);
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Some(ip);
-    }
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Some(addr.ip());
-    }
-    let bracketed = text.strip_prefix('[')?.strip_suffix(']')?;
-    bracketed.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
 impl FromStr for TrustedProxies {
@@ -122,8 +191,8 @@ impl FromStr for TrustedProxies {
         }
         list.split(',')
             .map(parse_network)
-            .collect::<Result<_, _>>()
-            .map(Self)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::new)
     }
 }
 
@@ -161,10 +230,10 @@ fn parse_network(entry: &str) -> Result<IpNet, InvalidProxy> {
 impl fmt::Display for TrustedProxies {
     /// The networks, comma-separated (`none` when empty).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
+        if self.networks.is_empty() {
             return f.write_str("none");
         }
-        for (i, net) in self.0.iter().enumerate() {
+        for (i, net) in self.networks.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -194,6 +263,7 @@ impl std::error::Error for InvalidProxy {}
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
+    use axum::http::header::FORWARDED;
 
     use super::*;
 
@@ -217,6 +287,22 @@ mod tests {
     /// The visitor behind `10.0.0.0/8` and `2001:db8:ffff::/48` for a request from `peer`.
     fn visitor(peer: &str, lines: &[&str]) -> IpAddr {
         proxies("10.0.0.0/8, 2001:db8:ffff::/48").visitor_ip(ip(peer), &forwarded(lines))
+    }
+
+    /// Headers with one `Forwarded` line per item.
+    fn rfc7239(lines: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(FORWARDED, HeaderValue::from_str(line).unwrap());
+        }
+        headers
+    }
+
+    /// The visitor behind the proxies of [`visitor`] naming it in `Forwarded`.
+    fn rfc7239_visitor(peer: &str, lines: &[&str]) -> IpAddr {
+        proxies("10.0.0.0/8, 2001:db8:ffff::/48")
+            .with_header(ProxyHeader::Forwarded)
+            .visitor_ip(ip(peer), &rfc7239(lines))
     }
 
     #[test]
@@ -403,7 +489,232 @@ mod tests {
         // A huge header of thousands of entries: the visitor on the right is found at once.
         let huge = format!("{}198.51.100.1", "1.1.1.1,".repeat(100_000));
         assert_eq!(visitor("10.0.0.1", &[&huge]), ip("198.51.100.1"));
-        let long_entry = format!("198.51.100.1,{}10.0.0.2", " ".repeat(MAX_ENTRY_LEN));
+        let long_entry = format!(
+            "198.51.100.1,{}10.0.0.2",
+            " ".repeat(x_forwarded_for::MAX_ENTRY_LEN)
+        );
         assert_eq!(visitor("10.0.0.1", &[&long_entry]), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn the_proxy_header_parses_and_prints() {
+        for (text, header) in [
+            ("x-forwarded-for", ProxyHeader::XForwardedFor),
+            (" X-Forwarded-For ", ProxyHeader::XForwardedFor),
+            ("forwarded", ProxyHeader::Forwarded),
+            ("FORWARDED", ProxyHeader::Forwarded),
+        ] {
+            assert_eq!(text.parse::<ProxyHeader>(), Ok(header), "{text}");
+        }
+        let err = "x-real-ip".parse::<ProxyHeader>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "proxy header `x-real-ip`: not `x-forwarded-for` nor `forwarded`"
+        );
+        assert_eq!(ProxyHeader::default(), ProxyHeader::XForwardedFor);
+        assert_eq!(ProxyHeader::Forwarded.to_string(), "Forwarded");
+        assert_eq!(ProxyHeader::XForwardedFor.to_string(), "X-Forwarded-For");
+        let list = proxies("10.0.0.0/8");
+        assert_eq!(list.header(), ProxyHeader::XForwardedFor);
+        let list = list.with_header(ProxyHeader::Forwarded);
+        assert_eq!(list.header(), ProxyHeader::Forwarded);
+        assert_eq!(list.networks(), proxies("10.0.0.0/8").networks());
+        assert_eq!(list.to_string(), "10.0.0.0/8");
+    }
+
+    #[test]
+    fn only_the_configured_header_is_read() {
+        let mut both = forwarded(&["198.51.100.1"]);
+        both.append(FORWARDED, HeaderValue::from_static("for=198.51.100.2"));
+        let trusted = proxies("10.0.0.0/8");
+        let peer = ip("10.0.0.1");
+        assert_eq!(trusted.visitor_ip(peer, &both), ip("198.51.100.1"));
+        let trusted = trusted.with_header(ProxyHeader::Forwarded);
+        assert_eq!(trusted.visitor_ip(peer, &both), ip("198.51.100.2"));
+        // A client's `X-Forwarded-For` passed on by a proxy that writes `Forwarded`.
+        assert_eq!(
+            trusted.visitor_ip(peer, &forwarded(&["198.51.100.1"])),
+            peer
+        );
+        assert_eq!(
+            proxies("10.0.0.0/8").visitor_ip(peer, &rfc7239(&["for=198.51.100.2"])),
+            peer,
+            "and the other way round"
+        );
+    }
+
+    #[test]
+    fn forwarded_names_the_visitor_as_rfc_7239_writes_it() {
+        // The examples of RFC 7239 §4 and §7.4, behind a trusted proxy.
+        for (line, expected) in [
+            ("for=\"_gazonk\"", "10.0.0.1"),
+            ("For=\"[2001:db8:cafe::17]:4711\"", "2001:db8:cafe::17"),
+            ("for=192.0.2.60;proto=http;by=203.0.113.43", "192.0.2.60"),
+            ("for=192.0.2.43, for=198.51.100.17", "198.51.100.17"),
+            (
+                "for=192.0.2.43,for=\"[2001:db8:cafe::17]\",for=unknown",
+                "10.0.0.1",
+            ),
+            ("for=unknown, for=192.0.2.60", "192.0.2.60"),
+            ("for=192.0.2.60:_hidden", "192.0.2.60"),
+            ("for=\"[2001:db8::1]:_port.1-a\"", "2001:db8::1"),
+        ] {
+            assert_eq!(rfc7239_visitor("10.0.0.1", &[line]), ip(expected), "{line}");
+        }
+    }
+
+    #[test]
+    fn forwarded_chains_are_walked_from_the_right() {
+        for (lines, expected) in [
+            (
+                &["for=1.1.1.1, for=198.51.100.1;proto=https, for=10.0.0.3"][..],
+                "198.51.100.1",
+            ),
+            (&["for=10.1.1.1, for=10.0.0.2, for=10.0.0.3"], "10.1.1.1"),
+            (
+                &[
+                    "for=1.1.1.1, for=198.51.100.1",
+                    "for=10.0.0.2",
+                    "for=10.0.0.3",
+                ],
+                "198.51.100.1",
+            ),
+            (
+                &["for=198.51.100.1", "for=198.51.100.2;by=10.0.0.1"],
+                "198.51.100.2",
+            ),
+            (
+                &["for=\"[2001:db8:ffff::2]:443\", for=2001:db8::1"],
+                "2001:db8::1",
+            ),
+            (&["FOR=198.51.100.1 ; Proto=https"], "198.51.100.1"),
+            (&["  for = 198.51.100.1  "], "198.51.100.1"),
+            (&["for=198.51.100.1:4711"], "198.51.100.1"),
+            (&["for=[2001:db8::1]:4711"], "2001:db8::1"),
+            (&["for=198.51.100.1;;proto=https;"], "198.51.100.1"),
+            // Empty elements are skipped (RFC 9110 §5.6.1).
+            (&["for=198.51.100.1,, for=10.0.0.2,"], "198.51.100.1"),
+            (&["for=198.51.100.1", ""], "198.51.100.1"),
+            (&["for=\"::ffff:10.0.0.9\""], "::ffff:10.0.0.9"),
+        ] {
+            assert_eq!(
+                rfc7239_visitor("10.0.0.1", lines),
+                ip(expected),
+                "{lines:?}"
+            );
+        }
+        assert_eq!(
+            rfc7239_visitor("203.0.113.9", &["for=198.51.100.1"]),
+            ip("203.0.113.9"),
+            "an untrusted peer is the visitor"
+        );
+        assert_eq!(
+            rfc7239_visitor("10.0.0.1", &[]),
+            ip("10.0.0.1"),
+            "no header"
+        );
+    }
+
+    #[test]
+    fn quoted_strings_hide_their_commas_and_semicolons() {
+        for (line, expected) in [
+            (
+                "for=198.51.100.1;ext=\"a, for=203.0.113.66\"",
+                "198.51.100.1",
+            ),
+            (
+                "for=198.51.100.1;ext=\"a\\\", for=203.0.113.66\"",
+                "198.51.100.1",
+            ),
+            (
+                "for=198.51.100.1;ext=\"x;for=203.0.113.66\"",
+                "198.51.100.1",
+            ),
+            (
+                "for=198.51.100.1;ext=\"ends in a backslash \\\\\", for=10.0.0.2",
+                "198.51.100.1",
+            ),
+            ("ext=\",\";for=\"198.51.100.1\"", "198.51.100.1"),
+        ] {
+            assert_eq!(rfc7239_visitor("10.0.0.1", &[line]), ip(expected), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_forwarded_element_on_the_way_falls_back_to_the_peer() {
+        for line in [
+            "198.51.100.1",
+            "proto=https",
+            "by=198.51.100.1",
+            "for=198.51.100.1;for=198.51.100.2",
+            "for=",
+            "for=\"\"",
+            "for=\"198.51.100.1",
+            "for=198.51.100.1\"",
+            "for=\"198.51.100.1\"x",
+            "for=\"198.\"51.100.1\"",
+            "for=198.51.100.1;ext=\"unclosed",
+            "for=198.51.100.1;=x",
+            "for=198.51.100.1;e(x)t=1",
+            "for=198.51.100.1;ext",
+            "for=198.51.100.1 for=198.51.100.2",
+            "for=198.51.100.256",
+            "for=198.51.100.1:99999",
+            "for=198.51.100.1:_",
+            "for=198.51.100.1:_a/b",
+            "for=_",
+            "for=fe80::1%eth0",
+            "for=198.51.100.1, for=unknown",
+            "for=198.51.100.1, for=_hidden",
+        ] {
+            assert_eq!(
+                rfc7239_visitor("10.0.0.1", &[line]),
+                ip("10.0.0.1"),
+                "{line:?}"
+            );
+        }
+        let mut headers = HeaderMap::new();
+        headers.append(FORWARDED, HeaderValue::from_bytes(b"for=\xff").unwrap());
+        let peer = ip("10.0.0.1");
+        let trusted = proxies("10.0.0.0/8").with_header(ProxyHeader::Forwarded);
+        assert_eq!(trusted.visitor_ip(peer, &headers), peer);
+    }
+
+    #[test]
+    fn at_most_a_bounded_number_of_forwarded_elements_is_read() {
+        let trusted = |n: usize| vec!["for=10.0.0.2"; n].join(",");
+        let within = format!("for=198.51.100.1,{}", trusted(MAX_FORWARDED_ENTRIES - 1));
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&within]), ip("198.51.100.1"));
+        let beyond = format!("for=198.51.100.1,{}", trusted(MAX_FORWARDED_ENTRIES));
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&beyond]), ip("10.0.0.1"));
+        let blanks = format!("for=198.51.100.1{}", ",".repeat(MAX_FORWARDED_ENTRIES));
+        assert_eq!(
+            rfc7239_visitor("10.0.0.1", &[&blanks]),
+            ip("10.0.0.1"),
+            "blank elements count against the bound"
+        );
+        let lines = vec!["for=10.0.0.2"; MAX_FORWARDED_ENTRIES];
+        assert_eq!(rfc7239_visitor("10.0.0.1", &lines), ip("10.0.0.2"));
+        // A huge header: the visitor on the right is found at once.
+        let huge = format!("{}for=198.51.100.1", "for=1.1.1.1,".repeat(100_000));
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&huge]), ip("198.51.100.1"));
+        let quoted = format!("ext=\"{}\",for=198.51.100.1", ",".repeat(100_000));
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&quoted]), ip("198.51.100.1"));
+        let pad = forwarded::MAX_ELEMENT_LEN - "for=198.51.100.1;x=".len();
+        let longest = format!("for=198.51.100.1;x={}", "a".repeat(pad));
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&longest]), ip("198.51.100.1"));
+        let too_long = format!("{longest}a");
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&too_long]), ip("10.0.0.1"));
+        let long_trusted = format!("for=198.51.100.1, for=10.0.0.2;x={}", "a".repeat(600));
+        assert_eq!(
+            rfc7239_visitor("10.0.0.1", &[&long_trusted]),
+            ip("10.0.0.1"),
+            "the line is not read past a long element"
+        );
+        let open_quote = format!(
+            "for=198.51.100.1, for=10.0.0.2;x=\"{}",
+            "\\".repeat(100_000)
+        );
+        assert_eq!(rfc7239_visitor("10.0.0.1", &[&open_quote]), ip("10.0.0.1"));
     }
 }

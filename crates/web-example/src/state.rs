@@ -17,7 +17,7 @@ pub struct Inner {
     pub backend: Backend,
     /// The visitors' sessions.
     pub sessions: Sessions,
-    /// The reverse proxies whose `X-Forwarded-For` names the visitor.
+    /// The reverse proxies believed about the visitor, and the header they name it in.
     pub proxies: TrustedProxies,
 }
 

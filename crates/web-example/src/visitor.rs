@@ -19,7 +19,8 @@ pub const LANGUAGES: [(&str, &str); 3] = [("en", "English"), ("tr", "Türkçe"),
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Visitor {
     /// The end user's IP: the connection's peer address, or from a trusted proxy the address
-    /// its `X-Forwarded-For` names ([`TrustedProxies::visitor_ip`](crate::proxy::TrustedProxies::visitor_ip)).
+    /// its forwarding header names
+    /// ([`TrustedProxies::visitor_ip`](crate::proxy::TrustedProxies::visitor_ip)).
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
