@@ -319,8 +319,38 @@ mod tests {
             let err = check_to(bad, false).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
         }
+        // Numbers the parser reads but that are not written in E.164 are refused too.
+        for bad in ["+1-501-712-2661", "+1(501)7122661", "0015017122661"] {
+            assert!(PhoneNumber::parse(bad).is_ok(), "{bad}");
+            let err = check_to(bad, false).unwrap_err();
+            assert!(err.to_string().contains("in E.164 form"), "{bad}: {err}");
+        }
+        let err = check_to("", false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("To must be an E.164 number or an e-mail address"),
+            "empty is refused before it is read as a number: {err}"
+        );
         assert!(check_to("user@example.com", true).unwrap().is_none());
         assert!(check_to("user@localhost", true).is_err());
+        // At most 254 characters, an e-mail address's limit.
+        let longest = format!("{}@example.com", "u".repeat(254 - 12));
+        assert_eq!(longest.len(), 254);
+        assert!(check_to(&longest, true).unwrap().is_none());
+        assert!(check_to(&format!("u{longest}"), true).is_err());
+        assert!(check_to(&format!("{}{longest}", "u".repeat(100)), true).is_err());
+        // No blank or control character, even where the address's shape would pass.
+        for bad in [
+            "us er@example.com",
+            "user@exam\u{7}ple.com",
+            "user@example.com\u{2003}",
+        ] {
+            let err = check_to(bad, true).unwrap_err();
+            assert!(
+                err.to_string().contains("E.164 number or an e-mail"),
+                "{bad:?}: {err}"
+            );
+        }
         for good in ["en", "pt-BR", "zh-HK", "es-419"] {
             check_locale(good).unwrap();
         }

@@ -90,6 +90,13 @@ async fn credentials_and_phones_never_leak() {
         logged.contains(&masked),
         "the phone is logged masked: {logged}"
     );
+    // What `Debug` does show: which credentials, and where requests go.
+    let config = format!("{:?}", builder.config().unwrap());
+    assert!(config.contains("AuthToken(<redacted>)"), "{config}");
+    let client = format!("{:?}", verifier.client());
+    assert!(client.starts_with("TwilioClient {"), "{client}");
+    assert!(client.contains(&server.uri()), "{client}");
+    assert!(client.contains(SERVICE), "{client}");
     let shown = [
         format!("{builder:?}"),
         format!("{:?}", builder.config().unwrap()),

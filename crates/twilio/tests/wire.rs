@@ -180,6 +180,20 @@ async fn every_endpoint_is_wire_exact() {
     assert_eq!(service.sid, SERVICE);
     assert_eq!(service.code_length, Some(6));
     assert_eq!(service.custom_code_enabled, Some(true));
+    // The longest name Twilio takes: 32 characters, counted as characters, not bytes.
+    expect_form(
+        "POST",
+        "/v2/Services",
+        &format!("FriendlyName={}", "%C5%9E".repeat(32)),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(service_json()))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client
+        .create_service(&CreateService::new("Ş".repeat(32)))
+        .await
+        .unwrap();
 
     expect("GET", &format!("/v2/Services/{SERVICE}"))
         .respond_with(ResponseTemplate::new(200).set_body_json(service_json()))
