@@ -90,6 +90,22 @@ mod tests {
     }
 
     #[test]
+    fn each_endpoint_decodes_its_own_type() {
+        // A check's answer needs no field; a service's and a verification's need their `sid`.
+        let decodes = |endpoint, body: &[u8]| decode_answer(endpoint, 200, &HeaderMap::new(), body);
+        for endpoint in 0..ENDPOINTS - 1 {
+            assert!(decodes(endpoint, b"{}").is_err(), "endpoint {endpoint}");
+            assert!(
+                decodes(endpoint + ENDPOINTS, b"{}").is_err(),
+                "endpoint {endpoint}"
+            );
+            decodes(endpoint, br#"{"sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#).unwrap();
+        }
+        decodes(ENDPOINTS - 1, b"{}").unwrap();
+        decodes(2 * ENDPOINTS - 1, b"{}").unwrap();
+    }
+
+    #[test]
     fn a_check_decodes() {
         let check = br#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","service_sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","account_sid":"ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","to":"+15017122661","channel":"sms","status":"approved","valid":true,"date_created":"2015-07-30T20:00:00Z","date_updated":"2015-07-30T20:00:00Z"}"#;
         decode_answer(5, 200, &HeaderMap::new(), check).unwrap();

@@ -332,6 +332,7 @@ mod tests {
             .service_sid("VA0123456789abcdef0123456789abcdef")
             .build()
             .unwrap();
+        assert_eq!(verifier.service_sid(), "VA0123456789abcdef0123456789abcdef");
         let caps = verifier.capabilities();
         for channel in [Channel::Sms, Channel::WhatsApp, Channel::Voice] {
             assert!(caps.is_otp(&channel), "{channel}");

@@ -555,5 +555,38 @@ mod tests {
         let shown = format!("{check:?}");
         assert!(!shown.contains("ana@acme.test"), "{shown}");
         assert!(shown.contains("Approved"), "{shown}");
+
+        let mut create = CreateVerification::new("+15017122661", TwilioChannel::Whatsapp);
+        create.custom_code = Some("424242".into());
+        let shown = format!("{create:?}");
+        assert!(
+            !shown.contains("5017122661") && !shown.contains("424242"),
+            "{shown}"
+        );
+        assert!(shown.starts_with("CreateVerification {"), "{shown}");
+        assert!(
+            shown.contains("Whatsapp") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        let to = CheckTarget::To("+15017122661".into());
+        assert_eq!(format!("{to:?}"), "To(<redacted>)");
+        let sid = CheckTarget::VerificationSid("VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into());
+        assert_eq!(
+            format!("{sid:?}"),
+            r#"VerificationSid("VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")"#
+        );
+    }
+
+    #[test]
+    fn channels_display_as_twilio_names_them() {
+        for (channel, name) in [
+            (TwilioChannel::Sms, "sms"),
+            (TwilioChannel::Whatsapp, "whatsapp"),
+            (TwilioChannel::Call, "call"),
+            (TwilioChannel::Email, "email"),
+        ] {
+            assert_eq!(channel.to_string(), name);
+            assert_eq!(channel.as_str(), name);
+        }
     }
 }
