@@ -428,6 +428,41 @@ mod tests {
     }
 
     #[test]
+    fn an_error_is_never_read_as_a_result_and_an_empty_php_array_is_an_empty_one() {
+        /// A result of optional fields only, which an empty object decodes into.
+        #[derive(Deserialize, Debug, Default, PartialEq)]
+        struct Optional {
+            #[serde(default)]
+            reference: Option<String>,
+        }
+        for body in [
+            r#"{"meta":{"errorCode":"400020","errorMessage":"Invalid phone"},"result":{}}"#,
+            r#"{"meta":{"errorMessage":"Invalid phone"},"result":{"reference":"r"}}"#,
+            r#"{"result":{},"meta":{"errorCode":"400020"}}"#,
+        ] {
+            let err = decode::<Optional>(&response(Operation::send("send-otp"), 200, body), &key())
+                .unwrap_err();
+            assert_ne!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+            assert!(
+                err.provider_code().is_some() || err.provider_message().is_some(),
+                "{body}"
+            );
+        }
+        let empty = response(
+            Operation::read("check"),
+            200,
+            r#"{"meta":{"requestId":"R1"},"result":[]}"#,
+        );
+        assert_eq!(
+            decode::<Optional>(&empty, &key()).unwrap(),
+            Optional::default()
+        );
+        let listed = response(Operation::read("check"), 200, r#"{"result":[{}]}"#);
+        let err = decode::<Optional>(&listed, &key()).unwrap_err();
+        assert!(err.message().contains("not an object"), "{err}");
+    }
+
+    #[test]
     fn hostile_messages_codes_and_request_ids_are_cut_and_cleaned() {
         let long = "x".repeat(5000);
         let body = format!(

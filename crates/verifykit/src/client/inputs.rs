@@ -127,6 +127,11 @@ mod tests {
         );
         assert!(require_message("too short").is_err());
         assert_eq!(require_message("long enough!").unwrap(), "long enough!");
+        // Exactly the minimum, counted in characters after trimming.
+        let shortest = "ş".repeat(MIN_WHATSAPP_MESSAGE_CHARS);
+        assert_eq!(require_message(&shortest).unwrap(), shortest);
+        let short = format!("  {}  ", "ş".repeat(MIN_WHATSAPP_MESSAGE_CHARS - 1));
+        assert!(require_message(&short).is_err());
         assert!(require_subject("  ").is_err());
         assert_eq!(require_subject(" verify-1 ").unwrap(), "verify-1");
         assert!(require_numbers("blacklist-add", &[]).is_err());
