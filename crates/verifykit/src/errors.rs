@@ -457,6 +457,9 @@ mod tests {
             decode::<Optional>(&empty, &key()).unwrap(),
             Optional::default()
         );
+        // A map does not decode from a list: `[]` is read as the empty object PHP meant.
+        let map = decode::<BTreeMap<String, Value>>(&empty, &key()).unwrap();
+        assert!(map.is_empty());
         let listed = response(Operation::read("check"), 200, r#"{"result":[{}]}"#);
         let err = decode::<Optional>(&listed, &key()).unwrap_err();
         assert!(err.message().contains("not an object"), "{err}");
