@@ -80,6 +80,13 @@ async fn credentials_never_leak() {
     let config = builder.config().unwrap();
     let verifier = builder.build().unwrap();
     let client = verifier.client().clone();
+    // What `Debug` does show: where requests go.
+    let debug = format!("{client:?}");
+    assert!(debug.starts_with("VerigatorClient {"), "{debug}");
+    assert!(
+        debug.contains(&server.address().port().to_string()),
+        "{debug}"
+    );
     let mut shown = vec![
         format!("{builder:?}"),
         format!("{config:?}"),
