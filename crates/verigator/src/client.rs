@@ -524,5 +524,7 @@ mod tests {
         assert!(service_field("name", " ").is_err());
         assert!(service_field("fqdn", "a\tb").is_err());
         assert!(service_field("fqdn", &"a".repeat(254)).is_err());
+        let longest = "a".repeat(MAX_SERVICE_FIELD_LEN);
+        assert_eq!(service_field("fqdn", &longest).unwrap(), longest);
     }
 }

@@ -490,6 +490,14 @@ mod tests {
             status(r#"{"invalid":true,"result":"odd"}"#),
             Some("invalid")
         );
+        // `result` alone names the detail, in any case.
+        assert_eq!(status(r#"{"result":"Expired"}"#), Some("expired"));
+        assert_eq!(status(r#"{"result":" INVALID "}"#), Some("invalid"));
+        assert_eq!(
+            status(r#"{"throttled":true,"result":"invalid"}"#),
+            Some("invalid"),
+            "result before the flags"
+        );
         assert_eq!(status(r#"{"invalid":null}"#), None);
         assert_eq!(status(r"{}"), None);
         assert!(decode::<PinStatus>(r#"{"invalid":"perhaps"}"#).is_err());
@@ -536,6 +544,8 @@ mod tests {
             ("\tTOTP\n", AuthMethod::Totp),
         ] {
             assert_eq!(text.parse::<AuthMethod>().unwrap(), method, "{text:?}");
+            assert_eq!(method.to_string(), method.as_str());
+            assert_eq!(method.to_string(), text.trim().to_ascii_lowercase());
             let json = serde_json::to_string(text).unwrap();
             assert_eq!(decode::<AuthMethod>(&json).unwrap(), method, "{json}");
             let value = serde_json::Value::String(text.to_owned());

@@ -518,8 +518,13 @@ mod tests {
         assert_eq!(list.header(), ProxyHeader::XForwardedFor);
         let list = list.with_header(ProxyHeader::Forwarded);
         assert_eq!(list.header(), ProxyHeader::Forwarded);
-        assert_eq!(list.networks(), proxies("10.0.0.0/8").networks());
+        let ten: IpNet = "10.0.0.0/8".parse().unwrap();
+        assert_eq!(list.networks(), [ten]);
         assert_eq!(list.to_string(), "10.0.0.0/8");
+        assert!(!list.is_empty());
+        assert!(TrustedProxies::default().is_empty());
+        assert!(proxies(" ").is_empty());
+        assert_eq!(TrustedProxies::new([ten]), proxies("10.0.0.0/8"));
     }
 
     #[test]
