@@ -255,6 +255,13 @@ mod tests {
         ] {
             assert!(scan_str(body, "+1").is_err(), "{body:?}");
         }
+        // The decode error says what was expected.
+        let err = scan_str("[]", "+1").unwrap_err().to_string();
+        assert!(err.contains("expected a user list object"), "{err}");
+        let err = scan_str(r#"{"users":"everyone"}"#, "+1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected a list of users"), "{err}");
     }
 
     #[test]
