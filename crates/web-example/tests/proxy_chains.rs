@@ -173,3 +173,38 @@ proptest! {
         prop_assert_eq!(rfc7239.visitor_ip(peer, &xff), peer);
     }
 }
+
+/// What a client may write into a forwarding header: visible ASCII, blanks, and more of the
+/// characters a splitter could trip on.
+fn client_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ -~\t]{0,80}",
+        "[\"\\\\,;= \\[\\]:_a-z0-9.]{0,80}",
+        "((for|FOR|by|ext)=(\"[ -!#-~]{0,12}|[0-9.:\\[\\]_a-f]{0,20})[;,]? ?){0,6}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Whatever a client writes on the left, the entry the trusted proxy appends decides. When
+    /// that entry is a trusted proxy's own, the walk reads on into the client's text: any
+    /// answer is then possible (that proxy's client is trusted), but never a panic.
+    #[test]
+    fn the_client_cannot_outvote_the_proxy(prefix in client_text()) {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        let rfc7239 = trusted.clone().with_header(ProxyHeader::Forwarded);
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let visitor: IpAddr = "198.51.100.7".parse().unwrap();
+        let one = |name: &axum::http::HeaderName, value: String| headers(name, &[value]);
+
+        let xff = one(&X_FORWARDED_FOR, format!("{prefix}, 198.51.100.7"));
+        prop_assert_eq!(trusted.visitor_ip(peer, &xff), visitor);
+        let forwarded = one(&FORWARDED, format!("{prefix}, for=198.51.100.7"));
+        prop_assert_eq!(rfc7239.visitor_ip(peer, &forwarded), visitor);
+
+        trusted.visitor_ip(peer, &one(&X_FORWARDED_FOR, format!("{prefix}, 10.0.0.5")));
+        rfc7239.visitor_ip(peer, &one(&FORWARDED, format!("{prefix},for=10.0.0.5")));
+        rfc7239.visitor_ip(peer, &one(&FORWARDED, prefix));
+    }
+}
