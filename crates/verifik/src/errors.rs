@@ -439,6 +439,25 @@ mod tests {
     }
 
     #[test]
+    fn only_a_success_with_a_data_payload_takes_the_direct_path() {
+        use crate::wire::ValidatedPhone;
+        // An error status is an error, whatever payload its body carries.
+        for status in [400, 404, 409, 500, 503] {
+            let answer = response(VALIDATE, status, r#"{"data":{"_id":"a1"}}"#);
+            let full = decode::<ValidatedPhone>(&answer, Shape::Data, &|| None);
+            assert!(full.is_err(), "{status}");
+            let payload = decode_payload::<Value>(&answer, Shape::DataOrRoot, &|| None);
+            assert!(payload.is_err(), "{status}");
+        }
+        // A payload at the root is the whole body, even with a `data` object in it.
+        let listed = response(VALIDATE, 200, r#"{"data":{"_id":"a1"},"total":1}"#);
+        let (root, _) = decode::<Value>(&listed, Shape::Root, &|| None).unwrap();
+        assert_eq!(root["total"], 1, "{root}");
+        let root = decode_payload::<Value>(&listed, Shape::Root, &|| None).unwrap();
+        assert_eq!(root["data"]["_id"], "a1", "{root}");
+    }
+
+    #[test]
     fn an_echoed_token_is_scrubbed() {
         let token = || Some(SecretString::from("vf-token-eyJhbGciOi.0123"));
         let shown = |err: Error| format!("{err} {err:?} {:?}", err.provider_message());

@@ -494,6 +494,14 @@ mod tests {
             " ".repeat(x_forwarded_for::MAX_ENTRY_LEN)
         );
         assert_eq!(visitor("10.0.0.1", &[&long_entry]), ip("10.0.0.1"));
+        // The longest entry read, blanks included, and one byte more.
+        let pad = x_forwarded_for::MAX_ENTRY_LEN - "198.51.100.1".len();
+        let longest = format!("{}198.51.100.1", " ".repeat(pad));
+        assert_eq!(visitor("10.0.0.1", &[&longest]), ip("198.51.100.1"));
+        assert_eq!(
+            visitor("10.0.0.1", &[&format!(" {longest}")]),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]

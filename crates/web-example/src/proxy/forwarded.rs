@@ -170,11 +170,8 @@ fn is_token(name: &str) -> bool {
 }
 
 /// The hop a node names (RFC 7239 §6): an address, optionally with a port or an obfuscated
-/// port; `unknown` and obfuscated nodes name none.
+/// port. `unknown` and obfuscated nodes (`_hidden`) are not addresses, so they name none.
 fn node_address(node: &str) -> Hop {
-    if node.eq_ignore_ascii_case("unknown") || node.starts_with('_') {
-        return Hop::Unreadable;
-    }
     let address = match node.rsplit_once(':') {
         Some((address, port)) if is_obfuscated(port) => address,
         _ => node,
