@@ -441,6 +441,12 @@ mod tests {
     #[test]
     fn only_a_success_with_a_data_payload_takes_the_direct_path() {
         use crate::wire::ValidatedPhone;
+        /// A payload the root of `listed` below satisfies, and its `data` does not.
+        #[derive(Deserialize, Debug)]
+        struct Counted {
+            #[expect(dead_code, reason = "only whether it decodes matters")]
+            total: u64,
+        }
         // An error status is an error, whatever payload its body carries.
         for status in [400, 404, 409, 500, 503] {
             let answer = response(VALIDATE, status, r#"{"data":{"_id":"a1"}}"#);
@@ -455,6 +461,11 @@ mod tests {
         assert_eq!(root["total"], 1, "{root}");
         let root = decode_payload::<Value>(&listed, Shape::Root, &|| None).unwrap();
         assert_eq!(root["data"]["_id"], "a1", "{root}");
+        // Where `data` is an object it is the payload, on the general path too.
+        let err = decode::<Counted>(&listed, Shape::DataOrRoot, &|| None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        let bare = response(VALIDATE, 200, r#"{"total":1}"#);
+        decode::<Counted>(&bare, Shape::DataOrRoot, &|| None).unwrap();
     }
 
     #[test]
@@ -582,6 +593,15 @@ mod tests {
             ErrorKind::RateLimited,
             "the status inside message"
         );
+        // An error status is the status, whatever `message` states.
+        let err = error(VALIDATE, 503, r#"{"message":"429:slow_down"}"#);
+        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert_eq!(err.provider_code(), Some("slow_down"));
+        // A status prefix counts only before a one-word reason.
+        let err = error(VALIDATE, 200, r#"{"message":"429: slow down please"}"#);
+        assert_ne!(err.kind(), ErrorKind::RateLimited);
+        assert_eq!(err.provider_code(), None);
+        assert_eq!(err.provider_message(), Some("429: slow down please"));
         let err = error(VALIDATE, 200, r#"{"signature":{}}"#);
         assert_eq!(err.kind(), ErrorKind::Decode);
         let err = error(VALIDATE, 502, r#"{"id":"R1"}"#);
