@@ -719,5 +719,12 @@ mod tests {
         assert_eq!(shown_text("phone 62647737 bad"), "phone ######## bad");
         assert_eq!(shown_text("code 123"), "code 123");
         assert!(shown_text(&"x".repeat(1000)).chars().count() <= MAX_SHOWN_CHARS + 1);
+        // Cut at the limit with an ellipsis; a text of the limit's length is whole.
+        for extra in [1, 2, 500] {
+            let cut = shown_text(&"é".repeat(MAX_SHOWN_CHARS + extra));
+            assert_eq!(cut, format!("{}…", "é".repeat(MAX_SHOWN_CHARS)), "{extra}");
+        }
+        let whole = "é".repeat(MAX_SHOWN_CHARS);
+        assert_eq!(shown_text(&whole), whole);
     }
 }
