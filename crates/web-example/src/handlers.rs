@@ -1125,10 +1125,10 @@ mod tests {
         bound
     }
 
-    /// A visitor of an app trusting the proxies of `10.0.0.0/8`, and how many sessions an
-    /// address may make.
-    async fn behind_ten_slash_eight() -> (Browser, usize) {
-        let proxies = "10.0.0.0/8".parse().unwrap();
+    /// A visitor of an app trusting the proxies of `10.0.0.0/8`, which name the visitor in
+    /// `header`, and how many sessions an address may make.
+    async fn behind_ten_slash_eight(header: ProxyHeader) -> (Browser, usize) {
+        let proxies = TrustedProxies::new(["10.0.0.0/8".parse().unwrap()]).with_header(header);
         let browser = Browser::behind(InitTheme::Recommended, proxies).await;
         let limit = usize::try_from(crate::session::NEW_SESSIONS_PER_ADDRESS).unwrap();
         (browser, limit)
@@ -1142,7 +1142,7 @@ mod tests {
 
     #[tokio::test]
     async fn behind_a_trusted_proxy_the_session_limit_counts_the_forwarded_address() {
-        let (browser, limit) = behind_ten_slash_eight().await;
+        let (browser, limit) = behind_ten_slash_eight(ProxyHeader::XForwardedFor).await;
         // One visitor behind the proxy, whose leftmost entries change (spoofed) every time.
         let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
             b.forwarded(PROXY, &format!("192.0.2.{i}, 198.51.100.1, 10.0.0.3"))
@@ -1170,10 +1170,7 @@ mod tests {
 
     #[tokio::test]
     async fn behind_a_proxy_writing_forwarded_the_session_limit_counts_its_for_address() {
-        let proxies = TrustedProxies::new(["10.0.0.0/8".parse().unwrap()])
-            .with_header(ProxyHeader::Forwarded);
-        let browser = Browser::behind(InitTheme::Recommended, proxies).await;
-        let limit = usize::try_from(crate::session::NEW_SESSIONS_PER_ADDRESS).unwrap();
+        let (browser, limit) = behind_ten_slash_eight(ProxyHeader::Forwarded).await;
         let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
             b.rfc7239(
                 PROXY,
@@ -1206,7 +1203,7 @@ mod tests {
 
     #[tokio::test]
     async fn from_an_untrusted_peer_the_session_limit_counts_the_peer() {
-        let (browser, limit) = behind_ten_slash_eight().await;
+        let (browser, limit) = behind_ten_slash_eight(ProxyHeader::XForwardedFor).await;
         let made = sessions_until_refused(&browser, 2 * limit, |b, i| {
             b.forwarded(USER, &format!("198.51.100.{i}"))
         })

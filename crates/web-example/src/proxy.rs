@@ -262,8 +262,8 @@ impl std::error::Error for InvalidProxy {}
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
     use axum::http::header::FORWARDED;
+    use axum::http::{HeaderName, HeaderValue};
 
     use super::*;
 
@@ -275,13 +275,18 @@ mod tests {
         text.parse().unwrap()
     }
 
-    /// Headers with one `X-Forwarded-For` line per item.
-    fn forwarded(lines: &[&str]) -> HeaderMap {
+    /// Headers with one `name` line per item.
+    fn lines_of(name: &HeaderName, lines: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for line in lines {
-            headers.append(X_FORWARDED_FOR, HeaderValue::from_str(line).unwrap());
+            headers.append(name, HeaderValue::from_str(line).unwrap());
         }
         headers
+    }
+
+    /// Headers with one `X-Forwarded-For` line per item.
+    fn forwarded(lines: &[&str]) -> HeaderMap {
+        lines_of(&X_FORWARDED_FOR, lines)
     }
 
     /// The visitor behind `10.0.0.0/8` and `2001:db8:ffff::/48` for a request from `peer`.
@@ -291,11 +296,7 @@ mod tests {
 
     /// Headers with one `Forwarded` line per item.
     fn rfc7239(lines: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for line in lines {
-            headers.append(FORWARDED, HeaderValue::from_str(line).unwrap());
-        }
-        headers
+        lines_of(&FORWARDED, lines)
     }
 
     /// The visitor behind the proxies of [`visitor`] naming it in `Forwarded`.
