@@ -538,3 +538,22 @@ impl VerifyKitBuilder {
         VerifyKitClient::new(self.config()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_joined_in_advance_on_its_own_host() {
+        let client = VerifyKitBuilder::new("key").build_client().unwrap();
+        let inner = &client.inner;
+        for endpoint in ENDPOINTS {
+            let (own, other) = match endpoint.host {
+                Host::WebRest => (&inner.web_rest_urls, &inner.api_urls),
+                Host::Api => (&inner.api_urls, &inner.web_rest_urls),
+            };
+            assert!(own.contains(endpoint.path), "{}", endpoint.path);
+            assert!(!other.contains(endpoint.path), "{}", endpoint.path);
+        }
+    }
+}

@@ -411,6 +411,10 @@ async fn forwarded_for_is_the_end_user_ip_of_each_request() {
         .fallback_end_user_ip("192.0.2.1".parse().unwrap())
         .build_client()
         .unwrap();
+    assert_eq!(
+        fallback.fallback_end_user_ip(),
+        Some("192.0.2.1".parse().unwrap())
+    );
     fallback.check("r", &RequestContext::new()).await.unwrap();
     strict
         .result(&SessionId::new("S1").unwrap(), &RequestContext::new())
@@ -2025,6 +2029,18 @@ async fn the_server_key_never_appears_in_debug_or_errors() {
         "{b:?} {:?} {client:?} {verifier:?}",
         b.config().unwrap()
     ));
+    // What `Debug` does show: where requests go, and the fallback IP.
+    let shown = format!("{client:?}");
+    assert!(shown.starts_with("VerifyKitClient {"), "{shown}");
+    assert!(
+        shown.contains(&format!("{}/web-rest/v1.0", server.uri())),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("{}/api/v1.0", server.uri())),
+        "{shown}"
+    );
+    assert!(shown.contains(IP), "{shown}");
 
     // A port nothing listens on.
     let closed = {

@@ -458,6 +458,17 @@ mod tests {
         .config()
         .unwrap();
         assert_eq!(overridden.base_url.to_string(), "http://localhost:9/v1");
+
+        // Half of the credentials is a mistake, not a request for the sandbox's.
+        let half = |pairs: &[(S, &str)]| {
+            let mut pairs = pairs.to_vec();
+            pairs.push((S::SandboxUrl, "http://127.0.0.1:8025"));
+            let err = VerigatorBuilder::from_lookup(env(&pairs)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{pairs:?}");
+            err.to_string()
+        };
+        assert!(half(&[(S::Username, "u")]).contains(S::Password.name()));
+        assert!(half(&[(S::Password, "p")]).contains(S::Username.name()));
     }
 
     #[test]

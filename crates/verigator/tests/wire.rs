@@ -503,6 +503,39 @@ async fn a_conflict_without_a_listed_user_sends_nothing() {
 }
 
 #[tokio::test]
+async fn only_a_conflict_sends_the_registration_to_the_user_list() {
+    let server = MockServer::start().await;
+    // A listing that would find the user: reading it after any other error would hide that error.
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()]})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    expect("POST", &users_path())
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "Forbidden"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let err = verifier
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(err.provider_message(), Some("Forbidden"));
+    assert!(
+        format!("{verifier:?}").contains("cached_users: 0"),
+        "{verifier:?}"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn streamed_lookup_failures_are_typed() {
     let server = MockServer::start().await;
     let client = builder(&server)
@@ -577,6 +610,10 @@ async fn custom_id_schemes_name_the_user() {
         .id_scheme(IdScheme::custom(|p| format!("tel-{}", &p.e164()[1..])))
         .build()
         .unwrap();
+    assert_eq!(
+        verifier.id_scheme().id_for(&phone()).unwrap(),
+        "tel-37251234567"
+    );
     let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
     assert_eq!(handle.reference, UID);
 }

@@ -90,6 +90,12 @@ impl JoinedUrls {
             .map_or_else(|| self.base.join(path), |(_, url)| url.clone())
     }
 
+    /// Whether `path` was joined in [`new`](Self::new), so that [`url`](Self::url) copies it
+    /// rather than joining it again: a client's tests hold every endpoint to that.
+    pub fn contains(&self, path: &str) -> bool {
+        self.joined.iter().any(|(known, _)| *known == path)
+    }
+
     /// The base URL.
     pub fn base(&self) -> &BaseUrl {
         &self.base
@@ -259,6 +265,23 @@ mod tests {
             "/verifykit/api/v1.0/blacklist/add"
         );
         assert_eq!(base.to_string(), "http://127.0.0.1:1/verifykit/api/v1.0");
+
+        let urls = JoinedUrls::new(base, &["result", "/blacklist/add"]);
+        assert!(urls.contains("result") && urls.contains("/blacklist/add"));
+        assert!(!urls.contains("check") && !urls.contains("/result"));
+        // A path joined in advance and one joined on the way are the same URL.
+        assert_eq!(
+            urls.url("result").as_str(),
+            "http://127.0.0.1:1/verifykit/api/v1.0/result"
+        );
+        assert_eq!(
+            urls.url("check").as_str(),
+            "http://127.0.0.1:1/verifykit/api/v1.0/check"
+        );
+        assert_eq!(
+            urls.base().to_string(),
+            "http://127.0.0.1:1/verifykit/api/v1.0"
+        );
     }
 
     // The macro writes `pub` setters, for a provider's public builder.
