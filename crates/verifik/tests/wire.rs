@@ -119,6 +119,70 @@ async fn phone_login_confirm_installs_a_30_day_token() {
 }
 
 #[tokio::test]
+async fn tokens_installed_later_are_sent_by_the_client_and_its_clones() {
+    let server = MockServer::start().await;
+    for token in ["set-by-hand", "obtained-elsewhere"] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/phone-validations/{ID}")))
+            .and(header("authorization", format!("Bearer {token}").as_str()))
+            .respond_with(json_response(
+                200,
+                &json!({"success": true, "data": {"_id": ID}}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let client = VerifikBuilder::without_token()
+        .base_url(&format!("{}/v2", server.uri()))
+        .build_client()
+        .unwrap();
+    let clone = client.clone();
+    assert!(!client.has_token());
+    assert!(
+        format!("{client:?}").contains("has_token: false"),
+        "{client:?}"
+    );
+    // Refused before anything is installed: the client stays without a token.
+    for bad in ["", "  ", "line\nbreak"] {
+        let err = client.set_token(SecretString::from(bad)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        assert!(!client.has_token());
+    }
+
+    client.set_token(SecretString::from("set-by-hand")).unwrap();
+    assert!(clone.has_token());
+    assert_eq!(clone.token_expires_at(), None);
+    let shown = format!("{client:?}");
+    assert!(shown.starts_with("VerifikClient {"), "{shown}");
+    assert!(
+        shown.contains("has_token: true") && !shown.contains("set-by-hand"),
+        "{shown}"
+    );
+    assert!(shown.contains(&server.uri()), "{shown}");
+    clone.get_validation(ID).await.unwrap();
+
+    let issued = OffsetDateTime::now_utc();
+    let token = phone_verify_verifik::AccessToken::new(
+        SecretString::from("obtained-elsewhere"),
+        issued,
+        Duration::from_secs(3600),
+    );
+    clone.set_access_token(&token).unwrap();
+    assert_eq!(client.token_expires_at(), Some(token.expires_at()));
+    client.get_validation(ID).await.unwrap();
+    let blank = phone_verify_verifik::AccessToken::new(
+        SecretString::from(" "),
+        issued,
+        Duration::from_secs(3600),
+    );
+    let err = client.set_access_token(&blank).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(client.token_expires_at(), Some(token.expires_at()));
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn phone_login_confirm_with_a_wrong_code_is_bad_request() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

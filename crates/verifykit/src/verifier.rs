@@ -526,6 +526,95 @@ mod tests {
     }
 
     #[test]
+    fn flows_of_handles_without_the_extra_follow_channel_phone_and_reverse_data() {
+        let phone: PhoneNumber = "+905321234567".parse().unwrap();
+        let bare = |channel| Verification::new(PROVIDER, "ref", channel);
+        let reverse = || ReverseFlow::new(Some("https://wa.me/1?text=x".into()), None);
+        let cases = [
+            (bare(Channel::Sms), Flow::SmsOtp),
+            (
+                bare(Channel::WhatsApp).with_phone(phone.clone()),
+                Flow::WhatsAppOtp,
+            ),
+            (bare(Channel::WhatsApp), Flow::Reverse),
+            (
+                bare(Channel::WhatsApp)
+                    .with_phone(phone.clone())
+                    .with_reverse(reverse()),
+                Flow::Reverse,
+            ),
+            (
+                bare(Channel::WhatsApp).with_reverse(reverse()),
+                Flow::Reverse,
+            ),
+            (bare(Channel::Telegram).with_phone(phone), Flow::Reverse),
+        ];
+        for (handle, flow) in cases {
+            assert_eq!(Flow::of(&handle).unwrap(), flow, "{handle:?}");
+            let named = handle.clone().with_extra(EXTRA_FLOW, flow.as_str());
+            assert_eq!(Flow::of(&named).unwrap(), flow);
+            assert_eq!(flow.to_string(), flow.as_str());
+        }
+        // The extra wins over what the channel implies.
+        let named = bare(Channel::WhatsApp).with_extra(EXTRA_FLOW, "whatsapp_otp");
+        assert_eq!(Flow::of(&named).unwrap(), Flow::WhatsAppOtp);
+        for refused in [
+            bare(Channel::Voice),
+            bare(Channel::Sms).with_extra(EXTRA_FLOW, "voice_otp"),
+        ] {
+            let err = Flow::of(&refused).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{refused:?}");
+        }
+        assert_eq!(
+            [Flow::SmsOtp, Flow::WhatsAppOtp, Flow::Reverse].map(|f| f.to_string()),
+            ["sms_otp", "whatsapp_otp", "reverse"]
+        );
+    }
+
+    #[test]
+    fn a_code_check_reports_the_number_verifykit_names() {
+        let phone: PhoneNumber = "+905321234567".parse().unwrap();
+        let check = |reported: Option<&str>| ValidationCheck {
+            validation_status: Some(true),
+            session_id: None,
+            app_platform: None,
+            phone_number: reported.map(str::to_owned),
+        };
+        let verified_phone = |reported| match otp_outcome(Ok(check(reported)), &phone, Channel::Sms)
+        {
+            Ok(CheckOutcome::Verified(verified)) => verified.phone.map(|p| p.e164().to_owned()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(verified_phone(None).as_deref(), Some("+905321234567"));
+        assert_eq!(
+            verified_phone(Some("905321234567")).as_deref(),
+            Some("+905321234567")
+        );
+        // Another number than the handle's: VerifyKit's word is reported.
+        assert_eq!(
+            verified_phone(Some("+905329876543")).as_deref(),
+            Some("+905329876543")
+        );
+        assert_eq!(
+            verified_phone(Some("905329876543")).as_deref(),
+            Some("+905329876543")
+        );
+        // A number that cannot be read: the code was taken, so the outcome is unknown.
+        let err = otp_outcome(Ok(check(Some("not a number"))), &phone, Channel::Sms).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
+    }
+
+    #[test]
+    fn reverse_flow_ttls_are_at_least_a_second() {
+        let verifier = VerifyKit::new(VerifyKitBuilder::new("key").build_client().unwrap());
+        assert_eq!(verifier.reverse_flow_ttl(), DEFAULT_REVERSE_FLOW_TTL);
+        let verifier = verifier.with_reverse_flow_ttl(Duration::from_secs(90));
+        assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(90));
+        let verifier = verifier.with_reverse_flow_ttl(Duration::ZERO);
+        assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(1));
+    }
+
+    #[test]
     fn only_the_exact_number_is_the_same_number() {
         let number: PhoneNumber = "+905321234567".parse().unwrap();
         assert!(same_number("+905321234567", &number));
