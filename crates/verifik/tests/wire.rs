@@ -729,7 +729,7 @@ async fn get_by_id_reads_the_validation() {
         .and(path(format!("/v2/phone-validations/{ID}")))
         .respond_with(json_response(
             200,
-            &json!({"success": true, "data": created("sms", &json!({}))["data"].clone()}),
+            &created("sms", &json!({})),
         ))
         .expect(1)
         .mount(&server)
@@ -744,6 +744,9 @@ async fn get_by_id_reads_the_validation() {
     let found = client.get_validation(ID).await.unwrap();
     assert_eq!(found.phone_gateway, Some(PhoneGateway::Sms));
     assert_eq!(found.phone_number(), Some(panama()));
+    // The envelope's request id and signature date are kept with the validation.
+    assert_eq!(found.request_id.as_deref(), Some("Y0628"));
+    assert_eq!(found.signed_at, Some(datetime!(2024-12-02 17:05 UTC)));
     let err = client
         .get_validation("000000000000000000000000")
         .await
