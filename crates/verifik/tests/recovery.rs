@@ -120,6 +120,41 @@ async fn a_lost_answer_read_back_as_validated_is_verified_with_the_records_phone
 }
 
 #[tokio::test]
+async fn a_record_without_a_number_is_the_handles_validation_and_half_a_number_proves_nothing() {
+    let validated_without = |fields: &[&str]| {
+        let mut data = json!({
+            "_id": ID, "status": "validated", "countryCode": "+507", "phone": "62647737",
+            "phoneGateway": "sms", "type": "validation"
+        });
+        for field in fields {
+            data.as_object_mut().unwrap().remove(*field);
+        }
+        json_response(200, &json!({"success": true, "data": data}))
+    };
+    // Read by the handle's own id, a record that names no number is that validation.
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(502)],
+        vec![validated_without(&["countryCode", "phone"])],
+    )
+    .await;
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+    // Half a number cannot be held to the handle's: the outcome stays unknown.
+    for missing in ["countryCode", "phone"] {
+        let (_server, result) = check_with(
+            "123456",
+            json!(123_456),
+            vec![ResponseTemplate::new(502)],
+            vec![validated_without(&[missing])],
+        )
+        .await;
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{missing}: {err}");
+    }
+}
+
+#[tokio::test]
 async fn a_lost_answer_read_back_as_not_validated_is_checked_once_more() {
     let (_server, result) = check_with(
         "012345",

@@ -727,10 +727,7 @@ async fn get_by_id_reads_the_validation() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/v2/phone-validations/{ID}")))
-        .respond_with(json_response(
-            200,
-            &created("sms", &json!({})),
-        ))
+        .respond_with(json_response(200, &created("sms", &json!({}))))
         .expect(1)
         .mount(&server)
         .await;
@@ -866,7 +863,8 @@ async fn verifier_project_flow_start_then_check() {
         .unwrap()
         .with_requires_2fa(true)
         .unwrap();
-    let verifier = builder(&server).mode(mode).build().unwrap();
+    let verifier = builder(&server).mode(mode.clone()).build().unwrap();
+    assert_eq!(verifier.mode(), &mode);
     let caps = verifier.capabilities();
     assert_eq!(caps.otp_channels, [Channel::Sms]);
     assert!(caps.session_resolution && caps.check_returns_session && caps.localized_messages);
