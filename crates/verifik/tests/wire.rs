@@ -989,8 +989,9 @@ async fn resolver_resolves_only_validated_validations() {
     let record = |id: &str, status: &str, expires: &str, signed: &str| {
         json!({"success": true, "signature": {"dateTime": signed, "message": "Certified by Verifik.co"}, "data": {
             "_id": id, "status": status, "countryCode": "+507", "phone": "62647737", "phoneGateway": "whatsapp",
-            "type": "validation", "project": PROJECT, "expiresAt": expires, "validatedAt": "2024-12-02T17:06:00.000Z"
-        }})
+            "type": "validation", "project": PROJECT, "expiresAt": expires, "validatedAt": "2024-12-02T17:06:00.000Z",
+            "validationMethod": "verificationCode"
+        }, "id": format!("REQ-{}", &id[id.len() - 1..])})
     };
     let cases = [
         (
@@ -1019,6 +1020,19 @@ async fn resolver_resolves_only_validated_validations() {
             .mount(&server)
             .await;
     }
+    // Validated another way than by a code: the method is kept as an extra.
+    let mut manual = record(
+        "aaaaaaaaaaaaaaaaaaaaaaa5",
+        "validated",
+        "2024-12-02T17:15:35.000Z",
+        "December 2, 2024 6:00 PM",
+    );
+    manual["data"]["validationMethod"] = json!("manual");
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations/aaaaaaaaaaaaaaaaaaaaaaa5"))
+        .respond_with(json_response(200, &manual))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/v2/phone-validations/aaaaaaaaaaaaaaaaaaaaaaa4"))
         .respond_with(json_response(404, &json!({"code": "phone_validation_not_found", "message": "404:phone_validation_not_found"})))
@@ -1036,11 +1050,25 @@ async fn resolver_resolves_only_validated_validations() {
     assert_eq!(found.provider.as_str(), "verifik");
     assert_eq!(found.verified_at, Some(datetime!(2024-12-02 17:06 UTC)));
     assert_eq!(found.extras.get("type"), Some(&json!("validation")));
+    assert_eq!(found.extras.get("project"), Some(&json!(PROJECT)));
+    assert_eq!(
+        found.extras.get("validation_method"),
+        None,
+        "the usual method"
+    );
+    let manual = resolve("aaaaaaaaaaaaaaaaaaaaaaa5").await.unwrap();
+    assert_eq!(
+        manual.extras.get("validation_method"),
+        Some(&json!("manual"))
+    );
     let pending = resolve("aaaaaaaaaaaaaaaaaaaaaaa2").await.unwrap_err();
     assert_eq!(pending.kind(), ErrorKind::NotFound);
     assert!(pending.to_string().contains("not verified"), "{pending}");
+    assert_eq!(pending.provider_code(), Some("sent"));
+    assert_eq!(pending.request_id(), Some("REQ-2"));
     let expired = resolve("aaaaaaaaaaaaaaaaaaaaaaa3").await.unwrap_err();
     assert_eq!(expired.kind(), ErrorKind::Expired, "on Verifik's clock");
+    assert_eq!(expired.request_id(), Some("REQ-3"));
     let unknown = resolve("aaaaaaaaaaaaaaaaaaaaaaa4").await.unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::NotFound);
     assert_eq!(unknown.provider_code(), Some("phone_validation_not_found"));
