@@ -834,6 +834,75 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_what_helps_and_masks_the_rest() {
+        let shows = |shown: String, parts: &[&str], hidden: &[&str]| {
+            for part in parts {
+                assert!(shown.contains(part), "{part:?} in {shown}");
+            }
+            for part in hidden {
+                assert!(!shown.contains(part), "{part:?} in {shown}");
+            }
+        };
+        let started: StartedValidation = result(
+            r#"{"reference":"ref-1","deeplink":"https://wa.me/90?text=x","qrCode":"iVBORw0KGgo"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{started:?}"),
+            &["StartedValidation {", "ref-1", "https://wa.me/90?text=x", "<11 bytes>"],
+            &["iVBOR"],
+        );
+        let check: ValidationCheck = result(
+            r#"{"validationStatus":true,"sessionId":"s-1","appPlatform":"web","phoneNumber":"+905321234567"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{check:?}"),
+            &["ValidationCheck {", "Some(true)", "s-1", "web", "+90********67"],
+            &["5321234567"],
+        );
+        let email: EmailStarted = result(
+            r#"{"reference":"ref-2","to":"verify@verifykit.com","subject":"verify-abc123","body":"hi"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{email:?}"),
+            &["EmailStarted {", "ref-2", "verify@verifykit.com", "<13 characters>"],
+            &["abc123"],
+        );
+        let email: EmailCheck = result(
+            r#"{"emailVerify":true,"dkimVerify":false,"email":"jane.doe@example.com","sessionId":"s-2"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{email:?}"),
+            &["EmailCheck {", "Some(true)", "Some(false)", "j***@example.com", "s-2"],
+            &["jane"],
+        );
+        assert_eq!(mask_email("jane@example.com"), "j***@example.com");
+        assert_eq!(mask_email("@example.com"), "***@example.com");
+        assert_eq!(mask_email("no address"), "***");
+        let found: ValidationResult = result(
+            r#"{"phoneNumber":"+905321234567","validationType":"whatsapp","countryCode":"TR"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{found:?}"),
+            &["ValidationResult {", "+90********67", "whatsapp", "TR"],
+            &["5321234567"],
+        );
+        let sent: WhatsAppMessageSent = result(
+            r#"{"phoneNumber":"+905321234567","message":"héllo","status":"sent"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{sent:?}"),
+            &["WhatsAppMessageSent {", "+90********67", "<5 characters>", "sent"],
+            &["5321234567", "llo"],
+        );
+    }
+
+    #[test]
     fn blacklist_counts_and_lists_are_lenient() {
         let change: BlacklistChange = result(
             r#"{"totalCount":"2","successCount":1,"alreadyExistsCount":1,"alreadyExistsList":[905321234567],"failList":null}"#,
