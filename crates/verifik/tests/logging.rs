@@ -6,6 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use phone_verify_core::{PhoneVerifier, PhoneVerifierExt, StartRequest};
+use phone_verify_verifik::{CreateAppRegistration, VerifikPhone};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -43,6 +44,21 @@ async fn the_token_never_leaves_the_authorization_header() {
         .await
         .unwrap_err();
     let token = verifier.client().renew_session(0).await.unwrap_err();
+    Mock::given(method("POST"))
+        .and(path("/v2/app-registrations"))
+        .respond_with(json_response(
+            409,
+            &json!({"code": "Conflict", "message": "already registered"}),
+        ))
+        .mount(&server)
+        .await;
+    let registration = CreateAppRegistration::new(PROJECT, PROJECT, "Ana")
+        .phone(VerifikPhone::new("+507", "62647737").unwrap());
+    verifier
+        .client()
+        .create_app_registration(&registration)
+        .await
+        .unwrap_err();
     let shown = format!(
         "{builder:?} {config:?} {verifier:?} {:?} {err} {err:?} {token} {token:?} {handle:?} {}",
         verifier.client(),
@@ -56,6 +72,21 @@ async fn the_token_never_leaves_the_authorization_header() {
     );
     assert!(!logged.contains(TOKEN), "{logged}");
     assert!(!logged.contains("62647737"), "phones are masked: {logged}");
+    // What the spans do record: the masked number of each request that names one.
+    let masked = format!("phone={}", panama().masked());
+    for operation in [
+        "create-manual-phone-validation",
+        "validate-phone-validation",
+        "create-app-registration",
+    ] {
+        let operation = format!("operation=\"{operation}\"");
+        assert!(
+            logged
+                .lines()
+                .any(|line| line.contains(&operation) && line.contains(&masked)),
+            "{operation} {masked}: {logged}"
+        );
+    }
     let sent = requests(&server).await;
     assert!(
         sent.iter()

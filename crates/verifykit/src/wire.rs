@@ -849,7 +849,12 @@ mod tests {
         .unwrap();
         shows(
             format!("{started:?}"),
-            &["StartedValidation {", "ref-1", "https://wa.me/90?text=x", "<11 bytes>"],
+            &[
+                "StartedValidation {",
+                "ref-1",
+                "https://wa.me/90?text=x",
+                "<11 bytes>",
+            ],
             &["iVBOR"],
         );
         let check: ValidationCheck = result(
@@ -858,7 +863,13 @@ mod tests {
         .unwrap();
         shows(
             format!("{check:?}"),
-            &["ValidationCheck {", "Some(true)", "s-1", "web", "+90********67"],
+            &[
+                "ValidationCheck {",
+                "Some(true)",
+                "s-1",
+                "web",
+                "+90********67",
+            ],
             &["5321234567"],
         );
         let email: EmailStarted = result(
@@ -867,7 +878,12 @@ mod tests {
         .unwrap();
         shows(
             format!("{email:?}"),
-            &["EmailStarted {", "ref-2", "verify@verifykit.com", "<13 characters>"],
+            &[
+                "EmailStarted {",
+                "ref-2",
+                "verify@verifykit.com",
+                "<13 characters>",
+            ],
             &["abc123"],
         );
         let email: EmailCheck = result(
@@ -876,7 +892,13 @@ mod tests {
         .unwrap();
         shows(
             format!("{email:?}"),
-            &["EmailCheck {", "Some(true)", "Some(false)", "j***@example.com", "s-2"],
+            &[
+                "EmailCheck {",
+                "Some(true)",
+                "Some(false)",
+                "j***@example.com",
+                "s-2",
+            ],
             &["jane"],
         );
         assert_eq!(mask_email("jane@example.com"), "j***@example.com");
@@ -891,13 +913,16 @@ mod tests {
             &["ValidationResult {", "+90********67", "whatsapp", "TR"],
             &["5321234567"],
         );
-        let sent: WhatsAppMessageSent = result(
-            r#"{"phoneNumber":"+905321234567","message":"héllo","status":"sent"}"#,
-        )
-        .unwrap();
+        let sent: WhatsAppMessageSent =
+            result(r#"{"phoneNumber":"+905321234567","message":"héllo","status":"sent"}"#).unwrap();
         shows(
             format!("{sent:?}"),
-            &["WhatsAppMessageSent {", "+90********67", "<5 characters>", "sent"],
+            &[
+                "WhatsAppMessageSent {",
+                "+90********67",
+                "<5 characters>",
+                "sent",
+            ],
             &["5321234567", "llo"],
         );
     }

@@ -655,6 +655,48 @@ mod tests {
     }
 
     #[test]
+    fn app_registrations_are_checked_before_sending() {
+        const PROJECT: &str = "507f1f77bcf86cd799439011";
+        const FLOW: &str = "507f1f77bcf86cd799439015";
+        let phone = VerifikPhone::new("+57", "3001234567").unwrap();
+        let named =
+            |name: &str| CreateAppRegistration::new(PROJECT, FLOW, name).phone(phone.clone());
+        let longest = "á".repeat(200);
+        let request = named(&longest);
+        let body = request.body().unwrap();
+        assert_eq!(body.full_name.chars().count(), 200);
+        assert_eq!(
+            (body.phone, body.country_code),
+            (Some("3001234567"), Some("+57"))
+        );
+        for bad in ["", "   ", &"á".repeat(201), "Ana\nPérez"] {
+            let err = named(bad).body().map(drop).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        }
+        let by_email = CreateAppRegistration::new(PROJECT, FLOW, "Ana").email("ana@acme.test");
+        assert_eq!(by_email.registered_phone(), None);
+        assert_eq!(
+            by_email.body().unwrap().email.as_deref(),
+            Some("ana@acme.test")
+        );
+        let neither = CreateAppRegistration::new(PROJECT, FLOW, "Ana")
+            .body()
+            .map(drop);
+        assert_eq!(neither.unwrap_err().kind(), ErrorKind::InvalidInput);
+
+        let registration = named("Ana").email("ana@acme.test").language("es");
+        assert_eq!(registration.registered_phone(), Some(&phone));
+        let shown = format!("{registration:?}");
+        for part in ["CreateAppRegistration {", PROJECT, FLOW, "<redacted>", "es"] {
+            assert!(shown.contains(part), "{part:?} in {shown}");
+        }
+        assert!(
+            !shown.contains("ana@") && !shown.contains("3001234567"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn list_queries_are_checked_and_ordered() {
         let phone = VerifikPhone::new("+57", "3001234567").unwrap();
         let query = ListValidations::new()
