@@ -220,4 +220,12 @@ mod tests {
         assert_eq!(country("+39 06 698 12345").as_deref(), Some("VA"));
         assert_eq!(country("+800 1234 5678"), None);
     }
+
+    #[test]
+    fn apps_are_shown_by_verifykits_names() {
+        assert_eq!(
+            [App::WhatsApp, App::Telegram].map(|app| app.to_string()),
+            ["whatsapp", "telegram"]
+        );
+    }
 }
