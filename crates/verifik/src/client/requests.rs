@@ -597,11 +597,11 @@ impl fmt::Debug for ListValidations {
     }
 }
 
-/// The digits of a code for `PUT /v2/phone-validations`: Verifik's codes are digits only.
+/// The digits of a code for `PUT /v2/phone-validations`: Verifik's codes are digits only (a
+/// [`Code`] is never empty).
 pub(crate) fn require_digits(code: &Code) -> Result<&str> {
-    let digits = code.expose();
-    if code.is_numeric() && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits)
+    if code.is_numeric() {
+        Ok(code.expose())
     } else {
         Err(invalid("Verifik codes are digits only"))
     }

@@ -216,5 +216,17 @@ mod tests {
             let s = format!("{year:04}-{month:02}-{day:02}{sep}{hour:02}:{minute:02}:{second:02}");
             proptest::prop_assert_eq!(parse_date(&s), time_parse_date(&s), "{}", s);
         }
+
+        #[test]
+        fn dates_with_any_separators_parse_as_time_parses_them(
+            seps in proptest::array::uniform5(proptest::sample::select(
+                vec!['-', ':', ' ', 'T', '/', '.', 'x', '0', '+'],
+            )),
+            day in 1u8..=28, hour in 0u8..=23,
+        ) {
+            let [a, b, c, d, e] = seps;
+            let s = format!("2019{a}11{b}{day:02}{c}{hour:02}{d}35{e}28");
+            proptest::prop_assert_eq!(parse_date(&s), time_parse_date(&s), "{}", s);
+        }
     }
 }
