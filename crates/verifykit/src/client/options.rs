@@ -227,5 +227,15 @@ mod tests {
             [App::WhatsApp, App::Telegram].map(|app| app.to_string()),
             ["whatsapp", "telegram"]
         );
+        assert_eq!(
+            [
+                BlacklistType::Otp,
+                BlacklistType::WhatsApp,
+                BlacklistType::Telegram,
+                BlacklistType::FlashCall,
+            ]
+            .map(|kind| kind.to_string()),
+            ["otp", "whatsapp", "telegram", "flashcall"]
+        );
     }
 }
