@@ -36,6 +36,28 @@ fn assert_bearer_json(request: &Request) {
 
 // ---- token acquisition ----------------------------------------------------------------------
 
+/// A client of `server` without a token.
+fn without_token(server: &MockServer) -> phone_verify_verifik::VerifikClient {
+    VerifikBuilder::without_token()
+        .base_url(&format!("{}/v2", server.uri()))
+        .build_client()
+        .unwrap()
+}
+
+/// Expects one read of validation [`ID`] sent with `token`.
+async fn read_once_with_token(server: &MockServer, token: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(json_response(
+            200,
+            &json!({"success": true, "data": {"_id": ID}}),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn phone_login_sends_the_documented_body_without_a_token() {
     let server = MockServer::start().await;
@@ -53,10 +75,7 @@ async fn phone_login_sends_the_documented_body_without_a_token() {
         .expect(1)
         .mount(&server)
         .await;
-    let login = VerifikBuilder::without_token()
-        .base_url(&format!("{}/v2", server.uri()))
-        .build_client()
-        .unwrap();
+    let login = without_token(&server);
     let phone = VerifikPhone::new("+1", "1234566663").unwrap();
     let sent = login.phone_login(&phone).await.unwrap();
     assert_eq!(sent.id, ID);
@@ -83,20 +102,8 @@ async fn phone_login_confirm_installs_a_30_day_token() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/v2/phone-validations/{ID}")))
-        .and(header("authorization", "Bearer jwt-from-login"))
-        .respond_with(json_response(
-            200,
-            &json!({"success": true, "data": {"_id": ID}}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let login = VerifikBuilder::without_token()
-        .base_url(&format!("{}/v2", server.uri()))
-        .build_client()
-        .unwrap();
+    read_once_with_token(&server, "jwt-from-login").await;
+    let login = without_token(&server);
     let shared = login.clone();
     assert!(!login.has_token());
     let err = login.get_validation(ID).await.unwrap_err();
@@ -122,21 +129,9 @@ async fn phone_login_confirm_installs_a_30_day_token() {
 async fn tokens_installed_later_are_sent_by_the_client_and_its_clones() {
     let server = MockServer::start().await;
     for token in ["set-by-hand", "obtained-elsewhere"] {
-        Mock::given(method("GET"))
-            .and(path(format!("/v2/phone-validations/{ID}")))
-            .and(header("authorization", format!("Bearer {token}").as_str()))
-            .respond_with(json_response(
-                200,
-                &json!({"success": true, "data": {"_id": ID}}),
-            ))
-            .expect(1)
-            .mount(&server)
-            .await;
+        read_once_with_token(&server, token).await;
     }
-    let client = VerifikBuilder::without_token()
-        .base_url(&format!("{}/v2", server.uri()))
-        .build_client()
-        .unwrap();
+    let client = without_token(&server);
     let clone = client.clone();
     assert!(!client.has_token());
     assert!(

@@ -472,47 +472,21 @@ async fn a_listing_past_the_response_cap_still_finds_the_user() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_conflict_without_a_listed_user_sends_nothing() {
+/// Starts a new phone on a server that answers its registration with `registration` and
+/// lists `listed` users when asked, `reads` times; it must not start an authentication.
+async fn start_after_a_failed_registration(
+    registration: ResponseTemplate,
+    listed: Vec<Value>,
+    reads: u64,
+) -> (Verigator, phone_verify_core::Error) {
     let server = MockServer::start().await;
     expect("GET", &users_path())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
-        .expect(1)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": listed})))
+        .expect(reads)
         .mount(&server)
         .await;
     expect("POST", &users_path())
-        .respond_with(ResponseTemplate::new(409))
-        .expect(1)
-        .mount(&server)
-        .await;
-    expect("POST", &auth_path())
-        .respond_with(ResponseTemplate::new(201))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let err = verifier(&server)
-        .start(&StartRequest::sms(phone()))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
-    assert_eq!(
-        err.provider().map(phone_verify_core::ProviderId::as_str),
-        Some("verigator")
-    );
-    server.verify().await;
-}
-
-#[tokio::test]
-async fn only_a_conflict_sends_the_registration_to_the_user_list() {
-    let server = MockServer::start().await;
-    // A listing that would find the user: reading it after any other error would hide that error.
-    expect("GET", &users_path())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [user_json()]})))
-        .expect(0)
-        .mount(&server)
-        .await;
-    expect("POST", &users_path())
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "Forbidden"})))
+        .respond_with(registration)
         .expect(1)
         .mount(&server)
         .await;
@@ -526,13 +500,31 @@ async fn only_a_conflict_sends_the_registration_to_the_user_list() {
         .start(&StartRequest::sms(phone()))
         .await
         .unwrap_err();
+    server.verify().await;
+    (verifier, err)
+}
+
+#[tokio::test]
+async fn a_conflict_without_a_listed_user_sends_nothing() {
+    let (_, err) = start_after_a_failed_registration(ResponseTemplate::new(409), vec![], 1).await;
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        err.provider().map(phone_verify_core::ProviderId::as_str),
+        Some("verigator")
+    );
+}
+
+#[tokio::test]
+async fn only_a_conflict_sends_the_registration_to_the_user_list() {
+    // The list holds the user: reading it after any other error would hide that error.
+    let forbidden = ResponseTemplate::new(403).set_body_json(json!({"message": "Forbidden"}));
+    let (verifier, err) = start_after_a_failed_registration(forbidden, vec![user_json()], 0).await;
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
     assert_eq!(err.provider_message(), Some("Forbidden"));
     assert!(
         format!("{verifier:?}").contains("cached_users: 0"),
         "{verifier:?}"
     );
-    server.verify().await;
 }
 
 #[tokio::test]
