@@ -766,6 +766,61 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_what_helps_and_masks_the_rest() {
+        let shows = |shown: String, parts: &[&str], hidden: &[&str]| {
+            for part in parts {
+                assert!(shown.contains(part), "{part:?} in {shown}");
+            }
+            for part in hidden {
+                assert!(!shown.contains(part), "{part:?} in {shown}");
+            }
+        };
+        let mut validation: PhoneValidation = parse(
+            r#"{"_id":"v-1","project":"p-1","status":"sent","countryCode":"+507","phone":"62647737","phoneGateway":"sms","type":"validation"}"#,
+        )
+        .unwrap();
+        validation.request_id = Some("Y0628".into());
+        shows(
+            format!("{validation:?}"),
+            &[
+                "PhoneValidation {",
+                "v-1",
+                "p-1",
+                "+507",
+                "******37",
+                "Y0628",
+            ],
+            &["62647737"],
+        );
+        let validated: ValidatedPhone = parse(
+            r#"{"_id":"v-2","status":"validated","countryCode":"+507","phone":"62647737","token":"jwt-canary"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{validated:?}"),
+            &["ValidatedPhone {", "v-2", "+507", "******37", "<redacted>"],
+            &["62647737", "jwt-canary"],
+        );
+        let registration: AppRegistration = parse(
+            r#"{"_id":"r-1","project":"p-1","email":"ana@acme.test","countryCode":"+57","phone":"3001234567","language":"es","token":"jwt-canary"}"#,
+        )
+        .unwrap();
+        shows(
+            format!("{registration:?}"),
+            &[
+                "AppRegistration {",
+                "r-1",
+                "p-1",
+                "+57",
+                "********67",
+                "es",
+                "<redacted>",
+            ],
+            &["3001234567", "ana@", "jwt-canary"],
+        );
+    }
+
+    #[test]
     fn masks_keep_the_last_two_digits() {
         assert_eq!(mask("62647737"), "******37");
         assert_eq!(mask("7"), "*");
