@@ -256,5 +256,27 @@ mod tests {
         assert!(manual.clone().with_title("Fifteen chars!!").is_ok());
         assert_eq!(manual.channels(), [Channel::Sms, Channel::WhatsApp]);
         assert!(Mode::project_flow("").is_err());
+        assert!(manual.is_manual() && !project.is_manual());
+    }
+
+    #[test]
+    fn validities_run_from_a_second_to_a_year() {
+        let project = Mode::project_flow("507f1f77bcf86cd799439011").unwrap();
+        let year = Duration::from_secs(366 * 86_400);
+        for ok in [Duration::from_secs(1), year] {
+            assert!(project.clone().with_validity(ok).is_ok(), "{ok:?}");
+        }
+        for refused in [Duration::ZERO, year + Duration::from_millis(1)] {
+            let err = project
+                .clone()
+                .with_validity(refused)
+                .map(drop)
+                .unwrap_err();
+            assert_eq!(
+                err.kind(),
+                phone_verify_core::ErrorKind::InvalidInput,
+                "{refused:?}"
+            );
+        }
     }
 }
