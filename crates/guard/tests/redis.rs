@@ -471,6 +471,75 @@ async fn a_released_counter_keeps_its_window_in_both_stores() {
     }
 }
 
+/// Across a window's end in real time, since Redis's clock cannot be moved: a full
+/// fixed-window counter is refused until its time to live runs out, then its key is gone and
+/// the next event starts a new window; a GCRA counter at its limit takes one more event an
+/// interval later, not a new burst. The windows are 2 and 4 seconds long and each wait is
+/// the retry-after Redis gave plus a margin, so a slow machine makes the test wait, not fail
+/// (only a stall longer than a window between two calls in a row would). Both run at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counters_free_up_when_their_time_passes_in_redis() {
+    const MARGIN: Duration = Duration::from_millis(100);
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let fixed = async {
+        let window = Duration::from_secs(2);
+        let counter = Counter {
+            key: "timed".into(),
+            window,
+            max: 2,
+            cost: 1,
+            algorithm: Algorithm::FixedWindow,
+        };
+        let one = std::slice::from_ref(&counter);
+        for _ in 0..2 {
+            assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
+        }
+        let Decision::Denied { retry_after, .. } = store.hit(one).await.unwrap() else {
+            panic!("a third in the window is refused");
+        };
+        assert!(retry_after <= window, "{retry_after:?}");
+        tokio::time::sleep(retry_after + MARGIN).await;
+        let state = store.peek(one).await.unwrap()[0];
+        assert_eq!((state.count, state.resets_in), (0, None), "the key expired");
+        assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
+        let state = store.peek(one).await.unwrap()[0];
+        assert_eq!(state.count, 1, "a new window");
+        assert!(
+            state.resets_in.is_some_and(|r| r <= window),
+            "{state:?}: the new window expires"
+        );
+    };
+    let gcra = async {
+        let window = Duration::from_secs(4);
+        let interval = window / 2;
+        let counter = Counter {
+            key: "timed:gcra".into(),
+            window,
+            max: 2,
+            cost: 1,
+            algorithm: Algorithm::Gcra,
+        };
+        let one = std::slice::from_ref(&counter);
+        for _ in 0..2 {
+            assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
+        }
+        let Decision::Denied { retry_after, .. } = store.hit(one).await.unwrap() else {
+            panic!("a burst of two, then a refusal");
+        };
+        assert!(retry_after <= interval, "{retry_after:?}");
+        tokio::time::sleep(retry_after + MARGIN).await;
+        assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
+        let Decision::Denied { retry_after, .. } = store.hit(one).await.unwrap() else {
+            panic!("one interval frees one event, not a burst");
+        };
+        assert!(retry_after <= interval, "{retry_after:?}");
+        let state = store.peek(one).await.unwrap()[0];
+        assert_eq!(state.count, 2, "{state:?}");
+    };
+    tokio::join!(fixed, gcra);
+}
+
 /// The counters of one differential case: fixed windows and GCRA, with windows whose GCRA
 /// intervals are whole milliseconds for every `max` drawn (Redis keeps milliseconds).
 const KEYS: [(&str, u64, Algorithm); 5] = [
