@@ -636,6 +636,16 @@ mod tests {
         assert_eq!(v.title.as_deref(), Some("Acme"));
         assert_eq!(v.sent, Some(true));
         assert!(!format!("{v:?}").contains("626673"));
+        // `phoneData` may also be `null`, or hold a `null` or a number as its title.
+        for (data, title) in [
+            ("null", None),
+            (r#"{"title":null}"#, None),
+            (r#"{"title":42}"#, Some("42")),
+        ] {
+            let v: PhoneValidation = parse(&format!(r#"{{"_id":"a","phoneData":{data}}}"#))
+                .unwrap_or_else(|err| panic!("{data}: {err}"));
+            assert_eq!(v.title.as_deref(), title, "{data}");
+        }
     }
 
     #[test]

@@ -143,4 +143,18 @@ mod tests {
             assert!(checked_parts(code, number).is_err(), "{code} {number}");
         }
     }
+
+    /// A national number of 15 digits is the longest taken, one digit more is refused, and
+    /// the shortest is one digit; `Debug` shows the country code and the masked number.
+    #[test]
+    fn national_numbers_of_1_to_15_digits() {
+        let longest = VerifikPhone::new("+1", "123456789012345").unwrap();
+        assert_eq!(longest.phone().len(), 15);
+        assert_eq!(
+            format!("{longest:?}"),
+            r#"VerifikPhone { country_code: "+1", phone: "*************45" }"#
+        );
+        assert!(VerifikPhone::new("+1", "1234567890123456").is_err());
+        assert_eq!(VerifikPhone::new("+1", "7").unwrap().phone(), "7");
+    }
 }

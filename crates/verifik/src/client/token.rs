@@ -97,6 +97,15 @@ mod tests {
         );
         assert!(!token.is_expired_at(issued));
         assert!(token.is_expired_at(token.expires_at()));
-        assert!(!format!("{token:?}").contains("canary"));
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        for field in [
+            "AccessToken",
+            "<redacted>",
+            "token_type",
+            "2026-01-31 0:00:00.0 +00:00:00",
+        ] {
+            assert!(shown.contains(field), "{field} in {shown}");
+        }
     }
 }

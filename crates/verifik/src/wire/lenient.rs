@@ -429,6 +429,74 @@ mod tests {
         }
     }
 
+    /// `success` is false only when it is exactly `false`; any other value, arrays and
+    /// objects included, is read whole (so the rest of the answer can be read after it).
+    #[test]
+    fn only_false_is_a_false_flag() {
+        for (json, flag) in [
+            ("false", true),
+            ("true", false),
+            ("null", false),
+            ("0", false),
+            ("-1", false),
+            ("0.0", false),
+            ("\"false\"", false),
+            ("[false, [1]]", false),
+            (r#"{"success": false, "a": {"b": []}}"#, false),
+        ] {
+            let read: FalseFlag = serde_json::from_str(json).unwrap();
+            assert_eq!(read.0, flag, "{json}");
+            let wrapped: Vec<FalseFlag> =
+                serde_json::from_str(&format!("[{json}, false]")).unwrap();
+            assert_eq!((wrapped[0].0, wrapped[1].0), (flag, true), "{json}");
+        }
+    }
+
+    /// The direct reader reads Verifik's own form itself (every fraction length it takes,
+    /// none included), as `time` reads it, and gives up, leaving the text to `time`, on
+    /// anything else: another separator at any of its places, another length of fraction, an
+    /// offset, a date that does not exist.
+    #[test]
+    fn verifik_dates_are_read_directly() {
+        let own = "2024-12-02T17:15:35.000Z";
+        for text in [
+            own,
+            "2024-12-02T17:15:35Z",
+            "2024-12-02T17:15:35.1Z",
+            "2024-12-02T17:15:35.98Z",
+            "2024-12-02T17:15:35.123456789Z",
+            "0000-01-01T00:00:00.000Z",
+            "9999-12-31T23:59:59.999Z",
+            "2024-02-29T00:00:00.000Z",
+        ] {
+            let direct = utc_millis_date(text);
+            assert!(direct.is_some(), "{text}");
+            assert_eq!(direct, OffsetDateTime::parse(text, &Rfc3339).ok(), "{text}");
+        }
+        assert_eq!(
+            utc_millis_date("2024-12-02T17:15:35.250Z").map(OffsetDateTime::nanosecond),
+            Some(250_000_000)
+        );
+        let mut others = vec![
+            "2024-12-02T17:15:35.Z".to_owned(),
+            "2024-12-02T17:15:35.1234567891Z".to_owned(),
+            "2024-12-02T17:15:35+00:00".to_owned(),
+            "2024-12-02T17:15:35.000z".to_owned(),
+            "2023-02-29T00:00:00.000Z".to_owned(),
+            "2024-12-02T17:15:3Z".to_owned(),
+        ];
+        for at in [4, 7, 10, 13, 16] {
+            for separator in ['/', ' ', '_', '0'] {
+                let mut text = own.to_owned();
+                text.replace_range(at..=at, &separator.to_string());
+                others.push(text);
+            }
+        }
+        for text in &others {
+            assert_eq!(utc_millis_date(text), None, "{text}");
+        }
+    }
+
     proptest! {
         #[test]
         fn any_date_shaped_text_is_read_as_time_reads_it(

@@ -222,6 +222,42 @@ mod tests {
         assert!(refused >= 35, "{refused}");
     }
 
+    /// The direct reader reads VerifyKit's usual forms itself, as `time` reads them, and
+    /// gives up, leaving the text to `time`, on anything else: another separator at any of
+    /// its places, another length, an offset, a date that does not exist.
+    #[test]
+    fn plain_dates_are_read_directly() {
+        for s in [
+            "2019-11-07 07:35:28",
+            "2019-11-07T07:35:28",
+            "0000-01-01 00:00:00",
+            "9999-12-31 23:59:59",
+            "2024-02-29 12:00:00",
+        ] {
+            let direct = parse_plain_date(s);
+            assert!(direct.is_some(), "{s}");
+            assert_eq!(direct, time_parse_date(s), "{s}");
+        }
+        let plain = "2019-11-07 07:35:28";
+        let mut others = vec![
+            "2019-11-07 07:35:2".to_owned(),
+            "2019-11-07 07:35:28Z".to_owned(),
+            "2019-11-07T07:35:28+03:00".to_owned(),
+            "2019-02-30 00:00:00".to_owned(),
+            "2019-11-07 24:00:00".to_owned(),
+        ];
+        for at in [4, 7, 10, 13, 16] {
+            for separator in ['/', '.', '_', '0'] {
+                let mut s = plain.to_owned();
+                s.replace_range(at..=at, separator.encode_utf8(&mut [0; 4]));
+                others.push(s);
+            }
+        }
+        for s in &others {
+            assert_eq!(parse_plain_date(s), None, "{s}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn plain_dates_parse_as_time_parses_them(
