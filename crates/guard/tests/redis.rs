@@ -212,18 +212,8 @@ async fn gcra_in_the_lua_script() {
         algorithm: Algorithm::Gcra,
     };
     let c = gcra("g:gcra", 4, 1);
-    for _ in 0..4 {
-        assert_eq!(
-            store.hit(std::slice::from_ref(&c)).await.unwrap(),
-            Decision::Allowed
-        );
-    }
-    let Decision::Denied { index, retry_after } =
-        store.hit(std::slice::from_ref(&c)).await.unwrap()
-    else {
-        panic!("a fifth in the same hour is refused");
-    };
-    assert_eq!(index, 0);
+    // Four allowed, a fifth in the same hour refused.
+    let retry_after = fill(&store, &c).await;
     let interval = hour / 4;
     assert!(
         retry_after <= interval && retry_after + Duration::from_secs(60) > interval,
@@ -471,6 +461,26 @@ async fn a_released_counter_keeps_its_window_in_both_stores() {
     }
 }
 
+/// Hits `counter` until it is full: each of its `max` events allowed, the next refused.
+/// Returns the refusal's wait.
+async fn fill(store: &RedisStore, counter: &Counter) -> Duration {
+    let one = std::slice::from_ref(counter);
+    for _ in 0..counter.max {
+        assert_eq!(
+            store.hit(one).await.unwrap(),
+            Decision::Allowed,
+            "{counter:?}"
+        );
+    }
+    match store.hit(one).await.unwrap() {
+        Decision::Denied {
+            index: 0,
+            retry_after,
+        } => retry_after,
+        other => panic!("{counter:?}: one more than its max was {other:?}"),
+    }
+}
+
 /// Across a window's end in real time, since Redis's clock cannot be moved: a full
 /// fixed-window counter is refused until its time to live runs out, then its key is gone and
 /// the next event starts a new window; a GCRA counter at its limit takes one more event an
@@ -492,12 +502,7 @@ async fn counters_free_up_when_their_time_passes_in_redis() {
             algorithm: Algorithm::FixedWindow,
         };
         let one = std::slice::from_ref(&counter);
-        for _ in 0..2 {
-            assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
-        }
-        let Decision::Denied { retry_after, .. } = store.hit(one).await.unwrap() else {
-            panic!("a third in the window is refused");
-        };
+        let retry_after = fill(&store, &counter).await;
         assert!(retry_after <= window, "{retry_after:?}");
         tokio::time::sleep(retry_after + MARGIN).await;
         let state = store.peek(one).await.unwrap()[0];
@@ -521,12 +526,7 @@ async fn counters_free_up_when_their_time_passes_in_redis() {
             algorithm: Algorithm::Gcra,
         };
         let one = std::slice::from_ref(&counter);
-        for _ in 0..2 {
-            assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
-        }
-        let Decision::Denied { retry_after, .. } = store.hit(one).await.unwrap() else {
-            panic!("a burst of two, then a refusal");
-        };
+        let retry_after = fill(&store, &counter).await;
         assert!(retry_after <= interval, "{retry_after:?}");
         tokio::time::sleep(retry_after + MARGIN).await;
         assert_eq!(store.hit(one).await.unwrap(), Decision::Allowed);
