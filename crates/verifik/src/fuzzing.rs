@@ -137,6 +137,36 @@ mod tests {
         }
     }
 
+    /// Endpoint `i` (and `i + ENDPOINTS`) reads the answer as its own operation: a body that is
+    /// no JSON is an error naming that operation.
+    #[test]
+    fn each_endpoint_reads_as_its_own_operation() {
+        let operations = [
+            PHONE_LOGIN,
+            PHONE_LOGIN_CONFIRM,
+            EMAIL_LOGIN,
+            EMAIL_LOGIN_CONFIRM,
+            RENEW_SESSION,
+            RENEW_AND_REVOKE,
+            CREATE_VALIDATION,
+            CREATE_APP_REGISTRATION_VALIDATION,
+            CREATE_MANUAL_VALIDATION,
+            CREATE_APP_REGISTRATION,
+            VALIDATE,
+            VALIDATE_POST,
+            LIST_VALIDATIONS,
+            GET_VALIDATION,
+        ];
+        assert_eq!(operations.len(), usize::from(ENDPOINTS));
+        for (index, operation) in (0..).zip(operations) {
+            for at in [index, index + ENDPOINTS] {
+                let error = decode_answer(at, 200, &HeaderMap::new(), b"<html>").unwrap_err();
+                let named = format!("{} answered HTTP 200", operation.name);
+                assert!(error.message().starts_with(&named), "{at}: {error}");
+            }
+        }
+    }
+
     proptest::proptest! {
         /// The verifier's slim reads agree with the client's full reads (the assertions in
         /// `checked` and `resolved`) on answers mixing every field with odd values.

@@ -89,6 +89,36 @@ mod tests {
         }
     }
 
+    /// Endpoint `i` (and `i + ENDPOINTS`) reads the answer as its own operation: a body that is
+    /// no JSON is an error naming that operation.
+    #[test]
+    fn each_endpoint_reads_as_its_own_operation() {
+        let endpoints = [
+            INIT,
+            START,
+            CHECK,
+            CHECK_WHATSAPP,
+            COUNTRY,
+            SEND_OTP,
+            CHECK_OTP,
+            START_EMAIL,
+            CHECK_EMAIL,
+            BLACKLIST_ADD,
+            BLACKLIST_REMOVE,
+            RESULT,
+            ACCESS_TOKEN,
+            SEND_WHATSAPP_MESSAGE,
+        ];
+        assert_eq!(endpoints.len(), usize::from(ENDPOINTS));
+        for (index, endpoint) in (0..).zip(endpoints) {
+            for at in [index, index + ENDPOINTS] {
+                let error = decode_answer(at, 200, &HeaderMap::new(), b"<html>").unwrap_err();
+                let named = format!("{} answered HTTP 200", endpoint.operation.name);
+                assert!(error.message().starts_with(&named), "{at}: {error}");
+            }
+        }
+    }
+
     #[test]
     fn endpoints_decode_their_documented_results() {
         let send_otp =

@@ -18,7 +18,7 @@ use crate::errors::{answer, answer_without_body, check_outcome, rejection};
 use crate::wire::{AuthStarted, PinVerification, Service, User, UserList};
 
 /// How many endpoints [`decode_answer`] tells apart.
-pub const ENDPOINTS: u8 = 10;
+pub const ENDPOINTS: u8 = 9;
 
 /// The credentials [`decode_answer`] has the client scrub from what Verigator wrote.
 pub const SECRETS: [&str; 3] = [
@@ -118,6 +118,37 @@ mod tests {
                 !format!("{error} {error:?}").contains(SECRETS[0]),
                 "{error:?}"
             );
+        }
+    }
+
+    /// Endpoint `i` (and `i + ENDPOINTS`) reads the answer as its own operation: a 2xx body
+    /// that is no JSON is an error naming that operation, except for the two deletes, which
+    /// read no body.
+    #[test]
+    fn each_endpoint_reads_as_its_own_operation() {
+        let operations = [
+            CREATE_SERVICE,
+            GET_SERVICE,
+            DELETE_SERVICE,
+            CREATE_USER,
+            LIST_USERS,
+            GET_USER,
+            DELETE_USER,
+            START_AUTH,
+            VERIFY_PIN,
+        ];
+        assert_eq!(operations.len(), usize::from(ENDPOINTS));
+        for (index, operation) in (0..).zip(operations) {
+            for at in [index, index + ENDPOINTS] {
+                let read = decode_answer(at, 200, &HeaderMap::new(), b"<html>");
+                if [DELETE_SERVICE.name, DELETE_USER.name].contains(&operation.name) {
+                    read.unwrap();
+                    continue;
+                }
+                let error = read.unwrap_err();
+                let named = format!("{} answered HTTP 200", operation.name);
+                assert!(error.message().starts_with(&named), "{at}: {error}");
+            }
         }
     }
 
