@@ -55,10 +55,10 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
             let response = at(VERIFY_PIN);
             match answer::<PinVerification>(&response, &SECRETS) {
                 Ok(verification) => {
-                    drop(format!("{verification:?}"));
-                    if !verification.verified {
-                        drop(format!("{:?}", rejection(verification.status.as_ref())));
-                    }
+                    // The reason is read from every answer, not only a refused one: whatever
+                    // the status holds, reading it must not fail.
+                    let reason = rejection(verification.status.as_ref());
+                    drop(format!("{verification:?} {reason:?}"));
                     Ok(())
                 }
                 Err(error) => {
