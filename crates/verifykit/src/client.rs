@@ -93,7 +93,7 @@ pub(crate) const SEND_WHATSAPP_MESSAGE: Endpoint =
     Endpoint::api(Operation::send("send-whatsapp-message"));
 
 /// Every endpoint of the client.
-const ENDPOINTS: [Endpoint; 14] = [
+pub(crate) const ENDPOINTS: [Endpoint; 14] = [
     INIT,
     START,
     CHECK,

@@ -89,26 +89,11 @@ mod tests {
         }
     }
 
-    /// Endpoint `i` (and `i + ENDPOINTS`) reads the answer as its own operation: a body that is
-    /// no JSON is an error naming that operation.
+    /// Endpoint `i` (and `i + ENDPOINTS`) reads the answer as the client's endpoint `i`: a body
+    /// that is no JSON is an error naming that endpoint's operation.
     #[test]
     fn each_endpoint_reads_as_its_own_operation() {
-        let endpoints = [
-            INIT,
-            START,
-            CHECK,
-            CHECK_WHATSAPP,
-            COUNTRY,
-            SEND_OTP,
-            CHECK_OTP,
-            START_EMAIL,
-            CHECK_EMAIL,
-            BLACKLIST_ADD,
-            BLACKLIST_REMOVE,
-            RESULT,
-            ACCESS_TOKEN,
-            SEND_WHATSAPP_MESSAGE,
-        ];
+        let endpoints = crate::client::ENDPOINTS;
         assert_eq!(endpoints.len(), usize::from(ENDPOINTS));
         for (index, endpoint) in (0..).zip(endpoints) {
             for at in [index, index + ENDPOINTS] {
