@@ -282,6 +282,37 @@ pub fn parse_env_seconds(name: &str, value: &str) -> Result<Duration> {
 mod tests {
     use super::*;
 
+    /// Each setting's meaning states the default it has: the figure before "by default" is
+    /// the default configuration's value.
+    #[test]
+    fn every_meaning_states_the_default() {
+        let defaults = HttpConfig::default();
+        for &setting in HttpSetting::ALL {
+            let meaning = setting.meaning();
+            let default = meaning
+                .strip_suffix(" by default")
+                .and_then(|rest| rest.rsplit(' ').next())
+                .unwrap_or_else(|| panic!("{setting:?}: {meaning}"));
+            let expected = match setting {
+                HttpSetting::ConnectTimeout => defaults.timeouts.connect.as_secs(),
+                HttpSetting::AttemptTimeout => defaults.timeouts.attempt.as_secs(),
+                HttpSetting::OverallTimeout => defaults.timeouts.overall.as_secs(),
+                HttpSetting::MaxAttempts => u64::from(defaults.retry.max_attempts),
+            };
+            assert_eq!(default, expected.to_string(), "{setting:?}: {meaning}");
+        }
+    }
+
+    /// Each of the timeouts' setters sets its own timeout, and no other.
+    #[test]
+    fn each_setter_sets_its_own_timeout() {
+        let base = Timeouts::default();
+        let d = Duration::from_millis(1234);
+        assert_eq!(base.with_connect(d), Timeouts { connect: d, ..base });
+        assert_eq!(base.with_attempt(d), Timeouts { attempt: d, ..base });
+        assert_eq!(base.with_overall(d), Timeouts { overall: d, ..base });
+    }
+
     #[test]
     fn reads_the_http_variables_of_a_prefix() {
         let vars = [
