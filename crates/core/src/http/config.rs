@@ -313,6 +313,28 @@ mod tests {
         assert_eq!(base.with_overall(d), Timeouts { overall: d, ..base });
     }
 
+    /// Each of the configuration's setters sets its own setting, and leaves the others.
+    #[test]
+    fn each_setter_sets_its_own_setting() {
+        let timeouts = Timeouts::default().with_connect(Duration::from_secs(1));
+        let retry = RetryPolicy::never();
+        let config = HttpConfig::default()
+            .with_timeouts(timeouts)
+            .with_retry(retry)
+            .with_max_response_bytes(77)
+            .with_user_agent("acme-app/2.0");
+        assert_eq!(config.timeouts, timeouts);
+        assert_eq!(config.retry, retry);
+        assert_eq!(config.max_response_bytes, 77);
+        assert_eq!(config.user_agent, "acme-app/2.0");
+        let default = HttpConfig::default();
+        assert!(default.user_agent.starts_with("phone-verify/"));
+        assert_eq!(
+            default.clone().with_user_agent("x").max_response_bytes,
+            default.max_response_bytes
+        );
+    }
+
     #[test]
     fn reads_the_http_variables_of_a_prefix() {
         let vars = [
