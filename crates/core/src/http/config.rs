@@ -303,19 +303,15 @@ mod tests {
         }
     }
 
-    /// Each of the timeouts' setters sets its own timeout, and no other.
+    /// Each setter of the timeouts and of the configuration sets its own setting, and leaves
+    /// the others.
     #[test]
-    fn each_setter_sets_its_own_timeout() {
+    fn each_setter_sets_its_own_setting() {
         let base = Timeouts::default();
         let d = Duration::from_millis(1234);
         assert_eq!(base.with_connect(d), Timeouts { connect: d, ..base });
         assert_eq!(base.with_attempt(d), Timeouts { attempt: d, ..base });
         assert_eq!(base.with_overall(d), Timeouts { overall: d, ..base });
-    }
-
-    /// Each of the configuration's setters sets its own setting, and leaves the others.
-    #[test]
-    fn each_setter_sets_its_own_setting() {
         let timeouts = Timeouts::default().with_connect(Duration::from_secs(1));
         let retry = RetryPolicy::never();
         let config = HttpConfig::default()
