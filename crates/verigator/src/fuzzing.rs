@@ -29,9 +29,10 @@ pub const SECRETS: [&str; 3] = [
 
 /// Reads an answer (`status`, `headers`, `body`) to endpoint `endpoint % ENDPOINTS` the way
 /// [`VerigatorClient`](crate::VerigatorClient) does (that endpoint's type from a 2xx, the
-/// error mapping from anything else, [`SECRETS`] scrubbed), then reads a PIN check's outcome as
-/// the verifier does (the refusal's reason from every answer). Values and errors are formatted with `Debug` and `Display`, so those paths
-/// run too; the error is returned so the caller can look for the secrets in it.
+/// error mapping from anything else, [`SECRETS`] scrubbed), then reads a PIN check's outcome
+/// as the verifier does (the refusal's reason from every answer). Values and errors are
+/// formatted with `Debug` and `Display`, so those paths run too; the error is returned so the
+/// caller can look for the secrets in it.
 pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let at = |operation: Operation| {
         HttpResponse::from_parts(
