@@ -261,11 +261,8 @@ impl HttpClient {
             self.config
                 .retry
                 .next_delay(attempt, retry_after, self.config.jitter.sample())?;
-        // Checked: a `Retry-After` near `u64::MAX` seconds under an uncapped policy must not
-        // overflow; a wait that long is past any overall timeout.
-        match started.elapsed().checked_add(delay) {
-            Some(end) if end < self.config.timeouts.overall => {}
-            _ => return None,
+        if !ends_in_time(started.elapsed(), delay, self.config.timeouts.overall) {
+            return None;
         }
         match result {
             Ok((response, _)) => tracing::warn!(
@@ -530,6 +527,14 @@ fn until_deadline<'a, F: Future + ?Sized>(
     timer.race(future)
 }
 
+/// Whether a wait of `delay`, `elapsed` into a call, ends before its `overall` timeout: a
+/// retry that would start at the deadline or after it is not made. Checked: a `Retry-After`
+/// near `u64::MAX` seconds under an uncapped policy must not overflow; a wait that long is
+/// past any overall timeout.
+fn ends_in_time(elapsed: Duration, delay: Duration, overall: Duration) -> bool {
+    elapsed.checked_add(delay).is_some_and(|end| end < overall)
+}
+
 /// Whether the request certainly never reached the provider: the connection was not made, or
 /// an HTTP/2 server refused the stream before processing it (`REFUSED_STREAM`, or a graceful
 /// `GOAWAY` that left it out: RFC 9113, section 8.7).
@@ -584,4 +589,26 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         current = next;
     }
     current.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_must_end_before_the_overall_deadline() {
+        let second = Duration::from_secs(1);
+        let overall = Duration::from_secs(10);
+        assert!(ends_in_time(Duration::ZERO, second, overall));
+        assert!(ends_in_time(
+            Duration::from_secs(9) - Duration::from_nanos(1),
+            second,
+            overall
+        ));
+        // Ending at the deadline leaves no time for the attempt: no retry.
+        assert!(!ends_in_time(Duration::from_secs(9), second, overall));
+        assert!(!ends_in_time(Duration::from_secs(9), 2 * second, overall));
+        // A `Retry-After` too long to add is past any deadline, not a panic.
+        assert!(!ends_in_time(second, Duration::MAX, overall));
+    }
 }
