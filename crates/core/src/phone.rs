@@ -849,6 +849,18 @@ mod tests {
         assert_eq!(b.e164(), "+905321234567", "trunk 0 dropped");
         let it = PhoneNumber::from_parts("+39", "06 6982 1234").unwrap();
         assert_eq!(it.e164(), "+390669821234", "Italian leading 0 kept");
+        // Spain has no trunk prefix, so the parser keeps a `0` written before the number,
+        // which is then not valid; built from parts, the `0` is dropped and the number is.
+        assert!(matches!(
+            PhoneNumber::parse("+34 0612 345 678"),
+            Err(PhoneError::NotValid(_))
+        ));
+        assert_eq!(
+            PhoneNumber::from_parts("34", "0612 345 678")
+                .unwrap()
+                .e164(),
+            "+34612345678"
+        );
         assert_eq!(a.calling_code_number(), 507);
         // Separators take no room on the stack; digits past it are assembled on the heap.
         let spaced = format!("0532{}123 45 67", " ".repeat(40));
