@@ -101,14 +101,21 @@ pub(super) fn get(key: &E164) -> Option<Memoized> {
 
 /// Keeps what `key` parsed to, in the shared memo and the calling thread's table.
 pub(super) fn put(key: E164, memo: Memoized) {
-    {
-        let mut shared = SHARED.write().unwrap_or_else(PoisonError::into_inner);
-        if shared.len() >= SHARED_CAPACITY {
-            shared.clear();
-        }
-        shared.insert(key, memo);
-    }
+    keep(
+        &mut SHARED.write().unwrap_or_else(PoisonError::into_inner),
+        key,
+        memo,
+    );
     NEAR.with_borrow_mut(|near| near.put(key, memo));
+}
+
+/// Puts `key` in `shared`, emptied first when it holds [`SHARED_CAPACITY`] other numbers (two
+/// threads may parse one new number at once: the second one's put is not a new number).
+fn keep(shared: &mut HashMap<E164, Memoized>, key: E164, memo: Memoized) {
+    if shared.len() >= SHARED_CAPACITY && !shared.contains_key(&key) {
+        shared.clear();
+    }
+    shared.insert(key, memo);
 }
 
 /// Whether the shared memo holds `key`, and how many numbers it holds.
@@ -157,6 +164,26 @@ mod tests {
         assert_eq!(found, Some(memo(2)));
         assert_eq!(NEAR.with_borrow(|near| near.get(&there)), Some(memo(2)));
         assert_eq!(get(&key("+905320000003")), None);
+    }
+
+    #[test]
+    fn the_shared_memo_is_emptied_when_full() {
+        let mut shared = HashMap::new();
+        let keys: Vec<E164> = (0..=SHARED_CAPACITY)
+            .map(|i| key(&format!("+90532{:07}", 1_000_000 + i)))
+            .collect();
+        for (i, key) in keys[..SHARED_CAPACITY].iter().enumerate() {
+            keep(&mut shared, *key, memo(2));
+            assert_eq!(shared.len(), i + 1);
+        }
+        // Full: it keeps every number put, the first too, and the same one put again.
+        assert_eq!(shared.get(&keys[0]), Some(&memo(2)));
+        keep(&mut shared, keys[0], memo(2));
+        assert_eq!(shared.len(), SHARED_CAPACITY);
+        // One more empties it first.
+        keep(&mut shared, keys[SHARED_CAPACITY], memo(3));
+        assert_eq!(shared.len(), 1);
+        assert_eq!(shared.get(&keys[SHARED_CAPACITY]), Some(&memo(3)));
     }
 
     #[test]

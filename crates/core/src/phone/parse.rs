@@ -181,6 +181,17 @@ pub(super) mod tests {
         ];
         let parsed = inputs.iter().filter(|input| check(input)).count();
         assert!(parsed > 15, "{parsed} parsed");
+        // National numbers of 16 to 18 digits (at most 17, and below 2^56), past what
+        // `PhoneNumber` hands on.
+        for digits in [
+            "2".repeat(16),
+            "2".repeat(17),
+            "2".repeat(18),
+            "9".repeat(17),
+        ] {
+            check(&format!("+1{digits}"));
+        }
+        assert!(parse(&format!("+1{}", "2".repeat(17))).is_ok());
         assert!(parse("+44 7911").is_err() && parse("44").is_err() && parse("").is_err());
     }
 
