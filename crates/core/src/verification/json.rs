@@ -425,8 +425,15 @@ mod tests {
                 "{field}: {error}"
             );
         }
-        for not_an_object in ["[]", "\"handle\"", "null", "1", "{", ""] {
-            error_of(not_an_object);
+        for not_an_object in ["[]", "\"handle\"", "null", "1"] {
+            let error = error_of(not_an_object);
+            assert!(
+                error.contains("expected a verification handle (an object)"),
+                "{not_an_object}: {error}"
+            );
+        }
+        for cut in ["{", ""] {
+            assert!(error_of(cut).contains("EOF"), "{cut:?}");
         }
     }
 
