@@ -245,18 +245,41 @@ mod tests {
 
     #[test]
     fn refuses_nested_values_and_unknown_fields() {
-        for bad in [
-            r#"{"provider":"acme","settings":{"a":[1]}}"#,
-            r#"{"provider":"acme","settings":{"a":{"nested":1}}}"#,
-            r#"{"provider":"acme","settings":{"a":{"env":""}}}"#,
-            r#"{"provider":"acme","settings":{"a":{"env":"X","other":"Y"}}}"#,
-            r#"{"provider":"acme","setting":{}}"#,
-            r#"{"settings":{}}"#,
+        let one_key = r#"exactly one key, "env""#;
+        for (bad, says) in [
+            (
+                r#"{"provider":"acme","settings":{"a":[1]}}"#,
+                r#"expected a string, a number, a boolean or { "env": "VARIABLE" }"#,
+            ),
+            (
+                r#"{"provider":"acme","settings":{"a":{"nested":1}}}"#,
+                one_key,
+            ),
+            (
+                r#"{"provider":"acme","settings":{"a":{"other":"Y"}}}"#,
+                one_key,
+            ),
+            (
+                r#"{"provider":"acme","settings":{"a":{"env":"X","other":"Y"}}}"#,
+                one_key,
+            ),
+            (
+                r#"{"provider":"acme","settings":{"a":{"env":"X","env":"Y"}}}"#,
+                one_key,
+            ),
+            (
+                r#"{"provider":"acme","settings":{"a":{"env":""}}}"#,
+                "needs the name of an environment variable",
+            ),
+            (
+                r#"{"provider":"acme","settings":{"a":{}}}"#,
+                "needs the name of an environment variable",
+            ),
+            (r#"{"provider":"acme","setting":{}}"#, "unknown field"),
+            (r#"{"settings":{}}"#, "missing field `provider`"),
         ] {
-            assert!(
-                serde_json::from_str::<ProviderConfig>(bad).is_err(),
-                "{bad}"
-            );
+            let error = serde_json::from_str::<ProviderConfig>(bad).unwrap_err();
+            assert!(error.to_string().contains(says), "{bad}: {error}");
         }
     }
 
