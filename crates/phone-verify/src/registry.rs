@@ -518,6 +518,23 @@ mod tests {
     }
 
     #[test]
+    fn debug_names_the_providers() {
+        let mut registry = Registry::new();
+        assert_eq!(format!("{registry:?}"), "Registry { providers: [] }");
+        for name in ["zeta", "acme"] {
+            registry
+                .register(name, |_: &Settings<'_>| {
+                    Err(Error::invalid_input("not built in this test"))
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            format!("{registry:?}"),
+            r#"Registry { providers: ["acme", "zeta"] }"#
+        );
+    }
+
+    #[test]
     fn explains_only_whole_variable_names() {
         assert!(contains_word("ACME_KEY is not set", "ACME_KEY"));
         assert!(contains_word("set ACME_KEY.", "ACME_KEY"));
