@@ -518,7 +518,7 @@ mod tests {
     }
 
     #[test]
-    fn debug_names_the_providers() {
+    fn debug_and_contains_name_the_registered_providers() {
         let mut registry = Registry::new();
         assert_eq!(format!("{registry:?}"), "Registry { providers: [] }");
         for name in ["zeta", "acme"] {
@@ -532,6 +532,8 @@ mod tests {
             format!("{registry:?}"),
             r#"Registry { providers: ["acme", "zeta"] }"#
         );
+        assert!(registry.contains("acme") && registry.contains("zeta"));
+        assert!(!registry.contains("acm") && !registry.contains("ACME"));
     }
 
     #[test]
