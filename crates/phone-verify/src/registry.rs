@@ -483,12 +483,52 @@ mod tests {
     fn maps_variables_to_settings() {
         let values = BTreeMap::from([("api_key".to_owned(), "k".to_owned())]);
         let s = settings(&values);
+        assert_eq!(s.provider(), "acme-sms");
         assert_eq!(s.prefix(), "ACME_SMS_");
         assert_eq!(s.setting_name("ACME_SMS_API_KEY"), "api_key");
         assert_eq!(s.setting_name("HTTPS_PROXY"), "https_proxy");
         assert_eq!(s.get("ACME_SMS_API_KEY").as_deref(), Some("k"));
         assert_eq!(s.get("ACME_SMS_REGION"), None);
         assert!(s.read.borrow().contains("ACME_SMS_REGION"));
+    }
+
+    #[test]
+    fn debug_of_settings_shows_the_source_never_a_value() {
+        let values = BTreeMap::from([("api_key".to_owned(), "canary-key".to_owned())]);
+        assert_eq!(
+            format!("{:?}", settings(&values)),
+            r#"Settings { provider: "acme-sms", source: "configuration", .. }"#
+        );
+        let lookup = |_: &str| Some("canary-key".to_owned());
+        let from_env = Settings {
+            provider: "acme-sms",
+            source: Source::Lookup(&lookup),
+            read: RefCell::new(BTreeSet::new()),
+        };
+        assert_eq!(
+            from_env.get("ACME_SMS_API_KEY").as_deref(),
+            Some("canary-key")
+        );
+        assert_eq!(
+            format!("{from_env:?}"),
+            r#"Settings { provider: "acme-sms", source: "environment", .. }"#
+        );
+    }
+
+    /// A built-in provider's name is unknown to a registry it was not put in, although its
+    /// feature is enabled: the error does not send the user to enable it.
+    #[cfg(feature = "verifik")]
+    #[test]
+    fn a_compiled_in_provider_missing_from_the_registry_is_unknown() {
+        let err = Registry::new()
+            .build(&ProviderConfig::new("verifik"))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string()
+                .contains("unknown provider \"verifik\" (no provider is registered"),
+            "{err}"
+        );
     }
 
     #[test]
