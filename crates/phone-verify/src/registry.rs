@@ -513,6 +513,44 @@ mod tests {
             format!("{from_env:?}"),
             r#"Settings { provider: "acme-sms", source: "environment", .. }"#
         );
+        assert!(settings(&values).is_configuration() && !from_env.is_configuration());
+    }
+
+    #[test]
+    fn explain_adds_the_settings_a_configuration_error_names_once() {
+        let values = BTreeMap::from([("api_key".to_owned(), "k".to_owned())]);
+        let config = settings(&values);
+        config.get("ACME_SMS_API_KEY");
+        let wrong = || Error::invalid_input("ACME_SMS_API_KEY is wrong");
+        let explained = config.explain(wrong());
+        assert_eq!(
+            explained.message(),
+            "ACME_SMS_API_KEY is wrong (in the configuration, ACME_SMS_API_KEY is the setting \
+             `api_key`)"
+        );
+        // Explained once only, and not at all where no variable read is named.
+        assert_eq!(
+            config.explain(explained).message(),
+            config.explain(wrong()).message()
+        );
+        assert_eq!(
+            config
+                .explain(Error::invalid_input("no variable"))
+                .message(),
+            "no variable"
+        );
+        // The environment's own variable names need no explaining.
+        let lookup = |_: &str| Some("k".to_owned());
+        let from_env = Settings {
+            provider: "acme-sms",
+            source: Source::Lookup(&lookup),
+            read: RefCell::new(BTreeSet::new()),
+        };
+        from_env.get("ACME_SMS_API_KEY");
+        assert_eq!(
+            from_env.explain(wrong()).message(),
+            "ACME_SMS_API_KEY is wrong"
+        );
     }
 
     /// A built-in provider's name is unknown to a registry it was not put in, although its
