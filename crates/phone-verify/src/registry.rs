@@ -593,6 +593,13 @@ mod tests {
                 .contains("provider \"verifik\" is not compiled in: enable the `verifik` feature"),
             "{err}"
         );
+        let err = Registry::with_builtin()
+            .build(&ProviderConfig::new("acme"))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown provider \"acme\""),
+            "{err}"
+        );
     }
 
     #[test]
