@@ -106,6 +106,31 @@ async fn the_stream_limit_is_enforced() {
 }
 
 #[tokio::test]
+async fn a_body_exactly_at_the_limit_is_read_whole() {
+    let server = MockServer::start().await;
+    let whole = body(3 * CAP);
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(whole.clone()))
+        .mount(&server)
+        .await;
+    let len = whole.len() as u64;
+    let mut stream = client()
+        .execute_streamed(listing(&base(&server)), Some(len))
+        .await
+        .unwrap();
+    assert_eq!(read_all(&mut stream).await.unwrap(), whole);
+    assert_eq!(stream.bytes_read(), len);
+    // One byte less, and it is refused.
+    let mut stream = client()
+        .execute_streamed(listing(&base(&server)), Some(len - 1))
+        .await
+        .unwrap();
+    let err = read_all(&mut stream).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("3071-byte limit"), "{err}");
+}
+
+#[tokio::test]
 async fn streamed_reads_are_retried_before_the_body() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -132,7 +157,7 @@ async fn error_answers_arrive_read_in_full() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(404).set_body_string(r#"{"message":"gone"}"#))
-        .expect(1)
+        .expect(2)
         .mount(&server)
         .await;
     let stream = client()
@@ -143,6 +168,28 @@ async fn error_answers_arrive_read_in_full() {
     let response = stream.into_response().await.unwrap();
     assert_eq!(response.status().as_u16(), 404);
     assert_eq!(response.body().as_ref(), br#"{"message":"gone"}"#);
+
+    // Read piece by piece, the whole body comes as one piece, counted.
+    let mut stream = client()
+        .execute_streamed(listing(&base(&server)), None)
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 404);
+    assert_eq!(stream.operation().name, "list");
+    assert_eq!(
+        stream
+            .headers()
+            .get("content-length")
+            .map(reqwest::header::HeaderValue::as_bytes),
+        Some(&b"18"[..])
+    );
+    assert_eq!(
+        read_all(&mut stream).await.unwrap(),
+        br#"{"message":"gone"}"#
+    );
+    assert_eq!(stream.bytes_read(), 18);
+    assert_eq!(stream.chunk().await.unwrap(), None, "over after the end");
+    assert_eq!(stream.bytes_read(), 18);
 
     // A 2xx turned into a response is held to the buffered cap.
     server.reset().await;

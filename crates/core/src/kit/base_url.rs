@@ -244,6 +244,8 @@ mod tests {
             "http://192.168.1.1/",
             "ftp://127.0.0.1/",
             "https://user:pass@api.verifik.co/v2",
+            "https://user@api.verifik.co/v2",
+            "https://:pass@api.verifik.co/v2",
             "https://api.verifik.co/v2?x=1",
             "https://api.verifik.co/v2#frag",
             "not a url",
@@ -265,6 +267,10 @@ mod tests {
             "/verifykit/api/v1.0/blacklist/add"
         );
         assert_eq!(base.to_string(), "http://127.0.0.1:1/verifykit/api/v1.0");
+        assert_eq!(
+            format!("{base:?}"),
+            "BaseUrl(http://127.0.0.1:1/verifykit/api/v1.0)"
+        );
 
         let urls = JoinedUrls::new(base, &["result", "/blacklist/add"]);
         assert!(urls.contains("result") && urls.contains("/blacklist/add"));

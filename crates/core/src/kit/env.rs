@@ -321,6 +321,9 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("T_IP must be an IP address"));
 
+        // Its `Debug` shows no value it could read.
+        assert_eq!(format!("{env:?}"), "EnvReader { .. }");
+
         let blank = reader(&[("T_IP", "   ")]);
         assert_eq!(blank.get(S::Ip), None);
         assert!(

@@ -91,6 +91,22 @@ mod tests {
     }
 
     #[test]
+    fn writes_dotted_decimal_without_the_fallback() {
+        // Checked apart from `ip_header_value`, whose fallback through `Display` would hide
+        // a wrong length.
+        for (ip, text) in [
+            (Ipv4Addr::UNSPECIFIED, "0.0.0.0"),
+            (Ipv4Addr::BROADCAST, "255.255.255.255"),
+            (Ipv4Addr::new(203, 0, 113, 7), "203.0.113.7"),
+            (Ipv4Addr::new(9, 10, 99, 100), "9.10.99.100"),
+        ] {
+            let mut buf = [0u8; MAX_IPV4_LEN];
+            let len = write_ipv4(ip, &mut buf);
+            assert_eq!(&buf[..len], text.as_bytes());
+        }
+    }
+
+    #[test]
     fn every_octet_matches_display() {
         for octet in 0..=u8::MAX {
             check(IpAddr::V4(Ipv4Addr::new(octet, octet, 0, octet)));

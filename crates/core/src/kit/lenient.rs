@@ -428,6 +428,8 @@ mod tests {
         v: Vec<u8>,
         #[serde(default, deserialize_with = "super::string_vec")]
         sv: Vec<String>,
+        #[serde(default, deserialize_with = "super::count")]
+        c: u64,
     }
 
     /// The decoders as they were, on `serde_json::Value`: what the [`Scalar`] ones must equal.
@@ -716,6 +718,93 @@ mod tests {
         assert!(!scalar("[]").has_text());
     }
 
+    #[test]
+    fn values_as_text_and_booleans() {
+        use serde_json::{Value, json};
+
+        use super::{bool_value, scalar_to_string};
+
+        assert_eq!(scalar_to_string(&json!(" a b\t")).as_deref(), Some("a b"));
+        assert_eq!(scalar_to_string(&json!("")).as_deref(), Some(""));
+        assert_eq!(scalar_to_string(&json!(-12)).as_deref(), Some("-12"));
+        assert_eq!(scalar_to_string(&json!(1.5)).as_deref(), Some("1.5"));
+        assert_eq!(scalar_to_string(&json!(false)).as_deref(), Some("false"));
+        for none in [Value::Null, json!([1]), json!({"a": 1})] {
+            assert_eq!(scalar_to_string(&none), None, "{none}");
+        }
+
+        let read = |value: Value| bool_value::<serde_json::Error>(&value).ok();
+        for (value, expected) in [
+            (json!(true), Some(true)),
+            (json!(false), Some(false)),
+            (json!(1), Some(true)),
+            (json!(0), Some(false)),
+            (json!(" TRUE "), Some(true)),
+            (json!("False"), Some(false)),
+            (json!("1"), Some(true)),
+            (json!("0"), Some(false)),
+            (json!(2), None),
+            (json!(-1), None),
+            (json!(1.0), None),
+            (json!("yes"), None),
+            (json!(""), None),
+            (Value::Null, None),
+            (json!([true]), None),
+        ] {
+            assert_eq!(read(value.clone()), expected, "{value}");
+        }
+        let err = bool_value::<serde_json::Error>(&json!("yes")).unwrap_err();
+        assert_eq!(err.to_string(), "expected a boolean");
+    }
+
+    #[test]
+    fn a_value_json_cannot_hold_is_refused_saying_what_was_expected() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{BytesDeserializer, Error};
+
+        let err = Scalar::deserialize(BytesDeserializer::<Error>::new(b"ab")).unwrap_err();
+        assert!(err.to_string().contains("expected any JSON value"), "{err}");
+        let err = super::string_vec(BytesDeserializer::<Error>::new(b"ab")).unwrap_err();
+        assert!(err.to_string().contains("expected a list"), "{err}");
+        let err = super::string_vec(IntoDeserializer::<Error>::into_deserializer('x')).unwrap_err();
+        assert_eq!(err.to_string(), "expected a list");
+    }
+
+    /// The list visitor's methods that `serde_json` does not call (it hands `null` over as a
+    /// unit, and never a non-finite float), as other deserializers may.
+    #[test]
+    fn the_list_visitor_reads_every_shape_a_deserializer_may_hand_over() {
+        use serde::de::Visitor;
+        use serde::de::value::Error;
+
+        use super::ScalarsVisitor;
+
+        assert_eq!(ScalarsVisitor.visit_none::<Error>(), Ok(Some(Vec::new())));
+        assert_eq!(ScalarsVisitor.visit_unit::<Error>(), Ok(Some(Vec::new())));
+        assert_eq!(
+            ScalarsVisitor
+                .visit_some(serde_json::json!(["a", 1]))
+                .unwrap(),
+            Some(vec![
+                Scalar::Str(Cow::Owned("a".to_owned())),
+                Scalar::Number(1.into())
+            ])
+        );
+        assert_eq!(
+            ScalarsVisitor.visit_f64::<Error>(f64::NAN),
+            Ok(Some(Vec::new()))
+        );
+        assert_eq!(
+            ScalarsVisitor.visit_f64::<Error>(f64::INFINITY),
+            Ok(Some(Vec::new()))
+        );
+        assert_eq!(ScalarsVisitor.visit_f64::<Error>(1.5), Ok(None));
+        assert_eq!(ScalarsVisitor.visit_bool::<Error>(true), Ok(None));
+        assert_eq!(ScalarsVisitor.visit_i64::<Error>(-1), Ok(None));
+        assert_eq!(ScalarsVisitor.visit_u64::<Error>(1), Ok(None));
+        assert_eq!(ScalarsVisitor.visit_str::<Error>("a"), Ok(None));
+    }
+
     fn parse(json: &str) -> Result<Wire, serde_json::Error> {
         serde_json::from_str(json)
     }
@@ -731,6 +820,17 @@ mod tests {
         assert_eq!(w.n, Some(7));
         assert!(w.v.is_empty());
         assert_eq!(w.sv, ["1", "a", "true"]);
+        assert_eq!(w.c, 0);
+        for (count, expected) in [
+            ("null", 0),
+            ("\"\"", 0),
+            ("0", 0),
+            ("1", 1),
+            ("\" 42 \"", 42),
+        ] {
+            let w = parse(&format!("{{\"c\":{count}}}")).unwrap();
+            assert_eq!(w.c, expected, "{count}");
+        }
         let w = parse(r#"{"s":"","nb":"  ","b":"","n":"","f":0}"#).unwrap();
         assert_eq!(w.s.as_deref(), Some(""));
         assert_eq!((w.nb, w.b, w.n), (None, None, None));
@@ -748,6 +848,8 @@ mod tests {
             r#"{"n":1.5}"#,
             r#"{"sv":"a"}"#,
             r#"{"sv":[{}]}"#,
+            r#"{"c":-1}"#,
+            r#"{"c":"many"}"#,
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

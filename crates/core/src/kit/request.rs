@@ -368,6 +368,45 @@ mod tests {
     }
 
     #[test]
+    fn only_reads_are_retried_after_any_transient_failure() {
+        assert!(Operation::read("r").is_retryable());
+        for operation in [
+            Operation::send("s"),
+            Operation::write("w"),
+            Operation::consume("c"),
+        ] {
+            assert!(!operation.is_retryable(), "{operation:?}");
+        }
+        assert_eq!(Operation::consume("c").kind, OperationKind::Consume);
+        assert_eq!(Operation::write("w").name, "w");
+    }
+
+    #[test]
+    fn the_accessors_show_what_was_built() {
+        let get = HttpRequest::get(Operation::read("list"), url()).query("PageSize", "2 0");
+        assert_eq!(get.method(), Method::GET);
+        assert_eq!(get.body(), None);
+        assert_eq!(get.operation(), Operation::read("list"));
+        assert_eq!(
+            get.url().as_str(),
+            "https://verify.twilio.com/v2/Services?PageSize=2+0"
+        );
+        let post = HttpRequest::post(Operation::send("send"), url())
+            .json(&serde_json::json!({"to": "+1"}))
+            .unwrap();
+        assert_eq!(post.method(), Method::POST);
+        assert_eq!(post.body(), Some(&br#"{"to":"+1"}"#[..]));
+        assert_eq!(post.header_value("content-type"), Some("application/json"));
+        let form = HttpRequest::put(Operation::write("w"), url()).form([("A", "1"), ("A", "&")]);
+        assert_eq!(form.method(), Method::PUT);
+        assert_eq!(form.body(), Some(&b"A=1&A=%26"[..]));
+        assert_eq!(
+            HttpRequest::delete(Operation::write("d"), url()).method(),
+            Method::DELETE
+        );
+    }
+
+    #[test]
     fn basic_auth_encodes_the_pair_and_hides_it() {
         let request = HttpRequest::get(Operation::read("list"), url())
             .basic_auth("Aladdin", &SecretString::from("open sesame"))
