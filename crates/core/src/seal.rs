@@ -498,12 +498,67 @@ mod tests {
             );
         }
         let huge = "A".repeat(MAX_TOKEN_LEN + 1);
-        assert!(matches!(
+        assert_eq!(
             open(&huge, &keys(), NOW),
-            Err(SealError::Malformed(_))
-        ));
+            Err(SealError::Malformed("longer than the token limit"))
+        );
+        // Header, nonce and tag with nothing between: long enough to be tried, and not
+        // authentic; one byte less is too short.
+        let mut shortest = vec![SEAL_VERSION, 7];
+        shortest.resize(MIN_RAW_LEN, 0);
+        assert_eq!(
+            open(&encode(&shortest), &keys(), NOW),
+            Err(SealError::Tampered)
+        );
+        assert_eq!(
+            open(&encode(&shortest[..MIN_RAW_LEN - 1]), &keys(), NOW),
+            Err(SealError::Malformed("too short"))
+        );
+        // At the limit it is decoded (and found to be no token).
+        let at_limit = "A".repeat(MAX_TOKEN_LEN);
+        assert_eq!(
+            open(&at_limit, &keys(), NOW),
+            Err(SealError::UnsupportedVersion(0))
+        );
         let err: Error = SealError::Malformed("too short").into();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_large_handle_under_the_token_limit_opens() {
+        // 40,000 characters of extras: a token of about 53,000, under the 64 KiB limit.
+        let large = handle().with_extra("note", "x".repeat(40_000));
+        let token = seal(&large, &keys()).unwrap();
+        assert!(
+            (50_000..MAX_TOKEN_LEN).contains(&token.len()),
+            "{}",
+            token.len()
+        );
+        assert_eq!(open(&token, &keys(), NOW).unwrap(), large);
+    }
+
+    #[test]
+    fn keys_tell_their_ids_and_maximum_age() {
+        let keys = SealKeys::new(SealKey::new(2, [1; SEAL_KEY_LEN]))
+            .accept(SealKey::new(5, [2; SEAL_KEY_LEN]))
+            .unwrap()
+            .accept(SealKey::new(1, [3; SEAL_KEY_LEN]))
+            .unwrap();
+        assert_eq!(keys.current_id(), 2);
+        assert_eq!(keys.max_age(), None);
+        assert_eq!(
+            format!("{keys:?}"),
+            "SealKeys { current: 2, accepted: [5, 1], max_age: None }"
+        );
+        let keys = keys.with_max_age(Duration::from_millis(90_500));
+        assert_eq!(keys.max_age(), Some(Duration::from_millis(90_500)));
+        assert_eq!(
+            format!("{keys:?}"),
+            "SealKeys { current: 2, accepted: [5, 1], max_age: Some(90s) }"
+        );
+        let key = SealKey::new(200, [4; SEAL_KEY_LEN]);
+        assert_eq!(key.id(), 200);
+        assert_eq!(format!("{key:?}"), "SealKey { id: 200, .. }");
     }
 
     #[test]
