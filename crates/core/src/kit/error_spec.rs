@@ -127,18 +127,13 @@ impl IntoIterator for &ErrorTable {
 mod tests {
     use super::*;
 
+    /// A fictional provider's table.
     static ERRORS: ErrorTable = ErrorTable::new(&[
+        ErrorSpec::new("E1400", 400, "Bad input", ErrorKind::InvalidInput, None),
         ErrorSpec::new(
-            "60200",
-            400,
-            "Invalid parameter",
-            ErrorKind::InvalidInput,
-            None,
-        ),
-        ErrorSpec::new(
-            "60202",
+            "E1429",
             429,
-            "Max check attempts reached",
+            "Too many code checks",
             ErrorKind::RateLimited,
             Some(CheckRule::Rejected(RejectReason::TooManyAttempts)),
         ),
@@ -146,12 +141,12 @@ mod tests {
 
     #[test]
     fn looks_codes_up_trimmed_and_refuses_others() {
-        assert_eq!(ERRORS.lookup("60200").unwrap().http_status, 400);
+        assert_eq!(ERRORS.lookup("E1400").unwrap().http_status, 400);
         assert_eq!(
-            ERRORS.lookup(" 60202\n").unwrap().message,
-            "Max check attempts reached"
+            ERRORS.lookup(" E1429\n").unwrap().message,
+            "Too many code checks"
         );
-        for unknown in ["", "6020", "602020", "60201", "60200 x"] {
+        for unknown in ["", "E140", "E14000", "E1401", "E1400 x"] {
             assert!(ERRORS.lookup(unknown).is_none(), "{unknown:?}");
         }
     }
@@ -159,37 +154,34 @@ mod tests {
     #[test]
     fn lists_every_error_in_documentation_order() {
         let codes = |errors: Vec<&ErrorSpec>| errors.iter().map(|e| e.code).collect::<Vec<_>>();
-        assert_eq!(codes(ERRORS.iter().collect()), ["60200", "60202"]);
+        assert_eq!(codes(ERRORS.iter().collect()), ["E1400", "E1429"]);
         assert_eq!(
             codes(ERRORS.as_slice().iter().collect()),
-            ["60200", "60202"]
+            ["E1400", "E1429"]
         );
-        assert_eq!(codes((&ERRORS).into_iter().collect()), ["60200", "60202"]);
+        assert_eq!(codes((&ERRORS).into_iter().collect()), ["E1400", "E1429"]);
     }
 
     #[test]
     fn a_rejection_keeps_the_providers_own_code_message_and_request_id() {
-        let spec = ERRORS.lookup("60202").unwrap();
+        let spec = ERRORS.lookup("E1429").unwrap();
         // An error without them: the documented code and message.
         let bare = Error::new(ErrorKind::RateLimited, "too many");
         let rejection = spec.rejection(RejectReason::TooManyAttempts, &bare);
         assert_eq!(rejection.reason, RejectReason::TooManyAttempts);
-        assert_eq!(rejection.provider_code.as_deref(), Some("60202"));
-        assert_eq!(
-            rejection.message.as_deref(),
-            Some("Max check attempts reached")
-        );
+        assert_eq!(rejection.provider_code.as_deref(), Some("E1429"));
+        assert_eq!(rejection.message.as_deref(), Some("Too many code checks"));
         assert_eq!(rejection.request_id, None);
         // An error with them: the provider's own.
         let full = bare
-            .with_provider_code("60202a")
-            .with_provider_message("Max attempts (5) reached")
+            .with_provider_code("E1429-b")
+            .with_provider_message("Too many code checks (5)")
             .with_request_id("req-1");
         let rejection = spec.rejection(RejectReason::TooManyAttempts, &full);
-        assert_eq!(rejection.provider_code.as_deref(), Some("60202a"));
+        assert_eq!(rejection.provider_code.as_deref(), Some("E1429-b"));
         assert_eq!(
             rejection.message.as_deref(),
-            Some("Max attempts (5) reached")
+            Some("Too many code checks (5)")
         );
         assert_eq!(rejection.request_id.as_deref(), Some("req-1"));
     }
