@@ -190,6 +190,8 @@ async fn error_answers_arrive_read_in_full() {
     assert_eq!(stream.bytes_read(), 18);
     assert_eq!(stream.chunk().await.unwrap(), None, "over after the end");
     assert_eq!(stream.bytes_read(), 18);
+    // Each of the two error answers was asked for once: a 404 is not retried.
+    server.verify().await;
 
     // A 2xx turned into a response is held to the buffered cap.
     server.reset().await;
