@@ -1,5 +1,7 @@
 //! [`Verification`]: the handle of a started verification, portable across processes.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -105,6 +107,30 @@ impl Verification {
     pub fn with_expires_at(mut self, at: OffsetDateTime) -> Self {
         self.expires_at = Some(at);
         self
+    }
+
+    /// Sets the expiry `validity` after the creation time ([`expiry_after`](Self::expiry_after)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use phone_verify_core::{Channel, ProviderId, Verification};
+    ///
+    /// let handle = Verification::new(ProviderId::new_static("acme"), "r", Channel::Sms)
+    ///     .with_expires_in(Duration::from_secs(300));
+    /// assert_eq!(handle.expires_at, Some(handle.created_at + Duration::from_secs(300)));
+    /// ```
+    #[must_use]
+    pub fn with_expires_in(mut self, validity: Duration) -> Self {
+        self.expires_at = Some(self.expiry_after(validity));
+        self
+    }
+
+    /// The instant `validity` after the creation time. A sum past what a date holds (the end of
+    /// year 9999), from a provider's answer or a handle read from storage, is that last
+    /// instant: never a panic.
+    pub fn expiry_after(&self, validity: Duration) -> OffsetDateTime {
+        self.created_at
+            .saturating_add(time::Duration::try_from(validity).unwrap_or(time::Duration::MAX))
     }
 
     /// Sets the reverse-flow deeplink and QR code.
@@ -270,5 +296,35 @@ mod tests {
         assert!(!handle.is_expired_at(datetime!(2026-11-22 18:04:59 UTC)));
         assert!(handle.is_expired_at(datetime!(2026-11-22 18:05:00 UTC)));
         assert_eq!(handle.extra_str("flow"), Some("reverse"));
+    }
+
+    #[test]
+    fn an_expiry_past_what_a_date_holds_is_its_last_instant() {
+        let handle = sample();
+        assert_eq!(
+            handle.expiry_after(Duration::from_secs(90)),
+            datetime!(2026-11-22 18:01:30 UTC)
+        );
+        assert_eq!(
+            handle
+                .clone()
+                .with_expires_in(Duration::from_secs(90))
+                .expires_at,
+            Some(datetime!(2026-11-22 18:01:30 UTC))
+        );
+        let last = datetime!(9999-12-31 23:59:59.999_999_999 UTC);
+        // A provider's `timeout` of u64::MAX seconds, and a duration `time` cannot hold.
+        for validity in [Duration::from_secs(u64::MAX), Duration::MAX] {
+            assert_eq!(handle.expiry_after(validity), last);
+        }
+        // A handle read from storage, created at the last day a date holds.
+        let late = sample().with_created_at(datetime!(9999-12-31 23:00:00 UTC));
+        assert_eq!(late.expiry_after(Duration::from_secs(7200)), last);
+        // And it is still written and read back.
+        let stored = late.with_expires_in(Duration::from_secs(7200));
+        assert_eq!(
+            Verification::from_json(&stored.to_json().unwrap()).unwrap(),
+            stored
+        );
     }
 }

@@ -61,7 +61,7 @@ pub(crate) static ERRORS: ErrorTable = ErrorTable::new(&[
     ),
     ErrorSpec::new(
         "60205",
-        400,
+        403,
         "SMS is not supported by landline phone number",
         ErrorKind::Unsupported,
         None,

@@ -41,10 +41,9 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
     let spec = code.and_then(documented);
     let operation = response.operation();
     let kind = match spec {
-        // A documented code that still leaves a send or check in doubt does not exist today;
-        // should Twilio document a 5xx code, the core's status rule keeps that doubt.
-        Some(spec) if status < 500 => spec.kind,
-        _ => kind_for_status(status, operation.kind),
+        // A server error keeps its doubt, whatever code its body carries.
+        Some(spec) => spec.kind_at(status, operation.kind),
+        None => kind_for_status(status, operation.kind),
     };
     let said = body
         .message
@@ -100,10 +99,10 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
 
 /// The rejection a code check answered with `error` stands for: `60202` is
 /// `TooManyAttempts`; `20404` is `Expired` when `expired` (the handle is past its expiry),
-/// `NotFound` otherwise. Everything else stays an error.
+/// `NotFound` otherwise. Everything else, and either code in a server error, stays an error.
 pub(crate) fn check_rejection(error: &Error, expired: bool) -> Option<Rejection> {
     let spec = documented(error.provider_code()?)?;
-    let CheckRule::Rejected(reason) = spec.check? else {
+    let CheckRule::Rejected(reason) = spec.check_rule(error)? else {
         return None;
     };
     let reason = if reason == RejectReason::NotFound && expired {
@@ -255,6 +254,15 @@ mod tests {
         );
         let err = provider_error_of(&response(CHECK, 400, &twilio_body("60200", 400)));
         assert!(check_rejection(&err, false).is_none());
+        // A server error carrying either code: the check may have used the code.
+        for code in ["60202", "20404"] {
+            for status in [500, 502, 503] {
+                let err = provider_error_of(&response(CHECK, status, &twilio_body(code, status)));
+                assert!(check_rejection(&err, true).is_none(), "{code} {status}");
+                assert_ne!(err.kind(), ErrorKind::RateLimited, "{code} {status}");
+                assert_ne!(err.kind(), ErrorKind::NotFound, "{code} {status}");
+            }
+        }
     }
 
     #[test]

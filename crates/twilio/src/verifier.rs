@@ -143,7 +143,7 @@ impl PhoneVerifier for Twilio {
             Verification::new(PROVIDER, started.sid, request.channel.clone())
                 .with_phone(phone.clone())
                 .with_created_at(created)
-                .with_expires_at(created + VERIFICATION_LIFETIME)
+                .with_expires_in(VERIFICATION_LIFETIME)
                 .with_extra(EXTRA_SERVICE_SID, self.service_sid.clone()),
         )
     }

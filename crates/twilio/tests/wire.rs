@@ -18,6 +18,7 @@ use phone_verify_twilio::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use time::macros::datetime;
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
@@ -367,6 +368,35 @@ async fn start_sends_locale_and_device_ip_and_a_fresh_process_checks_the_handle(
 }
 
 #[tokio::test]
+async fn a_creation_date_at_the_end_of_time_still_gives_a_handle() {
+    // The code went out: a `date_created` whose 10 minutes run past what a date holds must not
+    // lose the verification.
+    let server = MockServer::start().await;
+    let mut answer = verification_json("pending");
+    answer["date_created"] = json!("9999-12-31T23:59:59Z");
+    expect("POST", &verifications_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = verifier(&server)
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap();
+    assert_eq!(handle.reference, VE);
+    assert_eq!(handle.created_at, datetime!(9999-12-31 23:59:59 UTC));
+    assert_eq!(
+        handle.expires_at,
+        Some(datetime!(9999-12-31 23:59:59.999_999_999 UTC))
+    );
+    assert_eq!(
+        Verification::from_json(&handle.to_json().unwrap()).unwrap(),
+        handle
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn checks_turn_statuses_and_documented_refusals_into_outcomes() {
     let server = MockServer::start().await;
     let verifier = verifier(&server);
@@ -434,7 +464,7 @@ const DOCUMENTED: [(u32, u16, ErrorKind); 10] = [
     (20003, 401, ErrorKind::Unauthorized),
     (20429, 429, ErrorKind::RateLimited),
     (60212, 429, ErrorKind::RateLimited),
-    (60205, 400, ErrorKind::Unsupported),
+    (60205, 403, ErrorKind::Unsupported),
     (60410, 403, ErrorKind::Blocked),
     (60605, 403, ErrorKind::Blocked),
 ];
@@ -540,6 +570,9 @@ async fn checks_are_retried_only_when_twilio_surely_did_not_process_them() {
         ResponseTemplate::new(200)
             .set_body_json(check_json("approved", true))
             .set_delay(Duration::from_secs(3)),
+        // A server error carrying a documented refusal is still a server error.
+        twilio_error(20404, 500),
+        twilio_error(60202, 502),
     ] {
         expect("POST", &check_path())
             .respond_with(answer)

@@ -242,7 +242,8 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
     }
     let documented = parsed.documented();
     let kind = if let Some(spec) = documented {
-        spec.kind
+        // A server error keeps its doubt, whatever reason its body gives.
+        spec.kind_at(status, operation.kind)
     } else {
         // A 2xx carrying an error envelope: the status inside `message` says more.
         let stated = match parsed.prefixed_reason() {
@@ -277,7 +278,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
 pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
     let code = error.provider_code()?;
     let spec = lookup(code)?;
-    let reason = match spec.check? {
+    let reason = match spec.check_rule(error)? {
         CheckRule::Rejected(reason) => reason,
         // Verifik has no reverse flows: nothing is polled.
         CheckRule::PendingWhilePolling => RejectReason::NotFound,
@@ -646,6 +647,20 @@ mod tests {
             .is_none()
         );
         assert!(outcome(r#"{"code":"Unauthorized"}"#, 401).is_none());
+        // A server error carrying a documented refusal: the code may have been used.
+        let check = Operation::consume("validate-phone-validation");
+        for (body, status) in [
+            (
+                r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
+                500,
+            ),
+            (r#"{"code":"CODE_EXPIRED"}"#, 502),
+            (r#"{"message":"phoneValidation_has_expired"}"#, 504),
+        ] {
+            let err = error(check, status, body);
+            assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{body}");
+            assert!(check_outcome(&err).is_none(), "{body}");
+        }
         let rejected = outcome(
             r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
             403,

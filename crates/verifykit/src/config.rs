@@ -29,6 +29,9 @@ pub const SANDBOX_SERVER_KEY: &str = "sandbox-server-key";
 /// accepts is not given up early, and a forgotten one is not polled for ever.
 pub const DEFAULT_REVERSE_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 
+/// The longest reverse-flow lifetime [`VerifyKitBuilder::reverse_flow_ttl`] takes: a year.
+pub const MAX_REVERSE_FLOW_TTL: Duration = Duration::from_secs(366 * 86_400);
+
 phone_verify_core::env_settings! {
     /// A VerifyKit setting read from the environment (or the registry's config file) by
     /// [`VerifyKitBuilder::from_lookup`]; [`name`](Self::name) is the variable.
@@ -252,8 +255,8 @@ impl VerifyKitBuilder {
     }
 
     /// How long a WhatsApp or Telegram reverse flow's handle lasts (its `expires_at`): default
-    /// [`DEFAULT_REVERSE_FLOW_TTL`]. Past it, `check` answers `Rejected(Expired)` without a
-    /// request, and `wait_for_outcome` stops.
+    /// [`DEFAULT_REVERSE_FLOW_TTL`], at most [`MAX_REVERSE_FLOW_TTL`]. Past it, `check` answers
+    /// `Rejected(Expired)` without a request, and `wait_for_outcome` stops.
     #[must_use]
     pub fn reverse_flow_ttl(mut self, ttl: Duration) -> Self {
         self.reverse_flow_ttl = ttl;
@@ -280,9 +283,9 @@ impl VerifyKitBuilder {
             .map_err(|e| invalid(format!("web REST URL: {}", e.message())).with_source(e))?;
         let api_url = BaseUrl::parse(&self.api_url)
             .map_err(|e| invalid(format!("API URL: {}", e.message())).with_source(e))?;
-        if self.reverse_flow_ttl.is_zero() {
+        if self.reverse_flow_ttl.is_zero() || self.reverse_flow_ttl > MAX_REVERSE_FLOW_TTL {
             return Err(invalid(
-                "the reverse flow lifetime must be longer than zero",
+                "the reverse flow lifetime must be longer than zero and at most a year",
             ));
         }
         Ok(VerifyKitConfig {
@@ -471,10 +474,18 @@ mod tests {
             VerifyKitBuilder::new("k").web_rest_url("http://web-rest.verifykit.com/v1.0"),
             VerifyKitBuilder::new("k").api_url("not a url"),
             VerifyKitBuilder::new("k").reverse_flow_ttl(Duration::ZERO),
+            VerifyKitBuilder::new("k")
+                .reverse_flow_ttl(MAX_REVERSE_FLOW_TTL + Duration::from_secs(1)),
+            VerifyKitBuilder::new("k").reverse_flow_ttl(Duration::MAX),
         ] {
             let err = builder.config().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{builder:?}");
             assert!(!err.to_string().contains("line\nbreak"));
         }
+        let longest = VerifyKitBuilder::new("k")
+            .reverse_flow_ttl(MAX_REVERSE_FLOW_TTL)
+            .config()
+            .unwrap();
+        assert_eq!(longest.reverse_flow_ttl, MAX_REVERSE_FLOW_TTL);
     }
 }

@@ -75,7 +75,7 @@ pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
 /// The [`ErrorKind`] of an answer with VerifyKit error `code` and HTTP `status` to `operation`.
 pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorKind {
     let kind = match code.and_then(lookup) {
-        Some(documented) => documented.kind,
+        Some(documented) => documented.kind_at(status, operation.kind),
         None if status == 403 => ErrorKind::Provider,
         None => kind_for_status(status, operation.kind),
     };
@@ -90,7 +90,7 @@ pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorK
 pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
     let code = error.provider_code()?;
     let documented = lookup(code)?;
-    let reason = match documented.check? {
+    let reason = match documented.check_rule(error)? {
         CheckRule::Rejected(reason) => reason,
         CheckRule::PendingWhilePolling if checked != Checked::Code => {
             return Some(CheckOutcome::Pending);
@@ -172,8 +172,12 @@ fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Err
     let status = response.status().as_u16();
     let code = meta.error_code.as_deref();
     let documented = code.and_then(lookup);
-    // The PHP SDK trusts `meta`, not the HTTP status: prefer the status `meta` states.
-    let stated_status = meta.http_status_code.unwrap_or(status);
+    // The PHP SDK trusts `meta`, not the HTTP status: prefer the status `meta` states, but for
+    // a server error, which leaves a send or a check in doubt whatever the body says.
+    let stated_status = match meta.http_status_code {
+        Some(stated) if status < 500 => stated,
+        _ => status,
+    };
     let kind = kind_for(code, stated_status, response.operation());
     // VerifyKit's message may quote the number, or hold control characters: kept clean.
     let said = meta
@@ -526,6 +530,7 @@ mod tests {
             Error::new(ErrorKind::Provider, "x")
                 .with_provider_code(code)
                 .with_provider_message("from VerifyKit")
+                .with_http_status(403)
         };
         let rejected = |outcome: Option<CheckOutcome>| {
             outcome
@@ -572,6 +577,13 @@ mod tests {
         );
         let lost = Error::new(ErrorKind::OutcomeUnknown, "lost").with_provider_code("500008");
         assert_eq!(check_outcome(&lost, Checked::Code), None);
+        // A documented refusal in a server error, or in an error no answer gave: no outcome.
+        let failed = err("403014").with_http_status(500);
+        assert_eq!(check_outcome(&failed, Checked::Code), None);
+        let polled = err("403036").with_http_status(502);
+        assert_eq!(check_outcome(&polled, Checked::ReverseFlow), None);
+        let unanswered = Error::new(ErrorKind::Provider, "x").with_provider_code("403014");
+        assert_eq!(check_outcome(&unanswered, Checked::Code), None);
         let outcome = check_outcome(&err("403014"), Checked::Code).unwrap();
         let rejection = outcome.rejection().unwrap();
         assert_eq!(rejection.provider_code.as_deref(), Some("403014"));

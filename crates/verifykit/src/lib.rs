@@ -15,8 +15,8 @@ pub use client::{
     App, BlacklistType, MIN_WHATSAPP_MESSAGE_CHARS, SendOtp, StartOptions, VerifyKitClient,
 };
 pub use config::{
-    DEFAULT_API_URL, DEFAULT_REVERSE_FLOW_TTL, DEFAULT_WEB_REST_URL, PROVIDER, SANDBOX_SERVER_KEY,
-    VerifyKitBuilder, VerifyKitConfig, VerifyKitSetting,
+    DEFAULT_API_URL, DEFAULT_REVERSE_FLOW_TTL, DEFAULT_WEB_REST_URL, MAX_REVERSE_FLOW_TTL,
+    PROVIDER, SANDBOX_SERVER_KEY, VerifyKitBuilder, VerifyKitConfig, VerifyKitSetting,
 };
 pub use verifier::{EXTRA_APP, EXTRA_CODE_LENGTH, EXTRA_COUNTRY_CODE, EXTRA_FLOW, Flow, VerifyKit};
 pub use wire::{

@@ -14,7 +14,9 @@ use phone_verify_core::{
 use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
-use crate::config::{DEFAULT_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid};
+use crate::config::{
+    DEFAULT_REVERSE_FLOW_TTL, MAX_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid,
+};
 use crate::errors::{self, Checked};
 use crate::wire::{ValidationCheck, ValidationResult};
 
@@ -127,10 +129,11 @@ impl VerifyKit {
         }
     }
 
-    /// Sets how long a reverse flow's handle lasts (a zero duration is raised to one second).
+    /// Sets how long a reverse flow's handle lasts (a zero duration is raised to one second, a
+    /// longer one than [`MAX_REVERSE_FLOW_TTL`] lowered to it).
     #[must_use]
     pub fn with_reverse_flow_ttl(mut self, ttl: Duration) -> Self {
-        self.reverse_flow_ttl = ttl.max(Duration::from_secs(1));
+        self.reverse_flow_ttl = ttl.clamp(Duration::from_secs(1), MAX_REVERSE_FLOW_TTL);
         self
     }
 
@@ -186,8 +189,7 @@ impl VerifyKit {
             .with_extra(EXTRA_FLOW, Flow::SmsOtp.as_str())
             .with_extra(EXTRA_COUNTRY_CODE, region);
         if let Some(validity) = sent.validity() {
-            let expires = handle.created_at + validity;
-            handle = handle.with_expires_at(expires);
+            handle = handle.with_expires_in(validity);
         }
         if let Some(length) = sent.length {
             handle = handle.with_extra(EXTRA_CODE_LENGTH, length);
@@ -208,8 +210,7 @@ impl VerifyKit {
         let handle = Verification::new(PROVIDER, started.reference, Channel::WhatsApp)
             .with_phone(phone.clone())
             .with_extra(EXTRA_FLOW, Flow::WhatsAppOtp.as_str());
-        let expires = handle.created_at + WHATSAPP_VALIDITY;
-        Ok(handle.with_expires_at(expires))
+        Ok(handle.with_expires_in(WHATSAPP_VALIDITY))
     }
 
     async fn start_reverse(&self, request: &StartRequest, app: App) -> Result<Verification> {
@@ -231,8 +232,7 @@ impl VerifyKit {
             .with_reverse(ReverseFlow::new(started.deeplink, started.qr_code))
             .with_extra(EXTRA_FLOW, Flow::Reverse.as_str())
             .with_extra(EXTRA_APP, app.as_str());
-        let expires = handle.created_at + self.reverse_flow_ttl;
-        Ok(handle.with_expires_at(expires))
+        Ok(handle.with_expires_in(self.reverse_flow_ttl))
     }
 
     /// Checks the code of an SMS handle (`check-otp`) or a WhatsApp-as-OTP one
@@ -272,7 +272,7 @@ impl VerifyKit {
         // that a reference VerifyKit answers `403036` for (pending, or unknown) stops polling.
         let expires_at = handle
             .expires_at
-            .unwrap_or(handle.created_at + self.reverse_flow_ttl);
+            .unwrap_or_else(|| handle.expiry_after(self.reverse_flow_ttl));
         if OffsetDateTime::now_utc() >= expires_at {
             return Ok(CheckOutcome::Rejected(
                 Rejection::new(RejectReason::Expired)
@@ -404,12 +404,25 @@ fn otp_outcome(
         Ok(check) => check,
         Err(err) => return errors::check_outcome(&err, Checked::Code).ok_or(err),
     };
-    if !check.is_verified() {
+    match check.validation_status {
         // Not an error code, not verified: VerifyKit did not accept the code.
-        return Ok(CheckOutcome::Rejected(
-            Rejection::new(RejectReason::WrongCode)
-                .with_message("VerifyKit answered validationStatus false"),
-        ));
+        Some(false) => {
+            return Ok(CheckOutcome::Rejected(
+                Rejection::new(RejectReason::WrongCode)
+                    .with_message("VerifyKit answered validationStatus false"),
+            ));
+        }
+        // An answer that says nothing (`"result": {}`): VerifyKit took the request, so the
+        // code may have been used. Never taken for a wrong code.
+        None if check.session_id.is_none() => {
+            return Err(Error::new(
+                ErrorKind::OutcomeUnknown,
+                "the check answered with neither validationStatus nor a session id; the code \
+                 may have been used, start a new verification",
+            )
+            .with_provider(PROVIDER));
+        }
+        _ => {}
     }
     let reported = match check.phone_number.as_deref() {
         // The number checked, as VerifyKit usually reports it: no parse needed.
@@ -612,6 +625,39 @@ mod tests {
         assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(90));
         let verifier = verifier.with_reverse_flow_ttl(Duration::ZERO);
         assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(1));
+        let verifier = verifier.with_reverse_flow_ttl(Duration::MAX);
+        assert_eq!(verifier.reverse_flow_ttl(), MAX_REVERSE_FLOW_TTL);
+    }
+
+    #[test]
+    fn a_code_check_that_says_nothing_is_never_a_wrong_code() {
+        let phone: PhoneNumber = "+905321234567".parse().unwrap();
+        let check = |status: Option<bool>, session: Option<&str>| ValidationCheck {
+            validation_status: status,
+            session_id: session.map(|s| s.parse().unwrap()),
+            app_platform: None,
+            phone_number: None,
+        };
+        let outcome = |check| otp_outcome(Ok(check), &phone, Channel::Sms);
+        // `"result": {}`, or `validationStatus: null` without a session.
+        let err = outcome(check(None, None)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert_eq!(err.provider(), Some(&PROVIDER));
+        // An explicit false is VerifyKit's refusal of the code, with or without a session.
+        for session in [None, Some("QWERTY123456")] {
+            let rejected = outcome(check(Some(false), session)).unwrap();
+            assert_eq!(
+                rejected.rejection().map(|r| r.reason),
+                Some(RejectReason::WrongCode)
+            );
+        }
+        // A session without a status, or a true status: verified.
+        assert!(
+            outcome(check(None, Some("QWERTY123456")))
+                .unwrap()
+                .is_verified()
+        );
+        assert!(outcome(check(Some(true), None)).unwrap().is_verified());
     }
 
     #[test]

@@ -1407,6 +1407,13 @@ async fn a_server_error_answering_a_code_check_is_outcome_unknown_after_one_atte
         ResponseTemplate::new(200).set_body_json(
             json!({"meta": {"httpStatusCode": 500, "errorCode": "500008", "errorMessage": "Internal server error."}}),
         ),
+        // A server error carrying a check's documented refusal (wrong code, expired), whether
+        // its `meta` states 500 or the refusal's own 403: the code may have been used.
+        vk_error(500, "403014", "OTP code is invalid.", "R500"),
+        vk_error(502, "403037", "Validation has expired.", "R502"),
+        ResponseTemplate::new(500).set_body_json(
+            json!({"meta": {"httpStatusCode": 403, "errorCode": "403014", "errorMessage": "OTP code is invalid."}}),
+        ),
     ];
     for answer in answers {
         for (p, handle) in [
@@ -2115,4 +2122,71 @@ async fn a_reverse_handle_without_an_expiry_gets_the_configured_lifetime() {
         server.received_requests().await.unwrap().is_empty(),
         "answered without a request"
     );
+}
+
+#[tokio::test]
+async fn a_validity_past_what_a_date_holds_still_gives_a_handle() {
+    // The code went out: a `timeout` too large for a date must not lose the reference.
+    let last = datetime!(9999-12-31 23:59:59.999_999_999 UTC);
+    for timeout in [json!(400_000_000_000_u64), json!(u64::MAX)] {
+        let server = MockServer::start().await;
+        expect_post(
+            &server,
+            "/web-rest/v1.0/send-otp",
+            json!({"phoneNumber": PHONE, "countryCode": "TR"}),
+            ok(201, json!({"reference": "sms-ref-far", "timeout": timeout})),
+        )
+        .await;
+        let handle = verifier(&server)
+            .start(&StartRequest::sms(phone()).context(context()))
+            .await
+            .unwrap();
+        assert_eq!(handle.reference, "sms-ref-far");
+        assert_eq!(handle.expires_at, Some(last), "{timeout}");
+        let restored = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+        assert_eq!(restored, handle);
+    }
+}
+
+#[tokio::test]
+async fn a_reverse_handle_created_at_the_end_of_time_is_polled_without_a_panic() {
+    let server = MockServer::start().await;
+    mount_once(
+        &server,
+        endpoint("POST", "/web-rest/v1.0/check"),
+        ok(200, json!({"validationStatus": false})),
+    )
+    .await;
+    // Stored without an expiry, created late on the last day a date holds: its configured
+    // lifetime ends past it.
+    let late = reverse_handle("late-ref", Channel::WhatsApp)
+        .with_created_at(datetime!(9999-12-31 23:00:00 UTC));
+    let outcome = verifier(&server)
+        .check(&late, &CheckRequest::poll().context(context()))
+        .await
+        .unwrap();
+    assert_eq!(outcome, CheckOutcome::Pending);
+}
+
+#[tokio::test]
+async fn a_code_check_answered_with_nothing_is_outcome_unknown_not_a_wrong_code() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let sms = sms_handle("sms-ref");
+    let c = code("123456");
+    for result in [
+        json!({}),
+        json!({"validationStatus": null}),
+        json!({"validationStatus": "", "sessionId": null}),
+    ] {
+        let (err, attempts) = checked_once(
+            &server,
+            "/web-rest/v1.0/check-otp",
+            ok(200, result.clone()),
+            || verifier.check_code(&sms, &c),
+        )
+        .await;
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{result}: {err}");
+        assert_eq!(attempts, 1, "{result}");
+    }
 }

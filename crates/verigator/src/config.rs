@@ -25,6 +25,8 @@ pub const SANDBOX_USERNAME: &str = "sandbox";
 pub const SANDBOX_PASSWORD: &str = "sandbox";
 /// The default number of phones whose user ids a verifier remembers.
 pub const DEFAULT_USER_CACHE_CAPACITY: usize = 10_000;
+/// The longest PIN validity [`VerigatorBuilder::pin_validity`] takes: a year.
+pub const MAX_PIN_VALIDITY: Duration = Duration::from_secs(366 * 86_400);
 
 phone_verify_core::env_settings! {
     /// Every environment variable [`VerigatorBuilder::from_lookup`] reads; [`name`](Self::name)
@@ -270,7 +272,8 @@ impl VerigatorBuilder {
     }
 
     /// Sets how long a started authentication stays valid. Verigator does not say, so by
-    /// default handles have no `expires_at`; set it to what your Verigator account uses.
+    /// default handles have no `expires_at`; set it to what your Verigator account uses (at
+    /// most [`MAX_PIN_VALIDITY`]).
     #[must_use]
     pub fn pin_validity(mut self, validity: Duration) -> Self {
         self.pin_validity = Some(validity);
@@ -325,8 +328,13 @@ impl VerigatorBuilder {
             .as_deref()
             .map(|id| check_id("service id", id.trim()).map(str::to_owned))
             .transpose()?;
-        if self.pin_validity.is_some_and(|v| v.is_zero()) {
-            return Err(invalid("the PIN validity must be positive"));
+        if self
+            .pin_validity
+            .is_some_and(|v| v.is_zero() || v > MAX_PIN_VALIDITY)
+        {
+            return Err(invalid(
+                "the PIN validity must be positive and at most a year",
+            ));
         }
         Ok(VerigatorConfig {
             username,
@@ -515,11 +523,22 @@ mod tests {
         assert_eq!(empty.kind(), ErrorKind::InvalidInput);
         let empty = VerigatorBuilder::new("u", "").build_client().unwrap_err();
         assert_eq!(empty.kind(), ErrorKind::InvalidInput);
-        let zero = VerigatorBuilder::new("u", "p")
-            .pin_validity(Duration::ZERO)
-            .build_client()
-            .unwrap_err();
-        assert_eq!(zero.kind(), ErrorKind::InvalidInput);
+        for refused in [
+            Duration::ZERO,
+            MAX_PIN_VALIDITY + Duration::from_secs(1),
+            Duration::MAX,
+        ] {
+            let err = VerigatorBuilder::new("u", "p")
+                .pin_validity(refused)
+                .build_client()
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{refused:?}");
+        }
+        let longest = VerigatorBuilder::new("u", "p")
+            .pin_validity(MAX_PIN_VALIDITY)
+            .config()
+            .unwrap();
+        assert_eq!(longest.pin_validity, Some(MAX_PIN_VALIDITY));
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
     if error.http_status() != Some(spec.http_status) {
         return None;
     }
-    let CheckRule::Rejected(reason) = spec.check? else {
+    let CheckRule::Rejected(reason) = spec.check_rule(error)? else {
         return None;
     };
     Some(CheckOutcome::Rejected(spec.rejection(reason, error)))

@@ -13,8 +13,8 @@ pub mod wire;
 pub use client::{MAX_USER_LIST_BYTES, VerigatorClient};
 pub use config::{
     DEFAULT_BASE_URL, DEFAULT_USER_CACHE_CAPACITY, IdScheme, MAX_ID_IN_SERVICE_LEN, MAX_ID_LEN,
-    PROVIDER, SANDBOX_PASSWORD, SANDBOX_USERNAME, VerigatorBuilder, VerigatorConfig,
-    VerigatorSetting,
+    MAX_PIN_VALIDITY, PROVIDER, SANDBOX_PASSWORD, SANDBOX_USERNAME, VerigatorBuilder,
+    VerigatorConfig, VerigatorSetting,
 };
 pub use verifier::{
     EXTRA_METHOD, EXTRA_REQUESTED_METHOD, EXTRA_SERVICE_ID, EXTRA_USER_ID, Verigator,

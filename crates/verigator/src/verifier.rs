@@ -308,8 +308,7 @@ impl PhoneVerifier for Verigator {
             handle = handle.with_extra(EXTRA_REQUESTED_METHOD, requested.as_str());
         }
         if let Some(validity) = self.inner.pin_validity {
-            let expires = handle.created_at + validity;
-            handle = handle.with_expires_at(expires);
+            handle = handle.with_expires_in(validity);
         }
         Ok(handle)
     }

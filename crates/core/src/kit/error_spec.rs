@@ -3,6 +3,8 @@
 //! `cargo xtask codegen` turns a provider's `errors.toml` into one `ErrorTable` constant; the
 //! provider's single error mapping looks codes up in it.
 
+use super::request::OperationKind;
+use super::response::kind_for_status;
 use crate::error::{Error, ErrorKind};
 use crate::outcome::{RejectReason, Rejection};
 
@@ -50,6 +52,31 @@ impl ErrorSpec {
             kind,
             check,
         }
+    }
+
+    /// The kind of an answer with this code, HTTP `status`, to an operation of kind
+    /// `operation`: the documented kind, unless a server error (5xx) carries a code documented
+    /// below 500. Then the server failed, whatever the body says, and the status decides
+    /// ([`kind_for_status`]): a send may have gone out, a check may have used the code.
+    pub fn kind_at(&self, status: u16, operation: OperationKind) -> ErrorKind {
+        if status >= 500 && self.http_status < 500 {
+            kind_for_status(status, operation)
+        } else {
+            self.kind
+        }
+    }
+
+    /// This code's [`CheckRule`] for a check answered with `error`, if the answer was a
+    /// refusal: an HTTP status below 500, and an error not left in doubt
+    /// ([`ErrorKind::OutcomeUnknown`], [`ErrorKind::MaybeSent`]). A server error carrying the
+    /// code, or an error without a status, has no rule: it is never taken for a rejection.
+    pub fn check_rule(&self, error: &Error) -> Option<CheckRule> {
+        let refused = error.http_status().is_some_and(|status| status < 500)
+            && !matches!(
+                error.kind(),
+                ErrorKind::OutcomeUnknown | ErrorKind::MaybeSent
+            );
+        if refused { self.check } else { None }
     }
 
     /// The rejection a check answered with `error` (of this documented code) stands for:
@@ -184,5 +211,84 @@ mod tests {
             Some("Too many code checks (5)")
         );
         assert_eq!(rejection.request_id.as_deref(), Some("req-1"));
+    }
+
+    #[test]
+    fn a_server_error_carrying_a_code_takes_the_kind_of_its_status() {
+        let spec = ERRORS.lookup("E1429").unwrap();
+        for operation in [
+            OperationKind::Send,
+            OperationKind::Consume,
+            OperationKind::Read,
+        ] {
+            // As documented, or any status below 500 (a 2xx envelope, another 4xx).
+            for status in [200, 400, 429, 499] {
+                assert_eq!(spec.kind_at(status, operation), ErrorKind::RateLimited);
+            }
+            for status in [500, 502, 503, 599] {
+                assert_eq!(
+                    spec.kind_at(status, operation),
+                    kind_for_status(status, operation),
+                    "{status} {operation:?}"
+                );
+            }
+        }
+        assert_eq!(
+            spec.kind_at(500, OperationKind::Consume),
+            ErrorKind::OutcomeUnknown
+        );
+        assert_eq!(spec.kind_at(502, OperationKind::Send), ErrorKind::MaybeSent);
+        // A code documented as a server error keeps its kind.
+        let server = ErrorSpec::new("E1500", 500, "Down", ErrorKind::ProviderUnavailable, None);
+        assert_eq!(
+            server.kind_at(500, OperationKind::Consume),
+            ErrorKind::ProviderUnavailable
+        );
+    }
+
+    #[test]
+    fn only_a_refusal_is_taken_for_a_rejection() {
+        let spec = ERRORS.lookup("E1429").unwrap();
+        let rule = Some(CheckRule::Rejected(RejectReason::TooManyAttempts));
+        let answered = |kind: ErrorKind, status: u16| {
+            Error::new(kind, "x")
+                .with_provider_code("E1429")
+                .with_http_status(status)
+        };
+        assert_eq!(
+            spec.check_rule(&answered(ErrorKind::RateLimited, 429)),
+            rule
+        );
+        assert_eq!(
+            spec.check_rule(&answered(ErrorKind::RateLimited, 200)),
+            rule
+        );
+        assert_eq!(
+            spec.check_rule(&answered(ErrorKind::RateLimited, 499)),
+            rule
+        );
+        // A server error carrying the code, whatever its kind; an error left in doubt; an
+        // error that no answer gave.
+        assert_eq!(
+            spec.check_rule(&answered(ErrorKind::RateLimited, 500)),
+            None
+        );
+        assert_eq!(
+            spec.check_rule(&answered(ErrorKind::OutcomeUnknown, 500)),
+            None
+        );
+        assert_eq!(
+            spec.check_rule(&answered(ErrorKind::OutcomeUnknown, 429)),
+            None
+        );
+        assert_eq!(spec.check_rule(&answered(ErrorKind::MaybeSent, 429)), None);
+        let unanswered = Error::new(ErrorKind::RateLimited, "x").with_provider_code("E1429");
+        assert_eq!(spec.check_rule(&unanswered), None);
+        // A code without a rule has none, refusal or not.
+        let plain = ERRORS.lookup("E1400").unwrap();
+        assert_eq!(
+            plain.check_rule(&answered(ErrorKind::InvalidInput, 400)),
+            None
+        );
     }
 }
