@@ -53,10 +53,18 @@ pub trait PhoneVerifierExt: PhoneVerifier {
         interval: Duration,
         timeout: Duration,
     ) -> Result<CheckOutcome> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        // A wait past what the clock holds (a timeout of `Duration::MAX`) ends 30 years on.
+        let after = |from: tokio::time::Instant, wait: Duration| {
+            from.checked_add(wait)
+                .unwrap_or_else(|| from + Duration::from_secs(30 * 365 * 86_400))
+        };
+        let deadline = after(tokio::time::Instant::now(), timeout);
         let expiry = verification.expires_at.map(|at| {
             let left = at - time::OffsetDateTime::now_utc();
-            tokio::time::Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
+            after(
+                tokio::time::Instant::now(),
+                Duration::try_from(left).unwrap_or(Duration::ZERO),
+            )
         });
         loop {
             let outcome = self.poll(verification).await?;
@@ -70,7 +78,8 @@ pub trait PhoneVerifierExt: PhoneVerifier {
                         .with_message("the verification expired before the user completed it"),
                 ));
             }
-            let wake = expiry.map_or(now + interval, |at| (now + interval).min(at));
+            let next = after(now, interval);
+            let wake = expiry.map_or(next, |at| next.min(at));
             if wake > deadline {
                 return Err(Error::new(
                     ErrorKind::Timeout,

@@ -136,6 +136,44 @@ async fn wait_for_outcome_stops_at_the_handles_expiry() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn wait_for_outcome_takes_waits_past_what_the_clock_holds() {
+    // A timeout of Duration::MAX: polled until the flow completes.
+    let mut mock = MockPhoneVerifier::new();
+    let mut seq = Sequence::new();
+    mock.expect_check()
+        .times(3)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(CheckOutcome::Pending));
+    mock.expect_check()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(CheckOutcome::Verified(Verified::new(Channel::WhatsApp))));
+    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    let outcome = verifier
+        .wait_for_outcome(&handle(), Duration::from_secs(2), Duration::MAX)
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
+
+    // An interval of Duration::MAX: the next poll is at the handle's expiry.
+    let mut mock = MockPhoneVerifier::new();
+    mock.expect_check()
+        .times(2)
+        .returning(|_, _| Ok(CheckOutcome::Pending));
+    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    let expiring =
+        handle().with_expires_at(time::OffsetDateTime::now_utc() + time::Duration::seconds(7));
+    let outcome = verifier
+        .wait_for_outcome(&expiring, Duration::MAX, Duration::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.rejection().map(|r| r.reason),
+        Some(RejectReason::Expired)
+    );
+}
+
 #[tokio::test]
 async fn forwarding_impls_and_capabilities() {
     let mut mock = MockPhoneVerifier::new();

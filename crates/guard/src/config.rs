@@ -2,8 +2,10 @@
 //! README for why each default is what it is).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
+use phone_verify_core::kit::mask_numbers;
 use serde::{Deserialize, Serialize};
 
 /// How a [`Limit`] counts.
@@ -127,7 +129,7 @@ pub enum NumberKind {
 /// assert_eq!(config.resend_cooldown_secs, GuardConfig::default().resend_cooldown_secs);
 /// # Ok::<(), toml::de::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuardConfig {
     /// Sends to one phone in a short window (default 5 per 10 minutes).
@@ -176,6 +178,55 @@ pub struct GuardConfig {
     pub check_fail_mode: FailMode,
     /// How long the guard waits for its store, in milliseconds (default 200).
     pub store_timeout_ms: u64,
+}
+
+/// Every rule as it is, but the allowlist's phone numbers masked (`+*********61`).
+impl fmt::Debug for GuardConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            per_phone,
+            per_phone_daily,
+            resend_cooldown_secs,
+            per_ip,
+            per_ipv4_24,
+            per_ipv6_64,
+            per_region,
+            region_overrides,
+            allow_regions,
+            deny_regions,
+            refuse_number_types,
+            wrong_codes_per_verification,
+            wrong_codes_per_phone,
+            global_budget,
+            global_budget_daily,
+            allowlist,
+            send_fail_mode,
+            check_fail_mode,
+            store_timeout_ms,
+        } = self;
+        let allowlist: Vec<String> = allowlist.iter().map(|n| mask_numbers(n)).collect();
+        f.debug_struct("GuardConfig")
+            .field("per_phone", per_phone)
+            .field("per_phone_daily", per_phone_daily)
+            .field("resend_cooldown_secs", resend_cooldown_secs)
+            .field("per_ip", per_ip)
+            .field("per_ipv4_24", per_ipv4_24)
+            .field("per_ipv6_64", per_ipv6_64)
+            .field("per_region", per_region)
+            .field("region_overrides", region_overrides)
+            .field("allow_regions", allow_regions)
+            .field("deny_regions", deny_regions)
+            .field("refuse_number_types", refuse_number_types)
+            .field("wrong_codes_per_verification", wrong_codes_per_verification)
+            .field("wrong_codes_per_phone", wrong_codes_per_phone)
+            .field("global_budget", global_budget)
+            .field("global_budget_daily", global_budget_daily)
+            .field("allowlist", &allowlist)
+            .field("send_fail_mode", send_fail_mode)
+            .field("check_fail_mode", check_fail_mode)
+            .field("store_timeout_ms", store_timeout_ms)
+            .finish()
+    }
 }
 
 impl Default for GuardConfig {

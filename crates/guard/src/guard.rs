@@ -144,6 +144,9 @@ impl GuardBuilder {
     }
 }
 
+/// The longest window a rule counts in: a year (366 days).
+const MAX_WINDOW_SECS: u64 = 366 * 86_400;
+
 fn validate(config: &GuardConfig) -> Result<()> {
     let limits = [
         ("per_phone", config.per_phone),
@@ -161,15 +164,18 @@ fn validate(config: &GuardConfig) -> Result<()> {
         .iter()
         .map(|(region, limit)| (region.as_str(), Some(*limit)));
     for (name, limit) in limits.into_iter().chain(overrides) {
-        if limit.is_some_and(|l| l.window_secs == 0) {
+        if limit.is_some_and(|l| l.window_secs == 0 || l.window_secs > MAX_WINDOW_SECS) {
             return Err(Error::invalid_input(format!(
-                "guard rule {name}: the window must be at least one second"
+                "guard rule {name}: the window must be between one second and a year"
             )));
         }
     }
-    if config.resend_cooldown_secs == Some(0) {
+    if config
+        .resend_cooldown_secs
+        .is_some_and(|secs| secs == 0 || secs > MAX_WINDOW_SECS)
+    {
         return Err(Error::invalid_input(
-            "guard rule resend_cooldown_secs: use at least one second, or turn it off",
+            "guard rule resend_cooldown_secs: use one second to a year, or turn it off",
         ));
     }
     let regions = config
@@ -426,9 +432,11 @@ impl Guard {
         if let Some(n) = self.config.wrong_codes_per_verification {
             let limit = Limit::per_day(n);
             let rule = Rule::WrongCodesPerVerification;
-            let digest = self
-                .keyer
-                .verification(verification.provider.as_str(), &verification.reference);
+            let digest = self.keyer.verification(
+                verification.provider.as_str(),
+                &verification.reference,
+                verification.created_at.unix_timestamp_nanos(),
+            );
             plan.push(rule, digest.key(rule), limit, 1);
         }
         if let (Some(limit), Some(phone)) = (self.config.wrong_codes_per_phone, &verification.phone)

@@ -106,11 +106,18 @@ impl Keyer {
         }
     }
 
-    /// The digest of a verification (its provider and reference).
-    pub(crate) fn verification(&self, provider: &str, reference: &str) -> Digest {
+    /// The digest of a verification: its provider, its reference and when it was started (in
+    /// nanoseconds since the Unix epoch). A provider may give every verification of a phone
+    /// the same reference (Verigator's is the user id), so the start time tells one
+    /// verification from the next.
+    pub(crate) fn verification(&self, provider: &str, reference: &str, started: i128) -> Digest {
         self.digest(
             Domain::Verification,
-            &[provider.as_bytes(), reference.as_bytes()],
+            &[
+                provider.as_bytes(),
+                reference.as_bytes(),
+                &started.to_be_bytes(),
+            ],
         )
     }
 }
@@ -151,7 +158,26 @@ mod tests {
         let k = keyer("secret-one-0123456789");
         let ip: IpAddr = "203.0.113.0".parse().unwrap();
         assert_ne!(k.ip(ip), k.subnet(ip).1);
-        assert_ne!(k.verification("a", "bc"), k.verification("ab", "c"));
+        assert_ne!(k.verification("a", "bc", 0), k.verification("ab", "c", 0));
+    }
+
+    #[test]
+    fn verifications_with_one_reference_started_apart_have_their_own_digest() {
+        let k = keyer("secret-one-0123456789");
+        let at = 1_796_598_000_000_000_000;
+        let next = at + 1;
+        assert_eq!(
+            k.verification("verigator", "u1", at),
+            k.verification("verigator", "u1", at)
+        );
+        assert_ne!(
+            k.verification("verigator", "u1", at),
+            k.verification("verigator", "u1", next)
+        );
+        assert_ne!(
+            k.verification("verigator", "u1", at),
+            k.verification("verigator", "u2", at)
+        );
     }
 
     #[test]

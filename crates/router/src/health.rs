@@ -358,7 +358,7 @@ impl Health {
             drop(s);
             return self.success_breaker(call);
         }
-        s.consecutive += 1;
+        s.consecutive = s.consecutive.saturating_add(1);
         self.push_window(&mut s, false);
         let trip = match s.circuit {
             // Only the probe's failure re-opens it (a late start's says nothing of now).

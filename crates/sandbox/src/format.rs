@@ -7,10 +7,13 @@ use time::macros::format_description;
 /// ISO-8601 in UTC with milliseconds and `Z` (`2024-05-29T03:41:27.009Z`), as Verifik writes
 /// dates and Verigator its `ctime`.
 pub(crate) fn iso_millis(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        ))
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|t| {
+            t.format(format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -30,7 +33,9 @@ mod tests {
         let t = OffsetDateTime::from_unix_timestamp(1_716_954_087).unwrap()
             + time::Duration::milliseconds(9);
         assert_eq!(iso_millis(t), "2024-05-29T03:41:27.009Z");
-        let shifted = t.to_offset(time::UtcOffset::from_hms(3, 0, 0).unwrap());
+        let shifted = t
+            .checked_to_offset(time::UtcOffset::from_hms(3, 0, 0).unwrap())
+            .unwrap();
         assert_eq!(iso_millis(shifted), "2024-05-29T03:41:27.009Z");
     }
 

@@ -553,15 +553,14 @@ pub(crate) fn parse_signature_date(text: &str) -> Option<OffsetDateTime> {
         .map(time::PrimitiveDateTime::assume_utc)
 }
 
-/// An RFC 3339 date with milliseconds and `Z`, as Verifik writes dates.
-pub(crate) fn format_date(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
+/// An RFC 3339 date with milliseconds and `Z`, as Verifik writes dates; `None` for a date
+/// whose UTC time is past what a date holds (`9999-12-31T23:30:00-01:00`).
+pub(crate) fn format_date(at: OffsetDateTime) -> Option<String> {
+    let at = at.checked_to_offset(time::UtcOffset::UTC)?;
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    at.format(format)
-        .or_else(|_| at.format(&Rfc3339))
-        .unwrap_or_default()
+    at.format(format).or_else(|_| at.format(&Rfc3339)).ok()
 }
 
 /// A phone number for `Debug`: its last two digits.
@@ -856,8 +855,14 @@ mod tests {
         );
         assert_eq!(parse_signature_date("yesterday"), None);
         assert_eq!(
-            format_date(datetime!(2024-12-31 23:59:59 UTC)),
-            "2024-12-31T23:59:59.000Z"
+            format_date(datetime!(2024-12-31 23:59:59 UTC)).as_deref(),
+            Some("2024-12-31T23:59:59.000Z")
         );
+        assert_eq!(
+            format_date(datetime!(2024-12-31 20:59:59 -03:00)).as_deref(),
+            Some("2024-12-31T23:59:59.000Z")
+        );
+        // Past what a date holds once in UTC: no text, never a panic.
+        assert_eq!(format_date(datetime!(9999-12-31 23:30 -01:00)), None);
     }
 }

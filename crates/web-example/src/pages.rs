@@ -471,9 +471,11 @@ fn format_time(at: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!(
         "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
     );
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+    // A provider's date may be past what a date holds once in UTC
+    // (`9999-12-31T23:30:00-01:00`): then it is shown as the provider gave it.
+    at.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| utc.format(&format).ok())
+        .unwrap_or_else(|| at.to_string())
 }
 
 /// A channel's display name.
@@ -552,6 +554,11 @@ mod tests {
         assert_eq!(format_secs(75), "1:15");
         let at = time::macros::datetime!(2026-12-02 16:34:35 UTC);
         assert_eq!(format_time(at), "2 Dec 2026, 16:34 UTC");
+        let offset = time::macros::datetime!(2026-12-02 13:34:35 -03:00);
+        assert_eq!(format_time(offset), "2 Dec 2026, 16:34 UTC");
+        // A provider's date past what a date holds once in UTC: shown as given, no panic.
+        let late = time::macros::datetime!(9999-12-31 23:30:00 -01:00);
+        assert_eq!(format_time(late), late.to_string());
     }
 
     #[test]

@@ -299,6 +299,27 @@ async fn wrong_codes_lock_a_verification_the_provider_would_not() {
 }
 
 #[tokio::test]
+async fn a_reference_given_again_by_a_later_start_counts_its_own_wrong_codes() {
+    // Verigator names every verification of a phone by the phone's user id: a later start with
+    // the same reference is another verification, not locked by the first one's wrong codes.
+    let fx = Fixture::new(only(|c| c.wrong_codes_per_verification = Some(3)));
+    let handle = fx.send("+905321110041").await.unwrap();
+    for _ in 0..3 {
+        wrong(&fx, &handle).await;
+    }
+    let locked = right(&fx, &handle).await.unwrap();
+    assert_eq!(
+        locked.rejection().unwrap().reason,
+        RejectReason::TooManyAttempts
+    );
+    let restarted = handle
+        .clone()
+        .with_created_at(handle.created_at + Duration::from_secs(60));
+    assert_eq!(restarted.reference, handle.reference);
+    assert!(right(&fx, &restarted).await.unwrap().is_verified());
+}
+
+#[tokio::test]
 async fn wrong_codes_per_phone_per_day() {
     let fx = Fixture::new(only(|c| c.wrong_codes_per_phone = Some(Limit::per_day(2))));
     let first = fx.send("+905321110041").await.unwrap();
@@ -418,6 +439,29 @@ fn bad_configuration_is_refused() {
         },
     );
     assert!(zero.unwrap_err().to_string().contains("per_ip"));
+    // A window of a year is the longest; one second more (or u64::MAX) is refused.
+    let year = Duration::from_secs(366 * 86_400);
+    for (window, taken) in [
+        (year, true),
+        (year + Duration::from_secs(1), false),
+        (Duration::from_secs(u64::MAX), false),
+    ] {
+        let config = GuardConfig {
+            global_budget: Some(Limit::per_hour(1).with_window(window)),
+            ..GuardConfig::default()
+        };
+        assert_eq!(build(SECRET, config).is_ok(), taken, "{window:?}");
+        let config = GuardConfig {
+            resend_cooldown_secs: Some(window.as_secs()),
+            ..GuardConfig::default()
+        };
+        assert_eq!(build(SECRET, config).is_ok(), taken, "{window:?}");
+    }
+    let cooldown = GuardConfig {
+        resend_cooldown_secs: Some(0),
+        ..GuardConfig::default()
+    };
+    assert!(build(SECRET, cooldown).is_err());
     let bad_allow = build(
         SECRET,
         GuardConfig {
@@ -426,6 +470,16 @@ fn bad_configuration_is_refused() {
         },
     );
     assert_eq!(bad_allow.unwrap_err().kind(), ErrorKind::InvalidInput);
+    // Debug masks the allowlist's numbers.
+    let listed = GuardConfig {
+        allowlist: vec!["+905321234567".into()],
+        ..GuardConfig::default()
+    };
+    let shown = format!("{listed:?}");
+    assert!(!shown.contains("5321234567"), "{shown}");
+    assert!(shown.contains("allowlist: [\"+"), "{shown}");
+    let guard = build(SECRET, listed).unwrap();
+    assert!(!format!("{guard:?}").contains("5321234567"));
     let no_secret = Guard::builder(Arc::new(InMemoryVerifier::new()))
         .build()
         .unwrap_err();

@@ -1,5 +1,6 @@
 //! [`MemoryStore`]: counters in this process, sharded, bounded, expired counters evicted.
 
+use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -44,12 +45,24 @@ impl Slot {
 /// counters in a fixed order, so it is atomic. Each shard holds at most `capacity / 32`
 /// counters: when one is full its expired counters are evicted, and if none has expired the
 /// decision fails with [`StoreError::Full`] (the guard's fail mode applies).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+/// The store's size, not its counters (up to a million of them).
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("shards", &self.inner.shards.len())
+            .field(
+                "capacity",
+                &(self.inner.per_shard * self.inner.shards.len()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
@@ -188,7 +201,7 @@ impl GuardStore for MemoryStore {
             let fresh = Entry {
                 count: 0,
                 expires_at: match counter.algorithm {
-                    Algorithm::FixedWindow => now + counter.window,
+                    Algorithm::FixedWindow => now.saturating_add(counter.window),
                     Algorithm::Gcra => now,
                 },
             };

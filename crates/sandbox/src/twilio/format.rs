@@ -6,10 +6,13 @@ use crate::otp::SandboxRng;
 
 /// ISO 8601 in UTC without fractions, as Twilio writes `date_created`.
 pub(super) fn date(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }
 

@@ -5,10 +5,13 @@ use time::macros::format_description;
 
 /// `Y-m-d H:i:s` in UTC, VerifyKit's date format.
 pub(super) fn vk_date(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second]"
-        ))
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|t| {
+            t.format(format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }
 

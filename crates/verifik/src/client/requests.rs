@@ -161,13 +161,19 @@ impl CreateProjectValidation {
                 "a validation is sent by sms or whatsapp, not {gateway}"
             )));
         }
+        let expires_at = match self.expires_at {
+            Some(at) => Some(wire::format_date(at).ok_or_else(|| {
+                invalid("the expiry is past the last date Verifik can be sent (year 9999 in UTC)")
+            })?),
+            None => None,
+        };
         Ok(ProjectValidationBody {
             project: &self.project,
             validation_method: self.validation_method.as_str(),
             phone: &self.phone.phone,
             country_code: &self.phone.country_code,
             kind: self.kind.as_str(),
-            expires_at: self.expires_at.map(wire::format_date),
+            expires_at,
             redirect_url: self.redirect_url.as_deref().map(str::trim),
             webhook_url: self.webhook_url.as_deref().map(str::trim),
             identity_url: self.identity_url.as_deref().map(str::trim),
@@ -767,5 +773,25 @@ mod tests {
         let body = registration.body().unwrap();
         assert_eq!(body.email.as_deref(), Some("ana@acme.test"));
         assert_eq!(body.language.as_deref(), Some("es"));
+    }
+
+    #[test]
+    fn an_expiry_is_sent_in_utc_or_refused_when_utc_cannot_hold_it() {
+        use time::macros::datetime;
+        let phone = VerifikPhone::new("+57", "3001234567").unwrap();
+        let project = "507f1f77bcf86cd799439011";
+        let create = |at| {
+            CreateProjectValidation::new(project, phone.clone(), ValidationType::Validation)
+                .expires_at(at)
+        };
+        let later = create(datetime!(2026-12-06 20:00 -05:00));
+        assert_eq!(
+            later.body().unwrap().expires_at.as_deref(),
+            Some("2026-12-07T01:00:00.000Z")
+        );
+        let Err(err) = create(datetime!(9999-12-31 23:30 -01:00)).body() else {
+            panic!("an expiry past year 9999 in UTC is refused");
+        };
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     }
 }
