@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use phone_verify_core::kit::{HttpResponse, Operation};
 use phone_verify_core::reqwest::header::HeaderMap;
-use phone_verify_core::{Error, Result};
+use phone_verify_core::{Channel, Error, PhoneNumber, Result};
 use serde::de::DeserializeOwned;
 
 use crate::client::{
@@ -14,6 +14,7 @@ use crate::client::{
 };
 use crate::config::PROVIDER;
 use crate::errors::{answer, check_rejection};
+use crate::verifier::{outcome, started_handle};
 use crate::wire::{Service, Verification, VerificationCheck};
 
 /// How many endpoints [`decode_answer`] tells apart.
@@ -40,25 +41,48 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
             body.to_vec().into(),
         )
     };
+    let phone = || PhoneNumber::parse("+15017122661").ok();
     match endpoint % ENDPOINTS {
-        0 => shown::<Service>(&at(CREATE_SERVICE)),
-        1 => shown::<Service>(&at(FETCH_SERVICE)),
-        2 => shown::<Verification>(&at(CREATE_VERIFICATION)),
-        3 => shown::<Verification>(&at(FETCH_VERIFICATION)),
-        4 => shown::<Verification>(&at(UPDATE_VERIFICATION)),
-        _ => shown::<VerificationCheck>(&at(CHECK_VERIFICATION)).inspect_err(|error| {
-            drop(check_rejection(error, false));
-            drop(check_rejection(error, true));
+        0 => shown::<Service>(&at(CREATE_SERVICE)).map(drop),
+        1 => shown::<Service>(&at(FETCH_SERVICE)).map(drop),
+        // A started verification becomes the verifier's handle, written as JSON.
+        2 => shown::<Verification>(&at(CREATE_VERIFICATION)).map(|started| {
+            if let Some(phone) = phone() {
+                let handle = started_handle(started, &phone, &Channel::Sms, FUZZ_SERVICE);
+                drop(handle.map(|handle| handle.to_json()));
+            }
         }),
+        3 => shown::<Verification>(&at(FETCH_VERIFICATION)).map(drop),
+        4 => shown::<Verification>(&at(UPDATE_VERIFICATION)).map(drop),
+        // A check's answer becomes the verifier's outcome for a handle, expired or not.
+        _ => shown::<VerificationCheck>(&at(CHECK_VERIFICATION))
+            .map(|check| {
+                let handle = phone_verify_core::Verification::new(
+                    PROVIDER,
+                    "VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                    Channel::Sms,
+                );
+                drop(outcome(&handle, &check).map(|o| format!("{o:?}")));
+                if let Some(phone) = phone() {
+                    drop(outcome(&handle.with_phone(phone), &check));
+                }
+            })
+            .inspect_err(|error| {
+                drop(check_rejection(error, false));
+                drop(check_rejection(error, true));
+            }),
     }
 }
 
+/// The service SID the fuzzed handles name.
+const FUZZ_SERVICE: &str = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
 /// [`answer`] into `T`, its `Debug` form and the error's forms built.
-fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse) -> Result<()> {
+fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse) -> Result<T> {
     match answer::<T>(response, &SECRETS) {
         Ok(value) => {
             drop(format!("{value:?}"));
-            Ok(())
+            Ok(value)
         }
         Err(error) => Err(formatted(error)),
     }
@@ -103,6 +127,16 @@ mod tests {
         }
         decodes(ENDPOINTS - 1, b"{}").unwrap();
         decodes(2 * ENDPOINTS - 1, b"{}").unwrap();
+    }
+
+    #[test]
+    fn answers_run_through_to_the_verifiers_handle_and_outcome() {
+        // A start whose 10 minutes run past what a date holds, and a check's date past year
+        // 9999 in UTC: the handle and the outcome are built without a panic.
+        let started = br#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","date_created":"9999-12-31T23:59:59Z"}"#;
+        decode_answer(2, 201, &HeaderMap::new(), started).unwrap();
+        let checked = br#"{"status":"approved","valid":true,"to":"+15017122662","date_updated":"9999-12-31T23:30:00-01:00"}"#;
+        decode_answer(5, 200, &HeaderMap::new(), checked).unwrap();
     }
 
     #[test]

@@ -128,24 +128,7 @@ impl PhoneVerifier for Twilio {
             .client
             .create_verification(&self.service_sid, &create)
             .await?;
-        // The SID goes into later URLs: an answer without a well-formed one cannot be checked.
-        // Twilio took the request, so the code may be on its way.
-        check_sid(&started.sid, "VE", "a verification SID").map_err(|_| {
-            Error::new(
-                ErrorKind::MaybeSent,
-                "twilio: create-verification answered without a well-formed verification SID; \
-                 the code may have been sent",
-            )
-            .with_provider(PROVIDER)
-        })?;
-        let created = started.date_created.unwrap_or_else(OffsetDateTime::now_utc);
-        Ok(
-            Verification::new(PROVIDER, started.sid, request.channel.clone())
-                .with_phone(phone.clone())
-                .with_created_at(created)
-                .with_expires_in(VERIFICATION_LIFETIME)
-                .with_extra(EXTRA_SERVICE_SID, self.service_sid.clone()),
-        )
+        started_handle(started, phone, &request.channel, &self.service_sid)
     }
 
     async fn check(
@@ -180,6 +163,32 @@ impl PhoneVerifier for Twilio {
     }
 }
 
+/// The handle of a verification Twilio `started` for `phone` on `channel` in service
+/// `service_sid`: its SID, created when Twilio says, expiring 10 minutes later.
+pub(crate) fn started_handle(
+    started: wire::Verification,
+    phone: &PhoneNumber,
+    channel: &Channel,
+    service_sid: &str,
+) -> Result<Verification> {
+    // The SID goes into later URLs: an answer without a well-formed one cannot be checked.
+    // Twilio took the request, so the code may be on its way.
+    check_sid(&started.sid, "VE", "a verification SID").map_err(|_| {
+        Error::new(
+            ErrorKind::MaybeSent,
+            "twilio: create-verification answered without a well-formed verification SID; the \
+             code may have been sent",
+        )
+        .with_provider(PROVIDER)
+    })?;
+    let created = started.date_created.unwrap_or_else(OffsetDateTime::now_utc);
+    Ok(Verification::new(PROVIDER, started.sid, channel.clone())
+        .with_phone(phone.clone())
+        .with_created_at(created)
+        .with_expires_in(VERIFICATION_LIFETIME)
+        .with_extra(EXTRA_SERVICE_SID, service_sid.to_owned()))
+}
+
 /// The number Twilio reports, parsed only when it is not the handle's own (the usual answer,
 /// which then costs no parse); the handle's if Twilio reports none or an unreadable one.
 fn reported_phone(verification: &Verification, to: Option<&str>) -> Option<PhoneNumber> {
@@ -194,7 +203,10 @@ fn reported_phone(verification: &Verification, to: Option<&str>) -> Option<Phone
 }
 
 /// The outcome of a check Twilio answered with `answer`.
-fn outcome(verification: &Verification, answer: &wire::VerificationCheck) -> Result<CheckOutcome> {
+pub(crate) fn outcome(
+    verification: &Verification,
+    answer: &wire::VerificationCheck,
+) -> Result<CheckOutcome> {
     let rejected = |reason: RejectReason, status: &str| {
         Ok(CheckOutcome::Rejected(
             Rejection::new(reason)

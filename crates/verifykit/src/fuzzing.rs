@@ -3,7 +3,7 @@
 
 use phone_verify_core::kit::HttpResponse;
 use phone_verify_core::reqwest::header::HeaderMap;
-use phone_verify_core::{Error, Result};
+use phone_verify_core::{Channel, Error, PhoneNumber, Result};
 use serde::de::DeserializeOwned;
 
 use crate::client::{
@@ -12,6 +12,7 @@ use crate::client::{
 };
 use crate::config::PROVIDER;
 use crate::errors::{Checked, check_outcome, decode};
+use crate::verifier::{otp_outcome, resolved_session, sms_handle};
 use crate::wire::{
     AccessToken, BlacklistChange, CountryList, EmailCheck, EmailStarted, OtpSent,
     StartedValidation, ValidationCheck, ValidationMethodList, ValidationResult,
@@ -36,38 +37,59 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         )
     };
     match endpoint % ENDPOINTS {
-        0 => shown::<ValidationMethodList>(&at(INIT)),
-        1 => shown::<StartedValidation>(&at(START)),
+        0 => shown::<ValidationMethodList>(&at(INIT)).map(drop),
+        1 => shown::<StartedValidation>(&at(START)).map(drop),
         2 => checked(&at(CHECK), Checked::ReverseFlow),
         3 => checked(&at(CHECK_WHATSAPP), Checked::Code),
-        4 => shown::<CountryList>(&at(COUNTRY)),
-        5 => shown::<OtpSent>(&at(SEND_OTP)),
+        4 => shown::<CountryList>(&at(COUNTRY)).map(drop),
+        // A sent code becomes the verifier's handle, written as JSON.
+        5 => shown::<OtpSent>(&at(SEND_OTP)).map(|sent| {
+            if let Ok(phone) = PhoneNumber::parse(FUZZ_PHONE) {
+                drop(sms_handle(&sent, &phone, "TR").to_json());
+            }
+        }),
         6 => checked(&at(CHECK_OTP), Checked::Code),
-        7 => shown::<EmailStarted>(&at(START_EMAIL)),
+        7 => shown::<EmailStarted>(&at(START_EMAIL)).map(drop),
         8 => shown::<EmailCheck>(&at(CHECK_EMAIL))
+            .map(drop)
             .inspect_err(|error| drop(check_outcome(error, Checked::Email))),
-        9 => shown::<BlacklistChange>(&at(BLACKLIST_ADD)),
-        10 => shown::<BlacklistChange>(&at(BLACKLIST_REMOVE)),
-        11 => shown::<ValidationResult>(&at(RESULT)),
-        12 => shown::<AccessToken>(&at(ACCESS_TOKEN)),
-        _ => shown::<WhatsAppMessageSent>(&at(SEND_WHATSAPP_MESSAGE)),
+        9 => shown::<BlacklistChange>(&at(BLACKLIST_ADD)).map(drop),
+        10 => shown::<BlacklistChange>(&at(BLACKLIST_REMOVE)).map(drop),
+        // A session's result becomes the resolved session, written as JSON.
+        11 => shown::<ValidationResult>(&at(RESULT)).map(|result| {
+            drop(resolved_session(result).map(|session| serde_json::to_string(&session)));
+        }),
+        12 => shown::<AccessToken>(&at(ACCESS_TOKEN)).map(drop),
+        _ => shown::<WhatsAppMessageSent>(&at(SEND_WHATSAPP_MESSAGE)).map(drop),
     }
 }
 
+/// The number the fuzzed handles and checks are for.
+const FUZZ_PHONE: &str = "+905321234567";
+
 /// [`decode`] into `T`, its `Debug` form and the error's `Display` and `Debug` forms built.
-fn shown<T: DeserializeOwned + std::fmt::Debug>(response: &HttpResponse) -> Result<()> {
+fn shown<T: DeserializeOwned + std::fmt::Debug>(response: &HttpResponse) -> Result<T> {
     match decode::<T>(response, &"fuzz-server-key".into()) {
         Ok(value) => {
             drop(format!("{value:?}"));
-            Ok(())
+            Ok(value)
         }
         Err(error) => Err(formatted(error)),
     }
 }
 
-/// A check's answer: decoded, and an error read for the outcome it stands for.
+/// A check's answer: decoded, then the verifier's outcome of a code check built from it; an
+/// error read for the outcome it stands for.
 fn checked(response: &HttpResponse, checked: Checked) -> Result<()> {
-    shown::<ValidationCheck>(response).inspect_err(|error| drop(check_outcome(error, checked)))
+    shown::<ValidationCheck>(response)
+        .map(|check| {
+            if checked == Checked::Code
+                && let Ok(phone) = PhoneNumber::parse(FUZZ_PHONE)
+            {
+                drop(otp_outcome(Ok(check), &phone, Channel::Sms).map(|o| format!("{o:?}")));
+            }
+        })
+        .inspect_err(|error| drop(check_outcome(error, checked)))
 }
 
 /// `error`, its `Display` and `Debug` forms built once.
@@ -112,5 +134,17 @@ mod tests {
         let check = br#"{"meta":{"httpStatusCode":200},"result":{"validationStatus":true,"sessionId":"QWERTY123456"}}"#;
         decode_answer(6, 200, &HeaderMap::new(), check).unwrap();
         assert!(decode_answer(6, 200, &HeaderMap::new(), b"[]").is_err());
+    }
+
+    #[test]
+    fn answers_run_through_to_the_verifiers_handle_outcome_and_session() {
+        // A validity past what a date holds, a check that says nothing, a result dated past
+        // year 9999 in UTC: the handle, the outcome and the session are built without a panic.
+        let send_otp = br#"{"meta":{"httpStatusCode":201},"result":{"reference":"111111","timeout":18446744073709551615}}"#;
+        decode_answer(5, 201, &HeaderMap::new(), send_otp).unwrap();
+        let empty = br#"{"meta":{"httpStatusCode":200},"result":{}}"#;
+        decode_answer(6, 200, &HeaderMap::new(), empty).unwrap();
+        let result = br#"{"meta":{"httpStatusCode":200},"result":{"phoneNumber":"+905321234567","validationType":"whatsapp","validationDate":"9999-12-31T23:30:00-01:00"}}"#;
+        decode_answer(11, 200, &HeaderMap::new(), result).unwrap();
     }
 }

@@ -18,7 +18,7 @@ use crate::config::{
     DEFAULT_REVERSE_FLOW_TTL, MAX_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid,
 };
 use crate::errors::{self, Checked};
-use crate::wire::{ValidationCheck, ValidationResult};
+use crate::wire::{OtpSent, ValidationCheck, ValidationResult};
 
 /// The handle extra naming the flow (see [`Flow`]).
 pub const EXTRA_FLOW: &str = "flow";
@@ -184,17 +184,7 @@ impl VerifyKit {
             otp = otp.language(language.clone());
         }
         let sent = self.client.send_otp(&otp, &request.context).await?;
-        let mut handle = Verification::new(PROVIDER, sent.reference.clone(), Channel::Sms)
-            .with_phone(phone.clone())
-            .with_extra(EXTRA_FLOW, Flow::SmsOtp.as_str())
-            .with_extra(EXTRA_COUNTRY_CODE, region);
-        if let Some(validity) = sent.validity() {
-            handle = handle.with_expires_in(validity);
-        }
-        if let Some(length) = sent.length {
-            handle = handle.with_extra(EXTRA_CODE_LENGTH, length);
-        }
-        Ok(handle)
+        Ok(sms_handle(&sent, phone, region))
     }
 
     async fn start_whatsapp_otp(
@@ -380,22 +370,42 @@ impl SessionResolver for VerifyKit {
         context: &RequestContext,
     ) -> Result<ResolvedSession> {
         let result = self.client.result(session, context).await?;
-        let phone = reported_phone(&result.phone_number, "result")?;
-        let channel = result_channel(&result).unwrap_or(Channel::Other("unknown".to_owned()));
-        let mut verified =
-            ResolvedSession::new(phone, channel, PROVIDER).with_verified_at(result.validation_date);
-        if let Some(network) = result.mobile_network.filter(|n| !n.is_null()) {
-            verified = verified.with_extra("mobile_network", network);
-        }
-        if let Some(country) = result.country_code {
-            verified = verified.with_extra("country_code", country);
-        }
-        Ok(verified)
+        resolved_session(result)
     }
 }
 
+/// The handle of an SMS code VerifyKit `sent` to `phone` of `region`.
+pub(crate) fn sms_handle(sent: &OtpSent, phone: &PhoneNumber, region: &str) -> Verification {
+    let mut handle = Verification::new(PROVIDER, sent.reference.clone(), Channel::Sms)
+        .with_phone(phone.clone())
+        .with_extra(EXTRA_FLOW, Flow::SmsOtp.as_str())
+        .with_extra(EXTRA_COUNTRY_CODE, region);
+    if let Some(validity) = sent.validity() {
+        handle = handle.with_expires_in(validity);
+    }
+    if let Some(length) = sent.length {
+        handle = handle.with_extra(EXTRA_CODE_LENGTH, length);
+    }
+    handle
+}
+
+/// The session `result` names: the reported phone, the channel, when and where.
+pub(crate) fn resolved_session(result: ValidationResult) -> Result<ResolvedSession> {
+    let phone = reported_phone(&result.phone_number, "result")?;
+    let channel = result_channel(&result).unwrap_or(Channel::Other("unknown".to_owned()));
+    let mut verified =
+        ResolvedSession::new(phone, channel, PROVIDER).with_verified_at(result.validation_date);
+    if let Some(network) = result.mobile_network.filter(|n| !n.is_null()) {
+        verified = verified.with_extra("mobile_network", network);
+    }
+    if let Some(country) = result.country_code {
+        verified = verified.with_extra("country_code", country);
+    }
+    Ok(verified)
+}
+
 /// The outcome of a code check (`check-otp`, `check-whatsapp`).
-fn otp_outcome(
+pub(crate) fn otp_outcome(
     answer: Result<ValidationCheck>,
     phone: &PhoneNumber,
     channel: Channel,
