@@ -111,6 +111,23 @@ async fn wait_for_outcome_times_out() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn wait_for_outcome_polls_at_the_timeout_itself_and_not_after() {
+    // Polls at 0, 2, 4 and 6 s: the last at the timeout itself; the next would be past it.
+    let mut mock = MockPhoneVerifier::new();
+    mock.expect_check()
+        .times(4)
+        .returning(|_, _| Ok(CheckOutcome::Pending));
+    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    let started = tokio::time::Instant::now();
+    let err = verifier
+        .wait_for_outcome(&handle(), Duration::from_secs(2), Duration::from_secs(6))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(started.elapsed(), Duration::from_secs(6));
+}
+
+#[tokio::test(start_paused = true)]
 async fn wait_for_outcome_stops_at_the_handles_expiry() {
     let mut mock = MockPhoneVerifier::new();
     // Polls at 0, 2, 4 and 6 s, then once more at the expiry (7 s): never past it.
