@@ -288,11 +288,16 @@ mod tests {
 
     #[test]
     fn a_repeated_key_keeps_its_last_value_as_a_btreemap_does() {
-        // Out of order, and in order but for the repeat (which no sort would move).
-        for json in [r#"{"k":1,"a":0,"k":2,"k":3}"#, r#"{"a":0,"k":1,"k":3}"#] {
+        // Out of order, in order but for the repeat (which no sort would move), and one key
+        // only, repeated.
+        for (json, len) in [
+            (r#"{"k":1,"a":0,"k":2,"k":3}"#, 2),
+            (r#"{"a":0,"k":1,"k":3}"#, 2),
+            (r#"{"k":1,"k":3}"#, 1),
+        ] {
             let extras: Extras = serde_json::from_str(json).unwrap();
             let map: BTreeMap<String, Value> = serde_json::from_str(json).unwrap();
-            assert_eq!(extras.len(), 2, "{json}");
+            assert_eq!(extras.len(), len, "{json}");
             assert_eq!(extras.get("k"), Some(&json!(3)), "{json}");
             assert_eq!(
                 serde_json::to_string(&extras).unwrap(),
