@@ -77,19 +77,24 @@ async fn a_wrong_code_is_an_outcome_and_bad_input_never_reaches_the_verifier() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
-#[tokio::test(start_paused = true)]
-async fn wait_for_outcome_polls_until_the_reverse_flow_completes() {
+/// A verifier whose reverse flow is pending `polls` times, then verified.
+fn completed_after(polls: usize) -> Arc<dyn PhoneVerifier> {
     let mut mock = MockPhoneVerifier::new();
     let mut seq = Sequence::new();
     mock.expect_check()
-        .times(2)
+        .times(polls)
         .in_sequence(&mut seq)
         .returning(|_, _| Ok(CheckOutcome::Pending));
     mock.expect_check()
         .times(1)
         .in_sequence(&mut seq)
         .returning(|_, _| Ok(CheckOutcome::Verified(Verified::new(Channel::WhatsApp))));
-    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    Arc::new(mock)
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_outcome_polls_until_the_reverse_flow_completes() {
+    let verifier = completed_after(2);
     let outcome = verifier
         .wait_for_outcome(&handle(), Duration::from_secs(2), Duration::from_secs(60))
         .await
@@ -156,17 +161,7 @@ async fn wait_for_outcome_stops_at_the_handles_expiry() {
 #[tokio::test(start_paused = true)]
 async fn wait_for_outcome_takes_waits_past_what_the_clock_holds() {
     // A timeout of Duration::MAX: polled until the flow completes.
-    let mut mock = MockPhoneVerifier::new();
-    let mut seq = Sequence::new();
-    mock.expect_check()
-        .times(3)
-        .in_sequence(&mut seq)
-        .returning(|_, _| Ok(CheckOutcome::Pending));
-    mock.expect_check()
-        .times(1)
-        .in_sequence(&mut seq)
-        .returning(|_, _| Ok(CheckOutcome::Verified(Verified::new(Channel::WhatsApp))));
-    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    let verifier = completed_after(3);
     let outcome = verifier
         .wait_for_outcome(&handle(), Duration::from_secs(2), Duration::MAX)
         .await

@@ -255,33 +255,20 @@ mod tests {
                 .with_provider_code("E1429")
                 .with_http_status(status)
         };
-        assert_eq!(
-            spec.check_rule(&answered(ErrorKind::RateLimited, 429)),
-            rule
-        );
-        assert_eq!(
-            spec.check_rule(&answered(ErrorKind::RateLimited, 200)),
-            rule
-        );
-        assert_eq!(
-            spec.check_rule(&answered(ErrorKind::RateLimited, 499)),
-            rule
-        );
-        // A server error carrying the code, whatever its kind; an error left in doubt; an
-        // error that no answer gave.
-        assert_eq!(
-            spec.check_rule(&answered(ErrorKind::RateLimited, 500)),
-            None
-        );
-        assert_eq!(
-            spec.check_rule(&answered(ErrorKind::OutcomeUnknown, 500)),
-            None
-        );
-        assert_eq!(
-            spec.check_rule(&answered(ErrorKind::OutcomeUnknown, 429)),
-            None
-        );
-        assert_eq!(spec.check_rule(&answered(ErrorKind::MaybeSent, 429)), None);
+        for (kind, status, expected) in [
+            (ErrorKind::RateLimited, 429, rule),
+            (ErrorKind::RateLimited, 200, rule),
+            (ErrorKind::RateLimited, 499, rule),
+            // A server error carrying the code, whatever its kind; an error left in doubt.
+            (ErrorKind::RateLimited, 500, None),
+            (ErrorKind::OutcomeUnknown, 500, None),
+            (ErrorKind::OutcomeUnknown, 429, None),
+            (ErrorKind::MaybeSent, 429, None),
+        ] {
+            let error = answered(kind, status);
+            assert_eq!(spec.check_rule(&error), expected, "{kind:?} {status}");
+        }
+        // An error that no answer gave.
         let unanswered = Error::new(ErrorKind::RateLimited, "x").with_provider_code("E1429");
         assert_eq!(spec.check_rule(&unanswered), None);
         // A code without a rule has none, refusal or not.
