@@ -122,7 +122,10 @@ impl PhoneNumber {
         let code = calling_code.trim();
         let digits = code.strip_prefix('+').unwrap_or(code);
         if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(PhoneError::InvalidCallingCode(code.to_owned()));
+            // Shown in messages: at most a few characters of what was given.
+            return Err(PhoneError::InvalidCallingCode(
+                code.chars().take(8).collect(),
+            ));
         }
         let national = national.trim();
         if national.is_empty() {
@@ -910,6 +913,12 @@ mod tests {
             PhoneNumber::from_parts("+5077", "62647737"),
             Err(PhoneError::InvalidCallingCode(_))
         ));
+        // A long calling code is echoed cut, never whole.
+        let long = format!("+{}", "9".repeat(10_000));
+        assert_eq!(
+            PhoneNumber::from_parts(&long, "62647737"),
+            Err(PhoneError::InvalidCallingCode("+9999999".to_owned()))
+        );
         assert!(matches!(
             PhoneNumber::from_parts("+507", ""),
             Err(PhoneError::Empty)

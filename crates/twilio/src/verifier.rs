@@ -227,12 +227,9 @@ pub(crate) fn outcome(
         (Some(VerificationStatus::Approved), false) | (Some(_), true) => Err(contradiction(
             &format!("status {:?} with valid {}", answer.status, answer.valid),
         )),
-        // No status and not valid: a wrong code, or a verification gone? Not a rejection.
-        (None, false) => Err(Error::new(
-            ErrorKind::Provider,
-            "twilio: check-verification answered neither a status nor valid: true",
-        )
-        .with_provider(PROVIDER)),
+        // No status and not valid: a wrong code, or a verification gone? Twilio took the
+        // check, so the code may have been used: never a rejection.
+        (None, false) => Err(contradiction("neither a status nor valid: true")),
         (Some(VerificationStatus::Pending), false) => Ok(CheckOutcome::Rejected(
             Rejection::new(RejectReason::WrongCode)
                 .with_provider_code("pending")
@@ -245,14 +242,10 @@ pub(crate) fn outcome(
         (Some(VerificationStatus::Canceled), false) => rejected(RejectReason::NotFound, "canceled"),
         (Some(VerificationStatus::Deleted), false) => rejected(RejectReason::NotFound, "deleted"),
         (Some(VerificationStatus::Failed), false) => rejected(RejectReason::NotFound, "failed"),
-        (Some(VerificationStatus::Other(status)), false) => Err(Error::new(
-            ErrorKind::Provider,
-            format!(
-                "twilio: check-verification answered the undocumented status {:?}",
-                status.chars().take(32).collect::<String>()
-            ),
-        )
-        .with_provider(PROVIDER)),
+        (Some(VerificationStatus::Other(status)), false) => Err(contradiction(&format!(
+            "the undocumented status {:?}",
+            status.chars().take(32).collect::<String>()
+        ))),
     }
 }
 
@@ -324,11 +317,13 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{json}");
         }
         let err = outcome(&handle(), &answer(r#"{"status":"mystery"}"#)).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Provider);
-        // No status (nullable) and not valid: neither a verification nor a rejection.
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
+        assert!(err.to_string().contains("\"mystery\""), "{err}");
+        // No status (nullable) and not valid: neither a verification nor a rejection, and the
+        // code may have been used.
         for json in [r#"{"status":null,"valid":false}"#, "{}"] {
             let err = outcome(&handle(), &answer(json)).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Provider, "{json}");
+            assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{json}");
         }
     }
 

@@ -372,14 +372,18 @@ fn checked(
     validated: &CheckAnswer<'_>,
 ) -> Result<CheckOutcome> {
     if !validated.is_validated() {
-        return Err(Error::new(
-            ErrorKind::Provider,
-            format!(
-                "validate answered 200 with status {}",
-                validated.status.as_deref().unwrap_or("none")
-            ),
-        )
-        .with_provider(PROVIDER));
+        // Verifik documents only `validated` for a 200: it took the code, and what it did
+        // with it is unknown (never a rejection).
+        return Err(unusable(&format!(
+            "status {:?}",
+            validated
+                .status
+                .as_deref()
+                .unwrap_or("none")
+                .chars()
+                .take(32)
+                .collect::<String>()
+        )));
     }
     let reported = match (&validated.country_code, &validated.phone) {
         // The number checked, as Verifik usually reports it: no parse needed.

@@ -1239,8 +1239,13 @@ async fn hostile_answers_are_typed_errors() {
             ErrorKind::OutcomeUnknown,
         ),
         (
+            // Verifik documents only `validated` for a 200: the code may have been used.
             json_response(200, &json!({"data": {"_id": ID, "status": "sent"}})),
-            ErrorKind::Provider,
+            ErrorKind::OutcomeUnknown,
+        ),
+        (
+            json_response(200, &json!({"data": {"_id": ID, "status": "Validated!"}})),
+            ErrorKind::OutcomeUnknown,
         ),
         (
             json_response(

@@ -19,7 +19,7 @@ use crate::config::{
     DEFAULT_USER_CACHE_CAPACITY, IdScheme, PROVIDER, VerigatorBuilder, check_id, invalid,
 };
 use crate::errors;
-use crate::wire::{AuthMethod, AuthStarted, User};
+use crate::wire::{AuthMethod, AuthStarted, PinStatus, User};
 
 use cache::UserCache;
 
@@ -334,6 +334,18 @@ impl PhoneVerifier for Verigator {
             return Ok(CheckOutcome::Rejected(errors::rejection(
                 verified.status.as_ref(),
             )));
+        }
+        // `verified: true` with a refusal's detail (expired, invalid, throttled) contradicts
+        // itself: Verigator took the PIN, what it did with it is unknown.
+        if let Some(detail) = verified.status.as_ref().and_then(PinStatus::detail) {
+            return Err(Error::new(
+                ErrorKind::OutcomeUnknown,
+                format!(
+                    "verify-pin answered verified with the status {detail:?}; the PIN may have \
+                     been used, start a new authentication"
+                ),
+            )
+            .with_provider(PROVIDER));
         }
         let channel = verified.method.unwrap_or(target.method).channel();
         Ok(CheckOutcome::Verified(

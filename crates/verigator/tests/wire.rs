@@ -946,6 +946,12 @@ async fn a_lost_pin_check_is_outcome_unknown_never_rejected() {
         ResponseTemplate::new(200)
             .set_body_json(json!({"verified": true}))
             .set_delay(Duration::from_secs(2)),
+        // Verified, with a refusal's detail: it contradicts itself.
+        ResponseTemplate::new(200).set_body_json(
+            json!({"verified": true, "status": {"expired": true, "result": "EXPIRED"}}),
+        ),
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"verified": true, "status": {"result": "THROTTLED"}})),
     ];
     for answer in answers {
         expect_json(

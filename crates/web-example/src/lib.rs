@@ -14,12 +14,13 @@ pub mod visitor;
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
@@ -51,8 +52,27 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
         .route("/assets/icons/{file}", get(assets::icon))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(bounded))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// The largest request body taken: the app's forms hold a few short fields.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How long one request may take, its body read included: more than the SDK's overall
+/// deadline (30 s) after a wait for the visitor's session, so that no provider call is cut
+/// off, and a client that sends its body slowly is let go.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Ends a request that takes longer than [`REQUEST_TIMEOUT`] with 408.
+async fn bounded(request: Request, next: Next) -> Response {
+    tokio::time::timeout(REQUEST_TIMEOUT, next.run(request))
+        .await
+        .unwrap_or_else(|_| {
+            (StatusCode::REQUEST_TIMEOUT, "the request took too long").into_response()
+        })
 }
 
 /// Headers on every answer: the CSP, no framing, no MIME sniffing, no referrer, no caching of
