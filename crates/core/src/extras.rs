@@ -327,6 +327,45 @@ mod tests {
     }
 
     #[test]
+    fn nested_values_count_their_keys_and_strings() {
+        let extras: Extras =
+            serde_json::from_str(r#"{"a":{"key":"value","n":1,"list":["xy",null,{"k":"z"}]}}"#)
+                .unwrap();
+        // The key "a" itself; the keys "key", "n", "list", "k"; the strings "value", "xy", "z"
+        // (read from JSON, each string's capacity is its length).
+        let strings = "value".len() + "xy".len() + "z".len();
+        assert_eq!(
+            extras.heap_bytes(),
+            extras.entries.capacity() * size_of::<(ExtraKey, Value)>()
+                + "a".len()
+                + "key".len()
+                + "n".len()
+                + "list".len()
+                + "k".len()
+                + strings
+        );
+    }
+
+    #[test]
+    fn extras_are_taken_apart_in_key_order_and_say_what_they_expect() {
+        let extras: Extras = [("b", json!(2)), ("a", json!(1))].into_iter().collect();
+        let owned: Vec<(String, Value)> = extras
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v))
+            .collect();
+        assert_eq!(
+            owned,
+            [("a".to_owned(), json!(1)), ("b".to_owned(), json!(2))]
+        );
+        let err = serde_json::from_str::<Extras>("[1]").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected a map of provider-specific values"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn extras_read_from_json_keep_no_spare_room() {
         for json in [
             r#"{"a":1}"#,

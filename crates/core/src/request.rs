@@ -286,6 +286,8 @@ mod tests {
     fn languages() {
         assert_eq!(Language::new("EN").unwrap().as_str(), "en");
         assert_eq!(Language::new("pt_BR").unwrap().as_str(), "pt-BR");
+        assert_eq!(Language::new("pt_BR").unwrap().primary(), "pt");
+        assert_eq!(Language::new("tr").unwrap().primary(), "tr");
         for bad in ["", "e", "english", "e1", "en--US", "en-"] {
             assert!(Language::new(bad).is_err(), "{bad}");
         }
