@@ -255,8 +255,8 @@ impl VerifyKitBuilder {
     }
 
     /// How long a WhatsApp or Telegram reverse flow's handle lasts (its `expires_at`): default
-    /// [`DEFAULT_REVERSE_FLOW_TTL`], at most [`MAX_REVERSE_FLOW_TTL`]. Past it, `check` answers
-    /// `Rejected(Expired)` without a request, and `wait_for_outcome` stops.
+    /// [`DEFAULT_REVERSE_FLOW_TTL`], at most [`MAX_REVERSE_FLOW_TTL`]. Past it, a check that
+    /// VerifyKit still answers as pending is `Rejected(Expired)`, and `wait_for_outcome` stops.
     #[must_use]
     pub fn reverse_flow_ttl(mut self, ttl: Duration) -> Self {
         self.reverse_flow_ttl = ttl;

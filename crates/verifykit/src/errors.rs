@@ -27,8 +27,8 @@
 //! `check-email` (the PHP SDK's `EmailSDK.md`) and documents no "not yet" answer for `/check`,
 //! so a poll of a WhatsApp or Telegram reverse flow answered with it may be a flow the user has
 //! not completed yet or a reference VerifyKit does not know; the two cannot be told apart. Both
-//! are `Pending`, and the verifier ends the wait at the handle's expiry (`Rejected(Expired)`,
-//! without a request), so a wrong or foreign reference never polls for ever.
+//! are `Pending`, and the verifier ends the wait at the handle's expiry (a flow still pending
+//! then is `Rejected(Expired)`), so a wrong or foreign reference never polls for ever.
 //!
 //! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
 //! ([`Error::provider_message`], phone-like digit runs masked), request id

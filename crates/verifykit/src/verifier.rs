@@ -103,7 +103,8 @@ impl fmt::Display for Flow {
 /// minutes VerifyKit's WhatsApp messages give the user. A reverse flow (WhatsApp or Telegram)
 /// expires after the builder's
 /// [`reverse_flow_ttl`](VerifyKitBuilder::reverse_flow_ttl) (10 minutes by default: VerifyKit
-/// documents no lifetime); past it `check` answers `Rejected(Expired)` without a request, and a
+/// documents no lifetime); past it a poll VerifyKit still answers as pending is
+/// `Rejected(Expired)` (VerifyKit is asked: a flow completed just before is verified), and a
 /// poll VerifyKit answers `403037` is `Rejected(Expired)` too.
 ///
 /// Every request needs the end user's IP ([`RequestContext::end_user_ip`], or the builder's
@@ -260,21 +261,33 @@ impl VerifyKit {
     ) -> Result<CheckOutcome> {
         // A handle from before reverse flows had an expiry gets the configured lifetime, so
         // that a reference VerifyKit answers `403036` for (pending, or unknown) stops polling.
+        // VerifyKit is asked even past it: a user who completed the flow just before the
+        // expiry is verified, and only a flow still pending then has expired.
         let expires_at = handle
             .expires_at
             .unwrap_or_else(|| handle.expiry_after(self.reverse_flow_ttl));
-        if OffsetDateTime::now_utc() >= expires_at {
-            return Ok(CheckOutcome::Rejected(
-                Rejection::new(RejectReason::Expired)
-                    .with_message("the verification expired before the user completed it"),
-            ));
-        }
+        let pending = || {
+            if OffsetDateTime::now_utc() >= expires_at {
+                CheckOutcome::Rejected(
+                    Rejection::new(RejectReason::Expired)
+                        .with_message("the verification expired before the user completed it"),
+                )
+            } else {
+                CheckOutcome::Pending
+            }
+        };
         let check = match self.client.check(&handle.reference, context).await {
             Ok(check) => check,
-            Err(err) => return errors::check_outcome(&err, Checked::ReverseFlow).ok_or(err),
+            Err(err) => {
+                return match errors::check_outcome(&err, Checked::ReverseFlow) {
+                    Some(CheckOutcome::Pending) => Ok(pending()),
+                    Some(outcome) => Ok(outcome),
+                    None => Err(err),
+                };
+            }
         };
         if !check.is_verified() {
-            return Ok(CheckOutcome::Pending);
+            return Ok(pending());
         }
         let mut verified = Verified::new(handle.channel.clone());
         if let Some(phone) = check.phone_number.as_deref() {

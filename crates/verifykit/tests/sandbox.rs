@@ -611,15 +611,17 @@ async fn a_foreign_reference_stops_at_the_handles_expiry_instead_of_polling_for_
             .map(|r| r.reason),
         Some(RejectReason::Expired)
     );
+    // Past the expiry VerifyKit is still asked, once a check (a flow completed just before
+    // it is verified); one still pending has expired.
     assert_eq!(
         clean_sends(&sandbox, CHECK_PATH),
-        polls,
-        "past the expiry, no request"
+        polls + 1,
+        "past the expiry, one request a check"
     );
 }
 
 #[tokio::test]
-async fn a_reverse_flow_past_its_expiry_is_expired_without_a_request() {
+async fn a_reverse_flow_still_pending_past_its_expiry_is_expired() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let verifier = builder(&sandbox)
         .reverse_flow_ttl(Duration::from_secs(120))
@@ -649,9 +651,10 @@ async fn a_reverse_flow_past_its_expiry_is_expired_without_a_request() {
     sandbox.reset();
     let outcome = verifier.poll(&stale).await.unwrap();
     assert_eq!(rejection_reason(&outcome), Some(RejectReason::Expired));
-    assert!(
-        sandbox.requests().requests.is_empty(),
-        "an expired handle is answered without a request"
+    assert_eq!(
+        sandbox.requests().requests.len(),
+        1,
+        "VerifyKit is asked once: the flow may have completed just before the expiry"
     );
 }
 
