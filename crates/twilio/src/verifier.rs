@@ -214,35 +214,42 @@ pub(crate) fn outcome(
                 .with_message(format!("the verification is {status}")),
         ))
     };
+    // `valid` is Twilio's legacy flag: nullable, like `status`. Each tells when the other is
+    // missing; when both are there they must agree.
     match (&answer.status, answer.valid) {
-        // `valid` alone says a right code when Twilio sends no status (it is nullable).
-        (Some(VerificationStatus::Approved) | None, true) => Ok(CheckOutcome::Verified(
-            Verified::new(verification.channel.clone())
-                // The number as Twilio reports it; the handle's if the answer has none.
-                .with_phone(reported_phone(verification, answer.to.as_deref()))
-                .with_verified_at(Some(
-                    answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
-                )),
-        )),
-        (Some(VerificationStatus::Approved), false) | (Some(_), true) => Err(contradiction(
-            &format!("status {:?} with valid {}", answer.status, answer.valid),
-        )),
+        (Some(VerificationStatus::Approved), Some(true) | None) | (None, Some(true)) => {
+            Ok(CheckOutcome::Verified(
+                Verified::new(verification.channel.clone())
+                    // The number as Twilio reports it; the handle's if the answer has none.
+                    .with_phone(reported_phone(verification, answer.to.as_deref()))
+                    .with_verified_at(Some(
+                        answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
+                    )),
+            ))
+        }
+        (Some(VerificationStatus::Approved), Some(false)) | (Some(_), Some(true)) => {
+            Err(contradiction(&format!(
+                "status {:?} with valid {:?}",
+                answer.status, answer.valid
+            )))
+        }
         // No status and not valid: a wrong code, or a verification gone? Twilio took the
         // check, so the code may have been used: never a rejection.
-        (None, false) => Err(contradiction("neither a status nor valid: true")),
-        (Some(VerificationStatus::Pending), false) => Ok(CheckOutcome::Rejected(
+        (None, Some(false) | None) => Err(contradiction("neither a status nor valid: true")),
+        // From here on `valid` is false or missing.
+        (Some(VerificationStatus::Pending), _) => Ok(CheckOutcome::Rejected(
             Rejection::new(RejectReason::WrongCode)
                 .with_provider_code("pending")
                 .with_message("the code is not correct"),
         )),
-        (Some(VerificationStatus::MaxAttemptsReached), false) => {
+        (Some(VerificationStatus::MaxAttemptsReached), _) => {
             rejected(RejectReason::TooManyAttempts, "max_attempts_reached")
         }
-        (Some(VerificationStatus::Expired), false) => rejected(RejectReason::Expired, "expired"),
-        (Some(VerificationStatus::Canceled), false) => rejected(RejectReason::NotFound, "canceled"),
-        (Some(VerificationStatus::Deleted), false) => rejected(RejectReason::NotFound, "deleted"),
-        (Some(VerificationStatus::Failed), false) => rejected(RejectReason::NotFound, "failed"),
-        (Some(VerificationStatus::Other(status)), false) => Err(contradiction(&format!(
+        (Some(VerificationStatus::Expired), _) => rejected(RejectReason::Expired, "expired"),
+        (Some(VerificationStatus::Canceled), _) => rejected(RejectReason::NotFound, "canceled"),
+        (Some(VerificationStatus::Deleted), _) => rejected(RejectReason::NotFound, "deleted"),
+        (Some(VerificationStatus::Failed), _) => rejected(RejectReason::NotFound, "failed"),
+        (Some(VerificationStatus::Other(status)), _) => Err(contradiction(&format!(
             "the undocumented status {:?}",
             status.chars().take(32).collect::<String>()
         ))),
@@ -331,6 +338,30 @@ mod tests {
     fn a_right_code_without_a_status_is_verified() {
         let verified = outcome(&handle(), &answer(r#"{"status":null,"valid":true}"#)).unwrap();
         assert!(verified.is_verified(), "{verified:?}");
+    }
+
+    #[test]
+    fn without_valid_the_status_tells() {
+        // `valid` is nullable and legacy: `status` alone decides.
+        for json in [
+            r#"{"status":"approved","valid":null}"#,
+            r#"{"status":"approved"}"#,
+        ] {
+            assert!(
+                outcome(&handle(), &answer(json)).unwrap().is_verified(),
+                "{json}"
+            );
+        }
+        for (json, reason) in [
+            (
+                r#"{"status":"pending","valid":null}"#,
+                RejectReason::WrongCode,
+            ),
+            (r#"{"status":"expired"}"#, RejectReason::Expired),
+        ] {
+            let got = outcome(&handle(), &answer(json)).unwrap();
+            assert_eq!(got.rejection().unwrap().reason, reason, "{json}");
+        }
     }
 
     #[test]

@@ -361,9 +361,10 @@ pub struct VerificationCheck {
     /// sends none: the field is nullable, and `valid` then tells a right code).
     #[serde(default, deserialize_with = "opt_status")]
     pub status: Option<VerificationStatus>,
-    /// `valid`.
-    #[serde(default, deserialize_with = "lenient::bool_or_false")]
-    pub valid: bool,
+    /// `valid`, Twilio's legacy flag for a right code (`None` when Twilio sends none: the
+    /// field is nullable, and `status` then tells).
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub valid: Option<bool>,
     /// `date_updated`: when it was checked.
     #[serde(default, deserialize_with = "opt_time")]
     pub date_updated: Option<OffsetDateTime>,
@@ -512,7 +513,10 @@ mod tests {
 
         let check: VerificationCheck =
             serde_json::from_str(r#"{"status":"approved","valid":"true"}"#).unwrap();
-        assert!(check.valid);
+        assert_eq!(check.valid, Some(true));
+        let check: VerificationCheck =
+            serde_json::from_str(r#"{"status":"approved","valid":null}"#).unwrap();
+        assert_eq!(check.valid, None);
         assert!(serde_json::from_str::<Verification>(r#"{"sid":"","status":"pending"}"#).is_err());
         assert!(serde_json::from_str::<VerificationCheck>(r#"{"status":[]}"#).is_err());
         // Nullable, as Twilio's OpenAPI says of every field: absent, `null` or blank is `None`.
@@ -522,7 +526,7 @@ mod tests {
             r#"{"status":" ","valid":true}"#,
         ] {
             let check: VerificationCheck = serde_json::from_str(body).unwrap();
-            assert_eq!((check.status, check.valid), (None, true), "{body}");
+            assert_eq!((check.status, check.valid), (None, Some(true)), "{body}");
         }
         let started: Verification =
             serde_json::from_str(r#"{"sid":"VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","status":null}"#)

@@ -281,7 +281,7 @@ async fn every_endpoint_is_wire_exact() {
         .check_verification(SERVICE, &code(), &CheckTarget::VerificationSid(VE.into()))
         .await
         .unwrap();
-    assert!(checked.valid);
+    assert_eq!(checked.valid, Some(true));
     assert_eq!(checked.status, Some(VerificationStatus::Approved));
 
     expect_form("POST", &check_path(), "Code=123456&To=%2B15017122661")
