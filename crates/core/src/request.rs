@@ -288,9 +288,24 @@ mod tests {
         assert_eq!(Language::new("pt_BR").unwrap().as_str(), "pt-BR");
         assert_eq!(Language::new("pt_BR").unwrap().primary(), "pt");
         assert_eq!(Language::new("tr").unwrap().primary(), "tr");
+        let language: Language = "pt_BR".parse().unwrap();
+        assert_eq!(language.to_string(), "pt-BR");
+        assert_eq!(String::from(language), "pt-BR");
+        assert_eq!(Language::try_from("EN".to_owned()).unwrap().as_str(), "en");
         for bad in ["", "e", "english", "e1", "en--US", "en-"] {
             assert!(Language::new(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_context_keeps_the_end_users_ip_and_user_agent() {
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let context = RequestContext::new()
+            .end_user_ip(ip)
+            .user_agent("Mozilla/5.0 Test");
+        assert_eq!(context.end_user_ip, Some(ip));
+        assert_eq!(context.user_agent.as_deref(), Some("Mozilla/5.0 Test"));
+        assert_eq!(RequestContext::new(), RequestContext::default());
     }
 
     #[test]
