@@ -7,14 +7,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use phone_verify::guard::{Guard, GuardConfig, Limit, MemoryStore};
-use phone_verify::providers::verifykit::{VerifyKitBuilder, VerifyKitClient};
+use phone_verify::providers::verifykit::{
+    Country, ValidationMethodList, VerifyKitBuilder, VerifyKitClient,
+};
 use phone_verify::providers::verigator::VerigatorBuilder;
 use phone_verify::providers::{twilio, verifik, verifykit, verigator};
 use phone_verify::router::{EXTRA_ROUTE, Route, Router, Rule};
 use phone_verify::{
-    Error, ErrorKind, PhoneVerifier, Registry, Result, SessionResolver, Verification,
+    Error, ErrorKind, Language, PhoneVerifier, Registry, RequestContext, Result, SessionResolver,
+    Verification,
 };
 use phone_verify_sandbox::{InitTheme, Sandbox, SandboxConfig, SandboxHandle};
+
+use crate::screens::ScreenData;
 
 /// Where verifications go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +110,9 @@ impl fmt::Debug for Verifier {
 pub struct Backend {
     /// VerifyKit's typed client: `init` (methods and texts) and `country`.
     pub verifykit: VerifyKitClient,
+    /// Their answers, kept a few minutes (ask through [`Backend::init`] and
+    /// [`Backend::country`]).
+    screens: ScreenData,
     verifiers: BTreeMap<Choice, Verifier>,
     /// The embedded sandbox; `None` when live.
     pub sandbox: Option<SandboxHandle>,
@@ -233,9 +241,31 @@ impl Backend {
         }
         Ok(Self {
             verifykit,
+            screens: ScreenData::default(),
             verifiers,
             sandbox,
         })
+    }
+
+    /// VerifyKit's methods and texts in `language` (`init`), reused for a few minutes.
+    pub async fn init(
+        &self,
+        language: Option<&Language>,
+        context: &RequestContext,
+    ) -> Result<Arc<ValidationMethodList>> {
+        self.screens.init(&self.verifykit, language, context).await
+    }
+
+    /// VerifyKit's countries for `region` in `language` (`country`), reused for a few minutes.
+    pub async fn country(
+        &self,
+        region: Option<&str>,
+        language: Option<&Language>,
+        context: &RequestContext,
+    ) -> Result<Arc<Vec<Country>>> {
+        self.screens
+            .country(&self.verifykit, region, language, context)
+            .await
     }
 
     /// The verifier of `choice`, if its provider is configured.

@@ -140,10 +140,10 @@ pub async fn home(
     let lang = lang.as_str();
     let context = visitor.context();
     let language = Language::new(lang).ok();
-    let kit = &app.backend.verifykit;
+    let backend = &app.backend;
     let (methods, countries) = tokio::join!(
-        kit.init(language.as_ref(), &context),
-        kit.country(visitor.region.as_deref(), language.as_ref(), &context),
+        backend.init(language.as_ref(), &context),
+        backend.country(visitor.region.as_deref(), language.as_ref(), &context),
     );
     let (methods, countries) = match (methods, countries) {
         (Ok(methods), Ok(countries)) => (methods, countries),
@@ -287,7 +287,6 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
         let language = Language::new(lang).ok();
         let texts = app
             .backend
-            .verifykit
             .init(language.as_ref(), &visitor.context())
             .await
             .ok();
@@ -1008,6 +1007,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn page_loads_reuse_verifykits_init_and_country_answers() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let asked = |browser: &Browser, path: &str| {
+            browser
+                .sandbox()
+                .requests_of(Provider::VerifyKit)
+                .requests
+                .iter()
+                .filter(|r| r.path.ends_with(path))
+                .count()
+        };
+        for _ in 0..10 {
+            let page = browser.get("/").await;
+            assert_eq!(page.status, StatusCode::OK);
+            let mut stranger = browser.stranger("198.51.100.9:40000");
+            assert_eq!(stranger.get("/").await.status, StatusCode::OK);
+        }
+        assert_eq!(asked(&browser, "/init"), 1, "one init for every page");
+        assert_eq!(asked(&browser, "/country"), 1, "one country for every page");
+        // Another language is another answer.
+        let page = browser.get("/?lang=en").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(asked(&browser, "/init"), 2);
+    }
+
+    #[tokio::test]
     async fn polls_reach_the_provider_at_most_once_a_second_per_session() {
         let mut browser = Browser::new(InitTheme::Recommended).await;
         browser.get("/").await;
@@ -1158,6 +1183,8 @@ mod tests {
         // The forwarded address is the end user's IP the providers see.
         let mut other = browser.forwarded(PROXY, "198.51.100.200");
         assert_eq!(other.get("/").await.status, StatusCode::OK);
+        // (A start: the home page's VerifyKit answers are reused, a start always asks.)
+        other.post("/start", &[("method", "telegram")]).await;
         assert_eq!(
             last_forwarded_for(&browser).as_deref(),
             Some("198.51.100.200")
@@ -1189,6 +1216,8 @@ mod tests {
         assert_eq!(made, limit, "each other visitor made its session");
         let mut other = browser.rfc7239(PROXY, "for=198.51.100.200;by=10.0.0.2");
         assert_eq!(other.get("/").await.status, StatusCode::OK);
+        // (A start: the home page's VerifyKit answers are reused, a start always asks.)
+        other.post("/start", &[("method", "telegram")]).await;
         assert_eq!(
             last_forwarded_for(&browser).as_deref(),
             Some("198.51.100.200")
@@ -1214,6 +1243,7 @@ mod tests {
         );
         let mut neighbour = browser.stranger("203.0.113.10:40000");
         assert_eq!(neighbour.get("/").await.status, StatusCode::OK);
+        neighbour.post("/start", &[("method", "telegram")]).await;
         assert_eq!(
             last_forwarded_for(&browser).as_deref(),
             Some("203.0.113.10")

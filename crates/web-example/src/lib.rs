@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod messages;
 pub mod pages;
 pub mod proxy;
+pub mod screens;
 pub mod session;
 pub mod state;
 mod token;
