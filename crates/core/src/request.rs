@@ -306,6 +306,12 @@ mod tests {
         assert_eq!(context.end_user_ip, Some(ip));
         assert_eq!(context.user_agent.as_deref(), Some("Mozilla/5.0 Test"));
         assert_eq!(RequestContext::new(), RequestContext::default());
+        // A check carries its context, with a code or without (a poll).
+        let with_code = CheckRequest::code(Code::new("123456").unwrap()).context(context.clone());
+        assert_eq!(with_code.context, context);
+        assert_eq!(with_code.require_code().unwrap().expose(), "123456");
+        let poll = CheckRequest::poll().context(context.clone());
+        assert_eq!((poll.code, poll.context), (None, context));
     }
 
     #[test]
