@@ -12,6 +12,10 @@ use crate::session::{ResolvedSession, SessionId};
 use crate::verification::Verification;
 use crate::verifier::{PhoneVerifier, SessionResolver};
 
+/// What [`PhoneVerifierExt::wait_for_outcome`] waits for a time past what the clock holds: 30
+/// years (946,080,000 s).
+const NEVER: Duration = Duration::from_secs(946_080_000);
+
 /// Shortcuts over [`PhoneVerifier`], implemented for every verifier, including
 /// `Arc<dyn PhoneVerifier>`.
 ///
@@ -55,8 +59,7 @@ pub trait PhoneVerifierExt: PhoneVerifier {
     ) -> Result<CheckOutcome> {
         // A wait past what the clock holds (a timeout of `Duration::MAX`) ends 30 years on.
         let after = |from: tokio::time::Instant, wait: Duration| {
-            from.checked_add(wait)
-                .unwrap_or_else(|| from + Duration::from_secs(30 * 365 * 86_400))
+            from.checked_add(wait).unwrap_or_else(|| from + NEVER)
         };
         let deadline = after(tokio::time::Instant::now(), timeout);
         let expiry = verification.expires_at.map(|at| {

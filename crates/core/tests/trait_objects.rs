@@ -160,13 +160,16 @@ async fn wait_for_outcome_stops_at_the_handles_expiry() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_for_outcome_takes_waits_past_what_the_clock_holds() {
-    // A timeout of Duration::MAX: polled until the flow completes.
+    // A timeout of Duration::MAX: polled until the flow completes, days later.
     let verifier = completed_after(3);
+    let day = Duration::from_secs(86_400);
+    let started = tokio::time::Instant::now();
     let outcome = verifier
-        .wait_for_outcome(&handle(), Duration::from_secs(2), Duration::MAX)
+        .wait_for_outcome(&handle(), day, Duration::MAX)
         .await
         .unwrap();
     assert!(outcome.is_verified());
+    assert_eq!(started.elapsed(), 3 * day);
 
     // An interval of Duration::MAX: the next poll is at the handle's expiry.
     let mut mock = MockPhoneVerifier::new();
