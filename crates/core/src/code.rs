@@ -102,6 +102,7 @@ mod tests {
         assert_eq!(Code::new("0042").unwrap().expose(), "0042");
         assert!(Code::new("ABC123").unwrap().expose() == "ABC123");
         assert!(!Code::new("ABC123").unwrap().is_numeric());
+        assert!(Code::new("012345").unwrap().is_numeric());
         for bad in ["", "  ", "123", "12345678901", "12 3!4", "１２３４５６"] {
             let err = Code::new(bad).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
@@ -118,6 +119,8 @@ mod tests {
     #[test]
     fn debug_hides_digits() {
         let code = Code::new("987654").unwrap();
-        assert!(!format!("{code:?}").contains("987654"));
+        assert_eq!(format!("{code:?}"), "Code(<6 characters>)");
+        let parsed: Code = "12-34".parse().unwrap();
+        assert_eq!(format!("{parsed:?}"), "Code(<4 characters>)");
     }
 }
