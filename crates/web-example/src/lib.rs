@@ -146,3 +146,39 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> io::Result<Running> {
         task,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    /// A router whose one page takes `took`, behind [`bounded`].
+    fn taking(took: Duration) -> Router {
+        Router::new()
+            .route(
+                "/",
+                get(move || async move {
+                    tokio::time::sleep(took).await;
+                    "done"
+                }),
+            )
+            .layer(middleware::from_fn(bounded))
+    }
+
+    async fn status_of(router: Router) -> StatusCode {
+        let request = Request::get("/").body(Body::empty()).unwrap();
+        router.oneshot(request).await.unwrap().status()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_ends_at_its_timeout_and_not_before() {
+        let started = tokio::time::Instant::now();
+        let late = REQUEST_TIMEOUT + Duration::from_secs(1);
+        assert_eq!(status_of(taking(late)).await, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(started.elapsed(), REQUEST_TIMEOUT);
+        let in_time = REQUEST_TIMEOUT.checked_sub(Duration::from_secs(1)).unwrap();
+        assert_eq!(status_of(taking(in_time)).await, StatusCode::OK);
+    }
+}

@@ -161,12 +161,16 @@ impl CreateProjectValidation {
                 "a validation is sent by sms or whatsapp, not {gateway}"
             )));
         }
-        let expires_at = match self.expires_at {
-            Some(at) => Some(wire::format_date(at).ok_or_else(|| {
-                invalid("the expiry is past the last date Verifik can be sent (year 9999 in UTC)")
-            })?),
-            None => None,
-        };
+        let expires_at = self
+            .expires_at
+            .map(|at| {
+                wire::format_date(at).ok_or_else(|| {
+                    invalid(
+                        "the expiry is past the last date Verifik can be sent (year 9999 in UTC)",
+                    )
+                })
+            })
+            .transpose()?;
         Ok(ProjectValidationBody {
             project: &self.project,
             validation_method: self.validation_method.as_str(),
