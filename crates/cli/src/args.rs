@@ -16,7 +16,9 @@ Targets:
   sandbox:URL       a running `phone-verify sandbox` (or phone-verify-sandbox) at URL, e.g.
                     sandbox:http://127.0.0.1:8025 (`sandbox` alone means that URL)
   live              the real provider, with credentials from its environment variables
-                    (VERIFYKIT_SERVER_KEY, VERIFIK_TOKEN, VERIGATOR_USERNAME and _PASSWORD)
+                    (VERIFYKIT_SERVER_KEY, VERIFIK_TOKEN, VERIGATOR_USERNAME and _PASSWORD,
+                    TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN or TWILIO_API_KEY_SID and
+                    _SECRET, and TWILIO_SERVICE_SID)
 On every target the providers' timeout and retry variables apply
 (VERIFYKIT_ATTEMPT_TIMEOUT_SECS, VERIFIK_MAX_ATTEMPTS, ...); a sandbox supplies only the
 credentials and URLs.
@@ -26,10 +28,12 @@ Exit codes:
   1   rejected: wrong or expired code, too many attempts, unknown session; or a demo flow
       that did not behave as expected
   2   error: provider error, network failure, missing credentials, I/O; or a check whose
-      answer was lost (outcome unknown): start a new verification
+      answer was lost (outcome unknown): start a new verification; or a send whose answer
+      was lost (maybe sent): wait for the code before starting again
   3   pending: the user has not completed the reverse flow (check without --wait, or
       --wait timed out)
-  64  usage: bad arguments, phone number, code or handle file; nothing was sent";
+  64  usage: bad arguments, phone number, code or handle file, or input the provider
+      refuses before any request; nothing was sent";
 
 /// Phone-number verification from the shell: VerifyKit, Verifik, Messente Verigator and Twilio
 /// Verify, against an embedded sandbox by default.
@@ -73,7 +77,8 @@ pub(crate) struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
     /// With --live: read the provider's secret (VerifyKit server key, Verifik token, Verigator
-    /// password, Twilio auth token) from the first line of stdin instead of the environment
+    /// password, Twilio auth token, or its API key secret when TWILIO_API_KEY_SID is set) from
+    /// the first line of stdin instead of the environment
     #[arg(long, global = true)]
     pub(crate) key_stdin: bool,
     /// The end user's IP address, sent to providers that ask for it (VerifyKit)
@@ -149,7 +154,8 @@ pub(crate) struct RoutesArgs {
     /// The phone number, in international format (e.g. "+90 532 123 45 67")
     #[arg(value_name = "PHONE", value_parser = parse_phone)]
     pub(crate) phone: PhoneNumber,
-    /// The channel: sms (default), whatsapp, telegram, totp, voice
+    /// The channel: sms (default), whatsapp, telegram, totp, voice, flash_call, email (each
+    /// provider offers some)
     #[arg(long, value_parser = parse_channel)]
     pub(crate) channel: Option<Channel>,
     /// The language of the user's message, e.g. en, tr, es (rules may match on it)
@@ -178,7 +184,8 @@ pub(crate) struct StartArgs {
     /// The phone number, in international format (e.g. "+90 532 123 45 67")
     #[arg(long, value_parser = parse_phone)]
     pub(crate) phone: Option<PhoneNumber>,
-    /// The channel: sms (default), whatsapp, telegram, totp, voice
+    /// The channel: sms (default), whatsapp, telegram, totp, voice, flash_call, email (each
+    /// provider offers some)
     #[arg(long, value_parser = parse_channel)]
     pub(crate) channel: Option<Channel>,
     /// A reverse flow: the user sends a message from a deeplink or QR code (default channel:
@@ -213,8 +220,8 @@ pub(crate) struct CheckArgs {
     /// With --wait: give up after this many seconds
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
     pub(crate) timeout: f64,
-    /// With --wait: seconds between polls
-    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds)]
+    /// With --wait: seconds between polls (at least 0.1)
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_interval)]
     pub(crate) interval: f64,
 }
 
@@ -327,6 +334,22 @@ fn parse_seconds(raw: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{raw:?} is not a number of seconds between 0 and 86400"))
 }
 
+/// The pause between polls: at least [`MIN_INTERVAL_SECS`], so that a wait never polls the
+/// provider without a pause.
+fn parse_interval(raw: &str) -> Result<f64, String> {
+    let secs = parse_seconds(raw)?;
+    if secs >= MIN_INTERVAL_SECS {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "{raw:?} is too short a pause between polls: at least {MIN_INTERVAL_SECS} s"
+        ))
+    }
+}
+
+/// The shortest pause between two polls of `check --wait`.
+const MIN_INTERVAL_SECS: f64 = 0.1;
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -352,5 +375,12 @@ mod tests {
         assert!(parse_country("TUR").is_err() && parse_country("T1").is_err());
         assert!((parse_seconds("1.5").unwrap() - 1.5).abs() < f64::EPSILON);
         assert!(parse_seconds("0").is_err() && parse_seconds("soon").is_err());
+        assert!((parse_interval("0.1").unwrap() - 0.1).abs() < f64::EPSILON);
+        assert!(
+            parse_interval("0.099")
+                .unwrap_err()
+                .contains("at least 0.1 s")
+        );
+        assert!(parse_interval("1e-10").is_err() && parse_interval("86401").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! `start`, `check`, `resolve`, `methods`, `countries`, `verifik login` and `sandbox`.
 
 use std::fs;
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{IsTerminal as _, Write as _};
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +20,7 @@ use crate::args::{
     CheckArgs, CountriesArgs, LoginArgs, MethodsArgs, ResolveArgs, SandboxArgs, StartArgs,
 };
 use crate::exit::{Failure, Outcome, REJECTED, SUCCESS};
+use crate::input;
 use crate::output::{self, Spinner};
 use crate::target::{Context, ProviderName, Target};
 
@@ -79,6 +80,12 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         request = request.language(lang.clone());
     }
     request = request.context(end_user_context(ctx));
+    if ctx.config.is_some() && args.service_id.is_some() {
+        return Err(Failure::usage(
+            "--service-id and --config: the settings of a --config route name its service \
+             (service_id for Verigator, service_sid for Twilio)",
+        ));
+    }
     if !matches!(provider, ProviderName::Verigator | ProviderName::Twilio)
         && args.service_id.is_some()
     {
@@ -95,11 +102,16 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         ctx.banner(provider);
         built
     };
-    let handle = built.verifier.start(&request).await?;
+    // Opened before the send: a handle that cannot be saved must not cost a code.
+    let out = args.out.as_deref().map(HandleFile::open).transpose()?;
+    let handle = built
+        .verifier
+        .start(&request)
+        .await
+        .map_err(Failure::call)?;
     let pretty = handle.to_json_pretty()?;
-    if let Some(path) = &args.out {
-        fs::write(path, format!("{pretty}\n"))
-            .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))?;
+    if let Some(out) = out {
+        out.write(&pretty)?;
     }
     if ctx.json {
         print_json(&serde_json::to_value(&handle).unwrap_or_default());
@@ -151,20 +163,60 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     } else {
         "--code CODE".to_owned()
     };
-    errln!("next: phone-verify check{target} --handle {file} {how}");
+    let options = ctx.continuing_options();
+    errln!("next: phone-verify check{target}{options} --handle {file} {how}");
     Ok(SUCCESS)
+}
+
+/// `start --out FILE`, opened before anything is sent.
+struct HandleFile<'a> {
+    path: &'a Path,
+    file: fs::File,
+}
+
+impl<'a> HandleFile<'a> {
+    /// Opens (or creates) `path` for writing, leaving what it holds until the handle replaces
+    /// it; a file that cannot be opened stops the command before anything is sent.
+    fn open(path: &'a Path) -> Result<Self, Failure> {
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map(|file| Self { path, file })
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "cannot write {}: {e} (nothing was sent)",
+                    path.display()
+                ))
+            })
+    }
+
+    /// Replaces the file's content with the handle. When that fails, the handle goes to
+    /// stderr, so that the verification just started can still be checked.
+    fn write(mut self, pretty: &str) -> Result<(), Failure> {
+        let written = self
+            .file
+            .set_len(0)
+            .and_then(|()| self.file.write_all(format!("{pretty}\n").as_bytes()))
+            .and_then(|()| self.file.flush());
+        written.map_err(|e| {
+            errln!("phone-verify: the handle, which could not be saved:\n{pretty}");
+            Failure::other(format!(
+                "cannot write {}: {e}; the code was sent, and its handle is printed above",
+                self.path.display()
+            ))
+        })
+    }
 }
 
 /// Reads a handle from `path`, or stdin for `-`.
 fn read_handle(path: &Path) -> Result<Verification, Failure> {
     let text = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read the handle from stdin: {e}")))?;
-        text
+        input::read_stdin()
+            .map_err(|e| Failure::usage(format!("cannot read the handle from stdin: {e}")))?
     } else {
-        fs::read_to_string(path)
+        input::read_file(path)
             .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
     };
     Verification::from_json(&text)
@@ -215,13 +267,26 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
     let outcome = if args.wait {
         wait(verifier.as_ref(), &handle, &request, &args, ctx.json).await?
     } else {
-        verifier.check(&handle, &request).await?
+        verifier
+            .check(&handle, &request)
+            .await
+            .map_err(Failure::call)?
     };
     let (line, code) = output::outcome(&outcome);
     if ctx.json {
         print_json(&serde_json::to_value(&outcome).unwrap_or_default());
     } else {
         outln!("{line}");
+        let reason = outcome.rejection().map(|r| r.reason);
+        if reason == Some(phone_verify::RejectReason::NotFound) && ctx.config.is_none() {
+            // The handle does not say where it was started: a live handle checked on a
+            // sandbox (or the other way round) is unknown there.
+            errln!(
+                "phone-verify: checked on {}; if `start` ran on another target (--live, \
+                 --target sandbox:URL), check there before starting again",
+                ctx.target
+            );
+        }
     }
     Ok(code)
 }
@@ -244,7 +309,7 @@ async fn wait(
             Ok(outcome) => outcome,
             Err(err) => {
                 spinner.clear();
-                return Err(err.into());
+                return Err(Failure::call(err));
             }
         };
         if !outcome.is_pending() || Instant::now() + interval > deadline {
@@ -305,7 +370,7 @@ pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
             }
             Ok(REJECTED)
         }
-        Err(err) => Err(err.into()),
+        Err(err) => Err(Failure::call(err)),
     }
 }
 
@@ -331,7 +396,8 @@ pub(crate) async fn methods(ctx: &mut Context, args: MethodsArgs) -> Outcome {
     let client = verifykit_client(ctx, "methods").await?;
     let list = client
         .init(args.lang.as_ref(), &end_user_context(ctx))
-        .await?;
+        .await
+        .map_err(Failure::call)?;
     if ctx.json {
         let methods: Vec<serde_json::Value> = list
             .list
@@ -377,7 +443,8 @@ pub(crate) async fn countries(ctx: &mut Context, args: CountriesArgs) -> Outcome
             args.lang.as_ref(),
             &end_user_context(ctx),
         )
-        .await?;
+        .await
+        .map_err(Failure::call)?;
     if ctx.json {
         let list: Vec<serde_json::Value> = countries
             .iter()
@@ -408,6 +475,12 @@ pub(crate) async fn verifik_login(ctx: &mut Context, args: LoginArgs) -> Outcome
     if ctx.provider.is_some_and(|p| p != ProviderName::Verifik) {
         return Err(Failure::usage(
             "verifik login is a Verifik command: drop --provider",
+        ));
+    }
+    if ctx.reads_stdin() {
+        return Err(Failure::usage(
+            "verifik login obtains a token and reads the code from stdin: it takes no \
+             --key-stdin",
         ));
     }
     if ctx.target == Target::Embedded && (args.send_only || args.code.is_some()) {
@@ -503,8 +576,7 @@ async fn read_code() -> Result<Code, Failure> {
         if std::io::stdin().is_terminal() {
             err!("the code Verifik sent by WhatsApp: ");
         }
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
+        input::read_stdin_line()
     })
     .await
     .map_err(|e| Failure::other(format!("cannot read the code: {e}")))?
@@ -517,7 +589,8 @@ async fn read_code() -> Result<Code, Failure> {
     Code::new(&line).map_err(|e| Failure::usage(format!("the code: {}", e.message())))
 }
 
-/// Writes a secret to a new file readable only by its owner (on Unix).
+/// Writes a secret to a file readable only by its owner (on Unix): a new file is created with
+/// mode 600, and a file that existed is made mode 600 before anything is written to it.
 fn write_private(path: &Path, contents: &str) -> Result<(), Failure> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -525,7 +598,11 @@ fn write_private(path: &Path, contents: &str) -> Result<(), Failure> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options
         .open(path)
-        .and_then(|mut file| file.write_all(contents.as_bytes()))
+        .and_then(|mut file| {
+            #[cfg(unix)]
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            file.write_all(contents.as_bytes())
+        })
         .map_err(|e| Failure::other(format!("cannot write {}: {e}", path.display())))
 }
 

@@ -24,6 +24,9 @@ pub(crate) enum Failure {
     /// An error of phone-verify or a provider: its `Display` is one line with the provider's
     /// code and request id.
     Verify(phone_verify::Error),
+    /// Input that phone-verify refused before sending anything (a handle checked without a
+    /// code, a channel the provider does not offer): exit 64, with the error's fields.
+    Refused(phone_verify::Error),
     /// Anything else (I/O, the sandbox): one line.
     Other(String),
 }
@@ -39,10 +42,24 @@ impl Failure {
         Self::Other(message.into())
     }
 
+    /// The failure of a provider call: input refused before any request (invalid or
+    /// unsupported, with no HTTP status or request id) is a usage error; anything else is
+    /// the provider's or the network's.
+    pub(crate) fn call(err: phone_verify::Error) -> Self {
+        let before_sending = matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported)
+            && err.http_status().is_none()
+            && err.request_id().is_none();
+        if before_sending {
+            Self::Refused(err)
+        } else {
+            Self::Verify(err)
+        }
+    }
+
     /// The process exit code.
     pub(crate) fn code(&self) -> u8 {
         match self {
-            Self::Usage(_) => USAGE,
+            Self::Usage(_) | Self::Refused(_) => USAGE,
             Self::Verify(_) | Self::Other(_) => ERROR,
         }
     }
@@ -53,6 +70,10 @@ impl Failure {
             Self::Verify(err) if err.kind() == ErrorKind::OutcomeUnknown => Some(
                 "the provider may or may not have accepted the code, and it cannot be checked \
                  again: start a new verification",
+            ),
+            Self::Verify(err) if err.kind() == ErrorKind::MaybeSent => Some(
+                "a code may have been sent although the answer was lost: wait for it before \
+                 starting again, or the phone gets a second code",
             ),
             _ => None,
         }
@@ -67,7 +88,7 @@ impl Failure {
             Self::Other(message) => serde_json::json!({
                 "error": { "kind": "Other", "message": message }
             }),
-            Self::Verify(err) => serde_json::json!({
+            Self::Verify(err) | Self::Refused(err) => serde_json::json!({
                 "error": {
                     "kind": format!("{:?}", err.kind()),
                     "message": err.to_string(),
@@ -87,7 +108,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Usage(message) | Self::Other(message) => f.write_str(message),
-            Self::Verify(err) => write!(f, "{err}"),
+            Self::Verify(err) | Self::Refused(err) => write!(f, "{err}"),
         }
     }
 }
@@ -129,5 +150,40 @@ mod tests {
         assert_eq!(other.code(), ERROR);
         assert_eq!(other.hint(), None);
         assert!(other.to_json()["error"]["hint"].is_null());
+    }
+
+    #[test]
+    fn a_send_whose_answer_was_lost_warns_of_a_second_code() {
+        let failure = Failure::call(phone_verify::Error::new(
+            ErrorKind::MaybeSent,
+            "the connection closed",
+        ));
+        assert_eq!(failure.code(), ERROR);
+        assert!(failure.hint().unwrap().contains("second code"));
+    }
+
+    #[test]
+    fn input_refused_before_any_request_is_a_usage_error_with_its_fields() {
+        for kind in [ErrorKind::InvalidInput, ErrorKind::Unsupported] {
+            let refused = Failure::call(
+                phone_verify::Error::new(kind, "a code is required")
+                    .with_provider(phone_verify::ProviderId::new_static("verifik")),
+            );
+            assert_eq!(refused.code(), USAGE, "{kind:?}");
+            let json = refused.to_json();
+            assert_eq!(json["error"]["kind"], format!("{kind:?}"));
+            assert_eq!(json["error"]["provider"], "verifik");
+            assert!(
+                refused.to_string().contains("a code is required"),
+                "{refused}"
+            );
+        }
+        // The provider's own refusal (it has an HTTP status) is the provider's error.
+        let answered = Failure::call(
+            phone_verify::Error::new(ErrorKind::InvalidInput, "bad number").with_http_status(400),
+        );
+        assert_eq!(answered.code(), ERROR);
+        let other = Failure::call(phone_verify::Error::new(ErrorKind::Timeout, "slow"));
+        assert_eq!(other.code(), ERROR);
     }
 }

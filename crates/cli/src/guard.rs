@@ -2,8 +2,11 @@
 
 use std::net::IpAddr;
 
-use phone_verify::PhoneNumber;
-use phone_verify::guard::{RuleStatus, Subject};
+use phone_verify::guard::{RuleStatus, StoreKind, Subject};
+use phone_verify::{
+    Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber, PhoneVerifier,
+    ProviderId, StartRequest, Verification,
+};
 
 use crate::args::GuardStatusArgs;
 use crate::exit::{Failure, Outcome, SUCCESS};
@@ -23,9 +26,15 @@ pub(crate) async fn status(ctx: &mut Context, args: GuardStatusArgs) -> Outcome 
             ))
         })?),
     };
-    let provider = ctx.provider_or_default();
-    let built = ctx.build(provider, None).await?;
-    let guard = settings.build(built.verifier, None).await?;
+    if settings.store == StoreKind::Memory {
+        errln!(
+            "phone-verify: warning: a memory store's counters live inside the process that \
+             counts them, so this one's are empty; store = \"redis\" shares them"
+        );
+    }
+    let guard = settings
+        .build(std::sync::Arc::new(CountersOnly), None)
+        .await?;
     let counters = guard.status(&subject).await?;
     let shown = match &subject {
         Subject::Phone(phone) => phone.masked(),
@@ -61,4 +70,38 @@ fn to_json(status: &RuleStatus) -> serde_json::Value {
         "max": status.max,
         "resets_in_secs": status.resets_in.map(|d| d.as_secs()),
     })
+}
+
+/// What the guard of `guard status` wraps: that command only reads the shared counters, so
+/// it builds no provider (no credentials needed, no sandbox service created) and sends nothing.
+#[derive(Debug)]
+struct CountersOnly;
+
+impl CountersOnly {
+    fn refused() -> Error {
+        Error::new(ErrorKind::Unsupported, "guard status sends nothing")
+    }
+}
+
+#[phone_verify::async_trait]
+impl PhoneVerifier for CountersOnly {
+    fn provider(&self) -> ProviderId {
+        ProviderId::new_static("guard-status")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    async fn start(&self, _request: &StartRequest) -> phone_verify::Result<Verification> {
+        Err(Self::refused())
+    }
+
+    async fn check(
+        &self,
+        _verification: &Verification,
+        _request: &CheckRequest,
+    ) -> phone_verify::Result<CheckOutcome> {
+        Err(Self::refused())
+    }
 }

@@ -3,28 +3,35 @@
 //! README and `phone-verify --help`.
 
 /// `println!` that ignores a closed stdout (`phone-verify countries | head -1`) instead of
-/// panicking.
+/// panicking, and writes control characters as U+FFFD ([`output::terminal_safe`]): provider
+/// text must not drive the terminal.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let line = format!($($arg)*);
+        let text = crate::output::terminal_safe(&line);
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
     }};
 }
 
-/// `eprintln!` that ignores a closed stderr.
+/// `eprintln!` that ignores a closed stderr, control characters written as U+FFFD.
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let line = format!($($arg)*);
+        let text = crate::output::terminal_safe(&line);
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
     }};
 }
 
-/// `eprint!` that ignores a closed stderr, and flushes.
+/// `eprint!` that ignores a closed stderr, and flushes; control characters written as U+FFFD.
 macro_rules! err {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
+        let line = format!($($arg)*);
+        let text = crate::output::terminal_safe(&line);
         let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, $($arg)*);
+        let _ = write!(stderr, "{text}");
         let _ = stderr.flush();
     }};
 }
@@ -34,6 +41,7 @@ mod commands;
 mod demo;
 mod exit;
 mod guard;
+mod input;
 mod output;
 mod routes;
 mod routing;
@@ -63,10 +71,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(match err.kind() {
-                ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion => SUCCESS,
-                _ => USAGE,
-            });
+            if matches!(
+                err.kind(),
+                ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion
+            ) {
+                return ExitCode::from(SUCCESS);
+            }
+            // `--json` promises one JSON document on stdout, for a refused command line too.
+            if std::env::args_os().any(|arg| arg == "--json") {
+                outln!("{}", Failure::usage(usage_message(&err)).to_json());
+            }
+            return ExitCode::from(USAGE);
         }
     };
     init_tracing();
@@ -122,6 +137,13 @@ async fn run(cli: Cli) -> Outcome {
             commands::verifik_login(&mut Context::new(&global)?, args).await
         }
     }
+}
+
+/// The first line of clap's error, without its `error: ` prefix.
+fn usage_message(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid command line");
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 /// `demo` and `sandbox` run their own sandbox: the target options make no sense there.

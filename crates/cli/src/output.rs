@@ -1,5 +1,6 @@
 //! How results look: outcomes, times, QR codes in the terminal, the spinner.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 
@@ -9,7 +10,26 @@ use qrcode::{EcLevel, QrCode};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::exit::{PENDING, REJECTED, SUCCESS};
+use crate::exit::{ERROR, PENDING, REJECTED, SUCCESS};
+
+/// `text` with every control character but the line break and the tab, and every bidirectional
+/// override, written as U+FFFD: what the CLI prints may come from a provider, and an escape
+/// sequence or a carriage return in it would rewrite the user's terminal.
+pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if text.chars().any(unsafe_char) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// RFC 3339, to the second.
 pub(crate) fn timestamp(at: OffsetDateTime) -> String {
@@ -76,7 +96,8 @@ pub(crate) fn outcome(outcome: &CheckOutcome) -> (String, u8) {
             PENDING,
         ),
         CheckOutcome::Rejected(r) => (format!("rejected: {}", rejection(r)), REJECTED),
-        _ => ("unknown outcome".to_owned(), REJECTED),
+        // An outcome this CLI does not know is not a rejection.
+        _ => ("unknown outcome".to_owned(), ERROR),
     }
 }
 
@@ -186,6 +207,15 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn text_for_the_terminal_keeps_lines_and_tabs_and_nothing_that_drives_it() {
+        assert!(matches!(terminal_safe("Türkiye\t+90\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            terminal_safe("a\x1b]0;pwned\x07b\rc\u{7f}d\u{202e}e\u{2066}f\u{85}"),
+            "a\u{fffd}]0;pwned\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\u{fffd}"
+        );
+    }
 
     #[test]
     fn describes_outcomes() {

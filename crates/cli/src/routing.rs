@@ -1,6 +1,5 @@
 //! `--config FILE`: `start`, `check` and `resolve` through a router of several providers.
 
-use std::fs;
 use std::path::Path;
 
 use phone_verify::router::Router;
@@ -11,7 +10,7 @@ use crate::target::Context;
 
 /// The configuration in `path` and the router built from it through the registry.
 pub(crate) fn load(path: &Path) -> Result<(RoutingConfig, Router), Failure> {
-    let text = fs::read_to_string(path)
+    let text = crate::input::read_file(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
     let config: RoutingConfig = toml::from_str(&text).map_err(|e| {
         // The message and the place only: toml's own `Display` quotes the offending line,

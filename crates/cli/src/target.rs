@@ -1,13 +1,14 @@
 //! Where requests go ([`Target`]) and how a command gets its provider ([`Context`]).
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::time::Duration;
 
 use phone_verify::guard::GuardSettings;
 use phone_verify::providers::verigator::VerigatorBuilder;
 use phone_verify::providers::{verifik, verifykit};
+use phone_verify::secrecy::{ExposeSecret as _, SecretString};
 use phone_verify::{Provider, Registry, RequestContext};
 use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle, SentMessage};
 
@@ -56,7 +57,8 @@ impl Target {
     }
 
     /// The target of the command line: `--live`, `--sandbox-url` or `--target` (at most one),
-    /// else `PHONE_VERIFY_TARGET`, else embedded.
+    /// else `PHONE_VERIFY_TARGET`, else embedded. With `--config`, whose routes say where
+    /// requests go, `PHONE_VERIFY_TARGET` is not read.
     pub(crate) fn from_args(global: &Global) -> Result<Self, Failure> {
         let given = usize::from(global.live)
             + usize::from(global.sandbox_url.is_some())
@@ -76,7 +78,9 @@ impl Target {
             return Self::parse(target);
         }
         match std::env::var("PHONE_VERIFY_TARGET") {
-            Ok(target) if !target.trim().is_empty() => Self::parse(&target),
+            Ok(target) if !target.trim().is_empty() && global.config.is_none() => {
+                Self::parse(&target)
+            }
             _ => Ok(Self::Embedded),
         }
     }
@@ -160,12 +164,14 @@ impl ProviderName {
         }
     }
 
-    /// The variable `--key-stdin` sets.
-    fn secret_variable(self) -> &'static str {
+    /// The variable `--key-stdin` sets; for Twilio, the API key's secret when an API key is
+    /// set (`is_set` tells which variables are), else the auth token.
+    fn secret_variable(self, is_set: impl Fn(&str) -> bool) -> &'static str {
         match self {
             Self::VerifyKit => "VERIFYKIT_SERVER_KEY",
             Self::Verifik => "VERIFIK_TOKEN",
             Self::Verigator => "VERIGATOR_PASSWORD",
+            Self::Twilio if is_set("TWILIO_API_KEY_SID") => "TWILIO_API_KEY_SECRET",
             Self::Twilio => "TWILIO_AUTH_TOKEN",
         }
     }
@@ -224,7 +230,8 @@ pub(crate) struct Context {
     env_provider: Option<ProviderName>,
     pub(crate) json: bool,
     base_url: Option<String>,
-    secret: Option<String>,
+    /// The secret of `--key-stdin`.
+    secret: Option<SecretString>,
     end_user_ip: Option<IpAddr>,
     embedded: Option<SandboxHandle>,
     registry: Registry,
@@ -232,11 +239,13 @@ pub(crate) struct Context {
     pub(crate) config: Option<std::path::PathBuf>,
     /// The guard of `--guard`, wrapped around every provider built.
     pub(crate) guard: Option<GuardSettings>,
+    /// The file of `--guard`.
+    guard_path: Option<std::path::PathBuf>,
 }
 
 /// Reads the `--guard` file.
 fn load_guard(path: &std::path::Path) -> Result<GuardSettings, Failure> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_file(path)
         .map_err(|e| Failure::usage(format!("--guard {}: {e}", path.display())))?;
     GuardSettings::from_toml(&text)
         .map_err(|e| Failure::usage(format!("--guard {}: {}", path.display(), e.message())))
@@ -271,17 +280,15 @@ impl Context {
             }
         }
         let secret = if global.key_stdin {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| Failure::other(format!("cannot read the key from stdin: {e}")))?;
+            let line = crate::input::read_stdin_line()
+                .map_err(|e| Failure::usage(format!("cannot read the key from stdin: {e}")))?;
             let line = line.trim().to_owned();
             if line.is_empty() {
                 return Err(Failure::usage(
                     "--key-stdin: the first line of stdin is empty",
                 ));
             }
-            Some(line)
+            Some(SecretString::from(line))
         } else {
             None
         };
@@ -308,7 +315,27 @@ impl Context {
             registry: Registry::with_builtin(),
             config: global.config.clone(),
             guard: global.guard.as_deref().map(load_guard).transpose()?,
+            guard_path: global.guard.clone(),
         })
+    }
+
+    /// The options besides the target that a later command on this verification needs again:
+    /// `--end-user-ip`, `--base-url`, `--key-stdin` and `--guard`, each with a leading space.
+    pub(crate) fn continuing_options(&self) -> String {
+        let mut options = String::new();
+        if let Some(ip) = self.end_user_ip {
+            let _ = write!(options, " --end-user-ip {ip}");
+        }
+        if let Some(url) = &self.base_url {
+            let _ = write!(options, " --base-url {url}");
+        }
+        if self.secret.is_some() {
+            options.push_str(" --key-stdin");
+        }
+        if let Some(path) = &self.guard_path {
+            let _ = write!(options, " --guard {}", path.display());
+        }
+        options
     }
 
     /// Whether the secret was read from stdin (`--key-stdin`).
@@ -380,7 +407,10 @@ impl Context {
         provider: ProviderName,
     ) -> Result<BTreeMap<String, String>, Failure> {
         let sandbox = self.sandbox_url().await?;
-        let mut vars: BTreeMap<String, String> = std::env::vars()
+        // `vars_os`: `vars` panics on a variable that is not UTF-8, whatever its name. The
+        // provider's own variables are text; others are none of this command's business.
+        let mut vars: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
             .filter(|(name, _)| {
                 name.starts_with(provider.prefix())
                     && name != provider.sandbox_variable()
@@ -395,7 +425,8 @@ impl Context {
             vars.insert(provider.base_url_variable().to_owned(), url.clone());
         }
         if let Some(secret) = &self.secret {
-            vars.insert(provider.secret_variable().to_owned(), secret.clone());
+            let name = provider.secret_variable(|name| vars.contains_key(name));
+            vars.insert(name.to_owned(), secret.expose_secret().to_owned());
         }
         Ok(vars)
     }
@@ -453,6 +484,10 @@ impl Context {
 
     /// The newest message the sandbox "sent" to `phone`, when the target is a sandbox.
     pub(crate) async fn sandbox_message(&self, phone: &str) -> Option<SentMessage> {
+        if self.config.is_some() {
+            // The routes of `--config` sent it, wherever they point.
+            return None;
+        }
         match &self.target {
             Target::Live => None,
             Target::Embedded => self

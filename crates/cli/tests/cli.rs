@@ -280,6 +280,14 @@ fn start_in_one_process_check_in_others() {
             .starts_with("rejected: no such pending verification"),
         "{again:?}"
     );
+    // The handle does not record its target: the CLI says where it checked.
+    assert!(
+        again.stderr.contains(&format!(
+            "checked on {}; if `start` ran on another target",
+            env.target()
+        )),
+        "{again:?}"
+    );
 }
 
 #[test]
@@ -508,6 +516,14 @@ fn verifik_login_exchanges_the_whatsapp_code_for_a_token() {
         .expect(0);
     let code = env.code(phone);
     let token_file = env.path("token");
+    // A file that exists, readable by everyone, is made private before the token goes in.
+    std::fs::write(&token_file, "old").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let everyone = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(&token_file, everyone).unwrap();
+    }
     let confirm = env
         .run(&[
             "verifik",
@@ -708,6 +724,12 @@ fn live_credentials_can_come_from_stdin_and_never_show() {
     let saved: Value = serde_json::from_str(&ok.stdout).unwrap();
     assert_eq!(saved["provider"], "verifykit");
     assert!(!ok.stdout.contains("sandbox-server-key") && !ok.stderr.contains("sandbox-server-key"));
+    // The next command it suggests carries the options the check needs again.
+    let next = format!(
+        "next: phone-verify check --target live --end-user-ip 203.0.113.7 --base-url {web_rest} \
+         --key-stdin --handle HANDLE.json --code CODE"
+    );
+    assert!(ok.stderr.contains(&next), "{ok:?}");
 
     let refused = run_with_stdin(&args, "canary-wrong-key\n").expect(2);
     let errors: Vec<&str> = refused
@@ -1055,4 +1077,139 @@ fn a_check_whose_answer_is_lost_exits_2_and_asks_for_a_new_verification() {
             .starts_with("rejected: no such pending verification"),
         "{again:?}"
     );
+}
+
+#[test]
+fn a_handle_that_cannot_be_saved_costs_no_code_and_one_that_fails_on_writing_is_not_lost() {
+    let env = Env::new("out");
+    let nowhere = env.path("no-such-dir/handle.json");
+    let refused = env
+        .run(&["start", "--phone", "+905321234567", "--out", &nowhere])
+        .expect(64);
+    assert!(refused.stderr.contains("nothing was sent"), "{refused:?}");
+    assert_eq!(
+        env.requests(),
+        0,
+        "no code for a handle that has nowhere to go"
+    );
+
+    // A file that opens but cannot take the handle (a full disk): the code went out, so the
+    // handle is shown, and the command says so.
+    if std::path::Path::new("/dev/full").exists() {
+        let full = env
+            .run(&["start", "--phone", "+905321234567", "--out", "/dev/full"])
+            .expect(2);
+        assert!(full.stderr.contains("the code was sent"), "{full:?}");
+        let shown = full
+            .stderr
+            .split_once("could not be saved:\n")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        let end = shown.find("\n}").map_or(0, |at| at + 2);
+        let handle: Value = serde_json::from_str(&shown[..end]).expect("the handle, whole");
+        assert_eq!(handle["provider"], "verifykit");
+        assert_eq!(env.requests(), 1);
+    }
+}
+
+#[test]
+fn bounded_inputs_pauses_and_json_errors_of_the_command_line() {
+    let env = Env::new("bounds");
+    // A handle file without end is refused, not read until memory runs out.
+    if std::path::Path::new("/dev/zero").exists() {
+        let endless = env
+            .run(&["check", "--handle", "/dev/zero", "--code", "123456"])
+            .expect(64);
+        assert!(
+            endless.stderr.contains("longer than 1048576 bytes"),
+            "{endless:?}"
+        );
+    }
+    let handle = env.path("handle.json");
+    env.run(&["start", "--reverse", "--out", &handle]).expect(0);
+    let tight = env.run(&[
+        "check",
+        "--handle",
+        &handle,
+        "--wait",
+        "--interval",
+        "1e-10",
+    ]);
+    assert!(tight.expect(64).stderr.contains("at least 0.1 s"));
+    // Checking a code handle without a code is refused before any request: a usage error.
+    let otp = env.path("otp.json");
+    env.run(&["start", "--phone", "+905321234567", "--out", &otp])
+        .expect(0);
+    let before = env.requests();
+    let no_code = env.run(&["check", "--handle", &otp, "--json"]).expect(64);
+    assert_eq!(no_code.json()["error"]["kind"], "InvalidInput");
+    assert_eq!(env.requests(), before);
+    // `--json` answers a command line clap refuses with one JSON document too.
+    let bad = run(&["--json", "start", "--phone", "12"]).expect(64);
+    let json = bad.json();
+    assert_eq!(json["error"]["kind"], "Usage");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid phone number"),
+        "{bad:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_variable_that_is_not_utf8_does_not_stop_the_command() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+
+    let env = Env::new("nonutf8");
+    let target = env.target();
+    let output = command(&["--target", &target, "start", "--phone", "+905321234567"])
+        .env(
+            OsStr::from_bytes(b"X_NOT_UTF8"),
+            OsStr::from_bytes(b"\xff\xfe"),
+        )
+        .env(OsStr::from_bytes(b"VERIFYKIT_\xff"), "1")
+        .output()
+        .unwrap();
+    let run = Run::from(&output).expect(0);
+    assert!(!run.stderr.contains("internal error"), "{run:?}");
+}
+
+#[test]
+fn with_a_config_the_target_variable_is_not_read() {
+    let env = Env::new("configtarget");
+    let config = env.path("routes.toml");
+    let url = env.sandbox.base_url();
+    std::fs::write(
+        &config,
+        format!(
+            "[[routes]]\nname = \"vk\"\nprovider = \"verifykit\"\nsettings = {{ sandbox_url = \"{url}\", fallback_end_user_ip = \"127.0.0.1\" }}\n"
+        ),
+    )
+    .unwrap();
+    // The variable points at a sandbox that is not there: were it read, the command would
+    // look the message up there, or refuse the target next to --config.
+    let ok = command(&["--config", &config, "start", "--phone", "+905321234567"])
+        .env("PHONE_VERIFY_TARGET", "sandbox:http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let ok = Run::from(&ok).expect(0);
+    assert!(!ok.stderr.contains("the sandbox received"), "{ok:?}");
+    assert_eq!(env.requests(), 1);
+    let service = command(&[
+        "--config",
+        &config,
+        "start",
+        "--phone",
+        "+905321234567",
+        "--service-id",
+        "x",
+    ])
+    .output()
+    .unwrap();
+    let service = Run::from(&service).expect(64);
+    assert!(service.stderr.contains("service_id"), "{service:?}");
+    assert_eq!(env.requests(), 1);
 }

@@ -122,6 +122,32 @@ fn two_processes_share_the_guard_and_status_shows_its_counters() {
         "no phone number in the output"
     );
 
+    assert_eq!(
+        sandbox.requests().requests.len(),
+        1,
+        "reading the counters built no provider and sent nothing"
+    );
+
     let (code, _, stderr) = run(&["guard", "status", "not a phone"]);
     assert_eq!(code, Some(64), "a usage error: {stderr}");
+}
+
+#[test]
+fn status_of_a_memory_store_warns_that_its_counters_live_in_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("guard.toml");
+    std::fs::write(&config, "[rules]\nresend_cooldown_secs = 60\n").unwrap();
+    let output = Command::new(BIN)
+        .env_clear()
+        .env("PHONE_VERIFY_GUARD_SECRET", "cli-test-secret-0123456789")
+        .args(["--guard", config.to_str().unwrap()])
+        .args(["guard", "status", "+905321239901"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: a memory store's counters"), "{stderr}");
+    assert!(stderr.contains("store = \"redis\""), "{stderr}");
+    // No provider was built: no credential was asked for, though none is set.
+    assert!(String::from_utf8_lossy(&output.stdout).contains("per_phone"));
 }

@@ -1,0 +1,78 @@
+//! Files and stdin read with a bound: a command never reads without end (`--handle /dev/zero`,
+//! a stream piped into `--key-stdin`).
+
+use std::fs;
+use std::io::{self, BufRead as _, Read};
+use std::path::Path;
+
+/// The largest handle, `--config` or `--guard` file read (a handle is about a kilobyte, a
+/// configuration a few).
+pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The longest line read from stdin (a key, a code).
+pub(crate) const MAX_LINE_BYTES: u64 = 8 * 1024;
+
+/// The text of `path`, refused past [`MAX_FILE_BYTES`].
+pub(crate) fn read_file(path: &Path) -> io::Result<String> {
+    read_text(fs::File::open(path)?, MAX_FILE_BYTES)
+}
+
+/// All of stdin, refused past [`MAX_FILE_BYTES`].
+pub(crate) fn read_stdin() -> io::Result<String> {
+    read_text(io::stdin().lock(), MAX_FILE_BYTES)
+}
+
+/// The first line of stdin (with its line break), refused past [`MAX_LINE_BYTES`].
+pub(crate) fn read_stdin_line() -> io::Result<String> {
+    read_line(io::stdin().lock(), MAX_LINE_BYTES)
+}
+
+/// All of `reader` as UTF-8 text, or an error once it passes `limit` bytes.
+fn read_text(reader: impl Read, limit: u64) -> io::Result<String> {
+    let mut text = String::new();
+    reader.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(too_long(limit));
+    }
+    Ok(text)
+}
+
+/// The first line of `reader` as UTF-8 text, or an error once it passes `limit` bytes.
+fn read_line(reader: impl io::BufRead, limit: u64) -> io::Result<String> {
+    let mut line = String::new();
+    reader.take(limit + 1).read_line(&mut line)?;
+    if line.len() as u64 > limit {
+        return Err(too_long(limit));
+    }
+    Ok(line)
+}
+
+fn too_long(limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("longer than {limit} bytes"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_up_to_the_limit_is_read_and_one_byte_more_is_refused() {
+        assert_eq!(read_text(&b"abcd"[..], 4).unwrap(), "abcd");
+        let err = read_text(&b"abcde"[..], 4).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(err.to_string(), "longer than 4 bytes");
+        // A source without end stops at the limit.
+        assert!(read_text(io::repeat(b'a'), 1024).is_err());
+    }
+
+    #[test]
+    fn a_line_up_to_the_limit_is_read_and_a_longer_one_is_refused() {
+        assert_eq!(read_line(&b"1234\nrest"[..], 5).unwrap(), "1234\n");
+        assert_eq!(read_line(&b"12345"[..], 5).unwrap(), "12345");
+        assert!(read_line(&b"123456\n"[..], 5).is_err());
+        assert!(read_line(io::BufReader::new(io::repeat(b'7')), 64).is_err());
+    }
+}
