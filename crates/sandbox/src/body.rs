@@ -19,6 +19,9 @@ pub(crate) struct Input {
     pub(crate) body: Map<String, Value>,
     /// Whether the body was present but could not be read as a JSON object or a form.
     pub(crate) body_malformed: bool,
+    /// Whether the body was read as an `application/x-www-form-urlencoded` form, not JSON
+    /// (providers whose API takes only JSON refuse it).
+    pub(crate) body_form: bool,
 }
 
 impl<S: Send + Sync> FromRequest<S> for Input {
@@ -38,24 +41,46 @@ impl<S: Send + Sync> FromRequest<S> for Input {
         let bytes = axum::body::to_bytes(body, BODY_LIMIT)
             .await
             .unwrap_or_default();
-        let (body, body_malformed) = parse_body(&bytes);
+        let (body, kind) = read_body(&bytes);
         Ok(Self {
             headers: parts.headers,
             query,
             body,
-            body_malformed,
+            body_malformed: kind == BodyKind::Malformed,
+            body_form: kind == BodyKind::Form,
         })
     }
 }
 
-/// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs.
+/// How a request body was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// Empty (or only whitespace).
+    Empty,
+    /// A JSON object.
+    Json,
+    /// `application/x-www-form-urlencoded` pairs.
+    Form,
+    /// Neither: read as empty.
+    Malformed,
+}
+
+/// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs; the flag
+/// says whether it was malformed (neither).
 pub(crate) fn parse_body(bytes: &[u8]) -> (Map<String, Value>, bool) {
+    let (map, kind) = read_body(bytes);
+    (map, kind == BodyKind::Malformed)
+}
+
+/// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs, and says
+/// which it was.
+pub(crate) fn read_body(bytes: &[u8]) -> (Map<String, Value>, BodyKind) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return (Map::new(), false);
+        return (Map::new(), BodyKind::Empty);
     }
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => (map, false),
-        Ok(_) => (Map::new(), true),
+        Ok(Value::Object(map)) => (map, BodyKind::Json),
+        Ok(_) => (Map::new(), BodyKind::Malformed),
         Err(_) => {
             let looks_like_form = std::str::from_utf8(bytes)
                 .is_ok_and(|s| s.contains('=') && !s.trim_start().starts_with(['{', '[']));
@@ -63,9 +88,9 @@ pub(crate) fn parse_body(bytes: &[u8]) -> (Map<String, Value>, bool) {
                 let map = url::form_urlencoded::parse(bytes)
                     .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
                     .collect();
-                (map, false)
+                (map, BodyKind::Form)
             } else {
-                (Map::new(), true)
+                (Map::new(), BodyKind::Malformed)
             }
         }
     }
@@ -151,6 +176,9 @@ mod tests {
     fn forms_are_read_too() {
         let i = input(b"sessionId=abc123&lang=tr");
         assert_eq!(i.str("sessionId").as_deref(), Some("abc123"));
+        assert_eq!(read_body(b"sessionId=abc123").1, BodyKind::Form);
+        assert_eq!(read_body(br#"{"a":1}"#).1, BodyKind::Json);
+        assert_eq!(read_body(b" ").1, BodyKind::Empty);
         assert_eq!(i.body.get("lang"), Some(&json!("tr")));
     }
 }

@@ -152,6 +152,10 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
+    /// The one key of [`RequestLog::counts`] under which every request that matched no route
+    /// of its provider (an unknown path, or a method no route serves) is counted.
+    pub const UNMATCHED: &'static str = "* <unmatched>";
+
     /// Builds the log and its counts from records.
     pub fn from_records(requests: Vec<RequestRecord>) -> Self {
         let mut counts = BTreeMap::new();

@@ -115,11 +115,12 @@ pub(crate) struct PendingCode {
 }
 
 impl PendingCode {
-    /// A code issued at `now`, valid for `ttl`.
+    /// A code issued at `now`, valid for `ttl`. An expiry past the last representable date
+    /// saturates there (the code then never expires) instead of overflowing.
     pub(crate) fn new(code: String, now: OffsetDateTime, ttl: Duration) -> Self {
         Self {
             code,
-            expires_at: now + ttl,
+            expires_at: now.saturating_add(ttl),
             failed_attempts: 0,
             used: false,
         }
@@ -272,6 +273,16 @@ mod tests {
         assert_eq!(code.check("123456", at(1), Some(3)), CodeCheck::Throttled);
         code.record_failure();
         assert_eq!(code.failed_attempts(), 4);
+    }
+
+    #[test]
+    fn an_expiry_past_the_last_date_saturates_instead_of_panicking() {
+        let near_end = time::macros::datetime!(9999-12-31 23:00 UTC);
+        let mut code = PendingCode::new("123456".into(), near_end, Duration::hours(2));
+        assert!(!code.is_expired(time::macros::datetime!(9999-12-31 23:59:59 UTC)));
+        assert_eq!(code.check("123456", near_end, None), CodeCheck::Valid);
+        let early = PendingCode::new("1".into(), at(0), Duration::MIN);
+        assert!(early.is_expired(at(0)));
     }
 
     #[test]

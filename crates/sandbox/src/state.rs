@@ -224,9 +224,9 @@ impl Common {
             .collect()
     }
 
-    /// Logs a request and counts it.
-    pub(crate) fn log_request(&self, record: RequestRecord) {
-        lock(&self.requests).record(record);
+    /// Logs a request and counts it under the key `route` says (see [`Route`]).
+    pub(crate) fn log_request(&self, record: RequestRecord, route: &Route) {
+        lock(&self.requests).record(record, route);
     }
 
     /// The request log (newest `request_log_capacity` records) with exact counts, optionally
@@ -362,8 +362,40 @@ impl<T> Ring<T> {
     }
 }
 
+/// Most distinct `"METHOD path"` keys counted per provider; past it, a request to a path not
+/// counted yet is counted under its route's pattern (`"GET /v2/Services/{sid}"`), of which there
+/// are only as many as routes.
+pub(crate) const MAX_COUNTED_PATHS: usize = 10_000;
+
+/// Longest path kept in the request log and in a count key, in bytes (cut on a char boundary).
+pub(crate) const MAX_LOGGED_PATH: usize = 256;
+
+/// What a request matched, for counting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// A route of the provider, with its pattern relative to the provider's prefix
+    /// (`/v2/Services/{sid}`).
+    Matched(String),
+    /// No route (the 404 fallback), or a method no route serves.
+    Unmatched,
+}
+
+/// `path` cut to at most [`MAX_LOGGED_PATH`] bytes, on a char boundary.
+pub(crate) fn truncate_path(mut path: String) -> String {
+    if path.len() > MAX_LOGGED_PATH {
+        let mut end = MAX_LOGGED_PATH;
+        while !path.is_char_boundary(end) {
+            end -= 1;
+        }
+        path.truncate(end);
+    }
+    path
+}
+
 /// The bounded request log plus exact counts per provider and `"METHOD path"`, kept apart so
-/// the counts stay exact after the log has dropped old records.
+/// the counts stay exact after the log has dropped old records. The counts are bounded too:
+/// unmatched requests share one key, and past [`MAX_COUNTED_PATHS`] keys per provider new
+/// paths are counted under their route's pattern.
 #[derive(Debug)]
 struct RequestBook {
     log: Ring<RequestRecord>,
@@ -378,14 +410,21 @@ impl RequestBook {
         }
     }
 
-    fn record(&mut self, record: RequestRecord) {
-        let key = endpoint_key(&record.method, &record.path);
-        *self
-            .counts
-            .entry(record.provider)
-            .or_default()
-            .entry(key)
-            .or_insert(0) += 1;
+    fn record(&mut self, mut record: RequestRecord, route: &Route) {
+        record.path = truncate_path(std::mem::take(&mut record.path));
+        let counts = self.counts.entry(record.provider).or_default();
+        let key = match route {
+            Route::Unmatched => RequestLog::UNMATCHED.to_owned(),
+            Route::Matched(pattern) => {
+                let key = endpoint_key(&record.method, &record.path);
+                if counts.len() < MAX_COUNTED_PATHS || counts.contains_key(&key) {
+                    key
+                } else {
+                    endpoint_key(&record.method, pattern)
+                }
+            }
+        };
+        *counts.entry(key).or_insert(0) += 1;
         self.log.push(record);
     }
 
@@ -453,6 +492,65 @@ mod tests {
         }
     }
 
+    /// A matched route whose pattern is never needed (the counts have room).
+    fn matched() -> Route {
+        Route::Matched("/unused/{pattern}".into())
+    }
+
+    #[test]
+    fn counts_stay_bounded_whatever_the_paths() {
+        let common = Common::new(&SandboxConfig::default());
+        let pattern = Route::Matched("/v1/service/service/{sid}".into());
+        for i in 0..MAX_COUNTED_PATHS + 500 {
+            let path = format!("/v1/service/service/{i}");
+            common.log_request(record(Provider::Verigator, "GET", &path), &pattern);
+            common.log_request(
+                record(Provider::Verigator, "GET", &format!("/junk/{i}")),
+                &Route::Unmatched,
+            );
+        }
+        let counts = common.request_log(Some(Provider::Verigator)).counts;
+        assert_eq!(
+            counts.len(),
+            MAX_COUNTED_PATHS + 1,
+            "the bound, then the pattern"
+        );
+        // The unmatched key took one of the slots, so the last 501 paths went to the pattern.
+        assert_eq!(counts["GET /v1/service/service/{sid}"], 501);
+        assert_eq!(counts[RequestLog::UNMATCHED], MAX_COUNTED_PATHS + 500);
+        assert_eq!(
+            common.request_count(Provider::Verigator, "GET", "/v1/service/service/7"),
+            1,
+            "a path counted before the bound keeps counting"
+        );
+        common.log_request(
+            record(Provider::Verigator, "GET", "/v1/service/service/7"),
+            &pattern,
+        );
+        assert_eq!(
+            common.request_count(Provider::Verigator, "GET", "/v1/service/service/7"),
+            2
+        );
+        assert_eq!(
+            counts.values().sum::<usize>(),
+            2 * (MAX_COUNTED_PATHS + 500),
+            "every request is counted somewhere"
+        );
+    }
+
+    #[test]
+    fn long_paths_are_cut_on_a_char_boundary() {
+        let common = Common::new(&SandboxConfig::default());
+        let long = format!("/v2/{}", "é".repeat(300));
+        common.log_request(record(Provider::Twilio, "GET", &long), &matched());
+        let book = common.request_log(None);
+        let kept = &book.requests[0].path;
+        assert!(kept.len() <= MAX_LOGGED_PATH && kept.len() >= MAX_LOGGED_PATH - 1);
+        assert!(long.starts_with(kept.as_str()));
+        assert_eq!(book.counts.keys().next().unwrap(), &format!("GET {kept}"));
+        assert_eq!(truncate_path("/short".into()), "/short");
+    }
+
     #[test]
     fn messages_are_newest_first_and_filtered() {
         let common = Common::new(&SandboxConfig::default());
@@ -477,16 +575,22 @@ mod tests {
         };
         let common = Common::new(&config);
         for i in 0..1_000 {
-            common.log_request(record(
-                Provider::VerifyKit,
-                "POST",
-                if i % 4 == 0 {
-                    "/v1.0/send-otp"
-                } else {
-                    "/v1.0/check-otp"
-                },
-            ));
-            common.log_request(record(Provider::Verifik, "PUT", "/v2/phone-validations"));
+            common.log_request(
+                record(
+                    Provider::VerifyKit,
+                    "POST",
+                    if i % 4 == 0 {
+                        "/v1.0/send-otp"
+                    } else {
+                        "/v1.0/check-otp"
+                    },
+                ),
+                &matched(),
+            );
+            common.log_request(
+                record(Provider::Verifik, "PUT", "/v2/phone-validations"),
+                &matched(),
+            );
             common.send(message(
                 "+905321111111",
                 i.to_string(),
@@ -539,7 +643,10 @@ mod tests {
             ..SandboxConfig::default()
         };
         let common = Common::new(&config);
-        common.log_request(record(Provider::Verigator, "GET", "/v1/service/service/x"));
+        common.log_request(
+            record(Provider::Verigator, "GET", "/v1/service/service/x"),
+            &matched(),
+        );
         common.send(message(
             "+905321111111",
             "1".into(),

@@ -3,19 +3,21 @@
 //! logs requests ([`finish`]).
 
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt as _;
 
 use crate::faults::FaultAction;
 use crate::model::{Provider, RequestRecord};
-use crate::state::{Common, Emulator};
+use crate::state::{Common, Emulator, Route};
 
 /// What the sandbox itself answers in a provider's wire format: on unknown routes, wrong
 /// methods and injected faults.
@@ -66,7 +68,7 @@ async fn provider_middleware(
 ) -> Response {
     tokio::spawn(serve_provider_request(common, wire, req, next))
         .await
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        .unwrap_or_else(|_| (wire.status_error)(StatusCode::INTERNAL_SERVER_ERROR, None))
 }
 
 /// Serves one provider request: takes the first matching fault, applies it (or runs the
@@ -85,12 +87,25 @@ async fn serve_provider_request(
         .get("x-vfk-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let route = route_of(&req);
     let fault = common.take_fault(provider, &method, &path);
     let at = common.now();
-    let response = match &fault {
-        None => next.run(req).await,
-        Some(action) => apply_fault(wire, action, req, next).await,
+    let served = async {
+        match &fault {
+            None => next.run(req).await,
+            Some(action) => apply_fault(wire, action, req, next).await,
+        }
     };
+    // A handler that panics (a sandbox bug) answers the provider's own 500 and is still
+    // logged, instead of dropping the connection. The provider's lock it may have held is
+    // taken over by the next request (`state::lock`).
+    let response = AssertUnwindSafe(served)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            tracing::error!(%provider, %method, %path, "handler panicked; answered 500");
+            (wire.status_error)(StatusCode::INTERNAL_SERVER_ERROR, None)
+        });
     // A delayed answer is logged (and counted) as soon as the request took effect.
     let delay = match &fault {
         Some(FaultAction::Delay { ms }) => Some(Duration::from_millis(*ms)),
@@ -99,19 +114,54 @@ async fn serve_provider_request(
     let status = (response.extensions().get::<ResetConnection>().is_none())
         .then(|| response.status().as_u16());
     tracing::info!(%provider, %method, %path, status, fault = fault.as_ref().map(FaultAction::name), "request");
-    common.log_request(RequestRecord {
-        provider,
-        method,
-        path,
-        status,
-        at,
-        fault: fault.as_ref().map(|f| f.name().to_owned()),
-        forwarded_for,
-    });
+    common.log_request(
+        RequestRecord {
+            provider,
+            method,
+            path,
+            status,
+            at,
+            fault: fault.as_ref().map(|f| f.name().to_owned()),
+            forwarded_for,
+        },
+        &route,
+    );
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
     response
+}
+
+/// What `req` matched among its provider's routes, for the request counts: the route's
+/// pattern relative to the provider's prefix, or [`Route::Unmatched`] for the 404 fallback and
+/// for a method outside the standard ones (a 405 from a route, but arbitrary tokens would each
+/// make a key).
+fn route_of(req: &Request) -> Route {
+    use axum::http::Method;
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    let Some(matched) = req.extensions().get::<MatchedPath>() else {
+        return Route::Unmatched;
+    };
+    if !STANDARD.contains(req.method()) {
+        return Route::Unmatched;
+    }
+    // The pattern carries the prefix the provider is nested under (`/twilio`), the request's
+    // path does not: keep as many trailing segments of the pattern as the path has (no route
+    // has a wildcard segment).
+    let segments = req.uri().path().split('/').skip(1).count();
+    let pattern: Vec<&str> = matched.as_str().split('/').skip(1).collect();
+    let relative = pattern[pattern.len().saturating_sub(segments)..].join("/");
+    Route::Matched(format!("/{relative}"))
 }
 
 /// Answers the request as the fault `action` says, in the provider's `wire` format.
@@ -278,4 +328,95 @@ async fn truncate(response: Response) -> Response {
         Some((Err::<bytes::Bytes, io::Error>(error), None))
     });
     Response::from_parts(parts, Body::from_stream(chunks))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use tower_service::Service as _;
+
+    use super::*;
+    use crate::config::SandboxConfig;
+    use crate::model::RequestLog;
+
+    fn teapot_error(status: StatusCode, _said: Option<&str>) -> Response {
+        (
+            status,
+            axum::Json(serde_json::json!({"own": status.as_u16()})),
+        )
+            .into_response()
+    }
+
+    /// A handler with a bug.
+    async fn explode() -> &'static str {
+        panic!("a sandbox bug")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_providers_500_and_is_logged() {
+        let config = Arc::new(SandboxConfig::default());
+        let common = Arc::new(Common::new(&config));
+        let app = Emulator::new(&config, &common, ());
+        let wire = Wire {
+            provider: Provider::Verifik,
+            status_error: teapot_error,
+            malformed_json: "{",
+        };
+        let boom = Router::new().route("/boom", get(explode));
+        let mut router = finish(&app, wire, boom);
+        let response = router
+            .call(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], br#"{"own":500}"#);
+        let log = common.request_log(Some(Provider::Verifik));
+        assert_eq!(log.requests.len(), 1);
+        assert_eq!(log.requests[0].status, Some(500));
+    }
+
+    async fn status_of(router: &mut Router, method: &str, uri: &str) -> StatusCode {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        router.call(request).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn counts_go_by_path_then_by_route_and_junk_shares_one_key() {
+        let app = crate::app::Shared::new(SandboxConfig::default());
+        let mut router = crate::server::router(&app);
+        for i in 0..crate::state::MAX_COUNTED_PATHS + 3 {
+            let uri = format!("/twilio/v2/Services/VA{i}");
+            assert_eq!(status_of(&mut router, "GET", &uri).await, 401);
+        }
+        for junk in [
+            "/twilio/nope",
+            "/twilio/v2/Services/x/y/z/w",
+            "/twilio/a%20b",
+        ] {
+            assert_eq!(status_of(&mut router, "GET", junk).await, 404);
+        }
+        assert_eq!(
+            status_of(&mut router, "BREW", "/twilio/v2/Services").await,
+            405
+        );
+        let counts = app.common.request_log(Some(Provider::Twilio)).counts;
+        assert_eq!(counts["GET /v2/Services/VA0"], 1);
+        assert_eq!(
+            counts["GET /v2/Services/{sid}"], 3,
+            "past the bound: the route"
+        );
+        assert_eq!(counts[RequestLog::UNMATCHED], 4);
+        assert_eq!(counts.len(), crate::state::MAX_COUNTED_PATHS + 2);
+        let long = format!("/verifik/v2/phone-validations/{}", "a".repeat(1_000));
+        status_of(&mut router, "GET", &long).await;
+        let logged = app.common.request_log(Some(Provider::Verifik));
+        assert_eq!(logged.requests[0].path.len(), crate::state::MAX_LOGGED_PATH);
+    }
 }

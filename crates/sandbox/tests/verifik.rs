@@ -493,6 +493,108 @@ async fn the_resend_cooldown_is_409_unless_forced_and_a_resend_replaces_the_code
 }
 
 #[tokio::test]
+async fn only_the_manual_endpoint_has_a_resend_cooldown() {
+    let vf = Vf::new().await;
+    let project = json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",
+                         "phone": "3211234567", "countryCode": "+57", "type": "validation", "phoneGateway": "sms"});
+    for _ in 0..2 {
+        let (status, body) = vf.post("/phone-validations", project.clone()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, registration) = vf.register("3211234567").await;
+    for _ in 0..2 {
+        let (status, body) = vf
+            .post_as(
+                &registration,
+                "/phone-validations/app-registration",
+                project.clone(),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(vf.sb.messages("+573211234567").len(), 4);
+    // The manual endpoint keeps its cooldown per phone and gateway, whatever sent the last
+    // code; `force` skips it.
+    let manual = json!({"phone": "3211234567", "countryCode": "+57", "phoneGateway": "sms"});
+    assert_reason(
+        &vf.post("/phone-validations/manual", manual.clone()).await,
+        409,
+        "otp_recently_sent",
+    );
+    let mut forced = manual;
+    forced["force"] = json!(true);
+    assert_eq!(vf.post("/phone-validations/manual", forced).await.0, 200);
+    assert_eq!(vf.sb.messages("+573211234567").len(), 5);
+}
+
+#[tokio::test]
+async fn stored_fields_are_bounded_in_size() {
+    let vf = Vf::new().await;
+    let base = json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",
+                      "phone": "3211234567", "countryCode": "+57", "type": "validation"});
+    let with = |key: &str, value: String| {
+        let mut body = base.clone();
+        body[key] = json!(value);
+        body
+    };
+    let long_url = format!("https://example.com/{}", "a".repeat(2_048));
+    for (key, value, message) in [
+        (
+            "title",
+            "A".repeat(16),
+            "Invalid title. The title must have between 1 and 15 characters.",
+        ),
+        (
+            "redirectUrl",
+            long_url.clone(),
+            "Invalid redirectUrl. It must have at most 2048 characters.",
+        ),
+        (
+            "webhookUrl",
+            long_url.clone(),
+            "Invalid webhookUrl. It must have at most 2048 characters.",
+        ),
+        (
+            "identityUrl",
+            long_url.clone(),
+            "Invalid identityUrl. It must have at most 2048 characters.",
+        ),
+        (
+            "ipAddress",
+            "1".repeat(65),
+            "Invalid ipAddress. It must have at most 64 characters.",
+        ),
+    ] {
+        assert_vf_error(
+            &vf.post("/phone-validations", with(key, value)).await,
+            409,
+            "MissingParameter",
+            message,
+        );
+    }
+    let manual = json!({"phone": "3211234567", "countryCode": "+57", "phoneGateway": "sms",
+                        "ipAddress": "1".repeat(65)});
+    assert_eq!(vf.post("/phone-validations/manual", manual).await.0, 409);
+    let manual = json!({"phone": "3211234567", "countryCode": "+57", "phoneGateway": "sms",
+                        "language": "x".repeat(36)});
+    assert_eq!(vf.post("/phone-validations/manual", manual).await.0, 409);
+    assert!(
+        vf.sb.messages("+573211234567").is_empty(),
+        "nothing was sent"
+    );
+    // At the limits, everything is stored and returned.
+    let mut body = with("title", "Ácme Ünïcode 15".into());
+    body["redirectUrl"] = json!(long_url[..2_048]);
+    body["ipAddress"] = json!("2001:db8::1");
+    let (status, ok) = vf.post("/phone-validations", body).await;
+    assert_eq!(status, 200, "{ok}");
+    assert_eq!(
+        ok["data"]["redirectUrl"].as_str().map(str::len),
+        Some(2_048)
+    );
+}
+
+#[tokio::test]
 async fn no_credits_is_403_insufficient_credits() {
     let vf = Vf::new().await;
     vf.sb.set_balance(Provider::Verifik, Some(1));
@@ -665,6 +767,39 @@ async fn a_custom_expiry_is_honoured() {
             .0,
         200
     );
+}
+
+#[tokio::test]
+async fn an_expiry_past_year_9999_in_utc_is_refused_before_anything_is_sent() {
+    let vf = Vf::new().await;
+    let body = |expires: &str| {
+        json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode", "phone": "3211234567",
+               "countryCode": "+57", "type": "validation", "expiresAt": expires})
+    };
+    // 23:59:59 at -01:00 is 00:59:59 on 10000-01-01 in UTC: past the last representable date.
+    assert_vf_error(
+        &vf.post("/phone-validations", body("9999-12-31T23:59:59-01:00"))
+            .await,
+        409,
+        "MissingParameter",
+        "Invalid expiresAt. Use an ISO-8601 date such as 2024-12-31T23:59:59.000Z.",
+    );
+    assert!(
+        vf.sb.messages("+573211234567").is_empty(),
+        "nothing was sent"
+    );
+    let (status, list) = vf.get("/phone-validations").await;
+    assert_eq!(
+        (status, list["pagination"]["total"].as_u64()),
+        (200, Some(0))
+    );
+    // The same wall-clock date in UTC is in range and accepted; the sandbox still answers.
+    let (status, ok) = vf
+        .post("/phone-validations", body("9999-12-31T23:59:59Z"))
+        .await;
+    assert_eq!(status, 200, "{ok}");
+    assert_eq!(ok["data"]["expiresAt"], "9999-12-31T23:59:59.000Z");
+    assert_eq!(vf.sb.messages("+573211234567").len(), 1);
 }
 
 #[tokio::test]

@@ -387,6 +387,70 @@ async fn blacklisted_numbers_are_banned_with_403012() {
 }
 
 #[tokio::test]
+async fn the_blacklist_and_its_requests_are_bounded() {
+    let vk = Vk::new().await;
+    let too_many: Vec<String> = (0..1_001).map(|i| format!("90532{i:07}")).collect();
+    assert_vk_error(
+        &vk.post("/blacklist/add", json!({"type": "otp", "msisdn": too_many}))
+            .await,
+        400,
+        "400007",
+    );
+    for batch in 0..10 {
+        let numbers: Vec<String> = (0..1_000)
+            .map(|i| format!("90532{:07}", batch * 1_000 + i))
+            .collect();
+        let (status, add) = vk
+            .post("/blacklist/add", json!({"type": "otp", "msisdn": numbers}))
+            .await;
+        assert_eq!(status, 200, "{add}");
+        assert_eq!(
+            add["result"]["successCount"], 1_000,
+            "{}",
+            add["result"]["failList"]
+        );
+    }
+    // Full: a new number fails, one already there is still "already exists".
+    let (status, add) = vk
+        .post(
+            "/blacklist/add",
+            json!({"type": "telegram", "msisdn": ["905329999999", "905320000007"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(add["result"]["successCount"], 0);
+    assert_eq!(add["result"]["failCount"], 2);
+    assert_eq!(
+        add["result"]["failList"],
+        json!(["905329999999", "905320000007"])
+    );
+    let (_, again) = vk
+        .post(
+            "/blacklist/add",
+            json!({"type": "otp", "msisdn": ["905320000007"]}),
+        )
+        .await;
+    assert_eq!(again["result"]["alreadyExistsCount"], 1);
+    assert_eq!(again["result"]["failCount"], 0);
+    // Removing one makes room for one.
+    let (_, removed) = vk
+        .post(
+            "/blacklist/remove",
+            json!({"type": "otp", "msisdn": ["905320000007"]}),
+        )
+        .await;
+    assert_eq!(removed["result"]["successCount"], 1);
+    let (_, add) = vk
+        .post(
+            "/blacklist/add",
+            json!({"type": "telegram", "msisdn": ["905329999999", "905329999998"]}),
+        )
+        .await;
+    assert_eq!(add["result"]["successCount"], 1);
+    assert_eq!(add["result"]["failList"], json!(["905329999998"]));
+}
+
+#[tokio::test]
 async fn an_empty_balance_is_403042() {
     let vk = Vk::new().await;
     vk.sb.set_balance(Provider::VerifyKit, Some(1));
@@ -1047,6 +1111,16 @@ async fn web_rest_requests_without_the_end_users_ip_are_refused_with_403() {
         }
     }
     assert!(vk.sb.messages(PHONE).is_empty(), "nothing was sent");
+    // A wrong or missing server key is refused first, with the documented 403038.
+    for key in [Some("wrong-key"), None] {
+        let mut request = http
+            .post(vk.web("/send-otp"))
+            .json(&json!({"phoneNumber": PHONE, "countryCode": "TR"}));
+        if let Some(key) = key {
+            request = request.header("X-Vfk-Server-Key", key);
+        }
+        assert_vk_error(&send(request).await, 403, "403038");
+    }
     // IPv6 is an IP too.
     let (status, body) = bare(vk.web("/send-otp"), Some("2001:db8::1")).await;
     assert_eq!(status, 201, "{body}");

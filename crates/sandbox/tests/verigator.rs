@@ -459,6 +459,28 @@ async fn auth_errors_are_404_and_422() {
     assert_eq!(status, 422);
     assert!(body["message"].as_str().unwrap().contains("JSON"));
     let pin = vg.sb.latest_code("+37251234567").unwrap();
+    // Verigator's bodies are JSON: a form carrying the right PIN is refused the same way and
+    // does not use the PIN up.
+    let form_put = |path: &str, form: String| {
+        send(
+            vg.http
+                .put(vg.url(path))
+                .header("X-Service-Auth", "sandbox:sandbox")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(form),
+        )
+    };
+    let (status, body) = form_put(&auth, format!("token={pin}")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("JSON"));
+    let (status, body) = send(
+        vg.http
+            .post(vg.url("/service/service"))
+            .header("X-Service-Auth", "sandbox:sandbox")
+            .form(&[("fqdn", "form.example"), ("name", "Form")]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
     let with_method = json!({"method": "sms", "token": pin});
     assert_eq!(
         vg.call(reqwest::Method::PUT, &auth, Some(with_method))

@@ -22,6 +22,90 @@ use crate::texts::{self, Lang};
 /// Largest page size of the list endpoint.
 const MAX_LIMIT: usize = 100;
 
+/// Most characters of `title` (the brand in the message): "1–15 chars", as documented for
+/// the manual endpoint; the sandbox holds every create endpoint to it.
+const MAX_TITLE_CHARS: usize = 15;
+
+/// Most bytes of a stored URL (`redirectUrl`, `webhookUrl`, `identityUrl`).
+const MAX_URL_BYTES: usize = 2048;
+
+/// Most bytes of a stored `ipAddress` (a textual IPv6 address takes at most 45).
+const MAX_IP_BYTES: usize = 64;
+
+/// Most bytes of the manual endpoint's `language` (a language tag).
+const MAX_LANGUAGE_BYTES: usize = 35;
+
+/// An optional text field of at most `max` bytes, else Verifik's validation error `refusal`.
+fn bounded(
+    input: &Input,
+    key: &str,
+    max: usize,
+    refusal: &'static str,
+) -> Result<Option<String>, VfError> {
+    match input.str(key) {
+        Some(text) if text.len() > max => Err(VfError::invalid(refusal)),
+        other => Ok(other),
+    }
+}
+
+/// The optional `title`, 1 to 15 characters.
+fn title_of(input: &Input) -> Result<Option<String>, VfError> {
+    let title = input.str("title");
+    if title
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TITLE_CHARS)
+    {
+        return Err(VfError::invalid(
+            "Invalid title. The title must have between 1 and 15 characters.",
+        ));
+    }
+    Ok(title)
+}
+
+/// The optional `ipAddress`, at most [`MAX_IP_BYTES`].
+fn ip_address_of(input: &Input) -> Result<Option<String>, VfError> {
+    bounded(
+        input,
+        "ipAddress",
+        MAX_IP_BYTES,
+        "Invalid ipAddress. It must have at most 64 characters.",
+    )
+}
+
+/// The stored fields of a project-flow create that the request may set freely, each bounded.
+struct FreeFields {
+    title: Option<String>,
+    redirect_url: Option<String>,
+    webhook_url: Option<String>,
+    identity_url: Option<String>,
+    ip_address: Option<String>,
+}
+
+fn free_fields(input: &Input) -> Result<FreeFields, VfError> {
+    Ok(FreeFields {
+        title: title_of(input)?,
+        redirect_url: bounded(
+            input,
+            "redirectUrl",
+            MAX_URL_BYTES,
+            "Invalid redirectUrl. It must have at most 2048 characters.",
+        )?,
+        webhook_url: bounded(
+            input,
+            "webhookUrl",
+            MAX_URL_BYTES,
+            "Invalid webhookUrl. It must have at most 2048 characters.",
+        )?,
+        identity_url: bounded(
+            input,
+            "identityUrl",
+            MAX_URL_BYTES,
+            "Invalid identityUrl. It must have at most 2048 characters.",
+        )?,
+        ip_address: ip_address_of(input)?,
+    })
+}
+
 /// Everything needed to create (and usually send) a phone validation.
 #[derive(Debug)]
 pub(super) struct NewValidation {
@@ -53,7 +137,7 @@ pub(super) fn issue(state: &mut State, spec: NewValidation) -> PhoneValidation {
     let id = state.rng.object_id(now);
     let expires_at = spec
         .expires_at
-        .unwrap_or(now + Duration::minutes(OTP_MINUTES));
+        .unwrap_or_else(|| now.saturating_add(Duration::minutes(OTP_MINUTES)));
     let (status, code, provider_confirmation) = if spec.send {
         let code = state.new_code(&spec.e164, OTP_LENGTH);
         let lang = Lang::from_tag(Some(&spec.language));
@@ -185,7 +269,9 @@ fn recently_sent(state: &State, e164: &str, gateway: &str, now: OffsetDateTime) 
     })
 }
 
-/// The checks every sending create shares: credits, then the resend cooldown.
+/// The manual endpoint's checks before it sends: credits, then the resend cooldown (about
+/// 2 minutes per phone and gateway, skipped with `force: true`), which Verifik documents for
+/// that endpoint only.
 fn may_send(state: &State, input: &Input, e164: &str, gateway: &str) -> Result<(), VfError> {
     if !state.has_credit(Provider::Verifik) {
         return Err(VfError::reason(403, "insufficient_credits"));
@@ -298,14 +384,24 @@ fn create_for_project(
     }
     let expires_at = match input.str("expiresAt") {
         None => None,
-        Some(raw) => Some(OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| {
-            VfError::invalid(
-                "Invalid expiresAt. Use an ISO-8601 date such as 2024-12-31T23:59:59.000Z.",
-            )
-        })?),
+        // A date whose UTC form is past year 9999 (`9999-12-31T23:59:59-01:00`) is refused
+        // like an unreadable one, before anything is stored or sent.
+        Some(raw) => Some(
+            OffsetDateTime::parse(&raw, &Rfc3339)
+                .ok()
+                .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+                .ok_or_else(|| {
+                    VfError::invalid(
+                        "Invalid expiresAt. Use an ISO-8601 date such as 2024-12-31T23:59:59.000Z.",
+                    )
+                })?,
+        ),
     };
+    let free = free_fields(input)?;
     let send = method == "verificationCode";
-    may_send(&state, input, parsed.e164(), &gateway)?;
+    if !state.has_credit(Provider::Verifik) {
+        return Err(VfError::reason(403, "insufficient_credits"));
+    }
     let (registration, project_flow) = match registration {
         Some((id, flow)) => (Some(id), flow),
         None => (None, project_flow),
@@ -327,13 +423,13 @@ fn create_for_project(
             gateway,
             kind,
             validation_method: method,
-            title: input.str("title"),
+            title: free.title,
             language,
-            redirect_url: input.str("redirectUrl"),
-            webhook_url: input.str("webhookUrl"),
-            identity_url: input.str("identityUrl"),
+            redirect_url: free.redirect_url,
+            webhook_url: free.webhook_url,
+            identity_url: free.identity_url,
             requires_2fa: input.bool("requires2FA").unwrap_or(false),
-            ip_address: input.str("ipAddress"),
+            ip_address: free.ip_address,
             expires_at,
             send,
         },
@@ -357,12 +453,15 @@ fn manual(app: &Verifik, input: &Input) -> Result<Value, VfError> {
         return Err(VfError::invalid_country_code());
     }
     let gateway = gateway_of(input, None)?;
-    let title = input.str("title");
-    if title.as_ref().is_some_and(|t| t.chars().count() > 15) {
-        return Err(VfError::invalid(
-            "Invalid title. The title must have between 1 and 15 characters.",
-        ));
-    }
+    let title = title_of(input)?;
+    let ip_address = ip_address_of(input)?;
+    let language = bounded(
+        input,
+        "language",
+        MAX_LANGUAGE_BYTES,
+        "Invalid language. Use a language code such as en or es.",
+    )?
+    .unwrap_or_else(|| "en".to_owned());
     let parsed = phone::from_parts(&country_code, &number)
         .ok_or_else(|| VfError::bad_request("Invalid phone number format."))?;
     may_send(&state, input, parsed.e164(), &gateway)?;
@@ -380,12 +479,12 @@ fn manual(app: &Verifik, input: &Input) -> Result<Value, VfError> {
             kind: "validation".to_owned(),
             validation_method: "verificationCode".to_owned(),
             title,
-            language: input.str("language").unwrap_or_else(|| "en".to_owned()),
+            language,
             redirect_url: None,
             webhook_url: None,
             identity_url: None,
             requires_2fa: false,
-            ip_address: input.str("ipAddress"),
+            ip_address,
             expires_at: None,
             send: true,
         },

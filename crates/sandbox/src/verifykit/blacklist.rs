@@ -14,6 +14,20 @@ use crate::phone;
 /// Validation types a number can be banned from.
 const TYPES: [&str; 4] = ["otp", "whatsapp", "telegram", "flashcall"];
 
+/// Most banned `(type, number)` pairs the sandbox keeps; past it, `add` lists new numbers in
+/// `failList` (VerifyKit's slot for numbers it could not process) and bans nothing more.
+pub(crate) const MAX_BLACKLIST: usize = 10_000;
+
+/// Most `msisdn` entries of one request; a longer list is refused whole with `400007`.
+pub(crate) const MAX_MSISDN_PER_REQUEST: usize = 1_000;
+
+/// A `msisdn` list longer than [`MAX_MSISDN_PER_REQUEST`].
+const TOO_MANY_NUMBERS: VkError = VkError::new(
+    400,
+    400_007,
+    "Too many phone numbers: send at most 1000 msisdn per request.",
+);
+
 /// `POST /v1.0/blacklist/add`: bans numbers (`type`, `msisdn[]`); they then get `403012`.
 pub(super) async fn add(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
     respond(update(&app, &input, true))
@@ -53,7 +67,11 @@ fn update(app: &VerifyKit, input: &Input, add: bool) -> Result<(StatusCode, Valu
     if numbers.is_empty() {
         return Err(VkError::INVALID_PHONE);
     }
-    let (mut success, mut unchanged, mut bad_format) = (0usize, Vec::new(), Vec::new());
+    if numbers.len() > MAX_MSISDN_PER_REQUEST {
+        return Err(TOO_MANY_NUMBERS);
+    }
+    let (mut success, mut unchanged, mut bad_format, mut failed) =
+        (0usize, Vec::new(), Vec::new(), Vec::new());
     for raw in &numbers {
         let international = if raw.starts_with('+') || raw.starts_with("00") {
             raw.clone()
@@ -65,6 +83,11 @@ fn update(app: &VerifyKit, input: &Input, add: bool) -> Result<(StatusCode, Valu
             continue;
         };
         let key = (kind.clone(), parsed.e164().to_owned());
+        let blacklist = &state.verifykit.blacklist;
+        if add && blacklist.len() >= MAX_BLACKLIST && !blacklist.contains(&key) {
+            failed.push(raw.clone());
+            continue;
+        }
         let changed = if add {
             state.verifykit.blacklist.insert(key)
         } else {
@@ -88,10 +111,10 @@ fn update(app: &VerifyKit, input: &Input, add: bool) -> Result<(StatusCode, Valu
             "successCount": success,
             count_key: unchanged.len(),
             "numberFormatCount": bad_format.len(),
-            "failCount": 0,
+            "failCount": failed.len(),
             list_key: unchanged,
             "numberFormatList": bad_format,
-            "failList": [],
+            "failList": failed,
         }),
     ))
 }

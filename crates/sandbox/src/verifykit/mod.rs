@@ -50,7 +50,10 @@ pub(crate) fn web_rest_router(app: &VerifyKit) -> Router {
         .route("/v1.0/check-email", post(email::check_email))
         .route("/v1.0/blacklist/add", post(blacklist::add))
         .route("/v1.0/blacklist/remove", post(blacklist::remove))
-        .route_layer(axum::middleware::from_fn(require_end_user_ip));
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            require_end_user_ip,
+        ));
     finish(app, WIRE, routes)
 }
 
@@ -69,10 +72,22 @@ pub(crate) fn api_router(app: &VerifyKit) -> Router {
 /// Refuses a web-rest request without a valid `X-Vfk-Forwarded-For` (the end user's IP), which
 /// VerifyKit's documentation asks for "in all requests": HTTP 403 with VerifyKit's error
 /// envelope and the code [`VkError::END_USER_IP_MISSING`] (VerifyKit documents no code for it).
+/// A wrong or missing server key is refused first, with the documented `403038`.
 async fn require_end_user_ip(
+    axum::extract::State(app): axum::extract::State<VerifyKit>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let key_ok = req
+        .headers()
+        .get("x-vfk-server-key")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|key| {
+            crate::otp::constant_time_eq(key.trim(), &app.config.verifykit_server_key)
+        });
+    if !key_ok {
+        return VkError::UNDEFINED_APPLICATION.into_response();
+    }
     let valid = req
         .headers()
         .get("x-vfk-forwarded-for")

@@ -11,7 +11,8 @@ use crate::otp::SandboxRng;
 
 /// VerifyKit's flows, sessions and lists. Every kind of record keeps at most
 /// [`SandboxConfig::records_capacity`] entries, forgetting the oldest first; the blacklist,
-/// which only the user fills, is not bounded.
+/// which only the user fills, keeps at most `blacklist::MAX_BLACKLIST` entries and refuses
+/// more (it forgets nothing on its own).
 #[derive(Debug)]
 pub(crate) struct VerifyKitState {
     /// SMS OTP flows by reference.
