@@ -176,3 +176,35 @@ impl Rejection {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_gives_its_own_details_and_no_other() {
+        let verified = CheckOutcome::Verified(Verified::new(Channel::Sms));
+        assert_eq!(verified.verified().map(|v| &v.channel), Some(&Channel::Sms));
+        assert!(verified.rejection().is_none());
+        let rejected = CheckOutcome::Rejected(Rejection::new(RejectReason::Expired));
+        assert!(rejected.verified().is_none());
+        assert_eq!(
+            rejected.rejection().map(|r| r.reason),
+            Some(RejectReason::Expired)
+        );
+        assert!(CheckOutcome::Pending.verified().is_none());
+        assert!(CheckOutcome::Pending.rejection().is_none());
+    }
+
+    #[test]
+    fn only_a_wrong_code_leaves_the_verification_open_to_another_code() {
+        assert!(RejectReason::WrongCode.can_retry());
+        for reason in [
+            RejectReason::Expired,
+            RejectReason::TooManyAttempts,
+            RejectReason::NotFound,
+        ] {
+            assert!(!reason.can_retry(), "{reason:?}");
+        }
+    }
+}

@@ -195,4 +195,52 @@ mod tests {
             assert!(err.to_string().contains("must be 1-64"), "{err}");
         }
     }
+
+    #[test]
+    fn each_builder_sets_its_own_capability_and_keeps_the_others() {
+        let all = Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::Sms)
+            .with_reverse_channel(Channel::WhatsApp)
+            .with_reverse_channel(Channel::WhatsApp)
+            .with_qr_code(true)
+            .with_session_resolution(true)
+            .with_check_returns_session(true)
+            .with_localized_messages(true);
+        assert_eq!(all.otp_channels, [Channel::Sms], "added once");
+        assert_eq!(all.reverse_channels, [Channel::WhatsApp], "added once");
+        assert!(all.qr_code && all.session_resolution);
+        assert!(all.check_returns_session && all.localized_messages);
+        assert!(all.is_otp(&Channel::Sms) && !all.is_otp(&Channel::WhatsApp));
+        assert!(all.is_reverse(&Channel::WhatsApp) && !all.is_reverse(&Channel::Sms));
+        assert!(all.supports(&Channel::Sms) && all.supports(&Channel::WhatsApp));
+        assert!(!all.supports(&Channel::Voice));
+
+        // Each setter turns its own flag off again, and only it.
+        let off = |caps: Capabilities| {
+            [
+                caps.qr_code,
+                caps.session_resolution,
+                caps.check_returns_session,
+                caps.localized_messages,
+            ]
+        };
+        assert_eq!(
+            off(all.clone().with_qr_code(false)),
+            [false, true, true, true]
+        );
+        assert_eq!(
+            off(all.clone().with_session_resolution(false)),
+            [true, false, true, true]
+        );
+        assert_eq!(
+            off(all.clone().with_check_returns_session(false)),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            off(all.clone().with_localized_messages(false)),
+            [true, true, true, false]
+        );
+        assert_eq!(all.clone().with_qr_code(false).otp_channels, [Channel::Sms]);
+    }
 }
