@@ -146,7 +146,10 @@ fn status_of_a_memory_store_warns_that_its_counters_live_in_one_process() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("warning: a memory store's counters"), "{stderr}");
+    assert!(
+        stderr.contains("warning: a memory store's counters"),
+        "{stderr}"
+    );
     assert!(stderr.contains("store = \"redis\""), "{stderr}");
     // No provider was built: no credential was asked for, though none is set.
     assert!(String::from_utf8_lossy(&output.stdout).contains("per_phone"));

@@ -132,5 +132,6 @@ mod tests {
         for bad in ["", "has space", "tab\there", &"x".repeat(513)] {
             assert!(SessionId::new(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(String::from(id), "QWERTY123456");
     }
 }

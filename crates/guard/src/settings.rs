@@ -311,7 +311,8 @@ impl GuardSettings {
     #[allow(clippy::unused_async)]
     async fn redis(&self, _url: String) -> Result<Arc<dyn GuardStore>> {
         Err(Error::unsupported(
-            "the guard's redis store needs the `redis` feature of phone-verify-guard",
+            "the guard's redis store needs the `redis` feature of phone-verify-guard (the \
+             `guard-redis` feature of phone-verify)",
         ))
     }
 }

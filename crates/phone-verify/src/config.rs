@@ -17,7 +17,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 /// }"#)?;
 /// assert_eq!(config.provider, "verifik");
 /// // Values never show in `Debug`: a setting may be a credential.
-/// assert!(!format!("{config:?}").contains("manual"));
+/// let shown = format!("{config:?}");
+/// assert!(!shown.contains("manual") && !shown.contains('2'));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 ///
@@ -109,14 +110,16 @@ impl SettingValue {
     }
 }
 
+/// Shows the kind of a literal value, never the value nor its length: any setting may be a
+/// credential (`password = 12345678` is an integer). An [`Env`](SettingValue::Env) reference
+/// shows the variable's name, which is not secret.
 impl fmt::Debug for SettingValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // A string may be a credential: only its length shows.
-            Self::Text(text) => write!(f, "Text(<{} characters>)", text.chars().count()),
-            Self::Integer(n) => write!(f, "Integer({n})"),
-            Self::Float(x) => write!(f, "Float({x})"),
-            Self::Bool(b) => write!(f, "Bool({b})"),
+            Self::Text(_) => f.write_str("Text(..)"),
+            Self::Integer(_) => f.write_str("Integer(..)"),
+            Self::Float(_) => f.write_str("Float(..)"),
+            Self::Bool(_) => f.write_str("Bool(..)"),
             Self::Env(variable) => write!(f, "Env({variable:?})"),
         }
     }
@@ -283,13 +286,22 @@ mod tests {
         }
     }
 
+    /// Every literal shows only its kind: a number or a boolean may be a credential too.
     #[test]
-    fn debug_hides_strings() {
+    fn debug_hides_every_literal() {
         let config = ProviderConfig::new("acme")
             .setting("token", "canary-secret")
-            .setting("max_attempts", 2);
+            .setting("password", 12_345_678)
+            .setting("ratio", 0.123_456_7)
+            .setting("flag", true)
+            .setting("key", SettingValue::env("ACME_KEY"));
         let shown = format!("{config:?}");
-        assert!(!shown.contains("canary"), "{shown}");
-        assert!(shown.contains("Text(<13 characters>)") && shown.contains("Integer(2)"));
+        for hidden in ["canary", "13", "12345678", "0.1234567", "true"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert_eq!(
+            shown,
+            r#"ProviderConfig { provider: "acme", settings: {"flag": Bool(..), "key": Env("ACME_KEY"), "password": Integer(..), "ratio": Float(..), "token": Text(..)} }"#
+        );
     }
 }

@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` (see `[package.metadata.docs.rs]`): items behind a feature
+// show which one.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builtin;
 mod config;

@@ -260,7 +260,7 @@ impl Registry {
             source: Source::Config(&values),
             read: RefCell::new(BTreeSet::new()),
         };
-        let provider = factory(&settings).map_err(|err| settings.explain(err))?;
+        let built = factory(&settings);
         let read: BTreeSet<String> = settings
             .read
             .borrow()
@@ -272,6 +272,20 @@ impl Registry {
             .filter(|key| !read.contains(*key))
             .map(String::as_str)
             .collect();
+        let provider = built.map_err(|err| {
+            let err = settings.explain(err);
+            if unused.is_empty() {
+                return err;
+            }
+            // A misspelt setting is often why the provider failed (`sevrer_key`): name the
+            // settings it had not read when it failed, never their values.
+            let message = format!(
+                "{} (settings not read before this error: {})",
+                err.message(),
+                unused.join(", ")
+            );
+            rewrap(err, message)
+        })?;
         if !unused.is_empty() {
             let read: Vec<&str> = read.iter().map(String::as_str).collect();
             return Err(Error::invalid_input(format!(
@@ -442,7 +456,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 }
 
 /// `err` with another message, keeping its kind and metadata, and itself as the source.
-fn rewrap(err: Error, message: String) -> Error {
+pub(crate) fn rewrap(err: Error, message: String) -> Error {
     let mut out = Error::new(err.kind(), message);
     if let Some(provider) = err.provider() {
         out = out.with_provider(provider.clone());
@@ -594,6 +608,37 @@ mod tests {
         assert!(contains_word("set ACME_KEY.", "ACME_KEY"));
         assert!(!contains_word("ACME_KEY_ID is not set", "ACME_KEY"));
         assert!(!contains_word("XACME_KEY", "ACME_KEY"));
+    }
+
+    /// A factory that fails: the settings it had not read by then are named (a misspelt one
+    /// is often why), never their values; a factory that read them all adds nothing.
+    #[test]
+    fn a_failed_build_names_the_settings_not_read() {
+        let mut registry = Registry::new();
+        registry
+            .register("acme", |settings| {
+                settings.get("ACME_REGION");
+                settings.require("ACME_KEY")?;
+                Err(Error::unsupported("never built"))
+            })
+            .unwrap();
+        let typo = ProviderConfig::new("acme")
+            .setting("region", "eu")
+            .setting("kye", "canary-secret")
+            .setting("zone", "canary-zone");
+        let err = registry.build(&typo).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            err.message(),
+            "ACME_KEY is not set: provider acme needs it (in the configuration, ACME_KEY is \
+             the setting `key`) (settings not read before this error: kye, zone)"
+        );
+        assert!(!format!("{err} {err:?}").contains("canary"));
+        let all_read = ProviderConfig::new("acme")
+            .setting("region", "eu")
+            .setting("key", "k");
+        let err = registry.build(&all_read).unwrap_err();
+        assert_eq!(err.message(), "never built");
     }
 
     #[test]

@@ -63,6 +63,12 @@ pub struct RoutingConfig {
     #[cfg(feature = "guard")]
     #[serde(default)]
     pub guard: Option<phone_verify_guard::GuardSettings>,
+    /// A `[guard]` table read without the `guard` feature: accepted here so that
+    /// [`Registry::build_router`] refuses it naming the feature, rather than serde's bare
+    /// "unknown field `guard`".
+    #[cfg(not(feature = "guard"))]
+    #[serde(default, rename = "guard")]
+    guard_without_feature: Option<serde::de::IgnoredAny>,
 }
 
 /// A route of a [`RoutingConfig`]: a name and a registry provider with its settings (as in
@@ -83,7 +89,21 @@ pub struct RouteConfig {
 impl Registry {
     /// Builds the router `config` describes, each route's provider as [`build`](Self::build)
     /// would; any route or rule error is an `InvalidInput` error naming it, before any request.
+    /// A route's error keeps what the provider's error carries (provider, HTTP status, code,
+    /// request id).
+    ///
+    /// Without the `guard` feature, a configuration with a `[guard]` table is refused with an
+    /// `InvalidInput` error naming the feature: its abuse protection would otherwise be
+    /// silently left out. With it, this builds the router alone; the guard of the `[guard]`
+    /// table is put in front by `build_guarded_router` (features `router` and `guard`).
     pub fn build_router(&self, config: &RoutingConfig) -> Result<Router> {
+        #[cfg(not(feature = "guard"))]
+        if config.guard_without_feature.is_some() {
+            return Err(phone_verify_core::Error::invalid_input(
+                "the configuration has a [guard] table, which needs the `guard` feature of \
+                 phone-verify (and `guard-redis` for store = \"redis\")",
+            ));
+        }
         let mut builder = Router::builder();
         for route in &config.routes {
             let mut provider_config = ProviderConfig::new(&route.provider);
@@ -155,15 +175,180 @@ trait Prefixed {
 
 impl Prefixed for phone_verify_core::Error {
     fn prefixed(self, route: &str) -> Self {
-        phone_verify_core::Error::new(self.kind(), format!("route {route:?}: {}", self.message()))
-            .with_source(self)
+        let message = format!("route {route:?}: {}", self.message());
+        crate::registry::rewrap(self, message)
     }
 }
 
-/// A router's verifier and resolver as one registry [`Provider`](crate::Provider).
+/// A router as one registry [`Provider`](crate::Provider): the router is the verifier and,
+/// when it resolves sessions (its capabilities say so: some route has a session resolver for
+/// a provider with sessions, such as VerifyKit or Verifik), the session resolver. A router
+/// whose routes have none (only Verigator or Twilio) gets no resolver, so
+/// [`require_resolver`](crate::Provider::require_resolver) refuses it.
 impl From<Router> for crate::Provider {
     fn from(router: Router) -> Self {
+        use phone_verify_core::PhoneVerifier as _;
+        let resolves = router.capabilities().session_resolution;
         let router = Arc::new(router);
-        crate::Provider::new(router.clone()).with_resolver(router)
+        let provider = crate::Provider::new(router.clone());
+        if resolves {
+            provider.with_resolver(router)
+        } else {
+            provider
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use phone_verify_core::{Error, ErrorKind, ProviderId};
+    use phone_verify_router::{Route, Router};
+    use phone_verify_testkit::memory::InMemoryVerifier;
+
+    use crate::{Provider, Registry, RoutingConfig};
+
+    /// A registry whose `acme` provider needs `ACME_KEY` and fails like a provider crate does:
+    /// its error carries the provider and the answer's metadata.
+    fn registry() -> Registry {
+        let mut registry = Registry::new();
+        registry
+            .register("acme", |settings| {
+                let key = settings
+                    .require("ACME_KEY")
+                    .map_err(|e| e.with_provider(ProviderId::new_static("acme")))?;
+                if key == "refused" {
+                    return Err(Error::new(ErrorKind::Unauthorized, "the key was refused")
+                        .with_provider(ProviderId::new_static("acme"))
+                        .with_http_status(401)
+                        .with_provider_code("E401")
+                        .with_request_id("req-7"));
+                }
+                Ok(Provider::both(InMemoryVerifier::new()))
+            })
+            .unwrap();
+        registry
+    }
+
+    fn route(settings: &str) -> RoutingConfig {
+        toml::from_str(&format!(
+            "[[routes]]\nname = \"main\"\nprovider = \"acme\"\nsettings = {settings}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_route_error_keeps_the_provider_and_its_metadata() {
+        let missing = registry().build_router(&route("{}")).unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::InvalidInput);
+        assert_eq!(missing.provider().map(ProviderId::as_str), Some("acme"));
+        assert!(
+            missing
+                .message()
+                .starts_with("route \"main\": ACME_KEY is not set"),
+            "{missing}"
+        );
+        let refused = registry()
+            .build_router(&route(r#"{ key = "refused" }"#))
+            .unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Unauthorized);
+        assert_eq!(refused.provider().map(ProviderId::as_str), Some("acme"));
+        assert_eq!(refused.http_status(), Some(401));
+        assert_eq!(refused.provider_code(), Some("E401"));
+        assert_eq!(refused.request_id(), Some("req-7"));
+        assert!(
+            refused
+                .message()
+                .starts_with("route \"main\": the key was refused"),
+            "{refused}"
+        );
+        assert!(std::error::Error::source(&refused).is_some());
+    }
+
+    /// A route's verifier alone (no resolver) makes a router without sessions: the provider
+    /// built from it has no resolver either.
+    #[test]
+    fn a_router_provider_resolves_sessions_only_when_a_route_does() {
+        let verifier = || Arc::new(InMemoryVerifier::new());
+        let without = Router::builder()
+            .route(Route::new("plain", verifier()))
+            .build()
+            .unwrap();
+        let provider = Provider::from(without);
+        assert!(provider.resolver.is_none());
+        let err = provider.require_resolver().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+
+        let both = verifier();
+        let with = Router::builder()
+            .route(Route::new("plain", verifier()))
+            .route(Route::new("sessions", both.clone()).with_resolver(both))
+            .build()
+            .unwrap();
+        assert!(Provider::from(with).require_resolver().is_ok());
+
+        // Through the registry: a route of a provider with sessions.
+        let built = registry().build_router(&route(r#"{ key = "k" }"#)).unwrap();
+        assert!(Provider::from(built).resolver.is_some());
+    }
+
+    /// `{config:?}` of a routing configuration shows each setting's kind, never its value.
+    #[test]
+    fn debug_of_a_routing_config_hides_every_setting() {
+        let config = route(
+            r#"{ password = 12345678, secret = "canary", rate = 0.75, on = true, key = { env = "ACME_KEY" } }"#,
+        );
+        let shown = format!("{config:?}");
+        for hidden in ["12345678", "canary", "0.75", "true"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        for kind in [
+            "Integer(..)",
+            "Text(..)",
+            "Float(..)",
+            "Bool(..)",
+            r#"Env("ACME_KEY")"#,
+        ] {
+            assert!(shown.contains(kind), "{kind} not in {shown}");
+        }
+    }
+
+    /// Without the `guard` feature, a `[guard]` table is refused by name, not dropped.
+    #[test]
+    fn a_guard_table_without_the_guard_feature_is_refused_by_name() {
+        let config: RoutingConfig = toml::from_str(
+            r#"
+            [[routes]]
+            name = "main"
+            provider = "acme"
+            settings = { key = "k" }
+
+            [guard]
+            store = "memory"
+            [guard.rules]
+            resend_cooldown_secs = 60
+            "#,
+        )
+        .unwrap();
+        let built = registry().build_router(&config);
+        if cfg!(feature = "guard") {
+            assert!(built.is_ok(), "{built:?}");
+        } else {
+            let err = built.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert!(
+                err.message()
+                    .contains("needs the `guard` feature of phone-verify"),
+                "{err}"
+            );
+        }
+        // Any other unknown table is still refused by serde.
+        let typo = toml::from_str::<RoutingConfig>("routes = []\n[gaurd]\nstore = \"memory\"");
+        assert!(
+            typo.unwrap_err()
+                .to_string()
+                .contains("unknown field `gaurd`")
+        );
     }
 }

@@ -26,7 +26,8 @@ pub struct BreakerConfig {
     /// The share of failed calls in the window that opens the circuit, in `(0, 1]` (0 turns this
     /// trigger off).
     pub error_rate: f64,
-    /// The number of latest calls the error rate is computed over.
+    /// The number of latest calls the error rate is computed over, at most
+    /// [`MAX_WINDOW`](Self::MAX_WINDOW).
     pub window: u32,
     /// The fewest calls in the window before the error rate is considered.
     pub error_rate_min_calls: u32,
@@ -63,6 +64,11 @@ impl Default for BreakerConfig {
 }
 
 impl BreakerConfig {
+    /// The largest `window` a router is built with: 10,000 calls. Each route keeps its window
+    /// and reads all of it on every failed start, so a larger one is refused when the router is
+    /// built ([`ErrorKind::InvalidInput`] naming `window`).
+    pub const MAX_WINDOW: u32 = 10_000;
+
     /// Sets the failures in a row that open the circuit.
     #[must_use]
     pub fn consecutive_failures(mut self, n: u32) -> Self {
@@ -87,6 +93,15 @@ impl BreakerConfig {
     }
 
     pub(crate) fn validate(&self) -> phone_verify_core::Result<()> {
+        // Checked whether or not the error-rate trigger is on: the window is kept either way
+        // (it is the health snapshot's error rate).
+        if self.window > Self::MAX_WINDOW {
+            return Err(phone_verify_core::Error::invalid_input(format!(
+                "breaker window must be at most {} calls, not {}",
+                Self::MAX_WINDOW,
+                self.window
+            )));
+        }
         if !(0.0..=1.0).contains(&self.error_rate) {
             return Err(phone_verify_core::Error::invalid_input(
                 "breaker error_rate must be between 0 and 1",
@@ -646,6 +661,29 @@ pub(crate) mod tests {
         let messages: Vec<&str> = recent.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 10);
         assert_eq!((messages[0], messages[9]), ("slow 2", "slow 11"));
+    }
+
+    /// The window is capped, with the error-rate trigger on or off (the window is kept
+    /// either way); the cap itself is accepted.
+    #[test]
+    fn a_window_above_the_cap_is_refused_naming_it() {
+        for rate in [0.5, 0.0] {
+            let at_cap = BreakerConfig::default().error_rate(rate, BreakerConfig::MAX_WINDOW, 1);
+            assert!(at_cap.validate().is_ok(), "{rate}");
+            for window in [BreakerConfig::MAX_WINDOW + 1, 4_000_000_000] {
+                let err = BreakerConfig::default()
+                    .error_rate(rate, window, 1)
+                    .validate()
+                    .unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidInput);
+                assert_eq!(
+                    err.message(),
+                    format!("breaker window must be at most 10000 calls, not {window}")
+                );
+            }
+        }
+        let from_toml: BreakerConfig = toml::from_str("window = 4000000000").unwrap();
+        assert!(from_toml.validate().is_err());
     }
 
     #[test]

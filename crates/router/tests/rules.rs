@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use phone_verify_core::{Channel, ErrorKind, PhoneNumber, PhoneVerifier, StartRequest};
-use phone_verify_router::{EXTRA_ROUTE, Route, Router, RouterConfig, Rule, Strategy};
+use phone_verify_router::{
+    BreakerConfig, EXTRA_ROUTE, Route, Router, RouterConfig, Rule, Strategy,
+};
 use phone_verify_testkit::memory::InMemoryVerifier;
 use phone_verify_verifik::VerifikBuilder;
 
@@ -207,6 +209,25 @@ fn bad_routes_and_rules_are_refused_at_build() {
     ] {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     }
+}
+
+/// A breaker window above `BreakerConfig::MAX_WINDOW` is refused when the router is built,
+/// naming the setting; the cap itself builds.
+#[test]
+fn a_breaker_window_above_the_cap_is_refused_at_build() {
+    let build = |window: u32| {
+        let (routes, _) = memory_routes(&["a"]);
+        let mut builder =
+            Router::builder().breaker(BreakerConfig::default().error_rate(0.5, window, 1));
+        for route in routes {
+            builder = builder.route(route);
+        }
+        builder.build().map(|_| ())
+    };
+    assert!(build(BreakerConfig::MAX_WINDOW).is_ok());
+    let err = build(4_000_000_000).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("breaker window"), "{err}");
 }
 
 #[test]

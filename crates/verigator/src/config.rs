@@ -201,7 +201,7 @@ impl VerigatorBuilder {
     /// | `VERIGATOR_BASE_URL` | the base URL (wins over the sandbox URL) | [`DEFAULT_BASE_URL`] |
     /// | `VERIGATOR_SANDBOX_URL` | a phone-verify sandbox's base URL: Verigator under `/verigator/v1` | unset |
     /// | `VERIGATOR_ID_PREFIX` | register users as `<prefix><E.164>` | unset: the bare E.164 number |
-    /// | `VERIGATOR_PIN_VALIDITY_SECS` | validity of a started authentication, for `expires_at` | unset |
+    /// | `VERIGATOR_PIN_VALIDITY_SECS` | validity of a started authentication, for `expires_at`, seconds: at most a day (86400) here, up to [`MAX_PIN_VALIDITY`] with [`pin_validity`](Self::pin_validity) | unset |
     /// | `VERIGATOR_CONNECT_TIMEOUT_SECS` | connect timeout, seconds (decimals allowed) | 5 |
     /// | `VERIGATOR_ATTEMPT_TIMEOUT_SECS` | timeout of one attempt, seconds | 10 |
     /// | `VERIGATOR_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds | 30 |
@@ -209,7 +209,8 @@ impl VerigatorBuilder {
     ///
     /// Credentials, URLs and ids are checked when the builder builds; a malformed number fails
     /// here with [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput)
-    /// naming the variable.
+    /// naming the variable. Every `…_SECS` variable is a number of seconds above 0 and at most
+    /// a day (86400), decimals allowed.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
     }
