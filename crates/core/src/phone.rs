@@ -273,6 +273,27 @@ impl PhoneNumber {
         self.region.as_ref().map(Region::as_str)
     }
 
+    /// The calling code of ISO 3166-1 alpha-2 region `region` (`"TR"` → 90, `"us"` → 1), or
+    /// `None` for a region libphonenumber's metadata does not know (`"UK"`: the United
+    /// Kingdom is `GB`). For checking region names given in configuration.
+    ///
+    /// ```
+    /// use phone_verify_core::PhoneNumber;
+    ///
+    /// assert_eq!(PhoneNumber::region_calling_code("TR"), Some(90));
+    /// assert_eq!(PhoneNumber::region_calling_code("gb"), Some(44));
+    /// assert_eq!(PhoneNumber::region_calling_code("UK"), None);
+    /// ```
+    pub fn region_calling_code(region: &str) -> Option<u16> {
+        let bytes = region.as_bytes();
+        if bytes.len() != 2 || !bytes.iter().all(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        DATABASE
+            .by_id(region.to_ascii_uppercase().as_str())
+            .map(|meta| meta.country_code())
+    }
+
     /// The number's type in its region's numbering plan, from libphonenumber's metadata.
     ///
     /// ```

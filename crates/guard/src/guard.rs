@@ -189,6 +189,13 @@ fn validate(config: &GuardConfig) -> Result<()> {
                 "guard region {region:?} is not an ISO 3166-1 alpha-2 code such as \"TR\""
             )));
         }
+        // A region libphonenumber does not know (`UK` for `GB`) would never match a number.
+        if PhoneNumber::region_calling_code(region).is_none() {
+            return Err(Error::invalid_input(format!(
+                "guard region {region:?} is not a region of libphonenumber's metadata (the \
+                 United Kingdom is \"GB\")"
+            )));
+        }
     }
     if config.store_timeout_ms == 0 {
         return Err(Error::invalid_input(

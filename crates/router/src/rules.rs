@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use phone_verify_core::{Channel, Error, Result, StartRequest};
+use phone_verify_core::{Channel, Error, PhoneNumber, Result, StartRequest};
 
 /// How a rule orders its routes for one start.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +141,17 @@ impl Rule {
         if self.routes.is_empty() {
             return bad("lists no routes".into());
         }
+        // A region libphonenumber does not know (`UK` for `GB`) would never match.
+        if let Some(region) = self
+            .regions
+            .iter()
+            .find(|r| PhoneNumber::region_calling_code(r).is_none())
+        {
+            return bad(format!(
+                "region {:?} is not an ISO 3166-1 alpha-2 region of libphonenumber (e.g. GB, TR)",
+                region.chars().take(8).collect::<String>()
+            ));
+        }
         match self.strategy {
             Strategy::Weighted => {
                 if self.weights.len() != self.routes.len() {
@@ -193,6 +204,23 @@ mod tests {
         let es = Rule::to(["a"]).languages(["es"]);
         assert!(!es.matches(&sms("+573001234567")));
         assert!(es.matches(&sms("+573001234567").language(Language::new("es-CO").unwrap())));
+    }
+
+    #[test]
+    fn validates_regions() {
+        assert!(Rule::to(["a"]).regions(["tr", "GB"]).validate(0).is_ok());
+        for bad in ["UK", "TUR", "", "001", "Türkiye"] {
+            let err = Rule::to(["a"])
+                .regions(["TR", bad])
+                .validate(3)
+                .unwrap_err();
+            assert_eq!(err.kind(), phone_verify_core::ErrorKind::InvalidInput);
+            assert!(
+                err.message().starts_with("rule 3: region ")
+                    && err.message().contains("is not an ISO 3166-1"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -493,6 +493,18 @@ fn bad_configuration_is_refused() {
         let err = build(SECRET, config).unwrap_err();
         assert!(err.to_string().contains(&format!("{region:?}")), "{err}");
     }
+    // And a region libphonenumber knows: `UK` would never match a British number (`GB`).
+    for (region, known) in [("UK", false), ("ZZ", false), ("GB", true), ("XK", true)] {
+        let config = GuardConfig {
+            deny_regions: vec![region.into()],
+            ..GuardConfig::default()
+        };
+        let built = build(SECRET, config);
+        assert_eq!(built.is_ok(), known, "{region}");
+        if let Err(err) = built {
+            assert!(err.to_string().contains("\"GB\""), "{err}");
+        }
+    }
 }
 
 /// `GuardConfig::off` turns every rule off, and keeps the defaults that are no rules.
