@@ -90,8 +90,14 @@ async fn serve_provider_request(
     let route = route_of(&req);
     let fault = common.take_fault(provider, &method, &path);
     let at = common.now();
+    // A path whose percent-decoding is not UTF-8 names no resource the provider has: its own
+    // 404, rather than the plain-text 400 of the routes' path extractors.
+    let readable = percent_encoding::percent_decode_str(req.uri().path())
+        .decode_utf8()
+        .is_ok();
     let served = async {
         match &fault {
+            None if !readable => (wire.status_error)(StatusCode::NOT_FOUND, None),
             None => next.run(req).await,
             Some(action) => apply_fault(wire, action, req, next).await,
         }

@@ -998,3 +998,16 @@ async fn echoed_credentials_come_back_in_twilios_error_body() {
     );
     assert!(tw.sb.messages(PHONE).is_empty(), "not processed");
 }
+
+/// A path whose percent-decoding is not UTF-8 gets the provider's own JSON 404, not the path
+/// extractor's plain-text 400.
+#[tokio::test]
+async fn a_path_that_is_not_utf8_is_the_providers_own_not_found() {
+    let tw = Tw::new().await;
+    for path in ["/Services/%FF", "/Services/VA%C3%28/Verifications"] {
+        let (status, body) = tw.get(path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(body["status"], 404, "{path}: {body}");
+        assert!(body["code"].is_number(), "{path}: {body}");
+    }
+}
