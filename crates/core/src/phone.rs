@@ -291,7 +291,7 @@ impl PhoneNumber {
         }
         DATABASE
             .by_id(region.to_ascii_uppercase().as_str())
-            .map(|meta| meta.country_code())
+            .map(phonenumber::Metadata::country_code)
     }
 
     /// The number's type in its region's numbering plan, from libphonenumber's metadata.

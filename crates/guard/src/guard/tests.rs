@@ -499,9 +499,9 @@ fn bad_configuration_is_refused() {
             deny_regions: vec![region.into()],
             ..GuardConfig::default()
         };
-        let built = build(SECRET, config);
-        assert_eq!(built.is_ok(), known, "{region}");
-        if let Err(err) = built {
+        let outcome = build(SECRET, config);
+        assert_eq!(outcome.is_ok(), known, "{region}");
+        if let Err(err) = outcome {
             assert!(err.to_string().contains("\"GB\""), "{err}");
         }
     }
