@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use phone_verify_core::{PhoneVerifier, SessionResolver};
 
 use crate::expected::Expected;
 use crate::harness::Harness;
 use crate::report::Report;
+use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 
 /// A conformance run ready to go: the verifier under test, its session resolver if any, and
 /// the harness of its test environment.
@@ -31,6 +33,7 @@ use crate::report::Report;
 ///     .checks(["input.unsupported_channel_refused[telegram]", "input.foreign_handle_refused"])
 ///     .checks(["input.qr_code_refused[whatsapp]", "session.resolves_verified_phone"])
 ///     .checks(["session.unknown_is_not_found", "privacy.phones_and_codes_not_logged"])
+///     .skipped("privacy.secrets_not_shown") // no credentials: skipped, saying so
 ///     .checks(SESSION_FAULT_CHECKS.iter().copied())
 ///     .per_channel(&["input.otp_without_phone_refused"], ["sms", "voice"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp", "voice"])
@@ -46,6 +49,7 @@ pub struct Conformance {
     verifier: Arc<dyn PhoneVerifier>,
     resolver: Option<Arc<dyn SessionResolver>>,
     harness: Box<dyn Harness>,
+    check_timeout: Duration,
 }
 
 impl Conformance {
@@ -55,6 +59,7 @@ impl Conformance {
             verifier,
             resolver: None,
             harness: Box::new(harness),
+            check_timeout: DEFAULT_CHECK_TIMEOUT,
         }
     }
 
@@ -73,14 +78,29 @@ impl Conformance {
         self
     }
 
+    /// Sets how long one check may take before it fails ([`run_with_timeout`]); by default
+    /// [`DEFAULT_CHECK_TIMEOUT`], 60 seconds.
+    #[must_use]
+    pub fn with_check_timeout(mut self, timeout: Duration) -> Self {
+        self.check_timeout = timeout;
+        self
+    }
+
     /// The harness.
     pub fn harness(&self) -> &dyn Harness {
         &*self.harness
     }
 
-    /// Runs the suite ([`run`](crate::run)) and returns its report.
+    /// Runs the suite ([`run_with_timeout`], with the
+    /// [check timeout](Conformance::with_check_timeout)) and returns its report.
     pub async fn run(&self) -> Report {
-        crate::suite::run(&*self.verifier, self.resolver.as_deref(), &*self.harness).await
+        run_with_timeout(
+            &*self.verifier,
+            self.resolver.as_deref(),
+            &*self.harness,
+            self.check_timeout,
+        )
+        .await
     }
 
     /// Runs the suite, prints the report, and panics with it unless exactly the `expected`
@@ -104,6 +124,7 @@ impl fmt::Debug for Conformance {
                     .as_ref()
                     .map(|r| SessionResolver::provider(&**r)),
             )
+            .field("check_timeout", &self.check_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -25,26 +25,33 @@ pub const SEND_CHECKS: &[&str] = &[
     "send.not_retried_after_reset",
 ];
 
-/// The checks every OTP channel gets when the harness injects check faults
-/// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)): a check whose answer
-/// was lost is never a rejection.
+/// The checks every OTP channel gets: a check whose answer was lost is never a rejection.
+/// They always run, and are skipped when the harness cannot inject check faults
+/// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)).
 pub const CHECK_FAULT_CHECKS: &[&str] = &["otp.lost_answer_not_rejected"];
 
-/// The checks every reverse channel gets when the harness injects lookup faults
-/// ([`Harness::inject_lookup_fault`](crate::Harness::inject_lookup_fault)): a poll answered
-/// 503 is retried after its `Retry-After`.
+/// The checks every reverse channel gets: a poll answered 503 is retried after its
+/// `Retry-After`. They always run, and are skipped when the harness cannot inject lookup
+/// faults ([`Harness::inject_lookup_fault`](crate::Harness::inject_lookup_fault)).
 pub const REVERSE_FAULT_CHECKS: &[&str] = &["reverse.poll_retried_after_503"];
 
-/// The check a verifier with a session resolver gets, once, when the harness injects lookup
-/// faults: a resolution answered 503 is retried after its `Retry-After`.
+/// The check a verifier with `capabilities.session_resolution` gets, once: a resolution
+/// answered 503 is retried after its `Retry-After`. It always runs, and is skipped when the
+/// harness cannot inject lookup faults
+/// ([`Harness::inject_lookup_fault`](crate::Harness::inject_lookup_fault)) or no resolver was
+/// given.
 pub const SESSION_FAULT_CHECKS: &[&str] = &["session.resolve_retried_after_503"];
 
-/// The checks every OTP channel gets when the harness knows the provider's limit of wrong
-/// codes ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit)).
+/// The checks every OTP channel gets: the provider's limit of wrong codes holds. They always
+/// run, and are skipped, saying so, when the harness names no limit
+/// ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit): the provider sets none);
+/// list them then with [`Expected::skipped_per_channel`].
 pub const WRONG_CODE_LIMIT_CHECKS: &[&str] = &["otp.wrong_code_limit"];
 
-/// The privacy checks, once per run: no credential shown (when the harness names them with
-/// [`Harness::secrets`](crate::Harness::secrets)), no phone number or code logged.
+/// The privacy checks, once per run: no credential shown, and no phone number, code or
+/// credential logged. Without credentials named by
+/// [`Harness::secrets`](crate::Harness::secrets), `privacy.secrets_not_shown` is skipped,
+/// saying so: list it then with [`Expected::skipped`].
 pub const PRIVACY_CHECKS: &[&str] = &[
     "privacy.secrets_not_shown",
     "privacy.phones_and_codes_not_logged",
@@ -57,12 +64,15 @@ pub const REVERSE_CHECKS: &[&str] = &[
     "reverse.handle_in_fresh_client",
 ];
 
-/// The conformance checks a test expects to run, by name, all of which must pass.
+/// The conformance checks a test expects to run, by name: those that must pass, and those
+/// that must be skipped because they do not apply to the provider (say, `otp.wrong_code_limit`
+/// for a provider without a limit of wrong codes).
 ///
 /// Writing the list out (rather than deriving it from the verifier's capabilities) is what
 /// makes a check that silently stops running fail the test:
-/// [`Report::assert_exactly`](crate::Report::assert_exactly) fails when a listed check did not run or did not pass, and when
-/// a check ran that is not listed.
+/// [`Report::assert_exactly`](crate::Report::assert_exactly) fails when a listed check did not
+/// run or did not end as listed (passed, or [skipped](Expected::skipped)), and when a check ran
+/// that is not listed.
 ///
 /// ```
 /// use phone_verify_testkit::{Expected, OTP_CHECKS, SEND_CHECKS};
@@ -77,6 +87,7 @@ pub const REVERSE_CHECKS: &[&str] = &[
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expected {
     names: Vec<String>,
+    skipped: Vec<String>,
 }
 
 impl Expected {
@@ -85,15 +96,57 @@ impl Expected {
         Self::default()
     }
 
-    /// Adds the check `name`, e.g. `session.resolves_verified_phone` (a name listed twice
-    /// counts once).
+    /// Adds the check `name`, e.g. `session.resolves_verified_phone`, which must pass (a name
+    /// listed twice counts once; a name listed as [skipped](Expected::skipped) moves here).
     #[must_use]
     pub fn check(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
+        self.skipped.retain(|n| *n != name);
         if !self.names.contains(&name) {
             self.names.push(name);
         }
         self
+    }
+
+    /// Adds the check `name` as one that must run and be skipped: a check that does not apply
+    /// to the provider, such as `privacy.secrets_not_shown` when it has no credentials. The
+    /// report gives the reason; the test fails if the check passes, fails or does not run
+    /// (a name listed to pass moves here).
+    ///
+    /// ```
+    /// use phone_verify_testkit::{Expected, WRONG_CODE_LIMIT_CHECKS};
+    ///
+    /// let expected = Expected::new()
+    ///     .check("privacy.phones_and_codes_not_logged")
+    ///     .skipped("privacy.secrets_not_shown") // no credentials
+    ///     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"]); // no limit of wrong codes
+    /// assert_eq!(expected.len(), 1);
+    /// assert_eq!(expected.skipped_names(), ["privacy.secrets_not_shown", "otp.wrong_code_limit[sms]"]);
+    /// ```
+    #[must_use]
+    pub fn skipped(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.names.retain(|n| *n != name);
+        if !self.skipped.contains(&name) {
+            self.skipped.push(name);
+        }
+        self
+    }
+
+    /// Adds `check[channel]` as [skipped](Expected::skipped) for every check in `checks` and
+    /// every channel in `channels`.
+    #[must_use]
+    pub fn skipped_per_channel<I, S>(self, checks: &[&str], channels: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: fmt::Display,
+    {
+        let channels: Vec<String> = channels.into_iter().map(|c| c.to_string()).collect();
+        checks.iter().fold(self, |expected, check| {
+            channels.iter().fold(expected, |expected, c| {
+                expected.skipped(format!("{check}[{c}]"))
+            })
+        })
     }
 
     /// Adds every check in `names`.
@@ -122,18 +175,23 @@ impl Expected {
         })
     }
 
-    /// The checks, in the order added.
+    /// The checks that must pass, in the order added.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
-    /// How many checks.
+    /// The checks that must be [skipped](Expected::skipped), in the order added.
+    pub fn skipped_names(&self) -> &[String] {
+        &self.skipped
+    }
+
+    /// How many checks must pass (those listed as skipped are not counted).
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
-    /// Whether no check was added.
+    /// Whether no check was added, to pass or to be skipped.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.names.is_empty() && self.skipped.is_empty()
     }
 }

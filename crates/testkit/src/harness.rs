@@ -204,29 +204,34 @@ pub trait Harness: Send + Sync {
 
     /// How many wrong codes the provider takes for `verification` before it refuses every
     /// code, the right one included; `None` (the default) when it sets no limit or the harness
-    /// does not know it, and then `otp.wrong_code_limit` does not run.
+    /// does not know it, and then `otp.wrong_code_limit` is skipped, saying so.
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
         let _ = verification;
         None
     }
 
-    /// The credentials the verifier under test was built with (keys, tokens, passwords), each
-    /// at least 8 characters and found nowhere else, so that `privacy.secrets_not_shown` can
-    /// prove none of them shows in its `Debug`, a handle or an error. Empty (the default): the
-    /// check does not run.
+    /// The credentials the verifier under test was built with (keys, tokens, passwords),
+    /// found nowhere else, so that `privacy.secrets_not_shown` can prove none of them shows in
+    /// its `Debug`, a handle or an error, and `privacy.phones_and_codes_not_logged` that none
+    /// is logged. Only those of 8 characters or more are searched for (a shorter one would be
+    /// found by chance); the report names the others. Empty (the default):
+    /// `privacy.secrets_not_shown` is skipped, saying so.
     fn secrets(&self) -> Vec<String> {
         Vec::new()
     }
 
-    /// Removes injected faults that were not used up. Called after every fault check; fails
-    /// when an injected check or lookup fault was not used, since the check then proved
-    /// nothing.
+    /// Removes injected faults that were not used up. The suite calls it after every check,
+    /// whatever its end (a panic or a timeout included), so no fault leaks into the next
+    /// check, and right after a fault check's call; it must therefore be cheap and succeed
+    /// when nothing is injected. Fails when an injected check or lookup fault was not used,
+    /// since the check then proved nothing.
     async fn clear_faults(&self) -> HarnessResult<()> {
         Ok(())
     }
 
     /// A new client for the same provider account, sharing nothing with the verifier under
-    /// test but the provider itself, as a client in another process would.
+    /// test but the provider itself, as a client in another process would. The verifier under
+    /// test itself (the same instance) fails the fresh-client checks.
     async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
         Err(HarnessError::unsupported("building a fresh verifier"))
     }

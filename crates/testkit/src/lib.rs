@@ -23,7 +23,7 @@ pub use harness::{
 };
 pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};
-pub use suite::run;
+pub use suite::{DEFAULT_CHECK_TIMEOUT, run, run_with_timeout, unsupported_channel};
 
 /// Re-exported so harness authors use the same version.
 pub use async_trait::async_trait;

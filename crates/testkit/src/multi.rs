@@ -25,7 +25,8 @@ type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
 ///   default): the verifier's rules decide which provider gets them.
 /// - **Counts** are the members' counts added up, so "exactly one send" holds across every
 ///   provider; **send faults** are injected at every member (the one that gets the send uses
-///   it up; the suite clears the others right after); **check faults**, **wrong-code limits**
+///   it up; the suite clears the others right after; when a member cannot inject the fault,
+///   those already armed are cleared and its error returned); **check faults**, **wrong-code limits**
 ///   go to the member of the handle's provider; **secrets** are every member's.
 /// - **Time** moves on every member's clock, or only on one when the members share an
 ///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
@@ -173,8 +174,15 @@ impl Harness for MultiHarness {
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
-        for (_, harness) in &self.members {
-            harness.inject_send_fault(fault).await?;
+        for (n, (_, harness)) in self.members.iter().enumerate() {
+            if let Err(err) = harness.inject_send_fault(fault).await {
+                // Nothing stays armed in the members before: the suite skips (or fails) the
+                // check, and their fault would hit a later check's send.
+                for (_, armed) in &self.members[..n] {
+                    let _ = armed.clear_faults().await;
+                }
+                return Err(err);
+            }
         }
         Ok(())
     }

@@ -11,7 +11,8 @@ use crate::expected::Expected;
 pub enum Status {
     /// The verifier did what the contract asks.
     Passed,
-    /// The check could not run: the harness does not support something it needs.
+    /// The check could not run: the harness does not support something it needs, or the
+    /// check does not apply to the provider (the detail says which).
     Skipped,
     /// The verifier broke the contract (or the harness failed).
     Failed,
@@ -156,29 +157,48 @@ impl Report {
     }
 
     /// Panics, showing the table and what is wrong, unless exactly the `expected` checks ran
-    /// and every one passed: no check failed or was skipped, none is missing, and no check
-    /// ran that is not listed (so a check that stops running, or a new one, is noticed).
+    /// and each ended as listed: every check to pass passed, every check listed as
+    /// [skipped](Expected::skipped) was skipped, none is missing, and no check ran that is
+    /// not listed (so a check that stops running, or a new one, is noticed).
     pub fn assert_exactly(&self, expected: &Expected) {
-        let names = expected.names();
+        let (names, skips) = (expected.names(), expected.skipped_names());
         let missing: Vec<&str> = names
             .iter()
+            .chain(skips)
             .map(String::as_str)
             .filter(|name| self.get(name).is_none())
             .collect();
-        let bad = || {
-            self.results
-                .iter()
-                .filter(|r| r.status != Status::Passed || !names.contains(&r.name))
+        let listed = |r: &CheckResult| names.contains(&r.name) || skips.contains(&r.name);
+        let as_listed = |r: &CheckResult| {
+            (names.contains(&r.name) && r.status == Status::Passed)
+                || (skips.contains(&r.name) && r.status == Status::Skipped)
         };
+        let bad = || self.results.iter().filter(|r| !as_listed(r));
         if missing.is_empty() && bad().next().is_none() {
             return;
         }
-        let mut message =
-            self.failure_message(bad().filter(|r| r.status != Status::Passed), &missing);
+        // Listed to pass and did not; unlisted ones that failed or were skipped too.
+        let mut message = self.failure_message(
+            bad().filter(|r| r.status != Status::Passed && !skips.contains(&r.name)),
+            &missing,
+        );
+        let not_skipped: Vec<&str> = self
+            .results
+            .iter()
+            .filter(|r| skips.contains(&r.name) && r.status != Status::Skipped)
+            .map(|r| r.name.as_str())
+            .collect();
+        if !not_skipped.is_empty() {
+            let _ = writeln!(
+                message,
+                "checks expected to be skipped that were not: {}",
+                not_skipped.join(", ")
+            );
+        }
         let unlisted: Vec<&str> = self
             .results
             .iter()
-            .filter(|r| !names.contains(&r.name))
+            .filter(|r| !listed(r))
             .map(|r| r.name.as_str())
             .collect();
         if !unlisted.is_empty() {
@@ -333,6 +353,29 @@ mod tests {
             message.contains("skip otp.expired_is_rejected[sms]"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn assert_exactly_wants_the_checks_listed_as_skipped_skipped() {
+        let report = sample();
+        let expected = Expected::new()
+            .check("otp.right_code_verifies[sms]")
+            .skipped("otp.expired_is_rejected[sms]");
+        report.assert_exactly(&expected);
+
+        let passed = panic_message(|| {
+            report.assert_exactly(
+                &Expected::new()
+                    .skipped("otp.right_code_verifies[sms]")
+                    .skipped("otp.expired_is_rejected[sms]"),
+            );
+        });
+        assert!(
+            passed.contains("expected to be skipped that were not: otp.right_code_verifies[sms]"),
+            "{passed}"
+        );
+        let missing = panic_message(|| report.assert_exactly(&expected.clone().skipped("x")));
+        assert!(missing.contains("did not run: x"), "{missing}");
     }
 
     #[test]

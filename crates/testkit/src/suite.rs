@@ -1,8 +1,10 @@
 //! [`run`]: the conformance checks of the [`PhoneVerifier`] contract.
 
+use std::any::Any;
 use std::fmt::Debug;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -20,11 +22,10 @@ use crate::report::{CheckResult, Report, Status};
 
 /// Why a check did not pass.
 enum Verdict {
+    /// Recorded as skipped, with the reason: the harness lacks what the check needs, or the
+    /// check does not apply to this provider (e.g. it sets no limit the check could test).
     Skip(String),
     Fail(String),
-    /// The check does not apply to this provider (e.g. it sets no limit the check could test):
-    /// it is not recorded at all.
-    NotApplicable,
 }
 
 impl From<HarnessError> for Verdict {
@@ -62,8 +63,13 @@ mod privacy;
 /// and reports each as passed, skipped or failed.
 ///
 /// Checks run one after another, each on a [fresh phone](Harness::fresh_phone). A check whose
-/// harness support is missing ([`HarnessError::Unsupported`]) is skipped; a panic inside a
-/// check fails that check only. Session checks need `resolver`: with
+/// harness support is missing ([`HarnessError::Unsupported`]) is skipped, and so is a check
+/// that does not apply to the provider (no limit of wrong codes, no credentials named), each
+/// with its reason in the report. A panic inside a check fails that check only, and so does
+/// a check that takes longer than [`DEFAULT_CHECK_TIMEOUT`] ([`run_with_timeout`] sets
+/// another). After every check, whatever its end, the suite calls
+/// [`Harness::clear_faults`], so a fault a check injected never reaches the next one; a
+/// failure to clear fails the check. Session checks need `resolver`: with
 /// `capabilities.session_resolution` set and no resolver they are skipped.
 ///
 /// The checks, by name (`c` is each OTP channel, `r` each reverse channel):
@@ -78,13 +84,13 @@ mod privacy;
 /// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`) |
 /// | `otp.wrong_code_rejected[c]` | a wrong code is `Rejected(WrongCode)` |
 /// | `otp.right_code_after_wrong_code[c]` | after a wrong code, the right one still verifies (`WrongCode` promises another attempt may succeed) |
-/// | `otp.code_single_use[c]` | once the right code verified, the same code again does not verify (nor is pending): a code is used up (RFC 6238 asks the same of a TOTP code) |
+/// | `otp.code_single_use[c]` | once the right code verified, the same code again is `Ok(Rejected(_))` (any reason): a code is used up (RFC 6238 asks the same of a TOTP code), and a used-up code is an outcome, not an error (contract rule 3) |
 /// | `otp.malformed_code_refused[c]` | a code of the wrong shape is `InvalidInput` with no request, or `Rejected(WrongCode)`; the right code still verifies |
-/// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit the check does not run |
-/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back; never a rejection, nor an error that invites a repeat |
+/// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit it is skipped |
+/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used; without request counts the pass notes that the fault's use was not confirmed); never a rejection, nor an error that invites a repeat |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
 /// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
-/// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier) |
+/// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier), which must be another instance (not the verifier under test itself) for the same provider |
 /// | `reverse.pending_then_verified[r]` | the handle has a deeplink or QR code; a poll is `Pending`, and `Verified` with the user's phone once the flow is completed |
 /// | `reverse.qr_code[r]` | with `capabilities.qr_code`, asking for a QR code returns one |
 /// | `reverse.handle_json_round_trip[r]`, `reverse.handle_in_fresh_client[r]` | as for OTP, by polling |
@@ -94,8 +100,8 @@ mod privacy;
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 /// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
-/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials: none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
-/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved) and a failed send log no phone number in full (its national digits) and no code |
+/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
+/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names |
 ///
 /// **Providers.** Every handle a start returns, and every session the resolver finds, must name
 /// the verifier's own provider, or one of those [`Harness::handle_providers`] lists (a router's
@@ -111,6 +117,27 @@ pub async fn run(
     resolver: Option<&dyn SessionResolver>,
     harness: &dyn Harness,
 ) -> Report {
+    run_with_timeout(verifier, resolver, harness, DEFAULT_CHECK_TIMEOUT).await
+}
+
+/// How long one check may take before [`run`] fails it: 60 seconds.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// [`run`], with `check_timeout` instead of [`DEFAULT_CHECK_TIMEOUT`] as the time each check
+/// may take.
+///
+/// A check still running at its deadline is dropped and recorded as failed ("did not finish
+/// within ..."), so a verifier that retries without end, or waits for an answer that never
+/// comes, fails its checks instead of hanging the test. The deadline is kept with
+/// `tokio::time::timeout`: under a Tokio runtime (`#[tokio::test]`) it needs the runtime's
+/// timers enabled, as the HTTP layer's retries do; outside a Tokio runtime checks run
+/// without a deadline.
+pub async fn run_with_timeout(
+    verifier: &dyn PhoneVerifier,
+    resolver: Option<&dyn SessionResolver>,
+    harness: &dyn Harness,
+    check_timeout: Duration,
+) -> Report {
     let provider = verifier.provider();
     let handle_providers = harness
         .handle_providers()
@@ -123,132 +150,218 @@ pub async fn run(
         provider,
         handle_providers,
     };
-    let mut report = Report::new(suite.provider.clone());
+    let mut recorder = Recorder {
+        report: Report::new(suite.provider.clone()),
+        harness,
+        deadline: check_timeout,
+    };
     let otp = suite.caps.otp_channels.clone();
     let reverse = suite.caps.reverse_channels.clone();
-    let r = &mut report;
+    let r = &mut recorder;
 
     // Input first: nothing in this group may reach the provider.
     let unsupported = unsupported_channel(&suite.caps);
-    record(
-        r,
-        format!("input.unsupported_channel_refused[{unsupported}]"),
-        suite.unsupported_channel_refused(&unsupported),
-    )
-    .await;
+    let name = format!("input.unsupported_channel_refused[{unsupported}]");
+    r.record(name, suite.unsupported_channel_refused(&unsupported))
+        .await;
     for c in otp.iter().filter(|c| !suite.caps.is_reverse(c)) {
         let name = format!("input.otp_without_phone_refused[{c}]");
-        record(r, name, suite.otp_without_phone_refused(c)).await;
+        r.record(name, suite.otp_without_phone_refused(c)).await;
     }
     for c in &otp {
         let name = format!("input.otp_check_without_code_refused[{c}]");
-        record(r, name, suite.otp_check_without_code_refused(c)).await;
+        r.record(name, suite.otp_check_without_code_refused(c))
+            .await;
     }
     if let Some(c) = otp.first().or(reverse.first()) {
         let name = "input.foreign_handle_refused".to_owned();
-        record(r, name, suite.foreign_handle_refused(c)).await;
+        r.record(name, suite.foreign_handle_refused(c)).await;
     }
     if !suite.caps.qr_code {
         for c in &reverse {
             let name = format!("input.qr_code_refused[{c}]");
-            record(r, name, suite.qr_code_refused(c)).await;
+            r.record(name, suite.qr_code_refused(c)).await;
         }
     }
 
     for c in &otp {
         let name = |check: &str| format!("otp.{check}[{c}]");
-        record(r, name("right_code_verifies"), suite.right_code_verifies(c)).await;
-        record(r, name("wrong_code_rejected"), suite.wrong_code_rejected(c)).await;
+        r.record(name("right_code_verifies"), suite.right_code_verifies(c))
+            .await;
+        r.record(name("wrong_code_rejected"), suite.wrong_code_rejected(c))
+            .await;
         let after_wrong = suite.right_code_after_wrong_code(c);
-        record(r, name("right_code_after_wrong_code"), after_wrong).await;
-        record(r, name("code_single_use"), suite.code_single_use(c)).await;
-        record(r, name("malformed_code_refused"), suite.malformed_code(c)).await;
-        record(r, name("expired_is_rejected"), suite.expired_is_rejected(c)).await;
+        r.record(name("right_code_after_wrong_code"), after_wrong)
+            .await;
+        r.record(name("code_single_use"), suite.code_single_use(c))
+            .await;
+        r.record(name("malformed_code_refused"), suite.malformed_code(c))
+            .await;
+        r.record(name("expired_is_rejected"), suite.expired_is_rejected(c))
+            .await;
         let limit = suite.wrong_code_limit(c);
-        record(r, name("wrong_code_limit"), limit).await;
+        r.record(name("wrong_code_limit"), limit).await;
         let lost = suite.lost_answer_not_rejected(c);
-        record(r, name("lost_answer_not_rejected"), lost).await;
+        r.record(name("lost_answer_not_rejected"), lost).await;
         let round_trip = suite.otp_json_round_trip(c);
-        record(r, name("handle_json_round_trip"), round_trip).await;
+        r.record(name("handle_json_round_trip"), round_trip).await;
         let fresh = suite.otp_in_fresh_client(c);
-        record(r, name("handle_in_fresh_client"), fresh).await;
+        r.record(name("handle_in_fresh_client"), fresh).await;
     }
 
     for c in &reverse {
         let name = |check: &str| format!("reverse.{check}[{c}]");
         let pending = suite.reverse_pending_then_verified(c);
-        record(r, name("pending_then_verified"), pending).await;
+        r.record(name("pending_then_verified"), pending).await;
         if suite.caps.qr_code {
-            record(r, name("qr_code"), suite.reverse_qr_code(c)).await;
+            r.record(name("qr_code"), suite.reverse_qr_code(c)).await;
         }
         let round_trip = suite.reverse_json_round_trip(c);
-        record(r, name("handle_json_round_trip"), round_trip).await;
+        r.record(name("handle_json_round_trip"), round_trip).await;
         let fresh = suite.reverse_in_fresh_client(c);
-        record(r, name("handle_in_fresh_client"), fresh).await;
+        r.record(name("handle_in_fresh_client"), fresh).await;
         let fault = LookupFault::ServiceUnavailable;
         let retried = suite.poll_retried(c, fault);
-        record(
-            r,
-            name(&format!("poll_retried_after_{}", fault.name())),
-            retried,
-        )
-        .await;
+        let check = format!("poll_retried_after_{}", fault.name());
+        r.record(name(&check), retried).await;
     }
 
     // TOTP codes come from an authenticator app: nothing is sent.
     for c in otp.iter().filter(|c| **c != Channel::Totp) {
         let name = |check: &str| format!("send.{check}[{c}]");
-        record(r, name("exactly_once"), suite.send_exactly_once(c)).await;
+        r.record(name("exactly_once"), suite.send_exactly_once(c))
+            .await;
         for fault in [SendFault::ServiceUnavailable, SendFault::ConnectionReset] {
             let check = format!("not_retried_after_{}", fault.name());
-            record(r, name(&check), suite.send_not_retried(c, fault)).await;
+            r.record(name(&check), suite.send_not_retried(c, fault))
+                .await;
         }
     }
 
     if suite.caps.session_resolution {
         let name = "session.resolves_verified_phone".to_owned();
-        record(r, name, suite.session_resolves_verified_phone()).await;
+        r.record(name, suite.session_resolves_verified_phone())
+            .await;
     }
     if suite.caps.session_resolution || resolver.is_some() {
         let name = "session.unknown_is_not_found".to_owned();
-        record(r, name, suite.session_unknown_is_not_found()).await;
+        r.record(name, suite.session_unknown_is_not_found()).await;
     }
     if suite.caps.session_resolution {
         let fault = LookupFault::ServiceUnavailable;
         let name = format!("session.resolve_retried_after_{}", fault.name());
-        record(r, name, suite.resolve_retried(fault)).await;
+        r.record(name, suite.resolve_retried(fault)).await;
     }
 
     // Last, privacy: what the verifier shows of credentials, phones and codes.
     let name = "privacy.secrets_not_shown".to_owned();
-    record(r, name, suite.secrets_not_shown()).await;
+    r.record(name, suite.secrets_not_shown()).await;
     let name = "privacy.phones_and_codes_not_logged".to_owned();
-    record(r, name, suite.phones_and_codes_not_logged()).await;
-    report
+    r.record(name, suite.phones_and_codes_not_logged()).await;
+    recorder.report
 }
 
-/// Runs one check and records its result; a panic fails the check.
-async fn record(report: &mut Report, name: String, check: impl Future<Output = Check>) {
-    tracing::debug!(check = %name, "conformance check");
-    let (status, detail) = match AssertUnwindSafe(check).catch_unwind().await {
-        Ok(Ok(note)) => (Status::Passed, note),
-        Ok(Err(Verdict::Skip(reason))) => (Status::Skipped, Some(reason)),
-        Ok(Err(Verdict::Fail(reason))) => (Status::Failed, Some(reason)),
-        Ok(Err(Verdict::NotApplicable)) => return,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
-            (Status::Failed, Some(format!("panicked: {message}")))
+/// Runs the checks one by one into a report.
+struct Recorder<'a> {
+    report: Report,
+    harness: &'a dyn Harness,
+    /// How long one check may take.
+    deadline: Duration,
+}
+
+impl Recorder<'_> {
+    /// Runs one check and records its result: a panic fails the check, and so does running
+    /// past the deadline. Whatever happened, the harness's faults are cleared afterwards
+    /// ([`Harness::clear_faults`]), so none leaks into the next check; a failure to clear
+    /// fails the check.
+    async fn record(&mut self, name: String, check: impl Future<Output = Check>) {
+        tracing::debug!(check = %name, "conformance check");
+        let (mut status, mut detail) = match bounded(self.deadline, check).await {
+            Ended::Done(Ok(note)) => (Status::Passed, note),
+            Ended::Done(Err(Verdict::Skip(reason))) => (Status::Skipped, Some(reason)),
+            Ended::Done(Err(Verdict::Fail(reason))) => (Status::Failed, Some(reason)),
+            Ended::Panicked(message) => (Status::Failed, Some(format!("panicked: {message}"))),
+            Ended::TimedOut(after) => (
+                Status::Failed,
+                Some(format!(
+                    "timed out: the check did not finish within {after:?} (a verifier that \
+                     retries without end, or waits for an answer that never comes, hangs its \
+                     caller)"
+                )),
+            ),
+        };
+        let cleared = match bounded(self.deadline, self.harness.clear_faults()).await {
+            Ended::Done(Ok(()) | Err(HarnessError::Unsupported(_))) => None,
+            Ended::Done(Err(err)) => Some(err.to_string()),
+            Ended::Panicked(message) => Some(format!("panicked: {message}")),
+            Ended::TimedOut(after) => Some(format!("did not finish within {after:?}")),
+        };
+        if let Some(problem) = cleared {
+            let problem = format!("clearing the harness's faults after the check: {problem}");
+            detail = Some(match detail {
+                Some(reason) if status != Status::Passed => format!("{reason}; then {problem}"),
+                _ => problem,
+            });
+            status = Status::Failed;
         }
-    };
-    report.push(CheckResult::new(name, status, detail));
+        self.report.push(CheckResult::new(name, status, detail));
+    }
 }
 
-/// A channel the capabilities do not support, preferring well-known ones.
-fn unsupported_channel(caps: &Capabilities) -> Channel {
+/// How a bounded piece of work ended.
+enum Ended<T> {
+    Done(T),
+    Panicked(String),
+    TimedOut(Duration),
+}
+
+/// Runs `work`, catching a panic, for at most `deadline` when a Tokio runtime is running.
+async fn bounded<T>(deadline: Duration, work: impl Future<Output = T>) -> Ended<T> {
+    let under_tokio = tokio::runtime::Handle::try_current().is_ok();
+    // The timer is made inside the guarded future: a runtime without timers panics there,
+    // and that panic is recorded like any other.
+    let guarded = AssertUnwindSafe(async move {
+        if under_tokio {
+            tokio::time::timeout(deadline, work).await.ok()
+        } else {
+            Some(work.await)
+        }
+    })
+    .catch_unwind();
+    match guarded.await {
+        Ok(Some(value)) => Ended::Done(value),
+        Ok(None) => Ended::TimedOut(deadline),
+        Err(panic) => Ended::Panicked(panic_message(&*panic)),
+    }
+}
+
+/// The message a panic was raised with.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
+        .to_owned()
+}
+
+/// The channel of the check `input.unsupported_channel_refused[x]`: the first of voice,
+/// Telegram, flash call, e-mail, TOTP, SMS and WhatsApp that `caps` does not support, or
+/// `Channel::Other("conformance-unsupported")` when it supports them all.
+///
+/// An [`Expected`](crate::Expected) list can name the check without writing the channel out:
+///
+/// ```
+/// use phone_verify_core::{Capabilities, Channel};
+/// use phone_verify_testkit::{Expected, unsupported_channel};
+///
+/// let caps = Capabilities::new().with_otp_channel(Channel::Sms);
+/// assert_eq!(unsupported_channel(&caps), Channel::Voice);
+/// let expected = Expected::new()
+///     .check(format!("input.unsupported_channel_refused[{}]", unsupported_channel(&caps)));
+/// assert_eq!(expected.names(), ["input.unsupported_channel_refused[voice]"]);
+/// ```
+pub fn unsupported_channel(caps: &Capabilities) -> Channel {
     [
         Channel::Voice,
         Channel::Telegram,
@@ -609,7 +722,7 @@ impl Suite<'_> {
                     "the right code after a wrong one: {reason} (WrongCode promises that \
                      another attempt may succeed)"
                 )),
-                other => other,
+                other @ Verdict::Skip(_) => other,
             })?;
         Ok(None)
     }
@@ -622,8 +735,9 @@ impl Suite<'_> {
         self.expect_verified(outcome, &phone, channel)?;
         let again = self.verifier.check_code(&handle, &right).await;
         ensure!(
-            !matches!(again, Ok(CheckOutcome::Verified(_) | CheckOutcome::Pending)),
-            "the same right code a second time: expected it refused (used up), got {}",
+            matches!(again, Ok(CheckOutcome::Rejected(_))),
+            "the same right code a second time: expected it rejected (used up; a used-up code \
+             is an outcome, Ok(Rejected(..)), not an error: contract rule 3), got {}",
             describe(&again)
         );
         Ok(None)
@@ -660,7 +774,7 @@ impl Suite<'_> {
                 Verdict::Fail(reason) => {
                     Verdict::Fail(format!("the right code after a malformed one: {reason}"))
                 }
-                other => other,
+                other @ Verdict::Skip(_) => other,
             })?;
         Ok(note)
     }
@@ -703,14 +817,29 @@ impl Suite<'_> {
         Ok(None)
     }
 
-    async fn otp_in_fresh_client(&self, channel: &Channel) -> Check {
-        self.require_delivery(channel)?;
+    /// The harness's [fresh verifier](Harness::fresh_verifier): another instance than the
+    /// verifier under test, for the same provider.
+    async fn fresh_verifier(&self) -> Result<Arc<dyn PhoneVerifier>, Verdict> {
         let fresh = self.harness.fresh_verifier().await?;
         ensure!(
             fresh.provider() == self.provider,
             "harness failure: the fresh verifier is for provider {}",
             fresh.provider()
         );
+        // Compared by data pointer (the vtables of one type may differ). A verifier of no
+        // size holds no state it could share, and two of them may have one address.
+        let same = std::ptr::addr_eq(Arc::as_ptr(&fresh), std::ptr::from_ref(self.verifier));
+        ensure!(
+            !same || size_of_val(self.verifier) == 0,
+            "harness failure: the fresh verifier is the verifier under test itself, so the \
+             check cannot show that a handle works in another client; build a new one"
+        );
+        Ok(fresh)
+    }
+
+    async fn otp_in_fresh_client(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let fresh = self.fresh_verifier().await?;
         let (phone, handle) = self.start_otp(channel).await?;
         let code = self.code_for(&handle).await?;
         let parsed = round_trip(&handle)?;
@@ -762,7 +891,7 @@ impl Suite<'_> {
     }
 
     async fn reverse_in_fresh_client(&self, channel: &Channel) -> Check {
-        let fresh = self.harness.fresh_verifier().await?;
+        let fresh = self.fresh_verifier().await?;
         let handle = self.start_reverse(channel).await?;
         let parsed = round_trip(&handle)?;
         self.pending_then_verified(&*fresh, &parsed).await

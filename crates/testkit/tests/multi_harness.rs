@@ -16,6 +16,8 @@ struct Member {
     channels: Vec<Channel>,
     n: u64,
     log: Arc<Mutex<Vec<String>>>,
+    /// Cannot inject send faults.
+    no_faults: bool,
 }
 
 impl Member {
@@ -30,7 +32,13 @@ impl Member {
             channels: channels.to_vec(),
             n,
             log: Arc::clone(log),
+            no_faults: false,
         }
+    }
+
+    fn without_faults(mut self) -> Self {
+        self.no_faults = true;
+        self
     }
 
     fn note(&self, what: &str) {
@@ -71,6 +79,9 @@ impl Harness for Member {
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
+        if self.no_faults {
+            return Err(HarnessError::unsupported("send faults"));
+        }
         self.note(&format!("fault {}", fault.name()));
         Ok(())
     }
@@ -166,4 +177,26 @@ async fn phones_and_time_come_from_the_chosen_members() {
         fresh.fresh_verifier().await.unwrap().provider(),
         InMemoryVerifier::PROVIDER
     );
+}
+
+#[tokio::test]
+async fn a_send_fault_one_member_cannot_take_is_cleared_from_the_others() {
+    let log = Arc::default();
+    let multi = MultiHarness::new()
+        .member(A, Member::new("a", &[Channel::Sms], 1, &log))
+        .member(
+            B,
+            Member::new("b", &[Channel::Sms], 1, &log).without_faults(),
+        )
+        .member(
+            ProviderId::new_static("c"),
+            Member::new("c", &[Channel::Sms], 1, &log),
+        );
+    let err = multi
+        .inject_send_fault(SendFault::ConnectionReset)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HarnessError::Unsupported(_)), "{err}");
+    // `a` was armed, then cleared; `c` was never reached.
+    assert_eq!(taken(&log), ["a:fault reset", "a:clear"]);
 }

@@ -12,7 +12,10 @@ use phone_verify_core::{
     SessionResolver, StartRequest, Verification, async_trait,
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
-use phone_verify_testkit::{Harness, HarnessResult, MultiHarness, Report, Status, run};
+use phone_verify_testkit::{
+    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, MultiHarness, Report,
+    RequestCounts, SendFault, Status, run, run_with_timeout,
+};
 
 /// One way of breaking the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,14 @@ enum Flaw {
     NoLookupRetry,
     /// Retries a lookup at once, not after the provider's `Retry-After`.
     IgnoresRetryAfter,
+    /// Answers a used code with an error (the provider "unavailable") instead of a rejection.
+    UsedCodeIsAnError,
+    /// Never answers a code check: it waits forever.
+    HangsOnCodes,
+    /// Logs its API key when it sends a code.
+    LogsSecret,
+    /// Logs the body of a refused send, which quotes its API key.
+    LogsRefusals,
 }
 
 /// A timer that does not wait: lookups are retried at once.
@@ -133,7 +144,17 @@ impl PhoneVerifier for Broken {
         {
             tracing::info!(phone = phone.e164(), "sending a code");
         }
+        if self.flaw == Flaw::LogsSecret {
+            tracing::trace!(api_key = API_KEY, "sending a code");
+        }
         let result = self.inner.start(request).await;
+        if self.flaw == Flaw::LogsRefusals
+            && let Err(err) = &result
+            && err.kind() == ErrorKind::Unauthorized
+        {
+            // What a provider that echoes credentials answers.
+            tracing::debug!(body = %format!("invalid key {API_KEY}"), "send refused");
+        }
         match (self.flaw, result) {
             (Flaw::RetriesSends, Err(err))
                 if matches!(
@@ -190,6 +211,21 @@ impl PhoneVerifier for Broken {
             && let Some(first) = self.verified.lock().unwrap().get(&handle.reference)
         {
             return Ok(first.clone());
+        }
+        if self.flaw == Flaw::UsedCodeIsAnError
+            && self
+                .verified
+                .lock()
+                .unwrap()
+                .contains_key(&handle.reference)
+        {
+            return Err(Error::new(
+                ErrorKind::ProviderUnavailable,
+                "the provider is unavailable",
+            ));
+        }
+        if self.flaw == Flaw::HangsOnCodes && request.code.is_some() {
+            std::future::pending::<()>().await;
         }
         if self.flaw == Flaw::LogsCodes
             && let Some(code) = &request.code
@@ -270,6 +306,14 @@ async fn report_for(flaw: Flaw) -> Report {
     run(&verifier, Some(&verifier), &harness).await
 }
 
+/// Whether the run's harness named credentials: else `privacy.secrets_not_shown` is skipped.
+fn names_secrets(report: &Report) -> bool {
+    report
+        .get("privacy.secrets_not_shown")
+        .and_then(|r| r.detail.as_deref())
+        .is_none_or(|d| !d.contains("the harness names no credentials"))
+}
+
 /// Asserts that exactly the checks matching one of `prefixes` failed, each detail containing
 /// `why`, and that every other check passed.
 fn assert_fails_only(report: &Report, prefixes: &[&str], why: &str) {
@@ -288,6 +332,9 @@ fn assert_fails_only(report: &Report, prefixes: &[&str], why: &str) {
                 "{}: {detail:?} lacks {why:?}",
                 result.name
             );
+        } else if result.name == "privacy.secrets_not_shown" && !names_secrets(report) {
+            // A harness without credentials: the check does not apply, and says so.
+            assert_eq!(result.status, Status::Skipped, "{report}");
         } else {
             assert_eq!(
                 result.status,
@@ -376,6 +423,21 @@ async fn logging_a_phone_fails_the_log_check() {
 }
 
 #[tokio::test]
+async fn logging_a_secret_fails_the_log_check() {
+    let report = report_for(Flaw::LogsSecret).await;
+    assert_fails_only(
+        &report,
+        &["privacy.phones_and_codes_not_logged"],
+        "the log shows the harness's secret #1",
+    );
+    let detail = report
+        .get("privacy.phones_and_codes_not_logged")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    assert!(!detail.contains(API_KEY), "the report shows the secret");
+}
+
+#[tokio::test]
 async fn logging_a_code_fails_the_log_check() {
     let report = report_for(Flaw::LogsCodes).await;
     assert_fails_only(
@@ -439,6 +501,56 @@ async fn verifying_a_used_code_again_fails_the_single_use_check() {
         &["otp.code_single_use["],
         "the same right code a second time",
     );
+}
+
+#[tokio::test]
+async fn a_used_code_answered_with_an_error_fails_the_single_use_check() {
+    let report = report_for(Flaw::UsedCodeIsAnError).await;
+    assert_fails_only(
+        &report,
+        &["otp.code_single_use["],
+        "expected it rejected (used up; a used-up code is an outcome, Ok(Rejected(..)), not an \
+         error: contract rule 3), got error (",
+    );
+}
+
+#[tokio::test]
+async fn a_verifier_that_hangs_fails_its_checks_at_the_deadline() {
+    let state = InMemoryState::seeded(1);
+    let verifier = Broken::new(state.clone(), Flaw::HangsOnCodes);
+    let harness = InMemoryHarness::for_state(state)
+        .with_fresh_verifier(|state| Arc::new(Broken::new(state, Flaw::HangsOnCodes)));
+    let deadline = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let report = run_with_timeout(&verifier, Some(&verifier), &harness, deadline).await;
+    let result = report.get("otp.right_code_verifies[sms]").unwrap();
+    assert_eq!(result.status, Status::Failed, "{report}");
+    let detail = result.detail.as_deref().unwrap();
+    assert!(
+        detail.starts_with("timed out: the check did not finish within 300ms"),
+        "{detail}"
+    );
+    // The lost answer's fault, injected before the check hung, was cleared: clearing reports
+    // that no check used it.
+    let lost = report.get("otp.lost_answer_not_rejected[sms]").unwrap();
+    assert_eq!(lost.status, Status::Failed, "{report}");
+    assert!(
+        lost.detail
+            .as_deref()
+            .unwrap()
+            .contains("; then clearing the harness's faults after the check: harness failure"),
+        "{report}"
+    );
+    // Checks that check no code still pass, and the run ends.
+    assert_eq!(
+        report.status("send.exactly_once[sms]"),
+        Some(Status::Passed)
+    );
+    assert_eq!(
+        report.status("reverse.pending_then_verified[whatsapp]"),
+        Some(Status::Passed)
+    );
+    assert!(started.elapsed() < Duration::from_secs(60), "{report}");
 }
 
 #[tokio::test]
@@ -693,7 +805,9 @@ async fn relabelled_report(handles: &'static str, sessions: &'static str) -> Rep
 async fn handles_of_the_providers_the_harness_names_pass() {
     let report = relabelled_report("memory", "memory").await;
     report.assert_all_passed();
-    assert_eq!(report.skipped().count(), 0, "{report}");
+    // Only the check of credentials, which the harness names none of.
+    let skipped: Vec<&str> = report.skipped().map(|r| r.name.as_str()).collect();
+    assert_eq!(skipped, ["privacy.secrets_not_shown"], "{report}");
     assert_eq!(report.provider().as_str(), "mixer");
 }
 
@@ -757,5 +871,281 @@ async fn without_handle_providers_only_the_verifiers_own_id_passes() {
     assert_eq!(
         report.status("otp.right_code_verifies[sms]"),
         Some(Status::Failed)
+    );
+}
+
+/// The in-memory harness with what a harness of one's own may get wrong, and a watch on the
+/// faults it injects.
+struct Probe {
+    inner: InMemoryHarness,
+    /// Accepts check faults without injecting them, as a harness that points its fault at
+    /// an endpoint the verifier does not call.
+    misdirects_check_faults: bool,
+    /// Counts requests (else `Unsupported`).
+    counts: bool,
+    /// Names the provider's limit of wrong codes (else `None`).
+    names_limit: bool,
+    /// The fresh verifier it hands out, instead of a new one.
+    fresh: Option<Arc<dyn PhoneVerifier>>,
+    /// Refuses the next send as unauthorized for `SendFault::CredentialsEchoed` (the in-memory
+    /// provider has no credentials to echo: the verifier under test adds them).
+    echoes: Option<InMemoryState>,
+    /// Set while a fault is injected and not cleared.
+    armed: std::sync::atomic::AtomicBool,
+    /// Set when a phone was handed out (a check began) while a fault was still armed.
+    leaked: std::sync::atomic::AtomicBool,
+}
+
+impl Probe {
+    fn new(inner: InMemoryHarness) -> Self {
+        Self {
+            inner,
+            misdirects_check_faults: false,
+            counts: true,
+            names_limit: true,
+            fresh: None,
+            echoes: None,
+            armed: false.into(),
+            leaked: false.into(),
+        }
+    }
+
+    fn arm(&self) {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn leaked(&self) -> bool {
+        self.leaked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Harness for Probe {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        if self.armed.load(std::sync::atomic::Ordering::SeqCst) {
+            self.leaked.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.fresh_phone().await
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        self.inner.delivered_code(verification).await
+    }
+
+    async fn complete_reverse_flow(
+        &self,
+        verification: &Verification,
+        phone: &PhoneNumber,
+    ) -> HarnessResult<()> {
+        self.inner.complete_reverse_flow(verification, phone).await
+    }
+
+    async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
+        self.inner.advance_time(by).await
+    }
+
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        if !self.counts {
+            return Err(HarnessError::unsupported("counting requests"));
+        }
+        self.inner.request_counts().await
+    }
+
+    async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
+        match (&self.echoes, fault) {
+            (Some(state), SendFault::CredentialsEchoed) => {
+                state.fail_next_send(ErrorKind::Unauthorized);
+            }
+            _ => self.inner.inject_send_fault(fault).await?,
+        }
+        self.arm();
+        Ok(())
+    }
+
+    async fn inject_check_fault(
+        &self,
+        verification: &Verification,
+        fault: CheckFault,
+    ) -> HarnessResult<()> {
+        if self.misdirects_check_faults {
+            return Ok(());
+        }
+        self.inner.inject_check_fault(verification, fault).await?;
+        self.arm();
+        Ok(())
+    }
+
+    async fn inject_lookup_fault(
+        &self,
+        verification: &Verification,
+        fault: LookupFault,
+    ) -> HarnessResult<()> {
+        self.inner.inject_lookup_fault(verification, fault).await?;
+        self.arm();
+        Ok(())
+    }
+
+    fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
+        self.names_limit
+            .then(|| self.inner.wrong_code_limit(verification))
+            .flatten()
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.inner.secrets()
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        self.armed.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.inner.clear_faults().await
+    }
+
+    async fn fresh_verifier(&self) -> HarnessResult<Arc<dyn PhoneVerifier>> {
+        match &self.fresh {
+            Some(fresh) => Ok(Arc::clone(fresh)),
+            None => self.inner.fresh_verifier().await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_panic_after_a_fault_was_injected_leaves_no_fault_armed() {
+    let state = InMemoryState::seeded(8);
+    let verifier = Broken::new(state.clone(), Flaw::Panics);
+    let probe = Probe::new(InMemoryHarness::for_state(state));
+    let report = run(&verifier, Some(&verifier), &probe).await;
+    // The lost answer's check panicked with its fault injected: the suite cleared it.
+    let lost = report.get("otp.lost_answer_not_rejected[sms]").unwrap();
+    assert_eq!(lost.status, Status::Failed, "{report}");
+    assert!(
+        lost.detail
+            .as_deref()
+            .unwrap()
+            .starts_with("panicked: the verifier crashed; then clearing the harness's faults"),
+        "{report}"
+    );
+    assert!(
+        !probe.leaked(),
+        "a check began with a fault still armed\n{report}"
+    );
+}
+
+#[tokio::test]
+async fn the_verifier_under_test_as_its_own_fresh_client_fails_the_fresh_client_checks() {
+    let state = InMemoryState::seeded(9);
+    // It keeps state besides the handle: only another instance can show it.
+    let verifier = Arc::new(Broken::new(state.clone(), Flaw::StatefulHandles));
+    let mut probe = Probe::new(InMemoryHarness::for_state(state));
+    probe.fresh = Some(verifier.clone());
+    let report = run(&*verifier, Some(&*verifier), &probe).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.handle_in_fresh_client[",
+            "reverse.handle_in_fresh_client[",
+        ],
+        "harness failure: the fresh verifier is the verifier under test itself",
+    );
+}
+
+#[tokio::test]
+async fn checks_that_do_not_apply_are_skipped_with_their_reason() {
+    let state = InMemoryState::seeded(10);
+    let verifier = InMemoryVerifier::with_state(state.clone());
+    let mut probe = Probe::new(InMemoryHarness::for_state(state));
+    probe.names_limit = false;
+    let report = run(&verifier, Some(&verifier), &probe).await;
+    let skipped = |name: &str, why: &str| {
+        let result = report.get(name).unwrap();
+        assert_eq!(result.status, Status::Skipped, "{name}\n{report}");
+        let detail = result.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains(why), "{name}: {detail:?} lacks {why:?}");
+    };
+    skipped(
+        "otp.wrong_code_limit[sms]",
+        "the harness names no limit of wrong codes",
+    );
+    skipped(
+        "privacy.secrets_not_shown",
+        "the harness names no credentials",
+    );
+    assert_eq!(report.skipped().count(), 4, "{report}");
+    report.assert_all_passed();
+}
+
+#[tokio::test]
+async fn credentials_too_short_to_search_for_are_named_in_the_report() {
+    let state = InMemoryState::seeded(11);
+    let verifier = Broken::new(state.clone(), Flaw::ShowsSecret);
+    // Only too short a credential: the check is skipped, saying so, even though the verifier
+    // shows its (other) key.
+    let short = InMemoryHarness::for_state(state.clone()).with_secrets(["tiny"]);
+    let report = run(&verifier, Some(&verifier), &short).await;
+    let result = report.get("privacy.secrets_not_shown").unwrap();
+    assert_eq!(result.status, Status::Skipped, "{report}");
+    assert_eq!(
+        result.detail.as_deref(),
+        Some(
+            "not searched for: the harness's secret(s) #1 (shorter than 8 characters, found by \
+             chance): nothing left to search for"
+        )
+    );
+    // With a long one too, the long one is searched for, and the short one still named.
+    let both = InMemoryHarness::for_state(state).with_secrets(["tiny", API_KEY]);
+    let report = run(&verifier, Some(&verifier), &both).await;
+    let result = report.get("privacy.secrets_not_shown").unwrap();
+    assert_eq!(result.status, Status::Failed, "{report}");
+    assert!(
+        result
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("the verifier's Debug shows the harness's secret #2"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_check_fault_no_request_used_fails_the_lost_answer_check() {
+    let state = InMemoryState::seeded(12);
+    let verifier = InMemoryVerifier::with_state(state.clone());
+    let mut probe = Probe::new(InMemoryHarness::for_state(state.clone()));
+    probe.misdirects_check_faults = true;
+    let report = run(&verifier, Some(&verifier), &probe).await;
+    assert_fails_only(
+        &report,
+        &["otp.lost_answer_not_rejected["],
+        "verified after 1 request(s) to the provider: a check whose answer was lost is \
+         verified only by reading the verification back",
+    );
+
+    // Without request counts, the suite cannot tell: the pass says so.
+    let mut blind = Probe::new(InMemoryHarness::for_state(state));
+    blind.misdirects_check_faults = true;
+    blind.counts = false;
+    let report = run(&verifier, Some(&verifier), &blind).await;
+    let result = report.get("otp.lost_answer_not_rejected[sms]").unwrap();
+    assert_eq!(result.status, Status::Passed, "{report}");
+    assert!(
+        result
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("the fault's use was not confirmed"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn logging_a_refusal_that_echoes_the_credentials_fails_the_log_check() {
+    let state = InMemoryState::seeded(13);
+    let verifier = Broken::new(state.clone(), Flaw::LogsRefusals);
+    let mut probe = Probe::new(InMemoryHarness::for_state(state.clone()).with_secrets([API_KEY]));
+    probe.echoes = Some(state);
+    let report = run(&verifier, Some(&verifier), &probe).await;
+    assert_fails_only(
+        &report,
+        &["privacy.phones_and_codes_not_logged"],
+        "the log shows the harness's secret #1",
     );
 }

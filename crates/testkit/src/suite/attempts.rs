@@ -3,14 +3,18 @@
 
 use phone_verify_core::{Channel, CheckOutcome, ErrorKind, PhoneVerifierExt, RejectReason};
 
-use super::{Check, CheckFault, Suite, Verdict, describe};
+use super::{Check, CheckFault, HarnessError, Suite, Verdict, describe};
 
 impl Suite<'_> {
     pub(super) async fn wrong_code_limit(&self, channel: &Channel) -> Check {
         self.require_delivery(channel)?;
         let (_, handle) = self.start_otp(channel).await?;
         let Some(limit) = self.harness.wrong_code_limit(&handle) else {
-            return Err(Verdict::NotApplicable);
+            return Err(Verdict::Skip(
+                "the harness names no limit of wrong codes (Harness::wrong_code_limit): the \
+                 provider sets none, or the harness does not know it"
+                    .into(),
+            ));
         };
         let right = self.code_for(&handle).await?;
         let wrong = self.wrong_code_for(&handle, &right).await?;
@@ -61,17 +65,47 @@ impl Suite<'_> {
         self.harness
             .inject_check_fault(&handle, CheckFault::AnswerLost)
             .await?;
+        let before = self.harness.request_counts().await;
         let outcome = self.verifier.check_code(&handle, &right).await;
-        // Fails when the fault was never used: then the check proved nothing.
+        let made = match before {
+            Ok(before) => {
+                let after = self.harness.request_counts().await?;
+                Some(after.total.saturating_sub(before.total))
+            }
+            Err(HarnessError::Unsupported(_)) => None,
+            Err(err) => return Err(err.into()),
+        };
+        // Fails when the harness can tell that the fault was never used: then the check
+        // proved nothing.
         self.harness.clear_faults().await?;
         match outcome {
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => Ok(None),
             verified @ Ok(CheckOutcome::Verified(_)) => {
                 self.expect_verified(verified, &phone, channel)?;
-                Ok(Some(
-                    "verified: the verifier found the verification verified after the lost answer"
-                        .into(),
-                ))
+                // A lost answer turns into Verified only by reading the verification back:
+                // a second request. After one, the fault was not used (or the verifier
+                // reported Verified without knowing).
+                match made {
+                    Some(made) => {
+                        ensure!(
+                            made >= 2,
+                            "verified after {made} request(s) to the provider: a check whose \
+                             answer was lost is verified only by reading the verification back, \
+                             a second request, so the injected check fault was not used (does \
+                             the harness inject it where the verifier checks codes?)"
+                        );
+                        Ok(Some(
+                            "verified: the verifier read the verification back after the lost \
+                             answer"
+                                .into(),
+                        ))
+                    }
+                    None => Ok(Some(
+                        "verified after the lost answer (a read-back); the fault's use was not \
+                         confirmed: the harness cannot count requests"
+                            .into(),
+                    )),
+                }
             }
             Ok(CheckOutcome::Rejected(r)) => fail!(
                 "the provider took the check and its answer was lost, and the verifier reported \

@@ -1,5 +1,5 @@
-//! The privacy checks: no credential in what a verifier shows, no phone number or code in
-//! what it logs.
+//! The privacy checks: no credential in what a verifier shows, no phone number, code or
+//! credential in what it logs.
 
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,19 +27,18 @@ impl Suite<'_> {
     pub(super) async fn secrets_not_shown(&self) -> Check {
         let secrets = self.harness.secrets();
         if secrets.is_empty() {
-            return Err(Verdict::NotApplicable);
-        }
-        if let Some(n) = secrets
-            .iter()
-            .position(|s| s.chars().count() < MIN_SECRET_LEN)
-        {
-            fail!(
-                "harness failure: its secret #{} is shorter than {MIN_SECRET_LEN} characters, \
-                 too short to search for",
-                n + 1
-            );
+            return Err(Verdict::Skip(
+                "the harness names no credentials (Harness::secrets): nothing to search for".into(),
+            ));
         }
         let shown = Shown { secrets: &secrets };
+        let short = shown.too_short();
+        if shown.searched().next().is_none() {
+            return Err(Verdict::Skip(format!(
+                "{}: nothing left to search for",
+                short.unwrap_or_default()
+            )));
+        }
         shown.check("the verifier's Debug", &format!("{:?}", self.verifier))?;
         if let Some(resolver) = self.resolver {
             shown.check("the resolver's Debug", &format!("{resolver:?}"))?;
@@ -96,7 +95,7 @@ impl Suite<'_> {
             let resolved = resolver.resolve(&unknown, &RequestContext::default()).await;
             shown.result("an unknown session's answer", &resolved)?;
         }
-        Ok(None)
+        Ok(short)
     }
 
     pub(super) async fn phones_and_codes_not_logged(&self) -> Check {
@@ -124,6 +123,9 @@ impl Suite<'_> {
                 code.expose().len()
             );
         }
+        let secrets = self.harness.secrets();
+        let shown = Shown { secrets: &secrets };
+        shown.check("the log", &text)?;
         Ok(text
             .is_empty()
             .then(|| "nothing was logged at any level".into()))
@@ -148,7 +150,8 @@ impl Suite<'_> {
     }
 
     /// What the log check records: a verification with a wrong code, the right one and its
-    /// session resolved, then a send that fails. The phones and codes it used.
+    /// session resolved, then a send that fails, and (when the harness names credentials) a
+    /// send refused with its credentials echoed. The phones and codes it used.
     async fn logged_flow(&self) -> Result<(Vec<PhoneNumber>, Vec<Code>), Verdict> {
         let Some(channel) = self
             .caps
@@ -176,6 +179,14 @@ impl Suite<'_> {
         let failed = self.failed_send(channel, SendFault::ServiceUnavailable);
         if let Some((phone, _)) = failed.await? {
             phones.push(phone);
+        }
+        // A provider's refusal that quotes the credentials: a verifier that logs the body
+        // logs them.
+        if !self.harness.secrets().is_empty() {
+            let echoed = self.failed_send(channel, SendFault::CredentialsEchoed);
+            if let Some((phone, _)) = echoed.await? {
+                phones.push(phone);
+            }
         }
         Ok((phones, codes))
     }
@@ -224,11 +235,38 @@ struct Shown<'a> {
 }
 
 impl Shown<'_> {
-    /// Fails when `text`, which is `what`, contains a secret (named by its place in the list,
-    /// never shown).
+    /// The secrets long enough to search for, each with its place in the harness's list.
+    fn searched(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.secrets
+            .iter()
+            .map(String::as_str)
+            .enumerate()
+            .filter(|(_, s)| s.chars().count() >= MIN_SECRET_LEN)
+    }
+
+    /// A note naming the secrets too short to search for (by place, never shown), if any.
+    fn too_short(&self) -> Option<String> {
+        let short: Vec<String> = self
+            .secrets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.chars().count() < MIN_SECRET_LEN)
+            .map(|(n, _)| format!("#{}", n + 1))
+            .collect();
+        (!short.is_empty()).then(|| {
+            format!(
+                "not searched for: the harness's secret(s) {} (shorter than {MIN_SECRET_LEN} \
+                 characters, found by chance)",
+                short.join(", ")
+            )
+        })
+    }
+
+    /// Fails when `text`, which is `what`, contains a secret long enough to search for (named
+    /// by its place in the list, never shown).
     fn check(&self, what: &str, text: &str) -> Result<(), Verdict> {
-        match self.secrets.iter().position(|s| text.contains(s.as_str())) {
-            Some(n) => fail!("{what} shows the harness's secret #{}", n + 1),
+        match self.searched().find(|(_, s)| text.contains(s)) {
+            Some((n, _)) => fail!("{what} shows the harness's secret #{}", n + 1),
             None => Ok(()),
         }
     }
