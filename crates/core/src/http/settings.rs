@@ -162,6 +162,13 @@ mod tests {
     }
 
     #[test]
+    fn config_mut_changes_the_settings_in_place() {
+        let mut settings = HttpSettings::new(HttpConfig::default());
+        settings.config_mut().max_response_bytes = 1234;
+        assert_eq!(settings.config().max_response_bytes, 1234);
+    }
+
+    #[test]
     fn with_reqwest_supplies_the_client() {
         let settings =
             HttpSettings::new(HttpConfig::default()).with_reqwest(reqwest::Client::new());
