@@ -291,7 +291,9 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
     Ok(code)
 }
 
-/// Polls until the outcome is not pending, or the timeout passes (then: pending).
+/// Polls until the outcome is not pending, as `PhoneVerifierExt::wait_for_outcome_with` does,
+/// with a spinner: past the handle's `expires_at` a flow still pending is `Rejected(Expired)`;
+/// past `--timeout`, the last outcome (pending) is the answer.
 async fn wait(
     verifier: &dyn PhoneVerifier,
     handle: &Verification,
@@ -302,6 +304,10 @@ async fn wait(
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.timeout);
     let interval = Duration::from_secs_f64(args.interval);
+    let expiry = handle.expires_at.map(|at| {
+        let left = at - time::OffsetDateTime::now_utc();
+        started + Duration::try_from(left).unwrap_or(Duration::ZERO)
+    });
     let mut spinner = Spinner::new(!json);
     loop {
         let outcome = verifier.check(handle, request).await;
@@ -312,17 +318,27 @@ async fn wait(
                 return Err(Failure::call(err));
             }
         };
-        if !outcome.is_pending() || Instant::now() + interval > deadline {
+        let now = Instant::now();
+        if outcome.is_pending() && expiry.is_some_and(|at| now >= at) {
+            spinner.clear();
+            return Ok(phone_verify::CheckOutcome::Rejected(
+                phone_verify::Rejection::new(phone_verify::RejectReason::Expired)
+                    .with_message("the verification expired before the user completed it"),
+            ));
+        }
+        // The next poll comes after the interval, or at the expiry if that is sooner.
+        let next = expiry.map_or(now + interval, |at| (now + interval).min(at));
+        if !outcome.is_pending() || next > deadline {
             spinner.clear();
             return Ok(outcome);
         }
-        let next = Instant::now() + interval;
         while Instant::now() < next {
             spinner.tick(&format!(
                 "waiting for the user to send the message… {}s",
                 started.elapsed().as_secs()
             ));
-            tokio::time::sleep(Duration::from_millis(100).min(interval)).await;
+            let left = next.saturating_duration_since(Instant::now());
+            tokio::time::sleep(Duration::from_millis(100).min(left)).await;
         }
     }
 }
@@ -666,4 +682,87 @@ pub(crate) async fn sandbox(args: SandboxArgs, json: bool) -> Outcome {
         .map_err(|e| Failure::other(format!("cannot wait for Ctrl-C: {e}")))?;
     sandbox.shutdown().await;
     Ok(SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify::{Capabilities, CheckOutcome, ProviderId, RejectReason, StartRequest};
+
+    use super::*;
+
+    /// A reverse flow that never completes, whatever the handle's expiry says.
+    #[derive(Debug)]
+    struct AlwaysPending;
+
+    #[phone_verify::async_trait]
+    impl PhoneVerifier for AlwaysPending {
+        fn provider(&self) -> ProviderId {
+            ProviderId::new_static("pending")
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new().with_reverse_channel(Channel::WhatsApp)
+        }
+
+        async fn start(&self, _: &StartRequest) -> phone_verify::Result<Verification> {
+            unreachable!("the wait only polls")
+        }
+
+        async fn check(
+            &self,
+            _: &Verification,
+            _: &CheckRequest,
+        ) -> phone_verify::Result<CheckOutcome> {
+            Ok(CheckOutcome::Pending)
+        }
+    }
+
+    fn args(timeout: f64) -> CheckArgs {
+        CheckArgs {
+            handle: "handle.json".into(),
+            code: None,
+            wait: true,
+            timeout,
+            interval: 0.1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wait_ends_at_the_handles_expiry_as_a_rejection() {
+        let handle = Verification::new(ProviderId::new_static("pending"), "r", Channel::WhatsApp)
+            .with_expires_at(time::OffsetDateTime::now_utc() + time::Duration::milliseconds(300));
+        let started = Instant::now();
+        let outcome = wait(
+            &AlwaysPending,
+            &handle,
+            &CheckRequest::poll(),
+            &args(60.0),
+            true,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            outcome.rejection().map(|r| r.reason),
+            Some(RejectReason::Expired)
+        );
+        // Well before the 60 s timeout.
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // Without an expiry, the timeout ends it: the last outcome, pending.
+        let open = Verification::new(ProviderId::new_static("pending"), "r", Channel::WhatsApp);
+        let outcome = wait(
+            &AlwaysPending,
+            &open,
+            &CheckRequest::poll(),
+            &args(0.3),
+            true,
+        )
+        .await
+        .unwrap();
+        assert!(outcome.is_pending());
+    }
 }

@@ -19,8 +19,9 @@ const NEVER: Duration = Duration::from_secs(946_080_000);
 /// Shortcuts over [`PhoneVerifier`], implemented for every verifier, including
 /// `Arc<dyn PhoneVerifier>`.
 ///
-/// They send no [`RequestContext`]: where the provider wants the end user's IP (VerifyKit's
-/// `X-Vfk-Forwarded-For`), call [`PhoneVerifier::check`] with
+/// They send no [`RequestContext`], but for
+/// [`wait_for_outcome_with`](Self::wait_for_outcome_with): where the provider wants the end
+/// user's IP (VerifyKit's `X-Vfk-Forwarded-For`), call [`PhoneVerifier::check`] with
 /// `CheckRequest::code(code).context(context)`.
 ///
 /// ```
@@ -57,6 +58,22 @@ pub trait PhoneVerifierExt: PhoneVerifier {
         interval: Duration,
         timeout: Duration,
     ) -> Result<CheckOutcome> {
+        let context = RequestContext::default();
+        self.wait_for_outcome_with(verification, &context, interval, timeout)
+            .await
+    }
+
+    /// [`wait_for_outcome`](Self::wait_for_outcome), each poll carrying `context` (the end
+    /// user's IP, which VerifyKit asks for on every request, when the user is waiting on the
+    /// other side of this request).
+    async fn wait_for_outcome_with(
+        &self,
+        verification: &Verification,
+        context: &RequestContext,
+        interval: Duration,
+        timeout: Duration,
+    ) -> Result<CheckOutcome> {
+        let request = CheckRequest::poll().context(context.clone());
         // A wait past what the clock holds (a timeout of `Duration::MAX`) ends 30 years on.
         let after = |from: tokio::time::Instant, wait: Duration| {
             from.checked_add(wait).unwrap_or_else(|| from + NEVER)
@@ -70,7 +87,7 @@ pub trait PhoneVerifierExt: PhoneVerifier {
             )
         });
         loop {
-            let outcome = self.poll(verification).await?;
+            let outcome = self.check(verification, &request).await?;
             if !outcome.is_pending() {
                 return Ok(outcome);
             }

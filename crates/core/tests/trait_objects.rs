@@ -133,6 +133,35 @@ async fn wait_for_outcome_polls_at_the_timeout_itself_and_not_after() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn wait_for_outcome_with_a_context_sends_it_with_every_poll() {
+    let ip: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let mut mock = MockPhoneVerifier::new();
+    let mut seq = Sequence::new();
+    mock.expect_check()
+        .withf(move |_, request| request.code.is_none() && request.context.end_user_ip == Some(ip))
+        .times(2)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(CheckOutcome::Pending));
+    mock.expect_check()
+        .withf(move |_, request| request.context.end_user_ip == Some(ip))
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(CheckOutcome::Verified(Verified::new(Channel::WhatsApp))));
+    let verifier: Arc<dyn PhoneVerifier> = Arc::new(mock);
+    let context = phone_verify_core::RequestContext::new().end_user_ip(ip);
+    let outcome = verifier
+        .wait_for_outcome_with(
+            &handle(),
+            &context,
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
+}
+
+#[tokio::test(start_paused = true)]
 async fn wait_for_outcome_stops_at_the_handles_expiry() {
     let mut mock = MockPhoneVerifier::new();
     // Polls at 0, 2, 4 and 6 s, then once more at the expiry (7 s): never past it.

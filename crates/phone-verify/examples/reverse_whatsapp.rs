@@ -20,7 +20,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Arc::new(Sandbox::start(SandboxConfig::default()).await?);
     // VerifyKit asks for the end user's IP with every request. `poll` and `wait_for_outcome`
     // carry no request context, so this backend, which polls on its own, gives the verifier a
-    // fallback IP; a request with the user's IP in its context sends that one instead.
+    // fallback IP; a request with the user's IP in its context sends that one instead (as
+    // `wait_for_outcome_with` does for every poll).
     let verifier: Arc<dyn PhoneVerifier> = Arc::new(
         VerifyKitBuilder::sandbox(&sandbox.base_url())
             .fallback_end_user_ip("203.0.113.7".parse()?)
