@@ -97,6 +97,17 @@ impl Registry {
     /// silently left out. With it, this builds the router alone; the guard of the `[guard]`
     /// table is put in front by `build_guarded_router` (features `router` and `guard`).
     pub fn build_router(&self, config: &RoutingConfig) -> Result<Router> {
+        self.build_router_with_env(config, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`build_router`](Self::build_router), with the routes' `{ env = … }` references
+    /// resolved by `env` instead of the process environment (as
+    /// [`build_with_env`](Self::build_with_env) does for one provider).
+    pub fn build_router_with_env(
+        &self,
+        config: &RoutingConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Router> {
         #[cfg(not(feature = "guard"))]
         if config.guard_without_feature.is_some() {
             return Err(phone_verify_core::Error::invalid_input(
@@ -109,7 +120,7 @@ impl Registry {
             let mut provider_config = ProviderConfig::new(&route.provider);
             provider_config.settings.clone_from(&route.settings);
             let provider = self
-                .build(&provider_config)
+                .build_with_env(&provider_config, &env)
                 .map_err(|e| e.prefixed(&route.name))?;
             let mut built = Route::new(&route.name, provider.verifier);
             if let Some(resolver) = provider.resolver {
@@ -153,14 +164,14 @@ impl Registry {
             .await
     }
 
-    /// [`build_guarded_router`](Self::build_guarded_router) with the guard's variables from
-    /// `lookup` instead of the environment.
+    /// [`build_guarded_router`](Self::build_guarded_router) with every variable from `lookup`
+    /// instead of the environment: the guard's, and the routes' `{ env = … }` references.
     pub async fn build_guarded_router_with_lookup(
         &self,
         config: &RoutingConfig,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<crate::Provider> {
-        let provider = crate::Provider::from(self.build_router(config)?);
+        let provider = crate::Provider::from(self.build_router_with_env(config, &lookup)?);
         match &config.guard {
             Some(settings) => provider.guarded_with_lookup(settings, lookup).await,
             None => Ok(provider),
@@ -264,6 +275,31 @@ mod tests {
             "{refused}"
         );
         assert!(std::error::Error::source(&refused).is_some());
+    }
+
+    /// The routes' `{ env = … }` references are read through the lookup given, not the
+    /// process environment.
+    #[test]
+    fn a_router_reads_its_routes_references_through_the_lookup_given() {
+        let config = route(r#"{ key = { env = "ACME_TEST_KEY_NOT_IN_THE_ENVIRONMENT" } }"#);
+        let unset = registry().build_router(&config).unwrap_err();
+        assert!(
+            unset
+                .message()
+                .contains("ACME_TEST_KEY_NOT_IN_THE_ENVIRONMENT"),
+            "{unset}"
+        );
+        let lookup =
+            |name: &str| (name == "ACME_TEST_KEY_NOT_IN_THE_ENVIRONMENT").then(|| "k-1".to_owned());
+        let router = registry().build_router_with_env(&config, lookup).unwrap();
+        assert_eq!(router.routes().count(), 1);
+        let refused = |name: &str| {
+            (name == "ACME_TEST_KEY_NOT_IN_THE_ENVIRONMENT").then(|| "refused".to_owned())
+        };
+        let err = registry()
+            .build_router_with_env(&config, refused)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthorized);
     }
 
     /// A route's verifier alone (no resolver) makes a router without sessions: the provider
