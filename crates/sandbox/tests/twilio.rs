@@ -62,6 +62,36 @@ impl Tw {
         .await
     }
 
+    /// `GET` of an absolute URL (a page URL the sandbox wrote), authenticated.
+    async fn get_absolute(&self, url: &str) -> (u16, Value) {
+        send(
+            self.http
+                .get(url)
+                .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN)),
+        )
+        .await
+    }
+
+    /// `DELETE`, authenticated: the status and the body's exact text.
+    async fn delete(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .delete(self.url(path))
+            .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+            .send()
+            .await
+            .expect("answered");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
+    }
+
+    /// Creates a service named `name`; its SID.
+    async fn create_service(&self, name: &str) -> String {
+        let (status, service) = self.post("/Services", &[("FriendlyName", name)]).await;
+        assert_eq!(status, 201, "{service}");
+        service["sid"].as_str().expect("a sid").to_owned()
+    }
+
     /// Starts an SMS verification on the default service.
     async fn start(&self, to: &str) -> (u16, Value) {
         self.post(
@@ -906,7 +936,12 @@ async fn faults_and_unknown_routes_answer_twilios_error_body() {
         )
     );
     assert_eq!(
-        tw.get("/Services").await,
+        send(
+            tw.http
+                .put(tw.url("/Services"))
+                .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+        )
+        .await,
         (405, error(20004, 405, "Method not allowed"))
     );
     let faults: Vec<Option<String>> = tw
@@ -1010,4 +1045,234 @@ async fn a_path_that_is_not_utf8_is_the_providers_own_not_found() {
         assert_eq!(body["status"], 404, "{path}: {body}");
         assert!(body["code"].is_number(), "{path}: {body}");
     }
+}
+
+/// The SIDs of a list page's services.
+fn page_sids(page: &Value) -> Vec<String> {
+    page["services"]
+        .as_array()
+        .expect("a services array")
+        .iter()
+        .map(|s| s["sid"].as_str().expect("a sid").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn services_are_listed_in_pages_with_twilios_meta() {
+    let tw = Tw::new().await;
+    let mut expected = vec![TWILIO_SERVICE_SID.to_owned()];
+    for name in ["a", "b", "c", "d"] {
+        expected.push(tw.create_service(name).await);
+    }
+    expected.sort();
+
+    // Twilio's default page size holds them all.
+    let (status, all) = tw.get("/Services").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(page_sids(&all), expected, "listed by SID");
+    assert_eq!(all["meta"]["page_size"], 50);
+    assert_eq!(all["meta"]["next_page_url"], Value::Null);
+    let (_, fetched) = tw.get(&format!("/Services/{}", expected[0])).await;
+    assert_eq!(all["services"][0], fetched, "the same resource as a fetch");
+
+    // Pages of two, followed by their next_page_url to the end.
+    let (status, first) = tw.get("/Services?PageSize=2").await;
+    assert_eq!(status, 200, "{first}");
+    let meta = &first["meta"];
+    assert_eq!(
+        keys(meta),
+        [
+            "first_page_url",
+            "key",
+            "next_page_url",
+            "page",
+            "page_size",
+            "previous_page_url",
+            "url"
+        ]
+    );
+    assert_eq!(
+        (meta["page"].as_u64(), meta["page_size"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(meta["key"], "services");
+    assert_eq!(
+        meta["first_page_url"],
+        tw.url("/Services?PageSize=2&Page=0")
+    );
+    assert_eq!(meta["url"], meta["first_page_url"]);
+    assert_eq!(meta["previous_page_url"], Value::Null);
+    assert_eq!(
+        meta["next_page_url"],
+        tw.url(&format!(
+            "/Services?PageSize=2&Page=1&PageToken=PA{}",
+            expected[1]
+        ))
+    );
+    let mut pages = vec![first];
+    while let Some(next) = pages.last().unwrap()["meta"]["next_page_url"].as_str() {
+        let (status, page) = tw.get_absolute(next).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["meta"]["url"], next);
+        pages.push(page);
+        assert!(pages.len() <= 3, "three pages of 2, 2 and 1");
+    }
+    assert_eq!(pages.len(), 3);
+    let listed: Vec<String> = pages.iter().flat_map(page_sids).collect();
+    assert_eq!(listed, expected);
+    assert_eq!(pages[2]["meta"]["page"], 2);
+    // Back from the last page with its previous_page_url.
+    let previous = pages[2]["meta"]["previous_page_url"].as_str().unwrap();
+    assert_eq!(
+        previous,
+        tw.url(&format!(
+            "/Services?PageSize=2&Page=1&PageToken=PB{}",
+            expected[4]
+        ))
+    );
+    let (status, back) = tw.get_absolute(previous).await;
+    assert_eq!(status, 200);
+    assert_eq!(page_sids(&back), page_sids(&pages[1]));
+
+    // A service deleted between two pages does not move the next one.
+    let next = pages[0]["meta"]["next_page_url"].as_str().unwrap();
+    assert_eq!(
+        tw.delete(&format!("/Services/{}", expected[1])).await.0,
+        204
+    );
+    let (_, after_delete) = tw.get_absolute(next).await;
+    assert_eq!(page_sids(&after_delete), expected[2..4]);
+
+    for (query, message) in [
+        ("PageSize=0", "Invalid parameter `PageSize`: 0"),
+        ("PageSize=1001", "Invalid parameter `PageSize`: 1001"),
+        ("PageSize=two", "Invalid parameter `PageSize`: two"),
+        ("Page=-1", "Invalid parameter `Page`: -1"),
+        ("PageToken=nope", "Invalid parameter `PageToken`: nope"),
+    ] {
+        assert_eq!(
+            tw.get(&format!("/Services?{query}")).await,
+            (400, error(60200, 400, message)),
+            "{query}"
+        );
+    }
+    let (status, _) = send(
+        tw.http
+            .get(tw.url("/Services"))
+            .basic_auth(TWILIO_ACCOUNT_SID, Some("wrong-token")),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn services_are_updated_then_deleted_with_their_verifications() {
+    let tw = Tw::new().await;
+    let sid = tw.create_service("Shop").await;
+    let path = format!("/Services/{sid}");
+    let (status, updated) = tw
+        .post(
+            &path,
+            &[
+                ("FriendlyName", "Shop 2"),
+                ("CodeLength", "4"),
+                ("LookupEnabled", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["friendly_name"], "Shop 2");
+    assert_eq!(updated["code_length"], 4);
+    assert_eq!(updated["lookup_enabled"], true);
+    assert_eq!(updated["custom_code_enabled"], false, "unchanged");
+    assert!(is_twilio_date(updated["date_updated"].as_str().unwrap()));
+    assert_eq!(tw.get(&path).await, (200, updated.clone()));
+    // Its codes now have the new length.
+    let (status, started) = tw
+        .post(
+            &format!("{path}/Verifications"),
+            &[("To", PHONE), ("Channel", "sms")],
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(tw.code(PHONE).len(), 4);
+
+    // An invalid setting changes nothing, not even the valid ones beside it.
+    assert_eq!(
+        tw.post(&path, &[("FriendlyName", "Shop 3"), ("CodeLength", "11")])
+            .await,
+        (400, error(60200, 400, "Invalid parameter `CodeLength`: 11"))
+    );
+    assert_eq!(tw.get(&path).await, (200, updated));
+    let unknown = "VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    let not_found = |sid: &str| {
+        (
+            404,
+            error(
+                20404,
+                404,
+                &format!("The requested resource /v2/Services/{sid} was not found"),
+            ),
+        )
+    };
+    assert_eq!(
+        tw.post(&format!("/Services/{unknown}"), &[("CodeLength", "5")])
+            .await,
+        not_found(unknown)
+    );
+
+    // Unauthenticated: refused, and the service stays.
+    let response = tw
+        .http
+        .delete(tw.url(&path))
+        .basic_auth(TWILIO_ACCOUNT_SID, Some("wrong-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(tw.get(&path).await.0, 200);
+
+    // 204 without a body; then the service and its verification are gone.
+    assert_eq!(tw.delete(&path).await, (204, String::new()));
+    assert_eq!(tw.get(&path).await, not_found(&sid));
+    let verification = started["sid"].as_str().unwrap();
+    assert_eq!(
+        tw.get(&format!("{path}/Verifications/{verification}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        tw.post(&path, &[("CodeLength", "5")]).await,
+        not_found(&sid)
+    );
+    let (status, body) = tw.delete(&path).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        not_found(&sid).1
+    );
+    let (_, list) = tw.get("/Services").await;
+    assert_eq!(page_sids(&list), [TWILIO_SERVICE_SID]);
+    let log = tw.sb.requests_of(Provider::Twilio);
+    assert_eq!(log.counts[&format!("DELETE /v2/Services/{sid}")], 3);
+}
+
+#[tokio::test]
+async fn the_default_service_can_be_updated_and_deleted_until_a_reset() {
+    let tw = Tw::new().await;
+    let path = format!("/Services/{TWILIO_SERVICE_SID}");
+    let (status, updated) = tw.post(&path, &[("CodeLength", "8")]).await;
+    assert_eq!((status, updated["code_length"].as_u64()), (200, Some(8)));
+    assert_eq!(tw.start(PHONE).await.0, 201);
+    assert_eq!(tw.code(PHONE).len(), 8);
+    assert_eq!(tw.delete(&path).await.0, 204);
+    assert_eq!(tw.get(&path).await.0, 404);
+    assert_eq!(tw.start(PHONE).await.0, 404);
+    let (_, list) = tw.get("/Services").await;
+    assert_eq!(page_sids(&list), Vec::<String>::new());
+    assert_eq!(list["meta"]["next_page_url"], Value::Null);
+    tw.sb.reset();
+    let (status, default) = tw.get(&path).await;
+    assert_eq!((status, default["code_length"].as_u64()), (200, Some(6)));
 }

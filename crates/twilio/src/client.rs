@@ -4,7 +4,9 @@
 use std::fmt;
 
 use futures::future::{self, Either, FutureExt as _};
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, basic_auth_value};
+use phone_verify_core::kit::{
+    BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation, basic_auth_value,
+};
 use phone_verify_core::reqwest::Url;
 use phone_verify_core::reqwest::header::{AUTHORIZATION, HeaderValue};
 use phone_verify_core::{Code, Error, PhoneNumber, Result};
@@ -14,12 +16,20 @@ use serde::de::DeserializeOwned;
 use crate::config::{PROVIDER, TwilioBuilder, TwilioConfig, check_sid};
 use crate::errors;
 use crate::wire::{
-    CheckTarget, CreateService, CreateVerification, Service, TwilioChannel, Verification,
-    VerificationCheck, VerificationUpdate,
+    CheckTarget, CreateService, CreateVerification, Service, ServicePage, TwilioChannel,
+    UpdateService, Verification, VerificationCheck, VerificationUpdate,
 };
 
 pub(crate) const CREATE_SERVICE: Operation = Operation::write("create-service");
 pub(crate) const FETCH_SERVICE: Operation = Operation::read("fetch-service");
+pub(crate) const LIST_SERVICES: Operation = Operation::read("list-services");
+pub(crate) const UPDATE_SERVICE: Operation = Operation::write("update-service");
+/// A write, never retried by the HTTP layer, although `DELETE` is idempotent in HTTP's sense:
+/// its answers are not. Had a first attempt deleted the service and its answer been lost, a
+/// retry would answer `20404`, and a delete that succeeded would come back as `NotFound`,
+/// which cannot be told from a service that never existed. As a write, a lost answer stays a
+/// `Timeout` or `Transport` error, which `fetch_service` settles (`20404`: it is gone).
+pub(crate) const DELETE_SERVICE: Operation = Operation::write("delete-service");
 pub(crate) const CREATE_VERIFICATION: Operation = Operation::send("create-verification");
 pub(crate) const FETCH_VERIFICATION: Operation = Operation::read("fetch-verification");
 pub(crate) const UPDATE_VERIFICATION: Operation = Operation::write("update-verification");
@@ -32,8 +42,10 @@ const VERIFICATION_SID: &str = "a verification SID (VE followed by 32 hex digits
 
 /// A typed client of Twilio Verify v2. Creating a verification is a send (never retried; a
 /// lost answer is `MaybeSent`), checking one consumes the code (retried only when the request
-/// surely never reached Twilio; a lost answer is `OutcomeUnknown`), fetches are reads.
-/// Every input is checked before anything is sent.
+/// surely never reached Twilio; a lost answer is `OutcomeUnknown`), fetches and lists are
+/// reads (retried with backoff, `Retry-After` honoured), creating, updating and deleting a
+/// service or updating a verification are writes (never retried). Every input is checked
+/// before anything is sent.
 #[derive(Clone)]
 pub struct TwilioClient {
     http: HttpClient,
@@ -99,13 +111,7 @@ impl TwilioClient {
 
     /// `POST /Services`: creates a Verify service.
     pub async fn create_service(&self, service: &CreateService) -> Result<Service> {
-        let name = service.friendly_name.trim();
-        if name.is_empty() || name.chars().count() > 32 {
-            return Err(invalid("FriendlyName must have 1 to 32 characters"));
-        }
-        if service.code_length.is_some_and(|n| !(4..=10).contains(&n)) {
-            return Err(invalid("CodeLength must be between 4 and 10"));
-        }
+        check_service_fields(Some(&service.friendly_name), service.code_length)?;
         let form = service.form();
         let request = HttpRequest::post(CREATE_SERVICE, self.base_url.join("Services"))
             .form(form.iter().map(|(k, v)| (*k, v.as_str())));
@@ -117,6 +123,78 @@ impl TwilioClient {
         check_sid(service_sid, "VA", SERVICE_SID)?;
         let url = self.base_url.join(&format!("Services/{service_sid}"));
         self.run(HttpRequest::get(FETCH_SERVICE, url)).await
+    }
+
+    /// `GET /Services`: the first page of the account's Verify services, `page_size` of them
+    /// (`PageSize`, 1 to 1000; Twilio's default, 50, when `None`). The next page is
+    /// [`next_services_page`](Self::next_services_page). A read: retried with backoff.
+    pub async fn list_services(&self, page_size: Option<u32>) -> Result<ServicePage> {
+        let mut request = HttpRequest::get(LIST_SERVICES, self.base_url.join("Services"));
+        if let Some(size) = page_size {
+            if !(1..=MAX_PAGE_SIZE).contains(&size) {
+                return Err(invalid("PageSize must be between 1 and 1000"));
+            }
+            request = request.query("PageSize", &size.to_string());
+        }
+        self.run(request).await
+    }
+
+    /// The page after `page` (`GET` of its `meta.next_page_url`), or `None` on the last page.
+    /// As [`services_page`](Self::services_page), the URL must be this client's list of
+    /// services.
+    pub async fn next_services_page(&self, page: &ServicePage) -> Result<Option<ServicePage>> {
+        match page.next_page_url() {
+            Some(url) => self.services_page(url).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// `GET` of a page URL of the list of services, as Twilio writes them in a page's `meta`
+    /// (`next_page_url`, `previous_page_url`, `first_page_url`, `url`). Only a URL of this
+    /// client's own list is followed: the base URL's scheme, host and port, its `Services`
+    /// path, no user or password. Anything else is refused with `InvalidInput` before anything
+    /// is sent, so that an answer cannot send the credentials to another host. A read.
+    pub async fn services_page(&self, url: &str) -> Result<ServicePage> {
+        let url = self.page_url(url)?;
+        self.run(HttpRequest::get(LIST_SERVICES, url)).await
+    }
+
+    /// `POST /Services/{Sid}`: changes the fields `update` sets (the same checks as
+    /// [`create_service`](Self::create_service)) and answers the service. An update that sets
+    /// nothing is refused before anything is sent. A write: never retried (a lost answer is a
+    /// `Timeout` or `Transport` error; `fetch_service` tells what Twilio kept).
+    pub async fn update_service(
+        &self,
+        service_sid: &str,
+        update: &UpdateService,
+    ) -> Result<Service> {
+        check_sid(service_sid, "VA", SERVICE_SID)?;
+        let form = update.form();
+        if form.is_empty() {
+            return Err(invalid(
+                "an update of a service must set at least one field",
+            ));
+        }
+        check_service_fields(update.friendly_name.as_deref(), update.code_length)?;
+        let url = self.base_url.join(&format!("Services/{service_sid}"));
+        let request =
+            HttpRequest::post(UPDATE_SERVICE, url).form(form.iter().map(|(k, v)| (*k, v.as_str())));
+        self.run(request).await
+    }
+
+    /// `DELETE /Services/{Sid}`: deletes the service (Twilio answers `204 No Content`; any 2xx
+    /// is `Ok`). An unknown service is `20404`, a `NotFound` error. A write: never retried,
+    /// although `DELETE` is idempotent in HTTP's sense, because a retry after a lost answer
+    /// would turn a delete that succeeded into `NotFound`; a lost answer stays a `Timeout` or
+    /// `Transport` error, which [`fetch_service`](Self::fetch_service) settles.
+    pub async fn delete_service(&self, service_sid: &str) -> Result<()> {
+        check_sid(service_sid, "VA", SERVICE_SID)?;
+        let url = self.base_url.join(&format!("Services/{service_sid}"));
+        self.exchange(
+            HttpRequest::delete(DELETE_SERVICE, url),
+            errors::answer_without_body,
+        )
+        .await
     }
 
     /// `POST /Services/{ServiceSid}/Verifications`: sends a code. `To` must be an E.164
@@ -219,16 +297,45 @@ impl TwilioClient {
         )))
     }
 
+    /// A page URL of the list of services (see [`services_page`](Self::services_page)),
+    /// checked against the base URL; the error never repeats the URL.
+    fn page_url(&self, url: &str) -> Result<Url> {
+        let url =
+            Url::parse(url.trim()).map_err(|_| invalid("a page URL must be an absolute URL"))?;
+        let list = self.base_url.join("Services");
+        if url.origin() != list.origin() || !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid(
+                "a page URL must be on the base URL's scheme, host and port",
+            ));
+        }
+        if url.path() != list.path() || url.fragment().is_some() {
+            return Err(invalid(
+                "a page URL must be the base URL's list of services",
+            ));
+        }
+        Ok(url)
+    }
+
     /// Sends `request` with the credentials; a non-2xx answer is mapped to its error, a 2xx
     /// one decoded.
+    fn run<'a, T: DeserializeOwned + 'a>(
+        &'a self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
+        self.exchange(request, errors::answer::<T>)
+    }
+
+    /// Sends `request` with the credentials and reads the answer with `read` (given the
+    /// credentials to scrub from what Twilio wrote).
     ///
     /// Not an `async fn`: its future holds the request once, inside the HTTP layer's, where an
     /// `async fn` would also keep its argument (and a `?` before an `.await`, a third copy).
     /// A check's whole future then stays under 1 KiB, within glibc's per-thread cache.
-    fn run<T: DeserializeOwned>(
-        &self,
+    fn exchange<'a, T>(
+        &'a self,
         request: HttpRequest,
-    ) -> impl Future<Output = Result<T>> + Send + '_ {
+        read: impl FnOnce(&HttpResponse, &[&str]) -> Result<T> + Send + 'a,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
         let sent = match self.authorized(request) {
             Ok(request) => Either::Left(self.http.execute(request)),
             Err(err) => Either::Right(future::ready(Err(err))),
@@ -238,7 +345,7 @@ impl TwilioClient {
                 self.secrets.0.expose_secret(),
                 self.secrets.1.expose_secret(),
             ];
-            errors::answer(&answer?, &secrets)
+            read(&answer?, &secrets)
         })
     }
 }
@@ -251,6 +358,23 @@ impl TwilioClient {
             None => request.basic_auth(self.secrets.0.expose_secret(), &self.secrets.1),
         }
     }
+}
+
+/// The largest `PageSize` Twilio takes.
+const MAX_PAGE_SIZE: u32 = 1000;
+
+/// Checks a service's `FriendlyName` (1 to 32 characters, blanks around it not counted) and
+/// `CodeLength` (4 to 10), when set.
+fn check_service_fields(friendly_name: Option<&str>, code_length: Option<u8>) -> Result<()> {
+    if let Some(name) = friendly_name.map(str::trim)
+        && (name.is_empty() || name.chars().count() > 32)
+    {
+        return Err(invalid("FriendlyName must have 1 to 32 characters"));
+    }
+    if code_length.is_some_and(|n| !(4..=10).contains(&n)) {
+        return Err(invalid("CodeLength must be between 4 and 10"));
+    }
+    Ok(())
 }
 
 /// `POST /Services/{ServiceSid}/VerificationCheck`'s URL.
@@ -356,6 +480,53 @@ mod tests {
         }
         for bad in ["e", "en_US", "en-", "x".repeat(11).as_str(), "en US"] {
             assert!(check_locale(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_page_urls_of_the_clients_own_list_are_followed() {
+        let client = TwilioBuilder::new("AC0123456789abcdef0123456789abcdef", "canary")
+            .build_client()
+            .unwrap();
+        let good = "https://verify.twilio.com/v2/Services?PageSize=2&Page=1&PageToken=PAVAa";
+        assert_eq!(client.page_url(good).unwrap().as_str(), good);
+        // The default port written out is the same origin.
+        client
+            .page_url("https://verify.twilio.com:443/v2/Services?Page=1")
+            .unwrap();
+        for bad in [
+            "https://evil.example/v2/Services?PageSize=2&Page=1",
+            "https://verify.twilio.com.evil.example/v2/Services",
+            "http://verify.twilio.com/v2/Services",
+            "https://verify.twilio.com:8443/v2/Services",
+            "https://user:canary-stolen@verify.twilio.com/v2/Services",
+            "https://verify.twilio.com/v2/Services/VA0123456789abcdef0123456789abcdef",
+            "https://verify.twilio.com/v1/Services",
+            "https://verify.twilio.com/v2/Services#x",
+            "/v2/Services?Page=1",
+            "",
+        ] {
+            let err = client.page_url(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
+            assert!(!err.to_string().contains("evil"), "{bad}: {err}");
+            assert!(!err.to_string().contains("canary"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn service_fields_are_checked_when_set() {
+        check_service_fields(None, None).unwrap();
+        check_service_fields(Some(" x "), Some(4)).unwrap();
+        check_service_fields(Some(&"Ş".repeat(32)), Some(10)).unwrap();
+        for (name, length) in [
+            (Some(""), None),
+            (Some("  "), None),
+            (Some(&*"x".repeat(33)), None),
+            (None, Some(3)),
+            (None, Some(11)),
+        ] {
+            let err = check_service_fields(name, length).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name:?} {length:?}");
         }
     }
 

@@ -89,6 +89,16 @@ pub(crate) fn answer<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
     }
 }
 
+/// What an answer without a resource stands for (a delete's `204 No Content`): any 2xx is a
+/// success, its body ignored; anything else is its [`provider_error`].
+pub(crate) fn answer_without_body(response: &HttpResponse, secrets: &[&str]) -> Result<()> {
+    if response.is_success() {
+        Ok(())
+    } else {
+        Err(provider_error(response, secrets))
+    }
+}
+
 /// Decodes the body of a 2xx answer; a malformed body is a [`ErrorKind::Decode`] error with a
 /// short, redacted excerpt (without `secrets`, in case Twilio echoes one) and the request id.
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {

@@ -9,16 +9,17 @@ use phone_verify_core::{Channel, Error, PhoneNumber, Result};
 use serde::de::DeserializeOwned;
 
 use crate::client::{
-    CHECK_VERIFICATION, CREATE_SERVICE, CREATE_VERIFICATION, FETCH_SERVICE, FETCH_VERIFICATION,
-    UPDATE_VERIFICATION,
+    CHECK_VERIFICATION, CREATE_SERVICE, CREATE_VERIFICATION, DELETE_SERVICE, FETCH_SERVICE,
+    FETCH_VERIFICATION, LIST_SERVICES, UPDATE_SERVICE, UPDATE_VERIFICATION,
 };
 use crate::config::PROVIDER;
-use crate::errors::{answer, check_rejection};
+use crate::errors::{answer, answer_without_body, check_rejection};
 use crate::verifier::{outcome, started_handle};
-use crate::wire::{Service, Verification, VerificationCheck};
+use crate::wire::{Service, ServicePage, Verification, VerificationCheck};
 
-/// How many endpoints [`decode_answer`] tells apart.
-pub const ENDPOINTS: u8 = 6;
+/// How many endpoints [`decode_answer`] tells apart: 0 to 5 as before the list, update and
+/// delete of services, which are 6, 7 and 8.
+pub const ENDPOINTS: u8 = 9;
 
 /// The credentials [`decode_answer`] has the client scrub from what Twilio wrote.
 pub const SECRETS: [&str; 2] = [
@@ -54,6 +55,10 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         }),
         3 => shown::<Verification>(&at(FETCH_VERIFICATION)).map(drop),
         4 => shown::<Verification>(&at(UPDATE_VERIFICATION)).map(drop),
+        6 => shown::<ServicePage>(&at(LIST_SERVICES)).map(drop),
+        7 => shown::<Service>(&at(UPDATE_SERVICE)).map(drop),
+        // A delete's answer has no resource: any 2xx is a success.
+        8 => answer_without_body(&at(DELETE_SERVICE), &SECRETS).map_err(formatted),
         // A check's answer becomes the verifier's outcome for a handle, expired or not.
         _ => shown::<VerificationCheck>(&at(CHECK_VERIFICATION))
             .map(|check| {
@@ -115,9 +120,10 @@ mod tests {
 
     #[test]
     fn each_endpoint_decodes_its_own_type() {
-        // A check's answer needs no field; a service's and a verification's need their `sid`.
+        // A check's answer needs no field, nor does a page; a service's and a verification's
+        // need their `sid`; a delete reads no body.
         let decodes = |endpoint, body: &[u8]| decode_answer(endpoint, 200, &HeaderMap::new(), body);
-        for endpoint in 0..ENDPOINTS - 1 {
+        for endpoint in [0, 1, 2, 3, 4, 7] {
             assert!(decodes(endpoint, b"{}").is_err(), "endpoint {endpoint}");
             assert!(
                 decodes(endpoint + ENDPOINTS, b"{}").is_err(),
@@ -125,8 +131,20 @@ mod tests {
             );
             decodes(endpoint, br#"{"sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#).unwrap();
         }
-        decodes(ENDPOINTS - 1, b"{}").unwrap();
-        decodes(2 * ENDPOINTS - 1, b"{}").unwrap();
+        for endpoint in [5, 6, 8] {
+            decodes(endpoint, b"{}").unwrap();
+            decodes(endpoint + ENDPOINTS, b"{}").unwrap();
+        }
+        // A page holds services, each needing its `sid`; a delete takes any body, none too.
+        assert!(decodes(6, br#"{"services":[{}]}"#).is_err());
+        decodes(
+            6,
+            br#"{"services":[{"sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]}"#,
+        )
+        .unwrap();
+        decodes(8, b"").unwrap();
+        decodes(8, b"<html>").unwrap();
+        assert!(decodes(5, b"<html>").is_err());
     }
 
     #[test]

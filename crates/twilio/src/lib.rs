@@ -17,6 +17,6 @@ pub use config::{
 };
 pub use verifier::{EXTRA_SERVICE_SID, Twilio, VERIFICATION_LIFETIME};
 pub use wire::{
-    CheckTarget, CreateService, CreateVerification, RiskCheck, Service, TwilioChannel,
-    VerificationCheck, VerificationStatus, VerificationUpdate,
+    CheckTarget, CreateService, CreateVerification, PageMeta, RiskCheck, Service, ServicePage,
+    TwilioChannel, UpdateService, VerificationCheck, VerificationStatus, VerificationUpdate,
 };

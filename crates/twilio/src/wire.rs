@@ -238,6 +238,66 @@ impl CreateService {
     }
 }
 
+/// The parameters of `POST Services/{Sid}` (UpdateService) the typed client sends: the
+/// fields of [`CreateService`], each optional, and only what is set is sent. An update with no
+/// field set is refused before anything is sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpdateService {
+    /// `FriendlyName`: 1 to 32 characters, shown in messages.
+    pub friendly_name: Option<String>,
+    /// `CodeLength`: 4 to 10.
+    pub code_length: Option<u8>,
+    /// `LookupEnabled`.
+    pub lookup_enabled: Option<bool>,
+    /// `SkipSmsToLandlines`.
+    pub skip_sms_to_landlines: Option<bool>,
+    /// `DtmfInputRequired`.
+    pub dtmf_input_required: Option<bool>,
+    /// `DoNotShareWarningEnabled`.
+    pub do_not_share_warning_enabled: Option<bool>,
+    /// `CustomCodeEnabled`.
+    pub custom_code_enabled: Option<bool>,
+}
+
+impl UpdateService {
+    /// An update that changes nothing yet: set the fields to change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether no field is set (such an update is refused before anything is sent).
+    pub fn is_empty(&self) -> bool {
+        self.form().is_empty()
+    }
+
+    /// The form fields, in the OpenAPI's order.
+    pub(crate) fn form(&self) -> Vec<(&'static str, String)> {
+        let mut form = Vec::new();
+        if let Some(name) = &self.friendly_name {
+            form.push(("FriendlyName", name.clone()));
+        }
+        if let Some(n) = self.code_length {
+            form.push(("CodeLength", n.to_string()));
+        }
+        for (name, value) in [
+            ("LookupEnabled", self.lookup_enabled),
+            ("SkipSmsToLandlines", self.skip_sms_to_landlines),
+            ("DtmfInputRequired", self.dtmf_input_required),
+            (
+                "DoNotShareWarningEnabled",
+                self.do_not_share_warning_enabled,
+            ),
+            ("CustomCodeEnabled", self.custom_code_enabled),
+        ] {
+            if let Some(v) = value {
+                form.push((name, v.to_string()));
+            }
+        }
+        form
+    }
+}
+
 /// A verification's `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -403,6 +463,69 @@ pub struct Service {
     /// `custom_code_enabled`.
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub custom_code_enabled: Option<bool>,
+    /// `skip_sms_to_landlines`.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub skip_sms_to_landlines: Option<bool>,
+    /// `dtmf_input_required`.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub dtmf_input_required: Option<bool>,
+    /// `do_not_share_warning_enabled`.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    pub do_not_share_warning_enabled: Option<bool>,
+}
+
+/// One page of `GET Services` (ListService): the services on it and where the others are.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServicePage {
+    /// `services`: this page's services (absent or `null`: none).
+    #[serde(default, deserialize_with = "lenient::vec")]
+    pub services: Vec<Service>,
+    /// `meta`: the page's place in the list (absent or `null`: every field `None`).
+    #[serde(default, deserialize_with = "opt_meta")]
+    pub meta: PageMeta,
+}
+
+impl ServicePage {
+    /// The URL of the next page (`meta.next_page_url`), `None` on the last page.
+    pub fn next_page_url(&self) -> Option<&str> {
+        self.meta.next_page_url.as_deref()
+    }
+}
+
+/// The `meta` of a list page, as Twilio's OpenAPI names it. Every field is optional (absent,
+/// `null` or blank is `None`); a `meta` that is there but cannot be read is a decode error
+/// rather than a page that seems to be the last.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PageMeta {
+    /// `page`: the page index, from 0.
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub page: Option<u64>,
+    /// `page_size`: how many resources a page holds.
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub page_size: Option<u64>,
+    /// `first_page_url`.
+    #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
+    pub first_page_url: Option<String>,
+    /// `previous_page_url` (`None` on the first page).
+    #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
+    pub previous_page_url: Option<String>,
+    /// `url`: this page's URL.
+    #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
+    pub url: Option<String>,
+    /// `next_page_url` (`None` on the last page): give the page to
+    /// [`TwilioClient::next_services_page`](crate::TwilioClient::next_services_page).
+    #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
+    pub next_page_url: Option<String>,
+    /// `key`: the name of the list's field, `services`.
+    #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
+    pub key: Option<String>,
+}
+
+/// A page's `meta`, or every field `None` when it is `null`.
+fn opt_meta<'de, D: Deserializer<'de>>(d: D) -> Result<PageMeta, D::Error> {
+    Ok(Option::<PageMeta>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Twilio's error body: `{"code", "message", "more_info", "status"}`.
@@ -476,6 +599,76 @@ mod tests {
                 ("CustomCodeEnabled", "true".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn update_service_form_sends_only_what_is_set_in_the_openapi_order() {
+        let mut u = UpdateService::new();
+        assert!(u.is_empty());
+        assert!(u.form().is_empty());
+        u.custom_code_enabled = Some(false);
+        u.friendly_name = Some("Shop 2".into());
+        u.code_length = Some(7);
+        u.lookup_enabled = Some(true);
+        u.skip_sms_to_landlines = Some(false);
+        u.dtmf_input_required = Some(true);
+        u.do_not_share_warning_enabled = Some(true);
+        assert!(!u.is_empty());
+        let form = u.form();
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("FriendlyName", "Shop 2"),
+                ("CodeLength", "7"),
+                ("LookupEnabled", "true"),
+                ("SkipSmsToLandlines", "false"),
+                ("DtmfInputRequired", "true"),
+                ("DoNotShareWarningEnabled", "true"),
+                ("CustomCodeEnabled", "false"),
+            ]
+        );
+        let only = UpdateService {
+            lookup_enabled: Some(false),
+            ..UpdateService::default()
+        };
+        assert_eq!(only.form(), [("LookupEnabled", "false".to_owned())]);
+    }
+
+    #[test]
+    fn a_page_decodes_its_services_and_meta_leniently() {
+        let page: ServicePage = serde_json::from_str(
+            r#"{"meta":{"page":"1","page_size":2,"first_page_url":"https://verify.twilio.com/v2/Services?PageSize=2&Page=0",
+                "previous_page_url":"https://verify.twilio.com/v2/Services?PageSize=2&Page=0&PageToken=PBVAa",
+                "next_page_url":null,"key":"services","url":"https://verify.twilio.com/v2/Services?PageSize=2&Page=1","extra":[]},
+                "services":[{"sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","code_length":"6","skip_sms_to_landlines":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.services.len(), 1);
+        assert_eq!(page.services[0].code_length, Some(6));
+        assert_eq!(page.services[0].skip_sms_to_landlines, Some(true));
+        assert_eq!((page.meta.page, page.meta.page_size), (Some(1), Some(2)));
+        assert_eq!(page.meta.key.as_deref(), Some("services"));
+        assert!(page.meta.previous_page_url.is_some());
+        assert_eq!(page.next_page_url(), None);
+        // A blank next page is none; a missing or null meta and list are empty.
+        let page: ServicePage =
+            serde_json::from_str(r#"{"meta":{"next_page_url":" "},"services":null}"#).unwrap();
+        assert_eq!(page, ServicePage::default());
+        for body in ["{}", r#"{"meta":null}"#] {
+            assert_eq!(
+                serde_json::from_str::<ServicePage>(body).unwrap(),
+                ServicePage::default()
+            );
+        }
+        // A meta that is there but unreadable is an error, not a last page.
+        for body in [
+            r#"{"meta":"x"}"#,
+            r#"{"meta":{"next_page_url":{}}}"#,
+            r#"{"services":{}}"#,
+        ] {
+            assert!(serde_json::from_str::<ServicePage>(body).is_err(), "{body}");
+        }
     }
 
     #[test]

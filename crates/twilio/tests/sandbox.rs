@@ -13,8 +13,8 @@ use phone_verify_sandbox::{
     Channel as SentOn, Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle,
 };
 use phone_verify_twilio::{
-    CheckTarget, EXTRA_SERVICE_SID, SANDBOX_SERVICE_SID, TwilioBuilder, VerificationStatus,
-    VerificationUpdate,
+    CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, SANDBOX_SERVICE_SID,
+    TwilioBuilder, TwilioChannel, UpdateService, VerificationStatus, VerificationUpdate,
 };
 
 /// The path of a send on the sandbox's default service.
@@ -330,4 +330,93 @@ async fn cancel_and_approve_through_the_typed_client() {
         .unwrap();
     assert_eq!(check.status, Some(VerificationStatus::Approved));
     assert_eq!(check.sid.as_deref(), Some(by_number.reference.as_str()));
+}
+
+#[tokio::test]
+async fn services_are_created_listed_in_pages_updated_and_deleted() {
+    let sandbox = sandbox().await;
+    let client = common::builder(&sandbox).build_client().unwrap();
+    let mut created = Vec::new();
+    for name in ["Shop", "Bank"] {
+        created.push(
+            client
+                .create_service(&CreateService::new(name))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut expected: Vec<String> = created.iter().map(|s| s.sid.clone()).collect();
+    expected.push(SANDBOX_SERVICE_SID.to_owned());
+    expected.sort();
+
+    // Three services in pages of two: two pages, followed through next_page_url.
+    let first = client.list_services(Some(2)).await.unwrap();
+    assert_eq!(first.services.len(), 2);
+    assert_eq!((first.meta.page, first.meta.page_size), (Some(0), Some(2)));
+    assert!(first.next_page_url().is_some());
+    let second = client
+        .next_services_page(&first)
+        .await
+        .unwrap()
+        .expect("a second page");
+    assert_eq!(second.meta.page, Some(1));
+    assert_eq!(second.services.len(), 1);
+    assert_eq!(second.next_page_url(), None);
+    assert!(second.meta.previous_page_url.is_some());
+    assert_eq!(client.next_services_page(&second).await.unwrap(), None);
+    let listed: Vec<String> = first
+        .services
+        .iter()
+        .chain(&second.services)
+        .map(|s| s.sid.clone())
+        .collect();
+    assert_eq!(listed, expected);
+
+    // An update changes what it sets, and the service's codes follow it.
+    let shop = &created[0].sid;
+    let mut update = UpdateService::new();
+    update.friendly_name = Some("Shop 2".into());
+    update.code_length = Some(4);
+    let updated = client.update_service(shop, &update).await.unwrap();
+    assert_eq!(updated.friendly_name.as_deref(), Some("Shop 2"));
+    assert_eq!(updated.code_length, Some(4));
+    assert_eq!(updated.lookup_enabled, Some(false), "unchanged");
+    assert_eq!(client.fetch_service(shop).await.unwrap(), updated);
+    let started = client
+        .create_verification(
+            shop,
+            &CreateVerification::new("+15017122668", TwilioChannel::Sms),
+        )
+        .await
+        .unwrap();
+    let sent = sandbox
+        .messages("+15017122668")
+        .into_iter()
+        .find(|m| m.reference.as_deref() == Some(started.sid.as_str()))
+        .expect("a code was sent");
+    assert_eq!(sent.code.expect("a code").len(), 4);
+
+    // Deleted: 204, then 20404 for the service and its verification.
+    client.delete_service(shop).await.unwrap();
+    let err = client.fetch_service(shop).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("20404"));
+    let err = client
+        .fetch_verification(shop, &started.sid)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let err = client.delete_service(shop).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("20404"));
+    let err = client.update_service(shop, &update).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let left = client.list_services(None).await.unwrap();
+    assert_eq!(left.services.len(), 2);
+    assert!(left.services.iter().all(|s| &s.sid != shop));
+    assert_eq!(
+        sandbox.request_count(Provider::Twilio, "DELETE", &format!("/v2/Services/{shop}")),
+        2,
+        "deletes are asked once each"
+    );
 }

@@ -13,14 +13,15 @@ use phone_verify_core::{
     RejectReason, RequestContext, StartRequest, Verification,
 };
 use phone_verify_twilio::{
-    CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, RiskCheck, Twilio,
-    TwilioBuilder, TwilioChannel, TwilioClient, VerificationStatus, VerificationUpdate,
+    CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, RiskCheck, ServicePage,
+    Twilio, TwilioBuilder, TwilioChannel, TwilioClient, UpdateService, VerificationStatus,
+    VerificationUpdate,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use wiremock::matchers::{body_string, header, method, path};
-use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "canary-token";
@@ -756,5 +757,361 @@ async fn input_is_checked_before_any_request() {
             .await
             .is_err()
     );
+    server.verify().await;
+}
+
+const SERVICE_B: &str = "VAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// A request whose query is exactly `query` (`None`: no query at all).
+fn with_query(query: Option<&'static str>) -> impl Fn(&Request) -> bool + Send + Sync {
+    move |request: &Request| request.url.query() == query
+}
+
+/// A list page of `sids` (as `service_json` with each SID), page `page` of pages of 2, with
+/// `next` as its `next_page_url`.
+fn page_json(server: &MockServer, sids: &[&str], page: u64, next: Option<&str>) -> Value {
+    let services: Vec<Value> = sids
+        .iter()
+        .map(|sid| {
+            let mut service = service_json();
+            service["sid"] = json!(sid);
+            service
+        })
+        .collect();
+    let list = format!("{}/v2/Services", server.uri());
+    json!({
+        "services": services,
+        "meta": {
+            "page": page,
+            "page_size": 2,
+            "first_page_url": format!("{list}?PageSize=2&Page=0"),
+            "previous_page_url": null,
+            "url": format!("{list}?PageSize=2&Page={page}"),
+            "next_page_url": next,
+            "key": "services"
+        }
+    })
+}
+
+#[tokio::test]
+async fn services_are_listed_page_by_page_wire_exact() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let next = format!(
+        "{}/v2/Services?PageSize=2&Page=1&PageToken=PA{SERVICE_B}",
+        server.uri()
+    );
+    expect("GET", "/v2/Services")
+        .and(with_query(Some("PageSize=2")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page_json(
+            &server,
+            &[SERVICE, SERVICE_B],
+            0,
+            Some(next.as_str()),
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("GET", "/v2/Services")
+        .and(with_query(Some(
+            "PageSize=2&Page=1&PageToken=PAVAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page_json(
+            &server,
+            &[OTHER_SERVICE],
+            1,
+            None,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("GET", "/v2/Services")
+        .and(with_query(None))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page_json(
+            &server,
+            &[SERVICE],
+            0,
+            None,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let first = client.list_services(Some(2)).await.unwrap();
+    let sids: Vec<&str> = first.services.iter().map(|s| s.sid.as_str()).collect();
+    assert_eq!(sids, [SERVICE, SERVICE_B]);
+    assert_eq!(first.services[0].friendly_name.as_deref(), Some("Shop"));
+    assert_eq!((first.meta.page, first.meta.page_size), (Some(0), Some(2)));
+    assert_eq!(first.meta.key.as_deref(), Some("services"));
+    assert_eq!(first.next_page_url(), Some(next.as_str()));
+    assert_eq!(first.meta.previous_page_url, None);
+    let second = client
+        .next_services_page(&first)
+        .await
+        .unwrap()
+        .expect("a second page");
+    assert_eq!(second.services[0].sid, OTHER_SERVICE);
+    assert_eq!(second.meta.page, Some(1));
+    // The last page has no next one: nothing is asked.
+    assert_eq!(client.next_services_page(&second).await.unwrap(), None);
+    // Without a page size, none is sent (Twilio's default, 50).
+    let default = client.list_services(None).await.unwrap();
+    assert_eq!(default.services.len(), 1);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_page_url_on_another_host_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"services": []})))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    // The answer points the next page at another server (another port of the same loopback
+    // host, a look-alike host, another scheme): the credentials must not follow.
+    for hostile in [
+        format!("{}/v2/Services?PageSize=2&Page=1", elsewhere.uri()),
+        format!(
+            "{}/v2/Services?Page=1",
+            server.uri().replace("127.0.0.1", "localhost")
+        ),
+        "https://evil.example/v2/Services?Page=1".to_owned(),
+        format!("{}/v2/Services/{SERVICE}", server.uri()),
+        format!(
+            "{}/v2/Services?Page=1",
+            server
+                .uri()
+                .replace("http://", "http://AC0123456789abcdef0123456789abcdef:x@")
+        ),
+    ] {
+        expect("GET", "/v2/Services")
+            .respond_with(ResponseTemplate::new(200).set_body_json(page_json(
+                &server,
+                &[SERVICE],
+                0,
+                Some(hostile.as_str()),
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = client(&server);
+        let page = client.list_services(None).await.unwrap();
+        assert_eq!(page.next_page_url(), Some(hostile.as_str()));
+        let err = client.next_services_page(&page).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{hostile}: {err}");
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+        let err = client.services_page(&hostile).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{hostile}: {err}");
+        // One request: the list itself.
+        server.verify().await;
+        server.reset().await;
+    }
+    elsewhere.verify().await;
+}
+
+#[tokio::test]
+async fn a_service_update_sends_exactly_the_fields_set() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let service_path = format!("/v2/Services/{SERVICE}");
+    let mut answer = service_json();
+    answer["friendly_name"] = json!("Shop 2");
+    answer["code_length"] = json!(7);
+    expect_form(
+        "POST",
+        &service_path,
+        "FriendlyName=Shop+2&CodeLength=7&LookupEnabled=true&SkipSmsToLandlines=false\
+         &DtmfInputRequired=true&DoNotShareWarningEnabled=true&CustomCodeEnabled=false",
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let mut update = UpdateService::new();
+    update.friendly_name = Some("Shop 2".into());
+    update.code_length = Some(7);
+    update.lookup_enabled = Some(true);
+    update.skip_sms_to_landlines = Some(false);
+    update.dtmf_input_required = Some(true);
+    update.do_not_share_warning_enabled = Some(true);
+    update.custom_code_enabled = Some(false);
+    let updated = client.update_service(SERVICE, &update).await.unwrap();
+    assert_eq!(updated.friendly_name.as_deref(), Some("Shop 2"));
+    assert_eq!(updated.code_length, Some(7));
+
+    // One field, one form field.
+    expect_form("POST", &service_path, "LookupEnabled=false")
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut one = UpdateService::new();
+    one.lookup_enabled = Some(false);
+    client.update_service(SERVICE, &one).await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_delete_is_a_204_without_a_body_and_20404_is_not_found() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let service_path = format!("/v2/Services/{SERVICE}");
+    expect("DELETE", &service_path)
+        .respond_with(ResponseTemplate::new(204))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("DELETE", &service_path)
+        .respond_with(twilio_error(20404, 404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.delete_service(SERVICE).await.unwrap();
+    let err = client.delete_service(SERVICE).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.provider_code(), Some("20404"));
+    assert_eq!(err.provider_message(), Some("Twilio says 20404"));
+    assert_eq!(err.http_status(), Some(404));
+    assert_eq!(err.request_id(), Some(REQUEST_ID));
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn lists_are_retried_as_reads_and_honour_retry_after() {
+    let server = MockServer::start().await;
+    expect("GET", "/v2/Services")
+        .respond_with(twilio_error(20429, 429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("GET", "/v2/Services")
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect("GET", "/v2/Services")
+        .respond_with(ResponseTemplate::new(200).set_body_json(page_json(
+            &server,
+            &[SERVICE],
+            0,
+            None,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let page = client(&server).list_services(None).await.unwrap();
+    assert_eq!(page.services.len(), 1);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 is waited for"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn service_updates_and_deletes_are_never_retried() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let service_path = format!("/v2/Services/{SERVICE}");
+    let mut update = UpdateService::new();
+    update.code_length = Some(5);
+    for (answer, kind) in [
+        (ResponseTemplate::new(503), ErrorKind::ProviderUnavailable),
+        (ResponseTemplate::new(502), ErrorKind::ProviderUnavailable),
+        (
+            twilio_error(20429, 429).insert_header("retry-after", "0"),
+            ErrorKind::RateLimited,
+        ),
+        (
+            ResponseTemplate::new(200)
+                .set_body_json(service_json())
+                .set_delay(Duration::from_secs(3)),
+            ErrorKind::Timeout,
+        ),
+    ] {
+        expect("POST", &service_path)
+            .respond_with(answer.clone())
+            .expect(1)
+            .mount(&server)
+            .await;
+        expect("DELETE", &service_path)
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client.update_service(SERVICE, &update).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "update: {err}");
+        let err = client.delete_service(SERVICE).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "delete: {err}");
+        server.verify().await;
+        server.reset().await;
+    }
+}
+
+#[tokio::test]
+async fn service_input_is_checked_before_any_request() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    for size in [0, 1001, u32::MAX] {
+        let err = client.list_services(Some(size)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{size}");
+    }
+    let err = client
+        .update_service(SERVICE, &UpdateService::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("at least one field"), "{err}");
+    let named = |name: &str| {
+        let mut update = UpdateService::new();
+        update.friendly_name = Some(name.to_owned());
+        update
+    };
+    let mut too_short = UpdateService::new();
+    too_short.code_length = Some(3);
+    let mut too_long = UpdateService::new();
+    too_long.code_length = Some(11);
+    for update in [
+        named(""),
+        named("  "),
+        named(&"x".repeat(33)),
+        too_short,
+        too_long,
+    ] {
+        let err = client.update_service(SERVICE, &update).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{update:?}");
+    }
+    let mut fine = UpdateService::new();
+    fine.lookup_enabled = Some(true);
+    for sid in [
+        "VA123",
+        "VE0123456789abcdef0123456789abcdef",
+        "VA/../../Services",
+        "",
+    ] {
+        let err = client.update_service(sid, &fine).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{sid}");
+        let err = client.delete_service(sid).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{sid}");
+    }
+    // A page whose next URL is elsewhere, as an application might have kept it.
+    let page: ServicePage = serde_json::from_value(json!({
+        "services": [],
+        "meta": {"next_page_url": "https://evil.example/v2/Services?Page=1"}
+    }))
+    .unwrap();
+    let err = client.next_services_page(&page).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     server.verify().await;
 }

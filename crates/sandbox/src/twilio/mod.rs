@@ -1,5 +1,5 @@
 //! Twilio Verify v2 emulation (`/twilio/v2/...`, standing in for `https://verify.twilio.com/v2`):
-//! services, verifications and verification checks, with HTTP Basic authentication,
+//! services (create, list, fetch, update, delete), verifications and verification checks, with HTTP Basic authentication,
 //! form-encoded requests, Twilio's JSON resources and its `{"code","message","more_info","status"}`
 //! errors.
 
@@ -32,8 +32,13 @@ const WIRE: Wire = Wire {
 /// Routes of `https://verify.twilio.com` (nested under `/twilio`).
 pub(crate) fn router(app: &Twilio) -> Router {
     let routes = Router::new()
-        .route("/v2/Services", post(service::create))
-        .route("/v2/Services/{sid}", get(service::fetch))
+        .route("/v2/Services", get(service::list).post(service::create))
+        .route(
+            "/v2/Services/{sid}",
+            get(service::fetch)
+                .post(service::update)
+                .delete(service::delete),
+        )
         .route(
             "/v2/Services/{service}/Verifications",
             post(verification::create),

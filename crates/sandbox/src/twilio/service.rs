@@ -1,8 +1,10 @@
-//! Verify services: `POST /v2/Services` and `GET /v2/Services/{Sid}`.
+//! Verify services: `POST` and `GET /v2/Services` (create, list) and `GET`, `POST` and
+//! `DELETE /v2/Services/{Sid}` (fetch, update, delete).
 
 use axum::extract::{Path, State as AxumState};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::error::{TwError, respond};
@@ -15,38 +17,78 @@ use crate::body::Input;
 /// Longest `FriendlyName` Twilio accepts.
 const MAX_FRIENDLY_NAME: usize = 32;
 
+/// `PageSize` when the request names none, as on Twilio.
+const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest `PageSize` Twilio takes.
+const MAX_PAGE_SIZE: usize = 1000;
+
 /// The settings of `POST /v2/Services`, validated before anything is stored.
 fn settings(input: &Input, now: OffsetDateTime) -> Result<Service, TwError> {
-    let friendly_name = input
-        .str("FriendlyName")
-        .ok_or_else(|| TwError::invalid("FriendlyName", None))?;
-    if friendly_name.chars().count() > MAX_FRIENDLY_NAME {
-        return Err(TwError::invalid("FriendlyName", Some(&friendly_name)));
+    if input.str("FriendlyName").is_none() {
+        return Err(TwError::invalid("FriendlyName", None));
     }
-    let code_length = match input.str("CodeLength") {
-        None => DEFAULT_CODE_LENGTH,
-        Some(raw) => raw
+    let mut service = Service {
+        sid: String::new(),
+        friendly_name: String::new(),
+        code_length: DEFAULT_CODE_LENGTH,
+        lookup_enabled: false,
+        skip_sms_to_landlines: false,
+        psd2_enabled: false,
+        custom_code_enabled: false,
+        dtmf_input_required: false,
+        tts_name: None,
+        do_not_share_warning_enabled: false,
+        verify_event_subscription_enabled: false,
+        date_created: now,
+        date_updated: now,
+    };
+    apply(input, &mut service)?;
+    Ok(service)
+}
+
+/// Sets on `service` the settings `input` names (of `POST /v2/Services` and
+/// `POST /v2/Services/{Sid}`); `60200` for an invalid one, which may leave `service` half
+/// changed: callers work on a copy.
+fn apply(input: &Input, service: &mut Service) -> Result<(), TwError> {
+    if input.body.contains_key("FriendlyName") {
+        let name = input
+            .str("FriendlyName")
+            .ok_or_else(|| TwError::invalid("FriendlyName", None))?;
+        if name.chars().count() > MAX_FRIENDLY_NAME {
+            return Err(TwError::invalid("FriendlyName", Some(&name)));
+        }
+        service.friendly_name = name;
+    }
+    if let Some(raw) = input.str("CodeLength") {
+        service.code_length = raw
             .parse::<usize>()
             .ok()
             .filter(|n| (4..=10).contains(n))
-            .ok_or_else(|| TwError::invalid("CodeLength", Some(&raw)))?,
-    };
-    let flag = |key: &str| bool_param(input, key).map(Option::unwrap_or_default);
-    Ok(Service {
-        sid: String::new(),
-        friendly_name,
-        code_length,
-        lookup_enabled: flag("LookupEnabled")?,
-        skip_sms_to_landlines: flag("SkipSmsToLandlines")?,
-        psd2_enabled: flag("Psd2Enabled")?,
-        custom_code_enabled: flag("CustomCodeEnabled")?,
-        dtmf_input_required: flag("DtmfInputRequired")?,
-        tts_name: input.str("TtsName"),
-        do_not_share_warning_enabled: flag("DoNotShareWarningEnabled")?,
-        verify_event_subscription_enabled: flag("VerifyEventSubscriptionEnabled")?,
-        date_created: now,
-        date_updated: now,
-    })
+            .ok_or_else(|| TwError::invalid("CodeLength", Some(&raw)))?;
+    }
+    for (key, flag) in [
+        ("LookupEnabled", &mut service.lookup_enabled),
+        ("SkipSmsToLandlines", &mut service.skip_sms_to_landlines),
+        ("Psd2Enabled", &mut service.psd2_enabled),
+        ("CustomCodeEnabled", &mut service.custom_code_enabled),
+        ("DtmfInputRequired", &mut service.dtmf_input_required),
+        (
+            "DoNotShareWarningEnabled",
+            &mut service.do_not_share_warning_enabled,
+        ),
+        (
+            "VerifyEventSubscriptionEnabled",
+            &mut service.verify_event_subscription_enabled,
+        ),
+    ] {
+        if let Some(value) = bool_param(input, key)? {
+            *flag = value;
+        }
+    }
+    if let Some(tts_name) = input.str("TtsName") {
+        service.tts_name = Some(tts_name);
+    }
+    Ok(())
 }
 
 /// `POST /v2/Services`: 201 with the new service.
@@ -60,6 +102,138 @@ pub(super) async fn create(AxumState(app): AxumState<Twilio>, input: Input) -> R
         let body = service.to_json(&base_url(&input));
         state.twilio.services.insert(service.sid.clone(), service);
         Ok((StatusCode::CREATED, body))
+    })())
+}
+
+/// Where a page of `GET /v2/Services` starts, from its `PageToken`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PageToken {
+    /// `PA{sid}`: the services after `sid` (Twilio's token of a next page).
+    After(String),
+    /// `PB{sid}`: the services before `sid` (Twilio's token of a previous page).
+    Before(String),
+}
+
+impl PageToken {
+    /// `PageToken` as the sandbox writes it; anything else is `60200`.
+    fn parse(raw: &str) -> Result<Self, TwError> {
+        let invalid = || TwError::invalid("PageToken", Some(raw));
+        let (kind, sid) = (raw.get(..2).ok_or_else(invalid)?, &raw[2..]);
+        if sid.is_empty() || sid.len() > 64 || !sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid());
+        }
+        match kind {
+            "PA" => Ok(Self::After(sid.to_owned())),
+            "PB" => Ok(Self::Before(sid.to_owned())),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+/// A non-negative integer query parameter, `default` when absent; anything else, or a value
+/// outside `range`, is `60200`.
+fn number_param(
+    input: &Input,
+    key: &str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, TwError> {
+    match input.query(key).map(str::trim) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| TwError::invalid(key, Some(raw))),
+    }
+}
+
+/// The page of `services` (sorted by SID) that `page`, `size` and `token` name, as the
+/// range of indexes it covers: after the token's SID, before it, or at `page * size` without
+/// one.
+fn page_range(
+    services: &[&Service],
+    page: usize,
+    size: usize,
+    token: Option<&PageToken>,
+) -> std::ops::Range<usize> {
+    let len = services.len();
+    match token {
+        None => {
+            let start = page.saturating_mul(size).min(len);
+            start..start.saturating_add(size).min(len)
+        }
+        Some(PageToken::After(sid)) => {
+            let start = services.partition_point(|s| s.sid.as_str() <= sid.as_str());
+            start..start.saturating_add(size).min(len)
+        }
+        Some(PageToken::Before(sid)) => {
+            let end = services.partition_point(|s| s.sid.as_str() < sid.as_str());
+            end.saturating_sub(size)..end
+        }
+    }
+}
+
+/// `GET /v2/Services` with `PageSize` (1–1000, default 50), `Page` (from 0) and `PageToken`:
+/// 200 with `services` (by SID) and Twilio's `meta`.
+pub(super) async fn list(AxumState(app): AxumState<Twilio>, input: Input) -> Response {
+    respond((|| {
+        authenticate(&input)?;
+        let size = number_param(&input, "PageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?;
+        let page = number_param(&input, "Page", 0, 0..=usize::MAX)?;
+        let token = match input.query("PageToken").map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(PageToken::parse(raw)?),
+        };
+        let base = base_url(&input);
+        let state = app.lock();
+        let all = state.twilio.services_by_sid();
+        let range = page_range(&all, page, size, token.as_ref());
+        let on_page = &all[range.clone()];
+        let list_url = format!("{base}/Services");
+        let page_url = |page: usize, token: Option<String>| {
+            let mut url = format!("{list_url}?PageSize={size}&Page={page}");
+            if let Some(token) = token {
+                url.push_str("&PageToken=");
+                url.push_str(&token);
+            }
+            url
+        };
+        let current = match &token {
+            None => None,
+            Some(PageToken::After(sid)) => Some(format!("PA{sid}")),
+            Some(PageToken::Before(sid)) => Some(format!("PB{sid}")),
+        };
+        let next = match on_page.last() {
+            Some(last) if range.end < all.len() => Value::String(page_url(
+                page.saturating_add(1),
+                Some(format!("PA{}", last.sid)),
+            )),
+            _ => Value::Null,
+        };
+        let previous = match on_page.first() {
+            Some(first) if range.start > 0 => Value::String(page_url(
+                page.saturating_sub(1),
+                Some(format!("PB{}", first.sid)),
+            )),
+            _ => Value::Null,
+        };
+        let services: Vec<Value> = on_page.iter().map(|s| s.to_json(&base)).collect();
+        Ok((
+            StatusCode::OK,
+            json!({
+                "services": services,
+                "meta": {
+                    "page": page,
+                    "page_size": size,
+                    "first_page_url": page_url(0, None),
+                    "previous_page_url": previous,
+                    "url": page_url(page, current),
+                    "next_page_url": next,
+                    "key": "services",
+                },
+            }),
+        ))
     })())
 }
 
@@ -78,6 +252,51 @@ pub(super) async fn fetch(
             .ok_or_else(|| TwError::not_found(&format!("/v2/Services/{sid}")))?;
         Ok((StatusCode::OK, service.to_json(&base_url(&input))))
     })())
+}
+
+/// `POST /v2/Services/{Sid}`: the settings of `POST /v2/Services`, each optional, applied
+/// together or not at all; 200 with the service, `60200` for an invalid setting, `20404` for
+/// an unknown service.
+pub(super) async fn update(
+    AxumState(app): AxumState<Twilio>,
+    Path(sid): Path<String>,
+    input: Input,
+) -> Response {
+    respond((|| {
+        authenticate(&input)?;
+        let input = form(input);
+        let mut state = app.lock();
+        let now = state.now();
+        let service = state
+            .twilio
+            .service_mut(&sid)
+            .ok_or_else(|| TwError::not_found(&format!("/v2/Services/{sid}")))?;
+        let mut updated = service.clone();
+        apply(&input, &mut updated)?;
+        updated.date_updated = now;
+        *service = updated;
+        Ok((StatusCode::OK, service.to_json(&base_url(&input))))
+    })())
+}
+
+/// `DELETE /v2/Services/{Sid}`: 204 without a body, the service and its verifications gone
+/// (`20404` afterwards); `20404` for an unknown service.
+pub(super) async fn delete(
+    AxumState(app): AxumState<Twilio>,
+    Path(sid): Path<String>,
+    input: Input,
+) -> Response {
+    let outcome = authenticate(&input).and_then(|()| {
+        if app.lock().twilio.delete_service(&sid) {
+            Ok(())
+        } else {
+            Err(TwError::not_found(&format!("/v2/Services/{sid}")))
+        }
+    });
+    match outcome {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +342,62 @@ mod tests {
             input(&[("FriendlyName", "x"), ("Psd2Enabled", "maybe")]),
         ] {
             assert_eq!(settings(&bad, now).unwrap_err().code, 60200, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn updates_change_only_what_they_name() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut service = Service::sandbox_default(now);
+        apply(
+            &input(&[("CodeLength", "9"), ("DtmfInputRequired", "true")]),
+            &mut service,
+        )
+        .unwrap();
+        assert_eq!(service.friendly_name, "Sandbox Verify");
+        assert_eq!(
+            (service.code_length, service.dtmf_input_required),
+            (9, true)
+        );
+        assert!(service.custom_code_enabled, "unchanged");
+        for bad in [
+            input(&[("FriendlyName", " ")]),
+            input(&[("FriendlyName", &"n".repeat(33))]),
+            input(&[("CodeLength", "11")]),
+            input(&[("LookupEnabled", "yes")]),
+        ] {
+            let mut copy = service.clone();
+            assert_eq!(apply(&bad, &mut copy).unwrap_err().code, 60200, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pages_follow_the_sid_order_and_their_tokens() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let services: Vec<Service> = ["VAa", "VAb", "VAc", "VAd", "VAe"]
+            .iter()
+            .map(|sid| Service {
+                sid: (*sid).to_owned(),
+                ..Service::sandbox_default(now)
+            })
+            .collect();
+        let all: Vec<&Service> = services.iter().collect();
+        assert_eq!(page_range(&all, 0, 2, None), 0..2);
+        assert_eq!(page_range(&all, 2, 2, None), 4..5);
+        assert_eq!(page_range(&all, 3, 2, None), 5..5);
+        assert_eq!(page_range(&all, usize::MAX, 1000, None), 5..5);
+        let after = |sid: &str| PageToken::After(sid.to_owned());
+        let before = |sid: &str| PageToken::Before(sid.to_owned());
+        assert_eq!(page_range(&all, 1, 2, Some(&after("VAb"))), 2..4);
+        // A deleted SID still marks its place.
+        assert_eq!(page_range(&all, 1, 2, Some(&after("VAbb"))), 2..4);
+        assert_eq!(page_range(&all, 1, 2, Some(&after("VAe"))), 5..5);
+        assert_eq!(page_range(&all, 1, 2, Some(&before("VAc"))), 0..2);
+        assert_eq!(page_range(&all, 1, 2, Some(&before("VAb"))), 0..1);
+        assert_eq!(PageToken::parse("PAVAb"), Ok(after("VAb")));
+        assert_eq!(PageToken::parse("PBVAb"), Ok(before("VAb")));
+        for bad in ["PA", "P", "XXVAb", "PAVA/b", "PŞ", "ŞŞ"] {
+            assert_eq!(PageToken::parse(bad).unwrap_err().code, 60200, "{bad}");
         }
     }
 
