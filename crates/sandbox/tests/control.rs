@@ -571,7 +571,12 @@ async fn every_emulator_ends_the_same_way() {
             "/v1",
             "/service/service",
         ),
-        (Provider::Twilio, sb.twilio_url(), "/v2", "/Services"),
+        (
+            Provider::Twilio,
+            sb.twilio_url(),
+            "/v2",
+            "/Services/VA00000000000000000000000000000000/VerificationCheck",
+        ),
     ];
     for (provider, url, _, post_only) in &hosts {
         let (status, not_found) = send(http.get(format!("{url}/no-such-route"))).await;
