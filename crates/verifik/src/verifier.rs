@@ -423,6 +423,9 @@ impl PhoneVerifier for Verifik {
         request: &CheckRequest,
     ) -> Result<CheckOutcome> {
         verification.ensure_provider(&PROVIDER)?;
+        // Verifik checks by phone and code, but the reference is the validation `_id` a lost
+        // answer is read back by: a handle whose reference is not one was not made by `start`.
+        require_id("validation id", verification.reference.trim())?;
         let code = request.require_code()?;
         require_digits(code)?;
         let handle = verification;

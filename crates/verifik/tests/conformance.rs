@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS,
+    HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS,
     SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Mode, Verifik, VerifikBuilder};
@@ -17,13 +18,36 @@ use phone_verify_verifik::{Mode, Verifik, VerifikBuilder};
 const PROJECT: &str = "507f1f77bcf86cd799439011";
 
 fn client(sandbox: &SandboxHandle, mode: &Mode) -> Verifik {
+    builder(sandbox, mode)
+        .build()
+        .expect("a verifier for the sandbox")
+}
+
+fn builder(sandbox: &SandboxHandle, mode: &Mode) -> VerifikBuilder {
     VerifikBuilder::sandbox(&sandbox.base_url())
         .mode(mode.clone())
         .retry(
             RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )
-        .build()
-        .expect("a verifier for the sandbox")
+}
+
+/// How soon [`impatient`] gives up on an answer: its overall timeout.
+const GIVES_UP_WITHIN: Duration = Duration::from_secs(2);
+
+/// The client that meets the suite's stalled answers: [`client`] with a 1 s attempt and a 2 s
+/// overall timeout, so each stall check takes a second or two.
+fn impatient(sandbox: &SandboxHandle, mode: &Mode) -> ImpatientClient {
+    let hasty = Arc::new(
+        builder(sandbox, mode)
+            .timeouts(
+                Timeouts::default()
+                    .with_attempt(Duration::from_secs(1))
+                    .with_overall(GIVES_UP_WITHIN),
+            )
+            .build()
+            .expect("a verifier for the sandbox"),
+    );
+    ImpatientClient::new(hasty.clone(), GIVES_UP_WITHIN).with_resolver(hasty)
 }
 
 /// Every check the capabilities call for when `channels` are the OTP channels.
@@ -32,6 +56,8 @@ fn expected(channels: &[&str]) -> Expected {
         .checks([
             "input.unsupported_channel_refused[voice]",
             "input.foreign_handle_refused",
+            "input.hostile_handle_refused",
+            "input.malformed_session_refused",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
         ])
@@ -43,15 +69,20 @@ fn expected(channels: &[&str]) -> Expected {
         .per_channel(CHECK_FAULT_CHECKS, channels)
         .per_channel(SEND_CHECKS, channels)
         .checks(SESSION_FAULT_CHECKS.iter().copied())
+        .per_channel(HOSTILE_CHECK_CHECKS, channels)
+        .per_channel(HOSTILE_SEND_CHECKS, channels)
+        .checks(HOSTILE_SESSION_CHECKS.iter().copied())
 }
 
 /// Runs the suite for `mode`, whose sends go to `send_path`.
 async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
     run_conformance(SandboxConfig::default(), expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox, &mode));
+        let hasty = mode.clone();
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, move |s| {
             Arc::new(client(s, &mode))
         })
+        .with_impatient_client(move |s| impatient(s, &hasty))
         .with_send_endpoint("POST", send_path)
         .with_check_endpoint("PUT", "/v2/phone-validations")
         // Sessions (validation ids) are resolved by reading the validation.
@@ -64,14 +95,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 35);
+    assert_eq!(expected.len(), 47);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 21);
+    assert_eq!(expected.len(), 29);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }
