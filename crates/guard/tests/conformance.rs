@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::RedisServer;
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore, RedisStore};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
-    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
+    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS,
+    REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifykit::VerifyKitBuilder;
 
@@ -24,6 +26,24 @@ const GUARD_SECRET: &str = "sandbox-test-secret-0123";
 /// The guard, with the default rules (a conformance run, fresh numbers of one region, does not
 /// trip them), around VerifyKit on the sandbox; `store` is shared with the fresh clients.
 fn guard(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> Guard {
+    guard_with(sandbox, store, Timeouts::default())
+}
+
+/// How soon the impatient guard gives up on an answer: its provider's overall timeout.
+const GIVES_UP_WITHIN: Duration = Duration::from_secs(2);
+
+/// The guard that meets the suite's stalled answers: its provider with a 1 s attempt and a
+/// 2 s overall timeout, so each stall check takes a second or two.
+fn impatient(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> ImpatientClient {
+    let timeouts = Timeouts::default()
+        .with_attempt(Duration::from_secs(1))
+        .with_overall(GIVES_UP_WITHIN);
+    let hasty = Arc::new(guard_with(sandbox, store, timeouts));
+    ImpatientClient::new(hasty.clone(), GIVES_UP_WITHIN).with_resolver(hasty)
+}
+
+/// [`guard`], its provider with `timeouts`.
+fn guard_with(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>, timeouts: Timeouts) -> Guard {
     let inner = Arc::new(
         VerifyKitBuilder::sandbox(&sandbox.base_url())
             .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
@@ -31,6 +51,7 @@ fn guard(sandbox: &SandboxHandle, store: Arc<dyn GuardStore>) -> Guard {
                 RetryPolicy::default()
                     .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
             )
+            .timeouts(timeouts)
             .build()
             .expect("a verifier for the sandbox"),
     );
@@ -93,6 +114,8 @@ async fn conforms(store: Arc<dyn GuardStore>) {
             "input.unsupported_channel_refused[voice]",
             "input.otp_without_phone_refused[sms]",
             "input.foreign_handle_refused",
+            "input.hostile_handle_refused",
+            "input.malformed_session_refused",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
         ])
@@ -104,13 +127,19 @@ async fn conforms(store: Arc<dyn GuardStore>) {
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"])
         .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp", "telegram"])
-        .checks(SESSION_FAULT_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 46);
+        .checks(SESSION_FAULT_CHECKS.iter().copied())
+        .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp"])
+        .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp"])
+        .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
+        .checks(HOSTILE_SESSION_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 62);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
+        let hasty = Arc::clone(&store);
         let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, move |s| {
             Arc::new(guard(s, Arc::clone(&store)))
         })
+        .with_impatient_client(move |s| impatient(s, Arc::clone(&hasty)))
         .with_send_endpoint("POST", "/v1.0/send-otp")
         .with_send_endpoint("POST", "/v1.0/start")
         .with_check_endpoint("POST", "/v1.0/check-otp")

@@ -11,16 +11,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_core::{Channel, Code, PhoneVerifier, SessionResolver, Verification};
-use phone_verify_router::{Route, Router, Rule};
+use phone_verify_router::{BreakerConfig, Route, Router, Rule};
 use phone_verify_testkit::sandbox::{
     Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HarnessError, HarnessResult, MultiHarness,
-    OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
+    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, HarnessError, HarnessResult, ImpatientClient,
+    MultiHarness, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS,
+    SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Verifik, VerifikBuilder};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
@@ -38,6 +39,17 @@ const VERIFYKIT_LOOKUPS: [&str; 2] = ["/v1.0/check", "/v1.0/result"];
 /// Verifik resolves a session (a validation id) by reading the validation.
 const VERIFIK_LOOKUP: &str = "/v2/phone-validations/*";
 
+/// The routers' circuit breakers: open after 20 failures in a row, never on the error rate.
+/// The suite's fault checks fail a route's starts on purpose (a 503, a reset, four unreadable
+/// answers and a stalled one in a row per channel), which would open the default breaker on
+/// the route that works and fail every later check.
+fn breaker() -> BreakerConfig {
+    let mut breaker = BreakerConfig::default();
+    breaker.consecutive_failures = 20;
+    breaker.error_rate = 0.0;
+    breaker
+}
+
 fn retry() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5))
 }
@@ -49,33 +61,74 @@ fn refused_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// How soon the impatient clients give up on an answer: their overall timeout.
+const GIVES_UP_WITHIN: Duration = Duration::from_secs(2);
+
+/// The timeouts of the clients that meet the suite's stalled answers: a 1 s attempt and a 2 s
+/// overall timeout, so each stall check takes a second or two.
+fn hasty() -> Timeouts {
+    Timeouts::default()
+        .with_attempt(Duration::from_secs(1))
+        .with_overall(GIVES_UP_WITHIN)
+}
+
 fn verifykit(base: &str) -> Arc<VerifyKit> {
+    verifykit_with(base, Timeouts::default())
+}
+
+fn verifykit_with(base: &str, timeouts: Timeouts) -> Arc<VerifyKit> {
     Arc::new(
         VerifyKitBuilder::sandbox(base)
             .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
             .retry(retry())
+            .timeouts(timeouts)
             .build()
             .unwrap(),
     )
 }
 
 fn verifik(base: &str) -> Arc<Verifik> {
+    verifik_with(base, Timeouts::default())
+}
+
+fn verifik_with(base: &str, timeouts: Timeouts) -> Arc<Verifik> {
     Arc::new(
         VerifikBuilder::sandbox(base)
             .retry(retry())
+            .timeouts(timeouts)
             .build()
             .unwrap(),
     )
 }
 
 fn verigator(base: &str, sandbox: &SandboxHandle, service: &str) -> Arc<Verigator> {
+    verigator_with(base, sandbox, service, Timeouts::default())
+}
+
+fn verigator_with(
+    base: &str,
+    sandbox: &SandboxHandle,
+    service: &str,
+    timeouts: Timeouts,
+) -> Arc<Verigator> {
     Arc::new(
         VerigatorBuilder::sandbox(base)
             .service_id(service)
             .pin_validity(sandbox.config().verigator_pin_ttl)
+            .timeouts(timeouts)
             .build()
             .unwrap(),
     )
+}
+
+/// A router over `down` then `up` that gives up on a stalled answer within
+/// [`GIVES_UP_WITHIN`], as resolver too.
+fn impatient<V: PhoneVerifier + SessionResolver + 'static>(
+    build: impl Fn(&str, Timeouts) -> Arc<V>,
+    sandbox: &SandboxHandle,
+) -> ImpatientClient {
+    let hasty = Arc::new(down_then_up(|base| build(base, hasty()), sandbox));
+    ImpatientClient::new(hasty.clone(), GIVES_UP_WITHIN).with_resolver(hasty)
 }
 
 /// A Verigator service on the sandbox, for the routes' clients.
@@ -99,6 +152,7 @@ fn down_then_up<V: PhoneVerifier + SessionResolver + 'static>(
     Router::builder()
         .route(Route::new("down", build(&refused_url())))
         .route(Route::new("up", up.clone()).with_resolver(up))
+        .breaker(breaker())
         .build()
         .unwrap()
 }
@@ -122,14 +176,20 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
         .per_channel(SEND_CHECKS, otp.iter().filter(|c| **c != "totp"))
         .per_channel(REVERSE_CHECKS, reverse)
         .per_channel(&["reverse.qr_code"], reverse)
-        .per_channel(REVERSE_FAULT_CHECKS, reverse);
+        .per_channel(REVERSE_FAULT_CHECKS, reverse)
+        .check("input.hostile_handle_refused")
+        .per_channel(HOSTILE_CHECK_CHECKS, otp)
+        .per_channel(HOSTILE_SEND_CHECKS, otp.iter().filter(|c| **c != "totp"))
+        .per_channel(HOSTILE_POLL_CHECKS, reverse);
     if sessions {
         expected = expected
             .checks([
                 "session.resolves_verified_phone",
                 "session.unknown_is_not_found",
+                "input.malformed_session_refused",
             ])
-            .checks(SESSION_FAULT_CHECKS.iter().copied());
+            .checks(SESSION_FAULT_CHECKS.iter().copied())
+            .checks(HOSTILE_SESSION_CHECKS.iter().copied());
     }
     expected
 }
@@ -139,7 +199,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 46);
+    assert_eq!(expected.len(), 62);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -154,6 +214,7 @@ async fn a_router_over_verifykit_conforms() {
         for lookup in VERIFYKIT_LOOKUPS {
             harness = harness.with_lookup_endpoint("POST", lookup);
         }
+        let harness = harness.with_impatient_client(|s| impatient(verifykit_with, s));
         Conformance::resolving(tested, harness)
     })
     .await;
@@ -165,7 +226,7 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 35);
+    assert_eq!(expected.len(), 47);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -173,7 +234,8 @@ async fn a_router_over_verifik_conforms() {
         })
         .with_send_endpoint("POST", VERIFIK_SEND)
         .with_check_endpoint("PUT", VERIFIK_CHECK)
-        .with_lookup_endpoint("GET", VERIFIK_LOOKUP);
+        .with_lookup_endpoint("GET", VERIFIK_LOOKUP)
+        .with_impatient_client(|s| impatient(verifik_with, s));
         Conformance::resolving(tested, harness)
     })
     .await;
@@ -238,19 +300,33 @@ async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .skipped("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 30);
+    assert_eq!(expected.len(), 37);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
-        let router = move |s: &SandboxHandle| {
+        let router = move |s: &SandboxHandle, timeouts: Timeouts| {
             Router::builder()
-                .route(Route::new("down", verigator(&refused_url(), s, &service)))
-                .route(Route::new("up", verigator(&s.base_url(), s, &service)))
+                .route(Route::new(
+                    "down",
+                    verigator_with(&refused_url(), s, &service, timeouts),
+                ))
+                .route(Route::new(
+                    "up",
+                    verigator_with(&s.base_url(), s, &service, timeouts),
+                ))
+                .breaker(breaker())
                 .build()
                 .unwrap()
         };
-        let tested = Arc::new(router(&sandbox));
-        let harness = verigator_harness(sandbox, admin, move |s| Arc::new(router(s)));
+        let router = Arc::new(router);
+        let tested = Arc::new(router(&sandbox, Timeouts::default()));
+        let fresh = Arc::clone(&router);
+        let harness = verigator_harness(sandbox, admin, move |s| {
+            Arc::new(fresh(s, Timeouts::default()))
+        })
+        .with_impatient_client(move |s| {
+            ImpatientClient::new(Arc::new(router(s, hasty())), GIVES_UP_WITHIN)
+        });
         // Verigator has no sessions: the router gets no resolver.
         Conformance::new(tested, harness)
     })
@@ -261,18 +337,27 @@ async fn a_router_over_verigator_conforms() {
 /// the rest (WhatsApp codes, WhatsApp and Telegram reverse flows) to VerifyKit. Only
 /// VerifyKit and Verifik resolve sessions.
 fn mixed_router(sandbox: &SandboxHandle, service: &str) -> Router {
+    mixed_router_with(sandbox, service, Timeouts::default())
+}
+
+/// [`mixed_router`], its clients with `timeouts`.
+fn mixed_router_with(sandbox: &SandboxHandle, service: &str, timeouts: Timeouts) -> Router {
     let base = sandbox.base_url();
-    let (kit, fik) = (verifykit(&base), verifik(&base));
+    let (kit, fik) = (
+        verifykit_with(&base, timeouts),
+        verifik_with(&base, timeouts),
+    );
     Router::builder()
         .route(Route::new("tr-verifykit", kit.clone()).with_resolver(kit))
         .route(Route::new("latam-verifik", fik.clone()).with_resolver(fik))
         .route(Route::new(
             "eu-verigator",
-            verigator(&base, sandbox, service),
+            verigator_with(&base, sandbox, service, timeouts),
         ))
         .rule(Rule::to(["eu-verigator"]).channels([Channel::Totp]))
         .rule(Rule::to(["latam-verifik"]).channels([Channel::Sms]))
         .rule(Rule::to(["tr-verifykit"]))
+        .breaker(breaker())
         .build()
         .unwrap()
 }
@@ -325,13 +410,21 @@ async fn a_router_over_all_three_providers_conforms() {
     .with_check_endpoint("PUT", VERIFIK_CHECK)
     .with_lookup_endpoint("GET", VERIFIK_LOOKUP);
     let fresh_sandbox = Arc::clone(&sandbox);
+    let hasty_sandbox = Arc::clone(&sandbox);
     let harness = MultiHarness::new()
         .member(phone_verify_verigator::PROVIDER, verigator_member)
         .member(phone_verify_verifykit::PROVIDER, verifykit_member)
         .member(phone_verify_verifik::PROVIDER, verifik_member)
         .phones_from(phone_verify_verigator::PROVIDER)
         .clock_from(phone_verify_verigator::PROVIDER)
-        .with_fresh_verifier(move || Arc::new(mixed_router(&fresh_sandbox, &service)));
+        .with_fresh_verifier({
+            let service = service.clone();
+            move || Arc::new(mixed_router(&fresh_sandbox, &service))
+        })
+        .with_impatient_client(move || {
+            let hasty = Arc::new(mixed_router_with(&hasty_sandbox, &service, hasty()));
+            ImpatientClient::new(hasty.clone(), GIVES_UP_WITHIN).with_resolver(hasty)
+        });
 
     // The union of the three: SMS and WhatsApp codes, TOTP, VerifyKit's reverse flows with QR
     // codes, and sessions (checks promise none, since Verigator's return none).
@@ -344,7 +437,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 57);
+    assert_eq!(expected.len(), 75);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

@@ -25,6 +25,8 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 /// use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
 /// use phone_verify_testkit::{CHECK_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS};
 /// use phone_verify_testkit::{REVERSE_FAULT_CHECKS, SESSION_FAULT_CHECKS};
+/// use phone_verify_testkit::{HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS};
+/// use phone_verify_testkit::HOSTILE_SESSION_CHECKS;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let verifier = Arc::new(InMemoryVerifier::new());
@@ -33,6 +35,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .checks(["input.unsupported_channel_refused[telegram]", "input.foreign_handle_refused"])
 ///     .checks(["input.qr_code_refused[whatsapp]", "session.resolves_verified_phone"])
 ///     .checks(["session.unknown_is_not_found", "privacy.phones_and_codes_not_logged"])
+///     .checks(["input.hostile_handle_refused", "input.malformed_session_refused"])
 ///     .skipped("privacy.secrets_not_shown") // no credentials: skipped, saying so
 ///     .checks(SESSION_FAULT_CHECKS.iter().copied())
 ///     .per_channel(&["input.otp_without_phone_refused"], ["sms", "voice"])
@@ -41,7 +44,11 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(REVERSE_CHECKS, ["whatsapp"])
-///     .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"]);
+///     .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"])
+///     .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp", "voice"])
+///     .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp", "voice"])
+///     .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp"])
+///     .checks(HOSTILE_SESSION_CHECKS.iter().copied());
 /// Conformance::resolving(verifier, harness).assert_conforms(&expected).await;
 /// # });
 /// ```

@@ -42,6 +42,43 @@ pub const REVERSE_FAULT_CHECKS: &[&str] = &["reverse.poll_retried_after_503"];
 /// given.
 pub const SESSION_FAULT_CHECKS: &[&str] = &["session.resolve_retried_after_503"];
 
+/// The checks every OTP channel that sends a message (all but TOTP) gets: a send answered
+/// with an unreadable body (truncated, malformed JSON, wrong content type, oversized) or one
+/// that stalls is a `MaybeSent` error, sent once. They always run, and are skipped when the
+/// harness cannot inject hostile answers
+/// ([`Harness::inject_hostile_answer`](crate::Harness::inject_hostile_answer)); the stalled one
+/// also without [`Harness::impatient_client`](crate::Harness::impatient_client).
+pub const HOSTILE_SEND_CHECKS: &[&str] = &[
+    "send.unreadable_answer_maybe_sent",
+    "send.stalled_answer_maybe_sent",
+];
+
+/// The checks every OTP channel gets: a code check answered with an unreadable or a stalled
+/// body is an `OutcomeUnknown` error (or `Verified` after a read-back), never a rejection.
+/// Skipped as [`HOSTILE_SEND_CHECKS`] are.
+pub const HOSTILE_CHECK_CHECKS: &[&str] = &[
+    "otp.unreadable_answer_not_rejected",
+    "otp.stalled_answer_not_rejected",
+];
+
+/// The checks every reverse channel gets: a completed flow's poll answered with an
+/// unreadable or a stalled body is a typed error or, after a retry, `Verified` with the
+/// user's phone; never pending, rejected nor another error. Skipped as
+/// [`HOSTILE_SEND_CHECKS`] are.
+pub const HOSTILE_POLL_CHECKS: &[&str] = &[
+    "reverse.unreadable_poll_not_misread",
+    "reverse.stalled_poll_not_misread",
+];
+
+/// The checks a verifier with `capabilities.session_resolution` gets, once: a resolution
+/// answered with an unreadable or a stalled body is a typed error or, after a retry, the
+/// verified phone; never `NotFound` nor another phone. Skipped as [`HOSTILE_SEND_CHECKS`]
+/// are.
+pub const HOSTILE_SESSION_CHECKS: &[&str] = &[
+    "session.unreadable_resolution_not_misread",
+    "session.stalled_resolution_not_misread",
+];
+
 /// The checks every OTP channel gets: the provider's limit of wrong codes holds. They always
 /// run, and are skipped, saying so, when the harness names no limit
 /// ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit): the provider sets none);

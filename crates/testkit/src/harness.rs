@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
+use phone_verify_core::{
+    Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, SessionResolver, Verification,
+};
 
 /// Why a harness could not do what a check asked.
 ///
@@ -96,6 +98,147 @@ impl LookupFault {
         match self {
             Self::ServiceUnavailable => "503",
         }
+    }
+}
+
+/// An answer no provider should give, to inject into the provider's next answer to one
+/// operation ([`Harness::inject_hostile_answer`]): the status line and headers of a success,
+/// then a body the client cannot use. The verifier must end with a typed error (or, for a
+/// lookup, the right answer after a retry), never a panic, a hang or an answer made up from
+/// the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HostileAnswer {
+    /// The provider takes the request, then sends half of the body its `Content-Length`
+    /// announced and drops the connection.
+    TruncatedBody,
+    /// A 2xx `application/json` answer whose body is not JSON.
+    MalformedJson,
+    /// A 2xx answer of another content type (an HTML page) where JSON was expected.
+    WrongContentType,
+    /// The provider takes the request, then answers a valid JSON body of several MiB
+    /// ([`HostileAnswer::OVERSIZED_BYTES`]), streamed without `Content-Length`: more than a
+    /// client should read (the kit's HTTP layer stops at 1 MiB by default).
+    OversizedBody,
+    /// The provider takes the request and sends the status line and headers, then the body
+    /// stalls for longer than `longer_than` (the suite gives the
+    /// [impatient client](Harness::impatient_client)'s
+    /// [`gives_up_within`](ImpatientClient::gives_up_within)): only the verifier's own timeout
+    /// ends the wait.
+    StalledBody {
+        /// The body stalls for longer than this.
+        longer_than: Duration,
+    },
+}
+
+impl HostileAnswer {
+    /// The unreadable answers, in the order the suite injects them: all but
+    /// [`StalledBody`](HostileAnswer::StalledBody), which needs a verifier that gives up in a
+    /// known time ([`Harness::impatient_client`]).
+    pub const UNREADABLE: [Self; 4] = [
+        Self::TruncatedBody,
+        Self::MalformedJson,
+        Self::WrongContentType,
+        Self::OversizedBody,
+    ];
+
+    /// The size of an [`OversizedBody`](HostileAnswer::OversizedBody): 4 MiB.
+    pub const OVERSIZED_BYTES: u64 = 4 * 1024 * 1024;
+
+    /// A short name for reports, e.g. `truncated body`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TruncatedBody => "truncated body",
+            Self::MalformedJson => "malformed JSON",
+            Self::WrongContentType => "wrong content type",
+            Self::OversizedBody => "oversized body",
+            Self::StalledBody { .. } => "stalled body",
+        }
+    }
+}
+
+/// The operation whose next answer a [`HostileAnswer`] replaces, as the harness's other fault
+/// methods tell them apart.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum AnswerTo<'a> {
+    /// The next send request (where [`Harness::inject_send_fault`] injects).
+    Send,
+    /// The next code check of this verification (where [`Harness::inject_check_fault`]
+    /// injects).
+    Check(&'a Verification),
+    /// The next lookup of this verification: a reverse flow's poll, or the resolution of the
+    /// session its check returned (where [`Harness::inject_lookup_fault`] injects).
+    Lookup(&'a Verification),
+}
+
+/// A client that gives up on a stalled answer within a known time, for the checks of
+/// [`HostileAnswer::StalledBody`] ([`Harness::impatient_client`]).
+///
+/// A harness that builds the verifier can build one with short timeouts for those checks
+/// alone, so the rest of the suite keeps the verifier's usual ones; a harness whose verifier
+/// under test already gives up soon enough says so with
+/// [`under_test`](ImpatientClient::under_test).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ImpatientClient {
+    /// The verifier that meets the stalled answer; `None`: the verifier under test.
+    pub verifier: Option<Arc<dyn PhoneVerifier>>,
+    /// The resolver that meets a stalled resolution; `None`: the resolver under test.
+    pub resolver: Option<Arc<dyn SessionResolver>>,
+    /// The longest the client waits for one operation's answer, retries included (for the
+    /// kit's HTTP layer, `Timeouts::overall`). The harness stalls an answer for longer.
+    pub gives_up_within: Duration,
+}
+
+impl ImpatientClient {
+    /// `verifier`, another client for the same provider account (as
+    /// [`Harness::fresh_verifier`] builds), which gives up on an answer within
+    /// `gives_up_within`.
+    pub fn new(verifier: Arc<dyn PhoneVerifier>, gives_up_within: Duration) -> Self {
+        Self {
+            verifier: Some(verifier),
+            resolver: None,
+            gives_up_within,
+        }
+    }
+
+    /// The verifier and resolver under test themselves give up within `gives_up_within`.
+    pub fn under_test(gives_up_within: Duration) -> Self {
+        Self {
+            verifier: None,
+            resolver: None,
+            gives_up_within,
+        }
+    }
+
+    /// Sets the session resolver that meets a stalled resolution.
+    #[must_use]
+    pub fn with_resolver(mut self, resolver: Arc<dyn SessionResolver>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+}
+
+impl std::fmt::Debug for ImpatientClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImpatientClient")
+            .field(
+                "verifier",
+                &self
+                    .verifier
+                    .as_ref()
+                    .map(|v| PhoneVerifier::provider(&**v)),
+            )
+            .field(
+                "resolver",
+                &self
+                    .resolver
+                    .as_ref()
+                    .map(|r| SessionResolver::provider(&**r)),
+            )
+            .field("gives_up_within", &self.gives_up_within)
+            .finish()
     }
 }
 
@@ -200,6 +343,34 @@ pub trait Harness: Send + Sync {
     ) -> HarnessResult<()> {
         let _ = (verification, fault);
         Err(HarnessError::unsupported("injecting faults into lookups"))
+    }
+
+    /// Makes the provider's next answer to the operation `to` the hostile `answer`: the
+    /// `send.*`, `otp.*`, `reverse.*` and `session.*` checks of unreadable and stalled answers
+    /// use it, and are skipped without it (the default: `Unsupported`). A harness may support
+    /// some answers only and refuse the others with `Unsupported`: a check then runs those it
+    /// can and names the others. As with the other faults, the send request still counts as a
+    /// send, and [`clear_faults`](Harness::clear_faults) should fail when an injected check or
+    /// lookup answer was not used.
+    ///
+    /// A [`StalledBody`](HostileAnswer::StalledBody) must stall for longer than its
+    /// `longer_than`.
+    async fn inject_hostile_answer(
+        &self,
+        to: AnswerTo<'_>,
+        answer: HostileAnswer,
+    ) -> HarnessResult<()> {
+        let _ = (to, answer);
+        Err(HarnessError::unsupported("injecting hostile answers"))
+    }
+
+    /// The client that meets a [`StalledBody`](HostileAnswer::StalledBody) answer, and how
+    /// soon it gives up. Without it (the default: `Unsupported`) the stalled-answer checks are
+    /// skipped, since the suite cannot know that a stall outlasts the verifier's timeouts.
+    async fn impatient_client(&self) -> HarnessResult<ImpatientClient> {
+        Err(HarnessError::unsupported(
+            "a client that gives up on stalled answers in a known time",
+        ))
     }
 
     /// How many wrong codes the provider takes for `verification` before it refuses every

@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
 
 use crate::harness::{
-    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
+    LookupFault, RequestCounts, SendFault,
 };
 
 type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
+type MakeImpatient = Box<dyn Fn() -> ImpatientClient + Send + Sync>;
 
 /// A [`Harness`] for a verifier whose handles name several providers: each provider's own
 /// harness (a member) does the work for that provider's handles.
@@ -26,12 +28,17 @@ type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
 /// - **Counts** are the members' counts added up, so "exactly one send" holds across every
 ///   provider; **send faults** are injected at every member (the one that gets the send uses
 ///   it up; the suite clears the others right after; when a member cannot inject the fault,
-///   those already armed are cleared and its error returned); **check faults**, **wrong-code limits**
-///   go to the member of the handle's provider; **secrets** are every member's.
+///   those already armed are cleared and its error returned); **hostile answers** to sends
+///   likewise, to checks and lookups at the member of the handle's provider; **check
+///   faults**, **wrong-code limits** go to the member of the handle's provider; **secrets**
+///   are every member's.
 /// - **Time** moves on every member's clock, or only on one when the members share an
 ///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
 /// - **Fresh verifiers** come from [`with_fresh_verifier`](MultiHarness::with_fresh_verifier)
-///   (a new router over the same providers, say); without it those checks are skipped.
+///   (a new router over the same providers, say); without it those checks are skipped. The
+///   **impatient client** of the stalled-answer checks comes from
+///   [`with_impatient_client`](MultiHarness::with_impatient_client) (a router over clients
+///   with short timeouts); without it those checks are skipped.
 ///
 /// ```ignore
 /// let harness = MultiHarness::new()
@@ -47,6 +54,7 @@ pub struct MultiHarness {
     phones: Option<ProviderId>,
     clock: Option<ProviderId>,
     make_verifier: Option<MakeVerifier>,
+    make_impatient: Option<MakeImpatient>,
 }
 
 impl MultiHarness {
@@ -85,6 +93,17 @@ impl MultiHarness {
         make: impl Fn() -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
     ) -> Self {
         self.make_verifier = Some(Box::new(make));
+        self
+    }
+
+    /// Builds the [impatient client](Harness::impatient_client) of the stalled-answer checks
+    /// with `make`: say a router over clients with short timeouts, and how soon it gives up.
+    #[must_use]
+    pub fn with_impatient_client(
+        mut self,
+        make: impl Fn() -> ImpatientClient + Send + Sync + 'static,
+    ) -> Self {
+        self.make_impatient = Some(Box::new(make));
         self
     }
 
@@ -205,6 +224,38 @@ impl Harness for MultiHarness {
         self.for_handle(verification)?
             .inject_lookup_fault(verification, fault)
             .await
+    }
+
+    async fn inject_hostile_answer(
+        &self,
+        to: AnswerTo<'_>,
+        answer: HostileAnswer,
+    ) -> HarnessResult<()> {
+        let (AnswerTo::Check(verification) | AnswerTo::Lookup(verification)) = to else {
+            for (n, (_, harness)) in self.members.iter().enumerate() {
+                if let Err(err) = harness.inject_hostile_answer(to, answer).await {
+                    // As for send faults: nothing stays armed in the members before.
+                    for (_, armed) in &self.members[..n] {
+                        let _ = armed.clear_faults().await;
+                    }
+                    return Err(err);
+                }
+            }
+            return Ok(());
+        };
+        self.for_handle(verification)?
+            .inject_hostile_answer(to, answer)
+            .await
+    }
+
+    async fn impatient_client(&self) -> HarnessResult<ImpatientClient> {
+        match &self.make_impatient {
+            Some(make) => Ok(make()),
+            None => Err(HarnessError::unsupported(
+                "a client that gives up on stalled answers in a known time \
+                 (MultiHarness::with_impatient_client)",
+            )),
+        }
     }
 
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {

@@ -46,8 +46,8 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,11 +59,13 @@ pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 use crate::conformance::Conformance;
 use crate::expected::Expected;
 use crate::harness::{
-    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
+    LookupFault, RequestCounts, SendFault,
 };
 use crate::report::Report;
 
 type MakeVerifier = Box<dyn Fn(&SandboxHandle) -> Arc<dyn PhoneVerifier> + Send + Sync>;
+type MakeImpatient = Box<dyn Fn(&SandboxHandle) -> ImpatientClient + Send + Sync>;
 type ReadCode =
     Box<dyn Fn(&SandboxHandle, &Verification) -> HarnessResult<Option<Code>> + Send + Sync>;
 type CompleteReverse =
@@ -111,6 +113,34 @@ const LOOKUP_FAULT: FaultAction = FaultAction::ServiceUnavailable {
     retry_after_secs: LookupFault::RETRY_AFTER.as_secs(),
 };
 
+/// What a [`HostileAnswer`] does at an endpoint: the sandbox fault of the same name; a stall
+/// is a body dripped one byte at a time, each byte `2 × longer_than + 1 s` after the previous
+/// one, so that even its first byte comes after the client gave up.
+fn hostile_action(answer: HostileAnswer) -> FaultAction {
+    match answer {
+        HostileAnswer::TruncatedBody => FaultAction::TruncatedBody,
+        HostileAnswer::MalformedJson => FaultAction::MalformedJson,
+        HostileAnswer::WrongContentType => FaultAction::WrongContentType,
+        HostileAnswer::OversizedBody => FaultAction::OversizedBody {
+            bytes: HostileAnswer::OVERSIZED_BYTES,
+        },
+        HostileAnswer::StalledBody { longer_than } => {
+            let stall = longer_than * 2 + Duration::from_secs(1);
+            FaultAction::SlowDrip {
+                chunk_bytes: 1,
+                interval_ms: u64::try_from(stall.as_millis()).unwrap_or(u64::MAX),
+            }
+        }
+    }
+}
+
+/// Which of the harness's endpoints an injected hostile answer waits at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waits {
+    Check,
+    Lookup,
+}
+
 /// Where [`SandboxHarness`] takes the provider's limit of wrong codes from.
 #[derive(Debug, Clone, Copy)]
 enum WrongCodeLimit {
@@ -140,6 +170,9 @@ pub struct SandboxHarness {
     check_fault_injected: AtomicBool,
     /// Set while a lookup fault is injected and not yet cleared.
     lookup_fault_injected: AtomicBool,
+    /// Hostile answers injected at check or lookup endpoints and not yet cleared.
+    hostile_injected: Mutex<Vec<(Waits, FaultAction)>>,
+    make_impatient: Option<MakeImpatient>,
     wrong_code_limit: WrongCodeLimit,
     secrets: Option<Vec<String>>,
     code_channels: Vec<Channel>,
@@ -173,6 +206,8 @@ impl SandboxHarness {
             lookup_endpoints: Vec::new(),
             check_fault_injected: AtomicBool::new(false),
             lookup_fault_injected: AtomicBool::new(false),
+            hostile_injected: Mutex::new(Vec::new()),
+            make_impatient: None,
             wrong_code_limit: WrongCodeLimit::FromConfig,
             secrets: None,
             code_channels: vec![
@@ -215,6 +250,30 @@ impl SandboxHarness {
     #[must_use]
     pub fn with_lookup_endpoint(mut self, method: &str, path: &str) -> Self {
         self.lookup_endpoints.push(Endpoint::new(method, path));
+        self
+    }
+
+    /// Builds the [impatient client](Harness::impatient_client) of the stalled-answer checks
+    /// with `make`: a client like `make_verifier`'s (and, for sessions, its resolver) with
+    /// short timeouts, say a 1 s attempt and a 2 s overall timeout
+    /// (`ConfigureHttp::timeouts`), and how soon it gives up; the sandbox then drips the
+    /// stalled body a byte every `2 × gives_up_within + 1 s`. Only the stalled operation
+    /// uses it, so the rest of the suite keeps the verifier's usual timeouts. Without it those
+    /// checks are skipped, saying so.
+    ///
+    /// ```ignore
+    /// let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| Arc::new(client(s)))
+    ///     .with_impatient_client(|s| {
+    ///         let hasty = Arc::new(hasty_client(s)); // Timeouts: 1 s attempt, 2 s overall
+    ///         ImpatientClient::new(hasty.clone(), Duration::from_secs(2)).with_resolver(hasty)
+    ///     });
+    /// ```
+    #[must_use]
+    pub fn with_impatient_client(
+        mut self,
+        make: impl Fn(&SandboxHandle) -> ImpatientClient + Send + Sync + 'static,
+    ) -> Self {
+        self.make_impatient = Some(Box::new(make));
         self
     }
 
@@ -542,6 +601,53 @@ impl Harness for SandboxHarness {
         )
     }
 
+    async fn inject_hostile_answer(
+        &self,
+        to: AnswerTo<'_>,
+        answer: HostileAnswer,
+    ) -> HarnessResult<()> {
+        let action = hostile_action(answer);
+        let (endpoints, waits, with) = match to {
+            AnswerTo::Send => {
+                self.require_send_endpoints()?;
+                for endpoint in &self.send_endpoints {
+                    self.sandbox
+                        .inject_fault(self.fault_at(endpoint, action.clone()));
+                }
+                return Ok(());
+            }
+            AnswerTo::Check(_) => (&self.check_endpoints, Waits::Check, "with_check_endpoint"),
+            AnswerTo::Lookup(_) => (
+                &self.lookup_endpoints,
+                Waits::Lookup,
+                "with_lookup_endpoint",
+            ),
+        };
+        if endpoints.is_empty() {
+            return Err(HarnessError::unsupported(format!(
+                "no endpoint configured (SandboxHarness::{with})"
+            )));
+        }
+        for endpoint in endpoints {
+            self.sandbox
+                .inject_fault(self.fault_at(endpoint, action.clone()));
+        }
+        self.hostile_injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((waits, action));
+        Ok(())
+    }
+
+    async fn impatient_client(&self) -> HarnessResult<ImpatientClient> {
+        match &self.make_impatient {
+            Some(make) => Ok(make(&self.sandbox)),
+            None => Err(HarnessError::unsupported(
+                "a client that gives up on stalled answers in a known time                  (SandboxHarness::with_impatient_client)",
+            )),
+        }
+    }
+
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
         let _ = verification;
         match self.wrong_code_limit {
@@ -579,7 +685,33 @@ impl Harness for SandboxHarness {
             &self.lookup_fault_injected,
             &pending,
         );
+        let hostile = std::mem::take(
+            &mut *self
+                .hostile_injected
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let hostile_unused = hostile.iter().find_map(|(waits, action)| {
+            let endpoints = match waits {
+                Waits::Check => &self.check_endpoints,
+                Waits::Lookup => &self.lookup_endpoints,
+            };
+            endpoints
+                .iter()
+                .all(|e| pending.contains(&self.fault_at(e, action.clone())))
+                .then_some(waits)
+        });
         self.sandbox.clear_faults();
+        if let Some(waits) = hostile_unused {
+            let (what, with) = match waits {
+                Waits::Check => ("check", "with_check_endpoint"),
+                Waits::Lookup => ("lookup", "with_lookup_endpoint"),
+            };
+            return Err(HarnessError::failed(format!(
+                "the injected hostile answer was not used: no request reached the {what} \
+                 endpoints (SandboxHarness::{with})"
+            )));
+        }
         if check_unused {
             return Err(HarnessError::failed(
                 "the injected check fault was not used: no request reached the check endpoints \

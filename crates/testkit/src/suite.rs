@@ -56,6 +56,7 @@ macro_rules! ensure {
 
 // After the macros, which they use.
 mod attempts;
+mod hostile;
 mod lookups;
 mod privacy;
 
@@ -80,6 +81,8 @@ mod privacy;
 /// | `input.otp_without_phone_refused[c]` | an OTP start without a phone is refused the same way (only for `c` that is not also a reverse channel: there, no phone means a reverse flow) |
 /// | `input.otp_check_without_code_refused[c]` | checking an OTP verification without a code is refused, with no request |
 /// | `input.foreign_handle_refused` | checking a handle of another provider is refused, with no request |
+/// | `input.hostile_handle_refused` | a handle whose reference holds a `/`, `?`, `#`, `..` or `%2F`, or has 512 characters or more, is refused with `InvalidInput`, or answered `NotFound` / `Rejected(NotFound)`: never verified, pending, another rejection or an untyped error (a reference used in a URL must be refused, or escaped, so that it cannot reach another path; the detail says how many were refused before any request and how many the provider was asked about) |
+/// | `input.malformed_session_refused` | with a resolver, session ids shaped the same way (up to the 512 characters a `SessionId` takes) are refused with `InvalidInput` or answered `NotFound`, never resolved |
 /// | `input.qr_code_refused[r]` | without `capabilities.qr_code`, asking for a QR code is refused, with no request |
 /// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`) |
 /// | `otp.wrong_code_rejected[c]` | a wrong code is `Rejected(WrongCode)` |
@@ -88,6 +91,8 @@ mod privacy;
 /// | `otp.malformed_code_refused[c]` | a code of the wrong shape is `InvalidInput` with no request, or `Rejected(WrongCode)`; the right code still verifies |
 /// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit it is skipped |
 /// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used; without request counts the pass notes that the fault's use was not confirmed); never a rejection, nor an error that invites a repeat |
+/// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body); never a rejection nor another error. Answers the harness cannot give are named in the detail; none: skipped |
+/// | `otp.stalled_answer_not_rejected[c]` | the same with an answer that stalls mid-body ([`HostileAnswer::StalledBody`](crate::harness::HostileAnswer::StalledBody)) for longer than the [`impatient client`](Harness::impatient_client) waits, met by that client: `OutcomeUnknown`, or `Verified` after a read-back, within the check's deadline |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
 /// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
 /// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier), which must be another instance (not the verifier under test itself) for the same provider |
@@ -95,11 +100,14 @@ mod privacy;
 /// | `reverse.qr_code[r]` | with `capabilities.qr_code`, asking for a QR code returns one |
 /// | `reverse.handle_json_round_trip[r]`, `reverse.handle_in_fresh_client[r]` | as for OTP, by polling |
 /// | `reverse.poll_retried_after_503[r]` | the provider answers a completed flow's poll 503 with `Retry-After: 1` ([`LookupFault::ServiceUnavailable`]): the verifier retries after that second, no sooner, and reports `Verified` with the user's phone |
+/// | `reverse.unreadable_poll_not_misread[r]`, `reverse.stalled_poll_not_misread[r]` | a completed flow's poll answered with each unreadable answer (or a stalled one, met by the impatient client): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or `Verified` with the user's phone after asking again (with request counts: two requests or more); never pending, rejected or another error |
 /// | `send.exactly_once[c]` | one start makes exactly one send request (not for TOTP) |
 /// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` (after a reset: the request had left) or, after a 503, `ProviderUnavailable` |
+/// | `send.unreadable_answer_maybe_sent[c]`, `send.stalled_answer_maybe_sent[c]` | a send answered with each unreadable answer (or a stalled one, met by the impatient client) fails with `MaybeSent`, and nothing else (the provider may have taken it: any other kind says nothing went out, and a router would send again), after exactly one send request when the harness counts them |
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 /// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
+/// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again; never `NotFound`, another phone or another error |
 /// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
 /// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names |
 ///
@@ -177,6 +185,14 @@ pub async fn run_with_timeout(
         let name = "input.foreign_handle_refused".to_owned();
         r.record(name, suite.foreign_handle_refused(c)).await;
     }
+    if let Some(c) = otp.first().or(reverse.first()) {
+        let name = "input.hostile_handle_refused".to_owned();
+        r.record(name, suite.hostile_handle_refused(c)).await;
+    }
+    if suite.caps.session_resolution || resolver.is_some() {
+        let name = "input.malformed_session_refused".to_owned();
+        r.record(name, suite.malformed_session_refused()).await;
+    }
     if !suite.caps.qr_code {
         for c in &reverse {
             let name = format!("input.qr_code_refused[{c}]");
@@ -203,6 +219,11 @@ pub async fn run_with_timeout(
         r.record(name("wrong_code_limit"), limit).await;
         let lost = suite.lost_answer_not_rejected(c);
         r.record(name("lost_answer_not_rejected"), lost).await;
+        let unreadable = suite.check_unreadable(c);
+        r.record(name("unreadable_answer_not_rejected"), unreadable)
+            .await;
+        let stalled = suite.check_stalled(c);
+        r.record(name("stalled_answer_not_rejected"), stalled).await;
         let round_trip = suite.otp_json_round_trip(c);
         r.record(name("handle_json_round_trip"), round_trip).await;
         let fresh = suite.otp_in_fresh_client(c);
@@ -224,6 +245,11 @@ pub async fn run_with_timeout(
         let retried = suite.poll_retried(c, fault);
         let check = format!("poll_retried_after_{}", fault.name());
         r.record(name(&check), retried).await;
+        let unreadable = suite.poll_unreadable(c);
+        r.record(name("unreadable_poll_not_misread"), unreadable)
+            .await;
+        let stalled = suite.poll_stalled(c);
+        r.record(name("stalled_poll_not_misread"), stalled).await;
     }
 
     // TOTP codes come from an authenticator app: nothing is sent.
@@ -236,6 +262,11 @@ pub async fn run_with_timeout(
             r.record(name(&check), suite.send_not_retried(c, fault))
                 .await;
         }
+        let unreadable = suite.send_unreadable(c);
+        r.record(name("unreadable_answer_maybe_sent"), unreadable)
+            .await;
+        let stalled = suite.send_stalled(c);
+        r.record(name("stalled_answer_maybe_sent"), stalled).await;
     }
 
     if suite.caps.session_resolution {
@@ -251,6 +282,10 @@ pub async fn run_with_timeout(
         let fault = LookupFault::ServiceUnavailable;
         let name = format!("session.resolve_retried_after_{}", fault.name());
         r.record(name, suite.resolve_retried(fault)).await;
+        let name = "session.unreadable_resolution_not_misread".to_owned();
+        r.record(name, suite.resolution_unreadable()).await;
+        let name = "session.stalled_resolution_not_misread".to_owned();
+        r.record(name, suite.resolution_stalled()).await;
     }
 
     // Last, privacy: what the verifier shows of credentials, phones and codes.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
+    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
     SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 
@@ -21,6 +22,8 @@ async fn in_memory_provider_conforms() {
             "input.otp_without_phone_refused[sms]",
             "input.otp_without_phone_refused[voice]",
             "input.foreign_handle_refused",
+            "input.hostile_handle_refused",
+            "input.malformed_session_refused",
             "input.qr_code_refused[whatsapp]",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
@@ -34,8 +37,14 @@ async fn in_memory_provider_conforms() {
         .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(REVERSE_CHECKS, ["whatsapp"])
         .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"])
-        .checks(SESSION_FAULT_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 55);
+        .checks(SESSION_FAULT_CHECKS.iter().copied())
+        // Unreadable and stalled answers (the in-memory client makes the errors an HTTP
+        // client would).
+        .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp", "voice"])
+        .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp", "voice"])
+        .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp"])
+        .checks(HOSTILE_SESSION_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 73);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

@@ -13,8 +13,8 @@ use phone_verify_core::{
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
 use phone_verify_testkit::{
-    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, MultiHarness, Report,
-    RequestCounts, SendFault, Status, run, run_with_timeout,
+    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
+    LookupFault, MultiHarness, Report, RequestCounts, SendFault, Status, run, run_with_timeout,
 };
 
 /// One way of breaking the contract.
@@ -66,6 +66,43 @@ enum Flaw {
     LogsSecret,
     /// Logs the body of a refused send, which quotes its API key.
     LogsRefusals,
+    /// Unwraps what it decodes: panics on an answer it cannot read.
+    PanicsOnUnreadableAnswers,
+    /// Reports a code check whose answer could not be read, or stalled, as a wrong code.
+    UnreadableCheckRejected,
+    /// Reports a poll whose answer could not be read, or stalled, as pending, and such a
+    /// resolution as an unknown session.
+    UnreadableLookupMisread,
+    /// Waits for a stalled answer without end, whatever its timeouts.
+    IgnoresStalls,
+    /// Puts any reference or session id into its request as given, where the provider finds
+    /// the id within it (as a URL path is normalised: `../../{id}`, `{id}/x`): a tampered
+    /// handle verifies, a tampered session id resolves.
+    ReachesTheIdWithin,
+}
+
+/// Whether `err` is the in-memory client's error for an answer it could not read.
+fn unreadable(err: &Error) -> bool {
+    err.message().contains("could not be read")
+}
+
+/// Whether `err` is the in-memory client's error for an answer that stalled.
+fn stalled(err: &Error) -> bool {
+    err.message().contains("stalled")
+}
+
+/// Whether `id` is an id the in-memory provider hands out with `prefix`.
+fn own_id(id: &str, prefix: &str) -> bool {
+    id.len() == prefix.len() + 32
+        && id.starts_with(prefix)
+        && id[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The in-memory provider's id with `prefix` found within `text`, if any.
+fn id_within(text: &str, prefix: &str) -> Option<String> {
+    let at = text.find(prefix)?;
+    let id = text.get(at..at + prefix.len() + 32)?;
+    own_id(id, prefix).then(|| id.to_owned())
 }
 
 /// A timer that does not wait: lookups are retried at once.
@@ -109,6 +146,19 @@ impl Broken {
     }
 }
 
+impl Broken {
+    /// What the flaws that break on hostile answers do with the error `err`.
+    async fn hostile(&self, err: &Error) {
+        match self.flaw {
+            Flaw::PanicsOnUnreadableAnswers if unreadable(err) => {
+                panic!("called `Result::unwrap()` on an undecodable answer")
+            }
+            Flaw::IgnoresStalls if stalled(err) => std::future::pending::<()>().await,
+            _ => {}
+        }
+    }
+}
+
 impl std::fmt::Debug for Broken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut debug = f.debug_struct("Broken");
@@ -132,8 +182,11 @@ impl PhoneVerifier for Broken {
 
     async fn start(&self, request: &StartRequest) -> Result<Verification> {
         if self.flaw == Flaw::PingsBeforeValidating {
-            let probe =
-                Verification::new(InMemoryVerifier::PROVIDER, "probe", request.channel.clone());
+            let probe = Verification::new(
+                InMemoryVerifier::PROVIDER,
+                format!("ver_{:032x}", 0),
+                request.channel.clone(),
+            );
             let _ = self
                 .inner
                 .check(&probe, &CheckRequest::code(Code::new("123456")?))
@@ -148,6 +201,9 @@ impl PhoneVerifier for Broken {
             tracing::trace!(api_key = API_KEY, "sending a code");
         }
         let result = self.inner.start(request).await;
+        if let Err(err) = &result {
+            self.hostile(err).await;
+        }
         if self.flaw == Flaw::LogsRefusals
             && let Err(err) = &result
             && err.kind() == ErrorKind::Unauthorized
@@ -232,7 +288,29 @@ impl PhoneVerifier for Broken {
         {
             tracing::debug!(code = code.expose(), "checking");
         }
+        if self.flaw == Flaw::ReachesTheIdWithin
+            && !own_id(&handle.reference, "ver_")
+            && let Some(within) = id_within(&handle.reference, "ver_")
+        {
+            let mut reached = handle.clone();
+            reached.reference = within;
+            return self.inner.check(&reached, &request).await;
+        }
         let mut outcome = self.inner.check(&handle, &request).await;
+        if let Err(err) = &outcome {
+            self.hostile(err).await;
+            if unreadable(err) || stalled(err) {
+                match (self.flaw, request.code.is_some()) {
+                    (Flaw::UnreadableCheckRejected, true) => {
+                        outcome = Ok(CheckOutcome::Rejected(Rejection::new(
+                            RejectReason::WrongCode,
+                        )));
+                    }
+                    (Flaw::UnreadableLookupMisread, false) => outcome = Ok(CheckOutcome::Pending),
+                    _ => {}
+                }
+            }
+        }
         if self.flaw == Flaw::RetriesLostChecks
             && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
         {
@@ -280,7 +358,20 @@ impl SessionResolver for Broken {
         session: &SessionId,
         context: &RequestContext,
     ) -> Result<ResolvedSession> {
-        match self.inner.resolve(session, context).await {
+        if self.flaw == Flaw::ReachesTheIdWithin
+            && !own_id(session.as_str(), "ses_")
+            && let Some(within) = id_within(session.as_str(), "ses_")
+        {
+            return self.inner.resolve(&SessionId::new(&within)?, context).await;
+        }
+        let result = self.inner.resolve(session, context).await;
+        if let Err(err) = &result {
+            self.hostile(err).await;
+            if self.flaw == Flaw::UnreadableLookupMisread && (unreadable(err) || stalled(err)) {
+                return Err(Error::new(ErrorKind::NotFound, "no such session"));
+            }
+        }
+        match result {
             Err(err)
                 if self.flaw == Flaw::ResolvesAnything && err.kind() == ErrorKind::NotFound =>
             {
@@ -335,6 +426,14 @@ fn assert_fails_only(report: &Report, prefixes: &[&str], why: &str) {
         } else if result.name == "privacy.secrets_not_shown" && !names_secrets(report) {
             // A harness without credentials: the check does not apply, and says so.
             assert_eq!(result.status, Status::Skipped, "{report}");
+        } else if result.status == Status::Skipped {
+            // Only for what the run's harness lacks.
+            let detail = result.detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.starts_with("unsupported by this harness:"),
+                "{} should pass\n{report}",
+                result.name
+            );
         } else {
             assert_eq!(
                 result.status,
@@ -378,8 +477,12 @@ async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
     let report = report_for(Flaw::RetriesLostChecks).await;
     assert_fails_only(
         &report,
-        &["otp.lost_answer_not_rejected["],
-        "a lost answer is never a rejection",
+        &[
+            "otp.lost_answer_not_rejected[",
+            "otp.unreadable_answer_not_rejected[",
+            "otp.stalled_answer_not_rejected[",
+        ],
+        "is never a rejection",
     );
 }
 
@@ -478,7 +581,11 @@ async fn retrying_sends_fails_the_fault_checks() {
     let report = report_for(Flaw::RetriesSends).await;
     assert_fails_only(
         &report,
-        &["send.not_retried_after_"],
+        &[
+            "send.not_retried_after_",
+            "send.unreadable_answer_maybe_sent[",
+            "send.stalled_answer_maybe_sent[",
+        ],
         "received 2 send requests",
     );
 }
@@ -488,7 +595,11 @@ async fn a_lost_send_reported_as_not_sent_fails_the_reset_check() {
     let report = report_for(Flaw::LostSendNotMaybeSent).await;
     assert_fails_only(
         &report,
-        &["send.not_retried_after_reset["],
+        &[
+            "send.not_retried_after_reset[",
+            "send.unreadable_answer_maybe_sent[",
+            "send.stalled_answer_maybe_sent[",
+        ],
         "expected a MaybeSent error",
     );
 }
@@ -606,9 +717,14 @@ async fn dropping_the_phone_fails_every_verification() {
             "otp.code_single_use[",
             "otp.malformed_code_refused[",
             "otp.handle_",
-            "reverse.",
-            // Both resolution checks: the resolved phone and the retried resolution.
+            "reverse.pending_then_verified[",
+            "reverse.handle_",
+            "reverse.poll_retried_after_503[",
+            // Every check that verifies a session first: the resolved phone, the retried
+            // resolution, and the resolutions answered with hostile bodies.
             "session.resolve",
+            "session.unreadable_resolution",
+            "session.stalled_resolution",
         ],
         "verified without a phone",
     );
@@ -797,7 +913,9 @@ async fn relabelled_report(handles: &'static str, sessions: &'static str) -> Rep
         )
         .with_fresh_verifier(move || {
             Arc::new(Relabelled::new(fresh_state.clone(), handles, sessions))
-        });
+        })
+        // The in-memory provider's stalls end at once: the verifier under test meets them.
+        .with_impatient_client(|| ImpatientClient::under_test(Duration::ZERO));
     run(&verifier, Some(&verifier), &harness).await
 }
 
@@ -985,6 +1103,20 @@ impl Harness for Probe {
         Ok(())
     }
 
+    async fn inject_hostile_answer(
+        &self,
+        to: AnswerTo<'_>,
+        answer: HostileAnswer,
+    ) -> HarnessResult<()> {
+        self.inner.inject_hostile_answer(to, answer).await?;
+        self.arm();
+        Ok(())
+    }
+
+    async fn impatient_client(&self) -> HarnessResult<ImpatientClient> {
+        self.inner.impatient_client().await
+    }
+
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
         self.names_limit
             .then(|| self.inner.wrong_code_limit(verification))
@@ -1148,4 +1280,182 @@ async fn logging_a_refusal_that_echoes_the_credentials_fails_the_log_check() {
         &["privacy.phones_and_codes_not_logged"],
         "the log shows the harness's secret #1",
     );
+}
+
+#[tokio::test]
+async fn panicking_on_unreadable_answers_fails_the_unreadable_answer_checks() {
+    let report = report_for(Flaw::PanicsOnUnreadableAnswers).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.unreadable_answer_not_rejected[",
+            "reverse.unreadable_poll_not_misread[",
+            "send.unreadable_answer_maybe_sent[",
+            "session.unreadable_resolution_not_misread",
+        ],
+        "panicked: called `Result::unwrap()` on an undecodable answer",
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_check_answer_taken_as_a_wrong_code_fails_the_answer_checks() {
+    let report = report_for(Flaw::UnreadableCheckRejected).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.unreadable_answer_not_rejected[",
+            "otp.stalled_answer_not_rejected[",
+        ],
+        "reported rejected (WrongCode): an answer that cannot be read is never a rejection",
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_lookup_answer_misread_fails_the_lookup_answer_checks() {
+    let report = report_for(Flaw::UnreadableLookupMisread).await;
+    assert_fails_only(
+        &report,
+        &[
+            "reverse.unreadable_poll_not_misread[",
+            "reverse.stalled_poll_not_misread[",
+            "session.unreadable_resolution_not_misread",
+            "session.stalled_resolution_not_misread",
+        ],
+        "error (the answer could not be had)",
+    );
+    let poll = report
+        .get("reverse.stalled_poll_not_misread[whatsapp]")
+        .unwrap();
+    assert!(
+        poll.detail.as_deref().unwrap().ends_with("got pending"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_a_stalled_answer_without_end_fails_the_stall_checks_at_the_deadline() {
+    let state = InMemoryState::seeded(1);
+    let verifier = Broken::new(state.clone(), Flaw::IgnoresStalls);
+    let harness = InMemoryHarness::for_state(state)
+        .with_fresh_verifier(|state| Arc::new(Broken::new(state, Flaw::IgnoresStalls)))
+        .with_secrets([API_KEY]);
+    // Above the 1 s the retried lookups wait, far below the default minute.
+    let deadline = Duration::from_millis(2500);
+    let report = run_with_timeout(&verifier, Some(&verifier), &harness, deadline).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.stalled_answer_not_rejected[",
+            "reverse.stalled_poll_not_misread[",
+            "send.stalled_answer_maybe_sent[",
+            "session.stalled_resolution_not_misread",
+        ],
+        "timed out: the check did not finish within 2.5s",
+    );
+}
+
+#[tokio::test]
+async fn reaching_the_id_within_a_tampered_one_fails_the_hostile_id_checks() {
+    let report = report_for(Flaw::ReachesTheIdWithin).await;
+    assert_fails_only(
+        &report,
+        &[
+            "input.hostile_handle_refused",
+            "input.malformed_session_refused",
+        ],
+        "expected InvalidInput (refused) or NotFound",
+    );
+    let handle = report
+        .get("input.hostile_handle_refused")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        handle.contains("a reference with a `/`: expected") && handle.contains("verified"),
+        "{handle}"
+    );
+    let session = report
+        .get("input.malformed_session_refused")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    for shape in [
+        "a `/`",
+        "a `?`",
+        "a `#`",
+        "`..`",
+        "`%2F`",
+        "512+ characters",
+    ] {
+        assert!(
+            session.contains(&format!("a session id with {shape}: expected")),
+            "{session}"
+        );
+    }
+}
+
+/// A harness that answers hostile answers to the send endpoint only, as one whose mock server
+/// cannot break a check's answer.
+struct SendsOnly(InMemoryHarness);
+
+#[async_trait]
+impl Harness for SendsOnly {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        self.0.fresh_phone().await
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        self.0.delivered_code(verification).await
+    }
+
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        self.0.request_counts().await
+    }
+
+    async fn inject_hostile_answer(
+        &self,
+        to: AnswerTo<'_>,
+        answer: HostileAnswer,
+    ) -> HarnessResult<()> {
+        match (to, answer) {
+            (AnswerTo::Send, HostileAnswer::MalformedJson) => {
+                self.0.inject_hostile_answer(to, answer).await
+            }
+            _ => Err(HarnessError::unsupported("this hostile answer")),
+        }
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        self.0.clear_faults().await
+    }
+}
+
+#[tokio::test]
+async fn hostile_answers_a_harness_cannot_give_are_skipped_or_named() {
+    let verifier = InMemoryVerifier::with_seed(12);
+    let harness = SendsOnly(InMemoryHarness::new(&verifier));
+    let report = run(&verifier, Some(&verifier), &harness).await;
+    report.assert_all_passed();
+    let send = report
+        .get("send.unreadable_answer_maybe_sent[sms]")
+        .unwrap();
+    assert_eq!(send.status, Status::Passed, "{report}");
+    assert_eq!(
+        send.detail.as_deref(),
+        Some(
+            "not run: truncated body, wrong content type, oversized body (unsupported by this \
+             harness: this hostile answer)"
+        )
+    );
+    for name in [
+        "otp.unreadable_answer_not_rejected[sms]",
+        "otp.stalled_answer_not_rejected[sms]",
+        "send.stalled_answer_maybe_sent[sms]",
+        "reverse.unreadable_poll_not_misread[whatsapp]",
+        "session.unreadable_resolution_not_misread",
+    ] {
+        assert_eq!(
+            report.status(name),
+            Some(Status::Skipped),
+            "{name}\n{report}"
+        );
+    }
 }

@@ -3,26 +3,51 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy};
+use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
-    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
+    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS,
+    REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
 
 /// A verifier for the sandbox. The suite's requests carry no end-user context, so the loopback
 /// address stands in for the end user's IP.
 fn client(sandbox: &SandboxHandle) -> VerifyKit {
+    builder(sandbox)
+        .build()
+        .expect("a verifier for the sandbox")
+}
+
+/// How soon [`impatient`] gives up on an answer: its overall timeout.
+const GIVES_UP_WITHIN: Duration = Duration::from_secs(2);
+
+/// The client that meets the suite's stalled answers: [`client`] with a 1 s attempt and a 2 s
+/// overall timeout, so each stall check takes a second or two.
+fn impatient(sandbox: &SandboxHandle) -> ImpatientClient {
+    let hasty = Arc::new(
+        builder(sandbox)
+            .timeouts(
+                Timeouts::default()
+                    .with_attempt(Duration::from_secs(1))
+                    .with_overall(GIVES_UP_WITHIN),
+            )
+            .build()
+            .expect("a verifier for the sandbox"),
+    );
+    ImpatientClient::new(hasty.clone(), GIVES_UP_WITHIN).with_resolver(hasty)
+}
+
+fn builder(sandbox: &SandboxHandle) -> VerifyKitBuilder {
     VerifyKitBuilder::sandbox(&sandbox.base_url())
         .fallback_end_user_ip(std::net::Ipv4Addr::LOCALHOST.into())
         .retry(
             RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )
-        .build()
-        .expect("a verifier for the sandbox")
 }
 
 #[tokio::test]
@@ -33,6 +58,8 @@ async fn verifykit_conforms_on_the_sandbox() {
             "input.unsupported_channel_refused[voice]",
             "input.otp_without_phone_refused[sms]",
             "input.foreign_handle_refused",
+            "input.hostile_handle_refused",
+            "input.malformed_session_refused",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
         ])
@@ -44,8 +71,12 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"])
         .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp", "telegram"])
-        .checks(SESSION_FAULT_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 46);
+        .checks(SESSION_FAULT_CHECKS.iter().copied())
+        .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp"])
+        .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp"])
+        .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
+        .checks(HOSTILE_SESSION_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 62);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).
@@ -56,7 +87,8 @@ async fn verifykit_conforms_on_the_sandbox() {
             .with_check_endpoint("POST", "/v1.0/check-whatsapp")
             // Reverse flows are polled with `check`, sessions resolved with `result`.
             .with_lookup_endpoint("POST", "/v1.0/check")
-            .with_lookup_endpoint("POST", "/v1.0/result");
+            .with_lookup_endpoint("POST", "/v1.0/result")
+            .with_impatient_client(impatient);
         Conformance::resolving(verifier, harness)
     })
     .await;

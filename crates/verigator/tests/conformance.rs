@@ -10,14 +10,17 @@
 //! - **The send endpoint.** Starting an authentication is `POST …/users/{UserId}/auth`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use phone_verify_core::http::{ConfigureHttp, Timeouts};
 use phone_verify_core::{Channel, Code, Verification};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HarnessError, HarnessResult, OTP_CHECKS,
-    PRIVACY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS,
+    HarnessError, HarnessResult, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verigator::{EXTRA_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
 
@@ -28,6 +31,25 @@ fn build(sandbox: &SandboxHandle, service_id: &str) -> Verigator {
         .pin_validity(sandbox.config().verigator_pin_ttl)
         .build()
         .unwrap()
+}
+
+/// How soon [`impatient`] gives up on an answer: its overall timeout.
+const GIVES_UP_WITHIN: Duration = Duration::from_secs(2);
+
+/// The client that meets the suite's stalled answers: [`build`]'s with a 1 s attempt and a
+/// 2 s overall timeout, so each stall check takes a second or two.
+fn impatient(sandbox: &SandboxHandle, service_id: &str) -> ImpatientClient {
+    let hasty = builder(sandbox)
+        .service_id(service_id)
+        .pin_validity(sandbox.config().verigator_pin_ttl)
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_secs(1))
+                .with_overall(GIVES_UP_WITHIN),
+        )
+        .build()
+        .unwrap();
+    ImpatientClient::new(Arc::new(hasty), GIVES_UP_WITHIN)
 }
 
 /// A builder for the sandbox, with its password: the suite's own, long enough for
@@ -104,14 +126,17 @@ async fn verigator_conforms() {
         .checks([
             "input.unsupported_channel_refused[voice]",
             "input.foreign_handle_refused",
+            "input.hostile_handle_refused",
         ])
         .per_channel(&["input.otp_without_phone_refused"], ["sms", "totp"])
         .checks(PRIVACY_CHECKS.iter().copied())
         .per_channel(OTP_CHECKS, ["sms", "totp"])
         .per_channel(CHECK_FAULT_CHECKS, ["sms", "totp"])
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
-        .per_channel(phone_verify_testkit::SEND_CHECKS, ["sms"]);
-    assert_eq!(expected.len(), 31);
+        .per_channel(phone_verify_testkit::SEND_CHECKS, ["sms"])
+        .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "totp"])
+        .per_channel(HOSTILE_SEND_CHECKS, ["sms"]);
+    assert_eq!(expected.len(), 38);
     run_conformance(config(), &expected, |sandbox| async move {
         let service = builder(&sandbox)
             .build_client()
@@ -121,9 +146,11 @@ async fn verigator_conforms() {
             .unwrap()
             .id;
         let verifier = build(&sandbox, &service);
+        let hasty = service.clone();
         let harness = harness(sandbox, verifier.clone(), move |s| {
             Arc::new(build(s, &service))
-        });
+        })
+        .with_impatient_client(move |s| impatient(s, &hasty));
         // Verigator has no sessions: no `SessionResolver` to give.
         Conformance::new(Arc::new(verifier), harness)
     })

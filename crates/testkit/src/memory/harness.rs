@@ -10,7 +10,8 @@ use phone_verify_core::{Code, ErrorKind, PhoneNumber, PhoneVerifier, Verificatio
 
 use super::{InMemoryState, InMemoryVerifier};
 use crate::harness::{
-    CheckFault, Harness, HarnessError, HarnessResult, LookupFault, RequestCounts, SendFault,
+    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
+    LookupFault, RequestCounts, SendFault,
 };
 
 /// A [`Harness`] for [`InMemoryVerifier`], supporting everything the suite asks for.
@@ -158,6 +159,25 @@ impl Harness for InMemoryHarness {
             LookupFault::ServiceUnavailable => self.state.fail_next_lookup(),
         }
         Ok(())
+    }
+
+    async fn inject_hostile_answer(
+        &self,
+        to: AnswerTo<'_>,
+        answer: HostileAnswer,
+    ) -> HarnessResult<()> {
+        match to {
+            AnswerTo::Send => self.state.answer_next_send_with(answer),
+            AnswerTo::Check(_) => self.state.answer_next_check_with(answer),
+            AnswerTo::Lookup(_) => self.state.answer_next_lookup_with(answer),
+        }
+        Ok(())
+    }
+
+    /// The verifier under test: the in-memory provider has no wire, and its client gives up
+    /// on a stalled answer at once (the error a client's timeout makes).
+    async fn impatient_client(&self) -> HarnessResult<ImpatientClient> {
+        Ok(ImpatientClient::under_test(Duration::ZERO))
     }
 
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {

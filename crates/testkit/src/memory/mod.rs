@@ -178,8 +178,14 @@ impl PhoneVerifier for InMemoryVerifier {
         verification: &Verification,
         request: &CheckRequest,
     ) -> Result<CheckOutcome> {
-        // Contract 1: our handles only, and a code of our shape, before asking the provider.
+        // Contract 1: our handles only, with a reference and a code of our shape, before
+        // asking the provider (a reference of another shape could reach another path).
         verification.ensure_provider(&Self::PROVIDER)?;
+        if !own_id(&verification.reference, "ver_") {
+            return Err(Error::invalid_input(
+                "not a verification reference of this provider",
+            ));
+        }
         let code = if verification.reverse.is_some() {
             if request.code.is_some() {
                 return Err(Error::invalid_input(
@@ -221,12 +227,16 @@ impl SessionResolver for InMemoryVerifier {
     ) -> Result<ResolvedSession> {
         // Session ids are `ses_` and 32 hex digits: refuse anything else before asking.
         let id = session.as_str();
-        let well_formed = id.len() == 36
-            && id.starts_with("ses_")
-            && id[4..].bytes().all(|b| b.is_ascii_hexdigit());
-        if !well_formed {
+        if !own_id(id, "ses_") {
             return Err(Error::invalid_input("not a session id of this provider"));
         }
         self.lookup(|| self.state.resolve(id)).await
     }
+}
+
+/// Whether `id` is one this provider hands out: `prefix` and 32 hex digits.
+fn own_id(id: &str, prefix: &str) -> bool {
+    id.len() == prefix.len() + 32
+        && id.starts_with(prefix)
+        && id[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use super::InMemoryVerifier;
-use crate::harness::RequestCounts;
+use crate::harness::{HostileAnswer, RequestCounts};
 
 /// A message the in-memory provider "sent": the outbox replaces the user's phone.
 #[derive(Clone, PartialEq, Eq)]
@@ -80,6 +80,11 @@ struct Inner {
     fail_next_send: Option<ErrorKind>,
     lose_next_check_answer: bool,
     fail_next_lookup: bool,
+    hostile_send: Option<HostileAnswer>,
+    hostile_check: Option<HostileAnswer>,
+    hostile_lookup: Option<HostileAnswer>,
+    /// The error of a hostile send answer, while the send it answers is processed.
+    hostile_send_error: Option<Error>,
 }
 
 /// One verification, keyed by its reference.
@@ -126,6 +131,10 @@ impl InMemoryState {
                 fail_next_send: None,
                 lose_next_check_answer: false,
                 fail_next_lookup: false,
+                hostile_send: None,
+                hostile_check: None,
+                hostile_lookup: None,
+                hostile_send_error: None,
             })),
         }
     }
@@ -204,16 +213,42 @@ impl InMemoryState {
         self.lock().fail_next_lookup = true;
     }
 
+    /// Makes the provider's answer to the next send the hostile `answer`, which its client
+    /// cannot read: the message is sent (unless the answer is malformed JSON or of the wrong
+    /// content type, which the provider gives without processing the request, as the sandbox
+    /// does) and the send fails with [`ErrorKind::MaybeSent`]. The in-memory provider has no
+    /// wire: the error is what an HTTP client makes of such an answer (a stall: its timeout).
+    pub fn answer_next_send_with(&self, answer: HostileAnswer) {
+        self.lock().hostile_send = Some(answer);
+    }
+
+    /// Makes the provider's answer to the next code check the hostile `answer`: the check
+    /// takes effect as for [`answer_next_send_with`](Self::answer_next_send_with), and fails
+    /// with [`ErrorKind::OutcomeUnknown`].
+    pub fn answer_next_check_with(&self, answer: HostileAnswer) {
+        self.lock().hostile_check = Some(answer);
+    }
+
+    /// Makes the provider's answer to the next lookup (a poll, a resolution) the hostile
+    /// `answer`: it fails with [`ErrorKind::Decode`] ([`ErrorKind::Timeout`] for a stall),
+    /// and is not retried.
+    pub fn answer_next_lookup_with(&self, answer: HostileAnswer) {
+        self.lock().hostile_lookup = Some(answer);
+    }
+
     /// Forgets failures set by [`fail_next_send`](Self::fail_next_send),
-    /// [`lose_next_check_answer`](Self::lose_next_check_answer) and
-    /// [`fail_next_lookup`](Self::fail_next_lookup) that were not used; returns whether a lost
-    /// check answer or a failed lookup was among them.
+    /// [`lose_next_check_answer`](Self::lose_next_check_answer),
+    /// [`fail_next_lookup`](Self::fail_next_lookup) and the `answer_next_*_with` methods that
+    /// were not used; returns whether one for a check or a lookup was among them.
     pub fn clear_failures(&self) -> bool {
         let mut inner = self.lock();
         inner.fail_next_send = None;
+        inner.hostile_send = None;
         let lost_check = std::mem::take(&mut inner.lose_next_check_answer);
         let failed_lookup = std::mem::take(&mut inner.fail_next_lookup);
-        lost_check || failed_lookup
+        let hostile_check = inner.hostile_check.take().is_some();
+        let hostile_lookup = inner.hostile_lookup.take().is_some();
+        lost_check || failed_lookup || hostile_check || hostile_lookup
     }
 
     /// How many wrong codes a verification takes; the last one is answered `TooManyAttempts`.
@@ -254,9 +289,17 @@ impl InMemoryState {
         let mut inner = self.lock();
         inner.counts.total += 1;
         inner.counts.sends += 1;
-        let failure = inner.fail_next_send.take();
+        let mut failure = inner.fail_next_send.take();
         if failure == Some(ErrorKind::ProviderUnavailable) {
             return Err(injected(ErrorKind::ProviderUnavailable, "nothing was sent"));
+        }
+        if let Some(answer) = inner.hostile_send.take() {
+            let error = unreadable(answer, ErrorKind::MaybeSent, "send");
+            if !processes(answer) {
+                return Err(error);
+            }
+            failure = Some(ErrorKind::MaybeSent);
+            inner.hostile_send_error = Some(error);
         }
         let code = format!("{:06}", inner.rng.random_range(0..1_000_000));
         let code = Code::new(&code).expect("six digits are a valid code");
@@ -273,9 +316,10 @@ impl InMemoryState {
             code,
             sent_at: started.created_at,
         });
-        match failure {
-            Some(kind) => Err(injected(kind, "the message was sent, the answer lost")),
-            None => Ok(started),
+        match (inner.hostile_send_error.take(), failure) {
+            (Some(error), _) => Err(error),
+            (None, Some(kind)) => Err(injected(kind, "the message was sent, the answer lost")),
+            (None, None) => Ok(started),
         }
     }
 
@@ -294,6 +338,17 @@ impl InMemoryState {
     /// `POST /check`: checks `code`, or polls a reverse flow when `code` is `None`.
     pub(super) fn check(&self, reference: &str, code: Option<&Code>) -> Result<CheckOutcome> {
         let mut inner = self.lock();
+        if code.is_some()
+            && let Some(answer) = inner.hostile_check.take()
+        {
+            if processes(answer) {
+                drop(inner);
+                let _ = self.check(reference, code);
+            } else {
+                inner.counts.total += 1;
+            }
+            return Err(unreadable(answer, ErrorKind::OutcomeUnknown, "code check"));
+        }
         if code.is_some() && std::mem::take(&mut inner.lose_next_check_answer) {
             drop(inner);
             // The provider takes the check; its answer never reaches the client.
@@ -373,8 +428,16 @@ impl Inner {
         OffsetDateTime::now_utc() + self.clock_offset
     }
 
-    /// The injected lookup failure, if one is set: a 503 with `Retry-After`, unprocessed.
+    /// The injected lookup failure, if one is set: a 503 with `Retry-After`, unprocessed, or
+    /// a hostile answer.
     fn unavailable_lookup(&mut self) -> Result<()> {
+        if let Some(answer) = self.hostile_lookup.take() {
+            let kind = match answer {
+                HostileAnswer::StalledBody { .. } => ErrorKind::Timeout,
+                _ => ErrorKind::Decode,
+            };
+            return Err(unreadable(answer, kind, "lookup"));
+        }
         if !std::mem::take(&mut self.fail_next_lookup) {
             return Ok(());
         }
@@ -443,6 +506,29 @@ fn verify(
 
 fn rejected(reason: RejectReason) -> CheckOutcome {
     CheckOutcome::Rejected(Rejection::new(reason))
+}
+
+/// Whether the provider processes a request it gives the hostile `answer` to (as the
+/// sandbox does: all but malformed JSON and the wrong content type).
+fn processes(answer: HostileAnswer) -> bool {
+    !matches!(
+        answer,
+        HostileAnswer::MalformedJson | HostileAnswer::WrongContentType
+    )
+}
+
+/// The error of kind `kind` a client makes of the hostile `answer` to an `operation`.
+fn unreadable(answer: HostileAnswer, kind: ErrorKind, operation: &str) -> Error {
+    let what = match answer {
+        HostileAnswer::StalledBody { .. } => {
+            format!("the provider's answer to the {operation} stalled, and the client gave up")
+        }
+        other => format!(
+            "the provider's answer to the {operation} could not be read ({})",
+            other.name()
+        ),
+    };
+    Error::new(kind, what).with_provider(InMemoryVerifier::PROVIDER)
 }
 
 fn injected(kind: ErrorKind, what: &str) -> Error {
