@@ -55,7 +55,7 @@ fn require_end_user_ip(ctx: &Context, provider: ProviderName) -> Result<(), Fail
 
 /// Prints `value` as one JSON document on stdout.
 fn print_json(value: &serde_json::Value) {
-    outln!("{value}");
+    outjson!("{value}");
 }
 
 /// `start`: sends a code or opens a reverse flow; the handle goes to stdout or `--out`.
@@ -118,7 +118,7 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         return Ok(SUCCESS);
     }
     if args.out.is_none() {
-        outln!("{pretty}");
+        outjson!("{pretty}");
     }
     errln!("{}", output::started(&handle));
     if let Some(reverse) = &handle.reverse {
@@ -195,9 +195,14 @@ impl<'a> HandleFile<'a> {
     /// Replaces the file's content with the handle. When that fails, the handle goes to
     /// stderr, so that the verification just started can still be checked.
     fn write(mut self, pretty: &str) -> Result<(), Failure> {
-        let written = self
-            .file
-            .set_len(0)
+        // Only a regular file is emptied first: a device or a pipe (`/dev/stdout`, `>(jq .)`)
+        // cannot be truncated, and has nothing to empty.
+        let emptied = match self.file.metadata() {
+            Ok(meta) if meta.is_file() => self.file.set_len(0),
+            Ok(_) => Ok(()),
+            Err(err) => Err(err),
+        };
+        let written = emptied
             .and_then(|()| self.file.write_all(format!("{pretty}\n").as_bytes()))
             .and_then(|()| self.file.flush());
         written.map_err(|e| {

@@ -44,7 +44,7 @@ pub(crate) async fn status(ctx: &mut Context, args: GuardStatusArgs) -> Outcome 
         let rules: Vec<serde_json::Value> = counters.iter().map(to_json).collect();
         let doc =
             serde_json::json!({ "subject": shown, "store": settings.store, "counters": rules });
-        outln!("{doc}");
+        outjson!("{doc}");
     } else {
         outln!("guard counters of {shown} ({:?} store)", settings.store);
         outln!("  {:<30} {:>7} {:>7}  resets in", "rule", "count", "max");

@@ -14,6 +14,16 @@ macro_rules! outln {
     }};
 }
 
+/// `println!` of a JSON document or a handle, as it is: its text must read back the same, and
+/// serde_json already escapes the control characters a terminal acts on (U+0000 to U+001F).
+/// Ignores a closed stdout.
+macro_rules! outjson {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// `eprintln!` that ignores a closed stderr, control characters written as U+FFFD.
 macro_rules! errln {
     ($($arg:tt)*) => {{
@@ -79,7 +89,7 @@ fn main() -> ExitCode {
             }
             // `--json` promises one JSON document on stdout, for a refused command line too.
             if std::env::args_os().any(|arg| arg == "--json") {
-                outln!("{}", Failure::usage(usage_message(&err)).to_json());
+                outjson!("{}", Failure::usage(usage_message(&err)).to_json());
             }
             return ExitCode::from(USAGE);
         }
@@ -106,7 +116,7 @@ fn main() -> ExitCode {
                 errln!("phone-verify: {hint}");
             }
             if json {
-                outln!("{}", failure.to_json());
+                outjson!("{}", failure.to_json());
             }
             ExitCode::from(failure.code())
         }

@@ -46,7 +46,7 @@ pub(crate) fn routes(ctx: &Context, args: &RoutesArgs) -> Outcome {
             "strategy": strategy_name(plan.strategy),
             "routes": listed,
         });
-        outln!("{doc}");
+        outjson!("{doc}");
     } else {
         outln!("routes for {phone} by {channel}, from {}", path.display());
         outln!("{}", rule_line(&plan, rule));

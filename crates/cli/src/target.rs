@@ -243,6 +243,12 @@ pub(crate) struct Context {
     guard_path: Option<std::path::PathBuf>,
 }
 
+/// Whether `name` is set to something in `vars`: a blank value is unset, as the provider
+/// builders read it.
+fn is_set(vars: &BTreeMap<String, String>, name: &str) -> bool {
+    vars.get(name).is_some_and(|v| !v.trim().is_empty())
+}
+
 /// Reads the `--guard` file.
 fn load_guard(path: &std::path::Path) -> Result<GuardSettings, Failure> {
     let text = crate::input::read_file(path)
@@ -425,7 +431,7 @@ impl Context {
             vars.insert(provider.base_url_variable().to_owned(), url.clone());
         }
         if let Some(secret) = &self.secret {
-            let name = provider.secret_variable(|name| vars.contains_key(name));
+            let name = provider.secret_variable(|name| is_set(&vars, name));
             vars.insert(name.to_owned(), secret.expose_secret().to_owned());
         }
         Ok(vars)
@@ -531,6 +537,25 @@ async fn latest_message(url: &str, phone: &str, timeout: Duration) -> Option<Sen
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_stdin_sets_twilios_api_key_secret_only_beside_an_api_key() {
+        let vars = |sid: &str| BTreeMap::from([("TWILIO_API_KEY_SID".to_owned(), sid.to_owned())]);
+        let pick = |vars: BTreeMap<String, String>| {
+            ProviderName::Twilio.secret_variable(|name| is_set(&vars, name))
+        };
+        assert_eq!(pick(vars("SK0123")), "TWILIO_API_KEY_SECRET");
+        assert_eq!(
+            pick(vars("  ")),
+            "TWILIO_AUTH_TOKEN",
+            "a blank SID is unset"
+        );
+        assert_eq!(pick(BTreeMap::new()), "TWILIO_AUTH_TOKEN");
+        assert_eq!(
+            ProviderName::VerifyKit.secret_variable(|_| true),
+            "VERIFYKIT_SERVER_KEY"
+        );
+    }
 
     #[test]
     fn parses_targets() {
