@@ -148,7 +148,10 @@ impl SandboxHandle {
     }
 
     /// How many `method` requests to `provider`'s `path` (e.g. `/v1.0/send-otp`) arrived,
-    /// including those answered by an injected fault.
+    /// including those answered by an injected fault. Counted by path while the provider has
+    /// fewer than 10,000 distinct ones, each cut to 256 bytes; past that, new paths are counted
+    /// under their route's pattern, and requests that matched no route under
+    /// [`RequestLog::UNMATCHED`](crate::RequestLog::UNMATCHED): for those, this is 0.
     pub fn request_count(&self, provider: Provider, method: &str, path: &str) -> usize {
         self.app.common.request_count(provider, method, path)
     }

@@ -153,7 +153,9 @@ pub struct RequestLog {
 
 impl RequestLog {
     /// The one key of [`RequestLog::counts`] under which every request that matched no route
-    /// of its provider (an unknown path, or a method no route serves) is counted.
+    /// of its provider (an unknown path, the 404 fallback) or came with a method outside the
+    /// standard ones is counted. A standard method a route does not serve (a 405) is counted
+    /// under its own path.
     pub const UNMATCHED: &'static str = "* <unmatched>";
 
     /// Builds the log and its counts from records.

@@ -376,7 +376,7 @@ pub(crate) enum Route {
     /// A route of the provider, with its pattern relative to the provider's prefix
     /// (`/v2/Services/{sid}`).
     Matched(String),
-    /// No route (the 404 fallback), or a method no route serves.
+    /// No route (the 404 fallback), or a method outside the standard ones.
     Unmatched,
 }
 

@@ -582,6 +582,11 @@ async fn stored_fields_are_bounded_in_size() {
         vf.sb.messages("+573211234567").is_empty(),
         "nothing was sent"
     );
+    // The phone login stores a language too: bounded the same way.
+    let login = json!({"countryCode": "+507", "phone": 62_647_737, "type": "login",
+                       "language": "x".repeat(36)});
+    assert_eq!(vf.post("/projects/phone-login", login).await.0, 409);
+    assert!(vf.sb.messages("+50762647737").is_empty(), "no login code");
     // At the limits, everything is stored and returned.
     let mut body = with("title", "Ácme Ünïcode 15".into());
     body["redirectUrl"] = json!(long_url[..2_048]);

@@ -124,6 +124,7 @@ fn start_phone_login(app: &Verifik, input: &Input) -> Result<Value, VfError> {
             "Invalid type. Phone login uses type \"login\".",
         ));
     }
+    let language = super::validations::stored_language(input)?;
     let mut state = app.lock();
     let record = issue(
         &mut state,
@@ -139,7 +140,7 @@ fn start_phone_login(app: &Verifik, input: &Input) -> Result<Value, VfError> {
             kind: "login".to_owned(),
             validation_method: "verificationCode".to_owned(),
             title: Some("Verifik Client".to_owned()),
-            language: input.str("language").unwrap_or_else(|| "en".to_owned()),
+            language,
             redirect_url: Some("https://verifik.co".to_owned()),
             webhook_url: None,
             identity_url: None,

@@ -296,6 +296,18 @@ fn gateway_of(input: &Input, default: Option<&str>) -> Result<String, VfError> {
     }
 }
 
+/// The `language` stored as given (`en` by default), at most [`MAX_LANGUAGE_BYTES`]: the
+/// manual endpoint's and the phone login's.
+pub(super) fn stored_language(input: &Input) -> Result<String, VfError> {
+    let language = bounded(
+        input,
+        "language",
+        MAX_LANGUAGE_BYTES,
+        "Invalid language. Use a language code such as en or es.",
+    )?;
+    Ok(language.unwrap_or_else(|| "en".to_owned()))
+}
+
 /// `language`: a primary language subtag (2 or 3 letters), `en` by default.
 fn language_of(input: &Input) -> Result<String, VfError> {
     match input.str("language") {
@@ -455,13 +467,7 @@ fn manual(app: &Verifik, input: &Input) -> Result<Value, VfError> {
     let gateway = gateway_of(input, None)?;
     let title = title_of(input)?;
     let ip_address = ip_address_of(input)?;
-    let language = bounded(
-        input,
-        "language",
-        MAX_LANGUAGE_BYTES,
-        "Invalid language. Use a language code such as en or es.",
-    )?
-    .unwrap_or_else(|| "en".to_owned());
+    let language = stored_language(input)?;
     let parsed = phone::from_parts(&country_code, &number)
         .ok_or_else(|| VfError::bad_request("Invalid phone number format."))?;
     may_send(&state, input, parsed.e164(), &gateway)?;
