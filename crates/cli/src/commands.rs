@@ -104,11 +104,16 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     };
     // Opened before the send: a handle that cannot be saved must not cost a code.
     let out = args.out.as_deref().map(HandleFile::open).transpose()?;
-    let handle = built
+    let mut handle = built
         .verifier
         .start(&request)
         .await
         .map_err(Failure::call)?;
+    if ctx.config.is_none() {
+        // Where it was started, so that `check` on another target is refused rather than
+        // answered "not found" there (and the number sent to a sandbox).
+        handle = handle.with_extra(EXTRA_TARGET, ctx.target.to_string());
+    }
     let pretty = handle.to_json_pretty()?;
     if let Some(out) = out {
         out.write(&pretty)?;
@@ -167,6 +172,10 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     errln!("next: phone-verify check{target}{options} --handle {file} {how}");
     Ok(SUCCESS)
 }
+
+/// The extra of a handle `start` wrote: the target it was started on (`live`,
+/// `sandbox:URL`), which `check` must use too.
+pub(crate) const EXTRA_TARGET: &str = "cli_target";
 
 /// `start --out FILE`, opened before anything is sent.
 struct HandleFile<'a> {
@@ -242,6 +251,15 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
         ));
     }
     let handle = read_handle(&args.handle)?;
+    if let Some(started) = handle.extra_str(EXTRA_TARGET)
+        && ctx.config.is_none()
+        && started != ctx.target.to_string()
+    {
+        return Err(Failure::usage(format!(
+            "the handle was started on {started}, not {}: check it there (--target {started})",
+            ctx.target
+        )));
+    }
     let verifier = if let Some(router) = crate::routing::router(ctx).await? {
         router.verifier
     } else {
@@ -283,9 +301,12 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
     } else {
         outln!("{line}");
         let reason = outcome.rejection().map(|r| r.reason);
-        if reason == Some(phone_verify::RejectReason::NotFound) && ctx.config.is_none() {
-            // The handle does not say where it was started: a live handle checked on a
-            // sandbox (or the other way round) is unknown there.
+        if reason == Some(phone_verify::RejectReason::NotFound)
+            && ctx.config.is_none()
+            && handle.extra_str(EXTRA_TARGET).is_none()
+        {
+            // The handle (not written by `start`) does not say where it was started: a live
+            // handle checked on a sandbox (or the other way round) is unknown there.
             errln!(
                 "phone-verify: checked on {}; if `start` ran on another target (--live, \
                  --target sandbox:URL), check there before starting again",

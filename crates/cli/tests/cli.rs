@@ -280,14 +280,46 @@ fn start_in_one_process_check_in_others() {
             .starts_with("rejected: no such pending verification"),
         "{again:?}"
     );
-    // The handle does not record its target: the CLI says where it checked.
+    // The handle records its target, which was this one: no hint.
     assert!(
-        again.stderr.contains(&format!(
+        !again.stderr.contains("if `start` ran on another target"),
+        "{again:?}"
+    );
+    // A handle that does not record it (made by the library): the CLI says where it checked.
+    let mut bare: Value = serde_json::from_str(&std::fs::read_to_string(&handle).unwrap()).unwrap();
+    assert_eq!(bare["extras"]["cli_target"], env.target().as_str());
+    bare["extras"].as_object_mut().unwrap().remove("cli_target");
+    std::fs::write(&handle, bare.to_string()).unwrap();
+    let unknown = env
+        .run(&["check", "--handle", &handle, "--code", &code])
+        .expect(1);
+    assert!(
+        unknown.stderr.contains(&format!(
             "checked on {}; if `start` ran on another target",
             env.target()
         )),
-        "{again:?}"
+        "{unknown:?}"
     );
+    // Checked on another target than its own, a handle is refused before any request.
+    std::fs::write(&handle, &text).unwrap();
+    let before = env.requests();
+    let elsewhere = run(&[
+        "--target",
+        "sandbox:http://127.0.0.1:9",
+        "check",
+        "--handle",
+        &handle,
+        "--code",
+        &code,
+    ])
+    .expect(64);
+    assert!(
+        elsewhere
+            .stderr
+            .contains(&format!("the handle was started on {}", env.target())),
+        "{elsewhere:?}"
+    );
+    assert_eq!(env.requests(), before);
 }
 
 #[test]
