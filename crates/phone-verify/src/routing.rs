@@ -8,7 +8,7 @@ use phone_verify_core::Result;
 use phone_verify_router::{BreakerConfig, Route, Router, RouterConfig, Rule};
 
 use crate::config::{ProviderConfig, SettingValue};
-use crate::registry::Registry;
+use crate::registry::{Provider, Registry};
 
 /// A router described by configuration (JSON, TOML or any serde format): routes that name a
 /// registry provider and its settings, the rules, the breaker and the failover opt-in. Built
@@ -138,7 +138,7 @@ impl Registry {
 
 #[cfg(feature = "guard")]
 impl Registry {
-    /// The router `config` describes, as one [`Provider`](crate::Provider) behind the guard of
+    /// The router `config` describes, as one [`Provider`] behind the guard of
     /// its `[guard]` table when it has one (the guard's secret and Redis URL from the
     /// environment): one file for routes, rules and abuse protection.
     ///
@@ -159,7 +159,7 @@ impl Registry {
     /// assert_eq!(config.guard.unwrap().rules.resend_cooldown_secs, Some(60));
     /// # Ok::<(), toml::de::Error>(())
     /// ```
-    pub async fn build_guarded_router(&self, config: &RoutingConfig) -> Result<crate::Provider> {
+    pub async fn build_guarded_router(&self, config: &RoutingConfig) -> Result<Provider> {
         self.build_guarded_router_with_lookup(config, |name| std::env::var(name).ok())
             .await
     }
@@ -170,8 +170,8 @@ impl Registry {
         &self,
         config: &RoutingConfig,
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<crate::Provider> {
-        let provider = crate::Provider::from(self.build_router_with_env(config, &lookup)?);
+    ) -> Result<Provider> {
+        let provider = Provider::from(self.build_router_with_env(config, &lookup)?);
         match &config.guard {
             Some(settings) => provider.guarded_with_lookup(settings, lookup).await,
             None => Ok(provider),
@@ -191,17 +191,17 @@ impl Prefixed for phone_verify_core::Error {
     }
 }
 
-/// A router as one registry [`Provider`](crate::Provider): the router is the verifier and,
+/// A router as one registry [`Provider`]: the router is the verifier and,
 /// when it resolves sessions (its capabilities say so: some route has a session resolver for
 /// a provider with sessions, such as VerifyKit or Verifik), the session resolver. A router
 /// whose routes have none (only Verigator or Twilio) gets no resolver, so
-/// [`require_resolver`](crate::Provider::require_resolver) refuses it.
-impl From<Router> for crate::Provider {
+/// [`require_resolver`](Provider::require_resolver) refuses it.
+impl From<Router> for Provider {
     fn from(router: Router) -> Self {
         use phone_verify_core::PhoneVerifier as _;
         let resolves = router.capabilities().session_resolution;
         let router = Arc::new(router);
-        let provider = crate::Provider::new(router.clone());
+        let provider = Provider::new(router.clone());
         if resolves {
             provider.with_resolver(router)
         } else {
@@ -218,7 +218,8 @@ mod tests {
     use phone_verify_router::{Route, Router};
     use phone_verify_testkit::memory::InMemoryVerifier;
 
-    use crate::{Provider, Registry, RoutingConfig};
+    use super::RoutingConfig;
+    use crate::registry::{Provider, Registry};
 
     /// A registry whose `acme` provider needs `ACME_KEY` and fails like a provider crate does:
     /// its error carries the provider and the answer's metadata.
