@@ -214,27 +214,18 @@ impl CreateService {
         }
     }
 
-    /// The form fields, in the OpenAPI's order.
+    /// The form fields, in the OpenAPI's order: an update's, with the name always set.
     pub(crate) fn form(&self) -> Vec<(&'static str, String)> {
-        let mut form = vec![("FriendlyName", self.friendly_name.clone())];
-        if let Some(n) = self.code_length {
-            form.push(("CodeLength", n.to_string()));
+        UpdateService {
+            friendly_name: Some(self.friendly_name.clone()),
+            code_length: self.code_length,
+            lookup_enabled: self.lookup_enabled,
+            skip_sms_to_landlines: self.skip_sms_to_landlines,
+            dtmf_input_required: self.dtmf_input_required,
+            do_not_share_warning_enabled: self.do_not_share_warning_enabled,
+            custom_code_enabled: self.custom_code_enabled,
         }
-        for (name, value) in [
-            ("LookupEnabled", self.lookup_enabled),
-            ("SkipSmsToLandlines", self.skip_sms_to_landlines),
-            ("DtmfInputRequired", self.dtmf_input_required),
-            (
-                "DoNotShareWarningEnabled",
-                self.do_not_share_warning_enabled,
-            ),
-            ("CustomCodeEnabled", self.custom_code_enabled),
-        ] {
-            if let Some(v) = value {
-                form.push((name, v.to_string()));
-            }
-        }
-        form
+        .form()
     }
 }
 
