@@ -26,7 +26,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 /// use phone_verify_testkit::{CHECK_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS};
 /// use phone_verify_testkit::{REVERSE_FAULT_CHECKS, SESSION_FAULT_CHECKS};
 /// use phone_verify_testkit::{HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS};
-/// use phone_verify_testkit::HOSTILE_SESSION_CHECKS;
+/// use phone_verify_testkit::{DOCUMENTED_ERROR_CHECKS, HOSTILE_SESSION_CHECKS};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let verifier = Arc::new(InMemoryVerifier::new());
@@ -48,7 +48,8 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp"])
-///     .checks(HOSTILE_SESSION_CHECKS.iter().copied());
+///     .checks(HOSTILE_SESSION_CHECKS.iter().copied())
+///     .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
 /// Conformance::resolving(verifier, harness).assert_conforms(&expected).await;
 /// # });
 /// ```

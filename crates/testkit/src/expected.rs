@@ -79,6 +79,14 @@ pub const HOSTILE_SESSION_CHECKS: &[&str] = &[
     "session.stalled_resolution_not_misread",
 ];
 
+/// The check every run gets, once: each documented provider error the harness lists
+/// ([`Harness::documented_errors`](crate::Harness::documented_errors)), injected as the
+/// provider's answer, ends in its typed result with the provider's code, message and request
+/// id kept. It always runs, and is skipped, saying so, when the harness lists none or cannot
+/// inject them ([`Harness::inject_documented_error`](crate::Harness::inject_documented_error)):
+/// list it then with [`Expected::skipped`].
+pub const DOCUMENTED_ERROR_CHECKS: &[&str] = &["errors.documented_codes_typed"];
+
 /// The checks every OTP channel gets: the provider's limit of wrong codes holds. They always
 /// run, and are skipped, saying so, when the harness names no limit
 /// ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit): the provider sets none);

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use phone_verify_core::{
-    Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, SessionResolver, Verification,
+    Channel, Code, ErrorKind, PhoneNumber, PhoneVerifier, ProviderId, RejectReason,
+    SessionResolver, Verification,
 };
 
 /// Why a harness could not do what a check asked.
@@ -170,6 +171,211 @@ pub enum AnswerTo<'a> {
     /// The next lookup of this verification: a reverse flow's poll, or the resolution of the
     /// session its check returned (where [`Harness::inject_lookup_fault`] injects).
     Lookup(&'a Verification),
+}
+
+impl AnswerTo<'_> {
+    /// Which operation this is, without its verification.
+    pub fn answering(&self) -> Answering {
+        match self {
+            Self::Send => Answering::Send,
+            Self::Check(_) => Answering::Check,
+            Self::Lookup(_) => Answering::Lookup,
+        }
+    }
+}
+
+/// The operation a [`DocumentedError`] answers: [`AnswerTo`]'s operations, before the
+/// verification they concern exists (the suite starts a fresh one for each error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Answering {
+    /// A send: the suite starts an OTP verification ([`AnswerTo::Send`]).
+    Send,
+    /// A code check: the suite starts a fresh OTP verification and checks its code
+    /// ([`AnswerTo::Check`]).
+    Check,
+    /// A lookup: the suite resolves a verified session when the verifier resolves sessions,
+    /// else polls a reverse flow ([`AnswerTo::Lookup`]).
+    Lookup,
+}
+
+impl Answering {
+    /// A short lowercase name for reports: `send`, `check` or `lookup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Send => "send",
+            Self::Check => "check",
+            Self::Lookup => "lookup",
+        }
+    }
+}
+
+/// What a [`DocumentedError`] must become in the verifier's hands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExpectedResult {
+    /// An `Err` of this kind.
+    Error(ErrorKind),
+    /// `Ok(CheckOutcome::Rejected(..))` with this reason: a code check's refusal (or a poll's)
+    /// is an outcome, not an error.
+    Rejected(RejectReason),
+}
+
+impl std::fmt::Display for ExpectedResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Error(kind) => write!(f, "a {kind:?} error"),
+            Self::Rejected(reason) => write!(f, "rejected ({reason:?})"),
+        }
+    }
+}
+
+/// One error the provider documents, as it comes over the wire, and what the verifier must
+/// make of it: the input of the check `errors.documented_codes_typed`
+/// ([`Harness::documented_errors`], injected with [`Harness::inject_documented_error`]).
+///
+/// It enforces the rule that every documented provider error code maps to a typed error kind,
+/// with the provider's own code, message and request id preserved: the verifier must answer
+/// the operation with [`expected`](DocumentedError::expected), keep
+/// [`provider_code`](DocumentedError::provider_code) in `Error::provider_code()` (or
+/// `Rejection::provider_code`), show [`message`](DocumentedError::message) in
+/// `Error::message()` or `Error::provider_message()` (or `Rejection::message`), and keep
+/// [`request_id`](DocumentedError::request_id) in `Error::request_id()` (or
+/// `Rejection::request_id`).
+///
+/// ```
+/// use phone_verify_core::{ErrorKind, RejectReason};
+/// use phone_verify_testkit::{Answering, DocumentedError};
+///
+/// let banned = DocumentedError::error(
+///     Answering::Send,
+///     403,
+///     r#"{"meta":{"requestId":"REQ-1","errorCode":403012,"errorMessage":"Phone number is banned."}}"#,
+///     ErrorKind::Blocked,
+///     "403012",
+/// )
+/// .with_message("Phone number is banned.")
+/// .with_request_id("REQ-1");
+/// let wrong = DocumentedError::rejection(
+///     Answering::Check,
+///     400,
+///     r#"{"code":60200,"message":"Invalid parameter"}"#,
+///     RejectReason::WrongCode,
+///     "60200",
+/// )
+/// .with_header("Twilio-Request-Id", "RQ0123");
+/// assert_eq!(banned.provider_code, "403012");
+/// assert_eq!(wrong.headers, [("Twilio-Request-Id".to_owned(), "RQ0123".to_owned())]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DocumentedError {
+    /// The operation whose answer it is.
+    pub answering: Answering,
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// Response headers besides the ones any answer has (e.g. the provider's request-id
+    /// header), as name and value.
+    pub headers: Vec<(String, String)>,
+    /// The response body, exactly as the provider sends it.
+    pub body: String,
+    /// What the verifier must make of it.
+    pub expected: ExpectedResult,
+    /// The provider's own code the error (or rejection) must keep.
+    pub provider_code: String,
+    /// A text the error's message (or the rejection's) must contain: the provider's message.
+    /// Runs of whitespace and control characters compare as one space, since a client may
+    /// clean them (a line break in a message, say) before showing it.
+    pub message: Option<String>,
+    /// The provider's request id the error (or rejection) must keep.
+    pub request_id: Option<String>,
+    /// How many answers to the operation it replaces, from the next one (at least 1; 1 by
+    /// default): more for a refusal the verifier may rightly ask again (say, a final 429
+    /// answering a code check, which the kit re-asks), as the provider would keep refusing.
+    pub times: u32,
+}
+
+impl DocumentedError {
+    /// The answer `status` with `body` to `answering`, which must end in an error of `kind`
+    /// keeping the provider's `code`.
+    pub fn error(
+        answering: Answering,
+        status: u16,
+        body: impl Into<String>,
+        kind: ErrorKind,
+        code: impl Into<String>,
+    ) -> Self {
+        Self::new(answering, status, body, ExpectedResult::Error(kind), code)
+    }
+
+    /// The answer `status` with `body` to `answering` (a code check, or a poll), which must
+    /// end in `Ok(Rejected(reason))` keeping the provider's `code`.
+    pub fn rejection(
+        answering: Answering,
+        status: u16,
+        body: impl Into<String>,
+        reason: RejectReason,
+        code: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            answering,
+            status,
+            body,
+            ExpectedResult::Rejected(reason),
+            code,
+        )
+    }
+
+    /// The answer `status` with `body` to `answering`, which must end in `expected` keeping
+    /// the provider's `code`.
+    pub fn new(
+        answering: Answering,
+        status: u16,
+        body: impl Into<String>,
+        expected: ExpectedResult,
+        code: impl Into<String>,
+    ) -> Self {
+        Self {
+            answering,
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            expected,
+            provider_code: code.into(),
+            message: None,
+            request_id: None,
+            times: 1,
+        }
+    }
+
+    /// Makes it the answer to the next `times` requests of its operation (at least 1), for a
+    /// refusal the verifier may rightly ask again.
+    #[must_use]
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = times.max(1);
+        self
+    }
+
+    /// Adds a response header.
+    #[must_use]
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Requires the error's (or rejection's) message to contain `text`.
+    #[must_use]
+    pub fn with_message(mut self, text: impl Into<String>) -> Self {
+        self.message = Some(text.into());
+        self
+    }
+
+    /// Requires the error (or rejection) to keep the provider's request id `id`.
+    #[must_use]
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
 }
 
 /// A client that gives up on a stalled answer within a known time, for the checks of
@@ -362,6 +568,31 @@ pub trait Harness: Send + Sync {
     ) -> HarnessResult<()> {
         let _ = (to, answer);
         Err(HarnessError::unsupported("injecting hostile answers"))
+    }
+
+    /// The provider's documented errors, each as its wire answer and what the verifier must
+    /// make of it, for `errors.documented_codes_typed`. Empty (the default): the check is
+    /// skipped, saying so.
+    fn documented_errors(&self) -> Vec<DocumentedError> {
+        Vec::new()
+    }
+
+    /// Makes the provider's next answer to the operation `to` (its next
+    /// [`times`](DocumentedError::times) answers) exactly `error`'s status, headers and body,
+    /// without processing the request (a refusal). Without it (the default:
+    /// `Unsupported`) `errors.documented_codes_typed` is skipped; a harness may refuse some
+    /// errors only (say, those with headers it cannot set), which the check then names. As
+    /// with hostile answers, [`clear_faults`](Harness::clear_faults) should fail when an
+    /// injected check or lookup answer was not used.
+    async fn inject_documented_error(
+        &self,
+        to: AnswerTo<'_>,
+        error: &DocumentedError,
+    ) -> HarnessResult<()> {
+        let _ = (to, error);
+        Err(HarnessError::unsupported(
+            "injecting documented provider errors",
+        ))
     }
 
     /// The client that meets a [`StalledBody`](HostileAnswer::StalledBody) answer, and how

@@ -14,13 +14,15 @@ mod suite;
 
 pub use conformance::Conformance;
 pub use expected::{
-    CHECK_FAULT_CHECKS, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS,
-    HOSTILE_SESSION_CHECKS, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
-    SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, DOCUMENTED_ERROR_CHECKS, Expected, HOSTILE_CHECK_CHECKS,
+    HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, OTP_CHECKS, PRIVACY_CHECKS,
+    REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
 };
 pub use harness::{
-    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
-    LookupFault, RequestCounts, SendFault, different_code,
+    AnswerTo, Answering, CheckFault, DocumentedError, ExpectedResult, Harness, HarnessError,
+    HarnessResult, HostileAnswer, ImpatientClient, LookupFault, RequestCounts, SendFault,
+    different_code,
 };
 pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};

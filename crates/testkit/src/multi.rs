@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, Verification};
 
 use crate::harness::{
-    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
-    LookupFault, RequestCounts, SendFault,
+    AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
+    ImpatientClient, LookupFault, RequestCounts, SendFault,
 };
 
 type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
@@ -39,6 +39,12 @@ type MakeImpatient = Box<dyn Fn() -> ImpatientClient + Send + Sync>;
 ///   **impatient client** of the stalled-answer checks comes from
 ///   [`with_impatient_client`](MultiHarness::with_impatient_client) (a router over clients
 ///   with short timeouts); without it those checks are skipped.
+/// - **Documented errors** are injected like hostile answers: an answer to a send at every
+///   member, to a check or a lookup at the member of the handle's provider. The members'
+///   lists are not merged (which provider answers a start depends on the verifier's rules):
+///   the errors the check injects are those of
+///   [`with_documented_errors`](MultiHarness::with_documented_errors), none by default (the
+///   check is then skipped).
 ///
 /// ```ignore
 /// let harness = MultiHarness::new()
@@ -55,6 +61,7 @@ pub struct MultiHarness {
     clock: Option<ProviderId>,
     make_verifier: Option<MakeVerifier>,
     make_impatient: Option<MakeImpatient>,
+    documented_errors: Vec<DocumentedError>,
 }
 
 impl MultiHarness {
@@ -93,6 +100,19 @@ impl MultiHarness {
         make: impl Fn() -> Arc<dyn PhoneVerifier> + Send + Sync + 'static,
     ) -> Self {
         self.make_verifier = Some(Box::new(make));
+        self
+    }
+
+    /// The documented errors ([`Harness::documented_errors`]) that
+    /// `errors.documented_codes_typed` injects: errors of the provider the verifier's rules
+    /// send the suite's phones to (and its checks and lookups go back to), in that provider's
+    /// wire shape.
+    #[must_use]
+    pub fn with_documented_errors(
+        mut self,
+        errors: impl IntoIterator<Item = DocumentedError>,
+    ) -> Self {
+        self.documented_errors.extend(errors);
         self
     }
 
@@ -245,6 +265,31 @@ impl Harness for MultiHarness {
         };
         self.for_handle(verification)?
             .inject_hostile_answer(to, answer)
+            .await
+    }
+
+    fn documented_errors(&self) -> Vec<DocumentedError> {
+        self.documented_errors.clone()
+    }
+
+    async fn inject_documented_error(
+        &self,
+        to: AnswerTo<'_>,
+        error: &DocumentedError,
+    ) -> HarnessResult<()> {
+        let (AnswerTo::Check(verification) | AnswerTo::Lookup(verification)) = to else {
+            for (n, (_, harness)) in self.members.iter().enumerate() {
+                if let Err(err) = harness.inject_documented_error(to, error).await {
+                    for (_, armed) in &self.members[..n] {
+                        let _ = armed.clear_faults().await;
+                    }
+                    return Err(err);
+                }
+            }
+            return Ok(());
+        };
+        self.for_handle(verification)?
+            .inject_documented_error(to, error)
             .await
     }
 

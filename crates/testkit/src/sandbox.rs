@@ -59,8 +59,8 @@ pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 use crate::conformance::Conformance;
 use crate::expected::Expected;
 use crate::harness::{
-    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
-    LookupFault, RequestCounts, SendFault,
+    AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
+    ImpatientClient, LookupFault, RequestCounts, SendFault,
 };
 use crate::report::Report;
 
@@ -125,7 +125,10 @@ fn hostile_action(answer: HostileAnswer) -> FaultAction {
             bytes: HostileAnswer::OVERSIZED_BYTES,
         },
         HostileAnswer::StalledBody { longer_than } => {
-            let stall = longer_than * 2 + Duration::from_secs(1);
+            // Saturating: a harness may say its client gives up "never" (`Duration::MAX`).
+            let stall = longer_than
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(1));
             FaultAction::SlowDrip {
                 chunk_bytes: 1,
                 interval_ms: u64::try_from(stall.as_millis()).unwrap_or(u64::MAX),
@@ -170,8 +173,10 @@ pub struct SandboxHarness {
     check_fault_injected: AtomicBool,
     /// Set while a lookup fault is injected and not yet cleared.
     lookup_fault_injected: AtomicBool,
-    /// Hostile answers injected at check or lookup endpoints and not yet cleared.
-    hostile_injected: Mutex<Vec<(Waits, FaultAction)>>,
+    /// Hostile answers and documented errors injected at check or lookup endpoints and not
+    /// yet cleared.
+    hostile_injected: Mutex<Vec<(Waits, FaultAction, u32)>>,
+    documented_errors: Vec<DocumentedError>,
     make_impatient: Option<MakeImpatient>,
     wrong_code_limit: WrongCodeLimit,
     secrets: Option<Vec<String>>,
@@ -207,6 +212,7 @@ impl SandboxHarness {
             check_fault_injected: AtomicBool::new(false),
             lookup_fault_injected: AtomicBool::new(false),
             hostile_injected: Mutex::new(Vec::new()),
+            documented_errors: Vec::new(),
             make_impatient: None,
             wrong_code_limit: WrongCodeLimit::FromConfig,
             secrets: None,
@@ -274,6 +280,22 @@ impl SandboxHarness {
         make: impl Fn(&SandboxHandle) -> ImpatientClient + Send + Sync + 'static,
     ) -> Self {
         self.make_impatient = Some(Box::new(make));
+        self
+    }
+
+    /// The provider's documented errors ([`Harness::documented_errors`]) that
+    /// `errors.documented_codes_typed` injects, each at the endpoints of its operation (send,
+    /// check or lookup endpoints) as a sandbox fault answering its status and body without
+    /// processing the request ([`FaultAction::Status`]). The sandbox's faults cannot set
+    /// response headers: an error with [`headers`](DocumentedError::headers) is refused
+    /// (`Unsupported`) and the check names it, so a request id the provider sends in a header
+    /// cannot be checked here, only one in the body.
+    #[must_use]
+    pub fn with_documented_errors(
+        mut self,
+        errors: impl IntoIterator<Item = DocumentedError>,
+    ) -> Self {
+        self.documented_errors.extend(errors);
         self
     }
 
@@ -452,6 +474,42 @@ impl SandboxHarness {
                 .all(|e| pending.contains(&self.fault_at(e, action.clone())))
     }
 
+    /// Makes the next `times` answers to the operation `to` the fault `action`: at every send
+    /// endpoint, or at the check or lookup endpoints, remembered so that
+    /// [`clear_faults`](Harness::clear_faults) fails when no request used it.
+    fn answer_with(&self, to: AnswerTo<'_>, action: FaultAction, times: u32) -> HarnessResult<()> {
+        let (endpoints, waits, with) = match to {
+            AnswerTo::Send => {
+                self.require_send_endpoints()?;
+                for endpoint in &self.send_endpoints {
+                    self.sandbox
+                        .inject_fault(self.fault_at(endpoint, action.clone()).times(times));
+                }
+                return Ok(());
+            }
+            AnswerTo::Check(_) => (&self.check_endpoints, Waits::Check, "with_check_endpoint"),
+            AnswerTo::Lookup(_) => (
+                &self.lookup_endpoints,
+                Waits::Lookup,
+                "with_lookup_endpoint",
+            ),
+        };
+        if endpoints.is_empty() {
+            return Err(HarnessError::unsupported(format!(
+                "no endpoint configured (SandboxHarness::{with})"
+            )));
+        }
+        for endpoint in endpoints {
+            self.sandbox
+                .inject_fault(self.fault_at(endpoint, action.clone()).times(times));
+        }
+        self.hostile_injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((waits, action, times));
+        Ok(())
+    }
+
     fn require_send_endpoints(&self) -> HarnessResult<()> {
         if self.send_endpoints.is_empty() {
             Err(HarnessError::unsupported(
@@ -606,44 +664,36 @@ impl Harness for SandboxHarness {
         to: AnswerTo<'_>,
         answer: HostileAnswer,
     ) -> HarnessResult<()> {
-        let action = hostile_action(answer);
-        let (endpoints, waits, with) = match to {
-            AnswerTo::Send => {
-                self.require_send_endpoints()?;
-                for endpoint in &self.send_endpoints {
-                    self.sandbox
-                        .inject_fault(self.fault_at(endpoint, action.clone()));
-                }
-                return Ok(());
-            }
-            AnswerTo::Check(_) => (&self.check_endpoints, Waits::Check, "with_check_endpoint"),
-            AnswerTo::Lookup(_) => (
-                &self.lookup_endpoints,
-                Waits::Lookup,
-                "with_lookup_endpoint",
-            ),
+        self.answer_with(to, hostile_action(answer), 1)
+    }
+
+    fn documented_errors(&self) -> Vec<DocumentedError> {
+        self.documented_errors.clone()
+    }
+
+    async fn inject_documented_error(
+        &self,
+        to: AnswerTo<'_>,
+        error: &DocumentedError,
+    ) -> HarnessResult<()> {
+        if !error.headers.is_empty() {
+            return Err(HarnessError::unsupported(
+                "an answer with headers (the sandbox's faults answer a status and a body only)",
+            ));
+        }
+        let action = FaultAction::Status {
+            status: error.status,
+            body: Some(error.body.clone()),
         };
-        if endpoints.is_empty() {
-            return Err(HarnessError::unsupported(format!(
-                "no endpoint configured (SandboxHarness::{with})"
-            )));
-        }
-        for endpoint in endpoints {
-            self.sandbox
-                .inject_fault(self.fault_at(endpoint, action.clone()));
-        }
-        self.hostile_injected
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((waits, action));
-        Ok(())
+        self.answer_with(to, action, error.times.max(1))
     }
 
     async fn impatient_client(&self) -> HarnessResult<ImpatientClient> {
         match &self.make_impatient {
             Some(make) => Ok(make(&self.sandbox)),
             None => Err(HarnessError::unsupported(
-                "a client that gives up on stalled answers in a known time                  (SandboxHarness::with_impatient_client)",
+                "a client that gives up on stalled answers in a known time \
+                 (SandboxHarness::with_impatient_client)",
             )),
         }
     }
@@ -691,14 +741,14 @@ impl Harness for SandboxHarness {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        let hostile_unused = hostile.iter().find_map(|(waits, action)| {
+        let hostile_unused = hostile.iter().find_map(|(waits, action, times)| {
             let endpoints = match waits {
                 Waits::Check => &self.check_endpoints,
                 Waits::Lookup => &self.lookup_endpoints,
             };
             endpoints
                 .iter()
-                .all(|e| pending.contains(&self.fault_at(e, action.clone())))
+                .all(|e| pending.contains(&self.fault_at(e, action.clone()).times(*times)))
                 .then_some(waits)
         });
         self.sandbox.clear_faults();
@@ -708,8 +758,8 @@ impl Harness for SandboxHarness {
                 Waits::Lookup => ("lookup", "with_lookup_endpoint"),
             };
             return Err(HarnessError::failed(format!(
-                "the injected hostile answer was not used: no request reached the {what} \
-                 endpoints (SandboxHarness::{with})"
+                "the injected answer (hostile, or a documented error) was not used: no \
+                 request reached the {what} endpoints (SandboxHarness::{with})"
             )));
         }
         if check_unused {

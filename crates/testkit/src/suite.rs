@@ -56,6 +56,7 @@ macro_rules! ensure {
 
 // After the macros, which they use.
 mod attempts;
+mod errors;
 mod hostile;
 mod lookups;
 mod privacy;
@@ -108,6 +109,7 @@ mod privacy;
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 /// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
 /// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again; never `NotFound`, another phone or another error |
+/// | `errors.documented_codes_typed` | each error [`Harness::documented_errors`] lists ([`DocumentedError`](crate::harness::DocumentedError): the operation it answers, its HTTP status, headers and body), injected in turn as the provider's answer to a fresh start, a code check of a fresh verification, or a lookup (a verified session's resolution, else a reverse flow's poll) with [`Harness::inject_documented_error`], ends in the documented typed result: an error of the documented `ErrorKind` or, for a check, `Ok(Rejected(reason))`, keeping the provider's code (`Error::provider_code`, `Rejection::provider_code`), its message when the entry names one (in `Error::message` or `Error::provider_message`, `Rejection::message`) and its request id when the entry names one. One failure names every code that was not typed, and what was lost; entries the harness cannot inject are named in the detail; no entries, or no injection: skipped |
 /// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
 /// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names |
 ///
@@ -287,6 +289,10 @@ pub async fn run_with_timeout(
         let name = "session.stalled_resolution_not_misread".to_owned();
         r.record(name, suite.resolution_stalled()).await;
     }
+
+    // The provider's documented errors, each as its wire answer, once.
+    let name = "errors.documented_codes_typed".to_owned();
+    r.record(name, suite.documented_codes_typed()).await;
 
     // Last, privacy: what the verifier shows of credentials, phones and codes.
     let name = "privacy.secrets_not_shown".to_owned();

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
-    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
-    SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, Expected, HOSTILE_CHECK_CHECKS,
+    HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, OTP_CHECKS, REVERSE_CHECKS,
+    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 
 #[tokio::test]
@@ -43,8 +43,10 @@ async fn in_memory_provider_conforms() {
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp", "voice"])
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp"])
-        .checks(HOSTILE_SESSION_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 73);
+        .checks(HOSTILE_SESSION_CHECKS.iter().copied())
+        // Its documented errors (`memory::documented_errors`), each typed as documented.
+        .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 74);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

@@ -13,8 +13,9 @@ use phone_verify_core::{
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
 use phone_verify_testkit::{
-    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
-    LookupFault, MultiHarness, Report, RequestCounts, SendFault, Status, run, run_with_timeout,
+    AnswerTo, Answering, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult,
+    HostileAnswer, ImpatientClient, LookupFault, MultiHarness, Report, RequestCounts, SendFault,
+    Status, run, run_with_timeout,
 };
 
 /// One way of breaking the contract.
@@ -79,6 +80,18 @@ enum Flaw {
     /// the id within it (as a URL path is normalised: `../../{id}`, `{id}/x`): a tampered
     /// handle verifies, a tampered session id resolves.
     ReachesTheIdWithin,
+    /// Rebuilds every error it passes on from its kind and message alone: the provider's code,
+    /// message and request id are lost.
+    DropsProviderCode,
+    /// Answers a check the provider refused with a documented code (a rejection that carries
+    /// the provider's code) with a `Provider` error instead of the rejection.
+    RefusalAsProviderError,
+}
+
+/// `result` with its error rebuilt from its kind and message alone, for
+/// [`Flaw::DropsProviderCode`].
+fn without_details<T>(result: Result<T>) -> Result<T> {
+    result.map_err(|err| Error::new(err.kind(), err.message().to_owned()))
 }
 
 /// Whether `err` is the in-memory client's error for an answer it could not read.
@@ -233,6 +246,7 @@ impl PhoneVerifier for Broken {
                     .insert(handle.reference.clone());
                 Ok(handle)
             }
+            (Flaw::DropsProviderCode, result) => without_details(result),
             (_, result) => result,
         }
     }
@@ -342,6 +356,18 @@ impl PhoneVerifier for Broken {
                     RejectReason::WrongCode,
                 )))
             }
+            (Flaw::DropsProviderCode, Ok(CheckOutcome::Rejected(r))) => {
+                Ok(CheckOutcome::Rejected(Rejection::new(r.reason)))
+            }
+            (Flaw::DropsProviderCode, outcome) => without_details(outcome),
+            (Flaw::RefusalAsProviderError, Ok(CheckOutcome::Rejected(r)))
+                if r.provider_code.is_some() =>
+            {
+                Err(Error::new(
+                    ErrorKind::Provider,
+                    "the provider refused the check",
+                ))
+            }
             (_, outcome) => outcome,
         }
     }
@@ -382,6 +408,7 @@ impl SessionResolver for Broken {
                     InMemoryVerifier::PROVIDER,
                 ))
             }
+            result if self.flaw == Flaw::DropsProviderCode => without_details(result),
             result => result,
         }
     }
@@ -408,9 +435,25 @@ fn names_secrets(report: &Report) -> bool {
 /// Asserts that exactly the checks matching one of `prefixes` failed, each detail containing
 /// `why`, and that every other check passed.
 fn assert_fails_only(report: &Report, prefixes: &[&str], why: &str) {
-    let broken = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+    assert_fails_only_and(report, prefixes, why, &[]);
+}
+
+/// [`assert_fails_only`], and the checks matching each prefix of `also` fail too, each
+/// detail containing its own reason.
+fn assert_fails_only_and(report: &Report, prefixes: &[&str], why: &str, also: &[(&str, &str)]) {
+    let broken = |name: &str| {
+        prefixes
+            .iter()
+            .find(|p| name.starts_with(**p))
+            .map(|_| why)
+            .or_else(|| {
+                also.iter()
+                    .find(|(p, _)| name.starts_with(p))
+                    .map(|(_, why)| *why)
+            })
+    };
     for result in report.results() {
-        if broken(&result.name) {
+        if let Some(why) = broken(&result.name) {
             assert_eq!(
                 result.status,
                 Status::Failed,
@@ -489,10 +532,16 @@ async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
 #[tokio::test]
 async fn hiding_a_lockout_fails_the_limit_check() {
     let report = report_for(Flaw::HidesLockout).await;
-    assert_fails_only(
+    assert_fails_only_and(
         &report,
         &["otp.wrong_code_limit["],
         "expected rejected (TooManyAttempts",
+        // The provider's documented lockout, hidden the same way, its code lost with it.
+        &[(
+            "errors.documented_codes_typed",
+            "code too_many_attempts (check, HTTP 429): expected rejected (TooManyAttempts), got \
+             rejected (WrongCode), the provider code \"too_many_attempts\" was not kept",
+        )],
     );
 }
 
@@ -667,7 +716,17 @@ async fn a_verifier_that_hangs_fails_its_checks_at_the_deadline() {
 #[tokio::test]
 async fn expiry_as_an_error_fails_the_expiry_check() {
     let report = report_for(Flaw::ExpiryAsError).await;
-    assert_fails_only(&report, &["otp.expired_is_rejected["], "contract rule 3");
+    assert_fails_only_and(
+        &report,
+        &["otp.expired_is_rejected["],
+        "contract rule 3",
+        // The provider's documented expiry, turned into an error the same way.
+        &[(
+            "errors.documented_codes_typed",
+            "code verification_expired (check, HTTP 410): expected rejected (Expired), got the \
+             error",
+        )],
+    );
 }
 
 #[tokio::test]
@@ -725,6 +784,8 @@ async fn dropping_the_phone_fails_every_verification() {
             "session.resolve",
             "session.unreadable_resolution",
             "session.stalled_resolution",
+            // And the documented error answering a resolution, which verifies one first.
+            "errors.documented_codes_typed",
         ],
         "verified without a phone",
     );
@@ -760,10 +821,157 @@ async fn a_reverse_flow_that_is_never_pending_fails() {
 #[tokio::test]
 async fn resolving_unknown_sessions_fails() {
     let report = report_for(Flaw::ResolvesAnything).await;
-    assert_fails_only(
+    assert_fails_only_and(
         &report,
         &["session.unknown_is_not_found"],
         "an unknown session resolved",
+        // The provider's documented "no such session" is resolved too.
+        &[(
+            "errors.documented_codes_typed",
+            "code session_not_found (lookup, HTTP 404): expected a NotFound error, but the \
+             operation resolved to +50760000001",
+        )],
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_provider_code_fails_the_documented_errors_check() {
+    let report = report_for(Flaw::DropsProviderCode).await;
+    // Every documented error loses its code and request id (and a rejection its message);
+    // no other check looks at them.
+    assert_fails_only(
+        &report,
+        &["errors.documented_codes_typed"],
+        "9 of 9 documented errors not typed as documented",
+    );
+    let detail = report
+        .get("errors.documented_codes_typed")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    for lost in [
+        "code number_blocked (send, HTTP 403): the provider code \"number_blocked\" was not kept \
+         (got None), the request id \"req_0003\" was not kept (got None)",
+        "code verification_expired (check, HTTP 410): the provider code \"verification_expired\" \
+         was not kept (got None), the provider's message \"The verification has expired.\" was \
+         lost (got []), the request id \"req_0006\" was not kept (got None)",
+        "code session_not_found (lookup, HTTP 404): the provider code",
+    ] {
+        assert!(detail.contains(lost), "{detail:?} lacks {lost:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_documented_refusal_as_a_provider_error_fails_the_documented_errors_check() {
+    let report = report_for(Flaw::RefusalAsProviderError).await;
+    assert_fails_only(
+        &report,
+        &["errors.documented_codes_typed"],
+        "3 of 9 documented errors not typed as documented: code verification_not_found \
+         (check, HTTP 404): expected rejected (NotFound), got the error provider error: the \
+         provider refused the check",
+    );
+}
+
+/// The in-memory harness whose documented errors are `errors`, with the headers of each
+/// refused as the sandbox's harness refuses them.
+struct NoHeaders {
+    inner: InMemoryHarness,
+    errors: Vec<DocumentedError>,
+}
+
+#[async_trait]
+impl Harness for NoHeaders {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        self.inner.fresh_phone().await
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        self.inner.delivered_code(verification).await
+    }
+
+    fn documented_errors(&self) -> Vec<DocumentedError> {
+        self.errors.clone()
+    }
+
+    async fn inject_documented_error(
+        &self,
+        to: AnswerTo<'_>,
+        error: &DocumentedError,
+    ) -> HarnessResult<()> {
+        if !error.headers.is_empty() {
+            return Err(HarnessError::unsupported("an answer with headers"));
+        }
+        self.inner.inject_documented_error(to, error).await
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        self.inner.clear_faults().await
+    }
+}
+
+#[tokio::test]
+async fn documented_errors_the_harness_cannot_inject_are_named_or_skip_the_check() {
+    let verifier = InMemoryVerifier::with_seed(21);
+    let body = r#"{"error":{"code":"number_blocked","message":"The phone number is blocked."}}"#;
+    let blocked = DocumentedError::error(
+        Answering::Send,
+        403,
+        body,
+        ErrorKind::Blocked,
+        "number_blocked",
+    )
+    .with_message("The phone number is blocked.");
+    let with_id = blocked
+        .clone()
+        .with_header(phone_verify_testkit::memory::REQUEST_ID_HEADER, "req_1")
+        .with_request_id("req_1");
+    let verifier = &verifier;
+    let run_with = |errors: Vec<DocumentedError>| {
+        let harness = NoHeaders {
+            inner: InMemoryHarness::new(verifier),
+            errors,
+        };
+        async move {
+            let report = run(verifier, Some(verifier), &harness).await;
+            let result = report.get("errors.documented_codes_typed").unwrap().clone();
+            (result.status, result.detail.unwrap_or_default())
+        }
+    };
+    // One injected and typed, the other named: a pass with a note.
+    let (status, detail) = run_with(vec![blocked.clone(), with_id.clone()]).await;
+    assert_eq!(status, Status::Passed, "{detail}");
+    assert!(
+        detail.contains(
+            "1 documented errors typed; not run: code number_blocked (send, HTTP \
+             403): unsupported by this harness: an answer with headers"
+        ),
+        "{detail}"
+    );
+    // None injected: skipped, naming why.
+    let (status, detail) = run_with(vec![with_id]).await;
+    assert_eq!(status, Status::Skipped, "{detail}");
+    assert!(detail.contains("an answer with headers"), "{detail}");
+    // None listed: skipped, saying so.
+    let (status, detail) = run_with(Vec::new()).await;
+    assert_eq!(status, Status::Skipped, "{detail}");
+    assert!(
+        detail.contains("the harness lists no documented provider errors"),
+        "{detail}"
+    );
+    // A wrong expectation is a failure naming the code, whatever else passed.
+    let wrong = DocumentedError::error(Answering::Send, 403, body, ErrorKind::Provider, "nope");
+    let (status, detail) = run_with(vec![blocked, wrong]).await;
+    assert_eq!(status, Status::Failed, "{detail}");
+    assert!(
+        detail.contains(
+            "1 of 2 documented errors not typed as documented: code nope (send, \
+             HTTP 403): expected a Provider error, got Blocked"
+        ),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("the provider code \"nope\" was not kept"),
+        "{detail}"
     );
 }
 
@@ -915,7 +1123,9 @@ async fn relabelled_report(handles: &'static str, sessions: &'static str) -> Rep
             Arc::new(Relabelled::new(fresh_state.clone(), handles, sessions))
         })
         // The in-memory provider's stalls end at once: the verifier under test meets them.
-        .with_impatient_client(|| ImpatientClient::under_test(Duration::ZERO));
+        .with_impatient_client(|| ImpatientClient::under_test(Duration::ZERO))
+        // Injected at the member, through the multi-harness.
+        .with_documented_errors(phone_verify_testkit::memory::documented_errors());
     run(&verifier, Some(&verifier), &harness).await
 }
 
@@ -1109,6 +1319,20 @@ impl Harness for Probe {
         answer: HostileAnswer,
     ) -> HarnessResult<()> {
         self.inner.inject_hostile_answer(to, answer).await?;
+        self.arm();
+        Ok(())
+    }
+
+    fn documented_errors(&self) -> Vec<DocumentedError> {
+        self.inner.documented_errors()
+    }
+
+    async fn inject_documented_error(
+        &self,
+        to: AnswerTo<'_>,
+        error: &DocumentedError,
+    ) -> HarnessResult<()> {
+        self.inner.inject_documented_error(to, error).await?;
         self.arm();
         Ok(())
     }

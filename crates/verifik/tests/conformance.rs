@@ -4,15 +4,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::kit::{CheckRule, ErrorSpec};
+use phone_verify_testkit::ExpectedResult::{Error, Rejected};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS,
-    HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS,
-    SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    Answering, CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, DocumentedError, Expected,
+    ExpectedResult, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS,
+    ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    WRONG_CODE_LIMIT_CHECKS,
 };
-use phone_verify_verifik::{Mode, Verifik, VerifikBuilder};
+use phone_verify_verifik::{Mode, Verifik, VerifikBuilder, errors};
 
 /// The project that exists in the sandbox from the start.
 const PROJECT: &str = "507f1f77bcf86cd799439011";
@@ -50,6 +53,60 @@ fn impatient(sandbox: &SandboxHandle, mode: &Mode) -> ImpatientClient {
     ImpatientClient::new(hasty.clone(), GIVES_UP_WITHIN).with_resolver(hasty)
 }
 
+/// `spec` as Verifik answers it to `answering` (`{"code", "message", "id"}`, its first
+/// envelope, with the request id `REQ-{n}`), which must end in `expected`.
+fn documented(
+    n: usize,
+    answering: Answering,
+    spec: &ErrorSpec,
+    expected: ExpectedResult,
+) -> DocumentedError {
+    let id = format!("REQ-{n:04}");
+    let body = serde_json::json!({"code": spec.code, "message": spec.message, "id": id});
+    DocumentedError::new(
+        answering,
+        spec.http_status,
+        body.to_string(),
+        expected,
+        spec.code,
+    )
+    .with_message(spec.message)
+    .with_request_id(id)
+}
+
+/// Verifik's documented errors, from the crate's own table (`errors::documented_errors`):
+/// every reason answering a send; those with a check rule answering a code check (a
+/// rejection); and refusals of a session's resolution (a read of the validation).
+fn documented_errors() -> Vec<DocumentedError> {
+    let mut list = Vec::new();
+    for spec in errors::documented_errors() {
+        list.push(documented(
+            list.len(),
+            Answering::Send,
+            spec,
+            Error(spec.kind),
+        ));
+        if let Some(CheckRule::Rejected(reason)) = spec.check {
+            list.push(documented(
+                list.len(),
+                Answering::Check,
+                spec,
+                Rejected(reason),
+            ));
+        }
+    }
+    for code in ["PHONE_VALIDATION_NOT_FOUND", "Unauthorized", "Forbidden"] {
+        let spec = errors::lookup(code).expect("a documented reason");
+        list.push(documented(
+            list.len(),
+            Answering::Lookup,
+            spec,
+            Error(spec.kind),
+        ));
+    }
+    list
+}
+
 /// Every check the capabilities call for when `channels` are the OTP channels.
 fn expected(channels: &[&str]) -> Expected {
     Expected::new()
@@ -72,6 +129,7 @@ fn expected(channels: &[&str]) -> Expected {
         .per_channel(HOSTILE_CHECK_CHECKS, channels)
         .per_channel(HOSTILE_SEND_CHECKS, channels)
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
+        .checks(DOCUMENTED_ERROR_CHECKS.iter().copied())
 }
 
 /// Runs the suite for `mode`, whose sends go to `send_path`.
@@ -86,7 +144,8 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
         .with_send_endpoint("POST", send_path)
         .with_check_endpoint("PUT", "/v2/phone-validations")
         // Sessions (validation ids) are resolved by reading the validation.
-        .with_lookup_endpoint("GET", "/v2/phone-validations/*");
+        .with_lookup_endpoint("GET", "/v2/phone-validations/*")
+        .with_documented_errors(documented_errors());
         Conformance::resolving(verifier, harness)
     })
     .await;
@@ -95,14 +154,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 47);
+    assert_eq!(expected.len(), 48);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 29);
+    assert_eq!(expected.len(), 30);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }

@@ -4,16 +4,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::kit::{CheckRule, ErrorSpec};
+use phone_verify_core::{ErrorKind, RejectReason};
+use phone_verify_testkit::ExpectedResult::{Error, Rejected};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
-    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS,
-    REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    Answering, CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, DocumentedError, Expected,
+    ExpectedResult, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS,
+    HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
+    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
-use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
+use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder, errors};
 
 /// A verifier for the sandbox. The suite's requests carry no end-user context, so the loopback
 /// address stands in for the end user's IP.
@@ -50,6 +53,69 @@ fn builder(sandbox: &SandboxHandle) -> VerifyKitBuilder {
         )
 }
 
+/// `spec` as VerifyKit answers it to `answering` (its error envelope, with the request id
+/// `app02-REQ-{n}` in `meta`), which must end in `expected`.
+fn documented(
+    n: usize,
+    answering: Answering,
+    spec: &ErrorSpec,
+    expected: ExpectedResult,
+) -> DocumentedError {
+    let id = format!("app02-REQ-{n:04}");
+    let code: u64 = spec.code.parse().expect("VerifyKit's codes are numbers");
+    let body = serde_json::json!({"meta": {
+        "requestId": id,
+        "httpStatusCode": spec.http_status,
+        "errorCode": code,
+        "errorMessage": spec.message,
+    }});
+    DocumentedError::new(
+        answering,
+        spec.http_status,
+        body.to_string(),
+        expected,
+        spec.code,
+    )
+    .with_message(spec.message)
+    .with_request_id(id)
+}
+
+/// VerifyKit's documented errors, from the crate's own table (`errors::documented_errors`):
+/// every code answering a send; the codes with a check rule answering a code check (a
+/// rejection), and the server error too (`OutcomeUnknown`); and refusals of a session's
+/// resolution.
+fn documented_errors() -> Vec<DocumentedError> {
+    let mut list = Vec::new();
+    for spec in errors::documented_errors() {
+        // A server error answering a send leaves it in doubt.
+        let sent = if spec.http_status >= 500 {
+            ErrorKind::MaybeSent
+        } else {
+            spec.kind
+        };
+        list.push(documented(list.len(), Answering::Send, spec, Error(sent)));
+        let checked = match spec.check {
+            Some(CheckRule::Rejected(reason)) => Rejected(reason),
+            // In a code check, "validation not found" is no such verification.
+            Some(CheckRule::PendingWhilePolling) => Rejected(RejectReason::NotFound),
+            // A server error answering a check leaves it in doubt: the code may be used.
+            None if spec.http_status >= 500 => Error(ErrorKind::OutcomeUnknown),
+            None => continue,
+        };
+        list.push(documented(list.len(), Answering::Check, spec, checked));
+    }
+    for code in ["403012", "403013", "403037", "403038"] {
+        let spec = errors::lookup(code).expect("a documented code");
+        list.push(documented(
+            list.len(),
+            Answering::Lookup,
+            spec,
+            Error(spec.kind),
+        ));
+    }
+    list
+}
+
 #[tokio::test]
 async fn verifykit_conforms_on_the_sandbox() {
     // The checks this provider's capabilities call for, by name, so none silently disappears.
@@ -75,8 +141,9 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp"])
         .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
-        .checks(HOSTILE_SESSION_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 62);
+        .checks(HOSTILE_SESSION_CHECKS.iter().copied())
+        .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 63);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).
@@ -88,7 +155,8 @@ async fn verifykit_conforms_on_the_sandbox() {
             // Reverse flows are polled with `check`, sessions resolved with `result`.
             .with_lookup_endpoint("POST", "/v1.0/check")
             .with_lookup_endpoint("POST", "/v1.0/result")
-            .with_impatient_client(impatient);
+            .with_impatient_client(impatient)
+            .with_documented_errors(documented_errors());
         Conformance::resolving(verifier, harness)
     })
     .await;

@@ -13,16 +13,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, Timeouts};
-use phone_verify_core::{Channel, Code, Verification};
+use phone_verify_core::kit::{CheckRule, ErrorSpec};
+use phone_verify_core::{Channel, Code, ErrorKind, Verification};
+use phone_verify_testkit::ExpectedResult::{Error, Rejected};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS,
-    HarnessError, HarnessResult, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    Answering, CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, DocumentedError, Expected,
+    ExpectedResult, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS, HarnessError, HarnessResult,
+    ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
-use phone_verify_verigator::{EXTRA_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
+use phone_verify_verigator::{EXTRA_METHOD, EXTRA_SERVICE_ID, Verigator, VerigatorBuilder, errors};
 
 /// The verifier the suite tests, and the fresh clients the harness builds.
 fn build(sandbox: &SandboxHandle, service_id: &str) -> Verigator {
@@ -95,6 +97,59 @@ fn read_code(sandbox: &SandboxHandle, handle: &Verification) -> HarnessResult<Op
         .transpose()
 }
 
+/// `spec` as Verigator answers it to `answering`, which must end in `expected`: an HTTP
+/// error is its status with `{"message": …}` (Verigator names no request); a refused PIN's
+/// detail (`throttled`, `expired`, `invalid`) is a 200 `{"verified": false, "status": …}`.
+fn documented(answering: Answering, spec: &ErrorSpec, expected: ExpectedResult) -> DocumentedError {
+    let body = if spec.http_status == 200 {
+        let detail = spec.code;
+        serde_json::json!({"verified": false, "status": {
+            "throttled": detail == "throttled",
+            "expired": detail == "expired",
+            "invalid": detail == "invalid",
+            "result": detail.to_ascii_uppercase(),
+        }})
+    } else {
+        serde_json::json!({"message": spec.message})
+    };
+    DocumentedError::new(
+        answering,
+        spec.http_status,
+        body.to_string(),
+        expected,
+        spec.code,
+    )
+    .with_message(spec.message)
+}
+
+/// Verigator's documented errors, from the crate's own table (`errors::documented_errors`):
+/// every HTTP error but 404 answering a send (starting an authentication); every entry with a check
+/// rule answering a PIN check (a rejection), and the server error too (`OutcomeUnknown`).
+/// Verigator has no lookups (no sessions, no reverse flows).
+fn documented_errors() -> Vec<DocumentedError> {
+    let mut list = Vec::new();
+    for spec in errors::documented_errors() {
+        // A 404 answering a send is a user deleted meanwhile: the verifier registers it again
+        // and starts once more (its documented recovery), so one 404 is no error.
+        if spec.http_status >= 400 && spec.code != "404" {
+            // A server error answering a send leaves it in doubt.
+            let sent = if spec.http_status >= 500 {
+                ErrorKind::MaybeSent
+            } else {
+                spec.kind
+            };
+            list.push(documented(Answering::Send, spec, Error(sent)));
+        }
+        let checked = match spec.check {
+            Some(CheckRule::Rejected(reason)) => Rejected(reason),
+            None if spec.http_status >= 500 => Error(ErrorKind::OutcomeUnknown),
+            _ => continue,
+        };
+        list.push(documented(Answering::Check, spec, checked));
+    }
+    list
+}
+
 /// A harness for Verigator on `sandbox`: Estonian numbers, each registered by `admin` and
 /// enrolled in the authenticator; `make` builds fresh clients.
 fn harness(
@@ -135,8 +190,9 @@ async fn verigator_conforms() {
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .per_channel(phone_verify_testkit::SEND_CHECKS, ["sms"])
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "totp"])
-        .per_channel(HOSTILE_SEND_CHECKS, ["sms"]);
-    assert_eq!(expected.len(), 38);
+        .per_channel(HOSTILE_SEND_CHECKS, ["sms"])
+        .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
+    assert_eq!(expected.len(), 39);
     run_conformance(config(), &expected, |sandbox| async move {
         let service = builder(&sandbox)
             .build_client()
@@ -150,7 +206,8 @@ async fn verigator_conforms() {
         let harness = harness(sandbox, verifier.clone(), move |s| {
             Arc::new(build(s, &service))
         })
-        .with_impatient_client(move |s| impatient(s, &hasty));
+        .with_impatient_client(move |s| impatient(s, &hasty))
+        .with_documented_errors(documented_errors());
         // Verigator has no sessions: no `SessionResolver` to give.
         Conformance::new(Arc::new(verifier), harness)
     })

@@ -10,8 +10,8 @@ use phone_verify_core::{Code, ErrorKind, PhoneNumber, PhoneVerifier, Verificatio
 
 use super::{InMemoryState, InMemoryVerifier};
 use crate::harness::{
-    AnswerTo, CheckFault, Harness, HarnessError, HarnessResult, HostileAnswer, ImpatientClient,
-    LookupFault, RequestCounts, SendFault,
+    AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
+    ImpatientClient, LookupFault, RequestCounts, SendFault,
 };
 
 /// A [`Harness`] for [`InMemoryVerifier`], supporting everything the suite asks for.
@@ -36,6 +36,7 @@ pub struct InMemoryHarness {
     phones: AtomicU32,
     fresh: FreshVerifier,
     secrets: Vec<String>,
+    documented_errors: Vec<DocumentedError>,
 }
 
 type FreshVerifier = Box<dyn Fn(InMemoryState) -> Arc<dyn PhoneVerifier> + Send + Sync>;
@@ -53,6 +54,7 @@ impl InMemoryHarness {
             phones: AtomicU32::new(0),
             fresh: Box::new(|state| Arc::new(InMemoryVerifier::with_state(state))),
             secrets: Vec::new(),
+            documented_errors: super::documented_errors(),
         }
     }
 
@@ -78,6 +80,21 @@ impl InMemoryHarness {
         S: Into<String>,
     {
         self.secrets = secrets.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl InMemoryHarness {
+    /// Replaces the documented errors `errors.documented_codes_typed` injects
+    /// ([`Harness::documented_errors`]; by default the in-memory provider's own,
+    /// [`documented_errors`](super::documented_errors)), e.g. with those a middleware around
+    /// the in-memory provider documents.
+    #[must_use]
+    pub fn with_documented_errors(
+        mut self,
+        errors: impl IntoIterator<Item = DocumentedError>,
+    ) -> Self {
+        self.documented_errors = errors.into_iter().collect();
         self
     }
 }
@@ -171,6 +188,25 @@ impl Harness for InMemoryHarness {
             AnswerTo::Check(_) => self.state.answer_next_check_with(answer),
             AnswerTo::Lookup(_) => self.state.answer_next_lookup_with(answer),
         }
+        Ok(())
+    }
+
+    fn documented_errors(&self) -> Vec<DocumentedError> {
+        self.documented_errors.clone()
+    }
+
+    async fn inject_documented_error(
+        &self,
+        to: AnswerTo<'_>,
+        error: &DocumentedError,
+    ) -> HarnessResult<()> {
+        self.state.answer_next_with_error(
+            to.answering(),
+            error.status,
+            error.headers.clone(),
+            error.body.clone(),
+            error.times,
+        );
         Ok(())
     }
 

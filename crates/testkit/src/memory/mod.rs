@@ -25,6 +25,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 
+mod errors;
 mod harness;
 mod state;
 
@@ -38,6 +39,7 @@ use phone_verify_core::{
     Verification,
 };
 
+pub use errors::{REQUEST_ID_HEADER, documented_errors};
 pub use harness::InMemoryHarness;
 pub use state::{InMemoryState, SentMessage};
 

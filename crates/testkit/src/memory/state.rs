@@ -17,8 +17,11 @@ use phone_verify_core::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use phone_verify_core::kit::OperationKind;
+
 use super::InMemoryVerifier;
-use crate::harness::{HostileAnswer, RequestCounts};
+use super::errors::ErrorAnswer;
+use crate::harness::{Answering, HostileAnswer, RequestCounts};
 
 /// A message the in-memory provider "sent": the outbox replaces the user's phone.
 #[derive(Clone, PartialEq, Eq)]
@@ -85,6 +88,10 @@ struct Inner {
     hostile_lookup: Option<HostileAnswer>,
     /// The error of a hostile send answer, while the send it answers is processed.
     hostile_send_error: Option<Error>,
+    /// Error answers to the next send, code check and lookup.
+    error_send: Option<ErrorAnswer>,
+    error_check: Option<ErrorAnswer>,
+    error_lookup: Option<ErrorAnswer>,
 }
 
 /// One verification, keyed by its reference.
@@ -135,6 +142,9 @@ impl InMemoryState {
                 hostile_check: None,
                 hostile_lookup: None,
                 hostile_send_error: None,
+                error_send: None,
+                error_check: None,
+                error_lookup: None,
             })),
         }
     }
@@ -236,19 +246,52 @@ impl InMemoryState {
         self.lock().hostile_lookup = Some(answer);
     }
 
+    /// Makes the provider answer the next `times` calls (at least 1) of kind `to` (sends, code
+    /// checks, or lookups: polls and resolutions) with the error answer `status`, `headers`
+    /// and `body`, without processing them, as a provider refusing the request does. The in-memory client
+    /// reads it as it would read the answer off the wire: see
+    /// [`documented_errors`](super::documented_errors) for the provider's documented errors
+    /// and their shape.
+    pub fn answer_next_with_error(
+        &self,
+        to: Answering,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: impl Into<String>,
+        times: u32,
+    ) {
+        let answer = ErrorAnswer {
+            status,
+            headers,
+            body: body.into(),
+            times: times.max(1),
+            used: false,
+        };
+        let mut inner = self.lock();
+        match to {
+            Answering::Send => inner.error_send = Some(answer),
+            Answering::Check => inner.error_check = Some(answer),
+            Answering::Lookup => inner.error_lookup = Some(answer),
+        }
+    }
+
     /// Forgets failures set by [`fail_next_send`](Self::fail_next_send),
     /// [`lose_next_check_answer`](Self::lose_next_check_answer),
-    /// [`fail_next_lookup`](Self::fail_next_lookup) and the `answer_next_*_with` methods that
-    /// were not used; returns whether one for a check or a lookup was among them.
+    /// [`fail_next_lookup`](Self::fail_next_lookup), the `answer_next_*_with` methods and
+    /// [`answer_next_with_error`](Self::answer_next_with_error) that were not used; returns
+    /// whether one for a check or a lookup was among them.
     pub fn clear_failures(&self) -> bool {
         let mut inner = self.lock();
         inner.fail_next_send = None;
         inner.hostile_send = None;
+        inner.error_send = None;
+        let error_answer = ErrorAnswer::unused(&mut inner.error_check)
+            | ErrorAnswer::unused(&mut inner.error_lookup);
         let lost_check = std::mem::take(&mut inner.lose_next_check_answer);
         let failed_lookup = std::mem::take(&mut inner.fail_next_lookup);
         let hostile_check = inner.hostile_check.take().is_some();
         let hostile_lookup = inner.hostile_lookup.take().is_some();
-        lost_check || failed_lookup || hostile_check || hostile_lookup
+        lost_check || failed_lookup || hostile_check || hostile_lookup || error_answer
     }
 
     /// How many wrong codes a verification takes; the last one is answered `TooManyAttempts`.
@@ -289,6 +332,9 @@ impl InMemoryState {
         let mut inner = self.lock();
         inner.counts.total += 1;
         inner.counts.sends += 1;
+        if let Some(answer) = ErrorAnswer::take(&mut inner.error_send) {
+            return Err(answer.error(OperationKind::Send));
+        }
         let mut failure = inner.fail_next_send.take();
         if failure == Some(ErrorKind::ProviderUnavailable) {
             return Err(injected(ErrorKind::ProviderUnavailable, "nothing was sent"));
@@ -338,6 +384,20 @@ impl InMemoryState {
     /// `POST /check`: checks `code`, or polls a reverse flow when `code` is `None`.
     pub(super) fn check(&self, reference: &str, code: Option<&Code>) -> Result<CheckOutcome> {
         let mut inner = self.lock();
+        let refusal = if code.is_some() {
+            ErrorAnswer::take(&mut inner.error_check)
+        } else {
+            ErrorAnswer::take(&mut inner.error_lookup)
+        };
+        if let Some(answer) = refusal {
+            inner.counts.total += 1;
+            let operation = if code.is_some() {
+                OperationKind::Consume
+            } else {
+                OperationKind::Read
+            };
+            return answer.check_outcome(operation);
+        }
         if code.is_some()
             && let Some(answer) = inner.hostile_check.take()
         {
@@ -414,6 +474,9 @@ impl InMemoryState {
     pub(super) fn resolve(&self, session: &str) -> Result<ResolvedSession> {
         let mut inner = self.lock();
         inner.counts.total += 1;
+        if let Some(answer) = ErrorAnswer::take(&mut inner.error_lookup) {
+            return Err(answer.error(OperationKind::Read));
+        }
         inner.unavailable_lookup()?;
         inner
             .sessions

@@ -80,8 +80,9 @@ impl Suite<'_> {
 
     /// Clears the harness's faults after a hostile answer's operation, whose own verdict is
     /// `verdict`: a failure to clear (an injected answer no request used) fails the check
-    /// too, after the verdict's own reason.
-    async fn settle(&self, verdict: Check) -> Check {
+    /// too, after the verdict's own reason. (Documented error answers are settled the same
+    /// way.)
+    pub(super) async fn settle(&self, verdict: Check) -> Check {
         let cleared = self.harness.clear_faults().await;
         match (verdict, cleared) {
             (verdict, Ok(()) | Err(HarnessError::Unsupported(_))) => verdict,
