@@ -17,6 +17,18 @@ pub enum FaultAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<String>,
     },
+    /// Answer exactly this, without processing the request: `status`, the `headers` given (a
+    /// provider's request-id header, say; `Content-Type` is `application/json` unless one of
+    /// them sets it; a name or value HTTP does not allow is left out) and `body`.
+    Respond {
+        /// HTTP status code.
+        status: u16,
+        /// Response headers, as name and value.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: String,
+    },
     /// Wait `ms` milliseconds (real time), then process the request normally.
     Delay {
         /// How long the answer is held back, in milliseconds (the request takes effect at once).
@@ -77,6 +89,7 @@ impl FaultAction {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Status { .. } => "status",
+            Self::Respond { .. } => "respond",
             Self::Delay { .. } => "delay",
             Self::ConnectionReset => "connection_reset",
             Self::TruncatedBody => "truncated_body",

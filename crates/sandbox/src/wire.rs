@@ -180,6 +180,28 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
                 None => (wire.status_error)(status, None),
             }
         }
+        FaultAction::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, body.clone()).into_response();
+            let map = response.headers_mut();
+            map.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
+                    map.insert(name, value);
+                }
+            }
+            response
+        }
         // A slow provider: the request takes effect at once, the answer comes late (the
         // caller sleeps after logging the request).
         FaultAction::Delay { .. } => next.run(req).await,

@@ -381,6 +381,41 @@ async fn a_truncated_body_fails_while_reading_after_the_request_was_processed() 
 }
 
 #[tokio::test]
+async fn a_respond_fault_answers_its_status_headers_and_body_and_sends_nothing() {
+    let (sb, http) = (start().await, client());
+    let body = r#"{"code":60200,"message":"Invalid parameter","status":400}"#;
+    let fault: Fault = serde_json::from_value(json!({
+        "provider": "twilio",
+        "action": {"type": "respond", "status": 400, "body": body,
+                   "headers": [["Twilio-Request-Id", "RQ0123"], ["bad name", "x"]]},
+    }))
+    .unwrap();
+    sb.inject_fault(fault);
+    let response = http
+        .post(format!("{}/Services/x/Verifications", sb.twilio_url()))
+        .basic_auth(
+            "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            Some("sandbox-auth-token"),
+        )
+        .form(&[("To", PHONE), ("Channel", "sms")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let headers = response.headers().clone();
+    assert_eq!(headers["twilio-request-id"], "RQ0123");
+    assert_eq!(headers["content-type"], "application/json");
+    assert!(!headers.contains_key("bad name"));
+    assert_eq!(response.text().await.unwrap(), body);
+    assert!(sb.messages(PHONE).is_empty());
+    let log = sb.requests();
+    assert_eq!(
+        log.requests.last().unwrap().fault.as_deref(),
+        Some("respond")
+    );
+}
+
+#[tokio::test]
 async fn status_faults_use_each_providers_error_shape() {
     let (sb, http) = (start().await, client());
     for provider in Provider::ALL {

@@ -285,11 +285,9 @@ impl SandboxHarness {
 
     /// The provider's documented errors ([`Harness::documented_errors`]) that
     /// `errors.documented_codes_typed` injects, each at the endpoints of its operation (send,
-    /// check or lookup endpoints) as a sandbox fault answering its status and body without
-    /// processing the request ([`FaultAction::Status`]). The sandbox's faults cannot set
-    /// response headers: an error with [`headers`](DocumentedError::headers) is refused
-    /// (`Unsupported`) and the check names it, so a request id the provider sends in a header
-    /// cannot be checked here, only one in the body.
+    /// check or lookup endpoints) as a sandbox fault answering its status, its
+    /// [`headers`](DocumentedError::headers) (a request id the provider sends in a header) and
+    /// its body without processing the request ([`FaultAction::Respond`]).
     #[must_use]
     pub fn with_documented_errors(
         mut self,
@@ -676,14 +674,10 @@ impl Harness for SandboxHarness {
         to: AnswerTo<'_>,
         error: &DocumentedError,
     ) -> HarnessResult<()> {
-        if !error.headers.is_empty() {
-            return Err(HarnessError::unsupported(
-                "an answer with headers (the sandbox's faults answer a status and a body only)",
-            ));
-        }
-        let action = FaultAction::Status {
+        let action = FaultAction::Respond {
             status: error.status,
-            body: Some(error.body.clone()),
+            headers: error.headers.clone(),
+            body: error.body.clone(),
         };
         self.answer_with(to, action, error.times.max(1))
     }

@@ -52,8 +52,7 @@ fn check(status: u16, code: u32, message: &str, reason: RejectReason) -> Documen
 
 /// Twilio's documented errors, written out: the crate's table (`errors.toml`) is private. The
 /// bodies are Twilio's `{code, message, more_info, status}`. Twilio names the request in the
-/// `Twilio-Request-Id` header, which the sandbox's faults cannot set: the one entry with it is
-/// named by the check as not run, and the request id is checked by the crate's wire tests.
+/// `Twilio-Request-Id` header, which the sandbox's `respond` fault sets.
 /// Twilio has no lookups (no sessions, no reverse flows).
 fn documented_errors() -> Vec<DocumentedError> {
     vec![
@@ -113,7 +112,7 @@ fn documented_errors() -> Vec<DocumentedError> {
             "60200",
         )
         .with_message("Invalid parameter"),
-        // Not injectable on the sandbox (a header): named in the report as not run.
+        // The request id in its header.
         send(400, 60200, "Invalid parameter", ErrorKind::InvalidInput)
             .with_header("Twilio-Request-Id", "RQ0123456789abcdef0123456789abcdef")
             .with_request_id("RQ0123456789abcdef0123456789abcdef"),
