@@ -104,11 +104,13 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     };
     // Opened before the send: a handle that cannot be saved must not cost a code.
     let out = args.out.as_deref().map(HandleFile::open).transpose()?;
-    let mut handle = built
-        .verifier
-        .start(&request)
-        .await
-        .map_err(Failure::call)?;
+    let mut handle = match built.verifier.start(&request).await {
+        Ok(handle) => handle,
+        Err(err) => {
+            out.map(HandleFile::discard);
+            return Err(Failure::call(err));
+        }
+    };
     if ctx.config.is_none() {
         // Where it was started, so that `check` on another target is refused rather than
         // answered "not found" there (and the number sent to a sandbox).
@@ -181,24 +183,40 @@ pub(crate) const EXTRA_TARGET: &str = "cli_target";
 struct HandleFile<'a> {
     path: &'a Path,
     file: fs::File,
+    /// Whether this command created it (and removes it when nothing was started).
+    created: bool,
 }
 
 impl<'a> HandleFile<'a> {
     /// Opens (or creates) `path` for writing, leaving what it holds until the handle replaces
     /// it; a file that cannot be opened stops the command before anything is sent.
     fn open(path: &'a Path) -> Result<Self, Failure> {
+        let created = !path.exists();
         fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .open(path)
-            .map(|file| Self { path, file })
+            .map(|file| Self {
+                path,
+                file,
+                created,
+            })
             .map_err(|e| {
                 Failure::usage(format!(
                     "cannot write {}: {e} (nothing was sent)",
                     path.display()
                 ))
             })
+    }
+
+    /// Removes the file if this command created it: nothing was started, so there is no handle
+    /// to keep, and no empty file is left behind.
+    fn discard(self) {
+        if self.created {
+            drop(self.file);
+            let _ = fs::remove_file(self.path);
+        }
     }
 
     /// Replaces the file's content with the handle. When that fails, the handle goes to

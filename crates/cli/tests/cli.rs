@@ -1125,6 +1125,27 @@ fn a_handle_that_cannot_be_saved_costs_no_code_and_one_that_fails_on_writing_is_
         "no code for a handle that has nowhere to go"
     );
 
+    // A start refused after the file was opened leaves no new file, and an old one as it was.
+    let fresh = env.path("fresh.json");
+    let args = |out: &str| {
+        env.run(&[
+            "start",
+            "--phone",
+            "+905321234567",
+            "--channel",
+            "voice",
+            "--out",
+            out,
+        ])
+    };
+    let refused = args(&fresh).expect(64);
+    assert!(!std::path::Path::new(&fresh).exists(), "{refused:?}");
+    let old = env.path("old.json");
+    std::fs::write(&old, "kept").unwrap();
+    args(&old).expect(64);
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "kept");
+    assert_eq!(env.requests(), 0);
+
     // A device that is not a regular file takes the handle as a file does.
     if std::path::Path::new("/dev/null").exists() {
         let null = env
