@@ -107,7 +107,9 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
     let mut handle = match built.verifier.start(&request).await {
         Ok(handle) => handle,
         Err(err) => {
-            out.map(HandleFile::discard);
+            if let Some(out) = out {
+                out.discard();
+            }
             return Err(Failure::call(err));
         }
     };
