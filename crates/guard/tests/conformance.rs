@@ -15,8 +15,8 @@ use phone_verify_testkit::sandbox::{
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
     HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS,
-    REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    REVERSE_CHECKS, REVERSE_FAULT_CHECKS, REVERSE_RETRY_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    SESSION_RETRY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifykit::VerifyKitBuilder;
 
@@ -127,14 +127,16 @@ async fn conforms(store: Arc<dyn GuardStore>) {
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"])
         .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp", "telegram"])
+        .per_channel(REVERSE_RETRY_CHECKS, ["whatsapp", "telegram"])
         .checks(SESSION_FAULT_CHECKS.iter().copied())
+        .checks(SESSION_RETRY_CHECKS.iter().copied())
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp"])
         .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // VerifyKit's documented errors are its own conformance test's: skipped, saying so.
         .skipped("errors.documented_codes_typed");
-    assert_eq!(expected.len(), 62);
+    assert_eq!(expected.len(), 71);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
         let hasty = Arc::clone(&store);

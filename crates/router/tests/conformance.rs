@@ -20,8 +20,8 @@ use phone_verify_testkit::sandbox::{
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
     HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, HarnessError, HarnessResult, ImpatientClient,
-    MultiHarness, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, SEND_CHECKS,
-    SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    MultiHarness, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, REVERSE_RETRY_CHECKS,
+    SEND_CHECKS, SESSION_FAULT_CHECKS, SESSION_RETRY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Verifik, VerifikBuilder};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
@@ -177,6 +177,7 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
         .per_channel(REVERSE_CHECKS, reverse)
         .per_channel(&["reverse.qr_code"], reverse)
         .per_channel(REVERSE_FAULT_CHECKS, reverse)
+        .per_channel(REVERSE_RETRY_CHECKS, reverse)
         .check("input.hostile_handle_refused")
         .per_channel(HOSTILE_CHECK_CHECKS, otp)
         .per_channel(HOSTILE_SEND_CHECKS, otp.iter().filter(|c| **c != "totp"))
@@ -192,6 +193,7 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
                 "input.malformed_session_refused",
             ])
             .checks(SESSION_FAULT_CHECKS.iter().copied())
+            .checks(SESSION_RETRY_CHECKS.iter().copied())
             .checks(HOSTILE_SESSION_CHECKS.iter().copied());
     }
     expected
@@ -202,7 +204,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 62);
+    assert_eq!(expected.len(), 71);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -229,7 +231,7 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 47);
+    assert_eq!(expected.len(), 50);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -440,7 +442,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 75);
+    assert_eq!(expected.len(), 84);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

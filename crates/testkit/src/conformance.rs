@@ -25,6 +25,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 /// use phone_verify_testkit::{Conformance, Expected, OTP_CHECKS, REVERSE_CHECKS, SEND_CHECKS};
 /// use phone_verify_testkit::{CHECK_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS};
 /// use phone_verify_testkit::{REVERSE_FAULT_CHECKS, SESSION_FAULT_CHECKS};
+/// use phone_verify_testkit::{REVERSE_RETRY_CHECKS, SESSION_RETRY_CHECKS};
 /// use phone_verify_testkit::{HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS};
 /// use phone_verify_testkit::{DOCUMENTED_ERROR_CHECKS, HOSTILE_SESSION_CHECKS};
 ///
@@ -38,6 +39,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .checks(["input.hostile_handle_refused", "input.malformed_session_refused"])
 ///     .skipped("privacy.secrets_not_shown") // no credentials: skipped, saying so
 ///     .checks(SESSION_FAULT_CHECKS.iter().copied())
+///     .checks(SESSION_RETRY_CHECKS.iter().copied())
 ///     .per_channel(&["input.otp_without_phone_refused"], ["sms", "voice"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(CHECK_FAULT_CHECKS, ["sms", "whatsapp", "voice"])
@@ -45,6 +47,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .per_channel(SEND_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(REVERSE_CHECKS, ["whatsapp"])
 ///     .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"])
+///     .per_channel(REVERSE_RETRY_CHECKS, ["whatsapp"])
 ///     .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp", "voice"])
 ///     .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp"])

@@ -25,8 +25,8 @@ pub const SEND_CHECKS: &[&str] = &[
     "send.not_retried_after_reset",
 ];
 
-/// The checks every OTP channel gets: a check whose answer was lost is never a rejection.
-/// They always run, and are skipped when the harness cannot inject check faults
+/// The checks every OTP channel gets: a check whose answer was lost is never a rejection, and
+/// (when the harness counts code checks) is not sent again. They always run, and are skipped when the harness cannot inject check faults
 /// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)).
 pub const CHECK_FAULT_CHECKS: &[&str] = &["otp.lost_answer_not_rejected"];
 
@@ -34,6 +34,31 @@ pub const CHECK_FAULT_CHECKS: &[&str] = &["otp.lost_answer_not_rejected"];
 /// `Retry-After`. They always run, and are skipped when the harness cannot inject lookup
 /// faults ([`Harness::inject_lookup_fault`](crate::Harness::inject_lookup_fault)).
 pub const REVERSE_FAULT_CHECKS: &[&str] = &["reverse.poll_retried_after_503"];
+
+/// The checks every reverse channel gets besides [`REVERSE_FAULT_CHECKS`]: a poll answered 429
+/// with `Retry-After: 1` is retried after that second, one answered 503 without
+/// `Retry-After` after a backoff, one whose connection was reset before any answer at all;
+/// each then verifies. They always run, and are skipped when the harness cannot inject
+/// that lookup fault ([`Harness::inject_lookup_fault`](crate::Harness::inject_lookup_fault)
+/// answering `Unsupported` for [`LookupFault::RateLimited`](crate::LookupFault::RateLimited),
+/// [`ServiceUnavailableWithoutRetryAfter`](crate::LookupFault::ServiceUnavailableWithoutRetryAfter)
+/// or [`ConnectionReset`](crate::LookupFault::ConnectionReset)): list those then with
+/// [`Expected::skipped_per_channel`].
+pub const REVERSE_RETRY_CHECKS: &[&str] = &[
+    "reverse.poll_retried_after_429",
+    "reverse.poll_retried_after_plain_503",
+    "reverse.poll_retried_after_reset",
+];
+
+/// The checks a verifier with `capabilities.session_resolution` gets besides
+/// [`SESSION_FAULT_CHECKS`], once: a resolution answered 429 with `Retry-After: 1`, 503
+/// without `Retry-After`, or cut by a connection reset before any answer, is retried and
+/// finds the phone. Skipped as [`REVERSE_RETRY_CHECKS`] are, and without a resolver.
+pub const SESSION_RETRY_CHECKS: &[&str] = &[
+    "session.resolve_retried_after_429",
+    "session.resolve_retried_after_plain_503",
+    "session.resolve_retried_after_reset",
+];
 
 /// The check a verifier with `capabilities.session_resolution` gets, once: a resolution
 /// answered 503 is retried after its `Retry-After`. It always runs, and is skipped when the

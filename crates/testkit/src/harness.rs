@@ -80,7 +80,12 @@ pub enum CheckFault {
 
 /// A failure to inject into the next lookup of one verification: a reverse flow's poll, or
 /// the resolution of its session. Lookups change nothing at the provider, so a verifier
-/// retries them.
+/// retries them, with backoff, honouring `Retry-After`.
+///
+/// New variants may be added: a harness matches the variants it can inject and answers the
+/// others (`_`) with [`HarnessError::Unsupported`], which skips the checks that need them. A
+/// harness must not inject another failure than the one asked for: the checks' verdicts
+/// depend on what the provider answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum LookupFault {
@@ -88,16 +93,58 @@ pub enum LookupFault {
     /// [`LookupFault::RETRY_AFTER`], without processing the request: the lookup must be
     /// retried once that time has passed, and then succeed.
     ServiceUnavailable,
+    /// The provider answers `429 Too Many Requests` with `Retry-After` of
+    /// [`LookupFault::RETRY_AFTER`], without processing the request: the lookup must be
+    /// retried once that time has passed, and then succeed.
+    RateLimited,
+    /// The provider answers `503 Service Unavailable` without `Retry-After`, without
+    /// processing the request: the lookup must be retried after a backoff of the verifier's
+    /// choosing, and then succeed.
+    ServiceUnavailableWithoutRetryAfter,
+    /// The connection is reset before any answer byte, the request unprocessed: the lookup
+    /// must be retried, and then succeed.
+    ConnectionReset,
 }
 
 impl LookupFault {
-    /// The `Retry-After` an injected lookup fault gives: one second.
+    /// The `Retry-After` an injected lookup fault gives, when it gives one: one second.
     pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-    /// A short name used in check names, e.g. `503`.
+    /// Every lookup fault, in the order the suite injects them.
+    pub const ALL: [Self; 4] = [
+        Self::ServiceUnavailable,
+        Self::RateLimited,
+        Self::ServiceUnavailableWithoutRetryAfter,
+        Self::ConnectionReset,
+    ];
+
+    /// A short name used in check names, e.g. `503`, `429`, `plain_503` or
+    /// `reset`.
     pub fn name(self) -> &'static str {
         match self {
             Self::ServiceUnavailable => "503",
+            Self::RateLimited => "429",
+            Self::ServiceUnavailableWithoutRetryAfter => "plain_503",
+            Self::ConnectionReset => "reset",
+        }
+    }
+
+    /// The `Retry-After` the provider's answer carries: [`LookupFault::RETRY_AFTER`] for a
+    /// 503 or 429 that gives one, `None` for the others.
+    pub fn retry_after(self) -> Option<Duration> {
+        match self {
+            Self::ServiceUnavailable | Self::RateLimited => Some(Self::RETRY_AFTER),
+            Self::ServiceUnavailableWithoutRetryAfter | Self::ConnectionReset => None,
+        }
+    }
+
+    /// What the provider answers, for reports, e.g. `429 with Retry-After: 1`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::ServiceUnavailable => "503 with Retry-After: 1",
+            Self::RateLimited => "429 with Retry-After: 1",
+            Self::ServiceUnavailableWithoutRetryAfter => "503 without Retry-After",
+            Self::ConnectionReset => "a connection reset before any answer",
         }
     }
 }
@@ -449,19 +496,43 @@ impl std::fmt::Debug for ImpatientClient {
 }
 
 /// How many requests the provider has received so far.
+///
+/// ```
+/// use phone_verify_testkit::RequestCounts;
+///
+/// let counts = RequestCounts::new(1, 4).with_checks(2);
+/// assert_eq!((counts.sends, counts.checks, counts.total), (1, Some(2), 4));
+/// assert_eq!(RequestCounts::new(1, 4).checks, None); // code checks not told apart
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct RequestCounts {
     /// Requests that send a message to a user (a code), failed ones included.
     pub sends: u64,
-    /// All requests, sends included.
+    /// Requests that check a code (and may use it up), failed ones included; lookups (a
+    /// reverse flow's poll, a session's resolution, a verification read back) are not code
+    /// checks. `None` (the default) when the harness does not tell code checks apart; then
+    /// `otp.lost_answer_not_rejected` cannot prove that a check was not repeated.
+    pub checks: Option<u64>,
+    /// All requests, sends and code checks included.
     pub total: u64,
 }
 
 impl RequestCounts {
-    /// Counts of `sends` send requests among `total` requests.
+    /// Counts of `sends` send requests among `total` requests, code checks not told apart.
     pub fn new(sends: u64, total: u64) -> Self {
-        Self { sends, total }
+        Self {
+            sends,
+            checks: None,
+            total,
+        }
+    }
+
+    /// Sets the count of code-check requests among them.
+    #[must_use]
+    pub fn with_checks(mut self, checks: u64) -> Self {
+        self.checks = Some(checks);
+        self
     }
 }
 
@@ -518,7 +589,9 @@ pub trait Harness: Send + Sync {
     }
 
     /// The requests the provider has received so far, to prove that invalid input sends
-    /// nothing and that a send happens exactly once.
+    /// nothing, that a send happens exactly once and (with
+    /// [`checks`](RequestCounts::checks)) that a check whose answer was lost is not sent
+    /// again.
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         Err(HarnessError::unsupported("counting requests"))
     }
@@ -541,7 +614,10 @@ pub trait Harness: Send + Sync {
     }
 
     /// Makes the next lookup of `verification` fail with `fault`: the next poll of a reverse
-    /// flow, or the next resolution of the session its check returned.
+    /// flow, or the next resolution of the session its check returned. A fault the harness
+    /// cannot inject (a [`LookupFault`] variant it does not know) is `Unsupported`: the check
+    /// that asked for it is skipped. As with check faults,
+    /// [`clear_faults`](Harness::clear_faults) should fail when no request used it.
     async fn inject_lookup_fault(
         &self,
         verification: &Verification,

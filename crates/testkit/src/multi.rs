@@ -26,11 +26,12 @@ type MakeImpatient = Box<dyn Fn() -> ImpatientClient + Send + Sync>;
 /// - **Phones** come from one member ([`phones_from`](MultiHarness::phones_from); the first by
 ///   default): the verifier's rules decide which provider gets them.
 /// - **Counts** are the members' counts added up, so "exactly one send" holds across every
-///   provider; **send faults** are injected at every member (the one that gets the send uses
+///   provider (code checks are counted when every member counts them); **send faults** are injected at every member (the one that gets the send uses
 ///   it up; the suite clears the others right after; when a member cannot inject the fault,
 ///   those already armed are cleared and its error returned); **hostile answers** to sends
 ///   likewise, to checks and lookups at the member of the handle's provider; **check
-///   faults**, **wrong-code limits** go to the member of the handle's provider; **secrets**
+///   faults**, **lookup faults** and **wrong-code limits** go to the member of the handle's
+///   provider; **secrets**
 ///   are every member's.
 /// - **Time** moves on every member's clock, or only on one when the members share an
 ///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
@@ -203,11 +204,13 @@ impl Harness for MultiHarness {
     }
 
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
-        let mut total = RequestCounts::default();
+        let mut total = RequestCounts::default().with_checks(0);
         for (_, harness) in &self.members {
             let counts = harness.request_counts().await?;
             total.sends += counts.sends;
             total.total += counts.total;
+            // Code checks are told apart only when every member tells them apart.
+            total.checks = total.checks.zip(counts.checks).map(|(a, b)| a + b);
         }
         Ok(total)
     }

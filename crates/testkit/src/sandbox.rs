@@ -108,10 +108,21 @@ impl Endpoint {
 /// What a [`CheckFault::AnswerLost`] does at a check endpoint.
 const CHECK_FAULT: FaultAction = FaultAction::ResetAfterProcessing;
 
-/// What a [`LookupFault::ServiceUnavailable`] does at a lookup endpoint.
-const LOOKUP_FAULT: FaultAction = FaultAction::ServiceUnavailable {
-    retry_after_secs: LookupFault::RETRY_AFTER.as_secs(),
-};
+/// What a [`LookupFault`] does at a lookup endpoint: the sandbox's `ServiceUnavailable` and
+/// `RateLimited` faults (with `Retry-After`), a bare `503` in the provider's error shape
+/// (`Status`, which sends no `Retry-After`), and `ConnectionReset`.
+fn lookup_action(fault: LookupFault) -> FaultAction {
+    let retry_after_secs = LookupFault::RETRY_AFTER.as_secs();
+    match fault {
+        LookupFault::ServiceUnavailable => FaultAction::ServiceUnavailable { retry_after_secs },
+        LookupFault::RateLimited => FaultAction::RateLimited { retry_after_secs },
+        LookupFault::ServiceUnavailableWithoutRetryAfter => FaultAction::Status {
+            status: 503,
+            body: None,
+        },
+        LookupFault::ConnectionReset => FaultAction::ConnectionReset,
+    }
+}
 
 /// What a [`HostileAnswer`] does at an endpoint: the sandbox fault of the same name; a stall
 /// is a body dripped one byte at a time, each byte `2 × longer_than + 1 s` after the previous
@@ -135,6 +146,14 @@ fn hostile_action(answer: HostileAnswer) -> FaultAction {
             }
         }
     }
+}
+
+/// Requests the sandbox counted for one provider.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    sends: u64,
+    checks: u64,
+    all: u64,
 }
 
 /// Which of the harness's endpoints an injected hostile answer waits at.
@@ -171,8 +190,8 @@ pub struct SandboxHarness {
     lookup_endpoints: Vec<Endpoint>,
     /// Set while a check fault is injected and not yet cleared.
     check_fault_injected: AtomicBool,
-    /// Set while a lookup fault is injected and not yet cleared.
-    lookup_fault_injected: AtomicBool,
+    /// The lookup fault injected and not yet cleared.
+    lookup_fault_injected: Mutex<Option<FaultAction>>,
     /// Hostile answers and documented errors injected at check or lookup endpoints and not
     /// yet cleared.
     hostile_injected: Mutex<Vec<(Waits, FaultAction, u32)>>,
@@ -187,8 +206,10 @@ pub struct SandboxHarness {
     phone_prefix: String,
     phone_digits: u32,
     phones: AtomicU64,
-    /// Send requests and all requests the phone setup made, left out of the request counts.
+    /// Send, code-check and all requests the phone setup made, left out of the request
+    /// counts.
     own_sends: AtomicU64,
+    own_checks: AtomicU64,
     own_requests: AtomicU64,
 }
 
@@ -210,7 +231,7 @@ impl SandboxHarness {
             check_endpoints: Vec::new(),
             lookup_endpoints: Vec::new(),
             check_fault_injected: AtomicBool::new(false),
-            lookup_fault_injected: AtomicBool::new(false),
+            lookup_fault_injected: Mutex::new(None),
             hostile_injected: Mutex::new(Vec::new()),
             documented_errors: Vec::new(),
             make_impatient: None,
@@ -229,6 +250,7 @@ impl SandboxHarness {
             phone_digits: 7,
             phones: AtomicU64::new(0),
             own_sends: AtomicU64::new(0),
+            own_checks: AtomicU64::new(0),
             own_requests: AtomicU64::new(0),
         }
     }
@@ -243,7 +265,9 @@ impl SandboxHarness {
     }
 
     /// Injects check faults ([`Harness::inject_check_fault`]) at `method path`, the endpoint
-    /// that checks a code. Call it once per such endpoint; `*` segments are wildcards.
+    /// that checks a code, and counts requests there as code checks
+    /// ([`RequestCounts::checks`]). Call it once per such endpoint; `*` segments are
+    /// wildcards.
     #[must_use]
     pub fn with_check_endpoint(mut self, method: &str, path: &str) -> Self {
         self.check_endpoints.push(Endpoint::new(method, path));
@@ -414,18 +438,25 @@ impl SandboxHarness {
         Arc::into_inner(self.sandbox)
     }
 
-    /// The send requests and all requests the sandbox counted for this harness's provider,
-    /// its own included.
-    fn counted(&self) -> (u64, u64) {
+    /// The send requests, code-check requests and all requests the sandbox counted for this
+    /// harness's provider, its own included.
+    fn counted(&self) -> Counted {
         // The counts are exact; the log itself keeps only the newest requests.
         let counts = self.sandbox.requests_of(self.provider).counts;
-        let sends: usize = counts
-            .iter()
-            .filter(|(endpoint, _)| self.send_endpoints.iter().any(|e| e.matches(endpoint)))
-            .map(|(_, n)| n)
-            .sum();
+        let at = |endpoints: &[Endpoint]| -> u64 {
+            let n: usize = counts
+                .iter()
+                .filter(|(endpoint, _)| endpoints.iter().any(|e| e.matches(endpoint)))
+                .map(|(_, n)| n)
+                .sum();
+            n as u64
+        };
         let all: usize = counts.values().sum();
-        (sends as u64, all as u64)
+        Counted {
+            sends: at(&self.send_endpoints),
+            checks: at(&self.check_endpoints),
+            all: all as u64,
+        }
     }
 
     /// A fault of this harness's provider at `endpoint`, for the next request there.
@@ -528,12 +559,14 @@ impl Harness for SandboxHarness {
         let phone = PhoneNumber::parse(&raw)
             .map_err(|e| HarnessError::failed(format!("test phone {raw}: {e}")))?;
         if let Some(setup) = &self.phone_setup {
-            let (sends, all) = self.counted();
+            let before = self.counted();
             let result = setup(&self.sandbox, &phone).await;
-            let (sends_after, all_after) = self.counted();
-            let own_sends = sends_after.saturating_sub(sends);
+            let after = self.counted();
+            let own_sends = after.sends.saturating_sub(before.sends);
             self.own_sends.fetch_add(own_sends, Ordering::Relaxed);
-            let own = all_after.saturating_sub(all);
+            let own_checks = after.checks.saturating_sub(before.checks);
+            self.own_checks.fetch_add(own_checks, Ordering::Relaxed);
+            let own = after.all.saturating_sub(before.all);
             self.own_requests.fetch_add(own, Ordering::Relaxed);
             result?;
         }
@@ -597,13 +630,20 @@ impl Harness for SandboxHarness {
 
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         self.require_send_endpoints()?;
-        let (sends, all) = self.counted();
+        let counted = self.counted();
         let own_sends = self.own_sends.load(Ordering::Relaxed);
+        let own_checks = self.own_checks.load(Ordering::Relaxed);
         let own = self.own_requests.load(Ordering::Relaxed);
-        Ok(RequestCounts::new(
-            sends.saturating_sub(own_sends),
-            all.saturating_sub(own),
-        ))
+        let counts = RequestCounts::new(
+            counted.sends.saturating_sub(own_sends),
+            counted.all.saturating_sub(own),
+        );
+        // Code checks are told apart only where the test named the check endpoints.
+        Ok(if self.check_endpoints.is_empty() {
+            counts
+        } else {
+            counts.with_checks(counted.checks.saturating_sub(own_checks))
+        })
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
@@ -646,15 +686,21 @@ impl Harness for SandboxHarness {
         fault: LookupFault,
     ) -> HarnessResult<()> {
         let _ = verification;
-        let action = match fault {
-            LookupFault::ServiceUnavailable => LOOKUP_FAULT,
-        };
-        self.inject_at(
-            &self.lookup_endpoints,
-            &action,
-            &self.lookup_fault_injected,
-            "with_lookup_endpoint",
-        )
+        let action = lookup_action(fault);
+        if self.lookup_endpoints.is_empty() {
+            return Err(HarnessError::unsupported(
+                "no endpoint configured (SandboxHarness::with_lookup_endpoint)",
+            ));
+        }
+        for endpoint in &self.lookup_endpoints {
+            self.sandbox
+                .inject_fault(self.fault_at(endpoint, action.clone()));
+        }
+        *self
+            .lookup_fault_injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(action);
+        Ok(())
     }
 
     async fn inject_hostile_answer(
@@ -723,12 +769,16 @@ impl Harness for SandboxHarness {
             &self.check_fault_injected,
             &pending,
         );
-        let lookup_unused = self.unused(
-            &self.lookup_endpoints,
-            &LOOKUP_FAULT,
-            &self.lookup_fault_injected,
-            &pending,
-        );
+        let lookup_injected = self
+            .lookup_fault_injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let lookup_unused = lookup_injected.is_some_and(|action| {
+            self.lookup_endpoints
+                .iter()
+                .all(|e| pending.contains(&self.fault_at(e, action.clone())))
+        });
         let hostile = std::mem::take(
             &mut *self
                 .hostile_injected

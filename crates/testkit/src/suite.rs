@@ -91,7 +91,7 @@ mod privacy;
 /// | `otp.code_single_use[c]` | once the right code verified, the same code again is `Ok(Rejected(_))` (any reason): a code is used up (RFC 6238 asks the same of a TOTP code), and a used-up code is an outcome, not an error (contract rule 3) |
 /// | `otp.malformed_code_refused[c]` | a code of the wrong shape is `InvalidInput` with no request, or `Rejected(WrongCode)`; the right code still verifies |
 /// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit it is skipped |
-/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used; without request counts the pass notes that the fault's use was not confirmed); never a rejection, nor an error that invites a repeat |
+/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used; without request counts the pass notes that the fault's use was not confirmed); never a rejection, nor an error that invites a repeat. When the harness counts code checks ([`RequestCounts::checks`]), exactly one code-check request was made: the check was not sent again (a read-back is a lookup, not a check) |
 /// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body); never a rejection nor another error. Answers the harness cannot give are named in the detail; none: skipped |
 /// | `otp.stalled_answer_not_rejected[c]` | the same with an answer that stalls mid-body ([`HostileAnswer::StalledBody`](crate::harness::HostileAnswer::StalledBody)) for longer than the [`impatient client`](Harness::impatient_client) waits, met by that client: `OutcomeUnknown`, or `Verified` after a read-back, within the check's deadline |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
@@ -101,6 +101,9 @@ mod privacy;
 /// | `reverse.qr_code[r]` | with `capabilities.qr_code`, asking for a QR code returns one |
 /// | `reverse.handle_json_round_trip[r]`, `reverse.handle_in_fresh_client[r]` | as for OTP, by polling |
 /// | `reverse.poll_retried_after_503[r]` | the provider answers a completed flow's poll 503 with `Retry-After: 1` ([`LookupFault::ServiceUnavailable`]): the verifier retries after that second, no sooner, and reports `Verified` with the user's phone |
+/// | `reverse.poll_retried_after_429[r]` | the same with a 429 and `Retry-After: 1` ([`LookupFault::RateLimited`]): retried after that second, no sooner, then `Verified` with the user's phone |
+/// | `reverse.poll_retried_after_plain_503[r]` | the same with a 503 without `Retry-After` ([`LookupFault::ServiceUnavailableWithoutRetryAfter`]): retried after a backoff of the verifier's choosing (any), then `Verified` with the user's phone |
+/// | `reverse.poll_retried_after_reset[r]` | the same with the connection reset before any answer, the poll unprocessed ([`LookupFault::ConnectionReset`]): retried, then `Verified` with the user's phone |
 /// | `reverse.unreadable_poll_not_misread[r]`, `reverse.stalled_poll_not_misread[r]` | a completed flow's poll answered with each unreadable answer (or a stalled one, met by the impatient client): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or `Verified` with the user's phone after asking again (with request counts: two requests or more); never pending, rejected or another error |
 /// | `send.exactly_once[c]` | one start makes exactly one send request (not for TOTP) |
 /// | `send.not_retried_after_503[c]`, `send.not_retried_after_reset[c]` | a send that fails with the injected fault reaches the provider exactly once and fails with `MaybeSent` (after a reset: the request had left) or, after a 503, `ProviderUnavailable` |
@@ -108,6 +111,7 @@ mod privacy;
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 /// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
+/// | `session.resolve_retried_after_429`, `session.resolve_retried_after_plain_503`, `session.resolve_retried_after_reset` | the same with a 429 and `Retry-After: 1` (retried after that second, no sooner), a 503 without `Retry-After` (retried after any backoff) and a connection reset before any answer (retried): the resolver finds the phone |
 /// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again; never `NotFound`, another phone or another error |
 /// | `errors.documented_codes_typed` | each error [`Harness::documented_errors`] lists ([`DocumentedError`](crate::harness::DocumentedError): the operation it answers, its HTTP status, headers and body), injected in turn as the provider's answer to a fresh start, a code check of a fresh verification, or a lookup (a verified session's resolution, else a reverse flow's poll) with [`Harness::inject_documented_error`], ends in the documented typed result: an error of the documented `ErrorKind` or, for a check, `Ok(Rejected(reason))`, keeping the provider's code (`Error::provider_code`, `Rejection::provider_code`), its message when the entry names one (in `Error::message` or `Error::provider_message`, `Rejection::message`) and its request id when the entry names one. One failure names every code that was not typed, and what was lost; entries the harness cannot inject are named in the detail; no entries, or no injection: skipped |
 /// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
@@ -243,10 +247,11 @@ pub async fn run_with_timeout(
         r.record(name("handle_json_round_trip"), round_trip).await;
         let fresh = suite.reverse_in_fresh_client(c);
         r.record(name("handle_in_fresh_client"), fresh).await;
-        let fault = LookupFault::ServiceUnavailable;
-        let retried = suite.poll_retried(c, fault);
-        let check = format!("poll_retried_after_{}", fault.name());
-        r.record(name(&check), retried).await;
+        for fault in LookupFault::ALL {
+            let retried = suite.poll_retried(c, fault);
+            let check = format!("poll_retried_after_{}", fault.name());
+            r.record(name(&check), retried).await;
+        }
         let unreadable = suite.poll_unreadable(c);
         r.record(name("unreadable_poll_not_misread"), unreadable)
             .await;
@@ -281,9 +286,10 @@ pub async fn run_with_timeout(
         r.record(name, suite.session_unknown_is_not_found()).await;
     }
     if suite.caps.session_resolution {
-        let fault = LookupFault::ServiceUnavailable;
-        let name = format!("session.resolve_retried_after_{}", fault.name());
-        r.record(name, suite.resolve_retried(fault)).await;
+        for fault in LookupFault::ALL {
+            let name = format!("session.resolve_retried_after_{}", fault.name());
+            r.record(name, suite.resolve_retried(fault)).await;
+        }
         let name = "session.unreadable_resolution_not_misread".to_owned();
         r.record(name, suite.resolution_unreadable()).await;
         let name = "session.stalled_resolution_not_misread".to_owned();

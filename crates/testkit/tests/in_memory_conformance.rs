@@ -7,7 +7,8 @@ use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, Expected, HOSTILE_CHECK_CHECKS,
     HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, OTP_CHECKS, REVERSE_CHECKS,
-    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    REVERSE_FAULT_CHECKS, REVERSE_RETRY_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    SESSION_RETRY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 
 #[tokio::test]
@@ -38,6 +39,9 @@ async fn in_memory_provider_conforms() {
         .per_channel(REVERSE_CHECKS, ["whatsapp"])
         .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp"])
         .checks(SESSION_FAULT_CHECKS.iter().copied())
+        // Polls and resolutions answered 429, 503 without Retry-After, or reset: retried.
+        .per_channel(REVERSE_RETRY_CHECKS, ["whatsapp"])
+        .checks(SESSION_RETRY_CHECKS.iter().copied())
         // Unreadable and stalled answers (the in-memory client makes the errors an HTTP
         // client would).
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp", "voice"])
@@ -46,7 +50,7 @@ async fn in_memory_provider_conforms() {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // Its documented errors (`memory::documented_errors`), each typed as documented.
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 74);
+    assert_eq!(expected.len(), 80);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

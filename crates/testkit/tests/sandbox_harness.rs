@@ -214,6 +214,101 @@ async fn a_lookup_fault_answers_503_with_retry_after_and_must_be_used() {
     harness.clear_faults().await.unwrap();
 }
 
+/// `POST /v1.0/result` to the sandbox's VerifyKit: the status and the `Retry-After`, or the
+/// transport error.
+async fn result_lookup(sandbox: &SandboxHandle) -> Result<(u16, Option<String>), reqwest::Error> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/result", sandbox.verifykit_api_url()))
+        .header(
+            "x-vfk-server-key",
+            sandbox.config().verifykit_server_key.as_str(),
+        )
+        .json(&serde_json::json!({ "sessionId": "abc" }))
+        .send()
+        .await?;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((response.status().as_u16(), retry_after))
+}
+
+#[tokio::test]
+async fn the_other_lookup_faults_answer_429_a_plain_503_or_a_reset_and_must_be_used() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_lookup_endpoint("POST", "/v1.0/result");
+    let handle = Verification::new(ProviderId::new_static("verifykit"), "x", Channel::WhatsApp);
+    for fault in [
+        LookupFault::RateLimited,
+        LookupFault::ServiceUnavailableWithoutRetryAfter,
+        LookupFault::ConnectionReset,
+    ] {
+        // Unused: clearing fails.
+        harness.inject_lookup_fault(&handle, fault).await.unwrap();
+        let cleared = harness.clear_faults().await;
+        assert!(
+            matches!(&cleared, Err(HarnessError::Failed(m)) if m.contains("lookup fault was not used")),
+            "{fault:?}: {cleared:?}"
+        );
+        // Used: the answer the fault names, and clearing succeeds.
+        harness.inject_lookup_fault(&handle, fault).await.unwrap();
+        let answer = result_lookup(harness.sandbox()).await;
+        match fault {
+            LookupFault::RateLimited => {
+                assert_eq!(answer.unwrap(), (429, Some("1".to_owned())));
+            }
+            LookupFault::ServiceUnavailableWithoutRetryAfter => {
+                assert_eq!(answer.unwrap(), (503, None));
+            }
+            _ => assert!(answer.is_err(), "a reset, not an answer: {answer:?}"),
+        }
+        harness.clear_faults().await.unwrap();
+        // The next lookup is answered normally (the fault was used once).
+        let (status, _) = result_lookup(harness.sandbox()).await.unwrap();
+        assert!(status < 500 && status != 429, "{fault:?}: {status}");
+    }
+}
+
+#[tokio::test]
+async fn code_checks_are_counted_at_the_check_endpoints_only() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_send_endpoint("POST", "/v1.0/send-otp")
+    .with_check_endpoint("POST", "/v1.0/check-otp");
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(0, 0).with_checks(0)
+    );
+    let check = || {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/check-otp",
+                harness.sandbox().verifykit_web_rest_url()
+            ))
+            .header(
+                "x-vfk-server-key",
+                harness.sandbox().config().verifykit_server_key.as_str(),
+            )
+            .header("x-vfk-forwarded-for", "203.0.113.7")
+            .json(&serde_json::json!({ "reference": "nope", "code": "123456" }))
+            .send()
+    };
+    check().await.unwrap();
+    check().await.unwrap();
+    // A lookup is not a code check.
+    result_lookup(harness.sandbox()).await.unwrap();
+    assert_eq!(
+        harness.request_counts().await.unwrap(),
+        RequestCounts::new(0, 3).with_checks(2)
+    );
+}
+
 #[tokio::test]
 async fn a_check_fault_no_request_used_fails_when_cleared() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();

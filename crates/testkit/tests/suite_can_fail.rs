@@ -59,6 +59,15 @@ enum Flaw {
     NoLookupRetry,
     /// Retries a lookup at once, not after the provider's `Retry-After`.
     IgnoresRetryAfter,
+    /// Retries a lookup only when the provider answered 503: never after a 429, nor after a
+    /// connection reset.
+    LookupRetriesOnly503,
+    /// Retries a lookup only when the provider said when (`Retry-After`): never after a 503
+    /// without it, nor after a connection reset.
+    LookupRetriesOnlyWhenAsked,
+    /// Sends a code check again when its answer was lost, then reports the first answer's
+    /// `OutcomeUnknown` (as if to "confirm" it).
+    RepeatsLostChecks,
     /// Answers a used code with an error (the provider "unavailable") instead of a rejection.
     UsedCodeIsAnError,
     /// Never answers a code check: it waits forever.
@@ -146,7 +155,9 @@ impl Broken {
     fn new(state: InMemoryState, flaw: Flaw) -> Self {
         let inner = InMemoryVerifier::with_state(state);
         let inner = match flaw {
-            Flaw::NoLookupRetry => inner.with_retry(RetryPolicy::never()),
+            Flaw::NoLookupRetry | Flaw::LookupRetriesOnly503 | Flaw::LookupRetriesOnlyWhenAsked => {
+                inner.with_retry(RetryPolicy::never())
+            }
             Flaw::IgnoresRetryAfter => inner.with_clock(Arc::new(NoWait)),
             _ => inner,
         };
@@ -160,6 +171,43 @@ impl Broken {
 }
 
 impl Broken {
+    /// Whether the flaw retries lookups itself (the in-memory client's retries are off).
+    fn retries_lookups_itself(&self) -> bool {
+        matches!(
+            self.flaw,
+            Flaw::LookupRetriesOnly503 | Flaw::LookupRetriesOnlyWhenAsked
+        )
+    }
+
+    /// A lookup made with `call`, retried (up to 3 attempts) as the lookup flaws do: after
+    /// the provider's `Retry-After`, else 10 ms.
+    async fn own_lookup<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut attempts = 1;
+        loop {
+            match call().await {
+                Err(err) if attempts < 3 && self.retries_lookup(&err) => {
+                    let wait = err.retry_after().unwrap_or(Duration::from_millis(10));
+                    tokio::time::sleep(wait).await;
+                    attempts += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// Whether the lookup flaw retries a lookup that failed with `err`.
+    fn retries_lookup(&self, err: &Error) -> bool {
+        match self.flaw {
+            Flaw::LookupRetriesOnly503 => err.kind() == ErrorKind::ProviderUnavailable,
+            Flaw::LookupRetriesOnlyWhenAsked => err.retry_after().is_some(),
+            _ => false,
+        }
+    }
+
     /// What the flaws that break on hostile answers do with the error `err`.
     async fn hostile(&self, err: &Error) {
         match self.flaw {
@@ -310,7 +358,18 @@ impl PhoneVerifier for Broken {
             reached.reference = within;
             return self.inner.check(&reached, &request).await;
         }
-        let mut outcome = self.inner.check(&handle, &request).await;
+        let mut outcome = if request.code.is_none() && self.retries_lookups_itself() {
+            self.own_lookup(|| self.inner.check(&handle, &request))
+                .await
+        } else {
+            self.inner.check(&handle, &request).await
+        };
+        if self.flaw == Flaw::RepeatsLostChecks
+            && request.code.is_some()
+            && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
+        {
+            let _ = self.inner.check(&handle, &request).await;
+        }
         if let Err(err) = &outcome {
             self.hostile(err).await;
             if unreadable(err) || stalled(err) {
@@ -390,7 +449,12 @@ impl SessionResolver for Broken {
         {
             return self.inner.resolve(&SessionId::new(&within)?, context).await;
         }
-        let result = self.inner.resolve(session, context).await;
+        let result = if self.retries_lookups_itself() {
+            self.own_lookup(|| self.inner.resolve(session, context))
+                .await
+        } else {
+            self.inner.resolve(session, context).await
+        };
         if let Err(err) = &result {
             self.hostile(err).await;
             if self.flaw == Flaw::UnreadableLookupMisread && (unreadable(err) || stalled(err)) {
@@ -602,26 +666,114 @@ async fn logging_a_code_fails_the_log_check() {
 #[tokio::test]
 async fn not_retrying_lookups_fails_the_lookup_fault_checks() {
     let report = report_for(Flaw::NoLookupRetry).await;
-    assert_fails_only(
+    assert_fails_only_and(
         &report,
         &[
             "reverse.poll_retried_after_503[",
+            "reverse.poll_retried_after_429[",
             "session.resolve_retried_after_503",
+            "session.resolve_retried_after_429",
         ],
         "must be retried once that time has passed",
+        &[
+            (
+                "reverse.poll_retried_after_plain_503[",
+                "a poll with 503 without Retry-After, unprocessed: a poll changes nothing, so \
+                 it must be retried after a backoff",
+            ),
+            (
+                "reverse.poll_retried_after_reset[",
+                "a poll with a connection reset before any answer",
+            ),
+            (
+                "session.resolve_retried_after_plain_503",
+                "must be retried after a backoff",
+            ),
+            (
+                "session.resolve_retried_after_reset",
+                "a session's resolution with a connection reset before any answer",
+            ),
+        ],
     );
 }
 
 #[tokio::test]
 async fn retrying_lookups_before_retry_after_fails_the_lookup_fault_checks() {
     let report = report_for(Flaw::IgnoresRetryAfter).await;
+    // Only the answers that say when to come back: the others leave the wait to the client.
     assert_fails_only(
         &report,
         &[
             "reverse.poll_retried_after_503[",
+            "reverse.poll_retried_after_429[",
             "session.resolve_retried_after_503",
+            "session.resolve_retried_after_429",
         ],
         "the retry did not wait the time the provider asked for",
+    );
+    let detail = report
+        .get("reverse.poll_retried_after_429[whatsapp]")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        detail.contains("after a 429 with Retry-After: 1"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn retrying_only_a_503_fails_the_429_and_reset_lookup_checks() {
+    let report = report_for(Flaw::LookupRetriesOnly503).await;
+    assert_fails_only_and(
+        &report,
+        &[
+            "reverse.poll_retried_after_429[",
+            "session.resolve_retried_after_429",
+        ],
+        "with 429 with Retry-After: 1, unprocessed",
+        &[
+            (
+                "reverse.poll_retried_after_reset[",
+                "a connection reset before any answer, unprocessed",
+            ),
+            (
+                "session.resolve_retried_after_reset",
+                "a connection reset before any answer, unprocessed",
+            ),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn retrying_only_when_asked_fails_the_plain_503_and_reset_lookup_checks() {
+    let report = report_for(Flaw::LookupRetriesOnlyWhenAsked).await;
+    assert_fails_only_and(
+        &report,
+        &[
+            "reverse.poll_retried_after_plain_503[",
+            "session.resolve_retried_after_plain_503",
+        ],
+        "503 without Retry-After, unprocessed",
+        &[
+            (
+                "reverse.poll_retried_after_reset[",
+                "must be retried after a backoff; got error (",
+            ),
+            (
+                "session.resolve_retried_after_reset",
+                "must be retried after a backoff; got an error (",
+            ),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn sending_a_check_again_after_its_answer_was_lost_fails_the_lost_answer_check() {
+    let report = report_for(Flaw::RepeatsLostChecks).await;
+    assert_fails_only(
+        &report,
+        &["otp.lost_answer_not_rejected["],
+        "the provider received 2 code-check requests, expected exactly 1",
     );
 }
 
@@ -778,7 +930,7 @@ async fn dropping_the_phone_fails_every_verification() {
             "otp.handle_",
             "reverse.pending_then_verified[",
             "reverse.handle_",
-            "reverse.poll_retried_after_503[",
+            "reverse.poll_retried_after_",
             // Every check that verifies a session first: the resolved phone, the retried
             // resolution, and the resolutions answered with hostile bodies.
             "session.resolve",
@@ -975,6 +1127,118 @@ async fn documented_errors_the_harness_cannot_inject_are_named_or_skip_the_check
     );
 }
 
+/// The in-memory harness as a harness written before the lookup faults other than the 503
+/// were added: it injects that one and answers the others `Unsupported`, and does not tell
+/// code checks apart in its request counts.
+struct Only503Lookups(InMemoryHarness);
+
+#[async_trait]
+impl Harness for Only503Lookups {
+    async fn fresh_phone(&self) -> HarnessResult<PhoneNumber> {
+        self.0.fresh_phone().await
+    }
+
+    async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
+        self.0.delivered_code(verification).await
+    }
+
+    async fn complete_reverse_flow(
+        &self,
+        verification: &Verification,
+        phone: &PhoneNumber,
+    ) -> HarnessResult<()> {
+        self.0.complete_reverse_flow(verification, phone).await
+    }
+
+    async fn request_counts(&self) -> HarnessResult<RequestCounts> {
+        let counts = self.0.request_counts().await?;
+        Ok(RequestCounts::new(counts.sends, counts.total))
+    }
+
+    async fn inject_check_fault(
+        &self,
+        verification: &Verification,
+        fault: CheckFault,
+    ) -> HarnessResult<()> {
+        self.0.inject_check_fault(verification, fault).await
+    }
+
+    async fn inject_lookup_fault(
+        &self,
+        verification: &Verification,
+        fault: LookupFault,
+    ) -> HarnessResult<()> {
+        match fault {
+            LookupFault::ServiceUnavailable => {
+                self.0.inject_lookup_fault(verification, fault).await
+            }
+            _ => Err(HarnessError::unsupported("this lookup fault")),
+        }
+    }
+
+    async fn clear_faults(&self) -> HarnessResult<()> {
+        self.0.clear_faults().await
+    }
+}
+
+#[tokio::test]
+async fn lookup_faults_a_harness_cannot_inject_are_skipped_with_the_reason() {
+    let verifier = InMemoryVerifier::with_seed(3);
+    let harness = Only503Lookups(InMemoryHarness::new(&verifier));
+    let report = run(&verifier, Some(&verifier), &harness).await;
+    report.assert_all_passed();
+    assert_eq!(
+        report.status("reverse.poll_retried_after_503[whatsapp]"),
+        Some(Status::Passed)
+    );
+    assert_eq!(
+        report.status("session.resolve_retried_after_503"),
+        Some(Status::Passed)
+    );
+    for name in [
+        "reverse.poll_retried_after_429[whatsapp]",
+        "reverse.poll_retried_after_plain_503[whatsapp]",
+        "reverse.poll_retried_after_reset[whatsapp]",
+        "session.resolve_retried_after_429",
+        "session.resolve_retried_after_plain_503",
+        "session.resolve_retried_after_reset",
+    ] {
+        let result = report.get(name).unwrap();
+        assert_eq!(result.status, Status::Skipped, "{name}\n{report}");
+        assert_eq!(
+            result.detail.as_deref(),
+            Some("unsupported by this harness: this lookup fault"),
+            "{name}"
+        );
+    }
+    // Without code checks told apart, a lost answer's check still passes on its outcome.
+    assert_eq!(
+        report.status("otp.lost_answer_not_rejected[sms]"),
+        Some(Status::Passed)
+    );
+}
+
+#[tokio::test]
+async fn without_code_checks_counted_a_repeated_lost_check_goes_unseen() {
+    // What `RequestCounts::checks` adds: the same flaw passes when checks are not told apart,
+    // and fails when they are.
+    let state = InMemoryState::seeded(1);
+    let verifier = Broken::new(state.clone(), Flaw::RepeatsLostChecks);
+    let harness = Only503Lookups(InMemoryHarness::for_state(state));
+    let report = run(&verifier, Some(&verifier), &harness).await;
+    assert_eq!(
+        report.status("otp.lost_answer_not_rejected[sms]"),
+        Some(Status::Passed),
+        "{report}"
+    );
+    let counted = report_for(Flaw::RepeatsLostChecks).await;
+    assert_eq!(
+        counted.status("otp.lost_answer_not_rejected[sms]"),
+        Some(Status::Failed),
+        "{counted}"
+    );
+}
+
 /// A harness with only the two required methods.
 struct MinimalHarness(InMemoryHarness);
 
@@ -1008,9 +1272,12 @@ async fn missing_harness_support_skips_instead_of_failing() {
         "send.exactly_once[sms]",
         "send.not_retried_after_503[sms]",
         "reverse.poll_retried_after_503[whatsapp]",
+        "reverse.poll_retried_after_429[whatsapp]",
+        "reverse.poll_retried_after_reset[whatsapp]",
         "session.resolves_verified_phone",
         "session.unknown_is_not_found",
         "session.resolve_retried_after_503",
+        "session.resolve_retried_after_plain_503",
     ] {
         assert!(skipped(name), "{name} should be skipped\n{report}");
     }

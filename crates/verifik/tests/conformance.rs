@@ -13,7 +13,7 @@ use phone_verify_testkit::{
     Answering, CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, DocumentedError, Expected,
     ExpectedResult, HOSTILE_CHECK_CHECKS, HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS,
     ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
-    WRONG_CODE_LIMIT_CHECKS,
+    SESSION_RETRY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Mode, Verifik, VerifikBuilder, errors};
 
@@ -126,6 +126,7 @@ fn expected(channels: &[&str]) -> Expected {
         .per_channel(CHECK_FAULT_CHECKS, channels)
         .per_channel(SEND_CHECKS, channels)
         .checks(SESSION_FAULT_CHECKS.iter().copied())
+        .checks(SESSION_RETRY_CHECKS.iter().copied())
         .per_channel(HOSTILE_CHECK_CHECKS, channels)
         .per_channel(HOSTILE_SEND_CHECKS, channels)
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
@@ -154,14 +155,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 48);
+    assert_eq!(expected.len(), 51);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 30);
+    assert_eq!(expected.len(), 33);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }

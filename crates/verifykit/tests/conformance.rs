@@ -14,7 +14,8 @@ use phone_verify_testkit::{
     Answering, CHECK_FAULT_CHECKS, Conformance, DOCUMENTED_ERROR_CHECKS, DocumentedError, Expected,
     ExpectedResult, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS,
     HOSTILE_SESSION_CHECKS, ImpatientClient, OTP_CHECKS, PRIVACY_CHECKS, REVERSE_CHECKS,
-    REVERSE_FAULT_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    REVERSE_FAULT_CHECKS, REVERSE_RETRY_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS,
+    SESSION_RETRY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder, errors};
 
@@ -137,13 +138,15 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(REVERSE_CHECKS, ["whatsapp", "telegram"])
         .per_channel(&["reverse.qr_code"], ["whatsapp", "telegram"])
         .per_channel(REVERSE_FAULT_CHECKS, ["whatsapp", "telegram"])
+        .per_channel(REVERSE_RETRY_CHECKS, ["whatsapp", "telegram"])
         .checks(SESSION_FAULT_CHECKS.iter().copied())
+        .checks(SESSION_RETRY_CHECKS.iter().copied())
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "whatsapp"])
         .per_channel(HOSTILE_SEND_CHECKS, ["sms", "whatsapp"])
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 63);
+    assert_eq!(expected.len(), 72);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).

@@ -172,9 +172,7 @@ impl Harness for InMemoryHarness {
         fault: LookupFault,
     ) -> HarnessResult<()> {
         let _ = verification;
-        match fault {
-            LookupFault::ServiceUnavailable => self.state.fail_next_lookup(),
-        }
+        self.state.fail_next_lookup_with(fault);
         Ok(())
     }
 

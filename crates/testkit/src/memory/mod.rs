@@ -6,8 +6,8 @@
 //! voice into an outbox, checks them (single use, 10-minute expiry on an advanceable clock,
 //! 5 wrong attempts), runs a reverse WhatsApp flow with a deeplink, and resolves the session
 //! ids it returns on success. Handles are portable: any verifier sharing the state checks them.
-//! Lookups (polls, resolutions) that fail for a while are retried, after the provider's
-//! `Retry-After`; sends and code checks never are.
+//! Lookups (polls, resolutions) that fail for a while (a 503, a 429, a connection reset) are
+//! retried, after the provider's `Retry-After` or a backoff; sends and code checks never are.
 //!
 //! ```
 //! use phone_verify_core::{PhoneVerifier, PhoneVerifierExt, StartRequest};
@@ -110,13 +110,23 @@ impl InMemoryVerifier {
     }
 
     /// Contract 6, safe retries only: a lookup changes nothing at the provider, so `call` is
-    /// made again while the provider is unavailable, after its `Retry-After` (else a backoff),
-    /// as the retry policy allows.
+    /// made again while the provider is unavailable (a 503), limits the rate (a 429) or the
+    /// connection failed before an answer, after its `Retry-After` (else a backoff), as the
+    /// retry policy allows.
     async fn lookup<T>(&self, call: impl Fn() -> Result<T>) -> Result<T> {
         let mut attempts = 1;
         loop {
             let err = match call() {
-                Err(err) if err.kind() == ErrorKind::ProviderUnavailable => err,
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        ErrorKind::ProviderUnavailable
+                            | ErrorKind::RateLimited
+                            | ErrorKind::Transport
+                    ) =>
+                {
+                    err
+                }
                 done => return done,
             };
             let jitter = RandomJitter.sample();

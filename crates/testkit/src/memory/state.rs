@@ -21,7 +21,7 @@ use phone_verify_core::kit::OperationKind;
 
 use super::InMemoryVerifier;
 use super::errors::ErrorAnswer;
-use crate::harness::{Answering, HostileAnswer, RequestCounts};
+use crate::harness::{Answering, HostileAnswer, LookupFault, RequestCounts};
 
 /// A message the in-memory provider "sent": the outbox replaces the user's phone.
 #[derive(Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ struct Inner {
     counts: RequestCounts,
     fail_next_send: Option<ErrorKind>,
     lose_next_check_answer: bool,
-    fail_next_lookup: bool,
+    fail_next_lookup: Option<LookupFault>,
     hostile_send: Option<HostileAnswer>,
     hostile_check: Option<HostileAnswer>,
     hostile_lookup: Option<HostileAnswer>,
@@ -134,10 +134,10 @@ impl InMemoryState {
                 flows: HashMap::new(),
                 sessions: HashMap::new(),
                 outbox: Vec::new(),
-                counts: RequestCounts::default(),
+                counts: RequestCounts::default().with_checks(0),
                 fail_next_send: None,
                 lose_next_check_answer: false,
-                fail_next_lookup: false,
+                fail_next_lookup: None,
                 hostile_send: None,
                 hostile_check: None,
                 hostile_lookup: None,
@@ -196,7 +196,7 @@ impl InMemoryState {
             .cloned()
     }
 
-    /// Requests received so far; failed sends count too.
+    /// Requests received so far, code checks told apart; failed sends and checks count too.
     pub fn request_counts(&self) -> RequestCounts {
         self.lock().counts
     }
@@ -217,10 +217,20 @@ impl InMemoryState {
 
     /// Makes the next lookup (a reverse flow's poll, a session's resolution) fail with
     /// [`ErrorKind::ProviderUnavailable`] and a retry delay of
-    /// [`LookupFault::RETRY_AFTER`](crate::LookupFault::RETRY_AFTER), without processing it,
-    /// as a provider answering `503` with `Retry-After` does.
+    /// [`LookupFault::RETRY_AFTER`], without processing it, as a provider answering `503`
+    /// with `Retry-After` does ([`LookupFault::ServiceUnavailable`]).
     pub fn fail_next_lookup(&self) {
-        self.lock().fail_next_lookup = true;
+        self.fail_next_lookup_with(LookupFault::ServiceUnavailable);
+    }
+
+    /// Makes the next lookup (a reverse flow's poll, a session's resolution) fail with
+    /// `fault`, without processing it. The in-memory provider has no wire: the error is what
+    /// an HTTP client makes of the answer. A `503` is [`ErrorKind::ProviderUnavailable`], a
+    /// `429` [`ErrorKind::RateLimited`], each with a retry delay of
+    /// [`LookupFault::RETRY_AFTER`] when the fault gives one
+    /// ([`LookupFault::retry_after`]); a connection reset is [`ErrorKind::Transport`].
+    pub fn fail_next_lookup_with(&self, fault: LookupFault) {
+        self.lock().fail_next_lookup = Some(fault);
     }
 
     /// Makes the provider's answer to the next send the hostile `answer`, which its client
@@ -288,7 +298,7 @@ impl InMemoryState {
         let error_answer = ErrorAnswer::unused(&mut inner.error_check)
             | ErrorAnswer::unused(&mut inner.error_lookup);
         let lost_check = std::mem::take(&mut inner.lose_next_check_answer);
-        let failed_lookup = std::mem::take(&mut inner.fail_next_lookup);
+        let failed_lookup = inner.fail_next_lookup.take().is_some();
         let hostile_check = inner.hostile_check.take().is_some();
         let hostile_lookup = inner.hostile_lookup.take().is_some();
         lost_check || failed_lookup || hostile_check || hostile_lookup || error_answer
@@ -390,7 +400,7 @@ impl InMemoryState {
             ErrorAnswer::take(&mut inner.error_lookup)
         };
         if let Some(answer) = refusal {
-            inner.counts.total += 1;
+            inner.count(code.is_some());
             let operation = if code.is_some() {
                 OperationKind::Consume
             } else {
@@ -405,7 +415,7 @@ impl InMemoryState {
                 drop(inner);
                 let _ = self.check(reference, code);
             } else {
-                inner.counts.total += 1;
+                inner.count(true);
             }
             return Err(unreadable(answer, ErrorKind::OutcomeUnknown, "code check"));
         }
@@ -419,7 +429,7 @@ impl InMemoryState {
             )
             .with_provider(InMemoryVerifier::PROVIDER));
         }
-        inner.counts.total += 1;
+        inner.count(code.is_some());
         if code.is_none() {
             inner.unavailable_lookup()?;
         }
@@ -491,6 +501,14 @@ impl Inner {
         OffsetDateTime::now_utc() + self.clock_offset
     }
 
+    /// Counts a request to `POST /check`: a code check when `code_check`, else a poll.
+    fn count(&mut self, code_check: bool) {
+        self.counts.total += 1;
+        if code_check {
+            self.counts.checks = Some(self.counts.checks.unwrap_or(0) + 1);
+        }
+    }
+
     /// The injected lookup failure, if one is set: a 503 with `Retry-After`, unprocessed, or
     /// a hostile answer.
     fn unavailable_lookup(&mut self) -> Result<()> {
@@ -501,15 +519,33 @@ impl Inner {
             };
             return Err(unreadable(answer, kind, "lookup"));
         }
-        if !std::mem::take(&mut self.fail_next_lookup) {
+        let Some(fault) = self.fail_next_lookup.take() else {
             return Ok(());
-        }
-        Err(Error::new(
-            ErrorKind::ProviderUnavailable,
-            "injected lookup failure: the provider is unavailable",
-        )
-        .with_provider(InMemoryVerifier::PROVIDER)
-        .with_retry_after(crate::LookupFault::RETRY_AFTER))
+        };
+        let (kind, what) = match fault {
+            LookupFault::ServiceUnavailable | LookupFault::ServiceUnavailableWithoutRetryAfter => (
+                ErrorKind::ProviderUnavailable,
+                "the provider is unavailable",
+            ),
+            LookupFault::RateLimited => (ErrorKind::RateLimited, "too many requests"),
+            LookupFault::ConnectionReset => (
+                ErrorKind::Transport,
+                "the connection was reset before any answer",
+            ),
+        };
+        let error = Error::new(kind, format!("injected lookup failure: {what}"))
+            .with_provider(InMemoryVerifier::PROVIDER);
+        let error = match fault {
+            LookupFault::ServiceUnavailable | LookupFault::ServiceUnavailableWithoutRetryAfter => {
+                error.with_http_status(503)
+            }
+            LookupFault::RateLimited => error.with_http_status(429),
+            LookupFault::ConnectionReset => error,
+        };
+        Err(match fault.retry_after() {
+            Some(wait) => error.with_retry_after(wait),
+            None => error,
+        })
     }
 
     fn random_id(&mut self, prefix: &str) -> String {

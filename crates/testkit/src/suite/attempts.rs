@@ -67,21 +67,42 @@ impl Suite<'_> {
             .await?;
         let before = self.harness.request_counts().await;
         let outcome = self.verifier.check_code(&handle, &right).await;
-        let made = match before {
+        let (made, checks) = match before {
             Ok(before) => {
                 let after = self.harness.request_counts().await?;
-                Some(after.total.saturating_sub(before.total))
+                let checks = before
+                    .checks
+                    .zip(after.checks)
+                    .map(|(before, after)| after.saturating_sub(before));
+                (Some(after.total.saturating_sub(before.total)), checks)
             }
-            Err(HarnessError::Unsupported(_)) => None,
+            Err(HarnessError::Unsupported(_)) => (None, None),
             Err(err) => return Err(err.into()),
         };
         // Fails when the harness can tell that the fault was never used: then the check
         // proved nothing.
         self.harness.clear_faults().await?;
+        let checked_once = || match checks {
+            Some(checks) => {
+                ensure!(
+                    checks == 1,
+                    "the provider received {checks} code-check requests, expected exactly 1: the \
+                     provider took the check and its answer was lost, so the code may be used up \
+                     and the check must not be sent again (a read-back is a lookup, not a second \
+                     check)"
+                );
+                Ok(())
+            }
+            None => Ok(()),
+        };
         match outcome {
-            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => Ok(None),
+            Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
+                checked_once()?;
+                Ok(None)
+            }
             verified @ Ok(CheckOutcome::Verified(_)) => {
                 self.expect_verified(verified, &phone, channel)?;
+                checked_once()?;
                 // A lost answer turns into Verified only by reading the verification back:
                 // a second request. After one, the fault was not used (or the verifier
                 // reported Verified without knowing).

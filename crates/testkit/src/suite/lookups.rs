@@ -1,6 +1,7 @@
 //! The checks of lookups under a transient failure: a reverse flow's poll and a session's
-//! resolution change nothing at the provider, so a verifier retries them, after the
-//! provider's `Retry-After`.
+//! resolution change nothing at the provider, so a verifier retries them: after the
+//! provider's `Retry-After` when it gives one (a 503 or a 429), after a backoff of its own
+//! otherwise (a 503 without it, a connection reset before any answer).
 
 use std::time::{Duration, Instant};
 
@@ -21,13 +22,14 @@ impl Suite<'_> {
         self.harness.clear_faults().await?;
         ensure!(
             outcome.is_ok(),
-            "the provider answered a poll 503 with Retry-After: {}, unprocessed: a poll changes \
-             nothing, so it must be retried once that time has passed; got {}",
-            LookupFault::RETRY_AFTER.as_secs(),
+            "the provider answered a poll with {}, unprocessed: a poll changes nothing, so it \
+             must be retried {}; got {}",
+            fault.describe(),
+            when_retried(fault),
             describe(&outcome)
         );
         self.expect_verified(outcome, &phone, channel)?;
-        waited_for_retry_after(waited, "poll")?;
+        waited_for_retry_after(fault, waited, "poll")?;
         Ok(None)
     }
 
@@ -42,27 +44,43 @@ impl Suite<'_> {
         self.harness.clear_faults().await?;
         if let Err(err) = &found {
             fail!(
-                "the provider answered a session's resolution 503 with Retry-After: {}, \
-                 unprocessed: a resolution changes nothing, so it must be retried once that time \
-                 has passed; got an error ({err})",
-                LookupFault::RETRY_AFTER.as_secs()
+                "the provider answered a session's resolution with {}, unprocessed: a \
+                 resolution changes nothing, so it must be retried {}; got an error ({err})",
+                fault.describe(),
+                when_retried(fault)
             );
         }
         self.expect_resolved(found, &phone)?;
-        waited_for_retry_after(waited, "resolution")?;
+        waited_for_retry_after(fault, waited, "resolution")?;
         Ok(None)
     }
 }
 
-/// Fails unless a lookup that succeeded after an injected fault took at least the fault's
-/// `Retry-After`: a retry sooner than the provider asked is load it said it cannot take.
-fn waited_for_retry_after(waited: Duration, lookup: &str) -> Result<(), Verdict> {
+/// When a lookup answered with `fault` must be retried, for failure messages.
+fn when_retried(fault: LookupFault) -> &'static str {
+    match fault.retry_after() {
+        Some(_) => "once that time has passed",
+        None => "after a backoff",
+    }
+}
+
+/// Fails unless a lookup that succeeded after an injected fault with a `Retry-After` took at
+/// least that long: a retry sooner than the provider asked is load it said it cannot take. A
+/// fault without `Retry-After` leaves the backoff to the verifier: any wait passes.
+fn waited_for_retry_after(
+    fault: LookupFault,
+    waited: Duration,
+    lookup: &str,
+) -> Result<(), Verdict> {
+    let Some(retry_after) = fault.retry_after() else {
+        return Ok(());
+    };
     ensure!(
-        waited >= LookupFault::RETRY_AFTER,
-        "the {lookup} succeeded {} ms after a 503 with Retry-After: {}: the retry did not wait \
-         the time the provider asked for",
+        waited >= retry_after,
+        "the {lookup} succeeded {} ms after a {}: the retry did not wait the time the provider \
+         asked for",
         waited.as_millis(),
-        LookupFault::RETRY_AFTER.as_secs()
+        fault.describe()
     );
     Ok(())
 }
