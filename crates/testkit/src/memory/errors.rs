@@ -14,10 +14,13 @@
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, ErrorTable, OperationKind, kind_for_operation, kind_for_status,
 };
-use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
+use phone_verify_core::{CheckOutcome, Error, ErrorKind, ProviderId, RejectReason, Result};
 
-use super::InMemoryVerifier;
 use crate::harness::{Answering, DocumentedError};
+
+/// The in-memory provider's id (`InMemoryVerifier::PROVIDER`), kept here, below the modules
+/// that use it.
+pub(super) const PROVIDER: ProviderId = ProviderId::new_static("memory");
 
 /// The header the in-memory provider names each answer with.
 pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
@@ -175,7 +178,7 @@ impl ErrorAnswer {
             .or(spec.map(|s| s.message))
             .unwrap_or("the provider refused the request");
         let mut error = Error::new(kind, message)
-            .with_provider(InMemoryVerifier::PROVIDER)
+            .with_provider(PROVIDER)
             .with_http_status(self.status);
         if let Some(code) = code {
             error = error.with_provider_code(code);

@@ -56,7 +56,7 @@ pub struct InMemoryVerifier {
 
 impl InMemoryVerifier {
     /// The provider id in every handle: `memory`.
-    pub const PROVIDER: ProviderId = ProviderId::new_static("memory");
+    pub const PROVIDER: ProviderId = errors::PROVIDER;
     /// The length of the codes it sends.
     pub const CODE_LENGTH: usize = 6;
 

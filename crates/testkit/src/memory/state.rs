@@ -19,8 +19,7 @@ use rand_chacha::ChaCha20Rng;
 
 use phone_verify_core::kit::OperationKind;
 
-use super::InMemoryVerifier;
-use super::errors::ErrorAnswer;
+use super::errors::{ErrorAnswer, PROVIDER};
 use crate::harness::{Answering, HostileAnswer, LookupFault, RequestCounts};
 
 /// A message the in-memory provider "sent": the outbox replaces the user's phone.
@@ -62,7 +61,8 @@ pub(super) struct Started {
     pub(super) deeplink: Option<String>,
 }
 
-/// The state of the in-memory provider, shared by every [`InMemoryVerifier`] made from it:
+/// The state of the in-memory provider, shared by every
+/// [`InMemoryVerifier`](super::InMemoryVerifier) made from it:
 /// pending verifications, sessions, the outbox, request counters and the clock.
 ///
 /// Cloning it shares it (it is an `Arc`). `Debug` shows counters only, never codes.
@@ -427,7 +427,7 @@ impl InMemoryState {
                 ErrorKind::OutcomeUnknown,
                 "injected check failure: the answer was lost",
             )
-            .with_provider(InMemoryVerifier::PROVIDER));
+            .with_provider(PROVIDER));
         }
         inner.count(code.is_some());
         if code.is_none() {
@@ -533,8 +533,8 @@ impl Inner {
                 "the connection was reset before any answer",
             ),
         };
-        let error = Error::new(kind, format!("injected lookup failure: {what}"))
-            .with_provider(InMemoryVerifier::PROVIDER);
+        let error =
+            Error::new(kind, format!("injected lookup failure: {what}")).with_provider(PROVIDER);
         let error = match fault {
             LookupFault::ServiceUnavailable | LookupFault::ServiceUnavailableWithoutRetryAfter => {
                 error.with_http_status(503)
@@ -590,12 +590,8 @@ fn verify(
     rng: &mut ChaCha20Rng,
 ) -> Verified {
     let session = format!("ses_{:032x}", rng.random::<u128>());
-    let resolved = ResolvedSession::new(
-        phone.clone(),
-        flow.channel.clone(),
-        InMemoryVerifier::PROVIDER,
-    )
-    .with_verified_at(Some(now));
+    let resolved = ResolvedSession::new(phone.clone(), flow.channel.clone(), PROVIDER)
+        .with_verified_at(Some(now));
     sessions.insert(session.clone(), resolved);
     Verified::new(flow.channel.clone())
         .with_phone(Some(phone))
@@ -627,12 +623,11 @@ fn unreadable(answer: HostileAnswer, kind: ErrorKind, operation: &str) -> Error 
             other.name()
         ),
     };
-    Error::new(kind, what).with_provider(InMemoryVerifier::PROVIDER)
+    Error::new(kind, what).with_provider(PROVIDER)
 }
 
 fn injected(kind: ErrorKind, what: &str) -> Error {
-    Error::new(kind, format!("injected send failure: {what}"))
-        .with_provider(InMemoryVerifier::PROVIDER)
+    Error::new(kind, format!("injected send failure: {what}")).with_provider(PROVIDER)
 }
 
 /// Compares codes in constant time, so the time taken does not tell how much of a guess was
