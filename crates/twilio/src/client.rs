@@ -73,15 +73,20 @@ impl fmt::Debug for TwilioClient {
 impl TwilioBuilder {
     /// A [`TwilioClient`] of this configuration; the service SID is optional here.
     pub fn build_client(&self) -> Result<TwilioClient> {
-        let config = self.config()?;
-        let http = self.http_settings().client(PROVIDER)?;
-        Ok(TwilioClient::new(config, http))
+        TwilioClient::new(self.config()?)
     }
 }
 
 impl TwilioClient {
-    /// A client of `config` on `http`.
-    pub fn new(config: TwilioConfig, http: HttpClient) -> Self {
+    /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
+    /// one, otherwise with a connection pool of its own. The configuration is checked as
+    /// [`TwilioBuilder::config`] checks it (its fields are public, so they may have changed
+    /// since): a malformed credential or service SID fails with
+    /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) before any
+    /// request.
+    pub fn new(config: TwilioConfig) -> Result<Self> {
+        config.validate()?;
+        let http = config.http.client(PROVIDER)?;
         let (user, password) = config.credentials.basic();
         let secrets = (user.clone(), password.clone());
         let authorization = basic_auth_value(user.expose_secret(), password).ok();
@@ -89,14 +94,14 @@ impl TwilioClient {
             .service_sid
             .as_deref()
             .map(|sid| check_url(&config.base_url, sid));
-        Self {
+        Ok(Self {
             http,
             base_url: config.base_url,
             secrets,
             authorization,
             service_sid: config.service_sid,
             check_url,
-        }
+        })
     }
 
     /// The base URL, e.g. `https://verify.twilio.com/v2`.
@@ -205,6 +210,28 @@ impl TwilioClient {
         service_sid: &str,
         verification: &CreateVerification,
     ) -> Result<Verification> {
+        let request = self.create_verification_request(service_sid, verification)?;
+        self.run(request).await
+    }
+
+    /// [`create_verification`](Self::create_verification), with the answer's
+    /// `Twilio-Request-Id`: for the verifier, which names the request in the errors a 2xx
+    /// answer stands for.
+    pub(crate) async fn create_verification_with_request_id(
+        &self,
+        service_sid: &str,
+        verification: &CreateVerification,
+    ) -> Result<(Verification, Option<String>)> {
+        let request = self.create_verification_request(service_sid, verification)?;
+        self.exchange(request, errors::answer_with_request_id).await
+    }
+
+    /// The request of [`create_verification`](Self::create_verification), its input checked.
+    fn create_verification_request(
+        &self,
+        service_sid: &str,
+        verification: &CreateVerification,
+    ) -> Result<HttpRequest> {
         check_sid(service_sid, "VA", SERVICE_SID)?;
         let phone = check_to(
             &verification.to,
@@ -229,7 +256,7 @@ impl TwilioClient {
         if let Some(phone) = &phone {
             request = request.phone(phone);
         }
-        self.run(request).await
+        Ok(request)
     }
 
     /// `GET /Services/{ServiceSid}/Verifications/{Sid}`: a pending verification (Twilio
@@ -265,6 +292,30 @@ impl TwilioClient {
         code: &Code,
         target: &CheckTarget,
     ) -> Result<VerificationCheck> {
+        let request = self.check_request(service_sid, code, target)?;
+        self.run(request).await
+    }
+
+    /// [`check_verification`](Self::check_verification), with the answer's
+    /// `Twilio-Request-Id`: for the verifier, which names the request in the rejections and
+    /// errors a 2xx answer stands for.
+    pub(crate) async fn check_verification_with_request_id(
+        &self,
+        service_sid: &str,
+        code: &Code,
+        target: &CheckTarget,
+    ) -> Result<(VerificationCheck, Option<String>)> {
+        let request = self.check_request(service_sid, code, target)?;
+        self.exchange(request, errors::answer_with_request_id).await
+    }
+
+    /// The request of [`check_verification`](Self::check_verification), its input checked.
+    fn check_request(
+        &self,
+        service_sid: &str,
+        code: &Code,
+        target: &CheckTarget,
+    ) -> Result<HttpRequest> {
         let url = match &self.check_url {
             // The configured service's SID was checked when the client was built.
             Some(url) if self.service_sid.as_deref() == Some(service_sid) => url.clone(),
@@ -285,7 +336,7 @@ impl TwilioClient {
         if let Some(phone) = &phone {
             request = request.phone(phone);
         }
-        self.run(request).await
+        Ok(request)
     }
 
     /// The URL of one verification, both SIDs checked.

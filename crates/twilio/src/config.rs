@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use phone_verify_core::http::{ConfigureHttp, HttpConfig, HttpSettings};
+use phone_verify_core::http::{ConfigureHttp, HttpSettings};
 use phone_verify_core::kit::{BaseUrl, EnvReader};
 use phone_verify_core::{Error, ProviderId, Result};
 use secrecy::{ExposeSecret, SecretString};
@@ -148,18 +148,34 @@ pub(crate) fn check_sid(sid: &str, prefix: &str, what: &str) -> Result<()> {
 }
 
 /// Everything a [`Twilio`](crate::Twilio) verifier and its [`TwilioClient`](crate::TwilioClient)
-/// need, checked. `Debug` never shows the credentials.
+/// need, as [`TwilioBuilder::config`] checked it; [`TwilioClient::new`](crate::TwilioClient::new)
+/// checks it again, so a field changed since cannot reach a request unchecked. `Debug` never
+/// shows the credentials.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TwilioConfig {
-    /// HTTP Basic credentials.
+    /// HTTP Basic credentials: an `AC…` or `SK…` SID and a non-empty secret without control
+    /// characters.
     pub credentials: TwilioCredentials,
     /// The base URL, e.g. [`DEFAULT_BASE_URL`].
     pub base_url: BaseUrl,
-    /// The Verify service (`VA…`) the verifier starts verifications in.
+    /// The Verify service (`VA` followed by 32 hex digits) the verifier starts verifications
+    /// in.
     pub service_sid: Option<String>,
-    /// Timeouts, retries of safe operations, response size cap, `User-Agent`.
-    pub http: HttpConfig,
+    /// Timeouts, retries of safe operations, response size cap, `User-Agent`, and the
+    /// application's `reqwest::Client` if it supplied one.
+    pub http: HttpSettings,
+}
+
+impl TwilioConfig {
+    /// Checks the credentials' and the service SID's shapes before anything is sent.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.credentials.validate()?;
+        if let Some(sid) = &self.service_sid {
+            check_sid(sid, "VA", TwilioSetting::ServiceSid.meaning())?;
+        }
+        Ok(())
+    }
 }
 
 /// Builds a [`Twilio`](crate::Twilio) verifier or a [`TwilioClient`](crate::TwilioClient).
@@ -312,17 +328,15 @@ impl TwilioBuilder {
 
     /// The checked configuration: SID shapes, secrets and the base URL.
     pub fn config(&self) -> Result<TwilioConfig> {
-        self.credentials.validate()?;
-        if let Some(sid) = &self.service_sid {
-            check_sid(sid, "VA", TwilioSetting::ServiceSid.meaning())?;
-        }
         let base_url = BaseUrl::parse(&self.base_url).map_err(|e| e.with_provider(PROVIDER))?;
-        Ok(TwilioConfig {
+        let config = TwilioConfig {
             credentials: self.credentials.clone(),
             base_url,
             service_sid: self.service_sid.clone(),
-            http: self.http.config().clone(),
-        })
+            http: self.http.clone(),
+        };
+        config.validate()?;
+        Ok(config)
     }
 
     /// The HTTP settings, for the client builder.
@@ -376,7 +390,10 @@ mod tests {
         assert_eq!(config.credentials.basic().1.expose_secret(), "token");
         assert_eq!(config.service_sid.as_deref(), Some(SERVICE));
         assert_eq!(config.base_url.to_string(), DEFAULT_BASE_URL);
-        assert_eq!(config.http.timeouts.overall, Duration::from_secs(7));
+        assert_eq!(
+            config.http.config().timeouts.overall,
+            Duration::from_secs(7)
+        );
     }
 
     #[test]

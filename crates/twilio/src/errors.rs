@@ -66,16 +66,23 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
 
 /// `error` with the answer's `Twilio-Request-Id`, if it has a sensible one.
 pub(crate) fn with_request_id(error: Error, response: &HttpResponse) -> Error {
-    match response.header(REQUEST_ID_HEADER).map(str::trim) {
-        Some(id)
-            if !id.is_empty()
-                && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
-            error.with_request_id(id)
-        }
-        _ => error,
+    match request_id(response) {
+        Some(id) => error.with_request_id(id),
+        None => error,
     }
+}
+
+/// The answer's `Twilio-Request-Id`, if it has a sensible one: 1 to 64 ASCII letters, digits
+/// or dashes, blanks around it not counted.
+pub(crate) fn request_id(response: &HttpResponse) -> Option<&str> {
+    response
+        .header(REQUEST_ID_HEADER)
+        .map(str::trim)
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// What an answer stands for, as the client reads every answer: a non-2xx is its
@@ -87,6 +94,16 @@ pub(crate) fn answer<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
     } else {
         Err(provider_error(response, secrets))
     }
+}
+
+/// [`answer`], with the answer's [`request_id`]: for the verifier, which names the request in
+/// the rejections and errors a 2xx answer stands for.
+pub(crate) fn answer_with_request_id<T: DeserializeOwned>(
+    response: &HttpResponse,
+    secrets: &[&str],
+) -> Result<(T, Option<String>)> {
+    let value = answer(response, secrets)?;
+    Ok((value, request_id(response).map(str::to_owned)))
 }
 
 /// What an answer without a resource stands for (a delete's `204 No Content`): any 2xx is a

@@ -3,6 +3,7 @@
 
 use std::fmt::Debug;
 
+use phone_verify_core::http::SystemClock;
 use phone_verify_core::kit::{HttpResponse, Operation};
 use phone_verify_core::reqwest::header::HeaderMap;
 use phone_verify_core::{Channel, Error, PhoneNumber, Result};
@@ -13,7 +14,7 @@ use crate::client::{
     FETCH_VERIFICATION, LIST_SERVICES, UPDATE_SERVICE, UPDATE_VERIFICATION,
 };
 use crate::config::PROVIDER;
-use crate::errors::{answer, answer_without_body, check_rejection};
+use crate::errors::{answer, answer_without_body, check_rejection, request_id};
 use crate::verifier::{outcome, started_handle};
 use crate::wire::{Service, ServicePage, Verification, VerificationCheck};
 
@@ -47,12 +48,22 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         0 => shown::<Service>(&at(CREATE_SERVICE)).map(drop),
         1 => shown::<Service>(&at(FETCH_SERVICE)).map(drop),
         // A started verification becomes the verifier's handle, written as JSON.
-        2 => shown::<Verification>(&at(CREATE_VERIFICATION)).map(|started| {
-            if let Some(phone) = phone() {
-                let handle = started_handle(started, &phone, &Channel::Sms, FUZZ_SERVICE);
-                drop(handle.map(|handle| handle.to_json()));
-            }
-        }),
+        2 => {
+            let response = at(CREATE_VERIFICATION);
+            shown::<Verification>(&response).map(|started| {
+                if let Some(phone) = phone() {
+                    let handle = started_handle(
+                        started,
+                        request_id(&response),
+                        &phone,
+                        &Channel::Sms,
+                        FUZZ_SERVICE,
+                        &SystemClock,
+                    );
+                    drop(handle.map(|handle| handle.to_json()));
+                }
+            })
+        }
         3 => shown::<Verification>(&at(FETCH_VERIFICATION)).map(drop),
         4 => shown::<Verification>(&at(UPDATE_VERIFICATION)).map(drop),
         6 => shown::<ServicePage>(&at(LIST_SERVICES)).map(drop),
@@ -60,22 +71,26 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         // A delete's answer has no resource: any 2xx is a success.
         8 => answer_without_body(&at(DELETE_SERVICE), &SECRETS).map_err(formatted),
         // A check's answer becomes the verifier's outcome for a handle, expired or not.
-        _ => shown::<VerificationCheck>(&at(CHECK_VERIFICATION))
-            .map(|check| {
-                let handle = phone_verify_core::Verification::new(
-                    PROVIDER,
-                    "VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                    Channel::Sms,
-                );
-                drop(outcome(&handle, &check).map(|o| format!("{o:?}")));
-                if let Some(phone) = phone() {
-                    drop(outcome(&handle.with_phone(phone), &check));
-                }
-            })
-            .inspect_err(|error| {
-                drop(check_rejection(error, false));
-                drop(check_rejection(error, true));
-            }),
+        _ => {
+            let response = at(CHECK_VERIFICATION);
+            let id = request_id(&response);
+            shown::<VerificationCheck>(&response)
+                .map(|check| {
+                    let handle = phone_verify_core::Verification::new(
+                        PROVIDER,
+                        "VEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                        Channel::Sms,
+                    );
+                    drop(outcome(&handle, &check, id, &SystemClock).map(|o| format!("{o:?}")));
+                    if let Some(phone) = phone() {
+                        drop(outcome(&handle.with_phone(phone), &check, id, &SystemClock));
+                    }
+                })
+                .inspect_err(|error| {
+                    drop(check_rejection(error, false));
+                    drop(check_rejection(error, true));
+                })
+        }
     }
 }
 

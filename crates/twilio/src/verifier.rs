@@ -33,12 +33,15 @@ pub const EXTRA_SERVICE_SID: &str = "service_sid";
 ///   `60202` are `Rejected(TooManyAttempts)`; `20404` is `Rejected(Expired)` past the handle's
 ///   expiry and `Rejected(NotFound)` before (approved, canceled or unknown).
 /// - A check whose answer was lost is `OutcomeUnknown`: Twilio counted the attempt, so it is
-///   not repeated.
+///   not repeated. If the code was right, Twilio has deleted the verification: checking the
+///   handle again is `Rejected(NotFound)` (already used). Start a new verification instead.
+/// - Rejections and the errors a 2xx answer stands for carry Twilio's `Twilio-Request-Id`.
 #[derive(Clone, Debug)]
 pub struct Twilio {
     client: TwilioClient,
     service_sid: String,
-    /// What `check` tells expiry by: the HTTP settings' clock
+    /// What `check` tells expiry by, and what dates Twilio's answers leave out are taken from:
+    /// the HTTP settings' clock
     /// ([`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)).
     clock: Arc<dyn Clock>,
 }
@@ -85,16 +88,20 @@ fn twilio_channel(channel: &Channel) -> Option<TwilioChannel> {
 }
 
 /// The error for a check answer that cannot be right: Twilio took the check, so what it did
-/// with the code is unknown.
-fn contradiction(what: &str) -> Error {
-    Error::new(
+/// with the code is unknown. `request_id` is the answer's `Twilio-Request-Id`.
+fn contradiction(what: &str, request_id: Option<&str>) -> Error {
+    let error = Error::new(
         ErrorKind::OutcomeUnknown,
         format!(
             "twilio: check-verification answered {what}; the code may have been used, start a \
              new verification"
         ),
     )
-    .with_provider(PROVIDER)
+    .with_provider(PROVIDER);
+    match request_id {
+        Some(id) => error.with_request_id(id),
+        None => error,
+    }
 }
 
 #[async_trait]
@@ -124,11 +131,18 @@ impl PhoneVerifier for Twilio {
         let mut create = CreateVerification::new(phone.e164(), channel);
         create.locale = request.language.as_ref().map(|l| l.as_str().to_owned());
         create.device_ip = request.context.end_user_ip;
-        let started = self
+        let (started, request_id) = self
             .client
-            .create_verification(&self.service_sid, &create)
+            .create_verification_with_request_id(&self.service_sid, &create)
             .await?;
-        started_handle(started, phone, &request.channel, &self.service_sid)
+        started_handle(
+            started,
+            request_id.as_deref(),
+            phone,
+            &request.channel,
+            &self.service_sid,
+            &*self.clock,
+        )
     }
 
     async fn check(
@@ -142,8 +156,12 @@ impl PhoneVerifier for Twilio {
             .extra_str(EXTRA_SERVICE_SID)
             .unwrap_or(&self.service_sid);
         let target = CheckTarget::VerificationSid(verification.reference.clone());
-        let answer = match self.client.check_verification(service, code, &target).await {
-            Ok(answer) => answer,
+        let checked = self
+            .client
+            .check_verification_with_request_id(service, code, &target)
+            .await;
+        let (answer, request_id) = match checked {
+            Ok(checked) => checked,
             Err(error) => {
                 let expired = verification.is_expired_at(OffsetDateTime::from(self.clock.now()));
                 return match errors::check_rejection(&error, expired) {
@@ -157,31 +175,43 @@ impl PhoneVerifier for Twilio {
             .as_deref()
             .is_some_and(|sid| sid != verification.reference)
         {
-            return Err(contradiction("for another verification"));
+            return Err(contradiction(
+                "for another verification",
+                request_id.as_deref(),
+            ));
         }
-        outcome(verification, &answer)
+        outcome(verification, &answer, request_id.as_deref(), &*self.clock)
     }
 }
 
-/// The handle of a verification Twilio `started` for `phone` on `channel` in service
-/// `service_sid`: its SID, created when Twilio says, expiring 10 minutes later.
+/// The handle of a verification Twilio `started` (in an answer whose `Twilio-Request-Id` was
+/// `request_id`) for `phone` on `channel` in service `service_sid`: its SID, created when
+/// Twilio says (when `clock` says if Twilio does not), expiring 10 minutes later.
 pub(crate) fn started_handle(
     started: wire::Verification,
+    request_id: Option<&str>,
     phone: &PhoneNumber,
     channel: &Channel,
     service_sid: &str,
+    clock: &dyn Clock,
 ) -> Result<Verification> {
     // The SID goes into later URLs: an answer without a well-formed one cannot be checked.
     // Twilio took the request, so the code may be on its way.
     check_sid(&started.sid, "VE", "a verification SID").map_err(|_| {
-        Error::new(
+        let error = Error::new(
             ErrorKind::MaybeSent,
             "twilio: create-verification answered without a well-formed verification SID; the \
              code may have been sent",
         )
-        .with_provider(PROVIDER)
+        .with_provider(PROVIDER);
+        match request_id {
+            Some(id) => error.with_request_id(id),
+            None => error,
+        }
     })?;
-    let created = started.date_created.unwrap_or_else(OffsetDateTime::now_utc);
+    let created = started
+        .date_created
+        .unwrap_or_else(|| OffsetDateTime::from(clock.now()));
     Ok(Verification::new(PROVIDER, started.sid, channel.clone())
         .with_phone(phone.clone())
         .with_created_at(created)
@@ -202,18 +232,29 @@ fn reported_phone(verification: &Verification, to: Option<&str>) -> Option<Phone
     }
 }
 
-/// The outcome of a check Twilio answered with `answer`.
+/// The outcome of a check Twilio answered with `answer`, whose `Twilio-Request-Id` was
+/// `request_id` (kept in rejections and errors). `verified_at` is Twilio's `date_updated`, or
+/// `clock`'s time when the answer has none.
 pub(crate) fn outcome(
     verification: &Verification,
     answer: &wire::VerificationCheck,
+    request_id: Option<&str>,
+    clock: &dyn Clock,
 ) -> Result<CheckOutcome> {
+    let rejection = |rejection: Rejection| {
+        Ok(CheckOutcome::Rejected(match request_id {
+            Some(id) => rejection.with_request_id(id),
+            None => rejection,
+        }))
+    };
     let rejected = |reason: RejectReason, status: &str| {
-        Ok(CheckOutcome::Rejected(
+        rejection(
             Rejection::new(reason)
                 .with_provider_code(status)
                 .with_message(format!("the verification is {status}")),
-        ))
+        )
     };
+    let contradiction = |what: &str| Err(contradiction(what, request_id));
     // `valid` is Twilio's legacy flag: nullable, like `status`. Each tells when the other is
     // missing; when both are there they must agree.
     match (&answer.status, answer.valid) {
@@ -223,25 +264,24 @@ pub(crate) fn outcome(
                     // The number as Twilio reports it; the handle's if the answer has none.
                     .with_phone(reported_phone(verification, answer.to.as_deref()))
                     .with_verified_at(Some(
-                        answer.date_updated.unwrap_or_else(OffsetDateTime::now_utc),
+                        answer
+                            .date_updated
+                            .unwrap_or_else(|| OffsetDateTime::from(clock.now())),
                     )),
             ))
         }
-        (Some(VerificationStatus::Approved), Some(false)) | (Some(_), Some(true)) => {
-            Err(contradiction(&format!(
-                "status {:?} with valid {:?}",
-                answer.status, answer.valid
-            )))
-        }
+        (Some(VerificationStatus::Approved), Some(false)) | (Some(_), Some(true)) => contradiction(
+            &format!("status {:?} with valid {:?}", answer.status, answer.valid),
+        ),
         // No status and not valid: a wrong code, or a verification gone? Twilio took the
         // check, so the code may have been used: never a rejection.
-        (None, Some(false) | None) => Err(contradiction("neither a status nor valid: true")),
+        (None, Some(false) | None) => contradiction("neither a status nor valid: true"),
         // From here on `valid` is false or missing.
-        (Some(VerificationStatus::Pending), _) => Ok(CheckOutcome::Rejected(
+        (Some(VerificationStatus::Pending), _) => rejection(
             Rejection::new(RejectReason::WrongCode)
                 .with_provider_code("pending")
                 .with_message("the code is not correct"),
-        )),
+        ),
         (Some(VerificationStatus::MaxAttemptsReached), _) => {
             rejected(RejectReason::TooManyAttempts, "max_attempts_reached")
         }
@@ -249,15 +289,17 @@ pub(crate) fn outcome(
         (Some(VerificationStatus::Canceled), _) => rejected(RejectReason::NotFound, "canceled"),
         (Some(VerificationStatus::Deleted), _) => rejected(RejectReason::NotFound, "deleted"),
         (Some(VerificationStatus::Failed), _) => rejected(RejectReason::NotFound, "failed"),
-        (Some(VerificationStatus::Other(status)), _) => Err(contradiction(&format!(
+        (Some(VerificationStatus::Other(status)), _) => contradiction(&format!(
             "the undocumented status {:?}",
             status.chars().take(32).collect::<String>()
-        ))),
+        )),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use phone_verify_core::http::SystemClock;
+
     use super::*;
 
     fn handle() -> Verification {
@@ -284,8 +326,13 @@ mod tests {
 
     #[test]
     fn statuses_map_to_outcomes() {
-        let verified =
-            outcome(&handle(), &answer(r#"{"status":"approved","valid":true}"#)).unwrap();
+        let verified = outcome(
+            &handle(),
+            &answer(r#"{"status":"approved","valid":true}"#),
+            None,
+            &SystemClock,
+        )
+        .unwrap();
         assert_eq!(
             verified.verified().unwrap().phone.as_ref().unwrap().e164(),
             "+15017122661"
@@ -293,6 +340,8 @@ mod tests {
         let reported = outcome(
             &handle(),
             &answer(r#"{"status":"approved","valid":true,"to":"+15017122669"}"#),
+            None,
+            &SystemClock,
         )
         .unwrap();
         assert_eq!(
@@ -308,7 +357,7 @@ mod tests {
             ("failed", RejectReason::NotFound),
         ] {
             let json = format!(r#"{{"status":"{status}","valid":false}}"#);
-            let got = outcome(&handle(), &answer(&json)).unwrap();
+            let got = outcome(&handle(), &answer(&json), None, &SystemClock).unwrap();
             assert_eq!(got.rejection().unwrap().reason, reason, "{status}");
         }
     }
@@ -320,23 +369,35 @@ mod tests {
             r#"{"status":"pending","valid":true}"#,
         ] {
             // Twilio took the check: what it did with the code is unknown.
-            let err = outcome(&handle(), &answer(json)).unwrap_err();
+            let err = outcome(&handle(), &answer(json), None, &SystemClock).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{json}");
         }
-        let err = outcome(&handle(), &answer(r#"{"status":"mystery"}"#)).unwrap_err();
+        let err = outcome(
+            &handle(),
+            &answer(r#"{"status":"mystery"}"#),
+            None,
+            &SystemClock,
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
         assert!(err.to_string().contains("\"mystery\""), "{err}");
         // No status (nullable) and not valid: neither a verification nor a rejection, and the
         // code may have been used.
         for json in [r#"{"status":null,"valid":false}"#, "{}"] {
-            let err = outcome(&handle(), &answer(json)).unwrap_err();
+            let err = outcome(&handle(), &answer(json), None, &SystemClock).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{json}");
         }
     }
 
     #[test]
     fn a_right_code_without_a_status_is_verified() {
-        let verified = outcome(&handle(), &answer(r#"{"status":null,"valid":true}"#)).unwrap();
+        let verified = outcome(
+            &handle(),
+            &answer(r#"{"status":null,"valid":true}"#),
+            None,
+            &SystemClock,
+        )
+        .unwrap();
         assert!(verified.is_verified(), "{verified:?}");
     }
 
@@ -348,7 +409,9 @@ mod tests {
             r#"{"status":"approved"}"#,
         ] {
             assert!(
-                outcome(&handle(), &answer(json)).unwrap().is_verified(),
+                outcome(&handle(), &answer(json), None, &SystemClock)
+                    .unwrap()
+                    .is_verified(),
                 "{json}"
             );
         }
@@ -359,7 +422,7 @@ mod tests {
             ),
             (r#"{"status":"expired"}"#, RejectReason::Expired),
         ] {
-            let got = outcome(&handle(), &answer(json)).unwrap();
+            let got = outcome(&handle(), &answer(json), None, &SystemClock).unwrap();
             assert_eq!(got.rejection().unwrap().reason, reason, "{json}");
         }
     }

@@ -3,19 +3,20 @@
 //! error typed; hostile answers; sends never retried, checks retried only per the consume
 //! rules; input checked before any request.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, RetryPolicy, Sleep, Timeouts};
 use phone_verify_core::{
     Channel, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, RequestContext, StartRequest, Verification,
 };
 use phone_verify_twilio::{
     CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, RiskCheck, ServicePage,
-    Twilio, TwilioBuilder, TwilioChannel, TwilioClient, UpdateService, VerificationStatus,
-    VerificationUpdate,
+    Twilio, TwilioBuilder, TwilioChannel, TwilioClient, TwilioCredentials, UpdateService,
+    VerificationStatus, VerificationUpdate,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -456,6 +457,138 @@ async fn checks_turn_statuses_and_documented_refusals_into_outcomes() {
     server.verify().await;
 }
 
+#[tokio::test]
+async fn answers_to_checks_and_sends_keep_the_request_id() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let answered = |body: Value| {
+        ResponseTemplate::new(200)
+            .insert_header("twilio-request-id", REQUEST_ID)
+            .set_body_json(body)
+    };
+    // Every rejection a 200 stands for names the request.
+    for (status, reason) in [
+        ("pending", RejectReason::WrongCode),
+        ("max_attempts_reached", RejectReason::TooManyAttempts),
+        ("expired", RejectReason::Expired),
+        ("canceled", RejectReason::NotFound),
+        ("deleted", RejectReason::NotFound),
+        ("failed", RejectReason::NotFound),
+    ] {
+        expect("POST", &check_path())
+            .respond_with(answered(json!({"status": status, "valid": false})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let outcome = verifier.check_code(&handle(), &code()).await.unwrap();
+        let rejection = outcome.rejection().expect("rejected");
+        assert_eq!(rejection.reason, reason, "{status}");
+        assert_eq!(
+            rejection.request_id.as_deref(),
+            Some(REQUEST_ID),
+            "{status}"
+        );
+        server.verify().await;
+        server.reset().await;
+    }
+    // So does every error a 200 to a check stands for.
+    let mut other = check_json("approved", true);
+    other["sid"] = json!("VEcccccccccccccccccccccccccccccccc");
+    for body in [
+        other,
+        check_json("approved", false),
+        json!({"status": "mystery"}),
+    ] {
+        expect("POST", &check_path())
+            .respond_with(answered(body.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.check_code(&handle(), &code()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{body}: {err}");
+        assert_eq!(err.request_id(), Some(REQUEST_ID), "{body}");
+        server.verify().await;
+        server.reset().await;
+    }
+    // And the error a 201 without a usable verification SID stands for.
+    let mut escaped = verification_json("pending");
+    escaped["sid"] = json!("../../Services/other");
+    expect("POST", &verifications_path())
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("twilio-request-id", REQUEST_ID)
+                .set_body_json(escaped),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = verifier
+        .start(&StartRequest::sms(phone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
+    assert_eq!(err.request_id(), Some(REQUEST_ID));
+    server.verify().await;
+    server.reset().await;
+    // An answer without the header (or with one that is not an id) names none.
+    expect("POST", &check_path())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("twilio-request-id", "not an id;")
+                .set_body_json(check_json("pending", false)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier.check_code(&handle(), &code()).await.unwrap();
+    assert_eq!(outcome.rejection().unwrap().request_id, None);
+    server.verify().await;
+}
+
+/// A clock stopped at one instant, for the dates Twilio's answer leaves out.
+#[derive(Debug)]
+struct StoppedClock(OffsetDateTime);
+
+impl Clock for StoppedClock {
+    fn now(&self) -> SystemTime {
+        self.0.into()
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+#[tokio::test]
+async fn dates_twilio_leaves_out_come_from_the_configured_clock() {
+    let server = MockServer::start().await;
+    let now = datetime!(2031-05-06 07:08:09 UTC);
+    let verifier = builder(&server)
+        .http_config(HttpConfig::default().with_clock(Arc::new(StoppedClock(now))))
+        .build()
+        .unwrap();
+    let mut started = verification_json("pending");
+    started["date_created"] = Value::Null;
+    expect("POST", &verifications_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(started))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(handle.created_at, now);
+    assert_eq!(handle.expires_at, Some(now + Duration::from_secs(600)));
+
+    let mut checked = check_json("approved", true);
+    checked["date_updated"] = Value::Null;
+    expect("POST", &check_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(checked))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier.check_code(&handle, &code()).await.unwrap();
+    assert_eq!(outcome.verified().expect("verified").verified_at, Some(now));
+    server.verify().await;
+}
+
 /// Every code of `errors.toml` with its documented status and kind.
 const DOCUMENTED: [(u32, u16, ErrorKind); 10] = [
     (60200, 400, ErrorKind::InvalidInput),
@@ -757,6 +890,50 @@ async fn input_is_checked_before_any_request() {
             .await
             .is_err()
     );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_client_of_a_config_checks_it_and_sends_with_its_http_settings() {
+    let server = MockServer::start().await;
+    // The configuration's HTTP settings are the client's: its User-Agent goes out.
+    expect("GET", &format!("/v2/Services/{SERVICE}"))
+        .and(header("user-agent", "probe/1.0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = builder(&server).user_agent("probe/1.0").config().unwrap();
+    let client = TwilioClient::new(config.clone()).unwrap();
+    assert_eq!(client.service_sid(), Some(SERVICE));
+    client.fetch_service(SERVICE).await.unwrap();
+    server.verify().await;
+    server.reset().await;
+
+    // Public fields changed after the builder checked them are checked again, before any
+    // request: a service SID that would leave its path, a malformed SID, a blank secret.
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut escaping = config.clone();
+    escaping.service_sid = Some("VA/../../Services/x".into());
+    let mut malformed = config.clone();
+    malformed.credentials = TwilioCredentials::AuthToken {
+        account_sid: "AC123".into(),
+        auth_token: TOKEN.into(),
+    };
+    let mut blank = config;
+    blank.credentials = TwilioCredentials::ApiKey {
+        key_sid: KEY.into(),
+        secret: " ".into(),
+    };
+    for config in [escaping, malformed, blank] {
+        let err = TwilioClient::new(config).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+    }
     server.verify().await;
 }
 

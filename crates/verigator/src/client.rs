@@ -116,8 +116,13 @@ impl VerigatorBuilder {
 
 impl VerigatorClient {
     /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
-    /// one, otherwise with a connection pool of its own.
+    /// one, otherwise with a connection pool of its own. The configuration is checked as
+    /// [`VerigatorBuilder::config`] checks it (its fields are public, so they may have changed
+    /// since): a username with `:`, an empty credential or a malformed service id fails with
+    /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) before any
+    /// request.
     pub fn new(config: &VerigatorConfig) -> Result<Self> {
+        config.validate()?;
         let http = config.http.client(PROVIDER)?;
         let service_auth = SecretString::from(format!(
             "{}:{}",
@@ -204,8 +209,13 @@ impl VerigatorClient {
     /// The user registered with `id_in_service`, if any: `GET /service/service/{ServiceId}/users`
     /// (Verigator has no search), its answer streamed and scanned user by user, so memory
     /// stays constant and no response-size cap applies (the body is bounded by
-    /// [`MAX_USER_LIST_BYTES`] and the timeouts). Stops reading at the match. Time is linear
-    /// in the number of users before it.
+    /// [`MAX_USER_LIST_BYTES`] and the timeouts). Stops reading at the match, and a failure
+    /// reading the body after it does not lose it. Time is linear in the number of users
+    /// before it.
+    ///
+    /// Each listed user is read for its `id` and `id_in_service` only: other fields (`ctime`)
+    /// are skipped, so the user found has no `ctime`, and a user with unexpected fields does
+    /// not hide the others. Only the match's id must be one a URL can take (else `Decode`).
     pub async fn find_user(&self, service_id: &str, id_in_service: &str) -> Result<Option<User>> {
         let path = users_path(service_id)?;
         check_id_in_service(id_in_service)?;
@@ -265,8 +275,9 @@ impl VerigatorClient {
     ///
     /// A wrong, expired or throttled PIN is not an error: Verigator answers 200 with
     /// [`PinVerification::verified`] false and the reason in [`PinVerification::status`]. A
-    /// user without a pending authentication is a 404
-    /// ([`ErrorKind::NotFound`](phone_verify_core::ErrorKind::NotFound)).
+    /// user without a pending authentication (none started, or its PIN already verified) is a
+    /// 404 ([`ErrorKind::NotFound`](phone_verify_core::ErrorKind::NotFound)), with provider
+    /// code `404` when Verigator wrote it (no body or a JSON object) and none otherwise.
     pub async fn verify_pin(
         &self,
         service_id: &str,

@@ -70,7 +70,10 @@ phone_verify_core::env_settings! {
 }
 
 /// Everything a [`Verigator`](crate::Verigator) and its [`VerigatorClient`](crate::VerigatorClient)
-/// need. `Debug` never shows the credentials (`SecretString` shows `[REDACTED]`).
+/// need, as [`VerigatorBuilder::config`] checked it;
+/// [`VerigatorClient::new`](crate::VerigatorClient::new) checks it again, so a field changed
+/// since cannot reach a request unchecked. `Debug` never shows the credentials
+/// (`SecretString` shows `[REDACTED]`).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct VerigatorConfig {
@@ -101,6 +104,46 @@ impl VerigatorConfig {
         password: impl Into<SecretString>,
     ) -> Result<Self> {
         VerigatorBuilder::new(username, password).config()
+    }
+
+    /// Checks the settings, as [`VerigatorBuilder::config`] documents: a username without
+    /// `:` and a password, both non-empty and sendable in a header; a well-formed service id
+    /// if set; a PIN validity of at most [`MAX_PIN_VALIDITY`] if set. The base URL was checked
+    /// when it was parsed.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let user = self.username.expose_secret();
+        if user.trim().is_empty() {
+            return Err(invalid("the Messente API username is empty"));
+        }
+        if user.contains(':') {
+            return Err(invalid(
+                "the Messente API username contains ':', which X-Service-Auth \
+                 (username:password) cannot carry unambiguously",
+            ));
+        }
+        let password = self.password.expose_secret();
+        if password.is_empty() {
+            return Err(invalid("the Messente API password is empty"));
+        }
+        let joined = format!("{user}:{password}");
+        if reqwest::header::HeaderValue::from_str(&joined).is_err() {
+            return Err(invalid(
+                "the Messente API username or password has characters that cannot be sent in \
+                 a header",
+            ));
+        }
+        if let Some(id) = &self.service_id {
+            check_id("service id", id)?;
+        }
+        if self
+            .pin_validity
+            .is_some_and(|v| v.is_zero() || v > MAX_PIN_VALIDITY)
+        {
+            return Err(invalid(
+                "the PIN validity must be positive and at most a year",
+            ));
+        }
+        Ok(())
     }
 
     /// The service id if one is set, or an error saying how to set one: what
@@ -292,7 +335,8 @@ impl VerigatorBuilder {
 
     /// Checks the settings: a username without `:` and a password, both non-empty and
     /// sendable in a header; a valid base URL (`https`, or `http` on loopback only); a
-    /// well-formed service id if set; a positive PIN validity if set.
+    /// well-formed service id if set; a positive PIN validity of at most [`MAX_PIN_VALIDITY`]
+    /// if set.
     pub fn config(&self) -> Result<VerigatorConfig> {
         let username = self
             .username
@@ -302,51 +346,20 @@ impl VerigatorBuilder {
             .password
             .clone()
             .ok_or_else(|| invalid("the Messente API password is missing"))?;
-        let user = username.expose_secret();
-        if user.trim().is_empty() {
-            return Err(invalid("the Messente API username is empty"));
-        }
-        if user.contains(':') {
-            return Err(invalid(
-                "the Messente API username contains ':', which X-Service-Auth \
-                 (username:password) cannot carry unambiguously",
-            ));
-        }
-        if password.expose_secret().is_empty() {
-            return Err(invalid("the Messente API password is empty"));
-        }
-        let joined = format!("{user}:{}", password.expose_secret());
-        if reqwest::header::HeaderValue::from_str(&joined).is_err() {
-            return Err(invalid(
-                "the Messente API username or password has characters that cannot be sent in \
-                 a header",
-            ));
-        }
         let base_url = BaseUrl::parse(&self.base_url)
             .map_err(|e| invalid(format!("base URL: {}", e.message())).with_source(e))?;
-        let service_id = self
-            .service_id
-            .as_deref()
-            .map(|id| check_id("service id", id.trim()).map(str::to_owned))
-            .transpose()?;
-        if self
-            .pin_validity
-            .is_some_and(|v| v.is_zero() || v > MAX_PIN_VALIDITY)
-        {
-            return Err(invalid(
-                "the PIN validity must be positive and at most a year",
-            ));
-        }
-        Ok(VerigatorConfig {
+        let config = VerigatorConfig {
             username,
             password,
             base_url,
-            service_id,
+            service_id: self.service_id.as_deref().map(|id| id.trim().to_owned()),
             id_scheme: self.id_scheme.clone(),
             pin_validity: self.pin_validity,
             user_cache_capacity: self.user_cache_capacity,
             http: self.http.clone(),
-        })
+        };
+        config.validate()?;
+        Ok(config)
     }
 }
 

@@ -11,6 +11,10 @@
 //!   way to read its result back.
 //! - In a PIN check, a 404 (no pending authentication) and the `status` detail of
 //!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
+//! - Verigator's error body is a JSON object (`{"message": …}`) or nothing. An answer with
+//!   any other body (a proxy's HTML page, a base URL without `/v1`) was not written by
+//!   Verigator: its status still gives the kind, but it carries no provider code, so a PIN
+//!   check answered 404 so is the `NotFound` error, not `Rejected(NotFound)`.
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
@@ -52,19 +56,28 @@ pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
 }
 
 /// The error an answer with a non-2xx status stands for. `secrets` are scrubbed from anything
-/// the provider wrote.
+/// the provider wrote. The documented code (the status) is kept only when Verigator wrote
+/// the body: none, or a JSON object.
 pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error {
     let status = response.status().as_u16();
     let spec = documented(status);
     let kind = kind_for(status, response.operation());
-    let said = provider_message(response.body(), secrets);
+    let body = response.body();
+    let json = serde_json::from_slice::<Value>(body).ok();
+    let verigators = match &json {
+        Some(value) => value.is_object(),
+        None => body.iter().all(u8::is_ascii_whitespace),
+    };
+    let said = json
+        .as_ref()
+        .and_then(|value| provider_message(value, secrets));
     let text = said
         .as_deref()
         .or(spec.map(|s| s.message))
         .or(response.status().canonical_reason())
         .unwrap_or("Verigator refused the request");
     let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
-    if let Some(spec) = spec {
+    if let Some(spec) = spec.filter(|_| verigators) {
         error = error.with_provider_code(spec.code);
     }
     if let Some(message) = said {
@@ -126,7 +139,8 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
 }
 
 /// The outcome a PIN check answered with `error` stands for: `Rejected(NotFound)` for a 404
-/// (no pending authentication for the user). Everything else stays an error.
+/// Verigator wrote (no pending authentication for the user; see [`provider_error`]).
+/// Everything else stays an error.
 pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
     let spec = lookup(error.provider_code()?)?;
     if error.http_status() != Some(spec.http_status) {
@@ -156,9 +170,8 @@ pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
 
 /// The `message` of a JSON error body, if it has one: without `secrets`, trimmed, control
 /// characters replaced, at most [`MAX_MESSAGE_CHARS`], phone-like digit runs masked.
-fn provider_message(body: &[u8], secrets: &[&str]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    provider_text(value.get("message")?.as_str()?, secrets, MAX_MESSAGE_CHARS)
+fn provider_message(body: &Value, secrets: &[&str]) -> Option<String> {
+    provider_text(body.get("message")?.as_str()?, secrets, MAX_MESSAGE_CHARS)
 }
 
 #[cfg(test)]
@@ -355,6 +368,36 @@ mod tests {
         }
         let forged = Error::new(ErrorKind::Provider, "x").with_provider_code("404");
         assert_eq!(check_outcome(&forged), None);
+    }
+
+    #[test]
+    fn only_a_404_verigator_wrote_is_a_rejection() {
+        // Verigator's body is a JSON object or nothing.
+        for body in ["", " \n", "{}", r#"{"message":"gone"}"#] {
+            let err = provider_error(&response(CONSUME, 404, body), &[]);
+            assert_eq!(err.provider_code(), Some("404"), "{body:?}");
+            let outcome = check_outcome(&err).unwrap();
+            assert_eq!(
+                outcome.rejection().unwrap().reason,
+                RejectReason::NotFound,
+                "{body:?}"
+            );
+        }
+        // Anything else (a proxy's page, a base URL without /v1) was not written by
+        // Verigator: the NotFound error, not "no pending authentication".
+        for body in [
+            "<html>Not Found</html>",
+            "Not Found",
+            "[]",
+            r#""gone""#,
+            "null",
+        ] {
+            let err = provider_error(&response(CONSUME, 404, body), &[]);
+            assert_eq!(err.kind(), ErrorKind::NotFound, "{body:?}");
+            assert_eq!(err.http_status(), Some(404), "{body:?}");
+            assert_eq!(err.provider_code(), None, "{body:?}");
+            assert_eq!(check_outcome(&err), None, "{body:?}");
+        }
         assert_eq!(check_outcome(&Error::new(ErrorKind::Timeout, "slow")), None);
     }
 

@@ -63,6 +63,13 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 /// [`EXTRA_USER_ID`] and [`EXTRA_METHOD`], so another process, with any service configured,
 /// can check it.
 ///
+/// A check of an authentication whose PIN already verified, including one whose answer was
+/// lost (`OutcomeUnknown`), is `Rejected(NotFound)`: Verigator clears an authentication once
+/// its PIN verifies, so it is already used. After `OutcomeUnknown`, start a new verification
+/// rather than check the handle again. A 404 that Verigator did not write (a body neither
+/// empty nor a JSON object: a proxy's page, a base URL without `/v1`) is the `NotFound`
+/// error, not a rejection.
+///
 /// Verigator has no sessions: this type does not implement
 /// [`SessionResolver`](phone_verify_core::SessionResolver), and its capabilities say
 /// `session_resolution: false`.

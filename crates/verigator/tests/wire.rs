@@ -1156,3 +1156,129 @@ async fn input_is_checked_before_any_request() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_changed_config_is_checked_again_before_any_request() {
+    let server = MockServer::start().await;
+    let config = builder(&server).config().unwrap();
+    VerigatorClient::new(&config).unwrap();
+    // The fields are public: what is set after the builder's checks is checked again.
+    let mut colon = config.clone();
+    colon.username = "canary-user:x".into();
+    let mut empty = config.clone();
+    empty.password = "".into();
+    let mut control = config.clone();
+    control.password = "canary\npass".into();
+    let mut escaping = config.clone();
+    escaping.service_id = Some("../other".into());
+    let mut forever = config;
+    forever.pin_validity = Some(Duration::ZERO);
+    for config in [colon, empty, control, escaping, forever] {
+        let err = VerigatorClient::new(&config).map(drop).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(!err.to_string().contains("canary"), "{err}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_404_verigator_did_not_write_is_not_a_rejection() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = Verification::new(verifier.provider(), UID, Channel::Sms)
+        .with_extra(EXTRA_SERVICE_ID, SID)
+        .with_extra(EXTRA_METHOD, "sms");
+    let code = Code::new("123456").unwrap();
+    // A proxy's page (or a base URL without /v1): not "no pending authentication".
+    expect("PUT", &auth_path())
+        .respond_with(
+            ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert_eq!(err.http_status(), Some(404));
+    assert_eq!(err.provider_code(), None);
+    server.verify().await;
+    server.reset().await;
+    // Verigator's own 404 has a JSON object or no body: nothing pending.
+    for body in [
+        ResponseTemplate::new(404),
+        ResponseTemplate::new(404).set_body_json(json!({})),
+    ] {
+        expect("PUT", &auth_path())
+            .respond_with(body)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let outcome = verifier.check_code(&handle, &code).await.unwrap();
+        assert_eq!(outcome.rejection().unwrap().reason, RejectReason::NotFound);
+        server.verify().await;
+        server.reset().await;
+    }
+}
+
+#[tokio::test]
+async fn an_odd_user_in_the_listing_does_not_hide_the_others() {
+    let server = MockServer::start().await;
+    expect("GET", &users_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [
+            {"id": "u-1", "id_in_service": "+1", "ctime": "garbage"},
+            {"id": "../u-0", "id_in_service": "+0"},
+            {"id": "u-2", "id_in_service": PHONE}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let found = client(&server).find_user(SID, PHONE).await.unwrap();
+    assert_eq!(found.map(|user| user.id), Some("u-2".to_owned()));
+    server.verify().await;
+}
+
+/// A server that answers every request `200` with a `Content-Length` of twice `body`, sends
+/// `body` and closes the connection: the body is cut short after `body`.
+async fn cut_short(body: &'static str) -> VerigatorClient {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len() * 2
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                let _ = stream.flush().await;
+            });
+        }
+    });
+    VerigatorBuilder::new(USERNAME, PASSWORD)
+        .base_url(&url)
+        .retry(RetryPolicy::never())
+        .build_client()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_user_found_before_the_listing_breaks_off_is_found() {
+    let listed = r#"{"users":[{"id":"u-1","id_in_service":"+37250000000"},{"id":"u-2","id_in_service":"+37251234567"},"#;
+    let client = cut_short(listed).await;
+    let found = client.find_user(SID, PHONE).await.unwrap();
+    assert_eq!(found.map(|user| user.id), Some("u-2".to_owned()));
+    // A user not found before the break: the read failure, not a decode error.
+    let err = client.find_user(SID, "+37259999999").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+}

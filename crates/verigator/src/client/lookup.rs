@@ -5,17 +5,23 @@
 //! serde_json decodes from a blocking [`Read`]er, so the decoding runs on Tokio's blocking
 //! pool, fed the body's pieces through a small bounded channel: at most [`CHANNEL_DEPTH`]
 //! pieces and the user being decoded are in memory. The scan stops at the first match.
+//!
+//! Each user of the list is read for its `id` and `id_in_service` only, leniently (`ctime`
+//! and other fields are skipped, a field of an unexpected type counts as absent), and only the
+//! matching user's id must be one a URL can take: one odd user cannot hide the others.
 
 use std::fmt;
 use std::io::{self, Read};
 
 use bytes::{Buf, Bytes};
+use phone_verify_core::kit::lenient::Scalar;
 use phone_verify_core::kit::{HttpStream, redacted_excerpt, scrub_secrets};
 use phone_verify_core::{Error, ErrorKind, Result};
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::sync::mpsc;
 
-use crate::config::PROVIDER;
+use crate::config::{PROVIDER, is_valid_id};
 use crate::wire::User;
 
 /// Body pieces in flight between the connection and the decoder.
@@ -24,9 +30,10 @@ const CHANNEL_DEPTH: usize = 8;
 /// The message of the serde error that stops the scan at a match.
 const FOUND: &str = "phone-verify: user found";
 
-/// Scans a 2xx answer to `GET …/users` for the user registered with `id_in_service`.
-/// A body that is not a user list is a [`ErrorKind::Decode`] error (redacted, without
-/// `secrets`); a failure reading it is the stream's error.
+/// Scans a 2xx answer to `GET …/users` for the user registered with `id_in_service`; the user
+/// found carries its id and `id_in_service` (no `ctime`). A body that is not a user list is a
+/// [`ErrorKind::Decode`] error (redacted, without `secrets`); a failure reading it is the
+/// stream's error, unless the user was found before it.
 pub(crate) async fn find_user(
     mut stream: HttpStream,
     id_in_service: &str,
@@ -59,23 +66,25 @@ pub(crate) async fn find_user(
         .with_provider(PROVIDER)
         .with_source(e)
     })?;
-    if let Some(err) = read_error {
+    match (scanned, read_error) {
+        // The user was found before the body failed: what follows it is not needed.
+        (Ok(Some(user)), _) => Ok(Some(user)),
         // A body cut short decodes as malformed: the read failure is the cause.
-        return Err(err);
-    }
-    scanned.map_err(|e| {
-        let cause = redacted_excerpt(scrub_secrets(&e.to_string(), secrets).as_bytes());
-        Error::new(
-            ErrorKind::Decode,
-            format!(
-                "list-users answered HTTP {} with a body that is not the expected user list \
+        (_, Some(err)) => Err(err),
+        (scanned, None) => scanned.map_err(|e| {
+            let cause = redacted_excerpt(scrub_secrets(&e.to_string(), secrets).as_bytes());
+            Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "list-users answered HTTP {} with a body that is not the expected user list \
                  ({cause})",
-                stream.status().as_u16()
-            ),
-        )
-        .with_provider(PROVIDER)
-        .with_http_status(stream.status().as_u16())
-    })
+                    stream.status().as_u16()
+                ),
+            )
+            .with_provider(PROVIDER)
+            .with_http_status(stream.status().as_u16())
+        }),
+    }
 }
 
 /// Decodes a user list from `reader`, stopping at the user with `wanted` as `id_in_service`.
@@ -171,15 +180,39 @@ impl<'de> Visitor<'de> for UsersScan<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(user) = seq.next_element::<User>()? {
-            if user.id_in_service.as_deref() == Some(self.wanted) {
-                *self.found = Some(user);
-                // Stop reading: the rest of the list is not needed.
-                return Err(de::Error::custom(FOUND));
+        while let Some(user) = seq.next_element::<Listed<'_>>()? {
+            let Some(id_in_service) = user.id_in_service.and_then(Scalar::into_text) else {
+                continue;
+            };
+            if id_in_service != self.wanted {
+                continue;
             }
+            // The id goes into later URLs: the match's must be one they can take.
+            let id = match user.id {
+                Some(id @ (Scalar::Str(_) | Scalar::Number(_))) => id.into_string(),
+                _ => None,
+            }
+            .filter(|id| is_valid_id(id))
+            .ok_or_else(|| {
+                de::Error::custom("expected an id of ASCII letters, digits, '-' or '_'")
+            })?;
+            *self.found = Some(User::known(id, id_in_service.into_owned()));
+            // Stop reading: the rest of the list is not needed.
+            return Err(de::Error::custom(FOUND));
         }
         Ok(())
     }
+}
+
+/// One user of the list, as the scan reads it: `id` and `id_in_service` as any JSON value
+/// (an id is a string or a number, an `id_in_service` a string, number or boolean; anything
+/// else counts as absent), every other field skipped.
+#[derive(Deserialize)]
+struct Listed<'a> {
+    #[serde(default, borrow)]
+    id: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    id_in_service: Option<Scalar<'a>>,
 }
 
 /// A blocking [`Read`] over the body pieces sent through a channel; the end of the channel
@@ -233,6 +266,33 @@ mod tests {
         // Stops at the match: what follows is never read.
         let cut = r#"{"users":[{"id":"u-1","id_in_service":"+1"},{"id":"#;
         assert_eq!(scan_str(cut, "+1").unwrap().unwrap().id, "u-1");
+    }
+
+    #[test]
+    fn an_odd_user_does_not_hide_the_others() {
+        // Only the match's id must be path-safe; other fields are skipped or read as absent.
+        let body = r#"{"users":[
+            {"id":"u-1","id_in_service":"+1","ctime":"garbage"},
+            {"id":"../x","id_in_service":"+3","ctime":{}},
+            {"id":{"x":1},"id_in_service":["+4"]},
+            {"id":true,"id_in_service":null,"extra":[1,{"a":2}]},
+            {"id":"u-2","id_in_service":"+2"}
+        ]}"#;
+        let found = scan_str(body, "+2").unwrap().unwrap();
+        assert_eq!(found.id, "u-2");
+        assert_eq!(found.id_in_service.as_deref(), Some("+2"));
+        assert_eq!(found.ctime, None, "the list's times are not read");
+        assert_eq!(scan_str(body, "+1").unwrap().unwrap().id, "u-1");
+        assert_eq!(scan_str(body, "+9").unwrap(), None);
+        // The match's id still goes into URLs: one they cannot take is an error.
+        for wanted in ["+3", "+4"] {
+            let list = r#"{"users":[{"id":"../x","id_in_service":"+3"},{"id":true,"id_in_service":"+4"}]}"#;
+            let err = scan_str(list, wanted).unwrap_err().to_string();
+            assert!(err.contains("expected an id"), "{wanted}: {err}");
+        }
+        // Numbers are ids, as everywhere else.
+        let numeric = scan_str(r#"{"users":[{"id":7,"id_in_service":" +5 "}]}"#, "+5");
+        assert_eq!(numeric.unwrap().unwrap().id, "7");
     }
 
     #[test]
