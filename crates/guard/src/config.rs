@@ -169,12 +169,15 @@ pub struct GuardConfig {
     pub global_budget: Option<Limit>,
     /// A second, longer global budget (e.g. per day).
     pub global_budget_daily: Option<Limit>,
-    /// Test numbers (E.164) that bypass every rule.
+    /// Test numbers (E.164) that bypass every send rule; the wrong-code limits still apply to
+    /// their checks.
     pub allowlist: Vec<String>,
     /// What to do with a send when the store does not answer (default closed).
     pub send_fail_mode: FailMode,
     /// What to do with a check when the store does not answer (default open: a check sends
-    /// nothing).
+    /// nothing). Open, the wrong-code limits are not enforced while the store fails (down,
+    /// slow or full): with a provider that has no attempt limit of its own, codes could be
+    /// guessed meanwhile, so choose closed.
     pub check_fail_mode: FailMode,
     /// How long the guard waits for its store, in milliseconds (default 200).
     pub store_timeout_ms: u64,

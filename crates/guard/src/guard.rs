@@ -52,6 +52,8 @@ pub struct Guard {
     config: GuardConfig,
     allowlist: HashSet<String>,
     keyer: Keyer,
+    /// The secret's tag in the keys of the counters that have no subject ([`Keyer::scope`]).
+    scope: String,
 }
 
 impl fmt::Debug for Guard {
@@ -133,13 +135,15 @@ impl GuardBuilder {
                     .map_err(|e| Error::invalid_input(format!("guard allowlist: {e}")))
             })
             .collect::<Result<_>>()?;
+        let keyer = Keyer::new(&secret);
         Ok(Guard {
             inner: self.inner,
             resolver: self.resolver,
             store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
             config: self.config,
             allowlist,
-            keyer: Keyer::new(&secret),
+            scope: keyer.scope(),
+            keyer,
         })
     }
 }
@@ -283,6 +287,17 @@ impl Guard {
         let states = self
             .bounded(self.store.peek(&plan.counters))
             .await
+            .and_then(|states| {
+                if states.len() == plan.counters.len() {
+                    Ok(states)
+                } else {
+                    Err(StoreError::Unavailable(format!(
+                        "the store read {} counters of {}",
+                        states.len(),
+                        plan.counters.len()
+                    )))
+                }
+            })
             .map_err(|e| {
                 Error::new(ErrorKind::ProviderUnavailable, e.to_string()).with_source(e)
             })?;
@@ -367,13 +382,16 @@ impl Guard {
             self.phone_counters(&mut plan, phone, 1, false);
         }
         self.ip_counters(&mut plan, request.context.end_user_ip, 1);
+        // The counters without a subject carry the secret's tag, as the others carry an HMAC
+        // with it: applications sharing a store with different secrets keep them apart.
+        let scope = &self.scope;
         if let Some(phone) = &request.phone {
-            // A region is no personal data: its key is its code, e.g. `per_region:TR`.
+            // A region is no personal data: its key is its code, e.g. `per_region:1a2b3c4d:TR`.
             let region = phone.region().unwrap_or(phone.calling_code());
             let limit = c.region_overrides.get(region).copied().or(c.per_region);
             if let Some(limit) = limit {
                 let rule = Rule::PerRegion;
-                plan.push(rule, format!("{rule}:{region}"), limit, 1);
+                plan.push(rule, format!("{rule}:{scope}:{region}"), limit, 1);
             }
         }
         for (rule, limit) in [
@@ -381,14 +399,29 @@ impl Guard {
             (Rule::GlobalBudgetDaily, c.global_budget_daily),
         ] {
             if let Some(limit) = limit {
-                plan.push(rule, rule.as_str().to_owned(), limit, 1);
+                plan.push(rule, format!("{rule}:{scope}"), limit, 1);
             }
         }
         plan
     }
 
-    async fn hit(&self, plan: &Plan) -> std::result::Result<Decision, StoreError> {
-        self.bounded(self.store.hit(&plan.counters)).await
+    /// The store's decision on `plan`: `None` when allowed, else the refusing rule and how
+    /// long until it would allow. An answer naming a counter the plan does not have (a store
+    /// of one's own can give any) is a store failure, so the fail mode applies.
+    async fn decide(
+        &self,
+        plan: &Plan,
+    ) -> std::result::Result<Option<(Rule, Duration)>, StoreError> {
+        match self.bounded(self.store.hit(&plan.counters)).await? {
+            Decision::Allowed => Ok(None),
+            Decision::Denied { index, retry_after } => match plan.rules.get(index) {
+                Some(rule) => Ok(Some((*rule, retry_after))),
+                None => Err(StoreError::Unavailable(format!(
+                    "the store refused counter {index} of a decision of {}",
+                    plan.rules.len()
+                ))),
+            },
+        }
     }
 
     async fn release(&self, plan: &Plan) -> std::result::Result<(), StoreError> {
@@ -460,6 +493,36 @@ fn record(rule: Rule, outcome: &'static str) {
         .increment(1);
 }
 
+/// A decision no rule refused: `allowed` (a send), `allowlisted` (a send to a test number) or
+/// `check_allowed` (a check with a code, its wrong code reserved).
+fn record_passed(outcome: &'static str) {
+    metrics::counter!("phone_verify_guard_decisions_total", "rule" => "none", "outcome" => outcome)
+        .increment(1);
+}
+
+/// Whether a send that failed with `kind` stays counted. It does not when the provider surely
+/// sent nothing and the failure says nothing about the number: the connection was never made
+/// (`Transport`), the provider refused it before processing (`ProviderUnavailable`: a 500, 502
+/// or 504 to a send is `MaybeSent`), a request before the send timed out (`Timeout`: a
+/// timeout of the send itself is `MaybeSent`), the account cannot send (`QuotaExhausted`,
+/// `Unauthorized`), or the provider cannot take the request (`Unsupported`, `InvalidInput`).
+/// During an outage, users' retries then spend none of their limits, nor the region's or the
+/// budget. Every other kind counts: `MaybeSent` and `Decode` (a message may have gone out),
+/// `RateLimited` and `Blocked` (the provider's own refusal of this number or sender, which the
+/// guard's counts keep slowing down), `Provider` and kinds not known to be safe.
+fn failed_send_counts(kind: ErrorKind) -> bool {
+    !matches!(
+        kind,
+        ErrorKind::Transport
+            | ErrorKind::ProviderUnavailable
+            | ErrorKind::Timeout
+            | ErrorKind::QuotaExhausted
+            | ErrorKind::Unauthorized
+            | ErrorKind::Unsupported
+            | ErrorKind::InvalidInput
+    )
+}
+
 fn denial_error(rule: Rule, retry_after: Duration, what: &str) -> Error {
     let kind = ErrorKind::RateLimited;
     Error::new(kind, format!("guard rule {rule}: too many {what}"))
@@ -499,7 +562,8 @@ impl PhoneVerifier for Guard {
         let phone = request.phone.as_ref();
         let shown = Masked(phone);
         if phone.is_some_and(|p| self.allowlist.contains(p.e164())) {
-            tracing::debug!(phone = %shown, "guard: allowlisted test number");
+            tracing::debug!(phone = %shown, outcome = "allowlisted", "guard: allowlisted test number");
+            record_passed("allowlisted");
             return self.inner.start(request).await;
         }
         if let Some((rule, why)) = phone.and_then(|p| self.refuse_statically(p)) {
@@ -515,20 +579,33 @@ impl PhoneVerifier for Guard {
             );
         }
         let plan = self.send_plan(request);
-        match self.hit(&plan).await {
-            Ok(Decision::Allowed) => {
+        let counted = match self.decide(&plan).await {
+            Ok(None) => {
                 tracing::debug!(phone = %shown, outcome = "allowed", "guard: send allowed");
-                record_allowed();
+                record_passed("allowed");
+                true
             }
-            Ok(Decision::Denied { index, retry_after }) => {
-                let rule = plan.rules[index];
+            Ok(Some((rule, retry_after))) => {
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", retry_after_secs = retry_after.as_secs(), "guard: send refused");
                 record(rule, "denied");
                 return Err(denial_error(rule, retry_after, "sends"));
             }
-            Err(err) => Self::store_failed(&err, self.config.send_fail_mode, "send", shown)?,
+            Err(err) => {
+                Self::store_failed(&err, self.config.send_fail_mode, "send", shown)?;
+                false
+            }
+        };
+        let result = self.inner.start(request).await;
+        if counted
+            && let Err(failure) = &result
+            && !failed_send_counts(failure.kind())
+        {
+            tracing::debug!(phone = %shown, kind = %failure.kind(), "guard: the provider surely sent nothing: the send is not counted");
+            if let Err(err) = self.release(&plan).await {
+                tracing::warn!(phone = %shown, error = %err, "guard: a send the provider surely did not make stays counted");
+            }
         }
-        self.inner.start(request).await
+        result
     }
 
     async fn check(
@@ -546,10 +623,13 @@ impl PhoneVerifier for Guard {
         // The code is counted as wrong before the provider sees it, and taken back once the
         // provider says it was not (or surely never saw it): checks in flight at once, on any
         // instance, cannot all pass a limit. A check whose answer was lost stays counted.
-        let reserved = match self.hit(&plan).await {
-            Ok(Decision::Allowed) => true,
-            Ok(Decision::Denied { index, retry_after }) => {
-                let rule = plan.rules[index];
+        let reserved = match self.decide(&plan).await {
+            Ok(None) => {
+                tracing::debug!(phone = %shown, outcome = "allowed", "guard: check allowed");
+                record_passed("check_allowed");
+                true
+            }
+            Ok(Some((rule, retry_after))) => {
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: check refused");
                 record(rule, "denied");
                 if rule == Rule::WrongCodesPerVerification {
@@ -580,11 +660,6 @@ impl PhoneVerifier for Guard {
         }
         outcome
     }
-}
-
-fn record_allowed() {
-    metrics::counter!("phone_verify_guard_decisions_total", "rule" => "none", "outcome" => "allowed")
-        .increment(1);
 }
 
 #[async_trait]

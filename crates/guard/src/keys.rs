@@ -38,10 +38,7 @@ impl Digest {
         let mut key = String::with_capacity(name.len() + 33);
         key.push_str(name);
         key.push(':');
-        for byte in self.0 {
-            key.push(char::from(HEX[usize::from(byte >> 4)]));
-            key.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
+        push_hex(&mut key, &self.0);
         key
     }
 }
@@ -54,6 +51,7 @@ enum Domain {
     Ipv4Subnet = 3,
     Ipv6Subnet = 4,
     Verification = 5,
+    Scope = 6,
 }
 
 impl Keyer {
@@ -120,9 +118,27 @@ impl Keyer {
             ],
         )
     }
+
+    /// The tag of the counters that have no subject (a region's, the global budget's): 8 hex
+    /// digits of an HMAC with the secret, so that applications sharing a store with different
+    /// secrets keep them apart, as they keep their subjects' counters apart.
+    pub(crate) fn scope(&self) -> String {
+        let Digest(digest) = self.digest(Domain::Scope, &[b"scope"]);
+        let mut tag = String::with_capacity(8);
+        push_hex(&mut tag, &digest[..4]);
+        tag
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `bytes` in lower-case hex.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    for byte in bytes {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -145,6 +161,16 @@ mod tests {
         assert_eq!(key, a.phone(&phone).key(Rule::PerPhone));
         let other: PhoneNumber = "+905321234568".parse().unwrap();
         assert_ne!(a.phone(&phone), a.phone(&other));
+    }
+
+    #[test]
+    fn the_scope_tag_depends_on_the_secret_only() {
+        let a = keyer("secret-one-0123456789");
+        let tag = a.scope();
+        assert_eq!(tag.len(), 8);
+        assert!(tag.bytes().all(|b| HEX.contains(&b)), "{tag}");
+        assert_eq!(tag, keyer("secret-one-0123456789").scope());
+        assert_ne!(tag, keyer("secret-two-0123456789").scope());
     }
 
     #[test]

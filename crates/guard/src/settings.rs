@@ -6,6 +6,7 @@ use std::sync::Arc;
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::SystemClock;
 use crate::config::{Algorithm, FailMode, GuardConfig, Limit, NumberKind};
 use crate::guard::Guard;
 use crate::store::{GuardStore, MemoryStore};
@@ -58,6 +59,10 @@ pub struct GuardSettings {
     pub redis_url_env: String,
     /// The Redis key prefix, also the keys' hash tag (default `phone-verify-guard`).
     pub redis_prefix: String,
+    /// How many counters the memory store holds at most (default one million,
+    /// [`MemoryStore::DEFAULT_CAPACITY`]). A send adds up to eight, for the length of their
+    /// windows (a day for the daily limits); when the store is full, the fail modes apply.
+    pub memory_capacity: usize,
     /// The rules.
     pub rules: GuardConfig,
 }
@@ -69,6 +74,7 @@ impl Default for GuardSettings {
             store: StoreKind::Memory,
             redis_url_env: ENV_REDIS_URL.into(),
             redis_prefix: "phone-verify-guard".into(),
+            memory_capacity: MemoryStore::DEFAULT_CAPACITY,
             rules: GuardConfig::default(),
         }
     }
@@ -92,6 +98,7 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_STORE` | `memory` or `redis` | `memory` |
     /// | `PHONE_VERIFY_GUARD_REDIS_URL` | the Redis URL (read when the guard is built) | required with `redis` |
     /// | `PHONE_VERIFY_GUARD_REDIS_PREFIX` | the Redis key prefix and hash tag | `phone-verify-guard` |
+    /// | `PHONE_VERIFY_GUARD_MEMORY_CAPACITY` | the most counters the memory store holds | 1000000 |
     /// | `PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS` | seconds between two sends to a phone, or `off` | 30 |
     /// | `PHONE_VERIFY_GUARD_PER_PHONE`, `…_PER_PHONE_DAILY` | a limit: `MAX/WINDOW_SECS`, optionally `/gcra`, or `off` | `5/600`, `10/86400` |
     /// | `PHONE_VERIFY_GUARD_PER_IP`, `…_PER_IPV4_24`, `…_PER_IPV6_64` | limits per end-user IP and subnet | `10/3600`, `50/3600`, `20/3600` |
@@ -150,6 +157,12 @@ impl GuardSettings {
         }
         if let Some(v) = var("REDIS_PREFIX") {
             settings.redis_prefix = v;
+        }
+        if let Some(v) = var("MEMORY_CAPACITY") {
+            settings.memory_capacity =
+                v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    bad("MEMORY_CAPACITY", "expected a positive number of counters")
+                })?;
         }
         let rules = &mut settings.rules;
         let off_or = |name: &str| -> Result<Option<Option<u64>>> {
@@ -251,13 +264,15 @@ impl GuardSettings {
             .await
     }
 
-    /// [`build`](Self::build) with variables from `lookup`.
+    /// [`build`](Self::build) with variables from `lookup` (empty values count as unset, as
+    /// in [`from_lookup`](Self::from_lookup)).
     pub async fn build_with_lookup(
         &self,
         inner: Arc<dyn PhoneVerifier>,
         resolver: Option<Arc<dyn SessionResolver>>,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Guard> {
+        let lookup = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let secret = lookup(&self.secret_env).ok_or_else(|| {
             Error::invalid_input(format!(
                 "the guard's secret is missing: set {}",
@@ -277,7 +292,18 @@ impl GuardSettings {
 
     async fn store(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<Arc<dyn GuardStore>> {
         match self.store {
-            StoreKind::Memory => Ok(Arc::new(MemoryStore::new())),
+            StoreKind::Memory => {
+                if self.memory_capacity == 0 {
+                    return Err(Error::invalid_input(
+                        "guard settings: memory_capacity must be positive",
+                    ));
+                }
+                let clock = Arc::new(SystemClock::new());
+                Ok(Arc::new(MemoryStore::with_capacity(
+                    clock,
+                    self.memory_capacity,
+                )))
+            }
             StoreKind::Redis => {
                 let url = lookup(&self.redis_url_env).ok_or_else(|| {
                     Error::invalid_input(format!(
@@ -383,6 +409,7 @@ mod tests {
         let vars = [
             ("PHONE_VERIFY_GUARD_STORE", "redis"),
             ("PHONE_VERIFY_GUARD_REDIS_PREFIX", "app"),
+            ("PHONE_VERIFY_GUARD_MEMORY_CAPACITY", "5000"),
             ("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "60"),
             ("PHONE_VERIFY_GUARD_PER_PHONE", "3/600"),
             ("PHONE_VERIFY_GUARD_PER_PHONE_DAILY", "off"),
@@ -403,8 +430,8 @@ mod tests {
         let s = GuardSettings::from_lookup(env(&vars)).unwrap();
         let r = &s.rules;
         assert_eq!(
-            (s.store, s.redis_prefix.as_str()),
-            (StoreKind::Redis, "app")
+            (s.store, s.redis_prefix.as_str(), s.memory_capacity),
+            (StoreKind::Redis, "app", 5000)
         );
         assert_eq!(r.resend_cooldown_secs, Some(60));
         assert_eq!(r.per_phone, Some(Limit::new(3, Duration::from_secs(600))));
@@ -452,6 +479,8 @@ mod tests {
             ("PHONE_VERIFY_GUARD_PER_IP", "10/3600/sliding"),
             ("PHONE_VERIFY_GUARD_PER_IP", "10"),
             ("PHONE_VERIFY_GUARD_STORE", "disk"),
+            ("PHONE_VERIFY_GUARD_MEMORY_CAPACITY", "0"),
+            ("PHONE_VERIFY_GUARD_MEMORY_CAPACITY", "lots"),
             ("PHONE_VERIFY_GUARD_SEND_FAIL_MODE", "maybe"),
             ("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "soon"),
             ("PHONE_VERIFY_GUARD_REFUSE_NUMBER_TYPES", "premium"),
@@ -495,6 +524,60 @@ mod tests {
             "the child run failed:\n{stdout}\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// The memory store holds as many counters as the settings say.
+    #[tokio::test]
+    async fn the_memory_store_has_the_settings_capacity() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let lookup = |name: &str| (name == ENV_SECRET).then(|| "0123456789abcdef".to_owned());
+        let settings = GuardSettings::from_toml("memory_capacity = 6400").unwrap();
+        let guard = settings
+            .build_with_lookup(Arc::clone(&inner), None, lookup)
+            .await
+            .unwrap();
+        let shown = format!("{guard:?}");
+        assert!(shown.contains("capacity: 6400"), "{shown}");
+        let default = GuardSettings::default()
+            .build_with_lookup(Arc::clone(&inner), None, lookup)
+            .await
+            .unwrap();
+        assert!(format!("{default:?}").contains("capacity: 1000000"));
+        let none = GuardSettings::from_toml("memory_capacity = 0").unwrap();
+        let err = none
+            .build_with_lookup(inner, None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("memory_capacity"), "{err}");
+    }
+
+    /// An empty variable is unset when the guard is built, as when the settings are read: an
+    /// empty Redis URL or secret is reported as missing, not parsed.
+    #[tokio::test]
+    async fn empty_variables_are_unset_when_building() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let settings = GuardSettings::from_toml("store = \"redis\"").unwrap();
+        let empty_url = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some(String::new()),
+            _ => None,
+        };
+        let err = settings
+            .build_with_lookup(Arc::clone(&inner), None, empty_url)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(
+            err.to_string().contains(&format!("set {ENV_REDIS_URL}")),
+            "{err}"
+        );
+        let blank_secret = |name: &str| (name == ENV_SECRET).then(|| "  ".to_owned());
+        let err = GuardSettings::default()
+            .build_with_lookup(inner, None, blank_secret)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("secret is missing"), "{err}");
     }
 
     #[tokio::test]

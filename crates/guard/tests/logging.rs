@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use phone_verify_core::{PhoneVerifier, StartRequest};
+use phone_verify_core::{CheckRequest, PhoneVerifier, StartRequest};
 use phone_verify_guard::{Guard, GuardConfig};
 use phone_verify_testkit::memory::InMemoryVerifier;
 
@@ -38,14 +38,24 @@ async fn decisions_are_logged_with_the_rule_and_a_masked_phone() {
         .with_ansi(false)
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
-    let guard = Guard::builder(Arc::new(InMemoryVerifier::new()))
+    let provider = InMemoryVerifier::new();
+    let guard = Guard::builder(Arc::new(provider.clone_fresh()))
         .secret("logging-test-secret-0123")
         .config(GuardConfig::default())
         .build()
         .unwrap();
     let request = StartRequest::sms("+905321234567".parse().unwrap());
-    guard.start(&request).await.unwrap();
+    let handle = guard.start(&request).await.unwrap();
     guard.start(&request).await.unwrap_err();
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    guard
+        .check(&handle, &CheckRequest::code(code))
+        .await
+        .unwrap();
     guard
         .start(&StartRequest::sms("+449098790000".parse().unwrap()))
         .await
@@ -57,6 +67,7 @@ async fn decisions_are_logged_with_the_rule_and_a_masked_phone() {
         "{logs}"
     );
     assert!(logs.contains("number_type"), "{logs}");
+    assert!(logs.contains("guard: check allowed"), "{logs}");
     assert!(
         logs.contains("outcome=\"denied\"") || logs.contains("outcome=denied"),
         "{logs}"

@@ -1,4 +1,5 @@
-//! Decisions as `metrics` counters: denials by rule, and no label holding a phone or an IP.
+//! Decisions as `metrics` counters: sends allowed, allowlisted and denied by rule, checks
+//! allowed, and no label holding a phone or an IP.
 //! Its own test binary: the recorder is installed for the whole process.
 
 use std::collections::BTreeMap;
@@ -6,14 +7,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-use phone_verify_core::{PhoneVerifier, StartRequest};
+use phone_verify_core::{CheckRequest, PhoneVerifier, StartRequest};
 use phone_verify_guard::{Guard, GuardConfig, Limit};
 use phone_verify_testkit::memory::InMemoryVerifier;
 
 const NAME: &str = "phone_verify_guard_decisions_total";
 
 #[tokio::test]
-async fn denials_are_counted_by_rule_without_a_phone_or_ip_in_any_label() {
+async fn decisions_are_counted_by_rule_without_a_phone_or_ip_in_any_label() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     recorder
@@ -22,9 +23,11 @@ async fn denials_are_counted_by_rule_without_a_phone_or_ip_in_any_label() {
     let config = GuardConfig {
         per_ip: Some(Limit::per_hour(2)),
         deny_regions: vec!["PA".into()],
+        allowlist: vec!["+905321234599".into()],
         ..GuardConfig::default()
     };
-    let guard = Guard::builder(Arc::new(InMemoryVerifier::new()))
+    let provider = InMemoryVerifier::new();
+    let guard = Guard::builder(Arc::new(provider.clone_fresh()))
         .secret("a secret of 16 bytes or more")
         .config(config)
         .build()
@@ -38,10 +41,24 @@ async fn denials_are_counted_by_rule_without_a_phone_or_ip_in_any_label() {
         "+905321234569", // per_ip (the third from the address)
         "+449098790000", // number_type (premium rate)
         "+50762647737",  // region (denied)
+        "+905321234599", // allowlisted
     ];
+    let mut handles = Vec::new();
     for phone in phones {
-        let _ = guard.start(&send(phone)).await;
+        handles.extend(guard.start(&send(phone)).await);
     }
+    // A check with a code: its wrong code reserved, then given back (check_allowed).
+    let handle = &handles[0];
+    let code = provider
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let outcome = guard
+        .check(handle, &CheckRequest::code(code))
+        .await
+        .unwrap();
+    assert!(outcome.is_verified());
 
     let mut counts = BTreeMap::new();
     for (key, _, _, value) in snapshotter.snapshot().into_vec() {
@@ -65,6 +82,8 @@ async fn denials_are_counted_by_rule_without_a_phone_or_ip_in_any_label() {
     }
     let expected: BTreeMap<(String, String), u64> = [
         ("none", "allowed", 2),
+        ("none", "allowlisted", 1),
+        ("none", "check_allowed", 1),
         ("resend_cooldown", "denied", 1),
         ("per_ip", "denied", 1),
         ("number_type", "denied", 1),

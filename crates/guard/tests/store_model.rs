@@ -1,6 +1,7 @@
 //! The in-memory store against a model of [`GuardStore`]'s contract: random decisions,
 //! releases, reads and clock moves, over fixed-window and GCRA counters, checked step by step
-//! (windows that end, counts that start again, GCRA's spacing, all-or-nothing decisions).
+//! (windows that end, counts that start again, GCRA's spacing, all-or-nothing decisions that
+//! name the refusing counter with the longest wait, counters released back to nothing gone).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,11 +102,18 @@ impl Model {
         }
     }
 
+    /// Refused by the counter that waits longest (the first of equals), or else counted.
     fn hit(&mut self, counters: &[Counter]) -> Decision {
+        let mut refused: Option<(usize, Duration)> = None;
         for (index, c) in counters.iter().enumerate() {
-            if let Some(retry_after) = self.refusal(c) {
-                return Decision::Denied { index, retry_after };
+            if let Some(wait) = self.refusal(c)
+                && refused.is_none_or(|(_, longest)| wait > longest)
+            {
+                refused = Some((index, wait));
             }
+        }
+        if let Some((index, retry_after)) = refused {
+            return Decision::Denied { index, retry_after };
         }
         for c in counters.iter().filter(|c| c.cost > 0) {
             let value = match (c.algorithm, self.live(c)) {
@@ -124,6 +132,8 @@ impl Model {
         Decision::Allowed
     }
 
+    /// Takes back what a hit added; a counter back to nothing is gone (its next event starts
+    /// a new window).
     fn release(&mut self, counters: &[Counter]) {
         for c in counters {
             let Some((count, end)) = self.live(c) else {
@@ -136,7 +146,15 @@ impl Model {
                     (count, end.saturating_sub(back).max(self.now))
                 }
             };
-            self.counters.insert(c.key.clone(), value);
+            let gone = match c.algorithm {
+                Algorithm::FixedWindow => value.0 == 0,
+                Algorithm::Gcra => value.1 <= self.now,
+            };
+            if gone {
+                self.counters.remove(&c.key);
+            } else {
+                self.counters.insert(c.key.clone(), value);
+            }
         }
     }
 

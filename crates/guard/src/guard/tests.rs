@@ -19,15 +19,17 @@ struct Fixture {
     guard: Guard,
     provider: InMemoryVerifier,
     clock: ManualClock,
+    store: MemoryStore,
 }
 
 impl Fixture {
     fn new(config: GuardConfig) -> Self {
         let provider = InMemoryVerifier::with_state(InMemoryState::new().with_max_attempts(100));
         let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
         let guard = Guard::builder(Arc::new(provider.clone_fresh()))
             .secret(SECRET)
-            .store(Arc::new(MemoryStore::with_clock(Arc::new(clock.clone()))))
+            .store(Arc::new(store.clone()))
             .config(config)
             .build()
             .expect("a valid guard");
@@ -35,6 +37,7 @@ impl Fixture {
             guard,
             provider,
             clock,
+            store,
         }
     }
 
@@ -383,7 +386,7 @@ async fn global_budget_breaker() {
 }
 
 #[tokio::test]
-async fn allowlisted_test_numbers_bypass_every_rule() {
+async fn allowlisted_test_numbers_bypass_every_send_rule() {
     let fx = Fixture::new(GuardConfig {
         allowlist: vec!["+90 532 111 00 70".into()],
         deny_regions: vec!["TR".into()],
@@ -966,4 +969,258 @@ async fn checks_reach_a_router_whose_handles_carry_the_underlying_provider() {
         .await
         .unwrap();
     assert!(outcome.is_verified(), "{outcome:?}");
+}
+
+/// A provider whose next sends fail with the kinds queued, then succeed.
+#[derive(Debug)]
+struct Failing {
+    inner: InMemoryVerifier,
+    failures: std::sync::Mutex<Vec<ErrorKind>>,
+}
+
+#[async_trait]
+impl PhoneVerifier for Failing {
+    fn provider(&self) -> ProviderId {
+        PhoneVerifier::provider(&self.inner)
+    }
+    fn capabilities(&self) -> phone_verify_core::Capabilities {
+        self.inner.capabilities()
+    }
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        let failure = self.failures.lock().unwrap().pop();
+        match failure {
+            Some(kind) => Err(Error::new(kind, "the provider's answer")),
+            None => self.inner.start(request).await,
+        }
+    }
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        self.inner.check(verification, request).await
+    }
+}
+
+/// A send the provider surely did not make (the connection was never made, the provider
+/// refused it before processing, the account cannot send, the input was refused) gives its
+/// counts back: the user's retry is not refused by the cooldown, the per-phone limits, the
+/// region's or the budget. A send that may have gone out (or was refused for another reason)
+/// keeps them.
+#[tokio::test]
+async fn a_send_the_provider_surely_did_not_make_is_not_counted() {
+    let given_back = [
+        ErrorKind::Transport,
+        ErrorKind::ProviderUnavailable,
+        ErrorKind::Timeout,
+        ErrorKind::QuotaExhausted,
+        ErrorKind::Unauthorized,
+        ErrorKind::Unsupported,
+        ErrorKind::InvalidInput,
+    ];
+    let kept = [
+        ErrorKind::MaybeSent,
+        ErrorKind::Decode,
+        ErrorKind::Provider,
+        ErrorKind::RateLimited,
+        ErrorKind::Blocked,
+    ];
+    for (kind, counted) in given_back
+        .into_iter()
+        .map(|k| (k, false))
+        .chain(kept.into_iter().map(|k| (k, true)))
+    {
+        let provider = Arc::new(Failing {
+            inner: InMemoryVerifier::new(),
+            failures: std::sync::Mutex::new(vec![kind]),
+        });
+        let store = MemoryStore::with_clock(Arc::new(ManualClock::new()));
+        let guard = Guard::builder(Arc::clone(&provider) as Arc<dyn PhoneVerifier>)
+            .secret(SECRET)
+            .store(Arc::new(store.clone()))
+            .config(GuardConfig {
+                per_phone: Some(Limit::per_hour(1)),
+                global_budget: Some(Limit::per_hour(1)),
+                ..GuardConfig::default()
+            })
+            .build()
+            .unwrap();
+        let request = StartRequest::sms("+905321110130".parse().unwrap());
+        let err = guard.start(&request).await.unwrap_err();
+        assert_eq!(err.kind(), kind);
+        assert!(Denial::of(&err).is_none(), "{kind:?}: the provider's error");
+        let again = guard.start(&request).await;
+        if counted {
+            // Refused by the cooldown and both hourly limits: the first longest wait.
+            denied(again, ErrorKind::RateLimited, Rule::PerPhone);
+        } else {
+            again.unwrap_or_else(|e| panic!("{kind:?}: the retry is refused: {e}"));
+            // The retry's send counted: the budget is spent.
+            let other = StartRequest::sms("+905321110131".parse().unwrap());
+            denied(
+                guard.start(&other).await,
+                ErrorKind::RateLimited,
+                Rule::GlobalBudget,
+            );
+        }
+    }
+}
+
+/// The refusal names the counter the user must wait longest for: five sends 31 s apart
+/// fill the per-phone limit (5 per 10 minutes) while each clears the 30 s cooldown; a sixth
+/// 10 s after the fifth is refused by both, and waiting out the cooldown's 20 s would only
+/// meet the per-phone refusal. So the answer is the per-phone limit, 466 s.
+#[tokio::test]
+async fn the_refusal_with_the_longest_wait_is_reported() {
+    let fx = Fixture::new(GuardConfig::default());
+    let phone = "+905321110140";
+    for i in 0..5 {
+        if i > 0 {
+            fx.clock.advance(Duration::from_secs(31));
+        }
+        fx.send(phone).await.unwrap();
+    }
+    fx.clock.advance(Duration::from_secs(10));
+    let retry = denied(fx.send(phone).await, ErrorKind::RateLimited, Rule::PerPhone);
+    assert_eq!(retry, Some(Duration::from_secs(600 - 134)));
+    fx.clock.advance(Duration::from_secs(20));
+    denied(fx.send(phone).await, ErrorKind::RateLimited, Rule::PerPhone);
+    fx.clock.advance(Duration::from_secs(446));
+    fx.send(phone).await.unwrap();
+}
+
+/// Counters that have no subject (a region's, the global budget) are kept apart by secret
+/// as the phones' and addresses' are: two applications sharing a store with different
+/// secrets do not spend each other's budget. Guards with one secret share it.
+#[tokio::test]
+async fn the_budget_and_region_counters_belong_to_the_secret() {
+    let store = MemoryStore::with_clock(Arc::new(ManualClock::new()));
+    let guard = |secret: &str| {
+        Guard::builder(Arc::new(InMemoryVerifier::new()))
+            .secret(secret)
+            .store(Arc::new(store.clone()))
+            .config(only(|c| {
+                c.global_budget = Some(Limit::per_hour(1));
+                c.per_region = Some(Limit::per_hour(1));
+            }))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (guard(SECRET), guard("another-secret-0123456789"));
+    let send = |phone: &str| StartRequest::sms(phone.parse().unwrap());
+    a.start(&send("+905321110150")).await.unwrap();
+    b.start(&send("+905321110151")).await.unwrap();
+    denied(
+        guard(SECRET).start(&send("+905321110152")).await,
+        ErrorKind::RateLimited,
+        Rule::PerRegion,
+    );
+}
+
+/// The allowlist bypasses the send rules only: a test number's wrong codes are limited as
+/// any other's.
+#[tokio::test]
+async fn allowlisted_numbers_still_meet_the_wrong_code_limits() {
+    let fx = Fixture::new(only(|c| {
+        c.allowlist = vec!["+905321110160".into()];
+        c.wrong_codes_per_verification = Some(1);
+    }));
+    let handle = fx.send("+905321110160").await.unwrap();
+    assert_eq!(
+        wrong(&fx, &handle).await.rejection().unwrap().reason,
+        RejectReason::WrongCode
+    );
+    assert_eq!(
+        wrong(&fx, &handle).await.rejection().unwrap().reason,
+        RejectReason::TooManyAttempts
+    );
+}
+
+/// A check's wrong-code counters, given back because the code was right, leave the store:
+/// a verified check adds nothing to it (the counters would otherwise stay a day each, and
+/// fill a store at its capacity).
+#[tokio::test]
+async fn a_verified_check_leaves_no_counter_behind() {
+    let fx = Fixture::new(GuardConfig::default());
+    let handle = fx.send("+905321110170").await.unwrap();
+    let sends = fx.store.len();
+    assert_eq!(sends, 4, "cooldown, per phone, per day and region");
+    assert!(right(&fx, &handle).await.unwrap().is_verified());
+    assert_eq!(fx.store.len(), sends);
+}
+
+/// A store of one's own that answers with a counter the decision does not have.
+#[derive(Debug)]
+struct OutOfRange;
+
+#[async_trait]
+impl GuardStore for OutOfRange {
+    async fn hit(&self, _: &[Counter]) -> std::result::Result<Decision, StoreError> {
+        Ok(Decision::Denied {
+            index: 99,
+            retry_after: Duration::from_secs(1),
+        })
+    }
+    async fn release(&self, _: &[Counter]) -> std::result::Result<(), StoreError> {
+        Ok(())
+    }
+    async fn peek(
+        &self,
+        _: &[Counter],
+    ) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A store's answer naming a counter out of the decision's range is a store failure (the
+/// fail mode applies), not a panic; so is a `peek` answering for fewer counters.
+#[tokio::test]
+async fn a_store_naming_no_counter_of_the_decision_fails_as_a_store() {
+    let provider = InMemoryVerifier::new();
+    let build = |config: GuardConfig| {
+        Guard::builder(Arc::new(provider.clone_fresh()))
+            .secret(SECRET)
+            .store(Arc::new(OutOfRange))
+            .config(config)
+            .build()
+            .unwrap()
+    };
+    let guard = build(GuardConfig::default());
+    let phone: PhoneNumber = "+905321110180".parse().unwrap();
+    let err = guard
+        .start(&StartRequest::sms(phone.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(Denial::of(&err).unwrap().rule, Rule::Store);
+    assert_eq!(provider.state().request_counts().sends, 0);
+    let status = guard.status(&Subject::Phone(phone.clone())).await;
+    assert_eq!(
+        status.unwrap_err().kind(),
+        ErrorKind::ProviderUnavailable,
+        "a peek without the counters' states"
+    );
+    let open = build(GuardConfig {
+        send_fail_mode: FailMode::Open,
+        ..GuardConfig::default()
+    });
+    let handle = open.start(&StartRequest::sms(phone)).await.unwrap();
+    let code = sent_code(&provider, &handle);
+    assert!(
+        guard
+            .check(&handle, &CheckRequest::code(code.clone()))
+            .await
+            .unwrap()
+            .is_verified(),
+        "checks fail open by default"
+    );
+    let closed = build(GuardConfig {
+        check_fail_mode: FailMode::Closed,
+        ..GuardConfig::default()
+    });
+    let err = closed
+        .check(&handle, &CheckRequest::code(code))
+        .await
+        .unwrap_err();
+    assert_eq!(Denial::of(&err).unwrap().rule, Rule::Store);
 }

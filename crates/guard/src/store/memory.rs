@@ -165,6 +165,8 @@ impl GuardStore for MemoryStore {
         let now = self.inner.clock.now();
         let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
         let mut guards = self.lock_shards(&hashes);
+        // Every counter is checked: the refusal is the longest wait (the first of equals).
+        let mut longest: Option<(usize, Duration)> = None;
         for (index, (counter, &hash)) in counters.iter().zip(&hashes).enumerate() {
             let entry = live(
                 Slot::find(shard(&mut guards, hash), hash, &counter.key),
@@ -176,9 +178,14 @@ impl GuardStore for MemoryStore {
                     .then(|| entry.map_or(counter.window, |e| e.expires_at.saturating_sub(now))),
                 Algorithm::Gcra => counter.gcra(entry.map(|e| e.expires_at), now).err(),
             };
-            if let Some(retry_after) = refused {
-                return Ok(Decision::Denied { index, retry_after });
+            if let Some(wait) = refused
+                && longest.is_none_or(|(_, most)| wait > most)
+            {
+                longest = Some((index, wait));
             }
+        }
+        if let Some((index, retry_after)) = longest {
+            return Ok(Decision::Denied { index, retry_after });
         }
         // Room first, so a full shard changes nothing.
         let per_shard = self.inner.per_shard;
@@ -240,21 +247,30 @@ impl GuardStore for MemoryStore {
         let mut guards = self.lock_shards(&hashes);
         for (counter, &hash) in counters.iter().zip(&hashes) {
             let table = shard(&mut guards, hash);
-            let Some(slot) = table.find_mut(hash, |s| s.hash == hash && s.key == counter.key)
+            let Ok(mut slot) = table.find_entry(hash, |s| s.hash == hash && s.key == counter.key)
             else {
                 continue;
             };
-            let entry = &mut slot.entry;
+            let entry = &mut slot.get_mut().entry;
             if entry.expires_at <= now {
                 continue;
             }
-            match counter.algorithm {
-                Algorithm::FixedWindow => entry.count = entry.count.saturating_sub(counter.cost),
+            let spent = match counter.algorithm {
+                Algorithm::FixedWindow => {
+                    entry.count = entry.count.saturating_sub(counter.cost);
+                    entry.count == 0
+                }
                 Algorithm::Gcra => {
                     let cost = u32::try_from(counter.cost).unwrap_or(u32::MAX);
                     let back = counter.interval().saturating_mul(cost);
                     entry.expires_at = entry.expires_at.saturating_sub(back).max(now);
+                    entry.expires_at <= now
                 }
+            };
+            // Back to nothing: the counter goes, so that reserved events given back (a check's
+            // wrong code) do not hold room until their window ends.
+            if spent {
+                slot.remove();
             }
         }
         Ok(())
@@ -420,15 +436,25 @@ mod tests {
             );
         }
         clock.advance(Duration::from_secs(30));
-        // Not below zero, and a fixed window keeps its end.
-        store.release(&[counter("f", 2, 5)]).await.unwrap();
+        // A fixed window keeps its end while it counts, and goes when back to zero (not below).
+        store.release(std::slice::from_ref(&fixed)).await.unwrap();
         let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
         assert_eq!(
             state,
             CounterState {
-                count: 0,
+                count: 1,
                 resets_in: Some(Duration::from_secs(30))
             }
+        );
+        let held = store.len();
+        store.release(&[counter("f", 2, 5)]).await.unwrap();
+        assert_eq!(store.len(), held - 1, "the counter went");
+        assert_eq!(burst(&store, &fixed, 1).await, 1);
+        let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
+        assert_eq!(
+            state.resets_in,
+            Some(Duration::from_secs(60)),
+            "a new window"
         );
         // GCRA: back by one interval (12 s) per event, not before now.
         store.release(std::slice::from_ref(&spaced)).await.unwrap();
@@ -443,10 +469,11 @@ mod tests {
             store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0],
             CounterState::default()
         );
+        assert_eq!(store.len(), 1, "the GCRA counter with none pending went");
         assert_eq!(burst(&store, &spaced, 6).await, 5, "a full burst again");
         // An absent or expired counter stays absent.
         store.release(&[counter("none", 2, 1)]).await.unwrap();
-        clock.advance(Duration::from_secs(31));
+        clock.advance(Duration::from_secs(61));
         store.release(std::slice::from_ref(&fixed)).await.unwrap();
         assert_eq!(
             store.peek(&[counter("none", 2, 1), fixed]).await.unwrap(),

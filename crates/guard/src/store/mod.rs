@@ -4,7 +4,7 @@
 //! `window` later, when the counter disappears; a GCRA counter keeps the theoretical arrival
 //! time of the next event (see [`Algorithm`]). One call to [`GuardStore::hit`] decides a whole
 //! request atomically: either every counter is under its limit and each is increased, or none
-//! is; [`GuardStore::release`] takes an increase back.
+//! is; [`GuardStore::release`] takes an increase back (a counter back to nothing is removed).
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -80,11 +80,13 @@ impl Counter {
 pub enum Decision {
     /// Every counter was under its limit; those with a cost were increased.
     Allowed,
-    /// The counter at `index` is at its limit; nothing was increased.
+    /// The counter at `index` is at its limit, and no other refusing counter of the request
+    /// lets it through later; nothing was increased.
     Denied {
         /// The index of the refusing counter in the request.
         index: usize,
-        /// When that counter's window ends.
+        /// How long until that counter would let the request through (a fixed window: when
+        /// it ends): the longest wait of the refusing counters.
         retry_after: Duration,
     },
 }
@@ -118,14 +120,18 @@ pub enum StoreError {
 pub trait GuardStore: Send + Sync + Debug {
     /// Atomically: if no counter [refuses](Counter::refuses) the request, adds each counter's
     /// cost (starting its window if it was absent) and answers `Allowed`; otherwise changes
-    /// nothing and answers `Denied` with the first refusing counter.
+    /// nothing and answers `Denied` with the refusing counter that waits longest (the first
+    /// of those that wait as long), so that a caller who waits as told is not refused by
+    /// another counter of the same request.
     async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError>;
 
     /// Takes back what an allowed [`hit`](Self::hit) of `counters` added, when the event it
     /// reserved did not happen (the guard reserves a check's wrong code before the provider
-    /// answers, so that checks in flight at once cannot all pass a limit). A fixed-window
-    /// counter goes down by its cost, not below zero, its window unchanged; a GCRA counter's
-    /// theoretical arrival time goes back by `cost × interval`, not before now. An absent or
+    /// answers, so that checks in flight at once cannot all pass a limit; and a send the
+    /// provider surely did not make). A fixed-window counter goes down by its cost, its window
+    /// unchanged, and is removed when it reaches zero (its next event starts a new window, as
+    /// for a counter never hit); a GCRA counter's theoretical arrival time goes back by
+    /// `cost × interval`, and the counter is removed when that reaches now. An absent or
     /// expired counter stays absent.
     async fn release(&self, counters: &[Counter]) -> Result<(), StoreError>;
 

@@ -15,36 +15,48 @@ use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
 /// algorithm (`0` fixed window: the value is a count expiring with the window; `1` GCRA: the
 /// value is the theoretical arrival time in milliseconds of Redis's clock, `TIME`, expiring
 /// when it is reached). Returns `{0, 0}` when allowed, `{index (1-based), ms until the
-/// request would fit}` when denied. A count's expiry is set when its key is made (or found
-/// without one), never moved: a count taken back to zero by `RELEASE` keeps its window.
+/// request would fit}` when denied, for the refusing counter that waits longest (the first of
+/// equals). A count's expiry is set when its key is made (or found without one), never moved
+/// while it counts (`RELEASE` deletes a count taken back to zero).
 const HIT: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local next_tat = {}
 local existed = {}
+local refused, longest = 0, 0
 for i = 1, #KEYS do
   local window = tonumber(ARGV[4 * i - 3])
   local max = tonumber(ARGV[4 * i - 2])
   local cost = tonumber(ARGV[4 * i - 1])
+  local wait = nil
   if ARGV[4 * i] == '1' then
-    if max == 0 then return {i, window} end
-    local tat = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
-    if tat < now then tat = now end
-    local after = tat + math.max(cost, 1) * window / max
-    if after > now + window then return {i, math.ceil(after - now - window)} end
-    next_tat[i] = tat + cost * window / max
+    if max == 0 then
+      wait = window
+    else
+      local tat = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+      if tat < now then tat = now end
+      local after = tat + math.max(cost, 1) * window / max
+      if after > now + window then
+        wait = math.ceil(after - now - window)
+      else
+        next_tat[i] = tat + cost * window / max
+      end
+    end
   else
     local value = redis.call('GET', KEYS[i])
     existed[i] = value ~= false
     local count = tonumber(value or '0') or 0
     if count + math.max(cost, 1) > max then
-      local ttl = redis.call('PTTL', KEYS[i])
-      if ttl < 0 then ttl = window end
-      return {i, ttl}
+      wait = redis.call('PTTL', KEYS[i])
+      if wait < 0 then wait = window end
     end
   end
+  if wait ~= nil and (refused == 0 or wait > longest) then
+    refused, longest = i, wait
+  end
 end
+if refused > 0 then return {refused, longest} end
 for i = 1, #KEYS do
   local cost = tonumber(ARGV[4 * i - 1])
   if cost > 0 then
@@ -63,9 +75,10 @@ return {0, 0}
 ";
 
 /// Takes back what `HIT` added. KEYS: the counters. ARGV: per counter, its cost, its
-/// algorithm and GCRA's interval in milliseconds. A count goes down by the cost, not below
-/// zero (`DECRBY` keeps its expiry); a theoretical arrival time goes back by cost × interval,
-/// not before now (the key is deleted when none is pending). An absent key stays absent.
+/// algorithm and GCRA's interval in milliseconds. A count goes down by the cost (`DECRBY`
+/// keeps its expiry), and the key is deleted when that takes it to zero; a theoretical arrival
+/// time goes back by cost × interval, and the key is deleted when none is pending. An absent
+/// key stays absent.
 const RELEASE: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
@@ -83,7 +96,11 @@ for i = 1, #KEYS do
       end
     end
   elseif value > 0 then
-    redis.call('DECRBY', KEYS[i], math.min(cost, value))
+    if cost >= value then
+      redis.call('DEL', KEYS[i])
+    else
+      redis.call('DECRBY', KEYS[i], cost)
+    end
   end
 end
 return 0
@@ -298,12 +315,48 @@ impl GuardStore for RedisStore {
             .invoke_async(&mut connection)
             .await
             .map_err(|e| unavailable(&e))?;
-        Ok(raw
-            .chunks(2)
-            .map(|pair| CounterState {
-                count: u64::try_from(pair[0]).unwrap_or(0),
-                resets_in: u64::try_from(pair[1]).ok().map(Duration::from_millis),
-            })
-            .collect())
+        states(&raw, counters.len())
+    }
+}
+
+/// `PEEK`'s answer for `n` counters: a count and a time to live each, or an error if it does
+/// not hold exactly that.
+fn states(raw: &[i64], n: usize) -> Result<Vec<CounterState>, StoreError> {
+    if raw.len() != 2 * n {
+        return Err(StoreError::Unavailable(format!(
+            "redis: the peek script answered {} values for {n} counters",
+            raw.len()
+        )));
+    }
+    Ok(raw
+        .chunks_exact(2)
+        .map(|pair| CounterState {
+            count: u64::try_from(pair[0]).unwrap_or(0),
+            resets_in: u64::try_from(pair[1]).ok().map(Duration::from_millis),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peek_answer_of_the_wrong_length_is_an_error() {
+        let read = states(&[3, 1500, 0, -2], 2).unwrap();
+        assert_eq!(
+            read,
+            [
+                CounterState {
+                    count: 3,
+                    resets_in: Some(Duration::from_millis(1500))
+                },
+                CounterState::default()
+            ]
+        );
+        for raw in [&[3_i64, 1500, 0][..], &[3, 1500], &[]] {
+            let err = states(raw, 2).unwrap_err();
+            assert!(matches!(err, StoreError::Unavailable(_)), "{raw:?}: {err}");
+        }
     }
 }
