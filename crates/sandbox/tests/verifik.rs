@@ -493,6 +493,35 @@ async fn the_resend_cooldown_is_409_unless_forced_and_a_resend_replaces_the_code
 }
 
 #[tokio::test]
+async fn validate_takes_the_most_recent_sent_validation_that_has_not_expired() {
+    let vf = Vf::new().await;
+    let (first, first_code) = vf.manual("3211234567").await;
+    let (status, resent) = vf
+        .post(
+            "/phone-validations/manual",
+            json!({"phone": "3211234567", "countryCode": "+57", "phoneGateway": "whatsapp", "force": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resent}");
+    let second = resent["data"]["_id"].as_str().unwrap().to_owned();
+    let second_code = vf.sb.latest_code("+573211234567").unwrap();
+    assert_ne!(first_code, second_code, "seeded codes differ");
+    let body = |otp: &str| json!({"phone": "3211234567", "countryCode": "+57", "otp": otp});
+    let (status, ok) = vf.put(body(&second_code)).await;
+    assert_eq!((status, ok["data"]["_id"].as_str()), (200, Some(&*second)));
+    // The newest is validated: the older one, still waiting for its code, is the one checked.
+    assert_reason(&vf.put(body(&second_code)).await, 403, "otp_does_not_match");
+    let (status, ok) = vf.put(body(&first_code)).await;
+    assert_eq!((status, ok["data"]["_id"].as_str()), (200, Some(&*first)));
+    // None waits for a code: the newest says why.
+    assert_reason(
+        &vf.put(body(&first_code)).await,
+        409,
+        "phone_validation_already_validated",
+    );
+}
+
+#[tokio::test]
 async fn only_the_manual_endpoint_has_a_resend_cooldown() {
     let vf = Vf::new().await;
     let project = json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",

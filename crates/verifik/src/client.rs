@@ -208,7 +208,8 @@ impl VerifikClient {
 
     /// `POST /v2/projects/phone-login/confirm`: exchanges the login code for an access token
     /// valid 30 days, and installs it. It uses the code up: retried only when the request
-    /// surely never reached Verifik; a lost answer is [`ErrorKind::OutcomeUnknown`].
+    /// surely never reached Verifik; a lost answer, or one without a usable token, is
+    /// [`ErrorKind::OutcomeUnknown`].
     pub async fn phone_login_confirm(
         &self,
         phone: &VerifikPhone,
@@ -237,7 +238,8 @@ impl VerifikClient {
 
     /// `POST /v2/projects/email-login/confirm`: exchanges the e-mailed code for an access
     /// token valid 30 days, and installs it. It uses the code up: retried only when the
-    /// request surely never reached Verifik; a lost answer is [`ErrorKind::OutcomeUnknown`].
+    /// request surely never reached Verifik; a lost answer, or one without a usable token, is
+    /// [`ErrorKind::OutcomeUnknown`].
     pub async fn email_login_confirm(&self, email: &str, code: &Code) -> Result<AccessToken> {
         let email = requests::require_email(email)?;
         let body = EmailLoginConfirmBody {
@@ -268,7 +270,8 @@ impl VerifikClient {
 
     /// `POST /v2/auth/renew-and-revoke`: a new token valid 30 days; every older token stops
     /// working, so the new one is installed. Sent with the bare `Authorization: <token>`
-    /// header (Q8). Not retried.
+    /// header (Q8). Not retried. An answer without a usable token is an
+    /// [`ErrorKind::Decode`] error that says the installed token may be revoked.
     pub async fn renew_and_revoke(&self) -> Result<AccessToken> {
         let request = HttpRequest::post(RENEW_AND_REVOKE, self.url("auth/renew-and-revoke"))
             .secret_header("authorization", &self.token()?)?;
@@ -299,7 +302,8 @@ impl VerifikClient {
 
     /// `POST /v2/phone-validations/app-registration`: creates the onboarding validation of an
     /// app registration, authenticated with that registration's JWT (`registration_token`),
-    /// not the client's token. The method must be `verificationCode`. A send: never retried.
+    /// not the client's token (errors never show it). The method must be `verificationCode`.
+    /// A send: never retried.
     ///
     /// Validate it with the same token: `client.with_token(registration_token)?.validate(..)`.
     pub async fn create_app_registration_validation(
@@ -316,7 +320,11 @@ impl VerifikClient {
             &body,
             Some(request.phone()),
         )?;
-        self.validation(http, Shape::Data).await
+        let response = self.inner.http.execute(http).await?;
+        // The token sent is the registration's: that is what an echo would show.
+        let (validation, envelope): (PhoneValidation, _) =
+            errors::decode(&response, Shape::Data, &|| Some(registration_token.clone()))?;
+        Ok(with_envelope(validation, envelope))
     }
 
     /// `POST /v2/phone-validations/manual`: sends a standalone code by SMS or WhatsApp,
@@ -481,11 +489,7 @@ impl VerifikClient {
         let response = self.get_validation_response(id).await?;
         let (validation, envelope): (PhoneValidation, _) =
             errors::decode(&response, Shape::Data, &|| self.current_token())?;
-        Ok(PhoneValidation {
-            request_id: envelope.request_id,
-            signed_at: envelope.signed_at,
-            ..validation
-        })
+        Ok(with_envelope(validation, envelope))
     }
 
     /// `GET /v2/phone-validations/{id}` as [`get_validation`](Self::get_validation) sends it:
@@ -582,10 +586,8 @@ impl VerifikClient {
     }
 
     async fn validation(&self, request: HttpRequest, shape: Shape) -> Result<PhoneValidation> {
-        let (mut validation, envelope): (PhoneValidation, _) = self.call(request, shape).await?;
-        validation.request_id = envelope.request_id;
-        validation.signed_at = envelope.signed_at;
-        Ok(validation)
+        let (validation, envelope): (PhoneValidation, _) = self.call(request, shape).await?;
+        Ok(with_envelope(validation, envelope))
     }
 
     async fn token_call(
@@ -594,11 +596,21 @@ impl VerifikClient {
         shape: Shape,
         validity: Duration,
     ) -> Result<AccessToken> {
-        let name = request.operation().name;
-        let (answer, _): (TokenAnswer, _) = self.call(request, shape).await?;
-        let access = token_of(name, answer, validity)?;
+        let response = self.inner.http.execute(request).await?;
+        let (answer, envelope): (TokenAnswer, _) =
+            errors::decode(&response, shape, &|| self.current_token())?;
+        let access = token_of(&response, answer, &envelope, validity)?;
         self.install(access.secret().clone(), Some(access.expires_at()));
         Ok(access)
+    }
+}
+
+/// `validation` with the request id and signature date of its answer's `envelope`.
+fn with_envelope(validation: PhoneValidation, envelope: Envelope) -> PhoneValidation {
+    PhoneValidation {
+        request_id: envelope.request_id,
+        signed_at: envelope.signed_at,
+        ..validation
     }
 }
 
@@ -611,23 +623,38 @@ fn no_token() -> Error {
     .with_provider(PROVIDER)
 }
 
-/// The access token a token endpoint (`name`) answered, valid `validity` from now: there, and
-/// sendable in a header, else a [`ErrorKind::Decode`] error.
-pub(crate) fn token_of(name: &str, answer: TokenAnswer, validity: Duration) -> Result<AccessToken> {
-    let Some(token) = answer.access_token else {
-        return Err(Error::new(
+/// The access token a token endpoint answered (`answer`, in `response` with `envelope`),
+/// valid `validity` from now: there, and sendable in a header, else the error of an unusable
+/// answer to that endpoint (`response`'s own: [`ErrorKind::OutcomeUnknown`] for a login
+/// confirmation, which used the code up, [`ErrorKind::Decode`] otherwise), with the HTTP status
+/// and request id.
+pub(crate) fn token_of(
+    response: &HttpResponse,
+    answer: TokenAnswer,
+    envelope: &Envelope,
+    validity: Duration,
+) -> Result<AccessToken> {
+    let unusable = |what: &str| {
+        let operation = response.operation();
+        // Verifik took the call: the tokens before it stop working.
+        let revoked = if operation == RENEW_AND_REVOKE {
+            "; Verifik may have revoked every older token, this one included: log in again"
+        } else {
+            ""
+        };
+        let error = response.error(
             ErrorKind::Decode,
-            format!("{name} answered without a token"),
-        )
-        .with_provider(PROVIDER));
+            format!("{} answered {what}{revoked}", operation.name),
+        );
+        match &envelope.request_id {
+            Some(id) => error.with_request_id(id.clone()),
+            None => error,
+        }
     };
-    require_token(&token).map_err(|_| {
-        Error::new(
-            ErrorKind::Decode,
-            format!("{name} answered with a token that cannot be sent in a header"),
-        )
-        .with_provider(PROVIDER)
-    })?;
+    let Some(token) = answer.access_token else {
+        return Err(unusable("without a token"));
+    };
+    require_token(&token).map_err(|_| unusable("with a token that cannot be sent in a header"))?;
     let mut access = AccessToken::new(token, OffsetDateTime::now_utc(), validity);
     if let Some(kind) = answer.token_type {
         access = access.with_token_type(kind);

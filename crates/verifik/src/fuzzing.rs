@@ -90,8 +90,8 @@ fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse, shape: Shape) -> 
 
 /// A token endpoint's answer: decoded, then its token read.
 fn token(response: &HttpResponse, shape: Shape) -> Result<()> {
-    let (answer, _) = decode::<TokenAnswer>(response, shape, &|| None).map_err(formatted)?;
-    let access = token_of(response.operation().name, answer, TOKEN_VALIDITY).map_err(formatted)?;
+    let (answer, envelope) = decode::<TokenAnswer>(response, shape, &|| None).map_err(formatted)?;
+    let access = token_of(response, answer, &envelope, TOKEN_VALIDITY).map_err(formatted)?;
     drop(format!("{access:?}"));
     Ok(())
 }

@@ -13,8 +13,8 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::client::{
-    CreateManualValidation, CreateProjectValidation, ValidateParts, VerifikClient, VerifikPhone,
-    checked_parts, require_digits,
+    CreateManualValidation, CreateProjectValidation, ListValidations, ValidateParts, VerifikClient,
+    VerifikPhone, checked_parts, require_digits,
 };
 use crate::config::{
     ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
@@ -64,16 +64,23 @@ impl VerifikBuilder {
 /// layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
 ///
 /// * `validated`: `Verified`, with the phone of the record;
-/// * not validated: the lost check did not take effect (Verifik has no attempt limit, so a
-///   wrong code changed nothing), and one more check with the same code is safe: its answer
-///   is the outcome, except that `phone_validation_already_validated` (the lost check took
-///   effect in the meantime) is read back once more and is `Verified` when the record says
-///   `validated`;
-/// * anything else (the read fails, the record names another phone, the second answer is
-///   lost too, or the 409 is not confirmed by the record): the
-///   [`ErrorKind::OutcomeUnknown`] error, never a rejection.
+/// * not validated: the lost check did not take the handle's validation. Verifik checks a code
+///   against the phone's most recent validation waiting for one, so the phone's newest
+///   validation is read (`GET /v2/phone-validations`, one, newest first): when it is another
+///   one (a resend made it), the lost check may have taken that one instead, and a repeated
+///   check would meet the handle's older code. It is then `Verified` if that validation is
+///   `validated` (its id the session id), else the [`ErrorKind::OutcomeUnknown`] error,
+///   without checking again;
+/// * the newest is the handle's: one more check with the same code is safe (Verifik has no
+///   attempt limit, so a wrong code changed nothing). Its answer is the outcome, except that
+///   `phone_validation_already_validated`, `phone_validation_not_found` or a lost answer (the
+///   lost check may have taken effect in the meantime) are read back once more and are
+///   `Verified` when the record says `validated`; a refusal (`otp_does_not_match`, …) is read
+///   back once more too, and stands unless the record says `validated`;
+/// * anything else (a read fails, a record names another phone, the 409 is not confirmed by
+///   the record): the [`ErrorKind::OutcomeUnknown`] error, never a rejection.
 ///
-/// So a lost answer costs at most two reads and one repeated check; a check never reports
+/// So a lost answer costs at most three reads and one repeated check; a check never reports
 /// `Rejected` because an answer was lost.
 ///
 /// The handle's reference is the validation `_id`; it carries the phone, its expiry
@@ -133,9 +140,12 @@ impl Verifik {
     }
 
     /// Sends a new code for the phone and channel of `verification`, skipping Verifik's
-    /// resend cooldown (`force: true` in manual mode), and returns the new handle. Verifik
-    /// checks codes against the most recent validation of a phone, so the old handle then
-    /// checks the new code too. A send: never retried.
+    /// resend cooldown (`force: true` in manual mode), and returns the new handle: keep it in
+    /// place of the old one and check it. (Verifik checks codes against the phone's most recent
+    /// validation, so the old handle checks the new code too; but it names the old validation,
+    /// and when such a check's answer is lost the outcome can then only be read from the
+    /// newer one: `Verified` if it is validated, else [`ErrorKind::OutcomeUnknown`].) A send:
+    /// never retried.
     pub async fn resend(
         &self,
         verification: &Verification,
@@ -235,7 +245,8 @@ impl Verifik {
     }
 
     /// After a check whose answer was lost: read the validation back, and check once more
-    /// only when the record shows the lost check did not take effect.
+    /// only when the record shows the lost check did not take effect and no newer validation
+    /// of the phone could have taken the code.
     async fn recover(
         &self,
         handle: &Verification,
@@ -248,16 +259,31 @@ impl Verifik {
             ReadBack::Unknown => return Err(lost),
             ReadBack::NotValidated => {}
         }
+        // Verifik checks a code against the phone's most recent validation waiting for one,
+        // which may be newer than the handle's (after a resend): the lost check may have
+        // validated that one, and a repeated check would then meet the handle's older code.
+        match self.newer(handle, phone, request).await {
+            None => {}
+            Some(ReadBack::Validated(outcome)) => return Ok(outcome),
+            Some(ReadBack::NotValidated | ReadBack::Unknown) => return Err(lost),
+        }
         let again = match self.validate_once(handle, phone, request).await {
             Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
             // The lost check may have taken effect after the read: the validation is then no
-            // longer waiting for a code, and Verifik answers that it is validated, or that no
-            // validation waits (`phone_validation_not_found`). Only the record tells which.
+            // longer waiting for a code, and Verifik answers that it is validated, that no
+            // validation waits (`phone_validation_not_found`), or matches the code against an
+            // older validation of the phone. Only the record tells which.
             Err(err) if errors::is_already_validated(&err) || err.kind() == ErrorKind::NotFound => {
                 lost
             }
-            Err(err) => return errors::check_outcome(&err).ok_or(err),
+            Err(err) => {
+                let rejected = errors::check_outcome(&err).ok_or(err)?;
+                return match self.read_back(handle, phone).await {
+                    ReadBack::Validated(outcome) => Ok(outcome),
+                    ReadBack::NotValidated | ReadBack::Unknown => Ok(rejected),
+                };
+            }
         };
         match self.read_back(handle, phone).await {
             ReadBack::Validated(outcome) => Ok(outcome),
@@ -274,25 +300,77 @@ impl Verifik {
             return ReadBack::Unknown;
         };
         let reported = match (&record.country_code, &record.phone) {
+            // Read by the handle's own id: a record that names no number is its validation.
             (None, None) => phone.clone(),
             _ => match record.phone_number() {
                 Some(reported) if reported == *phone => reported,
                 _ => return ReadBack::Unknown,
             },
         };
-        if !record.is_validated() {
-            return ReadBack::NotValidated;
-        }
-        let Ok(session) = SessionId::new(&record.id) else {
-            return ReadBack::Unknown;
-        };
-        ReadBack::Validated(CheckOutcome::Verified(
-            Verified::new(handle.channel.clone())
-                .with_phone(Some(reported))
-                .with_session_id(Some(session))
-                .with_verified_at(record.validated_at),
-        ))
+        read_back_of(handle, &record, reported)
     }
+
+    /// The phone's newest validation (`GET /v2/phone-validations`, newest first, one), when it
+    /// is not the handle's: what it says of a check `request` whose answer was lost. `None`
+    /// when the newest is the handle's own.
+    async fn newer(
+        &self,
+        handle: &Verification,
+        phone: &PhoneNumber,
+        request: ValidateParts<'_>,
+    ) -> Option<ReadBack> {
+        let Ok(number) = VerifikPhone::new(request.country_code, request.phone) else {
+            return Some(ReadBack::Unknown);
+        };
+        let mut query = ListValidations::new().phone(&number).limit(1);
+        if let Some(project) = request.project {
+            query = query.project(project);
+        }
+        let Ok(page) = self.client.list_validations(&query).await else {
+            return Some(ReadBack::Unknown);
+        };
+        let Some(newest) = page.data.first() else {
+            return Some(ReadBack::Unknown);
+        };
+        if newest.id.trim() == handle.reference.trim() {
+            return None;
+        }
+        // Another validation, newer than the handle's: the lost check may have taken it only
+        // if the check's lookup (number, gateway, project, project flow) finds it.
+        let differs = |ours: Option<&str>, theirs: Option<&str>| {
+            ours.zip(theirs)
+                .is_some_and(|(ours, theirs)| ours != theirs)
+        };
+        let found = !differs(
+            request.gateway.map(PhoneGateway::as_str),
+            newest.phone_gateway.as_ref().map(PhoneGateway::as_str),
+        ) && !differs(request.project, newest.project.as_deref())
+            && !differs(request.project_flow, newest.project_flow.as_deref());
+        Some(match newest.phone_number() {
+            Some(reported) if found && reported == *phone => read_back_of(handle, newest, reported),
+            _ => ReadBack::Unknown,
+        })
+    }
+}
+
+/// What `record`, a validation of `reported` (the handle's number), says of the handle's check.
+fn read_back_of(
+    handle: &Verification,
+    record: &PhoneValidation,
+    reported: PhoneNumber,
+) -> ReadBack {
+    if !record.is_validated() {
+        return ReadBack::NotValidated;
+    }
+    let Ok(session) = SessionId::new(&record.id) else {
+        return ReadBack::Unknown;
+    };
+    ReadBack::Validated(CheckOutcome::Verified(
+        Verified::new(handle.channel.clone())
+            .with_phone(Some(reported))
+            .with_session_id(Some(session))
+            .with_verified_at(record.validated_at),
+    ))
 }
 
 /// The string extras a check reads, found in one pass over the handle's extras (as

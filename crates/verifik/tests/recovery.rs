@@ -6,7 +6,7 @@ use phone_verify_core::{
     Verification,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, method, path};
+use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
@@ -76,9 +76,36 @@ fn verified_phone(outcome: &CheckOutcome) -> Option<PhoneNumber> {
     outcome.verified().and_then(|v| v.phone.clone())
 }
 
+/// A validation of the handle's number, as `GET /v2/phone-validations` lists it.
+fn listed(id: &str, status: &str, gateway: &str) -> Value {
+    json!({
+        "_id": id, "status": status, "countryCode": "+507", "phone": "62647737",
+        "phoneGateway": gateway, "type": "validation",
+        "validatedAt": "2024-12-02T17:08:00.000Z"
+    })
+}
+
+/// Mounts the answer of `GET /v2/phone-validations` for the handle's number, newest first, one
+/// (the phone's newest validation): a page holding `newest`.
+async fn newest(server: &MockServer, newest: Value) {
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations"))
+        .and(query_param("countryCode", "+507"))
+        .and(query_param("phone", "62647737"))
+        .and(query_param("limit", "1"))
+        .respond_with(json_response(
+            200,
+            &json!({"success": true, "data": [newest],
+                    "pagination": {"page": 1, "limit": 1, "total": 2, "pages": 2}}),
+        ))
+        .mount(server)
+        .await;
+}
+
 /// Checks `digits` (sent as `otp`) on a server whose checks answer `checked` and whose
-/// read-backs answer `read`, each in order and each exactly once; returns the server (its
-/// expectations are verified when it drops) and the check's result.
+/// read-backs answer `read`, each in order and each exactly once, and whose newest validation
+/// of the phone is the handle's; returns the server (its expectations are verified when it
+/// drops) and the check's result.
 async fn check_with(
     digits: &str,
     otp: Value,
@@ -88,6 +115,7 @@ async fn check_with(
     let server = MockServer::start().await;
     checks(&server, otp, checked).await;
     reads(&server, read).await;
+    newest(&server, listed(ID, "sent", "sms")).await;
     let result = verifier(&server).check_code(&handle(), &code(digits)).await;
     (server, result)
 }
@@ -259,19 +287,21 @@ async fn a_not_found_answer_after_a_lost_one_is_read_back() {
     assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
 }
 
+fn does_not_match() -> ResponseTemplate {
+    json_response(
+        403,
+        &json!({"code": "otp_does_not_match", "message": "403:otp_does_not_match"}),
+    )
+}
+
 #[tokio::test]
 async fn the_repeated_checks_own_answer_is_the_outcome() {
     let (_server, result) = check_with(
         "654321",
         json!(654_321),
-        vec![
-            ResponseTemplate::new(502),
-            json_response(
-                403,
-                &json!({"code": "otp_does_not_match", "message": "403:otp_does_not_match"}),
-            ),
-        ],
-        vec![record("sent", "62647737")],
+        vec![ResponseTemplate::new(502), does_not_match()],
+        // Read once more after the refusal: still not validated.
+        vec![record("sent", "62647737"), record("sent", "62647737")],
     )
     .await;
     let outcome = result.unwrap();
@@ -280,6 +310,118 @@ async fn the_repeated_checks_own_answer_is_the_outcome() {
         Some(RejectReason::WrongCode),
         "a real 403 to the repeated check"
     );
+}
+
+/// The lost check took effect after the reads, and the repeated one met an older validation of
+/// the phone (Verifik checks the most recent one still waiting for a code): its refusal is no
+/// rejection once the record says validated.
+#[tokio::test]
+async fn a_refusal_of_the_repeated_check_is_read_back_once_more() {
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(502), does_not_match()],
+        vec![record("sent", "62647737"), record("validated", "62647737")],
+    )
+    .await;
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+}
+
+/// The validation `Verifik::resend` made after the handle's.
+const NEWER: &str = "674de8df21c72be3cc42b8b9";
+
+/// The handle's check after a resend, whose answer is lost: the record of the handle's
+/// validation says `sent`, the phone's newest validation is `newer`, and the second check (never
+/// to be sent) would answer 403 (Verifik matching the code against the handle's older
+/// validation). Returns the result and the number of checks sent.
+async fn after_a_resend(newer: Value) -> (Result<CheckOutcome>, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(ResponseTemplate::new(504))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(does_not_match())
+        .mount(&server)
+        .await;
+    reads(&server, vec![record("sent", "62647737")]).await;
+    newest(&server, newer).await;
+    let result = verifier(&server)
+        .check_code(&handle(), &code("123456"))
+        .await;
+    let checks = requests(&server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count();
+    (result, checks)
+}
+
+#[tokio::test]
+async fn a_lost_answer_after_a_resend_is_verified_when_the_newer_validation_is() {
+    let (result, checks) = after_a_resend(listed(NEWER, "validated", "sms")).await;
+    let outcome = result.unwrap();
+    let verified = outcome.verified().expect("verified, never rejected");
+    assert_eq!(verified.phone, Some(panama()));
+    assert_eq!(
+        verified
+            .session_id
+            .as_ref()
+            .map(phone_verify_core::SessionId::as_str),
+        Some(NEWER),
+        "the validation Verifik validated"
+    );
+    assert_eq!(
+        verified.verified_at,
+        Some(time::macros::datetime!(2024-12-02 17:08 UTC))
+    );
+    assert_eq!(checks, 1, "not checked again");
+}
+
+#[tokio::test]
+async fn a_lost_answer_after_a_resend_is_unknown_unless_the_newer_validation_is_validated() {
+    let mut no_number = listed(NEWER, "validated", "sms");
+    no_number.as_object_mut().unwrap().remove("phone");
+    for newer in [
+        listed(NEWER, "sent", "sms"),
+        // Validated, but not where the check looked: another gateway, or no number.
+        listed(NEWER, "validated", "whatsapp"),
+        no_number,
+    ] {
+        let (result, checks) = after_a_resend(newer.clone()).await;
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{newer}: {err}");
+        assert_eq!(checks, 1, "{newer}: not checked again");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_read_of_the_newest_validation_leaves_the_outcome_unknown() {
+    for list in [
+        json_response(
+            404,
+            &json!({"code": "NotFound", "message": "404:not_found"}),
+        ),
+        json_response(200, &json!({"success": true, "data": []})),
+    ] {
+        let server = MockServer::start().await;
+        checks(&server, json!(123_456), vec![ResponseTemplate::new(500)]).await;
+        reads(&server, vec![record("sent", "62647737")]).await;
+        Mock::given(method("GET"))
+            .and(path("/v2/phone-validations"))
+            .respond_with(list)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier(&server)
+            .check_code(&handle(), &code("123456"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    }
 }
 
 #[tokio::test]

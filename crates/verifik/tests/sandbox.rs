@@ -751,6 +751,31 @@ async fn a_check_whose_answer_is_late_is_read_back_as_verified() {
     );
 }
 
+/// After a resend, the old handle's check validates the newer validation (Verifik checks the
+/// phone's most recent one), and its answer is lost: a repeated check would meet the old
+/// validation's code. The phone's newest validation tells the outcome instead.
+#[tokio::test]
+async fn a_lost_answer_to_the_old_handles_check_after_a_resend_is_verified() {
+    let sandbox = sandbox().await;
+    let number = phone("+57 300 444 5571");
+    let (verifier, old) = started(&sandbox, &number).await;
+    let new = verifier.resend(&old, &RequestContext::new()).await.unwrap();
+    inject_on_check(&sandbox, FaultAction::Delay { ms: 2_000 });
+    let outcome = verifier
+        .check_code(&old, &sent_code(&sandbox, number.e164()))
+        .await
+        .unwrap();
+    let confirmed = outcome.verified().expect("verified, not rejected");
+    assert_eq!(confirmed.phone, Some(number.clone()));
+    assert_eq!(
+        confirmed.session_id.as_ref().map(SessionId::as_str),
+        Some(new.reference.as_str())
+    );
+    assert_eq!(count(&sandbox, "GET", VALIDATIONS), 1, "the phone's newest");
+    wait_for_requests(&sandbox, "PUT", VALIDATIONS, 1).await;
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 1, "not checked again");
+}
+
 #[tokio::test]
 async fn a_check_lost_before_verifik_processed_it_is_made_once_more() {
     let sandbox = sandbox().await;

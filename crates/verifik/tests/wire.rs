@@ -1445,6 +1445,85 @@ async fn login_confirmations_use_the_code_up_and_are_retried_only_when_unprocess
 }
 
 #[tokio::test]
+async fn a_token_answer_without_a_usable_token_keeps_its_doubt_status_and_request_id() {
+    let server = MockServer::start().await;
+    for confirm in ["phone-login", "email-login"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/v2/projects/{confirm}/confirm")))
+            .respond_with(json_response(
+                200,
+                &json!({"data": {"tokenType": "bearer"}, "id": "Y0700"}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v2/auth/renew-and-revoke"))
+        .respond_with(json_response(200, &json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let login = without_token(&server);
+    let phone = VerifikPhone::new("+1", "1234566663").unwrap();
+    // A login confirmation used the code up: what became of it is unknown.
+    for err in [
+        login
+            .phone_login_confirm(&phone, &code("123456"))
+            .await
+            .unwrap_err(),
+        login
+            .email_login_confirm("ana@acme.test", &code("654321"))
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert_eq!(err.http_status(), Some(200), "{err}");
+        assert_eq!(err.request_id(), Some("Y0700"), "{err}");
+        assert!(!err.is_retryable());
+    }
+    assert!(!login.has_token());
+    // Renew-and-revoke took effect: the error says the older tokens may be gone.
+    let client = client(&server);
+    let err = client.renew_and_revoke().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.http_status(), Some(200));
+    assert!(err.to_string().contains("revoked"), "{err}");
+    assert!(!err.to_string().contains(TOKEN), "{err}");
+}
+
+#[tokio::test]
+async fn a_registration_token_echoed_in_an_error_is_scrubbed() {
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.registration-jwt-4711";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/phone-validations/app-registration"))
+        .respond_with(json_response(
+            401,
+            &json!({"code": "Unauthorized", "message": format!("401:token {JWT} expired")}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let registration = SecretString::from(JWT.to_owned());
+    let phone = VerifikPhone::new("+507", "62647737").unwrap();
+    let request = CreateProjectValidation::new(PROJECT, phone, ValidationType::Onboarding);
+    let err = client(&server)
+        .create_app_registration_validation(&registration, &request)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err}");
+    let shown = format!("{err} {err:?} {:?}", err.provider_message());
+    for part in ["eyJhbGciOiJIUzI1NiJ9", "registration-jwt"] {
+        assert!(!shown.contains(part), "{shown}");
+    }
+    assert!(
+        err.provider_message()
+            .is_some_and(|m| m.contains("<redacted>"))
+    );
+}
+
+#[tokio::test]
 async fn codes_keep_their_digits_on_the_wire() {
     let server = MockServer::start().await;
     for otp in [json!("012345"), json!(123_456), json!("0000")] {

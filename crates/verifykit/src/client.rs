@@ -24,7 +24,7 @@ use self::inputs::{
 };
 pub use self::options::{App, BlacklistType, MIN_WHATSAPP_MESSAGE_CHARS, SendOtp, StartOptions};
 use crate::config::{PROVIDER, VerifyKitBuilder, VerifyKitConfig, VerifyKitSetting, invalid};
-use crate::errors::decode;
+use crate::errors::{decode, decode_with_request_id};
 use crate::wire::{
     AccessToken, BlacklistBody, BlacklistChange, CheckOtpBody, Country, CountryBody, CountryList,
     EmailCheck, EmailStarted, OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody, SessionBody,
@@ -272,7 +272,7 @@ impl VerifyKitClient {
         let body = ReferenceBody {
             reference: require_reference(reference)?,
         };
-        self.post(CHECK, &body, None, context).await
+        self.post_check(CHECK, &body, None, context).await
     }
 
     /// `POST /check-whatsapp`: checks the code of WhatsApp as OTP (uses the code up: see the
@@ -287,7 +287,7 @@ impl VerifyKitClient {
             reference: require_reference(reference)?,
             code: code.expose(),
         };
-        self.post(CHECK_WHATSAPP, &body, None, context).await
+        self.post_check(CHECK_WHATSAPP, &body, None, context).await
     }
 
     /// `POST /country`: the countries VerifyKit sends codes to, `country_code` (ISO 3166-1
@@ -343,7 +343,8 @@ impl VerifyKitClient {
             reference: require_reference(reference)?,
             code: code.expose(),
         };
-        self.post(CHECK_OTP, &body, Some(phone), context).await
+        self.post_check(CHECK_OTP, &body, Some(phone), context)
+            .await
     }
 
     /// `POST /start-email`: starts an e-mail verification (a send: never retried). The user
@@ -458,13 +459,44 @@ impl VerifyKitClient {
         phone: Option<&PhoneNumber>,
         context: &RequestContext,
     ) -> Result<T> {
-        let mut request = self.request(Method::POST, endpoint, context)?.json(body)?;
-        if let Some(phone) = phone {
-            request = request.phone(phone);
-        }
+        let request = self.post_request(endpoint, body, phone, context)?;
         // Executed here rather than through `send`: one future less to build and move.
         let response = self.inner.http.execute(request).await?;
         decode(&response, &self.inner.server_key)
+    }
+
+    /// [`post`](Self::post) of a check (`check`, `check-whatsapp`, `check-otp`), whose answer
+    /// keeps its request id for a rejection.
+    async fn post_check(
+        &self,
+        endpoint: Endpoint,
+        body: &impl Serialize,
+        phone: Option<&PhoneNumber>,
+        context: &RequestContext,
+    ) -> Result<ValidationCheck> {
+        let request = self.post_request(endpoint, body, phone, context)?;
+        let response = self.inner.http.execute(request).await?;
+        let (check, request_id): (ValidationCheck, _) =
+            decode_with_request_id(&response, &self.inner.server_key)?;
+        Ok(ValidationCheck {
+            request_id,
+            ..check
+        })
+    }
+
+    /// The `POST` of `body` to `endpoint`, naming `phone` in logs (masked).
+    fn post_request(
+        &self,
+        endpoint: Endpoint,
+        body: &impl Serialize,
+        phone: Option<&PhoneNumber>,
+        context: &RequestContext,
+    ) -> Result<HttpRequest> {
+        let request = self.request(Method::POST, endpoint, context)?.json(body)?;
+        Ok(match phone {
+            Some(phone) => request.phone(phone),
+            None => request,
+        })
     }
 
     /// `GET`s `endpoint` with an optional query parameter and decodes the answer. VerifyKit's

@@ -19,7 +19,8 @@
 //! 503) answering a send (`send-otp`, `start`, `send-whatsapp-message`) becomes
 //! [`ErrorKind::MaybeSent`], since the message may have gone out, and answering a code check
 //! (`check-otp`, `check-whatsapp`, `check-email`) becomes [`ErrorKind::OutcomeUnknown`], since
-//! the code may have been used up; an undocumented code falls back to the kind its HTTP status
+//! the code may have been used up, even when its body is a success's (a 500 answering
+//! `validationStatus: false` is no wrong code); an undocumented code falls back to the kind its HTTP status
 //! suggests ([`kind_for_status`]), except that 403, which VerifyKit uses for every business
 //! error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
 //!
@@ -34,9 +35,11 @@
 //! ([`Error::provider_message`], phone-like digit runs masked), request id
 //! ([`Error::request_id`]) and HTTP status.
 
+use std::borrow::Cow;
+
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    provider_code, provider_text, redacted_excerpt, scrub_secrets,
+    CheckRule, ErrorSpec, HttpResponse, Operation, OperationKind, kind_for_operation,
+    kind_for_status, provider_code, provider_text, redacted_excerpt, scrub_secrets,
 };
 use phone_verify_core::secrecy::{ExposeSecret as _, SecretString};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
@@ -111,14 +114,45 @@ pub(crate) fn decode<T: DeserializeOwned>(
     response: &HttpResponse,
     server_key: &SecretString,
 ) -> Result<T> {
-    if response.body().trim_ascii_start().first() == Some(&b'{')
+    decode_answer(response, server_key).map(|(result, _)| result)
+}
+
+/// [`decode`], with the answer's `meta.requestId`, cleaned as an error's request id is.
+pub(crate) fn decode_with_request_id<T: DeserializeOwned>(
+    response: &HttpResponse,
+    server_key: &SecretString,
+) -> Result<(T, Option<String>)> {
+    let (result, request_id) = decode_answer(response, server_key)?;
+    Ok((result, request_id.as_deref().and_then(provider_code)))
+}
+
+/// [`decode`], with the answer's `meta.requestId` as it is written (borrowed from the body on
+/// the usual path).
+fn decode_answer<'a, T: DeserializeOwned>(
+    response: &'a HttpResponse,
+    server_key: &SecretString,
+) -> Result<(T, Option<Cow<'a, str>>)> {
+    if !in_doubt(response)
+        && response.body().trim_ascii_start().first() == Some(&b'{')
         && let Ok(Envelope { meta, result }) =
-            serde_json::from_slice::<Envelope<T>>(response.body())
+            serde_json::from_slice::<Envelope<'a, T>>(response.body())
         && !meta.is_error()
     {
-        return Ok(result);
+        return Ok((result, meta.request_id));
     }
     decode_unusual(response, &[server_key.expose_secret()])
+}
+
+/// Whether `response` answers a send or a code check with a server error (5xx): whatever its
+/// body says, never a success, since the message may have gone out or the code may have been
+/// used (the PHP SDK trusts the body, which would take a 500 with `validationStatus: false` for
+/// a wrong code).
+fn in_doubt(response: &HttpResponse) -> bool {
+    response.status().is_server_error()
+        && matches!(
+            response.operation().kind,
+            OperationKind::Send | OperationKind::Consume
+        )
 }
 
 /// [`decode`] of anything but a usual success: an error, or a bad shape told apart through a
@@ -126,7 +160,10 @@ pub(crate) fn decode<T: DeserializeOwned>(
 /// instruction cache.
 #[cold]
 #[inline(never)]
-fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
+fn decode_unusual<T: DeserializeOwned>(
+    response: &HttpResponse,
+    secrets: &[&str],
+) -> Result<(T, Option<Cow<'static, str>>)> {
     let body = match serde_json::from_slice::<Value>(response.body()) {
         Ok(body @ Value::Object(_)) => body,
         Ok(_) => return Err(undecodable(response, "not a JSON object", secrets)),
@@ -135,6 +172,12 @@ fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]
     let meta = Meta::read(body.get("meta"));
     if meta.is_error() {
         return Err(provider_error(response, &meta, secrets));
+    }
+    if in_doubt(response) {
+        let status = response.status().as_u16();
+        let kind = kind_for(None, status, response.operation());
+        let what = format!("HTTP {status} with the body of a success");
+        return Err(bad_answer(response, &meta, kind, &what));
     }
     let result = match body.get("result") {
         Some(result @ Value::Object(_)) => T::deserialize(result),
@@ -156,14 +199,15 @@ fn decode_unusual<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]
             return Err(bad_answer(response, &meta, ErrorKind::Decode, what));
         }
     };
-    result.map_err(|e| {
+    let result = result.map_err(|e| {
         // serde's messages can quote the offending value: redact it like a body excerpt.
         let what = format!(
             "with a result of an unexpected shape: {}",
             redacted_excerpt(e.to_string().as_bytes())
         );
         bad_answer(response, &meta, ErrorKind::Decode, &what)
-    })
+    })?;
+    Ok((result, meta.request_id.map(Cow::Owned)))
 }
 
 /// The error carried by an answer whose `meta` has an error code or message; `secrets` are

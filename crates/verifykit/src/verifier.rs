@@ -97,6 +97,9 @@ impl fmt::Display for Flow {
 /// | `StartRequest::otp(Channel::WhatsApp, phone)` | `start` with `app=whatsapp` and the phone (WhatsApp as OTP), then `check-whatsapp` |
 /// | `StartRequest::reverse(Channel::WhatsApp \| Channel::Telegram)` | `start` with a deeplink, or a QR code with `.qr_code(true)`; `check` polls (`Pending` until the user sends the message), then `result` for the phone |
 ///
+/// A QR code is drawn only for a reverse flow: `.qr_code(true)` on an SMS or WhatsApp-as-OTP
+/// start is refused ([`ErrorKind::Unsupported`]) before any request.
+///
 /// Handles carry the reference, the phone, and extras [`EXTRA_FLOW`] (the [`Flow`]),
 /// [`EXTRA_COUNTRY_CODE`], [`EXTRA_APP`] and [`EXTRA_CODE_LENGTH`], so another process can
 /// check them. An SMS handle expires after VerifyKit's `timeout`; WhatsApp as OTP after the 5
@@ -289,6 +292,20 @@ impl VerifyKit {
         if !check.is_verified() {
             return Ok(pending());
         }
+        if check.phone_number.is_none() && check.session_id.is_none() {
+            // Verified, but by whom is unknown: no outcome to report. A poll is a read, so the
+            // next one may tell.
+            let error = Error::new(
+                ErrorKind::Decode,
+                "check answered validationStatus true with neither a session id nor a phone \
+                 number: who verified is unknown",
+            )
+            .with_provider(PROVIDER);
+            return Err(match check.request_id {
+                Some(id) => error.with_request_id(id),
+                None => error,
+            });
+        }
         let mut verified = Verified::new(handle.channel.clone());
         if let Some(phone) = check.phone_number.as_deref() {
             verified = verified.with_phone(Some(reported_phone(phone, "check")?));
@@ -325,6 +342,13 @@ impl PhoneVerifier for VerifyKit {
         // WhatsApp is both an OTP and a reverse channel: without a phone it is a reverse flow.
         request.validate(&capabilities)?;
         let reverse = request.is_reverse(&capabilities);
+        if request.qr_code && !reverse {
+            return Err(Error::unsupported(
+                "VerifyKit draws QR codes only for reverse flows (WhatsApp or Telegram without a \
+                 phone number); a code is sent without one",
+            )
+            .with_provider(PROVIDER));
+        }
         match (&request.channel, &request.phone) {
             (Channel::Telegram, Some(_)) => Err(invalid(
                 "Telegram verification is a reverse flow: the user sends the message, so leave \
@@ -428,22 +452,30 @@ pub(crate) fn otp_outcome(
         Err(err) => return errors::check_outcome(&err, Checked::Code).ok_or(err),
     };
     match check.validation_status {
+        // A session id means VerifyKit completed the verification: with `false` the answer
+        // contradicts itself, and the code may have been used. Never taken for a wrong code.
+        Some(false) if check.session_id.is_some() => {
+            return Err(unknown_check(
+                "the check answered validationStatus false with a session id",
+                check.request_id,
+            ));
+        }
         // Not an error code, not verified: VerifyKit did not accept the code.
         Some(false) => {
-            return Ok(CheckOutcome::Rejected(
-                Rejection::new(RejectReason::WrongCode)
-                    .with_message("VerifyKit answered validationStatus false"),
-            ));
+            let mut rejection = Rejection::new(RejectReason::WrongCode)
+                .with_message("VerifyKit answered validationStatus false");
+            if let Some(id) = check.request_id {
+                rejection = rejection.with_request_id(id);
+            }
+            return Ok(CheckOutcome::Rejected(rejection));
         }
         // An answer that says nothing (`"result": {}`): VerifyKit took the request, so the
         // code may have been used. Never taken for a wrong code.
         None if check.session_id.is_none() => {
-            return Err(Error::new(
-                ErrorKind::OutcomeUnknown,
-                "the check answered with neither validationStatus nor a session id; the code \
-                 may have been used, start a new verification",
-            )
-            .with_provider(PROVIDER));
+            return Err(unknown_check(
+                "the check answered with neither validationStatus nor a session id",
+                check.request_id,
+            ));
         }
         _ => {}
     }
@@ -467,6 +499,20 @@ pub(crate) fn otp_outcome(
             .with_phone(Some(reported))
             .with_session_id(check.session_id),
     ))
+}
+
+/// The [`ErrorKind::OutcomeUnknown`] error of a code check VerifyKit took with an answer that
+/// cannot be used: `what` it answered, and its request id.
+fn unknown_check(what: &str, request_id: Option<String>) -> Error {
+    let error = Error::new(
+        ErrorKind::OutcomeUnknown,
+        format!("{what}; the code may have been used, start a new verification"),
+    )
+    .with_provider(PROVIDER);
+    match request_id {
+        Some(id) => error.with_request_id(id),
+        None => error,
+    }
 }
 
 /// The channel `result` reports (`otp` is SMS).
@@ -615,6 +661,7 @@ mod tests {
             session_id: None,
             app_platform: None,
             phone_number: reported.map(str::to_owned),
+            request_id: None,
         };
         let verified_phone = |reported| match otp_outcome(Ok(check(reported)), &phone, Channel::Sms)
         {
@@ -660,20 +707,22 @@ mod tests {
             session_id: session.map(|s| s.parse().unwrap()),
             app_platform: None,
             phone_number: None,
+            request_id: None,
         };
         let outcome = |check| otp_outcome(Ok(check), &phone, Channel::Sms);
-        // `"result": {}`, or `validationStatus: null` without a session.
-        let err = outcome(check(None, None)).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
-        assert_eq!(err.provider(), Some(&PROVIDER));
-        // An explicit false is VerifyKit's refusal of the code, with or without a session.
-        for session in [None, Some("QWERTY123456")] {
-            let rejected = outcome(check(Some(false), session)).unwrap();
-            assert_eq!(
-                rejected.rejection().map(|r| r.reason),
-                Some(RejectReason::WrongCode)
-            );
+        // `"result": {}`, or `validationStatus: null` without a session; and an explicit false
+        // with a session id, which means completed: an answer that contradicts itself.
+        for (status, session) in [(None, None), (Some(false), Some("QWERTY123456"))] {
+            let err = outcome(check(status, session)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+            assert_eq!(err.provider(), Some(&PROVIDER));
         }
+        // An explicit false without a session is VerifyKit's refusal of the code.
+        let rejected = outcome(check(Some(false), None)).unwrap();
+        assert_eq!(
+            rejected.rejection().map(|r| r.reason),
+            Some(RejectReason::WrongCode)
+        );
         // A session without a status, or a true status: verified.
         assert!(
             outcome(check(None, Some("QWERTY123456")))

@@ -3,6 +3,7 @@
 //! Every answer has the envelope `{"meta": {...}, "result": {...}}`. Decoding follows the
 //! official PHP SDK: the HTTP status is not trusted; an answer is an error when `meta.errorCode`
 //! or `meta.errorMessage` is present, and otherwise a success only when `result` is present.
+//! One exception: a server error (5xx) answering a send or a code check is never a success.
 //!
 //! Where VerifyKit's documents disagree the decoder accepts every documented form:
 //!
@@ -19,6 +20,7 @@
 //! wrong types is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error (or, for
 //! a non-2xx status, the error kind the status suggests); decoding never panics.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -74,24 +76,28 @@ impl Meta {
 }
 
 /// What the decoder of a success needs from `meta`: whether it makes the answer an error
-/// ([`Meta::is_error`] of [`Meta::read`], read straight from the body without building a
-/// `Value` or copying any text). An error answer is then read again, in full, by `Meta::read`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MetaFlags {
+/// ([`Meta::is_error`] of [`Meta::read`]), and the request id as `Meta::read` reads it, read
+/// straight from the body without building a `Value` (the id is borrowed from the body unless
+/// it has escapes or spaces to trim). An error answer is then read again, in full, by
+/// `Meta::read`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MetaFlags<'a> {
     error_code: bool,
     error_message: bool,
+    /// `meta.requestId`, as [`Meta::read`] reads it.
+    pub(crate) request_id: Option<Cow<'a, str>>,
 }
 
-impl MetaFlags {
+impl MetaFlags<'_> {
     /// Whether the answer is an error, as [`Meta::is_error`] decides it.
-    pub(crate) fn is_error(self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.error_code || self.error_message
     }
 }
 
 /// Absent, `null` or not an object: no error; a field of an unexpected type: absent; a
 /// repeated key: the last one, as `Meta::read` reads a `Value`.
-impl<'de> Deserialize<'de> for MetaFlags {
+impl<'de: 'a, 'a> Deserialize<'de> for MetaFlags<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(MetaVisitor)
     }
@@ -105,18 +111,19 @@ struct MetaVisitor;
 enum MetaField {
     ErrorCode,
     ErrorMessage,
+    RequestId,
     #[serde(other)]
     Other,
 }
 
 impl<'de> Visitor<'de> for MetaVisitor {
-    type Value = MetaFlags;
+    type Value = MetaFlags<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("VerifyKit's meta object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaFlags, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetaFlags<'de>, A::Error> {
         let mut flags = MetaFlags::default();
         while let Some(key) = map.next_key::<MetaField>()? {
             match key {
@@ -126,6 +133,12 @@ impl<'de> Visitor<'de> for MetaVisitor {
                 MetaField::ErrorMessage => {
                     flags.error_message = map.next_value::<Scalar<'_>>()?.has_text();
                 }
+                MetaField::RequestId => {
+                    flags.request_id = map
+                        .next_value::<Scalar<'de>>()?
+                        .into_text()
+                        .filter(|id| !id.is_empty());
+                }
                 MetaField::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -134,40 +147,40 @@ impl<'de> Visitor<'de> for MetaVisitor {
         Ok(flags)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MetaFlags, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MetaFlags<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(MetaFlags::default())
     }
 
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<MetaFlags, D::Error> {
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<MetaFlags<'de>, D::Error> {
         d.deserialize_any(self)
     }
 
-    fn visit_none<E>(self) -> Result<MetaFlags, E> {
+    fn visit_none<E>(self) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 
-    fn visit_unit<E>(self) -> Result<MetaFlags, E> {
+    fn visit_unit<E>(self) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<MetaFlags, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<MetaFlags, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<MetaFlags, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<MetaFlags, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<MetaFlags, E> {
+    fn visit_str<E>(self, _: &str) -> Result<MetaFlags<'de>, E> {
         Ok(MetaFlags::default())
     }
 }
@@ -175,9 +188,9 @@ impl<'de> Visitor<'de> for MetaVisitor {
 /// A success answer, decoded straight into its typed `result`.
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
-pub(crate) struct Envelope<T> {
-    #[serde(default)]
-    pub(crate) meta: MetaFlags,
+pub(crate) struct Envelope<'a, T> {
+    #[serde(default, borrow)]
+    pub(crate) meta: MetaFlags<'a>,
     pub(crate) result: T,
 }
 
@@ -337,6 +350,9 @@ pub struct ValidationCheck {
     /// The phone number, if VerifyKit reports it here (it usually does only in `result`).
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub phone_number: Option<String>,
+    /// The answer's `meta.requestId`, kept as an error keeps it.
+    #[serde(skip)]
+    pub request_id: Option<String>,
 }
 
 impl ValidationCheck {
@@ -354,6 +370,7 @@ impl fmt::Debug for ValidationCheck {
             .field("session_id", &self.session_id)
             .field("app_platform", &self.app_platform)
             .field("phone_number", &self.phone_number.as_deref().map(mask))
+            .field("request_id", &self.request_id)
             .finish()
     }
 }
@@ -680,6 +697,10 @@ mod tests {
 
     /// `meta` values of every shape, for the streaming decoder against [`Meta::read`].
     const METAS: &[&str] = &[
+        r#"{"requestId":" app02-REQ-5dc3f853a9b84 ","httpStatusCode":200}"#,
+        r#"{"requestId":7,"httpStatusCode":200}"#,
+        r#"{"requestId":true}"#,
+        r#"{"requestId":"R7","requestId":" "}"#,
         "null",
         "[]",
         "[1, {\"errorCode\": 1}]",
@@ -705,24 +726,32 @@ mod tests {
     ];
 
     #[test]
-    fn streamed_meta_flags_an_error_as_meta_read_does() {
+    fn streamed_meta_flags_an_error_and_reads_the_request_id_as_meta_read_does() {
         for meta in METAS {
             let body = format!(r#"{{"meta":{meta},"result":{{}}}}"#);
             let expected = meta_of(&body);
-            let streamed: Envelope<serde_json::Map<String, Value>> =
+            let streamed: Envelope<'_, serde_json::Map<String, Value>> =
                 serde_json::from_str(&body).unwrap();
             assert_eq!(streamed.meta.is_error(), expected.is_error(), "{meta}");
-            let value: Value = serde_json::from_str(&body).unwrap();
-            let from_value = Envelope::<serde_json::Map<String, Value>>::deserialize(&value);
             assert_eq!(
-                from_value.unwrap().meta.is_error(),
-                expected.is_error(),
+                streamed.meta.request_id.as_deref(),
+                expected.request_id.as_deref(),
+                "{meta}"
+            );
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let from_value =
+                Envelope::<'_, serde_json::Map<String, Value>>::deserialize(&value).unwrap();
+            assert_eq!(from_value.meta.is_error(), expected.is_error(), "{meta}");
+            assert_eq!(
+                from_value.meta.request_id.as_deref(),
+                expected.request_id.as_deref(),
                 "{meta}"
             );
         }
-        let without: Envelope<serde_json::Map<String, Value>> =
+        let without: Envelope<'_, serde_json::Map<String, Value>> =
             serde_json::from_str(r#"{"result":{}}"#).unwrap();
         assert!(!without.meta.is_error());
+        assert_eq!(without.meta.request_id, None);
     }
 
     #[test]

@@ -1414,6 +1414,14 @@ async fn a_server_error_answering_a_code_check_is_outcome_unknown_after_one_atte
         ResponseTemplate::new(500).set_body_json(
             json!({"meta": {"httpStatusCode": 403, "errorCode": "403014", "errorMessage": "OTP code is invalid."}}),
         ),
+        // A server error with the body of a success: its `validationStatus: false` is no wrong
+        // code.
+        ResponseTemplate::new(500).set_body_json(
+            json!({"meta": {"httpStatusCode": 500}, "result": {"validationStatus": false}}),
+        ),
+        ResponseTemplate::new(502).set_body_json(
+            json!({"meta": {"requestId": "R502"}, "result": {"validationStatus": true, "sessionId": "S1"}}),
+        ),
     ];
     for answer in answers {
         for (p, handle) in [
@@ -2198,6 +2206,8 @@ async fn a_code_check_answered_with_nothing_is_outcome_unknown_not_a_wrong_code(
         json!({}),
         json!({"validationStatus": null}),
         json!({"validationStatus": "", "sessionId": null}),
+        // A session id means completed: with `false` the answer contradicts itself.
+        json!({"validationStatus": false, "sessionId": "S1"}),
     ] {
         let (err, attempts) = checked_once(
             &server,
@@ -2209,4 +2219,113 @@ async fn a_code_check_answered_with_nothing_is_outcome_unknown_not_a_wrong_code(
         assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{result}: {err}");
         assert_eq!(attempts, 1, "{result}");
     }
+}
+
+#[tokio::test]
+async fn a_wrong_code_keeps_the_answers_request_id() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let whatsapp = Verification::new(
+        ProviderId::new_static("verifykit"),
+        "wa-ref",
+        Channel::WhatsApp,
+    )
+    .with_phone(phone())
+    .with_extra("flow", "whatsapp_otp");
+    for (p, handle) in [
+        ("/web-rest/v1.0/check-otp", sms_handle("sms-ref")),
+        ("/web-rest/v1.0/check-whatsapp", whatsapp),
+    ] {
+        server.reset().await;
+        mount_once(
+            &server,
+            endpoint("POST", p),
+            ResponseTemplate::new(200).set_body_json(
+                json!({"meta": {"requestId": " R7 "}, "result": {"validationStatus": false}}),
+            ),
+        )
+        .await;
+        let outcome = verifier.check_code(&handle, &code("123456")).await.unwrap();
+        let rejection = outcome.rejection().expect("a rejection");
+        assert_eq!(rejection.reason, RejectReason::WrongCode, "{p}");
+        assert_eq!(rejection.request_id.as_deref(), Some("R7"), "{p}");
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn a_poll_verified_by_nobody_named_is_a_decode_error() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = reverse_handle("rev-ref", Channel::WhatsApp);
+    mount_once(
+        &server,
+        endpoint("POST", "/web-rest/v1.0/check"),
+        ResponseTemplate::new(200).set_body_json(
+            json!({"meta": {"requestId": "R8"}, "result": {"validationStatus": true}}),
+        ),
+    )
+    .await;
+    let err = verifier
+        .check(&handle, &CheckRequest::poll().context(context()))
+        .await
+        .unwrap_err();
+    // A poll is a read: the next one may name the session.
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.request_id(), Some("R8"));
+    assert_eq!(count(&server, "/api/v1.0/result").await, 0);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_qr_code_asked_for_a_code_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    for request in [
+        StartRequest::sms(phone()),
+        StartRequest::otp(Channel::WhatsApp, phone()),
+    ] {
+        let err = verifier
+            .start(&request.qr_code(true).context(context()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert_eq!(err.provider(), Some(&ProviderId::new_static("verifykit")));
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_server_error_with_the_body_of_a_success_answering_a_send_is_maybe_sent() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    Mock::given(method("POST"))
+        .and(path("/web-rest/v1.0/send-otp"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({"meta": {"requestId": "R9", "httpStatusCode": 201}, "result": {"reference": "r", "timeout": 300}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .send_otp(&SendOtp::new(phone()).country_code("TR"), &context())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.http_status(), err.request_id()),
+        (ErrorKind::MaybeSent, Some(500), Some("R9"))
+    );
+    // A lookup is read as the PHP SDK reads it: the body decides.
+    Mock::given(method("POST"))
+        .and(path("/api/v1.0/result"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({"meta": {"httpStatusCode": 200}, "result": {"phoneNumber": PHONE}}),
+        ))
+        .mount(&server)
+        .await;
+    let result = client
+        .result(&SessionId::new("S1").unwrap(), &context())
+        .await
+        .unwrap();
+    assert_eq!(result.phone_number, PHONE);
 }

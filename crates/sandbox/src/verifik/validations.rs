@@ -220,7 +220,8 @@ pub(super) async fn create_manual(AxumState(app): AxumState<Verifik>, input: Inp
     respond(manual(&app, &input))
 }
 
-/// `PUT /v2/phone-validations` (and `POST /v2/phone-validations/validate`): checks an OTP.
+/// `PUT /v2/phone-validations` (and `POST /v2/phone-validations/validate`): checks an OTP
+/// against the number's most recent sent, non-expired validation.
 pub(super) async fn validate(AxumState(app): AxumState<Verifik>, input: Input) -> Response {
     respond(validate_latest(&app, &input))
 }
@@ -561,32 +562,41 @@ fn validate_latest(app: &Verifik, input: &Input) -> Result<Value, VfError> {
         input.str("projectFlow"),
         input.str("phoneGateway"),
     );
+    let now = state.now();
     let vf = &state.verifik;
-    let index = vf
+    // The phone's validations the request narrows to, newest first.
+    let mut candidates = vf
         .by_phone
         .get(parsed.e164())
-        .and_then(|indexes| {
-            indexes.iter().rev().copied().find(|i| {
-                let v = &vf.validations[*i];
-                let visible = match &caller {
-                    Caller::Account => true,
-                    Caller::Registration(id) => v.app_registration.as_ref() == Some(id),
-                };
-                visible
-                    && v.status != Status::New
-                    && project
-                        .as_ref()
-                        .is_none_or(|p| v.project.as_ref() == Some(p))
-                    && flow
-                        .as_ref()
-                        .is_none_or(|f| v.project_flow.as_ref() == Some(f))
-                    && gateway
-                        .as_ref()
-                        .is_none_or(|g| v.gateway == *g || g == "none")
-            })
+        .into_iter()
+        .flat_map(|indexes| indexes.iter().rev().copied())
+        .filter(|i| {
+            let v = &vf.validations[*i];
+            let visible = match &caller {
+                Caller::Account => true,
+                Caller::Registration(id) => v.app_registration.as_ref() == Some(id),
+            };
+            visible
+                && v.status != Status::New
+                && project
+                    .as_ref()
+                    .is_none_or(|p| v.project.as_ref() == Some(p))
+                && flow
+                    .as_ref()
+                    .is_none_or(|f| v.project_flow.as_ref() == Some(f))
+                && gateway
+                    .as_ref()
+                    .is_none_or(|g| v.gateway == *g || g == "none")
         })
-        .ok_or_else(not_found)?;
-    let now = state.now();
+        .peekable();
+    // Verifik validates the most recent sent, non-expired validation (SPEC.md §2.3); when none
+    // waits for a code, the most recent one tells why (validated: 409, expired: 412).
+    let newest = candidates.peek().copied();
+    let waiting = candidates.find(|i| {
+        let v = &vf.validations[*i];
+        v.status == Status::Sent && v.code.as_ref().is_some_and(|c| !c.is_expired(now))
+    });
+    let index = waiting.or(newest).ok_or_else(not_found)?;
     let record = &mut state.verifik.validations[index];
     may_validate(&caller, record.app_registration.as_ref())?;
     if record.status == Status::Validated {
