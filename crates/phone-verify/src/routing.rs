@@ -11,7 +11,7 @@ use crate::config::{ProviderConfig, SettingValue};
 use crate::registry::{Provider, Registry};
 
 /// A router described by configuration (JSON, TOML or any serde format): routes that name a
-/// registry provider and its settings, the rules, the breaker and the failover opt-in. Built
+/// registry provider and its settings, the rules, the breaker and the failover opt-ins. Built
 /// by [`Registry::build_router`].
 ///
 /// ```
@@ -57,6 +57,11 @@ pub struct RoutingConfig {
     /// Fail over after `MaybeSent` too, accepting a possible second message.
     #[serde(default)]
     pub allow_second_message: bool,
+    /// Fail over after a provider's `RateLimited` too, for throttling of the whole account:
+    /// it multiplies per-number limits by the number of routes (a guard's denial is never
+    /// failed over).
+    #[serde(default)]
+    pub fail_over_on_rate_limit: bool,
     /// The guard in front of the router (a `[guard]` table, feature `guard`): the settings of
     /// a `guard.toml` ([`GuardSettings`](phone_verify_guard::GuardSettings)), the rules under
     /// `[guard.rules]`. Built by [`Registry::build_guarded_router`].
@@ -132,6 +137,7 @@ impl Registry {
         router.rules.clone_from(&config.rules);
         router.breaker = config.breaker;
         router.allow_second_message = config.allow_second_message;
+        router.fail_over_on_rate_limit = config.fail_over_on_rate_limit;
         builder.config(router).build()
     }
 }
@@ -348,6 +354,50 @@ mod tests {
             r#"Env("ACME_KEY")"#,
         ] {
             assert!(shown.contains(kind), "{kind} not in {shown}");
+        }
+    }
+
+    /// `fail_over_on_rate_limit` reaches the router: a provider's rate limit is returned by
+    /// default, and moves on to the next route with it.
+    #[tokio::test]
+    async fn the_rate_limit_opt_in_reaches_the_router() {
+        use phone_verify_core::{PhoneVerifier, StartRequest};
+
+        let mut registry = registry();
+        registry
+            .register("limited", |_| {
+                let verifier = InMemoryVerifier::new();
+                verifier.state().answer_next_with_error(
+                    phone_verify_testkit::Answering::Send,
+                    429,
+                    vec![],
+                    r#"{"error":{"code":"too_many_sends","message":"Too many codes."}}"#,
+                    1,
+                );
+                Ok(Provider::new(Arc::new(verifier)))
+            })
+            .unwrap();
+        for (opt_in, expected) in [(false, None), (true, Some("backup"))] {
+            let config: RoutingConfig = toml::from_str(&format!(
+                "fail_over_on_rate_limit = {opt_in}
+                 [[routes]]
+name = \"first\"
+provider = \"limited\"
+                 [[routes]]
+name = \"backup\"
+provider = \"acme\"
+settings = {{ key = \"k\" }}
+"
+            ))
+            .unwrap();
+            let router = registry.build_router(&config).unwrap();
+            let started = router
+                .start(&StartRequest::sms("+50762647737".parse().unwrap()))
+                .await;
+            match expected {
+                None => assert_eq!(started.unwrap_err().kind(), ErrorKind::RateLimited),
+                Some(route) => assert_eq!(started.unwrap().extra_str("route"), Some(route)),
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! When a failed start moves on to the next route: the failover semantics by error kind.
 
-use phone_verify_core::ErrorKind;
+use phone_verify_core::{Error, ErrorKind};
 
 /// What the router does after a route's `start` failed with an error of some kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +12,12 @@ pub enum Decision {
     /// A message may have gone out: move on only if the router accepts a possible second
     /// message ([`RouterBuilder::allow_second_message`](crate::RouterBuilder::allow_second_message)).
     MaybeSent,
+    /// Nothing was sent, but the limit may be on this number or this user (a provider's
+    /// per-number limit, a guard's denial): return the error, unless the router fails over on
+    /// account-wide throttling
+    /// ([`RouterBuilder::fail_over_on_rate_limit`](crate::RouterBuilder::fail_over_on_rate_limit))
+    /// and a provider gave the refusal (a guard's denial carries no HTTP status: never).
+    RateLimited,
 }
 
 /// The failover decision for a failed `start`, by error kind (the table in
@@ -24,6 +30,7 @@ pub enum Decision {
 /// assert_eq!(decide(ErrorKind::QuotaExhausted), Decision::FailOver);
 /// assert_eq!(decide(ErrorKind::Blocked), Decision::Stop);
 /// assert_eq!(decide(ErrorKind::MaybeSent), Decision::MaybeSent);
+/// assert_eq!(decide(ErrorKind::RateLimited), Decision::RateLimited);
 /// ```
 pub fn decide(kind: ErrorKind) -> Decision {
     match kind {
@@ -36,8 +43,11 @@ pub fn decide(kind: ErrorKind) -> Decision {
         | ErrorKind::Timeout
         | ErrorKind::QuotaExhausted
         | ErrorKind::Unauthorized
-        | ErrorKind::Unsupported
-        | ErrorKind::RateLimited => Decision::FailOver,
+        | ErrorKind::Unsupported => Decision::FailOver,
+        // Refused before processing, but providers use it for limits on one number (Twilio's
+        // 60203, VerifyKit's 403015) and a guard for its denials: moving on would multiply a
+        // per-number limit by the number of routes, and send a second code on a double click.
+        ErrorKind::RateLimited => Decision::RateLimited,
         // The send may have been processed: unknown outcome, or a 2xx answer we cannot read.
         ErrorKind::MaybeSent | ErrorKind::Decode => Decision::MaybeSent,
         // The answer is about the request or the number, and another provider would say the
@@ -45,6 +55,15 @@ pub fn decide(kind: ErrorKind) -> Decision {
         // guessed at.
         _ => Decision::Stop,
     }
+}
+
+/// Whether a provider gave `error` in an answer (it carries the answer's HTTP status), rather
+/// than the client or a layer in front of it refusing the request locally (bad input found
+/// before any request, a guard's denial, which carries no status). The router fails over on a
+/// rate limit only when a provider answered, and a refusal of the request counts for a route's
+/// breaker only then.
+pub(crate) fn answered(error: &Error) -> bool {
+    error.http_status().is_some()
 }
 
 /// Whether an error says something about the route's health (counted by its circuit breaker),
@@ -78,7 +97,6 @@ mod tests {
             ErrorKind::QuotaExhausted,
             ErrorKind::Unauthorized,
             ErrorKind::Unsupported,
-            ErrorKind::RateLimited,
         ] {
             assert_eq!(decide(kind), Decision::FailOver, "{kind:?}");
         }
@@ -94,6 +112,20 @@ mod tests {
         }
         assert_eq!(decide(ErrorKind::MaybeSent), Decision::MaybeSent);
         assert_eq!(decide(ErrorKind::Decode), Decision::MaybeSent);
+    }
+
+    /// A rate limit may be on the number: not a failover by default (the router's opt-in
+    /// decides, and never for a refusal no provider gave).
+    #[test]
+    fn a_rate_limit_is_not_a_failover_by_default() {
+        assert_eq!(decide(ErrorKind::RateLimited), Decision::RateLimited);
+        let provider = Error::new(ErrorKind::RateLimited, "slow down").with_http_status(429);
+        assert!(answered(&provider));
+        let local = Error::new(
+            ErrorKind::RateLimited,
+            "guard rule resend_cooldown: too many",
+        );
+        assert!(!answered(&local));
     }
 
     #[test]

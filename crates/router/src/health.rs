@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use phone_verify_core::ErrorKind;
 use phone_verify_core::http::Clock;
+use phone_verify_core::{Error, ErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// When a route's circuit opens, and for how long.
@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 /// probe (half-open): success closes the circuit, failure opens it for another cooldown. Only
 /// errors about the route count ([`ErrorKind`]s such as `Transport`, `ProviderUnavailable`,
 /// `QuotaExhausted`), not refusals of the request, nor `RateLimited` (a limit may be on one
-/// number).
+/// number). A refusal the provider gave (with an HTTP status) counts as a success: the route
+/// answered; one made before any request (bad input, a guard's denial) counts as nothing.
+/// If the clock reads earlier than when the circuit opened (it was stepped back), the cooldown
+/// starts again from the clock's reading: the route waits one more cooldown, not the step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -272,10 +275,16 @@ impl Health {
             CircuitState::Closed => Admission::Go,
             CircuitState::Open => {
                 let now = self.clock.now();
-                let cooled = s.opened_at.is_none_or(|at| {
-                    now.duration_since(at).unwrap_or(Duration::ZERO) >= self.config.cooldown
-                });
-                if cooled {
+                // A clock stepped back behind the opening: the cooldown starts again now.
+                if let Some(at) = s.opened_at
+                    && now < at
+                {
+                    s.opened_at = Some(now);
+                }
+                if self
+                    .cooldown_left(&s, now)
+                    .is_none_or(|left| left.is_zero())
+                {
                     s.circuit = CircuitState::HalfOpen;
                     s.probe_in_flight = true;
                     Admission::Probe
@@ -298,11 +307,10 @@ impl Health {
         match s.circuit {
             CircuitState::Closed => Admission::Go,
             CircuitState::Open => {
-                let now = self.clock.now();
-                let cooled = s.opened_at.is_none_or(|at| {
-                    now.duration_since(at).unwrap_or(Duration::ZERO) >= self.config.cooldown
-                });
-                if cooled {
+                if self
+                    .cooldown_left(&s, self.clock.now())
+                    .is_none_or(|left| left.is_zero())
+                {
                     Admission::Probe
                 } else {
                     Admission::Skip
@@ -311,6 +319,26 @@ impl Health {
             CircuitState::HalfOpen if s.probe_in_flight => Admission::Skip,
             CircuitState::HalfOpen => Admission::Probe,
         }
+    }
+
+    /// How long an open circuit still skips the route at `now` (`None`: not open, or open
+    /// since no known time). A clock behind the opening leaves a whole cooldown.
+    fn cooldown_left(&self, s: &State, now: SystemTime) -> Option<Duration> {
+        if s.circuit != CircuitState::Open {
+            return None;
+        }
+        let at = s.opened_at?;
+        Some(match now.duration_since(at) {
+            Ok(elapsed) => self.config.cooldown.saturating_sub(elapsed),
+            Err(_) => self.config.cooldown,
+        })
+    }
+
+    /// How long until a route [`admit`](Self::admit) skipped lets a probe through, if known:
+    /// `None` while its probe is out (it may answer any moment).
+    pub(crate) fn skipped_for(&self) -> Option<Duration> {
+        let s = self.lock();
+        self.cooldown_left(&s, self.clock.now())
     }
 
     /// Ends a probe that was dropped before its result, so the next start may probe.
@@ -345,14 +373,9 @@ impl Health {
         Transition::None
     }
 
-    /// Records an error of `call`; only route failures of starts count against the circuit.
-    pub(crate) fn failure(
-        &self,
-        kind: ErrorKind,
-        message: String,
-        latency: Duration,
-        call: Call,
-    ) -> Transition {
+    /// Records an error of `call`; only route failures of starts count against the circuit,
+    /// and only a refusal the provider gave counts for it.
+    pub(crate) fn failure(&self, error: &Error, latency: Duration, call: Call) -> Transition {
         let now = self.clock.now();
         let mut s = self.lock();
         Self::sample(&mut s, latency);
@@ -361,17 +384,24 @@ impl Health {
         }
         s.recent.push_back(RecentError {
             at: now,
-            kind,
-            message,
+            kind: error.kind(),
+            message: error.to_string(),
         });
-        let counts = crate::failover::is_route_failure(kind);
         if call == Call::Check {
             return Transition::None;
         }
-        if !counts {
-            // The route answered: a refusal of the request proves it as well as a success.
-            drop(s);
-            return self.success_breaker(call);
+        if !crate::failover::is_route_failure(error.kind()) {
+            if crate::failover::answered(error) {
+                // The route answered: a refusal of the request proves it as well as a success.
+                drop(s);
+                return self.success_breaker(call);
+            }
+            // Refused before any request reached the provider: nothing is known of the route.
+            // A probe gives its place to the next start; the circuit stays half-open.
+            if call == Call::Probe {
+                s.probe_in_flight = false;
+            }
+            return Transition::None;
         }
         s.consecutive = s.consecutive.saturating_add(1);
         self.push_window(&mut s, false);
@@ -452,10 +482,16 @@ pub(crate) mod tests {
 
     impl ManualClock {
         pub(crate) fn new() -> Arc<Self> {
-            Arc::new(Self(Mutex::new(SystemTime::UNIX_EPOCH)))
+            // Far enough from the epoch for the clock to be set back.
+            Arc::new(Self(Mutex::new(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+            )))
         }
         pub(crate) fn advance(&self, by: Duration) {
             *self.0.lock().unwrap() += by;
+        }
+        pub(crate) fn set_back(&self, by: Duration) {
+            *self.0.lock().unwrap() -= by;
         }
     }
 
@@ -494,7 +530,7 @@ pub(crate) mod tests {
     }
 
     fn fail(h: &Health, call: Call) -> Transition {
-        h.failure(ErrorKind::Transport, "down".into(), MS, call)
+        h.failure(&Error::new(ErrorKind::Transport, "down"), MS, call)
     }
 
     #[test]
@@ -635,8 +671,7 @@ pub(crate) mod tests {
             ("a", "p")
         );
         h.failure(
-            ErrorKind::Transport,
-            "down".into(),
+            &Error::new(ErrorKind::Transport, "down"),
             Duration::from_millis(50),
             Call::Start,
         );
@@ -655,12 +690,19 @@ pub(crate) mod tests {
         assert_eq!(snapshot.latency_p50, Some(Duration::from_millis(1)));
         assert_eq!(snapshot.calls, 133);
         for n in 0..12 {
-            h.failure(ErrorKind::Timeout, format!("slow {n}"), MS, Call::Check);
+            h.failure(
+                &Error::new(ErrorKind::Timeout, format!("slow {n}")),
+                MS,
+                Call::Check,
+            );
         }
         let recent = h.snapshot("a", "p").recent_errors;
         let messages: Vec<&str> = recent.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 10);
-        assert_eq!((messages[0], messages[9]), ("slow 2", "slow 11"));
+        assert_eq!(
+            (messages[0], messages[9]),
+            ("timeout: slow 2", "timeout: slow 11")
+        );
     }
 
     /// The window is capped, with the error-rate trigger on or off (the window is kept
@@ -713,13 +755,69 @@ pub(crate) mod tests {
             BreakerConfig::default().consecutive_failures(1),
             ManualClock::new(),
         );
-        let t = h.failure(ErrorKind::InvalidInput, "bad".into(), MS, Call::Start);
+        let t = h.failure(&Error::invalid_input("bad"), MS, Call::Start);
         assert_eq!(t, Transition::None);
-        let t = h.failure(ErrorKind::Transport, "down".into(), MS, Call::Check);
+        let t = h.failure(&Error::new(ErrorKind::Transport, "down"), MS, Call::Check);
         assert_eq!(t, Transition::None);
         let snap = h.snapshot("a", "p");
         assert_eq!(snap.state, CircuitState::Closed);
         assert_eq!(snap.recent_errors.len(), 2);
         assert_eq!(snap.calls, 2);
+    }
+
+    /// A refusal made before any request (bad input found by the client, a guard's denial)
+    /// says nothing of the route: it neither closes a half-open circuit (the probe's place
+    /// goes to the next start) nor resets the failures in a row, nor enters the error-rate
+    /// window. A refusal the provider gave is an answer: it does all three.
+    #[test]
+    fn only_a_refusal_the_provider_gave_counts_as_a_success() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(2)
+            .error_rate(0.0, 10, 0)
+            .cooldown(Duration::from_secs(10));
+        let h = Health::new(config, clock.clone());
+        let local = Error::invalid_input("no end-user IP");
+        let answered = Error::invalid_input("bad phone").with_http_status(400);
+
+        assert_eq!(fail(&h, Call::Start), Transition::None);
+        assert_eq!(h.failure(&local, MS, Call::Start), Transition::None);
+        assert_eq!(h.snapshot("a", "p").consecutive_failures, 1, "not reset");
+        assert_eq!(fail(&h, Call::Start), Transition::Opened, "two in a row");
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(h.admit(), Admission::Probe);
+        assert_eq!(h.failure(&local, MS, Call::Probe), Transition::None);
+        let snapshot = h.snapshot("a", "p");
+        assert_eq!(snapshot.state, CircuitState::HalfOpen, "not closed");
+        assert!(
+            (snapshot.error_rate - 1.0).abs() < f64::EPSILON,
+            "no success in the window"
+        );
+        assert_eq!(h.admit(), Admission::Probe, "the next start probes");
+        assert_eq!(h.failure(&answered, MS, Call::Probe), Transition::Closed);
+        assert_eq!(h.snapshot("a", "p").consecutive_failures, 0);
+    }
+
+    /// A clock set back an hour after the circuit opened does not keep it open for the hour
+    /// and the cooldown: the cooldown starts again from the clock's new reading.
+    #[test]
+    fn a_clock_set_back_restarts_the_cooldown_instead_of_adding_the_step() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(1)
+            .cooldown(Duration::from_secs(30));
+        let h = Health::new(config, clock.clone());
+        assert_eq!(fail(&h, Call::Start), Transition::Opened);
+        clock.set_back(Duration::from_secs(3600));
+        assert_eq!(h.peek(), Admission::Skip);
+        assert_eq!(h.skipped_for(), Some(Duration::from_secs(30)));
+        assert_eq!(h.admit(), Admission::Skip, "no probe before a cooldown");
+        clock.advance(Duration::from_secs(29));
+        assert_eq!(h.skipped_for(), Some(Duration::from_secs(1)));
+        assert_eq!(h.admit(), Admission::Skip);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(h.peek(), Admission::Probe);
+        assert_eq!(h.admit(), Admission::Probe, "one cooldown after the step");
+        assert_eq!(h.skipped_for(), None, "half-open: the probe is out");
     }
 }

@@ -55,7 +55,8 @@ impl PlannedRoute {
 }
 
 /// How a router would route the next start of a request: the rule that matched, and every
-/// route, first the rule's in the order they would be tried, then the others.
+/// route: first the rule's routes that can take the request, in the order they would be tried,
+/// then the rule's routes that cannot, then the others.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StartPlan {
@@ -64,7 +65,8 @@ pub struct StartPlan {
     pub rule: Option<usize>,
     /// The matching rule's strategy.
     pub strategy: Strategy,
-    /// Every route of the router: the rule's in try order, then those not in the rule.
+    /// Every route of the router: the rule's that can take the request in try order (with an
+    /// open circuit or not), the rule's that cannot, then those not in the rule.
     pub routes: Vec<PlannedRoute>,
 }
 

@@ -1,21 +1,20 @@
 //! [`Router`]: a [`PhoneVerifier`] and [`SessionResolver`] over named routes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use phone_verify_core::http::{Clock, SystemClock};
 use phone_verify_core::{
-    Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneVerifier, ProviderId,
     RejectReason, RequestContext, ResolvedSession, Result, SessionId, SessionResolver,
     StartRequest, Verification,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Attempt, AttemptOutcome, RoutingFailure};
-use crate::failover::{Decision, decide};
+use crate::failover::{Decision, answered, decide, is_route_failure};
 use crate::health::{Admission, BreakerConfig, Call, Health, RouteHealth, Transition};
 use crate::plan::{PlannedRoute, RouteStatus, StartPlan};
 use crate::route::{EXTRA_ROUTE, Route, validate_name};
@@ -25,8 +24,8 @@ use crate::telemetry::{self, Labels};
 /// The provider id a router reports when its routes use more than one provider.
 pub const ROUTER_ID: ProviderId = ProviderId::new_static("router");
 
-/// The data part of a router: rules, breaker and the failover opt-in, readable with serde
-/// (the facade's `ProviderConfig` embeds it under `[router]`).
+/// The data part of a router: rules, breaker and the failover opt-ins, readable with serde
+/// (the facade's `RoutingConfig` has the same fields at its top level, beside its routes).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -40,9 +39,15 @@ pub struct RouterConfig {
     /// Fail over after `MaybeSent` too, accepting that the user may get two messages.
     #[serde(default)]
     pub allow_second_message: bool,
+    /// Fail over after a provider's `RateLimited` too: for account-wide throttling. It
+    /// multiplies a provider's per-number limits by the number of routes; a refusal no provider
+    /// gave (a guard's denial) is never failed over.
+    #[serde(default)]
+    pub fail_over_on_rate_limit: bool,
 }
 
-/// A start that names an unknown route: the source of the `InvalidInput` error of
+/// A handle that names an unknown route, or names none and no single route serves its
+/// provider: the source of the `InvalidInput` error of
 /// [`Router::check`](PhoneVerifier::check) for a handle this router cannot route.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownRoute {
@@ -59,7 +64,8 @@ impl std::fmt::Display for UnknownRoute {
             ),
             None => write!(
                 f,
-                "the handle names no route: it was not started through a router"
+                "the handle names no route, and not exactly one route of this router serves \
+                 its provider"
             ),
         }
     }
@@ -91,7 +97,7 @@ impl RouterBuilder {
         self
     }
 
-    /// Replaces rules, breaker and failover opt-in with `config`.
+    /// Replaces rules, breaker and failover opt-ins with `config`.
     #[must_use]
     pub fn config(mut self, config: RouterConfig) -> Self {
         self.config = config;
@@ -110,6 +116,19 @@ impl RouterBuilder {
     #[must_use]
     pub fn allow_second_message(mut self, yes: bool) -> Self {
         self.config.allow_second_message = yes;
+        self
+    }
+
+    /// Fails over after a provider's `RateLimited` answer (nothing was sent): for throttling
+    /// of the whole account. Providers also answer `RateLimited` for limits on one number
+    /// (Twilio's 60203, VerifyKit's 403015), which this multiplies by the number of routes
+    /// (more codes to one number: SMS pumping), and a double click then gets a second code
+    /// from the next route. A refusal no provider gave (without an HTTP status: a guard's
+    /// denial) is returned all the same. Off by default: the error is returned, with its
+    /// retry delay.
+    #[must_use]
+    pub fn fail_over_on_rate_limit(mut self, yes: bool) -> Self {
+        self.config.fail_over_on_rate_limit = yes;
         self
     }
 
@@ -180,19 +199,17 @@ impl RouterBuilder {
                 members.push(at);
             }
             rules.push(CompiledRule {
-                current: Mutex::new(vec![0; members.len()]),
                 weights: rule.weights.iter().map(|w| i64::from(*w)).collect(),
                 rule: rule.clone(),
                 members,
-                turn: AtomicUsize::new(0),
+                turns: Mutex::new(HashMap::new()),
             });
         }
         if rules.is_empty() {
             rules.push(CompiledRule {
                 rule: Rule::to(routes.iter().map(|e| e.route.name.clone())),
                 members: (0..routes.len()).collect(),
-                turn: AtomicUsize::new(0),
-                current: Mutex::new(Vec::new()),
+                turns: Mutex::new(HashMap::new()),
                 weights: Vec::new(),
             });
         }
@@ -224,6 +241,7 @@ impl RouterBuilder {
             resolve_order,
             implicit_rule,
             allow_second_message: self.config.allow_second_message,
+            fail_over_on_rate_limit: self.config.fail_over_on_rate_limit,
         })
     }
 }
@@ -255,60 +273,88 @@ struct Entry {
     health: Health,
 }
 
+/// The most sets of eligible routes a rule keeps turns for. The sets come from the routes'
+/// capabilities and the requests' channels, so there are few; past the bound a new set starts
+/// from its first route every time.
+const MAX_TURN_SETS: usize = 64;
+
 #[derive(Debug)]
 struct CompiledRule {
     rule: Rule,
     members: Vec<usize>,
-    /// Round-robin turn.
-    turn: AtomicUsize,
-    /// Smooth weighted round-robin: current weights.
-    current: Mutex<Vec<i64>>,
+    /// The round-robin turn and the weighted split of each set of the rule's routes that could
+    /// take a start (positions in `members`): a route that cannot take some requests does not
+    /// skew the split of those it can.
+    turns: Mutex<HashMap<Vec<usize>, Turn>>,
     weights: Vec<i64>,
 }
 
+/// One set of eligible routes' place in the rotation.
+#[derive(Debug, Default, Clone)]
+struct Turn {
+    /// Round-robin: the next start's first route.
+    next: usize,
+    /// Smooth weighted round-robin: the current weights.
+    current: Vec<i64>,
+}
+
 impl CompiledRule {
-    /// The rule's routes in the order to try them for one start; `take_turn` moves the
-    /// round-robin turn and the weighted split on (a start), else they are only read (a plan).
-    fn order(&self, take_turn: bool) -> Vec<usize> {
-        let n = self.members.len();
+    /// The routes of `eligible` (positions in `members`, in the rule's order, not empty) in
+    /// the order to try them for one start; `take_turn` moves the round-robin turn and the
+    /// weighted split of that set on (a start), else they are only read (a plan).
+    fn order(&self, eligible: &[usize], take_turn: bool) -> Vec<usize> {
+        let n = eligible.len();
         let first = match self.rule.strategy {
             Strategy::Failover => 0,
-            Strategy::RoundRobin if take_turn => self.turn.fetch_add(1, Ordering::Relaxed) % n,
-            Strategy::RoundRobin => self.turn.load(Ordering::Relaxed) % n,
-            Strategy::Weighted => {
-                let mut current = self
-                    .current
+            Strategy::RoundRobin | Strategy::Weighted => {
+                let mut turns = self
+                    .turns
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let mut next = current.clone();
-                let total: i64 = self.weights.iter().sum();
-                let mut best = 0;
-                for i in 0..n {
-                    next[i] += self.weights[i];
-                    if next[i] > next[best] {
-                        best = i;
-                    }
+                let mut turn = turns.get(eligible).cloned().unwrap_or_default();
+                let first = self.step(&mut turn, eligible);
+                if take_turn && (turns.len() < MAX_TURN_SETS || turns.contains_key(eligible)) {
+                    turns.insert(eligible.to_vec(), turn);
                 }
-                next[best] -= total;
-                if take_turn {
-                    *current = next;
-                }
-                best
+                first
             }
         };
         let mut order = Vec::with_capacity(n);
-        order.push(self.members[first]);
+        order.push(eligible[first]);
         match self.rule.strategy {
-            Strategy::RoundRobin => order.extend((1..n).map(|k| self.members[(first + k) % n])),
+            Strategy::RoundRobin => order.extend((1..n).map(|k| eligible[(first + k) % n])),
             Strategy::Failover | Strategy::Weighted => order.extend(
-                self.members
+                eligible
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| *i != first)
                     .map(|(_, m)| *m),
             ),
         }
-        order
+        order.into_iter().map(|at| self.members[at]).collect()
+    }
+
+    /// The first of `eligible` for this start, `turn` moved on past it.
+    fn step(&self, turn: &mut Turn, eligible: &[usize]) -> usize {
+        let n = eligible.len();
+        if self.rule.strategy == Strategy::RoundRobin {
+            let first = turn.next % n;
+            turn.next = (first + 1) % n;
+            return first;
+        }
+        turn.current.resize(n, 0);
+        let mut total = 0;
+        let mut best = 0;
+        for (i, at) in eligible.iter().enumerate() {
+            let weight = self.weights[*at];
+            total += weight;
+            turn.current[i] += weight;
+            if turn.current[i] > turn.current[best] {
+                best = i;
+            }
+        }
+        turn.current[best] -= total;
+        best
     }
 }
 
@@ -339,6 +385,7 @@ pub struct Router {
     /// No rule was configured: the one rule is every route, in order.
     implicit_rule: bool,
     allow_second_message: bool,
+    fail_over_on_rate_limit: bool,
 }
 
 impl Router {
@@ -365,8 +412,10 @@ impl Router {
         self.routes.iter().map(|e| &e.route)
     }
 
-    /// The route that started `verification`, or why there is none: the handle names no route
-    /// or an unknown one, or the route's provider is not the handle's.
+    /// The route that started `verification`, or why there is none: the handle names an
+    /// unknown route, or the route's provider is not the handle's. A handle that names no
+    /// route (started by the provider alone, before the application moved to a router) goes
+    /// to the one route of its provider; with none, or several, it has no route.
     pub fn route_of(&self, verification: &Verification) -> Result<&Route> {
         self.entry_of(verification).map(|e| &e.route)
     }
@@ -378,9 +427,16 @@ impl Router {
             };
             Error::new(ErrorKind::InvalidInput, source.to_string()).with_source(source)
         };
-        let name = verification
-            .extra_str(EXTRA_ROUTE)
-            .ok_or_else(|| unknown(None))?;
+        let Some(name) = verification.extra_str(EXTRA_ROUTE) else {
+            let mut of_provider = self
+                .routes
+                .iter()
+                .filter(|e| e.provider == verification.provider);
+            return match (of_provider.next(), of_provider.next()) {
+                (Some(entry), None) => Ok(entry),
+                _ => Err(unknown(None)),
+            };
+        };
         let entry = self
             .index
             .get(name)
@@ -418,14 +474,26 @@ impl Router {
     pub fn plan(&self, request: &StartRequest) -> Result<StartPlan> {
         let (at, rule) = self.matching_rule(request)?;
         let mut routes = Vec::with_capacity(self.routes.len());
-        for i in rule.order(false) {
+        let eligible = self.eligible(rule, request);
+        let order = if eligible.is_empty() {
+            Vec::new()
+        } else {
+            rule.order(&eligible, false)
+        };
+        for i in order {
             let e = &self.routes[i];
-            let status = match request.validate(&e.caps) {
-                Err(err) => RouteStatus::CannotTake(err.message().to_owned()),
-                Ok(()) if e.health.peek() == Admission::Skip => RouteStatus::CircuitOpen,
-                Ok(()) => RouteStatus::Candidate,
+            let status = match e.health.peek() {
+                Admission::Skip => RouteStatus::CircuitOpen,
+                Admission::Go | Admission::Probe => RouteStatus::Candidate,
             };
             routes.push(PlannedRoute::new(&e.route.name, e.provider.clone(), status));
+        }
+        for &i in &rule.members {
+            let e = &self.routes[i];
+            if let Err(err) = request.validate(&e.caps) {
+                let status = RouteStatus::CannotTake(err.message().to_owned());
+                routes.push(PlannedRoute::new(&e.route.name, e.provider.clone(), status));
+            }
         }
         for (i, e) in self.routes.iter().enumerate() {
             if !rule.members.contains(&i) {
@@ -440,29 +508,35 @@ impl Router {
         })
     }
 
+    /// The positions in `rule.members` of the routes whose capabilities can take `request`.
+    fn eligible(&self, rule: &CompiledRule, request: &StartRequest) -> Vec<usize> {
+        rule.members
+            .iter()
+            .enumerate()
+            .filter(|(_, at)| request.validate(&self.routes[**at].caps).is_ok())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// The candidate routes for `request`, in order; refused before any request when none fits.
     fn candidates(&self, request: &StartRequest) -> Result<Vec<usize>> {
         let (_, rule) = self.matching_rule(request)?;
-        let order: Vec<usize> = rule
-            .order(true)
-            .into_iter()
-            .filter(|at| request.validate(&self.routes[*at].caps).is_ok())
-            .collect();
-        if order.is_empty() {
+        let eligible = self.eligible(rule, request);
+        if eligible.is_empty() {
             return Err(Error::unsupported(format!(
                 "no route of the matching rule can start {} (routes {:?})",
                 request.channel, rule.rule.routes
             )));
         }
-        Ok(order)
+        Ok(rule.order(&eligible, true))
     }
 }
 
-fn labels<'a>(e: &'a Entry, channel: &'a str) -> Labels<'a> {
+fn labels<'a>(e: &'a Entry, channel: &'a Channel) -> Labels<'a> {
     Labels {
         route: &e.route.name,
         provider: e.provider.as_str(),
-        channel,
+        channel: telemetry::channel_label(channel),
     }
 }
 
@@ -494,13 +568,20 @@ impl PhoneVerifier for Router {
             .as_ref()
             .map(phone_verify_core::PhoneNumber::masked);
         let mut attempts = Vec::new();
+        // The route error the answer stands for: the first that may have sent, else the last.
+        let (mut sent, mut last): (Option<Error>, Option<Error>) = (None, None);
+        // The shortest cooldown left of the skipped routes; `None` once one is not known.
+        let mut wait = Some(Duration::MAX);
         for at in order {
             let e = &self.routes[at];
             let route = e.route.name.as_str();
-            let l = labels(e, channel);
+            let l = labels(e, &request.channel);
             let admission = e.health.admit();
             if admission == Admission::Skip {
                 tracing::info!(route, phone, channel, "route skipped: circuit open");
+                wait = wait
+                    .zip(e.health.skipped_for())
+                    .map(|(w, left)| w.min(left));
                 attempts.push(Attempt {
                     route: route.to_owned(),
                     outcome: AttemptOutcome::Skipped,
@@ -530,30 +611,45 @@ impl PhoneVerifier for Router {
                 }
                 Err(err) => {
                     let kind = err.kind();
-                    if e.health.failure(kind, err.to_string(), took, call) == Transition::Opened {
+                    if e.health.failure(&err, took, call) == Transition::Opened {
                         telemetry::circuit_opened(l);
                         tracing::warn!(route, error = %err, "circuit opened");
                     }
-                    let go_on = match decide(kind) {
+                    let decision = decide(kind);
+                    let go_on = match decision {
                         Decision::FailOver => true,
                         Decision::MaybeSent => self.allow_second_message,
+                        Decision::RateLimited => self.fail_over_on_rate_limit && answered(&err),
                         Decision::Stop => false,
                     };
+                    let attempt = Attempt {
+                        route: route.to_owned(),
+                        outcome: AttemptOutcome::Failed(kind),
+                        message: Some(err.to_string()),
+                    };
+                    if !go_on && sent.is_some() {
+                        // An earlier route may have sent a code: this answer must not hide it.
+                        tracing::warn!(route, phone, channel, error = %err, "start failed after a route that may have sent");
+                        attempts.push(attempt);
+                        break;
+                    }
                     if !go_on {
                         tracing::info!(route, phone, channel, error = %err, "start failed; no failover for this error");
                         return Err(err);
                     }
                     tracing::warn!(route, phone, channel, error = %err, "start failed; trying the next route");
                     telemetry::failed_over(l, kind.as_str());
-                    attempts.push(Attempt {
-                        route: route.to_owned(),
-                        outcome: AttemptOutcome::Failed(kind),
-                        message: Some(err.to_string()),
-                    });
+                    attempts.push(attempt);
+                    if decision == Decision::MaybeSent && sent.is_none() {
+                        sent = Some(err);
+                    } else {
+                        last = Some(err);
+                    }
                 }
             }
         }
-        let error = RoutingFailure { attempts }.into_error();
+        let decisive = sent.as_ref().or(last.as_ref());
+        let error = RoutingFailure { attempts }.into_error(decisive, wait);
         tracing::warn!(phone, channel, error = %error, "no route could start");
         Err(error)
     }
@@ -564,7 +660,7 @@ impl PhoneVerifier for Router {
         request: &CheckRequest,
     ) -> Result<CheckOutcome> {
         let e = self.entry_of(verification)?;
-        let l = labels(e, verification.channel.as_str());
+        let l = labels(e, &verification.channel);
         let began = Instant::now();
         let result = e.route.verifier.check(verification, request).await;
         let took = began.elapsed();
@@ -579,8 +675,7 @@ impl PhoneVerifier for Router {
                 }
             }
             Err(err) => {
-                e.health
-                    .failure(err.kind(), err.to_string(), took, Call::Check);
+                e.health.failure(err, took, Call::Check);
             }
         }
         result
@@ -594,14 +689,17 @@ impl SessionResolver for Router {
     }
 
     /// Tries the resolvers in rule order, moving on when a provider does not know the session
-    /// (`NotFound`) or says the id cannot be one of its own (`InvalidInput`: each provider
-    /// has its own id shape).
+    /// (`NotFound`), says the id cannot be one of its own (`InvalidInput`: each provider has
+    /// its own id shape), or could not be asked (an outage, a rate limit: another provider may
+    /// have the session). When none found it, the first outage is the answer (the session may
+    /// be at that provider), else a `NotFound` (over an `InvalidInput`).
     async fn resolve(
         &self,
         session: &SessionId,
         context: &RequestContext,
     ) -> Result<ResolvedSession> {
-        let mut last = None;
+        let mut outage: Option<Error> = None;
+        let mut last: Option<Error> = None;
         for &at in &self.resolve_order {
             let e = &self.routes[at];
             let Some(resolver) = &e.route.resolver else {
@@ -620,10 +718,18 @@ impl SessionResolver for Router {
                         last = Some(err);
                     }
                 }
+                Err(err)
+                    if is_route_failure(err.kind()) || err.kind() == ErrorKind::RateLimited =>
+                {
+                    tracing::warn!(route = e.route.name.as_str(), error = %err, "session resolution failed at this route; asking the next");
+                    outage.get_or_insert(err);
+                }
                 Err(err) => return Err(err),
             }
         }
-        Err(last.unwrap_or_else(|| Error::unsupported("no route of this router resolves sessions")))
+        Err(outage
+            .or(last)
+            .unwrap_or_else(|| Error::unsupported("no route of this router resolves sessions")))
     }
 }
 

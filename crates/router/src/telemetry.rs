@@ -3,9 +3,21 @@
 //! Names: `phone_verify_router_started_total`, `_verified_total`, `_rejected_total` (label
 //! `reason`), `_failed_over_total` (label `reason`: the error kind, e.g. `quota_exhausted`), `_circuit_opened_total`,
 //! and the histogram `phone_verify_router_call_seconds` (label `operation`). Every series has
-//! the labels `route`, `provider` and, where known, `channel`; never a phone.
+//! the labels `route`, `provider` and, where known, `channel` (a channel this version has no
+//! name for is `other`: a handle's channel is any string, and must not make new series);
+//! never a phone.
 
 use std::time::Duration;
+
+use phone_verify_core::Channel;
+
+/// The `channel` label of `channel`: its name, or `other` for a channel without one here.
+pub(crate) fn channel_label(channel: &Channel) -> &str {
+    match channel {
+        Channel::Other(_) => "other",
+        known => known.as_str(),
+    }
+}
 
 /// Labels of one route call.
 #[derive(Clone, Copy, Debug)]

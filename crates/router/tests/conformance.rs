@@ -142,8 +142,8 @@ async fn verigator_service(sandbox: &SandboxHandle) -> String {
         .id
 }
 
-/// `down` then `up`; only `up` resolves sessions (resolution moves on only on `NotFound`, so a
-/// resolver that cannot connect would end it).
+/// `down` then `up`; only `up` resolves sessions (a resolver that cannot connect would be
+/// asked, in vain, first of all on every resolution).
 fn down_then_up<V: PhoneVerifier + SessionResolver + 'static>(
     build: impl Fn(&str) -> Arc<V>,
     sandbox: &SandboxHandle,

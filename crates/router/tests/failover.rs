@@ -302,12 +302,10 @@ async fn handles_name_their_route_and_stay_readable_by_the_provider() {
     let check = CheckRequest::code(code);
     let mut unknown = handle.clone();
     unknown.extras.insert(EXTRA_ROUTE, "gone");
-    let mut unnamed = handle.clone();
-    unnamed.extras.remove(EXTRA_ROUTE);
     let mut foreign = handle.clone();
     foreign.extras.insert(EXTRA_ROUTE, "b");
     let before = sb.requests().counts.values().sum::<usize>();
-    for bad in [unknown, unnamed, foreign] {
+    for bad in [unknown, foreign] {
         let err = router.check(&bad, &check).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     }
@@ -316,6 +314,10 @@ async fn handles_name_their_route_and_stay_readable_by_the_provider() {
         before,
         "refused before any request"
     );
+    // A handle that names no route goes to the one route of its provider.
+    let mut unnamed = handle.clone();
+    unnamed.extras.remove(EXTRA_ROUTE);
+    assert_eq!(router.route_of(&unnamed).unwrap().name(), "a");
 }
 
 /// A clock the test moves.

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
-use phone_verify_core::{ErrorKind, PhoneVerifier, PhoneVerifierExt, StartRequest};
+use phone_verify_core::{Channel, ErrorKind, PhoneVerifier, PhoneVerifierExt, StartRequest};
 use phone_verify_router::{Route, Router};
 use phone_verify_testkit::memory::InMemoryVerifier;
 
@@ -98,6 +98,10 @@ fn counts_starts_failovers_circuits_verifications_and_rejections_without_phones(
                     .unwrap()
                     .is_verified()
             );
+            // A handle's channel is any string: a hostile one makes no series of its own.
+            let mut hostile = handle.clone();
+            hostile.channel = Channel::Other("x-hostile-4711".into());
+            let _ = router.check_code(&hostile, &code).await;
         });
     });
     let log = recorder.0.0.lock().unwrap().clone();
@@ -109,6 +113,7 @@ fn counts_starts_failovers_circuits_verifications_and_rejections_without_phones(
         "phone_verify_router_call_seconds{route=b,provider=memory,channel=sms,operation=start} observed",
         "phone_verify_router_rejected_total{route=b,provider=memory,channel=sms,reason=wrong_code} +1",
         "phone_verify_router_verified_total{route=b,provider=memory,channel=sms} +1",
+        "phone_verify_router_call_seconds{route=b,provider=memory,channel=other,operation=check} observed",
     ];
     for line in expect {
         assert!(
@@ -119,5 +124,9 @@ fn counts_starts_failovers_circuits_verifications_and_rejections_without_phones(
     assert!(
         log.iter().all(|l| !l.contains("62647737")),
         "no phone in metrics: {log:#?}"
+    );
+    assert!(
+        log.iter().all(|l| !l.contains("hostile")),
+        "no channel name from a handle: {log:#?}"
     );
 }

@@ -86,7 +86,8 @@ async fn the_plan_says_which_routes_cannot_take_the_channel_or_have_an_open_circ
     let voice = StartRequest::otp(Channel::Voice, phone("+50762647737"));
     let plan = router.plan(&voice).unwrap();
     assert_eq!(plan.rule, None, "no rules: every route, in order");
-    let verifik = &plan.routes[0];
+    // The routes that cannot take the start come after those that can.
+    let verifik = &plan.routes[2];
     assert_eq!(verifik.route, "verifik");
     assert!(
         matches!(&verifik.status, RouteStatus::CannotTake(why) if why.contains("voice")),
@@ -101,8 +102,8 @@ async fn the_plan_says_which_routes_cannot_take_the_channel_or_have_an_open_circ
     let handle = router.start(&voice).await.unwrap();
     assert_eq!(handle.extra_str(EXTRA_ROUTE), Some("memory"));
     let plan = router.plan(&voice).unwrap();
-    assert_eq!(statuses(&plan)[1], ("failing", RouteStatus::CircuitOpen));
-    assert_eq!(statuses(&plan)[2], ("memory", RouteStatus::Candidate));
+    assert_eq!(statuses(&plan)[0], ("failing", RouteStatus::CircuitOpen));
+    assert_eq!(statuses(&plan)[1], ("memory", RouteStatus::Candidate));
     assert_eq!(
         RouteStatus::CircuitOpen.to_string(),
         "skipped: circuit open"

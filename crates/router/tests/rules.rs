@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use phone_verify_core::{Channel, ErrorKind, PhoneNumber, PhoneVerifier, StartRequest};
+use phone_verify_core::{
+    Channel, ErrorKind, PhoneNumber, PhoneVerifier, StartRequest, Verification,
+};
 use phone_verify_router::{
     BreakerConfig, EXTRA_ROUTE, Route, Router, RouterConfig, Rule, Strategy,
 };
@@ -75,6 +77,61 @@ async fn equal_weights_alternate_from_the_first_route() {
         seen.push(route_of(&router, &request).await);
     }
     assert_eq!(seen, ["a", "b", "a", "b"]);
+}
+
+/// A verifier that can send SMS only, over an in-memory provider.
+#[derive(Debug)]
+struct SmsOnly(InMemoryVerifier);
+
+#[async_trait::async_trait]
+impl PhoneVerifier for SmsOnly {
+    fn provider(&self) -> phone_verify_core::ProviderId {
+        self.0.provider()
+    }
+
+    fn capabilities(&self) -> phone_verify_core::Capabilities {
+        phone_verify_core::Capabilities::new().with_otp_channel(Channel::Sms)
+    }
+
+    async fn start(&self, request: &StartRequest) -> phone_verify_core::Result<Verification> {
+        request.validate(&self.capabilities())?;
+        self.0.start(request).await
+    }
+
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &phone_verify_core::CheckRequest,
+    ) -> phone_verify_core::Result<phone_verify_core::CheckOutcome> {
+        self.0.check(verification, request).await
+    }
+}
+
+/// Splits and turns are kept per set of routes that can take the start: with `a` (SMS only)
+/// and `b` (SMS and WhatsApp), SMS starts alternate between them although WhatsApp starts,
+/// which only `b` takes, come between them.
+#[tokio::test]
+async fn splits_hold_for_each_set_of_routes_that_can_take_the_start() {
+    for strategy in [Strategy::Weighted, Strategy::RoundRobin] {
+        let mut rule = Rule::to(["a", "b"]).strategy(strategy);
+        if strategy == Strategy::Weighted {
+            rule = rule.weights([1, 1]);
+        }
+        let router = Router::builder()
+            .route(Route::new("a", Arc::new(SmsOnly(InMemoryVerifier::new()))))
+            .route(Route::new("b", Arc::new(InMemoryVerifier::new())))
+            .rule(rule)
+            .build()
+            .unwrap();
+        let (mut sms, mut whatsapp) = (Vec::new(), Vec::new());
+        for n in 0..4 {
+            let to = phone(&format!("+50762{n:06}"));
+            sms.push(route_of(&router, &StartRequest::sms(to.clone())).await);
+            whatsapp.push(route_of(&router, &StartRequest::otp(Channel::WhatsApp, to)).await);
+        }
+        assert_eq!(sms, ["a", "b", "a", "b"], "{strategy:?}");
+        assert_eq!(whatsapp, ["b"; 4], "{strategy:?}");
+    }
 }
 
 #[tokio::test]
@@ -307,13 +364,14 @@ async fn sessions_are_resolved_by_each_route_with_a_resolver_once() {
     assert_eq!(totals, [1, 1, 0]);
 }
 
-/// A handle the router did not start (no route named) or that names a route it does not
-/// have is refused with `InvalidInput`, its `UnknownRoute` source naming the route.
+/// A handle that names a route the router does not have, or names none while several routes
+/// serve its provider, is refused with `InvalidInput`, its `UnknownRoute` source naming the
+/// route.
 #[tokio::test]
-async fn a_handle_of_no_route_or_an_unknown_one_is_refused() {
+async fn a_handle_of_an_unknown_route_or_of_no_single_route_is_refused() {
     use phone_verify_router::UnknownRoute;
 
-    let (router, _) = router(&["a"], RouterConfig::default());
+    let (router, verifiers) = router(&["a", "b"], RouterConfig::default());
     let mut handle = router
         .start(&StartRequest::sms(phone("+50762647737")))
         .await
@@ -334,8 +392,47 @@ async fn a_handle_of_no_route_or_an_unknown_one_is_refused() {
     let err = router.route_of(&handle).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid input: the handle names no route: it was not started through a router"
+        "invalid input: the handle names no route, and not exactly one route of this router \
+         serves its provider"
     );
+    let code = verifiers[0]
+        .state()
+        .message_for(&handle.reference)
+        .unwrap()
+        .code;
+    let err = router
+        .check(&handle, &phone_verify_core::CheckRequest::code(code))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "two memory routes");
+    let checks = |v: &InMemoryVerifier| v.state().request_counts().total;
+    assert_eq!((checks(&verifiers[0]), checks(&verifiers[1])), (1, 0));
+}
+
+/// A handle started by the provider alone, before the application moved to a router, names
+/// no route: its check goes to the one route of its provider.
+#[tokio::test]
+async fn a_handle_started_without_a_router_is_checked_at_the_route_of_its_provider() {
+    use phone_verify_core::PhoneVerifierExt;
+
+    let plain = InMemoryVerifier::new();
+    let handle = plain
+        .start(&StartRequest::sms(phone("+50762647737")))
+        .await
+        .unwrap();
+    assert_eq!(handle.extra_str(EXTRA_ROUTE), None);
+    let verifik = VerifikBuilder::sandbox("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let router = Router::builder()
+        .route(Route::new("verifik", Arc::new(verifik)))
+        .route(Route::new("memory", Arc::new(plain.clone_fresh())))
+        .build()
+        .unwrap();
+    assert_eq!(router.route_of(&handle).unwrap().name(), "memory");
+    let code = plain.state().message_for(&handle.reference).unwrap().code;
+    let outcome = router.check_code(&handle, &code).await.unwrap();
+    assert!(outcome.is_verified(), "{outcome:?}");
 }
 
 /// A resolver that answers with `kind`'s error, or finds a session (`None`), and counts how
@@ -405,20 +502,38 @@ async fn resolve_through(
     (result, stubs.iter().map(|s| s.asked()).collect())
 }
 
-/// A session not at a route (`NotFound`) or not of its shape (`InvalidInput`) moves the
-/// resolution on to the next route; any other error is the answer at once (the next route
-/// must not hide an outage); when no route finds it, a `NotFound` wins over an
-/// `InvalidInput`, whichever came first.
+/// A session not at a route (`NotFound`), not of its shape (`InvalidInput`), or at a route
+/// that cannot be asked (an outage) moves the resolution on to the next route; when no route
+/// finds it, the first outage is the answer (the session may be there), else a `NotFound`
+/// wins over an `InvalidInput`, whichever came first. Any other error (an expired session)
+/// is the answer at once.
 #[tokio::test]
-async fn resolution_moves_on_only_past_sessions_a_route_does_not_have() {
-    use ErrorKind::{InvalidInput, NotFound, ProviderUnavailable};
+async fn resolution_moves_on_past_routes_without_the_session_or_down() {
+    use ErrorKind::{Expired, InvalidInput, NotFound, ProviderUnavailable, Timeout, Transport};
 
     let (found, asked) = resolve_through(&[Some(InvalidInput), Some(NotFound), None]).await;
     assert_eq!(found.unwrap().provider.as_str(), "memory");
     assert_eq!(asked, [1, 1, 1]);
 
-    let (outage, asked) = resolve_through(&[Some(ProviderUnavailable), None]).await;
-    assert_eq!(outage.unwrap_err().kind(), ProviderUnavailable);
+    let (found, asked) = resolve_through(&[Some(ProviderUnavailable), Some(Transport), None]).await;
+    assert_eq!(
+        found.unwrap().provider.as_str(),
+        "memory",
+        "found past two outages"
+    );
+    assert_eq!(asked, [1, 1, 1]);
+
+    for answers in [
+        [Some(Timeout), Some(NotFound), Some(Transport)],
+        [Some(NotFound), Some(Timeout), Some(InvalidInput)],
+    ] {
+        let (err, asked) = resolve_through(&answers).await;
+        assert_eq!(err.unwrap_err().kind(), Timeout, "{answers:?}");
+        assert_eq!(asked, [1, 1, 1]);
+    }
+
+    let (expired, asked) = resolve_through(&[Some(Expired), None]).await;
+    assert_eq!(expired.unwrap_err().kind(), Expired);
     assert_eq!(asked, [1, 0], "the second route is not asked");
 
     for answers in [
