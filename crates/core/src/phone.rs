@@ -362,38 +362,81 @@ fn decimal_digits(n: u16) -> u8 {
     }
 }
 
-/// `text` (free text such as a provider's error message) with every run of 7 or more ASCII
-/// digits, a phone number as providers quote it, masked but its last two digits, the way
-/// [`PhoneNumber::masked`] masks a number; shorter runs (codes, counts) are kept.
+/// `text` (free text such as a provider's error message) with every phone number in it masked
+/// but its last two digits, the way [`PhoneNumber::masked`] masks a number: a run of 7 or more
+/// ASCII digits, or digit groups joined by one or two separators (space, `-`, `.`, `(`, `)`:
+/// `+90 532 123 45 67`, `+1 (501) 712-2661`) holding 7 or more in all. The separators are
+/// kept; shorter runs (codes, counts) are kept as they are.
 ///
 /// ```
 /// use phone_verify_core::kit::mask_numbers;
 ///
 /// assert_eq!(mask_numbers("Invalid `To`: +15017122661"), "Invalid `To`: +*********61");
+/// assert_eq!(mask_numbers("Invalid `To`: +1 (501) 712-2661"), "Invalid `To`: +* (***) ***-**61");
 /// assert_eq!(mask_numbers("code 60200"), "code 60200");
 /// ```
 pub fn mask_numbers(text: &str) -> String {
-    const MIN_RUN: usize = 7;
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= MIN_RUN {
-            out.push_str(&mask(run, 0));
-        } else {
-            out.push_str(run);
+    let mut rest = 0;
+    for span in number_spans(text) {
+        out.push_str(&text[rest..span.start]);
+        let number = &text[span.clone()];
+        let digits = number.bytes().filter(u8::is_ascii_digit).count();
+        let mut seen = 0;
+        for c in number.chars() {
+            if c.is_ascii_digit() {
+                seen += 1;
+                out.push(if seen + 2 > digits { c } else { '*' });
+            } else {
+                out.push(c);
+            }
         }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
+        rest = span.end;
     }
-    flush(&mut run, &mut out);
+    out.push_str(&text[rest..]);
     out
+}
+
+/// The byte ranges of `text` that read as phone numbers, for [`mask_numbers`] and
+/// [`redacted_excerpt`](crate::kit::redacted_excerpt): runs of ASCII digits joined by gaps of one
+/// or two separators (space, `-`, `.`, `(`, `)`), as numbers are written, holding 7 digits or
+/// more in all. Each range starts and ends with a digit; a plain run of 7 digits is one.
+pub(crate) fn number_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    const MIN_DIGITS: usize = 7;
+    const MAX_GAP: usize = 2;
+    let bytes = text.as_bytes();
+    let is_separator = |b: u8| matches!(b, b' ' | b'-' | b'.' | b'(' | b')');
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = 0;
+        let end = loop {
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                digits += 1;
+                i += 1;
+            }
+            let group_end = i;
+            let mut next = i;
+            while next < bytes.len() && next - i < MAX_GAP && is_separator(bytes[next]) {
+                next += 1;
+            }
+            if next > i && bytes.get(next).is_some_and(u8::is_ascii_digit) {
+                i = next;
+            } else {
+                break group_end;
+            }
+        };
+        if digits >= MIN_DIGITS {
+            spans.push(start..end);
+        }
+        i = end;
+    }
+    spans
 }
 
 /// Keeps the first `keep_prefix` characters and the last two, stars in between.
@@ -989,6 +1032,40 @@ mod tests {
         assert_eq!(phone.masked(), "+507******37");
         assert_eq!(format!("{phone:?}"), "PhoneNumber(\"+507******37\")");
         assert_eq!(phone.to_string(), "+50762647737");
+    }
+
+    /// A number written in groups is masked whole, its separators kept; a plain run of seven
+    /// digits or more as before; shorter runs, and groups too far apart, are kept.
+    #[test]
+    fn mask_numbers_masks_numbers_written_with_separators() {
+        assert_eq!(
+            mask_numbers(r#"{"phone":"+90 532 123 45 67"}"#),
+            r#"{"phone":"+** *** *** ** 67"}"#
+        );
+        assert_eq!(
+            mask_numbers("Invalid parameter `To`: +1 (501) 712-2661"),
+            "Invalid parameter `To`: +* (***) ***-**61"
+        );
+        assert_eq!(mask_numbers("06.12.34.56.78"), "**.**.**.**.78");
+        assert_eq!(mask_numbers("+905321234567."), "+**********67.");
+        assert_eq!(
+            mask_numbers("code 60200, 3 attempts"),
+            "code 60200, 3 attempts"
+        );
+        assert_eq!(mask_numbers("retry 1 of 3 in 30 s"), "retry 1 of 3 in 30 s");
+        assert_eq!(mask_numbers("12 - 345 - 67"), "12 - 345 - 67");
+        assert_eq!(mask_numbers("123456"), "123456");
+        assert_eq!(mask_numbers("1234567"), "*****67");
+        assert_eq!(mask_numbers("ünï 123 4567 ✓"), "ünï *** **67 ✓");
+        assert_eq!(mask_numbers(""), "");
+    }
+
+    #[test]
+    fn number_spans_start_and_end_with_digits() {
+        let text = "to (0532) 123-45-67. Or 1-2";
+        let spans = number_spans(text);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(&text[spans[0].clone()], "0532) 123-45-67");
     }
 
     #[test]

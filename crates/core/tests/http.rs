@@ -825,3 +825,221 @@ async fn a_retry_after_past_the_overall_timeout_is_not_waited_for() {
     assert_eq!(hits(&server).await, 1);
     assert!(clock.sleeps.lock().unwrap().is_empty());
 }
+
+/// A plain 503 may come from a proxy that had forwarded the request (Envoy's "upstream connect
+/// error or disconnect/reset before headers"): a send so answered may have gone out and a code
+/// check may have used the code. Only a 503 with `Retry-After` was refused before processing.
+#[tokio::test]
+async fn a_plain_503_to_a_send_or_a_check_may_have_been_processed() {
+    for (operation, retry_after, expected, attempts) in [
+        ("send", false, ErrorKind::MaybeSent, 1),
+        ("send", true, ErrorKind::ProviderUnavailable, 1),
+        ("check", false, ErrorKind::OutcomeUnknown, 1),
+        ("check", true, ErrorKind::ProviderUnavailable, 3),
+        ("read", false, ErrorKind::ProviderUnavailable, 3),
+    ] {
+        let server = MockServer::start().await;
+        let mut answer = ResponseTemplate::new(503);
+        if retry_after {
+            answer = answer.insert_header("retry-after", "0");
+        }
+        Mock::given(method("POST"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let request = match operation {
+            "send" => send(&base(&server)),
+            "check" => consume(&base(&server)),
+            _ => check(&base(&server)),
+        };
+        let clock = Arc::new(RecordingClock::default());
+        let response = client(&clock).execute(request).await.unwrap();
+        let label = format!("{operation}, retry-after {retry_after}");
+        assert_eq!(response.status(), 503, "{label}");
+        assert_eq!(response.kind_for_status(), expected, "{label}");
+        let err = response.error(ErrorKind::ProviderUnavailable, "unavailable");
+        assert_eq!(err.kind(), expected, "{label}");
+        assert_eq!(hits(&server).await, attempts, "{label}");
+    }
+}
+
+/// A server error whose body is over the cap leaves a send or a code check in doubt as the
+/// same error with a small body would: the provider may have acted before it failed.
+#[tokio::test]
+async fn an_oversized_server_error_to_a_send_or_a_check_is_in_doubt() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/send"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check-otp"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    for (name, request, expected) in [
+        ("send", send(&base(&server)), ErrorKind::MaybeSent),
+        ("check", consume(&base(&server)), ErrorKind::OutcomeUnknown),
+    ] {
+        let err = client(&clock).execute(request).await.unwrap_err();
+        assert_eq!(err.kind(), expected, "{name}: {err}");
+        assert_eq!(err.http_status(), Some(500), "{name}");
+    }
+    assert_eq!(hits(&server).await, 2);
+}
+
+/// A lookup answered 502 with a large page (a proxy's HTML) is retried like any 502, its
+/// answer's `Retry-After` waited for.
+#[tokio::test]
+async fn an_oversized_bad_gateway_to_a_lookup_is_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(
+            ResponseTemplate::new(502)
+                .insert_header("retry-after", "2")
+                .set_body_string("<html>".repeat(1000)),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(hits(&server).await, 2);
+    assert_eq!(*clock.sleeps.lock().unwrap(), [Duration::from_secs(2)]);
+    // Always oversized: the last error, a provider unavailable, not a decode error.
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>".repeat(1000)))
+        .mount(&server)
+        .await;
+    let err = client(&clock)
+        .execute(check(&base(&server)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(hits(&server).await, 3);
+}
+
+/// A code check is retried only if a whole attempt fits before the overall deadline: a retry
+/// the deadline cut short would turn a known refusal (a 429, the code unused) into "the code
+/// may have been used".
+#[tokio::test]
+async fn a_code_check_is_not_retried_when_an_attempt_would_not_fit_the_overall_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check-otp"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/check-otp"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let config = config(&clock).with_timeouts(
+        Timeouts::default()
+            .with_attempt(Duration::from_secs(10))
+            .with_overall(Duration::from_secs(2)),
+    );
+    let client = HttpClient::new(ProviderId::new_static("acme"), config).unwrap();
+    let response = client.execute(consume(&base(&server))).await.unwrap();
+    assert_eq!(response.status(), 429, "the refusal, as answered");
+    assert_eq!(response.kind_for_status(), ErrorKind::RateLimited);
+    assert_eq!(hits(&server).await, 1);
+    assert!(clock.sleeps.lock().unwrap().is_empty());
+}
+
+/// A clock whose waits never end: the overall deadline ends them.
+#[derive(Debug, Default)]
+struct StalledClock;
+
+impl phone_verify_core::http::Clock for StalledClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+    fn sleep(&self, _: Duration) -> phone_verify_core::http::Sleep {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// The overall deadline passing while a code check waits to be retried ends the call with a
+/// timeout, not an unknown outcome: no attempt was in flight, and the last one was refused
+/// before processing.
+#[tokio::test]
+async fn the_deadline_passing_between_attempts_of_a_code_check_leaves_no_doubt() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/check-otp"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let config = config(&clock)
+        .with_timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_millis(300))
+                .with_overall(Duration::from_secs(1)),
+        )
+        .with_clock(Arc::new(StalledClock));
+    let client = HttpClient::new(ProviderId::new_static("acme"), config).unwrap();
+    let err = client.execute(consume(&base(&server))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(hits(&server).await, 1);
+}
+
+/// A caller's client that follows redirects resends the request (body, key headers) to the
+/// new location; the answer it brings back is refused, and a send or a check so redirected is
+/// in doubt.
+#[tokio::test]
+async fn an_answer_reached_through_a_redirect_is_refused() {
+    let server = MockServer::start().await;
+    for (from, to) in [
+        ("/v1/send", "/v2/send"),
+        ("/v1/check-otp", "/v2/check-otp"),
+        ("/v1/check", "/v2/check"),
+    ] {
+        Mock::given(path(from))
+            .respond_with(ResponseTemplate::new(307).insert_header("location", to))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let clock = Arc::new(RecordingClock::default());
+    let following = HttpClient::with_reqwest(
+        ProviderId::new_static("acme"),
+        reqwest::Client::new(),
+        config(&clock),
+    );
+    for (request, expected) in [
+        (send(&base(&server)), ErrorKind::MaybeSent),
+        (consume(&base(&server)), ErrorKind::OutcomeUnknown),
+        (check(&base(&server)), ErrorKind::InvalidInput),
+    ] {
+        let err = following.execute(request).await.unwrap_err();
+        assert_eq!(err.kind(), expected, "{err}");
+        assert!(err.to_string().contains("followed a redirect"), "{err}");
+        assert!(!err.is_retryable());
+    }
+    assert_eq!(
+        hits(&server).await,
+        3 * 2,
+        "each request once, redirect followed once"
+    );
+    assert!(clock.sleeps.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_user_agent_that_is_not_a_header_value_is_invalid_input() {
+    let config = HttpConfig::default().with_user_agent("acme\nInjected: yes");
+    let err = HttpClient::new(ProviderId::new_static("acme"), config).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(!err.is_retryable());
+}

@@ -102,7 +102,42 @@ async fn the_stream_limit_is_enforced() {
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.to_string().contains("4096-byte limit"), "{err}");
     assert_eq!(err.http_status(), Some(200));
-    assert_eq!(stream.chunk().await.unwrap(), None, "over after an error");
+    let again = stream.chunk().await.unwrap_err();
+    assert_eq!(
+        again.kind(),
+        ErrorKind::Decode,
+        "failed again after an error: {again}"
+    );
+}
+
+/// A body that failed is never read as one that ended: every read after the error fails too,
+/// where it gave `None`, the end of a complete body.
+#[tokio::test]
+async fn a_stream_that_failed_fails_again_instead_of_ending() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(body(100)))
+        .mount(&server)
+        .await;
+    let mut stream = client()
+        .execute_streamed(listing(&base(&server)), Some(10))
+        .await
+        .unwrap();
+    let first = stream.chunk().await.unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::Decode, "{first}");
+    for _ in 0..2 {
+        let again = stream.chunk().await.unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Decode, "{again}");
+        assert_eq!(again.http_status(), Some(200));
+        assert_eq!(again.provider().map(ProviderId::as_str), Some("acme"));
+    }
+    // A code check's lost body stays in doubt on every read.
+    let (url, _) = partial_server(500, Duration::ZERO).await;
+    let request = HttpRequest::put(Operation::consume("verify"), url.join("verify"));
+    let mut stream = client().execute_streamed(request, None).await.unwrap();
+    read_all(&mut stream).await.unwrap_err();
+    let again = stream.chunk().await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::OutcomeUnknown, "{again}");
 }
 
 #[tokio::test]

@@ -76,7 +76,8 @@ impl RetryPolicy {
     }
 
     /// The delay before the next attempt after `attempts_made` attempts, or `None` to stop.
-    /// `jitter` is a sample in `[0, 1)`.
+    /// `jitter` is a sample in `[0, 1)`. `attempts_made` of 0 is taken as 1 (the first retry's
+    /// ceiling).
     pub fn next_delay(
         &self,
         attempts_made: u32,
@@ -89,11 +90,13 @@ impl RetryPolicy {
         match retry_after {
             Some(wait) if wait > self.max_retry_after => None,
             Some(wait) => Some(wait),
-            None => Some(self.ceiling(attempts_made - 1).mul_f64(if jitter.is_nan() {
-                0.0
-            } else {
-                jitter.clamp(0.0, 1.0)
-            })),
+            None => Some(self.ceiling(attempts_made.saturating_sub(1)).mul_f64(
+                if jitter.is_nan() {
+                    0.0
+                } else {
+                    jitter.clamp(0.0, 1.0)
+                },
+            )),
         }
     }
 }
@@ -168,6 +171,17 @@ mod tests {
         assert_eq!(
             RetryPolicy::default().next_delay(1, None, f64::NAN),
             Some(Duration::ZERO)
+        );
+    }
+
+    /// Zero attempts made is not an underflow (a panic in debug builds): the first ceiling.
+    #[test]
+    fn zero_attempts_made_waits_within_the_first_ceiling() {
+        let policy = RetryPolicy::default().with_backoff(ms(100), ms(1000));
+        assert_eq!(policy.next_delay(0, None, 0.5), Some(ms(50)));
+        assert_eq!(
+            policy.next_delay(0, None, 0.5),
+            policy.next_delay(1, None, 0.5)
         );
     }
 

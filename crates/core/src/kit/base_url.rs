@@ -43,12 +43,54 @@ impl BaseUrl {
         Ok(Self(url))
     }
 
-    /// The URL of `path` (relative, without a leading `/`) under this base.
+    /// The URL of `path` (relative, without a leading `/`) under this base, for the fixed paths
+    /// of a provider's API (`"send-otp"`, `"blacklist/add"`).
+    ///
+    /// `path` is taken as URL text: its `/` separate segments, and `.` and `..` segments
+    /// (`%2e%2e` too) and `\` are resolved as a URL parser resolves them, so a path with them
+    /// may leave the base (`items/%2e%2e/%2e%2e/admin` under `https://api.acme.test/v1` is
+    /// `https://api.acme.test/admin`). Keeping it to fixed text is the caller's duty: a value
+    /// from outside (an id, a reference, a handle's field) goes in a path through
+    /// [`join_segments`](Self::join_segments), which keeps it one segment under the base.
     pub fn join(&self, path: &str) -> Url {
         let mut url = self.0.clone();
         let joined = format!("{}{}", self.0.path(), path.trim_start_matches('/'));
         url.set_path(&joined);
         url
+    }
+
+    /// The URL of `segments` under this base, each one path segment whatever it holds: `/`,
+    /// `\`, `%` and the like are percent-encoded (`a/b` is `a%2Fb`), so a value from outside
+    /// (an id, a reference) cannot leave the base. An empty, `.` or `..` segment is refused
+    /// ([`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)), before any request.
+    ///
+    /// ```
+    /// use phone_verify_core::kit::BaseUrl;
+    ///
+    /// let base = BaseUrl::parse("https://api.acme.test/v1")?;
+    /// let url = base.join_segments(&["Services", "VA1/../admin"])?;
+    /// assert_eq!(url.as_str(), "https://api.acme.test/v1/Services/VA1%2F..%2Fadmin");
+    /// assert!(base.join_segments(&["Services", ".."]).is_err());
+    /// # Ok::<(), phone_verify_core::Error>(())
+    /// ```
+    pub fn join_segments(&self, segments: &[&str]) -> Result<Url> {
+        for segment in segments {
+            let refused = match *segment {
+                "" => "an empty path segment",
+                "." => "a `.` path segment",
+                ".." => "a `..` path segment",
+                _ => continue,
+            };
+            return Err(Error::invalid_input(format!(
+                "refusing {refused} under the base URL"
+            )));
+        }
+        let mut url = self.0.clone();
+        // A base URL has a host, so its path can take segments.
+        if let (Ok(mut path), false) = (url.path_segments_mut(), segments.is_empty()) {
+            path.pop_if_empty().extend(segments);
+        }
+        Ok(url)
     }
 
     /// The base URL itself (with a trailing `/`).
@@ -288,6 +330,30 @@ mod tests {
             urls.base().to_string(),
             "http://127.0.0.1:1/verifykit/api/v1.0"
         );
+    }
+
+    #[test]
+    fn joined_segments_stay_under_the_base() {
+        let base = BaseUrl::parse("https://api.acme.test/v1").unwrap();
+        let path = |segments: &[&str]| base.join_segments(segments).unwrap().path().to_owned();
+        assert_eq!(path(&["items", "42"]), "/v1/items/42");
+        assert_eq!(path(&["a/b"]), "/v1/a%2Fb");
+        assert_eq!(
+            path(&["items", "%2e%2e", "%2e%2e", "admin"]),
+            "/v1/items/%252e%252e/%252e%252e/admin"
+        );
+        assert_eq!(path(&["..\\..\\admin"]), "/v1/..%5C..%5Cadmin");
+        assert_eq!(path(&["a?b#c"]), "/v1/a%3Fb%23c");
+        assert_eq!(path(&[]), "/v1/");
+        let url = base.join_segments(&["a?b#c"]).unwrap();
+        assert_eq!((url.query(), url.fragment()), (None, None));
+        for refused in [&["items", ".."][..], &["."], &[""], &["items", ""]] {
+            let err = base.join_segments(refused).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{refused:?}");
+        }
+        // Under a base at the host's root too.
+        let root = BaseUrl::parse("http://127.0.0.1:1").unwrap();
+        assert_eq!(root.join_segments(&["x"]).unwrap().path(), "/x");
     }
 
     // The macro writes `pub` setters, for a provider's public builder.

@@ -7,21 +7,24 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use tracing::Instrument as _;
 
 use super::base_url::check_allowed;
 use super::deadline::{Deadline, after};
 use super::request::{HttpRequest, MaskedPhone, Operation, OperationKind, SPAN_TARGET};
-use super::response::{HttpResponse, kind_for_operation};
+use super::response::{HttpResponse, over_limit_kind, refused_before_processing};
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::retry::parse_retry_after;
 use crate::http::{HttpConfig, HttpSettings};
 use crate::provider::ProviderId;
 
 /// Sends provider requests with timeouts, the size cap, the retry policy and tracing.
 ///
-/// Cloning is cheap and shares the connection pool. Requests are never redirected and go only
-/// to `https` or loopback URLs.
+/// Cloning is cheap and shares the connection pool. Requests go only to `https` or loopback
+/// URLs. The client [`new`](Self::new) builds never follows a redirect (a 3xx answer is
+/// returned as it is); an answer that a caller's client ([`with_reqwest`](Self::with_reqwest))
+/// reached by following one is refused.
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
@@ -40,8 +43,14 @@ impl fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// A client with its own connection pool, built from `config` by
-    /// [`reqwest_builder`](Self::reqwest_builder).
+    /// [`reqwest_builder`](Self::reqwest_builder). A user agent that is not a valid header
+    /// value (a line break in it) is [`ErrorKind::InvalidInput`].
     pub fn new(provider: ProviderId, config: HttpConfig) -> Result<Self> {
+        HeaderValue::from_str(&config.user_agent).map_err(|e| {
+            Error::invalid_input("the HTTP user agent is not a valid header value")
+                .with_provider(provider.clone())
+                .with_source(e)
+        })?;
         let client = Self::reqwest_builder(&config).build().map_err(|e| {
             Error::new(ErrorKind::Transport, "cannot build the HTTP client").with_source(e)
         })?;
@@ -66,6 +75,12 @@ impl HttpClient {
     /// own connect timeout, redirect and retry policies apply: build it from
     /// [`reqwest_builder`](Self::reqwest_builder), or at least disable redirects on it.
     /// Per-attempt and overall timeouts, retries and the size cap still come from `config`.
+    ///
+    /// A redirect such a client follows is seen only once it has been followed: the request,
+    /// body and custom headers (a phone, a code, an API key) included, went to the new location
+    /// too. Its answer is refused, never retried: [`ErrorKind::MaybeSent`] for a send and
+    /// [`ErrorKind::OutcomeUnknown`] for a code check (the new location may have acted on it),
+    /// [`ErrorKind::InvalidInput`] for any other operation (a misconfigured client).
     pub fn with_reqwest(provider: ProviderId, client: reqwest::Client, config: HttpConfig) -> Self {
         Self {
             client,
@@ -86,9 +101,10 @@ impl HttpClient {
 
     /// Sends `request`, retrying it as its operation's kind allows (reads on any transient
     /// failure, code checks only when surely unprocessed, sends and writes never), and returns
-    /// the answer with any HTTP status. Errors are transport failures, timeouts and oversized
-    /// bodies only, the first two turned into [`ErrorKind::MaybeSent`] or
-    /// [`ErrorKind::OutcomeUnknown`] when a send's or a code check's outcome is unknown.
+    /// the answer with any HTTP status. Errors are transport failures, timeouts, oversized
+    /// bodies and answers reached through a redirect only, turned into
+    /// [`ErrorKind::MaybeSent`] or [`ErrorKind::OutcomeUnknown`] when a send's or a code
+    /// check's outcome is unknown.
     ///
     /// The future holds `request` once (an `async fn` would keep a second copy of it) and
     /// runs the attempts in a box of their own, under 1 KiB: the caller's future (often the
@@ -236,13 +252,19 @@ impl HttpClient {
                 .await
                 .is_none()
             {
-                return self.finish(span, Err(self.overall_timed_out(request)));
+                // No attempt was in flight: the last one is known not to have been processed
+                // (a code check waits only after such an attempt).
+                let err = self.overall_timed_out(request).with_source(BetweenAttempts);
+                return self.finish(span, Err(err));
             }
         }
     }
 
     /// The wait before another attempt after `result`, the `attempt`-th since `started`: `None`
-    /// when the operation's kind, the retry policy or the overall timeout allows no other.
+    /// when the operation's kind, the retry policy or the overall timeout allows no other. A
+    /// code check is retried only if the wait and a whole attempt after it end before the
+    /// overall deadline: a retry the deadline cut short would leave the check's outcome unknown,
+    /// where the answer in hand (a refusal before processing) is known.
     fn retry_delay<T>(
         &self,
         kind: OperationKind,
@@ -253,15 +275,21 @@ impl HttpClient {
         if !may_retry(kind, result.as_ref().map(|(head, _)| head)) {
             return None;
         }
-        let retry_after = result
-            .as_ref()
-            .ok()
-            .and_then(|(head, _)| head.retry_after());
+        let retry_after = match result {
+            Ok((head, _)) => head.retry_after(),
+            // An answer over the size cap keeps its `Retry-After` in the error.
+            Err(err) => err.retry_after(),
+        };
         let delay =
             self.config
                 .retry
                 .next_delay(attempt, retry_after, self.config.jitter.sample())?;
-        if !ends_in_time(started.elapsed(), delay, self.config.timeouts.overall) {
+        let timeouts = &self.config.timeouts;
+        let room = match kind {
+            OperationKind::Consume => timeouts.attempt,
+            _ => Duration::ZERO,
+        };
+        if !ends_in_time(started.elapsed(), delay, room, timeouts.overall) {
             return None;
         }
         match result {
@@ -347,6 +375,9 @@ impl HttpClient {
             .execute(self.prepare(request, stream))
             .await
             .map_err(|e| self.transport_error(request, e))?;
+        if response.url() != &request.url {
+            return Err(self.redirected(request, response.url()));
+        }
         let status = response.status();
         if stream && status.is_success() {
             let headers = std::mem::take(response.headers_mut());
@@ -365,7 +396,7 @@ impl HttpClient {
             .content_length()
             .is_some_and(|len| len > cap as u64)
         {
-            return Err(self.too_large(request, cap, status));
+            return Err(self.over_limit(request.operation, cap as u64, status, response.headers()));
         }
         let body = self.read_body(request, &mut response, cap, status).await?;
         // The headers are moved out only now: the wait for the body keeps no second map.
@@ -415,7 +446,8 @@ impl HttpClient {
                 rest.len()
             };
             if read + chunk.len() > cap {
-                return Err(self.too_large(request, cap, status));
+                let headers = response.headers();
+                return Err(self.over_limit(request.operation, cap as u64, status, headers));
             }
             match &first {
                 None => first = Some(chunk),
@@ -434,15 +466,23 @@ impl HttpClient {
         })
     }
 
-    fn too_large(&self, request: &HttpRequest, cap: usize, status: StatusCode) -> Error {
-        self.over_limit(request.operation, cap as u64, status)
-    }
-
-    /// The error for an answer whose body passed `cap` bytes: [`ErrorKind::Decode`], or as
-    /// [`kind_for_operation`] sees it for a 2xx answer to a send or a code check.
-    pub(super) fn over_limit(&self, operation: Operation, cap: u64, status: StatusCode) -> Error {
-        let kind = kind_for_operation(ErrorKind::Decode, status.as_u16(), operation.kind);
-        Error::new(
+    /// The error for an answer (`status`, `headers`) whose body passed `cap` bytes: a server
+    /// error's kind for its status and operation (a send or a code check so answered is in
+    /// doubt, a lookup's provider unavailable and retried), otherwise [`ErrorKind::Decode`], in
+    /// doubt for a 2xx answer to a send or a code check. It keeps the answer's `Retry-After`.
+    pub(super) fn over_limit(
+        &self,
+        operation: Operation,
+        cap: u64,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Error {
+        let kind = over_limit_kind(
+            status.as_u16(),
+            headers.contains_key(RETRY_AFTER),
+            operation.kind,
+        );
+        let err = Error::new(
             kind,
             format!(
                 "{} answered with a body over the {cap}-byte limit",
@@ -450,7 +490,40 @@ impl HttpClient {
             ),
         )
         .with_provider(self.provider.clone())
-        .with_http_status(status.as_u16())
+        .with_http_status(status.as_u16());
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, self.received_at(headers)));
+        match retry_after {
+            Some(delay) => err.with_retry_after(delay),
+            None => err,
+        }
+    }
+
+    /// The error for an answer a caller's client reached by following a redirect to `to`: the
+    /// request went there too, so a send's or a code check's outcome is unknown; any other
+    /// operation's is a misconfigured client's [`ErrorKind::InvalidInput`].
+    fn redirected(&self, request: &HttpRequest, to: &reqwest::Url) -> Error {
+        let operation = request.operation;
+        let (kind, what) = match operation.kind {
+            OperationKind::Send => (ErrorKind::MaybeSent, ": the message may have been sent"),
+            OperationKind::Consume => (
+                ErrorKind::OutcomeUnknown,
+                ": the code may have been used; start a new verification",
+            ),
+            _ => (ErrorKind::InvalidInput, ""),
+        };
+        Error::new(
+            kind,
+            format!(
+                "{}: the supplied reqwest client followed a redirect to {}; build it from \
+                 HttpClient::reqwest_builder, which follows none{what}",
+                operation.name,
+                to.host_str().unwrap_or_default()
+            ),
+        )
+        .with_provider(self.provider.clone())
     }
 
     fn transport_error(&self, request: &HttpRequest, err: reqwest::Error) -> Error {
@@ -527,21 +600,45 @@ fn until_deadline<'a, F: Future + ?Sized>(
     timer.race(future)
 }
 
-/// Whether a wait of `delay`, `elapsed` into a call, ends before its `overall` timeout: a
-/// retry that would start at the deadline or after it is not made. Checked: a `Retry-After`
-/// near `u64::MAX` seconds under an uncapped policy must not overflow; a wait that long is
-/// past any overall timeout.
-fn ends_in_time(elapsed: Duration, delay: Duration, overall: Duration) -> bool {
-    elapsed.checked_add(delay).is_some_and(|end| end < overall)
+/// Whether a wait of `delay`, `elapsed` into a call, and `room` for the attempt after it, end
+/// before its `overall` timeout: a retry that would start at the deadline or after it (or, with
+/// a whole attempt timeout as `room`, end past it) is not made. Checked: a `Retry-After` near
+/// `u64::MAX` seconds under an uncapped policy must not overflow; a wait that long is past any
+/// overall timeout.
+fn ends_in_time(elapsed: Duration, delay: Duration, room: Duration, overall: Duration) -> bool {
+    elapsed
+        .checked_add(delay)
+        .and_then(|end| end.checked_add(room))
+        .is_some_and(|end| end < overall)
 }
+
+/// The source of the error of a call whose overall deadline passed while it waited to retry:
+/// no attempt was in flight, and the last one was not processed (a code check is retried only
+/// after such an attempt), so the error is not an unknown outcome.
+#[derive(Debug)]
+struct BetweenAttempts;
+
+impl fmt::Display for BetweenAttempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the deadline passed between attempts")
+    }
+}
+
+impl std::error::Error for BetweenAttempts {}
 
 /// Whether the request certainly never reached the provider: the connection was not made, or
 /// an HTTP/2 server refused the stream before processing it (`REFUSED_STREAM`, or a graceful
-/// `GOAWAY` that left it out: RFC 9113, section 8.7).
+/// `GOAWAY` that left it out: RFC 9113, section 8.7); or the call ran out of time between
+/// attempts ([`BetweenAttempts`]), after one that was not processed.
 fn never_sent(err: &Error) -> bool {
-    let Some(reqwest) =
-        std::error::Error::source(err).and_then(|source| source.downcast_ref::<reqwest::Error>())
-    else {
+    let source = std::error::Error::source(err);
+    if source
+        .and_then(|source| source.downcast_ref::<BetweenAttempts>())
+        .is_some()
+    {
+        return true;
+    }
+    let Some(reqwest) = source.and_then(|source| source.downcast_ref::<reqwest::Error>()) else {
         return false;
     };
     if reqwest.is_connect() {
@@ -561,23 +658,24 @@ fn never_sent(err: &Error) -> bool {
 
 /// Whether an attempt's result allows another attempt of an operation of `kind`.
 ///
-/// Reads are retried on any transient failure. A code check ([`OperationKind::Consume`]) is
-/// retried only when the provider surely did not process it: the connection was never made or
-/// the stream was refused ([`never_sent`]), or it answered 429, or 503 with `Retry-After`.
-/// Sends and writes are never retried.
+/// Reads are retried on any transient failure: a timeout, a transport error, or an answer of
+/// 429, 502, 503 or 504 (its body read, or over the size cap). A code check
+/// ([`OperationKind::Consume`]) is retried only when the provider surely did not process it:
+/// the connection was never made or the stream was refused ([`never_sent`]), or it refused the
+/// request before processing ([`refused_before_processing`]: 429, or 503 with
+/// `Retry-After`). Sends and writes are never retried.
 fn may_retry(kind: OperationKind, result: Result<&HttpResponse, &Error>) -> bool {
+    let transient = |status: u16| matches!(status, 429 | 502 | 503 | 504);
     match (kind, result) {
-        (OperationKind::Read, Ok(response)) => {
-            matches!(response.status.as_u16(), 429 | 502 | 503 | 504)
-        }
+        (OperationKind::Read, Ok(response)) => transient(response.status.as_u16()),
         (OperationKind::Read, Err(err)) => {
             matches!(err.kind(), ErrorKind::Timeout | ErrorKind::Transport)
+                || err.http_status().is_some_and(transient)
         }
-        (OperationKind::Consume, Ok(response)) => match response.status.as_u16() {
-            429 => true,
-            503 => response.headers.contains_key(RETRY_AFTER),
-            _ => false,
-        },
+        (OperationKind::Consume, Ok(response)) => refused_before_processing(
+            response.status.as_u16(),
+            response.headers.contains_key(RETRY_AFTER),
+        ),
         (OperationKind::Consume, Err(err)) => never_sent(err),
         _ => false,
     }
@@ -599,16 +697,39 @@ mod tests {
     fn a_wait_must_end_before_the_overall_deadline() {
         let second = Duration::from_secs(1);
         let overall = Duration::from_secs(10);
-        assert!(ends_in_time(Duration::ZERO, second, overall));
+        let none = Duration::ZERO;
+        assert!(ends_in_time(Duration::ZERO, second, none, overall));
         assert!(ends_in_time(
             Duration::from_secs(9) - Duration::from_nanos(1),
             second,
+            none,
             overall
         ));
         // Ending at the deadline leaves no time for the attempt: no retry.
-        assert!(!ends_in_time(Duration::from_secs(9), second, overall));
-        assert!(!ends_in_time(Duration::from_secs(9), 2 * second, overall));
+        assert!(!ends_in_time(Duration::from_secs(9), second, none, overall));
+        assert!(!ends_in_time(
+            Duration::from_secs(9),
+            2 * second,
+            none,
+            overall
+        ));
         // A `Retry-After` too long to add is past any deadline, not a panic.
-        assert!(!ends_in_time(second, Duration::MAX, overall));
+        assert!(!ends_in_time(second, Duration::MAX, none, overall));
+        assert!(!ends_in_time(second, second, Duration::MAX, overall));
+    }
+
+    /// A code check's retry needs room for a whole attempt before the overall deadline.
+    #[test]
+    fn a_retry_with_room_for_an_attempt_must_end_before_the_overall_deadline() {
+        let second = Duration::from_secs(1);
+        let overall = Duration::from_secs(10);
+        assert!(ends_in_time(second, second, 7 * second, overall));
+        assert!(!ends_in_time(second, second, 8 * second, overall));
+        assert!(!ends_in_time(
+            Duration::from_millis(700),
+            Duration::from_millis(100),
+            10 * second,
+            second
+        ));
     }
 }

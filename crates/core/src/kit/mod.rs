@@ -3,10 +3,11 @@
 //! A provider crate (ours, or a third party's) is built from these parts, in one-way files
 //! (`config` → `wire` → `errors` → `client` → `verifier`; see `docs/writing-a-provider.md`):
 //!
-//! - **HTTP**: [`HttpClient`] runs every request on one path (https only, no redirects,
+//! - **HTTP**: [`HttpClient`] runs every request on one path (https only, no redirect taken,
 //!   timeouts, a size cap, retries by [`OperationKind`], a `tracing` span per operation with a
 //!   masked phone); [`HttpRequest`] and [`Operation`] describe a request, [`HttpResponse`] and
-//!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL, [`sandbox_url`] its base URL
+//!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL (and paths under it),
+//!   [`sandbox_url`] its base URL
 //!   in a phone-verify sandbox, and [`base_url_setters!`](crate::base_url_setters) a builder's
 //!   `base_url` and `sandbox_url` setters. The application tunes it
 //!   through [`crate::http::HttpSettings`], which a builder holds.

@@ -24,8 +24,9 @@ pub(crate) const SPAN_TARGET: &str = "phone_verify_core::kit::client";
 pub enum OperationKind {
     /// Reads or checks provider state (checks, lookups, polls): retried on transient failures.
     Read,
-    /// Sends a message to a person: never retried; an unknown outcome is
-    /// [`ErrorKind::MaybeSent`].
+    /// Sends a message to a person: never retried; an unknown outcome (a timeout or a
+    /// connection lost after the request left, a server error other than a 503 with
+    /// `Retry-After`) is [`ErrorKind::MaybeSent`].
     Send,
     /// Changes provider state without sending anything (create a user, blacklist a number):
     /// never retried.
@@ -33,9 +34,10 @@ pub enum OperationKind {
     /// Checks a one-time code, which the provider consumes (or counts as an attempt): retried
     /// only when the request surely never reached the provider (the connection was never made:
     /// DNS, TCP connect, TLS handshake) or the provider answered before processing it (429, or
-    /// 503 with `Retry-After`). A timeout or a connection lost after the request left, and a
-    /// 500/502/504 answer, are [`ErrorKind::OutcomeUnknown`]: a blind retry could turn a
-    /// success into a rejection, because the first attempt already used the code.
+    /// 503 with `Retry-After`). A timeout or a connection lost after the request left, and any
+    /// other server error (a plain 503 included: a proxy answers it after forwarding the
+    /// request), are [`ErrorKind::OutcomeUnknown`]: a blind retry could turn a success into a
+    /// rejection, because the first attempt already used the code.
     Consume,
 }
 

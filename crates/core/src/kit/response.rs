@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
 use super::request::{Operation, OperationKind};
@@ -136,9 +136,9 @@ impl HttpResponse {
     }
 
     /// An error about this response, with the provider, HTTP status and `Retry-After` filled
-    /// in. Its kind is `kind` as [`kind_for_operation`] sees it for this response: an
-    /// unreadable 2xx answer to a send is [`ErrorKind::MaybeSent`], to a code check
-    /// [`ErrorKind::OutcomeUnknown`].
+    /// in. Its kind is `kind` as [`kind_for_operation`](Self::kind_for_operation) sees it for
+    /// this response: an unreadable 2xx answer to a send is [`ErrorKind::MaybeSent`], to a
+    /// code check [`ErrorKind::OutcomeUnknown`].
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
         let mut err = Error::new(self.kind_for_operation(kind), message)
             .with_provider(self.provider.clone())
@@ -149,14 +149,34 @@ impl HttpResponse {
         err
     }
 
-    /// The error kind an HTTP status suggests when the provider's body names no better one.
+    /// The error kind the HTTP status suggests when the provider's body names no better one:
+    /// [`kind_for_status`], except that a 503 with `Retry-After`, a refusal before processing,
+    /// is [`ErrorKind::ProviderUnavailable`] for every operation (the free function, which sees
+    /// no headers, leaves a send or a code check answered 503 in doubt).
     pub fn kind_for_status(&self) -> ErrorKind {
-        kind_for_status(self.status.as_u16(), self.operation.kind)
+        status_kind(
+            self.status.as_u16(),
+            self.has_retry_after(),
+            self.operation.kind,
+        )
     }
 
-    /// [`kind_for_operation`] of `kind` for this response's status and operation.
+    /// [`kind_for_operation`] of `kind` for this response's status and operation, with its
+    /// headers seen: a [`ErrorKind::ProviderUnavailable`] answer of HTTP 503 with
+    /// `Retry-After` was refused before processing and stays as it is.
     pub fn kind_for_operation(&self, kind: ErrorKind) -> ErrorKind {
-        kind_for_operation(kind, self.status.as_u16(), self.operation.kind)
+        operation_kind(
+            kind,
+            self.status.as_u16(),
+            self.has_retry_after(),
+            self.operation.kind,
+        )
+    }
+
+    /// Whether the answer has a `Retry-After` header (readable or not), as the retry policy
+    /// sees it.
+    fn has_retry_after(&self) -> bool {
+        self.headers.contains_key(RETRY_AFTER)
     }
 }
 
@@ -171,11 +191,37 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
+/// Whether an answer of HTTP `status`, with a `Retry-After` header or without one, refused the
+/// request before processing it: a 429, or a 503 with `Retry-After`. The one test of it: a code
+/// check is retried after such an answer only, and a send or a code check answered otherwise
+/// with a server error is left in doubt. A plain 503 is not one: proxies answer it after they
+/// forwarded the request (Envoy's "upstream connect error or disconnect/reset before headers").
+pub(crate) fn refused_before_processing(status: u16, retry_after: bool) -> bool {
+    status == 429 || (status == 503 && retry_after)
+}
+
 /// The error kind for an HTTP status with no recognised provider error. A server error in
-/// answer to a send (other than 503) leaves the send's outcome unknown
-/// ([`ErrorKind::MaybeSent`]); in answer to a code check, the check's outcome
-/// ([`ErrorKind::OutcomeUnknown`]).
+/// answer to a send leaves the send's outcome unknown ([`ErrorKind::MaybeSent`]); in answer to
+/// a code check, the check's outcome ([`ErrorKind::OutcomeUnknown`]). A 503 is one too: this
+/// function sees no headers, so it cannot tell a 503 with `Retry-After` (a refusal before
+/// processing, [`ErrorKind::ProviderUnavailable`]) from a plain one, and takes the safe side;
+/// [`HttpResponse::kind_for_status`] tells them apart.
+///
+/// ```
+/// use phone_verify_core::ErrorKind;
+/// use phone_verify_core::kit::{OperationKind, kind_for_status};
+///
+/// assert_eq!(kind_for_status(503, OperationKind::Send), ErrorKind::MaybeSent);
+/// assert_eq!(kind_for_status(503, OperationKind::Consume), ErrorKind::OutcomeUnknown);
+/// assert_eq!(kind_for_status(503, OperationKind::Read), ErrorKind::ProviderUnavailable);
+/// assert_eq!(kind_for_status(429, OperationKind::Send), ErrorKind::RateLimited);
+/// ```
 pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
+    status_kind(status, false, operation)
+}
+
+/// [`kind_for_status`], told whether the answer has a `Retry-After` header.
+fn status_kind(status: u16, retry_after: bool, operation: OperationKind) -> ErrorKind {
     match status {
         400 | 422 => ErrorKind::InvalidInput,
         401 | 403 => ErrorKind::Unauthorized,
@@ -183,7 +229,9 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
         409 => ErrorKind::Conflict,
         410 => ErrorKind::Expired,
         429 => ErrorKind::RateLimited,
-        503 => ErrorKind::ProviderUnavailable,
+        500..=599 if refused_before_processing(status, retry_after) => {
+            ErrorKind::ProviderUnavailable
+        }
         500..=599 if operation == OperationKind::Send => ErrorKind::MaybeSent,
         500..=599 if operation == OperationKind::Consume => ErrorKind::OutcomeUnknown,
         500..=599 => ErrorKind::ProviderUnavailable,
@@ -191,12 +239,31 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
     }
 }
 
+/// The kind of an answer whose body passed the size cap, given its HTTP `status`, whether it
+/// has a `Retry-After` header and the operation it answers: a server error's, as its status
+/// says ([`kind_for_status`]: a send or a code check so answered is in doubt, a lookup's
+/// provider unavailable); otherwise [`ErrorKind::Decode`], in doubt for a 2xx answer to a send
+/// or a code check ([`kind_for_operation`]).
+pub(crate) fn over_limit_kind(
+    status: u16,
+    retry_after: bool,
+    operation: OperationKind,
+) -> ErrorKind {
+    if status >= 500 {
+        status_kind(status, retry_after, operation)
+    } else {
+        operation_kind(ErrorKind::Decode, status, retry_after, operation)
+    }
+}
+
 /// The kind of an answer a provider classed as `kind`, given its HTTP `status` and the
 /// operation it answers. Two answers leave a send's outcome unknown ([`ErrorKind::MaybeSent`])
 /// and a code check's too ([`ErrorKind::OutcomeUnknown`]):
 ///
-/// - a [`ErrorKind::ProviderUnavailable`] answer other than HTTP 503 (which is refused before
-///   processing): the provider may have acted before it failed;
+/// - a [`ErrorKind::ProviderUnavailable`] answer that was not refused before processing (a
+///   429, or a 503 with `Retry-After`): the provider may have acted before it failed. This
+///   function sees no headers, so a 503 is in doubt here;
+///   [`HttpResponse::kind_for_operation`] keeps a 503 with `Retry-After` as it is;
 /// - a [`ErrorKind::Decode`] answer with a 2xx status: the provider took the request (a
 ///   message went out, a code was used or counted), but what it answered cannot be read.
 ///
@@ -209,15 +276,26 @@ pub fn kind_for_status(status: u16, operation: OperationKind) -> ErrorKind {
 ///
 /// let unavailable = ErrorKind::ProviderUnavailable;
 /// assert_eq!(kind_for_operation(unavailable, 500, OperationKind::Send), ErrorKind::MaybeSent);
-/// assert_eq!(kind_for_operation(unavailable, 503, OperationKind::Send), unavailable);
+/// assert_eq!(kind_for_operation(unavailable, 503, OperationKind::Send), ErrorKind::MaybeSent);
+/// assert_eq!(kind_for_operation(unavailable, 503, OperationKind::Read), unavailable);
 /// let unreadable = ErrorKind::Decode;
 /// let check = OperationKind::Consume;
 /// assert_eq!(kind_for_operation(unreadable, 200, check), ErrorKind::OutcomeUnknown);
 /// assert_eq!(kind_for_operation(unreadable, 200, OperationKind::Read), unreadable);
 /// ```
 pub fn kind_for_operation(kind: ErrorKind, status: u16, operation: OperationKind) -> ErrorKind {
+    operation_kind(kind, status, false, operation)
+}
+
+/// [`kind_for_operation`], told whether the answer has a `Retry-After` header.
+fn operation_kind(
+    kind: ErrorKind,
+    status: u16,
+    retry_after: bool,
+    operation: OperationKind,
+) -> ErrorKind {
     let doubtful = match kind {
-        ErrorKind::ProviderUnavailable => status != 503,
+        ErrorKind::ProviderUnavailable => !refused_before_processing(status, retry_after),
         ErrorKind::Decode => (200..300).contains(&status),
         _ => false,
     };
@@ -296,17 +374,22 @@ pub fn provider_code(text: &str) -> Option<String> {
 }
 
 /// A short excerpt of a body for error messages: at most 96 characters, control characters
-/// replaced, runs of 4+ digits (codes, phone numbers) and long token-like runs redacted.
+/// replaced, runs of 4+ digits (codes, phone numbers), phone numbers written with separators
+/// (`+90 532 123 45 67`: digit groups joined by spaces, dashes, dots or brackets, 7+ digits in
+/// all) and long token-like runs redacted.
 ///
 /// ```
 /// use phone_verify_core::kit::redacted_excerpt;
 ///
 /// let shown = redacted_excerpt(br#"{"code":"123456","phone":"+905321234567","token":"eyJhbGciOiJIUzI1NiJ9.abc"}"#);
 /// assert!(!shown.contains("123456") && !shown.contains("5321234567") && !shown.contains("eyJ"));
+/// assert_eq!(redacted_excerpt(br#"{"phone":"+90 532 123 45 67"}"#), r#"{"phone":"+## ### ### ## ##"}"#);
 /// ```
 pub fn redacted_excerpt(body: &[u8]) -> String {
     const MAX: usize = 96;
     let text = String::from_utf8_lossy(&body[..body.len().min(4 * MAX)]);
+    let numbers = crate::phone::number_spans(&text);
+    let mut numbers = numbers.iter().peekable();
     let mut out = String::new();
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
@@ -325,8 +408,12 @@ pub fn redacted_excerpt(body: &[u8]) -> String {
         }
         run.clear();
     };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '=') {
+    for (at, c) in text.char_indices() {
+        while numbers.next_if(|span| span.end <= at).is_some() {}
+        if c.is_ascii_digit() && numbers.peek().is_some_and(|span| span.contains(&at)) {
+            // A digit of a number written in groups: masked whatever run it falls in.
+            run.push('#');
+        } else if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '=') {
             run.push(c);
         } else {
             flush(&mut run, &mut out);
@@ -355,6 +442,31 @@ mod tests {
         assert!(redacted_excerpt(&[b'a'; 1000]).len() < 120);
         assert_eq!(redacted_excerpt(b"key=abcdefghijklmnopqrstu"), "<redacted>");
         assert_eq!(redacted_excerpt(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    }
+
+    /// A phone number written in groups is masked whole, though spaces and brackets split it
+    /// into runs of fewer than four digits.
+    #[test]
+    fn redacted_excerpt_masks_numbers_written_with_separators() {
+        assert_eq!(
+            redacted_excerpt(br#"{"phone":"+90 532 123 45 67"}"#),
+            r#"{"phone":"+## ### ### ## ##"}"#
+        );
+        assert_eq!(
+            redacted_excerpt(b"to +1 (501) 712-2661 failed"),
+            "to +# (###) ###-#### failed"
+        );
+        assert_eq!(
+            redacted_excerpt(b"06.12.34.56.78 and 0532-123-45-67"),
+            "##.##.##.##.## and ####-###-##-##"
+        );
+        // Fewer than seven digits in all, or groups too far apart: kept.
+        assert_eq!(
+            redacted_excerpt(b"retry 1 of 3 in 30 s"),
+            "retry 1 of 3 in 30 s"
+        );
+        assert_eq!(redacted_excerpt(b"v 1.2 (12 34)"), "v 1.2 (12 34)");
+        assert_eq!(redacted_excerpt(b"12 - 345 - 67"), "12 - 345 - 67");
     }
 
     #[test]
@@ -467,8 +579,17 @@ mod tests {
             kind_for_operation(unavailable, 502, Consume),
             ErrorKind::OutcomeUnknown
         );
-        assert_eq!(kind_for_operation(unavailable, 503, Send), unavailable);
-        assert_eq!(kind_for_operation(unavailable, 503, Consume), unavailable);
+        // Without its headers, a 503 may have been processed (a proxy's, after forwarding).
+        assert_eq!(
+            kind_for_operation(unavailable, 503, Send),
+            ErrorKind::MaybeSent
+        );
+        assert_eq!(
+            kind_for_operation(unavailable, 503, Consume),
+            ErrorKind::OutcomeUnknown
+        );
+        assert_eq!(kind_for_operation(unavailable, 503, Read), unavailable);
+        assert_eq!(kind_for_operation(unavailable, 429, Send), unavailable);
         assert_eq!(kind_for_operation(unavailable, 500, Read), unavailable);
         assert_eq!(kind_for_operation(unavailable, 500, Write), unavailable);
         assert_eq!(
@@ -556,14 +677,59 @@ mod tests {
         assert_eq!(kind_for_status(429, Send), ErrorKind::RateLimited);
         assert_eq!(kind_for_status(500, Read), ErrorKind::ProviderUnavailable);
         assert_eq!(kind_for_status(500, Send), ErrorKind::MaybeSent);
-        assert_eq!(kind_for_status(503, Send), ErrorKind::ProviderUnavailable);
+        assert_eq!(kind_for_status(503, Send), ErrorKind::MaybeSent);
+        assert_eq!(kind_for_status(503, Read), ErrorKind::ProviderUnavailable);
+        assert_eq!(
+            kind_for_status(503, OperationKind::Write),
+            ErrorKind::ProviderUnavailable
+        );
         assert_eq!(kind_for_status(302, Read), ErrorKind::Provider);
         assert_eq!(kind_for_status(500, Consume), ErrorKind::OutcomeUnknown);
         assert_eq!(kind_for_status(504, Consume), ErrorKind::OutcomeUnknown);
-        assert_eq!(
-            kind_for_status(503, Consume),
-            ErrorKind::ProviderUnavailable
-        );
+        assert_eq!(kind_for_status(503, Consume), ErrorKind::OutcomeUnknown);
         assert_eq!(kind_for_status(429, Consume), ErrorKind::RateLimited);
+    }
+
+    /// A 503 with `Retry-After` was refused before processing; a plain one may have been
+    /// processed (a proxy's, after it forwarded the request): the response's methods, which see
+    /// the headers, tell them apart.
+    #[test]
+    fn a_503_is_a_refusal_only_with_retry_after() {
+        use OperationKind::{Consume, Read, Send, Write};
+        let answer = |operation: OperationKind, retry_after: bool| {
+            let mut headers = HeaderMap::new();
+            if retry_after {
+                headers.insert(RETRY_AFTER, "1".parse().unwrap());
+            }
+            let operation = match operation {
+                Send => Operation::send("send"),
+                Consume => Operation::consume("check"),
+                Read => Operation::read("get"),
+                _ => Operation::write("put"),
+            };
+            HttpResponse::from_parts(
+                ProviderId::new_static("acme"),
+                operation,
+                503,
+                headers,
+                Bytes::new(),
+            )
+        };
+        let unavailable = ErrorKind::ProviderUnavailable;
+        for (operation, plain) in [
+            (Send, ErrorKind::MaybeSent),
+            (Consume, ErrorKind::OutcomeUnknown),
+            (Read, unavailable),
+            (Write, unavailable),
+        ] {
+            let refused = answer(operation, true);
+            assert_eq!(refused.kind_for_status(), unavailable, "{operation:?}");
+            assert_eq!(refused.kind_for_operation(unavailable), unavailable);
+            assert_eq!(refused.error(unavailable, "busy").kind(), unavailable);
+            let doubtful = answer(operation, false);
+            assert_eq!(doubtful.kind_for_status(), plain, "{operation:?}");
+            assert_eq!(doubtful.kind_for_operation(unavailable), plain);
+            assert_eq!(doubtful.error(unavailable, "busy").kind(), plain);
+        }
     }
 }

@@ -67,6 +67,8 @@ pub struct HttpStream {
     body: Option<reqwest::Response>,
     limit: Option<u64>,
     read: u64,
+    /// The kind of the error that ended the body, if one did: every later read fails too.
+    failed: Option<ErrorKind>,
     /// The request's overall deadline.
     deadline: Deadline,
     span: tracing::Span,
@@ -87,6 +89,7 @@ impl HttpStream {
             body,
             limit,
             read: 0,
+            failed: None,
             deadline,
             span,
         }
@@ -117,8 +120,19 @@ impl HttpStream {
         self.read
     }
 
-    /// The next piece of the body, `None` at its end. After an error, the stream is over.
+    /// The next piece of the body, `None` at its end. After an error, the stream is over and
+    /// every later call fails again with the same kind: a body cut short never reads as a
+    /// complete one.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        if let Some(kind) = self.failed {
+            let operation = self.head.operation;
+            return Err(Error::new(
+                kind,
+                format!("{}: the body already failed to read", operation.name),
+            )
+            .with_provider(self.head.provider.clone())
+            .with_http_status(self.head.status.as_u16()));
+        }
         let Some(body) = self.body.as_mut() else {
             // Not streamed (a non-2xx answer, read in full) or already over.
             let rest = std::mem::take(&mut self.head.body);
@@ -137,7 +151,8 @@ impl HttpStream {
                 self.read += chunk.len() as u64;
                 match self.limit {
                     Some(limit) if self.read > limit => {
-                        self.client.over_limit(operation, limit, status)
+                        self.client
+                            .over_limit(operation, limit, status, &self.head.headers)
                     }
                     _ => return Ok(Some(chunk)),
                 }
@@ -168,9 +183,11 @@ impl HttpStream {
         self.body = None;
         self.span
             .in_scope(|| tracing::debug!(error = %err, bytes = self.read, "body failed"));
-        Err(self
+        let err = self
             .client
-            .lost(operation.kind, operation.name, &self.span, err))
+            .lost(operation.kind, operation.name, &self.span, err);
+        self.failed = Some(err.kind());
+        Err(err)
     }
 
     /// The whole answer as an [`HttpResponse`], for a non-2xx status (already read in full).
