@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use phone_verify::guard::{Guard, GuardConfig, Limit, MemoryStore};
 use phone_verify::providers::verifykit::{
@@ -19,7 +20,7 @@ use phone_verify::{
 };
 use phone_verify_sandbox::{InitTheme, Sandbox, SandboxConfig, SandboxHandle};
 
-use crate::screens::ScreenData;
+use crate::screens::{Answer, ScreenData};
 
 /// Where verifications go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,8 +211,7 @@ impl Backend {
                 one if names.iter().any(|n| n == one.as_str()) => vec![Rule::to([one.as_str()])],
                 _ => continue,
             };
-            // A one-provider choice holds only its route: its router then reports that
-            // provider, which the guard's check compares with the handle's.
+            // A one-provider choice holds only its route.
             let mut builder = Router::builder();
             for route in all_routes
                 .iter()
@@ -247,22 +247,24 @@ impl Backend {
         })
     }
 
-    /// VerifyKit's methods and texts in `language` (`init`), reused for a few minutes.
+    /// VerifyKit's methods and texts in `language` (`init`), reused for a few minutes (an
+    /// error for a few seconds: [`ScreenData::init`]).
     pub async fn init(
         &self,
         language: Option<&Language>,
         context: &RequestContext,
-    ) -> Result<Arc<ValidationMethodList>> {
+    ) -> Answer<ValidationMethodList> {
         self.screens.init(&self.verifykit, language, context).await
     }
 
-    /// VerifyKit's countries for `region` in `language` (`country`), reused for a few minutes.
+    /// VerifyKit's countries in `language` (`country`), `region`'s first, reused as
+    /// [`init`](Self::init) is ([`ScreenData::country`]).
     pub async fn country(
         &self,
         region: Option<&str>,
         language: Option<&Language>,
         context: &RequestContext,
-    ) -> Result<Arc<Vec<Country>>> {
+    ) -> Answer<Vec<Country>> {
         self.screens
             .country(&self.verifykit, region, language, context)
             .await
@@ -273,12 +275,14 @@ impl Backend {
         self.verifiers.get(&choice)
     }
 
-    /// The verifier that checks `handle`: the guarded router of the handle's own route.
+    /// The verifier that checks `handle`: the guarded router of the handle's own route (the
+    /// route the handle names, whichever choice started it).
     ///
-    /// Checks never go through the mixed router: its guard compares the handle's provider
-    /// (`verifykit`) with the router's (`router`) and refuses the check. The router of the
-    /// handle's one route checks it behind a guard of the same store, so the wrong-code limits
-    /// still hold.
+    /// The mixed router would take the check too (the guard has no provider check, and the
+    /// router sends a check to the route its handle names); the handle's one route is used so
+    /// that a reverse flow's session is also resolved at that provider alone, where the mixed
+    /// router would try every resolver in rule order. Its guard shares the store of the
+    /// others, so the wrong-code limits hold whichever guard counts.
     pub fn for_handle(&self, handle: &Verification) -> Option<&Verifier> {
         let route = handle.extra_str(EXTRA_ROUTE)?;
         Choice::parse(route)
@@ -289,6 +293,12 @@ impl Backend {
     /// The choices this backend offers.
     pub fn choices(&self) -> impl Iterator<Item = Choice> + '_ {
         self.verifiers.keys().copied()
+    }
+
+    /// How long the guard makes a visitor wait between two sends to one number (its resend
+    /// cooldown), if it does.
+    pub fn resend_cooldown(&self) -> Option<Duration> {
+        guard_config().resend_cooldown_secs.map(Duration::from_secs)
     }
 }
 

@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 use phone_verify::{
-    Channel, CheckOutcome, CheckRequest, Code, Language, PhoneNumber, PhoneVerifier as _,
-    SessionResolver as _, StartRequest, Verified,
+    Channel, CheckOutcome, CheckRequest, Code, ErrorKind, Language, PhoneNumber,
+    PhoneVerifier as _, SessionResolver as _, StartRequest, Verified,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -19,7 +19,7 @@ use crate::backend::Choice;
 use crate::messages;
 use crate::pages::{self, Frame, Home};
 use crate::session::{
-    COOKIE, Done, Notice, Pending, Session, SessionLock, TooManySessions, masked_phone,
+    Done, LOCK_WAIT, Notice, Pending, Session, SessionLock, TooManySessions, masked_phone,
 };
 use crate::state::AppState;
 use crate::visitor::{Visitor, supported_language};
@@ -119,13 +119,9 @@ pub async fn home(
     visitor: Visitor,
     Query(query): Query<LangQuery>,
 ) -> Response {
-    let (id, mut session) = match app
-        .sessions
-        .open(visitor.session.as_deref(), visitor.ip)
-        .await
-    {
+    let (id, mut session) = match open(&app, &visitor).await {
         Ok(opened) => opened,
-        Err(refused) => return too_many_sessions(refused),
+        Err(refused) => return refused,
     };
     if let Some(lang) = query.lang.as_deref().and_then(supported_language) {
         session.lang = Some(lang.to_owned());
@@ -177,8 +173,9 @@ pub async fn start(
     visitor: Visitor,
     Form(form): Form<StartForm>,
 ) -> Response {
-    let Some((id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await else {
-        return forbidden();
+    let (id, mut session) = match existing(&app, &visitor, forbidden).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
@@ -237,21 +234,28 @@ pub async fn start(
                 finished: false,
                 last_poll: None,
             });
+            // A new id for the verification in progress, given by this form of the visitor's
+            // own browser: an id planted there before, or seen on the way, names neither the
+            // flow nor its result (whichever request sees it verified).
+            let id = app.sessions.rotate(&id, &mut session);
             with_cookie(&app, &id, Redirect::to("/verify"))
         }
-        Err(err) => notice_and_redirect(&app, &id, session, messages::for_error(&err), "/"),
+        Err(err) => {
+            let notice = if request.phone.is_some() {
+                messages::for_code_send_error(&err, app.backend.resend_cooldown())
+            } else {
+                messages::for_error(&err)
+            };
+            notice_and_redirect(&app, &id, session, notice, "/")
+        }
     }
 }
 
 /// `GET /verify`: the code form, or the reverse flow screen.
 pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (mut id, mut session) = match app
-        .sessions
-        .open(visitor.session.as_deref(), visitor.ip)
-        .await
-    {
+    let (mut id, mut session) = match open(&app, &visitor).await {
         Ok(opened) => opened,
-        Err(refused) => return too_many_sessions(refused),
+        Err(refused) => return refused,
     };
     let Some(pending) = session.pending.clone() else {
         return with_cookie(
@@ -302,9 +306,9 @@ pub async fn check_code(
     visitor: Visitor,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let Some((mut id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await
-    else {
-        return forbidden();
+    let (mut id, mut session) = match existing(&app, &visitor, forbidden).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
@@ -325,20 +329,35 @@ pub async fn check_code(
             let target = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
             with_cookie(&app, &id, Redirect::to(target))
         }
-        Err(err) => notice_and_redirect(&app, &id, session, messages::for_error(&err), "/verify"),
+        Err(err) => {
+            // The code may have been used up: checking it again could call it wrong, so the
+            // form is closed and the visitor asks for a new code.
+            if err.kind() == ErrorKind::OutcomeUnknown
+                && let Some(p) = session.pending.as_mut()
+            {
+                p.finished = true;
+            }
+            notice_and_redirect(&app, &id, session, messages::for_error(&err), "/verify")
+        }
     }
 }
 
-/// `GET /verify/status`: polls a reverse flow (JSON for the page's script).
+/// `GET /verify/status`: polls a reverse flow (JSON for the page's script). A code flow is
+/// not polled (its code is checked when typed): it is "over" here, and `/verify` shows it.
 pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let Some((mut id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await
-    else {
-        return Json(json!({"state": "over", "next": "/"})).into_response();
+    let over = || Json(json!({"state": "over", "next": "/"})).into_response();
+    let (mut id, mut session) = match existing(&app, &visitor, over).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     if session.done.is_some() {
         return Json(json!({"state": "verified", "next": "/done"})).into_response();
     }
-    let Some(pending) = session.pending.clone().filter(|p| !p.finished) else {
+    let Some(pending) = session
+        .pending
+        .clone()
+        .filter(|p| !p.finished && p.handle.reverse.is_some())
+    else {
         return Json(json!({"state": "over", "next": "/verify"})).into_response();
     };
     let Some(verifier) = app.backend.for_handle(&pending.handle) else {
@@ -441,13 +460,9 @@ async fn resolve(app: &AppState, visitor: &Visitor, pending: &Pending, verified:
 
 /// `GET /done`: the result.
 pub async fn done(State(app): State<AppState>, visitor: Visitor) -> Response {
-    let (id, session) = match app
-        .sessions
-        .open(visitor.session.as_deref(), visitor.ip)
-        .await
-    {
+    let (id, session) = match open(&app, &visitor).await {
         Ok(opened) => opened,
-        Err(refused) => return too_many_sessions(refused),
+        Err(refused) => return refused,
     };
     let Some(done) = session.done.clone() else {
         return with_cookie(&app, &id, Redirect::to("/"));
@@ -464,8 +479,9 @@ pub async fn restart(
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some((id, mut session)) = app.sessions.existing(visitor.session.as_deref()).await else {
-        return forbidden();
+    let (id, mut session) = match existing(&app, &visitor, forbidden).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
@@ -481,8 +497,9 @@ pub async fn sandbox_reply(
     visitor: Visitor,
     Form(form): Form<ReplyForm>,
 ) -> Response {
-    let Some((id, session)) = app.sessions.existing(visitor.session.as_deref()).await else {
-        return forbidden();
+    let (id, session) = match existing(&app, &visitor, forbidden).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
@@ -510,8 +527,9 @@ pub async fn sandbox_clock(
     visitor: Visitor,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some((id, session)) = app.sessions.existing(visitor.session.as_deref()).await else {
-        return forbidden();
+    let (id, session) = match existing(&app, &visitor, forbidden).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
@@ -596,6 +614,48 @@ fn notice_and_redirect(
     with_cookie(app, id, Redirect::to(to))
 }
 
+/// The visitor's session, made when it has none ([`Sessions::open`](crate::Sessions::open)),
+/// waiting at most [`LOCK_WAIT`] for the visitor's other requests; else the answer to give
+/// (429 past the limit on new sessions, 503 when the session stayed busy).
+async fn open(app: &AppState, visitor: &Visitor) -> Result<(String, SessionLock), Response> {
+    let opening = app.sessions.open(visitor.session.as_deref(), visitor.ip);
+    match tokio::time::timeout(LOCK_WAIT, opening).await {
+        Ok(Ok(opened)) => Ok(opened),
+        Ok(Err(refused)) => Err(too_many_sessions(refused)),
+        Err(_) => Err(busy()),
+    }
+}
+
+/// The visitor's session, if it has one
+/// ([`Sessions::existing`](crate::Sessions::existing)), waiting at most [`LOCK_WAIT`] for the
+/// visitor's other requests; else `missing()`, or 503 when the session stayed busy.
+async fn existing(
+    app: &AppState,
+    visitor: &Visitor,
+    missing: impl FnOnce() -> Response,
+) -> Result<(String, SessionLock), Response> {
+    let finding = app.sessions.existing(visitor.session.as_deref());
+    match tokio::time::timeout(LOCK_WAIT, finding).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(missing()),
+        Err(_) => Err(busy()),
+    }
+}
+
+/// How long a client asked to come back after [`busy`] should wait, in seconds.
+const BUSY_RETRY_AFTER_SECS: u64 = 5;
+
+/// `503 Service Unavailable` with `Retry-After`: the visitor's session stayed locked by its
+/// other requests for [`LOCK_WAIT`]. Nothing was sent to a provider.
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, BUSY_RETRY_AFTER_SECS.to_string())],
+        "Your previous request is still being handled: try again in a few seconds.",
+    )
+        .into_response()
+}
+
 fn forbidden() -> Response {
     (
         StatusCode::FORBIDDEN,
@@ -620,13 +680,15 @@ fn too_many_sessions(refused: TooManySessions) -> Response {
 
 /// `response` with the session cookie: HttpOnly, SameSite=Strict (no cross-site form or
 /// script sees or sends it), kept by the browser no longer than the session can live
-/// ([`Sessions::max_age`](crate::Sessions::max_age)).
+/// ([`Sessions::max_age`](crate::Sessions::max_age)); `Secure` and `__Host-` prefixed when
+/// the app is configured so ([`Sessions::secure_cookie`](crate::Sessions::secure_cookie)).
 fn with_cookie(app: &AppState, id: &str, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     let max_age = app.sessions.max_age(id).as_secs();
-    let cookie = cookie::Cookie::build((COOKIE, id))
+    let cookie = cookie::Cookie::build((app.sessions.cookie_name(), id))
         .path("/")
         .http_only(true)
+        .secure(app.sessions.is_cookie_secure())
         .same_site(cookie::SameSite::Strict)
         .max_age(time::Duration::seconds(
             i64::try_from(max_age).unwrap_or(i64::MAX),
@@ -648,7 +710,7 @@ mod tests {
     use axum::body::Body;
     use axum::extract::ConnectInfo;
     use axum::http::{HeaderName, Request, StatusCode, header};
-    use phone_verify_sandbox::{InitTheme, Provider};
+    use phone_verify_sandbox::{Fault, FaultAction, InitTheme, Provider};
     use tower::ServiceExt as _;
 
     use crate::proxy::{ProxyHeader, X_FORWARDED_FOR};
@@ -666,6 +728,10 @@ mod tests {
         peer: SocketAddr,
         /// The forwarding header its requests carry, and its value.
         forwarding: Option<(HeaderName, String)>,
+        /// Its `Accept-Language`.
+        accept_language: String,
+        /// A `Cookie` header sent as it is, instead of the one `cookie` makes.
+        cookie_header: Option<String>,
     }
 
     struct Page {
@@ -683,27 +749,31 @@ mod tests {
         /// A visitor of an app that trusts `proxies`.
         async fn behind(theme: InitTheme, proxies: TrustedProxies) -> Self {
             let backend = Backend::start(Target::Embedded(theme)).await.unwrap();
+            Self::of(AppState::from(Inner {
+                backend,
+                sessions: Sessions::default(),
+                proxies,
+            }))
+        }
+
+        /// A visitor of the app of `state`, without a cookie yet, from [`USER`].
+        fn of(state: AppState) -> Self {
             Self {
-                state: AppState::from(Inner {
-                    backend,
-                    sessions: Sessions::default(),
-                    proxies,
-                }),
+                state,
                 cookie: None,
                 csrf: None,
                 peer: USER.parse().unwrap(),
                 forwarding: None,
+                accept_language: "tr-TR,tr;q=0.9,en;q=0.5".to_owned(),
+                cookie_header: None,
             }
         }
 
         /// Another visitor of the same app, without a cookie yet, from `peer`.
         fn stranger(&self, peer: &str) -> Self {
             Self {
-                state: self.state.clone(),
-                cookie: None,
-                csrf: None,
                 peer: peer.parse().unwrap(),
-                forwarding: None,
+                ..Self::of(self.state.clone())
             }
         }
 
@@ -731,16 +801,16 @@ mod tests {
 
         async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
             let mut request = request
-                .header(header::ACCEPT_LANGUAGE, "tr-TR,tr;q=0.9,en;q=0.5")
+                .header(header::ACCEPT_LANGUAGE, &self.accept_language)
                 .header(header::USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) Test");
             if let Some((name, value)) = &self.forwarding {
                 request = request.header(name, value);
             }
-            if let Some(cookie) = &self.cookie {
-                request = request.header(
-                    header::COOKIE,
-                    format!("{}={cookie}", crate::session::COOKIE),
-                );
+            if let Some(raw) = &self.cookie_header {
+                request = request.header(header::COOKIE, raw);
+            } else if let Some(cookie) = &self.cookie {
+                let name = self.state.sessions.cookie_name();
+                request = request.header(header::COOKIE, format!("{name}={cookie}"));
             }
             let mut request = request.body(body).unwrap();
             request.extensions_mut().insert(ConnectInfo(self.peer));
@@ -830,6 +900,10 @@ mod tests {
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
             "{cookie}"
         );
+        assert!(
+            cookie.starts_with("pv_session=") && !cookie.contains("Secure"),
+            "not Secure unless asked: {cookie}"
+        );
         // The cookie lives as long as the session can: a whole lifetime, when new.
         let max_age = cookie::Cookie::parse(cookie).unwrap().max_age().unwrap();
         let lifetime = time::Duration::try_from(crate::session::LIFETIME).unwrap();
@@ -880,11 +954,8 @@ mod tests {
         let page = browser.post_with("/start", "forged", &fields).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
         let mut stranger = Browser {
-            state: browser.state.clone(),
-            cookie: None,
             csrf: browser.csrf.clone(),
-            peer: browser.peer,
-            forwarding: None,
+            ..browser.stranger(USER)
         };
         let page = stranger.post("/start", &fields).await;
         assert_eq!(
@@ -975,6 +1046,8 @@ mod tests {
             )
             .await;
         assert_eq!(page.location.as_deref(), Some("/verify"), "{provider}");
+        // The form's page, with the token the session got when it started.
+        browser.get("/verify").await;
         let code = browser.sandbox().latest_code(e164).unwrap();
         let page = browser.post("/verify", &[("code", &code)]).await;
         assert_eq!(page.location.as_deref(), Some("/done"), "{provider}");
@@ -992,11 +1065,8 @@ mod tests {
         let page = browser.get("/done").await;
         assert_eq!(page.status, StatusCode::OK);
         let mut attacker = Browser {
-            state: browser.state.clone(),
             cookie: Some(planted),
-            csrf: None,
-            peer: browser.peer,
-            forwarding: None,
+            ..browser.stranger(USER)
         };
         let page = attacker.get("/done").await;
         assert_eq!(
@@ -1423,6 +1493,294 @@ mod tests {
         assert!(icon.body.starts_with("<svg"));
         let missing = browser.get("/assets/icons/..%2Fapp.css").await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
+
+    /// The JSON of a `/verify/status` answer.
+    fn json_of(page: &Page) -> serde_json::Value {
+        serde_json::from_str(&page.body).unwrap()
+    }
+
+    /// The handle of the verification in progress of `browser`'s session.
+    async fn pending_reference(browser: &Browser) -> String {
+        let (_, session) = browser
+            .state
+            .sessions
+            .existing(browser.cookie.as_deref())
+            .await
+            .unwrap();
+        session.pending.as_ref().unwrap().handle.reference.clone()
+    }
+
+    #[tokio::test]
+    async fn a_planted_id_gets_nothing_of_a_reverse_flow_it_polls() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        // The attacker planted this id in the visitor's browser, and polls with it.
+        let mut attacker = Browser {
+            cookie: browser.cookie.clone(),
+            ..browser.stranger("198.51.100.66:40000")
+        };
+        let page = browser.post("/start", &[("method", "telegram")]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        assert_ne!(browser.cookie, attacker.cookie, "a new id once started");
+        let reference = pending_reference(&browser).await;
+        browser
+            .sandbox()
+            .complete_reverse_flow(&reference, "+905327654321")
+            .unwrap();
+        let status = attacker.get("/verify/status").await;
+        assert!(
+            !status.headers.contains_key(header::SET_COOKIE),
+            "no id for the attacker"
+        );
+        assert_eq!(json_of(&status)["state"], "over", "{}", status.body);
+        let status = browser.get("/verify/status").await;
+        assert_eq!(json_of(&status)["state"], "verified", "{}", status.body);
+        let page = browser.get("/done").await;
+        assert!(page.body.contains("+90 532 765 43 21"), "{}", page.body);
+        let page = attacker.get("/done").await;
+        assert_eq!(
+            page.location.as_deref(),
+            Some("/"),
+            "nothing verified there"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_status_poll_leaves_a_code_flow_alone() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "532 123 45 67"),
+            ("provider", "verifykit"),
+        ];
+        browser.post("/start", &fields).await;
+        let status = browser.get("/verify/status").await;
+        let json = json_of(&status);
+        assert_eq!(json["state"], "over", "{}", status.body);
+        assert_eq!(json["next"], "/verify");
+        let page = browser.get("/verify").await;
+        assert!(page.body.contains(r#"id="code-form""#), "{}", page.body);
+        let code = browser.sandbox().latest_code("+905321234567").unwrap();
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(
+            page.location.as_deref(),
+            Some("/done"),
+            "the code still verifies"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_check_whose_answer_was_lost_closes_the_code_form() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "+372 5123 4567"),
+            ("provider", "verigator"),
+        ];
+        let page = browser.post("/start", &fields).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        browser.get("/verify").await;
+        let code = browser.sandbox().latest_code("+37251234567").unwrap();
+        // Verigator takes the code, and its answer is cut off.
+        browser.sandbox().inject_fault(
+            Fault::new(Provider::Verigator, FaultAction::TruncatedBody)
+                .method("PUT")
+                .path("/v1/service/service/*/users/*/auth"),
+        );
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        assert!(browser.sandbox().pending_faults().is_empty());
+        let page = browser.get("/verify").await;
+        assert!(page.body.contains("could not tell"), "{}", page.body);
+        assert!(
+            !page.body.contains(r#"id="code-form""#),
+            "no form for a code that may be used up: {}",
+            page.body
+        );
+        assert!(page.body.contains("Send a new code"), "{}", page.body);
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/"), "nothing left to check");
+    }
+
+    #[tokio::test]
+    async fn a_code_that_may_have_been_sent_is_not_offered_and_the_cooldown_is_counted_down() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        browser.sandbox().inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::TruncatedBody).path("/v1.0/send-otp"),
+        );
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "532 123 45 67"),
+            ("provider", "verifykit"),
+        ];
+        let page = browser.post("/start", &fields).await;
+        assert_eq!(page.location.as_deref(), Some("/"));
+        assert_eq!(
+            browser.sandbox().all_messages().len(),
+            1,
+            "the code went out"
+        );
+        let page = browser.get("/").await;
+        assert!(page.body.contains("cannot be used here"), "{}", page.body);
+        assert!(!page.body.contains("look at your phone"), "{}", page.body);
+        let cooldown = browser.state.backend.resend_cooldown().unwrap().as_secs();
+        assert!(
+            page.body
+                .contains(&format!(r#"data-countdown="{cooldown}""#)),
+            "{}",
+            page.body
+        );
+        // Asking again at once is the guard's cooldown, counted down too, and no second send.
+        browser.post("/start", &fields).await;
+        let page = browser.get("/").await;
+        assert!(page.body.contains("data-countdown"), "{}", page.body);
+        assert_eq!(browser.sandbox().all_messages().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn cycling_the_region_asks_verifykit_for_the_countries_once() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let regions = (b'A'..=b'Z').flat_map(|a| {
+            (b'A'..=b'Z').map(move |b| format!("{}{}", char::from(a), char::from(b)))
+        });
+        for region in regions.take(600) {
+            browser.accept_language = format!("tr-{region}");
+            assert_eq!(browser.get("/").await.status, StatusCode::OK, "{region}");
+        }
+        browser.accept_language = "tr-DE".to_owned();
+        let page = browser.get("/").await;
+        let first = page.body.find("<option value=\"").unwrap();
+        assert!(
+            page.body[first..].starts_with(r#"<option value="DE:+49" selected"#),
+            "the visitor's region first"
+        );
+        let countries = browser
+            .sandbox()
+            .requests_of(Provider::VerifyKit)
+            .requests
+            .iter()
+            .filter(|r| r.path.ends_with("/country"))
+            .count();
+        assert_eq!(countries, 1, "one language, one request");
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_its_session_a_bounded_time_and_never_after_sending() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        // A send that would take a while, were it made.
+        browser.sandbox().inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 2_000 })
+                .path("/v1.0/send-otp"),
+        );
+        tokio::time::pause();
+        // Another request of the visitor holds the session for 100 s.
+        let (_, held) = browser
+            .state
+            .sessions
+            .existing(browser.cookie.as_deref())
+            .await
+            .unwrap();
+        let holder = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(100)).await;
+            drop(held);
+        });
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "532 123 45 67"),
+            ("provider", "verifykit"),
+        ];
+        let page = browser.post("/start", &fields).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            page.body
+        );
+        assert!(page.headers.contains_key(header::RETRY_AFTER));
+        assert_eq!(
+            browser.sandbox().pending_faults().len(),
+            1,
+            "nothing was sent"
+        );
+        holder.await.unwrap();
+        tokio::time::resume();
+        browser.sandbox().clear_faults();
+        let page = browser.post("/start", &fields).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"), "free again");
+    }
+
+    #[tokio::test]
+    async fn an_ipv4_visitor_of_a_dual_stack_listener_reaches_the_providers_as_ipv4() {
+        let browser = Browser::new(InitTheme::Recommended).await;
+        let mut mapped = browser.stranger("[::ffff:203.0.113.9]:40000");
+        assert_eq!(mapped.get("/").await.status, StatusCode::OK);
+        assert_eq!(last_forwarded_for(&browser).as_deref(), Some("203.0.113.9"));
+    }
+
+    #[tokio::test]
+    async fn a_secure_cookie_is_host_prefixed_and_only_that_name_is_read() {
+        let backend = Backend::start(Target::Embedded(InitTheme::Recommended))
+            .await
+            .unwrap();
+        let sessions = Sessions::default().secure_cookie(true);
+        let mut browser = Browser::of(AppState::with_sessions(backend, sessions));
+        let page = browser.get("/").await;
+        let set = page.headers[header::SET_COOKIE].to_str().unwrap();
+        let cookie = cookie::Cookie::parse(set).unwrap();
+        assert_eq!(cookie.name(), crate::session::SECURE_COOKIE);
+        assert_eq!(cookie.secure(), Some(true), "{set}");
+        assert_eq!(cookie.path(), Some("/"), "{set}");
+        assert_eq!(cookie.domain(), None, "{set}");
+        let page = browser.post("/start", &[("method", "telegram")]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        let id = browser.cookie.clone().unwrap();
+        let mut plain = Browser {
+            cookie_header: Some(format!("{}={id}", crate::session::COOKIE)),
+            csrf: browser.csrf.clone(),
+            ..browser.stranger(USER)
+        };
+        let page = plain.post("/restart", &[]).await;
+        assert_eq!(
+            page.status,
+            StatusCode::FORBIDDEN,
+            "the plain name is not read"
+        );
+    }
+
+    #[tokio::test]
+    async fn several_session_cookies_name_no_session() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let id = browser.cookie.clone().unwrap();
+        let name = crate::session::COOKIE;
+        for both in [
+            format!("{name}={id}; {name}=planted"),
+            format!("{name}=planted; {name}={id}"),
+            format!("{name}={id}; {name}={id}"),
+        ] {
+            let mut confused = Browser {
+                cookie_header: Some(both.clone()),
+                csrf: browser.csrf.clone(),
+                ..browser.stranger(USER)
+            };
+            let page = confused.post("/start", &[("method", "telegram")]).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{both}");
+        }
+        let page = browser.post("/start", &[("method", "telegram")]).await;
+        assert_eq!(
+            page.location.as_deref(),
+            Some("/verify"),
+            "one cookie works"
+        );
     }
 
     #[test]

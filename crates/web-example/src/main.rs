@@ -21,9 +21,16 @@ struct Args {
     #[arg(long, default_value_t = 3000)]
     port: u16,
     /// Use the real providers from the environment (VERIFYKIT_SERVER_KEY, and VERIFIK_TOKEN,
-    /// VERIGATOR_USERNAME/_PASSWORD/_SERVICE_ID when set) instead of the embedded sandbox.
+    /// VERIGATOR_USERNAME/_PASSWORD/_SERVICE_ID, TWILIO_ACCOUNT_SID/_AUTH_TOKEN or
+    /// TWILIO_API_KEY_SID/_SECRET with TWILIO_SERVICE_SID when set) instead of the embedded
+    /// sandbox.
     #[arg(long)]
     live: bool,
+    /// The app is served over HTTPS (a reverse proxy terminating TLS in front of it, say): the
+    /// session cookie is `Secure` and named `__Host-pv_session`. Not for plain HTTP, where
+    /// browsers would not keep it. `SECURE_COOKIE=true` sets it too.
+    #[arg(long, env = "SECURE_COOKIE")]
+    secure_cookie: bool,
     /// The shape of the sandbox's VerifyKit `init` answer: `recommended` (SMS among the
     /// methods) or `basic` (SMS as the alternative below them).
     #[arg(long, default_value = "recommended", conflicts_with = "live")]
@@ -74,9 +81,15 @@ async fn main() -> ExitCode {
     } else {
         format!("{proxies}, naming the visitor in {}", proxies.header())
     };
+    let sessions = Sessions::default().secure_cookie(args.secure_cookie);
+    let cookie = if sessions.is_cookie_secure() {
+        format!("{}, Secure", sessions.cookie_name())
+    } else {
+        sessions.cookie_name().to_owned()
+    };
     let state = AppState::from(Inner {
         backend,
-        sessions: Sessions::default(),
+        sessions,
         proxies,
     });
     let running = match serve(SocketAddr::new(args.addr, args.port), state).await {
@@ -95,7 +108,8 @@ async fn main() -> ExitCode {
         "embedded sandbox: no real message is sent"
     };
     println!(
-        "phone-verify web example on {} ({mode}); trusted proxies: {trusted}; Ctrl-C stops it",
+        "phone-verify web example on {} ({mode}); trusted proxies: {trusted}; session cookie: \
+         {cookie}; Ctrl-C stops it",
         running.url()
     );
     let _ = tokio::signal::ctrl_c().await;

@@ -1,6 +1,8 @@
 //! What the visitor reads when something did not work: SDK errors and rejections turned into
 //! clear messages (the guard's denials with their retry-after countdown).
 
+use std::time::Duration;
+
 use phone_verify::guard::{Denial, Rule};
 use phone_verify::{Error, ErrorKind, RejectReason, Rejection};
 
@@ -18,17 +20,40 @@ pub fn for_error(err: &Error) -> Notice {
         ErrorKind::RateLimited => {
             "Too many requests. Please wait a moment and try again.".to_owned()
         }
-        ErrorKind::MaybeSent => "We may have sent you a code already: look at your phone \
-                                 before asking for another one."
-            .to_owned(),
-        ErrorKind::OutcomeUnknown => "We could not tell whether that code was right. Please \
-                                      start again."
+        ErrorKind::MaybeSent => {
+            "We could not tell whether that worked. Please try again.".to_owned()
+        }
+        ErrorKind::OutcomeUnknown => "We could not tell whether that code was right, and it \
+                                      cannot be checked again. Please ask for a new code."
             .to_owned(),
         _ => "The verification service is not available right now. Please try again later."
             .to_owned(),
     };
     Notice {
         retry_after: retry_secs(err),
+        ..Notice::error(text)
+    }
+}
+
+/// The message for a failed send of a code to a phone: as [`for_error`], except when the
+/// code may have gone out ([`ErrorKind::MaybeSent`]). That code cannot be used (no handle came
+/// back to check it with), and a new send waits for the guard's resend `cooldown`, which the
+/// lost send started: the notice counts it down.
+pub fn for_code_send_error(err: &Error, cooldown: Option<Duration>) -> Notice {
+    if err.kind() != ErrorKind::MaybeSent {
+        return for_error(err);
+    }
+    let text = if cooldown.is_some() {
+        "A code may have reached your phone but cannot be used here. Ask for a new one when the \
+         countdown ends, and use only the newest."
+    } else {
+        "A code may have reached your phone but cannot be used here. Ask for a new one, and use \
+         only the newest."
+    };
+    Notice {
+        retry_after: cooldown
+            .map(|d| d.as_secs().max(1))
+            .or_else(|| retry_secs(err)),
         ..Notice::error(text)
     }
 }
@@ -98,6 +123,26 @@ mod tests {
         assert!(locked.text.contains("Too many wrong codes"));
         let (gone, _) = for_rejection(&Rejection::new(RejectReason::NotFound));
         assert!(gone.text.contains("no longer pending"));
+    }
+
+    #[test]
+    fn a_code_that_may_have_been_sent_is_not_offered_and_the_cooldown_is_counted_down() {
+        let cooldown = Some(std::time::Duration::from_secs(30));
+        let err = Error::new(ErrorKind::MaybeSent, "the answer was lost");
+        let notice = for_code_send_error(&err, cooldown);
+        assert_eq!(notice.retry_after, Some(30));
+        assert!(
+            notice.text.contains("cannot be used here"),
+            "{}",
+            notice.text
+        );
+        assert!(notice.text.contains("countdown"), "{}", notice.text);
+        let without = for_code_send_error(&err, None);
+        assert_eq!(without.retry_after, None);
+        assert!(!without.text.contains("countdown"), "{}", without.text);
+        // Any other error reads as it does everywhere.
+        let invalid = Error::new(ErrorKind::InvalidInput, "bad phone");
+        assert_eq!(for_code_send_error(&invalid, cooldown), for_error(&invalid));
     }
 
     #[test]

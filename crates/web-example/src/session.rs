@@ -17,6 +17,11 @@ use crate::token::random_token;
 /// The session cookie's name.
 pub const COOKIE: &str = "pv_session";
 
+/// The session cookie's name when it is `Secure` ([`Sessions::secure_cookie`]): with the
+/// `__Host-` prefix, a browser takes it only from this host over HTTPS, with `Path=/` and no
+/// `Domain`, so a neighbouring subdomain or a page over plain HTTP cannot set one.
+pub const SECURE_COOKIE: &str = "__Host-pv_session";
+
 /// How many sessions are kept; the least recently used is forgotten past it.
 pub const CAPACITY: usize = 10_000;
 
@@ -172,6 +177,13 @@ impl Session {
 /// never overwrite each other.
 pub type SessionLock = tokio::sync::OwnedMutexGuard<Session>;
 
+/// How long a request waits for its session's lock, held by the visitor's other requests,
+/// before it is answered `503` without calling a provider: longer than one provider call
+/// (the SDK's overall deadline is 30 s), so a request queued behind one goes through. Only
+/// the wait is bounded, never a provider call under way: cutting a send short would lose its
+/// handle with the message already sent.
+pub const LOCK_WAIT: Duration = Duration::from_secs(35);
+
 /// How long a session lives without being used: past it, its id names nothing.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -294,6 +306,7 @@ pub struct Sessions {
     idle_timeout: Duration,
     lifetime: Duration,
     limit: AddressLimit,
+    secure_cookie: bool,
 }
 
 impl Default for Sessions {
@@ -313,6 +326,7 @@ impl Sessions {
             idle_timeout: IDLE_TIMEOUT,
             lifetime: LIFETIME,
             limit: AddressLimit::default(),
+            secure_cookie: false,
         }
     }
 
@@ -335,6 +349,30 @@ impl Sessions {
     pub fn address_limit(mut self, limit: AddressLimit) -> Self {
         self.limit = limit;
         self
+    }
+
+    /// When `secure`, the cookie naming a session is `Secure` (sent over HTTPS only) and named
+    /// [`SECURE_COOKIE`] instead of [`COOKIE`]; only that name is read. For an app served over
+    /// HTTPS (behind a reverse proxy that terminates TLS, say): the browser then never sends
+    /// the session id in clear, and a subdomain cannot plant one.
+    #[must_use]
+    pub fn secure_cookie(mut self, secure: bool) -> Self {
+        self.secure_cookie = secure;
+        self
+    }
+
+    /// Whether the session cookie is `Secure` ([`secure_cookie`](Self::secure_cookie)).
+    pub fn is_cookie_secure(&self) -> bool {
+        self.secure_cookie
+    }
+
+    /// The session cookie's name: [`SECURE_COOKIE`] when it is `Secure`, else [`COOKIE`].
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookie {
+            SECURE_COOKIE
+        } else {
+            COOKIE
+        }
     }
 
     /// The session named by `cookie`, or a new one (with a new id) when the cookie is absent,
@@ -385,7 +423,9 @@ impl Sessions {
     }
 
     /// The session named by `cookie`, locked, if there is one and it has not expired (an
-    /// expired one is forgotten); none is made.
+    /// expired one is forgotten); none is made. A session whose id was
+    /// [rotated](Self::rotate) while this waited for its lock is not returned: the id it was
+    /// asked by names nothing any more.
     pub async fn existing(&self, cookie: Option<&str>) -> Option<(String, SessionLock)> {
         self.existing_at(cookie, Instant::now()).await
     }
@@ -407,7 +447,13 @@ impl Sessions {
             entry.used = now;
             entry.session.clone()
         };
-        Some((id.to_owned(), session.lock_owned().await))
+        let locked = Arc::clone(&session).lock_owned().await;
+        // The request holding the lock may have given the session a new id (or it was
+        // forgotten): then `id` no longer names it.
+        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        map.peek(id)
+            .is_some_and(|entry| Arc::ptr_eq(&entry.session, &session))
+            .then(|| (id.to_owned(), locked))
     }
 
     /// Whether `entry` has been idle too long or lived too long at `now`.
@@ -436,8 +482,11 @@ impl Sessions {
 
     /// Gives the session named `id` (whose lock the caller holds as `session`) a new id and a
     /// new CSRF token, and forgets the old id; returns the new id. Called when the visitor
-    /// verifies: an id planted in the visitor's browser before (session fixation) or seen on
-    /// the way no longer names the verified session.
+    /// starts a verification (a form with the CSRF token, from the visitor's own browser) and
+    /// when it verifies: an id planted in the visitor's browser before (session fixation) or
+    /// seen on the way names neither the verification in progress nor the verified session,
+    /// and a request that waited for the lock with the old id gets nothing
+    /// ([`existing`](Self::existing)).
     ///
     /// The session keeps its creation time, so its [lifetime](Self::lifetime) still counts
     /// from when it was made: a new id is no renewal. Were it reset, a stolen cookie would
@@ -519,6 +568,36 @@ mod tests {
         let (other, session) = sessions.open(Some(&id), None).await.unwrap();
         assert_ne!(other, id, "the old id names nothing");
         assert!(session.last_phone.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_queued_behind_a_rotation_gets_nothing() {
+        let sessions = Sessions::default();
+        let (id, session) = sessions.open(None, None).await.unwrap();
+        let mut waker = std::task::Context::from_waker(std::task::Waker::noop());
+        // A request with the same id, queued while the lock is held, then given it.
+        let mut queued = std::pin::pin!(sessions.existing(Some(&id)));
+        assert!(queued.as_mut().poll(&mut waker).is_pending());
+        drop(session);
+        let (same, mut session) = queued.await.expect("the id still names it");
+        assert_eq!(same, id);
+        // One queued while the holder gives the session a new id.
+        let mut queued = std::pin::pin!(sessions.existing(Some(&id)));
+        assert!(queued.as_mut().poll(&mut waker).is_pending());
+        let new_id = sessions.rotate(&id, &mut session);
+        drop(session);
+        assert!(queued.await.is_none(), "the old id names nothing");
+        assert!(sessions.existing(Some(&new_id)).await.is_some());
+    }
+
+    #[test]
+    fn the_secure_cookie_has_its_own_name() {
+        let sessions = Sessions::default();
+        assert!(!sessions.is_cookie_secure());
+        assert_eq!(sessions.cookie_name(), COOKIE);
+        let sessions = sessions.secure_cookie(true);
+        assert!(sessions.is_cookie_secure());
+        assert_eq!(sessions.cookie_name(), "__Host-pv_session");
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub const LANGUAGES: [(&str, &str); 3] = [("en", "English"), ("tr", "Türkçe"),
 pub struct Visitor {
     /// The end user's IP: the connection's peer address, or from a trusted proxy the address
     /// its forwarding header names
-    /// ([`TrustedProxies::visitor_ip`](crate::proxy::TrustedProxies::visitor_ip)).
+    /// ([`TrustedProxies::visitor_ip`](crate::proxy::TrustedProxies::visitor_ip)); an
+    /// IPv4-mapped IPv6 address as its IPv4 address.
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
@@ -28,7 +29,8 @@ pub struct Visitor {
     pub language: Option<String>,
     /// The region of the first `Accept-Language` tag that has one (`tr-TR` → `TR`).
     pub region: Option<String>,
-    /// The session cookie.
+    /// The session cookie ([`Sessions::cookie_name`](crate::Sessions::cookie_name)), when the
+    /// request carries exactly one.
     pub session: Option<String>,
 }
 
@@ -71,20 +73,33 @@ impl FromRequestParts<AppState> for Visitor {
                 .map(str::to_owned)
         };
         let accept = header(ACCEPT_LANGUAGE).unwrap_or_default();
-        let session = parts
+        let name = state.sessions.cookie_name();
+        let mut sessions = parts
             .headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
-            .find(|c| c.name() == crate::session::COOKIE)
-            .map(|c| c.value().to_owned());
+            .filter(|c| c.name() == name);
+        // Several cookies of that name (one set for a parent domain or a narrower path by
+        // someone else, next to this app's): none is believed.
+        let session = match (sessions.next(), sessions.next()) {
+            (Some(only), None) => Some(only.value().to_owned()),
+            _ => None,
+        };
         Ok(Self {
             ip: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(peer)| state.proxies.visitor_ip(peer.ip(), &parts.headers)),
+                .map(|ConnectInfo(peer)| {
+                    // An IPv4 visitor of a dual-stack listener is an IPv4 address, not
+                    // `::ffff:a.b.c.d`, for the providers and the guard.
+                    state
+                        .proxies
+                        .visitor_ip(peer.ip(), &parts.headers)
+                        .to_canonical()
+                }),
             user_agent: header(USER_AGENT),
             language: language_of(&accept),
             region: region_of(&accept),
