@@ -5,17 +5,23 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::{Error, Result};
+
 /// How a verification reaches, or comes from, the user.
 ///
 /// Serializes as a lowercase name (`"sms"`, `"whatsapp"`, …); names this version does not know
-/// become [`Channel::Other`], so handles written by newer versions still load.
+/// become [`Channel::Other`], so handles written by newer versions still load. A blank name is
+/// refused when read.
 ///
 /// ```
 /// use phone_verify_core::Channel;
 ///
 /// assert_eq!("WhatsApp".parse::<Channel>().unwrap(), Channel::WhatsApp);
 /// assert_eq!(Channel::FlashCall.as_str(), "flash_call");
-/// assert_eq!("carrier-pigeon".parse::<Channel>().unwrap(), Channel::Other("carrier-pigeon".into()));
+/// assert_eq!(Channel::other("carrier-pigeon")?, Channel::Other("carrier-pigeon".into()));
+/// assert_eq!(Channel::other(" wa ")?, Channel::WhatsApp);
+/// assert!(Channel::other(" ").is_err());
+/// # Ok::<(), phone_verify_core::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 #[non_exhaustive]
@@ -34,11 +40,25 @@ pub enum Channel {
     Totp,
     /// A code sent by email.
     Email,
-    /// A channel this version has no name for.
+    /// A channel this version has no name for. Its name is trimmed and is neither blank nor
+    /// one of the names or aliases of the other channels (`wa`, `call`, …), or it reads back as
+    /// another channel: build it with [`Channel::other`].
     Other(String),
 }
 
 impl Channel {
+    /// The channel named `name`, trimmed: a built-in channel for its name or an alias
+    /// (`"wa"` is [`WhatsApp`](Self::WhatsApp)), [`Other`](Self::Other) for any other name. A
+    /// blank name is refused with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput),
+    /// as handles refuse it.
+    pub fn other(name: &str) -> Result<Self> {
+        let Ok(channel) = name.parse::<Self>();
+        if matches!(&channel, Self::Other(name) if name.is_empty()) {
+            return Err(Error::invalid_input("a channel name cannot be blank"));
+        }
+        Ok(channel)
+    }
+
     /// The channel's stable lowercase name.
     pub fn as_str(&self) -> &str {
         match self {
@@ -70,6 +90,7 @@ const NAMES: [(&str, Channel); 12] = [
     ("email", Channel::Email),
 ];
 
+/// Never fails: a blank name is `Other("")`, which [`Channel::other`] and handles refuse.
 impl FromStr for Channel {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -99,7 +120,7 @@ impl Serialize for Channel {
 
 impl<'de> Deserialize<'de> for Channel {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::text::deserialize_str(deserializer, "a channel name", str::parse)
+        crate::text::deserialize_str(deserializer, "a channel name", Self::other)
     }
 }
 
@@ -137,6 +158,24 @@ mod tests {
         assert_eq!(
             "\u{212a}all".parse::<Channel>().unwrap(),
             Channel::Other("\u{212a}all".into())
+        );
+    }
+
+    #[test]
+    fn other_normalizes_and_refuses_blank_names() {
+        assert_eq!(Channel::other("wa").unwrap(), Channel::WhatsApp);
+        assert_eq!(Channel::other(" CALL ").unwrap(), Channel::Voice);
+        assert_eq!(Channel::other(" x ").unwrap(), Channel::Other("x".into()));
+        for blank in ["", " ", "\t\n"] {
+            let err = Channel::other(blank).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{blank:?}");
+            let json = serde_json::to_string(blank).unwrap();
+            let err = serde_json::from_str::<Channel>(&json).unwrap_err();
+            assert!(err.to_string().contains("cannot be blank"), "{err}");
+        }
+        assert_eq!(
+            serde_json::from_str::<Channel>("\" wa \"").unwrap(),
+            Channel::WhatsApp
         );
     }
 }

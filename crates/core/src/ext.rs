@@ -50,8 +50,11 @@ pub trait PhoneVerifierExt: PhoneVerifier {
     /// earlier of `timeout` and the handle's `expires_at`.
     ///
     /// Past the handle's expiry it answers `Rejected(Expired)` (a verifier that still reports
-    /// the flow as pending then is not believed); past `timeout` it fails with
-    /// [`ErrorKind::Timeout`].
+    /// the flow as pending then is not believed; it is polled once more at the expiry, so a
+    /// flow completed just before is verified); past `timeout` it fails with
+    /// [`ErrorKind::Timeout`], also when a poll is still unanswered then (a poll is a read:
+    /// it is dropped). An `interval` of zero is refused with [`ErrorKind::InvalidInput`]
+    /// before any poll.
     async fn wait_for_outcome(
         &self,
         verification: &Verification,
@@ -73,6 +76,11 @@ pub trait PhoneVerifierExt: PhoneVerifier {
         interval: Duration,
         timeout: Duration,
     ) -> Result<CheckOutcome> {
+        if interval.is_zero() {
+            return Err(Error::invalid_input(
+                "the interval between polls must be longer than zero",
+            ));
+        }
         let request = CheckRequest::poll().context(context.clone());
         // A wait past what the clock holds (a timeout of `Duration::MAX`) ends 30 years on.
         let after = |from: tokio::time::Instant, wait: Duration| {
@@ -86,8 +94,18 @@ pub trait PhoneVerifierExt: PhoneVerifier {
                 Duration::try_from(left).unwrap_or(Duration::ZERO),
             )
         });
+        let timed_out = |waiting_for: &str| {
+            Error::new(
+                ErrorKind::Timeout,
+                format!("{waiting_for} within {}s", timeout.as_secs_f64()),
+            )
+        };
         loop {
-            let outcome = self.check(verification, &request).await?;
+            let poll = self.check(verification, &request);
+            let Ok(outcome) = tokio::time::timeout_at(deadline, poll).await else {
+                return Err(timed_out("the provider did not answer a poll"));
+            };
+            let outcome = outcome?;
             if !outcome.is_pending() {
                 return Ok(outcome);
             }
@@ -101,13 +119,7 @@ pub trait PhoneVerifierExt: PhoneVerifier {
             let next = after(now, interval);
             let wake = expiry.map_or(next, |at| next.min(at));
             if wake > deadline {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the user did not complete the verification within {}s",
-                        timeout.as_secs_f64()
-                    ),
-                ));
+                return Err(timed_out("the user did not complete the verification"));
             }
             tokio::time::sleep_until(wake).await;
         }
@@ -126,3 +138,114 @@ pub trait SessionResolverExt: SessionResolver {
 }
 
 impl<T: SessionResolver + ?Sized> SessionResolverExt for T {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::{Capabilities, Channel, ProviderId, StartRequest, Verified};
+
+    /// A reverse flow pending for `pending` polls, then verified; with `hang`, a provider that
+    /// never answers a poll.
+    #[derive(Debug)]
+    struct Flow {
+        pending: usize,
+        hang: bool,
+        polls: AtomicUsize,
+    }
+
+    impl Flow {
+        fn new(pending: usize, hang: bool) -> Self {
+            Self {
+                pending,
+                hang,
+                polls: AtomicUsize::new(0),
+            }
+        }
+
+        fn polls(&self) -> usize {
+            self.polls.load(Ordering::SeqCst)
+        }
+    }
+
+    #[async_trait]
+    impl PhoneVerifier for Flow {
+        fn provider(&self) -> ProviderId {
+            ProviderId::new_static("flow")
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new().with_reverse_channel(Channel::WhatsApp)
+        }
+
+        async fn start(&self, _: &StartRequest) -> Result<Verification> {
+            Err(Error::unsupported("not started here"))
+        }
+
+        async fn check(&self, _: &Verification, _: &CheckRequest) -> Result<CheckOutcome> {
+            let polls = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.hang {
+                std::future::pending::<()>().await;
+            }
+            Ok(if polls > self.pending {
+                CheckOutcome::Verified(Verified::new(Channel::WhatsApp))
+            } else {
+                CheckOutcome::Pending
+            })
+        }
+    }
+
+    fn handle() -> Verification {
+        Verification::new(ProviderId::new_static("flow"), "ref-1", Channel::WhatsApp)
+    }
+
+    /// `wait`, or a failure of the test if it has not ended an hour (of paused time) on.
+    async fn within_an_hour(
+        wait: impl Future<Output = Result<CheckOutcome>>,
+    ) -> Result<CheckOutcome> {
+        tokio::time::timeout(Duration::from_secs(3600), wait)
+            .await
+            .expect("the wait ended")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_interval_is_refused_before_any_poll() {
+        let flow = Flow::new(2, false);
+        let handle = handle();
+        let wait = flow.wait_for_outcome(&handle, Duration::ZERO, Duration::from_secs(5));
+        let err = within_an_hour(wait).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert_eq!(flow.polls(), 0);
+        // Any other interval polls.
+        let wait = flow.wait_for_outcome(&handle, Duration::from_nanos(1), Duration::MAX);
+        assert!(within_an_hour(wait).await.unwrap().is_verified());
+        assert_eq!(flow.polls(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_unanswered_at_the_timeout_ends_the_wait() {
+        let flow = Flow::new(0, true);
+        let handle = handle();
+        let started = tokio::time::Instant::now();
+        let wait = flow.wait_for_outcome(&handle, Duration::from_secs(2), Duration::from_secs(5));
+        let err = within_an_hour(wait).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(err.to_string().contains("did not answer a poll"), "{err}");
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        assert_eq!(flow.polls(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_unanswered_past_the_expiry_is_a_timeout_not_a_rejection() {
+        // The answer is lost, not a rejection: the flow may have completed before the expiry.
+        let flow = Flow::new(0, true);
+        let expiring =
+            handle().with_expires_at(time::OffsetDateTime::now_utc() + time::Duration::seconds(7));
+        let wait =
+            flow.wait_for_outcome(&expiring, Duration::from_secs(2), Duration::from_secs(10));
+        let err = within_an_hour(wait).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert_eq!(flow.polls(), 1);
+    }
+}

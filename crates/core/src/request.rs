@@ -144,7 +144,8 @@ pub struct StartRequest {
     pub channel: Channel,
     /// The language of the user's message.
     pub language: Option<Language>,
-    /// For reverse flows: ask for a QR code (for desktop users) rather than a deeplink.
+    /// For reverse flows: ask for a QR code (for desktop users) rather than a deeplink. A
+    /// request with a phone number (a code) and a QR code is refused.
     pub qr_code: bool,
     /// The end user's IP address and user agent.
     pub context: RequestContext,
@@ -184,7 +185,8 @@ impl StartRequest {
         self
     }
 
-    /// Asks for a QR code in a reverse flow.
+    /// Asks for a QR code in a reverse flow ([`validate`](Self::validate) refuses it with a
+    /// phone number).
     #[must_use]
     pub fn qr_code(mut self, yes: bool) -> Self {
         self.qr_code = yes;
@@ -206,8 +208,9 @@ impl StartRequest {
     }
 
     /// Checks the request against a verifier's capabilities. With a phone number, the channel
-    /// must be an OTP channel; without one, a reverse channel (a channel can be both, like
-    /// VerifyKit's WhatsApp). Provider crates call this before any request is sent.
+    /// must be an OTP channel and no QR code is asked for (a code is sent, nothing is drawn);
+    /// without one, a reverse channel (a channel can be both, like VerifyKit's WhatsApp).
+    /// Provider crates call this before any request is sent.
     pub fn validate(&self, capabilities: &Capabilities) -> Result<()> {
         if !capabilities.supports(&self.channel) {
             return Err(Error::unsupported(format!(
@@ -215,24 +218,34 @@ impl StartRequest {
                 self.channel
             )));
         }
-        if self.is_reverse(capabilities) {
-            if self.qr_code && !capabilities.qr_code {
-                return Err(Error::unsupported("this provider does not return QR codes"));
+        if self.phone.is_some() {
+            if !capabilities.is_otp(&self.channel) {
+                return Err(Error::invalid_input(format!(
+                    "{} is a reverse flow here: the user sends the message, so leave the phone \
+                     number out",
+                    self.channel
+                )));
             }
-        } else if self.phone.is_none() {
+            if self.qr_code {
+                return Err(Error::unsupported(
+                    "a QR code is only for reverse flows; a code is sent without one",
+                ));
+            }
+        } else if !capabilities.is_reverse(&self.channel) {
             return Err(Error::invalid_input(format!(
                 "a phone number is required to send a code by {}",
                 self.channel
             )));
+        } else if self.qr_code && !capabilities.qr_code {
+            return Err(Error::unsupported("this provider does not return QR codes"));
         }
         Ok(())
     }
 
     /// Whether this request is a reverse flow for a verifier with `capabilities`: a reverse
-    /// channel and no phone number, or a channel that is only a reverse channel.
+    /// channel and no phone number.
     pub fn is_reverse(&self, capabilities: &Capabilities) -> bool {
-        capabilities.is_reverse(&self.channel)
-            && (self.phone.is_none() || !capabilities.is_otp(&self.channel))
+        self.phone.is_none() && capabilities.is_reverse(&self.channel)
     }
 }
 
@@ -339,6 +352,46 @@ mod tests {
             .validate(&caps)
             .unwrap_err();
         assert_eq!(qr.kind(), ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn a_phone_on_a_reverse_only_channel_is_refused() {
+        // Telegram is only a reverse channel: the phone would be dropped by a reverse flow.
+        let caps = Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_reverse_channel(Channel::Telegram);
+        let phone = PhoneNumber::parse("+905321234567").unwrap();
+        let request = StartRequest::otp(Channel::Telegram, phone);
+        assert!(!request.is_reverse(&caps));
+        let err = request.validate(&caps).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("leave the phone number out"),
+            "{err}"
+        );
+        let reverse = StartRequest::reverse(Channel::Telegram);
+        assert!(reverse.validate(&caps).is_ok() && reverse.is_reverse(&caps));
+    }
+
+    #[test]
+    fn a_qr_code_is_refused_for_a_code() {
+        // Even from a provider that draws QR codes, on a channel that is also a reverse one.
+        let caps = Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::WhatsApp)
+            .with_reverse_channel(Channel::WhatsApp)
+            .with_qr_code(true);
+        let phone = PhoneNumber::parse("+905321234567").unwrap();
+        for channel in [Channel::Sms, Channel::WhatsApp] {
+            let err = StartRequest::otp(channel.clone(), phone.clone())
+                .qr_code(true)
+                .validate(&caps)
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Unsupported, "{channel}");
+            assert!(err.to_string().contains("only for reverse flows"), "{err}");
+        }
+        let reverse = StartRequest::reverse(Channel::WhatsApp).qr_code(true);
+        assert!(reverse.validate(&caps).is_ok());
     }
 
     #[test]

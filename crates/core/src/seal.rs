@@ -13,7 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use secrecy::zeroize::Zeroizing;
+use rand::TryRngCore as _;
+use rand::rngs::OsRng;
+use secrecy::zeroize::{Zeroize as _, Zeroizing};
 use secrecy::{ExposeSecret as _, SecretBox};
 use time::OffsetDateTime;
 
@@ -33,6 +35,9 @@ const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = 2;
 /// The shortest well-formed token, in bytes before base64: header, nonce and tag.
 const MIN_RAW_LEN: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
+/// How long past its handle's `expires_at` a token still opens, unless
+/// [`SealKeys::with_expiry_grace`] says otherwise.
+const DEFAULT_EXPIRY_GRACE: Duration = Duration::from_secs(120);
 
 /// Why a handle could not be sealed or a token opened. It never contains key material.
 ///
@@ -60,7 +65,8 @@ pub enum SealError {
     /// The handle inside has expired, or is older than the key set's maximum age.
     #[error("sealed handle expired at {0}")]
     Expired(OffsetDateTime),
-    /// The token is authentic but holds no valid handle, or the handle cannot be serialized.
+    /// The token is authentic but holds no valid handle, or the handle cannot be serialized or
+    /// is too large to seal (its token would pass [`MAX_TOKEN_LEN`]).
     #[error("sealed handle holds no valid verification: {0}")]
     InvalidHandle(String),
     /// A key is not [`SEAL_KEY_LEN`] bytes of base64.
@@ -99,11 +105,21 @@ pub struct SealKey {
 }
 
 impl SealKey {
-    /// A key from its 32 bytes.
-    pub fn new(id: u8, bytes: [u8; SEAL_KEY_LEN]) -> Self {
+    /// A key from its 32 bytes (this copy of them is zeroed).
+    pub fn new(id: u8, mut bytes: [u8; SEAL_KEY_LEN]) -> Self {
+        let key = Self::from_slice(id, &bytes);
+        bytes.zeroize();
+        key
+    }
+
+    /// A key copied from `bytes` straight into its heap box, no copy left on the stack.
+    /// `bytes` is [`SEAL_KEY_LEN`] long.
+    fn from_slice(id: u8, bytes: &[u8]) -> Self {
         Self {
             id,
-            key: SecretBox::new(Box::new(bytes)),
+            key: SecretBox::init_with_mut(|key: &mut [u8; SEAL_KEY_LEN]| {
+                key.copy_from_slice(bytes);
+            }),
         }
     }
 
@@ -121,15 +137,19 @@ impl SealKey {
                 .decode(unpadded)
                 .map_err(|_| SealError::InvalidKey("not valid base64"))?,
         );
-        let bytes = <[u8; SEAL_KEY_LEN]>::try_from(decoded.as_slice())
-            .map_err(|_| SealError::InvalidKey("wrong length"))?;
-        Ok(Self::new(id, bytes))
+        if decoded.len() != SEAL_KEY_LEN {
+            return Err(SealError::InvalidKey("wrong length"));
+        }
+        Ok(Self::from_slice(id, &decoded))
     }
 
-    /// A new random key from a cryptographically secure generator (`rand`'s thread generator,
-    /// seeded by the operating system), for keys that live as long as the process and tests.
+    /// A new random key from the operating system's generator, for keys that live as long as
+    /// the process and tests. Panics if that generator fails.
     pub fn generate(id: u8) -> Self {
-        Self::new(id, rand::random())
+        Self {
+            id,
+            key: SecretBox::init_with_mut(|key: &mut [u8; SEAL_KEY_LEN]| os_random(key)),
+        }
     }
 
     /// The key id written into tokens.
@@ -144,8 +164,18 @@ impl SealKey {
 
 impl Clone for SealKey {
     fn clone(&self) -> Self {
-        Self::new(self.id, *self.key.expose_secret())
+        Self::from_slice(self.id, self.key.expose_secret())
     }
+}
+
+/// Fills `bytes` from the operating system's generator, read afresh on every call: a user-space
+/// generator (`rand`'s thread generator) is copied with its state into every process forked
+/// after it was used, so forked workers of a pre-fork server would draw the same nonces under
+/// the same key. Panics if the generator fails, as `rand`'s own generators do.
+fn os_random(bytes: &mut [u8]) {
+    OsRng
+        .try_fill_bytes(bytes)
+        .expect("the operating system's random generator failed");
 }
 
 impl fmt::Debug for SealKey {
@@ -157,7 +187,8 @@ impl fmt::Debug for SealKey {
 }
 
 /// The keys of sealed handles: one current key that seals, and older keys still accepted when
-/// opening (key rotation), with an optional maximum age. `Debug` shows key ids only.
+/// opening (key rotation), with an optional maximum age and a grace past each handle's expiry.
+/// `Debug` shows key ids only.
 ///
 /// Rotation: add a new key as current and keep the old one accepted for as long as tokens
 /// sealed with it may be presented (the verification lifetime), then drop it.
@@ -169,7 +200,10 @@ impl fmt::Debug for SealKey {
 ///     .accept(SealKey::generate(1))?
 ///     .with_max_age(std::time::Duration::from_secs(15 * 60));
 /// assert_eq!(keys.current_id(), 2);
-/// assert_eq!(format!("{keys:?}"), "SealKeys { current: 2, accepted: [1], max_age: Some(900s) }");
+/// assert_eq!(
+///     format!("{keys:?}"),
+///     "SealKeys { current: 2, accepted: [1], max_age: Some(900s), expiry_grace: 120s }"
+/// );
 /// # Ok::<(), phone_verify_core::SealError>(())
 /// ```
 #[derive(Clone)]
@@ -177,6 +211,7 @@ pub struct SealKeys {
     current: SealKey,
     accepted: Vec<SealKey>,
     max_age: Option<Duration>,
+    expiry_grace: Duration,
 }
 
 impl SealKeys {
@@ -186,6 +221,7 @@ impl SealKeys {
             current,
             accepted: Vec::new(),
             max_age: None,
+            expiry_grace: DEFAULT_EXPIRY_GRACE,
         }
     }
 
@@ -207,6 +243,17 @@ impl SealKeys {
         self
     }
 
+    /// Opens tokens for `grace` past their handle's `expires_at` (2 minutes unless set; zero
+    /// refuses a token from its handle's expiry on). The provider is the judge of expiry: a
+    /// code typed just before it, or a reverse flow completed just before it, reaches the
+    /// verifier a little after it, and the provider's answer (verified, or `Rejected(Expired)`)
+    /// is the one to give. The maximum age has no grace.
+    #[must_use]
+    pub fn with_expiry_grace(mut self, grace: Duration) -> Self {
+        self.expiry_grace = grace;
+        self
+    }
+
     /// The id of the key that seals.
     pub fn current_id(&self) -> u8 {
         self.current.id
@@ -215,6 +262,11 @@ impl SealKeys {
     /// The maximum age, if set.
     pub fn max_age(&self) -> Option<Duration> {
         self.max_age
+    }
+
+    /// How long past its handle's `expires_at` a token still opens.
+    pub fn expiry_grace(&self) -> Duration {
+        self.expiry_grace
     }
 
     fn key(&self, id: u8) -> Option<&SealKey> {
@@ -231,6 +283,7 @@ impl fmt::Debug for SealKeys {
             .field("current", &self.current.id)
             .field("accepted", &accepted)
             .field("max_age", &self.max_age.map(|d| Secs(d.as_secs())))
+            .field("expiry_grace", &Secs(self.expiry_grace.as_secs()))
             .finish()
     }
 }
@@ -251,6 +304,10 @@ impl Verification {
     /// hold the handle (a browser, a mobile app) instead of the JSON: the client can neither
     /// read it (the phone number stays hidden) nor change it; [`open`](Self::open) gets the
     /// handle back. The format and key rotation are described in `docs/reliability.md`.
+    ///
+    /// A handle whose token would be longer than [`MAX_TOKEN_LEN`] (about 49 KB of JSON), which
+    /// `open` would refuse, is refused with [`SealError::InvalidHandle`]. Each token's nonce
+    /// comes from the operating system's generator (panics if it fails).
     ///
     /// ```
     /// use phone_verify_core::{Channel, ProviderId, SealKey, SealKeys, Verification};
@@ -274,7 +331,8 @@ impl Verification {
 
     /// The handle in a token written by [`seal`](Self::seal) with any key of `keys`, refused
     /// with a [`SealError`] when it is malformed, of an unknown version or key, tampered with,
-    /// expired (its `expires_at` passed), or older than the keys' maximum age.
+    /// expired (its `expires_at` passed more than the keys'
+    /// [expiry grace](SealKeys::with_expiry_grace) ago), or older than the keys' maximum age.
     pub fn open(token: &str, keys: &SealKeys) -> Result<Self, SealError> {
         open(token, keys, OffsetDateTime::now_utc())
     }
@@ -290,9 +348,15 @@ fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, SealError> {
     let json = handle
         .to_json()
         .map_err(|e| SealError::InvalidHandle(e.message().to_owned()))?;
+    let too_large = || SealError::InvalidHandle("too large to seal".to_owned());
+    let raw_len = MIN_RAW_LEN.checked_add(json.len()).ok_or_else(too_large)?;
+    if base64::encoded_len(raw_len, false).is_none_or(|len| len > MAX_TOKEN_LEN) {
+        return Err(too_large());
+    }
     let key = &keys.current;
     let header = [SEAL_VERSION, key.id];
-    let nonce: [u8; NONCE_LEN] = rand::random();
+    let mut nonce = [0; NONCE_LEN];
+    os_random(&mut nonce);
     let ciphertext = key
         .cipher()
         .encrypt(
@@ -302,15 +366,15 @@ fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, SealError> {
                 aad: &header,
             },
         )
-        .map_err(|_| SealError::InvalidHandle("too large to seal".to_owned()))?;
-    let mut raw = Vec::with_capacity(HEADER_LEN + NONCE_LEN + ciphertext.len());
+        .map_err(|_| too_large())?;
+    let mut raw = Vec::with_capacity(raw_len);
     raw.extend_from_slice(&header);
     raw.extend_from_slice(&nonce);
     raw.extend_from_slice(&ciphertext);
     Ok(URL_SAFE_NO_PAD.encode(raw))
 }
 
-/// The handle in `token`, if authentic under `keys` and not expired at `now`.
+/// The handle in `token`, if authentic under `keys` and not expired at `now` (past the grace).
 fn open(token: &str, keys: &SealKeys, now: OffsetDateTime) -> Result<Verification, SealError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(SealError::Malformed("longer than the token limit"));
@@ -346,18 +410,23 @@ fn open(token: &str, keys: &SealKeys, now: OffsetDateTime) -> Result<Verificatio
         String::from_utf8(json).map_err(|_| SealError::InvalidHandle("not UTF-8".to_owned()))?;
     let handle =
         Verification::from_json(&json).map_err(|e| SealError::InvalidHandle(e.message().into()))?;
-    if let Some(expires_at) = handle.expires_at.filter(|_| handle.is_expired_at(now)) {
+    if let Some(expires_at) = handle.expires_at
+        && now >= expires_at.saturating_add(signed(keys.expiry_grace))
+    {
         return Err(SealError::Expired(expires_at));
     }
     if let Some(max_age) = keys.max_age {
-        let limit = handle
-            .created_at
-            .saturating_add(max_age.try_into().unwrap_or(time::Duration::MAX));
+        let limit = handle.created_at.saturating_add(signed(max_age));
         if now >= limit {
             return Err(SealError::Expired(limit));
         }
     }
     Ok(handle)
+}
+
+/// `duration` as a date's duration, the longest one where it does not fit.
+fn signed(duration: Duration) -> time::Duration {
+    duration.try_into().unwrap_or(time::Duration::MAX)
 }
 
 #[cfg(test)]
@@ -538,6 +607,24 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_too_large_to_open_is_refused_when_sealed() {
+        let too_large = Err(SealError::InvalidHandle("too large to seal".to_owned()));
+        let huge = handle().with_extra("note", "x".repeat(50_000));
+        assert_eq!(seal(&huge, &keys()), too_large);
+        // The largest handle that seals opens; one byte more is refused when sealed. A token
+        // of 64 KiB characters holds 49,152 bytes: 42 of them header, nonce and tag.
+        let base = handle().with_extra("note", "").to_json().unwrap().len();
+        let largest_json = MAX_TOKEN_LEN / 4 * 3 - MIN_RAW_LEN;
+        let largest = handle().with_extra("note", "x".repeat(largest_json - base));
+        assert_eq!(largest.to_json().unwrap().len(), largest_json);
+        let token = seal(&largest, &keys()).unwrap();
+        assert_eq!(token.len(), MAX_TOKEN_LEN);
+        assert_eq!(open(&token, &keys(), NOW).unwrap(), largest);
+        let one_more = handle().with_extra("note", "x".repeat(largest_json - base + 1));
+        assert_eq!(seal(&one_more, &keys()), too_large);
+    }
+
+    #[test]
     fn keys_tell_their_ids_and_maximum_age() {
         let keys = SealKeys::new(SealKey::new(2, [1; SEAL_KEY_LEN]))
             .accept(SealKey::new(5, [2; SEAL_KEY_LEN]))
@@ -546,15 +633,19 @@ mod tests {
             .unwrap();
         assert_eq!(keys.current_id(), 2);
         assert_eq!(keys.max_age(), None);
+        assert_eq!(keys.expiry_grace(), Duration::from_secs(120));
         assert_eq!(
             format!("{keys:?}"),
-            "SealKeys { current: 2, accepted: [5, 1], max_age: None }"
+            "SealKeys { current: 2, accepted: [5, 1], max_age: None, expiry_grace: 120s }"
         );
-        let keys = keys.with_max_age(Duration::from_millis(90_500));
+        let keys = keys
+            .with_max_age(Duration::from_millis(90_500))
+            .with_expiry_grace(Duration::from_secs(30));
         assert_eq!(keys.max_age(), Some(Duration::from_millis(90_500)));
+        assert_eq!(keys.expiry_grace(), Duration::from_secs(30));
         assert_eq!(
             format!("{keys:?}"),
-            "SealKeys { current: 2, accepted: [5, 1], max_age: Some(90s) }"
+            "SealKeys { current: 2, accepted: [5, 1], max_age: Some(90s), expiry_grace: 30s }"
         );
         let key = SealKey::new(200, [4; SEAL_KEY_LEN]);
         assert_eq!(key.id(), 200);
@@ -593,9 +684,10 @@ mod tests {
     fn expired_and_too_old_handles_are_refused() {
         let token = seal(&handle(), &keys()).unwrap();
         let expiry = datetime!(2026-11-22 18:05:00 UTC);
-        assert!(open(&token, &keys(), expiry - time::Duration::SECOND).is_ok());
+        let no_grace = keys().with_expiry_grace(Duration::ZERO);
+        assert!(open(&token, &no_grace, expiry - time::Duration::SECOND).is_ok());
         assert_eq!(
-            open(&token, &keys(), expiry),
+            open(&token, &no_grace, expiry),
             Err(SealError::Expired(expiry))
         );
         let strict = keys().with_max_age(Duration::from_secs(30));
@@ -612,6 +704,36 @@ mod tests {
             open(&token, &strict, NOW),
             Err(SealError::Expired(_))
         ));
+    }
+
+    #[test]
+    fn a_token_opens_for_the_grace_past_its_handles_expiry() {
+        // A code typed at 4:59 reaches `open` after 5:00: the provider judges it.
+        let token = seal(&handle(), &keys()).unwrap();
+        let expiry = datetime!(2026-11-22 18:05:00 UTC);
+        let grace = time::Duration::minutes(2);
+        assert_eq!(open(&token, &keys(), expiry).unwrap(), handle());
+        assert_eq!(
+            open(&token, &keys(), expiry + time::Duration::seconds(30)).unwrap(),
+            handle()
+        );
+        assert!(open(&token, &keys(), expiry + grace - time::Duration::SECOND).is_ok());
+        assert_eq!(
+            open(&token, &keys(), expiry + grace),
+            Err(SealError::Expired(expiry))
+        );
+        let longer = keys().with_expiry_grace(Duration::from_secs(600));
+        assert!(open(&token, &longer, expiry + grace).is_ok());
+        assert_eq!(
+            open(&token, &longer, expiry + time::Duration::minutes(10)),
+            Err(SealError::Expired(expiry))
+        );
+        // A grace past what a date holds opens the token at any time; the maximum age has none.
+        let endless = keys().with_expiry_grace(Duration::MAX);
+        assert!(open(&token, &endless, datetime!(9999-12-31 23:59 UTC)).is_ok());
+        let strict = endless.with_max_age(Duration::from_secs(30));
+        let limit = datetime!(2026-11-22 18:00:30 UTC);
+        assert_eq!(open(&token, &strict, limit), Err(SealError::Expired(limit)));
     }
 
     #[test]

@@ -18,8 +18,10 @@ pub const HANDLE_FORMAT: &str = "phone-verify/verification";
 /// The version of the handle JSON that this crate writes; it reads this version and older.
 pub const HANDLE_VERSION: u32 = 1;
 
-/// What a reverse flow shows the user: a deeplink to open, or a QR code to scan.
+/// What a reverse flow shows the user: a deeplink to open, or a QR code to scan. Its JSON
+/// refuses unknown fields, as the handle's does.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ReverseFlow {
     /// A link that opens the messaging app with the message to send (e.g. `https://wa.me/...`).
@@ -39,7 +41,10 @@ impl ReverseFlow {
 
 /// A started verification: everything needed to check it later, in this process or another.
 ///
-/// It serializes to a documented, versioned JSON form (see `docs/architecture.md`):
+/// It serializes to a documented, versioned JSON form (see `docs/architecture.md`). Reading it
+/// refuses unknown and repeated fields (of the handle and of `reverse`), but for the keys of
+/// `extras`: a key given twice there keeps its last value. A `null` optional field reads as
+/// absent.
 ///
 /// ```
 /// use phone_verify_core::{Channel, ProviderId, Verification};

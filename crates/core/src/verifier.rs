@@ -38,8 +38,12 @@ use crate::verification::Verification;
 ///    the same outcome.
 /// 5. **The phone as reported.** `Verified` carries the phone the provider reports when it
 ///    reports one.
-/// 6. **Safe retries only.** `check` may be retried by the implementation on transient failures
-///    (it is a read of the provider's state); nothing that sends a message is.
+/// 6. **Safe retries only.** Nothing that sends a message is retried. A code check uses up the
+///    code (or one of its attempts), so it is retried only when the request surely never
+///    reached the provider or was refused unprocessed (no connection, a refused HTTP/2
+///    stream, a 429 or a 503 with `Retry-After`); when its answer is lost it fails with
+///    [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown), never `Rejected`.
+///    Polls of a reverse flow and other lookups are reads, and may be retried.
 /// 7. **No secrets out.** Credentials and codes never appear in `Debug`, errors or logs, and
 ///    phone numbers are masked in logs.
 #[cfg_attr(feature = "mock", mockall::automock)]

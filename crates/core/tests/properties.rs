@@ -565,10 +565,21 @@ proptest! {
             prop_assert!(!token.contains(phone.national_number()));
         }
         if let Some(expiry) = handle.expires_at {
-            prop_assert_eq!(
-                Verification::open_at(&token, &KEYS, expiry),
-                Err(SealError::Expired(expiry))
-            );
+            // Opened for the keys' grace past the expiry, refused from its end on (the last
+            // instant a date holds, where the grace would pass it).
+            let grace = time::Duration::try_from(KEYS.expiry_grace()).unwrap();
+            if let Some(end) = expiry.checked_add(grace) {
+                prop_assert_eq!(Verification::open_at(&token, &KEYS, expiry), Ok(handle.clone()));
+                prop_assert_eq!(
+                    Verification::open_at(&token, &KEYS, end),
+                    Err(SealError::Expired(expiry))
+                );
+            } else {
+                prop_assert_eq!(
+                    Verification::open_at(&token, &KEYS, expiry.saturating_add(grace)),
+                    Err(SealError::Expired(expiry))
+                );
+            }
         }
     }
 

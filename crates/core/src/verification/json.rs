@@ -3,8 +3,9 @@
 //!
 //! `format` and `version` come first in what [`Verification::to_json`] writes, and are checked
 //! as soon as they are read: a newer handle is refused as newer, not for a field this version
-//! does not know. Every field may appear once; an unknown one is refused once the handle is
-//! read, after `format` and `version` were checked.
+//! does not know. Every field may appear once; an unknown one (of the handle or of `reverse`)
+//! is refused once the handle is read, after `format` and `version` were checked. A key
+//! repeated inside `extras` keeps its last value, as a JSON object read into a map does.
 
 use std::fmt;
 
@@ -214,7 +215,7 @@ impl<'de> Visitor<'de> for HandleVisitor {
                     "reverse",
                     map.next_value::<Option<ReverseFlow>>()?,
                 )?,
-                Key::Extras => once(&mut extras, "extras", map.next_value::<Extras>()?)?,
+                Key::Extras => once(&mut extras, "extras", map.next_value::<Option<Extras>>()?)?,
                 Key::Unknown(name) => {
                     map.next_value::<IgnoredAny>()?;
                     unknown.get_or_insert(name);
@@ -242,7 +243,7 @@ impl<'de> Visitor<'de> for HandleVisitor {
             created_at: created_at.ok_or_else(|| de::Error::missing_field("created_at"))?,
             expires_at: expires_at.flatten(),
             reverse: reverse.flatten(),
-            extras: extras.unwrap_or_default(),
+            extras: extras.flatten().unwrap_or_default(),
         })
     }
 }
@@ -346,16 +347,42 @@ mod tests {
     #[test]
     fn reads_null_optional_fields_as_absent() {
         let mut members = object(&full());
-        for field in ["phone", "expires_at", "reverse"] {
+        for field in ["phone", "expires_at", "reverse", "extras"] {
             members.insert(field.into(), Value::Null);
         }
-        members.remove("extras");
-        let handle = Verification::from_json(&Value::Object(members).to_string()).unwrap();
+        let handle = Verification::from_json(&Value::Object(members.clone()).to_string()).unwrap();
         assert_eq!(
             (handle.phone, handle.expires_at, handle.reverse),
             (None, None, None)
         );
         assert!(handle.extras.is_empty());
+        members.remove("extras");
+        let handle = Verification::from_json(&Value::Object(members).to_string()).unwrap();
+        assert!(handle.extras.is_empty());
+    }
+
+    #[test]
+    fn refuses_a_blank_channel() {
+        // It would read as `Channel::Other("")`, a channel no provider knows.
+        for blank in ["", " "] {
+            let mut members = object(&full());
+            members.insert("channel".into(), json!(blank));
+            let error = error_of(&Value::Object(members).to_string());
+            assert!(error.contains("channel name cannot be blank"), "{error}");
+        }
+    }
+
+    #[test]
+    fn refuses_an_unknown_field_of_the_reverse_flow() {
+        // A misspelt `deeplink` would read as a reverse flow with nothing to show.
+        let mut members = object(&full());
+        members.insert("reverse".into(), json!({"deeplnk": "https://wa.me/1"}));
+        let error = error_of(&Value::Object(members).to_string());
+        assert!(error.contains("unknown field `deeplnk`"), "{error}");
+        let mut members = object(&full());
+        members.insert("reverse".into(), json!({}));
+        let handle = Verification::from_json(&Value::Object(members).to_string()).unwrap();
+        assert_eq!(handle.reverse, Some(ReverseFlow::default()));
     }
 
     #[test]
