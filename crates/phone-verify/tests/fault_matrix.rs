@@ -55,6 +55,7 @@ const PARALLEL_CELLS: usize = 12;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FaultKind {
     Status500,
+    Status503,
     Unavailable503,
     RateLimited429,
     Timeout,
@@ -68,8 +69,9 @@ enum FaultKind {
 }
 
 impl FaultKind {
-    const ALL: [Self; 11] = [
+    const ALL: [Self; 12] = [
         Self::Status500,
+        Self::Status503,
         Self::Unavailable503,
         Self::RateLimited429,
         Self::Timeout,
@@ -85,6 +87,7 @@ impl FaultKind {
     fn label(self) -> &'static str {
         match self {
             Self::Status500 => "500",
+            Self::Status503 => "503 without Retry-After",
             Self::Unavailable503 => "503 + Retry-After: 1",
             Self::RateLimited429 => "429 + Retry-After: 1",
             Self::Timeout => "timeout (answer held 30 s)",
@@ -102,6 +105,10 @@ impl FaultKind {
         match self {
             Self::Status500 => FaultAction::Status {
                 status: 500,
+                body: None,
+            },
+            Self::Status503 => FaultAction::Status {
+                status: 503,
                 body: None,
             },
             Self::Unavailable503 => FaultAction::ServiceUnavailable {
@@ -460,10 +467,12 @@ fn assert_cell(target: &Target, op: Op, fault: FaultKind, cell: &Cell) {
         FaultKind::Unavailable503 => {
             assert_eq!(kind, Some(ErrorKind::ProviderUnavailable), "{at}");
         }
-        // The answer was lost, or is a 2xx that cannot be read (or would not fit): either
-        // way the provider may have taken the request, so a send may have gone out and a code
-        // may have been used. Verifik reads the check back.
+        // The answer was lost, or is a 2xx that cannot be read (or would not fit), or a server
+        // error other than a 503 with `Retry-After` (a proxy answers a plain 503 after
+        // forwarding the request): either way the provider may have taken the request, so a
+        // send may have gone out and a code may have been used. Verifik reads the check back.
         FaultKind::Status500
+        | FaultKind::Status503
         | FaultKind::Timeout
         | FaultKind::ResetBefore
         | FaultKind::ResetAfter
@@ -485,7 +494,7 @@ fn assert_cell(target: &Target, op: Op, fault: FaultKind, cell: &Cell) {
             Op::Resolve => assert_eq!(
                 kind,
                 Some(match fault {
-                    FaultKind::Status500 => ErrorKind::ProviderUnavailable,
+                    FaultKind::Status500 | FaultKind::Status503 => ErrorKind::ProviderUnavailable,
                     FaultKind::Timeout | FaultKind::SlowDrip => ErrorKind::Timeout,
                     FaultKind::MalformedJson
                     | FaultKind::WrongContentType
@@ -518,7 +527,9 @@ fn render(cells: &[(Target, Op, FaultKind, Cell)]) -> String {
          faulted `start` never succeeds and is `MaybeSent` whenever the request left and no \
          readable refusal came back; a `check` is never `Rejected` by a fault and is not \
          retried after it may have been processed; 429 is `RateLimited`, 503 with \
-         `Retry-After` `ProviderUnavailable`; an unreadable or oversized 2xx body is \
+         `Retry-After` `ProviderUnavailable`; a 503 without `Retry-After`, which a proxy may \
+         answer after forwarding the request, is in doubt like a 500: `MaybeSent` for a \
+         `start`, `OutcomeUnknown` for a `check`; an unreadable or oversized 2xx body is \
          `MaybeSent` for a `start` (the provider took it), `OutcomeUnknown` for a `check` (or, \
          for a Verifik check read back, `Verified`) and `Decode` for a `resolve`.\n",
     );
@@ -583,7 +594,7 @@ async fn every_provider_operation_and_fault_has_a_typed_outcome() {
         // A panic inside a cell (the SDK's or an assertion's) fails the test here.
         results.push(joined.unwrap());
     }
-    assert_eq!(results.len(), 2 * 3 * 11 + 2 * 2 * 11);
+    assert_eq!(results.len(), 2 * 3 * 12 + 2 * 2 * 12);
     for (target, op, fault, cell) in &results {
         assert_cell(target, *op, *fault, cell);
     }

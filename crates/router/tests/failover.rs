@@ -139,8 +139,34 @@ async fn out_of_balance_fails_over_to_b() {
     assert_eq!(health[0].recent_errors[0].kind, ErrorKind::QuotaExhausted);
 }
 
+/// A 503 with `Retry-After`: VerifyKit refused the send before processing it.
+fn refused_before_processing() -> FaultAction {
+    FaultAction::ServiceUnavailable {
+        retry_after_secs: 1,
+    }
+}
+
 #[tokio::test]
 async fn unavailable_fails_over_to_b() {
+    let sb = sandbox().await;
+    sb.inject_fault(
+        Fault::new(Provider::VerifyKit, refused_before_processing()).path("/v1.0/send-otp"),
+    );
+    let router = router_with(&sb, verifykit(&sb), |c| c);
+    let to = phone(2);
+    let handle = router.start(&StartRequest::sms(to.clone())).await.unwrap();
+    assert_eq!(
+        count(&sb, Provider::VerifyKit, VK_SEND),
+        1,
+        "a send is never retried"
+    );
+    assert_b_took_over(&sb, &handle, &to).await;
+}
+
+/// A 503 without `Retry-After` may come from a proxy that forwarded the send: A may have
+/// sent, so B is not asked for a second message.
+#[tokio::test]
+async fn a_plain_503_does_not_fail_over() {
     let sb = sandbox().await;
     sb.inject_fault(
         Fault::new(
@@ -153,14 +179,14 @@ async fn unavailable_fails_over_to_b() {
         .path("/v1.0/send-otp"),
     );
     let router = router_with(&sb, verifykit(&sb), |c| c);
-    let to = phone(2);
-    let handle = router.start(&StartRequest::sms(to.clone())).await.unwrap();
-    assert_eq!(
-        count(&sb, Provider::VerifyKit, VK_SEND),
-        1,
-        "a send is never retried"
-    );
-    assert_b_took_over(&sb, &handle, &to).await;
+    let err = router
+        .start(&StartRequest::sms(phone(9)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
+    assert_eq!(err.http_status(), Some(503));
+    assert_eq!(count(&sb, Provider::VerifyKit, VK_SEND), 1);
+    assert_eq!(count(&sb, Provider::Verifik, VF_SEND), 0, "no second send");
 }
 
 #[tokio::test]
@@ -335,19 +361,14 @@ impl Clock for TestClock {
 }
 
 /// Routes `a` (VerifyKit) then `b` (Verifik) on the test's clock, `a`'s circuit opening after
-/// `failures` in a row (60 s cooldown), and `a`'s next `failures` sends answered with 503.
+/// `failures` in a row (60 s cooldown), and `a`'s next `failures` sends answered with 503 and
+/// `Retry-After` (refused before processing: the start fails over).
 async fn breaker_router(failures: u32) -> (SandboxHandle, Arc<TestClock>, Router) {
     let sb = sandbox().await;
     sb.inject_fault(
-        Fault::new(
-            Provider::VerifyKit,
-            FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-        )
-        .path("/v1.0/send-otp")
-        .times(failures),
+        Fault::new(Provider::VerifyKit, refused_before_processing())
+            .path("/v1.0/send-otp")
+            .times(failures),
     );
     let clock = Arc::new(TestClock(Mutex::new(SystemTime::UNIX_EPOCH)));
     let router = Router::builder()

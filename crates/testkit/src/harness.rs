@@ -49,7 +49,12 @@ pub type HarnessResult<T> = Result<T, HarnessError>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SendFault {
-    /// The provider answers `503 Service Unavailable` without sending anything.
+    /// The provider answers `503 Service Unavailable` without sending anything. Its client
+    /// reports [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent) when the 503
+    /// has no `Retry-After` (the sandbox harness's: a proxy answers so after forwarding the
+    /// request, so the client cannot tell), and
+    /// [`ErrorKind::ProviderUnavailable`](phone_verify_core::ErrorKind::ProviderUnavailable)
+    /// when it has one (the in-memory provider's: refused before processing).
     ServiceUnavailable,
     /// The connection is reset before any answer arrives.
     ConnectionReset,

@@ -2,15 +2,17 @@
 //! from `errors.toml` ([`error_table`](crate::error_table)).
 //!
 //! - An error answer's body `{code, message, more_info, status}` is decoded; a documented
-//!   `code` gives the kind, anything else falls back to the core [`kind_for_status`].
+//!   `code` gives the kind, anything else falls back to the core
+//!   [`HttpResponse::kind_for_status`]. A server error keeps its doubt whatever code its body
+//!   carries: answering a send it is `MaybeSent`, a code check `OutcomeUnknown`, unless it is
+//!   a 503 with `Retry-After`, refused before processing (`ProviderUnavailable`; a plain 503
+//!   may come from a proxy that forwarded the request).
 //! - The `Twilio-Request-Id` header is kept as the error's request id, the code and Twilio's
 //!   message as its provider code and message.
 //! - A documented error with a check rule (`60202`, `20404`) answering a code check is a
 //!   rejection, not an error ([`check_rejection`]).
 
-use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code, provider_text,
-};
+use phone_verify_core::kit::{CheckRule, ErrorSpec, HttpResponse, provider_code, provider_text};
 use phone_verify_core::{Error, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
 
@@ -41,9 +43,10 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
     let spec = code.and_then(documented);
     let operation = response.operation();
     let kind = match spec {
-        // A server error keeps its doubt, whatever code its body carries.
-        Some(spec) => spec.kind_at(status, operation.kind),
-        None => kind_for_status(status, operation.kind),
+        Some(spec) if status < 500 || spec.http_status >= 500 => spec.kind,
+        // A server error keeps its doubt, whatever code its body carries (`kind_at`): the
+        // status decides, its headers seen (a 503 with `Retry-After` was refused unprocessed).
+        _ => response.kind_for_status(),
     };
     let said = body
         .message
@@ -242,6 +245,40 @@ mod tests {
         // A documented code on a 5xx answer keeps the doubt of the status.
         let err = provider_error_of(&response(SEND, 500, &twilio_body("60200", 500)));
         assert_eq!(err.kind(), ErrorKind::MaybeSent);
+    }
+
+    /// A 503 with `Retry-After` was refused before processing (no code sent, none used),
+    /// whatever code its body carries; a plain 503 may come from a proxy that forwarded the
+    /// request, and stays in doubt.
+    #[test]
+    fn a_503_is_a_refusal_only_with_retry_after() {
+        let documented = [twilio_body("60200", 503), twilio_body("20404", 503)];
+        let refused = |operation, body: &str| {
+            let plain = response(operation, 503, body);
+            let mut headers = plain.headers().clone();
+            headers.insert("retry-after", HeaderValue::from_static("5"));
+            let body = plain.body().clone();
+            let twilio = ProviderId::new_static("twilio");
+            HttpResponse::from_parts(twilio, operation, 503, headers, body)
+        };
+        for (operation, plain) in [
+            (SEND, ErrorKind::MaybeSent),
+            (CHECK, ErrorKind::OutcomeUnknown),
+            (READ, ErrorKind::ProviderUnavailable),
+        ] {
+            for body in ["", "{}", &documented[0], &documented[1]] {
+                let err = provider_error_of(&refused(operation, body));
+                assert_eq!(
+                    err.kind(),
+                    ErrorKind::ProviderUnavailable,
+                    "{operation:?} {body}"
+                );
+                assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(5)));
+                assert!(check_rejection(&err, true).is_none(), "{body}");
+                let err = provider_error_of(&response(operation, 503, body));
+                assert_eq!(err.kind(), plain, "{operation:?} {body}");
+            }
+        }
     }
 
     #[test]

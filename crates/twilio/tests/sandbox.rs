@@ -232,34 +232,47 @@ async fn a_503_on_the_send_is_not_sent_again() {
     let sandbox = sandbox().await;
     let verifier = common::verifier(&sandbox);
     let number = phone("+1 501 712 2664");
-    sandbox.inject_fault(
-        Fault::new(
-            Provider::Twilio,
+    // With `Retry-After`, refused before processing; without, the client cannot tell it from
+    // a proxy's 503 after forwarding the send: in doubt.
+    for (fault, kind) in [
+        (
+            FaultAction::ServiceUnavailable {
+                retry_after_secs: 1,
+            },
+            ErrorKind::ProviderUnavailable,
+        ),
+        (
             FaultAction::Status {
                 status: 503,
                 body: None,
             },
-        )
-        .method("POST")
-        .path(SENDS),
-    );
-    let err = verifier
-        .start(&StartRequest::sms(number.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
-    assert_eq!(err.http_status(), Some(503));
-    assert_eq!(err.provider_code(), Some("20503"));
-    assert_eq!(sends(&sandbox), 1, "the send was not retried");
-    assert!(sandbox.messages(number.e164()).is_empty());
-    assert!(sandbox.pending_faults().is_empty());
+            ErrorKind::MaybeSent,
+        ),
+    ] {
+        sandbox.inject_fault(
+            Fault::new(Provider::Twilio, fault)
+                .method("POST")
+                .path(SENDS),
+        );
+        let before = sends(&sandbox);
+        let err = verifier
+            .start(&StartRequest::sms(number.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert_eq!(err.http_status(), Some(503));
+        assert_eq!(err.provider_code(), Some("20503"));
+        assert_eq!(sends(&sandbox), before + 1, "the send was not retried");
+        assert!(sandbox.messages(number.e164()).is_empty());
+        assert!(sandbox.pending_faults().is_empty());
+    }
 
     // The application decides to start again: one more send, one message.
     let handle = verifier
         .start(&StartRequest::sms(number.clone()))
         .await
         .unwrap();
-    assert_eq!(sends(&sandbox), 2);
+    assert_eq!(sends(&sandbox), 3);
     assert_eq!(sandbox.messages(number.e164()).len(), 1);
     assert!(
         verifier

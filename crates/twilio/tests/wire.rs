@@ -639,9 +639,16 @@ async fn sends_are_never_retried() {
     let verifier = verifier(&server);
     let start = StartRequest::sms(phone());
     for (answer, kind) in [
-        (ResponseTemplate::new(503), ErrorKind::ProviderUnavailable),
+        // A plain 503 may come from a proxy that forwarded the send: in doubt.
+        (ResponseTemplate::new(503), ErrorKind::MaybeSent),
+        (twilio_error(20503, 503), ErrorKind::MaybeSent),
+        // A 503 with `Retry-After` was refused before processing, whatever code it carries.
         (
             ResponseTemplate::new(503).insert_header("retry-after", "0"),
+            ErrorKind::ProviderUnavailable,
+        ),
+        (
+            twilio_error(20429, 503).insert_header("retry-after", "0"),
             ErrorKind::ProviderUnavailable,
         ),
         (ResponseTemplate::new(500), ErrorKind::MaybeSent),
@@ -673,27 +680,33 @@ async fn sends_are_never_retried() {
 async fn checks_are_retried_only_when_twilio_surely_did_not_process_them() {
     let server = MockServer::start().await;
     let verifier = verifier(&server);
-    // Refused before processing (429 with Retry-After): retried, and the retry answers.
-    expect("POST", &check_path())
-        .respond_with(twilio_error(20429, 429).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    expect("POST", &check_path())
-        .respond_with(ResponseTemplate::new(200).set_body_json(check_json("approved", true)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    assert!(
-        verifier
-            .check_code(&handle(), &code())
-            .await
-            .unwrap()
-            .is_verified()
-    );
-    server.verify().await;
-    server.reset().await;
+    // Refused before processing (429, or 503, with Retry-After): retried, and the retry
+    // answers.
+    for refusal in [
+        twilio_error(20429, 429).insert_header("retry-after", "0"),
+        twilio_error(20503, 503).insert_header("retry-after", "0"),
+    ] {
+        expect("POST", &check_path())
+            .respond_with(refusal)
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        expect("POST", &check_path())
+            .respond_with(ResponseTemplate::new(200).set_body_json(check_json("approved", true)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        assert!(
+            verifier
+                .check_code(&handle(), &code())
+                .await
+                .unwrap()
+                .is_verified()
+        );
+        server.verify().await;
+        server.reset().await;
+    }
 
     // A server error or a lost answer: the attempt may have counted. One request, never a
     // rejection.
@@ -701,6 +714,9 @@ async fn checks_are_retried_only_when_twilio_surely_did_not_process_them() {
         ResponseTemplate::new(500),
         ResponseTemplate::new(502),
         ResponseTemplate::new(504),
+        // A plain 503 may come from a proxy that forwarded the check.
+        ResponseTemplate::new(503),
+        twilio_error(20503, 503),
         ResponseTemplate::new(200)
             .set_body_json(check_json("approved", true))
             .set_delay(Duration::from_secs(3)),

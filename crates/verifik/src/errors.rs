@@ -14,8 +14,12 @@
 //! [`documented_errors`] and [`lookup`] read it) lists: the `message` without an `NNN:` prefix, then `code`. It gives
 //! the [`ErrorKind`] and, for `PUT /v2/phone-validations`, the check outcome. A reason the
 //! table does not list is kept as the provider code (the `NNN:`-prefixed message's reason,
-//! else `code`, else `error`) and takes the kind of its HTTP status ([`kind_for_status`]), so
-//! that an unknown server error answering a send is [`ErrorKind::MaybeSent`].
+//! else `code`, else `error`) and takes the kind of its HTTP status
+//! ([`HttpResponse::kind_for_status`]), so that an unknown server error answering a send is
+//! [`ErrorKind::MaybeSent`]. So is a server error with a documented reason: the status
+//! decides. A 503 with `Retry-After` is the exception: it was refused before processing, and
+//! is [`ErrorKind::ProviderUnavailable`] (a plain 503 may come from a proxy that forwarded the
+//! request).
 //!
 //! Every error keeps the reason ([`Error::provider_code`]), Verifik's message
 //! ([`Error::provider_message`], phone-like digit runs masked), the HTTP status and, when the
@@ -241,16 +245,15 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
         );
     }
     let documented = parsed.documented();
-    let kind = if let Some(spec) = documented {
-        // A server error keeps its doubt, whatever reason its body gives.
-        spec.kind_at(status, operation.kind)
-    } else {
+    let kind = match (documented, parsed.prefixed_reason()) {
+        (Some(spec), _) if status < 500 || spec.http_status >= 500 => spec.kind,
         // A 2xx carrying an error envelope: the status inside `message` says more.
-        let stated = match parsed.prefixed_reason() {
-            Some((stated, _)) if response.is_success() => stated,
-            _ => status,
-        };
-        kind_for_status(stated, operation.kind)
+        (None, Some((stated, _))) if response.is_success() => {
+            kind_for_status(stated, operation.kind)
+        }
+        // A server error keeps its doubt, whatever reason its body gives (`kind_at`): the
+        // status decides, its headers seen (a 503 with `Retry-After` was refused unprocessed).
+        _ => response.kind_for_status(),
     };
     let code = documented
         .map(|spec| spec.code)
@@ -501,6 +504,55 @@ mod tests {
         provider_error(&response(operation, status, body), &value, &[])
     }
 
+    /// [`error`] of an answer with `Retry-After: 5`.
+    fn error_with_retry_after(operation: Operation, status: u16, body: &str) -> Error {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "5".parse().unwrap());
+        let answer = HttpResponse::from_parts(
+            ProviderId::new_static("verifik"),
+            operation,
+            status,
+            headers,
+            body.as_bytes().to_vec().into(),
+        );
+        provider_error(&answer, &serde_json::from_str(body).unwrap(), &[])
+    }
+
+    /// A 503 with `Retry-After` was refused before processing: no code sent, none used,
+    /// whatever reason its body gives. A plain 503 may come from a proxy that forwarded the
+    /// request: in doubt.
+    #[test]
+    fn a_503_is_a_refusal_only_with_retry_after() {
+        let check = Operation::consume("validate-phone-validation");
+        for (operation, plain) in [
+            (CREATE, ErrorKind::MaybeSent),
+            (check, ErrorKind::OutcomeUnknown),
+            (VALIDATE, ErrorKind::ProviderUnavailable),
+        ] {
+            for body in [
+                r#"{"error":"maintenance"}"#,
+                r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
+                r#"{"message":"429:slow_down"}"#,
+            ] {
+                let refused = error_with_retry_after(operation, 503, body);
+                assert_eq!(refused.kind(), ErrorKind::ProviderUnavailable, "{body}");
+                assert_eq!(
+                    refused.retry_after(),
+                    Some(std::time::Duration::from_secs(5))
+                );
+                assert!(check_outcome(&refused).is_none(), "{body}");
+                assert_eq!(
+                    error(operation, 503, body).kind(),
+                    plain,
+                    "{operation:?} {body}"
+                );
+            }
+        }
+        // Another server error stays in doubt with `Retry-After`.
+        let err = error_with_retry_after(CREATE, 500, r#"{"error":"maintenance"}"#);
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+    }
+
     #[test]
     fn every_envelope_gives_the_reason() {
         let cases = [
@@ -581,8 +633,9 @@ mod tests {
         let err = error(VALIDATE, 500, r#"{"code":"Oops"}"#);
         assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
         assert_eq!(err.provider_code(), Some("Oops"));
+        // A plain 503 may come from a proxy that forwarded the send.
         let err = error(CREATE, 503, r#"{"error":"maintenance"}"#);
-        assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
         assert_eq!(err.provider_code(), Some("maintenance"));
         let err = error(
             VALIDATE,

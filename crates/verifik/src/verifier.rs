@@ -60,8 +60,8 @@ impl VerifikBuilder {
 /// | `resolve` | `GET /v2/phone-validations/{id}` |
 ///
 /// A check uses the code up, so it is never retried blindly. When its answer is lost
-/// (timeout, dropped connection, 500/502/504: [`ErrorKind::OutcomeUnknown`] from the HTTP
-/// layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
+/// (timeout, dropped connection, 500/502/504 or a 503 without `Retry-After`:
+/// [`ErrorKind::OutcomeUnknown`] from the HTTP layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
 ///
 /// * `validated`: `Verified`, with the phone of the record;
 /// * not validated: the lost check did not take the handle's validation. Verifik checks a code

@@ -615,12 +615,20 @@ async fn sends_reach_verifik_exactly_once_under_faults() {
         .build()
         .unwrap();
     let faults = [
+        // With `Retry-After`, refused before processing; without, a proxy may answer so after
+        // forwarding the send: in doubt.
+        (
+            FaultAction::ServiceUnavailable {
+                retry_after_secs: 1,
+            },
+            ErrorKind::ProviderUnavailable,
+        ),
         (
             FaultAction::Status {
                 status: 503,
                 body: None,
             },
-            ErrorKind::ProviderUnavailable,
+            ErrorKind::MaybeSent,
         ),
         (
             FaultAction::Status {
@@ -852,7 +860,9 @@ async fn checks_are_retried_only_when_verifik_surely_did_not_process_them() {
         .start(&StartRequest::sms(number.clone()))
         .await
         .unwrap();
-    // 503 without Retry-After: an error, neither retried nor a rejection.
+    // 503 without Retry-After: a proxy may answer so after forwarding the check, which may
+    // have used the code. Not retried: the validation is read back (not validated: the
+    // sandbox did not process the check), and only then checked once more.
     inject_on_check(
         &sandbox,
         FaultAction::Status {
@@ -861,19 +871,49 @@ async fn checks_are_retried_only_when_verifik_surely_did_not_process_them() {
         },
     );
     let code = sent_code(&sandbox, number.e164());
-    let err = verifier.check_code(&handle, &code).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
-    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 1);
-    // 429 with Retry-After: refused before processing, retried.
-    inject_on_check(
-        &sandbox,
+    let read_backs = |handle: &Verification| {
+        count(
+            &sandbox,
+            "GET",
+            &format!("{VALIDATIONS}/{}", handle.reference),
+        )
+    };
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    assert!(outcome.is_verified(), "{outcome:?}");
+    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 2);
+    assert!(read_backs(&handle) > 0, "read back before checking again");
+    // 429 and 503 with Retry-After: refused before processing, retried.
+    let mut outcome = outcome;
+    for (n, refusal) in [
         FaultAction::RateLimited {
             retry_after_secs: 0,
         },
-    );
-    let outcome = verifier.check_code(&handle, &code).await.unwrap();
-    assert!(outcome.is_verified());
-    assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 3);
+        FaultAction::ServiceUnavailable {
+            retry_after_secs: 0,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let number = phone(&format!("+57 300 444 557{}", n + 1));
+        let handle = verifier
+            .start(&StartRequest::sms(number.clone()))
+            .await
+            .unwrap();
+        let checks = count(&sandbox, "PUT", VALIDATIONS);
+        inject_on_check(&sandbox, refusal.clone());
+        outcome = verifier
+            .check_code(&handle, &sent_code(&sandbox, number.e164()))
+            .await
+            .unwrap();
+        assert!(outcome.is_verified(), "{refusal:?}: {outcome:?}");
+        assert_eq!(
+            count(&sandbox, "PUT", VALIDATIONS),
+            checks + 2,
+            "{refusal:?}"
+        );
+        assert_eq!(read_backs(&handle), 0, "{refusal:?}: no read-back");
+    }
 
     sandbox.inject_fault(
         Fault::new(Provider::Verifik, FaultAction::MalformedJson)

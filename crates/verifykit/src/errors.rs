@@ -15,14 +15,16 @@
 //! `Rejected(TooManyAttempts)`, and `403036` is `Rejected(NotFound)` in a code check and
 //! `Pending` in a poll (`/check`, `check-email`), bounded by the handle's expiry.
 //!
-//! Two rules complete the table: a server error (`500008`, or an undocumented 5xx other than
-//! 503) answering a send (`send-otp`, `start`, `send-whatsapp-message`) becomes
-//! [`ErrorKind::MaybeSent`], since the message may have gone out, and answering a code check
-//! (`check-otp`, `check-whatsapp`, `check-email`) becomes [`ErrorKind::OutcomeUnknown`], since
-//! the code may have been used up, even when its body is a success's (a 500 answering
-//! `validationStatus: false` is no wrong code); an undocumented code falls back to the kind its HTTP status
-//! suggests ([`kind_for_status`]), except that 403, which VerifyKit uses for every business
-//! error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
+//! Two rules complete the table: a server error (`500008`, or an undocumented 5xx) other than
+//! a 503 with `Retry-After` answering a send (`send-otp`, `start`, `send-whatsapp-message`)
+//! becomes [`ErrorKind::MaybeSent`], since the message may have gone out, and answering a code
+//! check (`check-otp`, `check-whatsapp`, `check-email`) becomes [`ErrorKind::OutcomeUnknown`],
+//! since the code may have been used up, even when its body is a success's (a 500 answering
+//! `validationStatus: false` is no wrong code); a 503 with `Retry-After` was refused before
+//! processing and is [`ErrorKind::ProviderUnavailable`] (a plain 503 is not: proxies answer it
+//! after forwarding the request). An undocumented code falls back to the kind its HTTP status
+//! suggests ([`HttpResponse::kind_for_status`]), except that 403, which VerifyKit uses for
+//! every business error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
 //!
 //! 403036 means "validation not found". VerifyKit documents it as the "in progress" answer of
 //! `check-email` (the PHP SDK's `EmailSDK.md`) and documents no "not yet" answer for `/check`,
@@ -38,8 +40,8 @@
 use std::borrow::Cow;
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, Operation, OperationKind, kind_for_operation,
-    kind_for_status, provider_code, provider_text, redacted_excerpt, scrub_secrets,
+    CheckRule, ErrorSpec, HttpResponse, OperationKind, kind_for_status, provider_code,
+    provider_text, redacted_excerpt, scrub_secrets,
 };
 use phone_verify_core::secrecy::{ExposeSecret as _, SecretString};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
@@ -75,14 +77,35 @@ pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
     error_table::ERRORS.lookup(code)
 }
 
-/// The [`ErrorKind`] of an answer with VerifyKit error `code` and HTTP `status` to `operation`.
-pub fn kind_for(code: Option<&str>, status: u16, operation: Operation) -> ErrorKind {
-    let kind = match code.and_then(lookup) {
-        Some(documented) => documented.kind_at(status, operation.kind),
-        None if status == 403 => ErrorKind::Provider,
-        None => kind_for_status(status, operation.kind),
+/// The [`ErrorKind`] of `response`, an answer with VerifyKit error `code`. `stated_status` is
+/// the HTTP status its `meta.httpStatusCode` states: the PHP SDK trusts `meta`, not the HTTP
+/// status, so the stated status counts, except over a server error, which leaves a send or a
+/// check in doubt whatever the body says.
+///
+/// The response's headers are seen: a 503 with `Retry-After` was refused before processing
+/// and is [`ErrorKind::ProviderUnavailable`] for every operation, where any other server error
+/// answering a send is [`ErrorKind::MaybeSent`] and answering a code check
+/// [`ErrorKind::OutcomeUnknown`] ([`HttpResponse::kind_for_operation`]).
+pub fn kind_for(
+    code: Option<&str>,
+    stated_status: Option<u16>,
+    response: &HttpResponse,
+) -> ErrorKind {
+    let own = response.status().as_u16();
+    let status = match stated_status {
+        Some(stated) if own < 500 => stated,
+        _ => own,
     };
-    kind_for_operation(kind, status, operation.kind)
+    let kind = match code.and_then(lookup) {
+        // A server error keeps its doubt, whatever code its body carries (`kind_at`): the
+        // status decides, below.
+        Some(documented) if status < 500 || documented.http_status >= 500 => documented.kind,
+        None if status == 403 => ErrorKind::Provider,
+        // The response's own status is seen with its headers; a stated one has none.
+        _ if status == own => response.kind_for_status(),
+        _ => kind_for_status(status, response.operation().kind),
+    };
+    response.kind_for_operation(kind)
 }
 
 /// The outcome a check of kind `checked` answered with `error` stands for, if it stands for
@@ -174,9 +197,11 @@ fn decode_unusual<T: DeserializeOwned>(
         return Err(provider_error(response, &meta, secrets));
     }
     if in_doubt(response) {
-        let status = response.status().as_u16();
-        let kind = kind_for(None, status, response.operation());
-        let what = format!("HTTP {status} with the body of a success");
+        let kind = kind_for(None, None, response);
+        let what = format!(
+            "HTTP {} with the body of a success",
+            response.status().as_u16()
+        );
         return Err(bad_answer(response, &meta, kind, &what));
     }
     let result = match body.get("result") {
@@ -213,16 +238,9 @@ fn decode_unusual<T: DeserializeOwned>(
 /// The error carried by an answer whose `meta` has an error code or message; `secrets` are
 /// scrubbed from VerifyKit's message.
 fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Error {
-    let status = response.status().as_u16();
     let code = meta.error_code.as_deref();
     let documented = code.and_then(lookup);
-    // The PHP SDK trusts `meta`, not the HTTP status: prefer the status `meta` states, but for
-    // a server error, which leaves a send or a check in doubt whatever the body says.
-    let stated_status = match meta.http_status_code {
-        Some(stated) if status < 500 => stated,
-        _ => status,
-    };
-    let kind = kind_for(code, stated_status, response.operation());
+    let kind = kind_for(code, meta.http_status_code, response);
     // VerifyKit's message may quote the number, or hold control characters: kept clean.
     let said = meta
         .error_message
@@ -249,7 +267,7 @@ fn unusable_kind(response: &HttpResponse) -> ErrorKind {
     if response.is_success() {
         ErrorKind::Decode
     } else {
-        kind_for(None, response.status().as_u16(), response.operation())
+        kind_for(None, None, response)
     }
 }
 
@@ -279,7 +297,8 @@ fn with_request_id(error: Error, meta: &Meta) -> Error {
 mod tests {
     use std::collections::BTreeMap;
 
-    use fixtures::{key, response};
+    use fixtures::{key, response, response_with_retry_after};
+    use phone_verify_core::kit::Operation;
     use serde::Deserialize;
 
     use serde_json::json;
@@ -299,14 +318,40 @@ mod tests {
         }
 
         pub(super) fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
+            answer(operation, status, HeaderMap::new(), body)
+        }
+
+        /// [`response`] with a `Retry-After` header: a refusal before processing when its
+        /// status is 503.
+        pub(super) fn response_with_retry_after(
+            operation: Operation,
+            status: u16,
+            body: &str,
+        ) -> HttpResponse {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", "5".parse().unwrap());
+            answer(operation, status, headers, body)
+        }
+
+        fn answer(
+            operation: Operation,
+            status: u16,
+            headers: HeaderMap,
+            body: &str,
+        ) -> HttpResponse {
             HttpResponse::from_parts(
                 ProviderId::new_static("verifykit"),
                 operation,
                 status,
-                HeaderMap::new(),
+                headers,
                 body.as_bytes().to_vec().into(),
             )
         }
+    }
+
+    /// [`kind_for`] of an answer of `status` to `operation` without headers or a stated status.
+    fn kind(code: Option<&str>, status: u16, operation: Operation) -> ErrorKind {
+        kind_for(code, None, &response(operation, status, ""))
     }
 
     /// `errors.toml`, less the fields the Rust table has no use for (`note`, `source`, …).
@@ -394,50 +439,38 @@ mod tests {
     fn sends_turn_server_errors_into_maybe_sent() {
         let send = Operation::send("send-otp");
         let read = Operation::read("check-otp");
-        assert_eq!(kind_for(Some("500008"), 500, send), ErrorKind::MaybeSent);
+        assert_eq!(kind(Some("500008"), 500, send), ErrorKind::MaybeSent);
+        // A plain 503 may come from a proxy that forwarded the send.
+        assert_eq!(kind(Some("500008"), 503, send), ErrorKind::MaybeSent);
+        assert_eq!(kind(None, 503, send), ErrorKind::MaybeSent);
         assert_eq!(
-            kind_for(Some("500008"), 503, send),
+            kind(Some("500008"), 500, read),
             ErrorKind::ProviderUnavailable
         );
-        assert_eq!(
-            kind_for(Some("500008"), 500, read),
-            ErrorKind::ProviderUnavailable
-        );
-        assert_eq!(kind_for(None, 502, send), ErrorKind::MaybeSent);
-        assert_eq!(kind_for(Some("429001"), 429, send), ErrorKind::RateLimited);
-        assert_eq!(kind_for(Some("403999"), 403, read), ErrorKind::Provider);
-        assert_eq!(kind_for(None, 401, read), ErrorKind::Unauthorized);
-        assert_eq!(kind_for(Some("x"), 404, read), ErrorKind::NotFound);
+        assert_eq!(kind(None, 502, send), ErrorKind::MaybeSent);
+        assert_eq!(kind(Some("429001"), 429, send), ErrorKind::RateLimited);
+        assert_eq!(kind(Some("403999"), 403, read), ErrorKind::Provider);
+        assert_eq!(kind(None, 401, read), ErrorKind::Unauthorized);
+        assert_eq!(kind(Some("x"), 404, read), ErrorKind::NotFound);
     }
 
     #[test]
     fn code_checks_turn_server_errors_into_outcome_unknown() {
         let consume = Operation::consume("check-otp");
-        for status in [500, 502, 504, 501, 520] {
+        for status in [500, 502, 503, 504, 501, 520] {
             assert_eq!(
-                kind_for(None, status, consume),
+                kind(None, status, consume),
                 ErrorKind::OutcomeUnknown,
                 "{status}"
             );
             assert_eq!(
-                kind_for(Some("500008"), status, consume),
+                kind(Some("500008"), status, consume),
                 ErrorKind::OutcomeUnknown,
                 "500008 with {status}"
             );
         }
-        assert_eq!(
-            kind_for(Some("500008"), 503, consume),
-            ErrorKind::ProviderUnavailable
-        );
-        assert_eq!(kind_for(None, 503, consume), ErrorKind::ProviderUnavailable);
-        assert_eq!(
-            kind_for(Some("429001"), 429, consume),
-            ErrorKind::RateLimited
-        );
-        assert_eq!(
-            kind_for(Some("403014"), 403, consume),
-            ErrorKind::InvalidInput
-        );
+        assert_eq!(kind(Some("429001"), 429, consume), ErrorKind::RateLimited);
+        assert_eq!(kind(Some("403014"), 403, consume), ErrorKind::InvalidInput);
         // A 500008 inside a 200 answer states its own status: the check's outcome is unknown.
         let body = r#"{"meta":{"httpStatusCode":500,"errorCode":"500008"}}"#;
         let resp = response(consume, 200, body);
@@ -445,6 +478,45 @@ mod tests {
             provider_error(&resp, &meta_of(body), &[]).kind(),
             ErrorKind::OutcomeUnknown
         );
+    }
+
+    /// A 503 with `Retry-After` was refused before processing: nothing was sent, no code was
+    /// used, whatever the body carries. A plain 503 stays in doubt.
+    #[test]
+    fn a_503_with_retry_after_is_a_refusal_a_plain_one_is_in_doubt() {
+        let unavailable = ErrorKind::ProviderUnavailable;
+        let error_body = r#"{"meta":{"httpStatusCode":503,"errorCode":"500008"}}"#;
+        let foreign_code = r#"{"meta":{"httpStatusCode":403,"errorCode":"403014"}}"#;
+        let success = r#"{"meta":{"requestId":"r-1"},"result":{"reference":"111111"}}"#;
+        for (operation, doubt) in [
+            (Operation::send("send-otp"), ErrorKind::MaybeSent),
+            (Operation::consume("check-otp"), ErrorKind::OutcomeUnknown),
+        ] {
+            let refused = |body| response_with_retry_after(operation, 503, body);
+            let plain = |body| response(operation, 503, body);
+            assert_eq!(kind_for(Some("500008"), None, &refused("")), unavailable);
+            assert_eq!(kind_for(Some("403014"), None, &refused("")), unavailable);
+            assert_eq!(kind_for(None, None, &refused("")), unavailable);
+            assert_eq!(kind_for(Some("500008"), None, &plain("")), doubt);
+            assert_eq!(kind_for(Some("403014"), None, &plain("")), doubt);
+            for body in [error_body, foreign_code, success, "<html>busy</html>"] {
+                let err = decode::<OtpSent>(&refused(body), &key()).unwrap_err();
+                assert_eq!(err.kind(), unavailable, "{operation:?} {body}");
+                assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(5)));
+                let err = decode::<OtpSent>(&plain(body), &key()).unwrap_err();
+                assert_eq!(err.kind(), doubt, "{operation:?} {body}");
+            }
+        }
+        // A stated 503 has no headers of its own: in doubt.
+        let send = Operation::send("send-otp");
+        let stated = response_with_retry_after(send, 200, error_body);
+        assert_eq!(
+            provider_error(&stated, &meta_of(error_body), &[]).kind(),
+            ErrorKind::MaybeSent
+        );
+        // A lookup's 503 is unavailable either way.
+        let read = Operation::read("check");
+        assert_eq!(kind_for(None, None, &response(read, 503, "")), unavailable);
     }
 
     #[test]

@@ -356,9 +356,16 @@ async fn sends_are_sent_once_under_503_reset_and_timeout() {
         ]
     };
     // 503 and reset: the faults stay pending for two more requests, so a retry would be
-    // logged too.
+    // logged too. A 503 with `Retry-After` was refused before processing; a plain one may come
+    // from a proxy that forwarded the send: in doubt.
     let faults = [
-        (status(503), ErrorKind::ProviderUnavailable),
+        (
+            FaultAction::ServiceUnavailable {
+                retry_after_secs: 0,
+            },
+            ErrorKind::ProviderUnavailable,
+        ),
+        (status(503), ErrorKind::MaybeSent),
         (FaultAction::ConnectionReset, ErrorKind::MaybeSent),
     ];
     for (i, (action, kind)) in faults.into_iter().enumerate() {
@@ -397,12 +404,24 @@ async fn code_checks_are_retried_only_when_the_sandbox_did_not_process_them() {
     let sandbox = sandbox(SandboxConfig::default()).await;
     let verifier = verifier(&sandbox);
     let (handle, code) = start_sms(&verifier, &sandbox, "+90 532 111 22 88").await;
-    // A 503 without Retry-After may have been processed: not retried, the code is intact.
+    // A 503 without Retry-After may have been processed (a proxy's, after forwarding): not
+    // retried, its outcome unknown; here the sandbox did not process it, so the code is intact.
     sandbox.inject_fault(fault(status(503), "/v1.0/check-otp"));
     let err = verifier.check_code(&handle, &code).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
     assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 1);
-    // A 429 with Retry-After was refused before processing: retried, and the code verifies.
+    // A 429 or a 503 with Retry-After was refused before processing: retried, and the code
+    // verifies (the 503's check is refused, then the code is checked wrong, then right).
+    sandbox.inject_fault(fault(
+        FaultAction::ServiceUnavailable {
+            retry_after_secs: 0,
+        },
+        "/v1.0/check-otp",
+    ));
+    let outcome = verifier.check_code(&handle, &wrong(&code)).await.unwrap();
+    let rejected = outcome.rejection().map(|r| r.reason);
+    assert_eq!(rejected, Some(RejectReason::WrongCode), "{outcome:?}");
+    assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 3);
     sandbox.inject_fault(fault(
         FaultAction::RateLimited {
             retry_after_secs: 0,
@@ -411,7 +430,7 @@ async fn code_checks_are_retried_only_when_the_sandbox_did_not_process_them() {
     ));
     let outcome = verifier.check_code(&handle, &code).await.unwrap();
     assert!(outcome.is_verified(), "{outcome:?}");
-    assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 3);
+    assert_eq!(sends(&sandbox, "/v1.0/check-otp"), 5);
     assert_eq!(sends(&sandbox, "/v1.0/send-otp"), 1);
 }
 

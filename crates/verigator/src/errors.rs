@@ -3,12 +3,13 @@
 //! [`lookup`] read it.
 //!
 //! - An HTTP error's status is looked up as its code (`"401"`, `"404"`, …); undocumented
-//!   statuses fall back to the core [`kind_for_status`].
+//!   statuses fall back to the core [`HttpResponse::kind_for_status`].
 //! - A `provider_unavailable` answer to a send (starting an authentication) is
-//!   [`ErrorKind::MaybeSent`], except with HTTP 503: the PIN may have gone out.
-//! - A server error answering a PIN check (500, 502, 504; not 503) is
-//!   [`ErrorKind::OutcomeUnknown`]: the check may have used the PIN up, and Verigator offers no
-//!   way to read its result back.
+//!   [`ErrorKind::MaybeSent`], except a 503 with `Retry-After` (a refusal before processing;
+//!   a plain 503 may come from a proxy that forwarded the request): the PIN may have gone out.
+//! - A server error answering a PIN check (500, 502, 503, 504; not a 503 with `Retry-After`)
+//!   is [`ErrorKind::OutcomeUnknown`]: the check may have used the PIN up, and Verigator
+//!   offers no way to read its result back.
 //! - In a PIN check, a 404 (no pending authentication) and the `status` detail of
 //!   `verified: false` (`throttled`, `expired`, `invalid`) are check outcomes.
 //! - Verigator's error body is a JSON object (`{"message": …}`) or nothing. An answer with
@@ -16,10 +17,7 @@
 //!   Verigator: its status still gives the kind, but it carries no provider code, so a PIN
 //!   check answered 404 so is the `NotFound` error, not `Rejected(NotFound)`.
 
-use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, Operation, kind_for_operation, kind_for_status,
-    provider_text,
-};
+use phone_verify_core::kit::{CheckRule, ErrorSpec, HttpResponse, provider_text};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -47,12 +45,13 @@ fn documented(status: u16) -> Option<&'static ErrorSpec> {
     lookup(&status.to_string()).filter(|spec| spec.http_status == status)
 }
 
-/// The [`ErrorKind`] of an answer with HTTP `status` to `operation`.
-pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
-    let kind =
-        documented(status).map_or_else(|| kind_for_status(status, operation.kind), |s| s.kind);
+/// The [`ErrorKind`] of `response`, an answer with a non-2xx status, its headers seen (a 503
+/// with `Retry-After` was refused before processing).
+pub(crate) fn kind_for(response: &HttpResponse) -> ErrorKind {
+    let status = response.status().as_u16();
+    let kind = documented(status).map_or_else(|| response.kind_for_status(), |s| s.kind);
     // Verigator has no way to read a check's result back: the PIN may have been used.
-    kind_for_operation(kind, status, operation.kind)
+    response.kind_for_operation(kind)
 }
 
 /// The error an answer with a non-2xx status stands for. `secrets` are scrubbed from anything
@@ -61,7 +60,7 @@ pub(crate) fn kind_for(status: u16, operation: Operation) -> ErrorKind {
 pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error {
     let status = response.status().as_u16();
     let spec = documented(status);
-    let kind = kind_for(status, response.operation());
+    let kind = kind_for(response);
     let body = response.body();
     let json = serde_json::from_slice::<Value>(body).ok();
     let verigators = match &json {
@@ -177,17 +176,29 @@ fn provider_message(body: &Value, secrets: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use phone_verify_core::ProviderId;
+    use phone_verify_core::kit::Operation;
     use phone_verify_core::reqwest::header::HeaderMap;
 
     use super::*;
     use crate::wire::PinVerification;
 
     fn response(operation: Operation, status: u16, body: &str) -> HttpResponse {
+        answer(operation, status, HeaderMap::new(), body)
+    }
+
+    /// [`response`] with `Retry-After: 5`.
+    fn response_with_retry_after(operation: Operation, status: u16, body: &str) -> HttpResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "5".parse().unwrap());
+        answer(operation, status, headers, body)
+    }
+
+    fn answer(operation: Operation, status: u16, headers: HeaderMap, body: &str) -> HttpResponse {
         HttpResponse::from_parts(
             ProviderId::new_static("verigator"),
             operation,
             status,
-            HeaderMap::new(),
+            headers,
             body.as_bytes().to_vec().into(),
         )
     }
@@ -241,12 +252,12 @@ mod tests {
             (500, SEND, ErrorKind::MaybeSent),
             (502, SEND, ErrorKind::MaybeSent),
             (504, SEND, ErrorKind::MaybeSent),
-            (503, SEND, ErrorKind::ProviderUnavailable),
+            (503, SEND, ErrorKind::MaybeSent),
             (503, READ, ErrorKind::ProviderUnavailable),
             (500, CONSUME, ErrorKind::OutcomeUnknown),
             (502, CONSUME, ErrorKind::OutcomeUnknown),
             (504, CONSUME, ErrorKind::OutcomeUnknown),
-            (503, CONSUME, ErrorKind::ProviderUnavailable),
+            (503, CONSUME, ErrorKind::OutcomeUnknown),
             (429, CONSUME, ErrorKind::RateLimited),
             (404, CONSUME, ErrorKind::NotFound),
             (401, CONSUME, ErrorKind::Unauthorized),
@@ -256,8 +267,38 @@ mod tests {
             (302, READ, ErrorKind::Provider),
         ];
         for (status, operation, kind) in cases {
-            assert_eq!(kind_for(status, operation), kind, "{status} {operation:?}");
+            let answer = response(operation, status, "");
+            assert_eq!(kind_for(&answer), kind, "{status} {operation:?}");
         }
+    }
+
+    /// A 503 with `Retry-After` was refused before processing: no PIN went out, none was
+    /// used. A plain 503 may come from a proxy that forwarded the request: in doubt.
+    #[test]
+    fn a_503_is_a_refusal_only_with_retry_after() {
+        let body = r#"{"message":"Service unavailable"}"#;
+        for (operation, plain) in [
+            (SEND, ErrorKind::MaybeSent),
+            (CONSUME, ErrorKind::OutcomeUnknown),
+            (READ, ErrorKind::ProviderUnavailable),
+            (WRITE, ErrorKind::ProviderUnavailable),
+        ] {
+            let refused = provider_error(&response_with_retry_after(operation, 503, body), &[]);
+            assert_eq!(
+                refused.kind(),
+                ErrorKind::ProviderUnavailable,
+                "{operation:?}"
+            );
+            assert_eq!(
+                refused.retry_after(),
+                Some(std::time::Duration::from_secs(5))
+            );
+            let doubtful = provider_error(&response(operation, 503, body), &[]);
+            assert_eq!(doubtful.kind(), plain, "{operation:?}");
+        }
+        // Other server errors stay in doubt, with or without `Retry-After`.
+        let err = provider_error(&response_with_retry_after(SEND, 500, body), &[]);
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
     }
 
     #[test]

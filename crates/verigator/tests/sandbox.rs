@@ -289,12 +289,20 @@ async fn sends_are_never_retried_under_faults() {
     })
     .await;
     let faults = [
+        // With `Retry-After`, refused before processing; a plain 503 may come from a proxy
+        // that forwarded the send: in doubt.
+        (
+            FaultAction::ServiceUnavailable {
+                retry_after_secs: 0,
+            },
+            ErrorKind::ProviderUnavailable,
+        ),
         (
             FaultAction::Status {
                 status: 503,
                 body: None,
             },
-            ErrorKind::ProviderUnavailable,
+            ErrorKind::MaybeSent,
         ),
         (FaultAction::ConnectionReset, ErrorKind::MaybeSent),
         (FaultAction::Delay { ms: 1_000 }, ErrorKind::MaybeSent),
@@ -336,7 +344,8 @@ async fn sends_are_never_retried_under_faults() {
     }
     assert!(env.sandbox.pending_faults().is_empty());
 
-    // A PIN check uses the PIN up: a 503 without Retry-After is not retried.
+    // A PIN check uses the PIN up: a 503 without Retry-After may have been processed (a
+    // proxy's, after forwarding): not retried, its outcome unknown.
     let handle = env.started(StartRequest::sms(phone(6_100_000))).await;
     let path = env.auth_path(&handle.reference);
     env.sandbox.inject_fault(
@@ -355,22 +364,27 @@ async fn sends_are_never_retried_under_faults() {
         .check_code(&handle, &env.sms_code(&handle))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
     assert_eq!(env.count("PUT", &path), 1);
-    // Refused before processing (429 with Retry-After): retried, and the PIN still works.
-    env.sandbox.inject_fault(
-        Fault::new(
-            Provider::Verigator,
-            FaultAction::RateLimited {
-                retry_after_secs: 0,
-            },
-        )
-        .method("PUT")
-        .path(&path),
-    );
+    // Refused before processing (503, then 429, with Retry-After): retried, and the PIN still
+    // works.
+    for refusal in [
+        FaultAction::ServiceUnavailable {
+            retry_after_secs: 0,
+        },
+        FaultAction::RateLimited {
+            retry_after_secs: 0,
+        },
+    ] {
+        env.sandbox.inject_fault(
+            Fault::new(Provider::Verigator, refusal)
+                .method("PUT")
+                .path(&path),
+        );
+    }
     let outcome = env.check_sent(&handle).await;
     assert!(outcome.is_verified());
-    assert_eq!(env.count("PUT", &path), 3);
+    assert_eq!(env.count("PUT", &path), 4);
 }
 
 #[tokio::test]

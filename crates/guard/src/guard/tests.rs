@@ -69,6 +69,8 @@ fn denied<T: fmt::Debug>(result: Result<T>, kind: ErrorKind, rule: Rule) -> Opti
     let denial = Denial::of(&err).expect("a Denial source");
     assert_eq!(denial.rule, rule);
     assert_eq!(denial.retry_after, err.retry_after());
+    // Made before any request: no provider answered it (see `a_denial_carries_no_http_status`).
+    assert_eq!(err.http_status(), None, "{err}");
     err.retry_after()
 }
 
@@ -103,6 +105,31 @@ async fn resend_cooldown() {
     fx.clock.advance(Duration::from_secs(20));
     fx.send("+905321110001").await.unwrap();
     assert_eq!(fx.sends(), 3);
+}
+
+/// A denial is made before any request reaches the provider, so it carries no HTTP status.
+/// A router tells a provider's refusal from a guard's by it: it never fails a guard's
+/// `RateLimited` over to the next route (around the guard, even with
+/// `fail_over_on_rate_limit`), and a denial counts neither for nor against a route's breaker.
+#[tokio::test]
+async fn a_denial_carries_no_http_status() {
+    let fx = Fixture::new(only(|c| {
+        c.resend_cooldown_secs = Some(30);
+        c.deny_regions = vec!["PA".into()];
+    }));
+    fx.send("+905321110009").await.unwrap();
+    let denials = [
+        fx.send("+905321110009").await.unwrap_err(),
+        fx.send("+50762647737").await.unwrap_err(),
+    ];
+    let kinds: Vec<_> = denials.iter().map(Error::kind).collect();
+    assert_eq!(kinds, [ErrorKind::RateLimited, ErrorKind::Blocked]);
+    for err in denials {
+        assert!(Denial::of(&err).is_some(), "{err}");
+        assert_eq!(err.http_status(), None, "{err}");
+        assert_eq!(err.request_id(), None, "{err}");
+    }
+    assert_eq!(fx.sends(), 1, "no denied send reached the provider");
 }
 
 #[tokio::test]

@@ -12,8 +12,9 @@
 //! [`InMemoryState::answer_next_with_error`]: super::InMemoryState::answer_next_with_error
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, ErrorTable, OperationKind, kind_for_operation, kind_for_status,
+    CheckRule, ErrorSpec, ErrorTable, HttpResponse, Operation, OperationKind,
 };
+use phone_verify_core::reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, ProviderId, RejectReason, Result};
 
 use crate::harness::{Answering, DocumentedError};
@@ -156,8 +157,43 @@ impl ErrorAnswer {
 }
 
 impl ErrorAnswer {
-    /// The error the client reads from this answer to an operation of kind `operation`.
+    /// This answer as the client reads it off the wire, in answer to an operation of kind
+    /// `operation`: a header HTTP does not allow is left out, as the sandbox leaves it out.
+    fn response(&self, operation: OperationKind) -> HttpResponse {
+        let name = match operation {
+            OperationKind::Send => "send",
+            OperationKind::Consume => "check",
+            OperationKind::Write => "write",
+            _ => "lookup",
+        };
+        let headers: HeaderMap = self
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    HeaderName::try_from(name.as_str()).ok()?,
+                    HeaderValue::try_from(value.as_str()).ok()?,
+                ))
+            })
+            .collect();
+        HttpResponse::from_parts(
+            PROVIDER,
+            Operation {
+                name,
+                kind: operation,
+            },
+            self.status,
+            headers,
+            self.body.clone().into_bytes().into(),
+        )
+    }
+
+    /// The error the client reads from this answer to an operation of kind `operation`. Its
+    /// kind, and its retry delay, are the [`HttpResponse`]'s, headers seen: a 503 with
+    /// `Retry-After` was refused before processing, a plain 503 to a send or a code check
+    /// leaves it in doubt.
     pub(super) fn error(&self, operation: OperationKind) -> Error {
+        let response = self.response(operation);
         let body: serde_json::Value = serde_json::from_str(&self.body).unwrap_or_default();
         let text = |field: &str| {
             body.get("error")
@@ -169,17 +205,16 @@ impl ErrorAnswer {
         let code = text("code");
         let spec = code.and_then(|c| ERRORS.lookup(c));
         let kind = match spec {
-            Some(spec) => spec.kind_at(self.status, operation),
-            None => kind_for_status(self.status, operation),
+            Some(spec) if self.status < 500 || spec.http_status >= 500 => spec.kind,
+            // A server error keeps its doubt, whatever code its body carries (`kind_at`): the
+            // status decides, its headers seen.
+            _ => response.kind_for_status(),
         };
-        let kind = kind_for_operation(kind, self.status, operation);
         let said = text("message");
         let message = said
             .or(spec.map(|s| s.message))
             .unwrap_or("the provider refused the request");
-        let mut error = Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_http_status(self.status);
+        let mut error = response.error(kind, message);
         if let Some(code) = code {
             error = error.with_provider_code(code);
         }
@@ -210,5 +245,56 @@ impl ErrorAnswer {
             Some((_, CheckRule::PendingWhilePolling)) => Ok(CheckOutcome::Pending),
             None => Err(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> ErrorAnswer {
+        ErrorAnswer {
+            status,
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            body: r#"{"error":{"code":"unavailable","message":"Try again later."}}"#.to_owned(),
+            times: 1,
+            used: false,
+        }
+    }
+
+    /// A 503 with `Retry-After` was refused before processing, as a real provider's client
+    /// reads it; a plain 503 may come from a proxy that forwarded the request: in doubt.
+    #[test]
+    fn a_503_is_a_refusal_only_with_retry_after() {
+        let unavailable = ErrorKind::ProviderUnavailable;
+        for (operation, plain) in [
+            (OperationKind::Send, ErrorKind::MaybeSent),
+            (OperationKind::Consume, ErrorKind::OutcomeUnknown),
+            (OperationKind::Read, unavailable),
+        ] {
+            let refused = answer(503, &[("Retry-After", "7"), (REQUEST_ID_HEADER, "req_1")]);
+            let err = refused.error(operation);
+            assert_eq!(err.kind(), unavailable, "{operation:?}");
+            assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+            assert_eq!(err.http_status(), Some(503));
+            assert_eq!(err.request_id(), Some("req_1"));
+            assert_eq!(err.provider_code(), Some("unavailable"));
+            let err = answer(503, &[]).error(operation);
+            assert_eq!(err.kind(), plain, "{operation:?}");
+            assert_eq!(err.retry_after(), None);
+        }
+        // A documented code in a server error: the status decides.
+        let mut blocked = answer(503, &[("retry-after", "1")]);
+        blocked.body = body(ERRORS.lookup("number_blocked").unwrap());
+        assert_eq!(blocked.error(OperationKind::Send).kind(), unavailable);
+        blocked.headers.clear();
+        let err = blocked.error(OperationKind::Send);
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+        assert_eq!(err.provider_code(), Some("number_blocked"));
     }
 }

@@ -144,6 +144,7 @@ impl Harness for InMemoryHarness {
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
         let kind = match fault {
+            // A 503 with `Retry-After`: refused before processing, nothing sent.
             SendFault::ServiceUnavailable => ErrorKind::ProviderUnavailable,
             // A reset leaves the client not knowing whether the message went out.
             SendFault::ConnectionReset => ErrorKind::MaybeSent,

@@ -202,9 +202,10 @@ impl InMemoryState {
     }
 
     /// Makes the next send fail with an error of `kind`. With
-    /// [`ErrorKind::ProviderUnavailable`] nothing is sent (a 503); with any other kind (e.g.
-    /// [`ErrorKind::MaybeSent`], a connection reset) the message is sent and then the answer
-    /// is lost.
+    /// [`ErrorKind::ProviderUnavailable`] nothing is sent (a 503 with `Retry-After`, refused
+    /// before processing); with any other kind (e.g. [`ErrorKind::MaybeSent`], a connection
+    /// reset, or a plain 503 a proxy may answer after forwarding the send) the message is sent
+    /// and then the answer is lost.
     pub fn fail_next_send(&self, kind: ErrorKind) {
         self.lock().fail_next_send = Some(kind);
     }
@@ -346,6 +347,7 @@ impl InMemoryState {
             return Err(answer.error(OperationKind::Send));
         }
         let mut failure = inner.fail_next_send.take();
+        // A 503 with `Retry-After`: refused before processing.
         if failure == Some(ErrorKind::ProviderUnavailable) {
             return Err(injected(ErrorKind::ProviderUnavailable, "nothing was sent"));
         }
