@@ -33,7 +33,6 @@ pub(crate) fn documented(code: &str) -> Option<&'static ErrorSpec> {
 /// The error a non-2xx answer stands for. `secrets` are scrubbed from anything Twilio wrote,
 /// in case it echoes a credential.
 pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error {
-    let status = response.status().as_u16();
     let body: ErrorBody = serde_json::from_slice(response.body()).unwrap_or_default();
     let code = body
         .code
@@ -42,12 +41,9 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
         .filter(|c| !c.is_empty());
     let spec = code.and_then(documented);
     let operation = response.operation();
-    let kind = match spec {
-        Some(spec) if status < 500 || spec.http_status >= 500 => spec.kind,
-        // A server error keeps its doubt, whatever code its body carries (`kind_at`): the
-        // status decides, its headers seen (a 503 with `Retry-After` was refused unprocessed).
-        _ => response.kind_for_status(),
-    };
+    // A server error keeps its doubt, whatever code its body carries: the status decides, its
+    // headers seen (a 503 with `Retry-After` was refused unprocessed).
+    let kind = spec.map_or_else(|| response.kind_for_status(), |spec| spec.kind_in(response));
     let said = body
         .message
         .as_deref()

@@ -222,7 +222,6 @@ impl ErrorBody {
 pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&str]) -> Error {
     let parsed = ErrorBody::read(body);
     let operation = response.operation();
-    let status = response.status().as_u16();
     if parsed.is_empty() {
         let kind = if response.is_success() {
             ErrorKind::Decode
@@ -246,13 +245,13 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
     }
     let documented = parsed.documented();
     let kind = match (documented, parsed.prefixed_reason()) {
-        (Some(spec), _) if status < 500 || spec.http_status >= 500 => spec.kind,
+        // A server error keeps its doubt, whatever reason its body gives: the status decides,
+        // its headers seen (a 503 with `Retry-After` was refused unprocessed).
+        (Some(spec), _) => spec.kind_in(response),
         // A 2xx carrying an error envelope: the status inside `message` says more.
         (None, Some((stated, _))) if response.is_success() => {
             kind_for_status(stated, operation.kind)
         }
-        // A server error keeps its doubt, whatever reason its body gives (`kind_at`): the
-        // status decides, its headers seen (a 503 with `Retry-After` was refused unprocessed).
         _ => response.kind_for_status(),
     };
     let code = documented

@@ -97,9 +97,10 @@ pub fn kind_for(
         _ => own,
     };
     let kind = match code.and_then(lookup) {
-        // A server error keeps its doubt, whatever code its body carries (`kind_at`): the
-        // status decides, below.
-        Some(documented) if status < 500 || documented.http_status >= 500 => documented.kind,
+        // A server error keeps its doubt, whatever code its body carries: the status decides,
+        // with the response's headers when it is the response's own.
+        Some(documented) if status == own => documented.kind_in(response),
+        Some(documented) => documented.kind_at(status, response.operation().kind),
         None if status == 403 => ErrorKind::Provider,
         // The response's own status is seen with its headers; a stated one has none.
         _ if status == own => response.kind_for_status(),

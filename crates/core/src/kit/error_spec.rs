@@ -4,7 +4,7 @@
 //! provider's single error mapping looks codes up in it.
 
 use super::request::OperationKind;
-use super::response::kind_for_status;
+use super::response::{HttpResponse, kind_for_status};
 use crate::error::{Error, ErrorKind};
 use crate::outcome::{RejectReason, Rejection};
 
@@ -61,6 +61,18 @@ impl ErrorSpec {
     pub fn kind_at(&self, status: u16, operation: OperationKind) -> ErrorKind {
         if status >= 500 && self.http_status < 500 {
             kind_for_status(status, operation)
+        } else {
+            self.kind
+        }
+    }
+
+    /// [`kind_at`](Self::kind_at) for an answer with this code, its headers seen: a server
+    /// error carrying a code documented below 500 takes the response's kind for its status
+    /// ([`HttpResponse::kind_for_status`]), so a 503 with `Retry-After`, refused before
+    /// processing, is [`ErrorKind::ProviderUnavailable`] where `kind_at` leaves it in doubt.
+    pub fn kind_in(&self, response: &HttpResponse) -> ErrorKind {
+        if response.status().as_u16() >= 500 && self.http_status < 500 {
+            response.kind_for_status()
         } else {
             self.kind
         }
@@ -244,6 +256,52 @@ mod tests {
             server.kind_at(500, OperationKind::Consume),
             ErrorKind::ProviderUnavailable
         );
+    }
+
+    /// With the response's headers seen, a 503 with `Retry-After` carrying a code documented
+    /// below 500 was refused before processing; a plain one stays in doubt, as with `kind_at`.
+    #[test]
+    fn a_server_error_carrying_a_code_is_judged_with_its_headers() {
+        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+        use crate::kit::Operation;
+        use crate::provider::ProviderId;
+
+        let spec = ERRORS.lookup("E1429").unwrap();
+        let answer = |status: u16, kind: OperationKind, retry_after: bool| {
+            let mut headers = HeaderMap::new();
+            if retry_after {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+            }
+            let operation = Operation { name: "op", kind };
+            HttpResponse::from_parts(
+                ProviderId::new_static("acme"),
+                operation,
+                status,
+                headers,
+                bytes::Bytes::new(),
+            )
+        };
+        let send = OperationKind::Send;
+        let check = OperationKind::Consume;
+        assert_eq!(
+            spec.kind_in(&answer(429, send, false)),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            spec.kind_in(&answer(503, send, false)),
+            ErrorKind::MaybeSent
+        );
+        assert_eq!(
+            spec.kind_in(&answer(503, check, false)),
+            ErrorKind::OutcomeUnknown
+        );
+        let refused = ErrorKind::ProviderUnavailable;
+        assert_eq!(spec.kind_in(&answer(503, send, true)), refused);
+        assert_eq!(spec.kind_in(&answer(503, check, true)), refused);
+        assert_eq!(spec.kind_in(&answer(502, send, true)), ErrorKind::MaybeSent);
+        let server = ErrorSpec::new("E1500", 500, "Down", refused, None);
+        assert_eq!(server.kind_in(&answer(500, check, false)), refused);
     }
 
     #[test]

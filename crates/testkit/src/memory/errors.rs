@@ -204,12 +204,12 @@ impl ErrorAnswer {
         };
         let code = text("code");
         let spec = code.and_then(|c| ERRORS.lookup(c));
-        let kind = match spec {
-            Some(spec) if self.status < 500 || spec.http_status >= 500 => spec.kind,
-            // A server error keeps its doubt, whatever code its body carries (`kind_at`): the
-            // status decides, its headers seen.
-            _ => response.kind_for_status(),
-        };
+        // A server error keeps its doubt, whatever code its body carries: the status decides,
+        // its headers seen.
+        let kind = spec.map_or_else(
+            || response.kind_for_status(),
+            |spec| spec.kind_in(&response),
+        );
         let said = text("message");
         let message = said
             .or(spec.map(|s| s.message))
