@@ -503,8 +503,9 @@ fn record_passed(outcome: &'static str) {
 /// Whether a send that failed with `kind` stays counted. It does not when the provider surely
 /// sent nothing and the failure says nothing about the number: the connection was never made
 /// (`Transport`), the provider refused it before processing (`ProviderUnavailable`: a 503 with
-/// `Retry-After`; a 500, 502, 504 or plain 503 to a send is `MaybeSent`), a request before the send timed out (`Timeout`: a
-/// timeout of the send itself is `MaybeSent`), the account cannot send (`QuotaExhausted`,
+/// `Retry-After`; a 500, 502, 504 or plain 503 to a send is `MaybeSent`), a request before the
+/// send timed out (`Timeout`: a timeout of the send itself is `MaybeSent`), the account cannot
+/// send (`QuotaExhausted`,
 /// `Unauthorized`), or the provider cannot take the request (`Unsupported`, `InvalidInput`).
 /// During an outage, users' retries then spend none of their limits, nor the region's or the
 /// budget. Every other kind counts: `MaybeSent` and `Decode` (a message may have gone out),

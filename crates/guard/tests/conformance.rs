@@ -113,6 +113,7 @@ async fn conforms(store: Arc<dyn GuardStore>) {
         .checks([
             "input.unsupported_channel_refused[voice]",
             "input.otp_without_phone_refused[sms]",
+            "input.phone_on_reverse_only_refused[telegram]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
             "input.malformed_session_refused",
@@ -136,7 +137,7 @@ async fn conforms(store: Arc<dyn GuardStore>) {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // VerifyKit's documented errors are its own conformance test's: skipped, saying so.
         .skipped("errors.documented_codes_typed");
-    assert_eq!(expected.len(), 71);
+    assert_eq!(expected.len(), 74);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
         let hasty = Arc::clone(&store);

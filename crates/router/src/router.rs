@@ -201,14 +201,17 @@ impl RouterBuilder {
             rules.push(CompiledRule {
                 weights: rule.weights.iter().map(|w| i64::from(*w)).collect(),
                 rule: rule.clone(),
+                caps: union(members.iter().map(|at| &routes[*at])),
                 members,
                 turns: Mutex::new(HashMap::new()),
             });
         }
+        let caps = union(&routes);
         if rules.is_empty() {
             rules.push(CompiledRule {
                 rule: Rule::to(routes.iter().map(|e| e.route.name.clone())),
                 members: (0..routes.len()).collect(),
+                caps: caps.clone(),
                 turns: Mutex::new(HashMap::new()),
                 weights: Vec::new(),
             });
@@ -223,7 +226,6 @@ impl RouterBuilder {
                 resolve_order.push(at);
             }
         }
-        let caps = union(&routes);
         let id = self.provider_id.unwrap_or_else(|| {
             let first = &routes[0].provider;
             if routes.iter().all(|e| &e.provider == first) {
@@ -246,12 +248,12 @@ impl RouterBuilder {
     }
 }
 
-/// The router's capabilities: what any route can do, except `check_returns_session`, which
-/// the router promises only when every route's checks return a session.
-fn union(routes: &[Entry]) -> Capabilities {
-    let mut caps = Capabilities::new();
-    caps.check_returns_session = routes.iter().all(|e| e.caps.check_returns_session);
+/// The capabilities of `routes` together (the router's, or a rule's): what any route can do,
+/// except `check_returns_session`, promised only when every route's checks return a session.
+fn union<'a>(routes: impl IntoIterator<Item = &'a Entry>) -> Capabilities {
+    let mut caps = Capabilities::new().with_check_returns_session(true);
     for e in routes {
+        caps.check_returns_session &= e.caps.check_returns_session;
         for c in &e.caps.otp_channels {
             caps = caps.with_otp_channel(c.clone());
         }
@@ -282,6 +284,9 @@ const MAX_TURN_SETS: usize = 64;
 struct CompiledRule {
     rule: Rule,
     members: Vec<usize>,
+    /// What the rule's routes can do together: a start they cannot take is refused with
+    /// core's reason.
+    caps: Capabilities,
     /// The round-robin turn and the weighted split of each set of the rule's routes that could
     /// take a start (positions in `members`): a route that cannot take some requests does not
     /// skew the split of those it can.
@@ -518,9 +523,12 @@ impl Router {
             .collect()
     }
 
-    /// The candidate routes for `request`, in order; refused before any request when none fits.
+    /// The candidate routes for `request`, in order; refused before any request when none fits:
+    /// with core's reason when the rule's routes together cannot take it (a phone on a channel
+    /// they take only in reverse), else because no one of them can.
     fn candidates(&self, request: &StartRequest) -> Result<Vec<usize>> {
         let (_, rule) = self.matching_rule(request)?;
+        request.validate(&rule.caps)?;
         let eligible = self.eligible(rule, request);
         if eligible.is_empty() {
             return Err(Error::unsupported(format!(

@@ -172,6 +172,10 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
             &["input.otp_without_phone_refused"],
             otp.iter().filter(|c| !reverse.contains(c)),
         )
+        .per_channel(
+            &["input.phone_on_reverse_only_refused"],
+            reverse.iter().filter(|c| !otp.contains(c)),
+        )
         .per_channel(OTP_CHECKS, otp)
         .per_channel(SEND_CHECKS, otp.iter().filter(|c| **c != "totp"))
         .per_channel(REVERSE_CHECKS, reverse)
@@ -204,7 +208,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 71);
+    assert_eq!(expected.len(), 74);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -231,7 +235,7 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 50);
+    assert_eq!(expected.len(), 52);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -305,7 +309,7 @@ async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .skipped("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 37);
+    assert_eq!(expected.len(), 39);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
@@ -442,7 +446,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 84);
+    assert_eq!(expected.len(), 88);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

@@ -1,9 +1,11 @@
 //! Rules and strategies over in-memory providers: which route takes each start.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use phone_verify_core::{
-    Channel, ErrorKind, PhoneNumber, PhoneVerifier, StartRequest, Verification,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, Result, StartRequest, Verification,
 };
 use phone_verify_router::{
     BreakerConfig, EXTRA_ROUTE, Route, Router, RouterConfig, Rule, Strategy,
@@ -554,4 +556,138 @@ fn routes_are_listed_in_order() {
     let (router, _) = router(&["a", "b", "c"], RouterConfig::default());
     let names: Vec<&str> = router.routes().map(Route::name).collect();
     assert_eq!(names, ["a", "b", "c"]);
+}
+
+/// A stub that counts its starts and takes each with a handle (no request is made).
+#[derive(Debug)]
+struct Counting {
+    provider: &'static str,
+    caps: Capabilities,
+    starts: AtomicUsize,
+}
+
+impl Counting {
+    fn new(provider: &'static str, caps: Capabilities) -> Arc<Self> {
+        Arc::new(Self {
+            provider,
+            caps,
+            starts: AtomicUsize::new(0),
+        })
+    }
+
+    /// VerifyKit's capabilities: SMS and WhatsApp codes, WhatsApp and Telegram reverse flows
+    /// (Telegram only in reverse), QR codes.
+    fn verifykit_like() -> Arc<Self> {
+        Self::new(
+            "verifykit",
+            Capabilities::new()
+                .with_otp_channel(Channel::Sms)
+                .with_otp_channel(Channel::WhatsApp)
+                .with_reverse_channel(Channel::WhatsApp)
+                .with_reverse_channel(Channel::Telegram)
+                .with_qr_code(true),
+        )
+    }
+
+    fn starts(&self) -> usize {
+        self.starts.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl PhoneVerifier for Counting {
+    fn provider(&self) -> ProviderId {
+        ProviderId::new_static(self.provider)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        self.starts.fetch_add(1, Ordering::SeqCst);
+        Ok(Verification::new(
+            self.provider(),
+            "ref",
+            request.channel.clone(),
+        ))
+    }
+
+    async fn check(&self, _: &Verification, _: &CheckRequest) -> Result<CheckOutcome> {
+        Err(Error::unsupported("the stub checks nothing"))
+    }
+}
+
+/// A phone on a channel every route takes only in reverse gets core's refusal
+/// (`InvalidInput`, leave the phone out), not "no route can start", and no route is called.
+#[tokio::test]
+async fn a_phone_on_a_reverse_only_channel_is_refused_with_cores_reason() {
+    let verifykit = Counting::verifykit_like();
+    let memory = InMemoryVerifier::new();
+    let router = Router::builder()
+        .route(Route::new("verifykit", verifykit.clone()))
+        .route(Route::new("memory", Arc::new(memory.clone_fresh())))
+        .build()
+        .unwrap();
+    let request = StartRequest::otp(Channel::Telegram, phone("+905321234567"));
+    let err = router.start(&request).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(
+        err.message().contains("leave the phone number out"),
+        "{err}"
+    );
+    assert_eq!(verifykit.starts(), 0);
+    assert_eq!(memory.state().request_counts().total, 0);
+}
+
+/// A QR code asked for with a phone (a code is sent, nothing is drawn) is `Unsupported` with
+/// core's reason, even though a route draws QR codes, and no route is called.
+#[tokio::test]
+async fn a_qr_code_with_a_phone_is_refused_with_cores_reason() {
+    let verifykit = Counting::verifykit_like();
+    let memory = InMemoryVerifier::new();
+    let router = Router::builder()
+        .route(Route::new("verifykit", verifykit.clone()))
+        .route(Route::new("memory", Arc::new(memory.clone_fresh())))
+        .build()
+        .unwrap();
+    for channel in [Channel::Sms, Channel::WhatsApp] {
+        let request = StartRequest::otp(channel.clone(), phone("+905321234567")).qr_code(true);
+        let err = router.start(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{channel}: {err}");
+        assert!(err.message().contains("only for reverse flows"), "{err}");
+    }
+    assert_eq!(verifykit.starts(), 0);
+    assert_eq!(memory.state().request_counts().total, 0);
+}
+
+/// A channel one route sends codes on and the matching rule's routes take only in reverse:
+/// the start is refused with core's reason for the rule's routes, before any request, and the
+/// rule whose route sends such codes still takes it.
+#[tokio::test]
+async fn a_phone_on_a_channel_the_rules_routes_take_only_in_reverse_gets_cores_reason() {
+    let verifykit = Counting::verifykit_like();
+    let telegram_codes = Counting::new(
+        "telegram-gateway",
+        Capabilities::new().with_otp_channel(Channel::Telegram),
+    );
+    let router = Router::builder()
+        .route(Route::new("verifykit", verifykit.clone()))
+        .route(Route::new("tg", telegram_codes.clone()))
+        .rule(Rule::to(["tg"]).regions(["TR"]))
+        .rule(Rule::to(["verifykit"]))
+        .build()
+        .unwrap();
+    let panama = StartRequest::otp(Channel::Telegram, phone("+50762647737"));
+    let err = router.start(&panama).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(
+        err.message().contains("leave the phone number out"),
+        "{err}"
+    );
+    assert_eq!(verifykit.starts() + telegram_codes.starts(), 0);
+
+    let turkey = StartRequest::otp(Channel::Telegram, phone("+905321234567"));
+    assert_eq!(route_of(&router, &turkey).await, "tg");
+    assert_eq!(telegram_codes.starts(), 1);
 }

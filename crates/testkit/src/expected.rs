@@ -4,9 +4,11 @@
 use std::fmt;
 
 /// The checks every OTP channel gets, to expand with [`Expected::per_channel`]: the check
-/// without a code refused, then the eight `otp.*` checks.
+/// without a code and the start with a phone and a QR code refused, then the eight `otp.*`
+/// checks.
 pub const OTP_CHECKS: &[&str] = &[
     "input.otp_check_without_code_refused",
+    "input.qr_code_with_phone_refused",
     "otp.right_code_verifies",
     "otp.wrong_code_rejected",
     "otp.right_code_after_wrong_code",
@@ -151,7 +153,7 @@ pub const REVERSE_CHECKS: &[&str] = &[
 ///     .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
 ///     .per_channel(SEND_CHECKS, ["sms"]);
-/// assert_eq!(expected.len(), 2 + 2 * 9 + 3);
+/// assert_eq!(expected.len(), 2 + 2 * 10 + 3);
 /// assert!(expected.names().iter().any(|n| n == "otp.right_code_verifies[whatsapp]"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

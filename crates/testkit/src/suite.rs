@@ -80,7 +80,9 @@ mod privacy;
 /// |---|---|
 /// | `input.unsupported_channel_refused[x]` | starting on a channel the capabilities lack fails with `Unsupported` or `InvalidInput`, with no request |
 /// | `input.otp_without_phone_refused[c]` | an OTP start without a phone is refused the same way (only for `c` that is not also a reverse channel: there, no phone means a reverse flow) |
+/// | `input.phone_on_reverse_only_refused[r]` | a start with a phone on `r` is refused with `InvalidInput`, with no request, never started (only for `r` that is not also an OTP channel: there the user sends the message, and the phone would be dropped) |
 /// | `input.otp_check_without_code_refused[c]` | checking an OTP verification without a code is refused, with no request |
+/// | `input.qr_code_with_phone_refused[c]` | a start with a phone and a QR code asked for is refused with `Unsupported`, with no request and nothing sent (a code is sent, nothing is drawn), even from a provider that draws QR codes |
 /// | `input.foreign_handle_refused` | checking a handle of another provider is refused, with no request |
 /// | `input.hostile_handle_refused` | a handle whose reference holds a `/`, `?`, `#`, `..` or `%2F`, or has 512 characters or more, is refused with `InvalidInput`, or answered `NotFound` / `Rejected(NotFound)`: never verified, pending, another rejection or an untyped error (a reference used in a URL must be refused, or escaped, so that it cannot reach another path; the detail says how many were refused before any request and how many the provider was asked about) |
 /// | `input.malformed_session_refused` | with a resolver, session ids shaped the same way (up to the 512 characters a `SessionId` takes) are refused with `InvalidInput` or answered `NotFound`, never resolved |
@@ -182,10 +184,16 @@ pub async fn run_with_timeout(
         let name = format!("input.otp_without_phone_refused[{c}]");
         r.record(name, suite.otp_without_phone_refused(c)).await;
     }
+    for c in reverse.iter().filter(|c| !suite.caps.is_otp(c)) {
+        let name = format!("input.phone_on_reverse_only_refused[{c}]");
+        r.record(name, suite.phone_on_reverse_only_refused(c)).await;
+    }
     for c in &otp {
         let name = format!("input.otp_check_without_code_refused[{c}]");
         r.record(name, suite.otp_check_without_code_refused(c))
             .await;
+        let name = format!("input.qr_code_with_phone_refused[{c}]");
+        r.record(name, suite.qr_code_with_phone_refused(c)).await;
     }
     if let Some(c) = otp.first().or(reverse.first()) {
         let name = "input.foreign_handle_refused".to_owned();
@@ -606,13 +614,28 @@ impl Suite<'_> {
         &self,
         attempt: impl Future<Output = phone_verify_core::Result<T>>,
     ) -> Check {
+        let kinds = [ErrorKind::InvalidInput, ErrorKind::Unsupported];
+        self.refused_as(&kinds, attempt).await
+    }
+
+    /// Runs `attempt`, which must fail with an error of one of `kinds` before any request.
+    async fn refused_as<T: Debug>(
+        &self,
+        kinds: &[ErrorKind],
+        attempt: impl Future<Output = phone_verify_core::Result<T>>,
+    ) -> Check {
         let before = self.harness.request_counts().await;
         let result = attempt.await;
         match &result {
             Ok(value) => fail!("accepted instead of refused: {value:?}"),
             Err(err) => ensure!(
-                matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported),
-                "expected an InvalidInput or Unsupported error, got {err}"
+                kinds.contains(&err.kind()),
+                "expected an {} error, got {err}",
+                kinds
+                    .iter()
+                    .map(|k| format!("{k:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
         }
         self.no_requests_since(before).await
@@ -690,6 +713,21 @@ impl Suite<'_> {
     async fn otp_without_phone_refused(&self, channel: &Channel) -> Check {
         let request = StartRequest::new(channel.clone(), None);
         self.refused(self.verifier.start(&request)).await
+    }
+
+    /// A phone on a channel that is only a reverse one here: a reverse flow would drop it (the
+    /// user sends the message, from any number), so it must be refused, not started.
+    async fn phone_on_reverse_only_refused(&self, channel: &Channel) -> Check {
+        let request = StartRequest::otp(channel.clone(), self.phone().await?);
+        self.refused_as(&[ErrorKind::InvalidInput], self.verifier.start(&request))
+            .await
+    }
+
+    /// A QR code asked for with a phone: a code is sent, nothing is drawn.
+    async fn qr_code_with_phone_refused(&self, channel: &Channel) -> Check {
+        let request = StartRequest::otp(channel.clone(), self.phone().await?).qr_code(true);
+        self.refused_as(&[ErrorKind::Unsupported], self.verifier.start(&request))
+            .await
     }
 
     async fn otp_check_without_code_refused(&self, channel: &Channel) -> Check {

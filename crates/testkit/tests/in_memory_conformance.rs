@@ -50,7 +50,7 @@ async fn in_memory_provider_conforms() {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // Its documented errors (`memory::documented_errors`), each typed as documented.
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 80);
+    assert_eq!(expected.len(), 83);
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;

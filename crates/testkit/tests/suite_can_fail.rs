@@ -890,6 +890,7 @@ async fn requests_before_validation_fail_the_input_checks() {
             "input.unsupported_channel_refused[",
             "input.otp_without_phone_refused[",
             "input.qr_code_refused[",
+            "input.qr_code_with_phone_refused[",
         ],
         "only after 1 request(s)",
     );
@@ -1949,4 +1950,194 @@ async fn hostile_answers_a_harness_cannot_give_are_skipped_or_named() {
             "{name}\n{report}"
         );
     }
+}
+
+/// The in-memory provider with WhatsApp as a reverse channel only (VerifyKit's Telegram is
+/// one): a start with a phone on it, or with a phone and a QR code, must be refused.
+struct ReverseOnlyWhatsApp {
+    inner: InMemoryVerifier,
+    /// Checks each start against its capabilities first (`StartRequest::validate`); else it
+    /// ignores the rules and sends a code for any start with a phone, QR code or not.
+    validates: bool,
+}
+
+impl ReverseOnlyWhatsApp {
+    fn new(state: InMemoryState, validates: bool) -> Self {
+        Self {
+            inner: InMemoryVerifier::with_state(state),
+            validates,
+        }
+    }
+}
+
+impl std::fmt::Debug for ReverseOnlyWhatsApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReverseOnlyWhatsApp")
+            .field("validates", &self.validates)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for ReverseOnlyWhatsApp {
+    fn provider(&self) -> ProviderId {
+        InMemoryVerifier::PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = self.inner.capabilities();
+        caps.otp_channels
+            .retain(|c| *c != phone_verify_core::Channel::WhatsApp);
+        caps
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        if self.validates {
+            request.validate(&self.capabilities())?;
+            return self.inner.start(request).await;
+        }
+        // The in-memory provider still sends WhatsApp codes, and the QR code is dropped.
+        let mut request = request.clone();
+        if request.phone.is_some() {
+            request.qr_code = false;
+        }
+        self.inner.start(&request).await
+    }
+
+    async fn check(&self, handle: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
+        self.inner.check(handle, request).await
+    }
+}
+
+#[async_trait]
+impl SessionResolver for ReverseOnlyWhatsApp {
+    fn provider(&self) -> ProviderId {
+        InMemoryVerifier::PROVIDER
+    }
+
+    async fn resolve(
+        &self,
+        session: &SessionId,
+        context: &RequestContext,
+    ) -> Result<ResolvedSession> {
+        self.inner.resolve(session, context).await
+    }
+}
+
+/// The suite over a [`ReverseOnlyWhatsApp`] verifier, and the messages its provider sent.
+async fn reverse_only_report(
+    validates: bool,
+) -> (Report, Vec<phone_verify_testkit::memory::SentMessage>) {
+    let state = InMemoryState::seeded(13);
+    let verifier = ReverseOnlyWhatsApp::new(state.clone(), validates);
+    let harness = InMemoryHarness::for_state(state.clone())
+        .with_fresh_verifier(move |state| Arc::new(ReverseOnlyWhatsApp::new(state, validates)));
+    let report = run(&verifier, Some(&verifier), &harness).await;
+    (report, state.outbox())
+}
+
+/// A verifier that ignores the rules starts (and sends a code for) a phone on its reverse-only
+/// channel, and a start with a phone and a QR code: both input checks fail, every other passes.
+#[tokio::test]
+async fn a_phone_on_a_reverse_only_channel_or_with_a_qr_code_started_fails_the_input_checks() {
+    let (report, outbox) = reverse_only_report(false).await;
+    assert_fails_only(
+        &report,
+        &[
+            "input.phone_on_reverse_only_refused[",
+            "input.qr_code_with_phone_refused[",
+        ],
+        "accepted instead of refused",
+    );
+    for name in [
+        "input.phone_on_reverse_only_refused[whatsapp]",
+        "input.qr_code_with_phone_refused[sms]",
+        "input.qr_code_with_phone_refused[voice]",
+    ] {
+        assert_eq!(
+            report.status(name),
+            Some(Status::Failed),
+            "{name}\n{report}"
+        );
+    }
+    assert!(
+        outbox
+            .iter()
+            .any(|m| m.channel == phone_verify_core::Channel::WhatsApp),
+        "the flawed verifier sent a WhatsApp code"
+    );
+}
+
+/// The same verifier checking each start against its capabilities passes both (the phone on
+/// WhatsApp refused with `InvalidInput`, the QR code with `Unsupported`), and sends no
+/// WhatsApp code.
+#[tokio::test]
+async fn a_verifier_that_validates_passes_the_reverse_only_and_qr_code_checks() {
+    let (report, outbox) = reverse_only_report(true).await;
+    report.assert_all_passed();
+    for name in [
+        "input.phone_on_reverse_only_refused[whatsapp]",
+        "input.qr_code_with_phone_refused[sms]",
+        "input.qr_code_with_phone_refused[voice]",
+    ] {
+        assert_eq!(
+            report.status(name),
+            Some(Status::Passed),
+            "{name}\n{report}"
+        );
+    }
+    assert!(
+        outbox
+            .iter()
+            .all(|m| m.channel != phone_verify_core::Channel::WhatsApp),
+        "{outbox:?}"
+    );
+}
+
+/// A verifier that refuses a phone on its reverse-only channel with the wrong kind fails the
+/// check: a phone there is bad input, not an unsupported feature.
+#[tokio::test]
+async fn refusing_a_phone_on_a_reverse_only_channel_as_unsupported_fails_the_check() {
+    #[derive(Debug)]
+    struct WrongKind(ReverseOnlyWhatsApp);
+
+    #[async_trait]
+    impl PhoneVerifier for WrongKind {
+        fn provider(&self) -> ProviderId {
+            InMemoryVerifier::PROVIDER
+        }
+        fn capabilities(&self) -> Capabilities {
+            self.0.capabilities()
+        }
+        async fn start(&self, request: &StartRequest) -> Result<Verification> {
+            if request.phone.is_some() && request.channel == phone_verify_core::Channel::WhatsApp {
+                return Err(Error::unsupported("no WhatsApp codes"));
+            }
+            self.0.start(request).await
+        }
+        async fn check(
+            &self,
+            handle: &Verification,
+            request: &CheckRequest,
+        ) -> Result<CheckOutcome> {
+            self.0.check(handle, request).await
+        }
+    }
+
+    let state = InMemoryState::seeded(14);
+    let verifier = WrongKind(ReverseOnlyWhatsApp::new(state.clone(), true));
+    let harness = InMemoryHarness::for_state(state);
+    let report = run(&verifier, None, &harness).await;
+    let result = report
+        .get("input.phone_on_reverse_only_refused[whatsapp]")
+        .unwrap();
+    assert_eq!(result.status, Status::Failed, "{report}");
+    assert!(
+        result
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("expected an InvalidInput error, got"),
+        "{result:?}"
+    );
 }

@@ -471,7 +471,7 @@ impl VerifikClient {
         Ok(registration)
     }
 
-    /// `GET /v2/phone-validations`: one page of validations, newest first.
+    /// `GET /v2/phone-validations`: one page of validations, in Verifik's order (undocumented).
     pub async fn list_validations(&self, query: &ListValidations) -> Result<ValidationPage> {
         let pairs = query.query()?;
         let token = self.token()?;

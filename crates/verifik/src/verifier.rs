@@ -13,8 +13,8 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::client::{
-    CreateManualValidation, CreateProjectValidation, ListValidations, ValidateParts, VerifikClient,
-    VerifikPhone, checked_parts, require_digits,
+    CreateManualValidation, CreateProjectValidation, ListValidations, MAX_PAGE_SIZE, ValidateParts,
+    VerifikClient, VerifikPhone, checked_parts, require_digits,
 };
 use crate::config::{
     ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
@@ -65,13 +65,17 @@ impl VerifikBuilder {
 ///
 /// * `validated`: `Verified`, with the phone of the record;
 /// * not validated: the lost check did not take the handle's validation. Verifik checks a code
-///   against the phone's most recent validation waiting for one, so the phone's newest
-///   validation is read (`GET /v2/phone-validations`, one, newest first): when it is another
-///   one (a resend made it), the lost check may have taken that one instead, and a repeated
-///   check would meet the handle's older code. It is then `Verified` if that validation is
-///   `validated` (its id the session id), else the [`ErrorKind::OutcomeUnknown`] error,
-///   without checking again;
-/// * the newest is the handle's: one more check with the same code is safe (Verifik has no
+///   against the phone's most recent validation waiting for one, so the phone's validations
+///   are listed (`GET /v2/phone-validations`, one page of 100, in an order Verifik does not
+///   document) and the latest is found by `createdAt`. Only a page that holds every validation
+///   of the phone, the handle's among them, is used. When the latest is another one, created
+///   after the handle's (a resend made it), the lost check may have taken that one instead,
+///   and a repeated check would meet the handle's older code. It is then `Verified` if that
+///   validation is `validated` no earlier than two minutes (the clock skew allowed) before the
+///   lost check was sent (its id the session id): one validated earlier was validated by its
+///   own check. Anything else, or an order that cannot be told (a `createdAt` missing, two
+///   alike), is the [`ErrorKind::OutcomeUnknown`] error, without checking again;
+/// * the latest is the handle's: one more check with the same code is safe (Verifik has no
 ///   attempt limit, so a wrong code changed nothing). Its answer is the outcome, except that
 ///   `phone_validation_already_validated`, `phone_validation_not_found` or a lost answer (the
 ///   lost check may have taken effect in the meantime) are read back once more and are
@@ -144,7 +148,8 @@ impl Verifik {
     /// place of the old one and check it. (Verifik checks codes against the phone's most recent
     /// validation, so the old handle checks the new code too; but it names the old validation,
     /// and when such a check's answer is lost the outcome can then only be read from the
-    /// newer one: `Verified` if it is validated, else [`ErrorKind::OutcomeUnknown`].) A send:
+    /// newer one: `Verified` if it was validated once the check was sent, else
+    /// [`ErrorKind::OutcomeUnknown`].) A send:
     /// never retried.
     pub async fn resend(
         &self,
@@ -160,13 +165,8 @@ impl Verifik {
 
     async fn start_with(&self, request: &StartRequest, force: bool) -> Result<Verification> {
         let capabilities = Self::capabilities_of(&self.mode);
+        // `validate` refused a QR code (Verifik has no reverse flow, so every start has a phone).
         request.validate(&capabilities)?;
-        if request.qr_code {
-            return Err(
-                Error::unsupported("Verifik sends codes; it has no QR codes")
-                    .with_provider(PROVIDER),
-            );
-        }
         let Some(phone) = &request.phone else {
             return Err(invalid("a phone number is required"));
         };
@@ -244,14 +244,15 @@ impl Verifik {
         outcome_of(handle, phone, &response, &|| self.client.current_token())
     }
 
-    /// After a check whose answer was lost: read the validation back, and check once more
-    /// only when the record shows the lost check did not take effect and no newer validation
-    /// of the phone could have taken the code.
+    /// After a check sent at `sent_at` (this machine's clock) whose answer was lost: read the
+    /// validation back, and check once more only when the record shows the lost check did not
+    /// take effect and no newer validation of the phone could have taken the code.
     async fn recover(
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
         request: ValidateParts<'_>,
+        sent_at: OffsetDateTime,
         lost: Error,
     ) -> Result<CheckOutcome> {
         match self.read_back(handle, phone).await {
@@ -262,7 +263,7 @@ impl Verifik {
         // Verifik checks a code against the phone's most recent validation waiting for one,
         // which may be newer than the handle's (after a resend): the lost check may have
         // validated that one, and a repeated check would then meet the handle's older code.
-        match self.newer(handle, phone, request).await {
+        match self.newer(handle, phone, request, sent_at).await {
             None => {}
             Some(ReadBack::Validated(outcome)) => return Ok(outcome),
             Some(ReadBack::NotValidated | ReadBack::Unknown) => return Err(lost),
@@ -310,31 +311,52 @@ impl Verifik {
         read_back_of(handle, &record, reported)
     }
 
-    /// The phone's newest validation (`GET /v2/phone-validations`, newest first, one), when it
-    /// is not the handle's: what it says of a check `request` whose answer was lost. `None`
-    /// when the newest is the handle's own.
+    /// What the phone's other validations say of a check `request`, sent at `sent_at` (this
+    /// machine's clock), whose answer was lost: `None` when the handle's validation is the
+    /// phone's latest, so that a repeated check meets it.
+    ///
+    /// Verifik does not document the order of `GET /v2/phone-validations`, so one page of
+    /// [`MAX_PAGE_SIZE`] is read and ordered by `createdAt` here; a page that may not hold
+    /// every validation of the phone (as many as asked for, or a `total` above those listed)
+    /// proves nothing. Another validation is the phone's latest when it was created after the
+    /// handle's (both `createdAt` as listed, on Verifik's clock); the lost check took it only if
+    /// the check's lookup finds it and it was validated no earlier than [`CLOCK_SKEW`] before
+    /// `sent_at` (an older validation was validated by its own check, not by this one).
     async fn newer(
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
         request: ValidateParts<'_>,
+        sent_at: OffsetDateTime,
     ) -> Option<ReadBack> {
         let Ok(number) = VerifikPhone::new(request.country_code, request.phone) else {
             return Some(ReadBack::Unknown);
         };
-        let mut query = ListValidations::new().phone(&number).limit(1);
+        let mut query = ListValidations::new().phone(&number).limit(MAX_PAGE_SIZE);
         if let Some(project) = request.project {
             query = query.project(project);
         }
         let Ok(page) = self.client.list_validations(&query).await else {
             return Some(ReadBack::Unknown);
         };
-        let Some(newest) = page.data.first() else {
+        let listed = page.data.len();
+        let complete = listed < MAX_PAGE_SIZE as usize
+            && page
+                .pagination
+                .is_none_or(|p| p.total <= u64::try_from(listed).unwrap_or(u64::MAX));
+        if !complete {
+            return Some(ReadBack::Unknown);
+        }
+        let reference = handle.reference.trim();
+        let Some(own) = page.data.iter().find(|v| v.id.trim() == reference) else {
             return Some(ReadBack::Unknown);
         };
-        if newest.id.trim() == handle.reference.trim() {
-            return None;
-        }
+        let newest = match Latest::of(own, &page.data) {
+            // The handle's validation is the phone's latest: a repeated check meets it.
+            Latest::Own => return None,
+            Latest::Other(newest) => newest,
+            Latest::Unknown => return Some(ReadBack::Unknown),
+        };
         // Another validation, newer than the handle's: the lost check may have taken it only
         // if the check's lookup (number, gateway, project, project flow) finds it.
         let differs = |ours: Option<&str>, theirs: Option<&str>| {
@@ -346,10 +368,68 @@ impl Verifik {
             newest.phone_gateway.as_ref().map(PhoneGateway::as_str),
         ) && !differs(request.project, newest.project.as_deref())
             && !differs(request.project_flow, newest.project_flow.as_deref());
+        // Validated by this check only if validated after it was sent.
+        let since = sent_at.saturating_sub(CLOCK_SKEW);
+        let recent = newest.validated_at.is_some_and(|at| at >= since);
         Some(match newest.phone_number() {
-            Some(reported) if found && reported == *phone => read_back_of(handle, newest, reported),
+            Some(reported) if found && recent && reported == *phone => {
+                read_back_of(handle, newest, reported)
+            }
             _ => ReadBack::Unknown,
         })
+    }
+}
+
+/// How far Verifik's clock (`validatedAt`) may be behind this machine's, at most, when a
+/// validation is matched to the moment a check was sent.
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
+
+/// Which of the listed validations of a phone was created last.
+enum Latest<'a> {
+    /// The handle's own.
+    Own,
+    /// Another one, created after the handle's.
+    Other(&'a PhoneValidation),
+    /// The order cannot be told: a `createdAt` missing, or two alike.
+    Unknown,
+}
+
+impl<'a> Latest<'a> {
+    /// The latest of `listed`, compared by `createdAt`; `own` is the handle's, one of them.
+    fn of(own: &PhoneValidation, listed: &'a [PhoneValidation]) -> Self {
+        let others = || listed.iter().filter(|v| v.id.trim() != own.id.trim());
+        if others().next().is_none() {
+            return Self::Own;
+        }
+        let Some(since) = own.created_at else {
+            return Self::Unknown;
+        };
+        let mut latest: Option<(OffsetDateTime, &PhoneValidation)> = None;
+        let mut tied = false;
+        for record in others() {
+            let Some(at) = record.created_at else {
+                return Self::Unknown;
+            };
+            if at == since {
+                return Self::Unknown;
+            }
+            if at < since {
+                continue;
+            }
+            match latest {
+                Some((best, _)) if at < best => {}
+                Some((best, _)) if at == best => tied = true,
+                _ => {
+                    latest = Some((at, record));
+                    tied = false;
+                }
+            }
+        }
+        match latest {
+            None => Self::Own,
+            Some(_) if tied => Self::Unknown,
+            Some((_, record)) => Self::Other(record),
+        }
     }
 }
 
@@ -548,6 +628,8 @@ impl PhoneVerifier for Verifik {
             Ok(http) => http,
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
+        // Before the check leaves: a validation validated earlier was not validated by it.
+        let sent_at = OffsetDateTime::now_utc();
         let answer = self.client.http().execute(http).await;
         let lost = match answer.and_then(|response| {
             outcome_of(handle, phone, &response, &|| self.client.current_token())
@@ -559,7 +641,7 @@ impl PhoneVerifier for Verifik {
             Err(err) => return errors::check_outcome(&err).ok_or(err),
         };
         // Boxed: the rare path does not weigh on every check's future.
-        Box::pin(self.recover(handle, phone, request, lost)).await
+        Box::pin(self.recover(handle, phone, request, sent_at, lost)).await
     }
 }
 
@@ -751,6 +833,58 @@ mod tests {
             assert_eq!(extras.project, handle.extra_str(EXTRA_PROJECT));
             assert_eq!(extras.project_flow, handle.extra_str(EXTRA_PROJECT_FLOW));
         }
+    }
+
+    #[test]
+    fn the_latest_validation_is_found_by_creation_time_in_any_order() {
+        let at = |id: &str, created: Option<&str>| -> PhoneValidation {
+            serde_json::from_value(serde_json::json!({"_id": id, "createdAt": created})).unwrap()
+        };
+        let own = at("a", Some("2024-12-02T17:05:00Z"));
+        let older = at("o", Some("2024-12-01T09:00:00Z"));
+        let newer = at("n", Some("2024-12-02T17:06:00Z"));
+        let latest = at("l", Some("2024-12-02T17:07:00Z"));
+        let name = |found: Latest<'_>| match found {
+            Latest::Own => "own".to_owned(),
+            Latest::Other(record) => record.id.clone(),
+            Latest::Unknown => "unknown".to_owned(),
+        };
+        let cases: [(Vec<PhoneValidation>, &str); 8] = [
+            (vec![own.clone()], "own"),
+            (vec![older.clone(), own.clone()], "own"),
+            (vec![own.clone(), older.clone()], "own"),
+            (vec![newer.clone(), own.clone(), latest.clone()], "l"),
+            (
+                vec![latest.clone(), older.clone(), newer.clone(), own.clone()],
+                "l",
+            ),
+            // No order without every creation time, nor between two alike.
+            (vec![own.clone(), at("x", None)], "unknown"),
+            (
+                vec![own.clone(), at("x", Some("2024-12-02T17:05:00Z"))],
+                "unknown",
+            ),
+            (
+                vec![
+                    own.clone(),
+                    newer.clone(),
+                    at("x", Some("2024-12-02T17:06:00Z")),
+                ],
+                "unknown",
+            ),
+        ];
+        for (listed, expected) in cases {
+            let ids: Vec<&str> = listed.iter().map(|v| v.id.as_str()).collect();
+            assert_eq!(name(Latest::of(&own, &listed)), expected, "{ids:?}");
+        }
+        // The handle's own without a creation time: alone, it is the latest; else unknown.
+        let undated = at("a", None);
+        assert!(matches!(
+            Latest::of(&undated, std::slice::from_ref(&undated)),
+            Latest::Own
+        ));
+        let listed = [undated.clone(), older];
+        assert!(matches!(Latest::of(&undated, &listed), Latest::Unknown));
     }
 
     #[test]

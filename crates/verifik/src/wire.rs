@@ -346,7 +346,8 @@ impl fmt::Debug for AppRegistration {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct ValidationPage {
-    /// The validations, newest first.
+    /// The validations, in Verifik's order (its documentation gives none; the sandbox lists
+    /// newest first).
     #[serde(default, deserialize_with = "lenient::vec")]
     pub data: Vec<PhoneValidation>,
     /// Where this page is.

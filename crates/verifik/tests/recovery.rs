@@ -6,6 +6,8 @@ use phone_verify_core::{
     Verification,
 };
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -76,35 +78,74 @@ fn verified_phone(outcome: &CheckOutcome) -> Option<PhoneNumber> {
     outcome.verified().and_then(|v| v.phone.clone())
 }
 
-/// A validation of the handle's number, as `GET /v2/phone-validations` lists it.
-fn listed(id: &str, status: &str, gateway: &str) -> Value {
-    json!({
-        "_id": id, "status": status, "countryCode": "+507", "phone": "62647737",
-        "phoneGateway": gateway, "type": "validation",
-        "validatedAt": "2024-12-02T17:08:00.000Z"
-    })
+/// When the handle's validation was created, on Verifik's clock.
+const CREATED: &str = "2024-12-02T17:05:36.788Z";
+/// When the validation `Verifik::resend` made was created: after the handle's.
+const RESENT: &str = "2024-12-02T17:06:10.000Z";
+/// When `LATEST` was created: after `RESENT`.
+const RESENT_AGAIN: &str = "2024-12-02T17:07:00.000Z";
+/// Before the handle's validation was created.
+const EARLIER: &str = "2024-12-01T09:00:00.000Z";
+
+/// This machine's clock, to the second, moved by `minutes`: the checks of these tests are sent
+/// moments after it is read.
+fn minutes_from_now(minutes: i64) -> OffsetDateTime {
+    (OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+        .replace_nanosecond(0)
+        .unwrap()
 }
 
-/// Mounts the answer of `GET /v2/phone-validations` for the handle's number, newest first, one
-/// (the phone's newest validation): a page holding `newest`.
-async fn newest(server: &MockServer, newest: Value) {
+fn date(at: OffsetDateTime) -> Value {
+    json!(at.format(&Rfc3339).unwrap())
+}
+
+/// A validation of the handle's number, as `GET /v2/phone-validations` lists it: the handle's
+/// own (`ID`) created at `CREATED`, another at `RESENT`; one `validated` was validated just
+/// now, after the lost check was sent.
+fn listed(id: &str, status: &str, gateway: &str) -> Value {
+    let mut record = json!({
+        "_id": id, "status": status, "countryCode": "+507", "phone": "62647737",
+        "phoneGateway": gateway, "type": "validation",
+        "createdAt": if id == ID { CREATED } else { RESENT },
+    });
+    if status == "validated" {
+        record["validatedAt"] = date(minutes_from_now(0));
+    }
+    record
+}
+
+/// `record` with `field` set to `value`, or removed when `value` is `null`.
+fn with(mut record: Value, field: &str, value: Value) -> Value {
+    let fields = record.as_object_mut().unwrap();
+    if value.is_null() {
+        fields.remove(field);
+    } else {
+        fields.insert(field.to_owned(), value);
+    }
+    record
+}
+
+/// Mounts the answer of `GET /v2/phone-validations` for the handle's number (one page of
+/// 100): `records` in that order, of `total` validations in all.
+async fn listing(server: &MockServer, records: Vec<Value>, total: usize) {
     Mock::given(method("GET"))
         .and(path("/v2/phone-validations"))
         .and(query_param("countryCode", "+507"))
         .and(query_param("phone", "62647737"))
-        .and(query_param("limit", "1"))
+        .and(query_param("limit", "100"))
         .respond_with(json_response(
             200,
-            &json!({"success": true, "data": [newest],
-                    "pagination": {"page": 1, "limit": 1, "total": 2, "pages": 2}}),
+            &json!({"success": true, "data": records,
+                    "pagination": {"page": 1, "limit": 100, "total": total,
+                                   "pages": total.div_ceil(100)}}),
         ))
         .mount(server)
         .await;
 }
 
 /// Checks `digits` (sent as `otp`) on a server whose checks answer `checked` and whose
-/// read-backs answer `read`, each in order and each exactly once, and whose newest validation
-/// of the phone is the handle's; returns the server (its expectations are verified when it
+/// read-backs answer `read`, each in order and each exactly once, and whose only validation of
+/// the phone is the handle's; returns the server (its expectations are verified when it
 /// drops) and the check's result.
 async fn check_with(
     digits: &str,
@@ -115,7 +156,7 @@ async fn check_with(
     let server = MockServer::start().await;
     checks(&server, otp, checked).await;
     reads(&server, read).await;
-    newest(&server, listed(ID, "sent", "sms")).await;
+    listing(&server, vec![listed(ID, "sent", "sms")], 1).await;
     let result = verifier(&server).check_code(&handle(), &code(digits)).await;
     (server, result)
 }
@@ -329,12 +370,16 @@ async fn a_refusal_of_the_repeated_check_is_read_back_once_more() {
 
 /// The validation `Verifik::resend` made after the handle's.
 const NEWER: &str = "674de8df21c72be3cc42b8b9";
+/// A validation of the phone made after `NEWER`.
+const LATEST: &str = "674de8df21c72be3cc42b8c4";
+/// A validation of the phone made before the handle's (a verification done long ago).
+const OLDER: &str = "674de8df21c72be3cc42b8a0";
 
 /// The handle's check after a resend, whose answer is lost: the record of the handle's
-/// validation says `sent`, the phone's newest validation is `newer`, and the second check (never
-/// to be sent) would answer 403 (Verifik matching the code against the handle's older
+/// validation says `sent`, the phone's validations are listed as `page`, of `total` in all,
+/// and a second check would answer 403 (Verifik matching the code against the handle's
 /// validation). Returns the result and the number of checks sent.
-async fn after_a_resend(newer: Value) -> (Result<CheckOutcome>, usize) {
+async fn after_a_resend(page: Vec<Value>, total: usize) -> (Result<CheckOutcome>, usize) {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .and(path("/v2/phone-validations"))
@@ -347,55 +392,180 @@ async fn after_a_resend(newer: Value) -> (Result<CheckOutcome>, usize) {
         .respond_with(does_not_match())
         .mount(&server)
         .await;
-    reads(&server, vec![record("sent", "62647737")]).await;
-    newest(&server, newer).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .respond_with(record("sent", "62647737"))
+        .mount(&server)
+        .await;
+    listing(&server, page, total).await;
     let result = verifier(&server)
         .check_code(&handle(), &code("123456"))
         .await;
-    let checks = requests(&server)
-        .await
+    let requests = requests(&server).await;
+    for list in requests
+        .iter()
+        .filter(|r| r.url.path() == "/v2/phone-validations" && r.method.as_str() == "GET")
+    {
+        assert_eq!(
+            list.url.query_pairs().find(|(name, _)| name == "limit"),
+            Some(("limit".into(), "100".into())),
+            "one page of 100, ordered here"
+        );
+    }
+    let checks = requests
         .iter()
         .filter(|r| r.method.as_str() == "PUT")
         .count();
     (result, checks)
 }
 
+/// `after_a_resend` of every validation of the phone, listed as `page`: the lost check must be
+/// `OutcomeUnknown`, and not checked again.
+async fn assert_unknown_after_a_resend(page: Vec<Value>, total: usize) {
+    let shown = format!("{page:?} of {total}");
+    let (result, checks) = after_a_resend(page, total).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{shown}: {err}");
+    assert_eq!(checks, 1, "{shown}: not checked again");
+}
+
 #[tokio::test]
 async fn a_lost_answer_after_a_resend_is_verified_when_the_newer_validation_is() {
-    let (result, checks) = after_a_resend(listed(NEWER, "validated", "sms")).await;
-    let outcome = result.unwrap();
-    let verified = outcome.verified().expect("verified, never rejected");
-    assert_eq!(verified.phone, Some(panama()));
-    assert_eq!(
-        verified
-            .session_id
-            .as_ref()
-            .map(phone_verify_core::SessionId::as_str),
-        Some(NEWER),
-        "the validation Verifik validated"
-    );
-    assert_eq!(
-        verified.verified_at,
-        Some(time::macros::datetime!(2024-12-02 17:08 UTC))
-    );
-    assert_eq!(checks, 1, "not checked again");
+    // Validated after the check was sent, or a minute before it on a clock running behind.
+    for validated_at in [minutes_from_now(0), minutes_from_now(-1)] {
+        let newer = with(
+            listed(NEWER, "validated", "sms"),
+            "validatedAt",
+            date(validated_at),
+        );
+        let own = listed(ID, "sent", "sms");
+        let older = with(listed(OLDER, "sent", "sms"), "createdAt", json!(EARLIER));
+        // Whatever the order Verifik lists them in: the latest is found by `createdAt`.
+        for page in [
+            vec![newer.clone(), own.clone()],
+            vec![own.clone(), older.clone(), newer.clone()],
+        ] {
+            let (result, checks) = after_a_resend(page, 2).await;
+            let outcome = result.unwrap();
+            let verified = outcome.verified().expect("verified, never rejected");
+            assert_eq!(verified.phone, Some(panama()));
+            assert_eq!(
+                verified
+                    .session_id
+                    .as_ref()
+                    .map(phone_verify_core::SessionId::as_str),
+                Some(NEWER),
+                "the validation Verifik validated"
+            );
+            assert_eq!(verified.verified_at, Some(validated_at));
+            assert_eq!(checks, 1, "not checked again");
+        }
+    }
 }
 
 #[tokio::test]
 async fn a_lost_answer_after_a_resend_is_unknown_unless_the_newer_validation_is_validated() {
-    let mut no_number = listed(NEWER, "validated", "sms");
-    no_number.as_object_mut().unwrap().remove("phone");
-    for newer in [
-        listed(NEWER, "sent", "sms"),
+    let own = || listed(ID, "sent", "sms");
+    let validated = || listed(NEWER, "validated", "sms");
+    let latest = |status| {
+        with(
+            listed(LATEST, status, "sms"),
+            "createdAt",
+            json!(RESENT_AGAIN),
+        )
+    };
+    for page in [
+        vec![listed(NEWER, "sent", "sms"), own()],
         // Validated, but not where the check looked: another gateway, or no number.
-        listed(NEWER, "validated", "whatsapp"),
-        no_number,
+        vec![listed(NEWER, "validated", "whatsapp"), own()],
+        vec![with(validated(), "phone", Value::Null), own()],
+        // The latest still waits for a code, whatever the one before it says.
+        vec![validated(), own(), latest("sent")],
+        vec![latest("sent"), validated(), own()],
     ] {
-        let (result, checks) = after_a_resend(newer.clone()).await;
-        let err = result.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{newer}: {err}");
-        assert_eq!(checks, 1, "{newer}: not checked again");
+        let total = page.len();
+        assert_unknown_after_a_resend(page, total).await;
     }
+}
+
+/// The order cannot be told: a creation time is missing, or two are alike.
+#[tokio::test]
+async fn a_lost_answer_after_a_resend_is_unknown_when_the_order_cannot_be_told() {
+    let own = || listed(ID, "sent", "sms");
+    let validated = || listed(NEWER, "validated", "sms");
+    let tied = with(
+        listed(LATEST, "validated", "sms"),
+        "createdAt",
+        json!(RESENT),
+    );
+    for page in [
+        vec![with(validated(), "createdAt", Value::Null), own()],
+        vec![validated(), with(own(), "createdAt", Value::Null)],
+        vec![with(validated(), "createdAt", json!(CREATED)), own()],
+        vec![validated(), tied, own()],
+    ] {
+        let total = page.len();
+        assert_unknown_after_a_resend(page, total).await;
+    }
+}
+
+/// A validation of the phone made before the handle's (a verification done long ago), validated
+/// lately by its own check, is not what the lost check took, wherever Verifik lists it.
+#[tokio::test]
+async fn a_validated_record_created_before_the_handle_is_never_taken_for_the_lost_check() {
+    let older = with(
+        listed(OLDER, "validated", "sms"),
+        "createdAt",
+        json!(EARLIER),
+    );
+    // Listed without the handle's validation (the oldest first, say), or on a page that may
+    // not hold every validation of the phone: nothing is certain.
+    for (page, total) in [
+        (vec![older.clone()], 1),
+        (vec![older.clone()], 2),
+        (vec![older.clone(), listed(ID, "sent", "sms")], 3),
+    ] {
+        assert_unknown_after_a_resend(page, total).await;
+    }
+    // Beside the handle's, on a page of every validation: the handle's is the latest, so the
+    // repeated check meets it, and its real answer (403) is the outcome.
+    let (result, checks) = after_a_resend(vec![older, listed(ID, "sent", "sms")], 2).await;
+    assert_eq!(
+        result.unwrap().rejection().map(|r| r.reason),
+        Some(RejectReason::WrongCode)
+    );
+    assert_eq!(checks, 2);
+}
+
+/// A newer validation validated before the lost check was sent was validated by its own check
+/// (another verification of the phone), not by this one.
+#[tokio::test]
+async fn a_newer_validation_validated_before_the_lost_check_is_outcome_unknown() {
+    let validated = || listed(NEWER, "validated", "sms");
+    for newer in [
+        with(validated(), "validatedAt", date(minutes_from_now(-60))),
+        // Beyond the two minutes allowed for Verifik's clock.
+        with(validated(), "validatedAt", date(minutes_from_now(-3))),
+        with(validated(), "validatedAt", Value::Null),
+    ] {
+        assert_unknown_after_a_resend(vec![newer, listed(ID, "sent", "sms")], 2).await;
+    }
+}
+
+/// Only a page holding every validation of the phone tells which is the latest.
+#[tokio::test]
+async fn a_page_that_may_not_hold_every_validation_proves_nothing() {
+    assert_unknown_after_a_resend(vec![listed(ID, "sent", "sms")], 2).await;
+    // A full page, whatever its `total` says.
+    let mut page = vec![listed(ID, "sent", "sms")];
+    page.extend((0..99).map(|n| {
+        with(
+            listed(&format!("674de8df21c72be3cc42{n:04x}"), "sent", "sms"),
+            "createdAt",
+            json!(EARLIER),
+        )
+    }));
+    assert_unknown_after_a_resend(page, 100).await;
 }
 
 #[tokio::test]

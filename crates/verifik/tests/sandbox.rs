@@ -761,12 +761,14 @@ async fn a_check_whose_answer_is_late_is_read_back_as_verified() {
 
 /// After a resend, the old handle's check validates the newer validation (Verifik checks the
 /// phone's most recent one), and its answer is lost: a repeated check would meet the old
-/// validation's code. The phone's newest validation tells the outcome instead.
+/// validation's code. The phone's latest validation tells the outcome instead.
 #[tokio::test]
 async fn a_lost_answer_to_the_old_handles_check_after_a_resend_is_verified() {
     let sandbox = sandbox().await;
     let number = phone("+57 300 444 5571");
     let (verifier, old) = started(&sandbox, &number).await;
+    // The resend is created a second later on Verifik's clock: `createdAt` tells it is newer.
+    sandbox.advance_clock(Duration::from_secs(1));
     let new = verifier.resend(&old, &RequestContext::new()).await.unwrap();
     inject_on_check(&sandbox, FaultAction::Delay { ms: 2_000 });
     let outcome = verifier
@@ -779,7 +781,11 @@ async fn a_lost_answer_to_the_old_handles_check_after_a_resend_is_verified() {
         confirmed.session_id.as_ref().map(SessionId::as_str),
         Some(new.reference.as_str())
     );
-    assert_eq!(count(&sandbox, "GET", VALIDATIONS), 1, "the phone's newest");
+    assert_eq!(
+        count(&sandbox, "GET", VALIDATIONS),
+        1,
+        "the phone's validations"
+    );
     wait_for_requests(&sandbox, "PUT", VALIDATIONS, 1).await;
     assert_eq!(count(&sandbox, "PUT", VALIDATIONS), 1, "not checked again");
 }

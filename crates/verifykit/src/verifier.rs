@@ -293,8 +293,8 @@ impl VerifyKit {
             return Ok(pending());
         }
         if check.phone_number.is_none() && check.session_id.is_none() {
-            // Verified, but by whom is unknown: no outcome to report. A poll is a read, so the
-            // next one may tell.
+            // Verified, but by whom is unknown: no outcome to report. A poll is a read: an
+            // application may poll again (`wait_for_outcome` ends at this error).
             let error = Error::new(
                 ErrorKind::Decode,
                 "check answered validationStatus true with neither a session id nor a phone \
@@ -341,19 +341,9 @@ impl PhoneVerifier for VerifyKit {
         let capabilities = Self::capabilities();
         // WhatsApp is both an OTP and a reverse channel: without a phone it is a reverse flow.
         request.validate(&capabilities)?;
+        // `validate` refused a phone on Telegram (reverse only) and a QR code with a phone.
         let reverse = request.is_reverse(&capabilities);
-        if request.qr_code && !reverse {
-            return Err(Error::unsupported(
-                "VerifyKit draws QR codes only for reverse flows (WhatsApp or Telegram without a \
-                 phone number); a code is sent without one",
-            )
-            .with_provider(PROVIDER));
-        }
         match (&request.channel, &request.phone) {
-            (Channel::Telegram, Some(_)) => Err(invalid(
-                "Telegram verification is a reverse flow: the user sends the message, so leave \
-                 the phone number out",
-            )),
             (Channel::WhatsApp | Channel::Telegram, _) if reverse => {
                 let app = if request.channel == Channel::Telegram {
                     App::Telegram

@@ -124,6 +124,7 @@ async fn verifykit_conforms_on_the_sandbox() {
         .checks([
             "input.unsupported_channel_refused[voice]",
             "input.otp_without_phone_refused[sms]",
+            "input.phone_on_reverse_only_refused[telegram]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
             "input.malformed_session_refused",
@@ -146,7 +147,7 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 72);
+    assert_eq!(expected.len(), 75);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).

@@ -6,8 +6,10 @@
 //! requests on the server key's quota, and any visitor can spend it. The visitor's region is
 //! put first in the list here rather than asked of VerifyKit: a key of region and language
 //! would give a visitor cycling the regions of its `Accept-Language` one request per page
-//! load. A failed answer is kept too, for [`ERROR_TTL`], so a failing VerifyKit is not asked
-//! again on every page load.
+//! load. A failure that is not about the visitor (VerifyKit down or unreachable, the server key
+//! refused or out of quota) is kept too, for [`ERROR_TTL`], so a failing VerifyKit is not asked
+//! again on every page load; one that may be about the visitor (a rate limit on its address,
+//! say) is not, or one visitor's refusal would be every visitor's page.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use phone_verify::providers::verifykit::{Country, ValidationMethodList, VerifyKitClient};
-use phone_verify::{Error, Language, RequestContext};
+use phone_verify::{Error, ErrorKind, Language, RequestContext};
 
 /// How long an answer is reused.
 pub const SCREEN_DATA_TTL: Duration = Duration::from_secs(300);
@@ -135,10 +137,28 @@ fn keep<V>(
     now: Instant,
 ) -> Answer<V> {
     let answer = answer.map(Arc::new).map_err(Arc::new);
-    kept.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .put(key, (now, answer.clone()));
+    if answer
+        .as_ref()
+        .map_or_else(|err| shared_failure(err.kind()), |_| true)
+    {
+        kept.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(key, (now, answer.clone()));
+    }
     answer
+}
+
+/// Whether a failure of kind `kind` is every visitor's, not only the one whose request met it:
+/// VerifyKit down or unreachable, or the server key refused or out of quota.
+fn shared_failure(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Transport
+            | ErrorKind::Timeout
+            | ErrorKind::ProviderUnavailable
+            | ErrorKind::Unauthorized
+            | ErrorKind::QuotaExhausted
+    )
 }
 
 #[cfg(test)]
@@ -200,5 +220,25 @@ mod tests {
         assert_eq!(asked(), 3, "one answer for every region");
         assert!(at(None, t1 + SCREEN_DATA_TTL).await.is_ok());
         assert_eq!(asked(), 4);
+        // A refusal that may be about the visitor (its address rate-limited) is not kept.
+        sandbox.inject_fault(
+            Fault::new(
+                Provider::VerifyKit,
+                FaultAction::Status {
+                    status: 429,
+                    body: None,
+                },
+            )
+            .path("/v1.0/country")
+            .times(100),
+        );
+        let t2 = t1 + 2 * SCREEN_DATA_TTL;
+        assert!(at(None, t2).await.is_err());
+        sandbox.clear_faults();
+        // A kept error would be this visitor's answer too.
+        assert!(
+            at(None, t2).await.is_ok(),
+            "the next visitor is asked for again"
+        );
     }
 }

@@ -482,7 +482,8 @@ impl fmt::Debug for CreateAppRegistration {
     }
 }
 
-/// `GET /v2/phone-validations`: a page of validations, newest first, with filters.
+/// `GET /v2/phone-validations`: a page of validations, with filters (Verifik does not document
+/// their order).
 ///
 /// ```
 /// use phone_verify_verifik::{ListValidations, Populate, ValidationStatus};
