@@ -5,8 +5,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, Result};
-
 /// How a verification reaches, or comes from, the user.
 ///
 /// Serializes as a lowercase name (`"sms"`, `"whatsapp"`, …); names this version does not know
@@ -49,12 +47,12 @@ pub enum Channel {
 impl Channel {
     /// The channel named `name`, trimmed: a built-in channel for its name or an alias
     /// (`"wa"` is [`WhatsApp`](Self::WhatsApp)), [`Other`](Self::Other) for any other name. A
-    /// blank name is refused with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput),
-    /// as handles refuse it.
-    pub fn other(name: &str) -> Result<Self> {
+    /// blank name is refused with a [`BlankChannel`] (which converts into an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error), as handles refuse it.
+    pub fn other(name: &str) -> Result<Self, BlankChannel> {
         let Ok(channel) = name.parse::<Self>();
         if matches!(&channel, Self::Other(name) if name.is_empty()) {
-            return Err(Error::invalid_input("a channel name cannot be blank"));
+            return Err(BlankChannel);
         }
         Ok(channel)
     }
@@ -89,6 +87,11 @@ const NAMES: [(&str, Channel); 12] = [
     ("totp", Channel::Totp),
     ("email", Channel::Email),
 ];
+
+/// A blank channel name, refused by [`Channel::other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a channel name cannot be blank")]
+pub struct BlankChannel;
 
 /// Never fails: a blank name is `Other("")`, which [`Channel::other`] and handles refuse.
 impl FromStr for Channel {
@@ -167,7 +170,7 @@ mod tests {
         assert_eq!(Channel::other(" CALL ").unwrap(), Channel::Voice);
         assert_eq!(Channel::other(" x ").unwrap(), Channel::Other("x".into()));
         for blank in ["", " ", "\t\n"] {
-            let err = Channel::other(blank).unwrap_err();
+            let err = crate::Error::from(Channel::other(blank).unwrap_err());
             assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{blank:?}");
             let json = serde_json::to_string(blank).unwrap();
             let err = serde_json::from_str::<Channel>(&json).unwrap_err();

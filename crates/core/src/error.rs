@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::channel::BlankChannel;
 use crate::phone::PhoneError;
 use crate::provider::{InvalidProviderId, ProviderId};
 
@@ -324,6 +325,12 @@ impl From<PhoneError> for Error {
             format!("invalid phone number: {err}"),
         )
         .with_source(err)
+    }
+}
+
+impl From<BlankChannel> for Error {
+    fn from(err: BlankChannel) -> Self {
+        Self::invalid_input(err.to_string())
     }
 }
 

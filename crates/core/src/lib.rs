@@ -18,7 +18,7 @@ mod text;
 mod verification;
 mod verifier;
 
-pub use channel::Channel;
+pub use channel::{BlankChannel, Channel};
 pub use code::Code;
 pub use error::{Error, ErrorKind, Result};
 pub use ext::{PhoneVerifierExt, SessionResolverExt};

@@ -76,7 +76,9 @@ pub struct Timeouts {
     pub connect: Duration,
     /// For one attempt, from sending the request to the end of the response body.
     pub attempt: Duration,
-    /// For a whole operation, retries and backoff included.
+    /// For a whole operation, retries and backoff included. A code check is retried only when
+    /// its wait and a whole `attempt` fit before it: with `overall` no longer than `attempt`,
+    /// code checks are never retried.
     pub overall: Duration,
 }
 
