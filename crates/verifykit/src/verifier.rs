@@ -339,12 +339,12 @@ impl PhoneVerifier for VerifyKit {
 
     async fn start(&self, request: &StartRequest) -> Result<Verification> {
         let capabilities = Self::capabilities();
-        // WhatsApp is both an OTP and a reverse channel: without a phone it is a reverse flow.
+        // `validate` refused a phone on Telegram (reverse only), a QR code with a phone, and a
+        // request without a phone on a channel that has no reverse flow. WhatsApp is both an
+        // OTP and a reverse channel: without a phone it is a reverse flow.
         request.validate(&capabilities)?;
-        // `validate` refused a phone on Telegram (reverse only) and a QR code with a phone.
-        let reverse = request.is_reverse(&capabilities);
         match (&request.channel, &request.phone) {
-            (Channel::WhatsApp | Channel::Telegram, _) if reverse => {
+            (Channel::WhatsApp | Channel::Telegram, None) => {
                 let app = if request.channel == Channel::Telegram {
                     App::Telegram
                 } else {

@@ -163,25 +163,23 @@ impl PhoneVerifier for InMemoryVerifier {
 
     async fn start(&self, request: &StartRequest) -> Result<Verification> {
         // Contract 1, input first: refuse what the capabilities do not allow before the
-        // provider hears of it. WhatsApp is both an OTP and a reverse channel here; without a
-        // phone it is a reverse flow.
-        let caps = self.capabilities();
-        request.validate(&caps)?;
-        let reverse = request.is_reverse(&caps);
+        // provider hears of it. After `validate`, a request with a phone is a code on an OTP
+        // channel, and one without a phone a reverse flow (WhatsApp is both here).
+        request.validate(&self.capabilities())?;
 
         // Contract 2: one call, one send, never retried.
         let started = match &request.phone {
-            Some(phone) if !reverse => self.state.send_code(phone, &request.channel)?,
-            _ => self.state.open_reverse(&request.channel),
+            Some(phone) => self.state.send_code(phone, &request.channel)?,
+            None => self.state.open_reverse(&request.channel),
         };
 
         // Contract 4: the handle holds everything a check needs (here, the reference).
         let handle = Verification::new(Self::PROVIDER, started.reference, request.channel.clone())
             .with_created_at(started.created_at)
             .with_expires_at(started.expires_at);
-        Ok(match (&request.phone, reverse) {
-            (Some(phone), false) => handle.with_phone(phone.clone()),
-            _ => handle.with_reverse(ReverseFlow::new(started.deeplink, None)),
+        Ok(match &request.phone {
+            Some(phone) => handle.with_phone(phone.clone()),
+            None => handle.with_reverse(ReverseFlow::new(started.deeplink, None)),
         })
     }
 
