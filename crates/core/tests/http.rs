@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use phone_verify_core::http::{HttpConfig, RetryPolicy, Timeouts};
-use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation};
+use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation};
 use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{ErrorKind, ProviderId};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -484,6 +484,48 @@ async fn a_code_check_is_retried_only_when_the_provider_refused_it_before_proces
             assert_eq!(response.status(), status, "{label}: answered as is");
             assert_eq!(hits(&server).await, 1, "{label}");
         }
+    }
+}
+
+/// The test provider's final refusal: a body saying `final`.
+fn final_answer(response: &HttpResponse) -> bool {
+    response.body().starts_with(b"final")
+}
+
+#[tokio::test]
+async fn a_refusal_the_provider_calls_final_is_not_retried() {
+    for (operation, status, body, asked) in [
+        (Operation::consume("check-otp"), 429, "final", 1),
+        (Operation::consume("check-otp"), 429, "busy", 2),
+        (Operation::consume("check-otp"), 503, "final", 1),
+        (Operation::read("fetch"), 429, "final", 1),
+        (Operation::read("fetch"), 502, "busy", 2),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(path("/v1/check-otp"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("retry-after", "1")
+                    .set_body_string(body),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/v1/check-otp"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        let clock = Arc::new(RecordingClock::default());
+        let request = HttpRequest::post(operation, base(&server).join("check-otp"));
+        let response = client(&clock)
+            .with_final_refusals(final_answer)
+            .execute(request)
+            .await
+            .unwrap();
+        let label = format!("{} {status} {body}", operation.name);
+        assert_eq!(hits(&server).await, asked, "{label}");
+        let expected = if asked == 1 { status } else { 200 };
+        assert_eq!(response.status(), expected, "{label}");
     }
 }
 

@@ -86,7 +86,10 @@ impl TwilioClient {
     /// request.
     pub fn new(config: TwilioConfig) -> Result<Self> {
         config.validate()?;
-        let http = config.http.client(PROVIDER)?;
+        let http = config
+            .http
+            .client(PROVIDER)?
+            .with_final_refusals(errors::final_refusal);
         let (user, password) = config.credentials.basic();
         let secrets = (user.clone(), password.clone());
         let authorization = basic_auth_value(user.expose_secret(), password).ok();

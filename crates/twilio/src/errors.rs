@@ -10,7 +10,8 @@
 //! - The `Twilio-Request-Id` header is kept as the error's request id, the code and Twilio's
 //!   message as its provider code and message.
 //! - A documented error with a check rule (`60202`, `20404`) answering a code check is a
-//!   rejection, not an error ([`check_rejection`]).
+//!   rejection, not an error ([`check_rejection`]); a `60202` is not asked again
+//!   ([`final_refusal`]), though its 429 would otherwise be retried as refused unprocessed.
 
 use phone_verify_core::kit::{CheckRule, ErrorSpec, HttpResponse, provider_code, provider_text};
 use phone_verify_core::{Error, RejectReason, Rejection, Result};
@@ -61,6 +62,18 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
         error = error.with_provider_message(message);
     }
     with_request_id(error, response)
+}
+
+/// Whether a 429 or 503 answer refuses a request after processing it, so that asking again
+/// cannot change it: its code is documented with a rejection of a check (`60202`, the check
+/// attempts used up). The kit retries no such answer
+/// ([`HttpClient::with_final_refusals`](phone_verify_core::kit::HttpClient::with_final_refusals)).
+pub(crate) fn final_refusal(response: &HttpResponse) -> bool {
+    let body: ErrorBody = serde_json::from_slice(response.body()).unwrap_or_default();
+    body.code
+        .as_deref()
+        .and_then(documented)
+        .is_some_and(|spec| matches!(spec.check, Some(CheckRule::Rejected(_))))
 }
 
 /// `error` with the answer's `Twilio-Request-Id`, if it has a sensible one.
@@ -295,6 +308,27 @@ mod tests {
             b"{}".to_vec().into(),
         );
         assert_eq!(provider_error(&r, &[]).request_id(), None);
+    }
+
+    #[test]
+    fn only_refusals_after_processing_are_final() {
+        let numeric = r#"{"code":60202,"message":"Max check attempts reached","status":429}"#;
+        assert!(final_refusal(&response(CHECK, 429, numeric)));
+        assert!(final_refusal(&response(
+            CHECK,
+            429,
+            r#"{"code":" 60202 "}"#
+        )));
+        for body in [
+            twilio_body("20429", 429),
+            twilio_body("60212", 429),
+            twilio_body("60203", 429),
+            twilio_body("99999", 429),
+            "{}".to_owned(),
+            "not json".to_owned(),
+        ] {
+            assert!(!final_refusal(&response(CHECK, 429, &body)), "{body}");
+        }
     }
 
     #[test]

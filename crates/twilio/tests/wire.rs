@@ -402,9 +402,8 @@ async fn a_creation_date_at_the_end_of_time_still_gives_a_handle() {
 async fn checks_turn_statuses_and_documented_refusals_into_outcomes() {
     let server = MockServer::start().await;
     let verifier = verifier(&server);
-    // A 429 answering a check is re-asked by the kit's consume rule (Twilio's 20429 is never
-    // processed); 60202 is a final 429, so it may be asked up to the retry policy's attempts,
-    // with the same answer. Every other answer is asked once.
+    // Every answer is asked once: a 429 answering a check is re-asked by the kit's consume rule
+    // (Twilio's 20429 is never processed), but 60202 is a final 429, refused after processing.
     let answers = [
         (
             ResponseTemplate::new(200).set_body_json(check_json("pending", false)),
@@ -422,7 +421,7 @@ async fn checks_turn_statuses_and_documented_refusals_into_outcomes() {
             twilio_error(60202, 429),
             RejectReason::TooManyAttempts,
             "60202",
-            1..=3,
+            1..=1,
         ),
         (
             twilio_error(20404, 404),

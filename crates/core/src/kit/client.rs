@@ -30,6 +30,9 @@ pub struct HttpClient {
     client: reqwest::Client,
     config: HttpConfig,
     provider: ProviderId,
+    /// Which 429 and 503 answers refuse a request after processing it, if the provider has
+    /// such answers ([`with_final_refusals`](Self::with_final_refusals)).
+    final_refusal: Option<fn(&HttpResponse) -> bool>,
 }
 
 impl fmt::Debug for HttpClient {
@@ -86,7 +89,21 @@ impl HttpClient {
             client,
             config,
             provider,
+            final_refusal: None,
         }
+    }
+
+    /// This client, told by `is_final` which of the provider's 429 and 503 answers refuse a
+    /// request after processing it, so that asking again cannot change the answer (Twilio's
+    /// `60202`: the verification's check attempts are used up). Such an answer is returned as
+    /// it is, never retried: a code check is retried only when the provider surely did not
+    /// process it. `is_final` sees only answers that would otherwise be retried (a 429, or a
+    /// 503 with `Retry-After`, to a code check; a 429, 502, 503 or 504 to a read), their body
+    /// read.
+    #[must_use]
+    pub fn with_final_refusals(mut self, is_final: fn(&HttpResponse) -> bool) -> Self {
+        self.final_refusal = Some(is_final);
+        self
     }
 
     /// The provider this client talks to.
@@ -273,6 +290,11 @@ impl HttpClient {
         result: &Result<(HttpResponse, T)>,
     ) -> Option<Duration> {
         if !may_retry(kind, result.as_ref().map(|(head, _)| head)) {
+            return None;
+        }
+        if let (Ok((response, _)), Some(is_final)) = (result, self.final_refusal)
+            && is_final(response)
+        {
             return None;
         }
         let retry_after = match result {
