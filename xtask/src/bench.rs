@@ -3,7 +3,8 @@
 //! ```text
 //! cargo xtask bench                 the full run; writes the results into docs/benchmarks.md
 //! cargo xtask bench --skip-build    no cold builds (quick rerun); prints only, unless --write
-//! cargo xtask bench -- <options>    anything after `--` goes to the binary (see its --help)
+//! cargo xtask bench -- <options>    anything after `--` goes to the binary (see its --help);
+//!                                   a partial run, which prints only, unless --write
 //! ```
 
 use std::path::Path;
@@ -19,7 +20,7 @@ const RESULTS: &str = "docs/benchmarks.md";
 pub(crate) struct Options {
     /// Skip the cold builds of the provider crates.
     pub(crate) skip_build: bool,
-    /// Write the results file even with `--skip-build`.
+    /// Write the results file even with `--skip-build` or options for the binary.
     pub(crate) write: bool,
     /// Never write the results file.
     pub(crate) no_write: bool,
@@ -45,9 +46,28 @@ impl Options {
         options
     }
 
-    /// Whether this run writes the results file: full runs do, quick reruns only when asked.
+    /// Whether this run writes the results file: full runs do; quick reruns and runs with
+    /// options for the binary (a subset of the phases, providers or rounds) only when asked.
     pub(crate) fn writes(&self) -> bool {
-        !self.no_write && (!self.skip_build || self.write)
+        self.why_not_written().is_none()
+    }
+
+    /// Why this run leaves the results file alone; `None` when it writes it.
+    pub(crate) fn why_not_written(&self) -> Option<&'static str> {
+        if self.no_write {
+            Some("--no-write")
+        } else if self.write {
+            None
+        } else if self.skip_build {
+            Some("--skip-build leaves out the cold builds; add --write to write the results anyway")
+        } else if !self.passthrough.is_empty() {
+            Some(
+                "options for the benchmark binary make it a partial run; add --write to replace \
+                 the results with it",
+            )
+        } else {
+            None
+        }
     }
 
     /// The command line to record in the results.
@@ -88,6 +108,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         "cargo run --release -p phone-verify-bench -- {bench_args...}"
     )
     .run()?;
+    if let Some(why) = options.why_not_written() {
+        eprintln!("{RESULTS} was not written: {why}");
+    }
     Ok(())
 }
 
@@ -127,5 +150,21 @@ mod tests {
         );
         let loose = Options::parse(&args(&["--providers", "verifykit"]));
         assert_eq!(loose.passthrough, args(&["--providers", "verifykit"]));
+    }
+
+    #[test]
+    fn partial_runs_print_unless_asked_to_write() {
+        for partial in [
+            &["--", "--phases", "router"][..],
+            &["--", "--skip-build"],
+            &["--", "--rounds", "1"],
+            &["--providers", "verifykit"],
+        ] {
+            assert!(!Options::parse(&args(partial)).writes(), "{partial:?}");
+        }
+        let partial = Options::parse(&args(&["--", "--phases", "router"]));
+        assert!(partial.why_not_written().unwrap().contains("partial run"));
+        assert!(Options::parse(&args(&["--write", "--", "--phases", "router"])).writes());
+        assert!(!Options::parse(&args(&["--write", "--no-write", "--", "--help"])).writes());
     }
 }

@@ -12,10 +12,12 @@
 //! 20–50 ms, so the two profiles see the same machine. It prints each side's CPU per call, by
 //! runtime (client, in-process sandbox), by component (the crate of the sampled function, the
 //! kernel, the C library's allocator) and the functions whose time differs most. Needs `perf`
-//! (Debian: `linux-perf`); the files stay in `target/bench-profile/`.
+//! (Debian: `linux-perf`); the files stay in `target/bench-profile/`. The binary profiled is the
+//! one just built, in `CARGO_TARGET_DIR` when that is set (relative to the workspace root).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use xshell::{Shell, cmd};
@@ -104,7 +106,8 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     sh.create_dir(&dir)?;
     let data = dir.join("perf.data");
     let slices = dir.join("slices.txt");
-    let bench = root.join("target/release/phone-verify-bench");
+    let bench =
+        target_dir(root, std::env::var_os("CARGO_TARGET_DIR")).join("release/phone-verify-bench");
     let (provider, call) = (&options.provider, &options.call);
     let (rounds, calls) = (options.rounds.to_string(), options.calls.to_string());
     let (calls_c1, calls_c64) = if options.concurrency == 1 {
@@ -133,6 +136,12 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     );
     print!("{}", split.report(calls_per_side, 25));
     Ok(())
+}
+
+/// Where `cargo build`, run at the workspace `root`, puts its output: `CARGO_TARGET_DIR`
+/// (`configured`) when set, relative to `root` if relative, else `root/target`.
+fn target_dir(root: &Path, configured: Option<OsString>) -> PathBuf {
+    root.join(configured.unwrap_or_else(|| "target".into()))
 }
 
 /// A timed slice: its side and its start and end (nanoseconds).
@@ -365,6 +374,20 @@ mod tests {
         assert_eq!(split.components["client: core"], [0, 1]);
         let report = split.report(1, 10);
         assert!(report.contains("client: kernel"), "{report}");
+    }
+
+    #[test]
+    fn profiles_the_binary_where_cargo_built_it() {
+        let root = Path::new("/w");
+        assert_eq!(target_dir(root, None), Path::new("/w/target"));
+        assert_eq!(
+            target_dir(root, Some("target/lto".into())),
+            Path::new("/w/target/lto")
+        );
+        assert_eq!(
+            target_dir(root, Some("/tmp/lto".into())),
+            Path::new("/tmp/lto")
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `cargo xtask release <version> [--execute] [--publish]`.
 //!
-//! A dry run (the default) plans the lock-step version bump and the changelog moves, runs every
-//! CI gate, and packages every crate with the new versions in a temporary git worktree, so a
-//! broken manifest is found before anything is uploaded. It leaves the tree unchanged.
-//! `--execute` then writes the bump, commits and tags `v<version>`; `--publish` (with a registry
+//! A dry run (the default) plans the lock-step version bump, the changelog moves and the install
+//! snippets' `MAJOR.MINOR` requirements in the READMEs, refuses a version whose tag exists, runs
+//! every CI gate, and packages every crate with the new versions in a temporary git worktree, so
+//! a broken manifest is found before anything is uploaded. It leaves the tree unchanged.
+//! `--execute` then writes the plan, updates `Cargo.lock`, commits and tags `v<version>`,
+//! putting every file back if the update or the commit fails; `--publish` (with a registry
 //! token, and crates.io reachable) uploads in dependency order with `cargo publish --workspace`.
 
 use std::fs;
@@ -65,14 +67,17 @@ pub(crate) fn run(root: &Path, new: &str, execute: bool, publish: bool) -> Resul
         );
         return Ok(());
     }
-    for (path, contents) in &plan.files {
-        fs::write(root.join(path), contents)?;
-    }
-    cmd!(sh, "cargo update --workspace --offline").run()?;
-    let message = format!("release v{new}");
-    cmd!(sh, "git commit --all --message {message}").run()?;
     let tag = format!("v{new}");
-    cmd!(sh, "git tag --annotate {tag} --message {message}").run()?;
+    let message = format!("release {tag}");
+    commit(&sh, root, &plan, &message)?;
+    cmd!(sh, "git tag --annotate {tag} --message {message}")
+        .run()
+        .with_context(|| {
+            format!(
+                "committed `{message}` but could not tag it: tag it with `git tag --annotate \
+                 {tag}`, or undo the commit with `git reset --hard HEAD~1`"
+            )
+        })?;
     println!("committed and tagged {tag}");
     if publish {
         cmd!(sh, "cargo publish --workspace --exclude xtask").run()?;
@@ -83,8 +88,50 @@ pub(crate) fn run(root: &Path, new: &str, execute: bool, publish: bool) -> Resul
     Ok(())
 }
 
-/// Computes the bumped manifest and released changelogs without writing anything.
+/// Writes the planned files, updates `Cargo.lock` and commits them all; when any step fails,
+/// puts every file back as it was, so that the tree is clean for a rerun.
+fn commit(sh: &Shell, root: &Path, plan: &Plan, message: &str) -> Result<()> {
+    let lock = PathBuf::from("Cargo.lock");
+    let saved: Vec<(&PathBuf, Option<Vec<u8>>)> = plan
+        .files
+        .iter()
+        .map(|(path, _)| path)
+        .chain([&lock])
+        .map(|path| (path, fs::read(root.join(path)).ok()))
+        .collect();
+    let result = (|| -> Result<()> {
+        for (path, contents) in &plan.files {
+            fs::write(root.join(path), contents)?;
+        }
+        cmd!(sh, "cargo update --workspace --offline").run()?;
+        cmd!(sh, "git commit --all --message {message}").run()?;
+        Ok(())
+    })();
+    if let Err(error) = result {
+        for (path, contents) in saved {
+            let path = root.join(path);
+            match contents {
+                Some(contents) => fs::write(&path, contents),
+                None if path.exists() => fs::remove_file(&path),
+                None => Ok(()),
+            }
+            .with_context(|| format!("{error:#}; and {} could not be restored", path.display()))?;
+        }
+        return Err(
+            error.context("nothing was committed; every file the release rewrote is restored")
+        );
+    }
+    Ok(())
+}
+
+/// Computes the bumped manifest, released changelogs and rewritten install snippets without
+/// writing anything; refuses a version whose tag `v<new>` already exists.
 pub(crate) fn plan(root: &Path, new: &str, date: &str) -> Result<Plan> {
+    ensure!(
+        !tag_exists(root, &format!("v{new}"))?,
+        "the tag v{new} already exists: release another version, or delete the tag with \
+         `git tag --delete v{new}`; nothing was changed"
+    );
     let manifest = fs::read_to_string(root.join("Cargo.toml"))?;
     let bumped = version::bump_manifest(&manifest, new)?;
     let mut files = vec![(PathBuf::from("Cargo.toml"), bumped.manifest)];
@@ -103,11 +150,56 @@ pub(crate) fn plan(root: &Path, new: &str, date: &str) -> Result<Plan> {
     if !problems.is_empty() {
         bail!("refusing to release {new}:\n  {}", problems.join("\n  "));
     }
+    if let Some(requirement) = version::Version::parse(new)?.requirement() {
+        for path in readmes(root)? {
+            let text = fs::read_to_string(root.join(&path))?;
+            if let Some(rewritten) = version::rewrite_requirements(&text, &requirement) {
+                files.push((path, rewritten));
+            }
+        }
+    }
     Ok(Plan {
         old: bumped.old,
         internal: bumped.internal,
         files,
     })
+}
+
+/// Whether the tag `tag` exists in the repository at `root`.
+fn tag_exists(root: &Path, tag: &str) -> Result<bool> {
+    let sh = Shell::new()?;
+    sh.change_dir(root);
+    let reference = format!("refs/tags/{tag}");
+    let output = cmd!(sh, "git rev-parse --quiet --verify {reference}")
+        .quiet()
+        .ignore_status()
+        .output()?;
+    match output.status.code() {
+        Some(0) => Ok(true),
+        Some(1) => Ok(false),
+        _ => bail!(
+            "git could not look up the tag {tag}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+    }
+}
+
+/// The READMEs whose install snippets a release updates: the repository's and each crate's,
+/// relative to `root`.
+fn readmes(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths = vec![PathBuf::from("README.md")];
+    let mut crates = Vec::new();
+    for entry in fs::read_dir(root.join("crates"))? {
+        crates.push(
+            Path::new("crates")
+                .join(entry?.file_name())
+                .join("README.md"),
+        );
+    }
+    crates.sort();
+    paths.extend(crates);
+    paths.retain(|path| root.join(path).is_file());
+    Ok(paths)
 }
 
 fn publishable_crates(root: &Path) -> Result<Vec<PathBuf>> {
@@ -217,7 +309,30 @@ mod tests {
             "[workspace.package]\nversion = \"0.1.0\"\n\n[workspace.dependencies]\nx = { path = \"crates/core\", version = \"0.1.0\" }\n",
         )
         .unwrap();
+        fs::write(root.join("README.md"), README).unwrap();
+        fs::write(root.join("crates/core/README.md"), "No snippet.\n").unwrap();
+        git(&root, &["init", "--quiet"]);
+        git(&root, &["add", "--all"]);
+        git(&root, &["commit", "--quiet", "--message", "fixture"]);
         root
+    }
+
+    /// The fixture's README, with an install snippet.
+    const README: &str = "```toml\nphone-verify = { version = \"0.1\", features = [\"x\"] }\n```\n";
+
+    fn git(root: &Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=xtask",
+                "-c",
+                "user.email=xtask@example.invalid",
+            ])
+            .args(args)
+            .current_dir(root)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
     }
 
     #[test]
@@ -237,7 +352,8 @@ mod tests {
             [
                 "Cargo.toml",
                 "crates/cli/CHANGELOG.md",
-                "crates/core/CHANGELOG.md"
+                "crates/core/CHANGELOG.md",
+                "README.md"
             ]
         );
         assert!(
@@ -246,6 +362,55 @@ mod tests {
                 .contains("## [0.2.0] - 2026-11-22\n\n- Something.")
         );
         assert_eq!(fs::read_to_string(root.join("Cargo.toml")).unwrap(), before);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn plans_the_install_snippets_of_a_minor_release_only() {
+        let root = fixture("snippets");
+        let plan = plan(&root, "0.2.0", "2026-11-22").unwrap();
+        let (path, readme) = plan.files.last().unwrap();
+        assert_eq!(path, Path::new("README.md"));
+        assert_eq!(readme, &README.replace("\"0.1\"", "\"0.2\""));
+        for unchanged in ["0.1.1", "0.2.0-rc.1"] {
+            let plan = super::plan(&root, unchanged, "2026-11-22").unwrap();
+            assert!(
+                plan.files.iter().all(|(p, _)| !p.ends_with("README.md")),
+                "{unchanged}"
+            );
+        }
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_version_whose_tag_exists() {
+        let root = fixture("tagged");
+        git(&root, &["tag", "v0.2.0"]);
+        let err = plan(&root, "0.2.0", "2026-11-22").unwrap_err().to_string();
+        assert!(err.contains("v0.2.0 already exists"), "{err}");
+        assert!(plan(&root, "0.3.0", "2026-11-22").is_ok());
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_failed_commit_restores_every_file() {
+        // The fixture is no Cargo workspace, so `cargo update` fails after the files are written.
+        let root = fixture("restore");
+        let plan = plan(&root, "0.2.0", "2026-11-22").unwrap();
+        let sh = Shell::new().unwrap();
+        sh.change_dir(&root);
+        let err = commit(&sh, &root, &plan, "release v0.2.0").unwrap_err();
+        assert!(format!("{err:#}").contains("restored"), "{err:#}");
+        let status = std::process::Command::new("git")
+            .args(["status", "--porcelain"])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&status.stdout),
+            "",
+            "the tree is clean"
+        );
         fs::remove_dir_all(root).unwrap();
     }
 
