@@ -8,33 +8,21 @@ use phone_verify::{Provider, Registry, RoutingConfig};
 use crate::exit::Failure;
 use crate::target::Context;
 
-/// The configuration in `path` and the router built from it through the registry.
+/// The configuration in `path` and the router built from it through the registry, without
+/// the file's guard: [`router`] puts it in front, and `routes` sends nothing.
 pub(crate) fn load(path: &Path) -> Result<(RoutingConfig, Router), Failure> {
     let text = crate::input::read_file(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    let config: RoutingConfig = toml::from_str(&text).map_err(|e| {
-        // The message and the place only: toml's own `Display` quotes the offending line,
-        // which may hold a credential.
-        let place = e.span().map(|span| line_and_column(&text, span.start));
-        let place = place.map_or_else(String::new, |(line, column)| format!(":{line}:{column}"));
-        Failure::usage(format!(
-            "{}{place}: {}",
-            path.display(),
-            e.message().trim_end()
-        ))
-    })?;
+    // The place (`line:column: `) and toml's message only, never the offending line, which
+    // may hold a credential.
+    let config = RoutingConfig::from_toml(&text)
+        .map_err(|e| Failure::usage(format!("{}:{}", path.display(), e.message())))?;
+    let mut unguarded = config.clone();
+    unguarded.guard = None;
     let router = Registry::with_builtin()
-        .build_router(&config)
+        .build_router(&unguarded)
         .map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))?;
     Ok((config, router))
-}
-
-/// The 1-based line and column of byte `at` in `text`.
-fn line_and_column(text: &str, at: usize) -> (usize, usize) {
-    let before = text.get(..at).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// The router of `--config`, built through the registry as an application would and guarded
@@ -78,18 +66,4 @@ pub(crate) fn next_args(ctx: &Context) -> String {
         .as_ref()
         .map(|path| format!(" --config {}", path.display()))
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn places_are_lines_and_columns() {
-        let text = "a = 1\nbé = [2]\n";
-        assert_eq!(line_and_column(text, 0), (1, 1));
-        assert_eq!(line_and_column(text, 6), (2, 1));
-        assert_eq!(line_and_column(text, text.find('[').unwrap()), (2, 6));
-        assert_eq!(line_and_column(text, 999), (3, 1));
-    }
 }

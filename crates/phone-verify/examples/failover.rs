@@ -1,9 +1,11 @@
 //! Quickstart: failover between two providers with the router. VerifyKit first; when it cannot
-//! send (out of credits, unavailable, rate limited, channel unsupported), Verifik. The check
+//! send (out of credits, unavailable, unauthorized, channel unsupported), Verifik. The check
 //! goes back to whichever route sent the code, named in the handle, even from a new router.
 //!
 //! The router never fails over after `ErrorKind::MaybeSent` (the first provider may have sent
-//! a code) unless told to accept a possible second message.
+//! a code) unless told to accept a possible second message, nor after a provider's
+//! `ErrorKind::RateLimited` (the limit may be on the number) unless told to with
+//! `fail_over_on_rate_limit = true`, for account-wide throttling.
 //!
 //! Runs against a sandbox started in-process:
 //!
@@ -24,7 +26,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = sandbox.base_url();
     // What `phone-verify.toml` would hold. VerifyKit asks for the end user's IP with every
     // request: requests without one in their context send the loopback address here.
-    let config: RoutingConfig = toml::from_str(&format!(
+    // `from_toml`'s errors never quote the file (toml's own would, credentials included).
+    let config = RoutingConfig::from_toml(&format!(
         r#"
         [[routes]]
         name = "primary"

@@ -1,5 +1,7 @@
 //! The built-in providers: [`Registry::with_builtin`] and the factories it registers, each
-//! provider crate's `from_lookup` fed by the registry's [`Settings`].
+//! provider crate's `from_lookup` fed by the registry's [`Settings`]. `from_lookup` takes a
+//! lookup of plain strings, as from the environment, and reads the credentials into
+//! `SecretString`s itself.
 
 #[cfg(any(
     feature = "verifykit",

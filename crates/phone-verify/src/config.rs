@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use phone_verify_core::Result;
+use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
-/// A provider chosen by configuration, deserializable from JSON, TOML, YAML or any serde
-/// format, and built by [`Registry::build`](crate::Registry::build):
+/// A provider chosen by configuration, read from TOML by [`from_toml`](Self::from_toml) or
+/// from JSON, YAML or any serde format, and built by [`Registry::build`](crate::Registry::build):
 ///
 /// ```
 /// use phone_verify::ProviderConfig;
@@ -27,15 +29,16 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 /// `server_key`, Verifik's `VERIFIK_MAX_ATTEMPTS` is `max_attempts`. A value is a string, a
 /// number, a boolean, or `{ "env": "VARIABLE" }` to read it from the environment when the
 /// provider is built, which keeps secrets out of configuration files. A setting the provider
-/// does not use is refused, so a typo does not go unnoticed.
-#[derive(Clone, PartialEq, serde::Deserialize)]
+/// does not use is refused, so a typo does not go unnoticed; so is a setting given twice. An
+/// error reading a setting names it, never its value.
+#[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProviderConfig {
     /// The provider's name in the [`Registry`](crate::Registry), e.g. `verifykit`.
     pub provider: String,
     /// The provider's settings (see above).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "deserialize_settings")]
     pub settings: BTreeMap<String, SettingValue>,
 }
 
@@ -46,6 +49,35 @@ impl ProviderConfig {
             provider: provider.into(),
             settings: BTreeMap::new(),
         }
+    }
+
+    /// Reads a TOML configuration; an error is [`ErrorKind::InvalidInput`] with toml's message
+    /// after the place, `line:column: `, and never quotes the file.
+    ///
+    /// Prefer it to `toml::from_str`, whose error holds the whole file: its `Display` quotes
+    /// the offending line and its `Debug` the whole text, credentials included, which
+    /// `.unwrap()`, `.expect(…)` or a `Box<dyn Error>` returned from `main` then print.
+    ///
+    /// ```
+    /// use phone_verify::{ErrorKind, ProviderConfig};
+    ///
+    /// let config = ProviderConfig::from_toml(r#"
+    ///     provider = "verifik"
+    ///     settings = { token = { env = "VERIFIK_TOKEN" }, mode = "manual" }
+    /// "#)?;
+    /// assert_eq!(config.provider, "verifik");
+    ///
+    /// let text = "provider = \"verifik\"\ntoken = \"sk-123\"";
+    /// let err = ProviderConfig::from_toml(text).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    /// assert!(err.message().starts_with("2:1: unknown field `token`"), "{err}");
+    /// assert!(!format!("{err} {err:?}").contains("sk-123"));
+    /// # Ok::<(), phone_verify::Error>(())
+    /// ```
+    ///
+    /// [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
+    pub fn from_toml(text: &str) -> Result<Self> {
+        crate::toml_file::from_toml(text)
     }
 
     /// Adds or replaces a setting.
@@ -74,105 +106,175 @@ impl fmt::Debug for ProviderConfig {
     }
 }
 
-/// The value of a setting in a [`ProviderConfig`].
-#[derive(Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SettingValue {
-    /// A string.
-    Text(String),
-    /// A whole number.
-    Integer(i64),
-    /// A number with a fraction.
-    Float(f64),
-    /// A boolean.
-    Bool(bool),
-    /// `{ "env": "VARIABLE" }`: the value of an environment variable, read when the provider
-    /// is built; an unset variable is an error naming it.
+/// The value of a setting in a [`ProviderConfig`]: a literal (a string, a number or a boolean)
+/// or `{ "env": "VARIABLE" }`, a reference to an environment variable read when the provider
+/// is built.
+///
+/// A literal is held as a [`SecretString`], whatever its kind: any setting may be a
+/// credential (`password = 12345678` is an integer). It is read only by the provider's
+/// factory, through [`Settings`](crate::Settings).
+#[derive(Clone)]
+pub struct SettingValue(Value);
+
+#[derive(Clone)]
+enum Value {
+    /// A literal, as the provider reads it (a string, as from the environment), and its kind
+    /// in the file, for `Debug`.
+    Literal(Kind, SecretString),
+    /// The name of an environment variable.
     Env(String),
 }
 
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Text,
+    Integer,
+    Float,
+    Bool,
+}
+
 impl SettingValue {
-    /// A value read from the environment variable `variable` when the provider is built.
+    /// A value read from the environment variable `variable` when the provider is built. A
+    /// name other than letters, digits and `_` (not starting with a digit) is refused then,
+    /// without being shown: it may be a value pasted in the wrong place.
     pub fn env(variable: impl Into<String>) -> Self {
-        Self::Env(variable.into())
+        Self(Value::Env(variable.into()))
     }
 
-    /// The value as the provider reads it (a string, as from the environment); `None` for an
-    /// [`Env`](Self::Env) reference, which the registry resolves.
-    pub fn as_text(&self) -> Option<String> {
-        match self {
-            Self::Text(text) => Some(text.clone()),
-            Self::Integer(n) => Some(n.to_string()),
-            Self::Float(x) => Some(x.to_string()),
-            Self::Bool(b) => Some(b.to_string()),
-            Self::Env(_) => None,
+    fn literal(kind: Kind, text: impl Into<SecretString>) -> Self {
+        Self(Value::Literal(kind, text.into()))
+    }
+
+    /// The literal, as the provider reads it; `Err` with the variable's name for an
+    /// environment reference, which the registry resolves.
+    pub(crate) fn literal_or_env(&self) -> std::result::Result<&SecretString, &str> {
+        match &self.0 {
+            Value::Literal(_, value) => Ok(value),
+            Value::Env(variable) => Err(variable),
         }
     }
 }
 
+/// Whether `name` can be an environment variable's name here: `[A-Za-z_][A-Za-z0-9_]*`.
+pub(crate) fn is_variable_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// Shows the kind of a literal value, never the value nor its length: any setting may be a
-/// credential (`password = 12345678` is an integer). An [`Env`](SettingValue::Env) reference
-/// shows the variable's name, which is not secret.
+/// credential (`password = 12345678` is an integer). An environment reference shows the
+/// variable's name, which is not secret, when it is a valid name (`Env(..)` otherwise).
 impl fmt::Debug for SettingValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Text(_) => f.write_str("Text(..)"),
-            Self::Integer(_) => f.write_str("Integer(..)"),
-            Self::Float(_) => f.write_str("Float(..)"),
-            Self::Bool(_) => f.write_str("Bool(..)"),
-            Self::Env(variable) => write!(f, "Env({variable:?})"),
+        match &self.0 {
+            Value::Literal(kind, _) => write!(f, "{kind:?}(..)"),
+            Value::Env(variable) if is_variable_name(variable) => write!(f, "Env({variable:?})"),
+            Value::Env(_) => f.write_str("Env(..)"),
         }
     }
 }
 
 impl From<&str> for SettingValue {
     fn from(value: &str) -> Self {
-        Self::Text(value.to_owned())
+        Self::literal(Kind::Text, value)
     }
 }
 
 impl From<String> for SettingValue {
     fn from(value: String) -> Self {
-        Self::Text(value)
+        Self::literal(Kind::Text, value)
+    }
+}
+
+impl From<SecretString> for SettingValue {
+    fn from(value: SecretString) -> Self {
+        Self(Value::Literal(Kind::Text, value))
     }
 }
 
 impl From<i64> for SettingValue {
     fn from(value: i64) -> Self {
-        Self::Integer(value)
+        Self::literal(Kind::Integer, value.to_string())
     }
 }
 
 impl From<i32> for SettingValue {
     fn from(value: i32) -> Self {
-        Self::Integer(value.into())
+        i64::from(value).into()
     }
 }
 
 impl From<u32> for SettingValue {
     fn from(value: u32) -> Self {
-        Self::Integer(value.into())
+        i64::from(value).into()
     }
 }
 
 impl From<f64> for SettingValue {
     fn from(value: f64) -> Self {
-        Self::Float(value)
+        Self::literal(Kind::Float, value.to_string())
     }
 }
 
 impl From<bool> for SettingValue {
     fn from(value: bool) -> Self {
-        Self::Bool(value)
+        Self::literal(Kind::Bool, value.to_string())
     }
 }
 
 impl<'de> Deserialize<'de> for SettingValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         deserializer.deserialize_any(ValueVisitor)
     }
 }
 
+/// Reads a table of settings (a [`ProviderConfig`]'s or a route's): an error in a value is
+/// prefixed with the setting's name, never its value (serde's own message names no key), and a
+/// setting given twice is refused (JSON allows it; the last would silently win).
+pub(crate) fn deserialize_settings<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<BTreeMap<String, SettingValue>, D::Error> {
+    deserializer.deserialize_map(SettingsVisitor)
+}
+
+struct SettingsVisitor;
+
+impl<'de> Visitor<'de> for SettingsVisitor {
+    type Value = BTreeMap<String, SettingValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table of settings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut settings = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if settings.contains_key(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "setting {key:?} is given twice"
+                )));
+            }
+            // The value's own error never shows the value (see `ValueVisitor`).
+            let value = map.next_value::<SettingValue>().map_err(|e| {
+                de::Error::custom(format_args!(
+                    "setting {key:?}: {}",
+                    e.to_string().trim_end()
+                ))
+            })?;
+            settings.insert(key, value);
+        }
+        Ok(settings)
+    }
+}
+
+/// Takes every scalar, so that its errors (a list, a table other than `{ env = … }`) never
+/// quote a value.
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -182,33 +284,35 @@ impl<'de> Visitor<'de> for ValueVisitor {
         f.write_str(r#"a string, a number, a boolean or { "env": "VARIABLE" }"#)
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<SettingValue, E> {
-        Ok(SettingValue::Text(v.to_owned()))
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<SettingValue, E> {
+        Ok(SettingValue::literal(Kind::Text, v))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<SettingValue, E> {
-        Ok(SettingValue::Text(v))
+    fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<SettingValue, E> {
+        Ok(SettingValue::literal(Kind::Text, v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SettingValue, E> {
-        Ok(SettingValue::Integer(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<SettingValue, E> {
+        Ok(v.into())
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SettingValue, E> {
-        Ok(i64::try_from(v)
-            .map_or_else(|_| SettingValue::Text(v.to_string()), SettingValue::Integer))
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<SettingValue, E> {
+        Ok(SettingValue::literal(Kind::Integer, v.to_string()))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<SettingValue, E> {
-        Ok(SettingValue::Float(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<SettingValue, E> {
+        Ok(v.into())
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<SettingValue, E> {
-        Ok(SettingValue::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<SettingValue, E> {
+        Ok(v.into())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SettingValue, A::Error> {
-        let mut variable: Option<String> = None;
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<SettingValue, A::Error> {
+        let mut variable: Option<SettingValue> = None;
         while let Some(key) = map.next_key::<String>()? {
             if key != "env" || variable.is_some() {
                 return Err(de::Error::custom(format!(
@@ -217,10 +321,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
             }
             variable = Some(map.next_value()?);
         }
-        match variable {
-            Some(name) if !name.trim().is_empty() => Ok(SettingValue::Env(name.trim().to_owned())),
+        // Read as any value, so that a wrong one is refused without being quoted: the name of
+        // a variable is no secret, but what is written in its place may be one.
+        match variable.as_ref().map(|value| &value.0) {
+            Some(Value::Literal(Kind::Text, name))
+                if is_variable_name(name.expose_secret().trim()) =>
+            {
+                Ok(SettingValue::env(name.expose_secret().trim()))
+            }
             _ => Err(de::Error::custom(
-                r#"{ "env": "VARIABLE" } needs the name of an environment variable"#,
+                "{ \"env\": \"VARIABLE\" } needs the name of an environment variable: letters, \
+                 digits and '_', not starting with a digit",
             )),
         }
     }
@@ -230,29 +341,38 @@ impl<'de> Visitor<'de> for ValueVisitor {
 mod tests {
     use super::*;
 
+    /// The literal as the provider reads it, or the variable of an environment reference.
+    fn read(value: &SettingValue) -> std::result::Result<&str, &str> {
+        value.literal_or_env().map(ExposeSecret::expose_secret)
+    }
+
     #[test]
     fn reads_every_kind_of_value() {
         let config: ProviderConfig = serde_json::from_str(
-            r#"{"provider":"acme","settings":{"a":"x","b":3,"c":1.5,"d":true,"e":{"env":"HOME"},"f":18446744073709551615}}"#,
+            r#"{"provider":"acme","settings":{"a":"x","b":3,"c":1.5,"d":true,"e":{"env":" HOME "},"f":18446744073709551615}}"#,
         )
         .unwrap();
         let s = &config.settings;
-        assert_eq!(s["a"], SettingValue::Text("x".into()));
-        assert_eq!(s["b"].as_text().as_deref(), Some("3"));
-        assert_eq!(s["c"].as_text().as_deref(), Some("1.5"));
-        assert_eq!(s["d"].as_text().as_deref(), Some("true"));
-        assert_eq!(s["e"], SettingValue::env("HOME"));
-        assert_eq!(s["e"].as_text(), None);
-        assert_eq!(s["f"].as_text().as_deref(), Some("18446744073709551615"));
+        assert_eq!(read(&s["a"]), Ok("x"));
+        assert_eq!(read(&s["b"]), Ok("3"));
+        assert_eq!(read(&s["c"]), Ok("1.5"));
+        assert_eq!(read(&s["d"]), Ok("true"));
+        assert_eq!(read(&s["e"]), Err("HOME"));
+        assert_eq!(read(&s["f"]), Ok("18446744073709551615"));
+        assert_eq!(read(&SettingValue::from(-7)), Ok("-7"));
+        assert_eq!(read(&SettingValue::from(7_u32)), Ok("7"));
+        let secret = SecretString::from("s-1");
+        assert_eq!(read(&SettingValue::from(secret)), Ok("s-1"));
     }
 
     #[test]
     fn refuses_nested_values_and_unknown_fields() {
         let one_key = r#"exactly one key, "env""#;
+        let a_name = "needs the name of an environment variable";
         for (bad, says) in [
             (
                 r#"{"provider":"acme","settings":{"a":[1]}}"#,
-                r#"expected a string, a number, a boolean or { "env": "VARIABLE" }"#,
+                r#"setting "a": invalid type: sequence, expected a string, a number, a boolean or { "env": "VARIABLE" }"#,
             ),
             (
                 r#"{"provider":"acme","settings":{"a":{"nested":1}}}"#,
@@ -270,13 +390,16 @@ mod tests {
                 r#"{"provider":"acme","settings":{"a":{"env":"X","env":"Y"}}}"#,
                 one_key,
             ),
+            (r#"{"provider":"acme","settings":{"a":{"env":""}}}"#, a_name),
+            (r#"{"provider":"acme","settings":{"a":{}}}"#, a_name),
+            (r#"{"provider":"acme","settings":{"a":{"env":7}}}"#, a_name),
             (
-                r#"{"provider":"acme","settings":{"a":{"env":""}}}"#,
-                "needs the name of an environment variable",
+                r#"{"provider":"acme","settings":{"a":{"env":{"env":"X"}}}}"#,
+                a_name,
             ),
             (
-                r#"{"provider":"acme","settings":{"a":{}}}"#,
-                "needs the name of an environment variable",
+                r#"{"provider":"acme","settings":[]}"#,
+                "a table of settings",
             ),
             (r#"{"provider":"acme","setting":{}}"#, "unknown field"),
             (r#"{"settings":{}}"#, "missing field `provider`"),
@@ -286,7 +409,54 @@ mod tests {
         }
     }
 
-    /// Every literal shows only its kind: a number or a boolean may be a credential too.
+    /// A wrong value is refused naming its setting, never quoting the value, in JSON and in
+    /// TOML.
+    #[test]
+    fn a_wrong_value_names_its_setting_not_its_value() {
+        let json = r#"{"provider":"acme","settings":{"mode":"m","token":[1,"canary"]}}"#;
+        let error = serde_json::from_str::<ProviderConfig>(json).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with(r#"setting "token": invalid type: sequence"#),
+            "{error}"
+        );
+        assert!(!format!("{error} {error:?}").contains("canary"), "{error}");
+        let error = ProviderConfig::from_toml(
+            "provider = \"acme\"\n[settings]\nmode = \"m\"\ntoken = { env = \"canary value\" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .message()
+                .contains(r#"setting "token": { "env": "VARIABLE" } needs the name"#),
+            "{error}"
+        );
+        assert!(!format!("{error} {error:?}").contains("canary"), "{error}");
+    }
+
+    /// A setting given twice is refused, naming it: JSON lets it through to the map, where the
+    /// last value would silently win (TOML refuses it in its parser).
+    #[test]
+    fn a_setting_given_twice_is_refused() {
+        let json =
+            r#"{"provider":"acme","settings":{"token":"canary-1","mode":"m","token":"canary-2"}}"#;
+        let error = serde_json::from_str::<ProviderConfig>(json).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with(r#"setting "token" is given twice"#),
+            "{error}"
+        );
+        assert!(!format!("{error} {error:?}").contains("canary"), "{error}");
+        let once: ProviderConfig =
+            serde_json::from_str(r#"{"provider":"acme","settings":{"token":"t","mode":"m"}}"#)
+                .unwrap();
+        assert_eq!(once.settings.len(), 2);
+    }
+
+    /// Every literal shows only its kind: a number or a boolean may be a credential too; an
+    /// environment reference shows its variable only when it is a variable's name.
     #[test]
     fn debug_hides_every_literal() {
         let config = ProviderConfig::new("acme")
@@ -294,14 +464,25 @@ mod tests {
             .setting("password", 12_345_678)
             .setting("ratio", 0.123_456_7)
             .setting("flag", true)
-            .setting("key", SettingValue::env("ACME_KEY"));
+            .setting("key", SettingValue::env("ACME_KEY"))
+            .setting("pasted", SettingValue::env("sk live/canary"));
         let shown = format!("{config:?}");
         for hidden in ["canary", "13", "12345678", "0.1234567", "true"] {
             assert!(!shown.contains(hidden), "{hidden} in {shown}");
         }
         assert_eq!(
             shown,
-            r#"ProviderConfig { provider: "acme", settings: {"flag": Bool(..), "key": Env("ACME_KEY"), "password": Integer(..), "ratio": Float(..), "token": Text(..)} }"#
+            r#"ProviderConfig { provider: "acme", settings: {"flag": Bool(..), "key": Env("ACME_KEY"), "password": Integer(..), "pasted": Env(..), "ratio": Float(..), "token": Text(..)} }"#
         );
+    }
+
+    #[test]
+    fn variable_names_are_letters_digits_and_underscores() {
+        for good in ["A", "_", "ACME_KEY_2", "home", "_1"] {
+            assert!(is_variable_name(good), "{good}");
+        }
+        for bad in ["", "1A", "A-B", "A B", "sk live/abc", "É", "A=B"] {
+            assert!(!is_variable_name(bad), "{bad}");
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod providers;
 mod registry;
 #[cfg(feature = "router")]
 mod routing;
+mod toml_file;
 
 #[doc(no_inline)]
 pub use phone_verify_core::{

@@ -5,15 +5,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
+use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, PhoneVerifier, ProviderId, Result, SessionResolver};
 
-use crate::config::{ProviderConfig, SettingValue};
+use crate::config::{ProviderConfig, is_variable_name};
 
 /// `PHONE_VERIFY_PROVIDER`: the provider [`Registry::build_from_env`] builds, e.g. `verifykit`.
 pub const ENV_PROVIDER: &str = "PHONE_VERIFY_PROVIDER";
 
 /// The providers this crate knows, whether or not their feature is enabled.
 pub const BUILTIN_PROVIDERS: [&str; 4] = ["verifykit", "verifik", "verigator", "twilio"];
+
+/// Each built-in provider and whether its feature is enabled.
+const BUILTIN_FEATURES: [(&str, bool); 4] = [
+    ("verifykit", cfg!(feature = "verifykit")),
+    ("verifik", cfg!(feature = "verifik")),
+    ("verigator", cfg!(feature = "verigator")),
+    ("twilio", cfg!(feature = "twilio")),
+];
+
+/// The prefix of phone-verify's own variables (`PHONE_VERIFY_PROVIDER`, the guard's
+/// `PHONE_VERIFY_GUARD_…`, the sandbox's and the command's): never a provider's.
+const OWN_PREFIX: &str = "PHONE_VERIFY_";
 
 /// A configured provider: its verifier and, if it has sessions, its session resolver.
 #[derive(Clone, Debug)]
@@ -125,15 +138,16 @@ impl Registry {
     /// Registers `factory` under `name` (a provider id: lowercase letters, digits, `-`, `_`),
     /// replacing any factory of that name, built-in ones included.
     ///
-    /// The factory reads its configuration with [`Settings::get`], by the names of the
-    /// environment variables it would read (`ACME_API_KEY`): from the environment when built
-    /// by [`build_from_env`](Self::build_from_env), and from a [`ProviderConfig`]'s settings
+    /// The factory reads its configuration with [`Settings::require_secret`] (credentials)
+    /// and [`Settings::get`] (the rest), by the names of the environment variables it would
+    /// read (`ACME_API_KEY`): from the environment when built by
+    /// [`build_from_env`](Self::build_from_env), and from a [`ProviderConfig`]'s settings
     /// (`api_key`) when built by [`build`](Self::build).
     ///
     /// ```
     /// use std::sync::Arc;
     /// use phone_verify::{Provider, ProviderConfig, Registry};
-    /// # #[derive(Debug)] struct Acme { key: String }
+    /// # #[derive(Debug)] struct Acme { key: phone_verify::secrecy::SecretString }
     /// # #[phone_verify::async_trait]
     /// # impl phone_verify::PhoneVerifier for Acme {
     /// #     fn provider(&self) -> phone_verify::ProviderId { phone_verify::ProviderId::new_static("acme") }
@@ -144,7 +158,7 @@ impl Registry {
     ///
     /// let mut registry = Registry::with_builtin();
     /// registry.register("acme", |settings| {
-    ///     let key = settings.require("ACME_API_KEY")?;
+    ///     let key = settings.require_secret("ACME_API_KEY")?;
     ///     Ok(Provider::new(Arc::new(Acme { key })))
     /// })?;
     /// let config = ProviderConfig::new("acme").setting("api_key", "k-123");
@@ -174,13 +188,42 @@ impl Registry {
 
     /// Builds the provider named by `PHONE_VERIFY_PROVIDER`, configured by its own variables
     /// (e.g. `VERIFYKIT_SERVER_KEY`) in the process environment.
+    ///
+    /// The environment is only asked for the variables the provider reads, so a mistyped one
+    /// (`VERIFYKIT_MAX_ATTEMPT`) would go unnoticed: after the build, whether it succeeded or
+    /// not, each variable under the provider's [prefix](Settings::prefix) that it did not read
+    /// is logged by name (never its value) at `WARN`. Variables under another registered
+    /// provider's longer prefix (`ACME_EU_` beside `ACME_`) and phone-verify's own
+    /// (`PHONE_VERIFY_…`) are left alone.
     pub fn build_from_env(&self) -> Result<Provider> {
-        self.build_from_lookup(|name| std::env::var(name).ok())
+        let lookup = |name: &str| std::env::var(name).ok();
+        let name = self.provider_name(&lookup)?;
+        let factory = self.factory(&name)?;
+        let settings = Settings::new(&name, Source::Lookup(&lookup));
+        let built = factory(&settings);
+        let present = std::env::vars_os().filter_map(|(variable, _)| variable.into_string().ok());
+        let unread = self.unread_variables(&settings, present);
+        if !unread.is_empty() {
+            tracing::warn!(
+                provider = %name,
+                variables = %unread.join(", "),
+                "environment variables under the provider's prefix that it does not read \
+                 (a typo?)"
+            );
+        }
+        built
     }
 
-    /// Like [`build_from_env`](Self::build_from_env), with the variables `lookup` finds.
+    /// Like [`build_from_env`](Self::build_from_env), with the variables `lookup` finds (which
+    /// cannot be listed, so unread ones are not reported).
     pub fn build_from_lookup(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<Provider> {
-        let name = lookup(ENV_PROVIDER)
+        let name = self.provider_name(&lookup)?;
+        self.build_named(&name, lookup)
+    }
+
+    /// The provider `PHONE_VERIFY_PROVIDER` names.
+    fn provider_name(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<String> {
+        lookup(ENV_PROVIDER)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
@@ -188,8 +231,36 @@ impl Registry {
                     "{ENV_PROVIDER} is not set: it names the provider to use ({})",
                     self.known()
                 ))
-            })?;
-        self.build_named(&name, lookup)
+            })
+    }
+
+    /// Of the variables `present`, those under the prefix of the provider `settings` built
+    /// that it did not read, sorted: not under another registered provider's longer prefix,
+    /// nor phone-verify's own.
+    fn unread_variables(
+        &self,
+        settings: &Settings<'_>,
+        present: impl Iterator<Item = String>,
+    ) -> Vec<String> {
+        let prefix = settings.prefix();
+        let longer: Vec<String> = self
+            .names()
+            .into_iter()
+            .map(prefix_of)
+            .filter(|other| other.len() > prefix.len() && other.starts_with(&prefix))
+            .collect();
+        let own_under_prefix = OWN_PREFIX.starts_with(&prefix);
+        let belongs_elsewhere = |variable: &str| {
+            longer.iter().any(|other| variable.starts_with(other))
+                || (own_under_prefix && variable.starts_with(OWN_PREFIX))
+        };
+        let read = settings.read.borrow();
+        let mut unread: Vec<String> = present
+            .filter(|variable| variable.starts_with(&prefix) && !read.contains(variable))
+            .filter(|variable| !belongs_elsewhere(variable))
+            .collect();
+        unread.sort_unstable();
+        unread
     }
 
     /// Builds the provider `name`, configured by the variables `lookup` finds (its own, e.g.
@@ -200,12 +271,7 @@ impl Registry {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Provider> {
         let factory = self.factory(name)?;
-        let settings = Settings {
-            provider: name,
-            source: Source::Lookup(&lookup),
-            read: RefCell::new(BTreeSet::new()),
-        };
-        factory(&settings)
+        factory(&Settings::new(name, Source::Lookup(&lookup)))
     }
 
     /// Builds the provider a [`ProviderConfig`] describes. Settings given as
@@ -232,7 +298,7 @@ impl Registry {
     ) -> Result<Provider> {
         let name = config.provider.trim();
         let factory = self.factory(name)?;
-        let mut values = BTreeMap::new();
+        let mut values: BTreeMap<String, SecretString> = BTreeMap::new();
         for (key, value) in &config.settings {
             let valid = !key.is_empty()
                 && key
@@ -244,22 +310,26 @@ impl Registry {
                      digits and '_', such as \"max_attempts\""
                 )));
             }
-            let text = match value {
-                SettingValue::Env(variable) => env(variable).ok_or_else(|| {
+            let text = match value.literal_or_env() {
+                Ok(literal) => literal.clone(),
+                // Not shown: what stands where a name should be may be a pasted value.
+                Err(variable) if !is_variable_name(variable) => {
+                    return Err(Error::invalid_input(format!(
+                        "setting `{key}` of provider {name} is read from an environment \
+                         variable whose name is not one (letters, digits and '_', not starting \
+                         with a digit)"
+                    )));
+                }
+                Err(variable) => env(variable).map(SecretString::from).ok_or_else(|| {
                     Error::invalid_input(format!(
                         "setting `{key}` of provider {name} is read from the environment \
                          variable {variable}, which is not set"
                     ))
                 })?,
-                other => other.as_text().unwrap_or_default(),
             };
             values.insert(key.clone(), text);
         }
-        let settings = Settings {
-            provider: name,
-            source: Source::Config(&values),
-            read: RefCell::new(BTreeSet::new()),
-        };
+        let settings = Settings::new(name, Source::Config(&values));
         let built = factory(&settings);
         let read: BTreeSet<String> = settings
             .read
@@ -302,34 +372,38 @@ impl Registry {
         if let Some(factory) = self.factories.get(name) {
             return Ok(factory);
         }
-        let features = [
-            ("verifykit", cfg!(feature = "verifykit")),
-            ("verifik", cfg!(feature = "verifik")),
-            ("verigator", cfg!(feature = "verigator")),
-            ("twilio", cfg!(feature = "twilio")),
-        ];
-        let compiled_in = features
+        let builtin = BUILTIN_FEATURES
             .iter()
-            .all(|(builtin, enabled)| *builtin != name || *enabled);
-        let message = if compiled_in {
-            format!("unknown provider {name:?} ({})", self.known())
-        } else {
-            format!(
+            .find(|(builtin, _)| *builtin == name);
+        let message = match builtin {
+            Some((_, true)) => format!(
+                "provider {name:?} is compiled in but not registered in this registry: build it \
+                 with `Registry::with_builtin()` ({})",
+                self.known()
+            ),
+            Some((_, false)) => format!(
                 "provider {name:?} is not compiled in: enable the `{name}` feature of \
                  phone-verify ({})",
                 self.known()
-            )
+            ),
+            None => format!("unknown provider {name:?} ({})", self.known()),
         };
         Err(Error::invalid_input(message))
     }
 
+    /// The registered providers, or what to do when there are none.
     fn known(&self) -> String {
-        if self.factories.is_empty() {
+        if !self.factories.is_empty() {
+            return format!("known providers: {}", self.names().join(", "));
+        }
+        if BUILTIN_FEATURES.iter().any(|(_, enabled)| *enabled) {
+            "no provider is registered: `Registry::with_builtin()` registers the built-in ones \
+             compiled in, `register` any other"
+                .to_owned()
+        } else {
             "no provider is registered: enable a provider feature of phone-verify \
              (verifykit, verifik, verigator, twilio) or register one"
                 .to_owned()
-        } else {
-            format!("known providers: {}", self.names().join(", "))
         }
     }
 }
@@ -346,7 +420,7 @@ pub struct Settings<'a> {
 
 enum Source<'a> {
     Lookup(&'a dyn Fn(&str) -> Option<String>),
-    Config(&'a BTreeMap<String, String>),
+    Config(&'a BTreeMap<String, SecretString>),
 }
 
 impl fmt::Debug for Settings<'_> {
@@ -362,7 +436,15 @@ impl fmt::Debug for Settings<'_> {
     }
 }
 
-impl Settings<'_> {
+impl<'a> Settings<'a> {
+    fn new(provider: &'a str, source: Source<'a>) -> Self {
+        Self {
+            provider,
+            source,
+            read: RefCell::new(BTreeSet::new()),
+        }
+    }
+
     /// The name the provider is built under.
     pub fn provider(&self) -> &str {
         self.provider
@@ -371,9 +453,7 @@ impl Settings<'_> {
     /// The prefix of the provider's variables: its name in upper case with `-` as `_`, and a
     /// `_` (`VERIFYKIT_`).
     pub fn prefix(&self) -> String {
-        let mut prefix = self.provider.to_ascii_uppercase().replace('-', "_");
-        prefix.push('_');
-        prefix
+        prefix_of(self.provider)
     }
 
     /// The setting that stands for `variable` in a [`ProviderConfig`]: the variable without
@@ -387,28 +467,44 @@ impl Settings<'_> {
             .to_ascii_lowercase()
     }
 
-    /// The value of `variable` (e.g. `VERIFYKIT_SERVER_KEY`): from the environment, or from
-    /// the configuration's setting of the same name (`server_key`). Pass
-    /// `|name| settings.get(name)` to a provider builder's `from_lookup`.
-    pub fn get(&self, variable: &str) -> Option<String> {
+    /// The value of `variable` (e.g. `VERIFYKIT_SERVER_KEY`), as a secret: from the
+    /// environment, or from the configuration's setting of the same name (`server_key`). For
+    /// credentials.
+    pub fn get_secret(&self, variable: &str) -> Option<SecretString> {
         self.read.borrow_mut().insert(variable.to_owned());
         match self.source {
-            Source::Lookup(lookup) => lookup(variable),
+            Source::Lookup(lookup) => lookup(variable).map(SecretString::from),
             Source::Config(values) => values.get(&self.setting_name(variable)).cloned(),
         }
     }
 
-    /// The value of `variable`, or an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
-    /// error naming it (and its setting, for a configuration) when it is unset or blank. The
-    /// error never shows a value.
-    pub fn require(&self, variable: &str) -> Result<String> {
-        match self.get(variable) {
-            Some(value) if !value.trim().is_empty() => Ok(value),
+    /// The value of `variable`, as a secret, or an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error naming it (and its
+    /// setting, for a configuration) when it is unset or blank. For credentials; the error
+    /// never shows a value.
+    pub fn require_secret(&self, variable: &str) -> Result<SecretString> {
+        match self.get_secret(variable) {
+            Some(value) if !value.expose_secret().trim().is_empty() => Ok(value),
             _ => Err(self.explain(Error::invalid_input(format!(
                 "{variable} is not set: provider {} needs it",
                 self.provider
             )))),
         }
+    }
+
+    /// [`get_secret`](Self::get_secret) as a plain `String`, for what is not a credential (a
+    /// URL, a number, a mode). Pass `|name| settings.get(name)` to a provider builder's
+    /// `from_lookup`, which reads the credentials into secrets itself.
+    pub fn get(&self, variable: &str) -> Option<String> {
+        self.get_secret(variable)
+            .map(|value| value.expose_secret().to_owned())
+    }
+
+    /// [`require_secret`](Self::require_secret) as a plain `String`, for what is not a
+    /// credential.
+    pub fn require(&self, variable: &str) -> Result<String> {
+        self.require_secret(variable)
+            .map(|value| value.expose_secret().to_owned())
     }
 
     /// Whether the values come from a [`ProviderConfig`] rather than the environment.
@@ -443,6 +539,14 @@ impl Settings<'_> {
         );
         rewrap(err, message)
     }
+}
+
+/// The prefix of the variables of the provider `name`: `name` in upper case with `-` as `_`,
+/// and a `_` (`acme-sms` → `ACME_SMS_`).
+fn prefix_of(name: &str) -> String {
+    let mut prefix = name.to_ascii_uppercase().replace('-', "_");
+    prefix.push('_');
+    prefix
 }
 
 /// Whether `word` appears in `text` not as part of a longer variable name.
@@ -485,17 +589,20 @@ mod tests {
 
     use super::*;
 
-    fn settings(values: &BTreeMap<String, String>) -> Settings<'_> {
-        Settings {
-            provider: "acme-sms",
-            source: Source::Config(values),
-            read: RefCell::new(BTreeSet::new()),
-        }
+    fn settings(values: &BTreeMap<String, SecretString>) -> Settings<'_> {
+        Settings::new("acme-sms", Source::Config(values))
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, SecretString> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), SecretString::from(*v)))
+            .collect()
     }
 
     #[test]
     fn maps_variables_to_settings() {
-        let values = BTreeMap::from([("api_key".to_owned(), "k".to_owned())]);
+        let values = values(&[("api_key", "k")]);
         let s = settings(&values);
         assert_eq!(s.provider(), "acme-sms");
         assert_eq!(s.prefix(), "ACME_SMS_");
@@ -508,17 +615,13 @@ mod tests {
 
     #[test]
     fn debug_of_settings_shows_the_source_never_a_value() {
-        let values = BTreeMap::from([("api_key".to_owned(), "canary-key".to_owned())]);
+        let values = values(&[("api_key", "canary-key")]);
         assert_eq!(
             format!("{:?}", settings(&values)),
             r#"Settings { provider: "acme-sms", source: "configuration", .. }"#
         );
         let lookup = |_: &str| Some("canary-key".to_owned());
-        let from_env = Settings {
-            provider: "acme-sms",
-            source: Source::Lookup(&lookup),
-            read: RefCell::new(BTreeSet::new()),
-        };
+        let from_env = Settings::new("acme-sms", Source::Lookup(&lookup));
         assert_eq!(
             from_env.get("ACME_SMS_API_KEY").as_deref(),
             Some("canary-key")
@@ -532,7 +635,7 @@ mod tests {
 
     #[test]
     fn explain_adds_the_settings_a_configuration_error_names_once() {
-        let values = BTreeMap::from([("api_key".to_owned(), "k".to_owned())]);
+        let values = values(&[("api_key", "k")]);
         let config = settings(&values);
         config.get("ACME_SMS_API_KEY");
         let wrong = || Error::invalid_input("ACME_SMS_API_KEY is wrong");
@@ -555,11 +658,7 @@ mod tests {
         );
         // The environment's own variable names need no explaining.
         let lookup = |_: &str| Some("k".to_owned());
-        let from_env = Settings {
-            provider: "acme-sms",
-            source: Source::Lookup(&lookup),
-            read: RefCell::new(BTreeSet::new()),
-        };
+        let from_env = Settings::new("acme-sms", Source::Lookup(&lookup));
         from_env.get("ACME_SMS_API_KEY");
         assert_eq!(
             from_env.explain(wrong()).message(),
@@ -569,37 +668,151 @@ mod tests {
 
     #[test]
     fn require_names_the_variable_and_the_setting() {
-        let values = BTreeMap::from([("api_key".to_owned(), "  ".to_owned())]);
+        let values = values(&[("api_key", "  ")]);
+        let expected = "ACME_SMS_API_KEY is not set: provider acme-sms needs it \
+             (in the configuration, ACME_SMS_API_KEY is the setting `api_key`)";
         let err = settings(&values).require("ACME_SMS_API_KEY").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        assert_eq!(
-            err.message(),
-            "ACME_SMS_API_KEY is not set: provider acme-sms needs it \
-             (in the configuration, ACME_SMS_API_KEY is the setting `api_key`)"
-        );
+        assert_eq!(err.message(), expected);
+        let err = settings(&values)
+            .require_secret("ACME_SMS_API_KEY")
+            .unwrap_err();
+        assert_eq!(err.message(), expected);
     }
 
-    /// A built-in provider's name missing from a registry: unknown where its feature is
-    /// enabled (there is nothing to enable), a feature to enable where it is not. Any other
-    /// name is unknown.
+    /// Credentials come out as secrets, from a configuration and from the environment alike;
+    /// the plain accessors give the same text.
+    #[test]
+    fn secrets_come_out_as_secrets() {
+        let values = values(&[("api_key", "k-1")]);
+        let config = settings(&values);
+        let secret = config.require_secret("ACME_SMS_API_KEY").unwrap();
+        assert_eq!(secret.expose_secret(), "k-1");
+        assert_eq!(format!("{secret:?}"), "SecretBox<str>([REDACTED])");
+        assert_eq!(config.require("ACME_SMS_API_KEY").unwrap(), "k-1");
+        assert!(config.get_secret("ACME_SMS_REGION").is_none());
+        let lookup = |name: &str| (name == "ACME_SMS_API_KEY").then(|| "k-2".to_owned());
+        let from_env = Settings::new("acme-sms", Source::Lookup(&lookup));
+        let secret = from_env.get_secret("ACME_SMS_API_KEY").unwrap();
+        assert_eq!(secret.expose_secret(), "k-2");
+        assert!(from_env.read.borrow().contains("ACME_SMS_API_KEY"));
+    }
+
+    /// A built-in provider's name missing from a registry: where its feature is enabled, the
+    /// registry to build instead (`Registry::new()` has none of them); where it is not, the
+    /// feature to enable. Any other name is unknown.
     #[test]
     fn a_missing_builtin_is_unknown_or_names_its_feature() {
-        let message = |name: &str| {
-            let err = Registry::new()
-                .build(&ProviderConfig::new(name))
-                .unwrap_err();
+        let message = |registry: &Registry, name: &str| {
+            let err = registry.build(&ProviderConfig::new(name)).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             err.to_string()
         };
-        let verifik = message("verifik");
+        let empty = Registry::new();
+        let verifik = message(&empty, "verifik");
         let expected = if cfg!(feature = "verifik") {
-            "unknown provider \"verifik\" (no provider is registered"
+            "provider \"verifik\" is compiled in but not registered in this registry: build \
+             it with `Registry::with_builtin()` (no provider is registered"
         } else {
             "provider \"verifik\" is not compiled in: enable the `verifik` feature"
         };
         assert!(verifik.contains(expected), "{verifik}");
-        let acme = message("acme");
+        let acme = message(&empty, "acme");
         assert!(acme.contains("unknown provider \"acme\""), "{acme}");
+        // An empty registry says how to fill it: with the built-in providers compiled in, or
+        // with a feature.
+        let fill = if cfg!(any(
+            feature = "verifykit",
+            feature = "verifik",
+            feature = "verigator",
+            feature = "twilio"
+        )) {
+            "no provider is registered: `Registry::with_builtin()` registers the built-in ones"
+        } else {
+            "no provider is registered: enable a provider feature of phone-verify"
+        };
+        assert!(acme.contains(fill), "{acme}");
+        // A registry with other providers lists them.
+        let mut other = Registry::new();
+        other
+            .register("acme", |_| Err(Error::unsupported("never built")))
+            .unwrap();
+        let verifik = message(&other, "verifik");
+        assert!(verifik.contains("(known providers: acme)"), "{verifik}");
+    }
+
+    /// A configuration's `{ env = … }` with a name that is not a variable's, built in code
+    /// (the file's is refused when read): refused without showing it, since it may be a
+    /// value pasted in the wrong place.
+    #[test]
+    fn an_env_reference_that_is_no_name_is_refused_unshown() {
+        let mut registry = Registry::new();
+        registry
+            .register("acme", |settings| {
+                settings.require_secret("ACME_KEY")?;
+                Err(Error::unsupported("never built"))
+            })
+            .unwrap();
+        let config =
+            ProviderConfig::new("acme").setting("key", crate::SettingValue::env("sk live/abc"));
+        let err = registry
+            .build_with_env(&config, |_| Some("v".to_owned()))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.message().starts_with(
+                "setting `key` of provider acme is read from an environment variable whose \
+                 name is not one"
+            ),
+            "{err}"
+        );
+        assert!(!format!("{err} {err:?}").contains("sk live"), "{err:?}");
+    }
+
+    /// The variables of `build_from_env`'s warning: under the provider's prefix and not read;
+    /// not another registered provider's (a longer prefix), nor phone-verify's own.
+    #[test]
+    fn unread_variables_are_the_providers_own() {
+        let mut registry = Registry::new();
+        for name in ["acme", "acme-eu", "phone"] {
+            registry
+                .register(name, |_| Err(Error::unsupported("never built")))
+                .unwrap();
+        }
+        let lookup = |_: &str| None;
+        let present = [
+            "ACME_KEY",
+            "ACME_KYE",
+            "ACME_EU_KEY",
+            "ACMEX",
+            "ACME_MAX_ATTEMPT",
+            "PHONE_VERIFY_PROVIDER",
+            "PHONE_VERIFY_GUARD_SECRET",
+            "PHONE_KEY",
+            "HOME",
+        ];
+        let unread = |name: &str, read: &[&str]| {
+            let settings = Settings::new(name, Source::Lookup(&lookup));
+            for variable in read {
+                settings.get(variable);
+            }
+            registry.unread_variables(&settings, present.iter().map(|v| (*v).to_owned()))
+        };
+        assert_eq!(
+            unread("acme", &["ACME_KEY"]),
+            ["ACME_KYE", "ACME_MAX_ATTEMPT"]
+        );
+        assert_eq!(unread("acme-eu", &[]), ["ACME_EU_KEY"]);
+        assert_eq!(unread("phone", &[]), ["PHONE_KEY"]);
+        let mut alone = Registry::new();
+        alone
+            .register("acme", |_| Err(Error::unsupported("never built")))
+            .unwrap();
+        let settings = Settings::new("acme", Source::Lookup(&lookup));
+        assert_eq!(
+            alone.unread_variables(&settings, present.iter().map(|v| (*v).to_owned())),
+            ["ACME_EU_KEY", "ACME_KEY", "ACME_KYE", "ACME_MAX_ATTEMPT"]
+        );
     }
 
     #[test]

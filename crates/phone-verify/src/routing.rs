@@ -4,20 +4,21 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use phone_verify_core::Result;
+use phone_verify_core::{Error, Result};
 use phone_verify_router::{BreakerConfig, Route, Router, RouterConfig, Rule};
 
-use crate::config::{ProviderConfig, SettingValue};
+use crate::config::{ProviderConfig, SettingValue, deserialize_settings};
 use crate::registry::{Provider, Registry};
 
-/// A router described by configuration (JSON, TOML or any serde format): routes that name a
-/// registry provider and its settings, the rules, the breaker and the failover opt-ins. Built
-/// by [`Registry::build_router`].
+/// A router described by configuration (TOML through [`from_toml`](Self::from_toml), JSON or
+/// any serde format; or in code, from [`new`](Self::new)): routes that name a registry
+/// provider and its settings, the rules, the breaker and the failover opt-ins. Built by
+/// [`Registry::build_router`].
 ///
 /// ```
 /// use phone_verify::RoutingConfig;
 ///
-/// let config: RoutingConfig = toml::from_str(r#"
+/// let config = RoutingConfig::from_toml(r#"
 ///     [[routes]]
 ///     name = "tr"
 ///     provider = "verifykit"
@@ -40,7 +41,7 @@ use crate::registry::{Provider, Registry};
 ///     cooldown = 60
 /// "#)?;
 /// assert_eq!(config.routes.len(), 2);
-/// # Ok::<(), toml::de::Error>(())
+/// # Ok::<(), phone_verify::Error>(())
 /// ```
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +65,8 @@ pub struct RoutingConfig {
     pub fail_over_on_rate_limit: bool,
     /// The guard in front of the router (a `[guard]` table, feature `guard`): the settings of
     /// a `guard.toml` ([`GuardSettings`](phone_verify_guard::GuardSettings)), the rules under
-    /// `[guard.rules]`. Built by [`Registry::build_guarded_router`].
+    /// `[guard.rules]`. Built by [`Registry::build_guarded_router`];
+    /// [`Registry::build_router`] refuses a configuration that has one.
     #[cfg(feature = "guard")]
     #[serde(default)]
     pub guard: Option<phone_verify_guard::GuardSettings>,
@@ -74,6 +76,85 @@ pub struct RoutingConfig {
     #[cfg(not(feature = "guard"))]
     #[serde(default, rename = "guard")]
     guard_without_feature: Option<serde::de::IgnoredAny>,
+}
+
+impl RoutingConfig {
+    /// A configuration of `routes`, in order, without rules (every route, in order, with
+    /// failover), with the default breaker and neither failover opt-in.
+    ///
+    /// ```
+    /// use phone_verify::router::Rule;
+    /// use phone_verify::{RouteConfig, RoutingConfig, SettingValue};
+    ///
+    /// let config = RoutingConfig::new([
+    ///     RouteConfig::new("turkey", "verifykit")
+    ///         .setting("server_key", SettingValue::env("VERIFYKIT_SERVER_KEY")),
+    ///     RouteConfig::new("rest", "verifik")
+    ///         .setting("token", SettingValue::env("VERIFIK_TOKEN")),
+    /// ])
+    /// .rule(Rule::to(["turkey", "rest"]).regions(["TR"]))
+    /// .rule(Rule::to(["rest"]));
+    /// assert_eq!(config.routes.len(), 2);
+    /// ```
+    pub fn new(routes: impl IntoIterator<Item = RouteConfig>) -> Self {
+        Self {
+            routes: routes.into_iter().collect(),
+            rules: Vec::new(),
+            breaker: BreakerConfig::default(),
+            allow_second_message: false,
+            fail_over_on_rate_limit: false,
+            #[cfg(feature = "guard")]
+            guard: None,
+            #[cfg(not(feature = "guard"))]
+            guard_without_feature: None,
+        }
+    }
+
+    /// Reads a TOML configuration; an error is [`ErrorKind::InvalidInput`] with toml's message
+    /// after the place, `line:column: `, and never quotes the file (`toml::from_str`'s error
+    /// holds the whole file, credentials included, in its `Display` and `Debug`).
+    ///
+    /// [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
+    pub fn from_toml(text: &str) -> Result<Self> {
+        crate::toml_file::from_toml(text)
+    }
+
+    /// Adds a rule after the others (first match wins).
+    #[must_use]
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Sets every route's circuit breaker.
+    #[must_use]
+    pub fn breaker(mut self, breaker: BreakerConfig) -> Self {
+        self.breaker = breaker;
+        self
+    }
+
+    /// Sets whether to fail over after `MaybeSent` too, accepting a possible second message.
+    #[must_use]
+    pub fn allow_second_message(mut self, allow: bool) -> Self {
+        self.allow_second_message = allow;
+        self
+    }
+
+    /// Sets whether to fail over after a provider's `RateLimited` too, for account-wide
+    /// throttling (see the field of the same name).
+    #[must_use]
+    pub fn fail_over_on_rate_limit(mut self, fail_over: bool) -> Self {
+        self.fail_over_on_rate_limit = fail_over;
+        self
+    }
+
+    /// Sets the guard in front of the router, built by [`Registry::build_guarded_router`].
+    #[cfg(feature = "guard")]
+    #[must_use]
+    pub fn guard(mut self, settings: phone_verify_guard::GuardSettings) -> Self {
+        self.guard = Some(settings);
+        self
+    }
 }
 
 /// A route of a [`RoutingConfig`]: a name and a registry provider with its settings (as in
@@ -87,20 +168,40 @@ pub struct RouteConfig {
     /// The provider's name in the registry.
     pub provider: String,
     /// The provider's settings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "deserialize_settings")]
     pub settings: BTreeMap<String, SettingValue>,
+}
+
+impl RouteConfig {
+    /// A route `name` to the registry provider `provider`, without settings.
+    pub fn new(name: impl Into<String>, provider: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            provider: provider.into(),
+            settings: BTreeMap::new(),
+        }
+    }
+
+    /// Adds or replaces a setting, as [`ProviderConfig::setting`] does.
+    #[must_use]
+    pub fn setting(mut self, name: impl Into<String>, value: impl Into<SettingValue>) -> Self {
+        self.settings.insert(name.into(), value.into());
+        self
+    }
 }
 
 impl Registry {
     /// Builds the router `config` describes, each route's provider as [`build`](Self::build)
-    /// would; any route or rule error is an `InvalidInput` error naming it, before any request.
-    /// A route's error keeps what the provider's error carries (provider, HTTP status, code,
-    /// request id).
+    /// would, before any request. A route's build error is prefixed with the route's name and
+    /// keeps its kind and what the provider's error carries (provider, HTTP status, code,
+    /// request id): a missing setting is `InvalidInput`, a credential the provider refuses
+    /// `Unauthorized`. The router's own checks (no route, a route defined twice, a rule naming
+    /// an unknown route, a bad breaker) fail with `InvalidInput`.
     ///
-    /// Without the `guard` feature, a configuration with a `[guard]` table is refused with an
-    /// `InvalidInput` error naming the feature: its abuse protection would otherwise be
-    /// silently left out. With it, this builds the router alone; the guard of the `[guard]`
-    /// table is put in front by `build_guarded_router` (features `router` and `guard`).
+    /// A configuration with a guard (a `[guard]` table) is refused with `InvalidInput`, in
+    /// every feature set, rather than built without its abuse protection: the error names
+    /// [`build_guarded_router`](Self::build_guarded_router) where the `guard` feature is
+    /// enabled, the feature where it is not.
     pub fn build_router(&self, config: &RoutingConfig) -> Result<Router> {
         self.build_router_with_env(config, |name| std::env::var(name).ok())
     }
@@ -113,13 +214,29 @@ impl Registry {
         config: &RoutingConfig,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Router> {
+        #[cfg(feature = "guard")]
+        let has_guard = config.guard.is_some();
         #[cfg(not(feature = "guard"))]
-        if config.guard_without_feature.is_some() {
-            return Err(phone_verify_core::Error::invalid_input(
+        let has_guard = config.guard_without_feature.is_some();
+        if has_guard {
+            return Err(Error::invalid_input(if cfg!(feature = "guard") {
+                "the configuration has a [guard] table: build it with \
+                 `Registry::build_guarded_router`, which puts the guard in front of the router \
+                 (`build_router` would leave its abuse protection out)"
+            } else {
                 "the configuration has a [guard] table, which needs the `guard` feature of \
-                 phone-verify (and `guard-redis` for store = \"redis\")",
-            ));
+                 phone-verify (and `guard-redis` for store = \"redis\")"
+            }));
         }
+        self.build_routes(config, env)
+    }
+
+    /// The router of `config`'s routes, rules, breaker and opt-ins; its guard is the caller's.
+    fn build_routes(
+        &self,
+        config: &RoutingConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Router> {
         let mut builder = Router::builder();
         for route in &config.routes {
             let mut provider_config = ProviderConfig::new(&route.provider);
@@ -151,7 +268,7 @@ impl Registry {
     /// ```
     /// use phone_verify::RoutingConfig;
     ///
-    /// let config: RoutingConfig = toml::from_str(r#"
+    /// let config = RoutingConfig::from_toml(r#"
     ///     [[routes]]
     ///     name = "tr"
     ///     provider = "verifykit"
@@ -163,7 +280,7 @@ impl Registry {
     ///     allow_regions = ["TR"]
     /// "#)?;
     /// assert_eq!(config.guard.unwrap().rules.resend_cooldown_secs, Some(60));
-    /// # Ok::<(), toml::de::Error>(())
+    /// # Ok::<(), phone_verify::Error>(())
     /// ```
     pub async fn build_guarded_router(&self, config: &RoutingConfig) -> Result<Provider> {
         self.build_guarded_router_with_lookup(config, |name| std::env::var(name).ok())
@@ -177,7 +294,7 @@ impl Registry {
         config: &RoutingConfig,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Provider> {
-        let provider = Provider::from(self.build_router_with_env(config, &lookup)?);
+        let provider = Provider::from(self.build_routes(config, &lookup)?);
         match &config.guard {
             Some(settings) => provider.guarded_with_lookup(settings, lookup).await,
             None => Ok(provider),
@@ -190,7 +307,7 @@ trait Prefixed {
     fn prefixed(self, route: &str) -> Self;
 }
 
-impl Prefixed for phone_verify_core::Error {
+impl Prefixed for Error {
     fn prefixed(self, route: &str) -> Self {
         let message = format!("route {route:?}: {}", self.message());
         crate::registry::rewrap(self, message)
@@ -220,6 +337,7 @@ impl From<Router> for Provider {
 mod tests {
     use std::sync::Arc;
 
+    use phone_verify_core::secrecy::ExposeSecret;
     use phone_verify_core::{Error, ErrorKind, ProviderId};
     use phone_verify_router::{Route, Router};
     use phone_verify_testkit::memory::InMemoryVerifier;
@@ -234,9 +352,9 @@ mod tests {
         registry
             .register("acme", |settings| {
                 let key = settings
-                    .require("ACME_KEY")
+                    .require_secret("ACME_KEY")
                     .map_err(|e| e.with_provider(ProviderId::new_static("acme")))?;
-                if key == "refused" {
+                if key.expose_secret() == "refused" {
                     return Err(Error::new(ErrorKind::Unauthorized, "the key was refused")
                         .with_provider(ProviderId::new_static("acme"))
                         .with_http_status(401)
@@ -250,7 +368,7 @@ mod tests {
     }
 
     fn route(settings: &str) -> RoutingConfig {
-        toml::from_str(&format!(
+        RoutingConfig::from_toml(&format!(
             "[[routes]]\nname = \"main\"\nprovider = \"acme\"\nsettings = {settings}\n"
         ))
         .unwrap()
@@ -378,7 +496,7 @@ mod tests {
             })
             .unwrap();
         for (opt_in, expected) in [(false, None), (true, Some("backup"))] {
-            let config: RoutingConfig = toml::from_str(&format!(
+            let config = RoutingConfig::from_toml(&format!(
                 "fail_over_on_rate_limit = {opt_in}
                  [[routes]]
 name = \"first\"
@@ -401,10 +519,12 @@ settings = {{ key = \"k\" }}
         }
     }
 
-    /// Without the `guard` feature, a `[guard]` table is refused by name, not dropped.
+    /// A `[guard]` table is never dropped: `build_router` refuses it in every feature set,
+    /// naming `build_guarded_router` where the `guard` feature is on (a dependency may turn it
+    /// on), the feature where it is off.
     #[test]
-    fn a_guard_table_without_the_guard_feature_is_refused_by_name() {
-        let config: RoutingConfig = toml::from_str(
+    fn build_router_refuses_a_guard_table() {
+        let config = RoutingConfig::from_toml(
             r#"
             [[routes]]
             name = "main"
@@ -418,24 +538,57 @@ settings = {{ key = \"k\" }}
             "#,
         )
         .unwrap();
-        let built = registry().build_router(&config);
-        if cfg!(feature = "guard") {
-            assert!(built.is_ok(), "{built:?}");
+        let expected = if cfg!(feature = "guard") {
+            "the configuration has a [guard] table: build it with \
+             `Registry::build_guarded_router`"
         } else {
+            "the configuration has a [guard] table, which needs the `guard` feature of \
+             phone-verify"
+        };
+        for built in [
+            registry().build_router(&config),
+            registry().build_router_with_env(&config, |_| None),
+        ] {
             let err = built.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
-            assert!(
-                err.message()
-                    .contains("needs the `guard` feature of phone-verify"),
-                "{err}"
-            );
+            assert!(err.message().starts_with(expected), "{err}");
         }
-        // Any other unknown table is still refused by serde.
-        let typo = toml::from_str::<RoutingConfig>("routes = []\n[gaurd]\nstore = \"memory\"");
+        // Any other unknown table is still refused when read.
+        let typo =
+            RoutingConfig::from_toml("routes = []\n[gaurd]\nstore = \"memory\"").unwrap_err();
         assert!(
-            typo.unwrap_err()
-                .to_string()
-                .contains("unknown field `gaurd`")
+            typo.message().starts_with("2:2: unknown field `gaurd`"),
+            "{typo}"
         );
+    }
+
+    /// With the `guard` feature, a guard set in code is refused by `build_router` too, and put
+    /// in front of the router by `build_guarded_router`.
+    #[cfg(feature = "guard")]
+    #[tokio::test]
+    async fn a_guard_set_in_code_is_refused_by_build_router() {
+        use phone_verify_core::{PhoneVerifier, StartRequest};
+
+        use super::RouteConfig;
+
+        let guard = phone_verify_guard::GuardSettings::from_toml(
+            "secret_env = \"ROUTING_TEST_GUARD_SECRET\"\n[rules]\nresend_cooldown_secs = 60",
+        )
+        .unwrap();
+        let config =
+            RoutingConfig::new([RouteConfig::new("main", "acme").setting("key", "k")]).guard(guard);
+        let err = registry().build_router(&config).unwrap_err();
+        assert!(err.message().contains("build_guarded_router"), "{err}");
+        let secret = |name: &str| {
+            (name == "ROUTING_TEST_GUARD_SECRET").then(|| "0123456789abcdef".to_owned())
+        };
+        let guarded = registry()
+            .build_guarded_router_with_lookup(&config, secret)
+            .await
+            .unwrap();
+        let request = StartRequest::sms("+50762647737".parse().unwrap());
+        guarded.verifier.start(&request).await.unwrap();
+        let again = guarded.verifier.start(&request).await.unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::RateLimited);
     }
 }

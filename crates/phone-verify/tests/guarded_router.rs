@@ -33,7 +33,7 @@ fn registry() -> (Registry, InMemoryVerifier) {
 
 #[tokio::test]
 async fn the_registry_builds_a_guarded_router_from_one_file() {
-    let config: RoutingConfig = toml::from_str(CONFIG).unwrap();
+    let config = RoutingConfig::from_toml(CONFIG).unwrap();
     let (registry, provider) = registry();
     let missing = registry
         .build_guarded_router_with_lookup(&config, |_| None)
@@ -70,10 +70,25 @@ async fn the_registry_builds_a_guarded_router_from_one_file() {
     );
 }
 
+/// `build_router` refuses the file, naming `build_guarded_router`, rather than build the router
+/// without its guard (a dependency may have turned the `guard` feature on).
+#[test]
+fn build_router_refuses_a_file_with_a_guard_table() {
+    let config = RoutingConfig::from_toml(CONFIG).unwrap();
+    let (registry, provider) = registry();
+    let err = registry.build_router(&config).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.message().contains("`Registry::build_guarded_router`"),
+        "{err}"
+    );
+    assert_eq!(provider.state().request_counts().sends, 0);
+}
+
 #[tokio::test]
 async fn without_a_guard_table_the_router_is_not_guarded() {
-    let config: RoutingConfig =
-        toml::from_str("[[routes]]\nname = \"main\"\nprovider = \"memory\"\n").unwrap();
+    let config =
+        RoutingConfig::from_toml("[[routes]]\nname = \"main\"\nprovider = \"memory\"\n").unwrap();
     let (registry, provider) = registry();
     let router = registry
         .build_guarded_router_with_lookup(&config, |_| None)

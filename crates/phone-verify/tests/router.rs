@@ -56,7 +56,7 @@ async fn routes_by_region_from_toml() {
         .create_service("router.phone-verify.localhost", "router test")
         .await
         .unwrap();
-    let config: RoutingConfig = toml::from_str(&config(&url, &service.id)).unwrap();
+    let config = RoutingConfig::from_toml(&config(&url, &service.id)).unwrap();
     let registry = Registry::with_builtin();
     let router = registry.build_router(&config).unwrap();
     for (phone, route, provider) in [
@@ -93,7 +93,7 @@ async fn routes_by_region_from_toml() {
 #[test]
 fn bad_routes_are_named_in_the_error() {
     let registry = Registry::with_builtin();
-    let typo: RoutingConfig = toml::from_str(
+    let typo = RoutingConfig::from_toml(
         r#"
         [[routes]]
         name = "turkey"
@@ -105,7 +105,7 @@ fn bad_routes_are_named_in_the_error() {
     let err = registry.build_router(&typo).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("route \"turkey\""), "{err}");
-    let unknown_route: RoutingConfig = toml::from_str(
+    let unknown_route = RoutingConfig::from_toml(
         r#"
         [[routes]]
         name = "turkey"
@@ -119,5 +119,5 @@ fn bad_routes_are_named_in_the_error() {
     .unwrap();
     let err = registry.build_router(&unknown_route).unwrap_err();
     assert!(err.to_string().contains("nowhere"), "{err}");
-    assert!(toml::from_str::<RoutingConfig>("routes = []\nrulez = []").is_err());
+    assert!(RoutingConfig::from_toml("routes = []\nrulez = []").is_err());
 }
