@@ -105,9 +105,13 @@ impl Comparison {
         Some((low, high))
     }
 
-    /// The client CPU per call the SDK adds to raw reqwest's, in microseconds.
+    /// The client CPU per call the SDK adds to raw reqwest's, in microseconds (from whole
+    /// nanoseconds, so that an overhead of exactly the target is not judged past it).
+    #[allow(clippy::cast_precision_loss)]
     pub(crate) fn cpu_overhead_us(&self) -> f64 {
-        (self.sdk.client_cpu_per_op.as_secs_f64() - self.raw.client_cpu_per_op.as_secs_f64()) * 1e6
+        (self.sdk.client_cpu_per_op.as_nanos() as f64
+            - self.raw.client_cpu_per_op.as_nanos() as f64)
+            / 1e3
     }
 }
 

@@ -49,9 +49,9 @@ use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
 use crate::compare::{Call, Plan, compare};
 use crate::procfs::{Machine, load_average};
-use crate::report::{Results, machine_line, splice};
+use crate::report::{Results, machine_line, write_into};
 use crate::runner::{CLIENT_THREADS, SANDBOX_THREADS, runtime};
-use crate::sandbox_alone::{Endpoint, hammer};
+use crate::sandbox_alone::{Endpoint, Measured, SIMPLE_PATH, hammer};
 use crate::stats::Summary;
 use crate::targets::{Phones, Side, Target};
 
@@ -339,9 +339,7 @@ fn main() -> Result<()> {
     let section = results.render();
     println!("{section}");
     if let Some(path) = &args.write {
-        let document = std::fs::read_to_string(path).unwrap_or_default();
-        std::fs::write(path, splice(&document, &section))
-            .with_context(|| format!("writing {}", path.display()))?;
+        write_into(path, &section)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -448,14 +446,11 @@ fn now_rfc3339() -> String {
 }
 
 /// Requests per second of simple endpoints with keep-alive hyper connections.
-async fn sandbox_alone(
-    sandbox: &SandboxHandle,
-    args: &Args,
-) -> Result<Vec<(String, usize, Summary)>> {
+async fn sandbox_alone(sandbox: &SandboxHandle, args: &Args) -> Result<Vec<Measured>> {
     let endpoints = [
         Endpoint {
             label: "control API",
-            path: "/_sandbox/clock".into(),
+            path: SIMPLE_PATH.into(),
             headers: Vec::new(),
         },
         Endpoint {
@@ -484,11 +479,12 @@ async fn sandbox_alone(
             "  {} {}: {:.0} requests/s",
             endpoint.label, endpoint.path, summary.throughput
         );
-        out.push((
-            format!("`GET {}` ({})", endpoint.path, endpoint.label),
-            args.sandbox_connections,
+        out.push(Measured {
+            label: endpoint.label,
+            path: endpoint.path.clone(),
+            connections: args.sandbox_connections,
             summary,
-        ));
+        });
     }
     Ok(out)
 }

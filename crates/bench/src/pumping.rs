@@ -14,11 +14,11 @@ use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, PhoneVerifier, ProviderId, StartRequest,
     Verification,
 };
-use phone_verify_guard::{Guard, GuardConfig, GuardStore, Limit, MemoryStore, RedisStore};
+use phone_verify_guard::{Denial, Guard, GuardConfig, GuardStore, Limit, MemoryStore, RedisStore};
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verifykit::VerifyKitBuilder;
 
-use crate::stats::percentile;
+use crate::stats::{decimals_for, percentile};
 use crate::table::{Align, Table};
 
 const SECRET: &str = "bench-guard-secret-0123456789";
@@ -36,20 +36,178 @@ const REGIONS: &[(&str, &str, usize)] = &[
     ("ES", "+346", 8),
 ];
 
+/// The share of an attack wave's attempts that may get through.
+const ATTACK_TARGET_PERCENT: f64 = 1.0;
+/// The in-memory decision's median latency to stay within, in µs.
+const MEMORY_P50_TARGET_US: f64 = 5.0;
+
 /// What the phase measured.
 #[derive(Debug, Default)]
 pub(crate) struct PumpingReport {
-    /// Legitimate users, and how many the guard refused.
-    pub(crate) legit: usize,
-    /// Legitimate users refused.
-    pub(crate) legit_refused: usize,
-    /// Attack attempts per wave: (wave, attempts, messages that got through).
-    pub(crate) waves: Vec<(String, usize, usize)>,
-    /// Decision latency per store: (store, decisions, decisions/s, p50, p99, round trips per
-    /// decision or `None` in memory).
-    pub(crate) decisions: Vec<(String, usize, f64, Duration, Duration, Option<f64>)>,
-    /// Why a part did not run.
-    pub(crate) notes: Vec<String>,
+    /// The legitimate users' sends.
+    pub(crate) legit: Traffic,
+    /// The attack's sends, per wave.
+    pub(crate) waves: Vec<Traffic>,
+    /// Decision latency per store measured.
+    pub(crate) decisions: Vec<Decisions>,
+    /// Why the Redis decisions were not measured, when they were not.
+    pub(crate) redis_unmeasured: Option<String>,
+}
+
+/// One kind of traffic of the simulation and what became of its sends.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Traffic {
+    /// What the traffic is.
+    pub(crate) name: String,
+    /// Sends asked for.
+    pub(crate) attempts: usize,
+    /// Sends the guard let through and the provider took.
+    pub(crate) through: usize,
+    /// Sends the guard refused (a [`Denial`]).
+    pub(crate) denied: usize,
+    /// Sends that failed otherwise (the provider, the network): neither let through nor
+    /// stopped by the guard, they leave the traffic unmeasured.
+    pub(crate) failed: usize,
+    /// The first of those failures.
+    pub(crate) first_failure: Option<String>,
+}
+
+impl Traffic {
+    /// No sends yet of the traffic `name`.
+    fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Counts one send's result: through, refused by the guard, or failed otherwise.
+    fn record(&mut self, result: &phone_verify_core::Result<Verification>) {
+        self.attempts += 1;
+        match result {
+            Ok(_) => self.through += 1,
+            Err(err) if Denial::of(err).is_some() => self.denied += 1,
+            Err(err) => {
+                self.failed += 1;
+                self.first_failure.get_or_insert_with(|| err.to_string());
+            }
+        }
+    }
+
+    /// The share of the attempts that got through, in percent.
+    #[allow(clippy::cast_precision_loss)]
+    fn share(&self) -> f64 {
+        self.through as f64 / self.attempts.max(1) as f64 * 100.0
+    }
+
+    /// The share through, with two decimals or as many more as it takes for a miss of the
+    /// attack's target not to read as on it.
+    fn share_text(&self) -> String {
+        let share = self.share();
+        let decimals = decimals_for(share, 2, |s| s <= ATTACK_TARGET_PERCENT);
+        format!("{share:.decimals$}%")
+    }
+
+    /// Whether every send was measured (none failed otherwise) and there was one at least.
+    fn measured(&self) -> bool {
+        self.attempts > 0 && self.failed == 0
+    }
+
+    /// Legitimate traffic's target: measured, and every send let through.
+    fn legit_met(&self) -> bool {
+        self.measured() && self.through == self.attempts
+    }
+
+    /// An attack wave's target: measured, and at most [`ATTACK_TARGET_PERCENT`] through.
+    fn attack_met(&self) -> bool {
+        self.measured() && self.share() <= ATTACK_TARGET_PERCENT
+    }
+}
+
+/// The guard's decision latency on one store.
+#[derive(Clone, Debug)]
+pub(crate) struct Decisions {
+    /// The store.
+    pub(crate) store: String,
+    /// Decisions timed.
+    pub(crate) count: usize,
+    /// Decisions per second.
+    pub(crate) rate: f64,
+    /// Median latency.
+    pub(crate) p50: Duration,
+    /// 99th-percentile latency.
+    pub(crate) p99: Duration,
+    /// Round trips to the store per decision (`None` in memory).
+    pub(crate) round_trips: Option<f64>,
+}
+
+impl Decisions {
+    /// The median in µs.
+    #[allow(clippy::cast_precision_loss)]
+    fn p50_us(&self) -> f64 {
+        self.p50.as_nanos() as f64 / 1e3
+    }
+
+    /// The median with one decimal, or as many more as it takes for a miss of the in-memory
+    /// target not to read as on it.
+    fn p50_text(&self) -> String {
+        let p50 = self.p50_us();
+        let decimals = decimals_for(p50, 1, |v| v <= MEMORY_P50_TARGET_US);
+        format!("{p50:.decimals$} µs")
+    }
+
+    /// The round trips with two decimals, or as many more as it takes for a miss of "one"
+    /// not to read as one; `-` in memory.
+    fn round_trips_text(&self) -> String {
+        self.round_trips.map_or_else(
+            || "-".to_owned(),
+            |trips| {
+                let decimals = decimals_for(trips, 2, one_round_trip);
+                format!("{trips:.decimals$}")
+            },
+        )
+    }
+
+    /// The store's target: a p50 within [`MEMORY_P50_TARGET_US`] in memory, one round trip per
+    /// decision on Redis.
+    fn target(&self) -> String {
+        match self.round_trips {
+            None => format!("p50 ≤ {MEMORY_P50_TARGET_US} µs"),
+            Some(_) => "one round trip".to_owned(),
+        }
+    }
+
+    /// Whether the store's target is met.
+    fn met(&self) -> bool {
+        self.round_trips
+            .map_or_else(|| self.p50_us() <= MEMORY_P50_TARGET_US, one_round_trip)
+    }
+
+    /// The figure the target judges.
+    fn judged_text(&self) -> String {
+        match self.round_trips {
+            None => self.p50_text(),
+            Some(_) => self.round_trips_text(),
+        }
+    }
+}
+
+/// Whether `trips` round trips per decision are one.
+fn one_round_trip(trips: f64) -> bool {
+    (trips - 1.0).abs() < 0.01
+}
+
+/// A target of the phase, for the report's targets table.
+#[derive(Clone, Debug)]
+pub(crate) struct Judged {
+    /// What the target is.
+    pub(crate) label: String,
+    /// What was measured.
+    pub(crate) measured: String,
+    /// Whether it was met.
+    pub(crate) met: bool,
+    /// The verdict's detail.
+    pub(crate) detail: String,
 }
 
 /// A region the application also serves, with few users: its hourly limit is set low.
@@ -84,64 +242,7 @@ pub(crate) async fn run(
         .secret(SECRET)
         .config(config())
         .build()?;
-    let mut report = PumpingReport {
-        legit,
-        ..PumpingReport::default()
-    };
-    // Legitimate users: one send each, from their own address, five to an office /24.
-    // Messages each wave got through, and its attempts.
-    let mut through = [0_usize; 3];
-    let mut attempts = [0_usize; 3];
-    // The attack is interleaved with the users: one attack attempt after each user, then the rest.
-    let mut attempt = 0;
-    for user in 0..legit.max(attack) {
-        if user < legit {
-            let (_, prefix, digits) = REGIONS[user % REGIONS.len()];
-            let phone = format!("{prefix}{:0digits$}", 1000 + user / REGIONS.len()).parse()?;
-            let office = u32::try_from(user / 5)?;
-            let host = u32::try_from(user % 5)? + 1;
-            let ip = IpAddr::V4(Ipv4Addr::from(0x6440_0000 + office * 256 + host));
-            let started = guard.start(&StartRequest::sms(phone).end_user_ip(ip)).await;
-            if started.is_err() {
-                report.legit_refused += 1;
-            }
-        }
-        if attempt < attack {
-            // Wave A: a premium-rate range in a served region; wave B: mobile numbers of a
-            // region the application does not serve; wave C: mobile numbers of the quiet
-            // region (not caught by number type or region lists: only by the region's hourly
-            // limit). Every attempt from a new address.
-            let ip = IpAddr::V4(Ipv4Addr::from(
-                0x0b00_0000_u32 + u32::try_from(attempt)? * 257,
-            ));
-            let wave = attempt % 3;
-            let serial = attempt / 3 % 1_000_000;
-            let phone = match wave {
-                0 => format!("+449098{serial:06}"),
-                1 => format!("+37120{serial:06}"),
-                _ => format!("+3725{serial:07}"),
-            };
-            attempts[wave] += 1;
-            if guard
-                .start(&StartRequest::sms(phone.parse()?).end_user_ip(ip))
-                .await
-                .is_ok()
-            {
-                through[wave] += 1;
-            }
-            attempt += 1;
-        }
-    }
-    let names = [
-        "premium-rate range (+44 909 8…), served region".to_owned(),
-        "mobile range of an unserved region (+371 20…)".to_owned(),
-        format!(
-            "mobile range of a quiet served region (+372 5…, {QUIET_REGION_PER_HOUR} per hour)"
-        ),
-    ];
-    for ((name, attempts), through) in names.into_iter().zip(attempts).zip(through) {
-        report.waves.push((name, attempts, through));
-    }
+    let mut report = simulate(&guard, legit, attack).await?;
 
     let decisions = 20_000;
     let memory: Arc<dyn GuardStore> = Arc::new(MemoryStore::new());
@@ -161,9 +262,62 @@ pub(crate) async fn run(
             .await?;
             report.decisions.push(line);
         }
-        Err(err) => report
-            .notes
-            .push(format!("Redis decisions not measured: {err:#}")),
+        Err(err) => report.redis_unmeasured = Some(format!("{err:#}")),
+    }
+    Ok(report)
+}
+
+/// The scenario's traffic through `guard`: `legit` users, one send each, and `attack`
+/// attempts in three waves, interleaved.
+async fn simulate(guard: &Guard, legit: usize, attack: usize) -> Result<PumpingReport> {
+    let mut report = PumpingReport {
+        legit: Traffic::named(format!(
+            "legitimate users, {} served regions",
+            REGIONS.len()
+        )),
+        waves: vec![
+            Traffic::named("premium-rate range (+44 909 8…), served region"),
+            Traffic::named("mobile range of an unserved region (+371 20…)"),
+            Traffic::named(format!(
+                "mobile range of a quiet served region (+372 5…, {QUIET_REGION_PER_HOUR} per hour)"
+            )),
+        ],
+        ..PumpingReport::default()
+    };
+    // The attack is interleaved with the users: one attack attempt after each user, then the rest.
+    let mut attempt = 0;
+    for user in 0..legit.max(attack) {
+        if user < legit {
+            // Legitimate users: one send each, from their own address, five to an office /24.
+            let (_, prefix, digits) = REGIONS[user % REGIONS.len()];
+            let phone = format!("{prefix}{:0digits$}", 1000 + user / REGIONS.len()).parse()?;
+            let office = u32::try_from(user / 5)?;
+            let host = u32::try_from(user % 5)? + 1;
+            let ip = IpAddr::V4(Ipv4Addr::from(0x6440_0000 + office * 256 + host));
+            let started = guard.start(&StartRequest::sms(phone).end_user_ip(ip)).await;
+            report.legit.record(&started);
+        }
+        if attempt < attack {
+            // Wave A: a premium-rate range in a served region; wave B: mobile numbers of a
+            // region the application does not serve; wave C: mobile numbers of the quiet
+            // region (not caught by number type or region lists: only by the region's hourly
+            // limit). Every attempt from a new address.
+            let ip = IpAddr::V4(Ipv4Addr::from(
+                0x0b00_0000_u32 + u32::try_from(attempt)? * 257,
+            ));
+            let wave = attempt % 3;
+            let serial = attempt / 3 % 1_000_000;
+            let phone = match wave {
+                0 => format!("+449098{serial:06}"),
+                1 => format!("+37120{serial:06}"),
+                _ => format!("+3725{serial:07}"),
+            };
+            let started = guard
+                .start(&StartRequest::sms(phone.parse()?).end_user_ip(ip))
+                .await;
+            report.waves[wave].record(&started);
+            attempt += 1;
+        }
     }
     Ok(report)
 }
@@ -176,7 +330,7 @@ async fn decide(
     store: Arc<dyn GuardStore>,
     decisions: usize,
     redis: Option<redis::Client>,
-) -> Result<(String, usize, f64, Duration, Duration, Option<f64>)> {
+) -> Result<Decisions> {
     // Every rule of the scenario, with a region limit the decisions (all to one region) do not
     // reach: each counter is still read and written.
     let config = GuardConfig {
@@ -225,14 +379,14 @@ async fn decide(
     };
     #[allow(clippy::cast_precision_loss)]
     let rate = decisions as f64 / wall.as_secs_f64();
-    Ok((
-        name.to_owned(),
-        decisions,
+    Ok(Decisions {
+        store: name.to_owned(),
+        count: decisions,
         rate,
-        percentile(&latencies, 50.0).unwrap_or_default(),
-        percentile(&latencies, 99.0).unwrap_or_default(),
+        p50: percentile(&latencies, 50.0).unwrap_or_default(),
+        p99: percentile(&latencies, 99.0).unwrap_or_default(),
         round_trips,
-    ))
+    })
 }
 
 /// The script commands clients sent (`EVALSHA`, `EVAL`, `SCRIPT`), from `INFO commandstats`:
@@ -354,6 +508,71 @@ impl Drop for RedisServer {
 /// Targets: the attack stopped after at most 1% of its attempts, no legitimate user refused,
 /// an in-memory decision within 5 µs (p50), one Redis round trip per decision.
 impl PumpingReport {
+    /// The phase's targets, for the report's targets table: a send that failed for another
+    /// reason than the guard's refusal, or a store not measured, misses its target.
+    pub(crate) fn targets(&self) -> Vec<Judged> {
+        let legit = &self.legit;
+        let mut out = vec![Judged {
+            label: "guard: no legitimate user refused".to_owned(),
+            measured: format!(
+                "{} of {} refused, {} failed otherwise",
+                legit.denied, legit.attempts, legit.failed
+            ),
+            met: legit.legit_met(),
+            detail: String::new(),
+        }];
+        if let Some(worst) = self
+            .waves
+            .iter()
+            .max_by(|a, b| a.share().total_cmp(&b.share()))
+        {
+            let measured: Vec<String> = self
+                .waves
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{}: {} of {} through ({}), {} failed otherwise",
+                        w.name,
+                        w.through,
+                        w.attempts,
+                        w.share_text(),
+                        w.failed
+                    )
+                })
+                .collect();
+            out.push(Judged {
+                label: format!(
+                    "guard: ≤ {ATTACK_TARGET_PERCENT}% of each SMS-pumping wave's attempts through"
+                ),
+                measured: measured.join("; "),
+                met: self.waves.iter().all(Traffic::attack_met),
+                detail: format!(
+                    "highest {} ({}); {} sends failed otherwise",
+                    worst.share_text(),
+                    worst.name,
+                    self.waves.iter().map(|w| w.failed).sum::<usize>()
+                ),
+            });
+        }
+        for d in &self.decisions {
+            out.push(Judged {
+                label: format!("guard decision ({}): {}", d.store, d.target()),
+                measured: d.judged_text(),
+                met: d.met(),
+                detail: String::new(),
+            });
+        }
+        if let Some(why) = &self.redis_unmeasured {
+            out.push(Judged {
+                label: "guard decision (Redis (loopback)): one round trip".to_owned(),
+                measured: "not measured".to_owned(),
+                met: false,
+                detail: format!("not measured: {why}"),
+            });
+        }
+        out
+    }
+
     /// The markdown section.
     pub(crate) fn render(&self) -> String {
         let mut out = String::from("\n### Guard: SMS-pumping simulation\n\n");
@@ -361,22 +580,27 @@ impl PumpingReport {
             ("traffic", Align::Left),
             ("attempts", Align::Right),
             ("got through", Align::Right),
+            ("refused by the guard", Align::Right),
+            ("failed otherwise", Align::Right),
             ("target", Align::Left),
         ]);
+        let legit = &self.legit;
         t.row([
-            "legitimate users, 8 served regions".to_owned(),
-            self.legit.to_string(),
-            format!("{} refused", self.legit_refused),
-            verdict(self.legit_refused == 0, "0 refused"),
+            legit.name.clone(),
+            legit.attempts.to_string(),
+            legit.through.to_string(),
+            legit.denied.to_string(),
+            legit.failed.to_string(),
+            verdict(legit.legit_met(), "0 refused"),
         ]);
-        for (wave, attempts, through) in &self.waves {
-            #[allow(clippy::cast_precision_loss)]
-            let share = *through as f64 / (*attempts).max(1) as f64 * 100.0;
+        for wave in &self.waves {
             t.row([
-                format!("attack: {wave}"),
-                attempts.to_string(),
-                format!("{through} ({share:.2}%)"),
-                verdict(share <= 1.0, "≤ 1%"),
+                format!("attack: {}", wave.name),
+                wave.attempts.to_string(),
+                format!("{} ({})", wave.through, wave.share_text()),
+                wave.denied.to_string(),
+                wave.failed.to_string(),
+                verdict(wave.attack_met(), &format!("≤ {ATTACK_TARGET_PERCENT}%")),
             ]);
         }
         out.push_str(&t.render());
@@ -390,19 +614,26 @@ impl PumpingReport {
             ("round trips per decision", Align::Right),
             ("target", Align::Left),
         ]);
-        for (store, n, rate, p50, p99, trips) in &self.decisions {
-            let target = match trips {
-                None => verdict(*p50 <= Duration::from_micros(5), "p50 ≤ 5 µs"),
-                Some(t) => verdict((*t - 1.0).abs() < 0.01, "one round trip"),
-            };
+        for d in &self.decisions {
             t.row([
-                store.clone(),
-                n.to_string(),
-                format!("{rate:.0}"),
-                format!("{:.1} µs", p50.as_secs_f64() * 1e6),
-                format!("{:.1} µs", p99.as_secs_f64() * 1e6),
-                trips.map_or_else(|| "-".to_owned(), |t| format!("{t:.2}")),
-                target,
+                d.store.clone(),
+                d.count.to_string(),
+                format!("{:.0}", d.rate),
+                d.p50_text(),
+                format!("{:.1} µs", d.p99.as_secs_f64() * 1e6),
+                d.round_trips_text(),
+                verdict(d.met(), &d.target()),
+            ]);
+        }
+        if let Some(why) = &self.redis_unmeasured {
+            t.row([
+                "Redis (loopback)".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+                "—".to_owned(),
+                verdict(false, &format!("one round trip; not measured: {why}")),
             ]);
         }
         out.push_str(&t.render());
@@ -411,12 +642,20 @@ impl PumpingReport {
             "\nThe guard's default rules plus `allow_regions` (the 8 regions of the users, and a \
              quiet ninth, Estonia, with `region_overrides` of {QUIET_REGION_PER_HOUR} per hour), \
              one send per user; every attack attempt from a new IP address, the three waves \
-             interleaved with the users. Decisions: one at a time through a \
+             interleaved with the users. A send counts as stopped only when the guard refused \
+             it; one that failed otherwise (the sandbox, the network) is neither, and misses \
+             its traffic's target. Decisions: one at a time through a \
              verifier that answers at once, a new phone and address each (every counter \
              written); round trips are the script commands (`EVALSHA`, `EVAL`, `SCRIPT`) the Redis server received per decision, from `INFO commandstats`."
         );
-        for note in &self.notes {
-            let _ = writeln!(out, "\n- {note}");
+        for traffic in std::iter::once(&self.legit).chain(&self.waves) {
+            if let Some(first) = &traffic.first_failure {
+                let _ = writeln!(
+                    out,
+                    "\n- {}: {} sends failed otherwise; the first: {first}",
+                    traffic.name, traffic.failed
+                );
+            }
         }
         out
     }
@@ -424,4 +663,125 @@ impl PumpingReport {
 
 fn verdict(met: bool, target: &str) -> String {
     format!("{}: {target}", if met { "**met**" } else { "**missed**" })
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::{Error, ErrorKind};
+
+    use super::*;
+
+    /// A provider that is down: every send fails, and not because of the guard.
+    #[derive(Debug)]
+    struct Down;
+
+    #[async_trait]
+    impl PhoneVerifier for Down {
+        fn provider(&self) -> ProviderId {
+            ProviderId::new_static("down")
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new().with_otp_channel(Channel::Sms)
+        }
+        async fn start(&self, _: &StartRequest) -> phone_verify_core::Result<Verification> {
+            Err(Error::new(ErrorKind::ProviderUnavailable, "down"))
+        }
+        async fn check(
+            &self,
+            _: &Verification,
+            _: &CheckRequest,
+        ) -> phone_verify_core::Result<CheckOutcome> {
+            Err(Error::new(ErrorKind::ProviderUnavailable, "down"))
+        }
+    }
+
+    fn guard(inner: Arc<dyn PhoneVerifier>, config: GuardConfig) -> Guard {
+        Guard::builder(inner)
+            .secret(SECRET)
+            .config(config)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_failing_provider_is_no_stopped_attack() {
+        // A guard that stops nothing, over a provider that is down: nothing gets through, but
+        // nothing was stopped by the guard either.
+        let report = simulate(&guard(Arc::new(Down), GuardConfig::off()), 30, 30)
+            .await
+            .unwrap();
+        for wave in &report.waves {
+            assert_eq!((wave.attempts, wave.through, wave.denied), (10, 0, 0));
+            assert_eq!(wave.failed, 10);
+            assert!(!wave.attack_met(), "{wave:?}");
+        }
+        assert_eq!(report.legit.failed, 30);
+        assert!(!report.legit.legit_met());
+        let text = report.render();
+        assert!(!text.contains("**met**"), "{text}");
+        assert!(
+            text.contains("30 sends failed otherwise; the first: provider unavailable: down"),
+            "{text}"
+        );
+        let targets = report.targets();
+        assert!(targets.iter().all(|t| !t.met), "{targets:?}");
+    }
+
+    #[tokio::test]
+    async fn the_guard_refusing_is_a_stopped_attack() {
+        // The scenario's rules over a provider that answers at once.
+        let report = simulate(&guard(Arc::new(Instant_), config()), 16, 300)
+            .await
+            .unwrap();
+        assert!(report.legit.legit_met(), "{:?}", report.legit);
+        let [premium, unserved, quiet] = &report.waves[..] else {
+            panic!("three waves: {:?}", report.waves);
+        };
+        assert_eq!((premium.denied, unserved.denied), (100, 100));
+        assert!(premium.attack_met() && unserved.attack_met());
+        // The quiet region's hourly limit lets its first sends through: 20 of 100 misses.
+        assert_eq!(quiet.through, QUIET_REGION_PER_HOUR as usize);
+        assert!(!quiet.attack_met(), "{quiet:?}");
+        assert_eq!(quiet.share_text(), "20.00%");
+    }
+
+    #[test]
+    fn a_decision_just_past_its_target_never_reads_as_on_it() {
+        let memory = Decisions {
+            store: "in memory".to_owned(),
+            count: 10,
+            rate: 1.0,
+            p50: Duration::from_nanos(5_040),
+            p99: Duration::from_micros(9),
+            round_trips: None,
+        };
+        assert!(!memory.met());
+        assert_eq!(memory.p50_text(), "5.04 µs");
+        let on_target = Decisions {
+            p50: Duration::from_micros(5),
+            ..memory.clone()
+        };
+        assert!(on_target.met());
+        assert_eq!(on_target.p50_text(), "5.0 µs");
+        let redis = Decisions {
+            round_trips: Some(1.012),
+            ..memory
+        };
+        assert!(!redis.met());
+        assert_eq!(redis.round_trips_text(), "1.01");
+        // Within 0.01 of one, but "1.01" would not be.
+        let close = Decisions {
+            round_trips: Some(1.0099),
+            ..redis
+        };
+        assert!(close.met());
+        assert_eq!(close.round_trips_text(), "1.0099");
+        let wave = Traffic {
+            attempts: 100_000,
+            through: 1_004,
+            ..Traffic::default()
+        };
+        assert!(!wave.attack_met());
+        assert_eq!(wave.share_text(), "1.004%");
+    }
 }

@@ -1,14 +1,19 @@
 //! The results as markdown: tables, the targets and whether they were met.
 
 use std::fmt::Write as _;
+use std::io::ErrorKind;
+use std::path::Path;
 use std::time::Duration;
+
+use anyhow::{Context as _, Result};
 
 use crate::compare::{Call, Comparison};
 use crate::flows::FlowReport;
-use crate::footprint::Footprint;
+use crate::footprint::{Footprint, UNWANTED};
 use crate::procfs::{Machine, mib};
+use crate::sandbox_alone::{Measured, SIMPLE_PATH};
 use crate::soak::{MIX, SOAK_GROWTH_TARGET, SoakReport};
-use crate::stats::{Summary, count, fmt_latency, fmt_rate, thousands};
+use crate::stats::{count, decimals_for, fmt_latency, fmt_rate, grouped, thousands};
 use crate::table::{Align, Table};
 use crate::verigator_scale::{self, ScaleRow};
 
@@ -38,8 +43,8 @@ pub(crate) struct Results {
     pub(crate) skipped: Vec<(String, String)>,
     /// Concurrent flows.
     pub(crate) flows: Vec<FlowReport>,
-    /// The sandbox alone: (endpoint, connections, summary).
-    pub(crate) sandbox: Vec<(String, usize, Summary)>,
+    /// The sandbox alone, per endpoint.
+    pub(crate) sandbox: Vec<Measured>,
     /// Verigator: `start` latency against the users registered in the service.
     pub(crate) verigator_scale: Vec<ScaleRow>,
     /// The soak of a long-lived sandbox.
@@ -322,10 +327,11 @@ impl Results {
             ("sandbox CPU/request", Align::Right),
             ("client CPU/request", Align::Right),
         ]);
-        for (endpoint, connections, s) in &self.sandbox {
+        for m in &self.sandbox {
+            let s = &m.summary;
             t.row([
-                endpoint.clone(),
-                connections.to_string(),
+                m.name(),
+                m.connections.to_string(),
                 count(s.ops),
                 fmt_rate(s.throughput),
                 fmt_latency(s.p50),
@@ -422,11 +428,11 @@ impl Results {
                 .iter()
                 .map(|c| {
                     format!(
-                        "{} {} c={} {:+.1} µs",
+                        "{} {} c={} {}",
                         c.provider,
                         c.call.name(),
                         c.concurrency,
-                        c.cpu_overhead_us()
+                        cpu_overhead_text(c.cpu_overhead_us())
                     )
                 })
                 .collect();
@@ -437,8 +443,8 @@ impl Results {
                 verdict(
                     met,
                     &format!(
-                        "highest {:+.1} µs ({} {} c={}) of {target} µs",
-                        worst.cpu_overhead_us(),
+                        "highest {} ({} {} c={}) of {target} µs",
+                        cpu_overhead_text(worst.cpu_overhead_us()),
                         worst.provider,
                         worst.call.name(),
                         worst.concurrency
@@ -473,23 +479,33 @@ impl Results {
         if let Some((met, target, measured)) = verigator_scale::verdict(&self.verigator_scale) {
             t.row([target, measured, verdict(met, "")]);
         }
-        if let Some((endpoint, _, best)) = self
-            .sandbox
-            .iter()
-            .max_by(|a, b| a.2.throughput.total_cmp(&b.2.throughput))
-        {
-            let met = best.throughput >= SANDBOX_TARGET;
-            t.row([
-                format!("sandbox ≥ {} simple requests/s", thousands(SANDBOX_TARGET)),
-                format!("{} on {endpoint}", fmt_rate(best.throughput)),
-                verdict(
-                    met,
-                    &format!(
-                        "{:+.0}% against the target",
-                        (best.throughput / SANDBOX_TARGET - 1.0) * 100.0
-                    ),
-                ),
-            ]);
+        if !self.sandbox.is_empty() {
+            let label = format!(
+                "sandbox ≥ {} simple requests/s (`GET {SIMPLE_PATH}`)",
+                thousands(SANDBOX_TARGET)
+            );
+            match self.sandbox.iter().find(|m| m.path == SIMPLE_PATH) {
+                Some(simple) => {
+                    let rate = simple.summary.throughput;
+                    let decimals = decimals_for(rate, 0, |r| r >= SANDBOX_TARGET);
+                    t.row([
+                        label,
+                        format!("{}/s on {}", grouped(rate, decimals), simple.name()),
+                        verdict(
+                            rate >= SANDBOX_TARGET,
+                            &format!(
+                                "{} against the target",
+                                percent_text((rate / SANDBOX_TARGET - 1.0) * 100.0)
+                            ),
+                        ),
+                    ]);
+                }
+                None => t.row([
+                    label,
+                    "not measured".to_owned(),
+                    verdict(false, "the endpoint was not measured"),
+                ]),
+            }
         }
         if let Some(soak) = &self.soak {
             t.row([
@@ -503,7 +519,7 @@ impl Results {
                     "{} → {} ({}), peak {}; {} failures; counts {} of {}",
                     soak.rss_before.map_or_else(|| "?".to_owned(), mib),
                     soak.rss_after.map_or_else(|| "?".to_owned(), mib),
-                    soak.growth().map_or_else(|| "?".to_owned(), signed_mib),
+                    soak.growth().map_or_else(|| "?".to_owned(), growth_text),
                     soak.peak_rss.map_or_else(|| "?".to_owned(), mib),
                     soak.failures,
                     count(soak.counted),
@@ -512,40 +528,46 @@ impl Results {
                 verdict(soak.met(), ""),
             ]);
         }
-        let measured: Vec<&Footprint> = self
-            .footprints
-            .iter()
-            .filter_map(|f| f.as_ref().ok())
-            .collect();
-        if !measured.is_empty() {
-            let dirty: Vec<String> = measured
-                .iter()
-                .filter(|f| {
-                    f.unwanted
-                        .iter()
-                        .any(|u| u.starts_with("aws-lc") || u.starts_with("openssl"))
-                })
-                .map(|f| format!("{}: {}", f.package, f.unwanted.join(", ")))
-                .collect();
-            t.row([
-                "default build free of aws-lc-sys and openssl".to_owned(),
-                if dirty.is_empty() {
-                    format!(
-                        "none in {}",
-                        measured
-                            .iter()
-                            .map(|f| f.package.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                } else {
-                    dirty.join("; ")
-                },
-                verdict(dirty.is_empty(), ""),
-            ]);
+        if let Some(pumping) = &self.pumping {
+            for target in pumping.targets() {
+                t.row([
+                    target.label,
+                    target.measured,
+                    verdict(target.met, &target.detail),
+                ]);
+            }
+        }
+        if !self.footprints.is_empty() {
+            t.row(footprint_target(&self.footprints));
         }
         t
     }
+}
+
+/// The footprint target's row: every provider crate measured, and none with a crate of
+/// [`UNWANTED`] in its default build. A crate that could not be measured misses it.
+fn footprint_target(footprints: &[Result<Footprint, (String, String)>]) -> [String; 3] {
+    let mut clean = Vec::new();
+    let mut problems = Vec::new();
+    for f in footprints {
+        match f {
+            Ok(f) if f.unwanted.is_empty() => clean.push(f.package.as_str()),
+            Ok(f) => problems.push(format!("{}: {}", f.package, f.unwanted.join(", "))),
+            Err((package, _)) => problems.push(format!(
+                "{package}: not measured (see the build footprint table)"
+            )),
+        }
+    }
+    let measured = if problems.is_empty() {
+        format!("none in {}", clean.join(", "))
+    } else {
+        problems.join("; ")
+    };
+    [
+        format!("default build free of {}", UNWANTED.join(", ")),
+        measured,
+        verdict(problems.is_empty(), ""),
+    ]
 }
 
 /// The soak's table.
@@ -603,20 +625,34 @@ fn signed_mib(bytes: i64) -> String {
 /// A ratio with two decimals, or as many more as it takes for a ratio below the target not to
 /// read as the target (0.949 is "0.949", not "0.95", next to "missed").
 fn ratio_text(ratio: f64) -> String {
-    let below = |text: &String| text.parse::<f64>().is_ok_and(|shown| shown < RATIO_TARGET);
-    (2..=6)
-        .map(|decimals| format!("{ratio:.decimals$}"))
-        .find(|text| ratio >= RATIO_TARGET || below(text))
-        .unwrap_or_else(|| format!("{ratio:.6}"))
+    let decimals = decimals_for(ratio, 2, |r| r >= RATIO_TARGET);
+    format!("{ratio:.decimals$}")
 }
 
-/// A difference in percent: no decimals, one below 1 % (so a miss never reads "-0%").
+/// How far a figure is above an "at least" target, in percent: no decimals, one below 1 %, or
+/// as many more as it takes for a miss not to read as on target ("-0.04%", never "-0.0%").
 fn percent_text(percent: f64) -> String {
-    if percent.abs() < 1.0 {
-        format!("{percent:+.1}%")
-    } else {
-        format!("{percent:+.0}%")
-    }
+    let fewest = usize::from(percent.abs() < 1.0);
+    let decimals = decimals_for(percent, fewest, |p| p >= 0.0);
+    format!("{percent:+.decimals$}%")
+}
+
+/// The SDK's client CPU per call over raw reqwest's, in µs with one decimal, or as many more
+/// as it takes for a miss not to read as [`CPU_OVERHEAD_TARGET`] ("+10.04 µs", not "+10.0 µs").
+fn cpu_overhead_text(us: f64) -> String {
+    let target = CPU_OVERHEAD_TARGET.as_secs_f64() * 1e6;
+    let decimals = decimals_for(us, 1, |v| v <= target);
+    format!("{us:+.decimals$} µs")
+}
+
+/// The soak's memory growth in MiB with one decimal, or as many more as it takes for a miss
+/// not to read as [`SOAK_GROWTH_TARGET`].
+#[allow(clippy::cast_precision_loss)]
+fn growth_text(bytes: i64) -> String {
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    let target = SOAK_GROWTH_TARGET as f64 / (1024.0 * 1024.0);
+    let decimals = decimals_for(mib, 1, |m| m <= target);
+    format!("{mib:+.decimals$} MiB")
 }
 
 /// A comparison's ratio (the median of its rounds'), the rounds' lowest and highest, and each
@@ -644,7 +680,7 @@ fn cpu_cells(c: &Comparison) -> [String; 3] {
             fmt_latency(c.raw.client_cpu_per_op),
             fmt_latency(c.sdk.client_cpu_per_op)
         ),
-        format!("{:+.1} µs", c.cpu_overhead_us()),
+        cpu_overhead_text(c.cpu_overhead_us()),
         format!(
             "{} → {}",
             fmt_latency(c.raw.server_cpu_per_op),
@@ -742,6 +778,18 @@ fn verdict(met: bool, detail: &str) -> String {
     }
 }
 
+/// Writes `section` into the markdown file at `path` (see [`splice`]), creating the file if
+/// there is none. A file that cannot be read, or is not UTF-8, is left as it is: an error.
+pub(crate) fn write_into(path: &Path, section: &str) -> Result<()> {
+    let document = match std::fs::read_to_string(path) {
+        Ok(document) => document,
+        Err(err) if err.kind() == ErrorKind::NotFound => String::new(),
+        Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
+    };
+    std::fs::write(path, splice(&document, section))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 /// `document` with its generated section replaced by `section` (appended, with markers, when
 /// the document has none).
 pub(crate) fn splice(document: &str, section: &str) -> String {
@@ -776,6 +824,34 @@ mod tests {
         }
     }
 
+    fn endpoint(label: &'static str, path: &str, throughput: f64) -> Measured {
+        Measured {
+            label,
+            path: path.to_owned(),
+            connections: 64,
+            summary: summary(throughput),
+        }
+    }
+
+    fn footprint(package: &str, unwanted: &[&str]) -> Footprint {
+        Footprint {
+            package: package.to_owned(),
+            normal: 100,
+            with_build: 120,
+            unwanted: unwanted.iter().map(|u| (*u).to_owned()).collect(),
+            cold: None,
+        }
+    }
+
+    /// The targets table's row whose target starts with `label`.
+    fn target_row(results: &Results, label: &str) -> String {
+        let text = results.targets_table().render();
+        text.lines()
+            .find(|line| line.starts_with(&format!("| {label}")))
+            .unwrap_or_else(|| panic!("no row {label}: {text}"))
+            .to_owned()
+    }
+
     #[test]
     fn splices_between_markers() {
         let doc = format!("# Benchmarks\n\nprose\n\n{BEGIN}\nold\n{END}\n\nmore prose\n");
@@ -800,6 +876,167 @@ mod tests {
         assert_eq!(percent_text((0.949 / RATIO_TARGET - 1.0) * 100.0), "-0.1%");
         assert_eq!(percent_text(-1.4), "-1%");
         assert_eq!(percent_text(3.0), "+3%");
+        // 0.9496 is 0.04 % short: "0.95" and "-0.0%" would both read as on target.
+        assert_eq!(ratio_text(0.9496), "0.9496");
+        assert_eq!(
+            percent_text((0.9496 / RATIO_TARGET - 1.0) * 100.0),
+            "-0.04%"
+        );
+        assert_eq!(percent_text(0.04), "+0.0%");
+    }
+
+    #[test]
+    fn a_figure_just_past_its_target_never_reads_as_on_it() {
+        let results = Results {
+            comparisons: vec![Comparison {
+                provider: "twilio",
+                call: Call::Check,
+                concurrency: 1,
+                raw: Summary {
+                    client_cpu_per_op: Duration::from_micros(80),
+                    ..summary(1000.0)
+                },
+                sdk: Summary {
+                    client_cpu_per_op: Duration::from_nanos(90_040),
+                    ..summary(1000.0)
+                },
+            }],
+            sandbox: vec![endpoint("control API", SIMPLE_PATH, 49_999.6)],
+            ..Results::default()
+        };
+        let cpu = target_row(&results, "SDK client CPU");
+        assert!(cpu.contains("twilio check c=1 +10.04 µs"), "{cpu}");
+        assert!(
+            cpu.contains("**missed**: highest +10.04 µs (twilio check c=1) of 10 µs"),
+            "{cpu}"
+        );
+        let table = results.comparison_table().render();
+        assert!(table.contains("+10.04 µs"), "{table}");
+        let sandbox = target_row(&results, "sandbox ≥");
+        assert!(
+            sandbox.contains("49,999.6/s on `GET /_sandbox/clock`"),
+            "{sandbox}"
+        );
+        assert!(
+            sandbox.contains("**missed**: -0.001% against the target"),
+            "{sandbox}"
+        );
+        assert_eq!(growth_text(20 << 20), "+20.0 MiB");
+        assert_eq!(growth_text((20 << 20) + (1 << 10)), "+20.001 MiB");
+    }
+
+    #[test]
+    fn the_sandbox_target_is_judged_on_the_simple_endpoint_alone() {
+        let results = Results {
+            sandbox: vec![
+                endpoint("VerifyKit", "/verifykit/web-rest/v1.0/init", 60_000.0),
+                endpoint("control API", SIMPLE_PATH, 48_000.0),
+            ],
+            ..Results::default()
+        };
+        let row = target_row(&results, "sandbox ≥");
+        assert!(row.contains("48,000/s on `GET /_sandbox/clock`"), "{row}");
+        assert!(row.contains("**missed**: -4% against the target"), "{row}");
+        let unmeasured = Results {
+            sandbox: vec![endpoint(
+                "VerifyKit",
+                "/verifykit/web-rest/v1.0/init",
+                60_000.0,
+            )],
+            ..Results::default()
+        };
+        let row = target_row(&unmeasured, "sandbox ≥");
+        assert!(row.contains("not measured"), "{row}");
+        assert!(row.contains("**missed**"), "{row}");
+        assert!(
+            !Results::default()
+                .targets_table()
+                .render()
+                .contains("sandbox ≥"),
+            "no row when the phase did not run"
+        );
+    }
+
+    #[test]
+    fn a_footprint_not_measured_or_with_cmake_misses_the_target() {
+        let label = "default build free of aws-lc-sys, aws-lc-rs, openssl, openssl-sys, cmake";
+        let clean = Results {
+            footprints: vec![Ok(footprint("phone-verify-twilio", &[]))],
+            ..Results::default()
+        };
+        let row = target_row(&clean, label);
+        assert!(row.contains("none in phone-verify-twilio"), "{row}");
+        assert!(row.contains("**met**"), "{row}");
+        let failed = Results {
+            footprints: vec![
+                Ok(footprint("phone-verify-twilio", &[])),
+                Err((
+                    "phone-verify-verifik".to_owned(),
+                    "verifik: cargo build -p phone-verify-verifik failed:\nerror: linker"
+                        .to_owned(),
+                )),
+            ],
+            ..Results::default()
+        };
+        let row = target_row(&failed, label);
+        assert!(row.contains("phone-verify-verifik: not measured"), "{row}");
+        assert!(row.contains("**missed**"), "{row}");
+        let all_failed = Results {
+            footprints: vec![Err(("phone-verify-verifik".to_owned(), "no".to_owned()))],
+            ..Results::default()
+        };
+        assert!(target_row(&all_failed, label).contains("**missed**"));
+        let cmake = Results {
+            footprints: vec![Ok(footprint("phone-verify-verigator", &["cmake"]))],
+            ..Results::default()
+        };
+        let row = target_row(&cmake, label);
+        assert!(row.contains("phone-verify-verigator: cmake"), "{row}");
+        assert!(row.contains("**missed**"), "{row}");
+        // The error's output stays in its row of the footprint table.
+        let text = failed.render();
+        assert!(
+            text.contains("failed: error: linker |"),
+            "the error's lines are joined: {text}"
+        );
+    }
+
+    #[test]
+    fn the_guard_targets_are_in_the_targets_table() {
+        let report = crate::pumping::PumpingReport {
+            redis_unmeasured: Some("redis-server is not on PATH".to_owned()),
+            ..crate::pumping::PumpingReport::default()
+        };
+        let results = Results {
+            pumping: Some(report),
+            ..Results::default()
+        };
+        let text = results.targets_table().render();
+        assert!(text.contains("guard: no legitimate user refused"), "{text}");
+        let redis = target_row(&results, "guard decision (Redis (loopback))");
+        assert!(
+            redis.contains("**missed**: not measured: redis-server is not on PATH"),
+            "{redis}"
+        );
+    }
+
+    #[test]
+    fn writing_keeps_a_file_it_cannot_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("benchmarks.md");
+        write_into(&path, "first").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{BEGIN}\n\nfirst\n{END}\n"),
+            "a missing file is created"
+        );
+        write_into(&path, "second").unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("second"));
+        let bytes = b"# Benchmarks \xff\xfe\n\nprose".to_vec();
+        std::fs::write(&path, &bytes).unwrap();
+        let err = write_into(&path, "third").unwrap_err();
+        assert!(format!("{err:#}").contains("reading"), "{err:#}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "left as it was");
     }
 
     #[test]
@@ -833,7 +1070,7 @@ mod tests {
                     },
                 },
             ],
-            sandbox: vec![("GET /x".into(), 64, summary(60_000.0))],
+            sandbox: vec![endpoint("control API", SIMPLE_PATH, 60_000.0)],
             ..Results::default()
         };
         let text = results.targets_table().render();
@@ -855,7 +1092,10 @@ mod tests {
             text.contains("**missed**: highest +12.5 µs (verifykit resolve c=64) of 10 µs"),
             "{text}"
         );
-        assert!(text.contains("60,000/s on GET /x"), "{text}");
+        assert!(
+            text.contains("60,000/s on `GET /_sandbox/clock` (control API)"),
+            "{text}"
+        );
         assert!(text.contains("**met**: +20% against the target"), "{text}");
     }
 

@@ -23,7 +23,7 @@ use phone_verify_guard::{Guard, GuardConfig, Limit, MemoryStore};
 use phone_verify_router::{Route, Router, Rule};
 
 use crate::runner::run;
-use crate::stats::{Batch, Summary};
+use crate::stats::{Batch, Summary, decimals_for};
 use crate::table::{Align, Table};
 
 /// The target: the router adds at most this much client CPU per call.
@@ -129,14 +129,12 @@ pub(crate) struct OverheadRow {
 impl OverheadRow {
     /// Client CPU per call the router adds (negative: within noise, below the direct side).
     fn overhead_ns(&self) -> f64 {
-        (self.routed.client_cpu_per_op.as_secs_f64() - self.direct.client_cpu_per_op.as_secs_f64())
-            * 1e9
+        nanos(self.routed.client_cpu_per_op) - nanos(self.direct.client_cpu_per_op)
     }
 
     /// Client CPU per call the guard adds.
     fn guard_overhead_ns(&self) -> f64 {
-        (self.guarded.client_cpu_per_op.as_secs_f64() - self.direct.client_cpu_per_op.as_secs_f64())
-            * 1e9
+        nanos(self.guarded.client_cpu_per_op) - nanos(self.direct.client_cpu_per_op)
     }
 }
 
@@ -271,6 +269,12 @@ async fn time_checks(
     Ok(batch)
 }
 
+/// `d` in nanoseconds, exact (a `Duration` is whole nanoseconds).
+#[allow(clippy::cast_precision_loss)]
+fn nanos(d: Duration) -> f64 {
+    d.as_nanos() as f64
+}
+
 fn ns(d: Duration) -> String {
     format!("{:.0} ns", d.as_secs_f64() * 1e9)
 }
@@ -282,20 +286,38 @@ pub(crate) fn verdict(rows: &[OverheadRow]) -> Option<(String, bool, String)> {
         .iter()
         .max_by(|a, b| a.overhead_ns().total_cmp(&b.overhead_ns()))?;
     let detail = format!(
-        "highest {:+.0} ns ({} c={}) of {} µs",
-        worst.overhead_ns(),
+        "highest {} ({} c={}) of {} µs",
+        overhead_text(worst.overhead_ns()),
         worst.call,
         worst.concurrency,
         TARGET.as_secs_f64() * 1e6
     );
     let all: Vec<String> = rows
         .iter()
-        .map(|r| format!("{} c={} {:+.0} ns", r.call, r.concurrency, r.overhead_ns()))
+        .map(|r| {
+            format!(
+                "{} c={} {}",
+                r.call,
+                r.concurrency,
+                overhead_text(r.overhead_ns())
+            )
+        })
         .collect();
-    let met = rows
-        .iter()
-        .all(|r| r.overhead_ns() <= TARGET.as_secs_f64() * 1e9);
+    let met = rows.iter().all(|r| within_target(r.overhead_ns()));
     Some((all.join("; "), met, detail))
+}
+
+/// Whether an overhead of `ns` nanoseconds meets [`TARGET`].
+#[allow(clippy::cast_precision_loss)]
+fn within_target(ns: f64) -> bool {
+    ns <= TARGET.as_nanos() as f64
+}
+
+/// An overhead in whole nanoseconds, or with as many decimals as it takes for a miss not to
+/// read as [`TARGET`].
+fn overhead_text(ns: f64) -> String {
+    let decimals = decimals_for(ns, 0, within_target);
+    format!("{ns:+.decimals$} ns")
 }
 
 /// The section of the report.
@@ -316,7 +338,7 @@ pub(crate) fn render(rows: &[OverheadRow]) -> String {
             r.concurrency.to_string(),
             ns(r.direct.client_cpu_per_op),
             ns(r.routed.client_cpu_per_op),
-            format!("{:+.0} ns", r.overhead_ns()),
+            overhead_text(r.overhead_ns()),
             ns(r.guarded.client_cpu_per_op),
             format!("{:+.0} ns", r.guard_overhead_ns()),
             format!(
@@ -340,4 +362,36 @@ pub(crate) fn render(rows: &[OverheadRow]) -> String {
         TARGET.as_secs_f64() * 1e6
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(direct_ns: u64, routed_ns: u64) -> OverheadRow {
+        let cpu = |ns| Summary {
+            client_cpu_per_op: Duration::from_nanos(ns),
+            ..Summary::default()
+        };
+        OverheadRow {
+            call: "start",
+            concurrency: 1,
+            direct: cpu(direct_ns),
+            routed: cpu(routed_ns),
+            guarded: cpu(direct_ns),
+        }
+    }
+
+    #[test]
+    fn an_overhead_just_past_the_target_never_reads_as_it() {
+        let (_, met, detail) = verdict(&[row(1_000, 1_500), row(10_000, 12_001)]).unwrap();
+        assert!(!met, "{detail}");
+        assert_eq!(detail, "highest +2001 ns (start c=1) of 2 µs");
+        let (measured, met, _) = verdict(&[row(1_000, 3_000)]).unwrap();
+        assert!(met, "{measured}");
+        assert_eq!(measured, "start c=1 +2000 ns");
+        assert_eq!(overhead_text(2_000.4), "+2000.4 ns");
+        assert_eq!(overhead_text(1_999.6), "+2000 ns");
+        assert!(!within_target(2_000.4));
+    }
 }

@@ -12,7 +12,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::runner::CpuMark;
-use crate::stats::Batch;
+use crate::stats::{Batch, Summary};
+
+/// The simple endpoint the sandbox's throughput target is judged on: the control API's clock.
+/// Other endpoints are measured for information.
+pub(crate) const SIMPLE_PATH: &str = "/_sandbox/clock";
 
 /// An endpoint to hammer.
 #[derive(Clone, Debug)]
@@ -23,6 +27,26 @@ pub(crate) struct Endpoint {
     pub(crate) path: String,
     /// Extra headers.
     pub(crate) headers: Vec<(&'static str, String)>,
+}
+
+/// What one endpoint gave.
+#[derive(Clone, Debug)]
+pub(crate) struct Measured {
+    /// Which API the endpoint belongs to, for the table.
+    pub(crate) label: &'static str,
+    /// The request path.
+    pub(crate) path: String,
+    /// Keep-alive connections.
+    pub(crate) connections: usize,
+    /// Requests per second, latencies and CPU.
+    pub(crate) summary: Summary,
+}
+
+impl Measured {
+    /// The endpoint as the tables name it: `` `GET /_sandbox/clock` (control API) ``.
+    pub(crate) fn name(&self) -> String {
+        format!("`GET {}` ({})", self.path, self.label)
+    }
 }
 
 /// Sends requests to `endpoint` on `connections` keep-alive connections for `duration`.

@@ -163,20 +163,34 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
 
 /// A rate for a table, with thousands separators: `12,345/s`.
 pub(crate) fn fmt_rate(per_sec: f64) -> String {
-    format!("{}/s", thousands(per_sec.round()))
+    format!("{}/s", thousands(per_sec))
 }
 
 /// A number rounded to a whole one, with thousands separators.
 pub(crate) fn thousands(value: f64) -> String {
-    #[allow(clippy::cast_possible_truncation)]
-    let n = value.round() as i64;
-    let out = count(usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX));
-    if n < 0 { format!("-{out}") } else { out }
+    grouped(value, 0)
+}
+
+/// A number with `decimals` decimals and thousands separators: `49,999.6`.
+pub(crate) fn grouped(value: f64, decimals: usize) -> String {
+    let text = format!("{:.decimals$}", value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if value < 0.0 && text.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        "-"
+    } else {
+        ""
+    };
+    let point = if fraction.is_empty() { "" } else { "." };
+    format!("{sign}{}{point}{fraction}", group(whole))
 }
 
 /// A count with thousands separators: `10,000`.
 pub(crate) fn count(n: usize) -> String {
-    let digits = n.to_string();
+    group(&n.to_string())
+}
+
+/// `digits` with a comma before each group of three from the right.
+fn group(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -185,6 +199,23 @@ pub(crate) fn count(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// The fewest decimals, `at_least` or more, with which `value` shown rounded gets the verdict
+/// `met` gives `value` itself, so that a figure beside a verdict never reads as its opposite:
+/// 0.9496 against "at least 0.95" takes 4 ("0.9496"), not 2 ("0.95"), and 10.04 against "at
+/// most 10" takes 2 ("10.04"), not 1 ("10.0").
+pub(crate) fn decimals_for(value: f64, at_least: usize, met: impl Fn(f64) -> bool) -> usize {
+    // 17 decimals give back any f64 this report shows, so the search always ends.
+    let most = at_least.max(17);
+    let verdict = met(value);
+    (at_least..=most)
+        .find(|&decimals| {
+            format!("{value:.decimals$}")
+                .parse::<f64>()
+                .is_ok_and(|shown| met(shown) == verdict)
+        })
+        .unwrap_or(most)
 }
 
 #[cfg(test)]
@@ -286,8 +317,32 @@ mod tests {
         assert_eq!(count(10_000), "10,000");
         assert_eq!(count(0), "0");
         assert_eq!(fmt_rate(50_123.6), "50,124/s");
+        assert_eq!(thousands(-0.4), "0");
+        assert_eq!(grouped(49_999.6, 1), "49,999.6");
+        assert_eq!(grouped(-1_234.567_8, 2), "-1,234.57");
+        assert_eq!(grouped(999.96, 1), "1,000.0");
         assert_eq!(fmt_latency(Duration::from_micros(250)), "250 µs");
         assert_eq!(fmt_latency(Duration::from_micros(12_340)), "12.3 ms");
         assert_eq!(fmt_latency(Duration::from_millis(2835)), "2.83 s");
+    }
+
+    #[test]
+    fn decimals_keep_a_figure_on_its_side_of_the_target() {
+        let at_least = |target: f64| move |v: f64| v >= target;
+        let at_most = |target: f64| move |v: f64| v <= target;
+        assert_eq!(decimals_for(0.9496, 2, at_least(0.95)), 4);
+        assert_eq!(decimals_for(0.9449, 2, at_least(0.95)), 2);
+        assert_eq!(decimals_for(0.9504, 2, at_least(0.95)), 2);
+        assert_eq!(decimals_for(10.04, 1, at_most(10.0)), 2);
+        assert_eq!(
+            decimals_for(9.96, 1, at_most(10.0)),
+            1,
+            "a met 10.0 is still met"
+        );
+        assert_eq!(decimals_for(2.004, 2, at_most(2.0)), 3);
+        assert_eq!(decimals_for(49_999.6, 0, at_least(50_000.0)), 1);
+        // "-0.0" reads as 0, on target: a shortfall of 0.04 takes two decimals.
+        assert_eq!(decimals_for(-0.04, 1, |p| p >= 0.0), 2);
+        assert_eq!(decimals_for(10.000_000_1, 1, at_most(10.0)), 7);
     }
 }

@@ -41,9 +41,11 @@ impl Table {
         self.rows.push(row);
     }
 
-    /// The table as markdown, one line per row, ending with a newline. `|` in cells is escaped.
+    /// The table as markdown, one line per row, ending with a newline. `|` in cells is escaped,
+    /// and newlines and other control characters become spaces, so a multi-line cell (an
+    /// error's output) stays on its row.
     pub(crate) fn render(&self) -> String {
-        let escape = |cell: &str| cell.replace('|', "\\|");
+        let escape = |cell: &str| cell.replace(char::is_control, " ").replace('|', "\\|");
         let header: Vec<String> = self.columns.iter().map(|(n, _)| escape(n)).collect();
         let body: Vec<Vec<String>> = self
             .rows
@@ -106,6 +108,18 @@ mod tests {
              | --------- | -------: |\n\
              | verifykit | 12,345/s |\n\
              | a\\|b      |     7 µs |\n"
+        );
+    }
+
+    #[test]
+    fn a_multi_line_cell_stays_on_its_row() {
+        let mut t = Table::new(&[("crate", Align::Left), ("why", Align::Left)]);
+        t.row(["x", "build failed:\nerror[E0425]\r\n\tat a|b"]);
+        assert_eq!(
+            t.render(),
+            "| crate | why                                  |\n\
+             | ----- | ------------------------------------ |\n\
+             | x     | build failed: error[E0425]   at a\\|b |\n"
         );
     }
 

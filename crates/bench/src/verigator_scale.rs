@@ -18,7 +18,7 @@ use phone_verify_core::{PhoneNumber, PhoneVerifier, StartRequest};
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verigator::VerigatorBuilder;
 
-use crate::stats::percentile;
+use crate::stats::{decimals_for, percentile};
 use crate::targets::Phones;
 
 /// Users registered before measuring: the target compares the last size with the first.
@@ -177,7 +177,16 @@ pub(crate) fn verdict(rows: &[ScaleRow]) -> Option<(bool, String, String)> {
     let clean = small.failed == 0 && large.failed == 0;
     let met =
         clean && p50.is_some_and(|r| r <= SCALE_TARGET) && p99.is_some_and(|r| r <= SCALE_TARGET);
-    let show = |r: Option<f64>| r.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}×"));
+    // Two decimals, or as many more as it takes for a miss not to read as the target.
+    let show = |r: Option<f64>| {
+        r.map_or_else(
+            || "—".to_owned(),
+            |r| {
+                let decimals = decimals_for(r, 2, |x| x <= SCALE_TARGET);
+                format!("{r:.decimals$}×")
+            },
+        )
+    };
     let measured = format!(
         "p50 {} and p99 {} of the {}-user figures; {} failed",
         show(p50),
@@ -228,5 +237,24 @@ mod tests {
         let (met, _, _) = verdict(&[fast.clone(), row(100_000, NEW_PHONE, &[1, 1, 2], 1)]).unwrap();
         assert!(!met, "a failed start misses the target");
         assert!(verdict(&[fast]).is_none());
+    }
+
+    #[test]
+    fn a_ratio_just_past_the_target_never_reads_as_it() {
+        let micros = |us: &[u64]| us.iter().map(|&u| Duration::from_micros(u)).collect();
+        let small = ScaleRow {
+            latencies: micros(&[1_000]),
+            ..row(1_000, NEW_PHONE, &[], 0)
+        };
+        let large = ScaleRow {
+            latencies: micros(&[2_004]),
+            ..row(100_000, NEW_PHONE, &[], 0)
+        };
+        let (met, _, measured) = verdict(&[small, large]).unwrap();
+        assert!(!met, "{measured}");
+        assert!(
+            measured.starts_with("p50 2.004× and p99 2.004× of"),
+            "{measured}"
+        );
     }
 }
