@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-/// Runs fmt, clippy, the tests (nextest, then doc tests), rustdoc, the codegen freshness check and
-/// cargo-deny (bans, licenses, sources; advisories too when a local advisory database exists).
+/// Runs fmt, clippy, the fuzz crate's fmt and check, the tests (nextest, then doc tests),
+/// rustdoc, the codegen freshness check and cargo-deny (bans, licenses, sources; advisories too
+/// when a local advisory database exists).
 pub(crate) fn run(root: &Path) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(root);
@@ -17,6 +18,13 @@ pub(crate) fn run(root: &Path) -> Result<()> {
             "cargo clippy --workspace --all-targets --all-features -- -D warnings"
         )
         .run()?)
+    })?;
+    // `fuzz/` is a workspace of its own, which the steps above never see: formatted and
+    // compiled here, on this toolchain (libfuzzer-sys's build script needs a C++ compiler), so
+    // a change to a crate's `fuzzing` module cannot break `cargo xtask fuzz` unnoticed.
+    step("fuzz crate (fmt, check)", || {
+        cmd!(sh, "cargo fmt --manifest-path fuzz/Cargo.toml -- --check").run()?;
+        Ok(cmd!(sh, "cargo check --manifest-path fuzz/Cargo.toml --bins").run()?)
     })?;
     step("test", || {
         cmd!(sh, "cargo nextest --version")

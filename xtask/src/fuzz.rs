@@ -7,12 +7,14 @@
 //! cargo xtask fuzz --target phone_parse     one target (repeatable)
 //! ```
 //!
-//! Each target runs as `cargo +nightly fuzz run TARGET -- -max_total_time=N -rss_limit_mb=…
-//! -max_len=… -print_final_stats=1`, starting from its corpus in `fuzz/corpus/TARGET` (the
-//! committed seeds plus what earlier runs added, which git ignores). libFuzzer's output goes to
-//! `fuzz/logs/TARGET.log`; the summary gives per target the executions, coverage (`cov`, `ft`),
-//! corpus size and any crash, whose input libFuzzer saves under `fuzz/artifacts/TARGET/`. The
-//! task fails when a target crashes.
+//! Each target runs as `cargo +nightly fuzz run TARGET -- -max_total_time=N -timeout=10
+//! -rss_limit_mb=… -max_len=… -print_final_stats=1`, starting from its corpus in
+//! `fuzz/corpus/TARGET` (the committed seeds plus what earlier runs added, which git ignores).
+//! libFuzzer's output goes to `fuzz/logs/TARGET.log`; the summary gives per target the
+//! executions, coverage (`cov`, `ft`), corpus size and any crash (a panic, a sanitizer's error,
+//! an input over the time or memory limit), whose input libFuzzer saves under
+//! `fuzz/artifacts/TARGET/`. The task fails when a target crashes or its run fails otherwise
+//! (`crashes ?` in the summary: see the log).
 
 use std::fmt;
 use std::fs::{self, File};
@@ -32,10 +34,15 @@ pub(crate) const TARGETS: &[&str] = &[
     "phone_parse",
     "retry_after",
     "sandbox_bodies",
+    "sealed_open",
 ];
 
 /// Seconds per target when `--seconds` is not given.
 const DEFAULT_SECONDS: u64 = 60;
+
+/// libFuzzer's time limit per input, in seconds: an input that runs longer is a crash (a hang),
+/// and `-max_total_time`, which libFuzzer checks only between inputs, holds within it.
+const INPUT_TIMEOUT_SECS: u32 = 10;
 
 /// libFuzzer's memory limit per target: the targets hold one input at a time, so more is a leak.
 const RSS_LIMIT_MB: u32 = 2048;
@@ -114,15 +121,31 @@ pub(crate) struct Report {
     pub(crate) corpus: Option<String>,
     /// Peak memory, in MB.
     pub(crate) peak_rss_mb: Option<u64>,
-    /// What libFuzzer reported as the crash (its `ERROR:` or `SUMMARY:` line, or the panic).
+    /// What was reported as the crash: the panic, or libFuzzer's or a sanitizer's `ERROR:` or
+    /// `SUMMARY:` line (see [`CRASH_MARKERS`]).
     pub(crate) crash: Option<String>,
     /// Where libFuzzer saved the crashing input.
     pub(crate) artifact: Option<String>,
+    /// Whether the run exited with a failure status (with or without a crash line read).
+    pub(crate) failed: bool,
 }
+
+/// What starts the line that reports a crash, in libFuzzer's output: its own errors (a
+/// timeout, a deadly signal, out-of-memory) and AddressSanitizer's and LeakSanitizer's (a stack
+/// overflow, a leak), which print no libFuzzer `ERROR:` line.
+const CRASH_MARKERS: &[&str] = &[
+    "ERROR: libFuzzer:",
+    "ERROR: AddressSanitizer:",
+    "ERROR: LeakSanitizer:",
+    "SUMMARY: libFuzzer:",
+    "SUMMARY: AddressSanitizer:",
+    "SUMMARY: LeakSanitizer:",
+];
 
 impl Report {
     /// Reads libFuzzer's output, line by line: status lines (`#N  … cov: … ft: … corp: …`,
-    /// the last one wins), the final stats (`stat::…`), and what it says of a crash.
+    /// the last one wins; a sanitizer's stack frames, `#N 0x…`, are not), the final stats
+    /// (`stat::…`), and what it says of a crash.
     pub(crate) fn read_line(&mut self, line: &str) {
         let line = line.trim();
         if let Some(stat) = line.strip_prefix("stat::") {
@@ -142,8 +165,11 @@ impl Report {
             let Some(Ok(execs)) = words.next().map(str::parse::<u64>) else {
                 return;
             };
-            self.execs = Some(execs);
             let words: Vec<&str> = words.collect();
+            if words.first().is_some_and(|word| word.starts_with("0x")) {
+                return;
+            }
+            self.execs = Some(execs);
             for pair in words.windows(2) {
                 match pair[0] {
                     "cov:" => self.cov = pair[1].parse().ok().or(self.cov),
@@ -157,7 +183,7 @@ impl Report {
         }
         if line.contains("panicked at") && self.crash.is_none() {
             self.crash = Some(line.to_owned());
-        } else if line.contains("ERROR: libFuzzer:") || line.starts_with("SUMMARY: libFuzzer:") {
+        } else if CRASH_MARKERS.iter().any(|marker| line.contains(marker)) {
             self.crash.get_or_insert_with(|| line.to_owned());
         } else if let Some((_, path)) = line.split_once("Test unit written to ") {
             self.artifact = Some(path.trim().to_owned());
@@ -178,6 +204,12 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
+        // A failed run without a crash line crashed in a way this reader does not know.
+        let crashes = match (&self.crash, self.failed) {
+            (Some(_), _) => "1",
+            (None, true) => "?",
+            (None, false) => "0",
+        };
         write!(
             f,
             "execs {} ({}/s)  cov {}  ft {}  corpus {}  peak rss {} MB  crashes {}",
@@ -187,7 +219,7 @@ impl fmt::Display for Report {
             show(self.ft),
             self.corpus.as_deref().unwrap_or("?"),
             show(self.peak_rss_mb),
-            u8::from(self.crash.is_some()),
+            crashes,
         )
     }
 }
@@ -202,17 +234,18 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let mut summary = Vec::new();
     for target in &options.targets {
         println!("== fuzz {target} for {} s", options.seconds);
-        let (report, success) = run_target(&fuzz_dir, target, options.seconds)?;
+        let report = run_target(&fuzz_dir, target, options.seconds)?;
         println!("{target}: {report}");
-        if let Some(crash) = &report.crash {
-            println!("  crash: {crash}");
+        if report.crash.is_some() || report.failed {
+            match &report.crash {
+                Some(crash) => println!("  crash: {crash}"),
+                None => println!("  failed without a crash line: see fuzz/logs/{target}.log"),
+            }
             if let Some(artifact) = &report.artifact {
                 println!(
                     "  input: {artifact}  (reproduce: cargo +nightly fuzz run {target} {artifact})"
                 );
             }
-        }
-        if report.crash.is_some() || !success {
             failed.push(target.clone());
         }
         summary.push(format!("{target:<18} {report}"));
@@ -246,9 +279,11 @@ fn check_tools() -> Result<()> {
     Ok(())
 }
 
-/// `cargo +nightly`, without what `cargo run` set for xtask (`CARGO`, `CARGO_PKG_*`,
-/// `RUSTUP_TOOLCHAIN`, `LD_LIBRARY_PATH`, …): cargo-fuzz runs the cargo `CARGO` names, and
-/// build scripts that watch the environment would rebuild every dependency.
+/// `cargo +nightly`, without what `cargo run` and rustup set for xtask (`CARGO`, `CARGO_PKG_*`,
+/// `RUSTUP_TOOLCHAIN`, `LD_LIBRARY_PATH`, …): cargo-fuzz runs the cargo `CARGO` names, rustup
+/// would keep xtask's toolchain, and build scripts that watch the environment would rebuild
+/// every dependency. The user's own settings (`CARGO_HOME`, `CARGO_NET_OFFLINE`,
+/// `CARGO_BUILD_JOBS`, `CARGO_HTTP_*`, …) are passed on.
 fn nightly_cargo() -> Command {
     let mut command = Command::new("cargo");
     command.arg("+nightly");
@@ -261,25 +296,53 @@ fn nightly_cargo() -> Command {
     command
 }
 
-/// Whether `cargo run` sets the environment variable `name` for the program it runs.
+/// Whether `cargo run` (or rustup's proxy before it) sets the environment variable `name` for
+/// the program it runs: Cargo's variables for a crate (`CARGO`, `CARGO_PKG_*`,
+/// `CARGO_MANIFEST_*`, …), the library path, rustup's toolchain and recursion count; and
+/// `RUSTC` and `RUSTDOC`, which would name another toolchain's tools than nightly's.
 fn is_set_by_cargo_run(name: &str) -> bool {
-    (name.starts_with("CARGO") && name != "CARGO_HOME")
-        || name.starts_with("RUSTUP_TOOLCHAIN")
+    [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_BIN_EXE_",
+        "RUSTUP_TOOLCHAIN",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
         || matches!(
             name,
-            "RUSTC" | "RUSTDOC" | "LD_LIBRARY_PATH" | "RUST_RECURSION_COUNT"
+            "CARGO"
+                | "CARGO_BIN_NAME"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+                | "RUSTC"
+                | "RUSTDOC"
+                | "LD_LIBRARY_PATH"
+                | "RUST_RECURSION_COUNT"
         )
 }
 
+/// The arguments of `cargo fuzz` that run `target` for `seconds`.
+fn fuzz_args(target: &str, seconds: u64) -> Vec<String> {
+    let mut args: Vec<String> = ["fuzz", "run", target, "--"].map(str::to_owned).into();
+    args.extend([
+        format!("-max_total_time={seconds}"),
+        format!("-timeout={INPUT_TIMEOUT_SECS}"),
+        format!("-rss_limit_mb={RSS_LIMIT_MB}"),
+        format!("-max_len={MAX_LEN}"),
+        "-print_final_stats=1".to_owned(),
+    ]);
+    args
+}
+
 /// Runs one target, its output to `fuzz/logs/TARGET.log` and read as it comes.
-fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<(Report, bool)> {
+fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<Report> {
     let mut child = nightly_cargo()
         .current_dir(fuzz_dir)
-        .args(["fuzz", "run", target, "--"])
-        .arg(format!("-max_total_time={seconds}"))
-        .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
-        .arg(format!("-max_len={MAX_LEN}"))
-        .arg("-print_final_stats=1")
+        .args(fuzz_args(target, seconds))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -305,7 +368,8 @@ fn run_target(fuzz_dir: &Path, target: &str, seconds: u64) -> Result<(Report, bo
         writeln!(log, "{line}")?;
         report.read_line(&line);
     }
-    Ok((report, status.success()))
+    report.failed = !status.success();
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -363,12 +427,19 @@ mod tests {
 
     #[test]
     fn what_cargo_run_sets_is_not_passed_on() {
+        // What `cargo run` of a binary and rustup's proxy set (Cargo 1.95, rustup 1.29).
         for name in [
             "CARGO",
             "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_PRE",
             "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_BIN_NAME",
+            "CARGO_CRATE_NAME",
+            "CARGO_PRIMARY_PACKAGE",
             "RUSTUP_TOOLCHAIN",
             "RUSTUP_TOOLCHAIN_SOURCE",
+            "RUST_RECURSION_COUNT",
             "LD_LIBRARY_PATH",
         ] {
             assert!(is_set_by_cargo_run(name), "{name}");
@@ -376,6 +447,41 @@ mod tests {
         for name in ["CARGO_HOME", "RUSTUP_HOME", "PATH", "HOME"] {
             assert!(!is_set_by_cargo_run(name), "{name}");
         }
+    }
+
+    #[test]
+    fn the_users_cargo_settings_are_passed_on() {
+        for name in [
+            "CARGO_NET_OFFLINE",
+            "CARGO_BUILD_JOBS",
+            "CARGO_HTTP_PROXY",
+            "CARGO_HTTP_CAINFO",
+            "CARGO_TARGET_DIR",
+            "CARGO_TERM_COLOR",
+            "CARGO_INCREMENTAL",
+            "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
+            "RUSTFLAGS",
+        ] {
+            assert!(!is_set_by_cargo_run(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn libfuzzer_gets_a_time_limit_per_input() {
+        assert_eq!(
+            fuzz_args("phone_parse", 30),
+            args(&[
+                "fuzz",
+                "run",
+                "phone_parse",
+                "--",
+                "-max_total_time=30",
+                "-timeout=10",
+                "-rss_limit_mb=2048",
+                "-max_len=16384",
+                "-print_final_stats=1",
+            ])
+        );
     }
 
     #[test]
@@ -436,6 +542,7 @@ stat::peak_rss_mb:              61
                 peak_rss_mb: Some(61),
                 crash: None,
                 artifact: None,
+                failed: false,
             }
         );
         assert_eq!(
@@ -468,6 +575,67 @@ stat::number_of_executed_units: 1234
             Some("/w/fuzz/artifacts/phone_parse/crash-da39a3ee")
         );
         assert!(report.to_string().ends_with("crashes 1"));
+    }
+
+    #[test]
+    fn a_sanitizer_crash_is_read_with_its_input() {
+        // AddressSanitizer's report has no libFuzzer `ERROR:` line, and its stack frames
+        // start with `#N` as status lines do.
+        let output = "\
+#4096\tpulse  cov: 700 ft: 900 corp: 12/400b lim: 4096 exec/s: 2048 rss: 50Mb
+==4242==ERROR: AddressSanitizer: stack-overflow on address 0x7ffc8a1b2f48 (pc 0x55d0c4 bp 0x7ffc sp 0x7ffc T0)
+    #0 0x55d0c4a1 in core::fmt::write /rustc/library/core/src/fmt/mod.rs:1178:17
+    #1 0x55d0c4b2 in serde_json::de::Deserializer::parse_value
+SUMMARY: AddressSanitizer: stack-overflow /rustc/library/core/src/fmt/mod.rs:1178:17 in core::fmt::write
+==4242==ABORTING
+MS: 1 InsertRepeatedBytes-; base unit: 0123456789abcdef
+artifact_prefix='/w/fuzz/artifacts/verifik_decode/'; Test unit written to /w/fuzz/artifacts/verifik_decode/crash-0badc0de
+";
+        let report = Report::read(output);
+        assert_eq!(report.execs, Some(4096));
+        assert_eq!(report.cov, Some(700));
+        assert!(
+            report.crash.as_deref().is_some_and(
+                |crash| crash.starts_with("==4242==ERROR: AddressSanitizer: stack-overflow")
+            ),
+            "{report:?}"
+        );
+        assert_eq!(
+            report.artifact.as_deref(),
+            Some("/w/fuzz/artifacts/verifik_decode/crash-0badc0de")
+        );
+        assert!(report.to_string().ends_with("crashes 1"));
+        let summary_only = Report::read("SUMMARY: AddressSanitizer: stack-overflow in f\n");
+        assert!(summary_only.crash.is_some());
+    }
+
+    #[test]
+    fn a_leak_and_a_timeout_are_crashes() {
+        let leak = Report::read(
+            "==99==ERROR: LeakSanitizer: detected memory leaks\n\
+             SUMMARY: AddressSanitizer: 24 byte(s) leaked in 1 allocation(s).\n",
+        );
+        assert!(
+            leak.crash
+                .unwrap()
+                .contains("LeakSanitizer: detected memory leaks")
+        );
+        let timeout = Report::read(
+            "ALARM: working on the last Unit for 10 seconds\n\
+             ==12== ERROR: libFuzzer: timeout after 10 seconds\n\
+             SUMMARY: libFuzzer: timeout\n",
+        );
+        assert!(timeout.crash.unwrap().contains("timeout after 10 seconds"));
+    }
+
+    #[test]
+    fn a_failed_run_without_a_crash_line_shows_unknown_crashes() {
+        let mut report = Report::read(CLEAN);
+        assert!(report.to_string().ends_with("crashes 0"));
+        report.failed = true;
+        assert!(report.to_string().ends_with("crashes ?"), "{report}");
+        report.crash = Some("thread '<unnamed>' panicked at x.rs:1:1:".to_owned());
+        assert!(report.to_string().ends_with("crashes 1"), "{report}");
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //!   rejection, not an error ([`check_rejection`]); a `60202` is not asked again
 //!   ([`final_refusal`]), though its 429 would otherwise be retried as refused unprocessed.
 
-use phone_verify_core::kit::{CheckRule, ErrorSpec, HttpResponse, provider_code, provider_text};
+use phone_verify_core::kit::{
+    CheckRule, ErrorSpec, HttpResponse, provider_code_scrubbed, provider_text,
+};
 use phone_verify_core::{Error, RejectReason, Rejection, Result};
 use serde::de::DeserializeOwned;
 
@@ -55,13 +57,13 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
         .or(response.status().canonical_reason())
         .unwrap_or("Twilio refused the request");
     let mut error = response.error(kind, format!("{}: {text}", operation.name));
-    if let Some(code) = code.and_then(provider_code) {
+    if let Some(code) = code.and_then(|c| provider_code_scrubbed(c, secrets)) {
         error = error.with_provider_code(code);
     }
     if let Some(message) = said {
         error = error.with_provider_message(message);
     }
-    with_request_id(error, response)
+    with_request_id(error, response, secrets)
 }
 
 /// Whether a 429 or 503 answer refuses a request after processing it, so that asking again
@@ -76,17 +78,18 @@ pub(crate) fn final_refusal(response: &HttpResponse) -> bool {
         .is_some_and(|spec| matches!(spec.check, Some(CheckRule::Rejected(_))))
 }
 
-/// `error` with the answer's `Twilio-Request-Id`, if it has a sensible one.
-pub(crate) fn with_request_id(error: Error, response: &HttpResponse) -> Error {
-    match request_id(response) {
+/// `error` with the answer's `Twilio-Request-Id`, if it has a sensible one ([`request_id`]).
+pub(crate) fn with_request_id(error: Error, response: &HttpResponse, secrets: &[&str]) -> Error {
+    match request_id(response, secrets) {
         Some(id) => error.with_request_id(id),
         None => error,
     }
 }
 
 /// The answer's `Twilio-Request-Id`, if it has a sensible one: 1 to 64 ASCII letters, digits
-/// or dashes, blanks around it not counted.
-pub(crate) fn request_id(response: &HttpResponse) -> Option<&str> {
+/// or dashes, blanks around it not counted, and none of `secrets` in it (a header echoing a
+/// credential is no request id).
+pub(crate) fn request_id<'r>(response: &'r HttpResponse, secrets: &[&str]) -> Option<&'r str> {
     response
         .header(REQUEST_ID_HEADER)
         .map(str::trim)
@@ -94,6 +97,9 @@ pub(crate) fn request_id(response: &HttpResponse) -> Option<&str> {
             !id.is_empty()
                 && id.len() <= 64
                 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !secrets
+                    .iter()
+                    .any(|secret| !secret.is_empty() && id.contains(secret))
         })
 }
 
@@ -115,7 +121,7 @@ pub(crate) fn answer_with_request_id<T: DeserializeOwned>(
     secrets: &[&str],
 ) -> Result<(T, Option<String>)> {
     let value = answer(response, secrets)?;
-    Ok((value, request_id(response).map(str::to_owned)))
+    Ok((value, request_id(response, secrets).map(str::to_owned)))
 }
 
 /// What an answer without a resource stands for (a delete's `204 No Content`): any 2xx is a
@@ -133,7 +139,7 @@ pub(crate) fn answer_without_body(response: &HttpResponse, secrets: &[&str]) -> 
 pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&str]) -> Result<T> {
     response
         .json_scrubbed(secrets)
-        .map_err(|error| with_request_id(error, response))
+        .map_err(|error| with_request_id(error, response, secrets))
 }
 
 /// The rejection a code check answered with `error` stands for: `60202` is
@@ -308,6 +314,30 @@ mod tests {
             b"{}".to_vec().into(),
         );
         assert_eq!(provider_error(&r, &[]).request_id(), None);
+    }
+
+    /// A credential echoed in a code or in the request id header stays out of the error.
+    #[test]
+    fn an_echoed_credential_is_no_code_or_request_id() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let body = format!(r#"{{"code":"6{secret}","message":"no"}}"#);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            REQUEST_ID_HEADER,
+            HeaderValue::from_str(&format!("RQ{secret}")).unwrap(),
+        );
+        let r = HttpResponse::from_parts(
+            ProviderId::new_static("twilio"),
+            READ,
+            400,
+            headers,
+            body.into_bytes().into(),
+        );
+        let err = provider_error(&r, &[secret]);
+        assert_eq!(err.provider_code(), Some("6<redacted>"));
+        assert_eq!(err.request_id(), None);
+        assert!(!format!("{err} {err:?}").contains(secret));
+        assert_eq!(request_id(&r, &[]), Some(format!("RQ{secret}").as_str()));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
                 if let Some(phone) = phone() {
                     let handle = started_handle(
                         started,
-                        request_id(&response),
+                        request_id(&response, &SECRETS),
                         &phone,
                         &Channel::Sms,
                         FUZZ_SERVICE,
@@ -73,7 +73,7 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         // A check's answer becomes the verifier's outcome for a handle, expired or not.
         _ => {
             let response = at(CHECK_VERIFICATION);
-            let id = request_id(&response);
+            let id = request_id(&response, &SECRETS);
             shown::<VerificationCheck>(&response)
                 .map(|check| {
                     let handle = phone_verify_core::Verification::new(

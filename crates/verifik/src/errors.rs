@@ -26,7 +26,7 @@
 //! body has one, the request id (`id`).
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code, provider_text,
+    CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code_scrubbed, provider_text,
     redacted_excerpt, scrub_secrets,
 };
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
@@ -71,7 +71,14 @@ pub(crate) fn decode<T: DeserializeOwned>(
     secrets: Secrets<'_>,
 ) -> Result<(T, Envelope)> {
     let (value, raw) = decode_borrowed(response, shape, secrets)?;
-    Ok((value, raw.to_envelope()))
+    let mut envelope = raw.to_envelope();
+    // Kept as an error's request id is: one clean line, without the token.
+    envelope.request_id = envelope.request_id.and_then(|id| {
+        let token = secrets();
+        let token = token.as_ref().map(ExposeSecret::expose_secret);
+        provider_code_scrubbed(&id, token.as_slice())
+    });
+    Ok((value, envelope))
 }
 
 /// [`decode`] into a payload that may borrow from the body, with the envelope's parts left
@@ -241,6 +248,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
                 ),
             ),
             &parsed,
+            secrets,
         );
     }
     let documented = parsed.documented();
@@ -264,7 +272,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
         .unwrap_or_else(|| "Verifik refused the request".to_owned());
     let mut error = response.error(kind, format!("{}: {shown}", operation.name));
     // An undocumented reason is Verifik's own text: scrubbed like its message.
-    if let Some(code) = code.and_then(|c| provider_code(&scrub_secrets(c, secrets))) {
+    if let Some(code) = code.and_then(|c| provider_code_scrubbed(c, secrets)) {
         error = error.with_provider_code(code);
     }
     // Verifik's message may quote the number, or hold control characters: kept clean.
@@ -272,7 +280,7 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
     if let Some(message) = message.and_then(|m| provider_text(m, secrets, MAX_MESSAGE_CHARS)) {
         error = error.with_provider_message(message);
     }
-    with_request_id(error, &parsed)
+    with_request_id(error, &parsed, secrets)
 }
 
 /// The check outcome an error of `PUT /v2/phone-validations` stands for, if it stands for one:
@@ -320,8 +328,14 @@ pub(crate) fn bad_payload(response: &HttpResponse, cause: &serde_json::Error) ->
     )
 }
 
-fn with_request_id(error: Error, body: &ErrorBody) -> Error {
-    match body.request_id.as_deref().and_then(provider_code) {
+/// `error` with the body's request id, cleaned, without `secrets` (in case Verifik echoes one
+/// there).
+fn with_request_id(error: Error, body: &ErrorBody, secrets: &[&str]) -> Error {
+    match body
+        .request_id
+        .as_deref()
+        .and_then(|id| provider_code_scrubbed(id, secrets))
+    {
         Some(id) => error.with_request_id(id),
         None => error,
     }
@@ -741,6 +755,25 @@ mod tests {
                 assert_eq!(err.kind(), spec.kind, "{body}");
             }
         }
+    }
+
+    /// A token echoed in a reason or a request id, even split by a control character that the
+    /// cleaning drops, stays out of errors and of a success's request id.
+    #[test]
+    fn an_echoed_token_is_scrubbed_from_codes_and_request_ids() {
+        let token = || Some(SecretString::from("tok-0123456789"));
+        let body = r#"{"code":"NoSuch-tok-01234\u000156789","message":"no","id":"r-tok-01234\u000156789"}"#;
+        let err = provider_error(
+            &response(VALIDATE, 400, body),
+            &serde_json::from_str(body).unwrap(),
+            &["tok-0123456789"],
+        );
+        assert_eq!(err.provider_code(), Some("NoSuch-<redacted>"));
+        assert_eq!(err.request_id(), Some("r-<redacted>"));
+        let ok = r#"{"data":{"_id":"a1"},"id":"r-tok-0123456789"}"#;
+        let (_, envelope): (crate::wire::PhoneValidation, _) =
+            decode(&response(VALIDATE, 200, ok), Shape::Data, &token).unwrap();
+        assert_eq!(envelope.request_id.as_deref(), Some("r-<redacted>"));
     }
 
     #[test]

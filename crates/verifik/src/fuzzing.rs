@@ -15,7 +15,7 @@ use crate::client::{
     VALIDATE_POST, token_of,
 };
 use crate::config::PROVIDER;
-use crate::errors::{check_outcome, decode, decode_payload, is_already_validated};
+use crate::errors::{Secrets, check_outcome, decode, decode_payload, is_already_validated};
 use crate::wire::{
     AppRegistration, CheckAnswer, EmailLogin, PhoneValidation, SessionRecord, Shape, TokenAnswer,
     ValidatedPhone, ValidationPage,
@@ -24,11 +24,16 @@ use crate::wire::{
 /// How many endpoints [`decode_answer`] tells apart.
 pub const ENDPOINTS: u8 = 14;
 
+/// The credential [`decode_answer`] has the client scrub from what Verifik wrote: the access
+/// token.
+pub const SECRETS: [&str; 1] = ["fuzz-access-token-canary"];
+
 /// Decodes an answer (`status`, `headers`, `body`) to endpoint `endpoint % ENDPOINTS` the way
 /// [`VerifikClient`](crate::VerifikClient) does (that endpoint's payload type and envelope
-/// shape, or the error the answer carries; a token endpoint's token read as the client reads
-/// it), then reads a code check's error as the verifier does. Values and errors are formatted
-/// with `Debug` and `Display`, so those paths run too.
+/// shape, or the error the answer carries, [`SECRETS`] scrubbed; a token endpoint's token read
+/// as the client reads it), then reads a code check's error as the verifier does. Values and
+/// errors are formatted with `Debug` and `Display`, so those paths run too; the error is
+/// returned so the caller can look for the secrets in it.
 pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let at = |operation: Operation| {
         HttpResponse::from_parts(
@@ -60,11 +65,11 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
 /// A validation read back: decoded in full as the client does, and as the resolver reads it,
 /// which must agree wherever the full read succeeds.
 fn resolved(response: &HttpResponse) -> Result<()> {
-    let slim = decode_payload::<SessionRecord<'_>>(response, Shape::Data, &|| None);
+    let slim = decode_payload::<SessionRecord<'_>>(response, Shape::Data, CURRENT_TOKEN);
     let full = shown::<PhoneValidation>(response, Shape::Data);
     if let (Ok(()), Ok((validation, _))) = (
         &full,
-        decode::<PhoneValidation>(response, Shape::Data, &|| None),
+        decode::<PhoneValidation>(response, Shape::Data, CURRENT_TOKEN),
     ) {
         let Ok(slim) = slim else {
             panic!("the resolver failed to read a validation the client reads");
@@ -79,7 +84,7 @@ fn resolved(response: &HttpResponse) -> Result<()> {
 
 /// [`decode`] into `T` at `shape`, its `Debug` form and the error's forms built.
 fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse, shape: Shape) -> Result<()> {
-    match decode::<T>(response, shape, &|| None) {
+    match decode::<T>(response, shape, CURRENT_TOKEN) {
         Ok((value, envelope)) => {
             drop(format!("{value:?} {envelope:?}"));
             Ok(())
@@ -90,7 +95,8 @@ fn shown<T: DeserializeOwned + Debug>(response: &HttpResponse, shape: Shape) -> 
 
 /// A token endpoint's answer: decoded, then its token read.
 fn token(response: &HttpResponse, shape: Shape) -> Result<()> {
-    let (answer, envelope) = decode::<TokenAnswer>(response, shape, &|| None).map_err(formatted)?;
+    let (answer, envelope) =
+        decode::<TokenAnswer>(response, shape, CURRENT_TOKEN).map_err(formatted)?;
     let access = token_of(response, answer, &envelope, TOKEN_VALIDITY).map_err(formatted)?;
     drop(format!("{access:?}"));
     Ok(())
@@ -99,8 +105,8 @@ fn token(response: &HttpResponse, shape: Shape) -> Result<()> {
 /// A code check's answer: decoded, and an error read for the outcome it stands for.
 /// The verifier's own read of the answer must agree with the client's wherever that succeeds.
 fn checked(response: &HttpResponse) -> Result<()> {
-    let slim = decode_payload::<CheckAnswer<'_>>(response, Shape::Data, &|| None);
-    if let Ok((validated, _)) = decode::<ValidatedPhone>(response, Shape::Data, &|| None) {
+    let slim = decode_payload::<CheckAnswer<'_>>(response, Shape::Data, CURRENT_TOKEN);
+    if let Ok((validated, _)) = decode::<ValidatedPhone>(response, Shape::Data, CURRENT_TOKEN) {
         let Ok(slim) = &slim else {
             panic!("the verifier failed to read a check answer the client reads");
         };
@@ -114,6 +120,9 @@ fn checked(response: &HttpResponse) -> Result<()> {
     })
 }
 
+/// The client's current token, as [`decode`] asks for it: the first of [`SECRETS`].
+const CURRENT_TOKEN: Secrets<'static> = &|| Some(SECRETS[0].into());
+
 /// `error`, its `Display` and `Debug` forms built once.
 fn formatted(error: Error) -> Error {
     drop(format!("{error} {error:?}"));
@@ -123,6 +132,25 @@ fn formatted(error: Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_endpoint_maps_an_error_body_without_the_secrets() {
+        let echo = format!(
+            r#"{{"code":"bad {0}","message":"401:token {0} expired"}}"#,
+            SECRETS[0]
+        );
+        let no_reason = format!(r#"{{"detail":"token {}"}}"#, SECRETS[0]);
+        let not_json = format!("<html>token {}</html>", SECRETS[0]);
+        for body in [echo, no_reason, not_json] {
+            for endpoint in 0..ENDPOINTS {
+                let error =
+                    decode_answer(endpoint, 401, &HeaderMap::new(), body.as_bytes()).unwrap_err();
+                let shown = format!("{error} {error:?}");
+                assert!(!shown.contains(SECRETS[0]), "endpoint {endpoint}: {shown}");
+                assert!(shown.contains("<redacted>"), "endpoint {endpoint}: {shown}");
+            }
+        }
+    }
 
     #[test]
     fn every_endpoint_maps_an_error_body() {

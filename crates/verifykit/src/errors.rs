@@ -40,8 +40,8 @@
 use std::borrow::Cow;
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, OperationKind, kind_for_status, provider_code,
-    provider_text, redacted_excerpt, scrub_secrets,
+    CheckRule, ErrorSpec, HttpResponse, OperationKind, kind_for_status, provider_code_scrubbed,
+    provider_text, redacted_excerpt,
 };
 use phone_verify_core::secrecy::{ExposeSecret as _, SecretString};
 use phone_verify_core::{CheckOutcome, Error, ErrorKind, RejectReason, Result};
@@ -147,7 +147,9 @@ pub(crate) fn decode_with_request_id<T: DeserializeOwned>(
     server_key: &SecretString,
 ) -> Result<(T, Option<String>)> {
     let (result, request_id) = decode_answer(response, server_key)?;
-    Ok((result, request_id.as_deref().and_then(provider_code)))
+    let secrets = [server_key.expose_secret()];
+    let request_id = request_id.and_then(|id| provider_code_scrubbed(&id, &secrets));
+    Ok((result, request_id))
 }
 
 /// [`decode`], with the answer's `meta.requestId` as it is written (borrowed from the body on
@@ -203,7 +205,7 @@ fn decode_unusual<T: DeserializeOwned>(
             "HTTP {} with the body of a success",
             response.status().as_u16()
         );
-        return Err(bad_answer(response, &meta, kind, &what));
+        return Err(bad_answer(response, &meta, kind, &what, secrets));
     }
     let result = match body.get("result") {
         Some(result @ Value::Object(_)) => T::deserialize(result),
@@ -218,11 +220,18 @@ fn decode_unusual<T: DeserializeOwned>(
                 &meta,
                 kind,
                 "without a result or an error code",
+                secrets,
             ));
         }
         Some(_) => {
             let what = "with a result that is not an object";
-            return Err(bad_answer(response, &meta, ErrorKind::Decode, what));
+            return Err(bad_answer(
+                response,
+                &meta,
+                ErrorKind::Decode,
+                what,
+                secrets,
+            ));
         }
     };
     let result = result.map_err(|e| {
@@ -231,7 +240,7 @@ fn decode_unusual<T: DeserializeOwned>(
             "with a result of an unexpected shape: {}",
             redacted_excerpt(e.to_string().as_bytes())
         );
-        bad_answer(response, &meta, ErrorKind::Decode, &what)
+        bad_answer(response, &meta, ErrorKind::Decode, &what, secrets)
     })?;
     Ok((result, meta.request_id.map(Cow::Owned)))
 }
@@ -252,13 +261,13 @@ fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Err
         .or(documented.map(|d| d.message))
         .unwrap_or("VerifyKit refused the request");
     let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
-    if let Some(code) = code.and_then(|c| provider_code(&scrub_secrets(c, secrets))) {
+    if let Some(code) = code.and_then(|c| provider_code_scrubbed(c, secrets)) {
         error = error.with_provider_code(code);
     }
     if let Some(message) = said {
         error = error.with_provider_message(message);
     }
-    with_request_id(error, meta)
+    with_request_id(error, meta, secrets)
 }
 
 /// The kind of an answer that cannot be used: [`ErrorKind::Decode`] for a 2xx answer (which
@@ -279,16 +288,28 @@ fn undecodable(response: &HttpResponse, cause: &str, secrets: &[&str]) -> Error 
 }
 
 /// The error for an envelope whose `result` is missing or unusable: `what` says how.
-fn bad_answer(response: &HttpResponse, meta: &Meta, kind: ErrorKind, what: &str) -> Error {
+fn bad_answer(
+    response: &HttpResponse,
+    meta: &Meta,
+    kind: ErrorKind,
+    what: &str,
+    secrets: &[&str],
+) -> Error {
     let error = response.error(
         kind,
         format!("{} answered {what}", response.operation().name),
     );
-    with_request_id(error, meta)
+    with_request_id(error, meta, secrets)
 }
 
-fn with_request_id(error: Error, meta: &Meta) -> Error {
-    match meta.request_id.as_deref().and_then(provider_code) {
+/// `error` with the answer's `meta.requestId`, cleaned, without `secrets` (in case VerifyKit
+/// echoes one there).
+fn with_request_id(error: Error, meta: &Meta, secrets: &[&str]) -> Error {
+    match meta
+        .request_id
+        .as_deref()
+        .and_then(|id| provider_code_scrubbed(id, secrets))
+    {
         Some(id) => error.with_request_id(id),
         None => error,
     }
@@ -606,6 +627,33 @@ mod tests {
                 "{shown}"
             );
         }
+    }
+
+    /// A key echoed in a code or a request id, even split by a control character that the
+    /// cleaning drops, stays out of the error; so does one in a success's request id.
+    #[test]
+    fn an_echoed_key_is_scrubbed_from_codes_and_request_ids() {
+        let key = key();
+        let secret = key.expose_secret();
+        let (head, tail) = secret.split_at(secret.len() / 2);
+        let split = format!("{head}\\u0001{tail}");
+        let body = format!(
+            r#"{{"meta":{{"errorCode":"E-{split}","errorMessage":"no","requestId":"req-{split}"}}}}"#
+        );
+        let err = decode::<OtpSent>(&response(Operation::send("send-otp"), 400, &body), &key)
+            .unwrap_err();
+        assert_eq!(err.provider_code(), Some("E-<redacted>"));
+        assert_eq!(err.request_id(), Some("req-<redacted>"));
+        assert!(!format!("{err} {err:?}").contains(secret));
+        let ok = format!(
+            r#"{{"meta":{{"requestId":"req-{secret}"}},"result":{{"reference":"R","timeout":60}}}}"#
+        );
+        let (_, id) = decode_with_request_id::<OtpSent>(
+            &response(Operation::send("send-otp"), 200, &ok),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(id.as_deref(), Some("req-<redacted>"));
     }
 
     #[test]

@@ -22,10 +22,15 @@ use crate::wire::{
 /// How many endpoints [`decode_answer`] tells apart.
 pub const ENDPOINTS: u8 = 14;
 
+/// The credential [`decode_answer`] has the client scrub from what VerifyKit wrote: the server
+/// key.
+pub const SECRETS: [&str; 1] = ["fuzz-verifykit-key-canary"];
+
 /// Decodes an answer (`status`, `headers`, `body`) to endpoint `endpoint % ENDPOINTS` the way
 /// [`VerifyKitClient`](crate::VerifyKitClient) does (into that endpoint's type, or into the
-/// error the envelope carries), then reads a check's error as the verifier does. The decoded
-/// value is formatted with `Debug`, so that path runs too.
+/// error the envelope carries, [`SECRETS`] scrubbed), then reads a check's error as the
+/// verifier does. The decoded value and the error are formatted with `Debug` and `Display`, so
+/// those paths run too; the error is returned so the caller can look for the secrets in it.
 pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<()> {
     let at = |endpoint: Endpoint| {
         HttpResponse::from_parts(
@@ -69,7 +74,7 @@ const FUZZ_PHONE: &str = "+905321234567";
 
 /// [`decode`] into `T`, its `Debug` form and the error's `Display` and `Debug` forms built.
 fn shown<T: DeserializeOwned + std::fmt::Debug>(response: &HttpResponse) -> Result<T> {
-    match decode::<T>(response, &"fuzz-server-key".into()) {
+    match decode::<T>(response, &SECRETS[0].into()) {
         Ok(value) => {
             drop(format!("{value:?}"));
             Ok(value)
@@ -101,6 +106,24 @@ fn formatted(error: Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_endpoint_maps_an_error_envelope_without_the_secrets() {
+        let echo = format!(
+            r#"{{"meta":{{"httpStatusCode":401,"errorCode":"401 {0}","errorMessage":"bad key {0}"}}}}"#,
+            SECRETS[0]
+        );
+        let not_json = format!("<html>bad key {}</html>", SECRETS[0]);
+        for body in [echo, not_json] {
+            for endpoint in 0..ENDPOINTS {
+                let error =
+                    decode_answer(endpoint, 401, &HeaderMap::new(), body.as_bytes()).unwrap_err();
+                let shown = format!("{error} {error:?}");
+                assert!(!shown.contains(SECRETS[0]), "endpoint {endpoint}: {shown}");
+                assert!(shown.contains("<redacted>"), "endpoint {endpoint}: {shown}");
+            }
+        }
+    }
 
     #[test]
     fn every_endpoint_maps_an_error_envelope() {

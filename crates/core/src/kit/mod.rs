@@ -13,8 +13,8 @@
 //!   through [`crate::http::HttpSettings`], which a builder holds.
 //! - **Decoding**: [`lenient`] field decoders for providers whose documentation disagrees on
 //!   types; [`HttpResponse::undecodable`] for a body that is not the expected JSON,
-//!   [`provider_text`] and [`provider_code`] for a provider's message and code as an error
-//!   keeps them, and
+//!   [`provider_text`] and [`provider_code`] (or [`provider_code_scrubbed`], credentials
+//!   scrubbed) for a provider's message, code and request id as an error keeps them, and
 //!   [`redacted_excerpt`], [`scrub_secrets`] and [`mask_numbers`] for what a provider wrote,
 //!   quoted in an error.
 //! - **Errors**: [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`], the types `cargo xtask
@@ -47,8 +47,8 @@ pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use header::ip_header_value;
 pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
 pub use response::{
-    HttpResponse, kind_for_operation, kind_for_status, provider_code, provider_text,
-    redacted_excerpt, scrub_secrets,
+    HttpResponse, kind_for_operation, kind_for_status, provider_code, provider_code_scrubbed,
+    provider_text, redacted_excerpt, scrub_secrets,
 };
 pub use stream::HttpStream;
 

@@ -364,10 +364,23 @@ pub fn provider_text(text: &str, secrets: &[&str], max_chars: usize) -> Option<S
 /// assert_eq!(provider_code(" \t"), None);
 /// ```
 pub fn provider_code(text: &str) -> Option<String> {
-    let code: String = text
-        .trim()
+    provider_code_scrubbed(text, &[])
+}
+
+/// [`provider_code`] of a code or request id that may echo a credential: control characters
+/// dropped first, then `secrets` replaced by `<redacted>` (so that a control character inside
+/// one cannot hide it from the scrub), then cut to 64 characters.
+///
+/// ```
+/// use phone_verify_core::kit::provider_code_scrubbed;
+///
+/// let kept = provider_code_scrubbed("req-k\u{1}-123", &["k-123"]);
+/// assert_eq!(kept.as_deref(), Some("req-<redacted>"));
+/// ```
+pub fn provider_code_scrubbed(text: &str, secrets: &[&str]) -> Option<String> {
+    let cleaned: String = text.trim().chars().filter(|c| !c.is_control()).collect();
+    let code: String = scrub_secrets(cleaned.trim(), secrets)
         .chars()
-        .filter(|c| !c.is_control())
         .take(64)
         .collect();
     (!code.is_empty()).then_some(code)
