@@ -1,14 +1,29 @@
-//! Lenient request input: headers, query pairs and a JSON (or form) body that never rejects.
+//! Request input: headers, query pairs and a body that never rejects. A provider's body is read
+//! as its API takes it ([`BodyFormat`]: JSON with a JSON `Content-Type`, or a form); the
+//! control API's leniently (a JSON object whatever the type, else a form).
 
 use axum::extract::{FromRequest, Request};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
 /// Largest request body read (bigger bodies are treated as empty).
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// A request's headers, query and body. Extraction never fails: a body that is not a JSON
-/// object (or a form) reads as empty, so each endpoint answers its own missing-field error.
+/// How a provider's API takes request bodies. The provider middleware marks each request with
+/// its provider's format (a request extension), and [`Input`] reads the body by it; a request
+/// without the mark (the control API's) is read leniently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFormat {
+    /// JSON objects sent as `application/json` or a `+json` type (parameters such as `charset`
+    /// allowed): any other non-empty body, a form or JSON without that `Content-Type`
+    /// included, is malformed and carries no field.
+    Json,
+    /// `application/x-www-form-urlencoded` pairs: a body of any other type carries no field.
+    Form,
+}
+
+/// A request's headers, query and body. Extraction never fails: a body that cannot be read as
+/// its format says reads as empty, so each endpoint answers its own missing-field error.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Input {
     /// Request headers.
@@ -17,11 +32,9 @@ pub(crate) struct Input {
     pub(crate) query: Vec<(String, String)>,
     /// Body fields.
     pub(crate) body: Map<String, Value>,
-    /// Whether the body was present but could not be read as a JSON object or a form.
+    /// Whether the body was present but could not be read (as its provider's [`BodyFormat`]
+    /// says, or leniently for the control API).
     pub(crate) body_malformed: bool,
-    /// Whether the body was read as an `application/x-www-form-urlencoded` form, not JSON
-    /// (providers whose API takes only JSON refuse it).
-    pub(crate) body_form: bool,
 }
 
 impl<S: Send + Sync> FromRequest<S> for Input {
@@ -41,13 +54,19 @@ impl<S: Send + Sync> FromRequest<S> for Input {
         let bytes = axum::body::to_bytes(body, BODY_LIMIT)
             .await
             .unwrap_or_default();
-        let (body, kind) = read_body(&bytes);
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let (body, kind) = match parts.extensions.get::<BodyFormat>() {
+            Some(format) => read_as(*format, content_type, &bytes),
+            None => read_body(&bytes),
+        };
         Ok(Self {
             headers: parts.headers,
             query,
             body,
             body_malformed: kind == BodyKind::Malformed,
-            body_form: kind == BodyKind::Form,
         })
     }
 }
@@ -65,15 +84,16 @@ pub(crate) enum BodyKind {
     Malformed,
 }
 
-/// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs; the flag
-/// says whether it was malformed (neither).
+/// Reads a body leniently, as the control API does: as a JSON object whatever the
+/// `Content-Type`, or as `application/x-www-form-urlencoded` pairs; the flag says whether it
+/// was malformed (neither).
 pub(crate) fn parse_body(bytes: &[u8]) -> (Map<String, Value>, bool) {
     let (map, kind) = read_body(bytes);
     (map, kind == BodyKind::Malformed)
 }
 
-/// Reads a body as a JSON object, or as `application/x-www-form-urlencoded` pairs, and says
-/// which it was.
+/// Reads a body leniently, as the control API does: as a JSON object whatever the
+/// `Content-Type`, or as `application/x-www-form-urlencoded` pairs, and says which it was.
 pub(crate) fn read_body(bytes: &[u8]) -> (Map<String, Value>, BodyKind) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return (Map::new(), BodyKind::Empty);
@@ -85,15 +105,55 @@ pub(crate) fn read_body(bytes: &[u8]) -> (Map<String, Value>, BodyKind) {
             let looks_like_form = std::str::from_utf8(bytes)
                 .is_ok_and(|s| s.contains('=') && !s.trim_start().starts_with(['{', '[']));
             if looks_like_form {
-                let map = url::form_urlencoded::parse(bytes)
-                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                    .collect();
-                (map, BodyKind::Form)
+                (form_pairs(bytes), BodyKind::Form)
             } else {
                 (Map::new(), BodyKind::Malformed)
             }
         }
     }
+}
+
+/// Reads a provider's request body as its API takes it: `format`, under the request's
+/// `content_type`. A body of another type is malformed and carries no field.
+fn read_as(
+    format: BodyFormat,
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> (Map<String, Value>, BodyKind) {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return (Map::new(), BodyKind::Empty);
+    }
+    let essence = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|ct| ct.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match format {
+        BodyFormat::Json if is_json(&essence) => match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => (map, BodyKind::Json),
+            _ => (Map::new(), BodyKind::Malformed),
+        },
+        BodyFormat::Form if essence == "application/x-www-form-urlencoded" => {
+            (form_pairs(bytes), BodyKind::Form)
+        }
+        BodyFormat::Json | BodyFormat::Form => (Map::new(), BodyKind::Malformed),
+    }
+}
+
+/// Whether the media type `essence` (lowercase, without parameters) is JSON:
+/// `application/json` or a `+json` type such as `application/merge-patch+json`.
+fn is_json(essence: &str) -> bool {
+    essence == "application/json"
+        || essence
+            .split_once('/')
+            .is_some_and(|(kind, subtype)| !kind.is_empty() && subtype.ends_with("+json"))
+}
+
+/// `application/x-www-form-urlencoded` pairs as text fields (a repeated key keeps its last
+/// value).
+fn form_pairs(bytes: &[u8]) -> Map<String, Value> {
+    url::form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect()
 }
 
 impl Input {
@@ -180,5 +240,60 @@ mod tests {
         assert_eq!(read_body(br#"{"a":1}"#).1, BodyKind::Json);
         assert_eq!(read_body(b" ").1, BodyKind::Empty);
         assert_eq!(i.body.get("lang"), Some(&json!("tr")));
+    }
+
+    #[test]
+    fn json_providers_read_json_only_under_a_json_content_type() {
+        let body = br#"{"phone":"3211234567"}"#;
+        for json_type in [
+            "application/json",
+            "Application/JSON; charset=UTF-8",
+            "application/merge-patch+json",
+            " application/json ;charset=utf-8",
+        ] {
+            let (map, kind) = read_as(BodyFormat::Json, Some(json_type), body);
+            assert_eq!((kind, map.len()), (BodyKind::Json, 1), "{json_type}");
+        }
+        for other in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("application/jsonx"),
+            Some("json"),
+        ] {
+            let (map, kind) = read_as(BodyFormat::Json, other, body);
+            assert_eq!((kind, map.len()), (BodyKind::Malformed, 0), "{other:?}");
+        }
+        let form = read_as(
+            BodyFormat::Json,
+            Some("application/x-www-form-urlencoded"),
+            b"phone=3211234567",
+        );
+        assert_eq!(
+            form,
+            (Map::new(), BodyKind::Malformed),
+            "no form for JSON APIs"
+        );
+        assert_eq!(
+            read_as(BodyFormat::Json, Some("application/json"), b"[1]").1,
+            BodyKind::Malformed
+        );
+        assert_eq!(read_as(BodyFormat::Json, None, b" \n").1, BodyKind::Empty);
+    }
+
+    #[test]
+    fn form_providers_read_forms_only_under_the_form_content_type() {
+        let form = "application/x-www-form-urlencoded; charset=utf-8";
+        let (map, kind) = read_as(
+            BodyFormat::Form,
+            Some(form),
+            b"To=%2B15017122661&Channel=sms",
+        );
+        assert_eq!(kind, BodyKind::Form);
+        assert_eq!(map.get("To"), Some(&json!("+15017122661")));
+        for other in [None, Some("application/json")] {
+            let (map, kind) = read_as(BodyFormat::Form, other, br#"{"To":"+15017122661"}"#);
+            assert_eq!((kind, map.len()), (BodyKind::Malformed, 0), "{other:?}");
+        }
     }
 }

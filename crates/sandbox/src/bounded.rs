@@ -13,7 +13,7 @@ use std::ops::{Index, IndexMut};
 /// A `HashMap` that keeps at most `capacity` entries, forgetting the oldest insertion first.
 ///
 /// Replacing the value of a key keeps its age; removing a key and inserting it again makes it
-/// new. A capacity of 0 is raised to 1.
+/// new (as [`insert_newest`](Self::insert_newest) does). A capacity of 0 is raised to 1.
 #[derive(Debug)]
 pub(crate) struct BoundedMap<K, V> {
     map: HashMap<K, (u64, V)>,
@@ -43,6 +43,16 @@ impl<K: Eq + Hash + Clone, V> BoundedMap<K, V> {
         }
         self.push_new(key, value);
         None
+    }
+
+    /// Inserts `key` as the newest entry, returning its previous value: unlike
+    /// [`insert`](Self::insert), a key already present loses its age, so an index kept beside
+    /// another map (the newest record per number) is forgotten no sooner than the record it
+    /// points at, inserted at the same time.
+    pub(crate) fn insert_newest(&mut self, key: K, value: V) -> Option<V> {
+        let previous = self.remove(&key);
+        self.push_new(key, value);
+        previous
     }
 
     /// The value of `key`, inserted with `make` (as a new entry) if absent.
@@ -243,6 +253,20 @@ mod tests {
         *map.get_or_insert_with(5, || 0) += 50;
         assert_eq!(map.get(&5), Some(&50));
         assert!(!map.contains_key(&2));
+    }
+
+    #[test]
+    fn inserting_as_the_newest_resets_the_age() {
+        let mut map = BoundedMap::new(3);
+        for i in 0..3 {
+            map.insert(i, i * 10);
+        }
+        assert_eq!(map.insert_newest(0, 1), Some(0));
+        assert_eq!(map.insert_newest(7, 70), None);
+        assert!(map.contains_key(&0), "0 is now younger than 1");
+        assert!(!map.contains_key(&1), "the oldest went first");
+        assert_eq!(map.get(&0), Some(&1));
+        assert_eq!(map.len(), 3);
     }
 
     #[test]

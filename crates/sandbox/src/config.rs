@@ -5,7 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::model::Provider;
+use crate::model::{ControlError, Provider};
+use crate::phone;
 
 /// Default VerifyKit server key (`X-Vfk-Server-Key`).
 pub const DEFAULT_VERIFYKIT_SERVER_KEY: &str = "sandbox-server-key";
@@ -99,7 +100,7 @@ impl Default for SendLimit {
 }
 
 /// Credits per provider; `None` means unlimited. Each VerifyKit validation (`send-otp`,
-/// `start`) and each Verifik phone validation costs one credit.
+/// `start`, `start-email`) and each Verifik phone validation costs one credit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Balances {
     /// VerifyKit credits; at 0 VerifyKit answers `403042`.
@@ -144,7 +145,8 @@ pub struct SandboxConfig {
     pub verigator_pin_ttl: Duration,
     /// Starting credits.
     pub balances: Balances,
-    /// Test numbers with fixed codes: `(E.164 phone, code)`.
+    /// Test numbers with fixed codes: `(E.164 phone, code)`, each an international number and
+    /// a code of 4 to 10 digits ([`check_test_number`]; `Sandbox::start` refuses others).
     pub test_numbers: Vec<(String, String)>,
     /// How many requests the request log keeps (the oldest are dropped first); the counts per
     /// endpoint stay exact past it. Default [`DEFAULT_REQUEST_LOG_CAPACITY`].
@@ -224,9 +226,53 @@ impl SandboxConfig {
     }
 }
 
+/// Checks a test number as [`SandboxConfig::test_numbers`],
+/// [`SandboxHandle::add_test_number`](crate::SandboxHandle::add_test_number) and the control API
+/// take it: `phone` an international number (`+` or `00`, then the country code) and `code` 4
+/// to 10 digits, both trimmed. Returns the number in E.164 form with the code; the error names
+/// the number masked (`+90*********67`).
+pub fn check_test_number(phone: &str, code: &str) -> Result<(String, String), ControlError> {
+    let Some(parsed) = phone::parse_international(phone) else {
+        return Err(ControlError::InvalidRequest(format!(
+            "test number {} is not a valid international phone number",
+            phone_verify_core::kit::mask_numbers(phone.trim())
+        )));
+    };
+    let code = code.trim();
+    if !(4..=10).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ControlError::InvalidRequest(format!(
+            "the code of test number {} must be 4 to 10 digits",
+            parsed.masked()
+        )));
+    }
+    Ok((parsed.e164().to_owned(), code.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_numbers_are_checked_and_errors_mask_the_number() {
+        assert_eq!(
+            check_test_number(" +90 532 123 45 67 ", " 123456 "),
+            Ok(("+905321234567".to_owned(), "123456".to_owned()))
+        );
+        for (phone, code) in [
+            ("+90 532 123 45 67", "12"),
+            ("+90 532 123 45 67", "12345678901"),
+            ("+90 532 123 45 67", "12ab56"),
+            ("905321234567", "123456"),
+            ("+90532", "123456"),
+        ] {
+            let error = check_test_number(phone, code).unwrap_err().to_string();
+            assert!(
+                !error.contains("1234567") && !error.contains("123 45 67"),
+                "{error}"
+            );
+            assert!(error.contains("test number"), "{error}");
+        }
+    }
 
     #[test]
     fn defaults_are_the_documented_credentials() {

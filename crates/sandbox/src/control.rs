@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::body::Input;
+use crate::config::check_test_number;
 use crate::faults::Fault;
 use crate::model::{ControlError, Provider, RequestLog, SentMessage};
 use crate::{phone, verifykit, verigator};
@@ -73,26 +74,15 @@ pub(crate) fn messages_for(app: &App, recipient: Option<&str>) -> Vec<SentMessag
     app.common.messages(normalized.as_deref())
 }
 
-/// Validates and stores a test number with a fixed code.
+/// Validates ([`check_test_number`]) and stores a test number with a fixed code.
 pub(crate) fn store_test_number(
     app: &App,
     phone: &str,
     code: &str,
 ) -> Result<String, ControlError> {
-    let parsed = phone::parse_international(phone).ok_or_else(|| {
-        ControlError::InvalidRequest(format!(
-            "{phone:?} is not a valid international phone number"
-        ))
-    })?;
-    let code = code.trim();
-    if !(4..=10).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ControlError::InvalidRequest(
-            "code must be 4 to 10 digits".into(),
-        ));
-    }
-    app.common
-        .add_test_number(parsed.e164().to_owned(), code.to_owned());
-    Ok(parsed.e164().to_owned())
+    let (e164, code) = check_test_number(phone, code)?;
+    app.common.add_test_number(e164.clone(), code);
+    Ok(e164)
 }
 
 /// Requests that reached providers, optionally only one provider's.

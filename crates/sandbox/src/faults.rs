@@ -70,7 +70,7 @@ pub enum FaultAction {
     /// `bytes` bytes of valid JSON (`{"padding":"aaa…"}`), streamed without `Content-Length`,
     /// so only a client's own size cap stops it.
     OversizedBody {
-        /// Size of the body, in bytes (at least the 15 bytes of the JSON around the padding).
+        /// Size of the body, in bytes (at least the 14 bytes of the JSON around the padding).
         bytes: u64,
     },
     /// Process the request, send the status line and headers (with the full

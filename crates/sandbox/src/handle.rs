@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::app::{App, Shared};
-use crate::config::SandboxConfig;
+use crate::config::{SandboxConfig, check_test_number};
 use crate::faults::Fault;
 use crate::model::{ControlError, Provider, RequestLog, SentMessage, TotpEnrollment};
 use crate::{control, server, verifykit, verigator};
@@ -21,8 +21,14 @@ pub struct Sandbox;
 
 impl Sandbox {
     /// Binds `config.listen` (default: an ephemeral loopback port) and serves in the background
-    /// on the current Tokio runtime until the handle is shut down or dropped.
+    /// on the current Tokio runtime until the handle is shut down or dropped. A test number of
+    /// `config` that [`check_test_number`] refuses is an [`io::ErrorKind::InvalidInput`]
+    /// error, before anything is bound.
     pub async fn start(config: SandboxConfig) -> io::Result<SandboxHandle> {
+        for (phone, code) in &config.test_numbers {
+            check_test_number(phone, code)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        }
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let app = Shared::new(config);
@@ -246,6 +252,38 @@ impl Drop for SandboxHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_bad_test_number_is_refused_before_anything_is_bound() {
+        for (phone, code) in [
+            ("+90 532 123 45 67", "12"),
+            ("+90 532 123 45 67", "abcdef"),
+            ("0532 123 45 67", "123456"),
+            ("+90 532", "123456"),
+        ] {
+            let config = SandboxConfig {
+                test_numbers: vec![
+                    ("+905320000000".into(), "123456".into()),
+                    (phone.into(), code.into()),
+                ],
+                ..SandboxConfig::default()
+            };
+            let error = Sandbox::start(config).await.unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{phone} {code}");
+            let message = error.to_string();
+            assert!(message.contains("test number"), "{message}");
+            assert!(!message.contains("123 45 67"), "masked: {message}");
+        }
+        let good = SandboxConfig {
+            test_numbers: vec![(" +90 532 000 00 00 ".into(), " 123456 ".into())],
+            ..SandboxConfig::default()
+        };
+        let sandbox = Sandbox::start(good).await.unwrap();
+        assert_eq!(
+            sandbox.app.common.test_code("+905320000000").as_deref(),
+            Some("123456")
+        );
+    }
 
     /// Holds VerifyKit's lock on the test's own thread (never on a runtime worker: a worker
     /// blocked on a lock can strand the tasks queued behind it) and shows that Verigator is

@@ -126,9 +126,10 @@ pub struct SentMessage {
 pub struct RequestRecord {
     /// The provider whose routes it hit.
     pub provider: Provider,
-    /// The HTTP method, e.g. `POST`.
+    /// The HTTP method, e.g. `POST` (cut to 256 bytes).
     pub method: String,
-    /// The path as the real provider would see it, e.g. `/v1.0/send-otp` (no query string).
+    /// The path as the real provider would see it, e.g. `/v1.0/send-otp` (no query string; cut
+    /// to 256 bytes).
     pub path: String,
     /// The status answered; `None` when an injected fault reset the connection.
     pub status: Option<u16>,
@@ -137,7 +138,8 @@ pub struct RequestRecord {
     pub at: OffsetDateTime,
     /// The injected fault that shaped the answer, if any (e.g. `connection_reset`).
     pub fault: Option<String>,
-    /// The `X-Vfk-Forwarded-For` header (end-user IP) if the request carried one.
+    /// The `X-Vfk-Forwarded-For` header (end-user IP) if the request carried one (cut to 256
+    /// bytes).
     pub forwarded_for: Option<String>,
 }
 

@@ -1,5 +1,5 @@
 //! The HTTP server: the route tree and per-connection serving (so a fault can reset the TCP
-//! connection). The provider layer every emulator ends with (fault injection, request log)
+//! connection; a request head must arrive within [`HEADER_READ_TIMEOUT`]). The provider layer every emulator ends with (fault injection, request log)
 //! is in [`crate::wire`].
 //!
 //! # Emulating a provider
@@ -8,9 +8,10 @@
 //! steps:
 //!
 //! 1. **Add a folder** `src/<provider>/` with a `mod.rs` holding its routes and a
-//!    [`Wire`](crate::wire::Wire) constant (its error body for a bare status and a truncated JSON
-//!    body in its own envelope), a `state.rs` holding its state (importing neither
-//!    `crate::state` nor the handlers), a `slot.rs` declaring its lock-protected slot with
+//!    [`Wire`](crate::wire::Wire) constant (its error body for a bare status, a truncated JSON
+//!    body in its own envelope, and how its API takes request bodies: JSON or a form), a
+//!    `state.rs` holding its state (importing neither `crate::state` nor the handlers), a
+//!    `slot.rs` declaring its lock-protected slot with
 //!    [`provider_slot!`](crate::state::provider_slot) and its handler state, an
 //!    [`Emulator`](crate::state::Emulator) of that slot, plus small modules named for what they
 //!    hold (its error type, one per resource or flow). Files import one way: the handlers
@@ -111,6 +112,21 @@ pub(crate) async fn serve(
     connections.shutdown().await;
 }
 
+/// How long a connection may take to send a request head, counted from when the server starts
+/// waiting for it (so also how long a kept-alive connection may sit idle): past it hyper closes
+/// the connection, so a client that stalls mid-head holds no task and no descriptor for long.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The HTTP/1 settings every connection is served with: a timer (hyper keeps no time limit
+/// without one) and [`HEADER_READ_TIMEOUT`].
+fn http1() -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+}
+
 /// The error that makes hyper drop a connection without answering.
 #[derive(Debug, thiserror::Error)]
 #[error("connection reset by fault injection")]
@@ -135,10 +151,7 @@ async fn serve_connection(stream: TcpStream, router: Router) {
             Ok(response)
         }
     });
-    if let Err(error) = hyper::server::conn::http1::Builder::new()
-        .serve_connection(io, service)
-        .await
-    {
+    if let Err(error) = http1().serve_connection(io, service).await {
         tracing::debug!(%error, "connection ended with an error");
     }
 }
@@ -199,9 +212,71 @@ impl AsyncWrite for ResettableStream {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+    use std::time::Duration;
+
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
     use crate::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
 
     const PHONE: &str = "+905321234567";
+
+    /// Serves one in-memory connection with the server's HTTP/1 settings and a handler that
+    /// answers 204; returns the client's end. In memory, a paused clock moves only when every
+    /// task waits, so the server has read what was sent before any timer fires.
+    fn connection() -> tokio::io::DuplexStream {
+        let (client, server) = tokio::io::duplex(4096);
+        let service = hyper::service::service_fn(|_req| async {
+            Ok::<_, Infallible>(
+                hyper::Response::builder()
+                    .status(204)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+        });
+        tokio::spawn(super::http1().serve_connection(TokioIo::new(server), service));
+        client
+    }
+
+    /// Reads until the server closes the connection; `None` if it has not after an hour of
+    /// (paused) time, which is a hang, not a measured delay.
+    async fn read_to_close(client: &mut tokio::io::DuplexStream) -> Option<String> {
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3600), client.read_to_end(&mut answer))
+            .await
+            .ok()
+            .map(|read| {
+                read.unwrap();
+                String::from_utf8_lossy(&answer).into_owned()
+            })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_half_sent_request_head_is_dropped_after_the_header_timeout() {
+        let mut client = connection();
+        client
+            .write_all(b"GET /_sandbox/clock HTTP/1.1\r\nhost: sandbox\r\nx-half: ")
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        assert_eq!(read_to_close(&mut client).await.as_deref(), Some(""));
+        assert!(
+            started.elapsed() >= super::HEADER_READ_TIMEOUT,
+            "not before it"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
+        let mut client = connection();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nhost: sandbox\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_to_close(&mut client).await.expect("closed, not held");
+        assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    }
 
     async fn send_otp(sandbox: &SandboxHandle) -> reqwest::Result<reqwest::Response> {
         reqwest::Client::new()

@@ -367,8 +367,9 @@ impl<T> Ring<T> {
 /// are only as many as routes.
 pub(crate) const MAX_COUNTED_PATHS: usize = 10_000;
 
-/// Longest path kept in the request log and in a count key, in bytes (cut on a char boundary).
-pub(crate) const MAX_LOGGED_PATH: usize = 256;
+/// Longest path, method and `X-Vfk-Forwarded-For` value kept in the request log and in a count
+/// key, in bytes (cut on a char boundary), so a record's size is bounded whatever the request.
+pub(crate) const MAX_LOGGED_TEXT: usize = 256;
 
 /// What a request matched, for counting it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -380,16 +381,16 @@ pub(crate) enum Route {
     Unmatched,
 }
 
-/// `path` cut to at most [`MAX_LOGGED_PATH`] bytes, on a char boundary.
-pub(crate) fn truncate_path(mut path: String) -> String {
-    if path.len() > MAX_LOGGED_PATH {
-        let mut end = MAX_LOGGED_PATH;
-        while !path.is_char_boundary(end) {
+/// `text` cut to at most [`MAX_LOGGED_TEXT`] bytes, on a char boundary.
+pub(crate) fn truncate_logged(mut text: String) -> String {
+    if text.len() > MAX_LOGGED_TEXT {
+        let mut end = MAX_LOGGED_TEXT;
+        while !text.is_char_boundary(end) {
             end -= 1;
         }
-        path.truncate(end);
+        text.truncate(end);
     }
-    path
+    text
 }
 
 /// The bounded request log plus exact counts per provider and `"METHOD path"`, kept apart so
@@ -411,7 +412,9 @@ impl RequestBook {
     }
 
     fn record(&mut self, mut record: RequestRecord, route: &Route) {
-        record.path = truncate_path(std::mem::take(&mut record.path));
+        record.method = truncate_logged(std::mem::take(&mut record.method));
+        record.path = truncate_logged(std::mem::take(&mut record.path));
+        record.forwarded_for = record.forwarded_for.take().map(truncate_logged);
         let counts = self.counts.entry(record.provider).or_default();
         let key = match route {
             Route::Unmatched => RequestLog::UNMATCHED.to_owned(),
@@ -545,10 +548,30 @@ mod tests {
         common.log_request(record(Provider::Twilio, "GET", &long), &matched());
         let book = common.request_log(None);
         let kept = &book.requests[0].path;
-        assert!(kept.len() <= MAX_LOGGED_PATH && kept.len() >= MAX_LOGGED_PATH - 1);
+        assert!(kept.len() <= MAX_LOGGED_TEXT && kept.len() >= MAX_LOGGED_TEXT - 1);
         assert!(long.starts_with(kept.as_str()));
         assert_eq!(book.counts.keys().next().unwrap(), &format!("GET {kept}"));
-        assert_eq!(truncate_path("/short".into()), "/short");
+        assert_eq!(truncate_logged("/short".into()), "/short");
+    }
+
+    #[test]
+    fn long_methods_and_forwarded_for_values_are_cut_too() {
+        let common = Common::new(&SandboxConfig::default());
+        let method = "X".repeat(100_000);
+        let mut long = record(Provider::VerifyKit, &method, "/v1.0/init");
+        long.forwarded_for = Some("9".repeat(100_000));
+        common.log_request(long, &Route::Unmatched);
+        let kept = &common.request_log(None).requests[0];
+        assert_eq!(kept.method.len(), MAX_LOGGED_TEXT);
+        assert_eq!(
+            kept.forwarded_for.as_ref().map(String::len),
+            Some(MAX_LOGGED_TEXT)
+        );
+        let mut short = record(Provider::VerifyKit, "GET", "/v1.0/init");
+        short.forwarded_for = Some("203.0.113.7".into());
+        common.log_request(short, &matched());
+        let kept = &common.request_log(None).requests[1];
+        assert_eq!(kept.forwarded_for.as_deref(), Some("203.0.113.7"));
     }
 
     #[test]

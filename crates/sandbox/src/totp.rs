@@ -18,8 +18,14 @@ pub const STEP_SECONDS: u64 = 30;
 /// Digits of a TOTP code.
 pub const DIGITS: u32 = 6;
 
-/// The HOTP value of `secret` at `counter`, `digits` long (RFC 4226 §5.3).
+/// Most digits [`hotp`] gives: the value is 31 bits, at most 10 decimal digits (RFC 4226 §5.3
+/// takes 6 to 8).
+const MAX_DIGITS: u32 = 10;
+
+/// The HOTP value of `secret` at `counter`, `digits` long (RFC 4226 §5.3); `digits` is clamped
+/// to 1..=10 (the value is 31 bits, at most 10 decimal digits).
 pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
+    let digits = digits.clamp(1, MAX_DIGITS);
     let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret) else {
         // HMAC accepts keys of any length; this branch cannot be taken.
         return "0".repeat(digits as usize);
@@ -42,7 +48,8 @@ pub fn step_at(unix_seconds: i64) -> u64 {
     u64::try_from(unix_seconds).unwrap_or(0) / STEP_SECONDS
 }
 
-/// The TOTP value of `secret` at `unix_seconds` (RFC 6238, SHA1, 30 s step).
+/// The TOTP value of `secret` at `unix_seconds` (RFC 6238, SHA1, 30 s step), `digits` long
+/// (clamped as [`hotp`] clamps it).
 pub fn totp(secret: &[u8], unix_seconds: i64, digits: u32) -> String {
     hotp(secret, step_at(unix_seconds), digits)
 }
@@ -136,6 +143,18 @@ mod tests {
                 "T = {time}, 6 digits"
             );
         }
+    }
+
+    #[test]
+    fn digits_outside_one_to_ten_are_clamped_not_a_panic() {
+        let ten = hotp(b"k", 0, 10);
+        assert_eq!(ten.len(), 10);
+        assert_eq!(hotp(b"k", 0, 20), ten);
+        assert_eq!(hotp(b"k", 0, u32::MAX), ten);
+        assert_eq!(totp(b"k", 0, 20), ten);
+        let one = hotp(b"k", 0, 0);
+        assert_eq!(one, hotp(b"k", 0, 1));
+        assert_eq!(one.len(), 1);
     }
 
     #[test]

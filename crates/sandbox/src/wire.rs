@@ -1,6 +1,6 @@
 //! The provider layer every emulator ends with: the provider's wire format ([`Wire`]), the
-//! 404/405 answers in its error shape, and the middleware that applies injected faults and
-//! logs requests ([`finish`]).
+//! 404/405 answers in its error shape, and the middleware that marks the request with the
+//! provider's body format, applies injected faults and logs requests ([`finish`]).
 
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -15,6 +15,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt as _;
 
+use crate::body::BodyFormat;
 use crate::faults::FaultAction;
 use crate::model::{Provider, RequestRecord};
 use crate::state::{Common, Emulator, Route};
@@ -30,6 +31,9 @@ pub(crate) struct Wire {
     pub(crate) status_error: fn(StatusCode, Option<&str>) -> Response,
     /// A JSON body in the provider's envelope, cut off mid-value (the `malformed_json` fault).
     pub(crate) malformed_json: &'static str,
+    /// How the provider's API takes request bodies (what its handlers' [`Input`](crate::body::Input)
+    /// reads).
+    pub(crate) body: BodyFormat,
 }
 
 /// The one ending of every emulator's `router(app)`: 404 for an unknown path and 405 for a
@@ -71,14 +75,16 @@ async fn provider_middleware(
         .unwrap_or_else(|_| (wire.status_error)(StatusCode::INTERNAL_SERVER_ERROR, None))
 }
 
-/// Serves one provider request: takes the first matching fault, applies it (or runs the
-/// route), logs the request with its status, and only then waits out a `Delay`.
+/// Serves one provider request: marks it with the provider's body format, takes the first
+/// matching fault, applies it (or runs the route), logs the request with its status, and only
+/// then waits out a `Delay`.
 async fn serve_provider_request(
     common: Arc<Common>,
     wire: Wire,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
+    req.extensions_mut().insert(wire.body);
     let provider = wire.provider;
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -389,6 +395,7 @@ mod tests {
             provider: Provider::Verifik,
             status_error: teapot_error,
             malformed_json: "{",
+            body: BodyFormat::Json,
         };
         let boom = Router::new().route("/boom", get(explode));
         let mut router = finish(&app, wire, boom);
@@ -445,6 +452,6 @@ mod tests {
         let long = format!("/verifik/v2/phone-validations/{}", "a".repeat(1_000));
         status_of(&mut router, "GET", &long).await;
         let logged = app.common.request_log(Some(Provider::Verifik));
-        assert_eq!(logged.requests[0].path.len(), crate::state::MAX_LOGGED_PATH);
+        assert_eq!(logged.requests[0].path.len(), crate::state::MAX_LOGGED_TEXT);
     }
 }

@@ -1263,3 +1263,40 @@ async fn past_their_capacity_provider_records_forget_the_oldest() {
     .await;
     assert_eq!(status, 200, "{validated}");
 }
+
+#[tokio::test]
+async fn the_request_log_keeps_at_most_256_bytes_of_a_method_or_forwarded_for() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let (sb, http) = (start().await, client());
+    let huge = "9".repeat(100_000);
+    let answered = http
+        .get(format!("{}/Services", sb.twilio_url()))
+        .header("X-Vfk-Forwarded-For", &huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 401);
+    // An extension method as long, which no HTTP client library sends.
+    let method = "X".repeat(100_000);
+    let mut stream = tokio::net::TcpStream::connect(sb.addr()).await.unwrap();
+    let head = format!(
+        "{method} /twilio/v2/Services HTTP/1.1\r\nhost: sandbox\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 405"), "{:?}", &answer[..20]);
+
+    let log = sb.requests_of(Provider::Twilio).requests;
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        log[0].forwarded_for.as_deref(),
+        Some(&huge[..256]),
+        "cut to 256 bytes"
+    );
+    assert_eq!(log[1].method, method[..256]);
+    assert_eq!(log[1].status, Some(405));
+    let logged = serde_json::to_string(&sb.requests()).unwrap();
+    assert!(logged.len() < 2_000, "{} bytes", logged.len());
+}

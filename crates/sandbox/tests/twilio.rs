@@ -1276,3 +1276,189 @@ async fn the_default_service_can_be_updated_and_deleted_until_a_reset() {
     let (status, default) = tw.get(&path).await;
     assert_eq!((status, default["code_length"].as_u64()), (200, Some(6)));
 }
+
+#[tokio::test]
+async fn a_psd2_verification_is_bound_to_its_amount_and_payee() {
+    let tw = Tw::new().await;
+    let (_, psd2) = tw
+        .post(
+            "/Services",
+            &[("FriendlyName", "Bank"), ("Psd2Enabled", "true")],
+        )
+        .await;
+    let service = psd2["sid"].as_str().unwrap();
+    let verifications = format!("/Services/{service}/Verifications");
+    let checks = format!("/Services/{service}/VerificationCheck");
+    let required = error(60206, 400, "'Amount' & 'Payee' params are required");
+    for partial in [
+        vec![("To", PHONE), ("Channel", "sms")],
+        vec![("To", PHONE), ("Channel", "sms"), ("Amount", "€39.99")],
+        vec![("To", PHONE), ("Channel", "sms"), ("Payee", "Acme Inc.")],
+    ] {
+        assert_eq!(
+            tw.post(&verifications, &partial).await,
+            (400, required.clone()),
+            "{partial:?}"
+        );
+    }
+    assert!(tw.sb.all_messages().is_empty(), "nothing was sent");
+
+    let transaction = |amount| {
+        vec![
+            ("To", PHONE),
+            ("Channel", "sms"),
+            ("Amount", amount),
+            ("Payee", "Acme Inc."),
+        ]
+    };
+    let (status, started) = tw.post(&verifications, &transaction("€39.99")).await;
+    assert_eq!(status, 201, "{started}");
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    let code = tw.code(PHONE);
+    // The right code for another transaction, or for none, is a wrong code.
+    for other in [
+        vec![("Amount", "€40.00"), ("Payee", "Acme Inc.")],
+        vec![("Amount", "€39.99"), ("Payee", "Mallory Ltd.")],
+        vec![],
+    ] {
+        let mut form = vec![("VerificationSid", sid.as_str()), ("Code", code.as_str())];
+        form.extend(other.iter().copied());
+        let (status, checked) = tw.post(&checks, &form).await;
+        assert_eq!(
+            (
+                status,
+                checked["status"].as_str(),
+                checked["valid"].as_bool()
+            ),
+            (200, Some("pending"), Some(false)),
+            "{other:?}"
+        );
+    }
+    // The same transaction again is a resend; another amount is a new verification.
+    let (_, resent) = tw.post(&verifications, &transaction("€39.99")).await;
+    assert_eq!(resent["sid"], sid.as_str());
+    let (status, other) = tw.post(&verifications, &transaction("€99.00")).await;
+    assert_eq!(status, 201, "{other}");
+    assert_ne!(other["sid"], sid.as_str(), "a new verification");
+    assert_eq!(other["amount"], "€99.00");
+    let form = [
+        ("VerificationSid", sid.as_str()),
+        ("Code", code.as_str()),
+        ("Amount", "€39.99"),
+        ("Payee", "Acme Inc."),
+    ];
+    let (status, checked) = tw.post(&checks, &form).await;
+    assert_eq!(
+        (
+            status,
+            checked["status"].as_str(),
+            checked["amount"].as_str()
+        ),
+        (200, Some("approved"), Some("€39.99")),
+        "{checked}"
+    );
+}
+
+#[tokio::test]
+async fn stored_text_parameters_and_e_mail_addresses_are_bounded() {
+    let tw = Tw::new().await;
+    let long_email = format!("{}@example.com", "a".repeat(288));
+    let long_text = "n".repeat(257);
+    let verifications = format!("/Services/{TWILIO_SERVICE_SID}/Verifications");
+    assert_eq!(
+        tw.post(&verifications, &[("To", &long_email), ("Channel", "email")])
+            .await,
+        (
+            400,
+            error(60200, 400, &format!("Invalid parameter `To`: {long_email}"))
+        )
+    );
+    assert_eq!(
+        tw.post(
+            "/Services",
+            &[("FriendlyName", "Long"), ("TtsName", &long_text)]
+        )
+        .await,
+        (400, error(60200, 400, "Invalid parameter: TtsName"))
+    );
+    assert_eq!(
+        tw.post(
+            &format!("/Services/{TWILIO_SERVICE_SID}"),
+            &[("TtsName", &long_text)]
+        )
+        .await,
+        (400, error(60200, 400, "Invalid parameter: TtsName"))
+    );
+    let (_, psd2) = tw
+        .post(
+            "/Services",
+            &[("FriendlyName", "Bank"), ("Psd2Enabled", "true")],
+        )
+        .await;
+    let psd2 = format!("/Services/{}/Verifications", psd2["sid"].as_str().unwrap());
+    for (amount, payee, name) in [
+        (long_text.as_str(), "Acme Inc.", "Amount"),
+        ("€39.99", long_text.as_str(), "Payee"),
+    ] {
+        assert_eq!(
+            tw.post(
+                &psd2,
+                &[
+                    ("To", PHONE),
+                    ("Channel", "sms"),
+                    ("Amount", amount),
+                    ("Payee", payee)
+                ]
+            )
+            .await,
+            (
+                400,
+                error(60200, 400, &format!("Invalid parameter: {name}"))
+            )
+        );
+    }
+    assert!(tw.sb.all_messages().is_empty(), "nothing was sent");
+    let (status, _) = tw
+        .post(
+            "/Services",
+            &[("FriendlyName", "Fits"), ("TtsName", &"n".repeat(256))],
+        )
+        .await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn the_newest_verification_of_a_number_is_forgotten_no_sooner_than_it() {
+    let tw = Tw::with(SandboxConfig {
+        records_capacity: 3,
+        ..SandboxConfig::seeded(5)
+    })
+    .await;
+    let [a, b, c, d] = [PHONE, "+905321234567", "+573001234567", "+34612345678"];
+    let mut first = String::new();
+    for to in [a, b, c] {
+        let (status, started) = tw.start(to).await;
+        assert_eq!(status, 201, "{started}");
+        if to == a {
+            first = started["sid"].as_str().unwrap().to_owned();
+        }
+    }
+    let cancel = format!("/Services/{TWILIO_SERVICE_SID}/Verifications/{first}");
+    assert_eq!(tw.post(&cancel, &[("Status", "canceled")]).await.0, 200);
+    let (_, second) = tw.start(a).await;
+    assert_eq!(tw.start(d).await.0, 201);
+    // The second verification of `a` is still its newest: starting again resends it.
+    let (status, again) = tw.start(a).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(
+        again["sid"], second["sid"],
+        "a resend, not a second pending code"
+    );
+    let (status, checked) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/VerificationCheck"),
+            &[("To", a), ("Code", &tw.code(a))],
+        )
+        .await;
+    assert_eq!((status, checked["valid"].as_bool()), (200, Some(true)));
+}

@@ -1306,3 +1306,98 @@ async fn project_validations_take_a_flow_a_gateway_and_a_language() {
         Channel::Whatsapp
     );
 }
+
+#[tokio::test]
+async fn bodies_are_read_only_when_sent_as_json() {
+    let vf = Vf::new().await;
+    let manual = json!({"phone": "3001234567", "countryCode": "+57", "phoneGateway": "sms"});
+    let missing = "missing phone\n. missing countryCode\n. missing phoneGateway";
+    // Valid JSON without `Content-Type: application/json` (a client that dropped the header)
+    // reads as an empty body: the missing-field error, and nothing is sent.
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = vf
+            .http
+            .post(vf.url("/phone-validations/manual"))
+            .bearer_auth(&vf.token)
+            .body(manual.to_string());
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let got = send(request).await;
+        assert_eq!(got.0, 409, "{content_type:?}: {}", got.1);
+        assert_eq!(got.1["code"], "MissingParameter", "{content_type:?}");
+    }
+    // Verifik takes JSON only: a form carrying every field is refused the same way.
+    let form = send(
+        vf.http
+            .post(vf.url("/phone-validations/manual"))
+            .bearer_auth(&vf.token)
+            .form(&[
+                ("phone", "3001234567"),
+                ("countryCode", "+57"),
+                ("phoneGateway", "sms"),
+            ]),
+    )
+    .await;
+    assert_eq!(form.0, 409, "{}", form.1);
+    assert!(vf.sb.all_messages().is_empty(), "nothing was sent");
+    assert_vf_error(
+        &send(
+            vf.http
+                .post(vf.url("/phone-validations/manual"))
+                .bearer_auth(&vf.token)
+                .body("{}"),
+        )
+        .await,
+        409,
+        "MissingParameter",
+        missing,
+    );
+    // A JSON type with parameters, in any case, is JSON.
+    let (status, body) = send(
+        vf.http
+            .post(vf.url("/phone-validations/manual"))
+            .bearer_auth(&vf.token)
+            .header("Content-Type", "Application/JSON; charset=UTF-8")
+            .body(manual.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(vf.sb.all_messages().len(), 1);
+}
+
+#[tokio::test]
+async fn e_mail_addresses_over_254_bytes_are_refused_before_anything_is_stored() {
+    let vf = Vf::new().await;
+    let long = format!("{}@example.com", "a".repeat(288));
+    assert_eq!(long.len(), 300);
+    let (status, body) = send(
+        vf.http
+            .post(vf.url(&format!("/projects/email-login?email={long}"))),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"code": "NotFound", "message": "invalid_email"}))
+    );
+    let registration = json!({"project": "507f1f77bcf86cd799439011",
+        "projectFlow": "507f1f77bcf86cd799439015", "fullName": "Ana", "email": long});
+    assert_vf_error(
+        &vf.post("/app-registrations", registration).await,
+        400,
+        "BadRequest",
+        "Invalid email format.",
+    );
+    assert!(vf.sb.all_messages().is_empty(), "nothing was sent");
+    let longest = format!("{}@example.com", "a".repeat(242));
+    let (status, _) = send(
+        vf.http
+            .post(vf.url(&format!("/projects/email-login?email={longest}"))),
+    )
+    .await;
+    assert_eq!(status, 200, "254 bytes is within the limit");
+}

@@ -504,6 +504,18 @@ async fn the_rate_limit_is_429001_with_retry_after_per_end_user_ip() {
     );
     vk.sb.advance_clock(Duration::from_secs(61));
     assert_eq!(send(init("198.51.100.1")).await.0, 200);
+    // On the api host, which does not insist on the header, every request without an IP
+    // address in it counts under one key, however the header varies.
+    let token = |ip: String| {
+        vk.http
+            .get(vk.api("/access-token"))
+            .header("X-Vfk-Server-Key", &vk.key)
+            .header("X-Vfk-Forwarded-For", ip)
+    };
+    for i in 0..3 {
+        assert_eq!(send(token(format!("not-an-ip-{i}"))).await.0, 200);
+    }
+    assert_eq!(send(token("x".repeat(10_000))).await.0, 429);
 }
 
 #[tokio::test]
@@ -1140,4 +1152,88 @@ async fn default_sandbox_uses_documented_credentials() {
     );
     assert!(sb.verifykit_api_url().ends_with("/verifykit/api/v1.0"));
     assert!(sb.addr().ip().is_loopback());
+}
+
+#[tokio::test]
+async fn bodies_are_read_only_when_sent_as_json() {
+    let vk = Vk::new().await;
+    let body = json!({"phoneNumber": PHONE, "countryCode": "TR"});
+    let send_otp = |content_type: Option<&str>, body: String| {
+        let mut request = vk
+            .http
+            .post(vk.web("/send-otp"))
+            .header("X-Vfk-Server-Key", &vk.key)
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        send(request)
+    };
+    // VerifyKit documents JSON bodies: JSON under another type, or a form, carries no field.
+    for content_type in [None, Some("text/plain")] {
+        assert_vk_error(
+            &send_otp(content_type, body.to_string()).await,
+            400,
+            "400007",
+        );
+    }
+    assert_vk_error(
+        &send_otp(
+            Some("application/x-www-form-urlencoded"),
+            format!("phoneNumber=%2B{}&countryCode=TR", &PHONE[1..]),
+        )
+        .await,
+        400,
+        "400007",
+    );
+    assert!(vk.sb.all_messages().is_empty(), "nothing was sent");
+    // The PHP SDK's `application/json;` is JSON.
+    let (status, sent) = send_otp(Some("application/json;"), body.to_string()).await;
+    assert_eq!(status, 201, "{sent}");
+}
+
+#[tokio::test]
+async fn a_resend_keeps_the_number_and_its_live_otp_aging_together() {
+    let vk = Vk::with(SandboxConfig {
+        records_capacity: 3,
+        ..SandboxConfig::seeded(11)
+    })
+    .await;
+    let [a, b, c, d] = [
+        "+905321234561",
+        "+905321234562",
+        "+905321234563",
+        "+905321234564",
+    ];
+    for phone in [a, b, c] {
+        vk.send_otp(phone).await;
+    }
+    let resent = vk.send_otp(a).await;
+    let resent_code = vk.sb.latest_code(a).unwrap();
+    vk.send_otp(d).await;
+    // The resend is still the live OTP of `a`: the next send replaces it.
+    let newest = vk.send_otp(a).await;
+    assert_vk_error(&vk.check_otp(a, &resent, &resent_code).await, 403, "403013");
+    let (status, checked) = vk
+        .check_otp(a, &newest, &vk.sb.latest_code(a).unwrap())
+        .await;
+    assert_eq!(status, 200, "{checked}");
+}
+
+#[tokio::test]
+async fn session_messages_over_4096_characters_are_refused() {
+    let vk = Vk::new().await;
+    let (_, started) = vk.post("/start", json!({"app": "whatsapp"})).await;
+    vk.sb
+        .complete_reverse_flow(started["result"]["reference"].as_str().unwrap(), PHONE)
+        .unwrap();
+    let message = |chars: usize| json!({"phoneNumber": PHONE, "message": "ş".repeat(chars)});
+    assert_vk_error(
+        &vk.api_post("/send-whatsapp-message", message(4097)).await,
+        400,
+        "400000",
+    );
+    assert!(vk.sb.messages(PHONE).is_empty(), "nothing was sent");
+    let (status, sent) = vk.api_post("/send-whatsapp-message", message(4096)).await;
+    assert_eq!(status, 200, "{sent}");
 }

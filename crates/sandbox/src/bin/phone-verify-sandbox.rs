@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use phone_verify_sandbox::config::{
     DEFAULT_OUTBOX_CAPACITY, DEFAULT_RECORDS_CAPACITY, DEFAULT_REQUEST_LOG_CAPACITY,
+    check_test_number,
 };
 use phone_verify_sandbox::{Balances, InitTheme, RateLimit, Sandbox, SandboxConfig};
 use tracing_subscriber::EnvFilter;
@@ -92,10 +93,16 @@ struct Args {
     records_capacity: usize,
 }
 
+/// A `--test-number PHONE=CODE`, checked as `Sandbox::start` checks it: an international
+/// number and a code of 4 to 10 digits (the error masks the number).
 fn parse_test_number(raw: &str) -> Result<(String, String), String> {
-    raw.split_once('=')
-        .map(|(phone, code)| (phone.trim().to_owned(), code.trim().to_owned()))
-        .ok_or_else(|| format!("expected PHONE=CODE, got {raw:?}"))
+    let (phone, code) = raw.split_once('=').ok_or_else(|| {
+        format!(
+            "expected PHONE=CODE, got {:?}",
+            phone_verify_core::kit::mask_numbers(raw)
+        )
+    })?;
+    check_test_number(phone, code).map_err(|e| e.to_string())
 }
 
 #[tokio::main]
@@ -162,4 +169,27 @@ async fn main() -> std::io::Result<()> {
     println!("shutting down");
     sandbox.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_test_number;
+
+    #[test]
+    fn test_numbers_are_checked_when_the_options_are_read() {
+        assert_eq!(
+            parse_test_number(" +90 532 000 00 00 = 123456 "),
+            Ok(("+905320000000".to_owned(), "123456".to_owned()))
+        );
+        for bad in [
+            "+905320000000",
+            "+905320000000=12",
+            "+905320000000=12ab56",
+            "905320000000=123456",
+            "+90532=123456",
+        ] {
+            let error = parse_test_number(bad).unwrap_err();
+            assert!(!error.contains("5320000000"), "masked: {error}");
+        }
+    }
 }

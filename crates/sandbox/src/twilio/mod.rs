@@ -15,6 +15,7 @@ mod verification;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::body::BodyFormat;
 use crate::model::Provider;
 use crate::wire::{Wire, finish};
 
@@ -27,6 +28,7 @@ const WIRE: Wire = Wire {
     provider: Provider::Twilio,
     status_error,
     malformed_json: r#"{"sid":"VE00000000000000000000000000000000","status":"pend"#,
+    body: BodyFormat::Form,
 };
 
 /// Routes of `https://verify.twilio.com` (nested under `/twilio`).

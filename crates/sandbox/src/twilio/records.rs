@@ -23,7 +23,8 @@ pub(super) struct Service {
     pub(super) lookup_enabled: bool,
     /// With `lookup_enabled`: SMS to a landline answers `60205`.
     pub(super) skip_sms_to_landlines: bool,
-    /// Whether `Amount` and `Payee` are accepted (and echoed).
+    /// Whether verifications are bound to a transaction: `Amount` and `Payee` required to
+    /// start one (and echoed), and checked with its code.
     pub(super) psd2_enabled: bool,
     /// Whether `CustomCode` is accepted.
     pub(super) custom_code_enabled: bool,

@@ -1,4 +1,6 @@
 //! Reading a Twilio request: HTTP Basic credentials, form parameters and the resource URLs' base.
+//! Its form body is read as such by [`Input`] (the emulator's `BodyFormat::Form`): a body of any
+//! other type, JSON included, carries no parameter.
 
 use base64::Engine as _;
 
@@ -36,17 +38,16 @@ pub(super) fn authenticate(input: &Input) -> Result<(), TwError> {
     }
 }
 
-/// The request's parameters: Twilio reads only `application/x-www-form-urlencoded` bodies, so
-/// any other body (JSON included) carries no parameter.
-pub(super) fn form(mut input: Input) -> Input {
-    let is_form = input.header("content-type").is_some_and(|ct| {
-        ct.to_ascii_lowercase()
-            .starts_with("application/x-www-form-urlencoded")
-    });
-    if !is_form {
-        input.body.clear();
+/// Longest free-text parameter the emulator keeps (`TtsName`, `Amount`, `Payee`), in bytes.
+pub(super) const MAX_TEXT_PARAM: usize = 256;
+
+/// An optional free-text parameter the emulator keeps, at most [`MAX_TEXT_PARAM`] bytes; a
+/// longer one is `60200` (its value left out of the message).
+pub(super) fn text_param(input: &Input, key: &str) -> Result<Option<String>, TwError> {
+    match input.str(key) {
+        Some(value) if value.len() > MAX_TEXT_PARAM => Err(TwError::invalid(key, None)),
+        value => Ok(value),
     }
-    input
 }
 
 /// An optional boolean parameter (`true`/`false`); anything else is `60200`.
@@ -120,15 +121,25 @@ mod tests {
     }
 
     #[test]
-    fn only_form_bodies_carry_parameters() {
+    fn text_parameters_are_bounded() {
         let mut input = Input::default();
-        input.body.insert("To".into(), json!("+15017122661"));
-        assert_eq!(form(input.clone()).str("To"), None, "no content type");
-        input.headers.insert(
-            "content-type",
-            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        input.body.insert("Payee".into(), json!("Acme Inc."));
+        input
+            .body
+            .insert("Amount".into(), json!("9".repeat(MAX_TEXT_PARAM + 1)));
+        input
+            .body
+            .insert("TtsName".into(), json!("n".repeat(MAX_TEXT_PARAM)));
+        assert_eq!(text_param(&input, "Payee"), Ok(Some("Acme Inc.".into())));
+        assert_eq!(
+            text_param(&input, "TtsName").unwrap().unwrap().len(),
+            MAX_TEXT_PARAM
         );
-        assert_eq!(form(input).str("To").as_deref(), Some("+15017122661"));
+        assert_eq!(text_param(&input, "Missing"), Ok(None));
+        assert_eq!(
+            text_param(&input, "Amount"),
+            Err(TwError::invalid("Amount", None))
+        );
     }
 
     #[test]

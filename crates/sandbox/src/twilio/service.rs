@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::error::{TwError, respond};
 use super::format::new_sid;
 use super::records::{DEFAULT_CODE_LENGTH, Service};
-use super::request::{authenticate, base_url, bool_param, form};
+use super::request::{authenticate, base_url, bool_param, text_param};
 use super::slot::Twilio;
 use crate::body::Input;
 
@@ -85,7 +85,7 @@ fn apply(input: &Input, service: &mut Service) -> Result<(), TwError> {
             *flag = value;
         }
     }
-    if let Some(tts_name) = input.str("TtsName") {
+    if let Some(tts_name) = text_param(input, "TtsName")? {
         service.tts_name = Some(tts_name);
     }
     Ok(())
@@ -95,7 +95,6 @@ fn apply(input: &Input, service: &mut Service) -> Result<(), TwError> {
 pub(super) async fn create(AxumState(app): AxumState<Twilio>, input: Input) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let input = form(input);
         let mut state = app.lock();
         let mut service = settings(&input, state.now())?;
         service.sid = new_sid(&mut state.rng, "VA");
@@ -264,7 +263,6 @@ pub(super) async fn update(
 ) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let input = form(input);
         let mut state = app.lock();
         let now = state.now();
         let service = state
@@ -301,6 +299,7 @@ pub(super) async fn delete(
 
 #[cfg(test)]
 mod tests {
+    use super::super::request::MAX_TEXT_PARAM;
     use super::*;
     use crate::config::TWILIO_SERVICE_SID;
     use serde_json::json;
@@ -340,6 +339,10 @@ mod tests {
             input(&[("FriendlyName", "x"), ("CodeLength", "11")]),
             input(&[("FriendlyName", "x"), ("CodeLength", "six")]),
             input(&[("FriendlyName", "x"), ("Psd2Enabled", "maybe")]),
+            input(&[
+                ("FriendlyName", "x"),
+                ("TtsName", &"n".repeat(MAX_TEXT_PARAM + 1)),
+            ]),
         ] {
             assert_eq!(settings(&bad, now).unwrap_err().code, 60200, "{bad:?}");
         }

@@ -6,6 +6,12 @@
 //! it is pending resends its code on the same SID, up to 5 sends (the 6th is `60203`); it takes
 //! 5 wrong codes (the 5th answers `max_attempts_reached`, later checks `60202`). Once approved,
 //! canceled or expired it is gone for the API (`20404`), as on Twilio.
+//!
+//! On a PSD2 service (`Psd2Enabled`) a verification is bound to a transaction, as Twilio's
+//! "Verify Transactions for PSD2" describes: starting one takes `Amount` and `Payee` (`60206`
+//! without them), its code is "unique to the To, Amount, and Payee combination" (a start with
+//! another amount or payee is a new verification with a new code, not a resend), and a check
+//! with another `Amount` or `Payee` than the start's is a wrong code.
 
 use std::net::IpAddr;
 
@@ -19,7 +25,7 @@ use time::{Duration, OffsetDateTime};
 use super::error::{TwError, respond};
 use super::format::new_sid;
 use super::records::{Attempt, Status, TwChannel, Verification};
-use super::request::{authenticate, base_url, form};
+use super::request::{authenticate, base_url, text_param};
 use super::slot::Twilio;
 use super::state::TwilioState;
 use crate::body::Input;
@@ -122,8 +128,8 @@ fn start_params(input: &Input) -> Result<Start, TwError> {
         channel,
         lang: Lang::from_tag(locale.as_deref()),
         custom_code,
-        amount: input.str("Amount"),
-        payee: input.str("Payee"),
+        amount: text_param(input, "Amount")?,
+        payee: text_param(input, "Payee")?,
     })
 }
 
@@ -135,7 +141,6 @@ pub(super) async fn create(
 ) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let input = form(input);
         let params = start_params(&input)?;
         let base = base_url(&input);
         let mut guard = app.lock();
@@ -158,6 +163,13 @@ pub(super) async fn create(
                 "Payee"
             };
             return Err(TwError::invalid(name, None));
+        }
+        if service.psd2_enabled && (params.amount.is_none() || params.payee.is_none()) {
+            return Err(TwError::new(
+                StatusCode::BAD_REQUEST,
+                60206,
+                "'Amount' & 'Payee' params are required",
+            ));
         }
         let line = (params.channel != TwChannel::Email)
             .then(|| line_type(&params.to))
@@ -184,6 +196,10 @@ pub(super) async fn create(
             Some(v) => {
                 v.refresh(now);
                 match v.status {
+                    // Another PSD2 transaction to the same `To`: a new verification.
+                    Status::Pending if (&v.amount, &v.payee) != (&params.amount, &params.payee) => {
+                        None
+                    }
                     Status::Pending if v.attempts.len() >= MAX_SENDS => {
                         return Err(TwError::new(
                             StatusCode::TOO_MANY_REQUESTS,
@@ -249,7 +265,8 @@ pub(super) async fn create(
             };
             let body = verification.to_json(&base);
             slot.twilio.verifications.insert(sid.clone(), verification);
-            slot.twilio.latest.insert(key, sid.clone());
+            // As the newest entry, so `latest` forgets it no sooner than the verification.
+            slot.twilio.latest.insert_newest(key, sid.clone());
             (sid, code, body)
         };
         let email = params.channel == TwChannel::Email;
@@ -321,7 +338,6 @@ pub(super) async fn update(
 ) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let input = form(input);
         let raw = input
             .str("Status")
             .ok_or_else(|| TwError::invalid("Status", None))?;
@@ -342,9 +358,10 @@ pub(super) async fn update(
 }
 
 /// `POST /v2/Services/{ServiceSid}/VerificationCheck` with `Code` and `VerificationSid` or
-/// `To`: 200 with `approved`/`valid: true`, or `pending`/`valid: false` for a wrong code
-/// (`max_attempts_reached` on the 5th); `60202` after that; `20404` for an unknown, approved,
-/// canceled or expired verification.
+/// `To` (and a PSD2 verification's `Amount` and `Payee`): 200 with `approved`/`valid: true`, or
+/// `pending`/`valid: false` for a wrong code or another transaction (`max_attempts_reached` on
+/// the 5th); `60202` after that; `20404` for an unknown, approved, canceled or expired
+/// verification.
 pub(super) async fn check(
     AxumState(app): AxumState<Twilio>,
     Path(service_sid): Path<String>,
@@ -352,13 +369,13 @@ pub(super) async fn check(
 ) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let input = form(input);
         let code = input
             .str("Code")
             .ok_or_else(|| TwError::invalid("Code", None))?;
         if !(4..=10).contains(&code.len()) {
             return Err(TwError::invalid("Code", Some(&code)));
         }
+        let transaction = (text_param(&input, "Amount")?, text_param(&input, "Payee")?);
         let by_sid = input.str("VerificationSid");
         let to = match (&by_sid, input.str("To")) {
             (Some(_), _) => None,
@@ -394,7 +411,11 @@ pub(super) async fn check(
                 "Max check attempts reached",
             ));
         }
-        if constant_time_eq(&code, &verification.code) {
+        // A PSD2 verification's code is good only for the transaction it was sent for.
+        let bound = verification.amount.is_some() || verification.payee.is_some();
+        let same_transaction = !bound
+            || (&verification.amount, &verification.payee) == (&transaction.0, &transaction.1);
+        if constant_time_eq(&code, &verification.code) && same_transaction {
             verification.status = Status::Approved;
         } else {
             verification.failed_checks += 1;

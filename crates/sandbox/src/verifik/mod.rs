@@ -16,6 +16,7 @@ mod validations;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::body::BodyFormat;
 use crate::model::Provider;
 use crate::wire::{Wire, finish};
 
@@ -28,6 +29,7 @@ const WIRE: Wire = Wire {
     provider: Provider::Verifik,
     status_error,
     malformed_json: r#"{"data":{"_id":"000000000000000000000000","status":"#,
+    body: BodyFormat::Json,
 };
 
 /// Routes of `https://api.verifik.co` (nested under `/verifik`).

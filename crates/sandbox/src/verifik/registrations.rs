@@ -16,6 +16,7 @@ use super::state::Registration;
 use crate::body::Input;
 use crate::format::iso_millis;
 use crate::phone;
+use crate::validate::MAX_EMAIL_BYTES;
 
 /// Validity of an app registration's JWT, in minutes (Verifik documents 120).
 pub(crate) const REGISTRATION_TOKEN_MINUTES: i64 = 120;
@@ -49,10 +50,9 @@ fn register(app: &Verifik, input: &Input) -> Result<Value, VfError> {
     let (project, project_flow, full_name) =
         (field("project"), field("projectFlow"), field("fullName"));
     let email = email.map(|e| e.to_ascii_lowercase());
-    if email
-        .as_ref()
-        .is_some_and(|e| e.split('@').count() != 2 || e.contains(char::is_whitespace))
-    {
+    if email.as_ref().is_some_and(|e| {
+        e.split('@').count() != 2 || e.contains(char::is_whitespace) || e.len() > MAX_EMAIL_BYTES
+    }) {
         return Err(VfError::bad_request("Invalid email format."));
     }
     let country_code = input.str("countryCode");

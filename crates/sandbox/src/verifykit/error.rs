@@ -69,10 +69,12 @@ impl VkError {
         403_000,
         "The X-Vfk-Forwarded-For header (the end user's IP address) is missing or not an IP address.",
     );
-    pub(super) const MESSAGE_REQUIRED: Self = Self::new(
+    /// The sandbox's own code for a session message missing, under 10 characters or over
+    /// 4,096: VerifyKit documents no code for it (its SDKs check the minimum before sending).
+    pub(super) const MESSAGE_INVALID: Self = Self::new(
         400,
         400_000,
-        "The message parameter is required (at least 10 characters).",
+        "The message parameter is required (10 to 4096 characters).",
     );
 
     pub(super) fn rate_limited(retry_after: i64) -> Self {

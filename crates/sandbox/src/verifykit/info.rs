@@ -27,6 +27,10 @@ const METHODS: [(&str, &str, &str); 3] = [
 const WHATSAPP_SESSION_HOURS: i64 = 24;
 /// Validity of a Web SDK access token.
 const ACCESS_TOKEN_MINUTES: i64 = 60;
+/// Shortest session message (VerifyKit's SDKs refuse shorter ones).
+const MIN_MESSAGE_CHARS: usize = 10;
+/// Longest session message the sandbox sends (WhatsApp's limit on a text message's body).
+const MAX_MESSAGE_CHARS: usize = 4096;
 
 /// `GET /v1.0/init`: validation methods and localization texts, in the configured theme.
 pub(super) async fn init(AxumState(app): AxumState<VerifyKit>, input: Input) -> Response {
@@ -154,8 +158,8 @@ fn whatsapp_message(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value
     let phone = phone::parse_international(&raw).ok_or(VkError::INVALID_PHONE)?;
     let message = input
         .str("message")
-        .filter(|m| m.chars().count() >= 10)
-        .ok_or(VkError::MESSAGE_REQUIRED)?;
+        .filter(|m| (MIN_MESSAGE_CHARS..=MAX_MESSAGE_CHARS).contains(&m.chars().count()))
+        .ok_or(VkError::MESSAGE_INVALID)?;
     let now = state.now();
     let recently_verified = state
         .verifykit

@@ -20,6 +20,7 @@ use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::body::BodyFormat;
 use crate::model::Provider;
 use crate::wire::{Wire, finish};
 
@@ -34,6 +35,7 @@ const WIRE: Wire = Wire {
     provider: Provider::VerifyKit,
     status_error,
     malformed_json: r#"{"meta":{"requestId":"sandbox-fault","httpStatusCode":200},"result":{"reference":"#,
+    body: BodyFormat::Json,
 };
 
 /// Routes of `https://web-rest.verifykit.com` (nested under `/verifykit/web-rest`).

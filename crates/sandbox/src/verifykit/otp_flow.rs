@@ -71,7 +71,8 @@ fn send(app: &VerifyKit, input: &Input) -> Result<(StatusCode, Value), VkError> 
     state.charge(Provider::VerifyKit);
     let vk = &mut state.verifykit;
     vk.record_send(&e164, now);
-    if let Some(previous) = vk.live_otp.insert(e164.clone(), reference.clone()) {
+    // As the newest entry, so the two maps forget a number's live OTP together.
+    if let Some(previous) = vk.live_otp.insert_newest(e164.clone(), reference.clone()) {
         vk.otps.remove(&previous);
     }
     let country = phone

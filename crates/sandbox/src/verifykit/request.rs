@@ -2,6 +2,7 @@
 //! the language.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 
 use super::error::VkError;
 use super::slot::VerifyKitSlot as State;
@@ -25,10 +26,12 @@ pub(super) fn guard(
     }
     if let Some(limit) = config.verifykit_rate_limit {
         let now = state.now();
+        // Counted per end-user IP; a request without one (the api host does not insist), or
+        // with a header that is no IP address, counts under "-", so a key's size is bounded.
         let ip = input
             .header("x-vfk-forwarded-for")
-            .unwrap_or("-")
-            .to_owned();
+            .and_then(|v| v.parse::<IpAddr>().ok())
+            .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
         let hits = state.verifykit.hits.get_or_insert_with(ip, VecDeque::new);
         let cutoff = window_start(now, limit.window);
         if let Some(cutoff) = cutoff {

@@ -14,6 +14,7 @@ mod users;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::body::BodyFormat;
 use crate::model::Provider;
 use crate::wire::{Wire, finish};
 
@@ -28,6 +29,7 @@ const WIRE: Wire = Wire {
     provider: Provider::Verigator,
     status_error,
     malformed_json: r#"{"verified":tru"#,
+    body: BodyFormat::Json,
 };
 
 /// Routes of `https://api.verigator.com` (nested under `/verigator`).

@@ -22,10 +22,10 @@ pub(super) fn authenticate(config: &SandboxConfig, input: &Input) -> Result<(), 
     }
 }
 
-/// A required string field (non-empty), else 422 (also when the body is not JSON: Verigator's
-/// bodies are "JSON encoded", so a form body is refused like a malformed one).
+/// A required string field (non-empty), else 422 (also when the body is not JSON sent as JSON:
+/// Verigator's bodies are "JSON encoded", so a form body is refused like a malformed one).
 pub(super) fn required(input: &Input, key: &str, message: &'static str) -> Result<String, VgError> {
-    if input.body_malformed || input.body_form {
+    if input.body_malformed {
         return Err(VgError(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid request body - check the format and if it was correctly JSON encoded",
