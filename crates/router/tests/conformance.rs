@@ -165,6 +165,7 @@ fn expected(otp: &[&str], reverse: &[&str], sessions: bool) -> Expected {
         .checks([
             "input.unsupported_channel_refused[voice]",
             "input.foreign_handle_refused",
+            "privacy.codes_not_shown",
             "privacy.phones_and_codes_not_logged",
         ])
         .per_channel(CHECK_FAULT_CHECKS, otp)
@@ -208,7 +209,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 74);
+    assert_eq!(expected.len(), 85);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -235,7 +236,7 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 52);
+    assert_eq!(expected.len(), 59);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -309,7 +310,7 @@ async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .skipped("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 39);
+    assert_eq!(expected.len(), 47);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
@@ -446,7 +447,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 88);
+    assert_eq!(expected.len(), 101);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

@@ -36,6 +36,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .checks(["input.unsupported_channel_refused[telegram]", "input.foreign_handle_refused"])
 ///     .checks(["input.qr_code_refused[whatsapp]", "session.resolves_verified_phone"])
 ///     .checks(["session.unknown_is_not_found", "privacy.phones_and_codes_not_logged"])
+///     .check("privacy.codes_not_shown")
 ///     .checks(["input.hostile_handle_refused", "input.malformed_session_refused"])
 ///     .skipped("privacy.secrets_not_shown") // no credentials: skipped, saying so
 ///     .checks(SESSION_FAULT_CHECKS.iter().copied())

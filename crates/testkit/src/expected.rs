@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// The checks every OTP channel gets, to expand with [`Expected::per_channel`]: the check
-/// without a code and the start with a phone and a QR code refused, then the eight `otp.*`
+/// without a code and the start with a phone and a QR code refused, then the nine `otp.*`
 /// checks.
 pub const OTP_CHECKS: &[&str] = &[
     "input.otp_check_without_code_refused",
@@ -14,23 +14,33 @@ pub const OTP_CHECKS: &[&str] = &[
     "otp.right_code_after_wrong_code",
     "otp.code_single_use",
     "otp.malformed_code_refused",
+    "otp.unknown_reference_rejected",
     "otp.expired_is_rejected",
     "otp.handle_json_round_trip",
     "otp.handle_in_fresh_client",
 ];
 
 /// The checks every OTP channel that sends a message (all but TOTP) gets: exactly one send,
-/// and no retry after an injected 503 or connection reset.
+/// no retry after an injected 503 with `Retry-After` or a connection reset, and `MaybeSent`
+/// after a 503 without `Retry-After`. The fault checks are skipped when the harness cannot
+/// inject their [`SendFault`](crate::SendFault) or count requests: list those then with
+/// [`Expected::skipped`].
 pub const SEND_CHECKS: &[&str] = &[
     "send.exactly_once",
     "send.not_retried_after_503",
+    "send.maybe_sent_after_plain_503",
     "send.not_retried_after_reset",
 ];
 
-/// The checks every OTP channel gets: a check whose answer was lost is never a rejection, and
-/// (when the harness counts code checks) is not sent again. They always run, and are skipped when the harness cannot inject check faults
+/// The checks every OTP channel gets: a check whose answer was lost, or that was answered
+/// with a server error, is never a rejection, and (when the harness counts code checks) is
+/// not sent again. They always run, and are skipped when the harness cannot inject that
+/// [`CheckFault`](crate::CheckFault)
 /// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)).
-pub const CHECK_FAULT_CHECKS: &[&str] = &["otp.lost_answer_not_rejected"];
+pub const CHECK_FAULT_CHECKS: &[&str] = &[
+    "otp.lost_answer_not_rejected",
+    "otp.server_error_not_rejected",
+];
 
 /// The checks every reverse channel gets: a poll answered 503 is retried after its
 /// `Retry-After`. They always run, and are skipped when the harness cannot inject lookup
@@ -114,26 +124,34 @@ pub const HOSTILE_SESSION_CHECKS: &[&str] = &[
 /// list it then with [`Expected::skipped`].
 pub const DOCUMENTED_ERROR_CHECKS: &[&str] = &["errors.documented_codes_typed"];
 
-/// The checks every OTP channel gets: the provider's limit of wrong codes holds. They always
-/// run, and are skipped, saying so, when the harness names no limit
+/// The checks every OTP channel gets: the provider's limit of wrong codes holds, and no
+/// sooner (the right code after one wrong code fewer verifies). They always run, and are
+/// skipped, saying so, when the harness names no limit
 /// ([`Harness::wrong_code_limit`](crate::Harness::wrong_code_limit): the provider sets none);
-/// list them then with [`Expected::skipped_per_channel`].
-pub const WRONG_CODE_LIMIT_CHECKS: &[&str] = &["otp.wrong_code_limit"];
+/// list them then with [`Expected::skipped_per_channel`]. A limit of one wrong code skips
+/// `otp.right_code_within_limit`, which has no wrong code to give then.
+pub const WRONG_CODE_LIMIT_CHECKS: &[&str] =
+    &["otp.wrong_code_limit", "otp.right_code_within_limit"];
 
-/// The privacy checks, once per run: no credential shown, and no phone number, code or
-/// credential logged. Without credentials named by
+/// The privacy checks, once per run: no credential shown, no code shown, and no phone number,
+/// code or credential logged. Without credentials named by
 /// [`Harness::secrets`](crate::Harness::secrets), `privacy.secrets_not_shown` is skipped,
-/// saying so: list it then with [`Expected::skipped`].
+/// saying so: list it then with [`Expected::skipped`]; without an OTP channel whose codes the
+/// harness reads, `privacy.codes_not_shown` is skipped.
 pub const PRIVACY_CHECKS: &[&str] = &[
     "privacy.secrets_not_shown",
+    "privacy.codes_not_shown",
     "privacy.phones_and_codes_not_logged",
 ];
 
 /// The checks every reverse channel gets (with `capabilities.qr_code`, `reverse.qr_code` too).
+/// `reverse.expired_is_rejected` is skipped when the handle has no `expires_at` or the harness
+/// cannot move the provider's clock.
 pub const REVERSE_CHECKS: &[&str] = &[
     "reverse.pending_then_verified",
     "reverse.handle_json_round_trip",
     "reverse.handle_in_fresh_client",
+    "reverse.expired_is_rejected",
 ];
 
 /// The conformance checks a test expects to run, by name: those that must pass, and those
@@ -153,7 +171,7 @@ pub const REVERSE_CHECKS: &[&str] = &[
 ///     .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
 ///     .per_channel(SEND_CHECKS, ["sms"]);
-/// assert_eq!(expected.len(), 2 + 2 * 10 + 3);
+/// assert_eq!(expected.len(), 2 + 2 * 11 + 4);
 /// assert!(expected.names().iter().any(|n| n == "otp.right_code_verifies[whatsapp]"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -193,7 +211,14 @@ impl Expected {
     ///     .skipped("privacy.secrets_not_shown") // no credentials
     ///     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"]); // no limit of wrong codes
     /// assert_eq!(expected.len(), 1);
-    /// assert_eq!(expected.skipped_names(), ["privacy.secrets_not_shown", "otp.wrong_code_limit[sms]"]);
+    /// assert_eq!(
+    ///     expected.skipped_names(),
+    ///     [
+    ///         "privacy.secrets_not_shown",
+    ///         "otp.wrong_code_limit[sms]",
+    ///         "otp.right_code_within_limit[sms]",
+    ///     ]
+    /// );
     /// ```
     #[must_use]
     pub fn skipped(mut self, name: impl Into<String>) -> Self {

@@ -46,16 +46,22 @@ impl From<phone_verify_core::Error> for HarnessError {
 pub type HarnessResult<T> = Result<T, HarnessError>;
 
 /// A failure to inject into the next send request.
+///
+/// New variants may be added: a harness matches the variants it can inject and answers the
+/// others (`_`) with [`HarnessError::Unsupported`], which skips the checks that need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SendFault {
-    /// The provider answers `503 Service Unavailable` without sending anything. Its client
-    /// reports [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent) when the 503
-    /// has no `Retry-After` (the sandbox harness's: a proxy answers so after forwarding the
-    /// request, so the client cannot tell), and
-    /// [`ErrorKind::ProviderUnavailable`](phone_verify_core::ErrorKind::ProviderUnavailable)
-    /// when it has one (the in-memory provider's: refused before processing).
+    /// The provider answers `503 Service Unavailable` with `Retry-After` (one second), without
+    /// sending anything: refused before processing, so its client reports
+    /// [`ErrorKind::ProviderUnavailable`](phone_verify_core::ErrorKind::ProviderUnavailable),
+    /// and does not send again (a send is never retried).
     ServiceUnavailable,
+    /// The provider answers `503 Service Unavailable` without `Retry-After`, without sending
+    /// anything. A proxy answers so after forwarding a request too, so the client cannot tell
+    /// whether a message went out:
+    /// [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent), and nothing else.
+    ServiceUnavailableWithoutRetryAfter,
     /// The connection is reset before any answer arrives.
     ConnectionReset,
     /// The provider refuses the send (401), its error message quoting the credentials the
@@ -64,10 +70,11 @@ pub enum SendFault {
 }
 
 impl SendFault {
-    /// A short name used in check names, e.g. `503` or `reset`.
+    /// A short name used in check names, e.g. `503`, `plain_503` or `reset`.
     pub fn name(self) -> &'static str {
         match self {
             Self::ServiceUnavailable => "503",
+            Self::ServiceUnavailableWithoutRetryAfter => "plain_503",
             Self::ConnectionReset => "reset",
             Self::CredentialsEchoed => "echo",
         }
@@ -75,12 +82,21 @@ impl SendFault {
 }
 
 /// A failure to inject into the next code check of one verification.
+///
+/// New variants may be added: a harness matches the variants it can inject and answers the
+/// others (`_`) with [`HarnessError::Unsupported`], which skips the checks that need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CheckFault {
     /// The provider takes the check (a right code is used up), then the connection drops
     /// before any answer byte: the client cannot know what happened.
     AnswerLost,
+    /// The provider answers `503 Service Unavailable` without `Retry-After`, without processing
+    /// the check. A proxy gives that server error after forwarding a request too, so the
+    /// client cannot know whether the code was used: its client reports
+    /// [`ErrorKind::OutcomeUnknown`](phone_verify_core::ErrorKind::OutcomeUnknown), never a
+    /// rejection, and does not check again.
+    ServerError,
 }
 
 /// A failure to inject into the next lookup of one verification: a reverse flow's poll, or
@@ -595,20 +611,26 @@ pub trait Harness: Send + Sync {
 
     /// The requests the provider has received so far, to prove that invalid input sends
     /// nothing, that a send happens exactly once and (with
-    /// [`checks`](RequestCounts::checks)) that a check whose answer was lost is not sent
-    /// again.
+    /// [`checks`](RequestCounts::checks)) that a check whose answer was lost, unreadable or a
+    /// server error is not sent again. Without it the checks that must prove a request count
+    /// are skipped, after failing any that the error kind alone shows broken.
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         Err(HarnessError::unsupported("counting requests"))
     }
 
     /// Makes the next send request fail with `fault`. The failed request still counts as a
-    /// send in [`request_counts`](Harness::request_counts).
+    /// send in [`request_counts`](Harness::request_counts). A fault the harness cannot inject
+    /// (a [`SendFault`] variant it does not know) is `Unsupported`: the check that asked for it
+    /// is skipped.
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
         let _ = fault;
         Err(HarnessError::unsupported("injecting faults"))
     }
 
-    /// Makes the next code check of `verification` fail with `fault`.
+    /// Makes the next code check of `verification` fail with `fault`. A fault the harness
+    /// cannot inject (a [`CheckFault`] variant it does not know) is `Unsupported`: the check
+    /// that asked for it is skipped. [`clear_faults`](Harness::clear_faults) should fail when
+    /// no request used it.
     async fn inject_check_fault(
         &self,
         verification: &Verification,

@@ -46,7 +46,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -105,8 +105,35 @@ impl Endpoint {
     }
 }
 
-/// What a [`CheckFault::AnswerLost`] does at a check endpoint.
-const CHECK_FAULT: FaultAction = FaultAction::ResetAfterProcessing;
+/// What a [`CheckFault`] does at a check endpoint: the sandbox's `ResetAfterProcessing` (the
+/// check taken, its answer lost), or a bare `503` in the provider's error shape (`Status`,
+/// which sends no `Retry-After`).
+fn check_action(fault: CheckFault) -> FaultAction {
+    match fault {
+        CheckFault::AnswerLost => FaultAction::ResetAfterProcessing,
+        CheckFault::ServerError => FaultAction::Status {
+            status: 503,
+            body: None,
+        },
+    }
+}
+
+/// What a [`SendFault`] does at a send endpoint: the sandbox's `ServiceUnavailable` (with
+/// `Retry-After`), a bare `503` (`Status`, without), `ConnectionReset`, or
+/// `EchoCredentials` answering 401.
+fn send_action(fault: SendFault) -> FaultAction {
+    match fault {
+        SendFault::ServiceUnavailable => FaultAction::ServiceUnavailable {
+            retry_after_secs: LookupFault::RETRY_AFTER.as_secs(),
+        },
+        SendFault::ServiceUnavailableWithoutRetryAfter => FaultAction::Status {
+            status: 503,
+            body: None,
+        },
+        SendFault::ConnectionReset => FaultAction::ConnectionReset,
+        SendFault::CredentialsEchoed => FaultAction::EchoCredentials { status: 401 },
+    }
+}
 
 /// What a [`LookupFault`] does at a lookup endpoint: the sandbox's `ServiceUnavailable` and
 /// `RateLimited` faults (with `Retry-After`), a bare `503` in the provider's error shape
@@ -188,8 +215,8 @@ pub struct SandboxHarness {
     send_endpoints: Vec<Endpoint>,
     check_endpoints: Vec<Endpoint>,
     lookup_endpoints: Vec<Endpoint>,
-    /// Set while a check fault is injected and not yet cleared.
-    check_fault_injected: AtomicBool,
+    /// The check fault injected and not yet cleared.
+    check_fault_injected: Mutex<Option<FaultAction>>,
     /// The lookup fault injected and not yet cleared.
     lookup_fault_injected: Mutex<Option<FaultAction>>,
     /// Hostile answers and documented errors injected at check or lookup endpoints and not
@@ -230,7 +257,7 @@ impl SandboxHarness {
             send_endpoints: Vec::new(),
             check_endpoints: Vec::new(),
             lookup_endpoints: Vec::new(),
-            check_fault_injected: AtomicBool::new(false),
+            check_fault_injected: Mutex::new(None),
             lookup_fault_injected: Mutex::new(None),
             hostile_injected: Mutex::new(Vec::new()),
             documented_errors: Vec::new(),
@@ -466,13 +493,13 @@ impl SandboxHarness {
             .path(endpoint.path.clone())
     }
 
-    /// Injects `action` at each of `endpoints` and marks the fault `injected`, or says which
+    /// Injects `action` at each of `endpoints` and remembers it in `injected`, or says which
     /// builder method configures them (`with`).
     fn inject_at(
         &self,
         endpoints: &[Endpoint],
-        action: &FaultAction,
-        injected: &AtomicBool,
+        action: FaultAction,
+        injected: &Mutex<Option<FaultAction>>,
         with: &str,
     ) -> HarnessResult<()> {
         if endpoints.is_empty() {
@@ -484,23 +511,27 @@ impl SandboxHarness {
             self.sandbox
                 .inject_fault(self.fault_at(endpoint, action.clone()));
         }
-        injected.store(true, Ordering::Relaxed);
+        *injected.lock().unwrap_or_else(PoisonError::into_inner) = Some(action);
         Ok(())
     }
 
-    /// Whether a fault marked `injected` is still pending at every one of `endpoints` (no
-    /// request used it); unmarks it.
+    /// Whether the fault remembered in `injected` is still pending at every one of
+    /// `endpoints` (no request used it); forgets it.
     fn unused(
         &self,
         endpoints: &[Endpoint],
-        action: &FaultAction,
-        injected: &AtomicBool,
+        injected: &Mutex<Option<FaultAction>>,
         pending: &[Fault],
     ) -> bool {
-        injected.swap(false, Ordering::Relaxed)
-            && endpoints
+        let action = injected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        action.is_some_and(|action| {
+            endpoints
                 .iter()
                 .all(|e| pending.contains(&self.fault_at(e, action.clone())))
+        })
     }
 
     /// Makes the next `times` answers to the operation `to` the fault `action`: at every send
@@ -648,14 +679,7 @@ impl Harness for SandboxHarness {
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
         self.require_send_endpoints()?;
-        let action = match fault {
-            SendFault::ServiceUnavailable => FaultAction::Status {
-                status: 503,
-                body: None,
-            },
-            SendFault::ConnectionReset => FaultAction::ConnectionReset,
-            SendFault::CredentialsEchoed => FaultAction::EchoCredentials { status: 401 },
-        };
+        let action = send_action(fault);
         for endpoint in &self.send_endpoints {
             self.sandbox
                 .inject_fault(self.fault_at(endpoint, action.clone()));
@@ -669,12 +693,9 @@ impl Harness for SandboxHarness {
         fault: CheckFault,
     ) -> HarnessResult<()> {
         let _ = verification;
-        let action = match fault {
-            CheckFault::AnswerLost => CHECK_FAULT,
-        };
         self.inject_at(
             &self.check_endpoints,
-            &action,
+            check_action(fault),
             &self.check_fault_injected,
             "with_check_endpoint",
         )
@@ -686,21 +707,12 @@ impl Harness for SandboxHarness {
         fault: LookupFault,
     ) -> HarnessResult<()> {
         let _ = verification;
-        let action = lookup_action(fault);
-        if self.lookup_endpoints.is_empty() {
-            return Err(HarnessError::unsupported(
-                "no endpoint configured (SandboxHarness::with_lookup_endpoint)",
-            ));
-        }
-        for endpoint in &self.lookup_endpoints {
-            self.sandbox
-                .inject_fault(self.fault_at(endpoint, action.clone()));
-        }
-        *self
-            .lookup_fault_injected
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(action);
-        Ok(())
+        self.inject_at(
+            &self.lookup_endpoints,
+            lookup_action(fault),
+            &self.lookup_fault_injected,
+            "with_lookup_endpoint",
+        )
     }
 
     async fn inject_hostile_answer(
@@ -763,22 +775,12 @@ impl Harness for SandboxHarness {
 
     async fn clear_faults(&self) -> HarnessResult<()> {
         let pending = self.sandbox.pending_faults();
-        let check_unused = self.unused(
-            &self.check_endpoints,
-            &CHECK_FAULT,
-            &self.check_fault_injected,
+        let check_unused = self.unused(&self.check_endpoints, &self.check_fault_injected, &pending);
+        let lookup_unused = self.unused(
+            &self.lookup_endpoints,
+            &self.lookup_fault_injected,
             &pending,
         );
-        let lookup_injected = self
-            .lookup_fault_injected
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let lookup_unused = lookup_injected.is_some_and(|action| {
-            self.lookup_endpoints
-                .iter()
-                .all(|e| pending.contains(&self.fault_at(e, action.clone())))
-        });
         let hostile = std::mem::take(
             &mut *self
                 .hostile_injected

@@ -2,6 +2,9 @@
 //! which it has none of, is skipped.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use phone_verify_core::time::OffsetDateTime;
 
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryVerifier};
 use phone_verify_testkit::{
@@ -28,6 +31,7 @@ async fn in_memory_provider_conforms() {
             "input.qr_code_refused[whatsapp]",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
+            "privacy.codes_not_shown",
             "privacy.phones_and_codes_not_logged",
         ])
         // The in-memory provider has no credentials: nothing to search for.
@@ -50,9 +54,26 @@ async fn in_memory_provider_conforms() {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // Its documented errors (`memory::documented_errors`), each typed as documented.
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 83);
+    assert_eq!(expected.len(), 97);
+    let state = verifier.state().clone();
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)
         .await;
     assert_eq!(report.provider(), &InMemoryVerifier::PROVIDER);
+
+    // Each expiry check moved the provider's clock by a verification's lifetime (10 minutes)
+    // and a minute, not by the offset earlier checks had already added as well.
+    let expiry_checks = report
+        .results()
+        .iter()
+        .filter(|r| r.name.contains(".expired_is_rejected["))
+        .count();
+    assert_eq!(expiry_checks, 4, "{report}");
+    let each = Duration::from_secs(11 * 60);
+    let now = OffsetDateTime::now_utc();
+    let moved = (state.now() - now).unsigned_abs();
+    assert!(
+        moved >= each * 4 && moved < each * 5,
+        "the provider's clock moved {moved:?} in {expiry_checks} expiry checks"
+    );
 }

@@ -423,3 +423,77 @@ async fn a_failed_phone_setup_fails_the_phone() {
     );
     assert!(harness.into_sandbox().is_some());
 }
+
+/// `POST {path}` to the sandbox's VerifyKit web REST host with `body`: the status and the
+/// `Retry-After`.
+async fn web_rest(
+    sandbox: &SandboxHandle,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, Option<String>) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", sandbox.verifykit_web_rest_url()))
+        .header(
+            "x-vfk-server-key",
+            sandbox.config().verifykit_server_key.as_str(),
+        )
+        .header("x-vfk-forwarded-for", "203.0.113.7")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), retry_after)
+}
+
+/// A send's 503 is refused with `Retry-After` or left in doubt without it, both unprocessed;
+/// a check's server error is a plain 503 that must be used.
+#[tokio::test]
+async fn send_503s_differ_by_retry_after_and_a_check_server_error_must_be_used() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_send_endpoint("POST", "/v1.0/send-otp")
+    .with_check_endpoint("POST", "/v1.0/check-otp");
+    let phone = harness.fresh_phone().await.unwrap();
+    let send = serde_json::json!({
+        "phoneNumber": phone.national_number(),
+        "countryCode": phone.region().unwrap(),
+    });
+    for (fault, retry_after) in [
+        (SendFault::ServiceUnavailable, Some("1".to_owned())),
+        (SendFault::ServiceUnavailableWithoutRetryAfter, None),
+    ] {
+        harness.inject_send_fault(fault).await.unwrap();
+        let answer = web_rest(harness.sandbox(), "/send-otp", send.clone()).await;
+        assert_eq!(answer, (503, retry_after), "{fault:?}");
+        harness.clear_faults().await.unwrap();
+    }
+    assert!(harness.sandbox().messages(phone.e164()).is_empty());
+
+    let handle = Verification::new(ProviderId::new_static("verifykit"), "x", Channel::Sms);
+    harness
+        .inject_check_fault(&handle, CheckFault::ServerError)
+        .await
+        .unwrap();
+    let cleared = harness.clear_faults().await;
+    assert!(
+        matches!(&cleared, Err(HarnessError::Failed(m)) if m.contains("check fault was not used")),
+        "{cleared:?}"
+    );
+    harness
+        .inject_check_fault(&handle, CheckFault::ServerError)
+        .await
+        .unwrap();
+    let check = serde_json::json!({ "reference": "nope", "code": "123456" });
+    assert_eq!(
+        web_rest(harness.sandbox(), "/check-otp", check).await,
+        (503, None)
+    );
+    harness.clear_faults().await.unwrap();
+}

@@ -95,6 +95,17 @@ enum Flaw {
     /// Answers a check the provider refused with a documented code (a rejection that carries
     /// the provider's code) with a `Provider` error instead of the rejection.
     RefusalAsProviderError,
+    /// Takes every 503 for a refusal before processing: a send or a code check answered 503,
+    /// with `Retry-After` or without, is `ProviderUnavailable` (a router then sends again).
+    Plain503AsRefusal,
+    /// Quotes the code it checked in a wrong code's rejection.
+    CodeInRejection,
+    /// Answers a reference of no verification with a `NotFound` error instead of a rejection.
+    UnknownReferenceAsError,
+    /// Locks a verification one wrong code before the provider's limit.
+    LocksOneEarly,
+    /// Reports a reverse flow that expired before the user completed it as still pending.
+    ReverseNeverExpires,
 }
 
 /// `result` with its error rebuilt from its kind and message alone, for
@@ -149,6 +160,8 @@ struct Broken {
     flaw: Flaw,
     started_here: Mutex<HashSet<String>>,
     verified: Mutex<std::collections::HashMap<String, CheckOutcome>>,
+    /// Wrong codes per reference, for [`Flaw::LocksOneEarly`].
+    wrong_codes: Mutex<std::collections::HashMap<String, u32>>,
 }
 
 impl Broken {
@@ -166,6 +179,7 @@ impl Broken {
             flaw,
             started_here: Mutex::default(),
             verified: Mutex::default(),
+            wrong_codes: Mutex::default(),
         }
     }
 }
@@ -295,6 +309,12 @@ impl PhoneVerifier for Broken {
                 Ok(handle)
             }
             (Flaw::DropsProviderCode, result) => without_details(result),
+            (Flaw::Plain503AsRefusal, Err(err)) if err.http_status() == Some(503) => {
+                Err(Error::new(
+                    ErrorKind::ProviderUnavailable,
+                    "the provider is unavailable",
+                ))
+            }
             (_, result) => result,
         }
     }
@@ -344,6 +364,15 @@ impl PhoneVerifier for Broken {
         }
         if self.flaw == Flaw::HangsOnCodes && request.code.is_some() {
             std::future::pending::<()>().await;
+        }
+        if self.flaw == Flaw::LocksOneEarly && request.code.is_some() {
+            let limit = self.inner.state().max_attempts();
+            let wrong = self.wrong_codes.lock().unwrap();
+            if wrong.get(&handle.reference).is_some_and(|n| n + 1 >= limit) {
+                return Ok(CheckOutcome::Rejected(Rejection::new(
+                    RejectReason::TooManyAttempts,
+                )));
+            }
         }
         if self.flaw == Flaw::LogsCodes
             && let Some(code) = &request.code
@@ -395,6 +424,18 @@ impl PhoneVerifier for Broken {
                 .unwrap()
                 .insert(handle.reference.clone(), verified.clone());
         }
+        if let Ok(CheckOutcome::Rejected(r)) = &outcome
+            && r.reason == RejectReason::WrongCode
+        {
+            *self
+                .wrong_codes
+                .lock()
+                .unwrap()
+                .entry(handle.reference.clone())
+                .or_default() += 1;
+        }
+        // A reference no code was sent for: no verification has it.
+        let unknown = self.inner.state().message_for(&handle.reference).is_none();
         match (self.flaw, outcome) {
             (Flaw::ExpiryAsError, Ok(CheckOutcome::Rejected(r)))
                 if r.reason == RejectReason::Expired =>
@@ -426,6 +467,31 @@ impl PhoneVerifier for Broken {
                     ErrorKind::Provider,
                     "the provider refused the check",
                 ))
+            }
+            (Flaw::Plain503AsRefusal, Err(err)) if err.http_status() == Some(503) => {
+                Err(Error::new(
+                    ErrorKind::ProviderUnavailable,
+                    "the provider is unavailable",
+                ))
+            }
+            (Flaw::CodeInRejection, Ok(CheckOutcome::Rejected(r)))
+                if r.reason == RejectReason::WrongCode =>
+            {
+                let code = request.code.as_ref().map(Code::expose).unwrap_or_default();
+                Ok(CheckOutcome::Rejected(
+                    Rejection::new(RejectReason::WrongCode)
+                        .with_message(format!("code {code} does not match")),
+                ))
+            }
+            (Flaw::UnknownReferenceAsError, Ok(CheckOutcome::Rejected(r)))
+                if r.reason == RejectReason::NotFound && unknown && request.code.is_some() =>
+            {
+                Err(Error::new(ErrorKind::NotFound, "no such verification"))
+            }
+            (Flaw::ReverseNeverExpires, Ok(CheckOutcome::Rejected(r)))
+                if r.reason == RejectReason::Expired && request.code.is_none() =>
+            {
+                Ok(CheckOutcome::Pending)
             }
             (_, outcome) => outcome,
         }
@@ -574,6 +640,7 @@ async fn accepting_any_code_fails_the_wrong_code_checks() {
             "otp.right_code_after_wrong_code[",
             "otp.malformed_code_refused[",
             "otp.wrong_code_limit[",
+            "otp.right_code_within_limit[",
         ],
         "got verified",
     );
@@ -582,7 +649,7 @@ async fn accepting_any_code_fails_the_wrong_code_checks() {
 #[tokio::test]
 async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
     let report = report_for(Flaw::RetriesLostChecks).await;
-    assert_fails_only(
+    assert_fails_only_and(
         &report,
         &[
             "otp.lost_answer_not_rejected[",
@@ -590,6 +657,12 @@ async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
             "otp.stalled_answer_not_rejected[",
         ],
         "is never a rejection",
+        // The check answered 503 was not taken (the in-memory provider refused it): asked
+        // again, it verifies, after a second code-check request.
+        &[(
+            "otp.server_error_not_rejected[",
+            "the provider received 2 code-check requests, expected exactly 1",
+        )],
     );
 }
 
@@ -770,10 +843,78 @@ async fn retrying_only_when_asked_fails_the_plain_503_and_reset_lookup_checks() 
 #[tokio::test]
 async fn sending_a_check_again_after_its_answer_was_lost_fails_the_lost_answer_check() {
     let report = report_for(Flaw::RepeatsLostChecks).await;
+    // Whatever left the check's outcome unknown: a lost answer, an unreadable or stalled one,
+    // or a server error.
     assert_fails_only(
         &report,
-        &["otp.lost_answer_not_rejected["],
+        &[
+            "otp.lost_answer_not_rejected[",
+            "otp.unreadable_answer_not_rejected[",
+            "otp.stalled_answer_not_rejected[",
+            "otp.server_error_not_rejected[",
+        ],
         "the provider received 2 code-check requests, expected exactly 1",
+    );
+}
+
+#[tokio::test]
+async fn a_503_taken_for_a_refusal_fails_the_server_error_checks() {
+    let report = report_for(Flaw::Plain503AsRefusal).await;
+    // A 503 with Retry-After is a refusal: that check passes.
+    assert_fails_only_and(
+        &report,
+        &["send.maybe_sent_after_plain_503["],
+        "expected a MaybeSent error (a 503 without Retry-After may come from a proxy that \
+         forwarded the send",
+        &[(
+            "otp.server_error_not_rejected[",
+            "expected an OutcomeUnknown error (the code may be used up, and the check must not \
+             be sent again), got error (provider unavailable",
+        )],
+    );
+}
+
+#[tokio::test]
+async fn a_code_in_a_rejection_fails_the_codes_check() {
+    let report = report_for(Flaw::CodeInRejection).await;
+    assert_fails_only(
+        &report,
+        &["privacy.codes_not_shown"],
+        "a wrong code's outcome shows a code (6 characters) that was sent or checked",
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_reference_as_an_error_fails_the_unknown_reference_check() {
+    let report = report_for(Flaw::UnknownReferenceAsError).await;
+    assert_fails_only(
+        &report,
+        &["otp.unknown_reference_rejected["],
+        "expected Ok(Rejected(NotFound)) (contract rule 3: no such pending verification is an \
+         outcome, not an error), got the error",
+    );
+}
+
+#[tokio::test]
+async fn locking_one_wrong_code_early_fails_the_within_limit_check() {
+    let report = report_for(Flaw::LocksOneEarly).await;
+    // The limit check alone cannot tell: its last wrong code may be TooManyAttempts.
+    assert_fails_only(
+        &report,
+        &["otp.right_code_within_limit["],
+        "the right code after 4 wrong ones, within the provider's limit of 5: expected \
+         verified, got rejected (TooManyAttempts)",
+    );
+}
+
+#[tokio::test]
+async fn a_reverse_flow_that_never_expires_fails_the_reverse_expiry_check() {
+    let report = report_for(Flaw::ReverseNeverExpires).await;
+    assert_fails_only(
+        &report,
+        &["reverse.expired_is_rejected["],
+        "a poll of the flow the user never completed after moving the clock 660s, past \
+         expires_at: expected rejected (Expired), got pending",
     );
 }
 
@@ -784,6 +925,7 @@ async fn retrying_sends_fails_the_fault_checks() {
         &report,
         &[
             "send.not_retried_after_",
+            "send.maybe_sent_after_plain_503[",
             "send.unreadable_answer_maybe_sent[",
             "send.stalled_answer_maybe_sent[",
         ],
@@ -798,6 +940,7 @@ async fn a_lost_send_reported_as_not_sent_fails_the_reset_check() {
         &report,
         &[
             "send.not_retried_after_reset[",
+            "send.maybe_sent_after_plain_503[",
             "send.unreadable_answer_maybe_sent[",
             "send.stalled_answer_maybe_sent[",
         ],
@@ -870,7 +1013,7 @@ async fn expiry_as_an_error_fails_the_expiry_check() {
     let report = report_for(Flaw::ExpiryAsError).await;
     assert_fails_only_and(
         &report,
-        &["otp.expired_is_rejected["],
+        &["otp.expired_is_rejected[", "reverse.expired_is_rejected["],
         "contract rule 3",
         // The provider's documented expiry, turned into an error the same way.
         &[(
@@ -1287,21 +1430,75 @@ async fn missing_harness_support_skips_instead_of_failing() {
         skip.detail.as_deref(),
         Some("unsupported by this harness: advancing time")
     );
-    // Input checks pass, noting that the request count could not be verified.
-    let input = report
-        .get("input.unsupported_channel_refused[telegram]")
-        .unwrap();
-    assert_eq!(input.status, Status::Passed);
-    assert!(
-        input
-            .detail
-            .as_deref()
-            .unwrap()
-            .contains("not proven request-free")
-    );
+    // Refusals are not proven request-free without request counts: skipped, saying so.
+    for name in [
+        "input.unsupported_channel_refused[telegram]",
+        "input.otp_check_without_code_refused[sms]",
+        "otp.malformed_code_refused[sms]",
+    ] {
+        let input = report.get(name).unwrap();
+        assert_eq!(input.status, Status::Skipped, "{name}\n{report}");
+        assert_eq!(
+            input.detail.as_deref(),
+            Some(
+                "the harness cannot count requests: refused as expected, but not proven \
+                 request-free"
+            ),
+            "{name}"
+        );
+    }
     assert_eq!(
         report.status("otp.right_code_verifies[sms]"),
         Some(Status::Passed)
+    );
+}
+
+#[tokio::test]
+async fn without_request_counts_the_send_fault_checks_skip_or_fail_on_the_error_kind() {
+    let state = InMemoryState::seeded(15);
+    let verifier = InMemoryVerifier::with_state(state.clone());
+    let mut blind = Probe::new(InMemoryHarness::for_state(state));
+    blind.counts = false;
+    let report = run(&verifier, Some(&verifier), &blind).await;
+    report.assert_all_passed();
+    for name in [
+        "send.not_retried_after_503[sms]",
+        "send.maybe_sent_after_plain_503[sms]",
+        "send.not_retried_after_reset[sms]",
+    ] {
+        let result = report.get(name).unwrap();
+        assert_eq!(result.status, Status::Skipped, "{name}\n{report}");
+        assert_eq!(
+            result.detail.as_deref(),
+            Some(
+                "the harness cannot count requests: the send failed as expected, but not \
+                 proven sent exactly once"
+            ),
+            "{name}"
+        );
+    }
+
+    // The error kind alone still fails a verifier that reports a lost send as not sent.
+    let state = InMemoryState::seeded(16);
+    let verifier = Broken::new(state.clone(), Flaw::LostSendNotMaybeSent);
+    let mut blind = Probe::new(InMemoryHarness::for_state(state));
+    blind.counts = false;
+    let report = run(&verifier, Some(&verifier), &blind).await;
+    for name in [
+        "send.maybe_sent_after_plain_503[sms]",
+        "send.not_retried_after_reset[sms]",
+    ] {
+        assert_eq!(
+            report.status(name),
+            Some(Status::Failed),
+            "{name}\n{report}"
+        );
+    }
+    // The 503 with Retry-After, which it reports rightly, stays unproven: skipped.
+    assert_eq!(
+        report.status("send.not_retried_after_503[sms]"),
+        Some(Status::Skipped),
+        "{report}"
     );
 }
 
@@ -1690,10 +1887,14 @@ async fn checks_that_do_not_apply_are_skipped_with_their_reason() {
         "the harness names no limit of wrong codes",
     );
     skipped(
+        "otp.right_code_within_limit[sms]",
+        "the harness names no limit of wrong codes",
+    );
+    skipped(
         "privacy.secrets_not_shown",
         "the harness names no credentials",
     );
-    assert_eq!(report.skipped().count(), 4, "{report}");
+    assert_eq!(report.skipped().count(), 7, "{report}");
     report.assert_all_passed();
 }
 
@@ -1736,11 +1937,17 @@ async fn a_check_fault_no_request_used_fails_the_lost_answer_check() {
     let mut probe = Probe::new(InMemoryHarness::for_state(state.clone()));
     probe.misdirects_check_faults = true;
     let report = run(&verifier, Some(&verifier), &probe).await;
-    assert_fails_only(
+    assert_fails_only_and(
         &report,
         &["otp.lost_answer_not_rejected["],
         "verified after 1 request(s) to the provider: a check whose answer was lost is \
          verified only by reading the verification back",
+        // Answered as it was, the check verified: not the server error it was to meet.
+        &[(
+            "otp.server_error_not_rejected[",
+            "expected an OutcomeUnknown error (the code may be used up, and the check must not \
+             be sent again), got verified",
+        )],
     );
 
     // Without request counts, the suite cannot tell: the pass says so.
@@ -1784,6 +1991,8 @@ async fn panicking_on_unreadable_answers_fails_the_unreadable_answer_checks() {
             "reverse.unreadable_poll_not_misread[",
             "send.unreadable_answer_maybe_sent[",
             "session.unreadable_resolution_not_misread",
+            // Its search for codes meets an unreadable answer too.
+            "privacy.codes_not_shown",
         ],
         "panicked: called `Result::unwrap()` on an undecodable answer",
     );

@@ -10,8 +10,8 @@ use phone_verify_core::{Code, ErrorKind, PhoneNumber, PhoneVerifier, Verificatio
 
 use super::{InMemoryState, InMemoryVerifier};
 use crate::harness::{
-    AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
-    ImpatientClient, LookupFault, RequestCounts, SendFault,
+    AnswerTo, Answering, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult,
+    HostileAnswer, ImpatientClient, LookupFault, RequestCounts, SendFault,
 };
 
 /// A [`Harness`] for [`InMemoryVerifier`], supporting everything the suite asks for.
@@ -99,6 +99,16 @@ impl InMemoryHarness {
     }
 }
 
+impl InMemoryHarness {
+    /// Makes the provider answer the next call of kind `to` with a 503 without `Retry-After`,
+    /// unprocessed; its client reads it as a server error in doubt.
+    fn answer_server_error(&self, to: Answering) {
+        let body = r#"{"error":{"message":"The service is unavailable."}}"#;
+        self.state
+            .answer_next_with_error(to, 503, Vec::new(), body, 1);
+    }
+}
+
 impl fmt::Debug for InMemoryHarness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InMemoryHarness")
@@ -148,6 +158,11 @@ impl Harness for InMemoryHarness {
             SendFault::ServiceUnavailable => ErrorKind::ProviderUnavailable,
             // A reset leaves the client not knowing whether the message went out.
             SendFault::ConnectionReset => ErrorKind::MaybeSent,
+            // A plain 503, read as its client reads it off the wire: in doubt.
+            SendFault::ServiceUnavailableWithoutRetryAfter => {
+                self.answer_server_error(Answering::Send);
+                return Ok(());
+            }
             // The in-memory provider has no credentials to echo.
             _ => return Err(HarnessError::unsupported("this send fault")),
         };
@@ -163,6 +178,7 @@ impl Harness for InMemoryHarness {
         let _ = verification;
         match fault {
             CheckFault::AnswerLost => self.state.lose_next_check_answer(),
+            CheckFault::ServerError => self.answer_server_error(Answering::Check),
         }
         Ok(())
     }

@@ -201,11 +201,18 @@ impl InMemoryState {
         self.lock().counts
     }
 
-    /// Makes the next send fail with an error of `kind`. With
-    /// [`ErrorKind::ProviderUnavailable`] nothing is sent (a 503 with `Retry-After`, refused
-    /// before processing); with any other kind (e.g. [`ErrorKind::MaybeSent`], a connection
-    /// reset, or a plain 503 a proxy may answer after forwarding the send) the message is sent
-    /// and then the answer is lost.
+    /// Makes the next send fail with an error of `kind`. With [`ErrorKind::MaybeSent`] the
+    /// message is sent and then the answer is lost (a connection reset after the provider took
+    /// the send). Any other kind is a refusal before processing: nothing is sent, and the
+    /// error carries the HTTP status a provider refuses with: 400 for
+    /// [`ErrorKind::InvalidInput`] and [`ErrorKind::Unsupported`], 401
+    /// [`ErrorKind::Unauthorized`], 402 [`ErrorKind::QuotaExhausted`], 403
+    /// [`ErrorKind::Blocked`], 404 `NotFound`, 409 `Conflict`, 410 `Expired`, 429
+    /// [`ErrorKind::RateLimited`], and 503 with a `Retry-After` of one second
+    /// [`ErrorKind::ProviderUnavailable`]; no status for the kinds no answer gives (a
+    /// connection refused is `Transport`, say). To answer a send 503 without `Retry-After`,
+    /// which leaves it in doubt, give that answer with
+    /// [`answer_next_with_error`](Self::answer_next_with_error).
     pub fn fail_next_send(&self, kind: ErrorKind) {
         self.lock().fail_next_send = Some(kind);
     }
@@ -346,17 +353,19 @@ impl InMemoryState {
         if let Some(answer) = ErrorAnswer::take(&mut inner.error_send) {
             return Err(answer.error(OperationKind::Send));
         }
-        let mut failure = inner.fail_next_send.take();
-        // A 503 with `Retry-After`: refused before processing.
-        if failure == Some(ErrorKind::ProviderUnavailable) {
-            return Err(injected(ErrorKind::ProviderUnavailable, "nothing was sent"));
-        }
+        // Only an answer lost after the send was taken leaves a message sent; every other
+        // injected failure is a refusal before processing.
+        let mut lost = match inner.fail_next_send.take() {
+            Some(ErrorKind::MaybeSent) => true,
+            Some(kind) => return Err(refused(kind)),
+            None => false,
+        };
         if let Some(answer) = inner.hostile_send.take() {
             let error = unreadable(answer, ErrorKind::MaybeSent, "send");
             if !processes(answer) {
                 return Err(error);
             }
-            failure = Some(ErrorKind::MaybeSent);
+            lost = true;
             inner.hostile_send_error = Some(error);
         }
         let code = format!("{:06}", inner.rng.random_range(0..1_000_000));
@@ -374,10 +383,13 @@ impl InMemoryState {
             code,
             sent_at: started.created_at,
         });
-        match (inner.hostile_send_error.take(), failure) {
+        match (inner.hostile_send_error.take(), lost) {
             (Some(error), _) => Err(error),
-            (None, Some(kind)) => Err(injected(kind, "the message was sent, the answer lost")),
-            (None, None) => Ok(started),
+            (None, true) => Err(injected(
+                ErrorKind::MaybeSent,
+                "the message was sent, the answer lost",
+            )),
+            (None, false) => Ok(started),
         }
     }
 
@@ -632,6 +644,29 @@ fn injected(kind: ErrorKind, what: &str) -> Error {
     Error::new(kind, format!("injected send failure: {what}")).with_provider(PROVIDER)
 }
 
+/// The error of a send refused before processing with an error of `kind`, with the HTTP
+/// status a provider refuses with ([`InMemoryState::fail_next_send`]).
+fn refused(kind: ErrorKind) -> Error {
+    let status = match kind {
+        ErrorKind::InvalidInput | ErrorKind::Unsupported => 400,
+        ErrorKind::Unauthorized => 401,
+        ErrorKind::QuotaExhausted => 402,
+        ErrorKind::Blocked => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Conflict => 409,
+        ErrorKind::Expired => 410,
+        ErrorKind::RateLimited => 429,
+        ErrorKind::ProviderUnavailable => 503,
+        _ => return injected(kind, "nothing was sent"),
+    };
+    let error =
+        injected(kind, "refused before processing, nothing was sent").with_http_status(status);
+    match kind {
+        ErrorKind::ProviderUnavailable => error.with_retry_after(LookupFault::RETRY_AFTER),
+        _ => error,
+    }
+}
+
 /// Compares codes in constant time, so the time taken does not tell how much of a guess was
 /// right.
 fn same_code(expected: &Code, given: &Code) -> bool {
@@ -655,5 +690,49 @@ impl fmt::Debug for InMemoryState {
             .field("requests", &inner.counts)
             .field("clock_offset", &inner.clock_offset)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phone() -> PhoneNumber {
+        "+50762647737".parse().unwrap()
+    }
+
+    /// A refusal sends nothing, so a router that fails over after it delivers one code only.
+    #[test]
+    fn an_injected_refusal_sends_nothing() {
+        let state = InMemoryState::seeded(1);
+        for (kind, status) in [
+            (ErrorKind::QuotaExhausted, Some(402)),
+            (ErrorKind::Unauthorized, Some(401)),
+            (ErrorKind::Blocked, Some(403)),
+            (ErrorKind::RateLimited, Some(429)),
+            (ErrorKind::InvalidInput, Some(400)),
+            (ErrorKind::ProviderUnavailable, Some(503)),
+            (ErrorKind::Transport, None),
+        ] {
+            state.fail_next_send(kind);
+            let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
+            assert_eq!(err.kind(), kind);
+            assert_eq!(err.http_status(), status, "{kind:?}");
+            assert!(state.outbox().is_empty(), "{kind:?}: {:?}", state.outbox());
+        }
+        assert_eq!(state.request_counts().sends, 7);
+    }
+
+    /// A 503 refused with `Retry-After`; an answer lost after the send leaves the code sent.
+    #[test]
+    fn only_a_lost_answer_leaves_a_code_sent() {
+        let state = InMemoryState::seeded(2);
+        state.fail_next_send(ErrorKind::ProviderUnavailable);
+        let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
+        assert_eq!(err.retry_after(), Some(LookupFault::RETRY_AFTER));
+        state.fail_next_send(ErrorKind::MaybeSent);
+        let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::MaybeSent);
+        assert_eq!(state.outbox().len(), 1);
     }
 }

@@ -1,21 +1,28 @@
 //! The checks of attempts on a code: the provider's limit of wrong codes, and a check whose
-//! answer was lost.
+//! answer was lost or was a server error.
 
-use phone_verify_core::{Channel, CheckOutcome, ErrorKind, PhoneVerifierExt, RejectReason};
+use phone_verify_core::{
+    Channel, CheckOutcome, ErrorKind, PhoneVerifierExt, RejectReason, Verification,
+};
 
-use super::{Check, CheckFault, HarnessError, Suite, Verdict, describe};
+use super::{Check, CheckFault, HarnessError, Suite, Verdict, describe, is_rejected};
 
 impl Suite<'_> {
-    pub(super) async fn wrong_code_limit(&self, channel: &Channel) -> Check {
-        self.require_delivery(channel)?;
-        let (_, handle) = self.start_otp(channel).await?;
-        let Some(limit) = self.harness.wrong_code_limit(&handle) else {
-            return Err(Verdict::Skip(
+    /// The provider's limit of wrong codes for `handle`, or a skip saying there is none.
+    fn limit_for(&self, handle: &Verification) -> Result<u32, Verdict> {
+        self.harness.wrong_code_limit(handle).ok_or_else(|| {
+            Verdict::Skip(
                 "the harness names no limit of wrong codes (Harness::wrong_code_limit): the \
                  provider sets none, or the harness does not know it"
                     .into(),
-            ));
-        };
+            )
+        })
+    }
+
+    pub(super) async fn wrong_code_limit(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (_, handle) = self.start_otp(channel).await?;
+        let limit = self.limit_for(&handle)?;
         let right = self.code_for(&handle).await?;
         let wrong = self.wrong_code_for(&handle, &right).await?;
         for n in 1..=limit {
@@ -58,6 +65,42 @@ impl Suite<'_> {
         }
     }
 
+    /// One wrong code fewer than the limit leaves the verification open: each is
+    /// `Rejected(WrongCode)`, and the right code then verifies.
+    pub(super) async fn right_code_within_limit(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let limit = self.limit_for(&handle)?;
+        if limit < 2 {
+            return Err(Verdict::Skip(format!(
+                "the provider takes {limit} wrong code: none can come before the right one \
+                 within its limit"
+            )));
+        }
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        let within = limit - 1;
+        for n in 1..=within {
+            let outcome = self.verifier.check_code(&handle, &wrong).await;
+            ensure!(
+                is_rejected(&outcome, RejectReason::WrongCode),
+                "wrong code {n} of {within}, within the provider's limit of {limit}: expected \
+                 rejected (WrongCode), got {}",
+                describe(&outcome)
+            );
+        }
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        self.expect_verified(outcome, &phone, channel)
+            .map_err(|v| match v {
+                Verdict::Fail(reason) => Verdict::Fail(format!(
+                    "the right code after {within} wrong ones, within the provider's limit of \
+                     {limit}: {reason} (the verification must stay open until the limit)"
+                )),
+                other @ Verdict::Skip(_) => other,
+            })?;
+        Ok(None)
+    }
+
     pub(super) async fn lost_answer_not_rejected(&self, channel: &Channel) -> Check {
         self.require_delivery(channel)?;
         let (phone, handle) = self.start_otp(channel).await?;
@@ -69,31 +112,25 @@ impl Suite<'_> {
         let outcome = self.verifier.check_code(&handle, &right).await;
         let (made, checks) = match before {
             Ok(before) => {
+                let checks = self.logged_since(before, |c| c.checks).await?;
                 let after = self.harness.request_counts().await?;
-                let checks = before
-                    .checks
-                    .zip(after.checks)
-                    .map(|(before, after)| after.saturating_sub(before));
                 (Some(after.total.saturating_sub(before.total)), checks)
             }
             Err(HarnessError::Unsupported(_)) => (None, None),
             Err(err) => return Err(err.into()),
         };
+        let repeat_harmless = self.harness.wrong_code_limit(&handle).is_none();
         // Fails when the harness can tell that the fault was never used: then the check
         // proved nothing.
         self.harness.clear_faults().await?;
-        let checked_once = || match checks {
-            Some(checks) => {
-                ensure!(
-                    checks == 1,
-                    "the provider received {checks} code-check requests, expected exactly 1: the \
-                     provider took the check and its answer was lost, so the code may be used up \
-                     and the check must not be sent again (a read-back is a lookup, not a second \
-                     check)"
-                );
-                Ok(())
-            }
-            None => Ok(()),
+        let checked_once = || {
+            checked_once(
+                Sent { checks, made },
+                repeat_harmless,
+                "the provider took the check and its answer was lost, so the code may be used up \
+                 and the check must not be sent again (a read-back is a lookup, not a second \
+                 check)",
+            )
         };
         match outcome {
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
@@ -141,5 +178,139 @@ impl Suite<'_> {
                 describe(&other)
             ),
         }
+    }
+
+    /// The right code's check answered with a 503 without `Retry-After` ([`CheckFault::ServerError`]):
+    /// an `OutcomeUnknown` error after exactly one code-check request, when the harness counts
+    /// them; never a rejection, another error or a success. `Verified` only after a read-back
+    /// and a second check, where a repeat uses no attempt up ([`checked_once`]).
+    pub(super) async fn server_error_not_rejected(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        self.harness
+            .inject_check_fault(&handle, CheckFault::ServerError)
+            .await?;
+        let before = self.harness.request_counts().await;
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        let verdict = async {
+            let sent = match before {
+                Ok(before) => {
+                    let checks = self.logged_since(before, |c| c.checks).await?;
+                    let after = self.harness.request_counts().await?;
+                    Sent {
+                        checks,
+                        made: Some(after.total.saturating_sub(before.total)),
+                    }
+                }
+                Err(HarnessError::Unsupported(_)) => Sent::default(),
+                Err(err) => return Err(err.into()),
+            };
+            let repeat_harmless = self.harness.wrong_code_limit(&handle).is_none();
+            let why = "a 503 without Retry-After may come from a proxy that forwarded the check, \
+                       so the code may be used up and the check must not be sent again";
+            if !matches!(outcome, Ok(CheckOutcome::Rejected(_))) {
+                checked_once(sent, repeat_harmless, why)?;
+            }
+            match outcome {
+                Err(err) if err.kind() == ErrorKind::OutcomeUnknown => Ok(None),
+                verified @ Ok(CheckOutcome::Verified(_))
+                    if repeat_harmless && sent.checks == Some(2) =>
+                {
+                    self.expect_verified(verified, &phone, channel)?;
+                    Ok(Some(
+                        "verified: the verifier read the verification back, then checked again \
+                         (the provider keeps no count of wrong codes)"
+                            .into(),
+                    ))
+                }
+                Ok(CheckOutcome::Rejected(r)) => fail!(
+                    "the provider answered the right code's check with a 503 without \
+                     Retry-After, and the verifier reported rejected ({:?}): a server error is \
+                     never a rejection; expected an OutcomeUnknown error",
+                    r.reason
+                ),
+                other => fail!(
+                    "the provider answered the right code's check with a 503 without \
+                     Retry-After, which a proxy may give after forwarding it: expected an \
+                     OutcomeUnknown error (the code may be used up, and the check must not be \
+                     sent again), got {}",
+                    describe(&other)
+                ),
+            }
+        }
+        .await;
+        self.settle(verdict).await
+    }
+}
+
+/// What one check of a code sent to the provider, when the harness counts requests: its
+/// code-check requests and all its requests.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Sent {
+    /// Code-check requests (`None`: not told apart).
+    pub(super) checks: Option<u64>,
+    /// All requests, code checks and read-backs (`None`: not counted).
+    pub(super) made: Option<u64>,
+}
+
+/// Fails unless the check sent its code once (`sent.checks` is 1, when counted); `why` says
+/// why a second one is wrong. One exception: with `repeat_harmless` (the provider keeps no
+/// count of wrong codes, so a repeat uses no attempt up), a second code check is right after
+/// the verifier read the verification back (a request besides the two checks) and found that
+/// the first one did not take effect, as Verifik's recovery does. A blind repeat has no such
+/// request between.
+pub(super) fn checked_once(sent: Sent, repeat_harmless: bool, why: &str) -> Result<(), Verdict> {
+    let Some(checks) = sent.checks else {
+        return Ok(());
+    };
+    if checks == 1 {
+        return Ok(());
+    }
+    let read_back = sent.made.is_some_and(|made| made > checks);
+    ensure!(
+        checks == 2 && repeat_harmless && read_back,
+        "the provider received {checks} code-check requests, expected exactly 1: {why}{}",
+        if checks == 2 && repeat_harmless {
+            " (the provider keeps no count of wrong codes, so a second check is right after a \
+             read-back shows that the first did not take effect; no request besides the checks \
+             was made)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(checks: u64, made: u64) -> Sent {
+        Sent {
+            checks: Some(checks),
+            made: Some(made),
+        }
+    }
+
+    #[test]
+    fn a_second_check_is_right_only_after_a_read_back_where_it_costs_no_attempt() {
+        let once = |sent, harmless| checked_once(sent, harmless, "why").is_ok();
+        assert!(once(sent(1, 1), false));
+        assert!(once(sent(1, 2), true));
+        assert!(
+            once(Sent::default(), false),
+            "not counted: nothing to judge"
+        );
+        // Verifik's recovery: check, read back, check again.
+        assert!(once(sent(2, 3), true));
+        // A blind repeat, or a repeat where it uses an attempt up.
+        assert!(!once(sent(2, 2), true));
+        assert!(!once(sent(2, 3), false));
+        assert!(!once(sent(3, 5), true));
+        let Err(Verdict::Fail(reason)) = checked_once(sent(2, 2), true, "why") else {
+            panic!("a blind repeat fails");
+        };
+        assert!(reason.contains("no request besides the checks"), "{reason}");
     }
 }

@@ -10,6 +10,7 @@ use phone_verify_core::{
     RejectReason, RequestContext, SessionId, SessionResolver, StartRequest,
 };
 
+use super::attempts::{Sent, checked_once};
 use super::{Check, HarnessError, Suite, Verdict, describe};
 use crate::harness::{AnswerTo, HostileAnswer, ImpatientClient, RequestCounts};
 
@@ -63,16 +64,25 @@ impl Suite<'_> {
         }
     }
 
-    /// The send requests made since `before`. A provider's log may record a request only
-    /// once its answer is done, after a client that stopped reading (an oversized body) has
-    /// returned: while none shows, the counts are read again, for up to 3 seconds.
-    async fn sends_logged(&self, before: RequestCounts) -> Result<u64, Verdict> {
+    /// The requests `counted` picks from the counts (sends, code checks) made since
+    /// `before`; `None` when the harness does not count them. A provider's log may record a
+    /// request only once its answer is done, after a client that stopped reading (an
+    /// oversized body) has returned: while none shows, the counts are read again, for up to
+    /// 3 seconds.
+    pub(super) async fn logged_since(
+        &self,
+        before: RequestCounts,
+        counted: fn(&RequestCounts) -> Option<u64>,
+    ) -> Result<Option<u64>, Verdict> {
+        let Some(start) = counted(&before) else {
+            return Ok(None);
+        };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
         loop {
             let after = self.harness.request_counts().await?;
-            let sends = after.sends.saturating_sub(before.sends);
-            if sends > 0 || std::time::Instant::now() >= deadline {
-                return Ok(sends);
+            let made = counted(&after).map_or(0, |n| n.saturating_sub(start));
+            if made > 0 || std::time::Instant::now() >= deadline {
+                return Ok(Some(made));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
@@ -250,7 +260,7 @@ impl Suite<'_> {
             .await;
         let verdict = async {
             let sends = match before {
-                Ok(before) => Some(self.sends_logged(before).await?),
+                Ok(before) => self.logged_since(before, |c| Some(c.sends)).await?,
                 Err(HarnessError::Unsupported(_)) => None,
                 Err(err) => return Err(err.into()),
             };
@@ -306,6 +316,7 @@ impl Suite<'_> {
 
     /// The right code's check answered with `answer`: an `OutcomeUnknown` error, or
     /// `Verified` after reading the verification back (a second request); never a rejection.
+    /// When the harness counts code checks, either after exactly one code-check request.
     async fn check_hostile(
         &self,
         channel: &Channel,
@@ -320,11 +331,27 @@ impl Suite<'_> {
         let before = self.harness.request_counts().await;
         let outcome = verifier.check_code(&handle, &right).await;
         let verdict = async {
+            let checks = match &before {
+                Ok(before) => self.logged_since(*before, |c| c.checks).await?,
+                Err(_) => None,
+            };
             let made = self.made_since(before).await?;
+            let sent = Sent { checks, made };
+            let repeat_harmless = self.harness.wrong_code_limit(&handle).is_none();
+            let why = format!(
+                "the provider may have taken the check (its answer was a {}), so the code may be \
+                 used up and the check must not be sent again (a read-back is a lookup, not a \
+                 second check)",
+                answer.name()
+            );
             match outcome {
-                Err(err) if err.kind() == ErrorKind::OutcomeUnknown => Ok(None),
+                Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
+                    checked_once(sent, repeat_harmless, &why)?;
+                    Ok(None)
+                }
                 answered @ Ok(CheckOutcome::Verified(_)) => {
                     self.expect_verified(answered, &phone, channel)?;
+                    checked_once(sent, repeat_harmless, &why)?;
                     read_back(made, "the right code's check")
                 }
                 Ok(CheckOutcome::Rejected(r)) => fail!(

@@ -1,5 +1,5 @@
-//! The privacy checks: no credential in what a verifier shows, no phone number, code or
-//! credential in what it logs.
+//! The privacy checks: no credential and no code in what a verifier shows, no phone number,
+//! code or credential in what it logs.
 
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,8 +14,8 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Dispatch, Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-use super::{Check, CheckFault, Suite, Verdict};
-use crate::harness::{HarnessError, SendFault};
+use super::{Check, CheckFault, Suite, Verdict, malformed_like};
+use crate::harness::{AnswerTo, HarnessError, HostileAnswer, SendFault};
 
 /// The shortest credential the suite searches for: a shorter one would be found by chance.
 const MIN_SECRET_LEN: usize = 8;
@@ -98,6 +98,92 @@ impl Suite<'_> {
         Ok(short)
     }
 
+    /// Codes never show where the application could print them (contract rule 7): a handle's
+    /// `Debug` and JSON, the outcomes of a wrong and the right code, and the errors of a
+    /// malformed code, of a check whose answer was lost and of one whose answer could not be
+    /// read (each when the harness can inject it).
+    pub(super) async fn codes_not_shown(&self) -> Check {
+        let Some(channel) = self
+            .caps
+            .otp_channels
+            .iter()
+            .find(|c| self.harness.delivers_codes(c))
+        else {
+            return Err(Verdict::Skip(
+                "no OTP channel whose codes the harness reads: no code to search for".into(),
+            ));
+        };
+        let (_, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        let malformed = malformed_like(&right);
+        let shown = CodesShown {
+            codes: &[right.clone(), wrong.clone(), malformed.clone()],
+        };
+        shown.check("a handle's Debug", &format!("{handle:?}"))?;
+        shown.check("a handle's JSON", &handle.to_json().unwrap_or_default())?;
+        let outcome = self.verifier.check_code(&handle, &wrong).await;
+        shown.check("a wrong code's outcome", &result_text(&outcome))?;
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        shown.check("the right code's outcome", &result_text(&outcome))?;
+        let outcome = self.verifier.check_code(&handle, &malformed).await;
+        shown.check("a malformed code's answer", &result_text(&outcome))?;
+
+        let mut not_run = Vec::new();
+        for lost in [true, false] {
+            if let Some(reason) = self.unanswered_check(channel, lost).await? {
+                not_run.push(reason);
+            }
+        }
+        Ok((!not_run.is_empty()).then(|| format!("not run: {}", not_run.join("; "))))
+    }
+
+    /// The right code's check of a fresh verification on `channel`, its answer lost (`lost`)
+    /// or unreadable (malformed JSON): what the verifier makes of it must show no code. The
+    /// reason when the harness cannot inject that answer.
+    async fn unanswered_check(
+        &self,
+        channel: &Channel,
+        lost: bool,
+    ) -> Result<Option<String>, Verdict> {
+        let (_, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let (what, injected) = if lost {
+            let injected = self
+                .harness
+                .inject_check_fault(&handle, CheckFault::AnswerLost)
+                .await;
+            ("a check whose answer was lost", injected)
+        } else {
+            let injected = self
+                .harness
+                .inject_hostile_answer(AnswerTo::Check(&handle), HostileAnswer::MalformedJson)
+                .await;
+            ("a check whose answer could not be read", injected)
+        };
+        match injected {
+            Ok(()) => {}
+            Err(err @ HarnessError::Unsupported(_)) => return Ok(Some(format!("{what} ({err})"))),
+            Err(err) => return Err(err.into()),
+        }
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        let codes = [right];
+        let shown = CodesShown { codes: &codes };
+        let verdict = shown.check(what, &result_text(&outcome)).map(|()| None);
+        self.settle(verdict).await
+    }
+
+    /// With every `tracing` level recorded, a verification, a failed send and a refused one
+    /// log no phone in full, no code and no credential.
+    ///
+    /// The subscriber records the calls the check makes, wherever they run while the check's
+    /// future is polled ([`WithSubscriber::with_subscriber`]), not what the verifier logs
+    /// from a task it spawns: such a task gets the dispatcher it was spawned with only when
+    /// the verifier passes it on (`WithSubscriber::with_current_subscriber`, as `tracing`
+    /// recommends). A process-wide subscriber would see those too, but a library cannot set
+    /// one in a process it shares with the test and other checks, and a thread-wide one
+    /// (`tracing::dispatcher::set_default`) cannot be held across the check's awaits in a
+    /// future that must stay `Send`.
     pub(super) async fn phones_and_codes_not_logged(&self) -> Check {
         let log = Log::default();
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(log.clone()));
@@ -271,19 +357,44 @@ impl Shown<'_> {
         }
     }
 
-    /// Checks a result: the value's `Debug`, or the error's `Display`, `Debug` and sources.
+    /// Checks a result ([`result_text`]).
     fn result<T: fmt::Debug>(&self, what: &str, result: &Result<T, Error>) -> Result<(), Verdict> {
-        match result {
-            Ok(value) => self.check(what, &format!("{value:?}")),
-            Err(err) => {
-                let mut text = format!("{err}\n{err:?}");
-                let mut source = std::error::Error::source(err);
-                while let Some(cause) = source {
-                    let _ = write!(text, "\n{cause}");
-                    source = cause.source();
-                }
-                self.check(what, &text)
+        self.check(what, &result_text(result))
+    }
+}
+
+/// What the application could print of a result: the value's `Debug`, or the error's
+/// `Display`, `Debug` and sources.
+fn result_text<T: fmt::Debug>(result: &Result<T, Error>) -> String {
+    match result {
+        Ok(value) => format!("{value:?}"),
+        Err(err) => {
+            let mut text = format!("{err}\n{err:?}");
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                let _ = write!(text, "\n{cause}");
+                source = cause.source();
             }
+            text
+        }
+    }
+}
+
+/// Searches what a verifier shows for codes, each as a whole token ([`contains_token`]).
+struct CodesShown<'a> {
+    codes: &'a [Code],
+}
+
+impl CodesShown<'_> {
+    /// Fails when `text`, which is `what`, contains one of the codes (never shown).
+    fn check(&self, what: &str, text: &str) -> Result<(), Verdict> {
+        match self.codes.iter().find(|c| contains_token(text, c.expose())) {
+            Some(code) => fail!(
+                "{what} shows a code ({} characters) that was sent or checked: codes never \
+                 appear in Debug, errors or handles (contract rule 7)",
+                code.expose().len()
+            ),
+            None => Ok(()),
         }
     }
 }
