@@ -80,4 +80,11 @@ pub(crate) static ERRORS: ErrorTable = ErrorTable::new(&[
         ErrorKind::Blocked,
         None,
     ),
+    ErrorSpec::new(
+        "60206",
+        400,
+        "'Amount' & 'Payee' params are required",
+        ErrorKind::InvalidInput,
+        None,
+    ),
 ]);

@@ -223,7 +223,8 @@ mod tests {
             codes,
             [
                 "60200", "60202", "60203", "20404", "20003", "20429", "60212", "60205", "60410",
-                "60605"
+                "60605", // TWILIO.md's, then those of Twilio's error pages alone:
+                "60206"
             ]
         );
     }
