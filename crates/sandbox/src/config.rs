@@ -157,8 +157,9 @@ pub struct SandboxConfig {
     /// How many records of each kind (VerifyKit flows and sessions, Verifik validations,
     /// logins, tokens and registrations, Twilio services and verifications) a provider keeps;
     /// past it the oldest is forgotten, and checking it answers as for an unknown one.
-    /// Verigator's services and users, and Twilio's default service, are not bounded. Default
-    /// [`DEFAULT_RECORDS_CAPACITY`].
+    /// Verigator's services are bounded by it too (forgotten with their users), and Verigator
+    /// keeps the users of its newest 200,000 registrations across services; Twilio's default
+    /// service is not bounded. Default [`DEFAULT_RECORDS_CAPACITY`].
     pub records_capacity: usize,
 }
 

@@ -210,7 +210,8 @@ impl SandboxHandle {
     /// Registers many users of Verigator service `service_id` at once, each an
     /// (`id_in_service`, phone) pair, as if created through the API (for tests and benchmarks
     /// with large services); returns their user ids in order. Fails, registering none, if the
-    /// service does not exist or an `id_in_service` is taken or repeated.
+    /// service does not exist, an `id_in_service` is taken, repeated or over 256 bytes, or
+    /// there are more than 200,000 users.
     pub fn seed_verigator_users(
         &self,
         service_id: &str,

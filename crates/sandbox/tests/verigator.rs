@@ -66,6 +66,11 @@ impl Vg {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    async fn get_user(&self, sid: &str, uid: &str) -> (u16, Value) {
+        let path = format!("/service/service/{sid}/users/{uid}");
+        self.call(reqwest::Method::GET, &path, None).await
+    }
+
     async fn start_auth(&self, sid: &str, uid: &str, method: &str) -> (u16, Value) {
         self.call(
             reqwest::Method::POST,
@@ -653,4 +658,141 @@ async fn seeded_users_are_indexed_like_created_ones() {
         .await;
     assert_eq!(status, 404);
     vg.user(&sid, phones[7].e164(), phones[7].e164()).await;
+}
+
+#[tokio::test]
+async fn stored_fields_over_256_bytes_are_refused_with_422() {
+    let vg = Vg::new().await;
+    let longest = "é".repeat(128);
+    let over = format!("{longest}a");
+    for (body, message) in [
+        (
+            json!({"fqdn": over, "name": "Shop"}),
+            "Invalid data: fqdn is longer than 256 bytes",
+        ),
+        (
+            json!({"fqdn": "shop.example", "name": over}),
+            "Invalid data: name is longer than 256 bytes",
+        ),
+    ] {
+        let got = vg
+            .call(reqwest::Method::POST, "/service/service", Some(body))
+            .await;
+        assert_eq!(got, (422, json!({"message": message})));
+    }
+    let (status, created) = vg
+        .call(
+            reqwest::Method::POST,
+            "/service/service",
+            Some(json!({"fqdn": longest, "name": longest})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], longest.as_str());
+    let sid = created["id"].as_str().unwrap();
+
+    let users = format!("/service/service/{sid}/users");
+    let got = vg
+        .call(
+            reqwest::Method::POST,
+            &users,
+            Some(json!({"id_in_service": over, "phone_number": "+37251234567"})),
+        )
+        .await;
+    assert_eq!(
+        got,
+        (
+            422,
+            json!({"message": "Invalid data: id_in_service is longer than 256 bytes"})
+        )
+    );
+    let (_, list) = vg.call(reqwest::Method::GET, &users, None).await;
+    assert_eq!(list["total"], 0, "nothing stored");
+    vg.user(sid, &longest, "+37251234567").await;
+
+    // Seeding takes the same limit, registering none.
+    let phone: phone_verify_core::PhoneNumber = "+37251234568".parse().unwrap();
+    let seeded = vg
+        .sb
+        .seed_verigator_users(sid, [("ok".to_owned(), phone.clone()), (over, phone)]);
+    assert!(seeded.unwrap_err().to_string().contains("at most 256"));
+    let (_, list) = vg.call(reqwest::Method::GET, &users, None).await;
+    assert_eq!(list["total"], 1);
+}
+
+#[tokio::test]
+async fn services_past_the_records_capacity_forget_the_oldest_with_its_users() {
+    let vg = Vg::with(SandboxConfig {
+        records_capacity: 2,
+        ..SandboxConfig::seeded(32)
+    })
+    .await;
+    let first = vg.service("first.example").await;
+    let uid = vg.user(&first, "alice", "+37251234567").await;
+    let second = vg.service("second.example").await;
+    let third = vg.service("third.example").await;
+    for path in [
+        format!("/service/service/{first}"),
+        format!("/service/service/{first}/users/{uid}"),
+    ] {
+        let got = vg.call(reqwest::Method::GET, &path, None).await;
+        assert_eq!(
+            got,
+            (404, json!({"message": "Service not found"})),
+            "{path}"
+        );
+    }
+    assert_eq!(vg.start_auth(&first, &uid, "sms").await.0, 404);
+    for sid in [&second, &third] {
+        let path = format!("/service/service/{sid}");
+        assert_eq!(vg.call(reqwest::Method::GET, &path, None).await.0, 200);
+    }
+    // The forgotten service's fqdn is free again; creating it forgets the next oldest.
+    vg.service("first.example").await;
+    let path = format!("/service/service/{second}");
+    assert_eq!(vg.call(reqwest::Method::GET, &path, None).await.0, 404);
+}
+
+/// The users Verigator keeps across its services (the crate README's "Long-running instances").
+const MAX_USERS: usize = 200_000;
+
+#[tokio::test]
+async fn users_past_200_000_registrations_forget_the_oldest_of_any_service() {
+    let vg = Vg::new().await;
+    let small = vg.service("small.example").await;
+    let oldest = vg.user(&small, "oldest", "+37251234567").await;
+    let large = vg.service("large.example").await;
+    let phone: phone_verify_core::PhoneNumber = "+37251234568".parse().unwrap();
+    let batch = |n: usize, tag: &str| -> Vec<(String, phone_verify_core::PhoneNumber)> {
+        (0..n)
+            .map(|i| (format!("{tag}{i}"), phone.clone()))
+            .collect()
+    };
+    let too_many = vg
+        .sb
+        .seed_verigator_users(&large, batch(MAX_USERS + 1, "x"));
+    assert!(too_many.unwrap_err().to_string().contains("at most 200000"));
+    // As many as the cap allows with the one registered first: everyone is kept.
+    let seeded = vg
+        .sb
+        .seed_verigator_users(&large, batch(MAX_USERS - 1, "s"))
+        .unwrap();
+    assert_eq!(vg.get_user(&small, &oldest).await.0, 200);
+    assert_eq!(vg.get_user(&large, &seeded[0]).await.0, 200);
+
+    // One more registration forgets the oldest user, in another service; the next one the
+    // oldest seeded user.
+    vg.user(&large, "newer", "+37251234569").await;
+    assert_eq!(
+        vg.get_user(&small, &oldest).await,
+        (404, json!({"message": "User not found"}))
+    );
+    assert_eq!(vg.start_auth(&small, &oldest, "sms").await.0, 404);
+    assert_eq!(vg.get_user(&large, &seeded[0]).await.0, 200);
+    vg.user(&small, "oldest", "+37251234567").await;
+    assert_eq!(vg.get_user(&large, &seeded[0]).await.0, 404);
+    assert_eq!(vg.get_user(&large, &seeded[1]).await.0, 200);
+    // The forgotten user's id_in_service is free again.
+    vg.user(&large, "s0", "+37251234568").await;
+    assert_eq!(vg.get_user(&large, &seeded[1]).await.0, 404);
 }

@@ -43,7 +43,7 @@ pub(super) async fn start(
             .unwrap_or(Duration::minutes(5))
             .min(Duration::days(365));
         let (service_name, phone, enrolled) = {
-            let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
+            let service = state.verigator.service_mut(&sid).ok_or(NO_SERVICE)?;
             let name = service.name.clone();
             let user = service.users.get_mut(&uid).ok_or(NO_USER)?;
             (name, user.phone.clone(), user.totp_secret.is_some())
@@ -73,8 +73,7 @@ pub(super) async fn start(
         };
         if let Some(user) = state
             .verigator
-            .services
-            .get_mut(&sid)
+            .service_mut(&sid)
             .and_then(|s| s.users.get_mut(&uid))
         {
             user.auth = Some(PendingAuth {
@@ -116,7 +115,7 @@ pub(super) async fn verify_pin(
         let max = app.config.verigator_max_attempts;
         let mut state = app.lock();
         let now = state.now();
-        let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
+        let service = state.verigator.service_mut(&sid).ok_or(NO_SERVICE)?;
         let user = service.users.get_mut(&uid).ok_or(NO_USER)?;
         let Some(auth) = user.auth.as_mut() else {
             return Err(VgError(

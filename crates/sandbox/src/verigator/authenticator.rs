@@ -14,8 +14,7 @@ fn find_user<'a>(
 ) -> Result<(&'a str, &'a mut User), ControlError> {
     let service = state
         .verigator
-        .services
-        .get_mut(sid)
+        .service_mut(sid)
         .ok_or_else(|| ControlError::NotFound(format!("no Verigator service {sid:?}")))?;
     let name = service.name.as_str();
     let user = service.users.get_mut(uid).ok_or_else(|| {

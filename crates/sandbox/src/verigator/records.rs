@@ -2,6 +2,7 @@
 //! authentication.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -12,7 +13,8 @@ use crate::otp::PendingCode;
 /// A registered service.
 #[derive(Debug)]
 pub(super) struct Service {
-    pub(super) id: String,
+    /// Shared with the service's entries in the state's registration log.
+    pub(super) id: Arc<str>,
     pub(super) name: String,
     pub(super) fqdn: String,
     pub(super) ctime: OffsetDateTime,
@@ -22,18 +24,21 @@ pub(super) struct Service {
 impl Service {
     /// `{"id", "name", "ctime"}`, as Verigator answers a service.
     pub(super) fn to_json(&self) -> Value {
-        json!({"id": self.id, "name": self.name, "ctime": iso_millis(self.ctime)})
+        json!({"id": &*self.id, "name": self.name, "ctime": iso_millis(self.ctime)})
     }
 }
 
 /// A service's users, indexed so that creating, finding and deleting one stay O(log n) with
-/// any number of users: by creation sequence (the listing's order), by id, by `id_in_service`.
+/// any number of users: by registration sequence number (the listing's order), by id, by
+/// `id_in_service`.
 #[derive(Debug, Default)]
 pub(super) struct Users {
-    by_seq: BTreeMap<u64, User>,
-    by_id: HashMap<String, u64>,
-    by_id_in_service: HashMap<String, u64>,
-    next_seq: u64,
+    /// The users by registration sequence number: in the listing's order.
+    listed: BTreeMap<usize, User>,
+    /// Sequence numbers by user id.
+    by_id: HashMap<String, usize>,
+    /// Sequence numbers by `id_in_service`.
+    by_id_in_service: HashMap<String, usize>,
 }
 
 impl Users {
@@ -42,36 +47,47 @@ impl Users {
         self.by_id_in_service.contains_key(id_in_service)
     }
 
-    /// Adds `user` (its `id_in_service` must be new).
-    pub(super) fn insert(&mut self, user: User) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+    /// Adds `user` under its registration's sequence number `seq`, greater than any before it
+    /// (its `id_in_service` must be new).
+    pub(super) fn insert(&mut self, seq: usize, user: User) {
         self.by_id.insert(user.id.clone(), seq);
         self.by_id_in_service
             .insert(user.id_in_service.clone(), seq);
-        self.by_seq.insert(seq, user);
+        self.listed.insert(seq, user);
     }
 
     /// The user with id `uid`.
     pub(super) fn get_mut(&mut self, uid: &str) -> Option<&mut User> {
         let seq = self.by_id.get(uid)?;
-        self.by_seq.get_mut(seq)
+        self.listed.get_mut(seq)
     }
 
     /// Removes the user with id `uid`; `false` if there was none.
     pub(super) fn remove(&mut self, uid: &str) -> bool {
-        let Some(seq) = self.by_id.remove(uid) else {
+        let Some(&seq) = self.by_id.get(uid) else {
             return false;
         };
-        if let Some(user) = self.by_seq.remove(&seq) {
+        self.forget(seq);
+        true
+    }
+
+    /// Removes the user of registration `seq`, if it is still here.
+    pub(super) fn forget(&mut self, seq: usize) {
+        if let Some(user) = self.listed.remove(&seq) {
+            self.by_id.remove(&user.id);
             self.by_id_in_service.remove(&user.id_in_service);
         }
-        true
+    }
+
+    /// The number of users.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.listed.len()
     }
 
     /// In creation order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &User> {
-        self.by_seq.values()
+        self.listed.values()
     }
 }
 

@@ -35,3 +35,51 @@ pub(super) fn required(input: &Input, key: &str, message: &'static str) -> Resul
         .str(key)
         .ok_or(VgError(StatusCode::UNPROCESSABLE_ENTITY, message))
 }
+
+/// Longest text the emulator stores (`fqdn`, `name`, `id_in_service`), in bytes.
+pub(super) const MAX_TEXT_BYTES: usize = 256;
+
+/// A required string field the emulator stores: as [`required`], and at most
+/// [`MAX_TEXT_BYTES`] (trimmed), else 422 with `too_long`.
+pub(super) fn required_text(
+    input: &Input,
+    key: &str,
+    missing: &'static str,
+    too_long: &'static str,
+) -> Result<String, VgError> {
+    let value = required(input, key, missing)?;
+    if value.len() > MAX_TEXT_BYTES {
+        return Err(VgError(StatusCode::UNPROCESSABLE_ENTITY, too_long));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(key: &str, value: &str) -> Input {
+        let mut input = Input::default();
+        input.body.insert(key.to_owned(), json!(value));
+        input
+    }
+
+    #[test]
+    fn stored_text_is_at_most_256_bytes() {
+        let longest = "é".repeat(MAX_TEXT_BYTES / 2);
+        let kept = required_text(&body("name", &longest), "name", "missing", "too long");
+        assert_eq!(kept.unwrap(), longest);
+        let over = format!("{longest}a");
+        assert_eq!(over.len(), MAX_TEXT_BYTES + 1);
+        let refused = required_text(&body("name", &over), "name", "missing", "too long");
+        let VgError(status, message) = refused.unwrap_err();
+        assert_eq!(
+            (status, message),
+            (StatusCode::UNPROCESSABLE_ENTITY, "too long")
+        );
+        let missing = required_text(&Input::default(), "name", "missing", "too long");
+        assert_eq!(missing.unwrap_err().1, "missing");
+    }
+}

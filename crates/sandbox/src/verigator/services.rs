@@ -7,35 +7,40 @@ use serde_json::Value;
 
 use super::error::{NO_SERVICE, VgError, respond};
 use super::records::{Service, Users};
-use super::request::{authenticate, required};
+use super::request::{authenticate, required_text};
 use super::slot::Verigator;
 use crate::body::Input;
 
-/// `POST /v1/service/service`: 201 with the service; 409 for a taken `fqdn`.
+/// `POST /v1/service/service`: 201 with the service; 409 for a taken `fqdn`, 422 for a
+/// missing field or one over [`MAX_TEXT_BYTES`](super::request::MAX_TEXT_BYTES).
 pub(super) async fn create(AxumState(app): AxumState<Verigator>, input: Input) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let fqdn = required(&input, "fqdn", "Invalid data: fqdn and name are required")?;
-        let name = required(&input, "name", "Invalid data: fqdn and name are required")?;
+        let fqdn = required_text(
+            &input,
+            "fqdn",
+            "Invalid data: fqdn and name are required",
+            "Invalid data: fqdn is longer than 256 bytes",
+        )?;
+        let name = required_text(
+            &input,
+            "name",
+            "Invalid data: fqdn and name are required",
+            "Invalid data: name is longer than 256 bytes",
+        )?;
         let mut state = app.lock();
-        if state
-            .verigator
-            .services
-            .values()
-            .any(|s| s.fqdn.eq_ignore_ascii_case(&fqdn))
-        {
+        if state.verigator.fqdn_taken(&fqdn) {
             return Err(VgError(StatusCode::CONFLICT, "Service already exists"));
         }
-        let id = state.rng.uuid();
         let service = Service {
-            id: id.clone(),
+            id: state.rng.uuid().into(),
             name,
             fqdn,
             ctime: state.now(),
             users: Users::default(),
         };
         let body = service.to_json();
-        state.verigator.services.insert(id, service);
+        state.verigator.add_service(service);
         Ok((StatusCode::CREATED, body))
     })())
 }
@@ -49,7 +54,7 @@ pub(super) async fn get_one(
     respond((|| {
         authenticate(&app.config, &input)?;
         let state = app.lock();
-        let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
+        let service = state.verigator.service(&sid).ok_or(NO_SERVICE)?;
         Ok((StatusCode::OK, service.to_json()))
     })())
 }
@@ -62,11 +67,9 @@ pub(super) async fn delete(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        app.lock()
-            .verigator
-            .services
-            .remove(&sid)
-            .ok_or(NO_SERVICE)?;
+        if !app.lock().verigator.remove_service(&sid) {
+            return Err(NO_SERVICE);
+        }
         Ok((StatusCode::ACCEPTED, Value::Null))
     })())
 }

@@ -12,14 +12,16 @@ use time::OffsetDateTime;
 
 use super::error::{NO_SERVICE, NO_USER, VgError, respond};
 use super::records::{User, user_json};
-use super::request::{authenticate, required};
+use super::request::{MAX_TEXT_BYTES, authenticate, required, required_text};
 use super::slot::Verigator;
+use super::state::MAX_USERS;
 use crate::body::Input;
 use crate::model::ControlError;
 use crate::phone;
 
 /// `POST /v1/service/service/{sid}/users`: 201 with the user; 409 for a taken
-/// `id_in_service`, 422 for a number that is not international.
+/// `id_in_service`, 422 for a missing field, an `id_in_service` over [`MAX_TEXT_BYTES`] or a
+/// number that is not international.
 pub(super) async fn create(
     AxumState(app): AxumState<Verigator>,
     Path(sid): Path<String>,
@@ -27,10 +29,11 @@ pub(super) async fn create(
 ) -> Response {
     respond((|| {
         authenticate(&app.config, &input)?;
-        let id_in_service = required(
+        let id_in_service = required_text(
             &input,
             "id_in_service",
             "Invalid data: id_in_service and phone_number are required",
+            "Invalid data: id_in_service is longer than 256 bytes",
         )?;
         let raw_phone = required(
             &input,
@@ -44,13 +47,13 @@ pub(super) async fn create(
         let mut state = app.lock();
         let now = state.now();
         let id = state.rng.uuid();
-        let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
+        let service = state.verigator.service(&sid).ok_or(NO_SERVICE)?;
         if service.users.contains_id_in_service(&id_in_service) {
             return Err(VgError(StatusCode::CONFLICT, "User already exists"));
         }
         let user = User::new(id, id_in_service, parsed.e164().to_owned(), now);
         let body = user.to_json();
-        service.users.insert(user);
+        state.verigator.add_user(&sid, user);
         Ok((StatusCode::CREATED, body))
     })())
 }
@@ -64,7 +67,7 @@ pub(super) async fn list(
     let listed = (|| {
         authenticate(&app.config, &input)?;
         let state = app.lock();
-        let service = state.verigator.services.get(&sid).ok_or(NO_SERVICE)?;
+        let service = state.verigator.service(&sid).ok_or(NO_SERVICE)?;
         // Copy what is listed under the lock; write the JSON after releasing it.
         Ok::<_, VgError>(
             service
@@ -108,7 +111,7 @@ pub(super) async fn get_one(
     respond((|| {
         authenticate(&app.config, &input)?;
         let mut state = app.lock();
-        let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
+        let service = state.verigator.service_mut(&sid).ok_or(NO_SERVICE)?;
         let user = service.users.get_mut(&uid).ok_or(NO_USER)?;
         Ok((StatusCode::OK, user.to_json()))
     })())
@@ -123,7 +126,7 @@ pub(super) async fn delete(
     respond((|| {
         authenticate(&app.config, &input)?;
         let mut state = app.lock();
-        let service = state.verigator.services.get_mut(&sid).ok_or(NO_SERVICE)?;
+        let service = state.verigator.service_mut(&sid).ok_or(NO_SERVICE)?;
         if !service.users.remove(&uid) {
             return Err(NO_USER);
         }
@@ -133,20 +136,31 @@ pub(super) async fn delete(
 
 /// Registers many users of service `sid` at once (`id_in_service`, phone), as if each had been
 /// created through the API; returns their user ids in order. Fails, registering none, if the
-/// service does not exist or an `id_in_service` is taken or repeated.
+/// service does not exist, an `id_in_service` is taken, repeated or over [`MAX_TEXT_BYTES`], or
+/// there are more than [`MAX_USERS`] users.
 pub(crate) fn seed_users(
     app: &Verigator,
     sid: &str,
     users: impl IntoIterator<Item = (String, PhoneNumber)>,
 ) -> Result<Vec<String>, ControlError> {
     let users: Vec<(String, PhoneNumber)> = users.into_iter().collect();
+    if users.len() > MAX_USERS {
+        return Err(ControlError::InvalidRequest(format!(
+            "at most {MAX_USERS} Verigator users at once (the users Verigator keeps)"
+        )));
+    }
+    if let Some((long, _)) = users.iter().find(|(id, _)| id.len() > MAX_TEXT_BYTES) {
+        return Err(ControlError::InvalidRequest(format!(
+            "id_in_service of {} bytes: at most {MAX_TEXT_BYTES}",
+            long.len()
+        )));
+    }
     let mut state = app.lock();
     let now = state.now();
     let ids: Vec<String> = users.iter().map(|_| state.rng.uuid()).collect();
     let service = state
         .verigator
-        .services
-        .get_mut(sid)
+        .service(sid)
         .ok_or_else(|| ControlError::NotFound(format!("no Verigator service {sid:?}")))?;
     let mut seen = std::collections::HashSet::with_capacity(users.len());
     if let Some((taken, _)) = users.iter().find(|(id_in_service, _)| {
@@ -157,12 +171,8 @@ pub(crate) fn seed_users(
         )));
     }
     for ((id_in_service, phone), id) in users.into_iter().zip(&ids) {
-        service.users.insert(User::new(
-            id.clone(),
-            id_in_service,
-            phone.e164().to_owned(),
-            now,
-        ));
+        let user = User::new(id.clone(), id_in_service, phone.e164().to_owned(), now);
+        state.verigator.add_user(sid, user);
     }
     Ok(ids)
 }
