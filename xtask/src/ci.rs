@@ -21,10 +21,15 @@ pub(crate) fn run(root: &Path) -> Result<()> {
     })?;
     // `fuzz/` is a workspace of its own, which the steps above never see: formatted and
     // compiled here, on this toolchain (libfuzzer-sys's build script needs a C++ compiler), so
-    // a change to a crate's `fuzzing` module cannot break `cargo xtask fuzz` unnoticed.
+    // a change to a crate's `fuzzing` module cannot break `cargo xtask fuzz` unnoticed;
+    // `--locked`, so that a lockfile out of step fails here instead of being rewritten.
     step("fuzz crate (fmt, check)", || {
         cmd!(sh, "cargo fmt --manifest-path fuzz/Cargo.toml -- --check").run()?;
-        Ok(cmd!(sh, "cargo check --manifest-path fuzz/Cargo.toml --bins").run()?)
+        Ok(cmd!(
+            sh,
+            "cargo check --locked --manifest-path fuzz/Cargo.toml --bins"
+        )
+        .run()?)
     })?;
     step("test", || {
         cmd!(sh, "cargo nextest --version")

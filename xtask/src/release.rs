@@ -88,15 +88,19 @@ pub(crate) fn run(root: &Path, new: &str, execute: bool, publish: bool) -> Resul
     Ok(())
 }
 
-/// Writes the planned files, updates `Cargo.lock` and commits them all; when any step fails,
-/// puts every file back as it was, so that the tree is clean for a rerun.
+/// The fuzz crate's manifest: a workspace of its own, with its own lockfile.
+const FUZZ_MANIFEST: &str = "fuzz/Cargo.toml";
+
+/// Writes the planned files, updates `Cargo.lock` (and the fuzz crate's, which records the
+/// path crates' versions too) and commits them all; when any step fails, puts every file back
+/// as it was, so that the tree is clean for a rerun.
 fn commit(sh: &Shell, root: &Path, plan: &Plan, message: &str) -> Result<()> {
-    let lock = PathBuf::from("Cargo.lock");
+    let locks = lockfiles(root);
     let saved: Vec<(&PathBuf, Option<Vec<u8>>)> = plan
         .files
         .iter()
         .map(|(path, _)| path)
-        .chain([&lock])
+        .chain(&locks)
         .map(|path| (path, fs::read(root.join(path)).ok()))
         .collect();
     let result = (|| -> Result<()> {
@@ -104,6 +108,13 @@ fn commit(sh: &Shell, root: &Path, plan: &Plan, message: &str) -> Result<()> {
             fs::write(root.join(path), contents)?;
         }
         cmd!(sh, "cargo update --workspace --offline").run()?;
+        if root.join(FUZZ_MANIFEST).exists() {
+            cmd!(
+                sh,
+                "cargo update --workspace --offline --manifest-path {FUZZ_MANIFEST}"
+            )
+            .run()?;
+        }
         cmd!(sh, "git commit --all --message {message}").run()?;
         Ok(())
     })();
@@ -122,6 +133,15 @@ fn commit(sh: &Shell, root: &Path, plan: &Plan, message: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The lockfiles a release updates: the workspace's, and the fuzz crate's when there is one.
+fn lockfiles(root: &Path) -> Vec<PathBuf> {
+    let mut locks = vec![PathBuf::from("Cargo.lock")];
+    if root.join(FUZZ_MANIFEST).exists() {
+        locks.push(PathBuf::from("fuzz/Cargo.lock"));
+    }
+    locks
 }
 
 /// Computes the bumped manifest, released changelogs and rewritten install snippets without
@@ -410,6 +430,22 @@ mod tests {
             String::from_utf8_lossy(&status.stdout),
             "",
             "the tree is clean"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn the_fuzz_crates_lockfile_is_updated_and_restored_with_the_workspaces() {
+        let root = fixture("fuzz-lock");
+        assert_eq!(lockfiles(&root), [PathBuf::from("Cargo.lock")]);
+        fs::create_dir_all(root.join("fuzz")).unwrap();
+        fs::write(root.join(FUZZ_MANIFEST), "[package]\nname = \"fuzz\"\n").unwrap();
+        assert_eq!(
+            lockfiles(&root),
+            [
+                PathBuf::from("Cargo.lock"),
+                PathBuf::from("fuzz/Cargo.lock")
+            ]
         );
         fs::remove_dir_all(root).unwrap();
     }

@@ -14,9 +14,13 @@ pub(crate) fn load(path: &Path) -> Result<(RoutingConfig, Router), Failure> {
     let text = crate::input::read_file(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
     // The place (`line:column: `) and toml's message only, never the offending line, which
-    // may hold a credential.
-    let config = RoutingConfig::from_toml(&text)
-        .map_err(|e| Failure::usage(format!("{}:{}", path.display(), e.message())))?;
+    // may hold a credential: `FILE:LINE:COLUMN: message`, or `FILE: message` without a place.
+    let config = RoutingConfig::from_toml(&text).map_err(|e| {
+        let message = e.message();
+        let placed = message.starts_with(|c: char| c.is_ascii_digit());
+        let separator = if placed { ":" } else { ": " };
+        Failure::usage(format!("{}{separator}{message}", path.display()))
+    })?;
     let mut unguarded = config.clone();
     unguarded.guard = None;
     let router = Registry::with_builtin()

@@ -1,6 +1,7 @@
 //! [`GuardSettings`]: a guard described by a configuration file (TOML or any serde format) and
 //! the environment, for applications and the CLI's `--guard guard.toml`.
 
+use std::fmt;
 use std::sync::Arc;
 
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
@@ -48,7 +49,7 @@ pub enum StoreKind {
 /// assert_eq!(settings.rules.resend_cooldown_secs, Some(60));
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuardSettings {
     /// The variable holding the HMAC secret (default `PHONE_VERIFY_GUARD_SECRET`).
@@ -65,6 +66,50 @@ pub struct GuardSettings {
     pub memory_capacity: usize,
     /// The rules.
     pub rules: GuardConfig,
+}
+
+/// Shows a variable's name only when it is one: a value pasted where a name belongs (a Redis
+/// URL with its password, the secret itself) is shown as `..`.
+impl fmt::Debug for GuardSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = |name: &'_ str| -> String {
+            if is_variable_name(name) {
+                name.to_owned()
+            } else {
+                "..".to_owned()
+            }
+        };
+        f.debug_struct("GuardSettings")
+            .field("secret_env", &name(&self.secret_env))
+            .field("store", &self.store)
+            .field("redis_url_env", &name(&self.redis_url_env))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("memory_capacity", &self.memory_capacity)
+            .field("rules", &self.rules)
+            .finish()
+    }
+}
+
+/// Whether `name` can be an environment variable's name: letters, digits and `_`, not
+/// starting with a digit.
+fn is_variable_name(name: &str) -> bool {
+    name.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The variable `name` of the setting `setting`, checked: one that is not a variable's name
+/// is refused without being shown (it may be a value pasted in its place).
+fn variable(setting: &str, name: &str) -> Result<()> {
+    if is_variable_name(name) {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "guard settings: `{setting}` is not an environment variable's name (letters, \
+             digits and '_', not starting with a digit); it is not shown, in case it is a value"
+        )))
+    }
 }
 
 impl Default for GuardSettings {
@@ -272,6 +317,8 @@ impl GuardSettings {
         resolver: Option<Arc<dyn SessionResolver>>,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Guard> {
+        variable("secret_env", &self.secret_env)?;
+        variable("redis_url_env", &self.redis_url_env)?;
         let lookup = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let secret = lookup(&self.secret_env).ok_or_else(|| {
             Error::invalid_input(format!(
@@ -394,6 +441,29 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(guard.config().per_ip.map(|l| l.max), Some(1));
+    }
+
+    /// A value pasted where a variable's name belongs (a Redis URL with its password) is
+    /// refused and never shown, in errors or in `Debug`.
+    #[tokio::test]
+    async fn a_value_in_place_of_a_variable_name_is_never_shown() {
+        for text in [
+            "store = \"redis\"\nredis_url_env = \"redis://:canary@cache:6379\"\n",
+            "secret_env = \"canary secret\"\n",
+        ] {
+            let settings = GuardSettings::from_toml(text).unwrap();
+            let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+            let err = settings
+                .build_with_lookup(inner, None, |_| Some("x".repeat(32)))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            let shown = format!("{err} {err:?} {settings:?}");
+            assert!(!shown.contains("canary"), "{shown}");
+            assert!(err.to_string().contains("_env`"), "{err}");
+        }
+        let named = format!("{:?}", GuardSettings::default());
+        assert!(named.contains("PHONE_VERIFY_GUARD_SECRET"), "{named}");
     }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -237,7 +237,9 @@ impl<'de> Deserialize<'de> for SettingValue {
 pub(crate) fn deserialize_settings<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<BTreeMap<String, SettingValue>, D::Error> {
-    deserializer.deserialize_map(SettingsVisitor)
+    // `any`, not `map`: serde_json's `deserialize_map` refuses a non-object itself, quoting
+    // it, where `any` hands it to the visitor, which refuses it unquoted.
+    deserializer.deserialize_any(SettingsVisitor)
 }
 
 struct SettingsVisitor;
@@ -247,6 +249,32 @@ impl<'de> Visitor<'de> for SettingsVisitor {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a table of settings")
+    }
+
+    // Anything but a table is refused without the value (serde's default quotes it, and it
+    // may be a credential written where the table belongs).
+    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a string"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a number"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a boolean"))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> std::result::Result<Self::Value, A::Error> {
+        Err(not_a_table("a list"))
     }
 
     fn visit_map<A: MapAccess<'de>>(
@@ -271,6 +299,13 @@ impl<'de> Visitor<'de> for SettingsVisitor {
         }
         Ok(settings)
     }
+}
+
+/// The error of `settings` written as something else than a table, `what`, never quoting it.
+fn not_a_table<E: de::Error>(what: &str) -> E {
+    E::custom(format_args!(
+        "settings must be a table of settings, not {what}"
+    ))
 }
 
 /// Takes every scalar, so that its errors (a list, a table other than `{ env = … }`) never

@@ -203,13 +203,21 @@ impl Registry {
         let built = factory(&settings);
         let present = std::env::vars_os().filter_map(|(variable, _)| variable.into_string().ok());
         let unread = self.unread_variables(&settings, present);
-        if !unread.is_empty() {
-            tracing::warn!(
+        match (&built, unread.is_empty()) {
+            (_, true) => {}
+            (Ok(_), false) => tracing::warn!(
                 provider = %name,
                 variables = %unread.join(", "),
                 "environment variables under the provider's prefix that it does not read \
                  (a typo?)"
-            );
+            ),
+            // The build stopped at its error: the provider may read these after it.
+            (Err(_), false) => tracing::warn!(
+                provider = %name,
+                variables = %unread.join(", "),
+                "environment variables under the provider's prefix not read before the build \
+                 failed"
+            ),
         }
         built
     }

@@ -113,3 +113,26 @@ fn an_env_reference_must_be_a_variable_name() {
     let unknown = Registry::new().build(&config).unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::InvalidInput);
 }
+
+/// `settings` written as a value instead of a table (a credential pasted in its place) is
+/// refused without quoting it, in TOML and in JSON, for providers and for routes.
+#[test]
+fn settings_that_are_no_table_are_never_quoted() {
+    for text in [
+        "provider = \"acme\"\nsettings = \"canary\"\n",
+        "provider = \"acme\"\nsettings = 1234567\n",
+        "provider = \"acme\"\nsettings = [\"canary\"]\n",
+    ] {
+        let err = ProviderConfig::from_toml(text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("settings must be a table"), "{shown}");
+        assert!(
+            !shown.contains("canary") && !shown.contains("1234567"),
+            "{shown}"
+        );
+    }
+    let err = serde_json::from_str::<ProviderConfig>(r#"{"provider":"acme","settings":"canary"}"#)
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("canary"), "{err}");
+}

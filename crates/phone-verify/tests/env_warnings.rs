@@ -119,6 +119,9 @@ fn a_failed_build_also_names_the_unread_variables() {
     );
     assert!(logs.contains("built: false"), "{logs}");
     assert!(logs.contains("ACME_KYE"), "{logs}");
+    assert!(logs.contains("not read before the build failed"), "{logs}");
+    // The build stopped at its error, so a variable it reads later is no typo.
+    assert!(!logs.contains("a typo"), "{logs}");
     assert!(!logs.contains("canary"), "{logs}");
 }
 
