@@ -2,12 +2,20 @@
 //! as its API takes it ([`BodyFormat`]: JSON with a JSON `Content-Type`, or a form); the
 //! control API's leniently (a JSON object whatever the type, else a form).
 
+use std::time::Duration;
+
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
-/// Largest request body read (bigger bodies are treated as empty).
+/// Largest request body read (a bigger one is malformed and carries no field).
 const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long a request body may take to arrive in full, counted from when [`Input`] starts
+/// reading it (the server's header read timeout, also 30 s, ends with the head): a body not all
+/// there by then is malformed and carries no field, so a client that announces a body and
+/// stalls holds its task and connection no longer.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How a provider's API takes request bodies. The provider middleware marks each request with
 /// its provider's format (a request extension), and [`Input`] reads the body by it; a request
@@ -23,7 +31,9 @@ pub(crate) enum BodyFormat {
 }
 
 /// A request's headers, query and body. Extraction never fails: a body that cannot be read as
-/// its format says reads as empty, so each endpoint answers its own missing-field error.
+/// its format says, or not read whole (over [`BODY_LIMIT`], cut off, or not all there within
+/// [`BODY_READ_TIMEOUT`]), reads as empty and malformed, so each endpoint answers its own
+/// missing-field or malformed-body error.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Input {
     /// Request headers.
@@ -51,16 +61,16 @@ impl<S: Send + Sync> FromRequest<S> for Input {
                     .collect()
             })
             .unwrap_or_default();
-        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
-            .await
-            .unwrap_or_default();
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, BODY_LIMIT));
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let (body, kind) = match parts.extensions.get::<BodyFormat>() {
-            Some(format) => read_as(*format, content_type, &bytes),
-            None => read_body(&bytes),
+        let (body, kind) = match (read.await, parts.extensions.get::<BodyFormat>()) {
+            (Ok(Ok(bytes)), Some(format)) => read_as(*format, content_type, &bytes),
+            (Ok(Ok(bytes)), None) => read_body(&bytes),
+            // Over the limit, cut off, or too slow.
+            (Ok(Err(_)) | Err(_), _) => (Map::new(), BodyKind::Malformed),
         };
         Ok(Self {
             headers: parts.headers,
@@ -205,7 +215,39 @@ impl Input {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use futures::StreamExt as _;
     use serde_json::json;
+
+    async fn extract(body: Body) -> Input {
+        let request = Request::post("/").body(body).unwrap();
+        Input::from_request(request, &()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_malformed() {
+        let fits = extract(Body::from(format!("a={}", "1".repeat(BODY_LIMIT - 2)))).await;
+        assert_eq!((fits.body.len(), fits.body_malformed), (1, false));
+        let over = extract(Body::from(format!("a={}", "1".repeat(BODY_LIMIT - 1)))).await;
+        assert_eq!((over.body.len(), over.body_malformed), (0, true));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_not_all_there_within_the_read_timeout_is_malformed() {
+        let started = tokio::time::Instant::now();
+        let stalled = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+            b"a=1&b=",
+        ))])
+        .chain(futures::stream::pending());
+        let read = tokio::time::timeout(
+            Duration::from_secs(3600),
+            extract(Body::from_stream(stalled)),
+        )
+        .await
+        .expect("a stalled body is not waited for forever");
+        assert_eq!((read.body.len(), read.body_malformed), (0, true));
+        assert!(started.elapsed() >= BODY_READ_TIMEOUT, "not before it");
+    }
 
     fn input(body: &[u8]) -> Input {
         let (body, body_malformed) = parse_body(body);

@@ -217,6 +217,7 @@ mod tests {
 
     use hyper_util::rt::TokioIo;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tower_service::Service as _;
 
     use crate::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
 
@@ -263,6 +264,46 @@ mod tests {
         assert_eq!(read_to_close(&mut client).await.as_deref(), Some(""));
         assert!(
             started.elapsed() >= super::HEADER_READ_TIMEOUT,
+            "not before it"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_request_body_is_answered_and_the_connection_closed() {
+        use base64::Engine as _;
+
+        let (mut client, server) = tokio::io::duplex(4096);
+        let router = super::router(&crate::app::Shared::new(SandboxConfig::default()));
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut router = router.clone();
+                async move { router.call(req.map(axum::body::Body::new)).await }
+            });
+        tokio::spawn(super::http1().serve_connection(TokioIo::new(server), service));
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            crate::config::TWILIO_ACCOUNT_SID,
+            crate::config::TWILIO_AUTH_TOKEN
+        ));
+        let head = format!(
+            "POST /twilio/v2/Services/{}/Verifications HTTP/1.1\r\nhost: sandbox\r\n\
+             authorization: Basic {credentials}\r\n\
+             content-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\n",
+            crate::config::TWILIO_SERVICE_SID
+        );
+        client.write_all(head.as_bytes()).await.unwrap();
+        client.write_all(b"To=%2B1501").await.unwrap();
+        let started = tokio::time::Instant::now();
+        let answer = read_to_close(&mut client)
+            .await
+            .expect("answered, not held");
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(
+            answer.contains("Invalid parameter: To"),
+            "the body carried no field: {answer}"
+        );
+        assert!(
+            started.elapsed() >= crate::body::BODY_READ_TIMEOUT,
             "not before it"
         );
     }

@@ -18,7 +18,7 @@ use futures::FutureExt as _;
 use crate::body::BodyFormat;
 use crate::faults::FaultAction;
 use crate::model::{Provider, RequestRecord};
-use crate::state::{Common, Emulator, Route};
+use crate::state::{Common, Emulator, Route, truncate_logged};
 
 /// What the sandbox itself answers in a provider's wire format: on unknown routes, wrong
 /// methods and injected faults.
@@ -76,8 +76,9 @@ async fn provider_middleware(
 }
 
 /// Serves one provider request: marks it with the provider's body format, takes the first
-/// matching fault, applies it (or runs the route), logs the request with its status, and only
-/// then waits out a `Delay`.
+/// matching fault, applies it (or runs the route), logs the request with its status (in the
+/// request log and the `tracing` output, its method and path cut as the log cuts them), and
+/// only then waits out a `Delay`.
 async fn serve_provider_request(
     common: Arc<Common>,
     wire: Wire,
@@ -95,6 +96,8 @@ async fn serve_provider_request(
         .map(str::to_owned);
     let route = route_of(&req);
     let fault = common.take_fault(provider, &method, &path);
+    // From here on, as the request log keeps them (a method or path may be ~400 KB).
+    let (method, path) = (truncate_logged(method), truncate_logged(path));
     let at = common.now();
     // A path whose percent-decoding is not UTF-8 names no resource the provider has: its own
     // 404, rather than the plain-text 400 of the routes' path extractors.
@@ -420,6 +423,50 @@ mod tests {
             .body(Body::empty())
             .unwrap();
         router.call(request).await.unwrap().status()
+    }
+
+    /// A `tracing` writer into a shared buffer.
+    #[derive(Debug, Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_traced_method_and_path_are_cut_as_the_request_log_cuts_them() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        // The test's runtime runs every task on this thread.
+        let _traced = tracing::subscriber::set_default(subscriber);
+        let app = crate::app::Shared::new(SandboxConfig::default());
+        let mut router = crate::server::router(&app);
+        let method = "X".repeat(100_000);
+        let path = format!("/v2/{}", "a".repeat(60_000)); // `http`'s longest URI is 64 KiB
+        let status = status_of(&mut router, &method, &format!("/twilio{path}")).await;
+        assert!(status.is_client_error(), "{status}");
+        let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let kept = crate::state::MAX_LOGGED_TEXT;
+        assert!(
+            output.contains(&format!("method={} ", &method[..kept])),
+            "{output:.400}"
+        );
+        assert!(
+            output.contains(&format!("path={} ", &path[..kept])),
+            "{output:.400}"
+        );
+        assert!(output.len() < 2_000, "{} bytes traced", output.len());
     }
 
     #[tokio::test]

@@ -1315,11 +1315,24 @@ async fn a_psd2_verification_is_bound_to_its_amount_and_payee() {
     assert_eq!(status, 201, "{started}");
     let sid = started["sid"].as_str().unwrap().to_owned();
     let code = tw.code(PHONE);
-    // The right code for another transaction, or for none, is a wrong code.
+    // The right code without the transaction, or half of it, is refused before it counts.
+    for partial in [
+        vec![],
+        vec![("Amount", "€39.99")],
+        vec![("Payee", "Acme Inc.")],
+    ] {
+        let mut form = vec![("VerificationSid", sid.as_str()), ("Code", code.as_str())];
+        form.extend(partial.iter().copied());
+        assert_eq!(
+            tw.post(&checks, &form).await,
+            (400, required.clone()),
+            "{partial:?}"
+        );
+    }
+    // The right code for another transaction is a wrong code.
     for other in [
         vec![("Amount", "€40.00"), ("Payee", "Acme Inc.")],
         vec![("Amount", "€39.99"), ("Payee", "Mallory Ltd.")],
-        vec![],
     ] {
         let mut form = vec![("VerificationSid", sid.as_str()), ("Code", code.as_str())];
         form.extend(other.iter().copied());
@@ -1356,6 +1369,92 @@ async fn a_psd2_verification_is_bound_to_its_amount_and_payee() {
         ),
         (200, Some("approved"), Some("€39.99")),
         "{checked}"
+    );
+}
+
+#[tokio::test]
+async fn a_psd2_check_without_amount_and_payee_answers_60206_and_uses_no_attempt() {
+    let tw = Tw::new().await;
+    let (_, psd2) = tw
+        .post(
+            "/Services",
+            &[("FriendlyName", "Bank"), ("Psd2Enabled", "true")],
+        )
+        .await;
+    let service = psd2["sid"].as_str().unwrap();
+    let (status, started) = tw
+        .post(
+            &format!("/Services/{service}/Verifications"),
+            &[
+                ("To", PHONE),
+                ("Channel", "sms"),
+                ("Amount", "€39.99"),
+                ("Payee", "Acme Inc."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let sid = started["sid"].as_str().unwrap();
+    let code = tw.code(PHONE);
+    let checks = format!("/Services/{service}/VerificationCheck");
+    // As many as the attempt limit: counted, the last would lock the verification.
+    for _ in 0..5 {
+        assert_eq!(
+            tw.post(&checks, &[("VerificationSid", sid), ("Code", &code)])
+                .await,
+            (
+                400,
+                error(60206, 400, "'Amount' & 'Payee' params are required")
+            )
+        );
+    }
+    let form = [
+        ("VerificationSid", sid),
+        ("Code", code.as_str()),
+        ("Amount", "€39.99"),
+        ("Payee", "Acme Inc."),
+    ];
+    let (status, checked) = tw.post(&checks, &form).await;
+    assert_eq!(
+        (
+            status,
+            checked["status"].as_str(),
+            checked["valid"].as_bool()
+        ),
+        (200, Some("approved"), Some(true)),
+        "{checked}"
+    );
+}
+
+#[tokio::test]
+async fn a_check_with_amount_or_payee_on_a_service_without_psd2_answers_60200() {
+    let tw = Tw::new().await;
+    let (status, started) = tw.start(PHONE).await;
+    assert_eq!(status, 201, "{started}");
+    let sid = started["sid"].as_str().unwrap();
+    let code = tw.code(PHONE);
+    let checks = format!("/Services/{TWILIO_SERVICE_SID}/VerificationCheck");
+    for (transaction, name) in [
+        (vec![("Amount", "€39.99"), ("Payee", "Acme Inc.")], "Amount"),
+        (vec![("Amount", "€39.99")], "Amount"),
+        (vec![("Payee", "Acme Inc.")], "Payee"),
+    ] {
+        let mut form = vec![("VerificationSid", sid), ("Code", code.as_str())];
+        form.extend(transaction.iter().copied());
+        assert_eq!(
+            tw.post(&checks, &form).await,
+            (
+                400,
+                error(60200, 400, &format!("Invalid parameter: {name}"))
+            ),
+            "{transaction:?}"
+        );
+    }
+    let (status, checked) = tw.check_sid(sid, &code).await;
+    assert_eq!(
+        (status, checked["status"].as_str()),
+        (200, Some("approved")),
+        "not consumed: {checked}"
     );
 }
 

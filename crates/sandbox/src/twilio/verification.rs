@@ -10,8 +10,10 @@
 //! On a PSD2 service (`Psd2Enabled`) a verification is bound to a transaction, as Twilio's
 //! "Verify Transactions for PSD2" describes: starting one takes `Amount` and `Payee` (`60206`
 //! without them), its code is "unique to the To, Amount, and Payee combination" (a start with
-//! another amount or payee is a new verification with a new code, not a resend), and a check
-//! with another `Amount` or `Payee` than the start's is a wrong code.
+//! another amount or payee is a new verification with a new code, not a resend). Its check
+//! takes them too (`60206` without them, no attempt counted), and a check with another
+//! `Amount` or `Payee` than the start's is a wrong code. A verification of another service
+//! takes neither, to start or to check (`60200`).
 
 use std::net::IpAddr;
 
@@ -133,6 +135,27 @@ fn start_params(input: &Input) -> Result<Start, TwError> {
     })
 }
 
+/// Checks a request's `Amount` and `Payee` against whether its verification is `bound` to a
+/// transaction (started, or to be started, on a PSD2 service): both required if so (`60206`,
+/// as Twilio's PSD2 guide requires them to start and to complete one), neither accepted if not
+/// (`60200` naming the first given: both require the PSD2 flag).
+fn transaction_params(
+    bound: bool,
+    amount: Option<&str>,
+    payee: Option<&str>,
+) -> Result<(), TwError> {
+    match (bound, amount, payee) {
+        (true, Some(_), Some(_)) | (false, None, None) => Ok(()),
+        (true, _, _) => Err(TwError::new(
+            StatusCode::BAD_REQUEST,
+            60206,
+            "'Amount' & 'Payee' params are required",
+        )),
+        (false, Some(_), _) => Err(TwError::invalid("Amount", None)),
+        (false, None, Some(_)) => Err(TwError::invalid("Payee", None)),
+    }
+}
+
 /// `POST /v2/Services/{ServiceSid}/Verifications`: 201 with the verification, new or resent.
 pub(super) async fn create(
     AxumState(app): AxumState<Twilio>,
@@ -156,21 +179,11 @@ pub(super) async fn create(
         if params.custom_code.is_some() && !service.custom_code_enabled {
             return Err(TwError::invalid("CustomCode", None));
         }
-        if !service.psd2_enabled && (params.amount.is_some() || params.payee.is_some()) {
-            let name = if params.amount.is_some() {
-                "Amount"
-            } else {
-                "Payee"
-            };
-            return Err(TwError::invalid(name, None));
-        }
-        if service.psd2_enabled && (params.amount.is_none() || params.payee.is_none()) {
-            return Err(TwError::new(
-                StatusCode::BAD_REQUEST,
-                60206,
-                "'Amount' & 'Payee' params are required",
-            ));
-        }
+        transaction_params(
+            service.psd2_enabled,
+            params.amount.as_deref(),
+            params.payee.as_deref(),
+        )?;
         let line = (params.channel != TwChannel::Email)
             .then(|| line_type(&params.to))
             .flatten();
@@ -361,7 +374,8 @@ pub(super) async fn update(
 /// `To` (and a PSD2 verification's `Amount` and `Payee`): 200 with `approved`/`valid: true`, or
 /// `pending`/`valid: false` for a wrong code or another transaction (`max_attempts_reached` on
 /// the 5th); `60202` after that; `20404` for an unknown, approved, canceled or expired
-/// verification.
+/// verification; `60206` for a PSD2 verification without `Amount` and `Payee`, `60200` for
+/// another with either (neither counts as an attempt).
 pub(super) async fn check(
     AxumState(app): AxumState<Twilio>,
     Path(service_sid): Path<String>,
@@ -404,6 +418,8 @@ pub(super) async fn check(
             (None, None) => return Err(TwError::not_found(&path)),
         };
         let verification = live(&mut slot.twilio, &service_sid, &sid, now, &path)?;
+        let bound = verification.amount.is_some() || verification.payee.is_some();
+        transaction_params(bound, transaction.0.as_deref(), transaction.1.as_deref())?;
         if verification.status == Status::MaxAttemptsReached {
             return Err(TwError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -412,9 +428,8 @@ pub(super) async fn check(
             ));
         }
         // A PSD2 verification's code is good only for the transaction it was sent for.
-        let bound = verification.amount.is_some() || verification.payee.is_some();
-        let same_transaction = !bound
-            || (&verification.amount, &verification.payee) == (&transaction.0, &transaction.1);
+        let same_transaction =
+            (&verification.amount, &verification.payee) == (&transaction.0, &transaction.1);
         if constant_time_eq(&code, &verification.code) && same_transaction {
             verification.status = Status::Approved;
         } else {
