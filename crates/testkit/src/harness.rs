@@ -181,9 +181,11 @@ pub enum HostileAnswer {
     /// The provider takes the request, then sends half of the body its `Content-Length`
     /// announced and drops the connection.
     TruncatedBody,
-    /// A 2xx `application/json` answer whose body is not JSON.
+    /// A 2xx `application/json` answer whose body is not JSON, given without processing the
+    /// request.
     MalformedJson,
-    /// A 2xx answer of another content type (an HTML page) where JSON was expected.
+    /// A 2xx answer of another content type (an HTML page) where JSON was expected, given
+    /// without processing the request.
     WrongContentType,
     /// The provider takes the request, then answers a valid JSON body of several MiB
     /// ([`HostileAnswer::OVERSIZED_BYTES`]), streamed without `Content-Length`: more than a
@@ -213,6 +215,13 @@ impl HostileAnswer {
 
     /// The size of an [`OversizedBody`](HostileAnswer::OversizedBody): 4 MiB.
     pub const OVERSIZED_BYTES: u64 = 4 * 1024 * 1024;
+
+    /// Whether the provider processes the request it gives this answer to: all but
+    /// [`MalformedJson`](HostileAnswer::MalformedJson) and
+    /// [`WrongContentType`](HostileAnswer::WrongContentType), as the sandbox does.
+    pub(crate) fn processed(self) -> bool {
+        !matches!(self, Self::MalformedJson | Self::WrongContentType)
+    }
 
     /// A short name for reports, e.g. `truncated body`.
     pub fn name(self) -> &'static str {
@@ -713,6 +722,18 @@ pub trait Harness: Send + Sync {
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
         let _ = verification;
         None
+    }
+
+    /// Whether the provider keeps no count of wrong codes and its records show whether a
+    /// check took effect, so a verifier may check again after reading the verification back
+    /// (Verifik's recovery). Only then do `otp.server_error_not_rejected` and
+    /// `otp.unreadable_answer_not_rejected` accept a second code-check request, after a
+    /// read-back, where the injected answer left the first check unprocessed (a 503 without
+    /// `Retry-After`, malformed JSON, the wrong content type); never after a lost answer or
+    /// one given after processing. `false` (the default): every such check must be sent once.
+    fn repeat_check_harmless(&self, verification: &Verification) -> bool {
+        let _ = verification;
+        false
     }
 
     /// The credentials the verifier under test was built with (keys, tokens, passwords),

@@ -30,8 +30,8 @@ type MakeImpatient = Box<dyn Fn() -> ImpatientClient + Send + Sync>;
 ///   it up; the suite clears the others right after; when a member cannot inject the fault,
 ///   those already armed are cleared and its error returned); **hostile answers** to sends
 ///   likewise, to checks and lookups at the member of the handle's provider; **check
-///   faults**, **lookup faults** and **wrong-code limits** go to the member of the handle's
-///   provider; **secrets**
+///   faults**, **lookup faults**, **wrong-code limits** and whether a **repeated check** is
+///   harmless go to the member of the handle's provider; **secrets**
 ///   are every member's.
 /// - **Time** moves on every member's clock, or only on one when the members share an
 ///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
@@ -309,6 +309,11 @@ impl Harness for MultiHarness {
     fn wrong_code_limit(&self, verification: &Verification) -> Option<u32> {
         self.member_for(&verification.provider)?
             .wrong_code_limit(verification)
+    }
+
+    fn repeat_check_harmless(&self, verification: &Verification) -> bool {
+        self.member_for(&verification.provider)
+            .is_some_and(|member| member.repeat_check_harmless(verification))
     }
 
     fn secrets(&self) -> Vec<String> {

@@ -350,7 +350,8 @@ impl SandboxHarness {
 
     /// The wrong codes a verification takes ([`Harness::wrong_code_limit`]), e.g. a guard's
     /// lower limit in front of the provider; by default the sandbox's limit for the provider
-    /// ([`SandboxConfig::wrong_code_limit`]).
+    /// ([`SandboxConfig::wrong_code_limit`]). A limit given here also makes
+    /// [`Harness::repeat_check_harmless`] false.
     #[must_use]
     pub fn with_wrong_code_limit(mut self, limit: Option<u32>) -> Self {
         self.wrong_code_limit = WrongCodeLimit::Given(limit);
@@ -756,6 +757,13 @@ impl Harness for SandboxHarness {
             WrongCodeLimit::FromConfig => self.sandbox.config().wrong_code_limit(self.provider),
             WrongCodeLimit::Given(limit) => limit,
         }
+    }
+
+    /// True for Verifik, which counts no wrong codes and whose validation records show whether
+    /// a check took effect, unless [`with_wrong_code_limit`](SandboxHarness::with_wrong_code_limit)
+    /// names a limit (say, of a guard in front of it, which may count a repeat).
+    fn repeat_check_harmless(&self, verification: &Verification) -> bool {
+        self.provider == Provider::Verifik && self.wrong_code_limit(verification).is_none()
     }
 
     fn secrets(&self) -> Vec<String> {

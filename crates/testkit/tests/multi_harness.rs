@@ -69,6 +69,11 @@ impl Harness for Member {
         })?))
     }
 
+    /// Only `b` says a repeated check is harmless.
+    fn repeat_check_harmless(&self, _: &Verification) -> bool {
+        self.name == "b"
+    }
+
     async fn advance_time(&self, by: Duration) -> HarnessResult<()> {
         self.note(&format!("time {}s", by.as_secs()));
         Ok(())
@@ -125,8 +130,12 @@ async fn handles_go_to_their_providers_harness() {
         matches!(err, HarnessError::Failed(ref m) if m.contains("provider memory")),
         "{err}"
     );
-    // Reverse flows: the members here cannot complete them.
+    // Whether a repeated check is harmless: the handle's member says.
     let of_a = Verification::new(A, "ref", Channel::WhatsApp);
+    assert!(multi.repeat_check_harmless(&of_b));
+    assert!(!multi.repeat_check_harmless(&of_a));
+    assert!(!multi.repeat_check_harmless(&foreign));
+    // Reverse flows: the members here cannot complete them.
     let phone: PhoneNumber = "+50760000002".parse().unwrap();
     assert!(matches!(
         multi.complete_reverse_flow(&of_a, &phone).await,

@@ -356,6 +356,15 @@ async fn limits_and_secrets_come_from_the_sandboxs_configuration() {
     let overridden = harness(Provider::Verifik).with_wrong_code_limit(Some(2));
     assert_eq!(overridden.wrong_code_limit(&handle), Some(2));
 
+    // A repeated check is harmless only on Verifik, which counts no wrong codes, and not
+    // once a limit is named (a guard in front may count the repeat).
+    let harmless = |provider| harness(provider).repeat_check_harmless(&handle);
+    assert!(harmless(Provider::Verifik));
+    for provider in [Provider::VerifyKit, Provider::Verigator, Provider::Twilio] {
+        assert!(!harmless(provider), "{provider:?}");
+    }
+    assert!(!overridden.repeat_check_harmless(&handle));
+
     assert_eq!(
         harness(Provider::VerifyKit).secrets(),
         ["sandbox-server-key"]

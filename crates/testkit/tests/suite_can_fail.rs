@@ -68,6 +68,10 @@ enum Flaw {
     /// Sends a code check again when its answer was lost, then reports the first answer's
     /// `OutcomeUnknown` (as if to "confirm" it).
     RepeatsLostChecks,
+    /// After a code check whose outcome is unknown, makes one request besides (as if reading
+    /// the verification back) and sends the same check again, whatever the read showed: it
+    /// reports the repeat's `Verified`, else the first `OutcomeUnknown`.
+    RereadsThenRepeats,
     /// Answers a used code with an error (the provider "unavailable") instead of a rejection.
     UsedCodeIsAnError,
     /// Never answers a code check: it waits forever.
@@ -411,6 +415,21 @@ impl PhoneVerifier for Broken {
                     (Flaw::UnreadableLookupMisread, false) => outcome = Ok(CheckOutcome::Pending),
                     _ => {}
                 }
+            }
+        }
+        if self.flaw == Flaw::RereadsThenRepeats
+            && request.code.is_some()
+            && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
+        {
+            // A read whose answer it does not look at: a session no verification opened.
+            let unknown = SessionId::new(&format!("ses_{}", "0".repeat(32)))?;
+            let _ = self
+                .inner
+                .resolve(&unknown, &RequestContext::default())
+                .await;
+            if let again @ Ok(CheckOutcome::Verified(_)) = self.inner.check(&handle, &request).await
+            {
+                outcome = again;
             }
         }
         if self.flaw == Flaw::RetriesLostChecks
@@ -1676,8 +1695,12 @@ struct Probe {
     misdirects_check_faults: bool,
     /// Counts requests (else `Unsupported`).
     counts: bool,
+    /// Tells code checks apart in its counts (else `RequestCounts::checks` is `None`).
+    counts_checks: bool,
     /// Names the provider's limit of wrong codes (else `None`).
     names_limit: bool,
+    /// Says that a repeated code check is harmless (`Harness::repeat_check_harmless`).
+    repeats_harmless: bool,
     /// The fresh verifier it hands out, instead of a new one.
     fresh: Option<Arc<dyn PhoneVerifier>>,
     /// Refuses the next send as unauthorized for `SendFault::CredentialsEchoed` (the in-memory
@@ -1695,7 +1718,9 @@ impl Probe {
             inner,
             misdirects_check_faults: false,
             counts: true,
+            counts_checks: true,
             names_limit: true,
+            repeats_harmless: false,
             fresh: None,
             echoes: None,
             armed: false.into(),
@@ -1741,7 +1766,12 @@ impl Harness for Probe {
         if !self.counts {
             return Err(HarnessError::unsupported("counting requests"));
         }
-        self.inner.request_counts().await
+        let counts = self.inner.request_counts().await?;
+        Ok(if self.counts_checks {
+            counts
+        } else {
+            RequestCounts::new(counts.sends, counts.total)
+        })
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
@@ -1810,6 +1840,10 @@ impl Harness for Probe {
         self.names_limit
             .then(|| self.inner.wrong_code_limit(verification))
             .flatten()
+    }
+
+    fn repeat_check_harmless(&self, _: &Verification) -> bool {
+        self.repeats_harmless
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -1896,6 +1930,122 @@ async fn checks_that_do_not_apply_are_skipped_with_their_reason() {
     );
     assert_eq!(report.skipped().count(), 7, "{report}");
     report.assert_all_passed();
+}
+
+/// The names of the checks that failed, each detail containing `why`.
+fn failed_with(report: &Report, why: &str) -> Vec<String> {
+    report
+        .failed()
+        .inspect(|r| {
+            let detail = r.detail.as_deref().unwrap_or_default();
+            assert!(detail.contains(why), "{}: {detail:?} lacks {why:?}", r.name);
+        })
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// The checks of `prefixes` for each of the in-memory provider's OTP channels.
+fn per_otp_channel(prefixes: &[&str]) -> Vec<String> {
+    let mut names = Vec::new();
+    for prefix in prefixes {
+        for channel in ["sms", "whatsapp", "voice"] {
+            names.push(format!("{prefix}[{channel}]"));
+        }
+    }
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn checking_again_after_a_read_back_fails_unless_the_harness_says_a_repeat_is_harmless() {
+    let repeated = "the provider received 2 code-check requests, expected exactly 1";
+    // A harness that names no limit of wrong codes has not said that a repeat is harmless:
+    // whatever left the outcome unknown, the check must be sent once.
+    let state = InMemoryState::seeded(17);
+    let verifier = Broken::new(state.clone(), Flaw::RereadsThenRepeats);
+    let mut silent = Probe::new(InMemoryHarness::for_state(state));
+    silent.names_limit = false;
+    let report = run(&verifier, Some(&verifier), &silent).await;
+    let mut failed = failed_with(&report, repeated);
+    failed.sort();
+    let every = per_otp_channel(&[
+        "otp.lost_answer_not_rejected",
+        "otp.server_error_not_rejected",
+        "otp.stalled_answer_not_rejected",
+        "otp.unreadable_answer_not_rejected",
+    ]);
+    assert_eq!(failed, every, "{report}");
+
+    // Opted in: the repeat is right after an answer given without processing (a 503 without
+    // Retry-After, malformed JSON, the wrong content type); after a lost answer, or one given
+    // once the check was taken (a truncated, oversized or stalled body), it never is.
+    let state = InMemoryState::seeded(18);
+    let verifier = Broken::new(state.clone(), Flaw::RereadsThenRepeats);
+    let mut opted_in = Probe::new(InMemoryHarness::for_state(state));
+    opted_in.names_limit = false;
+    opted_in.repeats_harmless = true;
+    let report = run(&verifier, Some(&verifier), &opted_in).await;
+    let mut failed = failed_with(&report, repeated);
+    failed.sort();
+    let processed = per_otp_channel(&[
+        "otp.lost_answer_not_rejected",
+        "otp.stalled_answer_not_rejected",
+        "otp.unreadable_answer_not_rejected",
+    ]);
+    assert_eq!(failed, processed, "{report}");
+    let unreadable = report
+        .get("otp.unreadable_answer_not_rejected[sms]")
+        .and_then(|r| r.detail.as_deref())
+        .unwrap_or_default();
+    for answer in ["truncated body: ", "oversized body: "] {
+        assert!(unreadable.contains(answer), "{unreadable}");
+    }
+    for answer in ["malformed JSON: ", "wrong content type: "] {
+        assert!(!unreadable.contains(answer), "{unreadable}");
+    }
+    let server_error = report.get("otp.server_error_not_rejected[sms]").unwrap();
+    assert_eq!(server_error.status, Status::Passed, "{report}");
+    assert!(
+        server_error
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("read the verification back, then checked again")),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_repeat_after_a_server_error_without_check_counts_is_skipped_as_unproven() {
+    // Verified after a 503, where the harness says a repeat is harmless but cannot count code
+    // checks: right if the verifier read the verification back first, which is not proven.
+    let state = InMemoryState::seeded(19);
+    let verifier = Broken::new(state.clone(), Flaw::RereadsThenRepeats);
+    let mut opted_in = Probe::new(InMemoryHarness::for_state(state.clone()));
+    opted_in.counts_checks = false;
+    opted_in.repeats_harmless = true;
+    let report = run(&verifier, Some(&verifier), &opted_in).await;
+    let result = report.get("otp.server_error_not_rejected[sms]").unwrap();
+    assert_eq!(result.status, Status::Skipped, "{report}");
+    assert_eq!(
+        result.detail.as_deref(),
+        Some(
+            "the harness cannot count code checks: verified, but one check guarded by a \
+             read-back is not proven"
+        )
+    );
+
+    // Not opted in, the first check unprocessed: only a repeat verifies, which fails.
+    let mut silent = Probe::new(InMemoryHarness::for_state(state));
+    silent.counts_checks = false;
+    let report = run(&verifier, Some(&verifier), &silent).await;
+    let result = report.get("otp.server_error_not_rejected[sms]").unwrap();
+    assert_eq!(result.status, Status::Failed, "{report}");
+    assert!(
+        result.detail.as_deref().is_some_and(
+            |d| d.contains("expected an OutcomeUnknown error") && d.contains("got verified")
+        ),
+        "{report}"
+    );
 }
 
 #[tokio::test]

@@ -201,10 +201,11 @@ impl InMemoryState {
         self.lock().counts
     }
 
-    /// Makes the next send fail with an error of `kind`. With [`ErrorKind::MaybeSent`] the
-    /// message is sent and then the answer is lost (a connection reset after the provider took
-    /// the send). Any other kind is a refusal before processing: nothing is sent, and the
-    /// error carries the HTTP status a provider refuses with: 400 for
+    /// Makes the next send fail with an error of `kind`. The kinds that say a message may
+    /// have gone out, [`ErrorKind::MaybeSent`], [`ErrorKind::Decode`], [`ErrorKind::Timeout`]
+    /// and [`ErrorKind::OutcomeUnknown`], send it and then fail (the provider took the send,
+    /// its answer was lost or unreadable). Any other kind is a refusal before processing:
+    /// nothing is sent, and the error carries the HTTP status a provider refuses with: 400 for
     /// [`ErrorKind::InvalidInput`] and [`ErrorKind::Unsupported`], 401
     /// [`ErrorKind::Unauthorized`], 402 [`ErrorKind::QuotaExhausted`], 403
     /// [`ErrorKind::Blocked`], 404 `NotFound`, 409 `Conflict`, 410 `Expired`, 429
@@ -353,19 +354,23 @@ impl InMemoryState {
         if let Some(answer) = ErrorAnswer::take(&mut inner.error_send) {
             return Err(answer.error(OperationKind::Send));
         }
-        // Only an answer lost after the send was taken leaves a message sent; every other
-        // injected failure is a refusal before processing.
-        let mut lost = match inner.fail_next_send.take() {
-            Some(ErrorKind::MaybeSent) => true,
+        // Only an answer lost (or unreadable) after the send was taken leaves a message sent;
+        // every other injected failure is a refusal before processing.
+        let lost = match inner.fail_next_send.take() {
+            Some(
+                kind @ (ErrorKind::MaybeSent
+                | ErrorKind::Decode
+                | ErrorKind::Timeout
+                | ErrorKind::OutcomeUnknown),
+            ) => Some(kind),
             Some(kind) => return Err(refused(kind)),
-            None => false,
+            None => None,
         };
         if let Some(answer) = inner.hostile_send.take() {
             let error = unreadable(answer, ErrorKind::MaybeSent, "send");
-            if !processes(answer) {
+            if !answer.processed() {
                 return Err(error);
             }
-            lost = true;
             inner.hostile_send_error = Some(error);
         }
         let code = format!("{:06}", inner.rng.random_range(0..1_000_000));
@@ -385,11 +390,8 @@ impl InMemoryState {
         });
         match (inner.hostile_send_error.take(), lost) {
             (Some(error), _) => Err(error),
-            (None, true) => Err(injected(
-                ErrorKind::MaybeSent,
-                "the message was sent, the answer lost",
-            )),
-            (None, false) => Ok(started),
+            (None, Some(kind)) => Err(injected(kind, "the message was sent, the answer lost")),
+            (None, None) => Ok(started),
         }
     }
 
@@ -425,7 +427,7 @@ impl InMemoryState {
         if code.is_some()
             && let Some(answer) = inner.hostile_check.take()
         {
-            if processes(answer) {
+            if answer.processed() {
                 drop(inner);
                 let _ = self.check(reference, code);
             } else {
@@ -617,15 +619,6 @@ fn rejected(reason: RejectReason) -> CheckOutcome {
     CheckOutcome::Rejected(Rejection::new(reason))
 }
 
-/// Whether the provider processes a request it gives the hostile `answer` to (as the
-/// sandbox does: all but malformed JSON and the wrong content type).
-fn processes(answer: HostileAnswer) -> bool {
-    !matches!(
-        answer,
-        HostileAnswer::MalformedJson | HostileAnswer::WrongContentType
-    )
-}
-
 /// The error of kind `kind` a client makes of the hostile `answer` to an `operation`.
 fn unreadable(answer: HostileAnswer, kind: ErrorKind, operation: &str) -> Error {
     let what = match answer {
@@ -723,16 +716,26 @@ mod tests {
         assert_eq!(state.request_counts().sends, 7);
     }
 
-    /// A 503 refused with `Retry-After`; an answer lost after the send leaves the code sent.
+    /// A 503 refused with `Retry-After`; an answer lost or unreadable after the send (any
+    /// kind that says a message may have gone out) leaves the code sent.
     #[test]
     fn only_a_lost_answer_leaves_a_code_sent() {
         let state = InMemoryState::seeded(2);
         state.fail_next_send(ErrorKind::ProviderUnavailable);
         let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
         assert_eq!(err.retry_after(), Some(LookupFault::RETRY_AFTER));
-        state.fail_next_send(ErrorKind::MaybeSent);
-        let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
-        assert_eq!(err.kind(), ErrorKind::MaybeSent);
-        assert_eq!(state.outbox().len(), 1);
+        assert!(state.outbox().is_empty());
+        let lost = [
+            ErrorKind::MaybeSent,
+            ErrorKind::Decode,
+            ErrorKind::Timeout,
+            ErrorKind::OutcomeUnknown,
+        ];
+        for (n, kind) in lost.into_iter().enumerate() {
+            state.fail_next_send(kind);
+            let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
+            assert_eq!(err.kind(), kind);
+            assert_eq!(state.outbox().len(), n + 1, "{kind:?}");
+        }
     }
 }

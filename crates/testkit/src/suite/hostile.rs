@@ -316,7 +316,9 @@ impl Suite<'_> {
 
     /// The right code's check answered with `answer`: an `OutcomeUnknown` error, or
     /// `Verified` after reading the verification back (a second request); never a rejection.
-    /// When the harness counts code checks, either after exactly one code-check request.
+    /// When the harness counts code checks, either after exactly one code-check request, or two
+    /// with a read-back between where `answer` left the first unprocessed and the harness says
+    /// a repeat is harmless ([`checked_once`]).
     async fn check_hostile(
         &self,
         channel: &Channel,
@@ -337,7 +339,11 @@ impl Suite<'_> {
             };
             let made = self.made_since(before).await?;
             let sent = Sent { checks, made };
-            let repeat_harmless = self.harness.wrong_code_limit(&handle).is_none();
+            // Only an answer given without processing leaves a read-back to show that the
+            // check did not take effect; after one given once the check was taken, a second
+            // check is never right.
+            let repeat_harmless =
+                !answer.processed() && self.harness.repeat_check_harmless(&handle);
             let why = format!(
                 "the provider may have taken the check (its answer was a {}), so the code may be \
                  used up and the check must not be sent again (a read-back is a lookup, not a \
