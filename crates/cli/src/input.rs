@@ -75,4 +75,19 @@ mod tests {
         assert!(read_line(&b"123456\n"[..], 5).is_err());
         assert!(read_line(io::BufReader::new(io::repeat(b'7')), 64).is_err());
     }
+
+    /// `--key-stdin` takes a Verifik access token, a JWT of a few kilobytes, on one line: up to
+    /// 8 KiB with its line break.
+    #[test]
+    fn a_line_of_a_few_kilobytes_is_a_key_and_one_past_8_kib_is_refused() {
+        let token = format!("eyJ{}\n", "a".repeat(4096));
+        assert_eq!(read_line(token.as_bytes(), MAX_LINE_BYTES).unwrap(), token);
+        let longest = format!("{}\n", "a".repeat(8 * 1024 - 1));
+        assert_eq!(
+            read_line(longest.as_bytes(), MAX_LINE_BYTES).unwrap(),
+            longest
+        );
+        let over = format!("{}\n", "a".repeat(8 * 1024));
+        assert!(read_line(over.as_bytes(), MAX_LINE_BYTES).is_err());
+    }
 }
