@@ -2,42 +2,17 @@
 //! test binary: `tracing` caches callsite interest globally, so a thread-local subscriber is
 //! unreliable beside parallel tests.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use phone_verify_core::{CheckRequest, PhoneVerifier, StartRequest};
 use phone_verify_guard::{Guard, GuardConfig};
+use phone_verify_testkit::logs::LogCapture;
 use phone_verify_testkit::memory::InMemoryVerifier;
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn decisions_are_logged_with_the_rule_and_a_masked_phone() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let capture = LogCapture::new();
+    let _default = capture.set_default(tracing::Level::TRACE);
     let provider = InMemoryVerifier::new();
     let guard = Guard::builder(Arc::new(provider.clone_fresh()))
         .secret("logging-test-secret-0123")
@@ -60,7 +35,7 @@ async fn decisions_are_logged_with_the_rule_and_a_masked_phone() {
         .start(&StartRequest::sms("+449098790000".parse().unwrap()))
         .await
         .unwrap_err();
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("+90********67"), "{logs}");
     assert!(
         logs.contains("rule=\"resend_cooldown\"") || logs.contains("rule=resend_cooldown"),

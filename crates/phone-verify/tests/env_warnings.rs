@@ -3,34 +3,14 @@
 //! Its own test binary, as `tracing` caches callsite interest globally; the test runs itself
 //! again as a child process with the variables set (setting them here needs `unsafe`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use phone_verify::{Provider, Registry};
+use phone_verify_testkit::logs::LogCapture;
 use phone_verify_testkit::memory::InMemoryVerifier;
 
 /// The variable that tells the child run which provider to build from its environment.
 const CHILD: &str = "PHONE_VERIFY_FACADE_TEST_CHILD";
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// `acme`, which reads `ACME_KEY` and `ACME_REGION`, beside `acme-eu`, whose variables share
 /// `acme`'s prefix; and the built-in providers.
@@ -68,15 +48,11 @@ fn child_logs(test: &str, vars: &[(&str, &str)]) -> String {
 /// In the child run: builds the provider of `PHONE_VERIFY_PROVIDER` from the environment
 /// under a capturing subscriber and prints the logs for the parent.
 fn build_and_print_logs() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let capture = LogCapture::new();
+    let guard = capture.set_default(tracing::Level::INFO);
     let built = registry().build_from_env();
     drop(guard);
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     println!("built: {}\n<logs>{logs}</logs>", built.is_ok());
 }
 

@@ -2,42 +2,17 @@
 //! test binary: `tracing` caches callsite interest globally, so a thread-local subscriber is
 //! unreliable beside parallel tests.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use phone_verify_core::{ErrorKind, PhoneVerifier, StartRequest};
 use phone_verify_router::{Route, Router};
+use phone_verify_testkit::logs::LogCapture;
 use phone_verify_testkit::memory::InMemoryVerifier;
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn failovers_are_logged_with_route_reason_and_a_masked_phone() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let capture = LogCapture::new();
+    let guard = capture.set_default(tracing::Level::DEBUG);
 
     let (a, b) = (InMemoryVerifier::new(), InMemoryVerifier::new());
     a.state().fail_next_send(ErrorKind::ProviderUnavailable);
@@ -54,7 +29,7 @@ async fn failovers_are_logged_with_route_reason_and_a_masked_phone() {
     assert_eq!(err.kind(), ErrorKind::QuotaExhausted);
     drop(guard);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("trying the next route"), "{logs}");
     assert!(
         logs.contains("route=\"first\"") || logs.contains("route=first"),

@@ -5,6 +5,7 @@
 mod conformance;
 mod expected;
 mod harness;
+pub mod logs;
 pub mod memory;
 mod multi;
 mod report;

@@ -3,38 +3,16 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use phone_verify_core::{
     Channel, CheckRequest, ErrorKind, PhoneVerifier, PhoneVerifierExt, RejectReason, SessionId,
     SessionResolver, StartRequest,
 };
+use phone_verify_testkit::logs::LogCapture;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use common::*;
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn tracing_output_has_no_key_no_code_and_masked_phones() {
@@ -60,7 +38,7 @@ async fn tracing_output_has_no_key_no_code_and_masked_phones() {
         .mount(&server)
         .await;
 
-    let capture = Capture::default();
+    let capture = LogCapture::new();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(capture.clone())
         .with_max_level(tracing::Level::TRACE)
@@ -92,8 +70,7 @@ async fn tracing_output_has_no_key_no_code_and_masked_phones() {
         .unwrap();
     drop(guard);
 
-    let output = capture.0.lock().unwrap().clone();
-    let text = String::from_utf8_lossy(&output);
+    let text = capture.text();
     assert!(
         text.contains("send-otp"),
         "the operations are traced: {text}"
