@@ -198,10 +198,12 @@ impl RouterBuilder {
                 }
                 members.push(at);
             }
+            let caps = union(members.iter().map(|at| &routes[*at]));
+            offers_channels(i, rule, &caps)?;
             rules.push(CompiledRule {
                 weights: rule.weights.iter().map(|w| i64::from(*w)).collect(),
                 rule: rule.clone(),
-                caps: union(members.iter().map(|at| &routes[*at])),
+                caps,
                 members,
                 turns: Mutex::new(HashMap::new()),
             });
@@ -246,6 +248,31 @@ impl RouterBuilder {
             fail_over_on_rate_limit: self.config.fail_over_on_rate_limit,
         })
     }
+}
+
+/// Refuses a channel of rule `index` that none of its routes offers (`caps`, theirs together),
+/// for codes or in reverse: a start on it could never be routed by the rule (a typo such as
+/// `whatsap` is a channel of its own, which no route has).
+fn offers_channels(index: usize, rule: &Rule, caps: &Capabilities) -> Result<()> {
+    let Some(missing) = rule.channels.iter().find(|c| !caps.supports(c)) else {
+        return Ok(());
+    };
+    let mut offered: Vec<&str> = Vec::new();
+    for c in caps.otp_channels.iter().chain(&caps.reverse_channels) {
+        if !offered.contains(&c.as_str()) {
+            offered.push(c.as_str());
+        }
+    }
+    Err(Error::invalid_input(format!(
+        "rule {index}: channel {:?} is offered by none of its routes {:?} (they offer {})",
+        missing.as_str().chars().take(16).collect::<String>(),
+        rule.routes,
+        if offered.is_empty() {
+            "no channel".to_owned()
+        } else {
+            offered.join(", ")
+        }
+    )))
 }
 
 /// The capabilities of `routes` together (the router's, or a rule's): what any route can do,
@@ -744,6 +771,68 @@ impl SessionResolver for Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verifier that offers its capabilities and does nothing: the builder reads no more.
+    #[derive(Debug)]
+    struct Offers(Capabilities);
+
+    #[async_trait]
+    impl PhoneVerifier for Offers {
+        fn provider(&self) -> ProviderId {
+            ProviderId::new_static("stub")
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            self.0.clone()
+        }
+
+        async fn start(&self, _: &StartRequest) -> Result<Verification> {
+            Err(Error::unsupported("the stub starts nothing"))
+        }
+
+        async fn check(&self, _: &Verification, _: &CheckRequest) -> Result<CheckOutcome> {
+            Err(Error::unsupported("the stub checks nothing"))
+        }
+    }
+
+    /// Routes `a` (SMS and voice codes) and `b` (WhatsApp reverse flows only), with `rule`.
+    fn build_with(rule: Rule) -> Result<Router> {
+        let a = Capabilities::new()
+            .with_otp_channel(Channel::Sms)
+            .with_otp_channel(Channel::Voice);
+        let b = Capabilities::new().with_reverse_channel(Channel::WhatsApp);
+        Router::builder()
+            .route(Route::new("a", Arc::new(Offers(a))))
+            .route(Route::new("b", Arc::new(Offers(b))))
+            .rule(rule)
+            .build()
+    }
+
+    #[test]
+    fn a_rule_language_that_is_not_a_primary_subtag_is_refused_at_build() {
+        let err = build_with(Rule::to(["a"]).languages(["pt-BR"])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.message().contains("\"pt-BR\""), "{err}");
+        assert!(build_with(Rule::to(["a"]).languages(["pt"])).is_ok());
+    }
+
+    #[test]
+    fn a_rule_channel_none_of_its_routes_offers_is_refused_at_build() {
+        let typo = Channel::other("whatsap").unwrap();
+        let err = build_with(Rule::to(["a", "b"]).channels([Channel::Sms, typo])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.message().starts_with("rule 0: channel \"whatsap\"")
+                && err.message().contains("sms, voice, whatsapp"),
+            "{err}"
+        );
+        // Another route of the router offers it, but not one of the rule's.
+        let err = build_with(Rule::to(["a"]).channels([Channel::WhatsApp])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        // A channel a route of the rule offers, for codes or in reverse, builds.
+        let rule = Rule::to(["a", "b"]).channels([Channel::Voice, Channel::WhatsApp]);
+        assert!(build_with(rule).is_ok());
+    }
 
     #[test]
     fn rejections_are_labelled_by_their_reason() {

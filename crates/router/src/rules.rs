@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use phone_verify_core::{Channel, Error, PhoneNumber, Result, StartRequest};
+use phone_verify_core::{Channel, Error, Language, PhoneNumber, Result, StartRequest};
 
 /// How a rule orders its routes for one start.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,10 +44,12 @@ pub struct Rule {
     /// Calling codes of the phone, without `+` (`90`, `57`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calling_codes: Vec<u16>,
-    /// Channels of the start.
+    /// Channels of the start; each must be one a route of the rule offers (for codes or in
+    /// reverse), else the router is not built.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<Channel>,
-    /// Primary language subtags of the start (`tr`, `es`); a start without a language matches
+    /// Primary language subtags of the start (`tr`, `es`: 2-3 letters, any case; a whole tag
+    /// such as `pt-BR` is refused when the router is built); a start without a language matches
     /// only a rule without languages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
@@ -88,14 +90,14 @@ impl Rule {
         self
     }
 
-    /// Matches only starts on these channels.
+    /// Matches only starts on these channels (each offered by a route of the rule).
     #[must_use]
     pub fn channels(mut self, channels: impl IntoIterator<Item = Channel>) -> Self {
         self.channels = channels.into_iter().collect();
         self
     }
 
-    /// Matches only starts in these languages (primary subtags).
+    /// Matches only starts in these languages (primary subtags: `pt`, not `pt-BR`).
     #[must_use]
     pub fn languages<I: IntoIterator<Item = S>, S: Into<String>>(mut self, languages: I) -> Self {
         self.languages = languages.into_iter().map(Into::into).collect();
@@ -152,6 +154,18 @@ impl Rule {
                 region.chars().take(8).collect::<String>()
             ));
         }
+        // A rule matches a start's primary subtag: `pt-BR` would never match, `pt` matches it.
+        if let Some(language) = self.languages.iter().find(|l| !is_primary_subtag(l)) {
+            let hint = Language::new(language).map_or_else(
+                |_| "one such as \"en\" or \"pt\"".to_owned(),
+                |l| format!("{:?}", l.primary()),
+            );
+            return bad(format!(
+                "language {:?} is not a primary language subtag of 2-3 letters (rules match \
+                 the start's primary subtag): write {hint}",
+                language.chars().take(16).collect::<String>()
+            ));
+        }
         match self.strategy {
             Strategy::Weighted => {
                 if self.weights.len() != self.routes.len() {
@@ -175,10 +189,14 @@ impl Rule {
     }
 }
 
+/// Whether `language` is a bare primary language subtag: 2-3 ASCII letters (`pt`, `fil`).
+fn is_primary_subtag(language: &str) -> bool {
+    (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phone_verify_core::Language;
 
     fn sms(phone: &str) -> StartRequest {
         StartRequest::sms(phone.parse().unwrap())
@@ -220,6 +238,35 @@ mod tests {
                     && err.message().contains("is not an ISO 3166-1"),
                 "{err}"
             );
+        }
+    }
+
+    #[test]
+    fn validates_languages() {
+        assert!(
+            Rule::to(["a"])
+                .languages(["pt", "TR", "fil"])
+                .validate(0)
+                .is_ok()
+        );
+        let err = Rule::to(["a"])
+            .languages(["es", "pt-BR"])
+            .validate(2)
+            .unwrap_err();
+        assert_eq!(err.kind(), phone_verify_core::ErrorKind::InvalidInput);
+        assert!(
+            err.message().starts_with("rule 2: language \"pt-BR\" ")
+                && err.message().contains("write \"pt\""),
+            "{err}"
+        );
+        for bad in ["pt_BR", "e", "engl", "", "en ", "español"] {
+            let err = Rule::to(["a"]).languages([bad]).validate(0).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                phone_verify_core::ErrorKind::InvalidInput,
+                "{bad}"
+            );
+            assert!(err.message().starts_with("rule 0: language "), "{err}");
         }
     }
 

@@ -10,7 +10,11 @@ use crate::session::Notice;
 
 /// The message for a failed `start` or `check`.
 pub fn for_error(err: &Error) -> Notice {
-    if let Some(denial) = Denial::of(err) {
+    // The guard's store failing (sends refused, fail closed) is an outage, not the visitor's
+    // doing: it reads as one, below.
+    if let Some(denial) = Denial::of(err)
+        && denial.rule != Rule::Store
+    {
         return for_denial(denial, err);
     }
     let text = match err.kind() {
@@ -143,6 +147,20 @@ mod tests {
         // Any other error reads as it does everywhere.
         let invalid = Error::new(ErrorKind::InvalidInput, "bad phone");
         assert_eq!(for_code_send_error(&invalid, cooldown), for_error(&invalid));
+    }
+
+    #[test]
+    fn a_guard_store_failure_reads_as_an_outage_not_as_too_many_requests() {
+        let denial = Denial {
+            rule: Rule::Store,
+            retry_after: None,
+        };
+        let err = Error::new(ErrorKind::ProviderUnavailable, "guard rule store: down")
+            .with_source(denial);
+        let notice = for_error(&err);
+        assert!(!notice.text.contains("Too many"), "{}", notice.text);
+        let outage = for_error(&Error::new(ErrorKind::ProviderUnavailable, "provider down"));
+        assert_eq!(notice, outage);
     }
 
     #[test]
