@@ -207,7 +207,8 @@ impl TwilioClient {
 
     /// `POST /Services/{ServiceSid}/Verifications`: sends a code. `To` must be an E.164
     /// number (an e-mail address for [`TwilioChannel::Email`]); a custom code 4 to 10 letters
-    /// or digits; a locale a language tag.
+    /// or digits; a locale a language tag; `Tags` at most 10, each key and value at most 128
+    /// characters (a value that is not a string counted as its JSON text).
     pub async fn create_verification(
         &self,
         service_sid: &str,
@@ -249,6 +250,9 @@ impl TwilioClient {
         }
         if let Some(locale) = &verification.locale {
             check_locale(locale)?;
+        }
+        if let Some(tags) = &verification.tags {
+            check_tags(tags)?;
         }
         let form = verification.form();
         let url = self
@@ -476,6 +480,32 @@ fn check_locale(locale: &str) -> Result<()> {
     }
 }
 
+/// The most `Tags` a verification takes.
+const MAX_TAGS: usize = 10;
+/// The longest key or value of a tag, in characters.
+const MAX_TAG_CHARS: usize = 128;
+
+/// Checks `Tags` as Twilio documents them: at most 10, each key and value at most 128
+/// characters (a value that is not a string counted as its JSON text).
+fn check_tags(tags: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    let too_long = |text: &str| text.chars().count() > MAX_TAG_CHARS;
+    let bad = tags.len() > MAX_TAGS
+        || tags.iter().any(|(key, value)| {
+            too_long(key)
+                || match value {
+                    serde_json::Value::String(text) => too_long(text),
+                    other => too_long(&other.to_string()),
+                }
+        });
+    if bad {
+        Err(invalid(
+            "Tags holds at most 10 tags, each key and value at most 128 characters",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use base64::Engine as _;
@@ -534,6 +564,33 @@ mod tests {
         }
         for bad in ["e", "en_US", "en-", "x".repeat(11).as_str(), "en US"] {
             assert!(check_locale(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tags_are_checked_as_twilio_documents_them() {
+        let tags = |pairs: &[(String, serde_json::Value)]| -> serde_json::Map<_, _> {
+            pairs.iter().cloned().collect()
+        };
+        let ten: Vec<_> = (0..10)
+            .map(|n| (format!("k{n}"), serde_json::json!("v")))
+            .collect();
+        check_tags(&tags(&ten)).unwrap();
+        check_tags(&tags(&[
+            ("k".repeat(128), serde_json::json!("é".repeat(128))),
+            ("n".to_owned(), serde_json::json!(12_345)),
+        ]))
+        .unwrap();
+        let mut eleven = ten.clone();
+        eleven.push(("k10".to_owned(), serde_json::json!("v")));
+        for bad in [
+            eleven,
+            vec![("k".repeat(129), serde_json::json!("v"))],
+            vec![("k".to_owned(), serde_json::json!("v".repeat(129)))],
+            vec![("k".to_owned(), serde_json::json!(vec!["v"; 40]))],
+        ] {
+            let err = check_tags(&tags(&bad)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
         }
     }
 

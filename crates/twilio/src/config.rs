@@ -25,7 +25,8 @@ pub const SANDBOX_SERVICE_SID: &str = "VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 phone_verify_core::env_settings! {
     /// The environment variables of the Twilio provider.
     pub enum TwilioSetting: "TWILIO" {
-        /// `TWILIO_ACCOUNT_SID`: the Account SID (`AC…`), with `TWILIO_AUTH_TOKEN`.
+        /// `TWILIO_ACCOUNT_SID`: the Account SID (`AC…`), with `TWILIO_AUTH_TOKEN`; beside an
+        /// API key, optional, checked and not sent (Verify v2's URLs name no account).
         AccountSid = "ACCOUNT_SID" =>
             "the Twilio Account SID (AC followed by 32 hex digits)",
         /// `TWILIO_AUTH_TOKEN`: the account's auth token.
@@ -45,7 +46,7 @@ phone_verify_core::env_settings! {
         BaseUrl = "BASE_URL" =>
             "the Verify v2 base URL, e.g. https://verify.twilio.com/v2",
         /// `TWILIO_SANDBOX_URL`: a phone-verify sandbox; Twilio under `{url}/twilio/v2`, with the
-        /// sandbox's credentials and service unless others are set.
+        /// sandbox's credentials and service when no credentials are set.
         SandboxUrl = "SANDBOX_URL" =>
             "a phone-verify sandbox's base URL, e.g. http://127.0.0.1:8025",
     }
@@ -263,17 +264,20 @@ impl TwilioBuilder {
     ///
     /// | variable | meaning | default |
     /// |---|---|---|
-    /// | `TWILIO_ACCOUNT_SID` | the Account SID | required with `TWILIO_AUTH_TOKEN`, or the sandbox's with `TWILIO_SANDBOX_URL` |
-    /// | `TWILIO_AUTH_TOKEN` | the auth token | as above |
+    /// | `TWILIO_ACCOUNT_SID` | the Account SID | required with `TWILIO_AUTH_TOKEN`, or the sandbox's with `TWILIO_SANDBOX_URL` and no credentials set; optional beside an API key (checked, not sent) |
+    /// | `TWILIO_AUTH_TOKEN` | the auth token | required with `TWILIO_ACCOUNT_SID`, or the sandbox's as above |
     /// | `TWILIO_API_KEY_SID` | an API key SID, instead of the auth token | unset |
     /// | `TWILIO_API_KEY_SECRET` | its secret, required with the key SID | unset |
-    /// | `TWILIO_SERVICE_SID` | the Verify service | required by [`build`](Self::build); the sandbox's with `TWILIO_SANDBOX_URL` |
+    /// | `TWILIO_SERVICE_SID` | the Verify service | required by [`build`](Self::build); the sandbox's with `TWILIO_SANDBOX_URL` and no credentials set |
     /// | `TWILIO_BASE_URL` | the base URL (wins over the sandbox URL) | [`DEFAULT_BASE_URL`] |
     /// | `TWILIO_SANDBOX_URL` | a phone-verify sandbox: Twilio under `/twilio/v2` | unset |
     /// | `TWILIO_CONNECT_TIMEOUT_SECS`, `TWILIO_ATTEMPT_TIMEOUT_SECS`, `TWILIO_OVERALL_TIMEOUT_SECS` | timeouts, seconds | 5, 10, 30 |
     /// | `TWILIO_MAX_ATTEMPTS` | attempts of a safe operation (a send: always 1) | 3 |
     ///
     /// An auth token and an API key together are refused: which one to use would be a guess.
+    /// An API key authenticates alone (its SID and secret are the HTTP Basic credentials, and
+    /// Verify v2's URLs name no account); `TWILIO_ACCOUNT_SID` set beside it, as Twilio's own
+    /// libraries take one, must still be an Account SID, and is not sent.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         use TwilioSetting as S;
         let env = EnvReader::new(lookup);
@@ -287,6 +291,17 @@ impl TwilioBuilder {
                     S::AuthToken.name(),
                     S::ApiKeySid.name()
                 ))));
+            }
+            // Read, so that it is not taken for a typo, and checked: a value that is no
+            // Account SID is a mistake, even where nothing sends it.
+            if let Some(account) = env.get(S::AccountSid) {
+                check_sid(&account, "AC", S::AccountSid.meaning()).map_err(|_| {
+                    tag(Error::invalid_input(format!(
+                        "{} must be {}",
+                        S::AccountSid.name(),
+                        S::AccountSid.meaning()
+                    )))
+                })?;
             }
             Self::api_key(
                 env.require(S::ApiKeySid).map_err(tag)?,
@@ -417,6 +432,39 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(both.to_string().contains("not both"), "{both}");
+    }
+
+    /// Beside an API key the Account SID is read (so that nothing takes it for a typo) and
+    /// checked, though Verify v2 never sends it; the sandbox's service is the default only
+    /// when no credentials are set.
+    #[test]
+    fn env_with_an_api_key_reads_and_checks_the_account_sid() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let pairs = lookup(&[
+            ("TWILIO_ACCOUNT_SID", SID),
+            ("TWILIO_API_KEY_SID", KEY),
+            ("TWILIO_API_KEY_SECRET", "secret"),
+            ("TWILIO_SANDBOX_URL", "http://127.0.0.1:8025"),
+        ]);
+        let config = TwilioBuilder::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            pairs(name)
+        })
+        .unwrap()
+        .config()
+        .unwrap();
+        assert!(asked.borrow().iter().any(|n| n == "TWILIO_ACCOUNT_SID"));
+        assert_eq!(config.credentials.basic().0.expose_secret(), KEY);
+        assert_eq!(config.service_sid, None, "credentials were set");
+        let bad = TwilioBuilder::from_lookup(lookup(&[
+            ("TWILIO_ACCOUNT_SID", "AC-not-a-sid"),
+            ("TWILIO_API_KEY_SID", KEY),
+            ("TWILIO_API_KEY_SECRET", "secret"),
+        ]))
+        .unwrap_err();
+        assert_eq!(bad.kind(), ErrorKind::InvalidInput);
+        assert!(bad.to_string().contains("TWILIO_ACCOUNT_SID"), "{bad}");
+        assert!(!bad.to_string().contains("AC-not-a-sid"), "{bad}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use phone_verify_core::http::Clock;
 use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, Language, PhoneNumber,
     PhoneVerifier, ProviderId, RejectReason, Rejection, Result, StartRequest, Verification,
     Verified,
 };
@@ -28,7 +28,10 @@ pub const EXTRA_SERVICE_SID: &str = "service_sid";
 /// - The handle's reference is the verification SID (`VE…`), its `extras.service_sid` the
 ///   service, its `expires_at` 10 minutes after Twilio created it; any process with the
 ///   account's credentials checks it.
-/// - The request's language becomes `Locale`, the end user's IP `DeviceIp`.
+/// - The request's language becomes `Locale` in Twilio's shape, a language and at most a
+///   region (`en`, `pt-BR`, `es-419`); a tag with more subtags (a script, a variant:
+///   `zh-cmn-Hans-CN`, `sr-Latn`) goes as its primary language subtag (`zh`, `sr`) rather than
+///   failing the start. The end user's IP becomes `DeviceIp`.
 /// - A wrong code (`status: pending`) is `Rejected(WrongCode)`; `max_attempts_reached` and
 ///   `60202` are `Rejected(TooManyAttempts)`; `20404` is `Rejected(Expired)` past the handle's
 ///   expiry and `Rejected(NotFound)` before (approved, canceled or unknown).
@@ -87,6 +90,27 @@ fn twilio_channel(channel: &Channel) -> Option<TwilioChannel> {
     }
 }
 
+/// The `Locale` Twilio takes for `language`: the tag itself when it is a language (2 or 3
+/// letters) with at most a region (2 letters, upper-cased as Twilio writes them, or 3 digits),
+/// else its primary subtag. Twilio's locales have that shape (`en`, `pt-BR`, `zh-HK`), and
+/// core's [`Language`] accepts longer tags, which the typed client's stricter `Locale` check
+/// would refuse.
+fn twilio_locale(language: &Language) -> String {
+    let primary = language.primary();
+    let mut subtags = language.as_str().split('-').skip(1);
+    match (subtags.next(), subtags.next()) {
+        (Some(region), None)
+            if region.len() == 2 && region.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
+            format!("{primary}-{}", region.to_ascii_uppercase())
+        }
+        (Some(region), None) if region.len() == 3 && region.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{primary}-{region}")
+        }
+        _ => primary.to_owned(),
+    }
+}
+
 /// The error for a check answer that cannot be right: Twilio took the check, so what it did
 /// with the code is unknown. `request_id` is the answer's `Twilio-Request-Id`.
 fn contradiction(what: &str, request_id: Option<&str>) -> Error {
@@ -129,7 +153,7 @@ impl PhoneVerifier for Twilio {
             );
         };
         let mut create = CreateVerification::new(phone.e164(), channel);
-        create.locale = request.language.as_ref().map(|l| l.as_str().to_owned());
+        create.locale = request.language.as_ref().map(twilio_locale);
         create.device_ip = request.context.end_user_ip;
         let (started, request_id) = self
             .client
@@ -318,6 +342,29 @@ mod tests {
         assert_eq!(reported_phone(&handle, None), handle.phone);
         let bare = Verification::new(PROVIDER, "VE0123456789abcdef0123456789abcdef", Channel::Sms);
         assert!(reported_phone(&bare, None).is_none());
+    }
+
+    /// A language and at most a region go as they are (the region as Twilio writes it); any
+    /// longer tag core accepts goes as its primary subtag, never a refused start.
+    #[test]
+    fn languages_become_locales_of_twilios_shape() {
+        for (tag, locale) in [
+            ("en", "en"),
+            ("pt-BR", "pt-BR"),
+            ("pt-br", "pt-BR"),
+            ("zh-HK", "zh-HK"),
+            ("es-419", "es-419"),
+            ("fil", "fil"),
+            ("zh-cmn-Hans-CN", "zh"),
+            ("zh-Hant", "zh"),
+            ("sr-Latn-RS", "sr"),
+            ("de-CH-1996", "de"),
+            ("en-US-x-twain", "en"),
+            ("en-1", "en"),
+        ] {
+            let language: Language = tag.parse().unwrap();
+            assert_eq!(twilio_locale(&language), locale, "{tag}");
+        }
     }
 
     fn answer(json: &str) -> wire::VerificationCheck {

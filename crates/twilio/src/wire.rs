@@ -79,7 +79,9 @@ pub struct CreateVerification {
     pub device_ip: Option<IpAddr>,
     /// `RiskCheck`.
     pub risk_check: Option<RiskCheck>,
-    /// `Tags`: a JSON object of tags recorded with the verification.
+    /// `Tags`: a JSON object of tags recorded with the verification: at most 10, each key and
+    /// value at most 128 characters (checked before anything is sent); no personal data, as
+    /// Twilio asks.
     pub tags: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

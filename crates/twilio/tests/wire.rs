@@ -369,6 +369,53 @@ async fn start_sends_locale_and_device_ip_and_a_fresh_process_checks_the_handle(
     server.verify().await;
 }
 
+/// Core's `Language` takes tags Twilio's `Locale` does not: the verifier sends their primary
+/// subtag (Twilio's locales are a language and at most a region) rather than failing the start
+/// with `InvalidInput`, which a router would not fail over on.
+#[tokio::test]
+async fn start_sends_a_long_language_tag_as_its_primary_subtag() {
+    for (tag, locale) in [("zh-cmn-Hans-CN", "zh"), ("pt-br", "pt-BR")] {
+        let server = MockServer::start().await;
+        expect_form(
+            "POST",
+            &verifications_path(),
+            &format!("To=%2B15017122661&Channel=sms&Locale={locale}"),
+        )
+        .respond_with(ResponseTemplate::new(201).set_body_json(verification_json("pending")))
+        .expect(1)
+        .mount(&server)
+        .await;
+        let start = StartRequest::sms(phone()).language(tag.parse().unwrap());
+        let handle = verifier(&server).start(&start).await.unwrap();
+        assert_eq!(handle.reference, VE, "{tag}");
+        server.verify().await;
+    }
+}
+
+/// Twilio takes at most 10 tags, each key and value at most 128 characters: more is refused
+/// before anything is sent.
+#[tokio::test]
+async fn too_many_or_too_long_tags_are_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let eleven: serde_json::Map<String, Value> =
+        (0..11).map(|n| (format!("k{n}"), json!("v"))).collect();
+    let long_value: serde_json::Map<String, Value> = [("order".to_owned(), json!("x".repeat(129)))]
+        .into_iter()
+        .collect();
+    for tags in [eleven, long_value] {
+        let mut create = CreateVerification::new(PHONE, TwilioChannel::Sms);
+        create.tags = Some(tags);
+        let err = client
+            .create_verification(SERVICE, &create)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("Tags"), "{err}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn a_creation_date_at_the_end_of_time_still_gives_a_handle() {
     // The code went out: a `date_created` whose 10 minutes run past what a date holds must not

@@ -124,8 +124,12 @@ impl fmt::Debug for VerifikClient {
 
 impl VerifikClient {
     /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
-    /// one, otherwise on a connection pool of its own.
+    /// one, otherwise on a connection pool of its own. The configuration is checked as
+    /// [`VerifikBuilder::config`] checks it (its fields are public, so they may have changed
+    /// since): a bad token, mode or resolve max age fails with
+    /// [`ErrorKind::InvalidInput`] before any request.
     pub fn new(config: &VerifikConfig) -> Result<Self> {
+        config.validate()?;
         let http = config.http.client(PROVIDER)?;
         Ok(Self::on(
             http,
@@ -271,12 +275,16 @@ impl VerifikClient {
     /// `POST /v2/auth/renew-and-revoke`: a new token valid 30 days; every older token stops
     /// working, so the new one is installed. Sent with the bare `Authorization: <token>`
     /// header (Q8). Not retried. An answer without a usable token is an
-    /// [`ErrorKind::Decode`] error that says the installed token may be revoked.
+    /// [`ErrorKind::Decode`] error, and a lost answer (a timeout, a connection lost, a server
+    /// error other than a 503 with `Retry-After`) an error of its own kind
+    /// ([`ErrorKind::Timeout`], [`ErrorKind::Transport`], [`ErrorKind::ProviderUnavailable`]),
+    /// that both say the installed token may be revoked: Verifik may have taken the call.
     pub async fn renew_and_revoke(&self) -> Result<AccessToken> {
         let request = HttpRequest::post(RENEW_AND_REVOKE, self.url("auth/renew-and-revoke"))
             .secret_header("authorization", &self.token()?)?;
         self.token_call(request, Shape::DataOrRoot, TOKEN_VALIDITY)
             .await
+            .map_err(revocation_in_doubt)
     }
 
     // ---- phone validations -------------------------------------------------------------
@@ -614,6 +622,42 @@ fn with_envelope(validation: PhoneValidation, envelope: Envelope) -> PhoneValida
     }
 }
 
+/// What an error of renew-and-revoke adds when Verifik may have taken the call.
+const MAY_BE_REVOKED: &str =
+    "; Verifik may have revoked every older token, this one included: log in again";
+
+/// `error`, of renew-and-revoke, saying that the installed token may be revoked when the
+/// answer was lost (a timeout, a connection lost, a server error other than a 503 with
+/// `Retry-After`, which was refused before processing); its kind and metadata are kept, and
+/// `error` is its source.
+fn revocation_in_doubt(error: Error) -> Error {
+    let lost = match error.http_status() {
+        Some(status) => status >= 500 && !(status == 503 && error.retry_after().is_some()),
+        None => matches!(error.kind(), ErrorKind::Timeout | ErrorKind::Transport),
+    };
+    if !lost || error.message().ends_with(MAY_BE_REVOKED) {
+        return error;
+    }
+    let mut doubted = Error::new(error.kind(), format!("{}{MAY_BE_REVOKED}", error.message()))
+        .with_provider(PROVIDER);
+    if let Some(code) = error.provider_code() {
+        doubted = doubted.with_provider_code(code);
+    }
+    if let Some(message) = error.provider_message() {
+        doubted = doubted.with_provider_message(message);
+    }
+    if let Some(status) = error.http_status() {
+        doubted = doubted.with_http_status(status);
+    }
+    if let Some(id) = error.request_id() {
+        doubted = doubted.with_request_id(id);
+    }
+    if let Some(delay) = error.retry_after() {
+        doubted = doubted.with_retry_after(delay);
+    }
+    doubted.with_source(error)
+}
+
 /// The error of a call that needs a token when none is installed.
 fn no_token() -> Error {
     Error::new(
@@ -638,7 +682,7 @@ pub(crate) fn token_of(
         let operation = response.operation();
         // Verifik took the call: the tokens before it stop working.
         let revoked = if operation == RENEW_AND_REVOKE {
-            "; Verifik may have revoked every older token, this one included: log in again"
+            MAY_BE_REVOKED
         } else {
             ""
         };

@@ -10,8 +10,10 @@ mod checks;
 mod enums;
 mod mode;
 
+use std::time::Duration;
+
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader};
+use phone_verify_core::kit::{BaseUrl, EnvReader, parse_env_seconds};
 use phone_verify_core::{Channel, Error, Result};
 use secrecy::SecretString;
 
@@ -26,6 +28,10 @@ pub use mode::{ManualMode, Mode, ProjectFlowMode};
 pub const DEFAULT_BASE_URL: &str = "https://api.verifik.co/v2";
 /// The bearer token the phone-verify sandbox accepts by default.
 pub const SANDBOX_TOKEN: &str = "sandbox-token";
+/// How long after its validation a validation id resolves, by default: 15 minutes.
+pub const DEFAULT_RESOLVE_MAX_AGE: Duration = Duration::from_secs(15 * 60);
+/// The longest [`VerifikBuilder::resolve_max_age`] allowed: a day.
+pub const MAX_RESOLVE_MAX_AGE: Duration = Duration::from_secs(86_400);
 
 phone_verify_core::env_settings! {
     /// The environment variables [`VerifikBuilder::from_lookup`] reads, one per setting; `Display`
@@ -76,6 +82,12 @@ phone_verify_core::env_settings! {
         /// `flow2`.
         WhatsAppTemplate = "WHATSAPP_TEMPLATE" =>
             "manual mode: the WhatsApp template, authentication or flow2",
+        /// `VERIFIK_RESOLVE_MAX_AGE_SECS`: how long after its validation a validation id
+        /// resolves, in seconds (default 900, at most 86400; see
+        /// [`VerifikBuilder::resolve_max_age`]).
+        ResolveMaxAge = "RESOLVE_MAX_AGE_SECS" =>
+            "how long after its validation a session resolves, seconds: 900 by default, at \
+                 most 86400",
     }
 }
 
@@ -91,6 +103,9 @@ pub struct VerifikConfig {
     pub base_url: BaseUrl,
     /// How `start` creates validations.
     pub mode: Mode,
+    /// How long after its validation a validation id resolves (see
+    /// [`VerifikBuilder::resolve_max_age`]).
+    pub resolve_max_age: Duration,
     /// Timeouts, retries of safe operations, response size cap, `User-Agent`, and the
     /// application's `reqwest::Client` if it supplied one.
     pub http: HttpSettings,
@@ -101,6 +116,26 @@ impl VerifikConfig {
     pub fn new(token: impl Into<SecretString>) -> Result<Self> {
         VerifikBuilder::new(token).config()
     }
+
+    /// Checks what [`VerifikBuilder::config`] checks and a field may have changed since (they
+    /// are public): the token, the mode ([`Mode::validate`]) and the resolve max age.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if let Some(token) = &self.token {
+            require_token(token)?;
+        }
+        self.mode.validate()?;
+        require_resolve_max_age(self.resolve_max_age)
+    }
+}
+
+/// A resolve max age: above zero, at most [`MAX_RESOLVE_MAX_AGE`].
+pub(crate) fn require_resolve_max_age(max_age: Duration) -> Result<()> {
+    if max_age.is_zero() || max_age > MAX_RESOLVE_MAX_AGE {
+        return Err(invalid(
+            "the resolve max age must be above zero and at most a day",
+        ));
+    }
+    Ok(())
 }
 
 /// Builds a [`Verifik`](crate::Verifik) verifier ([`build`](Self::build)) or a
@@ -132,6 +167,7 @@ pub struct VerifikBuilder {
     token: Option<SecretString>,
     base_url: String,
     mode: Mode,
+    resolve_max_age: Duration,
     http: HttpSettings,
 }
 
@@ -163,6 +199,7 @@ impl VerifikBuilder {
             token: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             mode: Mode::default(),
+            resolve_max_age: DEFAULT_RESOLVE_MAX_AGE,
             http: HttpSettings::default(),
         }
     }
@@ -193,6 +230,7 @@ impl VerifikBuilder {
     /// | `VERIFIK_WEBHOOK_URL` | project mode: `webhookUrl` | unset |
     /// | `VERIFIK_TITLE` | manual mode: the brand in the message, 1-15 characters | unset |
     /// | `VERIFIK_WHATSAPP_TEMPLATE` | manual mode: `authentication` or `flow2` | unset (Verifik: `authentication`) |
+    /// | `VERIFIK_RESOLVE_MAX_AGE_SECS` | how long after its validation a session resolves, seconds (above 0, at most 86400) | 900 |
     /// | `VERIFIK_CONNECT_TIMEOUT_SECS` | connect timeout, seconds (decimals allowed) | 5 |
     /// | `VERIFIK_ATTEMPT_TIMEOUT_SECS` | timeout of one attempt, seconds | 10 |
     /// | `VERIFIK_OVERALL_TIMEOUT_SECS` | timeout of an operation with its retries, seconds | 30 |
@@ -219,6 +257,11 @@ impl VerifikBuilder {
             builder = builder.base_url(&url);
         }
         builder.mode = mode_from(&env)?;
+        if let Some(secs) = env.get(VerifikSetting::ResolveMaxAge) {
+            builder.resolve_max_age =
+                parse_env_seconds(VerifikSetting::ResolveMaxAge.name(), &secs)
+                    .map_err(|e| e.with_provider(PROVIDER))?;
+        }
         builder
             .http
             .apply_env(VerifikSetting::PREFIX, env.lookup())
@@ -240,20 +283,33 @@ impl VerifikBuilder {
         self
     }
 
-    /// Checks the settings: a token that can be sent in a header (when there is one) and a
-    /// valid base URL (`https`, or `http` on loopback only).
+    /// Sets how long after its validation a validation id resolves (default
+    /// [`DEFAULT_RESOLVE_MAX_AGE`], 15 minutes; above zero and at most
+    /// [`MAX_RESOLVE_MAX_AGE`], checked when the builder builds). An older validated record
+    /// fails [`resolve`](phone_verify_core::SessionResolver::resolve) with
+    /// [`ErrorKind::Expired`](phone_verify_core::ErrorKind::Expired): Verifik's ids can be
+    /// guessed from one another, so an id must not resolve forever.
+    #[must_use]
+    pub fn resolve_max_age(mut self, max_age: Duration) -> Self {
+        self.resolve_max_age = max_age;
+        self
+    }
+
+    /// Checks the settings: a token that can be sent in a header (when there is one), a
+    /// valid base URL (`https`, or `http` on loopback only), the mode ([`Mode::validate`])
+    /// and the resolve max age.
     pub fn config(&self) -> Result<VerifikConfig> {
-        if let Some(token) = &self.token {
-            require_token(token)?;
-        }
         let base_url = BaseUrl::parse(&self.base_url)
             .map_err(|e| invalid(format!("base URL: {}", e.message())).with_source(e))?;
-        Ok(VerifikConfig {
+        let config = VerifikConfig {
             token: self.token.clone(),
             base_url,
             mode: self.mode.clone(),
+            resolve_max_age: self.resolve_max_age,
             http: self.http.clone(),
-        })
+        };
+        config.validate()?;
+        Ok(config)
     }
 }
 
@@ -378,6 +434,7 @@ mod tests {
             (S::AttemptTimeout.name(), "4"),
             (S::OverallTimeout.name(), "12"),
             (S::MaxAttempts.name(), "5"),
+            (S::ResolveMaxAge.name(), "120"),
         ]))
         .unwrap();
         let config = builder.config().unwrap();
@@ -408,6 +465,7 @@ mod tests {
             Duration::from_secs(12)
         );
         assert_eq!(config.http.config().retry.max_attempts, 5);
+        assert_eq!(config.resolve_max_age, Duration::from_secs(120));
         assert!(!format!("{builder:?}{config:?}").contains("canary"));
     }
 
@@ -445,6 +503,7 @@ mod tests {
             .unwrap();
         assert_eq!(defaults.base_url.to_string(), DEFAULT_BASE_URL);
         assert_eq!(defaults.mode, Mode::manual());
+        assert_eq!(defaults.resolve_max_age, DEFAULT_RESOLVE_MAX_AGE);
         assert_eq!(defaults.http.config().timeouts, Timeouts::default());
     }
 
@@ -463,6 +522,9 @@ mod tests {
             (S::Title.name(), "A title far too long"),
             (S::WhatsAppTemplate.name(), "fancy"),
             (S::ProjectChannel.name(), "sms"),
+            (S::ResolveMaxAge.name(), "0"),
+            (S::ResolveMaxAge.name(), "86401"),
+            (S::ResolveMaxAge.name(), "a while"),
         ] {
             let err = VerifikBuilder::from_lookup(env(&[(S::Token.name(), "t"), (name, value)]))
                 .unwrap_err();
@@ -493,10 +555,35 @@ mod tests {
             VerifikBuilder::new("t").base_url("http://api.verifik.co/v2"),
             VerifikBuilder::new("t").base_url("not a url"),
             VerifikBuilder::without_token(),
+            VerifikBuilder::new("t").resolve_max_age(Duration::ZERO),
+            VerifikBuilder::new("t").resolve_max_age(MAX_RESOLVE_MAX_AGE + Duration::from_secs(1)),
         ] {
             let err = builder.build().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{builder:?}");
             assert!(!err.to_string().contains("line\nbreak"));
+        }
+        VerifikBuilder::new("t")
+            .resolve_max_age(MAX_RESOLVE_MAX_AGE)
+            .config()
+            .unwrap();
+    }
+
+    /// A mode whose public fields were set past the `with_*` checks is refused when the
+    /// builder checks its settings, before any verifier or client exists.
+    #[test]
+    fn a_mode_changed_on_its_fields_is_refused_at_build() {
+        let mut mode = Mode::project_flow("507f1f77bcf86cd799439011").unwrap();
+        if let Mode::ProjectFlow(project) = &mut mode {
+            project.channel = Channel::Telegram;
+        }
+        let builder = VerifikBuilder::new("t").mode(mode);
+        for err in [
+            builder.config().map(drop).unwrap_err(),
+            builder.build().map(drop).unwrap_err(),
+            builder.build_client().map(drop).unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+            assert!(err.to_string().contains("not telegram"), "{err}");
         }
     }
 }

@@ -267,8 +267,8 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
         .or_else(|| parsed.undocumented_reason());
     let shown = parsed
         .provider_message()
-        .map(|m| shown_text(&scrub_secrets(m, secrets)))
-        .or_else(|| documented.map(|spec| shown_text(spec.message)))
+        .and_then(|m| shown_text(m, secrets))
+        .or_else(|| documented.and_then(|spec| shown_text(spec.message, &[])))
         .unwrap_or_else(|| "Verifik refused the request".to_owned());
     let mut error = response.error(kind, format!("{}: {shown}", operation.name));
     // An undocumented reason is Verifik's own text: scrubbed like its message.
@@ -284,11 +284,18 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
 }
 
 /// The check outcome an error of `PUT /v2/phone-validations` stands for, if it stands for one:
-/// only errors with a documented reason that has a `check` qualify.
-pub(crate) fn check_outcome(error: &Error) -> Option<Outcome> {
+/// only errors with a documented reason that has a `check` qualify. `expired` says the handle
+/// is past its expiry: Verifik looks only for a phone's unexpired validations, so that a
+/// validation not found (`phone_validation_not_found`) is then `Rejected(Expired)`.
+pub(crate) fn check_outcome(error: &Error, expired: bool) -> Option<Outcome> {
     let code = error.provider_code()?;
     let spec = lookup(code)?;
     let reason = match spec.check_rule(error)? {
+        CheckRule::Rejected(RejectReason::NotFound)
+            if expired && spec.kind == ErrorKind::NotFound =>
+        {
+            RejectReason::Expired
+        }
         CheckRule::Rejected(reason) => reason,
         // Verifik has no reverse flows: nothing is polled.
         CheckRule::PendingWhilePolling => RejectReason::NotFound,
@@ -341,38 +348,18 @@ fn with_request_id(error: Error, body: &ErrorBody, secrets: &[&str]) -> Error {
     }
 }
 
-/// Provider text for an error's one-line `Display`: control characters become spaces, runs of
-/// four or more digits (phones, codes) are masked, and it is cut to a readable length.
-fn shown_text(text: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        if digits.len() >= 4 {
-            out.extend(std::iter::repeat_n('#', digits.len()));
-        } else {
-            out.push_str(digits);
-        }
-        digits.clear();
-    };
-    for c in text.chars().take(MAX_SHOWN_CHARS) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        flush(&mut digits, &mut out);
-        if c.is_control() {
-            if !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
+/// Provider text for an error's one-line `Display`: the kit's [`provider_text`] (`secrets`
+/// redacted, control characters as spaces, phone numbers masked, grouped ones too), cut to a
+/// readable length after the masking (so that a number the cut runs through is masked as a
+/// whole), with an ellipsis when cut; `None` when blank.
+fn shown_text(text: &str, secrets: &[&str]) -> Option<String> {
+    // Twice the length shown: a number running through the cut lies wholly within it.
+    let masked = provider_text(text, secrets, 2 * MAX_SHOWN_CHARS)?;
+    let mut shown: String = masked.chars().take(MAX_SHOWN_CHARS).collect();
+    if masked.chars().count() > MAX_SHOWN_CHARS {
+        shown.push('…');
     }
-    flush(&mut digits, &mut out);
-    if text.chars().count() > MAX_SHOWN_CHARS {
-        out.push('…');
-    }
-    out.trim().to_owned()
+    Some(shown)
 }
 
 #[cfg(test)]
@@ -553,7 +540,7 @@ mod tests {
                     refused.retry_after(),
                     Some(std::time::Duration::from_secs(5))
                 );
-                assert!(check_outcome(&refused).is_none(), "{body}");
+                assert!(check_outcome(&refused, false).is_none(), "{body}");
                 assert_eq!(
                     error(operation, 503, body).kind(),
                     plain,
@@ -678,7 +665,7 @@ mod tests {
 
     #[test]
     fn checks_get_outcomes() {
-        let outcome = |body: &str, status| check_outcome(&error(VALIDATE, status, body));
+        let outcome = |body: &str, status| check_outcome(&error(VALIDATE, status, body), false);
         let reason = |o: Option<Outcome>| o.and_then(|o| o.rejection().map(|r| r.reason));
         assert_eq!(
             reason(outcome(
@@ -725,7 +712,7 @@ mod tests {
         ] {
             let err = error(check, status, body);
             assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{body}");
-            assert!(check_outcome(&err).is_none(), "{body}");
+            assert!(check_outcome(&err, false).is_none(), "{body}");
         }
         let rejected = outcome(
             r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#,
@@ -802,7 +789,7 @@ mod tests {
             404,
             r#"{"success":false,"error":"No validation for 3001234567","code":"PHONE_VALIDATION_NOT_FOUND"}"#,
         );
-        let outcome = check_outcome(&err);
+        let outcome = check_outcome(&err, false);
         let rejection = outcome.as_ref().and_then(Outcome::rejection).unwrap();
         assert_eq!(
             rejection.message.as_deref(),
@@ -812,19 +799,97 @@ mod tests {
 
     #[test]
     fn shown_text_is_one_tidy_line() {
+        let shown = |text: &str| shown_text(text, &[]).unwrap();
         assert_eq!(
-            shown_text("missing phone\n. missing otp"),
+            shown("missing phone\n. missing otp"),
             "missing phone . missing otp"
         );
-        assert_eq!(shown_text("phone 62647737 bad"), "phone ######## bad");
-        assert_eq!(shown_text("code 123"), "code 123");
-        assert!(shown_text(&"x".repeat(1000)).chars().count() <= MAX_SHOWN_CHARS + 1);
+        assert_eq!(shown("phone 62647737 bad"), "phone ******37 bad");
+        assert_eq!(shown("code 123"), "code 123");
+        assert_eq!(shown_text(" \n ", &[]), None);
+        assert_eq!(
+            shown_text("bad key tok-123", &["tok-123"]).as_deref(),
+            Some("bad key <redacted>")
+        );
+        assert!(shown(&"x".repeat(1000)).chars().count() <= MAX_SHOWN_CHARS + 1);
         // Cut at the limit with an ellipsis; a text of the limit's length is whole.
         for extra in [1, 2, 500] {
-            let cut = shown_text(&"é".repeat(MAX_SHOWN_CHARS + extra));
+            let cut = shown(&"é".repeat(MAX_SHOWN_CHARS + extra));
             assert_eq!(cut, format!("{}…", "é".repeat(MAX_SHOWN_CHARS)), "{extra}");
         }
         let whole = "é".repeat(MAX_SHOWN_CHARS);
-        assert_eq!(shown_text(&whole), whole);
+        assert_eq!(shown(&whole), whole);
+        // A number the cut runs through is masked as a whole, not as the part left.
+        let text = format!("{} +57 300 123 4567", "x".repeat(MAX_SHOWN_CHARS - 8));
+        let cut = shown(&text);
+        assert!(cut.ends_with("+** ***…"), "{cut}");
+    }
+
+    /// A number written in groups, as Verifik may quote the one it refused, is masked in the
+    /// error's `Display` as in its provider message: the kit's masking, not digit runs alone.
+    #[test]
+    fn grouped_numbers_are_masked_in_display() {
+        let err = error(
+            VALIDATE,
+            400,
+            r#"{"code":"BadRequest","message":"Invalid phone +57 300 123 4567"}"#,
+        );
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains("300 123"), "{shown}");
+            assert!(!shown.contains("123 45"), "{shown}");
+        }
+        assert!(err.to_string().contains("+** *** *** **67"), "{err}");
+        assert_eq!(
+            err.provider_message(),
+            Some("Invalid phone +** *** *** **67")
+        );
+    }
+
+    /// A validation not found is `Rejected(Expired)` past the handle's expiry (Verifik looks
+    /// only for unexpired validations); other refusals keep their reason.
+    #[test]
+    fn a_validation_not_found_past_expiry_is_expired() {
+        let reason = |body: &str, status, expired| {
+            check_outcome(&error(VALIDATE, status, body), expired)
+                .and_then(|o| o.rejection().map(|r| r.reason))
+        };
+        let not_found =
+            r#"{"code":"phone_validation_not_found","message":"404:phone_validation_not_found"}"#;
+        let generated = r#"{"success":false,"error":"Phone validation not found","code":"PHONE_VALIDATION_NOT_FOUND"}"#;
+        for body in [not_found, generated] {
+            assert_eq!(
+                reason(body, 404, true),
+                Some(RejectReason::Expired),
+                "{body}"
+            );
+            assert_eq!(
+                reason(body, 404, false),
+                Some(RejectReason::NotFound),
+                "{body}"
+            );
+        }
+        for (status, body) in [
+            (
+                409,
+                r#"{"code":"phone_validation_already_validated","message":"409:phone_validation_already_validated"}"#,
+            ),
+            (
+                409,
+                r#"{"code":"otp_send_failed","message":"409:otp_send_failed"}"#,
+            ),
+        ] {
+            assert_eq!(
+                reason(body, status, true),
+                Some(RejectReason::NotFound),
+                "{body}"
+            );
+        }
+        let wrong = r#"{"code":"otp_does_not_match","message":"403:otp_does_not_match"}"#;
+        assert_eq!(reason(wrong, 403, true), Some(RejectReason::WrongCode));
+        let rejection = check_outcome(&error(VALIDATE, 404, not_found), true).unwrap();
+        assert_eq!(
+            rejection.rejection().unwrap().provider_code.as_deref(),
+            Some("phone_validation_not_found")
+        );
     }
 }

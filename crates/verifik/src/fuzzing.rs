@@ -115,7 +115,8 @@ fn checked(response: &HttpResponse) -> Result<()> {
         assert_eq!(slim.phone_number(), validated.phone_number());
     }
     shown::<ValidatedPhone>(response, Shape::Data).inspect_err(|error| {
-        drop(check_outcome(error));
+        drop(check_outcome(error, false));
+        drop(check_outcome(error, true));
         let _ = is_already_validated(error);
     })
 }

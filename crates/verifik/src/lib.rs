@@ -16,8 +16,8 @@ pub use client::{
     VerifikClient, VerifikPhone,
 };
 pub use config::{
-    DEFAULT_BASE_URL, MAX_TITLE_CHARS, ManualMode, Mode, PROVIDER, ProjectFlowMode, SANDBOX_TOKEN,
-    VerifikBuilder, VerifikConfig, VerifikSetting,
+    DEFAULT_BASE_URL, DEFAULT_RESOLVE_MAX_AGE, MAX_RESOLVE_MAX_AGE, MAX_TITLE_CHARS, ManualMode,
+    Mode, PROVIDER, ProjectFlowMode, SANDBOX_TOKEN, VerifikBuilder, VerifikConfig, VerifikSetting,
 };
 pub use verifier::{
     EXTRA_COUNTRY_CODE, EXTRA_MODE, EXTRA_PHONE_GATEWAY, EXTRA_PROJECT, EXTRA_PROJECT_FLOW, Verifik,

@@ -1,6 +1,7 @@
 //! [`Verifik`]: the [`PhoneVerifier`] and [`SessionResolver`] of Verifik.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use phone_verify_core::kit::HttpResponse;
@@ -17,7 +18,8 @@ use crate::client::{
     VerifikClient, VerifikPhone, checked_parts, require_digits,
 };
 use crate::config::{
-    ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
+    DEFAULT_RESOLVE_MAX_AGE, ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid,
+    require_id, require_resolve_max_age,
 };
 use crate::errors;
 use crate::wire::{
@@ -45,7 +47,11 @@ impl VerifikBuilder {
                  with a client from without_token()",
             ));
         }
-        Ok(Verifik::new(VerifikClient::new(&config)?, config.mode))
+        Ok(Verifik {
+            client: VerifikClient::new(&config)?,
+            mode: Arc::new(config.mode),
+            resolve_max_age: config.resolve_max_age,
+        })
     }
 }
 
@@ -73,14 +79,21 @@ impl VerifikBuilder {
 ///   and a repeated check would meet the handle's older code. It is then `Verified` if that
 ///   validation is `validated` no earlier than two minutes (the clock skew allowed) before the
 ///   lost check was sent (its id the session id): one validated earlier was validated by its
-///   own check. Anything else, or an order that cannot be told (a `createdAt` missing, two
-///   alike), is the [`ErrorKind::OutcomeUnknown`] error, without checking again;
+///   own check. That takes its `validatedAt`, which Verifik's real answers seldom carry (its
+///   documentation shows it only in generic examples); `updatedAt` does not stand for it, as a
+///   record validated long ago may have been updated since. Anything else, a `validatedAt`
+///   missing, or an order that cannot be told (a `createdAt` missing, two alike), is the
+///   [`ErrorKind::OutcomeUnknown`] error, without checking again;
 /// * the latest is the handle's: one more check with the same code is safe (Verifik has no
 ///   attempt limit, so a wrong code changed nothing). Its answer is the outcome, except that
 ///   `phone_validation_already_validated`, `phone_validation_not_found` or a lost answer (the
 ///   lost check may have taken effect in the meantime) are read back once more and are
 ///   `Verified` when the record says `validated`; a refusal (`otp_does_not_match`, …) is read
-///   back once more too, and stands unless the record says `validated`;
+///   back once more too, and stands unless the record says `validated`; a refusal without an
+///   outcome (a 429 or a 503 after the retries, a 401, no connection) is read back once more
+///   and is `Verified` if the record says `validated`, else the lost answer's
+///   [`ErrorKind::OutcomeUnknown`] error (never a retryable one, whose retry would meet a used
+///   code);
 /// * anything else (a read fails, a record names another phone, the 409 is not confirmed by
 ///   the record): the [`ErrorKind::OutcomeUnknown`] error, never a rejection.
 ///
@@ -94,20 +107,93 @@ impl VerifikBuilder {
 ///
 /// `otp_does_not_match` is `Rejected(WrongCode)` (Verifik has no attempt limit),
 /// `phoneValidation_has_expired` `Rejected(Expired)`, and `phone_validation_not_found`,
-/// `phone_validation_already_validated` and `otp_send_failed` `Rejected(NotFound)`.
+/// `phone_validation_already_validated` and `otp_send_failed` `Rejected(NotFound)`, except
+/// that `phone_validation_not_found` past the handle's `expires_at` (on the HTTP settings'
+/// clock) is `Rejected(Expired)`: Verifik looks only for unexpired validations.
+///
+/// A create answered with an `_id` (or project flow id) that a check would refuse is
+/// [`ErrorKind::MaybeSent`]: such a handle could never be checked, and the code may be on its
+/// way.
+///
+/// `resolve` gives a validated record's phone only within
+/// [`resolve_max_age`](Self::resolve_max_age) of its validation (and, in project-flow mode,
+/// only a record of the mode's project): Verifik's ids can be guessed from one another (see
+/// `resolve` in its [`SessionResolver`] implementation, and the crate documentation).
 #[derive(Clone, Debug)]
 pub struct Verifik {
     client: VerifikClient,
     mode: Arc<Mode>,
+    /// How long after its validation a validation id resolves.
+    resolve_max_age: Duration,
 }
 
 impl Verifik {
-    /// A verifier on `client`, starting verifications in `mode`.
+    /// A verifier on `client`, starting verifications in `mode`, resolving validation ids up
+    /// to [`DEFAULT_RESOLVE_MAX_AGE`] after their validation (see
+    /// [`with_resolve_max_age`](Self::with_resolve_max_age)). A `mode` that fails
+    /// [`Mode::validate`] (a public field set past its checks) fails every `start` with
+    /// [`ErrorKind::InvalidInput`] before any request; [`VerifikBuilder::build`] refuses it.
     pub fn new(client: VerifikClient, mode: Mode) -> Self {
         Self {
             client,
             mode: Arc::new(mode),
+            resolve_max_age: DEFAULT_RESOLVE_MAX_AGE,
         }
+    }
+
+    /// This verifier resolving validation ids up to `max_age` after their validation (above
+    /// zero, at most [`MAX_RESOLVE_MAX_AGE`](crate::MAX_RESOLVE_MAX_AGE), else
+    /// [`ErrorKind::InvalidInput`]); as [`VerifikBuilder::resolve_max_age`].
+    pub fn with_resolve_max_age(mut self, max_age: Duration) -> Result<Self> {
+        require_resolve_max_age(max_age)?;
+        self.resolve_max_age = max_age;
+        Ok(self)
+    }
+
+    /// How long after its validation a validation id resolves.
+    pub fn resolve_max_age(&self) -> Duration {
+        self.resolve_max_age
+    }
+
+    /// This machine's time, on the HTTP settings' clock
+    /// ([`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)).
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from(self.client.http().config().clock().now())
+    }
+
+    /// Whether `handle` is past its expiry on [`now`](Self::now)'s clock.
+    fn is_expired(&self, handle: &Verification) -> bool {
+        handle.is_expired_at(self.now())
+    }
+
+    /// Why a validated `record` is too old to resolve at `now` (Verifik's clock), if it is:
+    /// its age runs from `validatedAt`, else `updatedAt`, else `createdAt` (see
+    /// [`resolve`](SessionResolver::resolve)).
+    fn staleness(&self, record: &SessionRecord<'_>, now: OffsetDateTime) -> Option<String> {
+        let dated = [
+            ("validatedAt", record.validated_at),
+            ("updatedAt", record.updated_at),
+            ("createdAt", record.created_at),
+        ];
+        let Some((field, at)) = dated.into_iter().find_map(|(f, at)| Some((f, at?))) else {
+            return Some(
+                "has no validatedAt, updatedAt or createdAt to tell its age by".to_owned(),
+            );
+        };
+        if at > now.saturating_add(CLOCK_SKEW) {
+            return Some(format!(
+                "has a {field} ahead of Verifik's clock: its age is unknown"
+            ));
+        }
+        let max_age = time::Duration::try_from(self.resolve_max_age).unwrap_or(time::Duration::MAX);
+        let age = now - at;
+        (age > max_age).then(|| {
+            format!(
+                "is too old to resolve: {field} {} s ago, sessions resolve for {} s",
+                age.whole_seconds(),
+                max_age.whole_seconds()
+            )
+        })
     }
 
     /// A builder with `token` for Verifik's API.
@@ -164,6 +250,8 @@ impl Verifik {
     }
 
     async fn start_with(&self, request: &StartRequest, force: bool) -> Result<Verification> {
+        // Checked again: a verifier made by `new` may hold a mode set on its public fields.
+        self.mode.validate()?;
         let capabilities = Self::capabilities_of(&self.mode);
         // `validate` refused a QR code (Verifik has no reverse flow, so every start has a phone).
         request.validate(&capabilities)?;
@@ -188,15 +276,35 @@ impl Verifik {
                 self.client.create_project_validation(&body).await?
             }
         };
-        Ok(self.handle(&created, request, phone))
+        self.handle(&created, request, phone)
     }
 
+    /// The handle of the validation `created` for `request`: a validation whose `_id` (or
+    /// project flow id) a check would refuse cannot be checked, and since Verifik took the
+    /// request its code may be on its way: [`ErrorKind::MaybeSent`], with the request id.
     fn handle(
         &self,
         created: &PhoneValidation,
         request: &StartRequest,
         phone: &PhoneNumber,
-    ) -> Verification {
+    ) -> Result<Verification> {
+        let flow = created
+            .project_flow
+            .as_deref()
+            .map(|flow| require_id("project flow id", flow))
+            .transpose();
+        if require_id("validation id", created.id.trim()).is_err() || flow.is_err() {
+            let error = Error::new(
+                ErrorKind::MaybeSent,
+                "Verifik answered the create with an id that cannot be checked; the code may \
+                 have been sent",
+            )
+            .with_provider(PROVIDER);
+            return Err(match &created.request_id {
+                Some(id) => error.with_request_id(id.clone()),
+                None => error,
+            });
+        }
         // The channel Verifik reports, when it names one of ours.
         let channel = created
             .phone_gateway
@@ -229,7 +337,7 @@ impl Verifik {
                 }
             }
         }
-        handle
+        Ok(handle)
     }
 
     /// One `PUT /v2/phone-validations`: `Ok` with the outcome of a 200 answer (itself an error
@@ -278,13 +386,19 @@ impl Verifik {
             Err(err) if errors::is_already_validated(&err) || err.kind() == ErrorKind::NotFound => {
                 lost
             }
-            Err(err) => {
-                let rejected = errors::check_outcome(&err).ok_or(err)?;
-                return match self.read_back(handle, phone).await {
-                    ReadBack::Validated(outcome) => Ok(outcome),
-                    ReadBack::NotValidated | ReadBack::Unknown => Ok(rejected),
-                };
-            }
+            Err(err) => match errors::check_outcome(&err, self.is_expired(handle)) {
+                Some(rejected) => {
+                    return match self.read_back(handle, phone).await {
+                        ReadBack::Validated(outcome) => Ok(outcome),
+                        ReadBack::NotValidated | ReadBack::Unknown => Ok(rejected),
+                    };
+                }
+                // Refused without an outcome (429 or 503 after the retries, 401, no
+                // connection): the repeated check did nothing, but the lost one may have taken
+                // effect meanwhile. The record tells; else the lost answer stays in doubt, never
+                // a retryable error whose retry would meet a used code.
+                None => lost,
+            },
         };
         match self.read_back(handle, phone).await {
             ReadBack::Validated(outcome) => Ok(outcome),
@@ -321,7 +435,9 @@ impl Verifik {
     /// proves nothing. Another validation is the phone's latest when it was created after the
     /// handle's (both `createdAt` as listed, on Verifik's clock); the lost check took it only if
     /// the check's lookup finds it and it was validated no earlier than [`CLOCK_SKEW`] before
-    /// `sent_at` (an older validation was validated by its own check, not by this one).
+    /// `sent_at` (an older validation was validated by its own check, not by this one), by its
+    /// `validatedAt`: without one it proves nothing (`updatedAt` may be later than the
+    /// validation), and the outcome is unknown.
     async fn newer(
         &self,
         handle: &Verification,
@@ -626,7 +742,7 @@ impl PhoneVerifier for Verifik {
         // `OutcomeUnknown`): such an error is classified as the answer's errors are.
         let http = match self.client.validate_request(request) {
             Ok(http) => http,
-            Err(err) => return errors::check_outcome(&err).ok_or(err),
+            Err(err) => return errors::check_outcome(&err, false).ok_or(err),
         };
         // Before the check leaves: a validation validated earlier was not validated by it.
         let sent_at = OffsetDateTime::now_utc();
@@ -638,7 +754,7 @@ impl PhoneVerifier for Verifik {
             // The answer was lost, or is a 2xx that cannot be read: Verifik may have taken the
             // check, and only the record can tell what it did with the code.
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
-            Err(err) => return errors::check_outcome(&err).ok_or(err),
+            Err(err) => return errors::check_outcome(&err, self.is_expired(handle)).ok_or(err),
         };
         // Boxed: the rare path does not weigh on every check's future.
         Box::pin(self.recover(handle, phone, request, sent_at, lost)).await
@@ -654,6 +770,18 @@ impl SessionResolver for Verifik {
     /// Resolves a validation id: `validated` gives the phone; any other status fails with
     /// [`ErrorKind::Expired`] when its `expiresAt` has passed (on Verifik's clock, from the
     /// answer's signature, else this machine's) and with [`ErrorKind::NotFound`] otherwise.
+    ///
+    /// Verifik's ids are MongoDB ObjectIds (a timestamp, a per-process value and a counter),
+    /// so one can be guessed from another: a validated record resolves only up to
+    /// [`resolve_max_age`](Self::resolve_max_age) after its validation, older ones fail with
+    /// [`ErrorKind::Expired`]. The age runs from `validatedAt`; Verifik's real answers seldom
+    /// carry it, so else from `updatedAt` (a validation is the last change Verifik documents
+    /// to a record), else from `createdAt` (earlier than the validation: a record created
+    /// within the age was validated within it), to now on Verifik's clock (the answer's
+    /// signature, else this machine's). A record without any of these dates, or dated more than
+    /// two minutes ahead of that clock, is `Expired` too. In project-flow mode a record of
+    /// another project is [`ErrorKind::NotFound`]. Resolve only ids the backend obtained
+    /// itself (or holds sealed), and each once: see the crate documentation.
     async fn resolve(
         &self,
         session: &SessionId,
@@ -663,9 +791,29 @@ impl SessionResolver for Verifik {
         let request = self.client.get_validation_request(id)?;
         let response = self.client.http().execute(request).await?;
         let secrets = || self.client.current_token();
-        let record = errors::decode_payload::<SessionRecord<'_>>(&response, Shape::Data, &secrets)?;
+        let (record, envelope) =
+            errors::decode_borrowed::<SessionRecord<'_>>(&response, Shape::Data, &secrets)?;
+        // The rare answers: read in full (their request id cleaned), as the typed client reads
+        // them.
+        let refused = |kind: ErrorKind, message: String| -> Result<ResolvedSession> {
+            let (_, envelope): (serde::de::IgnoredAny, _) =
+                errors::decode(&response, Shape::Data, &secrets)?;
+            let error = Error::new(kind, message).with_provider(PROVIDER);
+            Err(match envelope.request_id {
+                Some(request_id) => error.with_request_id(request_id),
+                None => error,
+            })
+        };
+        if let Mode::ProjectFlow(project) = &*self.mode
+            && let Some(theirs) = &record.project
+            && theirs.trim() != project.project
+        {
+            return refused(
+                ErrorKind::NotFound,
+                format!("Verifik validation {id} belongs to another project than this verifier's"),
+            );
+        }
         if !record.is_validated() {
-            // The rare answer: read in full, as the typed client reads it.
             let (validation, envelope): (PhoneValidation, _) =
                 errors::decode(&response, Shape::Data, &secrets)?;
             return Err(not_verified(&PhoneValidation {
@@ -673,6 +821,13 @@ impl SessionResolver for Verifik {
                 signed_at: envelope.signed_at,
                 ..validation
             }));
+        }
+        let now = envelope.signed_at().unwrap_or_else(|| self.now());
+        if let Some(stale) = self.staleness(&record, now) {
+            return refused(
+                ErrorKind::Expired,
+                format!("Verifik validation {id} {stale}"),
+            );
         }
         let phone = record.phone_number().ok_or_else(|| {
             Error::new(

@@ -250,8 +250,9 @@ pub struct AppLogin {
     pub status: Option<String>,
 }
 
-/// The answer of `POST /v2/projects/email-login`: a code was e-mailed.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// The answer of `POST /v2/projects/email-login`: a code was e-mailed. `Debug` leaves out
+/// the e-mail address.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EmailLogin {
@@ -267,6 +268,17 @@ pub struct EmailLogin {
     /// The answer's `id` (Verifik's request id), when it had one.
     #[serde(skip)]
     pub request_id: Option<String>,
+}
+
+impl fmt::Debug for EmailLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailLogin")
+            .field("status", &self.status)
+            .field("email", &self.email.as_deref().map(|_| "<redacted>"))
+            .field("expires_at", &self.expires_at)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer of `POST /v2/app-registrations`: the registration and its JWT. `Debug` masks
@@ -524,6 +536,10 @@ pub(crate) struct SessionRecord<'a> {
     pub(crate) kind: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "lenient::opt_date")]
     pub(crate) validated_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub(crate) updated_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub(crate) created_at: Option<OffsetDateTime>,
 }
 
 impl SessionRecord<'_> {
@@ -730,6 +746,8 @@ mod tests {
             r#"{"_id":"a","status":{"x":1}}"#,
             r#"{"_id":"a","project":{"name":"no id"}}"#,
             r#"{"_id":"a","validatedAt":"tomorrow"}"#,
+            r#"{"_id":"a","updatedAt":"2024-12-02T17:06:00.000Z","createdAt":null}"#,
+            r#"{"_id":"a","createdAt":"2024-12-02T17:05:36Z","updatedAt":7}"#,
         ] {
             let full = parse::<PhoneValidation>(json);
             let slim = serde_json::from_str::<SessionRecord<'_>>(json);
@@ -761,6 +779,8 @@ mod tests {
                 "{json}"
             );
             assert_eq!(full.validated_at, slim.validated_at, "{json}");
+            assert_eq!(full.updated_at, slim.updated_at, "{json}");
+            assert_eq!(full.created_at, slim.created_at, "{json}");
             let (Ok(validated), Ok(check)) = (validated, check) else {
                 panic!("{json}");
             };
@@ -827,6 +847,16 @@ mod tests {
                 "<redacted>",
             ],
             &["3001234567", "ana@", "jwt-canary"],
+        );
+        let mut login: EmailLogin = parse(
+            r#"{"status":"sent","email":"ana@acme.test","expiresAt":"2024-12-02T17:15:35Z"}"#,
+        )
+        .unwrap();
+        login.request_id = Some("EML01".into());
+        shows(
+            format!("{login:?}"),
+            &["EmailLogin {", "sent", "<redacted>", "EML01", "2024"],
+            &["ana@", "acme.test"],
         );
     }
 

@@ -641,6 +641,71 @@ async fn a_second_lost_answer_is_read_back_once_more() {
     assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
 }
 
+/// The repeated check is refused without an outcome (a 429 whose `Retry-After` is too long to
+/// wait, a 503 with `Retry-After`, a 401): the lost check may have validated meanwhile, so the
+/// record is read once more, and otherwise the lost answer stays `OutcomeUnknown`. A retryable
+/// error would have the caller check again, and Verifik answer `already_validated`: a
+/// rejection of a right code.
+#[tokio::test]
+async fn a_repeated_check_refused_without_an_outcome_leaves_the_lost_answer_unknown() {
+    let refusals = || {
+        [
+            ResponseTemplate::new(429).insert_header("retry-after", "60"),
+            ResponseTemplate::new(503).insert_header("retry-after", "60"),
+            json_response(
+                401,
+                &json!({"code": "Unauthorized", "message": "Invalid or expired token."}),
+            ),
+        ]
+    };
+    for refusal in refusals() {
+        let (_server, result) = check_with(
+            "123456",
+            json!(123_456),
+            vec![ResponseTemplate::new(502), refusal],
+            vec![record("sent", "62647737"), record("sent", "62647737")],
+        )
+        .await;
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        assert!(!err.is_retryable());
+        assert_eq!(
+            err.http_status(),
+            Some(502),
+            "the lost answer's error: {err}"
+        );
+    }
+    // The record says the lost check validated: verified.
+    for refusal in refusals() {
+        let (_server, result) = check_with(
+            "123456",
+            json!(123_456),
+            vec![ResponseTemplate::new(502), refusal],
+            vec![record("sent", "62647737"), record("validated", "62647737")],
+        )
+        .await;
+        assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+    }
+}
+
+/// Verifik's real answers carry no `validatedAt` (SPEC §2.4: it appears only in generic
+/// examples), and `updatedAt` is not taken for it: a record validated long ago may have been
+/// updated since. A lost answer after a resend is then `OutcomeUnknown`, as documented, and
+/// never checked again.
+#[tokio::test]
+async fn a_newer_validation_without_validated_at_is_outcome_unknown_even_when_just_updated() {
+    let newer = with(
+        with(
+            listed(NEWER, "validated", "sms"),
+            "validatedAt",
+            Value::Null,
+        ),
+        "updatedAt",
+        date(minutes_from_now(0)),
+    );
+    assert_unknown_after_a_resend(vec![newer, listed(ID, "sent", "sms")], 2).await;
+}
+
 #[tokio::test]
 async fn an_already_validated_answer_without_a_lost_one_stays_a_rejection() {
     let (server, result) =

@@ -200,6 +200,46 @@ async fn expiry_follows_the_sandbox_clock() {
     assert_eq!(err.kind(), ErrorKind::Expired, "{err}");
 }
 
+/// A validation id resolves only within the resolve max age of its validation, on Verifik's
+/// clock: ids can be guessed from one another, so an old one must not give its phone.
+#[tokio::test]
+async fn a_session_resolves_only_within_the_max_age() {
+    let sandbox = sandbox().await;
+    let verifier = builder(&sandbox)
+        .resolve_max_age(Duration::from_secs(5 * 60))
+        .build()
+        .unwrap();
+    let number = phone("+57 300 765 1234");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    let outcome = verifier
+        .check_code(&handle, &sent_code(&sandbox, number.e164()))
+        .await
+        .unwrap();
+    let session = outcome.verified().unwrap().session_id.clone().unwrap();
+    sandbox.advance_clock(Duration::from_secs(4 * 60));
+    let resolved = verifier
+        .resolve(&session, &RequestContext::new())
+        .await
+        .unwrap();
+    assert_eq!(resolved.phone, number);
+    sandbox.advance_clock(Duration::from_secs(2 * 60));
+    let err = verifier
+        .resolve(&session, &RequestContext::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired, "{err}");
+    // A day later, with the default of 15 minutes.
+    sandbox.advance_clock(Duration::from_secs(86_400));
+    let err = verifier_from_scratch(&sandbox)
+        .resolve(&session, &RequestContext::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired, "{err}");
+}
+
 #[tokio::test]
 async fn resend_cooldown_unless_forced() {
     let sandbox = sandbox().await;

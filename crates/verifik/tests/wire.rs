@@ -949,6 +949,163 @@ async fn verifier_refuses_bad_input_before_any_request() {
     assert!(requests(&server).await.is_empty());
 }
 
+/// A mode whose public fields were set past the `with_*` checks, in a verifier made by
+/// `Verifik::new`: no channel offered, every start refused before any request.
+#[tokio::test]
+async fn a_verifier_with_a_mode_changed_on_its_fields_starts_nothing() {
+    let server = MockServer::start().await;
+    let mut mode = Mode::project_flow(PROJECT).unwrap();
+    if let Mode::ProjectFlow(project) = &mut mode {
+        project.channel = Channel::Telegram;
+    }
+    let verifier = phone_verify_verifik::Verifik::new(client(&server), mode.clone());
+    assert!(verifier.capabilities().otp_channels.is_empty());
+    for request in [
+        StartRequest::otp(Channel::Telegram, panama()),
+        StartRequest::sms(panama()),
+    ] {
+        let err = verifier.start(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{request:?}: {err}");
+    }
+    let mut manual = Mode::manual();
+    if let Mode::Manual(settings) = &mut manual {
+        settings.title = Some("A title far too long".to_owned());
+    }
+    let verifier = phone_verify_verifik::Verifik::new(client(&server), manual.clone());
+    let err = verifier
+        .start(&StartRequest::sms(panama()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    // The builder refuses both, and so does a client of a configuration changed after its
+    // checks.
+    for mode in [mode, manual] {
+        let err = builder(&server).mode(mode.clone()).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        let mut config = builder(&server).config().unwrap();
+        config.mode = mode;
+        let err = phone_verify_verifik::VerifikClient::new(&config).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert!(requests(&server).await.is_empty());
+}
+
+/// A create answered with a validation id a check would refuse: the handle could never be
+/// checked, and Verifik took the request, so the code may be on its way.
+#[tokio::test]
+async fn a_created_validation_whose_id_cannot_be_checked_is_maybe_sent() {
+    for (mode, extra) in [
+        (Mode::manual(), json!({"sent": true, "_id": "a/b"})),
+        (Mode::manual(), json!({"sent": true, "_id": "x".repeat(65)})),
+        (
+            Mode::project_flow(PROJECT).unwrap(),
+            json!({"projectFlow": "../flow"}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(json_response(200, &created("sms", &extra)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let channel = mode.channels()[0].clone();
+        let verifier = builder(&server).mode(mode).build().unwrap();
+        let err = verifier
+            .start(&StartRequest::otp(channel, panama()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MaybeSent, "{extra}: {err}");
+        assert_eq!(err.request_id(), Some("Y0628"), "{extra}");
+        assert!(!err.is_retryable());
+    }
+}
+
+/// Verifik looks for the phone's latest sent, unexpired validation: past the handle's expiry
+/// (on the verifier's clock), `phone_validation_not_found` is the code expired.
+#[tokio::test]
+async fn a_validation_not_found_past_the_handles_expiry_is_expired() {
+    let not_found = json!({"code": "phone_validation_not_found", "message": "404:phone_validation_not_found", "id": "R404"});
+    let handle = Verification::new(phone_verify_verifik::PROVIDER, ID, Channel::Sms)
+        .with_phone(panama())
+        .with_extra(EXTRA_PHONE_GATEWAY, "sms")
+        .with_created_at(OffsetDateTime::now_utc() - time::Duration::minutes(20));
+    for (expires_in, reason) in [
+        (time::Duration::minutes(-10), RejectReason::Expired),
+        (time::Duration::minutes(10), RejectReason::NotFound),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .and(path("/v2/phone-validations"))
+            .respond_with(json_response(404, &not_found))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let handle = handle
+            .clone()
+            .with_expires_at(OffsetDateTime::now_utc() + expires_in);
+        let outcome = verifier(&server)
+            .check_code(&handle, &code("123456"))
+            .await
+            .unwrap();
+        let rejection = outcome.rejection().expect("rejected");
+        assert_eq!(rejection.reason, reason, "{expires_in}");
+        assert_eq!(
+            rejection.provider_code.as_deref(),
+            Some("phone_validation_not_found")
+        );
+        assert_eq!(rejection.request_id.as_deref(), Some("R404"));
+    }
+}
+
+/// A lost answer to renew-and-revoke may have revoked the installed token: its error says so,
+/// as an unusable 2xx answer's does; a refusal before processing does not.
+#[tokio::test]
+async fn a_lost_renew_and_revoke_answer_says_the_token_may_be_revoked() {
+    let answers = [
+        (ResponseTemplate::new(502), true),
+        (ResponseTemplate::new(503).set_body_string("busy"), true),
+        (
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": "late"}))
+                .set_delay(Duration::from_secs(3)),
+            true,
+        ),
+        (
+            ResponseTemplate::new(503).insert_header("retry-after", "60"),
+            false,
+        ),
+        (
+            json_response(
+                401,
+                &json!({"code": "Unauthorized", "message": "Invalid or expired token."}),
+            ),
+            false,
+        ),
+    ];
+    for (answer, in_doubt) in answers {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v2/auth/renew-and-revoke"))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = builder(&server)
+            .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+            .build_client()
+            .unwrap();
+        let err = client.renew_and_revoke().await.unwrap_err();
+        assert_eq!(
+            err.to_string()
+                .contains("may have revoked every older token"),
+            in_doubt,
+            "{err}"
+        );
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+        assert!(client.has_token());
+    }
+}
+
 #[tokio::test]
 async fn resend_forces_a_new_code() {
     let server = MockServer::start().await;
@@ -988,12 +1145,14 @@ async fn resolver_resolves_only_validated_validations() {
             "validationMethod": "verificationCode"
         }, "id": format!("REQ-{}", &id[id.len() - 1..])})
     };
+    // Validated at 17:06, read at 17:10 on Verifik's clock: within the 15 minutes a session
+    // resolves for.
     let cases = [
         (
             "aaaaaaaaaaaaaaaaaaaaaaa1",
             "validated",
             "2024-12-02T17:15:35.000Z",
-            "December 2, 2024 6:00 PM",
+            "December 2, 2024 5:10 PM",
         ),
         (
             "aaaaaaaaaaaaaaaaaaaaaaa2",
@@ -1020,7 +1179,7 @@ async fn resolver_resolves_only_validated_validations() {
         "aaaaaaaaaaaaaaaaaaaaaaa5",
         "validated",
         "2024-12-02T17:15:35.000Z",
-        "December 2, 2024 6:00 PM",
+        "December 2, 2024 5:10 PM",
     );
     manual["data"]["validationMethod"] = json!("manual");
     Mock::given(method("GET"))
@@ -1067,6 +1226,170 @@ async fn resolver_resolves_only_validated_validations() {
     let unknown = resolve("aaaaaaaaaaaaaaaaaaaaaaa4").await.unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::NotFound);
     assert_eq!(unknown.provider_code(), Some("phone_validation_not_found"));
+}
+
+/// A validated record of `GET /v2/phone-validations/{id}` (its `id` `REQ-9`), with `dates`
+/// (`validatedAt`, `updatedAt`, `createdAt`, `project`: each left out when `None`), read when
+/// Verifik's clock said `signed` (no signature when `None`).
+fn validated_record(dates: [Option<&str>; 4], signed: Option<&str>) -> Value {
+    let mut data = json!({
+        "_id": ID, "status": "validated", "countryCode": "+507", "phone": "62647737",
+        "phoneGateway": "sms", "type": "validation",
+    });
+    for (field, value) in ["validatedAt", "updatedAt", "createdAt", "project"]
+        .into_iter()
+        .zip(dates)
+    {
+        if let Some(value) = value {
+            data[field] = json!(value);
+        }
+    }
+    let mut body = json!({"success": true, "data": data, "id": "REQ-9"});
+    if let Some(signed) = signed {
+        body["signature"] = json!({"dateTime": signed, "message": "Certified by Verifik.co"});
+    }
+    body
+}
+
+/// Resolves `ID` with `verifier` on a server answering `body`.
+async fn resolve_record(
+    verifier: impl FnOnce(&MockServer) -> phone_verify_verifik::Verifik,
+    body: &Value,
+) -> phone_verify_core::Result<phone_verify_core::ResolvedSession> {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .respond_with(json_response(200, body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    verifier
+        .resolve(&SessionId::new(ID).unwrap(), &RequestContext::new())
+        .await
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// Verifik's ids can be guessed from one another (ObjectIds): a validated record resolves only
+/// within the resolve max age (15 minutes by default) of its validation, measured on Verifik's
+/// clock (the answer's signature) from `validatedAt`, else `updatedAt`, else `createdAt`.
+#[tokio::test]
+async fn resolver_refuses_validations_older_than_the_max_age() {
+    const VALIDATED: &str = "2024-12-02T17:06:00.000Z";
+    const DAY_BEFORE: &str = "2024-12-01T17:06:00.000Z";
+    const SOON: &str = "December 2, 2024 5:10 PM";
+    const DAY_AFTER: &str = "December 3, 2024 5:06 PM";
+    let fresh = [
+        [Some(VALIDATED), None, None, None],
+        [Some(VALIDATED), Some(DAY_BEFORE), Some(DAY_BEFORE), None],
+        [None, Some(VALIDATED), Some(DAY_BEFORE), None],
+        [None, None, Some(VALIDATED), None],
+        // A validation time up to two minutes ahead of Verifik's clock (seconds past its
+        // minute, or a clock between them).
+        [Some("2024-12-02T17:11:30.000Z"), None, None, None],
+    ];
+    for dates in fresh {
+        let resolved = resolve_record(verifier, &validated_record(dates, Some(SOON))).await;
+        assert_eq!(resolved.unwrap().phone, panama(), "{dates:?}");
+    }
+    let stale = [
+        ([Some(VALIDATED), None, None, None], DAY_AFTER),
+        ([Some(DAY_BEFORE), Some(VALIDATED), None, None], SOON),
+        ([None, Some(DAY_BEFORE), Some(VALIDATED), None], SOON),
+        ([None, None, Some(DAY_BEFORE), None], SOON),
+        // No date to tell its age by, or one ahead of Verifik's clock.
+        ([None, None, None, None], SOON),
+        ([Some("2024-12-02T18:06:00.000Z"), None, None, None], SOON),
+        // Sixteen minutes.
+        (
+            [Some(VALIDATED), None, None, None],
+            "December 2, 2024 5:22 PM",
+        ),
+    ];
+    for (dates, signed) in stale {
+        let err = resolve_record(verifier, &validated_record(dates, Some(signed)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Expired,
+            "{dates:?} at {signed}: {err}"
+        );
+        assert_eq!(err.request_id(), Some("REQ-9"));
+        assert!(!err.to_string().contains("62647737"), "{err}");
+    }
+    // Without a signature, this machine's clock is Verifik's.
+    let now = OffsetDateTime::now_utc();
+    let minutes_ago = |minutes| rfc3339(now - time::Duration::minutes(minutes));
+    let recent = minutes_ago(1);
+    let body = validated_record([Some(&recent), None, None, None], None);
+    let resolved = resolve_record(verifier, &body).await.unwrap();
+    assert_eq!(resolved.phone, panama());
+    let old = minutes_ago(60);
+    let err = resolve_record(
+        verifier,
+        &validated_record([Some(&old), None, None, None], None),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired, "{err}");
+    // The max age is a setting: one minute refuses the record of four minutes ago.
+    let strict = |server: &MockServer| {
+        builder(server)
+            .resolve_max_age(Duration::from_secs(60))
+            .build()
+            .unwrap()
+    };
+    let err = resolve_record(
+        strict,
+        &validated_record([Some(VALIDATED), None, None, None], Some(SOON)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Expired, "{err}");
+}
+
+/// In project-flow mode a validation of another project is unknown to the verifier.
+#[tokio::test]
+async fn a_project_verifier_resolves_only_its_projects_validations() {
+    const VALIDATED: &str = "2024-12-02T17:06:00.000Z";
+    const SOON: &str = "December 2, 2024 5:10 PM";
+    let project = |server: &MockServer| {
+        builder(server)
+            .mode(Mode::project_flow(PROJECT).unwrap())
+            .build()
+            .unwrap()
+    };
+    for (theirs, found) in [
+        (Some(PROJECT), true),
+        (None, true),
+        (Some("507f1f77bcf86cd7994390ff"), false),
+    ] {
+        let body = validated_record([Some(VALIDATED), None, None, theirs], Some(SOON));
+        match resolve_record(project, &body).await {
+            Ok(resolved) => assert!(found, "{theirs:?}: {resolved:?}"),
+            Err(err) => {
+                assert!(!found, "{theirs:?}: {err}");
+                assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+                assert_eq!(err.request_id(), Some("REQ-9"));
+            }
+        }
+    }
+    // A manual verifier has no project to hold a record to.
+    let other = validated_record(
+        [
+            Some(VALIDATED),
+            None,
+            None,
+            Some("507f1f77bcf86cd7994390ff"),
+        ],
+        Some(SOON),
+    );
+    resolve_record(verifier, &other).await.unwrap();
 }
 
 // ---- every documented reason ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! [`Mode`]: how [`Verifik`](crate::Verifik)'s `start` creates a validation, manual or in a
-//! project flow, with each mode's settings checked as they are set.
+//! project flow, with each mode's settings checked as they are set, and again by
+//! [`Mode::validate`] when the verifier is built (the fields are public).
 
 use std::time::Duration;
 
@@ -103,12 +104,64 @@ impl Mode {
         matches!(self, Self::Manual(_))
     }
 
-    /// The channels `start` accepts in this mode.
+    /// The channels `start` accepts in this mode: none for a project flow whose channel is
+    /// not SMS or WhatsApp (set on the public field, past [`with_channel`](Self::with_channel)).
     pub fn channels(&self) -> Vec<Channel> {
         match self {
             Self::Manual(_) => vec![Channel::Sms, Channel::WhatsApp],
-            Self::ProjectFlow(project) => vec![project.channel.clone()],
+            Self::ProjectFlow(project) if check_channel(&project.channel).is_ok() => {
+                vec![project.channel.clone()]
+            }
+            Self::ProjectFlow(_) => Vec::new(),
         }
+    }
+
+    /// Checks every setting as the `with_*` methods check it, for a mode whose public fields
+    /// were set directly: an [`InvalidInput`](phone_verify_core::ErrorKind::InvalidInput)
+    /// error naming the first bad one. Building a verifier or a client checks its mode so, and
+    /// so does every `start` of a verifier made by [`Verifik::new`](crate::Verifik::new).
+    ///
+    /// ```
+    /// use phone_verify_core::Channel;
+    /// use phone_verify_verifik::Mode;
+    ///
+    /// let mut mode = Mode::project_flow("507f1f77bcf86cd799439011")?;
+    /// mode.validate()?;
+    /// if let Mode::ProjectFlow(project) = &mut mode {
+    ///     project.channel = Channel::Telegram;
+    /// }
+    /// assert!(mode.validate().is_err());
+    /// # Ok::<(), phone_verify_core::Error>(())
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Self::Manual(manual) => {
+                if let Some(title) = &manual.title {
+                    require_title(title)?;
+                }
+                if let Some(template) = &manual.whatsapp_template {
+                    check_template(template)?;
+                }
+            }
+            Self::ProjectFlow(project) => {
+                require_id("project id", &project.project)?;
+                check_channel(&project.channel)?;
+                check_validation_type(&project.validation_type)?;
+                if let Some(validity) = project.validity {
+                    check_validity(validity)?;
+                }
+                for (what, url) in [
+                    ("redirect URL", &project.redirect_url),
+                    ("webhook URL", &project.webhook_url),
+                    ("identity URL", &project.identity_url),
+                ] {
+                    if let Some(url) = url {
+                        require_url(what, url)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Manual mode: sets the brand shown in the message (1 to 15 characters).
@@ -119,11 +172,7 @@ impl Mode {
 
     /// Manual mode: sets the WhatsApp template.
     pub fn with_whatsapp_template(self, template: WhatsAppTemplate) -> Result<Self> {
-        if matches!(template, WhatsAppTemplate::Other(_)) {
-            return Err(invalid(
-                "the WhatsApp template must be authentication or flow2",
-            ));
-        }
+        check_template(&template)?;
         self.manual_setting("a WhatsApp template", |m| {
             m.whatsapp_template = Some(template);
         })
@@ -136,37 +185,21 @@ impl Mode {
 
     /// Project-flow mode: the channel the project flow sends codes on (SMS or WhatsApp).
     pub fn with_channel(self, channel: Channel) -> Result<Self> {
-        if PhoneGateway::for_channel(&channel).is_none() {
-            return Err(invalid(format!(
-                "Verifik sends codes by SMS or WhatsApp, not {channel}"
-            )));
-        }
+        check_channel(&channel)?;
         self.project_setting("a channel", |p| p.channel = channel)
     }
 
     /// Project-flow mode: the validations' `type` (`validation`, `login` or `oneTimeLink`).
     pub fn with_validation_type(self, validation_type: ValidationType) -> Result<Self> {
-        match validation_type {
-            ValidationType::Validation | ValidationType::Login | ValidationType::OneTimeLink => {
-                self.project_setting("a validation type", |p| {
-                    p.validation_type = validation_type;
-                })
-            }
-            ValidationType::Onboarding => Err(invalid(
-                "onboarding validations belong to an app registration: create them with \
-                 VerifikClient::create_app_registration_validation",
-            )),
-            ValidationType::Other(other) => Err(invalid(format!(
-                "unknown validation type {other:?}: use validation, login or oneTimeLink"
-            ))),
-        }
+        check_validation_type(&validation_type)?;
+        self.project_setting("a validation type", |p| {
+            p.validation_type = validation_type;
+        })
     }
 
     /// Project-flow mode: how long codes stay valid (`expiresAt`).
     pub fn with_validity(self, validity: Duration) -> Result<Self> {
-        if validity.is_zero() || validity > Duration::from_secs(366 * 86_400) {
-            return Err(invalid("the validity must be between 1 second and a year"));
-        }
+        check_validity(validity)?;
         self.project_setting("a validity", |p| p.validity = Some(validity))
     }
 
@@ -222,6 +255,48 @@ impl Mode {
     }
 }
 
+/// A WhatsApp template Verifik documents: `authentication` or `flow2`.
+fn check_template(template: &WhatsAppTemplate) -> Result<()> {
+    if matches!(template, WhatsAppTemplate::Other(_)) {
+        return Err(invalid(
+            "the WhatsApp template must be authentication or flow2",
+        ));
+    }
+    Ok(())
+}
+
+/// A channel Verifik sends codes on: SMS or WhatsApp.
+fn check_channel(channel: &Channel) -> Result<()> {
+    if PhoneGateway::for_channel(channel).is_none() {
+        return Err(invalid(format!(
+            "Verifik sends codes by SMS or WhatsApp, not {channel}"
+        )));
+    }
+    Ok(())
+}
+
+/// A validation type `start` can create: `validation`, `login` or `oneTimeLink`.
+fn check_validation_type(validation_type: &ValidationType) -> Result<()> {
+    match validation_type {
+        ValidationType::Validation | ValidationType::Login | ValidationType::OneTimeLink => Ok(()),
+        ValidationType::Onboarding => Err(invalid(
+            "onboarding validations belong to an app registration: create them with \
+             VerifikClient::create_app_registration_validation",
+        )),
+        ValidationType::Other(other) => Err(invalid(format!(
+            "unknown validation type {other:?}: use validation, login or oneTimeLink"
+        ))),
+    }
+}
+
+/// A code validity: 1 second to a year.
+fn check_validity(validity: Duration) -> Result<()> {
+    if validity.is_zero() || validity > Duration::from_secs(366 * 86_400) {
+        return Err(invalid("the validity must be between 1 second and a year"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +332,53 @@ mod tests {
         assert_eq!(manual.channels(), [Channel::Sms, Channel::WhatsApp]);
         assert!(Mode::project_flow("").is_err());
         assert!(manual.is_manual() && !project.is_manual());
+    }
+
+    /// The fields are public: a setting written there, past the `with_*` checks, is caught by
+    /// `validate`, and a project flow on a channel Verifik cannot send on offers none.
+    #[test]
+    fn validate_catches_settings_written_on_the_fields() {
+        let project = Mode::project_flow("507f1f77bcf86cd799439011").unwrap();
+        let manual = Mode::manual();
+        project.validate().unwrap();
+        manual.validate().unwrap();
+        let mut bad: Vec<Mode> = Vec::new();
+        let mut with_project = |set: &dyn Fn(&mut ProjectFlowMode)| {
+            let mut mode = project.clone();
+            if let Mode::ProjectFlow(settings) = &mut mode {
+                set(settings);
+            }
+            bad.push(mode);
+        };
+        with_project(&|p| p.channel = Channel::Telegram);
+        with_project(&|p| p.project = "../x".to_owned());
+        with_project(&|p| p.validation_type = ValidationType::Onboarding);
+        with_project(&|p| p.validity = Some(Duration::ZERO));
+        with_project(&|p| p.webhook_url = Some("ftp://x".to_owned()));
+        with_project(&|p| p.redirect_url = Some("https://a b".to_owned()));
+        with_project(&|p| p.identity_url = Some(String::new()));
+        for set in [
+            |m: &mut ManualMode| m.title = Some("Sixteen chars!!!".to_owned()),
+            |m: &mut ManualMode| m.title = Some(String::new()),
+            |m: &mut ManualMode| {
+                m.whatsapp_template = Some(WhatsAppTemplate::Other("fancy".to_owned()));
+            },
+        ] {
+            let mut mode = manual.clone();
+            if let Mode::Manual(settings) = &mut mode {
+                set(settings);
+            }
+            bad.push(mode);
+        }
+        for mode in &bad {
+            let err = mode.validate().unwrap_err();
+            assert_eq!(
+                err.kind(),
+                phone_verify_core::ErrorKind::InvalidInput,
+                "{mode:?}"
+            );
+        }
+        assert_eq!(bad[0].channels(), Vec::<Channel>::new());
     }
 
     #[test]
