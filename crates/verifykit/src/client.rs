@@ -7,6 +7,7 @@ mod options;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use phone_verify_core::kit::{
     BaseUrl, HttpClient, HttpRequest, JoinedUrls, Operation, ip_header_value, secret_header_value,
@@ -167,6 +168,9 @@ struct Inner {
     web_rest_urls: JoinedUrls,
     api_urls: JoinedUrls,
     fallback_ip: Option<IpAddr>,
+    /// The configuration's reverse-flow lifetime, for the [`VerifyKit`](crate::VerifyKit)
+    /// verifiers made on this client.
+    reverse_flow_ttl: Duration,
 }
 
 impl fmt::Debug for VerifyKitClient {
@@ -182,8 +186,14 @@ impl fmt::Debug for VerifyKitClient {
 
 impl VerifyKitClient {
     /// A client of `config`: on the application's `reqwest::Client` if its HTTP settings hold
-    /// one, otherwise with a connection pool of its own.
+    /// one, otherwise with a connection pool of its own. The configuration is checked as
+    /// [`VerifyKitBuilder::config`] checks it (its fields are public, so they may have changed
+    /// since): an empty server key, one a header cannot carry, or a reverse-flow lifetime of
+    /// zero or more than a year fails with
+    /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) before any
+    /// request.
     pub fn new(config: VerifyKitConfig) -> Result<Self> {
+        config.validate()?;
         let http = config
             .http
             .client(PROVIDER)
@@ -198,6 +208,7 @@ impl VerifyKitClient {
                 web_rest: config.web_rest_url,
                 api: config.api_url,
                 fallback_ip: config.fallback_end_user_ip,
+                reverse_flow_ttl: config.reverse_flow_ttl,
             }),
         })
     }
@@ -216,6 +227,12 @@ impl VerifyKitClient {
     /// configured.
     pub fn fallback_end_user_ip(&self) -> Option<IpAddr> {
         self.inner.fallback_ip
+    }
+
+    /// The configuration's reverse-flow lifetime, which [`VerifyKit::new`](crate::VerifyKit::new)
+    /// takes.
+    pub(crate) fn reverse_flow_ttl(&self) -> Duration {
+        self.inner.reverse_flow_ttl
     }
 
     /// `GET /init?lang=`: the verification methods to offer and the screens' texts, in either
@@ -366,8 +383,10 @@ impl VerifyKitClient {
     /// `subject` [`start_email`](Self::start_email) answered (VerifyKit's `code`). VerifyKit
     /// answers `403036` while the e-mail has not arrived: read it with
     /// [`errors::check_outcome`](crate::errors::check_outcome) and
-    /// [`Checked::Email`](crate::errors::Checked::Email), which gives `Pending`. Treated as a
-    /// code check (see the retry rules above).
+    /// [`Checked::Email`](crate::errors::Checked::Email), which gives `Pending`. There is no
+    /// handle and no expiry here: the caller bounds its own polling (the same `403036` answers
+    /// a reference VerifyKit does not know). Treated as a code check (see the retry rules
+    /// above).
     pub async fn check_email(
         &self,
         reference: &str,

@@ -70,7 +70,9 @@ phone_verify_core::env_settings! {
     }
 }
 
-/// Everything a `VerifyKitClient` needs. `Debug` never shows the server key (a
+/// Everything a `VerifyKitClient` needs, as [`VerifyKitBuilder::config`] checked it;
+/// `VerifyKitClient::new` checks it again, so a field changed since cannot reach a request
+/// unchecked. `Debug` never shows the server key (a
 /// [`SecretString`] shows as `[REDACTED]`).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -95,6 +97,27 @@ impl VerifyKitConfig {
     /// A configuration for VerifyKit's production hosts with default HTTP settings.
     pub fn new(server_key: impl Into<SecretString>) -> Result<Self> {
         VerifyKitBuilder::new(server_key).config()
+    }
+
+    /// Checks the settings, as [`VerifyKitBuilder::config`] documents: a non-empty server key
+    /// that can be sent in a header, and a reverse-flow lifetime longer than zero and at most
+    /// [`MAX_REVERSE_FLOW_TTL`]. The base URLs were checked when they were parsed.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let key = self.server_key.expose_secret();
+        if key.trim().is_empty() {
+            return Err(invalid("the VerifyKit server key is empty"));
+        }
+        if reqwest::header::HeaderValue::from_str(key).is_err() {
+            return Err(invalid(
+                "the VerifyKit server key has characters that cannot be sent in a header",
+            ));
+        }
+        if self.reverse_flow_ttl.is_zero() || self.reverse_flow_ttl > MAX_REVERSE_FLOW_TTL {
+            return Err(invalid(
+                "the reverse flow lifetime must be longer than zero and at most a year",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -263,39 +286,28 @@ impl VerifyKitBuilder {
         self
     }
 
-    /// Checks the settings: a non-empty server key that can be sent in a header, and valid
-    /// base URLs (`https`, or `http` on loopback only).
+    /// Checks the settings: a non-empty server key that can be sent in a header, valid base
+    /// URLs (`https`, or `http` on loopback only), and a reverse-flow lifetime longer than zero
+    /// and at most [`MAX_REVERSE_FLOW_TTL`].
     pub fn config(&self) -> Result<VerifyKitConfig> {
         let server_key = self
             .server_key
             .clone()
             .ok_or_else(|| invalid("the VerifyKit server key is missing"))?;
-        let exposed = server_key.expose_secret();
-        if exposed.trim().is_empty() {
-            return Err(invalid("the VerifyKit server key is empty"));
-        }
-        if reqwest::header::HeaderValue::from_str(exposed).is_err() {
-            return Err(invalid(
-                "the VerifyKit server key has characters that cannot be sent in a header",
-            ));
-        }
         let web_rest_url = BaseUrl::parse(&self.web_rest_url)
             .map_err(|e| invalid(format!("web REST URL: {}", e.message())).with_source(e))?;
         let api_url = BaseUrl::parse(&self.api_url)
             .map_err(|e| invalid(format!("API URL: {}", e.message())).with_source(e))?;
-        if self.reverse_flow_ttl.is_zero() || self.reverse_flow_ttl > MAX_REVERSE_FLOW_TTL {
-            return Err(invalid(
-                "the reverse flow lifetime must be longer than zero and at most a year",
-            ));
-        }
-        Ok(VerifyKitConfig {
+        let config = VerifyKitConfig {
             server_key,
             web_rest_url,
             api_url,
             http: self.http.clone(),
             fallback_end_user_ip: self.fallback_end_user_ip,
             reverse_flow_ttl: self.reverse_flow_ttl,
-        })
+        };
+        config.validate()?;
+        Ok(config)
     }
 }
 

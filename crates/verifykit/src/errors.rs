@@ -13,7 +13,9 @@
 //! `429001` `RateLimited`; `500008` `ProviderUnavailable`. In a check, `403014` is
 //! `Rejected(WrongCode)`, `403037` `Rejected(Expired)`, `403013` `Rejected(NotFound)`, `403015`
 //! `Rejected(TooManyAttempts)`, and `403036` is `Rejected(NotFound)` in a code check and
-//! `Pending` in a poll (`/check`, `check-email`), bounded by the handle's expiry.
+//! `Pending` in a poll: of a reverse flow (`/check`), bounded by the handle's expiry, and of
+//! an e-mail verification (`check-email`, on the typed client only, with no handle), bounded
+//! by the caller, who decides how long to poll.
 //!
 //! Two rules complete the table: a server error (`500008`, or an undocumented 5xx) other than
 //! a 503 with `Retry-After` answering a send (`send-otp`, `start`, `send-whatsapp-message`)
@@ -62,7 +64,8 @@ pub enum Checked {
     Code,
     /// A poll of a WhatsApp or Telegram reverse flow: `check`.
     ReverseFlow,
-    /// A poll of an e-mail verification: `check-email`.
+    /// A poll of an e-mail verification: `check-email` (typed client only: no handle bounds it,
+    /// the caller decides how long to poll).
     Email,
 }
 
@@ -718,8 +721,8 @@ mod tests {
             rejected(check_outcome(&err("403015"), Checked::Code)),
             Some(RejectReason::TooManyAttempts)
         );
-        // 403036 is "in progress" in a poll (bounded by the handle's expiry), "not found" in a
-        // code check.
+        // 403036 is "in progress" in a poll (bounded by the handle's expiry, or for e-mail by
+        // the caller), "not found" in a code check.
         assert_eq!(
             check_outcome(&err("403036"), Checked::Email),
             Some(CheckOutcome::Pending)

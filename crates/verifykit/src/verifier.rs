@@ -14,9 +14,7 @@ use phone_verify_core::{
 use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
-use crate::config::{
-    DEFAULT_REVERSE_FLOW_TTL, MAX_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid,
-};
+use crate::config::{MAX_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid};
 use crate::errors::{self, Checked};
 use crate::wire::{OtpSent, ValidationCheck, ValidationResult};
 
@@ -115,6 +113,11 @@ impl fmt::Display for Flow {
 /// [`VerifyKitClient`]. A code check whose answer was lost is
 /// [`ErrorKind::OutcomeUnknown`], never a rejection.
 ///
+/// A code check reports the handle's phone when VerifyKit's answer names none (`check-whatsapp`
+/// takes only the reference and the code): a handle that a client holds (a browser, a mobile
+/// app) must be sealed ([`Verification::seal`]), or the client could pair its own reference
+/// with another phone and have that phone reported verified.
+///
 /// E-mail verification (`start-email`, `check-email`) is on the typed client only
 /// ([`VerifyKitClient::start_email`]): it verifies an address, not a phone, so it has no
 /// [`Verified::phone`] or [`ResolvedSession`] to report.
@@ -125,11 +128,14 @@ pub struct VerifyKit {
 }
 
 impl VerifyKit {
-    /// A verifier on `client`, whose reverse flows last [`DEFAULT_REVERSE_FLOW_TTL`].
+    /// A verifier on `client`, whose reverse flows last the `reverse_flow_ttl` of the
+    /// client's configuration ([`DEFAULT_REVERSE_FLOW_TTL`](crate::DEFAULT_REVERSE_FLOW_TTL)
+    /// unless set).
     pub fn new(client: VerifyKitClient) -> Self {
+        let reverse_flow_ttl = client.reverse_flow_ttl();
         Self {
             client,
-            reverse_flow_ttl: DEFAULT_REVERSE_FLOW_TTL,
+            reverse_flow_ttl,
         }
     }
 
@@ -559,15 +565,14 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
 impl VerifyKitBuilder {
     /// Builds the verifier.
     pub fn build(&self) -> Result<VerifyKit> {
-        let config = self.config()?;
-        let reverse_flow_ttl = config.reverse_flow_ttl;
-        Ok(VerifyKit::new(VerifyKitClient::new(config)?).with_reverse_flow_ttl(reverse_flow_ttl))
+        Ok(VerifyKit::new(VerifyKitClient::new(self.config()?)?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_REVERSE_FLOW_TTL;
 
     #[test]
     fn result_channels_are_channel_from_str() {
@@ -687,6 +692,21 @@ mod tests {
         assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(1));
         let verifier = verifier.with_reverse_flow_ttl(Duration::MAX);
         assert_eq!(verifier.reverse_flow_ttl(), MAX_REVERSE_FLOW_TTL);
+    }
+
+    #[test]
+    fn a_verifier_on_a_client_keeps_its_configured_reverse_flow_ttl() {
+        let ttl = Duration::from_secs(90);
+        let client = VerifyKitBuilder::new("key")
+            .reverse_flow_ttl(ttl)
+            .build_client()
+            .unwrap();
+        assert_eq!(VerifyKit::new(client).reverse_flow_ttl(), ttl);
+        let built = VerifyKitBuilder::new("key")
+            .reverse_flow_ttl(ttl)
+            .build()
+            .unwrap();
+        assert_eq!(built.reverse_flow_ttl(), ttl);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::{Scalar, scalar_to_string};
+use phone_verify_core::kit::mask_numbers;
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -369,7 +370,10 @@ impl fmt::Debug for ValidationCheck {
             .field("validation_status", &self.validation_status)
             .field("session_id", &self.session_id)
             .field("app_platform", &self.app_platform)
-            .field("phone_number", &self.phone_number.as_deref().map(mask))
+            .field(
+                "phone_number",
+                &self.phone_number.as_deref().map(mask_numbers),
+            )
             .field("request_id", &self.request_id)
             .finish()
     }
@@ -550,7 +554,7 @@ pub struct ValidationResult {
 impl fmt::Debug for ValidationResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidationResult")
-            .field("phone_number", &mask(&self.phone_number))
+            .field("phone_number", &mask_numbers(&self.phone_number))
             .field("validation_type", &self.validation_type)
             .field("validation_date", &self.validation_date)
             .field("country_code", &self.country_code)
@@ -619,7 +623,8 @@ pub struct BlacklistChange {
 
 impl fmt::Debug for BlacklistChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let masked = |numbers: &[String]| numbers.iter().map(|n| mask(n)).collect::<Vec<_>>();
+        let masked =
+            |numbers: &[String]| numbers.iter().map(|n| mask_numbers(n)).collect::<Vec<_>>();
         f.debug_struct("BlacklistChange")
             .field("total_count", &self.total_count)
             .field("success_count", &self.success_count)
@@ -654,7 +659,10 @@ pub struct WhatsAppMessageSent {
 impl fmt::Debug for WhatsAppMessageSent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WhatsAppMessageSent")
-            .field("phone_number", &self.phone_number.as_deref().map(mask))
+            .field(
+                "phone_number",
+                &self.phone_number.as_deref().map(mask_numbers),
+            )
             .field(
                 "message",
                 &self
@@ -665,18 +673,6 @@ impl fmt::Debug for WhatsAppMessageSent {
             .field("status", &self.status)
             .finish()
     }
-}
-
-/// A phone number for `Debug`: its first three and last two characters.
-fn mask(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() <= 5 {
-        return "*".repeat(chars.len());
-    }
-    let mut out: String = chars[..3].iter().collect();
-    out.extend(std::iter::repeat_n('*', chars.len() - 5));
-    out.extend(&chars[chars.len() - 2..]);
-    out
 }
 
 /// Used by the tests of the error paths of [`decode`].
@@ -859,7 +855,13 @@ mod tests {
         assert_eq!(sent.status.as_deref(), Some("true"));
         let shown = format!("{sent:?}");
         assert!(!shown.contains("5321234567") && !shown.contains("hello"));
-        assert_eq!(mask("+12"), "***");
+        // Core's mask: the calling code too, not the first three characters.
+        let us: ValidationResult = result(r#"{"phoneNumber":"+15017122661"}"#).unwrap();
+        let shown = format!("{us:?}");
+        assert!(
+            !shown.contains("+15") && shown.contains("+*********61"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -897,7 +899,7 @@ mod tests {
                 "Some(true)",
                 "s-1",
                 "web",
-                "+90********67",
+                "+**********67",
             ],
             &["5321234567"],
         );
@@ -939,7 +941,7 @@ mod tests {
         .unwrap();
         shows(
             format!("{found:?}"),
-            &["ValidationResult {", "+90********67", "whatsapp", "TR"],
+            &["ValidationResult {", "+**********67", "whatsapp", "TR"],
             &["5321234567"],
         );
         let sent: WhatsAppMessageSent =
@@ -948,7 +950,7 @@ mod tests {
             format!("{sent:?}"),
             &[
                 "WhatsAppMessageSent {",
-                "+90********67",
+                "+**********67",
                 "<5 characters>",
                 "sent",
             ],
@@ -979,7 +981,7 @@ mod tests {
             assert!(!shown.contains(number), "{shown}");
         }
         assert!(
-            shown.contains("total_count: 4") && shown.contains("+90********67"),
+            shown.contains("total_count: 4") && shown.contains("+**********67"),
             "{shown}"
         );
     }

@@ -10,10 +10,13 @@ use phone_verify_core::{
     PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason, RequestContext, SessionId,
     SessionResolver, StartRequest, Verification,
 };
-use phone_verify_verifykit::{App, BlacklistType, SendOtp, StartOptions, VerifyKitBuilder};
+use phone_verify_verifykit::{
+    App, BlacklistType, MAX_REVERSE_FLOW_TTL, SendOtp, StartOptions, VerifyKitBuilder,
+    VerifyKitClient,
+};
 use serde_json::{Value, json};
 use time::macros::datetime;
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{any, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
@@ -2332,4 +2335,40 @@ async fn a_server_error_with_the_body_of_a_success_answering_a_send_is_maybe_sen
         .await
         .unwrap();
     assert_eq!(result.phone_number, PHONE);
+}
+
+#[tokio::test]
+async fn a_changed_config_is_checked_again_before_any_request() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok(200, json!({"validationStatus": true})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let config = builder(&server).config().unwrap();
+    VerifyKitClient::new(config.clone()).unwrap();
+    // The fields are public: what is set after the builder's checks is checked again.
+    let mut empty = config.clone();
+    empty.server_key = "".into();
+    let mut blank = config.clone();
+    blank.server_key = "  ".into();
+    let mut control = config.clone();
+    control.server_key = "canary\nkey".into();
+    let mut zero = config.clone();
+    zero.reverse_flow_ttl = Duration::ZERO;
+    let mut forever = config;
+    forever.reverse_flow_ttl = MAX_REVERSE_FLOW_TTL + Duration::from_secs(1);
+    for config in [empty, blank, control, zero, forever] {
+        let client = VerifyKitClient::new(config);
+        if let Ok(client) = &client {
+            // What an unchecked client would send.
+            let _ = client
+                .check_whatsapp("ref-1", &code("123456"), &context())
+                .await;
+        }
+        let err = client.map(drop).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(!err.to_string().contains("canary"), "{err}");
+    }
+    server.verify().await;
 }

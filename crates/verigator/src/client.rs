@@ -14,6 +14,7 @@ use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Code, PhoneNumber, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
 
 use crate::config::{
     PROVIDER, VerigatorBuilder, VerigatorConfig, check_id, check_id_in_service, invalid,
@@ -40,11 +41,17 @@ pub(crate) const VERIFY_PIN: Operation = Operation::consume("verify-pin");
 /// client read; memory stays constant below it.
 pub const MAX_USER_LIST_BYTES: u64 = 256 * 1024 * 1024;
 
+/// The most user-list scans ([`VerigatorClient::find_user`]) a client (with its clones) runs
+/// at once: 8. Each holds a thread of Tokio's blocking pool while it decodes the list, and
+/// that pool also resolves host names for every request; further scans wait their turn, before
+/// their request is sent.
+pub const MAX_CONCURRENT_SCANS: usize = 8;
+
 /// How an [`HttpRequest`] of a method is made: `HttpRequest::get`, `post`, `put`, `delete`.
 type Method = fn(Operation, reqwest::Url) -> HttpRequest;
 
-/// `service/service`: the services, under the base URL.
-const SERVICES_PATH: &str = "service/service";
+/// `service/service`: the path of the services, under the base URL.
+const SERVICES: [&str; 2] = ["service", "service"];
 /// The header Verigator authenticates with: `username:password`, plain text.
 const AUTH_HEADER: &str = "x-service-auth";
 /// [`AUTH_HEADER`] as a header name, built at compile time.
@@ -83,12 +90,13 @@ pub struct VerigatorClient {
 struct Inner {
     http: HttpClient,
     base: BaseUrl,
-    /// `{base}/service/service/`, joined once: the base of every service's URLs.
-    services: Url,
-    /// Each service's `{services}/{ServiceId}/users/`, joined the first time it is used (at
-    /// most [`MAX_USERS_URLS`] kept): an authentication's URL is then the user's part pushed
-    /// onto it. Read under a shared lock, so concurrent checks never wait for each other.
-    users_urls: RwLock<HashMap<Box<str>, Url>>,
+    /// Each service's `{base}/service/service/{ServiceId}/users/`, joined the first time it is
+    /// used (at most [`MAX_USERS_URLS`] kept): an authentication's URL is then the user's
+    /// segments joined to it. Read under a shared lock, so concurrent checks never wait for each
+    /// other.
+    users_urls: RwLock<HashMap<Box<str>, BaseUrl>>,
+    /// The user-list scans running: at most [`MAX_CONCURRENT_SCANS`].
+    scans: Semaphore,
     /// `username:password`.
     service_auth: SecretString,
     /// `service_auth` as a sensitive header value, built once (`None`: characters a header
@@ -133,8 +141,8 @@ impl VerigatorClient {
             inner: Arc::new(Inner {
                 http,
                 base: config.base_url.clone(),
-                services: config.base_url.join(&format!("{SERVICES_PATH}/")),
                 users_urls: RwLock::default(),
+                scans: Semaphore::new(MAX_CONCURRENT_SCANS),
                 auth_value: secret_header_value(AUTH_HEADER, &service_auth).ok(),
                 service_auth,
                 username: config.username.clone(),
@@ -157,24 +165,19 @@ impl VerigatorClient {
             fqdn: service_field("fqdn", fqdn)?,
             name: service_field("name", name)?,
         };
-        self.send_json(
-            CREATE_SERVICE,
-            HttpRequest::post,
-            SERVICES_PATH,
-            &body,
-            None,
-        )
-        .await
+        let url = self.url(&SERVICES)?;
+        self.send_json(CREATE_SERVICE, HttpRequest::post, url, &body, None)
+            .await
     }
 
     /// `GET /service/service/{ServiceId}`.
     pub async fn get_service(&self, service_id: &str) -> Result<Service> {
-        self.get(GET_SERVICE, &service_path(service_id)?).await
+        self.get(GET_SERVICE, self.service_url(service_id)?).await
     }
 
     /// `DELETE /service/service/{ServiceId}`: deletes the service and its users.
     pub async fn delete_service(&self, service_id: &str) -> Result<()> {
-        self.delete(DELETE_SERVICE, &service_path(service_id)?)
+        self.delete(DELETE_SERVICE, self.service_url(service_id)?)
             .await
     }
 
@@ -189,13 +192,13 @@ impl VerigatorClient {
         id_in_service: &str,
         phone: &PhoneNumber,
     ) -> Result<User> {
-        let path = users_path(service_id)?;
+        let url = self.users_url(service_id)?;
         check_id_in_service(id_in_service)?;
         let body = CreateUserBody {
             id_in_service,
             phone_number: phone.e164(),
         };
-        self.send_json(CREATE_USER, HttpRequest::post, &path, &body, Some(phone))
+        self.send_json(CREATE_USER, HttpRequest::post, url, &body, Some(phone))
             .await
     }
 
@@ -203,7 +206,7 @@ impl VerigatorClient {
     /// The answer is subject to the HTTP layer's response-size cap (1 MiB by default, about
     /// 10,000 users): to find one user in a large service use [`find_user`](Self::find_user).
     pub async fn list_users(&self, service_id: &str) -> Result<UserList> {
-        self.get(LIST_USERS, &users_path(service_id)?).await
+        self.get(LIST_USERS, self.users_url(service_id)?).await
     }
 
     /// The user registered with `id_in_service`, if any: `GET /service/service/{ServiceId}/users`
@@ -216,10 +219,16 @@ impl VerigatorClient {
     /// Each listed user is read for its `id` and `id_in_service` only: other fields (`ctime`)
     /// are skipped, so the user found has no `ctime`, and a user with unexpected fields does
     /// not hide the others. Only the match's id must be one a URL can take (else `Decode`).
+    ///
+    /// A client (with its clones) runs at most [`MAX_CONCURRENT_SCANS`] scans at once, since
+    /// each holds a thread of Tokio's blocking pool; a further scan waits for one to end before
+    /// its request is sent (its wait does not count against the timeouts).
     pub async fn find_user(&self, service_id: &str, id_in_service: &str) -> Result<Option<User>> {
-        let path = users_path(service_id)?;
+        let url = self.users_url(service_id)?;
         check_id_in_service(id_in_service)?;
-        let request = self.request(FIND_USER, HttpRequest::get, &path)?;
+        let request = self.request(FIND_USER, HttpRequest::get, url)?;
+        // Held until the scan ends. The semaphore is never closed: acquiring only waits.
+        let _scan = self.inner.scans.acquire().await;
         let stream = self
             .inner
             .http
@@ -234,12 +243,13 @@ impl VerigatorClient {
 
     /// `GET /service/service/{ServiceId}/users/{UserId}`.
     pub async fn get_user(&self, service_id: &str, user_id: &str) -> Result<User> {
-        self.get(GET_USER, &user_path(service_id, user_id)?).await
+        self.get(GET_USER, self.user_url(service_id, user_id)?)
+            .await
     }
 
     /// `DELETE /service/service/{ServiceId}/users/{UserId}`.
     pub async fn delete_user(&self, service_id: &str, user_id: &str) -> Result<()> {
-        self.delete(DELETE_USER, &user_path(service_id, user_id)?)
+        self.delete(DELETE_USER, self.user_url(service_id, user_id)?)
             .await
     }
 
@@ -265,7 +275,7 @@ impl VerigatorClient {
     ) -> Result<AuthStarted> {
         let url = self.auth_url(service_id, user_id)?;
         let body = StartAuthBody { method };
-        self.send_json_to(START_AUTH, HttpRequest::post, url, &body, phone)
+        self.send_json(START_AUTH, HttpRequest::post, url, &body, phone)
             .await
     }
 
@@ -290,56 +300,61 @@ impl VerigatorClient {
             token: token.expose(),
             method,
         };
-        self.send_json_to(VERIFY_PIN, HttpRequest::put, url, &body, None)
+        self.send_json(VERIFY_PIN, HttpRequest::put, url, &body, None)
             .await
     }
 
     /// The URL of `service/service/{ServiceId}/users/{UserId}/auth` (the path of every PIN
-    /// sent and checked), the ids checked first. Only the checked user id and `auth` are parsed
-    /// per request, pushed onto the service's users' URL (see [`users_url`](Self::users_url)).
+    /// sent and checked), the ids checked first: the user's segments joined to the service's
+    /// users' URL, kept per service (`Inner::users_urls`).
     fn auth_url(&self, service_id: &str, user_id: &str) -> Result<Url> {
         let user = check_id("user id", user_id)?;
         let service = check_id("service id", service_id)?;
-        let mut url = self.users_url(service)?;
-        url.path_segments_mut()
-            .map_err(|()| url_error("the base URL cannot have a path"))?
-            .pop_if_empty()
-            .push(user)
-            .push("auth");
-        Ok(url)
-    }
-
-    /// `{base}/service/service/{service}/users/` for a checked service id, joined once per
-    /// service and kept. Checked ids (ASCII letters, digits, `-`, `_`) cannot leave the path
-    /// they are joined to.
-    fn users_url(&self, service: &str) -> Result<Url> {
+        let segments = [user, "auth"];
         let urls = &self.inner.users_urls;
-        if let Some(url) = urls
+        if let Some(users) = urls
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(service)
         {
-            return Ok(url.clone());
+            return users.join_segments(&segments).map_err(url_error);
         }
-        let mut relative = String::with_capacity(service.len() + USERS_SUFFIX.len());
-        relative.push_str(service);
-        relative.push_str(USERS_SUFFIX);
-        let url = self.inner.services.join(&relative).map_err(url_error)?;
+        let users = BaseUrl::parse(self.users_url(service)?.as_str()).map_err(url_error)?;
+        let url = users.join_segments(&segments).map_err(url_error)?;
         let mut urls = urls.write().unwrap_or_else(PoisonError::into_inner);
         if urls.len() >= MAX_USERS_URLS {
             urls.clear();
         }
-        urls.insert(service.into(), url.clone());
+        urls.insert(service.into(), users);
         Ok(url)
     }
 
-    /// A request of `operation` to `path`, authenticated.
-    fn request(&self, operation: Operation, method: Method, path: &str) -> Result<HttpRequest> {
-        self.request_to(operation, method, self.inner.base.join(path))
+    /// The URL of `segments` (checked ids and fixed names) under the base URL.
+    fn url(&self, segments: &[&str]) -> Result<Url> {
+        self.inner.base.join_segments(segments).map_err(url_error)
+    }
+
+    /// `{base}/service/service/{ServiceId}`, the id checked first.
+    fn service_url(&self, service_id: &str) -> Result<Url> {
+        let service = check_id("service id", service_id)?;
+        self.url(&[SERVICES[0], SERVICES[1], service])
+    }
+
+    /// `{base}/service/service/{ServiceId}/users`, the id checked first.
+    fn users_url(&self, service_id: &str) -> Result<Url> {
+        let service = check_id("service id", service_id)?;
+        self.url(&[SERVICES[0], SERVICES[1], service, "users"])
+    }
+
+    /// `{base}/service/service/{ServiceId}/users/{UserId}`, the user id checked first.
+    fn user_url(&self, service_id: &str, user_id: &str) -> Result<Url> {
+        let user = check_id("user id", user_id)?;
+        let service = check_id("service id", service_id)?;
+        self.url(&[SERVICES[0], SERVICES[1], service, "users", user])
     }
 
     /// A request of `operation` to `url`, authenticated.
-    fn request_to(&self, operation: Operation, method: Method, url: Url) -> Result<HttpRequest> {
+    fn request(&self, operation: Operation, method: Method, url: Url) -> Result<HttpRequest> {
         let request = method(operation, url);
         match &self.inner.auth_value {
             Some(value) => Ok(request.prepared_header(AUTH_HEADER_NAME, value.clone())),
@@ -347,35 +362,22 @@ impl VerigatorClient {
         }
     }
 
-    /// `GET path`, its answer decoded.
-    async fn get<T: DeserializeOwned>(&self, operation: Operation, path: &str) -> Result<T> {
-        let request = self.request(operation, HttpRequest::get, path)?;
+    /// `GET url`, its answer decoded.
+    async fn get<T: DeserializeOwned>(&self, operation: Operation, url: Url) -> Result<T> {
+        let request = self.request(operation, HttpRequest::get, url)?;
         self.call(request).await
     }
 
-    /// `DELETE path`; any 2xx is a success, its body ignored.
-    async fn delete(&self, operation: Operation, path: &str) -> Result<()> {
-        let request = self.request(operation, HttpRequest::delete, path)?;
+    /// `DELETE url`; any 2xx is a success, its body ignored.
+    async fn delete(&self, operation: Operation, url: Url) -> Result<()> {
+        let request = self.request(operation, HttpRequest::delete, url)?;
         let response = self.inner.http.execute(request).await?;
         errors::answer_without_body(&response, &self.secrets())
     }
 
-    /// `POST` or `PUT` of the JSON `body` to `path`, its answer decoded; `phone`, when given,
-    /// is named (masked) in the logs.
+    /// `POST` or `PUT` of the JSON `body` to `url`, its answer decoded; `phone`, when given, is
+    /// named (masked) in the logs.
     async fn send_json<T: DeserializeOwned>(
-        &self,
-        operation: Operation,
-        method: Method,
-        path: &str,
-        body: &impl Serialize,
-        phone: Option<&PhoneNumber>,
-    ) -> Result<T> {
-        let url = self.inner.base.join(path);
-        self.send_json_to(operation, method, url, body, phone).await
-    }
-
-    /// `POST` or `PUT` of the JSON `body` to `url`, as [`send_json`](Self::send_json).
-    async fn send_json_to<T: DeserializeOwned>(
         &self,
         operation: Operation,
         method: Method,
@@ -383,7 +385,7 @@ impl VerigatorClient {
         body: &impl Serialize,
         phone: Option<&PhoneNumber>,
     ) -> Result<T> {
-        let mut request = self.request_to(operation, method, url)?.json(body)?;
+        let mut request = self.request(operation, method, url)?.json(body)?;
         if let Some(phone) = phone {
             request = request.phone(phone);
         }
@@ -409,27 +411,6 @@ impl VerigatorClient {
     }
 }
 
-/// `service/service/{ServiceId}`.
-fn service_path(service_id: &str) -> Result<String> {
-    let service = check_id("service id", service_id)?;
-    Ok(format!("{SERVICES_PATH}/{service}"))
-}
-
-/// `service/service/{ServiceId}/users`.
-fn users_path(service_id: &str) -> Result<String> {
-    let service = check_id("service id", service_id)?;
-    Ok(format!("{SERVICES_PATH}/{service}/users"))
-}
-
-/// `service/service/{ServiceId}/users/{UserId}` (the user id checked first).
-fn user_path(service_id: &str, user_id: &str) -> Result<String> {
-    let user = check_id("user id", user_id)?;
-    let service = check_id("service id", service_id)?;
-    Ok(format!("{SERVICES_PATH}/{service}/users/{user}"))
-}
-
-/// The users' path of a service, after its id.
-const USERS_SUFFIX: &str = "/users/";
 /// How many services' users URLs a client keeps (emptied when full).
 const MAX_USERS_URLS: usize = 64;
 
@@ -455,6 +436,9 @@ fn service_field<'a>(what: &str, value: &'a str) -> Result<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The services' path, as text.
+    const SERVICES_PATH: &str = "service/service";
 
     #[test]
     fn auth_urls_are_the_joined_paths() {
@@ -521,15 +505,24 @@ mod tests {
 
     #[test]
     fn paths_are_checked() {
-        assert_eq!(service_path("s-1").unwrap(), "service/service/s-1");
+        let client = VerigatorBuilder::new("user", "password")
+            .base_url("https://api.verigator.com/v1")
+            .build_client()
+            .unwrap();
+        let url = |url: Result<Url>| url.unwrap().to_string();
+        let base = "https://api.verigator.com/v1/service/service";
+        assert_eq!(url(client.url(&SERVICES)), base);
+        assert_eq!(url(client.service_url("s-1")), format!("{base}/s-1"));
         assert_eq!(
-            user_path("s-1", "u_2").unwrap(),
-            "service/service/s-1/users/u_2"
+            url(client.user_url("s-1", "u_2")),
+            format!("{base}/s-1/users/u_2")
         );
-        assert_eq!(users_path("s-1").unwrap(), "service/service/s-1/users");
+        assert_eq!(url(client.users_url("s-1")), format!("{base}/s-1/users"));
         for bad in ["", "a/b", "..", "a?b", "a#b", "é"] {
-            assert!(service_path(bad).is_err(), "{bad:?}");
-            assert!(user_path("s", bad).is_err(), "{bad:?}");
+            assert!(client.service_url(bad).is_err(), "{bad:?}");
+            assert!(client.users_url(bad).is_err(), "{bad:?}");
+            assert!(client.user_url("s", bad).is_err(), "{bad:?}");
+            assert!(client.user_url(bad, "u").is_err(), "{bad:?}");
         }
         assert_eq!(service_field("name", " Coffee ").unwrap(), "Coffee");
         assert!(service_field("name", " ").is_err());

@@ -152,9 +152,13 @@ pub(crate) fn check_outcome(error: &Error) -> Option<CheckOutcome> {
 }
 
 /// The rejection of a `verified: false` answer with `status`: its detail (`throttled`,
-/// `expired`, `invalid`) through the table; no detail is a wrong PIN.
+/// `expired`, `invalid`) through the table, with that detail as provider code; no detail is a
+/// wrong PIN without a provider code (Verigator sent none).
 pub(crate) fn rejection(status: Option<&PinStatus>) -> Rejection {
-    let detail = status.and_then(PinStatus::detail).unwrap_or("invalid");
+    let Some(detail) = status.and_then(PinStatus::detail) else {
+        return Rejection::new(RejectReason::WrongCode)
+            .with_message("Verigator answered verified: false without a reason");
+    };
     let spec = lookup(detail);
     let reason = match spec.and_then(|s| s.check) {
         Some(CheckRule::Rejected(reason)) => reason,
@@ -458,10 +462,17 @@ mod tests {
             reason(Some(&status(r#"{"invalid":true}"#))),
             RejectReason::WrongCode
         );
-        assert_eq!(reason(Some(&status("{}"))), RejectReason::WrongCode);
-        let bare = rejection(None);
-        assert_eq!(bare.reason, RejectReason::WrongCode);
-        assert_eq!(bare.provider_code.as_deref(), Some("invalid"));
-        assert_eq!(bare.message.as_deref(), Some("The PIN is not valid"));
+        assert_eq!(
+            rejection(Some(&status(r#"{"invalid":true}"#)))
+                .provider_code
+                .as_deref(),
+            Some("invalid")
+        );
+        // No detail: a wrong PIN, with no code Verigator never sent.
+        for bare in [rejection(None), rejection(Some(&status("{}")))] {
+            assert_eq!(bare.reason, RejectReason::WrongCode);
+            assert_eq!(bare.provider_code, None);
+            assert!(bare.message.is_some());
+        }
     }
 }

@@ -10,7 +10,7 @@ pub mod fuzzing;
 mod verifier;
 pub mod wire;
 
-pub use client::{MAX_USER_LIST_BYTES, VerigatorClient};
+pub use client::{MAX_CONCURRENT_SCANS, MAX_USER_LIST_BYTES, VerigatorClient};
 pub use config::{
     DEFAULT_BASE_URL, DEFAULT_USER_CACHE_CAPACITY, IdScheme, MAX_ID_IN_SERVICE_LEN, MAX_ID_LEN,
     MAX_PIN_VALIDITY, PROVIDER, SANDBOX_PASSWORD, SANDBOX_USERNAME, VerigatorBuilder,

@@ -27,10 +27,11 @@ use cache::UserCache;
 pub const EXTRA_SERVICE_ID: &str = "service_id";
 /// The handle extra holding the user id (UserID); the handle's reference is the same id.
 pub const EXTRA_USER_ID: &str = "user_id";
-/// The handle extra holding the method Verigator used: `sms` or `totp`.
+/// The handle extra holding the method Verigator used, `sms` or `totp`, present only when its
+/// answer named it.
 pub const EXTRA_METHOD: &str = "method";
-/// The handle extra holding the method asked for, present only when Verigator used another
-/// one (a `totp` request that fell back to `sms`).
+/// The handle extra holding the method asked for, present when Verigator used another one (a
+/// `totp` request that fell back to `sms`) or did not say which one it used.
 pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 
 /// Messente Verigator as a [`PhoneVerifier`]. Cheap to clone; `Debug` never shows the
@@ -41,15 +42,19 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 /// | `StartRequest::sms(phone)` | find or register the service's user for `phone` (see [`IdScheme`]), then `POST …/users/{UserId}/auth` with `method: "sms"`; check with `PUT …/auth` |
 /// | `StartRequest::otp(Channel::Totp, phone)` | the same with `method: "totp"`: the user types the code of the Verigator app. Without the app set up, Verigator sends an SMS instead: the handle's channel is then [`Channel::Sms`], its [`EXTRA_METHOD`] `sms` and its [`EXTRA_REQUESTED_METHOD`] `totp` |
 ///
-/// Finding the user for `phone` (its `id_in_service` is `id_scheme.id_for(phone)`), in
-/// constant time for new and returning phones, whatever the number of users:
+/// Finding the user for `phone` (its `id_in_service` is `id_scheme.id_for(phone)`) takes
+/// constant time, whatever the number of users, for a new phone and for a phone in the cache;
+/// a returning phone not in the cache (after a restart, an eviction, or registered by another
+/// process) is found by a scan of the user list, in time linear in the number of users:
 ///
 /// 1. a phone this verifier has seen: the user id from its cache (bounded, least recently used
 ///    out; [`VerigatorBuilder::user_cache_capacity`]), no request;
 /// 2. otherwise register the user (`POST …/users`) and cache its id;
 /// 3. the registration answers 409 (the user exists: registered by another process, or before
 ///    a restart): find it with [`VerigatorClient::find_user`], the user list streamed and
-///    scanned (constant memory, no size cap; linear time), and cache its id;
+///    scanned (constant memory, no size cap; linear time; at most
+///    [`MAX_CONCURRENT_SCANS`](crate::MAX_CONCURRENT_SCANS) scans at once, the others wait),
+///    and cache its id;
 /// 4. starting the authentication of a cached user answers 404 (the user was deleted): forget
 ///    it and go to 2, once. Nothing was sent: a 404 means there was no user to send to.
 ///
@@ -61,7 +66,11 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 ///
 /// The handle's reference is the user id and its extras hold [`EXTRA_SERVICE_ID`],
 /// [`EXTRA_USER_ID`] and [`EXTRA_METHOD`], so another process, with any service configured,
-/// can check it.
+/// can check it. When Verigator's answer names no method (no body, `"method": null`, the older
+/// `auth_id` shape), the handle does not guess: its channel is the one asked for, which a
+/// `totp` request may not have got (the user may have received an SMS), it has
+/// [`EXTRA_REQUESTED_METHOD`] and no [`EXTRA_METHOD`], and its check sends the PIN alone,
+/// as the official SDKs do.
 ///
 /// A check of an authentication whose PIN already verified, including one whose answer was
 /// lost (`OutcomeUnknown`), is `Rejected(NotFound)`: Verigator clears an authentication once
@@ -69,6 +78,11 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 /// rather than check the handle again. A 404 that Verigator did not write (a body neither
 /// empty nor a JSON object: a proxy's page, a base URL without `/v1`) is the `NotFound`
 /// error, not a rejection.
+///
+/// `check` reports the phone the handle holds (Verigator's answer names none): a handle that a
+/// client holds (a browser, a mobile app) must be sealed
+/// ([`Verification::seal`](phone_verify_core::Verification::seal)), or the client could pair
+/// its own user's reference with another phone and have that phone reported verified.
 ///
 /// Verigator has no sessions: this type does not implement
 /// [`SessionResolver`](phone_verify_core::SessionResolver), and its capabilities say
@@ -300,17 +314,22 @@ impl PhoneVerifier for Verigator {
         };
         let (user, started) = self.start_auth(phone, requested).await?;
         let service = &self.inner.service_id;
-        let method = started.method.unwrap_or(requested);
-        let mut handle = Verification::new(PROVIDER, user.id.clone(), method.channel())
+        // An answer without a method (no body, `null`, the older `auth_id` shape) does not say
+        // whether a `totp` request fell back to SMS: the handle keeps the requested method, as
+        // requested only, and its check sends the PIN alone.
+        let channel = started.method.unwrap_or(requested).channel();
+        let mut handle = Verification::new(PROVIDER, user.id.clone(), channel)
             .with_phone(phone.clone())
             .with_extra(EXTRA_SERVICE_ID, service.as_str())
-            .with_extra(EXTRA_USER_ID, user.id.as_str())
-            .with_extra(EXTRA_METHOD, method.as_str());
-        if method != requested {
+            .with_extra(EXTRA_USER_ID, user.id.as_str());
+        if let Some(method) = started.method {
+            handle = handle.with_extra(EXTRA_METHOD, method.as_str());
+        }
+        if started.method != Some(requested) {
             tracing::debug!(
                 requested = requested.as_str(),
-                used = method.as_str(),
-                "Verigator used another authentication method"
+                used = started.method.map_or("unknown", AuthMethod::as_str),
+                "Verigator used another authentication method, or did not say which"
             );
             handle = handle.with_extra(EXTRA_REQUESTED_METHOD, requested.as_str());
         }
@@ -331,7 +350,7 @@ impl PhoneVerifier for Verigator {
         let answer = self
             .inner
             .client
-            .verify_pin(target.service_id, target.user_id, code, Some(target.method))
+            .verify_pin(target.service_id, target.user_id, code, target.method)
             .await;
         let verified = match answer {
             Ok(verified) => verified,
@@ -354,7 +373,10 @@ impl PhoneVerifier for Verigator {
             )
             .with_provider(PROVIDER));
         }
-        let channel = verified.method.unwrap_or(target.method).channel();
+        let channel = verified
+            .method
+            .or(target.method)
+            .map_or_else(|| verification.channel.clone(), AuthMethod::channel);
         Ok(CheckOutcome::Verified(
             Verified::new(channel).with_phone(verification.phone.clone()),
         ))
@@ -365,7 +387,9 @@ impl PhoneVerifier for Verigator {
 struct Target<'a> {
     service_id: &'a str,
     user_id: &'a str,
-    method: AuthMethod,
+    /// The method Verigator used ([`EXTRA_METHOD`]), sent with the PIN; `None` when the handle
+    /// does not know it, and the PIN is sent alone.
+    method: Option<AuthMethod>,
 }
 
 impl<'a> Target<'a> {
@@ -383,17 +407,19 @@ impl<'a> Target<'a> {
             ));
         }
         let method = match handle.extra_str(EXTRA_METHOD) {
-            Some(name) => name.parse().map_err(|_| {
+            Some(name) => Some(name.parse().map_err(|_| {
                 invalid(format!(
                     "this Verigator handle names an unknown method {name:?}"
                 ))
-            })?,
-            None => AuthMethod::for_channel(&handle.channel).ok_or_else(|| {
-                invalid(format!(
+            })?),
+            // The channel may be only the one asked for (see `start`): not sent as the method.
+            None if AuthMethod::for_channel(&handle.channel).is_some() => None,
+            None => {
+                return Err(invalid(format!(
                     "Verigator has no verification on channel {}",
                     handle.channel
-                ))
-            })?,
+                )));
+            }
         };
         Ok(Self {
             service_id: check_id("service id", service_id)?,
@@ -420,11 +446,13 @@ mod tests {
         let target = Target::of(&h).unwrap();
         assert_eq!(
             (target.service_id, target.user_id, target.method),
-            ("s-1", "u-1", AuthMethod::Sms)
+            ("s-1", "u-1", Some(AuthMethod::Sms))
         );
+        // Without the method Verigator used, the channel (maybe only the one asked for) is
+        // not taken for it.
         let mut bare =
             Verification::new(PROVIDER, "u-2", Channel::Totp).with_extra(EXTRA_SERVICE_ID, "s-1");
-        assert_eq!(Target::of(&bare).unwrap().method, AuthMethod::Totp);
+        assert_eq!(Target::of(&bare).unwrap().method, None);
         bare.channel = Channel::Voice;
         assert!(Target::of(&bare).is_err());
 

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use phone_verify_core::kit::mask_numbers;
 use phone_verify_core::time::OffsetDateTime;
 use phone_verify_core::{Channel, Error, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -124,7 +125,9 @@ pub struct Service {
 
 /// A user of a service: `POST .../users`, `GET .../users/{UserId}`, and the items of
 /// [`UserList`]. `Debug` masks `id_in_service`, which is often a phone number or an e-mail
-/// address.
+/// address: the phone numbers in it as core masks them
+/// ([`kit::mask_numbers`](phone_verify_core::kit::mask_numbers)), and an id without one by its
+/// length only.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct User {
@@ -156,7 +159,10 @@ impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("User")
             .field("id", &self.id)
-            .field("id_in_service", &self.id_in_service.as_deref().map(mask))
+            .field(
+                "id_in_service",
+                &self.id_in_service.as_deref().map(shown_id),
+            )
             .field("ctime", &self.ctime)
             .finish()
     }
@@ -299,16 +305,16 @@ pub(crate) struct VerifyPinBody<'a> {
     pub(crate) method: Option<AuthMethod>,
 }
 
-/// A value for `Debug`: its first three and last two characters.
-fn mask(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= 5 {
-        return "*".repeat(chars.len());
+/// An `id_in_service` for `Debug`: its phone numbers masked as core masks them
+/// ([`mask_numbers`]); an id without one (a username, an e-mail address) shown by its length
+/// only.
+fn shown_id(id: &str) -> String {
+    let masked = mask_numbers(id);
+    if masked == id {
+        format!("<{} characters>", id.chars().count())
+    } else {
+        masked
     }
-    let mut out: String = chars[..3].iter().collect();
-    out.extend(std::iter::repeat_n('*', chars.len() - 5));
-    out.extend(&chars[chars.len() - 2..]);
-    out
 }
 
 /// Lenient field decoders.
@@ -505,11 +511,19 @@ mod tests {
 
     #[test]
     fn debug_masks_ids_in_service() {
-        let user: User = decode(r#"{"id":"u1","id_in_service":"+37251234567"}"#).unwrap();
+        let user: User = decode(r#"{"id":"u1","id_in_service":"+15017122661"}"#).unwrap();
         let shown = format!("{user:?}");
-        assert!(!shown.contains("51234567"), "{shown}");
-        assert!(shown.contains("+37*******67"), "{shown}");
-        assert_eq!(mask("abc"), "***");
+        // Core's mask: the calling code's digits too, not the first three characters.
+        assert!(
+            !shown.contains("+15") && !shown.contains("50171226"),
+            "{shown}"
+        );
+        assert!(shown.contains("+*********61"), "{shown}");
+        let prefixed = shown_id("shop-+37251234567");
+        assert_eq!(prefixed, "shop-+*********67");
+        // An id without a number is not shown at all.
+        assert_eq!(shown_id("alice@example.com"), "<17 characters>");
+        assert_eq!(shown_id("abc"), "<3 characters>");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Wire-exact tests of every Verigator endpoint against a mock HTTP server: method, path,
 //! headers and JSON body; typed errors for every status; hostile answers; no leaked secrets.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
@@ -10,7 +12,7 @@ use phone_verify_core::{
 };
 use phone_verify_verigator::{
     AuthMethod, EXTRA_METHOD, EXTRA_REQUESTED_METHOD, EXTRA_SERVICE_ID, EXTRA_USER_ID, IdScheme,
-    Verigator, VerigatorBuilder, VerigatorClient,
+    MAX_CONCURRENT_SCANS, Verigator, VerigatorBuilder, VerigatorClient,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
@@ -763,22 +765,24 @@ async fn checks_turn_refusals_into_outcomes() {
         (
             json!({"verified": false, "method": "sms", "status": {"throttled": true, "expired": false, "invalid": false, "result": "THROTTLED"}}),
             RejectReason::TooManyAttempts,
-            "throttled",
+            Some("throttled"),
         ),
         (
             json!({"verified": false, "status": {"throttled": false, "expired": true, "invalid": false, "result": "EXPIRED"}}),
             RejectReason::Expired,
-            "expired",
+            Some("expired"),
         ),
         (
             json!({"verified": false, "status": {"invalid": true, "result": "INVALID"}}),
             RejectReason::WrongCode,
-            "invalid",
+            Some("invalid"),
         ),
+        // No detail: a wrong PIN, without a code Verigator never sent.
+        (json!({"verified": false}), RejectReason::WrongCode, None),
         (
-            json!({"verified": false}),
+            json!({"verified": false, "status": null}),
             RejectReason::WrongCode,
-            "invalid",
+            None,
         ),
     ];
     for (body, reason, detail) in cases {
@@ -789,8 +793,8 @@ async fn checks_turn_refusals_into_outcomes() {
             .await;
         let outcome = verifier.check_code(&handle, &code).await.unwrap();
         let rejection = outcome.rejection().unwrap();
-        assert_eq!(rejection.reason, reason, "{detail}");
-        assert_eq!(rejection.provider_code.as_deref(), Some(detail));
+        assert_eq!(rejection.reason, reason, "{detail:?}");
+        assert_eq!(rejection.provider_code.as_deref(), detail);
         assert!(rejection.message.is_some());
         server.verify().await;
         server.reset().await;
@@ -1282,4 +1286,139 @@ async fn a_user_found_before_the_listing_breaks_off_is_found() {
     // A user not found before the break: the read failure, not a decode error.
     let err = client.find_user(SID, "+37259999999").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+}
+
+/// A server that holds every answer until `release` turns true, then answers each request
+/// `200` with a user list holding [`PHONE`]'s user; `received` counts the requests it read.
+async fn held_listing() -> (
+    VerigatorClient,
+    Arc<AtomicUsize>,
+    tokio::sync::watch::Sender<bool>,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let received = Arc::new(AtomicUsize::new(0));
+    let (release, released) = tokio::sync::watch::channel(false);
+    let counter = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = Arc::clone(&counter);
+            let mut released = released.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                if released.wait_for(|go| *go).await.is_err() {
+                    return;
+                }
+                let body = json!({"users": [{"id": UID, "id_in_service": PHONE}]}).to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.flush().await;
+            });
+        }
+    });
+    let client = VerigatorBuilder::new(USERNAME, PASSWORD)
+        .base_url(&url)
+        .retry(RetryPolicy::never())
+        .build_client()
+        .unwrap();
+    (client, received, release)
+}
+
+#[tokio::test]
+async fn at_most_max_concurrent_scans_user_lists_are_scanned_at_once() {
+    let (client, received, release) = held_listing().await;
+    let scans: Vec<_> = (0..=MAX_CONCURRENT_SCANS)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.find_user(SID, PHONE).await })
+        })
+        .collect();
+    // A guard against a hang, not a measure: the first scans reach the server.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while received.load(Ordering::SeqCst) < MAX_CONCURRENT_SCANS {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the first scans never reached the server");
+    // The scan past the limit waits for one of them to end: its request is not sent while
+    // they are held.
+    for _ in 0..50 {
+        assert_eq!(received.load(Ordering::SeqCst), MAX_CONCURRENT_SCANS);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    release.send(true).unwrap();
+    for scan in scans {
+        let found = scan.await.unwrap().unwrap();
+        assert_eq!(found.map(|user| user.id), Some(UID.to_owned()));
+    }
+    assert_eq!(received.load(Ordering::SeqCst), MAX_CONCURRENT_SCANS + 1);
+}
+
+#[tokio::test]
+async fn a_start_answer_without_a_method_is_not_taken_for_the_requested_one() {
+    // No body, no method, `null`, the pre-2017 `auth_id` shape: Verigator may have fallen back
+    // to SMS without saying so.
+    let answers = [
+        ResponseTemplate::new(201),
+        ResponseTemplate::new(204),
+        ResponseTemplate::new(201).set_body_json(json!({"method": null})),
+        ResponseTemplate::new(201).set_body_json(json!({"auth_id": "a-1"})),
+    ];
+    for (i, answer) in answers.into_iter().enumerate() {
+        let server = MockServer::start().await;
+        expect("POST", &users_path())
+            .respond_with(ResponseTemplate::new(201).set_body_json(user_json()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        expect_json("POST", &auth_path(), json!({"method": "totp"}))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        // The PIN alone (`body_json` matches the whole body): not checked as a TOTP code.
+        expect_json("PUT", &auth_path(), json!({"token": "123456"}))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"verified": true, "method": "sms"})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let verifier = verifier(&server);
+        let handle = verifier
+            .start(&StartRequest::otp(Channel::Totp, phone()))
+            .await
+            .unwrap();
+        assert_eq!(handle.extra_str(EXTRA_METHOD), None, "{i}");
+        assert_eq!(
+            handle.extra_str(EXTRA_REQUESTED_METHOD),
+            Some("totp"),
+            "{i}"
+        );
+        assert_eq!(handle.channel, Channel::Totp, "the channel asked for: {i}");
+        // Checked from its JSON, as another process would.
+        let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+        let outcome = verifier
+            .check_code(&handle, &Code::new("123456").unwrap())
+            .await
+            .unwrap();
+        let done = outcome.verified().unwrap();
+        assert_eq!(done.channel, Channel::Sms, "as Verigator reported it: {i}");
+        server.verify().await;
+    }
 }

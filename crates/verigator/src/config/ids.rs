@@ -100,15 +100,17 @@ impl IdScheme {
         Self::Prefixed(prefix.into())
     }
 
-    /// Ids from `map`, which must give distinct, non-empty ids to distinct numbers (see the
-    /// type's documentation).
+    /// Ids from `map`, which must give distinct, non-empty ids without white space around
+    /// them to distinct numbers (see the type's documentation and [`id_for`](Self::id_for)).
     pub fn custom(map: impl Fn(&PhoneNumber) -> String + Send + Sync + 'static) -> Self {
         Self::Custom(Arc::new(map))
     }
 
     /// The `id_in_service` of the user for `phone`. Fails with
     /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) if the id is
-    /// empty, longer than [`MAX_ID_IN_SERVICE_LEN`] bytes, or has control characters.
+    /// empty, longer than [`MAX_ID_IN_SERVICE_LEN`] bytes, has control characters, or begins or
+    /// ends with white space (a listed user's id is read trimmed, so such an id would never be
+    /// found again).
     pub fn id_for(&self, phone: &PhoneNumber) -> Result<String> {
         let id = match self {
             Self::E164 => phone.e164().to_owned(),
@@ -120,10 +122,19 @@ impl IdScheme {
     }
 }
 
-/// Checks an `id_in_service` before it is sent.
+/// Checks an `id_in_service` before it is sent: not blank, not longer than
+/// [`MAX_ID_IN_SERVICE_LEN`] bytes, without control characters, and without white space
+/// around it, which [`find_user`](crate::VerigatorClient::find_user) could not match (it
+/// reads listed ids trimmed).
 pub(crate) fn check_id_in_service(id: &str) -> Result<()> {
-    if id.trim().is_empty() {
+    let trimmed = id.trim();
+    if trimmed.is_empty() {
         return Err(invalid("a user's id_in_service must not be empty"));
+    }
+    if trimmed.len() != id.len() {
+        return Err(invalid(
+            "a user's id_in_service must not begin or end with white space",
+        ));
     }
     if id.len() > MAX_ID_IN_SERVICE_LEN {
         return Err(invalid(format!(
@@ -197,6 +208,10 @@ mod tests {
             IdScheme::custom(|_| "  ".to_owned()),
             IdScheme::custom(|_| "x".repeat(MAX_ID_IN_SERVICE_LEN + 1)),
             IdScheme::custom(|p| format!("{}\n", p.e164())),
+            // Listed ids are read trimmed: one with spaces around it would never be found.
+            IdScheme::custom(|p| format!(" {}", p.e164())),
+            IdScheme::custom(|p| format!("{} ", p.e164())),
+            IdScheme::custom(|p| format!("{}\u{a0}", p.e164())),
         ] {
             let err = scheme.id_for(&phone).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{scheme:?}");
