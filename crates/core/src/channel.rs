@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// Serializes as a lowercase name (`"sms"`, `"whatsapp"`, …); names this version does not know
 /// become [`Channel::Other`], so handles written by newer versions still load. A blank name is
-/// refused when read.
+/// refused when read, and in a handle when written.
 ///
 /// ```
 /// use phone_verify_core::Channel;
@@ -51,10 +51,18 @@ impl Channel {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error), as handles refuse it.
     pub fn other(name: &str) -> Result<Self, BlankChannel> {
         let Ok(channel) = name.parse::<Self>();
-        if matches!(&channel, Self::Other(name) if name.is_empty()) {
-            return Err(BlankChannel);
-        }
+        channel.ensure_named()?;
         Ok(channel)
+    }
+
+    /// Refuses an [`Other`](Self::Other) channel whose name is blank, which no provider knows:
+    /// the check of [`other`](Self::other), so of a handle read, and of a handle written
+    /// (`Channel::Other` is public, and its name may be anything).
+    pub(crate) fn ensure_named(&self) -> Result<(), BlankChannel> {
+        match self {
+            Self::Other(name) if crate::text::trim(name).is_empty() => Err(BlankChannel),
+            _ => Ok(()),
+        }
     }
 
     /// The channel's stable lowercase name.
@@ -93,7 +101,8 @@ const NAMES: [(&str, Channel); 12] = [
 #[error("a channel name cannot be blank")]
 pub struct BlankChannel;
 
-/// Never fails: a blank name is `Other("")`, which [`Channel::other`] and handles refuse.
+/// Never fails: a blank name is `Other("")`, which [`Channel::other`] and handles (written or
+/// read) refuse.
 impl FromStr for Channel {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

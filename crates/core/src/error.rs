@@ -54,9 +54,11 @@ pub enum ErrorKind {
     MaybeSent,
     /// The provider may or may not have acted on a request that consumes state, typically a
     /// code check whose answer was lost (a timeout or a dropped connection after the request
-    /// left, a 500/502/504 answer, or a 2xx answer that cannot be used). The code may already
-    /// be used, so repeating the check could report a wrong rejection: it is never retried
-    /// automatically. Ask the user to start a new verification. Never reported as a rejection.
+    /// left, a server error other than a 503 with `Retry-After` (a plain 503 included: proxies
+    /// answer it after forwarding the request), or a 2xx answer that cannot be used). The code
+    /// may already be used, so repeating the check could report a wrong rejection: it is never
+    /// retried automatically. Ask the user to start a new verification. Never reported as a
+    /// rejection.
     OutcomeUnknown,
     /// The provider refused the request for a reason no other kind describes.
     Provider,

@@ -16,6 +16,10 @@ use crate::verifier::{PhoneVerifier, SessionResolver};
 /// years (946,080,000 s).
 const NEVER: Duration = Duration::from_secs(946_080_000);
 
+/// The least time [`PhoneVerifierExt::wait_for_outcome`] gives a poll to answer, even past its
+/// timeout: the last poll is made at the timeout itself.
+const POLL_GRACE: Duration = Duration::from_secs(2);
+
 /// Shortcuts over [`PhoneVerifier`], implemented for every verifier, including
 /// `Arc<dyn PhoneVerifier>`.
 ///
@@ -51,10 +55,14 @@ pub trait PhoneVerifierExt: PhoneVerifier {
     ///
     /// Past the handle's expiry it answers `Rejected(Expired)` (a verifier that still reports
     /// the flow as pending then is not believed; it is polled once more at the expiry, so a
-    /// flow completed just before is verified); past `timeout` it fails with
-    /// [`ErrorKind::Timeout`], also when a poll is still unanswered then (a poll is a read:
-    /// it is dropped). An `interval` of zero is refused with [`ErrorKind::InvalidInput`]
-    /// before any poll.
+    /// flow completed just before is verified). A poll comes at `timeout` itself too, when
+    /// the last one answered before it, so a flow completed between polls is seen; a pending
+    /// answer to a poll made then (or after) ends the wait with [`ErrorKind::Timeout`]. A poll
+    /// may take until `timeout`, or 2 seconds from its start if that is later (so the poll at
+    /// the timeout has its 2 seconds, and the wait ends at most that long past it); one still
+    /// unanswered then is dropped (a poll is a read) and the wait fails with
+    /// [`ErrorKind::Timeout`]. An `interval` of zero is refused with
+    /// [`ErrorKind::InvalidInput`] before any poll.
     async fn wait_for_outcome(
         &self,
         verification: &Verification,
@@ -102,7 +110,10 @@ pub trait PhoneVerifierExt: PhoneVerifier {
         };
         loop {
             let poll = self.check(verification, &request);
-            let Ok(outcome) = tokio::time::timeout_at(deadline, poll).await else {
+            // Until the deadline, but never less than the grace: the poll at the deadline
+            // itself is answered, not dropped at once.
+            let answer_by = deadline.max(after(tokio::time::Instant::now(), POLL_GRACE));
+            let Ok(outcome) = tokio::time::timeout_at(answer_by, poll).await else {
                 return Err(timed_out("the provider did not answer a poll"));
             };
             let outcome = outcome?;
@@ -116,11 +127,11 @@ pub trait PhoneVerifierExt: PhoneVerifier {
                         .with_message("the verification expired before the user completed it"),
                 ));
             }
-            let next = after(now, interval);
-            let wake = expiry.map_or(next, |at| next.min(at));
-            if wake > deadline {
+            if now >= deadline {
                 return Err(timed_out("the user did not complete the verification"));
             }
+            let next = after(now, interval).min(deadline);
+            let wake = expiry.map_or(next, |at| next.min(at));
             tokio::time::sleep_until(wake).await;
         }
     }
@@ -234,6 +245,102 @@ mod tests {
         assert!(err.to_string().contains("did not answer a poll"), "{err}");
         assert_eq!(started.elapsed(), Duration::from_secs(5));
         assert_eq!(flow.polls(), 1);
+    }
+
+    /// A flow that answers each poll after `delay`, verified from `completes_at` on (since
+    /// its creation), recording when each poll came.
+    #[derive(Debug)]
+    struct Timed {
+        created: tokio::time::Instant,
+        delay: Duration,
+        completes_at: Duration,
+        polls: std::sync::Mutex<Vec<Duration>>,
+    }
+
+    impl Timed {
+        fn new(delay: Duration, completes_at: Duration) -> Self {
+            Self {
+                created: tokio::time::Instant::now(),
+                delay,
+                completes_at,
+                polls: std::sync::Mutex::default(),
+            }
+        }
+
+        fn polls(&self) -> Vec<Duration> {
+            self.polls.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl PhoneVerifier for Timed {
+        fn provider(&self) -> ProviderId {
+            ProviderId::new_static("flow")
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new().with_reverse_channel(Channel::WhatsApp)
+        }
+
+        async fn start(&self, _: &StartRequest) -> Result<Verification> {
+            Err(Error::unsupported("not started here"))
+        }
+
+        async fn check(&self, _: &Verification, _: &CheckRequest) -> Result<CheckOutcome> {
+            let at = self.created.elapsed();
+            self.polls.lock().unwrap().push(at);
+            tokio::time::sleep(self.delay).await;
+            Ok(if at >= self.completes_at {
+                CheckOutcome::Verified(Verified::new(Channel::WhatsApp))
+            } else {
+                CheckOutcome::Pending
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_poll_comes_at_the_timeout_and_has_time_to_answer() {
+        let second = Duration::from_secs(1);
+        let flow = Timed::new(Duration::from_millis(100), Duration::MAX);
+        let handle = handle();
+        let wait = flow.wait_for_outcome(&handle, 2 * second, 5 * second);
+        let err = within_an_hour(wait).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(err.to_string().contains("did not complete"), "{err}");
+        let ms = Duration::from_millis;
+        assert_eq!(flow.polls(), [ms(0), ms(2100), ms(4200), ms(5000)]);
+        assert_eq!(
+            flow.created.elapsed(),
+            ms(5100),
+            "after the last poll's answer"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flow_completed_between_the_last_interval_and_the_timeout_is_seen() {
+        let second = Duration::from_secs(1);
+        let flow = Timed::new(Duration::ZERO, Duration::from_millis(4500));
+        let handle = handle();
+        let wait = flow.wait_for_outcome(&handle, 2 * second, 5 * second);
+        assert!(within_an_hour(wait).await.unwrap().is_verified());
+        assert_eq!(
+            flow.polls(),
+            [Duration::ZERO, 2 * second, 4 * second, 5 * second]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_poll_at_the_timeout_unanswered_within_the_grace_ends_the_wait() {
+        let second = Duration::from_secs(1);
+        let flow = Timed::new(3 * second, Duration::MAX);
+        let handle = handle();
+        let wait = flow.wait_for_outcome(&handle, 2 * second, 4 * second);
+        let err = within_an_hour(wait).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(err.to_string().contains("did not answer a poll"), "{err}");
+        // Polls at 0 (answered at 3 s) and at 4 s, dropped 2 s on.
+        assert_eq!(flow.polls(), [Duration::ZERO, 4 * second]);
+        assert_eq!(flow.created.elapsed(), 6 * second);
     }
 
     #[tokio::test(start_paused = true)]

@@ -625,6 +625,22 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_that_would_not_read_back_is_refused_when_sealed() {
+        let mut blank = handle();
+        blank.reference.clear();
+        let Err(SealError::InvalidHandle(why)) = blank.seal(&keys()) else {
+            panic!("an empty reference was sealed");
+        };
+        assert!(why.contains("`reference` is empty"), "{why}");
+        blank = handle();
+        blank.channel = Channel::Other(" ".into());
+        assert!(matches!(
+            blank.seal(&keys()),
+            Err(SealError::InvalidHandle(_))
+        ));
+    }
+
+    #[test]
     fn keys_tell_their_ids_and_maximum_age() {
         let keys = SealKeys::new(SealKey::new(2, [1; SEAL_KEY_LEN]))
             .accept(SealKey::new(5, [2; SEAL_KEY_LEN]))

@@ -180,26 +180,16 @@ impl Verification {
         }
     }
 
-    /// The versioned JSON form.
+    /// The versioned JSON form. A handle [`from_json`](Self::from_json) would refuse (an empty
+    /// `reference`, an [`Other`](Channel::Other) channel with a blank name) is refused with
+    /// [`ErrorKind::InvalidInput`], as is one whose times cannot be written in RFC 3339.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                "verification handle cannot be serialized",
-            )
-            .with_source(e)
-        })
+        serde_json::to_string(self).map_err(not_serialized)
     }
 
-    /// The versioned JSON form, indented.
+    /// The versioned JSON form, indented; refused as by [`to_json`](Self::to_json).
     pub fn to_json_pretty(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                "verification handle cannot be serialized",
-            )
-            .with_source(e)
-        })
+        serde_json::to_string_pretty(self).map_err(not_serialized)
     }
 
     /// Reads a handle written by [`to_json`](Self::to_json), by this or an older version.
@@ -212,6 +202,15 @@ impl Verification {
             .with_source(e)
         })
     }
+}
+
+/// The error of a handle that cannot be written.
+fn not_serialized(e: serde_json::Error) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("verification handle cannot be serialized: {e}"),
+    )
+    .with_source(e)
 }
 
 #[cfg(test)]

@@ -605,6 +605,35 @@ async fn a_stream_refused_unprocessed_is_not_sent_and_only_the_policy_retries_it
     );
 }
 
+/// A resolver that never answers: a connection that cannot be made, stalled.
+struct NeverResolves;
+
+impl reqwest::dns::Resolve for NeverResolves {
+    fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// A connection still being made when an attempt timeout shorter than the connect timeout runs
+/// out fails as a connection never made (a send was surely not sent), not as a lost answer.
+#[tokio::test]
+async fn a_stalled_connection_is_not_sent_under_an_attempt_timeout_shorter_than_the_connect_one() {
+    let config = HttpConfig::default().with_timeouts(
+        Timeouts::default()
+            .with_connect(Duration::from_secs(5))
+            .with_attempt(Duration::from_secs(2))
+            .with_overall(Duration::from_secs(20)),
+    );
+    let reqwest = HttpClient::reqwest_builder(&config)
+        .dns_resolver(Arc::new(NeverResolves))
+        .build()
+        .unwrap();
+    let client = HttpClient::with_reqwest(ProviderId::new_static("acme"), reqwest, config);
+    let url = BaseUrl::parse("http://localhost:9/v1").unwrap();
+    let err = client.execute(send(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "nothing was sent: {err}");
+}
+
 /// A call's deadlines follow the system's clock: under a paused Tokio clock, which jumps to
 /// the next Tokio timer whenever the runtime waits, a slow answer is not a timeout.
 #[tokio::test(start_paused = true)]
@@ -645,14 +674,75 @@ async fn a_stream_reset_for_another_reason_may_have_been_processed() {
     }
 }
 
+/// A stream reset after the answer's head, even with `REFUSED_STREAM`, was processed: the head
+/// proves it. A send's outcome is unknown, and a code check is neither retried nor taken as a
+/// rejection; a streamed body cut so is the same.
+#[tokio::test]
+async fn a_stream_refused_after_the_answers_head_was_processed() {
+    let (url, count) = refusing_mid_body_h2_server().await;
+    let clock = Arc::new(RecordingClock::default());
+    let err = h2_client(&clock).execute(send(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let err = h2_client(&clock).execute(consume(&url)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 1, "not retried");
+    assert!(clock.sleeps.lock().unwrap().is_empty());
+    let mut stream = h2_client(&clock)
+        .execute_streamed(send(&url), None)
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let err = loop {
+        match stream.chunk().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("a body cut short read as a whole one"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 1 + 1);
+}
+
 /// An HTTP/2 server written frame by frame that answers each request's `HEADERS` with a
 /// graceful `GOAWAY` (`NO_ERROR`) whose last stream id, 0, leaves that request out: the
 /// request was surely not processed (RFC 9113, section 8.7). Counts the requests.
 async fn going_away_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
-    const SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
-    const SETTINGS_ACK: [u8; 9] = [0, 0, 0, 4, 1, 0, 0, 0, 0];
     // Length 8, type GOAWAY, no flags, stream 0; last stream id 0, error code NO_ERROR.
     const GOAWAY: [u8; 17] = [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    framed_h2_server(|_| GOAWAY.to_vec()).await
+}
+
+/// An HTTP/2 server written frame by frame that answers each request with a `200` head and
+/// the start of a JSON body, then resets the stream with `REFUSED_STREAM`, all in one write
+/// (the `h2` crate's server drops a stream's queued frames when it resets it). Counts the
+/// requests.
+async fn refusing_mid_body_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
+    framed_h2_server(|stream| {
+        let mut frames = Vec::new();
+        // HEADERS, END_HEADERS: `:status: 200` (HPACK static index 8).
+        frames.extend([0, 0, 1, 1, 4]);
+        frames.extend(stream);
+        frames.push(0x88);
+        // DATA, no flags: `{"a`.
+        frames.extend([0, 0, 3, 0, 0]);
+        frames.extend(stream);
+        frames.extend(b"{\"a");
+        // RST_STREAM: REFUSED_STREAM (7).
+        frames.extend([0, 0, 4, 3, 0]);
+        frames.extend(stream);
+        frames.extend([0, 0, 0, 7]);
+        frames
+    })
+    .await
+}
+
+/// An HTTP/2 server (cleartext, prior knowledge) written frame by frame: it settles the
+/// connection's settings and writes `reply(stream id)` for each request's `HEADERS`, counting
+/// the requests; it ignores every other frame.
+async fn framed_h2_server(reply: fn([u8; 4]) -> Vec<u8>) -> (BaseUrl, Arc<AtomicUsize>) {
+    const SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
+    const SETTINGS_ACK: [u8; 9] = [0, 0, 0, 4, 1, 0, 0, 0, 0];
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = BaseUrl::parse(&format!("http://{}/v1", listener.local_addr().unwrap())).unwrap();
     let count = Arc::new(AtomicUsize::new(0));
@@ -676,15 +766,15 @@ async fn going_away_h2_server() -> (BaseUrl, Arc<AtomicUsize>) {
                     if socket.read_exact(&mut payload).await.is_err() {
                         return;
                     }
-                    let reply: &[u8] = match (head[3], head[4] & 1) {
-                        (4, 0) => &SETTINGS_ACK,
+                    let answer = match (head[3], head[4] & 1) {
+                        (4, 0) => SETTINGS_ACK.to_vec(),
                         (1, _) => {
                             seen.fetch_add(1, Ordering::SeqCst);
-                            &GOAWAY
+                            reply([head[5] & 0x7f, head[6], head[7], head[8]])
                         }
                         _ => continue,
                     };
-                    if socket.write_all(reply).await.is_err() {
+                    if socket.write_all(&answer).await.is_err() {
                         return;
                     }
                 }

@@ -72,7 +72,11 @@ impl HttpSetting {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
-    /// To establish a connection (TCP and TLS). Applies to clients this crate builds.
+    /// To establish a connection (DNS, TCP and TLS). Applies to clients this crate builds
+    /// ([`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder)), which hold it
+    /// under nine tenths of `attempt` and of `overall`: a connection that cannot be made then
+    /// fails as such ([`ErrorKind::Transport`](crate::ErrorKind::Transport), nothing sent)
+    /// before the attempt's deadline, which would leave a send's outcome unknown.
     pub connect: Duration,
     /// For one attempt, from sending the request to the end of the response body.
     pub attempt: Duration,

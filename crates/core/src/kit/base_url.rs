@@ -221,13 +221,13 @@ macro_rules! base_url_setters {
     };
 }
 
-/// Whether the URL's host is a loopback address or name.
+/// Whether the URL's host is a loopback address, or `localhost` itself. Not a name under
+/// `.localhost`: the system's resolver (glibc, musl) does not keep those on the machine, and a
+/// search domain may take `api.localhost` to a routable host. (The URL parser has already
+/// lowercased a domain.)
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
+        Some(Host::Domain(name)) => matches!(name, "localhost" | "localhost."),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
@@ -270,6 +270,7 @@ mod tests {
             "https://api.verifik.co/v2",
             "https://api.verifik.co/v2/",
             "http://localhost:8080/x",
+            "http://LocalHost./x",
             "http://127.0.0.1:1/verifik/v2",
             "http://127.8.9.10/",
             "http://[::1]:9000/verigator/v1",
@@ -283,6 +284,9 @@ mod tests {
         for bad in [
             "http://api.verifik.co/v2",
             "http://10.0.0.1/",
+            "http://api.localhost/v1",
+            "http://localhost.example.com/v1",
+            "http://localhost..:8025/v1",
             "http://192.168.1.1/",
             "ftp://127.0.0.1/",
             "https://user:pass@api.verifik.co/v2",

@@ -16,7 +16,7 @@ use super::request::{HttpRequest, MaskedPhone, Operation, OperationKind, SPAN_TA
 use super::response::{HttpResponse, over_limit_kind, refused_before_processing};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::parse_retry_after;
-use crate::http::{HttpConfig, HttpSettings};
+use crate::http::{HttpConfig, HttpSettings, Timeouts};
 use crate::provider::ProviderId;
 
 /// Sends provider requests with timeouts, the size cap, the retry policy and tracing.
@@ -60,14 +60,15 @@ impl HttpClient {
         Ok(Self::with_reqwest(provider, client, config))
     }
 
-    /// The `reqwest` settings of [`new`](Self::new): `config`'s connect timeout and user agent,
-    /// no redirects, and no retries inside reqwest. Every attempt is this client's, under its
+    /// The `reqwest` settings of [`new`](Self::new): `config`'s connect timeout, held under nine
+    /// tenths of its attempt and overall timeouts ([`Timeouts::connect`]), its user agent, no
+    /// redirects, and no retries inside reqwest. Every attempt is this client's, under its
     /// retry policy; reqwest's default policy would also resend an HTTP/2 request the server
     /// refused unprocessed, keeping a copy of every request to do so. Start from it to supply a
     /// client of your own to [`with_reqwest`](Self::with_reqwest) (a proxy, custom roots).
     pub fn reqwest_builder(config: &HttpConfig) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
-            .connect_timeout(config.timeouts.connect)
+            .connect_timeout(connect_timeout(&config.timeouts))
             .redirect(reqwest::redirect::Policy::none())
             .retry(reqwest::retry::never().max_retries_per_request(0))
             .user_agent(config.user_agent.clone())
@@ -76,8 +77,11 @@ impl HttpClient {
 
     /// A client on a caller-supplied `reqwest::Client` (shared pool, proxies, custom TLS). Its
     /// own connect timeout, redirect and retry policies apply: build it from
-    /// [`reqwest_builder`](Self::reqwest_builder), or at least disable redirects on it.
-    /// Per-attempt and overall timeouts, retries and the size cap still come from `config`.
+    /// [`reqwest_builder`](Self::reqwest_builder), or at least disable redirects on it and give
+    /// it a connect timeout shorter than `config`'s attempt timeout (a connection still being
+    /// made at the attempt's deadline leaves a send [`ErrorKind::MaybeSent`], where a connect
+    /// error is known to have sent nothing). Per-attempt and overall timeouts, retries and the
+    /// size cap still come from `config`.
     ///
     /// A redirect such a client follows is seen only once it has been followed: the request,
     /// body and custom headers (a phone, a code, an API key) included, went to the new location
@@ -118,10 +122,12 @@ impl HttpClient {
 
     /// Sends `request`, retrying it as its operation's kind allows (reads on any transient
     /// failure, code checks only when surely unprocessed, sends and writes never), and returns
-    /// the answer with any HTTP status. Errors are transport failures, timeouts, oversized
-    /// bodies and answers reached through a redirect only, turned into
-    /// [`ErrorKind::MaybeSent`] or [`ErrorKind::OutcomeUnknown`] when a send's or a code
-    /// check's outcome is unknown.
+    /// the answer with any HTTP status. Errors are, before any request,
+    /// [`ErrorKind::InvalidInput`] for a URL it never sends to (not `https`, but for `http` to
+    /// a loopback host; credentials in it) and [`ErrorKind::Transport`] when the thread that
+    /// keeps deadlines cannot be started; then transport failures, timeouts, oversized bodies
+    /// and answers reached through a redirect only, turned into [`ErrorKind::MaybeSent`] or
+    /// [`ErrorKind::OutcomeUnknown`] when a send's or a code check's outcome is unknown.
     ///
     /// The future holds `request` once (an `async fn` would keep a second copy of it) and
     /// runs the attempts in a box of their own, under 1 KiB: the caller's future (often the
@@ -459,7 +465,7 @@ impl HttpClient {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| self.transport_error(request, e))?
+            .map_err(|e| self.body_error(request.operation.name, request.url.host_str(), e))?
         {
             // Once a second chunk came, `rest` holds the first one too.
             let read = if rest.is_empty() {
@@ -548,15 +554,39 @@ impl HttpClient {
         .with_provider(self.provider.clone())
     }
 
+    /// A failure of `request` before the head of its answer arrived, as an [`Error`]: a
+    /// connection that was never made is told apart ([`never_sent`]).
     fn transport_error(&self, request: &HttpRequest, err: reqwest::Error) -> Error {
-        self.body_error(request.operation.name, request.url.host_str(), err)
-    }
-
-    /// A transport failure of `name` (to `host`) as an [`Error`]: `Timeout` or `Transport`.
-    pub(super) fn body_error(&self, name: &str, host: Option<&str>, err: reqwest::Error) -> Error {
         // reqwest errors carry the URL, which may hold query parameters: keep only the cause.
         let err = err.without_url();
-        let (kind, message) = if err.is_timeout() {
+        self.failure(request.operation.name, request.url.host_str(), &err)
+            .with_source(err)
+    }
+
+    /// A failure reading the body of an answer to `name` (to `host`) whose head had arrived, as
+    /// an [`Error`]: its source is an [`AfterHeaders`], so the request never reads as unsent,
+    /// whatever ended the body (an HTTP/2 `REFUSED_STREAM` reset included).
+    pub(super) fn body_error(&self, name: &str, host: Option<&str>, err: reqwest::Error) -> Error {
+        let err = err.without_url();
+        self.failure(name, host, &err)
+            .with_source(AfterHeaders(err))
+    }
+
+    /// The error of transport failure `err` of `name` (to `host`), without its source:
+    /// `Transport` for a connection never made (its connect timeout included: nothing was
+    /// sent), `Timeout` for a request that ran out of time, `Transport` for any other failure.
+    fn failure(&self, name: &str, host: Option<&str>, err: &reqwest::Error) -> Error {
+        let (kind, message) = if err.is_connect() {
+            let what = if err.is_timeout() {
+                "timed out connecting to"
+            } else {
+                "cannot connect to"
+            };
+            (
+                ErrorKind::Transport,
+                format!("{name}: {what} {}", host.unwrap_or_default()),
+            )
+        } else if err.is_timeout() {
             (
                 ErrorKind::Timeout,
                 format!(
@@ -564,20 +594,13 @@ impl HttpClient {
                     self.config.timeouts.attempt.as_secs_f64()
                 ),
             )
-        } else if err.is_connect() {
-            (
-                ErrorKind::Transport,
-                format!("{name}: cannot connect to {}", host.unwrap_or_default()),
-            )
         } else {
             (
                 ErrorKind::Transport,
-                format!("{name}: connection failed: {}", root_cause(&err)),
+                format!("{name}: connection failed: {}", root_cause(err)),
             )
         };
-        Error::new(kind, message)
-            .with_provider(self.provider.clone())
-            .with_source(err)
+        Error::new(kind, message).with_provider(self.provider.clone())
     }
 }
 
@@ -622,6 +645,18 @@ fn until_deadline<'a, F: Future + ?Sized>(
     timer.race(future)
 }
 
+/// The connect timeout of the clients built from `timeouts`: `connect`, but at most nine tenths
+/// of `attempt` and of `overall`, so that a connection that cannot be made (DNS, TCP, TLS) ends
+/// with reqwest's connect error, known to have sent nothing, before the attempt's deadline,
+/// which would leave a send's or a code check's outcome unknown.
+fn connect_timeout(timeouts: &Timeouts) -> Duration {
+    let share = |timeout: Duration| timeout / 10 * 9;
+    timeouts
+        .connect
+        .min(share(timeouts.attempt))
+        .min(share(timeouts.overall))
+}
+
 /// Whether a wait of `delay`, `elapsed` into a call, and `room` for the attempt after it, end
 /// before its `overall` timeout: a retry that would start at the deadline or after it (or, with
 /// a whole attempt timeout as `room`, end past it) is not made. Checked: a `Retry-After` near
@@ -648,10 +683,30 @@ impl fmt::Display for BetweenAttempts {
 
 impl std::error::Error for BetweenAttempts {}
 
+/// The source of an error while reading an answer's body, in place of the `reqwest::Error` it
+/// shows: the answer's head had arrived, so the request was not refused unprocessed, even when
+/// the body ended with an HTTP/2 `REFUSED_STREAM` reset ([`never_sent`] finds no
+/// `reqwest::Error` here). `Display` and `source` are the `reqwest::Error`'s.
+#[derive(Debug)]
+struct AfterHeaders(reqwest::Error);
+
+impl fmt::Display for AfterHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for AfterHeaders {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 /// Whether the request certainly never reached the provider: the connection was not made, or
 /// an HTTP/2 server refused the stream before processing it (`REFUSED_STREAM`, or a graceful
-/// `GOAWAY` that left it out: RFC 9113, section 8.7); or the call ran out of time between
-/// attempts ([`BetweenAttempts`]), after one that was not processed.
+/// `GOAWAY` that left it out: RFC 9113, section 8.7) before any answer's head; or the call ran
+/// out of time between attempts ([`BetweenAttempts`]), after one that was not processed. A
+/// failure reading a body ([`AfterHeaders`]) is never one: the head proves the request arrived.
 fn never_sent(err: &Error) -> bool {
     let source = std::error::Error::source(err);
     if source
@@ -738,6 +793,22 @@ mod tests {
         // A `Retry-After` too long to add is past any deadline, not a panic.
         assert!(!ends_in_time(second, Duration::MAX, none, overall));
         assert!(!ends_in_time(second, second, Duration::MAX, overall));
+    }
+
+    #[test]
+    fn the_connect_timeout_stays_under_the_attempt_and_overall_ones() {
+        let second = Duration::from_secs(1);
+        let timeouts = Timeouts::default();
+        assert_eq!(connect_timeout(&timeouts), 5 * second);
+        let short = timeouts.with_attempt(3 * second);
+        assert_eq!(connect_timeout(&short), Duration::from_millis(2700));
+        let shorter = short.with_overall(second);
+        assert_eq!(connect_timeout(&shorter), Duration::from_millis(900));
+        // Timeouts too long to multiply are not a panic.
+        let endless = Timeouts::default()
+            .with_attempt(Duration::MAX)
+            .with_overall(Duration::MAX);
+        assert_eq!(connect_timeout(&endless), 5 * second);
     }
 
     /// A code check's retry needs room for a whole attempt before the overall deadline.

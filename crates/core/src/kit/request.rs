@@ -173,19 +173,21 @@ impl HttpRequest {
         Self::new(operation, Method::DELETE, url)
     }
 
-    /// Adds a header.
+    /// Adds a header. Its name is sent lowercase (`X-Api-Key` as `x-api-key`); a name or value
+    /// no header can have is [`ErrorKind::InvalidInput`].
     pub fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
         let value = HeaderValue::from_str(value).map_err(|_| {
             Error::invalid_input(format!("header {name} has a value that cannot be sent"))
         })?;
-        self.headers.insert(HeaderName::from_static(name), value);
+        self.headers.insert(header_name(name)?, value);
         Ok(self)
     }
 
-    /// Adds a header whose value is a secret: it is marked sensitive and never shown.
+    /// Adds a header whose value is a secret: it is marked sensitive and never shown. Its name
+    /// is taken as by [`header`](Self::header).
     pub fn secret_header(mut self, name: &'static str, value: &SecretString) -> Result<Self> {
         let value = secret_header_value(name, value)?;
-        self.headers.insert(HeaderName::from_static(name), value);
+        self.headers.insert(header_name(name)?, value);
         Ok(self)
     }
 
@@ -326,6 +328,22 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
+/// `name` as a header name: a valid lowercase name (the usual case) as it is, without a copy
+/// (`HeaderName::from_static`, which panics on any other); any other through
+/// `HeaderName::from_bytes`, which lowercases it, or [`ErrorKind::InvalidInput`] for a name no
+/// header can have (blank, a space in it).
+fn header_name(name: &'static str) -> Result<HeaderName> {
+    let lowercase = |b: u8| {
+        matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\''
+            | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+    };
+    if !name.is_empty() && u16::try_from(name.len()).is_ok() && name.bytes().all(lowercase) {
+        return Ok(HeaderName::from_static(name));
+    }
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::invalid_input(format!("{name:?} is not a valid header name")))
+}
+
 /// A header value holding a secret, marked sensitive (never shown by `Debug`), for
 /// [`HttpRequest::prepared_header`]: built once per client instead of once per request.
 ///
@@ -406,6 +424,37 @@ mod tests {
             HttpRequest::delete(Operation::write("d"), url()).method(),
             Method::DELETE
         );
+    }
+
+    #[test]
+    fn a_header_name_with_capitals_is_sent_lowercase_and_an_invalid_one_refused() {
+        let secret = SecretString::from("canary");
+        let request = HttpRequest::get(Operation::read("list"), url())
+            .header("X-Api-Key", "v")
+            .unwrap()
+            .secret_header("X-Secret", &secret)
+            .unwrap()
+            .header("x-plain", "w")
+            .unwrap();
+        assert_eq!(request.header_value("x-api-key"), Some("v"));
+        assert_eq!(request.header_value("x-secret"), Some("canary"));
+        assert!(request.headers.get("x-secret").unwrap().is_sensitive());
+        assert_eq!(request.header_value("x-plain"), Some("w"));
+        let map = request.headers.to_map();
+        assert!(
+            map.keys()
+                .all(|name| name.as_str() == name.as_str().to_lowercase())
+        );
+        for bad in ["bad name", "", "x:y", "caf\u{e9}"] {
+            let err = HttpRequest::get(Operation::read("list"), url())
+                .header(bad, "v")
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            let err = HttpRequest::get(Operation::read("list"), url())
+                .secret_header(bad, &secret)
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        }
     }
 
     #[test]

@@ -327,9 +327,10 @@ pub fn scrub_secrets(text: &str, secrets: &[&str]) -> String {
 }
 
 /// A provider's free text (its error message) as an error keeps it: `secrets` replaced by
-/// `<redacted>` (before anything is cut, so no part of one stays), trimmed, control characters
-/// as spaces (one line, no terminal escapes), at most `max_chars` characters, and phone-like
-/// digit runs masked ([`mask_numbers`](crate::kit::mask_numbers)); `None` when blank.
+/// `<redacted>`, trimmed, control characters as spaces (one line, no terminal escapes),
+/// phone-like digit runs masked ([`mask_numbers`](crate::kit::mask_numbers)), then cut to at
+/// most `max_chars` characters (after the scrub and the mask, so that no part of a secret or
+/// of a number cut at the limit stays in clear); `None` when blank.
 ///
 /// ```
 /// use phone_verify_core::kit::provider_text;
@@ -348,9 +349,12 @@ pub fn provider_text(text: &str, secrets: &[&str], max_chars: usize) -> Option<S
     let line: String = trimmed
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max_chars)
         .collect();
-    Some(crate::phone::mask_numbers(&line))
+    let mut masked = crate::phone::mask_numbers(&line);
+    if let Some((end, _)) = masked.char_indices().nth(max_chars) {
+        masked.truncate(end);
+    }
+    Some(masked)
 }
 
 /// A provider's code or request id as an error keeps it: trimmed, control characters dropped,
@@ -524,6 +528,15 @@ mod tests {
         );
         assert_eq!(provider_text("abcdef", &[], 3).as_deref(), Some("abc"));
         assert_eq!(provider_text(" \n ", &[], 200), None);
+    }
+
+    #[test]
+    fn provider_text_masks_a_number_the_limit_cuts() {
+        let text = format!("{} +905321234567", "x".repeat(193));
+        let kept = provider_text(&text, &[], 200).unwrap();
+        assert_eq!(kept.chars().count(), 200);
+        assert!(!kept.contains("90532"), "{kept}");
+        assert!(kept.ends_with(" +*****"), "{kept}");
     }
 
     #[test]

@@ -57,10 +57,11 @@ impl HttpClient {
 /// [`max_response_bytes`](crate::http::HttpConfig::max_response_bytes), and
 /// [`into_response`](Self::into_response) hands it over for the provider's error mapping.
 ///
-/// Failures reading the body are [`ErrorKind::Timeout`] or [`ErrorKind::Transport`] (for a
-/// send or a code check whose answer is lost, [`ErrorKind::MaybeSent`] or
-/// [`ErrorKind::OutcomeUnknown`], as for buffered answers), or [`ErrorKind::Decode`] past the
-/// limit. `Debug` shows the operation, status and bytes read, never headers or body.
+/// Failures reading the body are [`ErrorKind::Timeout`] or [`ErrorKind::Transport`], or
+/// [`ErrorKind::Decode`] past the limit; for a send or a code check, whose 2xx answer was
+/// started (the provider took the request), each is [`ErrorKind::MaybeSent`] or
+/// [`ErrorKind::OutcomeUnknown`] instead, as for buffered answers. `Debug` shows the
+/// operation, status and bytes read, never headers or body.
 pub struct HttpStream {
     client: HttpClient,
     head: HttpResponse,

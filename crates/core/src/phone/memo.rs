@@ -84,9 +84,11 @@ fn set_of(key: &E164) -> usize {
     usize::try_from(hash >> (64 - NEAR_SETS.trailing_zeros())).unwrap_or(0)
 }
 
-/// What the memo knows of the number whose text is `key`.
+/// What the memo knows of the number whose text is `key`. A thread being torn down, whose
+/// table is gone (a number parsed in another thread-local's destructor), has the shared memo
+/// only.
 pub(super) fn get(key: &E164) -> Option<Memoized> {
-    if let Some(hit) = NEAR.with_borrow(|near| near.get(key)) {
+    if let Ok(Some(hit)) = NEAR.try_with(|near| near.borrow().get(key)) {
         return Some(hit);
     }
     // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
@@ -95,7 +97,7 @@ pub(super) fn get(key: &E164) -> Option<Memoized> {
         .unwrap_or_else(PoisonError::into_inner)
         .get(key)
         .copied()?;
-    NEAR.with_borrow_mut(|near| near.put(*key, hit));
+    put_near(*key, hit);
     Some(hit)
 }
 
@@ -106,7 +108,14 @@ pub(super) fn put(key: E164, memo: Memoized) {
         key,
         memo,
     );
-    NEAR.with_borrow_mut(|near| near.put(key, memo));
+    put_near(key, memo);
+}
+
+/// Puts `key` in the calling thread's table, unless the thread is being torn down and its table
+/// is gone.
+fn put_near(key: E164, memo: Memoized) {
+    // Gone: the number stays in the shared memo.
+    let _ = NEAR.try_with(|near| near.borrow_mut().put(key, memo));
 }
 
 /// Puts `key` in `shared`, emptied first when it holds [`SHARED_CAPACITY`] other numbers (two
@@ -164,6 +173,38 @@ mod tests {
         assert_eq!(found, Some(memo(2)));
         assert_eq!(NEAR.with_borrow(|near| near.get(&there)), Some(memo(2)));
         assert_eq!(get(&key("+905320000003")), None);
+    }
+
+    /// A thread-local whose destructor parses a number, and tells whether that parse worked.
+    struct ParsesWhenDropped(std::sync::mpsc::Sender<bool>);
+
+    impl Drop for ParsesWhenDropped {
+        fn drop(&mut self) {
+            let parsed = std::panic::catch_unwind(|| {
+                crate::PhoneNumber::parse("+905321234567").is_ok()
+                    && crate::PhoneNumber::parse("+905321234568").is_ok()
+            });
+            let _ = self.0.send(parsed.unwrap_or(false));
+        }
+    }
+
+    thread_local! {
+        static PARSES_WHEN_DROPPED: RefCell<Option<ParsesWhenDropped>> =
+            const { RefCell::new(None) };
+    }
+
+    #[test]
+    fn a_number_parsed_after_the_threads_table_is_gone_is_parsed() {
+        let (sender, parsed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Its destructor registered before the table's, so run after it (last in, first
+            // out): the table is gone when it parses.
+            PARSES_WHEN_DROPPED.with_borrow_mut(|slot| *slot = Some(ParsesWhenDropped(sender)));
+            put(key("+905320000009"), memo(2));
+        })
+        .join()
+        .unwrap();
+        assert_eq!(parsed.recv(), Ok(true));
     }
 
     #[test]

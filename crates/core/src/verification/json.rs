@@ -10,6 +10,7 @@
 use std::fmt;
 
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::ser;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
@@ -62,7 +63,12 @@ fn no_extras(extras: &&Extras) -> bool {
 }
 
 impl Serialize for Verification {
+    /// The handle's JSON form. A handle that [`from_json`](Verification::from_json) would
+    /// refuse (an empty `reference`, a blank channel name) is refused here already: the process
+    /// that started the verification learns it, not the one that checks the handle later.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        check_reference(&self.reference).map_err(ser::Error::custom)?;
+        self.channel.ensure_named().map_err(ser::Error::custom)?;
         Written {
             format: HANDLE_FORMAT,
             version: HANDLE_VERSION,
@@ -232,9 +238,7 @@ impl<'de> Visitor<'de> for HandleVisitor {
             return Err(de::Error::unknown_field(&name, FIELDS));
         }
         let reference = reference.ok_or_else(|| de::Error::missing_field("reference"))?;
-        if reference.is_empty() {
-            return Err(de::Error::custom("`reference` is empty"));
-        }
+        check_reference(&reference).map_err(de::Error::custom)?;
         Ok(Verification {
             provider: provider.ok_or_else(|| de::Error::missing_field("provider"))?,
             reference,
@@ -245,6 +249,16 @@ impl<'de> Visitor<'de> for HandleVisitor {
             reverse: reverse.flatten(),
             extras: extras.flatten().unwrap_or_default(),
         })
+    }
+}
+
+/// Refuses an empty `reference`, when a handle is written as when it is read: a provider's
+/// check has nothing to ask about.
+fn check_reference(reference: &str) -> Result<(), &'static str> {
+    if reference.is_empty() {
+        Err("`reference` is empty")
+    } else {
+        Ok(())
     }
 }
 
@@ -369,6 +383,28 @@ mod tests {
             members.insert("channel".into(), json!(blank));
             let error = error_of(&Value::Object(members).to_string());
             assert!(error.contains("channel name cannot be blank"), "{error}");
+        }
+    }
+
+    #[test]
+    fn writes_no_handle_that_would_be_refused_when_read() {
+        let provider = ProviderId::new_static("acme");
+        let handles = [
+            Verification::new(provider.clone(), "", Channel::Sms),
+            Verification::new(provider.clone(), "r", Channel::Other(String::new())),
+            Verification::new(provider, "r", Channel::Other(" \t".into())),
+        ];
+        for handle in handles {
+            for written in [handle.to_json(), handle.to_json_pretty()] {
+                let error = written.unwrap_err();
+                assert_eq!(error.kind(), ErrorKind::InvalidInput, "{handle:?}");
+                assert!(
+                    error.to_string().contains("is empty")
+                        || error.to_string().contains("cannot be blank"),
+                    "{error}"
+                );
+            }
+            assert!(serde_json::to_value(&handle).is_err(), "{handle:?}");
         }
     }
 
