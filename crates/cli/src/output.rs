@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 
 use phone_verify::{CheckOutcome, RejectReason, Rejection, ResolvedSession, Verification};
 use qrcode::render::unicode::Dense1x2;
@@ -181,22 +181,30 @@ impl Spinner {
 
     /// Draws the next frame with `message`.
     pub(crate) fn tick(&mut self, message: &str) {
+        self.tick_to(&mut std::io::stderr().lock(), message);
+    }
+
+    /// Erases the spinner's line.
+    pub(crate) fn clear(&mut self) {
+        self.clear_to(&mut std::io::stderr().lock());
+    }
+
+    /// [`tick`](Self::tick), drawn on `out`.
+    fn tick_to(&mut self, out: &mut impl std::io::Write, message: &str) {
         if !self.enabled {
             return;
         }
         let frame = Self::FRAMES[self.frame % Self::FRAMES.len()];
         self.frame += 1;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{frame} {message}");
-        let _ = err.flush();
+        let _ = write!(out, "\r\x1b[2K{frame} {message}");
+        let _ = out.flush();
     }
 
-    /// Erases the spinner's line.
-    pub(crate) fn clear(&mut self) {
+    /// [`clear`](Self::clear), on `out`.
+    fn clear_to(&self, out: &mut impl std::io::Write) {
         if self.enabled {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
+            let _ = write!(out, "\r\x1b[2K");
+            let _ = out.flush();
         }
     }
 }
@@ -207,6 +215,35 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn the_spinner_draws_each_frame_in_turn_and_erases_its_line() {
+        let mut spinner = Spinner {
+            enabled: true,
+            frame: 0,
+        };
+        let mut out = Vec::new();
+        for _ in 0..=Spinner::FRAMES.len() {
+            spinner.tick_to(&mut out, "waiting");
+        }
+        spinner.clear_to(&mut out);
+        let drawn = String::from_utf8(out).unwrap();
+        let mut expected = String::new();
+        for frame in Spinner::FRAMES.iter().chain([&'\u{280b}']) {
+            write!(expected, "\r\x1b[2K{frame} waiting").unwrap();
+        }
+        expected.push_str("\r\x1b[2K");
+        assert_eq!(drawn, expected);
+
+        let mut silent = Spinner {
+            enabled: false,
+            frame: 0,
+        };
+        let mut out = Vec::new();
+        silent.tick_to(&mut out, "waiting");
+        silent.clear_to(&mut out);
+        assert!(out.is_empty());
+    }
 
     #[test]
     fn text_for_the_terminal_keeps_lines_and_tabs_and_nothing_that_drives_it() {

@@ -131,3 +131,18 @@ fn status_name(status: &RouteStatus) -> &'static str {
         _ => "not_in_rule",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_and_statuses_have_their_json_names() {
+        assert_eq!(strategy_name(Strategy::Failover), "failover");
+        assert_eq!(strategy_name(Strategy::Weighted), "weighted");
+        assert_eq!(strategy_name(Strategy::RoundRobin), "round_robin");
+        assert_eq!(status_name(&RouteStatus::Candidate), "candidate");
+        assert_eq!(status_name(&RouteStatus::CircuitOpen), "circuit_open");
+        assert_eq!(status_name(&RouteStatus::NotInRule), "not_in_rule");
+    }
+}

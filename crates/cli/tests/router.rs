@@ -119,6 +119,10 @@ fn routes_by_region_from_a_toml_file() {
             stderr.contains("--config"),
             "the next command keeps --config: {stderr}"
         );
+        assert!(
+            stderr.contains("phone-verify: router from "),
+            "the router is named: {stderr}"
+        );
         let written: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&handle).unwrap()).unwrap();
         assert_eq!(written["extras"]["route"], route);
@@ -142,6 +146,19 @@ fn routes_by_region_from_a_toml_file() {
     assert_eq!(checks(Provider::VerifyKit), 1);
     assert_eq!(checks(Provider::Verifik), 1);
     assert_eq!(checks(Provider::Verigator), 1);
+
+    // With --json, stderr carries no chatter about the router.
+    let handle = setup.path("json.json");
+    let (code, stdout, stderr) = setup.run(&[
+        "--json",
+        "start",
+        "--phone",
+        "+905321234568",
+        "--out",
+        &handle,
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("router from"), "{stderr}");
 }
 
 #[test]
