@@ -179,7 +179,9 @@ pub struct GuardConfig {
     /// slow or full): with a provider that has no attempt limit of its own, codes could be
     /// guessed meanwhile, so choose closed.
     pub check_fail_mode: FailMode,
-    /// How long the guard waits for its store, in milliseconds (default 200).
+    /// How long the guard waits for its store, in milliseconds (default 200). A decision it
+    /// stopped waiting for fails (the fail mode applies), and is taken back should the store
+    /// count it late ([`GuardStore::abandon`](crate::GuardStore::abandon)).
     pub store_timeout_ms: u64,
 }
 

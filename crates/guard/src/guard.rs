@@ -18,7 +18,7 @@ use crate::config::{Algorithm, FailMode, GuardConfig, Limit};
 use crate::denial::{Denial, Rule};
 use crate::keys::Keyer;
 use crate::numbers::kind_of;
-use crate::store::{Counter, Decision, GuardStore, MemoryStore, StoreError};
+use crate::store::{Counter, Decision, GuardStore, HitId, MemoryStore, Reservation, StoreError};
 
 /// The shortest secret accepted for the counter keys' HMAC, in bytes.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -116,8 +116,26 @@ impl GuardBuilder {
 
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<Guard> {
+        let checked = self.check()?;
+        Ok(self.assemble(checked))
+    }
+
+    /// [`build`](Self::build) with the store `store` makes, made only once every check
+    /// passed: a bad setting is refused as such, before anything connects to a store.
+    pub(crate) async fn build_with_store(
+        mut self,
+        store: impl Future<Output = Result<Arc<dyn GuardStore>>>,
+    ) -> Result<Guard> {
+        let checked = self.check()?;
+        self.store = Some(store.await?);
+        Ok(self.assemble(checked))
+    }
+
+    /// Every check of the secret and the rules, and what they yield.
+    fn check(&self) -> Result<Checked> {
         let secret = self
             .secret
+            .as_ref()
             .ok_or_else(|| Error::invalid_input("the guard needs a secret for its counter keys"))?;
         if secret.expose_secret().len() < MIN_SECRET_LEN {
             return Err(Error::invalid_input(format!(
@@ -135,8 +153,15 @@ impl GuardBuilder {
                     .map_err(|e| Error::invalid_input(format!("guard allowlist: {e}")))
             })
             .collect::<Result<_>>()?;
-        let keyer = Keyer::new(&secret);
-        Ok(Guard {
+        Ok(Checked {
+            allowlist,
+            keyer: Keyer::new(secret),
+        })
+    }
+
+    fn assemble(self, checked: Checked) -> Guard {
+        let Checked { allowlist, keyer } = checked;
+        Guard {
             inner: self.inner,
             resolver: self.resolver,
             store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
@@ -144,8 +169,14 @@ impl GuardBuilder {
             allowlist,
             scope: keyer.scope(),
             keyer,
-        })
+        }
     }
+}
+
+/// What [`GuardBuilder::check`] yields: the allowlist in E.164 and the keyer of the secret.
+struct Checked {
+    allowlist: HashSet<String>,
+    keyer: Keyer,
 }
 
 /// The longest window a rule counts in: a year (366 days).
@@ -258,6 +289,14 @@ impl Plan {
     fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+}
+
+/// The store's decision on a [`Plan`].
+enum Verdict {
+    /// Every counter let the request through; what the store counted.
+    Allowed(Reservation),
+    /// The rule that refused, and how long until it would allow.
+    Denied(Rule, Duration),
 }
 
 impl Guard {
@@ -405,27 +444,50 @@ impl Guard {
         plan
     }
 
-    /// The store's decision on `plan`: `None` when allowed, else the refusing rule and how
-    /// long until it would allow. An answer naming a counter the plan does not have (a store
-    /// of one's own can give any) is a store failure, so the fail mode applies.
-    async fn decide(
-        &self,
-        plan: &Plan,
-    ) -> std::result::Result<Option<(Rule, Duration)>, StoreError> {
-        match self.bounded(self.store.hit(&plan.counters)).await? {
-            Decision::Allowed => Ok(None),
-            Decision::Denied { index, retry_after } => match plan.rules.get(index) {
-                Some(rule) => Ok(Some((*rule, retry_after))),
+    /// The store's decision on `plan`. An answer naming a counter the plan does not have (a
+    /// store of one's own can give any) is a store failure, so the fail mode applies. A hit
+    /// that gave no answer (the store timed out or failed) may count all the same, now or
+    /// when it reaches the store: it is [abandoned](Self::abandon).
+    async fn decide(&self, plan: &Plan) -> std::result::Result<Verdict, StoreError> {
+        let id = HitId::random();
+        match self.bounded(self.store.hit(&plan.counters, id)).await {
+            Ok(Decision::Allowed(reservation)) => Ok(Verdict::Allowed(reservation)),
+            Ok(Decision::Denied { index, retry_after }) => match plan.rules.get(index) {
+                Some(rule) => Ok(Verdict::Denied(*rule, retry_after)),
                 None => Err(StoreError::Unavailable(format!(
                     "the store refused counter {index} of a decision of {}",
                     plan.rules.len()
                 ))),
             },
+            Err(err) => {
+                self.abandon(plan, id);
+                Err(err)
+            }
         }
     }
 
-    async fn release(&self, plan: &Plan) -> std::result::Result<(), StoreError> {
-        self.bounded(self.store.release(&plan.counters)).await
+    /// Has the store take back hit `id` of `plan` if it counted, or when it does
+    /// ([`GuardStore::abandon`]): the decision failed, so nothing it counted is used. In a task
+    /// of its own, bounded by the store timeout: the caller does not wait for it.
+    fn abandon(&self, plan: &Plan, id: HitId) {
+        let store = Arc::clone(&self.store);
+        let counters = plan.counters.clone();
+        let timeout = self.config.store_timeout();
+        tokio::spawn(async move {
+            let abandoned = tokio::time::timeout(timeout, store.abandon(&counters, id)).await;
+            if let Err(err) = abandoned.unwrap_or(Err(StoreError::Timeout(timeout))) {
+                tracing::debug!(error = %err, "guard: a failed decision may stay counted");
+            }
+        });
+    }
+
+    async fn release(
+        &self,
+        plan: &Plan,
+        reservation: &Reservation,
+    ) -> std::result::Result<(), StoreError> {
+        self.bounded(self.store.release(&plan.counters, reservation))
+            .await
     }
 
     /// A store call, bounded by the store timeout.
@@ -581,28 +643,28 @@ impl PhoneVerifier for Guard {
         }
         let plan = self.send_plan(request);
         let counted = match self.decide(&plan).await {
-            Ok(None) => {
+            Ok(Verdict::Allowed(reservation)) => {
                 tracing::debug!(phone = %shown, outcome = "allowed", "guard: send allowed");
                 record_passed("allowed");
-                true
+                Some(reservation)
             }
-            Ok(Some((rule, retry_after))) => {
+            Ok(Verdict::Denied(rule, retry_after)) => {
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", retry_after_secs = retry_after.as_secs(), "guard: send refused");
                 record(rule, "denied");
                 return Err(denial_error(rule, retry_after, "sends"));
             }
             Err(err) => {
                 Self::store_failed(&err, self.config.send_fail_mode, "send", shown)?;
-                false
+                None
             }
         };
         let result = self.inner.start(request).await;
-        if counted
+        if let Some(counted) = &counted
             && let Err(failure) = &result
             && !failed_send_counts(failure.kind())
         {
             tracing::debug!(phone = %shown, kind = %failure.kind(), "guard: the provider surely sent nothing: the send is not counted");
-            if let Err(err) = self.release(&plan).await {
+            if let Err(err) = self.release(&plan, counted).await {
                 tracing::warn!(phone = %shown, error = %err, "guard: a send the provider surely did not make stays counted");
             }
         }
@@ -625,12 +687,12 @@ impl PhoneVerifier for Guard {
         // provider says it was not (or surely never saw it): checks in flight at once, on any
         // instance, cannot all pass a limit. A check whose answer was lost stays counted.
         let reserved = match self.decide(&plan).await {
-            Ok(None) => {
+            Ok(Verdict::Allowed(reservation)) => {
                 tracing::debug!(phone = %shown, outcome = "allowed", "guard: check allowed");
                 record_passed("check_allowed");
-                true
+                Some(reservation)
             }
-            Ok(Some((rule, retry_after))) => {
+            Ok(Verdict::Denied(rule, retry_after)) => {
                 tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: check refused");
                 record(rule, "denied");
                 if rule == Rule::WrongCodesPerVerification {
@@ -643,7 +705,7 @@ impl PhoneVerifier for Guard {
             }
             Err(err) => {
                 Self::store_failed(&err, self.config.check_fail_mode, "check", shown)?;
-                false
+                None
             }
         };
         let outcome = self.inner.check(verification, request).await;
@@ -653,9 +715,9 @@ impl PhoneVerifier for Guard {
                 .is_some_and(|r| r.reason == RejectReason::WrongCode),
             Err(err) => err.kind() == ErrorKind::OutcomeUnknown,
         };
-        if reserved
+        if let Some(reserved) = &reserved
             && !maybe_wrong
-            && let Err(err) = self.release(&plan).await
+            && let Err(err) = self.release(&plan, reserved).await
         {
             tracing::warn!(phone = %shown, error = %err, "guard: a check that was no wrong code stays counted as one");
         }

@@ -299,7 +299,8 @@ impl GuardSettings {
     }
 
     /// Builds the guard around `inner` (and `resolver`), reading variables from the process
-    /// environment.
+    /// environment. The secret and the rules are checked first (`InvalidInput` naming the bad
+    /// setting), then the store is made (Redis connected).
     pub async fn build(
         &self,
         inner: Arc<dyn PhoneVerifier>,
@@ -326,15 +327,15 @@ impl GuardSettings {
                 self.secret_env
             ))
         })?;
-        let store = self.store(&lookup).await?;
         let mut builder = Guard::builder(inner)
             .secret(secret)
-            .store(store)
             .config(self.rules.clone());
         if let Some(resolver) = resolver {
             builder = builder.resolver(resolver);
         }
-        builder.build()
+        // The rules and the secret are checked before the store is made: a bad setting is
+        // refused as such, not hidden behind an unreachable Redis.
+        builder.build_with_store(self.store(&lookup)).await
     }
 
     async fn store(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<Arc<dyn GuardStore>> {
@@ -648,6 +649,36 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("secret is missing"), "{err}");
+    }
+
+    /// A bad rule or secret is refused, naming the setting, before the store is built: with
+    /// `store = "redis"` and nothing listening at the URL, the error is the setting's
+    /// `InvalidInput`, not the store's `ProviderUnavailable` (and a zero store timeout never
+    /// becomes Redis's response timeout).
+    #[tokio::test]
+    async fn bad_settings_are_refused_before_connecting_to_redis() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let secret = "0123456789abcdef";
+        for (rules, secret, named) in [
+            ("deny_regions = [\"UK\"]", secret, "UK"),
+            ("store_timeout_ms = 0", secret, "store_timeout_ms"),
+            ("", "too short", "secret"),
+        ] {
+            let settings =
+                GuardSettings::from_toml(&format!("store = \"redis\"\n[rules]\n{rules}\n"))
+                    .unwrap();
+            let lookup = |name: &str| match name {
+                ENV_SECRET => Some(secret.to_owned()),
+                ENV_REDIS_URL => Some("redis://127.0.0.1:1/0".to_owned()),
+                _ => None,
+            };
+            let err = settings
+                .build_with_lookup(Arc::clone(&inner), None, lookup)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{rules:?}: {err}");
+            assert!(err.to_string().contains(named), "{rules:?}: {err}");
+        }
     }
 
     #[tokio::test]

@@ -1,14 +1,18 @@
 //! The testkit's conformance suite through the guard, around a real client of the sandbox:
 //! with its counters in memory, and in a real `redis-server` the test starts.
 
+#[cfg(feature = "redis")]
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "redis")]
 use common::RedisServer;
 use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
-use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore, RedisStore};
+#[cfg(feature = "redis")]
+use phone_verify_guard::RedisStore;
+use phone_verify_guard::{Guard, GuardConfig, GuardStore, MemoryStore};
 use phone_verify_testkit::sandbox::{
     Provider, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
@@ -82,6 +86,7 @@ async fn the_guarded_provider_conforms_on_the_sandbox() {
 
 /// As many instances behind a load balancer run it: every guard of the run (the one under
 /// test and the fresh clients) keeps its counters in one real Redis.
+#[cfg(feature = "redis")]
 #[tokio::test]
 async fn the_guarded_provider_conforms_with_its_counters_in_redis() {
     let server = RedisServer::start();

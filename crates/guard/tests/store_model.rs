@@ -1,7 +1,8 @@
 //! The in-memory store against a model of [`GuardStore`]'s contract: random decisions,
 //! releases, reads and clock moves, over fixed-window and GCRA counters, checked step by step
 //! (windows that end, counts that start again, GCRA's spacing, all-or-nothing decisions that
-//! name the refusing counter with the longest wait, counters released back to nothing gone).
+//! name the refusing counter with the longest wait and the windows they count in, releases
+//! that take from those windows only, counters released back to nothing gone).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use phone_verify_guard::store::{Algorithm, Counter, CounterState, Decision};
+use phone_verify_guard::store::{Algorithm, Counter, CounterState, Decision, HitId, Reservation};
 use phone_verify_guard::{GuardStore, ManualClock, MemoryStore};
 
 /// The counters: (key, window in seconds, algorithm). GCRA intervals are whole milliseconds
@@ -26,7 +27,8 @@ const KEYS: [(&str, u64, Algorithm); 5] = [
 #[derive(Debug, Clone)]
 enum Step {
     Hit(Vec<(usize, u64)>),
-    Release(Vec<(usize, u64)>),
+    /// The release of an allowed hit not released yet, by its index modulo their number.
+    Release(usize),
     /// The clock moves by this many milliseconds.
     Wait(u64),
 }
@@ -48,7 +50,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
     ];
     let step = prop_oneof![
         4 => counters.clone().prop_map(Step::Hit),
-        1 => counters.prop_map(Step::Release),
+        1 => (0_usize..60).prop_map(Step::Release),
         2 => wait.prop_map(Step::Wait),
     ];
     proptest::collection::vec(step, 1..60)
@@ -102,7 +104,8 @@ impl Model {
         }
     }
 
-    /// Refused by the counter that waits longest (the first of equals), or else counted.
+    /// Refused by the counter that waits longest (the first of equals), or else counted, with
+    /// the end of each fixed window counted in.
     fn hit(&mut self, counters: &[Counter]) -> Decision {
         let mut refused: Option<(usize, Duration)> = None;
         for (index, c) in counters.iter().enumerate() {
@@ -115,7 +118,11 @@ impl Model {
         if let Some((index, retry_after)) = refused {
             return Decision::Denied { index, retry_after };
         }
-        for c in counters.iter().filter(|c| c.cost > 0) {
+        let mut window_ends = vec![None; counters.len()];
+        for (c, window_end) in counters.iter().zip(&mut window_ends) {
+            if c.cost == 0 {
+                continue;
+            }
             let value = match (c.algorithm, self.live(c)) {
                 (Algorithm::FixedWindow, Some((count, end))) => (count + c.cost, end),
                 (Algorithm::FixedWindow, None) => (c.cost, self.now + c.window),
@@ -127,18 +134,24 @@ impl Model {
                     )
                 }
             };
+            if c.algorithm == Algorithm::FixedWindow {
+                *window_end = Some(value.1);
+            }
             self.counters.insert(c.key.clone(), value);
         }
-        Decision::Allowed
+        Decision::Allowed(Reservation { window_ends })
     }
 
-    /// Takes back what a hit added; a counter back to nothing is gone (its next event starts
-    /// a new window).
-    fn release(&mut self, counters: &[Counter]) {
-        for c in counters {
+    /// Takes back what a hit added, from the window it counted in only; a counter back to
+    /// nothing is gone (its next event starts a new window).
+    fn release(&mut self, counters: &[Counter], reservation: &Reservation) {
+        for (index, c) in counters.iter().enumerate() {
             let Some((count, end)) = self.live(c) else {
                 continue;
             };
+            if c.algorithm == Algorithm::FixedWindow && reservation.window_end(index) != Some(end) {
+                continue;
+            }
             let value = match c.algorithm {
                 Algorithm::FixedWindow => (count.saturating_sub(c.cost), end),
                 Algorithm::Gcra => {
@@ -202,21 +215,26 @@ fn the_memory_store_keeps_the_contract() {
         let store = MemoryStore::with_clock(Arc::new(clock.clone()));
         let mut model = Model::default();
         let all: Vec<Counter> = (0..KEYS.len()).map(|i| counter(i, 1)).collect();
+        // The allowed hits not released yet, and what they reserved (the same in both).
+        let mut held: Vec<(Vec<Counter>, Reservation)> = Vec::new();
         runtime.block_on(async {
             for (number, step) in steps.iter().enumerate() {
                 match step {
                     Step::Hit(picked) => {
                         let counters: Vec<Counter> =
                             picked.iter().map(|&(i, cost)| counter(i, cost)).collect();
-                        let (got, want) =
-                            (store.hit(&counters).await.unwrap(), model.hit(&counters));
-                        prop_assert_eq!(got, want, "step {} ({:?})", number, step);
+                        let got = store.hit(&counters, HitId::random()).await.unwrap();
+                        let want = model.hit(&counters);
+                        prop_assert_eq!(&got, &want, "step {} ({:?})", number, step);
+                        if let Decision::Allowed(reservation) = got {
+                            held.push((counters, reservation));
+                        }
                     }
-                    Step::Release(picked) => {
-                        let counters: Vec<Counter> =
-                            picked.iter().map(|&(i, cost)| counter(i, cost)).collect();
-                        store.release(&counters).await.unwrap();
-                        model.release(&counters);
+                    Step::Release(_) if held.is_empty() => {}
+                    &Step::Release(which) => {
+                        let (counters, reservation) = held.remove(which % held.len());
+                        store.release(&counters, &reservation).await.unwrap();
+                        model.release(&counters, &reservation);
                     }
                     Step::Wait(ms) => {
                         clock.advance(Duration::from_millis(*ms));

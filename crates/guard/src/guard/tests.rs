@@ -570,11 +570,15 @@ struct Recording(std::sync::Mutex<Vec<Counter>>);
 
 #[async_trait]
 impl GuardStore for Recording {
-    async fn hit(&self, counters: &[Counter]) -> std::result::Result<Decision, StoreError> {
+    async fn hit(
+        &self,
+        counters: &[Counter],
+        _: HitId,
+    ) -> std::result::Result<Decision, StoreError> {
         self.0.lock().unwrap().extend_from_slice(counters);
-        Ok(Decision::Allowed)
+        Ok(Decision::Allowed(Reservation::default()))
     }
-    async fn release(&self, _: &[Counter]) -> std::result::Result<(), StoreError> {
+    async fn release(&self, _: &[Counter], _: &Reservation) -> std::result::Result<(), StoreError> {
         Ok(())
     }
     async fn peek(
@@ -652,10 +656,10 @@ struct Stuck;
 
 #[async_trait]
 impl GuardStore for Stuck {
-    async fn hit(&self, _: &[Counter]) -> std::result::Result<Decision, StoreError> {
+    async fn hit(&self, _: &[Counter], _: HitId) -> std::result::Result<Decision, StoreError> {
         std::future::pending().await
     }
-    async fn release(&self, _: &[Counter]) -> std::result::Result<(), StoreError> {
+    async fn release(&self, _: &[Counter], _: &Reservation) -> std::result::Result<(), StoreError> {
         std::future::pending().await
     }
     async fn peek(
@@ -1093,6 +1097,88 @@ async fn a_send_the_provider_surely_did_not_make_is_not_counted() {
     }
 }
 
+/// A provider whose first send is slow: it waits for `finish`, then fails with `Timeout`
+/// before anything was sent. Its other sends are the in-memory provider's.
+#[derive(Debug)]
+struct SlowFirstSend {
+    inner: InMemoryVerifier,
+    first: std::sync::atomic::AtomicBool,
+    started: tokio::sync::Notify,
+    finish: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl PhoneVerifier for SlowFirstSend {
+    fn provider(&self) -> ProviderId {
+        PhoneVerifier::provider(&self.inner)
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.started.notify_one();
+            self.finish.notified().await;
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                "a lookup before the send timed out",
+            ));
+        }
+        self.inner.start(request).await
+    }
+    async fn check(
+        &self,
+        verification: &Verification,
+        request: &CheckRequest,
+    ) -> Result<CheckOutcome> {
+        self.inner.check(verification, request).await
+    }
+}
+
+/// A send given back after a slow failure gives back its own cooldown window, not a later
+/// one. The first send's provider call lasts 35 s and fails before sending (given back);
+/// meanwhile a second send, 31 s after the first, found the 30 s cooldown over and went out.
+/// A third at 36 s is refused by the second's cooldown. (The first's give-back emptied the
+/// second's window, and the third went out 5 s after the second.)
+#[tokio::test]
+async fn a_send_given_back_late_leaves_a_later_cooldown_alone() {
+    let provider = InMemoryVerifier::new();
+    let slow = Arc::new(SlowFirstSend {
+        inner: provider.clone_fresh(),
+        first: std::sync::atomic::AtomicBool::new(true),
+        started: tokio::sync::Notify::new(),
+        finish: tokio::sync::Notify::new(),
+    });
+    let clock = ManualClock::new();
+    let guard = Arc::new(
+        Guard::builder(Arc::clone(&slow) as Arc<dyn PhoneVerifier>)
+            .secret(SECRET)
+            .store(Arc::new(MemoryStore::with_clock(Arc::new(clock.clone()))))
+            .config(only(|c| c.resend_cooldown_secs = Some(30)))
+            .build()
+            .unwrap(),
+    );
+    let request = StartRequest::sms("+905321110190".parse().unwrap());
+    let first = tokio::spawn({
+        let (guard, request) = (Arc::clone(&guard), request.clone());
+        async move { guard.start(&request).await }
+    });
+    slow.started.notified().await;
+    clock.advance(Duration::from_secs(31));
+    guard.start(&request).await.expect("the cooldown is over");
+    clock.advance(Duration::from_secs(4));
+    slow.finish.notify_one();
+    let err = first.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    clock.advance(Duration::from_secs(1));
+    denied(
+        guard.start(&request).await,
+        ErrorKind::RateLimited,
+        Rule::ResendCooldown,
+    );
+    assert_eq!(provider.state().request_counts().sends, 1);
+}
+
 /// The refusal names the counter the user must wait longest for: five sends 31 s apart
 /// fill the per-phone limit (5 per 10 minutes) while each clears the 30 s cooldown; a sixth
 /// 10 s after the fifth is refused by both, and waiting out the cooldown's 20 s would only
@@ -1182,13 +1268,13 @@ struct OutOfRange;
 
 #[async_trait]
 impl GuardStore for OutOfRange {
-    async fn hit(&self, _: &[Counter]) -> std::result::Result<Decision, StoreError> {
+    async fn hit(&self, _: &[Counter], _: HitId) -> std::result::Result<Decision, StoreError> {
         Ok(Decision::Denied {
             index: 99,
             retry_after: Duration::from_secs(1),
         })
     }
-    async fn release(&self, _: &[Counter]) -> std::result::Result<(), StoreError> {
+    async fn release(&self, _: &[Counter], _: &Reservation) -> std::result::Result<(), StoreError> {
         Ok(())
     }
     async fn peek(

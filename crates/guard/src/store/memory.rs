@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hashbrown::HashTable;
 
-use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
+use super::{
+    Algorithm, Counter, CounterState, Decision, GuardStore, HitId, Reservation, StoreError,
+};
 use crate::clock::{Clock, SystemClock};
 
 const SHARDS: usize = 32;
@@ -44,7 +46,9 @@ impl Slot {
 /// Counters live in 32 shards, each behind its own lock; a decision locks the shards of its
 /// counters in a fixed order, so it is atomic. Each shard holds at most `capacity / 32`
 /// counters: when one is full its expired counters are evicted, and if none has expired the
-/// decision fails with [`StoreError::Full`] (the guard's fail mode applies).
+/// decision fails with [`StoreError::Full`] (the guard's fail mode applies). A decision is over
+/// when its future is first polled, so no hit counts after its caller gave up on it: it keeps
+/// [`GuardStore::abandon`]'s default, which does nothing.
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
@@ -161,7 +165,7 @@ fn live(entry: Option<&Entry>, now: Duration) -> Option<Entry> {
 
 #[async_trait]
 impl GuardStore for MemoryStore {
-    async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError> {
+    async fn hit(&self, counters: &[Counter], _id: HitId) -> Result<Decision, StoreError> {
         let now = self.inner.clock.now();
         let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
         let mut guards = self.lock_shards(&hashes);
@@ -201,7 +205,8 @@ impl GuardStore for MemoryStore {
                 }
             }
         }
-        for (counter, &hash) in counters.iter().zip(&hashes) {
+        let mut window_ends = vec![None; counters.len()];
+        for ((counter, &hash), window_end) in counters.iter().zip(&hashes).zip(&mut window_ends) {
             if counter.cost == 0 {
                 continue;
             }
@@ -229,7 +234,10 @@ impl GuardStore for MemoryStore {
                 *entry = fresh;
             }
             match counter.algorithm {
-                Algorithm::FixedWindow => entry.count = entry.count.saturating_add(counter.cost),
+                Algorithm::FixedWindow => {
+                    entry.count = entry.count.saturating_add(counter.cost);
+                    *window_end = Some(entry.expires_at);
+                }
                 Algorithm::Gcra => {
                     // The check above let it through: the same computation cannot refuse now.
                     let tat = counter.gcra(Some(entry.expires_at), now);
@@ -238,14 +246,18 @@ impl GuardStore for MemoryStore {
                 }
             }
         }
-        Ok(Decision::Allowed)
+        Ok(Decision::Allowed(Reservation { window_ends }))
     }
 
-    async fn release(&self, counters: &[Counter]) -> Result<(), StoreError> {
+    async fn release(
+        &self,
+        counters: &[Counter],
+        reservation: &Reservation,
+    ) -> Result<(), StoreError> {
         let now = self.inner.clock.now();
         let hashes: Vec<u64> = counters.iter().map(|c| self.hash(&c.key)).collect();
         let mut guards = self.lock_shards(&hashes);
-        for (counter, &hash) in counters.iter().zip(&hashes) {
+        for (index, (counter, &hash)) in counters.iter().zip(&hashes).enumerate() {
             let table = shard(&mut guards, hash);
             let Ok(mut slot) = table.find_entry(hash, |s| s.hash == hash && s.key == counter.key)
             else {
@@ -256,6 +268,13 @@ impl GuardStore for MemoryStore {
                 continue;
             }
             let spent = match counter.algorithm {
+                // Another window than the reservation's: the reserved event's window ended,
+                // and this one counts other events.
+                Algorithm::FixedWindow
+                    if reservation.window_end(index) != Some(entry.expires_at) =>
+                {
+                    continue;
+                }
                 Algorithm::FixedWindow => {
                     entry.count = entry.count.saturating_sub(counter.cost);
                     entry.count == 0
@@ -320,11 +339,28 @@ mod tests {
         }
     }
 
+    /// `store.hit(counters)`, with a new id.
+    async fn hit(store: &MemoryStore, counters: &[Counter]) -> Result<Decision, StoreError> {
+        store.hit(counters, HitId::random()).await
+    }
+
+    /// An allowed hit of `counter`'s, and what it reserved.
+    async fn allowed(store: &MemoryStore, counter: &Counter) -> Reservation {
+        match hit(store, std::slice::from_ref(counter)).await.unwrap() {
+            Decision::Allowed(reservation) => reservation,
+            denied @ Decision::Denied { .. } => panic!("{counter:?}: {denied:?}"),
+        }
+    }
+
     /// Sends allowed out of `n` at once.
     async fn burst(store: &MemoryStore, counter: &Counter, n: usize) -> usize {
         let mut allowed = 0;
         for _ in 0..n {
-            if store.hit(std::slice::from_ref(counter)).await.unwrap() == Decision::Allowed {
+            if hit(store, std::slice::from_ref(counter))
+                .await
+                .unwrap()
+                .is_allowed()
+            {
                 allowed += 1;
             }
         }
@@ -365,7 +401,7 @@ mod tests {
         let c = gcra("k", 5, 1);
         assert_eq!(burst(&store, &c, 5).await, 5, "a full burst from nothing");
         let Decision::Denied { index, retry_after } =
-            store.hit(std::slice::from_ref(&c)).await.unwrap()
+            hit(&store, std::slice::from_ref(&c)).await.unwrap()
         else {
             panic!("the sixth in the same instant is refused");
         };
@@ -379,7 +415,7 @@ mod tests {
         assert_eq!(burst(&store, &c, 3).await, 1, "one every 12 s");
         // A zero-cost counter only checks, and a limit of 0 refuses everything.
         assert!(matches!(
-            store.hit(&[gcra("k", 5, 0)]).await.unwrap(),
+            hit(&store, &[gcra("k", 5, 0)]).await.unwrap(),
             Decision::Denied { .. }
         ));
         assert_eq!(burst(&store, &gcra("z", 0, 1), 1).await, 0);
@@ -396,9 +432,9 @@ mod tests {
         let clock = ManualClock::new();
         let store = MemoryStore::with_clock(Arc::new(clock.clone()));
         let both = [counter("a", 2, 1), counter("b", 1, 1)];
-        assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
+        assert!(hit(&store, &both).await.unwrap().is_allowed());
         // `b` is full: nothing is counted, not even `a`.
-        let denied = store.hit(&both).await.unwrap();
+        let denied = hit(&store, &both).await.unwrap();
         assert_eq!(
             denied,
             Decision::Denied {
@@ -409,12 +445,12 @@ mod tests {
         let a = store.peek(&[counter("a", 2, 1)]).await.unwrap();
         assert_eq!(a[0].count, 1);
         clock.advance(Duration::from_secs(45));
-        let Decision::Denied { retry_after, .. } = store.hit(&both).await.unwrap() else {
+        let Decision::Denied { retry_after, .. } = hit(&store, &both).await.unwrap() else {
             panic!("b is still full");
         };
         assert_eq!(retry_after, Duration::from_secs(15));
         clock.advance(Duration::from_secs(15));
-        assert_eq!(store.hit(&both).await.unwrap(), Decision::Allowed);
+        assert!(hit(&store, &both).await.unwrap().is_allowed());
         assert_eq!(store.peek(&[counter("a", 2, 1)]).await.unwrap()[0].count, 1);
     }
 
@@ -424,10 +460,15 @@ mod tests {
         let store = MemoryStore::with_clock(Arc::new(clock.clone()));
         let fixed = counter("f", 2, 1);
         let spaced = gcra("g", 5, 1);
+        let mut first = Vec::new();
         for c in [&fixed, &spaced] {
             let max = usize::try_from(c.max).unwrap();
-            assert_eq!(burst(&store, c, max + 1).await, max, "{:?}", c.algorithm);
-            store.release(std::slice::from_ref(c)).await.unwrap();
+            first.push(allowed(&store, c).await);
+            assert_eq!(burst(&store, c, max).await, max - 1, "{:?}", c.algorithm);
+            store
+                .release(std::slice::from_ref(c), &first[first.len() - 1])
+                .await
+                .unwrap();
             assert_eq!(
                 burst(&store, c, 2).await,
                 1,
@@ -435,9 +476,15 @@ mod tests {
                 c.algorithm
             );
         }
+        let [in_window, no_window] = [&first[0], &first[1]];
+        assert_eq!(in_window.window_ends, [Some(Duration::from_secs(60))]);
+        assert_eq!(no_window.window_ends, [None], "GCRA has no window");
         clock.advance(Duration::from_secs(30));
         // A fixed window keeps its end while it counts, and goes when back to zero (not below).
-        store.release(std::slice::from_ref(&fixed)).await.unwrap();
+        store
+            .release(std::slice::from_ref(&fixed), in_window)
+            .await
+            .unwrap();
         let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
         assert_eq!(
             state,
@@ -447,7 +494,10 @@ mod tests {
             }
         );
         let held = store.len();
-        store.release(&[counter("f", 2, 5)]).await.unwrap();
+        store
+            .release(&[counter("f", 2, 5)], in_window)
+            .await
+            .unwrap();
         assert_eq!(store.len(), held - 1, "the counter went");
         assert_eq!(burst(&store, &fixed, 1).await, 1);
         let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
@@ -457,14 +507,17 @@ mod tests {
             "a new window"
         );
         // GCRA: back by one interval (12 s) per event, not before now.
-        store.release(std::slice::from_ref(&spaced)).await.unwrap();
+        store
+            .release(std::slice::from_ref(&spaced), no_window)
+            .await
+            .unwrap();
         let state = store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0];
         assert_eq!(
             state.resets_in,
             Some(Duration::from_secs(18)),
             "60 - 30 - 12"
         );
-        store.release(&[gcra("g", 5, 9)]).await.unwrap();
+        store.release(&[gcra("g", 5, 9)], no_window).await.unwrap();
         assert_eq!(
             store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0],
             CounterState::default()
@@ -472,26 +525,61 @@ mod tests {
         assert_eq!(store.len(), 1, "the GCRA counter with none pending went");
         assert_eq!(burst(&store, &spaced, 6).await, 5, "a full burst again");
         // An absent or expired counter stays absent.
-        store.release(&[counter("none", 2, 1)]).await.unwrap();
+        let reservation = allowed(&store, &fixed).await;
+        store
+            .release(&[counter("none", 2, 1)], &reservation)
+            .await
+            .unwrap();
         clock.advance(Duration::from_secs(61));
-        store.release(std::slice::from_ref(&fixed)).await.unwrap();
+        store
+            .release(std::slice::from_ref(&fixed), &reservation)
+            .await
+            .unwrap();
         assert_eq!(
             store.peek(&[counter("none", 2, 1), fixed]).await.unwrap(),
             [CounterState::default(); 2]
         );
     }
 
+    /// A release takes back from the window its hit counted in, never from a later one. A
+    /// send counted at 0 s in a 30 s resend cooldown is given back at 35 s (its provider call
+    /// was slow and failed), after another send opened a new window at 31 s: that window keeps
+    /// its send, and a third at 36 s is refused. (The release emptied the new window, and let
+    /// the third send through 5 s after the second.)
+    #[tokio::test]
+    async fn a_release_never_takes_from_a_later_window() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let cooldown = Counter {
+            window: Duration::from_secs(30),
+            ..counter("cooldown", 1, 1)
+        };
+        let one = std::slice::from_ref(&cooldown);
+        let first = allowed(&store, &cooldown).await;
+        clock.advance(Duration::from_secs(31));
+        let second = allowed(&store, &cooldown).await;
+        clock.advance(Duration::from_secs(4));
+        store.release(one, &first).await.unwrap();
+        assert_eq!(store.peek(one).await.unwrap()[0].count, 1);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(burst(&store, &cooldown, 1).await, 0, "the cooldown holds");
+        store.release(one, &second).await.unwrap();
+        assert_eq!(store.peek(one).await.unwrap()[0], CounterState::default());
+    }
+
     #[tokio::test]
     async fn a_zero_cost_counter_only_checks() {
         let store = MemoryStore::with_clock(Arc::new(ManualClock::new()));
-        assert_eq!(
-            store.hit(&[counter("k", 1, 0)]).await.unwrap(),
-            Decision::Allowed
+        assert!(
+            hit(&store, &[counter("k", 1, 0)])
+                .await
+                .unwrap()
+                .is_allowed()
         );
         assert!(store.is_empty());
-        store.hit(&[counter("k", 1, 1)]).await.unwrap();
+        hit(&store, &[counter("k", 1, 1)]).await.unwrap();
         assert!(matches!(
-            store.hit(&[counter("k", 1, 0)]).await.unwrap(),
+            hit(&store, &[counter("k", 1, 0)]).await.unwrap(),
             Decision::Denied { index: 0, .. }
         ));
     }
@@ -502,7 +590,7 @@ mod tests {
         let store = MemoryStore::with_capacity(Arc::new(clock.clone()), SHARDS);
         let mut full = None;
         for i in 0..SHARDS * 4 {
-            if let Err(err) = store.hit(&[counter(&format!("k{i}"), 5, 1)]).await {
+            if let Err(err) = hit(&store, &[counter(&format!("k{i}"), 5, 1)]).await {
                 full = Some(err);
                 break;
             }
@@ -512,7 +600,7 @@ mod tests {
         clock.advance(Duration::from_secs(61));
         for i in 0..SHARDS * 4 {
             let key = format!("new{i}");
-            if store.hit(&[counter(&key, 5, 1)]).await.is_err() {
+            if hit(&store, &[counter(&key, 5, 1)]).await.is_err() {
                 break;
             }
         }
@@ -531,31 +619,34 @@ mod tests {
         let mut refused = None;
         for i in 0..SHARDS * 4 {
             let key = format!("k{i}");
-            if store.hit(&[counter(&key, 5, 1)]).await.is_err() {
+            if hit(&store, &[counter(&key, 5, 1)]).await.is_err() {
                 refused = Some(key);
                 break;
             }
         }
         let refused = refused.expect("one shard filled up");
         let held = counter("k0", 5, 1);
-        assert_eq!(
-            store.hit(std::slice::from_ref(&held)).await,
-            Ok(Decision::Allowed)
+        assert!(
+            hit(&store, std::slice::from_ref(&held))
+                .await
+                .is_ok_and(|d| d.is_allowed())
         );
         assert_eq!(store.peek(&[held]).await.unwrap()[0].count, 2);
-        assert_eq!(
-            store.hit(&[counter(&refused, 5, 0)]).await,
-            Ok(Decision::Allowed),
+        assert!(
+            hit(&store, &[counter(&refused, 5, 0)])
+                .await
+                .is_ok_and(|d| d.is_allowed()),
             "a check of {refused} needs no room"
         );
         assert_eq!(
-            store.hit(&[counter(&refused, 5, 1)]).await,
+            hit(&store, &[counter(&refused, 5, 1)]).await,
             Err(StoreError::Full(SHARDS))
         );
         clock.advance(Duration::from_secs(60));
-        assert_eq!(
-            store.hit(&[counter(&refused, 5, 1)]).await,
-            Ok(Decision::Allowed),
+        assert!(
+            hit(&store, &[counter(&refused, 5, 1)])
+                .await
+                .is_ok_and(|d| d.is_allowed()),
             "the shard's counter ended at this very instant and was evicted"
         );
     }
@@ -567,8 +658,8 @@ mod tests {
         let store = MemoryStore::with_capacity(Arc::new(ManualClock::new()), 100 * SHARDS);
         assert!(store.is_empty());
         for i in 0..1000 {
-            let decision = store.hit(&[counter(&format!("k{i}"), 5, 1)]).await;
-            assert_eq!(decision, Ok(Decision::Allowed), "key {i}");
+            let decision = hit(&store, &[counter(&format!("k{i}"), 5, 1)]).await;
+            assert!(decision.is_ok_and(|d| d.is_allowed()), "key {i}");
         }
         assert_eq!(store.len(), 1000);
         assert!(!store.is_empty());

@@ -4,13 +4,15 @@
 //! `window` later, when the counter disappears; a GCRA counter keeps the theoretical arrival
 //! time of the next event (see [`Algorithm`]). One call to [`GuardStore::hit`] decides a whole
 //! request atomically: either every counter is under its limit and each is increased, or none
-//! is; [`GuardStore::release`] takes an increase back (a counter back to nothing is removed).
+//! is; [`GuardStore::release`] takes an increase back (a counter back to nothing is removed),
+//! and [`GuardStore::abandon`] a hit whose answer the caller stopped waiting for.
 
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
+use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -76,10 +78,11 @@ impl Counter {
 }
 
 /// The store's answer to [`GuardStore::hit`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    /// Every counter was under its limit; those with a cost were increased.
-    Allowed,
+    /// Every counter was under its limit; those with a cost were increased, in the windows the
+    /// [`Reservation`] names (for [`GuardStore::release`]).
+    Allowed(Reservation),
     /// The counter at `index` is at its limit, and no other refusing counter of the request
     /// lets it through later; nothing was increased.
     Denied {
@@ -89,6 +92,59 @@ pub enum Decision {
         /// it ends): the longest wait of the refusing counters.
         retry_after: Duration,
     },
+}
+
+impl Decision {
+    /// Whether the request was allowed.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allowed(_))
+    }
+}
+
+/// What an allowed [`GuardStore::hit`] counted, which [`GuardStore::release`] takes back: for
+/// each counter of the request, in order, the end of the fixed window its cost went into, so
+/// that a release never takes from a later window of the same counter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reservation {
+    /// Per counter, when the window it was counted in ends, on the store's clock; `None` for a
+    /// GCRA counter or a counter without a cost.
+    pub window_ends: Vec<Option<Duration>>,
+}
+
+impl Reservation {
+    /// The end of the window counter `index` was counted in, if it was counted in one.
+    pub fn window_end(&self, index: usize) -> Option<Duration> {
+        self.window_ends.get(index).copied().flatten()
+    }
+}
+
+/// The identity of one [`GuardStore::hit`], by which [`GuardStore::abandon`] names it: 128
+/// random bits (SipHash under keys the operating system drew), so that two hits of the
+/// instances sharing a store do not share one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HitId(u128);
+
+impl HitId {
+    /// A new identity.
+    pub fn random() -> Self {
+        // Each `RandomState` has new keys: random per thread, then a step of one.
+        let state = RandomState::new();
+        let (high, low) = (state.hash_one(0_u8), state.hash_one(1_u8));
+        Self(u128::from(high) << 64 | u128::from(low))
+    }
+}
+
+/// 32 hex digits.
+impl fmt::Display for HitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for HitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HitId({self})")
+    }
 }
 
 /// A counter's current state, for [`GuardStore::peek`].
@@ -119,24 +175,54 @@ pub enum StoreError {
 #[async_trait]
 pub trait GuardStore: Send + Sync + Debug {
     /// Atomically: if no counter [refuses](Counter::refuses) the request, adds each counter's
-    /// cost (starting its window if it was absent) and answers `Allowed`; otherwise changes
-    /// nothing and answers `Denied` with the refusing counter that waits longest (the first
-    /// of those that wait as long), so that a caller who waits as told is not refused by
-    /// another counter of the same request.
-    async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError>;
+    /// cost (starting its window if it was absent) and answers `Allowed` with the windows it
+    /// counted in; otherwise changes nothing and answers `Denied` with the refusing counter
+    /// that waits longest (the first of those that wait as long), so that a caller who waits
+    /// as told is not refused by another counter of the same request. `id` names this hit to
+    /// [`abandon`](Self::abandon).
+    async fn hit(&self, counters: &[Counter], id: HitId) -> Result<Decision, StoreError>;
 
     /// Takes back what an allowed [`hit`](Self::hit) of `counters` added, when the event it
     /// reserved did not happen (the guard reserves a check's wrong code before the provider
     /// answers, so that checks in flight at once cannot all pass a limit; and a send the
     /// provider surely did not make). A fixed-window counter goes down by its cost, its window
-    /// unchanged, and is removed when it reaches zero (its next event starts a new window, as
-    /// for a counter never hit); a GCRA counter's theoretical arrival time goes back by
-    /// `cost × interval`, and the counter is removed when that reaches now. An absent or
-    /// expired counter stays absent.
-    async fn release(&self, counters: &[Counter]) -> Result<(), StoreError>;
+    /// unchanged, only if it is still in the window `reservation` names (a window that ended
+    /// meanwhile took the count with it, and a later one holds other events), and is removed
+    /// when it reaches zero (its next event starts a new window, as for a counter never hit);
+    /// a GCRA counter's theoretical arrival time goes back by `cost × interval`, and the
+    /// counter is removed when that reaches now. An absent or expired counter stays absent.
+    async fn release(
+        &self,
+        counters: &[Counter],
+        reservation: &Reservation,
+    ) -> Result<(), StoreError>;
+
+    /// Takes back hit `id` of `counters` if it was allowed, or is when it runs later: the caller
+    /// stopped waiting for its answer (a timeout, a lost connection) and counts it as failed.
+    /// A store whose hit can still count after its caller gave up (a request already sent to a
+    /// server) must implement it; the default does nothing, which is right for a store whose
+    /// hit is over when its future is first polled, such as [`MemoryStore`].
+    async fn abandon(&self, counters: &[Counter], id: HitId) -> Result<(), StoreError> {
+        let _ = (counters, id);
+        Ok(())
+    }
 
     /// The current state of `counters` (their keys and algorithms), in order, without changing
     /// them. For a GCRA counter, `count` is the events its pending time stands for (rounded
     /// up) and `resets_in` when it is back to none.
     async fn peek(&self, counters: &[Counter]) -> Result<Vec<CounterState>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_ids_differ_and_show_as_hex() {
+        let ids: std::collections::HashSet<HitId> = (0..1000).map(|_| HitId::random()).collect();
+        assert_eq!(ids.len(), 1000);
+        let id = HitId(0xab);
+        assert_eq!(id.to_string(), format!("{:0>32}", "ab"));
+        assert_eq!(format!("{id:?}"), format!("HitId({id})"));
+    }
 }

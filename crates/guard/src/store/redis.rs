@@ -8,47 +8,64 @@ use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Algorithm, Counter, CounterState, Decision, GuardStore, StoreError};
+use super::{
+    Algorithm, Counter, CounterState, Decision, GuardStore, HitId, Reservation, StoreError,
+};
 
-/// Checks every counter, then counts all or none: one round trip, atomic in Redis.
-/// KEYS: the counters. ARGV: per counter, its window in milliseconds, its max, its cost and its
-/// algorithm (`0` fixed window: the value is a count expiring with the window; `1` GCRA: the
-/// value is the theoretical arrival time in milliseconds of Redis's clock, `TIME`, expiring
-/// when it is reached). Returns `{0, 0}` when allowed, `{index (1-based), ms until the
-/// request would fit}` when denied, for the refusing counter that waits longest (the first of
-/// equals). A count's expiry is set when its key is made (or found without one), never moved
-/// while it counts (`RELEASE` deletes a count taken back to zero).
-const HIT: &str = r"
+/// How long a hit's marker lives: `ABANDON` reads it right after the hit, on the same
+/// connection, so this only bounds the markers' memory.
+const MARKER_TTL: Duration = Duration::from_secs(60);
+
+/// Redis's clock, `TIME`, in milliseconds with the microseconds as a fraction: `now`. Every
+/// script starts with it.
+const NOW: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
+";
+
+/// Checks every counter, then counts all or none: one round trip, atomic in Redis.
+/// KEYS: this hit's marker, then the counters. ARGV: the marker's time to live in
+/// milliseconds, then per counter its window in milliseconds, its max, its cost, its algorithm
+/// (`0` fixed window: the value is a count expiring with the window; `1` GCRA: the value is
+/// the theoretical arrival time in milliseconds of Redis's clock, with a fraction, expiring
+/// when it is reached) and GCRA's interval in milliseconds. Returns `{0, 0, end, …}` when allowed,
+/// with the end of each counter's window (`PEXPIRETIME`; `-1` for a counter without one),
+/// which it also keeps in the marker when it counted anything; `{index (1-based), ms until
+/// the request would fit}` when denied, for the refusing counter that waits longest (the
+/// first of equals). A count's expiry is set when its key is made (or found without one),
+/// never moved while it counts (`RELEASE` deletes a count taken back to zero).
+const HIT: &str = r"
+local n = #KEYS - 1
 local next_tat = {}
 local existed = {}
 local refused, longest = 0, 0
-for i = 1, #KEYS do
-  local window = tonumber(ARGV[4 * i - 3])
-  local max = tonumber(ARGV[4 * i - 2])
-  local cost = tonumber(ARGV[4 * i - 1])
+for i = 1, n do
+  local key, arg = KEYS[i + 1], 5 * i - 3
+  local window = tonumber(ARGV[arg])
+  local max = tonumber(ARGV[arg + 1])
+  local cost = tonumber(ARGV[arg + 2])
+  local interval = tonumber(ARGV[arg + 4])
   local wait = nil
-  if ARGV[4 * i] == '1' then
+  if ARGV[arg + 3] == '1' then
     if max == 0 then
       wait = window
     else
-      local tat = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+      local tat = tonumber(redis.call('GET', key) or '0') or 0
       if tat < now then tat = now end
-      local after = tat + math.max(cost, 1) * window / max
+      local after = tat + math.max(cost, 1) * interval
       if after > now + window then
         wait = math.ceil(after - now - window)
       else
-        next_tat[i] = tat + cost * window / max
+        next_tat[i] = tat + cost * interval
       end
     end
   else
-    local value = redis.call('GET', KEYS[i])
+    local value = redis.call('GET', key)
     existed[i] = value ~= false
     local count = tonumber(value or '0') or 0
     if count + math.max(cost, 1) > max then
-      wait = redis.call('PTTL', KEYS[i])
+      wait = redis.call('PTTL', key)
       if wait < 0 then wait = window end
     end
   end
@@ -57,62 +74,93 @@ for i = 1, #KEYS do
   end
 end
 if refused > 0 then return {refused, longest} end
-for i = 1, #KEYS do
-  local cost = tonumber(ARGV[4 * i - 1])
+local ends = {}
+local counted = false
+for i = 1, n do
+  local key, arg = KEYS[i + 1], 5 * i - 3
+  local cost = tonumber(ARGV[arg + 2])
+  ends[i] = -1
   if cost > 0 then
-    if ARGV[4 * i] == '1' then
-      local tat = math.ceil(next_tat[i])
-      redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.max(tat - now, 1))
+    counted = true
+    if ARGV[arg + 3] == '1' then
+      local tat = next_tat[i]
+      redis.call('SET', key, string.format('%.17g', tat), 'PX', math.max(math.ceil(tat - now), 1))
     else
-      redis.call('INCRBY', KEYS[i], cost)
-      if not existed[i] or redis.call('PTTL', KEYS[i]) < 0 then
-        redis.call('PEXPIRE', KEYS[i], ARGV[4 * i - 3])
+      redis.call('INCRBY', key, cost)
+      if not existed[i] or redis.call('PTTL', key) < 0 then
+        redis.call('PEXPIRE', key, ARGV[arg])
       end
+      ends[i] = redis.call('PEXPIRETIME', key)
     end
   end
 end
-return {0, 0}
+if counted then
+  redis.call('SET', KEYS[1], table.concat(ends, ' '), 'PX', ARGV[1])
+end
+return {0, 0, unpack(ends)}
+";
+
+/// `take_back(key, cost, algorithm, interval, window_end)`, for `RELEASE` and `ABANDON`: a
+/// count goes down by the cost (`DECRBY` keeps its expiry) if its window ends at `window_end`
+/// (a later window holds other events), and the key is deleted when that takes it to zero; a
+/// theoretical arrival time goes back by cost × interval, and the key is deleted when none is
+/// pending. An absent key stays absent.
+const TAKE_BACK: &str = r"
+local function take_back(key, cost, algorithm, interval, window_end)
+  local value = tonumber(redis.call('GET', key) or '0') or 0
+  if algorithm == '1' then
+    if value > now then
+      local tat = value - cost * interval
+      if tat > now then
+        redis.call('SET', key, string.format('%.17g', tat), 'PX', math.max(math.ceil(tat - now), 1))
+      else
+        redis.call('DEL', key)
+      end
+    end
+  elseif value > 0 and redis.call('PEXPIRETIME', key) == window_end then
+    if cost >= value then
+      redis.call('DEL', key)
+    else
+      redis.call('DECRBY', key, cost)
+    end
+  end
+end
 ";
 
 /// Takes back what `HIT` added. KEYS: the counters. ARGV: per counter, its cost, its
-/// algorithm and GCRA's interval in milliseconds. A count goes down by the cost (`DECRBY`
-/// keeps its expiry), and the key is deleted when that takes it to zero; a theoretical arrival
-/// time goes back by cost × interval, and the key is deleted when none is pending. An absent
-/// key stays absent.
+/// algorithm, GCRA's interval in milliseconds and the end of the window `HIT` counted it in
+/// (`-1` for none).
 const RELEASE: &str = r"
-if redis.replicate_commands then redis.replicate_commands() end
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 for i = 1, #KEYS do
-  local cost = tonumber(ARGV[3 * i - 2])
-  local value = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
-  if ARGV[3 * i - 1] == '1' then
-    if value > now then
-      local tat = math.ceil(value - cost * tonumber(ARGV[3 * i]))
-      if tat > now then
-        redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', tat - now)
-      else
-        redis.call('DEL', KEYS[i])
-      end
-    end
-  elseif value > 0 then
-    if cost >= value then
-      redis.call('DEL', KEYS[i])
-    else
-      redis.call('DECRBY', KEYS[i], cost)
-    end
-  end
+  take_back(KEYS[i], tonumber(ARGV[4 * i - 3]), ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1]),
+    tonumber(ARGV[4 * i]))
 end
 return 0
+";
+
+/// Takes back what a `HIT` whose answer was not waited for added, if it ran: its marker holds
+/// the ends of the windows it counted in, and is deleted, so this happens once. Sent on the
+/// connection of the hit, it runs after it. KEYS: the hit's marker, then the counters. ARGV:
+/// per counter, its cost, its algorithm and GCRA's interval in milliseconds. Returns 1 if the
+/// hit had counted, else 0.
+const ABANDON: &str = r"
+local marker = redis.call('GET', KEYS[1])
+if not marker then return 0 end
+redis.call('DEL', KEYS[1])
+local i = 0
+for window_end in string.gmatch(marker, '%S+') do
+  i = i + 1
+  if i >= #KEYS then break end
+  take_back(KEYS[i + 1], tonumber(ARGV[3 * i - 2]), ARGV[3 * i - 1], tonumber(ARGV[3 * i]),
+    tonumber(window_end))
+end
+return 1
 ";
 
 /// Reads counters: per key, its count and its time to live in milliseconds (-2 when absent).
 /// ARGV: per counter, its algorithm and GCRA's interval in milliseconds; a GCRA counter's
 /// count is the events its pending time stands for, rounded up.
 const PEEK: &str = r"
-if redis.replicate_commands then redis.replicate_commands() end
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local out = {}
 for i = 1, #KEYS do
   local value = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
@@ -130,16 +178,22 @@ return out
 /// enforces the same limits.
 ///
 /// Each decision is one `EVALSHA` of a Lua script, so it is atomic and costs one round trip.
-/// Keys are `{prefix}:rule:hmac`. It connects to one Redis server; Redis Cluster is not
-/// supported (a node that does not own the keys' slot would answer `MOVED`). Built on redis-rs's
-/// [`ConnectionManager`], which reconnects after a failure; its connection and response
-/// timeouts bound every call (and the guard bounds it again with its own store timeout).
+/// Keys are `{prefix}:rule:hmac`. It connects to one Redis server, version 7.0 or later;
+/// Redis Cluster is not supported (a node that does not own the keys' slot would answer
+/// `MOVED`). Built on redis-rs's [`ConnectionManager`], which reconnects after a failure; its
+/// connection and response timeouts bound every call (and the guard bounds it again with its
+/// own store timeout).
+///
+/// An allowed hit also leaves a marker for a minute, `{prefix}:hit:` and the [`HitId`], with
+/// the windows it counted in: [`GuardStore::abandon`], sent on the same connection and so run
+/// after the hit, takes the hit back if it finds the marker.
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
     hit: Script,
     release: Script,
+    abandon: Script,
     peek: Script,
 }
 
@@ -182,7 +236,8 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Connects, and loads the scripts so that decisions take one round trip.
+    /// Connects, checks that the server has `PEXPIRETIME` (Redis 7.0), and loads the scripts
+    /// so that decisions take one round trip.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
             return Err(StoreError::Unavailable(
@@ -200,10 +255,18 @@ impl RedisStoreBuilder {
             .await
             .map_err(|_| StoreError::Timeout(bound))?
             .map_err(|e| unavailable(&e))?;
-        let hit = Script::new(HIT);
-        let release = Script::new(RELEASE);
-        let peek = Script::new(PEEK);
-        for script in [&hit, &release, &peek] {
+        // `PEXPIRETIME` tells a window from the next one: a server without it is refused here,
+        // not at every release.
+        let _: i64 = redis::cmd("PEXPIRETIME")
+            .arg(format!("{{{}}}:version", self.prefix))
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| too_old(&e))?;
+        let hit = Script::new(&format!("{NOW}{HIT}"));
+        let release = Script::new(&format!("{NOW}{TAKE_BACK}{RELEASE}"));
+        let abandon = Script::new(&format!("{NOW}{TAKE_BACK}{ABANDON}"));
+        let peek = Script::new(&format!("{NOW}{PEEK}"));
+        for script in [&hit, &release, &abandon, &peek] {
             script
                 .load_async(&mut connection)
                 .await
@@ -214,6 +277,7 @@ impl RedisStoreBuilder {
             prefix: self.prefix,
             hit,
             release,
+            abandon,
             peek,
         })
     }
@@ -221,6 +285,17 @@ impl RedisStoreBuilder {
 
 fn unavailable(err: &redis::RedisError) -> StoreError {
     StoreError::Unavailable(format!("redis: {err}"))
+}
+
+/// The error of `PEXPIRETIME` at connect: a server that does not know the command is too old.
+fn too_old(err: &redis::RedisError) -> StoreError {
+    if err.kind() == redis::ErrorKind::ResponseError {
+        StoreError::Unavailable(format!(
+            "redis: the guard's store needs Redis 7.0 or later (PEXPIRETIME): {err}"
+        ))
+    } else {
+        unavailable(err)
+    }
 }
 
 fn algorithm(algorithm: Algorithm) -> u8 {
@@ -232,6 +307,11 @@ fn algorithm(algorithm: Algorithm) -> u8 {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// GCRA's interval in milliseconds, with its fraction: the scripts keep microseconds.
+fn interval(counter: &Counter) -> f64 {
+    counter.interval().as_secs_f64() * 1000.0
 }
 
 impl RedisStore {
@@ -248,49 +328,80 @@ impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{{{}}}:{key}", self.prefix)
     }
+
+    /// The key of hit `id`'s marker.
+    fn marker(&self, id: HitId) -> String {
+        format!("{{{}}}:hit:{id}", self.prefix)
+    }
 }
 
 #[async_trait]
 impl GuardStore for RedisStore {
-    async fn hit(&self, counters: &[Counter]) -> Result<Decision, StoreError> {
+    async fn hit(&self, counters: &[Counter], id: HitId) -> Result<Decision, StoreError> {
         if counters.is_empty() {
-            return Ok(Decision::Allowed);
+            return Ok(Decision::Allowed(Reservation::default()));
         }
         let mut invocation = self.hit.prepare_invoke();
+        invocation.key(self.marker(id)).arg(millis(MARKER_TTL));
         for counter in counters {
             invocation
                 .key(self.key(&counter.key))
                 .arg(millis(counter.window))
                 .arg(counter.max)
                 .arg(counter.cost)
-                .arg(algorithm(counter.algorithm));
+                .arg(algorithm(counter.algorithm))
+                .arg(interval(counter));
         }
         let mut connection = self.connection.clone();
-        let (index, ttl): (usize, i64) = invocation
+        let raw: Vec<i64> = invocation
             .invoke_async(&mut connection)
             .await
             .map_err(|e| unavailable(&e))?;
-        Ok(match index {
-            0 => Decision::Allowed,
-            i => Decision::Denied {
-                index: i - 1,
-                retry_after: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
-            },
-        })
+        decision(&raw, counters.len())
     }
 
-    async fn release(&self, counters: &[Counter]) -> Result<(), StoreError> {
+    async fn release(
+        &self,
+        counters: &[Counter],
+        reservation: &Reservation,
+    ) -> Result<(), StoreError> {
         if counters.is_empty() {
             return Ok(());
         }
         let mut invocation = self.release.prepare_invoke();
+        for (index, counter) in counters.iter().enumerate() {
+            let window_end = reservation
+                .window_end(index)
+                .map_or(-1, |end| i64::try_from(end.as_millis()).unwrap_or(i64::MAX));
+            invocation
+                .key(self.key(&counter.key))
+                .arg(counter.cost)
+                .arg(algorithm(counter.algorithm))
+                .arg(interval(counter))
+                .arg(window_end);
+        }
+        let mut connection = self.connection.clone();
+        let _: i64 = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
+    async fn abandon(&self, counters: &[Counter], id: HitId) -> Result<(), StoreError> {
+        if counters.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = self.abandon.prepare_invoke();
+        invocation.key(self.marker(id));
         for counter in counters {
             invocation
                 .key(self.key(&counter.key))
                 .arg(counter.cost)
                 .arg(algorithm(counter.algorithm))
-                .arg(counter.interval().as_secs_f64() * 1000.0);
+                .arg(interval(counter));
         }
+        // The clone shares the hit's connection: Redis runs this after the hit, if it got it.
         let mut connection = self.connection.clone();
         let _: i64 = invocation
             .invoke_async(&mut connection)
@@ -308,7 +419,7 @@ impl GuardStore for RedisStore {
             invocation
                 .key(self.key(&counter.key))
                 .arg(algorithm(counter.algorithm))
-                .arg(counter.interval().as_secs_f64() * 1000.0);
+                .arg(interval(counter));
         }
         let mut connection = self.connection.clone();
         let raw: Vec<i64> = invocation
@@ -317,6 +428,32 @@ impl GuardStore for RedisStore {
             .map_err(|e| unavailable(&e))?;
         states(&raw, counters.len())
     }
+}
+
+/// `HIT`'s answer for `n` counters: `{0, 0}` and a window end (or `-1`) per counter, or the
+/// refusing counter (1-based) and its wait in milliseconds; an error if it is neither.
+fn decision(raw: &[i64], n: usize) -> Result<Decision, StoreError> {
+    if let [0, 0, ends @ ..] = raw
+        && ends.len() == n
+    {
+        let window_ends = ends
+            .iter()
+            .map(|&end| u64::try_from(end).ok().map(Duration::from_millis))
+            .collect();
+        return Ok(Decision::Allowed(Reservation { window_ends }));
+    }
+    if let &[index, wait] = raw
+        && let Some(index) = usize::try_from(index).ok().filter(|i| (1..=n).contains(i))
+    {
+        return Ok(Decision::Denied {
+            index: index - 1,
+            retry_after: Duration::from_millis(u64::try_from(wait).unwrap_or(0)),
+        });
+    }
+    Err(StoreError::Unavailable(format!(
+        "redis: the hit script answered {} values that are no decision on {n} counters",
+        raw.len()
+    )))
 }
 
 /// `PEEK`'s answer for `n` counters: a count and a time to live each, or an error if it does
@@ -340,6 +477,52 @@ fn states(raw: &[i64], n: usize) -> Result<Vec<CounterState>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `HIT`'s answers: allowed with a window end per counter (`-1`: none), or refused by a
+    /// counter of the decision; anything else is an error, not a panic or a wrong index.
+    #[test]
+    fn a_hit_answer_that_is_no_decision_is_an_error() {
+        let allowed = decision(&[0, 0, 1_700_000_030_123, -1], 2).unwrap();
+        let end = Some(Duration::from_millis(1_700_000_030_123));
+        assert_eq!(
+            allowed,
+            Decision::Allowed(Reservation {
+                window_ends: vec![end, None]
+            })
+        );
+        assert_eq!(
+            decision(&[2, 1500], 2).unwrap(),
+            Decision::Denied {
+                index: 1,
+                retry_after: Duration::from_millis(1500)
+            }
+        );
+        for raw in [
+            &[0_i64, 0, 5][..],
+            &[0, 0],
+            &[3, 1500],
+            &[-1, 1500],
+            &[1],
+            &[],
+        ] {
+            let err = decision(raw, 2).unwrap_err();
+            assert!(matches!(err, StoreError::Unavailable(_)), "{raw:?}: {err}");
+        }
+    }
+
+    /// A server without `PEXPIRETIME` is named too old; a connection error stays itself.
+    #[test]
+    fn a_server_without_pexpiretime_is_too_old() {
+        let unknown = redis::RedisError::from((
+            redis::ErrorKind::ResponseError,
+            "An error was signalled by the server",
+            "unknown command 'PEXPIRETIME'".to_owned(),
+        ));
+        assert!(too_old(&unknown).to_string().contains("Redis 7.0"));
+        let refused =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!too_old(&refused).to_string().contains("Redis 7.0"));
+    }
 
     #[test]
     fn a_peek_answer_of_the_wrong_length_is_an_error() {
