@@ -339,7 +339,7 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
 
 /// Polls until the outcome is not pending, as `PhoneVerifierExt::wait_for_outcome_with` does,
 /// with a spinner: past the handle's `expires_at` a flow still pending is `Rejected(Expired)`;
-/// past `--timeout`, the last outcome (pending) is the answer.
+/// the last poll comes at `--timeout`, and its outcome (pending) is the answer.
 async fn wait(
     verifier: &dyn PhoneVerifier,
     handle: &Verification,
@@ -372,12 +372,15 @@ async fn wait(
                     .with_message("the verification expired before the user completed it"),
             ));
         }
-        // The next poll comes after the interval, or at the expiry if that is sooner.
-        let next = expiry.map_or(now + interval, |at| (now + interval).min(at));
-        if !outcome.is_pending() || next > deadline {
+        if !outcome.is_pending() || now >= deadline {
             spinner.clear();
             return Ok(outcome);
         }
+        // The next poll comes after the interval, or at the expiry or `--timeout` if sooner: a
+        // flow completed between the last interval and the timeout is seen.
+        let next = expiry
+            .map_or(now + interval, |at| (now + interval).min(at))
+            .min(deadline);
         while Instant::now() < next {
             spinner.tick(&format!(
                 "waiting for the user to send the message… {}s",

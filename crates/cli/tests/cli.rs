@@ -381,6 +381,22 @@ fn a_reverse_flow_is_polled_waited_for_and_resolved() {
         ])
         .expect(3);
     assert!(gave_up.stdout.starts_with("pending:"), "{gave_up:?}");
+    // An interval longer than the timeout: one poll at once, the last at the timeout.
+    let before = env.requests();
+    let gave_up = env
+        .run(&[
+            "check",
+            "--handle",
+            &handle,
+            "--wait",
+            "--timeout",
+            "0.3",
+            "--interval",
+            "30",
+        ])
+        .expect(3);
+    assert!(gave_up.stdout.starts_with("pending:"), "{gave_up:?}");
+    assert_eq!(env.requests() - before, 2, "{gave_up:?}");
 
     let waiting = env.spawn(&[
         "check",

@@ -620,8 +620,8 @@ impl reqwest::dns::Resolve for NeverResolves {
 async fn a_stalled_connection_is_not_sent_under_an_attempt_timeout_shorter_than_the_connect_one() {
     let config = HttpConfig::default().with_timeouts(
         Timeouts::default()
-            .with_connect(Duration::from_secs(5))
-            .with_attempt(Duration::from_secs(2))
+            .with_connect(Duration::from_secs(10))
+            .with_attempt(Duration::from_secs(5))
             .with_overall(Duration::from_secs(20)),
     );
     let reqwest = HttpClient::reqwest_builder(&config)

@@ -114,8 +114,12 @@ pub trait ConfigureHttp: Sized {
     /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of the
     /// SDK's own. Build it from
     /// [`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder), or at least
-    /// disable redirects on it; its own connect timeout and retry policy apply, the other
-    /// timeouts and the retries still come from the HTTP settings.
+    /// disable redirects on it and give it a connect timeout shorter than the attempt and
+    /// overall timeouts: its own connect timeout and retry policy apply, the other timeouts and
+    /// the retries still come from the HTTP settings. A connection still being made when the
+    /// attempt times out cannot be told from a request in flight, so a send on a client
+    /// without a shorter connect timeout reads as `MaybeSent` during a DNS or TLS outage
+    /// instead of failing over.
     #[must_use]
     fn reqwest_client(mut self, client: reqwest::Client) -> Self {
         let settings = self.http_settings_mut();
