@@ -29,9 +29,10 @@ pub const EXTRA_SERVICE_SID: &str = "service_sid";
 ///   service, its `expires_at` 10 minutes after Twilio created it; any process with the
 ///   account's credentials checks it.
 /// - The request's language becomes `Locale` in Twilio's shape, a language and at most a
-///   region (`en`, `pt-BR`, `es-419`); a tag with more subtags (a script, a variant:
-///   `zh-cmn-Hans-CN`, `sr-Latn`) goes as its primary language subtag (`zh`, `sr`) rather than
-///   failing the start. The end user's IP becomes `DeviceIp`.
+///   region (`en`, `pt-BR`, `es-419`), a script left out (`zh-Hant-HK` → `zh-HK`); a tag
+///   with other subtags (an extension, a variant: `zh-cmn-Hans-CN`, `de-CH-1996`) goes as its
+///   primary language subtag (`zh`, `de`) rather than failing the start. The end user's IP
+///   becomes `DeviceIp`.
 /// - A wrong code (`status: pending`) is `Rejected(WrongCode)`; `max_attempts_reached` and
 ///   `60202` are `Rejected(TooManyAttempts)`; `20404` is `Rejected(Expired)` past the handle's
 ///   expiry and `Rejected(NotFound)` before (approved, canceled or unknown).
@@ -92,12 +93,15 @@ fn twilio_channel(channel: &Channel) -> Option<TwilioChannel> {
 
 /// The `Locale` Twilio takes for `language`: the tag itself when it is a language (2 or 3
 /// letters) with at most a region (2 letters, upper-cased as Twilio writes them, or 3 digits),
-/// else its primary subtag. Twilio's locales have that shape (`en`, `pt-BR`, `zh-HK`), and
-/// core's [`Language`] accepts longer tags, which the typed client's stricter `Locale` check
-/// would refuse.
+/// a script between them left out (`zh-Hant-HK` → `zh-HK`), else its primary subtag. Twilio's
+/// locales have that shape (`en`, `pt-BR`, `zh-HK`), and core's [`Language`] accepts longer
+/// tags, which the typed client's stricter `Locale` check would refuse.
 fn twilio_locale(language: &Language) -> String {
     let primary = language.primary();
-    let mut subtags = language.as_str().split('-').skip(1);
+    let mut subtags = language.as_str().split('-').skip(1).peekable();
+    // A script (4 letters) right after the language is skipped: Twilio's locales name none.
+    let _script = subtags
+        .next_if(|script| script.len() == 4 && script.bytes().all(|b| b.is_ascii_alphabetic()));
     match (subtags.next(), subtags.next()) {
         (Some(region), None)
             if region.len() == 2 && region.bytes().all(|b| b.is_ascii_alphabetic()) =>
@@ -357,7 +361,14 @@ mod tests {
             ("fil", "fil"),
             ("zh-cmn-Hans-CN", "zh"),
             ("zh-Hant", "zh"),
-            ("sr-Latn-RS", "sr"),
+            ("sr-Latn", "sr"),
+            // A script is left out, the region kept.
+            ("zh-Hant-HK", "zh-HK"),
+            ("zh-Hans-CN", "zh-CN"),
+            ("zh-hans-cn", "zh-CN"),
+            ("sr-Latn-RS", "sr-RS"),
+            ("es-Latn-419", "es-419"),
+            ("zh-Hant-HK-x-y", "zh"),
             ("de-CH-1996", "de"),
             ("en-US-x-twain", "en"),
             ("en-1", "en"),

@@ -11,7 +11,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use phone_verify_core::kit::{
-    BaseUrl, HttpClient, HttpRequest, HttpResponse, JoinedUrls, Operation, secret_header_value,
+    self, BaseUrl, HttpClient, HttpRequest, HttpResponse, JoinedUrls, Operation,
+    secret_header_value,
 };
 use phone_verify_core::{Code, Error, ErrorKind, Result};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -86,6 +87,8 @@ struct Inner {
     /// The URLs of the paths every check and resolve takes, joined once.
     urls: JoinedUrls,
     token: RwLock<Option<Installed>>,
+    /// The configuration's resolve max age, for [`Verifik::new`](crate::Verifik::new).
+    resolve_max_age: Duration,
 }
 
 /// The paths joined once, when the client is built.
@@ -135,10 +138,16 @@ impl VerifikClient {
             http,
             config.base_url.clone(),
             config.token.clone(),
+            config.resolve_max_age,
         ))
     }
 
-    fn on(http: HttpClient, base: BaseUrl, token: Option<SecretString>) -> Self {
+    fn on(
+        http: HttpClient,
+        base: BaseUrl,
+        token: Option<SecretString>,
+        resolve_max_age: Duration,
+    ) -> Self {
         let token = token.map(|token| Installed::new(token, None));
         Self {
             inner: Arc::new(Inner {
@@ -146,8 +155,14 @@ impl VerifikClient {
                 urls: JoinedUrls::new(base.clone(), &[VALIDATIONS]),
                 base,
                 token: RwLock::new(token),
+                resolve_max_age,
             }),
         }
+    }
+
+    /// The resolve max age of the configuration this client was built from.
+    pub(crate) fn resolve_max_age(&self) -> Duration {
+        self.inner.resolve_max_age
     }
 
     /// The API base URL.
@@ -187,6 +202,7 @@ impl VerifikClient {
             self.inner.http.clone(),
             self.inner.base.clone(),
             Some(token),
+            self.inner.resolve_max_age,
         ))
     }
 
@@ -278,7 +294,8 @@ impl VerifikClient {
     /// [`ErrorKind::Decode`] error, and a lost answer (a timeout, a connection lost, a server
     /// error other than a 503 with `Retry-After`) an error of its own kind
     /// ([`ErrorKind::Timeout`], [`ErrorKind::Transport`], [`ErrorKind::ProviderUnavailable`]),
-    /// that both say the installed token may be revoked: Verifik may have taken the call.
+    /// that both say the installed token may be revoked: Verifik may have taken the call. A
+    /// connection never made says nothing of the kind: the token is still valid.
     pub async fn renew_and_revoke(&self) -> Result<AccessToken> {
         let request = HttpRequest::post(RENEW_AND_REVOKE, self.url("auth/renew-and-revoke"))
             .secret_header("authorization", &self.token()?)?;
@@ -628,12 +645,16 @@ const MAY_BE_REVOKED: &str =
 
 /// `error`, of renew-and-revoke, saying that the installed token may be revoked when the
 /// answer was lost (a timeout, a connection lost, a server error other than a 503 with
-/// `Retry-After`, which was refused before processing); its kind and metadata are kept, and
-/// `error` is its source.
+/// `Retry-After`, which was refused before processing); not when the request surely never
+/// reached Verifik (a connection never made: [`kit::surely_unsent`]). Its kind and metadata are
+/// kept, and `error` is its source.
 fn revocation_in_doubt(error: Error) -> Error {
     let lost = match error.http_status() {
         Some(status) => status >= 500 && !(status == 503 && error.retry_after().is_some()),
-        None => matches!(error.kind(), ErrorKind::Timeout | ErrorKind::Transport),
+        None => {
+            matches!(error.kind(), ErrorKind::Timeout | ErrorKind::Transport)
+                && !kit::surely_unsent(&error)
+        }
     };
     if !lost || error.message().ends_with(MAY_BE_REVOKED) {
         return error;

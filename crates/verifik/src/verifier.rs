@@ -18,8 +18,8 @@ use crate::client::{
     VerifikClient, VerifikPhone, checked_parts, require_digits,
 };
 use crate::config::{
-    DEFAULT_RESOLVE_MAX_AGE, ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid,
-    require_id, require_resolve_max_age,
+    ManualMode, Mode, PROVIDER, ProjectFlowMode, VerifikBuilder, invalid, require_id,
+    require_resolve_max_age,
 };
 use crate::errors;
 use crate::wire::{
@@ -129,15 +129,16 @@ pub struct Verifik {
 
 impl Verifik {
     /// A verifier on `client`, starting verifications in `mode`, resolving validation ids up
-    /// to [`DEFAULT_RESOLVE_MAX_AGE`] after their validation (see
+    /// to the resolve max age of the client's configuration after their validation
+    /// ([`DEFAULT_RESOLVE_MAX_AGE`](crate::DEFAULT_RESOLVE_MAX_AGE) unless set; see
     /// [`with_resolve_max_age`](Self::with_resolve_max_age)). A `mode` that fails
     /// [`Mode::validate`] (a public field set past its checks) fails every `start` with
     /// [`ErrorKind::InvalidInput`] before any request; [`VerifikBuilder::build`] refuses it.
     pub fn new(client: VerifikClient, mode: Mode) -> Self {
         Self {
+            resolve_max_age: client.resolve_max_age(),
             client,
             mode: Arc::new(mode),
-            resolve_max_age: DEFAULT_RESOLVE_MAX_AGE,
         }
     }
 
@@ -780,7 +781,8 @@ impl SessionResolver for Verifik {
     /// within the age was validated within it), to now on Verifik's clock (the answer's
     /// signature, else this machine's). A record without any of these dates, or dated more than
     /// two minutes ahead of that clock, is `Expired` too. In project-flow mode a record of
-    /// another project is [`ErrorKind::NotFound`]. Resolve only ids the backend obtained
+    /// another project (ids compared without regard to ASCII case: ObjectIds are hex) is
+    /// [`ErrorKind::NotFound`]. Resolve only ids the backend obtained
     /// itself (or holds sealed), and each once: see the crate documentation.
     async fn resolve(
         &self,
@@ -806,7 +808,7 @@ impl SessionResolver for Verifik {
         };
         if let Mode::ProjectFlow(project) = &*self.mode
             && let Some(theirs) = &record.project
-            && theirs.trim() != project.project
+            && !theirs.trim().eq_ignore_ascii_case(&project.project)
         {
             return refused(
                 ErrorKind::NotFound,
@@ -1040,6 +1042,38 @@ mod tests {
         ));
         let listed = [undated.clone(), older];
         assert!(matches!(Latest::of(&undated, &listed), Latest::Unknown));
+    }
+
+    #[test]
+    fn a_verifier_on_a_client_keeps_its_configured_resolve_max_age() {
+        let max_age = Duration::from_secs(60);
+        let client = VerifikBuilder::new("t")
+            .resolve_max_age(max_age)
+            .build_client()
+            .unwrap();
+        assert_eq!(
+            Verifik::new(client.clone(), Mode::manual()).resolve_max_age(),
+            max_age
+        );
+        // A client for another token keeps it too.
+        let other = client.with_token(SecretString::from("u")).unwrap();
+        assert_eq!(
+            Verifik::new(other, Mode::manual()).resolve_max_age(),
+            max_age
+        );
+        let login = VerifikBuilder::without_token()
+            .resolve_max_age(max_age)
+            .build_client()
+            .unwrap();
+        assert_eq!(
+            Verifik::new(login, Mode::manual()).resolve_max_age(),
+            max_age
+        );
+        let default = VerifikBuilder::new("t").build_client().unwrap();
+        assert_eq!(
+            Verifik::new(default, Mode::manual()).resolve_max_age(),
+            crate::DEFAULT_RESOLVE_MAX_AGE
+        );
     }
 
     #[test]

@@ -1106,6 +1106,27 @@ async fn a_lost_renew_and_revoke_answer_says_the_token_may_be_revoked() {
     }
 }
 
+/// A connection never made sent nothing: renew-and-revoke's error does not say the token may
+/// be revoked.
+#[tokio::test]
+async fn renew_and_revoke_without_a_connection_leaves_the_token_in_no_doubt() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let client = VerifikBuilder::new(TOKEN)
+        .base_url(&format!("http://{addr}/v2"))
+        .build_client()
+        .unwrap();
+    let err = client.renew_and_revoke().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(
+        !err.to_string()
+            .contains("may have revoked every older token"),
+        "{err}"
+    );
+    assert!(client.has_token());
+}
+
 #[tokio::test]
 async fn resend_forces_a_new_code() {
     let server = MockServer::start().await;
@@ -1358,24 +1379,29 @@ async fn resolver_refuses_validations_older_than_the_max_age() {
 async fn a_project_verifier_resolves_only_its_projects_validations() {
     const VALIDATED: &str = "2024-12-02T17:06:00.000Z";
     const SOON: &str = "December 2, 2024 5:10 PM";
-    let project = |server: &MockServer| {
-        builder(server)
-            .mode(Mode::project_flow(PROJECT).unwrap())
-            .build()
-            .unwrap()
-    };
-    for (theirs, found) in [
-        (Some(PROJECT), true),
-        (None, true),
-        (Some("507f1f77bcf86cd7994390ff"), false),
-    ] {
-        let body = validated_record([Some(VALIDATED), None, None, theirs], Some(SOON));
-        match resolve_record(project, &body).await {
-            Ok(resolved) => assert!(found, "{theirs:?}: {resolved:?}"),
-            Err(err) => {
-                assert!(!found, "{theirs:?}: {err}");
-                assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-                assert_eq!(err.request_id(), Some("REQ-9"));
+    // An ObjectId is hex: configured in capitals, it names the same project.
+    let upper = PROJECT.to_ascii_uppercase();
+    for configured in [PROJECT, upper.as_str()] {
+        let project = |server: &MockServer| {
+            builder(server)
+                .mode(Mode::project_flow(configured).unwrap())
+                .build()
+                .unwrap()
+        };
+        for (theirs, found) in [
+            (Some(PROJECT), true),
+            (Some(upper.as_str()), true),
+            (None, true),
+            (Some("507f1f77bcf86cd7994390ff"), false),
+        ] {
+            let body = validated_record([Some(VALIDATED), None, None, theirs], Some(SOON));
+            match resolve_record(project, &body).await {
+                Ok(resolved) => assert!(found, "{configured} {theirs:?}: {resolved:?}"),
+                Err(err) => {
+                    assert!(!found, "{configured} {theirs:?}: {err}");
+                    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+                    assert_eq!(err.request_id(), Some("REQ-9"));
+                }
             }
         }
     }

@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::{Scalar, scalar_to_string};
-use phone_verify_core::kit::mask_numbers;
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -372,7 +371,7 @@ impl fmt::Debug for ValidationCheck {
             .field("app_platform", &self.app_platform)
             .field(
                 "phone_number",
-                &self.phone_number.as_deref().map(mask_numbers),
+                &self.phone_number.as_deref().map(masked_phone),
             )
             .field("request_id", &self.request_id)
             .finish()
@@ -554,7 +553,7 @@ pub struct ValidationResult {
 impl fmt::Debug for ValidationResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidationResult")
-            .field("phone_number", &mask_numbers(&self.phone_number))
+            .field("phone_number", &masked_phone(&self.phone_number))
             .field("validation_type", &self.validation_type)
             .field("validation_date", &self.validation_date)
             .field("country_code", &self.country_code)
@@ -624,7 +623,7 @@ pub struct BlacklistChange {
 impl fmt::Debug for BlacklistChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let masked =
-            |numbers: &[String]| numbers.iter().map(|n| mask_numbers(n)).collect::<Vec<_>>();
+            |numbers: &[String]| numbers.iter().map(|n| masked_phone(n)).collect::<Vec<_>>();
         f.debug_struct("BlacklistChange")
             .field("total_count", &self.total_count)
             .field("success_count", &self.success_count)
@@ -661,7 +660,7 @@ impl fmt::Debug for WhatsAppMessageSent {
         f.debug_struct("WhatsAppMessageSent")
             .field(
                 "phone_number",
-                &self.phone_number.as_deref().map(mask_numbers),
+                &self.phone_number.as_deref().map(masked_phone),
             )
             .field(
                 "message",
@@ -673,6 +672,25 @@ impl fmt::Debug for WhatsAppMessageSent {
             .field("status", &self.status)
             .finish()
     }
+}
+
+/// A phone-number field for `Debug`: every digit but the last two masked, whatever separates
+/// them (`+90/532/123/4567` → `+**/***/***/**67`), as core masks a number (`+*********61`).
+/// Core's `kit::mask_numbers` is for free text: it leaves short runs (`532123`) and numbers
+/// with other separators in clear.
+fn masked_phone(phone: &str) -> String {
+    let digits = phone.chars().filter(|c| c.is_numeric()).count();
+    let mut seen = 0;
+    phone
+        .chars()
+        .map(|c| {
+            if !c.is_numeric() {
+                return c;
+            }
+            seen += 1;
+            if seen + 2 > digits { c } else { '*' }
+        })
+        .collect()
 }
 
 /// Used by the tests of the error paths of [`decode`].
@@ -860,6 +878,34 @@ mod tests {
         let shown = format!("{us:?}");
         assert!(
             !shown.contains("+15") && shown.contains("+*********61"),
+            "{shown}"
+        );
+        // Every digit but the last two, whatever the separators or the length: a field holds
+        // a phone number, which core's mask for free text may not recognise.
+        for (phone, masked, hidden) in [
+            ("+90/532/123/4567", "+**/***/***/**67", "532"),
+            ("532123", "****23", "5321"),
+            ("+90 532 123 45 67", "+** *** *** ** 67", "532"),
+            ("+٩٠٥٣٢١٢٣٤٥٦٧", "+**********٦٧", "٥٣٢"),
+        ] {
+            let json = serde_json::json!({ "phoneNumber": phone }).to_string();
+            let r: ValidationResult = result(&json).unwrap();
+            let shown = format!("{r:?}");
+            assert!(!shown.contains(hidden) && shown.contains(masked), "{shown}");
+            let sent: WhatsAppMessageSent = result(&json).unwrap();
+            let shown = format!("{sent:?}");
+            assert!(!shown.contains(hidden) && shown.contains(masked), "{shown}");
+            let check: ValidationCheck = result(&json).unwrap();
+            let shown = format!("{check:?}");
+            assert!(!shown.contains(hidden) && shown.contains(masked), "{shown}");
+        }
+        let listed: BlacklistChange =
+            result(r#"{"failList":["+90/532/123/4567","532123"]}"#).unwrap();
+        let shown = format!("{listed:?}");
+        assert!(
+            !shown.contains("532")
+                && shown.contains("+**/***/***/**67")
+                && shown.contains("****23"),
             "{shown}"
         );
     }

@@ -5,16 +5,20 @@ pub(crate) mod lookup;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::{Future as _, poll_fn};
+use std::pin::pin;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::task::Poll;
+use std::time::Instant;
 
 use phone_verify_core::kit::{BaseUrl, HttpClient, HttpRequest, Operation, secret_header_value};
 use phone_verify_core::reqwest::Url;
 use phone_verify_core::reqwest::header::{HeaderName, HeaderValue};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
-use phone_verify_core::{Code, PhoneNumber, Result};
+use phone_verify_core::{Code, Error, ErrorKind, PhoneNumber, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::config::{
     PROVIDER, VerigatorBuilder, VerigatorConfig, check_id, check_id_in_service, invalid,
@@ -43,8 +47,9 @@ pub const MAX_USER_LIST_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The most user-list scans ([`VerigatorClient::find_user`]) a client (with its clones) runs
 /// at once: 8. Each holds a thread of Tokio's blocking pool while it decodes the list, and
-/// that pool also resolves host names for every request; further scans wait their turn, before
-/// their request is sent.
+/// that pool also resolves host names for every request; a further scan, once its answer's
+/// head has arrived, waits for one to end, until its request's overall timeout (then
+/// [`ErrorKind::ProviderUnavailable`]).
 pub const MAX_CONCURRENT_SCANS: usize = 8;
 
 /// How an [`HttpRequest`] of a method is made: `HttpRequest::get`, `post`, `put`, `delete`.
@@ -221,14 +226,15 @@ impl VerigatorClient {
     /// not hide the others. Only the match's id must be one a URL can take (else `Decode`).
     ///
     /// A client (with its clones) runs at most [`MAX_CONCURRENT_SCANS`] scans at once, since
-    /// each holds a thread of Tokio's blocking pool; a further scan waits for one to end before
-    /// its request is sent (its wait does not count against the timeouts).
+    /// each holds a thread of Tokio's blocking pool while it decodes; a further scan, once its
+    /// answer's head has arrived, waits for one to end, within the request's overall timeout
+    /// (counted from the request's start), and fails with
+    /// [`ErrorKind::ProviderUnavailable`] when none ended in time.
     pub async fn find_user(&self, service_id: &str, id_in_service: &str) -> Result<Option<User>> {
         let url = self.users_url(service_id)?;
         check_id_in_service(id_in_service)?;
         let request = self.request(FIND_USER, HttpRequest::get, url)?;
-        // Held until the scan ends. The semaphore is never closed: acquiring only waits.
-        let _scan = self.inner.scans.acquire().await;
+        let started = Instant::now();
         let stream = self
             .inner
             .http
@@ -238,7 +244,42 @@ impl VerigatorClient {
             let response = stream.into_response().await?;
             return Err(errors::provider_error(&response, &self.secrets()));
         }
+        // The decode is what the permit protects: held from here until the scan ends.
+        let _scan = self.scan_permit(started).await?;
         lookup::find_user(stream, id_in_service, &self.secrets()).await
+    }
+
+    /// A permit to scan a user list, waited for until the overall deadline of the request that
+    /// `started` then (on the HTTP settings' clock), else [`ErrorKind::ProviderUnavailable`].
+    /// No wait, and no timer, when a permit is free.
+    async fn scan_permit(&self, started: Instant) -> Result<SemaphorePermit<'_>> {
+        let scans = &self.inner.scans;
+        if let Ok(permit) = scans.try_acquire() {
+            return Ok(permit);
+        }
+        let config = self.inner.http.config();
+        let overall = config.timeouts.overall;
+        let mut acquire = pin!(scans.acquire());
+        let mut deadline = config
+            .clock()
+            .sleep(overall.saturating_sub(started.elapsed()));
+        // The semaphore is never closed: acquiring ends only with a permit.
+        let permit = poll_fn(|cx| match acquire.as_mut().poll(cx) {
+            Poll::Ready(permit) => Poll::Ready(permit.ok()),
+            Poll::Pending => deadline.as_mut().poll(cx).map(|()| None),
+        })
+        .await;
+        permit.ok_or_else(|| {
+            Error::new(
+                ErrorKind::ProviderUnavailable,
+                format!(
+                    "list-users: no user-list scan came free within the overall timeout \
+                     ({}s; a client runs at most {MAX_CONCURRENT_SCANS} at once)",
+                    overall.as_secs_f64()
+                ),
+            )
+            .with_provider(PROVIDER)
+        })
     }
 
     /// `GET /service/service/{ServiceId}/users/{UserId}`.

@@ -53,7 +53,8 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 /// 3. the registration answers 409 (the user exists: registered by another process, or before
 ///    a restart): find it with [`VerigatorClient::find_user`], the user list streamed and
 ///    scanned (constant memory, no size cap; linear time; at most
-///    [`MAX_CONCURRENT_SCANS`](crate::MAX_CONCURRENT_SCANS) scans at once, the others wait),
+///    [`MAX_CONCURRENT_SCANS`](crate::MAX_CONCURRENT_SCANS) scans at once, a further one waits
+///    within its overall timeout, then fails with `ProviderUnavailable`, nothing sent),
 ///    and cache its id;
 /// 4. starting the authentication of a cached user answers 404 (the user was deleted): forget
 ///    it and go to 2, once. Nothing was sent: a 404 means there was no user to send to.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, RetryPolicy, Sleep, Timeouts};
 use phone_verify_core::{
     Channel, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt, RejectReason, Result,
     StartRequest, Verification,
@@ -1288,9 +1288,13 @@ async fn a_user_found_before_the_listing_breaks_off_is_found() {
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
 }
 
-/// A server that holds every answer until `release` turns true, then answers each request
-/// `200` with a user list holding [`PHONE`]'s user; `received` counts the requests it read.
-async fn held_listing() -> (
+/// A server that answers every request `200` at once with the head and the start of a user
+/// list holding [`PHONE`]'s user, and holds the rest of the body until `release` turns true;
+/// `received` counts the requests it read. Its client (with `http`'s settings, no retries)
+/// gives each call a minute, so the scans outlast the test.
+async fn held_listing(
+    http: HttpConfig,
+) -> (
     VerigatorClient,
     Arc<AtomicUsize>,
     tokio::sync::watch::Sender<bool>,
@@ -1315,57 +1319,130 @@ async fn held_listing() -> (
                         Ok(n) => read += n,
                     }
                 }
+                let body = json!({"users": [{"id": UID, "id_in_service": PHONE}]}).to_string();
+                let (first, rest) = body.split_at(body.len() / 2);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{first}",
+                    body.len()
+                );
+                if stream.write_all(head.as_bytes()).await.is_err() || stream.flush().await.is_err()
+                {
+                    return;
+                }
                 counter.fetch_add(1, Ordering::SeqCst);
                 if released.wait_for(|go| *go).await.is_err() {
                     return;
                 }
-                let body = json!({"users": [{"id": UID, "id_in_service": PHONE}]}).to_string();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.write_all(rest.as_bytes()).await;
                 let _ = stream.flush().await;
             });
         }
     });
+    let minute = Duration::from_secs(60);
     let client = VerigatorBuilder::new(USERNAME, PASSWORD)
         .base_url(&url)
+        .http_config(http)
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(minute)
+                .with_overall(minute),
+        )
         .retry(RetryPolicy::never())
         .build_client()
         .unwrap();
     (client, received, release)
 }
 
+/// Waits until `done` (a guard against a hang, not a measure).
+async fn until(what: &str, done: impl Fn() -> bool) {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}"));
+}
+
+/// A scan past [`MAX_CONCURRENT_SCANS`] sends its request (no permit is held across the
+/// request), then waits, its answer's head in hand, for a scan to end, and completes.
 #[tokio::test]
-async fn at_most_max_concurrent_scans_user_lists_are_scanned_at_once() {
-    let (client, received, release) = held_listing().await;
+async fn a_scan_past_the_limit_sends_its_request_and_waits_to_decode() {
+    let (client, received, release) = held_listing(HttpConfig::default()).await;
     let scans: Vec<_> = (0..=MAX_CONCURRENT_SCANS)
         .map(|_| {
             let client = client.clone();
             tokio::spawn(async move { client.find_user(SID, PHONE).await })
         })
         .collect();
-    // A guard against a hang, not a measure: the first scans reach the server.
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while received.load(Ordering::SeqCst) < MAX_CONCURRENT_SCANS {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+    until("not every scan's request reached the server", || {
+        received.load(Ordering::SeqCst) == MAX_CONCURRENT_SCANS + 1
     })
-    .await
-    .expect("the first scans never reached the server");
-    // The scan past the limit waits for one of them to end: its request is not sent while
-    // they are held.
-    for _ in 0..50 {
-        assert_eq!(received.load(Ordering::SeqCst), MAX_CONCURRENT_SCANS);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    .await;
+    assert!(scans.iter().all(|scan| !scan.is_finished()));
     release.send(true).unwrap();
     for scan in scans {
         let found = scan.await.unwrap().unwrap();
         assert_eq!(found.map(|user| user.id), Some(UID.to_owned()));
     }
+}
+
+/// A clock whose waits end at once: a scan's wait for a permit ends as if the overall
+/// deadline had come; `waits` records the waits asked for.
+#[derive(Debug, Default)]
+struct HurriedClock {
+    waits: std::sync::Mutex<Vec<Duration>>,
+}
+
+impl Clock for HurriedClock {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.waits.lock().unwrap().push(duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// At most [`MAX_CONCURRENT_SCANS`] scans decode at once: while they are held, a further one
+/// waits for a permit no longer than its request's remaining overall time, then fails with
+/// `ProviderUnavailable` (the start of a verification then sent nothing).
+#[tokio::test]
+async fn a_scan_that_finds_no_free_permit_in_time_is_provider_unavailable() {
+    let clock = Arc::new(HurriedClock::default());
+    let http = HttpConfig::default().with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
+    let (client, received, release) = held_listing(http).await;
+    let scans: Vec<_> = (0..=MAX_CONCURRENT_SCANS)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.find_user(SID, PHONE).await })
+        })
+        .collect();
+    // Whichever scan comes ninth to the limit fails at once; the others hold their permits.
+    until("no scan was turned away while the others were held", || {
+        scans.iter().any(tokio::task::JoinHandle::is_finished)
+    })
+    .await;
     assert_eq!(received.load(Ordering::SeqCst), MAX_CONCURRENT_SCANS + 1);
+    release.send(true).unwrap();
+    let mut unavailable = 0;
+    for scan in scans {
+        match scan.await.unwrap() {
+            Ok(found) => assert_eq!(found.map(|user| user.id), Some(UID.to_owned())),
+            Err(err) => {
+                assert_eq!(err.kind(), ErrorKind::ProviderUnavailable, "{err}");
+                unavailable += 1;
+            }
+        }
+    }
+    assert_eq!(unavailable, 1);
+    // The wait was bounded by what was left of the overall timeout.
+    let waits = clock.waits.lock().unwrap();
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert!(
+        waits[0] > Duration::ZERO && waits[0] <= Duration::from_secs(60),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test]

@@ -715,7 +715,36 @@ fn never_sent(err: &Error) -> bool {
     {
         return true;
     }
-    let Some(reqwest) = source.and_then(|source| source.downcast_ref::<reqwest::Error>()) else {
+    source.is_some_and(attempt_unsent)
+}
+
+/// Whether a call that failed with `err`, an error of [`HttpClient::execute`] or
+/// [`HttpClient::execute_streamed`] (or one that has such an error in its chain of
+/// [`Error`] sources), surely never reached the provider: its connection was never made (DNS,
+/// TCP, TLS, the connect timeout), or an HTTP/2 server refused its stream unprocessed
+/// (`REFUSED_STREAM`, a graceful `GOAWAY`) before any answer's head. An attempt's timeout, a
+/// connection lost after the request left, a body cut short and an answer are never so. It
+/// tells of the call's last attempt: an earlier one of a retried read may have been processed.
+///
+/// For a provider crate's messages, e.g. not to say that a write may have taken effect when
+/// nothing was sent; whether to retry is the client's decision.
+pub fn surely_unsent(err: &Error) -> bool {
+    let mut current: &Error = err;
+    loop {
+        let Some(source) = std::error::Error::source(current) else {
+            return false;
+        };
+        match source.downcast_ref::<Error>() {
+            Some(inner) => current = inner,
+            None => return attempt_unsent(source),
+        }
+    }
+}
+
+/// Whether `source`, the source of an attempt's error, shows a request that never reached the
+/// provider (see [`never_sent`]).
+fn attempt_unsent(source: &(dyn std::error::Error + 'static)) -> bool {
+    let Some(reqwest) = source.downcast_ref::<reqwest::Error>() else {
         return false;
     };
     if reqwest.is_connect() {
@@ -809,6 +838,51 @@ mod tests {
             .with_attempt(Duration::MAX)
             .with_overall(Duration::MAX);
         assert_eq!(connect_timeout(&endless), 5 * second);
+    }
+
+    /// A connection never made is surely unsent, also under a provider's wrapping error; a
+    /// connection closed after the request left, a timeout without a source, and a deadline
+    /// between attempts (unsent only for a code check, which waits only after an unprocessed
+    /// attempt) are not.
+    #[tokio::test]
+    async fn only_a_connection_never_made_is_surely_unsent() {
+        let client =
+            HttpClient::new(ProviderId::new_static("acme"), HttpConfig::default()).unwrap();
+        let call = |addr: std::net::SocketAddr| {
+            let url = super::super::BaseUrl::parse(&format!("http://{addr}/v1"))
+                .unwrap()
+                .join("revoke");
+            client.execute(HttpRequest::post(Operation::write("revoke"), url))
+        };
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = closed.local_addr().unwrap();
+        drop(closed);
+        let refused = call(addr).await.unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Transport, "{refused}");
+        assert!(surely_unsent(&refused), "{refused:?}");
+        let wrapped = Error::new(ErrorKind::Transport, "renewal failed").with_source(refused);
+        assert!(surely_unsent(&wrapped));
+
+        // A server that takes the request and closes the connection without an answer.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt as _;
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+        });
+        let lost = call(addr).await.unwrap_err();
+        server.await.unwrap();
+        assert_eq!(lost.kind(), ErrorKind::Transport, "{lost}");
+        assert!(!surely_unsent(&lost), "{lost:?}");
+
+        assert!(!surely_unsent(&Error::new(ErrorKind::Timeout, "timed out")));
+        let io = Error::new(ErrorKind::Transport, "io").with_source(std::io::Error::other("x"));
+        assert!(!surely_unsent(&io));
+        let between = Error::new(ErrorKind::Timeout, "late").with_source(BetweenAttempts);
+        assert!(never_sent(&between));
+        assert!(!surely_unsent(&between));
     }
 
     /// A code check's retry needs room for a whole attempt before the overall deadline.

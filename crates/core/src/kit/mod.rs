@@ -41,7 +41,7 @@ mod stream;
 
 pub use crate::http::config::HttpSetting;
 pub use base_url::{BaseUrl, JoinedUrls, sandbox_url};
-pub use client::HttpClient;
+pub use client::{HttpClient, surely_unsent};
 pub use env::{EnvReader, EnvSetting, check_env_settings};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use header::ip_header_value;
