@@ -397,6 +397,33 @@ pub fn mask_numbers(text: &str) -> String {
     out
 }
 
+/// `phone`, a field that holds one phone number as a provider wrote it (not parsed), with every
+/// digit masked but the last two, whatever separates them (`+90/532/123/4567` →
+/// `+**/***/***/**67`, `532123` → `****23`), as [`PhoneNumber::masked`] masks a number. For
+/// `Debug` of a provider's wire types; [`mask_numbers`] is for free text, where short runs
+/// (codes, counts) stay as they are.
+///
+/// ```
+/// use phone_verify_core::kit::mask_phone_field;
+///
+/// assert_eq!(mask_phone_field("+90/532/123/4567"), "+**/***/***/**67");
+/// assert_eq!(mask_phone_field("62647737"), "******37");
+/// ```
+pub fn mask_phone_field(phone: &str) -> String {
+    let digits = phone.chars().filter(|c| c.is_numeric()).count();
+    let mut seen = 0;
+    phone
+        .chars()
+        .map(|c| {
+            if !c.is_numeric() {
+                return c;
+            }
+            seen += 1;
+            if seen + 2 > digits { c } else { '*' }
+        })
+        .collect()
+}
+
 /// The byte ranges of `text` that read as phone numbers, for [`mask_numbers`] and
 /// [`redacted_excerpt`](crate::kit::redacted_excerpt): runs of ASCII digits joined by gaps of one
 /// or two separators (space, `-`, `.`, `(`, `)`), as numbers are written, holding 7 digits or

@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use phone_verify_core::PhoneNumber;
+use phone_verify_core::kit::mask_phone_field;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
@@ -159,7 +160,7 @@ impl fmt::Debug for PhoneValidation {
             .field("source", &self.source)
             .field("status", &self.status)
             .field("country_code", &self.country_code)
-            .field("phone", &self.phone.as_deref().map(mask))
+            .field("phone", &self.phone.as_deref().map(mask_phone_field))
             .field("phone_gateway", &self.phone_gateway)
             .field("kind", &self.kind)
             .field("expires_at", &self.expires_at)
@@ -225,7 +226,7 @@ impl fmt::Debug for ValidatedPhone {
             .field("id", &self.id)
             .field("status", &self.status)
             .field("country_code", &self.country_code)
-            .field("phone", &self.phone.as_deref().map(mask))
+            .field("phone", &self.phone.as_deref().map(mask_phone_field))
             .field("kind", &self.kind)
             .field(
                 "show_face_liveness_recommendation",
@@ -345,7 +346,7 @@ impl fmt::Debug for AppRegistration {
             .field("status", &self.status)
             .field("email", &self.email.as_deref().map(|_| "<redacted>"))
             .field("country_code", &self.country_code)
-            .field("phone", &self.phone.as_deref().map(mask))
+            .field("phone", &self.phone.as_deref().map(mask_phone_field))
             .field("language", &self.language)
             .field("token", &"<redacted>")
             .field("created_at", &self.created_at)
@@ -578,17 +579,6 @@ pub(crate) fn format_date(at: OffsetDateTime) -> Option<String> {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     at.format(format).or_else(|_| at.format(&Rfc3339)).ok()
-}
-
-/// A phone number for `Debug`: its last two digits.
-pub(crate) fn mask(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() <= 2 {
-        return "*".repeat(chars.len());
-    }
-    let mut out: String = std::iter::repeat_n('*', chars.len() - 2).collect();
-    out.extend(&chars[chars.len() - 2..]);
-    out
 }
 
 #[cfg(test)]
@@ -858,13 +848,6 @@ mod tests {
             &["EmailLogin {", "sent", "<redacted>", "EML01", "2024"],
             &["ana@", "acme.test"],
         );
-    }
-
-    #[test]
-    fn masks_keep_the_last_two_digits() {
-        assert_eq!(mask("62647737"), "******37");
-        assert_eq!(mask("7"), "*");
-        assert_eq!(mask(""), "");
     }
 
     #[test]

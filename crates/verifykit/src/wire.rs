@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::{Scalar, scalar_to_string};
+use phone_verify_core::kit::mask_phone_field;
 use phone_verify_core::secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -371,7 +372,7 @@ impl fmt::Debug for ValidationCheck {
             .field("app_platform", &self.app_platform)
             .field(
                 "phone_number",
-                &self.phone_number.as_deref().map(masked_phone),
+                &self.phone_number.as_deref().map(mask_phone_field),
             )
             .field("request_id", &self.request_id)
             .finish()
@@ -553,7 +554,7 @@ pub struct ValidationResult {
 impl fmt::Debug for ValidationResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidationResult")
-            .field("phone_number", &masked_phone(&self.phone_number))
+            .field("phone_number", &mask_phone_field(&self.phone_number))
             .field("validation_type", &self.validation_type)
             .field("validation_date", &self.validation_date)
             .field("country_code", &self.country_code)
@@ -622,8 +623,12 @@ pub struct BlacklistChange {
 
 impl fmt::Debug for BlacklistChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let masked =
-            |numbers: &[String]| numbers.iter().map(|n| masked_phone(n)).collect::<Vec<_>>();
+        let masked = |numbers: &[String]| {
+            numbers
+                .iter()
+                .map(|n| mask_phone_field(n))
+                .collect::<Vec<_>>()
+        };
         f.debug_struct("BlacklistChange")
             .field("total_count", &self.total_count)
             .field("success_count", &self.success_count)
@@ -660,7 +665,7 @@ impl fmt::Debug for WhatsAppMessageSent {
         f.debug_struct("WhatsAppMessageSent")
             .field(
                 "phone_number",
-                &self.phone_number.as_deref().map(masked_phone),
+                &self.phone_number.as_deref().map(mask_phone_field),
             )
             .field(
                 "message",
@@ -672,25 +677,6 @@ impl fmt::Debug for WhatsAppMessageSent {
             .field("status", &self.status)
             .finish()
     }
-}
-
-/// A phone-number field for `Debug`: every digit but the last two masked, whatever separates
-/// them (`+90/532/123/4567` → `+**/***/***/**67`), as core masks a number (`+*********61`).
-/// Core's `kit::mask_numbers` is for free text: it leaves short runs (`532123`) and numbers
-/// with other separators in clear.
-fn masked_phone(phone: &str) -> String {
-    let digits = phone.chars().filter(|c| c.is_numeric()).count();
-    let mut seen = 0;
-    phone
-        .chars()
-        .map(|c| {
-            if !c.is_numeric() {
-                return c;
-            }
-            seen += 1;
-            if seen + 2 > digits { c } else { '*' }
-        })
-        .collect()
 }
 
 /// Used by the tests of the error paths of [`decode`].

@@ -16,7 +16,7 @@
 //!   [`provider_text`] and [`provider_code`] (or [`provider_code_scrubbed`], credentials
 //!   scrubbed) for a provider's message, code and request id as an error keeps them, and
 //!   [`redacted_excerpt`], [`scrub_secrets`] and [`mask_numbers`] for what a provider wrote,
-//!   quoted in an error.
+//!   quoted in an error; [`mask_phone_field`] for a phone-number field in a wire type's `Debug`.
 //! - **Errors**: [`ErrorSpec`], [`CheckRule`] and [`ErrorTable`], the types `cargo xtask
 //!   codegen` fills from a provider's `errors.toml`; [`kind_for_status`] for what is not
 //!   documented; [`kind_for_operation`], the doubt an unavailable provider leaves on a send or
@@ -54,4 +54,4 @@ pub use stream::HttpStream;
 
 pub use crate::http::config::parse_env_seconds;
 pub use crate::http::retry::parse_retry_after;
-pub use crate::phone::mask_numbers;
+pub use crate::phone::{mask_numbers, mask_phone_field};

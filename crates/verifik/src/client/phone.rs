@@ -3,10 +3,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use phone_verify_core::kit::mask_phone_field;
 use phone_verify_core::{PhoneNumber, Result};
 
 use crate::config::invalid;
-use crate::wire;
 
 /// A phone number as Verifik takes it: `countryCode` (`+` and 1 to 3 digits) and `phone` (the
 /// national number, digits only, spaces removed), checked before any request. `Debug` masks
@@ -98,7 +98,7 @@ impl fmt::Debug for VerifikPhone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifikPhone")
             .field("country_code", &self.country_code)
-            .field("phone", &wire::mask(&self.phone))
+            .field("phone", &mask_phone_field(&self.phone))
             .finish()
     }
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use phone_verify_core::kit::mask_phone_field;
 use phone_verify_core::{Code, Language, Result};
 use time::OffsetDateTime;
 
@@ -602,7 +603,7 @@ impl fmt::Debug for ListValidations {
             .field("status", &self.status)
             .field("kind", &self.kind)
             .field("country_code", &self.country_code)
-            .field("phone", &self.phone.as_deref().map(wire::mask))
+            .field("phone", &self.phone.as_deref().map(mask_phone_field))
             .field("populates", &self.populates)
             .finish()
     }
