@@ -180,8 +180,10 @@ pub struct GuardConfig {
     /// guessed meanwhile, so choose closed.
     pub check_fail_mode: FailMode,
     /// How long the guard waits for its store, in milliseconds (default 200). A decision it
-    /// stopped waiting for fails (the fail mode applies), and is taken back should the store
-    /// count it late ([`GuardStore::abandon`](crate::GuardStore::abandon)).
+    /// stopped waiting for fails (the fail mode applies); should the store count it late, it
+    /// is taken back, best effort ([`GuardStore::abandon`](crate::GuardStore::abandon)),
+    /// unless the request went ahead (fail open) and its event may have happened: a send the
+    /// provider may have made, a check that may have been a wrong code.
     pub store_timeout_ms: u64,
 }
 

@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::net::IpAddr;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,7 +20,9 @@ use crate::config::{Algorithm, FailMode, GuardConfig, Limit};
 use crate::denial::{Denial, Rule};
 use crate::keys::Keyer;
 use crate::numbers::kind_of;
-use crate::store::{Counter, Decision, GuardStore, HitId, MemoryStore, Reservation, StoreError};
+use crate::store::{
+    Counter, Decision, GuardStore, HitId, MemoryStore, Reservation, StoreError, marker_ttl,
+};
 
 /// The shortest secret accepted for the counter keys' HMAC, in bytes.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -299,6 +303,81 @@ enum Verdict {
     Denied(Rule, Duration),
 }
 
+/// A decision the store did not give: why, and the hit that may still count (`None`: it
+/// surely will not, [`StoreError::may_still_count`]).
+struct Undecided<'a> {
+    error: StoreError,
+    late: Option<LateHit<'a>>,
+}
+
+/// A hit whose answer the guard did not get: the store may count it, now or when it gets it.
+/// Dropped, it stays counted if it counts (the event it reserved may have happened);
+/// [`abandon`](Self::abandon) takes it back.
+struct LateHit<'a> {
+    store: &'a Arc<dyn GuardStore>,
+    counters: &'a [Counter],
+    id: HitId,
+    /// How long the abandon may take.
+    bound: Duration,
+}
+
+impl LateHit<'_> {
+    /// Has the store take the hit back if it counted, or when it does
+    /// ([`GuardStore::abandon`]); best effort, in the background. Polled once here, so that a
+    /// store that sends its call when first polled ([`RedisStore`](crate::RedisStore)) has it
+    /// on the connection before the caller can send another (a retry), on any runtime; then in
+    /// a task of its own, bounded by half a marker's life (longer than the store timeout that
+    /// just passed: it may take a few round trips). Nothing without a Tokio runtime.
+    fn abandon(self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::debug!("guard: no runtime to abandon a decision on: it may stay counted");
+            return;
+        };
+        let store = Arc::clone(self.store);
+        let counters = self.counters.to_vec();
+        let (id, bound) = (self.id, self.bound);
+        let mut abandon = Box::pin(async move { store.abandon(&counters, id).await });
+        // Outside the task's cooperative budget: a spent budget must not delay the send.
+        let first = pin!(tokio::task::unconstrained(abandon.as_mut()))
+            .poll(&mut Context::from_waker(Waker::noop()));
+        let done = match first {
+            Poll::Ready(done) => done,
+            Poll::Pending => {
+                runtime.spawn(async move {
+                    let done = tokio::time::timeout(bound, abandon).await;
+                    if let Err(err) = done.unwrap_or(Err(StoreError::Timeout(bound))) {
+                        tracing::debug!(error = %err, "guard: an abandoned decision may stay counted");
+                    }
+                });
+                return;
+            }
+        };
+        if let Err(err) = done {
+            tracing::debug!(error = %err, "guard: an abandoned decision may stay counted");
+        }
+    }
+}
+
+/// A hit on its way: dropped before [`landed`](Self::landed) (the caller's future was
+/// dropped: a `select!`, a timeout around the guard, a client that went away), it is
+/// [abandoned](LateHit::abandon), since the store may still count it and nothing was sent.
+struct InFlight<'a>(Option<LateHit<'a>>);
+
+impl<'a> InFlight<'a> {
+    /// The store answered, or failed: the caller decides what becomes of the hit.
+    fn landed(mut self) -> Option<LateHit<'a>> {
+        self.0.take()
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(hit) = self.0.take() {
+            hit.abandon();
+        }
+    }
+}
+
 impl Guard {
     /// A builder guarding `inner`.
     pub fn builder(inner: Arc<dyn PhoneVerifier>) -> GuardBuilder {
@@ -447,38 +526,36 @@ impl Guard {
     /// The store's decision on `plan`. An answer naming a counter the plan does not have (a
     /// store of one's own can give any) is a store failure, so the fail mode applies. A hit
     /// that gave no answer (the store timed out or failed) may count all the same, now or
-    /// when it reaches the store: it is [abandoned](Self::abandon).
-    async fn decide(&self, plan: &Plan) -> std::result::Result<Verdict, StoreError> {
+    /// when it reaches the store: it comes back with the error, for the caller to
+    /// [abandon](LateHit::abandon) if the event it reserved does not happen; one whose caller
+    /// is dropped while it is on its way is abandoned ([`InFlight`]).
+    async fn decide<'a>(&'a self, plan: &'a Plan) -> std::result::Result<Verdict, Undecided<'a>> {
         let id = HitId::random();
-        match self.bounded(self.store.hit(&plan.counters, id)).await {
+        let in_flight = InFlight(Some(LateHit {
+            store: &self.store,
+            counters: &plan.counters,
+            id,
+            bound: marker_ttl(self.config.store_timeout()) / 2,
+        }));
+        let answer = self.bounded(self.store.hit(&plan.counters, id)).await;
+        let late = in_flight.landed();
+        match answer {
             Ok(Decision::Allowed(reservation)) => Ok(Verdict::Allowed(reservation)),
             Ok(Decision::Denied { index, retry_after }) => match plan.rules.get(index) {
                 Some(rule) => Ok(Verdict::Denied(*rule, retry_after)),
-                None => Err(StoreError::Unavailable(format!(
-                    "the store refused counter {index} of a decision of {}",
-                    plan.rules.len()
-                ))),
+                None => Err(Undecided {
+                    error: StoreError::Unavailable(format!(
+                        "the store refused counter {index} of a decision of {}",
+                        plan.rules.len()
+                    )),
+                    late: None,
+                }),
             },
-            Err(err) => {
-                self.abandon(plan, id);
-                Err(err)
-            }
+            Err(error) => Err(Undecided {
+                late: late.filter(|_| error.may_still_count()),
+                error,
+            }),
         }
-    }
-
-    /// Has the store take back hit `id` of `plan` if it counted, or when it does
-    /// ([`GuardStore::abandon`]): the decision failed, so nothing it counted is used. In a task
-    /// of its own, bounded by the store timeout: the caller does not wait for it.
-    fn abandon(&self, plan: &Plan, id: HitId) {
-        let store = Arc::clone(&self.store);
-        let counters = plan.counters.clone();
-        let timeout = self.config.store_timeout();
-        tokio::spawn(async move {
-            let abandoned = tokio::time::timeout(timeout, store.abandon(&counters, id)).await;
-            if let Err(err) = abandoned.unwrap_or(Err(StoreError::Timeout(timeout))) {
-                tracing::debug!(error = %err, "guard: a failed decision may stay counted");
-            }
-        });
     }
 
     async fn release(
@@ -642,6 +719,9 @@ impl PhoneVerifier for Guard {
             );
         }
         let plan = self.send_plan(request);
+        // A hit the store may count late: taken back if the send does not happen, kept if it
+        // may have (fail open), as an allowed send's count is.
+        let mut late = None;
         let counted = match self.decide(&plan).await {
             Ok(Verdict::Allowed(reservation)) => {
                 tracing::debug!(phone = %shown, outcome = "allowed", "guard: send allowed");
@@ -653,18 +733,30 @@ impl PhoneVerifier for Guard {
                 record(rule, "denied");
                 return Err(denial_error(rule, retry_after, "sends"));
             }
-            Err(err) => {
-                Self::store_failed(&err, self.config.send_fail_mode, "send", shown)?;
+            Err(Undecided { error, late: hit }) => {
+                let mode = self.config.send_fail_mode;
+                if let Err(refused) = Self::store_failed(&error, mode, "send", shown) {
+                    if let Some(hit) = hit {
+                        hit.abandon();
+                    }
+                    return Err(refused);
+                }
+                late = hit;
                 None
             }
         };
         let result = self.inner.start(request).await;
-        if let Some(counted) = &counted
-            && let Err(failure) = &result
+        if let Err(failure) = &result
             && !failed_send_counts(failure.kind())
+            && (counted.is_some() || late.is_some())
         {
             tracing::debug!(phone = %shown, kind = %failure.kind(), "guard: the provider surely sent nothing: the send is not counted");
-            if let Err(err) = self.release(&plan, counted).await {
+            if let Some(hit) = late {
+                hit.abandon();
+            }
+            if let Some(counted) = &counted
+                && let Err(err) = self.release(&plan, counted).await
+            {
                 tracing::warn!(phone = %shown, error = %err, "guard: a send the provider surely did not make stays counted");
             }
         }
@@ -685,7 +777,9 @@ impl PhoneVerifier for Guard {
         }
         // The code is counted as wrong before the provider sees it, and taken back once the
         // provider says it was not (or surely never saw it): checks in flight at once, on any
-        // instance, cannot all pass a limit. A check whose answer was lost stays counted.
+        // instance, cannot all pass a limit. A check whose answer was lost stays counted. So does
+        // a hit the store may count late (fail open), unless the check was no wrong code.
+        let mut late = None;
         let reserved = match self.decide(&plan).await {
             Ok(Verdict::Allowed(reservation)) => {
                 tracing::debug!(phone = %shown, outcome = "allowed", "guard: check allowed");
@@ -703,8 +797,15 @@ impl PhoneVerifier for Guard {
                 }
                 return Err(denial_error(rule, retry_after, "wrong codes"));
             }
-            Err(err) => {
-                Self::store_failed(&err, self.config.check_fail_mode, "check", shown)?;
+            Err(Undecided { error, late: hit }) => {
+                let mode = self.config.check_fail_mode;
+                if let Err(refused) = Self::store_failed(&error, mode, "check", shown) {
+                    if let Some(hit) = hit {
+                        hit.abandon();
+                    }
+                    return Err(refused);
+                }
+                late = hit;
                 None
             }
         };
@@ -715,11 +816,15 @@ impl PhoneVerifier for Guard {
                 .is_some_and(|r| r.reason == RejectReason::WrongCode),
             Err(err) => err.kind() == ErrorKind::OutcomeUnknown,
         };
-        if let Some(reserved) = &reserved
-            && !maybe_wrong
-            && let Err(err) = self.release(&plan, reserved).await
-        {
-            tracing::warn!(phone = %shown, error = %err, "guard: a check that was no wrong code stays counted as one");
+        if !maybe_wrong {
+            if let Some(hit) = late {
+                hit.abandon();
+            }
+            if let Some(reserved) = &reserved
+                && let Err(err) = self.release(&plan, reserved).await
+            {
+                tracing::warn!(phone = %shown, error = %err, "guard: a check that was no wrong code stays counted as one");
+            }
         }
         outcome
     }

@@ -303,17 +303,15 @@ async fn gcra_spacing_finer_than_a_millisecond_in_redis() {
         &[half("one:gcra", 100_000), half("all:gcra", 100_100)],
     )
     .await;
+    let mut last = Reservation::default();
     for _ in 0..100 {
-        allowed(&store, &[half("one:gcra", 1)]).await;
+        last = allowed(&store, &[half("one:gcra", 1)]).await;
     }
     let both = [half("one:gcra", 1), half("all:gcra", 1)];
     let counts = |states: Vec<CounterState>| [states[0].count, states[1].count];
     let [one, all] = counts(store.peek(&both).await.unwrap());
     assert_eq!(one, all, "each event charged 0.5 ms");
-    store
-        .release(&both[..1], &Reservation::default())
-        .await
-        .unwrap();
+    store.release(&both[..1], &last).await.unwrap();
     let [one, all] = counts(store.peek(&both).await.unwrap());
     assert_eq!(one + 1, all, "a release takes 0.5 ms back");
 }
@@ -414,9 +412,265 @@ async fn a_decision_that_timed_out_is_taken_back_when_it_runs_late() {
     assert_eq!(provider.state().request_counts().sends, 1);
 }
 
+/// The counts of `rule` for `phone` in `guarded`'s status, once the store answers it: its
+/// reads wait behind a `CLIENT PAUSE` and behind what the guard sent before on its connection
+/// (a late hit, an abandon), so the first answer shows what those left. The bound only turns
+/// a store that never answers into a failure.
+async fn count_once_answered(
+    guarded: &Guard,
+    phone: &phone_verify_core::PhoneNumber,
+    rule: Rule,
+) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(status) = guarded.status(&Subject::Phone(phone.clone())).await {
+            return status
+                .iter()
+                .find(|s| s.rule == rule)
+                .map_or(0, |s| s.count);
+        }
+        assert!(Instant::now() < deadline, "the store never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Checks let through while the store is slow (checks fail open) keep the wrong code Redis
+/// counts late, and give back what the provider says was none. Redis pauses its writers while
+/// a guard with a 100 ms store timeout checks a wrong code for one phone and the right code
+/// for another: both checks reach the provider. When the pause ends, the late hits run; the
+/// wrong code stays counted (`wrong_codes_per_phone` 1), the right one is taken back (0).
+/// (Every decision that timed out was abandoned: the attacker's wrong code was never counted.)
+#[tokio::test]
+async fn a_check_let_through_while_the_store_is_slow_keeps_its_wrong_code() {
+    let server = RedisServer::start();
+    let provider = InMemoryVerifier::new();
+    let guarded = Guard::builder(Arc::new(provider.clone_fresh()))
+        .secret(SECRET)
+        .store(Arc::new(store(&server).await))
+        .config(GuardConfig {
+            store_timeout_ms: 100,
+            ..GuardConfig::default()
+        })
+        .build()
+        .unwrap();
+    let phones: [phone_verify_core::PhoneNumber; 2] = [
+        "+905321230030".parse().unwrap(),
+        "+905321230031".parse().unwrap(),
+    ];
+    let mut checks = Vec::new();
+    for (phone, wrong) in phones.iter().zip([true, false]) {
+        let handle = guarded
+            .start(&StartRequest::sms(phone.clone()))
+            .await
+            .unwrap();
+        let code = provider
+            .state()
+            .message_for(&handle.reference)
+            .unwrap()
+            .code;
+        let code = if wrong {
+            phone_verify_testkit::different_code(&code)
+        } else {
+            code
+        };
+        checks.push((handle, CheckRequest::code(code)));
+    }
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2000)
+        .arg("WRITE")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut reasons = Vec::new();
+    for (handle, request) in &checks {
+        let outcome = guarded.check(handle, request).await.expect("fails open");
+        reasons.push(outcome.rejection().map(|r| r.reason));
+    }
+    assert_eq!(reasons, [Some(RejectReason::WrongCode), None]);
+    let wrong = count_once_answered(&guarded, &phones[0], Rule::WrongCodesPerPhone).await;
+    assert_eq!(wrong, 1, "the wrong code counts");
+    let right = count_once_answered(&guarded, &phones[1], Rule::WrongCodesPerPhone).await;
+    assert_eq!(right, 0, "the right code was taken back");
+}
+
+/// A GCRA release in Redis gives back only the part of the released event's spacing still
+/// ahead, as in memory (whose test moves a clock: events at 0 s and 21 s, at most 3 a minute,
+/// the first released at 25 s). Redis's clock cannot be moved, so the released event is one
+/// whose spacing ended a second ago: its reservation names a time a second before Redis's
+/// `TIME`. An event now holds its interval (20 minutes of an hour): the release gives nothing
+/// back, and a burst gets 2. (It got 3: the release took the later event's interval.)
+#[tokio::test]
+async fn a_gcra_release_gives_back_only_the_spacing_still_ahead_in_redis() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let counter = [Counter {
+        key: "ahead:gcra".into(),
+        window: Duration::from_secs(3600),
+        max: 3,
+        cost: 1,
+        algorithm: Algorithm::Gcra,
+    }];
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await.unwrap();
+    let now = Duration::from_secs(secs) + Duration::from_micros(micros);
+    let over = Reservation::new(vec![now.checked_sub(Duration::from_secs(1))]);
+    allowed(&store, &counter).await;
+    store.release(&counter, &over).await.unwrap();
+    let mut burst = 0;
+    for _ in 0..5 {
+        burst += usize::from(hit(&store, &counter).await.is_allowed());
+    }
+    assert_eq!(burst, 2);
+}
+
+/// The key of hit `id`'s marker under the test prefix.
+fn marker(id: HitId) -> String {
+    format!("{{pvg-test}}:hit:{id}")
+}
+
+async fn exists(server: &RedisServer, key: &str) -> bool {
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("EXISTS")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// The events `counter`'s GCRA time stands for.
+async fn pending(store: &RedisStore, counter: &[Counter]) -> u64 {
+    store.peek(counter).await.unwrap()[0].count
+}
+
+/// `abandon` in Redis takes back its own allowed hit, once: of a GCRA counter, the hit's
+/// interval (the other hit's stays); again, or with an id no hit had, or for a hit that was
+/// refused (which left no marker), nothing.
+#[tokio::test]
+async fn an_abandon_takes_back_its_own_hit_once() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let counter = [Counter {
+        key: "abandoned:gcra".into(),
+        window: Duration::from_secs(3600),
+        max: 2,
+        cost: 1,
+        algorithm: Algorithm::Gcra,
+    }];
+    let (first, second) = (HitId::random(), HitId::random());
+    for id in [first, second] {
+        assert!(store.hit(&counter, id).await.unwrap().is_allowed());
+    }
+    let refused = HitId::random();
+    assert!(!store.hit(&counter, refused).await.unwrap().is_allowed());
+    assert!(exists(&server, &marker(first)).await);
+    assert!(
+        !exists(&server, &marker(refused)).await,
+        "a refusal leaves no marker"
+    );
+    store.abandon(&counter, refused).await.unwrap();
+    store.abandon(&counter, HitId::random()).await.unwrap();
+    assert_eq!(pending(&store, &counter).await, 2, "nothing taken back");
+    store.abandon(&counter, first).await.unwrap();
+    assert_eq!(
+        pending(&store, &counter).await,
+        1,
+        "the first hit's interval"
+    );
+    assert!(!exists(&server, &marker(first)).await, "the marker went");
+    store.abandon(&counter, first).await.unwrap();
+    assert_eq!(pending(&store, &counter).await, 1, "once");
+    store.abandon(&counter, second).await.unwrap();
+    let keys = all_keys(&server).await;
+    assert!(
+        keys.is_empty(),
+        "both taken back, every marker gone: {keys:?}"
+    );
+}
+
+/// An abandon takes back from the window its hit counted in, never from a later one: a hit in
+/// a one-second window, abandoned after the window ended and another hit opened a new one,
+/// leaves the new window's count alone. (The window is waited out: Redis's clock cannot be
+/// moved; the marker lives far longer than that.)
+#[tokio::test]
+async fn an_abandon_after_its_window_ended_leaves_the_next_window_alone() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let cooldown = [Counter {
+        key: "abandoned".into(),
+        window: Duration::from_secs(1),
+        max: 1,
+        cost: 1,
+        algorithm: Algorithm::FixedWindow,
+    }];
+    let late = HitId::random();
+    assert!(store.hit(&cooldown, late).await.unwrap().is_allowed());
+    // Refused until the window ends; the bound only turns a window that never ends into a
+    // failure.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match hit(&store, &cooldown).await {
+            Decision::Allowed(_) => break,
+            Decision::Denied { retry_after, .. } => {
+                assert!(Instant::now() < deadline, "the window never ended");
+                tokio::time::sleep(retry_after + Duration::from_millis(10)).await;
+            }
+        }
+    }
+    assert!(
+        exists(&server, &marker(late)).await,
+        "the late hit's marker"
+    );
+    store.abandon(&cooldown, late).await.unwrap();
+    assert_eq!(store.peek(&cooldown).await.unwrap()[0].count, 1);
+    assert!(!exists(&server, &marker(late)).await);
+}
+
+/// A hit's marker lives ten response timeouts, at least 5 s: the abandon follows the hit
+/// within one response timeout on the same connection. (It lived a minute: at a thousand
+/// decisions a second, 60,000 keys written and replicated for nothing.)
+#[tokio::test]
+async fn a_hits_marker_lives_ten_response_timeouts_at_least_five_seconds() {
+    let server = RedisServer::start();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    // Response timeouts in milliseconds, and the longest the marker may live.
+    for (response, most) in [(200, 5_000), (2_000, 20_000)] {
+        let store = RedisStore::builder(server.url())
+            .prefix("pvg-test")
+            .connection_timeout(TEST_TIMEOUT)
+            .response_timeout(Duration::from_millis(response))
+            .connect()
+            .await
+            .unwrap();
+        let id = HitId::random();
+        let counter = [Counter {
+            key: format!("marked{response}"),
+            window: Duration::from_secs(3600),
+            max: 5,
+            cost: 1,
+            algorithm: Algorithm::FixedWindow,
+        }];
+        assert!(store.hit(&counter, id).await.unwrap().is_allowed());
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(marker(id))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            ttl > i64::from(most / 2) && ttl <= i64::from(most),
+            "{response} ms: {ttl} ms"
+        );
+    }
+}
+
 /// `release` in Redis: a count goes down, its expiry kept, and the key goes at zero (not below);
-/// a GCRA time goes back one interval per event, and the key goes when none is pending; an
-/// absent key stays absent.
+/// a GCRA time goes back one interval per event (of an hour's spacing, still ahead), and the
+/// key goes when none is pending; an absent key stays absent.
 #[tokio::test]
 async fn a_release_takes_back_what_a_hit_added() {
     let server = RedisServer::start();
@@ -431,7 +685,7 @@ async fn a_release_takes_back_what_a_hit_added() {
     };
     let fixed = counter("f", 2, 1, Algorithm::FixedWindow);
     let spaced = counter("g:gcra", 4, 1, Algorithm::Gcra);
-    let mut first = Vec::new();
+    let (mut first, mut last) = (Vec::new(), Vec::new());
     for c in [&fixed, &spaced] {
         let one = std::slice::from_ref(c);
         first.push(allowed(&store, one).await);
@@ -442,12 +696,15 @@ async fn a_release_takes_back_what_a_hit_added() {
             assert!(count <= c.max, "{c:?}: more than its max allowed");
         }
         store.release(one, &first[first.len() - 1]).await.unwrap();
-        assert!(hit(&store, one).await.is_allowed(), "{c:?}");
+        last.push(allowed(&store, one).await);
         assert!(matches!(hit(&store, one).await, Decision::Denied { .. }));
     }
-    let [in_window, no_window] = [&first[0], &first[1]];
-    assert!(in_window.window_ends[0].is_some(), "{in_window:?}");
-    assert_eq!(no_window.window_ends, [None], "GCRA has no window");
+    let in_window = &first[0];
+    assert!(in_window.ends[0].is_some(), "{in_window:?}");
+    assert!(
+        first[1].ends[0] < last[1].ends[0],
+        "the time each GCRA event left"
+    );
     store
         .release(std::slice::from_ref(&fixed), in_window)
         .await
@@ -466,18 +723,17 @@ async fn a_release_takes_back_what_a_hit_added() {
     let state = store.peek(std::slice::from_ref(&fixed)).await.unwrap()[0];
     assert_eq!(state, CounterState::default(), "not below zero: gone");
     store
-        .release(std::slice::from_ref(&spaced), no_window)
+        .release(std::slice::from_ref(&spaced), &last[1])
         .await
         .unwrap();
     let state = store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0];
     assert_eq!(state.count, 3);
+    let none = counter("none", 2, 1, Algorithm::FixedWindow);
+    let reservation = Reservation::new(vec![last[1].ends[0], in_window.ends[0]]);
     store
         .release(
-            &[
-                counter("g:gcra", 4, 9, Algorithm::Gcra),
-                counter("none", 2, 1, Algorithm::FixedWindow),
-            ],
-            &Reservation::default(),
+            &[counter("g:gcra", 4, 9, Algorithm::Gcra), none],
+            &reservation,
         )
         .await
         .unwrap();

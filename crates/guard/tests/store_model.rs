@@ -105,7 +105,7 @@ impl Model {
     }
 
     /// Refused by the counter that waits longest (the first of equals), or else counted, with
-    /// the end of each fixed window counted in.
+    /// the end of each fixed window counted in and each theoretical arrival time left.
     fn hit(&mut self, counters: &[Counter]) -> Decision {
         let mut refused: Option<(usize, Duration)> = None;
         for (index, c) in counters.iter().enumerate() {
@@ -118,8 +118,8 @@ impl Model {
         if let Some((index, retry_after)) = refused {
             return Decision::Denied { index, retry_after };
         }
-        let mut window_ends = vec![None; counters.len()];
-        for (c, window_end) in counters.iter().zip(&mut window_ends) {
+        let mut ends = vec![None; counters.len()];
+        for (c, end) in counters.iter().zip(&mut ends) {
             if c.cost == 0 {
                 continue;
             }
@@ -134,28 +134,29 @@ impl Model {
                     )
                 }
             };
-            if c.algorithm == Algorithm::FixedWindow {
-                *window_end = Some(value.1);
-            }
+            *end = Some(value.1);
             self.counters.insert(c.key.clone(), value);
         }
-        Decision::Allowed(Reservation { window_ends })
+        Decision::Allowed(Reservation::new(ends))
     }
 
-    /// Takes back what a hit added, from the window it counted in only; a counter back to
-    /// nothing is gone (its next event starts a new window).
+    /// Takes back what a hit added, from the window it counted in only, or the part of its
+    /// GCRA spacing still ahead (the time it left, less now, at most its cost's intervals); a
+    /// counter back to nothing is gone (its next event starts a new window).
     fn release(&mut self, counters: &[Counter], reservation: &Reservation) {
         for (index, c) in counters.iter().enumerate() {
-            let Some((count, end)) = self.live(c) else {
+            let (Some((count, end)), Some(reserved)) = (self.live(c), reservation.end(index))
+            else {
                 continue;
             };
-            if c.algorithm == Algorithm::FixedWindow && reservation.window_end(index) != Some(end) {
+            if c.algorithm == Algorithm::FixedWindow && reserved != end {
                 continue;
             }
             let value = match c.algorithm {
                 Algorithm::FixedWindow => (count.saturating_sub(c.cost), end),
                 Algorithm::Gcra => {
-                    let back = Self::interval(c) * u32::try_from(c.cost).unwrap();
+                    let spacing = Self::interval(c) * u32::try_from(c.cost).unwrap();
+                    let back = spacing.min(reserved.saturating_sub(self.now));
                     (count, end.saturating_sub(back).max(self.now))
                 }
             };

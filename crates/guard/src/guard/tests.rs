@@ -1337,3 +1337,243 @@ async fn a_store_naming_no_counter_of_the_decision_fails_as_a_store() {
         .unwrap_err();
     assert_eq!(Denial::of(&err).unwrap().rule, Rule::Store);
 }
+
+/// A store whose hits all get `answer` (`None`: never answered), recording each hit's id and
+/// each abandon's, the latter when the abandon is first polled.
+#[derive(Debug)]
+struct Scripted {
+    answer: Option<std::result::Result<Decision, StoreError>>,
+    hits: std::sync::Mutex<Vec<HitId>>,
+    abandoned: std::sync::Mutex<Vec<HitId>>,
+}
+
+impl Scripted {
+    fn new(answer: Option<std::result::Result<Decision, StoreError>>) -> Arc<Self> {
+        Arc::new(Self {
+            answer,
+            hits: std::sync::Mutex::default(),
+            abandoned: std::sync::Mutex::default(),
+        })
+    }
+
+    fn hits(&self) -> Vec<HitId> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    fn abandoned(&self) -> Vec<HitId> {
+        self.abandoned.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl GuardStore for Scripted {
+    async fn hit(&self, _: &[Counter], id: HitId) -> std::result::Result<Decision, StoreError> {
+        self.hits.lock().unwrap().push(id);
+        match &self.answer {
+            Some(answer) => answer.clone(),
+            None => std::future::pending().await,
+        }
+    }
+    async fn release(&self, _: &[Counter], _: &Reservation) -> std::result::Result<(), StoreError> {
+        Ok(())
+    }
+    async fn abandon(&self, _: &[Counter], id: HitId) -> std::result::Result<(), StoreError> {
+        self.abandoned.lock().unwrap().push(id);
+        Ok(())
+    }
+    async fn peek(
+        &self,
+        counters: &[Counter],
+    ) -> std::result::Result<Vec<crate::store::CounterState>, StoreError> {
+        Ok(vec![crate::store::CounterState::default(); counters.len()])
+    }
+}
+
+/// A guard on `store` around `provider`, with the default rules and the fail modes given.
+fn scripted_guard(
+    provider: Arc<dyn PhoneVerifier>,
+    store: &Arc<Scripted>,
+    send: FailMode,
+    check: FailMode,
+) -> Guard {
+    Guard::builder(provider)
+        .secret(SECRET)
+        .store(Arc::clone(store) as Arc<dyn GuardStore>)
+        .config(GuardConfig {
+            send_fail_mode: send,
+            check_fail_mode: check,
+            ..GuardConfig::default()
+        })
+        .build()
+        .unwrap()
+}
+
+/// The code a check sends: the right one, a wrong one, or the right one with an answer lost
+/// (`OutcomeUnknown`).
+#[derive(Debug, Clone, Copy)]
+enum Sent {
+    Right,
+    Wrong,
+    Unknown,
+}
+
+/// Which decisions the guard abandons: only one the store did not answer (an error that may
+/// still count: a timeout, `Unavailable`), and then, with the hit's own id, only when the event
+/// it reserved did not happen: at once when the fail mode refuses the request; when it lets
+/// it through, a send only if the provider surely sent nothing, a check only if it was surely
+/// no wrong code. Never an allowed or refused decision, a full store's, or a call the store
+/// surely never ran (`Refused`). (Every failed decision was abandoned, whatever the fail mode:
+/// a send that went out, or a wrong code, fail open, was taken back from the limits when Redis
+/// counted it late.)
+#[tokio::test(start_paused = true)]
+async fn only_a_decision_whose_event_did_not_happen_is_abandoned() {
+    use FailMode::{Closed, Open};
+    let allowed = || Some(Ok(Decision::Allowed(Reservation::default())));
+    let denied = || {
+        Some(Ok(Decision::Denied {
+            index: 0,
+            retry_after: Duration::from_secs(1),
+        }))
+    };
+    let timeout = || Some(Err(StoreError::Timeout(Duration::from_millis(200))));
+    let unavailable = || Some(Err(StoreError::Unavailable("lost".into())));
+    // Sends: the store's answer, the send fail mode, the provider's failure, whether abandoned.
+    let sends = [
+        (allowed(), Closed, None, false),
+        (allowed(), Closed, Some(ErrorKind::Transport), false),
+        (denied(), Closed, None, false),
+        (timeout(), Closed, None, true),
+        (unavailable(), Closed, None, true),
+        (None, Closed, None, true),
+        (Some(Err(StoreError::Full(10))), Closed, None, false),
+        (
+            Some(Err(StoreError::Refused("refused".into()))),
+            Closed,
+            None,
+            false,
+        ),
+        (timeout(), Open, None, false),
+        (timeout(), Open, Some(ErrorKind::MaybeSent), false),
+        (timeout(), Open, Some(ErrorKind::RateLimited), false),
+        (timeout(), Open, Some(ErrorKind::Transport), true),
+        (timeout(), Open, Some(ErrorKind::QuotaExhausted), true),
+        (
+            Some(Err(StoreError::Refused("refused".into()))),
+            Open,
+            Some(ErrorKind::Transport),
+            false,
+        ),
+    ];
+    for (number, (answer, mode, failure, abandoned)) in sends.into_iter().enumerate() {
+        let store = Scripted::new(answer.clone());
+        let provider = Arc::new(Failing {
+            inner: InMemoryVerifier::new(),
+            failures: std::sync::Mutex::new(failure.into_iter().collect()),
+        });
+        let guard = scripted_guard(provider, &store, mode, Open);
+        let phone: PhoneNumber = format!("+90532111{number:04}").parse().unwrap();
+        let _ = guard.start(&StartRequest::sms(phone)).await;
+        // A task spawned to abandon would have run by now.
+        tokio::task::yield_now().await;
+        let want = if abandoned { store.hits() } else { Vec::new() };
+        assert_eq!(store.hits().len(), 1, "send {number}");
+        assert_eq!(
+            store.abandoned(),
+            want,
+            "send {number}: {answer:?}, {mode:?}, {failure:?}"
+        );
+    }
+    // Checks: the store's answer, the check fail mode, the code checked, whether abandoned.
+    let checks = [
+        (allowed(), Open, Sent::Right, false),
+        (allowed(), Open, Sent::Wrong, false),
+        (denied(), Open, Sent::Right, false),
+        (timeout(), Closed, Sent::Right, true),
+        (timeout(), Open, Sent::Wrong, false),
+        (timeout(), Open, Sent::Unknown, false),
+        (timeout(), Open, Sent::Right, true),
+        (unavailable(), Open, Sent::Right, true),
+        (None, Open, Sent::Right, true),
+        (Some(Err(StoreError::Full(10))), Closed, Sent::Right, false),
+        (
+            Some(Err(StoreError::Refused("refused".into()))),
+            Open,
+            Sent::Right,
+            false,
+        ),
+    ];
+    for (number, (answer, mode, sent, abandoned)) in checks.into_iter().enumerate() {
+        let store = Scripted::new(answer.clone());
+        let memory = InMemoryVerifier::new();
+        let unknown = matches!(sent, Sent::Unknown).then_some(ErrorKind::OutcomeUnknown);
+        let provider = Arc::new(Slow::new(memory.clone_fresh(), unknown));
+        let guard = scripted_guard(provider, &store, Closed, mode);
+        let phone: PhoneNumber = format!("+90532112{number:04}").parse().unwrap();
+        let handle = memory.start(&StartRequest::sms(phone)).await.unwrap();
+        let code = sent_code(&memory, &handle);
+        let code = match sent {
+            Sent::Wrong => phone_verify_testkit::different_code(&code),
+            Sent::Right | Sent::Unknown => code,
+        };
+        let _ = guard.check(&handle, &CheckRequest::code(code)).await;
+        tokio::task::yield_now().await;
+        let want = if abandoned { store.hits() } else { Vec::new() };
+        assert_eq!(store.hits().len(), 1, "check {number}");
+        assert_eq!(
+            store.abandoned(),
+            want,
+            "check {number}: {answer:?}, {mode:?}, {sent:?}"
+        );
+    }
+}
+
+/// A decision whose caller is dropped while its hit is on its way (a `select!`, a timeout
+/// around the guard, a client that went away) is abandoned, with the hit's id: the store may
+/// still count it, and nothing was sent. (Only a timeout or an error was: the send that never
+/// happened held the resend cooldown.)
+#[tokio::test]
+async fn a_decision_whose_caller_went_away_is_abandoned() {
+    use futures::FutureExt;
+    let store = Scripted::new(None);
+    let provider = InMemoryVerifier::new();
+    let guard = scripted_guard(
+        Arc::new(provider.clone_fresh()),
+        &store,
+        FailMode::Closed,
+        FailMode::Open,
+    );
+    let request = StartRequest::sms("+905321110210".parse().unwrap());
+    assert!(
+        guard.start(&request).now_or_never().is_none(),
+        "the hit hangs"
+    );
+    assert_eq!(store.hits().len(), 1);
+    assert_eq!(store.abandoned(), store.hits());
+    assert_eq!(provider.state().request_counts().sends, 0);
+    // A dropped check too.
+    let handle = provider.start(&request).await.unwrap();
+    let code = CheckRequest::code(sent_code(&provider, &handle));
+    assert!(guard.check(&handle, &code).now_or_never().is_none());
+    assert_eq!(store.hits().len(), 2);
+    assert_eq!(store.abandoned(), store.hits());
+}
+
+/// The abandon is on its way to the store before the guard answers: a store that sends its
+/// call when first polled (Redis) has it on the connection before the caller's retry, even on
+/// a runtime of one thread, where a spawned task runs only once the caller yields. (It was
+/// spawned: an immediate retry's hit reached Redis before the abandon, and the late decision's
+/// cooldown refused it.)
+#[tokio::test(start_paused = true)]
+async fn the_abandon_is_sent_before_the_guard_answers() {
+    let store = Scripted::new(None);
+    let guard = scripted_guard(
+        Arc::new(InMemoryVerifier::new()),
+        &store,
+        FailMode::Closed,
+        FailMode::Open,
+    );
+    let request = StartRequest::sms("+905321110220".parse().unwrap());
+    let err = guard.start(&request).await.unwrap_err();
+    assert_eq!(Denial::of(&err).map(|d| d.rule), Some(Rule::Store), "{err}");
+    assert_eq!(store.abandoned(), store.hits());
+}

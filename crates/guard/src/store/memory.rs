@@ -205,8 +205,8 @@ impl GuardStore for MemoryStore {
                 }
             }
         }
-        let mut window_ends = vec![None; counters.len()];
-        for ((counter, &hash), window_end) in counters.iter().zip(&hashes).zip(&mut window_ends) {
+        let mut ends = vec![None; counters.len()];
+        for ((counter, &hash), end) in counters.iter().zip(&hashes).zip(&mut ends) {
             if counter.cost == 0 {
                 continue;
             }
@@ -236,7 +236,6 @@ impl GuardStore for MemoryStore {
             match counter.algorithm {
                 Algorithm::FixedWindow => {
                     entry.count = entry.count.saturating_add(counter.cost);
-                    *window_end = Some(entry.expires_at);
                 }
                 Algorithm::Gcra => {
                     // The check above let it through: the same computation cannot refuse now.
@@ -245,8 +244,9 @@ impl GuardStore for MemoryStore {
                     entry.count = 1;
                 }
             }
+            *end = Some(entry.expires_at);
         }
-        Ok(Decision::Allowed(Reservation { window_ends }))
+        Ok(Decision::Allowed(Reservation::new(ends)))
     }
 
     async fn release(
@@ -267,21 +267,25 @@ impl GuardStore for MemoryStore {
             if entry.expires_at <= now {
                 continue;
             }
+            let Some(end) = reservation.end(index) else {
+                continue;
+            };
             let spent = match counter.algorithm {
                 // Another window than the reservation's: the reserved event's window ended,
                 // and this one counts other events.
-                Algorithm::FixedWindow
-                    if reservation.window_end(index) != Some(entry.expires_at) =>
-                {
-                    continue;
-                }
+                Algorithm::FixedWindow if end != entry.expires_at => continue,
                 Algorithm::FixedWindow => {
                     entry.count = entry.count.saturating_sub(counter.cost);
                     entry.count == 0
                 }
+                // Only the part of the event's spacing still ahead: later events were spaced
+                // from now on once it was over, not from it.
                 Algorithm::Gcra => {
                     let cost = u32::try_from(counter.cost).unwrap_or(u32::MAX);
-                    let back = counter.interval().saturating_mul(cost);
+                    let back = counter
+                        .interval()
+                        .saturating_mul(cost)
+                        .min(end.saturating_sub(now));
                     entry.expires_at = entry.expires_at.saturating_sub(back).max(now);
                     entry.expires_at <= now
                 }
@@ -476,9 +480,17 @@ mod tests {
                 c.algorithm
             );
         }
-        let [in_window, no_window] = [&first[0], &first[1]];
-        assert_eq!(in_window.window_ends, [Some(Duration::from_secs(60))]);
-        assert_eq!(no_window.window_ends, [None], "GCRA has no window");
+        let [in_window, spacing] = [&first[0], &first[1]];
+        assert_eq!(
+            in_window.ends,
+            [Some(Duration::from_secs(60))],
+            "its window"
+        );
+        assert_eq!(
+            spacing.ends,
+            [Some(Duration::from_secs(12))],
+            "the time it left"
+        );
         clock.advance(Duration::from_secs(30));
         // A fixed window keeps its end while it counts, and goes when back to zero (not below).
         store
@@ -506,18 +518,22 @@ mod tests {
             Some(Duration::from_secs(60)),
             "a new window"
         );
-        // GCRA: back by one interval (12 s) per event, not before now.
-        store
-            .release(std::slice::from_ref(&spaced), no_window)
-            .await
-            .unwrap();
-        let state = store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0];
+        // GCRA: back by the part of the event's spacing still ahead, one interval (12 s) per
+        // event at most, not before now. The first event's (0 to 12 s) is over.
+        let one = std::slice::from_ref(&spaced);
+        store.release(one, spacing).await.unwrap();
+        let state = store.peek(one).await.unwrap()[0];
+        assert_eq!(state.resets_in, Some(Duration::from_secs(30)), "60 - 30");
+        let last = allowed(&store, &spaced).await;
+        assert_eq!(last.ends, [Some(Duration::from_secs(72))]);
+        store.release(one, &last).await.unwrap();
+        let state = store.peek(one).await.unwrap()[0];
         assert_eq!(
             state.resets_in,
-            Some(Duration::from_secs(18)),
-            "60 - 30 - 12"
+            Some(Duration::from_secs(30)),
+            "72 - 30 - 12"
         );
-        store.release(&[gcra("g", 5, 9)], no_window).await.unwrap();
+        store.release(&[gcra("g", 5, 9)], &last).await.unwrap();
         assert_eq!(
             store.peek(std::slice::from_ref(&spaced)).await.unwrap()[0],
             CounterState::default()
@@ -539,6 +555,28 @@ mod tests {
             store.peek(&[counter("none", 2, 1), fixed]).await.unwrap(),
             [CounterState::default(); 2]
         );
+    }
+
+    /// A GCRA release gives back only the part of the released event's spacing still ahead:
+    /// later events were spaced from their own arrival once it was over. At most 3 a minute
+    /// (an interval of 20 s): an event at 0 s, one at 21 s (spaced from 21 s: the first's
+    /// spacing ended at 20 s), and the first released at 25 s (its provider call was slow and
+    /// failed). The second still holds its 20 s: a burst at 25 s gets 2, three in the minute.
+    /// (The release took 20 s off the second's spacing, and let 3 through: four within 4 s.)
+    #[tokio::test]
+    async fn a_gcra_release_gives_back_only_the_spacing_still_ahead() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let c = gcra("k", 3, 1);
+        let first = allowed(&store, &c).await;
+        clock.advance(Duration::from_secs(21));
+        allowed(&store, &c).await;
+        clock.advance(Duration::from_secs(4));
+        store
+            .release(std::slice::from_ref(&c), &first)
+            .await
+            .unwrap();
+        assert_eq!(burst(&store, &c, 5).await, 2);
     }
 
     /// A release takes back from the window its hit counted in, never from a later one. A

@@ -102,20 +102,39 @@ impl Decision {
 }
 
 /// What an allowed [`GuardStore::hit`] counted, which [`GuardStore::release`] takes back: for
-/// each counter of the request, in order, the end of the fixed window its cost went into, so
-/// that a release never takes from a later window of the same counter.
+/// each counter of the request, in order, when what the hit added to it stops counting. For a
+/// fixed-window counter, the end of the window its cost went into, so that a release never
+/// takes from a later window; for a GCRA counter, the theoretical arrival time the hit left,
+/// so that a release gives back only the part of the hit's spacing still ahead. Times are on
+/// the store's clock; `None` for a counter without a cost.
+///
+/// A store of one's own builds it with [`Reservation::new`] (fields may be added).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reservation {
-    /// Per counter, when the window it was counted in ends, on the store's clock; `None` for a
-    /// GCRA counter or a counter without a cost.
-    pub window_ends: Vec<Option<Duration>>,
+    /// Per counter, when what the hit added to it stops counting (see above).
+    pub ends: Vec<Option<Duration>>,
 }
 
 impl Reservation {
-    /// The end of the window counter `index` was counted in, if it was counted in one.
-    pub fn window_end(&self, index: usize) -> Option<Duration> {
-        self.window_ends.get(index).copied().flatten()
+    /// A reservation of `ends`: per counter of the hit, in order, the end of the fixed window
+    /// it counted in, or the GCRA theoretical arrival time it left (`None`: nothing counted).
+    pub fn new(ends: Vec<Option<Duration>>) -> Self {
+        Self { ends }
     }
+
+    /// When what the hit added to counter `index` stops counting, if it added anything.
+    pub fn end(&self, index: usize) -> Option<Duration> {
+        self.ends.get(index).copied().flatten()
+    }
+}
+
+/// How long `RedisStore` keeps a hit's marker for [`GuardStore::abandon`], given the longest
+/// a call waits for its answer: ten times that, at least 5 s. The guard gives an abandon half
+/// of it (a few round trips: after a failover or `SCRIPT FLUSH`, redis-rs sends `EVALSHA`,
+/// `SCRIPT LOAD`, `EVALSHA`).
+pub(crate) fn marker_ttl(timeout: Duration) -> Duration {
+    timeout.saturating_mul(10).max(Duration::from_secs(5))
 }
 
 /// The identity of one [`GuardStore::hit`], by which [`GuardStore::abandon`] names it: 128
@@ -169,14 +188,27 @@ pub enum StoreError {
     /// The in-memory store is at its capacity with no expired counter to evict.
     #[error("guard store is full ({0} counters)")]
     Full(usize),
+    /// The call surely left nothing to run later: the store could not be reached (the
+    /// connection was refused) or answered it with an error. The guard does not
+    /// [abandon](GuardStore::abandon) such a hit.
+    #[error("guard store unavailable: {0}")]
+    Refused(String),
+}
+
+impl StoreError {
+    /// Whether the failed call may still count, now or when it reaches the store: every error
+    /// but [`Full`](Self::Full) and [`Refused`](Self::Refused).
+    pub fn may_still_count(&self) -> bool {
+        !matches!(self, Self::Full(_) | Self::Refused(_))
+    }
 }
 
 /// Atomic counting with expiry, shared by every guard that should enforce the same limits.
 #[async_trait]
 pub trait GuardStore: Send + Sync + Debug {
     /// Atomically: if no counter [refuses](Counter::refuses) the request, adds each counter's
-    /// cost (starting its window if it was absent) and answers `Allowed` with the windows it
-    /// counted in; otherwise changes nothing and answers `Denied` with the refusing counter
+    /// cost (starting its window if it was absent) and answers `Allowed` with what it counted
+    /// (a [`Reservation`]); otherwise changes nothing and answers `Denied` with the refusing counter
     /// that waits longest (the first of those that wait as long), so that a caller who waits
     /// as told is not refused by another counter of the same request. `id` names this hit to
     /// [`abandon`](Self::abandon).
@@ -188,17 +220,21 @@ pub trait GuardStore: Send + Sync + Debug {
     /// provider surely did not make). A fixed-window counter goes down by its cost, its window
     /// unchanged, only if it is still in the window `reservation` names (a window that ended
     /// meanwhile took the count with it, and a later one holds other events), and is removed
-    /// when it reaches zero (its next event starts a new window, as for a counter never hit);
-    /// a GCRA counter's theoretical arrival time goes back by `cost × interval`, and the
-    /// counter is removed when that reaches now. An absent or expired counter stays absent.
+    /// when it reaches zero (its next event starts a new window, as for a counter never hit).
+    /// A GCRA counter's theoretical arrival time goes back by the part of the hit's spacing
+    /// still ahead, `min(cost × interval, end − now)` with `end` the time `reservation` names
+    /// (none without one): spacing already over no longer holds later events back, and they
+    /// were spaced from then on, not from the released event. It is removed when that reaches
+    /// now. An absent or expired counter stays absent.
     async fn release(
         &self,
         counters: &[Counter],
         reservation: &Reservation,
     ) -> Result<(), StoreError>;
 
-    /// Takes back hit `id` of `counters` if it was allowed, or is when it runs later: the caller
-    /// stopped waiting for its answer (a timeout, a lost connection) and counts it as failed.
+    /// Takes back hit `id` of `counters` if it was allowed, or is when it runs later, as
+    /// [`release`](Self::release) would: the caller stopped waiting for its answer (a timeout,
+    /// a lost connection, a cancelled request) and the event it reserved did not happen.
     /// A store whose hit can still count after its caller gave up (a request already sent to a
     /// server) must implement it; the default does nothing, which is right for a store whose
     /// hit is over when its future is first polled, such as [`MemoryStore`].

@@ -12,10 +12,6 @@ use super::{
     Algorithm, Counter, CounterState, Decision, GuardStore, HitId, Reservation, StoreError,
 };
 
-/// How long a hit's marker lives: `ABANDON` reads it right after the hit, on the same
-/// connection, so this only bounds the markers' memory.
-const MARKER_TTL: Duration = Duration::from_secs(60);
-
 /// Redis's clock, `TIME`, in milliseconds with the microseconds as a fraction: `now`. Every
 /// script starts with it.
 const NOW: &str = r"
@@ -29,12 +25,15 @@ local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
 /// milliseconds, then per counter its window in milliseconds, its max, its cost, its algorithm
 /// (`0` fixed window: the value is a count expiring with the window; `1` GCRA: the value is
 /// the theoretical arrival time in milliseconds of Redis's clock, with a fraction, expiring
-/// when it is reached) and GCRA's interval in milliseconds. Returns `{0, 0, end, …}` when allowed,
-/// with the end of each counter's window (`PEXPIRETIME`; `-1` for a counter without one),
-/// which it also keeps in the marker when it counted anything; `{index (1-based), ms until
-/// the request would fit}` when denied, for the refusing counter that waits longest (the
-/// first of equals). A count's expiry is set when its key is made (or found without one),
-/// never moved while it counts (`RELEASE` deletes a count taken back to zero).
+/// when it is reached) and GCRA's interval in milliseconds. Returns `{0, 0, end, …}` when
+/// allowed, with per counter when what it added stops counting: the end of its window in
+/// milliseconds (`PEXPIRETIME`), or the theoretical arrival time it left in whole
+/// microseconds (rounded up: a release of the last event leaves none pending), `-1` for a
+/// counter without a cost; it also keeps them in the marker when it counted anything.
+/// `{index (1-based), ms until the request would fit}` when denied, for the refusing counter that waits longest (the first of equals). A count's expiry
+/// is set when its key is made (or found without one), never moved while it counts
+/// (`RELEASE` deletes a count taken back to zero). The marker is written last: a script that
+/// fails leaves none.
 const HIT: &str = r"
 local n = #KEYS - 1
 local next_tat = {}
@@ -85,6 +84,7 @@ for i = 1, n do
     if ARGV[arg + 3] == '1' then
       local tat = next_tat[i]
       redis.call('SET', key, string.format('%.17g', tat), 'PX', math.max(math.ceil(tat - now), 1))
+      ends[i] = math.ceil(tat * 1000)
     else
       redis.call('INCRBY', key, cost)
       if not existed[i] or redis.call('PTTL', key) < 0 then
@@ -95,29 +95,35 @@ for i = 1, n do
   end
 end
 if counted then
-  redis.call('SET', KEYS[1], table.concat(ends, ' '), 'PX', ARGV[1])
+  local marker = {}
+  for i = 1, n do marker[i] = string.format('%.17g', ends[i]) end
+  redis.call('SET', KEYS[1], table.concat(marker, ' '), 'PX', ARGV[1])
 end
 return {0, 0, unpack(ends)}
 ";
 
-/// `take_back(key, cost, algorithm, interval, window_end)`, for `RELEASE` and `ABANDON`: a
-/// count goes down by the cost (`DECRBY` keeps its expiry) if its window ends at `window_end`
-/// (a later window holds other events), and the key is deleted when that takes it to zero; a
-/// theoretical arrival time goes back by cost × interval, and the key is deleted when none is
+/// `take_back(key, cost, algorithm, interval, ends)`, for `RELEASE` and `ABANDON`, with `ends`
+/// what `HIT` answered for the counter (`-1`: it counted nothing there): a count goes down by
+/// the cost (`DECRBY` keeps its expiry) if its window ends at `ends` in milliseconds (a later
+/// window holds other events), and the key is deleted when that takes it to zero; a
+/// theoretical arrival time goes back by the part of the hit's spacing still ahead,
+/// min(cost × interval, `ends` in microseconds − now), and the key is deleted when none is
 /// pending. An absent key stays absent.
 const TAKE_BACK: &str = r"
-local function take_back(key, cost, algorithm, interval, window_end)
+local function take_back(key, cost, algorithm, interval, ends)
+  if ends < 0 then return end
   local value = tonumber(redis.call('GET', key) or '0') or 0
   if algorithm == '1' then
-    if value > now then
-      local tat = value - cost * interval
+    local back = math.min(cost * interval, math.max(ends / 1000 - now, 0))
+    if value > now and back > 0 then
+      local tat = value - back
       if tat > now then
         redis.call('SET', key, string.format('%.17g', tat), 'PX', math.max(math.ceil(tat - now), 1))
       else
         redis.call('DEL', key)
       end
     end
-  elseif value > 0 and redis.call('PEXPIRETIME', key) == window_end then
+  elseif value > 0 and redis.call('PEXPIRETIME', key) == ends then
     if cost >= value then
       redis.call('DEL', key)
     else
@@ -128,8 +134,7 @@ end
 ";
 
 /// Takes back what `HIT` added. KEYS: the counters. ARGV: per counter, its cost, its
-/// algorithm, GCRA's interval in milliseconds and the end of the window `HIT` counted it in
-/// (`-1` for none).
+/// algorithm, GCRA's interval in milliseconds and what `HIT` answered for it (`-1`: nothing).
 const RELEASE: &str = r"
 for i = 1, #KEYS do
   take_back(KEYS[i], tonumber(ARGV[4 * i - 3]), ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1]),
@@ -138,21 +143,21 @@ end
 return 0
 ";
 
-/// Takes back what a `HIT` whose answer was not waited for added, if it ran: its marker holds
-/// the ends of the windows it counted in, and is deleted, so this happens once. Sent on the
-/// connection of the hit, it runs after it. KEYS: the hit's marker, then the counters. ARGV:
-/// per counter, its cost, its algorithm and GCRA's interval in milliseconds. Returns 1 if the
-/// hit had counted, else 0.
+/// Takes back what a `HIT` whose answer was not waited for added, if it ran, as `RELEASE`
+/// would: its marker holds what `HIT` answered, and is deleted, so this happens once. Sent on
+/// the connection of the hit, it runs after it. KEYS: the hit's marker, then the counters.
+/// ARGV: per counter, its cost, its algorithm and GCRA's interval in milliseconds. Returns 1
+/// if the hit had counted, else 0.
 const ABANDON: &str = r"
 local marker = redis.call('GET', KEYS[1])
 if not marker then return 0 end
 redis.call('DEL', KEYS[1])
 local i = 0
-for window_end in string.gmatch(marker, '%S+') do
+for ends in string.gmatch(marker, '%S+') do
   i = i + 1
   if i >= #KEYS then break end
   take_back(KEYS[i + 1], tonumber(ARGV[3 * i - 2]), ARGV[3 * i - 1], tonumber(ARGV[3 * i]),
-    tonumber(window_end))
+    tonumber(ends))
 end
 return 1
 ";
@@ -184,13 +189,18 @@ return out
 /// connection and response timeouts bound every call (and the guard bounds it again with its
 /// own store timeout).
 ///
-/// An allowed hit also leaves a marker for a minute, `{prefix}:hit:` and the [`HitId`], with
-/// the windows it counted in: [`GuardStore::abandon`], sent on the same connection and so run
-/// after the hit, takes the hit back if it finds the marker.
+/// An allowed hit also leaves a marker, `{prefix}:hit:` and the [`HitId`], with what it
+/// counted: [`GuardStore::abandon`], sent on the same connection and so run after the hit,
+/// takes the hit back if it finds the marker. A marker lives ten response timeouts, at least
+/// 5 s: the guard sends the abandon as soon as it gives up on the hit, at most one response
+/// timeout after it (redis-rs gives up then, if the guard's own timeout did not pass first);
+/// or, when the request went ahead (fail open), once the provider answered, and a provider
+/// slower than the marker's life leaves the hit counted.
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
+    marker_ttl: Duration,
     hit: Script,
     release: Script,
     abandon: Script,
@@ -275,6 +285,7 @@ impl RedisStoreBuilder {
         Ok(RedisStore {
             connection,
             prefix: self.prefix,
+            marker_ttl: super::marker_ttl(self.response_timeout),
             hit,
             release,
             abandon,
@@ -283,8 +294,17 @@ impl RedisStoreBuilder {
     }
 }
 
+/// A call's failure: [`StoreError::Refused`] when it surely left nothing to run later (the
+/// connection was refused, so nothing was sent; or Redis answered with an error, and a
+/// script that fails leaves no marker), else [`StoreError::Unavailable`] (a timeout, a
+/// connection lost with the call on it: it may still run).
 fn unavailable(err: &redis::RedisError) -> StoreError {
-    StoreError::Unavailable(format!("redis: {err}"))
+    let message = format!("redis: {err}");
+    if err.is_connection_refusal() || err.code().is_some() {
+        StoreError::Refused(message)
+    } else {
+        StoreError::Unavailable(message)
+    }
 }
 
 /// The error of `PEXPIRETIME` at connect: a server that does not know the command is too old.
@@ -342,7 +362,7 @@ impl GuardStore for RedisStore {
             return Ok(Decision::Allowed(Reservation::default()));
         }
         let mut invocation = self.hit.prepare_invoke();
-        invocation.key(self.marker(id)).arg(millis(MARKER_TTL));
+        invocation.key(self.marker(id)).arg(millis(self.marker_ttl));
         for counter in counters {
             invocation
                 .key(self.key(&counter.key))
@@ -357,7 +377,7 @@ impl GuardStore for RedisStore {
             .invoke_async(&mut connection)
             .await
             .map_err(|e| unavailable(&e))?;
-        decision(&raw, counters.len())
+        decision(&raw, counters)
     }
 
     async fn release(
@@ -370,15 +390,19 @@ impl GuardStore for RedisStore {
         }
         let mut invocation = self.release.prepare_invoke();
         for (index, counter) in counters.iter().enumerate() {
-            let window_end = reservation
-                .window_end(index)
-                .map_or(-1, |end| i64::try_from(end.as_millis()).unwrap_or(i64::MAX));
+            let end = reservation.end(index).map_or(-1, |end| {
+                let end = match counter.algorithm {
+                    Algorithm::FixedWindow => end.as_millis(),
+                    Algorithm::Gcra => end.as_micros(),
+                };
+                i64::try_from(end).unwrap_or(i64::MAX)
+            });
             invocation
                 .key(self.key(&counter.key))
                 .arg(counter.cost)
                 .arg(algorithm(counter.algorithm))
                 .arg(interval(counter))
-                .arg(window_end);
+                .arg(end);
         }
         let mut connection = self.connection.clone();
         let _: i64 = invocation
@@ -430,17 +454,25 @@ impl GuardStore for RedisStore {
     }
 }
 
-/// `HIT`'s answer for `n` counters: `{0, 0}` and a window end (or `-1`) per counter, or the
-/// refusing counter (1-based) and its wait in milliseconds; an error if it is neither.
-fn decision(raw: &[i64], n: usize) -> Result<Decision, StoreError> {
+/// `HIT`'s answer for `counters`: `{0, 0}` and an end (or `-1`) per counter, a window's in
+/// milliseconds or a GCRA time in microseconds, or the refusing counter (1-based) and its wait
+/// in milliseconds; an error if it is neither.
+fn decision(raw: &[i64], counters: &[Counter]) -> Result<Decision, StoreError> {
+    let n = counters.len();
     if let [0, 0, ends @ ..] = raw
         && ends.len() == n
     {
-        let window_ends = ends
+        let ends = ends
             .iter()
-            .map(|&end| u64::try_from(end).ok().map(Duration::from_millis))
+            .zip(counters)
+            .map(|(&end, counter)| {
+                u64::try_from(end).ok().map(match counter.algorithm {
+                    Algorithm::FixedWindow => Duration::from_millis,
+                    Algorithm::Gcra => Duration::from_micros,
+                })
+            })
             .collect();
-        return Ok(Decision::Allowed(Reservation { window_ends }));
+        return Ok(Decision::Allowed(Reservation::new(ends)));
     }
     if let &[index, wait] = raw
         && let Some(index) = usize::try_from(index).ok().filter(|i| (1..=n).contains(i))
@@ -478,20 +510,40 @@ fn states(raw: &[i64], n: usize) -> Result<Vec<CounterState>, StoreError> {
 mod tests {
     use super::*;
 
-    /// `HIT`'s answers: allowed with a window end per counter (`-1`: none), or refused by a
-    /// counter of the decision; anything else is an error, not a panic or a wrong index.
+    fn counter(algorithm: Algorithm) -> Counter {
+        Counter {
+            key: "k".into(),
+            window: Duration::from_secs(60),
+            max: 5,
+            cost: 1,
+            algorithm,
+        }
+    }
+
+    /// `HIT`'s answers: allowed with an end per counter (a window's in milliseconds, a GCRA
+    /// time in microseconds; `-1`: none), or refused by a counter of the decision; anything
+    /// else is an error, not a panic or a wrong index.
     #[test]
     fn a_hit_answer_that_is_no_decision_is_an_error() {
-        let allowed = decision(&[0, 0, 1_700_000_030_123, -1], 2).unwrap();
+        let two = [
+            counter(Algorithm::FixedWindow),
+            counter(Algorithm::FixedWindow),
+        ];
+        let allowed = decision(&[0, 0, 1_700_000_030_123, -1], &two).unwrap();
         let end = Some(Duration::from_millis(1_700_000_030_123));
         assert_eq!(
             allowed,
-            Decision::Allowed(Reservation {
-                window_ends: vec![end, None]
-            })
+            Decision::Allowed(Reservation::new(vec![end, None]))
         );
+        let mixed = [counter(Algorithm::Gcra), counter(Algorithm::FixedWindow)];
+        let allowed = decision(&[0, 0, 1_700_000_030_123_456, 1_700_000_030_123], &mixed);
+        let ends = vec![
+            Some(Duration::from_micros(1_700_000_030_123_456)),
+            Some(Duration::from_millis(1_700_000_030_123)),
+        ];
+        assert_eq!(allowed.unwrap(), Decision::Allowed(Reservation::new(ends)));
         assert_eq!(
-            decision(&[2, 1500], 2).unwrap(),
+            decision(&[2, 1500], &two).unwrap(),
             Decision::Denied {
                 index: 1,
                 retry_after: Duration::from_millis(1500)
@@ -505,7 +557,7 @@ mod tests {
             &[1],
             &[],
         ] {
-            let err = decision(raw, 2).unwrap_err();
+            let err = decision(raw, &two).unwrap_err();
             assert!(matches!(err, StoreError::Unavailable(_)), "{raw:?}: {err}");
         }
     }
@@ -522,6 +574,57 @@ mod tests {
         let refused =
             redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert!(!too_old(&refused).to_string().contains("Redis 7.0"));
+    }
+
+    /// A failure that surely left nothing to run later is `Refused`, which the guard does not
+    /// abandon: a refused connection (nothing was sent) or an error Redis answered (its script
+    /// did not finish, so it left no marker). A timeout, a connection lost with the call on it
+    /// or an answer that is not what the script returns may still count: `Unavailable`.
+    #[test]
+    fn failures_that_leave_nothing_to_abandon_are_told_apart() {
+        let io = |kind| redis::RedisError::from(std::io::Error::from(kind));
+        let server = |kind, code: &str| {
+            redis::RedisError::from((kind, "An error was signalled by the server", code.into()))
+        };
+        let refused = [
+            io(std::io::ErrorKind::ConnectionRefused),
+            server(redis::ErrorKind::ResponseError, "OOM command not allowed"),
+            server(
+                redis::ErrorKind::ReadOnly,
+                "You can't write against a replica",
+            ),
+            redis::make_extension_error("BUSY".into(), Some("busy running a script".into())),
+        ];
+        for err in &refused {
+            let failure = unavailable(err);
+            assert!(
+                matches!(failure, StoreError::Refused(_)),
+                "{err}: {failure:?}"
+            );
+            assert!(!failure.may_still_count());
+            assert!(
+                failure
+                    .to_string()
+                    .starts_with("guard store unavailable: redis:")
+            );
+        }
+        let pending = [
+            io(std::io::ErrorKind::TimedOut),
+            io(std::io::ErrorKind::BrokenPipe),
+            io(std::io::ErrorKind::ConnectionReset),
+            redis::RedisError::from((
+                redis::ErrorKind::TypeError,
+                "Response was of incompatible type",
+            )),
+        ];
+        for err in &pending {
+            let failure = unavailable(err);
+            assert!(
+                matches!(failure, StoreError::Unavailable(_)),
+                "{err}: {failure:?}"
+            );
+            assert!(failure.may_still_count());
+        }
     }
 
     #[test]

@@ -38,9 +38,10 @@ impl RedisServer {
             .spawn()
             .unwrap_or_else(|err| {
                 panic!(
-                    "this test needs `redis-server` on PATH ({err}): install it with \
-                     `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` \
-                     (macOS); .ci/run installs it in CI"
+                    "this test needs `redis-server` 7.0 or later on PATH ({err}): install it \
+                     with `apt-get install redis-server` (Debian 12, Ubuntu 24.04; Ubuntu \
+                     22.04's is 6.0: use the packages.redis.io repository) or `brew install \
+                     redis` (macOS); .ci/run installs it in CI"
                 )
             });
         let server = Self {
