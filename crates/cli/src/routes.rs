@@ -143,6 +143,10 @@ mod tests {
         assert_eq!(strategy_name(Strategy::RoundRobin), "round_robin");
         assert_eq!(status_name(&RouteStatus::Candidate), "candidate");
         assert_eq!(status_name(&RouteStatus::CircuitOpen), "circuit_open");
+        assert_eq!(
+            status_name(&RouteStatus::CannotTake("channel whatsapp".to_owned())),
+            "filtered_out"
+        );
         assert_eq!(status_name(&RouteStatus::NotInRule), "not_in_rule");
     }
 }
