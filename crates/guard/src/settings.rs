@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use phone_verify_core::kit::placed_message;
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
 use serde::{Deserialize, Serialize};
 
@@ -187,7 +188,8 @@ impl GuardSettings {
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     Error::invalid_input(format!("{ENV_CONFIG}: cannot read {path}: {e}"))
                 })?;
-                Self::from_toml(&text)?
+                Self::parse_toml(&text)
+                    .map_err(|e| Error::invalid_input(format!("{ENV_CONFIG}: {path}:{e}")))?
             }
             None => Self::default(),
         };
@@ -292,10 +294,17 @@ impl GuardSettings {
         Ok(settings)
     }
 
-    /// Parses TOML settings; an unknown field is an error.
+    /// Parses TOML settings; an unknown field is an error. The error (`InvalidInput`) gives
+    /// the place, `guard settings: line:column: `, and toml's message, never the text.
     pub fn from_toml(text: &str) -> Result<Self> {
+        Self::parse_toml(text).map_err(|e| Error::invalid_input(format!("guard settings: {e}")))
+    }
+
+    /// `text` read as TOML; the error is `line:column: ` and toml's message (toml's own error
+    /// quotes the offending line, which may hold the store's URL and its password).
+    fn parse_toml(text: &str) -> std::result::Result<Self, String> {
         toml::from_str(text)
-            .map_err(|e| Error::invalid_input(format!("guard settings: {}", e.message())))
+            .map_err(|e| placed_message(text, e.span().map(|s| s.start), e.message()))
     }
 
     /// Builds the guard around `inner` (and `resolver`), reading variables from the process
@@ -679,6 +688,29 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{rules:?}: {err}");
             assert!(err.to_string().contains(named), "{rules:?}: {err}");
         }
+    }
+
+    /// A malformed settings text or file: the error has the place and toml's message, never
+    /// the offending line (a file may hold credentials next to it).
+    #[test]
+    fn a_malformed_file_is_placed_not_quoted() {
+        let text = "store = \"memory\"\n[rules]\nper_ip = { max = 1, window_secs = 60 } canary\n";
+        let err = GuardSettings::from_toml(text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.message().starts_with("guard settings: 3:"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("guard.toml");
+        std::fs::write(&path, text).unwrap();
+        let path = path.to_str().unwrap();
+        let err =
+            GuardSettings::from_lookup(env(&[("PHONE_VERIFY_GUARD_CONFIG", path)])).unwrap_err();
+        assert!(
+            err.message()
+                .starts_with(&format!("{ENV_CONFIG}: {path}:3:")),
+            "{err}"
+        );
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
     }
 
     #[tokio::test]

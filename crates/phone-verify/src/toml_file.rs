@@ -1,6 +1,7 @@
 //! TOML configurations read without their text in errors: the one place this crate and the
 //! `phone-verify` command turn toml's errors into ours.
 
+use phone_verify_core::kit::placed_message;
 use phone_verify_core::{Error, Result};
 use serde::de::DeserializeOwned;
 
@@ -10,23 +11,8 @@ use serde::de::DeserializeOwned;
 /// shows in full, credentials included.
 pub(crate) fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T> {
     toml::from_str(text).map_err(|e| {
-        let message = e.message().trim_end();
-        Error::invalid_input(match e.span() {
-            Some(span) => {
-                let (line, column) = line_and_column(text, span.start);
-                format!("{line}:{column}: {message}")
-            }
-            None => message.to_owned(),
-        })
+        Error::invalid_input(placed_message(text, e.span().map(|s| s.start), e.message()))
     })
-}
-
-/// The 1-based line and column (in characters) of byte `at` in `text`.
-fn line_and_column(text: &str, at: usize) -> (usize, usize) {
-    let before = text.get(..at).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 #[cfg(test)]
@@ -34,15 +20,6 @@ mod tests {
     use phone_verify_core::ErrorKind;
 
     use super::*;
-
-    #[test]
-    fn places_are_lines_and_columns() {
-        let text = "a = 1\nbé = [2]\n";
-        assert_eq!(line_and_column(text, 0), (1, 1));
-        assert_eq!(line_and_column(text, 6), (2, 1));
-        assert_eq!(line_and_column(text, text.find('[').unwrap()), (2, 6));
-        assert_eq!(line_and_column(text, 999), (3, 1));
-    }
 
     /// A malformed file: the place and toml's message, never the offending line.
     #[test]

@@ -55,6 +55,30 @@ pub trait EnvSetting: Copy + fmt::Debug + 'static {
     fn meaning(self) -> &'static str;
 }
 
+/// An error `message` about a configuration `text`, placed: `line:column: message` for byte
+/// `at` (1-based, in characters, as compilers write a place), the message alone without a
+/// place. Points at the place without quoting the text, which may hold credentials (toml's
+/// own error quotes the offending line).
+pub fn placed_message(text: &str, at: Option<usize>, message: &str) -> String {
+    let message = message.trim_end();
+    match at {
+        Some(at) => {
+            let (line, column) = line_and_column(text, at);
+            format!("{line}:{column}: {message}")
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `at` in `text`; a byte past the end
+/// is the end's place.
+fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// Checks a provider's settings enum `S`: every name unique and under `{PREFIX}_`, every
 /// meaning written, and every [`HttpSetting`] listed under the prefix. The error says what is
 /// wrong; a provider's unit test asserts `check_env_settings::<S>()` is `Ok`.
@@ -266,6 +290,18 @@ impl<F> fmt::Debug for EnvReader<F> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn places_are_lines_and_columns() {
+        use super::{line_and_column, placed_message};
+        let text = "a = 1\nbé = [2]\n";
+        assert_eq!(line_and_column(text, 0), (1, 1));
+        assert_eq!(line_and_column(text, 6), (2, 1));
+        assert_eq!(line_and_column(text, text.find('[').unwrap()), (2, 6));
+        assert_eq!(line_and_column(text, 999), (3, 1));
+        assert_eq!(placed_message(text, Some(7), "bad key\n"), "2:2: bad key");
+        assert_eq!(placed_message(text, None, "bad file"), "bad file");
+    }
+
     use super::*;
 
     #[derive(Clone, Copy, Debug)]

@@ -25,7 +25,8 @@
 //!   which reads them with errors that name the variable;
 //!   [`env_settings!`](crate::env_settings) declares such an enum, with its names, meanings,
 //!   `Display` and the HTTP variables; [`HttpSetting`], the HTTP variables
-//!   every provider lists, and [`check_env_settings`], which a provider's unit test runs.
+//!   every provider lists, [`check_env_settings`], which a provider's unit test runs, and
+//!   [`placed_message`], an error's place in a config file.
 
 mod base_url;
 mod client;
@@ -42,7 +43,7 @@ mod stream;
 pub use crate::http::config::HttpSetting;
 pub use base_url::{BaseUrl, JoinedUrls, sandbox_url};
 pub use client::{HttpClient, surely_unsent};
-pub use env::{EnvReader, EnvSetting, check_env_settings};
+pub use env::{EnvReader, EnvSetting, check_env_settings, placed_message};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use header::ip_header_value;
 pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
