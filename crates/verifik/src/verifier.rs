@@ -475,10 +475,11 @@ impl Verifik {
             Latest::Unknown => return Some(ReadBack::Unknown),
         };
         // Another validation, newer than the handle's: the lost check may have taken it only
-        // if the check's lookup (number, gateway, project, project flow) finds it.
+        // if the check's lookup (number, gateway, project, project flow) finds it. Ids are hex
+        // ObjectIds, the same whatever their case (as `resolve` compares projects).
         let differs = |ours: Option<&str>, theirs: Option<&str>| {
             ours.zip(theirs)
-                .is_some_and(|(ours, theirs)| ours != theirs)
+                .is_some_and(|(ours, theirs)| !ours.trim().eq_ignore_ascii_case(theirs.trim()))
         };
         let found = !differs(
             request.gateway.map(PhoneGateway::as_str),

@@ -380,6 +380,16 @@ const OLDER: &str = "674de8df21c72be3cc42b8a0";
 /// and a second check would answer 403 (Verifik matching the code against the handle's
 /// validation). Returns the result and the number of checks sent.
 async fn after_a_resend(page: Vec<Value>, total: usize) -> (Result<CheckOutcome>, usize) {
+    after_a_resend_in(None, page, total).await
+}
+
+/// `after_a_resend`, in project-flow mode for `project` (the handle's and the verifier's) when
+/// it is given.
+async fn after_a_resend_in(
+    project: Option<&str>,
+    page: Vec<Value>,
+    total: usize,
+) -> (Result<CheckOutcome>, usize) {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .and(path("/v2/phone-validations"))
@@ -398,9 +408,19 @@ async fn after_a_resend(page: Vec<Value>, total: usize) -> (Result<CheckOutcome>
         .mount(&server)
         .await;
     listing(&server, page, total).await;
-    let result = verifier(&server)
-        .check_code(&handle(), &code("123456"))
-        .await;
+    let (verifier, handle) = match project {
+        None => (verifier(&server), handle()),
+        Some(project) => (
+            builder(&server)
+                .mode(phone_verify_verifik::Mode::project_flow(project).unwrap())
+                .build()
+                .unwrap(),
+            handle()
+                .with_extra(phone_verify_verifik::EXTRA_MODE, "project_flow")
+                .with_extra(phone_verify_verifik::EXTRA_PROJECT, project),
+        ),
+    };
+    let result = verifier.check_code(&handle, &code("123456")).await;
     let requests = requests(&server).await;
     for list in requests
         .iter()
@@ -461,6 +481,25 @@ async fn a_lost_answer_after_a_resend_is_verified_when_the_newer_validation_is()
             assert_eq!(checks, 1, "not checked again");
         }
     }
+}
+
+/// In project-flow mode the newer validation counts only when it is of the handle's project;
+/// Verifik's ids are hex ObjectIds, the same id whatever the case it is written in.
+#[tokio::test]
+async fn a_lost_answer_after_a_resend_in_project_flow_mode_needs_the_same_project() {
+    let own = || with(listed(ID, "sent", "sms"), "project", json!(PROJECT));
+    let newer = |project: &str| with(listed(NEWER, "validated", "sms"), "project", json!(project));
+    for theirs in [PROJECT.to_owned(), PROJECT.to_uppercase()] {
+        let page = vec![newer(&theirs), own()];
+        let (result, checks) = after_a_resend_in(Some(PROJECT), page, 2).await;
+        let outcome = result.unwrap_or_else(|e| panic!("{theirs}: {e}"));
+        assert!(outcome.verified().is_some(), "{theirs}: {outcome:?}");
+        assert_eq!(checks, 1, "{theirs}: not checked again");
+    }
+    let page = vec![newer("507f1f77bcf86cd799439099"), own()];
+    let (result, checks) = after_a_resend_in(Some(PROJECT), page, 2).await;
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::OutcomeUnknown);
+    assert_eq!(checks, 1, "another project's validation: not checked again");
 }
 
 #[tokio::test]
