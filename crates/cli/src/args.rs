@@ -33,7 +33,8 @@ Exit codes:
   3   pending: the user has not completed the reverse flow (check without --wait, or
       --wait timed out)
   64  usage: bad arguments, phone number, code or handle file, or input the provider
-      refuses before any request; nothing was sent";
+      refuses before any request; nothing was sent
+  101 internal error: a bug stopped the command (please report it)";
 
 /// Phone-number verification from the shell: VerifyKit, Verifik, Messente Verigator and Twilio
 /// Verify, against an embedded sandbox by default.

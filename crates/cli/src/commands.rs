@@ -113,21 +113,24 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
             return Err(Failure::call(err));
         }
     };
-    if ctx.config.is_none() {
-        // Where it was started, so that `check` on another target is refused rather than
-        // answered "not found" there (and the number sent to a sandbox).
-        handle = handle.with_extra(EXTRA_TARGET, ctx.target.to_string());
-    }
+    // Where it was started, so that `check` on another target (or with `--config` against
+    // without it) is refused rather than answered "not found" there, and the number sent to a
+    // sandbox.
+    let started_on = match ctx.config {
+        Some(_) => CONFIG_TARGET.to_owned(),
+        None => ctx.target.to_string(),
+    };
+    handle = handle.with_extra(EXTRA_TARGET, started_on);
     let pretty = handle.to_json_pretty()?;
     if let Some(out) = out {
         out.write(&pretty)?;
     }
     if ctx.json {
-        print_json(&serde_json::to_value(&handle).unwrap_or_default());
+        print_handle(&handle.to_json()?, &pretty)?;
         return Ok(SUCCESS);
     }
     if args.out.is_none() {
-        outjson!("{pretty}");
+        print_handle(&pretty, &pretty)?;
     }
     errln!("{}", output::started(&handle));
     if let Some(reverse) = &handle.reverse {
@@ -178,8 +181,12 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
 }
 
 /// The extra of a handle `start` wrote: the target it was started on (`live`,
-/// `sandbox:URL`), which `check` must use too.
+/// `sandbox:URL`, or [`CONFIG_TARGET`]), which `check` must use too.
 pub(crate) const EXTRA_TARGET: &str = "cli_target";
+
+/// The [`EXTRA_TARGET`] of a handle started with `--config`, whose route (the router's
+/// `route` extra) says where it went.
+pub(crate) const CONFIG_TARGET: &str = "config";
 
 /// `start --out FILE`, opened before anything is sent.
 struct HandleFile<'a> {
@@ -244,6 +251,19 @@ impl<'a> HandleFile<'a> {
     }
 }
 
+/// Writes the handle to stdout as `document`. When stdout does not take it (a full disk, a
+/// closed pipe), the handle goes to stderr as `pretty`, so that the verification just started
+/// can still be checked, and the command fails.
+fn print_handle(document: &str, pretty: &str) -> Result<(), Failure> {
+    output::write_document(&mut std::io::stdout().lock(), document).map_err(|e| {
+        errln!("phone-verify: the handle, which could not be written to stdout:\n{pretty}");
+        Failure::other(format!(
+            "cannot write the handle to stdout: {e}; the code was sent, and its handle is \
+             printed above"
+        ))
+    })
+}
+
 /// Reads a handle from `path`, or stdin for `-`.
 fn read_handle(path: &Path) -> Result<Verification, Failure> {
     let text = if path.as_os_str() == "-" {
@@ -271,15 +291,7 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
         ));
     }
     let handle = read_handle(&args.handle)?;
-    if let Some(started) = handle.extra_str(EXTRA_TARGET)
-        && ctx.config.is_none()
-        && started != ctx.target.to_string()
-    {
-        return Err(Failure::usage(format!(
-            "the handle was started on {started}, not {}: check it there (--target {started})",
-            ctx.target
-        )));
-    }
+    refuse_other_target(ctx, &handle)?;
     let verifier = if let Some(router) = crate::routing::router(ctx).await? {
         router.verifier
     } else {
@@ -335,6 +347,32 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
         }
     }
     Ok(code)
+}
+
+/// Refuses, before any request, a handle that `start` made elsewhere: with `--config` one
+/// started on a target (its routes may point at another provider or a sandbox), without it one
+/// started with `--config` or on another target (a live number would go to a sandbox, and a
+/// sandbox handle answer "not found" live). A handle made by the library records nothing.
+fn refuse_other_target(ctx: &Context, handle: &Verification) -> Result<(), Failure> {
+    let Some(started) = handle.extra_str(EXTRA_TARGET) else {
+        return Ok(());
+    };
+    let message = match (&ctx.config, started == CONFIG_TARGET) {
+        (Some(_), true) => return Ok(()),
+        (Some(_), false) => format!(
+            "the handle was started on {started} without --config: check it there (--target \
+             {started}, without --config)"
+        ),
+        (None, true) => "the handle was started with --config: check it with the same --config \
+                         FILE"
+            .to_owned(),
+        (None, false) if started == ctx.target.to_string() => return Ok(()),
+        (None, false) => format!(
+            "the handle was started on {started}, not {}: check it there (--target {started})",
+            ctx.target
+        ),
+    };
+    Err(Failure::usage(message))
 }
 
 /// Polls until the outcome is not pending, as `PhoneVerifierExt::wait_for_outcome_with` does,
@@ -623,16 +661,35 @@ pub(crate) async fn verifik_login(ctx: &mut Context, args: LoginArgs) -> Outcome
             );
         }
     } else if ctx.json {
-        print_json(&serde_json::json!({
+        let document = serde_json::json!({
             "access_token": secret,
             "token_type": token.token_type(),
             "expires_at": expires,
-        }));
+        });
+        print_token(&document.to_string(), true)?;
     } else {
-        outln!("{secret}");
+        print_token(&secret, false)?;
         errln!("the access token above is valid until {expires}: keep it secret");
     }
     Ok(SUCCESS)
+}
+
+/// Writes the access token to stdout: `text` is the token, or with `document` the JSON document
+/// that holds it. When stdout does not take it, the command fails: the token is a credential,
+/// so it is not shown on stderr instead, and the code that obtained it is used up.
+fn print_token(text: &str, document: bool) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let written = if document {
+        output::write_document(&mut stdout, text)
+    } else {
+        output::write_line(&mut stdout, text).and_then(|()| stdout.flush())
+    };
+    written.map_err(|e| {
+        Failure::other(format!(
+            "cannot write the access token to stdout: {e}; log in again, with --out FILE to \
+             write the token to a file"
+        ))
+    })
 }
 
 /// Reads the login code from stdin, prompting on a terminal.

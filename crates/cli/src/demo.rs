@@ -64,20 +64,14 @@ pub(crate) async fn run(json: bool) -> Outcome {
     let result = demo.twilio().await;
     demo.finish(result);
 
-    let failed = demo.steps.iter().filter(|s| !s.ok).count();
-    let total = demo.steps.len();
-    if json {
-        outln!(
-            "{}",
-            serde_json::json!({ "passed": total - failed, "failed": failed, "steps": demo.steps })
-        );
-    } else if failed == 0 {
-        outln!("\ndemo: all {total} steps behaved as expected");
-    } else {
-        outln!("\ndemo: {failed} of {total} steps did not behave as expected");
-    }
+    // Like `outln!` and `outjson!`, a closed stdout is ignored.
+    let _ = summary(&mut std::io::stdout().lock(), &demo.steps, json);
     demo.sandbox.shutdown().await;
-    Ok(if failed == 0 { SUCCESS } else { REJECTED })
+    Ok(if demo.steps.iter().all(|s| s.ok) {
+        SUCCESS
+    } else {
+        REJECTED
+    })
 }
 
 impl Demo {
@@ -536,6 +530,28 @@ impl Demo {
     }
 }
 
+/// The run's last word on `out`: with `--json`, the steps as one JSON document, written as it is
+/// (it must read back the same); else, for a person, how many steps behaved as expected.
+fn summary(out: &mut impl std::io::Write, steps: &[Step], json: bool) -> std::io::Result<()> {
+    let failed = steps.iter().filter(|s| !s.ok).count();
+    let total = steps.len();
+    if json {
+        let document =
+            serde_json::json!({ "passed": total - failed, "failed": failed, "steps": steps });
+        output::write_document(out, &document.to_string())
+    } else if failed == 0 {
+        output::write_line(
+            out,
+            &format!("\ndemo: all {total} steps behaved as expected"),
+        )
+    } else {
+        output::write_line(
+            out,
+            &format!("\ndemo: {failed} of {total} steps did not behave as expected"),
+        )
+    }
+}
+
 /// A 6-digit code that is not `code`.
 fn wrong_code(code: &str) -> String {
     if code == "000000" {
@@ -559,5 +575,48 @@ fn expect_verified<'a>(outcome: &'a CheckOutcome, phone: &str) -> Result<&'a Ver
     match outcome.verified() {
         Some(verified) if verified.phone.as_ref().is_none_or(|p| p.e164() == phone) => Ok(verified),
         _ => Err(format!("expected {phone} verified, got {outcome:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_summary_is_written_as_it_is_and_the_text_one_for_a_person() {
+        // DEL, a C1 control and a bidirectional override: JSON leaves them as they are.
+        let text = "code 403014: wrong\u{7f}\u{85}\u{202e}code".to_owned();
+        let steps = [
+            Step {
+                provider: "VerifyKit",
+                ok: true,
+                text: text.clone(),
+            },
+            Step {
+                provider: "VerifyKit",
+                ok: false,
+                text: "unexpected".to_owned(),
+            },
+        ];
+        let mut out = Vec::new();
+        summary(&mut out, &steps, true).unwrap();
+        let written = String::from_utf8(out).unwrap();
+        let document: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(document["steps"][0]["text"], text.as_str(), "{written}");
+        assert_eq!(
+            (document["passed"].clone(), document["failed"].clone()),
+            (1.into(), 1.into())
+        );
+        assert!(
+            written.ends_with("}\n") && written.lines().count() == 1,
+            "{written:?}"
+        );
+
+        let mut out = Vec::new();
+        summary(&mut out, &steps, false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\ndemo: 1 of 2 steps did not behave as expected\n"
+        );
     }
 }

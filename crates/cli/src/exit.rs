@@ -15,6 +15,8 @@ pub(crate) const ERROR: u8 = 2;
 pub(crate) const PENDING: u8 = 3;
 /// Bad arguments: nothing was sent.
 pub(crate) const USAGE: u8 = 64;
+/// A bug stopped the command (it panicked), as Rust's own exit code for a panic.
+pub(crate) const INTERNAL: u8 = 101;
 
 /// Why a command stopped.
 #[derive(Debug)]
@@ -29,6 +31,9 @@ pub(crate) enum Failure {
     Refused(phone_verify::Error),
     /// Anything else (I/O, the sandbox): one line.
     Other(String),
+    /// A bug: the command panicked, and the panic hook described it on stderr. Nothing of the
+    /// panic is kept, since its message may quote input.
+    Internal,
 }
 
 impl Failure {
@@ -61,6 +66,7 @@ impl Failure {
         match self {
             Self::Usage(_) | Self::Refused(_) => USAGE,
             Self::Verify(_) | Self::Other(_) => ERROR,
+            Self::Internal => INTERNAL,
         }
     }
 
@@ -88,6 +94,9 @@ impl Failure {
             Self::Other(message) => serde_json::json!({
                 "error": { "kind": "Other", "message": message }
             }),
+            Self::Internal => serde_json::json!({
+                "error": { "kind": "Internal", "message": self.to_string() }
+            }),
             Self::Verify(err) | Self::Refused(err) => serde_json::json!({
                 "error": {
                     "kind": format!("{:?}", err.kind()),
@@ -109,6 +118,10 @@ impl fmt::Display for Failure {
         match self {
             Self::Usage(message) | Self::Other(message) => f.write_str(message),
             Self::Verify(err) | Self::Refused(err) => write!(f, "{err}"),
+            Self::Internal => f.write_str(
+                "internal error: a bug in phone-verify stopped the command (its panic is \
+                 described on stderr)",
+            ),
         }
     }
 }
@@ -150,6 +163,20 @@ mod tests {
         assert_eq!(other.code(), ERROR);
         assert_eq!(other.hint(), None);
         assert!(other.to_json()["error"]["hint"].is_null());
+    }
+
+    #[test]
+    fn a_panic_exits_101_with_a_json_error_of_its_own() {
+        let failure = Failure::Internal;
+        assert_eq!(failure.code(), INTERNAL);
+        assert_eq!(failure.hint(), None);
+        let json = failure.to_json();
+        assert_eq!(json["error"]["kind"], "Internal");
+        assert_eq!(json["error"]["message"], failure.to_string());
+        assert!(
+            failure.to_string().contains("a bug in phone-verify"),
+            "{failure}"
+        );
     }
 
     #[test]

@@ -3,24 +3,22 @@
 //! README and `phone-verify --help`.
 
 /// `println!` that ignores a closed stdout (`phone-verify countries | head -1`) instead of
-/// panicking, and writes control characters as U+FFFD ([`output::terminal_safe`]): provider
+/// panicking, and writes control characters as U+FFFD ([`output::write_line`]): provider
 /// text must not drive the terminal.
 macro_rules! outln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
         let line = format!($($arg)*);
-        let text = crate::output::terminal_safe(&line);
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        let _ = crate::output::write_line(&mut std::io::stdout().lock(), &line);
     }};
 }
 
-/// `println!` of a JSON document or a handle, as it is: its text must read back the same, and
-/// serde_json already escapes the control characters a terminal acts on (U+0000 to U+001F).
-/// Ignores a closed stdout.
+/// `println!` of a JSON document or a handle, as it is ([`output::write_document`]): its text
+/// must read back the same. Ignores a closed stdout; what must not be lost (a handle, a token)
+/// is written with `write_document` itself, which says whether it got there.
 macro_rules! outjson {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let document = format!($($arg)*);
+        let _ = crate::output::write_document(&mut std::io::stdout().lock(), &document);
     }};
 }
 
@@ -107,8 +105,7 @@ fn main() -> ExitCode {
             return ExitCode::from(ERROR);
         }
     };
-    let outcome = runtime.block_on(run(cli));
-    match outcome {
+    match block_on_caught(&runtime, run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             errln!("phone-verify: error: {failure}");
@@ -149,6 +146,17 @@ async fn run(cli: Cli) -> Outcome {
     }
 }
 
+/// Runs `command` to its end on `runtime`. A panic on the way (a bug, which the hook has
+/// described on stderr) ends it as [`Failure::Internal`], so that `--json` still gets its one
+/// document; a panic in a task the command spawned is the failure of that task already.
+fn block_on_caught(
+    runtime: &tokio::runtime::Runtime,
+    command: impl Future<Output = Outcome>,
+) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(command)))
+        .unwrap_or(Err(Failure::Internal))
+}
+
 /// The first line of clap's error, without its `error: ` prefix.
 fn usage_message(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
@@ -180,5 +188,32 @@ fn init_tracing() {
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
             .init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_a_command_ends_it_as_an_internal_failure_without_its_message() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcome = block_on_caught(&runtime, async {
+            panic!("the phone +905321234567 and the code 123456");
+        });
+        let failure = outcome.unwrap_err();
+        assert!(matches!(failure, Failure::Internal), "{failure:?}");
+        let json = failure.to_json().to_string();
+        assert!(
+            !json.contains("+905321234567") && !json.contains("123456"),
+            "{json}"
+        );
+        // The runtime still runs what comes after.
+        assert_eq!(
+            block_on_caught(&runtime, async { Ok(SUCCESS) }).unwrap(),
+            SUCCESS
+        );
     }
 }

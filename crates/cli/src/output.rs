@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
+use std::io::{self, IsTerminal as _};
 
 use phone_verify::{CheckOutcome, RejectReason, Rejection, ResolvedSession, Verification};
 use qrcode::render::unicode::Dense1x2;
@@ -29,6 +29,19 @@ pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(text)
     }
+}
+
+/// Writes `line` and a line break to `out` for a person, written [`terminal_safe`].
+pub(crate) fn write_line(out: &mut impl io::Write, line: &str) -> io::Result<()> {
+    writeln!(out, "{}", terminal_safe(line))
+}
+
+/// Writes `document` (a JSON document or a handle) and a line break to `out` as it is, so that
+/// it reads back the same (serde_json already escapes the control characters below U+0020),
+/// and flushes it: an error means the document did not get there.
+pub(crate) fn write_document(out: &mut impl io::Write, document: &str) -> io::Result<()> {
+    writeln!(out, "{document}")?;
+    out.flush()
 }
 
 /// RFC 3339, to the second.

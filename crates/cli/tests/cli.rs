@@ -1291,3 +1291,149 @@ fn with_a_config_the_target_variable_is_not_read() {
     assert!(service.stderr.contains("service_id"), "{service:?}");
     assert_eq!(env.requests(), 1);
 }
+
+/// Writes a `--config` file with one VerifyKit route to the sandbox of `env`.
+fn one_route_config(env: &Env) -> String {
+    let config = env.path("routes.toml");
+    let url = env.sandbox.base_url();
+    std::fs::write(
+        &config,
+        format!(
+            "[[routes]]\nname = \"vk\"\nprovider = \"verifykit\"\nsettings = {{ sandbox_url = \"{url}\", fallback_end_user_ip = \"127.0.0.1\" }}\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn a_handle_is_checked_with_a_config_only_when_it_was_started_with_one() {
+    let started = Env::new("cfg-started");
+    let routed = Env::new("cfg-routed");
+    let config = one_route_config(&routed);
+    let phone = "+905321234567";
+
+    // Started on a target, checked with --config: refused before any request to its routes.
+    let handle = started.path("handle.json");
+    started
+        .run(&["start", "--phone", phone, "--out", &handle])
+        .expect(0);
+    let code = started.code(phone);
+    let refused = run(&[
+        "--config", &config, "check", "--handle", &handle, "--code", &code,
+    ])
+    .expect(64);
+    assert!(
+        refused.stderr.contains(&format!(
+            "the handle was started on {} without --config",
+            started.target()
+        )),
+        "{refused:?}"
+    );
+    assert_eq!(routed.requests(), 0);
+
+    // Started with --config, it records that, and checks there, not on a target.
+    let routed_handle = routed.path("routed.json");
+    run(&[
+        "--config",
+        &config,
+        "start",
+        "--phone",
+        phone,
+        "--out",
+        &routed_handle,
+    ])
+    .expect(0);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&routed_handle).unwrap()).unwrap();
+    assert_eq!(saved["extras"]["cli_target"], "config");
+    let before = (started.requests(), routed.requests());
+    let routed_code = routed.code(phone);
+    let elsewhere = started
+        .run(&["check", "--handle", &routed_handle, "--code", &routed_code])
+        .expect(64);
+    assert!(
+        elsewhere
+            .stderr
+            .contains("the handle was started with --config"),
+        "{elsewhere:?}"
+    );
+    assert_eq!((started.requests(), routed.requests()), before);
+    let verified = run(&[
+        "--config",
+        &config,
+        "check",
+        "--handle",
+        &routed_handle,
+        "--code",
+        &routed_code,
+    ])
+    .expect(0);
+    assert!(verified.stdout.starts_with("verified: "), "{verified:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_handle_or_a_token_that_stdout_does_not_take_is_not_lost() {
+    use std::fs::File;
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let env = Env::new("fullstdout");
+    let target = env.target();
+    let full = || File::options().write(true).open("/dev/full").unwrap();
+    let phone = "+905321234567";
+    // The code went out, so the handle is shown on stderr, whole, and the command fails.
+    for json in [&[][..], &["--json"]] {
+        let args = [
+            &["--target", target.as_str(), "start", "--phone", phone],
+            json,
+        ]
+        .concat();
+        let sent = env.requests();
+        let output = command(&args).stdout(full()).output().unwrap();
+        let lost = Run::from(&output).expect(2);
+        assert!(lost.stderr.contains("the code was sent"), "{lost:?}");
+        assert!(lost.stderr.contains("No space left on device"), "{lost:?}");
+        let shown = lost
+            .stderr
+            .split_once("could not be written to stdout:\n")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        let end = shown.find("\n}").map_or(0, |at| at + 2);
+        let handle: Value = serde_json::from_str(&shown[..end]).expect("the handle, whole");
+        assert_eq!(handle["provider"], "verifykit");
+        assert_eq!(handle["extras"]["cli_target"], target.as_str());
+        assert_eq!(env.requests(), sent + 1, "one code, not two");
+    }
+
+    // A login token stdout does not take fails the command, and is not shown on stderr.
+    let login = "+50762647737";
+    for json in [&[][..], &["--json"]] {
+        env.run(&["verifik", "login", "--phone", login, "--send-only"])
+            .expect(0);
+        let code = env.code(login);
+        let args = [
+            &[
+                "--target",
+                target.as_str(),
+                "verifik",
+                "login",
+                "--phone",
+                login,
+                "--code",
+                &code,
+            ],
+            json,
+        ]
+        .concat();
+        let output = command(&args).stdout(full()).output().unwrap();
+        let lost = Run::from(&output).expect(2);
+        assert!(
+            lost.stderr
+                .contains("cannot write the access token to stdout"),
+            "{lost:?}"
+        );
+        assert!(!lost.stderr.contains("eyJ"), "no token on stderr: {lost:?}");
+    }
+}
