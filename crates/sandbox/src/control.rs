@@ -186,9 +186,8 @@ async fn clock(AxumState(app): AxumState<App>) -> Response {
 async fn advance_clock(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let seconds = input
-            .body
-            .get("seconds")
-            .and_then(Value::as_f64)
+            .str("seconds")
+            .and_then(|s| s.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 1e12)
             .ok_or_else(|| {
                 ControlError::InvalidRequest("\"seconds\" must be a non-negative number".into())
@@ -200,8 +199,7 @@ async fn advance_clock(AxumState(app): AxumState<App>, input: Input) -> Response
 
 async fn add_fault(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
-        let fault: Fault = serde_json::from_value(Value::Object(input.body.clone()))
-            .map_err(|e| ControlError::InvalidRequest(format!("bad fault: {e}")))?;
+        let fault = Fault::from_json(Value::Object(input.body.clone()))?;
         let body = serde_json::to_value(&fault).unwrap_or_default();
         app.common.push_fault(fault);
         Ok((StatusCode::CREATED, body))
@@ -270,11 +268,16 @@ async fn set_balance(AxumState(app): AxumState<App>, input: Input) -> Response {
         }
         let credits = match input.body.get("credits") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_u64().ok_or_else(|| {
-                ControlError::InvalidRequest(
-                    "\"credits\" must be a non-negative integer or null (unlimited)".into(),
-                )
-            })?),
+            Some(_) => Some(
+                input
+                    .str("credits")
+                    .and_then(|c| c.parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        ControlError::InvalidRequest(
+                            "\"credits\" must be a non-negative integer or null (unlimited)".into(),
+                        )
+                    })?,
+            ),
         };
         app.common.set_balance(provider, credits);
         Ok((StatusCode::OK, balances_json(&app)))

@@ -2,13 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Provider;
+use crate::model::{ControlError, Provider};
 
-/// What an injected fault does to a matching request.
+/// The HTTP statuses a fault may answer ([`Fault::check`]): hyper sends no 1xx status as a
+/// final answer (it answers 500 instead, or switches protocols for 101), and HTTP has none
+/// past 599.
+const FAULT_STATUSES: std::ops::RangeInclusive<u16> = 200..=599;
+
+/// What an injected fault does to a matching request. The control API refuses an action
+/// with a field it does not have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultAction {
-    /// Answer `status` without processing the request. The body is `body` when given, else the
+    /// Answer `status` without processing the request. The body is `body` when given (sent
+    /// as `application/json`, as [`Respond`](Self::Respond) sends its body), else the
     /// provider's own error shape for that status.
     Status {
         /// HTTP status code.
@@ -29,7 +36,9 @@ pub enum FaultAction {
         /// The body.
         body: String,
     },
-    /// Wait `ms` milliseconds (real time), then process the request normally.
+    /// Process the request at once, then hold its answer back `ms` milliseconds (real time),
+    /// as a slow provider would: a client that gives up meanwhile still had its request
+    /// processed (a code sent, a code used up), and the request is logged when it takes effect.
     Delay {
         /// How long the answer is held back, in milliseconds (the request takes effect at once).
         ms: u64,
@@ -114,8 +123,10 @@ fn one() -> u32 {
 /// `path` is the provider's own path (what the real host would see), e.g. `/v1.0/send-otp`,
 /// `/v2/phone-validations` or `/v1/service/service/{id}/users`, matched with [`path_matches`]:
 /// a `*` segment matches any one segment and a trailing `*` any suffix. `None` fields match
-/// everything.
+/// everything. A field it does not know is an error when it is read (the control API answers
+/// 400), so a misspelt filter never makes a fault match every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Only requests to this provider (any provider when `None`).
     #[serde(default)]
@@ -164,6 +175,60 @@ impl Fault {
     pub fn times(mut self, times: u32) -> Self {
         self.times = times;
         self
+    }
+
+    /// Checks that the sandbox can honour it: `times` is at least 1 and the status it answers
+    /// (`status`, `respond`, `echo_credentials`) is from 200 to 599 (hyper sends no 1xx status
+    /// as a final answer, and HTTP has none past 599); else [`ControlError::InvalidRequest`]
+    /// saying why.
+    pub fn check(&self) -> Result<(), ControlError> {
+        if self.times == 0 {
+            return Err(ControlError::InvalidRequest(
+                "\"times\" must be at least 1".into(),
+            ));
+        }
+        match &self.action {
+            FaultAction::Status { status, .. }
+            | FaultAction::Respond { status, .. }
+            | FaultAction::EchoCredentials { status }
+                if !FAULT_STATUSES.contains(status) =>
+            {
+                Err(ControlError::InvalidRequest(format!(
+                    "\"status\" must be within {}..={}, not {status}",
+                    FAULT_STATUSES.start(),
+                    FAULT_STATUSES.end()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads a fault as the control API takes it, refusing a field that neither the fault nor
+    /// its action has (also beside an action without fields, such as `connection_reset`,
+    /// which serde lets through in an internally tagged enum), then [`check`](Self::check)s it.
+    pub(crate) fn from_json(json: serde_json::Value) -> Result<Self, ControlError> {
+        let given = json
+            .get("action")
+            .and_then(serde_json::Value::as_object)
+            .map_or(0, serde_json::Map::len);
+        let fault: Self = serde_json::from_value(json)
+            .map_err(|e| ControlError::InvalidRequest(format!("bad fault: {e}")))?;
+        let fieldless = matches!(
+            fault.action,
+            FaultAction::ConnectionReset
+                | FaultAction::TruncatedBody
+                | FaultAction::MalformedJson
+                | FaultAction::WrongContentType
+                | FaultAction::ResetAfterProcessing
+        );
+        if fieldless && given > 1 {
+            return Err(ControlError::InvalidRequest(format!(
+                "bad fault: the action {:?} has no field but \"type\"",
+                fault.action.name()
+            )));
+        }
+        fault.check()?;
+        Ok(fault)
     }
 
     fn matches(&self, provider: Provider, method: &str, path: &str) -> bool {
@@ -329,6 +394,64 @@ mod tests {
             }
         );
         assert_eq!(s.provider, None);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_and_check_finds_what_cannot_be_honoured() {
+        for json in [
+            r#"{"provider":"verifykit","paht":"/v1.0/send-otp","action":{"type":"connection_reset"}}"#,
+            r#"{"action":{"type":"delay","ms":5,"times":2}}"#,
+            r#"{"action":{"type":"status","status":503,"headers":[]}}"#,
+        ] {
+            assert!(serde_json::from_str::<Fault>(json).is_err(), "{json}");
+        }
+        let read = |json: &str| Fault::from_json(serde_json::from_str(json).unwrap());
+        for json in [
+            r#"{"action":{"type":"connection_reset","ms":5}}"#,
+            r#"{"action":{"type":"reset_after_processing","times":2}}"#,
+            r#"{"times":0,"action":{"type":"malformed_json"}}"#,
+            r#"{"action":{"type":"status","status":600}}"#,
+        ] {
+            assert!(read(json).is_err(), "{json}");
+        }
+        assert_eq!(
+            read(r#"{"times":2,"action":{"type":"truncated_body"}}"#),
+            Ok(Fault {
+                provider: None,
+                method: None,
+                path: None,
+                times: 2,
+                action: FaultAction::TruncatedBody
+            })
+        );
+        let status = |status: u16| Fault {
+            provider: None,
+            method: None,
+            path: None,
+            times: 1,
+            action: FaultAction::Status { status, body: None },
+        };
+        for ok in [200, 404, 599] {
+            assert_eq!(status(ok).check(), Ok(()), "{ok}");
+        }
+        for bad in [0, 100, 101, 199, 600, 999, 1000] {
+            assert!(status(bad).check().is_err(), "{bad}");
+        }
+        let respond = FaultAction::Respond {
+            status: 99,
+            headers: Vec::new(),
+            body: String::new(),
+        };
+        assert!(Fault::new(Provider::Twilio, respond).check().is_err());
+        let echo = FaultAction::EchoCredentials { status: 1000 };
+        assert!(Fault::new(Provider::Twilio, echo).check().is_err());
+        let never = Fault::new(Provider::Twilio, FaultAction::ConnectionReset).times(0);
+        assert_eq!(
+            never.check(),
+            Err(ControlError::InvalidRequest(
+                "\"times\" must be at least 1".into()
+            ))
+        );
     }
 
     /// The matrix's actions round-trip through the control API's JSON under their snake_case

@@ -128,7 +128,15 @@ impl SandboxHandle {
     }
 
     /// Queues a fault for the next matching requests.
+    ///
+    /// # Panics
+    ///
+    /// If the sandbox cannot honour the fault ([`Fault::check`]: `times` of 0, or a status
+    /// outside 200 to 599), which the control API refuses with 400.
     pub fn inject_fault(&self, fault: Fault) {
+        if let Err(error) = fault.check() {
+            panic!("fault not injected: {error}");
+        }
         self.app.common.push_fault(fault);
     }
 

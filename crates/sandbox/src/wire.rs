@@ -61,6 +61,11 @@ pub(crate) fn finish<S: Send + 'static>(
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResetConnection;
 
+/// Marks the answer of a `respond` fault, sent exactly as the fault gives it: an emulator adds
+/// no header of its own to it (Twilio's request id, say).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verbatim;
+
 /// Runs in front of every provider route: applies a matching injected fault and logs the
 /// request with the status it got. Each request is served in its own task, so a client that
 /// hangs up (say, its timeout during a `Delay` fault) does not cancel it: as with a real
@@ -185,7 +190,7 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
         FaultAction::Status { status, body } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             match body {
-                Some(body) => (status, body.clone()).into_response(),
+                Some(body) => json_body(status, body),
                 None => (wire.status_error)(status, None),
             }
         }
@@ -195,12 +200,9 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
             body,
         } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = (status, body.clone()).into_response();
+            let mut response = json_body(status, body);
+            response.extensions_mut().insert(Verbatim);
             let map = response.headers_mut();
-            map.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
             for (name, value) in headers {
                 if let (Ok(name), Ok(value)) = (
                     header::HeaderName::from_bytes(name.as_bytes()),
@@ -258,6 +260,17 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
             interval_ms,
         } => drip(next.run(req).await, *chunk_bytes, Duration::from_millis(*interval_ms)).await,
     }
+}
+
+/// `status` with `body` as given, sent as `application/json` (the `status` and `respond`
+/// faults' own bodies).
+fn json_body(status: StatusCode, body: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_owned(),
+    )
+        .into_response()
 }
 
 /// Every credential `headers` carry, as a provider that echoes them would quote them:

@@ -1300,3 +1300,126 @@ async fn the_request_log_keeps_at_most_256_bytes_of_a_method_or_forwarded_for() 
     let logged = serde_json::to_string(&sb.requests()).unwrap();
     assert!(logged.len() < 2_000, "{} bytes", logged.len());
 }
+
+#[tokio::test]
+async fn a_delayed_answer_is_held_back_after_the_request_took_effect() {
+    let (sb, http) = (start().await, client());
+    // A kept-alive connection first, so the send is written as soon as it is made.
+    let warm = http
+        .get(format!("{}/init", sb.verifykit_web_rest_url()))
+        .header("X-Vfk-Server-Key", "sandbox-server-key");
+    assert_eq!(send(warm).await.0, 200);
+    sb.inject_fault(
+        Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 2_000 }).path("/v1.0/send-otp"),
+    );
+    let error = send_otp(&http, &sb, PHONE)
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .expect_err("the answer comes after the client gave up");
+    assert!(error.is_timeout(), "{error}");
+    // The request is logged as soon as it takes effect; the bound only turns a hang into a
+    // failure.
+    for _ in 0..1_000 {
+        if sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        sb.request_count(Provider::VerifyKit, "POST", "/v1.0/send-otp"),
+        1
+    );
+    assert_eq!(
+        sb.messages(PHONE).len(),
+        1,
+        "the code was sent though the client never got the answer"
+    );
+}
+
+#[tokio::test]
+async fn faults_the_sandbox_cannot_honour_are_refused() {
+    let (sb, http) = (start().await, client());
+    for bad in [
+        json!({"provider": "verifykit", "paht": "/v1.0/send-otp", "action": {"type": "connection_reset"}}),
+        json!({"action": {"type": "connection_reset", "times": 2}}),
+        json!({"action": {"type": "delay", "ms": 5, "times": 2}}),
+        json!({"times": 0, "action": {"type": "connection_reset"}}),
+        json!({"action": {"type": "status", "status": 100}}),
+        json!({"action": {"type": "status", "status": 199}}),
+        json!({"action": {"type": "status", "status": 600}}),
+        json!({"action": {"type": "respond", "status": 999, "body": "{}"}}),
+        json!({"action": {"type": "echo_credentials", "status": 42}}),
+    ] {
+        let (status, refused) = post(&http, control(&sb, "/faults"), bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {refused}");
+        assert!(refused["error"].is_string(), "{refused}");
+    }
+    assert!(sb.pending_faults().is_empty(), "nothing was queued");
+    for fine in [200, 599] {
+        let fault = json!({"provider": "verigator", "action": {"type": "status", "status": fine}});
+        assert_eq!(post(&http, control(&sb, "/faults"), fault).await.0, 201);
+    }
+    assert_eq!(sb.pending_faults().len(), 2);
+
+    // The handle refuses them too, loudly.
+    for fault in [
+        Fault::new(Provider::Twilio, FaultAction::ConnectionReset).times(0),
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::EchoCredentials { status: 1_000 },
+        ),
+    ] {
+        let injected =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sb.inject_fault(fault)));
+        assert!(injected.is_err());
+    }
+    assert_eq!(sb.pending_faults().len(), 2);
+}
+
+#[tokio::test]
+async fn numbers_in_a_control_form_are_read() {
+    let (sb, http) = (start().await, client());
+    let form = |path: &str, pairs: &[(&str, &str)]| send(http.post(control(&sb, path)).form(pairs));
+    let (status, clock) = form("/clock/advance", &[("seconds", "301")]).await;
+    assert_eq!(
+        (status, clock["offset_seconds"].as_i64()),
+        (200, Some(301)),
+        "{clock}"
+    );
+    let (status, balances) = form("/balance", &[("provider", "verifik"), ("credits", "5")]).await;
+    assert_eq!((status, balances["verifik"].as_u64()), (200, Some(5)));
+    for seconds in ["-1", "ten", "NaN", "inf", ""] {
+        let (status, _) = form("/clock/advance", &[("seconds", seconds)]).await;
+        assert_eq!(status, 400, "{seconds:?}");
+    }
+    for credits in ["-1", "1.5", "five", ""] {
+        let (status, _) = form("/balance", &[("provider", "verifik"), ("credits", credits)]).await;
+        assert_eq!(status, 400, "{credits:?}");
+    }
+    assert_eq!(sb.balance(Provider::Verifik), Some(5));
+}
+
+#[tokio::test]
+async fn a_status_faults_own_body_is_sent_as_json() {
+    let (sb, http) = (start().await, client());
+    sb.inject_fault(Fault::new(
+        Provider::Verifik,
+        FaultAction::Status {
+            status: 502,
+            body: Some(r#"{"code":"BadGateway","message":"502:bad_gateway"}"#.into()),
+        },
+    ));
+    let response = http
+        .get(format!("{}/phone-validations", sb.verifik_url()))
+        .bearer_auth("sandbox-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 502);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"code": "BadGateway", "message": "502:bad_gateway"})
+    );
+}

@@ -1561,3 +1561,115 @@ async fn the_newest_verification_of_a_number_is_forgotten_no_sooner_than_it() {
         .await;
     assert_eq!((status, checked["valid"].as_bool()), (200, Some(true)));
 }
+
+#[tokio::test]
+async fn a_huge_host_is_never_repeated_in_urls() {
+    use base64::Engine as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let tw = Tw::new().await;
+    let credentials = base64::engine::general_purpose::STANDARD
+        .encode(format!("{TWILIO_ACCOUNT_SID}:{TWILIO_AUTH_TOKEN}"));
+    let host = "h".repeat(100_000);
+    let mut stream = tokio::net::TcpStream::connect(tw.sb.addr()).await.unwrap();
+    let head = format!(
+        "GET /twilio/v2/Services HTTP/1.1\r\nhost: {host}\r\nauthorization: Basic {credentials}\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{:?}", &answer[..20]);
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let body = &answer[split + 4..];
+    assert!(body.len() < 20_000, "{} bytes", body.len());
+    let listed: Value = serde_json::from_slice(body).unwrap();
+    let url = listed["services"][0]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://verify.twilio.com/v2/Services/"),
+        "{url}"
+    );
+    let page = listed["meta"]["url"].as_str().unwrap();
+    assert!(
+        page.starts_with("https://verify.twilio.com/v2/Services?"),
+        "{page}"
+    );
+    // A usable host still names the sandbox.
+    let (status, listed) = tw.get("/Services").await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(
+        listed["services"][0]["url"],
+        format!("{}/Services/{TWILIO_SERVICE_SID}", tw.sb.twilio_url())
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_twilio_request_id() {
+    let tw = Tw::new().await;
+    let auth = |request: reqwest::RequestBuilder| {
+        request.basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+    };
+    let verifications = tw.url(&format!("/Services/{TWILIO_SERVICE_SID}/Verifications"));
+    tw.sb.inject_fault(
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::RateLimited {
+                retry_after_secs: 1,
+            },
+        )
+        .path("/v2/Services"),
+    );
+    let requests = [
+        (auth(tw.http.get(tw.url("/Services"))), 429),
+        (
+            auth(tw.http.post(&verifications)).form(&[("To", PHONE), ("Channel", "sms")]),
+            201,
+        ),
+        (
+            auth(
+                tw.http
+                    .get(tw.url(&format!("/Services/{TWILIO_SERVICE_SID}"))),
+            ),
+            200,
+        ),
+        (
+            auth(tw.http.get(format!(
+                "{verifications}/VE00000000000000000000000000000000"
+            ))),
+            404,
+        ),
+        (tw.http.get(tw.url("/Services")), 401),
+        (auth(tw.http.post(&verifications)).form(&[("To", "x")]), 400),
+        (auth(tw.http.get(tw.url("/nowhere"))), 404),
+        (auth(tw.http.put(tw.url("/Services"))), 405),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for (request, expected) in requests {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{}", response.url());
+        let id = response.headers()["twilio-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            id.len() == 34
+                && id.starts_with("RQ")
+                && id[2..]
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{id}"
+        );
+        assert!(seen.insert(id), "a new id for every answer");
+    }
+    // A `respond` fault's answer is exactly its own.
+    tw.sb.inject_fault(Fault::new(
+        Provider::Twilio,
+        FaultAction::Respond {
+            status: 500,
+            headers: Vec::new(),
+            body: "{}".into(),
+        },
+    ));
+    let verbatim = auth(tw.http.get(tw.url("/Services"))).send().await.unwrap();
+    assert_eq!(verbatim.status().as_u16(), 500);
+    assert!(!verbatim.headers().contains_key("twilio-request-id"));
+}

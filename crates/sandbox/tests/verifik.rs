@@ -17,8 +17,12 @@ struct Vf {
 
 impl Vf {
     async fn new() -> Self {
+        Self::with(SandboxConfig::seeded(21)).await
+    }
+
+    async fn with(config: SandboxConfig) -> Self {
         Self {
-            sb: start_with(SandboxConfig::seeded(21)).await,
+            sb: start_with(config).await,
             http: client(),
             token: "sandbox-token".into(),
         }
@@ -1400,4 +1404,91 @@ async fn e_mail_addresses_over_254_bytes_are_refused_before_anything_is_stored()
     )
     .await;
     assert_eq!(status, 200, "254 bytes is within the limit");
+}
+
+#[tokio::test]
+async fn a_restarted_login_is_the_newest_and_the_oldest_is_forgotten_first() {
+    let vf = Vf::with(SandboxConfig {
+        records_capacity: 2,
+        ..SandboxConfig::seeded(21)
+    })
+    .await;
+    let vf = &vf;
+    let login = |national: &'static str| async move {
+        let body = json!({"countryCode": "+57", "phone": national, "type": "login"});
+        let (status, started) = vf.post("/projects/phone-login", body).await;
+        assert_eq!(status, 200, "{started}");
+    };
+    let confirm = |national: &'static str| async move {
+        let otp = vf.sb.latest_code(&format!("+57{national}")).unwrap();
+        let body = json!({"countryCode": "+57", "phone": national, "otp": otp});
+        vf.post("/projects/phone-login/confirm", body).await.0
+    };
+    let [a, b, c] = ["3211234501", "3211234502", "3211234503"];
+    for national in [a, b, a, c] {
+        login(national).await;
+    }
+    assert_eq!(confirm(a).await, 200, "restarted after b: newer than b");
+    assert_eq!(confirm(b).await, 400, "the oldest, forgotten");
+    assert_eq!(confirm(c).await, 200);
+
+    let email_login = |email: &'static str| async move {
+        let url = vf.url(&format!("/projects/email-login?email={email}"));
+        assert_eq!(send(vf.http.post(url)).await.0, 200);
+    };
+    let email_confirm = |email: &'static str| async move {
+        let otp = vf.sb.latest_code(email).unwrap();
+        let body = json!({"email": email, "otp": otp});
+        vf.post("/projects/email-login/confirm", body).await.0
+    };
+    let [a, b, c] = ["a@acme.test", "b@acme.test", "c@acme.test"];
+    for email in [a, b, a, c] {
+        email_login(email).await;
+    }
+    assert_eq!(
+        email_confirm(a).await,
+        200,
+        "restarted after b: newer than b"
+    );
+    assert_eq!(email_confirm(b).await, 400, "the oldest, forgotten");
+    assert_eq!(email_confirm(c).await, 200);
+}
+
+#[tokio::test]
+async fn the_account_token_validates_its_own_validation_past_a_newer_app_registration_one() {
+    let vf = Vf::new().await;
+    let national = "3005550101";
+    let (own, own_code) = vf.manual(national).await;
+    let (registration, token) = vf.register(national).await;
+    let onboarding = json!({"project": "507f1f77bcf86cd799439011", "validationMethod": "verificationCode",
+                            "phone": national, "countryCode": "+57", "type": "onboarding"});
+    let (status, created) = vf
+        .post_as(&token, "/phone-validations/app-registration", onboarding)
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["data"]["appRegistration"], registration.as_str());
+    let registration_code = vf.sb.latest_code(&format!("+57{national}")).unwrap();
+
+    let (status, validated) = vf
+        .put(json!({"phone": national, "countryCode": "+57", "otp": own_code}))
+        .await;
+    assert_eq!(status, 200, "{validated}");
+    assert_eq!(validated["data"]["_id"], own.as_str());
+    // The registration's own validation is still its JWT's to validate.
+    let (status, validated) = vf
+        .post_as(
+            &token,
+            "/phone-validations/validate",
+            json!({"phone": national, "countryCode": "+57", "otp": registration_code}),
+        )
+        .await;
+    assert_eq!(status, 200, "{validated}");
+    assert_eq!(validated["data"]["type"], "onboarding");
+    // With the account's validation used, the account token meets the answer for it.
+    assert_reason(
+        &vf.put(json!({"phone": national, "countryCode": "+57", "otp": own_code}))
+            .await,
+        409,
+        "phone_validation_already_validated",
+    );
 }

@@ -1237,3 +1237,30 @@ async fn session_messages_over_4096_characters_are_refused() {
     let (status, sent) = vk.api_post("/send-whatsapp-message", message(4096)).await;
     assert_eq!(status, 200, "{sent}");
 }
+
+#[tokio::test]
+async fn a_repeated_whatsapp_verification_is_the_newest_and_the_oldest_is_forgotten_first() {
+    let vk = Vk::with(SandboxConfig {
+        records_capacity: 2,
+        ..SandboxConfig::seeded(11)
+    })
+    .await;
+    let [a, b, c] = ["+905321234561", "+905321234562", "+905321234563"];
+    for phone in [a, b, a, c] {
+        let (status, started) = vk.post("/start", json!({"app": "whatsapp"})).await;
+        assert_eq!(status, 200, "{started}");
+        vk.sb
+            .complete_reverse_flow(started["result"]["reference"].as_str().unwrap(), phone)
+            .unwrap();
+    }
+    let message = |phone: &str| json!({"phoneNumber": phone, "message": "Your order has shipped."});
+    let (status, sent) = vk.api_post("/send-whatsapp-message", message(a)).await;
+    assert_eq!(status, 200, "verified again after b: newer than b: {sent}");
+    assert_vk_error(
+        &vk.api_post("/send-whatsapp-message", message(b)).await,
+        403,
+        "403036",
+    );
+    let (status, sent) = vk.api_post("/send-whatsapp-message", message(c)).await;
+    assert_eq!(status, 200, "{sent}");
+}

@@ -7,12 +7,14 @@ mod error;
 mod format;
 mod records;
 mod request;
+mod request_id;
 mod service;
 mod slot;
 mod state;
 mod verification;
 
 use axum::Router;
+use axum::middleware::map_response_with_state;
 use axum::routing::{get, post};
 
 use crate::body::BodyFormat;
@@ -31,7 +33,8 @@ const WIRE: Wire = Wire {
     body: BodyFormat::Form,
 };
 
-/// Routes of `https://verify.twilio.com` (nested under `/twilio`).
+/// Routes of `https://verify.twilio.com` (nested under `/twilio`); every answer carries a
+/// `Twilio-Request-Id` ([`request_id::stamp`]).
 pub(crate) fn router(app: &Twilio) -> Router {
     let routes = Router::new()
         .route("/v2/Services", get(service::list).post(service::create))
@@ -53,5 +56,5 @@ pub(crate) fn router(app: &Twilio) -> Router {
             "/v2/Services/{service}/VerificationCheck",
             post(verification::check),
         );
-    finish(app, WIRE, routes)
+    finish(app, WIRE, routes).layer(map_response_with_state(app.clone(), request_id::stamp))
 }

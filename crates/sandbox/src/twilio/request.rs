@@ -2,6 +2,7 @@
 //! Its form body is read as such by [`Input`] (the emulator's `BodyFormat::Form`): a body of any
 //! other type, JSON included, carries no parameter.
 
+use axum::http::uri::Authority;
 use base64::Engine as _;
 
 use super::error::TwError;
@@ -62,13 +63,27 @@ pub(super) fn bool_param(input: &Input, key: &str) -> Result<Option<bool>, TwErr
     }
 }
 
-/// The base of resource URLs: this sandbox's own `/twilio/v2` when the request named its host,
-/// else Twilio's.
+/// Twilio's API root, the base of resource URLs when the request names no usable host.
+const TWILIO_BASE: &str = "https://verify.twilio.com/v2";
+
+/// Longest `Host` repeated in resource URLs, in bytes (a DNS name is at most 253, an IPv6
+/// address with a port about 50).
+const MAX_HOST: usize = 255;
+
+/// The base of resource URLs: this sandbox's own `/twilio/v2` when the request named its host
+/// (an authority of at most [`MAX_HOST`] bytes without user information), else Twilio's, so a
+/// hostile `Host` is never repeated in every URL of an answer.
 pub(super) fn base_url(input: &Input) -> String {
-    input.header("host").map_or_else(
-        || "https://verify.twilio.com/v2".to_owned(),
-        |host| format!("http://{host}/twilio/v2"),
-    )
+    match input.header("host").filter(|host| usable_host(host)) {
+        Some(host) => format!("http://{host}/twilio/v2"),
+        None => TWILIO_BASE.to_owned(),
+    }
+}
+
+/// Whether `host` may name this sandbox in a URL: at most [`MAX_HOST`] bytes, an authority
+/// (`host` or `host:port`), and no user information (`@`).
+fn usable_host(host: &str) -> bool {
+    host.len() <= MAX_HOST && !host.contains('@') && host.parse::<Authority>().is_ok()
 }
 
 #[cfg(test)]
@@ -140,6 +155,38 @@ mod tests {
             text_param(&input, "Amount"),
             Err(TwError::invalid("Amount", None))
         );
+    }
+
+    #[test]
+    fn only_a_short_plain_authority_names_the_sandbox_in_urls() {
+        let with_host = |host: &str| {
+            let mut input = Input::default();
+            input
+                .headers
+                .insert("host", HeaderValue::from_str(host).unwrap());
+            input
+        };
+        for (host, base) in [
+            ("127.0.0.1:8025", "http://127.0.0.1:8025/twilio/v2"),
+            ("[::1]:8025", "http://[::1]:8025/twilio/v2"),
+            ("sandbox", "http://sandbox/twilio/v2"),
+            (
+                &"h".repeat(MAX_HOST),
+                &format!("http://{}/twilio/v2", "h".repeat(MAX_HOST)),
+            ),
+        ] {
+            assert_eq!(base_url(&with_host(host)), base, "{host}");
+        }
+        for host in [
+            "h".repeat(MAX_HOST + 1),
+            "user@sandbox".into(),
+            "sand box".into(),
+            "sandbox/path".into(),
+            String::new(),
+        ] {
+            assert_eq!(base_url(&with_host(&host)), TWILIO_BASE, "{host:.20}");
+        }
+        assert_eq!(base_url(&Input::default()), TWILIO_BASE);
     }
 
     #[test]

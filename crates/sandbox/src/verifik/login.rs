@@ -151,10 +151,11 @@ fn start_phone_login(app: &Verifik, input: &Input) -> Result<Value, VfError> {
         },
     );
     let body = record.to_created_json();
+    // A restarted login is the newest: the oldest logins are forgotten first.
     state
         .verifik
         .phone_logins
-        .insert(record.e164.clone(), record);
+        .insert_newest(record.e164.clone(), record);
     Ok(envelope(&mut state, body))
 }
 
@@ -204,7 +205,7 @@ fn start_email_login(app: &Verifik, input: &Input) -> Result<Value, ()> {
         reference: None,
         sent_at: now,
     });
-    state.verifik.email_logins.insert(
+    state.verifik.email_logins.insert_newest(
         email.clone(),
         PendingCode::new(code, now, Duration::minutes(OTP_MINUTES)),
     );

@@ -565,19 +565,14 @@ fn validate_latest(app: &Verifik, input: &Input) -> Result<Value, VfError> {
     let now = state.now();
     let vf = &state.verifik;
     // The phone's validations the request narrows to, newest first.
-    let mut candidates = vf
+    let narrowed: Vec<usize> = vf
         .by_phone
         .get(parsed.e164())
         .into_iter()
         .flat_map(|indexes| indexes.iter().rev().copied())
         .filter(|i| {
             let v = &vf.validations[*i];
-            let visible = match &caller {
-                Caller::Account => true,
-                Caller::Registration(id) => v.app_registration.as_ref() == Some(id),
-            };
-            visible
-                && v.status != Status::New
+            v.status != Status::New
                 && project
                     .as_ref()
                     .is_none_or(|p| v.project.as_ref() == Some(p))
@@ -588,6 +583,17 @@ fn validate_latest(app: &Verifik, input: &Input) -> Result<Value, VfError> {
                     .as_ref()
                     .is_none_or(|g| v.gateway == *g || g == "none")
         })
+        .collect();
+    // Those the caller may validate: an app registration's JWT its own, the account's token
+    // the account's (an app registration's validation is not the account's to pick, even
+    // when it is the newest).
+    let mut candidates = narrowed
+        .iter()
+        .copied()
+        .filter(|i| match &caller {
+            Caller::Account => vf.validations[*i].app_registration.is_none(),
+            Caller::Registration(id) => vf.validations[*i].app_registration.as_ref() == Some(id),
+        })
         .peekable();
     // Verifik validates the most recent sent, non-expired validation (SPEC.md §2.3); when none
     // waits for a code, the most recent one tells why (validated: 409, expired: 412).
@@ -596,7 +602,14 @@ fn validate_latest(app: &Verifik, input: &Input) -> Result<Value, VfError> {
         let v = &vf.validations[*i];
         v.status == Status::Sent && v.code.as_ref().is_some_and(|c| !c.is_expired(now))
     });
-    let index = waiting.or(newest).ok_or_else(not_found)?;
+    let index = match waiting.or(newest) {
+        Some(index) => index,
+        // Only app registrations' validations: the account's token may not validate them.
+        None if matches!(caller, Caller::Account) && !narrowed.is_empty() => {
+            return Err(VfError::unauthorized());
+        }
+        None => return Err(not_found()),
+    };
     let record = &mut state.verifik.validations[index];
     may_validate(&caller, record.app_registration.as_ref())?;
     if record.status == Status::Validated {

@@ -93,8 +93,9 @@ impl VerifyKitState {
             id = rng.alphanumeric(32);
         }
         if session.validation_type == "whatsapp" {
+            // The number's newest verification: forgotten after the older ones.
             self.whatsapp_verified
-                .insert(session.phone.clone(), session.date);
+                .insert_newest(session.phone.clone(), session.date);
         }
         self.sessions.insert(id.clone(), session);
         id
