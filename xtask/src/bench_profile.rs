@@ -26,6 +26,14 @@ use xshell::{Shell, cmd};
 const FREQUENCY: u32 = 2999;
 /// Timed calls per round at the concurrency not profiled (the benchmark runs both).
 const OTHER_CALLS: &str = "50";
+/// The providers the benchmark measures, and whether each resolves sessions (has a `resolve`
+/// row).
+const PROVIDERS: [(&str, bool); 4] = [
+    ("verifykit", true),
+    ("verifik", true),
+    ("verigator", false),
+    ("twilio", false),
+];
 
 /// The usage `--help` prints.
 const USAGE: &str = "cargo xtask bench-profile [--provider verifykit] [--call resolve] \
@@ -33,7 +41,7 @@ const USAGE: &str = "cargo xtask bench-profile [--provider verifykit] [--call re
 
 Profiles one row of the SDK/raw comparison under perf and prints where each side's CPU goes.
   --provider P      verifykit, verifik, verigator or twilio (default verifykit)
-  --call C          check or resolve (default resolve)
+  --call C          check or resolve (default resolve; verifykit and verifik only)
   --concurrency N   1 or 64 (default 64)
   --rounds N        rounds of the comparison (default 7)
   --calls N         timed calls per side and round at that concurrency (default 6000)";
@@ -80,6 +88,23 @@ impl Options {
                 "--help" | "-h" => return Ok(None),
                 other => bail!("unknown option {other}\n\nusage: {USAGE}"),
             }
+        }
+        // A name the benchmark does not know would profile a run that measured nothing.
+        let Some(&(_, resolves)) = PROVIDERS.iter().find(|(id, _)| *id == options.provider) else {
+            bail!(
+                "--provider is one of {}, not {}",
+                PROVIDERS.map(|(id, _)| id).join(", "),
+                options.provider
+            );
+        };
+        match options.call.as_str() {
+            "check" => {}
+            "resolve" if resolves => {}
+            "resolve" => bail!(
+                "{} has no session resolution: profile --call check",
+                options.provider
+            ),
+            other => bail!("--call is check or resolve, not {other}"),
         }
         Ok(Some(options))
     }
@@ -414,5 +439,23 @@ mod tests {
         assert!(Options::parse(&["--rounds".to_owned()]).is_err());
         let err = Options::parse(&["--what".to_owned()]).unwrap_err();
         assert!(err.to_string().contains("usage:"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_row_the_benchmark_does_not_have() {
+        let parse = |list: &[&str]| {
+            Options::parse(&list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+        };
+        let err = parse(&["--provider", "twillio", "--call", "check"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("one of verifykit, verifik, verigator, twilio, not twillio"),
+            "{err}"
+        );
+        assert!(parse(&["--call", "resolv"]).is_err());
+        let err = parse(&["--provider", "verigator"]).unwrap_err();
+        assert!(err.to_string().contains("no session resolution"), "{err}");
+        assert!(parse(&["--provider", "verigator", "--call", "check"]).is_ok());
+        assert!(parse(&["--provider", "verifik"]).is_ok());
     }
 }

@@ -5,67 +5,146 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-/// Runs fmt, clippy, the fuzz crate's fmt and check, the tests (nextest, then doc tests),
-/// rustdoc, the codegen freshness check and cargo-deny (bans, licenses, sources; advisories too
-/// when a local advisory database exists).
+/// What a CI step does.
+#[derive(Debug)]
+enum Action {
+    /// Fails unless the cargo subcommand `tool` is installed (`cargo <tool> --version`),
+    /// saying how to `install` it.
+    Needs {
+        tool: &'static str,
+        install: &'static str,
+    },
+    /// `cargo` with these arguments.
+    Cargo(&'static [&'static str]),
+    /// `cargo` with these arguments and rustdoc's warnings denied (`RUSTDOCFLAGS=-D warnings`).
+    Rustdoc(&'static [&'static str]),
+    /// `cargo xtask codegen --check`, in this process.
+    CodegenCheck,
+}
+
+/// cargo-deny's advisories check, run offline when a local advisory database exists.
+const ADVISORIES: &[&str] = &[
+    "deny",
+    "--offline",
+    "--locked",
+    "--log-level",
+    "warn",
+    "check",
+    "advisories",
+];
+
+/// CI's steps, in order, with their actions: fmt, clippy, the fuzz crate's fmt and check,
+/// the tests (nextest, then doc tests), rustdoc, the codegen freshness check and cargo-deny
+/// (bans, licenses, sources). The advisories ([`ADVISORIES`]) follow when a local advisory
+/// database exists. Every cargo command that builds, tests or lints the code, or reads its
+/// dependency graph, runs `--locked`: a `Cargo.lock` out of step with the manifests fails CI
+/// instead of being rewritten.
+fn steps() -> Vec<(&'static str, Vec<Action>)> {
+    use Action::{Cargo, CodegenCheck, Needs, Rustdoc};
+    vec![
+        ("fmt", vec![Cargo(&["fmt", "--all", "--", "--check"])]),
+        (
+            "clippy",
+            vec![Cargo(&[
+                "clippy",
+                "--locked",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ])],
+        ),
+        // `fuzz/` is a workspace of its own, which the other steps never see: formatted and
+        // compiled here, on this toolchain (libfuzzer-sys's build script needs a C++
+        // compiler), so a change to a crate's `fuzzing` module cannot break `cargo xtask fuzz`
+        // unnoticed.
+        (
+            "fuzz crate (fmt, check)",
+            vec![
+                Cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
+                Cargo(&[
+                    "check",
+                    "--locked",
+                    "--manifest-path",
+                    "fuzz/Cargo.toml",
+                    "--bins",
+                ]),
+            ],
+        ),
+        (
+            "test",
+            vec![
+                Needs {
+                    tool: "nextest",
+                    install: "cargo install cargo-nextest --locked",
+                },
+                // Each test in its own process, killed after five minutes
+                // (`.config/nextest.toml`), so a hang fails the run with the test's name
+                // instead of stalling it.
+                Cargo(&[
+                    "nextest",
+                    "run",
+                    "--locked",
+                    "--workspace",
+                    "--all-features",
+                ]),
+                // nextest does not run doc tests.
+                Cargo(&["test", "--locked", "--workspace", "--all-features", "--doc"]),
+            ],
+        ),
+        (
+            "doc",
+            vec![Rustdoc(&[
+                "doc",
+                "--locked",
+                "--workspace",
+                "--no-deps",
+                "--all-features",
+            ])],
+        ),
+        ("codegen --check", vec![CodegenCheck]),
+        (
+            "cargo deny",
+            vec![
+                Needs {
+                    tool: "deny",
+                    install: "cargo install cargo-deny --locked",
+                },
+                Cargo(&[
+                    "deny",
+                    "--locked",
+                    "--log-level",
+                    "warn",
+                    "check",
+                    "bans",
+                    "licenses",
+                    "sources",
+                ]),
+            ],
+        ),
+    ]
+}
+
+/// Runs every step of [`steps`], then cargo-deny's advisories when a local advisory database
+/// exists.
 pub(crate) fn run(root: &Path) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(root);
-    step("fmt", || Ok(cmd!(sh, "cargo fmt --all -- --check").run()?))?;
-    step("clippy", || {
-        Ok(cmd!(
-            sh,
-            "cargo clippy --workspace --all-targets --all-features -- -D warnings"
-        )
-        .run()?)
-    })?;
-    // `fuzz/` is a workspace of its own, which the steps above never see: formatted and
-    // compiled here, on this toolchain (libfuzzer-sys's build script needs a C++ compiler), so
-    // a change to a crate's `fuzzing` module cannot break `cargo xtask fuzz` unnoticed;
-    // `--locked`, so that a lockfile out of step fails here instead of being rewritten.
-    step("fuzz crate (fmt, check)", || {
-        cmd!(sh, "cargo fmt --manifest-path fuzz/Cargo.toml -- --check").run()?;
-        Ok(cmd!(
-            sh,
-            "cargo check --locked --manifest-path fuzz/Cargo.toml --bins"
-        )
-        .run()?)
-    })?;
-    step("test", || {
-        cmd!(sh, "cargo nextest --version")
-            .quiet()
-            .ignore_stdout()
-            .run()
-            .context("cargo-nextest is not installed: `cargo install cargo-nextest --locked`")?;
-        // Each test in its own process, killed after five minutes (`.config/nextest.toml`), so
-        // a hang fails the run with the test's name instead of stalling it.
-        cmd!(sh, "cargo nextest run --workspace --all-features").run()?;
-        // nextest does not run doc tests.
-        Ok(cmd!(sh, "cargo test --workspace --all-features --doc").run()?)
-    })?;
-    step("doc", || {
-        Ok(cmd!(sh, "cargo doc --workspace --no-deps --all-features")
-            .env("RUSTDOCFLAGS", "-D warnings")
-            .run()?)
-    })?;
-    step("codegen --check", || crate::codegen::run(root, true))?;
-    step("cargo deny", || {
-        cmd!(sh, "cargo deny --version")
-            .quiet()
-            .ignore_stdout()
-            .run()
-            .context("cargo-deny is not installed: `cargo install cargo-deny --locked`")?;
-        Ok(cmd!(
-            sh,
-            "cargo deny --log-level warn check bans licenses sources"
-        )
-        .run()?)
-    })?;
+    for (name, actions) in steps() {
+        step(name, || {
+            for action in &actions {
+                perform(&sh, root, action)?;
+            }
+            Ok(())
+        })?;
+    }
     let root_db = advisory_dbs_root();
     match root_db.as_deref().and_then(find_advisory_db) {
         Some(db) => step("cargo deny advisories (offline)", || {
             println!("advisory database: {}", db.display());
-            Ok(cmd!(sh, "cargo deny --offline --log-level warn check advisories").run()?)
+            Ok(cmd!(sh, "cargo {ADVISORIES...}").run()?)
         })?,
         None => println!(
             "note: advisories NOT checked: no advisory database under {} (cargo-deny's default \
@@ -76,6 +155,29 @@ pub(crate) fn run(root: &Path) -> Result<()> {
                 |p| p.display().to_string()
             )
         ),
+    }
+    Ok(())
+}
+
+/// Performs one action of a step, in `root`.
+fn perform(sh: &Shell, root: &Path, action: &Action) -> Result<()> {
+    match action {
+        Action::Needs { tool, install } => cmd!(sh, "cargo {tool} --version")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .with_context(|| format!("cargo-{tool} is not installed: `{install}`"))?,
+        Action::Cargo(args) => {
+            let args = args.iter();
+            cmd!(sh, "cargo {args...}").run()?;
+        }
+        Action::Rustdoc(args) => {
+            let args = args.iter();
+            cmd!(sh, "cargo {args...}")
+                .env("RUSTDOCFLAGS", "-D warnings")
+                .run()?;
+        }
+        Action::CodegenCheck => crate::codegen::run(root, true)?,
     }
     Ok(())
 }
@@ -110,6 +212,70 @@ fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cargo subcommands that build, test or lint the code, or read its dependency graph:
+    /// each runs `--locked`, so that a `Cargo.lock` out of step with the manifests fails CI
+    /// instead of being rewritten (and then checked as rewritten).
+    const RESOLVING: &[&str] = &["build", "check", "clippy", "test", "nextest", "doc", "deny"];
+
+    /// Every `cargo` command line CI runs, with the advisories'.
+    fn cargo_commands() -> Vec<&'static [&'static str]> {
+        let mut commands: Vec<&'static [&'static str]> = steps()
+            .into_iter()
+            .flat_map(|(_, actions)| actions)
+            .filter_map(|action| match action {
+                Action::Cargo(args) | Action::Rustdoc(args) => Some(args),
+                Action::Needs { .. } | Action::CodegenCheck => None,
+            })
+            .collect();
+        commands.push(ADVISORIES);
+        commands
+    }
+
+    #[test]
+    fn every_build_test_and_lint_runs_locked() {
+        let mut resolving = std::collections::BTreeSet::new();
+        for args in cargo_commands() {
+            let subcommand = args[0];
+            if RESOLVING.contains(&subcommand) {
+                assert!(args.contains(&"--locked"), "`cargo {}`", args.join(" "));
+                resolving.insert(subcommand);
+            } else {
+                assert_eq!(
+                    subcommand,
+                    "fmt",
+                    "`cargo {}` neither formats nor is known to resolve",
+                    args.join(" ")
+                );
+            }
+        }
+        assert_eq!(
+            resolving.into_iter().collect::<Vec<_>>(),
+            ["check", "clippy", "deny", "doc", "nextest", "test"]
+        );
+    }
+
+    #[test]
+    fn the_ci_script_starts_the_checks_locked() {
+        let script = std::fs::read_to_string(crate::project_root().join(".ci/run")).unwrap();
+        let cargo_lines: Vec<&str> = script
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.starts_with('#') && !line.starts_with("echo "))
+            .filter(|line| line.contains("cargo ") && !line.contains("--version"))
+            .collect();
+        assert!(
+            cargo_lines.iter().any(|line| line.contains("xtask ci")),
+            "{cargo_lines:?}"
+        );
+        // Building xtask without `--locked` would rewrite a stale `Cargo.lock` before any
+        // check ran.
+        for line in cargo_lines {
+            let locked = line.contains("cargo --locked xtask ci")
+                || (line.starts_with("cargo install ") && line.ends_with(" --locked"));
+            assert!(locked, "{line}");
+        }
+    }
 
     #[test]
     fn an_advisory_database_is_a_directory_with_crates() {

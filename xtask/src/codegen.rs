@@ -74,8 +74,9 @@ pub(crate) struct ErrorFile {
     pub(crate) errors: Vec<ErrorEntry>,
 }
 
-/// A provider code: VerifyKit's are numbers, Verifik's are strings.
-#[derive(Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+/// A provider code: VerifyKit's are numbers, Verifik's are strings. Either is matched as the
+/// text it renders (`ErrorTable::lookup`), so `60200` and `"60200"` are the same code.
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum Code {
     /// A numeric code.
@@ -144,7 +145,7 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<()> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
-        fs::write(&path, &output.contents)
+        crate::files::replace(&path, output.contents.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         println!("updated {}", output.path.display());
     }
@@ -428,8 +429,18 @@ fn validate(file: &ErrorFile) -> Result<()> {
     );
     let mut seen = std::collections::BTreeSet::new();
     for entry in &file.errors {
-        let code = &entry.code;
-        ensure!(seen.insert(code), "code {code} is listed twice");
+        // As the table holds it, and `ErrorTable::lookup` compares it with a provider's code
+        // (trimmed): a code with blanks around it would never match, and of two codes that
+        // read alike the second would never be found.
+        let code = entry.code.to_string();
+        ensure!(
+            !code.is_empty() && code.trim() == code,
+            "code {code:?} is empty or has blanks around it: it would never match"
+        );
+        ensure!(
+            seen.insert(code.clone()),
+            "code {code} is listed twice (as a number and as text, they read the same)"
+        );
         ensure!(
             KINDS.iter().any(|(k, _)| *k == entry.kind),
             "code {code}: unknown kind {:?} (one of {:?})",
@@ -661,7 +672,13 @@ note = "retry later"
         .unwrap();
         let outputs = generate(&root).unwrap();
         assert_eq!(stale(&root, &outputs).len(), 2);
+        // Each file is replaced whole, never rewritten in place (`files::replace`): a link
+        // to the old one keeps its text.
+        let old = root.join("old_error_table.rs");
+        fs::hard_link(&table, &old).unwrap();
         run(&root, false).unwrap();
+        assert!(fs::read_to_string(&old).unwrap().contains("Slow down."));
+        assert!(fs::read_to_string(&table).unwrap().contains("Too fast."));
         run(&root, true).unwrap();
         fs::remove_dir_all(root).unwrap();
     }
@@ -690,11 +707,35 @@ note = "retry later"
             ("\"invalid_input\"", "\"oops\""),
             ("\"wrong_code\"", "\"maybe\""),
             ("code = 429001", "code = \"E1\""),
+            ("code = 429001", "code = \" 429001\""),
+            ("code = 429001", "code = \"429001 \""),
+            ("code = 429001", "code = \"\""),
             ("http_status = 429", "http_status = 42"),
         ] {
             fs::write(&data, good.replace(from, to)).unwrap();
             assert!(generate(&root).is_err(), "{from} -> {to}");
         }
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_code_as_a_number_and_as_text_is_listed_twice() {
+        let root = temp_root("same-code");
+        let data = root.join("crates/acme/errors.toml");
+        let text = fs::read_to_string(&data).unwrap();
+        fs::write(&data, text.replace("code = \"E1\"", "code = 429001")).unwrap();
+        assert!(generate(&root).is_err(), "the same number twice");
+        fs::write(
+            &data,
+            text.replace("code = \"E1\"", "code = 1")
+                .replace("code = 429001", "code = \"1\""),
+        )
+        .unwrap();
+        let err = generate(&root).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("code 1 is listed twice"),
+            "{err:#}"
+        );
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -18,6 +18,7 @@ mod bench_profile;
 mod changelog;
 mod ci;
 mod codegen;
+mod files;
 mod fuzz;
 mod release;
 mod version;

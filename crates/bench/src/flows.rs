@@ -53,7 +53,7 @@ pub(crate) struct FlowReport {
 }
 
 impl FlowReport {
-    /// Flows per second.
+    /// Verified flows per second.
     pub(crate) fn throughput(&self) -> f64 {
         self.batch.throughput()
     }
@@ -168,8 +168,8 @@ pub(crate) async fn run_flows(
         peak_in_flight: peak.load(Ordering::Relaxed),
         call_cap,
         batch: Batch {
-            // Throughput counts every flow that ended, so failures cannot inflate it.
-            ops: flows,
+            // Verified flows only: a flow that fails fast would otherwise add throughput.
+            ops: latencies.len(),
             wall,
             latencies,
             client_cpu,
@@ -263,5 +263,67 @@ impl Flow {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_trait::async_trait;
+    use phone_verify_core::{Capabilities, Channel, CheckOutcome, Error, ProviderId, Verification};
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    use super::*;
+
+    /// A provider that refuses every request at once.
+    #[derive(Debug)]
+    struct Refusing;
+
+    #[async_trait]
+    impl PhoneVerifier for Refusing {
+        fn provider(&self) -> ProviderId {
+            ProviderId::new_static("refusing")
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new().with_otp_channel(Channel::Sms)
+        }
+
+        async fn start(&self, _: &StartRequest) -> phone_verify_core::Result<Verification> {
+            Err(Error::invalid_input("refused"))
+        }
+
+        async fn check(
+            &self,
+            _: &Verification,
+            _: &CheckRequest,
+        ) -> phone_verify_core::Result<CheckOutcome> {
+            Err(Error::invalid_input("refused"))
+        }
+    }
+
+    #[test]
+    fn failed_flows_add_no_throughput() {
+        let rt = crate::runner::runtime("test-flows", 2).unwrap();
+        rt.block_on(async {
+            let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(1)).await.unwrap());
+            let report = run_flows(
+                "refusing",
+                Arc::new(Refusing),
+                None,
+                sandbox,
+                &Phones::turkish(),
+                20,
+                4,
+            )
+            .await
+            .unwrap();
+            assert_eq!((report.flows, report.verified, report.lost), (20, 0, 20));
+            assert_eq!(report.batch.ops, 0);
+            assert!(
+                report.throughput().abs() < f64::EPSILON,
+                "{}",
+                report.throughput()
+            );
+        });
     }
 }

@@ -1,7 +1,9 @@
 //! The results as markdown: tables, the targets and whether they were met.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::ErrorKind;
+use std::fs;
+use std::io::{self, ErrorKind, Write as _};
 use std::path::Path;
 use std::time::Duration;
 
@@ -39,8 +41,9 @@ pub(crate) struct Results {
     pub(crate) comparisons: Vec<Comparison>,
     /// The same comparison with raw reqwest on both sides (the "SDK" summaries are the twin's).
     pub(crate) noise_floor: Vec<Comparison>,
-    /// Providers left out of the comparison, with the reason.
-    pub(crate) skipped: Vec<(String, String)>,
+    /// Providers compared that resolve no sessions (`Target::resolves`), so have no `resolve`
+    /// row.
+    pub(crate) no_resolution: Vec<&'static str>,
     /// Concurrent flows.
     pub(crate) flows: Vec<FlowReport>,
     /// The sandbox alone, per endpoint.
@@ -55,8 +58,6 @@ pub(crate) struct Results {
     pub(crate) footprints: Vec<Result<Footprint, (String, String)>>,
     /// Whether cold builds were skipped.
     pub(crate) builds_skipped: bool,
-    /// Notes to print under the tables.
-    pub(crate) notes: Vec<String>,
     /// The router's own cost per call.
     pub(crate) router_overhead: Vec<crate::router_overhead::OverheadRow>,
     /// What an application holds per pending verification, per provider.
@@ -120,9 +121,6 @@ impl Results {
         if !self.numbers.is_empty() {
             out.push_str("\n### New phone numbers parsed\n\n");
             out.push_str(&crate::numbers::render(&self.numbers));
-        }
-        for (provider, why) in &self.skipped {
-            let _ = writeln!(out, "\n`{provider}`: {why}");
         }
         if !self.flows.is_empty() {
             out.push_str("\n### Concurrent complete flows\n\n");
@@ -194,9 +192,6 @@ impl Results {
                 out.push_str("\nCold builds were skipped (`--skip-build`).\n");
             }
         }
-        for note in &self.notes {
-            let _ = writeln!(out, "\n{note}");
-        }
         out
     }
 
@@ -239,30 +234,15 @@ impl Results {
                 sandbox,
             ]);
         }
-        for provider in self.providers_without_resolve() {
+        for provider in &self.no_resolution {
             t.row([
-                provider,
+                (*provider).to_owned(),
                 "resolve".to_owned(),
                 "—".to_owned(),
                 "n/a: no session resolution".to_owned(),
             ]);
         }
         t
-    }
-
-    fn providers_without_resolve(&self) -> Vec<String> {
-        let mut names: Vec<&str> = self.comparisons.iter().map(|c| c.provider).collect();
-        names.dedup();
-        names
-            .into_iter()
-            .filter(|p| {
-                !self
-                    .comparisons
-                    .iter()
-                    .any(|c| c.provider == *p && c.call == Call::Resolve)
-            })
-            .map(str::to_owned)
-            .collect()
     }
 
     fn flows_table(&self) -> Table {
@@ -275,7 +255,7 @@ impl Results {
             ("most open at once", Align::Right),
             ("calls in flight ≤", Align::Right),
             ("wall", Align::Right),
-            ("flows/s", Align::Right),
+            ("verified flows/s", Align::Right),
             ("flow p50", Align::Right),
             ("flow p99", Align::Right),
             ("code look-ups (sandbox) total / max", Align::Right),
@@ -734,10 +714,12 @@ fn noise_floor_summary(rows: &[Comparison]) -> String {
     format!(
         "\nBoth sides run the same hand-written requests, each on a `reqwest::Client` of its \
          own, in the same rounds and alternating slices as the comparison above, the twin in \
-         the SDK's place. Identical code measured {low:.2}–{high:.2} × itself in this run \
+         the SDK's place. Identical code measured {}–{} × itself in this run \
          ({below} of {} rows below {RATIO_TARGET}), and up to {cpu:.1} µs of client CPU per call \
          apart: what the comparison above cannot tell apart from the SDK's own cost. The \
          targets are judged on the SDK's rows alone; this table does not adjust them.\n",
+        ratio_text(low),
+        ratio_text(high),
         rows.len()
     )
 }
@@ -779,15 +761,40 @@ fn verdict(met: bool, detail: &str) -> String {
 }
 
 /// Writes `section` into the markdown file at `path` (see [`splice`]), creating the file if
-/// there is none. A file that cannot be read, or is not UTF-8, is left as it is: an error.
+/// there is none. A file that cannot be read, or is not UTF-8, is left as it is: an error; so
+/// is one that cannot be written ([`replace_file`]).
 pub(crate) fn write_into(path: &Path, section: &str) -> Result<()> {
-    let document = match std::fs::read_to_string(path) {
+    let document = match fs::read_to_string(path) {
         Ok(document) => document,
         Err(err) if err.kind() == ErrorKind::NotFound => String::new(),
         Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
     };
-    std::fs::write(path, splice(&document, section))
+    replace_file(path, splice(&document, section).as_bytes())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Replaces the file at `path` with `contents`, whole or not at all: they are written to a
+/// temporary file beside it, which is then renamed over it, so that a write that fails (a full
+/// disk, an interrupted run) leaves the old file as it was. The new file keeps the old one's
+/// permissions.
+fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut name = OsString::from(".");
+    name.push(path.file_name().unwrap_or(path.as_os_str()));
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(name);
+    let written = (|| {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        if let Ok(old) = fs::metadata(path) {
+            fs::set_permissions(&temp, old.permissions())?;
+        }
+        fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
 }
 
 /// `document` with its generated section replaced by `section` (appended, with markers, when
@@ -1040,6 +1047,36 @@ mod tests {
     }
 
     #[test]
+    fn writing_replaces_the_file_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("benchmarks.md");
+        write_into(&path, "first").unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        // A link to the old file still reads the old text: the new one was written beside it
+        // and renamed over it, never written into it.
+        let old = dir.path().join("old.md");
+        std::fs::hard_link(&path, &old).unwrap();
+        write_into(&path, "second").unwrap();
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), first);
+        assert!(std::fs::read_to_string(&path).unwrap().contains("second"));
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["benchmarks.md", "old.md"], "no temporary file left");
+        // A write that fails leaves the file as it was.
+        let written = std::fs::read_to_string(&path).unwrap();
+        let temp = dir
+            .path()
+            .join(format!(".benchmarks.md.{}.tmp", std::process::id()));
+        std::fs::create_dir(&temp).unwrap();
+        let err = write_into(&path, "third").unwrap_err();
+        assert!(format!("{err:#}").contains("writing"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+    }
+
+    #[test]
     fn targets_say_met_or_missed() {
         let results = Results {
             comparisons: vec![
@@ -1156,18 +1193,39 @@ mod tests {
 
     #[test]
     fn providers_without_sessions_get_a_row_saying_so() {
+        let check = |provider| Comparison {
+            provider,
+            call: Call::Check,
+            concurrency: 1,
+            raw: summary(1000.0),
+            sdk: summary(950.0),
+        };
         let results = Results {
-            comparisons: vec![Comparison {
-                provider: "verigator",
-                call: Call::Check,
-                concurrency: 1,
-                raw: summary(1000.0),
-                sdk: summary(950.0),
-            }],
+            comparisons: vec![check("verigator")],
+            no_resolution: vec!["verigator"],
             ..Results::default()
         };
         let table = results.comparison_table().render();
-        assert!(table.contains("n/a: no session resolution"), "{table}");
+        let row = table
+            .lines()
+            .find(|line| line.contains("n/a: no session resolution"))
+            .unwrap_or_else(|| panic!("no n/a row: {table}"));
+        assert!(row.starts_with("| verigator | resolve "), "{table}");
+        // `--calls check`: providers that resolve sessions have no `resolve` row either, and
+        // none saying they cannot.
+        let checks_only = Results {
+            comparisons: vec![check("verifykit"), check("verifik"), check("verigator")],
+            no_resolution: vec!["verigator"],
+            ..Results::default()
+        };
+        let table = checks_only.comparison_table().render();
+        assert_eq!(
+            table.matches("n/a: no session resolution").count(),
+            1,
+            "{table}"
+        );
+        assert!(!table.contains("| verifykit | resolve"), "{table}");
+        assert!(!table.contains("| verifik | resolve"), "{table}");
     }
 
     #[test]
@@ -1213,6 +1271,19 @@ mod tests {
         assert!(
             section.contains("Identical code measured 0.92–1.01 × itself in this run (1 of 2 rows below 0.95), and up to 7.0 µs"),
             "{section}"
+        );
+        // A row just below the target never reads as on it beside "1 of 2 rows below 0.95".
+        let just_below = Results {
+            noise_floor: vec![
+                twin(1, 1000.0, 949.6, 90, 90),
+                twin(64, 1000.0, 1010.0, 40, 40),
+            ],
+            ..Results::default()
+        };
+        let text = just_below.render();
+        assert!(
+            text.contains("measured 0.9496–1.01 × itself in this run (1 of 2 rows below 0.95)"),
+            "{text}"
         );
         // The targets are the SDK's rows only: a twin's 0.92 does not make them missed.
         let targets = results.targets_table().render();

@@ -239,13 +239,10 @@ pub(crate) async fn run(
         let (done, finished) = (Arc::clone(&done), Arc::clone(&finished));
         tokio::spawn(async move {
             let mut checkpoints = Vec::new();
-            let step = (requests / 10).max(1);
-            let mut next = step;
+            let mut marks = Marks::new(requests);
             while !finished.load(Ordering::Relaxed) {
-                let now = done.load(Ordering::Relaxed);
-                if now >= next {
-                    checkpoints.push((now, current_rss().unwrap_or(0)));
-                    next = (now / step + 1) * step;
+                if let Some(at) = marks.reached(done.load(Ordering::Relaxed)) {
+                    checkpoints.push((at, current_rss().unwrap_or(0)));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -286,6 +283,37 @@ pub(crate) async fn run(
     drop(log);
     sandbox_rt.spawn(sandbox.shutdown()).await?;
     Ok(report)
+}
+
+/// Where the soak's RSS is sampled: every tenth of its request budget.
+#[derive(Debug)]
+struct Marks {
+    step: usize,
+    next: usize,
+    budget: usize,
+}
+
+impl Marks {
+    /// The marks of a soak of `budget` requests.
+    fn new(budget: usize) -> Self {
+        let step = (budget / 10).max(1);
+        Self {
+            step,
+            next: step,
+            budget,
+        }
+    }
+
+    /// The count to sample at, when `done` (which each connection increments before it checks
+    /// the budget, so it may run past it) reached the next mark: at most the budget.
+    fn reached(&mut self, done: usize) -> Option<usize> {
+        let done = done.min(self.budget);
+        if done < self.next {
+            return None;
+        }
+        self.next = (done / self.step + 1) * self.step;
+        Some(done)
+    }
 }
 
 /// A Verigator service and, per connection, its users (ids) in number order.
@@ -527,5 +555,22 @@ impl Worker {
             return Ok(Some(Value::Null));
         }
         Ok(Some(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_never_count_past_the_budget() {
+        let mut marks = Marks::new(100);
+        assert_eq!(marks.reached(5), None);
+        assert_eq!(marks.reached(10), Some(10));
+        assert_eq!(marks.reached(12), None);
+        assert_eq!(marks.reached(25), Some(25));
+        // The connections count a request before they find the budget spent.
+        assert_eq!(marks.reached(163), Some(100));
+        assert_eq!(marks.reached(170), None);
     }
 }

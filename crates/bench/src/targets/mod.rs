@@ -13,6 +13,7 @@ use phone_verify_core::{
     CheckRequest, Code, PhoneNumber, PhoneVerifier, RequestContext, SessionResolver, Verification,
 };
 use phone_verify_sandbox::SandboxHandle;
+use reqwest::header::HeaderValue;
 
 pub(crate) mod twilio;
 pub(crate) mod verifik;
@@ -77,11 +78,6 @@ pub(crate) trait Target: Send + Sync {
 
     /// The session resolver, if the provider has one.
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>>;
-
-    /// At most this many concurrent flows, and why, for providers that cannot take more.
-    fn max_flows(&self) -> Option<(usize, &'static str)> {
-        None
-    }
 }
 
 /// The raw side's client: a bare `reqwest::Client` that sends the headers every SDK request
@@ -100,6 +96,38 @@ pub(crate) fn raw_client() -> Result<reqwest::Client> {
         .default_headers(headers)
         .build()
         .context("building the raw side's reqwest client")
+}
+
+/// `url`, parsed once: the raw side sends a clone of it, as the SDK does its joined URLs.
+pub(crate) fn parse_url(url: &str) -> Result<reqwest::Url> {
+    url.parse()
+        .with_context(|| format!("{url} is not a valid URL"))
+}
+
+/// A credential's header value, built once and marked sensitive (as reqwest marks the value
+/// of `basic_auth`, and the SDK its credentials).
+pub(crate) fn secret_value(value: &str) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(value).context("a credential that is no header value")?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The `Authorization: Basic …` value of `user` and `password`, encoded once, by reqwest's own
+/// `basic_auth` on `client`, which would otherwise encode it again on every request.
+pub(crate) fn basic_authorization(
+    client: &reqwest::Client,
+    user: &str,
+    password: &str,
+) -> Result<HeaderValue> {
+    let request = client
+        .get("http://localhost/")
+        .basic_auth(user, Some(password))
+        .build()?;
+    request
+        .headers()
+        .get(reqwest::header::AUTHORIZATION)
+        .cloned()
+        .context("reqwest set no Authorization header")
 }
 
 /// Boxes an async block into an [`Op`] result.
@@ -218,20 +246,65 @@ mod tests {
         assert_eq!(a.region(), Some("TR"));
     }
 
-    /// The head of one request to a listener that answers `{}`: its header names (lowercase,
-    /// sorted) with their values.
-    async fn head_of_one_request(listener: &tokio::net::TcpListener) -> Vec<(String, String)> {
+    /// A request as it arrived: its request line, its header names (lowercase) with their
+    /// values in the order sent, and its body.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub(crate) struct Captured {
+        pub(crate) line: String,
+        pub(crate) headers: Vec<(String, String)>,
+        pub(crate) body: String,
+    }
+
+    impl Captured {
+        /// The same request with its headers sorted: what two clients that order headers
+        /// differently both send.
+        pub(crate) fn sorted(mut self) -> Self {
+            self.headers.sort();
+            self
+        }
+
+        /// The header names, in the order sent.
+        pub(crate) fn names(&self) -> Vec<&str> {
+            self.headers.iter().map(|(name, _)| name.as_str()).collect()
+        }
+    }
+
+    /// The next request to `listener`, answered `{}` (its body read by its `Content-Length`).
+    async fn request_of_one(listener: &tokio::net::TcpListener) -> Captured {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let (mut socket, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
+        let mut received = Vec::new();
         let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let head_end = loop {
+            if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
             let n = socket.read(&mut buf).await.unwrap();
             assert!(
                 n > 0,
                 "the connection closed before the request's head ended"
             );
-            head.extend_from_slice(&buf[..n]);
+            received.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8(received[..head_end].to_vec()).unwrap();
+        let mut lines = head.lines();
+        let line = lines.next().unwrap_or_default().to_owned();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(name, _)| name == "content-length")
+            .map_or(0, |(_, value)| value.parse().unwrap());
+        let mut body = received[head_end + 4..].to_vec();
+        while body.len() < length {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "the connection closed before the request's body ended"
+            );
+            body.extend_from_slice(&buf[..n]);
         }
         socket
             .write_all(
@@ -239,15 +312,52 @@ mod tests {
             )
             .await
             .unwrap();
-        let mut headers: Vec<(String, String)> = String::from_utf8(head)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .filter_map(|line| line.split_once(": "))
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-            .collect();
-        headers.sort();
-        headers
+        Captured {
+            line,
+            headers,
+            body: String::from_utf8(body).unwrap(),
+        }
+    }
+
+    /// A listener that records the requests sent to it, in place of the sandbox.
+    pub(crate) struct Capture {
+        listener: tokio::net::TcpListener,
+        base: String,
+    }
+
+    impl Capture {
+        /// A listener on a free loopback port.
+        pub(crate) async fn new() -> Self {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            Self { listener, base }
+        }
+
+        /// Its base URL, in the sandbox's place.
+        pub(crate) fn base(&self) -> &str {
+            &self.base
+        }
+
+        /// `url`, one of `sandbox`'s, on this listener instead.
+        pub(crate) fn url(&self, url: &str, sandbox: &SandboxHandle) -> String {
+            url.replacen(&sandbox.base_url(), &self.base, 1)
+        }
+
+        /// The first request `call` sends (its answer is `{}`; the call is then dropped). A
+        /// call that ends without one fails the test.
+        pub(crate) async fn request_of<T: std::fmt::Debug + Send + 'static>(
+            &self,
+            call: impl Future<Output = T> + Send + 'static,
+        ) -> Captured {
+            let mut call = tokio::spawn(call);
+            tokio::select! {
+                request = request_of_one(&self.listener) => {
+                    call.abort();
+                    request
+                }
+                ended = &mut call => panic!("the call sent no request: {ended:?}"),
+            }
+        }
     }
 
     #[test]
@@ -274,20 +384,23 @@ mod tests {
             let raw_url = url.clone();
             let client = raw_client().unwrap();
             let raw = tokio::spawn(async move { client.get(raw_url).send().await });
-            let raw_head = head_of_one_request(&listener).await;
+            let raw_request = request_of_one(&listener).await;
             raw.await.unwrap().unwrap();
 
             let sdk =
                 HttpClient::new(ProviderId::new_static("probe"), HttpConfig::default()).unwrap();
             let request = HttpRequest::get(Operation::read("probe"), url);
             let sdk_call = tokio::spawn(async move { sdk.execute(request).await });
-            let sdk_head = head_of_one_request(&listener).await;
+            let sdk_request = request_of_one(&listener).await;
             sdk_call.await.unwrap().unwrap();
 
-            assert_eq!(raw_head, sdk_head);
+            assert_eq!(raw_request, sdk_request);
             assert!(
-                sdk_head.iter().any(|(name, _)| name == "user-agent"),
-                "{sdk_head:?}"
+                sdk_request
+                    .headers
+                    .iter()
+                    .any(|(name, _)| name == "user-agent"),
+                "{sdk_request:?}"
             );
         });
     }

@@ -11,6 +11,8 @@ use phone_verify_sandbox::SandboxHandle;
 use phone_verify_twilio::{
     SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SERVICE_SID, Twilio, TwilioBuilder,
 };
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
@@ -26,11 +28,47 @@ pub(crate) struct TwilioTarget {
     phones: Arc<Phones>,
 }
 
-/// The hand-written client.
+/// The hand-written client: the URL parsed and the credentials encoded once.
 #[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
-    check_url: String,
+    check_url: Url,
+    authorization: HeaderValue,
+}
+
+impl Raw {
+    /// A client of the Twilio API at `twilio_url` (the sandbox's default service).
+    fn new(client: reqwest::Client, twilio_url: &str) -> Result<Self> {
+        let authorization =
+            super::basic_authorization(&client, SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN)?;
+        Ok(Self {
+            client,
+            check_url: super::parse_url(&format!(
+                "{twilio_url}/Services/{SANDBOX_SERVICE_SID}/VerificationCheck"
+            ))?,
+            authorization,
+        })
+    }
+
+    /// `POST …/VerificationCheck` of verification `sid` with `code`: approved, or an error.
+    async fn check(&self, sid: &str, code: &str) -> Result<()> {
+        let answer: CheckAnswer = self
+            .client
+            .post(self.check_url.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .form(&[("Code", code), ("VerificationSid", sid)])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ensure!(
+            answer.valid && answer.status == "approved",
+            "not verified: {}",
+            answer.status
+        );
+        Ok(())
+    }
 }
 
 impl TwilioTarget {
@@ -48,13 +86,7 @@ impl TwilioTarget {
         let sdk = TwilioBuilder::sandbox(&sandbox.base_url())
             .build()
             .context("building the Twilio verifier")?;
-        let raw = Raw {
-            client: super::raw_client()?,
-            check_url: format!(
-                "{}/Services/{SANDBOX_SERVICE_SID}/VerificationCheck",
-                sandbox.twilio_url()
-            ),
-        };
+        let raw = Raw::new(super::raw_client()?, &sandbox.twilio_url())?;
         let twin = Raw {
             client: super::raw_client()?,
             ..raw.clone()
@@ -125,22 +157,7 @@ impl Target for TwilioTarget {
                     let items = Arc::clone(&items);
                     boxed(async move {
                         let (sid, code) = &items[i];
-                        let answer: CheckAnswer = raw
-                            .client
-                            .post(&raw.check_url)
-                            .basic_auth(SANDBOX_ACCOUNT_SID, Some(SANDBOX_AUTH_TOKEN))
-                            .form(&[("Code", code.as_str()), ("VerificationSid", sid.as_str())])
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        ensure!(
-                            answer.valid && answer.status == "approved",
-                            "not verified: {}",
-                            answer.status
-                        );
-                        Ok(())
+                        raw.check(sid, code).await
                     })
                 }))
             }
@@ -157,5 +174,62 @@ impl Target for TwilioTarget {
 
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::{CheckRequest, Code};
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    use super::*;
+    use crate::targets::tests::Capture;
+
+    #[test]
+    fn the_raw_check_sends_what_the_sdk_sends() {
+        let rt = crate::runner::runtime("test-twilio", 2).unwrap();
+        rt.block_on(async {
+            let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(1)).await.unwrap());
+            let target =
+                TwilioTarget::new(Arc::clone(&sandbox), Arc::new(Phones::turkish())).unwrap();
+            let (handle, code) = target.started(1).await.unwrap().remove(0);
+            let capture = Capture::new().await;
+            let raw = Raw::new(
+                crate::targets::raw_client().unwrap(),
+                &capture.url(&sandbox.twilio_url(), &sandbox),
+            )
+            .unwrap();
+            let sdk = TwilioBuilder::sandbox(capture.base()).build().unwrap();
+            let (sid, raw_code) = (handle.reference.clone(), code.clone());
+            let raw_request = capture
+                .request_of(async move { raw.check(&sid, &raw_code).await })
+                .await;
+            let sdk_request = capture
+                .request_of(async move {
+                    let request = CheckRequest::code(Code::new(&code).unwrap());
+                    sdk.check(&handle, &request).await
+                })
+                .await;
+            assert_eq!(
+                raw_request.names(),
+                [
+                    "authorization",
+                    "content-type",
+                    "accept",
+                    "user-agent",
+                    "host",
+                    "content-length"
+                ],
+                "the raw side's own header order"
+            );
+            assert_eq!(raw_request.clone().sorted(), sdk_request.sorted());
+            assert!(
+                raw_request
+                    .headers
+                    .iter()
+                    .any(|(name, value)| name == "authorization" && value.starts_with("Basic ")),
+                "{raw_request:?}"
+            );
+        });
     }
 }

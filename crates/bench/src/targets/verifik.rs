@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, ensure};
+use anyhow::{Context as _, Result, anyhow, ensure};
 use async_trait::async_trait;
 use phone_verify_core::{
     Code, PhoneVerifier, PhoneVerifierExt as _, RequestContext, SessionId, SessionResolver,
@@ -11,6 +11,8 @@ use phone_verify_core::{
 };
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verifik::{Verifik, VerifikBuilder};
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
@@ -26,12 +28,12 @@ pub(crate) struct VerifikTarget {
     phones: Arc<Phones>,
 }
 
-/// The hand-written client.
+/// The hand-written client: the URL parsed and the header value built once.
 #[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
-    validations_url: String,
-    authorization: String,
+    validations_url: Url,
+    authorization: HeaderValue,
 }
 
 impl VerifikTarget {
@@ -51,11 +53,7 @@ impl VerifikTarget {
             .token(token.clone())
             .build()
             .context("building the Verifik verifier")?;
-        let raw = Raw {
-            client: super::raw_client()?,
-            validations_url: format!("{}/phone-validations", sandbox.verifik_url()),
-            authorization: format!("Bearer {token}"),
-        };
+        let raw = Raw::new(super::raw_client()?, &sandbox.verifik_url(), &token)?;
         let twin = Raw {
             client: super::raw_client()?,
             ..raw.clone()
@@ -147,6 +145,78 @@ struct RawCheck {
     otp: Otp,
 }
 
+impl RawCheck {
+    /// The check of `handle` with `code`, as a hand-written client keeps it.
+    fn of(handle: &Verification, code: &str) -> Result<Self> {
+        let phone = handle.phone.as_ref().context("no phone")?;
+        Ok(Self {
+            national: phone.national_number().to_owned(),
+            country_code: phone.calling_code().to_owned(),
+            otp: Otp::new(code)?,
+        })
+    }
+}
+
+impl Raw {
+    /// A client of the Verifik API at `verifik_url`, with `token`.
+    fn new(client: reqwest::Client, verifik_url: &str, token: &str) -> Result<Self> {
+        Ok(Self {
+            client,
+            validations_url: super::parse_url(&format!("{verifik_url}/phone-validations"))?,
+            authorization: super::secret_value(&format!("Bearer {token}"))?,
+        })
+    }
+
+    /// `PUT phone-validations`: validated, or an error.
+    async fn check(&self, item: &RawCheck) -> Result<()> {
+        let answer: Data<Validation> = self
+            .client
+            .put(self.validations_url.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .json(&ValidateBody {
+                phone: &item.national,
+                country_code: &item.country_code,
+                otp: &item.otp,
+                phone_gateway: "sms",
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ensure!(
+            answer.data.status == "validated" && !answer.data.id.is_empty(),
+            "not validated"
+        );
+        Ok(())
+    }
+
+    /// `GET phone-validations/{session}`: validated, for the phone whose national number is
+    /// `national`, or an error.
+    async fn resolve(&self, session: &str, national: &str) -> Result<()> {
+        let mut url = self.validations_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| anyhow!("the Verifik URL cannot take a path"))?
+            .push(session);
+        let answer: Data<Validation> = self
+            .client
+            .get(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let v = answer.data;
+        ensure!(v.status == "validated", "not validated");
+        ensure!(
+            v.phone.as_deref() == Some(national) && v.country_code.is_some(),
+            "another phone"
+        );
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Target for VerifikTarget {
     fn name(&self) -> &'static str {
@@ -163,44 +233,15 @@ impl Target for VerifikTarget {
             Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
             Side::Raw | Side::Twin => {
                 let items: Vec<RawCheck> = started
-                    .into_iter()
-                    .map(|(h, code)| {
-                        let phone = h.phone.as_ref().context("no phone")?;
-                        Ok(RawCheck {
-                            national: phone.national_number().to_owned(),
-                            country_code: phone.calling_code().to_owned(),
-                            otp: Otp::new(&code)?,
-                        })
-                    })
+                    .iter()
+                    .map(|(h, code)| RawCheck::of(h, code))
                     .collect::<Result<_>>()?;
                 let items = Arc::new(items);
                 let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);
-                    boxed(async move {
-                        let item = &items[i];
-                        let answer: Data<Validation> = raw
-                            .client
-                            .put(&raw.validations_url)
-                            .header("authorization", &raw.authorization)
-                            .json(&ValidateBody {
-                                phone: &item.national,
-                                country_code: &item.country_code,
-                                otp: &item.otp,
-                                phone_gateway: "sms",
-                            })
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        ensure!(
-                            answer.data.status == "validated" && !answer.data.id.is_empty(),
-                            "not validated"
-                        );
-                        Ok(())
-                    })
+                    boxed(async move { raw.check(&items[i]).await })
                 }))
             }
         }
@@ -250,23 +291,7 @@ impl Target for VerifikTarget {
                     let sessions = Arc::clone(&sessions);
                     boxed(async move {
                         let (session, _, national) = &sessions[i % sessions.len()];
-                        let answer: Data<Validation> = raw
-                            .client
-                            .get(format!("{}/{session}", raw.validations_url))
-                            .header("authorization", &raw.authorization)
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        let v = answer.data;
-                        ensure!(v.status == "validated", "not validated");
-                        ensure!(
-                            v.phone.as_deref() == Some(national.as_str())
-                                && v.country_code.is_some(),
-                            "another phone"
-                        );
-                        Ok(())
+                        raw.resolve(session.as_str(), national).await
                     })
                 }))
             }
@@ -279,5 +304,91 @@ impl Target for VerifikTarget {
 
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
         Some(self.sdk.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    use super::*;
+    use crate::targets::tests::Capture;
+
+    #[test]
+    fn the_raw_check_and_resolve_send_what_the_sdk_sends() {
+        let rt = crate::runner::runtime("test-verifik", 2).unwrap();
+        rt.block_on(async {
+            let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(1)).await.unwrap());
+            let target =
+                VerifikTarget::new(Arc::clone(&sandbox), Arc::new(Phones::turkish())).unwrap();
+            let (handle, code) = target.started(1).await.unwrap().remove(0);
+            let capture = Capture::new().await;
+            let token = sandbox.config().verifik_token.clone();
+            let raw = Arc::new(
+                Raw::new(
+                    crate::targets::raw_client().unwrap(),
+                    &capture.url(&sandbox.verifik_url(), &sandbox),
+                    &token,
+                )
+                .unwrap(),
+            );
+            let sdk = Arc::new(
+                VerifikBuilder::sandbox(capture.base())
+                    .token(token)
+                    .build()
+                    .unwrap(),
+            );
+
+            let item = RawCheck::of(&handle, &code).unwrap();
+            let raw_check = Arc::clone(&raw);
+            let raw_request = capture
+                .request_of(async move { raw_check.check(&item).await })
+                .await;
+            let sdk_check = Arc::clone(&sdk);
+            let sdk_request = capture
+                .request_of(async move {
+                    sdk_check
+                        .check_code(&handle, &Code::new(&code).unwrap())
+                        .await
+                })
+                .await;
+            assert_eq!(
+                raw_request.names(),
+                [
+                    "authorization",
+                    "content-type",
+                    "accept",
+                    "user-agent",
+                    "host",
+                    "content-length"
+                ],
+                "the raw side's own header order"
+            );
+            assert_eq!(raw_request.clone().sorted(), sdk_request.sorted());
+            assert!(raw_request.line.starts_with("PUT "), "{raw_request:?}");
+
+            let session = "64b7f0c2a1b2c3d4e5f60718";
+            let raw_request = capture
+                .request_of(async move { raw.resolve(session, "5321234567").await })
+                .await;
+            let sdk_request = capture
+                .request_of(async move {
+                    let session = SessionId::new(session).unwrap();
+                    sdk.resolve(&session, &RequestContext::new()).await
+                })
+                .await;
+            assert_eq!(
+                raw_request.names(),
+                ["authorization", "accept", "user-agent", "host"],
+                "the raw side's own header order"
+            );
+            assert_eq!(raw_request.clone().sorted(), sdk_request.sorted());
+            assert!(
+                raw_request
+                    .line
+                    .starts_with(&format!("GET /verifik/v2/phone-validations/{session} ")),
+                "{raw_request:?}"
+            );
+        });
     }
 }

@@ -11,6 +11,8 @@ use phone_verify_core::{
 };
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
@@ -29,14 +31,20 @@ pub(crate) struct VerifyKitTarget {
     phones: Arc<Phones>,
 }
 
-/// The hand-written client: a bare `reqwest::Client`, the URLs and the key.
+/// VerifyKit's server key header.
+const SERVER_KEY: HeaderName = HeaderName::from_static("x-vfk-server-key");
+/// VerifyKit's end-user IP header.
+const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-vfk-forwarded-for");
+
+/// The hand-written client: a bare `reqwest::Client`, the URLs parsed and the header values
+/// built once.
 #[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
-    check_otp_url: String,
-    result_url: String,
-    server_key: String,
-    end_user_ip: String,
+    check_otp_url: Url,
+    result_url: Url,
+    server_key: HeaderValue,
+    end_user_ip: HeaderValue,
 }
 
 impl VerifyKitTarget {
@@ -55,13 +63,12 @@ impl VerifyKitTarget {
             .server_key(sandbox.config().verifykit_server_key.clone())
             .build()
             .context("building the VerifyKit verifier")?;
-        let raw = Raw {
-            client: super::raw_client()?,
-            check_otp_url: format!("{}/check-otp", sandbox.verifykit_web_rest_url()),
-            result_url: format!("{}/result", sandbox.verifykit_api_url()),
-            server_key: sandbox.config().verifykit_server_key.clone(),
-            end_user_ip: END_USER_IP.to_string(),
-        };
+        let raw = Raw::new(
+            super::raw_client()?,
+            &sandbox.verifykit_web_rest_url(),
+            &sandbox.verifykit_api_url(),
+            &sandbox.config().verifykit_server_key,
+        )?;
         let twin = Raw {
             client: super::raw_client()?,
             ..raw.clone()
@@ -153,6 +160,84 @@ struct RawCheck {
     code: String,
 }
 
+impl RawCheck {
+    /// The check of `handle` with `code`, as a hand-written client keeps it.
+    fn of(handle: &Verification, code: String) -> Result<Self> {
+        Ok(Self {
+            phone: handle.phone.as_ref().context("no phone")?.e164().to_owned(),
+            country: handle
+                .extra_str(phone_verify_verifykit::EXTRA_COUNTRY_CODE)
+                .context("no country")?
+                .to_owned(),
+            reference: handle.reference.clone(),
+            code,
+        })
+    }
+}
+
+impl Raw {
+    /// A client of the web-rest API at `web_rest_url` and the API at `api_url`, with
+    /// `server_key`.
+    fn new(
+        client: reqwest::Client,
+        web_rest_url: &str,
+        api_url: &str,
+        server_key: &str,
+    ) -> Result<Self> {
+        Ok(Self {
+            client,
+            check_otp_url: super::parse_url(&format!("{web_rest_url}/check-otp"))?,
+            result_url: super::parse_url(&format!("{api_url}/result"))?,
+            server_key: super::secret_value(server_key)?,
+            end_user_ip: HeaderValue::from_str(&END_USER_IP.to_string())?,
+        })
+    }
+
+    /// `POST check-otp`: verified with a session, or an error.
+    async fn check(&self, item: &RawCheck) -> Result<()> {
+        let answer: Envelope<CheckAnswer> = self
+            .client
+            .post(self.check_otp_url.clone())
+            .header(SERVER_KEY, self.server_key.clone())
+            .header(FORWARDED_FOR, self.end_user_ip.clone())
+            .json(&CheckOtpBody {
+                phone_number: &item.phone,
+                country_code: &item.country,
+                reference: &item.reference,
+                code: &item.code,
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        match answer.result {
+            Some(r) if r.validation_status && r.session_id.is_some() => Ok(()),
+            _ => bail!("not verified"),
+        }
+    }
+
+    /// `POST result` of `session`: resolved to `phone` (E.164), or an error.
+    async fn resolve(&self, session: &str, phone: &str) -> Result<()> {
+        let answer: Envelope<ResultAnswer> = self
+            .client
+            .post(self.result_url.clone())
+            .header(SERVER_KEY, self.server_key.clone())
+            .header(FORWARDED_FOR, self.end_user_ip.clone())
+            .json(&ResultBody {
+                session_id: session,
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let result = answer.result.context("no result")?;
+        ensure!(result.phone_number == phone, "another phone");
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Target for VerifyKitTarget {
     fn name(&self) -> &'static str {
@@ -174,46 +259,14 @@ impl Target for VerifyKitTarget {
             Side::Raw | Side::Twin => {
                 let items: Vec<RawCheck> = started
                     .into_iter()
-                    .map(|(h, code)| {
-                        Ok(RawCheck {
-                            phone: h.phone.as_ref().context("no phone")?.e164().to_owned(),
-                            country: h
-                                .extra_str(phone_verify_verifykit::EXTRA_COUNTRY_CODE)
-                                .context("no country")?
-                                .to_owned(),
-                            reference: h.reference.clone(),
-                            code,
-                        })
-                    })
+                    .map(|(h, code)| RawCheck::of(&h, code))
                     .collect::<Result<_>>()?;
                 let items = Arc::new(items);
                 let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);
-                    boxed(async move {
-                        let item = &items[i];
-                        let answer: Envelope<CheckAnswer> = raw
-                            .client
-                            .post(&raw.check_otp_url)
-                            .header("x-vfk-server-key", &raw.server_key)
-                            .header("x-vfk-forwarded-for", &raw.end_user_ip)
-                            .json(&CheckOtpBody {
-                                phone_number: &item.phone,
-                                country_code: &item.country,
-                                reference: &item.reference,
-                                code: &item.code,
-                            })
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        match answer.result {
-                            Some(r) if r.validation_status && r.session_id.is_some() => Ok(()),
-                            _ => bail!("not verified"),
-                        }
-                    })
+                    boxed(async move { raw.check(&items[i]).await })
                 }))
             }
         }
@@ -260,22 +313,7 @@ impl Target for VerifyKitTarget {
                     let sessions = Arc::clone(&sessions);
                     boxed(async move {
                         let (session, phone) = &sessions[i % sessions.len()];
-                        let answer: Envelope<ResultAnswer> = raw
-                            .client
-                            .post(&raw.result_url)
-                            .header("x-vfk-server-key", &raw.server_key)
-                            .header("x-vfk-forwarded-for", &raw.end_user_ip)
-                            .json(&ResultBody {
-                                session_id: session.as_str(),
-                            })
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        let result = answer.result.context("no result")?;
-                        ensure!(&result.phone_number == phone, "another phone");
-                        Ok(())
+                        raw.resolve(session.as_str(), phone).await
                     })
                 }))
             }
@@ -288,5 +326,101 @@ impl Target for VerifyKitTarget {
 
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
         Some(self.sdk.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    use super::*;
+    use crate::targets::tests::Capture;
+
+    #[test]
+    fn the_raw_check_and_resolve_send_what_the_sdk_sends() {
+        let rt = crate::runner::runtime("test-verifykit", 2).unwrap();
+        rt.block_on(async {
+            let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(1)).await.unwrap());
+            let target =
+                VerifyKitTarget::new(Arc::clone(&sandbox), Arc::new(Phones::turkish())).unwrap();
+            let (handle, code) = target.started(1).await.unwrap().remove(0);
+            let capture = Capture::new().await;
+            let raw = Arc::new(
+                Raw::new(
+                    crate::targets::raw_client().unwrap(),
+                    &capture.url(&sandbox.verifykit_web_rest_url(), &sandbox),
+                    &capture.url(&sandbox.verifykit_api_url(), &sandbox),
+                    &sandbox.config().verifykit_server_key,
+                )
+                .unwrap(),
+            );
+            let sdk = Arc::new(
+                VerifyKitBuilder::sandbox(capture.base())
+                    .server_key(sandbox.config().verifykit_server_key.clone())
+                    .build()
+                    .unwrap(),
+            );
+
+            let item = RawCheck::of(&handle, code.clone()).unwrap();
+            let raw_check = Arc::clone(&raw);
+            let raw_request = capture
+                .request_of(async move { raw_check.check(&item).await })
+                .await;
+            let sdk_check = Arc::clone(&sdk);
+            let sdk_request = capture
+                .request_of(async move {
+                    let request = CheckRequest::code(Code::new(&code).unwrap())
+                        .context(VerifyKitTarget::context());
+                    sdk_check.check(&handle, &request).await
+                })
+                .await;
+            assert_eq!(
+                raw_request.names(),
+                [
+                    "x-vfk-server-key",
+                    "x-vfk-forwarded-for",
+                    "content-type",
+                    "accept",
+                    "user-agent",
+                    "host",
+                    "content-length"
+                ],
+                "the raw side's own header order"
+            );
+            assert_eq!(raw_request.clone().sorted(), sdk_request.sorted());
+            assert!(raw_request.line.starts_with("POST "), "{raw_request:?}");
+
+            let phone = "+905321234567";
+            let raw_request = capture
+                .request_of(async move { raw.resolve("session1", phone).await })
+                .await;
+            let sdk_request = capture
+                .request_of(async move {
+                    let session = SessionId::new("session1").unwrap();
+                    sdk.resolve(&session, &VerifyKitTarget::context()).await
+                })
+                .await;
+            assert_eq!(
+                raw_request.names(),
+                [
+                    "x-vfk-server-key",
+                    "x-vfk-forwarded-for",
+                    "content-type",
+                    "accept",
+                    "user-agent",
+                    "host",
+                    "content-length"
+                ],
+                "the raw side's own header order"
+            );
+            assert_eq!(raw_request.clone().sorted(), sdk_request.sorted());
+            assert!(
+                raw_request
+                    .headers
+                    .iter()
+                    .any(|(name, _)| name == "x-vfk-server-key"),
+                "{raw_request:?}"
+            );
+        });
     }
 }

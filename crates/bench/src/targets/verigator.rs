@@ -4,18 +4,25 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Context as _, Result, ensure};
+use anyhow::{Context as _, Result, anyhow, ensure};
 use async_trait::async_trait;
 use phone_verify_core::http::ConfigureHttp;
 use phone_verify_core::{PhoneVerifier, SessionResolver, StartRequest, Verification};
 use phone_verify_sandbox::SandboxHandle;
 use phone_verify_verigator::{EXTRA_SERVICE_ID, Verigator, VerigatorBuilder};
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
 
 /// Users per service when preparing checks (one fresh verifier per service).
 const USERS_PER_SERVICE: usize = 50;
+
+/// The most concurrent flows Verigator can run: each registers a user, and the sandbox keeps
+/// the users of its newest 200,000 registrations (`phone_verify_sandbox`'s `MAX_USERS`, not
+/// exported); past them a flow's user would be forgotten before its check.
+pub(crate) const MAX_FLOWS: usize = 200_000;
 
 /// Verigator against the sandbox.
 #[derive(Debug)]
@@ -33,12 +40,15 @@ pub(crate) struct VerigatorTarget {
     services: AtomicUsize,
 }
 
-/// The hand-written client.
+/// Verigator's credentials header.
+const SERVICE_AUTH: HeaderName = HeaderName::from_static("x-service-auth");
+
+/// The hand-written client: the base URL parsed and the header value built once.
 #[derive(Clone, Debug)]
 struct Raw {
     client: reqwest::Client,
-    base: String,
-    service_auth: String,
+    base: Url,
+    service_auth: HeaderValue,
 }
 
 impl VerigatorTarget {
@@ -64,11 +74,11 @@ impl VerigatorTarget {
             .service_id(service.id.clone())
             .build()
             .context("building the Verigator verifier")?;
-        let raw = Raw {
-            client: super::raw_client()?,
-            base: sandbox.verigator_url(),
-            service_auth: sandbox.config().verigator_service_auth(),
-        };
+        let raw = Raw::new(
+            super::raw_client()?,
+            &sandbox.verigator_url(),
+            &sandbox.config().verigator_service_auth(),
+        )?;
         let twin = Raw {
             client: super::raw_client()?,
             ..raw.clone()
@@ -132,6 +142,69 @@ impl VerigatorTarget {
     }
 }
 
+/// A raw check: the user's service and id, and the PIN.
+struct RawCheck {
+    service: String,
+    user: String,
+    pin: String,
+}
+
+impl RawCheck {
+    /// The check of `handle` with `pin`, as a hand-written client keeps it.
+    fn of(handle: &Verification, pin: String) -> Result<Self> {
+        Ok(Self {
+            service: handle
+                .extra_str(EXTRA_SERVICE_ID)
+                .context("no service id")?
+                .to_owned(),
+            user: handle.reference.clone(),
+            pin,
+        })
+    }
+}
+
+impl Raw {
+    /// A client of the Verigator API at `verigator_url`, with `service_auth` (`user:password`).
+    fn new(client: reqwest::Client, verigator_url: &str, service_auth: &str) -> Result<Self> {
+        Ok(Self {
+            client,
+            base: super::parse_url(verigator_url)?,
+            service_auth: super::secret_value(service_auth)?,
+        })
+    }
+
+    /// `PUT …/users/{user}/auth` with the PIN: verified, or an error. The URL is the base's
+    /// with the ids' segments added, as the SDK joins them.
+    async fn check(&self, item: &RawCheck) -> Result<()> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| anyhow!("the Verigator URL cannot take a path"))?
+            .extend([
+                "service",
+                "service",
+                &item.service,
+                "users",
+                &item.user,
+                "auth",
+            ]);
+        let answer: Verified = self
+            .client
+            .put(url)
+            .header(SERVICE_AUTH, self.service_auth.clone())
+            .json(&VerifyBody {
+                token: &item.pin,
+                method: "sms",
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ensure!(answer.verified, "not verified");
+        Ok(())
+    }
+}
+
 #[derive(Serialize)]
 struct VerifyBody<'a> {
     token: &'a str,
@@ -158,40 +231,16 @@ impl Target for VerigatorTarget {
         match side {
             Side::Sdk => Ok(sdk_check_op(self.sdk.clone(), started, None)),
             Side::Raw | Side::Twin => {
-                let items: Vec<(String, String)> = started
+                let items: Vec<RawCheck> = started
                     .into_iter()
-                    .map(|(h, code)| {
-                        let service = h.extra_str(EXTRA_SERVICE_ID).context("no service id")?;
-                        let url = format!(
-                            "{}/service/service/{service}/users/{}/auth",
-                            self.raw.base, h.reference
-                        );
-                        Ok((url, code))
-                    })
+                    .map(|(h, pin)| RawCheck::of(&h, pin))
                     .collect::<Result<_>>()?;
                 let items = Arc::new(items);
                 let raw = Arc::clone(self.raw_of(side));
                 Ok(Arc::new(move |i| {
                     let raw = Arc::clone(&raw);
                     let items = Arc::clone(&items);
-                    boxed(async move {
-                        let (url, code) = &items[i];
-                        let answer: Verified = raw
-                            .client
-                            .put(url)
-                            .header("x-service-auth", &raw.service_auth)
-                            .json(&VerifyBody {
-                                token: code,
-                                method: "sms",
-                            })
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        ensure!(answer.verified, "not verified");
-                        Ok(())
-                    })
+                    boxed(async move { raw.check(&items[i]).await })
                 }))
             }
         }
@@ -207,5 +256,69 @@ impl Target for VerigatorTarget {
 
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::{CheckRequest, Code};
+    use phone_verify_sandbox::{Sandbox, SandboxConfig};
+
+    use super::*;
+    use crate::targets::tests::Capture;
+
+    #[test]
+    fn the_raw_check_sends_what_the_sdk_sends() {
+        let rt = crate::runner::runtime("test-verigator", 2).unwrap();
+        rt.block_on(async {
+            let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(1)).await.unwrap());
+            let target = VerigatorTarget::new(Arc::clone(&sandbox), Arc::new(Phones::turkish()))
+                .await
+                .unwrap();
+            let (handle, pin) = target.started(1).await.unwrap().remove(0);
+            let capture = Capture::new().await;
+            let raw = Raw::new(
+                crate::targets::raw_client().unwrap(),
+                &capture.url(&sandbox.verigator_url(), &sandbox),
+                &sandbox.config().verigator_service_auth(),
+            )
+            .unwrap();
+            let service = handle.extra_str(EXTRA_SERVICE_ID).unwrap().to_owned();
+            let sdk = VerigatorBuilder::sandbox(capture.base())
+                .service_id(service)
+                .build()
+                .unwrap();
+
+            let item = RawCheck::of(&handle, pin.clone()).unwrap();
+            let raw_request = capture
+                .request_of(async move { raw.check(&item).await })
+                .await;
+            let sdk_request = capture
+                .request_of(async move {
+                    let request = CheckRequest::code(Code::new(&pin).unwrap());
+                    sdk.check(&handle, &request).await
+                })
+                .await;
+            assert_eq!(
+                raw_request.names(),
+                [
+                    "x-service-auth",
+                    "content-type",
+                    "accept",
+                    "user-agent",
+                    "host",
+                    "content-length"
+                ],
+                "the raw side's own header order"
+            );
+            assert_eq!(raw_request.clone().sorted(), sdk_request.sorted());
+            assert!(
+                raw_request
+                    .line
+                    .starts_with("PUT /verigator/v1/service/service/")
+                    && raw_request.line.contains("/auth "),
+                "{raw_request:?}"
+            );
+        });
     }
 }
