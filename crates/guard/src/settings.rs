@@ -158,8 +158,9 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_SEND_FAIL_MODE`, `…_CHECK_FAIL_MODE` | `open` or `closed` | `closed`, `open` |
     /// | `PHONE_VERIFY_GUARD_STORE_TIMEOUT_MS` | how long a decision waits for the store | 200 |
     ///
-    /// A malformed value fails with `InvalidInput` naming the variable. The secret and the
-    /// Redis URL stay in the environment: [`build`](Self::build) reads them.
+    /// A malformed value fails with `InvalidInput` naming the variable, never showing the
+    /// value. The secret and the Redis URL stay in the environment: [`build`](Self::build)
+    /// reads them.
     ///
     /// ```
     /// use phone_verify_guard::{Algorithm, GuardSettings, Limit};
@@ -270,7 +271,13 @@ impl GuardSettings {
                 .map(|kind| {
                     toml::Value::String(kind.clone())
                         .try_into::<NumberKind>()
-                        .map_err(|_| bad("REFUSE_NUMBER_TYPES", &format!("unknown type {kind}")))
+                        .map_err(|_| {
+                            bad(
+                                "REFUSE_NUMBER_TYPES",
+                                "expected number types such as premium_rate, shared_cost or \
+                                 voip, comma-separated (an unknown one is not shown)",
+                            )
+                        })
                 })
                 .collect::<Result<_>>()?;
         }
@@ -569,6 +576,29 @@ mod tests {
             let err = GuardSettings::from_lookup(env(&[(name, value)])).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    /// A malformed value is named by its variable, never shown: a secret pasted in the wrong
+    /// variable stays out of the error.
+    #[test]
+    fn bad_values_are_never_shown() {
+        for name in [
+            "STORE",
+            "MEMORY_CAPACITY",
+            "RESEND_COOLDOWN_SECS",
+            "PER_PHONE",
+            "WRONG_CODES_PER_VERIFICATION",
+            "REFUSE_NUMBER_TYPES",
+            "SEND_FAIL_MODE",
+            "STORE_TIMEOUT_MS",
+        ] {
+            let name = format!("{ENV_PREFIX}{name}");
+            let err =
+                GuardSettings::from_lookup(env(&[(&name, "voip,canary-secret")])).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(&name), "{shown}");
+            assert!(!shown.contains("canary"), "{shown}");
         }
     }
 

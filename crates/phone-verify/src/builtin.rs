@@ -1,7 +1,6 @@
 //! The built-in providers: [`Registry::with_builtin`] and the factories it registers, each
-//! provider crate's `from_lookup` fed by the registry's [`Settings`]. `from_lookup` takes a
-//! lookup of plain strings, as from the environment, and reads the credentials into
-//! `SecretString`s itself.
+//! provider crate's `from_secret_lookup` fed by the registry's [`Settings::get_secret`], so that
+//! no credential is ever in a plain `String` on the way.
 
 #[cfg(any(
     feature = "verifykit",
@@ -42,9 +41,10 @@ impl Registry {
 /// VerifyKit: a verifier and a session resolver.
 #[cfg(feature = "verifykit")]
 fn verifykit(settings: &Settings<'_>) -> Result<Provider> {
-    let verifier =
-        phone_verify_verifykit::VerifyKitBuilder::from_lookup(|name| settings.get(name))?
-            .build()?;
+    let verifier = phone_verify_verifykit::VerifyKitBuilder::from_secret_lookup(|name| {
+        settings.get_secret(name)
+    })?
+    .build()?;
     Ok(Provider::both(verifier))
 }
 
@@ -52,16 +52,18 @@ fn verifykit(settings: &Settings<'_>) -> Result<Provider> {
 #[cfg(feature = "verifik")]
 fn verifik(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
-        phone_verify_verifik::VerifikBuilder::from_lookup(|name| settings.get(name))?.build()?;
+        phone_verify_verifik::VerifikBuilder::from_secret_lookup(|name| settings.get_secret(name))?
+            .build()?;
     Ok(Provider::both(verifier))
 }
 
 /// Messente Verigator: a verifier; Verigator has no sessions.
 #[cfg(feature = "verigator")]
 fn verigator(settings: &Settings<'_>) -> Result<Provider> {
-    let verifier =
-        phone_verify_verigator::VerigatorBuilder::from_lookup(|name| settings.get(name))?
-            .build()?;
+    let verifier = phone_verify_verigator::VerigatorBuilder::from_secret_lookup(|name| {
+        settings.get_secret(name)
+    })?
+    .build()?;
     Ok(Provider::new(std::sync::Arc::new(verifier)))
 }
 
@@ -69,7 +71,8 @@ fn verigator(settings: &Settings<'_>) -> Result<Provider> {
 #[cfg(feature = "twilio")]
 fn twilio(settings: &Settings<'_>) -> Result<Provider> {
     let verifier =
-        phone_verify_twilio::TwilioBuilder::from_lookup(|name| settings.get(name))?.build()?;
+        phone_verify_twilio::TwilioBuilder::from_secret_lookup(|name| settings.get_secret(name))?
+            .build()?;
     Ok(Provider::new(std::sync::Arc::new(verifier)))
 }
 
@@ -78,6 +81,121 @@ mod tests {
     use phone_verify_core::ProviderId;
 
     use crate::registry::{BUILTIN_PROVIDERS, Registry};
+
+    /// Each enabled built-in provider, built from a configuration with every kind of
+    /// credential it takes, reads its credentials as secrets only: none through the plain
+    /// accessors `get` and `require`, whose `String`s are never wiped.
+    #[cfg(any(
+        feature = "verifykit",
+        feature = "verifik",
+        feature = "verigator",
+        feature = "twilio"
+    ))]
+    #[test]
+    fn credentials_are_never_read_as_plain_strings() {
+        use std::collections::BTreeMap;
+
+        use phone_verify_core::secrecy::SecretString;
+
+        use crate::registry::{Provider, Settings, Source};
+
+        /// A provider, its factory, the credential variables it must read, and its settings.
+        struct Case {
+            name: &'static str,
+            build: fn(&Settings<'_>) -> phone_verify_core::Result<Provider>,
+            credentials: &'static [&'static str],
+            settings: &'static [(&'static str, &'static str)],
+        }
+
+        let cases = [
+            #[cfg(feature = "verifykit")]
+            Case {
+                name: "verifykit",
+                build: super::verifykit,
+                credentials: &["VERIFYKIT_SERVER_KEY"],
+                settings: &[("server_key", "k")],
+            },
+            #[cfg(feature = "verifik")]
+            Case {
+                name: "verifik",
+                build: super::verifik,
+                credentials: &["VERIFIK_TOKEN"],
+                settings: &[("token", "t")],
+            },
+            #[cfg(feature = "verigator")]
+            Case {
+                name: "verigator",
+                build: super::verigator,
+                credentials: &["VERIGATOR_USERNAME", "VERIGATOR_PASSWORD"],
+                settings: &[("username", "u"), ("password", "p"), ("service_id", "s-1")],
+            },
+            // The sandbox's credentials, once none are found.
+            #[cfg(feature = "verigator")]
+            Case {
+                name: "verigator",
+                build: super::verigator,
+                credentials: &["VERIGATOR_USERNAME", "VERIGATOR_PASSWORD"],
+                settings: &[
+                    ("sandbox_url", "http://127.0.0.1:8025"),
+                    ("service_id", "s-1"),
+                ],
+            },
+            #[cfg(feature = "twilio")]
+            Case {
+                name: "twilio",
+                build: super::twilio,
+                credentials: &["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+                settings: &[
+                    ("account_sid", "AC0123456789abcdef0123456789abcdef"),
+                    ("auth_token", "t"),
+                    ("service_sid", "VA0123456789abcdef0123456789abcdef"),
+                ],
+            },
+            #[cfg(feature = "twilio")]
+            Case {
+                name: "twilio",
+                build: super::twilio,
+                credentials: &[
+                    "TWILIO_ACCOUNT_SID",
+                    "TWILIO_API_KEY_SID",
+                    "TWILIO_API_KEY_SECRET",
+                    "TWILIO_AUTH_TOKEN",
+                ],
+                settings: &[
+                    ("account_sid", "AC0123456789abcdef0123456789abcdef"),
+                    ("api_key_sid", "SK0123456789abcdef0123456789abcdef"),
+                    ("api_key_secret", "s"),
+                    ("service_sid", "VA0123456789abcdef0123456789abcdef"),
+                ],
+            },
+            #[cfg(feature = "twilio")]
+            Case {
+                name: "twilio",
+                build: super::twilio,
+                credentials: &["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+                settings: &[("sandbox_url", "http://127.0.0.1:8025")],
+            },
+        ];
+        for case in cases {
+            let values: BTreeMap<String, SecretString> = case
+                .settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), SecretString::from(*v)))
+                .collect();
+            let settings = Settings::new(case.name, Source::Config(&values));
+            let name = case.name;
+            (case.build)(&settings).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let read = settings.read.borrow();
+            for credential in case.credentials {
+                assert!(
+                    read.contains(*credential),
+                    "{name} did not read {credential}"
+                );
+            }
+            let plain = settings.read_plain.borrow();
+            assert!(plain.is_empty(), "{name} read {plain:?} as plain strings");
+        }
+    }
 
     #[test]
     fn builtins_are_registered_under_their_provider_ids() {

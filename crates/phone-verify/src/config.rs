@@ -265,6 +265,14 @@ impl<'de> Visitor<'de> for SettingsVisitor {
         Err(not_a_table("a number"))
     }
 
+    fn visit_i128<E: de::Error>(self, _: i128) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a number"))
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> std::result::Result<Self::Value, E> {
+        Err(not_a_table("a number"))
+    }
+
     fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
         Err(not_a_table("a number"))
     }
@@ -283,6 +291,9 @@ impl<'de> Visitor<'de> for SettingsVisitor {
     ) -> std::result::Result<Self::Value, A::Error> {
         let mut settings = BTreeMap::new();
         while let Some(key) = map.next_key::<String>()? {
+            if key == TOML_DATETIME_KEY {
+                return Err(not_a_table("a TOML date or time"));
+            }
             if settings.contains_key(&key) {
                 return Err(de::Error::custom(format_args!(
                     "setting {key:?} is given twice"
@@ -300,6 +311,10 @@ impl<'de> Visitor<'de> for SettingsVisitor {
         Ok(settings)
     }
 }
+
+/// The one key of the table toml hands a visitor for a date or a time (`1979-05-27`,
+/// `00:10:00`): toml's way of passing them through serde, not a key anyone wrote.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
 
 /// The error of `settings` written as something else than a table, `what`, never quoting it.
 fn not_a_table<E: de::Error>(what: &str) -> E {
@@ -335,6 +350,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(SettingValue::literal(Kind::Integer, v.to_string()))
     }
 
+    fn visit_i128<E: de::Error>(self, v: i128) -> std::result::Result<SettingValue, E> {
+        Ok(SettingValue::literal(Kind::Integer, v.to_string()))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> std::result::Result<SettingValue, E> {
+        Ok(SettingValue::literal(Kind::Integer, v.to_string()))
+    }
+
     fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<SettingValue, E> {
         Ok(v.into())
     }
@@ -349,6 +372,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     ) -> std::result::Result<SettingValue, A::Error> {
         let mut variable: Option<SettingValue> = None;
         while let Some(key) = map.next_key::<String>()? {
+            if key == TOML_DATETIME_KEY {
+                return Err(de::Error::custom(
+                    "a TOML date or time is not a setting value",
+                ));
+            }
             if key != "env" || variable.is_some() {
                 return Err(de::Error::custom(format!(
                     r#"a setting given as a table has exactly one key, "env", not {key:?}"#
@@ -488,6 +516,60 @@ mod tests {
             serde_json::from_str(r#"{"provider":"acme","settings":{"token":"t","mode":"m"}}"#)
                 .unwrap();
         assert_eq!(once.settings.len(), 2);
+    }
+
+    /// A TOML date or time is refused as a setting's value and as the table of settings,
+    /// naming neither toml's private key nor the value.
+    #[test]
+    fn toml_dates_and_times_are_refused() {
+        for (text, says) in [
+            (
+                "provider = \"acme\"\n[settings]\nttl = 00:10:00\n",
+                r#"setting "ttl": a TOML date or time is not a setting value"#,
+            ),
+            (
+                "provider = \"acme\"\nsettings = { key = { env = 1979-05-27 } }\n",
+                r#"setting "key": a TOML date or time is not a setting value"#,
+            ),
+            (
+                "provider = \"acme\"\nsettings = 1979-05-27T07:32:00Z\n",
+                "settings must be a table of settings, not a TOML date or time",
+            ),
+        ] {
+            let err = ProviderConfig::from_toml(text).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(err.message().contains(says), "{text}: {shown}");
+            assert!(!shown.contains("toml_private"), "{shown}");
+            assert!(
+                !shown.contains("1979") && !shown.contains("00:10"),
+                "{shown}"
+            );
+        }
+    }
+
+    /// 128-bit integers (from formats that give them) are literals like the 64-bit ones, and
+    /// refused as a table of settings without being quoted.
+    #[test]
+    fn wide_integers_are_read_and_refused_unquoted() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::Error;
+
+        let wide: std::result::Result<SettingValue, Error> =
+            SettingValue::deserialize(u128::MAX.into_deserializer());
+        assert_eq!(read(&wide.unwrap()), Ok(u128::MAX.to_string().as_str()));
+        let negative: std::result::Result<SettingValue, Error> =
+            SettingValue::deserialize(i128::MIN.into_deserializer());
+        assert_eq!(read(&negative.unwrap()), Ok(i128::MIN.to_string().as_str()));
+        for err in [
+            deserialize_settings(12_345_678_i128.into_deserializer()).unwrap_err(),
+            deserialize_settings(12_345_678_u128.into_deserializer()).unwrap_err(),
+        ] {
+            let err: Error = err;
+            assert_eq!(
+                err.to_string(),
+                "settings must be a table of settings, not a number"
+            );
+        }
     }
 
     /// Every literal shows only its kind: a number or a boolean may be a credential too; an

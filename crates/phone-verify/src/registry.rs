@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
+use phone_verify_core::kit::EnvReader;
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, PhoneVerifier, ProviderId, Result, SessionResolver};
 
@@ -81,7 +82,8 @@ impl Provider {
     }
 }
 
-/// Builds a [`Provider`] from its [`Settings`]; see [`Registry::register`].
+/// Builds a [`Provider`] from its [`Settings`]; see [`Registry::register`]. One factory can
+/// be registered under several names with [`Registry::register_factory`].
 pub type Factory = Arc<dyn Fn(&Settings<'_>) -> Result<Provider> + Send + Sync>;
 
 /// Providers by name, each built by a [`Factory`] from configuration: environment variables
@@ -142,7 +144,9 @@ impl Registry {
     /// and [`Settings::get`] (the rest), by the names of the environment variables it would
     /// read (`ACME_API_KEY`): from the environment when built by
     /// [`build_from_env`](Self::build_from_env), and from a [`ProviderConfig`]'s settings
-    /// (`api_key`) when built by [`build`](Self::build).
+    /// (`api_key`) when built by [`build`](Self::build). A provider crate whose builder reads
+    /// a lookup of secrets (as phone-verify's `from_secret_lookup`) is given
+    /// `|name| settings.get_secret(name)`.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -170,9 +174,28 @@ impl Registry {
         name: &str,
         factory: impl Fn(&Settings<'_>) -> Result<Provider> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
+        self.register_factory(name, Arc::new(factory))
+    }
+
+    /// [`register`](Self::register) with a shared [`Factory`], which can then be registered
+    /// under several names: each reads its own variables, by [`Settings::prefix`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use phone_verify::{Error, Factory, Registry};
+    ///
+    /// let factory: Factory = Arc::new(|settings| {
+    ///     let _key = settings.require_secret(&format!("{}API_KEY", settings.prefix()))?;
+    ///     Err(Error::unsupported("an example"))
+    /// });
+    /// let mut registry = Registry::new();
+    /// registry.register_factory("acme-eu", factory.clone())?.register_factory("acme-us", factory)?;
+    /// assert_eq!(registry.names(), ["acme-eu", "acme-us"]);
+    /// # Ok::<(), phone_verify::Error>(())
+    /// ```
+    pub fn register_factory(&mut self, name: &str, factory: Factory) -> Result<&mut Self> {
         let id = ProviderId::new(name)?;
-        self.factories
-            .insert(id.as_str().to_owned(), Arc::new(factory));
+        self.factories.insert(id.as_str().to_owned(), factory);
         Ok(self)
     }
 
@@ -181,9 +204,9 @@ impl Registry {
         self.factories.keys().map(String::as_str).collect()
     }
 
-    /// Whether a provider named `name` is registered.
+    /// Whether a provider named `name` (around blanks) is registered.
     pub fn contains(&self, name: &str) -> bool {
-        self.factories.contains_key(name)
+        self.factories.contains_key(name.trim())
     }
 
     /// Builds the provider named by `PHONE_VERIFY_PROVIDER`, configured by its own variables
@@ -271,13 +294,14 @@ impl Registry {
         unread
     }
 
-    /// Builds the provider `name`, configured by the variables `lookup` finds (its own, e.g.
-    /// `VERIFIK_TOKEN`; `PHONE_VERIFY_PROVIDER` is not read).
+    /// Builds the provider `name` (around blanks), configured by the variables `lookup` finds
+    /// (its own, e.g. `VERIFIK_TOKEN`; `PHONE_VERIFY_PROVIDER` is not read).
     pub fn build_named(
         &self,
         name: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Provider> {
+        let name = name.trim();
         let factory = self.factory(name)?;
         factory(&Settings::new(name, Source::Lookup(&lookup)))
     }
@@ -328,12 +352,17 @@ impl Registry {
                          with a digit)"
                     )));
                 }
-                Err(variable) => env(variable).map(SecretString::from).ok_or_else(|| {
-                    Error::invalid_input(format!(
-                        "setting `{key}` of provider {name} is read from the environment \
-                         variable {variable}, which is not set"
-                    ))
-                })?,
+                // A blank value is unset here too, so that the error names the variable at
+                // fault rather than the provider's own.
+                Err(variable) => env(variable)
+                    .map(SecretString::from)
+                    .filter(|value| !value.expose_secret().trim().is_empty())
+                    .ok_or_else(|| {
+                        Error::invalid_input(format!(
+                            "setting `{key}` of provider {name} is read from the environment \
+                             variable {variable}, which is not set or is blank"
+                        ))
+                    })?,
             };
             values.insert(key.clone(), text);
         }
@@ -380,6 +409,13 @@ impl Registry {
         if let Some(factory) = self.factories.get(name) {
             return Ok(factory);
         }
+        let lowercase = name.to_ascii_lowercase();
+        if self.factories.contains_key(&lowercase) {
+            return Err(Error::invalid_input(format!(
+                "unknown provider {name:?}: provider names are lowercase: did you mean \
+                 {lowercase:?}?"
+            )));
+        }
         let builtin = BUILTIN_FEATURES
             .iter()
             .find(|(builtin, _)| *builtin == name);
@@ -423,10 +459,16 @@ impl Registry {
 pub struct Settings<'a> {
     provider: &'a str,
     source: Source<'a>,
-    read: RefCell<BTreeSet<String>>,
+    pub(crate) read: RefCell<BTreeSet<String>>,
+    /// The variables read as plain text ([`get`](Self::get), [`require`](Self::require)), so
+    /// that tests can tell no credential was.
+    #[cfg(test)]
+    pub(crate) read_plain: RefCell<BTreeSet<String>>,
 }
 
-enum Source<'a> {
+/// Where [`Settings`] reads: a lookup of the environment's variables, or a configuration's
+/// values by setting name.
+pub(crate) enum Source<'a> {
     Lookup(&'a dyn Fn(&str) -> Option<String>),
     Config(&'a BTreeMap<String, SecretString>),
 }
@@ -445,11 +487,13 @@ impl fmt::Debug for Settings<'_> {
 }
 
 impl<'a> Settings<'a> {
-    fn new(provider: &'a str, source: Source<'a>) -> Self {
+    pub(crate) fn new(provider: &'a str, source: Source<'a>) -> Self {
         Self {
             provider,
             source,
             read: RefCell::new(BTreeSet::new()),
+            #[cfg(test)]
+            read_plain: RefCell::new(BTreeSet::new()),
         }
     }
 
@@ -476,34 +520,38 @@ impl<'a> Settings<'a> {
     }
 
     /// The value of `variable` (e.g. `VERIFYKIT_SERVER_KEY`), as a secret: from the
-    /// environment, or from the configuration's setting of the same name (`server_key`). For
-    /// credentials.
+    /// environment, or from the configuration's setting of the same name (`server_key`).
+    /// Trimmed (inside the secret: no plain copy is made); `None` when unset or blank. For
+    /// credentials, and for a provider builder's `from_secret_lookup`:
+    /// `|name| settings.get_secret(name)`.
     pub fn get_secret(&self, variable: &str) -> Option<SecretString> {
         self.read.borrow_mut().insert(variable.to_owned());
-        match self.source {
-            Source::Lookup(lookup) => lookup(variable).map(SecretString::from),
-            Source::Config(values) => values.get(&self.setting_name(variable)).cloned(),
-        }
+        let values = EnvReader::new(|name: &str| match self.source {
+            Source::Lookup(lookup) => lookup(name).map(SecretString::from),
+            Source::Config(values) => values.get(&self.setting_name(name)).cloned(),
+        });
+        values.raw_secret(variable)
     }
 
-    /// The value of `variable`, as a secret, or an
+    /// The value of `variable`, as a secret and trimmed, or an
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error naming it (and its
     /// setting, for a configuration) when it is unset or blank. For credentials; the error
     /// never shows a value.
     pub fn require_secret(&self, variable: &str) -> Result<SecretString> {
-        match self.get_secret(variable) {
-            Some(value) if !value.expose_secret().trim().is_empty() => Ok(value),
-            _ => Err(self.explain(Error::invalid_input(format!(
+        self.get_secret(variable).ok_or_else(|| {
+            self.explain(Error::invalid_input(format!(
                 "{variable} is not set: provider {} needs it",
                 self.provider
-            )))),
-        }
+            )))
+        })
     }
 
-    /// [`get_secret`](Self::get_secret) as a plain `String`, for what is not a credential (a
-    /// URL, a number, a mode). Pass `|name| settings.get(name)` to a provider builder's
-    /// `from_lookup`, which reads the credentials into secrets itself.
+    /// [`get_secret`](Self::get_secret) as a plain `String` (trimmed; `None` when unset or
+    /// blank), for what is not a credential: a URL, a number, a mode. A credential is read
+    /// with [`get_secret`](Self::get_secret) or [`require_secret`](Self::require_secret).
     pub fn get(&self, variable: &str) -> Option<String> {
+        #[cfg(test)]
+        self.read_plain.borrow_mut().insert(variable.to_owned());
         self.get_secret(variable)
             .map(|value| value.expose_secret().to_owned())
     }
@@ -511,6 +559,8 @@ impl<'a> Settings<'a> {
     /// [`require_secret`](Self::require_secret) as a plain `String`, for what is not a
     /// credential.
     pub fn require(&self, variable: &str) -> Result<String> {
+        #[cfg(test)]
+        self.read_plain.borrow_mut().insert(variable.to_owned());
         self.require_secret(variable)
             .map(|value| value.expose_secret().to_owned())
     }
@@ -704,6 +754,93 @@ mod tests {
         let secret = from_env.get_secret("ACME_SMS_API_KEY").unwrap();
         assert_eq!(secret.expose_secret(), "k-2");
         assert!(from_env.read.borrow().contains("ACME_SMS_API_KEY"));
+    }
+
+    /// Values are trimmed and a blank one is unset, from a configuration and from the
+    /// environment alike, as the built-in providers read them: a Kubernetes secret ending in a
+    /// newline is sent without it.
+    #[test]
+    fn values_are_trimmed_and_blank_is_unset() {
+        let values = values(&[("api_key", " k-1\n"), ("region", "  ")]);
+        let lookup = |name: &str| match name {
+            "ACME_SMS_API_KEY" => Some(" k-1\n".to_owned()),
+            "ACME_SMS_REGION" => Some("  ".to_owned()),
+            _ => None,
+        };
+        for settings in [
+            settings(&values),
+            Settings::new("acme-sms", Source::Lookup(&lookup)),
+        ] {
+            let key = settings.require_secret("ACME_SMS_API_KEY").unwrap();
+            assert_eq!(key.expose_secret(), "k-1");
+            assert_eq!(settings.require("ACME_SMS_API_KEY").unwrap(), "k-1");
+            assert_eq!(settings.get("ACME_SMS_API_KEY").as_deref(), Some("k-1"));
+            assert_eq!(settings.get("ACME_SMS_REGION"), None);
+            assert!(settings.get_secret("ACME_SMS_REGION").is_none());
+            let err = settings.require("ACME_SMS_REGION").unwrap_err();
+            assert!(
+                err.message().starts_with("ACME_SMS_REGION is not set"),
+                "{err}"
+            );
+        }
+    }
+
+    /// A `{ env = … }` reference to a variable that is set but blank is refused naming that
+    /// variable, as an unset one is: passed on as blank, the provider's error named only its
+    /// own variable.
+    #[test]
+    fn a_blank_env_reference_names_its_variable() {
+        let mut registry = Registry::new();
+        registry
+            .register("acme", |settings| {
+                settings.require_secret("ACME_KEY")?;
+                Err(Error::unsupported("never built"))
+            })
+            .unwrap();
+        let config =
+            ProviderConfig::new("acme").setting("key", crate::SettingValue::env("APP_KEY"));
+        for value in ["  ", "\n", ""] {
+            let err = registry
+                .build_with_env(&config, |name| {
+                    (name == "APP_KEY").then(|| value.to_owned())
+                })
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert_eq!(
+                err.message(),
+                "setting `key` of provider acme is read from the environment variable APP_KEY, \
+                 which is not set or is blank"
+            );
+        }
+    }
+
+    /// Provider names are trimmed wherever they are given, and a name in capitals whose lower
+    /// case is registered says so.
+    #[test]
+    fn provider_names_are_trimmed_and_lowercase() {
+        let mut registry = Registry::new();
+        registry
+            .register("acme", |_| Err(Error::unsupported("never built")))
+            .unwrap();
+        assert!(registry.contains(" acme\n"));
+        let lookup = |_: &str| None;
+        let err = registry.build_named(" acme ", lookup).unwrap_err();
+        assert_eq!(err.message(), "never built");
+        for err in [
+            registry.build(&ProviderConfig::new("Acme")).unwrap_err(),
+            registry.build_named(" ACME ", lookup).unwrap_err(),
+            registry
+                .build_from_lookup(|name| (name == ENV_PROVIDER).then(|| "Acme".to_owned()))
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert!(
+                err.message()
+                    .contains("provider names are lowercase: did you mean \"acme\"?"),
+                "{err}"
+            );
+        }
+        assert!(!registry.contains("Acme"));
     }
 
     /// A built-in provider's name missing from a registry: where its feature is enabled, the

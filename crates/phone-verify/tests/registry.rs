@@ -244,7 +244,7 @@ async fn env_references_are_resolved_when_building() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(
         err.to_string()
-            .contains("`server_key` of provider verifykit is read from the environment variable MY_APP_VERIFYKIT_KEY, which is not set"),
+            .contains("`server_key` of provider verifykit is read from the environment variable MY_APP_VERIFYKIT_KEY, which is not set or is blank"),
         "{err}"
     );
 }
@@ -315,6 +315,61 @@ fn missing_credentials_name_the_variable_never_the_value() {
         .setting("fallback_end_user_ip", "localhost");
     let err = registry.build(&config).unwrap_err();
     assert!(err.to_string().contains("fallback_end_user_ip"), "{err}");
+}
+
+/// A credential read into a setting that is not one (`max_attempts = { env = "…" }`, a line
+/// copied from the one above) is refused naming the setting, never showing the value.
+#[cfg(feature = "verifykit")]
+#[test]
+fn a_credential_in_another_setting_is_never_shown() {
+    use phone_verify::SettingValue;
+
+    let config = ProviderConfig::new("verifykit")
+        .setting("server_key", SettingValue::env("APP_KEY"))
+        .setting("max_attempts", SettingValue::env("APP_KEY"));
+    let err = Registry::with_builtin()
+        .build_with_env(&config, lookup(&[("APP_KEY", "canary-key")]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("`max_attempts`"), "{shown}");
+    assert!(!shown.contains("canary"), "{shown}");
+}
+
+/// One shared `Factory` registered under two names: each name builds, reading its own
+/// variables.
+#[test]
+fn one_factory_under_two_names() {
+    let factory: phone_verify::Factory = std::sync::Arc::new(|settings| {
+        let token = settings.require_secret(&format!("{}TOKEN", settings.prefix()))?;
+        assert_eq!(
+            phone_verify::secrecy::ExposeSecret::expose_secret(&token),
+            settings.provider()
+        );
+        Ok(Provider::new(std::sync::Arc::new(InMemoryVerifier::new())))
+    });
+    let mut registry = Registry::new();
+    registry
+        .register_factory("memory-a", factory.clone())
+        .unwrap()
+        .register_factory("memory-b", factory)
+        .unwrap();
+    assert_eq!(registry.names(), ["memory-a", "memory-b"]);
+    for name in ["memory-a", "memory-b"] {
+        let variable = format!("{}_TOKEN", name.to_ascii_uppercase().replace('-', "_"));
+        let env = lookup(&[("PHONE_VERIFY_PROVIDER", name), (&variable, name)]);
+        let provider = registry.build_from_lookup(env).unwrap();
+        assert_eq!(provider.id(), InMemoryVerifier::PROVIDER);
+        let config = ProviderConfig::new(name).setting("token", name);
+        registry.build(&config).unwrap();
+    }
+    let bad = registry
+        .register_factory(
+            "Memory C",
+            std::sync::Arc::new(|_| Err(Error::unsupported("no"))),
+        )
+        .unwrap_err();
+    assert_eq!(bad.kind(), ErrorKind::InvalidInput);
 }
 
 #[cfg(feature = "verifik")]

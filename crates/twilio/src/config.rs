@@ -254,9 +254,10 @@ impl TwilioBuilder {
             .service_sid(SANDBOX_SERVICE_SID)
     }
 
-    /// A builder from the process environment; see [`from_lookup`](Self::from_lookup).
+    /// A builder from the process environment, each value read straight into a secret; see
+    /// [`from_lookup`](Self::from_lookup).
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_secret_lookup(|name| std::env::var(name).ok().map(SecretString::from))
     }
 
     /// A builder from the [`TwilioSetting`] variables `lookup` finds (blank values count as
@@ -279,43 +280,51 @@ impl TwilioBuilder {
     /// Verify v2's URLs name no account); `TWILIO_ACCOUNT_SID` set beside it, as Twilio's own
     /// libraries take one, must still be an Account SID, and is not sent.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Self::from_secret_lookup(|name| lookup(name).map(SecretString::from))
+    }
+
+    /// [`from_lookup`](Self::from_lookup) with a lookup that gives each value as a secret, so
+    /// that the credentials are never in a plain `String` (the facade's registry passes its
+    /// settings this way).
+    pub fn from_secret_lookup(lookup: impl Fn(&str) -> Option<SecretString>) -> Result<Self> {
+        Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    fn read(env: &EnvReader<impl Fn(&str) -> Option<SecretString>>) -> Result<Self> {
         use TwilioSetting as S;
-        let env = EnvReader::new(lookup);
-        let tag = |e: Error| e.with_provider(PROVIDER);
         let sandbox = env.get(S::SandboxUrl);
-        let api_key = env.get(S::ApiKeySid).is_some() || env.get(S::ApiKeySecret).is_some();
+        let api_key = env.is_set(S::ApiKeySid) || env.is_set(S::ApiKeySecret);
         let mut builder = if api_key {
-            if env.get(S::AuthToken).is_some() {
-                return Err(tag(Error::invalid_input(format!(
+            if env.is_set(S::AuthToken) {
+                return Err(Error::invalid_input(format!(
                     "{} and {} are both set: set the auth token or the API key, not both",
                     S::AuthToken.name(),
                     S::ApiKeySid.name()
-                ))));
+                )));
             }
             // Read, so that it is not taken for a typo, and checked: a value that is no
             // Account SID is a mistake, even where nothing sends it.
-            if let Some(account) = env.get(S::AccountSid) {
-                check_sid(&account, "AC", S::AccountSid.meaning()).map_err(|_| {
-                    tag(Error::invalid_input(format!(
-                        "{} must be {}",
-                        S::AccountSid.name(),
-                        S::AccountSid.meaning()
-                    )))
-                })?;
+            if let Some(account) = env.get_secret(S::AccountSid) {
+                check_sid(account.expose_secret(), "AC", S::AccountSid.meaning()).map_err(
+                    |_| {
+                        Error::invalid_input(format!(
+                            "{} must be {}",
+                            S::AccountSid.name(),
+                            S::AccountSid.meaning()
+                        ))
+                    },
+                )?;
             }
             Self::api_key(
-                env.require(S::ApiKeySid).map_err(tag)?,
-                env.require(S::ApiKeySecret).map_err(tag)?,
+                env.require_secret(S::ApiKeySid)?,
+                env.require_secret(S::ApiKeySecret)?,
             )
-        } else if sandbox.is_some()
-            && env.get(S::AccountSid).is_none()
-            && env.get(S::AuthToken).is_none()
-        {
+        } else if sandbox.is_some() && !env.is_set(S::AccountSid) && !env.is_set(S::AuthToken) {
             Self::new(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN).service_sid(SANDBOX_SERVICE_SID)
         } else {
             Self::new(
-                env.require(S::AccountSid).map_err(tag)?,
-                env.require(S::AuthToken).map_err(tag)?,
+                env.require_secret(S::AccountSid)?,
+                env.require_secret(S::AuthToken)?,
             )
         };
         if let Some(url) = sandbox {
@@ -327,10 +336,7 @@ impl TwilioBuilder {
         if let Some(sid) = env.get(S::ServiceSid) {
             builder = builder.service_sid(sid);
         }
-        builder
-            .http
-            .apply_env(S::PREFIX, env.lookup())
-            .map_err(tag)?;
+        builder.http.apply_env(S::PREFIX, env.lookup())?;
         Ok(builder)
     }
 
@@ -479,6 +485,46 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(bad.to_string().contains("TWILIO_MAX_ATTEMPTS"), "{bad}");
+    }
+
+    /// A lookup of secrets reads the same variables as a lookup of strings, the credentials
+    /// trimmed, in both kinds of credentials.
+    #[test]
+    fn env_of_secrets() {
+        let secrets = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| SecretString::from(*v))
+            }
+        };
+        let config = TwilioBuilder::from_secret_lookup(secrets(&[
+            ("TWILIO_ACCOUNT_SID", SID),
+            ("TWILIO_AUTH_TOKEN", " token\n"),
+        ]))
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(config.credentials.basic().1.expose_secret(), "token");
+        let config = TwilioBuilder::from_secret_lookup(secrets(&[
+            ("TWILIO_ACCOUNT_SID", SID),
+            ("TWILIO_API_KEY_SID", KEY),
+            ("TWILIO_API_KEY_SECRET", "secret "),
+        ]))
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(config.credentials.basic().1.expose_secret(), "secret");
+        let err = TwilioBuilder::from_secret_lookup(secrets(&[
+            ("TWILIO_ACCOUNT_SID", SID),
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("TWILIO_MAX_ATTEMPTS", "canary-token"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("TWILIO_MAX_ATTEMPTS"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        assert_eq!(err.provider(), Some(&PROVIDER));
     }
 
     #[test]

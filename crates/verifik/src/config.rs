@@ -13,7 +13,7 @@ mod mode;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader, parse_env_seconds};
+use phone_verify_core::kit::{BaseUrl, EnvReader};
 use phone_verify_core::{Channel, Error, Result};
 use secrecy::SecretString;
 
@@ -210,9 +210,10 @@ impl VerifikBuilder {
         Self::new(SANDBOX_TOKEN).sandbox_url(base_url)
     }
 
-    /// A builder from the process environment; see [`from_lookup`](Self::from_lookup).
+    /// A builder from the process environment, each value read straight into a secret; see
+    /// [`from_lookup`](Self::from_lookup).
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_secret_lookup(|name| std::env::var(name).ok().map(SecretString::from))
     }
 
     /// A builder from the variables ([`VerifikSetting`]) that `lookup` finds (values are
@@ -238,16 +239,24 @@ impl VerifikBuilder {
     ///
     /// The base URL is checked when the builder builds; any other malformed value fails here
     /// with [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) naming the
-    /// variable (never showing the token).
+    /// variable (never showing its value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let env = EnvReader::new(lookup);
+        Self::from_secret_lookup(|name| lookup(name).map(SecretString::from))
+    }
+
+    /// [`from_lookup`](Self::from_lookup) with a lookup that gives each value as a secret, so
+    /// that the token is never in a plain `String` (the facade's registry passes its settings
+    /// this way).
+    pub fn from_secret_lookup(lookup: impl Fn(&str) -> Option<SecretString>) -> Result<Self> {
+        Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
+    }
+
+    fn read(env: &EnvReader<impl Fn(&str) -> Option<SecretString>>) -> Result<Self> {
         let sandbox = env.get(VerifikSetting::SandboxUrl);
-        let token = match (env.get(VerifikSetting::Token), &sandbox) {
+        let token = match (env.get_secret(VerifikSetting::Token), &sandbox) {
             (Some(token), _) => token,
-            (None, Some(_)) => SANDBOX_TOKEN.to_owned(),
-            (None, None) => env
-                .require(VerifikSetting::Token)
-                .map_err(|e| e.with_provider(PROVIDER))?,
+            (None, Some(_)) => SecretString::from(SANDBOX_TOKEN),
+            (None, None) => env.require_secret(VerifikSetting::Token)?,
         };
         let mut builder = Self::new(token);
         if let Some(url) = sandbox {
@@ -256,16 +265,13 @@ impl VerifikBuilder {
         if let Some(url) = env.get(VerifikSetting::BaseUrl) {
             builder = builder.base_url(&url);
         }
-        builder.mode = mode_from(&env)?;
-        if let Some(secs) = env.get(VerifikSetting::ResolveMaxAge) {
-            builder.resolve_max_age =
-                parse_env_seconds(VerifikSetting::ResolveMaxAge.name(), &secs)
-                    .map_err(|e| e.with_provider(PROVIDER))?;
+        builder.mode = mode_from(env)?;
+        if let Some(max_age) = env.seconds(VerifikSetting::ResolveMaxAge)? {
+            builder.resolve_max_age = max_age;
         }
         builder
             .http
-            .apply_env(VerifikSetting::PREFIX, env.lookup())
-            .map_err(|e| e.with_provider(PROVIDER))?;
+            .apply_env(VerifikSetting::PREFIX, env.lookup())?;
         Ok(builder)
     }
 
@@ -313,8 +319,9 @@ impl VerifikBuilder {
     }
 }
 
-/// The mode the variables describe, each value checked where it is set.
-fn mode_from<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Mode> {
+/// The mode the variables describe, each value checked where it is set; an error names the
+/// variable, never its value.
+fn mode_from(env: &EnvReader<impl Fn(&str) -> Option<SecretString>>) -> Result<Mode> {
     use VerifikSetting as S;
     let project = env.get(S::Project);
     let name = env.get(S::Mode).map(|m| m.to_ascii_lowercase());
@@ -322,21 +329,15 @@ fn mode_from<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Mode> 
         None => project.is_some(),
         Some("project" | "project_flow" | "project-flow") => true,
         Some("manual") => false,
-        Some(other) => {
-            return Err(invalid(format!(
-                "{} must be manual or project, not {other:?}",
-                S::Mode
-            )));
-        }
+        Some(_) => return Err(unshown(S::Mode, "manual or project")),
     };
-    let refuse_others =
-        |others: &[S], mode: &str| match others.iter().find(|s| env.get(**s).is_some()) {
-            Some(setting) => Err(invalid(format!(
-                "{setting} is a setting of {mode} mode ({})",
-                S::Mode
-            ))),
-            None => Ok(()),
-        };
+    let refuse_others = |others: &[S], mode: &str| match others.iter().find(|s| env.is_set(**s)) {
+        Some(setting) => Err(invalid(format!(
+            "{setting} is a setting of {mode} mode ({})",
+            S::Mode
+        ))),
+        None => Ok(()),
+    };
     if project_mode {
         let project = project.ok_or_else(|| {
             invalid(format!(
@@ -353,13 +354,13 @@ fn mode_from<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Mode> 
                 .unwrap_or_else(|never| match never {});
             mode = mode
                 .with_channel(channel)
-                .map_err(|e| named(S::ProjectChannel, &e))?;
+                .map_err(|_| unshown(S::ProjectChannel, "whatsapp or sms"))?;
         }
         if let Some(kind) = env.get(S::ValidationType) {
             let kind = kind.parse().unwrap_or_else(|never| match never {});
             mode = mode
                 .with_validation_type(kind)
-                .map_err(|e| named(S::ValidationType, &e))?;
+                .map_err(|_| unshown(S::ValidationType, "validation, login or oneTimeLink"))?;
         }
         if let Some(url) = env.get(S::WebhookUrl) {
             mode = mode
@@ -386,9 +387,18 @@ fn mode_from<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Mode> 
     }
 }
 
-/// `error` with the name of the variable whose value caused it.
+/// `error` with the name of the variable whose value caused it; for errors that do not show
+/// the value.
 fn named(setting: VerifikSetting, error: &Error) -> Error {
     invalid(format!("{setting}: {}", error.message()))
+}
+
+/// The error of `setting` holding something else than `expected`, without the value (a
+/// credential may stand where another setting belongs).
+fn unshown(setting: VerifikSetting, expected: &str) -> Error {
+    invalid(format!(
+        "{setting} must be {expected} (its value is not shown)"
+    ))
 }
 
 #[cfg(test)]
@@ -566,6 +576,42 @@ mod tests {
             .resolve_max_age(MAX_RESOLVE_MAX_AGE)
             .config()
             .unwrap();
+    }
+
+    /// A value that is not what its variable holds is refused naming the variable, never
+    /// showing the value: it may be the token, set where another setting belongs.
+    #[test]
+    fn bad_values_are_never_shown() {
+        let project = (S::Project.name(), "507f1f77bcf86cd799439011");
+        for (setting, project) in [
+            (S::Mode, None),
+            (S::ProjectChannel, Some(project)),
+            (S::ValidationType, Some(project)),
+            (S::ResolveMaxAge, None),
+            (S::MaxAttempts, None),
+            (S::OverallTimeout, None),
+        ] {
+            let mut pairs = vec![(S::Token.name(), "t"), (setting.name(), "canary-token")];
+            pairs.extend(project);
+            let err = VerifikBuilder::from_lookup(env(&pairs)).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{shown}");
+            assert!(shown.contains(setting.name()), "{shown}");
+            assert!(!shown.contains("canary"), "{shown}");
+            assert_eq!(err.provider(), Some(&PROVIDER));
+        }
+    }
+
+    /// A lookup of secrets reads the same variables as a lookup of strings, the token trimmed.
+    #[test]
+    fn reads_a_lookup_of_secrets() {
+        let config = VerifikBuilder::from_secret_lookup(|name| {
+            (name == S::Token.name()).then(|| SecretString::from(" t-1\n"))
+        })
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(config.token.unwrap().expose_secret(), "t-1");
     }
 
     /// A mode whose public fields were set past the `with_*` checks is refused when the

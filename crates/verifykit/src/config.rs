@@ -176,10 +176,10 @@ impl VerifyKitBuilder {
         Self::new(SANDBOX_SERVER_KEY).sandbox_url(base_url)
     }
 
-    /// A builder from the process environment; see [`from_lookup`](Self::from_lookup) for the
-    /// variables.
+    /// A builder from the process environment, each value read straight into a secret; see
+    /// [`from_lookup`](Self::from_lookup) for the variables.
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_secret_lookup(|name| std::env::var(name).ok().map(SecretString::from))
     }
 
     /// A builder from the variables `lookup` finds, those of [`VerifyKitSetting`] (blank values
@@ -202,18 +202,24 @@ impl VerifyKitBuilder {
     /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) naming the
     /// variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Self::from_secret_lookup(|name| lookup(name).map(SecretString::from))
+    }
+
+    /// [`from_lookup`](Self::from_lookup) with a lookup that gives each value as a secret, so
+    /// that the server key is never in a plain `String` (the facade's registry passes its
+    /// settings this way).
+    pub fn from_secret_lookup(lookup: impl Fn(&str) -> Option<SecretString>) -> Result<Self> {
         Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
     }
 
-    fn read(env: &EnvReader<impl Fn(&str) -> Option<String>>) -> Result<Self> {
-        let sandbox = env.get(VerifyKitSetting::SandboxUrl);
-        let mut builder = match &sandbox {
-            None => Self::new(env.require(VerifyKitSetting::ServerKey)?),
-            Some(url) => Self::sandbox(url),
+    fn read(env: &EnvReader<impl Fn(&str) -> Option<SecretString>>) -> Result<Self> {
+        let mut builder = match env.get(VerifyKitSetting::SandboxUrl) {
+            None => Self::new(env.require_secret(VerifyKitSetting::ServerKey)?),
+            Some(url) => match env.get_secret(VerifyKitSetting::ServerKey) {
+                Some(key) => Self::sandbox(&url).server_key(key),
+                None => Self::sandbox(&url),
+            },
         };
-        if let Some(key) = env.get(VerifyKitSetting::ServerKey) {
-            builder = builder.server_key(key);
-        }
         if let Some(url) = env.get(VerifyKitSetting::WebRestUrl) {
             builder = builder.web_rest_url(&url);
         }
@@ -435,6 +441,51 @@ mod tests {
         .config()
         .unwrap();
         assert_eq!(keyed.server_key.expose_secret(), "own-key");
+    }
+
+    /// A value that is not what its variable holds is refused naming the variable, never
+    /// showing the value: it may be the server key, set where a number belongs.
+    #[test]
+    fn bad_values_are_never_shown() {
+        for setting in [
+            ConnectTimeout,
+            AttemptTimeout,
+            OverallTimeout,
+            MaxAttempts,
+            FallbackEndUserIp,
+            ReverseFlowTtl,
+        ] {
+            let err =
+                VerifyKitBuilder::from_lookup(env(&[(ServerKey, "k"), (setting, "canary-key")]))
+                    .unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(setting.name()), "{shown}");
+            assert!(!shown.contains("canary"), "{shown}");
+        }
+    }
+
+    /// A lookup of secrets reads the same variables as a lookup of strings: the server key
+    /// trimmed, read once, and never in a plain `String`.
+    #[test]
+    fn reads_a_lookup_of_secrets() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let config = VerifyKitBuilder::from_secret_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            (name == ServerKey.name()).then(|| SecretString::from(" k-1\n"))
+        })
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(config.server_key.expose_secret(), "k-1");
+        let asked = asked.into_inner();
+        assert_eq!(
+            asked
+                .iter()
+                .filter(|name| *name == ServerKey.name())
+                .count(),
+            1,
+            "{asked:?}"
+        );
     }
 
     #[test]

@@ -125,8 +125,10 @@ impl VerigatorConfig {
         if password.is_empty() {
             return Err(invalid("the Messente API password is empty"));
         }
-        let joined = format!("{user}:{password}");
-        if reqwest::header::HeaderValue::from_str(&joined).is_err() {
+        // Each half checked alone (`:` itself fits a header), so that the joined credentials
+        // are made only where the client makes its secret header.
+        let sendable = |text: &str| reqwest::header::HeaderValue::from_str(text).is_ok();
+        if !sendable(user) || !sendable(password) {
             return Err(invalid(
                 "the Messente API username or password has characters that cannot be sent in \
                  a header",
@@ -227,10 +229,10 @@ impl VerigatorBuilder {
         Self::new(SANDBOX_USERNAME, SANDBOX_PASSWORD).sandbox_url(base_url)
     }
 
-    /// A builder from the process environment; see [`from_lookup`](Self::from_lookup) for the
-    /// variables.
+    /// A builder from the process environment, each value read straight into a secret; see
+    /// [`from_lookup`](Self::from_lookup) for the variables.
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_secret_lookup(|name| std::env::var(name).ok().map(SecretString::from))
     }
 
     /// A builder from the variables `lookup` finds ([`VerigatorSetting`]; values are trimmed,
@@ -255,17 +257,27 @@ impl VerigatorBuilder {
     /// naming the variable. Every `…_SECS` variable is a number of seconds above 0 and at most
     /// a day (86400), decimals allowed.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Self::from_secret_lookup(|name| lookup(name).map(SecretString::from))
+    }
+
+    /// [`from_lookup`](Self::from_lookup) with a lookup that gives each value as a secret, so
+    /// that the credentials are never in a plain `String` (the facade's registry passes its
+    /// settings this way).
+    pub fn from_secret_lookup(lookup: impl Fn(&str) -> Option<SecretString>) -> Result<Self> {
         Self::read(&EnvReader::new(lookup)).map_err(|e| e.with_provider(PROVIDER))
     }
 
-    fn read(env: &EnvReader<impl Fn(&str) -> Option<String>>) -> Result<Self> {
+    fn read(env: &EnvReader<impl Fn(&str) -> Option<SecretString>>) -> Result<Self> {
         use VerigatorSetting as S;
         let sandbox = env.get(S::SandboxUrl);
-        let no_credentials = env.get(S::Username).is_none() && env.get(S::Password).is_none();
+        let no_credentials = !env.is_set(S::Username) && !env.is_set(S::Password);
         let mut builder = if no_credentials && sandbox.is_some() {
             Self::new(SANDBOX_USERNAME, SANDBOX_PASSWORD)
         } else {
-            Self::new(env.require(S::Username)?, env.require(S::Password)?)
+            Self::new(
+                env.require_secret(S::Username)?,
+                env.require_secret(S::Password)?,
+            )
         };
         if let Some(url) = sandbox {
             builder = builder.sandbox_url(&url);
@@ -553,6 +565,57 @@ mod tests {
             .config()
             .unwrap();
         assert_eq!(longest.pin_validity, Some(MAX_PIN_VALIDITY));
+    }
+
+    /// A value that is not what its variable holds is refused naming the variable, never
+    /// showing the value: it may be the password, set where a number belongs.
+    #[test]
+    fn bad_values_are_never_shown() {
+        for setting in [S::PinValidity, S::MaxAttempts, S::ConnectTimeout] {
+            let err = VerigatorBuilder::from_lookup(env(&[
+                (S::Username, "u"),
+                (S::Password, "p"),
+                (setting, "canary-pass"),
+            ]))
+            .unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(setting.name()), "{shown}");
+            assert!(!shown.contains("canary"), "{shown}");
+        }
+    }
+
+    /// A lookup of secrets reads the same variables as a lookup of strings, the credentials
+    /// trimmed; with the sandbox and no credentials, the sandbox's.
+    #[test]
+    fn reads_a_lookup_of_secrets() {
+        let config = VerigatorBuilder::from_secret_lookup(|name| match name {
+            "VERIGATOR_USERNAME" => Some(SecretString::from(" u-1\n")),
+            "VERIGATOR_PASSWORD" => Some(SecretString::from("p-1 ")),
+            _ => None,
+        })
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(config.username.expose_secret(), "u-1");
+        assert_eq!(config.password.expose_secret(), "p-1");
+        let sandbox = VerigatorBuilder::from_secret_lookup(|name| {
+            (name == S::SandboxUrl.name()).then(|| SecretString::from("http://127.0.0.1:8025"))
+        })
+        .unwrap()
+        .config()
+        .unwrap();
+        assert_eq!(sandbox.username.expose_secret(), SANDBOX_USERNAME);
+    }
+
+    /// Each half of `X-Service-Auth` must be sendable in a header; `:` in the password is.
+    #[test]
+    fn credentials_that_cannot_be_sent_are_refused() {
+        for (user, password) in [("u\u{7f}", "p"), ("u", "p\u{0}"), ("u\r", "p")] {
+            let err = VerigatorBuilder::new(user, password)
+                .build_client()
+                .unwrap_err();
+            assert!(err.to_string().contains("cannot be sent"), "{err}");
+        }
     }
 
     #[test]

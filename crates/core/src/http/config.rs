@@ -189,7 +189,8 @@ impl HttpConfig {
 
     /// Applies a provider's HTTP environment variables, named after `prefix` (e.g.
     /// `VERIFYKIT`), to these settings; `lookup` reads a variable (`std::env::var(..).ok()`, or
-    /// a map in tests). Unset or blank variables keep the current value.
+    /// a map in tests). Unset or blank variables keep the current value; an error names the
+    /// variable, never its value.
     ///
     /// | variable | meaning |
     /// |---|---|
@@ -237,7 +238,7 @@ impl HttpConfig {
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| {
                     Error::invalid_input(format!(
-                        "{name} must be a whole number of at least 1, not {v:?}"
+                        "{name} must be a whole number of at least 1 (its value is not shown)"
                     ))
                 })?;
             self.retry = self.retry.with_max_attempts(attempts);
@@ -269,7 +270,8 @@ impl HttpConfig {
 
 /// Parses the value of the environment variable `name` as a number of seconds (decimals
 /// allowed) above 0 and at most a day; a bad value is an
-/// [`InvalidInput`](crate::ErrorKind::InvalidInput) error naming the variable.
+/// [`InvalidInput`](crate::ErrorKind::InvalidInput) error naming the variable, never showing
+/// the value (a credential may stand where a number belongs).
 pub fn parse_env_seconds(name: &str, value: &str) -> Result<Duration> {
     value
         .trim()
@@ -279,7 +281,8 @@ pub fn parse_env_seconds(name: &str, value: &str) -> Result<Duration> {
         .map(Duration::from_secs_f64)
         .ok_or_else(|| {
             Error::invalid_input(format!(
-                "{name} must be a number of seconds between 0 and 86400, not {value:?}"
+                "{name} must be a number of seconds above 0 and at most 86400 (its value is \
+                 not shown)"
             ))
         })
 }
@@ -381,5 +384,31 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains(name), "{name}={value}: {err}");
         }
+    }
+
+    /// A bad value is named by its variable and what it must be, never shown: a credential
+    /// may stand where a number belongs (`max_attempts = { env = "ACME_KEY" }`).
+    #[test]
+    fn bad_values_are_never_shown() {
+        for (name, expected) in [
+            (
+                "ACME_MAX_ATTEMPTS",
+                "ACME_MAX_ATTEMPTS must be a whole number of at least 1 (its value is not shown)",
+            ),
+            (
+                "ACME_ATTEMPT_TIMEOUT_SECS",
+                "ACME_ATTEMPT_TIMEOUT_SECS must be a number of seconds above 0 and at most 86400 \
+                 (its value is not shown)",
+            ),
+        ] {
+            let lookup = |n: &str| (n == name).then(|| "canary-key".to_owned());
+            let err = HttpConfig::default()
+                .with_env_lookup("ACME", lookup)
+                .unwrap_err();
+            assert_eq!(err.message(), expected);
+            assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        }
+        let err = parse_env_seconds("ACME_TTL_SECS", "canary-key").unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
     }
 }

@@ -1,12 +1,15 @@
 //! [`EnvSetting`] and [`EnvReader`]: a provider's settings from the environment, typed.
 //!
 //! A provider declares its variables once, as an enum implementing [`EnvSetting`]; its
-//! builder's `from_lookup` reads them through an [`EnvReader`], whose errors name the
-//! variable; the facade's registry feeds the same lookup from a config file.
+//! builder's `from_secret_lookup` (and `from_lookup`, `from_env`) reads them through an
+//! [`EnvReader`], whose errors name the variable and never show a value; the facade's registry
+//! feeds the same lookup from a config file.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 use crate::http::config::{HttpSetting, parse_env_seconds};
@@ -213,53 +216,118 @@ macro_rules! env_settings {
 }
 
 /// Reads [`EnvSetting`]s through a lookup (`std::env::var`, a config file's table, a map in
-/// tests). Values are trimmed; blank values count as unset.
+/// tests) that gives each value as a `String` or, so that a credential is never held in a
+/// plain `String`, as a [`SecretString`]. Every value is held as a secret from the moment it is
+/// read and trimmed inside it; blank values count as unset. Credentials come out as secrets
+/// ([`get_secret`](Self::get_secret), [`require_secret`](Self::require_secret)), the rest as
+/// plain text ([`get`](Self::get), [`parse`](Self::parse), [`seconds`](Self::seconds)), and no
+/// error shows a value: a credential may stand where another setting belongs.
+///
+/// ```
+/// use phone_verify_core::kit::{EnvReader, EnvSetting};
+/// use phone_verify_core::secrecy::{ExposeSecret, SecretString};
+/// # #[derive(Clone, Copy, Debug)]
+/// # enum AcmeSetting { ApiKey, Retries }
+/// # impl EnvSetting for AcmeSetting {
+/// #     const PREFIX: &'static str = "ACME";
+/// #     const ALL: &'static [Self] = &[Self::ApiKey, Self::Retries];
+/// #     fn name(self) -> &'static str {
+/// #         match self { Self::ApiKey => "ACME_API_KEY", Self::Retries => "ACME_RETRIES" }
+/// #     }
+/// #     fn meaning(self) -> &'static str { "a value" }
+/// # }
+///
+/// let env = EnvReader::new(|name: &str| match name {
+///     "ACME_API_KEY" => Some(SecretString::from(" k-123\n")),
+///     "ACME_RETRIES" => Some(SecretString::from("k-123")),
+///     _ => None,
+/// });
+/// assert_eq!(env.require_secret(AcmeSetting::ApiKey)?.expose_secret(), "k-123");
+/// let err = env.parse::<_, u32>(AcmeSetting::Retries, "a number").unwrap_err();
+/// assert_eq!(err.message(), "ACME_RETRIES must be a number (its value is not shown)");
+/// # Ok::<(), phone_verify_core::Error>(())
+/// ```
 pub struct EnvReader<F> {
     lookup: F,
 }
 
-impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
+impl<F, V> EnvReader<F>
+where
+    F: Fn(&str) -> Option<V>,
+    V: Into<SecretString>,
+{
     /// A reader over `lookup`.
     pub fn new(lookup: F) -> Self {
         Self { lookup }
     }
 
-    /// The variable named `name`, trimmed; `None` when unset or blank.
-    pub fn raw(&self, name: &str) -> Option<String> {
-        (self.lookup)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+    /// The variable named `name`, as a secret, trimmed inside it (a plain copy is never
+    /// made); `None` when unset or blank.
+    pub fn raw_secret(&self, name: &str) -> Option<SecretString> {
+        let value: SecretString = (self.lookup)(name)?.into();
+        let text = value.expose_secret();
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            None
+        } else if trimmed.len() == text.len() {
+            Some(value)
+        } else {
+            Some(SecretString::from(trimmed))
+        }
     }
 
-    /// The value of `setting`, trimmed; `None` when unset or blank.
+    /// The variable named `name`, trimmed, as plain text, for what is not a credential;
+    /// `None` when unset or blank.
+    pub fn raw(&self, name: &str) -> Option<String> {
+        self.raw_secret(name)
+            .map(|value| value.expose_secret().to_owned())
+    }
+
+    /// Whether `setting` is set to something else than blanks; the value is not copied.
+    pub fn is_set<S: EnvSetting>(&self, setting: S) -> bool {
+        (self.lookup)(setting.name())
+            .is_some_and(|value| !value.into().expose_secret().trim().is_empty())
+    }
+
+    /// The value of `setting`, as a secret, trimmed; `None` when unset or blank. For
+    /// credentials.
+    pub fn get_secret<S: EnvSetting>(&self, setting: S) -> Option<SecretString> {
+        self.raw_secret(setting.name())
+    }
+
+    /// The value of `setting` as a secret, or an
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) error saying it is not set and what it
+    /// must hold. For credentials.
+    pub fn require_secret<S: EnvSetting>(&self, setting: S) -> Result<SecretString> {
+        self.get_secret(setting).ok_or_else(|| not_set(setting))
+    }
+
+    /// The value of `setting`, trimmed, as plain text, for what is not a credential (a URL, a
+    /// name); `None` when unset or blank.
     pub fn get<S: EnvSetting>(&self, setting: S) -> Option<String> {
         self.raw(setting.name())
     }
 
-    /// The value of `setting`, or an [`InvalidInput`](crate::ErrorKind::InvalidInput) error
-    /// saying it is not set and what it must hold.
+    /// The value of `setting` as plain text, or an
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) error saying it is not set and what it
+    /// must hold. For what is not a credential.
     pub fn require<S: EnvSetting>(&self, setting: S) -> Result<String> {
-        self.get(setting).ok_or_else(|| {
-            Error::invalid_input(format!(
-                "{} is not set: it must hold {}",
-                setting.name(),
-                setting.meaning()
-            ))
-        })
+        self.get(setting).ok_or_else(|| not_set(setting))
     }
 
     /// The value of `setting` parsed as `T`; a bad value is an error naming the variable and
-    /// saying it must be `expected` (e.g. "an IPv4 or IPv6 address such as 203.0.113.7").
+    /// saying it must be `expected` (e.g. "an IPv4 or IPv6 address such as 203.0.113.7"),
+    /// never showing the value.
     pub fn parse<S: EnvSetting, T: FromStr>(
         &self,
         setting: S,
         expected: &str,
     ) -> Result<Option<T>> {
-        self.get(setting)
-            .map(|v| {
-                v.parse().map_err(|_| {
+        self.get_secret(setting)
+            .map(|value| {
+                value.expose_secret().parse().map_err(|_| {
                     Error::invalid_input(format!(
-                        "{} must be {expected}, not {v:?}",
+                        "{} must be {expected} (its value is not shown)",
                         setting.name()
                     ))
                 })
@@ -270,16 +338,27 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
     /// The value of `setting` as a number of seconds (decimals allowed), above 0 and at most a
     /// day.
     pub fn seconds<S: EnvSetting>(&self, setting: S) -> Result<Option<Duration>> {
-        self.get(setting)
-            .map(|v| parse_env_seconds(setting.name(), &v))
+        self.get_secret(setting)
+            .map(|value| parse_env_seconds(setting.name(), value.expose_secret()))
             .transpose()
     }
 
-    /// The lookup itself, for [`HttpSettings::apply_env`](crate::http::HttpSettings::apply_env)
-    /// and other readers of raw names.
+    /// The lookup as plain text, trimmed, for
+    /// [`HttpSettings::apply_env`](crate::http::HttpSettings::apply_env) and other readers of
+    /// raw names of what is not a credential.
     pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         |name| self.raw(name)
     }
+}
+
+/// The error of a required `setting` that is unset or blank: it names the variable and what
+/// it must hold.
+fn not_set<S: EnvSetting>(setting: S) -> Error {
+    Error::invalid_input(format!(
+        "{} is not set: it must hold {}",
+        setting.name(),
+        setting.meaning()
+    ))
 }
 
 impl<F> fmt::Debug for EnvReader<F> {
@@ -370,6 +449,58 @@ mod tests {
                 .contains("T_IP is not set")
         );
         assert_eq!(S::ALL.len(), 2);
+    }
+
+    /// Credentials are read as secrets, trimmed inside them, from a lookup of secrets or of
+    /// strings; blank is unset, and presence is told without the value.
+    #[test]
+    fn secrets_are_read_as_secrets_trimmed() {
+        let secrets = EnvReader::new(|name: &str| match name {
+            "T_IP" => Some(SecretString::from(" k-1\n")),
+            "T_TTL_SECS" => Some(SecretString::from(" \t")),
+            _ => None,
+        });
+        assert_eq!(
+            secrets.require_secret(S::Ip).unwrap().expose_secret(),
+            "k-1"
+        );
+        assert_eq!(secrets.raw_secret("T_IP").unwrap().expose_secret(), "k-1");
+        assert!(secrets.is_set(S::Ip));
+        assert!(!secrets.is_set(S::Ttl), "blank is unset");
+        assert!(secrets.get_secret(S::Ttl).is_none());
+        let err = secrets.require_secret(S::Ttl).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "T_TTL_SECS is not set: it must hold a test value"
+        );
+        assert_eq!(secrets.get(S::Ip).as_deref(), Some("k-1"));
+        let strings = reader(&[("T_IP", "k-2 ")]);
+        assert_eq!(
+            strings.require_secret(S::Ip).unwrap().expose_secret(),
+            "k-2"
+        );
+        assert!(strings.is_set(S::Ip) && !strings.is_set(S::Ttl));
+    }
+
+    /// A value that does not parse is named by its variable and what it must be, never
+    /// shown: a credential may stand where a number or an address belongs.
+    #[test]
+    fn bad_values_are_never_shown() {
+        let env = reader(&[("T_TTL_SECS", "canary-key"), ("T_IP", "canary-key")]);
+        let err = env
+            .parse::<_, std::net::IpAddr>(S::Ip, "an IP address")
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "T_IP must be an IP address (its value is not shown)"
+        );
+        let err = env.seconds(S::Ttl).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "T_TTL_SECS must be a number of seconds above 0 and at most 86400 (its value is not \
+             shown)"
+        );
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
     }
 
     #[derive(Clone, Copy, Debug)]
