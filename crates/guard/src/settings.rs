@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use phone_verify_core::kit::placed_message;
+use phone_verify_core::kit::{EnvReader, placed_message};
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
 use serde::{Deserialize, Serialize};
 
@@ -337,12 +337,16 @@ impl GuardSettings {
         variable("secret_env", &self.secret_env)?;
         variable("redis_url_env", &self.redis_url_env)?;
         let lookup = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let secret = lookup(&self.secret_env).ok_or_else(|| {
-            Error::invalid_input(format!(
-                "the guard's secret is missing: set {}",
-                self.secret_env
-            ))
-        })?;
+        // Trimmed inside a secret, as every provider's credentials: instances that read it
+        // from a file ending in a newline and from a variable hash alike.
+        let secret = EnvReader::new(&lookup)
+            .raw_secret(&self.secret_env)
+            .ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "the guard's secret is missing: set {}",
+                    self.secret_env
+                ))
+            })?;
         let mut builder = Guard::builder(inner)
             .secret(secret)
             .config(self.rules.clone());
@@ -688,6 +692,14 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("secret is missing"), "{err}");
+        // Trimmed: fifteen bytes between blanks are too short, whatever the blanks add.
+        let padded = |name: &str| (name == ENV_SECRET).then(|| " 0123456789abcde\n".to_owned());
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let err = GuardSettings::default()
+            .build_with_lookup(inner, None, padded)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("at least 16 bytes"), "{err}");
     }
 
     /// A bad rule or secret is refused, naming the setting, before the store is built: with
