@@ -5,7 +5,8 @@
 //!   on the sandbox;
 //! - one router with routes over all three providers, whose rules send each channel to a
 //!   different provider: its handles name the provider that sent the code, and a
-//!   `MultiHarness` hands each handle to that provider's harness.
+//!   `MultiHarness` hands each handle to that provider's harness;
+//! - one router whose SMS rule fails over from VerifyKit to Verifik, under a `MultiHarness`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use phone_verify_testkit::{
     CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
     HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, HarnessError, HarnessResult, ImpatientClient,
     MultiHarness, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, REVERSE_RETRY_CHECKS,
-    SEND_CHECKS, SESSION_FAULT_CHECKS, SESSION_RETRY_CHECKS, WRONG_CODE_LIMIT_CHECKS,
+    SEND_CHECKS, SESSION_FAULT_CHECKS, SESSION_RETRY_CHECKS, Status, WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Verifik, VerifikBuilder};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
@@ -481,6 +482,86 @@ async fn a_router_over_all_three_providers_conforms() {
         assert!(
             messages.iter().any(|m| m.provider == provider),
             "{provider:?} delivered no message"
+        );
+    }
+}
+
+/// A router whose rule for SMS sends to VerifyKit, failing over to Verifik; the other
+/// channels go to VerifyKit alone.
+fn failover_router(sandbox: &SandboxHandle) -> Router {
+    let base = sandbox.base_url();
+    let (kit, fik) = (verifykit(&base), verifik(&base));
+    Router::builder()
+        .route(Route::new("first-verifykit", kit.clone()).with_resolver(kit))
+        .route(Route::new("then-verifik", fik.clone()).with_resolver(fik))
+        .rule(Rule::to(["first-verifykit", "then-verifik"]).channels([Channel::Sms]))
+        .rule(Rule::to(["first-verifykit"]))
+        .breaker(breaker())
+        .build()
+        .unwrap()
+}
+
+/// Send requests to `provider` at `path` that an injected `fault` answered.
+fn faulted(sandbox: &SandboxHandle, provider: Provider, path: &str, fault: &str) -> usize {
+    sandbox
+        .requests_of(provider)
+        .requests
+        .iter()
+        .filter(|r| r.path == path && r.fault.as_deref() == Some(fault))
+        .count()
+}
+
+#[tokio::test]
+async fn a_failover_rule_sends_once_to_each_provider_after_a_refusal() {
+    // `send.not_retried_after_503` arms the 503 with `Retry-After` at both members: VerifyKit
+    // refuses the send before processing, the router rightly fails over to Verifik, which
+    // refuses it too. One send to each provider, none repeated: the check passes.
+    let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(11)).await.unwrap());
+    let tested = failover_router(&sandbox);
+    let mut verifykit_member =
+        SandboxHarness::new(Arc::clone(&sandbox), Provider::VerifyKit, |s| {
+            verifykit(&s.base_url())
+        });
+    for send in VERIFYKIT_SENDS {
+        verifykit_member = verifykit_member.with_send_endpoint("POST", send);
+    }
+    for check in VERIFYKIT_CHECKS {
+        verifykit_member = verifykit_member.with_check_endpoint("POST", check);
+    }
+    let verifik_member = SandboxHarness::new(Arc::clone(&sandbox), Provider::Verifik, |s| {
+        verifik(&s.base_url())
+    })
+    .with_send_endpoint("POST", VERIFIK_SEND)
+    .with_check_endpoint("PUT", VERIFIK_CHECK);
+    let fresh_sandbox = Arc::clone(&sandbox);
+    let harness = MultiHarness::new()
+        .member(phone_verify_verifykit::PROVIDER, verifykit_member)
+        .member(phone_verify_verifik::PROVIDER, verifik_member)
+        .clock_from(phone_verify_verifykit::PROVIDER)
+        .with_fresh_verifier(move || Arc::new(failover_router(&fresh_sandbox)));
+    let report = phone_verify_testkit::run(&tested, Some(&tested), &harness).await;
+    report.assert_all_passed();
+    for name in [
+        "send.exactly_once[sms]",
+        "send.not_retried_after_503[sms]",
+        "send.maybe_sent_after_plain_503[sms]",
+        "send.not_retried_after_reset[sms]",
+    ] {
+        assert_eq!(
+            report.status(name),
+            Some(Status::Passed),
+            "{name}\n{report}"
+        );
+    }
+    // The refusal reached both providers: the router failed over.
+    let refused = "service_unavailable";
+    for (provider, path) in [
+        (Provider::VerifyKit, "/v1.0/send-otp"),
+        (Provider::Verifik, VERIFIK_SEND),
+    ] {
+        assert!(
+            faulted(&sandbox, provider, path, refused) >= 1,
+            "{provider:?} got no send refused with a 503"
         );
     }
 }

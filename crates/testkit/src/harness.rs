@@ -528,13 +528,21 @@ impl std::fmt::Debug for ImpatientClient {
 /// How many requests the provider has received so far.
 ///
 /// ```
+/// use phone_verify_core::ProviderId;
 /// use phone_verify_testkit::RequestCounts;
 ///
 /// let counts = RequestCounts::new(1, 4).with_checks(2);
 /// assert_eq!((counts.sends, counts.checks, counts.total), (1, Some(2), 4));
 /// assert_eq!(RequestCounts::new(1, 4).checks, None); // code checks not told apart
+///
+/// // A harness over several providers also gives each one's counts.
+/// let a = ProviderId::new_static("a");
+/// let both = RequestCounts::new(3, 9)
+///     .with_provider(a.clone(), RequestCounts::new(1, 4))
+///     .with_provider(ProviderId::new_static("b"), RequestCounts::new(2, 5));
+/// assert_eq!(both.of_provider(&a).map(|c| c.sends), Some(1));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct RequestCounts {
     /// Requests that send a message to a user (a code), failed ones included.
@@ -542,10 +550,16 @@ pub struct RequestCounts {
     /// Requests that check a code (and may use it up), failed ones included; lookups (a
     /// reverse flow's poll, a session's resolution, a verification read back) are not code
     /// checks. `None` (the default) when the harness does not tell code checks apart; then
-    /// `otp.lost_answer_not_rejected` cannot prove that a check was not repeated.
+    /// the checks that must prove a code check was not repeated are skipped, saying so.
     pub checks: Option<u64>,
     /// All requests, sends and code checks included.
     pub total: u64,
+    /// Each provider's own counts, in the same order at every call, for a harness over
+    /// several providers ([`MultiHarness`](crate::MultiHarness)); empty (the default) for a
+    /// harness of one. With
+    /// them, a send refused before processing may reach each provider once
+    /// (`send.not_retried_after_503`: a router rightly fails over), never one twice.
+    pub providers: Vec<(ProviderId, RequestCounts)>,
 }
 
 impl RequestCounts {
@@ -555,6 +569,7 @@ impl RequestCounts {
             sends,
             checks: None,
             total,
+            providers: Vec::new(),
         }
     }
 
@@ -563,6 +578,49 @@ impl RequestCounts {
     pub fn with_checks(mut self, checks: u64) -> Self {
         self.checks = Some(checks);
         self
+    }
+
+    /// Adds `provider`'s own counts ([`providers`](RequestCounts::providers)).
+    #[must_use]
+    pub fn with_provider(mut self, provider: ProviderId, counts: RequestCounts) -> Self {
+        self.providers.push((provider, counts));
+        self
+    }
+
+    /// The counts of `provider`, when these counts hold each provider's.
+    pub fn of_provider(&self, provider: &ProviderId) -> Option<&RequestCounts> {
+        self.providers
+            .iter()
+            .find(|(id, _)| id == provider)
+            .map(|(_, counts)| counts)
+    }
+}
+
+/// Where one request to the provider went: its method and path, as
+/// [`Harness::requests_since`] gives them.
+///
+/// ```
+/// use phone_verify_testkit::RequestTarget;
+///
+/// let target = RequestTarget::new("GET", "/v2/phone-validations/64f1c2");
+/// assert_eq!((target.method.as_str(), target.path.as_str()), ("GET", "/v2/phone-validations/64f1c2"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RequestTarget {
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The path as the provider received it, percent-encoded as sent, without the query.
+    pub path: String,
+}
+
+impl RequestTarget {
+    /// The request `method path`.
+    pub fn new(method: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            path: path.into(),
+        }
     }
 }
 
@@ -625,6 +683,17 @@ pub trait Harness: Send + Sync {
     /// are skipped, after failing any that the error kind alone shows broken.
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         Err(HarnessError::unsupported("counting requests"))
+    }
+
+    /// The requests the provider received since `before` (counts
+    /// [`request_counts`](Harness::request_counts) gave), oldest first, as method and path:
+    /// `input.hostile_handle_refused` and `input.malformed_session_refused` look where a
+    /// hostile reference or session id went, and fail a verifier that split it into several
+    /// path segments. Without it (the default: `Unsupported`) their detail says the paths
+    /// were not seen.
+    async fn requests_since(&self, before: &RequestCounts) -> HarnessResult<Vec<RequestTarget>> {
+        let _ = before;
+        Err(HarnessError::unsupported("listing the requests' paths"))
     }
 
     /// Makes the next send request fail with `fault`. The failed request still counts as a

@@ -22,8 +22,8 @@ pub use expected::{
 };
 pub use harness::{
     AnswerTo, Answering, CheckFault, DocumentedError, ExpectedResult, Harness, HarnessError,
-    HarnessResult, HostileAnswer, ImpatientClient, LookupFault, RequestCounts, SendFault,
-    different_code,
+    HarnessResult, HostileAnswer, ImpatientClient, LookupFault, RequestCounts, RequestTarget,
+    SendFault, different_code,
 };
 pub use multi::MultiHarness;
 pub use report::{CheckResult, Report, Status};

@@ -10,7 +10,7 @@ use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, ProviderId, V
 
 use crate::harness::{
     AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
-    ImpatientClient, LookupFault, RequestCounts, SendFault,
+    ImpatientClient, LookupFault, RequestCounts, RequestTarget, SendFault,
 };
 
 type MakeVerifier = Box<dyn Fn() -> Arc<dyn PhoneVerifier> + Send + Sync>;
@@ -26,7 +26,11 @@ type MakeImpatient = Box<dyn Fn() -> ImpatientClient + Send + Sync>;
 /// - **Phones** come from one member ([`phones_from`](MultiHarness::phones_from); the first by
 ///   default): the verifier's rules decide which provider gets them.
 /// - **Counts** are the members' counts added up, so "exactly one send" holds across every
-///   provider (code checks are counted when every member counts them); **send faults** are injected at every member (the one that gets the send uses
+///   provider (code checks are counted when every member counts them), with each member's
+///   own ([`RequestCounts::providers`]): a send refused before processing may reach each
+///   provider once, as a router's failover does, never one twice. The **requests' paths**
+///   ([`Harness::requests_since`]) are every member's. **Send faults** are injected at every
+///   member (the one that gets the send uses
 ///   it up; the suite clears the others right after; when a member cannot inject the fault,
 ///   those already armed are cleared and its error returned); **hostile answers** to sends
 ///   likewise, to checks and lookups at the member of the handle's provider; **check
@@ -205,14 +209,30 @@ impl Harness for MultiHarness {
 
     async fn request_counts(&self) -> HarnessResult<RequestCounts> {
         let mut total = RequestCounts::default().with_checks(0);
-        for (_, harness) in &self.members {
+        for (provider, harness) in &self.members {
             let counts = harness.request_counts().await?;
             total.sends += counts.sends;
             total.total += counts.total;
             // Code checks are told apart only when every member tells them apart.
             total.checks = total.checks.zip(counts.checks).map(|(a, b)| a + b);
+            total = total.with_provider(provider.clone(), counts);
         }
         Ok(total)
+    }
+
+    async fn requests_since(&self, before: &RequestCounts) -> HarnessResult<Vec<RequestTarget>> {
+        let mut targets = Vec::new();
+        // The counts hold one entry per member, in the members' order.
+        for (n, (provider, harness)) in self.members.iter().enumerate() {
+            let Some((_, then)) = before.providers.get(n).filter(|(id, _)| id == provider) else {
+                return Err(HarnessError::failed(format!(
+                    "the counts given have no entry for member {provider}: they are not this \
+                     harness's"
+                )));
+            };
+            targets.extend(harness.requests_since(then).await?);
+        }
+        Ok(targets)
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {

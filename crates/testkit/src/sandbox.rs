@@ -60,7 +60,7 @@ use crate::conformance::Conformance;
 use crate::expected::Expected;
 use crate::harness::{
     AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
-    ImpatientClient, LookupFault, RequestCounts, SendFault,
+    ImpatientClient, LookupFault, RequestCounts, RequestTarget, SendFault,
 };
 use crate::report::Report;
 
@@ -203,7 +203,8 @@ enum WrongCodeLimit {
 ///
 /// By default it reads codes from the messages the sandbox sent on SMS, WhatsApp, Telegram
 /// and e-mail, completes VerifyKit reverse flows, and hands out Turkish mobile numbers
-/// (`+90532` and seven digits). Request counts and send faults need
+/// (`+90532` and seven digits). Request counts, the requests' paths (from the sandbox's
+/// request log) and send faults need
 /// [`with_send_endpoint`](SandboxHarness::with_send_endpoint), check faults
 /// [`with_check_endpoint`](SandboxHarness::with_check_endpoint), lookup faults
 /// [`with_lookup_endpoint`](SandboxHarness::with_lookup_endpoint); without them those checks
@@ -676,6 +677,26 @@ impl Harness for SandboxHarness {
         } else {
             counts.with_checks(counted.checks.saturating_sub(own_checks))
         })
+    }
+
+    /// The newest requests of the sandbox's request log for this harness's provider: as many
+    /// as were counted since `before`. Fails when the log no longer holds them all
+    /// ([`SandboxConfig::request_log_capacity`]).
+    async fn requests_since(&self, before: &RequestCounts) -> HarnessResult<Vec<RequestTarget>> {
+        let now = self.request_counts().await?;
+        let made = usize::try_from(now.total.saturating_sub(before.total)).unwrap_or(usize::MAX);
+        let log = self.sandbox.requests_of(self.provider).requests;
+        let Some(first) = log.len().checked_sub(made) else {
+            return Err(HarnessError::failed(format!(
+                "the sandbox's request log holds {} of the {made} requests made since: raise \
+                 SandboxConfig::request_log_capacity",
+                log.len()
+            )));
+        };
+        Ok(log[first..]
+            .iter()
+            .map(|r| RequestTarget::new(r.method.clone(), r.path.clone()))
+            .collect())
     }
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {

@@ -55,6 +55,7 @@ macro_rules! ensure {
 
 // After the macros, which they use.
 mod attempts;
+mod captured;
 mod errors;
 mod expiry;
 mod hostile;
@@ -84,8 +85,8 @@ mod privacy;
 /// | `input.otp_check_without_code_refused[c]` | checking an OTP verification without a code is refused, with no request |
 /// | `input.qr_code_with_phone_refused[c]` | a start with a phone and a QR code asked for is refused with `Unsupported`, with no request and nothing sent (a code is sent, nothing is drawn), even from a provider that draws QR codes |
 /// | `input.foreign_handle_refused` | checking a handle of another provider is refused, with no request |
-/// | `input.hostile_handle_refused` | a handle whose reference holds a `/`, `?`, `#`, `..` or `%2F`, or has 512 characters or more, is refused with `InvalidInput`, or answered `NotFound` / `Rejected(NotFound)`: never verified, pending, another rejection or an untyped error (a reference used in a URL must be refused, or escaped, so that it cannot reach another path; the detail says how many were refused before any request and how many the provider was asked about) |
-/// | `input.malformed_session_refused` | with a resolver, session ids shaped the same way (up to the 512 characters a `SessionId` takes) are refused with `InvalidInput` or answered `NotFound`, never resolved |
+/// | `input.hostile_handle_refused` | a handle whose reference holds a `/`, `?`, `#`, `..` or `%2F`, or has 512 characters or more, is refused with `InvalidInput`, or answered `NotFound` / `Rejected(NotFound)`: never verified, pending, another rejection or an untyped error (a reference used in a URL must be refused, or escaped, so that it cannot reach another path). Where the harness lists the requests' paths ([`Harness::requests_since`]), a request whose path holds the real reference as a segment of its own, and not the hostile one whole in one percent-encoded segment, fails it, whatever the answer; the detail says how many were refused before any request and how many the provider was asked about, and when their paths were not looked at |
+/// | `input.malformed_session_refused` | with a resolver, session ids shaped the same way (up to the 512 characters a `SessionId` takes) are refused with `InvalidInput` or answered `NotFound`, never resolved; their requests' paths are looked at as for references |
 /// | `input.qr_code_refused[r]` | without `capabilities.qr_code`, asking for a QR code is refused, with no request |
 /// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`) |
 /// | `otp.wrong_code_rejected[c]` | a wrong code is `Rejected(WrongCode)` |
@@ -95,10 +96,10 @@ mod privacy;
 /// | `otp.unknown_reference_rejected[c]` | a handle of a verification never started (a real one's reference with its digits, or letters, moved on, for a fresh phone), checked with a well-formed code, is `Ok(Rejected(NotFound))`, or `InvalidInput` with no request; an `Err(NotFound)`, `Verified`, `Pending` or another rejection fails |
 /// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit it is skipped |
 /// | `otp.right_code_within_limit[c]` | with a limit *n* of 2 or more: *n* − 1 wrong codes are each `Rejected(WrongCode)`, then the right code verifies with the phone (a verifier that locks early fails); without a limit, or with a limit of 1, it is skipped |
-/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used; without request counts the pass notes that the fault's use was not confirmed); never a rejection, nor an error that invites a repeat. When the harness counts code checks ([`RequestCounts::checks`]), exactly one code-check request was made: the check was not sent again (a read-back is a lookup, not a check) |
-/// | `otp.server_error_not_rejected[c]` | the right code's check is answered, unprocessed, 503 without `Retry-After` ([`CheckFault::ServerError`]), which a proxy may give after forwarding it: an `OutcomeUnknown` error, never a rejection or another error; when the harness counts code checks, after exactly one code-check request. Where the harness says a repeat is harmless ([`Harness::repeat_check_harmless`]), also `Verified` with the right phone after a read-back and one more check (two code-check requests and a request between); without code checks counted, such a `Verified` is skipped as unproven, and where the harness does not say so, it fails |
-/// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body); never a rejection nor another error. When the harness counts code checks, either after exactly one code-check request: the check may have been taken, and is not sent again (after malformed JSON or the wrong content type, answers given without processing, two with a read-back between where the harness says a repeat is harmless, [`Harness::repeat_check_harmless`]). Answers the harness cannot give are named in the detail; none: skipped |
-/// | `otp.stalled_answer_not_rejected[c]` | the same with an answer that stalls mid-body ([`HostileAnswer::StalledBody`](crate::harness::HostileAnswer::StalledBody)) for longer than the [`impatient client`](Harness::impatient_client) waits, met by that client: `OutcomeUnknown`, or `Verified` after a read-back, within the check's deadline, after exactly one code-check request when they are counted |
+/// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used); never a rejection, nor an error that invites a repeat. Exactly one code-check request was made: the check was not sent again (a read-back is a lookup, not a check); where the harness does not count code checks ([`RequestCounts::checks`]), the check is skipped once the outcome passed, saying what was not proven |
+/// | `otp.server_error_not_rejected[c]` | the right code's check is answered, unprocessed, 503 without `Retry-After` ([`CheckFault::ServerError`]), which a proxy may give after forwarding it: an `OutcomeUnknown` error, never a rejection or another error, after exactly one code-check request (without code checks counted, skipped once the outcome passed). Where the harness says a repeat is harmless ([`Harness::repeat_check_harmless`]), also `Verified` with the right phone after a read-back and one more check (two code-check requests and a request between); without code checks counted, such a `Verified` is skipped as unproven, and where the harness does not say so, it fails |
+/// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body); never a rejection nor another error. Either after exactly one code-check request: the check may have been taken, and is not sent again (after malformed JSON or the wrong content type, answers given without processing, two with a read-back between where the harness says a repeat is harmless, [`Harness::repeat_check_harmless`]); without code checks counted, an answer whose outcome passed is skipped as unproven. Answers the harness cannot give are named in the detail; none: skipped |
+/// | `otp.stalled_answer_not_rejected[c]` | the same with an answer that stalls mid-body ([`HostileAnswer::StalledBody`](crate::harness::HostileAnswer::StalledBody)) for longer than the [`impatient client`](Harness::impatient_client) waits, met by that client: `OutcomeUnknown`, or `Verified` after a read-back, within the check's deadline, after exactly one code-check request (without code checks counted, skipped once the outcome passed) |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
 /// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
 /// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier), which must be another instance (not the verifier under test itself) for the same provider |
@@ -110,9 +111,9 @@ mod privacy;
 /// | `reverse.poll_retried_after_429[r]` | the same with a 429 and `Retry-After: 1` ([`LookupFault::RateLimited`]): retried after that second, no sooner, then `Verified` with the user's phone |
 /// | `reverse.poll_retried_after_plain_503[r]` | the same with a 503 without `Retry-After` ([`LookupFault::ServiceUnavailableWithoutRetryAfter`]): retried after a backoff of the verifier's choosing (any), then `Verified` with the user's phone |
 /// | `reverse.poll_retried_after_reset[r]` | the same with the connection reset before any answer, the poll unprocessed ([`LookupFault::ConnectionReset`]): retried, then `Verified` with the user's phone |
-/// | `reverse.unreadable_poll_not_misread[r]`, `reverse.stalled_poll_not_misread[r]` | a completed flow's poll answered with each unreadable answer (or a stalled one, met by the impatient client): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or `Verified` with the user's phone after asking again (with request counts: two requests or more); never pending, rejected or another error |
+/// | `reverse.unreadable_poll_not_misread[r]`, `reverse.stalled_poll_not_misread[r]` | a completed flow's poll answered with each unreadable answer (or a stalled one, met by the impatient client): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or `Verified` with the user's phone after asking again (two requests or more; without request counts, skipped as unproven); never pending, rejected or another error |
 /// | `send.exactly_once[c]` | one start makes exactly one send request (not for TOTP) |
-/// | `send.not_retried_after_503[c]` | a send answered 503 with `Retry-After` ([`SendFault::ServiceUnavailable`]) reaches the provider exactly once and fails with `ProviderUnavailable`: refused before processing, nothing went out, and a send is never retried |
+/// | `send.not_retried_after_503[c]` | a send answered 503 with `Retry-After` ([`SendFault::ServiceUnavailable`]) reaches the provider exactly once and fails with `ProviderUnavailable`: refused before processing, nothing went out, and a send is never retried. Where the counts hold each provider's ([`RequestCounts::providers`]), each provider gets it at most once: a verifier over several (a router) may rightly try the next after such a refusal |
 /// | `send.maybe_sent_after_plain_503[c]` | a send answered 503 without `Retry-After` ([`SendFault::ServiceUnavailableWithoutRetryAfter`]), which a proxy may answer after forwarding it, reaches the provider exactly once and fails with `MaybeSent`, and nothing else (any other kind says nothing went out, and a router would send again) |
 /// | `send.not_retried_after_reset[c]` | a send whose connection is reset before any answer reaches the provider exactly once and fails with `MaybeSent`: the request had left |
 /// | `send.unreadable_answer_maybe_sent[c]`, `send.stalled_answer_maybe_sent[c]` | a send answered with each unreadable answer (or a stalled one, met by the impatient client) fails with `MaybeSent`, and nothing else (the provider may have taken it: any other kind says nothing went out, and a router would send again), after exactly one send request when the harness counts them |
@@ -120,15 +121,17 @@ mod privacy;
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
 /// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
 /// | `session.resolve_retried_after_429`, `session.resolve_retried_after_plain_503`, `session.resolve_retried_after_reset` | the same with a 429 and `Retry-After: 1` (retried after that second, no sooner), a 503 without `Retry-After` (retried after any backoff) and a connection reset before any answer (retried): the resolver finds the phone |
-/// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again; never `NotFound`, another phone or another error |
+/// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again (without request counts, skipped as unproven); never `NotFound`, another phone or another error |
 /// | `errors.documented_codes_typed` | each error [`Harness::documented_errors`] lists ([`DocumentedError`](crate::harness::DocumentedError): the operation it answers, its HTTP status, headers and body), injected in turn as the provider's answer to a fresh start, a code check of a fresh verification, or a lookup (a verified session's resolution, else a reverse flow's poll) with [`Harness::inject_documented_error`], ends in the documented typed result: an error of the documented `ErrorKind` or, for a check, `Ok(Rejected(reason))`, keeping the provider's code (`Error::provider_code`, `Rejection::provider_code`), its message when the entry names one (in `Error::message` or `Error::provider_message`, `Rejection::message`) and its request id when the entry names one. One failure names every code that was not typed, and what was lost; entries the harness cannot inject are named in the detail; no entries, or no injection: skipped |
-/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources) |
+/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources); the detail names the parts the harness could not run (say, the echo it cannot inject) |
 /// | `privacy.codes_not_shown` | with an OTP channel whose codes the harness reads: the right, a wrong and a malformed code show (as whole tokens) nowhere the application could print them (contract rule 7): a handle's `Debug` and JSON, the outcomes of the wrong and the right code, the answer to the malformed one, and the errors of a check whose answer was lost or could not be read (each when the harness can inject it; the detail names those it could not); without such a channel it is skipped |
-/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names. The check's subscriber records what runs while the check's future is polled: a task the verifier spawns logs to it only when the verifier passes the subscriber on (`WithSubscriber::with_current_subscriber`) |
+/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names. A subscriber set for the check's future records its own calls; the tasks and threads the verifier spawns log to a process-wide subscriber the suite sets on first use, which the check searches too: the tasks of its own Tokio runtime and the threads outside any runtime, during the flow and for 100 ms after it. A process with a global subscriber of its own keeps it, and the detail says those were not searched; the detail also names the parts the harness could not run |
 ///
 /// **Request counts.** A check that must prove a request count (no request before a refusal,
-/// exactly one send) is skipped, saying so, when [`Harness::request_counts`] is
-/// `Unsupported`; it still fails first when the error kind alone shows the verifier wrong.
+/// exactly one send, a read-back) is skipped, saying so, when [`Harness::request_counts`] is
+/// `Unsupported`, and so is one that must prove exactly one code check when the counts do not
+/// tell code checks apart ([`RequestCounts::checks`]); it still fails first when the error
+/// kind or outcome alone shows the verifier wrong.
 ///
 /// **Providers.** Every handle a start returns, and every session the resolver finds, must name
 /// the verifier's own provider, or one of those [`Harness::handle_providers`] lists (a router's
@@ -492,6 +495,45 @@ fn malformed_like(right: &Code) -> Code {
 
 /// The first words of a skip for want of request counts.
 const UNCOUNTED: &str = "the harness cannot count requests";
+
+/// The send requests made between two counts: in all, and to each provider when the counts
+/// hold each provider's ([`RequestCounts::providers`]).
+struct SendsSince {
+    total: u64,
+    by_provider: Vec<(ProviderId, u64)>,
+}
+
+impl SendsSince {
+    /// A provider that received more than one send, and how many.
+    fn repeated(&self) -> Option<(&ProviderId, u64)> {
+        self.by_provider
+            .iter()
+            .find(|(_, n)| *n > 1)
+            .map(|(provider, n)| (provider, *n))
+    }
+}
+
+/// The send requests made from `before` to `after`, two counts of one harness (which gives
+/// its providers' counts in the same order each time).
+fn sends_since(before: &RequestCounts, after: &RequestCounts) -> SendsSince {
+    let by_provider = after
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(n, (provider, now))| {
+            let then = before
+                .providers
+                .get(n)
+                .filter(|(id, _)| id == provider)
+                .map_or(0, |(_, then)| then.sends);
+            (provider.clone(), now.sends.saturating_sub(then))
+        })
+        .collect();
+    SendsSince {
+        total: after.sends.saturating_sub(before.sends),
+        by_provider,
+    }
+}
 
 /// A session id of the same shape as `session` that is not it ([`shifted`]).
 fn unknown_like(session: &SessionId) -> Option<SessionId> {
@@ -1075,17 +1117,36 @@ impl Suite<'_> {
         let sends = match before {
             Ok(before) => {
                 let after = self.harness.request_counts().await?;
-                Some(after.sends.saturating_sub(before.sends))
+                Some(sends_since(&before, &after))
             }
             Err(HarnessError::Unsupported(_)) => None,
             Err(err) => return Err(err.into()),
         };
-        if let Some(sends) = sends {
-            ensure!(
-                sends == 1,
-                "the provider received {sends} send requests, expected exactly 1: a failed send \
-                 must never be retried"
-            );
+        match &sends {
+            // Refused before processing, nothing went out: a verifier over several providers
+            // (a router) may rightly try the next, each once.
+            Some(sends)
+                if fault == SendFault::ServiceUnavailable && !sends.by_provider.is_empty() =>
+            {
+                if let Some((provider, n)) = sends.repeated() {
+                    fail!(
+                        "provider {provider} received {n} send requests, expected at most 1: a \
+                         failed send must never be retried (a send refused before processing \
+                         may go to another provider, once)"
+                    );
+                }
+                ensure!(
+                    sends.total >= 1,
+                    "no provider received a send request, expected at least 1"
+                );
+            }
+            Some(sends) => ensure!(
+                sends.total == 1,
+                "the provider received {} send requests, expected exactly 1: a failed send must \
+                 never be retried",
+                sends.total
+            ),
+            None => {}
         }
         match (result, fault) {
             (Ok(_), _) => fail!(

@@ -4,10 +4,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use phone_verify_core::{
+    Capabilities, CheckOutcome, CheckRequest, ErrorKind, PhoneVerifier, Result, StartRequest,
+};
 use phone_verify_core::{Channel, Code, PhoneNumber, ProviderId, Verification};
-use phone_verify_testkit::memory::InMemoryVerifier;
+use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
 use phone_verify_testkit::{
-    Harness, HarnessError, HarnessResult, MultiHarness, RequestCounts, SendFault, async_trait,
+    Harness, HarnessError, HarnessResult, MultiHarness, RequestCounts, RequestTarget, SendFault,
+    Status, async_trait, run,
 };
 
 /// A member that records what it was asked, answers with its name, and counts `n` requests.
@@ -83,6 +87,12 @@ impl Harness for Member {
         Ok(RequestCounts::new(self.n, self.n * 10))
     }
 
+    /// One request, naming the member and the total it was asked about.
+    async fn requests_since(&self, before: &RequestCounts) -> HarnessResult<Vec<RequestTarget>> {
+        let path = format!("/{}/{}", self.name, before.total);
+        Ok(vec![RequestTarget::new("GET", path)])
+    }
+
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
         if self.no_faults {
             return Err(HarnessError::unsupported("send faults"));
@@ -147,9 +157,12 @@ async fn handles_go_to_their_providers_harness() {
 async fn counts_add_up_and_faults_reach_every_member() {
     let log = Arc::default();
     let multi = harness(&log);
+    // In all, and each member's own.
     assert_eq!(
         multi.request_counts().await.unwrap(),
         RequestCounts::new(3, 30)
+            .with_provider(A, RequestCounts::new(1, 10))
+            .with_provider(B, RequestCounts::new(2, 20))
     );
     multi
         .inject_send_fault(SendFault::ServiceUnavailable)
@@ -208,4 +221,118 @@ async fn a_send_fault_one_member_cannot_take_is_cleared_from_the_others() {
     assert!(matches!(err, HarnessError::Unsupported(_)), "{err}");
     // `a` was armed, then cleared; `c` was never reached.
     assert_eq!(taken(&log), ["a:fault reset", "a:clear"]);
+}
+
+#[tokio::test]
+async fn each_members_requests_are_listed_since_its_own_counts() {
+    let log = Arc::default();
+    let multi = harness(&log);
+    let before = multi.request_counts().await.unwrap();
+    assert_eq!(
+        multi.requests_since(&before).await.unwrap(),
+        [
+            RequestTarget::new("GET", "/a/10"),
+            RequestTarget::new("GET", "/b/20")
+        ]
+    );
+    // Counts of another harness hold no member's own.
+    let err = multi
+        .requests_since(&RequestCounts::new(3, 30))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, HarnessError::Failed(ref m) if m.contains("no entry for member a")),
+        "{err}"
+    );
+}
+
+const SMS_A: ProviderId = ProviderId::new_static("sms-a");
+const SMS_B: ProviderId = ProviderId::new_static("sms-b");
+
+/// Two in-memory providers behind one id, as a router with one rule over two routes: a start
+/// refused before processing (`ProviderUnavailable`) goes to the second, or, with `again`, to
+/// the first once more; handles name the provider that sent the code.
+#[derive(Debug)]
+struct FailsOver {
+    first: InMemoryVerifier,
+    second: InMemoryVerifier,
+    again: bool,
+}
+
+impl FailsOver {
+    async fn start_at(&self, provider: ProviderId, request: &StartRequest) -> Result<Verification> {
+        let inner = if provider == SMS_A {
+            &self.first
+        } else {
+            &self.second
+        };
+        let mut handle = inner.start(request).await?;
+        handle.provider = provider;
+        Ok(handle)
+    }
+}
+
+#[async_trait]
+impl PhoneVerifier for FailsOver {
+    fn provider(&self) -> ProviderId {
+        ProviderId::new_static("fails-over")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().with_otp_channel(Channel::Sms)
+    }
+
+    async fn start(&self, request: &StartRequest) -> Result<Verification> {
+        match self.start_at(SMS_A, request).await {
+            Err(err) if err.kind() == ErrorKind::ProviderUnavailable => {
+                let next = if self.again { SMS_A } else { SMS_B };
+                self.start_at(next, request).await
+            }
+            started => started,
+        }
+    }
+
+    async fn check(&self, handle: &Verification, request: &CheckRequest) -> Result<CheckOutcome> {
+        let inner = if handle.provider == SMS_B {
+            &self.second
+        } else {
+            handle.ensure_provider(&SMS_A)?;
+            &self.first
+        };
+        let mut handle = handle.clone();
+        handle.provider = InMemoryVerifier::PROVIDER;
+        inner.check(&handle, request).await
+    }
+}
+
+/// `send.not_retried_after_503[sms]` of a [`FailsOver`] verifier under a `MultiHarness`.
+async fn refused_send_check(again: bool) -> (Status, Option<String>) {
+    let (a, b) = (InMemoryState::seeded(31), InMemoryState::seeded(32));
+    let verifier = FailsOver {
+        first: InMemoryVerifier::with_state(a.clone()),
+        second: InMemoryVerifier::with_state(b.clone()),
+        again,
+    };
+    let harness = MultiHarness::new()
+        .member(SMS_A, InMemoryHarness::for_state(a))
+        .member(SMS_B, InMemoryHarness::for_state(b));
+    let report = run(&verifier, None, &harness).await;
+    let result = report.get("send.not_retried_after_503[sms]").unwrap();
+    (result.status, result.detail.clone())
+}
+
+#[tokio::test]
+async fn a_refused_send_may_go_to_each_provider_once_never_to_one_twice() {
+    // Refused before processing by the first, then by the second: one send each, right.
+    assert_eq!(refused_send_check(false).await, (Status::Passed, None));
+    // Sent to the first again: a retried send.
+    let (status, detail) = refused_send_check(true).await;
+    assert_eq!(status, Status::Failed);
+    assert!(
+        detail.as_deref().is_some_and(|d| d.starts_with(
+            "provider sms-a received 2 send requests, expected at most 1: a failed send must \
+             never be retried"
+        )),
+        "{detail:?}"
+    );
 }

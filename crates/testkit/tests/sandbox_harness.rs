@@ -5,13 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phone_verify_core::reqwest;
-use phone_verify_core::{Channel, PhoneNumber, PhoneVerifier, ProviderId, Verification};
+use phone_verify_core::{
+    Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
+    PhoneVerifier, ProviderId, RejectReason, Rejection, StartRequest, Verification, async_trait,
+};
 use phone_verify_testkit::memory::InMemoryVerifier;
 use phone_verify_testkit::sandbox::{
     Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
 };
 use phone_verify_testkit::{
-    CheckFault, Harness, HarnessError, LookupFault, RequestCounts, SendFault,
+    CheckFault, Harness, HarnessError, LookupFault, RequestCounts, RequestTarget, SendFault,
+    Status, run,
 };
 
 /// `POST /v1.0/send-otp` to the sandbox's VerifyKit: the status and the reference, if any.
@@ -505,4 +509,146 @@ async fn send_503s_differ_by_retry_after_and_a_check_server_error_must_be_used()
         (503, None)
     );
     harness.clear_faults().await.unwrap();
+}
+
+#[tokio::test]
+async fn requests_since_lists_the_paths_from_the_sandboxs_request_log() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_send_endpoint("POST", "/v1.0/send-otp");
+    let phone = harness.fresh_phone().await.unwrap();
+    send_otp(harness.sandbox(), &phone).await.unwrap();
+    let before = harness.request_counts().await.unwrap();
+    assert_eq!(harness.requests_since(&before).await.unwrap(), []);
+    send_otp(harness.sandbox(), &phone).await.unwrap();
+    assert_eq!(
+        harness.requests_since(&before).await.unwrap(),
+        [RequestTarget::new("POST", "/v1.0/send-otp")]
+    );
+}
+
+/// A Verifik client on the sandbox that puts a handle's reference into its URL path as given
+/// (`GET /v2/phone-validations/{reference}`), and takes a 404, or an answer about another
+/// validation, for "no such verification": a reference holding a `/`, `?`, `#`, `..` or
+/// `%2F` reaches another path, or the real validation, and is answered as unknown all the same.
+#[derive(Debug)]
+struct JoinsUnescaped {
+    base: String,
+    token: String,
+}
+
+impl JoinsUnescaped {
+    const PROVIDER: ProviderId = ProviderId::new_static("joiner");
+
+    fn new(sandbox: &SandboxHandle) -> Self {
+        Self {
+            base: sandbox.verifik_url(),
+            token: sandbox.config().verifik_token.clone(),
+        }
+    }
+}
+
+fn transport(err: &reqwest::Error) -> Error {
+    Error::new(ErrorKind::Transport, err.to_string())
+}
+
+#[async_trait]
+impl PhoneVerifier for JoinsUnescaped {
+    fn provider(&self) -> ProviderId {
+        Self::PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().with_otp_channel(Channel::Sms)
+    }
+
+    async fn start(&self, request: &StartRequest) -> phone_verify_core::Result<Verification> {
+        request.validate(&self.capabilities())?;
+        let Some(phone) = request.phone.clone() else {
+            return Err(Error::new(ErrorKind::InvalidInput, "no phone"));
+        };
+        let body = serde_json::json!({
+            "phone": phone.national_number(),
+            "countryCode": phone.calling_code(),
+            "phoneGateway": "sms",
+        });
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/phone-validations/manual", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?
+            .json()
+            .await
+            .map_err(|e| Error::new(ErrorKind::MaybeSent, e.to_string()))?;
+        let Some(id) = answer.pointer("/data/_id").and_then(|id| id.as_str()) else {
+            return Err(Error::new(ErrorKind::MaybeSent, "no validation id"));
+        };
+        Ok(Verification::new(Self::PROVIDER, id, Channel::Sms).with_phone(phone))
+    }
+
+    async fn check(
+        &self,
+        handle: &Verification,
+        request: &CheckRequest,
+    ) -> phone_verify_core::Result<CheckOutcome> {
+        handle.ensure_provider(&Self::PROVIDER)?;
+        let _ = request;
+        let unknown = || {
+            Ok(CheckOutcome::Rejected(Rejection::new(
+                RejectReason::NotFound,
+            )))
+        };
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{}/phone-validations/{}",
+                self.base, handle.reference
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return unknown();
+        }
+        let answer: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| Error::new(ErrorKind::Decode, e.to_string()))?;
+        // An answer about another validation than the handle's: none of its own.
+        if answer.pointer("/data/_id").and_then(|id| id.as_str()) != Some(&handle.reference) {
+            return unknown();
+        }
+        Ok(CheckOutcome::Pending)
+    }
+}
+
+#[tokio::test]
+async fn a_reference_put_into_a_path_unescaped_fails_the_hostile_handle_check() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let verifier = JoinsUnescaped::new(&sandbox);
+    let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
+        Arc::new(JoinsUnescaped::new(s))
+    })
+    .with_send_endpoint("POST", "/v2/phone-validations/manual");
+    let report = run(&verifier, None, &harness).await;
+    let result = report.get("input.hostile_handle_refused").unwrap();
+    assert_eq!(result.status, Status::Failed, "{report}");
+    let detail = result.detail.as_deref().unwrap_or_default();
+    // Each shape reached the real validation's path, or one beside it; the long reference,
+    // which holds nothing to escape, did not.
+    for shape in ["a `/`", "a `?`", "a `#`", "`..`", "`%2F`"] {
+        assert!(
+            detail.contains(&format!("a reference with {shape} reached GET /")),
+            "{shape}: {detail}"
+        );
+    }
+    assert!(!detail.contains("512+ characters"), "{detail}");
+    assert!(
+        detail.contains("put a reference in one percent-encoded path segment"),
+        "{detail}"
+    );
 }

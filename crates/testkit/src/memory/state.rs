@@ -198,7 +198,7 @@ impl InMemoryState {
 
     /// Requests received so far, code checks told apart; failed sends and checks count too.
     pub fn request_counts(&self) -> RequestCounts {
-        self.lock().counts
+        self.lock().counts.clone()
     }
 
     /// Makes the next send fail with an error of `kind`. The kinds that say a message may

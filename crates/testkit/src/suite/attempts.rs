@@ -5,7 +5,10 @@ use phone_verify_core::{
     Channel, CheckOutcome, ErrorKind, PhoneVerifierExt, RejectReason, Verification,
 };
 
-use super::{Check, CheckFault, HarnessError, Suite, Verdict, describe, is_rejected};
+use super::{Check, CheckFault, HarnessError, Suite, UNCOUNTED, Verdict, describe, is_rejected};
+
+/// The first words of a skip for want of code-check counts.
+const CHECKS_UNCOUNTED: &str = "the harness cannot count code checks";
 
 impl Suite<'_> {
     /// The provider's limit of wrong codes for `handle`, or a skip saying there is none.
@@ -112,13 +115,14 @@ impl Suite<'_> {
         let outcome = self.verifier.check_code(&handle, &right).await;
         let (made, checks) = match before {
             Ok(before) => {
-                let checks = self.logged_since(before, |c| c.checks).await?;
+                let checks = self.logged_since(&before, |c| c.checks).await?;
                 let after = self.harness.request_counts().await?;
                 (Some(after.total.saturating_sub(before.total)), checks)
             }
             Err(HarnessError::Unsupported(_)) => (None, None),
             Err(err) => return Err(err.into()),
         };
+        let sent = Sent { checks, made };
         // Fails when the harness can tell that the fault was never used: then the check
         // proved nothing.
         self.harness.clear_faults().await?;
@@ -126,7 +130,7 @@ impl Suite<'_> {
         // check is never right, even where a repeat uses no attempt up.
         let checked_once = || {
             checked_once(
-                Sent { checks, made },
+                sent,
                 false,
                 "the provider took the check and its answer was lost, so the code may be used up \
                  and the check must not be sent again (a read-back is a lookup, not a second \
@@ -136,7 +140,7 @@ impl Suite<'_> {
         match outcome {
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
                 checked_once()?;
-                Ok(None)
+                sent.proven(None, "an OutcomeUnknown error as expected")
             }
             verified @ Ok(CheckOutcome::Verified(_)) => {
                 self.expect_verified(verified, &phone, channel)?;
@@ -144,27 +148,26 @@ impl Suite<'_> {
                 // A lost answer turns into Verified only by reading the verification back:
                 // a second request. After one, the fault was not used (or the verifier
                 // reported Verified without knowing).
-                match made {
-                    Some(made) => {
-                        ensure!(
-                            made >= 2,
-                            "verified after {made} request(s) to the provider: a check whose \
-                             answer was lost is verified only by reading the verification back, \
-                             a second request, so the injected check fault was not used (does \
-                             the harness inject it where the verifier checks codes?)"
-                        );
-                        Ok(Some(
-                            "verified: the verifier read the verification back after the lost \
-                             answer"
-                                .into(),
-                        ))
-                    }
-                    None => Ok(Some(
-                        "verified after the lost answer (a read-back); the fault's use was not \
-                         confirmed: the harness cannot count requests"
+                let Some(made) = made else {
+                    return Err(Verdict::Skip(format!(
+                        "{UNCOUNTED}: verified after the lost answer, but not proven read back \
+                         (the fault's use was not confirmed)"
+                    )));
+                };
+                ensure!(
+                    made >= 2,
+                    "verified after {made} request(s) to the provider: a check whose answer \
+                     was lost is verified only by reading the verification back, a second \
+                     request, so the injected check fault was not used (does the harness \
+                     inject it where the verifier checks codes?)"
+                );
+                sent.proven(
+                    Some(
+                        "verified: the verifier read the verification back after the lost answer"
                             .into(),
-                    )),
-                }
+                    ),
+                    "verified after a read-back",
+                )
             }
             Ok(CheckOutcome::Rejected(r)) => fail!(
                 "the provider took the check and its answer was lost, and the verifier reported \
@@ -199,7 +202,7 @@ impl Suite<'_> {
         let verdict = async {
             let sent = match before {
                 Ok(before) => {
-                    let checks = self.logged_since(before, |c| c.checks).await?;
+                    let checks = self.logged_since(&before, |c| c.checks).await?;
                     let after = self.harness.request_counts().await?;
                     Sent {
                         checks,
@@ -218,7 +221,9 @@ impl Suite<'_> {
                 checked_once(sent, repeat_harmless, why)?;
             }
             match outcome {
-                Err(err) if err.kind() == ErrorKind::OutcomeUnknown => Ok(None),
+                Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
+                    sent.proven(None, "an OutcomeUnknown error as expected")
+                }
                 verified @ Ok(CheckOutcome::Verified(_))
                     if repeat_harmless && sent.checks == Some(2) =>
                 {
@@ -233,11 +238,10 @@ impl Suite<'_> {
                     if repeat_harmless && sent.checks.is_none() =>
                 {
                     self.expect_verified(verified, &phone, channel)?;
-                    Err(Verdict::Skip(
-                        "the harness cannot count code checks: verified, but one check guarded \
-                         by a read-back is not proven"
-                            .into(),
-                    ))
+                    Err(Verdict::Skip(format!(
+                        "{CHECKS_UNCOUNTED}: verified, but one check guarded by a read-back is \
+                         not proven"
+                    )))
                 }
                 Ok(CheckOutcome::Rejected(r)) => fail!(
                     "the provider answered the right code's check with a 503 without \
@@ -267,6 +271,22 @@ pub(super) struct Sent {
     pub(super) checks: Option<u64>,
     /// All requests, code checks and read-backs (`None`: not counted).
     pub(super) made: Option<u64>,
+}
+
+impl Sent {
+    /// The pass of a check that must prove one code-check request, with `note`; skipped,
+    /// saying `what` happened, when the harness does not count code checks (the error kind or
+    /// outcome passed, the count is not proven).
+    pub(super) fn proven(self, note: Option<String>, what: &str) -> Check {
+        let uncounted = match (self.made, self.checks) {
+            (_, Some(_)) => return Ok(note),
+            (None, None) => UNCOUNTED,
+            (Some(_), None) => CHECKS_UNCOUNTED,
+        };
+        Err(Verdict::Skip(format!(
+            "{uncounted}: {what}, but not proven checked exactly once"
+        )))
+    }
 }
 
 /// Fails unless the check sent its code once (`sent.checks` is 1, when counted); `why` says

@@ -3,6 +3,7 @@
 //! truncated, malformed, mistyped or oversized body, or one that stalls) ends in a typed
 //! error, never a panic, a hang or an outcome made up from it.
 
+use std::fmt::Write as _;
 use std::future::Future;
 
 use phone_verify_core::{
@@ -11,8 +12,8 @@ use phone_verify_core::{
 };
 
 use super::attempts::{Sent, checked_once};
-use super::{Check, HarnessError, Suite, Verdict, describe};
-use crate::harness::{AnswerTo, HostileAnswer, ImpatientClient, RequestCounts};
+use super::{Check, HarnessError, Suite, UNCOUNTED, Verdict, describe};
+use crate::harness::{AnswerTo, HarnessResult, HostileAnswer, ImpatientClient, RequestCounts};
 
 /// The errors a lookup (a poll, a resolution) may end in when its answer could not be had:
 /// none of them claims anything about the verification or the session.
@@ -38,6 +39,49 @@ fn hostile_ids(real: &str, max_len: usize) -> Vec<(&'static str, String)> {
         ("`%2F`", format!("{real}%2Fx")),
         ("512+ characters", long),
     ]
+}
+
+/// Whether `path`, as the provider received it, shows `hostile` (an id holding `real`) split
+/// into several segments: no segment, percent-decoded, is `hostile` whole, and one is `real`
+/// alone or holds it between `/`s (an escaped `%2F` the provider decodes).
+fn split_in_path(path: &str, real: &str, hostile: &str) -> bool {
+    let segments: Vec<String> = path.split('/').map(percent_decoded).collect();
+    !segments.iter().any(|s| s == hostile)
+        && segments
+            .iter()
+            .any(|s| s.split('/').any(|piece| piece == real))
+}
+
+/// `segment` with its `%XX` escapes decoded (invalid UTF-8 replaced).
+fn percent_decoded(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = bytes
+            .get(at + 1..at + 3)
+            .filter(|_| bytes[at] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
+            decoded.push(byte);
+            at += 3;
+        } else {
+            decoded.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// Where the requests of one hostile id went, as far as the harness shows.
+enum Reached {
+    /// Nowhere the id was split: no request, or every path keeps it whole (or holds no part).
+    Kept,
+    /// A request whose path holds the real id as a segment of its own: `METHOD path`.
+    Split(String),
+    /// The harness does not list the requests' paths: why.
+    Unseen(String),
 }
 
 /// A one-line description of a resolution's result for failure messages.
@@ -71,10 +115,10 @@ impl Suite<'_> {
     /// 3 seconds.
     pub(super) async fn logged_since(
         &self,
-        before: RequestCounts,
+        before: &RequestCounts,
         counted: fn(&RequestCounts) -> Option<u64>,
     ) -> Result<Option<u64>, Verdict> {
-        let Some(start) = counted(&before) else {
+        let Some(start) = counted(before) else {
             return Ok(None);
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
@@ -85,6 +129,31 @@ impl Suite<'_> {
                 return Ok(Some(made));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Where the requests made since `before` for the hostile id `hostile`, derived from
+    /// `real`, went ([`Harness::requests_since`](crate::Harness::requests_since)); looked at
+    /// only when `made` says requests were made.
+    async fn reached(
+        &self,
+        before: &HarnessResult<RequestCounts>,
+        made: Option<u64>,
+        real: &str,
+        hostile: &str,
+    ) -> Result<Reached, Verdict> {
+        let (Ok(before), Some(1..)) = (before, made) else {
+            return Ok(Reached::Kept);
+        };
+        match self.harness.requests_since(before).await {
+            Ok(targets) => Ok(targets
+                .iter()
+                .find(|t| split_in_path(&t.path, real, hostile))
+                .map_or(Reached::Kept, |t| {
+                    Reached::Split(format!("{} {}", t.method, t.path))
+                })),
+            Err(err @ HarnessError::Unsupported(_)) => Ok(Reached::Unseen(err.to_string())),
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -165,19 +234,28 @@ impl Suite<'_> {
             hostile.reference = reference;
             let before = self.harness.request_counts().await;
             let outcome = self.verifier.check(&hostile, &request).await;
-            let made = self.made_since(before).await?;
+            let made = self.made_since(before.clone()).await?;
             let typed = match &outcome {
                 Err(err) => matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::NotFound),
                 Ok(CheckOutcome::Rejected(r)) => r.reason == RejectReason::NotFound,
                 Ok(_) => false,
             };
-            if typed {
-                tally.add(made);
-            } else {
+            if !typed {
                 failures.push(format!(
                     "a reference with {what}: expected InvalidInput (refused) or NotFound \
                      (the provider knows no such verification), got {}",
                     describe(&outcome)
+                ));
+                continue;
+            }
+            let reached = self
+                .reached(&before, made, &handle.reference, &hostile.reference)
+                .await?;
+            if let Some(failure) = tally.add(made, reached) {
+                failures.push(format!(
+                    "a reference with {what} reached {failure}, where the real reference is a \
+                     path segment of its own: put a reference in one percent-encoded path \
+                     segment (BaseUrl::join_segments), so that it cannot reach another path"
                 ));
             }
         }
@@ -204,16 +282,26 @@ impl Suite<'_> {
             };
             let before = self.harness.request_counts().await;
             let found = resolver.resolve(&session, &RequestContext::default()).await;
-            let made = self.made_since(before).await?;
+            let made = self.made_since(before.clone()).await?;
             match &found {
                 Err(err) if matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::NotFound) => {
-                    tally.add(made);
                 }
-                other => failures.push(format!(
-                    "a session id with {what}: expected InvalidInput (refused) or NotFound (the \
-                     provider knows no such session), got {}",
-                    describe_found(other)
-                )),
+                other => {
+                    failures.push(format!(
+                        "a session id with {what}: expected InvalidInput (refused) or NotFound \
+                         (the provider knows no such session), got {}",
+                        describe_found(other)
+                    ));
+                    continue;
+                }
+            }
+            let reached = self.reached(&before, made, &real, session.as_str()).await?;
+            if let Some(failure) = tally.add(made, reached) {
+                failures.push(format!(
+                    "a session id with {what} reached {failure}, where the real session id is a \
+                     path segment of its own: put a session id in one percent-encoded path \
+                     segment (BaseUrl::join_segments), so that it cannot reach another path"
+                ));
             }
         }
         ensure!(failures.is_empty(), "{}", failures.join("; "));
@@ -260,7 +348,7 @@ impl Suite<'_> {
             .await;
         let verdict = async {
             let sends = match before {
-                Ok(before) => self.logged_since(before, |c| Some(c.sends)).await?,
+                Ok(before) => self.logged_since(&before, |c| Some(c.sends)).await?,
                 Err(HarnessError::Unsupported(_)) => None,
                 Err(err) => return Err(err.into()),
             };
@@ -334,7 +422,7 @@ impl Suite<'_> {
         let outcome = verifier.check_code(&handle, &right).await;
         let verdict = async {
             let checks = match &before {
-                Ok(before) => self.logged_since(*before, |c| c.checks).await?,
+                Ok(before) => self.logged_since(before, |c| c.checks).await?,
                 Err(_) => None,
             };
             let made = self.made_since(before).await?;
@@ -353,12 +441,13 @@ impl Suite<'_> {
             match outcome {
                 Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
                     checked_once(sent, repeat_harmless, &why)?;
-                    Ok(None)
+                    sent.proven(None, "an OutcomeUnknown error as expected")
                 }
                 answered @ Ok(CheckOutcome::Verified(_)) => {
                     self.expect_verified(answered, &phone, channel)?;
                     checked_once(sent, repeat_harmless, &why)?;
-                    read_back(made, "the right code's check")
+                    let note = read_back(made, "the right code's check")?;
+                    sent.proven(note, "verified after a read-back")
                 }
                 Ok(CheckOutcome::Rejected(r)) => fail!(
                     "the right code's check was answered with a {}, and the verifier reported \
@@ -494,7 +583,7 @@ impl Suite<'_> {
 }
 
 /// A success after a hostile answer is right only when the verifier asked again: with
-/// request counts, after one request it fails.
+/// request counts, after one request it fails; without them it is skipped as unproven.
 fn read_back(made: Option<u64>, what: &str) -> Check {
     match made {
         Some(made) => {
@@ -506,30 +595,39 @@ fn read_back(made: Option<u64>, what: &str) -> Check {
             );
             Ok(Some("succeeded after asking again".into()))
         }
-        None => Ok(Some(
-            "succeeded, presumably after asking again; not confirmed: the harness cannot \
-             count requests"
-                .into(),
-        )),
+        None => Err(Verdict::Skip(format!(
+            "{UNCOUNTED}: {what} succeeded, but not proven after asking again"
+        ))),
     }
 }
 
 /// How the hostile ids of a check were answered: refused before any request, or asked of the
-/// provider (which cannot tell where the request went: the harness counts requests, it does
-/// not see their paths).
+/// provider, and whether the harness showed where those requests went.
 #[derive(Default)]
 struct Tally {
     refused: usize,
     asked: usize,
     uncounted: usize,
+    /// Why the requests' paths could not be seen, when they could not.
+    unseen: Option<String>,
 }
 
 impl Tally {
-    fn add(&mut self, made: Option<u64>) {
+    /// Counts an id answered as refused or unknown after `made` requests, which `reached`
+    /// where it says: the request that split the id, if one did.
+    fn add(&mut self, made: Option<u64>, reached: Reached) -> Option<String> {
         match made {
             Some(0) => self.refused += 1,
             Some(_) => self.asked += 1,
             None => self.uncounted += 1,
+        }
+        match reached {
+            Reached::Kept => None,
+            Reached::Split(target) => Some(target),
+            Reached::Unseen(why) => {
+                self.unseen.get_or_insert(why);
+                None
+            }
         }
     }
 
@@ -550,6 +648,49 @@ impl Tally {
                 self.uncounted
             ));
         }
-        format!("hostile {what}: {}", parts.join(", "))
+        let mut detail = format!("hostile {what}: {}", parts.join(", "));
+        if let Some(why) = &self.unseen {
+            let _ = write!(
+                detail,
+                "; where the requests went was not looked at ({why})"
+            );
+        }
+        detail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hostile_id_put_into_a_path_unescaped_is_seen_split() {
+        let real = "64f1c2";
+        let split = |path: &str, hostile: &str| split_in_path(path, real, hostile);
+        // Joined as given: the real id became a segment of its own (`?` and `#` never reach
+        // the path; `..` was resolved; an unescaped `%2F` is decoded by the provider).
+        assert!(split("/v2/phone-validations/64f1c2/x", "64f1c2/x"));
+        assert!(split("/v2/phone-validations/64f1c2", "64f1c2?x=1"));
+        assert!(split("/64f1c2", "../../64f1c2"));
+        assert!(split("/v2/phone-validations/64f1c2%2Fx", "64f1c2%2Fx"));
+        // One percent-encoded segment, however much it escapes, keeps it whole.
+        assert!(!split("/v2/phone-validations/64f1c2%2Fx", "64f1c2/x"));
+        assert!(!split("/v2/phone-validations/64f1c2%3Fx%3D1", "64f1c2?x=1"));
+        assert!(!split(
+            "/v2/phone-validations/..%2F..%2F64f1c2",
+            "../../64f1c2"
+        ));
+        assert!(!split("/v2/phone-validations/64f1c2%252Fx", "64f1c2%2Fx"));
+        assert!(!split("/v2/%36%34f1c2%2Fx", "64f1c2/x"));
+        // Not in the path at all (in the body or the query), or only within a longer segment.
+        assert!(!split("/v2/phone-validations", "64f1c2/x"));
+        assert!(!split("/v2/phone-validations/64f1c2aaaa", "64f1c2aaaaaaaa"));
+    }
+
+    #[test]
+    fn percent_escapes_decode_and_stray_ones_stay() {
+        assert_eq!(percent_decoded("a%2Fb%3f"), "a/b?");
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
     }
 }

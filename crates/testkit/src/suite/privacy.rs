@@ -2,18 +2,16 @@
 //! code or credential in what it logs.
 
 use std::fmt::{self, Write as _};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use phone_verify_core::{
     Channel, CheckOutcome, Code, Error, PhoneNumber, PhoneVerifierExt, RequestContext, SessionId,
     StartRequest, Verification,
 };
-use tracing::field::{Field, Visit};
+use tracing::Dispatch;
 use tracing::instrument::WithSubscriber;
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Dispatch, Event, Subscriber};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 
+use super::captured::{Capture, Log};
 use super::{Check, CheckFault, Suite, Verdict, malformed_like};
 use crate::harness::{AnswerTo, HarnessError, HostileAnswer, SendFault};
 
@@ -48,13 +46,21 @@ impl Suite<'_> {
         shown.check("a handle's Debug", &format!("{handle:?}"))?;
         let json = handle.to_json().unwrap_or_default();
         shown.check("a handle's JSON", &json)?;
-        if self.caps.is_otp(&channel) && self.harness.delivers_codes(&channel) {
+        // The parts the harness could not run, named in the note.
+        let mut not_run = Vec::new();
+        if self.caps.is_otp(&channel) && !self.harness.delivers_codes(&channel) {
+            not_run.push(format!(
+                "a wrong code's outcome and a check whose answer was lost (the harness cannot \
+                 read codes sent by {channel})"
+            ));
+        } else if self.caps.is_otp(&channel) {
             let right = self.code_for(&handle).await?;
             let wrong = self.wrong_code_for(&handle, &right).await?;
             let outcome = self.verifier.check_code(&handle, &wrong).await;
             shown.result("a wrong code's outcome", &outcome)?;
 
             // The answer to a check lost: the error a client makes up itself.
+            let what = "a check whose answer was lost";
             match self
                 .harness
                 .inject_check_fault(&handle, CheckFault::AnswerLost)
@@ -63,9 +69,9 @@ impl Suite<'_> {
                 Ok(()) => {
                     let outcome = self.verifier.check_code(&handle, &right).await;
                     self.harness.clear_faults().await?;
-                    shown.result("a check whose answer was lost", &outcome)?;
+                    shown.result(what, &outcome)?;
                 }
-                Err(HarnessError::Unsupported(_)) => {}
+                Err(err @ HarnessError::Unsupported(_)) => not_run.push(format!("{what} ({err})")),
                 Err(err) => return Err(err.into()),
             }
         }
@@ -84,8 +90,9 @@ impl Suite<'_> {
                 ),
             ];
             for (fault, what) in faults {
-                if let Some((_, started)) = self.failed_send(&channel, fault).await? {
-                    shown.result(what, &started)?;
+                match self.failed_send(&channel, fault).await? {
+                    Ok((_, started)) => shown.result(what, &started)?,
+                    Err(why) => not_run.push(format!("{what} ({why})")),
                 }
             }
         }
@@ -95,7 +102,7 @@ impl Suite<'_> {
             let resolved = resolver.resolve(&unknown, &RequestContext::default()).await;
             shown.result("an unknown session's answer", &resolved)?;
         }
-        Ok(short)
+        Ok(notes([short, not_run_note(&not_run)]))
     }
 
     /// Codes never show where the application could print them (contract rule 7): a handle's
@@ -135,7 +142,7 @@ impl Suite<'_> {
                 not_run.push(reason);
             }
         }
-        Ok((!not_run.is_empty()).then(|| format!("not run: {}", not_run.join("; "))))
+        Ok(not_run_note(&not_run))
     }
 
     /// The right code's check of a fresh verification on `channel`, its answer lost (`lost`)
@@ -176,18 +183,27 @@ impl Suite<'_> {
     /// With every `tracing` level recorded, a verification, a failed send and a refused one
     /// log no phone in full, no code and no credential.
     ///
-    /// The subscriber records the calls the check makes, wherever they run while the check's
-    /// future is polled ([`WithSubscriber::with_subscriber`]), not what the verifier logs
-    /// from a task it spawns: such a task gets the dispatcher it was spawned with only when
-    /// the verifier passes it on (`WithSubscriber::with_current_subscriber`, as `tracing`
-    /// recommends). A process-wide subscriber would see those too, but a library cannot set
-    /// one in a process it shares with the test and other checks, and a thread-wide one
-    /// (`tracing::dispatcher::set_default`) cannot be held across the check's awaits in a
-    /// future that must stay `Send`.
+    /// A subscriber set for the check's future ([`WithSubscriber::with_subscriber`]) records
+    /// the calls the check makes, wherever they run while that future is polled. What the
+    /// verifier logs from a task or a thread it spawns, which that subscriber does not reach
+    /// (unless the verifier passes it on), reaches the suite's process-wide subscriber
+    /// ([`Capture`]), set on first use: the capture takes the tasks of the check's runtime and
+    /// the threads outside any runtime, during the flow and for a moment after it. Where the
+    /// process already has a global subscriber of its own, the note says those were not
+    /// searched.
     pub(super) async fn phones_and_codes_not_logged(&self) -> Check {
         let log = Log::default();
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(log.clone()));
-        let (phones, codes) = self.logged_flow().with_subscriber(dispatch).await?;
+        let away = Capture::start(&log);
+        let flow = self.logged_flow().with_subscriber(dispatch).await;
+        let spawned_searched = match away {
+            Some(capture) => {
+                capture.settle().await;
+                true
+            }
+            None => false,
+        };
+        let (phones, codes, not_run) = flow?;
         let text = log.text();
         let joined: String = text
             .chars()
@@ -212,9 +228,17 @@ impl Suite<'_> {
         let secrets = self.harness.secrets();
         let shown = Shown { secrets: &secrets };
         shown.check("the log", &text)?;
-        Ok(text
-            .is_empty()
-            .then(|| "nothing was logged at any level".into()))
+        Ok(notes([
+            text.is_empty()
+                .then(|| "nothing was logged at any level".into()),
+            (!spawned_searched).then(|| {
+                "not searched: what the verifier logs from the tasks and threads it spawns \
+                 (the process has a global tracing subscriber of its own, which the suite \
+                 cannot share)"
+                    .into()
+            }),
+            not_run_note(&not_run),
+        ]))
     }
 
     /// A started verification on the first channel the harness reads codes of, else on the
@@ -237,8 +261,9 @@ impl Suite<'_> {
 
     /// What the log check records: a verification with a wrong code, the right one and its
     /// session resolved, then a send that fails, and (when the harness names credentials) a
-    /// send refused with its credentials echoed. The phones and codes it used.
-    async fn logged_flow(&self) -> Result<(Vec<PhoneNumber>, Vec<Code>), Verdict> {
+    /// send refused with its credentials echoed. The phones and codes it used, and the parts
+    /// the harness could not run.
+    async fn logged_flow(&self) -> Result<(Vec<PhoneNumber>, Vec<Code>, Vec<String>), Verdict> {
         let Some(channel) = self
             .caps
             .otp_channels
@@ -248,7 +273,7 @@ impl Suite<'_> {
             return self
                 .logged_reverse_flow()
                 .await
-                .map(|phone| (vec![phone], vec![]));
+                .map(|phone| (vec![phone], vec![], vec![]));
         };
         let (phone, handle) = self.start_otp(channel).await?;
         let right = self.code_for(&handle).await?;
@@ -262,30 +287,35 @@ impl Suite<'_> {
         {
             let _ = resolver.resolve(session, &RequestContext::default()).await;
         }
-        let failed = self.failed_send(channel, SendFault::ServiceUnavailable);
-        if let Some((phone, _)) = failed.await? {
-            phones.push(phone);
-        }
+        let mut not_run = Vec::new();
+        let mut faults = vec![(SendFault::ServiceUnavailable, "a failed send")];
         // A provider's refusal that quotes the credentials: a verifier that logs the body
         // logs them.
         if !self.harness.secrets().is_empty() {
-            let echoed = self.failed_send(channel, SendFault::CredentialsEchoed);
-            if let Some((phone, _)) = echoed.await? {
-                phones.push(phone);
+            faults.push((
+                SendFault::CredentialsEchoed,
+                "a send refused, its credentials echoed",
+            ));
+        }
+        for (fault, what) in faults {
+            match self.failed_send(channel, fault).await? {
+                Ok((phone, _)) => phones.push(phone),
+                Err(why) => not_run.push(format!("{what} ({why})")),
             }
         }
-        Ok((phones, codes))
+        Ok((phones, codes, not_run))
     }
 
     /// A start on `channel` to a fresh phone under the injected `fault`: the phone and the
-    /// result; `None` for TOTP (nothing is sent) or when the harness cannot inject `fault`.
+    /// result, or why it did not run (TOTP sends nothing; the harness cannot inject `fault`).
     async fn failed_send(
         &self,
         channel: &Channel,
         fault: SendFault,
-    ) -> Result<Option<(PhoneNumber, phone_verify_core::Result<Verification>)>, Verdict> {
+    ) -> Result<Result<(PhoneNumber, phone_verify_core::Result<Verification>), String>, Verdict>
+    {
         if *channel == Channel::Totp {
-            return Ok(None);
+            return Ok(Err(format!("nothing is sent on {channel}")));
         }
         let phone = self.phone().await?;
         match self.harness.inject_send_fault(fault).await {
@@ -293,9 +323,9 @@ impl Suite<'_> {
                 let request = StartRequest::otp(channel.clone(), phone.clone());
                 let started = self.verifier.start(&request).await;
                 self.harness.clear_faults().await?;
-                Ok(Some((phone, started)))
+                Ok(Ok((phone, started)))
             }
-            Err(HarnessError::Unsupported(_)) => Ok(None),
+            Err(err @ HarnessError::Unsupported(_)) => Ok(Err(err.to_string())),
             Err(err) => Err(err.into()),
         }
     }
@@ -380,6 +410,17 @@ fn result_text<T: fmt::Debug>(result: &Result<T, Error>) -> String {
     }
 }
 
+/// A note naming the parts of a check the harness could not run, if any.
+fn not_run_note(not_run: &[String]) -> Option<String> {
+    (!not_run.is_empty()).then(|| format!("not run: {}", not_run.join("; ")))
+}
+
+/// The notes given, joined: a pass's detail.
+fn notes<const N: usize>(notes: [Option<String>; N]) -> Option<String> {
+    let notes: Vec<String> = notes.into_iter().flatten().collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 /// Searches what a verifier shows for codes, each as a whole token ([`contains_token`]).
 struct CodesShown<'a> {
     codes: &'a [Code],
@@ -407,50 +448,6 @@ fn contains_token(text: &str, token: &str) -> bool {
     })
 }
 
-/// A `tracing` layer that writes every span's and event's fields, at every level, as text.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<String>>);
-
-impl Log {
-    fn text(&self) -> String {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn visitor(&self) -> Fields<'_> {
-        Fields(self.0.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl<S: Subscriber> Layer<S> for Log {
-    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
-        attrs.record(&mut self.visitor());
-    }
-
-    fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
-        values.record(&mut self.visitor());
-    }
-
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        event.record(&mut self.visitor());
-    }
-}
-
-/// Writes fields as `name=value` lines.
-struct Fields<'a>(std::sync::MutexGuard<'a, String>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        let _ = writeln!(self.0, "{}={value}", field.name());
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let _ = writeln!(self.0, "{}={value:?}", field.name());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,20 +459,5 @@ mod tests {
         assert!(contains_token("\"123456\"", "123456"));
         assert!(!contains_token("id=91234567", "123456"));
         assert!(!contains_token("REQ123456", "123456"));
-    }
-
-    #[test]
-    fn the_log_records_every_level_and_span_fields() {
-        let log = Log::default();
-        let dispatch = Dispatch::new(tracing_subscriber::registry().with(log.clone()));
-        tracing::dispatcher::with_default(&dispatch, || {
-            let span = tracing::trace_span!("call", phone = tracing::field::Empty);
-            span.record("phone", "+90 532 000 00 12");
-            tracing::debug!(code = %"123456", "checked");
-        });
-        let text = log.text();
-        assert!(text.contains("phone=+90 532 000 00 12"), "{text}");
-        assert!(text.contains("code=123456"), "{text}");
-        assert!(text.contains("message=checked"), "{text}");
     }
 }
