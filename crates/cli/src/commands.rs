@@ -126,7 +126,13 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
         out.write(&pretty)?;
     }
     if ctx.json {
-        print_handle(&handle.to_json()?, &pretty)?;
+        let document = handle.to_json()?;
+        match &args.out {
+            // Saved: a stdout that does not take the document must not read as a failed
+            // start, which a wrapper would start again (a second code).
+            Some(path) => print_saved_handle(&document, path),
+            None => print_handle(&document, &pretty)?,
+        }
         return Ok(SUCCESS);
     }
     if args.out.is_none() {
@@ -264,6 +270,19 @@ fn print_handle(document: &str, pretty: &str) -> Result<(), Failure> {
     })
 }
 
+/// Writes the handle `--out` saved in `path` to stdout as `document` (`--json`). When stdout
+/// does not take it, a warning on stderr names the file, and the command still succeeds: the
+/// verification was started and its handle is kept.
+fn print_saved_handle(document: &str, path: &Path) {
+    if let Err(e) = output::write_document(&mut std::io::stdout().lock(), document) {
+        errln!(
+            "phone-verify: warning: cannot write the handle to stdout: {e}; the handle is \
+             saved in {}",
+            path.display()
+        );
+    }
+}
+
 /// Reads a handle from `path`, or stdin for `-`.
 fn read_handle(path: &Path) -> Result<Verification, Failure> {
     let text = if path.as_os_str() == "-" {
@@ -352,11 +371,21 @@ pub(crate) async fn check(ctx: &mut Context, args: CheckArgs) -> Outcome {
 /// Refuses, before any request, a handle that `start` made elsewhere: with `--config` one
 /// started on a target (its routes may point at another provider or a sandbox), without it one
 /// started with `--config` or on another target (a live number would go to a sandbox, and a
-/// sandbox handle answer "not found" live). A handle made by the library records nothing.
+/// sandbox handle answer "not found" live). One started on the embedded sandbox cannot be
+/// checked by any other command. A handle made by the library records nothing.
 fn refuse_other_target(ctx: &Context, handle: &Verification) -> Result<(), Failure> {
     let Some(started) = handle.extra_str(EXTRA_TARGET) else {
         return Ok(());
     };
+    if started == Target::Embedded.to_string() {
+        // Not "check it there": the embedded sandbox lives for one command only.
+        return Err(Failure::usage(format!(
+            "the handle was started on the embedded sandbox, which stopped with that command, \
+             so no other command can check it: run `phone-verify sandbox` and start again with \
+             --target sandbox:{} (or --live), then check there",
+            crate::target::DEFAULT_SANDBOX_URL
+        )));
+    }
     let message = match (&ctx.config, started == CONFIG_TARGET) {
         (Some(_), true) => return Ok(()),
         (Some(_), false) => format!(
@@ -488,7 +517,8 @@ async fn verifykit_client(
         )));
     }
     let vars = ctx.variables(ProviderName::VerifyKit).await?;
-    let client = VerifyKitBuilder::from_lookup(|name| vars.get(name).cloned())?.build_client()?;
+    let client =
+        VerifyKitBuilder::from_secret_lookup(|name| vars.get(name).cloned())?.build_client()?;
     require_end_user_ip(ctx, ProviderName::VerifyKit)?;
     ctx.banner(ProviderName::VerifyKit);
     Ok(client)
@@ -598,7 +628,7 @@ pub(crate) async fn verifik_login(ctx: &mut Context, args: LoginArgs) -> Outcome
     } else {
         let vars = ctx.variables(ProviderName::Verifik).await?;
         if let Some(url) = vars.get(&verifik::VerifikSetting::BaseUrl.to_string()) {
-            builder = builder.base_url(url);
+            builder = builder.base_url(phone_verify::secrecy::ExposeSecret::expose_secret(url));
         }
     }
     let client = builder.build_client()?;

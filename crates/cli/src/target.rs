@@ -243,10 +243,15 @@ pub(crate) struct Context {
     guard_path: Option<std::path::PathBuf>,
 }
 
+/// The variables a provider is built from, each held as a secret (credentials among them);
+/// `Debug` shows the names only.
+pub(crate) type Variables = BTreeMap<String, SecretString>;
+
 /// Whether `name` is set to something in `vars`: a blank value is unset, as the provider
 /// builders read it.
-fn is_set(vars: &BTreeMap<String, String>, name: &str) -> bool {
-    vars.get(name).is_some_and(|v| !v.trim().is_empty())
+fn is_set(vars: &Variables, name: &str) -> bool {
+    vars.get(name)
+        .is_some_and(|v| !v.expose_secret().trim().is_empty())
 }
 
 /// Reads the `--guard` file.
@@ -407,32 +412,36 @@ impl Context {
     /// environment (never its `_SANDBOX_URL`), so timeouts and attempts apply on every target.
     /// On a sandbox, its URL replaces the provider's URLs and the credentials default to the
     /// sandbox's (the environment's are not sent to it); live, `--base-url` and `--key-stdin`
-    /// come on top.
-    pub(crate) async fn variables(
-        &mut self,
-        provider: ProviderName,
-    ) -> Result<BTreeMap<String, String>, Failure> {
+    /// come on top. Every value is held as a secret from the moment it is read.
+    pub(crate) async fn variables(&mut self, provider: ProviderName) -> Result<Variables, Failure> {
         let sandbox = self.sandbox_url().await?;
         // `vars_os`: `vars` panics on a variable that is not UTF-8, whatever its name. The
         // provider's own variables are text; others are none of this command's business.
-        let mut vars: BTreeMap<String, String> = std::env::vars_os()
-            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        let mut vars: Variables = std::env::vars_os()
             .filter(|(name, _)| {
-                name.starts_with(provider.prefix())
-                    && name != provider.sandbox_variable()
-                    && (sandbox.is_none() || !provider.sandbox_supplies(name))
+                name.to_str().is_some_and(|name| {
+                    name.starts_with(provider.prefix())
+                        && name != provider.sandbox_variable()
+                        && (sandbox.is_none() || !provider.sandbox_supplies(name))
+                })
+            })
+            .filter_map(|(name, value)| {
+                Some((
+                    name.into_string().ok()?,
+                    SecretString::from(value.into_string().ok()?),
+                ))
             })
             .collect();
         if let Some(url) = sandbox {
-            vars.insert(provider.sandbox_variable().to_owned(), url);
+            vars.insert(provider.sandbox_variable().to_owned(), url.into());
             return Ok(vars);
         }
         if let Some(url) = &self.base_url {
-            vars.insert(provider.base_url_variable().to_owned(), url.clone());
+            vars.insert(provider.base_url_variable().to_owned(), url.as_str().into());
         }
         if let Some(secret) = &self.secret {
             let name = provider.secret_variable(|name| is_set(&vars, name));
-            vars.insert(name.to_owned(), secret.expose_secret().to_owned());
+            vars.insert(name.to_owned(), secret.clone());
         }
         Ok(vars)
     }
@@ -449,16 +458,16 @@ impl Context {
         let mut vars = self.variables(provider).await?;
         if provider == ProviderName::Verigator {
             if let Some(id) = service_id {
-                vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id.to_owned());
+                vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id.into());
             } else if self.target.is_sandbox() {
                 let id = self.create_verigator_service(&vars).await?;
-                vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id);
+                vars.insert("VERIGATOR_SERVICE_ID".to_owned(), id.into());
             }
         }
         if provider == ProviderName::Twilio
             && let Some(sid) = service_id
         {
-            vars.insert("TWILIO_SERVICE_SID".to_owned(), sid.to_owned());
+            vars.insert("TWILIO_SERVICE_SID".to_owned(), sid.into());
         }
         let built = self
             .registry
@@ -469,12 +478,9 @@ impl Context {
         })
     }
 
-    async fn create_verigator_service(
-        &self,
-        vars: &BTreeMap<String, String>,
-    ) -> Result<String, Failure> {
+    async fn create_verigator_service(&self, vars: &Variables) -> Result<String, Failure> {
         let client =
-            VerigatorBuilder::from_lookup(|name| vars.get(name).cloned())?.build_client()?;
+            VerigatorBuilder::from_secret_lookup(|name| vars.get(name).cloned())?.build_client()?;
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let fqdn = format!("cli-{}-{stamp}.phone-verify.localhost", std::process::id());
         let service = client.create_service(&fqdn, "phone-verify CLI").await?;
@@ -540,10 +546,9 @@ mod tests {
 
     #[test]
     fn key_stdin_sets_twilios_api_key_secret_only_beside_an_api_key() {
-        let vars = |sid: &str| BTreeMap::from([("TWILIO_API_KEY_SID".to_owned(), sid.to_owned())]);
-        let pick = |vars: BTreeMap<String, String>| {
-            ProviderName::Twilio.secret_variable(|name| is_set(&vars, name))
-        };
+        let vars = |sid: &str| Variables::from([("TWILIO_API_KEY_SID".to_owned(), sid.into())]);
+        let pick =
+            |vars: Variables| ProviderName::Twilio.secret_variable(|name| is_set(&vars, name));
         assert_eq!(pick(vars("SK0123")), "TWILIO_API_KEY_SECRET");
         assert_eq!(
             pick(vars("  ")),
@@ -555,6 +560,38 @@ mod tests {
             ProviderName::VerifyKit.secret_variable(|_| true),
             "VERIFYKIT_SERVER_KEY"
         );
+    }
+
+    /// The variables a provider is built from are secrets, `--key-stdin`'s among them (it was
+    /// copied into a plain `String`), and their `Debug` shows no value.
+    #[test]
+    fn variables_are_held_as_secrets() {
+        let mut ctx = Context {
+            target: Target::Live,
+            provider: None,
+            env_provider: None,
+            json: false,
+            base_url: Some("https://verifik.example".to_owned()),
+            secret: Some(SecretString::from("canary-key")),
+            end_user_ip: None,
+            embedded: None,
+            registry: Registry::new(),
+            config: None,
+            guard: None,
+            guard_path: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let vars: BTreeMap<String, SecretString> = runtime
+            .block_on(ctx.variables(ProviderName::Verifik))
+            .unwrap();
+        assert_eq!(vars["VERIFIK_TOKEN"].expose_secret(), "canary-key");
+        assert_eq!(
+            vars["VERIFIK_BASE_URL"].expose_secret(),
+            "https://verifik.example"
+        );
+        assert!(!format!("{vars:?}").contains("canary"), "{vars:?}");
     }
 
     #[test]

@@ -890,6 +890,39 @@ fn embedded_start_shows_what_the_sandbox_received() {
     assert_eq!(saved["phone"], "+905321234567");
 }
 
+/// A handle started on the embedded sandbox, which stopped with its command: every other
+/// command refuses it, and none advises `--target embedded`, which cannot check it either.
+#[test]
+fn an_embedded_handle_is_refused_without_advising_the_embedded_target() {
+    let env = Env::new("embeddedhandle");
+    let handle = env.path("handle.json");
+    run(&["start", "--phone", "+905321234567", "--out", &handle]).expect(0);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&handle).unwrap()).unwrap();
+    assert_eq!(saved["extras"]["cli_target"], "embedded");
+    let config = one_route_config(&env);
+    let target = env.target();
+    let check = ["check", "--handle", handle.as_str(), "--code", "123456"];
+    for options in [
+        &["--target", target.as_str()][..],
+        &["--live"],
+        &["--config", &config],
+        &[],
+    ] {
+        let refused = run(&[options, &check].concat()).expect(64);
+        assert!(refused.stderr.contains("embedded sandbox"), "{refused:?}");
+        assert!(!refused.stderr.contains("--target embedded"), "{refused:?}");
+        if !options.is_empty() {
+            assert!(
+                refused
+                    .stderr
+                    .contains("no other command can check it: run `phone-verify sandbox`"),
+                "{refused:?}"
+            );
+        }
+    }
+    assert_eq!(env.requests(), 0);
+}
+
 #[test]
 fn the_sandbox_command_serves_other_processes() {
     let mut server = command(&["sandbox", "--listen", "127.0.0.1:0", "--seed", "7"])
@@ -1406,6 +1439,33 @@ fn a_handle_or_a_token_that_stdout_does_not_take_is_not_lost() {
         assert_eq!(handle["extras"]["cli_target"], target.as_str());
         assert_eq!(env.requests(), sent + 1, "one code, not two");
     }
+
+    // With --out, the handle is saved before stdout is written: a stdout that does not take
+    // the JSON document is a warning naming the file, and the start succeeded (a wrapper that
+    // took exit 2 for a failed start would send a second code).
+    let out = env.path("saved.json");
+    let args = [
+        "--target", &target, "--json", "start", "--phone", phone, "--out", &out,
+    ];
+    let sent = env.requests();
+    let output = command(&args).stdout(full()).output().unwrap();
+    let saved = Run::from(&output).expect(0);
+    assert!(
+        saved
+            .stderr
+            .contains("phone-verify: warning: cannot write the handle to stdout"),
+        "{saved:?}"
+    );
+    assert!(
+        saved
+            .stderr
+            .contains(&format!("the handle is saved in {out}")),
+        "{saved:?}"
+    );
+    let handle: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(handle["provider"], "verifykit");
+    assert_eq!(handle["extras"]["cli_target"], target.as_str());
+    assert_eq!(env.requests(), sent + 1, "one code, not two");
 
     // A login token stdout does not take fails the command, and is not shown on stderr.
     let login = "+50762647737";

@@ -219,7 +219,7 @@ impl Registry {
     /// provider's longer prefix (`ACME_EU_` beside `ACME_`) and phone-verify's own
     /// (`PHONE_VERIFY_…`) are left alone.
     pub fn build_from_env(&self) -> Result<Provider> {
-        let lookup = |name: &str| std::env::var(name).ok();
+        let lookup = |name: &str| std::env::var(name).ok().map(SecretString::from);
         let name = self.provider_name(&lookup)?;
         let factory = self.factory(&name)?;
         let settings = Settings::new(&name, Source::Lookup(&lookup));
@@ -246,16 +246,35 @@ impl Registry {
     }
 
     /// Like [`build_from_env`](Self::build_from_env), with the variables `lookup` finds (which
-    /// cannot be listed, so unread ones are not reported).
-    pub fn build_from_lookup(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<Provider> {
+    /// cannot be listed, so unread ones are not reported). `lookup` gives each value as a
+    /// `String` or, so that no credential is held in a plain `String`, as a [`SecretString`].
+    ///
+    /// ```
+    /// use phone_verify::Registry;
+    /// use phone_verify::secrecy::SecretString;
+    ///
+    /// let key = SecretString::from("k-123"); // e.g. read from a vault
+    /// let lookup = |name: &str| match name {
+    ///     "PHONE_VERIFY_PROVIDER" => Some(SecretString::from("acme")),
+    ///     "ACME_API_KEY" => Some(key.clone()),
+    ///     _ => None,
+    /// };
+    /// let err = Registry::new().build_from_lookup(lookup).unwrap_err();
+    /// assert!(err.to_string().contains("unknown provider \"acme\""));
+    /// ```
+    pub fn build_from_lookup<V: Into<SecretString>>(
+        &self,
+        lookup: impl Fn(&str) -> Option<V>,
+    ) -> Result<Provider> {
+        let lookup = secret_lookup(lookup);
         let name = self.provider_name(&lookup)?;
         self.build_named(&name, lookup)
     }
 
     /// The provider `PHONE_VERIFY_PROVIDER` names.
-    fn provider_name(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<String> {
+    fn provider_name(&self, lookup: &impl Fn(&str) -> Option<SecretString>) -> Result<String> {
         lookup(ENV_PROVIDER)
-            .map(|v| v.trim().to_owned())
+            .map(|v| v.expose_secret().trim().to_owned())
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
                 Error::invalid_input(format!(
@@ -295,14 +314,16 @@ impl Registry {
     }
 
     /// Builds the provider `name` (around blanks), configured by the variables `lookup` finds
-    /// (its own, e.g. `VERIFIK_TOKEN`; `PHONE_VERIFY_PROVIDER` is not read).
-    pub fn build_named(
+    /// (its own, e.g. `VERIFIK_TOKEN`; `PHONE_VERIFY_PROVIDER` is not read), each as a
+    /// `String` or, so that no credential is held in a plain `String`, as a [`SecretString`].
+    pub fn build_named<V: Into<SecretString>>(
         &self,
         name: &str,
-        lookup: impl Fn(&str) -> Option<String>,
+        lookup: impl Fn(&str) -> Option<V>,
     ) -> Result<Provider> {
         let name = name.trim();
         let factory = self.factory(name)?;
+        let lookup = secret_lookup(lookup);
         factory(&Settings::new(name, Source::Lookup(&lookup)))
     }
 
@@ -311,22 +332,26 @@ impl Registry {
     /// does not read is refused with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
     /// naming it.
     pub fn build(&self, config: &ProviderConfig) -> Result<Provider> {
-        self.build_config(config, |name| std::env::var(name).ok())
+        self.build_config(config, |name| {
+            std::env::var(name).ok().map(SecretString::from)
+        })
     }
 
-    /// Like [`build`](Self::build), with `{ "env": … }` references resolved by `env`.
-    pub fn build_with_env(
+    /// Like [`build`](Self::build), with `{ "env": … }` references resolved by `env`, which
+    /// gives each value as a `String` or, so that no credential is held in a plain `String`,
+    /// as a [`SecretString`].
+    pub fn build_with_env<V: Into<SecretString>>(
         &self,
         config: &ProviderConfig,
-        env: impl Fn(&str) -> Option<String>,
+        env: impl Fn(&str) -> Option<V>,
     ) -> Result<Provider> {
-        self.build_config(config, env)
+        self.build_config(config, secret_lookup(env))
     }
 
     fn build_config(
         &self,
         config: &ProviderConfig,
-        env: impl Fn(&str) -> Option<String>,
+        env: impl Fn(&str) -> Option<SecretString>,
     ) -> Result<Provider> {
         let name = config.provider.trim();
         let factory = self.factory(name)?;
@@ -355,7 +380,6 @@ impl Registry {
                 // A blank value is unset here too, so that the error names the variable at
                 // fault rather than the provider's own.
                 Err(variable) => env(variable)
-                    .map(SecretString::from)
                     .filter(|value| !value.expose_secret().trim().is_empty())
                     .ok_or_else(|| {
                         Error::invalid_input(format!(
@@ -469,7 +493,7 @@ pub struct Settings<'a> {
 /// Where [`Settings`] reads: a lookup of the environment's variables, or a configuration's
 /// values by setting name.
 pub(crate) enum Source<'a> {
-    Lookup(&'a dyn Fn(&str) -> Option<String>),
+    Lookup(&'a dyn Fn(&str) -> Option<SecretString>),
     Config(&'a BTreeMap<String, SecretString>),
 }
 
@@ -527,7 +551,7 @@ impl<'a> Settings<'a> {
     pub fn get_secret(&self, variable: &str) -> Option<SecretString> {
         self.read.borrow_mut().insert(variable.to_owned());
         let values = EnvReader::new(|name: &str| match self.source {
-            Source::Lookup(lookup) => lookup(name).map(SecretString::from),
+            Source::Lookup(lookup) => lookup(name),
             Source::Config(values) => values.get(&self.setting_name(name)).cloned(),
         });
         values.raw_secret(variable)
@@ -597,6 +621,14 @@ impl<'a> Settings<'a> {
         );
         rewrap(err, message)
     }
+}
+
+/// `lookup`, giving each value as a secret: a lookup of `String`s, or of secrets, for
+/// [`Source::Lookup`].
+fn secret_lookup<V: Into<SecretString>>(
+    lookup: impl Fn(&str) -> Option<V>,
+) -> impl Fn(&str) -> Option<SecretString> {
+    move |name: &str| lookup(name).map(Into::into)
 }
 
 /// The prefix of the variables of the provider `name`: `name` in upper case with `-` as `_`,
@@ -678,7 +710,7 @@ mod tests {
             format!("{:?}", settings(&values)),
             r#"Settings { provider: "acme-sms", source: "configuration", .. }"#
         );
-        let lookup = |_: &str| Some("canary-key".to_owned());
+        let lookup = |_: &str| Some(SecretString::from("canary-key"));
         let from_env = Settings::new("acme-sms", Source::Lookup(&lookup));
         assert_eq!(
             from_env.get("ACME_SMS_API_KEY").as_deref(),
@@ -715,7 +747,7 @@ mod tests {
             "no variable"
         );
         // The environment's own variable names need no explaining.
-        let lookup = |_: &str| Some("k".to_owned());
+        let lookup = |_: &str| Some(SecretString::from("k"));
         let from_env = Settings::new("acme-sms", Source::Lookup(&lookup));
         from_env.get("ACME_SMS_API_KEY");
         assert_eq!(
@@ -749,7 +781,7 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "SecretBox<str>([REDACTED])");
         assert_eq!(config.require("ACME_SMS_API_KEY").unwrap(), "k-1");
         assert!(config.get_secret("ACME_SMS_REGION").is_none());
-        let lookup = |name: &str| (name == "ACME_SMS_API_KEY").then(|| "k-2".to_owned());
+        let lookup = |name: &str| (name == "ACME_SMS_API_KEY").then(|| SecretString::from("k-2"));
         let from_env = Settings::new("acme-sms", Source::Lookup(&lookup));
         let secret = from_env.get_secret("ACME_SMS_API_KEY").unwrap();
         assert_eq!(secret.expose_secret(), "k-2");
@@ -763,8 +795,8 @@ mod tests {
     fn values_are_trimmed_and_blank_is_unset() {
         let values = values(&[("api_key", " k-1\n"), ("region", "  ")]);
         let lookup = |name: &str| match name {
-            "ACME_SMS_API_KEY" => Some(" k-1\n".to_owned()),
-            "ACME_SMS_REGION" => Some("  ".to_owned()),
+            "ACME_SMS_API_KEY" => Some(SecretString::from(" k-1\n")),
+            "ACME_SMS_REGION" => Some(SecretString::from("  ")),
             _ => None,
         };
         for settings in [
@@ -823,7 +855,7 @@ mod tests {
             .register("acme", |_| Err(Error::unsupported("never built")))
             .unwrap();
         assert!(registry.contains(" acme\n"));
-        let lookup = |_: &str| None;
+        let lookup = |_: &str| None::<SecretString>;
         let err = registry.build_named(" acme ", lookup).unwrap_err();
         assert_eq!(err.message(), "never built");
         for err in [

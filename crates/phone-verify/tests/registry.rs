@@ -471,6 +471,52 @@ async fn an_out_of_tree_provider_plugs_in_through_the_public_api() {
     .assert_all_passed();
 }
 
+/// A lookup may give secrets, so that credentials from a vault or a prompt are never in a plain
+/// `String`: `build_named`, `build_from_lookup` and `build_with_env` take it as they take a
+/// lookup of `String`s, values trimmed alike.
+#[test]
+fn lookups_of_secrets_build_as_lookups_of_strings() {
+    use phone_verify::SettingValue;
+    use phone_verify::secrecy::SecretString;
+
+    let registry = registry_with_memory(&InMemoryState::new());
+    let secrets = |name: &str| match name {
+        "PHONE_VERIFY_PROVIDER" => Some(SecretString::from("memory")),
+        "MEMORY_TOKEN" | "APP_TOKEN" => Some(SecretString::from(" let-me-in\n")),
+        _ => None,
+    };
+    let named = registry.build_named("memory", secrets).unwrap();
+    assert_eq!(named.id(), InMemoryVerifier::PROVIDER);
+    let from_lookup = registry.build_from_lookup(secrets).unwrap();
+    assert_eq!(from_lookup.id(), InMemoryVerifier::PROVIDER);
+    let config = ProviderConfig::new("memory").setting("token", SettingValue::env("APP_TOKEN"));
+    registry.build_with_env(&config, secrets).unwrap();
+    // A wrong secret is refused as a wrong string is, and never shown.
+    let wrong = |_: &str| Some(SecretString::from("canary-guess"));
+    let err = registry.build_named("memory", wrong).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert!(!format!("{err} {err:?}").contains("canary"));
+
+    // A built-in provider's credentials, given as secrets.
+    #[cfg(feature = "twilio")]
+    {
+        let twilio = |name: &str| {
+            let value = match name {
+                "TWILIO_ACCOUNT_SID" => "AC0123456789abcdef0123456789abcdef",
+                "TWILIO_AUTH_TOKEN" => "canary-token",
+                "TWILIO_SERVICE_SID" => "VA0123456789abcdef0123456789abcdef",
+                _ => return None,
+            };
+            Some(SecretString::from(value))
+        };
+        let provider = Registry::with_builtin()
+            .build_named("twilio", twilio)
+            .unwrap();
+        assert_eq!(provider.id().as_str(), "twilio");
+        assert!(!format!("{provider:?}").contains("canary"));
+    }
+}
+
 #[test]
 fn an_out_of_tree_factory_reports_its_own_errors() {
     let registry = registry_with_memory(&InMemoryState::new());
