@@ -755,6 +755,35 @@ mod tests {
         assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
     }
 
+    /// A value that is not what its setting takes is refused without being shown (a Redis URL
+    /// with its password, where `memory` or `redis` belongs), saying what was expected.
+    #[test]
+    fn a_wrong_value_is_not_shown() {
+        for (text, expected) in [
+            (
+                "store = \"redis://:canary@h:6379\"\n",
+                "guard settings: 1:9: unknown variant (not shown), expected `memory` or `redis`",
+            ),
+            (
+                "memory_capacity = \"canary\"\n",
+                "guard settings: 1:19: invalid type: string (not shown), expected usize",
+            ),
+            (
+                "memory_capacity = 'canary \"\\ é'\n",
+                "guard settings: 1:19: invalid type: string (not shown), expected usize",
+            ),
+            (
+                "[rules]\nsend_fail_mode = \"canary\\\"\\\\\"\n",
+                "guard settings: 2:18: unknown variant (not shown), expected `open` or `closed`",
+            ),
+        ] {
+            let err = GuardSettings::from_toml(text).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert_eq!(err.message(), expected, "{text:?}");
+            assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        }
+    }
+
     #[tokio::test]
     async fn refuses_unknown_fields_and_a_redis_store_without_url() {
         let typo = GuardSettings::from_toml("[rules]\nper_phon = { max = 1, window_secs = 60 }");

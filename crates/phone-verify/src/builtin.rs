@@ -83,8 +83,10 @@ mod tests {
     use crate::registry::{BUILTIN_PROVIDERS, Registry};
 
     /// Each enabled built-in provider, built from a configuration with every kind of
-    /// credential it takes, reads its credentials as secrets only: none through the plain
-    /// accessors `get` and `require`, whose `String`s are never wiped.
+    /// credential it takes, reads its credentials as secrets only. Each is marked secret in
+    /// the provider's settings, so that the provider's `EnvReader` refuses to give it as plain
+    /// text (a panic here: tests are debug builds); and none is read through the registry's
+    /// plain `get` and `require`, whose `String`s are never wiped.
     #[cfg(any(
         feature = "verifykit",
         feature = "verifik",
@@ -95,16 +97,28 @@ mod tests {
     fn credentials_are_never_read_as_plain_strings() {
         use std::collections::BTreeMap;
 
+        use phone_verify_core::kit::EnvSetting;
         use phone_verify_core::secrecy::SecretString;
 
         use crate::registry::{Provider, Settings, Source};
 
-        /// A provider, its factory, the credential variables it must read, and its settings.
+        /// A provider, its factory, the credential variables it must read, the variables its
+        /// settings mark secret, and its settings.
         struct Case {
             name: &'static str,
             build: fn(&Settings<'_>) -> phone_verify_core::Result<Provider>,
             credentials: &'static [&'static str],
+            secrets: fn() -> Vec<&'static str>,
             settings: &'static [(&'static str, &'static str)],
+        }
+
+        /// The variables of `S` marked secret.
+        fn secrets<S: EnvSetting>() -> Vec<&'static str> {
+            S::ALL
+                .iter()
+                .filter(|setting| setting.is_secret())
+                .map(|setting| setting.name())
+                .collect()
         }
 
         let cases = [
@@ -112,6 +126,7 @@ mod tests {
             Case {
                 name: "verifykit",
                 build: super::verifykit,
+                secrets: secrets::<phone_verify_verifykit::VerifyKitSetting>,
                 credentials: &["VERIFYKIT_SERVER_KEY"],
                 settings: &[("server_key", "k")],
             },
@@ -119,6 +134,7 @@ mod tests {
             Case {
                 name: "verifik",
                 build: super::verifik,
+                secrets: secrets::<phone_verify_verifik::VerifikSetting>,
                 credentials: &["VERIFIK_TOKEN"],
                 settings: &[("token", "t")],
             },
@@ -126,6 +142,7 @@ mod tests {
             Case {
                 name: "verigator",
                 build: super::verigator,
+                secrets: secrets::<phone_verify_verigator::VerigatorSetting>,
                 credentials: &["VERIGATOR_USERNAME", "VERIGATOR_PASSWORD"],
                 settings: &[("username", "u"), ("password", "p"), ("service_id", "s-1")],
             },
@@ -134,6 +151,7 @@ mod tests {
             Case {
                 name: "verigator",
                 build: super::verigator,
+                secrets: secrets::<phone_verify_verigator::VerigatorSetting>,
                 credentials: &["VERIGATOR_USERNAME", "VERIGATOR_PASSWORD"],
                 settings: &[
                     ("sandbox_url", "http://127.0.0.1:8025"),
@@ -144,6 +162,7 @@ mod tests {
             Case {
                 name: "twilio",
                 build: super::twilio,
+                secrets: secrets::<phone_verify_twilio::TwilioSetting>,
                 credentials: &["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
                 settings: &[
                     ("account_sid", "AC0123456789abcdef0123456789abcdef"),
@@ -155,6 +174,7 @@ mod tests {
             Case {
                 name: "twilio",
                 build: super::twilio,
+                secrets: secrets::<phone_verify_twilio::TwilioSetting>,
                 credentials: &[
                     "TWILIO_ACCOUNT_SID",
                     "TWILIO_API_KEY_SID",
@@ -172,6 +192,7 @@ mod tests {
             Case {
                 name: "twilio",
                 build: super::twilio,
+                secrets: secrets::<phone_verify_twilio::TwilioSetting>,
                 credentials: &["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
                 settings: &[("sandbox_url", "http://127.0.0.1:8025")],
             },
@@ -184,9 +205,14 @@ mod tests {
                 .collect();
             let settings = Settings::new(case.name, Source::Config(&values));
             let name = case.name;
+            let marked = (case.secrets)();
             (case.build)(&settings).unwrap_or_else(|e| panic!("{name}: {e}"));
             let read = settings.read.borrow();
             for credential in case.credentials {
+                assert!(
+                    marked.contains(credential),
+                    "{name} does not mark {credential} secret"
+                );
                 assert!(
                     read.contains(*credential),
                     "{name} did not read {credential}"

@@ -562,6 +562,29 @@ settings = {{ key = \"k\" }}
         );
     }
 
+    /// A wrong value in the `[guard]` table is refused without being shown (a Redis URL with
+    /// its password where `memory` or `redis` belongs), saying what was expected.
+    #[cfg(feature = "guard")]
+    #[test]
+    fn a_wrong_guard_value_is_not_shown() {
+        let routes = "[[routes]]\nname = \"main\"\nprovider = \"acme\"\n";
+        for (guard, expected) in [
+            (
+                "[guard]\nstore = \"redis://:canary@h:6379\"\n",
+                "5:9: unknown variant (not shown), expected `memory` or `redis`",
+            ),
+            (
+                "[guard]\nmemory_capacity = \"canary\"\n",
+                "5:19: invalid type: string (not shown), expected usize",
+            ),
+        ] {
+            let err = RoutingConfig::from_toml(&format!("{routes}{guard}")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert_eq!(err.message(), expected, "{guard:?}");
+            assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        }
+    }
+
     /// With the `guard` feature, a guard set in code is refused by `build_router` too, and put
     /// in front of the router by `build_guarded_router`.
     #[cfg(feature = "guard")]

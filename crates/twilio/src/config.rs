@@ -27,17 +27,17 @@ phone_verify_core::env_settings! {
     pub enum TwilioSetting: "TWILIO" {
         /// `TWILIO_ACCOUNT_SID`: the Account SID (`AC…`), with `TWILIO_AUTH_TOKEN`; beside an
         /// API key, optional, checked and not sent (Verify v2's URLs name no account).
-        AccountSid = "ACCOUNT_SID" =>
+        AccountSid = secret "ACCOUNT_SID" =>
             "the Twilio Account SID (AC followed by 32 hex digits)",
         /// `TWILIO_AUTH_TOKEN`: the account's auth token.
-        AuthToken = "AUTH_TOKEN" =>
+        AuthToken = secret "AUTH_TOKEN" =>
             "the Twilio account's auth token",
         /// `TWILIO_API_KEY_SID`: an API key SID (`SK…`), with `TWILIO_API_KEY_SECRET`, instead of
         /// the auth token.
-        ApiKeySid = "API_KEY_SID" =>
+        ApiKeySid = secret "API_KEY_SID" =>
             "a Twilio API key SID (SK followed by 32 hex digits)",
         /// `TWILIO_API_KEY_SECRET`: the API key's secret.
-        ApiKeySecret = "API_KEY_SECRET" =>
+        ApiKeySecret = secret "API_KEY_SECRET" =>
             "the Twilio API key's secret",
         /// `TWILIO_SERVICE_SID`: the Verify service (`VA…`) verifications run in.
         ServiceSid = "SERVICE_SID" =>

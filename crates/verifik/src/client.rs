@@ -105,7 +105,12 @@ struct Installed {
 
 impl Installed {
     fn new(token: SecretString, expires_at: Option<OffsetDateTime>) -> Self {
-        let bearer = SecretString::from(format!("Bearer {}", token.expose_secret()));
+        // In a buffer of its exact length: it never grows (a growth would leave a copy of the
+        // token behind), and becomes the secret without another copy.
+        let mut bearer = String::with_capacity("Bearer ".len() + token.expose_secret().len());
+        bearer.push_str("Bearer ");
+        bearer.push_str(token.expose_secret());
+        let bearer = SecretString::from(bearer);
         let authorization = secret_header_value("authorization", &bearer).ok();
         Self {
             token,

@@ -46,7 +46,7 @@ phone_verify_core::env_settings! {
     /// ```
     pub enum VerifikSetting: "VERIFIK" {
         /// `VERIFIK_TOKEN`: the access token; required unless `VERIFIK_SANDBOX_URL` is set.
-        Token = "TOKEN" =>
+        Token = secret "TOKEN" =>
             "a Verifik access token (a JWT from the dashboard or a login), unless \
                  VERIFIK_SANDBOX_URL is set",
         /// `VERIFIK_SANDBOX_URL`: a phone-verify sandbox's base URL; the API is then under
@@ -425,6 +425,12 @@ mod tests {
     #[test]
     fn every_setting_has_one_name_and_a_meaning() {
         assert_eq!(check_env_settings::<S>(), Ok(()));
+        // The token is the one credential, which `EnvReader` gives only as a secret.
+        let secret: Vec<_> = S::ALL
+            .iter()
+            .filter(|setting| setting.is_secret())
+            .collect();
+        assert_eq!(secret, [&S::Token]);
         let missing = VerifikBuilder::from_lookup(env(&[])).unwrap_err();
         assert!(
             missing.to_string().contains(S::Token.meaning()),

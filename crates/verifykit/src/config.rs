@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader, sandbox_url};
+use phone_verify_core::kit::{BaseUrl, EnvReader, fits_header, sandbox_url};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, ProviderId, Result};
 
@@ -45,7 +45,7 @@ phone_verify_core::env_settings! {
     pub enum VerifyKitSetting: "VERIFYKIT" {
         /// `VERIFYKIT_SERVER_KEY`: the server key (`X-Vfk-Server-Key`); required unless
         /// `VERIFYKIT_SANDBOX_URL` is set.
-        ServerKey = "SERVER_KEY" =>
+        ServerKey = secret "SERVER_KEY" =>
             "the VerifyKit server key (X-Vfk-Server-Key)",
         /// `VERIFYKIT_SANDBOX_URL`: the base URL of a phone-verify sandbox; points both hosts at it
         /// (see [`VerifyKitBuilder::sandbox_url`]) and makes the server key default to
@@ -107,7 +107,7 @@ impl VerifyKitConfig {
         if key.trim().is_empty() {
             return Err(invalid("the VerifyKit server key is empty"));
         }
-        if reqwest::header::HeaderValue::from_str(key).is_err() {
+        if !fits_header(key) {
             return Err(invalid(
                 "the VerifyKit server key has characters that cannot be sent in a header",
             ));
@@ -392,6 +392,12 @@ mod tests {
     #[test]
     fn settings_name_every_variable_once_under_the_prefix() {
         assert_eq!(check_env_settings::<VerifyKitSetting>(), Ok(()));
+        // The server key is the one credential, which `EnvReader` gives only as a secret.
+        let secret: Vec<_> = VerifyKitSetting::ALL
+            .iter()
+            .filter(|setting| setting.is_secret())
+            .collect();
+        assert_eq!(secret, [&ServerKey]);
         let docs = [
             include_str!("../README.md"),
             include_str!("../../../docs/providers/verifykit.md"),

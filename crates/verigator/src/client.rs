@@ -137,11 +137,17 @@ impl VerigatorClient {
     pub fn new(config: &VerigatorConfig) -> Result<Self> {
         config.validate()?;
         let http = config.http.client(PROVIDER)?;
-        let service_auth = SecretString::from(format!(
-            "{}:{}",
+        // `user:password` in a buffer of its exact length: it never grows (a growth would leave
+        // a copy behind), and becomes the secret without another copy.
+        let (user, password) = (
             config.username.expose_secret(),
-            config.password.expose_secret()
-        ));
+            config.password.expose_secret(),
+        );
+        let mut pair = String::with_capacity(user.len() + 1 + password.len());
+        pair.push_str(user);
+        pair.push(':');
+        pair.push_str(password);
+        let service_auth = SecretString::from(pair);
         Ok(Self {
             inner: Arc::new(Inner {
                 http,

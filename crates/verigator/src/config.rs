@@ -7,7 +7,7 @@ mod ids;
 use std::time::Duration;
 
 use phone_verify_core::http::{ConfigureHttp, HttpSettings};
-use phone_verify_core::kit::{BaseUrl, EnvReader};
+use phone_verify_core::kit::{BaseUrl, EnvReader, fits_header};
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{Error, ProviderId, Result};
 
@@ -41,10 +41,10 @@ phone_verify_core::env_settings! {
     pub enum VerigatorSetting: "VERIGATOR" {
         /// `VERIGATOR_USERNAME`: the Messente API username; required unless `VERIGATOR_SANDBOX_URL`
         /// is set.
-        Username = "USERNAME" =>
+        Username = secret "USERNAME" =>
             "the Messente API username (required unless VERIGATOR_SANDBOX_URL is set)",
         /// `VERIGATOR_PASSWORD`: the Messente API password; required with `VERIGATOR_USERNAME`.
-        Password = "PASSWORD" =>
+        Password = secret "PASSWORD" =>
             "the Messente API password (required with VERIGATOR_USERNAME)",
         /// `VERIGATOR_SERVICE_ID`: the Verigator service (ServiceID) whose users are verified;
         /// required to build a [`Verigator`](crate::Verigator), not a
@@ -125,10 +125,9 @@ impl VerigatorConfig {
         if password.is_empty() {
             return Err(invalid("the Messente API password is empty"));
         }
-        // Each half checked alone (`:` itself fits a header), so that the joined credentials
-        // are made only where the client makes its secret header.
-        let sendable = |text: &str| reqwest::header::HeaderValue::from_str(text).is_ok();
-        if !sendable(user) || !sendable(password) {
+        // Each half checked alone and in place (`:` itself fits a header), so that the joined
+        // credentials are made only where the client makes its secret header.
+        if !fits_header(user) || !fits_header(password) {
             return Err(invalid(
                 "the Messente API username or password has characters that cannot be sent in \
                  a header",
@@ -459,6 +458,12 @@ mod tests {
     fn settings_are_named_once_under_the_prefix() {
         assert_eq!(check_env_settings::<S>(), Ok(()));
         assert_eq!(S::ALL.len(), 11);
+        // The credentials, which `EnvReader` gives only as secrets.
+        let secret: Vec<_> = S::ALL
+            .iter()
+            .filter(|setting| setting.is_secret())
+            .collect();
+        assert_eq!(secret, [&S::Username, &S::Password]);
     }
 
     #[test]

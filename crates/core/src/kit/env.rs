@@ -40,11 +40,15 @@ use crate::http::config::{HttpSetting, parse_env_seconds};
 ///             Self::Region => "the region, `eu` or `us`",
 ///         }
 ///     }
+///     fn is_secret(self) -> bool {
+///         matches!(self, Self::ApiKey)
+///     }
 /// }
 ///
 /// let env = EnvReader::new(|name: &str| (name == "ACME_REGION").then(|| " eu ".to_owned()));
 /// assert_eq!(env.get(AcmeSetting::Region).as_deref(), Some("eu"));
-/// assert!(env.require(AcmeSetting::ApiKey).unwrap_err().to_string().contains("ACME_API_KEY"));
+/// let err = env.require_secret(AcmeSetting::ApiKey).unwrap_err();
+/// assert!(err.to_string().contains("ACME_API_KEY"));
 /// ```
 pub trait EnvSetting: Copy + fmt::Debug + 'static {
     /// The prefix every variable of the provider starts with, e.g. `VERIFYKIT`; also the prefix
@@ -56,20 +60,107 @@ pub trait EnvSetting: Copy + fmt::Debug + 'static {
     fn name(self) -> &'static str;
     /// What it holds, in a few words (documentation, `--help`, error messages).
     fn meaning(self) -> &'static str;
+    /// Whether it holds a credential, which [`EnvReader`] gives only as a secret
+    /// ([`get_secret`](EnvReader::get_secret), [`require_secret`](EnvReader::require_secret)):
+    /// its plain accessors refuse it. `false` unless the provider says so.
+    fn is_secret(self) -> bool {
+        false
+    }
 }
 
 /// An error `message` about a configuration `text`, placed: `line:column: message` for byte
 /// `at` (1-based, in characters, as compilers write a place), the message alone without a
 /// place. Points at the place without quoting the text, which may hold credentials (toml's
-/// own error quotes the offending line).
+/// own error quotes the offending line), and shows no value serde quotes in the message (an
+/// unknown variant, a string, a character: `store = "redis://:password@host"` is
+/// ``unknown variant (not shown), expected `memory` or `redis` ``); field names and what
+/// was expected stay.
 pub fn placed_message(text: &str, at: Option<usize>, message: &str) -> String {
-    let message = message.trim_end();
+    let message = without_values(message.trim_end());
     match at {
         Some(at) => {
             let (line, column) = line_and_column(text, at);
             format!("{line}:{column}: {message}")
         }
-        None => message.to_owned(),
+        None => message,
+    }
+}
+
+/// What stands in `message` for a value serde quoted.
+const NOT_SHOWN: &str = "(not shown)";
+
+/// The values serde writes into its messages, each after its opening: a variant's name
+/// (`` unknown variant `…` ``), a string (`string "…"`, escaped as `Debug` writes it) and a
+/// character (`` character `…` ``, as it is). Serde's other unexpected values are numbers,
+/// booleans or a kind (`byte array`, `map`), written without the value.
+const QUOTED_VALUES: [(&str, Quote); 3] = [
+    ("unknown variant `", Quote::Variant),
+    ("string \"", Quote::Debug),
+    ("character `", Quote::Char),
+];
+
+/// How serde quotes a value in a message.
+#[derive(Clone, Copy)]
+enum Quote {
+    /// `` `{}` ``, followed by `, expected …` or `, there are no variants`.
+    Variant,
+    /// `{:?}`: `"` and `\` escaped inside.
+    Debug,
+    /// `` `{}` `` around one character.
+    Char,
+}
+
+/// `message` with every value serde quoted in it replaced by [`NOT_SHOWN`], the rest as it
+/// is. A quote that does not end hides the rest of the message.
+fn without_values(message: &str) -> String {
+    let mut shown = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, opening, quote)) = QUOTED_VALUES
+        .iter()
+        .filter_map(|&(opening, quote)| rest.find(opening).map(|at| (at, opening, quote)))
+        .min_by_key(|&(at, ..)| at)
+    {
+        // The opening without its quotation mark, then the value's stand-in.
+        let value = at + opening.len();
+        shown.push_str(&rest[..value - 1]);
+        shown.push_str(NOT_SHOWN);
+        rest = &rest[value..];
+        rest = &rest[quoted_len(rest, quote)..];
+    }
+    shown.push_str(rest);
+    shown
+}
+
+/// The length of the value at the start of `rest` with its closing quotation mark: all of
+/// `rest` when it does not end.
+fn quoted_len(rest: &str, quote: Quote) -> usize {
+    match quote {
+        // The name is written unescaped: it ends before the last of serde's endings.
+        Quote::Variant => ["`, expected ", "`, there are no variants"]
+            .iter()
+            .filter_map(|ending| rest.rfind(ending))
+            .max()
+            .map_or(rest.len(), |end| end + 1),
+        Quote::Debug => {
+            let mut bytes = rest.bytes().enumerate();
+            while let Some((i, b)) = bytes.next() {
+                match b {
+                    b'\\' => {
+                        bytes.next();
+                    }
+                    b'"' => return i + 1,
+                    _ => {}
+                }
+            }
+            rest.len()
+        }
+        Quote::Char => {
+            let first = rest.chars().next().map_or(0, char::len_utf8);
+            match rest[first..].find('`') {
+                Some(end) => first + end + 1,
+                None => rest.len(),
+            }
+        }
     }
 }
 
@@ -83,8 +174,10 @@ fn line_and_column(text: &str, at: usize) -> (usize, usize) {
 }
 
 /// Checks a provider's settings enum `S`: every name unique and under `{PREFIX}_`, every
-/// meaning written, and every [`HttpSetting`] listed under the prefix. The error says what is
-/// wrong; a provider's unit test asserts `check_env_settings::<S>()` is `Ok`.
+/// meaning written, and every [`HttpSetting`] listed under the prefix, none of them secret
+/// ([`HttpSettings::apply_env`](crate::http::HttpSettings::apply_env) reads them as plain
+/// text). The error says what is wrong; a provider's unit test asserts
+/// `check_env_settings::<S>()` is `Ok`.
 pub fn check_env_settings<S: EnvSetting>() -> std::result::Result<(), String> {
     let prefix = format!("{}_", S::PREFIX);
     let mut seen = std::collections::HashSet::new();
@@ -100,46 +193,74 @@ pub fn check_env_settings<S: EnvSetting>() -> std::result::Result<(), String> {
             return Err(format!("{name} has no meaning"));
         }
     }
-    match HttpSetting::ALL
+    let http: Vec<String> = HttpSetting::ALL
         .iter()
         .map(|http| http.name(S::PREFIX))
-        .find(|name| !seen.contains(name.as_str()))
+        .collect();
+    if let Some(missing) = http.iter().find(|name| !seen.contains(name.as_str())) {
+        return Err(format!("{missing} is not among the settings"));
+    }
+    match S::ALL
+        .iter()
+        .find(|setting| setting.is_secret() && http.iter().any(|name| name == setting.name()))
     {
-        Some(missing) => Err(format!("{missing} is not among the settings")),
+        Some(secret) => Err(format!(
+            "{} is secret, but the HTTP settings are read as plain text",
+            secret.name()
+        )),
         None => Ok(()),
     }
 }
 
 /// Declares a provider's settings enum: the variants given, each `Variant = "SUFFIX" =>
-/// "meaning"` (the variable is `{PREFIX}_{SUFFIX}`), then the four [`HttpSetting`] variants
-/// (`ConnectTimeout`, `AttemptTimeout`, `OverallTimeout`, `MaxAttempts`) under the same prefix.
-/// It derives `Clone, Copy, Debug, PartialEq, Eq, Hash`, is `#[non_exhaustive]`, and gets the
-/// one way every provider's settings are named: inherent `PREFIX`, `ALL`, `const fn name()`
-/// and `const fn meaning()` (no trait to import), `Display` (the name), and [`EnvSetting`]
-/// for [`EnvReader`].
+/// "meaning"`, or `Variant = secret "SUFFIX" => "meaning"` for a credential (the variable is
+/// `{PREFIX}_{SUFFIX}`), then the four [`HttpSetting`] variants (`ConnectTimeout`,
+/// `AttemptTimeout`, `OverallTimeout`, `MaxAttempts`) under the same prefix. It derives
+/// `Clone, Copy, Debug, PartialEq, Eq, Hash`, is `#[non_exhaustive]`, and gets the one way
+/// every provider's settings are named: inherent `PREFIX`, `ALL`, `const fn name()`,
+/// `const fn meaning()` and `const fn is_secret()` (no trait to import), `Display` (the name),
+/// and [`EnvSetting`] for [`EnvReader`], which gives a `secret` setting only as a secret.
 ///
 /// ```
 /// phone_verify_core::env_settings! {
 ///     /// Acme's variables.
 ///     pub enum AcmeSetting: "ACME" {
 ///         /// `ACME_API_KEY`: the API key.
-///         ApiKey = "API_KEY" => "the API key",
+///         ApiKey = secret "API_KEY" => "the API key",
+///         /// `ACME_REGION`: the region.
+///         Region = "REGION" => "the region, `eu` or `us`",
 ///     }
 /// }
 ///
 /// assert_eq!(AcmeSetting::ApiKey.name(), "ACME_API_KEY");
+/// assert!(AcmeSetting::ApiKey.is_secret() && !AcmeSetting::Region.is_secret());
 /// assert_eq!(AcmeSetting::MaxAttempts.to_string(), "ACME_MAX_ATTEMPTS");
-/// assert_eq!(AcmeSetting::ALL.len(), 5);
+/// assert_eq!(AcmeSetting::ALL.len(), 6);
 /// assert_eq!(phone_verify_core::kit::check_env_settings::<AcmeSetting>(), Ok(()));
+/// ```
+///
+/// `secret` is the only mark:
+///
+/// ```compile_fail
+/// phone_verify_core::env_settings! {
+///     /// Acme's variables.
+///     pub enum AcmeSetting: "ACME" {
+///         /// `ACME_API_KEY`: the API key.
+///         ApiKey = secrets "API_KEY" => "the API key",
+///     }
+/// }
 /// ```
 #[macro_export]
 macro_rules! env_settings {
+    // Whether a variant is marked `secret`.
+    (@secret secret) => { true };
+    (@secret) => { false };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident: $prefix:literal {
             $(
                 $(#[$variant_meta:meta])*
-                $variant:ident = $suffix:literal => $meaning:literal,
+                $variant:ident = $($secret:ident)? $suffix:literal => $meaning:literal,
             )*
         }
     ) => {
@@ -194,6 +315,17 @@ macro_rules! env_settings {
                     Self::MaxAttempts => $crate::kit::HttpSetting::MaxAttempts.meaning(),
                 }
             }
+
+            /// Whether the variable holds a credential, read only as a secret.
+            $vis const fn is_secret(self) -> bool {
+                match self {
+                    $(Self::$variant => $crate::env_settings!(@secret $($secret)?),)*
+                    Self::ConnectTimeout
+                    | Self::AttemptTimeout
+                    | Self::OverallTimeout
+                    | Self::MaxAttempts => false,
+                }
+            }
         }
 
         impl ::core::fmt::Display for $name {
@@ -211,6 +343,9 @@ macro_rules! env_settings {
             fn meaning(self) -> &'static str {
                 Self::meaning(self)
             }
+            fn is_secret(self) -> bool {
+                Self::is_secret(self)
+            }
         }
     };
 }
@@ -220,8 +355,11 @@ macro_rules! env_settings {
 /// plain `String`, as a [`SecretString`]. Every value is held as a secret from the moment it is
 /// read and trimmed inside it; blank values count as unset. Credentials come out as secrets
 /// ([`get_secret`](Self::get_secret), [`require_secret`](Self::require_secret)), the rest as
-/// plain text ([`get`](Self::get), [`parse`](Self::parse), [`seconds`](Self::seconds)), and no
-/// error shows a value: a credential may stand where another setting belongs.
+/// plain text ([`get`](Self::get), [`require`](Self::require), [`parse`](Self::parse),
+/// [`seconds`](Self::seconds)), and no error shows a value: a credential may stand where
+/// another setting belongs. The plain accessors refuse a setting marked secret
+/// ([`EnvSetting::is_secret`]): a provider's bug, a panic in debug builds, so that its tests
+/// catch it.
 ///
 /// ```
 /// use phone_verify_core::kit::{EnvReader, EnvSetting};
@@ -235,6 +373,7 @@ macro_rules! env_settings {
 /// #         match self { Self::ApiKey => "ACME_API_KEY", Self::Retries => "ACME_RETRIES" }
 /// #     }
 /// #     fn meaning(self) -> &'static str { "a value" }
+/// #     fn is_secret(self) -> bool { matches!(self, Self::ApiKey) }
 /// # }
 ///
 /// let env = EnvReader::new(|name: &str| match name {
@@ -305,7 +444,7 @@ where
     /// The value of `setting`, trimmed, as plain text, for what is not a credential (a URL, a
     /// name); `None` when unset or blank.
     pub fn get<S: EnvSetting>(&self, setting: S) -> Option<String> {
-        self.raw(setting.name())
+        self.raw(plain(setting).name())
     }
 
     /// The value of `setting` as plain text, or an
@@ -323,7 +462,7 @@ where
         setting: S,
         expected: &str,
     ) -> Result<Option<T>> {
-        self.get_secret(setting)
+        self.get_secret(plain(setting))
             .map(|value| {
                 value.expose_secret().parse().map_err(|_| {
                     Error::invalid_input(format!(
@@ -338,7 +477,7 @@ where
     /// The value of `setting` as a number of seconds (decimals allowed), above 0 and at most a
     /// day.
     pub fn seconds<S: EnvSetting>(&self, setting: S) -> Result<Option<Duration>> {
-        self.get_secret(setting)
+        self.get_secret(plain(setting))
             .map(|value| parse_env_seconds(setting.name(), value.expose_secret()))
             .transpose()
     }
@@ -349,6 +488,17 @@ where
     pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         |name| self.raw(name)
     }
+}
+
+/// `setting`, for a plain accessor of [`EnvReader`]: a credential read as plain text is the
+/// provider's bug, a panic naming the variable in debug builds (the provider's tests).
+fn plain<S: EnvSetting>(setting: S) -> S {
+    debug_assert!(
+        !setting.is_secret(),
+        "{} is a credential: read it with get_secret or require_secret",
+        setting.name()
+    );
+    setting
 }
 
 /// The error of a required `setting` that is unset or blank: it names the variable and what
@@ -379,6 +529,126 @@ mod tests {
         assert_eq!(line_and_column(text, 999), (3, 1));
         assert_eq!(placed_message(text, Some(7), "bad key\n"), "2:2: bad key");
         assert_eq!(placed_message(text, None, "bad file"), "bad file");
+    }
+
+    /// [`serde_messages`] as [`without_values`](super::without_values) shows them.
+    const HIDDEN: [&str; 4] = [
+        "unknown variant (not shown), expected `memory` or `redis`",
+        "unknown variant (not shown), there are no variants",
+        "invalid type: string (not shown), expected usize",
+        "invalid value: string (not shown), expected a character",
+    ];
+
+    /// Serde's messages as its `Error` trait writes them, for a value `v`.
+    fn serde_messages(v: &str) -> [String; 4] {
+        use serde::de::{Error as _, Unexpected, value::Error};
+        [
+            Error::unknown_variant(v, &["memory", "redis"]).to_string(),
+            Error::unknown_variant(v, &[]).to_string(),
+            Error::invalid_type(Unexpected::Str(v), &"usize").to_string(),
+            Error::invalid_value(Unexpected::Str(v), &"a character").to_string(),
+        ]
+    }
+
+    /// The values serde quotes in a message are never shown, however they are written;
+    /// field names, numbers and what was expected are.
+    #[test]
+    fn quoted_values_are_not_shown() {
+        use super::without_values;
+        use serde::de::{Error as _, Unexpected, value::Error};
+        for v in [
+            "redis://:canary@cache:6379",
+            "canary \"quoted\" \\ and \\\" ends\\",
+            "canary`, expected `memory` or `redis",
+            "canary`, there are no variants",
+            "canary string \"x character `y unknown variant `z",
+            "canary é 日本 \u{7} \n\t\r\0 '",
+            "",
+        ] {
+            for (message, shown) in serde_messages(v).iter().zip(HIDDEN) {
+                assert_eq!(without_values(message), shown, "{v:?}");
+            }
+        }
+        for c in ['c', '`', '"', '\\', 'é', '\n'] {
+            let message = Error::invalid_value(Unexpected::Char(c), &"a digit").to_string();
+            assert_eq!(
+                without_values(&message),
+                "invalid value: character (not shown), expected a digit",
+                "{c:?}"
+            );
+        }
+        for kept in [
+            Error::unknown_field("canary", &["store"]).to_string(),
+            Error::missing_field("canary").to_string(),
+            Error::duplicate_field("canary").to_string(),
+            Error::invalid_type(Unexpected::Signed(-7), &"usize").to_string(),
+            // Serde writes a byte array without its bytes.
+            Error::invalid_type(Unexpected::Bytes(b"canary"), &"a string").to_string(),
+            Error::invalid_length(3, &"a pair").to_string(),
+            "invalid basic string, expected `\"`".to_owned(),
+        ] {
+            assert_eq!(without_values(&kept), kept);
+        }
+        // Several values, and the place before them.
+        let [variant, _, string, _] = serde_messages("canary");
+        assert_eq!(
+            placed_message("a\nb = 1", Some(2), &format!("{variant}; {string}")),
+            "2:1: unknown variant (not shown), expected `memory` or `redis`; invalid type: \
+             string (not shown), expected usize"
+        );
+    }
+
+    /// A quote that does not end hides the rest of the message, and odd messages never panic.
+    #[test]
+    fn odd_quotes_hide_the_rest() {
+        use super::without_values;
+        for (message, shown) in [
+            (
+                "invalid type: string \"canary",
+                "invalid type: string (not shown)",
+            ),
+            (
+                "invalid type: string \"canary\\\"",
+                "invalid type: string (not shown)",
+            ),
+            (
+                "invalid type: string \"canary\\",
+                "invalid type: string (not shown)",
+            ),
+            ("unknown variant `canary", "unknown variant (not shown)"),
+            ("unknown variant `canary`", "unknown variant (not shown)"),
+            ("character `canary", "character (not shown)"),
+            ("character `canary` here", "character (not shown) here"),
+            ("character `", "character (not shown)"),
+            ("character `é", "character (not shown)"),
+            ("string \"", "string (not shown)"),
+            ("string \"\\", "string (not shown)"),
+            ("string \"\\é\" kept", "string (not shown) kept"),
+            ("unknown variant `", "unknown variant (not shown)"),
+            ("no value here", "no value here"),
+            ("", ""),
+        ] {
+            assert_eq!(without_values(message), shown, "{message:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any value in any of serde's quotes is hidden whole, and any message is read
+        /// without a panic.
+        #[test]
+        fn any_quoted_value_is_hidden(v in "\\PC*", c: char, noise in "\\PC*") {
+            use serde::de::{Error as _, Unexpected, value::Error};
+            use super::without_values;
+            for (message, shown) in serde_messages(&v).iter().zip(HIDDEN) {
+                proptest::prop_assert_eq!(without_values(message), shown);
+            }
+            let message = Error::invalid_value(Unexpected::Char(c), &"a digit").to_string();
+            proptest::prop_assert_eq!(
+                without_values(&message),
+                "invalid value: character (not shown), expected a digit"
+            );
+            let _ = without_values(&noise);
+        }
     }
 
     use super::*;
@@ -536,7 +806,9 @@ mod tests {
         /// A test enum.
         enum Declared: "D" {
             /// `D_KEY`.
-            Key = "KEY" => "the key",
+            Key = secret "KEY" => "the key",
+            /// `D_URL`.
+            Url = "URL" => "the URL",
         }
     }
 
@@ -559,14 +831,77 @@ mod tests {
             names,
             [
                 "D_KEY",
+                "D_URL",
                 "D_CONNECT_TIMEOUT_SECS",
                 "D_ATTEMPT_TIMEOUT_SECS",
                 "D_OVERALL_TIMEOUT_SECS",
                 "D_MAX_ATTEMPTS"
             ]
         );
-        let env = EnvReader::new(|name: &str| (name == "D_KEY").then(|| "k".to_owned()));
-        assert_eq!(env.get(Declared::Key).as_deref(), Some("k"));
+        // Only the variant marked `secret` is, through the trait too.
+        let secret: Vec<Declared> = Declared::ALL
+            .iter()
+            .copied()
+            .filter(|s| EnvSetting::is_secret(*s))
+            .collect();
+        assert_eq!(secret, [Declared::Key]);
+        assert!(Declared::Key.is_secret() && !Declared::Url.is_secret());
+        let env = EnvReader::new(|name: &str| name.starts_with("D_").then(|| "k".to_owned()));
+        assert_eq!(env.get(Declared::Url).as_deref(), Some("k"));
+        assert_eq!(env.get_secret(Declared::Key).unwrap().expose_secret(), "k");
+    }
+
+    /// The plain accessors refuse a credential, naming it, in debug builds: a provider that
+    /// reads its credential as plain text fails its tests.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn plain_accessors_refuse_a_credential() {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+
+        let env = EnvReader::new(|_: &str| Some("1".to_owned()));
+        let refused = |read: &dyn Fn()| {
+            let panic = catch_unwind(AssertUnwindSafe(read)).unwrap_err();
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert_eq!(
+                message,
+                "D_KEY is a credential: read it with get_secret or require_secret"
+            );
+        };
+        refused(&|| drop(env.get(Declared::Key)));
+        refused(&|| drop(env.require(Declared::Key)));
+        refused(&|| drop(env.parse::<_, u32>(Declared::Key, "a number")));
+        refused(&|| drop(env.seconds(Declared::Key)));
+        assert_eq!(env.require(Declared::Url).unwrap(), "1");
+        assert_eq!(
+            env.parse::<_, u32>(Declared::Url, "a number").unwrap(),
+            Some(1)
+        );
+        assert!(env.seconds(Declared::Url).unwrap().is_some());
+        assert!(env.require_secret(Declared::Key).is_ok() && env.is_set(Declared::Key));
+    }
+
+    /// [`Full`] with its connect timeout marked secret.
+    #[derive(Clone, Copy, Debug)]
+    struct SecretTimeout(Full);
+
+    impl EnvSetting for SecretTimeout {
+        const PREFIX: &'static str = "F";
+        const ALL: &'static [Self] = &[
+            Self(Full::Key),
+            Self(Full::Http(HttpSetting::ConnectTimeout)),
+            Self(Full::Http(HttpSetting::AttemptTimeout)),
+            Self(Full::Http(HttpSetting::OverallTimeout)),
+            Self(Full::Http(HttpSetting::MaxAttempts)),
+        ];
+        fn name(self) -> &'static str {
+            self.0.name()
+        }
+        fn meaning(self) -> &'static str {
+            self.0.meaning()
+        }
+        fn is_secret(self) -> bool {
+            matches!(self.0, Full::Key | Full::Http(HttpSetting::ConnectTimeout))
+        }
     }
 
     #[test]
@@ -574,6 +909,11 @@ mod tests {
         assert_eq!(check_env_settings::<Full>(), Ok(()));
         let missing = check_env_settings::<S>().unwrap_err();
         assert_eq!(missing, "T_CONNECT_TIMEOUT_SECS is not among the settings");
+        let secret = check_env_settings::<SecretTimeout>().unwrap_err();
+        assert_eq!(
+            secret,
+            "F_CONNECT_TIMEOUT_SECS is secret, but the HTTP settings are read as plain text"
+        );
     }
 
     #[test]

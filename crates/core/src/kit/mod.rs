@@ -9,8 +9,10 @@
 //!   [`HttpStream`] its answer, [`BaseUrl`] a provider's base URL (and paths under it),
 //!   [`sandbox_url`] its base URL
 //!   in a phone-verify sandbox, and [`base_url_setters!`](crate::base_url_setters) a builder's
-//!   `base_url` and `sandbox_url` setters. The application tunes it
-//!   through [`crate::http::HttpSettings`], which a builder holds.
+//!   `base_url` and `sandbox_url` setters; [`secret_header_value`] and [`basic_auth_value`]
+//!   make a credential's header once, and [`fits_header`] checks a credential in place long
+//!   before. The application tunes it through [`crate::http::HttpSettings`], which a builder
+//!   holds.
 //! - **Decoding**: [`lenient`] field decoders for providers whose documentation disagrees on
 //!   types; [`HttpResponse::undecodable`] for a body that is not the expected JSON,
 //!   [`provider_text`] and [`provider_code`] (or [`provider_code_scrubbed`], credentials
@@ -21,8 +23,9 @@
 //!   codegen` fills from a provider's `errors.toml`; [`kind_for_status`] for what is not
 //!   documented; [`kind_for_operation`], the doubt an unavailable provider leaves on a send or
 //!   a code check; [`parse_retry_after`].
-//! - **Settings**: [`EnvSetting`], one typed enum of a provider's variables, and [`EnvReader`],
-//!   which reads them with errors that name the variable;
+//! - **Settings**: [`EnvSetting`], one typed enum of a provider's variables (its credentials
+//!   marked secret), and [`EnvReader`], which reads them with errors that name the variable
+//!   and gives a credential only as a secret;
 //!   [`env_settings!`](crate::env_settings) declares such an enum, with its names, meanings,
 //!   `Display` and the HTTP variables; [`HttpSetting`], the HTTP variables
 //!   every provider lists, [`check_env_settings`], which a provider's unit test runs, and
@@ -46,7 +49,9 @@ pub use client::{HttpClient, surely_unsent};
 pub use env::{EnvReader, EnvSetting, check_env_settings, placed_message};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
 pub use header::ip_header_value;
-pub use request::{HttpRequest, Operation, OperationKind, basic_auth_value, secret_header_value};
+pub use request::{
+    HttpRequest, Operation, OperationKind, basic_auth_value, fits_header, secret_header_value,
+};
 pub use response::{
     HttpResponse, kind_for_operation, kind_for_status, provider_code, provider_code_scrubbed,
     provider_text, redacted_excerpt, scrub_secrets,

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use url::Url;
@@ -200,10 +201,11 @@ impl HttpRequest {
         self
     }
 
-    /// Adds `Authorization: Bearer <token>`.
+    /// Adds `Authorization: Bearer <token>`, marked sensitive.
     pub fn bearer(self, token: &SecretString) -> Result<Self> {
-        let value = SecretString::from(format!("Bearer {}", token.expose_secret()));
-        self.secret_header("authorization", &value)
+        let value = joined_secret(&[b"Bearer ", token.expose_secret().as_bytes()]);
+        let value = sensitive_header_value("authorization", &value)?;
+        Ok(self.prepared_header(reqwest::header::AUTHORIZATION, value))
     }
 
     /// Adds `Authorization: Basic <base64 of user:password>` (RFC 7617), marked sensitive.
@@ -357,7 +359,13 @@ fn header_name(name: &'static str) -> Result<HeaderName> {
 /// # Ok::<(), phone_verify_core::Error>(())
 /// ```
 pub fn secret_header_value(name: &str, value: &SecretString) -> Result<HeaderValue> {
-    let mut value = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+    sensitive_header_value(name, value.expose_secret().as_bytes())
+}
+
+/// `value` as the value of header `name`, marked sensitive; an error names the header, never
+/// the value.
+fn sensitive_header_value(name: &str, value: &[u8]) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_bytes(value).map_err(|_| {
         Error::invalid_input(format!(
             "credential for header {name} has invalid characters"
         ))
@@ -366,17 +374,54 @@ pub fn secret_header_value(name: &str, value: &SecretString) -> Result<HeaderVal
     Ok(value)
 }
 
+/// Whether `text` can be sent as a header value, checked in place without a copy: by `http`'s
+/// rule, tabs and visible or non-ASCII bytes only (no other control character, no DEL). For a
+/// credential checked long before its header is built.
+///
+/// ```
+/// use phone_verify_core::kit::fits_header;
+///
+/// assert!(fits_header("k-123 \t é"));
+/// assert!(!fits_header("line\nbreak"));
+/// ```
+pub fn fits_header(text: &str) -> bool {
+    text.bytes().all(header_byte)
+}
+
+/// Whether `b` may stand in a header value: a tab, or a visible or non-ASCII byte (not DEL).
+fn header_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+/// `parts` joined in a buffer of their full length, so that it never grows (which would leave
+/// a copy behind), wiped when dropped.
+fn joined_secret(parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    let mut joined = Zeroizing::new(Vec::with_capacity(parts.iter().map(|p| p.len()).sum()));
+    for part in parts {
+        joined.extend_from_slice(part);
+    }
+    joined
+}
+
 /// `Authorization: Basic <base64 of user:password>` (RFC 7617) as a sensitive header value, for
-/// [`HttpRequest::prepared_header`]. A `user` containing `:` is refused.
+/// [`HttpRequest::prepared_header`]. A `user` containing `:` is refused. The pair and its
+/// base64 are made in buffers wiped when dropped: no plain copy of the credentials is left
+/// but the sensitive value itself.
 pub fn basic_auth_value(user: &str, password: &SecretString) -> Result<HeaderValue> {
+    const SCHEME: &[u8] = b"Basic ";
     if user.contains(':') {
         return Err(Error::invalid_input(
             "a Basic auth user name cannot contain ':'",
         ));
     }
-    let pair = format!("{user}:{}", password.expose_secret());
-    let value = SecretString::from(format!("Basic {}", BASE64.encode(pair)));
-    secret_header_value("authorization", &value)
+    let pair = joined_secret(&[user.as_bytes(), b":", password.expose_secret().as_bytes()]);
+    let too_long = || Error::invalid_input("the Basic auth credentials are too long");
+    let encoded = base64::encoded_len(pair.len(), true).ok_or_else(too_long)?;
+    let mut value = Zeroizing::new(vec![0; SCHEME.len() + encoded]);
+    let (scheme, text) = value.split_at_mut(SCHEME.len());
+    scheme.copy_from_slice(SCHEME);
+    BASE64.encode_slice(&*pair, text).map_err(|_| too_long())?;
+    sensitive_header_value("authorization", &value)
 }
 
 #[cfg(test)]
@@ -473,6 +518,59 @@ mod tests {
             .basic_auth("a:b", &SecretString::from("pw"))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+
+    /// The in-place check is `http`'s rule for a header value, byte by byte.
+    #[test]
+    fn fits_header_is_https_rule() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                header_byte(b),
+                HeaderValue::from_bytes(&[b'B', b]).is_ok(),
+                "{b:#x}"
+            );
+        }
+        for text in [
+            "",
+            "k-123",
+            "caf\u{e9}\t\u{1F511}",
+            "a:b c",
+            "\u{7f}",
+            "a\rb",
+        ] {
+            assert_eq!(
+                fits_header(text),
+                HeaderValue::from_str(text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// Every length of pair (each padding of base64) and any text encodes as `base64` does;
+    /// a bearer token as it is; either header is sensitive, and an unsendable token refused.
+    #[test]
+    fn credentials_encode_as_before() {
+        for password in ["", "p", "pw", "pwd", "pass", "p\u{e9}:\u{1F511}"] {
+            let value = basic_auth_value("user", &SecretString::from(password)).unwrap();
+            let expected = format!("Basic {}", BASE64.encode(format!("user:{password}")));
+            assert_eq!(value.to_str().unwrap(), expected, "{password:?}");
+            assert!(value.is_sensitive());
+        }
+        let request = HttpRequest::get(Operation::read("list"), url())
+            .bearer(&SecretString::from("canary-token"))
+            .unwrap();
+        assert_eq!(
+            request.header_value("authorization"),
+            Some("Bearer canary-token")
+        );
+        assert!(request.headers.get("authorization").unwrap().is_sensitive());
+        let err = HttpRequest::get(Operation::read("list"), url())
+            .bearer(&SecretString::from("canary\ntoken"))
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "credential for header authorization has invalid characters"
+        );
     }
 
     #[test]

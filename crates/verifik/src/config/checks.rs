@@ -2,6 +2,7 @@
 //! verifier: each answers an [`InvalidInput`](phone_verify_core::ErrorKind::InvalidInput)
 //! error naming Verifik before any request.
 
+use phone_verify_core::kit::fits_header;
 use phone_verify_core::{Error, ProviderId, Result};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -21,19 +22,14 @@ pub(crate) fn require_token(token: &SecretString) -> Result<()> {
     if exposed.trim().is_empty() {
         return Err(invalid("the Verifik access token is empty"));
     }
-    // Checked in place by the rule of `http`'s `HeaderValue::from_str` (no copy of the token):
-    // the client builds `Bearer <token>` inside a secret.
-    if !exposed.bytes().all(header_byte) {
+    // Checked in place (no copy of the token): the client builds `Bearer <token>` inside a
+    // secret.
+    if !fits_header(exposed) {
         return Err(invalid(
             "the Verifik access token has characters that cannot be sent in a header",
         ));
     }
     Ok(())
-}
-
-/// Whether `b` may stand in a header value: a tab, or a visible or obs-text byte (not DEL).
-fn header_byte(b: u8) -> bool {
-    b == b'\t' || (b >= 0x20 && b != 0x7f)
 }
 
 /// An id that can go in a path or a field: 1 to 64 ASCII letters, digits, `-` or `_`.
@@ -81,18 +77,6 @@ mod tests {
     use phone_verify_core::ErrorKind;
 
     use super::*;
-
-    /// The in-place check of a token's bytes is `http`'s rule for a header value.
-    #[test]
-    fn header_bytes_are_https_rule() {
-        for b in 0..=u8::MAX {
-            assert_eq!(
-                header_byte(b),
-                reqwest::header::HeaderValue::from_bytes(&[b'B', b]).is_ok(),
-                "{b:#x}"
-            );
-        }
-    }
 
     #[test]
     fn ids_titles_urls_and_tokens() {
