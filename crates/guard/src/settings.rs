@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use phone_verify_core::kit::{EnvReader, placed_message};
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SystemClock;
@@ -326,27 +327,27 @@ impl GuardSettings {
             .await
     }
 
-    /// [`build`](Self::build) with variables from `lookup` (empty values count as unset, as
-    /// in [`from_lookup`](Self::from_lookup)).
-    pub async fn build_with_lookup(
+    /// [`build`](Self::build) with variables from `lookup`, given as `String`s or, so that
+    /// the secret and the Redis URL (which may hold a password) are never in a plain
+    /// `String`, as `SecretString`s. Values are trimmed; blank values count as unset, as in
+    /// [`from_lookup`](Self::from_lookup).
+    pub async fn build_with_lookup<V: Into<SecretString>>(
         &self,
         inner: Arc<dyn PhoneVerifier>,
         resolver: Option<Arc<dyn SessionResolver>>,
-        lookup: impl Fn(&str) -> Option<String>,
+        lookup: impl Fn(&str) -> Option<V>,
     ) -> Result<Guard> {
         variable("secret_env", &self.secret_env)?;
         variable("redis_url_env", &self.redis_url_env)?;
-        let lookup = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let env = EnvReader::new(|name: &str| lookup(name).map(Into::<SecretString>::into));
         // Trimmed inside a secret, as every provider's credentials: instances that read it
         // from a file ending in a newline and from a variable hash alike.
-        let secret = EnvReader::new(&lookup)
-            .raw_secret(&self.secret_env)
-            .ok_or_else(|| {
-                Error::invalid_input(format!(
-                    "the guard's secret is missing: set {}",
-                    self.secret_env
-                ))
-            })?;
+        let secret = env.raw_secret(&self.secret_env).ok_or_else(|| {
+            Error::invalid_input(format!(
+                "the guard's secret is missing: set {}",
+                self.secret_env
+            ))
+        })?;
         let mut builder = Guard::builder(inner)
             .secret(secret)
             .config(self.rules.clone());
@@ -355,10 +356,13 @@ impl GuardSettings {
         }
         // The rules and the secret are checked before the store is made: a bad setting is
         // refused as such, not hidden behind an unreachable Redis.
-        builder.build_with_store(self.store(&lookup)).await
+        builder
+            .build_with_store(self.store(env.raw_secret(&self.redis_url_env)))
+            .await
     }
 
-    async fn store(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<Arc<dyn GuardStore>> {
+    /// The store of these settings; `redis_url` is the value of `redis_url_env`.
+    async fn store(&self, redis_url: Option<SecretString>) -> Result<Arc<dyn GuardStore>> {
         match self.store {
             StoreKind::Memory => {
                 if self.memory_capacity == 0 {
@@ -373,7 +377,7 @@ impl GuardSettings {
                 )))
             }
             StoreKind::Redis => {
-                let url = lookup(&self.redis_url_env).ok_or_else(|| {
+                let url = redis_url.ok_or_else(|| {
                     Error::invalid_input(format!(
                         "the guard's store is redis: set {} to its URL",
                         self.redis_url_env
@@ -385,8 +389,8 @@ impl GuardSettings {
     }
 
     #[cfg(feature = "redis")]
-    async fn redis(&self, url: String) -> Result<Arc<dyn GuardStore>> {
-        let store = crate::store::RedisStore::builder(url)
+    async fn redis(&self, url: SecretString) -> Result<Arc<dyn GuardStore>> {
+        let store = crate::store::RedisStore::builder(url.expose_secret())
             .prefix(self.redis_prefix.clone())
             .response_timeout(self.rules.store_timeout())
             .connect()
@@ -403,7 +407,7 @@ impl GuardSettings {
 
     #[cfg(not(feature = "redis"))]
     #[allow(clippy::unused_async)]
-    async fn redis(&self, _url: String) -> Result<Arc<dyn GuardStore>> {
+    async fn redis(&self, _url: SecretString) -> Result<Arc<dyn GuardStore>> {
         Err(Error::unsupported(
             "the guard's redis store needs the `redis` feature of phone-verify-guard (the \
              `guard-redis` feature of phone-verify)",
@@ -452,7 +456,7 @@ mod tests {
         .unwrap();
         let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
         let missing = settings
-            .build_with_lookup(Arc::clone(&inner), None, |_| None)
+            .build_with_lookup(Arc::clone(&inner), None, |_| None::<String>)
             .await
             .unwrap_err();
         assert!(missing.to_string().contains("MY_SECRET"), "{missing}");
@@ -700,6 +704,14 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("at least 16 bytes"), "{err}");
+        // A lookup of secrets builds as a lookup of strings.
+        let secrets =
+            |name: &str| (name == ENV_SECRET).then(|| SecretString::from("0123456789abcdef"));
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        GuardSettings::default()
+            .build_with_lookup(inner, None, secrets)
+            .await
+            .unwrap();
     }
 
     /// A bad rule or secret is refused, naming the setting, before the store is built: with

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use phone_verify_core::Result;
+use phone_verify_core::secrecy::SecretString;
 use phone_verify_guard::GuardSettings;
 
 use crate::registry::Provider;
@@ -25,11 +26,12 @@ impl Provider {
             .await
     }
 
-    /// [`guarded`](Self::guarded) with variables from `lookup` instead of the environment.
-    pub async fn guarded_with_lookup(
+    /// [`guarded`](Self::guarded) with variables from `lookup` instead of the environment,
+    /// given as `String`s or `SecretString`s.
+    pub async fn guarded_with_lookup<V: Into<SecretString>>(
         self,
         settings: &GuardSettings,
-        lookup: impl Fn(&str) -> Option<String>,
+        lookup: impl Fn(&str) -> Option<V>,
     ) -> Result<Provider> {
         let has_sessions = self.resolver.is_some();
         let guard = settings

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use phone_verify_core::secrecy::SecretString;
 use phone_verify_core::{Error, Result};
 use phone_verify_router::{BreakerConfig, Route, Router, RouterConfig, Rule};
 
@@ -209,10 +210,10 @@ impl Registry {
     /// Like [`build_router`](Self::build_router), with the routes' `{ env = … }` references
     /// resolved by `env` instead of the process environment (as
     /// [`build_with_env`](Self::build_with_env) does for one provider).
-    pub fn build_router_with_env(
+    pub fn build_router_with_env<V: Into<SecretString>>(
         &self,
         config: &RoutingConfig,
-        env: impl Fn(&str) -> Option<String>,
+        env: impl Fn(&str) -> Option<V>,
     ) -> Result<Router> {
         #[cfg(feature = "guard")]
         let has_guard = config.guard.is_some();
@@ -232,10 +233,10 @@ impl Registry {
     }
 
     /// The router of `config`'s routes, rules, breaker and opt-ins; its guard is the caller's.
-    fn build_routes(
+    fn build_routes<V: Into<SecretString>>(
         &self,
         config: &RoutingConfig,
-        env: impl Fn(&str) -> Option<String>,
+        env: impl Fn(&str) -> Option<V>,
     ) -> Result<Router> {
         let mut builder = Router::builder();
         for route in &config.routes {
@@ -288,11 +289,13 @@ impl Registry {
     }
 
     /// [`build_guarded_router`](Self::build_guarded_router) with every variable from `lookup`
-    /// instead of the environment: the guard's, and the routes' `{ env = … }` references.
-    pub async fn build_guarded_router_with_lookup(
+    /// instead of the environment: the guard's, and the routes' `{ env = … }` references
+    /// (given as `String`s or `SecretString`s, as [`build_with_env`](Self::build_with_env)
+    /// takes them).
+    pub async fn build_guarded_router_with_lookup<V: Into<SecretString>>(
         &self,
         config: &RoutingConfig,
-        lookup: impl Fn(&str) -> Option<String>,
+        lookup: impl Fn(&str) -> Option<V>,
     ) -> Result<Provider> {
         let provider = Provider::from(self.build_routes(config, &lookup)?);
         match &config.guard {
@@ -547,7 +550,7 @@ settings = {{ key = \"k\" }}
         };
         for built in [
             registry().build_router(&config),
-            registry().build_router_with_env(&config, |_| None),
+            registry().build_router_with_env(&config, |_| None::<String>),
         ] {
             let err = built.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);

@@ -17,7 +17,7 @@ async fn a_guarded_provider_refuses_a_resend_within_the_cooldown() {
         "{missing}"
     );
     let lookup =
-        |name: &str| (name == "FACADE_TEST_GUARD_SECRET").then(|| "0123456789abcdef".into());
+        |name: &str| (name == "FACADE_TEST_GUARD_SECRET").then(|| "0123456789abcdef".to_owned());
     let guarded = provider
         .guarded_with_lookup(&settings, lookup)
         .await

@@ -36,7 +36,7 @@ async fn the_registry_builds_a_guarded_router_from_one_file() {
     let config = RoutingConfig::from_toml(CONFIG).unwrap();
     let (registry, provider) = registry();
     let missing = registry
-        .build_guarded_router_with_lookup(&config, |_| None)
+        .build_guarded_router_with_lookup(&config, |_| None::<String>)
         .await
         .unwrap_err();
     assert!(
@@ -91,7 +91,7 @@ async fn without_a_guard_table_the_router_is_not_guarded() {
         RoutingConfig::from_toml("[[routes]]\nname = \"main\"\nprovider = \"memory\"\n").unwrap();
     let (registry, provider) = registry();
     let router = registry
-        .build_guarded_router_with_lookup(&config, |_| None)
+        .build_guarded_router_with_lookup(&config, |_| None::<String>)
         .await
         .unwrap();
     let request = StartRequest::sms("+905321234567".parse().unwrap());
