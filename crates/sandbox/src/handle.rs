@@ -132,12 +132,22 @@ impl SandboxHandle {
     /// # Panics
     ///
     /// If the sandbox cannot honour the fault ([`Fault::check`]: `times` of 0, or a status
-    /// outside 200 to 599), which the control API refuses with 400.
+    /// outside 200 to 599), which the control API refuses with 400. A fault made from data
+    /// (a provider's documented error, say) is better queued with
+    /// [`try_inject_fault`](Self::try_inject_fault).
     pub fn inject_fault(&self, fault: Fault) {
-        if let Err(error) = fault.check() {
+        if let Err(error) = self.try_inject_fault(fault) {
             panic!("fault not injected: {error}");
         }
+    }
+
+    /// Queues a fault for the next matching requests, if the sandbox can honour it; else
+    /// queues nothing and returns [`Fault::check`]'s error (`times` of 0, or a status outside
+    /// 200 to 599), as the control API answers 400.
+    pub fn try_inject_fault(&self, fault: Fault) -> Result<(), ControlError> {
+        fault.check()?;
         self.app.common.push_fault(fault);
+        Ok(())
     }
 
     /// Drops every pending fault.

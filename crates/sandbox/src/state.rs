@@ -8,10 +8,10 @@
 //! Each provider's state sits behind its own mutex, held by that provider's [`Emulator`], so the
 //! providers never wait for each other. The guard that [`Emulator::lock`] gives derefs to the
 //! provider's slot (declared with [`provider_slot!`]) holding the provider's state (field
-//! `verifykit`, `verifik`, `verigator` or `twilio`), the provider's own random source (`rng`),
-//! and the parts every provider shares ([`Common`]: clock, outbox, request log, faults, test
-//! numbers, balances), each behind a small lock of its own that is taken and released inside
-//! one method call.
+//! `verifykit`, `verifik`, `verigator` or `twilio`), the provider's own random source (`rng`;
+//! Twilio's request ids have one of their own), and the parts every provider shares
+//! ([`Common`]: clock, outbox, request log, faults, test numbers, balances), each behind a
+//! small lock of its own that is taken and released inside one method call.
 //!
 //! Lock order: at most one provider lock, then at most one common lock at a time. No code holds
 //! two provider locks at once, and no common lock is held while another lock is taken.
@@ -85,9 +85,14 @@ pub(crate) fn provider_rng(seed: Option<u64>, provider: Provider) -> SandboxRng 
 
 /// Declares a provider's slot: its state under the provider's name, its random source, and
 /// methods that delegate to [`Common`], so handlers read `state.now()`, `state.send(..)` etc.
-/// Each emulator declares its own slot with it.
+/// Each emulator declares its own slot with it. After a `;`, fields of the provider's own,
+/// each made by a function of the [`SandboxConfig`] (`name: Type = function`), at the start
+/// and at every reset as the rest of the slot.
 macro_rules! provider_slot {
-    ($(#[$meta:meta])* $slot:ident, $field:ident: $state:ty, $provider:expr) => {
+    (
+        $(#[$meta:meta])* $slot:ident, $field:ident: $state:ty, $provider:expr
+        $(; $(#[$own_meta:meta])* $own:ident: $own_ty:ty = $make:path)* $(;)?
+    ) => {
         $(#[$meta])*
         #[derive(Debug)]
         pub(crate) struct $slot {
@@ -95,6 +100,7 @@ macro_rules! provider_slot {
             pub(crate) $field: $state,
             /// The provider's source of codes and ids.
             pub(crate) rng: $crate::otp::SandboxRng,
+            $($(#[$own_meta])* pub(crate) $own: $own_ty,)*
             common: ::std::sync::Arc<$crate::state::Common>,
         }
 
@@ -107,6 +113,7 @@ macro_rules! provider_slot {
                 Self {
                     $field: <$state>::new(config.records_capacity),
                     rng: $crate::state::provider_rng(config.seed, $provider),
+                    $($own: $make(config),)*
                     common: ::std::sync::Arc::clone(common),
                 }
             }

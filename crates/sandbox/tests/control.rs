@@ -6,7 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{client, send, start, start_with};
-use phone_verify_sandbox::{Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle};
+use phone_verify_sandbox::{
+    ControlError, Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle,
+};
 use serde_json::{Value, json};
 
 const PHONE: &str = "+905321234567";
@@ -1362,19 +1364,38 @@ async fn faults_the_sandbox_cannot_honour_are_refused() {
     }
     assert_eq!(sb.pending_faults().len(), 2);
 
-    // The handle refuses them too, loudly.
-    for fault in [
+    // The handle refuses them too: `try_inject_fault` with the check's error, `inject_fault`
+    // loudly.
+    let unhonoured = [
         Fault::new(Provider::Twilio, FaultAction::ConnectionReset).times(0),
         Fault::new(
             Provider::Twilio,
             FaultAction::EchoCredentials { status: 1_000 },
         ),
-    ] {
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::Respond {
+                status: 4290,
+                headers: Vec::new(),
+                body: "{}".into(),
+            },
+        ),
+    ];
+    for fault in unhonoured.clone() {
+        let refused = sb.try_inject_fault(fault.clone());
+        assert_eq!(refused, Err(fault.check().unwrap_err()));
+        assert!(matches!(refused, Err(ControlError::InvalidRequest(_))));
+    }
+    for fault in unhonoured {
         let injected =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sb.inject_fault(fault)));
         assert!(injected.is_err());
     }
     assert_eq!(sb.pending_faults().len(), 2);
+    let fine = Fault::new(Provider::Twilio, FaultAction::ConnectionReset);
+    assert_eq!(sb.try_inject_fault(fine.clone()), Ok(()));
+    let pending = sb.pending_faults();
+    assert!(pending.len() == 3 && pending.contains(&fine), "{pending:?}");
 }
 
 #[tokio::test]

@@ -1008,6 +1008,22 @@ async fn a_seed_gives_the_same_sids_and_codes() {
 }
 
 #[tokio::test]
+async fn answers_before_a_verification_leave_a_seeds_sids_and_codes_as_they_are() {
+    let mut runs = Vec::new();
+    for list_first in [true, false] {
+        let tw = Tw::with(SandboxConfig::seeded(7)).await;
+        if list_first {
+            // An answer, with its request id, before the verification.
+            assert_eq!(tw.get("/Services").await.0, 200);
+        }
+        let (status, started) = tw.start(PHONE).await;
+        assert_eq!(status, 201, "{started}");
+        runs.push((started["sid"].clone(), tw.code(PHONE)));
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+#[tokio::test]
 async fn echoed_credentials_come_back_in_twilios_error_body() {
     let tw = Tw::new().await;
     tw.sb.inject_fault(

@@ -339,7 +339,8 @@ impl SandboxHarness {
     /// `errors.documented_codes_typed` injects, each at the endpoints of its operation (send,
     /// check or lookup endpoints) as a sandbox fault answering its status, its
     /// [`headers`](DocumentedError::headers) (a request id the provider sends in a header) and
-    /// its body without processing the request ([`FaultAction::Respond`]).
+    /// its body without processing the request ([`FaultAction::Respond`]). One whose status
+    /// the sandbox cannot answer (outside 200 to 599) fails its check, saying so.
     #[must_use]
     pub fn with_documented_errors(
         mut self,
@@ -495,6 +496,20 @@ impl SandboxHarness {
             .path(endpoint.path.clone())
     }
 
+    /// Queues `action` for the next `times` requests at each of `endpoints`. Fails where the
+    /// sandbox cannot honour it ([`SandboxHandle::try_inject_fault`]: say, a documented
+    /// error's status outside 200 to 599), before any is queued: the faults differ only in
+    /// their endpoint.
+    fn queue(&self, endpoints: &[Endpoint], action: &FaultAction, times: u32) -> HarnessResult<()> {
+        for endpoint in endpoints {
+            let fault = self.fault_at(endpoint, action.clone()).times(times);
+            self.sandbox.try_inject_fault(fault).map_err(|error| {
+                HarnessError::failed(format!("the sandbox cannot give this answer ({error})"))
+            })?;
+        }
+        Ok(())
+    }
+
     /// Injects `action` at each of `endpoints` and remembers it in `injected`, or says which
     /// builder method configures them (`with`).
     fn inject_at(
@@ -509,10 +524,7 @@ impl SandboxHarness {
                 "no endpoint configured (SandboxHarness::{with})"
             )));
         }
-        for endpoint in endpoints {
-            self.sandbox
-                .inject_fault(self.fault_at(endpoint, action.clone()));
-        }
+        self.queue(endpoints, &action, 1)?;
         *injected.lock().unwrap_or_else(PoisonError::into_inner) = Some(action);
         Ok(())
     }
@@ -543,11 +555,7 @@ impl SandboxHarness {
         let (endpoints, waits, with) = match to {
             AnswerTo::Send => {
                 self.require_send_endpoints()?;
-                for endpoint in &self.send_endpoints {
-                    self.sandbox
-                        .inject_fault(self.fault_at(endpoint, action.clone()).times(times));
-                }
-                return Ok(());
+                return self.queue(&self.send_endpoints, &action, times);
             }
             AnswerTo::Check(_) => (&self.check_endpoints, Waits::Check, "with_check_endpoint"),
             AnswerTo::Lookup(_) => (
@@ -561,10 +569,7 @@ impl SandboxHarness {
                 "no endpoint configured (SandboxHarness::{with})"
             )));
         }
-        for endpoint in endpoints {
-            self.sandbox
-                .inject_fault(self.fault_at(endpoint, action.clone()).times(times));
-        }
+        self.queue(endpoints, &action, times)?;
         self.hostile_injected
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -701,12 +706,7 @@ impl Harness for SandboxHarness {
 
     async fn inject_send_fault(&self, fault: SendFault) -> HarnessResult<()> {
         self.require_send_endpoints()?;
-        let action = send_action(fault);
-        for endpoint in &self.send_endpoints {
-            self.sandbox
-                .inject_fault(self.fault_at(endpoint, action.clone()));
-        }
-        Ok(())
+        self.queue(&self.send_endpoints, &send_action(fault), 1)
     }
 
     async fn inject_check_fault(

@@ -1,5 +1,6 @@
 //! `privacy.phones_and_codes_not_logged` sees what a verifier logs from the tasks and threads
 //! it spawns. Its own test binary: the suite sets a process-wide `tracing` subscriber for it.
+//! Its tests run one at a time ([`ONE_AT_A_TIME`]).
 
 use std::sync::Arc;
 
@@ -11,6 +12,12 @@ use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerif
 use phone_verify_testkit::{Report, Status, run};
 
 const LOG_CHECK: &str = "privacy.phones_and_codes_not_logged";
+
+/// Held by each test while it runs, since `cargo test` runs them on threads of one process:
+/// what a thread outside any runtime logs reaches every log check running at that moment, and
+/// the in-memory harnesses give every test the same phones, so the phone a verifier logs from
+/// its thread would fail another test's check.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Where the verifier logs the phone it sends a code to.
 #[derive(Debug, Clone, Copy)]
@@ -91,16 +98,19 @@ fn assert_only_the_log_check_fails(report: &Report) {
 
 #[tokio::test]
 async fn a_phone_logged_from_a_spawned_task_fails_the_log_check() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     assert_only_the_log_check_fails(&report_for(Away::Task).await);
 }
 
 #[tokio::test]
 async fn a_phone_logged_from_a_spawned_thread_fails_the_log_check() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     assert_only_the_log_check_fails(&report_for(Away::Thread).await);
 }
 
 #[tokio::test]
 async fn a_verifier_that_logs_no_phone_passes_with_spawned_work_searched() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let verifier = InMemoryVerifier::with_seed(22);
     let harness = InMemoryHarness::new(&verifier);
     let report = run(&verifier, Some(&verifier), &harness).await;

@@ -14,8 +14,8 @@ use phone_verify_testkit::sandbox::{
     Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness,
 };
 use phone_verify_testkit::{
-    CheckFault, Harness, HarnessError, LookupFault, RequestCounts, RequestTarget, SendFault,
-    Status, run,
+    AnswerTo, Answering, CheckFault, DocumentedError, Harness, HarnessError, LookupFault,
+    RequestCounts, RequestTarget, SendFault, Status, run,
 };
 
 /// `POST /v1.0/send-otp` to the sandbox's VerifyKit: the status and the reference, if any.
@@ -333,6 +333,36 @@ async fn a_check_fault_no_request_used_fails_when_cleared() {
     );
     assert!(harness.sandbox().pending_faults().is_empty());
     // Cleared once, the next clear has nothing to complain of.
+    harness.clear_faults().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_documented_error_the_sandbox_cannot_answer_fails_without_a_panic() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // A typo for 429: no HTTP status.
+    let typo = DocumentedError::error(
+        Answering::Send,
+        4290,
+        r#"{"code":429001,"message":"Too many requests"}"#,
+        ErrorKind::RateLimited,
+        "429001",
+    );
+    let harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |_| {
+        Arc::new(InMemoryVerifier::new())
+    })
+    .with_send_endpoint("POST", "/v1.0/send-otp")
+    .with_check_endpoint("POST", "/v1.0/check-otp")
+    .with_documented_errors([typo.clone()]);
+    let handle = Verification::new(ProviderId::new_static("verifykit"), "x", Channel::Sms);
+    for to in [AnswerTo::Send, AnswerTo::Check(&handle)] {
+        let injected = harness.inject_documented_error(to, &typo).await;
+        assert!(
+            matches!(&injected, Err(HarnessError::Failed(m)) if m.contains("cannot give this answer") && m.contains("4290")),
+            "{injected:?}"
+        );
+    }
+    assert!(harness.sandbox().pending_faults().is_empty());
+    // Nothing was queued, so nothing is left unused.
     harness.clear_faults().await.unwrap();
 }
 

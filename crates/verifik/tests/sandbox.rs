@@ -684,7 +684,7 @@ async fn sends_reach_verifik_exactly_once_under_faults() {
             },
             ErrorKind::RateLimited,
         ),
-        // Last: the sandbox logs a delayed request once it has answered it.
+        // The sandbox logs a delayed request once it took effect, then holds its answer back.
         (FaultAction::Delay { ms: 1_500 }, ErrorKind::MaybeSent),
     ];
     for (i, (action, kind)) in faults.into_iter().enumerate() {
@@ -732,7 +732,8 @@ fn count(sandbox: &SandboxHandle, method: &str, path: &str) -> usize {
 }
 
 /// Waits (up to 10 s) until the sandbox has logged `expected` requests `method path`: it logs
-/// a delayed request once it has answered it.
+/// a delayed request when it takes effect, before its answer is held back, on the sandbox's
+/// own task.
 async fn wait_for_requests(sandbox: &SandboxHandle, method: &str, path: &str, expected: usize) {
     for _ in 0..200 {
         if count(sandbox, method, path) >= expected {

@@ -407,8 +407,8 @@ async fn a_lost_answer_to_the_right_pin_is_outcome_unknown() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
     assert!(!err.is_retryable());
-    // The sandbox logs the delayed request once it has answered it; a retry would have been
-    // logged (undelayed) before that.
+    // The sandbox logs the delayed request when it takes effect, then holds its answer back; a
+    // retry would have been logged too (undelayed) by the time the wait ends.
     for _ in 0..100 {
         if env.count("PUT", &path) > 0 {
             break;

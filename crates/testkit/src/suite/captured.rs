@@ -27,29 +27,41 @@ impl Log {
         lock(&self.0).clone()
     }
 
-    fn visitor(&self) -> Fields<'_> {
-        Fields(lock(&self.0))
+    /// Appends `lines`, formatted before: no lock is held while a value is formatted, so a
+    /// value whose `Debug` logs in turn finds none taken.
+    fn append(&self, lines: &str) {
+        lock(&self.0).push_str(lines);
     }
 }
 
 impl<S: Subscriber> Layer<S> for Log {
     fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
-        attrs.record(&mut self.visitor());
+        self.append(&Fields::of(|fields| attrs.record(fields)));
     }
 
     fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
-        values.record(&mut self.visitor());
+        self.append(&Fields::of(|fields| values.record(fields)));
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        event.record(&mut self.visitor());
+        self.append(&Fields::of(|fields| event.record(fields)));
     }
 }
 
 /// Writes fields as `name=value` lines.
-struct Fields<'a>(MutexGuard<'a, String>);
+#[derive(Default)]
+struct Fields(String);
 
-impl Visit for Fields<'_> {
+impl Fields {
+    /// The lines of the fields `record` visits.
+    fn of(record: impl FnOnce(&mut Self)) -> String {
+        let mut fields = Self::default();
+        record(&mut fields);
+        fields.0
+    }
+}
+
+impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         let _ = writeln!(self.0, "{}={value}", field.name());
     }
@@ -131,17 +143,36 @@ impl Drop for Capture {
 /// The suite's process-wide subscriber: writes every span's and event's fields into the logs
 /// being captured whose runtime it runs on (all of them from outside a runtime), and records
 /// nothing while none is.
+///
+/// `tracing` passes an event logged while another is dispatched (by a value's `Debug`) to this
+/// subscriber again, on the same thread, when no scoped subscriber is set anywhere: so no lock
+/// is held while fields are formatted.
 struct Forward;
 
 impl Forward {
-    fn each_log(mut write: impl FnMut(&Log)) {
+    /// The logs being captured whose runtime this thread runs on (all of them from outside a
+    /// runtime), cloned out of [`ACTIVE`], whose lock is released on return.
+    fn logs() -> Vec<Log> {
         let runtime = tokio::runtime::Handle::try_current()
             .ok()
             .map(|handle| handle.id());
-        for active in lock(&ACTIVE).iter() {
-            if runtime.is_none() || active.runtime.is_none() || active.runtime == runtime {
-                write(&active.log);
-            }
+        lock(&ACTIVE)
+            .iter()
+            .filter(|a| runtime.is_none() || a.runtime.is_none() || a.runtime == runtime)
+            .map(|a| a.log.clone())
+            .collect()
+    }
+
+    /// Writes the fields `record` visits into [`logs`](Self::logs), formatted once, with no
+    /// lock held.
+    fn write(record: impl FnOnce(&mut Fields)) {
+        let logs = Self::logs();
+        if logs.is_empty() {
+            return;
+        }
+        let lines = Fields::of(record);
+        for log in &logs {
+            log.append(&lines);
         }
     }
 }
@@ -164,18 +195,18 @@ impl Subscriber for Forward {
     }
 
     fn new_span(&self, span: &Attributes<'_>) -> Id {
-        Self::each_log(|log| span.record(&mut log.visitor()));
+        Self::write(|fields| span.record(fields));
         Id::from_u64(NEXT_SPAN.fetch_add(1, Ordering::Relaxed))
     }
 
     fn record(&self, _: &Id, values: &Record<'_>) {
-        Self::each_log(|log| values.record(&mut log.visitor()));
+        Self::write(|fields| values.record(fields));
     }
 
     fn record_follows_from(&self, _: &Id, _: &Id) {}
 
     fn event(&self, event: &Event<'_>) {
-        Self::each_log(|log| event.record(&mut log.visitor()));
+        Self::write(|fields| event.record(fields));
     }
 
     fn enter(&self, _: &Id) {}
@@ -208,6 +239,37 @@ mod tests {
         assert!(text.contains("message=checked"), "{text}");
     }
 
+    /// Shows itself once another thread has written into `self.0`, which it waits for.
+    struct WaitsForAWrite(Log);
+
+    impl fmt::Debug for WaitsForAWrite {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let log = self.0.clone();
+            std::thread::spawn(move || log.append("from a thread\n"))
+                .join()
+                .expect("the thread ends");
+            f.write_str("waited")
+        }
+    }
+
+    #[test]
+    fn the_log_holds_no_lock_while_a_value_is_formatted() {
+        let log = Log::default();
+        let value = WaitsForAWrite(log.clone());
+        let layer = log.clone();
+        let (done, finished) = std::sync::mpsc::channel();
+        // On a thread of its own: a deadlock holds it, and this one stops waiting.
+        std::thread::spawn(move || {
+            let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+            tracing::dispatcher::with_default(&dispatch, || tracing::info!(value = ?value));
+            let _ = done.send(());
+        });
+        finished
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the event is recorded: the log's lock is free while its value is formatted");
+        assert_eq!(log.text(), "from a thread\nvalue=waited\n");
+    }
+
     #[test]
     fn the_process_wide_subscriber_writes_into_the_logs_of_its_runtime_or_of_none() {
         let own = tokio::runtime::Builder::new_current_thread()
@@ -227,9 +289,9 @@ mod tests {
             });
         }
         let write = |line: &str| {
-            Forward::each_log(|log| {
-                let _ = writeln!(log.visitor().0, "{line}");
-            });
+            for log in Forward::logs() {
+                log.append(&format!("{line}\n"));
+            }
         };
         {
             let _task = own.enter();
