@@ -5,6 +5,9 @@ use std::fs;
 use std::io::{self, BufRead as _, Read};
 use std::path::Path;
 
+use phone_verify::secrecy::SecretString;
+use phone_verify::secrecy::zeroize::Zeroizing;
+
 /// The largest handle, `--config` or `--guard` file read (a handle is about a kilobyte, a
 /// configuration a few).
 pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -25,6 +28,25 @@ pub(crate) fn read_stdin() -> io::Result<String> {
 /// The first line of stdin (with its line break), refused past [`MAX_LINE_BYTES`].
 pub(crate) fn read_stdin_line() -> io::Result<String> {
     read_line(io::stdin().lock(), MAX_LINE_BYTES)
+}
+
+/// The first line of stdin as a secret, trimmed (`None` when blank), refused past
+/// [`MAX_LINE_BYTES`]: for `--key-stdin`. The line is read into a buffer wiped when dropped,
+/// reserved whole before reading so that it never grows (a growth would leave a copy behind).
+pub(crate) fn read_stdin_secret() -> io::Result<Option<SecretString>> {
+    read_secret_line(io::stdin().lock(), MAX_LINE_BYTES)
+}
+
+/// [`read_stdin_secret`] from `reader`, up to `limit` bytes.
+fn read_secret_line(reader: impl io::BufRead, limit: u64) -> io::Result<Option<SecretString>> {
+    let capacity = usize::try_from(limit + 1).map_err(|_| too_long(limit))?;
+    let mut line = Zeroizing::new(String::with_capacity(capacity));
+    reader.take(limit + 1).read_line(&mut line)?;
+    if line.len() as u64 > limit {
+        return Err(too_long(limit));
+    }
+    let key = line.trim();
+    Ok((!key.is_empty()).then(|| SecretString::from(key)))
 }
 
 /// All of `reader` as UTF-8 text, or an error once it passes `limit` bytes.
@@ -57,6 +79,19 @@ fn too_long(limit: u64) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_line_is_trimmed_bounded_and_blank_is_none() {
+        use phone_verify::secrecy::ExposeSecret as _;
+        let key = read_secret_line(&b" k-123 \nrest"[..], 16)
+            .unwrap()
+            .unwrap();
+        assert_eq!(key.expose_secret(), "k-123");
+        assert!(read_secret_line(&b"  \t\n"[..], 16).unwrap().is_none());
+        assert!(read_secret_line(&b""[..], 16).unwrap().is_none());
+        assert!(read_secret_line(&b"12345678901234567\n"[..], 16).is_err());
+        assert!(read_secret_line(io::BufReader::new(io::repeat(b'7')), 64).is_err());
+    }
 
     #[test]
     fn text_up_to_the_limit_is_read_and_one_byte_more_is_refused() {

@@ -291,15 +291,14 @@ impl Context {
             }
         }
         let secret = if global.key_stdin {
-            let line = crate::input::read_stdin_line()
+            let key = crate::input::read_stdin_secret()
                 .map_err(|e| Failure::usage(format!("cannot read the key from stdin: {e}")))?;
-            let line = line.trim().to_owned();
-            if line.is_empty() {
+            let Some(key) = key else {
                 return Err(Failure::usage(
                     "--key-stdin: the first line of stdin is empty",
                 ));
-            }
-            Some(SecretString::from(line))
+            };
+            Some(key)
         } else {
             None
         };

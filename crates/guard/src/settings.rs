@@ -794,6 +794,12 @@ mod tests {
             assert_eq!(err.message(), expected, "{text:?}");
             assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
         }
+        // An all-digit secret pasted unquoted where a variable's name belongs.
+        let err = GuardSettings::from_toml("secret_env = 4929173650128834\n").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "guard settings: 1:14: invalid type: integer (not shown), expected a string"
+        );
     }
 
     #[tokio::test]

@@ -90,13 +90,18 @@ pub fn placed_message(text: &str, at: Option<usize>, message: &str) -> String {
 const NOT_SHOWN: &str = "(not shown)";
 
 /// The values serde writes into its messages, each after its opening: a variant's name
-/// (`` unknown variant `…` ``), a string (`string "…"`, escaped as `Debug` writes it) and a
-/// character (`` character `…` ``, as it is). Serde's other unexpected values are numbers,
-/// booleans or a kind (`byte array`, `map`), written without the value.
-const QUOTED_VALUES: [(&str, Quote); 3] = [
+/// (`` unknown variant `…` ``), a string (`string "…"`, escaped as `Debug` writes it), a
+/// character (`` character `…` ``, as it is) and a number or a boolean (`` integer `…` ``,
+/// `` floating point `…` ``, `` boolean `…` ``: an all-digit secret pasted unquoted where a
+/// string belongs is a number). Serde's other unexpected values are a kind (`byte array`,
+/// `map`, `unit`), written without a value.
+const QUOTED_VALUES: [(&str, Quote); 6] = [
     ("unknown variant `", Quote::Variant),
     ("string \"", Quote::Debug),
     ("character `", Quote::Char),
+    ("integer `", Quote::Tick),
+    ("floating point `", Quote::Tick),
+    ("boolean `", Quote::Tick),
 ];
 
 /// How serde quotes a value in a message.
@@ -108,26 +113,41 @@ enum Quote {
     Debug,
     /// `` `{}` `` around one character.
     Char,
+    /// `` `{}` `` around text without a backtick (a number, `true`, `false`).
+    Tick,
 }
 
 /// `message` with every value serde quoted in it replaced by [`NOT_SHOWN`], the rest as it
-/// is. A quote that does not end hides the rest of the message.
+/// is. A quote that does not end hides the rest of the message. Linear in the message's
+/// length: each opening is looked for again only once the cursor has passed where it was
+/// last found (a key the user typed may hold thousands of openings).
 fn without_values(message: &str) -> String {
     let mut shown = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some((at, opening, quote)) = QUOTED_VALUES
-        .iter()
-        .filter_map(|&(opening, quote)| rest.find(opening).map(|at| (at, opening, quote)))
-        .min_by_key(|&(at, ..)| at)
-    {
+    let mut from = 0;
+    let mut next = QUOTED_VALUES.map(|(opening, _)| message.find(opening));
+    loop {
+        for (found, (opening, _)) in next.iter_mut().zip(QUOTED_VALUES) {
+            if let Some(at) = *found
+                && at < from
+            {
+                *found = message[from..].find(opening).map(|at| at + from);
+            }
+        }
+        let Some((at, (opening, quote))) = next
+            .iter()
+            .zip(QUOTED_VALUES)
+            .filter_map(|(found, value)| found.map(|at| (at, value)))
+            .min_by_key(|&(at, _)| at)
+        else {
+            break;
+        };
         // The opening without its quotation mark, then the value's stand-in.
         let value = at + opening.len();
-        shown.push_str(&rest[..value - 1]);
+        shown.push_str(&message[from..value - 1]);
         shown.push_str(NOT_SHOWN);
-        rest = &rest[value..];
-        rest = &rest[quoted_len(rest, quote)..];
+        from = value + quoted_len(&message[value..], quote);
     }
-    shown.push_str(rest);
+    shown.push_str(&message[from..]);
     shown
 }
 
@@ -161,6 +181,7 @@ fn quoted_len(rest: &str, quote: Quote) -> usize {
                 None => rest.len(),
             }
         }
+        Quote::Tick => rest.find('`').map_or(rest.len(), |end| end + 1),
     }
 }
 
@@ -581,13 +602,25 @@ mod tests {
             Error::unknown_field("canary", &["store"]).to_string(),
             Error::missing_field("canary").to_string(),
             Error::duplicate_field("canary").to_string(),
-            Error::invalid_type(Unexpected::Signed(-7), &"usize").to_string(),
             // Serde writes a byte array without its bytes.
             Error::invalid_type(Unexpected::Bytes(b"canary"), &"a string").to_string(),
             Error::invalid_length(3, &"a pair").to_string(),
             "invalid basic string, expected `\"`".to_owned(),
         ] {
             assert_eq!(without_values(&kept), kept);
+        }
+        // Numbers and booleans: an all-digit secret pasted where a string belongs.
+        for (unexpected, kind) in [
+            (Unexpected::Signed(-4_929_173_650_128_834), "integer"),
+            (Unexpected::Unsigned(4_929_173_650_128_834), "integer"),
+            (Unexpected::Float(4_929_173.5), "floating point"),
+            (Unexpected::Bool(true), "boolean"),
+        ] {
+            let message = Error::invalid_type(unexpected, &"a string").to_string();
+            assert_eq!(
+                without_values(&message),
+                format!("invalid type: {kind} (not shown), expected a string"),
+            );
         }
         // Several values, and the place before them.
         let [variant, _, string, _] = serde_messages("canary");
@@ -599,6 +632,24 @@ mod tests {
     }
 
     /// A quote that does not end hides the rest of the message, and odd messages never panic.
+    #[test]
+    fn many_openings_in_a_key_are_one_pass() {
+        use super::without_values;
+        // A key the user typed, written by serde unescaped, full of openings: each is hidden
+        // in one pass over the message (looking for every opening from each one again took
+        // minutes on such a key).
+        let key = "string \"x\" ".repeat(100_000);
+        let message = format!("unknown field `{key}`, expected `store`");
+        let shown = without_values(&message);
+        assert_eq!(shown.matches("string (not shown)").count(), 100_000);
+        assert!(!shown.contains("\"x\""), "{}", &shown[..200]);
+        assert!(
+            shown.ends_with(" `, expected `store`"),
+            "{}",
+            &shown[shown.len() - 60..]
+        );
+    }
+
     #[test]
     fn odd_quotes_hide_the_rest() {
         use super::without_values;
