@@ -636,8 +636,8 @@ mod tests {
     fn many_openings_in_a_key_are_one_pass() {
         use super::without_values;
         // A key the user typed, written by serde unescaped, full of openings: each is hidden
-        // in one pass over the message (looking for every opening from each one again took
-        // minutes on such a key).
+        // in one pass over the message (looking for every opening again from each one was
+        // quadratic in the message's length).
         let key = "string \"x\" ".repeat(100_000);
         let message = format!("unknown field `{key}`, expected `store`");
         let shown = without_values(&message);
