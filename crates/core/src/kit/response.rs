@@ -547,6 +547,24 @@ mod tests {
         assert_eq!(provider_code("\u{7}"), None);
     }
 
+    /// A clean code holding a credential takes the slow path and is scrubbed; one without
+    /// a credential (an empty secret matches nothing) is kept as it is.
+    #[test]
+    fn provider_code_scrubbed_redacts_a_credential_in_a_clean_code() {
+        assert_eq!(
+            provider_code_scrubbed(" req-k-123 ", &["k-123"]).as_deref(),
+            Some("req-<redacted>")
+        );
+        assert_eq!(
+            provider_code_scrubbed("req-k\u{1}-123", &["", "k-123"]).as_deref(),
+            Some("req-<redacted>")
+        );
+        assert_eq!(
+            provider_code_scrubbed("RQ-7f3a", &["", "k-123"]).as_deref(),
+            Some("RQ-7f3a")
+        );
+    }
+
     #[test]
     fn scrub_secrets_replaces_every_non_empty_secret() {
         assert_eq!(
