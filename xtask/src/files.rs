@@ -1,32 +1,26 @@
 //! Writing files whole or not at all.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::Path;
 
 /// Replaces the file at `path` with `contents`, whole or not at all: they are written to a
-/// temporary file beside it, which is then renamed over it, so that a write that fails (a full
-/// disk, an interrupted run) leaves the old file as it was. The new file keeps the old one's
-/// permissions.
+/// temporary file beside it (`tempfile`), which is then renamed over it, so that a write that
+/// fails (a full disk, an interrupted run) leaves the old file as it was. The new file keeps
+/// the old one's permissions.
 pub(crate) fn replace(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut name = OsString::from(".");
-    name.push(path.file_name().unwrap_or(path.as_os_str()));
-    name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(name);
-    let written = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        if let Ok(old) = fs::metadata(path) {
-            fs::set_permissions(&temp, old.permissions())?;
-        }
-        fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    if let Ok(old) = fs::metadata(path) {
+        fs::set_permissions(temp.path(), old.permissions())?;
     }
-    written
+    // A temporary file that is not persisted is removed when dropped.
+    temp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 #[cfg(test)]
@@ -58,10 +52,23 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["README.md", "old.md"], "no temporary file left");
-        // A write that fails leaves the file as it was.
-        fs::create_dir(dir.join(format!(".README.md.{}.tmp", std::process::id()))).unwrap();
-        assert!(replace(&path, b"third").is_err());
-        assert_eq!(fs::read(&path).unwrap(), b"second");
+        // A write that fails (here the rename: a directory stands at the path) leaves what
+        // was there as it was, and no temporary file behind.
+        let busy = dir.join("busy");
+        fs::create_dir(&busy).unwrap();
+        fs::write(busy.join("kept"), "kept").unwrap();
+        assert!(replace(&busy, b"third").is_err());
+        assert_eq!(fs::read(busy.join("kept")).unwrap(), b"kept");
+        let mut names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["README.md", "busy", "old.md"],
+            "no temporary file left"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,5 @@
 //! The results as markdown: tables, the targets and whether they were met.
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, ErrorKind, Write as _};
@@ -774,27 +773,22 @@ pub(crate) fn write_into(path: &Path, section: &str) -> Result<()> {
 }
 
 /// Replaces the file at `path` with `contents`, whole or not at all: they are written to a
-/// temporary file beside it, which is then renamed over it, so that a write that fails (a full
-/// disk, an interrupted run) leaves the old file as it was. The new file keeps the old one's
-/// permissions.
+/// temporary file beside it (`tempfile`), which is then renamed over it, so that a write that
+/// fails (a full disk, an interrupted run) leaves the old file as it was. The new file keeps
+/// the old one's permissions.
 fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut name = OsString::from(".");
-    name.push(path.file_name().unwrap_or(path.as_os_str()));
-    name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(name);
-    let written = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        if let Ok(old) = fs::metadata(path) {
-            fs::set_permissions(&temp, old.permissions())?;
-        }
-        fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(contents)?;
+    temp.as_file().sync_all()?;
+    if let Ok(old) = fs::metadata(path) {
+        fs::set_permissions(temp.path(), old.permissions())?;
     }
-    written
+    // A temporary file that is not persisted is removed when dropped.
+    temp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 /// `document` with its generated section replaced by `section` (appended, with markers, when
@@ -1065,15 +1059,23 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["benchmarks.md", "old.md"], "no temporary file left");
-        // A write that fails leaves the file as it was.
-        let written = std::fs::read_to_string(&path).unwrap();
-        let temp = dir
-            .path()
-            .join(format!(".benchmarks.md.{}.tmp", std::process::id()));
-        std::fs::create_dir(&temp).unwrap();
-        let err = write_into(&path, "third").unwrap_err();
-        assert!(format!("{err:#}").contains("writing"), "{err:#}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+        // A write that fails (here the rename: a directory stands at the path) leaves what
+        // was there as it was, and no temporary file behind.
+        let busy = dir.path().join("busy");
+        std::fs::create_dir(&busy).unwrap();
+        std::fs::write(busy.join("kept"), "kept").unwrap();
+        assert!(replace_file(&busy, b"third").is_err());
+        assert_eq!(std::fs::read_to_string(busy.join("kept")).unwrap(), "kept");
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["benchmarks.md", "busy", "old.md"],
+            "no temporary file left"
+        );
     }
 
     #[test]
