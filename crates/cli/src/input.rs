@@ -6,7 +6,7 @@ use std::io::{self, BufRead as _, Read};
 use std::path::Path;
 
 use phone_verify::secrecy::SecretString;
-use phone_verify::secrecy::zeroize::Zeroizing;
+use phone_verify::secrecy::zeroize::{Zeroize as _, Zeroizing};
 
 /// The largest handle, `--config` or `--guard` file read (a handle is about a kilobyte, a
 /// configuration a few).
@@ -31,20 +31,54 @@ pub(crate) fn read_stdin_line() -> io::Result<String> {
 }
 
 /// The first line of stdin as a secret, trimmed (`None` when blank), refused past
-/// [`MAX_LINE_BYTES`]: for `--key-stdin`. The line is read into a buffer wiped when dropped,
+/// [`MAX_LINE_BYTES`]: for `--key-stdin`. The line goes into one buffer, wiped when dropped and
 /// reserved whole before reading so that it never grows (a growth would leave a copy behind).
+/// It is read from a duplicate of stdin's descriptor, a byte at a time: std's stdin keeps what
+/// it reads in a buffer of its own that is never wiped, and reading byte by byte takes nothing
+/// past the line, which std's stdin still reads after it (the login code).
 pub(crate) fn read_stdin_secret() -> io::Result<Option<SecretString>> {
-    read_secret_line(io::stdin().lock(), MAX_LINE_BYTES)
+    read_secret_line(unbuffered_stdin()?, MAX_LINE_BYTES)
 }
 
-/// [`read_stdin_secret`] from `reader`, up to `limit` bytes.
-fn read_secret_line(reader: impl io::BufRead, limit: u64) -> io::Result<Option<SecretString>> {
+/// Stdin's descriptor, duplicated: reads from it skip std's buffer.
+#[cfg(unix)]
+fn unbuffered_stdin() -> io::Result<fs::File> {
+    use std::os::fd::AsFd as _;
+    Ok(fs::File::from(io::stdin().as_fd().try_clone_to_owned()?))
+}
+
+/// Stdin's handle, duplicated: reads from it skip std's buffer.
+#[cfg(windows)]
+fn unbuffered_stdin() -> io::Result<fs::File> {
+    use std::os::windows::io::AsHandle as _;
+    Ok(fs::File::from(
+        io::stdin().as_handle().try_clone_to_owned()?,
+    ))
+}
+
+/// [`read_stdin_secret`] from `reader`, a byte at a time up to the first line break, and at
+/// most `limit` bytes.
+fn read_secret_line(mut reader: impl Read, limit: u64) -> io::Result<Option<SecretString>> {
     let capacity = usize::try_from(limit + 1).map_err(|_| too_long(limit))?;
-    let mut line = Zeroizing::new(String::with_capacity(capacity));
-    reader.take(limit + 1).read_line(&mut line)?;
-    if line.len() as u64 > limit {
-        return Err(too_long(limit));
+    let mut line = Zeroizing::new(Vec::with_capacity(capacity));
+    let mut byte = [0u8];
+    loop {
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) if line.len() == capacity - 1 => return Err(too_long(limit)),
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
+    byte.zeroize();
+    let line = std::str::from_utf8(&line).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })?;
     let key = line.trim();
     Ok((!key.is_empty()).then(|| SecretString::from(key)))
 }
@@ -90,7 +124,23 @@ mod tests {
         assert!(read_secret_line(&b"  \t\n"[..], 16).unwrap().is_none());
         assert!(read_secret_line(&b""[..], 16).unwrap().is_none());
         assert!(read_secret_line(&b"12345678901234567\n"[..], 16).is_err());
-        assert!(read_secret_line(io::BufReader::new(io::repeat(b'7')), 64).is_err());
+        assert!(read_secret_line(io::repeat(b'7'), 64).is_err());
+        // Up to the limit, with or without its line break.
+        let key = read_secret_line(&b"1234567890123456\n"[..], 16).unwrap();
+        assert_eq!(key.unwrap().expose_secret(), "1234567890123456");
+        let key = read_secret_line(&b"1234567890123456"[..], 16).unwrap();
+        assert_eq!(key.unwrap().expose_secret(), "1234567890123456");
+        let err = read_secret_line(&b"\xff\xfe\n"[..], 16).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn a_secret_line_takes_nothing_past_its_line_break() {
+        use phone_verify::secrecy::ExposeSecret as _;
+        let mut stream = &b"k-123\n123456\n"[..];
+        let key = read_secret_line(&mut stream, 64).unwrap().unwrap();
+        assert_eq!(key.expose_secret(), "k-123");
+        assert_eq!(stream, b"123456\n");
     }
 
     #[test]
