@@ -34,6 +34,12 @@ pub use verification::{HANDLE_FORMAT, HANDLE_VERSION, ReverseFlow, Verification}
 pub use verifier::{MockPhoneVerifier, MockSessionResolver};
 pub use verifier::{PhoneVerifier, SessionResolver};
 
+/// The guide `docs/writing-a-provider.md`, whose examples compile as this crate's doc tests
+/// (`cargo test -p phone-verify-core --doc`), so they keep up with the kit.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/writing-a-provider.md")]
+pub struct WritingAProviderGuide;
+
 /// Re-exported so provider crates and applications use the same versions.
 pub use async_trait::async_trait;
 pub use reqwest;

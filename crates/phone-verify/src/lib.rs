@@ -16,9 +16,10 @@ mod toml_file;
 
 #[doc(no_inline)]
 pub use phone_verify_core::{
-    Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind, HANDLE_FORMAT,
-    HANDLE_VERSION, Language, PhoneError, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId,
-    RejectReason, Rejection, RequestContext, ResolvedSession, Result, ReverseFlow, SEAL_VERSION,
+    BlankChannel, Capabilities, Channel, CheckOutcome, CheckRequest, Code, Error, ErrorKind,
+    ExtraKey, Extras, HANDLE_FORMAT, HANDLE_VERSION, InvalidProviderId, Language, MAX_TOKEN_LEN,
+    NumberType, PhoneError, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason,
+    Rejection, RequestContext, ResolvedSession, Result, ReverseFlow, SEAL_KEY_LEN, SEAL_VERSION,
     SealError, SealKey, SealKeys, SessionId, SessionResolver, SessionResolverExt, StartRequest,
     Verification, Verified, async_trait, http, reqwest, secrecy, time,
 };

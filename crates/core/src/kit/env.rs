@@ -60,9 +60,11 @@ pub trait EnvSetting: Copy + fmt::Debug + 'static {
     fn name(self) -> &'static str;
     /// What it holds, in a few words (documentation, `--help`, error messages).
     fn meaning(self) -> &'static str;
-    /// Whether it holds a credential, which [`EnvReader`] gives only as a secret
-    /// ([`get_secret`](EnvReader::get_secret), [`require_secret`](EnvReader::require_secret)):
-    /// its plain accessors refuse it. `false` unless the provider says so.
+    /// Whether it holds a credential, which a provider reads from [`EnvReader`] only as a secret
+    /// ([`get_secret`](EnvReader::get_secret), [`require_secret`](EnvReader::require_secret)).
+    /// Reading it with a plain accessor is the provider's bug: a `debug_assert!` panics naming
+    /// the variable in debug builds, so the provider's tests catch it; release builds return
+    /// the value. `false` unless the provider says so.
     fn is_secret(self) -> bool {
         false
     }
@@ -378,9 +380,10 @@ macro_rules! env_settings {
 /// ([`get_secret`](Self::get_secret), [`require_secret`](Self::require_secret)), the rest as
 /// plain text ([`get`](Self::get), [`require`](Self::require), [`parse`](Self::parse),
 /// [`seconds`](Self::seconds)), and no error shows a value: a credential may stand where
-/// another setting belongs. The plain accessors refuse a setting marked secret
-/// ([`EnvSetting::is_secret`]): a provider's bug, a panic in debug builds, so that its tests
-/// catch it.
+/// another setting belongs. A plain accessor given a setting marked secret
+/// ([`EnvSetting::is_secret`]) is a provider's bug: a `debug_assert!` panics naming the
+/// variable in debug builds, so that the provider's tests catch it; release builds return the
+/// value as plain text.
 ///
 /// ```
 /// use phone_verify_core::kit::{EnvReader, EnvSetting};
@@ -512,7 +515,8 @@ where
 }
 
 /// `setting`, for a plain accessor of [`EnvReader`]: a credential read as plain text is the
-/// provider's bug, a panic naming the variable in debug builds (the provider's tests).
+/// provider's bug, a panic naming the variable in debug builds (the provider's tests); release
+/// builds let it through.
 fn plain<S: EnvSetting>(setting: S) -> S {
     debug_assert!(
         !setting.is_secret(),
@@ -902,7 +906,7 @@ mod tests {
         assert_eq!(env.get_secret(Declared::Key).unwrap().expose_secret(), "k");
     }
 
-    /// The plain accessors refuse a credential, naming it, in debug builds: a provider that
+    /// The plain accessors panic on a credential, naming it, in debug builds: a provider that
     /// reads its credential as plain text fails its tests.
     #[cfg(debug_assertions)]
     #[test]
