@@ -1,5 +1,17 @@
-//! The one mapping from Twilio's answers to phone-verify errors, through the table generated
-//! from `errors.toml` ([`error_table`](crate::error_table)).
+//! The one mapping of Twilio Verify's error codes to phone-verify's
+//! [`ErrorKind`](phone_verify_core::ErrorKind)s and check outcomes.
+//!
+//! The table lives, as data, in the crate's `errors.toml`: for every error code Twilio
+//! documents, its HTTP status, its documented message, the `ErrorKind` it becomes and, for the
+//! codes a check can answer, the [`RejectReason`] it stands for. `cargo xtask codegen` turns it
+//! into the crate's `error_table.rs` (and the table of `docs/providers/twilio.md`);
+//! [`documented_errors`] and [`lookup`] read it.
+//!
+//! In short: `60200`, `60206` are `InvalidInput`; `20003` `Unauthorized`; `20404` `NotFound`;
+//! `60202`, `60203`, `20429`, `60212` `RateLimited`; `60205` `Unsupported`; `60410`, `60605`
+//! `Blocked`. In a code check, `60202` is `Rejected(TooManyAttempts)` and `20404` is
+//! `Rejected(Expired)` past the handle's expiry, `Rejected(NotFound)` before (Twilio deletes a
+//! verification once it is approved, canceled or expired).
 //!
 //! - An error answer's body `{code, message, more_info, status}` is decoded; a documented
 //!   `code` gives the kind, anything else falls back to the core
@@ -10,8 +22,9 @@
 //! - The `Twilio-Request-Id` header is kept as the error's request id, the code and Twilio's
 //!   message as its provider code and message.
 //! - A documented error with a check rule (`60202`, `20404`) answering a code check is a
-//!   rejection, not an error ([`check_rejection`]); a `60202` is not asked again
-//!   ([`final_refusal`]), though its 429 would otherwise be retried as refused unprocessed.
+//!   rejection, not an error; a `60202` is not asked again, though its 429 would otherwise be
+//!   retried as refused unprocessed
+//!   ([`HttpClient::with_final_refusals`](phone_verify_core::kit::HttpClient::with_final_refusals)).
 
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, provider_code_scrubbed, provider_text,
@@ -28,8 +41,14 @@ pub(crate) const REQUEST_ID_HEADER: &str = "twilio-request-id";
 /// The longest provider message kept in an error.
 const MAX_MESSAGE_CHARS: usize = 200;
 
-/// The documented error with `code`.
-pub(crate) fn documented(code: &str) -> Option<&'static ErrorSpec> {
+/// Every error code Twilio Verify documents, in the order of its documentation.
+pub fn documented_errors() -> &'static [ErrorSpec] {
+    error_table::ERRORS.as_slice()
+}
+
+/// The documented error with `code`, as Twilio sent it (`"60202"`; surrounding spaces are
+/// ignored).
+pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
     error_table::ERRORS.lookup(code)
 }
 
@@ -42,7 +61,7 @@ pub(crate) fn provider_error(response: &HttpResponse, secrets: &[&str]) -> Error
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
-    let spec = code.and_then(documented);
+    let spec = code.and_then(lookup);
     let operation = response.operation();
     // A server error keeps its doubt, whatever code its body carries: the status decides, its
     // headers seen (a 503 with `Retry-After` was refused unprocessed).
@@ -74,7 +93,7 @@ pub(crate) fn final_refusal(response: &HttpResponse) -> bool {
     let body: ErrorBody = serde_json::from_slice(response.body()).unwrap_or_default();
     body.code
         .as_deref()
-        .and_then(documented)
+        .and_then(lookup)
         .is_some_and(|spec| matches!(spec.check, Some(CheckRule::Rejected(_))))
 }
 
@@ -146,7 +165,7 @@ pub(crate) fn decode<T: DeserializeOwned>(response: &HttpResponse, secrets: &[&s
 /// `TooManyAttempts`; `20404` is `Expired` when `expired` (the handle is past its expiry),
 /// `NotFound` otherwise. Everything else, and either code in a server error, stays an error.
 pub(crate) fn check_rejection(error: &Error, expired: bool) -> Option<Rejection> {
-    let spec = documented(error.provider_code()?)?;
+    let spec = lookup(error.provider_code()?)?;
     let CheckRule::Rejected(reason) = spec.check_rule(error)? else {
         return None;
     };
@@ -218,7 +237,7 @@ mod tests {
 
     #[test]
     fn the_table_has_every_code_of_twilio_md() {
-        let codes: Vec<&str> = error_table::ERRORS.iter().map(|e| e.code).collect();
+        let codes: Vec<&str> = documented_errors().iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
             [
@@ -231,7 +250,7 @@ mod tests {
 
     #[test]
     fn every_documented_code_maps_with_code_message_and_request_id() {
-        for spec in &error_table::ERRORS {
+        for spec in documented_errors() {
             let r = response(
                 SEND,
                 spec.http_status,

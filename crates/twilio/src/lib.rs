@@ -4,7 +4,7 @@
 mod client;
 mod config;
 mod error_table;
-mod errors;
+pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
 mod verifier;

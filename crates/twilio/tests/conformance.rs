@@ -50,8 +50,9 @@ fn check(status: u16, code: u32, message: &str, reason: RejectReason) -> Documen
         .with_message(message)
 }
 
-/// Twilio's documented errors, written out: the crate's table (`errors.toml`) is private. The
-/// bodies are Twilio's `{code, message, more_info, status}`. Twilio names the request in the
+/// Twilio's documented errors, written out from its documentation rather than read from the
+/// crate's table (`errors::documented_errors`, which the wire tests hold to the same codes,
+/// statuses and kinds). The bodies are Twilio's `{code, message, more_info, status}`. Twilio names the request in the
 /// `Twilio-Request-Id` header, which the sandbox's `respond` fault sets.
 /// Twilio has no lookups (no sessions, no reverse flows).
 fn documented_errors() -> Vec<DocumentedError> {
@@ -88,6 +89,12 @@ fn documented_errors() -> Vec<DocumentedError> {
             60605,
             "Verification delivery attempt blocked",
             ErrorKind::Blocked,
+        ),
+        send(
+            400,
+            60206,
+            "'Amount' & 'Payee' params are required",
+            ErrorKind::InvalidInput,
         ),
         // A final 429: the kit re-asks a check answered 429 up to the retry policy's 3
         // attempts, and Twilio would answer each the same.

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, RetryPolicy, Sleep, Timeouts};
+use phone_verify_core::kit::CheckRule;
 use phone_verify_core::{
     Channel, CheckRequest, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, RequestContext, StartRequest, Verification,
@@ -16,7 +17,7 @@ use phone_verify_core::{
 use phone_verify_twilio::{
     CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, RiskCheck, ServicePage,
     Twilio, TwilioBuilder, TwilioChannel, TwilioClient, TwilioCredentials, UpdateService,
-    VerificationStatus, VerificationUpdate,
+    VerificationStatus, VerificationUpdate, errors,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -635,8 +636,9 @@ async fn dates_twilio_leaves_out_come_from_the_configured_clock() {
     server.verify().await;
 }
 
-/// Every code of `errors.toml` with its documented status and kind.
-const DOCUMENTED: [(u32, u16, ErrorKind); 10] = [
+/// Every code of `errors.toml` with its documented status and kind, written out from Twilio's
+/// documentation (`errors::documented_errors` must list the same).
+const DOCUMENTED: [(u32, u16, ErrorKind); 11] = [
     (60200, 400, ErrorKind::InvalidInput),
     (60202, 429, ErrorKind::RateLimited),
     (60203, 429, ErrorKind::RateLimited),
@@ -647,7 +649,33 @@ const DOCUMENTED: [(u32, u16, ErrorKind); 10] = [
     (60205, 403, ErrorKind::Unsupported),
     (60410, 403, ErrorKind::Blocked),
     (60605, 403, ErrorKind::Blocked),
+    (60206, 400, ErrorKind::InvalidInput),
 ];
+
+/// The public list of documented errors is the one the client maps: the same codes, statuses
+/// and kinds as `DOCUMENTED`, which the next test sends through the verifier.
+#[test]
+fn the_public_error_list_is_what_the_client_maps() {
+    let public: Vec<(u32, u16, ErrorKind)> = errors::documented_errors()
+        .iter()
+        .map(|spec| (spec.code.parse().unwrap(), spec.http_status, spec.kind))
+        .collect();
+    assert_eq!(public, DOCUMENTED);
+}
+
+/// `errors::lookup` finds a documented code as Twilio sends it, with its kind and check rule.
+#[test]
+fn a_documented_code_is_looked_up() {
+    let spec = errors::lookup(" 60202 ").expect("a documented code");
+    assert_eq!(spec.code, "60202");
+    assert_eq!(spec.http_status, 429);
+    assert_eq!(spec.kind, ErrorKind::RateLimited);
+    assert_eq!(
+        spec.check,
+        Some(CheckRule::Rejected(RejectReason::TooManyAttempts))
+    );
+    assert!(errors::lookup("99999").is_none());
+}
 
 #[tokio::test]
 async fn every_documented_error_is_typed_with_code_message_and_request_id() {

@@ -46,8 +46,8 @@ const MAX_MESSAGE_CHARS: usize = 512;
 const MAX_SHOWN_CHARS: usize = 160;
 
 /// Every error reason Verifik documents, in the order of its documentation.
-pub fn documented_errors() -> std::slice::Iter<'static, ErrorSpec> {
-    error_table::ERRORS.iter()
+pub fn documented_errors() -> &'static [ErrorSpec] {
+    error_table::ERRORS.as_slice()
 }
 
 /// The documented error with reason `code`, exactly as Verifik spells it
@@ -725,6 +725,21 @@ mod tests {
             Some("otp_does_not_match")
         );
         assert_eq!(rejection.message.as_deref(), Some("403:otp_does_not_match"));
+    }
+
+    /// `documented_errors` is the table itself, as VerifyKit's and Twilio's: a slice to index,
+    /// measure and walk again, each entry the one `lookup` finds by its code.
+    #[test]
+    fn documented_errors_is_the_table_as_a_slice() {
+        let all: &'static [ErrorSpec] = documented_errors();
+        assert_eq!(all.len(), error_table::ERRORS.iter().len());
+        for spec in all {
+            assert!(
+                std::ptr::eq(lookup(spec.code).unwrap(), spec),
+                "{}",
+                spec.code
+            );
+        }
     }
 
     #[test]

@@ -31,8 +31,8 @@ const MAX_MESSAGE_CHARS: usize = 200;
 /// Every error Verigator documents, in the order of `errors.toml`: the HTTP statuses (code
 /// `"400"`, `"401"`, …) and the `status` details of a refused PIN (`throttled`, `expired`,
 /// `invalid`).
-pub fn documented_errors() -> std::slice::Iter<'static, ErrorSpec> {
-    error_table::ERRORS.iter()
+pub fn documented_errors() -> &'static [ErrorSpec] {
+    error_table::ERRORS.as_slice()
 }
 
 /// The documented error with `code` (`"404"`, `"throttled"`; surrounding spaces are ignored).
@@ -212,9 +212,24 @@ mod tests {
     const CONSUME: Operation = Operation::consume("verify-pin");
     const WRITE: Operation = Operation::write("create-user");
 
+    /// `documented_errors` is the table itself, as VerifyKit's and Twilio's: a slice to index,
+    /// measure and walk again, each entry the one `lookup` finds by its code.
+    #[test]
+    fn documented_errors_is_the_table_as_a_slice() {
+        let all: &'static [ErrorSpec] = documented_errors();
+        assert_eq!(all.len(), error_table::ERRORS.iter().len());
+        for spec in all {
+            assert!(
+                std::ptr::eq(lookup(spec.code).unwrap(), spec),
+                "{}",
+                spec.code
+            );
+        }
+    }
+
     #[test]
     fn the_table_has_every_documented_status_and_detail() {
-        let codes: Vec<&str> = documented_errors().map(|e| e.code).collect();
+        let codes: Vec<&str> = documented_errors().iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
             [
