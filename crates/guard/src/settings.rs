@@ -1,6 +1,7 @@
 //! [`GuardSettings`]: a guard described by a configuration file (TOML or any serde format) and
 //! the environment, for applications and the CLI's `--guard guard.toml`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -22,6 +23,36 @@ pub const ENV_REDIS_URL: &str = "PHONE_VERIFY_GUARD_REDIS_URL";
 pub const ENV_CONFIG: &str = "PHONE_VERIFY_GUARD_CONFIG";
 /// The prefix of every other variable [`GuardSettings::from_env`] reads.
 pub const ENV_PREFIX: &str = "PHONE_VERIFY_GUARD_";
+
+/// Every variable under [`ENV_PREFIX`] the guard reads, without the prefix: those of
+/// [`GuardSettings::from_lookup`]'s table, `SECRET` and `REDIS_URL` among them.
+const ENV_VARIABLES: [&str; 25] = [
+    "CONFIG",
+    "SECRET",
+    "STORE",
+    "REDIS_URL",
+    "REDIS_PREFIX",
+    "MEMORY_CAPACITY",
+    "RESEND_COOLDOWN_SECS",
+    "PER_PHONE",
+    "PER_PHONE_DAILY",
+    "PER_IP",
+    "PER_IPV4_24",
+    "PER_IPV6_64",
+    "PER_REGION",
+    "REGION_OVERRIDES",
+    "WRONG_CODES_PER_VERIFICATION",
+    "WRONG_CODES_PER_PHONE",
+    "GLOBAL_BUDGET",
+    "GLOBAL_BUDGET_DAILY",
+    "ALLOW_REGIONS",
+    "DENY_REGIONS",
+    "REFUSE_NUMBER_TYPES",
+    "ALLOWLIST",
+    "SEND_FAIL_MODE",
+    "CHECK_FAIL_MODE",
+    "STORE_TIMEOUT_MS",
+];
 
 /// Where the counters live.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,9 +160,37 @@ impl Default for GuardSettings {
 
 impl GuardSettings {
     /// Settings from the process environment; see [`from_lookup`](Self::from_lookup) for the
-    /// variables.
+    /// variables. A variable under [`ENV_PREFIX`] that the guard does not read (a misspelt
+    /// `PHONE_VERIFY_GUARD_PER_PHON`) fails with `InvalidInput` naming it and the variables
+    /// it reads, rather than leaving its setting at the default unseen; the variables the
+    /// settings name for the secret and the Redis URL count as read.
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        let settings = Self::from_lookup(|name| std::env::var(name).ok())?;
+        let present = std::env::vars_os().map(|(name, _)| name.to_string_lossy().into_owned());
+        settings.refuse_unknown_variables(present)?;
+        Ok(settings)
+    }
+
+    /// Fails with `InvalidInput` when a name in `present` is under [`ENV_PREFIX`] but is no
+    /// variable the guard reads, naming each such variable (never a value).
+    fn refuse_unknown_variables(&self, present: impl Iterator<Item = String>) -> Result<()> {
+        let mut unknown: Vec<String> = present
+            .filter(|name| {
+                name.strip_prefix(ENV_PREFIX)
+                    .is_some_and(|rest| !ENV_VARIABLES.contains(&rest))
+                    && *name != self.secret_env
+                    && *name != self.redis_url_env
+            })
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        unknown.sort();
+        Err(Error::invalid_input(format!(
+            "the guard reads no variable {}: the variables under {ENV_PREFIX} are {}",
+            unknown.join(", "),
+            ENV_VARIABLES.join(", ")
+        )))
     }
 
     /// Settings from the variables `lookup` finds (empty values count as unset): the file
@@ -150,6 +209,7 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_PER_PHONE`, `…_PER_PHONE_DAILY` | a limit: `MAX/WINDOW_SECS`, optionally `/gcra`, or `off` | `5/600`, `10/86400` |
     /// | `PHONE_VERIFY_GUARD_PER_IP`, `…_PER_IPV4_24`, `…_PER_IPV6_64` | limits per end-user IP and subnet | `10/3600`, `50/3600`, `20/3600` |
     /// | `PHONE_VERIFY_GUARD_PER_REGION` | the per-region limit | `1000/3600` |
+    /// | `PHONE_VERIFY_GUARD_REGION_OVERRIDES` | limits replacing the per-region one for those regions: `REGION:MAX/WINDOW_SECS`, optionally `/gcra`, comma-separated (`EE:20/3600,TR:5/60/gcra`) | none |
     /// | `PHONE_VERIFY_GUARD_WRONG_CODES_PER_VERIFICATION` | wrong codes before a verification locks, or `off` | 5 |
     /// | `PHONE_VERIFY_GUARD_WRONG_CODES_PER_PHONE` | a limit | `15/86400` |
     /// | `PHONE_VERIFY_GUARD_GLOBAL_BUDGET`, `…_GLOBAL_BUDGET_DAILY` | limits for the whole application | `off` |
@@ -160,7 +220,9 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_STORE_TIMEOUT_MS` | how long a decision waits for the store | 200 |
     ///
     /// A malformed value fails with `InvalidInput` naming the variable, never showing the
-    /// value. The secret and the Redis URL stay in the environment: [`build`](Self::build)
+    /// value. A list (of regions, types, numbers, overrides) replaces the file's whole list.
+    /// The regions and windows of the overrides are checked, as the file's are, when the guard
+    /// is built. The secret and the Redis URL stay in the environment: [`build`](Self::build)
     /// reads them.
     ///
     /// ```
@@ -249,6 +311,10 @@ impl GuardSettings {
             if let Some(v) = var(name) {
                 *slot = parse_limit(&v).map_err(|what| bad(name, what))?;
             }
+        }
+        if let Some(v) = var("REGION_OVERRIDES") {
+            rules.region_overrides =
+                parse_region_overrides(&v).map_err(|what| bad("REGION_OVERRIDES", what))?;
         }
         let list = |v: String| -> Vec<String> {
             v.split(',')
@@ -439,6 +505,25 @@ fn parse_limit(value: &str) -> std::result::Result<Option<Limit>, &'static str> 
     }))
 }
 
+/// `REGION:MAX/WINDOW_SECS` (each limit as [`parse_limit`] reads it, but `off`),
+/// comma-separated, each region once: `EE:20/3600,TR:5/60/gcra`.
+fn parse_region_overrides(
+    value: &str,
+) -> std::result::Result<BTreeMap<String, Limit>, &'static str> {
+    const EXPECTED: &str = "expected REGION:MAX/WINDOW_SECS, optionally /gcra, comma-separated, \
+                            each region once";
+    let mut overrides = BTreeMap::new();
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (region, limit) = entry.split_once(':').ok_or(EXPECTED)?;
+        let region = region.trim();
+        let limit = parse_limit(limit.trim()).ok().flatten().ok_or(EXPECTED)?;
+        if region.is_empty() || overrides.insert(region.to_owned(), limit).is_some() {
+            return Err(EXPECTED);
+        }
+    }
+    Ok(overrides)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -510,6 +595,10 @@ mod tests {
             ("PHONE_VERIFY_GUARD_PER_PHONE_DAILY", "off"),
             ("PHONE_VERIFY_GUARD_PER_IP", "4/3600/gcra"),
             ("PHONE_VERIFY_GUARD_PER_REGION", " 500/3600/fixed_window "),
+            (
+                "PHONE_VERIFY_GUARD_REGION_OVERRIDES",
+                "EE:20/3600, TR : 5/60/gcra,",
+            ),
             ("PHONE_VERIFY_GUARD_WRONG_CODES_PER_VERIFICATION", "off"),
             ("PHONE_VERIFY_GUARD_GLOBAL_BUDGET", "2000/3600"),
             ("PHONE_VERIFY_GUARD_ALLOW_REGIONS", "TR,DE, GB"),
@@ -534,6 +623,12 @@ mod tests {
         let per_ip = Limit::per_hour(4).with_algorithm(Algorithm::Gcra);
         assert_eq!(r.per_ip, Some(per_ip));
         assert_eq!(r.per_region, Some(Limit::per_hour(500)));
+        let gcra = Limit::new(5, Duration::from_secs(60)).with_algorithm(Algorithm::Gcra);
+        let overrides = [
+            ("EE".to_owned(), Limit::per_hour(20)),
+            ("TR".to_owned(), gcra),
+        ];
+        assert_eq!(r.region_overrides, BTreeMap::from(overrides));
         assert_eq!(r.wrong_codes_per_verification, None);
         assert_eq!(r.global_budget, Some(Limit::per_hour(2000)));
         assert_eq!(r.allow_regions, ["TR", "DE", "GB"]);
@@ -553,7 +648,7 @@ mod tests {
     fn the_environment_overrides_a_settings_file_and_names_a_bad_variable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("guard.toml");
-        std::fs::write(&path, "store = \"redis\"\nredis_prefix = \"file\"\n[rules]\nper_ip = { max = 7, window_secs = 60 }\nper_region = { max = 9, window_secs = 60 }\nsend_fail_mode = \"open\"\n").unwrap();
+        std::fs::write(&path, "store = \"redis\"\nredis_prefix = \"file\"\n[rules]\nper_ip = { max = 7, window_secs = 60 }\nper_region = { max = 9, window_secs = 60 }\nsend_fail_mode = \"open\"\n[rules.region_overrides]\nTR = { max = 2, window_secs = 60 }\nGB = { max = 3, window_secs = 60 }\n").unwrap();
         let path = path.to_str().unwrap();
         let vars = [
             ("PHONE_VERIFY_GUARD_CONFIG", path),
@@ -561,8 +656,19 @@ mod tests {
             ("PHONE_VERIFY_GUARD_STORE", "memory"),
             ("PHONE_VERIFY_GUARD_SEND_FAIL_MODE", "closed"),
             ("PHONE_VERIFY_GUARD_CHECK_FAIL_MODE", "closed"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "EE:20/3600"),
         ];
+        let file = GuardSettings::from_lookup(env(&vars[..1])).unwrap();
+        let overrides = |s: &GuardSettings| s.rules.region_overrides.keys().cloned().collect();
+        let regions: Vec<String> = overrides(&file);
+        assert_eq!(regions, ["GB", "TR"]);
         let s = GuardSettings::from_lookup(env(&vars)).unwrap();
+        let regions: Vec<String> = overrides(&s);
+        assert_eq!(
+            regions,
+            ["EE"],
+            "the variable replaces the file's overrides"
+        );
         assert_eq!(s.redis_prefix, "file");
         assert_eq!(s.store, StoreKind::Memory);
         assert_eq!(s.rules.per_ip.map(|l| l.max), Some(7));
@@ -579,6 +685,15 @@ mod tests {
             ("PHONE_VERIFY_GUARD_SEND_FAIL_MODE", "maybe"),
             ("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "soon"),
             ("PHONE_VERIFY_GUARD_REFUSE_NUMBER_TYPES", "premium"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "TR"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "TR:off"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "TR:5"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", ":5/60"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "TR:5/60/sliding"),
+            (
+                "PHONE_VERIFY_GUARD_REGION_OVERRIDES",
+                "TR:5/60,EE:1/60,TR:6/60",
+            ),
             ("PHONE_VERIFY_GUARD_CONFIG", "/nonexistent/guard.toml"),
         ] {
             let err = GuardSettings::from_lookup(env(&[(name, value)])).unwrap_err();
@@ -600,6 +715,7 @@ mod tests {
             "REFUSE_NUMBER_TYPES",
             "SEND_FAIL_MODE",
             "STORE_TIMEOUT_MS",
+            "REGION_OVERRIDES",
         ] {
             let name = format!("{ENV_PREFIX}{name}");
             let err =
@@ -610,38 +726,162 @@ mod tests {
         }
     }
 
-    /// The variable that tells the child run of
-    /// [`from_env_reads_the_process_environment`] to check what it reads.
-    const CHILD: &str = "PHONE_VERIFY_GUARD_TEST_CHILD";
-
-    /// `from_env` reads the process's own environment. The test runs itself again as a child
-    /// process with the variables set (setting them here would change them for every test of
-    /// this process, and needs `unsafe`).
-    #[test]
-    fn from_env_reads_the_process_environment() {
-        if std::env::var_os(CHILD).is_some() {
-            let settings = GuardSettings::from_env().unwrap();
-            assert_eq!(settings.rules.per_phone, Some(Limit::per_hour(3)));
-            assert_eq!(settings.rules.resend_cooldown_secs, None);
-            assert_eq!(settings.redis_prefix, "from-env");
-            return;
+    /// Region overrides from the environment are checked when the guard is built, as the
+    /// file's are: a region libphonenumber does not know, or a window of zero, is refused
+    /// naming it.
+    #[tokio::test]
+    async fn region_overrides_from_the_environment_are_checked_when_built() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let secret = |name: &str| (name == ENV_SECRET).then(|| "0123456789abcdef".to_owned());
+        for (value, named) in [("TR:5/60,UK:5/60", "\"UK\""), ("TR:5/0", "rule TR")] {
+            let vars = [("PHONE_VERIFY_GUARD_REGION_OVERRIDES", value)];
+            let settings = GuardSettings::from_lookup(env(&vars)).unwrap();
+            let err = settings
+                .build_with_lookup(Arc::clone(&inner), None, secret)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{value}: {err}");
+            assert!(err.to_string().contains(named), "{value}: {err}");
         }
-        let name = "settings::tests::from_env_reads_the_process_environment";
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .env("PHONE_VERIFY_GUARD_PER_PHONE", "3/3600")
-            .env("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "off")
-            .env("PHONE_VERIFY_GUARD_REDIS_PREFIX", "from-env")
-            .env_remove("PHONE_VERIFY_GUARD_CONFIG")
-            .output()
+        let vars = [("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "EE:20/3600")];
+        let settings = GuardSettings::from_lookup(env(&vars)).unwrap();
+        let guard = settings
+            .build_with_lookup(inner, None, secret)
+            .await
             .unwrap();
+        let ee = guard.config().region_overrides.get("EE").copied();
+        assert_eq!(ee, Some(Limit::per_hour(20)));
+    }
+
+    /// The list of known variables is the one `from_lookup` reads, with the secret and the
+    /// Redis URL that `build` reads: no variable is read without being known, nor known
+    /// without being read.
+    #[test]
+    fn the_known_variables_are_those_read() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        GuardSettings::from_lookup(|name| {
+            asked.lock().unwrap().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        let mut asked = asked.into_inner().unwrap();
+        asked.extend([ENV_SECRET.to_owned(), ENV_REDIS_URL.to_owned()]);
+        asked.sort();
+        let mut known: Vec<String> = ENV_VARIABLES
+            .iter()
+            .map(|name| format!("{ENV_PREFIX}{name}"))
+            .collect();
+        known.sort();
+        assert_eq!(asked, known);
+    }
+
+    /// A variable under the prefix that the guard does not read is refused, each named, with
+    /// the variables it reads; others, and the variables the settings name, are not.
+    #[test]
+    fn unknown_guard_variables_are_refused() {
+        let settings = GuardSettings::from_toml(
+            "secret_env = \"PHONE_VERIFY_GUARD_SECRET_B\"\nredis_url_env = \"CACHE_URL\"",
+        )
+        .unwrap();
+        let present = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let fine = present(&[
+            "HOME",
+            "PHONE_VERIFY_PROVIDER",
+            "PHONE_VERIFY_GUARD_SECRET_B",
+            "PHONE_VERIFY_GUARD_SECRET",
+            "PHONE_VERIFY_GUARD_REGION_OVERRIDES",
+            "PHONE_VERIFY_GUARD_PER_PHONE",
+        ]);
+        settings.refuse_unknown_variables(fine.into_iter()).unwrap();
+        let typos = present(&[
+            "PHONE_VERIFY_GUARD_PER_PHON",
+            "PHONE_VERIFY_GUARD_PER_PHONE",
+            "PHONE_VERIFY_GUARD_",
+            "PHONE_VERIFY_GUARD_REDIS_URL_B",
+        ]);
+        let err = settings
+            .refuse_unknown_variables(typos.into_iter())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.message().starts_with(
+                "the guard reads no variable PHONE_VERIFY_GUARD_, PHONE_VERIFY_GUARD_PER_PHON, \
+                 PHONE_VERIFY_GUARD_REDIS_URL_B: the variables under PHONE_VERIFY_GUARD_ are \
+                 CONFIG, SECRET, STORE,"
+            ),
+            "{err}"
+        );
+        assert!(err.message().contains("REGION_OVERRIDES"), "{err}");
+    }
+
+    /// The variable that tells a `from_env` test it is its own child run (outside the guard's
+    /// prefix, which `from_env` keeps to its own variables).
+    const CHILD: &str = "GUARD_SETTINGS_TEST_CHILD";
+
+    /// Whether this is the child run of the test `name`; if not, runs it again as a child
+    /// process with `vars` set and no other variable under the guard's prefix (setting them
+    /// here would change them for every test of this process, and needs `unsafe`), and
+    /// asserts that it passed.
+    fn in_child(name: &str, vars: &[(&str, &str)]) -> bool {
+        if std::env::var_os(CHILD).is_some() {
+            return true;
+        }
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1");
+        for (present, _) in std::env::vars_os() {
+            if present.to_string_lossy().starts_with(ENV_PREFIX) {
+                child.env_remove(present);
+            }
+        }
+        let output = child.envs(vars.iter().copied()).output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             output.status.success() && stdout.contains("1 passed"),
             "the child run failed:\n{stdout}\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
+        false
+    }
+
+    /// `from_env` reads the process's own environment.
+    #[test]
+    fn from_env_reads_the_process_environment() {
+        let vars = [
+            ("PHONE_VERIFY_GUARD_PER_PHONE", "3/3600"),
+            ("PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS", "off"),
+            ("PHONE_VERIFY_GUARD_REDIS_PREFIX", "from-env"),
+            ("PHONE_VERIFY_GUARD_REGION_OVERRIDES", "EE:20/3600"),
+        ];
+        let name = "settings::tests::from_env_reads_the_process_environment";
+        if in_child(name, &vars) {
+            let settings = GuardSettings::from_env().unwrap();
+            assert_eq!(settings.rules.per_phone, Some(Limit::per_hour(3)));
+            assert_eq!(settings.rules.resend_cooldown_secs, None);
+            assert_eq!(settings.redis_prefix, "from-env");
+            let ee = settings.rules.region_overrides.get("EE").copied();
+            assert_eq!(ee, Some(Limit::per_hour(20)));
+        }
+    }
+
+    /// `from_env` refuses a misspelt variable under the guard's prefix, naming it, instead of
+    /// leaving its setting at the default.
+    #[test]
+    fn from_env_refuses_a_misspelt_variable() {
+        let vars = [
+            ("PHONE_VERIFY_GUARD_PER_PHON", "3/3600"),
+            ("PHONE_VERIFY_GUARD_SECRET", "0123456789abcdef"),
+        ];
+        let name = "settings::tests::from_env_refuses_a_misspelt_variable";
+        if in_child(name, &vars) {
+            let err = GuardSettings::from_env().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            let shown = err.to_string();
+            assert!(shown.contains("PHONE_VERIFY_GUARD_PER_PHON:"), "{shown}");
+            assert!(shown.contains("PER_PHONE, PER_PHONE_DAILY"), "{shown}");
+            assert!(!shown.contains("0123456789abcdef"), "{shown}");
+        }
     }
 
     /// The memory store holds as many counters as the settings say.
