@@ -1,5 +1,6 @@
 //! `routes PHONE --config FILE`: the routes the router would try for a start, in order, and
-//! why the others would not be tried. Nothing is sent.
+//! why the others would not be tried. Nothing is sent. The router is built for the command,
+//! so every circuit is closed: it cannot show those of a running application.
 
 use phone_verify::router::{RouteStatus, Rule, StartPlan, Strategy};
 use phone_verify::{Channel, StartRequest};
@@ -10,8 +11,9 @@ use crate::routing;
 use crate::target::Context;
 
 /// Prints the plan of a start to `args.phone`: a table, or JSON with `--json`. Exits 0 when a
-/// route would take the start, 2 when every route of the matching rule is filtered out or has
-/// an open circuit.
+/// route would take the start, 2 when none would: every route of the matching rule is filtered
+/// out by its capabilities, or the router cannot take the start at all (no rule matches the
+/// phone, no route offers the channel), which is printed as an error.
 pub(crate) fn routes(ctx: &Context, args: &RoutesArgs) -> Outcome {
     let path = ctx.config.as_ref().ok_or_else(|| {
         Failure::usage("routes needs the router's configuration: --config phone-verify.toml")

@@ -726,8 +726,10 @@ impl SessionResolver for Router {
     /// Tries the resolvers in rule order, moving on when a provider does not know the session
     /// (`NotFound`), says the id cannot be one of its own (`InvalidInput`: each provider has
     /// its own id shape), or could not be asked (an outage, a rate limit: another provider may
-    /// have the session). When none found it, the first outage is the answer (the session may
-    /// be at that provider), else a `NotFound` (over an `InvalidInput`).
+    /// have the session). When none found it, the first outage or rate limit is the answer
+    /// (the session may be at that provider); else the last `NotFound`, or the last
+    /// `InvalidInput` when no resolver answered `NotFound`; `Unsupported` when no route
+    /// resolves sessions.
     async fn resolve(
         &self,
         session: &SessionId,

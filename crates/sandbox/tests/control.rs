@@ -228,6 +228,25 @@ async fn the_clock_advances_over_http_and_drives_expiry() {
 }
 
 #[tokio::test]
+async fn a_clock_advance_past_its_bound_is_refused_naming_the_bound() {
+    let (sb, http) = (start().await, client());
+    let (status, body) = post(
+        &http,
+        control(&sb, "/clock/advance"),
+        json!({"seconds": 1e13}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(message.contains("from 0 to 1e12"), "{message}");
+    let (_, clock) = send(http.get(control(&sb, "/clock"))).await;
+    assert_eq!(
+        clock["offset_seconds"], 0,
+        "a refused advance moves nothing"
+    );
+}
+
+#[tokio::test]
 async fn hostile_input_gets_documented_errors_never_a_crash() {
     let (sb, http) = (start().await, client());
     let (vk, api, vf, vg) = (
