@@ -34,8 +34,7 @@ pub(crate) fn read_stdin_line() -> io::Result<String> {
 /// [`MAX_LINE_BYTES`]: for `--key-stdin`. The line goes into one buffer, wiped when dropped and
 /// reserved whole before reading so that it never grows (a growth would leave a copy behind).
 /// It is read from a duplicate of stdin's descriptor, a byte at a time: std's stdin keeps what
-/// it reads in a buffer of its own that is never wiped, and reading byte by byte takes nothing
-/// past the line, which std's stdin still reads after it (the login code).
+/// it reads in a buffer of its own that is never wiped. Nothing past the line is taken.
 pub(crate) fn read_stdin_secret() -> io::Result<Option<SecretString>> {
     read_secret_line(unbuffered_stdin()?, MAX_LINE_BYTES)
 }
@@ -56,17 +55,20 @@ fn unbuffered_stdin() -> io::Result<fs::File> {
     ))
 }
 
-/// [`read_stdin_secret`] from `reader`, a byte at a time up to the first line break, and at
-/// most `limit` bytes.
+/// [`read_stdin_secret`] from `reader`, a byte at a time up to the first line break: at most
+/// `limit` bytes, not counting the line break (`\n` or `\r\n`).
 fn read_secret_line(mut reader: impl Read, limit: u64) -> io::Result<Option<SecretString>> {
-    let capacity = usize::try_from(limit + 1).map_err(|_| too_long(limit))?;
+    let limit_len = usize::try_from(limit).map_err(|_| too_long(limit))?;
+    let capacity = limit_len.checked_add(1).ok_or_else(|| too_long(limit))?;
     let mut line = Zeroizing::new(Vec::with_capacity(capacity));
     let mut byte = [0u8];
     loop {
         match reader.read(&mut byte) {
             Ok(0) => break,
             Ok(_) if byte[0] == b'\n' => break,
-            Ok(_) if line.len() == capacity - 1 => return Err(too_long(limit)),
+            // The `\r` of a `\r\n` fits the one byte reserved past the limit.
+            Ok(_) if line.len() == limit_len && byte[0] == b'\r' => line.push(b'\r'),
+            Ok(_) if line.len() >= limit_len => return Err(too_long(limit)),
             Ok(_) => line.push(byte[0]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -162,17 +164,66 @@ mod tests {
     }
 
     /// `--key-stdin` takes a Verifik access token, a JWT of a few kilobytes, on one line: up to
-    /// 8 KiB with its line break.
+    /// 8 KiB without its line break, `\n` or `\r\n`.
     #[test]
-    fn a_line_of_a_few_kilobytes_is_a_key_and_one_past_8_kib_is_refused() {
-        let token = format!("eyJ{}\n", "a".repeat(4096));
-        assert_eq!(read_line(token.as_bytes(), MAX_LINE_BYTES).unwrap(), token);
-        let longest = format!("{}\n", "a".repeat(8 * 1024 - 1));
-        assert_eq!(
-            read_line(longest.as_bytes(), MAX_LINE_BYTES).unwrap(),
-            longest
+    fn a_key_of_a_few_kilobytes_is_read_and_one_past_8_kib_is_refused() {
+        use phone_verify::secrecy::ExposeSecret as _;
+        let token = format!("eyJ{}", "a".repeat(4096));
+        let longest = "a".repeat(8 * 1024);
+        for key in [&token, &longest] {
+            for end in ["\n", "\r\n", ""] {
+                let line = format!("{key}{end}");
+                let read = read_secret_line(line.as_bytes(), MAX_LINE_BYTES).unwrap();
+                assert_eq!(read.unwrap().expose_secret(), key, "{end:?}");
+            }
+        }
+        for over in [format!("{longest}a\n"), format!("{longest}\ra\n")] {
+            assert!(read_secret_line(over.as_bytes(), MAX_LINE_BYTES).is_err());
+        }
+    }
+
+    /// The variable that tells [`the_key_is_read_past_stds_stdin_buffer`] it is its own child.
+    const CHILD: &str = "PHONE_VERIFY_CLI_TEST_STDIN_CHILD";
+
+    /// `--key-stdin`'s line is read from stdin's descriptor, not through std's stdin, whose
+    /// buffer would take (and keep) everything the pipe holds: what follows the line is still
+    /// in the pipe. The test runs itself again as a child with its stdin piped.
+    #[test]
+    fn the_key_is_read_past_stds_stdin_buffer() {
+        use phone_verify::secrecy::ExposeSecret as _;
+        use std::io::Write as _;
+        if std::env::var_os(CHILD).is_some() {
+            let key = read_stdin_secret().unwrap().unwrap();
+            assert_eq!(key.expose_secret(), "k-123");
+            let mut rest = String::new();
+            unbuffered_stdin()
+                .unwrap()
+                .read_to_string(&mut rest)
+                .unwrap();
+            assert_eq!(rest, "rest\n");
+            return;
+        }
+        let name = "input::tests::the_key_is_read_past_stds_stdin_buffer";
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"k-123\nrest\n")
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "the child run failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
         );
-        let over = format!("{}\n", "a".repeat(8 * 1024));
-        assert!(read_line(over.as_bytes(), MAX_LINE_BYTES).is_err());
     }
 }

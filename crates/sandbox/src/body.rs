@@ -275,6 +275,36 @@ mod tests {
     }
 
     #[test]
+    fn booleans_are_read_in_every_documented_form() {
+        let i = input(
+            br#"{"t": true, "f": false, "ts": " TRUE ", "fs": "false", "one": "1", "zero": "0",
+                 "n1": 1, "n0": 0, "n2": 2, "neg": -1, "half": 0.5, "word": "maybe", "null": null}"#,
+        );
+        let read = |key| i.bool(key);
+        assert_eq!(read("t"), Some(true));
+        assert_eq!(read("f"), Some(false));
+        assert_eq!(read("ts"), Some(true));
+        assert_eq!(read("fs"), Some(false));
+        assert_eq!(read("one"), Some(true));
+        assert_eq!(read("zero"), Some(false));
+        assert_eq!(read("n1"), Some(true));
+        assert_eq!(read("n0"), Some(false));
+        assert_eq!(read("n2"), Some(true));
+        for unread in ["neg", "half", "word", "null", "absent"] {
+            assert_eq!(read(unread), None, "{unread}");
+        }
+    }
+
+    #[test]
+    fn text_is_a_form_only_with_a_pair_and_never_as_broken_json() {
+        // Broken JSON holding an `=` is not taken for a form, nor is text without any pair.
+        for broken in [&br#"{"code":"a=b""#[..], b"[\"a=b\"", b"hello", b"  plain text"] {
+            assert_eq!(read_body(broken).1, BodyKind::Malformed, "{broken:?}");
+        }
+        assert_eq!(read_body(b" lang=tr").1, BodyKind::Form);
+    }
+
+    #[test]
     fn forms_are_read_too() {
         let i = input(b"sessionId=abc123&lang=tr");
         assert_eq!(i.str("sessionId").as_deref(), Some("abc123"));
