@@ -42,6 +42,10 @@ pub struct WritingAProviderGuide;
 
 /// Re-exported so provider crates and applications use the same versions.
 pub use async_trait::async_trait;
+/// Re-exported (feature `mock`) so tests of the mocks name mockall's `predicate`, `Sequence`
+/// and `Times` at the version the mocks are built with.
+#[cfg(feature = "mock")]
+pub use mockall;
 pub use reqwest;
 pub use secrecy;
 pub use time;

@@ -574,14 +574,15 @@ async fn resetting_h2_server(reason: h2::Reason) -> (BaseUrl, Arc<AtomicUsize>) 
     (url, count)
 }
 
-/// A client of [`HttpClient::reqwest_builder`]'s settings that speaks HTTP/2 in clear text.
+/// A client of [`phone_verify_core::http::reqwest_builder`]'s settings that speaks HTTP/2 in
+/// clear text.
 fn h2_client(clock: &Arc<RecordingClock>) -> HttpClient {
     let config = config(clock);
-    let reqwest = HttpClient::reqwest_builder(&config)
+    let reqwest = phone_verify_core::http::reqwest_builder(&config)
         .http2_prior_knowledge()
         .build()
         .unwrap();
-    HttpClient::with_reqwest(ProviderId::new_static("acme"), reqwest, config)
+    HttpClient::with_reqwest(ProviderId::new_static("acme"), reqwest, config).unwrap()
 }
 
 #[tokio::test]
@@ -624,11 +625,11 @@ async fn a_stalled_connection_is_not_sent_under_an_attempt_timeout_shorter_than_
             .with_attempt(Duration::from_secs(5))
             .with_overall(Duration::from_secs(20)),
     );
-    let reqwest = HttpClient::reqwest_builder(&config)
+    let reqwest = phone_verify_core::http::reqwest_builder(&config)
         .dns_resolver(Arc::new(NeverResolves))
         .build()
         .unwrap();
-    let client = HttpClient::with_reqwest(ProviderId::new_static("acme"), reqwest, config);
+    let client = HttpClient::with_reqwest(ProviderId::new_static("acme"), reqwest, config).unwrap();
     let url = BaseUrl::parse("http://localhost:9/v1").unwrap();
     let err = client.execute(send(&url)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "nothing was sent: {err}");
@@ -1149,7 +1150,8 @@ async fn an_answer_reached_through_a_redirect_is_refused() {
         ProviderId::new_static("acme"),
         reqwest::Client::new(),
         config(&clock),
-    );
+    )
+    .unwrap();
     for (request, expected) in [
         (send(&base(&server)), ErrorKind::MaybeSent),
         (consume(&base(&server)), ErrorKind::OutcomeUnknown),

@@ -861,7 +861,7 @@ fn client(
         .with_retry(policy)
         .with_clock(clock.clone())
         .with_jitter(Arc::new(FixedJitter(jitter)));
-    HttpClient::with_reqwest(ProviderId::new_static("acme"), REQWEST.clone(), config)
+    HttpClient::with_reqwest(ProviderId::new_static("acme"), REQWEST.clone(), config).unwrap()
 }
 
 fn request(kind: OperationKind, base: &BaseUrl) -> HttpRequest {

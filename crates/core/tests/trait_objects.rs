@@ -1,12 +1,13 @@
 //! `Arc<dyn PhoneVerifier>` and `Arc<dyn SessionResolver>` driven with the mockall mocks, the
-//! way an application unit-tests its own code.
+//! way an application unit-tests its own code, naming mockall's items through the crate's
+//! re-export as an application does.
 #![cfg(feature = "mock")]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use mockall::Sequence;
-use mockall::predicate::always;
+use phone_verify_core::mockall::Sequence;
+use phone_verify_core::mockall::predicate::always;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, Code, Error, ErrorKind, MockPhoneVerifier,
     MockSessionResolver, PhoneNumber, PhoneVerifier, PhoneVerifierExt, ProviderId, RejectReason,

@@ -25,7 +25,7 @@ pub use phone_verify_core::{
 };
 #[cfg(feature = "mock")]
 #[doc(no_inline)]
-pub use phone_verify_core::{MockPhoneVerifier, MockSessionResolver};
+pub use phone_verify_core::{MockPhoneVerifier, MockSessionResolver, mockall};
 
 /// Abuse protection: the `phone-verify-guard` crate (feature `guard`).
 #[cfg(feature = "guard")]

@@ -14,8 +14,9 @@ use crate::config::{ProviderConfig, is_variable_name};
 /// `PHONE_VERIFY_PROVIDER`: the provider [`Registry::build_from_env`] builds, e.g. `verifykit`.
 pub const ENV_PROVIDER: &str = "PHONE_VERIFY_PROVIDER";
 
-/// The providers this crate knows, whether or not their feature is enabled.
-pub const BUILTIN_PROVIDERS: [&str; 4] = ["verifykit", "verifik", "verigator", "twilio"];
+/// The providers this crate knows, whether or not their feature is enabled. A slice: a
+/// provider added later is not a change of type.
+pub const BUILTIN_PROVIDERS: &[&str] = &["verifykit", "verifik", "verigator", "twilio"];
 
 /// Each built-in provider and whether its feature is enabled.
 const BUILTIN_FEATURES: [(&str, bool); 4] = [
@@ -337,15 +338,15 @@ impl Registry {
         })
     }
 
-    /// Like [`build`](Self::build), with `{ "env": … }` references resolved by `env`, which
+    /// Like [`build`](Self::build), with `{ "env": … }` references resolved by `lookup`, which
     /// gives each value as a `String` or, so that no credential is held in a plain `String`,
     /// as a [`SecretString`].
-    pub fn build_with_env<V: Into<SecretString>>(
+    pub fn build_with_lookup<V: Into<SecretString>>(
         &self,
         config: &ProviderConfig,
-        env: impl Fn(&str) -> Option<V>,
+        lookup: impl Fn(&str) -> Option<V>,
     ) -> Result<Provider> {
-        self.build_config(config, secret_lookup(env))
+        self.build_config(config, secret_lookup(lookup))
     }
 
     fn build_config(
@@ -679,6 +680,15 @@ mod tests {
 
     use super::*;
 
+    /// The built-in names are a slice, whatever their number, and the same, in order, as the
+    /// features the registry knows them by.
+    #[test]
+    fn builtin_providers_are_a_slice_of_the_featured_names() {
+        let names: &'static [&'static str] = BUILTIN_PROVIDERS;
+        let featured: Vec<&str> = BUILTIN_FEATURES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, featured);
+    }
+
     fn settings(values: &BTreeMap<String, SecretString>) -> Settings<'_> {
         Settings::new("acme-sms", Source::Config(values))
     }
@@ -833,7 +843,7 @@ mod tests {
             ProviderConfig::new("acme").setting("key", crate::SettingValue::env("APP_KEY"));
         for value in ["  ", "\n", ""] {
             let err = registry
-                .build_with_env(&config, |name| {
+                .build_with_lookup(&config, |name| {
                     (name == "APP_KEY").then(|| value.to_owned())
                 })
                 .unwrap_err();
@@ -933,7 +943,7 @@ mod tests {
         let config =
             ProviderConfig::new("acme").setting("key", crate::SettingValue::env("sk live/abc"));
         let err = registry
-            .build_with_env(&config, |_| Some("v".to_owned()))
+            .build_with_lookup(&config, |_| Some("v".to_owned()))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(

@@ -204,16 +204,16 @@ impl Registry {
     /// [`build_guarded_router`](Self::build_guarded_router) where the `guard` feature is
     /// enabled, the feature where it is not.
     pub fn build_router(&self, config: &RoutingConfig) -> Result<Router> {
-        self.build_router_with_env(config, |name| std::env::var(name).ok())
+        self.build_router_with_lookup(config, |name| std::env::var(name).ok())
     }
 
     /// Like [`build_router`](Self::build_router), with the routes' `{ env = … }` references
-    /// resolved by `env` instead of the process environment (as
-    /// [`build_with_env`](Self::build_with_env) does for one provider).
-    pub fn build_router_with_env<V: Into<SecretString>>(
+    /// resolved by `lookup` instead of the process environment (as
+    /// [`build_with_lookup`](Self::build_with_lookup) does for one provider).
+    pub fn build_router_with_lookup<V: Into<SecretString>>(
         &self,
         config: &RoutingConfig,
-        env: impl Fn(&str) -> Option<V>,
+        lookup: impl Fn(&str) -> Option<V>,
     ) -> Result<Router> {
         #[cfg(feature = "guard")]
         let has_guard = config.guard.is_some();
@@ -229,7 +229,7 @@ impl Registry {
                  phone-verify (and `guard-redis` for store = \"redis\")"
             }));
         }
-        self.build_routes(config, env)
+        self.build_routes(config, lookup)
     }
 
     /// The router of `config`'s routes, rules, breaker and opt-ins; its guard is the caller's.
@@ -243,7 +243,7 @@ impl Registry {
             let mut provider_config = ProviderConfig::new(&route.provider);
             provider_config.settings.clone_from(&route.settings);
             let provider = self
-                .build_with_env(&provider_config, &env)
+                .build_with_lookup(&provider_config, &env)
                 .map_err(|e| e.prefixed(&route.name))?;
             let mut built = Route::new(&route.name, provider.verifier);
             if let Some(resolver) = provider.resolver {
@@ -290,7 +290,7 @@ impl Registry {
 
     /// [`build_guarded_router`](Self::build_guarded_router) with every variable from `lookup`
     /// instead of the environment: the guard's, and the routes' `{ env = … }` references
-    /// (given as `String`s or `SecretString`s, as [`build_with_env`](Self::build_with_env)
+    /// (given as `String`s or `SecretString`s, as [`build_with_lookup`](Self::build_with_lookup)
     /// takes them).
     pub async fn build_guarded_router_with_lookup<V: Into<SecretString>>(
         &self,
@@ -419,13 +419,15 @@ mod tests {
         );
         let lookup =
             |name: &str| (name == "ACME_TEST_KEY_NOT_IN_THE_ENVIRONMENT").then(|| "k-1".to_owned());
-        let router = registry().build_router_with_env(&config, lookup).unwrap();
+        let router = registry()
+            .build_router_with_lookup(&config, lookup)
+            .unwrap();
         assert_eq!(router.routes().count(), 1);
         let refused = |name: &str| {
             (name == "ACME_TEST_KEY_NOT_IN_THE_ENVIRONMENT").then(|| "refused".to_owned())
         };
         let err = registry()
-            .build_router_with_env(&config, refused)
+            .build_router_with_lookup(&config, refused)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unauthorized);
     }
@@ -550,7 +552,7 @@ settings = {{ key = \"k\" }}
         };
         for built in [
             registry().build_router(&config),
-            registry().build_router_with_env(&config, |_| None::<String>),
+            registry().build_router_with_lookup(&config, |_| None::<String>),
         ] {
             let err = built.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);

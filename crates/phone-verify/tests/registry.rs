@@ -234,12 +234,12 @@ async fn env_references_are_resolved_when_building() {
         .setting("server_key", SettingValue::env("MY_APP_VERIFYKIT_KEY"));
     let env = lookup(&[("MY_APP_VERIFYKIT_KEY", "sandbox-server-key")]);
     let provider = Registry::with_builtin()
-        .build_with_env(&config, env)
+        .build_with_lookup(&config, env)
         .unwrap();
     sms_round_trip(&provider, &sandbox, "+905321234568").await;
 
     let err = Registry::with_builtin()
-        .build_with_env(&config, lookup(&[]))
+        .build_with_lookup(&config, lookup(&[]))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(
@@ -328,7 +328,7 @@ fn a_credential_in_another_setting_is_never_shown() {
         .setting("server_key", SettingValue::env("APP_KEY"))
         .setting("max_attempts", SettingValue::env("APP_KEY"));
     let err = Registry::with_builtin()
-        .build_with_env(&config, lookup(&[("APP_KEY", "canary-key")]))
+        .build_with_lookup(&config, lookup(&[("APP_KEY", "canary-key")]))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let shown = format!("{err} {err:?}");
@@ -472,7 +472,7 @@ async fn an_out_of_tree_provider_plugs_in_through_the_public_api() {
 }
 
 /// A lookup may give secrets, so that credentials from a vault or a prompt are never in a plain
-/// `String`: `build_named`, `build_from_lookup` and `build_with_env` take it as they take a
+/// `String`: `build_named`, `build_from_lookup` and `build_with_lookup` take it as they take a
 /// lookup of `String`s, values trimmed alike.
 #[test]
 fn lookups_of_secrets_build_as_lookups_of_strings() {
@@ -490,7 +490,7 @@ fn lookups_of_secrets_build_as_lookups_of_strings() {
     let from_lookup = registry.build_from_lookup(secrets).unwrap();
     assert_eq!(from_lookup.id(), InMemoryVerifier::PROVIDER);
     let config = ProviderConfig::new("memory").setting("token", SettingValue::env("APP_TOKEN"));
-    registry.build_with_env(&config, secrets).unwrap();
+    registry.build_with_lookup(&config, secrets).unwrap();
     // A wrong secret is refused as a wrong string is, and never shown.
     let wrong = |_: &str| Some(SecretString::from("canary-guess"));
     let err = registry.build_named("memory", wrong).unwrap_err();

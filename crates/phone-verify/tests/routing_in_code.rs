@@ -54,7 +54,7 @@ async fn a_routing_config_written_in_code_builds_its_router() {
     .fail_over_on_rate_limit(true);
     assert!(config.fail_over_on_rate_limit && !config.allow_second_message);
     let env = |name: &str| (name == "TEST_TOKEN").then(|| "let-me-in".to_owned());
-    let router = registry().build_router_with_env(&config, env).unwrap();
+    let router = registry().build_router_with_lookup(&config, env).unwrap();
 
     // Turkey's rule: its first route is down, so the second sends; one failure opened the
     // first route's circuit.

@@ -68,12 +68,13 @@ impl HttpSetting {
     }
 }
 
-/// Time limits; all three are always set.
+/// Time limits; all three are always set, and a client refuses a zero one
+/// ([`HttpClient::new`](crate::kit::HttpClient::new)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
     /// To establish a connection (DNS, TCP and TLS). Applies to clients this crate builds
-    /// ([`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder)), which hold it
+    /// ([`reqwest_builder`](super::reqwest_builder)), which hold it
     /// under nine tenths of `attempt` and of `overall`: a connection that cannot be made then
     /// fails as such ([`ErrorKind::Transport`](crate::ErrorKind::Transport), nothing sent)
     /// before the attempt's deadline, which would leave a send's outcome unknown.
@@ -137,7 +138,7 @@ pub struct HttpConfig {
     pub timeouts: Timeouts,
     /// Retries of safe operations.
     pub retry: RetryPolicy,
-    /// The largest response body accepted, in bytes.
+    /// The largest response body accepted, in bytes; a client refuses zero.
     pub max_response_bytes: usize,
     /// The `User-Agent` sent.
     pub user_agent: String,

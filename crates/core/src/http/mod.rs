@@ -25,13 +25,18 @@
 //! assert_eq!(builder.http.config().retry.max_attempts, 2);
 //! ```
 //!
-//! The client that applies them, with its retry classes, lives in the provider kit
+//! A client of the application's own ([`ConfigureHttp::reqwest_client`]) starts from
+//! [`reqwest_builder`]; a provider config's base URLs are [`BaseUrl`]s. The client that applies
+//! the settings, with its retry classes, lives in the provider kit
 //! ([`crate::kit::HttpClient`]).
 
+mod builder;
 pub(crate) mod config;
 pub(crate) mod retry;
 mod settings;
 
+pub use crate::kit::BaseUrl;
+pub use builder::reqwest_builder;
 pub use config::{HttpConfig, Timeouts};
 pub use retry::{Clock, Jitter, RandomJitter, RetryPolicy, Sleep, SystemClock};
 pub use settings::{ConfigureHttp, HttpSettings};

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included; `1` disables retries.
+    /// Attempts in all, the first included; `1` disables retries (and `0` is taken as `1`).
     pub max_attempts: u32,
     /// The backoff ceiling of the first retry.
     pub initial_backoff: Duration,

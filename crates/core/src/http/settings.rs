@@ -83,7 +83,8 @@ pub trait ConfigureHttp: Sized {
         self
     }
 
-    /// Sets the timeouts.
+    /// Sets the timeouts. A zero timeout fails the build with
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput) naming it.
     #[must_use]
     fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.http_settings_mut().config.timeouts = timeouts;
@@ -97,7 +98,8 @@ pub trait ConfigureHttp: Sized {
         self
     }
 
-    /// Sets the largest response body accepted, in bytes.
+    /// Sets the largest response body accepted, in bytes. Zero fails the build with
+    /// [`InvalidInput`](crate::ErrorKind::InvalidInput).
     #[must_use]
     fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.http_settings_mut().config.max_response_bytes = bytes;
@@ -113,7 +115,7 @@ pub trait ConfigureHttp: Sized {
 
     /// Uses `client` (shared connection pool, proxies, custom TLS) instead of a client of the
     /// SDK's own. Build it from
-    /// [`HttpClient::reqwest_builder`](crate::kit::HttpClient::reqwest_builder), or at least
+    /// [`http::reqwest_builder`](super::reqwest_builder), or at least
     /// disable redirects on it and give it a connect timeout shorter than the attempt and
     /// overall timeouts: its own connect timeout and retry policy apply, the other timeouts and
     /// the retries still come from the HTTP settings. A connection still being made when the

@@ -16,7 +16,7 @@ use super::request::{HttpRequest, MaskedPhone, Operation, OperationKind, SPAN_TA
 use super::response::{HttpResponse, over_limit_kind, refused_before_processing};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::parse_retry_after;
-use crate::http::{HttpConfig, HttpSettings, Timeouts};
+use crate::http::{HttpConfig, HttpSettings};
 use crate::provider::ProviderId;
 
 /// Sends provider requests with timeouts, the size cap, the retry policy and tracing.
@@ -46,55 +46,52 @@ impl fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// A client with its own connection pool, built from `config` by
-    /// [`reqwest_builder`](Self::reqwest_builder). A user agent that is not a valid header
-    /// value (a line break in it) is [`ErrorKind::InvalidInput`].
+    /// [`http::reqwest_builder`](crate::http::reqwest_builder). Settings
+    /// [`with_reqwest`](Self::with_reqwest) refuses, and a user agent that is not a valid header
+    /// value (a line break in it), are [`ErrorKind::InvalidInput`].
     pub fn new(provider: ProviderId, config: HttpConfig) -> Result<Self> {
+        check_config(&config, &provider)?;
         HeaderValue::from_str(&config.user_agent).map_err(|e| {
             Error::invalid_input("the HTTP user agent is not a valid header value")
                 .with_provider(provider.clone())
                 .with_source(e)
         })?;
-        let client = Self::reqwest_builder(&config).build().map_err(|e| {
+        let client = crate::http::reqwest_builder(&config).build().map_err(|e| {
             Error::new(ErrorKind::Transport, "cannot build the HTTP client").with_source(e)
         })?;
-        Ok(Self::with_reqwest(provider, client, config))
-    }
-
-    /// The `reqwest` settings of [`new`](Self::new): `config`'s connect timeout, held under nine
-    /// tenths of its attempt and overall timeouts ([`Timeouts::connect`]), its user agent, no
-    /// redirects, and no retries inside reqwest. Every attempt is this client's, under its
-    /// retry policy; reqwest's default policy would also resend an HTTP/2 request the server
-    /// refused unprocessed, keeping a copy of every request to do so. Start from it to supply a
-    /// client of your own to [`with_reqwest`](Self::with_reqwest) (a proxy, custom roots).
-    pub fn reqwest_builder(config: &HttpConfig) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
-            .connect_timeout(connect_timeout(&config.timeouts))
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never().max_retries_per_request(0))
-            .user_agent(config.user_agent.clone())
-            .pool_idle_timeout(Duration::from_secs(60))
+        Self::with_reqwest(provider, client, config)
     }
 
     /// A client on a caller-supplied `reqwest::Client` (shared pool, proxies, custom TLS). Its
     /// own connect timeout, redirect and retry policies apply: build it from
-    /// [`reqwest_builder`](Self::reqwest_builder), or at least disable redirects on it and give
-    /// it a connect timeout shorter than `config`'s attempt timeout (a connection still being
-    /// made at the attempt's deadline leaves a send [`ErrorKind::MaybeSent`], where a connect
-    /// error is known to have sent nothing). Per-attempt and overall timeouts, retries and the
-    /// size cap still come from `config`.
+    /// [`http::reqwest_builder`](crate::http::reqwest_builder), or at least disable redirects on
+    /// it and give it a connect timeout shorter than `config`'s attempt timeout (a connection
+    /// still being made at the attempt's deadline leaves a send [`ErrorKind::MaybeSent`], where a
+    /// connect error is known to have sent nothing). Per-attempt and overall timeouts, retries
+    /// and the size cap still come from `config`.
     ///
     /// A redirect such a client follows is seen only once it has been followed: the request,
     /// body and custom headers (a phone, a code, an API key) included, went to the new location
     /// too. Its answer is refused, never retried: [`ErrorKind::MaybeSent`] for a send and
     /// [`ErrorKind::OutcomeUnknown`] for a code check (the new location may have acted on it),
     /// [`ErrorKind::InvalidInput`] for any other operation (a misconfigured client).
-    pub fn with_reqwest(provider: ProviderId, client: reqwest::Client, config: HttpConfig) -> Self {
-        Self {
+    ///
+    /// Settings under which every call would fail are [`ErrorKind::InvalidInput`], naming the
+    /// setting, before any request: a zero connect, attempt or overall timeout (every call
+    /// timing out, which looks like an outage), or a `max_response_bytes` of zero (every answer
+    /// over the cap: a sent code reported as maybe sent, a used one as an unknown outcome).
+    pub fn with_reqwest(
+        provider: ProviderId,
+        client: reqwest::Client,
+        config: HttpConfig,
+    ) -> Result<Self> {
+        check_config(&config, &provider)?;
+        Ok(Self {
             client,
             config,
             provider,
             final_refusal: None,
-        }
+        })
     }
 
     /// This client, told by `is_final` which of the provider's 429 and 503 answers refuse a
@@ -546,7 +543,7 @@ impl HttpClient {
             kind,
             format!(
                 "{}: the supplied reqwest client followed a redirect to {}; build it from \
-                 HttpClient::reqwest_builder, which follows none{what}",
+                 http::reqwest_builder, which follows none{what}",
                 operation.name,
                 to.host_str().unwrap_or_default()
             ),
@@ -610,11 +607,9 @@ impl HttpSettings {
     /// redirects, no retries inside reqwest).
     pub fn client(&self, provider: ProviderId) -> Result<HttpClient> {
         match self.reqwest() {
-            Some(client) => Ok(HttpClient::with_reqwest(
-                provider,
-                client.clone(),
-                self.config().clone(),
-            )),
+            Some(client) => {
+                HttpClient::with_reqwest(provider, client.clone(), self.config().clone())
+            }
             None => HttpClient::new(provider, self.config().clone()),
         }
     }
@@ -632,6 +627,28 @@ impl fmt::Display for PhoneField<'_> {
     }
 }
 
+/// Refuses `config` where no call could succeed: a zero timeout, or a zero response size cap.
+/// An attempt timeout above the overall one is not refused: each attempt ends at the overall
+/// deadline if that comes first.
+fn check_config(config: &HttpConfig, provider: &ProviderId) -> Result<()> {
+    let timeouts = &config.timeouts;
+    let zero = [
+        ("timeouts.connect", timeouts.connect.is_zero()),
+        ("timeouts.attempt", timeouts.attempt.is_zero()),
+        ("timeouts.overall", timeouts.overall.is_zero()),
+        ("max_response_bytes", config.max_response_bytes == 0),
+    ]
+    .into_iter()
+    .find_map(|(name, zero)| zero.then_some(name));
+    match zero {
+        Some(name) => Err(
+            Error::invalid_input(format!("the HTTP setting {name} must be above 0"))
+                .with_provider(provider.clone()),
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Runs `future` until `deadline` on `timer` (set to it now): `None` when the deadline came
 /// first. One timer serves every attempt and wait of a call; the future is polled where it was
 /// pinned, never moved (an attempt's future is large). A plain function returning the race:
@@ -643,18 +660,6 @@ fn until_deadline<'a, F: Future + ?Sized>(
 ) -> impl Future<Output = Option<F::Output>> + 'a {
     timer.set(deadline);
     timer.race(future)
-}
-
-/// The connect timeout of the clients built from `timeouts`: `connect`, but at most nine tenths
-/// of `attempt` and of `overall`, so that a connection that cannot be made (DNS, TCP, TLS) ends
-/// with reqwest's connect error, known to have sent nothing, before the attempt's deadline,
-/// which would leave a send's or a code check's outcome unknown.
-fn connect_timeout(timeouts: &Timeouts) -> Duration {
-    let share = |timeout: Duration| timeout / 10 * 9;
-    timeouts
-        .connect
-        .min(share(timeouts.attempt))
-        .min(share(timeouts.overall))
 }
 
 /// Whether a wait of `delay`, `elapsed` into a call, and `room` for the attempt after it, end
@@ -798,6 +803,7 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Timeouts;
 
     #[test]
     fn a_wait_must_end_before_the_overall_deadline() {
@@ -824,20 +830,48 @@ mod tests {
         assert!(!ends_in_time(second, second, Duration::MAX, overall));
     }
 
+    /// A zero timeout or size cap is refused before any request, naming the setting, by both
+    /// constructors; an attempt timeout above the overall one is not (the overall deadline
+    /// ends the attempt).
     #[test]
-    fn the_connect_timeout_stays_under_the_attempt_and_overall_ones() {
-        let second = Duration::from_secs(1);
+    fn settings_under_which_every_call_fails_are_refused() {
+        let acme = || ProviderId::new_static("acme");
         let timeouts = Timeouts::default();
-        assert_eq!(connect_timeout(&timeouts), 5 * second);
-        let short = timeouts.with_attempt(3 * second);
-        assert_eq!(connect_timeout(&short), Duration::from_millis(2700));
-        let shorter = short.with_overall(second);
-        assert_eq!(connect_timeout(&shorter), Duration::from_millis(900));
-        // Timeouts too long to multiply are not a panic.
-        let endless = Timeouts::default()
-            .with_attempt(Duration::MAX)
-            .with_overall(Duration::MAX);
-        assert_eq!(connect_timeout(&endless), 5 * second);
+        for (config, name) in [
+            (
+                HttpConfig::default().with_timeouts(timeouts.with_connect(Duration::ZERO)),
+                "timeouts.connect",
+            ),
+            (
+                HttpConfig::default().with_timeouts(timeouts.with_attempt(Duration::ZERO)),
+                "timeouts.attempt",
+            ),
+            (
+                HttpConfig::default().with_timeouts(timeouts.with_overall(Duration::ZERO)),
+                "timeouts.overall",
+            ),
+            (
+                HttpConfig::default().with_max_response_bytes(0),
+                "max_response_bytes",
+            ),
+        ] {
+            let built = HttpClient::new(acme(), config.clone()).unwrap_err();
+            let supplied =
+                HttpClient::with_reqwest(acme(), reqwest::Client::new(), config).unwrap_err();
+            for err in [built, supplied] {
+                assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+                assert!(err.message().contains(name), "{name}: {err}");
+                assert_eq!(err.provider().map(ProviderId::as_str), Some("acme"));
+            }
+        }
+        let long_attempt = timeouts
+            .with_attempt(Duration::from_secs(60))
+            .with_overall(Duration::from_secs(1));
+        let config = HttpConfig::default()
+            .with_timeouts(long_attempt)
+            .with_max_response_bytes(1);
+        HttpClient::new(acme(), config.clone()).unwrap();
+        HttpClient::with_reqwest(acme(), reqwest::Client::new(), config).unwrap();
     }
 
     /// A connection never made is surely unsent, also under a provider's wrapping error; a
