@@ -2,8 +2,10 @@
 //! VerificationCheck, on the kit's HTTP layer.
 
 use std::fmt;
+use std::sync::Arc;
 
 use futures::future::{self, Either, FutureExt as _};
+use phone_verify_core::http::Clock;
 use phone_verify_core::kit::{
     BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation, basic_auth_value,
 };
@@ -115,6 +117,11 @@ impl TwilioClient {
     /// The configured Verify service, if any.
     pub fn service_sid(&self) -> Option<&str> {
         self.service_sid.as_deref()
+    }
+
+    /// The HTTP settings' clock, which the verifier tells expiry by.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        self.http.config().clock()
     }
 
     /// `POST /Services`: creates a Verify service.

@@ -169,6 +169,15 @@ pub struct TwilioConfig {
 }
 
 impl TwilioConfig {
+    /// A configuration for Twilio Verify with the Account SID and its auth token, no Verify
+    /// service and default HTTP settings.
+    pub fn new(
+        account_sid: impl Into<SecretString>,
+        auth_token: impl Into<SecretString>,
+    ) -> Result<Self> {
+        TwilioBuilder::new(account_sid, auth_token).config()
+    }
+
     /// Checks the credentials' and the service SID's shapes before anything is sent.
     pub(crate) fn validate(&self) -> Result<()> {
         self.credentials.validate()?;
@@ -359,11 +368,6 @@ impl TwilioBuilder {
         config.validate()?;
         Ok(config)
     }
-
-    /// The HTTP settings, for the client builder.
-    pub(crate) fn http_settings(&self) -> &HttpSettings {
-        &self.http
-    }
 }
 
 #[cfg(test)]
@@ -387,6 +391,18 @@ mod tests {
     const SID: &str = "AC0123456789abcdef0123456789abcdef";
     const KEY: &str = "SK0123456789abcdef0123456789abcdef";
     const SERVICE: &str = "VA0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn new_is_the_builders_checked_config() {
+        let config = TwilioConfig::new(SID, "token").unwrap();
+        assert_eq!(config.credentials.basic().0.expose_secret(), SID);
+        assert_eq!(config.service_sid, None);
+        assert_eq!(config.base_url.to_string(), DEFAULT_BASE_URL);
+        let err = TwilioConfig::new(KEY, "token").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let err = TwilioConfig::new(SID, " ").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
 
     #[test]
     fn every_setting_is_named_with_the_prefix() {

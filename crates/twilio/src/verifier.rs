@@ -10,6 +10,7 @@ use phone_verify_core::{
     PhoneVerifier, ProviderId, RejectReason, Rejection, Result, StartRequest, Verification,
     Verified,
 };
+use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::client::TwilioClient;
@@ -61,15 +62,43 @@ impl TwilioBuilder {
             ))
             .with_provider(PROVIDER)
         })?;
-        Ok(Twilio {
-            client,
-            service_sid,
-            clock: Arc::clone(self.http_settings().config().clock()),
-        })
+        Ok(Twilio::from_parts(client, service_sid))
     }
 }
 
 impl Twilio {
+    /// A verifier starting verifications in the Verify service `service_sid` (`VA` followed
+    /// by 32 hex digits; it need not be the client's configured one). Fails with
+    /// [`ErrorKind::InvalidInput`] if the service SID is malformed.
+    pub fn new(client: TwilioClient, service_sid: &str) -> Result<Self> {
+        let service_sid = service_sid.trim();
+        check_sid(service_sid, "VA", TwilioSetting::ServiceSid.meaning())?;
+        Ok(Self::from_parts(client, service_sid.to_owned()))
+    }
+
+    fn from_parts(client: TwilioClient, service_sid: String) -> Self {
+        let clock = Arc::clone(client.clock());
+        Self {
+            client,
+            service_sid,
+            clock,
+        }
+    }
+
+    /// A builder for Twilio with the Account SID and its auth token (an API key:
+    /// [`TwilioBuilder::api_key`]).
+    pub fn builder(
+        account_sid: impl Into<SecretString>,
+        auth_token: impl Into<SecretString>,
+    ) -> TwilioBuilder {
+        TwilioBuilder::new(account_sid, auth_token)
+    }
+
+    /// A verifier configured from the environment (see [`TwilioBuilder::from_lookup`]).
+    pub fn from_env() -> Result<Self> {
+        TwilioBuilder::from_env()?.build()
+    }
+
     /// The typed client underneath, for the endpoints the trait does not cover.
     pub fn client(&self) -> &TwilioClient {
         &self.client
@@ -333,6 +362,25 @@ mod tests {
     fn handle() -> Verification {
         Verification::new(PROVIDER, "VE0123456789abcdef0123456789abcdef", Channel::Sms)
             .with_phone("+15017122661".parse().unwrap())
+    }
+
+    #[test]
+    fn new_refuses_a_malformed_service_sid_before_any_request() {
+        let client = Twilio::builder("AC0123456789abcdef0123456789abcdef", "auth-token")
+            .build_client()
+            .unwrap();
+        for bad in [
+            "",
+            "VA0123",
+            "AC0123456789abcdef0123456789abcdef",
+            "VA0123456789abcdef0123456789abcdeg",
+        ] {
+            let err = Twilio::new(client.clone(), bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert_eq!(err.provider(), Some(&PROVIDER), "{bad:?}");
+        }
+        let verifier = Twilio::new(client, " VA0123456789abcdef0123456789abcdef ").unwrap();
+        assert_eq!(verifier.service_sid(), "VA0123456789abcdef0123456789abcdef");
     }
 
     #[test]

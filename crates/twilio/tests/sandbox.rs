@@ -13,8 +13,9 @@ use phone_verify_sandbox::{
     Channel as SentOn, Fault, FaultAction, Provider, Sandbox, SandboxConfig, SandboxHandle,
 };
 use phone_verify_twilio::{
-    CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, SANDBOX_SERVICE_SID,
-    TwilioBuilder, TwilioChannel, UpdateService, VerificationStatus, VerificationUpdate,
+    CheckTarget, CreateService, CreateVerification, EXTRA_SERVICE_SID, SANDBOX_ACCOUNT_SID,
+    SANDBOX_AUTH_TOKEN, SANDBOX_SERVICE_SID, Twilio, TwilioBuilder, TwilioChannel, UpdateService,
+    VerificationStatus, VerificationUpdate,
 };
 
 /// The path of a send on the sandbox's default service.
@@ -97,6 +98,32 @@ async fn sms_code_is_delivered_and_verifies() {
     assert_eq!(confirmed.channel, Channel::Sms);
     assert!(confirmed.verified_at.is_some());
     assert_eq!(sends(&sandbox), 1);
+}
+
+#[tokio::test]
+async fn a_verifier_made_with_new_on_a_client_runs_an_sms_flow_in_its_service() {
+    let sandbox = sandbox().await;
+    // A client with no Verify service of its own: the verifier is given one.
+    let client = Twilio::builder(SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN)
+        .sandbox_url(&sandbox.base_url())
+        .build_client()
+        .unwrap();
+    assert_eq!(client.service_sid(), None);
+    let verifier = Twilio::new(client, SANDBOX_SERVICE_SID).unwrap();
+    assert_eq!(verifier.service_sid(), SANDBOX_SERVICE_SID);
+    let number = phone("+1 501 712 2662");
+    let handle = verifier
+        .start(&StartRequest::sms(number.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        handle.extra_str(EXTRA_SERVICE_SID),
+        Some(SANDBOX_SERVICE_SID)
+    );
+    assert_eq!(sends(&sandbox), 1);
+    let code = delivered(&sandbox, &handle);
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    assert_eq!(outcome.verified().expect("verified").phone, Some(number));
 }
 
 #[tokio::test]

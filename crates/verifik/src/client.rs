@@ -58,7 +58,7 @@ impl VerifikBuilder {
     /// Builds the typed client of every endpoint (a token is optional: without one, only the
     /// logins work until one is installed).
     pub fn build_client(&self) -> Result<VerifikClient> {
-        VerifikClient::new(&self.config()?)
+        VerifikClient::new(self.config()?)
     }
 }
 
@@ -136,13 +136,13 @@ impl VerifikClient {
     /// [`VerifikBuilder::config`] checks it (its fields are public, so they may have changed
     /// since): a bad token, mode or resolve max age fails with
     /// [`ErrorKind::InvalidInput`] before any request.
-    pub fn new(config: &VerifikConfig) -> Result<Self> {
+    pub fn new(config: VerifikConfig) -> Result<Self> {
         config.validate()?;
         let http = config.http.client(PROVIDER)?;
         Ok(Self::on(
             http,
-            config.base_url.clone(),
-            config.token.clone(),
+            config.base_url,
+            config.token,
             config.resolve_max_age,
         ))
     }

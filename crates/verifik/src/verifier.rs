@@ -47,10 +47,12 @@ impl VerifikBuilder {
                  with a client from without_token()",
             ));
         }
+        let mode = Arc::new(config.mode.clone());
+        let resolve_max_age = config.resolve_max_age;
         Ok(Verifik {
-            client: VerifikClient::new(&config)?,
-            mode: Arc::new(config.mode),
-            resolve_max_age: config.resolve_max_age,
+            client: VerifikClient::new(config)?,
+            mode,
+            resolve_max_age,
         })
     }
 }
@@ -211,6 +213,12 @@ impl Verifik {
     /// registrations, listing validations).
     pub fn client(&self) -> &VerifikClient {
         &self.client
+    }
+
+    /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
+    /// report (`verifik`), callable with both traits in scope.
+    pub fn provider(&self) -> ProviderId {
+        PROVIDER
     }
 
     /// How `start` creates validations.
@@ -681,7 +689,7 @@ fn checked(
 #[async_trait]
 impl PhoneVerifier for Verifik {
     fn provider(&self) -> ProviderId {
-        PROVIDER
+        Self::provider(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -766,7 +774,7 @@ impl PhoneVerifier for Verifik {
 #[async_trait]
 impl SessionResolver for Verifik {
     fn provider(&self) -> ProviderId {
-        PROVIDER
+        Self::provider(self)
     }
 
     /// Resolves a validation id: `validated` gives the phone; any other status fails with
@@ -967,6 +975,14 @@ fn handle_phone(handle: &Verification) -> Result<&PhoneNumber> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_is_callable_with_both_traits_in_scope() {
+        let verifik = Verifik::builder("a-token").build().unwrap();
+        assert_eq!(verifik.provider(), PROVIDER);
+        assert_eq!(PhoneVerifier::provider(&verifik), verifik.provider());
+        assert_eq!(SessionResolver::provider(&verifik), verifik.provider());
+    }
 
     #[test]
     fn extras_are_found_as_extra_str_finds_them() {

@@ -984,7 +984,7 @@ async fn a_verifier_with_a_mode_changed_on_its_fields_starts_nothing() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         let mut config = builder(&server).config().unwrap();
         config.mode = mode;
-        let err = phone_verify_verifik::VerifikClient::new(&config).unwrap_err();
+        let err = phone_verify_verifik::VerifikClient::new(config).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     }
     assert!(requests(&server).await.is_empty());

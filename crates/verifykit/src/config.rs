@@ -112,13 +112,18 @@ impl VerifyKitConfig {
                 "the VerifyKit server key has characters that cannot be sent in a header",
             ));
         }
-        if self.reverse_flow_ttl.is_zero() || self.reverse_flow_ttl > MAX_REVERSE_FLOW_TTL {
-            return Err(invalid(
-                "the reverse flow lifetime must be longer than zero and at most a year",
-            ));
-        }
-        Ok(())
+        require_reverse_flow_ttl(self.reverse_flow_ttl)
     }
+}
+
+/// A reverse flow's lifetime: longer than zero, at most [`MAX_REVERSE_FLOW_TTL`].
+pub(crate) fn require_reverse_flow_ttl(ttl: Duration) -> Result<()> {
+    if ttl.is_zero() || ttl > MAX_REVERSE_FLOW_TTL {
+        return Err(invalid(
+            "the reverse flow lifetime must be longer than zero and at most a year",
+        ));
+    }
+    Ok(())
 }
 
 /// Builds a `VerifyKit` verifier (`build`, in `verifier.rs`) or a `VerifyKitClient`

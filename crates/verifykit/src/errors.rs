@@ -38,6 +38,14 @@
 //! Every error keeps VerifyKit's code ([`Error::provider_code`]), message
 //! ([`Error::provider_message`], phone-like digit runs masked), request id
 //! ([`Error::request_id`]) and HTTP status.
+//!
+//! The mapping of an answer to a kind is the crate's own, as the other providers' are: an
+//! application reads the error's [`kind`](Error::kind), and a check's outcome with
+//! [`check_outcome`] (the e-mail poll of the typed client).
+//!
+//! ```compile_fail,E0603
+//! use phone_verify_verifykit::errors::kind_for;
+//! ```
 
 use std::borrow::Cow;
 
@@ -89,7 +97,7 @@ pub fn lookup(code: &str) -> Option<&'static ErrorSpec> {
 /// and is [`ErrorKind::ProviderUnavailable`] for every operation, where any other server error
 /// answering a send is [`ErrorKind::MaybeSent`] and answering a code check
 /// [`ErrorKind::OutcomeUnknown`] ([`HttpResponse::kind_for_operation`]).
-pub fn kind_for(
+pub(crate) fn kind_for(
     code: Option<&str>,
     stated_status: Option<u16>,
     response: &HttpResponse,

@@ -14,7 +14,7 @@ use phone_verify_core::{
 use time::OffsetDateTime;
 
 use crate::client::{App, SendOtp, StartOptions, VerifyKitClient};
-use crate::config::{MAX_REVERSE_FLOW_TTL, PROVIDER, VerifyKitBuilder, invalid};
+use crate::config::{PROVIDER, VerifyKitBuilder, invalid, require_reverse_flow_ttl};
 use crate::errors::{self, Checked};
 use crate::wire::{OtpSent, ValidationCheck, ValidationResult};
 
@@ -139,12 +139,13 @@ impl VerifyKit {
         }
     }
 
-    /// Sets how long a reverse flow's handle lasts (a zero duration is raised to one second, a
-    /// longer one than [`MAX_REVERSE_FLOW_TTL`] lowered to it).
-    #[must_use]
-    pub fn with_reverse_flow_ttl(mut self, ttl: Duration) -> Self {
-        self.reverse_flow_ttl = ttl.clamp(Duration::from_secs(1), MAX_REVERSE_FLOW_TTL);
-        self
+    /// This verifier with reverse flows' handles lasting `ttl`: longer than zero, at most
+    /// [`MAX_REVERSE_FLOW_TTL`](crate::MAX_REVERSE_FLOW_TTL), else
+    /// [`ErrorKind::InvalidInput`], as [`VerifyKitBuilder::reverse_flow_ttl`] at build.
+    pub fn with_reverse_flow_ttl(mut self, ttl: Duration) -> Result<Self> {
+        require_reverse_flow_ttl(ttl)?;
+        self.reverse_flow_ttl = ttl;
+        Ok(self)
     }
 
     /// How long a reverse flow's handle lasts.
@@ -168,6 +169,12 @@ impl VerifyKit {
     /// `country`, blacklists, WhatsApp messages, access tokens).
     pub fn client(&self) -> &VerifyKitClient {
         &self.client
+    }
+
+    /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
+    /// report (`verifykit`), callable with both traits in scope.
+    pub fn provider(&self) -> ProviderId {
+        PROVIDER
     }
 
     /// What VerifyKit can do through this crate.
@@ -336,7 +343,7 @@ impl VerifyKit {
 #[async_trait]
 impl PhoneVerifier for VerifyKit {
     fn provider(&self) -> ProviderId {
-        PROVIDER
+        Self::provider(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -394,7 +401,7 @@ impl PhoneVerifier for VerifyKit {
 #[async_trait]
 impl SessionResolver for VerifyKit {
     fn provider(&self) -> ProviderId {
-        PROVIDER
+        Self::provider(self)
     }
 
     async fn resolve(
@@ -572,7 +579,7 @@ impl VerifyKitBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DEFAULT_REVERSE_FLOW_TTL;
+    use crate::config::{DEFAULT_REVERSE_FLOW_TTL, MAX_REVERSE_FLOW_TTL};
 
     #[test]
     fn result_channels_are_channel_from_str() {
@@ -683,15 +690,26 @@ mod tests {
     }
 
     #[test]
-    fn reverse_flow_ttls_are_at_least_a_second() {
+    fn reverse_flow_ttls_out_of_range_are_refused_as_the_builder_refuses_them() {
         let verifier = VerifyKit::new(VerifyKitBuilder::new("key").build_client().unwrap());
         assert_eq!(verifier.reverse_flow_ttl(), DEFAULT_REVERSE_FLOW_TTL);
-        let verifier = verifier.with_reverse_flow_ttl(Duration::from_secs(90));
+        let verifier = verifier
+            .with_reverse_flow_ttl(Duration::from_secs(90))
+            .unwrap();
         assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(90));
-        let verifier = verifier.with_reverse_flow_ttl(Duration::ZERO);
-        assert_eq!(verifier.reverse_flow_ttl(), Duration::from_secs(1));
-        let verifier = verifier.with_reverse_flow_ttl(Duration::MAX);
+        let verifier = verifier
+            .with_reverse_flow_ttl(MAX_REVERSE_FLOW_TTL)
+            .unwrap();
         assert_eq!(verifier.reverse_flow_ttl(), MAX_REVERSE_FLOW_TTL);
+        for ttl in [
+            Duration::ZERO,
+            MAX_REVERSE_FLOW_TTL + Duration::from_secs(1),
+        ] {
+            let err = verifier.clone().with_reverse_flow_ttl(ttl).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{ttl:?}");
+            let built = VerifyKitBuilder::new("key").reverse_flow_ttl(ttl).build();
+            assert_eq!(built.unwrap_err().message(), err.message(), "{ttl:?}");
+        }
     }
 
     #[test]

@@ -1599,14 +1599,11 @@ async fn capabilities_are_truthful() {
         .with_check_returns_session(true)
         .with_localized_messages(true);
     assert_eq!(caps, expected);
-    assert_eq!(
-        PhoneVerifier::provider(&verifier(&server)).as_str(),
-        "verifykit"
-    );
-    assert_eq!(
-        SessionResolver::provider(&verifier(&server)).as_str(),
-        "verifykit"
-    );
+    // Both traits are in scope: the inherent `provider` is the id each of them reports.
+    let verifier = verifier(&server);
+    assert_eq!(verifier.provider().as_str(), "verifykit");
+    assert_eq!(PhoneVerifier::provider(&verifier), verifier.provider());
+    assert_eq!(SessionResolver::provider(&verifier), verifier.provider());
 }
 
 #[tokio::test]

@@ -123,7 +123,7 @@ impl fmt::Debug for VerigatorClient {
 impl VerigatorBuilder {
     /// Builds the typed client of every endpoint (no service id needed).
     pub fn build_client(&self) -> Result<VerigatorClient> {
-        VerigatorClient::new(&self.config()?)
+        VerigatorClient::new(self.config()?)
     }
 }
 
@@ -134,7 +134,7 @@ impl VerigatorClient {
     /// since): a username with `:`, an empty credential or a malformed service id fails with
     /// [`ErrorKind::InvalidInput`](phone_verify_core::ErrorKind::InvalidInput) before any
     /// request.
-    pub fn new(config: &VerigatorConfig) -> Result<Self> {
+    pub fn new(config: VerigatorConfig) -> Result<Self> {
         config.validate()?;
         let http = config.http.client(PROVIDER)?;
         // `user:password` in a buffer of its exact length: it never grows (a growth would leave
@@ -151,13 +151,13 @@ impl VerigatorClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
-                base: config.base_url.clone(),
+                base: config.base_url,
                 users_urls: RwLock::default(),
                 scans: Semaphore::new(MAX_CONCURRENT_SCANS),
                 auth_value: secret_header_value(AUTH_HEADER, &service_auth).ok(),
                 service_auth,
-                username: config.username.clone(),
-                password: config.password.clone(),
+                username: config.username,
+                password: config.password,
             }),
         })
     }

@@ -118,13 +118,18 @@ impl VerigatorBuilder {
     pub fn build(&self) -> Result<Verigator> {
         let config = self.config()?;
         let service_id = config.require_service_id()?;
-        let client = VerigatorClient::new(&config)?;
+        let (id_scheme, pin_validity, user_cache_capacity) = (
+            config.id_scheme.clone(),
+            config.pin_validity,
+            config.user_cache_capacity,
+        );
+        let client = VerigatorClient::new(config)?;
         Ok(Verigator::from_parts(
             client,
             service_id,
-            config.id_scheme,
-            config.pin_validity,
-            config.user_cache_capacity,
+            id_scheme,
+            pin_validity,
+            user_cache_capacity,
         ))
     }
 }

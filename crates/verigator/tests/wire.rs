@@ -1166,7 +1166,7 @@ async fn input_is_checked_before_any_request() {
 async fn a_changed_config_is_checked_again_before_any_request() {
     let server = MockServer::start().await;
     let config = builder(&server).config().unwrap();
-    VerigatorClient::new(&config).unwrap();
+    VerigatorClient::new(config.clone()).unwrap();
     // The fields are public: what is set after the builder's checks is checked again.
     let mut colon = config.clone();
     colon.username = "canary-user:x".into();
@@ -1179,7 +1179,7 @@ async fn a_changed_config_is_checked_again_before_any_request() {
     let mut forever = config;
     forever.pin_validity = Some(Duration::ZERO);
     for config in [colon, empty, control, escaping, forever] {
-        let err = VerigatorClient::new(&config).map(drop).unwrap_err();
+        let err = VerigatorClient::new(config).map(drop).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         assert!(!err.to_string().contains("canary"), "{err}");
     }
