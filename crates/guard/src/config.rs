@@ -14,8 +14,13 @@ use serde::{Deserialize, Serialize};
 /// `max` more as soon as it ends: a burst at the window's edge gets up to twice `max` through
 /// in a moment. GCRA (the generic cell rate algorithm, a sliding limit) spaces events by
 /// `window / max` and lets at most `max` through in *any* span of `window`.
+///
+/// New algorithms may be added: a [`GuardStore`](crate::store::GuardStore) answers a counter
+/// of one it does not count with [`StoreError::Refused`](crate::store::StoreError::Refused),
+/// so that the guard's fail modes apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Algorithm {
     /// A window that starts at the first event and resets when it ends (the default).
     #[default]
@@ -90,9 +95,11 @@ pub enum FailMode {
     Closed,
 }
 
-/// A kind of number the number-type rule can refuse, from libphonenumber's metadata.
+/// A kind of number the number-type rule can refuse, from libphonenumber's metadata. New kinds
+/// may be added: a `match` on it needs a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NumberKind {
     /// Premium-rate numbers: the classic SMS-pumping target.
     PremiumRate,
@@ -116,7 +123,9 @@ pub enum NumberKind {
 
 /// The guard's rules and settings. Every rule is an `Option`: `None` turns it off.
 ///
-/// Deserializes from TOML or any serde format; missing fields take their defaults.
+/// Deserializes from TOML or any serde format; missing fields take their defaults. Fields may
+/// be added, each with a default: in code, end a struct expression with
+/// `..GuardConfig::default()`.
 ///
 /// ```
 /// use phone_verify_guard::{GuardConfig, Limit};

@@ -395,6 +395,27 @@ impl Guard {
         &self.config
     }
 
+    /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
+    /// report: the guarded verifier's; callable with both traits in scope.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use phone_verify_core::{PhoneVerifier, SessionResolver};
+    /// use phone_verify_guard::Guard;
+    /// use phone_verify_testkit::memory::InMemoryVerifier;
+    ///
+    /// let guard = Guard::builder(Arc::new(InMemoryVerifier::new()))
+    ///     .secret("a secret of at least 16 bytes")
+    ///     .build()?;
+    /// assert_eq!(guard.provider(), InMemoryVerifier::PROVIDER);
+    /// assert_eq!(PhoneVerifier::provider(&guard), guard.provider());
+    /// assert_eq!(SessionResolver::provider(&guard), guard.provider());
+    /// # Ok::<(), phone_verify_core::Error>(())
+    /// ```
+    pub fn provider(&self) -> ProviderId {
+        self.inner.provider()
+    }
+
     /// The counters of `subject`'s rules (those that are on), for `phone-verify guard status`.
     pub async fn status(&self, subject: &Subject) -> Result<Vec<RuleStatus>> {
         let mut plan = Plan::default();
@@ -689,7 +710,7 @@ impl fmt::Display for Masked<'_> {
 #[async_trait]
 impl PhoneVerifier for Guard {
     fn provider(&self) -> ProviderId {
-        self.inner.provider()
+        Self::provider(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -833,7 +854,7 @@ impl PhoneVerifier for Guard {
 #[async_trait]
 impl SessionResolver for Guard {
     fn provider(&self) -> ProviderId {
-        self.inner.provider()
+        Self::provider(self)
     }
 
     async fn resolve(

@@ -6,6 +6,8 @@ mod config;
 mod denial;
 mod guard;
 mod keys;
+#[cfg(doctest)]
+mod non_exhaustive;
 mod numbers;
 mod settings;
 pub mod store;

@@ -54,9 +54,14 @@ const ENV_VARIABLES: [&str; 25] = [
     "STORE_TIMEOUT_MS",
 ];
 
-/// Where the counters live.
+/// The most edits (letters added, removed or changed) between an unknown variable under
+/// [`ENV_PREFIX`] and one the guard reads for [`GuardSettings::from_env`] to take it for a typo.
+const MISSPELT_DISTANCE: usize = 2;
+
+/// Where the counters live. New stores may be added: a `match` on it needs a wildcard arm.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StoreKind {
     /// In this process ([`MemoryStore`]).
     #[default]
@@ -66,7 +71,8 @@ pub enum StoreKind {
 }
 
 /// A guard's settings. Secrets are never in the file: the HMAC secret and the Redis URL (which
-/// may hold a password) are read from the environment variables it names.
+/// may hold a password) are read from the environment variables it names. Fields may be added,
+/// each with a default: in code, end a struct expression with `..GuardSettings::default()`.
 ///
 /// ```
 /// use phone_verify_guard::{GuardSettings, StoreKind};
@@ -160,20 +166,24 @@ impl Default for GuardSettings {
 
 impl GuardSettings {
     /// Settings from the process environment; see [`from_lookup`](Self::from_lookup) for the
-    /// variables. A variable under [`ENV_PREFIX`] that the guard does not read (a misspelt
-    /// `PHONE_VERIFY_GUARD_PER_PHON`) fails with `InvalidInput` naming it and the variables
-    /// it reads, rather than leaving its setting at the default unseen; the variables the
-    /// settings name for the secret and the Redis URL count as read.
+    /// variables. A variable under [`ENV_PREFIX`] one or two letters away from one the guard
+    /// reads (a misspelt `PHONE_VERIFY_GUARD_PER_PHON`) fails with `InvalidInput` naming it and
+    /// the variable it resembles, rather than leaving that setting at its default unseen. Other
+    /// names under the prefix that the guard does not read (a Kubernetes service link such as
+    /// `PHONE_VERIFY_GUARD_REDIS_SERVICE_HOST`, a variable of the deployment's own) are logged
+    /// as a warning, names only, and ignored. The variables the settings name for the secret
+    /// and the Redis URL count as read.
     pub fn from_env() -> Result<Self> {
         let settings = Self::from_lookup(|name| std::env::var(name).ok())?;
         let present = std::env::vars_os().map(|(name, _)| name.to_string_lossy().into_owned());
-        settings.refuse_unknown_variables(present)?;
+        settings.refuse_misspelt_variables(present)?;
         Ok(settings)
     }
 
-    /// Fails with `InvalidInput` when a name in `present` is under [`ENV_PREFIX`] but is no
-    /// variable the guard reads, naming each such variable (never a value).
-    fn refuse_unknown_variables(&self, present: impl Iterator<Item = String>) -> Result<()> {
+    /// Fails with `InvalidInput` when a name in `present` is under [`ENV_PREFIX`], is no
+    /// variable the guard reads, and is at most [`MISSPELT_DISTANCE`] edits from one (never
+    /// showing a value); warns of the other such names.
+    fn refuse_misspelt_variables(&self, present: impl Iterator<Item = String>) -> Result<()> {
         let mut unknown: Vec<String> = present
             .filter(|name| {
                 name.strip_prefix(ENV_PREFIX)
@@ -182,15 +192,33 @@ impl GuardSettings {
                     && *name != self.redis_url_env
             })
             .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
         unknown.sort();
-        Err(Error::invalid_input(format!(
-            "the guard reads no variable {}: the variables under {ENV_PREFIX} are {}",
-            unknown.join(", "),
-            ENV_VARIABLES.join(", ")
-        )))
+        let misspelt: Vec<String> = unknown
+            .iter()
+            .filter_map(|name| {
+                let rest = &name[ENV_PREFIX.len()..];
+                let (distance, meant) = ENV_VARIABLES
+                    .iter()
+                    .map(|known| (strsim::levenshtein(rest, known), known))
+                    .min()?;
+                (distance <= MISSPELT_DISTANCE)
+                    .then(|| format!("{name} (did you mean {ENV_PREFIX}{meant}?)"))
+            })
+            .collect();
+        if !misspelt.is_empty() {
+            return Err(Error::invalid_input(format!(
+                "the guard reads no variable {}: the variables under {ENV_PREFIX} are {}",
+                misspelt.join(", "),
+                ENV_VARIABLES.join(", ")
+            )));
+        }
+        if !unknown.is_empty() {
+            tracing::warn!(
+                variables = %unknown.join(", "),
+                "the guard reads no such variable under {ENV_PREFIX}; ignored"
+            );
+        }
+        Ok(())
     }
 
     /// Settings from the variables `lookup` finds (empty values count as unset): the file
@@ -778,12 +806,14 @@ mod tests {
     /// A variable under the prefix that the guard does not read is refused, each named, with
     /// the variables it reads; others, and the variables the settings name, are not.
     #[test]
-    fn unknown_guard_variables_are_refused() {
+    fn misspelt_guard_variables_are_refused_and_others_only_warned_of() {
         let settings = GuardSettings::from_toml(
             "secret_env = \"PHONE_VERIFY_GUARD_SECRET_B\"\nredis_url_env = \"CACHE_URL\"",
         )
         .unwrap();
         let present = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        // Known, named by the settings, outside the prefix, or far from any known name (a
+        // Kubernetes service `phone-verify-guard-redis` gives the pod these links).
         let fine = present(&[
             "HOME",
             "PHONE_VERIFY_PROVIDER",
@@ -791,27 +821,40 @@ mod tests {
             "PHONE_VERIFY_GUARD_SECRET",
             "PHONE_VERIFY_GUARD_REGION_OVERRIDES",
             "PHONE_VERIFY_GUARD_PER_PHONE",
+            "PHONE_VERIFY_GUARD_",
+            "PHONE_VERIFY_GUARD_REDIS_SERVICE_HOST",
+            "PHONE_VERIFY_GUARD_REDIS_SERVICE_PORT",
+            "PHONE_VERIFY_GUARD_REDIS_PORT",
+            "PHONE_VERIFY_GUARD_REDIS_PORT_6379_TCP_ADDR",
+            "PHONE_VERIFY_GUARD_SECRET_OLD",
         ]);
-        settings.refuse_unknown_variables(fine.into_iter()).unwrap();
+        settings
+            .refuse_misspelt_variables(fine.into_iter())
+            .unwrap();
         let typos = present(&[
             "PHONE_VERIFY_GUARD_PER_PHON",
             "PHONE_VERIFY_GUARD_PER_PHONE",
-            "PHONE_VERIFY_GUARD_",
+            "PHONE_VERIFY_GUARD_REDIS_SERVICE_HOST",
             "PHONE_VERIFY_GUARD_REDIS_URL_B",
+            "PHONE_VERIFY_GUARD_STORE_TIMEOUT",
         ]);
         let err = settings
-            .refuse_unknown_variables(typos.into_iter())
+            .refuse_misspelt_variables(typos.into_iter())
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(
             err.message().starts_with(
-                "the guard reads no variable PHONE_VERIFY_GUARD_, PHONE_VERIFY_GUARD_PER_PHON, \
-                 PHONE_VERIFY_GUARD_REDIS_URL_B: the variables under PHONE_VERIFY_GUARD_ are \
+                "the guard reads no variable PHONE_VERIFY_GUARD_PER_PHON (did you mean \
+                 PHONE_VERIFY_GUARD_PER_PHONE?), PHONE_VERIFY_GUARD_REDIS_URL_B (did you mean \
+                 PHONE_VERIFY_GUARD_REDIS_URL?): the variables under PHONE_VERIFY_GUARD_ are \
                  CONFIG, SECRET, STORE,"
             ),
             "{err}"
         );
         assert!(err.message().contains("REGION_OVERRIDES"), "{err}");
+        // Three letters off is no typo: `STORE_TIMEOUT` is `STORE_TIMEOUT_MS` without `_MS`.
+        assert!(!err.message().contains("STORE_TIMEOUT ("), "{err}");
+        assert!(!err.message().contains("SERVICE_HOST"), "{err}");
     }
 
     /// The variable that tells a `from_env` test it is its own child run (outside the guard's
@@ -870,7 +913,7 @@ mod tests {
     #[test]
     fn from_env_refuses_a_misspelt_variable() {
         let vars = [
-            ("PHONE_VERIFY_GUARD_PER_PHON", "3/3600"),
+            ("PHONE_VERIFY_GUARD_PER_PHON", "sk_live_canary"),
             ("PHONE_VERIFY_GUARD_SECRET", "0123456789abcdef"),
         ];
         let name = "settings::tests::from_env_refuses_a_misspelt_variable";
@@ -878,9 +921,32 @@ mod tests {
             let err = GuardSettings::from_env().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             let shown = err.to_string();
-            assert!(shown.contains("PHONE_VERIFY_GUARD_PER_PHON:"), "{shown}");
+            assert!(
+                shown.contains(
+                    "PHONE_VERIFY_GUARD_PER_PHON (did you mean PHONE_VERIFY_GUARD_PER_PHONE?)"
+                ),
+                "{shown}"
+            );
             assert!(shown.contains("PER_PHONE, PER_PHONE_DAILY"), "{shown}");
-            assert!(!shown.contains("0123456789abcdef"), "{shown}");
+            assert!(!shown.contains("canary"), "{shown}");
+        }
+    }
+
+    /// `from_env` starts beside the variables Kubernetes gives a pod for a service named
+    /// `phone-verify-guard-redis`, which it does not read.
+    #[test]
+    fn from_env_accepts_kubernetes_service_links() {
+        let vars = [
+            ("PHONE_VERIFY_GUARD_REDIS_SERVICE_HOST", "10.0.0.11"),
+            ("PHONE_VERIFY_GUARD_REDIS_SERVICE_PORT", "6379"),
+            ("PHONE_VERIFY_GUARD_REDIS_PORT", "tcp://10.0.0.11:6379"),
+            ("PHONE_VERIFY_GUARD_REDIS_PORT_6379_TCP_ADDR", "10.0.0.11"),
+            ("PHONE_VERIFY_GUARD_PER_PHONE", "3/3600"),
+        ];
+        let name = "settings::tests::from_env_accepts_kubernetes_service_links";
+        if in_child(name, &vars) {
+            let settings = GuardSettings::from_env().unwrap();
+            assert_eq!(settings.rules.per_phone, Some(Limit::per_hour(3)));
         }
     }
 

@@ -101,6 +101,7 @@ impl Model {
                 let next = start + Self::interval(c) * u32::try_from(cost).unwrap();
                 (next > self.now + c.window).then(|| since(next, self.now + c.window))
             }
+            other => panic!("the model does not count {other:?}"),
         }
     }
 
@@ -133,6 +134,7 @@ impl Model {
                         start + Self::interval(c) * u32::try_from(c.cost).unwrap(),
                     )
                 }
+                (other, _) => panic!("the model does not count {other:?}"),
             };
             *end = Some(value.1);
             self.counters.insert(c.key.clone(), value);
@@ -159,10 +161,12 @@ impl Model {
                     let back = spacing.min(reserved.saturating_sub(self.now));
                     (count, end.saturating_sub(back).max(self.now))
                 }
+                other => panic!("the model does not count {other:?}"),
             };
             let gone = match c.algorithm {
                 Algorithm::FixedWindow => value.0 == 0,
                 Algorithm::Gcra => value.1 <= self.now,
+                other => panic!("the model does not count {other:?}"),
             };
             if gone {
                 self.counters.remove(&c.key);
@@ -182,6 +186,7 @@ impl Model {
             Algorithm::Gcra => {
                 u64::try_from(left.as_nanos().div_ceil(Self::interval(c).as_nanos())).unwrap()
             }
+            other => panic!("the model does not count {other:?}"),
         };
         CounterState {
             count,

@@ -33,6 +33,7 @@ pub struct Attempt {
 /// each route's attempt, in order. Reach it with `std::error::Error::source` and
 /// `downcast_ref`, or through [`routing_failure`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RoutingFailure {
     /// The attempts, in the order made.
     pub attempts: Vec<Attempt>,

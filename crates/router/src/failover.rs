@@ -2,8 +2,10 @@
 
 use phone_verify_core::{Error, ErrorKind};
 
-/// What the router does after a route's `start` failed with an error of some kind.
+/// What the router does after a route's `start` failed with an error of some kind. New
+/// decisions may be added: a `match` on it needs a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// The provider surely did not send: try the next route.
     FailOver,

@@ -4,6 +4,8 @@
 mod error;
 mod failover;
 mod health;
+#[cfg(doctest)]
+mod non_exhaustive;
 mod plan;
 mod route;
 mod router;

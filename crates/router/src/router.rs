@@ -50,6 +50,7 @@ pub struct RouterConfig {
 /// provider: the source of the `InvalidInput` error of
 /// [`Router::check`](PhoneVerifier::check) for a handle this router cannot route.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnknownRoute {
     /// The route the handle names (`None`: the handle names no route).
     pub route: Option<String>,
@@ -431,6 +432,12 @@ impl Router {
         }
     }
 
+    /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
+    /// report ([`RouterBuilder::provider_id`]), callable with both traits in scope.
+    pub fn provider(&self) -> ProviderId {
+        self.id.clone()
+    }
+
     /// A snapshot of every route's health, in the order the routes were added.
     pub fn health(&self) -> Vec<RouteHealth> {
         self.routes
@@ -588,7 +595,7 @@ fn reason_name(reason: RejectReason) -> &'static str {
 #[async_trait]
 impl PhoneVerifier for Router {
     fn provider(&self) -> ProviderId {
-        self.id.clone()
+        Self::provider(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -720,7 +727,7 @@ impl PhoneVerifier for Router {
 #[async_trait]
 impl SessionResolver for Router {
     fn provider(&self) -> ProviderId {
-        self.id.clone()
+        Self::provider(self)
     }
 
     /// Tries the resolvers in rule order, moving on when a provider does not know the session
@@ -834,6 +841,20 @@ mod tests {
         // A channel a route of the rule offers, for codes or in reverse, builds.
         let rule = Rule::to(["a", "b"]).channels([Channel::Voice, Channel::WhatsApp]);
         assert!(build_with(rule).is_ok());
+    }
+
+    #[test]
+    fn provider_is_callable_with_both_traits_in_scope() {
+        let router = build_with(Rule::to(["a", "b"])).unwrap();
+        assert_eq!(router.provider(), ProviderId::new_static("stub"));
+        assert_eq!(PhoneVerifier::provider(&router), router.provider());
+        assert_eq!(SessionResolver::provider(&router), router.provider());
+        let named = Router::builder()
+            .route(Route::new("a", Arc::new(Offers(Capabilities::new()))))
+            .provider_id(ROUTER_ID)
+            .build()
+            .unwrap();
+        assert_eq!(named.provider(), ROUTER_ID);
     }
 
     #[test]

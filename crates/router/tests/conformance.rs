@@ -388,10 +388,7 @@ async fn a_router_over_all_three_providers_conforms() {
     let sandbox = Arc::new(Sandbox::start(SandboxConfig::seeded(7)).await.unwrap());
     let service = verigator_service(&sandbox).await;
     let tested = Arc::new(mixed_router(&sandbox, &service));
-    assert_eq!(
-        PhoneVerifier::provider(&*tested),
-        phone_verify_router::ROUTER_ID
-    );
+    assert_eq!((*tested).provider(), phone_verify_router::ROUTER_ID);
 
     // Each provider's own harness on the one sandbox; the phones come from Verigator's (each
     // a registered user with an authenticator, which the TOTP route needs) and any route

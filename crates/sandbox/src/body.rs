@@ -298,7 +298,12 @@ mod tests {
     #[test]
     fn text_is_a_form_only_with_a_pair_and_never_as_broken_json() {
         // Broken JSON holding an `=` is not taken for a form, nor is text without any pair.
-        for broken in [&br#"{"code":"a=b""#[..], b"[\"a=b\"", b"hello", b"  plain text"] {
+        for broken in [
+            &br#"{"code":"a=b""#[..],
+            b"[\"a=b\"",
+            b"hello",
+            b"  plain text",
+        ] {
             assert_eq!(read_body(broken).1, BodyKind::Malformed, "{broken:?}");
         }
         assert_eq!(read_body(b" lang=tr").1, BodyKind::Form);

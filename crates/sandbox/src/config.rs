@@ -100,7 +100,8 @@ impl Default for SendLimit {
 }
 
 /// Credits per provider; `None` means unlimited. Each VerifyKit validation (`send-otp`,
-/// `start`, `start-email`) and each Verifik phone validation costs one credit.
+/// `start`, `start-email`) and each Verifik phone validation costs one credit. Fields may be
+/// added, each with a default: in code, end a struct expression with `..Balances::default()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Balances {
     /// VerifyKit credits; at 0 VerifyKit answers `403042`.
@@ -110,7 +111,8 @@ pub struct Balances {
 }
 
 /// Everything that shapes a sandbox. `SandboxConfig::default()` listens on an ephemeral
-/// loopback port with the documented default credentials.
+/// loopback port with the documented default credentials. Fields may be added, each with a
+/// default: in code, end a struct expression with `..SandboxConfig::default()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxConfig {
     /// Address to listen on (default `127.0.0.1:0`, an ephemeral port).

@@ -10,9 +10,11 @@ use crate::model::{ControlError, Provider};
 const FAULT_STATUSES: std::ops::RangeInclusive<u16> = 200..=599;
 
 /// What an injected fault does to a matching request. The control API refuses an action
-/// with a field it does not have.
+/// with a field it does not have. New actions may be added: a `match` on it needs a wildcard
+/// arm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum FaultAction {
     /// Answer `status` without processing the request. The body is `body` when given (sent
     /// as `application/json`, as [`Respond`](Self::Respond) sends its body), else the
@@ -319,6 +321,23 @@ impl FaultQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trailing_star_needs_a_rest_that_starts_with_its_prefix() {
+        assert!(path_matches("/v1.0/*", "/v1.0/blacklist/add"));
+        assert!(path_matches(
+            "/v2/phone-validations*",
+            "/v2/phone-validations/manual"
+        ));
+        // Nothing left for the star, or a rest that does not start with its prefix.
+        assert!(!path_matches("/v1.0/*", "/v1.0"));
+        assert!(!path_matches("/v2/phone-validations*", "/v2/other"));
+        assert!(!path_matches(
+            "/v1/service/service/*/users/*/auth",
+            "/v1/service/service/s1/users"
+        ));
+        assert!(!path_matches("/v1.0/send-otp", "/v1.0/send-otp/x"));
+    }
 
     #[test]
     fn faults_match_and_are_used_up() {

@@ -13,6 +13,8 @@ mod format;
 pub mod fuzzing;
 mod handle;
 pub mod model;
+#[cfg(doctest)]
+mod non_exhaustive;
 mod otp;
 mod phone;
 mod server;

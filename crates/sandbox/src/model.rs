@@ -26,8 +26,9 @@ pub enum Provider {
 }
 
 impl Provider {
-    /// All providers, in a fixed order.
-    pub const ALL: [Self; 4] = [
+    /// All providers, in a fixed order. A slice, so that a provider added later changes
+    /// neither its type nor code that iterates it.
+    pub const ALL: &'static [Self] = &[
         Self::VerifyKit,
         Self::Verifik,
         Self::Verigator,
@@ -66,9 +67,11 @@ impl FromStr for Provider {
     }
 }
 
-/// How a message reached (or would have reached) the user.
+/// How a message reached (or would have reached) the user. New channels may be added: a
+/// `match` on it needs a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Channel {
     /// A text message.
     Sms,
@@ -97,6 +100,7 @@ impl Channel {
 
 /// A message the sandbox "sent" instead of delivering it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SentMessage {
     /// The provider that sent it.
     pub provider: Provider,
@@ -123,6 +127,7 @@ pub struct SentMessage {
 
 /// One request that reached a provider emulation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RequestRecord {
     /// The provider whose routes it hit.
     pub provider: Provider,
@@ -219,11 +224,19 @@ mod tests {
 
     #[test]
     fn providers_parse_and_print() {
-        for p in Provider::ALL {
+        for &p in Provider::ALL {
             assert_eq!(p.as_str().parse::<Provider>().unwrap(), p);
             assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""));
         }
         assert!("twillio".parse::<Provider>().is_err());
+    }
+
+    #[test]
+    fn all_providers_are_a_slice_of_distinct_providers() {
+        let all: &'static [Provider] = Provider::ALL;
+        let distinct: std::collections::BTreeSet<_> = all.iter().collect();
+        assert_eq!(distinct.len(), all.len());
+        assert!(all.contains(&Provider::Twilio));
     }
 
     #[test]

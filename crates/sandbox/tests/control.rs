@@ -439,7 +439,7 @@ async fn a_respond_fault_answers_its_status_headers_and_body_and_sends_nothing()
 #[tokio::test]
 async fn status_faults_use_each_providers_error_shape() {
     let (sb, http) = (start().await, client());
-    for provider in Provider::ALL {
+    for &provider in Provider::ALL {
         sb.inject_fault(Fault::new(
             provider,
             FaultAction::Status {
@@ -674,7 +674,7 @@ async fn every_emulator_ends_the_same_way() {
         };
         assert_eq!(seen, shapes, "{url}");
     }
-    for provider in Provider::ALL {
+    for &provider in Provider::ALL {
         let logged: Vec<(String, Option<u16>)> = sb
             .requests_of(provider)
             .requests

@@ -131,8 +131,9 @@ impl LookupFault {
     /// The `Retry-After` an injected lookup fault gives, when it gives one: one second.
     pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-    /// Every lookup fault, in the order the suite injects them.
-    pub const ALL: [Self; 4] = [
+    /// Every lookup fault, in the order the suite injects them. A slice, so that a fault
+    /// added later changes neither its type nor code that iterates it.
+    pub const ALL: &'static [Self] = &[
         Self::ServiceUnavailable,
         Self::RateLimited,
         Self::ServiceUnavailableWithoutRetryAfter,
@@ -205,8 +206,9 @@ pub enum HostileAnswer {
 impl HostileAnswer {
     /// The unreadable answers, in the order the suite injects them: all but
     /// [`StalledBody`](HostileAnswer::StalledBody), which needs a verifier that gives up in a
-    /// known time ([`Harness::impatient_client`]).
-    pub const UNREADABLE: [Self; 4] = [
+    /// known time ([`Harness::impatient_client`]). A slice, so that an answer added later
+    /// changes neither its type nor code that iterates it.
+    pub const UNREADABLE: &'static [Self] = &[
         Self::TruncatedBody,
         Self::MalformedJson,
         Self::WrongContentType,
@@ -872,4 +874,26 @@ pub fn different_code(code: &Code) -> Code {
         })
         .collect();
     Code::new(&shifted).expect("same length and alphabet as a valid code")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_faults_are_a_slice_of_distinct_faults() {
+        let all: &'static [LookupFault] = LookupFault::ALL;
+        let names: std::collections::BTreeSet<_> = all.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), all.len());
+        assert!(all.contains(&LookupFault::ConnectionReset));
+    }
+
+    #[test]
+    fn unreadable_answers_are_a_slice_without_the_stalled_body() {
+        let unreadable: &'static [HostileAnswer] = HostileAnswer::UNREADABLE;
+        let names: std::collections::BTreeSet<_> = unreadable.iter().map(|a| a.name()).collect();
+        assert_eq!(names.len(), unreadable.len());
+        assert!(!names.contains("stalled body"));
+        assert!(unreadable.contains(&HostileAnswer::OversizedBody));
+    }
 }

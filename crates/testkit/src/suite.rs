@@ -280,7 +280,7 @@ pub async fn run_with_timeout(
         r.record(name("handle_in_fresh_client"), fresh).await;
         let expired = suite.reverse_expired_is_rejected(c);
         r.record(name("expired_is_rejected"), expired).await;
-        for fault in LookupFault::ALL {
+        for &fault in LookupFault::ALL {
             let retried = suite.poll_retried(c, fault);
             let check = format!("poll_retried_after_{}", fault.name());
             r.record(name(&check), retried).await;
@@ -328,7 +328,7 @@ pub async fn run_with_timeout(
         r.record(name, suite.session_unknown_is_not_found()).await;
     }
     if suite.caps.session_resolution {
-        for fault in LookupFault::ALL {
+        for &fault in LookupFault::ALL {
             let name = format!("session.resolve_retried_after_{}", fault.name());
             r.record(name, suite.resolve_retried(fault)).await;
         }

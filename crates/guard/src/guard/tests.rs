@@ -991,7 +991,7 @@ async fn checks_reach_a_router_whose_handles_carry_the_underlying_provider() {
         .unwrap();
     assert_ne!(
         handle.provider,
-        PhoneVerifier::provider(&guard),
+        guard.provider(),
         "the handle keeps the provider's id"
     );
     let code = sent_code(&provider, &handle);

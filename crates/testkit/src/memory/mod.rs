@@ -109,6 +109,12 @@ impl InMemoryVerifier {
         &self.state
     }
 
+    /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
+    /// report ([`PROVIDER`](Self::PROVIDER)), callable with both traits in scope.
+    pub fn provider(&self) -> ProviderId {
+        Self::PROVIDER
+    }
+
     /// Contract 6, safe retries only: a lookup changes nothing at the provider, so `call` is
     /// made again while the provider is unavailable (a 503), limits the rate (a 429) or the
     /// connection failed before an answer, after its `Retry-After` (else a backoff), as the
@@ -148,7 +154,7 @@ impl Default for InMemoryVerifier {
 #[async_trait]
 impl PhoneVerifier for InMemoryVerifier {
     fn provider(&self) -> ProviderId {
-        Self::PROVIDER
+        Self::provider(self)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -227,7 +233,7 @@ impl PhoneVerifier for InMemoryVerifier {
 #[async_trait]
 impl SessionResolver for InMemoryVerifier {
     fn provider(&self) -> ProviderId {
-        Self::PROVIDER
+        Self::provider(self)
     }
 
     async fn resolve(
@@ -249,4 +255,17 @@ fn own_id(id: &str, prefix: &str) -> bool {
     id.len() == prefix.len() + 32
         && id.starts_with(prefix)
         && id[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_is_callable_with_both_traits_in_scope() {
+        let verifier = InMemoryVerifier::new();
+        assert_eq!(verifier.provider(), InMemoryVerifier::PROVIDER);
+        assert_eq!(PhoneVerifier::provider(&verifier), verifier.provider());
+        assert_eq!(SessionResolver::provider(&verifier), verifier.provider());
+    }
 }

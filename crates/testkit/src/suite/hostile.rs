@@ -311,7 +311,7 @@ impl Suite<'_> {
     // ---- hostile answers to sends ----
 
     pub(super) async fn send_unreadable(&self, channel: &Channel) -> Check {
-        self.each_answer(&HostileAnswer::UNREADABLE, |answer| {
+        self.each_answer(HostileAnswer::UNREADABLE, |answer| {
             self.send_hostile(channel, answer, self.verifier)
         })
         .await
@@ -382,7 +382,7 @@ impl Suite<'_> {
 
     pub(super) async fn check_unreadable(&self, channel: &Channel) -> Check {
         self.require_delivery(channel)?;
-        self.each_answer(&HostileAnswer::UNREADABLE, |answer| {
+        self.each_answer(HostileAnswer::UNREADABLE, |answer| {
             self.check_hostile(channel, answer, self.verifier)
         })
         .await
@@ -471,7 +471,7 @@ impl Suite<'_> {
     // ---- hostile answers to lookups ----
 
     pub(super) async fn poll_unreadable(&self, channel: &Channel) -> Check {
-        self.each_answer(&HostileAnswer::UNREADABLE, |answer| {
+        self.each_answer(HostileAnswer::UNREADABLE, |answer| {
             self.poll_hostile(channel, answer, self.verifier)
         })
         .await
@@ -529,7 +529,7 @@ impl Suite<'_> {
 
     pub(super) async fn resolution_unreadable(&self) -> Check {
         let resolver = self.require_resolver()?;
-        self.each_answer(&HostileAnswer::UNREADABLE, |answer| {
+        self.each_answer(HostileAnswer::UNREADABLE, |answer| {
             self.resolution_hostile(answer, resolver)
         })
         .await
