@@ -397,6 +397,8 @@ impl Guard {
 
     /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
     /// report: the guarded verifier's; callable with both traits in scope.
+    /// Through an `Arc` or a `Box`, both traits' methods are found before this one: write
+    /// `(*shared).provider()`.
     ///
     /// ```
     /// use std::sync::Arc;

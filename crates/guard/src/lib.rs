@@ -6,7 +6,7 @@ mod config;
 mod denial;
 mod guard;
 mod keys;
-#[cfg(doctest)]
+#[cfg(any(doctest, test))]
 mod non_exhaustive;
 mod numbers;
 mod settings;

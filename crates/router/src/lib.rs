@@ -4,7 +4,7 @@
 mod error;
 mod failover;
 mod health;
-#[cfg(doctest)]
+#[cfg(any(doctest, test))]
 mod non_exhaustive;
 mod plan;
 mod route;

@@ -434,6 +434,8 @@ impl Router {
 
     /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
     /// report ([`RouterBuilder::provider_id`]), callable with both traits in scope.
+    /// Through an `Arc` or a `Box`, both traits' methods are found before this one: write
+    /// `(*shared).provider()`.
     pub fn provider(&self) -> ProviderId {
         self.id.clone()
     }

@@ -13,7 +13,7 @@ mod format;
 pub mod fuzzing;
 mod handle;
 pub mod model;
-#[cfg(doctest)]
+#[cfg(any(doctest, test))]
 mod non_exhaustive;
 mod otp;
 mod phone;

@@ -59,3 +59,117 @@
 //!     path
 //! }
 //! ```
+//!
+//! The same code with a wildcard arm, or `..` in the pattern, compiles: the blocks above fail
+//! for the attribute alone, not for a name that moved. The unit tests below list every variant
+//! and field (exhaustive inside this crate), so that one added fails them until the lists here
+//! are brought up to date.
+//!
+//! ```
+//! use phone_verify_sandbox::{Channel, FaultAction, RequestRecord, SentMessage};
+//!
+//! fn action(action: &FaultAction) -> &'static str {
+//!     match action {
+//!         FaultAction::Status { .. } => "status",
+//!         FaultAction::Respond { .. } => "respond",
+//!         FaultAction::Delay { .. } => "delay",
+//!         FaultAction::ConnectionReset => "connection reset",
+//!         FaultAction::TruncatedBody => "truncated body",
+//!         FaultAction::MalformedJson => "malformed JSON",
+//!         FaultAction::WrongContentType => "wrong content type",
+//!         FaultAction::RateLimited { .. } => "rate limited",
+//!         FaultAction::ServiceUnavailable { .. } => "service unavailable",
+//!         FaultAction::ResetAfterProcessing => "reset after processing",
+//!         FaultAction::EchoCredentials { .. } => "echo credentials",
+//!         FaultAction::OversizedBody { .. } => "oversized body",
+//!         FaultAction::SlowDrip { .. } => "slow drip",
+//!         _ => "other",
+//!     }
+//! }
+//!
+//! fn channel(channel: Channel) -> &'static str {
+//!     match channel {
+//!         Channel::Sms => "sms",
+//!         Channel::Whatsapp => "whatsapp",
+//!         Channel::Telegram => "telegram",
+//!         Channel::Email => "email",
+//!         Channel::Call => "call",
+//!         _ => "other",
+//!     }
+//! }
+//!
+//! fn text(message: SentMessage) -> String {
+//!     let SentMessage { provider, phone, email, channel, code, text, lang, reference, sent_at, .. } =
+//!         message;
+//!     let _ = (provider, phone, email, channel, code, lang, reference, sent_at);
+//!     text
+//! }
+//!
+//! fn path(record: RequestRecord) -> String {
+//!     let RequestRecord { provider, method, path, status, at, fault, forwarded_for, .. } = record;
+//!     let _ = (provider, method, status, at, fault, forwarded_for);
+//!     path
+//! }
+//! ```
+
+#[cfg(test)]
+mod tests {
+    use crate::{Channel, FaultAction, RequestRecord, SentMessage};
+
+    #[test]
+    fn the_lists_above_are_every_variant_and_field() {
+        let action = |action: &FaultAction| match action {
+            FaultAction::Status { .. }
+            | FaultAction::Respond { .. }
+            | FaultAction::Delay { .. }
+            | FaultAction::ConnectionReset
+            | FaultAction::TruncatedBody
+            | FaultAction::MalformedJson
+            | FaultAction::WrongContentType
+            | FaultAction::RateLimited { .. }
+            | FaultAction::ServiceUnavailable { .. }
+            | FaultAction::ResetAfterProcessing
+            | FaultAction::EchoCredentials { .. }
+            | FaultAction::OversizedBody { .. }
+            | FaultAction::SlowDrip { .. } => (),
+        };
+        let channel = |channel| match channel {
+            Channel::Sms
+            | Channel::Whatsapp
+            | Channel::Telegram
+            | Channel::Email
+            | Channel::Call => {}
+        };
+        let message = |message: SentMessage| {
+            let SentMessage {
+                provider,
+                phone,
+                email,
+                channel,
+                code,
+                text,
+                lang,
+                reference,
+                sent_at,
+            } = message;
+            drop((
+                provider, phone, email, channel, code, text, lang, reference, sent_at,
+            ));
+        };
+        let record = |record: RequestRecord| {
+            let RequestRecord {
+                provider,
+                method,
+                path,
+                status,
+                at,
+                fault,
+                forwarded_for,
+            } = record;
+            drop((provider, method, path, status, at, fault, forwarded_for));
+        };
+        action(&FaultAction::ConnectionReset);
+        channel(Channel::Sms);
+        let _ = (message, record);
+    }
+}

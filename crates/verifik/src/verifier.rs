@@ -217,6 +217,8 @@ impl Verifik {
 
     /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
     /// report (`verifik`), callable with both traits in scope.
+    /// Through an `Arc` or a `Box`, both traits' methods are found before this one: write
+    /// `(*shared).provider()`.
     pub fn provider(&self) -> ProviderId {
         PROVIDER
     }

@@ -173,6 +173,8 @@ impl VerifyKit {
 
     /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
     /// report (`verifykit`), callable with both traits in scope.
+    /// Through an `Arc` or a `Box`, both traits' methods are found before this one: write
+    /// `(*shared).provider()`.
     pub fn provider(&self) -> ProviderId {
         PROVIDER
     }

@@ -280,6 +280,8 @@ pub fn parse_env_seconds(name: &str, value: &str) -> Result<Duration> {
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
         .map(Duration::from_secs_f64)
+        // A value so small it rounds to zero nanoseconds (`1e-10`) is zero all the same.
+        .filter(|d| !d.is_zero())
         .ok_or_else(|| {
             Error::invalid_input(format!(
                 "{name} must be a number of seconds above 0 and at most 86400 (its value is \
@@ -374,6 +376,7 @@ mod tests {
             ("ACME_CONNECT_TIMEOUT_SECS", "soon"),
             ("ACME_ATTEMPT_TIMEOUT_SECS", "-1"),
             ("ACME_OVERALL_TIMEOUT_SECS", "0"),
+            ("ACME_CONNECT_TIMEOUT_SECS", "1e-10"),
             ("ACME_OVERALL_TIMEOUT_SECS", "NaN"),
             ("ACME_OVERALL_TIMEOUT_SECS", "90000"),
             ("ACME_MAX_ATTEMPTS", "0"),

@@ -50,7 +50,7 @@ impl HttpClient {
     /// [`with_reqwest`](Self::with_reqwest) refuses, and a user agent that is not a valid header
     /// value (a line break in it), are [`ErrorKind::InvalidInput`].
     pub fn new(provider: ProviderId, config: HttpConfig) -> Result<Self> {
-        check_config(&config, &provider)?;
+        check_config(&config, &provider, true)?;
         HeaderValue::from_str(&config.user_agent).map_err(|e| {
             Error::invalid_input("the HTTP user agent is not a valid header value")
                 .with_provider(provider.clone())
@@ -77,15 +77,16 @@ impl HttpClient {
     /// [`ErrorKind::InvalidInput`] for any other operation (a misconfigured client).
     ///
     /// Settings under which every call would fail are [`ErrorKind::InvalidInput`], naming the
-    /// setting, before any request: a zero connect, attempt or overall timeout (every call
-    /// timing out, which looks like an outage), or a `max_response_bytes` of zero (every answer
-    /// over the cap: a sent code reported as maybe sent, a used one as an unknown outcome).
+    /// setting, before any request: a zero attempt or overall timeout (every call timing out,
+    /// which looks like an outage), or a `max_response_bytes` of zero (every answer over the
+    /// cap: a sent code reported as maybe sent, a used one as an unknown outcome). The connect
+    /// timeout is the supplied client's own: `config`'s is not read, nor checked, here.
     pub fn with_reqwest(
         provider: ProviderId,
         client: reqwest::Client,
         config: HttpConfig,
     ) -> Result<Self> {
-        check_config(&config, &provider)?;
+        check_config(&config, &provider, false)?;
         Ok(Self {
             client,
             config,
@@ -627,13 +628,14 @@ impl fmt::Display for PhoneField<'_> {
     }
 }
 
-/// Refuses `config` where no call could succeed: a zero timeout, or a zero response size cap.
-/// An attempt timeout above the overall one is not refused: each attempt ends at the overall
-/// deadline if that comes first.
-fn check_config(config: &HttpConfig, provider: &ProviderId) -> Result<()> {
+/// Refuses `config` where no call could succeed: a zero attempt or overall timeout, a zero
+/// response size cap, or, for a client this crate builds (`connect`), a zero connect timeout (a
+/// supplied client keeps its own, and never reads it). An attempt timeout above the overall
+/// one is not refused: each attempt ends at the overall deadline if that comes first.
+fn check_config(config: &HttpConfig, provider: &ProviderId, connect: bool) -> Result<()> {
     let timeouts = &config.timeouts;
     let zero = [
-        ("timeouts.connect", timeouts.connect.is_zero()),
+        ("timeouts.connect", connect && timeouts.connect.is_zero()),
         ("timeouts.attempt", timeouts.attempt.is_zero()),
         ("timeouts.overall", timeouts.overall.is_zero()),
         ("max_response_bytes", config.max_response_bytes == 0),
@@ -856,9 +858,16 @@ mod tests {
             ),
         ] {
             let built = HttpClient::new(acme(), config.clone()).unwrap_err();
-            let supplied =
-                HttpClient::with_reqwest(acme(), reqwest::Client::new(), config).unwrap_err();
-            for err in [built, supplied] {
+            let supplied = HttpClient::with_reqwest(acme(), reqwest::Client::new(), config);
+            // A supplied client keeps its own connect timeout: the config's is never read.
+            let supplied = match name {
+                "timeouts.connect" => {
+                    supplied.unwrap();
+                    None
+                }
+                _ => Some(supplied.unwrap_err()),
+            };
+            for err in std::iter::once(built).chain(supplied) {
                 assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
                 assert!(err.message().contains(name), "{name}: {err}");
                 assert_eq!(err.provider().map(ProviderId::as_str), Some("acme"));

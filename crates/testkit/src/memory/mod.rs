@@ -111,6 +111,8 @@ impl InMemoryVerifier {
 
     /// The provider id both [`PhoneVerifier::provider`] and [`SessionResolver::provider`]
     /// report ([`PROVIDER`](Self::PROVIDER)), callable with both traits in scope.
+    /// Through an `Arc` or a `Box`, both traits' methods are found before this one: write
+    /// `(*shared).provider()`.
     pub fn provider(&self) -> ProviderId {
         Self::PROVIDER
     }
