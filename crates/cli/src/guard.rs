@@ -17,14 +17,18 @@ pub(crate) async fn status(ctx: &mut Context, args: GuardStatusArgs) -> Outcome 
     let settings = ctx.guard.take().ok_or_else(|| {
         Failure::usage("guard status needs the guard's rules: --guard guard.toml")
     })?;
-    let subject = match args.subject.trim().parse::<IpAddr>() {
-        Ok(ip) => Subject::Ip(ip),
-        Err(_) => Subject::Phone(PhoneNumber::parse(&args.subject).map_err(|e| {
+    // Shown as it was parsed (a phone masked): `Subject` may grow, so it is not matched again.
+    let (subject, shown) = if let Ok(ip) = args.subject.trim().parse::<IpAddr>() {
+        (Subject::Ip(ip), ip.to_string())
+    } else {
+        let phone = PhoneNumber::parse(&args.subject).map_err(|e| {
             Failure::usage(format!(
                 "{:?} is neither an IP address nor a phone number: {e}",
                 args.subject
             ))
-        })?),
+        })?;
+        let shown = phone.masked();
+        (Subject::Phone(phone), shown)
     };
     if settings.store == StoreKind::Memory {
         errln!(
@@ -36,10 +40,6 @@ pub(crate) async fn status(ctx: &mut Context, args: GuardStatusArgs) -> Outcome 
         .build(std::sync::Arc::new(CountersOnly), None)
         .await?;
     let counters = guard.status(&subject).await?;
-    let shown = match &subject {
-        Subject::Phone(phone) => phone.masked(),
-        Subject::Ip(ip) => ip.to_string(),
-    };
     if ctx.json {
         let rules: Vec<serde_json::Value> = counters.iter().map(to_json).collect();
         let doc =

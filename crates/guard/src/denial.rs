@@ -68,6 +68,8 @@ impl fmt::Display for Rule {
 }
 
 /// Why the guard refused a request: the source of its [`Error`], found with [`Denial::of`].
+/// Fields may be added: outside this crate, build one with [`Denial::new`], and a pattern of
+/// it needs `..`.
 ///
 /// ```
 /// use phone_verify_core::{Error, ErrorKind};
@@ -84,6 +86,7 @@ impl fmt::Display for Rule {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("refused by the guard's rule {rule}")]
+#[non_exhaustive]
 pub struct Denial {
     /// The rule that refused the request.
     pub rule: Rule,
@@ -92,8 +95,34 @@ pub struct Denial {
 }
 
 impl Denial {
+    /// A denial by `rule`, which allows the request again after `retry_after`, if it will
+    /// (for an application's tests, or a guard of its own).
+    pub fn new(rule: Rule, retry_after: Option<Duration>) -> Self {
+        Self { rule, retry_after }
+    }
+
     /// The denial behind `err`, if the guard refused the request.
     pub fn of(err: &Error) -> Option<&Denial> {
         std::error::Error::source(err).and_then(|s| s.downcast_ref::<Denial>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phone_verify_core::ErrorKind;
+
+    use super::*;
+
+    #[test]
+    fn a_denial_built_with_new_is_found_behind_its_error() {
+        let denial = Denial::new(Rule::PerPhone, Some(Duration::from_secs(7)));
+        assert_eq!(
+            (denial.rule, denial.retry_after),
+            (Rule::PerPhone, Some(Duration::from_secs(7)))
+        );
+        let err = Error::new(ErrorKind::RateLimited, "slow down").with_source(denial);
+        assert_eq!(Denial::of(&err), Some(&denial));
+        let plain = Error::new(ErrorKind::RateLimited, "slow down");
+        assert_eq!(Denial::of(&plain), None);
     }
 }

@@ -244,8 +244,10 @@ fn validate(config: &GuardConfig) -> Result<()> {
     Ok(())
 }
 
-/// Whose counters [`Guard::status`] shows.
+/// Whose counters [`Guard::status`] shows. New kinds of subject may be added: a `match` on it
+/// needs a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Subject {
     /// A phone's send and wrong-code counters.
     Phone(PhoneNumber),
@@ -253,8 +255,10 @@ pub enum Subject {
     Ip(IpAddr),
 }
 
-/// One counter in [`Guard::status`].
+/// One counter in [`Guard::status`]. Fields may be added: outside this crate, a pattern of it
+/// needs `..`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RuleStatus {
     /// The rule.
     pub rule: Rule,
@@ -620,10 +624,7 @@ impl Guard {
                     ErrorKind::ProviderUnavailable,
                     format!("guard rule store: {err}; the {what} was refused"),
                 )
-                .with_source(Denial {
-                    rule: Rule::Store,
-                    retry_after: None,
-                }))
+                .with_source(Denial::new(Rule::Store, None)))
             }
         }
     }
@@ -690,10 +691,7 @@ fn denial_error(rule: Rule, retry_after: Duration, what: &str) -> Error {
     let kind = ErrorKind::RateLimited;
     Error::new(kind, format!("guard rule {rule}: too many {what}"))
         .with_retry_after(retry_after)
-        .with_source(Denial {
-            rule,
-            retry_after: Some(retry_after),
-        })
+        .with_source(Denial::new(rule, Some(retry_after)))
 }
 
 /// A phone as logs show it (`+90********67`), formatted only if an event is recorded.
@@ -733,12 +731,8 @@ impl PhoneVerifier for Guard {
             tracing::info!(phone = %shown, rule = rule.as_str(), outcome = "denied", "guard: {why}");
             record(rule, "denied");
             return Err(
-                Error::new(ErrorKind::Blocked, format!("guard rule {rule}: {why}")).with_source(
-                    Denial {
-                        rule,
-                        retry_after: None,
-                    },
-                ),
+                Error::new(ErrorKind::Blocked, format!("guard rule {rule}: {why}"))
+                    .with_source(Denial::new(rule, None)),
             );
         }
         let plan = self.send_plan(request);

@@ -7,9 +7,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// One of the emulated providers.
+/// One of the emulated providers. New providers may be added: a `match` on it needs a
+/// wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Provider {
     /// VerifyKit (`web-rest.verifykit.com` and `api.verifykit.com`).
     #[serde(alias = "verify-kit", alias = "VerifyKit")]
@@ -179,6 +181,7 @@ impl RequestLog {
 
 /// A Verigator user's authenticator enrolment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TotpEnrollment {
     /// The shared secret, RFC 4648 base32 without padding.
     pub secret: String,

@@ -1,7 +1,8 @@
 //! Checks, as doc tests that must not compile, that the types which may grow stay
-//! `#[non_exhaustive]`: outside this crate, a `match` on [`FaultAction`](crate::FaultAction)
-//! or [`Channel`](crate::Channel) needs a wildcard arm, and a pattern of
-//! [`SentMessage`](crate::SentMessage) or [`RequestRecord`](crate::RequestRecord) needs `..`.
+//! `#[non_exhaustive]`: outside this crate, a `match` on [`FaultAction`](crate::FaultAction),
+//! [`Channel`](crate::Channel) or [`Provider`](crate::Provider) needs a wildcard arm, and a
+//! pattern of [`SentMessage`](crate::SentMessage), [`RequestRecord`](crate::RequestRecord) or
+//! [`TotpEnrollment`](crate::TotpEnrollment) needs `..`.
 //!
 //! ```compile_fail,E0004
 //! use phone_verify_sandbox::FaultAction;
@@ -39,6 +40,19 @@
 //! }
 //! ```
 //!
+//! ```compile_fail,E0004
+//! use phone_verify_sandbox::Provider;
+//!
+//! fn name(provider: Provider) -> &'static str {
+//!     match provider {
+//!         Provider::VerifyKit => "verifykit",
+//!         Provider::Verifik => "verifik",
+//!         Provider::Verigator => "verigator",
+//!         Provider::Twilio => "twilio",
+//!     }
+//! }
+//! ```
+//!
 //! ```compile_fail,E0638
 //! use phone_verify_sandbox::SentMessage;
 //!
@@ -60,13 +74,25 @@
 //! }
 //! ```
 //!
+//! ```compile_fail,E0638
+//! use phone_verify_sandbox::TotpEnrollment;
+//!
+//! fn code(enrollment: TotpEnrollment) -> String {
+//!     let TotpEnrollment { secret, otpauth_uri, code } = enrollment;
+//!     let _ = (secret, otpauth_uri);
+//!     code
+//! }
+//! ```
+//!
 //! The same code with a wildcard arm, or `..` in the pattern, compiles: the blocks above fail
 //! for the attribute alone, not for a name that moved. The unit tests below list every variant
 //! and field (exhaustive inside this crate), so that one added fails them until the lists here
 //! are brought up to date.
 //!
 //! ```
-//! use phone_verify_sandbox::{Channel, FaultAction, RequestRecord, SentMessage};
+//! use phone_verify_sandbox::{
+//!     Channel, FaultAction, Provider, RequestRecord, SentMessage, TotpEnrollment,
+//! };
 //!
 //! fn action(action: &FaultAction) -> &'static str {
 //!     match action {
@@ -98,6 +124,16 @@
 //!     }
 //! }
 //!
+//! fn provider(provider: Provider) -> &'static str {
+//!     match provider {
+//!         Provider::VerifyKit => "verifykit",
+//!         Provider::Verifik => "verifik",
+//!         Provider::Verigator => "verigator",
+//!         Provider::Twilio => "twilio",
+//!         _ => "other",
+//!     }
+//! }
+//!
 //! fn text(message: SentMessage) -> String {
 //!     let SentMessage { provider, phone, email, channel, code, text, lang, reference, sent_at, .. } =
 //!         message;
@@ -110,11 +146,17 @@
 //!     let _ = (provider, method, status, at, fault, forwarded_for);
 //!     path
 //! }
+//!
+//! fn code(enrollment: TotpEnrollment) -> String {
+//!     let TotpEnrollment { secret, otpauth_uri, code, .. } = enrollment;
+//!     let _ = (secret, otpauth_uri);
+//!     code
+//! }
 //! ```
 
 #[cfg(test)]
 mod tests {
-    use crate::{Channel, FaultAction, RequestRecord, SentMessage};
+    use crate::{Channel, FaultAction, Provider, RequestRecord, SentMessage, TotpEnrollment};
 
     #[test]
     fn the_lists_above_are_every_variant_and_field() {
@@ -139,6 +181,9 @@ mod tests {
             | Channel::Telegram
             | Channel::Email
             | Channel::Call => {}
+        };
+        let provider = |provider| match provider {
+            Provider::VerifyKit | Provider::Verifik | Provider::Verigator | Provider::Twilio => {}
         };
         let message = |message: SentMessage| {
             let SentMessage {
@@ -168,8 +213,17 @@ mod tests {
             } = record;
             drop((provider, method, path, status, at, fault, forwarded_for));
         };
+        let enrollment = |enrollment: TotpEnrollment| {
+            let TotpEnrollment {
+                secret,
+                otpauth_uri,
+                code,
+            } = enrollment;
+            drop((secret, otpauth_uri, code));
+        };
         action(&FaultAction::ConnectionReset);
         channel(Channel::Sms);
-        let _ = (message, record);
+        provider(Provider::Twilio);
+        let _ = (message, record, enrollment);
     }
 }

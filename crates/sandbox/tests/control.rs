@@ -655,6 +655,7 @@ async fn every_emulator_ends_the_same_way() {
                 json!({"code": 20404, "status": 404}),
                 json!({"code": 20004, "status": 405}),
             ),
+            _ => unreachable!("no error shapes for {provider:?} yet"),
         };
         let seen = match provider {
             Provider::VerifyKit => {

@@ -151,10 +151,7 @@ mod tests {
 
     #[test]
     fn a_guard_store_failure_reads_as_an_outage_not_as_too_many_requests() {
-        let denial = Denial {
-            rule: Rule::Store,
-            retry_after: None,
-        };
+        let denial = Denial::new(Rule::Store, None);
         let err = Error::new(ErrorKind::ProviderUnavailable, "guard rule store: down")
             .with_source(denial);
         let notice = for_error(&err);
