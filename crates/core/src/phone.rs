@@ -56,8 +56,10 @@ pub enum PhoneError {
 /// A validated phone number in international form.
 ///
 /// Parsing uses Google's libphonenumber metadata (through the [`phonenumber`] crate), so only
-/// numbers that can exist in their country's numbering plan are accepted. It serializes as its
-/// E.164 string. `Debug` masks the number; `Display` shows the full E.164 form. It is kept
+/// numbers that can exist in their country's numbering plan are accepted. (The `phone` of a
+/// stored [`Verification`](crate::Verification) is read more leniently: one this metadata does
+/// not know, written by another version, is kept as written, with no region.) It serializes
+/// as its E.164 string. `Debug` masks the number; `Display` shows the full E.164 form. It is kept
 /// inline (23 bytes): cloning one never allocates.
 ///
 /// ```
@@ -235,6 +237,34 @@ impl PhoneNumber {
         })
     }
 
+    /// A number read back from storage (a handle's `phone`): [`parse`](Self::parse)d, or, when
+    /// that refuses it, taken as written if it is well-formed E.164 (`+`, no leading zero, a
+    /// calling code the metadata knows, 8 to 15 digits in all), with no region. A number
+    /// valid under the metadata of the process that stored it (another version of this crate,
+    /// during a rolling deploy) stays readable when this metadata does not know its range.
+    /// Such a number is not memoized: a later `parse` of the same text still refuses it.
+    pub(crate) fn parse_stored(text: &str) -> Result<Self, PhoneError> {
+        Self::parse(text).or_else(|refused| Self::well_formed(text).ok_or(refused))
+    }
+
+    /// `text` as written, if it is well-formed E.164, with no region (see
+    /// [`parse_stored`](Self::parse_stored)).
+    fn well_formed(text: &str) -> Option<Self> {
+        let digits = text.strip_prefix('+')?;
+        if !(8..=15).contains(&digits.len())
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let (code, _, _) = parse::split_calling_code(digits)?;
+        Some(Self {
+            e164: E164::new(text)?,
+            calling_code_len: decimal_digits(code),
+            region: None,
+        })
+    }
+
     /// `international` (`+` and digits) read as written, if it is a valid number so.
     fn valid_as_written(international: &str) -> Option<Self> {
         let (code, _, national) = parse::split_calling_code(international.strip_prefix('+')?)?;
@@ -268,7 +298,8 @@ impl PhoneNumber {
 
     /// The ISO 3166-1 alpha-2 region of the number, e.g. `PA` or `TR`, as libphonenumber's
     /// `getRegionCodeForNumber` finds it (`VA` for the Vatican's `+39 06 698 …`); `None` for
-    /// non-geographic numbers.
+    /// non-geographic numbers, and for the phone of a stored handle that this metadata does not
+    /// know (see [`Verification`](crate::Verification)).
     pub fn region(&self) -> Option<&str> {
         self.region.as_ref().map(Region::as_str)
     }
@@ -294,7 +325,9 @@ impl PhoneNumber {
             .map(phonenumber::Metadata::country_code)
     }
 
-    /// The number's type in its region's numbering plan, from libphonenumber's metadata.
+    /// The number's type in its region's numbering plan, from libphonenumber's metadata. The
+    /// phone of a stored handle that this metadata does not know is typed by its calling code's
+    /// main region, which usually answers [`NumberType::Unknown`].
     ///
     /// ```
     /// use phone_verify_core::{NumberType, PhoneNumber};
@@ -1093,6 +1126,45 @@ mod tests {
         let spans = number_spans(text);
         assert_eq!(spans.len(), 1);
         assert_eq!(&text[spans[0].clone()], "0532) 123-45-67");
+    }
+
+    /// A stored number is parsed when it can be (with its region), else kept if it is
+    /// well-formed E.164, and never memoized so: what users type is still parsed strictly.
+    #[test]
+    fn a_stored_number_is_parsed_or_kept_if_well_formed() {
+        let valid = PhoneNumber::parse_stored("+905321234567").unwrap();
+        assert_eq!(valid, PhoneNumber::parse("+905321234567").unwrap());
+        assert_eq!(valid.region(), Some("TR"));
+        // 8 and 15 digits, a calling code of one, two and three digits: kept, no region.
+        for (text, code) in [
+            ("+15550100", "+1"),
+            ("+155501000000000", "+1"),
+            ("+4400000000", "+44"),
+            ("+5070000000", "+507"),
+        ] {
+            assert!(PhoneNumber::parse(text).is_err(), "{text}");
+            let kept = PhoneNumber::parse_stored(text).unwrap();
+            assert_eq!((kept.e164(), kept.calling_code()), (text, code));
+            assert_eq!(kept.region(), None);
+            assert_eq!(kept.number_type(), NumberType::Unknown, "{text}");
+            assert!(PhoneNumber::parse(text).is_err(), "{text}: memoized");
+        }
+        // Too short or long, a leading zero, no such calling code, not compact E.164: the
+        // strict parse's error.
+        for text in [
+            "+1555010",
+            "+1555010000000000",
+            "+0155501000",
+            "+01555010000",
+            "+99912345678",
+            "+1 555 010 0000",
+            "15550100000",
+            "+",
+            "",
+        ] {
+            let refused = PhoneNumber::parse(text).unwrap_err();
+            assert_eq!(PhoneNumber::parse_stored(text), Err(refused), "{text:?}");
+        }
     }
 
     #[test]

@@ -190,8 +190,15 @@ impl fmt::Debug for SealKey {
 /// opening (key rotation), with an optional maximum age and a grace past each handle's expiry.
 /// `Debug` shows key ids only.
 ///
-/// Rotation: add a new key as current and keep the old one accepted for as long as tokens
-/// sealed with it may be presented (the verification lifetime), then drop it.
+/// Rotation, in three deploys, so that every instance opens what any other seals while they
+/// roll out one by one (an instance that does not know the sealing key refuses the token with
+/// [`SealError::UnknownKey`]):
+///
+/// 1. accept the new key everywhere, still sealing with the old one:
+///    `SealKeys::new(old).accept(new)?`;
+/// 2. once every instance runs step 1, seal with the new key: `SealKeys::new(new).accept(old)?`;
+/// 3. once every instance runs step 2, and the longest verification lifetime (or the maximum
+///    age) and the expiry grace have passed, drop the old key: `SealKeys::new(new)`.
 ///
 /// ```
 /// use phone_verify_core::{SealKey, SealKeys};
@@ -343,8 +350,20 @@ impl Verification {
     }
 }
 
-/// The token of `handle`, sealed with the current key of `keys`.
+/// The token of `handle`, sealed with the current key of `keys` and a fresh nonce.
 fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, SealError> {
+    let mut nonce = [0; NONCE_LEN];
+    os_random(&mut nonce);
+    seal_with_nonce(handle, keys, nonce)
+}
+
+/// The token of `handle`, sealed with the current key of `keys` and `nonce` (the golden token
+/// test gives a fixed one).
+fn seal_with_nonce(
+    handle: &Verification,
+    keys: &SealKeys,
+    nonce: [u8; NONCE_LEN],
+) -> Result<String, SealError> {
     let json = handle
         .to_json()
         .map_err(|e| SealError::InvalidHandle(e.message().to_owned()))?;
@@ -355,8 +374,6 @@ fn seal(handle: &Verification, keys: &SealKeys) -> Result<String, SealError> {
     }
     let key = &keys.current;
     let header = [SEAL_VERSION, key.id];
-    let mut nonce = [0; NONCE_LEN];
-    os_random(&mut nonce);
     let ciphertext = key
         .cipher()
         .encrypt(
@@ -694,6 +711,63 @@ mod tests {
         );
         let duplicate = SealKeys::new(SealKey::generate(3)).accept(SealKey::generate(3));
         assert_eq!(duplicate.unwrap_err(), SealError::DuplicateKeyId(3));
+    }
+
+    /// The three-step rotation: while instances roll from one step to the next, a token sealed
+    /// by an instance at either step opens at both.
+    #[test]
+    fn tokens_open_across_each_step_of_a_rotation() {
+        let old = || SealKey::new(1, [1; SEAL_KEY_LEN]);
+        let new = || SealKey::new(2, [2; SEAL_KEY_LEN]);
+        let before = SealKeys::new(old());
+        let accepting = SealKeys::new(old()).accept(new()).unwrap();
+        let sealing = SealKeys::new(new()).accept(old()).unwrap();
+        let after = SealKeys::new(new());
+        for (from, to) in [
+            (&before, &accepting),
+            (&accepting, &sealing),
+            (&sealing, &after),
+        ] {
+            for keys in [from, to] {
+                let token = seal(&handle(), keys).unwrap();
+                assert_eq!(raw(&token)[1], keys.current_id());
+                for other in [from, to] {
+                    assert_eq!(
+                        open(&token, other, NOW).unwrap(),
+                        handle(),
+                        "sealed by {keys:?}, opened by {other:?}"
+                    );
+                }
+            }
+        }
+        // Skipping step 1: an instance still at the old key cannot open the new one's tokens.
+        let token = seal(&handle(), &sealing).unwrap();
+        assert_eq!(open(&token, &before, NOW), Err(SealError::UnknownKey(2)));
+    }
+
+    /// A token sealed by an earlier version, a literal here, opens to its handle, and the same
+    /// handle, key and nonce seal to the same token: the format cannot change unnoticed.
+    #[test]
+    fn a_golden_token_opens_and_seals_the_same() {
+        // Checked once against an independent XChaCha20-Poly1305 (HChaCha20 and RFC 8439's
+        // ChaCha20-Poly1305), key 7 = 32 bytes of 42, nonce 0, 1, …, 23.
+        const GOLDEN: &str = "AQcAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhc90ZDNeFJJqUZOWghdPlWWWcibS2fIGfBIn0ktZik2ht5inDGN-QYeE5TZXJ50riPFNDskMn2lK1ZMgSqKsbY8kWK4mqwR0dXW7FXSXrgyLD4MUDc1PNjgtF_Oi68ChaSik5OUdNFt1Z2MW_lr6gxVXQnkwufoS7XLyvUVTspfmMVWyTqRYVT6wA6uCSsh8EODSScDfePhxzNqtm4dciwYtNBIpZTG7966IiJmfK6UzKBANeYnk22yp3sE_xm9MWT502AeozG83_brKnthSkB6RxrSAEygbPeTL3e19bedRnOmQAGAmRUKWwB6y_fgitWyefvap-7MPYSTn0x_5xq7p9ZexcuhEiKUQwFe9Hz3TXXRKdtzN_iDKgN_o4plA3DXjnJRwag";
+        let handle = Verification::new(ProviderId::new_static("verifykit"), "111111", Channel::Sms)
+            .with_phone(PhoneNumber::parse("+905321234567").unwrap())
+            .with_created_at(datetime!(2026-11-22 18:00:00 UTC))
+            .with_expires_at(datetime!(2026-11-22 18:05:00 UTC))
+            .with_reverse(ReverseFlow::new(
+                Some("https://wa.me/1?text=x".into()),
+                None,
+            ))
+            .with_extra("flow", "otp");
+        let nonce: [u8; NONCE_LEN] = std::array::from_fn(|i| u8::try_from(i).unwrap());
+        assert_eq!(open(GOLDEN, &keys(), NOW).unwrap(), handle);
+        assert_eq!(seal_with_nonce(&handle, &keys(), nonce).unwrap(), GOLDEN);
+        assert_eq!(
+            &raw(GOLDEN)[..HEADER_LEN + NONCE_LEN],
+            &[&[SEAL_VERSION, 7][..], &nonce].concat()
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::extras::{ExtraKey, Extras};
 use crate::phone::PhoneNumber;
 use crate::provider::ProviderId;
 
+/// The start of [`Verification::from_json`]'s error messages.
+const NOT_A_HANDLE: &str = "not a verification handle: ";
+
 /// The value of the handle JSON's `format` field.
 pub const HANDLE_FORMAT: &str = "phone-verify/verification";
 /// The version of the handle JSON that this crate writes; it reads this version and older.
@@ -44,7 +47,16 @@ impl ReverseFlow {
 /// It serializes to a documented, versioned JSON form (see `docs/architecture.md`). Reading it
 /// refuses unknown and repeated fields (of the handle and of `reverse`), but for the keys of
 /// `extras`: a key given twice there keeps its last value. A `null` optional field reads as
-/// absent.
+/// absent. Its `phone` is parsed as [`PhoneNumber::parse`] parses, but a number this version's
+/// metadata does not know (written by another version, during a rolling deploy) is kept as
+/// written if it is well-formed E.164, with no region: the code sent to it can still be checked.
+///
+/// Its serde implementation writes that JSON form in every format: the object in human-readable
+/// ones (JSON, TOML, YAML), the JSON text as one string in those that are not
+/// ([`is_human_readable`](serde::Serializer::is_human_readable) is `false`: postcard, bincode,
+/// MessagePack, CBOR), as postcard and bincode could not read the object back. It reads either
+/// form where the format tells them apart (a human-readable one, and a `#[serde(flatten)]` field
+/// or an untagged enum in any format), and the string in any other.
 ///
 /// ```
 /// use phone_verify_core::{Channel, ProviderId, Verification};
@@ -192,14 +204,11 @@ impl Verification {
         serde_json::to_string_pretty(self).map_err(not_serialized)
     }
 
-    /// Reads a handle written by [`to_json`](Self::to_json), by this or an older version.
+    /// Reads a handle written by [`to_json`](Self::to_json), by this or an older version (also
+    /// given as a JSON string of that text, as a format that is not human-readable holds it).
     pub fn from_json(json: &str) -> Result<Self> {
         serde_json::from_str(json).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("not a verification handle: {e}"),
-            )
-            .with_source(e)
+            Error::new(ErrorKind::InvalidInput, format!("{NOT_A_HANDLE}{e}")).with_source(e)
         })
     }
 }

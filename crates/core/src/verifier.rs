@@ -46,6 +46,13 @@ use crate::verification::Verification;
 ///    Polls of a reverse flow and other lookups are reads, and may be retried.
 /// 7. **No secrets out.** Credentials and codes never appear in `Debug`, errors or logs, and
 ///    phone numbers are masked in logs.
+/// 8. **A dropped call is not undone.** Dropping a call's future (a timeout or `select!` of
+///    the caller's) leaves its effect unknown: a `start` dropped after its first poll may have
+///    sent (treat it as [`MaybeSent`](crate::ErrorKind::MaybeSent); a guard keeps it counted),
+///    a code check dropped in flight may have used the code (treat it as
+///    [`OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown)). Keep the SDK's timeouts shorter
+///    than any deadline the caller puts around a call, so that its typed errors, failover and
+///    circuit breakers see them.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait PhoneVerifier: Send + Sync + Debug {

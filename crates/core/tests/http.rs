@@ -139,22 +139,29 @@ async fn retry_after_is_honoured_in_seconds_and_as_a_date() {
     );
 }
 
+/// Delay-seconds past what a `u64` holds are the longest wait, not a header to ignore (which a
+/// short backoff would retry, the error without the provider's delay).
 #[tokio::test]
 async fn retry_after_beyond_the_cap_is_not_waited_for() {
-    let server = MockServer::start().await;
-    Mock::given(path("/v1/check"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .mount(&server)
-        .await;
-    let clock = Arc::new(RecordingClock::default());
-    let response = client(&clock).execute(check(&base(&server))).await.unwrap();
-    assert_eq!(response.status(), 429);
-    assert_eq!(response.retry_after(), Some(Duration::from_secs(3600)));
-    let err = response.error(response.kind_for_status(), "too many requests");
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
-    assert_eq!(hits(&server).await, 1);
-    assert!(clock.sleeps.lock().unwrap().is_empty());
+    for (header, wait) in [
+        ("3600", Duration::from_secs(3600)),
+        ("100000000000000000000", Duration::from_secs(u64::MAX)),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(path("/v1/check"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", header))
+            .mount(&server)
+            .await;
+        let clock = Arc::new(RecordingClock::default());
+        let response = client(&clock).execute(check(&base(&server))).await.unwrap();
+        assert_eq!(response.status(), 429, "{header}");
+        assert_eq!(response.retry_after(), Some(wait), "{header}");
+        let err = response.error(response.kind_for_status(), "too many requests");
+        assert_eq!(err.kind(), ErrorKind::RateLimited, "{header}");
+        assert_eq!(err.retry_after(), Some(wait), "{header}");
+        assert_eq!(hits(&server).await, 1, "{header}");
+        assert!(clock.sleeps.lock().unwrap().is_empty(), "{header}");
+    }
 }
 
 /// With no cap on `Retry-After`, the longest wait a header can say is past the overall timeout:

@@ -102,7 +102,8 @@ impl RetryPolicy {
 }
 
 /// Parses a `Retry-After` value: delay-seconds or an HTTP-date (relative to `now`; a date in
-/// the past means no wait).
+/// the past means no wait). Delay-seconds past what a `u64` holds are `u64::MAX` seconds: a
+/// wait longer than any cap, not a value to ignore.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -112,11 +113,16 @@ impl RetryPolicy {
 /// assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
 /// assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::from_secs(10)));
 /// assert_eq!(parse_retry_after("soon", now), None);
+/// assert_eq!(parse_retry_after("100000000000000000000", now), Some(Duration::from_secs(u64::MAX)));
 /// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
+    }
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Only an overflow fails the parse of digits.
+        return Some(Duration::from_secs(u64::MAX));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -295,5 +301,24 @@ mod tests {
         );
         assert_eq!(parse_retry_after("-5", now), None);
         assert_eq!(parse_retry_after("", now), None);
+    }
+
+    /// Delay-seconds that overflow a `u64` are the longest wait, which the cap refuses: not
+    /// `None`, which a short backoff would retry without the provider's delay.
+    #[test]
+    fn retry_after_past_u64_is_the_longest_wait() {
+        let now = SystemTime::UNIX_EPOCH;
+        let longest = Some(Duration::from_secs(u64::MAX));
+        assert_eq!(parse_retry_after(&u64::MAX.to_string(), now), longest);
+        for huge in [
+            "18446744073709551616",
+            " 100000000000000000000 ",
+            &"9".repeat(400),
+        ] {
+            assert_eq!(parse_retry_after(huge, now), longest, "{huge}");
+        }
+        assert_eq!(RetryPolicy::default().next_delay(1, longest, 0.0), None);
+        assert_eq!(parse_retry_after("1e30", now), None);
+        assert_eq!(parse_retry_after("100000000000000000000s", now), None);
     }
 }

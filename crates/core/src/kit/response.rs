@@ -404,7 +404,8 @@ pub fn provider_code_scrubbed(text: &str, secrets: &[&str]) -> Option<String> {
 /// A short excerpt of a body for error messages: at most 96 characters, control characters
 /// replaced, runs of 4+ digits (codes, phone numbers), phone numbers written with separators
 /// (`+90 532 123 45 67`: digit groups joined by spaces, dashes, dots or brackets, 7+ digits in
-/// all) and long token-like runs redacted.
+/// all) and long token-like runs redacted. Only the first 384 bytes are read; a run the cut
+/// ends is redacted whatever its length, as the rest of it is not seen.
 ///
 /// ```
 /// use phone_verify_core::kit::redacted_excerpt;
@@ -415,7 +416,10 @@ pub fn provider_code_scrubbed(text: &str, secrets: &[&str]) -> Option<String> {
 /// ```
 pub fn redacted_excerpt(body: &[u8]) -> String {
     const MAX: usize = 96;
-    let text = String::from_utf8_lossy(&body[..body.len().min(4 * MAX)]);
+    let read = body.len().min(4 * MAX);
+    let text = String::from_utf8_lossy(&body[..read]);
+    // A token the cut splits would show its head as a short run.
+    let cut_in_a_run = body.get(read).is_some_and(|&b| is_run_char(char::from(b)));
     let numbers = crate::phone::number_spans(&text);
     let mut numbers = numbers.iter().peekable();
     let mut out = String::new();
@@ -441,18 +445,27 @@ pub fn redacted_excerpt(body: &[u8]) -> String {
         if c.is_ascii_digit() && numbers.peek().is_some_and(|span| span.contains(&at)) {
             // A digit of a number written in groups: masked whatever run it falls in.
             run.push('#');
-        } else if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '=') {
+        } else if is_run_char(c) {
             run.push(c);
         } else {
             flush(&mut run, &mut out);
             out.push(if c.is_control() { ' ' } else { c });
         }
     }
-    flush(&mut run, &mut out);
+    if cut_in_a_run && !run.is_empty() {
+        out.push_str("<redacted>");
+    } else {
+        flush(&mut run, &mut out);
+    }
     if out.chars().count() > MAX {
         out = out.chars().take(MAX).collect::<String>() + "…";
     }
     out
+}
+
+/// Whether `c` belongs to a run [`redacted_excerpt`] judges as one (a token, a code, a word).
+fn is_run_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '/' | '=')
 }
 
 #[cfg(test)]
@@ -504,6 +517,28 @@ mod tests {
             redacted_excerpt(b"api v2 user ab1234"),
             "api v2 user ab####"
         );
+    }
+
+    /// A token the 384-byte cut splits is redacted: its head alone is a short run.
+    #[test]
+    fn redacted_excerpt_redacts_a_token_the_cut_splits() {
+        let body = format!("{} sk_live_4eC39HqLyjWDarjtT1zdp7dc", "x".repeat(369));
+        assert_eq!(redacted_excerpt(body.as_bytes()), "<redacted> <redacted>");
+        // A run that ends at the cut, the next byte no part of it, is judged as it is.
+        let body = format!("{} sk_live_4eC39H and more", "x".repeat(369));
+        assert_eq!(
+            redacted_excerpt(body.as_bytes()),
+            "<redacted> sk_live_4eC39H"
+        );
+        // So is the last run of a body that is not cut.
+        let body = format!("{} sk_live_4eC39H", "x".repeat(369));
+        assert_eq!(
+            redacted_excerpt(body.as_bytes()),
+            "<redacted> sk_live_4eC39H"
+        );
+        // A cut after a separator leaves no run to redact.
+        let body = format!("{} word {}", "x".repeat(378), "y".repeat(40));
+        assert_eq!(redacted_excerpt(body.as_bytes()), "<redacted> word ");
     }
 
     #[test]

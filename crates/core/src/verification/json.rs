@@ -6,6 +6,13 @@
 //! does not know. Every field may appear once; an unknown one (of the handle or of `reverse`)
 //! is refused once the handle is read, after `format` and `version` were checked. A key
 //! repeated inside `extras` keeps its last value, as a JSON object read into a map does.
+//!
+//! A format that is not human-readable ([`Serializer::is_human_readable`]: postcard, bincode,
+//! MessagePack, CBOR) gets the same JSON as one string: postcard and bincode write a struct
+//! without its field names and cannot read `extras`' JSON values, so the handle's own form would
+//! not read back there. A reader takes either form where the format tells them apart (a
+//! human-readable one, and serde's buffer for `#[serde(flatten)]` and untagged enums, which says
+//! it is human-readable whatever the format wrote), and the string in any other.
 
 use std::fmt;
 
@@ -63,10 +70,17 @@ fn no_extras(extras: &&Extras) -> bool {
 }
 
 impl Serialize for Verification {
-    /// The handle's JSON form. A handle that [`from_json`](Verification::from_json) would
+    /// The handle's JSON form: its object in a human-readable format, the JSON text as a
+    /// string in any other. A handle that [`from_json`](Verification::from_json) would
     /// refuse (an empty `reference`, a blank channel name) is refused here already: the process
     /// that started the verification learns it, not the one that checks the handle later.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if !serializer.is_human_readable() {
+            let json = self
+                .to_json()
+                .map_err(|e| ser::Error::custom(e.message()))?;
+            return serializer.serialize_str(&json);
+        }
         check_reference(&self.reference).map_err(ser::Error::custom)?;
         self.channel.ensure_named().map_err(ser::Error::custom)?;
         Written {
@@ -86,8 +100,15 @@ impl Serialize for Verification {
 }
 
 impl<'de> Deserialize<'de> for Verification {
+    /// The handle's JSON form: its object, or its JSON text as a string, as [`Serialize`]
+    /// writes it in a format that is not human-readable. A human-readable format may hold
+    /// either; any other is asked for the string.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(HandleVisitor)
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(HandleVisitor)
+        } else {
+            deserializer.deserialize_str(HandleVisitor)
+        }
     }
 }
 
@@ -146,6 +167,22 @@ fn format_error() -> String {
     format!("`format` must be {HANDLE_FORMAT:?}")
 }
 
+/// `phone`: [`PhoneNumber::parse_stored`], which keeps a number that the metadata of the
+/// process that wrote the handle knew and this one does not: the code it was sent can still be
+/// checked.
+struct StoredPhone(PhoneNumber);
+
+impl<'de> Deserialize<'de> for StoredPhone {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::text::deserialize_str(
+            deserializer,
+            "a phone number in E.164 form",
+            PhoneNumber::parse_stored,
+        )
+        .map(Self)
+    }
+}
+
 /// `created_at`: an RFC 3339 time.
 struct Time(OffsetDateTime);
 
@@ -173,13 +210,24 @@ fn once<T, E: de::Error>(slot: &mut Option<T>, field: &'static str, value: T) ->
     Ok(())
 }
 
+/// A handle: its object, or its JSON text.
 struct HandleVisitor;
 
 impl<'de> Visitor<'de> for HandleVisitor {
     type Value = Verification;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a verification handle (an object)")
+        f.write_str("a verification handle (an object or its JSON text)")
+    }
+
+    /// The JSON text, read as [`Verification::from_json`] reads it. A string in it is read
+    /// again, no deeper than the logarithm of its length: every level escapes the one within.
+    fn visit_str<E: de::Error>(self, json: &str) -> Result<Verification, E> {
+        Verification::from_json(json).map_err(|e| {
+            let message = e.message();
+            // Inside `from_json` (a JSON string of the handle's text), it says so once.
+            E::custom(message.strip_prefix(super::NOT_A_HANDLE).unwrap_or(message))
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Verification, A::Error> {
@@ -208,7 +256,7 @@ impl<'de> Visitor<'de> for HandleVisitor {
                 Key::Phone => once(
                     &mut phone,
                     "phone",
-                    map.next_value::<Option<PhoneNumber>>()?,
+                    map.next_value::<Option<StoredPhone>>()?,
                 )?,
                 Key::CreatedAt => once(&mut created_at, "created_at", map.next_value::<Time>()?.0)?,
                 Key::ExpiresAt => once(
@@ -243,7 +291,7 @@ impl<'de> Visitor<'de> for HandleVisitor {
             provider: provider.ok_or_else(|| de::Error::missing_field("provider"))?,
             reference,
             channel: channel.ok_or_else(|| de::Error::missing_field("channel"))?,
-            phone: phone.flatten(),
+            phone: phone.flatten().map(|stored| stored.0),
             created_at: created_at.ok_or_else(|| de::Error::missing_field("created_at"))?,
             expires_at: expires_at.flatten(),
             reverse: reverse.flatten(),
@@ -488,16 +536,152 @@ mod tests {
                 "{field}: {error}"
             );
         }
-        for not_an_object in ["[]", "\"handle\"", "null", "1"] {
-            let error = error_of(not_an_object);
+        for not_a_handle in ["[]", "null", "1", "true"] {
+            let error = error_of(not_a_handle);
             assert!(
-                error.contains("expected a verification handle (an object)"),
-                "{not_an_object}: {error}"
+                error.contains("expected a verification handle (an object or its JSON text)"),
+                "{not_a_handle}: {error}"
             );
         }
+        // A string is read as the JSON text, with that text's error.
+        let error = error_of(r#""handle""#);
+        assert!(
+            error.contains("not a verification handle: expected value at line 1 column 1"),
+            "{error}"
+        );
         for cut in ["{", ""] {
             assert!(error_of(cut).contains("EOF"), "{cut:?}");
         }
+    }
+
+    /// A phone this metadata does not know, written by a process whose metadata knew it (a
+    /// rolling deploy, a newly opened range), reads as written: the code sent to it can still be
+    /// checked. The strict parse, for what users type, still refuses it.
+    #[test]
+    fn a_stored_phone_this_metadata_does_not_know_reads_as_written() {
+        let unknown = "+15550100000";
+        assert!(PhoneNumber::parse(unknown).is_err());
+        let mut members = object(&full());
+        members.insert("phone".into(), json!(unknown));
+        let handle = Verification::from_json(&Value::Object(members).to_string()).unwrap();
+        let phone = handle.phone.as_ref().unwrap();
+        assert_eq!(phone.e164(), unknown);
+        assert_eq!(phone.calling_code(), "+1");
+        assert_eq!(phone.region(), None);
+        assert_eq!(phone.masked(), "+1********00");
+        // Written back as it was read, and still refused where a user types it.
+        assert!(
+            handle
+                .to_json()
+                .unwrap()
+                .contains(r#""phone":"+15550100000""#)
+        );
+        assert!(PhoneNumber::parse(unknown).is_err());
+        assert!(serde_json::from_value::<PhoneNumber>(json!(unknown)).is_err());
+        // What is no E.164 number at all is still refused.
+        for bad in [
+            "+1 555 010 0000",
+            "+1555",
+            "+80012345678901234",
+            "+0155501000",
+            "15550100000",
+        ] {
+            let mut members = object(&full());
+            members.insert("phone".into(), json!(bad));
+            error_of(&Value::Object(members).to_string());
+        }
+    }
+
+    /// A format that is not human-readable holds the handle as its JSON text: its own form,
+    /// a struct without field names and `extras` of any JSON value, would not read back.
+    #[test]
+    fn a_binary_format_holds_the_handle_as_its_json() {
+        let handle = full();
+        let json = handle.to_json().unwrap();
+        let bytes = postcard::to_allocvec(&handle).unwrap();
+        assert!(bytes.ends_with(json.as_bytes()), "a string of the JSON");
+        assert_eq!(
+            postcard::from_bytes::<Verification>(&bytes).unwrap(),
+            handle
+        );
+        // Within a value of the application's, and a bare handle.
+        let bare = Verification::new(ProviderId::new_static("acme"), "r", Channel::Sms);
+        let session = (7_u32, bare.clone(), Some(handle.clone()));
+        let bytes = postcard::to_allocvec(&session).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<(u32, Verification, Option<Verification>)>(&bytes).unwrap(),
+            session
+        );
+        // What the JSON form refuses, written or read, is refused.
+        let blank = Verification::new(ProviderId::new_static("acme"), "", Channel::Sms);
+        assert!(postcard::to_allocvec(&blank).is_err());
+        let foreign = postcard::to_allocvec(r#"{"format":"other"}"#).unwrap();
+        assert!(postcard::from_bytes::<Verification>(&foreign).is_err());
+        assert!(postcard::from_bytes::<Verification>(&[]).is_err());
+        // JSON's form is the object, unchanged.
+        assert!(json.starts_with(r#"{"format":"phone-verify/verification","version":1,"#));
+    }
+
+    /// A handle as a binary format writes it, its JSON text, where serde buffers a value (a
+    /// `#[serde(flatten)]` field, an untagged enum) and reports it human-readable whatever the
+    /// format: read from the string, as the binary format's own reader would. Postcard cannot
+    /// write a map of unknown length nor read an untagged enum, so JSON stands in for the format.
+    #[test]
+    fn a_handle_as_its_json_text_reads_back_where_serde_buffers_it() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Row {
+            id: u32,
+            #[serde(flatten)]
+            session: Session,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Session {
+            handle: Verification,
+        }
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Number(u32),
+            Handle(Verification),
+        }
+
+        let handle = full();
+        let text = handle.to_json().unwrap();
+        let row = Row {
+            id: 7,
+            session: Session {
+                handle: handle.clone(),
+            },
+        };
+        let as_text = json!({"id": 7, "handle": text}).to_string();
+        assert_eq!(serde_json::from_str::<Row>(&as_text).unwrap(), row);
+        assert_eq!(
+            serde_json::from_value::<Stored>(json!(text)).unwrap(),
+            Stored::Handle(handle.clone())
+        );
+        // Not buffered, and as the object: read as before.
+        let session = json!({"handle": text}).to_string();
+        assert_eq!(
+            serde_json::from_str::<Session>(&session).unwrap(),
+            row.session
+        );
+        let written = serde_json::to_string(&row).unwrap();
+        assert!(written.contains(r#""handle":{"format""#), "{written}");
+        assert_eq!(serde_json::from_str::<Row>(&written).unwrap(), row);
+        assert_eq!(
+            serde_json::from_value::<Stored>(serde_json::to_value(&handle).unwrap()).unwrap(),
+            Stored::Handle(handle)
+        );
+        // The text's error is kept, and says "not a verification handle" once.
+        let error = serde_json::from_value::<Row>(json!({"id": 7, "handle": "{}"})).unwrap_err();
+        assert!(error.to_string().starts_with("`format` must be"), "{error}");
+        let nested = Verification::from_json(r#""{}""#).unwrap_err();
+        assert!(
+            nested
+                .message()
+                .starts_with("not a verification handle: `format` must be"),
+            "{nested}"
+        );
     }
 
     fn channels() -> impl Strategy<Value = Channel> {
