@@ -121,6 +121,7 @@ async fn conforms(store: Arc<dyn GuardStore>) {
             "input.phone_on_reverse_only_refused[telegram]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
+            "handle.no_reserved_extras",
             "input.malformed_session_refused",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
@@ -142,7 +143,7 @@ async fn conforms(store: Arc<dyn GuardStore>) {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // VerifyKit's documented errors are its own conformance test's: skipped, saying so.
         .skipped("errors.documented_codes_typed");
-    assert_eq!(expected.len(), 85);
+    assert_eq!(expected.len(), 86);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
         let hasty = Arc::clone(&store);

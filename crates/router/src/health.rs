@@ -20,6 +20,18 @@ use serde::{Deserialize, Serialize};
 /// answered; one made before any request (bad input, a guard's denial) counts as nothing.
 /// If the clock reads earlier than when the circuit opened (it was stepped back), the cooldown
 /// starts again from the clock's reading: the route waits one more cooldown, not the step.
+///
+/// A start its caller drops before it ends (a `tokio::time::timeout`, a tower timeout, a
+/// client that went away) counts as a `Timeout` failure once it ran for `abandoned_after`;
+/// dropped sooner, it counts as nothing. Keep the SDK's own timeouts (`Timeouts`, 10 s a try
+/// and 30 s overall by default) shorter than any deadline the application puts around a call,
+/// so that the route's own error reaches the router and the caller.
+///
+/// Breakers, like every other part of a router's state (health, round-robin turns, weighted
+/// splits), live in each [`Router`](crate::Router) and are not shared: with `N` instances of
+/// an application, a dead provider takes up to `N × consecutive_failures` failed starts per
+/// cooldown, [`Router::health`](crate::Router::health) shows one instance's view, and every
+/// new instance begins its rotation at the first route of a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -37,6 +49,12 @@ pub struct BreakerConfig {
     /// How long an open circuit skips the route before a probe.
     #[serde(with = "secs")]
     pub cooldown: Duration,
+    /// How long a start must have run, when its caller drops it, to count as a `Timeout`
+    /// failure of its route (a probe's re-opens the circuit); a start dropped sooner counts as
+    /// nothing. [`Duration::ZERO`] counts no dropped start. Keep the SDK's own timeouts
+    /// shorter than any deadline the application puts around a call.
+    #[serde(with = "secs")]
+    pub abandoned_after: Duration,
 }
 
 mod secs {
@@ -62,6 +80,7 @@ impl Default for BreakerConfig {
             window: 20,
             error_rate_min_calls: 10,
             cooldown: Duration::from_secs(30),
+            abandoned_after: Duration::from_secs(5),
         }
     }
 }
@@ -92,6 +111,14 @@ impl BreakerConfig {
     #[must_use]
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
+        self
+    }
+
+    /// Sets how long a start its caller drops must have run to count as a failure
+    /// ([`Duration::ZERO`]: never).
+    #[must_use]
+    pub fn abandoned_after(mut self, after: Duration) -> Self {
+        self.abandoned_after = after;
         self
     }
 
@@ -341,9 +368,24 @@ impl Health {
         self.cooldown_left(&s, self.clock.now())
     }
 
-    /// Ends a probe that was dropped before its result, so the next start may probe.
-    pub(crate) fn abandon_probe(&self) {
-        self.lock().probe_in_flight = false;
+    /// Records a start of `call` its caller dropped after `took`, before its result: a
+    /// `Timeout` failure of the route once it ran for `abandoned_after` (the error is
+    /// returned, with the transition), else nothing, except that a probe gives its place to
+    /// the next start.
+    pub(crate) fn abandoned(&self, took: Duration, call: Call) -> Option<(Error, Transition)> {
+        let after = self.config.abandoned_after;
+        if after.is_zero() || took < after {
+            if call == Call::Probe {
+                self.lock().probe_in_flight = false;
+            }
+            return None;
+        }
+        let error = Error::new(
+            ErrorKind::Timeout,
+            format!("start dropped by its caller after {} ms", took.as_millis()),
+        );
+        let transition = self.failure(&error, took, call);
+        Some((error, transition))
     }
 
     /// Records a success of `call`.
@@ -590,13 +632,66 @@ pub(crate) mod tests {
         assert_eq!(h.admit(), Admission::Probe);
         assert_eq!(h.peek(), Admission::Skip, "the probe is out");
         assert_eq!(h.admit(), Admission::Skip);
-        h.abandon_probe();
+        assert!(
+            h.abandoned(MS, Call::Probe).is_none(),
+            "dropped soon: neutral"
+        );
         assert_eq!(h.snapshot("a", "p").state, CircuitState::HalfOpen);
         assert_eq!(h.peek(), Admission::Probe);
         assert_eq!(h.admit(), Admission::Probe, "the next start probes");
         assert_eq!(h.admit(), Admission::Skip);
         assert_eq!(h.success(MS, Call::Probe), Transition::Closed);
         assert_eq!(h.peek(), Admission::Go);
+    }
+
+    /// A dropped start that ran for `abandoned_after` is a `Timeout` failure of its call: a
+    /// probe's re-opens the circuit; sooner, or with the setting zero, it is nothing but a
+    /// probe giving its place. Configuration files give it in seconds.
+    #[test]
+    fn a_dropped_start_fails_only_once_it_ran_for_abandoned_after() {
+        let clock = ManualClock::new();
+        let config = BreakerConfig::default()
+            .consecutive_failures(2)
+            .error_rate(0.0, 10, 0)
+            .cooldown(Duration::from_secs(10))
+            .abandoned_after(Duration::from_secs(5));
+        let h = Health::new(config, clock.clone());
+        assert!(
+            h.abandoned(Duration::from_millis(4999), Call::Start)
+                .is_none()
+        );
+        assert_eq!(h.snapshot("a", "p").calls, 0, "not a call");
+        let (error, transition) = h.abandoned(Duration::from_secs(5), Call::Start).unwrap();
+        assert_eq!(error.kind(), ErrorKind::Timeout);
+        assert_eq!(error.message(), "start dropped by its caller after 5000 ms");
+        assert_eq!(transition, Transition::None);
+        let (_, transition) = h.abandoned(Duration::from_secs(6), Call::Start).unwrap();
+        assert_eq!(transition, Transition::Opened, "two in a row");
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(h.admit(), Admission::Probe);
+        let (_, transition) = h.abandoned(Duration::from_secs(9), Call::Probe).unwrap();
+        assert_eq!(transition, Transition::Opened, "the dropped probe failed");
+        assert_eq!(h.admit(), Admission::Skip);
+
+        let off = Health::new(
+            BreakerConfig::default()
+                .consecutive_failures(1)
+                .abandoned_after(Duration::ZERO),
+            ManualClock::new(),
+        );
+        assert!(
+            off.abandoned(Duration::from_secs(3600), Call::Start)
+                .is_none()
+        );
+        assert_eq!(off.snapshot("a", "p").state, CircuitState::Closed);
+
+        assert_eq!(
+            BreakerConfig::default().abandoned_after,
+            Duration::from_secs(5)
+        );
+        let read: BreakerConfig = toml::from_str("abandoned_after = 0.25").unwrap();
+        assert_eq!(read.abandoned_after, Duration::from_millis(250));
+        assert!(toml::from_str::<BreakerConfig>("abandoned_after = -1").is_err());
     }
 
     /// A start let through before the circuit opened answers while the probe is out: it

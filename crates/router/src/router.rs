@@ -17,7 +17,7 @@ use crate::error::{Attempt, AttemptOutcome, RoutingFailure};
 use crate::failover::{Decision, answered, decide, is_route_failure};
 use crate::health::{Admission, BreakerConfig, Call, Health, RouteHealth, Transition};
 use crate::plan::{PlannedRoute, RouteStatus, StartPlan};
-use crate::route::{EXTRA_ROUTE, Route, validate_name};
+use crate::route::{EXTRA_ROUTE, Route, keeps_routes, popped, push_route, validate_name};
 use crate::rules::{Rule, Strategy};
 use crate::telemetry::{self, Labels};
 
@@ -148,7 +148,9 @@ impl RouterBuilder {
         self
     }
 
-    /// Checks routes and rules and builds the router.
+    /// Checks routes and rules and builds the router. A route whose verifier reports
+    /// [`ROUTER_ID`] (a router over several providers) is refused; a router over one provider
+    /// is a route like its provider (see [`EXTRA_ROUTE`](crate::EXTRA_ROUTE)).
     pub fn build(self) -> Result<Router> {
         if self.routes.is_empty() {
             return Err(Error::invalid_input("a router needs at least one route"));
@@ -165,6 +167,15 @@ impl RouterBuilder {
                 )));
             }
             let provider = route.verifier.provider();
+            if provider == ROUTER_ID {
+                return Err(Error::invalid_input(format!(
+                    "route {:?}: its verifier reports provider {ROUTER_ID}, a router's over \
+                     several providers, whose handles name providers other than the route's: \
+                     such a router is not a route of another router (put every provider in one \
+                     router)",
+                    route.name
+                )));
+            }
             if let Some(resolver) = &route.resolver
                 && resolver.provider() != provider
             {
@@ -391,16 +402,41 @@ impl CompiledRule {
     }
 }
 
-/// Marks a half-open probe as over if its start is dropped before it finishes.
-struct ProbeGuard<'a> {
-    health: &'a Health,
+/// A start in flight on a route: if its caller drops it before its result, the route's health
+/// records it ([`Health::abandoned`]: a timeout once it ran long enough, else nothing, a probe
+/// giving its place to the next start), with the metrics a failed start has.
+struct InFlight<'a> {
+    entry: &'a Entry,
+    labels: Labels<'a>,
+    call: Call,
+    began: Instant,
     armed: bool,
 }
 
-impl Drop for ProbeGuard<'_> {
+impl InFlight<'_> {
+    /// The start ended with a result, after the time returned: nothing to record on drop.
+    fn ended(&mut self) -> Duration {
+        self.armed = false;
+        self.began.elapsed()
+    }
+}
+
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            self.health.abandon_probe();
+        if !self.armed {
+            return;
+        }
+        let took = self.began.elapsed();
+        let route = self.entry.route.name.as_str();
+        let Some((error, transition)) = self.entry.health.abandoned(took, self.call) else {
+            tracing::debug!(route, "start dropped by its caller; not counted");
+            return;
+        };
+        telemetry::latency(self.labels, "start", took);
+        tracing::warn!(route, error = %error, "start dropped by its caller; counted as a timeout");
+        if transition == Transition::Opened {
+            telemetry::circuit_opened(self.labels);
+            tracing::warn!(route, error = %error, "circuit opened");
         }
     }
 }
@@ -483,7 +519,11 @@ impl Router {
             .get(name)
             .map(|at| &self.routes[*at])
             .ok_or_else(|| unknown(Some(name)))?;
-        verification.ensure_provider(&entry.provider)?;
+        // A handle that keeps routes went through a router nested as this route, which checks
+        // the provider against its own route (its id may be a label of its own).
+        if !keeps_routes(verification) {
+            verification.ensure_provider(&entry.provider)?;
+        }
         Ok(entry)
     }
 
@@ -634,22 +674,33 @@ impl PhoneVerifier for Router {
                 continue;
             }
             let call = Call::start(admission);
-            let mut probe = ProbeGuard {
-                health: &e.health,
-                armed: call == Call::Probe,
-            };
             telemetry::started(l);
-            let began = Instant::now();
+            let mut in_flight = InFlight {
+                entry: e,
+                labels: l,
+                call,
+                began: Instant::now(),
+                armed: true,
+            };
             let result = e.route.verifier.start(request).await;
-            let took = began.elapsed();
-            probe.armed = false;
+            let took = in_flight.ended();
             telemetry::latency(l, "start", took);
             match result {
                 Ok(mut handle) => {
                     if e.health.success(took, call) == Transition::Closed {
                         tracing::info!(route, "circuit closed after a successful probe");
                     }
-                    handle.extras.insert(EXTRA_ROUTE, route.to_owned());
+                    if let Some(n) = push_route(&mut handle.extras, route) {
+                        // A router over one provider nested as a route, or a provider writing
+                        // the router's key: its check gets the value back.
+                        tracing::debug!(
+                            route,
+                            phone,
+                            channel,
+                            provider = e.provider.as_str(),
+                            "the handle already carried extras.route: kept as route.{n}"
+                        );
+                    }
                     tracing::debug!(route, phone, channel, "started");
                     return Ok(handle);
                 }
@@ -706,7 +757,9 @@ impl PhoneVerifier for Router {
         let e = self.entry_of(verification)?;
         let l = labels(e, &verification.channel);
         let began = Instant::now();
-        let result = e.route.verifier.check(verification, request).await;
+        let below = popped(verification);
+        let handle = below.as_ref().unwrap_or(verification);
+        let result = e.route.verifier.check(handle, request).await;
         let took = began.elapsed();
         telemetry::latency(l, "check", took);
         match &result {

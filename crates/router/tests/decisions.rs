@@ -11,7 +11,8 @@ use phone_verify_core::{
     PhoneVerifier, ProviderId, Result, StartRequest, Verification,
 };
 use phone_verify_router::{
-    AttemptOutcome, BreakerConfig, EXTRA_ROUTE, Route, Router, RouterBuilder, routing_failure,
+    AttemptOutcome, BreakerConfig, CircuitState, EXTRA_ROUTE, Route, Router, RouterBuilder,
+    routing_failure,
 };
 use phone_verify_testkit::Answering;
 use phone_verify_testkit::memory::InMemoryVerifier;
@@ -277,4 +278,91 @@ async fn a_later_refusal_does_not_hide_a_route_that_may_have_sent() {
     );
     assert_eq!(a_state.state().outbox().len(), 1, "a's code is on its way");
     assert!(b_state.state().outbox().is_empty());
+}
+
+/// A verifier whose starts never end: a provider that black-holes requests, behind a caller
+/// that gives up first.
+#[derive(Debug)]
+struct BlackHole;
+
+#[async_trait::async_trait]
+impl PhoneVerifier for BlackHole {
+    fn provider(&self) -> ProviderId {
+        ProviderId::new_static("twilio")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().with_otp_channel(Channel::Sms)
+    }
+
+    async fn start(&self, _: &StartRequest) -> Result<Verification> {
+        std::future::pending().await
+    }
+
+    async fn check(&self, _: &Verification, _: &CheckRequest) -> Result<CheckOutcome> {
+        std::future::pending().await
+    }
+}
+
+/// Starts its caller drops once they ran for `abandoned_after` are failures of their route:
+/// a route that black-holes starts behind an application's shorter deadline opens its circuit,
+/// and the next starts go to the healthy route.
+#[tokio::test]
+async fn starts_dropped_by_their_caller_open_a_black_holed_route() {
+    let (b, b_state) = memory_route("b");
+    let router = Router::builder()
+        .route(Route::new("a", Arc::new(BlackHole)))
+        .route(b)
+        .breaker(
+            BreakerConfig::default()
+                .consecutive_failures(2)
+                .abandoned_after(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(tokio::time::timeout(Duration::from_millis(50), router.start(&sms())).await);
+    }
+    assert!(answers[0].is_err() && answers[1].is_err(), "a held both");
+    let third = answers.pop().unwrap().expect("b answered").unwrap();
+    assert_eq!(third.extra_str(EXTRA_ROUTE), Some("b"));
+    let a = &router.health()[0];
+    assert_eq!(a.state, CircuitState::Open);
+    assert_eq!((a.consecutive_failures, a.calls), (2, 2));
+    let last = a.recent_errors.last().expect("the dropped starts' errors");
+    assert_eq!(last.kind, ErrorKind::Timeout);
+    assert!(
+        last.message.contains("start dropped by its caller after"),
+        "{}",
+        last.message
+    );
+    let next = router.start(&sms()).await.unwrap();
+    assert_eq!(next.extra_str(EXTRA_ROUTE), Some("b"), "a is skipped");
+    assert_eq!(b_state.state().outbox().len(), 2);
+}
+
+/// A start dropped before `abandoned_after`, or with `abandoned_after` zero (off), counts as
+/// nothing: the route stays closed, with no failure, call or error recorded.
+#[tokio::test]
+async fn a_start_dropped_sooner_or_with_the_setting_off_counts_as_nothing() {
+    for after in [Duration::from_secs(3600), Duration::ZERO] {
+        let (b, _) = memory_route("b");
+        let router = Router::builder()
+            .route(Route::new("a", Arc::new(BlackHole)))
+            .route(b)
+            .breaker(
+                BreakerConfig::default()
+                    .consecutive_failures(1)
+                    .abandoned_after(after),
+            )
+            .build()
+            .unwrap();
+        let dropped = tokio::time::timeout(Duration::from_millis(50), router.start(&sms())).await;
+        assert!(dropped.is_err(), "a held it");
+        let a = &router.health()[0];
+        assert_eq!(a.state, CircuitState::Closed, "{after:?}");
+        assert_eq!((a.consecutive_failures, a.calls), (0, 0), "{after:?}");
+        assert!(a.recent_errors.is_empty(), "{after:?}");
+    }
 }

@@ -270,6 +270,30 @@ fn bad_routes_and_rules_are_refused_at_build() {
     }
 }
 
+/// A router over several providers (it reports `ROUTER_ID`) is not a route of another router:
+/// refused when the outer one is built, naming the route.
+#[test]
+fn a_nested_router_is_refused_at_build() {
+    let (routes, _) = memory_routes(&["a"]);
+    let mut inner = Router::builder().provider_id(phone_verify_router::ROUTER_ID);
+    for route in routes {
+        inner = inner.route(route);
+    }
+    let inner = Arc::new(inner.build().unwrap());
+    let err = Router::builder()
+        .route(Route::new("nested", inner))
+        .build()
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.message()
+            .starts_with("route \"nested\": its verifier reports provider router")
+            && err.message().contains("not a route of another router"),
+        "{err}"
+    );
+}
+
 /// A breaker window above `BreakerConfig::MAX_WINDOW` is refused when the router is built,
 /// naming the setting; the cap itself builds.
 #[test]

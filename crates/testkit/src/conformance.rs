@@ -38,6 +38,7 @@ use crate::suite::{DEFAULT_CHECK_TIMEOUT, run_with_timeout};
 ///     .checks(["session.unknown_is_not_found", "privacy.phones_and_codes_not_logged"])
 ///     .check("privacy.codes_not_shown")
 ///     .checks(["input.hostile_handle_refused", "input.malformed_session_refused"])
+///     .check("handle.no_reserved_extras")
 ///     .skipped("privacy.secrets_not_shown") // no credentials: skipped, saying so
 ///     .checks(SESSION_FAULT_CHECKS.iter().copied())
 ///     .checks(SESSION_RETRY_CHECKS.iter().copied())

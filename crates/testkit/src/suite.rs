@@ -58,6 +58,7 @@ mod attempts;
 mod captured;
 mod errors;
 mod expiry;
+mod extras;
 mod hostile;
 mod lookups;
 mod privacy;
@@ -122,6 +123,7 @@ mod privacy;
 /// | `session.resolve_retried_after_503` | with `capabilities.session_resolution`, the provider answers the resolution of a verified session 503 with `Retry-After: 1`: the resolver retries after that second, no sooner, and finds the phone |
 /// | `session.resolve_retried_after_429`, `session.resolve_retried_after_plain_503`, `session.resolve_retried_after_reset` | the same with a 429 and `Retry-After: 1` (retried after that second, no sooner), a 503 without `Retry-After` (retried after any backoff) and a connection reset before any answer (retried): the resolver finds the phone |
 /// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again (without request counts, skipped as unproven); never `NotFound`, another phone or another error |
+/// | `handle.no_reserved_extras` | a start on each OTP and each reverse channel returns a handle whose `extras` hold none of the keys the layers around a provider write: `route` (a router's: it writes its route's name there, over the provider's value) and `cli_target` (the `phone-verify` command's). A verifier whose handles carry `route` passes only if it routes by it, as a router does: the handle naming a route it has not is refused with `InvalidInput`, before any request (the detail says so) |
 /// | `errors.documented_codes_typed` | each error [`Harness::documented_errors`] lists ([`DocumentedError`](crate::harness::DocumentedError): the operation it answers, its HTTP status, headers and body), injected in turn as the provider's answer to a fresh start, a code check of a fresh verification, or a lookup (a verified session's resolution, else a reverse flow's poll) with [`Harness::inject_documented_error`], ends in the documented typed result: an error of the documented `ErrorKind` or, for a check, `Ok(Rejected(reason))`, keeping the provider's code (`Error::provider_code`, `Rejection::provider_code`), its message when the entry names one (in `Error::message` or `Error::provider_message`, `Rejection::message`) and its request id when the entry names one. One failure names every code that was not typed, and what was lost; entries the harness cannot inject are named in the detail; no entries, or no injection: skipped |
 /// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources); the detail names the parts the harness could not run (say, the echo it cannot inject) |
 /// | `privacy.codes_not_shown` | with an OTP channel whose codes the harness reads: the right, a wrong and a malformed code show (as whole tokens) nowhere the application could print them (contract rule 7): a handle's `Debug` and JSON, the outcomes of the wrong and the right code, the answer to the malformed one, and the errors of a check whose answer was lost or could not be read (each when the harness can inject it; the detail names those it could not); without such a channel it is skipped |
@@ -337,6 +339,10 @@ pub async fn run_with_timeout(
         let name = "session.stalled_resolution_not_misread".to_owned();
         r.record(name, suite.resolution_stalled()).await;
     }
+
+    // The handles' extras leave the keys of the layers around a provider alone, once.
+    let name = "handle.no_reserved_extras".to_owned();
+    r.record(name, suite.no_reserved_extras()).await;
 
     // The provider's documented errors, each as its wire answer, once.
     let name = "errors.documented_codes_typed".to_owned();

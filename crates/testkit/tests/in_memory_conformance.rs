@@ -27,6 +27,7 @@ async fn in_memory_provider_conforms() {
             "input.otp_without_phone_refused[voice]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
+            "handle.no_reserved_extras",
             "input.malformed_session_refused",
             "input.qr_code_refused[whatsapp]",
             "session.resolves_verified_phone",
@@ -54,7 +55,7 @@ async fn in_memory_provider_conforms() {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // Its documented errors (`memory::documented_errors`), each typed as documented.
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 97);
+    assert_eq!(expected.len(), 98);
     let state = verifier.state().clone();
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)

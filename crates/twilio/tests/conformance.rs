@@ -135,6 +135,7 @@ async fn twilio_conforms_on_the_sandbox() {
             "input.unsupported_channel_refused[telegram]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
+            "handle.no_reserved_extras",
         ])
         .per_channel(&["input.otp_without_phone_refused"], channels)
         .checks(PRIVACY_CHECKS.iter().copied())
@@ -145,7 +146,7 @@ async fn twilio_conforms_on_the_sandbox() {
         .per_channel(HOSTILE_CHECK_CHECKS, channels)
         .per_channel(HOSTILE_SEND_CHECKS, channels)
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 79);
+    assert_eq!(expected.len(), 80);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(common::verifier(&sandbox));
         let shared = Arc::clone(&sandbox);

@@ -114,6 +114,7 @@ fn expected(channels: &[&str]) -> Expected {
             "input.unsupported_channel_refused[voice]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
+            "handle.no_reserved_extras",
             "input.malformed_session_refused",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
@@ -155,14 +156,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 60);
+    assert_eq!(expected.len(), 61);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 38);
+    assert_eq!(expected.len(), 39);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }

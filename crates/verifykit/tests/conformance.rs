@@ -127,6 +127,7 @@ async fn verifykit_conforms_on_the_sandbox() {
             "input.phone_on_reverse_only_refused[telegram]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
+            "handle.no_reserved_extras",
             "input.malformed_session_refused",
             "session.resolves_verified_phone",
             "session.unknown_is_not_found",
@@ -147,7 +148,7 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 86);
+    assert_eq!(expected.len(), 87);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).

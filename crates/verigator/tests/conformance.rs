@@ -182,6 +182,7 @@ async fn verigator_conforms() {
             "input.unsupported_channel_refused[voice]",
             "input.foreign_handle_refused",
             "input.hostile_handle_refused",
+            "handle.no_reserved_extras",
         ])
         .per_channel(&["input.otp_without_phone_refused"], ["sms", "totp"])
         .checks(PRIVACY_CHECKS.iter().copied())
@@ -192,7 +193,7 @@ async fn verigator_conforms() {
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "totp"])
         .per_channel(HOSTILE_SEND_CHECKS, ["sms"])
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 49);
+    assert_eq!(expected.len(), 50);
     run_conformance(config(), &expected, |sandbox| async move {
         let service = builder(&sandbox)
             .build_client()
