@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use phone_verify_core::time::{self, OffsetDateTime};
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber, PhoneVerifier,
     ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result, SessionId,
@@ -186,6 +187,9 @@ struct Checked {
 /// The longest window a rule counts in: a year (366 days).
 const MAX_WINDOW_SECS: u64 = 366 * 86_400;
 
+/// The longest store timeout, in milliseconds: a minute.
+const MAX_STORE_TIMEOUT_MS: u64 = 60_000;
+
 fn validate(config: &GuardConfig) -> Result<()> {
     let limits = [
         ("per_phone", config.per_phone),
@@ -236,10 +240,12 @@ fn validate(config: &GuardConfig) -> Result<()> {
             )));
         }
     }
-    if config.store_timeout_ms == 0 {
-        return Err(Error::invalid_input(
-            "guard store_timeout_ms must be positive",
-        ));
+    // Beyond a minute no decision is worth waiting for, and a store marks what it counted for
+    // ten timeouts: a timeout of "forever" (`u64::MAX`) is no marker's life Redis takes.
+    if config.store_timeout_ms == 0 || config.store_timeout_ms > MAX_STORE_TIMEOUT_MS {
+        return Err(Error::invalid_input(format!(
+            "guard store_timeout_ms must be between 1 and {MAX_STORE_TIMEOUT_MS} (a minute)"
+        )));
     }
     Ok(())
 }
@@ -633,7 +639,8 @@ impl Guard {
     fn check_plan(&self, verification: &Verification) -> Plan {
         let mut plan = Plan::default();
         if let Some(n) = self.config.wrong_codes_per_verification {
-            let limit = Limit::per_day(n);
+            let window = wrong_code_window(verification, OffsetDateTime::now_utc());
+            let limit = Limit::per_day(n).with_window(window);
             let rule = Rule::WrongCodesPerVerification;
             let digest = self.keyer.verification(
                 verification.provider.as_str(),
@@ -649,6 +656,22 @@ impl Guard {
         }
         plan
     }
+}
+
+/// How long a verification's wrong codes are counted, from the first: until an hour past its
+/// `expires_at` (so that its lock outlives it, whatever the provider's own attempt limit), at
+/// least a day and at most [`MAX_WINDOW_SECS`]; a day when the handle has no `expires_at`.
+/// `now` is the guard's wall clock, the hour a margin for the provider's.
+fn wrong_code_window(verification: &Verification, now: OffsetDateTime) -> Duration {
+    const DAY: Duration = Duration::from_secs(86_400);
+    let Some(expires_at) = verification.expires_at else {
+        return DAY;
+    };
+    let left = (expires_at - now).saturating_add(time::Duration::HOUR);
+    // Negative (an expired handle) is no duration: a day.
+    Duration::try_from(left)
+        .unwrap_or(DAY)
+        .clamp(DAY, Duration::from_secs(MAX_WINDOW_SECS))
 }
 
 fn record(rule: Rule, outcome: &'static str) {

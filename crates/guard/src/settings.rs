@@ -1,5 +1,5 @@
-//! [`GuardSettings`]: a guard described by a configuration file (TOML or any serde format) and
-//! the environment, for applications and the CLI's `--guard guard.toml`.
+//! [`GuardSettings`]: a guard described by a configuration file (TOML or any self-describing
+//! serde format) and the environment, for applications and the CLI's `--guard guard.toml`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -86,8 +86,13 @@ pub enum StoreKind {
 }
 
 /// A guard's settings. Secrets are never in the file: the HMAC secret and the Redis URL (which
-/// may hold a password) are read from the environment variables it names. Fields may be added,
-/// each with a default: in code, end a struct expression with `..GuardSettings::default()`.
+/// may hold a password) are read from the environment variables it names, and when the guard
+/// is built ([`build`](Self::build)) they are the only variables read: the
+/// `PHONE_VERIFY_GUARD_*` variables of the rules apply only to settings read by
+/// [`from_env`](Self::from_env) or [`from_lookup`](Self::from_lookup), not to a file read with
+/// [`from_toml`](Self::from_toml) (the CLI's `--guard`) or to a routing file's `[guard]`
+/// table. Fields may be added, each with a default: in code, end a struct expression with
+/// `..GuardSettings::default()`.
 ///
 /// ```
 /// use phone_verify_guard::{GuardSettings, StoreKind};
@@ -110,7 +115,9 @@ pub struct GuardSettings {
     pub secret_env: String,
     /// The store (default `memory`).
     pub store: StoreKind,
-    /// The variable holding the Redis URL (default `PHONE_VERIFY_GUARD_REDIS_URL`).
+    /// The variable holding the Redis URL (default `PHONE_VERIFY_GUARD_REDIS_URL`). Set while
+    /// the store is `memory`, it is refused when the guard is built: each instance would count
+    /// alone.
     pub redis_url_env: String,
     /// The Redis key prefix, also the keys' hash tag (default `phone-verify-guard`).
     pub redis_prefix: String,
@@ -240,7 +247,7 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_CONFIG` | a TOML settings file ([`from_toml`](Self::from_toml)) | unset |
     /// | `PHONE_VERIFY_GUARD_SECRET` | the HMAC secret of the counter keys (read when the guard is built) | required |
     /// | `PHONE_VERIFY_GUARD_STORE` | `memory` or `redis` | `memory` |
-    /// | `PHONE_VERIFY_GUARD_REDIS_URL` | the Redis URL (read when the guard is built) | required with `redis` |
+    /// | `PHONE_VERIFY_GUARD_REDIS_URL` | the Redis URL (read when the guard is built) | required with `redis`, refused with `memory` |
     /// | `PHONE_VERIFY_GUARD_REDIS_PREFIX` | the Redis key prefix and hash tag | `phone-verify-guard` |
     /// | `PHONE_VERIFY_GUARD_MEMORY_CAPACITY` | the most counters the memory store holds | 1000000 |
     /// | `PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS` | seconds between two sends to a phone, or `off` | 30 |
@@ -255,7 +262,7 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_REFUSE_NUMBER_TYPES` | number types, comma-separated (`premium_rate,voip`) | premium rate, shared cost, toll free, personal, pager, UAN, voicemail |
     /// | `PHONE_VERIFY_GUARD_ALLOWLIST` | test numbers (E.164), comma-separated | empty |
     /// | `PHONE_VERIFY_GUARD_SEND_FAIL_MODE`, `…_CHECK_FAIL_MODE` | `open` or `closed` | `closed`, `open` |
-    /// | `PHONE_VERIFY_GUARD_STORE_TIMEOUT_MS` | how long a decision waits for the store | 200 |
+    /// | `PHONE_VERIFY_GUARD_STORE_TIMEOUT_MS` | how long a decision waits for the store (at most 60000) | 200 |
     ///
     /// A malformed value fails with `InvalidInput` naming the variable, never showing the
     /// value. A list (of regions, types, numbers, overrides) replaces the file's whole list.
@@ -406,8 +413,9 @@ impl GuardSettings {
         Ok(settings)
     }
 
-    /// Parses TOML settings; an unknown field is an error. The error (`InvalidInput`) gives
-    /// the place, `guard settings: line:column: `, and toml's message, never the text.
+    /// Parses TOML settings; an unknown field is an error, and a rule is turned off with
+    /// `"off"` (`per_ip = "off"`). The error (`InvalidInput`) gives the place,
+    /// `guard settings: line:column: `, and toml's message, never the text.
     pub fn from_toml(text: &str) -> Result<Self> {
         Self::parse_toml(text).map_err(|e| Error::invalid_input(format!("guard settings: {e}")))
     }
@@ -419,9 +427,12 @@ impl GuardSettings {
             .map_err(|e| placed_message(text, e.span().map(|s| s.start), e.message()))
     }
 
-    /// Builds the guard around `inner` (and `resolver`), reading variables from the process
-    /// environment. The secret and the rules are checked first (`InvalidInput` naming the bad
-    /// setting), then the store is made (Redis connected).
+    /// Builds the guard around `inner` (and `resolver`), reading the secret and the Redis URL
+    /// from the process environment (no other variable). The secret and the rules are checked
+    /// first (`InvalidInput` naming the bad setting), then the store is made (Redis
+    /// connected). A Redis URL set while the store is `memory` is refused with `InvalidInput`
+    /// naming the variables: each instance would count alone, every limit multiplied by their
+    /// number.
     pub async fn build(
         &self,
         inner: Arc<dyn PhoneVerifier>,
@@ -465,10 +476,21 @@ impl GuardSettings {
             .await
     }
 
-    /// The store of these settings; `redis_url` is the value of `redis_url_env`.
+    /// The store of these settings; `redis_url` is the value of `redis_url_env`, refused
+    /// with a memory store.
     async fn store(&self, redis_url: Option<SecretString>) -> Result<Arc<dyn GuardStore>> {
         match self.store {
             StoreKind::Memory => {
+                // A URL set for a store left at memory would have each instance count alone,
+                // every limit multiplied by the number of instances.
+                if redis_url.is_some() {
+                    let url = &self.redis_url_env;
+                    return Err(Error::invalid_input(format!(
+                        "the guard's store is memory, yet {url} is set: set the store to redis \
+                         (store = \"redis\", or {ENV_PREFIX}STORE=redis) to share the counters, \
+                         or unset {url} to count in this process only"
+                    )));
+                }
                 if self.memory_capacity == 0 {
                     return Err(Error::invalid_input(
                         "guard settings: memory_capacity must be positive",
@@ -500,11 +522,14 @@ impl GuardSettings {
             .connect()
             .await
             .map_err(|e| {
-                Error::new(
-                    phone_verify_core::ErrorKind::ProviderUnavailable,
-                    e.to_string(),
-                )
-                .with_source(e)
+                let kind = match &e {
+                    crate::store::StoreError::Config(_) => {
+                        phone_verify_core::ErrorKind::InvalidInput
+                    }
+                    crate::store::StoreError::Auth(_) => phone_verify_core::ErrorKind::Unauthorized,
+                    _ => phone_verify_core::ErrorKind::ProviderUnavailable,
+                };
+                Error::new(kind, e.to_string()).with_source(e)
             })?;
         Ok(Arc::new(store))
     }
@@ -1118,6 +1143,85 @@ mod tests {
             err.message(),
             "guard settings: 1:14: invalid type: integer (not shown), expected a string"
         );
+    }
+
+    /// A file turns a rule off with `"off"` (TOML has no null, and a field left out is the
+    /// default, on), and settings written as TOML read back the same, rules off included.
+    #[test]
+    fn a_file_turns_rules_off_and_writes_them_so() {
+        let text = "[rules]\nper_ip = \"off\"\nper_phone_daily = \"off\"\n\
+                    resend_cooldown_secs = \"off\"\nwrong_codes_per_verification = \"off\"\n";
+        let settings = GuardSettings::from_toml(text).unwrap();
+        let rules = &settings.rules;
+        assert_eq!(rules.per_ip, None);
+        assert_eq!(rules.per_phone_daily, None);
+        assert_eq!(rules.resend_cooldown_secs, None);
+        assert_eq!(rules.wrong_codes_per_verification, None);
+        assert_eq!(rules.per_phone, GuardConfig::default().per_phone);
+        let off = GuardSettings {
+            rules: GuardConfig::off(),
+            ..GuardSettings::default()
+        };
+        for settings in [off, GuardSettings::default()] {
+            let written = toml::to_string(&settings).unwrap();
+            let read = GuardSettings::from_toml(&written).unwrap();
+            assert_eq!(read, settings, "{written}");
+        }
+        // Another string is refused, naming what is expected, without being shown.
+        let err = GuardSettings::from_toml("[rules]\nper_ip = \"canary\"\n").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.message().contains("\"off\""), "{err}");
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+    }
+
+    /// A Redis URL set while the store is memory is refused, naming the variables (never the
+    /// URL): each instance would count alone, every limit multiplied by their number.
+    #[tokio::test]
+    async fn a_redis_url_beside_a_memory_store_is_refused() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let lookup = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some("redis://:canary@10.0.0.5:6379/0".to_owned()),
+            _ => None,
+        };
+        let err = GuardSettings::default()
+            .build_with_lookup(Arc::clone(&inner), None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains(ENV_REDIS_URL), "{err}");
+        assert!(err.message().contains("PHONE_VERIFY_GUARD_STORE"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+        // Blank, it is unset.
+        let blank = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some(" ".to_owned()),
+            _ => None,
+        };
+        GuardSettings::default()
+            .build_with_lookup(inner, None, blank)
+            .await
+            .unwrap();
+    }
+
+    /// A Redis URL redis-rs cannot use is the operator's mistake (`InvalidInput`), not an outage
+    /// to retry; no password is shown. Refused before any connection is tried.
+    #[cfg(feature = "redis")]
+    #[tokio::test]
+    async fn a_redis_url_that_cannot_be_used_is_invalid_input() {
+        let settings = GuardSettings::from_toml("store = \"redis\"").unwrap();
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let lookup = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some("redis://:canary@127.0.0.1:1/notadb".to_owned()),
+            _ => None,
+        };
+        let err = settings
+            .build_with_lookup(inner, None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
     }
 
     #[tokio::test]

@@ -9,7 +9,9 @@ use common::RedisServer;
 use phone_verify_core::{
     CheckRequest, ErrorKind, PhoneVerifier, RejectReason, StartRequest, Verification,
 };
-use phone_verify_guard::store::{Algorithm, Counter, CounterState, Decision, HitId, Reservation};
+use phone_verify_guard::store::{
+    Algorithm, Counter, CounterState, Decision, HitId, Reservation, StoreError,
+};
 use phone_verify_guard::{
     Denial, FailMode, Guard, GuardConfig, GuardStore, Limit, RedisStore, Rule, Subject,
 };
@@ -148,6 +150,7 @@ async fn the_store_shows_its_prefix_and_refuses_a_bad_one() {
             .connect()
             .await
             .unwrap_err();
+        assert!(matches!(err, StoreError::Config(_)), "{prefix:?}: {err:?}");
         assert!(err.to_string().contains("prefix"), "{prefix:?}: {err}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
@@ -666,6 +669,35 @@ async fn a_hits_marker_lives_ten_response_timeouts_at_least_five_seconds() {
             "{response} ms: {ttl} ms"
         );
     }
+}
+
+/// A response timeout of `Duration::MAX` ("no limit") gives a marker of an hour, a time to
+/// live Redis takes, so a hit counts and is answered. (The marker's life was `Duration::MAX`:
+/// Redis refused its `SET … PX` after the script had counted, so counters climbed while every
+/// decision failed.)
+#[tokio::test]
+async fn a_response_timeout_without_limit_keeps_a_marker_of_an_hour() {
+    let server = RedisServer::start();
+    let store = RedisStore::builder(server.url())
+        .prefix("pvg-test")
+        .connection_timeout(TEST_TIMEOUT)
+        .response_timeout(Duration::MAX)
+        .connect()
+        .await
+        .expect("connects without a response timeout");
+    let counter = roomy("unbounded");
+    let id = HitId::random();
+    let decision = store.hit(&counter, id).await.expect("answered");
+    assert!(decision.is_allowed(), "{decision:?}");
+    assert_eq!(store.peek(&counter).await.unwrap()[0].count, 1);
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(marker(id))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 1_800_000 && ttl <= 3_600_000, "{ttl} ms");
 }
 
 /// `release` in Redis: a count goes down, its expiry kept, and the key goes at zero (not below);
@@ -1230,4 +1262,469 @@ async fn settings_with_the_redis_store_count_in_redis() {
             .any(|k| k.starts_with("{from-settings}:per_phone:")),
         "{keys:?}"
     );
+}
+
+/// `CONFIG SET parameter value` on `server`.
+async fn config_set(server: &RedisServer, parameter: &str, value: &str) {
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(parameter)
+        .arg(value)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// The port of `server`.
+fn port(server: &RedisServer) -> u16 {
+    let url = server.url();
+    let port = url.rsplit(':').next().unwrap().trim_end_matches("/0");
+    port.parse().unwrap()
+}
+
+/// A counter of an hour that lets many decisions through.
+fn roomy(key: &str) -> [Counter; 1] {
+    [Counter {
+        key: key.into(),
+        window: Duration::from_secs(3600),
+        max: 1000,
+        cost: 1,
+        algorithm: Algorithm::FixedWindow,
+    }]
+}
+
+/// A malformed URL and a bad prefix are configuration errors, not a passing outage, and never
+/// show the URL's password; a password Redis refuses, or none where it wants one, is an
+/// authentication error. (All three were `Unavailable`, which the guard reports as a provider
+/// outage to retry.)
+#[tokio::test]
+async fn configuration_and_credentials_errors_are_told_apart_from_an_outage() {
+    let err = RedisStore::builder("redis://:hunter2@h:6379/notadb")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+    let server = RedisServer::start();
+    config_set(&server, "requirepass", "right-password").await;
+    let with = |password: &str| {
+        RedisStore::builder(
+            server
+                .url()
+                .replace("redis://", &format!("redis://{password}")),
+        )
+        .prefix("pvg-test")
+        .connection_timeout(TEST_TIMEOUT)
+        .response_timeout(TEST_TIMEOUT)
+        .connect()
+    };
+    for password in [":wrong-hunter2@", ""] {
+        let err = with(password).await.unwrap_err();
+        assert!(matches!(err, StoreError::Auth(_)), "{password:?}: {err:?}");
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+        assert!(!err.may_still_count());
+    }
+    let store = with(":right-password@").await.expect("the right password");
+    allowed(&store, &roomy("authenticated")).await;
+}
+
+/// The ids of `server`'s clients but the one asking.
+async fn other_clients(conn: &mut redis::aio::MultiplexedConnection) -> Vec<u64> {
+    let me: u64 = redis::cmd("CLIENT")
+        .arg("ID")
+        .query_async(conn)
+        .await
+        .unwrap();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(conn)
+        .await
+        .unwrap();
+    list.lines()
+        .filter_map(|line| line.strip_prefix("id=")?.split(' ').next()?.parse().ok())
+        .filter(|id| *id != me)
+        .collect()
+}
+
+/// A connection Redis closes while it is idle (its `timeout`, here 1 s) is replaced as soon as
+/// it closes, so the next decision goes through. The store's new connection shows in Redis's
+/// client list without any call from the store; the bound only turns a store that never
+/// reconnects into a failure. (The store heard of the closed connection only when the next
+/// decision failed on it: a send refused after every quiet spell, with fail closed.)
+#[tokio::test]
+async fn a_connection_redis_closed_while_idle_is_replaced_before_the_next_decision() {
+    let server = RedisServer::start();
+    let store = store(&server).await;
+    let counter = roomy("idle");
+    allowed(&store, &counter).await;
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let before = other_clients(&mut conn).await;
+    assert_eq!(before.len(), 1, "the store's connection: {before:?}");
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("timeout")
+        .arg(1)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // This connection asks every 100 ms: never idle for a second.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = other_clients(&mut conn).await;
+        if !now.is_empty() && !now.contains(&before[0]) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the store did not reconnect after Redis closed its connection: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    allowed(&store, &counter).await;
+}
+
+/// The `resp` (protocol) of every client of `server` but the one asking (`CLIENT LIST`).
+async fn protocols(server: &RedisServer) -> Vec<String> {
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let me: u64 = redis::cmd("CLIENT")
+        .arg("ID")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mine = format!("id={me} ");
+    list.lines()
+        .filter(|line| !line.starts_with(&mine))
+        .filter_map(|line| {
+            line.split(' ')
+                .find_map(|field| field.strip_prefix("resp="))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A URL that names its protocol (`?protocol=resp2`) keeps it, and decisions work over it; a
+/// URL that names none gets RESP3. (RESP3 was forced whatever the URL said, so a Redis behind
+/// a proxy without `HELLO`, which connected with RESP2 before, was refused.)
+#[tokio::test]
+async fn a_protocol_the_url_names_is_kept() {
+    let server = RedisServer::start();
+    let resp2 = RedisStore::builder(format!("{}?protocol=resp2", server.url()))
+        .prefix("pvg-test")
+        .connection_timeout(TEST_TIMEOUT)
+        .response_timeout(TEST_TIMEOUT)
+        .connect()
+        .await
+        .expect("connects over RESP2");
+    let mut counter = roomy("resp2");
+    counter[0].max = 1;
+    allowed(&resp2, &counter).await;
+    assert!(!hit(&resp2, &counter).await.is_allowed());
+    assert_eq!(protocols(&server).await, ["2"]);
+    let unnamed = RedisServer::start();
+    let _resp3 = store(&unnamed).await;
+    assert_eq!(protocols(&unnamed).await, ["3"]);
+}
+
+/// A TCP forwarder standing for the network path to Redis: each new connection goes to the
+/// target port of the moment, and [`freeze`](Self::freeze) makes every connection open then
+/// carry nothing more, without closing it (a server or a path gone silent).
+struct Forwarder {
+    port: u16,
+    target: Arc<std::sync::atomic::AtomicU16>,
+    epoch: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Forwarder {
+    async fn start(target: u16) -> Self {
+        use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target = Arc::new(AtomicU16::new(target));
+        let epoch = Arc::new(AtomicU64::new(0));
+        let (to, frozen) = (Arc::clone(&target), Arc::clone(&epoch));
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let mine = frozen.load(Ordering::SeqCst);
+                let Ok(upstream) =
+                    tokio::net::TcpStream::connect(("127.0.0.1", to.load(Ordering::SeqCst))).await
+                else {
+                    continue;
+                };
+                let (from_client, to_client) = inbound.into_split();
+                let (from_server, to_server) = upstream.into_split();
+                tokio::spawn(pipe(from_client, to_server, Arc::clone(&frozen), mine));
+                tokio::spawn(pipe(from_server, to_client, Arc::clone(&frozen), mine));
+            }
+        });
+        Self {
+            port,
+            target,
+            epoch,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Every connection open now carries nothing more, and stays open.
+    fn freeze(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// New connections go to `port`.
+    fn retarget(&self, port: u16) {
+        self.target.store(port, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Copies `from` to `to` until either closes, or until the forwarder's epoch moves past
+/// `mine`: then it holds both open and carries nothing.
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    epoch: Arc<std::sync::atomic::AtomicU64>,
+    mine: u64,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if epoch.load(std::sync::atomic::Ordering::SeqCst) != mine {
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A store connected through `forwarder`, with a response timeout of `response`.
+async fn forwarded(forwarder: &Forwarder, response: Duration) -> RedisStore {
+    RedisStore::builder(forwarder.url())
+        .prefix("pvg-test")
+        .connection_timeout(TEST_TIMEOUT)
+        .response_timeout(response)
+        .connect()
+        .await
+        .expect("connects through the forwarder")
+}
+
+/// A connection that stops answering without closing is replaced: decisions on it time out,
+/// a `PING` on it gets no answer either, and a new connection (which the forwarder carries)
+/// takes over; an abandon after that goes on both and is answered. The bound only turns a
+/// connection never replaced into a failure. (Every decision timed out until the kernel gave
+/// up on the connection, some fifteen minutes.)
+#[tokio::test]
+async fn a_connection_that_stops_answering_is_replaced() {
+    let server = RedisServer::start();
+    let forwarder = Forwarder::start(port(&server)).await;
+    let store = forwarded(&forwarder, Duration::from_millis(500)).await;
+    let counter = roomy("frozen");
+    allowed(&store, &counter).await;
+    forwarder.freeze();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut failed = None;
+    loop {
+        let id = HitId::random();
+        match store.hit(&counter, id).await {
+            Ok(decision) => {
+                assert!(decision.is_allowed(), "{decision:?}");
+                break;
+            }
+            Err(err) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "the frozen connection was never replaced: {err}"
+                );
+                failed = Some(id);
+            }
+        }
+    }
+    let failed = failed.expect("decisions on the frozen connection failed first");
+    store.abandon(&counter, failed).await.expect("answered");
+    assert_eq!(store.peek(&counter).await.unwrap()[0].count, 2);
+}
+
+/// A connection the guard gives up on at its own store timeout, before redis-rs's response
+/// timeout passes, is checked all the same and replaced when it stays silent: sends are
+/// refused (fail closed) until then, and go out after. The bound only turns a connection never
+/// replaced into a failure.
+#[tokio::test]
+async fn a_connection_the_guard_gives_up_on_is_replaced() {
+    sends_go_out_again_after_a_freeze(Duration::from_secs(1), 125).await;
+}
+
+/// Without a response timeout (`Duration::MAX`, "no limit"), a connection the guard gives up
+/// on is replaced all the same: the `PING` that checks it is bounded on its own. Sends are
+/// refused (fail closed) until then, and go out after. The bound only turns a connection never
+/// replaced into a failure. (The `PING` waited for ever on the silent connection, and no check
+/// ever started again: the connection was never replaced.)
+#[tokio::test]
+async fn a_connection_without_a_response_timeout_is_replaced_when_it_stalls() {
+    sends_go_out_again_after_a_freeze(Duration::MAX, 126).await;
+}
+
+/// Through a guard (store timeout 200 ms) whose store, with `response_timeout`, is reached
+/// through a forwarder frozen after a first send: later sends are refused by the store rule
+/// until the store replaces its connection, then go out. Phones `+90532{series}NNNN`.
+async fn sends_go_out_again_after_a_freeze(response_timeout: Duration, series: u32) {
+    let server = RedisServer::start();
+    let forwarder = Forwarder::start(port(&server)).await;
+    let provider = InMemoryVerifier::new();
+    let guarded = Guard::builder(Arc::new(provider.clone_fresh()))
+        .secret(SECRET)
+        .store(Arc::new(forwarded(&forwarder, response_timeout).await))
+        .config(GuardConfig {
+            store_timeout_ms: 200,
+            ..per_phone(1000)
+        })
+        .build()
+        .unwrap();
+    let start = |i: u32| {
+        let request = StartRequest::sms(format!("+90532{series}{i:04}").parse().unwrap());
+        let guarded = &guarded;
+        async move { guarded.start(&request).await }
+    };
+    start(0).await.expect("sent before the freeze");
+    forwarder.freeze();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut refused = 0;
+    for i in 1.. {
+        match start(i).await {
+            Ok(_) => break,
+            Err(err) => {
+                assert_eq!(Denial::of(&err).map(|d| d.rule), Some(Rule::Store), "{err}");
+                assert!(Instant::now() < deadline, "never replaced: {err}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0, "the frozen connection refused sends first");
+}
+
+/// A primary demoted to a replica answers `READONLY`: the store replaces its connection at
+/// once, and the new one (the forwarder now leads to the new primary, as a failover's DNS or
+/// address would) takes the decisions. The bound only turns a connection never replaced into a
+/// failure. (`READONLY` kept every decision failing on the old connection.)
+#[tokio::test]
+async fn a_primary_turned_replica_is_left_for_a_new_connection() {
+    let (old, new) = (RedisServer::start(), RedisServer::start());
+    let forwarder = Forwarder::start(port(&old)).await;
+    let store = forwarded(&forwarder, TEST_TIMEOUT).await;
+    let counter = roomy("failover");
+    allowed(&store, &counter).await;
+    forwarder.retarget(port(&new));
+    let client = redis::Client::open(old.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(port(&new))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut errors = Vec::new();
+    loop {
+        match store.hit(&counter, HitId::random()).await {
+            Ok(decision) => {
+                assert!(decision.is_allowed(), "{decision:?}");
+                break;
+            }
+            Err(err) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "never replaced: {err} after {errors:?}"
+                );
+                errors.push(err.to_string());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    assert!(
+        errors
+            .first()
+            .is_some_and(|e| e.contains("read only replica")),
+        "{errors:?}"
+    );
+}
+
+/// The ids of `server`'s normal clients (not its replication links) but the one asking.
+async fn normal_clients(server: &RedisServer) -> Vec<u64> {
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let me: u64 = redis::cmd("CLIENT")
+        .arg("ID")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("normal")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    list.lines()
+        .filter_map(|line| line.strip_prefix("id=")?.split(' ').next()?.parse().ok())
+        .filter(|id| *id != me)
+        .collect()
+}
+
+/// The connection a replacement left behind is closed once a marker's life (here 5 s) has
+/// passed and the store makes a call: the demoted primary stops seeing it. The wait only lets
+/// that life pass; the bound only turns a connection never closed into a failure. (It was kept
+/// until the next replacement, its manager reconnecting in the background.)
+#[tokio::test]
+async fn a_replaced_connection_is_closed_after_a_markers_life() {
+    let (old, new) = (RedisServer::start(), RedisServer::start());
+    let forwarder = Forwarder::start(port(&old)).await;
+    let store = forwarded(&forwarder, Duration::from_millis(500)).await;
+    let counter = roomy("retired");
+    allowed(&store, &counter).await;
+    forwarder.retarget(port(&new));
+    let client = redis::Client::open(old.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(port(&new))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.hit(&counter, HitId::random()).await.is_err() {
+        assert!(Instant::now() < deadline, "never replaced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = normal_clients(&old).await;
+    assert_eq!(left.len(), 1, "the replaced connection: {left:?}");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    allowed(&store, &counter).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = normal_clients(&old).await;
+        if now.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replaced connection is still open: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -24,7 +24,12 @@ struct Fixture {
 
 impl Fixture {
     fn new(config: GuardConfig) -> Self {
-        let provider = InMemoryVerifier::with_state(InMemoryState::new().with_max_attempts(100));
+        Self::with_state(config, InMemoryState::new())
+    }
+
+    /// A guard with `config` around a provider of `state` that takes 100 wrong codes.
+    fn with_state(config: GuardConfig, state: InMemoryState) -> Self {
+        let provider = InMemoryVerifier::with_state(state.with_max_attempts(100));
         let clock = ManualClock::new();
         let store = MemoryStore::with_clock(Arc::new(clock.clone()));
         let guard = Guard::builder(Arc::new(provider.clone_fresh()))
@@ -349,6 +354,55 @@ async fn a_reference_given_again_by_a_later_start_counts_its_own_wrong_codes() {
     assert!(right(&fx, &restarted).await.unwrap().is_verified());
 }
 
+/// A verification valid for longer than a day stays locked until it expires: the wrong codes
+/// are counted until an hour past its `expires_at`, not for a day (Verifik has no attempt
+/// limit of its own, and its codes can be valid for a year).
+#[tokio::test]
+async fn a_lock_lasts_as_long_as_the_verification() {
+    let three_days = InMemoryState::new().with_code_ttl(Duration::from_secs(3 * 86_400));
+    let fx = Fixture::with_state(
+        only(|c| c.wrong_codes_per_verification = Some(3)),
+        three_days,
+    );
+    let handle = fx.send("+905321110043").await.unwrap();
+    for _ in 0..3 {
+        wrong(&fx, &handle).await;
+    }
+    fx.clock.advance(Duration::from_secs(86_401));
+    let locked = right(&fx, &handle).await.unwrap();
+    assert_eq!(
+        locked.rejection().map(|r| r.reason),
+        Some(RejectReason::TooManyAttempts),
+        "{locked:?}"
+    );
+}
+
+/// The wrong codes of a verification are counted until an hour past its expiry, from a day
+/// to a year; a day without an expiry.
+#[test]
+fn the_wrong_code_window_follows_the_expiry() {
+    let now = OffsetDateTime::now_utc();
+    let handle = Verification::new(InMemoryVerifier::PROVIDER, "r", Channel::Sms);
+    let day = Duration::from_secs(86_400);
+    assert_eq!(wrong_code_window(&handle, now), day, "no expiry");
+    let (hour, year) = (
+        Duration::from_secs(3600),
+        Duration::from_secs(MAX_WINDOW_SECS),
+    );
+    for (expires_in, window) in [
+        (time::Duration::minutes(10), day),
+        (-time::Duration::days(2), day),
+        (time::Duration::days(3), 3 * day + hour),
+        (time::Duration::days(366), year),
+        (time::Duration::MAX, year),
+    ] {
+        let expiring = handle
+            .clone()
+            .with_expires_at(now.saturating_add(expires_in));
+        assert_eq!(wrong_code_window(&expiring, now), window, "{expires_in}");
+    }
+}
+
 #[tokio::test]
 async fn wrong_codes_per_phone_per_day() {
     let fx = Fixture::new(only(|c| c.wrong_codes_per_phone = Some(Limit::per_day(2))));
@@ -486,6 +540,21 @@ fn bad_configuration_is_refused() {
             ..GuardConfig::default()
         };
         assert_eq!(build(SECRET, config).is_ok(), taken, "{window:?}");
+    }
+    // A store timeout of a minute is the longest; "forever" is refused, naming the setting.
+    for (timeout, taken) in [(60_000, true), (60_001, false), (u64::MAX, false)] {
+        let config = GuardConfig {
+            store_timeout_ms: timeout,
+            ..GuardConfig::default()
+        };
+        match build(SECRET, config) {
+            Ok(_) => assert!(taken, "{timeout}"),
+            Err(err) => {
+                assert!(!taken, "{timeout}: {err}");
+                assert_eq!(err.kind(), ErrorKind::InvalidInput);
+                assert!(err.to_string().contains("store_timeout_ms"), "{err}");
+            }
+        }
     }
     let cooldown = GuardConfig {
         resend_cooldown_secs: Some(0),

@@ -130,11 +130,14 @@ impl Reservation {
 }
 
 /// How long `RedisStore` keeps a hit's marker for [`GuardStore::abandon`], given the longest
-/// a call waits for its answer: ten times that, at least 5 s. The guard gives an abandon half
-/// of it (a few round trips: after a failover or `SCRIPT FLUSH`, redis-rs sends `EVALSHA`,
-/// `SCRIPT LOAD`, `EVALSHA`).
+/// a call waits for its answer: ten times that, at least 5 s and at most an hour (a time to
+/// live Redis takes: `Duration::MAX`, "no limit", would make every hit fail after counting).
+/// The guard gives an abandon half of it (a few round trips: after a failover or
+/// `SCRIPT FLUSH`, redis-rs sends `EVALSHA`, `SCRIPT LOAD`, `EVALSHA`).
 pub(crate) fn marker_ttl(timeout: Duration) -> Duration {
-    timeout.saturating_mul(10).max(Duration::from_secs(5))
+    timeout
+        .saturating_mul(10)
+        .clamp(Duration::from_secs(5), Duration::from_secs(3600))
 }
 
 /// The identity of one [`GuardStore::hit`], by which [`GuardStore::abandon`] names it: 128
@@ -193,13 +196,24 @@ pub enum StoreError {
     /// [abandon](GuardStore::abandon) such a hit.
     #[error("guard store unavailable: {0}")]
     Refused(String),
+    /// The store's configuration cannot work (a malformed URL, a bad key prefix): retrying
+    /// will not help. Its message never holds the URL's password.
+    #[error("guard store misconfigured: {0}")]
+    Config(String),
+    /// The store refused the credentials it was given, or they lack a permission it needs.
+    #[error("guard store refused the credentials: {0}")]
+    Auth(String),
 }
 
 impl StoreError {
     /// Whether the failed call may still count, now or when it reaches the store: every error
-    /// but [`Full`](Self::Full) and [`Refused`](Self::Refused).
+    /// but [`Full`](Self::Full), [`Refused`](Self::Refused), [`Config`](Self::Config) and
+    /// [`Auth`](Self::Auth).
     pub fn may_still_count(&self) -> bool {
-        !matches!(self, Self::Full(_) | Self::Refused(_))
+        !matches!(
+            self,
+            Self::Full(_) | Self::Refused(_) | Self::Config(_) | Self::Auth(_)
+        )
     }
 }
 
@@ -260,5 +274,23 @@ mod tests {
         let id = HitId(0xab);
         assert_eq!(id.to_string(), format!("{:0>32}", "ab"));
         assert_eq!(format!("{id:?}"), format!("HitId({id})"));
+    }
+
+    /// A marker lives ten response timeouts, at least 5 s and at most an hour: a response
+    /// timeout of `Duration::MAX` ("no limit") gives an hour, a time to live Redis takes. (It
+    /// gave `Duration::MAX`, which Redis refused at the marker's `SET … PX`, after counting.)
+    #[test]
+    fn a_markers_life_is_ten_timeouts_between_five_seconds_and_an_hour() {
+        let ms = Duration::from_millis;
+        for (timeout, life) in [
+            (ms(0), ms(5_000)),
+            (ms(200), ms(5_000)),
+            (ms(2_000), ms(20_000)),
+            (ms(360_000), ms(3_600_000)),
+            (ms(400_000), ms(3_600_000)),
+            (Duration::MAX, ms(3_600_000)),
+        ] {
+            assert_eq!(marker_ttl(timeout), life, "{timeout:?}");
+        }
     }
 }

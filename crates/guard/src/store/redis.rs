@@ -1,11 +1,15 @@
 //! [`RedisStore`]: counters shared by every instance of an application, in Redis.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::io::tcp::{TcpSettings, socket2::TcpKeepalive};
+use redis::{FromRedisValue, IntoConnectionInfo, ProtocolVersion, RedisError, Script};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
@@ -185,20 +189,31 @@ return out
 /// Each decision is one `EVALSHA` of a Lua script, so it is atomic and costs one round trip.
 /// Keys are `{prefix}:rule:hmac`. It connects to one Redis server, version 7.0 or later;
 /// Redis Cluster is not supported (a node that does not own the keys' slot would answer
-/// `MOVED`). Built on redis-rs's [`ConnectionManager`], which reconnects after a failure; its
+/// `MOVED`). Built on redis-rs's [`ConnectionManager`], over RESP3 and with TCP keepalive: a
+/// connection the server closes (its `timeout`, a restart) is replaced as soon as it closes,
+/// even while idle, and keepalive probes keep an idle connection's NAT entries alive and find a
+/// peer that is gone. A URL that names its protocol keeps it: over RESP2 (`?protocol=resp2`,
+/// for a proxy without `HELLO`) a closed connection is found only when a call fails on it, and
+/// with fail closed that decision is refused. A connection that reaches a
+/// read-only replica (`READONLY`: a demoted primary), or that stops answering (a call times out
+/// or is given up, and a `PING` on it then times out too: a server or a network path gone
+/// without closing it), is replaced by a new one in the background, at most once a second. Its
 /// connection and response timeouts bound every call (and the guard bounds it again with its
-/// own store timeout).
+/// own store timeout). A call is not retried: redis-rs reports a connection lost before and
+/// after it sent the call alike, and Redis may have run it.
 ///
 /// An allowed hit also leaves a marker, `{prefix}:hit:` and the [`HitId`], with what it
 /// counted: [`GuardStore::abandon`], sent on the same connection and so run after the hit,
-/// takes the hit back if it finds the marker. A marker lives ten response timeouts, at least
-/// 5 s: the guard sends the abandon as soon as it gives up on the hit, at most one response
-/// timeout after it (redis-rs gives up then, if the guard's own timeout did not pass first);
-/// or, when the request went ahead (fail open), once the provider answered, and a provider
-/// slower than the marker's life leaves the hit counted.
+/// takes the hit back if it finds the marker (after a connection was replaced, the abandon is
+/// sent on the replaced one too, for a marker's life, and the replaced one is closed after
+/// that). A marker lives ten response timeouts, at least 5 s and at most an hour: the guard
+/// sends the abandon as soon as it gives up on the hit, at most one
+/// response timeout after it (redis-rs gives up then, if the guard's own timeout did not pass
+/// first); or, when the request went ahead (fail open), once the provider answered, and a
+/// provider slower than the marker's life leaves the hit counted.
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    link: Arc<Link>,
     prefix: String,
     marker_ttl: Duration,
     hit: Script,
@@ -246,25 +261,37 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Connects, checks that the server has `PEXPIRETIME` (Redis 7.0), and loads the scripts
-    /// so that decisions take one round trip.
+    /// Connects, checks that the server has `PEXPIRETIME` (Redis 7.0), warns (`tracing`)
+    /// when Redis has a `maxmemory` and its `maxmemory-policy` is not `noeviction`, and loads
+    /// the scripts so that decisions take one round trip. A prefix that is empty or holds a
+    /// brace, a URL redis-rs cannot use, or a server that answers `HELLO` as an unknown
+    /// command (no RESP3: before Redis 6, some proxies) while the URL names no protocol is
+    /// [`StoreError::Config`]; credentials Redis refuses are [`StoreError::Auth`].
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
-            return Err(StoreError::Unavailable(
+            return Err(StoreError::Config(
                 "the Redis key prefix must be non-empty and without braces".into(),
             ));
         }
-        let client = redis::Client::open(self.url.expose_secret()).map_err(|e| unavailable(&e))?;
+        let url = self.url.expose_secret();
+        let mut info = url.into_connection_info().map_err(|e| connect_failed(&e))?;
+        // RESP3 unless the URL names a protocol: the connection manager hears of a closed
+        // connection at once, not when a call fails on it.
+        if !names_protocol(url) {
+            info.redis.protocol = ProtocolVersion::RESP3;
+        }
+        let client = redis::Client::open(info).map_err(|e| connect_failed(&e))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.connection_timeout)
             .set_response_timeout(self.response_timeout)
-            .set_number_of_retries(1);
-        let bound = self.connection_timeout + self.response_timeout;
-        let connect = ConnectionManager::new_with_config(client, config);
-        let mut connection = tokio::time::timeout(bound, connect)
-            .await
-            .map_err(|_| StoreError::Timeout(bound))?
-            .map_err(|e| unavailable(&e))?;
+            .set_number_of_retries(1)
+            .set_tcp_settings(tcp_settings());
+        let marker_ttl = super::marker_ttl(self.response_timeout);
+        let bound = self
+            .connection_timeout
+            .saturating_add(self.response_timeout);
+        let current = open(&client, &config, bound).await?;
+        let mut connection = current.clone();
         // `PEXPIRETIME` tells a window from the next one: a server without it is refused here,
         // not at every release.
         let _: i64 = redis::cmd("PEXPIRETIME")
@@ -272,6 +299,7 @@ impl RedisStoreBuilder {
             .query_async(&mut connection)
             .await
             .map_err(|e| too_old(&e))?;
+        warn_if_evicting(&mut connection).await;
         let hit = Script::new(&format!("{NOW}{HIT}"));
         let release = Script::new(&format!("{NOW}{TAKE_BACK}{RELEASE}"));
         let abandon = Script::new(&format!("{NOW}{TAKE_BACK}{ABANDON}"));
@@ -280,12 +308,24 @@ impl RedisStoreBuilder {
             script
                 .load_async(&mut connection)
                 .await
-                .map_err(|e| unavailable(&e))?;
+                .map_err(|e| connect_failed(&e))?;
         }
+        let link = Link {
+            client,
+            config,
+            bound,
+            marker_ttl,
+            managers: RwLock::new(Managers {
+                current,
+                generation: 0,
+                previous: None,
+            }),
+            busy: AtomicBool::new(false),
+        };
         Ok(RedisStore {
-            connection,
+            link: Arc::new(link),
             prefix: self.prefix,
-            marker_ttl: super::marker_ttl(self.response_timeout),
+            marker_ttl,
             hit,
             release,
             abandon,
@@ -294,11 +334,276 @@ impl RedisStoreBuilder {
     }
 }
 
+/// Whether `url` names its protocol (`?protocol=resp2`, `resp3`, `2` or `3`), which the store
+/// then speaks. Never shows the URL.
+fn names_protocol(url: &str) -> bool {
+    redis::parse_redis_url(url)
+        .is_some_and(|url| url.query_pairs().any(|(key, _)| key == "protocol"))
+}
+
+/// Keepalive probes after a minute idle: they keep an idle connection's NAT and load-balancer
+/// entries alive, and find a peer that is gone.
+fn tcp_settings() -> TcpSettings {
+    let keepalive = TcpKeepalive::new().with_time(Duration::from_secs(60));
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    let keepalive = keepalive
+        .with_interval(Duration::from_secs(10))
+        .with_retries(3);
+    TcpSettings::default().set_keepalive(keepalive)
+}
+
+/// A new connection manager, within `bound`.
+async fn open(
+    client: &redis::Client,
+    config: &ConnectionManagerConfig,
+    bound: Duration,
+) -> Result<ConnectionManager, StoreError> {
+    let connect = ConnectionManager::new_with_config(client.clone(), config.clone());
+    tokio::time::timeout(bound, connect)
+        .await
+        .map_err(|_| StoreError::Timeout(bound))?
+        .map_err(|e| connect_failed(&e))
+}
+
+/// Warns when Redis has a `maxmemory` and its `maxmemory-policy` is not `noeviction`: a
+/// counter Redis evicts lets requests through its limit. Says nothing when `CONFIG` is refused
+/// (managed Redis services often disable it), or without a `maxmemory` (`0`: Redis evicts
+/// nothing).
+async fn warn_if_evicting(connection: &mut ConnectionManager) {
+    let answer: Result<HashMap<String, String>, RedisError> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory")
+        .arg("maxmemory-policy")
+        .query_async(connection)
+        .await;
+    if let Ok(config) = answer
+        && config.get("maxmemory").is_some_and(|max| max != "0")
+        && let Some(policy) = config.get("maxmemory-policy")
+        && policy != "noeviction"
+    {
+        tracing::warn!(
+            maxmemory_policy = %policy,
+            "guard store: Redis may evict the guard's counters under memory pressure, which \
+             lets requests through their limits; set maxmemory-policy to noeviction"
+        );
+    }
+}
+
+/// Replacements of the connection are at least this far apart (a URL that still reaches a
+/// read-only replica must not make one per decision).
+const REPLACEMENT_SPACING: Duration = Duration::from_secs(1);
+
+/// The longest a check waits for a `PING` on a connection that stalled (less when the link's
+/// bound is shorter): an answer later than that is a stall too.
+const PING_BOUND: Duration = Duration::from_secs(1);
+
+/// The store's connection to Redis: a [`ConnectionManager`], which reconnects when its
+/// connection drops, replaced by a new one when a call finds it read-only or stalled.
+struct Link {
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    /// The longest a new connection may take: the connection and response timeouts.
+    bound: Duration,
+    /// How long a replaced connection still gets abandons, and is kept: a marker's life.
+    marker_ttl: Duration,
+    managers: RwLock<Managers>,
+    /// A check or a replacement is under way.
+    busy: AtomicBool,
+}
+
+/// The connection in use, and the one it replaced.
+struct Managers {
+    current: ConnectionManager,
+    /// How many times the connection was replaced: a check of a replaced one does nothing.
+    generation: u64,
+    /// The connection replaced last, and when; dropped once it has outlived a marker's life.
+    previous: Option<(ConnectionManager, Instant)>,
+}
+
+/// What a call found wrong with its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Symptom {
+    /// No answer in time: replaced if a `PING` on it gets none either.
+    Stalled,
+    /// `READONLY`: a replica, replaced at once.
+    ReadOnly,
+}
+
+impl Link {
+    /// The connection in use, and its generation. Drops the connection replaced last once it
+    /// has outlived a marker's life.
+    fn current(&self) -> (ConnectionManager, u64) {
+        let managers = self.managers.read().unwrap_or_else(PoisonError::into_inner);
+        let current = (managers.current.clone(), managers.generation);
+        let due = managers
+            .previous
+            .as_ref()
+            .is_some_and(|(_, at)| self.outlived(*at));
+        drop(managers);
+        if due {
+            self.retire();
+        }
+        current
+    }
+
+    /// Drops the connection replaced last if it has outlived a marker's life: no abandon goes
+    /// there any more, and its manager would keep reconnecting in the background.
+    fn retire(&self) {
+        let mut managers = self
+            .managers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Asked again under the write lock: a newer replacement may have come meanwhile.
+        let retired = managers.previous.take_if(|(_, at)| self.outlived(*at));
+        drop(managers);
+        drop(retired);
+    }
+
+    /// Whether a connection replaced `at` has outlived a marker's life.
+    fn outlived(&self, at: Instant) -> bool {
+        outlived_at(at, Instant::now(), self.marker_ttl)
+    }
+
+    /// The connection replaced less than a marker's life ago, and its generation: a hit sent
+    /// on it may still run there.
+    fn previous(&self) -> Option<(ConnectionManager, u64)> {
+        let managers = self.managers.read().unwrap_or_else(PoisonError::into_inner);
+        let (previous, at) = managers.previous.as_ref()?;
+        (!self.outlived(*at)).then(|| (previous.clone(), managers.generation - 1))
+    }
+
+    /// Runs `invocation` on the connection in use.
+    async fn invoke<T: FromRedisValue>(
+        self: &Arc<Self>,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, RedisError> {
+        let (connection, generation) = self.current();
+        self.invoke_on(connection, generation, invocation).await
+    }
+
+    /// Runs `invocation` on `connection`, of `generation`, and has the connection checked if
+    /// the call times out, is given up before its answer, or finds a read-only replica.
+    async fn invoke_on<T: FromRedisValue>(
+        self: &Arc<Self>,
+        mut connection: ConnectionManager,
+        generation: u64,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, RedisError> {
+        let mut watch = Watch {
+            link: self,
+            generation,
+            answered: false,
+        };
+        let result = invocation.invoke_async(&mut connection).await;
+        watch.answered = true;
+        if let Err(err) = &result {
+            if err.kind() == redis::ErrorKind::ReadOnly {
+                self.check(generation, Symptom::ReadOnly);
+            } else if err.is_timeout() {
+                self.check(generation, Symptom::Stalled);
+            }
+        }
+        result
+    }
+
+    /// Checks connection `generation` in the background, unless a check is under way.
+    fn check(self: &Arc<Self>, generation: u64, symptom: Symptom) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let link = Arc::clone(self);
+        runtime.spawn(async move {
+            let _idle = Idle(&link.busy);
+            link.recover(generation, symptom).await;
+        });
+    }
+
+    /// Replaces connection `generation`, if it is still in use and not replaced less than
+    /// [`REPLACEMENT_SPACING`] ago, when it is read-only, or stalled and a `PING` on it
+    /// gets no answer in time either (within [`PING_BOUND`], or the link's bound if shorter).
+    async fn recover(&self, generation: u64, symptom: Symptom) {
+        let (mut connection, current) = self.current();
+        let recent = {
+            let managers = self.managers.read().unwrap_or_else(PoisonError::into_inner);
+            let previous = managers.previous.as_ref();
+            previous.is_some_and(|(_, at)| at.elapsed() < REPLACEMENT_SPACING)
+        };
+        if current != generation || recent {
+            return;
+        }
+        if symptom == Symptom::Stalled {
+            // Bounded here too: without a response timeout (`Duration::MAX`), a connection kept
+            // open but silent would hold the check, and every later one, for ever.
+            let ping = redis::cmd("PING");
+            let answer = tokio::time::timeout(
+                PING_BOUND.min(self.bound),
+                ping.query_async::<()>(&mut connection),
+            )
+            .await;
+            // An answer, or a dropped connection (which the manager replaces itself).
+            if answer.is_ok_and(|ping| !ping.is_err_and(|e| e.is_timeout())) {
+                return;
+            }
+        }
+        match open(&self.client, &self.config, self.bound).await {
+            Ok(fresh) => {
+                let mut managers = self
+                    .managers
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let replaced = std::mem::replace(&mut managers.current, fresh);
+                managers.previous = Some((replaced, Instant::now()));
+                managers.generation += 1;
+                drop(managers);
+                tracing::warn!(?symptom, "guard store: replaced the Redis connection");
+            }
+            Err(err) => {
+                tracing::warn!(?symptom, error = %err, "guard store: could not replace the Redis connection");
+            }
+        }
+    }
+}
+
+/// Clears [`Link::busy`] when dropped: at the end of a check, or when its task is cancelled
+/// (the runtime shutting down), so that a later check can start.
+struct Idle<'a>(&'a AtomicBool);
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Whether a connection replaced `at` has outlived `life` by `now` (a marker's life: no hit
+/// sent on it can still be abandoned there).
+fn outlived_at(at: Instant, now: Instant, life: Duration) -> bool {
+    now.saturating_duration_since(at) >= life
+}
+
+/// A call on a connection: given up before its answer (its future dropped, e.g. at the guard's
+/// timeout), it has the connection checked.
+struct Watch<'a> {
+    link: &'a Arc<Link>,
+    generation: u64,
+    answered: bool,
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.link.check(self.generation, Symptom::Stalled);
+        }
+    }
+}
+
 /// A call's failure: [`StoreError::Refused`] when it surely left nothing to run later (the
 /// connection was refused, so nothing was sent; or Redis answered with an error, and a
 /// script that fails leaves no marker), else [`StoreError::Unavailable`] (a timeout, a
 /// connection lost with the call on it: it may still run).
-fn unavailable(err: &redis::RedisError) -> StoreError {
+fn unavailable(err: &RedisError) -> StoreError {
     let message = format!("redis: {err}");
     if err.is_connection_refusal() || err.code().is_some() {
         StoreError::Refused(message)
@@ -307,14 +612,36 @@ fn unavailable(err: &redis::RedisError) -> StoreError {
     }
 }
 
+/// A failure to connect: [`StoreError::Config`] for a URL redis-rs cannot use or a server
+/// that answers `HELLO` as an unknown command (no RESP3), [`StoreError::Auth`] for credentials
+/// Redis refuses (or that lack a permission the store needs), else as [`unavailable`].
+/// redis-rs's messages never hold the URL.
+fn connect_failed(err: &RedisError) -> StoreError {
+    let message = format!("redis: {err}");
+    if err.kind() == redis::ErrorKind::InvalidClientConfig {
+        StoreError::Config(message)
+    } else if err.kind() == redis::ErrorKind::RESP3NotSupported {
+        StoreError::Config(format!(
+            "redis: the guard's store needs Redis 7.0 or later (RESP3), or a URL with \
+             `?protocol=resp2`: {err}"
+        ))
+    } else if err.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(err.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
+    {
+        StoreError::Auth(message)
+    } else {
+        unavailable(err)
+    }
+}
+
 /// The error of `PEXPIRETIME` at connect: a server that does not know the command is too old.
-fn too_old(err: &redis::RedisError) -> StoreError {
+fn too_old(err: &RedisError) -> StoreError {
     if err.kind() == redis::ErrorKind::ResponseError {
-        StoreError::Unavailable(format!(
+        StoreError::Config(format!(
             "redis: the guard's store needs Redis 7.0 or later (PEXPIRETIME): {err}"
         ))
     } else {
-        unavailable(err)
+        connect_failed(err)
     }
 }
 
@@ -372,9 +699,9 @@ impl GuardStore for RedisStore {
                 .arg(algorithm(counter.algorithm))
                 .arg(interval(counter));
         }
-        let mut connection = self.connection.clone();
-        let raw: Vec<i64> = invocation
-            .invoke_async(&mut connection)
+        let raw: Vec<i64> = self
+            .link
+            .invoke(&invocation)
             .await
             .map_err(|e| unavailable(&e))?;
         decision(&raw, counters)
@@ -404,9 +731,9 @@ impl GuardStore for RedisStore {
                 .arg(interval(counter))
                 .arg(end);
         }
-        let mut connection = self.connection.clone();
-        let _: i64 = invocation
-            .invoke_async(&mut connection)
+        let _: i64 = self
+            .link
+            .invoke(&invocation)
             .await
             .map_err(|e| unavailable(&e))?;
         Ok(())
@@ -425,12 +752,20 @@ impl GuardStore for RedisStore {
                 .arg(algorithm(counter.algorithm))
                 .arg(interval(counter));
         }
-        // The clone shares the hit's connection: Redis runs this after the hit, if it got it.
-        let mut connection = self.connection.clone();
-        let _: i64 = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|e| unavailable(&e))?;
+        // On the hit's connection, Redis runs this after the hit, if it got it; the hit may have
+        // gone on the connection replaced last.
+        let current = self.link.invoke::<i64>(&invocation);
+        let result = match self.link.previous() {
+            Some((previous, generation)) => {
+                let on_previous = self
+                    .link
+                    .invoke_on::<i64>(previous, generation, &invocation);
+                let (now, then) = tokio::join!(current, on_previous);
+                now.or_else(|err| then.map_err(|_| err))
+            }
+            None => current.await,
+        };
+        result.map_err(|e| unavailable(&e))?;
         Ok(())
     }
 
@@ -445,9 +780,9 @@ impl GuardStore for RedisStore {
                 .arg(algorithm(counter.algorithm))
                 .arg(interval(counter));
         }
-        let mut connection = self.connection.clone();
-        let raw: Vec<i64> = invocation
-            .invoke_async(&mut connection)
+        let raw: Vec<i64> = self
+            .link
+            .invoke(&invocation)
             .await
             .map_err(|e| unavailable(&e))?;
         states(&raw, counters.len())
@@ -571,9 +906,101 @@ mod tests {
             "unknown command 'PEXPIRETIME'".to_owned(),
         ));
         assert!(too_old(&unknown).to_string().contains("Redis 7.0"));
+        assert!(matches!(too_old(&unknown), StoreError::Config(_)));
         let refused =
             redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert!(!too_old(&refused).to_string().contains("Redis 7.0"));
+    }
+
+    /// At connect, a URL redis-rs cannot use is `Config` and refused credentials are `Auth`,
+    /// neither of which may still count; anything else is as for a call. (Each was
+    /// `Unavailable`: a misconfiguration reported as a passing outage.)
+    #[test]
+    fn connect_failures_tell_configuration_and_credentials_apart() {
+        let config = redis::RedisError::from((
+            redis::ErrorKind::InvalidClientConfig,
+            "Invalid database number",
+        ));
+        assert!(matches!(connect_failed(&config), StoreError::Config(_)));
+        let auth = [
+            redis::RedisError::from((
+                redis::ErrorKind::AuthenticationFailed,
+                "Password authentication failed",
+            )),
+            redis::make_extension_error("WRONGPASS".into(), Some("invalid password".into())),
+            redis::make_extension_error("NOAUTH".into(), Some("Authentication required".into())),
+            redis::make_extension_error("NOPERM".into(), Some("no permissions".into())),
+        ];
+        for err in &auth {
+            let failure = connect_failed(err);
+            assert!(matches!(failure, StoreError::Auth(_)), "{err}: {failure:?}");
+            assert!(!failure.may_still_count());
+        }
+        assert!(!connect_failed(&config).may_still_count());
+        let lost = redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(matches!(connect_failed(&lost), StoreError::Unavailable(_)));
+        let refused =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(matches!(connect_failed(&refused), StoreError::Refused(_)));
+    }
+
+    /// A server that answers `HELLO` as an unknown command (no RESP3: Redis before 6, some
+    /// proxies) is `Config`, named too old, with the way out: retrying will not help. (It was
+    /// `Unavailable`, a passing outage.) Another answer to `HELLO` stays as for a call.
+    #[test]
+    fn a_server_without_resp3_is_a_configuration_error() {
+        let err = redis::RedisError::from((
+            redis::ErrorKind::RESP3NotSupported,
+            "Redis Server doesn't support HELLO command therefore resp3 cannot be used",
+        ));
+        let failure = connect_failed(&err);
+        assert!(matches!(failure, StoreError::Config(_)), "{failure:?}");
+        let message = failure.to_string();
+        assert!(message.contains("Redis 7.0 or later"), "{message}");
+        assert!(message.contains("?protocol=resp2"), "{message}");
+        assert!(!failure.may_still_count());
+        let other = redis::RedisError::from((
+            redis::ErrorKind::ResponseError,
+            "An error was signalled by the server",
+            "proxy: command not allowed".to_owned(),
+        ));
+        assert!(matches!(connect_failed(&other), StoreError::Refused(_)));
+    }
+
+    /// A URL's `protocol`, when it names one, is kept; without one the store speaks RESP3.
+    /// (RESP3 was forced even on a URL that asked for RESP2.)
+    #[test]
+    fn a_protocol_the_url_names_is_kept() {
+        for url in [
+            "redis://127.0.0.1:6379/0?protocol=resp2",
+            "redis://:pw@127.0.0.1/0?db=1&protocol=2",
+            "rediss://h:6380/?protocol=resp3",
+        ] {
+            assert!(names_protocol(url), "{url}");
+        }
+        for url in [
+            "redis://127.0.0.1:6379/0",
+            "redis://127.0.0.1:6379/0?db=1",
+            "redis://h/0?protocols=resp2",
+            "not a url",
+        ] {
+            assert!(!names_protocol(url), "{url}");
+        }
+    }
+
+    /// The replaced connection is due to be dropped once a marker's life has passed since the
+    /// replacement, not before (nor when the clock reads earlier). (It was kept until the next
+    /// replacement, reconnecting in the background.)
+    #[test]
+    fn a_replaced_connection_outlives_a_markers_life_then_goes() {
+        let at = Instant::now();
+        let life = Duration::from_secs(5);
+        let almost = Duration::from_nanos(4_999_999_999);
+        assert!(!outlived_at(at, at, life));
+        assert!(!outlived_at(at, at + almost, life));
+        assert!(outlived_at(at, at + life, life));
+        assert!(outlived_at(at, at + 2 * life, life));
+        assert!(!outlived_at(at + life, at, life));
     }
 
     /// A failure that surely left nothing to run later is `Refused`, which the guard does not
