@@ -1,6 +1,23 @@
-// phone-verify web example: the only script. Counts down a retry-after and polls a reverse
-// flow; every page works without it except the automatic continuation.
+// phone-verify web example: the only script. Sends each form once, counts down a retry-after
+// and polls a reverse flow; every page works without it except the automatic continuation.
 "use strict";
+
+// A form sent disables its buttons, so a double click sends it once; a page shown again from
+// the back/forward cache gets them back.
+document.querySelectorAll("form").forEach((form) => {
+  form.addEventListener("submit", () => {
+    form.querySelectorAll("button").forEach((button) => {
+      button.disabled = true;
+    });
+  });
+});
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    document.querySelectorAll("form button").forEach((button) => {
+      button.disabled = false;
+    });
+  }
+});
 
 function mmss(total) {
   const s = Math.max(0, Math.round(total));

@@ -229,9 +229,9 @@ pub async fn start(
         Ok(handle) => {
             session.pending = Some(Pending {
                 handle,
-                choice,
                 mobile,
                 finished: false,
+                checking: false,
                 last_poll: None,
             });
             // A new id for the verification in progress, given by this form of the visitor's
@@ -282,9 +282,16 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
             }
         }
     }
-    let Some(pending) = session.pending.clone() else {
+    let Some(mut pending) = session.pending.clone() else {
         return with_cookie(&app, &id, Redirect::to("/"));
     };
+    if pending.checking && !pending.finished {
+        // A check cut short (its visitor gave the request up): the form is closed, as the next
+        // `POST /verify` would close it.
+        pending.finished = true;
+        session.pending = Some(pending.clone());
+        session.notice = Some(messages::check_cut_short());
+    }
     let screen = if pending.handle.reverse.is_some() {
         pages::reverse(&session, &pending)
     } else {
@@ -300,7 +307,8 @@ pub async fn verify_page(State(app): State<AppState>, visitor: Visitor) -> Respo
     render(&app, &id, session, lang, "Verify", &screen)
 }
 
-/// `POST /verify`: checks the code typed.
+/// `POST /verify`: checks the code typed. A check cut short (the visitor gave its request
+/// up) is not followed by another: the next one closes the form ([`Pending::checking`]).
 pub async fn check_code(
     State(app): State<AppState>,
     visitor: Visitor,
@@ -316,6 +324,15 @@ pub async fn check_code(
     let Some(pending) = session.pending.clone().filter(|p| !p.finished) else {
         return with_cookie(&app, &id, Redirect::to("/"));
     };
+    if pending.checking {
+        // The previous check was cut short (its visitor closed the connection): the provider
+        // may have used the code, so checking again could call it wrong. As with a lost
+        // answer, the form is closed and the visitor asks for a new code.
+        if let Some(p) = session.pending.as_mut() {
+            p.finished = true;
+        }
+        return notice_and_redirect(&app, &id, session, messages::check_cut_short(), "/verify");
+    }
     let Ok(code) = Code::new(&form.code) else {
         let notice = Notice::error("A code is 4 to 10 letters or digits.");
         return notice_and_redirect(&app, &id, session, notice, "/verify");
@@ -324,11 +341,13 @@ pub async fn check_code(
         return with_cookie(&app, &id, Redirect::to("/"));
     };
     let check = CheckRequest::code(code).context(visitor.context());
-    match verifier.verifier.check(&pending.handle, &check).await {
-        Ok(outcome) => {
-            let target = settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await;
-            with_cookie(&app, &id, Redirect::to(target))
-        }
+    // Marked before the provider call, in the session the request owns the lock of: the mark
+    // stays if the request is dropped during the call.
+    if let Some(p) = session.pending.as_mut() {
+        p.checking = true;
+    }
+    let target = match verifier.verifier.check(&pending.handle, &check).await {
+        Ok(outcome) => settle(&app, &visitor, (&mut id, &mut session), &pending, outcome).await,
         Err(err) => {
             // The code may have been used up: checking it again could call it wrong, so the
             // form is closed and the visitor asks for a new code.
@@ -337,9 +356,15 @@ pub async fn check_code(
             {
                 p.finished = true;
             }
-            notice_and_redirect(&app, &id, session, messages::for_error(&err), "/verify")
+            session.notice = Some(messages::for_error(&err));
+            "/verify"
         }
+    };
+    // Only once the outcome is recorded (a verified session resolved and given its new id).
+    if let Some(p) = session.pending.as_mut() {
+        p.checking = false;
     }
+    with_cookie(&app, &id, Redirect::to(target))
 }
 
 /// `GET /verify/status`: polls a reverse flow (JSON for the page's script). A code flow is
@@ -799,7 +824,8 @@ mod tests {
             self.state.backend.sandbox.as_ref().unwrap()
         }
 
-        async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
+        /// The request `request` with `body`, as this visitor sends it.
+        fn request(&self, request: axum::http::request::Builder, body: Body) -> Request<Body> {
             let mut request = request
                 .header(header::ACCEPT_LANGUAGE, &self.accept_language)
                 .header(header::USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64) Test");
@@ -814,6 +840,11 @@ mod tests {
             }
             let mut request = request.body(body).unwrap();
             request.extensions_mut().insert(ConnectInfo(self.peer));
+            request
+        }
+
+        async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
+            let request = self.request(request, body);
             let response = app(self.state.clone()).oneshot(request).await.unwrap();
             let status = response.status();
             let headers = response.headers().clone();
@@ -850,17 +881,48 @@ mod tests {
         }
 
         async fn post_with(&mut self, path: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
-            let mut form = format!("csrf={csrf}");
-            for (name, value) in fields {
-                form.push('&');
-                form.push_str(name);
-                form.push('=');
-                form.push_str(&encode(value));
-            }
             let request = Request::post(path)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            self.send(request, Body::from(form)).await
+            self.send(request, form(csrf, fields)).await
         }
+
+        /// A form post carrying this visitor's CSRF token, given up as a browser closing its
+        /// connection gives it up (the server drops the handler) as soon as `arrived` says the
+        /// provider has the request, before its answer: the provider must hold it back (a
+        /// `Delay` fault).
+        async fn post_and_hang_up(
+            &mut self,
+            path: &str,
+            fields: &[(&str, &str)],
+            arrived: impl Fn(&phone_verify_sandbox::SandboxHandle) -> bool,
+        ) {
+            let csrf = self.csrf.clone().unwrap_or_default();
+            let request = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let request = self.request(request, form(&csrf, fields));
+            let answer = app(self.state.clone()).oneshot(request);
+            tokio::pin!(answer);
+            while !arrived(self.sandbox()) {
+                tokio::select! {
+                    answered = &mut answer => {
+                        panic!("answered before the provider had the request: {answered:?}")
+                    }
+                    () = tokio::time::sleep(std::time::Duration::from_millis(10)) => {}
+                }
+            }
+        }
+    }
+
+    /// A form's body: `csrf` and `fields`, URL-encoded.
+    fn form(csrf: &str, fields: &[(&str, &str)]) -> Body {
+        let mut form = format!("csrf={csrf}");
+        for (name, value) in fields {
+            form.push('&');
+            form.push_str(name);
+            form.push('=');
+            form.push_str(&encode(value));
+        }
+        Body::from(form)
     }
 
     fn encode(value: &str) -> String {
@@ -1605,6 +1667,117 @@ mod tests {
         assert!(page.body.contains("Send a new code"), "{}", page.body);
         let page = browser.post("/verify", &[("code", &code)]).await;
         assert_eq!(page.location.as_deref(), Some("/"), "nothing left to check");
+    }
+
+    /// The code-check requests VerifyKit received.
+    fn verifykit_checks(browser: &Browser) -> usize {
+        browser
+            .sandbox()
+            .requests_of(Provider::VerifyKit)
+            .requests
+            .iter()
+            .filter(|r| r.path.ends_with("/check-otp"))
+            .count()
+    }
+
+    /// A code form whose check the visitor gave up once VerifyKit had the code (the request
+    /// dropped with its provider call; VerifyKit uses the code up at once and holds its answer
+    /// back), and that code.
+    async fn a_check_cut_short() -> (Browser, String) {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "532 123 45 67"),
+            ("provider", "verifykit"),
+        ];
+        browser.post("/start", &fields).await;
+        browser.get("/verify").await;
+        let code = browser.sandbox().latest_code("+905321234567").unwrap();
+        browser.sandbox().inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 2_000 })
+                .path("/v1.0/check-otp"),
+        );
+        // The visitor gives the check up once VerifyKit has the code.
+        browser
+            .post_and_hang_up("/verify", &[("code", &code)], |sandbox| {
+                sandbox
+                    .requests_of(Provider::VerifyKit)
+                    .requests
+                    .iter()
+                    .any(|r| r.path.ends_with("/check-otp"))
+            })
+            .await;
+        (browser, code)
+    }
+
+    #[tokio::test]
+    async fn a_check_whose_visitor_hung_up_is_not_checked_again() {
+        let (mut browser, code) = a_check_cut_short().await;
+        // The visitor sends the code again: it may have been used, so it is not checked
+        // again (VerifyKit would call it unknown, read as a wrong code), and the form closes.
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"), "{}", page.body);
+        assert_eq!(verifykit_checks(&browser), 1, "the code was checked once");
+        let page = browser.get("/verify").await;
+        assert!(page.body.contains("may have been used"), "{}", page.body);
+        assert!(!page.body.contains("not right"), "{}", page.body);
+        assert!(
+            !page.body.contains(r#"id="code-form""#),
+            "no form for a code that may be used up: {}",
+            page.body
+        );
+        assert!(page.body.contains("Send a new code"), "{}", page.body);
+        let page = browser.post("/verify", &[("code", &code)]).await;
+        assert_eq!(page.location.as_deref(), Some("/"), "nothing left to check");
+        assert_eq!(verifykit_checks(&browser), 1);
+    }
+
+    /// A reload after a check cut short shows the form closed, not a form whose code would be
+    /// refused once typed.
+    #[tokio::test]
+    async fn a_reload_after_a_check_cut_short_shows_the_form_closed() {
+        let (mut browser, _) = a_check_cut_short().await;
+        let page = browser.get("/verify").await;
+        assert!(page.body.contains("may have been used"), "{}", page.body);
+        assert!(!page.body.contains(r#"id="code-form""#), "{}", page.body);
+        assert!(page.body.contains("Send a new code"), "{}", page.body);
+        assert_eq!(verifykit_checks(&browser), 1);
+    }
+
+    #[tokio::test]
+    async fn a_send_whose_visitor_hung_up_leaves_the_held_id_nothing_and_counts_the_cooldown() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        // VerifyKit sends the code at once and holds its answer back.
+        browser.sandbox().inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 2_000 })
+                .path("/v1.0/send-otp"),
+        );
+        let fields = [
+            ("method", "otp"),
+            ("country", "TR:+90"),
+            ("phone", "532 123 45 67"),
+            ("provider", "verifykit"),
+        ];
+        // The visitor gives the send up once the code went out: the request is dropped with
+        // its provider call, and nothing of it reaches the session.
+        browser
+            .post_and_hang_up("/start", &fields, |sandbox| {
+                sandbox.all_messages().len() == 1
+            })
+            .await;
+        // The id the browser held (which a planted one would be) names no verification.
+        let page = browser.get("/verify").await;
+        assert_eq!(page.location.as_deref(), Some("/"), "{}", page.body);
+        // Asking again is the guard's resend cooldown, counted down, and no second send.
+        let page = browser.post("/start", &fields).await;
+        assert_eq!(page.location.as_deref(), Some("/"), "{}", page.body);
+        let page = browser.get("/").await;
+        assert!(page.body.contains("We just sent a code"), "{}", page.body);
+        assert!(page.body.contains("data-countdown"), "{}", page.body);
+        assert_eq!(browser.sandbox().all_messages().len(), 1, "one code sent");
     }
 
     #[tokio::test]

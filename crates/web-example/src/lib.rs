@@ -67,10 +67,13 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Reads the request's body whole before the handler runs: 413 past [`MAX_BODY_BYTES`], 408
-/// when it is not all there within [`BODY_TIMEOUT`], 400 when it breaks off. Nothing bounds
-/// the handler itself: its wait for the visitor's session is bounded
-/// ([`session::LOCK_WAIT`]), and a provider call by the SDK's own deadlines, so a send is
-/// never cut off after its message went out.
+/// when it is not all there within [`BODY_TIMEOUT`], 400 when it breaks off. Nothing here
+/// bounds the handler itself: its wait for the visitor's session is bounded
+/// ([`session::LOCK_WAIT`]), and a provider call by the SDK's own deadlines. A visitor who
+/// closes the connection ends the handler (the server drops it) with its provider call: the
+/// session's new id can only be given in the request's own response (session fixation). A
+/// code sent then stays valid, and the visitor asks again after the resend cooldown; a code
+/// check cut short closes the form instead of checking the code again (it may have been used).
 async fn read_body(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     match tokio::time::timeout(BODY_TIMEOUT, at_most(body, MAX_BODY_BYTES)).await {

@@ -39,6 +39,16 @@ pub fn for_error(err: &Error) -> Notice {
     }
 }
 
+/// The message for a code check whose previous check was cut short (its visitor closed the
+/// connection): as for a lost answer ([`ErrorKind::OutcomeUnknown`]), the code may have been
+/// used, and it is not checked again.
+pub fn check_cut_short() -> Notice {
+    Notice::error(
+        "Your last check of this code was interrupted, and the code may have been used: it \
+         cannot be checked again. Please ask for a new code.",
+    )
+}
+
 /// The message for a failed send of a code to a phone: as [`for_error`], except when the
 /// code may have gone out ([`ErrorKind::MaybeSent`]). That code cannot be used (no handle came
 /// back to check it with), and a new send waits for the guard's resend `cooldown`, which the

@@ -61,12 +61,15 @@ impl Notice {
 pub struct Pending {
     /// The handle `start` returned: it never leaves the server.
     pub handle: Verification,
-    /// The provider choice that started it (its check goes to the same router).
-    pub choice: Choice,
     /// Whether the visitor's browser is a mobile one (deeplink instead of QR code).
     pub mobile: bool,
     /// Set when the verification can no longer succeed (expired, too many attempts).
     pub finished: bool,
+    /// Set while a code check is at the provider, cleared once its outcome is recorded. Still
+    /// set when the check was cut short (its visitor closed the connection, and the server
+    /// dropped the request): the provider may have used the code, so the next check closes
+    /// the form instead of checking a code again.
+    pub checking: bool,
     /// When a reverse flow was last polled at the provider.
     pub last_poll: Option<Instant>,
 }
@@ -180,8 +183,12 @@ pub type SessionLock = tokio::sync::OwnedMutexGuard<Session>;
 /// How long a request waits for its session's lock, held by the visitor's other requests,
 /// before it is answered `503` without calling a provider: longer than one provider call
 /// (the SDK's overall deadline is 30 s), so a request queued behind one goes through. Only
-/// the wait is bounded, never a provider call under way: cutting a send short would lose its
-/// handle with the message already sent.
+/// the wait is bounded, never a provider call under way. A request the visitor gives up
+/// (closing the connection) is cancelled with its provider call: the session's new id can
+/// only be given in that request's own response (session fixation), so nothing of it may
+/// outlive the request. A code sent then stays valid, but the session has no handle for it,
+/// and the visitor asks again once the guard's resend cooldown ends; a code check cut short
+/// leaves [`Pending::checking`] set, and closes the form.
 pub const LOCK_WAIT: Duration = Duration::from_secs(35);
 
 /// How long a session lives without being used: past it, its id names nothing.

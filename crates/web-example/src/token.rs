@@ -1,4 +1,4 @@
-//! Random tokens: session ids, CSRF tokens and the demo's sealing secret.
+//! Random tokens: session ids, CSRF tokens and the guard's HMAC key (its counters' keys).
 
 use std::fmt::Write as _;
 

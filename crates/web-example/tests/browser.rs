@@ -199,13 +199,28 @@ impl Harness {
     /// Starts an SMS code from the phone form: the country picked, the national number typed,
     /// the provider chosen.
     async fn start_sms(&self, country: &str, national: &str, provider: &str) -> Result {
+        self.fill_sms(country, national, provider).await?;
+        self.click("#send-code").await
+    }
+
+    /// Fills the phone form as [`start_sms`](Self::start_sms) does, without sending it.
+    async fn fill_sms(&self, country: &str, national: &str, provider: &str) -> Result {
         self.goto("/").await?;
         self.click(&format!("#country option[value^='{country}:']"))
             .await?;
         self.fill("#phone", national).await?;
         self.click(&format!("#provider option[value='{provider}']"))
-            .await?;
-        self.click("#send-code").await
+            .await
+    }
+
+    /// Clicks the button `id` twice in a row, as a double click does, within one script (no
+    /// page can load in between); returns whether the button was disabled after the first
+    /// click.
+    async fn double_click(&self, id: &str) -> Result<bool> {
+        let script = "const button = document.getElementById(arguments[0]); button.click(); \
+                      const disabled = button.disabled; button.click(); return disabled;";
+        let disabled = self.client.execute(script, vec![json!(id)]).await?;
+        Ok(disabled == json!(true))
     }
 
     /// The newest code in the sandbox inbox panel.
@@ -385,6 +400,35 @@ async fn expiry_through_the_sandbox_clock() {
             "the way out is a new code",
         )?;
         h.screenshot("expired").await
+    }
+    .await;
+    h.finish(outcome).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_click_sends_a_form_once() {
+    let _one = ONE_BROWSER.lock().await;
+    let h = Harness::start("double-click", Device::Desktop).await;
+    let outcome = async {
+        h.fill_sms("TR", "532 777 88 99", "verifykit").await?;
+        ensure(
+            h.double_click("send-code").await?,
+            "\"Send code\" disabled once its form is sent",
+        )?;
+        h.wait_for("#code-form").await?;
+        let code = h.inbox_code().await?;
+        h.fill("#code", &code).await?;
+        ensure(
+            h.double_click("verify-button").await?,
+            "\"Verify\" disabled once its form is sent",
+        )?;
+        let phone = h.text("#verified-phone").await?;
+        ensure(
+            phone == "+90 532 777 88 99",
+            format!("verified phone {phone:?}"),
+        )?;
+        let sandbox = h.app.state.backend.sandbox.as_ref().expect("the sandbox");
+        ensure(sandbox.all_messages().len() == 1, "one code sent")
     }
     .await;
     h.finish(outcome).await;

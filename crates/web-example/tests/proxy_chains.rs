@@ -208,3 +208,25 @@ proptest! {
         rfc7239.visitor_ip(peer, &one(&FORWARDED, prefix));
     }
 }
+
+/// Google Cloud's external Application Load Balancer connects from its proxy ranges and
+/// appends two entries, the client and the forwarding rule's own external IP: that IP must be
+/// trusted too, or every visitor is the load balancer's address.
+#[test]
+fn a_google_cloud_load_balancer_needs_its_forwarding_rules_ip_trusted() {
+    let peer: IpAddr = "35.191.1.1".parse().unwrap();
+    let xff = headers(&X_FORWARDED_FOR, &["203.0.113.7, 34.120.0.1".to_owned()]);
+    let ranges_only: TrustedProxies = "35.191.0.0/16, 130.211.0.0/22".parse().unwrap();
+    assert_eq!(
+        ranges_only.visitor_ip(peer, &xff),
+        "34.120.0.1".parse::<IpAddr>().unwrap(),
+        "the walk stops at the load balancer's own address"
+    );
+    let with_rule: TrustedProxies = "35.191.0.0/16, 130.211.0.0/22, 34.120.0.1/32"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        with_rule.visitor_ip(peer, &xff),
+        "203.0.113.7".parse::<IpAddr>().unwrap()
+    );
+}
