@@ -283,7 +283,7 @@ impl Verifik {
                 self.client.create_manual_validation(&body).await?
             }
             Mode::ProjectFlow(project) => {
-                let body = project_request(project, request, verifik_phone, gateway);
+                let body = project_request(project, request, verifik_phone, gateway, self.now());
                 self.client.create_project_validation(&body).await?
             }
         };
@@ -757,7 +757,7 @@ impl PhoneVerifier for Verifik {
             Err(err) => return errors::check_outcome(&err, false).ok_or(err),
         };
         // Before the check leaves: a validation validated earlier was not validated by it.
-        let sent_at = OffsetDateTime::now_utc();
+        let sent_at = self.now();
         let answer = self.client.http().execute(http).await;
         let lost = match answer.and_then(|response| {
             outcome_of(handle, phone, &response, &|| self.client.current_token())
@@ -829,11 +829,12 @@ impl SessionResolver for Verifik {
         if !record.is_validated() {
             let (validation, envelope): (PhoneValidation, _) =
                 errors::decode(&response, Shape::Data, &secrets)?;
-            return Err(not_verified(&PhoneValidation {
+            let validation = PhoneValidation {
                 request_id: envelope.request_id,
                 signed_at: envelope.signed_at,
                 ..validation
-            }));
+            };
+            return Err(not_verified(&validation, self.now()));
         }
         let now = envelope.signed_at().unwrap_or_else(|| self.now());
         if let Some(stale) = self.staleness(&record, now) {
@@ -878,10 +879,12 @@ impl SessionResolver for Verifik {
     }
 }
 
-/// The error for a validation that exists but is not validated.
-fn not_verified(validation: &PhoneValidation) -> Error {
+/// The error for a validation that exists but is not validated: [`ErrorKind::Expired`] past
+/// its `expiresAt` on Verifik's clock (the answer's signature, else `local_now`, this
+/// machine's time on the HTTP settings' clock), [`ErrorKind::NotFound`] otherwise.
+fn not_verified(validation: &PhoneValidation, local_now: OffsetDateTime) -> Error {
     let status = validation.status.as_ref().map_or("unknown", |s| s.as_str());
-    let now = validation.signed_at.unwrap_or_else(OffsetDateTime::now_utc);
+    let now = validation.signed_at.unwrap_or(local_now);
     let expired = validation.expires_at.is_some_and(|at| at <= now);
     let (kind, message) = if expired {
         (
@@ -937,6 +940,7 @@ fn project_request(
     request: &StartRequest,
     phone: VerifikPhone,
     gateway: PhoneGateway,
+    now: OffsetDateTime,
 ) -> CreateProjectValidation {
     let mut body =
         CreateProjectValidation::new(&project.project, phone, project.validation_type.clone())
@@ -947,7 +951,7 @@ fn project_request(
     if let Some(validity) = project.validity
         && let Ok(validity) = time::Duration::try_from(validity)
     {
-        body = body.expires_at(OffsetDateTime::now_utc().saturating_add(validity));
+        body = body.expires_at(now.saturating_add(validity));
     }
     if let Some(url) = &project.redirect_url {
         body = body.redirect_url(url.clone());
@@ -1092,6 +1096,97 @@ mod tests {
         assert_eq!(
             Verifik::new(default, Mode::manual()).resolve_max_age(),
             crate::DEFAULT_RESOLVE_MAX_AGE
+        );
+    }
+
+    /// A clock an hour ahead of this machine's.
+    #[derive(Debug)]
+    struct HourAhead;
+
+    impl phone_verify_core::http::Clock for HourAhead {
+        fn now(&self) -> std::time::SystemTime {
+            std::time::SystemTime::now() + Duration::from_secs(3600)
+        }
+        fn sleep(&self, duration: Duration) -> phone_verify_core::http::Sleep {
+            Box::pin(tokio::time::sleep(duration))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsigned_pending_validation_expires_on_the_configured_clock() {
+        use phone_verify_core::http::{ConfigureHttp, HttpConfig};
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        const ID: &str = "674de8df21c72be3cc42b8a7";
+        let server = MockServer::start().await;
+        // Unsigned: no Verifik clock in the answer, so this machine's (the configured one)
+        // judges the expiry, 10 minutes away on the system clock, an hour past on the
+        // configured one.
+        let expires_at = (OffsetDateTime::now_utc() + time::Duration::minutes(10))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let body = serde_json::json!({"success": true, "data": {
+            "_id": ID, "status": "sent", "countryCode": "+507", "phone": "62647737",
+            "phoneGateway": "sms", "type": "validation", "expiresAt": expires_at,
+        }});
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/phone-validations/{ID}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let verifier = VerifikBuilder::new("t")
+            .base_url(&format!("{}/v2", server.uri()))
+            .http_config(HttpConfig::default().with_clock(Arc::new(HourAhead)))
+            .build()
+            .unwrap();
+        let err = verifier
+            .resolve(&SessionId::new(ID).unwrap(), &RequestContext::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Expired, "{err}");
+    }
+
+    /// A project-flow code's `expiresAt` is counted from the configured clock's now.
+    #[tokio::test]
+    async fn a_project_flow_validity_counts_from_the_configured_clock() {
+        use phone_verify_core::http::{ConfigureHttp, HttpConfig};
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v2/phone-validations"))
+            .respond_with(ResponseTemplate::new(400))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mode = Mode::project_flow("507f1f77bcf86cd799439011")
+            .unwrap()
+            .with_validity(Duration::from_secs(600))
+            .unwrap();
+        let verifier = VerifikBuilder::new("t")
+            .base_url(&format!("{}/v2", server.uri()))
+            .mode(mode)
+            .http_config(HttpConfig::default().with_clock(Arc::new(HourAhead)))
+            .build()
+            .unwrap();
+        let phone: PhoneNumber = "+50762647737".parse().unwrap();
+        let request = StartRequest::new(phone_verify_core::Channel::WhatsApp, Some(phone));
+        let before = OffsetDateTime::now_utc();
+        verifier.start(&request).await.unwrap_err();
+        let sent = &server.received_requests().await.unwrap()[0];
+        let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+        let expires_at = OffsetDateTime::parse(
+            body["expiresAt"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        // Ten minutes past the configured clock's now, an hour ahead of this machine's.
+        assert!(
+            expires_at > before + time::Duration::minutes(65),
+            "{expires_at}"
         );
     }
 

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use phone_verify_core::http::Clock;
 use phone_verify_core::kit::{
     BaseUrl, HttpClient, HttpRequest, JoinedUrls, Operation, ip_header_value, secret_header_value,
 };
@@ -233,6 +234,11 @@ impl VerifyKitClient {
     /// takes.
     pub(crate) fn reverse_flow_ttl(&self) -> Duration {
         self.inner.reverse_flow_ttl
+    }
+
+    /// The HTTP settings' clock, which the verifier tells a reverse flow's expiry by.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        self.inner.http.config().clock()
     }
 
     /// `GET /init?lang=`: the verification methods to offer and the screens' texts, in either

@@ -104,9 +104,10 @@ impl fmt::Display for Flow {
 /// minutes VerifyKit's WhatsApp messages give the user. A reverse flow (WhatsApp or Telegram)
 /// expires after the builder's
 /// [`reverse_flow_ttl`](VerifyKitBuilder::reverse_flow_ttl) (10 minutes by default: VerifyKit
-/// documents no lifetime); past it a poll VerifyKit still answers as pending is
-/// `Rejected(Expired)` (VerifyKit is asked: a flow completed just before is verified), and a
-/// poll VerifyKit answers `403037` is `Rejected(Expired)` too.
+/// documents no lifetime); past it (on the HTTP settings' clock,
+/// [`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)) a poll VerifyKit
+/// still answers as pending is `Rejected(Expired)` (VerifyKit is asked: a flow completed just
+/// before is verified), and a poll VerifyKit answers `403037` is `Rejected(Expired)` too.
 ///
 /// Every request needs the end user's IP ([`RequestContext::end_user_ip`], or the builder's
 /// [`fallback_end_user_ip`](VerifyKitBuilder::fallback_end_user_ip)): see
@@ -151,6 +152,12 @@ impl VerifyKit {
     /// How long a reverse flow's handle lasts.
     pub fn reverse_flow_ttl(&self) -> Duration {
         self.reverse_flow_ttl
+    }
+
+    /// This machine's time, on the HTTP settings' clock
+    /// ([`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)).
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from(self.client.clock().now())
     }
 
     /// A builder with `server_key` for VerifyKit's production hosts.
@@ -285,7 +292,7 @@ impl VerifyKit {
             .expires_at
             .unwrap_or_else(|| handle.expiry_after(self.reverse_flow_ttl));
         let pending = || {
-            if OffsetDateTime::now_utc() >= expires_at {
+            if self.now() >= expires_at {
                 CheckOutcome::Rejected(
                     Rejection::new(RejectReason::Expired)
                         .with_message("the verification expired before the user completed it"),
@@ -760,6 +767,57 @@ mod tests {
                 .is_verified()
         );
         assert!(outcome(check(Some(true), None)).unwrap().is_verified());
+    }
+
+    /// A clock an hour ahead of this machine's.
+    #[derive(Debug)]
+    struct HourAhead;
+
+    impl phone_verify_core::http::Clock for HourAhead {
+        fn now(&self) -> std::time::SystemTime {
+            std::time::SystemTime::now() + Duration::from_secs(3600)
+        }
+        fn sleep(&self, duration: Duration) -> phone_verify_core::http::Sleep {
+            Box::pin(tokio::time::sleep(duration))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pending_reverse_flow_expires_on_the_configured_clock() {
+        use phone_verify_core::http::{ConfigureHttp, HttpConfig};
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/check"))
+            .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
+                "meta": {"requestId": "R1", "httpStatusCode": 403,
+                         "errorMessage": "Validation not found.", "errorCode": "403036"}
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let verifier = VerifyKitBuilder::new("key")
+            .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
+            .api_url(&format!("{}/api/v1.0", server.uri()))
+            .fallback_end_user_ip([203, 0, 113, 7].into())
+            .http_config(HttpConfig::default().with_clock(std::sync::Arc::new(HourAhead)))
+            .build()
+            .unwrap();
+        // 10 minutes left on the system clock, an hour past on the configured one.
+        let handle = Verification::new(PROVIDER, "ref", Channel::WhatsApp)
+            .with_extra(EXTRA_FLOW, Flow::Reverse.as_str())
+            .with_expires_in(Duration::from_secs(600));
+        let outcome = verifier
+            .check(&handle, &CheckRequest::poll())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.rejection().map(|r| r.reason),
+            Some(RejectReason::Expired),
+            "{outcome:?}"
+        );
     }
 
     #[test]

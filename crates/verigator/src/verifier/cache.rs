@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use lru::LruCache;
 
 /// A bounded, least-recently-used map from `id_in_service` to user id. A capacity of 0
-/// disables it. The lock is held only for a map operation, never across a request.
+/// disables it; any other, up to `usize::MAX`, is only a bound: the map grows with use and
+/// allocates nothing up front. The lock is held only for a map operation, never across a
+/// request.
 #[derive(Debug)]
 pub(crate) struct UserCache {
     map: Option<Mutex<LruCache<String, String>>>,
@@ -16,7 +18,13 @@ pub(crate) struct UserCache {
 impl UserCache {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            map: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
+            // `LruCache::new` would allocate the whole capacity at once (and panic on a huge
+            // one); `resize` only sets the bound.
+            map: NonZeroUsize::new(capacity).map(|cap| {
+                let mut map = LruCache::unbounded();
+                map.resize(cap);
+                Mutex::new(map)
+            }),
         }
     }
 
@@ -81,6 +89,23 @@ mod tests {
         assert_eq!(cache.get("+1").as_deref(), Some("u-new"));
         cache.forget("+1", "u-new");
         assert_eq!(cache.get("+1"), None);
+    }
+
+    #[test]
+    fn a_huge_capacity_allocates_nothing_up_front() {
+        let cache = UserCache::new(usize::MAX);
+        cache.put("+1", "u1");
+        assert_eq!(cache.get("+1").as_deref(), Some("u1"));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_verifier_with_a_huge_user_cache_builds() {
+        let built = crate::Verigator::builder("u", "p")
+            .service_id("s")
+            .user_cache_capacity(usize::MAX)
+            .build();
+        assert!(built.is_ok(), "{:?}", built.err());
     }
 
     #[test]
