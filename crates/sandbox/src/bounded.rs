@@ -282,6 +282,72 @@ mod tests {
     }
 
     #[test]
+    fn a_new_key_got_or_inserted_makes_room_and_an_old_one_does_not() {
+        let mut map = BoundedMap::new(2);
+        map.insert(1, 10);
+        map.insert(2, 20);
+        *map.get_or_insert_with(1, || 0) += 1;
+        assert_eq!(map.len(), 2, "a key already present evicts nothing");
+        assert_eq!(map.get(&1), Some(&11));
+        assert_eq!(map.get(&2), Some(&20));
+        *map.get_or_insert_with(3, || 30) += 0;
+        assert_eq!(map.len(), 2, "a new key evicts the oldest");
+        assert!(!map.contains_key(&1));
+        assert!(map.contains_key(&2) && map.contains_key(&3));
+    }
+
+    #[test]
+    fn keys_got_or_inserted_each_have_their_own_age() {
+        // A removed key got or inserted again is new: its stale place in the order must not
+        // evict it in place of an older key.
+        let mut map = BoundedMap::new(2);
+        map.get_or_insert_with(1, || 10);
+        map.remove(&1);
+        map.get_or_insert_with(2, || 20);
+        map.get_or_insert_with(1, || 11);
+        map.get_or_insert_with(3, || 30);
+        assert!(!map.contains_key(&2), "2 was the oldest entry");
+        assert_eq!(map.get(&1), Some(&11));
+        assert_eq!(map.get(&3), Some(&30));
+    }
+
+    #[test]
+    fn the_order_is_compacted_just_past_its_bound() {
+        // Stale places pile up to `2 × capacity + 64`, no sooner compacted (each compaction
+        // walks the whole order) and no later (memory stays flat).
+        let mut map = BoundedMap::new(10);
+        let mut longest = 0;
+        for round in 0..1_000 {
+            map.remove(&(round % 7));
+            map.insert(round % 7, round);
+            longest = longest.max(map.order.len());
+        }
+        assert_eq!(longest, 2 * 10 + 64 + 1);
+    }
+
+    #[test]
+    fn a_compacted_order_still_evicts_the_oldest_entries() {
+        let mut map = BoundedMap::new(3);
+        map.insert(100, 0);
+        map.insert(101, 0);
+        for round in 0..200 {
+            map.remove(&7);
+            map.insert(7, round);
+        }
+        // 100 and 101 are the oldest entries still kept after the compactions.
+        map.insert(8, 0);
+        assert_eq!(map.len(), 3);
+        assert!(!map.contains_key(&100), "the oldest goes first");
+        map.insert(9, 0);
+        assert!(!map.contains_key(&101));
+        assert!([7, 8, 9].iter().all(|k| map.contains_key(k)));
+        for key in 10..20 {
+            map.insert(key, 0);
+            assert!(map.len() <= 3);
+        }
+    }
+
+    #[test]
     fn the_log_keeps_sequence_numbers_and_reports_what_it_forgets() {
         let mut log = SeqLog::new(2);
         assert_eq!(log.push("a"), (0, vec![]));

@@ -231,6 +231,34 @@ mod tests {
         assert!(alnum.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
 
+    /// Version 4, RFC 4122's variant (`8`, `9`, `a` or `b` after the third hyphen), and the
+    /// other bits of those bytes still random.
+    #[test]
+    fn uuids_are_random_version_4() {
+        let mut rng = SandboxRng::new(Some(11));
+        let uuids: Vec<String> = (0..64).map(|_| rng.uuid()).collect();
+        let mut variants = std::collections::BTreeSet::new();
+        let mut versions = std::collections::BTreeSet::new();
+        for uuid in &uuids {
+            let groups: Vec<&str> = uuid.split('-').collect();
+            let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            assert_eq!(lens, [8, 4, 4, 4, 12], "{uuid}");
+            assert!(
+                uuid.bytes()
+                    .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{uuid}"
+            );
+            assert_eq!(&uuid[14..15], "4", "{uuid}");
+            assert!("89ab".contains(&uuid[19..20]), "{uuid}");
+            versions.insert(uuid[15..16].to_owned());
+            variants.insert(uuid[19..21].to_owned());
+        }
+        assert!(versions.len() > 4, "{versions:?}");
+        assert!(variants.len() > 8, "{variants:?}");
+        let distinct: std::collections::BTreeSet<_> = uuids.iter().collect();
+        assert_eq!(distinct.len(), uuids.len());
+    }
+
     #[test]
     fn constant_time_eq_compares_exactly() {
         assert!(constant_time_eq("123456", "123456"));
