@@ -1307,6 +1307,13 @@ async fn configuration_and_credentials_errors_are_told_apart_from_an_outage() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Config(_)), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+    // TLS is not built in: a `rediss://` URL is the operator's to change, not an outage.
+    let tls = RedisStore::builder("rediss://:hunter2@127.0.0.1:6380")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(tls, StoreError::Config(_)), "{tls:?}");
+    assert!(!format!("{tls} {tls:?}").contains("hunter2"), "{tls:?}");
     let server = RedisServer::start();
     config_set(&server, "requirepass", "right-password").await;
     let with = |password: &str| {
