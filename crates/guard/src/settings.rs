@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use phone_verify_core::kit::{EnvReader, placed_message};
 use phone_verify_core::{Error, PhoneVerifier, Result, SessionResolver};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SystemClock;
@@ -516,6 +516,7 @@ impl GuardSettings {
 
     #[cfg(feature = "redis")]
     async fn redis(&self, url: SecretString) -> Result<Arc<dyn GuardStore>> {
+        use secrecy::ExposeSecret as _;
         let store = crate::store::RedisStore::builder(url.expose_secret())
             .prefix(self.redis_prefix.clone())
             .response_timeout(self.rules.store_timeout())

@@ -1264,19 +1264,6 @@ async fn settings_with_the_redis_store_count_in_redis() {
     );
 }
 
-/// `CONFIG SET parameter value` on `server`.
-async fn config_set(server: &RedisServer, parameter: &str, value: &str) {
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg(parameter)
-        .arg(value)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-}
-
 /// The port of `server`.
 fn port(server: &RedisServer) -> u16 {
     let url = server.url();
@@ -1315,7 +1302,7 @@ async fn configuration_and_credentials_errors_are_told_apart_from_an_outage() {
     assert!(matches!(tls, StoreError::Config(_)), "{tls:?}");
     assert!(!format!("{tls} {tls:?}").contains("hunter2"), "{tls:?}");
     let server = RedisServer::start();
-    config_set(&server, "requirepass", "right-password").await;
+    server.config_set("requirepass", "right-password").await;
     let with = |password: &str| {
         RedisStore::builder(
             server
@@ -1337,7 +1324,8 @@ async fn configuration_and_credentials_errors_are_told_apart_from_an_outage() {
     allowed(&store, &roomy("authenticated")).await;
 }
 
-/// The ids of `server`'s clients but the one asking.
+/// The ids of the server's normal clients (not its replication links) but the one asking on
+/// `conn`.
 async fn other_clients(conn: &mut redis::aio::MultiplexedConnection) -> Vec<u64> {
     let me: u64 = redis::cmd("CLIENT")
         .arg("ID")
@@ -1346,6 +1334,8 @@ async fn other_clients(conn: &mut redis::aio::MultiplexedConnection) -> Vec<u64>
         .unwrap();
     let list: String = redis::cmd("CLIENT")
         .arg("LIST")
+        .arg("TYPE")
+        .arg("normal")
         .query_async(conn)
         .await
         .unwrap();
@@ -1674,22 +1664,7 @@ async fn a_primary_turned_replica_is_left_for_a_new_connection() {
 async fn normal_clients(server: &RedisServer) -> Vec<u64> {
     let client = redis::Client::open(server.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let me: u64 = redis::cmd("CLIENT")
-        .arg("ID")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let list: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .arg("TYPE")
-        .arg("normal")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    list.lines()
-        .filter_map(|line| line.strip_prefix("id=")?.split(' ').next()?.parse().ok())
-        .filter(|id| *id != me)
-        .collect()
+    other_clients(&mut conn).await
 }
 
 /// The connection a replacement left behind is closed once a marker's life (here 5 s) has

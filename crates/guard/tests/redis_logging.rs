@@ -23,19 +23,6 @@ async fn connect_logs(server: &RedisServer) -> String {
     capture.text()
 }
 
-/// `CONFIG SET parameter value` on `server`.
-async fn config_set(server: &RedisServer, parameter: &str, value: &str) {
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg(parameter)
-        .arg(value)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-}
-
 /// A Redis with a `maxmemory` whose `maxmemory-policy` may evict keys (here `allkeys-lru`) is
 /// warned about at connect, naming the policy; `noeviction` is not, and neither is a policy
 /// that may evict without a `maxmemory` (`0`: Redis evicts nothing). (Nothing was said: an
@@ -49,8 +36,8 @@ async fn a_redis_that_may_evict_counters_is_warned_about() {
         ("100mb", "noeviction", false),
         ("0", "allkeys-lru", false),
     ] {
-        config_set(&server, "maxmemory", maxmemory).await;
-        config_set(&server, "maxmemory-policy", policy).await;
+        server.config_set("maxmemory", maxmemory).await;
+        server.config_set("maxmemory-policy", policy).await;
         let logs = connect_logs(&server).await;
         let warned = logs.contains("maxmemory-policy");
         assert_eq!(warned, warns, "{maxmemory} {policy}: {logs}");

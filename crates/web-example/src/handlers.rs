@@ -744,6 +744,15 @@ mod tests {
     /// The end user's address the requests come from.
     const USER: &str = "203.0.113.9:51000";
 
+    /// The home page's form for a code by SMS through VerifyKit to a Turkish mobile
+    /// (+90 532 123 45 67).
+    const VERIFYKIT_CODE_TO_TR: [(&str, &str); 4] = [
+        ("method", "otp"),
+        ("country", "TR:+90"),
+        ("phone", "532 123 45 67"),
+        ("provider", "verifykit"),
+    ];
+
     /// A visitor: the app, its cookie and its CSRF token once a page gave them, and the
     /// address its requests come from.
     struct Browser {
@@ -1057,17 +1066,7 @@ mod tests {
     async fn an_sms_code_verifies_with_the_users_ip_and_user_agent() {
         let mut browser = Browser::new(InitTheme::Recommended).await;
         browser.get("/").await;
-        let page = browser
-            .post(
-                "/start",
-                &[
-                    ("method", "otp"),
-                    ("country", "TR:+90"),
-                    ("phone", "532 123 45 67"),
-                    ("provider", "verifykit"),
-                ],
-            )
-            .await;
+        let page = browser.post("/start", &VERIFYKIT_CODE_TO_TR).await;
         assert_eq!(page.location.as_deref(), Some("/verify"));
         let page = browser.get("/verify").await;
         assert!(page.body.contains(r#"autocomplete="one-time-code""#));
@@ -1612,12 +1611,7 @@ mod tests {
     async fn a_status_poll_leaves_a_code_flow_alone() {
         let mut browser = Browser::new(InitTheme::Recommended).await;
         browser.get("/").await;
-        let fields = [
-            ("method", "otp"),
-            ("country", "TR:+90"),
-            ("phone", "532 123 45 67"),
-            ("provider", "verifykit"),
-        ];
+        let fields = VERIFYKIT_CODE_TO_TR;
         browser.post("/start", &fields).await;
         let status = browser.get("/verify/status").await;
         let json = json_of(&status);
@@ -1686,12 +1680,7 @@ mod tests {
     async fn a_check_cut_short() -> (Browser, String) {
         let mut browser = Browser::new(InitTheme::Recommended).await;
         browser.get("/").await;
-        let fields = [
-            ("method", "otp"),
-            ("country", "TR:+90"),
-            ("phone", "532 123 45 67"),
-            ("provider", "verifykit"),
-        ];
+        let fields = VERIFYKIT_CODE_TO_TR;
         browser.post("/start", &fields).await;
         browser.get("/verify").await;
         let code = browser.sandbox().latest_code("+905321234567").unwrap();
@@ -1755,12 +1744,7 @@ mod tests {
             Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 2_000 })
                 .path("/v1.0/send-otp"),
         );
-        let fields = [
-            ("method", "otp"),
-            ("country", "TR:+90"),
-            ("phone", "532 123 45 67"),
-            ("provider", "verifykit"),
-        ];
+        let fields = VERIFYKIT_CODE_TO_TR;
         // The visitor gives the send up once the code went out: the request is dropped with
         // its provider call, and nothing of it reaches the session.
         browser
@@ -1787,12 +1771,7 @@ mod tests {
         browser.sandbox().inject_fault(
             Fault::new(Provider::VerifyKit, FaultAction::TruncatedBody).path("/v1.0/send-otp"),
         );
-        let fields = [
-            ("method", "otp"),
-            ("country", "TR:+90"),
-            ("phone", "532 123 45 67"),
-            ("provider", "verifykit"),
-        ];
+        let fields = VERIFYKIT_CODE_TO_TR;
         let page = browser.post("/start", &fields).await;
         assert_eq!(page.location.as_deref(), Some("/"));
         assert_eq!(
@@ -1865,12 +1844,7 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_secs(100)).await;
             drop(held);
         });
-        let fields = [
-            ("method", "otp"),
-            ("country", "TR:+90"),
-            ("phone", "532 123 45 67"),
-            ("provider", "verifykit"),
-        ];
+        let fields = VERIFYKIT_CODE_TO_TR;
         let page = browser.post("/start", &fields).await;
         assert_eq!(
             page.status,

@@ -65,6 +65,24 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// `CONFIG SET parameter value` on the server.
+    #[cfg(feature = "redis")]
+    #[allow(
+        dead_code,
+        reason = "not every test binary sets the server's configuration"
+    )]
+    pub(crate) async fn config_set(&self, parameter: &str, value: &str) {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(parameter)
+            .arg(value)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+
     /// Kills the server, as a crash would.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
