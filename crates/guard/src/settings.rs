@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use phone_verify_core::kit::{EnvReader, placed_message};
@@ -26,12 +27,15 @@ pub const ENV_PREFIX: &str = "PHONE_VERIFY_GUARD_";
 
 /// Every variable under [`ENV_PREFIX`] the guard reads, without the prefix: those of
 /// [`GuardSettings::from_lookup`]'s table, `SECRET` and `REDIS_URL` among them.
-const ENV_VARIABLES: [&str; 25] = [
+const ENV_VARIABLES: [&str; 28] = [
     "CONFIG",
     "SECRET",
     "STORE",
     "REDIS_URL",
     "REDIS_PREFIX",
+    "REDIS_TLS_CA_FILE",
+    "REDIS_TLS_CLIENT_CERT_FILE",
+    "REDIS_TLS_CLIENT_KEY_FILE",
     "MEMORY_CAPACITY",
     "RESEND_COOLDOWN_SECS",
     "PER_PHONE",
@@ -121,6 +125,15 @@ pub struct GuardSettings {
     pub redis_url_env: String,
     /// The Redis key prefix, also the keys' hash tag (default `phone-verify-guard`).
     pub redis_prefix: String,
+    /// A file of CA certificates (PEM) that a `rediss://` Redis's certificate must chain to,
+    /// in place of the system's roots (feature `redis-tls`); read when the guard is built.
+    pub redis_tls_ca_file: Option<PathBuf>,
+    /// A file holding the client certificate chain (PEM) that a `rediss://` Redis asking for
+    /// one is shown (mutual TLS, feature `redis-tls`); set with `redis_tls_client_key_file`.
+    pub redis_tls_client_cert_file: Option<PathBuf>,
+    /// A file holding that client certificate's private key (PEM); read when the guard is
+    /// built, and kept in a secret.
+    pub redis_tls_client_key_file: Option<PathBuf>,
     /// How many counters the memory store holds at most (default one million,
     /// [`MemoryStore::DEFAULT_CAPACITY`]). A send adds up to eight, for the length of their
     /// windows (a day for the daily limits); when the store is full, the fail modes apply.
@@ -145,6 +158,12 @@ impl fmt::Debug for GuardSettings {
             .field("store", &self.store)
             .field("redis_url_env", &name(&self.redis_url_env))
             .field("redis_prefix", &self.redis_prefix)
+            .field("redis_tls_ca_file", &self.redis_tls_ca_file)
+            .field(
+                "redis_tls_client_cert_file",
+                &self.redis_tls_client_cert_file,
+            )
+            .field("redis_tls_client_key_file", &self.redis_tls_client_key_file)
             .field("memory_capacity", &self.memory_capacity)
             .field("rules", &self.rules)
             .finish()
@@ -180,6 +199,9 @@ impl Default for GuardSettings {
             store: StoreKind::Memory,
             redis_url_env: ENV_REDIS_URL.into(),
             redis_prefix: "phone-verify-guard".into(),
+            redis_tls_ca_file: None,
+            redis_tls_client_cert_file: None,
+            redis_tls_client_key_file: None,
             memory_capacity: MemoryStore::DEFAULT_CAPACITY,
             rules: GuardConfig::default(),
         }
@@ -249,6 +271,8 @@ impl GuardSettings {
     /// | `PHONE_VERIFY_GUARD_STORE` | `memory` or `redis` | `memory` |
     /// | `PHONE_VERIFY_GUARD_REDIS_URL` | the Redis URL (read when the guard is built) | required with `redis`, refused with `memory` |
     /// | `PHONE_VERIFY_GUARD_REDIS_PREFIX` | the Redis key prefix and hash tag | `phone-verify-guard` |
+    /// | `PHONE_VERIFY_GUARD_REDIS_TLS_CA_FILE` | CA certificates (PEM) for a `rediss://` URL, in place of the system's | unset |
+    /// | `PHONE_VERIFY_GUARD_REDIS_TLS_CLIENT_CERT_FILE`, `…_CLIENT_KEY_FILE` | a client certificate and its key (PEM), for mutual TLS | unset |
     /// | `PHONE_VERIFY_GUARD_MEMORY_CAPACITY` | the most counters the memory store holds | 1000000 |
     /// | `PHONE_VERIFY_GUARD_RESEND_COOLDOWN_SECS` | seconds between two sends to a phone, or `off` | 30 |
     /// | `PHONE_VERIFY_GUARD_PER_PHONE`, `…_PER_PHONE_DAILY` | a limit: `MAX/WINDOW_SECS`, optionally `/gcra`, or `off` | `5/600`, `10/86400` |
@@ -313,6 +337,21 @@ impl GuardSettings {
         }
         if let Some(v) = var("REDIS_PREFIX") {
             settings.redis_prefix = v;
+        }
+        for (name, file) in [
+            ("REDIS_TLS_CA_FILE", &mut settings.redis_tls_ca_file),
+            (
+                "REDIS_TLS_CLIENT_CERT_FILE",
+                &mut settings.redis_tls_client_cert_file,
+            ),
+            (
+                "REDIS_TLS_CLIENT_KEY_FILE",
+                &mut settings.redis_tls_client_key_file,
+            ),
+        ] {
+            if let Some(v) = var(name) {
+                *file = Some(v.into());
+            }
         }
         if let Some(v) = var("MEMORY_CAPACITY") {
             settings.memory_capacity =
@@ -517,22 +556,73 @@ impl GuardSettings {
     #[cfg(feature = "redis")]
     async fn redis(&self, url: SecretString) -> Result<Arc<dyn GuardStore>> {
         use secrecy::ExposeSecret as _;
-        let store = crate::store::RedisStore::builder(url.expose_secret())
+        let builder = crate::store::RedisStore::builder(url.expose_secret())
             .prefix(self.redis_prefix.clone())
-            .response_timeout(self.rules.store_timeout())
-            .connect()
-            .await
-            .map_err(|e| {
-                let kind = match &e {
-                    crate::store::StoreError::Config(_) => {
-                        phone_verify_core::ErrorKind::InvalidInput
-                    }
-                    crate::store::StoreError::Auth(_) => phone_verify_core::ErrorKind::Unauthorized,
-                    _ => phone_verify_core::ErrorKind::ProviderUnavailable,
-                };
-                Error::new(kind, e.to_string()).with_source(e)
-            })?;
+            .response_timeout(self.rules.store_timeout());
+        let store = self.redis_tls(builder)?.connect().await.map_err(|e| {
+            let kind = match &e {
+                crate::store::StoreError::Config(_) => phone_verify_core::ErrorKind::InvalidInput,
+                crate::store::StoreError::Auth(_) => phone_verify_core::ErrorKind::Unauthorized,
+                _ => phone_verify_core::ErrorKind::ProviderUnavailable,
+            };
+            Error::new(kind, e.to_string()).with_source(e)
+        })?;
         Ok(Arc::new(store))
+    }
+
+    /// `builder` with the TLS certificates of these settings, read from their files.
+    #[cfg(feature = "redis-tls")]
+    fn redis_tls(
+        &self,
+        mut builder: crate::store::RedisStoreBuilder,
+    ) -> Result<crate::store::RedisStoreBuilder> {
+        let read = |setting: &str, path: &PathBuf| {
+            std::fs::read(path).map_err(|e| {
+                Error::invalid_input(format!(
+                    "guard settings: {setting}: cannot read {}: {e}",
+                    path.display()
+                ))
+            })
+        };
+        if let Some(path) = &self.redis_tls_ca_file {
+            builder = builder.tls_root_certificates(read("redis_tls_ca_file", path)?);
+        }
+        match (
+            &self.redis_tls_client_cert_file,
+            &self.redis_tls_client_key_file,
+        ) {
+            (None, None) => {}
+            (Some(chain), Some(key)) => {
+                let chain = read("redis_tls_client_cert_file", chain)?;
+                let key = secrecy::SecretSlice::from(read("redis_tls_client_key_file", key)?);
+                builder = builder.tls_client_certificate(chain, key);
+            }
+            _ => {
+                return Err(Error::invalid_input(
+                    "guard settings: redis_tls_client_cert_file and redis_tls_client_key_file \
+                     are set together (mutual TLS) or not at all",
+                ));
+            }
+        }
+        Ok(builder)
+    }
+
+    /// `builder`, when no TLS certificate is set: TLS needs the `redis-tls` feature.
+    #[cfg(all(feature = "redis", not(feature = "redis-tls")))]
+    fn redis_tls(
+        &self,
+        builder: crate::store::RedisStoreBuilder,
+    ) -> Result<crate::store::RedisStoreBuilder> {
+        if self.redis_tls_ca_file.is_some()
+            || self.redis_tls_client_cert_file.is_some()
+            || self.redis_tls_client_key_file.is_some()
+        {
+            return Err(Error::unsupported(
+                "guard settings: the Redis TLS certificates need the `redis-tls` feature of \
+                 phone-verify-guard (the `guard-redis-tls` feature of phone-verify)",
+            ));
+        }
+        Ok(builder)
     }
 
     #[cfg(not(feature = "redis"))]
@@ -895,6 +985,34 @@ mod tests {
         assert!(!err.message().contains("SERVICE_HOST"), "{err}");
     }
 
+    /// The TLS files of the Redis store are read from their variables, as paths; a file is
+    /// read only when the guard is built.
+    #[test]
+    fn the_redis_tls_files_are_read_from_their_variables() {
+        let settings = GuardSettings::from_lookup(|name| {
+            let value = match name.strip_prefix(ENV_PREFIX)? {
+                "REDIS_TLS_CA_FILE" => "/etc/redis-tls/ca.pem",
+                "REDIS_TLS_CLIENT_CERT_FILE" => " /etc/redis-tls/client.pem ",
+                "REDIS_TLS_CLIENT_KEY_FILE" => "/etc/redis-tls/missing.key",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        })
+        .unwrap();
+        let path = |p: &str| Some(PathBuf::from(p));
+        assert_eq!(settings.redis_tls_ca_file, path("/etc/redis-tls/ca.pem"));
+        assert_eq!(
+            settings.redis_tls_client_cert_file,
+            path("/etc/redis-tls/client.pem")
+        );
+        assert_eq!(
+            settings.redis_tls_client_key_file,
+            path("/etc/redis-tls/missing.key")
+        );
+        let file = GuardSettings::from_toml("redis_tls_ca_file = \"/run/ca.pem\"").unwrap();
+        assert_eq!(file.redis_tls_ca_file, path("/run/ca.pem"));
+    }
+
     /// The variable that tells a `from_env` test it is its own child run (outside the guard's
     /// prefix, which `from_env` keeps to its own variables).
     const CHILD: &str = "GUARD_SETTINGS_TEST_CHILD";
@@ -1173,6 +1291,47 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.message().contains("\"off\""), "{err}");
         assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
+    }
+
+    /// A TLS file that cannot be read is refused when the guard is built, naming the setting
+    /// and the path, before any connection is tried; a client certificate set without its
+    /// key likewise.
+    #[cfg(feature = "redis-tls")]
+    #[tokio::test]
+    async fn a_redis_tls_file_that_cannot_be_read_is_refused_naming_it() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        // Nothing listens there: a refusal is the settings', not a connection's.
+        let lookup = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some("rediss://127.0.0.1:1/0".to_owned()),
+            _ => None,
+        };
+        let unreadable = GuardSettings {
+            store: StoreKind::Redis,
+            redis_tls_ca_file: Some("/nonexistent/phone-verify/ca.pem".into()),
+            ..GuardSettings::default()
+        };
+        let err = unreadable
+            .build_with_lookup(Arc::clone(&inner), None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains("redis_tls_ca_file"), "{err}");
+        assert!(
+            err.message().contains("/nonexistent/phone-verify/ca.pem"),
+            "{err}"
+        );
+        let half = GuardSettings {
+            store: StoreKind::Redis,
+            redis_tls_client_cert_file: Some("/nonexistent/phone-verify/client.pem".into()),
+            ..GuardSettings::default()
+        };
+        let err = half
+            .build_with_lookup(inner, None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains("redis_tls_client_key_file"), "{err}");
     }
 
     /// A Redis URL set while the store is memory is refused, naming the variables (never the

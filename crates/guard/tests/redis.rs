@@ -1294,13 +1294,18 @@ async fn configuration_and_credentials_errors_are_told_apart_from_an_outage() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Config(_)), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
-    // TLS is not built in: a `rediss://` URL is the operator's to change, not an outage.
-    let tls = RedisStore::builder("rediss://:hunter2@127.0.0.1:6380")
-        .connect()
-        .await
-        .unwrap_err();
-    assert!(matches!(tls, StoreError::Config(_)), "{tls:?}");
-    assert!(!format!("{tls} {tls:?}").contains("hunter2"), "{tls:?}");
+    // Without the `redis-tls` feature a `rediss://` URL is the operator's to change, not an
+    // outage (tests/redis_tls.rs covers TLS).
+    #[cfg(not(feature = "redis-tls"))]
+    {
+        let tls = RedisStore::builder("rediss://:hunter2@127.0.0.1:6380")
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(matches!(tls, StoreError::Config(_)), "{tls:?}");
+        assert!(tls.to_string().contains("redis-tls"), "{tls}");
+        assert!(!format!("{tls} {tls:?}").contains("hunter2"), "{tls:?}");
+    }
     let server = RedisServer::start();
     server.config_set("requirepass", "right-password").await;
     let with = |password: &str| {
@@ -1432,12 +1437,15 @@ async fn a_protocol_the_url_names_is_kept() {
 }
 
 /// A TCP forwarder standing for the network path to Redis: each new connection goes to the
-/// target port of the moment, and [`freeze`](Self::freeze) makes every connection open then
-/// carry nothing more, without closing it (a server or a path gone silent).
+/// target port of the moment, [`freeze`](Self::freeze) makes every connection open then
+/// carry nothing more, without closing it (a server or a path gone silent), and
+/// [`release`](Self::release) lets what their clients sent meanwhile reach the server late.
 struct Forwarder {
     port: u16,
     target: Arc<std::sync::atomic::AtomicU16>,
     epoch: Arc<std::sync::atomic::AtomicU64>,
+    /// The last epoch released: connections frozen at it or before deliver what they hold.
+    released: tokio::sync::watch::Sender<u64>,
 }
 
 impl Forwarder {
@@ -1449,6 +1457,7 @@ impl Forwarder {
         let port = listener.local_addr().unwrap().port();
         let target = Arc::new(AtomicU16::new(target));
         let epoch = Arc::new(AtomicU64::new(0));
+        let (released, release) = tokio::sync::watch::channel(0);
         let (to, frozen) = (Arc::clone(&target), Arc::clone(&epoch));
         tokio::spawn(async move {
             while let Ok((inbound, _)) = listener.accept().await {
@@ -1460,14 +1469,18 @@ impl Forwarder {
                 };
                 let (from_client, to_client) = inbound.into_split();
                 let (from_server, to_server) = upstream.into_split();
-                tokio::spawn(pipe(from_client, to_server, Arc::clone(&frozen), mine));
-                tokio::spawn(pipe(from_server, to_client, Arc::clone(&frozen), mine));
+                let gate = Some(release.clone());
+                let up = pipe(from_client, to_server, Arc::clone(&frozen), mine, gate);
+                let down = pipe(from_server, to_client, Arc::clone(&frozen), mine, None);
+                tokio::spawn(up);
+                tokio::spawn(down);
             }
         });
         Self {
             port,
             target,
             epoch,
+            released,
         }
     }
 
@@ -1484,15 +1497,26 @@ impl Forwarder {
     fn retarget(&self, port: u16) {
         self.target.store(port, std::sync::atomic::Ordering::SeqCst);
     }
+
+    /// Every connection frozen now sends on to the server, in order, what its client sent
+    /// since the freeze (a stalled path that comes back), then hangs up on the server, which
+    /// runs all of it and then drops the connection. What the server answers stays held.
+    fn release(&self) {
+        self.released
+            .send_replace(self.epoch.load(std::sync::atomic::Ordering::SeqCst));
+    }
 }
 
 /// Copies `from` to `to` until either closes, or until the forwarder's epoch moves past
-/// `mine`: then it holds both open and carries nothing.
+/// `mine`: then it holds both open and carries nothing; or, towards the server (with
+/// `release`), until the forwarder releases that epoch: then it sends on what it held and
+/// what `from` has sent since, and returns, which closes `to` for writing.
 async fn pipe(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     epoch: Arc<std::sync::atomic::AtomicU64>,
     mine: u64,
+    release: Option<tokio::sync::watch::Receiver<u64>>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buffer = vec![0; 16 * 1024];
@@ -1501,8 +1525,21 @@ async fn pipe(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        if epoch.load(std::sync::atomic::Ordering::SeqCst) != mine {
-            std::future::pending::<()>().await;
+        let now = epoch.load(std::sync::atomic::Ordering::SeqCst);
+        if now != mine {
+            let released = match release {
+                Some(mut release) => release.wait_for(|&epoch| epoch >= now).await.is_ok(),
+                None => false,
+            };
+            if !released {
+                std::future::pending::<()>().await;
+            }
+            // What the client sent before the release is waiting in `from`.
+            let mut n = n;
+            while n > 0 && to.write_all(&buffer[..n]).await.is_ok() {
+                n = from.try_read(&mut buffer).unwrap_or(0);
+            }
+            return;
         }
         if to.write_all(&buffer[..n]).await.is_err() {
             return;
@@ -1555,6 +1592,86 @@ async fn a_connection_that_stops_answering_is_replaced() {
     let failed = failed.expect("decisions on the frozen connection failed first");
     store.abandon(&counter, failed).await.expect("answered");
     assert_eq!(store.peek(&counter).await.unwrap()[0].count, 2);
+}
+
+/// A hit held on a connection that stalls, abandoned after the connection was replaced, is
+/// taken back on the old connection when that one comes back; one abandoned after a marker's
+/// life stays counted there. Two hits go on a connection the forwarder then holds; both are
+/// given up, and the store replaces the connection (peeks are answered again: a peek held on
+/// the old one changes nothing). The first is abandoned at once: the abandon goes on the new
+/// connection, where it finds no marker, and on the old one, behind the hit. The second is
+/// abandoned once a marker's life (5 s) has passed since the replacement: on the new
+/// connection only, the old one retired. Then the old connection's traffic reaches Redis, in
+/// order: both late hits run, the first abandon takes the first back, and the counter ends
+/// one above where it was, with the second hit's marker left. The bounds only turn a
+/// connection never replaced, or traffic never run, into a failure.
+#[tokio::test]
+async fn a_late_hit_on_a_replaced_connection_is_abandoned_there_for_a_markers_life() {
+    // Ten response timeouts of 500 ms, the least a marker lives.
+    const MARKER_LIFE: Duration = Duration::from_secs(5);
+    let server = RedisServer::start();
+    let forwarder = Forwarder::start(port(&server)).await;
+    let store = forwarded(&forwarder, Duration::from_millis(500)).await;
+    let counter = roomy("late");
+    let key = "{pvg-test}:late";
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    allowed(&store, &counter).await;
+    let old = other_clients(&mut conn).await;
+    assert_eq!(old.len(), 1, "the store's connection: {old:?}");
+    forwarder.freeze();
+    let (first, second) = (HitId::random(), HitId::random());
+    // Both on the connection in use: it is replaced only after a call on it failed.
+    let (one, two) = tokio::join!(store.hit(&counter, first), store.hit(&counter, second));
+    for given_up in [one, two] {
+        let err = given_up.expect_err("the frozen connection answers nothing");
+        assert!(err.may_still_count(), "{err:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let held = loop {
+        match store.peek(&counter).await {
+            Ok(states) => break states[0].count,
+            Err(err) => assert!(Instant::now() < deadline, "never replaced: {err}"),
+        }
+    };
+    let replaced = Instant::now();
+    assert_eq!(held, 1, "the late hits are held");
+    store.abandon(&counter, first).await.expect("answered");
+    // The replacement came before `replaced`; the margin covers the timer's milliseconds.
+    tokio::time::sleep_until((replaced + MARKER_LIFE + Duration::from_millis(100)).into()).await;
+    store.abandon(&counter, second).await.expect("answered");
+    forwarder.release();
+    // Redis drops the old connection once it has run all it got there: the hang-up comes last.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = other_clients(&mut conn).await;
+        if !now.contains(&old[0]) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the old connection's traffic never ran: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let count: Option<u64> = redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        count,
+        Some(2),
+        "the first late hit taken back, the second kept"
+    );
+    assert!(
+        !exists(&server, &marker(first)).await,
+        "the first late hit was abandoned after it"
+    );
+    assert!(
+        exists(&server, &marker(second)).await,
+        "the second late hit ran, and nothing took it back"
+    );
 }
 
 /// A connection the guard gives up on at its own store timeout, before redis-rs's response

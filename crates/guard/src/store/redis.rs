@@ -16,6 +16,9 @@ use super::{
     Algorithm, Counter, CounterState, Decision, GuardStore, HitId, Reservation, StoreError,
 };
 
+#[cfg(feature = "redis-tls")]
+mod tls;
+
 /// Redis's clock, `TIME`, in milliseconds with the microseconds as a fraction: `now`. Every
 /// script starts with it.
 const NOW: &str = r"
@@ -237,6 +240,8 @@ pub struct RedisStoreBuilder {
     prefix: String,
     connection_timeout: Duration,
     response_timeout: Duration,
+    #[cfg(feature = "redis-tls")]
+    tls: tls::Tls,
 }
 
 impl RedisStoreBuilder {
@@ -261,12 +266,39 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// The CA certificates (PEM, one or more) that a `rediss://` server's certificate must
+    /// chain to, in place of the system's root certificates: a managed Redis's own CA, or a
+    /// private one. Feature `redis-tls`.
+    #[cfg(feature = "redis-tls")]
+    #[must_use]
+    pub fn tls_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.roots = Some(pem.into());
+        self
+    }
+
+    /// A client certificate chain and its private key (PEM), shown to a `rediss://` server
+    /// that asks for one (mutual TLS: Redis's `tls-auth-clients`). The key is kept in a
+    /// [`SecretSlice`](secrecy::SecretSlice). Feature `redis-tls`.
+    #[cfg(feature = "redis-tls")]
+    #[must_use]
+    pub fn tls_client_certificate(
+        mut self,
+        chain_pem: impl Into<Vec<u8>>,
+        key_pem: secrecy::SecretSlice<u8>,
+    ) -> Self {
+        self.tls.client = Some((chain_pem.into(), key_pem));
+        self
+    }
+
     /// Connects, checks that the server has `PEXPIRETIME` (Redis 7.0), warns (`tracing`)
     /// when Redis has a `maxmemory` and its `maxmemory-policy` is not `noeviction`, and loads
     /// the scripts so that decisions take one round trip. A prefix that is empty or holds a
     /// brace, a URL redis-rs cannot use, or a server that answers `HELLO` as an unknown
     /// command (no RESP3: before Redis 6, some proxies) while the URL names no protocol is
-    /// [`StoreError::Config`]; credentials Redis refuses are [`StoreError::Auth`].
+    /// [`StoreError::Config`]; credentials Redis refuses are [`StoreError::Auth`]. Over TLS
+    /// (`rediss://`, feature `redis-tls`), a server certificate the store refuses is
+    /// [`StoreError::Config`], a client certificate the server refuses [`StoreError::Auth`];
+    /// without the feature, a `rediss://` URL is [`StoreError::Config`].
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
             return Err(StoreError::Config(
@@ -274,12 +306,17 @@ impl RedisStoreBuilder {
             ));
         }
         let url = self.url.expose_secret();
+        #[cfg(not(feature = "redis-tls"))]
+        refuse_tls(url)?;
         let mut info = url.into_connection_info().map_err(|e| connect_failed(&e))?;
         // RESP3 unless the URL names a protocol: the connection manager hears of a closed
         // connection at once, not when a call fails on it.
         if !names_protocol(url) {
             info.redis.protocol = ProtocolVersion::RESP3;
         }
+        #[cfg(feature = "redis-tls")]
+        let client = self.tls.client(info)?;
+        #[cfg(not(feature = "redis-tls"))]
         let client = redis::Client::open(info).map_err(|e| connect_failed(&e))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.connection_timeout)
@@ -332,6 +369,20 @@ impl RedisStoreBuilder {
             peek,
         })
     }
+}
+
+/// Refuses a `rediss://` URL with [`StoreError::Config`] naming the feature that connects
+/// over TLS. Never shows the URL.
+#[cfg(not(feature = "redis-tls"))]
+fn refuse_tls(url: &str) -> Result<(), StoreError> {
+    if redis::parse_redis_url(url).is_some_and(|url| url.scheme() == "rediss") {
+        return Err(StoreError::Config(
+            "redis: a `rediss://` URL needs the `redis-tls` feature of phone-verify-guard \
+             (`guard-redis-tls` of phone-verify)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `url` names its protocol (`?protocol=resp2`, `resp3`, `2` or `3`), which the store
@@ -612,11 +663,16 @@ fn unavailable(err: &RedisError) -> StoreError {
     }
 }
 
-/// A failure to connect: [`StoreError::Config`] for a URL redis-rs cannot use or a server
-/// that answers `HELLO` as an unknown command (no RESP3), [`StoreError::Auth`] for credentials
-/// Redis refuses (or that lack a permission the store needs), else as [`unavailable`].
+/// A failure to connect: [`StoreError::Config`] for a URL redis-rs cannot use, a server
+/// that answers `HELLO` as an unknown command (no RESP3) or a server TLS certificate refused,
+/// [`StoreError::Auth`] for credentials Redis refuses (or that lack a permission the store
+/// needs) or a TLS client certificate the server refuses, else as [`unavailable`].
 /// redis-rs's messages never hold the URL.
 fn connect_failed(err: &RedisError) -> StoreError {
+    #[cfg(feature = "redis-tls")]
+    if let Some(refused) = tls::refused(err) {
+        return refused;
+    }
     let message = format!("redis: {err}");
     if err.kind() == redis::ErrorKind::InvalidClientConfig {
         StoreError::Config(message)
@@ -669,6 +725,8 @@ impl RedisStore {
             prefix: "phone-verify-guard".into(),
             connection_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_millis(200),
+            #[cfg(feature = "redis-tls")]
+            tls: tls::Tls::default(),
         }
     }
 

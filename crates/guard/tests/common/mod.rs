@@ -9,28 +9,62 @@ use std::time::{Duration, Instant};
 pub(crate) struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// Whether it serves TLS only.
+    tls: bool,
     _dir: tempfile::TempDir,
 }
 
 impl RedisServer {
     /// Starts `redis-server`; fails the test, saying how to install it, when it is missing.
+    #[allow(dead_code, reason = "the TLS tests start TLS servers only")]
     pub(crate) fn start() -> Self {
+        Self::spawn(|_, port| vec!["--port".into(), port.to_string()], false)
+    }
+
+    /// Starts `redis-server` serving TLS only (`rediss://`), with the certificate chain and
+    /// key `cert`, `key` (PEM); it asks clients for a certificate issued by `ca` (PEM) when
+    /// `client_ca` is set. Fails the test as [`start`](Self::start) does, and says so when
+    /// the server was built without TLS.
+    #[allow(dead_code, reason = "only the TLS tests serve TLS")]
+    pub(crate) fn start_tls(cert: &str, key: &str, ca: &str, client_ca: bool) -> Self {
+        let (cert, key, ca) = (cert.to_owned(), key.to_owned(), ca.to_owned());
+        Self::spawn(
+            move |dir, port| {
+                let file = |name: &str, pem: &str| {
+                    let path = dir.join(name);
+                    std::fs::write(&path, pem).expect("a PEM file for redis-server");
+                    path.display().to_string()
+                };
+                vec![
+                    "--port".into(),
+                    "0".into(),
+                    "--tls-port".into(),
+                    port.to_string(),
+                    "--tls-cert-file".into(),
+                    file("server.pem", &cert),
+                    "--tls-key-file".into(),
+                    file("server.key", &key),
+                    "--tls-ca-cert-file".into(),
+                    file("ca.pem", &ca),
+                    "--tls-auth-clients".into(),
+                    if client_ca { "yes" } else { "no" }.into(),
+                ]
+            },
+            true,
+        )
+    }
+
+    /// Starts `redis-server` on a free loopback port with the arguments `args` gives for its
+    /// directory and that port, and waits until it listens.
+    fn spawn(args: impl FnOnce(&std::path::Path, u16) -> Vec<String>, tls: bool) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let child = Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(args(dir.path(), port))
             .arg("--dir")
             .arg(dir.path())
             .stdout(Stdio::null())
@@ -44,13 +78,25 @@ impl RedisServer {
                      redis` (macOS); .ci/run installs it in CI"
                 )
             });
-        let server = Self {
+        let mut server = Self {
             child: Some(child),
             port,
+            tls,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
+                panic!(
+                    "redis-server exited ({status}) before listening on {port}{}",
+                    if tls {
+                        ": a TLS test needs a redis-server built with TLS (Debian's and \
+                         Homebrew's are)"
+                    } else {
+                        ""
+                    }
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "redis-server did not listen on {port}"
@@ -62,7 +108,8 @@ impl RedisServer {
 
     /// The server's URL.
     pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
     }
 
     /// `CONFIG SET parameter value` on the server.
