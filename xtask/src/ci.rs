@@ -33,7 +33,29 @@ const ADVISORIES: &[&str] = &[
     "advisories",
 ];
 
-/// CI's steps, in order, with their actions: fmt, clippy, the fuzz crate's fmt and check,
+/// `cargo clippy -D warnings` of one package, all targets, without its default features and
+/// with the `--features` given after it, if any: `clippy_feature_set!("phone-verify",
+/// "--features", "router")`.
+macro_rules! clippy_feature_set {
+    ($package:literal $(, $features:literal)*) => {
+        Action::Cargo(&[
+            "clippy",
+            "--locked",
+            "--package",
+            $package,
+            "--no-default-features",
+            $($features,)*
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+    };
+}
+
+/// CI's steps, in order, with their actions: fmt, clippy, clippy of each crate with optional
+/// features in the feature sets applications build (none; the guard's `redis` alone; the
+/// facade's providers, `router` and `guard` one at a time), the fuzz crate's fmt and check,
 /// the tests (nextest, then doc tests), rustdoc, the codegen freshness check and cargo-deny
 /// (bans, licenses, sources). The advisories ([`ADVISORIES`]) follow when a local advisory
 /// database exists. Every cargo command that builds, tests or lints the code, or reads its
@@ -55,6 +77,29 @@ fn steps() -> Vec<(&'static str, Vec<Action>)> {
                 "-D",
                 "warnings",
             ])],
+        ),
+        // The step above builds every crate with all its features on, which hides code that
+        // is clean only with a feature on: an import used only under a feature's `cfg` (the
+        // guard's `ExposeSecret`, used only by its Redis store) is unused, and denied, in an
+        // application that leaves that feature off. One package at a time, so that no other
+        // package's dependencies turn its features on; targets whose `required-features` are
+        // off are skipped.
+        (
+            "clippy (feature sets)",
+            vec![
+                clippy_feature_set!("phone-verify-core"),
+                clippy_feature_set!("phone-verify-guard"),
+                clippy_feature_set!("phone-verify-guard", "--features", "redis"),
+                clippy_feature_set!("phone-verify-router"),
+                clippy_feature_set!("phone-verify-testkit"),
+                clippy_feature_set!("phone-verify"),
+                clippy_feature_set!("phone-verify", "--features", "verifykit"),
+                clippy_feature_set!("phone-verify", "--features", "verifik"),
+                clippy_feature_set!("phone-verify", "--features", "verigator"),
+                clippy_feature_set!("phone-verify", "--features", "twilio"),
+                clippy_feature_set!("phone-verify", "--features", "router"),
+                clippy_feature_set!("phone-verify", "--features", "guard"),
+            ],
         ),
         // `fuzz/` is a workspace of its own, which the other steps never see: formatted and
         // compiled here, on this toolchain (libfuzzer-sys's build script needs a C++
@@ -253,6 +298,71 @@ mod tests {
             resolving.into_iter().collect::<Vec<_>>(),
             ["check", "clippy", "deny", "doc", "nextest", "test"]
         );
+    }
+
+    /// The feature sets the "clippy (feature sets)" step lints: package and `--features`, if any.
+    fn linted_feature_sets() -> Vec<(&'static str, Option<&'static str>)> {
+        cargo_commands()
+            .into_iter()
+            .filter(|args| args[0] == "clippy" && args.contains(&"--no-default-features"))
+            .map(|args| {
+                let after = |flag: &str| {
+                    let at = args.iter().position(|arg| *arg == flag)?;
+                    args.get(at + 1).copied()
+                };
+                (after("--package").unwrap(), after("--features"))
+            })
+            .collect()
+    }
+
+    /// Each package under `crates/` with optional features (a `[features]` table with more than
+    /// `default`), by name, with its features.
+    fn packages_with_features() -> Vec<(String, Vec<String>)> {
+        let mut packages = Vec::new();
+        for entry in std::fs::read_dir(crate::project_root().join("crates")).unwrap() {
+            let Ok(text) = std::fs::read_to_string(entry.unwrap().path().join("Cargo.toml")) else {
+                continue;
+            };
+            let manifest: toml::Value = toml::from_str(&text).unwrap();
+            let features: Vec<String> = manifest
+                .get("features")
+                .and_then(toml::Value::as_table)
+                .map(|table| table.keys().filter(|f| *f != "default").cloned().collect())
+                .unwrap_or_default();
+            if !features.is_empty() {
+                let name = manifest["package"]["name"].as_str().unwrap().to_owned();
+                packages.push((name, features));
+            }
+        }
+        packages.sort();
+        packages
+    }
+
+    #[test]
+    fn every_package_with_features_is_linted_without_them() {
+        let sets = linted_feature_sets();
+        let packages = packages_with_features();
+        assert!(
+            packages.iter().any(|(name, _)| name == "phone-verify"),
+            "{packages:?}"
+        );
+        for (name, _) in &packages {
+            assert!(
+                sets.contains(&(name.as_str(), None)),
+                "{name} has optional features and is not linted without them: {sets:?}"
+            );
+        }
+        for (package, features) in sets {
+            let Some((_, known)) = packages.iter().find(|(name, _)| name == package) else {
+                panic!("{package} is linted without default features but has none");
+            };
+            for feature in features.into_iter().flat_map(|list| list.split(',')) {
+                assert!(
+                    known.iter().any(|known| known == feature),
+                    "{package} has no feature {feature}: {known:?}"
+                );
+            }
+        }
     }
 
     #[test]
