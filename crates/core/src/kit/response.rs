@@ -405,7 +405,8 @@ pub fn provider_code_scrubbed(text: &str, secrets: &[&str]) -> Option<String> {
 /// replaced, runs of 4+ digits (codes, phone numbers), phone numbers written with separators
 /// (`+90 532 123 45 67`: digit groups joined by spaces, dashes, dots or brackets, 7+ digits in
 /// all) and long token-like runs redacted. Only the first 384 bytes are read; a run the cut
-/// ends is redacted whatever its length, as the rest of it is not seen.
+/// ends is redacted whatever its length, and so are the digits of the groups it ends (the
+/// head of a number written with separators), as the rest is not seen.
 ///
 /// ```
 /// use phone_verify_core::kit::redacted_excerpt;
@@ -420,6 +421,13 @@ pub fn redacted_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..read]);
     // A token the cut splits would show its head as a short run.
     let cut_in_a_run = body.get(read).is_some_and(|&b| is_run_char(char::from(b)));
+    // The head of a number in groups that the cut ends: the trailing digits and separators.
+    let cut_groups_from = if body.len() > read {
+        let tail = text.trim_end_matches(|c: char| c.is_ascii_digit() || " +-.()".contains(c));
+        tail.len()
+    } else {
+        text.len()
+    };
     let numbers = crate::phone::number_spans(&text);
     let mut numbers = numbers.iter().peekable();
     let mut out = String::new();
@@ -442,8 +450,11 @@ pub fn redacted_excerpt(body: &[u8]) -> String {
     };
     for (at, c) in text.char_indices() {
         while numbers.next_if(|span| span.end <= at).is_some() {}
-        if c.is_ascii_digit() && numbers.peek().is_some_and(|span| span.contains(&at)) {
-            // A digit of a number written in groups: masked whatever run it falls in.
+        if c.is_ascii_digit()
+            && (at >= cut_groups_from || numbers.peek().is_some_and(|span| span.contains(&at)))
+        {
+            // A digit of a number written in groups (or of groups the cut ends): masked
+            // whatever run it falls in.
             run.push('#');
         } else if is_run_char(c) {
             run.push(c);
@@ -539,6 +550,22 @@ mod tests {
         // A cut after a separator leaves no run to redact.
         let body = format!("{} word {}", "x".repeat(378), "y".repeat(40));
         assert_eq!(redacted_excerpt(body.as_bytes()), "<redacted> word ");
+    }
+
+    /// The head of a number written in groups that the 384-byte cut ends is masked: its
+    /// groups alone are too short, or too few digits, to be judged a number.
+    #[test]
+    fn redacted_excerpt_masks_the_groups_the_cut_ends() {
+        // Six 40-byte tokens shrink to 66 characters, so the end of the 384 bytes is shown.
+        let tokens = format!("{} ", "t".repeat(40)).repeat(6);
+        let pad = "x".repeat(384 - tokens.len() - "to +90 53".len());
+        let body = format!("{tokens}{pad} to +90 532 123 45 67 failed");
+        let shown = redacted_excerpt(body.as_bytes());
+        assert!(shown.ends_with(" to +## <redacted>"), "{shown}");
+        assert!(!shown.contains("90") && !shown.contains("53"), "{shown}");
+        // Groups the body ends with, not cut, are judged as they are.
+        let body = format!("{tokens}{pad} to 12 34");
+        assert!(redacted_excerpt(body.as_bytes()).ends_with("to 12 34"));
     }
 
     #[test]
