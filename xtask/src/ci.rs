@@ -56,8 +56,8 @@ macro_rules! clippy_feature_set {
 /// CI's steps, in order, with their actions: fmt, clippy, clippy of each crate with optional
 /// features in the feature sets applications build (none; the guard's `redis` alone; the
 /// facade's providers, `router` and `guard` one at a time), the fuzz crate's fmt and check,
-/// the tests (nextest, then doc tests), rustdoc, the codegen freshness check and cargo-deny
-/// (bans, licenses, sources). The advisories ([`ADVISORIES`]) follow when a local advisory
+/// the tests (nextest; the guard's TLS tests again without `redis-tls`; doc tests), rustdoc,
+/// the codegen freshness check and cargo-deny (bans, licenses, sources). The advisories ([`ADVISORIES`]) follow when a local advisory
 /// database exists. Every cargo command that builds, tests or lints the code, or reads its
 /// dependency graph, runs `--locked`: a `Cargo.lock` out of step with the manifests fails CI
 /// instead of being rewritten.
@@ -134,6 +134,20 @@ fn steps() -> Vec<(&'static str, Vec<Action>)> {
                     "--locked",
                     "--workspace",
                     "--all-features",
+                ]),
+                // The tests of code compiled only without a feature (the guard refusing TLS
+                // settings and URLs without `redis-tls`), which the run above never builds.
+                Cargo(&[
+                    "nextest",
+                    "run",
+                    "--locked",
+                    "--package",
+                    "phone-verify-guard",
+                    "--no-default-features",
+                    "--features",
+                    "redis",
+                    "-E",
+                    "test(/tls|configuration_and_credentials/)",
                 ]),
                 // nextest does not run doc tests.
                 Cargo(&["test", "--locked", "--workspace", "--all-features", "--doc"]),

@@ -126,7 +126,10 @@ pub struct GuardSettings {
     /// The Redis key prefix, also the keys' hash tag (default `phone-verify-guard`).
     pub redis_prefix: String,
     /// A file of CA certificates (PEM) that a `rediss://` Redis's certificate must chain to,
-    /// in place of the system's roots (feature `redis-tls`); read when the guard is built.
+    /// in place of the system's roots (feature `redis-tls`). The TLS files are read when the
+    /// guard is built, and their certificates used for its life (rebuild the guard to take
+    /// renewed ones); a relative path is from the working directory, not from a settings
+    /// file; set with the memory store, they are refused.
     pub redis_tls_ca_file: Option<PathBuf>,
     /// A file holding the client certificate chain (PEM) that a `rediss://` Redis asking for
     /// one is shown (mutual TLS, feature `redis-tls`); set with `redis_tls_client_key_file`.
@@ -530,6 +533,12 @@ impl GuardSettings {
                          or unset {url} to count in this process only"
                     )));
                 }
+                if let Some(setting) = self.redis_tls_setting() {
+                    return Err(Error::invalid_input(format!(
+                        "the guard's store is memory, yet {setting} is set: set the store to \
+                         redis, or leave out the Redis TLS files"
+                    )));
+                }
                 if self.memory_capacity == 0 {
                     return Err(Error::invalid_input(
                         "guard settings: memory_capacity must be positive",
@@ -570,19 +579,54 @@ impl GuardSettings {
         Ok(Arc::new(store))
     }
 
-    /// `builder` with the TLS certificates of these settings, read from their files.
+    /// The first Redis TLS file setting that is set, by name.
+    fn redis_tls_setting(&self) -> Option<&'static str> {
+        [
+            ("redis_tls_ca_file", &self.redis_tls_ca_file),
+            (
+                "redis_tls_client_cert_file",
+                &self.redis_tls_client_cert_file,
+            ),
+            ("redis_tls_client_key_file", &self.redis_tls_client_key_file),
+        ]
+        .into_iter()
+        .find_map(|(name, file)| file.is_some().then_some(name))
+    }
+
+    /// `builder` with the TLS certificates of these settings, read from their files (at most
+    /// 1 MiB each, and only regular files: a path to a device or a pipe cannot hold the
+    /// guard's build for ever).
     #[cfg(feature = "redis-tls")]
     fn redis_tls(
         &self,
         mut builder: crate::store::RedisStoreBuilder,
     ) -> Result<crate::store::RedisStoreBuilder> {
+        const MAX: u64 = 1 << 20;
         let read = |setting: &str, path: &PathBuf| {
-            std::fs::read(path).map_err(|e| {
+            use std::io::Read as _;
+            let refused = |why: String| {
                 Error::invalid_input(format!(
-                    "guard settings: {setting}: cannot read {}: {e}",
+                    "guard settings: {setting}: cannot read {}: {why}",
                     path.display()
                 ))
-            })
+            };
+            // The type is asked before opening: opening a pipe waits for a writer.
+            if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                let why = match std::fs::metadata(path) {
+                    Ok(_) => "not a regular file".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                return Err(refused(why));
+            }
+            let file = std::fs::File::open(path).map_err(|e| refused(e.to_string()))?;
+            let mut bytes = Vec::new();
+            file.take(MAX + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| refused(e.to_string()))?;
+            if bytes.len() as u64 > MAX {
+                return Err(refused("larger than 1 MiB".into()));
+            }
+            Ok(bytes)
         };
         if let Some(path) = &self.redis_tls_ca_file {
             builder = builder.tls_root_certificates(read("redis_tls_ca_file", path)?);
@@ -613,10 +657,7 @@ impl GuardSettings {
         &self,
         builder: crate::store::RedisStoreBuilder,
     ) -> Result<crate::store::RedisStoreBuilder> {
-        if self.redis_tls_ca_file.is_some()
-            || self.redis_tls_client_cert_file.is_some()
-            || self.redis_tls_client_key_file.is_some()
-        {
+        if self.redis_tls_setting().is_some() {
             return Err(Error::unsupported(
                 "guard settings: the Redis TLS certificates need the `redis-tls` feature of \
                  phone-verify-guard (the `guard-redis-tls` feature of phone-verify)",
@@ -1321,6 +1362,17 @@ mod tests {
             err.message().contains("/nonexistent/phone-verify/ca.pem"),
             "{err}"
         );
+        // Not a regular file (a device that never ends, a pipe that may never be written).
+        let device = GuardSettings {
+            redis_tls_ca_file: Some("/dev/zero".into()),
+            ..unreadable.clone()
+        };
+        let err = device
+            .build_with_lookup(Arc::clone(&inner), None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains("not a regular file"), "{err}");
         let half = GuardSettings {
             store: StoreKind::Redis,
             redis_tls_client_cert_file: Some("/nonexistent/phone-verify/client.pem".into()),
@@ -1332,6 +1384,49 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         assert!(err.message().contains("redis_tls_client_key_file"), "{err}");
+    }
+
+    /// Redis TLS files set beside a memory store are refused, naming the setting: they would
+    /// be ignored, as a Redis URL there would.
+    #[tokio::test]
+    async fn redis_tls_files_beside_a_memory_store_are_refused() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let settings = GuardSettings {
+            redis_tls_client_key_file: Some("/run/secrets/client.key".into()),
+            ..GuardSettings::default()
+        };
+        let err = settings
+            .build_with_lookup(inner, None, |name| {
+                (name == ENV_SECRET).then(|| "0123456789abcdef".to_owned())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains("redis_tls_client_key_file"), "{err}");
+    }
+
+    /// Without the `redis-tls` feature, Redis TLS files are refused as unsupported, naming
+    /// the feature.
+    #[cfg(all(feature = "redis", not(feature = "redis-tls")))]
+    #[tokio::test]
+    async fn redis_tls_files_need_the_tls_feature() {
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        let settings = GuardSettings {
+            store: StoreKind::Redis,
+            redis_tls_ca_file: Some("/etc/redis-tls/ca.pem".into()),
+            ..GuardSettings::default()
+        };
+        let lookup = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some("redis://127.0.0.1:1/0".to_owned()),
+            _ => None,
+        };
+        let err = settings
+            .build_with_lookup(inner, None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.message().contains("redis-tls"), "{err}");
     }
 
     /// A Redis URL set while the store is memory is refused, naming the variables (never the

@@ -1329,6 +1329,18 @@ async fn configuration_and_credentials_errors_are_told_apart_from_an_outage() {
     allowed(&store, &roomy("authenticated")).await;
 }
 
+/// A password Redis refuses is told at once with the default timeouts (1 s to connect, 200 ms
+/// a command): the connection is tried once, not again after a second or more of backoff,
+/// which `connect`'s bound cut short into a timeout, a passing outage.
+#[tokio::test]
+async fn a_refused_password_is_told_within_the_default_timeouts() {
+    let server = RedisServer::start();
+    server.config_set("requirepass", "right-password").await;
+    let url = server.url().replace("redis://", "redis://:wrong-password@");
+    let err = RedisStore::builder(url).connect().await.unwrap_err();
+    assert!(matches!(err, StoreError::Auth(_)), "{err:?}");
+}
+
 /// The ids of the server's normal clients (not its replication links) but the one asking on
 /// `conn`.
 async fn other_clients(conn: &mut redis::aio::MultiplexedConnection) -> Vec<u64> {

@@ -61,11 +61,22 @@ impl Pki {
     /// A `redis-server` serving TLS only, with a certificate for 127.0.0.1 from this CA; it
     /// asks clients for a certificate from this CA when `client_auth` is set.
     fn server(&self, client_auth: bool) -> RedisServer {
+        self.server_with(client_auth, &[])
+    }
+
+    /// [`server`](Self::server) with more arguments.
+    fn server_with(&self, client_auth: bool, extra: &[&str]) -> RedisServer {
         let server = self.issue(
             &["127.0.0.1", "localhost"],
             ExtendedKeyUsagePurpose::ServerAuth,
         );
-        RedisServer::start_tls(&server.chain, &server.key, &self.ca_pem(), client_auth)
+        RedisServer::start_tls(
+            &server.chain,
+            &server.key,
+            &self.ca_pem(),
+            client_auth,
+            extra,
+        )
     }
 }
 
@@ -119,13 +130,16 @@ async fn a_store_connects_over_tls_to_a_server_its_ca_vouches_for() {
 }
 
 /// A server certificate that no trusted root vouches for (the system's roots, or another CA)
-/// is refused at connect, as a configuration error: retrying will not help.
+/// is refused at connect, as a configuration error: retrying will not help. With the
+/// default timeouts (1 s to connect, 200 ms a command) too: the connection is tried once, so
+/// the refusal comes before `connect`'s bound. (It was retried after a second or more of
+/// backoff, and `connect` mostly reported a timeout, a passing outage.)
 #[tokio::test]
 async fn a_server_certificate_no_trusted_root_vouches_for_is_refused() {
     let pki = Pki::new("phone-verify test CA");
     let server = pki.server(false);
     let system_roots = builder(server.url()).connect().await.unwrap_err();
-    let other_ca = builder(server.url())
+    let other_ca = RedisStore::builder(server.url())
         .tls_root_certificates(Pki::new("another CA").ca_pem())
         .connect()
         .await
@@ -152,7 +166,8 @@ async fn mutual_tls_lets_in_the_store_with_a_client_certificate() {
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
     let store = with.connect().await.expect("mutual TLS");
     counts(&store, "mutual-tls").await;
-    let without = builder(server.url())
+    // With the default timeouts: the refusal comes before `connect`'s bound.
+    let without = RedisStore::builder(server.url())
         .tls_root_certificates(pki.ca_pem())
         .connect()
         .await
@@ -165,15 +180,43 @@ async fn mutual_tls_lets_in_the_store_with_a_client_certificate() {
     );
 }
 
+/// A server speaking TLS 1.2 only answers a missing client certificate with a handshake
+/// failure (TLS 1.3 has an alert of its own): an authentication error too, not an outage.
+#[tokio::test]
+async fn a_tls_1_2_server_refusing_a_missing_client_certificate_is_an_authentication_error() {
+    let pki = Pki::new("phone-verify test CA");
+    let server = pki.server_with(true, &["--tls-protocols", "TLSv1.2"]);
+    let without = builder(server.url())
+        .tls_root_certificates(pki.ca_pem())
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(without, StoreError::Auth(_)), "{without:?}");
+    let client = pki.issue(&["guard"], ExtendedKeyUsagePurpose::ClientAuth);
+    let store = builder(server.url())
+        .tls_root_certificates(pki.ca_pem())
+        .tls_client_certificate(client.chain, SecretSlice::from(client.key.into_bytes()))
+        .connect()
+        .await
+        .expect("mutual TLS 1.2");
+    counts(&store, "tls-1.2").await;
+}
+
 /// Certificates that cannot work are configuration errors before any connection, and never
-/// show a key: a CA file without a certificate, a client key that is no key, certificates
-/// for a `redis://` URL, and a `rediss://` URL asking to skip the server's certificate
-/// (`#insecure`, not built in).
+/// show a key: a CA file without a certificate, a client key that is no key or not the
+/// certificate's, a client chain without a certificate, certificates for a `redis://` URL,
+/// and a `rediss://` URL asking to skip the server's certificate (`#insecure`: refused by
+/// the store itself, whatever redis-rs's features).
 #[tokio::test]
 async fn certificates_that_cannot_work_are_configuration_errors() {
     let pki = Pki::new("phone-verify test CA");
     let client = pki.issue(&["guard"], ExtendedKeyUsagePurpose::ClientAuth);
     let not_a_key = SecretSlice::from(b"-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n".to_vec());
+    let another_key = SecretSlice::from(
+        pki.issue(&["other"], ExtendedKeyUsagePurpose::ClientAuth)
+            .key
+            .into_bytes(),
+    );
     // Nothing listens: a configuration error is found before any connection.
     let url = "rediss://:hunter2@127.0.0.1:1/0";
     let cases = [
@@ -186,6 +229,20 @@ async fn certificates_that_cannot_work_are_configuration_errors() {
             builder(url)
                 .tls_root_certificates(pki.ca_pem())
                 .tls_client_certificate(client.chain.clone(), not_a_key),
+        ),
+        (
+            "a key that is not the certificate's",
+            builder(url)
+                .tls_root_certificates(pki.ca_pem())
+                .tls_client_certificate(client.chain.clone(), another_key),
+        ),
+        (
+            "no client certificate",
+            builder(url)
+                .tls_root_certificates(pki.ca_pem())
+                .tls_client_certificate(pki.ca_pem().replace("CERTIFICATE", "X"), {
+                    SecretSlice::from(client.key.clone().into_bytes())
+                }),
         ),
         (
             "redis://",

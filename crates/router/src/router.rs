@@ -195,23 +195,26 @@ impl RouterBuilder {
         let implicit_rule = self.config.rules.is_empty();
         let mut rules = Vec::with_capacity(self.config.rules.len());
         for (i, rule) in self.config.rules.iter().enumerate() {
-            rule.validate(i)?;
+            // Errors count rules from 1, as a person reading the file does (and `phone-verify
+            // routes` shows them).
+            let number = i + 1;
+            rule.validate(number)?;
             let mut members = Vec::with_capacity(rule.routes.len());
             for name in &rule.routes {
                 let Some(&at) = index.get(name) else {
                     return Err(Error::invalid_input(format!(
-                        "rule {i} names route {name:?}, which is not defined"
+                        "rule {number} names route {name:?}, which is not defined"
                     )));
                 };
                 if members.contains(&at) {
                     return Err(Error::invalid_input(format!(
-                        "rule {i} lists route {name:?} twice"
+                        "rule {number} lists route {name:?} twice"
                     )));
                 }
                 members.push(at);
             }
             let caps = union(members.iter().map(|at| &routes[*at]));
-            offers_channels(i, rule, &caps)?;
+            offers_channels(number, rule, &caps)?;
             rules.push(CompiledRule {
                 weights: rule.weights.iter().map(|w| i64::from(*w)).collect(),
                 rule: rule.clone(),
@@ -262,10 +265,10 @@ impl RouterBuilder {
     }
 }
 
-/// Refuses a channel of rule `index` that none of its routes offers (`caps`, theirs together),
+/// Refuses a channel of rule `number` (from 1) that none of its routes offers (`caps`, theirs together),
 /// for codes or in reverse: a start on it could never be routed by the rule (a typo such as
 /// `whatsap` is a channel of its own, which no route has).
-fn offers_channels(index: usize, rule: &Rule, caps: &Capabilities) -> Result<()> {
+fn offers_channels(number: usize, rule: &Rule, caps: &Capabilities) -> Result<()> {
     let Some(missing) = rule.channels.iter().find(|c| !caps.supports(c)) else {
         return Ok(());
     };
@@ -276,7 +279,7 @@ fn offers_channels(index: usize, rule: &Rule, caps: &Capabilities) -> Result<()>
         }
     }
     Err(Error::invalid_input(format!(
-        "rule {index}: channel {:?} is offered by none of its routes {:?} (they offer {})",
+        "rule {number}: channel {:?} is offered by none of its routes {:?} (they offer {})",
         missing.as_str().chars().take(16).collect::<String>(),
         rule.routes,
         if offered.is_empty() {
@@ -872,6 +875,29 @@ mod tests {
             .build()
     }
 
+    /// Build errors count rules from 1, in the configuration's order, as `phone-verify routes`
+    /// shows them: the second rule is "rule 2". (They counted from 0: "rule 1" named the
+    /// second rule in one message and the first in the other.)
+    #[test]
+    fn build_errors_count_rules_from_one() {
+        let router = |second: Rule| {
+            Router::builder()
+                .route(Route::new("a", Arc::new(Offers(Capabilities::new()))))
+                .rule(Rule::to(["a"]).regions(["TR"]))
+                .rule(second)
+                .build()
+                .unwrap_err()
+        };
+        for (second, shown) in [
+            (Rule::to(["a"]).regions(["UK"]), "rule 2: region "),
+            (Rule::to(["missing"]), "rule 2 names route \"missing\""),
+            (Rule::to(["a", "a"]), "rule 2 lists route \"a\" twice"),
+        ] {
+            let err = router(second);
+            assert!(err.message().starts_with(shown), "{err}");
+        }
+    }
+
     #[test]
     fn a_rule_language_that_is_not_a_primary_subtag_is_refused_at_build() {
         let err = build_with(Rule::to(["a"]).languages(["pt-BR"])).unwrap_err();
@@ -886,7 +912,7 @@ mod tests {
         let err = build_with(Rule::to(["a", "b"]).channels([Channel::Sms, typo])).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(
-            err.message().starts_with("rule 0: channel \"whatsap\"")
+            err.message().starts_with("rule 1: channel \"whatsap\"")
                 && err.message().contains("sms, voice, whatsapp"),
             "{err}"
         );

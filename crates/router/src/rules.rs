@@ -137,9 +137,10 @@ impl Rule {
         region_ok && code_ok && channel_ok && language_ok
     }
 
-    /// Checks the rule's own consistency (route names are checked by the router).
-    pub(crate) fn validate(&self, index: usize) -> Result<()> {
-        let bad = |why: String| Err(Error::invalid_input(format!("rule {index}: {why}")));
+    /// Checks the rule's own consistency (route names are checked by the router); `number`
+    /// names it in errors, counted from 1 in the configuration's order.
+    pub(crate) fn validate(&self, number: usize) -> Result<()> {
+        let bad = |why: String| Err(Error::invalid_input(format!("rule {number}: {why}")));
         if self.routes.is_empty() {
             return bad("lists no routes".into());
         }

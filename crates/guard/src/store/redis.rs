@@ -202,7 +202,8 @@ return out
 /// or is given up, and a `PING` on it then times out too: a server or a network path gone
 /// without closing it), is replaced by a new one in the background, at most once a second. Its
 /// connection and response timeouts bound every call (and the guard bounds it again with its
-/// own store timeout). A call is not retried: redis-rs reports a connection lost before and
+/// own store timeout). A connection attempt is not retried in the background (the next call
+/// tries again), and a call is not retried either: redis-rs reports a connection lost before and
 /// after it sent the call alike, and Redis may have run it.
 ///
 /// An allowed hit also leaves a marker, `{prefix}:hit:` and the [`HitId`], with what it
@@ -268,7 +269,9 @@ impl RedisStoreBuilder {
 
     /// The CA certificates (PEM, one or more) that a `rediss://` server's certificate must
     /// chain to, in place of the system's root certificates: a managed Redis's own CA, or a
-    /// private one. Feature `redis-tls`.
+    /// private one. Feature `redis-tls`. (redis-rs still loads the system's certificates at
+    /// each connection, from `SSL_CERT_FILE`, `SSL_CERT_DIR` or the usual paths, and fails it
+    /// if they cannot be read, as without this.)
     #[cfg(feature = "redis-tls")]
     #[must_use]
     pub fn tls_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
@@ -278,7 +281,9 @@ impl RedisStoreBuilder {
 
     /// A client certificate chain and its private key (PEM), shown to a `rediss://` server
     /// that asks for one (mutual TLS: Redis's `tls-auth-clients`). The key is kept in a
-    /// [`SecretSlice`](secrecy::SecretSlice). Feature `redis-tls`.
+    /// [`SecretSlice`](secrecy::SecretSlice). Both are checked by [`connect`](Self::connect),
+    /// and used as given for the store's life, reconnections included: a store outliving its
+    /// short-lived certificate is built again with the new one. Feature `redis-tls`.
     #[cfg(feature = "redis-tls")]
     #[must_use]
     pub fn tls_client_certificate(
@@ -298,7 +303,9 @@ impl RedisStoreBuilder {
     /// [`StoreError::Config`]; credentials Redis refuses are [`StoreError::Auth`]. Over TLS
     /// (`rediss://`, feature `redis-tls`), a server certificate the store refuses is
     /// [`StoreError::Config`], a client certificate the server refuses [`StoreError::Auth`];
-    /// without the feature, a `rediss://` URL is [`StoreError::Config`].
+    /// without the feature, a `rediss://` URL is [`StoreError::Config`]. A `rediss://` URL
+    /// installs rustls's *ring* provider as the process's default when the application has
+    /// installed none: an application choosing another provider installs it before.
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         if self.prefix.is_empty() || self.prefix.contains(['{', '}']) {
             return Err(StoreError::Config(
@@ -321,7 +328,10 @@ impl RedisStoreBuilder {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.connection_timeout)
             .set_response_timeout(self.response_timeout)
-            .set_number_of_retries(1)
+            // Tried once, then again at the next call: a retry's backoff (a second or more)
+            // outlasts the bound of `connect`, which would report a refused certificate or
+            // password as a timeout, and a call waiting on the reconnection.
+            .set_number_of_retries(0)
             .set_tcp_settings(tcp_settings());
         let marker_ttl = super::marker_ttl(self.response_timeout);
         let bound = self
@@ -375,10 +385,10 @@ impl RedisStoreBuilder {
 /// over TLS. Never shows the URL.
 #[cfg(not(feature = "redis-tls"))]
 fn refuse_tls(url: &str) -> Result<(), StoreError> {
-    if redis::parse_redis_url(url).is_some_and(|url| url.scheme() == "rediss") {
+    if redis::parse_redis_url(url).is_some_and(|url| matches!(url.scheme(), "rediss" | "valkeys")) {
         return Err(StoreError::Config(
-            "redis: a `rediss://` URL needs the `redis-tls` feature of phone-verify-guard \
-             (`guard-redis-tls` of phone-verify)"
+            "redis: a `rediss://` URL (TLS) needs the `redis-tls` feature of \
+             phone-verify-guard (`guard-redis-tls` of phone-verify)"
                 .into(),
         ));
     }

@@ -23,11 +23,19 @@ impl RedisServer {
 
     /// Starts `redis-server` serving TLS only (`rediss://`), with the certificate chain and
     /// key `cert`, `key` (PEM); it asks clients for a certificate issued by `ca` (PEM) when
-    /// `client_ca` is set. Fails the test as [`start`](Self::start) does, and says so when
-    /// the server was built without TLS.
+    /// `client_ca` is set; `extra` are more arguments (`--tls-protocols TLSv1.2`). Fails the
+    /// test as [`start`](Self::start) does, and says so when the server was built without
+    /// TLS.
     #[allow(dead_code, reason = "only the TLS tests serve TLS")]
-    pub(crate) fn start_tls(cert: &str, key: &str, ca: &str, client_ca: bool) -> Self {
+    pub(crate) fn start_tls(
+        cert: &str,
+        key: &str,
+        ca: &str,
+        client_ca: bool,
+        extra: &[&str],
+    ) -> Self {
         let (cert, key, ca) = (cert.to_owned(), key.to_owned(), ca.to_owned());
+        let extra: Vec<String> = extra.iter().map(|&arg| arg.to_owned()).collect();
         Self::spawn(
             move |dir, port| {
                 let file = |name: &str, pem: &str| {
@@ -49,6 +57,9 @@ impl RedisServer {
                     "--tls-auth-clients".into(),
                     if client_ca { "yes" } else { "no" }.into(),
                 ]
+                .into_iter()
+                .chain(extra)
+                .collect()
             },
             true,
         )
