@@ -304,6 +304,43 @@ mod tests {
         );
     }
 
+    /// `shutdown` returns once the listener is closed: a new connection is refused at once.
+    #[tokio::test]
+    async fn shutdown_closes_the_listener_before_it_returns() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let address = sandbox.addr();
+        tokio::net::TcpStream::connect(address).await.expect("listening");
+        sandbox.shutdown().await;
+        assert!(tokio::net::TcpStream::connect(address).await.is_err());
+    }
+
+    /// Dropping the handle stops the server: its port is soon refused. (The bound only turns
+    /// a server that never stops into a failure.)
+    #[tokio::test]
+    async fn dropping_the_handle_stops_the_server() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let address = sandbox.addr();
+        drop(sandbox);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(address).await.is_ok() {
+            assert!(std::time::Instant::now() < deadline, "still listening");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `config` is the configuration the sandbox was started with, not a default one.
+    #[tokio::test]
+    async fn the_config_is_the_one_it_runs_with() {
+        let config = SandboxConfig {
+            verifykit_server_key: "handle-test-key".into(),
+            verigator_max_attempts: 7,
+            ..SandboxConfig::default()
+        };
+        let sandbox = Sandbox::start(config).await.unwrap();
+        assert_eq!(sandbox.config().verifykit_server_key, "handle-test-key");
+        assert_eq!(sandbox.config().verigator_max_attempts, 7);
+    }
+
     /// Holds VerifyKit's lock on the test's own thread (never on a runtime worker: a worker
     /// blocked on a lock can strand the tasks queued behind it) and shows that Verigator is
     /// served and logged meanwhile, then that VerifyKit is served once the lock is free.
