@@ -82,8 +82,13 @@ pub trait PhoneVerifier: Send + Sync + Debug {
 ///    [`ErrorKind::NotFound`](crate::ErrorKind::NotFound); one that is known but not verified
 ///    with [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) or
 ///    [`ErrorKind::Expired`](crate::ErrorKind::Expired), never with a phone.
-/// 2. A malformed session id fails with
-///    [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before any request.
+/// 2. A malformed session id (of a shape the provider's ids never have, such as one holding a
+///    `/`, `?`, `#` or `%`) fails with
+///    [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before any request. One the
+///    client cannot tell from a real id (the provider does not document its ids' length, say)
+///    may be sent, whole as one value (one percent-encoded path segment, or a field of the
+///    body), never split into a path, and then fails with
+///    [`ErrorKind::NotFound`](crate::ErrorKind::NotFound). Neither is ever resolved.
 /// 3. Resolution is a read: implementations retry it on transient failures.
 /// 4. Providers without sessions do not implement this trait (and say
 ///    `session_resolution: false` in their [`Capabilities`]).

@@ -19,10 +19,11 @@ use phone_verify_testkit::sandbox::{
     Provider, Sandbox, SandboxConfig, SandboxHandle, SandboxHarness, run_conformance,
 };
 use phone_verify_testkit::{
-    CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS, HOSTILE_POLL_CHECKS,
-    HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, HarnessError, HarnessResult, ImpatientClient,
-    MultiHarness, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS, REVERSE_RETRY_CHECKS,
-    SEND_CHECKS, SESSION_FAULT_CHECKS, SESSION_RETRY_CHECKS, Status, WRONG_CODE_LIMIT_CHECKS,
+    Answering, CHECK_FAULT_CHECKS, Conformance, Expected, HOSTILE_CHECK_CHECKS,
+    HOSTILE_POLL_CHECKS, HOSTILE_SEND_CHECKS, HOSTILE_SESSION_CHECKS, HarnessError, HarnessResult,
+    HostileAnswer, ImpatientClient, MultiHarness, OTP_CHECKS, REVERSE_CHECKS, REVERSE_FAULT_CHECKS,
+    REVERSE_RETRY_CHECKS, SEND_CHECKS, SESSION_FAULT_CHECKS, SESSION_RETRY_CHECKS, Status,
+    WRONG_CODE_LIMIT_CHECKS,
 };
 use phone_verify_verifik::{Verifik, VerifikBuilder};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
@@ -212,7 +213,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 86);
+    assert_eq!(expected.len(), 92);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -239,7 +240,7 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 60);
+    assert_eq!(expected.len(), 66);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifik, &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -313,7 +314,7 @@ async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .skipped("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 48);
+    assert_eq!(expected.len(), 54);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
@@ -334,9 +335,17 @@ async fn a_router_over_verigator_conforms() {
         let router = Arc::new(router);
         let tested = Arc::new(router(&sandbox, Timeouts::default()));
         let fresh = Arc::clone(&router);
+        // As in Verigator's own test, no `{}` answers a send: Verigator documents an empty 2xx
+        // answer to a start as a send. (Not in the mixed router's test, where Verigator serves
+        // only TOTP, which gets no send checks: there `{}` reaches the other routes' sends.)
         let harness = verigator_harness(sandbox, admin, move |s| {
             Arc::new(fresh(s, Timeouts::default()))
         })
+        .without_hostile_answer(
+            Answering::Send,
+            HostileAnswer::EmptyObject,
+            "Verigator documents an empty 2xx answer to a start as a send",
+        )
         .with_impatient_client(move |s| {
             ImpatientClient::new(Arc::new(router(s, hasty())), GIVES_UP_WITHIN)
         });
@@ -447,7 +456,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 102);
+    assert_eq!(expected.len(), 111);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

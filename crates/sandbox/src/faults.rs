@@ -77,11 +77,13 @@ pub enum FaultAction {
         /// HTTP status code, e.g. 401.
         status: u16,
     },
-    /// Process the request, then answer its status and headers with the body replaced by
-    /// `bytes` bytes of valid JSON (`{"padding":"aaa…"}`), streamed without `Content-Length`,
-    /// so only a client's own size cap stops it.
+    /// Process the request, then answer its status, headers and body padded to `bytes` bytes,
+    /// streamed without `Content-Length`, so only a client's own size cap stops it: a JSON
+    /// object gets a first field `"padding":"aaa…"`, any other body leading whitespace. A
+    /// client without a cap reads the real answer.
     OversizedBody {
-        /// Size of the body, in bytes (at least the 14 bytes of the JSON around the padding).
+        /// Size of the body, in bytes (at least the answer and the 13 bytes of JSON around the
+        /// padding).
         bytes: u64,
     },
     /// Process the request, send the status line and headers (with the full

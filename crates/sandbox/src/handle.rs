@@ -309,7 +309,9 @@ mod tests {
     async fn shutdown_closes_the_listener_before_it_returns() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
         let address = sandbox.addr();
-        tokio::net::TcpStream::connect(address).await.expect("listening");
+        tokio::net::TcpStream::connect(address)
+            .await
+            .expect("listening");
         sandbox.shutdown().await;
         assert!(tokio::net::TcpStream::connect(address).await.is_err());
     }

@@ -476,6 +476,23 @@ mod tests {
     use super::*;
     use crate::model::Channel;
 
+    /// Each provider's generator is the seed mixed with the provider's salt, bit for bit: two
+    /// seeds give two series for every provider (had the salt been OR-ed in, the seeds `0` and
+    /// the salt itself would give Verifik the same codes).
+    #[test]
+    fn every_seed_gives_each_provider_its_own_series() {
+        for provider in [Provider::Verifik, Provider::Verigator, Provider::Twilio] {
+            let salted = match provider {
+                Provider::Verifik => 0x5646_494b_0000_0001,
+                Provider::Verigator => 0x5647_5452_0000_0002,
+                _ => 0x5457_4c4f_0000_0003,
+            };
+            let series = |seed| provider_rng(Some(seed), provider).digits(12);
+            assert_ne!(series(0), series(salted), "{provider:?}");
+            assert_eq!(series(7), series(7), "{provider:?}: seeded");
+        }
+    }
+
     fn message(phone: &str, code: String, at: OffsetDateTime) -> SentMessage {
         SentMessage {
             provider: Provider::VerifyKit,
@@ -559,6 +576,16 @@ mod tests {
         assert!(long.starts_with(kept.as_str()));
         assert_eq!(book.counts.keys().next().unwrap(), &format!("GET {kept}"));
         assert_eq!(truncate_logged("/short".into()), "/short");
+    }
+
+    /// A character that straddles the limit is dropped whole: the cut moves back to the
+    /// boundary before it, never past the limit.
+    #[test]
+    fn a_character_across_the_limit_is_dropped_whole() {
+        let text = format!("{}é and more", "a".repeat(MAX_LOGGED_TEXT - 1));
+        assert_eq!(truncate_logged(text), "a".repeat(MAX_LOGGED_TEXT - 1));
+        let exact = "b".repeat(MAX_LOGGED_TEXT);
+        assert_eq!(truncate_logged(exact.clone()), exact);
     }
 
     #[test]

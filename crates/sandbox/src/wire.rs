@@ -254,7 +254,7 @@ async fn apply_fault(wire: Wire, action: &FaultAction, req: Request, next: Next)
             let message = format!("credentials refused: {}", credentials(req.headers()));
             (wire.status_error)(status, Some(&message))
         }
-        FaultAction::OversizedBody { bytes } => oversized(next.run(req).await, *bytes),
+        FaultAction::OversizedBody { bytes } => oversized(next.run(req).await, *bytes).await,
         FaultAction::SlowDrip {
             chunk_bytes,
             interval_ms,
@@ -301,32 +301,59 @@ fn credentials(headers: &header::HeaderMap) -> String {
     }
 }
 
-/// Keeps status and headers but replaces the body by `bytes` bytes of valid JSON,
-/// `{"padding":"aaa…"}`, produced as it is sent (never held in memory) and without
-/// `Content-Length`, so only the client's own cap stops it.
-fn oversized(response: Response, bytes: u64) -> Response {
-    const OPEN: &[u8] = br#"{"padding":""#;
-    const CLOSE: &[u8] = br#""}"#;
-    static PADDING: [u8; 64 * 1024] = [b'a'; 64 * 1024];
-    let (mut parts, _) = response.into_parts();
+/// Keeps status and headers and the answer's own body, padded to `bytes` bytes and sent
+/// without `Content-Length`, so only the client's own cap stops it: a JSON object gets a
+/// first field `"padding":"aaa…"` (the fields of the answer follow it), any other body
+/// leading whitespace. A client without a cap reads the real answer; the padding is produced
+/// as it is sent (never held in memory).
+async fn oversized(response: Response, bytes: u64) -> Response {
+    const FIELD: &[u8] = br#""padding":""#;
+    static LETTERS: [u8; 64 * 1024] = [b'a'; 64 * 1024];
+    static SPACES: [u8; 64 * 1024] = [b' '; 64 * 1024];
+    let (mut parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let mut padding = bytes.saturating_sub((OPEN.len() + CLOSE.len()) as u64);
-    let pieces = std::iter::once(bytes::Bytes::from_static(OPEN))
+    // The first byte at or after `from` that is not whitespace.
+    let first = |from: usize| {
+        body[from..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|n| from + n)
+    };
+    let object = first(0).filter(|&at| body[at] == b'{');
+    let (open, close, fill): (&'static [u8], &'static [u8], &'static [u8]) = match object {
+        Some(at) if first(at + 1).is_some_and(|next| body[next] == b'}') => {
+            (FIELD, b"\"", &LETTERS)
+        }
+        Some(_) => (FIELD, b"\",", &LETTERS),
+        None => (b"", b"", &SPACES),
+    };
+    let (head, tail) = match object {
+        Some(at) => (body.slice(..=at), body.slice(at + 1..)),
+        None => (bytes::Bytes::new(), body),
+    };
+    let around = head.len() + open.len() + close.len() + tail.len();
+    let mut padding = bytes.saturating_sub(around as u64);
+    let pieces = [head, bytes::Bytes::from_static(open)]
+        .into_iter()
         .chain(std::iter::from_fn(move || {
             if padding == 0 {
                 return None;
             }
             let take = usize::try_from(padding)
                 .unwrap_or(usize::MAX)
-                .min(PADDING.len());
+                .min(fill.len());
             padding -= take as u64;
-            Some(bytes::Bytes::from_static(&PADDING[..take]))
+            Some(bytes::Bytes::from_static(&fill[..take]))
         }))
-        .chain(std::iter::once(bytes::Bytes::from_static(CLOSE)))
+        .chain([bytes::Bytes::from_static(close), tail])
+        .filter(|piece| !piece.is_empty())
         .map(Ok::<_, io::Error>);
     Response::from_parts(parts, Body::from_stream(futures::stream::iter(pieces)))
 }
@@ -427,6 +454,65 @@ mod tests {
         let log = common.request_log(Some(Provider::Verifik));
         assert_eq!(log.requests.len(), 1);
         assert_eq!(log.requests[0].status, Some(500));
+    }
+
+    /// An oversized answer is the handler's own, padded: a client without a size cap reads it
+    /// (and takes it for the answer it is), a capped one refuses it.
+    #[tokio::test]
+    async fn an_oversized_answer_is_the_real_one_padded() {
+        let answers: [(&'static str, &'static str); 3] = [
+            ("/object", r#"{"result":{"reference":"r1"},"ok":true}"#),
+            ("/empty", " {} "),
+            ("/array", "[1,2]"),
+        ];
+        let config = Arc::new(SandboxConfig::default());
+        let common = Arc::new(Common::new(&config));
+        let app = Emulator::new(&config, &common, ());
+        let wire = Wire {
+            provider: Provider::Verifik,
+            status_error: teapot_error,
+            malformed_json: "{",
+            body: BodyFormat::Json,
+        };
+        let handlers = answers
+            .into_iter()
+            .fold(Router::new(), |routes, (path, body)| {
+                routes.route(
+                    path,
+                    get(move || async move { (StatusCode::CREATED, body) }),
+                )
+            });
+        let mut router = finish(&app, wire, handlers);
+        let bytes = 200_000;
+        for (path, real) in answers {
+            common.push_fault(
+                crate::faults::Fault::new(Provider::Verifik, FaultAction::OversizedBody { bytes })
+                    .path(path),
+            );
+            let response = router
+                .call(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::CREATED, "{path}");
+            assert!(response.headers().get(header::CONTENT_LENGTH).is_none());
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert_eq!(body.len() as u64, bytes, "{path}");
+            // Read without a cap: the real answer, with the padding as a first field of an
+            // object (a client ignores a field it does not know).
+            let mut uncapped: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            if let Some(fields) = uncapped.as_object_mut() {
+                let padding = fields.remove("padding").unwrap_or_default();
+                let padding = padding.as_str().unwrap_or_default();
+                assert!(padding.len() > 100_000 && padding.bytes().all(|b| b == b'a'));
+            }
+            let answer: serde_json::Value = serde_json::from_str(real).unwrap();
+            assert!(uncapped == answer, "{path}: {:.200}", uncapped.to_string());
+            // A capped client stops at its cap.
+            let capped = axum::body::to_bytes(Body::from(body), 1024 * 1024 / 8).await;
+            assert!(capped.is_err(), "{path}");
+        }
     }
 
     async fn status_of(router: &mut Router, method: &str, uri: &str) -> StatusCode {

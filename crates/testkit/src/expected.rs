@@ -4,8 +4,9 @@
 use std::fmt;
 
 /// The checks every OTP channel gets, to expand with [`Expected::per_channel`]: the check
-/// without a code and the start with a phone and a QR code refused, then the nine `otp.*`
-/// checks.
+/// without a code and the start with a phone and a QR code refused, then the ten `otp.*`
+/// checks (`otp.valid_until_expires_at`, like `otp.expired_is_rejected`, is skipped when the
+/// handle has no `expires_at` or the harness cannot move the provider's clock).
 pub const OTP_CHECKS: &[&str] = &[
     "input.otp_check_without_code_refused",
     "input.qr_code_with_phone_refused",
@@ -16,6 +17,7 @@ pub const OTP_CHECKS: &[&str] = &[
     "otp.malformed_code_refused",
     "otp.unknown_reference_rejected",
     "otp.expired_is_rejected",
+    "otp.valid_until_expires_at",
     "otp.handle_json_round_trip",
     "otp.handle_in_fresh_client",
 ];
@@ -34,11 +36,13 @@ pub const SEND_CHECKS: &[&str] = &[
 
 /// The checks every OTP channel gets: a check whose answer was lost, or that was answered
 /// with a server error, is never a rejection, and (when the harness counts code checks) is
-/// not sent again. They always run, and are skipped when the harness cannot inject that
+/// not sent again; a wrong code's check whose answer was lost is never `Verified`. They always
+/// run, and are skipped when the harness cannot inject that
 /// [`CheckFault`](crate::CheckFault)
 /// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)).
 pub const CHECK_FAULT_CHECKS: &[&str] = &[
     "otp.lost_answer_not_rejected",
+    "otp.lost_answer_wrong_code_not_verified",
     "otp.server_error_not_rejected",
 ];
 
@@ -80,7 +84,8 @@ pub const SESSION_RETRY_CHECKS: &[&str] = &[
 pub const SESSION_FAULT_CHECKS: &[&str] = &["session.resolve_retried_after_503"];
 
 /// The checks every OTP channel that sends a message (all but TOTP) gets: a send answered
-/// with an unreadable body (truncated, malformed JSON, wrong content type, oversized) or one
+/// with an unreadable body (truncated, malformed JSON, wrong content type, oversized, valid
+/// JSON of the wrong shape) or one
 /// that stalls is a `MaybeSent` error, sent once. They always run, and are skipped when the
 /// harness cannot inject hostile answers
 /// ([`Harness::inject_hostile_answer`](crate::Harness::inject_hostile_answer)); the stalled one
@@ -91,10 +96,12 @@ pub const HOSTILE_SEND_CHECKS: &[&str] = &[
 ];
 
 /// The checks every OTP channel gets: a code check answered with an unreadable or a stalled
-/// body is an `OutcomeUnknown` error (or `Verified` after a read-back), never a rejection.
-/// Skipped as [`HOSTILE_SEND_CHECKS`] are.
+/// body is an `OutcomeUnknown` error (or `Verified` after a read-back), never a rejection; a
+/// wrong code's check answered with an unreadable body is never `Verified`. Skipped as
+/// [`HOSTILE_SEND_CHECKS`] are.
 pub const HOSTILE_CHECK_CHECKS: &[&str] = &[
     "otp.unreadable_answer_not_rejected",
+    "otp.unreadable_answer_wrong_code_not_verified",
     "otp.stalled_answer_not_rejected",
 ];
 
@@ -171,7 +178,7 @@ pub const REVERSE_CHECKS: &[&str] = &[
 ///     .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
 ///     .per_channel(SEND_CHECKS, ["sms"]);
-/// assert_eq!(expected.len(), 2 + 2 * 11 + 4);
+/// assert_eq!(expected.len(), 2 + 2 * 12 + 4);
 /// assert!(expected.names().iter().any(|n| n == "otp.right_code_verifies[whatsapp]"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

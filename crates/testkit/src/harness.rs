@@ -188,10 +188,19 @@ pub enum HostileAnswer {
     /// A 2xx answer of another content type (an HTML page) where JSON was expected, given
     /// without processing the request.
     WrongContentType,
-    /// The provider takes the request, then answers a valid JSON body of several MiB
-    /// ([`HostileAnswer::OVERSIZED_BYTES`]), streamed without `Content-Length`: more than a
-    /// client should read (the kit's HTTP layer stops at 1 MiB by default).
+    /// The provider takes the request, then answers its own answer padded to several MiB of
+    /// valid JSON ([`HostileAnswer::OVERSIZED_BYTES`]), streamed without `Content-Length`: more
+    /// than a client should read (the kit's HTTP layer stops at 1 MiB by default). A client
+    /// without a size cap reads the real answer, and fails the checks.
     OversizedBody,
+    /// A 2xx `application/json` answer whose body is the empty object `{}`, valid JSON with
+    /// none of the fields the provider's answer has, given without processing the request. A
+    /// client that unwraps a missing field panics; one that defaults it (an empty reference,
+    /// a status) makes an answer up.
+    EmptyObject,
+    /// A 2xx `application/json` answer whose body is valid JSON of the wrong shape, the empty
+    /// array `[]` where an object was expected, given without processing the request.
+    WrongShape,
     /// The provider takes the request and sends the status line and headers, then the body
     /// stalls for longer than `longer_than` (the suite gives the
     /// [impatient client](Harness::impatient_client)'s
@@ -213,16 +222,34 @@ impl HostileAnswer {
         Self::MalformedJson,
         Self::WrongContentType,
         Self::OversizedBody,
+        Self::EmptyObject,
+        Self::WrongShape,
     ];
 
     /// The size of an [`OversizedBody`](HostileAnswer::OversizedBody): 4 MiB.
     pub const OVERSIZED_BYTES: u64 = 4 * 1024 * 1024;
 
     /// Whether the provider processes the request it gives this answer to: all but
-    /// [`MalformedJson`](HostileAnswer::MalformedJson) and
-    /// [`WrongContentType`](HostileAnswer::WrongContentType), as the sandbox does.
+    /// [`MalformedJson`](HostileAnswer::MalformedJson),
+    /// [`WrongContentType`](HostileAnswer::WrongContentType),
+    /// [`EmptyObject`](HostileAnswer::EmptyObject) and
+    /// [`WrongShape`](HostileAnswer::WrongShape), as the sandbox does.
     pub(crate) fn processed(self) -> bool {
-        !matches!(self, Self::MalformedJson | Self::WrongContentType)
+        !matches!(
+            self,
+            Self::MalformedJson | Self::WrongContentType | Self::EmptyObject | Self::WrongShape
+        )
+    }
+
+    /// The body of an answer of valid JSON that is not the provider's: `{}` for
+    /// [`EmptyObject`](HostileAnswer::EmptyObject), `[]` for
+    /// [`WrongShape`](HostileAnswer::WrongShape), `None` for the others.
+    pub fn json_body(self) -> Option<&'static str> {
+        match self {
+            Self::EmptyObject => Some("{}"),
+            Self::WrongShape => Some("[]"),
+            _ => None,
+        }
     }
 
     /// A short name for reports, e.g. `truncated body`.
@@ -232,6 +259,8 @@ impl HostileAnswer {
             Self::MalformedJson => "malformed JSON",
             Self::WrongContentType => "wrong content type",
             Self::OversizedBody => "oversized body",
+            Self::EmptyObject => "JSON object without fields",
+            Self::WrongShape => "JSON array",
             Self::StalledBody { .. } => "stalled body",
         }
     }
@@ -648,7 +677,11 @@ pub trait Harness: Send + Sync {
     }
 
     /// The code the provider sent for `verification`, read from wherever it was "delivered";
-    /// `None` if nothing was delivered.
+    /// `None` if nothing was delivered. The code must have gone out on the handle's channel: a
+    /// harness that sees the channel fails ([`HarnessError::Failed`]) when it went out on
+    /// another, as [`InMemoryHarness`](crate::memory::InMemoryHarness) and the sandbox's
+    /// harness do, so that a verifier sending by SMS whatever the channel asked for (and
+    /// writing that channel into its handles) fails every check that reads a code on another.
     async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>>;
 
     /// A well-formed code that is not the right one for `verification`. The default derives
@@ -800,8 +833,11 @@ pub trait Harness: Send + Sync {
     /// (Verifik's recovery). Only then do `otp.server_error_not_rejected` and
     /// `otp.unreadable_answer_not_rejected` accept a second code-check request, after a
     /// read-back, where the injected answer left the first check unprocessed (a 503 without
-    /// `Retry-After`, malformed JSON, the wrong content type); never after a lost answer or
-    /// one given after processing. `false` (the default): every such check must be sent once.
+    /// `Retry-After`, malformed JSON, the wrong content type, valid JSON of the wrong shape);
+    /// never after a lost answer or one given after processing. The wrong-code checks
+    /// (`otp.lost_answer_wrong_code_not_verified`,
+    /// `otp.unreadable_answer_wrong_code_not_verified`) accept it whatever the answer, since a
+    /// wrong code changed nothing. `false` (the default): every such check must be sent once.
     fn repeat_check_harmless(&self, verification: &Verification) -> bool {
         let _ = verification;
         false
@@ -811,7 +847,9 @@ pub trait Harness: Send + Sync {
     /// found nowhere else, so that `privacy.secrets_not_shown` can prove none of them shows in
     /// its `Debug`, a handle or an error, and `privacy.phones_and_codes_not_logged` that none
     /// is logged. Only those of 8 characters or more are searched for (a shorter one would be
-    /// found by chance); the report names the others. Empty (the default):
+    /// found by chance); the report names the others. Each is searched for as it is,
+    /// percent-encoded, and, from 12 bytes on, base64-encoded at any offset (within a Basic
+    /// `Authorization`'s `user:secret`, say). Empty (the default):
     /// `privacy.secrets_not_shown` is skipped, saying so.
     fn secrets(&self) -> Vec<String> {
         Vec::new()
@@ -895,5 +933,18 @@ mod tests {
         assert_eq!(names.len(), unreadable.len());
         assert!(!names.contains("stalled body"));
         assert!(unreadable.contains(&HostileAnswer::OversizedBody));
+    }
+
+    #[test]
+    fn valid_json_of_the_wrong_shape_is_unreadable_and_unprocessed() {
+        for (answer, body) in [
+            (HostileAnswer::EmptyObject, "{}"),
+            (HostileAnswer::WrongShape, "[]"),
+        ] {
+            assert!(HostileAnswer::UNREADABLE.contains(&answer));
+            assert_eq!(answer.json_body(), Some(body));
+            assert!(!answer.processed(), "{answer:?}");
+        }
+        assert_eq!(HostileAnswer::MalformedJson.json_body(), None);
     }
 }

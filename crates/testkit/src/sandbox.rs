@@ -53,14 +53,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use phone_verify_core::{Channel, Code, PhoneNumber, PhoneVerifier, Verification};
-use phone_verify_sandbox::{Fault, FaultAction};
+use phone_verify_sandbox::{Channel as SandboxChannel, Fault, FaultAction};
 pub use phone_verify_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
 
 use crate::conformance::Conformance;
 use crate::expected::Expected;
 use crate::harness::{
-    AnswerTo, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult, HostileAnswer,
-    ImpatientClient, LookupFault, RequestCounts, RequestTarget, SendFault,
+    AnswerTo, Answering, CheckFault, DocumentedError, Harness, HarnessError, HarnessResult,
+    HostileAnswer, ImpatientClient, LookupFault, RequestCounts, RequestTarget, SendFault,
 };
 use crate::report::Report;
 
@@ -151,9 +151,11 @@ fn lookup_action(fault: LookupFault) -> FaultAction {
     }
 }
 
-/// What a [`HostileAnswer`] does at an endpoint: the sandbox fault of the same name; a stall
-/// is a body dripped one byte at a time, each byte `2 × longer_than + 1 s` after the previous
-/// one, so that even its first byte comes after the client gave up.
+/// What a [`HostileAnswer`] does at an endpoint: the sandbox fault of the same name; valid
+/// JSON of the wrong shape is a `200` answering [`HostileAnswer::json_body`] unprocessed
+/// (`Respond`); a stall is a body dripped one byte at a time, each byte
+/// `2 × longer_than + 1 s` after the previous one, so that even its first byte comes after the
+/// client gave up.
 fn hostile_action(answer: HostileAnswer) -> FaultAction {
     match answer {
         HostileAnswer::TruncatedBody => FaultAction::TruncatedBody,
@@ -161,6 +163,11 @@ fn hostile_action(answer: HostileAnswer) -> FaultAction {
         HostileAnswer::WrongContentType => FaultAction::WrongContentType,
         HostileAnswer::OversizedBody => FaultAction::OversizedBody {
             bytes: HostileAnswer::OVERSIZED_BYTES,
+        },
+        json @ (HostileAnswer::EmptyObject | HostileAnswer::WrongShape) => FaultAction::Respond {
+            status: 200,
+            headers: Vec::new(),
+            body: json.json_body().unwrap_or_default().to_owned(),
         },
         HostileAnswer::StalledBody { longer_than } => {
             // Saturating: a harness may say its client gives up "never" (`Duration::MAX`).
@@ -172,6 +179,19 @@ fn hostile_action(answer: HostileAnswer) -> FaultAction {
                 interval_ms: u64::try_from(stall.as_millis()).unwrap_or(u64::MAX),
             }
         }
+    }
+}
+
+/// The sandbox's channel of messages sent on `channel`; `None` for a channel the sandbox
+/// sends no message on (TOTP, flash calls).
+fn sandbox_channel(channel: &Channel) -> Option<SandboxChannel> {
+    match channel {
+        Channel::Sms => Some(SandboxChannel::Sms),
+        Channel::WhatsApp => Some(SandboxChannel::Whatsapp),
+        Channel::Telegram => Some(SandboxChannel::Telegram),
+        Channel::Email => Some(SandboxChannel::Email),
+        Channel::Voice => Some(SandboxChannel::Call),
+        _ => None,
     }
 }
 
@@ -202,7 +222,8 @@ enum WrongCodeLimit {
 /// A [`Harness`] backed by a running sandbox.
 ///
 /// By default it reads codes from the messages the sandbox sent on SMS, WhatsApp, Telegram
-/// and e-mail, completes VerifyKit reverse flows, and hands out Turkish mobile numbers
+/// and e-mail (a code sent on another channel than the handle's fails the check that reads
+/// it), completes VerifyKit reverse flows, and hands out Turkish mobile numbers
 /// (`+90532` and seven digits). Request counts, the requests' paths (from the sandbox's
 /// request log) and send faults need
 /// [`with_send_endpoint`](SandboxHarness::with_send_endpoint), check faults
@@ -224,6 +245,8 @@ pub struct SandboxHarness {
     /// yet cleared.
     hostile_injected: Mutex<Vec<(Waits, FaultAction, u32)>>,
     documented_errors: Vec<DocumentedError>,
+    /// Hostile answers the harness refuses to give, to which operation, and why.
+    answers_not_given: Vec<(Answering, HostileAnswer, String)>,
     make_impatient: Option<MakeImpatient>,
     wrong_code_limit: WrongCodeLimit,
     secrets: Option<Vec<String>>,
@@ -262,6 +285,7 @@ impl SandboxHarness {
             lookup_fault_injected: Mutex::new(None),
             hostile_injected: Mutex::new(Vec::new()),
             documented_errors: Vec::new(),
+            answers_not_given: Vec::new(),
             make_impatient: None,
             wrong_code_limit: WrongCodeLimit::FromConfig,
             secrets: None,
@@ -350,6 +374,24 @@ impl SandboxHarness {
         self
     }
 
+    /// Refuses to give the hostile `answer` to the operation `answering`: the checks that
+    /// inject it there are told `Unsupported` with `why`, run the other answers and name this
+    /// one in their detail ([`Harness::inject_hostile_answer`]). For an answer the provider
+    /// documents as one of its own, which the verifier rightly takes as it is: Verigator
+    /// documents an empty 2xx answer to a start as a send (its method unsaid), so `{}`
+    /// ([`HostileAnswer::EmptyObject`]) answering a send is a success there.
+    #[must_use]
+    pub fn without_hostile_answer(
+        mut self,
+        answering: Answering,
+        answer: HostileAnswer,
+        why: &str,
+    ) -> Self {
+        self.answers_not_given
+            .push((answering, answer, why.to_owned()));
+        self
+    }
+
     /// The wrong codes a verification takes ([`Harness::wrong_code_limit`]), e.g. a guard's
     /// lower limit in front of the provider; by default the sandbox's limit for the provider
     /// ([`SandboxConfig::wrong_code_limit`]). A limit given here also makes
@@ -363,7 +405,7 @@ impl SandboxHarness {
     /// The credentials the verifier under test was built with ([`Harness::secrets`]); by
     /// default the sandbox's credentials for the provider ([`SandboxConfig::secrets`]). The
     /// suite searches for those of 8 characters or more (a shorter one would be found by
-    /// chance) and names the others in the report: `privacy.secrets_not_shown` notes them on
+    /// chance), base64-encoded too from 12 bytes on, and names the others in the report: `privacy.secrets_not_shown` notes them on
     /// a pass, and is skipped, saying so, when none is long enough.
     #[must_use]
     pub fn with_secrets<I, S>(mut self, secrets: I) -> Self
@@ -632,12 +674,24 @@ impl Harness for SandboxHarness {
             .into_iter()
             .filter(|m| m.provider == self.provider && m.code.is_some())
             .collect();
-        let message = messages
+        let Some(message) = messages
             .iter()
             .find(|m| m.reference.as_deref() == Some(verification.reference.as_str()))
-            .or_else(|| messages.first());
+            .or_else(|| messages.first())
+        else {
+            return Ok(None);
+        };
+        if sandbox_channel(&verification.channel) != Some(message.channel) {
+            return Err(HarnessError::failed(format!(
+                "the code went out by {}, but the handle says {}: a code is sent on the \
+                 channel asked for",
+                message.channel.as_str(),
+                verification.channel
+            )));
+        }
         message
-            .and_then(|m| m.code.as_deref())
+            .code
+            .as_deref()
             .map(Code::new)
             .transpose()
             .map_err(HarnessError::from)
@@ -742,6 +796,14 @@ impl Harness for SandboxHarness {
         to: AnswerTo<'_>,
         answer: HostileAnswer,
     ) -> HarnessResult<()> {
+        let answering = to.answering();
+        if let Some((_, _, why)) = self
+            .answers_not_given
+            .iter()
+            .find(|(op, not_given, _)| *op == answering && *not_given == answer)
+        {
+            return Err(HarnessError::unsupported(why.clone()));
+        }
         self.answer_with(to, hostile_action(answer), 1)
     }
 

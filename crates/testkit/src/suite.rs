@@ -89,7 +89,7 @@ mod privacy;
 /// | `input.hostile_handle_refused` | a handle whose reference holds a `/`, `?`, `#`, `..` or `%2F`, or has 512 characters or more, is refused with `InvalidInput`, or answered `NotFound` / `Rejected(NotFound)`: never verified, pending, another rejection or an untyped error (a reference used in a URL must be refused, or escaped, so that it cannot reach another path). Where the harness lists the requests' paths ([`Harness::requests_since`]), a request whose path holds the real reference as a segment of its own, and not the hostile one whole in one percent-encoded segment, fails it, whatever the answer; the detail says how many were refused before any request and how many the provider was asked about, and when their paths were not looked at |
 /// | `input.malformed_session_refused` | with a resolver, session ids shaped the same way (up to the 512 characters a `SessionId` takes) are refused with `InvalidInput` or answered `NotFound`, never resolved; their requests' paths are looked at as for references |
 /// | `input.qr_code_refused[r]` | without `capabilities.qr_code`, asking for a QR code is refused, with no request |
-/// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`) |
+/// | `otp.right_code_verifies[c]` | the delivered code verifies, with the phone the code was sent to and channel `c` (and a session id when `capabilities.check_returns_session`); the harness reads the code sent on `c`, and the in-memory and sandbox harnesses fail every check that reads one sent on another channel ([`Harness::delivered_code`]) |
 /// | `otp.wrong_code_rejected[c]` | a wrong code is `Rejected(WrongCode)` |
 /// | `otp.right_code_after_wrong_code[c]` | after a wrong code, the right one still verifies (`WrongCode` promises another attempt may succeed) |
 /// | `otp.code_single_use[c]` | once the right code verified, the same code again is `Ok(Rejected(_))` (any reason): a code is used up (RFC 6238 asks the same of a TOTP code), and a used-up code is an outcome, not an error (contract rule 3) |
@@ -98,10 +98,13 @@ mod privacy;
 /// | `otp.wrong_code_limit[c]` | when [`Harness::wrong_code_limit`] gives the provider's limit *n*: *n* wrong codes are `Rejected(WrongCode)` (the last may be `TooManyAttempts`), then the right code is `Rejected(TooManyAttempts)`, or `Rejected(NotFound)` where the provider discards the verification; without a limit it is skipped |
 /// | `otp.right_code_within_limit[c]` | with a limit *n* of 2 or more: *n* − 1 wrong codes are each `Rejected(WrongCode)`, then the right code verifies with the phone (a verifier that locks early fails); without a limit, or with a limit of 1, it is skipped |
 /// | `otp.lost_answer_not_rejected[c]` | the right code's check is taken by the provider and its answer lost ([`CheckFault::AnswerLost`]): the result is an `OutcomeUnknown` error, or `Verified` by a verifier that reads the verification back (which takes a second request: `Verified` after a single counted request fails, since the fault cannot have been used); never a rejection, nor an error that invites a repeat. Exactly one code-check request was made: the check was not sent again (a read-back is a lookup, not a check); where the harness does not count code checks ([`RequestCounts::checks`]), the check is skipped once the outcome passed, saying what was not proven |
+/// | `otp.lost_answer_wrong_code_not_verified[c]` | a wrong code's check is taken by the provider and its answer lost: never `Verified`. An `OutcomeUnknown` error after exactly one code-check request passes; so does `Rejected(WrongCode)` as the answer to a second check sent after a read-back, where the harness says a repeat is harmless ([`Harness::repeat_check_harmless`]: the wrong code changed nothing); any other rejection or error fails (without code checks counted, skipped once the outcome passed) |
 /// | `otp.server_error_not_rejected[c]` | the right code's check is answered, unprocessed, 503 without `Retry-After` ([`CheckFault::ServerError`]), which a proxy may give after forwarding it: an `OutcomeUnknown` error, never a rejection or another error, after exactly one code-check request (without code checks counted, skipped once the outcome passed). Where the harness says a repeat is harmless ([`Harness::repeat_check_harmless`]), also `Verified` with the right phone after a read-back and one more check (two code-check requests and a request between); without code checks counted, such a `Verified` is skipped as unproven, and where the harness does not say so, it fails |
-/// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body); never a rejection nor another error. Either after exactly one code-check request: the check may have been taken, and is not sent again (after malformed JSON or the wrong content type, answers given without processing, two with a read-back between where the harness says a repeat is harmless, [`Harness::repeat_check_harmless`]); without code checks counted, an answer whose outcome passed is skipped as unproven. Answers the harness cannot give are named in the detail; none: skipped |
+/// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body, an object without fields `{}`, an array `[]`; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body; after an answer given without processing, `Verified` after a single code-check request fails too: the code was not used, so only a second check can have verified it); never a rejection nor another error. Either after exactly one code-check request: the check may have been taken, and is not sent again (after malformed JSON, the wrong content type, `{}` or `[]`, answers given without processing, two with a read-back between where the harness says a repeat is harmless, [`Harness::repeat_check_harmless`]); without code checks counted, an answer whose outcome passed is skipped as unproven. Answers the harness cannot give are named in the detail; none: skipped |
+/// | `otp.unreadable_answer_wrong_code_not_verified[c]` | a wrong code's check answered, in turn, with each unreadable answer: never `Verified`. Each is an `OutcomeUnknown` error after exactly one code-check request (or a `Decode` error after an answer given once the check was taken, whose status is the provider's refusal of the wrong code), or `Rejected(WrongCode)` answering a second check after a read-back where the harness says a repeat is harmless; any other rejection or error fails. Answers the harness cannot give are named in the detail; none: skipped |
 /// | `otp.stalled_answer_not_rejected[c]` | the same with an answer that stalls mid-body ([`HostileAnswer::StalledBody`](crate::harness::HostileAnswer::StalledBody)) for longer than the [`impatient client`](Harness::impatient_client) waits, met by that client: `OutcomeUnknown`, or `Verified` after a read-back, within the check's deadline, after exactly one code-check request (without code checks counted, skipped once the outcome passed) |
 /// | `otp.expired_is_rejected[c]` | after the provider's clock passes the handle's `expires_at`, the right code is `Ok(Rejected(Expired))` |
+/// | `otp.valid_until_expires_at[c]` | after the provider's clock moves to a minute before the handle's `expires_at`, the right code (read then) still verifies: a handle that claims a later expiry than the provider's fails; skipped without `expires_at`, with a validity of a minute or less, or without [`Harness::advance_time`] |
 /// | `otp.handle_json_round_trip[c]` | the handle is equal after `to_json`/`from_json`, and the parsed handle verifies |
 /// | `otp.handle_in_fresh_client[c]` | the parsed handle verifies in a [fresh verifier](Harness::fresh_verifier), which must be another instance (not the verifier under test itself) for the same provider |
 /// | `reverse.pending_then_verified[r]` | the handle has a deeplink or QR code; a poll is `Pending`, and `Verified` with the user's phone once the flow is completed |
@@ -125,9 +128,9 @@ mod privacy;
 /// | `session.unreadable_resolution_not_misread`, `session.stalled_resolution_not_misread` | with `capabilities.session_resolution`, a verified session's resolution answered with each unreadable answer (or a stalled one, met by the impatient client's resolver): a `Decode`, `Transport`, `Timeout` or `ProviderUnavailable` error, or the verified phone after asking again (without request counts, skipped as unproven); never `NotFound`, another phone or another error |
 /// | `handle.no_reserved_extras` | a start on each OTP and each reverse channel returns a handle whose `extras` hold none of the keys the layers around a provider write: `route` (a router's: it writes its route's name there, over the provider's value) and `cli_target` (the `phone-verify` command's). A verifier whose handles carry `route` passes only if it routes by it, as a router does: the handle naming a route it has not is refused with `InvalidInput`, before any request (the detail says so) |
 /// | `errors.documented_codes_typed` | each error [`Harness::documented_errors`] lists ([`DocumentedError`](crate::harness::DocumentedError): the operation it answers, its HTTP status, headers and body), injected in turn as the provider's answer to a fresh start, a code check of a fresh verification, or a lookup (a verified session's resolution, else a reverse flow's poll) with [`Harness::inject_documented_error`], ends in the documented typed result: an error of the documented `ErrorKind` or, for a check, `Ok(Rejected(reason))`, keeping the provider's code (`Error::provider_code`, `Rejection::provider_code`), its message when the entry names one (in `Error::message` or `Error::provider_message`, `Rejection::message`) and its request id when the entry names one. One failure names every code that was not typed, and what was lost; entries the harness cannot inject are named in the detail; no entries, or no injection: skipped |
-/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources); the detail names the parts the harness could not run (say, the echo it cannot inject) |
+/// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows, as it is, percent-encoded or (one of 12 bytes or more) base64-encoded at any offset (a Basic `Authorization` holding `user:secret`), in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources); the detail names the parts the harness could not run (say, the echo it cannot inject) |
 /// | `privacy.codes_not_shown` | with an OTP channel whose codes the harness reads: the right, a wrong and a malformed code show (as whole tokens) nowhere the application could print them (contract rule 7): a handle's `Debug` and JSON, the outcomes of the wrong and the right code, the answer to the malformed one, and the errors of a check whose answer was lost or could not be read (each when the harness can inject it; the detail names those it could not); without such a channel it is skipped |
-/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names. A subscriber set for the check's future records its own calls; the tasks and threads the verifier spawns log to a process-wide subscriber the suite sets on first use, which the check searches too: the tasks of its own Tokio runtime and the threads outside any runtime, during the flow and for 100 ms after it. A process with a global subscriber of its own keeps it, and the detail says those were not searched; the detail also names the parts the harness could not run |
+/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names (in the forms `privacy.secrets_not_shown` searches for). A subscriber set for the check's future records its own calls; the tasks and threads the verifier spawns log to a process-wide subscriber the suite sets on first use, which the check searches too: the tasks of its own Tokio runtime and the threads outside any runtime, during the flow and for 100 ms after it. A process with a global subscriber of its own keeps it, and the detail says those were not searched; the detail also names the parts the harness could not run |
 ///
 /// **Request counts.** A check that must prove a request count (no request before a refusal,
 /// exactly one send, a read-back) is skipped, saying so, when [`Harness::request_counts`] is
@@ -145,7 +148,8 @@ mod privacy;
 /// provider that forgets expired verifications must still tell expiry apart. A handle without
 /// `expires_at` skips the check, since the suite cannot know how far to move the clock. Each
 /// expiry check moves the provider's clock by the handle's own validity (`expires_at` minus
-/// `created_at`, both on the provider's clock) and a minute.
+/// `created_at`, both on the provider's clock) and a minute; `otp.valid_until_expires_at` by
+/// that validity less a minute, and there the right code must still verify.
 pub async fn run(
     verifier: &dyn PhoneVerifier,
     resolver: Option<&dyn SessionResolver>,
@@ -183,6 +187,7 @@ pub async fn run_with_timeout(
         caps: verifier.capabilities(),
         provider,
         handle_providers,
+        advanced: std::sync::Mutex::new(Duration::ZERO),
     };
     let mut recorder = Recorder {
         report: Report::new(suite.provider.clone()),
@@ -249,18 +254,26 @@ pub async fn run_with_timeout(
         r.record(name("unknown_reference_rejected"), unknown).await;
         r.record(name("expired_is_rejected"), suite.expired_is_rejected(c))
             .await;
+        let valid = suite.valid_until_expires_at(c);
+        r.record(name("valid_until_expires_at"), valid).await;
         let limit = suite.wrong_code_limit(c);
         r.record(name("wrong_code_limit"), limit).await;
         let within = suite.right_code_within_limit(c);
         r.record(name("right_code_within_limit"), within).await;
         let lost = suite.lost_answer_not_rejected(c);
         r.record(name("lost_answer_not_rejected"), lost).await;
+        let lost_wrong = suite.lost_answer_wrong_code(c);
+        r.record(name("lost_answer_wrong_code_not_verified"), lost_wrong)
+            .await;
         let server_error = suite.server_error_not_rejected(c);
         r.record(name("server_error_not_rejected"), server_error)
             .await;
         let unreadable = suite.check_unreadable(c);
         r.record(name("unreadable_answer_not_rejected"), unreadable)
             .await;
+        let unreadable_wrong = suite.check_unreadable_wrong_code(c);
+        let check = name("unreadable_answer_wrong_code_not_verified");
+        r.record(check, unreadable_wrong).await;
         let stalled = suite.check_stalled(c);
         r.record(name("stalled_answer_not_rejected"), stalled).await;
         let round_trip = suite.otp_json_round_trip(c);
@@ -570,6 +583,9 @@ struct Suite<'a> {
     provider: ProviderId,
     /// The providers a handle or resolved session may name ([`Harness::handle_providers`]).
     handle_providers: Vec<ProviderId>,
+    /// How far the suite has moved the provider's clock, in all: the provider's time is the
+    /// real time plus at most this.
+    advanced: std::sync::Mutex<Duration>,
 }
 
 impl Suite<'_> {

@@ -9,7 +9,7 @@ use phone_verify_core::http::{Clock, RetryPolicy, Sleep};
 use phone_verify_core::{
     Capabilities, CheckOutcome, CheckRequest, Code, Error, ErrorKind, PhoneNumber, PhoneVerifier,
     ProviderId, RejectReason, Rejection, RequestContext, ResolvedSession, Result, SessionId,
-    SessionResolver, StartRequest, Verification, async_trait,
+    SessionResolver, StartRequest, Verification, Verified, async_trait,
 };
 use phone_verify_testkit::memory::{InMemoryHarness, InMemoryState, InMemoryVerifier};
 use phone_verify_testkit::{
@@ -110,6 +110,34 @@ enum Flaw {
     LocksOneEarly,
     /// Reports a reverse flow that expired before the user completed it as still pending.
     ReverseNeverExpires,
+    /// Unwraps the fields it decodes: panics on an answer of valid JSON without them (`{}`,
+    /// `[]`).
+    UnwrapsMissingFields,
+    /// Defaults the fields an answer lacks: a send answered `{}` or `[]` gives a handle with an
+    /// empty reference, a code check a wrong code (no `approved` status), a poll pending, a
+    /// resolution an unknown session.
+    DefaultsMissingFields,
+    /// Logs the Basic `Authorization` it sends, which holds its API key base64-encoded.
+    LogsBasicCredentials,
+    /// Sends every code by SMS, whatever the channel asked for, and writes the channel asked
+    /// for into its handles and outcomes.
+    SendsBySmsOnly,
+    /// Takes a code check's 2xx answer for a success without reading its body: a check whose
+    /// answer could not be read is reported verified, after a read of the verification it does
+    /// not look at.
+    UnreadAnswerVerifies,
+    /// Writes twice the provider's validity into its handles' `expires_at`.
+    DoublesExpiry,
+    /// No flaw: dates its handles' `created_at` by this machine's clock, not the provider's
+    /// (as a provider that answers only an absolute expiry does), `expires_at` unchanged.
+    CreatedAtHere,
+}
+
+/// Whether `err` is the in-memory client's error for an answer of valid JSON of the wrong
+/// shape: no field it looks for.
+fn fieldless(err: &Error) -> bool {
+    let message = err.message();
+    message.contains("(JSON object without fields)") || message.contains("(JSON array)")
 }
 
 /// `result` with its error rebuilt from its kind and message alone, for
@@ -232,6 +260,9 @@ impl Broken {
             Flaw::PanicsOnUnreadableAnswers if unreadable(err) => {
                 panic!("called `Result::unwrap()` on an undecodable answer")
             }
+            Flaw::UnwrapsMissingFields if fieldless(err) => {
+                panic!("called `Option::unwrap()` on a `None` value")
+            }
             Flaw::IgnoresStalls if stalled(err) => std::future::pending::<()>().await,
             _ => {}
         }
@@ -279,9 +310,29 @@ impl PhoneVerifier for Broken {
         if self.flaw == Flaw::LogsSecret {
             tracing::trace!(api_key = API_KEY, "sending a code");
         }
-        let result = self.inner.start(request).await;
+        if self.flaw == Flaw::LogsBasicCredentials {
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("memory-account:{API_KEY}"));
+            tracing::debug!(authorization = %format!("Basic {basic}"), "sending a code");
+        }
+        let mut by_sms = request.clone();
+        if self.flaw == Flaw::SendsBySmsOnly
+            && request.phone.is_some()
+            && self.capabilities().is_otp(&request.channel)
+        {
+            by_sms.channel = phone_verify_core::Channel::Sms;
+        }
+        let result = self.inner.start(&by_sms).await;
         if let Err(err) = &result {
             self.hostile(err).await;
+            if self.flaw == Flaw::DefaultsMissingFields && fieldless(err) {
+                return Ok(Verification::new(
+                    InMemoryVerifier::PROVIDER,
+                    String::new(),
+                    request.channel.clone(),
+                ));
+            }
         }
         if self.flaw == Flaw::LogsRefusals
             && let Err(err) = &result
@@ -304,6 +355,18 @@ impl PhoneVerifier for Broken {
                     ErrorKind::ProviderUnavailable,
                     "the provider is unavailable",
                 ))
+            }
+            (Flaw::SendsBySmsOnly, Ok(mut handle)) => {
+                handle.channel = request.channel.clone();
+                Ok(handle)
+            }
+            (Flaw::CreatedAtHere, Ok(mut handle)) => {
+                handle.created_at = phone_verify_core::time::OffsetDateTime::now_utc();
+                Ok(handle)
+            }
+            (Flaw::DoublesExpiry, Ok(mut handle)) => {
+                handle.expires_at = handle.expires_at.map(|at| at + (at - handle.created_at));
+                Ok(handle)
             }
             (Flaw::StatefulHandles, Ok(handle)) => {
                 self.started_here
@@ -405,7 +468,27 @@ impl PhoneVerifier for Broken {
         }
         if let Err(err) = &outcome {
             self.hostile(err).await;
-            if unreadable(err) || stalled(err) {
+            if self.flaw == Flaw::DefaultsMissingFields && fieldless(err) {
+                outcome = Ok(match request.code {
+                    Some(_) => CheckOutcome::Rejected(Rejection::new(RejectReason::WrongCode)),
+                    None => CheckOutcome::Pending,
+                });
+            } else if self.flaw == Flaw::UnreadAnswerVerifies
+                && request.code.is_some()
+                && unreadable(err)
+            {
+                // A read whose answer it does not look at: a session no verification opened.
+                let unknown = SessionId::new(&format!("ses_{}", "0".repeat(32)))?;
+                let _ = self
+                    .inner
+                    .resolve(&unknown, &RequestContext::default())
+                    .await;
+                outcome = Ok(CheckOutcome::Verified(
+                    Verified::new(handle.channel.clone())
+                        .with_phone(handle.phone.clone())
+                        .with_session_id(Some(unknown)),
+                ));
+            } else if unreadable(err) || stalled(err) {
                 match (self.flaw, request.code.is_some()) {
                     (Flaw::UnreadableCheckRejected, true) => {
                         outcome = Ok(CheckOutcome::Rejected(Rejection::new(
@@ -463,6 +546,10 @@ impl PhoneVerifier for Broken {
             }
             (Flaw::DropsPhone, Ok(CheckOutcome::Verified(mut verified))) => {
                 verified.phone = None;
+                Ok(CheckOutcome::Verified(verified))
+            }
+            (Flaw::SendsBySmsOnly, Ok(CheckOutcome::Verified(mut verified))) => {
+                verified.channel = handle.channel.clone();
                 Ok(CheckOutcome::Verified(verified))
             }
             (Flaw::NeverPending, Ok(CheckOutcome::Pending)) => Ok(CheckOutcome::Rejected(
@@ -542,7 +629,12 @@ impl SessionResolver for Broken {
         };
         if let Err(err) = &result {
             self.hostile(err).await;
-            if self.flaw == Flaw::UnreadableLookupMisread && (unreadable(err) || stalled(err)) {
+            let misread = match self.flaw {
+                Flaw::UnreadableLookupMisread => unreadable(err) || stalled(err),
+                Flaw::DefaultsMissingFields => fieldless(err),
+                _ => false,
+            };
+            if misread {
                 return Err(Error::new(ErrorKind::NotFound, "no such session"));
             }
         }
@@ -677,11 +769,22 @@ async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
         ],
         "is never a rejection",
         // The check answered 503 was not taken (the in-memory provider refused it): asked
-        // again, it verifies, after a second code-check request.
-        &[(
-            "otp.server_error_not_rejected[",
-            "the provider received 2 code-check requests, expected exactly 1",
-        )],
+        // again, it verifies, after a second code-check request. A wrong code asked again is
+        // rejected, after a second code-check request no read-back allowed.
+        &[
+            (
+                "otp.server_error_not_rejected[",
+                "the provider received 2 code-check requests, expected exactly 1",
+            ),
+            (
+                "otp.lost_answer_wrong_code_not_verified[",
+                "was reported rejected (WrongCode) after 2 code-check request(s)",
+            ),
+            (
+                "otp.unreadable_answer_wrong_code_not_verified[",
+                "was reported rejected (WrongCode) after 2 code-check request(s)",
+            ),
+        ],
     );
 }
 
@@ -867,8 +970,8 @@ async fn sending_a_check_again_after_its_answer_was_lost_fails_the_lost_answer_c
     assert_fails_only(
         &report,
         &[
-            "otp.lost_answer_not_rejected[",
-            "otp.unreadable_answer_not_rejected[",
+            "otp.lost_answer_",
+            "otp.unreadable_answer_",
             "otp.stalled_answer_not_rejected[",
             "otp.server_error_not_rejected[",
         ],
@@ -1091,6 +1194,7 @@ async fn dropping_the_phone_fails_every_verification() {
             "otp.code_single_use[",
             "otp.malformed_code_refused[",
             "otp.handle_",
+            "otp.valid_until_expires_at[",
             "reverse.pending_then_verified[",
             "reverse.handle_",
             "reverse.poll_retried_after_",
@@ -1975,15 +2079,19 @@ async fn checking_again_after_a_read_back_fails_unless_the_harness_says_a_repeat
     failed.sort();
     let every = per_otp_channel(&[
         "otp.lost_answer_not_rejected",
+        "otp.lost_answer_wrong_code_not_verified",
         "otp.server_error_not_rejected",
         "otp.stalled_answer_not_rejected",
         "otp.unreadable_answer_not_rejected",
+        "otp.unreadable_answer_wrong_code_not_verified",
     ]);
     assert_eq!(failed, every, "{report}");
 
     // Opted in: the repeat is right after an answer given without processing (a 503 without
-    // Retry-After, malformed JSON, the wrong content type); after a lost answer, or one given
-    // once the check was taken (a truncated, oversized or stalled body), it never is.
+    // Retry-After, malformed JSON, the wrong content type, valid JSON of the wrong shape), and
+    // of a wrong code whatever the answer (it changed nothing); after a lost answer to the
+    // right code, or one given once the check was taken (a truncated, oversized or stalled
+    // body), it never is.
     let state = InMemoryState::seeded(18);
     let verifier = Broken::new(state.clone(), Flaw::RereadsThenRepeats);
     let mut opted_in = Probe::new(InMemoryHarness::for_state(state));
@@ -2005,7 +2113,12 @@ async fn checking_again_after_a_read_back_fails_unless_the_harness_says_a_repeat
     for answer in ["truncated body: ", "oversized body: "] {
         assert!(unreadable.contains(answer), "{unreadable}");
     }
-    for answer in ["malformed JSON: ", "wrong content type: "] {
+    for answer in [
+        "malformed JSON: ",
+        "wrong content type: ",
+        "JSON object without fields: ",
+        "JSON array: ",
+    ] {
         assert!(!unreadable.contains(answer), "{unreadable}");
     }
     let server_error = report.get("otp.server_error_not_rejected[sms]").unwrap();
@@ -2097,12 +2210,19 @@ async fn a_check_fault_no_request_used_fails_the_lost_answer_check() {
         &["otp.lost_answer_not_rejected["],
         "verified after 1 request(s) to the provider: a check whose answer was lost is \
          verified only by reading the verification back",
-        // Answered as it was, the check verified: not the server error it was to meet.
-        &[(
-            "otp.server_error_not_rejected[",
-            "expected an OutcomeUnknown error (the code may be used up, and the check must not \
-             be sent again), got verified",
-        )],
+        // Answered as it was, the check verified: not the server error it was to meet; and
+        // the wrong code's check was rejected, which no lost answer tells.
+        &[
+            (
+                "otp.server_error_not_rejected[",
+                "expected an OutcomeUnknown error (the code may be used up, and the check must \
+                 not be sent again), got verified",
+            ),
+            (
+                "otp.lost_answer_wrong_code_not_verified[",
+                "was reported rejected (WrongCode) after 1 code-check request(s)",
+            ),
+        ],
     );
 
     // Without request counts, the suite cannot tell: skipped, saying so.
@@ -2213,7 +2333,7 @@ async fn panicking_on_unreadable_answers_fails_the_unreadable_answer_checks() {
     assert_fails_only(
         &report,
         &[
-            "otp.unreadable_answer_not_rejected[",
+            "otp.unreadable_answer_",
             "reverse.unreadable_poll_not_misread[",
             "send.unreadable_answer_maybe_sent[",
             "session.unreadable_resolution_not_misread",
@@ -2227,13 +2347,19 @@ async fn panicking_on_unreadable_answers_fails_the_unreadable_answer_checks() {
 #[tokio::test]
 async fn an_unreadable_check_answer_taken_as_a_wrong_code_fails_the_answer_checks() {
     let report = report_for(Flaw::UnreadableCheckRejected).await;
-    assert_fails_only(
+    assert_fails_only_and(
         &report,
         &[
             "otp.unreadable_answer_not_rejected[",
             "otp.stalled_answer_not_rejected[",
         ],
         "reported rejected (WrongCode): an answer that cannot be read is never a rejection",
+        // The wrong code's check so answered is rejected as it should have been, but nothing
+        // the verifier read says so.
+        &[(
+            "otp.unreadable_answer_wrong_code_not_verified[",
+            "was reported rejected (WrongCode) after 1 code-check request(s)",
+        )],
     );
 }
 
@@ -2368,8 +2494,8 @@ async fn hostile_answers_a_harness_cannot_give_are_skipped_or_named() {
     assert_eq!(
         send.detail.as_deref(),
         Some(
-            "not run: truncated body, wrong content type, oversized body (unsupported by this \
-             harness: this hostile answer)"
+            "not run: truncated body, wrong content type, oversized body, JSON object without \
+             fields, JSON array (unsupported by this harness: this hostile answer)"
         )
     );
     for name in [
@@ -2574,5 +2700,150 @@ async fn refusing_a_phone_on_a_reverse_only_channel_as_unsupported_fails_the_che
             .unwrap_or_default()
             .contains("expected an InvalidInput error, got"),
         "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn unwrapping_a_field_an_answer_lacks_fails_the_unreadable_answer_checks() {
+    let report = report_for(Flaw::UnwrapsMissingFields).await;
+    assert_fails_only(
+        &report,
+        &[
+            "otp.unreadable_answer_",
+            "reverse.unreadable_poll_not_misread[",
+            "send.unreadable_answer_maybe_sent[",
+            "session.unreadable_resolution_not_misread",
+        ],
+        "panicked: called `Option::unwrap()` on a `None` value",
+    );
+}
+
+#[tokio::test]
+async fn defaulting_the_fields_an_answer_lacks_fails_the_unreadable_answer_checks() {
+    let report = report_for(Flaw::DefaultsMissingFields).await;
+    assert_fails_only_and(
+        &report,
+        &["send.unreadable_answer_maybe_sent["],
+        "JSON object without fields: start succeeded although the provider's answer was a \
+         JSON object without fields",
+        &[
+            (
+                "otp.unreadable_answer_not_rejected[",
+                "JSON array: the right code's check was answered with a JSON array, and the \
+                 verifier reported rejected (WrongCode)",
+            ),
+            (
+                "otp.unreadable_answer_wrong_code_not_verified[",
+                "JSON object without fields: a wrong code's check (its answer was a JSON object \
+                 without fields) was reported rejected (WrongCode) after 1 code-check request(s)",
+            ),
+            ("reverse.unreadable_poll_not_misread[", "got pending"),
+            (
+                "session.unreadable_resolution_not_misread",
+                "got not found: no such session",
+            ),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn logging_a_basic_authorization_fails_the_log_check() {
+    let report = report_for(Flaw::LogsBasicCredentials).await;
+    assert_fails_only(
+        &report,
+        &["privacy.phones_and_codes_not_logged"],
+        "the log shows the harness's secret #1 (base64-encoded)",
+    );
+}
+
+#[tokio::test]
+async fn sending_every_code_by_sms_fails_the_checks_of_the_other_channels() {
+    let report = report_for(Flaw::SendsBySmsOnly).await;
+    let why = "the code went out by sms, but the handle says";
+    for result in report.results() {
+        if result.status == Status::Failed {
+            let detail = result.detail.as_deref().unwrap_or_default();
+            assert!(detail.contains(why), "{}: {detail}", result.name);
+            assert!(
+                result.name.ends_with("[whatsapp]") || result.name.ends_with("[voice]"),
+                "{}\n{report}",
+                result.name
+            );
+        }
+    }
+    for channel in ["whatsapp", "voice"] {
+        let name = format!("otp.right_code_verifies[{channel}]");
+        let detail = report
+            .get(&name)
+            .unwrap()
+            .detail
+            .clone()
+            .unwrap_or_default();
+        assert_eq!(report.status(&name), Some(Status::Failed), "{report}");
+        assert!(detail.contains(&format!("{why} {channel}")), "{detail}");
+    }
+    assert_eq!(
+        report.status("otp.right_code_verifies[sms]"),
+        Some(Status::Passed)
+    );
+}
+
+#[tokio::test]
+async fn taking_an_unread_answer_for_a_success_fails_the_unreadable_answer_checks() {
+    let report = report_for(Flaw::UnreadAnswerVerifies).await;
+    assert_fails_only_and(
+        &report,
+        &["otp.unreadable_answer_not_rejected["],
+        "without processing the check, so the code was not used and nothing verified it, yet \
+         the verifier reported verified after one code-check request",
+        &[(
+            "otp.unreadable_answer_wrong_code_not_verified[",
+            "was reported verified: a wrong code never verifies",
+        )],
+    );
+    // The answers given once the check was taken (the right code used up) leave `Verified`
+    // right after a read-back; those given without processing do not.
+    let detail = report
+        .get("otp.unreadable_answer_not_rejected[sms]")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    for unprocessed in [
+        "malformed JSON: ",
+        "wrong content type: ",
+        "JSON object without fields: ",
+        "JSON array: ",
+    ] {
+        assert!(detail.contains(unprocessed), "{detail}");
+    }
+    for processed in ["truncated body: ", "oversized body: "] {
+        assert!(!detail.contains(processed), "{detail}");
+    }
+}
+
+/// A handle dated by this machine's clock while the suite has moved the provider's is no
+/// flaw: the validity check measures from the provider's time, and passes. (It measured
+/// `expires_at - created_at`, which then holds every move of the clock, and failed it.)
+#[tokio::test]
+async fn a_handle_dated_by_this_machines_clock_passes_the_expiry_checks() {
+    let report = report_for(Flaw::CreatedAtHere).await;
+    let failed: Vec<String> = report.failed().map(|c| format!("{c:?}")).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(
+        report
+            .passed()
+            .any(|c| format!("{c:?}").contains("otp.valid_until_expires_at[")),
+        "the check ran"
+    );
+}
+
+#[tokio::test]
+async fn a_handle_that_outlives_the_providers_expiry_fails_the_validity_check() {
+    let report = report_for(Flaw::DoublesExpiry).await;
+    assert_fails_only(
+        &report,
+        &["otp.valid_until_expires_at["],
+        // About 1140 s: the provider's time is read at the check, a moment after the start.
+        "s after the start, a minute before the handle's expires_at: expected verified, got \
+         rejected (Expired)",
     );
 }

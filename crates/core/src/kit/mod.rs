@@ -53,8 +53,8 @@ pub use request::{
     HttpRequest, Operation, OperationKind, basic_auth_value, fits_header, secret_header_value,
 };
 pub use response::{
-    HttpResponse, kind_for_operation, kind_for_status, provider_code, provider_code_scrubbed,
-    provider_text, redacted_excerpt, scrub_secrets,
+    HttpResponse, MIN_ENCODED_SECRET_LEN, kind_for_operation, kind_for_status, provider_code,
+    provider_code_scrubbed, provider_text, redacted_excerpt, scrub_secrets,
 };
 pub use stream::HttpStream;
 

@@ -310,20 +310,70 @@ fn operation_kind(
 }
 
 /// `text` with every non-empty one of `secrets` replaced by `<redacted>`: for what a provider
-/// wrote, in case it echoes a credential, before it goes into an error or a log.
+/// wrote, in case it echoes a credential, before it goes into an error or a log. A secret is
+/// also found percent-encoded (in a URL or a form it echoes) and, from
+/// [`MIN_ENCODED_SECRET_LEN`] bytes on, base64-encoded wherever it starts in the encoded text
+/// (an `Authorization: Basic` header it echoes): the characters the secret alone decides are
+/// replaced, and one or two at each edge, shared with its neighbours, may stay.
 ///
 /// ```
 /// use phone_verify_core::kit::scrub_secrets;
 ///
 /// assert_eq!(scrub_secrets("bad key k-123", &["k-123", ""]), "bad key <redacted>");
+/// // `Basic base64("AC0123:auth-token-0123")`, echoed.
+/// let echoed = "got Authorization: Basic QUMwMTIzOmF1dGgtdG9rZW4tMDEyMw==";
+/// let scrubbed = scrub_secrets(echoed, &["auth-token-0123"]);
+/// assert_eq!(scrubbed, "got Authorization: Basic QUMwMTIzOm<redacted>w==");
 /// ```
 pub fn scrub_secrets(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .fold(text.to_owned(), |out, secret| {
-            out.replace(secret, "<redacted>")
-        })
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        for form in written_forms(secret) {
+            if out.contains(&form) {
+                out = out.replace(&form, "<redacted>");
+            }
+        }
+    }
+    out
+}
+
+/// The shortest secret, in bytes, that [`scrub_secrets`] also finds base64-encoded: the
+/// encoded fragments of a shorter one would be found in other text by chance.
+pub const MIN_ENCODED_SECRET_LEN: usize = 12;
+
+/// The forms `secret` may take in what a provider writes back: as it is; percent-encoded
+/// (RFC 3986: all but the unreserved characters), where that differs; and, from
+/// [`MIN_ENCODED_SECRET_LEN`] bytes on, its base64, standard and URL-safe alphabets, at each of
+/// the three byte offsets it may start at, cut to the characters it alone decides (character
+/// `j` of an encoding holds bits `6j..6j + 6`).
+fn written_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let mut forms = vec![secret.to_owned()];
+    let encoded = utf8_percent_encode(secret, NOT_UNRESERVED).to_string();
+    if encoded != secret {
+        forms.push(encoded);
+    }
+    if secret.len() >= MIN_ENCODED_SECRET_LEN {
+        for offset in 0..3 {
+            let mut bytes = vec![0; offset];
+            bytes.extend_from_slice(secret.as_bytes());
+            let (first, end) = ((8 * offset).div_ceil(6), 8 * bytes.len() / 6);
+            for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                let fragment = engine.encode(&bytes)[first..end].to_owned();
+                if !forms.contains(&fragment) {
+                    forms.push(fragment);
+                }
+            }
+        }
+    }
+    forms
 }
 
 /// A provider's free text (its error message) as an error keeps it: `secrets` replaced by
@@ -373,7 +423,9 @@ pub fn provider_code(text: &str) -> Option<String> {
 
 /// [`provider_code`] of a code or request id that may echo a credential: control characters
 /// dropped first, then `secrets` replaced by `<redacted>` (so that a control character inside
-/// one cannot hide it from the scrub), then cut to 64 characters.
+/// one cannot hide it from the scrub), then cut to 64 characters. An id holding no secret as
+/// it is, and no control character, is kept as it is: it is read on every call, and
+/// [`scrub_secrets`]'s search for encoded forms is left to the rare answers that need it.
 ///
 /// ```
 /// use phone_verify_core::kit::provider_code_scrubbed;
@@ -482,6 +534,33 @@ fn is_run_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A secret echoed percent-encoded, or base64-encoded at any offset and in either
+    /// alphabet, is scrubbed; a short one only as it is. (Only the verbatim form was: a Basic
+    /// `Authorization` header echoed in an error showed the credentials.)
+    #[test]
+    fn secrets_are_scrubbed_percent_and_base64_encoded() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let secret = "tok/en+secret?0123";
+        for prefix in ["", "a", "ab", "user:"] {
+            for engine in [&STANDARD, &URL_SAFE] {
+                let echoed = engine.encode(format!("{prefix}{secret}"));
+                let scrubbed = scrub_secrets(&format!("auth {echoed} end"), &[secret]);
+                assert!(scrubbed.contains("<redacted>"), "{prefix:?}: {scrubbed}");
+                assert!(scrubbed.len() < echoed.len(), "{prefix:?}: {scrubbed}");
+            }
+        }
+        assert_eq!(
+            scrub_secrets("k=tok%2Fen%2Bsecret%3F0123", &[secret]),
+            "k=<redacted>"
+        );
+        // Short: as it is only.
+        assert_eq!(
+            scrub_secrets("a2V5LTEy key-12", &["key-12"]),
+            "a2V5LTEy <redacted>"
+        );
+    }
 
     #[test]
     fn redacted_excerpt_redacts_and_truncates() {

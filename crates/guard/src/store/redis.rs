@@ -202,8 +202,8 @@ return out
 /// or is given up, and a `PING` on it then times out too: a server or a network path gone
 /// without closing it), is replaced by a new one in the background, at most once a second. Its
 /// connection and response timeouts bound every call (and the guard bounds it again with its
-/// own store timeout). A connection attempt is not retried in the background (the next call
-/// tries again), and a call is not retried either: redis-rs reports a connection lost before and
+/// own store timeout). A lost connection is replaced at once, the attempt retried twice in the
+/// background; a call is not retried: redis-rs reports a connection lost before and
 /// after it sent the call alike, and Redis may have run it.
 ///
 /// An allowed hit also leaves a marker, `{prefix}:hit:` and the [`HitId`], with what it
@@ -328,17 +328,18 @@ impl RedisStoreBuilder {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.connection_timeout)
             .set_response_timeout(self.response_timeout)
-            // Tried once, then again at the next call: a retry's backoff (a second or more)
-            // outlasts the bound of `connect`, which would report a refused certificate or
-            // password as a timeout, and a call waiting on the reconnection.
-            .set_number_of_retries(0)
+            // A lost connection is replaced at once, and the attempt retried twice in the
+            // background (after a second or more: a restart), so the next decision finds it.
+            .set_number_of_retries(2)
             .set_tcp_settings(tcp_settings());
         let marker_ttl = super::marker_ttl(self.response_timeout);
         let bound = self
             .connection_timeout
             .saturating_add(self.response_timeout);
-        let current = open(&client, &config, bound).await?;
-        let mut connection = current.clone();
+        // The set-up runs on a connection of its own, tried once: a refused password or
+        // certificate is told at once, not after the manager's backoff, which the bound would
+        // cut short into a timeout.
+        let mut connection = set_up_connection(&client, &self, bound).await?;
         // `PEXPIRETIME` tells a window from the next one: a server without it is refused here,
         // not at every release.
         let _: i64 = redis::cmd("PEXPIRETIME")
@@ -357,6 +358,10 @@ impl RedisStoreBuilder {
                 .await
                 .map_err(|e| connect_failed(&e))?;
         }
+        // Closed by the server before its answer: gone before the store's first call.
+        let _: Result<(), RedisError> = redis::cmd("QUIT").query_async(&mut connection).await;
+        drop(connection);
+        let current = open(&client, &config, bound).await?;
         let link = Link {
             client,
             config,
@@ -413,6 +418,22 @@ fn tcp_settings() -> TcpSettings {
     TcpSettings::default().set_keepalive(keepalive)
 }
 
+/// One connection to `client`, tried once within `bound`, with the builder's timeouts.
+async fn set_up_connection(
+    client: &redis::Client,
+    builder: &RedisStoreBuilder,
+    bound: Duration,
+) -> Result<redis::aio::MultiplexedConnection, StoreError> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(builder.connection_timeout)
+        .set_response_timeout(builder.response_timeout);
+    let connect = client.get_multiplexed_async_connection_with_config(&config);
+    tokio::time::timeout(bound, connect)
+        .await
+        .map_err(|_| StoreError::Timeout(bound))?
+        .map_err(|e| connect_failed(&e))
+}
+
 /// A new connection manager, within `bound`.
 async fn open(
     client: &redis::Client,
@@ -430,7 +451,7 @@ async fn open(
 /// counter Redis evicts lets requests through its limit. Says nothing when `CONFIG` is refused
 /// (managed Redis services often disable it), or without a `maxmemory` (`0`: Redis evicts
 /// nothing).
-async fn warn_if_evicting(connection: &mut ConnectionManager) {
+async fn warn_if_evicting(connection: &mut impl redis::aio::ConnectionLike) {
     let answer: Result<HashMap<String, String>, RedisError> = redis::cmd("CONFIG")
         .arg("GET")
         .arg("maxmemory")

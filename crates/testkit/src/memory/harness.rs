@@ -126,11 +126,20 @@ impl Harness for InMemoryHarness {
         PhoneNumber::parse(&format!("+5076{n:07}")).map_err(|e| HarnessError::failed(e.to_string()))
     }
 
+    /// The code of the message sent for the handle's reference, which must have gone out on
+    /// the handle's channel: one sent on another fails the check that asked for it.
     async fn delivered_code(&self, verification: &Verification) -> HarnessResult<Option<Code>> {
-        Ok(self
-            .state
-            .message_for(&verification.reference)
-            .map(|m| m.code))
+        let Some(message) = self.state.message_for(&verification.reference) else {
+            return Ok(None);
+        };
+        if message.channel != verification.channel {
+            return Err(HarnessError::failed(format!(
+                "the code went out by {}, but the handle says {}: a code is sent on the \
+                 channel asked for",
+                message.channel, verification.channel
+            )));
+        }
+        Ok(Some(message.code))
     }
 
     async fn complete_reverse_flow(

@@ -184,6 +184,124 @@ impl Suite<'_> {
         }
     }
 
+    /// A wrong code's check taken by the provider, its answer lost ([`CheckFault::AnswerLost`]):
+    /// never `Verified` ([`wrong_code_in_doubt`](Self::wrong_code_in_doubt)).
+    pub(super) async fn lost_answer_wrong_code(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (_, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        self.harness
+            .inject_check_fault(&handle, CheckFault::AnswerLost)
+            .await?;
+        let before = self.harness.request_counts().await;
+        let outcome = self.verifier.check_code(&handle, &wrong).await;
+        let verdict = async {
+            let sent = match before {
+                Ok(before) => {
+                    let checks = self.logged_since(&before, |c| c.checks).await?;
+                    let after = self.harness.request_counts().await?;
+                    Sent {
+                        checks,
+                        made: Some(after.total.saturating_sub(before.total)),
+                    }
+                }
+                Err(HarnessError::Unsupported(_)) => Sent::default(),
+                Err(err) => return Err(err.into()),
+            };
+            self.wrong_code_in_doubt(&handle, outcome, sent, "its answer was lost", false)
+        }
+        .await;
+        self.settle(verdict).await
+    }
+
+    /// The verdict on a wrong code's check whose answer the verifier could not have (`what`
+    /// says why), after `sent`: `Verified` always fails, since a wrong code verifies nothing
+    /// and neither a lost answer nor an unreadable one says otherwise. An `OutcomeUnknown`
+    /// error passes after exactly one code-check request ([`checked_once`]), and so does a
+    /// `Decode` error where `processed` (the answer was the provider's own, after processing,
+    /// its body cut or padded: its status is the provider's refusal of the wrong code, not a
+    /// success, and the HTTP layer reads an unusable body of a refusal as `Decode`).
+    /// `Rejected(WrongCode)` passes only as the provider's answer to a second check, sent after
+    /// a read-back where the harness says a repeat is harmless
+    /// ([`Harness::repeat_check_harmless`](crate::Harness::repeat_check_harmless): the provider
+    /// keeps no count of wrong codes, so the first check changed nothing whether or not it was
+    /// processed); without code checks counted, that is skipped as unproven. Any other
+    /// rejection or error fails.
+    pub(super) fn wrong_code_in_doubt(
+        &self,
+        handle: &Verification,
+        outcome: phone_verify_core::Result<CheckOutcome>,
+        sent: Sent,
+        what: &str,
+        processed: bool,
+    ) -> Check {
+        let repeat_harmless = self.harness.repeat_check_harmless(handle);
+        let why = format!(
+            "the provider may have taken the wrong code's check ({what}), and the check must not \
+             be sent again"
+        );
+        match outcome {
+            Ok(CheckOutcome::Verified(_)) => fail!(
+                "a wrong code's check ({what}) was reported verified: a wrong code never \
+                 verifies, and an answer the verifier could not read (or never got) is not a \
+                 success"
+            ),
+            Err(err)
+                if err.kind() == ErrorKind::OutcomeUnknown
+                    || (processed && err.kind() == ErrorKind::Decode) =>
+            {
+                checked_once(sent, repeat_harmless, &why)?;
+                let what = match err.kind() {
+                    ErrorKind::Decode => "a Decode error as expected",
+                    _ => "an OutcomeUnknown error as expected",
+                };
+                sent.proven(None, what)
+            }
+            Ok(CheckOutcome::Rejected(r))
+                if r.reason == RejectReason::WrongCode
+                    && repeat_harmless
+                    && sent.checks == Some(2) =>
+            {
+                checked_once(sent, repeat_harmless, &why)?;
+                Ok(Some(
+                    "rejected (WrongCode) by a second check, after a read-back (the provider \
+                     keeps no count of wrong codes)"
+                        .into(),
+                ))
+            }
+            Ok(CheckOutcome::Rejected(r))
+                if r.reason == RejectReason::WrongCode
+                    && repeat_harmless
+                    && sent.checks.is_none() =>
+            {
+                Err(Verdict::Skip(format!(
+                    "{CHECKS_UNCOUNTED}: rejected (WrongCode), but not proven the answer to a \
+                     second check after a read-back"
+                )))
+            }
+            Ok(CheckOutcome::Rejected(r)) => fail!(
+                "a wrong code's check ({what}) was reported rejected ({:?}){}: the verifier \
+                 cannot know what the provider made of it, so a rejection is only the \
+                 provider's answer to a second check, sent after a read-back where a repeat is \
+                 harmless; expected an OutcomeUnknown error",
+                r.reason,
+                sent.checks
+                    .map_or_else(String::new, |n| format!(" after {n} code-check request(s)"))
+            ),
+            other => fail!(
+                "a wrong code's check ({what}): expected an OutcomeUnknown error (the provider \
+                 may have taken the check){}, got {}",
+                if processed {
+                    ", or a Decode error (the provider's own refusal, its body unusable)"
+                } else {
+                    ""
+                },
+                describe(&other)
+            ),
+        }
+    }
+
     /// The right code's check answered with a 503 without `Retry-After` ([`CheckFault::ServerError`]):
     /// an `OutcomeUnknown` error after exactly one code-check request, when the harness counts
     /// them; never a rejection or another error. `Verified` only where the harness says a

@@ -192,6 +192,7 @@ mod tests {
             caps: verifier.capabilities(),
             handle_providers: vec![provider.clone()],
             provider,
+            advanced: std::sync::Mutex::new(std::time::Duration::ZERO),
         };
         suite.no_reserved_extras().await
     }

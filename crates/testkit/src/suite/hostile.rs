@@ -1,7 +1,7 @@
 //! The checks of hostile input and hostile answers: handles and session ids shaped to reach
 //! another path are refused before any request, and an answer the client cannot read (a
-//! truncated, malformed, mistyped or oversized body, or one that stalls) ends in a typed
-//! error, never a panic, a hang or an outcome made up from it.
+//! truncated, malformed, mistyped or oversized body, valid JSON of the wrong shape, or one
+//! that stalls) ends in a typed error, never a panic, a hang or an outcome made up from it.
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -447,6 +447,9 @@ impl Suite<'_> {
                     self.expect_verified(answered, &phone, channel)?;
                     checked_once(sent, repeat_harmless, &why)?;
                     let note = read_back(made, "the right code's check")?;
+                    if !answer.processed() {
+                        verified_by_a_second_check(sent, answer)?;
+                    }
                     sent.proven(note, "verified after a read-back")
                 }
                 Ok(CheckOutcome::Rejected(r)) => fail!(
@@ -463,6 +466,39 @@ impl Suite<'_> {
                     describe(&other)
                 ),
             }
+        }
+        .await;
+        self.settle(verdict).await
+    }
+
+    pub(super) async fn check_unreadable_wrong_code(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        self.each_answer(HostileAnswer::UNREADABLE, |answer| {
+            self.check_hostile_wrong_code(channel, answer)
+        })
+        .await
+    }
+
+    /// A wrong code's check answered with `answer`: never `Verified`, whatever the verifier
+    /// read back ([`wrong_code_in_doubt`]).
+    async fn check_hostile_wrong_code(&self, channel: &Channel, answer: HostileAnswer) -> Check {
+        let (_, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        self.harness
+            .inject_hostile_answer(AnswerTo::Check(&handle), answer)
+            .await?;
+        let before = self.harness.request_counts().await;
+        let outcome = self.verifier.check_code(&handle, &wrong).await;
+        let verdict = async {
+            let checks = match &before {
+                Ok(before) => self.logged_since(before, |c| c.checks).await?,
+                Err(_) => None,
+            };
+            let made = self.made_since(before).await?;
+            let what = format!("its answer was a {}", answer.name());
+            let sent = Sent { checks, made };
+            self.wrong_code_in_doubt(&handle, outcome, sent, &what, answer.processed())
         }
         .await;
         self.settle(verdict).await
@@ -580,6 +616,23 @@ impl Suite<'_> {
         .await;
         self.settle(verdict).await
     }
+}
+
+/// `Verified` after `answer`, which the provider gave without processing the check: the code
+/// was not used, so only a second check can have verified it (where the harness says a repeat
+/// is harmless, after a read-back: [`checked_once`] has passed). With one code-check request
+/// the verifier took the answer for a success (or read back a verification nothing had
+/// verified), and it fails; without code checks counted, [`Sent::proven`] skips it.
+fn verified_by_a_second_check(sent: Sent, answer: HostileAnswer) -> Result<(), Verdict> {
+    ensure!(
+        sent.checks != Some(1),
+        "the provider gave the {} without processing the check, so the code was not used and \
+         nothing verified it, yet the verifier reported verified after one code-check request \
+         (a 2xx answer is not a success until its body says so, and a read-back shows the \
+         verification still pending)",
+        answer.name()
+    );
+    Ok(())
 }
 
 /// A success after a hostile answer is right only when the verifier asked again: with

@@ -3,6 +3,10 @@
 
 use std::fmt::{self, Write as _};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 use phone_verify_core::{
     Channel, CheckOutcome, Code, Error, PhoneNumber, PhoneVerifierExt, RequestContext, SessionId,
     StartRequest, Verification,
@@ -18,6 +22,17 @@ use crate::harness::{AnswerTo, HarnessError, HostileAnswer, SendFault};
 /// The shortest credential the suite searches for: a shorter one would be found by chance.
 const MIN_SECRET_LEN: usize = 8;
 
+/// The shortest credential, in bytes, the suite also searches for base64-encoded: the
+/// fragments of a shorter one would be found by chance.
+const MIN_ENCODED_SECRET_LEN: usize = 12;
+
+/// What a credential is percent-encoded with (RFC 3986): all but its unreserved characters.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Characters a log may put between a number's digits (`+90 532 …`, `(212) 555-…`).
 const DIGIT_SEPARATORS: &[char] = &[' ', '-', '.', '(', ')', '/'];
 
@@ -29,9 +44,9 @@ impl Suite<'_> {
                 "the harness names no credentials (Harness::secrets): nothing to search for".into(),
             ));
         }
-        let shown = Shown { secrets: &secrets };
+        let shown = Shown::new(&secrets);
         let short = shown.too_short();
-        if shown.searched().next().is_none() {
+        if !shown.searches() {
             return Err(Verdict::Skip(format!(
                 "{}: nothing left to search for",
                 short.unwrap_or_default()
@@ -226,7 +241,7 @@ impl Suite<'_> {
             );
         }
         let secrets = self.harness.secrets();
-        let shown = Shown { secrets: &secrets };
+        let shown = Shown::new(&secrets);
         shown.check("the log", &text)?;
         Ok(notes([
             text.is_empty()
@@ -345,19 +360,28 @@ impl Suite<'_> {
     }
 }
 
-/// Searches what a verifier shows for the harness's secrets.
+/// Searches what a verifier shows for the harness's secrets, in each form they may take on
+/// the wire ([`secret_forms`]).
 struct Shown<'a> {
     secrets: &'a [String],
+    /// The secrets long enough to search for, by their place in the list, with their forms.
+    forms: Vec<(usize, Vec<(&'static str, String)>)>,
 }
 
-impl Shown<'_> {
-    /// The secrets long enough to search for, each with its place in the harness's list.
-    fn searched(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.secrets
+impl<'a> Shown<'a> {
+    fn new(secrets: &'a [String]) -> Self {
+        let forms = secrets
             .iter()
-            .map(String::as_str)
             .enumerate()
             .filter(|(_, s)| s.chars().count() >= MIN_SECRET_LEN)
+            .map(|(n, s)| (n, secret_forms(s)))
+            .collect();
+        Self { secrets, forms }
+    }
+
+    /// Whether any secret is long enough to search for.
+    fn searches(&self) -> bool {
+        !self.forms.is_empty()
     }
 
     /// A note naming the secrets too short to search for (by place, never shown), if any.
@@ -378,19 +402,64 @@ impl Shown<'_> {
         })
     }
 
-    /// Fails when `text`, which is `what`, contains a secret long enough to search for (named
-    /// by its place in the list, never shown).
+    /// Fails when `text`, which is `what`, contains a secret long enough to search for, in
+    /// any of its forms (named by its place in the list and the form, never shown).
     fn check(&self, what: &str, text: &str) -> Result<(), Verdict> {
-        match self.searched().find(|(_, s)| text.contains(s)) {
-            Some((n, _)) => fail!("{what} shows the harness's secret #{}", n + 1),
-            None => Ok(()),
+        for (n, forms) in &self.forms {
+            if let Some((form, _)) = forms
+                .iter()
+                .find(|(_, shape)| text.contains(shape.as_str()))
+            {
+                fail!("{what} shows the harness's secret #{}{form}", n + 1);
+            }
         }
+        Ok(())
     }
 
     /// Checks a result ([`result_text`]).
     fn result<T: fmt::Debug>(&self, what: &str, result: &Result<T, Error>) -> Result<(), Verdict> {
         self.check(what, &result_text(result))
     }
+}
+
+/// The forms `secret` is searched for in, each with how the failure names it: as it is; its
+/// percent-encoding (RFC 3986), where that differs; and, for a secret of at least
+/// [`MIN_ENCODED_SECRET_LEN`] bytes, its base64 at each of the three byte offsets a longer
+/// encoded text may hold it at (`user:secret` in a Basic `Authorization`, say), with the
+/// characters at its edges, which its neighbours' bytes decide, left out
+/// ([`base64_fragments`]).
+fn secret_forms(secret: &str) -> Vec<(&'static str, String)> {
+    let mut forms = vec![("", secret.to_owned())];
+    let encoded = utf8_percent_encode(secret, NOT_UNRESERVED).to_string();
+    if encoded != secret {
+        forms.push((" (percent-encoded)", encoded));
+    }
+    if secret.len() >= MIN_ENCODED_SECRET_LEN {
+        for fragment in base64_fragments(secret.as_bytes()) {
+            if !forms.iter().any(|(_, form)| *form == fragment) {
+                forms.push((" (base64-encoded)", fragment));
+            }
+        }
+    }
+    forms
+}
+
+/// The base64 characters (standard and URL-safe alphabets) that `secret` alone decides in any
+/// text whose encoding holds it, one string for each byte offset modulo 3 it may start at and
+/// each alphabet: character `j` of an encoding holds bits `6j..6j + 6` of the bytes, so those
+/// wholly within the secret's bits are its own.
+fn base64_fragments(secret: &[u8]) -> Vec<String> {
+    let mut fragments = Vec::with_capacity(6);
+    for offset in 0..3 {
+        let mut bytes = vec![0; offset];
+        bytes.extend_from_slice(secret);
+        let first = (8 * offset).div_ceil(6);
+        let end = 8 * bytes.len() / 6;
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            fragments.push(engine.encode(&bytes)[first..end].to_owned());
+        }
+    }
+    fragments
 }
 
 /// What the application could print of a result: the value's `Debug`, or the error's
@@ -451,6 +520,72 @@ fn contains_token(text: &str, token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whatever comes before and after it, the base64 of a text holding a secret holds one of
+    /// its fragments.
+    #[test]
+    fn a_secret_is_found_base64_encoded_at_any_offset() {
+        // `~~~` encodes to `+` and `/` in the standard alphabet, `-` and `_` in the URL-safe.
+        let secret = "broken-api-key~~~0123";
+        let fragments = base64_fragments(secret.as_bytes());
+        assert!(fragments.iter().any(|f| f.contains('+') || f.contains('/')));
+        assert!(fragments.iter().any(|f| f.contains('-') || f.contains('_')));
+        for before in ["", "u", "us", "user:", "AC0123456789:", "x:"] {
+            for after in ["", "!", "ab", "xyz"] {
+                let text = STANDARD_NO_PAD.encode(format!("{before}{secret}{after}"));
+                let padded = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{before}{secret}{after}"));
+                // The URL-safe alphabet too (a JWT-style token): `-` and `_` for `+` and `/`.
+                let url_safe = URL_SAFE_NO_PAD.encode(format!("{before}{secret}{after}"));
+                for encoded in [text, padded, url_safe] {
+                    assert!(
+                        fragments.iter().any(|f| encoded.contains(f.as_str())),
+                        "{before:?} {after:?}: {encoded} holds none of {fragments:?}"
+                    );
+                }
+            }
+        }
+        // Each fragment is the secret's own: at least 4 characters for every 3 bytes, less the
+        // edges.
+        assert!(
+            fragments
+                .iter()
+                .all(|f| f.len() >= 4 * secret.len() / 3 - 2)
+        );
+    }
+
+    #[test]
+    fn secrets_are_searched_for_verbatim_percent_encoded_and_in_base64() {
+        let shown = |secret: &str| {
+            secret_forms(secret)
+                .into_iter()
+                .map(|(form, _)| form)
+                .collect::<Vec<_>>()
+        };
+        // Short: as it is only; with characters a URL escapes, percent-encoded too.
+        assert_eq!(shown("short-key"), [""]);
+        assert_eq!(shown("a/b+c=d"), ["", " (percent-encoded)"]);
+        let forms = secret_forms("tok/en+12345=");
+        assert_eq!(forms[1].1, "tok%2Fen%2B12345%3D");
+        assert_eq!(
+            forms.len(),
+            5,
+            "verbatim, percent-encoded, three base64 fragments"
+        );
+
+        let secrets = ["broken-api-key-0123".to_owned()];
+        let shown = Shown::new(&secrets);
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode("memory-account:broken-api-key-0123");
+        let Err(Verdict::Fail(reason)) = shown.check("the log", &format!("Basic {basic}")) else {
+            panic!("a Basic credential holding the secret is found");
+        };
+        assert_eq!(
+            reason,
+            "the log shows the harness's secret #1 (base64-encoded)"
+        );
+        assert!(shown.check("the log", "Basic dXNlcjpwYXNzd29yZA==").is_ok());
+    }
 
     #[test]
     fn tokens_are_whole() {
