@@ -5,7 +5,10 @@ use phone_verify_core::{
     Channel, CheckOutcome, ErrorKind, PhoneVerifierExt, RejectReason, Verification,
 };
 
-use super::{Check, CheckFault, HarnessError, Suite, UNCOUNTED, Verdict, describe, is_rejected};
+use super::{
+    Check, CheckFault, HarnessError, HarnessResult, RequestCounts, Suite, UNCOUNTED, Verdict,
+    describe, is_rejected,
+};
 
 /// The first words of a skip for want of code-check counts.
 const CHECKS_UNCOUNTED: &str = "the harness cannot count code checks";
@@ -197,18 +200,7 @@ impl Suite<'_> {
         let before = self.harness.request_counts().await;
         let outcome = self.verifier.check_code(&handle, &wrong).await;
         let verdict = async {
-            let sent = match before {
-                Ok(before) => {
-                    let checks = self.logged_since(&before, |c| c.checks).await?;
-                    let after = self.harness.request_counts().await?;
-                    Sent {
-                        checks,
-                        made: Some(after.total.saturating_sub(before.total)),
-                    }
-                }
-                Err(HarnessError::Unsupported(_)) => Sent::default(),
-                Err(err) => return Err(err.into()),
-            };
+            let sent = self.sent_since(before).await?;
             self.wrong_code_in_doubt(&handle, outcome, sent, "its answer was lost", false)
         }
         .await;
@@ -318,18 +310,7 @@ impl Suite<'_> {
         let before = self.harness.request_counts().await;
         let outcome = self.verifier.check_code(&handle, &right).await;
         let verdict = async {
-            let sent = match before {
-                Ok(before) => {
-                    let checks = self.logged_since(&before, |c| c.checks).await?;
-                    let after = self.harness.request_counts().await?;
-                    Sent {
-                        checks,
-                        made: Some(after.total.saturating_sub(before.total)),
-                    }
-                }
-                Err(HarnessError::Unsupported(_)) => Sent::default(),
-                Err(err) => return Err(err.into()),
-            };
+            let sent = self.sent_since(before).await?;
             // The 503 left the check unprocessed: where a repeat is harmless, a read-back shows
             // that it did not take effect, and one more check is right.
             let repeat_harmless = self.harness.repeat_check_harmless(&handle);
@@ -389,6 +370,25 @@ pub(super) struct Sent {
     pub(super) checks: Option<u64>,
     /// All requests, code checks and read-backs (`None`: not counted).
     pub(super) made: Option<u64>,
+}
+
+impl Suite<'_> {
+    /// What was sent since `before` (the harness's counts then, if it counts requests): the
+    /// code-check requests and all requests.
+    async fn sent_since(&self, before: HarnessResult<RequestCounts>) -> Result<Sent, Verdict> {
+        match before {
+            Ok(before) => {
+                let checks = self.logged_since(&before, |c| c.checks).await?;
+                let after = self.harness.request_counts().await?;
+                Ok(Sent {
+                    checks,
+                    made: Some(after.total.saturating_sub(before.total)),
+                })
+            }
+            Err(HarnessError::Unsupported(_)) => Ok(Sent::default()),
+            Err(err) => Err(err.into()),
+        }
+    }
 }
 
 impl Sent {
