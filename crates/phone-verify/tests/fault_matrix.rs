@@ -138,6 +138,19 @@ impl FaultKind {
     fn refused_before_processing(self) -> bool {
         matches!(self, Self::Unavailable503 | Self::RateLimited429)
     }
+
+    /// Whether the sandbox processes the request before the fault (its answer held back, cut
+    /// short or padded): only then can a read-back find the code used.
+    fn processed(self) -> bool {
+        matches!(
+            self,
+            Self::Timeout
+                | Self::ResetAfter
+                | Self::TruncatedBody
+                | Self::OversizedBody
+                | Self::SlowDrip
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,8 +183,11 @@ struct Target {
     check: (&'static str, &'static str),
     /// The session lookup, or why there is none.
     resolve: Result<(&'static str, &'static str), &'static str>,
-    /// Whether a check whose answer was lost is read back and, when the record shows it did not
-    /// take effect, sent once more (Verifik).
+    /// Whether a check whose answer was lost is read back, and may then be `Verified`
+    /// (Verifik reads the validation, Twilio the verification's attempts).
+    reads_back_lost_checks: bool,
+    /// Whether a check read back is, when the record shows it did not take effect, sent once
+    /// more (Verifik).
     rechecks_after_read_back: bool,
 }
 
@@ -183,6 +199,7 @@ const TARGETS: [Target; 4] = [
         start: ("POST", "/v1.0/send-otp"),
         check: ("POST", "/v1.0/check-otp"),
         resolve: Ok(("POST", "/v1.0/result")),
+        reads_back_lost_checks: false,
         rechecks_after_read_back: false,
     },
     Target {
@@ -192,6 +209,7 @@ const TARGETS: [Target; 4] = [
         start: ("POST", "/v2/phone-validations/manual"),
         check: ("PUT", "/v2/phone-validations"),
         resolve: Ok(("GET", "/v2/phone-validations/*")),
+        reads_back_lost_checks: true,
         rechecks_after_read_back: true,
     },
     Target {
@@ -201,6 +219,7 @@ const TARGETS: [Target; 4] = [
         start: ("POST", "/v1/service/service/*/users/*/auth"),
         check: ("PUT", "/v1/service/service/*/users/*/auth"),
         resolve: Err("Verigator has no sessions (no `SessionResolver`)"),
+        reads_back_lost_checks: false,
         rechecks_after_read_back: false,
     },
     Target {
@@ -210,6 +229,7 @@ const TARGETS: [Target; 4] = [
         start: ("POST", "/v2/Services/*/Verifications"),
         check: ("POST", "/v2/Services/*/VerificationCheck"),
         resolve: Err("Twilio Verify has no sessions (no `SessionResolver`)"),
+        reads_back_lost_checks: true,
         rechecks_after_read_back: false,
     },
 ];
@@ -471,7 +491,8 @@ fn assert_cell(target: &Target, op: Op, fault: FaultKind, cell: &Cell) {
         // The answer was lost, or is a 2xx that cannot be read (or would not fit), or a server
         // error other than a 503 with `Retry-After` (a proxy answers a plain 503 after
         // forwarding the request): either way the provider may have taken the request, so a
-        // send may have gone out and a code may have been used. Verifik reads the check back.
+        // send may have gone out and a code may have been used. Verifik and Twilio read the
+        // check back.
         FaultKind::Status500
         | FaultKind::Status503
         | FaultKind::Timeout
@@ -483,10 +504,13 @@ fn assert_cell(target: &Target, op: Op, fault: FaultKind, cell: &Cell) {
         | FaultKind::WrongContentType
         | FaultKind::OversizedBody => match op {
             Op::Start => assert_eq!(kind, Some(ErrorKind::MaybeSent), "{at}"),
-            // Never a rejection; Verifik may read the code's fate back.
+            // Never a rejection; Verifik and Twilio may read the code's fate back.
+            // A check the provider processed, or (Verifik) one sent once more after the
+            // read-back.
             Op::Check => assert!(
                 kind == Some(ErrorKind::OutcomeUnknown)
-                    || (target.rechecks_after_read_back
+                    || (target.reads_back_lost_checks
+                        && (fault.processed() || target.rechecks_after_read_back)
                         && cell.outcome.as_deref() == Ok("Verified")),
                 "{at}"
             ),
@@ -520,7 +544,8 @@ fn render(cells: &[(Target, Op, FaultKind, Cell)]) -> String {
          for `start`, the codes the sandbox delivered. `start` is never retried; a check is \
          retried only on 429 and 503 with `Retry-After` (refused before processing); lookups on \
          any transient failure. Verifik reads a check whose answer was lost back (and checks \
-         once more only if the record shows it did not take effect), so a check that took \
+         once more only if the record shows it did not take effect), and Twilio reads the \
+         verification's attempts (a `converted` one is the code approved), so a check that took \
          effect before its answer was lost, or was answered with an unreadable 2xx, comes back \
          `Verified`.\n\n\
          Asserted for every cell, besides the table itself: an outcome within a bound, no \
@@ -532,7 +557,7 @@ fn render(cells: &[(Target, Op, FaultKind, Cell)]) -> String {
          answer after forwarding the request, is in doubt like a 500: `MaybeSent` for a \
          `start`, `OutcomeUnknown` for a `check`; an unreadable or oversized 2xx body is \
          `MaybeSent` for a `start` (the provider took it), `OutcomeUnknown` for a `check` (or, \
-         for a Verifik check read back, `Verified`) and `Decode` for a `resolve`.\n",
+         for a Verifik or Twilio check read back, `Verified`) and `Decode` for a `resolve`.\n",
     );
     for target in TARGETS {
         let _ = write!(out, "\n### {}\n\n", target.title);

@@ -61,6 +61,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/twilio/v2/Services"),
     ("POST", "/twilio/v2/Services/{}"),
     ("DELETE", "/twilio/v2/Services/{}"),
+    ("GET", "/twilio/v2/Attempts"),
+    ("GET", "/twilio/v2/Attempts/{}"),
 ];
 
 /// The content types a fuzzed request is sent with (`None`: no `Content-Type` header).
@@ -199,5 +201,15 @@ mod tests {
             ..request
         };
         assert_eq!(handle(list).await.map(|(status, _)| status), Some(200));
+        let attempts = ROUTES
+            .iter()
+            .position(|route| *route == ("GET", "/twilio/v2/Attempts"))
+            .unwrap();
+        let filtered = FuzzRequest {
+            route: u8::try_from(attempts).unwrap(),
+            query: "Status=CONVERTED&ChannelData.To=%2B15017122661",
+            ..request
+        };
+        assert_eq!(handle(filtered).await.map(|(status, _)| status), Some(200));
     }
 }

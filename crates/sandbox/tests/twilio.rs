@@ -1,5 +1,6 @@
-//! HTTP tests of the Twilio Verify v2 emulation: services, verifications, checks, Basic auth,
-//! the send and check limits, expiry on the sandbox clock and Twilio's error body.
+//! HTTP tests of the Twilio Verify v2 emulation: services, verifications, checks, verification
+//! attempts, Basic auth, the send and check limits, expiry on the sandbox clock and Twilio's
+//! error body.
 
 mod common;
 
@@ -1688,4 +1689,497 @@ async fn every_answer_carries_a_twilio_request_id() {
     let verbatim = auth(tw.http.get(tw.url("/Services"))).send().await.unwrap();
     assert_eq!(verbatim.status().as_u16(), 500);
     assert!(!verbatim.headers().contains_key("twilio-request-id"));
+}
+
+impl Tw {
+    /// `GET /Attempts` with `query` (encoded), authenticated.
+    async fn attempts(&self, query: &[(&str, &str)]) -> (u16, Value) {
+        send(
+            self.http
+                .get(self.url("/Attempts"))
+                .query(query)
+                .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN)),
+        )
+        .await
+    }
+
+    /// The SIDs of the attempts `query` lists (one page, which must be the only one).
+    async fn attempt_sids(&self, query: &[(&str, &str)]) -> Vec<String> {
+        let (status, page) = self.attempts(query).await;
+        assert_eq!(status, 200, "{query:?}: {page}");
+        assert_eq!(page["meta"]["next_page_url"], Value::Null, "{query:?}");
+        attempt_sids(&page)
+    }
+}
+
+/// The SIDs of a list page's attempts.
+fn attempt_sids(page: &Value) -> Vec<String> {
+    page["attempts"]
+        .as_array()
+        .expect("an attempts array")
+        .iter()
+        .map(|a| a["sid"].as_str().expect("a sid").to_owned())
+        .collect()
+}
+
+/// The `attempt_sid`s of a Verification's `send_code_attempts`, newest first.
+fn sent_attempts(verification: &Value) -> Vec<String> {
+    let mut sids: Vec<String> = verification["send_code_attempts"]
+        .as_array()
+        .expect("send_code_attempts")
+        .iter()
+        .map(|a| {
+            a["attempt_sid"]
+                .as_str()
+                .expect("an attempt_sid")
+                .to_owned()
+        })
+        .collect();
+    sids.reverse();
+    sids
+}
+
+#[tokio::test]
+async fn attempts_of_a_verification_read_converted_once_it_is_approved() {
+    let tw = Tw::new().await;
+    let (_, started) = tw.start(PHONE).await;
+    let sid = started["sid"].as_str().unwrap().to_owned();
+    let by_sid = [("VerificationSid", sid.as_str())];
+    let (status, listed) = tw.attempts(&by_sid).await;
+    assert_eq!(status, 200, "{listed}");
+    let first = &listed["attempts"][0];
+    assert_eq!(attempt_sids(&listed), sent_attempts(&started));
+    assert_eq!(
+        keys(first),
+        [
+            "account_sid",
+            "channel",
+            "channel_data",
+            "conversion_status",
+            "date_created",
+            "date_updated",
+            "price",
+            "service_sid",
+            "sid",
+            "url",
+            "verification_sid"
+        ]
+    );
+    let attempt_sid = first["sid"].as_str().unwrap();
+    assert!(is_sid(attempt_sid, "VL"), "{attempt_sid}");
+    assert_eq!(first["account_sid"], TWILIO_ACCOUNT_SID);
+    assert_eq!(first["service_sid"], TWILIO_SERVICE_SID);
+    assert_eq!(first["verification_sid"], sid);
+    assert_eq!(first["conversion_status"], "unconverted");
+    assert_eq!(first["channel"], "sms");
+    assert_eq!(
+        first["channel_data"],
+        json!({"to": PHONE, "status": "delivered"})
+    );
+    assert_eq!(first["price"], Value::Null);
+    assert_eq!(
+        first["date_created"],
+        started["send_code_attempts"][0]["time"]
+    );
+    assert_eq!(first["date_updated"], first["date_created"]);
+    assert_eq!(first["url"], tw.url(&format!("/Attempts/{attempt_sid}")));
+    assert_eq!(
+        tw.get(&format!("/Attempts/{attempt_sid}")).await,
+        (200, first.clone()),
+        "a fetch answers the listed resource"
+    );
+
+    // A resend is a second attempt, listed first.
+    tw.sb.advance_clock(Duration::from_secs(60));
+    let (status, resent) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/Verifications"),
+            &[("To", PHONE), ("Channel", "call")],
+        )
+        .await;
+    assert_eq!((status, &resent["sid"]), (201, &started["sid"]));
+    let (_, listed) = tw.attempts(&by_sid).await;
+    assert_eq!(attempt_sids(&listed), sent_attempts(&resent));
+    assert_eq!(listed["attempts"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["attempts"][0]["channel"], "call");
+    assert_eq!(listed["attempts"][1], first.clone());
+
+    // Approved by its code: every attempt converted, updated at the approval.
+    tw.sb.advance_clock(Duration::from_secs(60));
+    let (status, checked) = tw.check_sid(&sid, &tw.code(PHONE)).await;
+    assert_eq!(
+        (status, checked["status"].as_str()),
+        (200, Some("approved"))
+    );
+    assert_eq!(tw.fetch(&sid).await.0, 404, "gone for the API");
+    let (_, listed) = tw.attempts(&by_sid).await;
+    for attempt in listed["attempts"].as_array().unwrap() {
+        assert_eq!(attempt["conversion_status"], "converted", "{attempt}");
+        assert_eq!(
+            attempt["date_updated"], checked["date_updated"],
+            "{attempt}"
+        );
+        assert_ne!(attempt["date_created"], attempt["date_updated"]);
+    }
+    let (_, fetched) = tw.get(&format!("/Attempts/{attempt_sid}")).await;
+    assert_eq!(fetched["conversion_status"], "converted");
+}
+
+#[tokio::test]
+async fn attempts_of_a_verification_approved_by_an_update_read_converted() {
+    let tw = Tw::new().await;
+    let (_, approved) = tw.start(PHONE).await;
+    let (_, canceled) = tw.start(LANDLINE).await;
+    let path = |sid: &Value| {
+        format!(
+            "/Services/{TWILIO_SERVICE_SID}/Verifications/{}",
+            sid.as_str().unwrap()
+        )
+    };
+    tw.sb.advance_clock(Duration::from_secs(60));
+    let (status, updated) = tw
+        .post(&path(&approved["sid"]), &[("Status", "approved")])
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    let canceling = tw
+        .post(&path(&canceled["sid"]), &[("Status", "canceled")])
+        .await;
+    assert_eq!(canceling.0, 200);
+    let (_, listed) = tw.attempts(&[]).await;
+    let by_verification = |sid: &Value| {
+        listed["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["verification_sid"] == *sid)
+            .unwrap()
+            .clone()
+    };
+    let converted = by_verification(&approved["sid"]);
+    assert_eq!(converted["conversion_status"], "converted");
+    assert_eq!(converted["date_updated"], updated["date_updated"]);
+    let unconverted = by_verification(&canceled["sid"]);
+    assert_eq!(unconverted["conversion_status"], "unconverted");
+    assert_eq!(unconverted["date_updated"], unconverted["date_created"]);
+}
+
+#[tokio::test]
+async fn attempts_are_filtered_by_every_documented_filter() {
+    let tw = Tw::new().await;
+    let service = tw.create_service("Other").await;
+    let turkish = "+905321234567";
+    let (_, sms) = tw.start(PHONE).await;
+    tw.sb.advance_clock(Duration::from_secs(60));
+    let (status, whatsapp) = tw
+        .post(
+            &format!("/Services/{service}/Verifications"),
+            &[("To", turkish), ("Channel", "whatsapp")],
+        )
+        .await;
+    assert_eq!(status, 201, "{whatsapp}");
+    tw.sb.advance_clock(Duration::from_secs(60));
+    let (_, email) = tw
+        .post(
+            &format!("/Services/{TWILIO_SERVICE_SID}/Verifications"),
+            &[("To", "ada@example.com"), ("Channel", "email")],
+        )
+        .await;
+    let (status, _) = tw
+        .check_sid(sms["sid"].as_str().unwrap(), &tw.code(PHONE))
+        .await;
+    assert_eq!(status, 200);
+    let attempt = |verification: &Value| sent_attempts(verification)[0].clone();
+    let owned = [attempt(&sms), attempt(&whatsapp), attempt(&email)];
+    let [sms, whatsapp, email] = [&owned[0], &owned[1], &owned[2]].map(String::as_str);
+
+    // Newest first.
+    assert_eq!(tw.attempt_sids(&[]).await, [email, whatsapp, sms]);
+    let (_, listed) = tw.attempts(&[]).await;
+    let verification_sid = listed["attempts"][1]["verification_sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (query, expected) in [
+        (
+            vec![("VerificationSid", verification_sid.as_str())],
+            vec![whatsapp],
+        ),
+        (vec![("VerifyServiceSid", service.as_str())], vec![whatsapp]),
+        (
+            vec![("VerifyServiceSid", TWILIO_SERVICE_SID)],
+            vec![email, sms],
+        ),
+        (vec![("Status", "converted")], vec![sms]),
+        (vec![("Status", "CONVERTED")], vec![sms]),
+        (vec![("Status", "unconverted")], vec![email, whatsapp]),
+        (vec![("Status", "UNCONVERTED")], vec![email, whatsapp]),
+        (vec![("Channel", "whatsapp")], vec![whatsapp]),
+        (vec![("Channel", "email")], vec![email]),
+        (vec![("Channel", "call")], Vec::<&str>::new()),
+        (vec![("Channel", "rbm")], Vec::<&str>::new()),
+        (vec![("ChannelData.To", turkish)], vec![whatsapp]),
+        (vec![("ChannelData.To", PHONE)], vec![sms]),
+        (vec![("Country", "TR")], vec![whatsapp]),
+        (vec![("Country", "us")], vec![sms]),
+        (vec![("Country", "GB")], Vec::<&str>::new()),
+        (
+            vec![("Status", "unconverted"), ("Channel", "email")],
+            vec![email],
+        ),
+        (vec![("VerificationSid", "")], vec![email, whatsapp, sms]),
+    ] {
+        assert_eq!(tw.attempt_sids(&query).await, expected, "{query:?}");
+    }
+
+    // Dates: created at or after `DateCreatedAfter`, before `DateCreatedBefore`.
+    let created = |i: usize| {
+        listed["attempts"][i]["date_created"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (newest, middle) = (created(0), created(1));
+    assert_eq!(
+        tw.attempt_sids(&[("DateCreatedAfter", &middle)]).await,
+        [email, whatsapp]
+    );
+    assert_eq!(
+        tw.attempt_sids(&[("DateCreatedAfter", &newest)]).await,
+        [email]
+    );
+    assert_eq!(
+        tw.attempt_sids(&[("DateCreatedBefore", &middle)]).await,
+        [sms]
+    );
+    assert_eq!(
+        tw.attempt_sids(&[
+            ("DateCreatedAfter", &middle),
+            ("DateCreatedBefore", &newest)
+        ])
+        .await,
+        [whatsapp]
+    );
+}
+
+#[tokio::test]
+async fn attempts_are_listed_in_pages_with_the_filters_repeated() {
+    let tw = Tw::new().await;
+    let mut expected = Vec::new();
+    for to in [
+        PHONE,
+        "+905321234567",
+        "+573001234567",
+        "+34612345678",
+        LANDLINE,
+    ] {
+        let (status, started) = tw.start(to).await;
+        assert_eq!(status, 201, "{started}");
+        expected.extend(sent_attempts(&started));
+        tw.sb.advance_clock(Duration::from_secs(1));
+    }
+    expected.reverse();
+    let query = [("Channel", "sms"), ("PageSize", "2")];
+    let (status, first) = tw.attempts(&query).await;
+    assert_eq!(status, 200, "{first}");
+    let meta = &first["meta"];
+    assert_eq!(meta["key"], "attempts");
+    assert_eq!(meta["page_size"], 2);
+    assert_eq!(
+        meta["first_page_url"],
+        tw.url("/Attempts?Channel=sms&PageSize=2&Page=0")
+    );
+    assert_eq!(meta["url"], meta["first_page_url"]);
+    assert_eq!(meta["previous_page_url"], Value::Null);
+    let mut pages = vec![first];
+    while let Some(next) = pages.last().unwrap()["meta"]["next_page_url"].as_str() {
+        assert!(next.contains("Channel=sms&PageSize=2&"), "{next}");
+        let (status, page) = tw.get_absolute(next).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["meta"]["url"], next);
+        pages.push(page);
+        assert!(pages.len() <= 3, "three pages of 2, 2 and 1");
+    }
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[2]["meta"]["page"], 2);
+    let listed: Vec<String> = pages.iter().flat_map(attempt_sids).collect();
+    assert_eq!(listed, expected);
+    let previous = pages[2]["meta"]["previous_page_url"].as_str().unwrap();
+    let (_, back) = tw.get_absolute(previous).await;
+    assert_eq!(attempt_sids(&back), attempt_sids(&pages[1]));
+    // `Page` alone is an offset.
+    let (_, third) = tw.attempts(&[("PageSize", "2"), ("Page", "2")]).await;
+    assert_eq!(attempt_sids(&third), expected[4..]);
+    // An E.164 filter is encoded in the page URLs.
+    let (_, by_to) = tw
+        .attempts(&[("ChannelData.To", PHONE), ("PageSize", "1")])
+        .await;
+    assert_eq!(
+        by_to["meta"]["url"],
+        tw.url("/Attempts?ChannelData.To=%2B15017122661&PageSize=1&Page=0")
+    );
+}
+
+#[tokio::test]
+async fn attempts_answer_60200_20003_and_20404_as_twilio_does() {
+    let tw = Tw::new().await;
+    let (_, started) = tw.start(PHONE).await;
+    let attempt = sent_attempts(&started)[0].clone();
+    for (key, bad) in [
+        ("VerificationSid", "VE123"),
+        ("VerificationSid", attempt.as_str()),
+        ("VerifyServiceSid", "VAnothexnothexnothexnothexnothexno"),
+        ("Status", "approved"),
+        ("Channel", "telegram"),
+        ("ChannelData.To", "15017122661"),
+        ("ChannelData.To", " 15017122661"),
+        ("Country", "USA"),
+        ("DateCreatedAfter", "2024-01-01"),
+        ("DateCreatedBefore", "2024-01-01T00:00:00+00:00"),
+        ("PageSize", "0"),
+        ("PageSize", "1001"),
+        ("Page", "-1"),
+        ("PageToken", "nope"),
+        ("PageToken", "PAVA0123456789abcdef0123456789abcdef1"),
+    ] {
+        // A `+` the client did not encode reads as a space, which is trimmed.
+        let message = format!("Invalid parameter `{key}`: {}", bad.trim());
+        assert_eq!(
+            tw.attempts(&[(key, bad)]).await,
+            (400, error(60200, 400, &message)),
+            "{key}={bad}"
+        );
+    }
+    for path in ["/Attempts".to_owned(), format!("/Attempts/{attempt}")] {
+        let response = tw.http.get(tw.url(&path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{path}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Basic realm=\"Twilio API\""
+        );
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            error(20003, 401, "Authenticate")
+        );
+    }
+    for unknown in ["VLbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "VL123", "nope"] {
+        assert_eq!(
+            tw.get(&format!("/Attempts/{unknown}")).await,
+            (
+                404,
+                error(
+                    20404,
+                    404,
+                    &format!("The requested resource /v2/Attempts/{unknown} was not found")
+                )
+            ),
+            "{unknown}"
+        );
+    }
+    let log = tw.sb.requests_of(Provider::Twilio);
+    assert_eq!(
+        log.counts["GET /v2/Attempts"], 16,
+        "15 malformed, 1 unauthenticated"
+    );
+    assert_eq!(log.counts[&format!("GET /v2/Attempts/{attempt}")], 1);
+}
+
+#[tokio::test]
+async fn attempts_outlive_their_verification_and_service_but_not_the_records_bound() {
+    let tw = Tw::with(SandboxConfig {
+        records_capacity: 2,
+        ..SandboxConfig::seeded(5)
+    })
+    .await;
+    let service = tw.create_service("Shop").await;
+    let (status, started) = tw
+        .post(
+            &format!("/Services/{service}/Verifications"),
+            &[("To", PHONE), ("Channel", "sms")],
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let first = sent_attempts(&started)[0].clone();
+    assert_eq!(tw.delete(&format!("/Services/{service}")).await.0, 204);
+    let (status, kept) = tw.get(&format!("/Attempts/{first}")).await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept["service_sid"], service);
+    assert_eq!(kept["conversion_status"], "unconverted");
+    let verification = format!(
+        "/Services/{service}/Verifications/{}",
+        started["sid"].as_str().unwrap()
+    );
+    assert_eq!(
+        tw.get(&verification).await.0,
+        404,
+        "its verification is gone, its record kept"
+    );
+
+    // Two more verifications: the first is forgotten with its attempt.
+    let mut newer = Vec::new();
+    for to in ["+905321234567", "+573001234567"] {
+        tw.sb.advance_clock(Duration::from_secs(1));
+        let (_, started) = tw.start(to).await;
+        newer.extend(sent_attempts(&started));
+    }
+    newer.reverse();
+    assert_eq!(tw.get(&format!("/Attempts/{first}")).await.0, 404);
+    assert_eq!(tw.attempt_sids(&[]).await, newer);
+
+    tw.sb.reset();
+    assert_eq!(tw.attempt_sids(&[]).await, Vec::<String>::new());
+    assert_eq!(tw.get(&format!("/Attempts/{}", newer[0])).await.0, 404);
+}
+
+#[tokio::test]
+async fn attempts_routes_take_faults_and_request_ids_as_the_others() {
+    let tw = Tw::new().await;
+    tw.sb.inject_fault(
+        Fault::new(
+            Provider::Twilio,
+            FaultAction::RateLimited {
+                retry_after_secs: 2,
+            },
+        )
+        .path("/v2/Attempts"),
+    );
+    let response = tw
+        .http
+        .get(tw.url("/Attempts"))
+        .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(response.headers()["retry-after"], "2");
+    assert!(response.headers().contains_key("twilio-request-id"));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        error(20429, 429, "Too many requests")
+    );
+    let response = tw
+        .http
+        .get(tw.url("/Attempts"))
+        .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "the fault was used once");
+    assert!(response.headers().contains_key("twilio-request-id"));
+    assert_eq!(
+        send(
+            tw.http
+                .post(tw.url("/Attempts"))
+                .basic_auth(TWILIO_ACCOUNT_SID, Some(TWILIO_AUTH_TOKEN))
+        )
+        .await,
+        (405, error(20004, 405, "Method not allowed"))
+    );
+    let faults: Vec<Option<String>> = tw
+        .sb
+        .requests_of(Provider::Twilio)
+        .requests
+        .iter()
+        .map(|r| r.fault.clone())
+        .collect();
+    assert_eq!(faults, [Some("rate_limited".to_owned()), None, None]);
 }

@@ -1,11 +1,11 @@
-//! [`TwilioClient`]: a typed client of Verify v2's Services, Verifications and
-//! VerificationCheck, on the kit's HTTP layer.
+//! [`TwilioClient`]: a typed client of Verify v2's Services, Verifications,
+//! VerificationCheck and Verification Attempts, on the kit's HTTP layer.
 
 use std::fmt;
 use std::sync::Arc;
 
 use futures::future::{self, Either, FutureExt as _};
-use phone_verify_core::http::Clock;
+use phone_verify_core::http::{Clock, Timeouts};
 use phone_verify_core::kit::{
     BaseUrl, HttpClient, HttpRequest, HttpResponse, Operation, basic_auth_value,
 };
@@ -15,6 +15,7 @@ use phone_verify_core::{Code, Error, PhoneNumber, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
+use crate::attempts::{Attempt, AttemptPage, ListAttempts};
 use crate::config::{PROVIDER, TwilioBuilder, TwilioConfig, check_sid};
 use crate::errors;
 use crate::wire::{
@@ -36,11 +37,19 @@ pub(crate) const CREATE_VERIFICATION: Operation = Operation::send("create-verifi
 pub(crate) const FETCH_VERIFICATION: Operation = Operation::read("fetch-verification");
 pub(crate) const UPDATE_VERIFICATION: Operation = Operation::write("update-verification");
 pub(crate) const CHECK_VERIFICATION: Operation = Operation::consume("check-verification");
+pub(crate) const LIST_ATTEMPTS: Operation = Operation::read("list-attempts");
+pub(crate) const FETCH_ATTEMPT: Operation = Operation::read("fetch-attempt");
 
 /// What a Service SID must be.
 const SERVICE_SID: &str = "a Verify service SID (VA followed by 32 hex digits)";
 /// What a Verification SID must be.
 const VERIFICATION_SID: &str = "a verification SID (VE followed by 32 hex digits)";
+/// What a Verification Attempt SID must be.
+const ATTEMPT_SID: &str = "a verification attempt SID (VL followed by 32 hex digits)";
+/// The path of the list of services, under the base URL.
+const SERVICES: &str = "Services";
+/// The path of the list of verification attempts, under the base URL.
+const ATTEMPTS: &str = "Attempts";
 
 /// A typed client of Twilio Verify v2. Creating a verification is a send (never retried; a
 /// lost answer is `MaybeSent`), checking one consumes the code (retried only when the request
@@ -124,6 +133,11 @@ impl TwilioClient {
         self.http.config().clock()
     }
 
+    /// The HTTP settings' time limits, which bound the verifier's read-back of a lost check.
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.http.config().timeouts
+    }
+
     /// `POST /Services`: creates a Verify service.
     pub async fn create_service(&self, service: &CreateService) -> Result<Service> {
         check_service_fields(Some(&service.friendly_name), service.code_length)?;
@@ -144,7 +158,7 @@ impl TwilioClient {
     /// (`PageSize`, 1 to 1000; Twilio's default, 50, when `None`). The next page is
     /// [`next_services_page`](Self::next_services_page). A read: retried with backoff.
     pub async fn list_services(&self, page_size: Option<u32>) -> Result<ServicePage> {
-        let mut request = HttpRequest::get(LIST_SERVICES, self.base_url.join("Services"));
+        let mut request = HttpRequest::get(LIST_SERVICES, self.base_url.join(SERVICES));
         if let Some(size) = page_size {
             if !(1..=MAX_PAGE_SIZE).contains(&size) {
                 return Err(invalid("PageSize must be between 1 and 1000"));
@@ -170,8 +184,79 @@ impl TwilioClient {
     /// path, no user or password. Anything else is refused with `InvalidInput` before anything
     /// is sent, so that an answer cannot send the credentials to another host. A read.
     pub async fn services_page(&self, url: &str) -> Result<ServicePage> {
-        let url = self.page_url(url)?;
+        let url = self.page_url(url, SERVICES)?;
         self.run(HttpRequest::get(LIST_SERVICES, url)).await
+    }
+
+    /// `GET /Attempts` (the Verification Attempts API): the first page of the attempts
+    /// `filter` selects, newest first; [`next_attempts_page`](Self::next_attempts_page) gives
+    /// the next. Each send of a code is an attempt, `converted` once its verification was
+    /// approved. SIDs, `ChannelData.To` (E.164), `Country` (two letters) and `PageSize`
+    /// (1 to 1000) are checked before anything is sent. A read: retried with backoff,
+    /// `Retry-After` honoured (Twilio allows 100 requests a minute on this API).
+    pub async fn list_attempts(&self, filter: &ListAttempts) -> Result<AttemptPage> {
+        let request = self.list_attempts_request(filter)?;
+        self.run(request).await
+    }
+
+    /// The request of [`list_attempts`](Self::list_attempts), its filter checked.
+    fn list_attempts_request(&self, filter: &ListAttempts) -> Result<HttpRequest> {
+        if let Some(sid) = &filter.verification_sid {
+            check_sid(sid, "VE", VERIFICATION_SID)?;
+        }
+        if let Some(sid) = &filter.service_sid {
+            check_sid(sid, "VA", SERVICE_SID)?;
+        }
+        let phone = match &filter.to {
+            Some(to) => check_to(to, false)?,
+            None => None,
+        };
+        if let Some(country) = &filter.country
+            && !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            return Err(invalid("Country must be two letters (ISO 3166-1 alpha-2)"));
+        }
+        if filter
+            .page_size
+            .is_some_and(|size| !(1..=MAX_PAGE_SIZE).contains(&size))
+        {
+            return Err(invalid("PageSize must be between 1 and 1000"));
+        }
+        let query = filter.query().map_err(invalid)?;
+        let mut request = HttpRequest::get(LIST_ATTEMPTS, self.base_url.join(ATTEMPTS));
+        for (name, value) in &query {
+            request = request.query(name, value);
+        }
+        if let Some(phone) = &phone {
+            request = request.phone(phone);
+        }
+        Ok(request)
+    }
+
+    /// The page after `page` (`GET` of its `meta.next_page_url`), or `None` on the last page.
+    /// As [`attempts_page`](Self::attempts_page), the URL must be this client's list of
+    /// attempts.
+    pub async fn next_attempts_page(&self, page: &AttemptPage) -> Result<Option<AttemptPage>> {
+        match page.next_page_url() {
+            Some(url) => self.attempts_page(url).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// `GET` of a page URL of the list of attempts, as Twilio writes them in a page's `meta`.
+    /// Only a URL of this client's own list is followed (the base URL's scheme, host and port,
+    /// its `Attempts` path, no user or password); anything else is refused with
+    /// `InvalidInput` before anything is sent. A read.
+    pub async fn attempts_page(&self, url: &str) -> Result<AttemptPage> {
+        let url = self.page_url(url, ATTEMPTS)?;
+        self.run(HttpRequest::get(LIST_ATTEMPTS, url)).await
+    }
+
+    /// `GET /Attempts/{Sid}`: one verification attempt (`VL…`). A read.
+    pub async fn fetch_attempt(&self, attempt_sid: &str) -> Result<Attempt> {
+        check_sid(attempt_sid, "VL", ATTEMPT_SID)?;
+        let url = self.base_url.join(&format!("{ATTEMPTS}/{attempt_sid}"));
+        self.run(HttpRequest::get(FETCH_ATTEMPT, url)).await
     }
 
     /// `POST /Services/{Sid}`: changes the fields `update` sets (the same checks as
@@ -362,21 +447,23 @@ impl TwilioClient {
         )))
     }
 
-    /// A page URL of the list of services (see [`services_page`](Self::services_page)),
-    /// checked against the base URL; the error never repeats the URL.
-    fn page_url(&self, url: &str) -> Result<Url> {
+    /// A page URL of the list at `list` (`Services`, `Attempts`; see
+    /// [`services_page`](Self::services_page)), checked against the base URL; the error never
+    /// repeats the URL.
+    fn page_url(&self, url: &str, list: &str) -> Result<Url> {
         let url =
             Url::parse(url.trim()).map_err(|_| invalid("a page URL must be an absolute URL"))?;
-        let list = self.base_url.join("Services");
+        let what = list.to_ascii_lowercase();
+        let list = self.base_url.join(list);
         if url.origin() != list.origin() || !url.username().is_empty() || url.password().is_some() {
             return Err(invalid(
                 "a page URL must be on the base URL's scheme, host and port",
             ));
         }
         if url.path() != list.path() || url.fragment().is_some() {
-            return Err(invalid(
-                "a page URL must be the base URL's list of services",
-            ));
+            return Err(invalid(&format!(
+                "a page URL must be the base URL's list of {what}"
+            )));
         }
         Ok(url)
     }
@@ -607,10 +694,10 @@ mod tests {
             .build_client()
             .unwrap();
         let good = "https://verify.twilio.com/v2/Services?PageSize=2&Page=1&PageToken=PAVAa";
-        assert_eq!(client.page_url(good).unwrap().as_str(), good);
+        assert_eq!(client.page_url(good, SERVICES).unwrap().as_str(), good);
         // The default port written out is the same origin.
         client
-            .page_url("https://verify.twilio.com:443/v2/Services?Page=1")
+            .page_url("https://verify.twilio.com:443/v2/Services?Page=1", SERVICES)
             .unwrap();
         for bad in [
             "https://evil.example/v2/Services?PageSize=2&Page=1",
@@ -624,7 +711,7 @@ mod tests {
             "/v2/Services?Page=1",
             "",
         ] {
-            let err = client.page_url(bad).unwrap_err();
+            let err = client.page_url(bad, SERVICES).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
             assert!(!err.to_string().contains("evil"), "{bad}: {err}");
             assert!(!err.to_string().contains("canary"), "{bad}: {err}");

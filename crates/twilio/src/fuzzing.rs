@@ -9,9 +9,11 @@ use phone_verify_core::reqwest::header::HeaderMap;
 use phone_verify_core::{Channel, Error, PhoneNumber, Result};
 use serde::de::DeserializeOwned;
 
+use crate::attempts::{Attempt, AttemptPage};
 use crate::client::{
-    CHECK_VERIFICATION, CREATE_SERVICE, CREATE_VERIFICATION, DELETE_SERVICE, FETCH_SERVICE,
-    FETCH_VERIFICATION, LIST_SERVICES, UPDATE_SERVICE, UPDATE_VERIFICATION,
+    CHECK_VERIFICATION, CREATE_SERVICE, CREATE_VERIFICATION, DELETE_SERVICE, FETCH_ATTEMPT,
+    FETCH_SERVICE, FETCH_VERIFICATION, LIST_ATTEMPTS, LIST_SERVICES, UPDATE_SERVICE,
+    UPDATE_VERIFICATION,
 };
 use crate::config::PROVIDER;
 use crate::errors::{answer, answer_without_body, check_rejection, request_id};
@@ -19,8 +21,9 @@ use crate::verifier::{outcome, started_handle};
 use crate::wire::{Service, ServicePage, Verification, VerificationCheck};
 
 /// How many endpoints [`decode_answer`] tells apart: 0 to 5 as before the list, update and
-/// delete of services, which are 6, 7 and 8.
-pub const ENDPOINTS: u8 = 9;
+/// delete of services, which are 6, 7 and 8; then the list of attempts (9) and one attempt
+/// (10).
+pub const ENDPOINTS: u8 = 11;
 
 /// The credentials [`decode_answer`] has the client scrub from what Twilio wrote.
 pub const SECRETS: [&str; 2] = [
@@ -70,6 +73,8 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         7 => shown::<Service>(&at(UPDATE_SERVICE)).map(drop),
         // A delete's answer has no resource: any 2xx is a success.
         8 => answer_without_body(&at(DELETE_SERVICE), &SECRETS).map_err(formatted),
+        9 => shown::<AttemptPage>(&at(LIST_ATTEMPTS)).map(drop),
+        10 => shown::<Attempt>(&at(FETCH_ATTEMPT)).map(drop),
         // A check's answer becomes the verifier's outcome for a handle, expired or not.
         _ => {
             let response = at(CHECK_VERIFICATION);
@@ -135,8 +140,8 @@ mod tests {
 
     #[test]
     fn each_endpoint_decodes_its_own_type() {
-        // A check's answer needs no field, nor does a page; a service's and a verification's
-        // need their `sid`; a delete reads no body.
+        // A check's answer needs no field, nor does a page or an attempt; a service's and a
+        // verification's need their `sid`; a delete reads no body.
         let decodes = |endpoint, body: &[u8]| decode_answer(endpoint, 200, &HeaderMap::new(), body);
         for endpoint in [0, 1, 2, 3, 4, 7] {
             assert!(decodes(endpoint, b"{}").is_err(), "endpoint {endpoint}");
@@ -146,7 +151,7 @@ mod tests {
             );
             decodes(endpoint, br#"{"sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#).unwrap();
         }
-        for endpoint in [5, 6, 8] {
+        for endpoint in [5, 6, 8, 9, 10] {
             decodes(endpoint, b"{}").unwrap();
             decodes(endpoint + ENDPOINTS, b"{}").unwrap();
         }
@@ -157,6 +162,9 @@ mod tests {
             br#"{"services":[{"sid":"VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]}"#,
         )
         .unwrap();
+        // A page of attempts needs a list where it says `attempts`.
+        assert!(decodes(9, br#"{"attempts":{}}"#).is_err());
+        decodes(9, br#"{"attempts":[{"conversion_status":"converted"}]}"#).unwrap();
         decodes(8, b"").unwrap();
         decodes(8, b"<html>").unwrap();
         assert!(decodes(5, b"<html>").is_err());

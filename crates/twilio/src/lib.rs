@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod attempts;
 mod client;
 mod config;
 mod error_table;
@@ -10,6 +11,7 @@ pub mod fuzzing;
 mod verifier;
 pub mod wire;
 
+pub use attempts::{Attempt, AttemptPage, ConversionStatus, ListAttempts};
 pub use client::TwilioClient;
 pub use config::{
     DEFAULT_BASE_URL, PROVIDER, SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SERVICE_SID,

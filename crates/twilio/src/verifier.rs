@@ -1,9 +1,10 @@
 //! [`Twilio`]: the [`PhoneVerifier`] of Twilio Verify v2.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures::future::{self, Either};
 use phone_verify_core::http::Clock;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, Language, PhoneNumber,
@@ -13,6 +14,7 @@ use phone_verify_core::{
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
+use crate::attempts::{Attempt, ListAttempts};
 use crate::client::TwilioClient;
 use crate::config::{PROVIDER, TwilioBuilder, TwilioSetting, check_sid};
 use crate::errors;
@@ -37,9 +39,11 @@ pub const EXTRA_SERVICE_SID: &str = "service_sid";
 /// - A wrong code (`status: pending`) is `Rejected(WrongCode)`; `max_attempts_reached` and
 ///   `60202` are `Rejected(TooManyAttempts)`; `20404` is `Rejected(Expired)` past the handle's
 ///   expiry and `Rejected(NotFound)` before (approved, canceled or unknown).
-/// - A check whose answer was lost is `OutcomeUnknown`: Twilio counted the attempt, so it is
-///   not repeated. If the code was right, Twilio has deleted the verification: checking the
-///   handle again is `Rejected(NotFound)` (already used). Start a new verification instead.
+/// - A check whose answer was lost is read back once from the Verification Attempts API: an
+///   attempt of the verification listed `converted` makes it `Verified`. Otherwise it is
+///   `OutcomeUnknown`: Twilio counted the attempt, so the check is not repeated. If the code
+///   was right, Twilio has deleted the verification: checking the handle again is
+///   `Rejected(NotFound)` (already used). Start a new verification instead.
 /// - Rejections and the errors a 2xx answer stands for carry Twilio's `Twilio-Request-Id`.
 #[derive(Clone, Debug)]
 pub struct Twilio {
@@ -213,31 +217,116 @@ impl PhoneVerifier for Twilio {
             .extra_str(EXTRA_SERVICE_SID)
             .unwrap_or(&self.service_sid);
         let target = CheckTarget::VerificationSid(verification.reference.clone());
+        let started = Instant::now();
         let checked = self
             .client
             .check_verification_with_request_id(service, code, &target)
             .await;
-        let (answer, request_id) = match checked {
-            Ok(checked) => checked,
+        let outcome = match checked {
+            Ok((answer, request_id)) => {
+                if answer
+                    .sid
+                    .as_deref()
+                    .is_some_and(|sid| sid != verification.reference)
+                {
+                    Err(contradiction(
+                        "for another verification",
+                        request_id.as_deref(),
+                    ))
+                } else {
+                    outcome(verification, &answer, request_id.as_deref(), &*self.clock)
+                }
+            }
             Err(error) => {
                 let expired = verification.is_expired_at(OffsetDateTime::from(self.clock.now()));
-                return match errors::check_rejection(&error, expired) {
+                match errors::check_rejection(&error, expired) {
                     Some(rejection) => Ok(CheckOutcome::Rejected(rejection)),
                     None => Err(error),
-                };
+                }
             }
         };
-        if answer
-            .sid
-            .as_deref()
-            .is_some_and(|sid| sid != verification.reference)
-        {
-            return Err(contradiction(
-                "for another verification",
-                request_id.as_deref(),
-            ));
+        match outcome {
+            // Boxed: the read-back's future is made only when an answer was lost, and the
+            // check's own future stays the size it was.
+            Err(lost) if lost.kind() == ErrorKind::OutcomeUnknown => {
+                Box::pin(self.read_back(verification, lost, started)).await
+            }
+            known => known,
         }
-        outcome(verification, &answer, request_id.as_deref(), &*self.clock)
+    }
+}
+
+/// How much earlier than the lost check Twilio's clock may date the attempt's last update, as
+/// clocks disagree: an update older than that was an earlier check's.
+const CLOCK_SKEW: Duration = Duration::from_secs(120);
+
+/// The least time the read-back of a lost check is given, when the check used up its overall
+/// timeout (or the attempt timeout, when shorter).
+const READ_BACK_FLOOR: Duration = Duration::from_secs(1);
+
+impl Twilio {
+    /// The outcome of a check of `verification`, sent at `started`, whose answer was `lost`
+    /// (an [`ErrorKind::OutcomeUnknown`] error): `Verified` when the Verification Attempts API
+    /// lists an attempt of the verification, sent to the handle's number, as `converted`, last
+    /// updated no earlier than the check was sent (less [`CLOCK_SKEW`]), else `lost` as it is.
+    ///
+    /// Twilio deletes an approved verification, so its attempts are what is left to read. The
+    /// time bound keeps an approval by an earlier check of the same handle (a used code sent
+    /// again) from passing for this one's; an earlier approval updated within the skew still
+    /// would. A read that fails, an attempt of another verification or another number, or a
+    /// conversion Twilio has not recorded yet leave `lost`. One read, retried as reads are but
+    /// within what is left of the overall timeout (at least [`READ_BACK_FLOOR`]); never a second
+    /// check. `verified_at` is when the read-back learned it: Twilio's `date_updated` of an
+    /// attempt also moves with its delivery status and price.
+    async fn read_back(
+        &self,
+        verification: &Verification,
+        lost: Error,
+        started: Instant,
+    ) -> Result<CheckOutcome> {
+        let timeouts = self.client.timeouts();
+        let budget = timeouts
+            .overall
+            .saturating_sub(started.elapsed())
+            .max(READ_BACK_FLOOR.min(timeouts.attempt));
+        let filter = ListAttempts::of_verification(verification.reference.clone());
+        let read = self.client.list_attempts(&filter);
+        let page = match future::select(Box::pin(read), self.clock.sleep(budget)).await {
+            Either::Left((Ok(page), _)) => page,
+            Either::Left((Err(_), _)) | Either::Right(_) => return Err(lost),
+        };
+        let now = OffsetDateTime::from(self.clock.now());
+        let earliest = started.elapsed().saturating_add(CLOCK_SKEW);
+        let Some(sent_at) = time::Duration::try_from(earliest)
+            .ok()
+            .and_then(|back| now.checked_sub(back))
+        else {
+            return Err(lost);
+        };
+        let ours = |attempt: &&Attempt| {
+            attempt.verification_sid.as_deref() == Some(verification.reference.as_str())
+        };
+        // An attempt of the verification sent elsewhere than the handle's number is not a
+        // proof of it.
+        let elsewhere = |attempt: &Attempt| match (attempt.to(), &verification.phone) {
+            (Some(to), Some(phone)) => to != phone.e164(),
+            _ => false,
+        };
+        if page.attempts.iter().filter(ours).any(elsewhere) {
+            return Err(lost);
+        }
+        let approved_now = |attempt: &&Attempt| {
+            attempt.is_converted() && attempt.date_updated.is_some_and(|at| at >= sent_at)
+        };
+        if page.attempts.iter().filter(ours).any(|a| approved_now(&a)) {
+            Ok(CheckOutcome::Verified(
+                Verified::new(verification.channel.clone())
+                    .with_phone(verification.phone.clone())
+                    .with_verified_at(Some(now)),
+            ))
+        } else {
+            Err(lost)
+        }
     }
 }
 

@@ -343,7 +343,9 @@ fn opt_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<VerificationStat
 
 /// An RFC 3339 time, or `None` when absent or not one (Twilio's dates are informative; a
 /// malformed one is not worth refusing an answer for).
-fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
     Ok(lenient::opt_text(d)?.and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()))
 }
 
@@ -508,16 +510,17 @@ pub struct PageMeta {
     #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
     pub url: Option<String>,
     /// `next_page_url` (`None` on the last page): give the page to
-    /// [`TwilioClient::next_services_page`](crate::TwilioClient::next_services_page).
+    /// [`TwilioClient::next_services_page`](crate::TwilioClient::next_services_page) or
+    /// [`TwilioClient::next_attempts_page`](crate::TwilioClient::next_attempts_page).
     #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
     pub next_page_url: Option<String>,
-    /// `key`: the name of the list's field, `services`.
+    /// `key`: the name of the list's field, `services` or `attempts`.
     #[serde(default, deserialize_with = "lenient::opt_non_blank_string")]
     pub key: Option<String>,
 }
 
 /// A page's `meta`, or every field `None` when it is `null`.
-fn opt_meta<'de, D: Deserializer<'de>>(d: D) -> Result<PageMeta, D::Error> {
+pub(crate) fn opt_meta<'de, D: Deserializer<'de>>(d: D) -> Result<PageMeta, D::Error> {
     Ok(Option::<PageMeta>::deserialize(d)?.unwrap_or_default())
 }
 

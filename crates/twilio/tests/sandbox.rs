@@ -310,6 +310,132 @@ async fn a_503_on_the_send_is_not_sent_again() {
     );
 }
 
+/// The path of a check on the sandbox's default service.
+const CHECKS: &str = "/v2/Services/VAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/VerificationCheck";
+
+#[tokio::test]
+async fn a_check_whose_answer_was_lost_is_read_back_from_the_attempts() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let checks = || sandbox.request_count(Provider::Twilio, "POST", CHECKS);
+    let reads = || sandbox.request_count(Provider::Twilio, "GET", "/v2/Attempts");
+    let cut_short = || {
+        sandbox.inject_fault(
+            Fault::new(Provider::Twilio, FaultAction::TruncatedBody)
+                .method("POST")
+                .path(CHECKS),
+        );
+    };
+
+    // The right code, taken by Twilio, its answer cut short: the attempts say converted.
+    let handle = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2665")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &handle);
+    cut_short();
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    let CheckOutcome::Verified(approved) = outcome else {
+        panic!("expected Verified, got {outcome:?}");
+    };
+    assert_eq!(approved.phone, handle.phone);
+    // When the read-back learned it, on the verifier's clock (the sandbox's).
+    let at = approved.verified_at.expect("a verification time");
+    assert!(
+        at <= sandbox.now() && sandbox.now() - at < Duration::from_secs(2),
+        "{at}"
+    );
+    assert_eq!(
+        (checks(), reads()),
+        (1, 1),
+        "one check, one read, no second check"
+    );
+
+    // A wrong code, taken and its answer cut short: unconverted, so still unknown; the right
+    // code then verifies (Twilio counted one wrong attempt).
+    let handle = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2666")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &handle);
+    cut_short();
+    let err = verifier
+        .check_code(&handle, &wrong(&code))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!((checks(), reads()), (2, 2));
+    assert!(
+        verifier
+            .check_code(&handle, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+
+    // An answer given without processing the check (unreadable JSON): unconverted, unknown,
+    // and the code is still good.
+    let handle = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2667")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &handle);
+    sandbox.inject_fault(
+        Fault::new(Provider::Twilio, FaultAction::MalformedJson)
+            .method("POST")
+            .path(CHECKS),
+    );
+    let err = verifier.check_code(&handle, &code).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!((checks(), reads()), (4, 3));
+    assert!(
+        verifier
+            .check_code(&handle, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+    assert!(sandbox.pending_faults().is_empty());
+}
+
+#[tokio::test]
+async fn a_used_code_sent_again_is_not_verified_by_an_earlier_approval_when_its_answer_is_lost() {
+    let sandbox = sandbox().await;
+    let verifier = common::verifier(&sandbox);
+    let handle = verifier
+        .start(&StartRequest::sms(phone("+1 501 712 2668")))
+        .await
+        .unwrap();
+    let code = delivered(&sandbox, &handle);
+    assert!(
+        verifier
+            .check_code(&handle, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+    // Five minutes on, the handle is checked again (a replayed token, a wrong code), Twilio
+    // answers 20404 and the answer is lost: the attempt reads converted, but by the earlier
+    // check.
+    sandbox.advance_clock(Duration::from_secs(300));
+    for again in [wrong(&code), code.clone()] {
+        sandbox.inject_fault(
+            Fault::new(Provider::Twilio, FaultAction::ResetAfterProcessing)
+                .method("POST")
+                .path(CHECKS),
+        );
+        let err = verifier.check_code(&handle, &again).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    }
+    assert_eq!(
+        sandbox.request_count(Provider::Twilio, "GET", "/v2/Attempts"),
+        2
+    );
+    // Answered, a used code is a rejection, as always.
+    let again = verifier.check_code(&handle, &code).await.unwrap();
+    assert_eq!(reason(&again), Some(RejectReason::NotFound));
+}
+
 #[tokio::test]
 async fn cancel_and_approve_through_the_typed_client() {
     let sandbox = sandbox().await;

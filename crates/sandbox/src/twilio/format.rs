@@ -21,6 +21,12 @@ pub(super) fn new_sid(rng: &mut SandboxRng, prefix: &str) -> String {
     format!("{prefix}{}", rng.hex(16))
 }
 
+/// Whether `raw` is a SID of `prefix`: the prefix and 32 hex digits (either case, as Twilio's
+/// OpenAPI patterns take them, `^VE[0-9a-fA-F]{32}$`).
+pub(super) fn is_sid(raw: &str, prefix: &str) -> bool {
+    raw.len() == 34 && raw.starts_with(prefix) && raw.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,6 +38,17 @@ mod tests {
         let sid = new_sid(&mut SandboxRng::new(Some(1)), "VE");
         assert_eq!(sid.len(), 34);
         assert!(sid[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(is_sid(&sid, "VE"));
+        assert!(is_sid("VEABCDEF0123456789abcdef0123456789", "VE"));
+        for bad in [
+            "VA0123456789abcdef0123456789abcdef",
+            "VE0123456789abcdef0123456789abcde",
+            "VE0123456789abcdef0123456789abcdef0",
+            "VE0123456789abcdef0123456789abcdeg",
+            "",
+        ] {
+            assert!(!is_sid(bad, "VE"), "{bad}");
+        }
         assert_eq!(TWILIO_SERVICE_SID.len(), 34);
         assert_eq!(TWILIO_ACCOUNT_SID.len(), 34);
         assert_eq!(TWILIO_API_KEY_SID.len(), 34);

@@ -1,10 +1,13 @@
 //! Twilio Verify v2 emulation (`/twilio/v2/...`, standing in for `https://verify.twilio.com/v2`):
-//! services (create, list, fetch, update, delete), verifications and verification checks, with HTTP Basic authentication,
+//! services (create, list, fetch, update, delete), verifications and verification checks, and
+//! the verification attempts of every send (list and fetch), with HTTP Basic authentication,
 //! form-encoded requests, Twilio's JSON resources and its `{"code","message","more_info","status"}`
 //! errors.
 
+mod attempt;
 mod error;
 mod format;
+mod page;
 mod records;
 mod request;
 mod request_id;
@@ -55,6 +58,8 @@ pub(crate) fn router(app: &Twilio) -> Router {
         .route(
             "/v2/Services/{service}/VerificationCheck",
             post(verification::check),
-        );
+        )
+        .route("/v2/Attempts", get(attempt::list))
+        .route("/v2/Attempts/{sid}", get(attempt::fetch));
     finish(app, WIRE, routes).layer(map_response_with_state(app.clone(), request_id::stamp))
 }

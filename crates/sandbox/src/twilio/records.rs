@@ -1,4 +1,5 @@
-//! The records Twilio's state holds: services and verifications, with their JSON resources.
+//! The records Twilio's state holds: services and verifications (with their send attempts),
+//! with their JSON resources.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -184,7 +185,8 @@ impl Status {
     }
 }
 
-/// One delivery of the code.
+/// One delivery of the code: an entry of the verification's `send_code_attempts`, and an
+/// Attempt resource of `GET /v2/Attempts`.
 #[derive(Debug, Clone)]
 pub(super) struct Attempt {
     pub(super) time: OffsetDateTime,
@@ -253,6 +255,37 @@ impl Verification {
             "send_code_attempts": attempts,
             "sna": null,
             "url": format!("{base}/Services/{}/Verifications/{}", self.service_sid, self.sid),
+        })
+    }
+
+    /// Whether the verification was approved (by its code or by an update): its attempts are
+    /// then `converted`.
+    pub(super) fn converted(&self) -> bool {
+        self.status == Status::Approved
+    }
+
+    /// The Attempt resource of `attempt`, one of this verification's sends; `base` is the API
+    /// root (`…/v2`). `converted` once the verification is approved, with the approval as
+    /// `date_updated` (the send's time until then); `price` is null, as Twilio answers while
+    /// it is not available.
+    pub(super) fn attempt_json(&self, attempt: &Attempt, base: &str) -> Value {
+        let (conversion_status, date_updated) = if self.converted() {
+            ("converted", self.date_updated)
+        } else {
+            ("unconverted", attempt.time)
+        };
+        json!({
+            "sid": attempt.sid,
+            "account_sid": TWILIO_ACCOUNT_SID,
+            "service_sid": self.service_sid,
+            "verification_sid": self.sid,
+            "date_created": date(attempt.time),
+            "date_updated": date(date_updated),
+            "conversion_status": conversion_status,
+            "channel": attempt.channel.as_str(),
+            "price": null,
+            "channel_data": {"to": self.to, "status": "delivered"},
+            "url": format!("{base}/Attempts/{}", attempt.sid),
         })
     }
 

@@ -4,11 +4,11 @@
 use axum::extract::{Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
-use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::error::{TwError, respond};
 use super::format::new_sid;
+use super::page::Paging;
 use super::records::{DEFAULT_CODE_LENGTH, Service};
 use super::request::{authenticate, base_url, bool_param, text_param};
 use super::slot::Twilio;
@@ -16,11 +16,6 @@ use crate::body::Input;
 
 /// Longest `FriendlyName` Twilio accepts.
 const MAX_FRIENDLY_NAME: usize = 32;
-
-/// `PageSize` when the request names none, as on Twilio.
-const DEFAULT_PAGE_SIZE: usize = 50;
-/// The largest `PageSize` Twilio takes.
-const MAX_PAGE_SIZE: usize = 1000;
 
 /// The settings of `POST /v2/Services`, validated before anything is stored.
 fn settings(input: &Input, now: OffsetDateTime) -> Result<Service, TwError> {
@@ -104,134 +99,25 @@ pub(super) async fn create(AxumState(app): AxumState<Twilio>, input: Input) -> R
     })())
 }
 
-/// Where a page of `GET /v2/Services` starts, from its `PageToken`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PageToken {
-    /// `PA{sid}`: the services after `sid` (Twilio's token of a next page).
-    After(String),
-    /// `PB{sid}`: the services before `sid` (Twilio's token of a previous page).
-    Before(String),
-}
-
-impl PageToken {
-    /// `PageToken` as the sandbox writes it; anything else is `60200`.
-    fn parse(raw: &str) -> Result<Self, TwError> {
-        let invalid = || TwError::invalid("PageToken", Some(raw));
-        let (kind, sid) = (raw.get(..2).ok_or_else(invalid)?, &raw[2..]);
-        if sid.is_empty() || sid.len() > 64 || !sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(invalid());
-        }
-        match kind {
-            "PA" => Ok(Self::After(sid.to_owned())),
-            "PB" => Ok(Self::Before(sid.to_owned())),
-            _ => Err(invalid()),
-        }
-    }
-}
-
-/// A non-negative integer query parameter, `default` when absent; anything else, or a value
-/// outside `range`, is `60200`.
-fn number_param(
-    input: &Input,
-    key: &str,
-    default: usize,
-    range: std::ops::RangeInclusive<usize>,
-) -> Result<usize, TwError> {
-    match input.query(key).map(str::trim) {
-        None => Ok(default),
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| range.contains(n))
-            .ok_or_else(|| TwError::invalid(key, Some(raw))),
-    }
-}
-
-/// The page of `services` (sorted by SID) that `page`, `size` and `token` name, as the
-/// range of indexes it covers: after the token's SID, before it, or at `page * size` without
-/// one.
-fn page_range(
-    services: &[&Service],
-    page: usize,
-    size: usize,
-    token: Option<&PageToken>,
-) -> std::ops::Range<usize> {
-    let len = services.len();
-    match token {
-        None => {
-            let start = page.saturating_mul(size).min(len);
-            start..start.saturating_add(size).min(len)
-        }
-        Some(PageToken::After(sid)) => {
-            let start = services.partition_point(|s| s.sid.as_str() <= sid.as_str());
-            start..start.saturating_add(size).min(len)
-        }
-        Some(PageToken::Before(sid)) => {
-            let end = services.partition_point(|s| s.sid.as_str() < sid.as_str());
-            end.saturating_sub(size)..end
-        }
-    }
-}
-
 /// `GET /v2/Services` with `PageSize` (1–1000, default 50), `Page` (from 0) and `PageToken`:
 /// 200 with `services` (by SID) and Twilio's `meta`.
 pub(super) async fn list(AxumState(app): AxumState<Twilio>, input: Input) -> Response {
     respond((|| {
         authenticate(&input)?;
-        let size = number_param(&input, "PageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)?;
-        let page = number_param(&input, "Page", 0, 0..=usize::MAX)?;
-        let token = match input.query("PageToken").map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => Some(PageToken::parse(raw)?),
-        };
+        let paging = Paging::parse(&input)?;
         let base = base_url(&input);
         let state = app.lock();
         let all = state.twilio.services_by_sid();
-        let range = page_range(&all, page, size, token.as_ref());
-        let on_page = &all[range.clone()];
-        let list_url = format!("{base}/Services");
-        let page_url = |page: usize, token: Option<String>| {
-            let mut url = format!("{list_url}?PageSize={size}&Page={page}");
-            if let Some(token) = token {
-                url.push_str("&PageToken=");
-                url.push_str(&token);
-            }
-            url
-        };
-        let current = match &token {
-            None => None,
-            Some(PageToken::After(sid)) => Some(format!("PA{sid}")),
-            Some(PageToken::Before(sid)) => Some(format!("PB{sid}")),
-        };
-        let next = match on_page.last() {
-            Some(last) if range.end < all.len() => Value::String(page_url(
-                page.saturating_add(1),
-                Some(format!("PA{}", last.sid)),
-            )),
-            _ => Value::Null,
-        };
-        let previous = match on_page.first() {
-            Some(first) if range.start > 0 => Value::String(page_url(
-                page.saturating_sub(1),
-                Some(format!("PB{}", first.sid)),
-            )),
-            _ => Value::Null,
-        };
-        let services: Vec<Value> = on_page.iter().map(|s| s.to_json(&base)).collect();
         Ok((
             StatusCode::OK,
-            json!({
-                "services": services,
-                "meta": {
-                    "page": page,
-                    "page_size": size,
-                    "first_page_url": page_url(0, None),
-                    "previous_page_url": previous,
-                    "url": page_url(page, current),
-                    "next_page_url": next,
-                    "key": "services",
-                },
-            }),
+            paging.answer(
+                "services",
+                &format!("{base}/Services"),
+                &[],
+                &all,
+                |s| s.sid.clone(),
+                |s| s.to_json(&base),
+            ),
         ))
     })())
 }
@@ -371,36 +257,6 @@ mod tests {
         ] {
             let mut copy = service.clone();
             assert_eq!(apply(&bad, &mut copy).unwrap_err().code, 60200, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn pages_follow_the_sid_order_and_their_tokens() {
-        let now = OffsetDateTime::UNIX_EPOCH;
-        let services: Vec<Service> = ["VAa", "VAb", "VAc", "VAd", "VAe"]
-            .iter()
-            .map(|sid| Service {
-                sid: (*sid).to_owned(),
-                ..Service::sandbox_default(now)
-            })
-            .collect();
-        let all: Vec<&Service> = services.iter().collect();
-        assert_eq!(page_range(&all, 0, 2, None), 0..2);
-        assert_eq!(page_range(&all, 2, 2, None), 4..5);
-        assert_eq!(page_range(&all, 3, 2, None), 5..5);
-        assert_eq!(page_range(&all, usize::MAX, 1000, None), 5..5);
-        let after = |sid: &str| PageToken::After(sid.to_owned());
-        let before = |sid: &str| PageToken::Before(sid.to_owned());
-        assert_eq!(page_range(&all, 1, 2, Some(&after("VAb"))), 2..4);
-        // A deleted SID still marks its place.
-        assert_eq!(page_range(&all, 1, 2, Some(&after("VAbb"))), 2..4);
-        assert_eq!(page_range(&all, 1, 2, Some(&after("VAe"))), 5..5);
-        assert_eq!(page_range(&all, 1, 2, Some(&before("VAc"))), 0..2);
-        assert_eq!(page_range(&all, 1, 2, Some(&before("VAb"))), 0..1);
-        assert_eq!(PageToken::parse("PAVAb"), Ok(after("VAb")));
-        assert_eq!(PageToken::parse("PBVAb"), Ok(before("VAb")));
-        for bad in ["PA", "P", "XXVAb", "PAVA/b", "PŞ", "ŞŞ"] {
-            assert_eq!(PageToken::parse(bad).unwrap_err().code, 60200, "{bad}");
         }
     }
 

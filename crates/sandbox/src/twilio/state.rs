@@ -1,14 +1,16 @@
-//! Twilio's state: its services and verifications, bounded.
+//! Twilio's state: its services and verifications (with their send attempts), bounded.
 
 use time::OffsetDateTime;
 
-use super::records::{Service, Verification};
+use super::records::{Attempt, Service, Status, Verification};
 use crate::bounded::BoundedMap;
 
 /// Twilio's services and verifications. Services created through the API and verifications
 /// each keep at most [`SandboxConfig::records_capacity`](crate::SandboxConfig::records_capacity)
 /// entries, forgetting the oldest first; the default service is never forgotten (only
-/// deleted through the API, until a reset).
+/// deleted through the API, until a reset). A verification's send attempts (at most 5) live
+/// in its record: the Attempt resources are listed as long as it is kept, also once the
+/// verification is gone for the API.
 #[derive(Debug)]
 pub(crate) struct TwilioState {
     /// [`TWILIO_SERVICE_SID`](crate::config::TWILIO_SERVICE_SID), which exists from the start
@@ -62,7 +64,9 @@ impl TwilioState {
     }
 
     /// Deletes the service `sid` with its verifications, as Twilio does; `false` when there is
-    /// no such service.
+    /// no such service. The verifications are gone for the API (canceled, unless approved, and
+    /// no longer the newest of their number), but their records stay until forgotten, so that
+    /// their attempts are still listed.
     pub(super) fn delete_service(&mut self, sid: &str) -> bool {
         let deleted = match &self.default_service {
             Some(default) if default.sid == sid => self.default_service.take().is_some(),
@@ -76,10 +80,26 @@ impl TwilioState {
                 .map(|v| (v.sid.clone(), v.to.clone()))
                 .collect();
             for (verification, to) in gone {
-                self.verifications.remove(&verification);
+                if let Some(v) = self.verifications.get_mut(&verification)
+                    && !v.status.is_gone()
+                {
+                    v.status = Status::Canceled;
+                }
                 self.latest.remove(&(sid.to_owned(), to));
             }
         }
         deleted
+    }
+
+    /// Every send attempt the state keeps, with its verification, in no particular order.
+    pub(super) fn attempts(&self) -> impl Iterator<Item = (&Verification, &Attempt)> {
+        self.verifications
+            .values()
+            .flat_map(|v| v.attempts.iter().map(move |a| (v, a)))
+    }
+
+    /// The send attempt `sid`, with its verification.
+    pub(super) fn attempt(&self, sid: &str) -> Option<(&Verification, &Attempt)> {
+        self.attempts().find(|(_, a)| a.sid == sid)
     }
 }
