@@ -71,7 +71,11 @@ impl VerifikBuilder {
 /// (timeout, dropped connection, 500/502/504 or a 503 without `Retry-After`:
 /// [`ErrorKind::OutcomeUnknown`] from the HTTP layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
 ///
-/// * `validated`: `Verified`, with the phone of the record;
+/// * `validated`: `Verified`, with the phone of the record, unless its `validatedAt` is more
+///   than two minutes (the clock skew allowed) before the lost check was sent: an earlier check
+///   validated it (a used code sent again), and the outcome stays
+///   [`ErrorKind::OutcomeUnknown`] (without a `validatedAt`, which Verifik's answers seldom
+///   carry, the record is taken for this check's);
 /// * not validated: the lost check did not take the handle's validation. Verifik checks a code
 ///   against the phone's most recent validation waiting for one, so the phone's validations
 ///   are listed (`GET /v2/phone-validations`, one page of 100, in an order Verifik does not
@@ -374,7 +378,7 @@ impl Verifik {
         sent_at: OffsetDateTime,
         lost: Error,
     ) -> Result<CheckOutcome> {
-        match self.read_back(handle, phone).await {
+        match self.read_back(handle, phone, sent_at).await {
             ReadBack::Validated(outcome) => return Ok(outcome),
             ReadBack::Unknown => return Err(lost),
             ReadBack::NotValidated => {}
@@ -399,7 +403,7 @@ impl Verifik {
             }
             Err(err) => match errors::check_outcome(&err, self.is_expired(handle)) {
                 Some(rejected) => {
-                    return match self.read_back(handle, phone).await {
+                    return match self.read_back(handle, phone, sent_at).await {
                         ReadBack::Validated(outcome) => Ok(outcome),
                         ReadBack::NotValidated | ReadBack::Unknown => Ok(rejected),
                     };
@@ -411,14 +415,22 @@ impl Verifik {
                 None => lost,
             },
         };
-        match self.read_back(handle, phone).await {
+        match self.read_back(handle, phone, sent_at).await {
             ReadBack::Validated(outcome) => Ok(outcome),
             ReadBack::NotValidated | ReadBack::Unknown => Err(again),
         }
     }
 
-    /// Reads the handle's validation by id.
-    async fn read_back(&self, handle: &Verification, phone: &PhoneNumber) -> ReadBack {
+    /// Reads the handle's validation by id, after a check sent at `sent_at` (this machine's
+    /// clock). A validation whose `validatedAt` is more than [`CLOCK_SKEW`] before `sent_at`
+    /// was validated by an earlier check (a used code sent again): it says nothing of this
+    /// one (`Unknown`). Without a `validatedAt`, a validated record is taken for this check's.
+    async fn read_back(
+        &self,
+        handle: &Verification,
+        phone: &PhoneNumber,
+        sent_at: OffsetDateTime,
+    ) -> ReadBack {
         let Ok(id) = require_id("validation id", handle.reference.trim()) else {
             return ReadBack::Unknown;
         };
@@ -433,6 +445,10 @@ impl Verifik {
                 _ => return ReadBack::Unknown,
             },
         };
+        let earlier = sent_at.saturating_sub(CLOCK_SKEW);
+        if record.is_validated() && record.validated_at.is_some_and(|at| at < earlier) {
+            return ReadBack::Unknown;
+        }
         read_back_of(handle, &record, reported)
     }
 

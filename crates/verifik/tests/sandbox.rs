@@ -1,8 +1,9 @@
 //! End-to-end tests of every flow against the phone-verify sandbox's Verifik emulation.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, RetryPolicy, Sleep, Timeouts};
 use phone_verify_core::{
     Channel, CheckOutcome, Code, ErrorKind, PhoneNumber, PhoneVerifier, PhoneVerifierExt,
     RejectReason, RequestContext, SessionId, SessionResolver, StartRequest, Verification,
@@ -896,6 +897,47 @@ async fn a_wrong_code_after_a_lost_answer_is_rejected_by_a_real_answer_only() {
             .unwrap()
             .is_verified()
     );
+}
+
+/// The system's clock, five minutes ahead: a machine that checks a handle again later.
+#[derive(Debug)]
+struct FiveMinutesOn;
+
+impl Clock for FiveMinutesOn {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(300)
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+#[tokio::test]
+async fn a_used_code_sent_again_is_not_verified_by_an_earlier_validation_when_its_answer_is_lost() {
+    let sandbox = sandbox().await;
+    let number = phone("+57 300 444 5572");
+    let (verifier, handle) = started(&sandbox, &number).await;
+    let code = sent_code(&sandbox, number.e164());
+    assert!(
+        verifier
+            .check_code(&handle, &code)
+            .await
+            .unwrap()
+            .is_verified()
+    );
+    // Five minutes on, the handle is checked again (a replayed token) and the answer is lost:
+    // the record says validated, but `validatedAt` dates it before this check.
+    let later = builder(&sandbox)
+        .http_config(HttpConfig::default().with_clock(Arc::new(FiveMinutesOn)))
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    for again in [wrong(&code), code.clone()] {
+        inject_on_check(&sandbox, FaultAction::ResetAfterProcessing);
+        let err = later.check_code(&handle, &again).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    }
+    assert_eq!(count(&sandbox, "GET", &read_path(&handle)), 2);
 }
 
 #[tokio::test]
