@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use phone_verify_core::http::{ConfigureHttp, RetryPolicy, Timeouts};
+use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, RetryPolicy, Timeouts};
 use phone_verify_core::{Channel, Code, PhoneVerifier, SessionResolver, Verification};
 use phone_verify_router::{BreakerConfig, Route, Router, Rule};
 use phone_verify_testkit::sandbox::{
@@ -89,13 +89,16 @@ fn verifykit_with(base: &str, timeouts: Timeouts) -> Arc<VerifyKit> {
     )
 }
 
-fn verifik(base: &str) -> Arc<Verifik> {
-    verifik_with(base, Timeouts::default())
+fn verifik(base: &str, clock: Arc<dyn Clock>) -> Arc<Verifik> {
+    verifik_with(base, Timeouts::default(), clock)
 }
 
-fn verifik_with(base: &str, timeouts: Timeouts) -> Arc<Verifik> {
+/// Verifik at `base`, telling time by `clock` (the sandbox's, which the suite moves): its
+/// read-back of a lost check compares the record's `validatedAt` with when the check was sent.
+fn verifik_with(base: &str, timeouts: Timeouts, clock: Arc<dyn Clock>) -> Arc<Verifik> {
     Arc::new(
         VerifikBuilder::sandbox(base)
+            .http_config(HttpConfig::default().with_clock(clock))
             .retry(retry())
             .timeouts(timeouts)
             .build()
@@ -213,7 +216,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 92);
+    assert_eq!(expected.len(), 94);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -240,16 +243,16 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 66);
+    assert_eq!(expected.len(), 68);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
-        let tested = Arc::new(down_then_up(verifik, &sandbox));
+        let tested = Arc::new(down_then_up(|b| verifik(b, sandbox.clock()), &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
-            Arc::new(down_then_up(verifik, s))
+            Arc::new(down_then_up(|b| verifik(b, s.clock()), s))
         })
         .with_send_endpoint("POST", VERIFIK_SEND)
         .with_check_endpoint("PUT", VERIFIK_CHECK)
         .with_lookup_endpoint("GET", VERIFIK_LOOKUP)
-        .with_impatient_client(|s| impatient(verifik_with, s));
+        .with_impatient_client(|s| impatient(|b, t| verifik_with(b, t, s.clock()), s));
         Conformance::resolving(tested, harness)
     })
     .await;
@@ -314,7 +317,7 @@ async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .skipped("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 54);
+    assert_eq!(expected.len(), 56);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
@@ -367,7 +370,7 @@ fn mixed_router_with(sandbox: &SandboxHandle, service: &str, timeouts: Timeouts)
     let base = sandbox.base_url();
     let (kit, fik) = (
         verifykit_with(&base, timeouts),
-        verifik_with(&base, timeouts),
+        verifik_with(&base, timeouts, sandbox.clock()),
     );
     Router::builder()
         .route(Route::new("tr-verifykit", kit.clone()).with_resolver(kit))
@@ -423,7 +426,7 @@ async fn a_router_over_all_three_providers_conforms() {
         verifykit_member = verifykit_member.with_lookup_endpoint("POST", lookup);
     }
     let verifik_member = SandboxHarness::new(Arc::clone(&sandbox), Provider::Verifik, |s| {
-        verifik(&s.base_url())
+        verifik(&s.base_url(), s.clock())
     })
     .with_send_endpoint("POST", VERIFIK_SEND)
     .with_check_endpoint("PUT", VERIFIK_CHECK)
@@ -456,7 +459,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 111);
+    assert_eq!(expected.len(), 114);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;
@@ -498,7 +501,7 @@ async fn a_router_over_all_three_providers_conforms() {
 /// channels go to VerifyKit alone.
 fn failover_router(sandbox: &SandboxHandle) -> Router {
     let base = sandbox.base_url();
-    let (kit, fik) = (verifykit(&base), verifik(&base));
+    let (kit, fik) = (verifykit(&base), verifik(&base, sandbox.clock()));
     Router::builder()
         .route(Route::new("first-verifykit", kit.clone()).with_resolver(kit))
         .route(Route::new("then-verifik", fik.clone()).with_resolver(fik))
@@ -537,7 +540,7 @@ async fn a_failover_rule_sends_once_to_each_provider_after_a_refusal() {
         verifykit_member = verifykit_member.with_check_endpoint("POST", check);
     }
     let verifik_member = SandboxHarness::new(Arc::clone(&sandbox), Provider::Verifik, |s| {
-        verifik(&s.base_url())
+        verifik(&s.base_url(), s.clock())
     })
     .with_send_endpoint("POST", VERIFIK_SEND)
     .with_check_endpoint("PUT", VERIFIK_CHECK);

@@ -2,7 +2,8 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -13,6 +14,7 @@ use crate::app::{App, Shared};
 use crate::config::{SandboxConfig, check_test_number};
 use crate::faults::Fault;
 use crate::model::{ControlError, Provider, RequestLog, SentMessage, TotpEnrollment};
+use crate::state::Common;
 use crate::{control, server, verifykit, verigator};
 
 /// Entry point: starts sandbox servers.
@@ -120,6 +122,16 @@ impl SandboxHandle {
     /// The current sandbox time.
     pub fn now(&self) -> OffsetDateTime {
         self.app.common.now()
+    }
+
+    /// The sandbox clock as a provider client's clock
+    /// ([`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)): a
+    /// verifier on it tells expiry, and the dates an answer leaves out, by the sandbox's time,
+    /// which [`advance_clock`](Self::advance_clock) moves, as a verifier in production tells
+    /// them by a clock close to the provider's. Sleeps are real (Tokio's). It reads the clock
+    /// of this sandbox's state, and keeps it alive, after a shutdown too.
+    pub fn clock(&self) -> Arc<dyn phone_verify_core::http::Clock> {
+        Arc::new(SandboxTime(Arc::clone(&self.app.common)))
     }
 
     /// Moves the sandbox clock forward; every expiry and TOTP code follows it.
@@ -268,9 +280,56 @@ impl Drop for SandboxHandle {
     }
 }
 
+/// [`SandboxHandle::clock`]: the sandbox's time, read from its shared state.
+struct SandboxTime(Arc<Common>);
+
+impl std::fmt::Debug for SandboxTime {
+    /// The time alone: the shared state holds every message (codes, numbers) and request.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxClock")
+            .field("now", &self.0.now())
+            .finish()
+    }
+}
+
+impl phone_verify_core::http::Clock for SandboxTime {
+    fn now(&self) -> SystemTime {
+        self.0.now().into()
+    }
+
+    fn sleep(&self, duration: Duration) -> phone_verify_core::http::Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_clock_a_verifier_takes_follows_the_sandbox_and_its_reset() {
+        let sandbox = crate::Sandbox::start(SandboxConfig::default())
+            .await
+            .unwrap();
+        let clock = sandbox.clock();
+        let at =
+            |clock: &Arc<dyn phone_verify_core::http::Clock>| OffsetDateTime::from(clock.now());
+        assert!((at(&clock) - sandbox.now()).abs() < time::Duration::seconds(1));
+        sandbox.advance_clock(Duration::from_secs(3600));
+        let ahead = at(&clock) - OffsetDateTime::now_utc();
+        assert!(ahead >= time::Duration::minutes(59), "{ahead}");
+        assert!((at(&clock) - sandbox.now()).abs() < time::Duration::seconds(1));
+        sandbox.reset();
+        assert!((at(&clock) - OffsetDateTime::now_utc()).abs() < time::Duration::seconds(1));
+        // Its `Debug` shows the time, never the state it reads it from (codes, numbers).
+        let shown = format!("{clock:?}");
+        assert!(shown.starts_with("SandboxClock { now: "), "{shown}");
+        assert!(!shown.contains("outbox") && shown.len() < 100, "{shown}");
+        // Sleeps are real.
+        let before = std::time::Instant::now();
+        clock.sleep(Duration::from_millis(20)).await;
+        assert!(before.elapsed() >= Duration::from_millis(20));
+    }
 
     #[tokio::test]
     async fn a_bad_test_number_is_refused_before_anything_is_bound() {

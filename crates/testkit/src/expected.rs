@@ -36,13 +36,15 @@ pub const SEND_CHECKS: &[&str] = &[
 
 /// The checks every OTP channel gets: a check whose answer was lost, or that was answered
 /// with a server error, is never a rejection, and (when the harness counts code checks) is
-/// not sent again; a wrong code's check whose answer was lost is never `Verified`. They always
+/// not sent again; a wrong code's check whose answer was lost is never `Verified`, nor is a
+/// wrong code's on a handle verified minutes before (its success read back). They always
 /// run, and are skipped when the harness cannot inject that
 /// [`CheckFault`](crate::CheckFault)
 /// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)).
 pub const CHECK_FAULT_CHECKS: &[&str] = &[
     "otp.lost_answer_not_rejected",
     "otp.lost_answer_wrong_code_not_verified",
+    "otp.used_code_lost_answer_not_verified",
     "otp.server_error_not_rejected",
 ];
 

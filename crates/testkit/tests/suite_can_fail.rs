@@ -128,6 +128,10 @@ enum Flaw {
     UnreadAnswerVerifies,
     /// Writes twice the provider's validity into its handles' `expires_at`.
     DoublesExpiry,
+    /// After a code check whose outcome is unknown, reads the verification back (a read it
+    /// does not look at) and reports any success the handle ever had, an earlier check's
+    /// included, as this check's.
+    ReadsBackEarlierSuccess,
     /// No flaw: dates its handles' `created_at` by this machine's clock, not the provider's
     /// (as a provider that answers only an absolute expiry does), `expires_at` unchanged.
     CreatedAtHere,
@@ -500,6 +504,25 @@ impl PhoneVerifier for Broken {
                 }
             }
         }
+        if self.flaw == Flaw::ReadsBackEarlierSuccess
+            && request.code.is_some()
+            && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
+        {
+            let unknown = SessionId::new(&format!("ses_{}", "0".repeat(32)))?;
+            let _ = self
+                .inner
+                .resolve(&unknown, &RequestContext::default())
+                .await;
+            let earlier = self
+                .verified
+                .lock()
+                .unwrap()
+                .get(&handle.reference)
+                .cloned();
+            if let Some(earlier) = earlier {
+                outcome = Ok(earlier);
+            }
+        }
         if self.flaw == Flaw::RereadsThenRepeats
             && request.code.is_some()
             && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
@@ -682,6 +705,24 @@ fn assert_fails_only(report: &Report, prefixes: &[&str], why: &str) {
 /// [`assert_fails_only`], and the checks matching each prefix of `also` fail too, each
 /// detail containing its own reason.
 fn assert_fails_only_and(report: &Report, prefixes: &[&str], why: &str, also: &[(&str, &str)]) {
+    assert_outcomes(report, prefixes, why, also, &[]);
+}
+
+/// [`assert_fails_only_and`], and the checks matching each prefix of `skipped` are skipped,
+/// each detail containing its own reason (what the flaw keeps them from proving).
+fn assert_outcomes(
+    report: &Report,
+    prefixes: &[&str],
+    why: &str,
+    also: &[(&str, &str)],
+    skipped: &[(&str, &str)],
+) {
+    let skip = |name: &str| {
+        skipped
+            .iter()
+            .find(|(p, _)| name.starts_with(p))
+            .map(|(_, why)| *why)
+    };
     let broken = |name: &str| {
         prefixes
             .iter()
@@ -694,7 +735,20 @@ fn assert_fails_only_and(report: &Report, prefixes: &[&str], why: &str, also: &[
             })
     };
     for result in report.results() {
-        if let Some(why) = broken(&result.name) {
+        if let Some(why) = skip(&result.name) {
+            assert_eq!(
+                result.status,
+                Status::Skipped,
+                "{} should be skipped\n{report}",
+                result.name
+            );
+            let detail = result.detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.contains(why),
+                "{}: {detail:?} lacks {why:?}",
+                result.name
+            );
+        } else if let Some(why) = broken(&result.name) {
             assert_eq!(
                 result.status,
                 Status::Failed,
@@ -1073,21 +1127,32 @@ async fn a_lost_send_reported_as_not_sent_fails_the_reset_check() {
 #[tokio::test]
 async fn verifying_a_used_code_again_fails_the_single_use_check() {
     let report = report_for(Flaw::ReusableCodes).await;
-    assert_fails_only(
+    // A used handle checked again verifies, its answer lost or not.
+    assert_fails_only_and(
         &report,
         &["otp.code_single_use["],
         "the same right code a second time",
+        &[(
+            "otp.used_code_lost_answer_not_verified[",
+            "with a wrong code, its answer lost, was reported verified",
+        )],
     );
 }
 
 #[tokio::test]
 async fn a_used_code_answered_with_an_error_fails_the_single_use_check() {
     let report = report_for(Flaw::UsedCodeIsAnError).await;
-    assert_fails_only(
+    // A used code's check never reaches the provider: nothing to prove of its lost answer.
+    assert_outcomes(
         &report,
         &["otp.code_single_use["],
         "expected it rejected (used up; a used-up code is an outcome, Ok(Rejected(..)), not an \
          error: contract rule 3), got error (",
+        &[],
+        &[(
+            "otp.used_code_lost_answer_not_verified[",
+            "the check never reached the provider, so nothing was proven",
+        )],
     );
 }
 
@@ -1192,6 +1257,7 @@ async fn dropping_the_phone_fails_every_verification() {
         &[
             "otp.right_code",
             "otp.code_single_use[",
+            "otp.used_code_lost_answer_not_verified[",
             "otp.malformed_code_refused[",
             "otp.handle_",
             "otp.valid_until_expires_at[",
@@ -2833,6 +2899,17 @@ async fn a_handle_dated_by_this_machines_clock_passes_the_expiry_checks() {
             .passed()
             .any(|c| format!("{c:?}").contains("otp.valid_until_expires_at[")),
         "the check ran"
+    );
+}
+
+#[tokio::test]
+async fn a_read_back_that_takes_an_earlier_success_for_a_lost_checks_fails_the_used_code_check() {
+    let report = report_for(Flaw::ReadsBackEarlierSuccess).await;
+    assert_fails_only(
+        &report,
+        &["otp.used_code_lost_answer_not_verified["],
+        "a verified handle checked again 180s later with a wrong code, its answer lost, was \
+         reported verified",
     );
 }
 

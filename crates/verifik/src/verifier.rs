@@ -71,11 +71,11 @@ impl VerifikBuilder {
 /// (timeout, dropped connection, 500/502/504 or a 503 without `Retry-After`:
 /// [`ErrorKind::OutcomeUnknown`] from the HTTP layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
 ///
-/// * `validated`: `Verified`, with the phone of the record, unless its `validatedAt` is more
-///   than two minutes (the clock skew allowed) before the lost check was sent: an earlier check
-///   validated it (a used code sent again), and the outcome stays
-///   [`ErrorKind::OutcomeUnknown`] (without a `validatedAt`, which Verifik's answers seldom
-///   carry, the record is taken for this check's);
+/// * `validated`: `Verified`, with the phone of the record, unless its `validatedAt` (or,
+///   without one, which Verifik's answers seldom carry, its `updatedAt`: a validation is never
+///   later) is more than two minutes (the clock skew allowed) before the lost check was sent:
+///   an earlier check validated it (a used code sent again), and the outcome stays
+///   [`ErrorKind::OutcomeUnknown`] (a record with neither date is taken for this check's);
 /// * not validated: the lost check did not take the handle's validation. Verifik checks a code
 ///   against the phone's most recent validation waiting for one, so the phone's validations
 ///   are listed (`GET /v2/phone-validations`, one page of 100, in an order Verifik does not
@@ -378,7 +378,7 @@ impl Verifik {
         sent_at: OffsetDateTime,
         lost: Error,
     ) -> Result<CheckOutcome> {
-        match self.read_back(handle, phone, sent_at).await {
+        match self.read_back(handle, phone, Some(sent_at)).await {
             ReadBack::Validated(outcome) => return Ok(outcome),
             ReadBack::Unknown => return Err(lost),
             ReadBack::NotValidated => {}
@@ -403,7 +403,9 @@ impl Verifik {
             }
             Err(err) => match errors::check_outcome(&err, self.is_expired(handle)) {
                 Some(rejected) => {
-                    return match self.read_back(handle, phone, sent_at).await {
+                    // Not validated at the first read: a validation now is the lost check's
+                    // or this one's, whatever the clocks say.
+                    return match self.read_back(handle, phone, None).await {
                         ReadBack::Validated(outcome) => Ok(outcome),
                         ReadBack::NotValidated | ReadBack::Unknown => Ok(rejected),
                     };
@@ -415,21 +417,24 @@ impl Verifik {
                 None => lost,
             },
         };
-        match self.read_back(handle, phone, sent_at).await {
+        match self.read_back(handle, phone, None).await {
             ReadBack::Validated(outcome) => Ok(outcome),
             ReadBack::NotValidated | ReadBack::Unknown => Err(again),
         }
     }
 
-    /// Reads the handle's validation by id, after a check sent at `sent_at` (this machine's
-    /// clock). A validation whose `validatedAt` is more than [`CLOCK_SKEW`] before `sent_at`
-    /// was validated by an earlier check (a used code sent again): it says nothing of this
-    /// one (`Unknown`). Without a `validatedAt`, a validated record is taken for this check's.
+    /// Reads the handle's validation by id. With `sent_at`, when the lost check was sent (this
+    /// machine's clock): a validated record last changed more than [`CLOCK_SKEW`] before it,
+    /// by its `validatedAt` or, without one, its `updatedAt` (a validation is never later than
+    /// the record's last update), was validated by an earlier check (a used code sent again)
+    /// and says nothing of this one (`Unknown`); a record without either date is taken for
+    /// this check's. `None` after an earlier read found it not validated: a validation since
+    /// is this recovery's, whatever the clocks say.
     async fn read_back(
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
-        sent_at: OffsetDateTime,
+        sent_at: Option<OffsetDateTime>,
     ) -> ReadBack {
         let Ok(id) = require_id("validation id", handle.reference.trim()) else {
             return ReadBack::Unknown;
@@ -445,8 +450,13 @@ impl Verifik {
                 _ => return ReadBack::Unknown,
             },
         };
-        let earlier = sent_at.saturating_sub(CLOCK_SKEW);
-        if record.is_validated() && record.validated_at.is_some_and(|at| at < earlier) {
+        if let Some(sent_at) = sent_at
+            && record.is_validated()
+            && record
+                .validated_at
+                .or(record.updated_at)
+                .is_some_and(|at| at < sent_at.saturating_sub(CLOCK_SKEW))
+        {
             return ReadBack::Unknown;
         }
         read_back_of(handle, &record, reported)

@@ -1,6 +1,10 @@
 //! Wire-exact tests of a check whose answer is lost: `PUT /v2/phone-validations` uses the code
 //! up, so the verifier reads the validation back instead of retrying blindly.
 
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use phone_verify_core::http::{Clock, ConfigureHttp, HttpConfig, Sleep};
 use phone_verify_core::{
     Channel, CheckOutcome, ErrorKind, PhoneNumber, PhoneVerifierExt, RejectReason, Result,
     Verification,
@@ -365,6 +369,79 @@ async fn a_refusal_of_the_repeated_check_is_read_back_once_more() {
         json!(123_456),
         vec![ResponseTemplate::new(502), does_not_match()],
         vec![record("sent", "62647737"), record("validated", "62647737")],
+    )
+    .await;
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+}
+
+/// This machine's clock, five minutes ahead of Verifik's.
+#[derive(Debug)]
+struct FiveMinutesAhead;
+
+impl Clock for FiveMinutesAhead {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(300)
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// The lost check took effect after the first read-back found the record `sent`, so the
+/// repeated check is refused; the second read-back finds it validated. That validation is this
+/// recovery's whatever the clocks say: with this machine's clock five minutes ahead, its
+/// `validatedAt` is not taken for an earlier check's.
+#[tokio::test]
+async fn a_validation_after_a_not_validated_read_is_the_recoverys_whatever_the_clocks_say() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![ResponseTemplate::new(502), does_not_match()],
+    )
+    .await;
+    reads(
+        &server,
+        vec![record("sent", "62647737"), record("validated", "62647737")],
+    )
+    .await;
+    listing(&server, vec![listed(ID, "sent", "sms")], 1).await;
+    let verifier = builder(&server)
+        .http_config(HttpConfig::default().with_clock(Arc::new(FiveMinutesAhead)))
+        .build()
+        .unwrap();
+    let outcome = verifier.check_code(&handle(), &code("123456")).await;
+    assert_eq!(verified_phone(&outcome.unwrap()), Some(panama()));
+}
+
+/// A validated record without `validatedAt`: its `updatedAt` bounds when it was validated.
+/// Last updated ten minutes before the lost check, it was an earlier check's (a used code sent
+/// again); updated just now, it may be this one's.
+#[tokio::test]
+async fn a_validated_record_last_updated_before_the_lost_check_is_an_earlier_checks() {
+    let validated = |updated: OffsetDateTime| {
+        json_response(
+            200,
+            &json!({"success": true, "data": {
+                "_id": ID, "status": "validated", "countryCode": "+507", "phone": "62647737",
+                "phoneGateway": "sms", "type": "validation", "updatedAt": date(updated)
+            }}),
+        )
+    };
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(500)],
+        vec![validated(minutes_from_now(-10))],
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![ResponseTemplate::new(500)],
+        vec![validated(minutes_from_now(0))],
     )
     .await;
     assert_eq!(verified_phone(&result.unwrap()), Some(panama()));

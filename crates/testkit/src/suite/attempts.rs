@@ -1,6 +1,8 @@
 //! The checks of attempts on a code: the provider's limit of wrong codes, and a check whose
 //! answer was lost or was a server error.
 
+use std::time::Duration;
+
 use phone_verify_core::{
     Channel, CheckOutcome, ErrorKind, PhoneVerifierExt, RejectReason, Verification,
 };
@@ -12,6 +14,10 @@ use super::{
 
 /// The first words of a skip for want of code-check counts.
 const CHECKS_UNCOUNTED: &str = "the harness cannot count code checks";
+
+/// How long after a handle verified `otp.used_code_lost_answer_not_verified` checks it again:
+/// past the clock skew a read-back may allow (two minutes for Twilio's and Verifik's).
+const REPLAY_AFTER: Duration = Duration::from_secs(180);
 
 impl Suite<'_> {
     /// The provider's limit of wrong codes for `handle`, or a skip saying there is none.
@@ -184,6 +190,49 @@ impl Suite<'_> {
                  repeated), got {}",
                 describe(&other)
             ),
+        }
+    }
+
+    /// A verified handle checked again [`REPLAY_AFTER`] later with a wrong code (a replayed
+    /// token), the check taken by the provider and its answer lost: never `Verified`. A
+    /// verifier that reads a lost check back must tell the earlier check's success from this
+    /// one's. Skipped when the handle is not valid that long (the provider could refuse the
+    /// check as expired without taking it), and, as nothing was proven, when the check never
+    /// reached the provider (the fault unused).
+    pub(super) async fn used_code_lost_answer(&self, channel: &Channel) -> Check {
+        self.require_delivery(channel)?;
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong = self.wrong_code_for(&handle, &right).await?;
+        let outcome = self.verifier.check_code(&handle, &right).await;
+        self.expect_verified(outcome, &phone, channel)?;
+        let left = self.short_of_expiry(&handle)?;
+        if left < REPLAY_AFTER {
+            return Err(Verdict::Skip(format!(
+                "the handle is valid for less than {}s and a minute: a check that late may be \
+                 refused as expired without reaching the provider",
+                REPLAY_AFTER.as_secs()
+            )));
+        }
+        self.advance_time(REPLAY_AFTER).await?;
+        self.harness
+            .inject_check_fault(&handle, CheckFault::AnswerLost)
+            .await?;
+        let outcome = self.verifier.check_code(&handle, &wrong).await;
+        if let Ok(CheckOutcome::Verified(_)) = outcome {
+            fail!(
+                "a verified handle checked again {}s later with a wrong code, its answer lost, \
+                 was reported verified: a read-back found the earlier check's success and took \
+                 it for this one's (a replayed token would pass)",
+                REPLAY_AFTER.as_secs()
+            );
+        }
+        match self.harness.clear_faults().await {
+            Ok(()) | Err(HarnessError::Unsupported(_)) => Ok(None),
+            Err(err) => Err(Verdict::Skip(format!(
+                "the check never reached the provider, so nothing was proven ({}); got {err}",
+                describe(&outcome)
+            ))),
         }
     }
 

@@ -62,7 +62,7 @@ fn beyond_expiry(handle: &Verification) -> Result<Duration, Verdict> {
 
 impl Suite<'_> {
     /// Moves the provider's clock by `by`, and counts it.
-    async fn advance_time(&self, by: Duration) -> Result<(), Verdict> {
+    pub(super) async fn advance_time(&self, by: Duration) -> Result<(), Verdict> {
         self.harness.advance_time(by).await?;
         let mut advanced = self
             .advanced
@@ -77,7 +77,7 @@ impl Suite<'_> {
     /// the provider's clock (the real time plus what the suite moved it by: a handle may take
     /// `created_at` from this machine's clock and `expires_at` from the provider's), less a
     /// minute. Skipped with a minute or less left, too short to tell.
-    fn short_of_expiry(&self, handle: &Verification) -> Result<Duration, Verdict> {
+    pub(super) fn short_of_expiry(&self, handle: &Verification) -> Result<Duration, Verdict> {
         let advanced = *self
             .advanced
             .lock()
