@@ -6,9 +6,10 @@
 //! `target/tmp/web-example-screenshots/`.
 
 use std::error::Error as StdError;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -45,6 +46,41 @@ fn find(variable: &str, names: &[&str]) -> Option<PathBuf> {
 /// A chromedriver process, killed when dropped.
 struct Driver(Child);
 
+/// What chromedriver prints once it listens, before the port.
+const LISTENING_ON: &str = "ChromeDriver was started successfully on port ";
+
+/// The port chromedriver, started with `--port=0`, says it listens on. The kernel picks a free
+/// one as chromedriver binds it: a port picked here and freed for chromedriver could go to
+/// another test's chromedriver meanwhile (nextest runs tests as processes side by side), whose
+/// session this test would then share until that test ends. The rest of `stdout` is drained on
+/// the same thread, so chromedriver never blocks on a full pipe.
+fn listening_port(stdout: ChildStdout) -> u16 {
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut port_tx = Some(port_tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let port = line
+                .strip_prefix(LISTENING_ON)
+                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok());
+            if let Some(port) = port
+                && let Some(tx) = port_tx.take()
+            {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    match port_rx.recv_timeout(WAIT) {
+        Ok(port) => port,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("chromedriver did not say it listens within {WAIT:?}")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("chromedriver ended its output without saying which port it listens on")
+        }
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -76,18 +112,15 @@ impl Harness {
             &["chromium", "chromium-browser", "google-chrome"],
         )
         .unwrap_or_else(|| panic!("chromium was not found on PATH (or in $CHROME_BIN): {INSTALL}"));
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let driver = Driver(
-            Command::new(&chromedriver)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display())),
-        );
+        let mut child = Command::new(&chromedriver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let stdout = child.stdout.take().expect("chromedriver's stdout, piped");
+        let driver = Driver(child);
+        let port = listening_port(stdout);
         let backend = Backend::start(Target::Embedded(InitTheme::Recommended))
             .await
             .expect("the embedded sandbox and providers");
@@ -127,7 +160,7 @@ impl Harness {
         );
         let url = format!("http://127.0.0.1:{port}");
         let mut last = None;
-        // chromedriver needs a moment to listen: retry the session until it answers.
+        // It listens already; a first session may still fail on a loaded machine: retry it.
         for _ in 0..100 {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             match ClientBuilder::new(connector)
