@@ -159,10 +159,8 @@ impl TwilioClient {
     /// [`next_services_page`](Self::next_services_page). A read: retried with backoff.
     pub async fn list_services(&self, page_size: Option<u32>) -> Result<ServicePage> {
         let mut request = HttpRequest::get(LIST_SERVICES, self.base_url.join(SERVICES));
+        check_page_size(page_size)?;
         if let Some(size) = page_size {
-            if !(1..=MAX_PAGE_SIZE).contains(&size) {
-                return Err(invalid("PageSize must be between 1 and 1000"));
-            }
             request = request.query("PageSize", &size.to_string());
         }
         self.run(request).await
@@ -216,12 +214,7 @@ impl TwilioClient {
         {
             return Err(invalid("Country must be two letters (ISO 3166-1 alpha-2)"));
         }
-        if filter
-            .page_size
-            .is_some_and(|size| !(1..=MAX_PAGE_SIZE).contains(&size))
-        {
-            return Err(invalid("PageSize must be between 1 and 1000"));
-        }
+        check_page_size(filter.page_size)?;
         let query = filter.query().map_err(invalid)?;
         let mut request = HttpRequest::get(LIST_ATTEMPTS, self.base_url.join(ATTEMPTS));
         for (name, value) in &query {
@@ -514,6 +507,14 @@ impl TwilioClient {
 
 /// The largest `PageSize` Twilio takes.
 const MAX_PAGE_SIZE: u32 = 1000;
+
+/// Checks a list's `PageSize`, when set: 1 to 1000.
+fn check_page_size(page_size: Option<u32>) -> Result<()> {
+    if page_size.is_some_and(|size| !(1..=MAX_PAGE_SIZE).contains(&size)) {
+        return Err(invalid("PageSize must be between 1 and 1000"));
+    }
+    Ok(())
+}
 
 /// Checks a service's `FriendlyName` (1 to 32 characters, blanks around it not counted) and
 /// `CodeLength` (4 to 10), when set.

@@ -315,10 +315,10 @@ impl Twilio {
         if page.attempts.iter().filter(ours).any(elsewhere) {
             return Err(lost);
         }
-        let approved_now = |attempt: &&Attempt| {
+        let approved_now = |attempt: &Attempt| {
             attempt.is_converted() && attempt.date_updated.is_some_and(|at| at >= sent_at)
         };
-        if page.attempts.iter().filter(ours).any(|a| approved_now(&a)) {
+        if page.attempts.iter().filter(ours).any(approved_now) {
             Ok(CheckOutcome::Verified(
                 Verified::new(verification.channel.clone())
                     .with_phone(verification.phone.clone())
