@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 use phone_verify::{
     Channel, CheckOutcome, CheckRequest, Code, ErrorKind, Language, PhoneNumber,
-    PhoneVerifier as _, SessionResolver as _, StartRequest, Verified,
+    PhoneVerifier as _, ResolvedSession, SessionResolver as _, StartRequest, Verified,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -36,10 +36,16 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
+// Every field of the forms reads as empty when missing, so a form is answered only after its
+// CSRF token is compared: one without the token is refused with 403, as one with a wrong token
+// is (not 422 for the missing field), before anything else is read or sent.
+
 /// The form of `POST /start`.
 #[derive(Deserialize)]
 pub struct StartForm {
+    #[serde(default)]
     csrf: String,
+    #[serde(default)]
     method: String,
     #[serde(default)]
     country: String,
@@ -68,7 +74,9 @@ impl fmt::Debug for StartForm {
 /// The form of `POST /verify`.
 #[derive(Deserialize)]
 pub struct CodeForm {
+    #[serde(default)]
     csrf: String,
+    #[serde(default)]
     code: String,
 }
 
@@ -85,6 +93,7 @@ impl fmt::Debug for CodeForm {
 /// A form that only carries its CSRF token.
 #[derive(Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -99,7 +108,9 @@ impl fmt::Debug for CsrfForm {
 /// The form of `POST /sandbox/reply`.
 #[derive(Deserialize)]
 pub struct ReplyForm {
+    #[serde(default)]
     csrf: String,
+    #[serde(default)]
     phone: String,
 }
 
@@ -167,7 +178,8 @@ pub async fn home(
     render(&app, &id, session, lang, "Verify your phone", &screen)
 }
 
-/// `POST /start`: starts a verification, keeps its handle in the session.
+/// `POST /start`: starts a verification, keeps its handle in the session. The number typed is
+/// kept to fill the form again only with a new id for the session ([`Typed::keep`]).
 pub async fn start(
     State(app): State<AppState>,
     visitor: Visitor,
@@ -183,6 +195,7 @@ pub async fn start(
     let lang = language(&session, &visitor);
     let lang = lang.as_str();
     let mobile = visitor.is_mobile();
+    let mut typed = None;
     let (request, choice) = match form.method.as_str() {
         "whatsapp" | "telegram" => {
             let channel = if form.method == "whatsapp" {
@@ -198,14 +211,8 @@ pub async fn start(
         "otp" => {
             let choice = Choice::parse(&form.provider).unwrap_or(Choice::Auto);
             session.last_choice = choice;
-            // Kept to fill the form again, bounded: the session holds no more than a number.
-            session.last_phone = form.phone.trim().chars().take(MAX_TYPED_PHONE).collect();
-            session.last_country = form
-                .country
-                .split(':')
-                .next()
-                .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-                .map(str::to_owned);
+            // Written into the session only as it is answered, with its new id.
+            typed = Some(Typed::of(&form));
             (
                 parse_phone(&form.country, &form.phone).map(StartRequest::sms),
                 choice,
@@ -215,7 +222,7 @@ pub async fn start(
     };
     let request = match request {
         Ok(request) => request,
-        Err(notice) => return notice_and_redirect(&app, &id, session, notice, "/"),
+        Err(notice) => return start_failed(&app, id, session, typed, notice),
     };
     let mut request = request.context(visitor.context());
     if let Ok(language) = Language::new(lang) {
@@ -223,7 +230,7 @@ pub async fn start(
     }
     let Some(verifier) = app.backend.verifier(choice) else {
         let notice = Notice::error(format!("{} is not configured here.", choice.label()));
-        return notice_and_redirect(&app, &id, session, notice, "/");
+        return start_failed(&app, id, session, typed, notice);
     };
     match verifier.verifier.start(&request).await {
         Ok(handle) => {
@@ -237,7 +244,10 @@ pub async fn start(
             // A new id for the verification in progress, given by this form of the visitor's
             // own browser: an id planted there before, or seen on the way, names neither the
             // flow nor its result (whichever request sees it verified).
-            let id = app.sessions.rotate(&id, &mut session);
+            let id = match typed {
+                Some(typed) => typed.keep(&app, &id, &mut session),
+                None => app.sessions.rotate(&id, &mut session),
+            };
             with_cookie(&app, &id, Redirect::to("/verify"))
         }
         Err(err) => {
@@ -246,9 +256,60 @@ pub async fn start(
             } else {
                 messages::for_error(&err)
             };
-            notice_and_redirect(&app, &id, session, notice, "/")
+            start_failed(&app, id, session, typed, notice)
         }
     }
+}
+
+/// The number a start form typed, kept in the session to fill the form again.
+struct Typed {
+    /// The number as typed, trimmed, at most [`MAX_TYPED_PHONE`] characters.
+    phone: String,
+    /// The country picked, when it is two capital letters.
+    country: Option<String>,
+}
+
+impl Typed {
+    /// What `form` typed, bounded: the session holds no more than a number.
+    fn of(form: &StartForm) -> Self {
+        Self {
+            phone: form.phone.trim().chars().take(MAX_TYPED_PHONE).collect(),
+            country: form
+                .country
+                .split(':')
+                .next()
+                .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
+                .map(str::to_owned),
+        }
+    }
+
+    /// Writes the number into `session` (named `id`, locked by the caller) and gives the
+    /// session a new id, returned for the answer's cookie; nothing is awaited between the two.
+    /// Only the browser that typed the number gets the new id: an id planted there before (with
+    /// its CSRF token) or seen on the way names nothing afterwards, so whoever holds it never
+    /// reads the number, whether the start succeeded or not. A start given up by its visitor
+    /// during the provider call writes nothing.
+    fn keep(self, app: &AppState, id: &str, session: &mut Session) -> String {
+        session.last_phone = self.phone;
+        session.last_country = self.country;
+        app.sessions.rotate(id, session)
+    }
+}
+
+/// The answer to a start that failed with `notice`: back to the phone form, the number typed
+/// (if any) kept to fill it again, under a new id ([`Typed::keep`]).
+fn start_failed(
+    app: &AppState,
+    id: String,
+    mut session: SessionLock,
+    typed: Option<Typed>,
+    notice: Notice,
+) -> Response {
+    let id = match typed {
+        Some(typed) => typed.keep(app, &id, &mut session),
+        None => id,
+    };
+    notice_and_redirect(app, &id, session, notice, "/")
 }
 
 /// `GET /verify`: the code form, or the reverse flow screen.
@@ -360,7 +421,8 @@ pub async fn check_code(
             "/verify"
         }
     };
-    // Only once the outcome is recorded (a verified session resolved and given its new id).
+    // Only once the outcome is recorded (a verified one is recorded before anything else is
+    // awaited, and the verification in progress is gone with it).
     if let Some(p) = session.pending.as_mut() {
         p.checking = false;
     }
@@ -425,8 +487,16 @@ pub async fn status(State(app): State<AppState>, visitor: Visitor) -> Response {
     }
 }
 
-/// Records a check's outcome in the session; returns where the visitor goes next. A verified
-/// session gets a new id (in `id`) and CSRF token: see [`Sessions::rotate`](crate::Sessions::rotate).
+/// Records a check's outcome in the session; returns where the visitor goes next.
+///
+/// A verified outcome is recorded at once, before any further provider call: the session is
+/// done, with the number the check reported, and its verification in progress is gone. Only
+/// then is the provider's session resolved, enriching the result when that call completes. A
+/// request given up during it (its visitor closing the connection drops the handler) or a
+/// resolution that fails still leaves the visitor verified, not told to ask for a new code.
+/// Once resolved (or failed), the session gets a new id (in `id`) and CSRF token: see
+/// [`Sessions::rotate`](crate::Sessions::rotate). A request given up before that keeps the id
+/// the visitor's browser holds, the one given when the verification started.
 async fn settle(
     app: &AppState,
     visitor: &Visitor,
@@ -436,8 +506,13 @@ async fn settle(
 ) -> &'static str {
     match outcome {
         CheckOutcome::Verified(verified) => {
-            session.done = Some(resolve(app, visitor, pending, verified).await);
+            session.done = Some(done_of(pending, &verified));
             session.pending = None;
+            if let Some(resolved) = resolve(app, visitor, pending, &verified).await
+                && let Some(done) = session.done.as_mut()
+            {
+                done.resolved = Some(resolved);
+            }
             *id = app.sessions.rotate(id, session);
             "/done"
         }
@@ -453,23 +528,8 @@ async fn settle(
     }
 }
 
-/// The result of a verification, the session resolved on the server when there is one.
-async fn resolve(app: &AppState, visitor: &Visitor, pending: &Pending, verified: Verified) -> Done {
-    let resolved = match (
-        &verified.session_id,
-        app.backend.for_handle(&pending.handle),
-    ) {
-        (Some(session_id), Some(route)) => {
-            match route.resolver.resolve(session_id, &visitor.context()).await {
-                Ok(phone) => Some(phone),
-                Err(err) => {
-                    tracing::warn!(error = %err, "resolving the session failed");
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
+/// The result of `pending`'s verification as its check reported it, not resolved yet.
+fn done_of(pending: &Pending, verified: &Verified) -> Done {
     Done {
         phone: verified.phone.clone(),
         channel: verified.channel.as_str().to_owned(),
@@ -479,7 +539,26 @@ async fn resolve(app: &AppState, visitor: &Visitor, pending: &Pending, verified:
             .unwrap_or(pending.handle.provider.as_str())
             .to_owned(),
         verified_at: verified.verified_at,
-        resolved,
+        resolved: None,
+    }
+}
+
+/// The provider's session of a verification, resolved on the server, when the check named
+/// one and the resolution succeeds.
+async fn resolve(
+    app: &AppState,
+    visitor: &Visitor,
+    pending: &Pending,
+    verified: &Verified,
+) -> Option<ResolvedSession> {
+    let session_id = verified.session_id.as_ref()?;
+    let route = app.backend.for_handle(&pending.handle)?;
+    match route.resolver.resolve(session_id, &visitor.context()).await {
+        Ok(resolved) => Some(resolved),
+        Err(err) => {
+            tracing::warn!(error = %err, "resolving the session failed");
+            None
+        }
     }
 }
 
@@ -1033,6 +1112,101 @@ mod tests {
             page.status,
             StatusCode::FORBIDDEN,
             "a token of another session"
+        );
+        assert!(browser.sandbox().all_messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_form_without_the_csrf_field_is_refused_with_403_before_any_send() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let form = |path: &str| {
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        };
+        let page = browser
+            .send(form("/start"), Body::from("method=otp&phone=5321234567"))
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+        // Every form, whatever else it lacks: the token is asked for first.
+        for path in [
+            "/start",
+            "/verify",
+            "/restart",
+            "/sandbox/reply",
+            "/sandbox/clock",
+        ] {
+            let page = browser.send(form(path), Body::empty()).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}: {}", page.body);
+        }
+        assert!(browser.sandbox().all_messages().is_empty(), "nothing sent");
+        let sends = browser
+            .sandbox()
+            .requests_of(Provider::VerifyKit)
+            .requests
+            .iter()
+            .filter(|r| r.path.ends_with("/send-otp"))
+            .count();
+        assert_eq!(sends, 0, "no send reached VerifyKit");
+    }
+
+    /// A start form posted with an id and token an attacker planted in the visitor's browser,
+    /// failing (a number that does not parse, a send the provider refuses): the number typed
+    /// is kept for the visitor only, under a new id.
+    #[tokio::test]
+    async fn a_failed_start_keeps_the_typed_number_from_a_planted_id() {
+        let browser = Browser::new(InitTheme::Recommended).await;
+        // VerifyKit refuses the second case's send.
+        browser.sandbox().inject_fault(
+            Fault::new(
+                Provider::VerifyKit,
+                FaultAction::Status {
+                    status: 400,
+                    body: None,
+                },
+            )
+            .path("/v1.0/send-otp"),
+        );
+        for (typed, typed_in_page, failure) in [
+            ("53998", r#"value="53998""#, "not valid"),
+            (
+                "532 998 76 54",
+                r#"value="532 998 76 54""#,
+                r#"id="notice""#,
+            ),
+        ] {
+            let mut attacker = browser.stranger("198.51.100.66:40000");
+            attacker.get("/").await;
+            let planted = attacker.cookie.clone().unwrap();
+            let mut victim = Browser {
+                cookie: attacker.cookie.clone(),
+                csrf: attacker.csrf.clone(),
+                ..browser.stranger(USER)
+            };
+            let fields = [
+                ("method", "otp"),
+                ("country", "TR:+90"),
+                ("phone", typed),
+                ("provider", "verifykit"),
+            ];
+            let page = victim.post("/start", &fields).await;
+            assert_eq!(
+                page.location.as_deref(),
+                Some("/"),
+                "{typed}: {}",
+                page.body
+            );
+            // The planted id shows the attacker nothing of it.
+            let page = attacker.get("/").await;
+            assert!(!page.body.contains(typed), "{typed}: {}", page.body);
+            assert_ne!(victim.cookie.as_deref(), Some(planted.as_str()), "{typed}");
+            // The visitor's own next page fills the form again.
+            let page = victim.get("/").await;
+            assert!(page.body.contains(typed_in_page), "{typed}: {}", page.body);
+            assert!(page.body.contains(failure), "{typed}: {}", page.body);
+        }
+        assert!(
+            browser.sandbox().pending_faults().is_empty(),
+            "the send was refused"
         );
         assert!(browser.sandbox().all_messages().is_empty());
     }
@@ -1733,6 +1907,68 @@ mod tests {
         assert!(!page.body.contains(r#"id="code-form""#), "{}", page.body);
         assert!(page.body.contains("Send a new code"), "{}", page.body);
         assert_eq!(verifykit_checks(&browser), 1);
+    }
+
+    /// Whether VerifyKit has been asked to resolve a session (`result`).
+    fn verifykit_resolving(sandbox: &phone_verify_sandbox::SandboxHandle) -> bool {
+        sandbox
+            .requests_of(Provider::VerifyKit)
+            .requests
+            .iter()
+            .any(|r| r.path.ends_with("/v1.0/result"))
+    }
+
+    #[tokio::test]
+    async fn a_code_verified_is_kept_when_its_visitor_hangs_up_during_the_resolution() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        browser.get("/").await;
+        let page = browser.post("/start", &VERIFYKIT_CODE_TO_TR).await;
+        assert_eq!(page.location.as_deref(), Some("/verify"));
+        browser.get("/verify").await;
+        let code = browser.sandbox().latest_code("+905321234567").unwrap();
+        // VerifyKit verifies the code at once, and holds back the answer of the session's
+        // resolution that follows.
+        browser.sandbox().inject_fault(
+            Fault::new(Provider::VerifyKit, FaultAction::Delay { ms: 2_000 }).path("/v1.0/result"),
+        );
+        browser
+            .post_and_hang_up("/verify", &[("code", &code)], verifykit_resolving)
+            .await;
+        assert_eq!(verifykit_checks(&browser), 1);
+        // The visitor comes back with the id it held: verified, the number from the check.
+        let page = browser.get("/verify").await;
+        assert_eq!(page.location.as_deref(), Some("/done"), "{}", page.body);
+        let page = browser.get("/done").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("+90 532 123 45 67"), "{}", page.body);
+        assert!(!page.body.contains(r#"id="resolved""#), "{}", page.body);
+        assert_eq!(browser.get("/").await.location.as_deref(), Some("/done"));
+        assert_eq!(browser.sandbox().all_messages().len(), 1, "no second code");
+    }
+
+    #[tokio::test]
+    async fn a_code_verified_shows_its_number_whether_the_resolution_fails_or_not() {
+        let mut browser = Browser::new(InitTheme::Recommended).await;
+        let page = sms_flow(&mut browser, "532 123 45 67", "+905321234567", "verifykit").await;
+        assert!(page.body.contains(r#"id="resolved""#), "{}", page.body);
+        browser.post("/restart", &[]).await;
+        browser.sandbox().inject_fault(
+            Fault::new(
+                Provider::VerifyKit,
+                FaultAction::Status {
+                    status: 500,
+                    body: None,
+                },
+            )
+            .path("/v1.0/result")
+            .times(10),
+        );
+        let before = browser.cookie.clone();
+        let page = sms_flow(&mut browser, "532 765 43 21", "+905327654321", "verifykit").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("+90 532 765 43 21"), "{}", page.body);
+        assert!(!page.body.contains(r#"id="resolved""#), "{}", page.body);
+        assert_ne!(browser.cookie, before, "a new id once verified");
     }
 
     #[tokio::test]

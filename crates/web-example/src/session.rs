@@ -116,9 +116,10 @@ pub struct Session {
     pub csrf: String,
     /// The language of texts and messages (`en`, `tr`, `es`).
     pub lang: Option<String>,
-    /// The last phone typed, to fill the form again.
+    /// The last phone typed, to fill the form again. Written only together with a new id for
+    /// the session, in the answer to the form that typed it ([`Sessions::rotate`]).
     pub last_phone: String,
-    /// The last country picked (ISO 3166-1 alpha-2).
+    /// The last country picked (ISO 3166-1 alpha-2), written as `last_phone` is.
     pub last_country: Option<String>,
     /// The last provider choice.
     pub last_choice: Choice,
@@ -188,7 +189,9 @@ pub type SessionLock = tokio::sync::OwnedMutexGuard<Session>;
 /// only be given in that request's own response (session fixation), so nothing of it may
 /// outlive the request. A code sent then stays valid, but the session has no handle for it,
 /// and the visitor asks again once the guard's resend cooldown ends; a code check cut short
-/// leaves [`Pending::checking`] set, and closes the form.
+/// leaves [`Pending::checking`] set, and closes the form. A check answered verified is recorded
+/// before the provider's session is resolved: a request given up during the resolution leaves
+/// the session verified (under the id given when the verification started).
 pub const LOCK_WAIT: Duration = Duration::from_secs(35);
 
 /// How long a session lives without being used: past it, its id names nothing.
@@ -489,11 +492,12 @@ impl Sessions {
 
     /// Gives the session named `id` (whose lock the caller holds as `session`) a new id and a
     /// new CSRF token, and forgets the old id; returns the new id. Called when the visitor
-    /// starts a verification (a form with the CSRF token, from the visitor's own browser) and
+    /// starts a verification (a form with the CSRF token, from the visitor's own browser),
+    /// whenever that form's number is kept to fill it again (the start failed or not), and
     /// when it verifies: an id planted in the visitor's browser before (session fixation) or
-    /// seen on the way names neither the verification in progress nor the verified session,
-    /// and a request that waited for the lock with the old id gets nothing
-    /// ([`existing`](Self::existing)).
+    /// seen on the way names neither the number typed, nor the verification in progress, nor
+    /// the verified session, and a request that waited for the lock with the old id gets
+    /// nothing ([`existing`](Self::existing)).
     ///
     /// The session keeps its creation time, so its [lifetime](Self::lifetime) still counts
     /// from when it was made: a new id is no renewal. Were it reset, a stolen cookie would

@@ -3,6 +3,7 @@
 //! mobile one, and their session cookie.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -15,8 +16,8 @@ use crate::state::AppState;
 /// The languages the screens are offered in (those VerifyKit's `init` localizes in the sandbox).
 pub const LANGUAGES: [(&str, &str); 3] = [("en", "English"), ("tr", "Türkçe"), ("es", "Español")];
 
-/// What a request says about the visitor.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a request says about the visitor. Its `Debug` never shows the session cookie.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Visitor {
     /// The end user's IP: the connection's peer address, or from a trusted proxy the address
     /// its forwarding header names
@@ -32,6 +33,20 @@ pub struct Visitor {
     /// The session cookie ([`Sessions::cookie_name`](crate::Sessions::cookie_name)), when the
     /// request carries exactly one.
     pub session: Option<String>,
+}
+
+impl fmt::Debug for Visitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The session cookie is a bearer credential (whoever sends it is the visitor): only
+        // whether there is one is shown.
+        f.debug_struct("Visitor")
+            .field("ip", &self.ip)
+            .field("user_agent", &self.user_agent)
+            .field("language", &self.language)
+            .field("region", &self.region)
+            .field("session", &self.session.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Visitor {
@@ -180,6 +195,26 @@ mod tests {
         assert!(visitor(android).is_mobile());
         assert!(!visitor(desktop).is_mobile());
         assert!(!Visitor::default().is_mobile());
+    }
+
+    #[test]
+    fn debug_redacts_the_session_cookie() {
+        let visitor = Visitor {
+            ip: Some("203.0.113.7".parse().unwrap()),
+            user_agent: Some("UA".into()),
+            language: Some("tr".into()),
+            region: Some("TR".into()),
+            session: Some("cookie-canary-0123456789".into()),
+        };
+        let shown = format!("{visitor:?}");
+        assert!(!shown.contains("cookie-canary"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert!(
+            shown.contains("203.0.113.7") && shown.contains("UA"),
+            "{shown}"
+        );
+        let shown = format!("{:?}", Visitor::default());
+        assert!(shown.contains("session: None"), "{shown}");
     }
 
     #[test]
