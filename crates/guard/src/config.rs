@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use phone_verify_core::kit::mask_numbers;
+use phone_verify_core::kit::mask_phone_field;
 use serde::{Deserialize, Serialize};
 
 /// How a [`Limit`] counts.
@@ -217,7 +217,8 @@ pub struct GuardConfig {
     pub store_timeout_ms: u64,
 }
 
-/// Every rule as it is, but the allowlist's phone numbers masked (`+*********61`).
+/// Every rule as it is, but each allowlisted number masked as one phone number, every digit
+/// but the last two whatever separates them (`+*********61`, `+**/***/***/**67`).
 impl fmt::Debug for GuardConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self {
@@ -241,7 +242,7 @@ impl fmt::Debug for GuardConfig {
             check_fail_mode,
             store_timeout_ms,
         } = self;
-        let allowlist: Vec<String> = allowlist.iter().map(|n| mask_numbers(n)).collect();
+        let allowlist: Vec<String> = allowlist.iter().map(|n| mask_phone_field(n)).collect();
         f.debug_struct("GuardConfig")
             .field("per_phone", per_phone)
             .field("per_phone_daily", per_phone_daily)

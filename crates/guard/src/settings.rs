@@ -1334,6 +1334,63 @@ mod tests {
         assert!(!format!("{err} {err:?}").contains("canary"), "{err:?}");
     }
 
+    /// The allowlisted numbers of the rules are masked in the settings' `Debug`, whatever
+    /// separates their digits.
+    #[test]
+    fn debug_masks_the_allowlisted_numbers() {
+        let settings = GuardSettings::from_toml(
+            "[rules]\nallowlist = [\"+90/532/123/45/67\", \"+90 - 532 - 123 - 45 - 68\"]\n",
+        )
+        .unwrap();
+        let shown = format!("{settings:?}");
+        assert!(shown.contains("allowlist"), "{shown}");
+        assert!(!shown.contains("532"), "{shown}");
+        assert!(shown.contains("67\"") && shown.contains("68\""), "{shown}");
+    }
+
+    /// A TLS file over 1 MiB is refused when the guard is built, naming the limit, before
+    /// anything is connected; one of exactly 1 MiB gets past the size check and is refused for
+    /// what it holds.
+    #[cfg(feature = "redis-tls")]
+    #[tokio::test]
+    async fn a_redis_tls_file_over_one_mib_is_refused() {
+        use std::io::Write as _;
+        let inner: Arc<dyn PhoneVerifier> = Arc::new(InMemoryVerifier::new());
+        // Nothing listens there: a refusal is the settings', not a connection's.
+        let lookup = |name: &str| match name {
+            ENV_SECRET => Some("0123456789abcdef".to_owned()),
+            ENV_REDIS_URL => Some("rediss://127.0.0.1:1/0".to_owned()),
+            _ => None,
+        };
+        let file_of = |len: usize| {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(&vec![b'x'; len]).unwrap();
+            file.flush().unwrap();
+            file
+        };
+        let settings_of = |file: &tempfile::NamedTempFile| GuardSettings {
+            store: StoreKind::Redis,
+            redis_tls_ca_file: Some(file.path().to_owned()),
+            ..GuardSettings::default()
+        };
+        let over = file_of((1 << 20) + 1);
+        let err = settings_of(&over)
+            .build_with_lookup(Arc::clone(&inner), None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains("redis_tls_ca_file"), "{err}");
+        assert!(err.message().contains("larger than 1 MiB"), "{err}");
+        let limit = file_of(1 << 20);
+        let err = settings_of(&limit)
+            .build_with_lookup(inner, None, lookup)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(!err.message().contains("larger than 1 MiB"), "{err}");
+        assert!(err.message().contains("no PEM certificate"), "{err}");
+    }
+
     /// A TLS file that cannot be read is refused when the guard is built, naming the setting
     /// and the path, before any connection is tried; a client certificate set without its
     /// key likewise.

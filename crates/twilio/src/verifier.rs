@@ -1,5 +1,6 @@
 //! [`Twilio`]: the [`PhoneVerifier`] of Twilio Verify v2.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -271,11 +272,12 @@ impl Twilio {
     /// updated no earlier than the check was sent (less [`CLOCK_SKEW`]), else `lost` as it is.
     ///
     /// Twilio deletes an approved verification, so its attempts are what is left to read. The
-    /// time bound keeps an approval by an earlier check of the same handle (a used code sent
-    /// again) from passing for this one's; an earlier approval updated within the skew still
-    /// would. A read that fails, an attempt of another verification or another number, or a
-    /// conversion Twilio has not recorded yet leave `lost`. One read, retried as reads are but
-    /// within what is left of the overall timeout (at least [`READ_BACK_FLOOR`]); never a second
+    /// time bound keeps an approval by an earlier check of the same handle from passing for
+    /// this one's (a check of an approved verification is answered `20404` whatever its code);
+    /// an earlier approval updated within the skew still would, for a check with any code. A
+    /// read that fails, an attempt of another verification or another number, or a conversion
+    /// Twilio has not recorded yet leave `lost`. One read, retried as reads are but within
+    /// what is left of the overall timeout (at least [`READ_BACK_FLOOR`]); never a second
     /// check. `verified_at` is when the read-back learned it: Twilio's `date_updated` of an
     /// attempt also moves with its delivery status and price.
     async fn read_back(
@@ -416,9 +418,12 @@ pub(crate) fn outcome(
                     )),
             ))
         }
-        (Some(VerificationStatus::Approved), Some(false)) | (Some(_), Some(true)) => contradiction(
-            &format!("status {:?} with valid {:?}", answer.status, answer.valid),
-        ),
+        (Some(VerificationStatus::Approved), Some(false)) => {
+            contradiction("status approved with valid: false")
+        }
+        (Some(status), Some(true)) => {
+            contradiction(&format!("status {} with valid: true", status_shown(status)))
+        }
         // No status and not valid: a wrong code, or a verification gone? Twilio took the
         // check, so the code may have been used: never a rejection.
         (None, Some(false) | None) => contradiction("neither a status nor valid: true"),
@@ -435,11 +440,42 @@ pub(crate) fn outcome(
         (Some(VerificationStatus::Canceled), _) => rejected(RejectReason::NotFound, "canceled"),
         (Some(VerificationStatus::Deleted), _) => rejected(RejectReason::NotFound, "deleted"),
         (Some(VerificationStatus::Failed), _) => rejected(RejectReason::NotFound, "failed"),
-        (Some(VerificationStatus::Other(status)), _) => contradiction(&format!(
-            "the undocumented status {:?}",
-            status.chars().take(32).collect::<String>()
-        )),
+        (Some(status @ VerificationStatus::Other(_)), _) => {
+            contradiction(&format!("the undocumented status {}", status_shown(status)))
+        }
     }
+}
+
+/// The longest undocumented status an error shows.
+const MAX_STATUS_SHOWN: usize = 32;
+
+/// `status` as an error names it: a documented one by its wire name; an undocumented one
+/// quoted only if it reads as a status name (at most [`MAX_STATUS_SHOWN`] lowercase ASCII
+/// letters and underscores), else by its length alone. Anything else Twilio put there may be a
+/// credential it echoed (an auth token is 32 hex digits), which the verifier holds none of to
+/// scrub, or a phone number: only a name is shown.
+fn status_shown(status: &VerificationStatus) -> Cow<'static, str> {
+    Cow::Borrowed(match status {
+        VerificationStatus::Pending => "pending",
+        VerificationStatus::Approved => "approved",
+        VerificationStatus::Canceled => "canceled",
+        VerificationStatus::MaxAttemptsReached => "max_attempts_reached",
+        VerificationStatus::Expired => "expired",
+        VerificationStatus::Failed => "failed",
+        VerificationStatus::Deleted => "deleted",
+        VerificationStatus::Other(other) => {
+            let name = other.len() <= MAX_STATUS_SHOWN
+                && other.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            return Cow::Owned(if name {
+                format!("{other:?}")
+            } else {
+                format!(
+                    "(not a status name, {} characters, not shown)",
+                    other.chars().count()
+                )
+            });
+        }
+    })
 }
 
 #[cfg(test)]

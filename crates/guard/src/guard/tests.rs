@@ -719,6 +719,35 @@ fn debug_shows_the_rules_not_the_secret() {
     );
 }
 
+/// An allowlisted number is masked in every `Debug` as a phone field, whatever separates its
+/// digits: `PhoneNumber::parse` takes `+90/532/123/45/67`, which free-text masking would
+/// leave whole.
+#[test]
+fn debug_masks_every_allowlisted_number() {
+    for number in [
+        "+90/532/123/45/67",
+        "+90 - 532 - 123 - 45 - 67",
+        "+905321234567",
+    ] {
+        let config = GuardConfig {
+            allowlist: vec![number.to_owned()],
+            ..GuardConfig::default()
+        };
+        let builder = Guard::builder(Arc::new(InMemoryVerifier::new()))
+            .secret(SECRET)
+            .config(config);
+        let built = format!("{builder:?}");
+        let guard = builder.build().unwrap();
+        for shown in [built, format!("{guard:?}"), format!("{:?}", guard.config())] {
+            assert!(shown.contains("allowlist"), "{shown}");
+            assert!(!shown.contains("532"), "{number}: {shown}");
+            assert!(!shown.contains("123"), "{number}: {shown}");
+            // The last two digits stay, as `PhoneNumber::masked` keeps them.
+            assert!(shown.contains("67\""), "{number}: {shown}");
+        }
+    }
+}
+
 /// A store that never answers.
 #[derive(Debug)]
 struct Stuck;
