@@ -140,6 +140,59 @@ async fn a_stream_that_failed_fails_again_instead_of_ending() {
     assert_eq!(again.kind(), ErrorKind::OutcomeUnknown, "{again}");
 }
 
+/// A body that failed is not handed over as a complete, empty answer either: `into_response`
+/// fails again with the kind of the read that failed.
+#[tokio::test]
+async fn a_stream_that_failed_is_no_response() {
+    let (url, _) = partial_server(500, Duration::ZERO).await;
+    let mut stream = client()
+        .execute_streamed(listing(&url), None)
+        .await
+        .unwrap();
+    let first = read_all(&mut stream).await.unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::Transport, "{first}");
+    let err = stream.into_response().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(err.http_status(), Some(200));
+    assert_eq!(err.provider().map(ProviderId::as_str), Some("acme"));
+    assert!(
+        err.to_string()
+            .contains("list: the body already failed to read"),
+        "{err}"
+    );
+}
+
+/// The same past the stream's limit: not the bytes read so far, nor an empty body.
+#[tokio::test]
+async fn a_stream_past_its_limit_is_no_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(body(100)))
+        .mount(&server)
+        .await;
+    let mut stream = client()
+        .execute_streamed(listing(&base(&server)), Some(10))
+        .await
+        .unwrap();
+    let first = stream.chunk().await.unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::Decode, "{first}");
+    let err = stream.into_response().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.http_status(), Some(200));
+    assert!(!err.to_string().contains(CANARY), "{err}");
+}
+
+/// A code check's lost body stays in doubt.
+#[tokio::test]
+async fn a_lost_body_of_a_code_check_is_no_response() {
+    let (url, _) = partial_server(500, Duration::ZERO).await;
+    let request = HttpRequest::put(Operation::consume("verify"), url.join("verify"));
+    let mut stream = client().execute_streamed(request, None).await.unwrap();
+    read_all(&mut stream).await.unwrap_err();
+    let err = stream.into_response().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+}
+
 #[tokio::test]
 async fn a_body_exactly_at_the_limit_is_read_whole() {
     let server = MockServer::start().await;

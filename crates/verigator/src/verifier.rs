@@ -68,8 +68,9 @@ pub const EXTRA_REQUESTED_METHOD: &str = "requested_method";
 /// The handle's reference is the user id and its extras hold [`EXTRA_SERVICE_ID`],
 /// [`EXTRA_USER_ID`] and [`EXTRA_METHOD`], so another process, with any service configured,
 /// can check it. When Verigator's answer names no method (no body, `"method": null`, the older
-/// `auth_id` shape), the handle does not guess: its channel is the one asked for, which a
-/// `totp` request may not have got (the user may have received an SMS), it has
+/// `auth_id` shape, a method this crate does not know such as `"push"`, a value that is not a
+/// string), the handle does not guess: its channel is the one asked for, which a `totp`
+/// request may not have got (the user may have received an SMS), it has
 /// [`EXTRA_REQUESTED_METHOD`] and no [`EXTRA_METHOD`], and its check sends the PIN alone,
 /// as the official SDKs do.
 ///
@@ -320,9 +321,10 @@ impl PhoneVerifier for Verigator {
         };
         let (user, started) = self.start_auth(phone, requested).await?;
         let service = &self.inner.service_id;
-        // An answer without a method (no body, `null`, the older `auth_id` shape) does not say
-        // whether a `totp` request fell back to SMS: the handle keeps the requested method, as
-        // requested only, and its check sends the PIN alone.
+        // An answer without a method (no body, `null`, the older `auth_id` shape, a method
+        // unknown to this crate) does not say whether a `totp` request fell back to SMS: the
+        // handle keeps the requested method, as requested only, and its check sends the PIN
+        // alone.
         let channel = started.method.unwrap_or(requested).channel();
         let mut handle = Verification::new(PROVIDER, user.id.clone(), channel)
             .with_phone(phone.clone())

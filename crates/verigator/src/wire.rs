@@ -4,8 +4,12 @@
 //! Decoding accepts every shape the documentation and the official SDKs show: `ctime` in
 //! RFC 3339 or without a time zone (read as UTC), with or without fractions of a second; the
 //! user list's count as `total` or `count`; identifiers as strings or numbers; `null` for
-//! absent values; unknown fields are ignored. Anything else is an
-//! [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error, never a panic.
+//! absent values; unknown fields are ignored. The informational fields of the authentication
+//! answers (the method Verigator used, the detail of a refused PIN) count as absent when they
+//! cannot be read (a method this crate does not know, a value of another type): only
+//! `verified` decides a PIN check, and a started authentication needs nothing from its answer.
+//! Anything else is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error, never
+//! a panic.
 
 use std::fmt;
 use std::str::FromStr;
@@ -212,8 +216,9 @@ impl From<RawUserList> for UserList {
 #[non_exhaustive]
 pub struct AuthStarted {
     /// The method Verigator actually used: `sms` when a `totp` authentication fell back to
-    /// SMS because the user has no authenticator app. `None` if Verigator did not say.
-    #[serde(default)]
+    /// SMS because the user has no authenticator app. `None` if Verigator did not say, named a
+    /// method this crate does not know, or sent something other than a string.
+    #[serde(default, deserialize_with = "lenient::opt_method")]
     pub method: Option<AuthMethod>,
 }
 
@@ -225,30 +230,34 @@ pub struct PinVerification {
     /// Whether the PIN was right: let the user in.
     #[serde(deserialize_with = "lenient::bool")]
     pub verified: bool,
-    /// The method of the authentication, if Verigator said.
-    #[serde(default)]
+    /// The method of the authentication, if Verigator said; `None` too for a method this crate
+    /// does not know or a value other than a string.
+    #[serde(default, deserialize_with = "lenient::opt_method")]
     pub method: Option<AuthMethod>,
-    /// Why the PIN was refused, if Verigator said.
-    #[serde(default)]
+    /// Why the PIN was refused, if Verigator said; `None` too for a status that is not a JSON
+    /// object.
+    #[serde(default, deserialize_with = "lenient::opt_status")]
     pub status: Option<PinStatus>,
 }
 
 /// The detail of a refused PIN, e.g.
-/// `{"throttled":false,"expired":false,"invalid":true,"result":"INVALID"}`.
+/// `{"throttled":false,"expired":false,"invalid":true,"result":"INVALID"}`. Each field is read
+/// on its own: one that cannot be read (a flag that is not a boolean, a `result` that is a
+/// list or an object) counts as absent and does not hide the others.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Deserialize)]
 #[non_exhaustive]
 pub struct PinStatus {
     /// Too many wrong PINs: no PIN is accepted any more.
-    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub throttled: bool,
     /// The PIN has expired.
-    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub expired: bool,
     /// The PIN is wrong.
-    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub invalid: bool,
     /// Verigator's summary, e.g. `INVALID`, `EXPIRED` or `THROTTLED`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::opt_text_or_absent")]
     pub result: Option<String>,
 }
 
@@ -319,16 +328,50 @@ fn shown_id(id: &str) -> String {
 
 /// Lenient field decoders.
 mod lenient {
-    use phone_verify_core::kit::lenient::{Scalar, opt_non_blank_text};
-    pub(super) use phone_verify_core::kit::lenient::{
-        bool, bool_or_false, opt_string, opt_u64, vec,
-    };
+    use phone_verify_core::kit::lenient::{Scalar, bool_value, opt_non_blank_text};
+    pub(super) use phone_verify_core::kit::lenient::{bool, opt_string, opt_u64, vec};
     use phone_verify_core::time::format_description::well_known::Rfc3339;
     use phone_verify_core::time::macros::format_description;
     use phone_verify_core::time::{OffsetDateTime, PrimitiveDateTime};
     use serde::de::Error as _;
+    use serde_json::Value;
 
-    use super::{Deserialize, Deserializer, is_valid_id};
+    use super::{AuthMethod, Deserialize, Deserializer, PinStatus, is_valid_id};
+
+    /// An informational method: `None` when absent, `null`, a method this crate does not know,
+    /// or not a string.
+    pub(super) fn opt_method<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<AuthMethod>, D::Error> {
+        Ok(match Scalar::deserialize(d)? {
+            Scalar::Str(name) => name.parse().ok(),
+            _ => None,
+        })
+    }
+
+    /// A refused PIN's status: `None` when absent, `null`, or not a JSON object.
+    pub(super) fn opt_status<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<PinStatus>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            // Not a list: serde would read one as the fields in order.
+            status @ Value::Object(_) => PinStatus::deserialize(status).ok(),
+            _ => None,
+        })
+    }
+
+    /// A flag of a refused PIN's status, read as core reads a boolean; anything else (`null`,
+    /// another word, a list, an object) false.
+    pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(bool_value::<D::Error>(&Value::deserialize(d)?).unwrap_or(false))
+    }
+
+    /// A scalar as text (trimmed); `None` for `null`, lists and objects.
+    pub(super) fn opt_text_or_absent<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(Scalar::deserialize(d)?.into_string())
+    }
 
     /// A service or user id: a string (or number) that can go into a URL path.
     pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -460,7 +503,19 @@ mod tests {
         assert_eq!(sms.method, Some(AuthMethod::Sms));
         let unknown: AuthStarted = decode(r"{}").unwrap();
         assert_eq!(unknown.method, None);
-        assert!(decode::<AuthStarted>(r#"{"method":"pigeon"}"#).is_err());
+        // A method this crate does not know, or not a string: absent.
+        for odd in [
+            r#"{"method":"pigeon"}"#,
+            r#"{"method":""}"#,
+            r#"{"method":7}"#,
+            r#"{"method":true}"#,
+            r#"{"method":["sms"]}"#,
+            r#"{"method":{"name":"sms"}}"#,
+        ] {
+            assert_eq!(decode::<AuthStarted>(odd).unwrap().method, None, "{odd}");
+        }
+        assert!(decode::<AuthStarted>(r#""sms""#).is_err());
+        assert!(decode::<AuthStarted>(r"[1,2]").is_err());
 
         let ok: PinVerification = decode(r#"{"verified":true,"method":"totp"}"#).unwrap();
         assert!(ok.verified);
@@ -474,9 +529,24 @@ mod tests {
             refused.status.as_ref().and_then(PinStatus::detail),
             Some("invalid")
         );
+        // Only `verified` must be readable.
         assert!(decode::<PinVerification>(r#"{"method":"sms"}"#).is_err());
         assert!(decode::<PinVerification>(r#"{"verified":"maybe"}"#).is_err());
-        assert!(decode::<PinVerification>(r#"{"verified":true,"status":"x"}"#).is_err());
+        assert!(decode::<PinVerification>(r#"{"verified":null}"#).is_err());
+        for odd in [
+            r#"{"verified":true,"status":"x"}"#,
+            r#"{"verified":true,"status":[{"invalid":true}]}"#,
+            r#"{"verified":true,"status":1,"method":"push"}"#,
+            r#"{"verified":true,"status":null,"method":{}}"#,
+        ] {
+            let answer: PinVerification = decode(odd).unwrap();
+            assert!(answer.verified, "{odd}");
+            assert_eq!((answer.method, answer.status), (None, None), "{odd}");
+        }
+        let partly: PinVerification =
+            decode(r#"{"verified":1,"method":" SMS ","status":{"expired":"perhaps"}}"#).unwrap();
+        assert_eq!(partly.method, Some(AuthMethod::Sms));
+        assert_eq!(partly.status, Some(PinStatus::default()));
     }
 
     #[test]
@@ -506,7 +576,22 @@ mod tests {
         );
         assert_eq!(status(r#"{"invalid":null}"#), None);
         assert_eq!(status(r"{}"), None);
-        assert!(decode::<PinStatus>(r#"{"invalid":"perhaps"}"#).is_err());
+        // A field that cannot be read is absent and hides none of the others.
+        assert_eq!(status(r#"{"invalid":"perhaps"}"#), None);
+        assert_eq!(
+            status(r#"{"throttled":[true],"expired":{},"invalid":2}"#),
+            None
+        );
+        assert_eq!(
+            status(r#"{"throttled":"perhaps","result":"EXPIRED"}"#),
+            Some("expired")
+        );
+        assert_eq!(
+            status(r#"{"result":{"code":"INVALID"},"expired":true}"#),
+            Some("expired")
+        );
+        assert_eq!(status(r#"{"result":["THROTTLED"]}"#), None);
+        assert!(decode::<PinStatus>(r#""INVALID""#).is_err());
     }
 
     #[test]

@@ -966,6 +966,15 @@ async fn a_lost_pin_check_is_outcome_unknown_never_rejected() {
         ),
         ResponseTemplate::new(200)
             .set_body_json(json!({"verified": true, "status": {"result": "THROTTLED"}})),
+        // The same when other fields of the answer cannot be read: the detail still counts.
+        ResponseTemplate::new(200).set_body_json(json!({
+            "verified": true,
+            "method": "push",
+            "status": {"throttled": "perhaps", "expired": [], "result": "INVALID"}
+        })),
+        ResponseTemplate::new(200).set_body_json(
+            json!({"verified": true, "status": {"invalid": true, "result": {"code": 1}}}),
+        ),
     ];
     for answer in answers {
         expect_json(
@@ -1042,7 +1051,16 @@ async fn hostile_answers_are_typed_errors() {
                 .expect(1)
                 .mount(&server)
                 .await;
-            let Err(err) = endpoint.call(&client).await else {
+            let result = endpoint.call(&client).await;
+            // A start needs nothing from its answer: an object whose fields are all
+            // unreadable is an authentication started, its method unknown.
+            if *what == "wrong field types" && matches!(endpoint, Endpoint::StartAuth) {
+                result.unwrap();
+                server.verify().await;
+                server.reset().await;
+                continue;
+            }
+            let Err(err) = result else {
                 panic!("{endpoint:?} accepted {what}");
             };
             assert_eq!(
@@ -1077,6 +1095,152 @@ async fn hostile_answers_are_typed_errors() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn unreadable_informational_fields_of_a_pin_check_count_as_absent() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let handle = Verification::new(verifier.provider(), UID, Channel::Sms)
+        .with_phone(phone())
+        .with_extra(EXTRA_SERVICE_ID, SID)
+        .with_extra(EXTRA_USER_ID, UID)
+        .with_extra(EXTRA_METHOD, "sms");
+    let code = Code::new("123456").unwrap();
+    // Only `verified` decides (and a refusal's detail, when it can be read).
+    let accepted = [
+        json!({"verified": true, "method": "push"}),
+        json!({"verified": true, "method": 1}),
+        json!({"verified": true, "method": ["sms"]}),
+        json!({"verified": true, "status": "OK"}),
+        json!({"verified": true, "status": ["invalid"]}),
+        // A list is not the fields in order.
+        json!({"verified": true, "status": [false, true, false, "EXPIRED"]}),
+        json!({"verified": true, "status": 0}),
+        json!({"verified": true, "status": true}),
+        json!({"verified": "true", "method": {"name": "totp"}, "status": "none"}),
+        json!({"verified": true, "status": {"invalid": "perhaps", "result": null}}),
+        json!({"verified": true, "status": {"expired": {}, "result": "OK"}}),
+    ];
+    for body in accepted {
+        expect_json(
+            "PUT",
+            &auth_path(),
+            json!({"token": "123456", "method": "sms"}),
+        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+        let outcome = verifier.check_code(&handle, &code).await;
+        let done = match &outcome {
+            Ok(outcome) => outcome.verified(),
+            Err(_) => None,
+        };
+        let done = done.unwrap_or_else(|| panic!("{body} gave {outcome:?}"));
+        // The method the handle holds: the answer's cannot be read.
+        assert_eq!(done.channel, Channel::Sms, "{body}");
+        assert_eq!(done.phone, Some(phone()), "{body}");
+        server.verify().await;
+        server.reset().await;
+    }
+    // Refused, with a detail that cannot be read: a wrong PIN, as without a detail.
+    let refused = [
+        json!({"verified": false, "method": "push", "status": "EXPIRED"}),
+        json!({"verified": false, "status": [true]}),
+        json!({"verified": false, "status": {"expired": "perhaps", "result": 3}}),
+    ];
+    for body in refused {
+        expect("PUT", &auth_path())
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let outcome = verifier.check_code(&handle, &code).await.unwrap();
+        let rejection = outcome.rejection().unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(rejection.reason, RejectReason::WrongCode, "{body}");
+        assert_eq!(rejection.provider_code, None, "{body}");
+        server.verify().await;
+        server.reset().await;
+    }
+    // A readable detail next to unreadable fields still decides.
+    expect("PUT", &auth_path())
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"verified": false, "method": 2, "status": {"invalid": "x", "result": "EXPIRED"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = verifier.check_code(&handle, &code).await.unwrap();
+    let rejection = outcome.rejection().unwrap();
+    assert_eq!(rejection.reason, RejectReason::Expired);
+    assert_eq!(rejection.provider_code.as_deref(), Some("expired"));
+    server.verify().await;
+    server.reset().await;
+    // `verified` itself is never guessed: unreadable, the PIN's fate is unknown.
+    for body in [
+        json!({"verified": "perhaps", "method": "sms"}),
+        json!({"method": "sms"}),
+    ] {
+        expect("PUT", &auth_path())
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier.check_code(&handle, &code).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{body}: {err}");
+        server.verify().await;
+        server.reset().await;
+    }
+}
+
+#[tokio::test]
+async fn a_start_answer_with_an_unknown_method_gives_a_checkable_handle() {
+    let server = MockServer::start().await;
+    expect_json(
+        "POST",
+        &users_path(),
+        json!({"id_in_service": PHONE, "phone_number": PHONE}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(user_json()))
+    .expect(1)
+    .mount(&server)
+    .await;
+    expect_json("POST", &auth_path(), json!({"method": "sms"}))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "push"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    expect_json("PUT", &auth_path(), json!({"token": "123456"}))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"verified": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verifier = verifier(&server);
+    let handle = verifier.start(&StartRequest::sms(phone())).await.unwrap();
+    assert_eq!(handle.reference.as_str(), UID);
+    assert_eq!(handle.channel, Channel::Sms);
+    assert_eq!(handle.extra_str(EXTRA_SERVICE_ID), Some(SID));
+    assert_eq!(handle.extra_str(EXTRA_USER_ID), Some(UID));
+    assert_eq!(handle.extra_str(EXTRA_METHOD), None);
+    assert_eq!(handle.extra_str(EXTRA_REQUESTED_METHOD), Some("sms"));
+    let handle = Verification::from_json(&handle.to_json().unwrap()).unwrap();
+    let outcome = verifier
+        .check_code(&handle, &Code::new("123456").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(outcome.verified().unwrap().channel, Channel::Sms);
+    server.verify().await;
+    // The typed client: the method is absent.
+    expect("POST", &auth_path())
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"method": "push"})))
+        .mount(&server)
+        .await;
+    let started = client(&server)
+        .start_auth(SID, UID, AuthMethod::Totp)
+        .await
+        .unwrap();
+    assert_eq!(started.method, None);
 }
 
 #[tokio::test]
@@ -1454,6 +1618,10 @@ async fn a_start_answer_without_a_method_is_not_taken_for_the_requested_one() {
         ResponseTemplate::new(204),
         ResponseTemplate::new(201).set_body_json(json!({"method": null})),
         ResponseTemplate::new(201).set_body_json(json!({"auth_id": "a-1"})),
+        // A method this crate does not know, or not a string: the PIN went out all the same.
+        ResponseTemplate::new(201).set_body_json(json!({"method": "push"})),
+        ResponseTemplate::new(201).set_body_json(json!({"method": 7})),
+        ResponseTemplate::new(201).set_body_json(json!({"method": {"name": "sms"}})),
     ];
     for (i, answer) in answers.into_iter().enumerate() {
         let server = MockServer::start().await;

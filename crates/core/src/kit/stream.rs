@@ -126,13 +126,7 @@ impl HttpStream {
     /// complete one.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
         if let Some(kind) = self.failed {
-            let operation = self.head.operation;
-            return Err(Error::new(
-                kind,
-                format!("{}: the body already failed to read", operation.name),
-            )
-            .with_provider(self.head.provider.clone())
-            .with_http_status(self.head.status.as_u16()));
+            return Err(self.failed_again(kind));
         }
         let Some(body) = self.body.as_mut() else {
             // Not streamed (a non-2xx answer, read in full) or already over.
@@ -191,10 +185,29 @@ impl HttpStream {
         Err(err)
     }
 
-    /// The whole answer as an [`HttpResponse`], for a non-2xx status (already read in full).
-    /// For a 2xx answer, reads the rest of the body within the client's
-    /// [`max_response_bytes`](crate::http::HttpConfig::max_response_bytes).
+    /// The error of every call after the body failed to read with `kind`.
+    fn failed_again(&self, kind: ErrorKind) -> Error {
+        Error::new(
+            kind,
+            format!(
+                "{}: the body already failed to read",
+                self.head.operation.name
+            ),
+        )
+        .with_provider(self.head.provider.clone())
+        .with_http_status(self.head.status.as_u16())
+    }
+
+    /// The answer as an [`HttpResponse`], its body what [`chunk`](Self::chunk) has not
+    /// returned yet: for a non-2xx status, read in full on arrival; for a 2xx answer, the rest
+    /// of the body, read now within the client's
+    /// [`max_response_bytes`](crate::http::HttpConfig::max_response_bytes) (and the stream's
+    /// limit). Fails as `chunk` does; after a read of the body failed, it fails again with the
+    /// same kind, never handing over a body cut short as a complete one.
     pub async fn into_response(mut self) -> Result<HttpResponse> {
+        if let Some(kind) = self.failed {
+            return Err(self.failed_again(kind));
+        }
         if self.body.is_none() {
             return Ok(self.head);
         }
