@@ -60,7 +60,6 @@ fn print_json(value: &serde_json::Value) {
 
 /// `start`: sends a code or opens a reverse flow; the handle goes to stdout or `--out`.
 pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
-    let provider = ctx.provider_or_default();
     let channel = args.channel.clone().unwrap_or(if args.reverse {
         Channel::WhatsApp
     } else {
@@ -86,17 +85,18 @@ pub(crate) async fn start(ctx: &mut Context, args: StartArgs) -> Outcome {
              (service_id for Verigator, service_sid for Twilio)",
         ));
     }
-    if !matches!(provider, ProviderName::Verigator | ProviderName::Twilio)
-        && args.service_id.is_some()
-    {
-        return Err(Failure::usage(
-            "--service-id applies to --provider verigator and twilio",
-        ));
-    }
 
     let built = if let Some(router) = crate::routing::router(ctx).await? {
         router
     } else {
+        let provider = ctx.provider_or_default()?;
+        if !matches!(provider, ProviderName::Verigator | ProviderName::Twilio)
+            && args.service_id.is_some()
+        {
+            return Err(Failure::usage(
+                "--service-id applies to --provider verigator and twilio",
+            ));
+        }
         let built = ctx.build(provider, args.service_id.as_deref()).await?;
         require_end_user_ip(ctx, provider)?;
         ctx.banner(provider);
@@ -461,7 +461,6 @@ async fn wait(
 
 /// `resolve`: a session id into the verified phone.
 pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
-    let provider = ctx.provider_or_default();
     if ctx.target == Target::Embedded && ctx.config.is_none() {
         return Err(Failure::usage(
             "resolve reads a session of another process, which the embedded sandbox cannot: \
@@ -471,6 +470,7 @@ pub(crate) async fn resolve(ctx: &mut Context, args: ResolveArgs) -> Outcome {
     let built = if let Some(router) = crate::routing::router(ctx).await? {
         router
     } else {
+        let provider = ctx.provider_or_default()?;
         if matches!(provider, ProviderName::Verigator | ProviderName::Twilio) {
             return Err(Failure::usage(format!(
                 "{} has no sessions: resolve works with verifykit and verifik",

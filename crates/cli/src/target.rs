@@ -226,8 +226,6 @@ pub(crate) struct Context {
     pub(crate) target: Target,
     /// The provider of `--provider`.
     pub(crate) provider: Option<ProviderName>,
-    /// The provider of `PHONE_VERIFY_PROVIDER`, the default when `--provider` is absent.
-    env_provider: Option<ProviderName>,
     pub(crate) json: bool,
     base_url: Option<String>,
     /// The secret of `--key-stdin`.
@@ -302,13 +300,6 @@ impl Context {
         } else {
             None
         };
-        let env_provider = match std::env::var(phone_verify::ENV_PROVIDER) {
-            Ok(name) if !name.trim().is_empty() => Some(
-                ProviderName::parse(name.trim())
-                    .map_err(|e| Failure::usage(format!("{}: {e}", phone_verify::ENV_PROVIDER)))?,
-            ),
-            _ => None,
-        };
         Ok(Self {
             target,
             provider: global
@@ -316,7 +307,6 @@ impl Context {
                 .as_deref()
                 .map(ProviderName::parse)
                 .transpose()?,
-            env_provider,
             json: global.json,
             base_url: global.base_url.clone(),
             secret,
@@ -353,11 +343,19 @@ impl Context {
         self.secret.is_some()
     }
 
-    /// The provider of `--provider`, else of `PHONE_VERIFY_PROVIDER`, else VerifyKit.
-    pub(crate) fn provider_or_default(&self) -> ProviderName {
-        self.provider
-            .or(self.env_provider)
-            .unwrap_or(ProviderName::VerifyKit)
+    /// The provider of `--provider`, else of `PHONE_VERIFY_PROVIDER`, else VerifyKit. The
+    /// variable is read only here, where it decides: beside `--provider`, with `--config` and
+    /// in commands of one provider it is not read, so a value the command line does not know
+    /// (an application's own registry provider) stops only a command it would pick for.
+    pub(crate) fn provider_or_default(&self) -> Result<ProviderName, Failure> {
+        if let Some(provider) = self.provider {
+            return Ok(provider);
+        }
+        match std::env::var(phone_verify::ENV_PROVIDER) {
+            Ok(name) if !name.trim().is_empty() => ProviderName::parse(name.trim())
+                .map_err(|e| Failure::usage(format!("{}: {e}", phone_verify::ENV_PROVIDER))),
+            _ => Ok(ProviderName::VerifyKit),
+        }
     }
 
     /// Prints the one-line banner that says where requests go (stderr).
@@ -568,7 +566,6 @@ mod tests {
         let mut ctx = Context {
             target: Target::Live,
             provider: None,
-            env_provider: None,
             json: false,
             base_url: Some("https://verifik.example".to_owned()),
             secret: Some(SecretString::from("canary-key")),

@@ -840,7 +840,10 @@ fn usage_errors_exit_64_and_send_nothing() {
         assert!(!refused.stderr.trim().is_empty(), "{args:?}");
     }
     // The embedded sandbox lives for one command: check and resolve need another target.
-    let acme = env.run_with_env(&[("PHONE_VERIFY_PROVIDER", "acme")], &["methods"]);
+    let acme = env.run_with_env(
+        &[("PHONE_VERIFY_PROVIDER", "acme")],
+        &["start", "--phone", "+905321234567"],
+    );
     assert!(
         acme.expect(64)
             .stderr
@@ -1495,5 +1498,79 @@ fn a_handle_or_a_token_that_stdout_does_not_take_is_not_lost() {
             "{lost:?}"
         );
         assert!(!lost.stderr.contains("eyJ"), "no token on stderr: {lost:?}");
+    }
+}
+
+/// `PHONE_VERIFY_PROVIDER` is read only where it picks the provider: beside `--provider`, with
+/// `--config` (whose routes name their providers), and in commands that build no provider of
+/// its choosing, a value the command line does not know (an application's own registry
+/// provider, or a misspelling) is none of the command's business.
+#[test]
+fn the_provider_variable_is_read_only_when_it_picks_the_provider() {
+    let env = Env::new("envprovider");
+    let phone = "+905321234567";
+    for value in ["acme", "Twilio"] {
+        let var = [("PHONE_VERIFY_PROVIDER", value)];
+        // `--provider` wins.
+        let started = env
+            .run_with_env(
+                &var,
+                &["--provider", "verifykit", "start", "--phone", phone],
+            )
+            .expect(0);
+        assert!(started.stderr.contains("(VerifyKit)"), "{started:?}");
+        // The handle names its provider.
+        let handle = env.path("handle.json");
+        env.run(&["start", "--phone", phone, "--out", &handle])
+            .expect(0);
+        let code = env.code(phone);
+        env.run_with_env(&var, &["check", "--handle", &handle, "--code", &code])
+            .expect(0);
+        // Commands of one provider, or of none.
+        env.run_with_env(&var, &["methods"]).expect(0);
+        let guard = env.path("guard.toml");
+        std::fs::write(
+            &guard,
+            "store = \"memory\"\n[rules]\nresend_cooldown_secs = 60\n",
+        )
+        .unwrap();
+        let status = command(&["--guard", &guard, "guard", "status", phone])
+            .envs(var)
+            .env("PHONE_VERIFY_GUARD_SECRET", "cli-test-secret-0123456789")
+            .output()
+            .unwrap();
+        Run::from(&status).expect(0);
+
+        // With `--config`, the routes name the providers.
+        let config = one_route_config(&env);
+        let before = env.requests();
+        let routed = command(&["--config", &config, "start", "--phone", phone])
+            .envs(var)
+            .output()
+            .unwrap();
+        Run::from(&routed).expect(0);
+        assert_eq!(env.requests(), before + 1);
+        let plan = command(&["--config", &config, "routes", phone])
+            .envs(var)
+            .output()
+            .unwrap();
+        Run::from(&plan).expect(0);
+
+        // Where the variable is what picks the provider, an unknown one is refused, naming it,
+        // before anything is sent.
+        let before = env.requests();
+        for args in [
+            &["start", "--phone", phone][..],
+            &["resolve", "--session", "abc"][..],
+        ] {
+            let refused = env.run_with_env(&var, args).expect(64);
+            assert!(
+                refused.stderr.contains(&format!(
+                    "PHONE_VERIFY_PROVIDER: unknown provider \"{value}\""
+                )),
+                "{args:?}: {refused:?}"
+            );
+        }
+        assert_eq!(env.requests(), before);
     }
 }

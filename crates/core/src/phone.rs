@@ -325,6 +325,22 @@ impl PhoneNumber {
             .map(phonenumber::Metadata::country_code)
     }
 
+    /// Whether `code` is a country calling code of libphonenumber's metadata: a region's (`90`,
+    /// `44`) or a non-geographic one (`800`, `882`). For checking calling codes given in
+    /// configuration (`4400` is none: the United Kingdom's is `44`).
+    ///
+    /// ```
+    /// use phone_verify_core::PhoneNumber;
+    ///
+    /// assert!(PhoneNumber::is_calling_code(90));
+    /// assert!(PhoneNumber::is_calling_code(800));
+    /// assert!(!PhoneNumber::is_calling_code(4400));
+    /// assert!(!PhoneNumber::is_calling_code(0));
+    /// ```
+    pub fn is_calling_code(code: u16) -> bool {
+        DATABASE.by_code(&code).is_some()
+    }
+
     /// The number's type in its region's numbering plan, from libphonenumber's metadata. The
     /// phone of a stored handle that this metadata does not know is typed by its calling code's
     /// main region, which usually answers [`NumberType::Unknown`].

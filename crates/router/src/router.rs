@@ -495,7 +495,10 @@ impl Router {
     /// The route that started `verification`, or why there is none: the handle names an
     /// unknown route, or the route's provider is not the handle's. A handle that names no
     /// route (started by the provider alone, before the application moved to a router) goes
-    /// to the one route of its provider; with none, or several, it has no route.
+    /// to the one route of its provider; with none, or several, it has no route. A handle
+    /// that keeps `route.N` keys is not matched with its route's provider: it is taken for a
+    /// handle of a router nested as the route (which may report an id of its own), and the
+    /// route's verifier checks it (a nested router against its own route).
     pub fn route_of(&self, verification: &Verification) -> Result<&Route> {
         self.entry_of(verification).map(|e| &e.route)
     }
@@ -904,6 +907,38 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.message().contains("\"pt-BR\""), "{err}");
         assert!(build_with(Rule::to(["a"]).languages(["pt"])).is_ok());
+    }
+
+    /// A calling code no region of libphonenumber's metadata uses (`4400` for `44`, `5`, `0`)
+    /// would never match a phone: the rule is refused, naming it, rather than letting its
+    /// starts fall through to a later rule.
+    #[test]
+    fn a_rule_calling_code_no_region_uses_is_refused_at_build() {
+        let build = |codes: &[u16]| {
+            Router::builder()
+                .route(Route::new("a", Arc::new(Offers(Capabilities::new()))))
+                .rule(Rule::to(["a"]).calling_codes(codes.iter().copied()))
+                .build()
+        };
+        for (codes, bad) in [
+            (&[4400][..], 4400),
+            (&[90, 5][..], 5),
+            (&[0][..], 0),
+            (&[999][..], 999),
+            (&[440][..], 440),
+        ] {
+            let err = build(codes).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{codes:?}: {err}");
+            assert!(
+                err.message()
+                    .starts_with(&format!("rule 1: calling code {bad} ")),
+                "{codes:?}: {err}"
+            );
+        }
+        // A region's code, and a non-geographic one a phone can carry (+800, +882: no region).
+        for codes in [&[90][..], &[1], &[7, 44, 57, 599], &[800, 882, 979]] {
+            assert!(build(codes).is_ok(), "{codes:?}");
+        }
     }
 
     #[test]

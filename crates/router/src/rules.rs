@@ -41,7 +41,8 @@ pub struct Rule {
     /// ISO 3166 regions of the phone (`TR`, `CO`), as libphonenumber assigns them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
-    /// Calling codes of the phone, without `+` (`90`, `57`).
+    /// Calling codes of the phone, without `+` (`90`, `57`); each must be a calling code of
+    /// libphonenumber's metadata (`44`, not `4400`), else the router is not built.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calling_codes: Vec<u16>,
     /// Channels of the start; each must be one a route of the rule offers (for codes or in
@@ -153,6 +154,17 @@ impl Rule {
             return bad(format!(
                 "region {:?} is not an ISO 3166-1 alpha-2 region of libphonenumber (e.g. GB, TR)",
                 region.chars().take(8).collect::<String>()
+            ));
+        }
+        // Nor would a calling code no number has (`4400` for `44`).
+        if let Some(code) = self
+            .calling_codes
+            .iter()
+            .find(|c| !PhoneNumber::is_calling_code(**c))
+        {
+            return bad(format!(
+                "calling code {code} is not a country calling code of libphonenumber (write it \
+                 without `+`, e.g. 44 or 90)"
             ));
         }
         // A rule matches a start's primary subtag: `pt-BR` would never match, `pt` matches it.

@@ -216,3 +216,36 @@ async fn a_handle_without_kept_routes_is_checked_as_it_is() {
     assert!(matches!(outcome, CheckOutcome::Verified(_)), "{outcome:?}");
     assert_eq!(*provider.checked.lock().unwrap(), [handle]);
 }
+
+/// A handle of another provider is refused before any request when it keeps no `route.N`;
+/// one that keeps such a key is taken for a nested router's and handed to the route's
+/// verifier unchecked, whose answer is the answer (here the provider's own refusal).
+#[tokio::test]
+async fn only_a_handle_without_kept_routes_is_matched_with_its_routes_provider() {
+    let provider = Recording::new(None);
+    let router = Router::builder()
+        .route(Route::new("main", provider.clone()))
+        .build()
+        .unwrap();
+    let mut handle = Verification::new(ProviderId::new_static("other"), "ref", sms().channel);
+    handle.extras.insert(EXTRA_ROUTE, "main");
+    let request = CheckRequest::code("123456".parse().unwrap());
+
+    let err = router.check(&handle, &request).await.unwrap_err();
+    assert_eq!(err.kind(), phone_verify_core::ErrorKind::InvalidInput);
+    assert!(err.message().contains("\"other\""), "{err}");
+    assert!(provider.checked.lock().unwrap().is_empty(), "refused first");
+
+    handle.extras.insert("route.1", "inner");
+    let err = router.check(&handle, &request).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        phone_verify_core::ErrorKind::InvalidInput,
+        "{err}"
+    );
+    assert_eq!(
+        provider.checked.lock().unwrap().len(),
+        1,
+        "the route's verifier was asked"
+    );
+}

@@ -529,13 +529,15 @@ async fn resolve_through(
 }
 
 /// A session not at a route (`NotFound`), not of its shape (`InvalidInput`), or at a route
-/// that cannot be asked (an outage) moves the resolution on to the next route; when no route
-/// finds it, the first outage is the answer (the session may be there), else a `NotFound`
-/// wins over an `InvalidInput`, whichever came first. Any other error (an expired session)
-/// is the answer at once.
+/// that cannot be asked (an outage, a rate limit) moves the resolution on to the next route;
+/// when no route finds it, the first outage or rate limit is the answer (the session may be
+/// there), else a `NotFound` wins over an `InvalidInput`, whichever came first. Any other
+/// error (an expired session) is the answer at once.
 #[tokio::test]
 async fn resolution_moves_on_past_routes_without_the_session_or_down() {
-    use ErrorKind::{Expired, InvalidInput, NotFound, ProviderUnavailable, Timeout, Transport};
+    use ErrorKind::{
+        Expired, InvalidInput, NotFound, ProviderUnavailable, RateLimited, Timeout, Transport,
+    };
 
     let (found, asked) = resolve_through(&[Some(InvalidInput), Some(NotFound), None]).await;
     assert_eq!(found.unwrap().provider.as_str(), "memory");
@@ -558,6 +560,15 @@ async fn resolution_moves_on_past_routes_without_the_session_or_down() {
         assert_eq!(asked, [1, 1, 1]);
     }
 
+    // A rate limit is an outage: the next route is asked, and the limit is the answer when
+    // none finds the session.
+    let (err, asked) = resolve_through(&[Some(RateLimited), Some(NotFound)]).await;
+    assert_eq!(err.unwrap_err().kind(), RateLimited);
+    assert_eq!(asked, [1, 1]);
+    let (found, asked) = resolve_through(&[Some(RateLimited), None]).await;
+    assert_eq!(found.unwrap().provider.as_str(), "memory");
+    assert_eq!(asked, [1, 1]);
+
     let (expired, asked) = resolve_through(&[Some(Expired), None]).await;
     assert_eq!(expired.unwrap_err().kind(), Expired);
     assert_eq!(asked, [1, 0], "the second route is not asked");
@@ -572,6 +583,21 @@ async fn resolution_moves_on_past_routes_without_the_session_or_down() {
     }
     let (err, _) = resolve_through(&[Some(InvalidInput), Some(InvalidInput)]).await;
     assert_eq!(err.unwrap_err().kind(), InvalidInput);
+}
+
+/// A router none of whose routes was given a resolver answers `Unsupported`, asking no one.
+#[tokio::test]
+async fn resolution_without_a_resolver_is_unsupported() {
+    use phone_verify_core::{RequestContext, SessionId, SessionResolver};
+
+    let (router, _) = router(&["a", "b"], RouterConfig::default());
+    let session = SessionId::new("any-session").unwrap();
+    let err = router
+        .resolve(&session, &RequestContext::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.message().contains("resolves sessions"), "{err}");
 }
 
 /// `Router::routes` lists the routes in the order they were added.
