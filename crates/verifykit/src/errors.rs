@@ -17,14 +17,20 @@
 //! an e-mail verification (`check-email`, on the typed client only, with no handle), bounded
 //! by the caller, who decides how long to poll.
 //!
-//! Two rules complete the table: a server error (`500008`, or an undocumented 5xx) other than
+//! Three rules complete the table: a server error (`500008`, or an undocumented 5xx) other than
 //! a 503 with `Retry-After` answering a send (`send-otp`, `start`, `send-whatsapp-message`)
 //! becomes [`ErrorKind::MaybeSent`], since the message may have gone out, and answering a code
 //! check (`check-otp`, `check-whatsapp`, `check-email`) becomes [`ErrorKind::OutcomeUnknown`],
 //! since the code may have been used up, even when its body is a success's (a 500 answering
 //! `validationStatus: false` is no wrong code); a 503 with `Retry-After` was refused before
 //! processing and is [`ErrorKind::ProviderUnavailable`] (a plain 503 is not: proxies answer it
-//! after forwarding the request). An undocumented code falls back to the kind its HTTP status
+//! after forwarding the request). And a code check whose answer contradicts itself, a `result`
+//! that reports a success (`validationStatus` or `emailVerify` true, or a session id) with an
+//! error in `meta` or with a status that is not 2xx, is [`ErrorKind::OutcomeUnknown`] (keeping
+//! VerifyKit's code, message and request id): never the rejection its code stands for, never
+//! verified. An error in `meta` without such a result keeps the mapping of its code; a 4xx
+//! answer without one keeps the PHP SDK's reading of its body (`validationStatus: false` is a
+//! wrong code). An undocumented code falls back to the kind its HTTP status
 //! suggests ([`HttpResponse::kind_for_status`]), except that 403, which VerifyKit uses for
 //! every business error, gives [`ErrorKind::Provider`] rather than `Unauthorized`.
 //!
@@ -49,6 +55,7 @@
 
 use std::borrow::Cow;
 
+use phone_verify_core::kit::lenient::{bool_value, scalar_to_string};
 use phone_verify_core::kit::{
     CheckRule, ErrorSpec, HttpResponse, OperationKind, kind_for_status, provider_code_scrubbed,
     provider_text, redacted_excerpt,
@@ -140,8 +147,9 @@ pub fn check_outcome(error: &Error, checked: Checked) -> Option<CheckOutcome> {
 
 /// Decodes an answer into its `result`, or into the error it carries.
 ///
-/// The usual answer, a success with an object `result`, is decoded straight into `T`; anything
-/// else takes the path through a JSON `Value` that tells the error or the bad shape apart.
+/// The usual answer, a success with an object `result` (with a 2xx status, for a code check),
+/// is decoded straight into `T`; anything else takes the path through a JSON `Value` that
+/// tells the error, the contradiction or the bad shape apart.
 ///
 /// `server_key` is scrubbed from anything VerifyKit wrote that the error keeps (its message, an
 /// excerpt of the body), in case it echoes the key.
@@ -170,6 +178,7 @@ fn decode_answer<'a, T: DeserializeOwned>(
     server_key: &SecretString,
 ) -> Result<(T, Option<Cow<'a, str>>)> {
     if !in_doubt(response)
+        && (response.is_success() || !is_code_check(response))
         && response.body().trim_ascii_start().first() == Some(&b'{')
         && let Ok(Envelope { meta, result }) =
             serde_json::from_slice::<Envelope<'a, T>>(response.body())
@@ -178,6 +187,30 @@ fn decode_answer<'a, T: DeserializeOwned>(
         return Ok((result, meta.request_id));
     }
     decode_unusual(response, &[server_key.expose_secret()])
+}
+
+/// Whether `response` answers a code check (`check-otp`, `check-whatsapp`, `check-email`),
+/// which uses the code up.
+fn is_code_check(response: &HttpResponse) -> bool {
+    response.operation().kind == OperationKind::Consume
+}
+
+/// Whether `result` (a code check's) reports a success: `validationStatus` or `emailVerify`
+/// true (as the lenient decoders read a boolean), or a session id (non-blank text).
+fn reports_success(result: Option<&Value>) -> bool {
+    let Some(Value::Object(result)) = result else {
+        return false;
+    };
+    let is_true = |key: &str| {
+        result
+            .get(key)
+            .is_some_and(|v| bool_value::<serde_json::Error>(v).unwrap_or(false))
+    };
+    let session = result
+        .get("sessionId")
+        .and_then(scalar_to_string)
+        .is_some_and(|id| !id.is_empty());
+    is_true("validationStatus") || is_true("emailVerify") || session
 }
 
 /// Whether `response` answers a send or a code check with a server error (5xx): whatever its
@@ -207,8 +240,26 @@ fn decode_unusual<T: DeserializeOwned>(
         Err(e) => return Err(undecodable(response, &e.to_string(), secrets)),
     };
     let meta = Meta::read(body.get("meta"));
+    // A code check whose result reports a success while its `meta` or its status says it
+    // failed contradicts itself: the code may have been used, so neither reading holds.
+    let contradicted = is_code_check(response) && reports_success(body.get("result"));
     if meta.is_error() {
+        if contradicted {
+            return Err(contradiction(
+                response,
+                &meta,
+                "an error with a result that reports success",
+                secrets,
+            ));
+        }
         return Err(provider_error(response, &meta, secrets));
+    }
+    if contradicted && !response.is_success() && !response.status().is_server_error() {
+        let what = format!(
+            "HTTP {} with a result that reports success",
+            response.status().as_u16()
+        );
+        return Err(contradiction(response, &meta, &what, secrets));
     }
     if in_doubt(response) {
         let kind = kind_for(None, None, response);
@@ -259,9 +310,34 @@ fn decode_unusual<T: DeserializeOwned>(
 /// The error carried by an answer whose `meta` has an error code or message; `secrets` are
 /// scrubbed from VerifyKit's message.
 fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Error {
+    let kind = kind_for(meta.error_code.as_deref(), meta.http_status_code, response);
+    provider_error_of(response, meta, kind, None, secrets)
+}
+
+/// The error of a code check whose answer contradicts itself (`what` it answered): its
+/// outcome is unknown, with VerifyKit's code, message and request id kept. A server error
+/// keeps its own kind (a 503 with `Retry-After` was refused before processing).
+fn contradiction(response: &HttpResponse, meta: &Meta, what: &str, secrets: &[&str]) -> Error {
+    let kind = if response.status().is_server_error() {
+        kind_for(None, None, response)
+    } else {
+        ErrorKind::OutcomeUnknown
+    };
+    let what = format!("answered {what}; the code may have been used, start a new verification");
+    provider_error_of(response, meta, kind, Some(&what), secrets)
+}
+
+/// An error of `kind` for an answer, with the code, message and request id its `meta` holds;
+/// its text is VerifyKit's message, or `what` the answer was when given.
+fn provider_error_of(
+    response: &HttpResponse,
+    meta: &Meta,
+    kind: ErrorKind,
+    what: Option<&str>,
+    secrets: &[&str],
+) -> Error {
     let code = meta.error_code.as_deref();
     let documented = code.and_then(lookup);
-    let kind = kind_for(code, meta.http_status_code, response);
     // VerifyKit's message may quote the number, or hold control characters: kept clean.
     let said = meta
         .error_message
@@ -271,7 +347,13 @@ fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Err
         .as_deref()
         .or(documented.map(|d| d.message))
         .unwrap_or("VerifyKit refused the request");
-    let mut error = response.error(kind, format!("{}: {text}", response.operation().name));
+    let name = response.operation().name;
+    let message = match what {
+        Some(what) if meta.is_error() => format!("{name} {what} ({text})"),
+        Some(what) => format!("{name} {what}"),
+        None => format!("{name}: {text}"),
+    };
+    let mut error = response.error(kind, message);
     if let Some(code) = code.and_then(|c| provider_code_scrubbed(c, secrets)) {
         error = error.with_provider_code(code);
     }
@@ -698,6 +780,39 @@ mod tests {
         assert_eq!(rejection.provider_code.as_deref(), Some("403014"));
         assert_eq!(rejection.message.as_deref(), Some("The code is wrong."));
         assert_eq!(rejection.request_id.as_deref(), Some("app02-REQ-1"));
+    }
+
+    #[test]
+    fn a_result_reports_success_by_its_status_or_a_session_id() {
+        for (result, success) in [
+            (json!({"validationStatus": true}), true),
+            (json!({"validationStatus": "1"}), true),
+            (json!({"validationStatus": " TRUE "}), true),
+            (json!({"emailVerify": 1}), true),
+            (json!({"sessionId": "S1"}), true),
+            (json!({"sessionId": 12, "validationStatus": false}), true),
+            (json!({"sessionId": "has space"}), true),
+            (
+                json!({"validationStatus": false, "emailVerify": "0"}),
+                false,
+            ),
+            (
+                json!({"validationStatus": "maybe", "sessionId": " "}),
+                false,
+            ),
+            (json!({"sessionId": null, "validationStatus": null}), false),
+            (
+                json!({"sessionId": ["S1"], "validationStatus": [true]}),
+                false,
+            ),
+            (json!({"dkimVerify": true, "appPlatform": "web"}), false),
+            (json!({}), false),
+            (json!([{"validationStatus": true}]), false),
+            (json!("validationStatus"), false),
+        ] {
+            assert_eq!(reports_success(Some(&result)), success, "{result}");
+        }
+        assert!(!reports_success(None));
     }
 
     #[test]

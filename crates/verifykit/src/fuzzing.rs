@@ -50,7 +50,7 @@ pub fn decode_answer(endpoint: u8, status: u16, headers: &HeaderMap, body: &[u8]
         // A sent code becomes the verifier's handle, written as JSON.
         5 => shown::<OtpSent>(&at(SEND_OTP)).map(|sent| {
             if let Ok(phone) = PhoneNumber::parse(FUZZ_PHONE) {
-                drop(sms_handle(&sent, &phone, "TR").to_json());
+                drop(sms_handle(&sent, &phone, "TR", time::OffsetDateTime::now_utc()).to_json());
             }
         }),
         6 => checked(&at(CHECK_OTP), Checked::Code),

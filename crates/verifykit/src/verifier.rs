@@ -100,12 +100,13 @@ impl fmt::Display for Flow {
 ///
 /// Handles carry the reference, the phone, and extras [`EXTRA_FLOW`] (the [`Flow`]),
 /// [`EXTRA_COUNTRY_CODE`], [`EXTRA_APP`] and [`EXTRA_CODE_LENGTH`], so another process can
-/// check them. An SMS handle expires after VerifyKit's `timeout`; WhatsApp as OTP after the 5
-/// minutes VerifyKit's WhatsApp messages give the user. A reverse flow (WhatsApp or Telegram)
-/// expires after the builder's
-/// [`reverse_flow_ttl`](VerifyKitBuilder::reverse_flow_ttl) (10 minutes by default: VerifyKit
-/// documents no lifetime); past it (on the HTTP settings' clock,
-/// [`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock)) a poll VerifyKit
+/// check them. Every handle is created (`created_at`, which its expiry counts from) on the HTTP
+/// settings' clock,
+/// [`HttpConfig::with_clock`](phone_verify_core::http::HttpConfig::with_clock). An SMS handle
+/// expires after VerifyKit's `timeout`; WhatsApp as OTP after the 5 minutes VerifyKit's
+/// WhatsApp messages give the user. A reverse flow (WhatsApp or Telegram) expires after the
+/// builder's [`reverse_flow_ttl`](VerifyKitBuilder::reverse_flow_ttl) (10 minutes by default:
+/// VerifyKit documents no lifetime); past it (on the same clock) a poll VerifyKit
 /// still answers as pending is `Rejected(Expired)` (VerifyKit is asked: a flow completed just
 /// before is verified), and a poll VerifyKit answers `403037` is `Rejected(Expired)` too.
 ///
@@ -210,7 +211,7 @@ impl VerifyKit {
             otp = otp.language(language.clone());
         }
         let sent = self.client.send_otp(&otp, &request.context).await?;
-        Ok(sms_handle(&sent, phone, region))
+        Ok(sms_handle(&sent, phone, region, self.now()))
     }
 
     async fn start_whatsapp_otp(
@@ -224,6 +225,7 @@ impl VerifyKit {
         }
         let started = self.client.start(&options, &request.context).await?;
         let handle = Verification::new(PROVIDER, started.reference, Channel::WhatsApp)
+            .with_created_at(self.now())
             .with_phone(phone.clone())
             .with_extra(EXTRA_FLOW, Flow::WhatsAppOtp.as_str());
         Ok(handle.with_expires_in(WHATSAPP_VALIDITY))
@@ -244,7 +246,9 @@ impl VerifyKit {
             )
             .with_provider(PROVIDER));
         }
+        // Stamped on the configured clock, which `poll_reverse` judges the expiry by.
         let handle = Verification::new(PROVIDER, started.reference, request.channel.clone())
+            .with_created_at(self.now())
             .with_reverse(ReverseFlow::new(started.deeplink, started.qr_code))
             .with_extra(EXTRA_FLOW, Flow::Reverse.as_str())
             .with_extra(EXTRA_APP, app.as_str());
@@ -423,9 +427,16 @@ impl SessionResolver for VerifyKit {
     }
 }
 
-/// The handle of an SMS code VerifyKit `sent` to `phone` of `region`.
-pub(crate) fn sms_handle(sent: &OtpSent, phone: &PhoneNumber, region: &str) -> Verification {
+/// The handle of an SMS code VerifyKit `sent` to `phone` of `region`, created at `now` (the
+/// configured clock's), its expiry counted from there.
+pub(crate) fn sms_handle(
+    sent: &OtpSent,
+    phone: &PhoneNumber,
+    region: &str,
+    now: OffsetDateTime,
+) -> Verification {
     let mut handle = Verification::new(PROVIDER, sent.reference.clone(), Channel::Sms)
+        .with_created_at(now)
         .with_phone(phone.clone())
         .with_extra(EXTRA_FLOW, Flow::SmsOtp.as_str())
         .with_extra(EXTRA_COUNTRY_CODE, region);
@@ -818,6 +829,63 @@ mod tests {
             Some(RejectReason::Expired),
             "{outcome:?}"
         );
+    }
+
+    /// A reverse flow started on a clock an hour ahead of this machine's is stamped with that
+    /// clock's now, so its first poll is judged against an expiry of the same clock: pending.
+    #[tokio::test]
+    async fn a_reverse_flow_started_on_the_configured_clock_is_pending_on_it() {
+        use phone_verify_core::http::{Clock as _, ConfigureHttp, HttpConfig};
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/start"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "meta": {"requestId": "R0", "httpStatusCode": 200},
+                "result": {"reference": "rev-1", "deeplink": "https://wa.me/90?text=rev-1"}
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/check"))
+            .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
+                "meta": {"requestId": "R1", "httpStatusCode": 403,
+                         "errorMessage": "Validation not found.", "errorCode": "403036"}
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let verifier = VerifyKitBuilder::new("key")
+            .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
+            .api_url(&format!("{}/api/v1.0", server.uri()))
+            .fallback_end_user_ip([203, 0, 113, 7].into())
+            .http_config(HttpConfig::default().with_clock(std::sync::Arc::new(HourAhead)))
+            .build()
+            .unwrap();
+        let before = OffsetDateTime::from(HourAhead.now());
+        let handle = verifier
+            .start(&StartRequest::reverse(Channel::WhatsApp))
+            .await
+            .unwrap();
+        let after = OffsetDateTime::from(HourAhead.now());
+        let outcome = verifier
+            .check(&handle, &CheckRequest::poll())
+            .await
+            .unwrap();
+        assert_eq!(outcome, CheckOutcome::Pending);
+        assert!(
+            before <= handle.created_at && handle.created_at <= after,
+            "{} not in [{before}, {after}]",
+            handle.created_at
+        );
+        assert_eq!(
+            handle.expires_at,
+            Some(handle.created_at + DEFAULT_REVERSE_FLOW_TTL)
+        );
+        server.verify().await;
     }
 
     #[test]

@@ -1,9 +1,29 @@
 //! VerifyKit's wire format: the JSON bodies sent and the results answered, decoded leniently.
 //!
-//! Every answer has the envelope `{"meta": {...}, "result": {...}}`. Decoding follows the
-//! official PHP SDK: the HTTP status is not trusted; an answer is an error when `meta.errorCode`
-//! or `meta.errorMessage` is present, and otherwise a success only when `result` is present.
-//! One exception: a server error (5xx) answering a send or a code check is never a success.
+//! Every answer has the envelope `{"meta": {...}, "result": {...}}`. Decoding starts from the
+//! official PHP SDK's reading: the HTTP status is not trusted; an answer is an error when its
+//! `meta` carries an error, and otherwise a success only when `result` is present. Where the
+//! PHP SDK needs both `meta.errorCode` and `meta.errorMessage` to see an error, this crate
+//! takes either one: a code without a message, or a message without a code, still says that
+//! VerifyKit refused. Exceptions, where the PHP SDK's reading could take a refused or lost
+//! check for a verified one or for a wrong code:
+//!
+//! * a server error (5xx) answering a send or a code check is never a success;
+//! * a code check (`check-otp`, `check-whatsapp`, `check-email`) whose `result` reports a
+//!   success (`validationStatus` or `emailVerify` true, or a session id) while its `meta`
+//!   carries an error, or while its HTTP status is not 2xx (VerifyKit's Python and Node SDKs
+//!   take any status but 200 for a failure), contradicts itself: its outcome is unknown
+//!   ([`ErrorKind::OutcomeUnknown`](phone_verify_core::ErrorKind::OutcomeUnknown), the error
+//!   keeping VerifyKit's code, message and request id), never a rejection and never verified.
+//!
+//! An informational field (what neither a handle nor an outcome depends on: a code's
+//! `timeout` and `length`, `appPlatform`, `validationDate`, a country's title, a blacklist
+//! change's counts, …) of an unexpected type counts as absent, as `null` does: it never throws
+//! away an answer, such as a started verification's reference, that the fields which matter
+//! make usable. Those fields (a reference, an e-mail's subject, `validationStatus`, a check's
+//! `sessionId` and `phoneNumber`, `emailVerify`, `dkimVerify`, `spfVerify`, `result`'s
+//! `phoneNumber`, an access token, a listed method's `app`, a country's code, a blacklist
+//! change's lists) must decode.
 //!
 //! Where VerifyKit's documents disagree the decoder accepts every documented form:
 //!
@@ -16,8 +36,8 @@
 //!   too.
 //!
 //! The decoder of answers (the envelope, then `result` or the error) is in `errors.rs`: a body
-//! that is not a JSON object, a success without `result`, or a `result` whose fields have the
-//! wrong types is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error (or, for
+//! that is not a JSON object, a success without `result`, or a `result` whose deciding fields
+//! have the wrong types is an [`ErrorKind::Decode`](phone_verify_core::ErrorKind::Decode) error (or, for
 //! a non-2xx status, the error kind the status suggests); decoding never panics.
 
 use std::borrow::Cow;
@@ -70,7 +90,14 @@ impl Meta {
         }
     }
 
-    /// Whether the answer is an error, as the PHP SDK decides it.
+    /// Whether the answer is an error: `meta.errorCode` **or** `meta.errorMessage` is present.
+    ///
+    /// The PHP SDK needs both (`SPEC.md`: its entity is an error only when both are set), and
+    /// reads an answer with only one of them as a success when it has a `result`. This crate
+    /// takes either one: a code without a message, or a message without a code, still says
+    /// that VerifyKit refused, and reading it as a success could take a refused check for a
+    /// verified one. A code check's error that comes with a `result` reporting a success is
+    /// neither a refusal nor a success: the decoder makes it `OutcomeUnknown`.
     pub(crate) fn is_error(&self) -> bool {
         self.error_code.is_some() || self.error_message.is_some()
     }
@@ -222,19 +249,19 @@ pub struct ValidationMethodList {
     #[serde(default, deserialize_with = "lenient::vec")]
     pub list: Vec<ValidationMethod>,
     /// The text above the method list.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub description: Option<String>,
     /// Localized texts of the verification screens.
     #[serde(default, deserialize_with = "lenient::vec")]
     pub localization_list: Vec<Localization>,
     /// Messages for the developer (undocumented shape, kept as JSON).
-    #[serde(default, deserialize_with = "lenient::vec")]
+    #[serde(default, deserialize_with = "lenient::info_values")]
     pub messages: Vec<Value>,
     /// The alternative method offered below the list (`"otp"`) in the second answer shape.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub alternative_validation: Option<String>,
     /// The text of the alternative method, e.g. `Don't use any of these apps?`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub alternative_validation_description: Option<String>,
 }
 
@@ -271,22 +298,22 @@ pub struct ValidationMethod {
     #[serde(deserialize_with = "lenient::string")]
     pub app: String,
     /// The method's package name.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub app_package: Option<String>,
     /// Display name, e.g. `WhatsApp`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub name: Option<String>,
     /// Button text, e.g. `Verify via WhatsApp`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub text: Option<String>,
     /// Text colour, hex without `#`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub text_colour: Option<String>,
     /// Background colour, hex without `#`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub bg_colour: Option<String>,
     /// Icon URL.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub icon: Option<String>,
 }
 
@@ -298,7 +325,7 @@ pub struct Localization {
     #[serde(deserialize_with = "lenient::string")]
     pub key: String,
     /// The text.
-    #[serde(default, deserialize_with = "lenient::string_or_empty")]
+    #[serde(default, deserialize_with = "lenient::info_string_or_empty")]
     pub value: String,
 }
 
@@ -311,10 +338,10 @@ pub struct StartedValidation {
     #[serde(deserialize_with = "lenient::non_empty_string")]
     pub reference: String,
     /// The link that opens the messaging app with the message to send.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub deeplink: Option<String>,
     /// A base64 PNG QR code (possibly a `data:` URI), as VerifyKit gave it.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub qr_code: Option<String>,
 }
 
@@ -346,7 +373,7 @@ pub struct ValidationCheck {
     #[serde(default, deserialize_with = "lenient::opt_session")]
     pub session_id: Option<SessionId>,
     /// Where the user verified: `web`, `android` or `ios` (read by the PHP SDK).
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub app_platform: Option<String>,
     /// The phone number, if VerifyKit reports it here (it usually does only in `result`).
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -396,10 +423,10 @@ pub struct Country {
     #[serde(deserialize_with = "lenient::string")]
     pub country_code: String,
     /// The calling code, e.g. `+90` or `90`, as VerifyKit gave it.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub phone_code: Option<String>,
     /// The country's name.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub title: Option<String>,
 }
 
@@ -411,11 +438,13 @@ pub struct OtpSent {
     /// VerifyKit's reference of the verification, used by `check-otp`.
     #[serde(deserialize_with = "lenient::non_empty_string")]
     pub reference: String,
-    /// The validity period in seconds (documented as `300`).
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    /// The validity period in seconds (documented as `300`); `None` when absent or not a
+    /// whole number (informational: the reference alone makes the handle).
+    #[serde(default, deserialize_with = "lenient::info_u64")]
     pub timeout: Option<u64>,
-    /// The code's length (read by the PHP SDK; undocumented).
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    /// The code's length (read by the PHP SDK; undocumented); `None` when absent or not a
+    /// whole number.
+    #[serde(default, deserialize_with = "lenient::info_u64")]
     pub length: Option<u64>,
 }
 
@@ -438,17 +467,17 @@ pub struct EmailStarted {
     #[serde(deserialize_with = "lenient::non_empty_string")]
     pub reference: String,
     /// The address the user sends the e-mail to.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub to: Option<String>,
     /// The subject the e-mail must have (e.g. `verify-abc123abc123`): the `code` of
     /// `check-email`.
     #[serde(deserialize_with = "lenient::non_empty_string")]
     pub subject: String,
     /// The e-mail's suggested body text.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub body: Option<String>,
     /// A `mailto:` link with the address, subject and body filled in.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub mailto: Option<String>,
 }
 
@@ -481,16 +510,16 @@ pub struct EmailCheck {
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub spf_verify: Option<bool>,
     /// The address the user wrote from.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub email: Option<String>,
     /// The verification type, `email`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub validation_type: Option<String>,
     /// When it was verified (`Y-m-d H:i:s` read as UTC).
-    #[serde(default, deserialize_with = "lenient::opt_date")]
+    #[serde(default, deserialize_with = "lenient::info_date")]
     pub validation_date: Option<OffsetDateTime>,
     /// The session id, when VerifyKit gives one (its callback does).
-    #[serde(default, deserialize_with = "lenient::opt_session")]
+    #[serde(default, deserialize_with = "lenient::info_session")]
     pub session_id: Option<SessionId>,
 }
 
@@ -538,13 +567,13 @@ pub struct ValidationResult {
     #[serde(deserialize_with = "lenient::non_empty_string")]
     pub phone_number: String,
     /// How it was verified: `whatsapp`, `telegram`, `otp`, …
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub validation_type: Option<String>,
     /// When it was verified; VerifyKit's `Y-m-d H:i:s` has no time zone and is read as UTC.
-    #[serde(default, deserialize_with = "lenient::opt_date")]
+    #[serde(default, deserialize_with = "lenient::info_date")]
     pub validation_date: Option<OffsetDateTime>,
     /// The number's ISO 3166-1 alpha-2 country, e.g. `TR`.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub country_code: Option<String>,
     /// The mobile network, as VerifyKit reports it (undocumented shape, kept as JSON).
     #[serde(default)]
@@ -572,7 +601,7 @@ pub struct AccessToken {
     #[serde(deserialize_with = "lenient::secret")]
     pub access_token: SecretString,
     /// When it expires, as VerifyKit wrote it (a date-time string).
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub timeout: Option<String>,
 }
 
@@ -590,22 +619,22 @@ impl AccessToken {
 #[non_exhaustive]
 pub struct BlacklistChange {
     /// Numbers in the request.
-    #[serde(default, deserialize_with = "lenient::count")]
+    #[serde(default, deserialize_with = "lenient::info_count")]
     pub total_count: u64,
     /// Numbers added (or removed).
-    #[serde(default, deserialize_with = "lenient::count")]
+    #[serde(default, deserialize_with = "lenient::info_count")]
     pub success_count: u64,
     /// Numbers already on the list (add only).
-    #[serde(default, deserialize_with = "lenient::count")]
+    #[serde(default, deserialize_with = "lenient::info_count")]
     pub already_exists_count: u64,
     /// Numbers that were not on the list (remove only).
-    #[serde(default, deserialize_with = "lenient::count")]
+    #[serde(default, deserialize_with = "lenient::info_count")]
     pub not_exists_count: u64,
     /// Numbers VerifyKit could not read.
-    #[serde(default, deserialize_with = "lenient::count")]
+    #[serde(default, deserialize_with = "lenient::info_count")]
     pub number_format_count: u64,
     /// Numbers that failed otherwise.
-    #[serde(default, deserialize_with = "lenient::count")]
+    #[serde(default, deserialize_with = "lenient::info_count")]
     pub fail_count: u64,
     /// The numbers already on the list.
     #[serde(default, deserialize_with = "lenient::string_vec")]
@@ -650,13 +679,13 @@ impl fmt::Debug for BlacklistChange {
 #[non_exhaustive]
 pub struct WhatsAppMessageSent {
     /// The recipient, as VerifyKit reports it.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub phone_number: Option<String>,
     /// The message, as VerifyKit reports it.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub message: Option<String>,
     /// The delivery status, as text.
-    #[serde(default, deserialize_with = "lenient::opt_string")]
+    #[serde(default, deserialize_with = "lenient::info_string")]
     pub status: Option<String>,
 }
 
@@ -792,12 +821,10 @@ mod tests {
         let none: ValidationResult =
             result(r#"{"validationDate":null,"phoneNumber":"+905555555555"}"#).unwrap();
         assert_eq!(none.validation_date, None);
-        assert!(
-            result::<ValidationResult>(
-                r#"{"validationDate":"yesterday","phoneNumber":"+905555555555"}"#
-            )
-            .is_err()
-        );
+        // An informational date that is no date counts as absent.
+        let odd: ValidationResult =
+            result(r#"{"validationDate":"yesterday","phoneNumber":"+905555555555"}"#).unwrap();
+        assert_eq!(odd.validation_date, None);
         assert!(result::<ValidationResult>(r#"{"validationType":"whatsapp"}"#).is_err());
     }
 
@@ -808,8 +835,81 @@ mod tests {
         assert_eq!(sent.validity(), Some(Duration::from_secs(300)));
         assert_eq!(sent.length, Some(6));
         assert!(result::<OtpSent>(r#"{"reference":""}"#).is_err());
-        assert!(result::<OtpSent>(r#"{"reference":"r","timeout":"soon"}"#).is_err());
+        // The reference decides; an odd timeout or length counts as absent.
+        let odd: OtpSent = result(r#"{"reference":"r","timeout":"soon","length":6.0}"#).unwrap();
+        assert_eq!(
+            (odd.reference.as_str(), odd.timeout, odd.length),
+            ("r", None, None)
+        );
         assert!(result::<OtpSent>(r#"{"reference":{"a":1}}"#).is_err());
+    }
+
+    /// Every answer's informational fields count as absent when of an unexpected type; the
+    /// fields a handle or an outcome needs still decide.
+    #[test]
+    fn informational_fields_of_an_unexpected_type_are_absent() {
+        let init: ValidationMethodList = result(
+            r#"{"list":[{"app":"otp","name":{},"text":[1],"textColour":null,"icon":{"u":1}}],
+                "description":[],"localizationList":[{"key":"k","value":{"v":1}}],
+                "messages":"none","alternativeValidation":{},"alternativeValidationDescription":[]}"#,
+        )
+        .unwrap();
+        assert!(init.offers_otp());
+        assert_eq!(
+            (init.list[0].name.as_deref(), init.description.as_deref()),
+            (None, None)
+        );
+        assert_eq!(init.text("k"), Some(""));
+        assert!(init.messages.is_empty() && init.alternative_validation.is_none());
+        let countries: CountryList =
+            result(r#"{"list":[{"countryCode":"TR","phoneCode":[90],"title":{}}]}"#).unwrap();
+        assert_eq!(countries.list[0].country_code, "TR");
+        assert_eq!(countries.list[0].phone_code, None);
+        let started: StartedValidation =
+            result(r#"{"reference":"r","deeplink":{"url":"x"},"qrCode":[]}"#).unwrap();
+        assert_eq!((started.deeplink, started.qr_code), (None, None));
+        let check: ValidationCheck =
+            result(r#"{"validationStatus":true,"appPlatform":{"os":"ios"}}"#).unwrap();
+        assert!(check.is_verified() && check.app_platform.is_none());
+        let email: EmailCheck = result(
+            r#"{"emailVerify":true,"email":[],"validationType":{},"validationDate":"soon","sessionId":"a b"}"#,
+        )
+        .unwrap();
+        assert!(email.is_verified());
+        assert_eq!((email.validation_date, email.session_id), (None, None));
+        let found: ValidationResult =
+            result(r#"{"phoneNumber":"+905555555555","validationType":[],"countryCode":{}}"#)
+                .unwrap();
+        assert_eq!((found.validation_type, found.country_code), (None, None));
+        let token: AccessToken = result(r#"{"accessToken":"t","timeout":{"at":1}}"#).unwrap();
+        assert_eq!(token.expires_at(), None);
+        let change: BlacklistChange =
+            result(r#"{"totalCount":-1,"successCount":"two","failCount":1.5,"failList":["+1"]}"#)
+                .unwrap();
+        assert_eq!((change.total_count, change.success_count), (0, 0));
+        assert_eq!(change.fail_list, ["+1"]);
+        // What a handle or an outcome depends on still decides.
+        for (strict, json) in [
+            ("reference", r#"{"reference":["r"]}"#),
+            ("validationStatus", r#"{"validationStatus":"maybe"}"#),
+            (
+                "sessionId",
+                r#"{"validationStatus":true,"sessionId":"a b"}"#,
+            ),
+            (
+                "phoneNumber",
+                r#"{"validationStatus":true,"phoneNumber":{}}"#,
+            ),
+        ] {
+            let decoded = if strict == "reference" {
+                result::<StartedValidation>(json).map(drop)
+            } else {
+                result::<ValidationCheck>(json).map(drop)
+            };
+            assert!(decoded.is_err(), "{strict}");
+        }
+        assert!(result::<EmailCheck>(r#"{"emailVerify":"maybe"}"#).is_err());
+        assert!(result::<ValidationResult>(r#"{"phoneNumber":{}}"#).is_err());
     }
 
     #[test]

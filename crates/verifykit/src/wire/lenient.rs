@@ -4,18 +4,73 @@
 use phone_verify_core::SessionId;
 use phone_verify_core::kit::lenient::{Scalar, opt_non_blank_text, trim};
 pub(super) use phone_verify_core::kit::lenient::{
-    count, non_empty_string, opt_bool, opt_string, opt_u64, string, string_vec, vec,
+    non_empty_string, opt_bool, opt_string, string, string_vec, vec,
 };
 use phone_verify_core::secrecy::SecretString;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
-/// A scalar as text; `null` as the empty string.
-pub(super) fn string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(opt_string(d)?.unwrap_or_default())
+// Informational fields: what a handle or an outcome does not depend on. A value of an
+// unexpected type there counts as absent (as `null` does), so that it never throws away an
+// answer, such as a started verification's reference, that the fields which matter make
+// usable.
+
+/// An informational scalar as text; `null`, an array or an object as `None`.
+pub(super) fn info_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Scalar::deserialize(d)?.into_string())
+}
+
+/// [`info_string`], absent as the empty string.
+pub(super) fn info_string_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(info_string(d)?.unwrap_or_default())
+}
+
+/// An informational non-negative integer, or a string of one (as the kit's `opt_u64` reads
+/// them); anything else (`6.0`, `-1`, `"six"`, `true`, an array) as `None`.
+pub(super) fn info_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::Number(n) => n.as_u64(),
+        Scalar::Str(s) => trim(&s).parse().ok(),
+        Scalar::Null | Scalar::Bool(_) | Scalar::Other => None,
+    })
+}
+
+/// An informational list of JSON values (of no documented shape); anything but a list as
+/// empty.
+pub(super) fn info_values<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items,
+        _ => Vec::new(),
+    })
+}
+
+/// An informational count, as [`info_u64`] reads it; absent as 0.
+pub(super) fn info_count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(info_u64(d)?.unwrap_or_default())
+}
+
+/// An informational date: VerifyKit's `Y-m-d H:i:s` (read as UTC) or RFC 3339, as
+/// [`parse_date`] reads it; anything else (`null`, `""`, text that is no date, a number) as
+/// `None`.
+pub(super) fn info_date<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    Ok(Scalar::deserialize(d)?
+        .into_text()
+        .and_then(|s| parse_date(&s)))
+}
+
+/// An informational session id, as [`opt_session`] reads it; one that is not a session id as
+/// `None`.
+pub(super) fn info_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
+    Ok(Scalar::deserialize(d)?
+        .into_text()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| SessionId::new(&s).ok()))
 }
 
 /// A secret string.
@@ -34,18 +89,6 @@ pub(super) fn opt_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sess
         Some(s) => SessionId::new(&s)
             .map(Some)
             .map_err(|_| D::Error::custom("expected a session id")),
-    }
-}
-
-/// VerifyKit's `Y-m-d H:i:s` (read as UTC) or RFC 3339; `null` or `""` as `None`.
-pub(super) fn opt_date<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<OffsetDateTime>, D::Error> {
-    match opt_non_blank_text(d)? {
-        None => Ok(None),
-        Some(s) => parse_date(&s)
-            .map(Some)
-            .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
     }
 }
 
@@ -159,9 +202,65 @@ mod tests {
         agree(|d| opt_session(d), |d| value_opt_session(d));
     }
 
+    /// The informational decoders read what the strict ones read, and a value the strict ones
+    /// refuse as absent, never as an error.
     #[test]
-    fn opt_date_is_the_value_based_one() {
-        agree(|d| opt_date(d), |d| value_opt_date(d));
+    fn informational_fields_are_the_strict_ones_with_refusals_absent() {
+        fn read(value: &str) -> serde_json::Deserializer<serde_json::de::StrRead<'_>> {
+            serde_json::Deserializer::from_str(value)
+        }
+        for value in VALUES.iter().copied().chain([
+            "6",
+            "\"6\"",
+            "\" 6 \"",
+            "6.0",
+            "300.5",
+            "-1",
+            "\"-1\"",
+            "\"six\"",
+            "false",
+            "[6]",
+            "{\"n\": 6}",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e3",
+        ]) {
+            let strict = kit::opt_u64(&mut read(value)).ok().flatten();
+            assert_eq!(info_u64(&mut read(value)).unwrap(), strict, "{value}");
+            let count = info_count(&mut read(value)).unwrap();
+            assert_eq!(count, strict.unwrap_or_default(), "{value}");
+            let strict = kit::opt_string(&mut read(value)).ok().flatten();
+            assert_eq!(info_string(&mut read(value)).unwrap(), strict, "{value}");
+            let text = info_string_or_empty(&mut read(value)).unwrap();
+            assert_eq!(text, strict.unwrap_or_default(), "{value}");
+        }
+        assert_eq!(
+            info_values(&mut read("[1, \"a\", null]")).unwrap(),
+            [
+                serde_json::json!(1),
+                serde_json::json!("a"),
+                serde_json::Value::Null
+            ]
+        );
+        for other in ["null", "\"a\"", "{\"a\": [1]}", "7"] {
+            assert!(info_values(&mut read(other)).unwrap().is_empty(), "{other}");
+        }
+    }
+
+    #[test]
+    fn info_date_is_the_value_based_one() {
+        agree(|d| info_date(d), |d| value_info_date(d));
+    }
+
+    #[test]
+    fn info_session_is_the_value_based_one() {
+        agree(|d| info_session(d), |d| value_info_session(d));
+    }
+
+    /// `info_session`: the strict `opt_session`, as it was, with its errors as `None`.
+    fn value_info_session<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SessionId>, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(value_opt_session(&value).ok().flatten())
     }
 
     /// `opt_session` as it was, through the kit's `opt_string`.
@@ -195,15 +294,14 @@ mod tests {
         }
     }
 
-    /// `opt_date` as it was: the kit's `opt_string`, then `time`'s parsers only.
-    fn value_opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-        match kit::opt_string(d)? {
-            None => Ok(None),
-            Some(s) if s.is_empty() => Ok(None),
-            Some(s) => time_parse_date(&s)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a date such as \"2019-11-07 07:35:28\"")),
-        }
+    /// `info_date` through a `Value`: the kit's text of a scalar, then `time`'s parsers only.
+    fn value_info_date<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(kit::scalar_to_string(&value)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| time_parse_date(&s)))
     }
 
     #[test]
