@@ -7,6 +7,7 @@ mod requests;
 mod token;
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -75,7 +76,11 @@ impl VerifikBuilder {
 /// [`errors`](crate::errors) and the crate documentation).
 ///
 /// Every call that obtains a token (the two login confirmations and the two renewals)
-/// installs it in the client, and its clones, for the calls that follow, and returns it.
+/// installs it in the client, and its clones, for the calls that follow, and returns it;
+/// unless a token call that started after it, or [`set_token`](Self::set_token) or
+/// [`set_access_token`](Self::set_access_token) called since it started, installed a token
+/// first: the later token stays (a renewal answered after a renew-and-revoke that started
+/// later never brings back a revoked token), and the call still returns its own.
 #[derive(Clone)]
 pub struct VerifikClient {
     inner: Arc<Inner>,
@@ -87,6 +92,9 @@ struct Inner {
     /// The URLs of the paths every check and resolve takes, joined once.
     urls: JoinedUrls,
     token: RwLock<Option<Installed>>,
+    /// The last ticket given: a token call takes one when it starts, a token set by hand when
+    /// it is installed. A later ticket's token is never replaced by an earlier one's.
+    tickets: AtomicU64,
     /// The configuration's resolve max age, for [`Verifik::new`](crate::Verifik::new).
     resolve_max_age: Duration,
 }
@@ -101,10 +109,13 @@ struct Installed {
     /// `Bearer <token>` as a sensitive header value, built when the token is installed (so it
     /// follows every replacement); `None` if the token cannot be sent in a header.
     authorization: Option<HeaderValue>,
+    /// The ticket of the call that minted it, or of its installation by hand (0: the
+    /// configuration's).
+    ticket: u64,
 }
 
 impl Installed {
-    fn new(token: SecretString, expires_at: Option<OffsetDateTime>) -> Self {
+    fn new(token: SecretString, expires_at: Option<OffsetDateTime>, ticket: u64) -> Self {
         // In a buffer of its exact length: it never grows (a growth would leave a copy of the
         // token behind), and becomes the secret without another copy.
         let mut bearer = String::with_capacity("Bearer ".len() + token.expose_secret().len());
@@ -116,6 +127,7 @@ impl Installed {
             token,
             expires_at,
             authorization,
+            ticket,
         }
     }
 }
@@ -153,13 +165,14 @@ impl VerifikClient {
         token: Option<SecretString>,
         resolve_max_age: Duration,
     ) -> Self {
-        let token = token.map(|token| Installed::new(token, None));
+        let token = token.map(|token| Installed::new(token, None, 0));
         Self {
             inner: Arc::new(Inner {
                 http,
                 urls: JoinedUrls::new(base.clone(), &[VALIDATIONS]),
                 base,
                 token: RwLock::new(token),
+                tickets: AtomicU64::new(0),
                 resolve_max_age,
             }),
         }
@@ -185,14 +198,16 @@ impl VerifikClient {
         self.installed().and_then(|i| i.expires_at)
     }
 
-    /// Installs `token` for the calls that follow, in this client and its clones.
+    /// Installs `token` for the calls that follow, in this client and its clones (a token call
+    /// in flight does not replace it when it ends).
     pub fn set_token(&self, token: SecretString) -> Result<()> {
         require_token(&token)?;
         self.install(token, None);
         Ok(())
     }
 
-    /// Installs an access token obtained elsewhere, with its expiry.
+    /// Installs an access token obtained elsewhere, with its expiry (a token call in flight
+    /// does not replace it when it ends).
     pub fn set_access_token(&self, token: &AccessToken) -> Result<()> {
         require_token(token.secret())?;
         self.install(token.secret().clone(), Some(token.expires_at()));
@@ -247,7 +262,8 @@ impl VerifikClient {
         };
         let path = "projects/phone-login/confirm";
         let request = self.post(PHONE_LOGIN_CONFIRM, path, None, &body, Some(phone))?;
-        self.token_call(request, Shape::Data, TOKEN_VALIDITY).await
+        self.token_call(request, None, Shape::Data, TOKEN_VALIDITY)
+            .await
     }
 
     /// `POST /v2/projects/email-login?email=`: sends a login code to the e-mail address of a
@@ -273,7 +289,8 @@ impl VerifikClient {
         };
         let path = "projects/email-login/confirm";
         let request = self.post(EMAIL_LOGIN_CONFIRM, path, None, &body, None)?;
-        self.token_call(request, Shape::Data, TOKEN_VALIDITY).await
+        self.token_call(request, None, Shape::Data, TOKEN_VALIDITY)
+            .await
     }
 
     /// `GET /v2/auth/session?origin=refresh&expiresIn=N`: a new token valid `months` months
@@ -285,26 +302,30 @@ impl VerifikClient {
                 "a session renewal lasts 1 to {MAX_RENEWAL_MONTHS} months"
             )));
         }
+        let token = self.token()?;
         let request = HttpRequest::get(RENEW_SESSION, self.url("auth/session"))
             .query("origin", "refresh")
             .query("expiresIn", &months.to_string())
-            .secret_header("authorization", &self.token()?)?;
+            .secret_header("authorization", &token)?;
         let validity = TOKEN_VALIDITY.saturating_mul(months);
-        self.token_call(request, Shape::DataOrRoot, validity).await
+        self.token_call(request, Some(token), Shape::DataOrRoot, validity)
+            .await
     }
 
     /// `POST /v2/auth/renew-and-revoke`: a new token valid 30 days; every older token stops
     /// working, so the new one is installed. Sent with the bare `Authorization: <token>`
-    /// header (Q8). Not retried. An answer without a usable token is an
-    /// [`ErrorKind::Decode`] error, and a lost answer (a timeout, a connection lost, a server
-    /// error other than a 503 with `Retry-After`) an error of its own kind
+    /// header (Q8). Not retried. A 2xx answer without a usable token (not JSON, no token, a
+    /// token that cannot be sent) is an [`ErrorKind::Decode`] error (a 2xx carrying an error
+    /// envelope, the error it carries), and a lost answer (a timeout, a connection lost, a
+    /// server error other than a 503 with `Retry-After`) an error of its own kind
     /// ([`ErrorKind::Timeout`], [`ErrorKind::Transport`], [`ErrorKind::ProviderUnavailable`]),
-    /// that both say the installed token may be revoked: Verifik may have taken the call. A
+    /// that all say the installed token may be revoked: Verifik may have taken the call. A
     /// connection never made says nothing of the kind: the token is still valid.
     pub async fn renew_and_revoke(&self) -> Result<AccessToken> {
+        let token = self.token()?;
         let request = HttpRequest::post(RENEW_AND_REVOKE, self.url("auth/renew-and-revoke"))
-            .secret_header("authorization", &self.token()?)?;
-        self.token_call(request, Shape::DataOrRoot, TOKEN_VALIDITY)
+            .secret_header("authorization", &token)?;
+        self.token_call(request, Some(token), Shape::DataOrRoot, TOKEN_VALIDITY)
             .await
             .map_err(revocation_in_doubt)
     }
@@ -571,12 +592,39 @@ impl VerifikClient {
             .clone()
     }
 
+    /// A ticket later than every one given before.
+    fn ticket(&self) -> u64 {
+        self.inner.tickets.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Installs `token`, set by hand, with a ticket later than every call's in flight.
     fn install(&self, token: SecretString, expires_at: Option<OffsetDateTime>) {
-        *self
+        let mut installed = Installed::new(token, expires_at, 0);
+        let mut slot = self
             .inner
             .token
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Installed::new(token, expires_at));
+            .unwrap_or_else(PoisonError::into_inner);
+        // Taken under the lock: installations by hand keep the order of their tickets.
+        installed.ticket = self.ticket();
+        *slot = Some(installed);
+    }
+
+    /// Installs `token`, minted by a call that took `ticket` when it started, unless a token of
+    /// a later ticket is installed already.
+    fn install_minted(&self, token: SecretString, expires_at: Option<OffsetDateTime>, ticket: u64) {
+        let minted = Installed::new(token, expires_at, ticket);
+        let mut slot = self
+            .inner
+            .token
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot
+            .as_ref()
+            .is_none_or(|installed| installed.ticket < ticket)
+        {
+            *slot = Some(minted);
+        }
     }
 
     /// `request` with `Authorization: Bearer <token>`: the header value prepared when the token
@@ -620,17 +668,23 @@ impl VerifikClient {
         Ok(with_envelope(validation, envelope))
     }
 
+    /// Sends `request`, a token call carrying `sent_with` (the renewals: the token they
+    /// renew; the logins: none), and installs the token it answers unless a call that started
+    /// later installed one first. Its errors are scrubbed of `sent_with` (the installed token,
+    /// for a login): what Verifik could echo, whatever was installed meanwhile.
     async fn token_call(
         &self,
         request: HttpRequest,
+        sent_with: Option<SecretString>,
         shape: Shape,
         validity: Duration,
     ) -> Result<AccessToken> {
+        let ticket = self.ticket();
         let response = self.inner.http.execute(request).await?;
-        let (answer, envelope): (TokenAnswer, _) =
-            errors::decode(&response, shape, &|| self.current_token())?;
+        let secrets = || sent_with.clone().or_else(|| self.current_token());
+        let (answer, envelope): (TokenAnswer, _) = errors::decode(&response, shape, &secrets)?;
         let access = token_of(&response, answer, &envelope, validity)?;
-        self.install(access.secret().clone(), Some(access.expires_at()));
+        self.install_minted(access.secret().clone(), Some(access.expires_at()), ticket);
         Ok(access)
     }
 }
@@ -650,12 +704,16 @@ const MAY_BE_REVOKED: &str =
 
 /// `error`, of renew-and-revoke, saying that the installed token may be revoked when the
 /// answer was lost (a timeout, a connection lost, a server error other than a 503 with
-/// `Retry-After`, which was refused before processing); not when the request surely never
-/// reached Verifik (a connection never made: [`kit::surely_unsent`]). Its kind and metadata are
-/// kept, and `error` is its source.
+/// `Retry-After`, which was refused before processing) or is a 2xx that cannot be used
+/// (Verifik took the call); not when the request surely never reached Verifik (a connection
+/// never made: [`kit::surely_unsent`]). Its kind and metadata are kept, and `error` is its
+/// source.
 fn revocation_in_doubt(error: Error) -> Error {
     let lost = match error.http_status() {
-        Some(status) => status >= 500 && !(status == 503 && error.retry_after().is_some()),
+        Some(status) => {
+            (200..300).contains(&status)
+                || (status >= 500 && !(status == 503 && error.retry_after().is_some()))
+        }
         None => {
             matches!(error.kind(), ErrorKind::Timeout | ErrorKind::Transport)
                 && !kit::surely_unsent(&error)

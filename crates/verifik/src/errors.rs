@@ -19,15 +19,18 @@
 //! [`ErrorKind::MaybeSent`]. So is a server error with a documented reason: the status
 //! decides. A 503 with `Retry-After` is the exception: it was refused before processing, and
 //! is [`ErrorKind::ProviderUnavailable`] (a plain 503 may come from a proxy that forwarded the
-//! request).
+//! request). A 2xx carrying an error envelope whose reason the table does not list takes the
+//! status its `message` states (`429:…`); without one, Verifik took the request and its answer
+//! cannot be used: [`ErrorKind::MaybeSent`] for a send, [`ErrorKind::OutcomeUnknown`] for a
+//! code check (which the verifier reads back), [`ErrorKind::Provider`] for the rest.
 //!
 //! Every error keeps the reason ([`Error::provider_code`]), Verifik's message
 //! ([`Error::provider_message`], phone-like digit runs masked), the HTTP status and, when the
 //! body has one, the request id (`id`).
 
 use phone_verify_core::kit::{
-    CheckRule, ErrorSpec, HttpResponse, kind_for_status, provider_code_scrubbed, provider_text,
-    redacted_excerpt, scrub_secrets,
+    CheckRule, ErrorSpec, HttpResponse, OperationKind, kind_for_status, provider_code_scrubbed,
+    provider_text, redacted_excerpt, scrub_secrets,
 };
 use phone_verify_core::secrecy::{ExposeSecret, SecretString};
 use phone_verify_core::{CheckOutcome as Outcome, Error, ErrorKind, RejectReason, Result};
@@ -260,6 +263,13 @@ pub(crate) fn provider_error(response: &HttpResponse, body: &Value, secrets: &[&
         (None, Some((stated, _))) if response.is_success() => {
             kind_for_status(stated, operation.kind)
         }
+        // A 2xx carrying an error no table lists and no status: Verifik took the request, and
+        // its answer cannot be used, so a send may have sent and a check used the code.
+        (None, None) if response.is_success() => match operation.kind {
+            OperationKind::Send => ErrorKind::MaybeSent,
+            OperationKind::Consume => ErrorKind::OutcomeUnknown,
+            _ => response.kind_for_status(),
+        },
         _ => response.kind_for_status(),
     };
     let code = documented
@@ -353,13 +363,31 @@ fn with_request_id(error: Error, body: &ErrorBody, secrets: &[&str]) -> Error {
 /// readable length after the masking (so that a number the cut runs through is masked as a
 /// whole), with an ellipsis when cut; `None` when blank.
 fn shown_text(text: &str, secrets: &[&str]) -> Option<String> {
+    shown_within(text, secrets, MAX_SHOWN_CHARS)
+}
+
+/// [`shown_text`] cut at `max_chars`.
+fn shown_within(text: &str, secrets: &[&str], max_chars: usize) -> Option<String> {
     // Twice the length shown: a number running through the cut lies wholly within it.
-    let masked = provider_text(text, secrets, 2 * MAX_SHOWN_CHARS)?;
-    let mut shown: String = masked.chars().take(MAX_SHOWN_CHARS).collect();
-    if masked.chars().count() > MAX_SHOWN_CHARS {
+    let masked = provider_text(text, secrets, 2 * max_chars)?;
+    let mut shown: String = masked.chars().take(max_chars).collect();
+    if masked.chars().count() > max_chars {
         shown.push('…');
     }
     Some(shown)
+}
+
+/// The longest value of Verifik's (a validation's status) an error quotes.
+const MAX_VALUE_CHARS: usize = 32;
+
+/// A short value Verifik wrote (a validation's status), as an error quotes it and keeps it as
+/// provider code: as [`shown_text`] (`secrets` redacted, control characters as spaces, phone
+/// numbers masked), at most [`MAX_VALUE_CHARS`] characters with an ellipsis when cut; `None`
+/// when blank.
+pub(crate) fn shown_value(value: &str, secrets: Secrets<'_>) -> Option<String> {
+    let token = secrets();
+    let token = token.as_ref().map(ExposeSecret::expose_secret);
+    shown_within(value, token.as_slice(), MAX_VALUE_CHARS)
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
 //! [`Verifik`]: the [`PhoneVerifier`] and [`SessionResolver`] of Verifik.
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use phone_verify_core::http::{Clock, HttpConfig};
 use phone_verify_core::kit::HttpResponse;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
@@ -69,13 +73,17 @@ impl VerifikBuilder {
 ///
 /// A check uses the code up, so it is never retried blindly. When its answer is lost
 /// (timeout, dropped connection, 500/502/504 or a 503 without `Retry-After`:
-/// [`ErrorKind::OutcomeUnknown`] from the HTTP layer) `check` reads the handle's validation back (`GET /v2/phone-validations/{id}`):
+/// [`ErrorKind::OutcomeUnknown`] from the HTTP layer), or is a 2xx that cannot be read (not
+/// JSON, no `data`, an error envelope with a reason Verifik does not document), `check` reads
+/// the handle's validation back (`GET /v2/phone-validations/{id}`):
 ///
 /// * `validated`: `Verified`, with the phone of the record, unless its `validatedAt` (or,
 ///   without one, which Verifik's answers seldom carry, its `updatedAt`: a validation is never
 ///   later) is more than two minutes (the clock skew allowed) before the lost check was sent:
-///   an earlier check validated it (a used code sent again), and the outcome stays
-///   [`ErrorKind::OutcomeUnknown`] (a record with neither date is taken for this check's);
+///   an earlier check validated it, and this check, whatever its code (the used one sent
+///   again or any other: Verifik answers a check of a validated validation 404 or 409 whatever
+///   the code), did not; the outcome stays [`ErrorKind::OutcomeUnknown`] (a record with neither
+///   date is taken for this check's);
 /// * not validated: the lost check did not take the handle's validation. Verifik checks a code
 ///   against the phone's most recent validation waiting for one, so the phone's validations
 ///   are listed (`GET /v2/phone-validations`, one page of 100, in an order Verifik does not
@@ -104,7 +112,16 @@ impl VerifikBuilder {
 ///   the record): the [`ErrorKind::OutcomeUnknown`] error, never a rejection.
 ///
 /// So a lost answer costs at most three reads and one repeated check; a check never reports
-/// `Rejected` because an answer was lost.
+/// `Rejected` because an answer was lost. The recovery keeps within what is left of the
+/// check's overall timeout ([`Timeouts::overall`](phone_verify_core::http::Timeouts::overall),
+/// counted from the check's start; at least one second, or the attempt timeout when shorter),
+/// each step raced against the HTTP settings' clock: a read cut short proves nothing, the
+/// repeated check starts only when a whole attempt timeout fits in what is left (its attempt
+/// ends, answered or timed out, before the time does; a retry of it cut short is another lost
+/// answer), and once the time is spent the lost answer's
+/// [`ErrorKind::OutcomeUnknown`] error stands. A check whose answer is lost thus ends within
+/// its overall timeout, or that floor after the answer was lost: at most the overall timeout
+/// plus one second (or plus the attempt timeout, when shorter).
 ///
 /// The handle's reference is the validation `_id`; it carries the phone, its expiry
 /// (`expiresAt`) and the extras [`EXTRA_COUNTRY_CODE`], [`EXTRA_PHONE_GATEWAY`],
@@ -123,7 +140,8 @@ impl VerifikBuilder {
 ///
 /// `resolve` gives a validated record's phone only within
 /// [`resolve_max_age`](Self::resolve_max_age) of its validation (and, in project-flow mode,
-/// only a record of the mode's project): Verifik's ids can be guessed from one another (see
+/// never a record that names another project; one that names none is accepted, see
+/// `resolve`): Verifik's ids can be guessed from one another (see
 /// `resolve` in its [`SessionResolver`] implementation, and the crate documentation).
 #[derive(Clone, Debug)]
 pub struct Verifik {
@@ -367,18 +385,28 @@ impl Verifik {
         outcome_of(handle, phone, &response, &|| self.client.current_token())
     }
 
-    /// After a check sent at `sent_at` (this machine's clock) whose answer was lost: read the
-    /// validation back, and check once more only when the record shows the lost check did not
-    /// take effect and no newer validation of the phone could have taken the code.
+    /// After a check sent at `sent_at` (this machine's clock; `started` on its monotonic one)
+    /// whose answer was lost: read the validation back, and check once more only when the
+    /// record shows the lost check did not take effect and no newer validation of the phone
+    /// could have taken the code.
+    ///
+    /// All of it within what is left of the check's overall timeout ([`Budget`]): a step the
+    /// budget cuts short has learned nothing (a read, as a failed one; the repeated check, as
+    /// another lost answer), the repeated check starts only when a whole attempt fits in what
+    /// is left, and its refusal stands only if the record was read (or failed to be read)
+    /// in time: when the time runs out first, the lost answer's error stands.
     async fn recover(
         &self,
         handle: &Verification,
         phone: &PhoneNumber,
         request: ValidateParts<'_>,
-        sent_at: OffsetDateTime,
+        (sent_at, started): (OffsetDateTime, Instant),
         lost: Error,
     ) -> Result<CheckOutcome> {
-        match self.read_back(handle, phone, Some(sent_at)).await {
+        let config = self.client.http().config();
+        let budget = Budget::after(started, config);
+        let first = budget.within(self.read_back(handle, phone, Some(sent_at)));
+        match first.await.unwrap_or(ReadBack::Unknown) {
             ReadBack::Validated(outcome) => return Ok(outcome),
             ReadBack::Unknown => return Err(lost),
             ReadBack::NotValidated => {}
@@ -386,12 +414,25 @@ impl Verifik {
         // Verifik checks a code against the phone's most recent validation waiting for one,
         // which may be newer than the handle's (after a resend): the lost check may have
         // validated that one, and a repeated check would then meet the handle's older code.
-        match self.newer(handle, phone, request, sent_at).await {
+        let newer = budget.within(self.newer(handle, phone, request, sent_at));
+        match newer.await.unwrap_or(Some(ReadBack::Unknown)) {
             None => {}
             Some(ReadBack::Validated(outcome)) => return Ok(outcome),
             Some(ReadBack::NotValidated | ReadBack::Unknown) => return Err(lost),
         }
-        let again = match self.validate_once(handle, phone, request).await {
+        // The repeated check uses the code up: it starts only if a whole attempt fits, so that
+        // the budget's end does not cut its attempt off midway (a retry it cuts short leaves
+        // the outcome unknown, as a lost answer).
+        if !budget.fits(config.timeouts.attempt) {
+            return Err(lost);
+        }
+        let Some(answer) = budget
+            .within(self.validate_once(handle, phone, request))
+            .await
+        else {
+            return Err(lost);
+        };
+        let again = match answer {
             Ok(outcome) => return outcome,
             Err(err) if err.kind() == ErrorKind::OutcomeUnknown => err,
             // The lost check may have taken effect after the read: the validation is then no
@@ -405,9 +446,13 @@ impl Verifik {
                 Some(rejected) => {
                     // Not validated at the first read: a validation now is the lost check's
                     // or this one's, whatever the clocks say.
-                    return match self.read_back(handle, phone, None).await {
-                        ReadBack::Validated(outcome) => Ok(outcome),
-                        ReadBack::NotValidated | ReadBack::Unknown => Ok(rejected),
+                    let reread = budget.within(self.read_back(handle, phone, None));
+                    return match reread.await {
+                        Some(ReadBack::Validated(outcome)) => Ok(outcome),
+                        Some(ReadBack::NotValidated | ReadBack::Unknown) => Ok(rejected),
+                        // The time ran out before the record could tell: never a rejection,
+                        // the lost answer's doubt stands.
+                        None => Err(lost),
                     };
                 }
                 // Refused without an outcome (429 or 503 after the retries, 401, no
@@ -417,7 +462,8 @@ impl Verifik {
                 None => lost,
             },
         };
-        match self.read_back(handle, phone, None).await {
+        let reread = budget.within(self.read_back(handle, phone, None));
+        match reread.await.unwrap_or(ReadBack::Unknown) {
             ReadBack::Validated(outcome) => Ok(outcome),
             ReadBack::NotValidated | ReadBack::Unknown => Err(again),
         }
@@ -426,8 +472,9 @@ impl Verifik {
     /// Reads the handle's validation by id. With `sent_at`, when the lost check was sent (this
     /// machine's clock): a validated record last changed more than [`CLOCK_SKEW`] before it,
     /// by its `validatedAt` or, without one, its `updatedAt` (a validation is never later than
-    /// the record's last update), was validated by an earlier check (a used code sent again)
-    /// and says nothing of this one (`Unknown`); a record without either date is taken for
+    /// the record's last update), was validated by an earlier check, and says nothing of this
+    /// one, whatever its code (Verifik answers a check of a validated validation 404 or 409
+    /// whatever the code): `Unknown`; a record without either date is taken for
     /// this check's. `None` after an earlier read found it not validated: a validation since
     /// is this recovery's, whatever the clocks say.
     async fn read_back(
@@ -537,6 +584,65 @@ impl Verifik {
 /// How far Verifik's clock (`validatedAt`) may be behind this machine's, at most, when a
 /// validation is matched to the moment a check was sent.
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
+
+/// The least time the recovery of a lost check is given when the check used up its overall
+/// timeout (or the attempt timeout, when shorter), as Twilio's read-back.
+const RECOVERY_FLOOR: Duration = Duration::from_secs(1);
+
+/// What is left of a check's overall timeout for the recovery of its lost answer, measured from
+/// the check's start: at least [`RECOVERY_FLOOR`] (or the attempt timeout, when shorter). Each
+/// step of the recovery races the HTTP settings' clock to its end. So a check whose answer was
+/// lost ends within its overall timeout, or that floor after the answer was lost.
+struct Budget<'a> {
+    /// When the budget is spent; `None` past what `Instant` can hold (no bound).
+    ends: Option<Instant>,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> Budget<'a> {
+    /// What is left, under `config`'s timeouts and clock, of a check started at `started`.
+    fn after(started: Instant, config: &'a HttpConfig) -> Self {
+        let timeouts = &config.timeouts;
+        let left = timeouts
+            .overall
+            .saturating_sub(started.elapsed())
+            .max(RECOVERY_FLOOR.min(timeouts.attempt));
+        Self {
+            ends: Instant::now().checked_add(left),
+            clock: &**config.clock(),
+        }
+    }
+
+    /// What is left now; `None` without a bound.
+    fn left(&self) -> Option<Duration> {
+        self.ends
+            .map(|ends| ends.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether `needed` fits in what is left.
+    fn fits(&self, needed: Duration) -> bool {
+        self.left().is_none_or(|left| left >= needed)
+    }
+
+    /// `work`'s output, or `None` when the budget ends first (`work` is then dropped).
+    async fn within<F: Future>(&self, work: F) -> Option<F::Output> {
+        let Some(left) = self.left() else {
+            return Some(work.await);
+        };
+        if left.is_zero() {
+            return None;
+        }
+        let mut work = pin!(work);
+        let mut spent = self.clock.sleep(left);
+        poll_fn(|cx| {
+            if let Poll::Ready(done) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(done));
+            }
+            spent.as_mut().poll(cx).map(|()| None)
+        })
+        .await
+    }
+}
 
 /// Which of the listed validations of a phone was created last.
 enum Latest<'a> {
@@ -662,7 +768,7 @@ fn outcome_of(
     secrets: errors::Secrets<'_>,
 ) -> std::result::Result<Result<CheckOutcome>, Error> {
     let answer = errors::decode_payload::<CheckAnswer<'_>>(response, Shape::Data, secrets)?;
-    Ok(checked(handle, phone, &answer))
+    Ok(checked(handle, phone, &answer, secrets))
 }
 
 /// The error for a check Verifik took (200, validated) whose answer cannot be used: what it did
@@ -677,25 +783,23 @@ fn unusable(what: &str) -> Error {
     .with_provider(PROVIDER)
 }
 
-/// The outcome of a check Verifik answered with 200.
+/// The outcome of a check Verifik answered with 200; `secrets` are what its error must not
+/// show.
 fn checked(
     handle: &Verification,
     phone: &PhoneNumber,
     validated: &CheckAnswer<'_>,
+    secrets: errors::Secrets<'_>,
 ) -> Result<CheckOutcome> {
     if !validated.is_validated() {
         // Verifik documents only `validated` for a 200: it took the code, and what it did
-        // with it is unknown (never a rejection).
-        return Err(unusable(&format!(
-            "status {:?}",
-            validated
-                .status
-                .as_deref()
-                .unwrap_or("none")
-                .chars()
-                .take(32)
-                .collect::<String>()
-        )));
+        // with it is unknown (never a rejection). Its status is Verifik's text, shown clean.
+        let status = validated
+            .status
+            .as_deref()
+            .and_then(|status| errors::shown_value(status, secrets))
+            .unwrap_or_else(|| "none".to_owned());
+        return Err(unusable(&format!("status {status:?}")));
     }
     let reported = match (&validated.country_code, &validated.phone) {
         // The number checked, as Verifik usually reports it: no parse needed.
@@ -782,8 +886,9 @@ impl PhoneVerifier for Verifik {
             Ok(http) => http,
             Err(err) => return errors::check_outcome(&err, false).ok_or(err),
         };
-        // Before the check leaves: a validation validated earlier was not validated by it.
-        let sent_at = self.now();
+        // Before the check leaves: a validation validated earlier was not validated by it, and
+        // the recovery of a lost answer keeps within what is left of the overall timeout.
+        let sent = (self.now(), Instant::now());
         let answer = self.client.http().execute(http).await;
         let lost = match answer.and_then(|response| {
             outcome_of(handle, phone, &response, &|| self.client.current_token())
@@ -795,7 +900,7 @@ impl PhoneVerifier for Verifik {
             Err(err) => return errors::check_outcome(&err, self.is_expired(handle)).ok_or(err),
         };
         // Boxed: the rare path does not weigh on every check's future.
-        Box::pin(self.recover(handle, phone, request, sent_at, lost)).await
+        Box::pin(self.recover(handle, phone, request, sent, lost)).await
     }
 }
 
@@ -817,10 +922,15 @@ impl SessionResolver for Verifik {
     /// to a record), else from `createdAt` (earlier than the validation: a record created
     /// within the age was validated within it), to now on Verifik's clock (the answer's
     /// signature, else this machine's). A record without any of these dates, or dated more than
-    /// two minutes ahead of that clock, is `Expired` too. In project-flow mode a record of
-    /// another project (ids compared without regard to ASCII case: ObjectIds are hex) is
-    /// [`ErrorKind::NotFound`]. Resolve only ids the backend obtained
-    /// itself (or holds sealed), and each once: see the crate documentation.
+    /// two minutes ahead of that clock, is `Expired` too. In project-flow mode a record that
+    /// names another project (ids compared without regard to ASCII case: ObjectIds are hex) is
+    /// [`ErrorKind::NotFound`]; a record that names no project is accepted as one of the mode's:
+    /// Verifik documents no field of this answer (its retrieve page shows `data: {…}`), and
+    /// `project` is only among the fields seen in sample payloads, none promising it on every
+    /// record of a project, so refusing it could refuse every resolve. Such a record may be a
+    /// manual validation of the same account (manual ones carry no project), which the token
+    /// reads anyway; the age limit holds for it as for any. Resolve only ids the backend
+    /// obtained itself (or holds sealed), and each once: see the crate documentation.
     async fn resolve(
         &self,
         session: &SessionId,
@@ -855,12 +965,14 @@ impl SessionResolver for Verifik {
         if !record.is_validated() {
             let (validation, envelope): (PhoneValidation, _) =
                 errors::decode(&response, Shape::Data, &secrets)?;
+            // Named by the id asked for, checked, not by the `_id` Verifik wrote.
             let validation = PhoneValidation {
+                id: id.to_owned(),
                 request_id: envelope.request_id,
                 signed_at: envelope.signed_at,
                 ..validation
             };
-            return Err(not_verified(&validation, self.now()));
+            return Err(not_verified(&validation, self.now(), &secrets));
         }
         let now = envelope.signed_at().unwrap_or_else(|| self.now());
         if let Some(stale) = self.staleness(&record, now) {
@@ -907,9 +1019,19 @@ impl SessionResolver for Verifik {
 
 /// The error for a validation that exists but is not validated: [`ErrorKind::Expired`] past
 /// its `expiresAt` on Verifik's clock (the answer's signature, else `local_now`, this
-/// machine's time on the HTTP settings' clock), [`ErrorKind::NotFound`] otherwise.
-fn not_verified(validation: &PhoneValidation, local_now: OffsetDateTime) -> Error {
-    let status = validation.status.as_ref().map_or("unknown", |s| s.as_str());
+/// machine's time on the HTTP settings' clock), [`ErrorKind::NotFound`] otherwise. Its status,
+/// Verifik's text, is quoted and kept as provider code clean ([`errors::shown_value`]: without
+/// `secrets`, numbers masked, short).
+fn not_verified(
+    validation: &PhoneValidation,
+    local_now: OffsetDateTime,
+    secrets: errors::Secrets<'_>,
+) -> Error {
+    let status = validation
+        .status
+        .as_ref()
+        .and_then(|status| errors::shown_value(status.as_str(), secrets))
+        .unwrap_or_else(|| "unknown".to_owned());
     let now = validation.signed_at.unwrap_or(local_now);
     let expired = validation.expires_at.is_some_and(|at| at <= now);
     let (kind, message) = if expired {

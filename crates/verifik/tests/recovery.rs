@@ -840,3 +840,214 @@ async fn an_already_validated_answer_without_a_lost_one_stays_a_rejection() {
             .all(|r| r.method.as_str() == "PUT")
     );
 }
+
+// ---- the recovery's time bound ----------------------------------------------------------------
+
+/// A verifier of `server` whose attempts last at most 1 s and whole calls 2 s.
+fn one_of_two_seconds(server: &MockServer) -> phone_verify_verifik::Verifik {
+    use phone_verify_core::http::Timeouts;
+    builder(server)
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_secs(1))
+                .with_overall(Duration::from_secs(2)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// A server whose checks answer after 1.5 s (past the 1 s attempt timeout: lost), whose
+/// record of the handle's validation answers `status` after `read`, and whose listing (the
+/// handle's validation alone: a repeated check would follow) answers after `list`.
+async fn slow_server(status: &str, read: Duration, list: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(
+            json_response(200, &validated("validation")).set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .respond_with(record(status, "62647737").set_delay(read))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/phone-validations"))
+        .respond_with(
+            json_response(
+                200,
+                &json!({"success": true, "data": [listed(ID, "sent", "sms")],
+                        "pagination": {"page": 1, "limit": 100, "total": 1, "pages": 1}}),
+            )
+            .set_delay(list),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The recovery of a lost answer keeps within what is left of the check's overall timeout
+/// (at least a second, or the attempt timeout when shorter): an application that keeps the
+/// SDK's overall timeout under its own deadline gets the typed error, never a check cut off
+/// midway by its own deadline (perhaps during the repeated, consuming, check).
+#[tokio::test]
+async fn the_recovery_of_a_lost_answer_keeps_within_the_overall_timeout() {
+    let bound = Duration::from_secs(3); // overall + attempt
+    // The record reads `sent` at 1.9 s, and the listing would answer at 2.8 s: past the
+    // deadline, so nothing more is learned and the lost answer stands.
+    let server = slow_server(
+        "sent",
+        Duration::from_millis(900),
+        Duration::from_millis(900),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let result = one_of_two_seconds(&server)
+        .check_code(&handle(), &code("123456"))
+        .await;
+    let took = started.elapsed();
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert!(took < bound, "the check took {took:?}");
+    // The record proves the check in time (read at 1.2 s): verified within the bound.
+    let server = slow_server(
+        "validated",
+        Duration::from_millis(200),
+        Duration::from_millis(900),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let result = one_of_two_seconds(&server)
+        .check_code(&handle(), &code("123456"))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+    assert!(took < bound, "the check took {took:?}");
+}
+
+/// The repeated check uses the code up: it starts only when a whole attempt fits in what is
+/// left of the overall timeout, so that no deadline cuts it off midway.
+#[tokio::test]
+async fn a_repeated_check_starts_only_when_a_whole_attempt_fits() {
+    // Lost at 1 s, read and listed by 1.6 s: 0.4 s left, less than an attempt.
+    let server = slow_server(
+        "sent",
+        Duration::from_millis(300),
+        Duration::from_millis(300),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let result = one_of_two_seconds(&server)
+        .check_code(&handle(), &code("123456"))
+        .await;
+    let took = started.elapsed();
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    let checks = requests(&server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count();
+    assert_eq!(checks, 1, "not checked again");
+    assert!(took < Duration::from_secs(3), "the check took {took:?}");
+}
+
+// ---- unusable successes and the text of their errors ------------------------------------------
+
+/// A 200 carrying an error envelope whose reason Verifik does not document: Verifik took the
+/// check, and the answer cannot be used, so the outcome is unknown and the record is read back.
+#[tokio::test]
+async fn a_success_carrying_an_unknown_error_is_read_back() {
+    let unknown = || {
+        json_response(
+            200,
+            &json!({"code": "SomethingNew", "message": "unexpected"}),
+        )
+    };
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![unknown()],
+        vec![record("validated", "62647737")],
+    )
+    .await;
+    assert_eq!(verified_phone(&result.unwrap()), Some(panama()));
+    let (_server, result) = check_with(
+        "123456",
+        json!(123_456),
+        vec![unknown()],
+        vec![ResponseTemplate::new(500)],
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(err.provider_code(), Some("SomethingNew"));
+}
+
+/// The status of a 200 that is not `validated` is Verifik's text: the error that quotes it
+/// (`OutcomeUnknown`, without a read-back) shows neither the token, should Verifik echo it,
+/// nor a phone number, and stays short.
+#[tokio::test]
+async fn the_status_of_an_unusable_success_is_shown_clean() {
+    let long = format!("{TOKEN} +905321234567 {}", "x".repeat(100 * 1024));
+    for status in [TOKEN, "+905321234567", long.as_str()] {
+        let (_server, result) = check_with(
+            "123456",
+            json!(123_456),
+            vec![json_response(
+                200,
+                &json!({"data": {"_id": ID, "status": status}}),
+            )],
+            vec![],
+        )
+        .await;
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(TOKEN), "{shown}");
+            assert!(!shown.contains("5321234567"), "{shown}");
+            assert!(shown.len() < 2048, "{} bytes", shown.len());
+        }
+    }
+}
+
+/// The repeated check is refused (a real 403), but the time runs out before the record is read
+/// once more: the lost check may have validated meanwhile, so the refusal is not reported;
+/// the lost answer's `OutcomeUnknown` stands.
+#[tokio::test]
+async fn a_refusal_the_time_leaves_unconfirmed_is_no_rejection() {
+    let server = MockServer::start().await;
+    checks(
+        &server,
+        json!(123_456),
+        vec![
+            ResponseTemplate::new(502),
+            does_not_match().set_delay(Duration::from_millis(900)),
+        ],
+    )
+    .await;
+    reads(&server, vec![record("sent", "62647737")]).await;
+    // The read after the refusal answers after 1.5 s: past the 1 s attempt, and the 2 s
+    // overall timeout.
+    Mock::given(method("GET"))
+        .and(path(format!("/v2/phone-validations/{ID}")))
+        .respond_with(record("sent", "62647737").set_delay(Duration::from_millis(1500)))
+        .mount(&server)
+        .await;
+    listing(&server, vec![listed(ID, "sent", "sms")], 1).await;
+    let started = std::time::Instant::now();
+    let result = one_of_two_seconds(&server)
+        .check_code(&handle(), &code("123456"))
+        .await;
+    let took = started.elapsed();
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert_eq!(
+        err.http_status(),
+        Some(502),
+        "the lost answer's error: {err}"
+    );
+    assert!(took < Duration::from_secs(3), "the check took {took:?}");
+}

@@ -1081,6 +1081,10 @@ async fn a_lost_renew_and_revoke_answer_says_the_token_may_be_revoked() {
             ),
             false,
         ),
+        // A 2xx Verifik answered, but that cannot be used: it took the call.
+        (ResponseTemplate::new(200).set_body_string("not-json"), true),
+        (json_response(200, &json!({"data": 5})), true),
+        (json_response(200, &json!({"token": 5})), true),
     ];
     for (answer, in_doubt) in answers {
         let server = MockServer::start().await;
@@ -1612,8 +1616,9 @@ async fn hostile_answers_are_typed_errors() {
             ErrorKind::OutcomeUnknown,
         ),
         (
+            // An error envelope no table lists, in a 200: Verifik took the check.
             json_response(200, &json!({"code": 42, "message": {"deep": true}})),
-            ErrorKind::Provider,
+            ErrorKind::OutcomeUnknown,
         ),
         (
             ResponseTemplate::new(404).set_body_string("<html>nope</html>"),
@@ -2144,4 +2149,150 @@ async fn handles_without_extras_still_check() {
                 .with_message("412:phoneValidation_has_expired")
         )
     );
+}
+
+// ---- token races, unusable successes and provider text ----------------------------------------
+
+/// A renewal whose answer arrives last does not replace a token that a token call started after
+/// it installed: renew-and-revoke's token (which revoked every older one, the renewal's
+/// included) stays, and the next call sends it.
+#[tokio::test]
+async fn a_token_minted_earlier_never_replaces_one_a_later_call_installed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/auth/session"))
+        .and(header("authorization", TOKEN))
+        .respond_with(
+            json_response(
+                200,
+                &json!({"accessToken": "jwt-t1", "tokenType": "bearer"}),
+            )
+            .set_delay(Duration::from_millis(300)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/auth/renew-and-revoke"))
+        .and(header("authorization", TOKEN))
+        .respond_with(json_response(200, &json!({"token": "jwt-t2"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    read_once_with_token(&server, "jwt-t2").await;
+    let client = client(&server);
+    let (renewed, revoked) = tokio::join!(client.renew_session(1), client.renew_and_revoke());
+    // Both calls minted their token and return it.
+    assert_eq!(renewed.unwrap().secret().expose_secret(), "jwt-t1");
+    assert_eq!(revoked.unwrap().secret().expose_secret(), "jwt-t2");
+    client.get_validation(ID).await.unwrap();
+    // A token installed by hand after a call started is not replaced by that call's either.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/auth/session"))
+        .respond_with(
+            json_response(
+                200,
+                &json!({"accessToken": "jwt-t3", "tokenType": "bearer"}),
+            )
+            .set_delay(Duration::from_millis(300)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    read_once_with_token(&server, "jwt-by-hand").await;
+    let by_hand = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client.set_token(SecretString::from("jwt-by-hand")).unwrap();
+    };
+    let (renewed, ()) = tokio::join!(client.renew_session(1), by_hand);
+    assert_eq!(renewed.unwrap().secret().expose_secret(), "jwt-t3");
+    client.get_validation(ID).await.unwrap();
+}
+
+/// An error is scrubbed of the token its request was sent with, even when another call
+/// installed a new token while the answer was on its way.
+#[tokio::test]
+async fn an_error_is_scrubbed_of_the_token_its_request_carried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/auth/session"))
+        .and(header("authorization", TOKEN))
+        .respond_with(
+            json_response(
+                400,
+                &json!({"code": format!("Bad-{TOKEN}"), "message": format!("token {TOKEN} refused")}),
+            )
+            .set_delay(Duration::from_millis(300)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/auth/renew-and-revoke"))
+        .and(header("authorization", TOKEN))
+        .respond_with(json_response(200, &json!({"token": "jwt-t2"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let (renewed, revoked) = tokio::join!(client.renew_session(1), client.renew_and_revoke());
+    revoked.unwrap();
+    let err = renewed.unwrap_err();
+    for shown in [err.to_string(), format!("{err:?}")] {
+        assert!(!shown.contains(TOKEN), "{shown}");
+    }
+    assert_eq!(err.provider_code(), Some("Bad-<redacted>"));
+}
+
+/// A 2xx answer to a send that carries an error envelope with a reason Verifik does not
+/// document: Verifik took the request, and the answer cannot be used, so the code may be on
+/// its way (`MaybeSent`), in either mode.
+#[tokio::test]
+async fn a_success_carrying_an_unknown_error_answering_a_send_is_maybe_sent() {
+    let unknown = json_response(
+        200,
+        &json!({"code": "SomethingNew", "message": "unexpected"}),
+    );
+    for (create, mode) in [
+        ("/v2/phone-validations/manual", Mode::manual()),
+        (
+            "/v2/phone-validations",
+            Mode::project_flow(PROJECT).unwrap(),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(create))
+            .respond_with(unknown.clone())
+            .expect(1)
+            .mount(&server)
+            .await;
+        let verifier = builder(&server).mode(mode).build().unwrap();
+        let request = StartRequest::otp(verifier.mode().channels()[0].clone(), panama());
+        let err = verifier.start(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MaybeSent, "{create}: {err}");
+        assert_eq!(err.provider_code(), Some("SomethingNew"));
+    }
+}
+
+/// The status of a record that is not validated is Verifik's text: `resolve`'s error shows
+/// neither the token, should Verifik echo it, nor a phone number, and stays short.
+#[tokio::test]
+async fn the_status_of_an_unvalidated_record_is_shown_clean() {
+    let long = format!("{TOKEN} +905321234567 {}", "x".repeat(100 * 1024));
+    for status in [TOKEN, "+905321234567", long.as_str()] {
+        let body = json!({"success": true, "data": {
+            "_id": ID, "status": status, "countryCode": "+507", "phone": "62647737",
+            "phoneGateway": "sms", "type": "validation"
+        }});
+        let err = resolve_record(verifier, &body).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+        let code = err.provider_code().unwrap_or_default().to_owned();
+        for shown in [err.to_string(), format!("{err:?}"), code] {
+            assert!(!shown.contains(TOKEN), "{shown}");
+            assert!(!shown.contains("5321234567"), "{shown}");
+            assert!(shown.len() < 2048, "{} bytes", shown.len());
+        }
+    }
 }
