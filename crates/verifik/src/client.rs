@@ -81,6 +81,9 @@ impl VerifikBuilder {
 /// [`set_access_token`](Self::set_access_token) called since it started, installed a token
 /// first: the later token stays (a renewal answered after a renew-and-revoke that started
 /// later never brings back a revoked token), and the call still returns its own.
+/// Renew-and-revoke counts from its answer instead: every token minted or installed before
+/// that, even by a call started after it, is revoked, so its token replaces them, and a token
+/// answered before it never replaces its own.
 #[derive(Clone)]
 pub struct VerifikClient {
     inner: Arc<Inner>,
@@ -262,7 +265,7 @@ impl VerifikClient {
         };
         let path = "projects/phone-login/confirm";
         let request = self.post(PHONE_LOGIN_CONFIRM, path, None, &body, Some(phone))?;
-        self.token_call(request, None, Shape::Data, TOKEN_VALIDITY)
+        self.token_call(request, None, Shape::Data, TOKEN_VALIDITY, Minted::Started)
             .await
     }
 
@@ -289,7 +292,7 @@ impl VerifikClient {
         };
         let path = "projects/email-login/confirm";
         let request = self.post(EMAIL_LOGIN_CONFIRM, path, None, &body, None)?;
-        self.token_call(request, None, Shape::Data, TOKEN_VALIDITY)
+        self.token_call(request, None, Shape::Data, TOKEN_VALIDITY, Minted::Started)
             .await
     }
 
@@ -308,8 +311,14 @@ impl VerifikClient {
             .query("expiresIn", &months.to_string())
             .secret_header("authorization", &token)?;
         let validity = TOKEN_VALIDITY.saturating_mul(months);
-        self.token_call(request, Some(token), Shape::DataOrRoot, validity)
-            .await
+        self.token_call(
+            request,
+            Some(token),
+            Shape::DataOrRoot,
+            validity,
+            Minted::Started,
+        )
+        .await
     }
 
     /// `POST /v2/auth/renew-and-revoke`: a new token valid 30 days; every older token stops
@@ -325,9 +334,15 @@ impl VerifikClient {
         let token = self.token()?;
         let request = HttpRequest::post(RENEW_AND_REVOKE, self.url("auth/renew-and-revoke"))
             .secret_header("authorization", &token)?;
-        self.token_call(request, Some(token), Shape::DataOrRoot, TOKEN_VALIDITY)
-            .await
-            .map_err(revocation_in_doubt)
+        self.token_call(
+            request,
+            Some(token),
+            Shape::DataOrRoot,
+            TOKEN_VALIDITY,
+            Minted::Answered,
+        )
+        .await
+        .map_err(revocation_in_doubt)
     }
 
     // ---- phone validations -------------------------------------------------------------
@@ -669,24 +684,42 @@ impl VerifikClient {
     }
 
     /// Sends `request`, a token call carrying `sent_with` (the renewals: the token they
-    /// renew; the logins: none), and installs the token it answers unless a call that started
-    /// later installed one first. Its errors are scrubbed of `sent_with` (the installed token,
-    /// for a login): what Verifik could echo, whatever was installed meanwhile.
+    /// renew; the logins: none), and installs the token it answers unless a token of a later
+    /// ticket is installed first; its ticket is taken as `minted` says. Its errors are
+    /// scrubbed of `sent_with` (the installed token, for a login): what Verifik could echo,
+    /// whatever was installed meanwhile.
     async fn token_call(
         &self,
         request: HttpRequest,
         sent_with: Option<SecretString>,
         shape: Shape,
         validity: Duration,
+        minted: Minted,
     ) -> Result<AccessToken> {
-        let ticket = self.ticket();
+        let started = self.ticket();
         let response = self.inner.http.execute(request).await?;
+        let ticket = match minted {
+            Minted::Started => started,
+            Minted::Answered => self.ticket(),
+        };
         let secrets = || sent_with.clone().or_else(|| self.current_token());
         let (answer, envelope): (TokenAnswer, _) = errors::decode(&response, shape, &secrets)?;
         let access = token_of(&response, answer, &envelope, validity)?;
         self.install_minted(access.secret().clone(), Some(access.expires_at()), ticket);
         Ok(access)
     }
+}
+
+/// When a token call's ticket is taken: what its token is newer than.
+#[derive(Clone, Copy)]
+enum Minted {
+    /// When the call starts: a token installed by a call or by hand since is newer.
+    Started,
+    /// When its answer arrives (renew-and-revoke): every token minted before Verifik processed
+    /// it is revoked, whichever call started first (a renewal still in flight with the old
+    /// token was processed before the revocation, or refused), and so is one installed by hand
+    /// meanwhile; its own is the newest.
+    Answered,
 }
 
 /// `validation` with the request id and signature date of its answer's `envelope`.

@@ -1024,16 +1024,17 @@ async fn a_refusal_the_time_leaves_unconfirmed_is_no_rejection() {
         json!(123_456),
         vec![
             ResponseTemplate::new(502),
-            does_not_match().set_delay(Duration::from_millis(900)),
+            // Well within its 1 s attempt: a refusal, not a timeout.
+            does_not_match().set_delay(Duration::from_millis(600)),
         ],
     )
     .await;
     reads(&server, vec![record("sent", "62647737")]).await;
-    // The read after the refusal answers after 1.5 s: past the 1 s attempt, and the 2 s
-    // overall timeout.
+    // The read after the refusal answers after 3 s: past the 1 s attempt, and the 2 s
+    // overall timeout, by far.
     Mock::given(method("GET"))
         .and(path(format!("/v2/phone-validations/{ID}")))
-        .respond_with(record("sent", "62647737").set_delay(Duration::from_millis(1500)))
+        .respond_with(record("sent", "62647737").set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
     listing(&server, vec![listed(ID, "sent", "sms")], 1).await;

@@ -2208,6 +2208,50 @@ async fn a_token_minted_earlier_never_replaces_one_a_later_call_installed() {
     let (renewed, ()) = tokio::join!(client.renew_session(1), by_hand);
     assert_eq!(renewed.unwrap().secret().expose_secret(), "jwt-t3");
     client.get_validation(ID).await.unwrap();
+    // Renew-and-revoke counts from its answer: a renewal started after it, with the old token,
+    // was processed before the revocation (or refused), so its token is revoked too, in
+    // either order of the answers.
+    for revoke_answers_last in [true, false] {
+        server.reset().await;
+        // The renewal starts at 50 ms, with the old token, before the revocation answers.
+        let (revoke_delay, renew_delay) = if revoke_answers_last {
+            (400, 0)
+        } else {
+            (400, 800)
+        };
+        Mock::given(method("POST"))
+            .and(path("/v2/auth/renew-and-revoke"))
+            .respond_with(
+                json_response(200, &json!({"token": "jwt-rr"}))
+                    .set_delay(Duration::from_millis(revoke_delay)),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/auth/session"))
+            .and(header("authorization", TOKEN))
+            .respond_with(
+                json_response(200, &json!({"accessToken": "jwt-s", "tokenType": "bearer"}))
+                    .set_delay(Duration::from_millis(renew_delay)),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        read_once_with_token(&server, "jwt-rr").await;
+        let client = common::client(&server);
+        let renewal = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            client.renew_session(1).await
+        };
+        let (revoked, renewed) = tokio::join!(client.renew_and_revoke(), renewal);
+        assert_eq!(revoked.unwrap().secret().expose_secret(), "jwt-rr");
+        assert_eq!(renewed.unwrap().secret().expose_secret(), "jwt-s");
+        client
+            .get_validation(ID)
+            .await
+            .unwrap_or_else(|err| panic!("revoke answers last {revoke_answers_last}: {err}"));
+    }
 }
 
 /// An error is scrubbed of the token its request was sent with, even when another call

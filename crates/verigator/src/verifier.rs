@@ -370,7 +370,20 @@ impl PhoneVerifier for Verigator {
             )));
         }
         // `verified: true` with a refusal's detail (expired, invalid, throttled) contradicts
-        // itself: Verigator took the PIN, what it did with it is unknown.
+        // itself: Verigator took the PIN, what it did with it is unknown. So does a status
+        // that cannot be read: it may be a refusal in a shape this crate does not know.
+        if verified
+            .status
+            .as_ref()
+            .is_some_and(PinStatus::is_unreadable)
+        {
+            return Err(Error::new(
+                ErrorKind::OutcomeUnknown,
+                "verify-pin answered verified with a status that cannot be read; the PIN may \
+                 have been used, start a new authentication",
+            )
+            .with_provider(PROVIDER));
+        }
         if let Some(detail) = verified.status.as_ref().and_then(PinStatus::detail) {
             return Err(Error::new(
                 ErrorKind::OutcomeUnknown,

@@ -234,8 +234,9 @@ pub struct PinVerification {
     /// does not know or a value other than a string.
     #[serde(default, deserialize_with = "lenient::opt_method")]
     pub method: Option<AuthMethod>,
-    /// Why the PIN was refused, if Verigator said; `None` too for a status that is not a JSON
-    /// object.
+    /// Why the PIN was refused, if Verigator said (`None` when absent or `null`); a status
+    /// that is not a JSON object, or with parts that cannot be read, is
+    /// [`PinStatus::is_unreadable`].
     #[serde(default, deserialize_with = "lenient::opt_status")]
     pub status: Option<PinStatus>,
 }
@@ -259,9 +260,22 @@ pub struct PinStatus {
     /// Verigator's summary, e.g. `INVALID`, `EXPIRED` or `THROTTLED`.
     #[serde(default, deserialize_with = "lenient::opt_text_or_absent")]
     pub result: Option<String>,
+    /// Whether part of it could not be read (see [`is_unreadable`](Self::is_unreadable)).
+    #[serde(skip)]
+    unreadable: bool,
 }
 
 impl PinStatus {
+    /// Whether part of the status of a PIN check's answer could not be read: a status that is
+    /// not a JSON object, a flag that is not a boolean, a `result` that is a list or an
+    /// object. Such a part counts as absent in the fields above; yet it may be a refusal
+    /// written in a shape this crate does not know, so a PIN check answered `verified: true`
+    /// with it is in doubt, not verified. Always `false` for a status deserialized on its own
+    /// (only [`PinVerification`]'s reading tells).
+    pub fn is_unreadable(&self) -> bool {
+        self.unreadable
+    }
+
     /// The detail as a lowercase name: `throttled`, `expired` or `invalid`; `result` first,
     /// then the flags in that order. `None` when nothing is set.
     pub fn detail(&self) -> Option<&'static str> {
@@ -349,14 +363,37 @@ mod lenient {
         })
     }
 
-    /// A refused PIN's status: `None` when absent, `null`, or not a JSON object.
+    /// A refused PIN's status: `None` when absent or `null`; a status whose parts cannot all be
+    /// read (not a JSON object, a flag that is not a boolean, a `result` that is not a scalar)
+    /// is marked [`PinStatus::is_unreadable`], its readable parts kept.
     pub(super) fn opt_status<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<PinStatus>, D::Error> {
+        let unreadable = || PinStatus {
+            unreadable: true,
+            ..PinStatus::default()
+        };
         Ok(match Value::deserialize(d)? {
-            // Not a list: serde would read one as the fields in order.
-            status @ Value::Object(_) => PinStatus::deserialize(status).ok(),
-            _ => None,
+            Value::Null => None,
+            Value::Object(fields) => {
+                let odd_flag = ["throttled", "expired", "invalid"].iter().any(|name| {
+                    fields.get(*name).is_some_and(|value| {
+                        !value.is_null() && bool_value::<serde_json::Error>(value).is_err()
+                    })
+                });
+                let odd_result = fields
+                    .get("result")
+                    .is_some_and(|value| value.is_array() || value.is_object());
+                match PinStatus::deserialize(Value::Object(fields)) {
+                    Ok(status) => Some(PinStatus {
+                        unreadable: odd_flag || odd_result,
+                        ..status
+                    }),
+                    Err(_) => Some(unreadable()),
+                }
+            }
+            // Not read as a list: serde would take one for the fields in order.
+            _ => Some(unreadable()),
         })
     }
 
@@ -541,12 +578,23 @@ mod tests {
         ] {
             let answer: PinVerification = decode(odd).unwrap();
             assert!(answer.verified, "{odd}");
-            assert_eq!((answer.method, answer.status), (None, None), "{odd}");
+            assert_eq!(answer.method, None, "{odd}");
+            // A status that is there and cannot be read is marked, not taken for none.
+            let unreadable = answer.status.as_ref().map(PinStatus::is_unreadable);
+            let expected = (!odd.contains("null")).then_some(true);
+            assert_eq!(unreadable, expected, "{odd}");
+            assert_eq!(answer.status.and_then(|s| s.detail()), None, "{odd}");
         }
         let partly: PinVerification =
             decode(r#"{"verified":1,"method":" SMS ","status":{"expired":"perhaps"}}"#).unwrap();
         assert_eq!(partly.method, Some(AuthMethod::Sms));
-        assert_eq!(partly.status, Some(PinStatus::default()));
+        let status = partly.status.unwrap();
+        assert!(status.is_unreadable());
+        assert_eq!(status.detail(), None);
+        let readable: PinVerification =
+            decode(r#"{"verified":true,"status":{"expired":null,"invalid":0,"result":"OK"}}"#)
+                .unwrap();
+        assert!(!readable.status.unwrap().is_unreadable());
     }
 
     #[test]
