@@ -26,7 +26,7 @@ use self::inputs::{
 };
 pub use self::options::{App, BlacklistType, MIN_WHATSAPP_MESSAGE_CHARS, SendOtp, StartOptions};
 use crate::config::{PROVIDER, VerifyKitBuilder, VerifyKitConfig, VerifyKitSetting, invalid};
-use crate::errors::{decode, decode_with_request_id};
+use crate::errors::{decode, decode_with_request_id, final_refusal};
 use crate::wire::{
     AccessToken, BlacklistBody, BlacklistChange, CheckOtpBody, Country, CountryBody, CountryList,
     EmailCheck, EmailStarted, OtpSent, ReferenceBody, ReferenceCodeBody, SendOtpBody, SessionBody,
@@ -198,7 +198,8 @@ impl VerifyKitClient {
         let http = config
             .http
             .client(PROVIDER)
-            .map_err(|e| e.with_provider(PROVIDER))?;
+            .map_err(|e| e.with_provider(PROVIDER))?
+            .with_final_refusals(final_refusal);
         Ok(Self {
             inner: Arc::new(Inner {
                 http,

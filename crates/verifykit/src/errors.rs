@@ -195,6 +195,16 @@ fn is_code_check(response: &HttpResponse) -> bool {
     response.operation().kind == OperationKind::Consume
 }
 
+/// Whether a 429, or a 503 with `Retry-After`, answering a code check (what the HTTP layer
+/// would send again) reports a success in its result: VerifyKit may have used the code, so a
+/// second check could only meet it used (`403013`) and read as a rejection. Such an answer is
+/// not retried; [`decode`] makes it `OutcomeUnknown`.
+pub(crate) fn final_refusal(response: &HttpResponse) -> bool {
+    is_code_check(response)
+        && serde_json::from_slice::<Value>(response.body())
+            .is_ok_and(|body| reports_success(body.get("result")))
+}
+
 /// Whether `result` (a code check's) reports a success: `validationStatus` or `emailVerify`
 /// true (as the lenient decoders read a boolean), or a session id (non-blank text).
 fn reports_success(result: Option<&Value>) -> bool {
@@ -254,7 +264,9 @@ fn decode_unusual<T: DeserializeOwned>(
         }
         return Err(provider_error(response, &meta, secrets));
     }
-    if contradicted && !response.is_success() && !response.status().is_server_error() {
+    // (A 503 with `Retry-After` included: refused before processing, its body says, yet it
+    // reports a success.)
+    if contradicted && !response.is_success() {
         let what = format!(
             "HTTP {} with a result that reports success",
             response.status().as_u16()
@@ -315,14 +327,11 @@ fn provider_error(response: &HttpResponse, meta: &Meta, secrets: &[&str]) -> Err
 }
 
 /// The error of a code check whose answer contradicts itself (`what` it answered): its
-/// outcome is unknown, with VerifyKit's code, message and request id kept. A server error
-/// keeps its own kind (a 503 with `Retry-After` was refused before processing).
+/// outcome is unknown, with VerifyKit's code, message and request id kept. So is a server
+/// error's, even a 503 with `Retry-After` (a refusal before processing, but for its result
+/// reporting a success): asked again, the code could only be met used.
 fn contradiction(response: &HttpResponse, meta: &Meta, what: &str, secrets: &[&str]) -> Error {
-    let kind = if response.status().is_server_error() {
-        kind_for(None, None, response)
-    } else {
-        ErrorKind::OutcomeUnknown
-    };
+    let kind = ErrorKind::OutcomeUnknown;
     let what = format!("answered {what}; the code may have been used, start a new verification");
     provider_error_of(response, meta, kind, Some(&what), secrets)
 }

@@ -2592,6 +2592,26 @@ async fn a_code_check_answered_a_client_error_with_a_successful_body_is_outcome_
             );
             assert_eq!(attempts, 1, "{p}: {status}");
         }
+        // A 429, or a 503 with `Retry-After`, which would be sent again: not when its result
+        // reports success (the code may be used, and a second check would meet it used).
+        for status in [429, 503] {
+            let body = json!({"meta": {"requestId": "R429"}, "result": verified_result(p)});
+            let (outcome, attempts) = code_checked(
+                &server,
+                &verifier,
+                p,
+                ResponseTemplate::new(status)
+                    .insert_header("Retry-After", "0")
+                    .set_body_json(&body),
+            )
+            .await;
+            let err = outcome.expect_err(&format!("{p}: {status}"));
+            assert_eq!(
+                (err.kind(), err.http_status(), attempts),
+                (ErrorKind::OutcomeUnknown, Some(status), 1),
+                "{p}: {status}: {err}"
+            );
+        }
         // Without `meta` at all, a session id alone.
         let (outcome, _) = code_checked(
             &server,
