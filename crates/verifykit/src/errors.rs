@@ -205,6 +205,20 @@ pub(crate) fn final_refusal(response: &HttpResponse) -> bool {
             .is_ok_and(|body| reports_success(body.get("result")))
 }
 
+/// Whether `response` answers a send (`send-otp`, `start`, `start-email`, …).
+fn is_send(response: &HttpResponse) -> bool {
+    response.operation().kind == OperationKind::Send
+}
+
+/// Whether `result` (a send's) names a verification's reference (non-blank text or a number):
+/// beside an error in `meta`, the answer contradicts itself, and the message may have gone out.
+fn names_reference(result: Option<&Value>) -> bool {
+    result
+        .and_then(|result| result.get("reference"))
+        .and_then(scalar_to_string)
+        .is_some_and(|reference| !reference.trim().is_empty())
+}
+
 /// Whether `result` (a code check's) reports a success: `validationStatus` or `emailVerify`
 /// true (as the lenient decoders read a boolean), or a session id (non-blank text).
 fn reports_success(result: Option<&Value>) -> bool {
@@ -259,6 +273,17 @@ fn decode_unusual<T: DeserializeOwned>(
                 response,
                 &meta,
                 "an error with a result that reports success",
+                secrets,
+            ));
+        }
+        if is_send(response) && names_reference(body.get("result")) {
+            let what = "an error with the reference of a started verification; the message may \
+                        have gone out";
+            return Err(provider_error_of(
+                response,
+                &meta,
+                ErrorKind::MaybeSent,
+                Some(&format!("answered {what}")),
                 secrets,
             ));
         }

@@ -2662,6 +2662,54 @@ async fn a_code_check_answered_a_client_error_with_a_successful_body_is_outcome_
     server.verify().await;
 }
 
+/// A send answered with an error in `meta` beside a started verification's reference
+/// contradicts itself: the message may have gone out, so it is `MaybeSent` (never a refusal
+/// that invites a second send), VerifyKit's code, message and request id kept. An error
+/// without a reference keeps its mapping.
+#[tokio::test]
+async fn a_send_answered_an_error_with_a_reference_is_maybe_sent() {
+    let server = MockServer::start().await;
+    let verifier = verifier(&server);
+    let error =
+        json!({"requestId": "R7", "errorCode": "403015", "errorMessage": "Too many requests."});
+    for (status, result, kind) in [
+        (200, json!({"reference": "r-1"}), ErrorKind::MaybeSent),
+        (
+            400,
+            json!({"reference": 12345, "timeout": 300}),
+            ErrorKind::MaybeSent,
+        ),
+        (200, json!({"reference": " "}), ErrorKind::RateLimited),
+        (400, json!({}), ErrorKind::RateLimited),
+    ] {
+        server.reset().await;
+        Mock::given(method("POST"))
+            .and(path("/web-rest/v1.0/send-otp"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"meta": error, "result": result})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = verifier
+            .start(&StartRequest::sms(phone()).context(context()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (
+                err.kind(),
+                err.provider_code(),
+                err.provider_message(),
+                err.request_id()
+            ),
+            (kind, Some("403015"), Some("Too many requests."), Some("R7")),
+            "{status} {result}: {err}"
+        );
+        server.verify().await;
+    }
+}
+
 /// A started verification whose answer has an informational field of an unexpected type keeps
 /// its reference: only the fields a handle needs decide.
 #[tokio::test]
