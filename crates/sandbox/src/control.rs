@@ -81,7 +81,7 @@ pub(crate) fn store_test_number(
     code: &str,
 ) -> Result<String, ControlError> {
     let (e164, code) = check_test_number(phone, code)?;
-    app.common.add_test_number(e164.clone(), code);
+    app.common.add_test_number(e164.clone(), code)?;
     Ok(e164)
 }
 
@@ -207,7 +207,7 @@ async fn add_fault(AxumState(app): AxumState<App>, input: Input) -> Response {
     respond((|| {
         let fault = Fault::from_json(Value::Object(input.body.clone()))?;
         let body = serde_json::to_value(&fault).unwrap_or_default();
-        app.common.push_fault(fault);
+        app.common.push_fault(fault)?;
         Ok((StatusCode::CREATED, body))
     })())
 }

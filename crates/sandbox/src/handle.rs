@@ -47,13 +47,21 @@ impl Sandbox {
 }
 
 /// A running sandbox: its URLs and direct control of its state (no HTTP needed).
-/// Dropping it stops the server.
-#[derive(Debug)]
+/// Dropping it stops the server. Its `Debug` shows the address only: the state holds every
+/// message (codes, numbers), TOTP secret and credential.
 pub struct SandboxHandle {
     addr: SocketAddr,
     app: App,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SandboxHandle {
@@ -144,7 +152,8 @@ impl SandboxHandle {
     /// # Panics
     ///
     /// If the sandbox cannot honour the fault ([`Fault::check`]: `times` of 0, or a status
-    /// outside 200 to 599), which the control API refuses with 400. A fault made from data
+    /// outside 200 to 599), or 10,000 faults are pending already, which the control API
+    /// refuses with 400. A fault made from data
     /// (a provider's documented error, say) is better queued with
     /// [`try_inject_fault`](Self::try_inject_fault).
     pub fn inject_fault(&self, fault: Fault) {
@@ -155,11 +164,11 @@ impl SandboxHandle {
 
     /// Queues a fault for the next matching requests, if the sandbox can honour it; else
     /// queues nothing and returns [`Fault::check`]'s error (`times` of 0, or a status outside
-    /// 200 to 599), as the control API answers 400.
+    /// 200 to 599), or the error for 10,000 faults pending already, as the control API
+    /// answers 400.
     pub fn try_inject_fault(&self, fault: Fault) -> Result<(), ControlError> {
         fault.check()?;
-        self.app.common.push_fault(fault);
-        Ok(())
+        self.app.common.push_fault(fault)
     }
 
     /// Drops every pending fault.
@@ -218,6 +227,7 @@ impl SandboxHandle {
     }
 
     /// Makes `phone` a test number: every provider sends it `code` instead of a random one.
+    /// Refused past 10,000 test numbers (the control API answers 400 so too).
     pub fn add_test_number(&self, phone: &str, code: &str) -> Result<(), ControlError> {
         control::store_test_number(&self.app, phone, code).map(|_| ())
     }

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 use crate::clock::Clock;
 use crate::config::{Balances, SandboxConfig};
 use crate::faults::{Fault, FaultAction, FaultQueue};
-use crate::model::{Provider, RequestLog, RequestRecord, SentMessage};
+use crate::model::{ControlError, Provider, RequestLog, RequestRecord, SentMessage};
 use crate::otp::SandboxRng;
 use crate::phone;
 
@@ -258,8 +258,16 @@ impl Common {
     }
 
     /// Queues a fault.
-    pub(crate) fn push_fault(&self, fault: Fault) {
-        lock(&self.faults).push(fault);
+    pub(crate) fn push_fault(&self, fault: Fault) -> Result<(), ControlError> {
+        let mut faults = lock(&self.faults);
+        if faults.pending().len() >= MAX_PENDING_FAULTS {
+            return Err(ControlError::InvalidRequest(format!(
+                "{MAX_PENDING_FAULTS} faults are pending already: clear them \
+                 (DELETE /_sandbox/faults) before adding more"
+            )));
+        }
+        faults.push(fault);
+        Ok(())
     }
 
     /// Faults not used up yet.
@@ -277,9 +285,18 @@ impl Common {
         lock(&self.test_numbers).get(e164).cloned()
     }
 
-    /// Makes `e164` a test number with `code`.
-    pub(crate) fn add_test_number(&self, e164: String, code: String) {
-        lock(&self.test_numbers).insert(e164, code);
+    /// Makes `e164` a test number with `code` (a test number already, its code replaced);
+    /// refused past [`MAX_TEST_NUMBERS`] test numbers.
+    pub(crate) fn add_test_number(&self, e164: String, code: String) -> Result<(), ControlError> {
+        let mut numbers = lock(&self.test_numbers);
+        if numbers.len() >= MAX_TEST_NUMBERS && !numbers.contains_key(&e164) {
+            return Err(ControlError::InvalidRequest(format!(
+                "{MAX_TEST_NUMBERS} test numbers are set already: remove some \
+                 (DELETE /_sandbox/test-numbers/{{phone}}) before adding more"
+            )));
+        }
+        numbers.insert(e164, code);
+        Ok(())
     }
 
     /// Removes a test number; false if it was not one.
@@ -373,6 +390,12 @@ impl<T> Ring<T> {
 /// counted yet is counted under its route's pattern (`"GET /v2/Services/{sid}"`), of which there
 /// are only as many as routes.
 pub(crate) const MAX_COUNTED_PATHS: usize = 10_000;
+
+/// At most this many faults wait at once: every provider request scans them.
+pub(crate) const MAX_PENDING_FAULTS: usize = 10_000;
+
+/// At most this many test numbers are set at once.
+pub(crate) const MAX_TEST_NUMBERS: usize = 10_000;
 
 /// Longest path, method and `X-Vfk-Forwarded-For` value kept in the request log and in a count
 /// key, in bytes (cut on a char boundary), so a record's size is bounded whatever the request.

@@ -485,10 +485,15 @@ mod tests {
         let mut router = finish(&app, wire, handlers);
         let bytes = 200_000;
         for (path, real) in answers {
-            common.push_fault(
-                crate::faults::Fault::new(Provider::Verifik, FaultAction::OversizedBody { bytes })
+            common
+                .push_fault(
+                    crate::faults::Fault::new(
+                        Provider::Verifik,
+                        FaultAction::OversizedBody { bytes },
+                    )
                     .path(path),
-            );
+                )
+                .unwrap();
             let response = router
                 .call(Request::get(path).body(Body::empty()).unwrap())
                 .await

@@ -1464,3 +1464,57 @@ async fn a_status_faults_own_body_is_sent_as_json() {
         json!({"code": "BadGateway", "message": "502:bad_gateway"})
     );
 }
+
+/// Faults and test numbers are bounded (every provider request scans the faults): past
+/// 10,000 pending, a new one is refused with 400 until some are cleared.
+#[tokio::test]
+async fn pending_faults_and_test_numbers_are_bounded() {
+    let (sb, http) = (start().await, client());
+    let never = || Fault::new(Provider::Verigator, FaultAction::ConnectionReset).path("/never");
+    for _ in 0..10_000 {
+        sb.try_inject_fault(never()).unwrap();
+    }
+    let refused = sb.try_inject_fault(never());
+    assert!(
+        matches!(refused, Err(ControlError::InvalidRequest(_))),
+        "{refused:?}"
+    );
+    let fault =
+        json!({"provider": "verigator", "path": "/never", "action": {"type": "connection_reset"}});
+    let (status, body) = post(&http, control(&sb, "/faults"), fault.clone()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(sb.pending_faults().len(), 10_000);
+    sb.clear_faults();
+    assert_eq!(post(&http, control(&sb, "/faults"), fault).await.0, 201);
+
+    let number = |i: u32| format!("+90532{i:07}");
+    let (_, list) = send(http.get(control(&sb, "/test-numbers"))).await;
+    let before = list.as_array().unwrap().len();
+    for i in 0..u32::try_from(10_000 - before).unwrap() {
+        sb.add_test_number(&number(i), "123456").unwrap();
+    }
+    let refused = sb.add_test_number(&number(20_000), "123456");
+    assert!(
+        matches!(refused, Err(ControlError::InvalidRequest(_))),
+        "{refused:?}"
+    );
+    let body = json!({"phone": number(20_001), "code": "123456"});
+    let (status, answer) = post(&http, control(&sb, "/test-numbers"), body).await;
+    assert_eq!(status, 400, "{answer}");
+    // A number set already gets its new code.
+    sb.add_test_number(&number(0), "654321").unwrap();
+    assert!(sb.remove_test_number(&number(1)));
+    sb.add_test_number(&number(20_000), "123456").unwrap();
+}
+
+/// The handle's `Debug` shows its address, not the state: codes, numbers, secrets.
+#[tokio::test]
+async fn the_handles_debug_shows_no_state() {
+    let sb = start().await;
+    sb.add_test_number("+573000000000", "654321").unwrap();
+    let shown = format!("{sb:?}");
+    assert!(shown.contains(&sb.addr().to_string()), "{shown}");
+    for hidden in ["573000000000", "654321", "outbox", "key"] {
+        assert!(!shown.contains(hidden), "{hidden} in {shown}");
+    }
+}
