@@ -6,6 +6,11 @@
 //! cargo xtask bench -- <options>    anything after `--` goes to the binary (see its --help);
 //!                                   a partial run, which prints only, unless --write
 //! ```
+//!
+//! A partial run written replaces the whole results section: the comparison's targets then
+//! read missed, naming the rows it did not measure. A flag given after `--` as well as before
+//! (`--skip-build`), or one this task sets (`--root`, `--command`, `--write`), reaches the
+//! binary once, as given after `--`.
 
 use std::path::Path;
 
@@ -56,6 +61,8 @@ impl Options {
     pub(crate) fn why_not_written(&self) -> Option<&'static str> {
         if self.no_write {
             Some("--no-write")
+        } else if self.passes("--write") {
+            Some("the --write after -- sends the results to the file it names")
         } else if self.write {
             None
         } else if self.skip_build {
@@ -63,11 +70,44 @@ impl Options {
         } else if !self.passthrough.is_empty() {
             Some(
                 "options for the benchmark binary make it a partial run; add --write to replace \
-                 the results with it",
+                 the results with it (the comparison's targets then read missed, naming the \
+                 rows it did not measure)",
             )
         } else {
             None
         }
+    }
+
+    /// Whether the options for the binary hold `flag`, as `--flag` or `--flag=value`.
+    fn passes(&self, flag: &str) -> bool {
+        self.passthrough.iter().any(|arg| {
+            arg.strip_prefix(flag)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        })
+    }
+
+    /// The benchmark binary's arguments for a run against the workspace at `root`: the
+    /// workspace, the command line, `--skip-build` and where to write, then the options after
+    /// `--`. A flag those options already hold is not added again (the binary's parser refuses
+    /// a flag given twice): theirs is kept.
+    pub(crate) fn bench_args(&self, root: &Path) -> Vec<String> {
+        let mut bench_args = Vec::new();
+        if !self.passes("--root") {
+            bench_args.extend(["--root".to_owned(), root.display().to_string()]);
+        }
+        if !self.passes("--command") {
+            bench_args.extend(["--command".to_owned(), self.command_line()]);
+        }
+        if self.skip_build && !self.passes("--skip-build") {
+            bench_args.push("--skip-build".to_owned());
+        }
+        // `writes` is false when the options hold `--write`.
+        if self.writes() {
+            bench_args.push("--write".to_owned());
+            bench_args.push(root.join(RESULTS).display().to_string());
+        }
+        bench_args.extend(self.passthrough.iter().cloned());
+        bench_args
     }
 
     /// The command line to record in the results.
@@ -89,20 +129,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let options = Options::parse(args);
     let sh = Shell::new()?;
     sh.change_dir(root);
-    let mut bench_args = vec![
-        "--root".to_owned(),
-        root.display().to_string(),
-        "--command".to_owned(),
-        options.command_line(),
-    ];
-    if options.skip_build {
-        bench_args.push("--skip-build".to_owned());
-    }
-    if options.writes() {
-        bench_args.push("--write".to_owned());
-        bench_args.push(root.join(RESULTS).display().to_string());
-    }
-    bench_args.extend(options.passthrough.iter().cloned());
+    let bench_args = options.bench_args(root);
     cmd!(
         sh,
         "cargo run --release -p phone-verify-bench -- {bench_args...}"
@@ -148,8 +175,91 @@ mod tests {
             o.command_line(),
             "cargo xtask bench --skip-build -- --rounds 5 --skip-build"
         );
+        // The binary gets `--skip-build` once: its parser refuses it twice.
+        let bench_args = o.bench_args(Path::new("/work/repo"));
+        assert_eq!(
+            bench_args.iter().filter(|a| *a == "--skip-build").count(),
+            1,
+            "{bench_args:?}"
+        );
+        assert_eq!(bench_args[..2], args(&["--root", "/work/repo"]));
+        // A `--root`, `--command` or `--write` after `--` is the one the binary gets.
+        let theirs = Options::parse(&args(&[
+            "--write",
+            "--",
+            "--root=/elsewhere",
+            "--command",
+            "mine",
+            "--write",
+            "other.md",
+        ]));
+        assert!(!theirs.writes());
+        assert!(
+            theirs
+                .why_not_written()
+                .unwrap()
+                .contains("--write after --")
+        );
+        assert_eq!(
+            theirs.bench_args(Path::new("/work/repo")),
+            args(&[
+                "--root=/elsewhere",
+                "--command",
+                "mine",
+                "--write",
+                "other.md"
+            ])
+        );
+        // A flag that only starts with the same letters is another flag.
+        assert!(!Options::parse(&args(&["--", "--rooted"])).passes("--root"));
         let loose = Options::parse(&args(&["--providers", "verifykit"]));
         assert_eq!(loose.passthrough, args(&["--providers", "verifykit"]));
+    }
+
+    /// The flags of `bench_args` (`--name`, or the name of `--name=value`) given more than once:
+    /// the benchmark's parser (clap) refuses each of them.
+    fn repeated_flags(bench_args: &[String]) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut repeated = Vec::new();
+        for arg in bench_args.iter().filter(|arg| arg.starts_with("--")) {
+            let flag = arg.split('=').next().unwrap_or(arg).to_owned();
+            if seen.contains(&flag) {
+                repeated.push(flag);
+            } else {
+                seen.push(flag);
+            }
+        }
+        repeated
+    }
+
+    #[test]
+    fn no_flag_reaches_the_binary_twice() {
+        let root = Path::new("/work/repo");
+        for given in [
+            &["--skip-build", "--", "--rounds", "5", "--skip-build"][..],
+            &[
+                "--skip-build",
+                "--write",
+                "--",
+                "--skip-build",
+                "--phases",
+                "router",
+            ],
+            &["--", "--root", "/elsewhere"],
+            &["--", "--root=/elsewhere"],
+            &["--", "--command", "cargo xtask bench (again)"],
+            &["--write", "--", "--write", "other.md"],
+            &["--write", "--", "--write=other.md"],
+            &[],
+            &["--skip-build"],
+        ] {
+            let bench_args = Options::parse(&args(given)).bench_args(root);
+            assert_eq!(
+                repeated_flags(&bench_args),
+                Vec::<String>::new(),
+                "{given:?} → {bench_args:?}"
+            );
+        }
     }
 
     #[test]

@@ -28,6 +28,55 @@ impl Call {
     }
 }
 
+/// The high concurrency of the comparison (beside concurrency 1).
+pub(crate) const HIGH_CONCURRENCY: usize = 64;
+
+/// A row of the comparison: a provider's call at a concurrency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RowKey {
+    /// Provider id.
+    pub(crate) provider: &'static str,
+    /// The call.
+    pub(crate) call: Call,
+    /// Concurrent callers.
+    pub(crate) concurrency: usize,
+}
+
+impl RowKey {
+    /// `verifykit check c=64`.
+    pub(crate) fn name(self) -> String {
+        format!(
+            "{} {} c={}",
+            self.provider,
+            self.call.name(),
+            self.concurrency
+        )
+    }
+}
+
+/// The rows the comparison's targets need measured: every provider's `check`, and the
+/// `resolve` of each provider that resolves sessions (`(id, resolves)`, from the targets), at
+/// concurrency 1 and `high`. A run that leaves one out (`--providers`, `--calls`,
+/// `--only-side`, `--phases`) misses the targets that need it.
+pub(crate) fn required_rows(providers: &[(&'static str, bool)], high: usize) -> Vec<RowKey> {
+    let mut rows = Vec::new();
+    for call in [Call::Check, Call::Resolve] {
+        for (provider, resolves) in providers {
+            if call == Call::Resolve && !resolves {
+                continue;
+            }
+            for concurrency in [1, high] {
+                rows.push(RowKey {
+                    provider,
+                    call,
+                    concurrency,
+                });
+            }
+        }
+    }
+    rows
+}
+
 /// How much to measure.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
@@ -103,6 +152,26 @@ impl Comparison {
         let low = rounds.iter().copied().reduce(f64::min)?;
         let high = rounds.iter().copied().reduce(f64::max)?;
         Some((low, high))
+    }
+
+    /// Its provider, call and concurrency.
+    pub(crate) fn key(&self) -> RowKey {
+        RowKey {
+            provider: self.provider,
+            call: self.call,
+            concurrency: self.concurrency,
+        }
+    }
+
+    /// Which side was not measured (no call timed: `--only-side`, or no calls asked), `None`
+    /// when both were. Such a row has no ratio and no CPU overhead to judge.
+    pub(crate) fn unmeasured(&self) -> Option<&'static str> {
+        match (self.raw.ops > 0, self.sdk.ops > 0) {
+            (true, true) => None,
+            (true, false) => Some("the SDK side not measured"),
+            (false, true) => Some("the raw side not measured"),
+            (false, false) => Some("neither side measured"),
+        }
     }
 
     /// The client CPU per call the SDK adds to raw reqwest's, in microseconds (from whole

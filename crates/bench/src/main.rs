@@ -47,13 +47,13 @@ use anyhow::{Context as _, Result};
 use clap::Parser;
 use phone_verify_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
-use crate::compare::{Call, Plan, compare};
+use crate::compare::{Call, HIGH_CONCURRENCY, Plan, RowKey, compare, required_rows};
 use crate::procfs::{Machine, load_average};
 use crate::report::{Results, machine_line, write_into};
 use crate::runner::{CLIENT_THREADS, SANDBOX_THREADS, runtime};
 use crate::sandbox_alone::{Endpoint, Measured, SIMPLE_PATH, hammer};
 use crate::stats::Summary;
-use crate::targets::{Phones, Side, Target};
+use crate::targets::{PROVIDERS, Phones, Side, Target};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -181,6 +181,13 @@ impl Args {
         self.providers.is_empty() || self.providers.iter().any(|p| p == id)
     }
 
+    /// Whether the comparison's targets are in this run's targets table: when it compares, and
+    /// whenever it is written (the written section replaces the whole previous one, so a
+    /// target it did not measure reads missed rather than disappearing).
+    fn judges_the_comparison(&self) -> bool {
+        self.runs(Phase::Compare) || self.write.is_some()
+    }
+
     /// Refuses what the parser cannot: more Verigator flows than the sandbox keeps users.
     fn check(&self) -> Result<()> {
         let most = targets::verigator::MAX_FLOWS;
@@ -195,14 +202,6 @@ impl Args {
         Ok(())
     }
 }
-
-/// Every provider crate, by id.
-const PROVIDERS: [(&str, &str); 4] = [
-    ("verifykit", "phone-verify-verifykit"),
-    ("verifik", "phone-verify-verifik"),
-    ("verigator", "phone-verify-verigator"),
-    ("twilio", "phone-verify-twilio"),
-];
 
 fn main() -> Result<()> {
     let args = Args::parse();
@@ -247,6 +246,12 @@ fn main() -> Result<()> {
         .filter(|(id, _)| args.measures(id))
         .collect();
 
+    // The comparison's targets judge every provider's rows, not only this run's: a run that
+    // leaves some out (`--providers`, `--calls`, `--only-side`, or, written, `--phases`) misses
+    // them, named, rather than passing on the rows it has or dropping a target.
+    if args.judges_the_comparison() {
+        results.required = comparison_rows()?;
+    }
     // Flows first: the first provider's run in a fresh process, each later one's after the
     // earlier ones' (docs/benchmarks.md says so); the peak memory is reset before each.
     if args.runs(Phase::Flows) {
@@ -267,7 +272,7 @@ fn main() -> Result<()> {
             rounds: args.rounds.max(1),
             calls_c1: args.calls_c1,
             calls_high: args.calls_c64,
-            high: 64,
+            high: HIGH_CONCURRENCY,
             session_pool: 256,
             calls: args.calls.clone(),
             only: args.only_side,
@@ -471,6 +476,16 @@ fn sandbox_config(seed: u64, records: usize) -> SandboxConfig {
     config
 }
 
+/// Every row the comparison's targets need: each provider's `check`, and `resolve` for those
+/// whose verifier resolves sessions, at concurrency 1 and [`HIGH_CONCURRENCY`].
+fn comparison_rows() -> Result<Vec<RowKey>> {
+    let providers = PROVIDERS
+        .iter()
+        .map(|(id, _)| Ok((*id, targets::resolves_sessions(id)?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(required_rows(&providers, HIGH_CONCURRENCY))
+}
+
 async fn make_target(
     id: &str,
     sandbox: &Arc<SandboxHandle>,
@@ -596,6 +611,26 @@ mod tests {
     }
 
     #[test]
+    fn a_written_run_always_judges_the_comparison() {
+        assert!(parse(&[]).unwrap().judges_the_comparison());
+        assert!(
+            parse(&["--phases", "compare", "--providers", "twilio"])
+                .unwrap()
+                .judges_the_comparison()
+        );
+        assert!(
+            !parse(&["--phases", "router"])
+                .unwrap()
+                .judges_the_comparison()
+        );
+        assert!(
+            parse(&["--phases", "router", "--write", "docs/benchmarks.md"])
+                .unwrap()
+                .judges_the_comparison()
+        );
+    }
+
+    #[test]
     fn a_one_sided_run_is_never_written() {
         let err = parse(&["--only-side", "sdk", "--write", "docs/benchmarks.md"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
@@ -639,5 +674,86 @@ mod tests {
         assert_eq!(small.records_capacity, default.records_capacity);
         assert_eq!(small.outbox_capacity, default.outbox_capacity);
         assert_eq!(small.seed, Some(2));
+    }
+
+    #[test]
+    fn every_target_resolves_as_its_verifier_says() {
+        let rt = runtime("test-targets", 2).unwrap();
+        let sandbox = Arc::new(
+            rt.block_on(Sandbox::start(SandboxConfig::seeded(7)))
+                .unwrap(),
+        );
+        let phones = Arc::new(Phones::turkish());
+        let mut resolving = Vec::new();
+        for (id, _) in PROVIDERS {
+            let target = rt.block_on(make_target(id, &sandbox, &phones)).unwrap();
+            let resolves = targets::resolves_sessions(id).unwrap();
+            assert_eq!(target.resolves(), resolves, "{id}");
+            assert_eq!(target.resolver().is_some(), resolves, "{id}");
+            if resolves {
+                resolving.push(id);
+            }
+        }
+        assert_eq!(resolving, ["verifykit", "verifik"]);
+        if let Ok(handle) = Arc::try_unwrap(sandbox) {
+            rt.block_on(handle.shutdown());
+        }
+    }
+
+    #[test]
+    fn the_targets_need_every_providers_rows() {
+        let rows: Vec<String> = comparison_rows()
+            .unwrap()
+            .into_iter()
+            .map(RowKey::name)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "verifykit check c=1",
+                "verifykit check c=64",
+                "verifik check c=1",
+                "verifik check c=64",
+                "verigator check c=1",
+                "verigator check c=64",
+                "twilio check c=1",
+                "twilio check c=64",
+                "verifykit resolve c=1",
+                "verifykit resolve c=64",
+                "verifik resolve c=1",
+                "verifik resolve c=64",
+            ]
+        );
+    }
+
+    /// `cargo xtask bench-profile`'s own list of the providers and whether each resolves
+    /// sessions (`PROVIDERS` in xtask/src/bench_profile.rs, which cannot read this crate's).
+    fn profile_providers(source: &str) -> Vec<(String, bool)> {
+        let start = source
+            .find("const PROVIDERS: [(&str, bool); 4] = [")
+            .expect("bench-profile's PROVIDERS");
+        let list = &source[start..];
+        let list = &list[list.find('[').unwrap_or(0)..list.find("];").unwrap_or(0)];
+        list.lines()
+            .filter_map(|line| {
+                let line = line.trim().strip_prefix("(\"")?;
+                let (id, rest) = line.split_once('"')?;
+                Some((id.to_owned(), rest.contains("true")))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bench_profile_knows_which_providers_resolve() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/src/bench_profile.rs");
+        let source = std::fs::read_to_string(&path).unwrap();
+        let expected: Vec<(String, bool)> = PROVIDERS
+            .iter()
+            .map(|(id, _)| ((*id).to_owned(), targets::resolves_sessions(id).unwrap()))
+            .collect();
+        assert_eq!(profile_providers(&source), expected, "{}", path.display());
+        // A list that says otherwise is caught.
+        let wrong = source.replace("(\"twilio\", false)", "(\"twilio\", true)");
+        assert_ne!(profile_providers(&wrong), expected);
     }
 }

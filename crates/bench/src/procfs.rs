@@ -1,5 +1,6 @@
 //! What `/proc` tells: the machine, the load, this process's memory and its threads' CPU time.
 
+use std::collections::HashMap;
 use std::fs;
 use std::time::Duration;
 
@@ -79,22 +80,29 @@ pub(crate) fn reset_peak_rss() -> bool {
     fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// CPU time used so far by this process's threads whose name starts with `prefix` (Tokio
-/// runtimes name their threads): `/proc/self/task/*/schedstat` (nanoseconds), or `stat`'s
-/// `utime + stime` (clock ticks, assumed 100 Hz) where schedstat is missing. Threads that have
-/// exited are not counted, so runtimes must keep their threads for the whole measurement.
-pub(crate) fn threads_cpu(prefix: &str) -> Duration {
+/// CPU time used so far by each of this process's threads whose name starts with one of
+/// `prefixes` (Tokio runtimes name their threads), by thread id:
+/// `/proc/self/task/*/schedstat` (nanoseconds), or `stat`'s `utime + stime` (clock ticks,
+/// assumed 100 Hz) where schedstat is missing. A thread that has exited is in no reading after
+/// it: compare readings thread by thread ([`cpu_since`]), never by their totals.
+pub(crate) fn threads_cpu(prefixes: &[&str]) -> HashMap<u32, Duration> {
+    let mut threads = HashMap::new();
     let Ok(tasks) = fs::read_dir("/proc/self/task") else {
-        return Duration::ZERO;
+        return threads;
     };
-    let mut total = Duration::ZERO;
     for task in tasks.flatten() {
+        let Some(id) = task.file_name().to_str().and_then(|id| id.parse().ok()) else {
+            continue;
+        };
         let path = task.path();
         let name = fs::read_to_string(path.join("comm")).unwrap_or_default();
-        if !name.trim_end().starts_with(prefix) {
+        if !prefixes
+            .iter()
+            .any(|prefix| name.trim_end().starts_with(prefix))
+        {
             continue;
         }
-        total += fs::read_to_string(path.join("schedstat"))
+        let cpu = fs::read_to_string(path.join("schedstat"))
             .ok()
             .and_then(|s| schedstat_ns(&s))
             .map(Duration::from_nanos)
@@ -105,8 +113,26 @@ pub(crate) fn threads_cpu(prefix: &str) -> Duration {
                     .map(|ticks| Duration::from_millis(ticks * 10))
             })
             .unwrap_or_default();
+        threads.insert(id, cpu);
     }
-    total
+    threads
+}
+
+/// The CPU time the threads of reading `now` used since reading `before` (both from
+/// [`threads_cpu`]), summed thread by thread: a thread in both, what it added; a thread new
+/// since `before` (or an id reused by a new thread, whose time is below the old one's), all
+/// of its time. A thread that exited in between counts up to its last reading, `before`: its
+/// time before then is no part of the difference, so it never cancels the others' time as a
+/// difference of totals would (the exited thread's whole time subtracted, the others' wiped).
+pub(crate) fn cpu_since(before: &HashMap<u32, Duration>, now: &HashMap<u32, Duration>) -> Duration {
+    now.iter()
+        .map(|(id, cpu)| {
+            before
+                .get(id)
+                .and_then(|earlier| cpu.checked_sub(*earlier))
+                .unwrap_or(*cpu)
+        })
+        .sum()
 }
 
 /// The run time (first field, ns) of a `schedstat` line.
@@ -149,6 +175,20 @@ mod tests {
             "1931 (tokio (rt) 1) S 1930 1931 1931 0 -1 4194560 6417 58610 0 10 2 5 39 15 20 0 1 0";
         assert_eq!(stat_ticks(stat), Some(7));
         assert_eq!(mib(3 * 1024 * 1024 / 2), "1.5 MiB");
+    }
+
+    #[test]
+    fn cpu_is_compared_thread_by_thread() {
+        let ms = Duration::from_millis;
+        let before = HashMap::from([(1, ms(50)), (2, ms(10)), (3, ms(40))]);
+        // Thread 1 exited; 2 ran 5 ms more; 3's id went to a new thread that ran 2 ms; 4 is new.
+        let now = HashMap::from([(2, ms(15)), (3, ms(2)), (4, ms(1))]);
+        assert_eq!(cpu_since(&before, &now), ms(8));
+        assert_eq!(cpu_since(&HashMap::new(), &now), ms(18));
+        assert_eq!(cpu_since(&before, &HashMap::new()), Duration::ZERO);
+        let mine = threads_cpu(&[""]);
+        assert!(!mine.is_empty(), "every thread's name starts with \"\"");
+        assert!(threads_cpu(&["no thread is named so"]).is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use crate::compare::{Call, Comparison};
+use crate::compare::{Call, Comparison, RowKey};
 use crate::flows::FlowReport;
 use crate::footprint::{Footprint, UNWANTED};
 use crate::procfs::{Machine, mib};
@@ -40,6 +40,10 @@ pub(crate) struct Results {
     pub(crate) comparisons: Vec<Comparison>,
     /// The same comparison with raw reqwest on both sides (the "SDK" summaries are the twin's).
     pub(crate) noise_floor: Vec<Comparison>,
+    /// The comparison rows the targets need ([`crate::compare::required_rows`]): each target
+    /// names those of its rows that were not measured, and is then missed. Empty when neither
+    /// the comparison ran nor the results are written (no comparison targets then).
+    pub(crate) required: Vec<RowKey>,
     /// Providers compared that resolve no sessions (`Target::resolves`), so have no `resolve`
     /// row.
     pub(crate) no_resolution: Vec<&'static str>,
@@ -356,21 +360,44 @@ impl Results {
         t
     }
 
-    /// Each target, what was measured, and whether it was met.
-    pub(crate) fn targets_table(&self) -> Table {
-        let mut t = Table::new(&[
-            ("target", Align::Left),
-            ("measured", Align::Left),
-            ("met?", Align::Left),
-        ]);
-        for call in [Call::Check, Call::Resolve] {
-            let rows: Vec<&Comparison> =
-                self.comparisons.iter().filter(|c| c.call == call).collect();
-            let Some(worst) = rows.iter().min_by(|a, b| a.ratio().total_cmp(&b.ratio())) else {
-                continue;
-            };
-            let all: Vec<String> = rows
-                .iter()
+    /// The rows of the comparison (of `call`, or all) the targets need that were not measured
+    /// on both sides, named by `label`: a required row with no measurement, and a row with
+    /// one side left out (`--only-side`), with the side.
+    fn unmeasured(&self, call: Option<Call>, label: impl Fn(RowKey) -> String) -> Vec<String> {
+        let of_call = |c: Call| call.is_none_or(|wanted| wanted == c);
+        let absent = self
+            .required
+            .iter()
+            .filter(|row| of_call(row.call))
+            .filter(|row| !self.comparisons.iter().any(|c| c.key() == **row))
+            .map(|row| label(*row));
+        let one_sided = self
+            .comparisons
+            .iter()
+            .filter(|c| of_call(c.call))
+            .filter_map(|c| Some(format!("{} ({})", label(c.key()), c.unmeasured()?)));
+        absent.chain(one_sided).collect()
+    }
+
+    /// The throughput target of `call`: every required row measured, and each at least
+    /// [`RATIO_TARGET`]. `None` when the run neither needs nor measured a row of `call`.
+    fn ratio_target(&self, call: Call) -> Option<[String; 3]> {
+        let required = self.required.iter().any(|row| row.call == call);
+        let rows: Vec<&Comparison> = self
+            .comparisons
+            .iter()
+            .filter(|c| c.call == call && c.unmeasured().is_none())
+            .collect();
+        let missing = self.unmeasured(Some(call), |row| {
+            format!("{} c={}", row.provider, row.concurrency)
+        });
+        if !required && rows.is_empty() && missing.is_empty() {
+            return None;
+        }
+        let measured = if rows.is_empty() {
+            "not measured".to_owned()
+        } else {
+            rows.iter()
                 .map(|c| {
                     format!(
                         "{} c={} {}",
@@ -379,57 +406,102 @@ impl Results {
                         ratio_text(c.ratio())
                     )
                 })
-                .collect();
-            let met = worst.ratio() >= RATIO_TARGET;
-            t.row([
-                format!("SDK `{}` ≥ {RATIO_TARGET} × raw reqwest", call.name()),
-                all.join("; "),
-                verdict(
-                    met,
-                    &format!(
-                        "lowest {} ({} c={}): {} against the target",
-                        ratio_text(worst.ratio()),
-                        worst.provider,
-                        worst.concurrency,
-                        percent_text((worst.ratio() / RATIO_TARGET - 1.0) * 100.0)
-                    ),
-                ),
-            ]);
-        }
-        if let Some(worst) = self
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let worst = rows.iter().min_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+        let lowest = worst.map(|worst| {
+            format!(
+                "{} ({} c={}): {} against the target",
+                ratio_text(worst.ratio()),
+                worst.provider,
+                worst.concurrency,
+                percent_text((worst.ratio() / RATIO_TARGET - 1.0) * 100.0)
+            )
+        });
+        let judged = match (missing.is_empty(), lowest) {
+            (true, Some(lowest)) => verdict(
+                worst.is_some_and(|w| w.ratio() >= RATIO_TARGET),
+                &format!("lowest {lowest}"),
+            ),
+            (_, lowest) => not_measured(&missing, lowest.map(|l| format!("lowest measured {l}"))),
+        };
+        Some([
+            format!("SDK `{}` ≥ {RATIO_TARGET} × raw reqwest", call.name()),
+            measured,
+            judged,
+        ])
+    }
+
+    /// The client CPU target: every required row measured on both sides, and in each the SDK
+    /// at most [`CPU_OVERHEAD_TARGET`] above raw reqwest. `None` when the run neither needs nor
+    /// measured a row.
+    fn cpu_target(&self) -> Option<[String; 3]> {
+        let rows: Vec<&Comparison> = self
             .comparisons
             .iter()
-            .max_by(|a, b| a.cpu_overhead_us().total_cmp(&b.cpu_overhead_us()))
-        {
-            let target = CPU_OVERHEAD_TARGET.as_secs_f64() * 1e6;
-            let all: Vec<String> = self
-                .comparisons
-                .iter()
+            .filter(|c| c.unmeasured().is_none())
+            .collect();
+        let missing = self.unmeasured(None, RowKey::name);
+        if self.required.is_empty() && rows.is_empty() && missing.is_empty() {
+            return None;
+        }
+        let target = CPU_OVERHEAD_TARGET.as_secs_f64() * 1e6;
+        let measured = if rows.is_empty() {
+            "not measured".to_owned()
+        } else {
+            rows.iter()
                 .map(|c| {
                     format!(
-                        "{} {} c={} {}",
-                        c.provider,
-                        c.call.name(),
-                        c.concurrency,
+                        "{} {}",
+                        c.key().name(),
                         cpu_overhead_text(c.cpu_overhead_us())
                     )
                 })
-                .collect();
-            let met = worst.cpu_overhead_us() <= target;
-            t.row([
-                format!("SDK client CPU ≤ raw reqwest's + {target} µs per call, every row"),
-                all.join("; "),
-                verdict(
-                    met,
-                    &format!(
-                        "highest {} ({} {} c={}) of {target} µs",
-                        cpu_overhead_text(worst.cpu_overhead_us()),
-                        worst.provider,
-                        worst.call.name(),
-                        worst.concurrency
-                    ),
-                ),
-            ]);
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let worst = rows
+            .iter()
+            .max_by(|a, b| a.cpu_overhead_us().total_cmp(&b.cpu_overhead_us()));
+        let highest = worst.map(|worst| {
+            format!(
+                "{} ({})",
+                cpu_overhead_text(worst.cpu_overhead_us()),
+                worst.key().name()
+            )
+        });
+        let judged = match (missing.is_empty(), highest) {
+            (true, Some(highest)) => verdict(
+                worst.is_some_and(|w| w.cpu_overhead_us() <= target),
+                &format!("highest {highest} of {target} µs"),
+            ),
+            (_, highest) => not_measured(
+                &missing,
+                highest.map(|h| format!("highest measured {h} of {target} µs")),
+            ),
+        };
+        Some([
+            format!("SDK client CPU ≤ raw reqwest's + {target} µs per call, every row"),
+            measured,
+            judged,
+        ])
+    }
+
+    /// Each target, what was measured, and whether it was met.
+    pub(crate) fn targets_table(&self) -> Table {
+        let mut t = Table::new(&[
+            ("target", Align::Left),
+            ("measured", Align::Left),
+            ("met?", Align::Left),
+        ]);
+        for call in [Call::Check, Call::Resolve] {
+            if let Some(row) = self.ratio_target(call) {
+                t.row(row);
+            }
+        }
+        if let Some(row) = self.cpu_target() {
+            t.row(row);
         }
         if let Some((measured, met, detail)) =
             crate::router_overhead::verdict(&self.router_overhead)
@@ -637,6 +709,17 @@ fn growth_text(bytes: i64) -> String {
 /// A comparison's ratio (the median of its rounds'), the rounds' lowest and highest, and each
 /// side's spread of round throughputs: the cells the SDK's and the noise floor's tables share.
 fn ratio_cells(c: &Comparison) -> [String; 3] {
+    if c.unmeasured().is_some() {
+        return [
+            "—".to_owned(),
+            "—".to_owned(),
+            format!(
+                "±{:.0}% / ±{:.0}%",
+                c.raw.spread() * 100.0,
+                c.sdk.spread() * 100.0
+            ),
+        ];
+    }
     [
         ratio_text(c.ratio()),
         c.ratio_range().map_or_else(
@@ -659,7 +742,10 @@ fn cpu_cells(c: &Comparison) -> [String; 3] {
             fmt_latency(c.raw.client_cpu_per_op),
             fmt_latency(c.sdk.client_cpu_per_op)
         ),
-        cpu_overhead_text(c.cpu_overhead_us()),
+        c.unmeasured().map_or_else(
+            || cpu_overhead_text(c.cpu_overhead_us()),
+            |why| format!("— ({why})"),
+        ),
         format!(
             "{} → {}",
             fmt_latency(c.raw.server_cpu_per_op),
@@ -750,6 +836,17 @@ fn verigator_scale_table(rows: &[ScaleRow]) -> Table {
     t
 }
 
+/// A target missed because rows it needs were not measured: they are named, then what the
+/// measured rows gave, if any.
+fn not_measured(missing: &[String], measured: Option<String>) -> String {
+    let mut detail = format!("not measured: {}", missing.join(", "));
+    if let Some(measured) = measured {
+        detail.push_str("; ");
+        detail.push_str(&measured);
+    }
+    verdict(false, &detail)
+}
+
 fn verdict(met: bool, detail: &str) -> String {
     let word = if met { "**met**" } else { "**missed**" };
     if detail.is_empty() {
@@ -818,11 +915,190 @@ mod tests {
     use super::*;
     use crate::stats::Summary;
 
+    /// A side measured at `throughput` (over 1,000 timed calls).
     fn summary(throughput: f64) -> Summary {
         Summary {
             throughput,
+            ops: 1000,
             ..Summary::default()
         }
+    }
+
+    /// The rows the targets need when every provider is benchmarked (VerifyKit and Verifik
+    /// resolve sessions, Verigator and Twilio do not).
+    fn every_row() -> Vec<RowKey> {
+        crate::compare::required_rows(
+            &[
+                ("verifykit", true),
+                ("verifik", true),
+                ("verigator", false),
+                ("twilio", false),
+            ],
+            64,
+        )
+    }
+
+    /// A measured row: SDK/raw `sdk / 1000`, the SDK's client CPU 5 µs above raw reqwest's.
+    fn measured(provider: &'static str, call: Call, concurrency: usize, sdk: f64) -> Comparison {
+        Comparison {
+            provider,
+            call,
+            concurrency,
+            raw: Summary {
+                client_cpu_per_op: Duration::from_micros(40),
+                ..summary(1000.0)
+            },
+            sdk: Summary {
+                client_cpu_per_op: Duration::from_micros(45),
+                ..summary(sdk)
+            },
+        }
+    }
+
+    #[test]
+    fn a_partial_run_misses_the_targets_it_left_rows_of_unmeasured() {
+        // `--providers twilio`: Twilio's two `check` rows, both above the target.
+        let twilio_only = Results {
+            comparisons: vec![
+                measured("twilio", Call::Check, 1, 990.0),
+                measured("twilio", Call::Check, 64, 980.0),
+            ],
+            no_resolution: vec!["twilio"],
+            required: every_row(),
+            ..Results::default()
+        };
+        let check = target_row(&twilio_only, "SDK `check` ≥ 0.95");
+        assert!(!check.contains("**met**"), "{check}");
+        assert!(
+            check.contains("twilio c=1 0.99; twilio c=64 0.98"),
+            "{check}"
+        );
+        assert!(
+            check.contains(
+                "**missed**: not measured: verifykit c=1, verifykit c=64, verifik c=1, \
+                 verifik c=64, verigator c=1, verigator c=64; lowest measured 0.98 (twilio c=64)"
+            ),
+            "{check}"
+        );
+        let resolve = target_cells(&twilio_only, "SDK `resolve` ≥ 0.95");
+        assert_eq!(
+            resolve,
+            (
+                "not measured".to_owned(),
+                "**missed**: not measured: verifykit c=1, verifykit c=64, verifik c=1, \
+                 verifik c=64"
+                    .to_owned()
+            )
+        );
+        let cpu = target_row(&twilio_only, "SDK client CPU");
+        assert!(!cpu.contains("**met**"), "{cpu}");
+        assert!(
+            cpu.contains("not measured: verifykit check c=1, verifykit check c=64,"),
+            "{cpu}"
+        );
+        assert!(cpu.contains("verifik resolve c=64;"), "{cpu}");
+
+        // `--calls check` on every provider: the `check` target is judged, the `resolve` one
+        // is there and missed.
+        let checks: Vec<Comparison> = every_row()
+            .into_iter()
+            .filter(|row| row.call == Call::Check)
+            .map(|row| measured(row.provider, row.call, row.concurrency, 990.0))
+            .collect();
+        let checks_only = Results {
+            comparisons: checks.clone(),
+            required: every_row(),
+            ..Results::default()
+        };
+        assert!(
+            target_row(&checks_only, "SDK `check` ≥ 0.95").contains("**met**: lowest 0.99"),
+            "every check row measured"
+        );
+        let resolve = target_row(&checks_only, "SDK `resolve` ≥ 0.95");
+        assert!(resolve.contains("**missed**: not measured"), "{resolve}");
+
+        // Every row measured: nothing is missing, and every target is met.
+        let all = Results {
+            comparisons: every_row()
+                .into_iter()
+                .map(|row| measured(row.provider, row.call, row.concurrency, 990.0))
+                .collect(),
+            required: every_row(),
+            ..Results::default()
+        };
+        let text = all.targets_table().render();
+        assert!(!text.contains("not measured"), "{text}");
+        assert_eq!(text.matches("**met**").count(), 3, "{text}");
+
+        // A written run without the comparison phase keeps its targets, missed.
+        let none = Results {
+            required: every_row(),
+            ..Results::default()
+        };
+        for label in [
+            "SDK `check` ≥ 0.95",
+            "SDK `resolve` ≥ 0.95",
+            "SDK client CPU",
+        ] {
+            let (measured, met) = target_cells(&none, label);
+            assert_eq!(measured, "not measured", "{label}");
+            assert!(met.starts_with("**missed**: not measured: "), "{met}");
+            assert!(!met.contains("lowest") && !met.contains("highest"), "{met}");
+        }
+    }
+
+    #[test]
+    fn a_side_not_measured_meets_no_target() {
+        // `--only-side raw`: the SDK's summary is empty, and 0 − 50 µs read as met.
+        let raw_only = Comparison {
+            provider: "twilio",
+            call: Call::Check,
+            concurrency: 1,
+            raw: Summary {
+                client_cpu_per_op: Duration::from_micros(50),
+                ..summary(1000.0)
+            },
+            sdk: Summary::default(),
+        };
+        let results = Results {
+            comparisons: vec![raw_only.clone()],
+            ..Results::default()
+        };
+        let cpu = target_cells(&results, "SDK client CPU");
+        assert_eq!(
+            cpu,
+            (
+                "not measured".to_owned(),
+                "**missed**: not measured: twilio check c=1 (the SDK side not measured)".to_owned()
+            )
+        );
+        let ratio = target_row(&results, "SDK `check` ≥ 0.95");
+        assert!(
+            ratio.contains("**missed**: not measured: twilio c=1 (the SDK side not measured)"),
+            "{ratio}"
+        );
+        let table = results.comparison_table().render();
+        assert!(!table.contains("-50"), "{table}");
+        // `--only-side sdk`: the raw side is empty, and the SDK's CPU is all overhead.
+        let sdk_only = Comparison {
+            raw: Summary::default(),
+            sdk: raw_only.raw.clone(),
+            ..raw_only
+        };
+        let row = target_row(
+            &Results {
+                comparisons: vec![sdk_only, measured("verifik", Call::Check, 1, 990.0)],
+                ..Results::default()
+            },
+            "SDK client CPU",
+        );
+        assert!(
+            row.contains(
+                "**missed**: not measured: twilio check c=1 (the raw side not measured); \
+                 highest measured +5.0 µs (verifik check c=1)"
+            ),
+            "{row}"
+        );
     }
 
     fn endpoint(label: &'static str, path: &str, throughput: f64) -> Measured {
@@ -851,6 +1127,19 @@ mod tests {
             .find(|line| line.starts_with(&format!("| {label}")))
             .unwrap_or_else(|| panic!("no row {label}: {text}"))
             .to_owned()
+    }
+
+    /// The measured and met? cells of the targets table's row whose target starts with `label`.
+    fn target_cells(results: &Results, label: &str) -> (String, String) {
+        let row = target_row(results, label);
+        let cells: Vec<&str> = row.split(" | ").map(str::trim).collect();
+        match cells.as_slice() {
+            [_, measured, met] => (
+                (*measured).to_owned(),
+                met.trim_end_matches('|').trim_end().to_owned(),
+            ),
+            _ => panic!("not a row of three cells: {row}"),
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The load runner: `n` operations at a fixed concurrency, on two named Tokio runtimes (one
 //! for the clients, one for the sandbox) so each side's CPU time can be told apart.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
 
-use crate::procfs::threads_cpu;
+use crate::procfs::{cpu_since, threads_cpu};
 use crate::stats::Batch;
 
 /// Thread-name prefix of the client runtime.
@@ -20,39 +21,46 @@ pub(crate) const SANDBOX_THREADS: &str = "bench-sandbox";
 /// time counts as the client's: only the SDK's side uses it.
 pub(crate) const SDK_THREADS: &str = "phone-verify-de";
 
-/// A multi-threaded runtime whose threads are named `name`.
+/// A multi-threaded runtime whose threads are named `name`, its blocking threads (those of
+/// `spawn_blocking`, e.g. Verigator's user-list decoder) kept until it shuts down.
+///
+/// Tokio ends a blocking thread left idle for 10 seconds by default, which can be inside a
+/// timed slice; the CPU it used since the slice's [`CpuMark`] would then go uncounted. With
+/// the threads kept, every thread that ran in a slice is still there to be read at its end.
 pub(crate) fn runtime(name: &str, workers: usize) -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name(name)
+        .thread_keep_alive(Duration::MAX)
         .enable_all()
         .build()
         .with_context(|| format!("cannot start the {name} runtime"))
 }
 
-/// CPU time of the client (its runtime and the SDK's deadline thread) and of the sandbox's
-/// runtime so far.
-#[derive(Clone, Copy, Debug)]
+/// CPU time of the client's threads (its runtime's and the SDK's deadline thread) and of the
+/// sandbox runtime's so far, thread by thread.
+#[derive(Clone, Debug)]
 pub(crate) struct CpuMark {
-    client: Duration,
-    sandbox: Duration,
+    client: HashMap<u32, Duration>,
+    sandbox: HashMap<u32, Duration>,
 }
 
 impl CpuMark {
     /// Now.
     pub(crate) fn now() -> Self {
         Self {
-            client: threads_cpu(CLIENT_THREADS) + threads_cpu(SDK_THREADS),
-            sandbox: threads_cpu(SANDBOX_THREADS),
+            client: threads_cpu(&[CLIENT_THREADS, SDK_THREADS]),
+            sandbox: threads_cpu(&[SANDBOX_THREADS]),
         }
     }
 
-    /// CPU used since `self`: (client, sandbox).
-    pub(crate) fn elapsed(self) -> (Duration, Duration) {
+    /// CPU used since `self`: (client, sandbox), summed thread by thread ([`cpu_since`]): a
+    /// thread that exited in between takes only its own time since the mark with it.
+    pub(crate) fn elapsed(&self) -> (Duration, Duration) {
         let now = Self::now();
         (
-            now.client.saturating_sub(self.client),
-            now.sandbox.saturating_sub(self.sandbox),
+            cpu_since(&self.client, &now.client),
+            cpu_since(&self.sandbox, &now.sandbox),
         )
     }
 }
@@ -153,6 +161,60 @@ mod tests {
             names.iter().any(|name| name.starts_with(SDK_THREADS)),
             "no thread named {SDK_THREADS}…: {names:?}"
         );
+    }
+
+    /// Spins until this thread has run for `cpu` more.
+    fn burn(cpu: Duration) {
+        let now = || {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+            Duration::new(
+                u64::try_from(t.tv_sec).unwrap(),
+                u32::try_from(t.tv_nsec).unwrap(),
+            )
+        };
+        let until = now() + cpu;
+        while now() < until {
+            std::hint::spin_loop();
+        }
+    }
+
+    /// A client thread that ran before the mark and exits inside the measurement (as a
+    /// blocking-pool thread idle past its keep-alive did) takes only its own time with it, not
+    /// the time the other threads spent meanwhile.
+    #[test]
+    fn a_thread_that_exits_keeps_the_others_cpu() {
+        use std::sync::mpsc::channel;
+
+        let (burnt, ready) = channel();
+        let (exit, told) = channel::<()>();
+        let exiting = std::thread::Builder::new()
+            .name(format!("{CLIENT_THREADS}-x"))
+            .spawn(move || {
+                burn(Duration::from_millis(50));
+                burnt.send(()).unwrap();
+                told.recv().ok();
+            })
+            .unwrap();
+        ready.recv().unwrap();
+        let mark = CpuMark::now();
+        exit.send(()).unwrap();
+        exiting.join().unwrap();
+        let (burnt, ready) = channel();
+        let (exit, told) = channel::<()>();
+        let worker = std::thread::Builder::new()
+            .name(format!("{CLIENT_THREADS}-w"))
+            .spawn(move || {
+                burn(Duration::from_millis(5));
+                burnt.send(()).unwrap();
+                told.recv().ok();
+            })
+            .unwrap();
+        ready.recv().unwrap();
+        let (client, _) = mark.elapsed();
+        exit.send(()).unwrap();
+        worker.join().unwrap();
+        assert!(client >= Duration::from_millis(5), "{client:?}");
+        assert!(client < Duration::from_millis(50), "{client:?}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use phone_verify_core::{
     CheckRequest, Code, PhoneNumber, PhoneVerifier, RequestContext, SessionResolver, Verification,
 };
-use phone_verify_sandbox::SandboxHandle;
+use phone_verify_sandbox::{SandboxConfig, SandboxHandle};
 use reqwest::header::HeaderValue;
 
 pub(crate) mod twilio;
@@ -62,8 +62,11 @@ pub(crate) trait Target: Send + Sync {
     /// The provider's id.
     fn name(&self) -> &'static str;
 
-    /// Whether the provider resolves sessions (Verigator and Twilio do not).
-    fn resolves(&self) -> bool;
+    /// Whether the provider resolves sessions: its verifier's own capabilities say so
+    /// (`Capabilities::session_resolution`; Verigator and Twilio do not).
+    fn resolves(&self) -> bool {
+        self.verifier().capabilities().session_resolution
+    }
 
     /// Starts `n` fresh verifications (with the SDK, not timed), reads their codes from the
     /// sandbox, and returns the call that checks the `i`-th one with its right code.
@@ -78,6 +81,34 @@ pub(crate) trait Target: Send + Sync {
 
     /// The session resolver, if the provider has one.
     fn resolver(&self) -> Option<Arc<dyn SessionResolver>>;
+}
+
+/// Every provider the benchmark measures: its id and its crate.
+pub(crate) const PROVIDERS: [(&str, &str); 4] = [
+    ("verifykit", "phone-verify-verifykit"),
+    ("verifik", "phone-verify-verifik"),
+    ("verigator", "phone-verify-verigator"),
+    ("twilio", "phone-verify-twilio"),
+];
+
+/// Whether provider `id` resolves sessions, from the capabilities of the verifier its target
+/// measures ([`Target::resolves`]), built the same way without a sandbox: building a verifier
+/// sends nothing, so this address is never contacted.
+pub(crate) fn resolves_sessions(id: &str) -> Result<bool> {
+    const NOWHERE: &str = "http://127.0.0.1:9";
+    let config = SandboxConfig::seeded(0);
+    let capabilities = match id {
+        "verifykit" => verifykit::sdk(NOWHERE, &config)?.capabilities(),
+        "verifik" => verifik::sdk(NOWHERE, &config)?.capabilities(),
+        "verigator" => verigator::sdk(
+            &phone_verify_verigator::VerigatorBuilder::sandbox(NOWHERE),
+            "bench-capabilities".to_owned(),
+        )?
+        .capabilities(),
+        "twilio" => twilio::sdk(NOWHERE)?.capabilities(),
+        other => anyhow::bail!("unknown provider {other}"),
+    };
+    Ok(capabilities.session_resolution)
 }
 
 /// The raw side's client: a bare `reqwest::Client` that sends the headers every SDK request

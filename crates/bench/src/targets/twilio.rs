@@ -17,6 +17,13 @@ use serde::Deserialize;
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
 
+/// The verifier measured, on the sandbox at `base_url` (building it sends nothing).
+pub(crate) fn sdk(base_url: &str) -> Result<Twilio> {
+    TwilioBuilder::sandbox(base_url)
+        .build()
+        .context("building the Twilio verifier")
+}
+
 /// Twilio against the sandbox.
 #[derive(Debug)]
 pub(crate) struct TwilioTarget {
@@ -83,9 +90,7 @@ impl TwilioTarget {
 
     /// A target on `sandbox`, with its account and default service.
     pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
-        let sdk = TwilioBuilder::sandbox(&sandbox.base_url())
-            .build()
-            .context("building the Twilio verifier")?;
+        let sdk = sdk(&sandbox.base_url())?;
         let raw = Raw::new(super::raw_client()?, &sandbox.twilio_url())?;
         let twin = Raw {
             client: super::raw_client()?,
@@ -135,10 +140,6 @@ struct CheckAnswer {
 impl Target for TwilioTarget {
     fn name(&self) -> &'static str {
         "twilio"
-    }
-
-    fn resolves(&self) -> bool {
-        false
     }
 
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {

@@ -9,13 +9,22 @@ use phone_verify_core::{
     Code, PhoneVerifier, PhoneVerifierExt as _, RequestContext, SessionId, SessionResolver,
     StartRequest, Verification,
 };
-use phone_verify_sandbox::SandboxHandle;
+use phone_verify_sandbox::{SandboxConfig, SandboxHandle};
 use phone_verify_verifik::{Verifik, VerifikBuilder};
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_check_op};
+
+/// The verifier measured, on the sandbox at `base_url` with `config`'s token (building it
+/// sends nothing).
+pub(crate) fn sdk(base_url: &str, config: &SandboxConfig) -> Result<Verifik> {
+    VerifikBuilder::sandbox(base_url)
+        .token(config.verifik_token.clone())
+        .build()
+        .context("building the Verifik verifier")
+}
 
 /// Verifik against the sandbox.
 #[derive(Debug)]
@@ -49,10 +58,7 @@ impl VerifikTarget {
     /// A target on `sandbox`.
     pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
         let token = sandbox.config().verifik_token.clone();
-        let sdk = VerifikBuilder::sandbox(&sandbox.base_url())
-            .token(token.clone())
-            .build()
-            .context("building the Verifik verifier")?;
+        let sdk = sdk(&sandbox.base_url(), sandbox.config())?;
         let raw = Raw::new(super::raw_client()?, &sandbox.verifik_url(), &token)?;
         let twin = Raw {
             client: super::raw_client()?,
@@ -221,10 +227,6 @@ impl Raw {
 impl Target for VerifikTarget {
     fn name(&self) -> &'static str {
         "verifik"
-    }
-
-    fn resolves(&self) -> bool {
-        true
     }
 
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {

@@ -9,7 +9,7 @@ use phone_verify_core::{
     CheckRequest, Code, PhoneVerifier, RequestContext, SessionId, SessionResolver, StartRequest,
     Verification,
 };
-use phone_verify_sandbox::SandboxHandle;
+use phone_verify_sandbox::{SandboxConfig, SandboxHandle};
 use phone_verify_verifykit::{VerifyKit, VerifyKitBuilder};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -19,6 +19,15 @@ use super::{Op, Phones, Side, Target, boxed, codes_by_reference, prepare, sdk_ch
 
 /// The end user's IP sent with every request (`X-Vfk-Forwarded-For`), on both sides.
 const END_USER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
+
+/// The verifier measured, on the sandbox at `base_url` with `config`'s server key (building it
+/// sends nothing).
+pub(crate) fn sdk(base_url: &str, config: &SandboxConfig) -> Result<VerifyKit> {
+    VerifyKitBuilder::sandbox(base_url)
+        .server_key(config.verifykit_server_key.clone())
+        .build()
+        .context("building the VerifyKit verifier")
+}
 
 /// VerifyKit against the sandbox.
 #[derive(Debug)]
@@ -59,10 +68,7 @@ impl VerifyKitTarget {
 
     /// A target on `sandbox`.
     pub(crate) fn new(sandbox: Arc<SandboxHandle>, phones: Arc<Phones>) -> Result<Self> {
-        let sdk = VerifyKitBuilder::sandbox(&sandbox.base_url())
-            .server_key(sandbox.config().verifykit_server_key.clone())
-            .build()
-            .context("building the VerifyKit verifier")?;
+        let sdk = sdk(&sandbox.base_url(), sandbox.config())?;
         let raw = Raw::new(
             super::raw_client()?,
             &sandbox.verifykit_web_rest_url(),
@@ -242,10 +248,6 @@ impl Raw {
 impl Target for VerifyKitTarget {
     fn name(&self) -> &'static str {
         "verifykit"
-    }
-
-    fn resolves(&self) -> bool {
-        true
     }
 
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {

@@ -24,6 +24,16 @@ const USERS_PER_SERVICE: usize = 50;
 /// exported); past them a flow's user would be forgotten before its check.
 pub(crate) const MAX_FLOWS: usize = 200_000;
 
+/// The verifier measured, from `builder` on the service `service_id` (building it sends
+/// nothing; the service is created apart).
+pub(crate) fn sdk(builder: &VerigatorBuilder, service_id: String) -> Result<Verigator> {
+    builder
+        .clone()
+        .service_id(service_id)
+        .build()
+        .context("building the Verigator verifier")
+}
+
 /// Verigator against the sandbox.
 #[derive(Debug)]
 pub(crate) struct VerigatorTarget {
@@ -69,11 +79,7 @@ impl VerigatorTarget {
             .create_service("flows.bench.example", "Bench flows")
             .await
             .context("creating a Verigator service")?;
-        let sdk = builder
-            .clone()
-            .service_id(service.id.clone())
-            .build()
-            .context("building the Verigator verifier")?;
+        let sdk = sdk(&builder, service.id.clone())?;
         let raw = Raw::new(
             super::raw_client()?,
             &sandbox.verigator_url(),
@@ -220,10 +226,6 @@ struct Verified {
 impl Target for VerigatorTarget {
     fn name(&self) -> &'static str {
         "verigator"
-    }
-
-    fn resolves(&self) -> bool {
-        false
     }
 
     async fn check_op(&self, side: Side, n: usize) -> Result<Op> {
