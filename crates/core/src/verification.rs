@@ -193,7 +193,8 @@ impl Verification {
     }
 
     /// The versioned JSON form. A handle [`from_json`](Self::from_json) would refuse (an empty
-    /// `reference`, an [`Other`](Channel::Other) channel with a blank name) is refused with
+    /// `reference`, an [`Other`](Channel::Other) channel with a blank name, an extra nesting
+    /// arrays and objects more than 125 levels deep) is refused with
     /// [`ErrorKind::InvalidInput`], as is one whose times cannot be written in RFC 3339.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string(self).map_err(not_serialized)

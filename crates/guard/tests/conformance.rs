@@ -143,7 +143,7 @@ async fn conforms(store: Arc<dyn GuardStore>) {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // VerifyKit's documented errors are its own conformance test's: skipped, saying so.
         .skipped("errors.documented_codes_typed");
-    assert_eq!(expected.len(), 94);
+    assert_eq!(expected.len(), 106);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let guarded = Arc::new(guard(&sandbox, Arc::clone(&store)));
         let hasty = Arc::clone(&store);

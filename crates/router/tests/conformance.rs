@@ -42,9 +42,9 @@ const VERIFYKIT_LOOKUPS: [&str; 2] = ["/v1.0/check", "/v1.0/result"];
 const VERIFIK_LOOKUP: &str = "/v2/phone-validations/*";
 
 /// The routers' circuit breakers: open after 20 failures in a row, never on the error rate.
-/// The suite's fault checks fail a route's starts on purpose (a 503, a reset, four unreadable
-/// answers and a stalled one in a row per channel), which would open the default breaker on
-/// the route that works and fail every later check.
+/// The suite's fault checks fail a route's starts on purpose (two 503s, a reset, a 500, a 502,
+/// a 504 and six unreadable answers in a row per channel, then a stalled one), which would
+/// open the default breaker on the route that works and fail every later check.
 fn breaker() -> BreakerConfig {
     let mut breaker = BreakerConfig::default();
     breaker.consecutive_failures = 20;
@@ -216,7 +216,7 @@ async fn a_router_over_verifykit_conforms() {
     let expected = expected(&["sms", "whatsapp"], &["whatsapp", "telegram"], true)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 94);
+    assert_eq!(expected.len(), 106);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(verifykit, &sandbox));
         let mut harness = SandboxHarness::new(sandbox, Provider::VerifyKit, |s| {
@@ -243,7 +243,7 @@ async fn a_router_over_verifik_conforms() {
     let expected = expected(&["sms", "whatsapp"], &[], true)
         .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "whatsapp"])
         .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 68);
+    assert_eq!(expected.len(), 80);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let tested = Arc::new(down_then_up(|b| verifik(b, sandbox.clock()), &sandbox));
         let harness = SandboxHarness::new(sandbox, Provider::Verifik, |s| {
@@ -317,7 +317,7 @@ async fn a_router_over_verigator_conforms() {
     let expected = expected(&["sms", "totp"], &[], false)
         .per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms", "totp"])
         .skipped("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 56);
+    assert_eq!(expected.len(), 65);
     run_conformance(SandboxConfig::seeded(42), &expected, |sandbox| async move {
         let service = verigator_service(&sandbox).await;
         let admin = verigator(&sandbox.base_url(), &sandbox, &service);
@@ -459,7 +459,7 @@ async fn a_router_over_all_three_providers_conforms() {
     .per_channel(WRONG_CODE_LIMIT_CHECKS, ["whatsapp", "totp"])
     .skipped_per_channel(WRONG_CODE_LIMIT_CHECKS, ["sms"])
     .check("privacy.secrets_not_shown");
-    assert_eq!(expected.len(), 114);
+    assert_eq!(expected.len(), 129);
     Conformance::resolving(tested, harness)
         .assert_conforms(&expected)
         .await;

@@ -309,6 +309,16 @@ impl FaultQueue {
         Some(action)
     }
 
+    /// Removes and returns the faults `provider` may take (its own and those of no provider),
+    /// the others kept with their uses left and in their order.
+    pub(crate) fn take_for(&mut self, provider: Provider) -> Vec<Fault> {
+        let (taken, kept) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|fault| fault.provider.is_none_or(|p| p == provider));
+        self.pending = kept;
+        taken
+    }
+
     /// Faults not used up yet.
     pub(crate) fn pending(&self) -> &[Fault] {
         &self.pending

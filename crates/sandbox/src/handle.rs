@@ -176,6 +176,15 @@ impl SandboxHandle {
         self.app.common.clear_faults();
     }
 
+    /// Removes the pending faults `provider`'s requests may take (its own, and those that name
+    /// no provider) and returns them, in one step: the other providers' stay queued, with the
+    /// uses they have left and in their order, and a request in flight meanwhile meets either
+    /// the fault or its absence, never a fault counted twice. For a harness that tells whether
+    /// its own faults were used on a sandbox it shares.
+    pub fn take_faults_for(&self, provider: Provider) -> Vec<Fault> {
+        self.app.common.take_faults_for(provider)
+    }
+
     /// Faults not used up yet.
     pub fn pending_faults(&self) -> Vec<Fault> {
         self.app.common.pending_faults()

@@ -275,6 +275,11 @@ impl Common {
         lock(&self.faults).pending().to_vec()
     }
 
+    /// Removes and returns the pending faults `provider` may take, in one step.
+    pub(crate) fn take_faults_for(&self, provider: Provider) -> Vec<Fault> {
+        lock(&self.faults).take_for(provider)
+    }
+
     /// Drops every pending fault.
     pub(crate) fn clear_faults(&self) {
         lock(&self.faults).clear();

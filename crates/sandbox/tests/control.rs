@@ -1518,3 +1518,32 @@ async fn the_handles_debug_shows_no_state() {
         assert!(!shown.contains(hidden), "{hidden} in {shown}");
     }
 }
+
+/// One provider's faults (and those of none) are taken in one step; the others stay, with the
+/// uses they have left and in their order.
+#[tokio::test]
+async fn one_providers_faults_are_taken_and_the_others_kept() {
+    let sb = start().await;
+    let reset = |provider| Fault::new(provider, FaultAction::ConnectionReset);
+    let verifik_first = reset(Provider::Verifik).path("/first").times(3);
+    let verifik_second = reset(Provider::Verifik).path("/second");
+    let twilio = reset(Provider::Twilio).path("/twilio").times(2);
+    let anyone = Fault {
+        provider: None,
+        ..reset(Provider::Twilio).path("/anyone")
+    };
+    for fault in [&verifik_first, &twilio, &anyone, &verifik_second] {
+        sb.inject_fault(fault.clone());
+    }
+    assert_eq!(sb.take_faults_for(Provider::Twilio), [twilio, anyone]);
+    assert_eq!(
+        sb.pending_faults(),
+        [verifik_first.clone(), verifik_second.clone()]
+    );
+    assert_eq!(sb.take_faults_for(Provider::Twilio), []);
+    assert_eq!(
+        sb.take_faults_for(Provider::Verifik),
+        [verifik_first, verifik_second]
+    );
+    assert!(sb.pending_faults().is_empty());
+}

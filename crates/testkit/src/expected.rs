@@ -24,28 +24,36 @@ pub const OTP_CHECKS: &[&str] = &[
 
 /// The checks every OTP channel that sends a message (all but TOTP) gets: exactly one send,
 /// no retry after an injected 503 with `Retry-After` or a connection reset, and `MaybeSent`
-/// after a 503 without `Retry-After`. The fault checks are skipped when the harness cannot
-/// inject their [`SendFault`](crate::SendFault) or count requests: list those then with
-/// [`Expected::skipped`].
+/// after a 503 without `Retry-After` and after a 500, a 502 or a 504
+/// ([`SendFault::SERVER_ERRORS`](crate::SendFault::SERVER_ERRORS)). The fault checks are
+/// skipped when the harness cannot inject their [`SendFault`](crate::SendFault) or count
+/// requests: list those then with [`Expected::skipped`].
 pub const SEND_CHECKS: &[&str] = &[
     "send.exactly_once",
     "send.not_retried_after_503",
     "send.maybe_sent_after_plain_503",
     "send.not_retried_after_reset",
+    "send.maybe_sent_after_500",
+    "send.maybe_sent_after_502",
+    "send.maybe_sent_after_504",
 ];
 
 /// The checks every OTP channel gets: a check whose answer was lost, or that was answered
-/// with a server error, is never a rejection, and (when the harness counts code checks) is
-/// not sent again; a wrong code's check whose answer was lost is never `Verified`, nor is a
-/// wrong code's on a handle verified minutes before (its success read back). They always
-/// run, and are skipped when the harness cannot inject that
-/// [`CheckFault`](crate::CheckFault)
+/// with a server error (a 503 without `Retry-After`, a 500, a 502, a 504:
+/// [`CheckFault::SERVER_ERRORS`](crate::CheckFault::SERVER_ERRORS)), is never a rejection,
+/// and (when the harness counts code checks) is not sent again; a wrong code's check whose
+/// answer was lost is never `Verified`, nor is a wrong code's on a handle verified minutes
+/// before (its success read back). They always run, and are skipped when the harness cannot
+/// inject that [`CheckFault`](crate::CheckFault)
 /// ([`Harness::inject_check_fault`](crate::Harness::inject_check_fault)).
 pub const CHECK_FAULT_CHECKS: &[&str] = &[
     "otp.lost_answer_not_rejected",
     "otp.lost_answer_wrong_code_not_verified",
     "otp.used_code_lost_answer_not_verified",
     "otp.server_error_not_rejected",
+    "otp.server_error_500_not_rejected",
+    "otp.server_error_502_not_rejected",
+    "otp.server_error_504_not_rejected",
 ];
 
 /// The checks every reverse channel gets: a poll answered 503 is retried after its
@@ -180,7 +188,7 @@ pub const REVERSE_CHECKS: &[&str] = &[
 ///     .checks(["input.unsupported_channel_refused[voice]", "input.foreign_handle_refused"])
 ///     .per_channel(OTP_CHECKS, ["sms", "whatsapp"])
 ///     .per_channel(SEND_CHECKS, ["sms"]);
-/// assert_eq!(expected.len(), 2 + 2 * 12 + 4);
+/// assert_eq!(expected.len(), 2 + 2 * 12 + 7);
 /// assert!(expected.names().iter().any(|n| n == "otp.right_code_verifies[whatsapp]"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -67,16 +67,51 @@ pub enum SendFault {
     /// The provider refuses the send (401), its error message quoting the credentials the
     /// request carried, as a provider that echoes them would: nothing is sent.
     CredentialsEchoed,
+    /// The provider answers `500 Internal Server Error` without `Retry-After`, without sending
+    /// anything. A provider fails so after taking a send too (or a proxy after forwarding it),
+    /// so the client cannot tell whether a message went out:
+    /// [`ErrorKind::MaybeSent`](phone_verify_core::ErrorKind::MaybeSent), and nothing else.
+    InternalServerError,
+    /// The same with `502 Bad Gateway`: a proxy's answer, which it may give after forwarding
+    /// the send.
+    BadGateway,
+    /// The same with `504 Gateway Timeout`: a proxy gave up waiting for the provider, which
+    /// may still send.
+    GatewayTimeout,
 }
 
 impl SendFault {
-    /// A short name used in check names, e.g. `503`, `plain_503` or `reset`.
+    /// The server errors other than a 503 that the suite injects into sends, in its order. A
+    /// slice, so that a fault added later changes neither its type nor code that iterates it.
+    pub const SERVER_ERRORS: &'static [Self] = &[
+        Self::InternalServerError,
+        Self::BadGateway,
+        Self::GatewayTimeout,
+    ];
+
+    /// A short name used in check names, e.g. `503`, `plain_503`, `reset` or `500`.
     pub fn name(self) -> &'static str {
         match self {
             Self::ServiceUnavailable => "503",
             Self::ServiceUnavailableWithoutRetryAfter => "plain_503",
             Self::ConnectionReset => "reset",
             Self::CredentialsEchoed => "echo",
+            Self::InternalServerError => "500",
+            Self::BadGateway => "502",
+            Self::GatewayTimeout => "504",
+        }
+    }
+
+    /// The HTTP status the provider answers with; `None` for a connection reset, which gets
+    /// no answer.
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Self::ServiceUnavailable | Self::ServiceUnavailableWithoutRetryAfter => Some(503),
+            Self::ConnectionReset => None,
+            Self::CredentialsEchoed => Some(401),
+            Self::InternalServerError => Some(500),
+            Self::BadGateway => Some(502),
+            Self::GatewayTimeout => Some(504),
         }
     }
 }
@@ -97,6 +132,40 @@ pub enum CheckFault {
     /// [`ErrorKind::OutcomeUnknown`](phone_verify_core::ErrorKind::OutcomeUnknown), never a
     /// rejection, and does not check again.
     ServerError,
+    /// The provider answers `500 Internal Server Error` without `Retry-After`, without
+    /// processing the check. A provider fails so after taking a check too (or a proxy after
+    /// forwarding it), so the client cannot know whether the code was used:
+    /// [`ErrorKind::OutcomeUnknown`](phone_verify_core::ErrorKind::OutcomeUnknown), never a
+    /// rejection, and it does not check again.
+    InternalServerError,
+    /// The same with `502 Bad Gateway`: a proxy's answer, which it may give after forwarding
+    /// the check.
+    BadGateway,
+    /// The same with `504 Gateway Timeout`: a proxy gave up waiting for the provider, which
+    /// may still take the check.
+    GatewayTimeout,
+}
+
+impl CheckFault {
+    /// The server errors other than a 503 that the suite injects into code checks, in its
+    /// order. A slice, so that a fault added later changes neither its type nor code that
+    /// iterates it.
+    pub const SERVER_ERRORS: &'static [Self] = &[
+        Self::InternalServerError,
+        Self::BadGateway,
+        Self::GatewayTimeout,
+    ];
+
+    /// The HTTP status the provider answers with; `None` for a lost answer.
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Self::AnswerLost => None,
+            Self::ServerError => Some(503),
+            Self::InternalServerError => Some(500),
+            Self::BadGateway => Some(502),
+            Self::GatewayTimeout => Some(504),
+        }
+    }
 }
 
 /// A failure to inject into the next lookup of one verification: a reverse flow's poll, or
@@ -830,10 +899,11 @@ pub trait Harness: Send + Sync {
 
     /// Whether the provider keeps no count of wrong codes and its records show whether a
     /// check took effect, so a verifier may check again after reading the verification back
-    /// (Verifik's recovery). Only then do `otp.server_error_not_rejected` and
-    /// `otp.unreadable_answer_not_rejected` accept a second code-check request, after a
-    /// read-back, where the injected answer left the first check unprocessed (a 503 without
-    /// `Retry-After`, malformed JSON, the wrong content type, valid JSON of the wrong shape);
+    /// (Verifik's recovery). Only then do `otp.server_error_not_rejected`,
+    /// `otp.server_error_{500,502,504}_not_rejected` and `otp.unreadable_answer_not_rejected`
+    /// accept a second code-check request, after a read-back, where the injected answer left
+    /// the first check unprocessed (a 503, 500, 502 or 504 without `Retry-After`, malformed
+    /// JSON, the wrong content type, valid JSON of the wrong shape);
     /// never after a lost answer or one given after processing. The wrong-code checks
     /// (`otp.lost_answer_wrong_code_not_verified`,
     /// `otp.unreadable_answer_wrong_code_not_verified`) accept it whatever the answer, since a
@@ -924,6 +994,30 @@ mod tests {
         let names: std::collections::BTreeSet<_> = all.iter().map(|f| f.name()).collect();
         assert_eq!(names.len(), all.len());
         assert!(all.contains(&LookupFault::ConnectionReset));
+    }
+
+    #[test]
+    fn server_errors_are_5xx_answers_other_than_a_503() {
+        let send: Vec<_> = SendFault::SERVER_ERRORS
+            .iter()
+            .map(|f| f.status())
+            .collect();
+        let check: Vec<_> = CheckFault::SERVER_ERRORS
+            .iter()
+            .map(|f| f.status())
+            .collect();
+        assert_eq!(send, [Some(500), Some(502), Some(504)]);
+        assert_eq!(check, send);
+        for &fault in SendFault::SERVER_ERRORS {
+            // The check's name is its status.
+            assert_eq!(
+                Some(fault.name()),
+                fault.status().map(|s| s.to_string()).as_deref()
+            );
+        }
+        assert_eq!(SendFault::ConnectionReset.status(), None);
+        assert_eq!(CheckFault::AnswerLost.status(), None);
+        assert_eq!(CheckFault::ServerError.status(), Some(503));
     }
 
     #[test]

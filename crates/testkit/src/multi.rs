@@ -37,6 +37,11 @@ type MakeImpatient = Box<dyn Fn() -> ImpatientClient + Send + Sync>;
 ///   faults**, **lookup faults**, **wrong-code limits** and whether a **repeated check** is
 ///   harmless go to the member of the handle's provider; **secrets**
 ///   are every member's.
+/// - **Clearing faults** clears every member, and fails when any member says one of its faults
+///   was not used. Members that share one environment must each clear only their own faults
+///   (`SandboxHarness`, of the `sandbox` feature, clears its provider's only): a member
+///   that cleared them all would hide a later member's unused fault, whose check then proved
+///   nothing.
 /// - **Time** moves on every member's clock, or only on one when the members share an
 ///   environment ([`clock_from`](MultiHarness::clock_from)), so a shared clock moves once.
 /// - **Fresh verifiers** come from [`with_fresh_verifier`](MultiHarness::with_fresh_verifier)
@@ -349,7 +354,8 @@ impl Harness for MultiHarness {
     }
 
     async fn clear_faults(&self) -> HarnessResult<()> {
-        // Every member is cleared, even after one fails.
+        // Every member is cleared, even after one fails; each clears (and judges) only its
+        // own faults, so one member's clearing leaves a later member's to be judged.
         let mut first_failure = Ok(());
         for (_, harness) in &self.members {
             let cleared = harness.clear_faults().await;

@@ -106,33 +106,39 @@ impl Endpoint {
 }
 
 /// What a [`CheckFault`] does at a check endpoint: the sandbox's `ResetAfterProcessing` (the
-/// check taken, its answer lost), or a bare `503` in the provider's error shape (`Status`,
-/// which sends no `Retry-After`).
+/// check taken, its answer lost), or a bare `503`, `500`, `502` or `504` in the provider's
+/// error shape (`Status`, which sends no `Retry-After`).
 fn check_action(fault: CheckFault) -> FaultAction {
     match fault {
         CheckFault::AnswerLost => FaultAction::ResetAfterProcessing,
-        CheckFault::ServerError => FaultAction::Status {
-            status: 503,
-            body: None,
-        },
+        CheckFault::ServerError => server_error(503),
+        CheckFault::InternalServerError => server_error(500),
+        CheckFault::BadGateway => server_error(502),
+        CheckFault::GatewayTimeout => server_error(504),
     }
 }
 
 /// What a [`SendFault`] does at a send endpoint: the sandbox's `ServiceUnavailable` (with
-/// `Retry-After`), a bare `503` (`Status`, without), `ConnectionReset`, or
-/// `EchoCredentials` answering 401.
+/// `Retry-After`), a bare `503`, `500`, `502` or `504` (`Status`, without), `ConnectionReset`,
+/// or `EchoCredentials` answering 401.
 fn send_action(fault: SendFault) -> FaultAction {
     match fault {
         SendFault::ServiceUnavailable => FaultAction::ServiceUnavailable {
             retry_after_secs: LookupFault::RETRY_AFTER.as_secs(),
         },
-        SendFault::ServiceUnavailableWithoutRetryAfter => FaultAction::Status {
-            status: 503,
-            body: None,
-        },
+        SendFault::ServiceUnavailableWithoutRetryAfter => server_error(503),
+        SendFault::InternalServerError => server_error(500),
+        SendFault::BadGateway => server_error(502),
+        SendFault::GatewayTimeout => server_error(504),
         SendFault::ConnectionReset => FaultAction::ConnectionReset,
         SendFault::CredentialsEchoed => FaultAction::EchoCredentials { status: 401 },
     }
+}
+
+/// A bare `status` in the provider's error shape, without `Retry-After`, the request
+/// unprocessed.
+fn server_error(status: u16) -> FaultAction {
+    FaultAction::Status { status, body: None }
 }
 
 /// What a [`LookupFault`] does at a lookup endpoint: the sandbox's `ServiceUnavailable` and
@@ -229,7 +235,9 @@ enum WrongCodeLimit {
 /// [`with_send_endpoint`](SandboxHarness::with_send_endpoint), check faults
 /// [`with_check_endpoint`](SandboxHarness::with_check_endpoint), lookup faults
 /// [`with_lookup_endpoint`](SandboxHarness::with_lookup_endpoint); without them those checks
-/// are skipped. [`clear_faults`](Harness::clear_faults) clears every pending sandbox fault.
+/// are skipped. [`clear_faults`](Harness::clear_faults) clears every pending sandbox fault of
+/// the harness's provider (and any of no provider), leaving other providers' to their own
+/// harnesses.
 pub struct SandboxHarness {
     sandbox: Arc<SandboxHandle>,
     provider: Provider,
@@ -541,7 +549,8 @@ impl SandboxHarness {
     /// Queues `action` for the next `times` requests at each of `endpoints`. Fails where the
     /// sandbox cannot honour it ([`SandboxHandle::try_inject_fault`]: say, a documented
     /// error's status outside 200 to 599), before any is queued: the faults differ only in
-    /// their endpoint.
+    /// their endpoint; or, on a sandbox holding 10,000 pending faults already, perhaps after
+    /// the first endpoints' (the next clear takes them away).
     fn queue(&self, endpoints: &[Endpoint], action: &FaultAction, times: u32) -> HarnessResult<()> {
         for endpoint in endpoints {
             let fault = self.fault_at(endpoint, action.clone()).times(times);
@@ -864,8 +873,16 @@ impl Harness for SandboxHarness {
         }
     }
 
+    /// Removes this provider's pending faults (and any of no provider), and fails when an
+    /// injected check or lookup fault, hostile answer or documented error among them was
+    /// not used. Other providers' pending faults stay queued, with the uses they have left
+    /// and in their order, for their own harness to clear: on a sandbox shared by the
+    /// members of a [`MultiHarness`](crate::MultiHarness), each member then tells whether its
+    /// own faults were used, whichever member clears first. They are taken in one step
+    /// ([`SandboxHandle::take_faults_for`]): the others' are never touched, even by a request
+    /// in flight.
     async fn clear_faults(&self) -> HarnessResult<()> {
-        let pending = self.sandbox.pending_faults();
+        let pending = self.sandbox.take_faults_for(self.provider);
         let check_unused = self.unused(&self.check_endpoints, &self.check_fault_injected, &pending);
         let lookup_unused = self.unused(
             &self.lookup_endpoints,
@@ -888,7 +905,6 @@ impl Harness for SandboxHarness {
                 .all(|e| pending.contains(&self.fault_at(e, action.clone()).times(*times)))
                 .then_some(waits)
         });
-        self.sandbox.clear_faults();
         if let Some(waits) = hostile_unused {
             let (what, with) = match waits {
                 Waits::Check => ("check", "with_check_endpoint"),
@@ -980,4 +996,35 @@ where
         .await
         .assert_conforms(expected)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server errors other than a 503 are the provider's bare status, without
+    /// `Retry-After` (which only `ServiceUnavailable` sends), the request unprocessed.
+    #[test]
+    fn server_errors_are_bare_statuses_without_retry_after() {
+        for &fault in SendFault::SERVER_ERRORS {
+            let status = fault.status().expect("a status");
+            assert_eq!(send_action(fault), server_error(status), "{fault:?}");
+        }
+        for &fault in CheckFault::SERVER_ERRORS {
+            let status = fault.status().expect("a status");
+            assert_eq!(check_action(fault), server_error(status), "{fault:?}");
+        }
+        let plain = [
+            send_action(SendFault::ServiceUnavailableWithoutRetryAfter),
+            check_action(CheckFault::ServerError),
+        ];
+        assert_eq!(plain, [server_error(503), server_error(503)]);
+        assert_eq!(
+            server_error(500),
+            FaultAction::Status {
+                status: 500,
+                body: None
+            }
+        );
+    }
 }

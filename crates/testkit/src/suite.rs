@@ -101,6 +101,7 @@ mod privacy;
 /// | `otp.lost_answer_wrong_code_not_verified[c]` | a wrong code's check is taken by the provider and its answer lost: never `Verified`. An `OutcomeUnknown` error after exactly one code-check request passes; so does `Rejected(WrongCode)` as the answer to a second check sent after a read-back, where the harness says a repeat is harmless ([`Harness::repeat_check_harmless`]: the wrong code changed nothing); any other rejection or error fails (without code checks counted, skipped once the outcome passed) |
 /// | `otp.used_code_lost_answer_not_verified[c]` | a handle verified by its right code is checked again three minutes later on the provider's clock (past any clock skew a read-back allows) with a wrong code, as a replayed token would be; the provider takes the check and its answer is lost: never `Verified` (a read-back must not take the earlier check's success for this one's). Any rejection or error passes; skipped when the handle is valid for less than four minutes, without [`Harness::advance_time`], and when the check never reached the provider (the fault unused) |
 /// | `otp.server_error_not_rejected[c]` | the right code's check is answered, unprocessed, 503 without `Retry-After` ([`CheckFault::ServerError`]), which a proxy may give after forwarding it: an `OutcomeUnknown` error, never a rejection or another error, after exactly one code-check request (without code checks counted, skipped once the outcome passed). Where the harness says a repeat is harmless ([`Harness::repeat_check_harmless`]), also `Verified` with the right phone after a read-back and one more check (two code-check requests and a request between); without code checks counted, such a `Verified` is skipped as unproven, and where the harness does not say so, it fails |
+/// | `otp.server_error_500_not_rejected[c]`, `otp.server_error_502_not_rejected[c]`, `otp.server_error_504_not_rejected[c]` | the same with a 500, a 502 and a 504 without `Retry-After` ([`CheckFault::SERVER_ERRORS`]), which a provider may give after taking the check (and a proxy after forwarding it): only a 503 with `Retry-After` is refused before processing. An `OutcomeUnknown` error, never a rejection or another error, after exactly one code-check request; `Verified` only after a read-back and a second check where the harness says a repeat is harmless, as for the 503 |
 /// | `otp.unreadable_answer_not_rejected[c]` | the right code's check is answered, in turn, with each unreadable [`HostileAnswer`](crate::harness::HostileAnswer) (truncated body, malformed JSON, wrong content type, oversized body, an object without fields `{}`, an array `[]`; [`Harness::inject_hostile_answer`]): each is an `OutcomeUnknown` error, or `Verified` with the right phone after a read-back (with request counts, `Verified` after a single request fails: it was made up from the unreadable body; after an answer given without processing, `Verified` after a single code-check request fails too: the code was not used, so only a second check can have verified it); never a rejection nor another error. Either after exactly one code-check request: the check may have been taken, and is not sent again (after malformed JSON, the wrong content type, `{}` or `[]`, answers given without processing, two with a read-back between where the harness says a repeat is harmless, [`Harness::repeat_check_harmless`]); without code checks counted, an answer whose outcome passed is skipped as unproven. Answers the harness cannot give are named in the detail; none: skipped |
 /// | `otp.unreadable_answer_wrong_code_not_verified[c]` | a wrong code's check answered, in turn, with each unreadable answer: never `Verified`. Each is an `OutcomeUnknown` error after exactly one code-check request (or a `Decode` error after an answer given once the check was taken, whose status is the provider's refusal of the wrong code), or `Rejected(WrongCode)` answering a second check after a read-back where the harness says a repeat is harmless; any other rejection or error fails. Answers the harness cannot give are named in the detail; none: skipped |
 /// | `otp.stalled_answer_not_rejected[c]` | the same with an answer that stalls mid-body ([`HostileAnswer::StalledBody`](crate::harness::HostileAnswer::StalledBody)) for longer than the [`impatient client`](Harness::impatient_client) waits, met by that client: `OutcomeUnknown`, or `Verified` after a read-back, within the check's deadline, after exactly one code-check request (without code checks counted, skipped once the outcome passed) |
@@ -121,6 +122,7 @@ mod privacy;
 /// | `send.not_retried_after_503[c]` | a send answered 503 with `Retry-After` ([`SendFault::ServiceUnavailable`]) reaches the provider exactly once and fails with `ProviderUnavailable`: refused before processing, nothing went out, and a send is never retried. Where the counts hold each provider's ([`RequestCounts::providers`]), each provider gets it at most once: a verifier over several (a router) may rightly try the next after such a refusal |
 /// | `send.maybe_sent_after_plain_503[c]` | a send answered 503 without `Retry-After` ([`SendFault::ServiceUnavailableWithoutRetryAfter`]), which a proxy may answer after forwarding it, reaches the provider exactly once and fails with `MaybeSent`, and nothing else (any other kind says nothing went out, and a router would send again) |
 /// | `send.not_retried_after_reset[c]` | a send whose connection is reset before any answer reaches the provider exactly once and fails with `MaybeSent`: the request had left |
+/// | `send.maybe_sent_after_500[c]`, `send.maybe_sent_after_502[c]`, `send.maybe_sent_after_504[c]` | a send answered 500, 502 or 504 without `Retry-After` ([`SendFault::SERVER_ERRORS`]), which a provider may give after taking it (and a proxy after forwarding it), reaches the provider exactly once and fails with `MaybeSent`, and nothing else: any other kind says nothing went out, and a router would send again (contract rule 2: only a 503 with `Retry-After` is a refusal before processing) |
 /// | `send.unreadable_answer_maybe_sent[c]`, `send.stalled_answer_maybe_sent[c]` | a send answered with each unreadable answer (or a stalled one, met by the impatient client) fails with `MaybeSent`, and nothing else (the provider may have taken it: any other kind says nothing went out, and a router would send again), after exactly one send request when the harness counts them |
 /// | `session.resolves_verified_phone` | with `capabilities.session_resolution`, the session id of a verification resolves to its phone |
 /// | `session.unknown_is_not_found` | with a resolver, a well-formed unknown session id fails with `NotFound` |
@@ -131,7 +133,7 @@ mod privacy;
 /// | `errors.documented_codes_typed` | each error [`Harness::documented_errors`] lists ([`DocumentedError`](crate::harness::DocumentedError): the operation it answers, its HTTP status, headers and body), injected in turn as the provider's answer to a fresh start, a code check of a fresh verification, or a lookup (a verified session's resolution, else a reverse flow's poll) with [`Harness::inject_documented_error`], ends in the documented typed result: an error of the documented `ErrorKind` or, for a check, `Ok(Rejected(reason))`, keeping the provider's code (`Error::provider_code`, `Rejection::provider_code`), its message when the entry names one (in `Error::message` or `Error::provider_message`, `Rejection::message`) and its request id when the entry names one. One failure names every code that was not typed, and what was lost; entries the harness cannot inject are named in the detail; no entries, or no injection: skipped |
 /// | `privacy.secrets_not_shown` | when [`Harness::secrets`] names the credentials (skipped when it names none; a credential under 8 characters is not searched for, and the detail says so): none shows, as it is, percent-encoded or (one of 12 bytes or more) base64-encoded at any offset (a Basic `Authorization` holding `user:secret`), in the verifier's or resolver's `Debug`, in a handle (`Debug`, JSON), in an outcome, or in the errors of a refused handle, a failed send, a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`]), a lost check answer or an unknown session (`Display`, `Debug`, sources); the detail names the parts the harness could not run (say, the echo it cannot inject) |
 /// | `privacy.codes_not_shown` | with an OTP channel whose codes the harness reads: the right, a wrong and a malformed code show (as whole tokens) nowhere the application could print them (contract rule 7): a handle's `Debug` and JSON, the outcomes of the wrong and the right code, the answer to the malformed one, and the errors of a check whose answer was lost or could not be read (each when the harness can inject it; the detail names those it could not); without such a channel it is skipped |
-/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials) log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names (in the forms `privacy.secrets_not_shown` searches for). A subscriber set for the check's future records its own calls; the tasks and threads the verifier spawns log to a process-wide subscriber the suite sets on first use, which the check searches too: the tasks of its own Tokio runtime and the threads outside any runtime, during the flow and for 100 ms after it. A process with a global subscriber of its own keeps it, and the detail says those were not searched; the detail also names the parts the harness could not run |
+/// | `privacy.phones_and_codes_not_logged` | with every `tracing` level recorded, a verification (a wrong code, the right one, its session resolved), a failed send, a send whose answer could not be read (malformed JSON) and a send refused with its credentials echoed ([`SendFault::CredentialsEchoed`], when the harness names credentials), code checks whose outcome the verifier cannot know and may read back (the right code's answer lost, a wrong code's answer lost, the right code's answered 500, the right code's answered with malformed JSON), and lookups (a verified session's resolution, else a completed reverse flow's poll) answered 503 without `Retry-After`, which the verifier retries, or with malformed JSON, log no phone number in full (its national digits), no code and none of the credentials [`Harness::secrets`] names (in the forms `privacy.secrets_not_shown` searches for); a failure names the part during which the phone or code was first logged. A subscriber set for the check's future records its own calls; the tasks and threads the verifier spawns log to a process-wide subscriber the suite sets on first use, which the check searches too: the tasks of its own Tokio runtime and the threads outside any runtime, during the flow and for 100 ms after it. A process with a global subscriber of its own keeps it, and the detail says those were not searched; the detail also names the parts the harness could not run |
 ///
 /// **Request counts.** A check that must prove a request count (no request before a refusal,
 /// exactly one send, a read-back) is skipped, saying so, when [`Harness::request_counts`] is
@@ -170,7 +172,9 @@ pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 /// comes, fails its checks instead of hanging the test. The deadline is kept with
 /// `tokio::time::timeout`: under a Tokio runtime (`#[tokio::test]`) it needs the runtime's
 /// timers enabled, as the HTTP layer's retries do; outside a Tokio runtime checks run
-/// without a deadline.
+/// without a deadline. It is checked only when the check yields to the runtime: it cannot
+/// stop a verifier that blocks its thread (a synchronous HTTP client, a `std::sync::Mutex`
+/// deadlock, a loop that never awaits), which hangs the test whatever the timeout.
 pub async fn run_with_timeout(
     verifier: &dyn PhoneVerifier,
     resolver: Option<&dyn SessionResolver>,
@@ -272,6 +276,12 @@ pub async fn run_with_timeout(
         let server_error = suite.server_error_not_rejected(c);
         r.record(name("server_error_not_rejected"), server_error)
             .await;
+        for &fault in CheckFault::SERVER_ERRORS {
+            let status = fault.status().unwrap_or_default();
+            let check = format!("server_error_{status}_not_rejected");
+            r.record(name(&check), suite.check_server_error(c, fault))
+                .await;
+        }
         let unreadable = suite.check_unreadable(c);
         r.record(name("unreadable_answer_not_rejected"), unreadable)
             .await;
@@ -316,16 +326,17 @@ pub async fn run_with_timeout(
         let name = |check: &str| format!("send.{check}[{c}]");
         r.record(name("exactly_once"), suite.send_exactly_once(c))
             .await;
-        for fault in [
+        let faults = [
             SendFault::ServiceUnavailable,
             SendFault::ServiceUnavailableWithoutRetryAfter,
             SendFault::ConnectionReset,
-        ] {
+        ];
+        for &fault in faults.iter().chain(SendFault::SERVER_ERRORS) {
             let check = match fault {
-                SendFault::ServiceUnavailableWithoutRetryAfter => {
-                    format!("maybe_sent_after_{}", fault.name())
+                SendFault::ServiceUnavailable | SendFault::ConnectionReset => {
+                    format!("not_retried_after_{}", fault.name())
                 }
-                _ => format!("not_retried_after_{}", fault.name()),
+                _ => format!("maybe_sent_after_{}", fault.name()),
             };
             r.record(name(&check), suite.send_not_retried(c, fault))
                 .await;
@@ -1139,7 +1150,7 @@ impl Suite<'_> {
             .verifier
             .start(&StartRequest::otp(channel.clone(), phone))
             .await;
-        self.harness.clear_faults().await?;
+        self.clear_faults_after_call().await?;
         let sends = match before {
             Ok(before) => {
                 let after = self.harness.request_counts().await?;
@@ -1191,6 +1202,18 @@ impl Suite<'_> {
                  that forwarded the send, so a message may have gone out; any other error \
                  tells the caller that nothing went out, and a router would send again), got \
                  {err}"
+            ),
+            (
+                Err(err),
+                SendFault::InternalServerError | SendFault::BadGateway | SendFault::GatewayTimeout,
+            ) => ensure!(
+                err.kind() == ErrorKind::MaybeSent,
+                "expected a MaybeSent error for a send answered {}: a server error may come \
+                 after the provider or a proxy took the send, so a message may have gone out \
+                 (only a 503 with Retry-After is a refusal before processing; any other error \
+                 tells the caller that nothing went out, and a router would send again), got \
+                 {err}",
+                fault.status().unwrap_or_default()
             ),
             // Refused before processing: nothing was sent.
             (Err(err), SendFault::ServiceUnavailable) => ensure!(

@@ -55,7 +55,7 @@ async fn in_memory_provider_conforms() {
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         // Its documented errors (`memory::documented_errors`), each typed as documented.
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 110);
+    assert_eq!(expected.len(), 128);
     let state = verifier.state().clone();
     let report = Conformance::resolving(verifier, harness)
         .assert_conforms(&expected)

@@ -135,6 +135,24 @@ enum Flaw {
     /// No flaw: dates its handles' `created_at` by this machine's clock, not the provider's
     /// (as a provider that answers only an absolute expiry does), `expires_at` unchanged.
     CreatedAtHere,
+    /// Takes a send answered with any server error but a 503 (500, 502, 504) for a refusal
+    /// before processing: `ProviderUnavailable` (a router then sends again).
+    ServerErrorSendAsRefusal,
+    /// Reads a code check answered 500 as a wrong code.
+    CheckServerErrorAsWrongCode,
+    /// Logs the phone in full when a code check's outcome is unknown (its answer lost or
+    /// unreadable), and only then.
+    LogsPhoneOnLostAnswer,
+    // ---- sends twice, pings before validating a check, a handle that does not read back ----
+    /// Sends a code twice on a successful start: a second send request, its handle dropped.
+    SendsTwice,
+    /// Asks the provider about an OTP handle checked without a code (it polls it as a reverse
+    /// flow) before refusing the check.
+    PingsBeforeValidatingChecks,
+    /// Keeps the provider's start answer in its handles' extras as it came, and refuses a
+    /// handle without it at check: an answer nested deeper than a JSON reader takes (serde_json
+    /// reads 128 levels) is written into the handle's JSON, but that JSON never reads back.
+    AnswerExtraTooDeep,
 }
 
 /// Whether `err` is the in-memory client's error for an answer of valid JSON of the wrong
@@ -386,6 +404,28 @@ impl PhoneVerifier for Broken {
                     "the provider is unavailable",
                 ))
             }
+            (Flaw::ServerErrorSendAsRefusal, Err(err))
+                if err
+                    .http_status()
+                    .is_some_and(|s| (500..600).contains(&s) && s != 503) =>
+            {
+                Err(Error::new(
+                    ErrorKind::ProviderUnavailable,
+                    "the provider is unavailable",
+                ))
+            }
+            // ---- sends twice, a handle that does not read back ----
+            (Flaw::SendsTwice, Ok(handle)) if request.phone.is_some() => {
+                let _ = self.inner.start(&by_sms).await;
+                Ok(handle)
+            }
+            (Flaw::AnswerExtraTooDeep, Ok(handle)) => {
+                let mut answer = serde_json::json!({ "reference": handle.reference });
+                for _ in 0..DEEP_ANSWER_LEVELS {
+                    answer = serde_json::json!({ "result": answer });
+                }
+                Ok(handle.with_extra(ANSWER_EXTRA, answer))
+            }
             (_, result) => result,
         }
     }
@@ -457,6 +497,23 @@ impl PhoneVerifier for Broken {
             let mut reached = handle.clone();
             reached.reference = within;
             return self.inner.check(&reached, &request).await;
+        }
+        // ---- pings before validating a check, a handle that does not read back ----
+        if self.flaw == Flaw::PingsBeforeValidatingChecks
+            && request.code.is_none()
+            && handle.reverse.is_none()
+        {
+            // Polls the OTP verification as if it were a reverse flow: a request the
+            // provider refuses, before the client's own refusal below.
+            let mut poll = handle.clone();
+            poll.reverse = Some(phone_verify_core::ReverseFlow::default());
+            let _ = self.inner.check(&poll, &request).await;
+        }
+        if self.flaw == Flaw::AnswerExtraTooDeep && !handle.extras.contains_key(ANSWER_EXTRA) {
+            // No answer kept: no verification it knows.
+            return Ok(CheckOutcome::Rejected(Rejection::new(
+                RejectReason::NotFound,
+            )));
         }
         let mut outcome = if request.code.is_none() && self.retries_lookups_itself() {
             self.own_lookup(|| self.inner.check(&handle, &request))
@@ -543,6 +600,13 @@ impl PhoneVerifier for Broken {
         {
             outcome = self.inner.check(&handle, &request).await;
         }
+        if self.flaw == Flaw::LogsPhoneOnLostAnswer
+            && request.code.is_some()
+            && matches!(&outcome, Err(err) if err.kind() == ErrorKind::OutcomeUnknown)
+            && let Some(phone) = &handle.phone
+        {
+            tracing::warn!(phone = %phone.e164(), "the check's outcome is unknown");
+        }
         if let Ok(verified @ CheckOutcome::Verified(_)) = &outcome {
             self.verified
                 .lock()
@@ -602,6 +666,13 @@ impl PhoneVerifier for Broken {
                     ErrorKind::ProviderUnavailable,
                     "the provider is unavailable",
                 ))
+            }
+            (Flaw::CheckServerErrorAsWrongCode, Err(err))
+                if err.http_status() == Some(500) && request.code.is_some() =>
+            {
+                Ok(CheckOutcome::Rejected(Rejection::new(
+                    RejectReason::WrongCode,
+                )))
             }
             (Flaw::CodeInRejection, Ok(CheckOutcome::Rejected(r)))
                 if r.reason == RejectReason::WrongCode =>
@@ -819,6 +890,11 @@ async fn repeating_a_check_whose_answer_was_lost_fails_the_lost_answer_check() {
                 "otp.server_error_not_rejected[",
                 "the provider received 2 code-check requests, expected exactly 1",
             ),
+            // So were the checks answered 500, 502 and 504.
+            (
+                "otp.server_error_50",
+                "the provider received 2 code-check requests, expected exactly 1",
+            ),
             (
                 "otp.lost_answer_wrong_code_not_verified[",
                 "was reported rejected (WrongCode) after 2 code-check request(s)",
@@ -1009,7 +1085,7 @@ async fn retrying_only_when_asked_fails_the_plain_503_and_reset_lookup_checks() 
 async fn sending_a_check_again_after_its_answer_was_lost_fails_the_lost_answer_check() {
     let report = report_for(Flaw::RepeatsLostChecks).await;
     // Whatever left the check's outcome unknown: a lost answer, an unreadable or stalled one,
-    // or a server error.
+    // or a server error (a 503, 500, 502 or 504).
     assert_fails_only(
         &report,
         &[
@@ -1017,6 +1093,7 @@ async fn sending_a_check_again_after_its_answer_was_lost_fails_the_lost_answer_c
             "otp.unreadable_answer_",
             "otp.stalled_answer_not_rejected[",
             "otp.server_error_not_rejected[",
+            "otp.server_error_50",
         ],
         "the provider received 2 code-check requests, expected exactly 1",
     );
@@ -1091,6 +1168,8 @@ async fn retrying_sends_fails_the_fault_checks() {
         &[
             "send.not_retried_after_",
             "send.maybe_sent_after_plain_503[",
+            // The 500, 502 and 504.
+            "send.maybe_sent_after_50",
             "send.unreadable_answer_maybe_sent[",
             "send.stalled_answer_maybe_sent[",
         ],
@@ -1106,6 +1185,8 @@ async fn a_lost_send_reported_as_not_sent_fails_the_reset_check() {
         &[
             "send.not_retried_after_reset[",
             "send.maybe_sent_after_plain_503[",
+            // The 500, 502 and 504.
+            "send.maybe_sent_after_50",
             "send.unreadable_answer_maybe_sent[",
             "send.stalled_answer_maybe_sent[",
         ],
@@ -2135,6 +2216,9 @@ async fn checking_again_after_a_read_back_fails_unless_the_harness_says_a_repeat
     let every = per_otp_channel(&[
         "otp.lost_answer_not_rejected",
         "otp.lost_answer_wrong_code_not_verified",
+        "otp.server_error_500_not_rejected",
+        "otp.server_error_502_not_rejected",
+        "otp.server_error_504_not_rejected",
         "otp.server_error_not_rejected",
         "otp.stalled_answer_not_rejected",
         "otp.unreadable_answer_not_rejected",
@@ -2143,7 +2227,8 @@ async fn checking_again_after_a_read_back_fails_unless_the_harness_says_a_repeat
     assert_eq!(failed, every, "{report}");
 
     // Opted in: the repeat is right after an answer given without processing (a 503 without
-    // Retry-After, malformed JSON, the wrong content type, valid JSON of the wrong shape), and
+    // Retry-After, a 500, 502 or 504, malformed JSON, the wrong content type, valid JSON of the
+    // wrong shape), and
     // of a wrong code whatever the answer (it changed nothing); after a lost answer to the
     // right code, or one given once the check was taken (a truncated, oversized or stalled
     // body), it never is.
@@ -2273,6 +2358,12 @@ async fn a_check_fault_no_request_used_fails_the_lost_answer_check() {
                 "expected an OutcomeUnknown error (the code may be used up, and the check must \
                  not be sent again), got verified",
             ),
+            // Nor the 500, 502 or 504.
+            (
+                "otp.server_error_50",
+                "expected an OutcomeUnknown error (the code may be used up, and the check must \
+                 not be sent again), got verified",
+            ),
             (
                 "otp.lost_answer_wrong_code_not_verified[",
                 "was reported rejected (WrongCode) after 1 code-check request(s)",
@@ -2392,8 +2483,9 @@ async fn panicking_on_unreadable_answers_fails_the_unreadable_answer_checks() {
             "reverse.unreadable_poll_not_misread[",
             "send.unreadable_answer_maybe_sent[",
             "session.unreadable_resolution_not_misread",
-            // Its search for codes meets an unreadable answer too.
+            // Its search for codes meets an unreadable answer too, and so does its log check.
             "privacy.codes_not_shown",
+            "privacy.phones_and_codes_not_logged",
         ],
         "panicked: called `Result::unwrap()` on an undecodable answer",
     );
@@ -2911,5 +3003,103 @@ async fn a_handle_that_outlives_the_providers_expiry_fails_the_validity_check() 
         // About 1140 s: the provider's time is read at the check, a moment after the start.
         "s after the start, a minute before the handle's expires_at: expected verified, got \
          rejected (Expired)",
+    );
+}
+
+#[tokio::test]
+async fn a_send_server_error_taken_for_a_refusal_fails_the_server_error_send_checks() {
+    let report = report_for(Flaw::ServerErrorSendAsRefusal).await;
+    // A 503, with Retry-After or without, it reads rightly: those checks pass.
+    assert_fails_only(
+        &report,
+        &[
+            "send.maybe_sent_after_500[",
+            "send.maybe_sent_after_502[",
+            "send.maybe_sent_after_504[",
+        ],
+        "may come after the provider or a proxy took the send",
+    );
+    let detail = report
+        .get("send.maybe_sent_after_504[sms]")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    assert!(detail.contains("a send answered 504"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_check_server_error_read_as_a_wrong_code_fails_the_500_check() {
+    let report = report_for(Flaw::CheckServerErrorAsWrongCode).await;
+    // The 503 and the other server errors it reads rightly: those checks pass.
+    assert_fails_only(
+        &report,
+        &["otp.server_error_500_not_rejected["],
+        "the provider answered the right code's check with a 500 without Retry-After, and the \
+         verifier reported rejected (WrongCode): a server error is never a rejection",
+    );
+}
+
+#[tokio::test]
+async fn a_phone_logged_only_when_a_checks_outcome_is_unknown_fails_the_log_check() {
+    let report = report_for(Flaw::LogsPhoneOnLostAnswer).await;
+    assert_fails_only(
+        &report,
+        &["privacy.phones_and_codes_not_logged"],
+        "the log shows the phone",
+    );
+    // The failure says where the phone was first logged.
+    let detail = report
+        .get("privacy.phones_and_codes_not_logged")
+        .and_then(|r| r.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        detail.contains("first logged during a check whose answer was lost"),
+        "{detail}"
+    );
+}
+
+// ---- sends twice, pings before validating a check, a handle that does not read back ----
+
+/// The extra that [`Flaw::AnswerExtraTooDeep`] keeps the provider's answer under.
+const ANSWER_EXTRA: &str = "answer";
+
+/// How deep [`Flaw::AnswerExtraTooDeep`] nests the answer: past serde_json's 128 levels.
+const DEEP_ANSWER_LEVELS: usize = 130;
+
+#[tokio::test]
+async fn sending_twice_on_a_successful_start_fails_the_exactly_once_check() {
+    let report = report_for(Flaw::SendsTwice).await;
+    assert_fails_only(
+        &report,
+        &["send.exactly_once["],
+        "starting one verification made 2 send requests, expected exactly 1",
+    );
+}
+
+#[tokio::test]
+async fn pinging_the_provider_before_refusing_a_check_without_code_fails_its_check() {
+    let report = report_for(Flaw::PingsBeforeValidatingChecks).await;
+    assert_fails_only(
+        &report,
+        &["input.otp_check_without_code_refused["],
+        "refused, but only after 1 request(s) to the provider: validate input first",
+    );
+}
+
+/// The handle cannot be written as JSON (core refuses an extra it could not read back), so no
+/// other process could check it.
+#[tokio::test]
+async fn a_handle_whose_json_does_not_read_back_fails_the_round_trip_checks() {
+    let report = report_for(Flaw::AnswerExtraTooDeep).await;
+    // The fresh-client checks write the handle's JSON too.
+    assert_fails_only(
+        &report,
+        &[
+            "otp.handle_json_round_trip[",
+            "reverse.handle_json_round_trip[",
+            "otp.handle_in_fresh_client[",
+            "reverse.handle_in_fresh_client[",
+        ],
+        "the handle does not survive a JSON round trip: invalid input: verification handle \
+         cannot be serialized: an extra nests arrays and objects deeper than 125 levels",
     );
 }

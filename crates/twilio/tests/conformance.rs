@@ -146,7 +146,7 @@ async fn twilio_conforms_on_the_sandbox() {
         .per_channel(HOSTILE_CHECK_CHECKS, channels)
         .per_channel(HOSTILE_SEND_CHECKS, channels)
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 92);
+    assert_eq!(expected.len(), 110);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(common::verifier(&sandbox));
         let shared = Arc::clone(&sandbox);

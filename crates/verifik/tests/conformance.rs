@@ -159,14 +159,14 @@ async fn conforms(mode: Mode, send_path: &'static str, expected: &Expected) {
 #[tokio::test]
 async fn verifik_manual_mode_conforms_on_the_sandbox() {
     let expected = expected(&["sms", "whatsapp"]);
-    assert_eq!(expected.len(), 69);
+    assert_eq!(expected.len(), 81);
     conforms(Mode::manual(), "/v2/phone-validations/manual", &expected).await;
 }
 
 #[tokio::test]
 async fn verifik_project_flow_mode_conforms_on_the_sandbox() {
     let expected = expected(&["whatsapp"]);
-    assert_eq!(expected.len(), 43);
+    assert_eq!(expected.len(), 49);
     let mode = Mode::project_flow(PROJECT).unwrap();
     conforms(mode, "/v2/phone-validations", &expected).await;
 }

@@ -148,7 +148,7 @@ async fn verifykit_conforms_on_the_sandbox() {
         .per_channel(HOSTILE_POLL_CHECKS, ["whatsapp", "telegram"])
         .checks(HOSTILE_SESSION_CHECKS.iter().copied())
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 95);
+    assert_eq!(expected.len(), 107);
     run_conformance(SandboxConfig::default(), &expected, |sandbox| async move {
         let verifier = Arc::new(client(&sandbox));
         // `send-otp` sends SMS codes; `start` sends WhatsApp codes (and opens reverse flows).

@@ -200,7 +200,7 @@ async fn verigator_conforms() {
         .per_channel(HOSTILE_CHECK_CHECKS, ["sms", "totp"])
         .per_channel(HOSTILE_SEND_CHECKS, ["sms"])
         .checks(DOCUMENTED_ERROR_CHECKS.iter().copied());
-    assert_eq!(expected.len(), 58);
+    assert_eq!(expected.len(), 67);
     run_conformance(config(), &expected, |sandbox| async move {
         let service = builder(&sandbox)
             .build_client()

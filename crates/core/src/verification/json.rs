@@ -19,6 +19,7 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::ser;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{HANDLE_FORMAT, HANDLE_VERSION, ReverseFlow, Verification};
@@ -83,6 +84,7 @@ impl Serialize for Verification {
         }
         check_reference(&self.reference).map_err(ser::Error::custom)?;
         self.channel.ensure_named().map_err(ser::Error::custom)?;
+        check_nesting(&self.extras).map_err(ser::Error::custom)?;
         Written {
             format: HANDLE_FORMAT,
             version: HANDLE_VERSION,
@@ -310,6 +312,33 @@ fn check_reference(reference: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The deepest an extra's value may nest arrays and objects and still be read back by
+/// `from_json`: serde_json reads at most 128 levels, and the handle's own structure takes the
+/// rest (a test pins both sides of the limit).
+const MAX_EXTRA_NESTING: usize = 125;
+
+/// Refuses extras `from_json` could not read back: a value nested deeper than
+/// [`MAX_EXTRA_NESTING`] arrays and objects. Walked without recursion, and only as deep as the
+/// limit, so a value of any depth is judged without exhausting the stack.
+fn check_nesting(extras: &Extras) -> Result<(), String> {
+    let mut stack: Vec<(&Value, usize)> = extras.iter().map(|(_, value)| (value, 0)).collect();
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        if depth == MAX_EXTRA_NESTING {
+            return Err(format!(
+                "an extra nests arrays and objects deeper than {MAX_EXTRA_NESTING} levels, \
+                 which the handle's JSON cannot be read back with"
+            ));
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    Ok(())
+}
+
 /// Refuses a version other than 1: a newer one as newer.
 fn check_version<E: de::Error>(version: u64) -> Result<(), E> {
     match version {
@@ -325,7 +354,7 @@ fn check_version<E: de::Error>(version: u64) -> Result<(), E> {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-    use serde_json::{Map, Value, json};
+    use serde_json::{Map, json};
     use time::macros::datetime;
 
     use super::*;
@@ -340,6 +369,32 @@ mod tests {
             .with_reverse(ReverseFlow::new(Some("https://wa.me/1".into()), None))
             .with_extra("service_id", "svc-1")
             .with_extra("attempts", 3)
+    }
+
+    /// An extra that `from_json` could not read back (nested deeper than serde_json reads) is
+    /// refused when the handle is written, not when another process checks it; one at the
+    /// limit is written and read back.
+    #[test]
+    fn an_extra_nested_too_deep_is_refused_when_written() {
+        fn nested(levels: usize) -> Value {
+            (0..levels).fold(json!("leaf"), |inner, i| {
+                if i % 2 == 0 {
+                    json!([inner])
+                } else {
+                    json!({ "k": inner })
+                }
+            })
+        }
+        let at_limit = full().with_extra("answer", nested(MAX_EXTRA_NESTING));
+        let text = at_limit.to_json().unwrap();
+        assert_eq!(Verification::from_json(&text).unwrap(), at_limit);
+        for levels in [MAX_EXTRA_NESTING + 1, 1_000] {
+            let deep = full().with_extra("answer", nested(levels));
+            let err = deep.to_json().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{levels}: {err}");
+            assert!(err.to_string().contains("125 levels"), "{err}");
+            assert!(serde_json::to_value(&deep).is_err(), "{levels}");
+        }
     }
 
     /// `handle`'s JSON object, its members in the order `order` gives their written positions.

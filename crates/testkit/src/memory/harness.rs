@@ -100,12 +100,13 @@ impl InMemoryHarness {
 }
 
 impl InMemoryHarness {
-    /// Makes the provider answer the next call of kind `to` with a 503 without `Retry-After`,
-    /// unprocessed; its client reads it as a server error in doubt.
-    fn answer_server_error(&self, to: Answering) {
-        let body = r#"{"error":{"message":"The service is unavailable."}}"#;
+    /// Makes the provider answer the next call of kind `to` with the server error `status`
+    /// (a 5xx) without `Retry-After`, unprocessed; its client reads it as a server error in
+    /// doubt.
+    fn answer_server_error(&self, to: Answering, status: u16) {
+        let body = r#"{"error":{"message":"The server could not answer."}}"#;
         self.state
-            .answer_next_with_error(to, 503, Vec::new(), body, 1);
+            .answer_next_with_error(to, status, Vec::new(), body, 1);
     }
 }
 
@@ -167,9 +168,14 @@ impl Harness for InMemoryHarness {
             SendFault::ServiceUnavailable => ErrorKind::ProviderUnavailable,
             // A reset leaves the client not knowing whether the message went out.
             SendFault::ConnectionReset => ErrorKind::MaybeSent,
-            // A plain 503, read as its client reads it off the wire: in doubt.
-            SendFault::ServiceUnavailableWithoutRetryAfter => {
-                self.answer_server_error(Answering::Send);
+            // A plain 503 or another server error, read as its client reads it off the wire:
+            // in doubt.
+            SendFault::ServiceUnavailableWithoutRetryAfter
+            | SendFault::InternalServerError
+            | SendFault::BadGateway
+            | SendFault::GatewayTimeout => {
+                let status = fault.status().unwrap_or(500);
+                self.answer_server_error(Answering::Send, status);
                 return Ok(());
             }
             // The in-memory provider has no credentials to echo.
@@ -187,7 +193,13 @@ impl Harness for InMemoryHarness {
         let _ = verification;
         match fault {
             CheckFault::AnswerLost => self.state.lose_next_check_answer(),
-            CheckFault::ServerError => self.answer_server_error(Answering::Check),
+            CheckFault::ServerError
+            | CheckFault::InternalServerError
+            | CheckFault::BadGateway
+            | CheckFault::GatewayTimeout => {
+                let status = fault.status().unwrap_or(500);
+                self.answer_server_error(Answering::Check, status);
+            }
         }
         Ok(())
     }

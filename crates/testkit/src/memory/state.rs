@@ -202,11 +202,13 @@ impl InMemoryState {
     }
 
     /// Makes the next send fail with an error of `kind`. The kinds that say a message may
-    /// have gone out, [`ErrorKind::MaybeSent`], [`ErrorKind::Decode`], [`ErrorKind::Timeout`]
-    /// and [`ErrorKind::OutcomeUnknown`], send it and then fail (the provider took the send,
-    /// its answer was lost or unreadable). Any other kind is a refusal before processing:
-    /// nothing is sent, and the error carries the HTTP status a provider refuses with: 400 for
-    /// [`ErrorKind::InvalidInput`] and [`ErrorKind::Unsupported`], 401
+    /// have gone out, [`ErrorKind::MaybeSent`], [`ErrorKind::Decode`] and
+    /// [`ErrorKind::OutcomeUnknown`], send it and then fail (the provider took the send, its
+    /// answer was lost or unreadable). Any other kind says nothing was sent, as the router's
+    /// failover reads it: [`ErrorKind::Timeout`] (a timeout of the send itself is `MaybeSent`,
+    /// so this one came before the send left) and [`ErrorKind::Transport`] (no connection)
+    /// included. Nothing is sent, and the error carries the HTTP status a provider refuses
+    /// with: 400 for [`ErrorKind::InvalidInput`] and [`ErrorKind::Unsupported`], 401
     /// [`ErrorKind::Unauthorized`], 402 [`ErrorKind::QuotaExhausted`], 403
     /// [`ErrorKind::Blocked`], 404 `NotFound`, 409 `Conflict`, 410 `Expired`, 429
     /// [`ErrorKind::RateLimited`], and 503 with a `Retry-After` of one second
@@ -355,14 +357,12 @@ impl InMemoryState {
             return Err(answer.error(OperationKind::Send));
         }
         // Only an answer lost (or unreadable) after the send was taken leaves a message sent;
-        // every other injected failure is a refusal before processing.
+        // every other injected failure (a timeout or a connection failure before the send
+        // left included) says nothing was sent, and the router fails over on it.
         let lost = match inner.fail_next_send.take() {
-            Some(
-                kind @ (ErrorKind::MaybeSent
-                | ErrorKind::Decode
-                | ErrorKind::Timeout
-                | ErrorKind::OutcomeUnknown),
-            ) => Some(kind),
+            Some(kind @ (ErrorKind::MaybeSent | ErrorKind::Decode | ErrorKind::OutcomeUnknown)) => {
+                Some(kind)
+            }
             Some(kind) => return Err(refused(kind)),
             None => None,
         };
@@ -706,6 +706,7 @@ mod tests {
             (ErrorKind::InvalidInput, Some(400)),
             (ErrorKind::ProviderUnavailable, Some(503)),
             (ErrorKind::Transport, None),
+            (ErrorKind::Timeout, None),
         ] {
             state.fail_next_send(kind);
             let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
@@ -713,7 +714,20 @@ mod tests {
             assert_eq!(err.http_status(), status, "{kind:?}");
             assert!(state.outbox().is_empty(), "{kind:?}: {:?}", state.outbox());
         }
-        assert_eq!(state.request_counts().sends, 7);
+        assert_eq!(state.request_counts().sends, 8);
+    }
+
+    /// A send that timed out is one the provider never took (a timeout of the send itself
+    /// is `MaybeSent`), so a router fails over after it: nothing may be delivered, or the user
+    /// gets two codes.
+    #[test]
+    fn a_timed_out_send_sends_nothing() {
+        let state = InMemoryState::seeded(3);
+        state.fail_next_send(ErrorKind::Timeout);
+        let err = state.send_code(&phone(), &Channel::Sms).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert!(state.outbox().is_empty(), "{:?}", state.outbox());
+        assert_eq!(state.request_counts().sends, 1);
     }
 
     /// A 503 refused with `Retry-After`; an answer lost or unreadable after the send (any
@@ -728,7 +742,6 @@ mod tests {
         let lost = [
             ErrorKind::MaybeSent,
             ErrorKind::Decode,
-            ErrorKind::Timeout,
             ErrorKind::OutcomeUnknown,
         ];
         for (n, kind) in lost.into_iter().enumerate() {

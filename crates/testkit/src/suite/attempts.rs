@@ -20,6 +20,16 @@ const CHECKS_UNCOUNTED: &str = "the harness cannot count code checks";
 const REPLAY_AFTER: Duration = Duration::from_secs(180);
 
 impl Suite<'_> {
+    /// Clears the harness's faults right after a fault check's call
+    /// ([`Harness::clear_faults`](super::Harness::clear_faults)): a failure (say, the injected
+    /// fault was never used, so the check proved nothing) fails the check. A harness that
+    /// answers `Unsupported` cannot tell whether its faults were used: the check goes on to
+    /// judge the outcome, as the suite does when it clears after every check
+    /// ([`settle`](Self::settle) decides both).
+    pub(super) async fn clear_faults_after_call(&self) -> Result<(), Verdict> {
+        self.settle(Ok(None)).await.map(drop)
+    }
+
     /// The provider's limit of wrong codes for `handle`, or a skip saying there is none.
     fn limit_for(&self, handle: &Verification) -> Result<u32, Verdict> {
         self.harness.wrong_code_limit(handle).ok_or_else(|| {
@@ -134,7 +144,7 @@ impl Suite<'_> {
         let sent = Sent { checks, made };
         // Fails when the harness can tell that the fault was never used: then the check
         // proved nothing.
-        self.harness.clear_faults().await?;
+        self.clear_faults_after_call().await?;
         // The provider took the check: a read-back shows whether it took effect, so a second
         // check is never right, even where a repeat uses no attempt up.
         let checked_once = || {
@@ -344,29 +354,40 @@ impl Suite<'_> {
     }
 
     /// The right code's check answered with a 503 without `Retry-After` ([`CheckFault::ServerError`]):
-    /// an `OutcomeUnknown` error after exactly one code-check request, when the harness counts
-    /// them; never a rejection or another error. `Verified` only where the harness says a
-    /// repeat is harmless ([`Harness::repeat_check_harmless`](crate::Harness::repeat_check_harmless)),
-    /// after a read-back and a second check ([`checked_once`]); without code checks counted,
-    /// that is skipped as unproven.
+    /// the verdicts of [`check_server_error`](Self::check_server_error).
     pub(super) async fn server_error_not_rejected(&self, channel: &Channel) -> Check {
+        self.check_server_error(channel, CheckFault::ServerError)
+            .await
+    }
+
+    /// The right code's check answered, unprocessed, with the server error `fault` (a 500,
+    /// 502 or 504, or a 503, without `Retry-After`), which a provider may give after taking
+    /// the check and a proxy after forwarding it: an `OutcomeUnknown` error after exactly one
+    /// code-check request, when the harness counts them; never a rejection or another error.
+    /// `Verified` only where the harness says a repeat is harmless
+    /// ([`Harness::repeat_check_harmless`](crate::Harness::repeat_check_harmless)), after a
+    /// read-back and a second check ([`checked_once`]); without code checks counted, that is
+    /// skipped as unproven.
+    pub(super) async fn check_server_error(&self, channel: &Channel, fault: CheckFault) -> Check {
         self.require_delivery(channel)?;
+        let status = fault.status().unwrap_or_default();
         let (phone, handle) = self.start_otp(channel).await?;
         let right = self.code_for(&handle).await?;
-        self.harness
-            .inject_check_fault(&handle, CheckFault::ServerError)
-            .await?;
+        self.harness.inject_check_fault(&handle, fault).await?;
         let before = self.harness.request_counts().await;
         let outcome = self.verifier.check_code(&handle, &right).await;
         let verdict = async {
             let sent = self.sent_since(before).await?;
-            // The 503 left the check unprocessed: where a repeat is harmless, a read-back shows
-            // that it did not take effect, and one more check is right.
+            // The server error left the check unprocessed: where a repeat is harmless, a
+            // read-back shows that it did not take effect, and one more check is right.
             let repeat_harmless = self.harness.repeat_check_harmless(&handle);
-            let why = "a 503 without Retry-After may come from a proxy that forwarded the check, \
-                       so the code may be used up and the check must not be sent again";
+            let why = format!(
+                "a {status} without Retry-After may come after the provider took the check (or \
+                 a proxy forwarded it), so the code may be used up and the check must not be \
+                 sent again"
+            );
             if !matches!(outcome, Ok(CheckOutcome::Rejected(_))) {
-                checked_once(sent, repeat_harmless, why)?;
+                checked_once(sent, repeat_harmless, &why)?;
             }
             match outcome {
                 Err(err) if err.kind() == ErrorKind::OutcomeUnknown => {
@@ -392,16 +413,16 @@ impl Suite<'_> {
                     )))
                 }
                 Ok(CheckOutcome::Rejected(r)) => fail!(
-                    "the provider answered the right code's check with a 503 without \
+                    "the provider answered the right code's check with a {status} without \
                      Retry-After, and the verifier reported rejected ({:?}): a server error is \
                      never a rejection; expected an OutcomeUnknown error",
                     r.reason
                 ),
                 other => fail!(
-                    "the provider answered the right code's check with a 503 without \
-                     Retry-After, which a proxy may give after forwarding it: expected an \
-                     OutcomeUnknown error (the code may be used up, and the check must not be \
-                     sent again), got {}",
+                    "the provider answered the right code's check with a {status} without \
+                     Retry-After, which it may give after taking the check (or a proxy after \
+                     forwarding it): expected an OutcomeUnknown error (the code may be used \
+                     up, and the check must not be sent again), got {}",
                     describe(&other)
                 ),
             }

@@ -27,6 +27,11 @@ impl Log {
         lock(&self.0).clone()
     }
 
+    /// How long the text is so far, in bytes: where what is logged next begins.
+    pub(super) fn len(&self) -> usize {
+        lock(&self.0).len()
+    }
+
     /// Appends `lines`, formatted before: no lock is held while a value is formatted, so a
     /// value whose `Debug` logs in turn finds none taken.
     fn append(&self, lines: &str) {

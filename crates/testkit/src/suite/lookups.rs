@@ -18,8 +18,9 @@ impl Suite<'_> {
         let started = Instant::now();
         let outcome = self.verifier.poll(&handle).await;
         let waited = started.elapsed();
-        // Fails when the fault was never used: then the check proved nothing.
-        self.harness.clear_faults().await?;
+        // Fails when the harness can tell that the fault was never used: then the check
+        // proved nothing.
+        self.clear_faults_after_call().await?;
         ensure!(
             outcome.is_ok(),
             "the provider answered a poll with {}, unprocessed: a poll changes nothing, so it \
@@ -40,8 +41,9 @@ impl Suite<'_> {
         let started = Instant::now();
         let found = resolver.resolve(&session, &RequestContext::default()).await;
         let waited = started.elapsed();
-        // Fails when the fault was never used: then the check proved nothing.
-        self.harness.clear_faults().await?;
+        // Fails when the harness can tell that the fault was never used: then the check
+        // proved nothing.
+        self.clear_faults_after_call().await?;
         if let Err(err) = &found {
             fail!(
                 "the provider answered a session's resolution with {}, unprocessed: a \

@@ -17,7 +17,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 use super::captured::{Capture, Log};
 use super::{Check, CheckFault, Suite, Verdict, malformed_like};
-use crate::harness::{AnswerTo, HarnessError, HostileAnswer, SendFault};
+use crate::harness::{AnswerTo, HarnessError, HostileAnswer, LookupFault, SendFault};
 
 /// The shortest credential the suite searches for: a shorter one would be found by chance.
 const MIN_SECRET_LEN: usize = 8;
@@ -83,7 +83,7 @@ impl Suite<'_> {
             {
                 Ok(()) => {
                     let outcome = self.verifier.check_code(&handle, &right).await;
-                    self.harness.clear_faults().await?;
+                    self.clear_faults_after_call().await?;
                     shown.result(what, &outcome)?;
                 }
                 Err(err @ HarnessError::Unsupported(_)) => not_run.push(format!("{what} ({err})")),
@@ -105,7 +105,7 @@ impl Suite<'_> {
                 ),
             ];
             for (fault, what) in faults {
-                match self.failed_send(&channel, fault).await? {
+                match self.failed_send(&channel, Answer::Send(fault)).await? {
                     Ok((_, started)) => shown.result(what, &started)?,
                     Err(why) => not_run.push(format!("{what} ({why})")),
                 }
@@ -195,8 +195,10 @@ impl Suite<'_> {
         self.settle(verdict).await
     }
 
-    /// With every `tracing` level recorded, a verification, a failed send and a refused one
-    /// log no phone in full, no code and no credential.
+    /// With every `tracing` level recorded, the operations of [`logged_flow`](Self::logged_flow)
+    /// (a verification, failed and refused sends, checks whose outcome the verifier cannot
+    /// know, lookups retried or answered with an unreadable body) log no phone in full, no code
+    /// and no credential; a failure names the part during which it was first logged.
     ///
     /// A subscriber set for the check's future ([`WithSubscriber::with_subscriber`]) records
     /// the calls the check makes, wherever they run while that future is polled. What the
@@ -210,7 +212,7 @@ impl Suite<'_> {
         let log = Log::default();
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(log.clone()));
         let away = Capture::start(&log);
-        let flow = self.logged_flow().with_subscriber(dispatch).await;
+        let flow = self.logged_flow(&log).with_subscriber(dispatch).await;
         let spawned_searched = match away {
             Some(capture) => {
                 capture.settle().await;
@@ -218,26 +220,30 @@ impl Suite<'_> {
             }
             None => false,
         };
-        let (phones, codes, not_run) = flow?;
+        let logged = flow?;
         let text = log.text();
         let joined: String = text
             .chars()
             .filter(|c| !DIGIT_SEPARATORS.contains(c))
             .collect();
-        for phone in &phones {
+        for phone in &logged.phones {
             let digits = phone.national_number();
             ensure!(
                 !text.contains(digits) && !joined.contains(digits),
-                "the log shows the phone {} in full (its national digits); log it masked \
+                "the log shows the phone {} in full (its national digits){}; log it masked \
                  (PhoneNumber::masked)",
-                phone.masked()
+                phone.masked(),
+                logged.during(text.find(digits))
             );
         }
-        for code in &codes {
+        for code in &logged.codes {
+            let at = token_at(&text, code.expose());
             ensure!(
-                !contains_token(&text, code.expose()),
-                "the log shows a code ({} characters) that was sent or checked: never log codes",
-                code.expose().len()
+                at.is_none(),
+                "the log shows a code ({} characters) that was sent or checked{}: never log \
+                 codes",
+                code.expose().len(),
+                logged.during(at)
             );
         }
         let secrets = self.harness.secrets();
@@ -252,7 +258,7 @@ impl Suite<'_> {
                  cannot share)"
                     .into()
             }),
-            not_run_note(&not_run),
+            not_run_note(&logged.not_run),
         ]))
     }
 
@@ -274,75 +280,201 @@ impl Suite<'_> {
         }
     }
 
-    /// What the log check records: a verification with a wrong code, the right one and its
-    /// session resolved, then a send that fails, and (when the harness names credentials) a
-    /// send refused with its credentials echoed. The phones and codes it used, and the parts
-    /// the harness could not run.
-    async fn logged_flow(&self) -> Result<(Vec<PhoneNumber>, Vec<Code>, Vec<String>), Verdict> {
+    /// What the log check records, each part where the harness can run it: a verification
+    /// with a wrong code, the right one and its session resolved; a send that fails, one
+    /// answered with an unreadable body, and (when the harness names credentials) one refused
+    /// with its credentials echoed; code checks whose outcome the verifier cannot know
+    /// ([`LOGGED_CHECKS`]: where it may read the verification back); and lookups retried after
+    /// a fault or answered with an unreadable body ([`LOGGED_LOOKUPS`]). Without an OTP
+    /// channel whose codes the harness reads, a reverse flow completed and polled, then the
+    /// lookups. The phones and codes it used, where each part's logs begin, and the parts the
+    /// harness could not run.
+    async fn logged_flow(&self, log: &Log) -> Result<Logged, Verdict> {
+        let mut logged = Logged::default();
         let Some(channel) = self
             .caps
             .otp_channels
             .iter()
             .find(|c| self.harness.delivers_codes(c))
         else {
-            return self
-                .logged_reverse_flow()
-                .await
-                .map(|phone| (vec![phone], vec![], vec![]));
+            logged.begin(log, "a reverse flow completed and polled");
+            let phone = self.logged_reverse_flow().await?;
+            logged.phones.push(phone);
+            self.logged_lookups(log, &mut logged).await?;
+            return Ok(logged);
         };
+        logged.begin(log, "a verification");
         let (phone, handle) = self.start_otp(channel).await?;
         let right = self.code_for(&handle).await?;
         let wrong = self.wrong_code_for(&handle, &right).await?;
         let _ = self.verifier.check_code(&handle, &wrong).await;
         let outcome = self.verifier.check_code(&handle, &right).await;
-        let mut phones = vec![phone];
-        let codes = vec![right, wrong];
+        logged.phones.push(phone);
+        logged.codes.extend([right, wrong]);
         if let (Some(resolver), Ok(CheckOutcome::Verified(verified))) = (self.resolver, &outcome)
             && let Some(session) = &verified.session_id
         {
             let _ = resolver.resolve(session, &RequestContext::default()).await;
         }
-        let mut not_run = Vec::new();
-        let mut faults = vec![(SendFault::ServiceUnavailable, "a failed send")];
+        let mut sends = vec![
+            (Answer::Send(SendFault::ServiceUnavailable), "a failed send"),
+            (
+                Answer::Hostile(HostileAnswer::MalformedJson),
+                "a send whose answer could not be read",
+            ),
+        ];
         // A provider's refusal that quotes the credentials: a verifier that logs the body
         // logs them.
         if !self.harness.secrets().is_empty() {
-            faults.push((
-                SendFault::CredentialsEchoed,
+            sends.push((
+                Answer::Send(SendFault::CredentialsEchoed),
                 "a send refused, its credentials echoed",
             ));
         }
-        for (fault, what) in faults {
-            match self.failed_send(channel, fault).await? {
-                Ok((phone, _)) => phones.push(phone),
-                Err(why) => not_run.push(format!("{what} ({why})")),
+        for (answer, what) in sends {
+            logged.begin(log, what);
+            match self.failed_send(channel, answer).await? {
+                Ok((phone, _)) => logged.phones.push(phone),
+                Err(why) => logged.not_run(what, &why),
             }
         }
-        Ok((phones, codes, not_run))
+        for &(answer, wrong, what) in LOGGED_CHECKS {
+            logged.begin(log, what);
+            if let Some(why) = self
+                .logged_check(channel, answer, wrong, &mut logged)
+                .await?
+            {
+                logged.not_run(what, &why);
+            }
+        }
+        self.logged_lookups(log, &mut logged).await?;
+        Ok(logged)
     }
 
-    /// A start on `channel` to a fresh phone under the injected `fault`: the phone and the
-    /// result, or why it did not run (TOTP sends nothing; the harness cannot inject `fault`).
+    /// A check on `channel` of a fresh verification's right code (or, with `wrong`, a wrong
+    /// one) answered with `answer`; its phone and codes go into `logged`. Why it did not run,
+    /// if it did not (the harness cannot inject `answer`).
+    async fn logged_check(
+        &self,
+        channel: &Channel,
+        answer: Answer,
+        wrong: bool,
+        logged: &mut Logged,
+    ) -> Result<Option<String>, Verdict> {
+        let (phone, handle) = self.start_otp(channel).await?;
+        let right = self.code_for(&handle).await?;
+        let wrong_code = self.wrong_code_for(&handle, &right).await?;
+        logged.phones.push(phone);
+        logged.codes.extend([right.clone(), wrong_code.clone()]);
+        if let Some(why) = self.inject(AnswerTo::Check(&handle), answer).await? {
+            return Ok(Some(why));
+        }
+        let code = if wrong { wrong_code } else { right };
+        let _ = self.verifier.check_code(&handle, &code).await;
+        self.clear_faults_after_call().await?;
+        Ok(None)
+    }
+
+    /// The lookups of [`LOGGED_LOOKUPS`], each where the verifier makes lookups: a verified
+    /// session's resolution when it resolves sessions, else a completed reverse flow's poll.
+    async fn logged_lookups(&self, log: &Log, logged: &mut Logged) -> Result<(), Verdict> {
+        let resolves = self.caps.session_resolution && self.resolver.is_some();
+        if !resolves && self.caps.reverse_channels.is_empty() {
+            return Ok(());
+        }
+        for &(answer, what) in LOGGED_LOOKUPS {
+            logged.begin(log, what);
+            if let Some(why) = self.logged_lookup(answer, logged).await? {
+                logged.not_run(what, &why);
+            }
+        }
+        Ok(())
+    }
+
+    /// A lookup answered with `answer`: a verified session's resolution, else a completed
+    /// reverse flow's poll; the phones it used go into `logged`. Why it did not run, if it did
+    /// not.
+    async fn logged_lookup(
+        &self,
+        answer: Answer,
+        logged: &mut Logged,
+    ) -> Result<Option<String>, Verdict> {
+        if let (true, Some(resolver)) = (self.caps.session_resolution, self.resolver) {
+            let (phone, handle, outcome) = self.complete_one().await?;
+            logged.phones.push(phone);
+            if let Ok(CheckOutcome::Verified(verified)) = outcome
+                && let Some(session) = verified.session_id
+            {
+                if let Some(why) = self.inject(AnswerTo::Lookup(&handle), answer).await? {
+                    return Ok(Some(why));
+                }
+                let _ = resolver.resolve(&session, &RequestContext::default()).await;
+                self.clear_faults_after_call().await?;
+                return Ok(None);
+            }
+        }
+        let Some(channel) = self.caps.reverse_channels.first() else {
+            return Ok(Some("no verified session to resolve".into()));
+        };
+        let handle = self.start_reverse(channel).await?;
+        let phone = self.phone().await?;
+        match self.harness.complete_reverse_flow(&handle, &phone).await {
+            Ok(()) => logged.phones.push(phone),
+            Err(err @ HarnessError::Unsupported(_)) => return Ok(Some(err.to_string())),
+            Err(err) => return Err(err.into()),
+        }
+        if let Some(why) = self.inject(AnswerTo::Lookup(&handle), answer).await? {
+            return Ok(Some(why));
+        }
+        let _ = self.verifier.poll(&handle).await;
+        self.clear_faults_after_call().await?;
+        Ok(None)
+    }
+
+    /// Injects `answer` into the operation `to`: `None` once injected, or why the harness
+    /// cannot (`Unsupported`).
+    async fn inject(&self, to: AnswerTo<'_>, answer: Answer) -> Result<Option<String>, Verdict> {
+        let injected = match (answer, to) {
+            (Answer::Send(fault), AnswerTo::Send) => self.harness.inject_send_fault(fault).await,
+            (Answer::Check(fault), AnswerTo::Check(handle)) => {
+                self.harness.inject_check_fault(handle, fault).await
+            }
+            (Answer::Lookup(fault), AnswerTo::Lookup(handle)) => {
+                self.harness.inject_lookup_fault(handle, fault).await
+            }
+            (Answer::Hostile(hostile), to) => self.harness.inject_hostile_answer(to, hostile).await,
+            (answer, to) => fail!(
+                "the suite has no {answer:?} to answer a {} with",
+                to.answering().name()
+            ),
+        };
+        match injected {
+            Ok(()) => Ok(None),
+            Err(err @ HarnessError::Unsupported(_)) => Ok(Some(err.to_string())),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// A start on `channel` to a fresh phone, its send answered with `answer`: the phone and
+    /// the result, or why it did not run (TOTP sends nothing; the harness cannot inject
+    /// `answer`).
     async fn failed_send(
         &self,
         channel: &Channel,
-        fault: SendFault,
+        answer: Answer,
     ) -> Result<Result<(PhoneNumber, phone_verify_core::Result<Verification>), String>, Verdict>
     {
         if *channel == Channel::Totp {
             return Ok(Err(format!("nothing is sent on {channel}")));
         }
         let phone = self.phone().await?;
-        match self.harness.inject_send_fault(fault).await {
-            Ok(()) => {
-                let request = StartRequest::otp(channel.clone(), phone.clone());
-                let started = self.verifier.start(&request).await;
-                self.harness.clear_faults().await?;
-                Ok(Ok((phone, started)))
-            }
-            Err(err @ HarnessError::Unsupported(_)) => Ok(Err(err.to_string())),
-            Err(err) => Err(err.into()),
+        if let Some(why) = self.inject(AnswerTo::Send, answer).await? {
+            return Ok(Err(why));
         }
+        let request = StartRequest::otp(channel.clone(), phone.clone());
+        let started = self.verifier.start(&request).await;
+        self.clear_faults_after_call().await?;
+        Ok(Ok((phone, started)))
     }
 
     /// A reverse flow completed and polled, for a verifier without codes to read.
@@ -357,6 +489,89 @@ impl Suite<'_> {
         self.harness.complete_reverse_flow(&handle, &phone).await?;
         let _ = self.verifier.poll(&handle).await;
         Ok(phone)
+    }
+}
+
+/// What the log check has the provider answer one of its operations with.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    /// A send fault.
+    Send(SendFault),
+    /// A code check fault.
+    Check(CheckFault),
+    /// A lookup fault, after which the verifier retries.
+    Lookup(LookupFault),
+    /// A hostile answer.
+    Hostile(HostileAnswer),
+}
+
+/// The code checks the log check makes whose outcome the verifier cannot know, where it may
+/// read the verification back: each answer, whether the code is a wrong one, and what the part
+/// is called.
+const LOGGED_CHECKS: &[(Answer, bool, &str)] = &[
+    (
+        Answer::Check(CheckFault::AnswerLost),
+        false,
+        "a check whose answer was lost",
+    ),
+    (
+        Answer::Check(CheckFault::AnswerLost),
+        true,
+        "a wrong code's check whose answer was lost",
+    ),
+    (
+        Answer::Check(CheckFault::InternalServerError),
+        false,
+        "a check answered 500",
+    ),
+    (
+        Answer::Hostile(HostileAnswer::MalformedJson),
+        false,
+        "a check whose answer could not be read",
+    ),
+];
+
+/// The lookups the log check makes: each answer, and what the part is called.
+const LOGGED_LOOKUPS: &[(Answer, &str)] = &[
+    (
+        Answer::Lookup(LookupFault::ServiceUnavailableWithoutRetryAfter),
+        "a lookup retried after a 503",
+    ),
+    (
+        Answer::Hostile(HostileAnswer::MalformedJson),
+        "a lookup whose answer could not be read",
+    ),
+];
+
+/// What the log check's flow used: the phones and codes to search the log for, the parts the
+/// harness could not run, and where in the log each part's lines begin.
+#[derive(Debug, Default)]
+struct Logged {
+    phones: Vec<PhoneNumber>,
+    codes: Vec<Code>,
+    not_run: Vec<String>,
+    /// Each part, with the length of the log when it began.
+    parts: Vec<(usize, &'static str)>,
+}
+
+impl Logged {
+    /// Marks where the part `what` begins in `log`.
+    fn begin(&mut self, log: &Log, what: &'static str) {
+        self.parts.push((log.len(), what));
+    }
+
+    /// Notes that the part `what` did not run, and why.
+    fn not_run(&mut self, what: &str, why: &str) {
+        self.not_run.push(format!("{what} ({why})"));
+    }
+
+    /// `, first logged during …`, naming the part whose lines hold the offset `at` of the
+    /// log's text (what tasks and threads log late may fall into the next part); empty
+    /// without an offset.
+    fn during(&self, at: Option<usize>) -> String {
+        at.and_then(|at| self.parts.iter().rev().find(|(begin, _)| *begin <= at))
+            .map(|(_, what)| format!(", first logged during {what}"))
+            .unwrap_or_default()
     }
 }
 
@@ -511,10 +726,18 @@ impl CodesShown<'_> {
 
 /// Whether `text` contains `token` with no letter or digit right before or after it.
 fn contains_token(text: &str, token: &str) -> bool {
+    token_at(text, token).is_some()
+}
+
+/// Where `text` first contains `token` with no letter or digit right before or after it.
+fn token_at(text: &str, token: &str) -> Option<usize> {
     let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    text.match_indices(token).any(|(at, _)| {
-        !alnum(text[..at].chars().next_back()) && !alnum(text[at + token.len()..].chars().next())
-    })
+    text.match_indices(token)
+        .find(|(at, _)| {
+            !alnum(text[..*at].chars().next_back())
+                && !alnum(text[at + token.len()..].chars().next())
+        })
+        .map(|(at, _)| at)
 }
 
 #[cfg(test)]
@@ -588,7 +811,36 @@ mod tests {
     }
 
     #[test]
+    fn a_finding_names_the_part_whose_lines_hold_it() {
+        let log = Log::default();
+        let mut logged = Logged::default();
+        assert_eq!(logged.during(Some(0)), "");
+        logged.begin(&log, "a verification");
+        logged.parts.push((40, "a check whose answer was lost"));
+        logged.parts.push((90, "a lookup retried after a 503"));
+        assert_eq!(
+            logged.during(Some(0)),
+            ", first logged during a verification"
+        );
+        assert_eq!(
+            logged.during(Some(40)),
+            ", first logged during a check whose answer was lost"
+        );
+        assert_eq!(
+            logged.during(Some(89)),
+            ", first logged during a check whose answer was lost"
+        );
+        assert_eq!(
+            logged.during(Some(200)),
+            ", first logged during a lookup retried after a 503"
+        );
+        assert_eq!(logged.during(None), "");
+    }
+
+    #[test]
     fn tokens_are_whole() {
+        assert_eq!(token_at("id=91234567 code=123456", "123456"), Some(17));
+        assert_eq!(token_at("id=91234567", "123456"), None);
         assert!(contains_token("code=123456 sent", "123456"));
         assert!(contains_token("123456", "123456"));
         assert!(contains_token("\"123456\"", "123456"));
