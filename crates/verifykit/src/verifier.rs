@@ -793,13 +793,13 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_pending_reverse_flow_expires_on_the_configured_clock() {
+    /// A verifier of `server` on a clock an hour ahead, whose one poll of `/check` answers
+    /// `403036` (not completed yet).
+    async fn hour_ahead_with_pending_poll(server: &wiremock::MockServer) -> VerifyKit {
         use phone_verify_core::http::{ConfigureHttp, HttpConfig};
         use wiremock::matchers::{method, path};
-        use wiremock::{Mock, MockServer, ResponseTemplate};
+        use wiremock::{Mock, ResponseTemplate};
 
-        let server = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/web-rest/v1.0/check"))
             .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
@@ -807,15 +807,23 @@ mod tests {
                          "errorMessage": "Validation not found.", "errorCode": "403036"}
             })))
             .expect(1)
-            .mount(&server)
+            .mount(server)
             .await;
-        let verifier = VerifyKitBuilder::new("key")
+        VerifyKitBuilder::new("key")
             .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
             .api_url(&format!("{}/api/v1.0", server.uri()))
             .fallback_end_user_ip([203, 0, 113, 7].into())
             .http_config(HttpConfig::default().with_clock(std::sync::Arc::new(HourAhead)))
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_pending_reverse_flow_expires_on_the_configured_clock() {
+        use wiremock::MockServer;
+
+        let server = MockServer::start().await;
+        let verifier = hour_ahead_with_pending_poll(&server).await;
         // 10 minutes left on the system clock, an hour past on the configured one.
         let handle = Verification::new(PROVIDER, "ref", Channel::WhatsApp)
             .with_extra(EXTRA_FLOW, Flow::Reverse.as_str())
@@ -835,7 +843,7 @@ mod tests {
     /// clock's now, so its first poll is judged against an expiry of the same clock: pending.
     #[tokio::test]
     async fn a_reverse_flow_started_on_the_configured_clock_is_pending_on_it() {
-        use phone_verify_core::http::{Clock as _, ConfigureHttp, HttpConfig};
+        use phone_verify_core::http::Clock as _;
         use wiremock::matchers::{method, path};
         use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -849,22 +857,7 @@ mod tests {
             .expect(1)
             .mount(&server)
             .await;
-        Mock::given(method("POST"))
-            .and(path("/web-rest/v1.0/check"))
-            .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
-                "meta": {"requestId": "R1", "httpStatusCode": 403,
-                         "errorMessage": "Validation not found.", "errorCode": "403036"}
-            })))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let verifier = VerifyKitBuilder::new("key")
-            .web_rest_url(&format!("{}/web-rest/v1.0", server.uri()))
-            .api_url(&format!("{}/api/v1.0", server.uri()))
-            .fallback_end_user_ip([203, 0, 113, 7].into())
-            .http_config(HttpConfig::default().with_clock(std::sync::Arc::new(HourAhead)))
-            .build()
-            .unwrap();
+        let verifier = hour_ahead_with_pending_poll(&server).await;
         let before = OffsetDateTime::from(HourAhead.now());
         let handle = verifier
             .start(&StartRequest::reverse(Channel::WhatsApp))
