@@ -179,7 +179,7 @@ pub async fn home(
 }
 
 /// `POST /start`: starts a verification, keeps its handle in the session. The number typed is
-/// kept to fill the form again only with a new id for the session ([`Typed::keep`]).
+/// kept to fill the form again only with a new id for the session (`Typed::keep`).
 pub async fn start(
     State(app): State<AppState>,
     visitor: Visitor,
