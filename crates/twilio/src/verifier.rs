@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures::future::{self, Either};
 use phone_verify_core::http::Clock;
+use phone_verify_core::kit::TimeBudget;
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, Language, PhoneNumber,
     PhoneVerifier, ProviderId, RejectReason, Rejection, Result, StartRequest, Verification,
@@ -261,10 +261,6 @@ impl PhoneVerifier for Twilio {
 /// clocks disagree: an update older than that was an earlier check's.
 const CLOCK_SKEW: Duration = Duration::from_secs(120);
 
-/// The least time the read-back of a lost check is given, when the check used up its overall
-/// timeout (or the attempt timeout, when shorter).
-const READ_BACK_FLOOR: Duration = Duration::from_secs(1);
-
 impl Twilio {
     /// The outcome of a check of `verification`, sent at `started`, whose answer was `lost`
     /// (an [`ErrorKind::OutcomeUnknown`] error): `Verified` when the Verification Attempts API
@@ -277,7 +273,7 @@ impl Twilio {
     /// an earlier approval updated within the skew still would, for a check with any code. A
     /// read that fails, an attempt of another verification or another number, or a conversion
     /// Twilio has not recorded yet leave `lost`. One read, retried as reads are but within
-    /// what is left of the overall timeout (at least [`READ_BACK_FLOOR`]); never a second
+    /// what is left of the overall timeout ([`TimeBudget`]: at least a second); never a second
     /// check. `verified_at` is when the read-back learned it: Twilio's `date_updated` of an
     /// attempt also moves with its delivery status and price.
     async fn read_back(
@@ -286,16 +282,10 @@ impl Twilio {
         lost: Error,
         started: Instant,
     ) -> Result<CheckOutcome> {
-        let timeouts = self.client.timeouts();
-        let budget = timeouts
-            .overall
-            .saturating_sub(started.elapsed())
-            .max(READ_BACK_FLOOR.min(timeouts.attempt));
+        let budget = TimeBudget::after(started, &self.client.timeouts(), &*self.clock);
         let filter = ListAttempts::of_verification(verification.reference.clone());
-        let read = self.client.list_attempts(&filter);
-        let page = match future::select(Box::pin(read), self.clock.sleep(budget)).await {
-            Either::Left((Ok(page), _)) => page,
-            Either::Left((Err(_), _)) | Either::Right(_) => return Err(lost),
+        let Some(Ok(page)) = budget.within(self.client.list_attempts(&filter)).await else {
+            return Err(lost);
         };
         let now = OffsetDateTime::from(self.clock.now());
         let earliest = started.elapsed().saturating_add(CLOCK_SKEW);

@@ -1,14 +1,10 @@
 //! [`Verifik`]: the [`PhoneVerifier`] and [`SessionResolver`] of Verifik.
 
-use std::future::{Future, poll_fn};
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use phone_verify_core::http::{Clock, HttpConfig};
-use phone_verify_core::kit::HttpResponse;
+use phone_verify_core::kit::{HttpResponse, TimeBudget};
 use phone_verify_core::{
     Capabilities, Channel, CheckOutcome, CheckRequest, Error, ErrorKind, PhoneNumber,
     PhoneVerifier, ProviderId, RequestContext, ResolvedSession, Result, SessionId, SessionResolver,
@@ -390,7 +386,7 @@ impl Verifik {
     /// record shows the lost check did not take effect and no newer validation of the phone
     /// could have taken the code.
     ///
-    /// All of it within what is left of the check's overall timeout ([`Budget`]): a step the
+    /// All of it within what is left of the check's overall timeout ([`TimeBudget`]): a step the
     /// budget cuts short has learned nothing (a read, as a failed one; the repeated check, as
     /// another lost answer), the repeated check starts only when a whole attempt fits in what
     /// is left, and its refusal stands only if the record was read (or failed to be read)
@@ -404,7 +400,7 @@ impl Verifik {
         lost: Error,
     ) -> Result<CheckOutcome> {
         let config = self.client.http().config();
-        let budget = Budget::after(started, config);
+        let budget = TimeBudget::after(started, &config.timeouts, &**config.clock());
         let first = budget.within(self.read_back(handle, phone, Some(sent_at)));
         match first.await.unwrap_or(ReadBack::Unknown) {
             ReadBack::Validated(outcome) => return Ok(outcome),
@@ -584,65 +580,6 @@ impl Verifik {
 /// How far Verifik's clock (`validatedAt`) may be behind this machine's, at most, when a
 /// validation is matched to the moment a check was sent.
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
-
-/// The least time the recovery of a lost check is given when the check used up its overall
-/// timeout (or the attempt timeout, when shorter), as Twilio's read-back.
-const RECOVERY_FLOOR: Duration = Duration::from_secs(1);
-
-/// What is left of a check's overall timeout for the recovery of its lost answer, measured from
-/// the check's start: at least [`RECOVERY_FLOOR`] (or the attempt timeout, when shorter). Each
-/// step of the recovery races the HTTP settings' clock to its end. So a check whose answer was
-/// lost ends within its overall timeout, or that floor after the answer was lost.
-struct Budget<'a> {
-    /// When the budget is spent; `None` past what `Instant` can hold (no bound).
-    ends: Option<Instant>,
-    clock: &'a dyn Clock,
-}
-
-impl<'a> Budget<'a> {
-    /// What is left, under `config`'s timeouts and clock, of a check started at `started`.
-    fn after(started: Instant, config: &'a HttpConfig) -> Self {
-        let timeouts = &config.timeouts;
-        let left = timeouts
-            .overall
-            .saturating_sub(started.elapsed())
-            .max(RECOVERY_FLOOR.min(timeouts.attempt));
-        Self {
-            ends: Instant::now().checked_add(left),
-            clock: &**config.clock(),
-        }
-    }
-
-    /// What is left now; `None` without a bound.
-    fn left(&self) -> Option<Duration> {
-        self.ends
-            .map(|ends| ends.saturating_duration_since(Instant::now()))
-    }
-
-    /// Whether `needed` fits in what is left.
-    fn fits(&self, needed: Duration) -> bool {
-        self.left().is_none_or(|left| left >= needed)
-    }
-
-    /// `work`'s output, or `None` when the budget ends first (`work` is then dropped).
-    async fn within<F: Future>(&self, work: F) -> Option<F::Output> {
-        let Some(left) = self.left() else {
-            return Some(work.await);
-        };
-        if left.is_zero() {
-            return None;
-        }
-        let mut work = pin!(work);
-        let mut spent = self.clock.sleep(left);
-        poll_fn(|cx| {
-            if let Poll::Ready(done) = work.as_mut().poll(cx) {
-                return Poll::Ready(Some(done));
-            }
-            spent.as_mut().poll(cx).map(|()| None)
-        })
-        .await
-    }
-}
 
 /// Which of the listed validations of a phone was created last.
 enum Latest<'a> {

@@ -32,6 +32,7 @@
 //!   [`placed_message`], an error's place in a config file.
 
 mod base_url;
+mod budget;
 mod client;
 mod deadline;
 mod env;
@@ -45,6 +46,7 @@ mod stream;
 
 pub use crate::http::config::HttpSetting;
 pub use base_url::{BaseUrl, JoinedUrls, sandbox_url};
+pub use budget::TimeBudget;
 pub use client::{HttpClient, surely_unsent};
 pub use env::{EnvReader, EnvSetting, check_env_settings, placed_message};
 pub use error_spec::{CheckRule, ErrorSpec, ErrorTable};
